@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The whole test job: static checks, then unit, integration and e2e suites in one run of
+# Node's test runner, against real Redis, Kafka and ClickHouse started by the harness.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== node $(node --version)"
+echo "== static checks"
+npx nx show projects >/dev/null # the module-boundary lint rule reads Nx's project graph
+npx tsc -p tsconfig.json --noEmit
+npx eslint . --max-warnings=0
+npx prettier --check . >/dev/null || { npx prettier --list-different .; exit 1; }
+
+kinds=unit,e2e
+if [ -x scripts/infra/up.sh ] && [ "${SKIP_INT:-}" != 1 ]; then
+  # Real services for the *.int-spec.ts suites; addresses given in the environment win.
+  source scripts/infra/env.sh
+  bash scripts/infra/up.sh
+  kinds=unit,int,e2e
+fi
+
+echo "== tests ($kinds)"
+node scripts/run-tests.mjs "$kinds"
