@@ -1,1 +1,7 @@
-export {};
+import 'reflect-metadata';
+
+export * from './result';
+export * from './topics';
+export * from './contracts.errors';
+export * from './validation/validate-plain';
+export * from './events';

@@ -1,0 +1,150 @@
+// One error type for the request path; codes map to HTTP statuses and OpenAI-style
+// bodies at the edge, and to failover triggers in the router.
+
+export enum DataPlaneErrorCode {
+  InvalidRequest = 'REQUEST.INVALID',
+  BodyTooLarge = 'REQUEST.TOO_LARGE',
+  PromptBlocked = 'REQUEST.PROMPT_BLOCKED',
+  ModelNotFound = 'ROUTE.MODEL_NOT_FOUND',
+  ModelNotAllowed = 'ROUTE.MODEL_NOT_ALLOWED',
+  NoBackendAvailable = 'ROUTE.NO_BACKEND',
+  UpstreamRateLimited = 'UPSTREAM.RATE_LIMITED',
+  UpstreamTimeout = 'UPSTREAM.TIMEOUT',
+  UpstreamError = 'UPSTREAM.ERROR',
+  UpstreamRejected = 'UPSTREAM.REJECTED',
+  UpstreamBadResponse = 'UPSTREAM.BAD_RESPONSE',
+  StreamInterrupted = 'UPSTREAM.STREAM_INTERRUPTED',
+  BudgetExceeded = 'BUDGET.EXCEEDED',
+  Unauthenticated = 'AUTH.UNAUTHENTICATED',
+  Forbidden = 'AUTH.FORBIDDEN',
+  Internal = 'GATEWAY.INTERNAL',
+}
+
+/** The failover triggers of `failover.on` that an error may set off. */
+export type FailoverTrigger = 'rateLimit' | 'timeout' | 'error' | 'budgetExceeded';
+
+const HTTP_STATUS: Record<DataPlaneErrorCode, number> = {
+  [DataPlaneErrorCode.InvalidRequest]: 400,
+  [DataPlaneErrorCode.BodyTooLarge]: 413,
+  [DataPlaneErrorCode.PromptBlocked]: 400,
+  [DataPlaneErrorCode.ModelNotFound]: 404,
+  [DataPlaneErrorCode.ModelNotAllowed]: 403,
+  [DataPlaneErrorCode.NoBackendAvailable]: 503,
+  [DataPlaneErrorCode.UpstreamRateLimited]: 429,
+  [DataPlaneErrorCode.UpstreamTimeout]: 504,
+  [DataPlaneErrorCode.UpstreamError]: 502,
+  [DataPlaneErrorCode.UpstreamRejected]: 400,
+  [DataPlaneErrorCode.UpstreamBadResponse]: 502,
+  [DataPlaneErrorCode.StreamInterrupted]: 502,
+  [DataPlaneErrorCode.BudgetExceeded]: 429,
+  [DataPlaneErrorCode.Unauthenticated]: 401,
+  [DataPlaneErrorCode.Forbidden]: 403,
+  [DataPlaneErrorCode.Internal]: 500,
+};
+
+/** OpenAI's `error.type` vocabulary, so SDKs raise the exception class users expect. */
+const OPENAI_TYPE: Record<DataPlaneErrorCode, string> = {
+  [DataPlaneErrorCode.InvalidRequest]: 'invalid_request_error',
+  [DataPlaneErrorCode.BodyTooLarge]: 'invalid_request_error',
+  [DataPlaneErrorCode.PromptBlocked]: 'invalid_request_error',
+  [DataPlaneErrorCode.ModelNotFound]: 'invalid_request_error',
+  [DataPlaneErrorCode.ModelNotAllowed]: 'permission_error',
+  [DataPlaneErrorCode.NoBackendAvailable]: 'service_unavailable',
+  [DataPlaneErrorCode.UpstreamRateLimited]: 'rate_limit_error',
+  [DataPlaneErrorCode.UpstreamTimeout]: 'timeout_error',
+  [DataPlaneErrorCode.UpstreamError]: 'upstream_error',
+  [DataPlaneErrorCode.UpstreamRejected]: 'invalid_request_error',
+  [DataPlaneErrorCode.UpstreamBadResponse]: 'upstream_error',
+  [DataPlaneErrorCode.StreamInterrupted]: 'upstream_error',
+  [DataPlaneErrorCode.BudgetExceeded]: 'rate_limit_error',
+  [DataPlaneErrorCode.Unauthenticated]: 'authentication_error',
+  [DataPlaneErrorCode.Forbidden]: 'permission_error',
+  [DataPlaneErrorCode.Internal]: 'internal_error',
+};
+
+const OPENAI_CODE: Partial<Record<DataPlaneErrorCode, string>> = {
+  [DataPlaneErrorCode.ModelNotFound]: 'model_not_found',
+  [DataPlaneErrorCode.BodyTooLarge]: 'request_too_large',
+  [DataPlaneErrorCode.PromptBlocked]: 'prompt_blocked',
+  [DataPlaneErrorCode.BudgetExceeded]: 'budget_exceeded',
+  [DataPlaneErrorCode.UpstreamRateLimited]: 'rate_limit_exceeded',
+};
+
+export interface DataPlaneErrorOptions {
+  /** The upstream's HTTP status, when an upstream answered. */
+  upstreamStatus?: number;
+  /** How long the upstream asked us to wait (Retry-After), in milliseconds. */
+  retryAfterMs?: number;
+  /** The request field at fault, for OpenAI's `error.param`. */
+  param?: string;
+  cause?: unknown;
+}
+
+export class DataPlaneError extends Error {
+  readonly upstreamStatus?: number;
+  readonly retryAfterMs?: number;
+  readonly param?: string;
+
+  constructor(
+    readonly code: DataPlaneErrorCode,
+    message: string,
+    options: DataPlaneErrorOptions = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'DataPlaneError';
+    this.upstreamStatus = options.upstreamStatus;
+    this.retryAfterMs = options.retryAfterMs;
+    this.param = options.param;
+  }
+
+  get httpStatus(): number {
+    return HTTP_STATUS[this.code];
+  }
+
+  /** The failover trigger this error sets off, if any. */
+  get trigger(): FailoverTrigger | undefined {
+    switch (this.code) {
+      case DataPlaneErrorCode.UpstreamRateLimited:
+        return 'rateLimit';
+      case DataPlaneErrorCode.UpstreamTimeout:
+        return 'timeout';
+      case DataPlaneErrorCode.UpstreamError:
+      case DataPlaneErrorCode.UpstreamBadResponse:
+        return 'error';
+      case DataPlaneErrorCode.BudgetExceeded:
+        return 'budgetExceeded';
+      default:
+        return undefined;
+    }
+  }
+
+  /** The OpenAI-style error body; messages never carry secrets or matched prompt text. */
+  toOpenAiBody(): { error: { message: string; type: string; code: string; param: string | null } } {
+    return {
+      error: {
+        message: this.message,
+        type: OPENAI_TYPE[this.code],
+        code: OPENAI_CODE[this.code] ?? this.code,
+        param: this.param ?? null,
+      },
+    };
+  }
+
+  /** Rebuilds an error that crossed a process boundary as an OpenAI-style body. */
+  static fromWire(body: unknown, fallbackStatus: number): DataPlaneError {
+    const error = (body as { error?: { message?: unknown; code?: unknown; param?: unknown } })
+      ?.error;
+    const code = Object.values(DataPlaneErrorCode).find((c) => c === error?.code);
+    const message = typeof error?.message === 'string' ? error.message : 'upstream error';
+    const param = typeof error?.param === 'string' ? error.param : undefined;
+    return new DataPlaneError(code ?? codeForStatus(fallbackStatus), message, { param });
+  }
+}
+
+/** Classifies an upstream HTTP status the way failover needs it. */
+export function codeForStatus(status: number): DataPlaneErrorCode {
+  if (status === 429) return DataPlaneErrorCode.UpstreamRateLimited;
+  if (status === 408 || status === 504) return DataPlaneErrorCode.UpstreamTimeout;
+  if (status >= 500) return DataPlaneErrorCode.UpstreamError;
+  return DataPlaneErrorCode.UpstreamRejected;
+}

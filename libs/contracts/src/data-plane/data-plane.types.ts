@@ -1,0 +1,116 @@
+// The request path between ingress, router and provider-adapter. In one process these
+// are direct calls; split into services the same shapes travel over HTTP. Nothing here
+// depends on a framework, so every deployment shape shares it.
+
+/** The OpenAI-compatible operations the data plane carries. */
+export type Operation = 'chat' | 'completions' | 'embeddings';
+
+/** A JSON object as parsed once at the edge; adapters translate from it. */
+export type JsonObject = { [key: string]: unknown };
+
+/** What the caller is, as ingress determined it. */
+export interface CallerContext {
+  /** The key budgets and events are partitioned by (user id, or 'anonymous'). */
+  readonly userKey: string;
+  /** The tier the caller matched, if tiers are configured. */
+  readonly tier?: string;
+}
+
+/** A request on its way to a provider, in OpenAI wire format. */
+export interface GatewayRequest {
+  readonly requestId: string;
+  readonly operation: Operation;
+  /** The model the client asked for: the name it must see in every response. */
+  readonly requestedModel: string;
+  readonly stream: boolean;
+  /** Whether the client asked for the usage-only chunk at the end of a stream. */
+  readonly clientWantsStreamUsage: boolean;
+  readonly body: JsonObject;
+  readonly caller: CallerContext;
+  /** Headers the client sent that may travel upstream (already sanitized). */
+  readonly forwardHeaders: Readonly<Record<string, string>>;
+}
+
+/** Token counts for one call. `source` says whether a provider reported them. */
+export interface TokenUsage {
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly cachedInputTokens: number;
+  readonly source: 'reported' | 'estimated';
+}
+
+/** Which backend finally served a request. */
+export interface ServedBy {
+  readonly backend: string;
+  readonly provider: string;
+  /** The model name the provider ran (may differ from the requested one). */
+  readonly model: string;
+}
+
+/** A complete, non-streamed answer, already in OpenAI wire format. */
+export interface JsonAnswer {
+  readonly kind: 'json';
+  readonly status: number;
+  readonly body: JsonObject;
+  readonly usage: TokenUsage;
+  readonly servedBy: ServedBy;
+}
+
+/**
+ * A streamed answer. `events` yields OpenAI chunk objects (already carrying the model
+ * name the client asked for); it throws a DataPlaneError if the stream breaks midway.
+ * `usage` settles once the stream ended (or failed).
+ */
+export interface StreamAnswer {
+  readonly kind: 'stream';
+  readonly status: number;
+  readonly events: AsyncIterable<JsonObject>;
+  readonly usage: Promise<TokenUsage>;
+  readonly servedBy: ServedBy;
+}
+
+export type GatewayAnswer = JsonAnswer | StreamAnswer;
+
+/** Answers a request by routing it: implemented by the router, in-process or over HTTP. */
+export interface RouterPort {
+  route(request: GatewayRequest, signal: AbortSignal): Promise<GatewayAnswer>;
+  /** The model names a client may ask for. */
+  listModels(): readonly string[];
+}
+
+/** A secret value that is only read at the moment it is injected into a header. */
+export interface RevealableSecret {
+  reveal(): string;
+}
+
+/** Where and how to reach one backend; built by the router from configuration. */
+export interface UpstreamTarget {
+  readonly backendName: string;
+  /** The provider kind from configuration (openai, anthropic, vllm, local, ...). */
+  readonly provider: string;
+  /** The model the provider runs for this call. */
+  readonly model: string;
+  readonly baseUrl?: string;
+  readonly credential?: {
+    readonly headerName: string;
+    readonly headerPrefix: string;
+    readonly apiKey: RevealableSecret;
+  };
+  readonly requestTimeoutMs: number;
+  readonly firstByteTimeoutMs: number;
+}
+
+/** One attempt at one backend. */
+export interface ProviderCall {
+  readonly request: GatewayRequest;
+  readonly target: UpstreamTarget;
+  readonly signal: AbortSignal;
+}
+
+/**
+ * Calls a provider: implemented by the provider-adapter, in-process or over HTTP.
+ * Answers carry the model the provider ran; the router renames it for the client.
+ */
+export interface ProviderPort {
+  invoke(call: ProviderCall): Promise<GatewayAnswer>;
+}

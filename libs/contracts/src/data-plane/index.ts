@@ -1,0 +1,2 @@
+export * from './data-plane.types';
+export * from './data-plane.errors';

@@ -1,0 +1,262 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ContractsError, ContractsErrorCode } from '../contracts.errors';
+import { Topic, TOPIC_SETTINGS, ALL_TOPICS, topicConfigEntries } from '../topics';
+import {
+  BudgetState,
+  BudgetUnit,
+  CompletionStatus,
+  FallbackReason,
+  GatewayEndpoint,
+  LimitKind,
+  RejectReason,
+  UsageSource,
+} from './event-enums';
+import { EVENT_CATALOG, type GatewayEvent } from './event-catalog';
+import { decodeEvent, encodeEvent } from './event-codec';
+import {
+  createAlertRaised,
+  createBudgetStateChanged,
+  createFallbackOccurred,
+  createRequestAccepted,
+  createRequestCompleted,
+  createRequestRejected,
+  createTokenUsageRecorded,
+} from './event-factories';
+import { TokenUsageRecorded } from './token-usage-recorded.event';
+
+const usage = () =>
+  createTokenUsageRecorded({
+    requestId: 'req-1',
+    partitionKey: 'alice',
+    userId: 'alice',
+    inputTokens: 120,
+    outputTokens: 40,
+    cachedInputTokens: 100,
+    usageSource: UsageSource.Reported,
+    modelRequested: 'gpt-4',
+    modelServed: 'claude-3-opus',
+    provider: 'anthropic',
+    backend: 'anthropic-claude',
+    tier: 'pro',
+    costDollars: 0.0048,
+    weightedTokenCost: 2400,
+    cacheHit: false,
+    reservationId: 'res-9',
+  });
+
+const oneOfEach = (): GatewayEvent[] => [
+  createRequestAccepted({
+    requestId: 'req-1',
+    partitionKey: 'alice',
+    userId: 'alice',
+    endpoint: GatewayEndpoint.ChatCompletions,
+    modelRequested: 'gpt-4',
+    stream: true,
+    tier: 'pro',
+    reservationId: 'res-9',
+    reservedTokens: 5000,
+  }),
+  createRequestRejected({
+    requestId: 'req-2',
+    partitionKey: 'bob',
+    userId: 'bob',
+    endpoint: GatewayEndpoint.Embeddings,
+    reason: RejectReason.BudgetExhausted,
+    httpStatus: 429,
+    limitKind: LimitKind.TokenBudgetPerUser,
+    message: 'token budget exhausted until 2025-07-01T00:00:00Z',
+  }),
+  createRequestCompleted({
+    requestId: 'req-1',
+    partitionKey: 'alice',
+    userId: 'alice',
+    endpoint: GatewayEndpoint.ChatCompletions,
+    status: CompletionStatus.Success,
+    httpStatus: 200,
+    latencyMs: 812.5,
+    ttfbMs: 143,
+    provider: 'anthropic',
+    backend: 'anthropic-claude',
+    modelRequested: 'gpt-4',
+    modelServed: 'claude-3-opus',
+    stream: true,
+    cached: false,
+    attempts: 2,
+  }),
+  usage(),
+  createFallbackOccurred({
+    requestId: 'req-1',
+    partitionKey: 'alice',
+    userId: 'alice',
+    modelRequested: 'gpt-4',
+    fromBackend: 'openai-gpt4',
+    fromProvider: 'openai',
+    fromModel: 'gpt-4',
+    toBackend: 'anthropic-claude',
+    toProvider: 'anthropic',
+    toModel: 'claude-3-opus',
+    reason: FallbackReason.RateLimit,
+    attempt: 1,
+    upstreamStatus: 429,
+  }),
+  createBudgetStateChanged({
+    requestId: null,
+    partitionKey: 'alice',
+    budgetKey: 'alice',
+    limitKind: LimitKind.MaxDailyCostPerUser,
+    windowId: '2025-06-30',
+    state: BudgetState.Recovered,
+    remaining: 10,
+    limit: 10,
+    unit: BudgetUnit.Dollars,
+    resetAt: '2025-07-01T00:00:00.000Z',
+  }),
+  createAlertRaised({
+    requestId: 'req-1',
+    partitionKey: 'alice',
+    budgetKey: 'alice',
+    limitKind: LimitKind.MaxDailyCostPerUser,
+    windowId: '2025-06-30',
+    threshold: 8,
+    used: 8.01,
+    limit: 10,
+    unit: BudgetUnit.Dollars,
+    message: 'alice spent $8.01 of $10.00 today',
+  }),
+];
+
+describe('event codec', () => {
+  it('has one event class for every topic except the dead-letter topic', () => {
+    const covered = new Set(oneOfEach().map((e) => encodeEvent(e).topic));
+    assert.deepEqual([...covered].sort(), ALL_TOPICS.filter((t) => t !== Topic.DeadLetter).sort());
+  });
+
+  for (const event of oneOfEach()) {
+    it(`round-trips ${event.type}`, () => {
+      const encoded = encodeEvent(event, { validate: true });
+      assert.equal(encoded.topic, EVENT_CATALOG[encoded.topic].topic);
+      assert.equal(encoded.headers['aigw-event-type'], event.type);
+      assert.equal(encoded.headers['aigw-event-id'], event.eventId);
+      const decoded = decodeEvent(encoded.topic, encoded.value);
+      assert.ok(decoded.ok, decoded.ok ? '' : decoded.error.message);
+      assert.ok(decoded.value instanceof EVENT_CATALOG[encoded.topic].cls);
+      assert.deepEqual(
+        JSON.parse(JSON.stringify(decoded.value)),
+        JSON.parse(JSON.stringify(event)),
+      );
+    });
+  }
+
+  it('fills id and time, keys messages by the partition key', () => {
+    const event = usage();
+    assert.match(event.eventId, /^[0-9a-f-]{36}$/);
+    assert.ok(!Number.isNaN(Date.parse(event.occurredAt)));
+    assert.equal(event.type, 'usage.recorded');
+    assert.equal(event.version, 1);
+    assert.equal(encodeEvent(event).key, 'alice');
+  });
+
+  it('keys budget state by budget key and limit so compaction keeps every limit', () => {
+    const state = oneOfEach().find((e) => e.type === 'budget.state')!;
+    assert.equal(encodeEvent(state).key, `alice|${LimitKind.MaxDailyCostPerUser}`);
+  });
+
+  it('types the decoded value by topic', () => {
+    const decoded = decodeEvent(Topic.UsageRecorded, encodeEvent(usage()).value);
+    assert.ok(decoded.ok);
+    const typed: TokenUsageRecorded = decoded.value;
+    assert.equal(typed.cachedInputTokens, 100);
+  });
+
+  it('rejects an unknown version loudly', () => {
+    const body = { ...JSON.parse(encodeEvent(usage()).value.toString()), version: 2 };
+    const decoded = decodeEvent(Topic.UsageRecorded, Buffer.from(JSON.stringify(body)));
+    assert.ok(!decoded.ok);
+    assert.ok(decoded.error instanceof ContractsError);
+    assert.equal(decoded.error.code, ContractsErrorCode.UnknownVersion);
+    assert.match(decoded.error.message, /version 2.*only version 1/);
+  });
+
+  it('rejects an event of the wrong type for the topic', () => {
+    const decoded = decodeEvent(Topic.BudgetState, encodeEvent(usage()).value);
+    assert.ok(!decoded.ok);
+    assert.equal(decoded.error.code, ContractsErrorCode.TypeMismatch);
+    assert.match(decoded.error.message, /"budget\.state".*"usage\.recorded"/);
+  });
+
+  it('names the invalid field', () => {
+    const body = JSON.parse(encodeEvent(usage()).value.toString());
+    body.inputTokens = -3;
+    body.usageSource = 'guessed';
+    const decoded = decodeEvent(Topic.UsageRecorded, JSON.stringify(body));
+    assert.ok(!decoded.ok);
+    assert.equal(decoded.error.code, ContractsErrorCode.InvalidPayload);
+    const paths = decoded.error.details.issues?.map((i) => i.path);
+    assert.deepEqual(paths?.sort(), ['inputTokens', 'usageSource']);
+    assert.match(decoded.error.message, /inputTokens must not be less than 0/);
+  });
+
+  it('rejects missing and unknown fields', () => {
+    const body = JSON.parse(encodeEvent(usage()).value.toString());
+    delete body.modelServed;
+    body.surprise = true;
+    const decoded = decodeEvent(Topic.UsageRecorded, JSON.stringify(body));
+    assert.ok(!decoded.ok);
+    const paths = decoded.error.details.issues?.map((i) => i.path).sort();
+    assert.deepEqual([...new Set(paths)], ['modelServed', 'surprise']);
+  });
+
+  it('does not coerce strings into numbers', () => {
+    const body = JSON.parse(encodeEvent(usage()).value.toString());
+    body.outputTokens = '40';
+    const decoded = decodeEvent(Topic.UsageRecorded, JSON.stringify(body));
+    assert.ok(!decoded.ok);
+    assert.equal(decoded.error.details.issues?.[0]?.path, 'outputTokens');
+  });
+
+  it('reports malformed JSON, empty messages and unknown topics', () => {
+    const bad = decodeEvent(Topic.UsageRecorded, Buffer.from('{"type":'));
+    assert.ok(!bad.ok);
+    assert.equal(bad.error.code, ContractsErrorCode.MalformedJson);
+    const empty = decodeEvent(Topic.UsageRecorded, null);
+    assert.ok(!empty.ok);
+    assert.equal(empty.error.code, ContractsErrorCode.MalformedJson);
+    const array = decodeEvent(Topic.UsageRecorded, '[]');
+    assert.ok(!array.ok);
+    assert.equal(array.error.code, ContractsErrorCode.MalformedJson);
+    const topic = decodeEvent('gateway.nope.v1', '{}');
+    assert.ok(!topic.ok);
+    assert.equal(topic.error.code, ContractsErrorCode.UnknownTopic);
+    const dlq = decodeEvent(Topic.DeadLetter, '{}');
+    assert.ok(!dlq.ok);
+    assert.equal(dlq.error.code, ContractsErrorCode.UnknownTopic);
+  });
+
+  it('refuses to encode an invalid event when asked to validate', () => {
+    const event = usage();
+    event.costDollars = Number.NaN;
+    assert.throws(
+      () => encodeEvent(event, { validate: true }),
+      (e: unknown) => e instanceof ContractsError && e.code === ContractsErrorCode.InvalidPayload,
+    );
+  });
+});
+
+describe('topics', () => {
+  it('versions every topic name and has settings for each', () => {
+    for (const topic of ALL_TOPICS) {
+      assert.match(topic, /^gateway\.[a-z.-]+\.v\d+$/);
+      assert.ok(TOPIC_SETTINGS[topic].partitions > 0);
+    }
+  });
+
+  it('compacts the budget state topic', () => {
+    assert.equal(TOPIC_SETTINGS[Topic.BudgetState].cleanupPolicy, 'compact');
+    const entries = Object.fromEntries(
+      topicConfigEntries(Topic.BudgetState).map((e) => [e.name, e.value]),
+    );
+    assert.equal(entries['cleanup.policy'], 'compact');
+    assert.equal(entries['retention.ms'], '-1');
+  });
+});

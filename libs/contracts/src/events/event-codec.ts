@@ -1,0 +1,157 @@
+import { validateSync } from 'class-validator';
+import { ContractsError, ContractsErrorCode } from '../contracts.errors';
+import { err, ok, type Result } from '../result';
+import { isTopic } from '../topics';
+import {
+  flattenValidationErrors,
+  STRICT_VALIDATION,
+  validatePlain,
+} from '../validation/validate-plain';
+import {
+  EVENT_CATALOG,
+  isEventTopic,
+  topicForType,
+  type EventSpec,
+  type EventTopic,
+  type GatewayEvent,
+  type TopicEventMap,
+} from './event-catalog';
+
+/** Header names carried beside the JSON body, so routing needs no parse. */
+export const EVENT_HEADERS = {
+  contentType: 'content-type',
+  eventType: 'aigw-event-type',
+  eventVersion: 'aigw-event-version',
+  eventId: 'aigw-event-id',
+} as const;
+
+/** A message ready for a Kafka producer (the shape kafkajs `Message` accepts plus topic). */
+export interface EncodedEvent {
+  readonly topic: EventTopic;
+  readonly key: string;
+  readonly value: Buffer;
+  readonly headers: Record<string, string>;
+}
+
+export interface EncodeOptions {
+  /** Validate before encoding (tests, embedded bus). Off by default: it costs CPU per event. */
+  readonly validate?: boolean;
+}
+
+/** Serialises an event for its topic. Throws ContractsError: a bad event is a producer bug. */
+export function encodeEvent(event: GatewayEvent, options: EncodeOptions = {}): EncodedEvent {
+  const topic = topicForType(event.type);
+  const spec = EVENT_CATALOG[topic] as EventSpec<GatewayEvent>;
+  if (event.version !== spec.version) {
+    throw new ContractsError(
+      ContractsErrorCode.UnknownVersion,
+      `cannot publish ${event.type} version ${event.version}: ${topic} carries version ${spec.version}`,
+      { topic },
+    );
+  }
+  if (options.validate) {
+    const issues = flattenValidationErrors(validateSync(event, STRICT_VALIDATION));
+    if (issues.length > 0) {
+      throw new ContractsError(
+        ContractsErrorCode.InvalidPayload,
+        `${event.type} is invalid: ${issues.map((i) => i.message).join('; ')}`,
+        { topic, issues },
+      );
+    }
+  }
+  return {
+    topic,
+    key: spec.messageKey(event),
+    value: Buffer.from(JSON.stringify(event)),
+    headers: {
+      [EVENT_HEADERS.contentType]: 'application/json',
+      [EVENT_HEADERS.eventType]: event.type,
+      [EVENT_HEADERS.eventVersion]: String(event.version),
+      [EVENT_HEADERS.eventId]: event.eventId,
+    },
+  };
+}
+
+/**
+ * Parses and validates a message from `topic`. Every failure is a typed ContractsError
+ * the consumer should dead-letter: retrying a message this build cannot read never helps,
+ * and skipping it silently would lose usage.
+ */
+export function decodeEvent<T extends EventTopic>(
+  topic: T,
+  value: Buffer | string | null | undefined,
+): Result<TopicEventMap[T], ContractsError>;
+export function decodeEvent(
+  topic: string,
+  value: Buffer | string | null | undefined,
+): Result<GatewayEvent, ContractsError>;
+export function decodeEvent(
+  topic: string,
+  value: Buffer | string | null | undefined,
+): Result<GatewayEvent, ContractsError> {
+  if (!isEventTopic(topic)) {
+    const why = isTopic(topic) ? 'carries no gateway events' : 'is not a gateway topic';
+    return fail(ContractsErrorCode.UnknownTopic, `topic "${topic}" ${why}`, topic);
+  }
+  const spec = EVENT_CATALOG[topic] as EventSpec<GatewayEvent>;
+
+  if (value === null || value === undefined || value.length === 0) {
+    return fail(ContractsErrorCode.MalformedJson, `empty message on ${topic}`, topic);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(typeof value === 'string' ? value : value.toString('utf8'));
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return fail(
+      ContractsErrorCode.MalformedJson,
+      `message on ${topic} is not JSON: ${reason}`,
+      topic,
+    );
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    return fail(
+      ContractsErrorCode.MalformedJson,
+      `message on ${topic} is not a JSON object`,
+      topic,
+    );
+  }
+
+  const { type, version } = parsed as { type?: unknown; version?: unknown };
+  if (type !== spec.type) {
+    return fail(
+      ContractsErrorCode.TypeMismatch,
+      `${topic} carries "${spec.type}" events, got type ${JSON.stringify(type) ?? 'undefined'}`,
+      topic,
+    );
+  }
+  if (version !== spec.version) {
+    return fail(
+      ContractsErrorCode.UnknownVersion,
+      `${topic} got ${spec.type} version ${JSON.stringify(version) ?? 'undefined'}, ` +
+        `this build understands only version ${spec.version}: upgrade the consumer; dead-letter the message`,
+      topic,
+    );
+  }
+
+  const validated = validatePlain(spec.cls, parsed, STRICT_VALIDATION);
+  if (!validated.ok) {
+    const issues = validated.error;
+    return err(
+      new ContractsError(
+        ContractsErrorCode.InvalidPayload,
+        `invalid ${spec.type} on ${topic}: ${issues.map((i) => i.message).join('; ')}`,
+        { topic, issues },
+      ),
+    );
+  }
+  return ok(validated.value);
+}
+
+function fail(
+  code: ContractsErrorCode,
+  message: string,
+  topic: string,
+): { ok: false; error: ContractsError } {
+  return err(new ContractsError(code, message, { topic }));
+}

@@ -1,0 +1,67 @@
+/** The public API an event came through. */
+export enum GatewayEndpoint {
+  ChatCompletions = 'chat.completions',
+  Completions = 'completions',
+  Embeddings = 'embeddings',
+  Messages = 'messages',
+}
+
+/** Why ingress turned a request away before any provider was called. */
+export enum RejectReason {
+  BudgetExhausted = 'budgetExhausted',
+  RateLimited = 'rateLimited',
+  Unauthenticated = 'unauthenticated',
+  Forbidden = 'forbidden',
+  NoMatchingTier = 'noMatchingTier',
+  ModelNotAllowed = 'modelNotAllowed',
+  InvalidRequest = 'invalidRequest',
+  PayloadTooLarge = 'payloadTooLarge',
+  BlockedContent = 'blockedContent',
+  NoBackend = 'noBackend',
+}
+
+export enum CompletionStatus {
+  Success = 'success',
+  UpstreamError = 'upstreamError',
+  Timeout = 'timeout',
+  ClientCancelled = 'clientCancelled',
+  GatewayError = 'gatewayError',
+}
+
+/** Where token counts came from: the provider's own usage block, or our tokenizer estimate. */
+export enum UsageSource {
+  Reported = 'reported',
+  Estimated = 'estimated',
+}
+
+/** The `failover.on` vocabulary of the spec. */
+export enum FallbackReason {
+  RateLimit = 'rateLimit',
+  Timeout = 'timeout',
+  Error = 'error',
+  BudgetExceeded = 'budgetExceeded',
+}
+
+/** Every limit the spec can configure, named by its path in the config. */
+export enum LimitKind {
+  TokenBudgetPerUser = 'tokenBudget.perUser',
+  TokenBudgetPerMinute = 'tokenBudget.perMinute',
+  UserInputTokensPerMinute = 'tokenRateLimit.perUser.inputTokensPerMinute',
+  UserOutputTokensPerMinute = 'tokenRateLimit.perUser.outputTokensPerMinute',
+  UserTotalTokensPerDay = 'tokenRateLimit.perUser.totalTokensPerDay',
+  ModelTokensPerMinute = 'tokenRateLimit.perModel.tokensPerMinute',
+  TierDailyTokens = 'userTiers.tokenBudget.daily',
+  TierCostTracking = 'userTiers.costTracking',
+  MaxDailyCostPerUser = 'costControl.maxDailyCostPerUser',
+}
+
+export enum BudgetState {
+  Exhausted = 'exhausted',
+  Recovered = 'recovered',
+  Remaining = 'remaining',
+}
+
+export enum BudgetUnit {
+  Tokens = 'tokens',
+  Dollars = 'dollars',
+}

@@ -1,0 +1,67 @@
+import { Equals, IsBoolean, IsEnum, IsOptional } from 'class-validator';
+import { UsageSource } from './event-enums';
+import { RequestEventEnvelope } from './event-envelope';
+import { Amount, Count, Name } from './event-fields';
+
+export const USAGE_RECORDED = { type: 'usage.recorded', version: 1 } as const;
+
+/**
+ * Tokens one request consumed. The budget service settles the request's reservation
+ * with it, and it is the log balances are rebuilt from, so it must never be lost.
+ */
+export class TokenUsageRecorded extends RequestEventEnvelope {
+  @Equals(USAGE_RECORDED.type)
+  override type: typeof USAGE_RECORDED.type = USAGE_RECORDED.type;
+
+  @Equals(USAGE_RECORDED.version)
+  override version: typeof USAGE_RECORDED.version = USAGE_RECORDED.version;
+
+  @Name()
+  userId!: string;
+
+  @Count()
+  inputTokens!: number;
+
+  @Count()
+  outputTokens!: number;
+
+  /** Part of `inputTokens` the provider served from its prompt cache. */
+  @Count()
+  cachedInputTokens!: number;
+
+  @IsEnum(UsageSource)
+  usageSource!: UsageSource;
+
+  @Name()
+  modelRequested!: string;
+
+  @Name()
+  modelServed!: string;
+
+  /** For a gateway cache hit: the provider and backend recorded with the cached answer. */
+  @Name()
+  provider!: string;
+
+  @Name()
+  backend!: string;
+
+  @IsOptional()
+  @Name()
+  tier?: string;
+
+  /** Estimated dollars from `costControl.modelPricing` (0 when the model has no price). */
+  @Amount()
+  costDollars!: number;
+
+  /** Tokens after `llmRequestCosts` weights and `modelCosts` multipliers. */
+  @Amount()
+  weightedTokenCost!: number;
+
+  /** Answered from the gateway's response cache: no provider tokens were spent. */
+  @IsBoolean()
+  cacheHit!: boolean;
+
+  @IsOptional()
+  @Name(128)
+  reservationId?: string;
+}
