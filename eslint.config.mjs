@@ -12,7 +12,7 @@ const depConstraints = [
   })),
   { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
   { sourceTag: 'scope:gateway', onlyDependOnLibsWithTags: ['*'] },
-  { sourceTag: 'type:lib', notDependOnLibsWithTags: ['type:app', 'type:testing'] },
+  { sourceTag: 'type:lib', notDependOnLibsWithTags: ['type:app'] },
 ];
 
 // Pure domain code stays free of frameworks and drivers so it can be tested alone.

@@ -1,1 +1,10 @@
-export {};
+export * from './domain/header-policy';
+export * from './domain/prompt-guard';
+export * from './domain/request-builder';
+export * from './http/openai-errors';
+export * from './http/openai-exception.filter';
+export * from './http/openai.controller';
+export * from './http/sse-writer';
+export * from './ingress-observer';
+export * from './ingress-pipeline';
+export * from './ingress.module';

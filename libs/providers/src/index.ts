@@ -1,1 +1,9 @@
-export {};
+export * from './core/provider-adapter';
+export * from './core/provider-registry';
+export * from './core/sse-events';
+export * from './core/upstream-failure';
+export * from './core/usage';
+export * from './openai-compatible/openai-base-urls';
+export * from './openai-compatible/openai-compatible.adapter';
+export * from './local/local.adapter';
+export * from './local/local-model';

@@ -1,1 +1,3 @@
-export {};
+export * from './domain/backend-chain';
+export * from './domain/backend-health';
+export * from './failover-router';

@@ -27,6 +27,8 @@ export interface GatewayRequest {
   readonly clientWantsStreamUsage: boolean;
   readonly body: JsonObject;
   readonly caller: CallerContext;
+  /** Models the caller's tier may use; empty means any. */
+  readonly allowedModels: readonly string[];
   /** Headers the client sent that may travel upstream (already sanitized). */
   readonly forwardHeaders: Readonly<Record<string, string>>;
 }
@@ -114,3 +116,7 @@ export interface ProviderCall {
 export interface ProviderPort {
   invoke(call: ProviderCall): Promise<GatewayAnswer>;
 }
+
+/** Injection tokens for the ports, shared by every deployment shape. */
+export const ROUTER_PORT = Symbol('ROUTER_PORT');
+export const PROVIDER_PORT = Symbol('PROVIDER_PORT');

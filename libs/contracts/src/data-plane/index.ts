@@ -1,2 +1,3 @@
 export * from './data-plane.types';
 export * from './data-plane.errors';
+export * from './token-estimate';

@@ -1,0 +1,36 @@
+// Which client headers may travel to a provider. Credentials, hop-by-hop and framing
+// headers never do: the gateway injects its own credentials and frames its own body.
+const NEVER_FORWARDED = new Set([
+  'authorization',
+  'proxy-authorization',
+  'x-api-key',
+  'api-key',
+  'x-goog-api-key',
+  'cookie',
+  'host',
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'content-length',
+  'content-type',
+  'accept',
+  'accept-encoding',
+  'expect',
+]);
+
+export function forwardableHeaders(
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+  stripHeaders: readonly string[],
+): Record<string, string> {
+  const forwarded: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    const lower = name.toLowerCase();
+    if (value === undefined || NEVER_FORWARDED.has(lower) || stripHeaders.includes(lower)) continue;
+    if (lower.startsWith('x-forwarded-') || lower.startsWith('x-ai-gateway-')) continue;
+    forwarded[lower] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return forwarded;
+}

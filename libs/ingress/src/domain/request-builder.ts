@@ -1,0 +1,73 @@
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type CallerContext,
+  type GatewayRequest,
+  type JsonObject,
+  type Operation,
+} from '@aigw/contracts/data-plane';
+
+function invalid(message: string, param?: string): DataPlaneError {
+  return new DataPlaneError(DataPlaneErrorCode.InvalidRequest, message, { param });
+}
+
+/** The fields each operation cannot do without, checked before anything is routed. */
+function checkShape(operation: Operation, body: JsonObject): void {
+  switch (operation) {
+    case 'chat': {
+      const messages = body.messages;
+      if (!Array.isArray(messages) || messages.length === 0) {
+        throw invalid("'messages' must be a non-empty array", 'messages');
+      }
+      messages.forEach((message: unknown, index) => {
+        const role = (message as JsonObject | null)?.role;
+        if (typeof role !== 'string') {
+          throw invalid(`'messages[${index}].role' must be a string`, `messages[${index}].role`);
+        }
+      });
+      break;
+    }
+    case 'completions':
+      if (body.prompt === undefined) throw invalid("'prompt' is required", 'prompt');
+      break;
+    case 'embeddings':
+      if (body.input === undefined) throw invalid("'input' is required", 'input');
+      break;
+  }
+}
+
+export interface RequestContext {
+  readonly requestId: string;
+  readonly caller: CallerContext;
+  readonly allowedModels: readonly string[];
+  readonly forwardHeaders: Readonly<Record<string, string>>;
+}
+
+/** Checks a parsed body and turns it into the request the router carries. */
+export function buildGatewayRequest(
+  operation: Operation,
+  body: unknown,
+  context: RequestContext,
+): GatewayRequest {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) {
+    throw invalid('The request body must be a JSON object');
+  }
+  const json = body as JsonObject;
+  if (typeof json.model !== 'string' || json.model.length === 0) {
+    throw invalid("'model' is required and must be a string", 'model');
+  }
+  checkShape(operation, json);
+  const stream = operation !== 'embeddings' && json.stream === true;
+  const streamOptions = json.stream_options as JsonObject | undefined;
+  return {
+    requestId: context.requestId,
+    operation,
+    requestedModel: json.model,
+    stream,
+    clientWantsStreamUsage: stream && streamOptions?.include_usage === true,
+    body: json,
+    caller: context.caller,
+    allowedModels: context.allowedModels,
+    forwardHeaders: context.forwardHeaders,
+  };
+}

@@ -1,0 +1,85 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+
+/** Turns anything thrown on the edge into the error the OpenAI API would have sent. */
+export function toDataPlaneError(error: unknown): DataPlaneError {
+  if (error instanceof DataPlaneError) return error;
+  const fastifyError = error as Partial<FastifyError> & { status?: number };
+  switch (fastifyError.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new DataPlaneError(
+        DataPlaneErrorCode.BodyTooLarge,
+        'The request body is larger than this gateway accepts',
+      );
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new DataPlaneError(
+        DataPlaneErrorCode.InvalidRequest,
+        "Send the request body as JSON with 'Content-Type: application/json'",
+      );
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new DataPlaneError(DataPlaneErrorCode.InvalidRequest, 'The request body is empty');
+    default:
+      break;
+  }
+  const status = fastifyError.statusCode ?? fastifyError.status;
+  if (error instanceof SyntaxError || (status === 400 && fastifyError.code?.startsWith('FST_'))) {
+    return new DataPlaneError(
+      DataPlaneErrorCode.InvalidRequest,
+      'We could not parse the JSON body of your request',
+    );
+  }
+  if (status === 404) {
+    return new DataPlaneError(DataPlaneErrorCode.UnknownUrl, 'Unknown endpoint');
+  }
+  return new DataPlaneError(
+    DataPlaneErrorCode.Internal,
+    'The gateway failed to handle the request',
+    {
+      cause: error,
+    },
+  );
+}
+
+/** Sends an OpenAI-style error, or ends a stream that already started with an error event. */
+export function sendOpenAiError(
+  reply: FastifyReply,
+  error: DataPlaneError,
+  requestId?: string,
+): void {
+  if (reply.raw.headersSent) {
+    if (!reply.raw.writableEnded) {
+      reply.raw.end(`data: ${JSON.stringify(error.toOpenAiBody())}\n\n`);
+    }
+    return;
+  }
+  if (requestId) void reply.header('x-request-id', requestId);
+  if (error.retryAfterMs !== undefined) {
+    void reply.header('retry-after', String(Math.ceil(error.retryAfterMs / 1000)));
+  }
+  void reply.code(error.httpStatus).send(error.toOpenAiBody());
+}
+
+/**
+ * Errors raised by Fastify before a handler runs (a body too large, broken JSON) and
+ * unknown paths get the same OpenAI-style body as everything else.
+ */
+export function installOpenAiErrorHandling(
+  fastify: FastifyInstance,
+  onUnexpected: (error: unknown) => void,
+): void {
+  fastify.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const mapped = toDataPlaneError(error);
+    if (mapped.code === DataPlaneErrorCode.Internal) onUnexpected(error);
+    sendOpenAiError(reply, mapped, request.id);
+  });
+  fastify.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
+    sendOpenAiError(
+      reply,
+      new DataPlaneError(
+        DataPlaneErrorCode.UnknownUrl,
+        `Unknown request URL: ${request.method} ${request.url.split('?')[0]}`,
+      ),
+      request.id,
+    );
+  });
+}

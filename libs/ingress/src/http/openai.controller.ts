@@ -1,0 +1,96 @@
+import { Controller, Get, Inject, Post, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { GatewayRequest, Operation } from '@aigw/contracts/data-plane';
+import { IngressPipeline } from '../ingress-pipeline';
+import { INGRESS_OBSERVER, type IngressObserver } from '../ingress-observer';
+import { sendOpenAiError, toDataPlaneError } from './openai-errors';
+import { SseWriter } from './sse-writer';
+
+/** The OpenAI-compatible API. */
+@Controller('v1')
+export class OpenAiController {
+  constructor(
+    private readonly pipeline: IngressPipeline,
+    @Inject(INGRESS_OBSERVER) private readonly observer: IngressObserver,
+  ) {}
+
+  @Post('chat/completions')
+  chat(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    return this.serve('chat', request, reply);
+  }
+
+  @Post('completions')
+  completions(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    return this.serve('completions', request, reply);
+  }
+
+  @Post('embeddings')
+  embeddings(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    return this.serve('embeddings', request, reply);
+  }
+
+  @Get('models')
+  models(): {
+    object: 'list';
+    data: { id: string; object: 'model'; created: number; owned_by: string }[];
+  } {
+    return {
+      object: 'list',
+      data: this.pipeline.listModels().map((id) => ({
+        id,
+        object: 'model',
+        created: 0,
+        owned_by: 'ai-gateway',
+      })),
+    };
+  }
+
+  private async serve(
+    operation: Operation,
+    http: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<void> {
+    const startedAt = performance.now();
+    const requestId = http.id;
+    // A client that hangs up cancels its upstream call.
+    const abort = new AbortController();
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) abort.abort(new Error('client disconnected'));
+    });
+
+    let request: GatewayRequest | undefined;
+    try {
+      request = this.pipeline.prepare(operation, http.body, http.headers, requestId);
+      const answer = await this.pipeline.handle(request, abort.signal);
+      if (answer.kind === 'json') {
+        void reply
+          .header('x-request-id', requestId)
+          .header('x-ai-gateway-backend', answer.servedBy.backend)
+          .code(answer.status)
+          .send(answer.body);
+        this.observer.completed(request, answer.servedBy, answer.usage, startedAt);
+        return;
+      }
+
+      reply.hijack();
+      const writer = new SseWriter(reply.raw);
+      writer.start({ 'x-request-id': requestId, 'x-ai-gateway-backend': answer.servedBy.backend });
+      try {
+        for await (const event of answer.events) {
+          if (abort.signal.aborted) break;
+          await writer.event(event);
+        }
+        writer.done();
+      } catch (error) {
+        const mapped = toDataPlaneError(error);
+        writer.fail(mapped);
+        this.observer.failed(request, mapped, startedAt);
+      }
+      this.observer.completed(request, answer.servedBy, await answer.usage, startedAt);
+    } catch (error) {
+      const mapped = toDataPlaneError(error);
+      this.observer.failed(request, mapped, startedAt);
+      if (!abort.signal.aborted) sendOpenAiError(reply, mapped, requestId);
+    }
+  }
+}

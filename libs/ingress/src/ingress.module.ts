@@ -1,0 +1,28 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { GatewayConfig } from '@aigw/config';
+import type { RouterPort } from '@aigw/contracts/data-plane';
+import { OpenAiController } from './http/openai.controller';
+import { IngressPipeline } from './ingress-pipeline';
+import { INGRESS_OBSERVER, NOOP_INGRESS_OBSERVER, type IngressObserver } from './ingress-observer';
+
+export interface IngressModuleOptions {
+  /** The configuration in force; read per request so reloads apply at once. */
+  readonly config: () => GatewayConfig;
+  /** The router: in-process in the all-in-one gateway, an HTTP client otherwise. */
+  readonly router: RouterPort;
+  readonly observer?: IngressObserver;
+}
+
+@Module({})
+export class IngressModule {
+  static forRoot(options: IngressModuleOptions): DynamicModule {
+    return {
+      module: IngressModule,
+      controllers: [OpenAiController],
+      providers: [
+        { provide: IngressPipeline, useValue: new IngressPipeline(options.config, options.router) },
+        { provide: INGRESS_OBSERVER, useValue: options.observer ?? NOOP_INGRESS_OBSERVER },
+      ],
+    };
+  }
+}

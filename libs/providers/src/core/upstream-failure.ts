@@ -1,0 +1,80 @@
+import { codeForStatus, DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+
+// Provider error messages sometimes echo part of the key they rejected.
+const KEY_LIKE = /\b(sk|pk|rk|key|AIza)[-_A-Za-z0-9]{8,}/g;
+
+function scrub(text: string): string {
+  return text.replace(KEY_LIKE, '[REDACTED]').slice(0, 500);
+}
+
+/** Milliseconds from a Retry-After header (seconds or an HTTP date). */
+export function parseRetryAfter(
+  value: string | string[] | undefined,
+  now = Date.now(),
+): number | undefined {
+  const raw = Array.isArray(value) ? value[0] : value;
+  if (!raw) return undefined;
+  const seconds = Number(raw);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(raw);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** Pulls a readable message out of whatever error body a provider sent. */
+function upstreamMessage(bodyText: string): string {
+  try {
+    const parsed = JSON.parse(bodyText) as {
+      error?: { message?: unknown } | string;
+      message?: unknown;
+    };
+    const candidate =
+      typeof parsed.error === 'string' ? parsed.error : (parsed.error?.message ?? parsed.message);
+    if (typeof candidate === 'string') return candidate;
+  } catch {
+    // not JSON: fall through to the raw text
+  }
+  return bodyText.trim() || 'no error message';
+}
+
+/** The error for an upstream that answered with an HTTP error status. */
+export function upstreamHttpError(
+  backendName: string,
+  status: number,
+  bodyText: string,
+  retryAfter: string | string[] | undefined,
+): DataPlaneError {
+  return new DataPlaneError(
+    codeForStatus(status),
+    `backend "${backendName}" answered ${status}: ${scrub(upstreamMessage(bodyText))}`,
+    { upstreamStatus: status, retryAfterMs: parseRetryAfter(retryAfter) },
+  );
+}
+
+const TIMEOUT_CODES = new Set([
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'ETIMEDOUT',
+]);
+
+/** Maps a transport failure (refused, reset, timed out) to a data-plane error. */
+export function transportError(backendName: string, error: unknown, signal: AbortSignal): unknown {
+  if (error instanceof DataPlaneError) return error;
+  // A client that went away is not the backend's fault: let the abort propagate.
+  if (signal.aborted) return signal.reason ?? error;
+  const code = (error as { code?: unknown }).code;
+  const name = (error as { name?: unknown }).name;
+  if ((typeof code === 'string' && TIMEOUT_CODES.has(code)) || name === 'TimeoutError') {
+    return new DataPlaneError(
+      DataPlaneErrorCode.UpstreamTimeout,
+      `backend "${backendName}" timed out`,
+      { cause: error },
+    );
+  }
+  const reason = typeof code === 'string' ? code : 'connection failed';
+  return new DataPlaneError(
+    DataPlaneErrorCode.UpstreamError,
+    `backend "${backendName}" is unreachable (${reason})`,
+    { cause: error },
+  );
+}

@@ -1,0 +1,121 @@
+import { randomUUID } from 'node:crypto';
+import {
+  estimateTokens,
+  promptText,
+  type GatewayAnswer,
+  type JsonObject,
+  type ServedBy,
+  type TokenUsage,
+} from '@aigw/contracts/data-plane';
+import type { ProviderCall } from '@aigw/contracts/data-plane';
+import type { ProviderAdapter } from '../core/provider-adapter';
+
+import { localEmbedding, localReply } from './local-model';
+
+const DEFAULT_EMBEDDING_DIMENSIONS = 256;
+
+/** The built-in `local` provider: answers in-process, in OpenAI format. */
+export class LocalAdapter implements ProviderAdapter {
+  readonly name = 'local';
+
+  canHandle(provider: string): boolean {
+    return provider === 'local';
+  }
+
+  async invoke(call: ProviderCall): Promise<GatewayAnswer> {
+    const { request, target } = call;
+    const servedBy: ServedBy = {
+      backend: target.backendName,
+      provider: target.provider,
+      model: target.model,
+    };
+    const created = Math.floor(Date.now() / 1000);
+    const inputTokens = estimateTokens(promptText(request.body));
+
+    if (request.operation === 'embeddings') {
+      const inputs = Array.isArray(request.body.input) ? request.body.input : [request.body.input];
+      const dimensions = Number(request.body.dimensions) || DEFAULT_EMBEDDING_DIMENSIONS;
+      const usage = tokens(inputTokens, 0);
+      return {
+        kind: 'json',
+        status: 200,
+        servedBy,
+        usage,
+        body: {
+          object: 'list',
+          model: target.model,
+          data: inputs.map((input, index) => ({
+            object: 'embedding',
+            index,
+            embedding: localEmbedding(JSON.stringify(input), dimensions),
+          })),
+          usage: { prompt_tokens: inputTokens, total_tokens: inputTokens },
+        },
+      };
+    }
+
+    const text = localReply(request.body);
+    const usage = tokens(inputTokens, estimateTokens(text));
+    const id = `${request.operation === 'chat' ? 'chatcmpl' : 'cmpl'}-${randomUUID()}`;
+    if (!request.stream) {
+      const choice =
+        request.operation === 'chat'
+          ? { index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }
+          : { index: 0, text, finish_reason: 'stop' };
+      return {
+        kind: 'json',
+        status: 200,
+        servedBy,
+        usage,
+        body: {
+          id,
+          object: request.operation === 'chat' ? 'chat.completion' : 'text_completion',
+          created,
+          model: target.model,
+          choices: [choice],
+          usage: openAiUsageBody(usage),
+        },
+      };
+    }
+    return {
+      kind: 'stream',
+      status: 200,
+      servedBy,
+      usage: Promise.resolve(usage),
+      events: streamWords(id, created, target.model, text, usage, request.clientWantsStreamUsage),
+    };
+  }
+}
+
+function tokens(inputTokens: number, outputTokens: number): TokenUsage {
+  return { inputTokens, outputTokens, cachedInputTokens: 0, source: 'estimated' };
+}
+
+function openAiUsageBody(usage: TokenUsage): JsonObject {
+  return {
+    prompt_tokens: usage.inputTokens,
+    completion_tokens: usage.outputTokens,
+    total_tokens: usage.inputTokens + usage.outputTokens,
+  };
+}
+
+async function* streamWords(
+  id: string,
+  created: number,
+  model: string,
+  text: string,
+  usage: TokenUsage,
+  withUsage: boolean,
+): AsyncGenerator<JsonObject> {
+  const base = { id, object: 'chat.completion.chunk', created, model };
+  yield {
+    ...base,
+    choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }],
+  };
+  const words = text.split(/(?<= )/);
+  for (const word of words) {
+    yield { ...base, choices: [{ index: 0, delta: { content: word }, finish_reason: null }] };
+  }
+  yield { ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] };
+  if (withUsage) yield { ...base, choices: [], usage: openAiUsageBody(usage) };
+}

@@ -1,0 +1,21 @@
+// Public endpoints of providers that speak OpenAI's wire format. Self-hosted kinds
+// (vllm, kserve, openai-compatible) have none: configuration must give `baseUrl`.
+export const OPENAI_COMPATIBLE_BASE_URLS: Readonly<Record<string, string | undefined>> = {
+  openai: 'https://api.openai.com/v1',
+  mistral: 'https://api.mistral.ai/v1',
+  groq: 'https://api.groq.com/openai/v1',
+  deepseek: 'https://api.deepseek.com/v1',
+  together: 'https://api.together.xyz/v1',
+  vllm: undefined,
+  kserve: undefined,
+  'openai-compatible': undefined,
+};
+
+/** The base URL for a call: configured, else the provider's own; `/v1` if none given. */
+export function resolveBaseUrl(provider: string, configured: string | undefined): string {
+  const base = configured ?? OPENAI_COMPATIBLE_BASE_URLS[provider];
+  if (!base) throw new Error(`provider "${provider}" needs a baseUrl`);
+  const url = new URL(base);
+  const path = url.pathname.replace(/\/+$/, '');
+  return `${url.origin}${path === '' ? '/v1' : path}`;
+}

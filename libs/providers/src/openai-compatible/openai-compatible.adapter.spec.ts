@@ -1,0 +1,207 @@
+import { after, before, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type GatewayRequest,
+  type JsonObject,
+  type StreamAnswer,
+  type UpstreamTarget,
+} from '@aigw/contracts/data-plane';
+import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
+import { OpenAiCompatibleAdapter } from './openai-compatible.adapter';
+
+function chatRequest(overrides: Partial<GatewayRequest> = {}): GatewayRequest {
+  return {
+    requestId: 'req-1',
+    operation: 'chat',
+    requestedModel: 'gpt-4',
+    stream: false,
+    clientWantsStreamUsage: false,
+    body: { model: 'gpt-4', messages: [{ role: 'user', content: 'hi' }] },
+    caller: { userKey: 'alice' },
+    allowedModels: [],
+    forwardHeaders: {},
+    ...overrides,
+  };
+}
+
+async function collect(answer: StreamAnswer): Promise<JsonObject[]> {
+  const events: JsonObject[] = [];
+  for await (const event of answer.events) events.push(event);
+  return events;
+}
+
+describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
+  const upstream = new FakeOpenAiUpstream();
+  const adapter = new OpenAiCompatibleAdapter();
+  let target: UpstreamTarget;
+
+  before(async () => {
+    await upstream.start();
+    target = {
+      backendName: 'fake-openai',
+      provider: 'vllm',
+      model: 'served-model',
+      baseUrl: upstream.baseUrl,
+      credential: {
+        headerName: 'Authorization',
+        headerPrefix: 'Bearer ',
+        apiKey: { reveal: () => 'sk-test-secret-key' },
+      },
+      requestTimeoutMs: 2_000,
+      firstByteTimeoutMs: 500,
+    };
+  });
+  after(() => upstream.stop());
+  beforeEach(() => upstream.reset());
+
+  it('sends the served model, the injected key and no client credentials', async () => {
+    const request = chatRequest({ forwardHeaders: { 'x-trace': 't1' } });
+    const answer = await adapter.invoke({ request, target, signal: new AbortController().signal });
+    assert.equal(answer.kind, 'json');
+    assert.equal(upstream.calls.length, 1);
+    const call = upstream.calls[0]!;
+    assert.equal(call.path, '/v1/chat/completions');
+    assert.equal(call.body.model, 'served-model');
+    assert.equal(call.headers.authorization, 'Bearer sk-test-secret-key');
+    assert.equal(call.headers['x-trace'], 't1');
+    assert.deepEqual(answer.usage, {
+      inputTokens: 12,
+      outputTokens: 6,
+      cachedInputTokens: 0,
+      source: 'reported',
+    });
+    assert.equal(answer.servedBy.backend, 'fake-openai');
+  });
+
+  it('asks for stream usage and hides the usage chunk from a client that did not ask', async () => {
+    const request = chatRequest({
+      stream: true,
+      body: { model: 'gpt-4', stream: true, messages: [{ role: 'user', content: 'hi' }] },
+    });
+    const answer = (await adapter.invoke({
+      request,
+      target,
+      signal: new AbortController().signal,
+    })) as StreamAnswer;
+    assert.equal(answer.kind, 'stream');
+    const events = await collect(answer);
+    assert.deepEqual(upstream.calls[0]!.body.stream_options, { include_usage: true });
+    assert.ok(events.every((event) => event.usage === undefined));
+    const text = events
+      .map((e) => ((e.choices as JsonObject[])[0]?.delta as JsonObject | undefined)?.content ?? '')
+      .join('');
+    assert.equal(text, 'Hello from the fake upstream.');
+    assert.equal((await answer.usage).source, 'reported');
+    assert.equal((await answer.usage).outputTokens, 6);
+  });
+
+  it('passes the usage chunk to a client that asked for it', async () => {
+    const request = chatRequest({
+      stream: true,
+      clientWantsStreamUsage: true,
+      body: {
+        model: 'gpt-4',
+        stream: true,
+        stream_options: { include_usage: true },
+        messages: [{ role: 'user', content: 'hi' }],
+      },
+    });
+    const answer = (await adapter.invoke({
+      request,
+      target,
+      signal: new AbortController().signal,
+    })) as StreamAnswer;
+    const events = await collect(answer);
+    const last = events.at(-1)!;
+    assert.deepEqual(last.choices, []);
+    assert.equal((last.usage as JsonObject).total_tokens, 18);
+  });
+
+  it('turns a stream cut before [DONE] into an error and still settles usage', async () => {
+    upstream.next({ kind: 'break-stream', afterChunks: 2 });
+    const request = chatRequest({
+      stream: true,
+      body: { model: 'gpt-4', stream: true, messages: [{ role: 'user', content: 'hi' }] },
+    });
+    const answer = (await adapter.invoke({
+      request,
+      target,
+      signal: new AbortController().signal,
+    })) as StreamAnswer;
+    await assert.rejects(collect(answer), (error: unknown) => error instanceof DataPlaneError);
+    const usage = await answer.usage;
+    assert.equal(usage.source, 'estimated');
+  });
+
+  for (const [status, code] of [
+    [429, DataPlaneErrorCode.UpstreamRateLimited],
+    [500, DataPlaneErrorCode.UpstreamError],
+    [503, DataPlaneErrorCode.UpstreamError],
+    [400, DataPlaneErrorCode.UpstreamRejected],
+  ] as const) {
+    it(`maps an upstream ${status} to ${code}`, async () => {
+      upstream.next({ kind: 'status', status, headers: { 'retry-after': '7' } });
+      await assert.rejects(
+        adapter.invoke({ request: chatRequest(), target, signal: new AbortController().signal }),
+        (error: unknown) =>
+          error instanceof DataPlaneError && error.code === code && error.upstreamStatus === status,
+      );
+    });
+  }
+
+  it('reads Retry-After on a 429', async () => {
+    upstream.next({ kind: 'status', status: 429, headers: { 'retry-after': '7' } });
+    await assert.rejects(
+      adapter.invoke({ request: chatRequest(), target, signal: new AbortController().signal }),
+      (error: unknown) => error instanceof DataPlaneError && error.retryAfterMs === 7000,
+    );
+  });
+
+  it('never echoes a key from an upstream error message', async () => {
+    upstream.next({
+      kind: 'status',
+      status: 401,
+      body: { error: { message: 'Incorrect API key provided: sk-test-secret-key' } },
+    });
+    await assert.rejects(
+      adapter.invoke({ request: chatRequest(), target, signal: new AbortController().signal }),
+      (error: unknown) =>
+        error instanceof Error &&
+        !error.message.includes('sk-test-secret-key') &&
+        error.message.includes('[REDACTED]'),
+    );
+  });
+
+  it('times out a backend that does not answer, as a timeout', async () => {
+    upstream.next({ kind: 'hang' });
+    await assert.rejects(
+      adapter.invoke({ request: chatRequest(), target, signal: new AbortController().signal }),
+      (error: unknown) =>
+        error instanceof DataPlaneError && error.code === DataPlaneErrorCode.UpstreamTimeout,
+    );
+  });
+
+  it('reports garbage as a bad response', async () => {
+    upstream.next({ kind: 'garbage' });
+    await assert.rejects(
+      adapter.invoke({ request: chatRequest(), target, signal: new AbortController().signal }),
+      (error: unknown) =>
+        error instanceof DataPlaneError && error.code === DataPlaneErrorCode.UpstreamBadResponse,
+    );
+  });
+
+  it('reports a refused connection as an error', async () => {
+    const closed = { ...target, baseUrl: 'http://127.0.0.1:1/v1' };
+    await assert.rejects(
+      adapter.invoke({
+        request: chatRequest(),
+        target: closed,
+        signal: new AbortController().signal,
+      }),
+      (error: unknown) =>
+        error instanceof DataPlaneError && error.code === DataPlaneErrorCode.UpstreamError,
+    );
+  });
+});

@@ -1,0 +1,220 @@
+import type { BackendConfig, GatewayConfig, RouteConfig } from '@aigw/config';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type FailoverTrigger,
+  type GatewayAnswer,
+  type GatewayRequest,
+  type JsonObject,
+  type ProviderPort,
+  type RouterPort,
+  type StreamAnswer,
+  type UpstreamTarget,
+} from '@aigw/contracts/data-plane';
+import { isUnresolved, planBackendChain, type ChainLink } from './domain/backend-chain';
+import { BackendHealth } from './domain/backend-health';
+
+/** What the router tells the rest of the gateway about its decisions. */
+export interface RouterObserver {
+  fallback(request: GatewayRequest, from: ChainLink, to: ChainLink, reason: FailoverTrigger): void;
+}
+
+export interface FailoverRouterDeps {
+  /** The configuration in force; read per request so reloads apply at once. */
+  readonly config: () => GatewayConfig;
+  readonly providers: ProviderPort;
+  readonly health?: BackendHealth;
+  readonly observer?: RouterObserver;
+  readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+/**
+ * Turns a request for a (virtual) model into calls to backends, in priority order,
+ * failing over on the triggers the route lists. A stream is committed to a backend only
+ * once its first event arrived, so failover before the first byte stays invisible.
+ */
+export class FailoverRouter implements RouterPort {
+  private readonly health: BackendHealth;
+  private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+
+  constructor(private readonly deps: FailoverRouterDeps) {
+    this.health = deps.health ?? new BackendHealth();
+    this.sleep = deps.sleep ?? abortableSleep;
+  }
+
+  listModels(): readonly string[] {
+    const names = new Set<string>();
+    for (const route of this.deps.config().routes) {
+      for (const backend of route.backends) {
+        if (backend.virtualModel !== undefined) names.add(backend.virtualModel);
+      }
+    }
+    return [...names];
+  }
+
+  async route(request: GatewayRequest, signal: AbortSignal): Promise<GatewayAnswer> {
+    const { route, links } = planBackendChain(
+      this.deps.config(),
+      request.requestedModel,
+      request.allowedModels,
+    );
+    const usable = links.filter((link) => isUnresolved(link) || isAuthenticated(link.backend));
+    if (usable.length === 0) {
+      throw new DataPlaneError(
+        DataPlaneErrorCode.NoBackendAvailable,
+        `no backend for "${request.requestedModel}" has credentials configured`,
+      );
+    }
+    // Healthy backends first; cooled ones stay as a last resort rather than failing outright.
+    const ordered = [
+      ...usable.filter((l) => isUnresolved(l) || !this.health.isCooling(l.backend.name)),
+      ...usable.filter((l) => !isUnresolved(l) && this.health.isCooling(l.backend.name)),
+    ];
+    const maxAttempts = attemptBudget(route, ordered.length);
+
+    let lastError: unknown;
+    let previous: ChainLink | undefined;
+    for (let attempt = 0; attempt < maxAttempts; attempt++) {
+      const link = ordered[attempt % ordered.length]!;
+      if (isUnresolved(link)) {
+        lastError = new DataPlaneError(
+          DataPlaneErrorCode.ModelNotFound,
+          `retry.fallbackOrder names "${link.unresolvedModel}", which no backend serves`,
+        );
+        continue;
+      }
+      if (attempt > 0 && route.failover.retryDelayMs > 0) {
+        await this.sleep(route.failover.retryDelayMs, signal);
+      }
+      if (previous && lastError instanceof DataPlaneError && lastError.trigger) {
+        this.deps.observer?.fallback(request, previous, link, lastError.trigger);
+      }
+      try {
+        const answer = await this.attempt(request, link, signal);
+        this.health.recordSuccess(link.backend.name);
+        return answer;
+      } catch (error) {
+        if (signal.aborted) throw error;
+        lastError = error;
+        previous = link;
+        const trigger = error instanceof DataPlaneError ? error.trigger : undefined;
+        if (trigger === undefined || !route.failover.on.includes(trigger)) throw error;
+        const retryAfterMs = error instanceof DataPlaneError ? error.retryAfterMs : undefined;
+        this.health.recordFailure(link.backend.name, retryAfterMs);
+      }
+    }
+    throw lastError;
+  }
+
+  private async attempt(
+    request: GatewayRequest,
+    link: ChainLink,
+    signal: AbortSignal,
+  ): Promise<GatewayAnswer> {
+    const target = upstreamTarget(link);
+    const answer = await this.deps.providers.invoke({ request, target, signal });
+    if (answer.kind === 'json') {
+      if (request.operation !== 'embeddings' || answer.body.model !== undefined) {
+        answer.body.model = request.requestedModel;
+      }
+      return answer;
+    }
+    return commitStream(answer, request.requestedModel, target.firstByteTimeoutMs, signal);
+  }
+}
+
+/**
+ * How many calls one request may make: `failover.retryAttempts` retries after the first
+ * call, or one call per backend in the chain when the route did not say.
+ */
+function attemptBudget(route: RouteConfig, chainLength: number): number {
+  const retries = route.failover.retryAttempts ?? chainLength - 1;
+  return Math.max(1, 1 + retries, route.retry?.maxAttempts ?? 0);
+}
+
+function isAuthenticated(backend: BackendConfig): boolean {
+  return backend.auth.kind !== 'apiKey' || backend.auth.apiKey !== undefined;
+}
+
+function upstreamTarget(link: ChainLink): UpstreamTarget {
+  const { backend } = link;
+  const auth = backend.auth;
+  return {
+    backendName: backend.name,
+    provider: backend.provider,
+    model: link.upstreamModel,
+    baseUrl: backend.baseUrl,
+    credential:
+      auth.kind === 'apiKey' && auth.apiKey
+        ? { headerName: auth.headerName, headerPrefix: auth.headerPrefix, apiKey: auth.apiKey }
+        : undefined,
+    requestTimeoutMs: backend.requestTimeoutMs,
+    firstByteTimeoutMs: backend.firstByteTimeoutMs,
+  };
+}
+
+/**
+ * Waits for a stream's first event (within the first-byte timeout) before handing it on;
+ * until then a failure can still fail over. Every chunk is renamed to the model the
+ * client asked for.
+ */
+async function commitStream(
+  answer: StreamAnswer,
+  requestedModel: string,
+  firstByteTimeoutMs: number,
+  signal: AbortSignal,
+): Promise<StreamAnswer> {
+  const iterator = answer.events[Symbol.asyncIterator]();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new DataPlaneError(
+            DataPlaneErrorCode.UpstreamTimeout,
+            `backend "${answer.servedBy.backend}" sent no stream data within ${firstByteTimeoutMs} ms`,
+          ),
+        ),
+      firstByteTimeoutMs,
+    );
+  });
+  let first: IteratorResult<JsonObject>;
+  try {
+    first = await Promise.race([iterator.next(), timeout]);
+  } catch (error) {
+    void iterator.return?.();
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+  if (signal.aborted) void iterator.return?.();
+
+  async function* renamed(): AsyncGenerator<JsonObject> {
+    try {
+      let next = first;
+      while (!next.done) {
+        next.value.model = requestedModel;
+        yield next.value;
+        next = await iterator.next();
+      }
+    } finally {
+      await iterator.return?.();
+    }
+  }
+  return { ...answer, events: renamed() };
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason as Error);
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason as Error);
+      },
+      { once: true },
+    );
+  });
+}

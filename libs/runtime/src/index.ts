@@ -1,0 +1,2 @@
+export * from './admin-server';
+export * from './listen';

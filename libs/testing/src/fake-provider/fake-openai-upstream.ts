@@ -1,0 +1,193 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** One request the fake received. */
+export interface RecordedCall {
+  readonly path: string;
+  readonly headers: IncomingMessage['headers'];
+  readonly body: Record<string, unknown>;
+}
+
+/** What the fake does for one request. */
+export type FakeBehaviour =
+  | { kind: 'ok' }
+  | { kind: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
+  | { kind: 'hang' }
+  | { kind: 'delay'; ms: number }
+  /** Streams `chunks` text pieces, then stops without `[DONE]` after `afterChunks`. */
+  | { kind: 'break-stream'; afterChunks: number }
+  | { kind: 'garbage' };
+
+const WORDS = ['Hello', ' from', ' the', ' fake', ' upstream', '.'];
+
+/**
+ * A stand-in for OpenAI's API that answers instantly in its documented format, plain and
+ * streaming, and can be told to fail in the ways real providers do.
+ */
+export class FakeOpenAiUpstream {
+  readonly calls: RecordedCall[] = [];
+  private readonly server: Server;
+  private readonly queue: FakeBehaviour[] = [];
+  private fallbackBehaviour: FakeBehaviour = { kind: 'ok' };
+  private port = 0;
+
+  constructor(private readonly name = 'fake') {
+    this.server = createServer((request, response) => void this.handle(request, response));
+    this.server.keepAliveTimeout = 60_000;
+  }
+
+  async start(): Promise<this> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+    return this;
+  }
+
+  get baseUrl(): string {
+    return `http://127.0.0.1:${this.port}/v1`;
+  }
+
+  /** Behaviours for the next requests, in order; after them, `always`'s (default: ok). */
+  next(...behaviours: FakeBehaviour[]): this {
+    this.queue.push(...behaviours);
+    return this;
+  }
+
+  always(behaviour: FakeBehaviour): this {
+    this.fallbackBehaviour = behaviour;
+    return this;
+  }
+
+  reset(): void {
+    this.calls.length = 0;
+    this.queue.length = 0;
+    this.fallbackBehaviour = { kind: 'ok' };
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    let body: Record<string, unknown> = {};
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>;
+    } catch {
+      // recorded as empty; the test asserts on what it sent
+    }
+    const path = (request.url ?? '').split('?')[0] ?? '';
+    this.calls.push({ path, headers: request.headers, body });
+    const behaviour = this.queue.shift() ?? this.fallbackBehaviour;
+
+    switch (behaviour.kind) {
+      case 'hang':
+        return; // never answers; the gateway's timeout must fire
+      case 'status':
+        response.writeHead(behaviour.status, {
+          'content-type': 'application/json',
+          ...behaviour.headers,
+        });
+        response.end(
+          JSON.stringify(
+            behaviour.body ?? {
+              error: { message: `fake ${behaviour.status}`, type: 'fake_error' },
+            },
+          ),
+        );
+        return;
+      case 'garbage':
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end('<html>not json</html>');
+        return;
+      case 'delay':
+        await new Promise((resolve) => setTimeout(resolve, behaviour.ms));
+        break;
+      case 'ok':
+      case 'break-stream':
+        break;
+    }
+
+    const model = typeof body.model === 'string' ? body.model : 'unknown';
+    if (path.endsWith('/embeddings')) {
+      const inputs = Array.isArray(body.input) ? body.input : [body.input];
+      return json(response, {
+        object: 'list',
+        model,
+        data: inputs.map((_, index) => ({
+          object: 'embedding',
+          index,
+          embedding: [0.1, 0.2, 0.3],
+        })),
+        usage: { prompt_tokens: 4, total_tokens: 4 },
+      });
+    }
+    if (body.stream === true) {
+      return this.stream(
+        response,
+        model,
+        body,
+        behaviour.kind === 'break-stream' ? behaviour.afterChunks : undefined,
+      );
+    }
+    return json(response, {
+      id: 'chatcmpl-fake',
+      object: 'chat.completion',
+      created: 1_700_000_000,
+      model,
+      system_fingerprint: this.name,
+      choices: [
+        {
+          index: 0,
+          message: { role: 'assistant', content: WORDS.join('') },
+          finish_reason: 'stop',
+        },
+      ],
+      usage: { prompt_tokens: 12, completion_tokens: 6, total_tokens: 18 },
+    });
+  }
+
+  private stream(
+    response: ServerResponse,
+    model: string,
+    body: Record<string, unknown>,
+    breakAfter: number | undefined,
+  ): void {
+    response.writeHead(200, { 'content-type': 'text/event-stream' });
+    const base = {
+      id: 'chatcmpl-fake',
+      object: 'chat.completion.chunk',
+      created: 1_700_000_000,
+      model,
+    };
+    const send = (data: unknown) => response.write(`data: ${JSON.stringify(data)}\n\n`);
+    send({
+      ...base,
+      choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }],
+    });
+    for (const [index, word] of WORDS.entries()) {
+      if (breakAfter !== undefined && index >= breakAfter) {
+        // Let the client see the first chunks, then drop the connection mid-answer.
+        setTimeout(() => response.destroy(), 20);
+        return;
+      }
+      send({ ...base, choices: [{ index: 0, delta: { content: word }, finish_reason: null }] });
+    }
+    send({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] });
+    const options = body.stream_options as { include_usage?: boolean } | undefined;
+    if (options?.include_usage) {
+      send({
+        ...base,
+        choices: [],
+        usage: { prompt_tokens: 12, completion_tokens: 6, total_tokens: 18 },
+      });
+    }
+    response.end('data: [DONE]\n\n');
+  }
+}
+
+function json(response: ServerResponse, body: unknown): void {
+  response.writeHead(200, { 'content-type': 'application/json' });
+  response.end(JSON.stringify(body));
+}
