@@ -5,3 +5,5 @@ export * from './topics';
 export * from './contracts.errors';
 export * from './validation/validate-plain';
 export * from './events';
+export * from './openai';
+export * from './anthropic';

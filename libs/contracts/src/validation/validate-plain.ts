@@ -41,14 +41,47 @@ export function flattenValidationErrors(errors: readonly ValidationError[]): Val
   const walk = (list: readonly ValidationError[], parent: string): void => {
     for (const error of list) {
       const path = joinPath(parent, error.property);
-      for (const message of Object.values(error.constraints ?? {})) {
-        issues.push({ path, message: withPath(message, error.property, path) });
+      for (const [kind, message] of relevantConstraints(error.constraints ?? {})) {
+        issues.push({
+          path,
+          message:
+            kind === 'nestedValidation'
+              ? nestedMessage(path, error.property, message)
+              : withPath(message, error.property, path),
+        });
       }
       if (error.children?.length) walk(error.children, path);
     }
   };
   walk(errors, '');
   return issues;
+}
+
+// When a value has the wrong type, range or emptiness complaints about it are noise:
+// "messages must be an array" says it all.
+const TYPE_CHECKS = new Set([
+  'isDefined',
+  'isString',
+  'isNumber',
+  'isInt',
+  'isBoolean',
+  'isArray',
+  'isObject',
+  'isJsonObject',
+  'nestedValidation',
+]);
+
+function relevantConstraints(constraints: Record<string, string>): [string, string][] {
+  const all = Object.entries(constraints);
+  const typeErrors = all.filter(([kind]) => TYPE_CHECKS.has(kind));
+  if (typeErrors.length === 0) return all;
+  const specific = typeErrors.filter(([kind]) => kind !== 'nestedValidation');
+  return specific.length > 0 ? specific : typeErrors;
+}
+
+function nestedMessage(path: string, property: string, message: string): string {
+  const ofArray = message.startsWith('each') && !/^\d+$/.test(property);
+  return `${path} must be ${ofArray ? 'an array of objects' : 'an object'}`;
 }
 
 function joinPath(parent: string, property: string): string {
