@@ -1,0 +1,203 @@
+// The normalized, validated configuration the rest of the gateway reads. Everything is
+// readonly and deep-frozen; defaults are filled so consumers never re-derive them.
+import { type Period } from './units';
+import { type ProviderKind } from './providers';
+import { type Secret } from './secret';
+
+export interface SecretRef {
+  readonly name: string;
+  readonly key: string;
+}
+
+export type BackendAuth =
+  | { readonly kind: 'none' }
+  | {
+      readonly kind: 'apiKey';
+      /** Absent when the secret was missing and the load allowed it: the backend is unauthenticated. */
+      readonly apiKey?: Secret;
+      readonly headerName: string;
+      readonly headerPrefix: string;
+      readonly secretRef: SecretRef;
+    }
+  /** AWS Signature V4 with credentials from the AWS default chain (env, profile, role). */
+  | { readonly kind: 'aws-sigv4' };
+
+export interface BackendConfig {
+  readonly name: string;
+  readonly provider: ProviderKind;
+  /** Model sent upstream; absent means the backend serves whatever model the client asks for. */
+  readonly model?: string;
+  /** Name clients use for this backend's model (e.g. claude-3-opus presented as gpt-4). */
+  readonly modelNameOverride?: string;
+  /** `modelNameOverride ?? model`; undefined for a wildcard backend. */
+  readonly virtualModel?: string;
+  /** Lower is tried first. */
+  readonly priority: number;
+  readonly baseUrl?: string;
+  readonly auth: BackendAuth;
+  readonly requestTimeoutMs: number;
+  readonly firstByteTimeoutMs: number;
+}
+
+export const FAILOVER_TRIGGERS = ['rateLimit', 'timeout', 'error', 'budgetExceeded'] as const;
+export type FailoverTrigger = (typeof FAILOVER_TRIGGERS)[number];
+
+export interface FailoverConfig {
+  readonly on: readonly FailoverTrigger[];
+  readonly retryAttempts: number;
+  readonly retryDelayMs: number;
+}
+
+export const REQUEST_COST_TYPES = ['InputToken', 'OutputToken', 'TotalToken'] as const;
+export type RequestCostType = (typeof REQUEST_COST_TYPES)[number];
+
+export interface RequestCost {
+  readonly type: RequestCostType;
+  readonly weight: number;
+}
+
+export interface ModelCost {
+  readonly model: string;
+  readonly multiplier: number;
+}
+
+export interface TokenBudgetConfig {
+  readonly perUser?: { readonly limit: number; readonly period: Period };
+  readonly perMinute?: { readonly limit: number };
+}
+
+export interface TokenRateLimitConfig {
+  readonly perUser?: {
+    readonly inputTokensPerMinute?: number;
+    readonly outputTokensPerMinute?: number;
+    readonly totalTokensPerDay?: number;
+  };
+  readonly perModel: Readonly<Record<string, { readonly tokensPerMinute: number }>>;
+}
+
+/** Where the user key comes from, in the order tried. */
+export type UserIdSource =
+  | { readonly kind: 'jwt'; readonly claim: string; readonly provider: string }
+  | { readonly kind: 'header'; readonly header: string };
+
+export interface UserIdentificationConfig {
+  readonly sources: readonly UserIdSource[];
+}
+
+export interface ModelPricing {
+  readonly inputPer1k: number;
+  readonly outputPer1k: number;
+}
+
+export interface CostControlConfig {
+  /** US dollars per user per UTC day; undefined = no cap. */
+  readonly maxDailyCostPerUser?: number;
+  /** US dollars per user per day at which an alert fires. */
+  readonly alertThreshold?: number;
+  readonly modelPricing: Readonly<Record<string, ModelPricing>>;
+}
+
+export const CACHE_KEY_COMPONENTS = [
+  'prompt',
+  'model',
+  'temperature',
+  'topP',
+  'maxTokens',
+  'stop',
+  'seed',
+  'tools',
+  'responseFormat',
+  'user',
+] as const;
+export type CacheKeyComponent = (typeof CACHE_KEY_COMPONENTS)[number];
+
+export const CACHE_BACKEND_TYPES = ['redis', 'memory'] as const;
+export type CacheBackendType = (typeof CACHE_BACKEND_TYPES)[number];
+
+export interface CachingConfig {
+  readonly enabled: boolean;
+  readonly ttlMs: number;
+  readonly keyComponents: readonly CacheKeyComponent[];
+  readonly maxSizeBytes?: number;
+  /** `address` absent: the process default (REDIS_URL, or embedded when unset). */
+  readonly backend: { readonly type: CacheBackendType; readonly address?: string };
+}
+
+export interface DeduplicationConfig {
+  readonly enabled: boolean;
+  readonly windowMs: number;
+  readonly keyComponents: readonly CacheKeyComponent[];
+}
+
+export const FALLBACK_STRATEGIES = ['cheaperModel', 'none'] as const;
+export type FallbackStrategy = (typeof FALLBACK_STRATEGIES)[number];
+
+export interface RetryConfig {
+  readonly maxAttempts: number;
+  readonly fallbackStrategy: FallbackStrategy;
+  readonly fallbackOrder: readonly string[];
+}
+
+export interface SecurityConfig {
+  /** Lower-cased header names removed before forwarding upstream. */
+  readonly stripHeaders: readonly string[];
+  readonly promptValidation: {
+    readonly enabled: boolean;
+    /** JavaScript regular expression sources, already checked to compile. */
+    readonly blockPatterns: readonly string[];
+  };
+}
+
+export type TierTokenBudget =
+  | { readonly kind: 'daily'; readonly tokens: number }
+  | { readonly kind: 'unlimited' };
+
+export interface UserTierConfig {
+  readonly name: string;
+  readonly selector: { readonly header: string; readonly value: string };
+  readonly tokenBudget: TierTokenBudget;
+  /** Empty = every model. */
+  readonly allowedModels: readonly string[];
+  readonly costTracking: { readonly enabled: boolean; readonly alertThreshold?: number };
+}
+
+export interface RouteConfig {
+  readonly name: string;
+  /** Sorted by priority (stable for equal priorities). */
+  readonly backends: readonly BackendConfig[];
+  readonly failover: FailoverConfig;
+  readonly llmRequestCosts: readonly RequestCost[];
+  readonly modelCosts: readonly ModelCost[];
+  readonly tokenBudget?: TokenBudgetConfig;
+  readonly tokenRateLimit?: TokenRateLimitConfig;
+  readonly userIdentification: UserIdentificationConfig;
+  readonly costControl?: CostControlConfig;
+  readonly caching: CachingConfig;
+  readonly deduplication: DeduplicationConfig;
+  readonly retry?: RetryConfig;
+  readonly security: SecurityConfig;
+  readonly userTiers: readonly UserTierConfig[];
+}
+
+export interface JwtProviderConfig {
+  readonly name: string;
+  readonly issuer: string;
+  readonly jwksUri: string;
+  readonly audiences: readonly string[];
+  readonly claimToHeaders: readonly { readonly claim: string; readonly header: string }[];
+}
+
+export interface SecurityPolicyConfig {
+  readonly name: string;
+  readonly targetRefs: readonly { readonly kind: string; readonly name: string }[];
+  readonly jwtProviders: readonly JwtProviderConfig[];
+}
+
+export interface GatewayConfig {
+  /** Number of YAML documents in the file (empty documents excluded). */
+  readonly documentCount: number;
+  readonly routes: readonly RouteConfig[];
+  readonly securityPolicies: readonly SecurityPolicyConfig[];
+  /** Tiers from top-level `userTiers:` documents (routes may carry their own). */
+  readonly userTiers: readonly UserTierConfig[];
+}

@@ -1,0 +1,43 @@
+// Which client-visible model names a config serves, and which backends answer for one.
+import { type BackendConfig, type GatewayConfig, type RouteConfig } from './gateway-config';
+
+/** Model names clients may request, across all routes, in config order, without duplicates. */
+export function virtualModels(config: GatewayConfig): string[] {
+  const names = new Set<string>();
+  for (const route of config.routes) for (const name of routeVirtualModels(route)) names.add(name);
+  return [...names];
+}
+
+/** Named models of one route (`modelNameOverride ?? model`); wildcard backends add none. */
+export function routeVirtualModels(route: RouteConfig): string[] {
+  const names = new Set<string>();
+  for (const backend of route.backends) {
+    if (backend.virtualModel !== undefined) names.add(backend.virtualModel);
+  }
+  return [...names];
+}
+
+export function hasWildcardBackend(route: RouteConfig): boolean {
+  return route.backends.some((backend) => backend.virtualModel === undefined);
+}
+
+/** Backends of a route that can answer a request for `model`, by priority. */
+export function backendsForModel(route: RouteConfig, model: string): BackendConfig[] {
+  return route.backends.filter(
+    (backend) => backend.virtualModel === undefined || backend.virtualModel === model,
+  );
+}
+
+/** Model name to send upstream when `backend` serves a request for `requestedModel`. */
+export function upstreamModel(backend: BackendConfig, requestedModel: string): string {
+  return backend.model ?? requestedModel;
+}
+
+export function canServeModel(route: RouteConfig, model: string): boolean {
+  return backendsForModel(route, model).length > 0;
+}
+
+/** `retry.fallbackOrder` entries no backend of the route can serve (a request-time error). */
+export function unresolvedFallbackModels(route: RouteConfig): string[] {
+  return (route.retry?.fallbackOrder ?? []).filter((model) => !canServeModel(route, model));
+}

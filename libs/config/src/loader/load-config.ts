@@ -1,0 +1,204 @@
+// Entry points: text or file in, a validated frozen GatewayConfig (plus warnings and
+// inferences) or a list of one-line errors out. Never throws for a bad file.
+import { readFile } from 'node:fs/promises';
+import { type ClassConstructor } from 'class-transformer';
+import { ConfigIssue, type ConfigDocumentRef, type PathSegment } from '../domain/config-issue';
+import {
+  type GatewayConfig,
+  type RouteConfig,
+  type SecurityPolicyConfig,
+  type UserTierConfig,
+} from '../domain/gateway-config';
+import { hasWildcardBackend, unresolvedFallbackModels, virtualModels } from '../domain/model-resolution';
+import { RouteDocumentDto, RouteSpecDto, ROUTE_API_VERSIONS } from '../schema/route.dto';
+import { SecurityPolicyDocumentDto } from '../schema/security-policy.dto';
+import { UserTiersDocumentDto } from '../schema/user-tier.dto';
+import { validateDto } from '../schema/validate-dto';
+import { SECRETS_DIR_ENV } from '../secrets/secret-resolver';
+import { classifyDocument } from './classify-document';
+import { deepFreeze } from './deep-freeze';
+import { type LoadOptions } from './load-options';
+import { normalizeRoute } from './normalize-route';
+import { normalizeSecurityPolicy } from './normalize-security-policy';
+import { normalizeUserTiers } from './normalize-user-tiers';
+import { LoadReport, type DocumentContext } from './report';
+import { readYamlDocuments, type YamlDocument } from './yaml-documents';
+import { type BackendContext } from './normalize-backends';
+
+export type LoadResult =
+  | {
+      readonly ok: true;
+      readonly config: GatewayConfig;
+      readonly warnings: string[];
+      readonly inferences: string[];
+    }
+  | { readonly ok: false; readonly errors: ConfigIssue[] };
+
+interface Collected {
+  routes: { route: RouteConfig; doc: DocumentContext; base: PathSegment[] }[];
+  policies: { policy: SecurityPolicyConfig; doc: DocumentContext }[];
+  tiers: UserTierConfig[];
+  implicitRoutes: number;
+}
+
+/** Parses and validates YAML text. Synchronous: secrets files are small and read once. */
+export function parseGatewayConfig(text: string, options: LoadOptions = {}): LoadResult {
+  const report = new LoadReport(options.sourceName);
+  const env = options.env ?? process.env;
+  const base: Omit<BackendContext, 'doc'> = {
+    report,
+    missingSecrets: options.missingSecrets ?? 'error',
+    secrets: { env, secretsDir: options.secretsDir ?? env[SECRETS_DIR_ENV] },
+  };
+  const parsed = readYamlDocuments(text);
+  for (const e of parsed.errors) {
+    report.errors.push(report.raw({ index: e.documentIndex }, e.line, `YAML syntax error: ${e.message}`));
+  }
+  for (const w of parsed.warnings) {
+    report.warnings.push(report.raw({ index: w.documentIndex }, w.line, `YAML: ${w.message}`));
+  }
+  if (parsed.errors.length > 0) return { ok: false, errors: report.errors };
+  if (parsed.documents.length === 0) {
+    report.errors.push(report.raw(undefined, undefined, 'no YAML documents: the file is empty'));
+    return { ok: false, errors: report.errors };
+  }
+  const collected: Collected = { routes: [], policies: [], tiers: [], implicitRoutes: 0 };
+  for (const yamlDoc of parsed.documents) loadDocument(yamlDoc, base, collected);
+  crossCheck(collected, report);
+  if (report.errors.length > 0) return { ok: false, errors: report.errors };
+  const config: GatewayConfig = deepFreeze({
+    documentCount: parsed.documents.length,
+    routes: collected.routes.map((r) => r.route),
+    securityPolicies: collected.policies.map((p) => p.policy),
+    userTiers: collected.tiers,
+  });
+  return {
+    ok: true,
+    config,
+    warnings: report.warnings.map((w) => w.format()),
+    inferences: report.inferences.map((i) => i.format()),
+  };
+}
+
+/** Reads and validates a config file; an unreadable file is an error result, not a throw. */
+export async function loadGatewayConfigFile(path: string, options: LoadOptions = {}): Promise<LoadResult> {
+  const sourceName = options.sourceName ?? path;
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code;
+    return { ok: false, errors: [new ConfigIssue(undefined, '', `cannot read config file: ${why}`, undefined, sourceName)] };
+  }
+  return parseGatewayConfig(text, { ...options, sourceName });
+}
+
+function documentRef(index: number, value: unknown): ConfigDocumentRef {
+  const doc = (value ?? {}) as { kind?: unknown; metadata?: { name?: unknown } };
+  const kind = typeof doc.kind === 'string' ? doc.kind.slice(0, 60) : undefined;
+  const name = typeof doc.metadata?.name === 'string' ? doc.metadata.name.slice(0, 100) : undefined;
+  return { index, ...(kind === undefined ? {} : { kind }), ...(name === undefined ? {} : { name }) };
+}
+
+function loadDocument(yamlDoc: YamlDocument, base: Omit<BackendContext, 'doc'>, out: Collected) {
+  const { report } = base;
+  const doc: DocumentContext = { ref: documentRef(yamlDoc.index, yamlDoc.value), lineOf: yamlDoc.lineOf };
+  const ctx: BackendContext = { ...base, doc };
+  const kind = classifyDocument(yamlDoc.value);
+  const value = yamlDoc.value as Record<string, unknown>;
+  const validated = <T extends object>(cls: ClassConstructor<T>, prefix: PathSegment[] = []) => {
+    const result = validateDto(cls, value, prefix);
+    if (result.ok) return result.value;
+    for (const p of result.problems) report.error(doc, p.segments, p.message);
+    return undefined;
+  };
+  switch (kind.type) {
+    case 'rejected':
+      report.error(doc, kind.field === '' ? [] : [kind.field], kind.message);
+      return;
+    case 'route': {
+      const dto = validated(RouteDocumentDto);
+      if (!dto) return;
+      if (dto.apiVersion === undefined) {
+        report.infer(doc, ['apiVersion'], `missing: ${ROUTE_API_VERSIONS[0]} assumed`);
+      }
+      out.routes.push({ route: normalizeRoute(dto.metadata.name, dto.spec, ['spec'], ctx), doc, base: ['spec'] });
+      return;
+    }
+    case 'securityPolicy': {
+      const dto = validated(SecurityPolicyDocumentDto);
+      if (!dto) return;
+      out.policies.push({ policy: normalizeSecurityPolicy(dto.metadata.name, dto.spec, doc, report), doc });
+      return;
+    }
+    case 'userTiers': {
+      const dto = validated(UserTiersDocumentDto);
+      if (dto) out.tiers.push(...normalizeUserTiers(dto.userTiers, ['userTiers'], doc, report));
+      return;
+    }
+    case 'implicitRoute': {
+      const dto = validated(RouteSpecDto);
+      if (!dto) return;
+      out.implicitRoutes += 1;
+      const name = out.implicitRoutes === 1 ? 'default' : `default-${out.implicitRoutes}`;
+      const named: DocumentContext = { ...doc, ref: { ...doc.ref, kind: 'AIGatewayRoute', name } };
+      report.infer(named, [], `no kind: read as the spec of an AIGatewayRoute named "${name}"`);
+      out.routes.push({ route: normalizeRoute(name, dto, [], { ...ctx, doc: named }), doc: named, base: [] });
+      return;
+    }
+  }
+}
+
+function crossCheck(collected: Collected, report: LoadReport) {
+  const routeNames = new Set<string>();
+  for (const { route, doc, base } of collected.routes) {
+    if (routeNames.has(route.name)) report.error(doc, ['metadata', 'name'], `duplicate route name "${route.name}"`);
+    routeNames.add(route.name);
+    const unresolved = unresolvedFallbackModels(route);
+    if (unresolved.length > 0) {
+      report.warn(
+        doc,
+        [...base, 'retry', 'fallbackOrder'],
+        `names ${unresolved.map((m) => `"${m}"`).join(', ')}, which no backend of route "${route.name}" serves; requests falling back to ${unresolved.length === 1 ? 'it' : 'them'} will fail`,
+      );
+    }
+  }
+  const jwtProviders = new Set<string>();
+  const policyNames = new Set<string>();
+  for (const { policy, doc } of collected.policies) {
+    if (policyNames.has(policy.name)) report.error(doc, ['metadata', 'name'], `duplicate SecurityPolicy name "${policy.name}"`);
+    policyNames.add(policy.name);
+    for (const provider of policy.jwtProviders) jwtProviders.add(provider.name);
+    policy.targetRefs.forEach((ref, index) => {
+      if (ref.kind === 'AIGatewayRoute' && !routeNames.has(ref.name)) {
+        report.warn(doc, ['spec', 'targetRefs', index], `no AIGatewayRoute named "${ref.name}" in this file`);
+      }
+    });
+  }
+  for (const { route, doc, base } of collected.routes) {
+    for (const source of route.userIdentification.sources) {
+      if (source.kind === 'jwt' && !jwtProviders.has(source.provider)) {
+        report.warn(doc, [...base, 'userIdentification', 'jwt', 'provider'], `"${source.provider}" is not a JWT provider of any SecurityPolicy in this file`);
+      }
+    }
+  }
+  const tierNames = new Set<string>();
+  for (const tier of collected.tiers) {
+    if (tierNames.has(tier.name)) report.error(undefined, ['userTiers'], `duplicate tier "${tier.name}" across documents`);
+    tierNames.add(tier.name);
+  }
+  checkTierModels(collected, report);
+}
+
+function checkTierModels(collected: Collected, report: LoadReport) {
+  const routes = collected.routes.map((r) => r.route);
+  if (routes.length === 0 || routes.some(hasWildcardBackend)) return;
+  const served = new Set(virtualModels({ documentCount: 0, routes, securityPolicies: [], userTiers: [] }));
+  for (const tier of collected.tiers) {
+    const missing = tier.allowedModels.filter((m) => !served.has(m));
+    if (missing.length > 0) {
+      report.warn(undefined, ['userTiers'], `tier "${tier.name}" allows ${missing.map((m) => `"${m}"`).join(', ')}, which no route serves`);
+    }
+  }
+}

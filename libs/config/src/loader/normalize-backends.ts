@@ -1,0 +1,229 @@
+// Turns validated `spec.backends` into BackendConfig: provider and auth inferred where
+// left out, secrets resolved, defaults filled, sorted by priority.
+import { type PathSegment } from '../domain/config-issue';
+import { type BackendAuth, type BackendConfig } from '../domain/gateway-config';
+import {
+  PROVIDER_KINDS,
+  canonicalProvider,
+  defaultApiKeyHeader,
+  expectsApiKey,
+  isOpenWeightModel,
+  providerFromBackendName,
+  providerFromModel,
+  requiresBaseUrl,
+  type ProviderKind,
+} from '../domain/providers';
+import { parseDuration } from '../domain/units';
+import { type BackendAuthDto, type BackendDto } from '../schema/backend.dto';
+import { DEFAULT_SECRET_KEY, resolveSecret, type SecretSources } from '../secrets/secret-resolver';
+import {
+  DEFAULT_FIRST_BYTE_TIMEOUT_MS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  type MissingSecretPolicy,
+} from './load-options';
+import { type DocumentContext, type LoadReport } from './report';
+
+export interface BackendContext {
+  readonly doc: DocumentContext;
+  readonly report: LoadReport;
+  readonly secrets: SecretSources;
+  readonly missingSecrets: MissingSecretPolicy;
+}
+
+export function normalizeBackends(
+  dtos: readonly BackendDto[],
+  base: readonly PathSegment[],
+  ctx: BackendContext,
+): BackendConfig[] {
+  const seen = new Set<string>();
+  const backends: BackendConfig[] = [];
+  dtos.forEach((dto, index) => {
+    const path = [...base, index];
+    if (seen.has(dto.name)) {
+      ctx.report.error(ctx.doc, [...path, 'name'], `duplicate backend name "${dto.name}"`);
+    }
+    seen.add(dto.name);
+    const backend = normalizeBackend(dto, index, path, ctx);
+    if (backend) backends.push(backend);
+  });
+  // Array.prototype.sort is stable: equal priorities keep their written order.
+  return backends.sort((a, b) => a.priority - b.priority);
+}
+
+function normalizeBackend(
+  dto: BackendDto,
+  index: number,
+  path: readonly PathSegment[],
+  ctx: BackendContext,
+): BackendConfig | undefined {
+  const { report, doc } = ctx;
+  const label = `backend "${dto.name}"`;
+  const provider = resolveProvider(dto, path, ctx);
+  if (dto.model === undefined) {
+    if (dto.modelNameOverride !== undefined) {
+      report.error(doc, [...path, 'modelNameOverride'], 'needs `model` (the upstream model it renames)');
+    } else {
+      report.infer(doc, path, `${label} has no model: it serves whatever model the client asks for`);
+    }
+  }
+  let priority = dto.priority;
+  if (priority === undefined) {
+    priority = index;
+    report.infer(doc, path, `${label} has no priority: ${index} assumed from its position`);
+  }
+  if (provider === undefined) return undefined;
+  if (dto.baseUrl === undefined && requiresBaseUrl(provider)) {
+    report.error(
+      doc,
+      [...path, 'baseUrl'],
+      `is required for provider ${provider} (it has no default endpoint)`,
+    );
+  }
+  const auth = normalizeAuth(dto.auth, provider, label, [...path, 'auth'], ctx);
+  const requestTimeoutMs = optionalDuration(dto.requestTimeout) ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const firstByteTimeoutMs =
+    optionalDuration(dto.firstByteTimeout) ?? DEFAULT_FIRST_BYTE_TIMEOUT_MS;
+  if (firstByteTimeoutMs > requestTimeoutMs) {
+    report.warn(
+      doc,
+      path,
+      `${label}: firstByteTimeout (${firstByteTimeoutMs} ms) exceeds requestTimeout (${requestTimeoutMs} ms); the request timeout wins`,
+    );
+  }
+  return {
+    name: dto.name,
+    provider,
+    ...(dto.model === undefined ? {} : { model: dto.model }),
+    ...(dto.modelNameOverride === undefined ? {} : { modelNameOverride: dto.modelNameOverride }),
+    ...(dto.model === undefined ? {} : { virtualModel: dto.modelNameOverride ?? dto.model }),
+    priority,
+    ...(dto.baseUrl === undefined ? {} : { baseUrl: dto.baseUrl.replace(/\/+$/, '') }),
+    auth,
+    requestTimeoutMs,
+    firstByteTimeoutMs,
+  };
+}
+
+function optionalDuration(text: string | undefined): number | undefined {
+  return text === undefined ? undefined : parseDuration(text);
+}
+
+function resolveProvider(
+  dto: BackendDto,
+  path: readonly PathSegment[],
+  { report, doc }: BackendContext,
+): ProviderKind | undefined {
+  if (dto.provider !== undefined) {
+    const canonical = canonicalProvider(dto.provider);
+    if (canonical !== undefined && canonical !== dto.provider) {
+      report.infer(doc, [...path, 'provider'], `provider "${dto.provider}" read as "${canonical}"`);
+    }
+    return canonical;
+  }
+  const fromName = providerFromBackendName(dto.name);
+  if (fromName) {
+    report.infer(
+      doc,
+      path,
+      `backend "${dto.name}": provider ${fromName} inferred from the backend name`,
+    );
+    return fromName;
+  }
+  const fromModel = dto.model === undefined ? undefined : providerFromModel(dto.model);
+  if (fromModel) {
+    report.infer(
+      doc,
+      path,
+      `backend "${dto.name}": provider ${fromModel} inferred from the model "${dto.model}"`,
+    );
+    return fromModel;
+  }
+  const why =
+    dto.model !== undefined && isOpenWeightModel(dto.model)
+      ? `model "${dto.model}" is served by several providers`
+      : `neither the name "${dto.name}" nor ${dto.model === undefined ? 'a model' : `the model "${dto.model}"`} identifies one`;
+  report.error(
+    doc,
+    [...path, 'provider'],
+    `is required here (${why}); expected one of ${PROVIDER_KINDS.join(', ')}`,
+  );
+  return undefined;
+}
+
+function normalizeAuth(
+  dto: BackendAuthDto | undefined,
+  provider: ProviderKind,
+  label: string,
+  path: readonly PathSegment[],
+  ctx: BackendContext,
+): BackendAuth {
+  const { report, doc } = ctx;
+  if (dto === undefined) {
+    if (provider === 'bedrock') {
+      report.infer(doc, path, `${label}: AWS SigV4 signing with the default AWS credential chain`);
+      return { kind: 'aws-sigv4' };
+    }
+    if (expectsApiKey(provider)) {
+      report.warn(
+        doc,
+        path,
+        `${label} (${provider}) has no auth: requests go upstream without credentials`,
+      );
+    }
+    return { kind: 'none' };
+  }
+  const keyFields = dto.apiKeyRef ?? dto.headerName ?? dto.headerPrefix;
+  switch (dto.type) {
+    case 'None':
+    case 'AWSSigV4':
+      if (keyFields !== undefined) {
+        report.error(doc, path, `apiKeyRef, headerName and headerPrefix apply only to type APIKey`);
+      }
+      if (dto.type === 'None') return { kind: 'none' };
+      if (provider !== 'bedrock') {
+        report.error(doc, [...path, 'type'], `AWSSigV4 applies only to provider bedrock`);
+      }
+      return { kind: 'aws-sigv4' };
+    case 'APIKey':
+    case undefined:
+      break;
+  }
+  if (dto.apiKeyRef === undefined) {
+    report.error(doc, [...path, 'apiKeyRef'], 'is required for API key auth ({name, key})');
+    return { kind: 'none' };
+  }
+  if (dto.type === undefined) {
+    report.infer(doc, [...path, 'type'], `${label}: auth type APIKey inferred from apiKeyRef`);
+  }
+  const secretRef = { name: dto.apiKeyRef.name, key: dto.apiKeyRef.key ?? DEFAULT_SECRET_KEY };
+  const header = apiKeyHeader(dto, provider, label, path, ctx);
+  const lookup = resolveSecret(secretRef, ctx.secrets);
+  if (lookup.found) return { kind: 'apiKey', apiKey: lookup.secret, ...header, secretRef };
+  const refPath = [...path, 'apiKeyRef'];
+  if (ctx.missingSecrets === 'error') {
+    report.error(doc, refPath, `${label}: ${lookup.reason}`);
+  } else {
+    report.warn(doc, refPath, `${label}: ${lookup.reason}; the backend runs unauthenticated`);
+  }
+  return { kind: 'apiKey', ...header, secretRef };
+}
+
+function apiKeyHeader(
+  dto: BackendAuthDto,
+  provider: ProviderKind,
+  label: string,
+  path: readonly PathSegment[],
+  { report, doc }: BackendContext,
+) {
+  const preset = defaultApiKeyHeader(provider);
+  const headerName = dto.headerName ?? preset.headerName;
+  // The provider's prefix ("Bearer ") belongs to its own header; a custom header gets none.
+  const headerPrefix =
+    dto.headerPrefix ??
+    (headerName.toLowerCase() === preset.headerName.toLowerCase() ? preset.headerPrefix : '');
+  if (dto.headerName === undefined || dto.headerPrefix === undefined) {
+    const shown = headerPrefix === '' ? headerName : `${headerName}: ${headerPrefix.trim()} <key>`;
+    report.infer(doc, path, `${label}: API key sent as ${shown} (${provider} default)`);
+  }
+  return { headerName, headerPrefix };
+}

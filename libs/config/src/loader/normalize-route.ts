@@ -1,0 +1,261 @@
+// Turns a validated AIGatewayRoute spec into RouteConfig with every default filled.
+import { type PathSegment } from '../domain/config-issue';
+import {
+  CACHE_KEY_COMPONENTS,
+  type CacheKeyComponent,
+  type CachingConfig,
+  type CostControlConfig,
+  type DeduplicationConfig,
+  type FailoverConfig,
+  type FailoverTrigger,
+  type FallbackStrategy,
+  type ModelCost,
+  type RequestCost,
+  type RequestCostType,
+  type RetryConfig,
+  type RouteConfig,
+  type SecurityConfig,
+  type TokenBudgetConfig,
+  type TokenRateLimitConfig,
+  type UserIdentificationConfig,
+  type UserIdSource,
+} from '../domain/gateway-config';
+import { parseByteSize, parseDuration, parsePeriod } from '../domain/units';
+import { type RouteSpecDto } from '../schema/route.dto';
+import {
+  type CostControlDto,
+  type FailoverDto,
+  type TokenBudgetDto,
+  type TokenRateLimitDto,
+  type UserIdentificationDto,
+} from '../schema/policy.dto';
+import {
+  type CachingDto,
+  type DeduplicationDto,
+  type RetryDto,
+  type SecurityDto,
+} from '../schema/traffic.dto';
+import { normalizeBackends, type BackendContext } from './normalize-backends';
+import { normalizeUserTiers } from './normalize-user-tiers';
+
+export const DEFAULT_FAILOVER_TRIGGERS: readonly FailoverTrigger[] = ['rateLimit', 'timeout', 'error'];
+export const DEFAULT_USER_HEADER = 'x-user-id';
+export const DEFAULT_CACHE_TTL_MS = 3_600_000;
+export const DEFAULT_DEDUP_WINDOW_MS = 1_000;
+/** Everything that changes a completion except the user: safe to share between users. */
+export const DEFAULT_KEY_COMPONENTS: readonly CacheKeyComponent[] = CACHE_KEY_COMPONENTS.filter(
+  (c) => c !== 'user',
+);
+
+type Ctx = BackendContext;
+
+export function normalizeRoute(
+  name: string,
+  spec: RouteSpecDto,
+  base: readonly PathSegment[],
+  ctx: Ctx,
+): RouteConfig {
+  const at = (...rest: PathSegment[]) => [...base, ...rest];
+  const backends = normalizeBackends(spec.backends ?? [], at('backends'), ctx);
+  if ((spec.backends ?? []).length === 0) {
+    ctx.report.warn(ctx.doc, base, `route "${name}" has no backends: it serves no models`);
+  }
+  const route: RouteConfig = {
+    name,
+    backends,
+    failover: failover(spec.failover),
+    llmRequestCosts: requestCosts(spec, at('llmRequestCosts'), ctx),
+    modelCosts: modelCosts(spec, at('modelCosts'), ctx),
+    ...optional('tokenBudget', spec.tokenBudget && tokenBudget(spec.tokenBudget, at('tokenBudget'), ctx)),
+    ...optional('tokenRateLimit', spec.tokenRateLimit && tokenRateLimit(spec.tokenRateLimit)),
+    userIdentification: userIdentification(spec.userIdentification, at('userIdentification'), ctx),
+    ...optional('costControl', spec.costControl && costControl(spec.costControl, at('costControl'), ctx)),
+    caching: caching(spec.caching, at('caching'), ctx),
+    deduplication: deduplication(spec.deduplication, at('deduplication'), ctx),
+    ...optional('retry', spec.retry && retry(spec.retry, at('retry'), ctx)),
+    security: security(spec.security, at('security'), ctx),
+    userTiers: normalizeUserTiers(spec.userTiers ?? [], at('userTiers'), ctx.doc, ctx.report),
+  };
+  return route;
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+/** Re-parses a value the schema already checked; the fallback is unreachable. */
+function ms(text: string | undefined, fallback: number): number {
+  return text === undefined ? fallback : (parseDuration(text) ?? fallback);
+}
+
+function failover(dto: FailoverDto | undefined): FailoverConfig {
+  return {
+    on: (dto?.on as FailoverTrigger[] | undefined) ?? DEFAULT_FAILOVER_TRIGGERS,
+    retryAttempts: dto?.retryAttempts ?? 1,
+    retryDelayMs: ms(dto?.retryDelay, 0),
+  };
+}
+
+function requestCosts(spec: RouteSpecDto, path: PathSegment[], ctx: Ctx): RequestCost[] {
+  if (spec.llmRequestCosts === undefined) return [{ type: 'TotalToken', weight: 1 }];
+  const seen = new Set<string>();
+  return spec.llmRequestCosts.map((cost, index) => {
+    if (seen.has(cost.type)) ctx.report.error(ctx.doc, [...path, index, 'type'], `duplicate type ${cost.type}`);
+    seen.add(cost.type);
+    return { type: cost.type as RequestCostType, weight: cost.weight ?? 1 };
+  });
+}
+
+function modelCosts(spec: RouteSpecDto, path: PathSegment[], ctx: Ctx): ModelCost[] {
+  const seen = new Set<string>();
+  return (spec.modelCosts ?? []).map((cost, index) => {
+    if (seen.has(cost.model)) ctx.report.error(ctx.doc, [...path, index, 'model'], `duplicate model "${cost.model}"`);
+    seen.add(cost.model);
+    return { model: cost.model, multiplier: cost.multiplier };
+  });
+}
+
+function tokenBudget(dto: TokenBudgetDto, path: PathSegment[], ctx: Ctx): TokenBudgetConfig {
+  const out: { -readonly [K in keyof TokenBudgetConfig]: TokenBudgetConfig[K] } = {};
+  if (dto.perUser) {
+    const period = parsePeriod(dto.perUser.period);
+    if (period) {
+      out.perUser = { limit: dto.perUser.limit, period };
+      if (period.unit === 'fixed' && period.ms % 86_400_000 === 0 && period.ms >= 28 * 86_400_000) {
+        ctx.report.infer(
+          ctx.doc,
+          [...path, 'perUser', 'period'],
+          `period ${dto.perUser.period} is a window of ${period.ms / 86_400_000} days, not a calendar month (write "1mo" for that)`,
+        );
+      }
+    }
+  }
+  if (dto.perMinute) out.perMinute = { limit: dto.perMinute.limit };
+  return out;
+}
+
+function tokenRateLimit(dto: TokenRateLimitDto): TokenRateLimitConfig {
+  const perModel = Object.fromEntries(
+    [...(dto.perModel ?? new Map())].map(([model, limit]) => [
+      model,
+      { tokensPerMinute: limit.tokensPerMinute },
+    ]),
+  );
+  const perUser = dto.perUser && {
+    ...optional('inputTokensPerMinute', dto.perUser.inputTokensPerMinute),
+    ...optional('outputTokensPerMinute', dto.perUser.outputTokensPerMinute),
+    ...optional('totalTokensPerDay', dto.perUser.totalTokensPerDay),
+  };
+  return { ...optional('perUser', perUser), perModel };
+}
+
+function userIdentification(
+  dto: UserIdentificationDto | undefined,
+  path: PathSegment[],
+  ctx: Ctx,
+): UserIdentificationConfig {
+  if (dto === undefined) return { sources: [{ kind: 'header', header: DEFAULT_USER_HEADER }] };
+  const sources: UserIdSource[] = [];
+  // A verified token beats a header any client can set, so the JWT claim comes first.
+  if (dto.jwt) sources.push({ kind: 'jwt', claim: dto.jwt.claim, provider: dto.jwt.provider });
+  if (dto.header) sources.push({ kind: 'header', header: dto.header.toLowerCase() });
+  if (sources.length === 0) {
+    ctx.report.error(ctx.doc, path, 'expected header or jwt {claim, provider}');
+  } else if (dto.jwt && dto.header) {
+    ctx.report.infer(
+      ctx.doc,
+      path,
+      `user from JWT claim "${dto.jwt.claim}" when a verified token is present, else from header ${dto.header}`,
+    );
+  }
+  return { sources };
+}
+
+function costControl(dto: CostControlDto, path: PathSegment[], ctx: Ctx): CostControlConfig {
+  const { maxDailyCostPerUser: cap, alertThreshold: alert } = dto;
+  if (cap !== undefined && alert !== undefined && alert > cap) {
+    ctx.report.warn(ctx.doc, [...path, 'alertThreshold'], `is above maxDailyCostPerUser, so the alert fires only after the cap`);
+  }
+  const modelPricing = Object.fromEntries(
+    [...(dto.modelPricing ?? new Map())].map(([model, price]) => [
+      model,
+      { inputPer1k: price.inputPer1k, outputPer1k: price.outputPer1k },
+    ]),
+  );
+  return {
+    ...optional('maxDailyCostPerUser', cap),
+    ...optional('alertThreshold', alert),
+    modelPricing,
+  };
+}
+
+function keyComponents(
+  given: string[] | undefined,
+  path: PathSegment[],
+  ctx: Ctx,
+  what: string,
+): readonly CacheKeyComponent[] {
+  if (given === undefined) return DEFAULT_KEY_COMPONENTS;
+  for (const needed of ['prompt', 'model']) {
+    if (!given.includes(needed)) {
+      ctx.report.warn(ctx.doc, path, `has no "${needed}": requests that differ in ${needed} share one ${what}`);
+    }
+  }
+  return given as CacheKeyComponent[];
+}
+
+function caching(dto: CachingDto | undefined, path: PathSegment[], ctx: Ctx): CachingConfig {
+  if (dto === undefined) {
+    return { enabled: false, ttlMs: DEFAULT_CACHE_TTL_MS, keyComponents: DEFAULT_KEY_COMPONENTS, backend: { type: 'memory' } };
+  }
+  if (dto.enabled === undefined) ctx.report.infer(ctx.doc, path, 'caching enabled (the block is present)');
+  const size = dto.maxSize === undefined ? undefined : parseByteSize(dto.maxSize);
+  const backend = dto.backend;
+  return {
+    enabled: dto.enabled ?? true,
+    ttlMs: ms(dto.ttl, DEFAULT_CACHE_TTL_MS),
+    keyComponents: keyComponents(dto.keyComponents, [...path, 'keyComponents'], ctx, 'cache entry'),
+    ...optional('maxSizeBytes', size),
+    backend: {
+      type: backend?.type === 'redis' ? 'redis' : 'memory',
+      ...optional('address', backend?.address),
+    },
+  };
+}
+
+function deduplication(dto: DeduplicationDto | undefined, path: PathSegment[], ctx: Ctx): DeduplicationConfig {
+  if (dto === undefined) {
+    return { enabled: false, windowMs: DEFAULT_DEDUP_WINDOW_MS, keyComponents: DEFAULT_KEY_COMPONENTS };
+  }
+  if (dto.enabled === undefined) ctx.report.infer(ctx.doc, path, 'deduplication enabled (the block is present)');
+  return {
+    enabled: dto.enabled ?? true,
+    windowMs: ms(dto.window, DEFAULT_DEDUP_WINDOW_MS),
+    keyComponents: keyComponents(dto.keyComponents, [...path, 'keyComponents'], ctx, 'upstream call'),
+  };
+}
+
+function retry(dto: RetryDto, path: PathSegment[], ctx: Ctx): RetryConfig {
+  const fallbackOrder = dto.fallbackOrder ?? [];
+  const fallbackStrategy = (dto.fallbackStrategy ?? (fallbackOrder.length > 0 ? 'cheaperModel' : 'none')) as FallbackStrategy;
+  const maxAttempts = dto.maxAttempts ?? Math.max(1, fallbackOrder.length);
+  if (fallbackStrategy === 'cheaperModel' && fallbackOrder.length === 0) {
+    ctx.report.error(ctx.doc, [...path, 'fallbackOrder'], 'is required for fallbackStrategy cheaperModel (a list of models, most capable first)');
+  }
+  if (fallbackOrder.length > maxAttempts) {
+    ctx.report.warn(ctx.doc, [...path, 'maxAttempts'], `is ${maxAttempts}: only the first ${maxAttempts} of fallbackOrder are ever tried`);
+  }
+  return { maxAttempts, fallbackStrategy, fallbackOrder };
+}
+
+function security(dto: SecurityDto | undefined, path: PathSegment[], ctx: Ctx): SecurityConfig {
+  const patterns = dto?.promptValidation?.blockPatterns ?? [];
+  const enabled = dto?.promptValidation?.enabled;
+  if (dto?.promptValidation && enabled === undefined) {
+    ctx.report.infer(ctx.doc, [...path, 'promptValidation'], `prompt validation ${patterns.length > 0 ? 'enabled (patterns are given)' : 'disabled (no patterns)'}`);
+  }
+  return {
+    stripHeaders: [...new Set((dto?.stripHeaders ?? []).map((h) => h.toLowerCase()))],
+    promptValidation: { enabled: enabled ?? patterns.length > 0, blockPatterns: patterns },
+  };
+}

@@ -1,0 +1,65 @@
+// Splits a multi-document YAML text into plain values, keeping enough of the parse to
+// point an error at a line. Syntax errors come back as one line each, with the line number.
+import { LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { type PathSegment } from '../domain/config-issue';
+
+export interface YamlDocument {
+  /** 0-based position in the stream (as counted by `---` separators, empty ones included). */
+  readonly index: number;
+  readonly value: unknown;
+  /** 1-based line of the deepest existing node on `segments`. */
+  lineOf(segments: readonly PathSegment[]): number | undefined;
+}
+
+export interface YamlSyntaxError {
+  readonly documentIndex: number;
+  readonly line?: number;
+  readonly message: string;
+}
+
+export interface YamlParse {
+  readonly documents: YamlDocument[];
+  readonly errors: YamlSyntaxError[];
+  readonly warnings: YamlSyntaxError[];
+}
+
+export function readYamlDocuments(text: string): YamlParse {
+  const lineCounter = new LineCounter();
+  const parsed = parseAllDocuments(text, { lineCounter, prettyErrors: false });
+  const all: Document[] = Array.isArray(parsed) ? parsed : [];
+  const documents: YamlDocument[] = [];
+  const errors: YamlSyntaxError[] = [];
+  const warnings: YamlSyntaxError[] = [];
+  const lineAt = (offset: number | undefined) =>
+    offset === undefined ? undefined : lineCounter.linePos(offset).line;
+
+  all.forEach((doc, position) => {
+    for (const e of doc.errors) {
+      errors.push({ documentIndex: position, line: lineAt(e.pos[0]), message: firstLine(e.message) });
+    }
+    for (const w of doc.warnings) {
+      warnings.push({ documentIndex: position, line: lineAt(w.pos[0]), message: firstLine(w.message) });
+    }
+    if (doc.errors.length > 0 || doc.contents === null) return;
+    // A document of comments only is not a document the user meant.
+    const value: unknown = doc.toJS({ maxAliasCount: 100 });
+    if (value === null || value === undefined) return;
+    documents.push({
+      index: position,
+      value,
+      lineOf(segments) {
+        for (let depth = segments.length; depth >= 0; depth--) {
+          const node: unknown = doc.getIn(segments.slice(0, depth), true);
+          const range = (node as { range?: [number, number, number] } | undefined)?.range;
+          if (range) return lineAt(range[0]);
+        }
+        return undefined;
+      },
+    });
+  });
+  return { documents, errors, warnings };
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0]?.trim() ?? message;
+}

@@ -1,0 +1,96 @@
+// Shape of one entry of `spec.backends`, as written in the YAML.
+import { Type } from 'class-transformer';
+import {
+  IsDefined,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Min,
+  MinLength,
+  ValidateNested,
+} from 'class-validator';
+import { PROVIDER_ALIASES, PROVIDER_KINDS } from '../domain/providers';
+import { IsDuration, REQUIRED, SAFE_NAME, SAFE_NAME_EXPECTATION, expecting } from './validators';
+
+export const AUTH_TYPES = ['APIKey', 'AWSSigV4', 'None'] as const;
+export type AuthType = (typeof AUTH_TYPES)[number];
+
+const PROVIDER_NAMES = [...PROVIDER_KINDS, ...Object.keys(PROVIDER_ALIASES)];
+
+export class ApiKeyRefDto {
+  @IsDefined(REQUIRED)
+  @Matches(SAFE_NAME, expecting(SAFE_NAME_EXPECTATION))
+  name!: string;
+
+  @IsOptional()
+  @Matches(SAFE_NAME, expecting(SAFE_NAME_EXPECTATION))
+  key?: string;
+}
+
+export class BackendAuthDto {
+  @IsOptional()
+  @IsIn(AUTH_TYPES, expecting(`one of ${AUTH_TYPES.join(', ')}`))
+  type?: AuthType;
+
+  @IsOptional()
+  @ValidateNested(expecting('a mapping {name, key}'))
+  @Type(() => ApiKeyRefDto)
+  apiKeyRef?: ApiKeyRefDto;
+
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, expecting('an HTTP header name'))
+  headerName?: string;
+
+  @IsOptional()
+  @IsString(expecting('a string such as "Bearer "'))
+  headerPrefix?: string;
+}
+
+export class BackendDto {
+  @IsDefined(REQUIRED)
+  @IsString(expecting('a string'))
+  @MinLength(1, expecting('a non-empty string'))
+  name!: string;
+
+  @IsOptional()
+  @IsInt(expecting('an integer >= 0 (lower is tried first)'))
+  @Min(0, expecting('an integer >= 0 (lower is tried first)'))
+  priority?: number;
+
+  @IsOptional()
+  @IsIn(PROVIDER_NAMES, expecting(`one of ${PROVIDER_KINDS.join(', ')}`))
+  provider?: string;
+
+  @IsOptional()
+  @IsString(expecting('a model name string'))
+  @MinLength(1, expecting('a non-empty model name'))
+  model?: string;
+
+  @IsOptional()
+  @IsString(expecting('a model name string'))
+  @MinLength(1, expecting('a non-empty model name'))
+  modelNameOverride?: string;
+
+  @IsOptional()
+  @IsUrl(
+    { protocols: ['http', 'https'], require_protocol: true, require_tld: false },
+    expecting('an http(s) URL such as "http://vllm:8000/v1"'),
+  )
+  baseUrl?: string;
+
+  @IsOptional()
+  @ValidateNested(expecting('a mapping {type, apiKeyRef, headerName, headerPrefix}'))
+  @Type(() => BackendAuthDto)
+  auth?: BackendAuthDto;
+
+  @IsOptional()
+  @IsDuration()
+  requestTimeout?: string;
+
+  @IsOptional()
+  @IsDuration()
+  firstByteTimeout?: string;
+}

@@ -1,0 +1,185 @@
+// Shapes of a route's cost and limit policies: failover, request costs, token budget,
+// token rate limits, user identification and cost control.
+import { Type } from 'class-transformer';
+import {
+  IsArray,
+  IsDefined,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Matches,
+  Min,
+  MinLength,
+  ValidateNested,
+} from 'class-validator';
+import { FAILOVER_TRIGGERS, REQUEST_COST_TYPES } from '../domain/gateway-config';
+import { IsDuration, IsPeriod, REQUIRED, expecting } from './validators';
+
+const FINITE = { allowNaN: false, allowInfinity: false } as const;
+const POSITIVE_INT = 'a whole number of tokens > 0';
+
+export class FailoverDto {
+  @IsOptional()
+  @IsArray(expecting(`a list of ${FAILOVER_TRIGGERS.join(', ')}`))
+  @IsIn(FAILOVER_TRIGGERS, { each: true, message: `expected one of ${FAILOVER_TRIGGERS.join(', ')}` })
+  on?: string[];
+
+  @IsOptional()
+  @IsInt(expecting('an integer >= 0'))
+  @Min(0, expecting('an integer >= 0'))
+  retryAttempts?: number;
+
+  @IsOptional()
+  @IsDuration()
+  retryDelay?: string;
+}
+
+export class RequestCostDto {
+  @IsDefined(REQUIRED)
+  @IsIn(REQUEST_COST_TYPES, expecting(`one of ${REQUEST_COST_TYPES.join(', ')}`))
+  type!: string;
+
+  @IsOptional()
+  @IsNumber(FINITE, expecting('a number >= 0'))
+  @Min(0, expecting('a number >= 0'))
+  weight?: number;
+}
+
+export class ModelCostDto {
+  @IsDefined(REQUIRED)
+  @IsString(expecting('a model name'))
+  @MinLength(1, expecting('a model name'))
+  model!: string;
+
+  @IsDefined(REQUIRED)
+  @IsNumber(FINITE, expecting('a number >= 0'))
+  @Min(0, expecting('a number >= 0'))
+  multiplier!: number;
+}
+
+export class PerUserBudgetDto {
+  @IsDefined(REQUIRED)
+  @IsInt(expecting(POSITIVE_INT))
+  @Min(1, expecting(POSITIVE_INT))
+  limit!: number;
+
+  @IsDefined(REQUIRED)
+  @IsPeriod()
+  period!: string;
+}
+
+export class PerMinuteBudgetDto {
+  @IsDefined(REQUIRED)
+  @IsInt(expecting(POSITIVE_INT))
+  @Min(1, expecting(POSITIVE_INT))
+  limit!: number;
+}
+
+export class TokenBudgetDto {
+  @IsOptional()
+  @ValidateNested(expecting('a mapping {limit, period}'))
+  @Type(() => PerUserBudgetDto)
+  perUser?: PerUserBudgetDto;
+
+  @IsOptional()
+  @ValidateNested(expecting('a mapping {limit}'))
+  @Type(() => PerMinuteBudgetDto)
+  perMinute?: PerMinuteBudgetDto;
+}
+
+export class PerUserRateLimitDto {
+  @IsOptional()
+  @IsInt(expecting(POSITIVE_INT))
+  @Min(1, expecting(POSITIVE_INT))
+  inputTokensPerMinute?: number;
+
+  @IsOptional()
+  @IsInt(expecting(POSITIVE_INT))
+  @Min(1, expecting(POSITIVE_INT))
+  outputTokensPerMinute?: number;
+
+  @IsOptional()
+  @IsInt(expecting(POSITIVE_INT))
+  @Min(1, expecting(POSITIVE_INT))
+  totalTokensPerDay?: number;
+}
+
+export class PerModelRateLimitDto {
+  @IsDefined(REQUIRED)
+  @IsInt(expecting(POSITIVE_INT))
+  @Min(1, expecting(POSITIVE_INT))
+  tokensPerMinute!: number;
+}
+
+export class TokenRateLimitDto {
+  @IsOptional()
+  @ValidateNested(
+    expecting('a mapping {inputTokensPerMinute, outputTokensPerMinute, totalTokensPerDay}'),
+  )
+  @Type(() => PerUserRateLimitDto)
+  perUser?: PerUserRateLimitDto;
+
+  // A mapping of model name -> limits; class-transformer builds a Map from the object.
+  @IsOptional()
+  @ValidateNested({ each: true, message: 'expected a mapping of model name to {tokensPerMinute}' })
+  @Type(() => PerModelRateLimitDto)
+  perModel?: Map<string, PerModelRateLimitDto>;
+}
+
+export class JwtUserIdDto {
+  @IsDefined(REQUIRED)
+  @IsString(expecting('a claim name such as "sub"'))
+  @MinLength(1, expecting('a claim name such as "sub"'))
+  claim!: string;
+
+  @IsDefined(REQUIRED)
+  @IsString(expecting('the name of a JWT provider'))
+  @MinLength(1, expecting('the name of a JWT provider'))
+  provider!: string;
+}
+
+export class UserIdentificationDto {
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, expecting('an HTTP header name'))
+  header?: string;
+
+  @IsOptional()
+  @ValidateNested(expecting('a mapping {claim, provider}'))
+  @Type(() => JwtUserIdDto)
+  jwt?: JwtUserIdDto;
+}
+
+export class ModelPricingDto {
+  @IsDefined(REQUIRED)
+  @IsNumber(FINITE, expecting('US dollars per 1000 input tokens (a number >= 0)'))
+  @Min(0, expecting('US dollars per 1000 input tokens (a number >= 0)'))
+  inputPer1k!: number;
+
+  @IsDefined(REQUIRED)
+  @IsNumber(FINITE, expecting('US dollars per 1000 output tokens (a number >= 0)'))
+  @Min(0, expecting('US dollars per 1000 output tokens (a number >= 0)'))
+  outputPer1k!: number;
+}
+
+export class CostControlDto {
+  @IsOptional()
+  @IsNumber(FINITE, expecting('US dollars (a number >= 0)'))
+  @Min(0, expecting('US dollars (a number >= 0)'))
+  maxDailyCostPerUser?: number;
+
+  @IsOptional()
+  @IsNumber(FINITE, expecting('US dollars (a number >= 0)'))
+  @Min(0, expecting('US dollars (a number >= 0)'))
+  alertThreshold?: number;
+
+  @IsOptional()
+  @ValidateNested({
+    each: true,
+    message: 'expected a mapping of model name to {inputPer1k, outputPer1k}',
+  })
+  @Type(() => ModelPricingDto)
+  modelPricing?: Map<string, ModelPricingDto>;
+}
+
