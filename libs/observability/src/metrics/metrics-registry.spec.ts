@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { LabelCardinalityGuard, OVERFLOW_LABEL_VALUE } from './label-guard';
+import { MetricsRegistry, metricsOptionsFromEnv, toSnakeCase } from './metrics-registry';
+import { PROMETHEUS_PATHS, renderPrometheus } from './prometheus-text';
+
+const fresh = (maxUsers = 1000) => new MetricsRegistry({ maxUsers, collectDefaultMetrics: false });
+
+const genAi = {
+  operation: 'chat',
+  requestModel: 'gpt-4',
+  responseModel: 'gpt-4-0613',
+  provider: 'openai',
+};
+
+describe('MetricsRegistry', () => {
+  it('exports the spec metrics with exactly its names and labels', async () => {
+    const m = fresh();
+    m.recordTokens({ user: 'alice', model: 'gpt-4' }, { input: 120, output: 40, cached: 100 });
+    m.observeRequestDuration({ provider: 'openai', model: 'gpt-4' }, 0.8);
+    m.recordFallback({ from: 'openai', to: 'anthropic', reason: 'rateLimit' });
+    m.addCost({ user: 'alice', model: 'gpt-4' }, 0.0048);
+    m.recordCacheHit('gpt-4');
+    m.recordCacheMiss('gpt-4');
+    const text = await m.metrics();
+    for (const line of [
+      'ai_gateway_tokens_total{user="alice",model="gpt-4",type="input"} 120',
+      'ai_gateway_tokens_total{user="alice",model="gpt-4",type="output"} 40',
+      'ai_gateway_tokens_total{user="alice",model="gpt-4",type="cached"} 100',
+      'ai_gateway_request_duration_seconds_count{provider="openai",model="gpt-4"} 1',
+      'ai_gateway_fallback_total{from="openai",to="anthropic",reason="rate_limit"} 1',
+      'ai_gateway_cost_dollars{user="alice",model="gpt-4"} 0.0048',
+      'ai_gateway_cache_hits_total{model="gpt-4"} 1',
+      'ai_gateway_cache_misses_total{model="gpt-4"} 1',
+      '# TYPE ai_gateway_request_duration_seconds histogram',
+      '# TYPE ai_gateway_cost_dollars counter',
+    ]) {
+      assert.ok(text.includes(line), `missing: ${line}`);
+    }
+  });
+
+  it('exports the OpenTelemetry GenAI metrics and the operations metrics', async () => {
+    const m = fresh();
+    m.recordGenAiTokenUsage(genAi, { input: 120, output: 40 });
+    m.observeGenAiRequestDuration(genAi, 1.2);
+    m.observeGenAiRequestDuration(genAi, 30, 'timeout');
+    m.observeTimeToFirstToken(genAi, 0.2);
+    m.observeTimePerOutputToken(genAi, 0.02);
+    m.recordRequest({ route: '/v1/chat/completions', status: 200 });
+    m.setBudgetRemaining({ budgetKey: 'alice', limit: 'tokenBudget.perUser' }, 5000);
+    m.recordReservationOvershoot({ limit: 'tokenBudget.perUser' }, 12);
+    m.setSpoolDepth(3);
+    m.setConsumerLag({ group: 'budget', topic: 'gateway.usage.recorded.v1', partition: 4 }, 17);
+    m.recordConfigReload(false);
+    m.recordEventRejected({
+      topic: 'gateway.usage.recorded.v1',
+      code: 'CONTRACTS.UNKNOWN_VERSION',
+    });
+    const text = await m.metrics();
+    const labels =
+      'gen_ai_operation_name="chat",gen_ai_request_model="gpt-4",gen_ai_response_model="gpt-4-0613",gen_ai_provider_name="openai"';
+    for (const line of [
+      `gen_ai_client_token_usage_sum{${labels},gen_ai_token_type="input"} 120`,
+      `gen_ai_client_token_usage_sum{${labels},gen_ai_token_type="output"} 40`,
+      `gen_ai_server_request_duration_count{${labels}} 1`,
+      `gen_ai_server_request_duration_count{${labels},error_type="timeout"} 1`,
+      `gen_ai_server_time_to_first_token_count{${labels}} 1`,
+      `gen_ai_server_time_per_output_token_count{${labels}} 1`,
+      'ai_gateway_requests_total{route="/v1/chat/completions",status="200"} 1',
+      'ai_gateway_budget_remaining{budget_key="alice",limit="tokenBudget.perUser"} 5000',
+      'ai_gateway_reservation_overshoot_tokens_total{limit="tokenBudget.perUser"} 12',
+      'ai_gateway_kafka_producer_spool_depth 3',
+      'ai_gateway_kafka_consumer_lag{group="budget",topic="gateway.usage.recorded.v1",partition="4"} 17',
+      'ai_gateway_config_reloads_total{result="success"} 0',
+      'ai_gateway_config_reloads_total{result="failure"} 1',
+      'ai_gateway_events_rejected_total{topic="gateway.usage.recorded.v1",code="CONTRACTS.UNKNOWN_VERSION"} 1',
+    ]) {
+      assert.ok(text.includes(line), `missing: ${line}`);
+    }
+  });
+
+  it('folds users past the cap into __other__ and counts the overflow', async () => {
+    const m = fresh(2);
+    for (const user of ['alice', 'bob', 'carol', 'dave', 'alice']) {
+      m.recordTokens({ user, model: 'gpt-4' }, { input: 10 });
+    }
+    m.addCost({ user: 'erin', model: 'gpt-4' }, 1);
+    const text = await m.metrics();
+    assert.ok(text.includes('ai_gateway_tokens_total{user="alice",model="gpt-4",type="input"} 20'));
+    assert.ok(text.includes('ai_gateway_tokens_total{user="bob",model="gpt-4",type="input"} 10'));
+    assert.ok(
+      text.includes(
+        `ai_gateway_tokens_total{user="${OVERFLOW_LABEL_VALUE}",model="gpt-4",type="input"} 20`,
+      ),
+    );
+    assert.ok(
+      text.includes(`ai_gateway_cost_dollars{user="${OVERFLOW_LABEL_VALUE}",model="gpt-4"} 1`),
+    );
+    assert.ok(!/carol|dave|erin/.test(text));
+    assert.ok(text.includes('ai_gateway_metrics_label_overflow_total{label="user"} 3'));
+  });
+
+  it('reads the caps from the environment and rejects nonsense', () => {
+    assert.deepEqual(metricsOptionsFromEnv({}), { maxUsers: 1000, maxModels: 500 });
+    assert.equal(metricsOptionsFromEnv({ AI_GATEWAY_METRICS_MAX_USERS: '5' }).maxUsers, 5);
+    assert.throws(
+      () => metricsOptionsFromEnv({ AI_GATEWAY_METRICS_MAX_USERS: 'lots' }),
+      /AI_GATEWAY_METRICS_MAX_USERS/,
+    );
+    const m = MetricsRegistry.fromEnv(
+      { AI_GATEWAY_METRICS_MAX_USERS: '1' },
+      { collectDefaultMetrics: false },
+    );
+    assert.equal(m.users.limit, 1);
+  });
+
+  it('gives each instance its own registry, process metrics included by default', async () => {
+    const a = new MetricsRegistry();
+    const b = new MetricsRegistry({ collectDefaultMetrics: false });
+    a.recordCacheHit('m');
+    assert.ok((await a.metrics()).includes('process_cpu_user_seconds_total'));
+    assert.ok(!(await b.metrics()).includes('ai_gateway_cache_hits_total{model="m"}'));
+  });
+
+  it('renders Prometheus text for the admin endpoints', async () => {
+    const m = fresh();
+    m.recordCacheHit('gpt-4');
+    const response = await renderPrometheus(m);
+    assert.match(response.contentType, /^text\/plain; version=0\.0\.4/);
+    assert.ok(response.body.includes('ai_gateway_cache_hits_total{model="gpt-4"} 1'));
+    assert.deepEqual([...PROMETHEUS_PATHS], ['/metrics', '/stats/prometheus']);
+  });
+
+  it('spells reasons the way the spec does', () => {
+    assert.equal(toSnakeCase('rateLimit'), 'rate_limit');
+    assert.equal(toSnakeCase('budgetExceeded'), 'budget_exceeded');
+    assert.equal(toSnakeCase('rate_limit'), 'rate_limit');
+  });
+});
+
+describe('LabelCardinalityGuard', () => {
+  it('keeps the first N values and folds the rest', () => {
+    const overflows: string[] = [];
+    const guard = new LabelCardinalityGuard('user', 2, (label) => overflows.push(label));
+    assert.deepEqual(
+      ['a', 'b', 'c', 'a', 'b', 'd'].map((v) => guard.admit(v)),
+      ['a', 'b', '__other__', 'a', 'b', '__other__'],
+    );
+    assert.equal(guard.size, 2);
+    assert.deepEqual(overflows, ['user', 'user']);
+  });
+
+  it('with a limit of 0 folds everything', () => {
+    assert.equal(new LabelCardinalityGuard('user', 0).admit('a'), '__other__');
+  });
+});

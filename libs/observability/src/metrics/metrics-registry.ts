@@ -1,0 +1,345 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { LabelCardinalityGuard } from './label-guard';
+
+export interface MetricsRegistryOptions {
+  /** Distinct `user` label values before the rest fold into `__other__`. */
+  readonly maxUsers?: number;
+  /** Distinct model label values (clients can invent model names) before folding. */
+  readonly maxModels?: number;
+  /** Node process metrics (CPU, memory, event loop, GC). Default true. */
+  readonly collectDefaultMetrics?: boolean;
+  /** Labels on every series, e.g. `{ service: 'ingress' }`. */
+  readonly defaultLabels?: Record<string, string>;
+}
+
+export const DEFAULT_MAX_USERS = 1000;
+export const DEFAULT_MAX_MODELS = 500;
+
+function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) {
+    throw new Error(`${name} must be a whole number >= 0; got "${raw}"`);
+  }
+  return value;
+}
+
+/** Reads `AI_GATEWAY_METRICS_MAX_USERS` and `AI_GATEWAY_METRICS_MAX_MODELS`. */
+export function metricsOptionsFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): MetricsRegistryOptions {
+  return {
+    maxUsers: positiveInt(env, 'AI_GATEWAY_METRICS_MAX_USERS', DEFAULT_MAX_USERS),
+    maxModels: positiveInt(env, 'AI_GATEWAY_METRICS_MAX_MODELS', DEFAULT_MAX_MODELS),
+  };
+}
+
+export type TokenType = 'input' | 'output' | 'cached';
+
+/** Labels of the OpenTelemetry GenAI metrics, in our own spelling. */
+export interface GenAiLabels {
+  /** `chat`, `text_completion`, `embeddings`. */
+  readonly operation: string;
+  readonly requestModel: string;
+  readonly responseModel: string;
+  /** `openai`, `anthropic`, `aws.bedrock`, ... */
+  readonly provider: string;
+}
+
+// Bucket boundaries advised by the OpenTelemetry GenAI semantic conventions.
+const GEN_AI_TOKEN_BUCKETS = [
+  1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
+];
+const GEN_AI_DURATION_BUCKETS = [
+  0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+];
+const GEN_AI_TTFT_BUCKETS = [
+  0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,
+];
+const GEN_AI_TPOT_BUCKETS = [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5];
+// LLM calls run from milliseconds (cache, embeddings) to minutes (long generations).
+const REQUEST_DURATION_BUCKETS = [
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300,
+];
+
+const GEN_AI_LABELS = [
+  'gen_ai_operation_name',
+  'gen_ai_request_model',
+  'gen_ai_response_model',
+  'gen_ai_provider_name',
+] as const;
+
+/** The spec's `rate_limit` spelling of the config's `rateLimit`. */
+export function toSnakeCase(value: string): string {
+  return value.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+}
+
+/**
+ * Every metric the gateway exports, defined once with the spec's names and labels.
+ * Framework-free, so each process (or test) owns a fresh registry. Per-user and per-model
+ * labels go through cardinality guards; recording goes through methods, never the raw
+ * metrics, so no caller can bypass them.
+ */
+export class MetricsRegistry {
+  readonly registry = new Registry();
+  readonly users: LabelCardinalityGuard;
+  readonly models: LabelCardinalityGuard;
+
+  readonly #labelOverflow = new Counter({
+    name: 'ai_gateway_metrics_label_overflow_total',
+    help: 'Observations whose label value was folded into __other__ by the cardinality cap',
+    labelNames: ['label'] as const,
+    registers: [this.registry],
+  });
+
+  // The spec's metrics.
+  readonly #tokens = new Counter({
+    name: 'ai_gateway_tokens_total',
+    help: 'Tokens processed, by user, model and type (input, output, cached input)',
+    labelNames: ['user', 'model', 'type'] as const,
+    registers: [this.registry],
+  });
+  readonly #requestDuration = new Histogram({
+    name: 'ai_gateway_request_duration_seconds',
+    help: 'Upstream request latency per provider and model',
+    labelNames: ['provider', 'model'] as const,
+    buckets: REQUEST_DURATION_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly #fallback = new Counter({
+    name: 'ai_gateway_fallback_total',
+    help: 'Failovers from one provider to another, by reason',
+    labelNames: ['from', 'to', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly #cost = new Counter({
+    name: 'ai_gateway_cost_dollars',
+    help: 'Estimated cost in US dollars, by user and model',
+    labelNames: ['user', 'model'] as const,
+    registers: [this.registry],
+  });
+  readonly #cacheHits = new Counter({
+    name: 'ai_gateway_cache_hits_total',
+    help: 'Responses served from the gateway cache',
+    labelNames: ['model'] as const,
+    registers: [this.registry],
+  });
+  readonly #cacheMisses = new Counter({
+    name: 'ai_gateway_cache_misses_total',
+    help: 'Cacheable requests not found in the gateway cache',
+    labelNames: ['model'] as const,
+    registers: [this.registry],
+  });
+
+  // OpenTelemetry GenAI semantic-convention metrics, Prometheus spelling.
+  readonly #genAiTokens = new Histogram({
+    name: 'gen_ai_client_token_usage',
+    help: 'Tokens used per request (OpenTelemetry gen_ai.client.token.usage)',
+    labelNames: [...GEN_AI_LABELS, 'gen_ai_token_type'] as const,
+    buckets: GEN_AI_TOKEN_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly #genAiDuration = new Histogram({
+    name: 'gen_ai_server_request_duration',
+    help: 'Generative AI request duration in seconds (gen_ai.server.request.duration)',
+    labelNames: [...GEN_AI_LABELS, 'error_type'] as const,
+    buckets: GEN_AI_DURATION_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly #genAiTtft = new Histogram({
+    name: 'gen_ai_server_time_to_first_token',
+    help: 'Seconds to the first output token (gen_ai.server.time_to_first_token)',
+    labelNames: GEN_AI_LABELS,
+    buckets: GEN_AI_TTFT_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly #genAiTpot = new Histogram({
+    name: 'gen_ai_server_time_per_output_token',
+    help: 'Seconds per output token after the first (gen_ai.server.time_per_output_token)',
+    labelNames: GEN_AI_LABELS,
+    buckets: GEN_AI_TPOT_BUCKETS,
+    registers: [this.registry],
+  });
+
+  // Gateway operations.
+  readonly #requests = new Counter({
+    name: 'ai_gateway_requests_total',
+    help: 'HTTP requests answered, by route and status code',
+    labelNames: ['route', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly #budgetRemaining = new Gauge({
+    name: 'ai_gateway_budget_remaining',
+    help: 'Remaining budget in the current window (tokens or dollars, per limit)',
+    labelNames: ['budget_key', 'limit'] as const,
+    registers: [this.registry],
+  });
+  readonly #overshoot = new Counter({
+    name: 'ai_gateway_reservation_overshoot_tokens_total',
+    help: 'Tokens billed beyond a limit after admission by reservation (the concurrency bound)',
+    labelNames: ['limit'] as const,
+    registers: [this.registry],
+  });
+  readonly #spoolDepth = new Gauge({
+    name: 'ai_gateway_kafka_producer_spool_depth',
+    help: 'Events spooled to local disk while Kafka is unreachable',
+    registers: [this.registry],
+  });
+  readonly #consumerLag = new Gauge({
+    name: 'ai_gateway_kafka_consumer_lag',
+    help: 'Messages between the committed offset and the partition high watermark',
+    labelNames: ['group', 'topic', 'partition'] as const,
+    registers: [this.registry],
+  });
+  readonly #eventsRejected = new Counter({
+    name: 'ai_gateway_events_rejected_total',
+    help: 'Consumed events that failed to decode and were dead-lettered, by error code',
+    labelNames: ['topic', 'code'] as const,
+    registers: [this.registry],
+  });
+  readonly #configReloads = new Counter({
+    name: 'ai_gateway_config_reloads_total',
+    help: 'Configuration reloads, by result (a failed reload keeps the last good config)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(options: MetricsRegistryOptions = {}) {
+    const overflow = (label: string): void => this.#labelOverflow.inc({ label });
+    this.users = new LabelCardinalityGuard('user', options.maxUsers ?? DEFAULT_MAX_USERS, overflow);
+    this.models = new LabelCardinalityGuard(
+      'model',
+      options.maxModels ?? DEFAULT_MAX_MODELS,
+      overflow,
+    );
+    if (options.defaultLabels) this.registry.setDefaultLabels(options.defaultLabels);
+    if (options.collectDefaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    // Pre-create both results so dashboards see 0 rather than "no data".
+    this.#configReloads.inc({ result: 'success' }, 0);
+    this.#configReloads.inc({ result: 'failure' }, 0);
+  }
+
+  static fromEnv(
+    env: NodeJS.ProcessEnv = process.env,
+    options: MetricsRegistryOptions = {},
+  ): MetricsRegistry {
+    return new MetricsRegistry({ ...metricsOptionsFromEnv(env), ...options });
+  }
+
+  /** Tokens of one request. `cached` is the cached part of `input`, reported on its own series. */
+  recordTokens(
+    labels: { user: string; model: string },
+    counts: Partial<Record<TokenType, number>>,
+  ): void {
+    const user = this.users.admit(labels.user);
+    const model = this.models.admit(labels.model);
+    for (const type of ['input', 'output', 'cached'] as const) {
+      const count = counts[type];
+      if (count !== undefined && count > 0) this.#tokens.inc({ user, model, type }, count);
+    }
+  }
+
+  observeRequestDuration(labels: { provider: string; model: string }, seconds: number): void {
+    this.#requestDuration.observe(
+      { provider: labels.provider, model: this.models.admit(labels.model) },
+      seconds,
+    );
+  }
+
+  /** `from`/`to` are provider names; `reason` in either spelling (`rateLimit` or `rate_limit`). */
+  recordFallback(labels: { from: string; to: string; reason: string }): void {
+    this.#fallback.inc({ from: labels.from, to: labels.to, reason: toSnakeCase(labels.reason) });
+  }
+
+  addCost(labels: { user: string; model: string }, dollars: number): void {
+    if (!(dollars > 0)) return;
+    this.#cost.inc(
+      { user: this.users.admit(labels.user), model: this.models.admit(labels.model) },
+      dollars,
+    );
+  }
+
+  recordCacheHit(model: string): void {
+    this.#cacheHits.inc({ model: this.models.admit(model) });
+  }
+
+  recordCacheMiss(model: string): void {
+    this.#cacheMisses.inc({ model: this.models.admit(model) });
+  }
+
+  recordGenAiTokenUsage(labels: GenAiLabels, counts: { input?: number; output?: number }): void {
+    const base = this.genAiLabels(labels);
+    if (counts.input !== undefined)
+      this.#genAiTokens.observe({ ...base, gen_ai_token_type: 'input' }, counts.input);
+    if (counts.output !== undefined)
+      this.#genAiTokens.observe({ ...base, gen_ai_token_type: 'output' }, counts.output);
+  }
+
+  /** `errorType` (e.g. `timeout`, `429`) only for failed requests, as the convention says. */
+  observeGenAiRequestDuration(labels: GenAiLabels, seconds: number, errorType?: string): void {
+    const base = this.genAiLabels(labels);
+    this.#genAiDuration.observe(errorType ? { ...base, error_type: errorType } : base, seconds);
+  }
+
+  observeTimeToFirstToken(labels: GenAiLabels, seconds: number): void {
+    this.#genAiTtft.observe(this.genAiLabels(labels), seconds);
+  }
+
+  observeTimePerOutputToken(labels: GenAiLabels, seconds: number): void {
+    this.#genAiTpot.observe(this.genAiLabels(labels), seconds);
+  }
+
+  /** `route` is the route pattern (`/v1/chat/completions`), never the raw URL. */
+  recordRequest(labels: { route: string; status: number | string }): void {
+    this.#requests.inc({ route: labels.route, status: String(labels.status) });
+  }
+
+  setBudgetRemaining(labels: { budgetKey: string; limit: string }, remaining: number): void {
+    this.#budgetRemaining.set(
+      { budget_key: this.users.admit(labels.budgetKey), limit: labels.limit },
+      remaining,
+    );
+  }
+
+  recordReservationOvershoot(labels: { limit: string }, tokens: number): void {
+    if (tokens > 0) this.#overshoot.inc({ limit: labels.limit }, tokens);
+  }
+
+  setSpoolDepth(events: number): void {
+    this.#spoolDepth.set(events);
+  }
+
+  setConsumerLag(labels: { group: string; topic: string; partition: number }, lag: number): void {
+    this.#consumerLag.set(
+      { group: labels.group, topic: labels.topic, partition: String(labels.partition) },
+      lag,
+    );
+  }
+
+  recordEventRejected(labels: { topic: string; code: string }): void {
+    this.#eventsRejected.inc(labels);
+  }
+
+  recordConfigReload(success: boolean): void {
+    this.#configReloads.inc({ result: success ? 'success' : 'failure' });
+  }
+
+  /** Prometheus text exposition of every metric in this registry. */
+  metrics(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  private genAiLabels(labels: GenAiLabels): Record<(typeof GEN_AI_LABELS)[number], string> {
+    return {
+      gen_ai_operation_name: labels.operation,
+      gen_ai_request_model: this.models.admit(labels.requestModel),
+      gen_ai_response_model: this.models.admit(labels.responseModel),
+      gen_ai_provider_name: labels.provider,
+    };
+  }
+}
