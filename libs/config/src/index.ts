@@ -20,7 +20,11 @@ export {
   type SecretLookup,
   type SecretSources,
 } from './secrets/secret-resolver';
-export { ConfigWatcher, type ConfigReload, type ConfigWatcherOptions } from './watcher/config-watcher';
+export {
+  ConfigWatcher,
+  type ConfigReload,
+  type ConfigWatcherOptions,
+} from './watcher/config-watcher';
 export * from './env/process-settings';
 export * from './startup/config-load.errors';
 export * from './startup/load-startup-config';

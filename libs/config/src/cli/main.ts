@@ -16,7 +16,9 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     return 0;
   }
   if (command !== 'validate') {
-    io.err(command === undefined ? 'error: missing command' : `error: unknown command "${command}"`);
+    io.err(
+      command === undefined ? 'error: missing command' : `error: unknown command "${command}"`,
+    );
     io.err(USAGE);
     return 2;
   }
@@ -49,7 +51,9 @@ export function runCliAndExit(args: readonly string[] = process.argv.slice(2)): 
     },
     (error: unknown) => {
       // A bug, not bad input: still one line, no stack, no values.
-      process.stderr.write(`error: internal failure (${error instanceof Error ? error.name : 'unknown'})\n`);
+      process.stderr.write(
+        `error: internal failure (${error instanceof Error ? error.name : 'unknown'})\n`,
+      );
       process.exitCode = 1;
     },
   );

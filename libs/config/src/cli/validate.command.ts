@@ -31,7 +31,8 @@ export async function validateCommand(
   const { config } = result;
   const routes = config.routes.map((r) => r.name).join(', ') || '(none)';
   const wildcard = config.routes.some((r) => r.backends.some((b) => b.virtualModel === undefined));
-  const models = [...virtualModels(config), ...(wildcard ? ['* (any model)'] : [])].join(', ') || '(none)';
+  const models =
+    [...virtualModels(config), ...(wildcard ? ['* (any model)'] : [])].join(', ') || '(none)';
   const docs = `${config.documentCount} document${config.documentCount === 1 ? '' : 's'}`;
   io.out(`OK: ${docs}, routes: ${routes}, virtual models: ${models}`);
   return 0;

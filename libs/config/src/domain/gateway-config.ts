@@ -149,8 +149,7 @@ export interface SecurityConfig {
 }
 
 export type TierTokenBudget =
-  | { readonly kind: 'daily'; readonly tokens: number }
-  | { readonly kind: 'unlimited' };
+  { readonly kind: 'daily'; readonly tokens: number } | { readonly kind: 'unlimited' };
 
 export interface UserTierConfig {
   readonly name: string;

@@ -92,5 +92,4 @@ export function parsePeriod(text: string): Period | undefined {
   return ms !== undefined && ms > 0 ? { unit: 'fixed', ms, text } : undefined;
 }
 
-export const PERIOD_EXPECTATION =
-  'a period such as "1d", "30d", "1w" or "1mo" (calendar month)';
+export const PERIOD_EXPECTATION = 'a period such as "1d", "30d", "1w" or "1mo" (calendar month)';

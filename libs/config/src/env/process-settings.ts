@@ -34,28 +34,36 @@ const BROKERS = /^[A-Za-z0-9.-]+:\d{1,5}(,\s*[A-Za-z0-9.-]+:\d{1,5})*$/;
 // Raw strings as they come from the environment; values are checked, never echoed,
 // except ports (harmless, and the number is the useful part of the message).
 class ProcessEnvDto {
-  @IsOptional() @Matches(/\S/, { message: 'AI_GATEWAY_CONFIG: expected a file path' })
+  @IsOptional()
+  @Matches(/\S/, { message: 'AI_GATEWAY_CONFIG: expected a file path' })
   AI_GATEWAY_CONFIG?: string;
 
-  @IsOptional() @Matches(PORT, { message: 'PORT: expected a port number 1-65535' })
+  @IsOptional()
+  @Matches(PORT, { message: 'PORT: expected a port number 1-65535' })
   PORT?: string;
 
-  @IsOptional() @Matches(PORT, { message: 'ADMIN_PORT: expected a port number 1-65535' })
+  @IsOptional()
+  @Matches(PORT, { message: 'ADMIN_PORT: expected a port number 1-65535' })
   ADMIN_PORT?: string;
 
-  @IsOptional() @Matches(/\S/, { message: 'AI_GATEWAY_SECRETS_DIR: expected a directory path' })
+  @IsOptional()
+  @Matches(/\S/, { message: 'AI_GATEWAY_SECRETS_DIR: expected a directory path' })
   AI_GATEWAY_SECRETS_DIR?: string;
 
-  @IsOptional() @Matches(/\S/, { message: 'AI_GATEWAY_DATA_DIR: expected a directory path' })
+  @IsOptional()
+  @Matches(/\S/, { message: 'AI_GATEWAY_DATA_DIR: expected a directory path' })
   AI_GATEWAY_DATA_DIR?: string;
 
-  @IsOptional() @Matches(BROKERS, { message: 'KAFKA_BROKERS: expected host:port[,host:port...]' })
+  @IsOptional()
+  @Matches(BROKERS, { message: 'KAFKA_BROKERS: expected host:port[,host:port...]' })
   KAFKA_BROKERS?: string;
 
-  @IsOptional() @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL: expected a redis:// or rediss:// URL' })
+  @IsOptional()
+  @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL: expected a redis:// or rediss:// URL' })
   REDIS_URL?: string;
 
-  @IsOptional() @Matches(/^https?:\/\/\S+$/, { message: 'CLICKHOUSE_URL: expected an http:// or https:// URL' })
+  @IsOptional()
+  @Matches(/^https?:\/\/\S+$/, { message: 'CLICKHOUSE_URL: expected an http:// or https:// URL' })
   CLICKHOUSE_URL?: string;
 }
 
@@ -107,7 +115,12 @@ export function parseProcessSettings(
   return { ok: true, settings: Object.freeze(settings) };
 }
 
-function portValue(name: string, raw: string | undefined, fallback: number, errors: string[]): number {
+function portValue(
+  name: string,
+  raw: string | undefined,
+  fallback: number,
+  errors: string[],
+): number {
   if (raw === undefined) return fallback;
   const port = Number(raw);
   if (PORT.test(raw) && (port < 1 || port > 65535)) {

@@ -28,7 +28,10 @@ export function classifyDocument(value: unknown): DocumentKind {
     }
     if (kind === 'AIGatewayRoute') return { type: 'route' };
     if (kind === 'SecurityPolicy') return { type: 'securityPolicy' };
-    if (kind === 'ServiceMonitor' || (typeof apiVersion === 'string' && apiVersion.startsWith('monitoring.coreos.com/'))) {
+    if (
+      kind === 'ServiceMonitor' ||
+      (typeof apiVersion === 'string' && apiVersion.startsWith('monitoring.coreos.com/'))
+    ) {
       return {
         type: 'rejected',
         field: 'kind',

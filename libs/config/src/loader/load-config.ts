@@ -9,7 +9,11 @@ import {
   type SecurityPolicyConfig,
   type UserTierConfig,
 } from '../domain/gateway-config';
-import { hasWildcardBackend, unresolvedFallbackModels, virtualModels } from '../domain/model-resolution';
+import {
+  hasWildcardBackend,
+  unresolvedFallbackModels,
+  virtualModels,
+} from '../domain/model-resolution';
 import { RouteDocumentDto, RouteSpecDto, ROUTE_API_VERSIONS } from '../schema/route.dto';
 import { SecurityPolicyDocumentDto } from '../schema/security-policy.dto';
 import { UserTiersDocumentDto } from '../schema/user-tier.dto';
@@ -52,7 +56,9 @@ export function parseGatewayConfig(text: string, options: LoadOptions = {}): Loa
   };
   const parsed = readYamlDocuments(text);
   for (const e of parsed.errors) {
-    report.errors.push(report.raw({ index: e.documentIndex }, e.line, `YAML syntax error: ${e.message}`));
+    report.errors.push(
+      report.raw({ index: e.documentIndex }, e.line, `YAML syntax error: ${e.message}`),
+    );
   }
   for (const w of parsed.warnings) {
     report.warnings.push(report.raw({ index: w.documentIndex }, w.line, `YAML: ${w.message}`));
@@ -81,7 +87,10 @@ export function parseGatewayConfig(text: string, options: LoadOptions = {}): Loa
 }
 
 /** Reads and validates a config file; an unreadable file is an error result, not a throw. */
-export async function loadGatewayConfigFile(path: string, options: LoadOptions = {}): Promise<LoadResult> {
+export async function loadGatewayConfigFile(
+  path: string,
+  options: LoadOptions = {},
+): Promise<LoadResult> {
   const sourceName = options.sourceName ?? path;
   let text: string;
   try {
@@ -89,7 +98,12 @@ export async function loadGatewayConfigFile(path: string, options: LoadOptions =
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code;
-    return { ok: false, errors: [new ConfigIssue(undefined, '', `cannot read config file: ${why}`, undefined, sourceName)] };
+    return {
+      ok: false,
+      errors: [
+        new ConfigIssue(undefined, '', `cannot read config file: ${why}`, undefined, sourceName),
+      ],
+    };
   }
   return parseGatewayConfig(text, { ...options, sourceName });
 }
@@ -98,12 +112,19 @@ function documentRef(index: number, value: unknown): ConfigDocumentRef {
   const doc = (value ?? {}) as { kind?: unknown; metadata?: { name?: unknown } };
   const kind = typeof doc.kind === 'string' ? doc.kind.slice(0, 60) : undefined;
   const name = typeof doc.metadata?.name === 'string' ? doc.metadata.name.slice(0, 100) : undefined;
-  return { index, ...(kind === undefined ? {} : { kind }), ...(name === undefined ? {} : { name }) };
+  return {
+    index,
+    ...(kind === undefined ? {} : { kind }),
+    ...(name === undefined ? {} : { name }),
+  };
 }
 
 function loadDocument(yamlDoc: YamlDocument, base: Omit<BackendContext, 'doc'>, out: Collected) {
   const { report } = base;
-  const doc: DocumentContext = { ref: documentRef(yamlDoc.index, yamlDoc.value), lineOf: yamlDoc.lineOf };
+  const doc: DocumentContext = {
+    ref: documentRef(yamlDoc.index, yamlDoc.value),
+    lineOf: yamlDoc.lineOf,
+  };
   const ctx: BackendContext = { ...base, doc };
   const kind = classifyDocument(yamlDoc.value);
   const value = yamlDoc.value as Record<string, unknown>;
@@ -123,13 +144,20 @@ function loadDocument(yamlDoc: YamlDocument, base: Omit<BackendContext, 'doc'>, 
       if (dto.apiVersion === undefined) {
         report.infer(doc, ['apiVersion'], `missing: ${ROUTE_API_VERSIONS[0]} assumed`);
       }
-      out.routes.push({ route: normalizeRoute(dto.metadata.name, dto.spec, ['spec'], ctx), doc, base: ['spec'] });
+      out.routes.push({
+        route: normalizeRoute(dto.metadata.name, dto.spec, ['spec'], ctx),
+        doc,
+        base: ['spec'],
+      });
       return;
     }
     case 'securityPolicy': {
       const dto = validated(SecurityPolicyDocumentDto);
       if (!dto) return;
-      out.policies.push({ policy: normalizeSecurityPolicy(dto.metadata.name, dto.spec, doc, report), doc });
+      out.policies.push({
+        policy: normalizeSecurityPolicy(dto.metadata.name, dto.spec, doc, report),
+        doc,
+      });
       return;
     }
     case 'userTiers': {
@@ -144,7 +172,11 @@ function loadDocument(yamlDoc: YamlDocument, base: Omit<BackendContext, 'doc'>, 
       const name = out.implicitRoutes === 1 ? 'default' : `default-${out.implicitRoutes}`;
       const named: DocumentContext = { ...doc, ref: { ...doc.ref, kind: 'AIGatewayRoute', name } };
       report.infer(named, [], `no kind: read as the spec of an AIGatewayRoute named "${name}"`);
-      out.routes.push({ route: normalizeRoute(name, dto, [], { ...ctx, doc: named }), doc: named, base: [] });
+      out.routes.push({
+        route: normalizeRoute(name, dto, [], { ...ctx, doc: named }),
+        doc: named,
+        base: [],
+      });
       return;
     }
   }
@@ -153,7 +185,8 @@ function loadDocument(yamlDoc: YamlDocument, base: Omit<BackendContext, 'doc'>, 
 function crossCheck(collected: Collected, report: LoadReport) {
   const routeNames = new Set<string>();
   for (const { route, doc, base } of collected.routes) {
-    if (routeNames.has(route.name)) report.error(doc, ['metadata', 'name'], `duplicate route name "${route.name}"`);
+    if (routeNames.has(route.name))
+      report.error(doc, ['metadata', 'name'], `duplicate route name "${route.name}"`);
     routeNames.add(route.name);
     const unresolved = unresolvedFallbackModels(route);
     if (unresolved.length > 0) {
@@ -167,25 +200,35 @@ function crossCheck(collected: Collected, report: LoadReport) {
   const jwtProviders = new Set<string>();
   const policyNames = new Set<string>();
   for (const { policy, doc } of collected.policies) {
-    if (policyNames.has(policy.name)) report.error(doc, ['metadata', 'name'], `duplicate SecurityPolicy name "${policy.name}"`);
+    if (policyNames.has(policy.name))
+      report.error(doc, ['metadata', 'name'], `duplicate SecurityPolicy name "${policy.name}"`);
     policyNames.add(policy.name);
     for (const provider of policy.jwtProviders) jwtProviders.add(provider.name);
     policy.targetRefs.forEach((ref, index) => {
       if (ref.kind === 'AIGatewayRoute' && !routeNames.has(ref.name)) {
-        report.warn(doc, ['spec', 'targetRefs', index], `no AIGatewayRoute named "${ref.name}" in this file`);
+        report.warn(
+          doc,
+          ['spec', 'targetRefs', index],
+          `no AIGatewayRoute named "${ref.name}" in this file`,
+        );
       }
     });
   }
   for (const { route, doc, base } of collected.routes) {
     for (const source of route.userIdentification.sources) {
       if (source.kind === 'jwt' && !jwtProviders.has(source.provider)) {
-        report.warn(doc, [...base, 'userIdentification', 'jwt', 'provider'], `"${source.provider}" is not a JWT provider of any SecurityPolicy in this file`);
+        report.warn(
+          doc,
+          [...base, 'userIdentification', 'jwt', 'provider'],
+          `"${source.provider}" is not a JWT provider of any SecurityPolicy in this file`,
+        );
       }
     }
   }
   const tierNames = new Set<string>();
   for (const tier of collected.tiers) {
-    if (tierNames.has(tier.name)) report.error(undefined, ['userTiers'], `duplicate tier "${tier.name}" across documents`);
+    if (tierNames.has(tier.name))
+      report.error(undefined, ['userTiers'], `duplicate tier "${tier.name}" across documents`);
     tierNames.add(tier.name);
   }
   checkTierModels(collected, report);
@@ -194,11 +237,17 @@ function crossCheck(collected: Collected, report: LoadReport) {
 function checkTierModels(collected: Collected, report: LoadReport) {
   const routes = collected.routes.map((r) => r.route);
   if (routes.length === 0 || routes.some(hasWildcardBackend)) return;
-  const served = new Set(virtualModels({ documentCount: 0, routes, securityPolicies: [], userTiers: [] }));
+  const served = new Set(
+    virtualModels({ documentCount: 0, routes, securityPolicies: [], userTiers: [] }),
+  );
   for (const tier of collected.tiers) {
     const missing = tier.allowedModels.filter((m) => !served.has(m));
     if (missing.length > 0) {
-      report.warn(undefined, ['userTiers'], `tier "${tier.name}" allows ${missing.map((m) => `"${m}"`).join(', ')}, which no route serves`);
+      report.warn(
+        undefined,
+        ['userTiers'],
+        `tier "${tier.name}" allows ${missing.map((m) => `"${m}"`).join(', ')}, which no route serves`,
+      );
     }
   }
 }

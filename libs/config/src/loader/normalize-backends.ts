@@ -61,9 +61,17 @@ function normalizeBackend(
   const provider = resolveProvider(dto, path, ctx);
   if (dto.model === undefined) {
     if (dto.modelNameOverride !== undefined) {
-      report.error(doc, [...path, 'modelNameOverride'], 'needs `model` (the upstream model it renames)');
+      report.error(
+        doc,
+        [...path, 'modelNameOverride'],
+        'needs `model` (the upstream model it renames)',
+      );
     } else {
-      report.infer(doc, path, `${label} has no model: it serves whatever model the client asks for`);
+      report.infer(
+        doc,
+        path,
+        `${label} has no model: it serves whatever model the client asks for`,
+      );
     }
   }
   let priority = dto.priority;

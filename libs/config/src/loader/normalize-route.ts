@@ -25,6 +25,8 @@ import { type RouteSpecDto } from '../schema/route.dto';
 import {
   type CostControlDto,
   type FailoverDto,
+  type ModelPricingDto,
+  type PerModelRateLimitDto,
   type TokenBudgetDto,
   type TokenRateLimitDto,
   type UserIdentificationDto,
@@ -38,7 +40,11 @@ import {
 import { normalizeBackends, type BackendContext } from './normalize-backends';
 import { normalizeUserTiers } from './normalize-user-tiers';
 
-export const DEFAULT_FAILOVER_TRIGGERS: readonly FailoverTrigger[] = ['rateLimit', 'timeout', 'error'];
+export const DEFAULT_FAILOVER_TRIGGERS: readonly FailoverTrigger[] = [
+  'rateLimit',
+  'timeout',
+  'error',
+];
 export const DEFAULT_USER_HEADER = 'x-user-id';
 export const DEFAULT_CACHE_TTL_MS = 3_600_000;
 export const DEFAULT_DEDUP_WINDOW_MS = 1_000;
@@ -66,10 +72,16 @@ export function normalizeRoute(
     failover: failover(spec.failover),
     llmRequestCosts: requestCosts(spec, at('llmRequestCosts'), ctx),
     modelCosts: modelCosts(spec, at('modelCosts'), ctx),
-    ...optional('tokenBudget', spec.tokenBudget && tokenBudget(spec.tokenBudget, at('tokenBudget'), ctx)),
+    ...optional(
+      'tokenBudget',
+      spec.tokenBudget && tokenBudget(spec.tokenBudget, at('tokenBudget'), ctx),
+    ),
     ...optional('tokenRateLimit', spec.tokenRateLimit && tokenRateLimit(spec.tokenRateLimit)),
     userIdentification: userIdentification(spec.userIdentification, at('userIdentification'), ctx),
-    ...optional('costControl', spec.costControl && costControl(spec.costControl, at('costControl'), ctx)),
+    ...optional(
+      'costControl',
+      spec.costControl && costControl(spec.costControl, at('costControl'), ctx),
+    ),
     caching: caching(spec.caching, at('caching'), ctx),
     deduplication: deduplication(spec.deduplication, at('deduplication'), ctx),
     ...optional('retry', spec.retry && retry(spec.retry, at('retry'), ctx)),
@@ -100,7 +112,8 @@ function requestCosts(spec: RouteSpecDto, path: PathSegment[], ctx: Ctx): Reques
   if (spec.llmRequestCosts === undefined) return [{ type: 'TotalToken', weight: 1 }];
   const seen = new Set<string>();
   return spec.llmRequestCosts.map((cost, index) => {
-    if (seen.has(cost.type)) ctx.report.error(ctx.doc, [...path, index, 'type'], `duplicate type ${cost.type}`);
+    if (seen.has(cost.type))
+      ctx.report.error(ctx.doc, [...path, index, 'type'], `duplicate type ${cost.type}`);
     seen.add(cost.type);
     return { type: cost.type as RequestCostType, weight: cost.weight ?? 1 };
   });
@@ -109,7 +122,8 @@ function requestCosts(spec: RouteSpecDto, path: PathSegment[], ctx: Ctx): Reques
 function modelCosts(spec: RouteSpecDto, path: PathSegment[], ctx: Ctx): ModelCost[] {
   const seen = new Set<string>();
   return (spec.modelCosts ?? []).map((cost, index) => {
-    if (seen.has(cost.model)) ctx.report.error(ctx.doc, [...path, index, 'model'], `duplicate model "${cost.model}"`);
+    if (seen.has(cost.model))
+      ctx.report.error(ctx.doc, [...path, index, 'model'], `duplicate model "${cost.model}"`);
     seen.add(cost.model);
     return { model: cost.model, multiplier: cost.multiplier };
   });
@@ -136,7 +150,7 @@ function tokenBudget(dto: TokenBudgetDto, path: PathSegment[], ctx: Ctx): TokenB
 
 function tokenRateLimit(dto: TokenRateLimitDto): TokenRateLimitConfig {
   const perModel = Object.fromEntries(
-    [...(dto.perModel ?? new Map())].map(([model, limit]) => [
+    [...(dto.perModel ?? new Map<string, PerModelRateLimitDto>())].map(([model, limit]) => [
       model,
       { tokensPerMinute: limit.tokensPerMinute },
     ]),
@@ -174,10 +188,14 @@ function userIdentification(
 function costControl(dto: CostControlDto, path: PathSegment[], ctx: Ctx): CostControlConfig {
   const { maxDailyCostPerUser: cap, alertThreshold: alert } = dto;
   if (cap !== undefined && alert !== undefined && alert > cap) {
-    ctx.report.warn(ctx.doc, [...path, 'alertThreshold'], `is above maxDailyCostPerUser, so the alert fires only after the cap`);
+    ctx.report.warn(
+      ctx.doc,
+      [...path, 'alertThreshold'],
+      `is above maxDailyCostPerUser, so the alert fires only after the cap`,
+    );
   }
   const modelPricing = Object.fromEntries(
-    [...(dto.modelPricing ?? new Map())].map(([model, price]) => [
+    [...(dto.modelPricing ?? new Map<string, ModelPricingDto>())].map(([model, price]) => [
       model,
       { inputPer1k: price.inputPer1k, outputPer1k: price.outputPer1k },
     ]),
@@ -198,7 +216,11 @@ function keyComponents(
   if (given === undefined) return DEFAULT_KEY_COMPONENTS;
   for (const needed of ['prompt', 'model']) {
     if (!given.includes(needed)) {
-      ctx.report.warn(ctx.doc, path, `has no "${needed}": requests that differ in ${needed} share one ${what}`);
+      ctx.report.warn(
+        ctx.doc,
+        path,
+        `has no "${needed}": requests that differ in ${needed} share one ${what}`,
+      );
     }
   }
   return given as CacheKeyComponent[];
@@ -206,9 +228,15 @@ function keyComponents(
 
 function caching(dto: CachingDto | undefined, path: PathSegment[], ctx: Ctx): CachingConfig {
   if (dto === undefined) {
-    return { enabled: false, ttlMs: DEFAULT_CACHE_TTL_MS, keyComponents: DEFAULT_KEY_COMPONENTS, backend: { type: 'memory' } };
+    return {
+      enabled: false,
+      ttlMs: DEFAULT_CACHE_TTL_MS,
+      keyComponents: DEFAULT_KEY_COMPONENTS,
+      backend: { type: 'memory' },
+    };
   }
-  if (dto.enabled === undefined) ctx.report.infer(ctx.doc, path, 'caching enabled (the block is present)');
+  if (dto.enabled === undefined)
+    ctx.report.infer(ctx.doc, path, 'caching enabled (the block is present)');
   const size = dto.maxSize === undefined ? undefined : parseByteSize(dto.maxSize);
   const backend = dto.backend;
   return {
@@ -223,27 +251,50 @@ function caching(dto: CachingDto | undefined, path: PathSegment[], ctx: Ctx): Ca
   };
 }
 
-function deduplication(dto: DeduplicationDto | undefined, path: PathSegment[], ctx: Ctx): DeduplicationConfig {
+function deduplication(
+  dto: DeduplicationDto | undefined,
+  path: PathSegment[],
+  ctx: Ctx,
+): DeduplicationConfig {
   if (dto === undefined) {
-    return { enabled: false, windowMs: DEFAULT_DEDUP_WINDOW_MS, keyComponents: DEFAULT_KEY_COMPONENTS };
+    return {
+      enabled: false,
+      windowMs: DEFAULT_DEDUP_WINDOW_MS,
+      keyComponents: DEFAULT_KEY_COMPONENTS,
+    };
   }
-  if (dto.enabled === undefined) ctx.report.infer(ctx.doc, path, 'deduplication enabled (the block is present)');
+  if (dto.enabled === undefined)
+    ctx.report.infer(ctx.doc, path, 'deduplication enabled (the block is present)');
   return {
     enabled: dto.enabled ?? true,
     windowMs: ms(dto.window, DEFAULT_DEDUP_WINDOW_MS),
-    keyComponents: keyComponents(dto.keyComponents, [...path, 'keyComponents'], ctx, 'upstream call'),
+    keyComponents: keyComponents(
+      dto.keyComponents,
+      [...path, 'keyComponents'],
+      ctx,
+      'upstream call',
+    ),
   };
 }
 
 function retry(dto: RetryDto, path: PathSegment[], ctx: Ctx): RetryConfig {
   const fallbackOrder = dto.fallbackOrder ?? [];
-  const fallbackStrategy = (dto.fallbackStrategy ?? (fallbackOrder.length > 0 ? 'cheaperModel' : 'none')) as FallbackStrategy;
+  const fallbackStrategy = (dto.fallbackStrategy ??
+    (fallbackOrder.length > 0 ? 'cheaperModel' : 'none')) as FallbackStrategy;
   const maxAttempts = dto.maxAttempts ?? Math.max(1, fallbackOrder.length);
   if (fallbackStrategy === 'cheaperModel' && fallbackOrder.length === 0) {
-    ctx.report.error(ctx.doc, [...path, 'fallbackOrder'], 'is required for fallbackStrategy cheaperModel (a list of models, most capable first)');
+    ctx.report.error(
+      ctx.doc,
+      [...path, 'fallbackOrder'],
+      'is required for fallbackStrategy cheaperModel (a list of models, most capable first)',
+    );
   }
   if (fallbackOrder.length > maxAttempts) {
-    ctx.report.warn(ctx.doc, [...path, 'maxAttempts'], `is ${maxAttempts}: only the first ${maxAttempts} of fallbackOrder are ever tried`);
+    ctx.report.warn(
+      ctx.doc,
+      [...path, 'maxAttempts'],
+      `is ${maxAttempts}: only the first ${maxAttempts} of fallbackOrder are ever tried`,
+    );
   }
   return { maxAttempts, fallbackStrategy, fallbackOrder };
 }
@@ -252,7 +303,11 @@ function security(dto: SecurityDto | undefined, path: PathSegment[], ctx: Ctx): 
   const patterns = dto?.promptValidation?.blockPatterns ?? [];
   const enabled = dto?.promptValidation?.enabled;
   if (dto?.promptValidation && enabled === undefined) {
-    ctx.report.infer(ctx.doc, [...path, 'promptValidation'], `prompt validation ${patterns.length > 0 ? 'enabled (patterns are given)' : 'disabled (no patterns)'}`);
+    ctx.report.infer(
+      ctx.doc,
+      [...path, 'promptValidation'],
+      `prompt validation ${patterns.length > 0 ? 'enabled (patterns are given)' : 'disabled (no patterns)'}`,
+    );
   }
   return {
     stripHeaders: [...new Set((dto?.stripHeaders ?? []).map((h) => h.toLowerCase()))],

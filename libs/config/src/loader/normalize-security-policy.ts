@@ -14,7 +14,8 @@ export function normalizeSecurityPolicy(
   const seen = new Set<string>();
   providers.forEach((provider, index) => {
     const path: PathSegment[] = ['spec', 'jwt', 'providers', index, 'name'];
-    if (seen.has(provider.name)) report.error(doc, path, `duplicate JWT provider "${provider.name}"`);
+    if (seen.has(provider.name))
+      report.error(doc, path, `duplicate JWT provider "${provider.name}"`);
     seen.add(provider.name);
   });
   if (providers.length === 0) {

@@ -9,7 +9,7 @@ import {
 
 export interface DocumentContext {
   readonly ref: ConfigDocumentRef;
-  lineOf(segments: readonly PathSegment[]): number | undefined;
+  readonly lineOf: (segments: readonly PathSegment[]) => number | undefined;
 }
 
 export class LoadReport {
@@ -41,6 +41,12 @@ export class LoadReport {
     segments: readonly PathSegment[],
     message: string,
   ): ConfigIssue {
-    return new ConfigIssue(doc?.ref, formatPath(segments), message, doc?.lineOf(segments), this.source);
+    return new ConfigIssue(
+      doc?.ref,
+      formatPath(segments),
+      message,
+      doc?.lineOf(segments),
+      this.source,
+    );
   }
 }

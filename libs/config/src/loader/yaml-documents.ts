@@ -8,7 +8,7 @@ export interface YamlDocument {
   readonly index: number;
   readonly value: unknown;
   /** 1-based line of the deepest existing node on `segments`. */
-  lineOf(segments: readonly PathSegment[]): number | undefined;
+  readonly lineOf: (segments: readonly PathSegment[]) => number | undefined;
 }
 
 export interface YamlSyntaxError {
@@ -35,10 +35,18 @@ export function readYamlDocuments(text: string): YamlParse {
 
   all.forEach((doc, position) => {
     for (const e of doc.errors) {
-      errors.push({ documentIndex: position, line: lineAt(e.pos[0]), message: firstLine(e.message) });
+      errors.push({
+        documentIndex: position,
+        line: lineAt(e.pos[0]),
+        message: firstLine(e.message),
+      });
     }
     for (const w of doc.warnings) {
-      warnings.push({ documentIndex: position, line: lineAt(w.pos[0]), message: firstLine(w.message) });
+      warnings.push({
+        documentIndex: position,
+        line: lineAt(w.pos[0]),
+        message: firstLine(w.message),
+      });
     }
     if (doc.errors.length > 0 || doc.contents === null) return;
     // A document of comments only is not a document the user meant.
@@ -47,7 +55,7 @@ export function readYamlDocuments(text: string): YamlParse {
     documents.push({
       index: position,
       value,
-      lineOf(segments) {
+      lineOf: (segments) => {
         for (let depth = segments.length; depth >= 0; depth--) {
           const node: unknown = doc.getIn(segments.slice(0, depth), true);
           const range = (node as { range?: [number, number, number] } | undefined)?.range;

@@ -51,7 +51,9 @@ export class ConfigModule {
             const loadOptions = {
               env,
               ...(settings.secretsDir === undefined ? {} : { secretsDir: settings.secretsDir }),
-              ...(options.missingSecrets === undefined ? {} : { missingSecrets: options.missingSecrets }),
+              ...(options.missingSecrets === undefined
+                ? {}
+                : { missingSecrets: options.missingSecrets }),
             };
             let initial = options.preloaded?.config;
             if (initial === undefined) {

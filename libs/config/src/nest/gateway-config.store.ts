@@ -2,7 +2,7 @@
 // `current` and notifies subscribers; a bad edit is logged and changes nothing.
 import { Logger, type OnModuleDestroy } from '@nestjs/common';
 import { type GatewayConfig } from '../domain/gateway-config';
-import { ConfigWatcher, type ConfigReload } from '../watcher/config-watcher';
+import { type ConfigWatcher, type ConfigReload } from '../watcher/config-watcher';
 
 export class GatewayConfigStore implements OnModuleDestroy {
   readonly #logger = new Logger('Config');

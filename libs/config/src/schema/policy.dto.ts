@@ -23,7 +23,10 @@ const POSITIVE_INT = 'a whole number of tokens > 0';
 export class FailoverDto {
   @IsOptional()
   @IsArray(expecting(`a list of ${FAILOVER_TRIGGERS.join(', ')}`))
-  @IsIn(FAILOVER_TRIGGERS, { each: true, message: `expected one of ${FAILOVER_TRIGGERS.join(', ')}` })
+  @IsIn(FAILOVER_TRIGGERS, {
+    each: true,
+    message: `expected one of ${FAILOVER_TRIGGERS.join(', ')}`,
+  })
   on?: string[];
 
   @IsOptional()
@@ -182,4 +185,3 @@ export class CostControlDto {
   @Type(() => ModelPricingDto)
   modelPricing?: Map<string, ModelPricingDto>;
 }
-

@@ -32,7 +32,10 @@ export class TargetRefDto {
 
 export class RemoteJwksDto {
   @IsDefined(REQUIRED)
-  @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false }, expecting('an http(s) URL'))
+  @IsUrl(
+    { protocols: ['http', 'https'], require_protocol: true, require_tld: false },
+    expecting('an http(s) URL'),
+  )
   uri!: string;
 }
 

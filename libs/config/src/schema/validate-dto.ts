@@ -70,11 +70,6 @@ function unknownFieldMessage(target: object | undefined): string {
 
 function knownFields(cls: unknown): string[] {
   if (typeof cls !== 'function') return [];
-  const metadata = getMetadataStorage().getTargetValidationMetadatas(
-    cls,
-    '',
-    true,
-    false,
-  );
+  const metadata = getMetadataStorage().getTargetValidationMetadatas(cls, '', true, false);
   return [...new Set(metadata.map((m) => m.propertyName))];
 }

@@ -51,18 +51,14 @@ export const IsPeriod = stringCheck(
   (text) => parsePeriod(text) !== undefined,
 );
 
-export const IsRegexSource = stringCheck(
-  'isRegexSource',
-  'a valid regular expression',
-  (text) => {
-    try {
-      new RegExp(text);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-);
+export const IsRegexSource = stringCheck('isRegexSource', 'a valid regular expression', (text) => {
+  try {
+    new RegExp(text);
+    return true;
+  } catch {
+    return false;
+  }
+});
 
 /** Kubernetes-style object name: letters, digits, '.', '_', '-'; no path separators. */
 export const SAFE_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$/;

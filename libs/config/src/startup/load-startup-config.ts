@@ -23,7 +23,9 @@ export interface StartupOptions {
   readonly missingSecrets?: MissingSecretPolicy;
 }
 
-export async function loadStartupConfig(options: StartupOptions = {}): Promise<StartupConfigResult> {
+export async function loadStartupConfig(
+  options: StartupOptions = {},
+): Promise<StartupConfigResult> {
   const env = options.env ?? process.env;
   const parsed = parseProcessSettings(env);
   if (!parsed.ok) return { ok: false, errors: parsed.errors };

@@ -105,7 +105,9 @@ export class ConfigWatcher {
       // Mid-rename the file can be briefly absent; the rename's own event retries.
       if (!initial) return undefined;
       const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
-      const errors = [new ConfigIssue(undefined, '', `cannot read config file: ${code}`, undefined, source)];
+      const errors = [
+        new ConfigIssue(undefined, '', `cannot read config file: ${code}`, undefined, source),
+      ];
       for (const listener of this.#onInvalid) listener(errors);
       return { ok: false, errors };
     }
@@ -114,7 +116,11 @@ export class ConfigWatcher {
     const result = parseGatewayConfig(text, { ...this.#options, sourceName: source });
     if (result.ok) {
       this.#current = result.config;
-      const reload: ConfigReload = { config: result.config, warnings: result.warnings, inferences: result.inferences };
+      const reload: ConfigReload = {
+        config: result.config,
+        warnings: result.warnings,
+        inferences: result.inferences,
+      };
       for (const listener of this.#onReload) listener(reload);
     } else {
       for (const listener of this.#onInvalid) listener(result.errors);
