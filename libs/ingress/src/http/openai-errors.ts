@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyReply } from 'fastify';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 
 /** Turns anything thrown on the edge into the error the OpenAI API would have sent. */
@@ -21,15 +21,31 @@ export function toDataPlaneError(error: unknown): DataPlaneError {
     default:
       break;
   }
+  // Nest wraps Fastify's parser errors in an HttpException that keeps only the status.
   const status = fastifyError.statusCode ?? fastifyError.status;
-  if (error instanceof SyntaxError || (status === 400 && fastifyError.code?.startsWith('FST_'))) {
+  if (error instanceof SyntaxError || status === 400) {
     return new DataPlaneError(
       DataPlaneErrorCode.InvalidRequest,
-      'We could not parse the JSON body of your request',
+      'We could not parse the JSON body of your request (check the JSON syntax)',
+    );
+  }
+  if (status === 413) {
+    return new DataPlaneError(
+      DataPlaneErrorCode.BodyTooLarge,
+      'The request body is larger than this gateway accepts',
     );
   }
   if (status === 404) {
     return new DataPlaneError(DataPlaneErrorCode.UnknownUrl, 'Unknown endpoint');
+  }
+  if (status === 415) {
+    return new DataPlaneError(
+      DataPlaneErrorCode.InvalidRequest,
+      "Send the request body as JSON with 'Content-Type: application/json'",
+    );
+  }
+  if (status === 405) {
+    return new DataPlaneError(DataPlaneErrorCode.UnknownUrl, 'This method is not allowed here');
   }
   return new DataPlaneError(
     DataPlaneErrorCode.Internal,
@@ -57,29 +73,4 @@ export function sendOpenAiError(
     void reply.header('retry-after', String(Math.ceil(error.retryAfterMs / 1000)));
   }
   void reply.code(error.httpStatus).send(error.toOpenAiBody());
-}
-
-/**
- * Errors raised by Fastify before a handler runs (a body too large, broken JSON) and
- * unknown paths get the same OpenAI-style body as everything else.
- */
-export function installOpenAiErrorHandling(
-  fastify: FastifyInstance,
-  onUnexpected: (error: unknown) => void,
-): void {
-  fastify.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    const mapped = toDataPlaneError(error);
-    if (mapped.code === DataPlaneErrorCode.Internal) onUnexpected(error);
-    sendOpenAiError(reply, mapped, request.id);
-  });
-  fastify.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
-    sendOpenAiError(
-      reply,
-      new DataPlaneError(
-        DataPlaneErrorCode.UnknownUrl,
-        `Unknown request URL: ${request.method} ${request.url.split('?')[0]}`,
-      ),
-      request.id,
-    );
-  });
 }

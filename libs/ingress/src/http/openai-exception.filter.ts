@@ -17,6 +17,34 @@ export class OpenAiExceptionFilter implements ExceptionFilter {
         ? new DataPlaneError(DataPlaneErrorCode.UnknownUrl, exception.message)
         : toDataPlaneError(exception);
     if (mapped.code === DataPlaneErrorCode.Internal) this.onUnexpected(exception);
+    if (mapped.code === DataPlaneErrorCode.BodyTooLarge && !request.raw.complete) {
+      // Read the rest of an oversized upload before answering: a client still sending
+      // would otherwise see a reset connection instead of our 413.
+      drainThen(request.raw, () => sendOpenAiError(reply, mapped, request.id));
+      return;
+    }
     sendOpenAiError(reply, mapped, request.id);
   }
+}
+
+/** Past this much we stop reading and let the connection close. */
+const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
+
+function drainThen(stream: FastifyRequest['raw'], then: () => void): void {
+  let drained = 0;
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    stream.off('data', onData);
+    then();
+  };
+  const onData = (chunk: Buffer) => {
+    drained += chunk.length;
+    if (drained > MAX_DRAIN_BYTES) finish();
+  };
+  stream.on('data', onData);
+  stream.once('end', finish);
+  stream.once('error', finish);
+  stream.resume();
 }

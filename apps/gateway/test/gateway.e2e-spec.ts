@@ -1,0 +1,321 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
+import { runAppToExit, startApp, type AppProcess } from '@aigw/testing/processes';
+
+const dir = mkdtempSync(join(tmpdir(), 'aigw-e2e-'));
+
+function writeConfig(name: string, yaml: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, yaml);
+  return path;
+}
+
+describe('all-in-one gateway on the quickstart config (no keys, no network)', () => {
+  let gateway: AppProcess;
+  let client: OpenAI;
+
+  before(async () => {
+    gateway = await startApp('gateway', { AI_GATEWAY_DATA_DIR: join(dir, 'data-quickstart') });
+    client = new OpenAI({
+      baseURL: `${gateway.baseUrl}/v1`,
+      apiKey: 'client-key-never-forwarded',
+      maxRetries: 0,
+    });
+  });
+  after(() => gateway.stop());
+
+  it('answers a chat completion through the openai client', async () => {
+    const completion = await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'Say hello' }],
+    });
+    assert.equal(completion.model, 'gpt-4o-mini');
+    assert.match(completion.choices[0]?.message.content ?? '', /Say hello/);
+    assert.ok((completion.usage?.total_tokens ?? 0) > 0);
+  });
+
+  it('streams a chat completion through the openai client', async () => {
+    const stream = await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'Stream please' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let text = '';
+    let usageSeen = false;
+    let chunks = 0;
+    for await (const chunk of stream) {
+      chunks++;
+      assert.equal(chunk.model, 'gpt-4o-mini');
+      text += chunk.choices[0]?.delta.content ?? '';
+      if (chunk.usage) usageSeen = true;
+    }
+    assert.ok(chunks > 3, 'the answer arrives in several chunks');
+    assert.match(text, /Stream please/);
+    assert.ok(usageSeen, 'the usage chunk reaches a client that asked for it');
+  });
+
+  it('serves embeddings and lists the virtual models', async () => {
+    const embedding = await client.embeddings.create({
+      model: 'text-embedding-3-small',
+      input: ['a', 'b'],
+    });
+    assert.equal(embedding.data.length, 2);
+    assert.ok(embedding.data[0]!.embedding.length > 0);
+    const models = await client.models.list();
+    const ids = models.data.map((m) => m.id);
+    assert.ok(ids.includes('gpt-4o-mini') && ids.includes('text-embedding-3-small'));
+  });
+
+  it('answers malformed JSON, a missing model and an oversized body with OpenAI-style errors and keeps serving', async () => {
+    const post = (body: string) =>
+      fetch(`${gateway.baseUrl}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+    const malformed = await post('{"model": "gpt-4o-mini", "messages": [');
+    assert.equal(malformed.status, 400);
+    const malformedBody = (await malformed.json()) as {
+      error: { message: string; type: string; code: string };
+    };
+    assert.equal(malformedBody.error.type, 'invalid_request_error');
+    assert.ok(
+      malformedBody.error.message.length > 0 && typeof malformedBody.error.code === 'string',
+    );
+
+    const noModel = await post(JSON.stringify({ messages: [{ role: 'user', content: 'hi' }] }));
+    assert.equal(noModel.status, 400);
+    const noModelBody = (await noModel.json()) as { error: { message: string; param: string } };
+    assert.match(noModelBody.error.message, /model/);
+    assert.equal(noModelBody.error.param, 'model');
+
+    const huge = await post(
+      JSON.stringify({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'x'.repeat(5 * 1024 * 1024) }],
+      }),
+    );
+    assert.equal(huge.status, 413);
+    assert.equal(
+      ((await huge.json()) as { error: { type: string } }).error.type,
+      'invalid_request_error',
+    );
+
+    const unknownPath = await fetch(`${gateway.baseUrl}/v1/nope`);
+    assert.equal(unknownPath.status, 404);
+    assert.ok(((await unknownPath.json()) as { error?: unknown }).error);
+
+    const still = await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'still there?' }],
+    });
+    assert.ok(still.choices[0]?.message.content);
+  });
+
+  it('blocks a prompt matching a block pattern without echoing it', async () => {
+    const response = await fetch(`${gateway.baseUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'my ssn: 123-45-6789' }],
+      }),
+    });
+    assert.equal(response.status, 400);
+    const text = await response.text();
+    assert.match(text, /blockPatterns\[0\]/);
+    assert.doesNotMatch(text, /123-45-6789/);
+  });
+
+  it('serves health and Prometheus endpoints on the admin port', async () => {
+    const health = await fetch(`http://127.0.0.1:${gateway.adminPort}/healthz`);
+    assert.equal(health.status, 200);
+    const ready = await fetch(`http://127.0.0.1:${gateway.adminPort}/readyz`);
+    assert.equal(ready.status, 200);
+    for (const path of ['/metrics', '/stats/prometheus']) {
+      const metrics = await fetch(`http://127.0.0.1:${gateway.adminPort}${path}`);
+      assert.equal(metrics.status, 200);
+      assert.match(metrics.headers.get('content-type') ?? '', /text\/plain/);
+    }
+  });
+});
+
+describe('all-in-one gateway in front of OpenAI-compatible upstreams', () => {
+  const primary = new FakeOpenAiUpstream('primary');
+  const secondary = new FakeOpenAiUpstream('secondary');
+  let gateway: AppProcess;
+  let client: OpenAI;
+
+  before(async () => {
+    await Promise.all([primary.start(), secondary.start()]);
+    const config = writeConfig(
+      'upstreams.yaml',
+      `apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: AIGatewayRoute
+metadata: {name: upstreams}
+spec:
+  backends:
+  - name: primary
+    priority: 0
+    provider: vllm
+    baseUrl: ${primary.baseUrl}
+    model: primary-model
+    modelNameOverride: gpt-4
+    auth:
+      apiKeyRef: {name: primary-key}
+  - name: secondary
+    priority: 1
+    provider: vllm
+    baseUrl: ${secondary.baseUrl}
+    model: secondary-model
+    modelNameOverride: gpt-4
+  security:
+    stripHeaders: [x-internal-auth]
+  failover:
+    on: [rateLimit, timeout, error]
+`,
+    );
+    gateway = await startApp('gateway', {
+      AI_GATEWAY_CONFIG: config,
+      AI_GATEWAY_SECRET_PRIMARY_KEY_APIKEY: 'sk-primary-secret',
+      AI_GATEWAY_DATA_DIR: join(dir, 'data-upstreams'),
+    });
+    client = new OpenAI({ baseURL: `${gateway.baseUrl}/v1`, apiKey: 'client-key', maxRetries: 0 });
+  });
+  after(async () => {
+    await gateway.stop();
+    await Promise.all([primary.stop(), secondary.stop()]);
+  });
+
+  it('injects the configured key, strips headers and shows the virtual model name', async () => {
+    primary.reset();
+    const completion = await client.chat.completions.create(
+      { model: 'gpt-4', messages: [{ role: 'user', content: 'hi' }] },
+      { headers: { 'x-internal-auth': 'internal', 'x-trace-id': 'trace-1' } },
+    );
+    assert.equal(completion.model, 'gpt-4');
+    const call = primary.calls[0]!;
+    assert.equal(call.body.model, 'primary-model');
+    assert.equal(call.headers.authorization, 'Bearer sk-primary-secret');
+    assert.equal(call.headers['x-internal-auth'], undefined);
+    assert.equal(call.headers['x-trace-id'], 'trace-1');
+  });
+
+  it('fails over to the next backend on a 5xx, invisibly to the client', async () => {
+    primary.reset();
+    secondary.reset();
+    primary.next({ kind: 'status', status: 503 });
+    const completion = await client.chat.completions.create({
+      model: 'gpt-4',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    assert.equal(completion.model, 'gpt-4');
+    assert.equal(primary.calls.length, 1);
+    assert.equal(secondary.calls.length, 1);
+    assert.equal(secondary.calls[0]!.body.model, 'secondary-model');
+  });
+
+  it('fails a stream over before its first byte', async () => {
+    primary.reset();
+    secondary.reset();
+    primary.next({ kind: 'status', status: 429 });
+    const stream = await client.chat.completions.create({
+      model: 'gpt-4',
+      messages: [{ role: 'user', content: 'hi' }],
+      stream: true,
+    });
+    let text = '';
+    for await (const chunk of stream) {
+      assert.equal(chunk.model, 'gpt-4');
+      text += chunk.choices[0]?.delta.content ?? '';
+    }
+    assert.equal(text, 'Hello from the fake upstream.');
+    assert.equal(secondary.calls.length, 1);
+  });
+
+  it('ends a stream that breaks after its first byte with an explicit error', async () => {
+    primary.reset();
+    primary.next({ kind: 'break-stream', afterChunks: 2 });
+    const stream = await client.chat.completions.create({
+      model: 'gpt-4',
+      messages: [{ role: 'user', content: 'hi' }],
+      stream: true,
+    });
+    await assert.rejects(async () => {
+      for await (const _chunk of stream) {
+        // consume until the error event
+      }
+    });
+  });
+
+  it('answers an unknown model with a 404 in OpenAI format', async () => {
+    await assert.rejects(
+      client.chat.completions.create({
+        model: 'no-such-model',
+        messages: [{ role: 'user', content: 'hi' }],
+      }),
+      (error: unknown) => error instanceof OpenAI.NotFoundError,
+    );
+  });
+});
+
+describe('gateway start-up failures', () => {
+  it('exits non-zero with one line for malformed YAML', async () => {
+    const config = writeConfig('broken.yaml', 'kind: AIGatewayRoute\nspec: [unclosed\n');
+    const result = await runAppToExit('gateway', {
+      AI_GATEWAY_CONFIG: config,
+      PORT: '0',
+      ADMIN_PORT: '0',
+    });
+    assert.notEqual(result.code, 0);
+    assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+    assert.match(result.stderr, /broken\.yaml/);
+  });
+
+  it('exits non-zero with one line for an unknown kind', async () => {
+    const config = writeConfig('kind.yaml', 'apiVersion: v1\nkind: Banana\nmetadata: {name: x}\n');
+    const result = await runAppToExit('gateway', {
+      AI_GATEWAY_CONFIG: config,
+      PORT: '0',
+      ADMIN_PORT: '0',
+    });
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, /Banana/);
+  });
+
+  it('exits non-zero for a missing secret without printing any secret', async () => {
+    const config = writeConfig(
+      'secret.yaml',
+      'kind: AIGatewayRoute\nmetadata: {name: s}\nspec:\n  backends:\n  - name: openai\n    model: gpt-4\n    auth: {apiKeyRef: {name: missing-key}}\n',
+    );
+    const result = await runAppToExit('gateway', {
+      AI_GATEWAY_CONFIG: config,
+      PORT: '0',
+      ADMIN_PORT: '0',
+    });
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, /missing-key/);
+  });
+
+  it('exits non-zero with one line when the port is in use', async () => {
+    const first = await startApp('gateway', { AI_GATEWAY_DATA_DIR: join(dir, 'data-port') });
+    try {
+      const result = await runAppToExit('gateway', {
+        PORT: String(first.port),
+        ADMIN_PORT: '0',
+        AI_GATEWAY_DATA_DIR: join(dir, 'data-port2'),
+      });
+      assert.notEqual(result.code, 0);
+      assert.match(result.stderr, /already in use/);
+      assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+    } finally {
+      await first.stop();
+    }
+  });
+});
