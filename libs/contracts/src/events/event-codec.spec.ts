@@ -23,7 +23,7 @@ import {
   createRequestRejected,
   createTokenUsageRecorded,
 } from './event-factories';
-import { TokenUsageRecorded } from './token-usage-recorded.event';
+import { type TokenUsageRecorded } from './token-usage-recorded.event';
 
 const usage = () =>
   createTokenUsageRecorded({

@@ -42,10 +42,13 @@ export interface EncodeOptions {
 export function encodeEvent(event: GatewayEvent, options: EncodeOptions = {}): EncodedEvent {
   const topic = topicForType(event.type);
   const spec = EVENT_CATALOG[topic] as EventSpec<GatewayEvent>;
-  if (event.version !== spec.version) {
+  // Typed as the literal today; widened so a stale object built by hand is still caught.
+  const version: number = event.version;
+  const type: string = event.type;
+  if (version !== spec.version) {
     throw new ContractsError(
       ContractsErrorCode.UnknownVersion,
-      `cannot publish ${event.type} version ${event.version}: ${topic} carries version ${spec.version}`,
+      `cannot publish ${type} version ${version}: ${topic} carries version ${spec.version}`,
       { topic },
     );
   }

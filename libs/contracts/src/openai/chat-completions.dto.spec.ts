@@ -99,19 +99,19 @@ describe('chat completion request validation', () => {
     const issues = issuesOf({ model: 'gpt-4', messages: 'hello' });
     assert.deepEqual(issues, [{ path: 'messages', message: 'messages must be an array' }]);
     assert.match(
-      issuesOf({ model: 'gpt-4', messages: [] })[0]!.message,
+      issuesOf({ model: 'gpt-4', messages: [] })[0].message,
       /messages should not be empty/,
     );
   });
 
   it('names a bad role by its index', () => {
     const body = good();
-    body.messages[1]!.role = 'robot';
+    body.messages[1].role = 'robot';
     const issues = issuesOf(body);
     assert.equal(issues.length, 1);
     assert.equal(issues[0]?.path, 'messages[1].role');
     assert.match(
-      issues[0]!.message,
+      issues[0].message,
       /^messages\[1\]\.role must be one of the following values: system, developer, user/,
     );
   });
@@ -120,12 +120,12 @@ describe('chat completion request validation', () => {
     const badType = good();
     (badType.tools[0] as { type: string }).type = 'browser';
     assert.match(
-      issuesOf(badType)[0]!.message,
+      issuesOf(badType)[0].message,
       /^tools\[0\]\.type must be one of the following values: function, custom/,
     );
 
     const badSchema = good();
-    (badSchema.tools[0]!.function as { parameters: unknown }).parameters = 'object';
+    (badSchema.tools[0].function as { parameters: unknown }).parameters = 'object';
     assert.deepEqual(issuesOf(badSchema), [
       {
         path: 'tools[0].function.parameters',
@@ -138,14 +138,14 @@ describe('chat completion request validation', () => {
     assert.equal(issuesOf(noFunction)[0]?.path, 'tools[0].function');
 
     const badName = good();
-    badName.tools[0]!.function.name = 'get weather!';
-    assert.match(issuesOf(badName)[0]!.message, /letters, digits, underscores or dashes/);
+    badName.tools[0].function.name = 'get weather!';
+    assert.match(issuesOf(badName)[0].message, /letters, digits, underscores or dashes/);
   });
 
   it('checks message content, tool messages and value ranges', () => {
     const noContent = { model: 'm', messages: [{ role: 'user' }] };
     assert.match(
-      issuesOf(noContent)[0]!.message,
+      issuesOf(noContent)[0].message,
       /^messages\[0\]\.content must be a string or an array of content parts/,
     );
 

@@ -74,6 +74,7 @@ describe('redaction', () => {
   it('masks Secret wrappers everywhere they can be printed', () => {
     const secret = new Secret(OPENAI_KEY);
     assert.equal(String(secret), REDACTED);
+    // eslint-disable-next-line @typescript-eslint/restrict-template-expressions -- what the test checks
     assert.equal(`${secret}`, REDACTED);
     assert.equal(JSON.stringify({ secret }), `{"secret":"${REDACTED}"}`);
     assert.ok(!inspect({ secret }).includes(OPENAI_KEY));

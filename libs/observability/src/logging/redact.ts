@@ -45,7 +45,7 @@ function looksSecret(value: object): boolean {
     !Array.isArray(value) &&
     !(value instanceof Error) &&
     !(value instanceof Date) &&
-    String(value) === REDACTED
+    (toString as () => unknown).call(value) === REDACTED
   );
 }
 

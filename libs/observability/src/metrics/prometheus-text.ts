@@ -17,6 +17,6 @@ export async function renderPrometheus(
   ...sources: (MetricsRegistry | Registry)[]
 ): Promise<PrometheusResponse> {
   const registries = sources.map((s) => (s instanceof Registry ? s : s.registry));
-  const merged = registries.length === 1 ? registries[0]! : Registry.merge(registries);
+  const merged = registries.length === 1 ? registries[0] : Registry.merge(registries);
   return { contentType: merged.contentType, body: await merged.metrics() };
 }
