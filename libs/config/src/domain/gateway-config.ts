@@ -44,7 +44,8 @@ export type FailoverTrigger = (typeof FAILOVER_TRIGGERS)[number];
 
 export interface FailoverConfig {
   readonly on: readonly FailoverTrigger[];
-  readonly retryAttempts: number;
+  /** Retries after the first call; undefined = one call per backend in the chain. */
+  readonly retryAttempts?: number;
   readonly retryDelayMs: number;
 }
 

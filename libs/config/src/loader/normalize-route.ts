@@ -103,7 +103,7 @@ function ms(text: string | undefined, fallback: number): number {
 function failover(dto: FailoverDto | undefined): FailoverConfig {
   return {
     on: (dto?.on as FailoverTrigger[] | undefined) ?? DEFAULT_FAILOVER_TRIGGERS,
-    retryAttempts: dto?.retryAttempts ?? 1,
+    retryAttempts: dto?.retryAttempts,
     retryDelayMs: ms(dto?.retryDelay, 0),
   };
 }

@@ -99,7 +99,7 @@ describe('spec snippets (test-fixtures)', () => {
     assert.equal(route.backends[1]!.modelNameOverride, 'gpt-4');
     assert.deepEqual(route.failover, {
       on: ['rateLimit', 'timeout', 'error', 'budgetExceeded'],
-      retryAttempts: 1,
+      retryAttempts: undefined,
       retryDelayMs: 0,
     });
     const auth = route.backends[2]!.auth;

@@ -1,0 +1,213 @@
+// Bad config files: each problem is one line naming document, field path and expectation.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseGatewayConfig } from './load-config';
+
+const options = { missingSecrets: 'warn', env: {} } as const;
+
+function errorsOf(text: string): string[] {
+  const result = parseGatewayConfig(text, { ...options, sourceName: 'gw.yaml' });
+  assert.equal(result.ok, false, 'expected the file to be rejected');
+  return result.ok ? [] : result.errors.map((e) => e.format());
+}
+
+const ROUTE_HEAD =
+  'apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: AIGatewayRoute\nmetadata:\n  name: r\nspec:\n';
+
+describe('bad input', () => {
+  it('malformed YAML: one line with the line number, no YAML excerpt', () => {
+    const errors = errorsOf('kind: AIGatewayRoute\nmetadata:\n  name: [unclosed\nspec: {}\n');
+    assert.ok(errors.length >= 1);
+    for (const line of errors) {
+      assert.doesNotMatch(line, /\n/);
+      assert.match(line, /^gw\.yaml:\d+: document 1: YAML syntax error: /);
+    }
+  });
+
+  it('duplicate keys are a syntax error with the line', () => {
+    const [line] = errorsOf(`${ROUTE_HEAD}  caching: {}\n  caching: {}\n`);
+    assert.match(line!, /^gw\.yaml:7: .*YAML syntax error: Map keys must be unique/);
+  });
+
+  it('unknown kind names the kinds it accepts', () => {
+    const [line] = errorsOf('apiVersion: v1\nkind: Gateway\nmetadata:\n  name: g\n');
+    assert.equal(
+      line,
+      'gw.yaml:2: document 1 (Gateway "g"): kind: unknown kind "Gateway": expected AIGatewayRoute or SecurityPolicy',
+    );
+  });
+
+  it('names the document by index when several are present', () => {
+    const errors = errorsOf(`${ROUTE_HEAD}  caching: {}\n---\nkind: Nope\n`);
+    assert.deepEqual(errors, [
+      'gw.yaml:8: document 2 (Nope): kind: unknown kind "Nope": expected AIGatewayRoute or SecurityPolicy',
+    ]);
+  });
+
+  it('wrong type: path, line and expectation', () => {
+    const errors = errorsOf(
+      `${ROUTE_HEAD}  backends:\n  - name: a\n    provider: openai\n  - name: b\n    provider: openai\n    priority: high\n`,
+    );
+    assert.deepEqual(errors, [
+      'gw.yaml:11: document 1 (AIGatewayRoute "r"): spec.backends[1].priority: expected an integer >= 0 (lower is tried first)',
+    ]);
+  });
+
+  it('wrong values never appear in the message', () => {
+    const errors = errorsOf(`${ROUTE_HEAD}  caching:\n    ttl: sk-live-0123456789abcdef\n`);
+    assert.equal(errors.length, 1);
+    assert.match(errors[0]!, /spec\.caching\.ttl: expected a duration/);
+    assert.doesNotMatch(errors[0]!, /sk-live/);
+  });
+
+  it('unknown field lists the allowed ones', () => {
+    const [line] = errorsOf(`${ROUTE_HEAD}  failover:\n    onn: [timeout]\n`);
+    assert.match(
+      line!,
+      /spec\.failover\.onn: unknown field \(expected one of: on, retryAttempts, retryDelay\)/,
+    );
+  });
+
+  it('missing required field and bad enum', () => {
+    const errors = errorsOf(
+      `${ROUTE_HEAD}  backends:\n  - provider: openai\n  failover:\n    on: [sometimes]\n`,
+    );
+    assert.ok(
+      errors.some((e) => e.includes('spec.backends[0].name: is required')),
+      errors.join('\n'),
+    );
+    assert.ok(
+      errors.some((e) =>
+        e.includes('spec.failover.on: expected one of rateLimit, timeout, error, budgetExceeded'),
+      ),
+    );
+  });
+
+  it('metadata.name is required for a kinded document', () => {
+    const [line] = errorsOf(
+      'apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: AIGatewayRoute\nspec: {}\n',
+    );
+    assert.match(line!, /document 1 \(AIGatewayRoute\): metadata: is required/);
+  });
+
+  it('a kind-less document with foreign keys is rejected, naming them', () => {
+    const [line] = errorsOf('caching: {}\nlisteners: []\n');
+    assert.match(line!, /has no kind, and "listeners" is not a route setting/);
+  });
+
+  it('vllm and kserve need baseUrl', () => {
+    const errors = errorsOf(
+      `${ROUTE_HEAD}  backends:\n  - name: local\n    provider: vllm\n    model: llama-3-8b\n  - name: ks\n    provider: kserve\n`,
+    );
+    assert.equal(errors.length, 2);
+    assert.match(errors[0]!, /spec\.backends\[0\]\.baseUrl: is required for provider vllm/);
+    assert.match(errors[1]!, /spec\.backends\[1\]\.baseUrl: is required for provider kserve/);
+  });
+
+  it('an open-weight model alone does not pick a provider', () => {
+    const [line] = errorsOf(`${ROUTE_HEAD}  backends:\n  - name: b1\n    model: llama-3-70b\n`);
+    assert.match(
+      line!,
+      /spec\.backends\[0\]\.provider: is required here \(model "llama-3-70b" is served by several providers\)/,
+    );
+  });
+
+  it('duplicate names: routes and backends', () => {
+    const errors = errorsOf(
+      `${ROUTE_HEAD}  backends:\n  - {name: openai}\n  - {name: openai}\n---\n${ROUTE_HEAD}  caching: {}\n`,
+    );
+    assert.ok(errors.some((e) => e.includes('duplicate backend name "openai"')));
+    assert.ok(
+      errors.some((e) =>
+        e.includes('document 2 (AIGatewayRoute "r"): metadata.name: duplicate route name "r"'),
+      ),
+    );
+  });
+
+  it('an empty file is an error', () => {
+    assert.deepEqual(errorsOf('# nothing here\n'), [
+      'gw.yaml: no YAML documents: the file is empty',
+    ]);
+  });
+
+  it('caching.backend must be a type string or a mapping', () => {
+    const [line] = errorsOf(`${ROUTE_HEAD}  caching:\n    backend: 42\n`);
+    assert.match(
+      line!,
+      /spec\.caching\.backend: expected "redis", "memory", or a mapping \{type, address\}$/,
+    );
+  });
+
+  it('a block pattern that is not a regular expression', () => {
+    const [line] = errorsOf(
+      `${ROUTE_HEAD}  security:\n    promptValidation:\n      blockPatterns: ["(unclosed"]\n`,
+    );
+    assert.match(
+      line!,
+      /spec\.security\.promptValidation\.blockPatterns: expected a valid regular expression/,
+    );
+  });
+});
+
+describe('inference', () => {
+  const load = (backends: string) => {
+    const result = parseGatewayConfig(`${ROUTE_HEAD}  backends:\n${backends}`, options);
+    if (!result.ok) assert.fail(result.errors.map((e) => e.format()).join('\n'));
+    return result;
+  };
+
+  it('provider from the model family, headers per provider', () => {
+    const { config, inferences } = load(
+      '  - {name: a, model: claude-3-haiku, auth: {apiKeyRef: {name: k}}}\n' +
+        '  - {name: b, model: gemini-1.5-pro, auth: {apiKeyRef: {name: k}}}\n' +
+        '  - {name: c, model: mixtral-8x7b}\n' +
+        '  - {name: d, model: command-r}\n' +
+        '  - {name: e, model: deepseek-chat}\n' +
+        '  - {name: f, model: o3-mini}\n' +
+        '  - {name: g, model: anthropic.claude-3-sonnet-20240229-v1:0}\n' +
+        '  - {name: my-azure, model: gpt-4, baseUrl: "https://x.openai.azure.com", auth: {apiKeyRef: {name: k}}}\n',
+    );
+    const backends = config.routes[0]!.backends;
+    assert.deepEqual(
+      backends.map((b) => b.provider),
+      ['anthropic', 'google-gemini', 'mistral', 'cohere', 'deepseek', 'openai', 'bedrock', 'azure'],
+    );
+    const header = (i: number) => {
+      const auth = backends[i]!.auth;
+      return auth.kind === 'apiKey' ? [auth.headerName, auth.headerPrefix] : auth.kind;
+    };
+    assert.deepEqual(header(0), ['x-api-key', '']);
+    assert.deepEqual(header(1), ['x-goog-api-key', '']);
+    assert.deepEqual(header(6), 'aws-sigv4');
+    assert.deepEqual(header(7), ['api-key', '']);
+    assert.ok(
+      inferences.some((n) =>
+        n.includes('provider anthropic inferred from the model "claude-3-haiku"'),
+      ),
+    );
+  });
+
+  it('backends are sorted by priority, stable for ties; timeouts parsed', () => {
+    const { config } = load(
+      '  - {name: openai-b, priority: 2, model: gpt-4}\n' +
+        '  - {name: openai-a, priority: 1, model: gpt-4, requestTimeout: 2m, firstByteTimeout: 500ms}\n' +
+        '  - {name: openai-c, priority: 1, model: gpt-4}\n',
+    );
+    const backends = config.routes[0]!.backends;
+    assert.deepEqual(
+      backends.map((b) => b.name),
+      ['openai-a', 'openai-c', 'openai-b'],
+    );
+    assert.equal(backends[0]!.requestTimeoutMs, 120_000);
+    assert.equal(backends[0]!.firstByteTimeoutMs, 500);
+  });
+
+  it('a wildcard backend resolves any fallback model, so no warning', () => {
+    const result = parseGatewayConfig(
+      `${ROUTE_HEAD}  backends:\n  - {name: openai}\n  retry:\n    fallbackOrder: [gpt-4, whatever]\n`,
+      options,
+    );
+    assert.ok(result.ok);
+    assert.ok(!result.warnings.some((w) => w.includes('fallbackOrder')));
+  });
+});

@@ -1,0 +1,163 @@
+// Secret resolution (directory layout, environment naming) and redaction everywhere.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inspect } from 'node:util';
+import { after, describe, it } from 'node:test';
+import { Secret } from '../domain/secret';
+import { parseGatewayConfig } from '../loader/load-config';
+import { resolveSecret, secretEnvVarName } from './secret-resolver';
+
+const SECRET_VALUE = 'sk-test-DO-NOT-PRINT-4f9a';
+const dir = mkdtempSync(join(tmpdir(), 'aigw-secrets-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const ROUTE = (auth: string) =>
+  `apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: AIGatewayRoute\nmetadata:\n  name: r\nspec:\n  backends:\n  - name: openai-main\n    model: gpt-4\n    auth: ${auth}\n`;
+
+describe('secretEnvVarName', () => {
+  it('upper-cases and turns every non-alphanumeric into _', () => {
+    assert.equal(
+      secretEnvVarName({ name: 'openai-key', key: 'apiKey' }),
+      'AI_GATEWAY_SECRET_OPENAI_KEY_APIKEY',
+    );
+    assert.equal(
+      secretEnvVarName({ name: 'llm-credentials', key: 'openai-api-key' }),
+      'AI_GATEWAY_SECRET_LLM_CREDENTIALS_OPENAI_API_KEY',
+    );
+    assert.equal(secretEnvVarName({ name: 'a.b', key: 'c--d' }), 'AI_GATEWAY_SECRET_A_B_C__D');
+  });
+});
+
+describe('resolveSecret', () => {
+  mkdirSync(join(dir, 'openai-key'));
+  writeFileSync(join(dir, 'openai-key', 'apiKey'), `${SECRET_VALUE}\n`);
+  mkdirSync(join(dir, 'llm-credentials'));
+  writeFileSync(join(dir, 'llm-credentials', 'openai-api-key'), 'from-file');
+  writeFileSync(join(dir, 'llm-credentials', 'empty'), '\n');
+
+  it('reads <dir>/<name>/<key> and drops the trailing newline', () => {
+    const found = resolveSecret(
+      { name: 'openai-key', key: 'apiKey' },
+      { secretsDir: dir, env: {} },
+    );
+    assert.ok(found.found);
+    assert.equal(found.secret.reveal(), SECRET_VALUE);
+    assert.equal(found.from, 'file');
+  });
+
+  it('the file wins over the environment; the environment is the fallback', () => {
+    const env = {
+      AI_GATEWAY_SECRET_LLM_CREDENTIALS_OPENAI_API_KEY: 'from-env',
+      AI_GATEWAY_SECRET_OTHER_APIKEY: 'env-only',
+    };
+    const file = resolveSecret(
+      { name: 'llm-credentials', key: 'openai-api-key' },
+      { secretsDir: dir, env },
+    );
+    assert.ok(file.found && file.secret.reveal() === 'from-file');
+    const fromEnv = resolveSecret({ name: 'other', key: 'apiKey' }, { secretsDir: dir, env });
+    assert.ok(fromEnv.found && fromEnv.from === 'env' && fromEnv.secret.reveal() === 'env-only');
+  });
+
+  it('an empty file is missing, and the reason says where it looked', () => {
+    const miss = resolveSecret(
+      { name: 'llm-credentials', key: 'empty' },
+      { secretsDir: dir, env: {} },
+    );
+    assert.ok(!miss.found);
+    assert.match(miss.reason, /llm-credentials\/empty \(empty\)/);
+    assert.match(miss.reason, /AI_GATEWAY_SECRET_LLM_CREDENTIALS_EMPTY/);
+  });
+
+  it('the key defaults to apiKey in the config', () => {
+    const result = parseGatewayConfig(ROUTE('{apiKeyRef: {name: openai-key}}'), {
+      secretsDir: dir,
+      env: {},
+    });
+    assert.ok(result.ok);
+    const auth = result.config.routes[0]!.backends[0]!.auth;
+    assert.ok(auth.kind === 'apiKey');
+    assert.deepEqual(auth.secretRef, { name: 'openai-key', key: 'apiKey' });
+    assert.equal(auth.apiKey?.reveal(), SECRET_VALUE);
+  });
+
+  it('secret names cannot escape the secrets directory', () => {
+    const result = parseGatewayConfig(ROUTE('{apiKeyRef: {name: "..", key: "passwd"}}'), {
+      secretsDir: dir,
+      env: {},
+    });
+    assert.ok(!result.ok);
+    assert.match(
+      result.errors[0]!.format(),
+      /spec\.backends\[0\]\.auth\.apiKeyRef\.name: expected a name of letters/,
+    );
+  });
+});
+
+describe('missing secret', () => {
+  const text = ROUTE('{type: APIKey, apiKeyRef: {name: nowhere}}');
+
+  it('strict (the default): an error naming the backend, the ref and where it looked', () => {
+    const result = parseGatewayConfig(text, { env: {} });
+    assert.ok(!result.ok);
+    assert.equal(result.errors.length, 1);
+    assert.equal(
+      result.errors[0]!.format(),
+      '9: document 1 (AIGatewayRoute "r"): spec.backends[0].auth.apiKeyRef: backend "openai-main": secret "nowhere" key "apiKey" not found (looked in environment variable AI_GATEWAY_SECRET_NOWHERE_APIKEY)',
+    );
+  });
+
+  it('lenient: a warning, and the backend is unauthenticated', () => {
+    const result = parseGatewayConfig(text, { env: {}, missingSecrets: 'warn' });
+    assert.ok(result.ok);
+    const auth = result.config.routes[0]!.backends[0]!.auth;
+    assert.ok(auth.kind === 'apiKey' && auth.apiKey === undefined);
+    assert.ok(result.warnings.some((w) => w.includes('runs unauthenticated')));
+  });
+});
+
+describe('redaction', () => {
+  it('Secret prints as [REDACTED] everywhere but reveal()', () => {
+    const secret = new Secret(SECRET_VALUE);
+    assert.equal(String(secret), '[REDACTED]');
+    assert.equal(`${secret}`, '[REDACTED]');
+    assert.equal(JSON.stringify({ secret }), '{"secret":"[REDACTED]"}');
+    assert.equal(inspect(secret), '[REDACTED]');
+    assert.equal(inspect({ deep: { secret } }, { depth: 5 }).includes(SECRET_VALUE), false);
+    assert.equal(Object.keys(secret).length, 0);
+    assert.equal(secret.reveal(), SECRET_VALUE);
+  });
+
+  it('a loaded secret never shows in notes, warnings, JSON or inspect of the config', () => {
+    const result = parseGatewayConfig(ROUTE('{apiKeyRef: {name: openai-key}}'), {
+      secretsDir: dir,
+      env: {},
+    });
+    assert.ok(result.ok);
+    const everything = [
+      ...result.warnings,
+      ...result.inferences,
+      JSON.stringify(result.config),
+      inspect(result.config, { depth: 20 }),
+    ].join('\n');
+    assert.equal(everything.includes(SECRET_VALUE), false);
+    assert.match(JSON.stringify(result.config), /"apiKey":"\[REDACTED\]"/);
+  });
+
+  it('errors in a file that holds a secret elsewhere do not leak it', () => {
+    const env = { AI_GATEWAY_SECRET_OPENAI_KEY_APIKEY: SECRET_VALUE };
+    const text = `${ROUTE('{apiKeyRef: {name: openai-key}}')}  caching:\n    ttl: "${SECRET_VALUE}"\n`;
+    const result = parseGatewayConfig(text, { env });
+    assert.ok(!result.ok);
+    assert.equal(
+      result.errors
+        .map((e) => e.format())
+        .join('\n')
+        .includes(SECRET_VALUE),
+      false,
+    );
+    assert.equal(JSON.stringify(result.errors).includes(SECRET_VALUE), false);
+  });
+});
