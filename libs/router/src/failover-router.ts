@@ -183,6 +183,10 @@ async function commitStream(
     first = await Promise.race([iterator.next(), timeout]);
   } catch (error) {
     void iterator.return?.();
+    // Nothing reached the client yet, so a broken stream is an ordinary backend error.
+    if (error instanceof DataPlaneError && error.code === DataPlaneErrorCode.StreamInterrupted) {
+      throw new DataPlaneError(DataPlaneErrorCode.UpstreamError, error.message, { cause: error });
+    }
     throw error;
   } finally {
     clearTimeout(timer);

@@ -1,0 +1,336 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseGatewayConfig, type GatewayConfig } from '@aigw/config';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type GatewayAnswer,
+  type GatewayRequest,
+  type JsonObject,
+  type ProviderCall,
+  type ProviderPort,
+} from '@aigw/contracts/data-plane';
+import { BackendHealth } from './domain/backend-health';
+import { FailoverRouter, type RouterObserver } from './failover-router';
+
+function configFrom(yaml: string): GatewayConfig {
+  const result = parseGatewayConfig(yaml, { missingSecrets: 'warn', env: {} });
+  if (!result.ok) throw new Error(result.errors.map((e) => e.format()).join('\n'));
+  return result.config;
+}
+
+const THREE_BACKENDS = configFrom(`
+kind: AIGatewayRoute
+metadata: {name: r}
+spec:
+  backends:
+  - {name: openai-gpt4, priority: 0, provider: openai, model: gpt-4}
+  - {name: anthropic-claude, priority: 1, provider: openai, model: claude-3-opus, modelNameOverride: gpt-4}
+  - {name: gemini, priority: 2, provider: openai, model: gemini-pro, modelNameOverride: gpt-4}
+  - {name: cheap, priority: 0, provider: openai, model: gpt-3.5-turbo}
+  failover:
+    on: [rateLimit, timeout, error]
+  retry:
+    maxAttempts: 1
+    fallbackStrategy: cheaperModel
+    fallbackOrder: [gpt-4, gpt-3.5-turbo, gemini-flash]
+`);
+
+function request(overrides: Partial<GatewayRequest> = {}): GatewayRequest {
+  return {
+    requestId: 'r1',
+    operation: 'chat',
+    requestedModel: 'gpt-4',
+    stream: false,
+    clientWantsStreamUsage: false,
+    body: { model: 'gpt-4', messages: [{ role: 'user', content: 'hi' }] },
+    caller: { userKey: 'u' },
+    allowedModels: [],
+    forwardHeaders: {},
+    ...overrides,
+  };
+}
+
+type Script = (call: ProviderCall) => Promise<GatewayAnswer>;
+
+class ScriptedProviders implements ProviderPort {
+  readonly calls: ProviderCall[] = [];
+  constructor(private readonly script: Record<string, Script>) {}
+  invoke(call: ProviderCall): Promise<GatewayAnswer> {
+    this.calls.push(call);
+    const step = this.script[call.target.backendName] ?? ok;
+    return step(call);
+  }
+}
+
+const ok: Script = async (call) => ({
+  kind: 'json',
+  status: 200,
+  body: { model: call.target.model, choices: [] },
+  usage: { inputTokens: 1, outputTokens: 1, cachedInputTokens: 0, source: 'reported' },
+  servedBy: {
+    backend: call.target.backendName,
+    provider: call.target.provider,
+    model: call.target.model,
+  },
+});
+
+const fail =
+  (code: DataPlaneErrorCode, retryAfterMs?: number): Script =>
+  async () => {
+    throw new DataPlaneError(code, 'scripted failure', { retryAfterMs });
+  };
+
+function streamOf(events: JsonObject[], breakAfter?: number): Script {
+  return async (call) => ({
+    kind: 'stream',
+    status: 200,
+    usage: Promise.resolve({
+      inputTokens: 1,
+      outputTokens: 1,
+      cachedInputTokens: 0,
+      source: 'reported',
+    }),
+    servedBy: {
+      backend: call.target.backendName,
+      provider: call.target.provider,
+      model: call.target.model,
+    },
+    events: (async function* () {
+      for (const [index, event] of events.entries()) {
+        if (breakAfter !== undefined && index >= breakAfter) {
+          throw new DataPlaneError(DataPlaneErrorCode.StreamInterrupted, 'cut');
+        }
+        yield event;
+      }
+    })(),
+  });
+}
+
+const noSleep = async () => undefined;
+
+describe('FailoverRouter', () => {
+  it('uses the highest-priority backend and renames the model for the client', async () => {
+    const providers = new ScriptedProviders({});
+    const router = new FailoverRouter({ config: () => THREE_BACKENDS, providers, sleep: noSleep });
+    const answer = await router.route(request(), new AbortController().signal);
+    assert.equal(providers.calls.length, 1);
+    assert.equal(providers.calls[0]!.target.backendName, 'openai-gpt4');
+    assert.equal(answer.kind === 'json' && answer.body.model, 'gpt-4');
+  });
+
+  it('fails over in priority order on each trigger in failover.on and reports it', async () => {
+    const fallbacks: string[] = [];
+    const observer: RouterObserver = {
+      fallback: (_r, from, to, reason) =>
+        fallbacks.push(`${from.backend.name}->${to.backend.name}:${reason}`),
+    };
+    const providers = new ScriptedProviders({
+      'openai-gpt4': fail(DataPlaneErrorCode.UpstreamRateLimited),
+      'anthropic-claude': fail(DataPlaneErrorCode.UpstreamTimeout),
+    });
+    const router = new FailoverRouter({
+      config: () => THREE_BACKENDS,
+      providers,
+      observer,
+      sleep: noSleep,
+    });
+    const answer = await router.route(request(), new AbortController().signal);
+    assert.equal(answer.servedBy.backend, 'gemini');
+    assert.equal(answer.kind === 'json' && answer.body.model, 'gpt-4');
+    assert.equal(providers.calls[2]!.target.model, 'gemini-pro');
+    assert.deepEqual(fallbacks, [
+      'openai-gpt4->anthropic-claude:rateLimit',
+      'anthropic-claude->gemini:timeout',
+    ]);
+  });
+
+  it('does not fail over on a trigger the route does not list', async () => {
+    const config = configFrom(`
+kind: AIGatewayRoute
+metadata: {name: r}
+spec:
+  backends:
+  - {name: a, priority: 0, provider: openai, model: gpt-4}
+  - {name: b, priority: 1, provider: openai, model: gpt-4}
+  failover: {on: [error]}
+`);
+    const providers = new ScriptedProviders({ a: fail(DataPlaneErrorCode.UpstreamRateLimited) });
+    const router = new FailoverRouter({ config: () => config, providers, sleep: noSleep });
+    await assert.rejects(
+      router.route(request(), new AbortController().signal),
+      (e: unknown) =>
+        e instanceof DataPlaneError && e.code === DataPlaneErrorCode.UpstreamRateLimited,
+    );
+    assert.equal(providers.calls.length, 1);
+  });
+
+  it('never fails over on a client error', async () => {
+    const providers = new ScriptedProviders({
+      'openai-gpt4': fail(DataPlaneErrorCode.UpstreamRejected),
+    });
+    const router = new FailoverRouter({ config: () => THREE_BACKENDS, providers, sleep: noSleep });
+    await assert.rejects(router.route(request(), new AbortController().signal));
+    assert.equal(providers.calls.length, 1);
+  });
+
+  it('retries with the cheaper model from retry.fallbackOrder, still named as asked', async () => {
+    const providers = new ScriptedProviders({
+      'openai-gpt4': fail(DataPlaneErrorCode.UpstreamError),
+      'anthropic-claude': fail(DataPlaneErrorCode.UpstreamError),
+      gemini: fail(DataPlaneErrorCode.UpstreamError),
+    });
+    const router = new FailoverRouter({ config: () => THREE_BACKENDS, providers, sleep: noSleep });
+    const answer = await router.route(request(), new AbortController().signal);
+    assert.equal(answer.servedBy.backend, 'cheap');
+    assert.equal(providers.calls.at(-1)!.target.model, 'gpt-3.5-turbo');
+    assert.equal(answer.kind === 'json' && answer.body.model, 'gpt-4');
+  });
+
+  it('reports a fallbackOrder model no backend serves as an error at request time', async () => {
+    const providers = new ScriptedProviders({ cheap: fail(DataPlaneErrorCode.UpstreamError) });
+    const router = new FailoverRouter({ config: () => THREE_BACKENDS, providers, sleep: noSleep });
+    await assert.rejects(
+      router.route(request({ requestedModel: 'gpt-3.5-turbo' }), new AbortController().signal),
+      (e: unknown) =>
+        e instanceof DataPlaneError &&
+        e.code === DataPlaneErrorCode.ModelNotFound &&
+        /gemini-flash/.test(e.message),
+    );
+  });
+
+  it('rejects an unknown model and a model the tier may not use', async () => {
+    const router = new FailoverRouter({
+      config: () => THREE_BACKENDS,
+      providers: new ScriptedProviders({}),
+      sleep: noSleep,
+    });
+    await assert.rejects(
+      router.route(request({ requestedModel: 'nope' }), new AbortController().signal),
+      (e: unknown) => e instanceof DataPlaneError && e.httpStatus === 404,
+    );
+    await assert.rejects(
+      router.route(request({ allowedModels: ['gpt-3.5-turbo'] }), new AbortController().signal),
+      (e: unknown) => e instanceof DataPlaneError && e.code === DataPlaneErrorCode.ModelNotAllowed,
+    );
+  });
+
+  it('waits retryDelay between attempts', async () => {
+    const config = configFrom(`
+kind: AIGatewayRoute
+metadata: {name: r}
+spec:
+  backends:
+  - {name: a, priority: 0, provider: openai, model: gpt-4}
+  - {name: b, priority: 1, provider: openai, model: gpt-4}
+  failover: {on: [error], retryAttempts: 1, retryDelay: 250ms}
+`);
+    const waits: number[] = [];
+    const providers = new ScriptedProviders({ a: fail(DataPlaneErrorCode.UpstreamError) });
+    const router = new FailoverRouter({
+      config: () => config,
+      providers,
+      sleep: async (ms) => void waits.push(ms),
+    });
+    await router.route(request(), new AbortController().signal);
+    assert.deepEqual(waits, [250]);
+  });
+
+  it('cools a backend down after a 429 with Retry-After and tries it last', async () => {
+    let now = 1_000;
+    const health = new BackendHealth(undefined, () => now);
+    const providers = new ScriptedProviders({
+      'openai-gpt4': fail(DataPlaneErrorCode.UpstreamRateLimited, 60_000),
+    });
+    const router = new FailoverRouter({
+      config: () => THREE_BACKENDS,
+      providers,
+      health,
+      sleep: noSleep,
+    });
+    await router.route(request(), new AbortController().signal);
+    providers.calls.length = 0;
+    await router.route(request(), new AbortController().signal);
+    assert.equal(providers.calls[0]!.target.backendName, 'anthropic-claude');
+    now += 61_000;
+    providers.calls.length = 0;
+    assert.equal(health.isCooling('openai-gpt4'), false);
+  });
+
+  it('fails a stream over when it breaks before its first event, not after', async () => {
+    const chunk = (content: string): JsonObject => ({
+      model: 'x',
+      choices: [{ index: 0, delta: { content } }],
+    });
+    const early = new ScriptedProviders({
+      'openai-gpt4': streamOf([chunk('a')], 0),
+      'anthropic-claude': streamOf([chunk('b'), chunk('c')]),
+    });
+    const router = new FailoverRouter({
+      config: () => THREE_BACKENDS,
+      providers: early,
+      sleep: noSleep,
+    });
+    const answer = await router.route(request({ stream: true }), new AbortController().signal);
+    assert.equal(answer.kind, 'stream');
+    const seen: JsonObject[] = [];
+    if (answer.kind === 'stream') for await (const event of answer.events) seen.push(event);
+    assert.equal(seen.length, 2);
+    assert.ok(seen.every((event) => event.model === 'gpt-4'));
+
+    const late = new ScriptedProviders({ 'openai-gpt4': streamOf([chunk('a'), chunk('b')], 1) });
+    const router2 = new FailoverRouter({
+      config: () => THREE_BACKENDS,
+      providers: late,
+      sleep: noSleep,
+    });
+    const committed = await router2.route(request({ stream: true }), new AbortController().signal);
+    await assert.rejects(
+      async () => {
+        if (committed.kind === 'stream')
+          for await (const _event of committed.events) {
+            /* drain */
+          }
+      },
+      (e: unknown) =>
+        e instanceof DataPlaneError && e.code === DataPlaneErrorCode.StreamInterrupted,
+    );
+    assert.equal(late.calls.length, 1);
+  });
+
+  it('times out a stream whose first event does not come in time, and fails over', async () => {
+    const config = configFrom(`
+kind: AIGatewayRoute
+metadata: {name: r}
+spec:
+  backends:
+  - {name: slow, priority: 0, provider: openai, model: gpt-4, firstByteTimeout: 50ms}
+  - {name: fast, priority: 1, provider: openai, model: gpt-4}
+  failover: {on: [timeout]}
+`);
+    const providers = new ScriptedProviders({
+      slow: async (call) => ({
+        kind: 'stream',
+        status: 200,
+        usage: new Promise(() => undefined),
+        servedBy: { backend: 'slow', provider: 'openai', model: call.target.model },
+        events: (async function* () {
+          await new Promise((resolve) => setTimeout(resolve, 1_000));
+          yield { choices: [] };
+        })(),
+      }),
+      fast: streamOf([{ choices: [] }]),
+    });
+    const router = new FailoverRouter({ config: () => config, providers, sleep: noSleep });
+    const answer = await router.route(request({ stream: true }), new AbortController().signal);
+    assert.equal(answer.servedBy.backend, 'fast');
+  });
+
+  it('lists the virtual model names', () => {
+    const router = new FailoverRouter({
+      config: () => THREE_BACKENDS,
+      providers: new ScriptedProviders({}),
+    });
+    assert.deepEqual([...router.listModels()].sort(), ['gpt-3.5-turbo', 'gpt-4']);
+  });
+});
