@@ -128,10 +128,13 @@ function loadDocument(yamlDoc: YamlDocument, base: Omit<BackendContext, 'doc'>, 
   const ctx: BackendContext = { ...base, doc };
   const kind = classifyDocument(yamlDoc.value);
   const value = yamlDoc.value as Record<string, unknown>;
-  const validated = <T extends object>(cls: ClassConstructor<T>, prefix: PathSegment[] = []) => {
-    const result = validateDto(cls, value, prefix);
+  const validated = <T extends object>(
+    cls: ClassConstructor<T>,
+    where: DocumentContext = doc,
+  ): T | undefined => {
+    const result = validateDto(cls, value);
     if (result.ok) return result.value;
-    for (const p of result.problems) report.error(doc, p.segments, p.message);
+    for (const p of result.problems) report.error(where, p.segments, p.message);
     return undefined;
   };
   switch (kind.type) {
@@ -166,11 +169,11 @@ function loadDocument(yamlDoc: YamlDocument, base: Omit<BackendContext, 'doc'>, 
       return;
     }
     case 'implicitRoute': {
-      const dto = validated(RouteSpecDto);
-      if (!dto) return;
       out.implicitRoutes += 1;
       const name = out.implicitRoutes === 1 ? 'default' : `default-${out.implicitRoutes}`;
       const named: DocumentContext = { ...doc, ref: { ...doc.ref, kind: 'AIGatewayRoute', name } };
+      const dto = validated(RouteSpecDto, named);
+      if (!dto) return;
       report.infer(named, [], `no kind: read as the spec of an AIGatewayRoute named "${name}"`);
       out.routes.push({
         route: normalizeRoute(name, dto, [], { ...ctx, doc: named }),
