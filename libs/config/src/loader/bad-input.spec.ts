@@ -26,7 +26,7 @@ describe('bad input', () => {
 
   it('duplicate keys are a syntax error with the line', () => {
     const [line] = errorsOf(`${ROUTE_HEAD}  caching: {}\n  caching: {}\n`);
-    assert.match(line!, /^gw\.yaml:7: .*YAML syntax error: Map keys must be unique/);
+    assert.match(line, /^gw\.yaml:7: .*YAML syntax error: Map keys must be unique/);
   });
 
   it('unknown kind names the kinds it accepts', () => {
@@ -56,14 +56,14 @@ describe('bad input', () => {
   it('wrong values never appear in the message', () => {
     const errors = errorsOf(`${ROUTE_HEAD}  caching:\n    ttl: sk-live-0123456789abcdef\n`);
     assert.equal(errors.length, 1);
-    assert.match(errors[0]!, /spec\.caching\.ttl: expected a duration/);
-    assert.doesNotMatch(errors[0]!, /sk-live/);
+    assert.match(errors[0], /spec\.caching\.ttl: expected a duration/);
+    assert.doesNotMatch(errors[0], /sk-live/);
   });
 
   it('unknown field lists the allowed ones', () => {
     const [line] = errorsOf(`${ROUTE_HEAD}  failover:\n    onn: [timeout]\n`);
     assert.match(
-      line!,
+      line,
       /spec\.failover\.onn: unknown field \(expected one of: on, retryAttempts, retryDelay\)/,
     );
   });
@@ -87,12 +87,12 @@ describe('bad input', () => {
     const [line] = errorsOf(
       'apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: AIGatewayRoute\nspec: {}\n',
     );
-    assert.match(line!, /document 1 \(AIGatewayRoute\): metadata: is required/);
+    assert.match(line, /document 1 \(AIGatewayRoute\): metadata: is required/);
   });
 
   it('a kind-less document with foreign keys is rejected, naming them', () => {
     const [line] = errorsOf('caching: {}\nlisteners: []\n');
-    assert.match(line!, /has no kind, and "listeners" is not a route setting/);
+    assert.match(line, /has no kind, and "listeners" is not a route setting/);
   });
 
   it('vllm and kserve need baseUrl', () => {
@@ -100,14 +100,14 @@ describe('bad input', () => {
       `${ROUTE_HEAD}  backends:\n  - name: local\n    provider: vllm\n    model: llama-3-8b\n  - name: ks\n    provider: kserve\n`,
     );
     assert.equal(errors.length, 2);
-    assert.match(errors[0]!, /spec\.backends\[0\]\.baseUrl: is required for provider vllm/);
-    assert.match(errors[1]!, /spec\.backends\[1\]\.baseUrl: is required for provider kserve/);
+    assert.match(errors[0], /spec\.backends\[0\]\.baseUrl: is required for provider vllm/);
+    assert.match(errors[1], /spec\.backends\[1\]\.baseUrl: is required for provider kserve/);
   });
 
   it('an open-weight model alone does not pick a provider', () => {
     const [line] = errorsOf(`${ROUTE_HEAD}  backends:\n  - name: b1\n    model: llama-3-70b\n`);
     assert.match(
-      line!,
+      line,
       /spec\.backends\[0\]\.provider: is required here \(model "llama-3-70b" is served by several providers\)/,
     );
   });
@@ -133,7 +133,7 @@ describe('bad input', () => {
   it('caching.backend must be a type string or a mapping', () => {
     const [line] = errorsOf(`${ROUTE_HEAD}  caching:\n    backend: 42\n`);
     assert.match(
-      line!,
+      line,
       /spec\.caching\.backend: expected "redis", "memory", or a mapping \{type, address\}$/,
     );
   });
@@ -143,7 +143,7 @@ describe('bad input', () => {
       `${ROUTE_HEAD}  security:\n    promptValidation:\n      blockPatterns: ["(unclosed"]\n`,
     );
     assert.match(
-      line!,
+      line,
       /spec\.security\.promptValidation\.blockPatterns: expected a valid regular expression/,
     );
   });
@@ -167,13 +167,13 @@ describe('inference', () => {
         '  - {name: g, model: anthropic.claude-3-sonnet-20240229-v1:0}\n' +
         '  - {name: my-azure, model: gpt-4, baseUrl: "https://x.openai.azure.com", auth: {apiKeyRef: {name: k}}}\n',
     );
-    const backends = config.routes[0]!.backends;
+    const backends = config.routes[0].backends;
     assert.deepEqual(
       backends.map((b) => b.provider),
       ['anthropic', 'google-gemini', 'mistral', 'cohere', 'deepseek', 'openai', 'bedrock', 'azure'],
     );
     const header = (i: number) => {
-      const auth = backends[i]!.auth;
+      const auth = backends[i].auth;
       return auth.kind === 'apiKey' ? [auth.headerName, auth.headerPrefix] : auth.kind;
     };
     assert.deepEqual(header(0), ['x-api-key', '']);
@@ -193,13 +193,13 @@ describe('inference', () => {
         '  - {name: openai-a, priority: 1, model: gpt-4, requestTimeout: 2m, firstByteTimeout: 500ms}\n' +
         '  - {name: openai-c, priority: 1, model: gpt-4}\n',
     );
-    const backends = config.routes[0]!.backends;
+    const backends = config.routes[0].backends;
     assert.deepEqual(
       backends.map((b) => b.name),
       ['openai-a', 'openai-c', 'openai-b'],
     );
-    assert.equal(backends[0]!.requestTimeoutMs, 120_000);
-    assert.equal(backends[0]!.firstByteTimeoutMs, 500);
+    assert.equal(backends[0].requestTimeoutMs, 120_000);
+    assert.equal(backends[0].firstByteTimeoutMs, 500);
   });
 
   it('a wildcard backend resolves any fallback model, so no warning', () => {

@@ -33,7 +33,7 @@ function loaded(result: LoadResult): {
 
 function onlyRoute(config: GatewayConfig): RouteConfig {
   assert.equal(config.routes.length, 1);
-  return config.routes[0]!;
+  return config.routes[0];
 }
 
 describe('spec snippets (test-fixtures)', () => {
@@ -96,13 +96,13 @@ describe('spec snippets (test-fixtures)', () => {
         ['google-gemini', 2, 'google-gemini', 'gemini-pro', 'gpt-4'],
       ],
     );
-    assert.equal(route.backends[1]!.modelNameOverride, 'gpt-4');
+    assert.equal(route.backends[1].modelNameOverride, 'gpt-4');
     assert.deepEqual(route.failover, {
       on: ['rateLimit', 'timeout', 'error', 'budgetExceeded'],
       retryAttempts: undefined,
       retryDelayMs: 0,
     });
-    const auth = route.backends[2]!.auth;
+    const auth = route.backends[2].auth;
     assert.equal(auth.kind, 'apiKey');
     assert.ok(
       auth.kind === 'apiKey' && auth.headerName === 'x-goog-api-key' && auth.apiKey === undefined,
@@ -124,7 +124,7 @@ describe('spec snippets (test-fixtures)', () => {
           ['anthropic', 'anthropic', 'gpt-4'],
         ],
       );
-      assert.equal(route.backends[1]!.model, 'claude-3-opus');
+      assert.equal(route.backends[1].model, 'claude-3-opus');
       assert.ok(
         inferences.some((n) => n.includes('provider anthropic inferred from the backend name')),
       );
@@ -145,9 +145,9 @@ describe('spec snippets (test-fixtures)', () => {
         ['enterprise', { kind: 'unlimited' }],
       ],
     );
-    assert.deepEqual(config.userTiers[0]!.selector, { header: 'x-plan', value: 'free' });
-    assert.deepEqual(config.userTiers[1]!.allowedModels, ['gpt-4', 'gpt-3.5-turbo']);
-    assert.deepEqual(config.userTiers[2]!.costTracking, { enabled: true, alertThreshold: 1000 });
+    assert.deepEqual(config.userTiers[0].selector, { header: 'x-plan', value: 'free' });
+    assert.deepEqual(config.userTiers[1].allowedModels, ['gpt-4', 'gpt-3.5-turbo']);
+    assert.deepEqual(config.userTiers[2].costTracking, { enabled: true, alertThreshold: 1000 });
   });
 
   it('05 tiered service plans: also accepted under an AIGatewayRoute spec', () => {
@@ -210,7 +210,7 @@ describe('spec snippets (test-fixtures)', () => {
         options,
       ),
     );
-    const backend = onlyRoute(config).backends[0]!;
+    const backend = onlyRoute(config).backends[0];
     assert.equal(backend.provider, 'openai');
     assert.equal(backend.model, undefined);
     assert.equal(backend.virtualModel, undefined);
@@ -239,7 +239,7 @@ describe('spec snippets (test-fixtures)', () => {
       'ssn:\\s*\\d{3}-\\d{2}-\\d{4}',
       'credit_card:\\s*\\d{16}',
     ]);
-    assert.match('ssn: 123-45-6789', new RegExp(security.promptValidation.blockPatterns[0]!));
+    assert.match('ssn: 123-45-6789', new RegExp(security.promptValidation.blockPatterns[0]));
   });
 
   it('11 ServiceMonitor is rejected: it belongs to deploy/, not the gateway config', () => {
@@ -247,7 +247,7 @@ describe('spec snippets (test-fixtures)', () => {
     assert.equal(result.ok, false);
     assert.ok(!result.ok);
     assert.equal(result.errors.length, 1);
-    const line = result.errors[0]!.format();
+    const line = result.errors[0].format();
     assert.match(line, /document 1 \(ServiceMonitor "ai-gateway"\)/);
     assert.match(line, /not gateway configuration/);
     assert.match(line, /deploy\//);
@@ -286,7 +286,7 @@ describe('spec snippets (test-fixtures)', () => {
         'claude-3-sonnet': { inputPer1k: 0.003, outputPer1k: 0.015 },
       },
     });
-    const anthropic = route.backends[1]!;
+    const anthropic = route.backends[1];
     assert.equal(anthropic.auth.kind, 'apiKey');
     assert.ok(anthropic.auth.kind === 'apiKey' && anthropic.auth.headerName === 'x-api-key');
     assert.deepEqual(virtualModels(config), ['gpt-4-turbo', 'gpt-4']);
@@ -335,9 +335,9 @@ describe('spec snippets (test-fixtures)', () => {
       parseGatewayConfig(fixture('spec-12-complete-agent-platform.route.yaml'), options),
     );
     assert.ok(Object.isFrozen(config));
-    assert.ok(Object.isFrozen(config.routes[0]!.backends[0]));
+    assert.ok(Object.isFrozen(config.routes[0].backends[0]));
     assert.throws(() => {
-      (config.routes as RouteConfig[]).push(config.routes[0]!);
+      (config.routes as RouteConfig[]).push(config.routes[0]);
     });
   });
 });

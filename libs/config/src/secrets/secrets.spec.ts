@@ -77,7 +77,7 @@ describe('resolveSecret', () => {
       env: {},
     });
     assert.ok(result.ok);
-    const auth = result.config.routes[0]!.backends[0]!.auth;
+    const auth = result.config.routes[0].backends[0].auth;
     assert.ok(auth.kind === 'apiKey');
     assert.deepEqual(auth.secretRef, { name: 'openai-key', key: 'apiKey' });
     assert.equal(auth.apiKey?.reveal(), SECRET_VALUE);
@@ -90,7 +90,7 @@ describe('resolveSecret', () => {
     });
     assert.ok(!result.ok);
     assert.match(
-      result.errors[0]!.format(),
+      result.errors[0].format(),
       /spec\.backends\[0\]\.auth\.apiKeyRef\.name: expected a name of letters/,
     );
   });
@@ -104,7 +104,7 @@ describe('missing secret', () => {
     assert.ok(!result.ok);
     assert.equal(result.errors.length, 1);
     assert.equal(
-      result.errors[0]!.format(),
+      result.errors[0].format(),
       '9: document 1 (AIGatewayRoute "r"): spec.backends[0].auth.apiKeyRef: backend "openai-main": secret "nowhere" key "apiKey" not found (looked in environment variable AI_GATEWAY_SECRET_NOWHERE_APIKEY)',
     );
   });
@@ -112,7 +112,7 @@ describe('missing secret', () => {
   it('lenient: a warning, and the backend is unauthenticated', () => {
     const result = parseGatewayConfig(text, { env: {}, missingSecrets: 'warn' });
     assert.ok(result.ok);
-    const auth = result.config.routes[0]!.backends[0]!.auth;
+    const auth = result.config.routes[0].backends[0].auth;
     assert.ok(auth.kind === 'apiKey' && auth.apiKey === undefined);
     assert.ok(result.warnings.some((w) => w.includes('runs unauthenticated')));
   });
@@ -122,6 +122,8 @@ describe('redaction', () => {
   it('Secret prints as [REDACTED] everywhere but reveal()', () => {
     const secret = new Secret(SECRET_VALUE);
     assert.equal(String(secret), '[REDACTED]');
+    // Deliberately interpolated: that is exactly the accident this guards against.
+    // eslint-disable-next-line @typescript-eslint/restrict-template-expressions
     assert.equal(`${secret}`, '[REDACTED]');
     assert.equal(JSON.stringify({ secret }), '{"secret":"[REDACTED]"}');
     assert.equal(inspect(secret), '[REDACTED]');

@@ -43,7 +43,7 @@ describe('ConfigWatcher', () => {
       const invalid = next<readonly ConfigIssue[]>((fn) => watcher.onInvalid(fn));
       writeFileSync(file, `${route('gpt-4o')}  caching:\n    ttl: forever\n`);
       const errors = await invalid;
-      assert.match(errors[0]!.format(), /spec\.caching\.ttl: expected a duration/);
+      assert.match(errors[0].format(), /spec\.caching\.ttl: expected a duration/);
       assert.equal(watcher.current?.routes[0]?.backends[0]?.model, 'gpt-4o');
 
       // Editors that save by writing a temp file and renaming it over the original.
@@ -63,7 +63,7 @@ describe('ConfigWatcher', () => {
     try {
       const result = await watcher.start();
       assert.ok(result && !result.ok);
-      assert.match(result.errors[0]!.format(), /cannot read config file: ENOENT/);
+      assert.match(result.errors[0].format(), /cannot read config file: ENOENT/);
       assert.equal(watcher.current, undefined);
     } finally {
       watcher.close();
