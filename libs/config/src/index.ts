@@ -31,3 +31,4 @@ export * from './startup/load-startup-config';
 export * from './nest/config.tokens';
 export { GatewayConfigStore } from './nest/gateway-config.store';
 export { ConfigModule, type ConfigModuleOptions } from './nest/config.module';
+export * from './domain/usage-cost';
