@@ -1,14 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { GatewayConfig } from '@aigw/config';
-import { OpenAiExceptionFilter } from '@aigw/ingress';
-import { LocalAdapter, OpenAiCompatibleAdapter, ProviderRegistry } from '@aigw/providers';
-import { FailoverRouter } from '@aigw/router';
+import { routeOfBackend, usageCost, type GatewayConfig } from '@aigw/config';
+import type { UsagePricing } from '@aigw/providers';
+import { EmbeddedEventBus, SqliteEventLog } from '@aigw/embedded';
+import { IngressTelemetry, OpenAiExceptionFilter } from '@aigw/ingress';
+import { Logger, MetricsRegistry, NestLoggerService } from '@aigw/observability';
+import {
+  LocalAdapter,
+  MeteredProviderPort,
+  OpenAiCompatibleAdapter,
+  ProviderRegistry,
+} from '@aigw/providers';
+import { FailoverRouter, RouterTelemetry } from '@aigw/router';
 import { AdminServer, StartupError } from '@aigw/runtime';
 import { GatewayModule } from './gateway.module';
-import { loadInitialConfig, type GatewaySettings, readGatewaySettings } from './gateway-settings';
+import { loadGatewayConfig } from './gateway-settings';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -18,16 +27,49 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-/** Starts every role in this process on embedded defaults. */
+/**
+ * Starts every role in this process on embedded defaults: the event log and stores
+ * live in SQLite under the data directory, and the hops between roles are calls.
+ */
 export async function bootstrapGateway(
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<RunningGateway> {
-  const settings = readGatewaySettings(env);
-  const configHolder = await loadInitialConfig(settings, env, log);
+  const logger = Logger.fromEnv(env).child({ app: 'gateway' });
+  const metrics = MetricsRegistry.fromEnv(env);
+  const configHolder = await loadGatewayConfig(env, logger, (ok) => metrics.recordConfigReload(ok));
+  const { settings } = configHolder;
   const config = (): GatewayConfig => configHolder.current();
 
-  const providers = new ProviderRegistry([new OpenAiCompatibleAdapter(), new LocalAdapter()]);
-  const router = new FailoverRouter({ config, providers });
+  const eventLog = new SqliteEventLog(join(settings.dataDir, 'events.db'));
+  const events = new EmbeddedEventBus(eventLog, {
+    flushIntervalMs: 50,
+    maxBatch: 500,
+    onError: (error, group) => logger.error('event consumer failed; will retry', { group, error }),
+    onUndecodable: (reason, group) =>
+      logger.error('skipped an unreadable event', { group, reason }),
+  });
+  const spoolGauge = setInterval(() => metrics.setSpoolDepth(events.pendingCount), 1_000);
+  spoolGauge.unref();
+
+  const pricing: UsagePricing = (_call, servedBy, usage) => {
+    const route = routeOfBackend(config().routes, servedBy.backend);
+    const cost = route ? usageCost(route, servedBy.model, usage) : undefined;
+    return {
+      weightedTokens: cost?.weightedTokens ?? usage.inputTokens + usage.outputTokens,
+      dollars: cost?.dollars ?? 0,
+    };
+  };
+  const providers = new MeteredProviderPort(
+    new ProviderRegistry([new OpenAiCompatibleAdapter(), new LocalAdapter()]),
+    events,
+    metrics,
+    pricing,
+  );
+  const router = new FailoverRouter({
+    config,
+    providers,
+    observer: new RouterTelemetry(events, metrics),
+  });
 
   const adapter = new FastifyAdapter({
     bodyLimit: settings.maxBodyBytes,
@@ -38,45 +80,52 @@ export async function bootstrapGateway(
     },
   });
   const app = await NestFactory.create<NestFastifyApplication>(
-    GatewayModule.create({ config, router }),
+    GatewayModule.create({ config, router, observer: new IngressTelemetry(events, metrics) }),
     adapter,
-    { logger: nestLogger, abortOnError: false },
+    { logger: new NestLoggerService(nestLogger(logger)), abortOnError: false },
   );
-  const reportUnexpected = (error: unknown) => log('error', 'unhandled request error', error);
-  app.useGlobalFilters(new OpenAiExceptionFilter(reportUnexpected));
-
-  try {
-    await app.listen(settings.port, settings.host);
-  } catch (error) {
-    await app.close();
-    configHolder.close();
-    throw listenFailure(error, settings.port, 'PORT');
-  }
-  const port = Number(new URL(await app.getUrl()).port);
+  app.useGlobalFilters(
+    new OpenAiExceptionFilter((error) => logger.error('unhandled request error', { error })),
+  );
 
   const admin = new AdminServer({
-    metricsContentType: 'text/plain; version=0.0.4; charset=utf-8',
-    metrics: async () => '',
-    ready: async () => ({ ready: true, checks: { config: 'loaded' } }),
+    metricsContentType: metrics.contentType,
+    metrics: () => metrics.metrics(),
+    ready: async () => ({ ready: true, checks: { config: 'loaded', events: 'embedded' } }),
   });
+  const shutdown = async () => {
+    configHolder.close();
+    clearInterval(spoolGauge);
+    await Promise.allSettled([app.close(), admin.close()]);
+    await events.close();
+    eventLog.close();
+  };
+
+  let port: number;
   let adminPort: number;
   try {
+    await app.listen(settings.port, settings.host);
+    port = Number(new URL(await app.getUrl()).port);
     adminPort = await admin.listen(settings.adminPort, settings.host);
   } catch (error) {
-    await app.close();
-    configHolder.close();
-    throw error;
+    await shutdown();
+    throw error instanceof StartupError ? error : listenFailure(error, settings.port, 'PORT');
   }
 
-  log('info', `gateway listening on ${settings.host}:${port} (admin ${adminPort})`);
-  const close = async () => {
-    configHolder.close();
-    await Promise.all([app.close(), admin.close()]);
-  };
+  logger.info(`gateway listening on ${settings.host}:${port} (admin ${adminPort})`, {
+    dataDir: settings.dataDir,
+  });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => void close().then(() => process.exit(0)));
+    process.once(signal, () => void shutdown().then(() => process.exit(0)));
   }
-  return { port, adminPort, close };
+  return { port, adminPort, close: shutdown };
+}
+
+/** Nest's start-up chatter (one line per mapped route) only when debugging. */
+function nestLogger(logger: Logger): Logger {
+  const child = logger.child({ component: 'nest' });
+  if (!logger.isEnabled('debug')) child.level = 'warn';
+  return child;
 }
 
 function listenFailure(error: unknown, port: number, setting: string): StartupError {
@@ -86,24 +135,3 @@ function listenFailure(error: unknown, port: number, setting: string): StartupEr
   }
   return new StartupError(`cannot listen on port ${port} (${setting}): ${code ?? String(error)}`);
 }
-
-// Logs are JSON lines on stdout; stderr carries only the one-line cause of a failed start.
-const nestLogger = {
-  log: () => undefined, // Nest's start-up chatter (mapped routes) is not worth a line each
-  error: (message: unknown) => log('error', String(message)),
-  warn: (message: unknown) => log('warn', String(message)),
-  debug: () => undefined,
-  verbose: () => undefined,
-};
-
-function log(level: 'info' | 'warn' | 'error', message: string, error?: unknown): void {
-  const line = JSON.stringify({
-    level,
-    time: new Date().toISOString(),
-    msg: message,
-    ...(error instanceof Error ? { error: error.message } : {}),
-  });
-  process.stdout.write(`${line}\n`);
-}
-
-export type { GatewaySettings };

@@ -1,30 +1,21 @@
-import { resolve } from 'node:path';
-import { loadGatewayConfigFile, type GatewayConfig, type MissingSecretPolicy } from '@aigw/config';
+import {
+  ConfigWatcher,
+  loadStartupConfig,
+  type GatewayConfig,
+  type MissingSecretPolicy,
+  type ProcessSettings,
+} from '@aigw/config';
+import type { Logger } from '@aigw/observability';
 import { StartupError } from '@aigw/runtime';
-
-/** The quickstart config shipped in the repo, used when AI_GATEWAY_CONFIG is not set. */
-export const QUICKSTART_CONFIG = 'config/quickstart.yaml';
-
-export interface GatewaySettings {
-  readonly configPath: string;
-  /** The quickstart runs with missing keys; a user's own config refuses them by default. */
-  readonly missingSecrets: MissingSecretPolicy;
-  readonly host: string;
-  readonly port: number;
-  readonly adminPort: number;
-  readonly maxBodyBytes: number;
-}
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-function port(env: Env, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0 || value > 65_535) {
-    throw new StartupError(`${name} must be a port number from 0 to 65535, got "${raw}"`);
-  }
-  return value;
+/** Settings of the all-in-one process beyond the shared ones in `ProcessSettings`. */
+export interface GatewaySettings extends ProcessSettings {
+  readonly host: string;
+  readonly maxBodyBytes: number;
+  /** The quickstart runs with missing keys; a user's own config refuses them by default. */
+  readonly missingSecrets: MissingSecretPolicy;
 }
 
 function positiveInteger(env: Env, name: string, fallback: number): number {
@@ -37,48 +28,70 @@ function positiveInteger(env: Env, name: string, fallback: number): number {
   return value;
 }
 
-export function readGatewaySettings(env: Env): GatewaySettings {
-  const given = env.AI_GATEWAY_CONFIG;
-  const missing = env.AI_GATEWAY_MISSING_SECRETS;
-  if (missing !== undefined && missing !== 'error' && missing !== 'warn') {
-    throw new StartupError(
-      `AI_GATEWAY_MISSING_SECRETS must be "error" or "warn", got "${missing}"`,
-    );
+function missingSecretPolicy(env: Env): MissingSecretPolicy {
+  const given = env.AI_GATEWAY_MISSING_SECRETS;
+  if (given === 'error' || given === 'warn') return given;
+  if (given !== undefined && given !== '') {
+    throw new StartupError(`AI_GATEWAY_MISSING_SECRETS must be "error" or "warn", got "${given}"`);
   }
-  return {
-    configPath: resolve(given ?? QUICKSTART_CONFIG),
-    missingSecrets: missing ?? (given === undefined ? 'warn' : 'error'),
-    host: env.HOST ?? '0.0.0.0',
-    port: port(env, 'PORT', 8080),
-    adminPort: port(env, 'ADMIN_PORT', 9901),
-    maxBodyBytes: positiveInteger(env, 'AI_GATEWAY_MAX_BODY_BYTES', 4 * 1024 * 1024),
-  };
+  return env.AI_GATEWAY_CONFIG ? 'error' : 'warn';
 }
 
-/** The configuration in force; replaced on a good reload, kept on a bad one. */
+/** The configuration in force: replaced on a good reload, kept on a bad one. */
 export interface ConfigHolder {
+  readonly settings: GatewaySettings;
   current(): GatewayConfig;
   close(): void;
 }
 
-type Log = (level: 'info' | 'warn' | 'error', message: string) => void;
-
-export async function loadInitialConfig(
-  settings: GatewaySettings,
+/**
+ * Reads the environment and the config file before anything starts, so a bad value is
+ * a one-line cause and a non-zero exit; then watches the file for edits.
+ */
+export async function loadGatewayConfig(
   env: Env,
-  log: Log,
+  logger: Logger,
+  onReload: (success: boolean) => void,
 ): Promise<ConfigHolder> {
-  const result = await loadGatewayConfigFile(settings.configPath, {
-    missingSecrets: settings.missingSecrets,
-    env,
-  });
-  if (!result.ok) {
-    const first = result.errors[0]?.format() ?? 'invalid configuration';
-    const more = result.errors.length > 1 ? ` (and ${result.errors.length - 1} more)` : '';
-    throw new StartupError(`invalid configuration ${settings.configPath}: ${first}${more}`);
+  const missingSecrets = missingSecretPolicy(env);
+  const startup = await loadStartupConfig({ env, missingSecrets });
+  if (!startup.ok) {
+    const more = startup.errors.length > 1 ? ` (and ${startup.errors.length - 1} more)` : '';
+    throw new StartupError(`${startup.errors[0] ?? 'invalid configuration'}${more}`);
   }
-  for (const note of result.inferences) log('info', `config: ${note}`);
-  for (const warning of result.warnings) log('warn', `config: ${warning}`);
-  const config = result.config;
-  return { current: () => config, close: () => undefined };
+  const settings: GatewaySettings = {
+    ...startup.settings,
+    host: env.HOST || '0.0.0.0',
+    maxBodyBytes: positiveInteger(env, 'AI_GATEWAY_MAX_BODY_BYTES', 4 * 1024 * 1024),
+    missingSecrets,
+  };
+  for (const note of startup.inferences) logger.info(`config: ${note}`);
+  for (const warning of startup.warnings) logger.warn(`config: ${warning}`);
+
+  const watcher = new ConfigWatcher(
+    settings.configPath,
+    {
+      env,
+      missingSecrets,
+      ...(settings.secretsDir === undefined ? {} : { secretsDir: settings.secretsDir }),
+    },
+    startup.config,
+  );
+  await watcher.start();
+  watcher.onReload((reload) => {
+    logger.info('config reloaded', { path: settings.configPath });
+    for (const warning of reload.warnings) logger.warn(`config: ${warning}`);
+    onReload(true);
+  });
+  watcher.onInvalid((issues) => {
+    logger.error('config edit rejected; the last good config stays in force', {
+      errors: issues.map((issue) => issue.format()),
+    });
+    onReload(false);
+  });
+  return {
+    settings,
+    current: () => watcher.current ?? startup.config,
+    close: () => watcher.close(),
+  };
 }

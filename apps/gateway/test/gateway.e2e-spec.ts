@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import OpenAI from 'openai';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
 import { runAppToExit, startApp, type AppProcess } from '@aigw/testing/processes';
@@ -66,7 +67,7 @@ describe('all-in-one gateway on the quickstart config (no keys, no network)', ()
       input: ['a', 'b'],
     });
     assert.equal(embedding.data.length, 2);
-    assert.ok(embedding.data[0]!.embedding.length > 0);
+    assert.ok(embedding.data[0].embedding.length > 0);
     const models = await client.models.list();
     const ids = models.data.map((m) => m.id);
     assert.ok(ids.includes('gpt-4o-mini') && ids.includes('text-embedding-3-small'));
@@ -146,6 +147,84 @@ describe('all-in-one gateway on the quickstart config (no keys, no network)', ()
   });
 });
 
+describe('all-in-one gateway: usage events, metrics and restarts', () => {
+  const dataDir = join(dir, 'data-usage');
+
+  function usageEventsFor(user: string): number {
+    const db = new DatabaseSync(join(dataDir, 'events.db'), { readOnly: true });
+    try {
+      const rows = db
+        .prepare("SELECT value FROM events WHERE topic = 'gateway.usage.recorded.v1'")
+        .all() as { value: string }[];
+      return rows.filter((row) => (JSON.parse(row.value) as { userId: string }).userId === user)
+        .length;
+    } finally {
+      db.close();
+    }
+  }
+
+  it('records one usage event per request, exports token metrics, and keeps them across a restart', async () => {
+    let gateway = await startApp('gateway', { AI_GATEWAY_DATA_DIR: dataDir });
+    try {
+      const client = new OpenAI({
+        baseURL: `${gateway.baseUrl}/v1`,
+        apiKey: 'k',
+        maxRetries: 0,
+        defaultHeaders: { 'x-user-id': 'carol' },
+      });
+      await client.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'one' }],
+      });
+      const stream = await client.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'two' }],
+        stream: true,
+      });
+      for await (const _chunk of stream) {
+        // drain
+      }
+      const metrics = await (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
+      assert.match(
+        metrics,
+        /ai_gateway_tokens_total\{user="carol",model="gpt-4o-mini",type="input"\} \d+/,
+      );
+      assert.match(
+        metrics,
+        /ai_gateway_tokens_total\{user="carol",model="gpt-4o-mini",type="output"\} \d+/,
+      );
+      assert.match(
+        metrics,
+        /ai_gateway_request_duration_seconds_count\{provider="local",model="gpt-4o-mini"\} 2/,
+      );
+    } finally {
+      await gateway.stop();
+    }
+    assert.equal(
+      usageEventsFor('carol'),
+      2,
+      'both requests were written before the process stopped',
+    );
+
+    gateway = await startApp('gateway', { AI_GATEWAY_DATA_DIR: dataDir });
+    try {
+      const client = new OpenAI({
+        baseURL: `${gateway.baseUrl}/v1`,
+        apiKey: 'k',
+        maxRetries: 0,
+        defaultHeaders: { 'x-user-id': 'carol' },
+      });
+      await client.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'three' }],
+      });
+    } finally {
+      await gateway.stop();
+    }
+    assert.equal(usageEventsFor('carol'), 3, 'the restart kept the earlier usage');
+  });
+});
+
 describe('all-in-one gateway in front of OpenAI-compatible upstreams', () => {
   const primary = new FakeOpenAiUpstream('primary');
   const secondary = new FakeOpenAiUpstream('secondary');
@@ -200,7 +279,7 @@ spec:
       { headers: { 'x-internal-auth': 'internal', 'x-trace-id': 'trace-1' } },
     );
     assert.equal(completion.model, 'gpt-4');
-    const call = primary.calls[0]!;
+    const call = primary.calls[0];
     assert.equal(call.body.model, 'primary-model');
     assert.equal(call.headers.authorization, 'Bearer sk-primary-secret');
     assert.equal(call.headers['x-internal-auth'], undefined);
@@ -218,7 +297,7 @@ spec:
     assert.equal(completion.model, 'gpt-4');
     assert.equal(primary.calls.length, 1);
     assert.equal(secondary.calls.length, 1);
-    assert.equal(secondary.calls[0]!.body.model, 'secondary-model');
+    assert.equal(secondary.calls[0].body.model, 'secondary-model');
   });
 
   it('fails a stream over before its first byte', async () => {

@@ -7,3 +7,4 @@ export * from './validation/validate-plain';
 export * from './events';
 export * from './openai';
 export * from './anthropic';
+export * from './ports/event-bus.port';

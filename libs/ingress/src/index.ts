@@ -8,3 +8,4 @@ export * from './http/sse-writer';
 export * from './ingress-observer';
 export * from './ingress-pipeline';
 export * from './ingress.module';
+export * from './ingress-telemetry';

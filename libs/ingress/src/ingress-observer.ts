@@ -1,26 +1,45 @@
 import type {
   DataPlaneError,
   GatewayRequest,
+  Operation,
   ServedBy,
   TokenUsage,
 } from '@aigw/contracts/data-plane';
 
+/** `performance.now()` readings for one request. */
+export interface RequestTimings {
+  readonly startedAt: number;
+  /** When the first byte of the answer went to the client. */
+  readonly firstByteAt?: number;
+}
+
 /** What the edge reports about each request: metrics and events hang off this. */
 export interface IngressObserver {
-  /** `startedAt` is a `performance.now()` reading taken when the request arrived. */
+  accepted(request: GatewayRequest): void;
   completed(
     request: GatewayRequest,
     servedBy: ServedBy,
     usage: TokenUsage,
-    startedAt: number,
+    timings: RequestTimings,
   ): void;
-  /** `request` is undefined when the body was rejected before it became one. */
-  failed(request: GatewayRequest | undefined, error: DataPlaneError, startedAt: number): void;
+  failed(failure: RequestFailure): void;
+}
+
+export interface RequestFailure {
+  readonly requestId: string;
+  readonly operation: Operation;
+  /** Undefined when the body was rejected before it became a request. */
+  readonly request?: GatewayRequest;
+  readonly error: DataPlaneError;
+  readonly timings: RequestTimings;
+  /** Whether it had been admitted: then it completes (badly) rather than being rejected. */
+  readonly accepted: boolean;
 }
 
 export const INGRESS_OBSERVER = Symbol('INGRESS_OBSERVER');
 
 export const NOOP_INGRESS_OBSERVER: IngressObserver = {
+  accepted: () => undefined,
   completed: () => undefined,
   failed: () => undefined,
 };

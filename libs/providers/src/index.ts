@@ -7,3 +7,4 @@ export * from './openai-compatible/openai-base-urls';
 export * from './openai-compatible/openai-compatible.adapter';
 export * from './local/local.adapter';
 export * from './local/local-model';
+export * from './metering/metered-provider';

@@ -115,7 +115,7 @@ describe('FailoverRouter', () => {
     const router = new FailoverRouter({ config: () => THREE_BACKENDS, providers, sleep: noSleep });
     const answer = await router.route(request(), new AbortController().signal);
     assert.equal(providers.calls.length, 1);
-    assert.equal(providers.calls[0]!.target.backendName, 'openai-gpt4');
+    assert.equal(providers.calls[0].target.backendName, 'openai-gpt4');
     assert.equal(answer.kind === 'json' && answer.body.model, 'gpt-4');
   });
 
@@ -138,7 +138,7 @@ describe('FailoverRouter', () => {
     const answer = await router.route(request(), new AbortController().signal);
     assert.equal(answer.servedBy.backend, 'gemini');
     assert.equal(answer.kind === 'json' && answer.body.model, 'gpt-4');
-    assert.equal(providers.calls[2]!.target.model, 'gemini-pro');
+    assert.equal(providers.calls[2].target.model, 'gemini-pro');
     assert.deepEqual(fallbacks, [
       'openai-gpt4->anthropic-claude:rateLimit',
       'anthropic-claude->gemini:timeout',
@@ -251,7 +251,7 @@ spec:
     await router.route(request(), new AbortController().signal);
     providers.calls.length = 0;
     await router.route(request(), new AbortController().signal);
-    assert.equal(providers.calls[0]!.target.backendName, 'anthropic-claude');
+    assert.equal(providers.calls[0].target.backendName, 'anthropic-claude');
     now += 61_000;
     providers.calls.length = 0;
     assert.equal(health.isCooling('openai-gpt4'), false);

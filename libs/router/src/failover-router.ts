@@ -75,7 +75,7 @@ export class FailoverRouter implements RouterPort {
     let lastError: unknown;
     let previous: ChainLink | undefined;
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
-      const link = ordered[attempt % ordered.length]!;
+      const link = ordered[attempt % ordered.length];
       if (isUnresolved(link)) {
         lastError = new DataPlaneError(
           DataPlaneErrorCode.ModelNotFound,
@@ -92,7 +92,7 @@ export class FailoverRouter implements RouterPort {
       try {
         const answer = await this.attempt(request, link, signal);
         this.health.recordSuccess(link.backend.name);
-        return answer;
+        return { ...answer, servedBy: { ...answer.servedBy, attempts: attempt + 1 } };
       } catch (error) {
         if (signal.aborted) throw error;
         lastError = error;

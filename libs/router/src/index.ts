@@ -1,3 +1,4 @@
 export * from './domain/backend-chain';
 export * from './domain/backend-health';
 export * from './failover-router';
+export * from './router-telemetry';

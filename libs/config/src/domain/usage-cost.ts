@@ -41,11 +41,17 @@ export function weightedTokens(route: RouteConfig, model: string, counts: TokenC
 export function dollarCost(route: RouteConfig, model: string, counts: TokenCounts): number {
   const price = route.costControl?.modelPricing[model];
   if (!price) return 0;
-  return (counts.inputTokens / 1000) * price.inputPer1k + (counts.outputTokens / 1000) * price.outputPer1k;
+  return (
+    (counts.inputTokens / 1000) * price.inputPer1k +
+    (counts.outputTokens / 1000) * price.outputPer1k
+  );
 }
 
 export function usageCost(route: RouteConfig, model: string, counts: TokenCounts): UsageCost {
-  return { weightedTokens: weightedTokens(route, model, counts), dollars: dollarCost(route, model, counts) };
+  return {
+    weightedTokens: weightedTokens(route, model, counts),
+    dollars: dollarCost(route, model, counts),
+  };
 }
 
 /** The route a backend belongs to, by name. */

@@ -34,11 +34,11 @@ describe('parseProcessSettings', () => {
   it('a bad port is a one-line error naming the variable', () => {
     assert.deepEqual(parseProcessSettings({ PORT: 'eighty' }), {
       ok: false,
-      errors: ['PORT: expected a port number 1-65535'],
+      errors: ['PORT: expected a port number 0-65535 (0 picks a free port)'],
     });
     assert.deepEqual(parseProcessSettings({ ADMIN_PORT: '70000' }), {
       ok: false,
-      errors: ['ADMIN_PORT: expected a port number 1-65535, got 70000'],
+      errors: ['ADMIN_PORT: expected a port number 0-65535 (0 picks a free port), got 70000'],
     });
     assert.deepEqual(parseProcessSettings({ PORT: '9901' }), {
       ok: false,

@@ -39,11 +39,11 @@ class ProcessEnvDto {
   AI_GATEWAY_CONFIG?: string;
 
   @IsOptional()
-  @Matches(PORT, { message: 'PORT: expected a port number 1-65535' })
+  @Matches(PORT, { message: 'PORT: expected a port number 0-65535 (0 picks a free port)' })
   PORT?: string;
 
   @IsOptional()
-  @Matches(PORT, { message: 'ADMIN_PORT: expected a port number 1-65535' })
+  @Matches(PORT, { message: 'ADMIN_PORT: expected a port number 0-65535 (0 picks a free port)' })
   ADMIN_PORT?: string;
 
   @IsOptional()
@@ -96,7 +96,7 @@ export function parseProcessSettings(
   const errors = validateSync(dto).flatMap((e) => Object.values(e.constraints ?? {}));
   const port = portValue('PORT', raw.PORT, DEFAULT_PORT, errors);
   const adminPort = portValue('ADMIN_PORT', raw.ADMIN_PORT, DEFAULT_ADMIN_PORT, errors);
-  if (errors.length === 0 && port === adminPort) {
+  if (errors.length === 0 && port !== 0 && port === adminPort) {
     errors.push(`ADMIN_PORT: must differ from PORT (both are ${port})`);
   }
   if (errors.length > 0) return { ok: false, errors };
@@ -123,8 +123,8 @@ function portValue(
 ): number {
   if (raw === undefined) return fallback;
   const port = Number(raw);
-  if (PORT.test(raw) && (port < 1 || port > 65535)) {
-    errors.push(`${name}: expected a port number 1-65535, got ${port}`);
+  if (PORT.test(raw) && (port < 0 || port > 65535)) {
+    errors.push(`${name}: expected a port number 0-65535 (0 picks a free port), got ${port}`);
   }
   return port;
 }

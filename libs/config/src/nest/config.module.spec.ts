@@ -55,7 +55,10 @@ describe('ConfigModule', () => {
 
   it('loadStartupConfig reports env and file problems as lines', async () => {
     const badPort = await loadStartupConfig({ env: { PORT: 'x' } });
-    assert.deepEqual(badPort, { ok: false, errors: ['PORT: expected a port number 1-65535'] });
+    assert.deepEqual(badPort, {
+      ok: false,
+      errors: ['PORT: expected a port number 0-65535 (0 picks a free port)'],
+    });
     const good = await loadStartupConfig({ env: { AI_GATEWAY_CONFIG: file } });
     assert.ok(good.ok);
     assert.equal(good.settings.configPath, file);

@@ -47,6 +47,8 @@ export interface ServedBy {
   readonly provider: string;
   /** The model name the provider ran (may differ from the requested one). */
   readonly model: string;
+  /** Backends tried for this request, the one that answered included (set by the router). */
+  readonly attempts?: number;
 }
 
 /** A complete, non-streamed answer, already in OpenAI wire format. */

@@ -50,7 +50,7 @@ export class OpenAiController {
     http: FastifyRequest,
     reply: FastifyReply,
   ): Promise<void> {
-    const startedAt = performance.now();
+    const timings: { startedAt: number; firstByteAt?: number } = { startedAt: performance.now() };
     const requestId = http.id;
     // A client that hangs up cancels its upstream call.
     const abort = new AbortController();
@@ -59,16 +59,20 @@ export class OpenAiController {
     });
 
     let request: GatewayRequest | undefined;
+    let accepted = false;
     try {
       request = this.pipeline.prepare(operation, http.body, http.headers, requestId);
+      this.observer.accepted(request);
+      accepted = true;
       const answer = await this.pipeline.handle(request, abort.signal);
       if (answer.kind === 'json') {
+        timings.firstByteAt = performance.now();
         void reply
           .header('x-request-id', requestId)
           .header('x-ai-gateway-backend', answer.servedBy.backend)
           .code(answer.status)
           .send(answer.body);
-        this.observer.completed(request, answer.servedBy, answer.usage, startedAt);
+        this.observer.completed(request, answer.servedBy, answer.usage, timings);
         return;
       }
 
@@ -78,18 +82,19 @@ export class OpenAiController {
       try {
         for await (const event of answer.events) {
           if (abort.signal.aborted) break;
+          timings.firstByteAt ??= performance.now();
           await writer.event(event);
         }
         writer.done();
+        this.observer.completed(request, answer.servedBy, await answer.usage, timings);
       } catch (error) {
         const mapped = toDataPlaneError(error);
         writer.fail(mapped);
-        this.observer.failed(request, mapped, startedAt);
+        this.observer.failed({ requestId, operation, request, error: mapped, timings, accepted });
       }
-      this.observer.completed(request, answer.servedBy, await answer.usage, startedAt);
     } catch (error) {
       const mapped = toDataPlaneError(error);
-      this.observer.failed(request, mapped, startedAt);
+      this.observer.failed({ requestId, operation, request, error: mapped, timings, accepted });
       if (!abort.signal.aborted) sendOpenAiError(reply, mapped, requestId);
     }
   }

@@ -61,7 +61,7 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
     const answer = await adapter.invoke({ request, target, signal: new AbortController().signal });
     assert.equal(answer.kind, 'json');
     assert.equal(upstream.calls.length, 1);
-    const call = upstream.calls[0]!;
+    const call = upstream.calls[0];
     assert.equal(call.path, '/v1/chat/completions');
     assert.equal(call.body.model, 'served-model');
     assert.equal(call.headers.authorization, 'Bearer sk-test-secret-key');
@@ -87,10 +87,13 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
     })) as StreamAnswer;
     assert.equal(answer.kind, 'stream');
     const events = await collect(answer);
-    assert.deepEqual(upstream.calls[0]!.body.stream_options, { include_usage: true });
+    assert.deepEqual(upstream.calls[0].body.stream_options, { include_usage: true });
     assert.ok(events.every((event) => event.usage === undefined));
     const text = events
-      .map((e) => ((e.choices as JsonObject[])[0]?.delta as JsonObject | undefined)?.content ?? '')
+      .map((e) => {
+        const delta = (e.choices as JsonObject[])[0]?.delta as { content?: string } | undefined;
+        return delta?.content ?? '';
+      })
       .join('');
     assert.equal(text, 'Hello from the fake upstream.');
     assert.equal((await answer.usage).source, 'reported');

@@ -1,0 +1,26 @@
+import type { EventTopic, GatewayEvent } from '../events/event-catalog';
+
+/**
+ * Where services put the facts they produce. Publishing never blocks the request path:
+ * implementations batch in memory and write in the background (Kafka, or the embedded
+ * log), and `flush` waits for everything published so far to be durable.
+ */
+export interface EventPublisher {
+  publish(event: GatewayEvent): void;
+  flush(): Promise<void>;
+}
+
+/** A consumer group's handler. Throwing leaves the batch uncommitted, to be retried. */
+export interface EventSubscription {
+  readonly group: string;
+  readonly topics: readonly EventTopic[];
+  handle(events: readonly GatewayEvent[]): Promise<void>;
+}
+
+export const EVENT_PUBLISHER = Symbol('EVENT_PUBLISHER');
+
+/** Drops events: for tools and tests that produce none worth keeping. */
+export const DISCARDING_PUBLISHER: EventPublisher = {
+  publish: () => undefined,
+  flush: async () => undefined,
+};

@@ -1,0 +1,98 @@
+import {
+  decodeEvent,
+  encodeEvent,
+  type EncodedEvent,
+  type EventPublisher,
+  type EventSubscription,
+  type GatewayEvent,
+} from '@aigw/contracts';
+import type { SqliteEventLog } from './sqlite-event-log';
+
+export interface EmbeddedEventBusOptions {
+  /** How long events wait in memory before they are written, in milliseconds. */
+  readonly flushIntervalMs: number;
+  /** Write at once when this many are waiting. */
+  readonly maxBatch: number;
+  /** Called for a batch a subscriber failed on (it is retried on the next flush). */
+  readonly onError: (error: unknown, group: string) => void;
+  /** Called for a stored event this build cannot read: it is skipped, never retried forever. */
+  readonly onUndecodable?: (reason: string, group: string) => void;
+}
+
+const READ_BATCH = 500;
+
+/**
+ * The in-process event bus of the all-in-one gateway: publishing is a push to memory,
+ * a timer writes batches to the durable log off the request path, and subscribers
+ * consume from the log with committed positions, exactly as Kafka consumer groups do.
+ */
+export class EmbeddedEventBus implements EventPublisher {
+  private pending: EncodedEvent[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private readonly subscriptions: EventSubscription[] = [];
+  private work: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly log: SqliteEventLog,
+    private readonly options: EmbeddedEventBusOptions,
+  ) {}
+
+  publish(event: GatewayEvent): void {
+    this.pending.push(encodeEvent(event));
+    if (this.pending.length >= this.options.maxBatch) void this.flush();
+    else this.timer ??= setTimeout(() => void this.flush(), this.options.flushIntervalMs);
+  }
+
+  /** Adds a consumer group; it first catches up on whatever it has not committed. */
+  subscribe(subscription: EventSubscription): Promise<void> {
+    this.subscriptions.push(subscription);
+    return this.enqueue(() => this.deliver(subscription));
+  }
+
+  get pendingCount(): number {
+    return this.pending.length;
+  }
+
+  flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    return this.enqueue(async () => {
+      const batch = this.pending;
+      this.pending = [];
+      if (batch.length > 0) this.log.append(batch);
+      for (const subscription of this.subscriptions) await this.deliver(subscription);
+    });
+  }
+
+  /** Writes and delivers everything outstanding. */
+  async close(): Promise<void> {
+    await this.flush();
+  }
+
+  // One writer at a time keeps the log order and the committed positions consistent.
+  private enqueue(task: () => Promise<void>): Promise<void> {
+    this.work = this.work.then(task, task);
+    return this.work;
+  }
+
+  private async deliver(subscription: EventSubscription): Promise<void> {
+    for (;;) {
+      const after = this.log.committed(subscription.group);
+      const rows = this.log.read(subscription.topics, after, READ_BATCH);
+      if (rows.length === 0) return;
+      const events: GatewayEvent[] = [];
+      for (const row of rows) {
+        const decoded = decodeEvent(row.topic, row.value);
+        if (decoded.ok) events.push(decoded.value);
+        else this.options.onUndecodable?.(decoded.error.message, subscription.group);
+      }
+      try {
+        if (events.length > 0) await subscription.handle(events);
+      } catch (error) {
+        this.options.onError(error, subscription.group);
+        return; // not committed: the next flush delivers the same events again
+      }
+      this.log.commit(subscription.group, rows[rows.length - 1].seq);
+    }
+  }
+}

@@ -1,0 +1,2 @@
+export * from './embedded-event-bus';
+export * from './sqlite-event-log';

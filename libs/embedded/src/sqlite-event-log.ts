@@ -1,0 +1,112 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type { EncodedEvent, EventTopic } from '@aigw/contracts';
+
+/** One stored event, with its position in the log. */
+export interface LoggedEvent {
+  readonly seq: number;
+  readonly topic: EventTopic;
+  readonly value: string;
+}
+
+/**
+ * The embedded stand-in for Kafka: an append-only, durable event log in SQLite with
+ * per-group committed positions, so a restart replays what a consumer had not applied.
+ * Appends are idempotent on the event id, as Kafka's idempotent producer is per message.
+ */
+export class SqliteEventLog {
+  private readonly db: DatabaseSync;
+  private readonly insert: StatementSync;
+  private readonly committedStmt: StatementSync;
+  private readonly commitStmt: StatementSync;
+
+  constructor(readonly path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = new DatabaseSync(path);
+    // WAL keeps readers off the writer's back; NORMAL sync is durable across process crashes.
+    this.db.exec(`
+      PRAGMA journal_mode = WAL;
+      PRAGMA synchronous = NORMAL;
+      CREATE TABLE IF NOT EXISTS events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        event_id TEXT NOT NULL UNIQUE,
+        topic TEXT NOT NULL,
+        partition_key TEXT NOT NULL,
+        value TEXT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS events_topic_seq ON events (topic, seq);
+      CREATE TABLE IF NOT EXISTS consumer_offsets (
+        consumer_group TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL
+      );
+    `);
+    this.insert = this.db.prepare(
+      'INSERT OR IGNORE INTO events (event_id, topic, partition_key, value) VALUES (?, ?, ?, ?)',
+    );
+    this.committedStmt = this.db.prepare(
+      'SELECT seq FROM consumer_offsets WHERE consumer_group = ?',
+    );
+    this.commitStmt = this.db.prepare(
+      `INSERT INTO consumer_offsets (consumer_group, seq) VALUES (?, ?)
+       ON CONFLICT (consumer_group) DO UPDATE SET seq = excluded.seq`,
+    );
+  }
+
+  /** Appends a batch in one transaction; an event id already present is skipped. */
+  append(events: readonly EncodedEvent[]): number {
+    let added = 0;
+    this.db.exec('BEGIN');
+    try {
+      for (const event of events) {
+        const eventId = event.headers['aigw-event-id'] ?? '';
+        const result = this.insert.run(
+          eventId,
+          event.topic,
+          event.key,
+          event.value.toString('utf8'),
+        );
+        added += Number(result.changes);
+      }
+      this.db.exec('COMMIT');
+    } catch (error) {
+      this.db.exec('ROLLBACK');
+      throw error;
+    }
+    return added;
+  }
+
+  /** Events after `afterSeq` on the given topics, oldest first. */
+  read(topics: readonly EventTopic[], afterSeq: number, limit: number): LoggedEvent[] {
+    const placeholders = topics.map(() => '?').join(', ');
+    const rows = this.db
+      .prepare(
+        `SELECT seq, topic, value FROM events
+         WHERE seq > ? AND topic IN (${placeholders}) ORDER BY seq LIMIT ?`,
+      )
+      .all(afterSeq, ...topics, limit) as unknown as LoggedEvent[];
+    return rows;
+  }
+
+  committed(group: string): number {
+    const row = this.committedStmt.get(group) as { seq: number } | undefined;
+    return row?.seq ?? 0;
+  }
+
+  commit(group: string, seq: number): void {
+    this.commitStmt.run(group, seq);
+  }
+
+  count(topic?: EventTopic): number {
+    const row = (
+      topic
+        ? this.db.prepare('SELECT COUNT(*) AS n FROM events WHERE topic = ?').get(topic)
+        : this.db.prepare('SELECT COUNT(*) AS n FROM events').get()
+    ) as { n: number };
+    return row.n;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

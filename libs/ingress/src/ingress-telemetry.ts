@@ -1,0 +1,157 @@
+import {
+  CompletionStatus,
+  createRequestAccepted,
+  createRequestCompleted,
+  createRequestRejected,
+  GatewayEndpoint,
+  RejectReason,
+  type EventPublisher,
+} from '@aigw/contracts';
+import {
+  DataPlaneErrorCode,
+  type DataPlaneError,
+  type GatewayRequest,
+  type Operation,
+  type ServedBy,
+  type TokenUsage,
+} from '@aigw/contracts/data-plane';
+import type { MetricsRegistry } from '@aigw/observability';
+import type { IngressObserver, RequestFailure, RequestTimings } from './ingress-observer';
+
+const ENDPOINT: Record<Operation, GatewayEndpoint> = {
+  chat: GatewayEndpoint.ChatCompletions,
+  completions: GatewayEndpoint.Completions,
+  embeddings: GatewayEndpoint.Embeddings,
+};
+
+/** Rejections decided at the edge, before any backend was tried. */
+const REJECT_REASON: Partial<Record<DataPlaneErrorCode, RejectReason>> = {
+  [DataPlaneErrorCode.InvalidRequest]: RejectReason.InvalidRequest,
+  [DataPlaneErrorCode.BodyTooLarge]: RejectReason.PayloadTooLarge,
+  [DataPlaneErrorCode.PromptBlocked]: RejectReason.BlockedContent,
+  [DataPlaneErrorCode.ModelNotFound]: RejectReason.InvalidRequest,
+  [DataPlaneErrorCode.ModelNotAllowed]: RejectReason.ModelNotAllowed,
+  [DataPlaneErrorCode.NoBackendAvailable]: RejectReason.NoBackend,
+  [DataPlaneErrorCode.BudgetExceeded]: RejectReason.BudgetExhausted,
+  [DataPlaneErrorCode.Unauthenticated]: RejectReason.Unauthenticated,
+  [DataPlaneErrorCode.Forbidden]: RejectReason.Forbidden,
+};
+
+function completionStatus(error: DataPlaneError): CompletionStatus {
+  switch (error.code) {
+    case DataPlaneErrorCode.UpstreamTimeout:
+      return CompletionStatus.Timeout;
+    case DataPlaneErrorCode.Internal:
+      return CompletionStatus.GatewayError;
+    default:
+      return CompletionStatus.UpstreamError;
+  }
+}
+
+const ms = (from: number, to: number) => Math.max(0, Math.round(to - from));
+
+/** Turns what the edge sees into request events and request metrics. */
+export class IngressTelemetry implements IngressObserver {
+  constructor(
+    private readonly events: EventPublisher,
+    private readonly metrics: MetricsRegistry,
+  ) {}
+
+  accepted(request: GatewayRequest): void {
+    this.events.publish(
+      createRequestAccepted({
+        requestId: request.requestId,
+        partitionKey: request.caller.userKey,
+        userId: request.caller.userKey,
+        endpoint: ENDPOINT[request.operation],
+        modelRequested: request.requestedModel,
+        stream: request.stream,
+        tier: request.caller.tier,
+      }),
+    );
+  }
+
+  completed(
+    request: GatewayRequest,
+    servedBy: ServedBy,
+    _usage: TokenUsage,
+    timings: RequestTimings,
+  ): void {
+    const now = performance.now();
+    this.events.publish(
+      createRequestCompleted({
+        requestId: request.requestId,
+        partitionKey: request.caller.userKey,
+        userId: request.caller.userKey,
+        endpoint: ENDPOINT[request.operation],
+        status: CompletionStatus.Success,
+        httpStatus: 200,
+        latencyMs: ms(timings.startedAt, now),
+        ttfbMs:
+          timings.firstByteAt === undefined
+            ? undefined
+            : ms(timings.startedAt, timings.firstByteAt),
+        provider: servedBy.provider,
+        backend: servedBy.backend,
+        modelRequested: request.requestedModel,
+        modelServed: servedBy.model,
+        stream: request.stream,
+        cached: false,
+        attempts: servedBy.attempts ?? 1,
+        tier: request.caller.tier,
+      }),
+    );
+    this.metrics.recordRequest({ route: ENDPOINT[request.operation], status: 200 });
+    if (request.stream && timings.firstByteAt !== undefined) {
+      this.metrics.observeTimeToFirstToken(
+        {
+          operation: request.operation,
+          requestModel: request.requestedModel,
+          responseModel: servedBy.model,
+          provider: servedBy.provider,
+        },
+        (timings.firstByteAt - timings.startedAt) / 1000,
+      );
+    }
+  }
+
+  failed({ requestId, operation, request, error, timings, accepted }: RequestFailure): void {
+    const endpoint = ENDPOINT[operation];
+    this.metrics.recordRequest({ route: endpoint, status: error.httpStatus });
+    const user = request?.caller.userKey ?? 'anonymous';
+    if (!accepted) {
+      this.events.publish(
+        createRequestRejected({
+          requestId,
+          partitionKey: user,
+          userId: user,
+          endpoint,
+          reason: REJECT_REASON[error.code] ?? RejectReason.InvalidRequest,
+          httpStatus: error.httpStatus,
+          modelRequested: request?.requestedModel,
+          tier: request?.caller.tier,
+          message: error.message.slice(0, 500),
+        }),
+      );
+      return;
+    }
+    if (!request) return;
+    this.events.publish(
+      createRequestCompleted({
+        requestId,
+        partitionKey: user,
+        userId: user,
+        endpoint,
+        status: completionStatus(error),
+        httpStatus: error.httpStatus,
+        latencyMs: ms(timings.startedAt, performance.now()),
+        modelRequested: request.requestedModel,
+        stream: request.stream,
+        cached: false,
+        attempts: 0,
+        tier: request.caller.tier,
+        errorCode: error.code,
+      }),
+    );
+  }
+}

@@ -1,0 +1,104 @@
+import { createTokenUsageRecorded, UsageSource, type EventPublisher } from '@aigw/contracts';
+import type {
+  GatewayAnswer,
+  ProviderCall,
+  ProviderPort,
+  ServedBy,
+  TokenUsage,
+} from '@aigw/contracts/data-plane';
+import type { MetricsRegistry } from '@aigw/observability';
+
+/** Prices a call's usage: budget-weighted tokens and dollars. */
+export type UsagePricing = (
+  call: ProviderCall,
+  servedBy: ServedBy,
+  usage: TokenUsage,
+) => { weightedTokens: number; dollars: number };
+
+const GEN_AI_OPERATION = { chat: 'chat', completions: 'text_completion', embeddings: 'embeddings' };
+
+/**
+ * Records what every provider call consumed, once its usage is known (at the end of a
+ * stream): one token-usage event for budgets and analytics, and the token, cost and
+ * latency metrics. Wraps the adapters so no adapter can forget it.
+ */
+export class MeteredProviderPort implements ProviderPort {
+  constructor(
+    private readonly inner: ProviderPort,
+    private readonly events: EventPublisher,
+    private readonly metrics: MetricsRegistry,
+    private readonly pricing: UsagePricing,
+  ) {}
+
+  async invoke(call: ProviderCall): Promise<GatewayAnswer> {
+    const startedAt = performance.now();
+    const labels = {
+      operation: GEN_AI_OPERATION[call.request.operation],
+      requestModel: call.request.requestedModel,
+      responseModel: call.target.model,
+      provider: call.target.provider,
+    };
+    let answer: GatewayAnswer;
+    try {
+      answer = await this.inner.invoke(call);
+    } catch (error) {
+      const errorType = (error as { code?: unknown }).code;
+      this.metrics.observeGenAiRequestDuration(
+        labels,
+        (performance.now() - startedAt) / 1000,
+        typeof errorType === 'string' ? errorType : 'error',
+      );
+      throw error;
+    }
+    const usage = answer.kind === 'json' ? Promise.resolve(answer.usage) : answer.usage;
+    void usage.then((settled) => this.record(call, answer.servedBy, settled, startedAt, labels));
+    return answer;
+  }
+
+  private record(
+    call: ProviderCall,
+    servedBy: ServedBy,
+    usage: TokenUsage,
+    startedAt: number,
+    labels: { operation: string; requestModel: string; responseModel: string; provider: string },
+  ): void {
+    const seconds = (performance.now() - startedAt) / 1000;
+    const { request } = call;
+    const user = request.caller.userKey;
+    const price = this.pricing(call, servedBy, usage);
+    this.events.publish(
+      createTokenUsageRecorded({
+        requestId: request.requestId,
+        partitionKey: user,
+        userId: user,
+        inputTokens: usage.inputTokens,
+        outputTokens: usage.outputTokens,
+        cachedInputTokens: usage.cachedInputTokens,
+        usageSource: usage.source === 'reported' ? UsageSource.Reported : UsageSource.Estimated,
+        modelRequested: request.requestedModel,
+        modelServed: servedBy.model,
+        provider: servedBy.provider,
+        backend: servedBy.backend,
+        tier: request.caller.tier,
+        costDollars: price.dollars,
+        weightedTokenCost: price.weightedTokens,
+        cacheHit: false,
+      }),
+    );
+    const model = request.requestedModel;
+    this.metrics.recordTokens(
+      { user, model },
+      { input: usage.inputTokens, output: usage.outputTokens, cached: usage.cachedInputTokens },
+    );
+    if (price.dollars > 0) this.metrics.addCost({ user, model }, price.dollars);
+    this.metrics.observeRequestDuration({ provider: servedBy.provider, model }, seconds);
+    this.metrics.observeGenAiRequestDuration(labels, seconds);
+    this.metrics.recordGenAiTokenUsage(labels, {
+      input: usage.inputTokens,
+      output: usage.outputTokens,
+    });
+    if (usage.outputTokens > 0 && request.stream) {
+      this.metrics.observeTimePerOutputToken(labels, seconds / usage.outputTokens);
+    }
+  }
+}

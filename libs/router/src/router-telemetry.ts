@@ -1,0 +1,44 @@
+import { createFallbackOccurred, FallbackReason, type EventPublisher } from '@aigw/contracts';
+import type { FailoverTrigger, GatewayRequest } from '@aigw/contracts/data-plane';
+import type { MetricsRegistry } from '@aigw/observability';
+import type { ChainLink } from './domain/backend-chain';
+import type { RouterObserver } from './failover-router';
+
+const REASON: Record<FailoverTrigger, FallbackReason> = {
+  rateLimit: FallbackReason.RateLimit,
+  timeout: FallbackReason.Timeout,
+  error: FallbackReason.Error,
+  budgetExceeded: FallbackReason.BudgetExceeded,
+};
+
+/** Every failover becomes an event and a count on `ai_gateway_fallback_total`. */
+export class RouterTelemetry implements RouterObserver {
+  private readonly attempts = new WeakMap<GatewayRequest, number>();
+
+  constructor(
+    private readonly events: EventPublisher,
+    private readonly metrics: MetricsRegistry,
+  ) {}
+
+  fallback(request: GatewayRequest, from: ChainLink, to: ChainLink, reason: FailoverTrigger): void {
+    const attempt = (this.attempts.get(request) ?? 1) + 1;
+    this.attempts.set(request, attempt);
+    this.metrics.recordFallback({ from: from.backend.provider, to: to.backend.provider, reason });
+    this.events.publish(
+      createFallbackOccurred({
+        requestId: request.requestId,
+        partitionKey: request.caller.userKey,
+        userId: request.caller.userKey,
+        modelRequested: request.requestedModel,
+        fromBackend: from.backend.name,
+        fromProvider: from.backend.provider,
+        fromModel: from.upstreamModel,
+        toBackend: to.backend.name,
+        toProvider: to.backend.provider,
+        toModel: to.upstreamModel,
+        reason: REASON[reason],
+        attempt,
+      }),
+    );
+  }
+}
