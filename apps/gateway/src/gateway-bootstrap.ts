@@ -8,12 +8,7 @@ import type { UsagePricing } from '@aigw/providers';
 import { EmbeddedEventBus, SqliteEventLog } from '@aigw/embedded';
 import { IngressTelemetry, OpenAiExceptionFilter } from '@aigw/ingress';
 import { Logger, MetricsRegistry, NestLoggerService } from '@aigw/observability';
-import {
-  LocalAdapter,
-  MeteredProviderPort,
-  OpenAiCompatibleAdapter,
-  ProviderRegistry,
-} from '@aigw/providers';
+import { defaultProviderAdapters, MeteredProviderPort, ProviderRegistry } from '@aigw/providers';
 import { FailoverRouter, RouterTelemetry } from '@aigw/router';
 import { AdminServer, StartupError } from '@aigw/runtime';
 import { GatewayModule } from './gateway.module';
@@ -60,7 +55,7 @@ export async function bootstrapGateway(
     };
   };
   const providers = new MeteredProviderPort(
-    new ProviderRegistry([new OpenAiCompatibleAdapter(), new LocalAdapter()]),
+    new ProviderRegistry(defaultProviderAdapters()),
     events,
     metrics,
     pricing,

@@ -8,3 +8,4 @@ export * from './openai-compatible/openai-compatible.adapter';
 export * from './local/local.adapter';
 export * from './local/local-model';
 export * from './metering/metered-provider';
+export * from './default-adapters';
