@@ -36,7 +36,7 @@ describe('Nx module boundaries in the lint', () => {
       "import { IngressPipeline } from '@aigw/ingress';\nexport const leak = IngressPipeline;\n",
     );
     assert.equal(errors.length, 1);
-    assert.match(errors[0]!, /scope:router/);
+    assert.match(errors[0], /scope:router/);
   });
 
   it('fails when a shared lib imports a service', async () => {
