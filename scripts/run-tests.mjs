@@ -3,7 +3,7 @@
 //   unit: *.spec.ts beside the code; int: *.int-spec.ts (real Kafka/Redis/ClickHouse);
 //   e2e: apps/*/test/*.e2e-spec.ts (whole processes).
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 // Usage: run-tests.mjs KIND[,KIND...] [path filter...]
@@ -31,6 +31,7 @@ function* walk(dir) {
 }
 
 const files = ['apps', 'libs', 'bench']
+  .filter((top) => existsSync(top))
   .flatMap((top) => [...walk(top)])
   .filter((f) => kinds.some((kind) => SUFFIXES[kind].test(f)))
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
