@@ -1,1 +1,5 @@
-export {};
+export * from './real-services/real-services';
+export { ServiceStartError, TEST_LABEL, OWNER_LABEL } from './real-services/service-container';
+export { serviceImage, OFFICIAL_IMAGES, type ServiceName } from './real-services/service-images';
+export { freeLoopbackPort } from './real-services/free-port';
+export * from './app-env';

@@ -1,1 +1,3 @@
 export * from './fake-openai-upstream';
+export * from './fake-provider-server';
+export * from './fake-azure-openai-upstream';

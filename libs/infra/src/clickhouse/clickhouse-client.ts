@@ -1,0 +1,74 @@
+// @clickhouse/client from CLICKHOUSE_URL. Works against ClickHouse 18.16 (our oldest) and
+// current releases: no server-side query parameters (18.16 has none), so values reach SQL
+// only through `sqlString`/`sqlIdentifier` below or in JSONEachRow bodies.
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
+
+export class ClickHouseConfigError extends Error {
+  override name = 'ClickHouseConfigError';
+}
+
+export interface ClickHouseClientOptions {
+  readonly url?: string;
+  readonly database?: string;
+  readonly requestTimeoutMs?: number;
+}
+
+export function createClickHouseClient(options: ClickHouseClientOptions = {}): ClickHouseClient {
+  const url = options.url ?? process.env.CLICKHOUSE_URL;
+  if (!url) throw new ClickHouseConfigError('CLICKHOUSE_URL is not set');
+  if (!/^https?:\/\//.test(url)) {
+    throw new ClickHouseConfigError('CLICKHOUSE_URL: expected an http:// or https:// URL');
+  }
+  return createClient({
+    url,
+    ...(options.database ? { database: options.database } : {}),
+    request_timeout: options.requestTimeoutMs ?? 30_000,
+    // Compressed responses need a setting 18.16's HTTP handler treats differently; the
+    // payloads here are small.
+    compression: { request: false, response: false },
+  });
+}
+
+/** A ClickHouse string literal: backslash and quote escaped, as its parser expects. */
+export function sqlString(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/** A table or column name; only plain identifiers are accepted, never escaped input. */
+export function sqlIdentifier(name: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`not a plain SQL identifier: ${name}`);
+  return name;
+}
+
+export interface ServerVersion {
+  readonly text: string;
+  readonly parts: readonly number[];
+}
+
+export function parseServerVersion(text: string): ServerVersion {
+  const parts = text
+    .trim()
+    .split('.')
+    .map((p) => Number.parseInt(p, 10))
+    .filter((n) => Number.isFinite(n));
+  if (parts.length === 0) throw new Error(`unrecognised ClickHouse version "${text}"`);
+  return { text: text.trim(), parts };
+}
+
+/** -1, 0 or 1 as `version` is older than, equal to or newer than `other` (missing parts = 0). */
+export function compareVersions(version: readonly number[], other: readonly number[]): number {
+  for (let i = 0; i < Math.max(version.length, other.length); i++) {
+    const a = version[i] ?? 0;
+    const b = other[i] ?? 0;
+    if (a !== b) return a < b ? -1 : 1;
+  }
+  return 0;
+}
+
+export async function serverVersion(client: ClickHouseClient): Promise<ServerVersion> {
+  const result = await client.query({ query: 'SELECT version() AS version', format: 'JSONEachRow' });
+  const rows = await result.json<{ version: string }>();
+  const first = rows[0];
+  if (!first) throw new Error('SELECT version() returned no row');
+  return parseServerVersion(first.version);
+}

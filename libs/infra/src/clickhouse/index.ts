@@ -1,0 +1,3 @@
+export * from './clickhouse-client';
+export * from './migration-files';
+export * from './migration-runner';

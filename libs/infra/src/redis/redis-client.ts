@@ -1,0 +1,25 @@
+// ioredis client from REDIS_URL. The URL may carry a password: it never goes into an
+// error message or a log line.
+import Redis, { type RedisOptions } from 'ioredis';
+
+export class RedisConfigError extends Error {
+  override name = 'RedisConfigError';
+}
+
+export function createRedisClient(
+  url: string | undefined = process.env.REDIS_URL,
+  options: RedisOptions = {},
+): Redis {
+  if (!url) throw new RedisConfigError('REDIS_URL is not set');
+  if (!/^rediss?:\/\//.test(url)) {
+    throw new RedisConfigError('REDIS_URL: expected a redis:// or rediss:// URL');
+  }
+  return new Redis(url, {
+    // Fail a command instead of queueing it forever while the server is away.
+    maxRetriesPerRequest: 3,
+    enableOfflineQueue: true,
+    connectTimeout: 5_000,
+    lazyConnect: false,
+    ...options,
+  });
+}

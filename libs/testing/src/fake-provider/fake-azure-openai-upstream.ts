@@ -1,0 +1,94 @@
+import type { ServerResponse } from 'node:http';
+import {
+  type AnswerMode,
+  FakeProviderServer,
+  type ProviderFakeCall,
+  sendJson,
+  SseWriter,
+} from './fake-provider-server';
+
+const WORDS = ['Hello', ' from', ' Azure', '.'];
+const FILTERS = {
+  hate: { filtered: false, severity: 'safe' },
+  self_harm: { filtered: false, severity: 'safe' },
+  sexual: { filtered: false, severity: 'safe' },
+  violence: { filtered: false, severity: 'safe' },
+};
+
+/**
+ * Azure OpenAI's data plane as documented: `/openai/deployments/{id}/...?api-version=`,
+ * OpenAI-shaped bodies with content-filter annotations, and a stream that opens with a
+ * choice-less prompt-filter chunk.
+ */
+export class FakeAzureOpenAiUpstream extends FakeProviderServer {
+  /** The resource endpoint, as configured in a backend's baseUrl. */
+  get baseUrl(): string {
+    return this.origin;
+  }
+
+  protected override errorBody(status: number): unknown {
+    return { error: { code: String(status), message: `fake azure ${status}` } };
+  }
+
+  protected override answer(call: ProviderFakeCall, response: ServerResponse, mode: AnswerMode) {
+    const match = /^\/openai\/deployments\/([^/]+)\/(chat\/completions|completions|embeddings)$/.exec(
+      call.path,
+    );
+    if (!match || !call.query['api-version']) {
+      return sendJson(response, { error: { code: '404', message: 'Resource not found' } }, 404);
+    }
+    const operation = match[2];
+    const model = 'gpt-4o-2024-08-06';
+    if (operation === 'embeddings') {
+      return sendJson(response, {
+        object: 'list',
+        model: 'text-embedding-3-small',
+        data: [{ object: 'embedding', index: 0, embedding: [0.1, 0.2, 0.3] }],
+        usage: { prompt_tokens: 3, total_tokens: 3 },
+      });
+    }
+    const usage = { prompt_tokens: 11, completion_tokens: 4, total_tokens: 15 };
+    if (call.body.stream !== true) {
+      return sendJson(response, {
+        id: 'chatcmpl-azure',
+        object: 'chat.completion',
+        created: 1_700_000_000,
+        model,
+        prompt_filter_results: [{ prompt_index: 0, content_filter_results: FILTERS }],
+        choices: [
+          {
+            index: 0,
+            message: { role: 'assistant', content: WORDS.join('') },
+            finish_reason: 'stop',
+            content_filter_results: FILTERS,
+          },
+        ],
+        usage,
+      });
+    }
+    const sse = new SseWriter(response, mode, {
+      data: { error: { code: 'server_error', message: 'fake failure mid-stream' } },
+    });
+    const base = { id: 'chatcmpl-azure', object: 'chat.completion.chunk', created: 1_700_000_000, model };
+    if (
+      !sse.send({
+        choices: [],
+        created: 0,
+        id: '',
+        model: '',
+        object: '',
+        prompt_filter_results: [{ prompt_index: 0, content_filter_results: FILTERS }],
+      })
+    ) {
+      return;
+    }
+    for (const word of WORDS) {
+      const chunk = { ...base, choices: [{ index: 0, delta: { content: word }, finish_reason: null }] };
+      if (!sse.send(chunk)) return;
+    }
+    sse.send({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] });
+    const options = call.body.stream_options as { include_usage?: boolean } | undefined;
+    if (options?.include_usage) sse.send({ ...base, choices: [], usage });
+    sse.end('data: [DONE]\n\n');
+  }
+}
