@@ -133,7 +133,11 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
       target,
       signal: new AbortController().signal,
     })) as StreamAnswer;
-    await assert.rejects(collect(answer), (error: unknown) => error instanceof DataPlaneError);
+    await assert.rejects(
+      collect(answer),
+      (error: unknown) =>
+        error instanceof DataPlaneError && error.code === DataPlaneErrorCode.StreamInterrupted,
+    );
     const usage = await answer.usage;
     assert.equal(usage.source, 'estimated');
   });

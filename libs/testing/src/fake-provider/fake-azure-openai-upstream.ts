@@ -31,9 +31,10 @@ export class FakeAzureOpenAiUpstream extends FakeProviderServer {
   }
 
   protected override answer(call: ProviderFakeCall, response: ServerResponse, mode: AnswerMode) {
-    const match = /^\/openai\/deployments\/([^/]+)\/(chat\/completions|completions|embeddings)$/.exec(
-      call.path,
-    );
+    const match =
+      /^\/openai\/deployments\/([^/]+)\/(chat\/completions|completions|embeddings)$/.exec(
+        call.path,
+      );
     if (!match || !call.query['api-version']) {
       return sendJson(response, { error: { code: '404', message: 'Resource not found' } }, 404);
     }
@@ -69,7 +70,12 @@ export class FakeAzureOpenAiUpstream extends FakeProviderServer {
     const sse = new SseWriter(response, mode, {
       data: { error: { code: 'server_error', message: 'fake failure mid-stream' } },
     });
-    const base = { id: 'chatcmpl-azure', object: 'chat.completion.chunk', created: 1_700_000_000, model };
+    const base = {
+      id: 'chatcmpl-azure',
+      object: 'chat.completion.chunk',
+      created: 1_700_000_000,
+      model,
+    };
     if (
       !sse.send({
         choices: [],
@@ -83,7 +89,10 @@ export class FakeAzureOpenAiUpstream extends FakeProviderServer {
       return;
     }
     for (const word of WORDS) {
-      const chunk = { ...base, choices: [{ index: 0, delta: { content: word }, finish_reason: null }] };
+      const chunk = {
+        ...base,
+        choices: [{ index: 0, delta: { content: word }, finish_reason: null }],
+      };
       if (!sse.send(chunk)) return;
     }
     sse.send({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] });

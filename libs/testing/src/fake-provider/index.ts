@@ -1,3 +1,5 @@
 export * from './fake-openai-upstream';
 export * from './fake-provider-server';
 export * from './fake-azure-openai-upstream';
+export * from './provider-test-kit';
+export * from './upstream-failure-cases';

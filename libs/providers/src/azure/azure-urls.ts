@@ -1,0 +1,43 @@
+import type { Operation } from '@aigw/contracts/data-plane';
+
+/**
+ * The newest GA `api-version` of Azure OpenAI's dated inference API. A deployment can
+ * use another one: `?api-version=` in the backend's baseUrl wins, then the
+ * AZURE_OPENAI_API_VERSION environment variable, then this default.
+ */
+export const AZURE_DEFAULT_API_VERSION = '2024-10-21';
+
+const OPERATION_PATHS: Record<Operation, string> = {
+  chat: 'chat/completions',
+  completions: 'completions',
+  embeddings: 'embeddings',
+};
+
+/**
+ * The URL of one deployment's operation. `baseUrl` is the resource endpoint
+ * (https://NAME.openai.azure.com), with or without a trailing `/openai`.
+ */
+export function azureDeploymentUrl(
+  baseUrl: string | undefined,
+  deployment: string,
+  operation: Operation,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  if (!baseUrl) {
+    throw new Error(
+      'an azure backend needs baseUrl, the resource endpoint (https://NAME.openai.azure.com)',
+    );
+  }
+  const base = new URL(baseUrl);
+  const apiVersion =
+    base.searchParams.get('api-version') ||
+    env.AZURE_OPENAI_API_VERSION ||
+    AZURE_DEFAULT_API_VERSION;
+  let path = base.pathname.replace(/\/+$/, '');
+  if (!path.endsWith('/openai')) path += '/openai';
+  const url = new URL(
+    `${base.origin}${path}/deployments/${encodeURIComponent(deployment)}/${OPERATION_PATHS[operation]}`,
+  );
+  url.searchParams.set('api-version', apiVersion);
+  return url.toString();
+}

@@ -1,0 +1,112 @@
+import { after, before, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { GatewayRequest, StreamAnswer, UpstreamTarget } from '@aigw/contracts/data-plane';
+import {
+  collectStream,
+  FakeAzureOpenAiUpstream,
+  gatewayChatRequest,
+  itMapsUpstreamFailures,
+  streamedText,
+  upstreamTarget,
+} from '@aigw/testing/fake-provider';
+import { AzureOpenAiAdapter } from './azure.adapter';
+import { AZURE_DEFAULT_API_VERSION, azureDeploymentUrl } from './azure-urls';
+
+describe('azureDeploymentUrl', () => {
+  it('builds the deployment URL with the default api-version', () => {
+    assert.equal(
+      azureDeploymentUrl('https://res.openai.azure.com', 'gpt4o-prod', 'chat', {}),
+      `https://res.openai.azure.com/openai/deployments/gpt4o-prod/chat/completions?api-version=${AZURE_DEFAULT_API_VERSION}`,
+    );
+  });
+
+  it('takes the api-version from baseUrl first, then AZURE_OPENAI_API_VERSION', () => {
+    assert.equal(
+      azureDeploymentUrl(
+        'https://res.openai.azure.com/openai/?api-version=2025-01-01',
+        'd',
+        'embeddings',
+        {
+          AZURE_OPENAI_API_VERSION: '2024-06-01',
+        },
+      ),
+      'https://res.openai.azure.com/openai/deployments/d/embeddings?api-version=2025-01-01',
+    );
+    assert.equal(
+      azureDeploymentUrl('https://res.openai.azure.com', 'd', 'completions', {
+        AZURE_OPENAI_API_VERSION: '2024-06-01',
+      }),
+      'https://res.openai.azure.com/openai/deployments/d/completions?api-version=2024-06-01',
+    );
+  });
+
+  it('refuses a backend without baseUrl', () => {
+    assert.throws(() => azureDeploymentUrl(undefined, 'd', 'chat', {}), /baseUrl/);
+  });
+});
+
+describe('AzureOpenAiAdapter against a fake Azure OpenAI resource', () => {
+  const upstream = new FakeAzureOpenAiUpstream();
+  const adapter = new AzureOpenAiAdapter();
+  let target: UpstreamTarget;
+  const invoke = (request: GatewayRequest) =>
+    adapter.invoke({ request, target, signal: new AbortController().signal });
+
+  before(async () => {
+    await upstream.start();
+    target = upstreamTarget(
+      { provider: 'azure', model: 'gpt4o-prod', baseUrl: upstream.baseUrl },
+      { headerName: 'api-key', value: 'azure-secret-key' },
+    );
+  });
+  after(() => upstream.stop());
+  beforeEach(() => upstream.reset());
+
+  it('calls the deployment URL with api-version and the api-key header', async () => {
+    const answer = await invoke(gatewayChatRequest({ temperature: 0.2 }));
+    assert.equal(answer.kind, 'json');
+    const call = upstream.calls[0];
+    assert.equal(call.path, '/openai/deployments/gpt4o-prod/chat/completions');
+    assert.deepEqual(call.query, { 'api-version': AZURE_DEFAULT_API_VERSION });
+    assert.equal(call.headers['api-key'], 'azure-secret-key');
+    assert.equal(call.headers.authorization, undefined);
+    assert.equal(call.body.temperature, 0.2);
+    assert.deepEqual(answer.usage, {
+      inputTokens: 11,
+      outputTokens: 4,
+      cachedInputTokens: 0,
+      source: 'reported',
+    });
+  });
+
+  it('routes embeddings to the deployment embeddings path', async () => {
+    const request = gatewayChatRequest({ input: 'x' }, { operation: 'embeddings' });
+    const answer = await invoke(request);
+    assert.equal(upstream.calls[0].path, '/openai/deployments/gpt4o-prod/embeddings');
+    assert.equal(answer.kind === 'json' && answer.usage.inputTokens, 3);
+  });
+
+  it('streams without the prompt-filter chunk and with reported usage', async () => {
+    const answer = (await invoke(gatewayChatRequest({ stream: true }))) as StreamAnswer;
+    const chunks = await collectStream(answer);
+    assert.equal(streamedText(chunks), 'Hello from Azure.');
+    assert.ok(chunks.every((chunk) => (chunk.choices as unknown[]).length > 0));
+    assert.deepEqual(upstream.calls[0].body.stream_options, { include_usage: true });
+    assert.equal((await answer.usage).outputTokens, 4);
+    assert.equal((await answer.usage).source, 'reported');
+  });
+
+  it('passes the usage chunk to a client that asked for it', async () => {
+    const request = gatewayChatRequest({ stream: true, stream_options: { include_usage: true } });
+    const chunks = await collectStream((await invoke(request)) as StreamAnswer);
+    assert.deepEqual(chunks.at(-1)!.choices, []);
+    assert.equal((chunks.at(-1)!.usage as { total_tokens: number }).total_tokens, 15);
+  });
+
+  itMapsUpstreamFailures({
+    upstream: () => upstream,
+    invoke,
+    plain: () => gatewayChatRequest(),
+    streaming: () => gatewayChatRequest({ stream: true }),
+  });
+});

@@ -1,0 +1,42 @@
+import type { Dispatcher } from 'undici';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type GatewayAnswer,
+  type ProviderCall,
+} from '@aigw/contracts/data-plane';
+import type { ProviderAdapter } from '../core/provider-adapter';
+import { invokeOpenAiWire } from '../core/openai-wire';
+import { credentialHeaders, sharedUpstreamAgent } from '../core/upstream-http';
+import { azureDeploymentUrl } from './azure-urls';
+
+/**
+ * Azure OpenAI: OpenAI's wire format at deployment URLs. The backend's `model` is the
+ * deployment name; the key goes in `api-key` unless the config names another header
+ * (e.g. `Authorization` with an Entra ID bearer token).
+ */
+export class AzureOpenAiAdapter implements ProviderAdapter {
+  readonly name = 'azure';
+
+  constructor(private readonly dispatcher: Dispatcher = sharedUpstreamAgent()) {}
+
+  canHandle(provider: string): boolean {
+    return provider === 'azure';
+  }
+
+  async invoke(call: ProviderCall): Promise<GatewayAnswer> {
+    const { request, target } = call;
+    let url: string;
+    try {
+      url = azureDeploymentUrl(target.baseUrl, target.model, request.operation);
+    } catch (error) {
+      throw new DataPlaneError(
+        DataPlaneErrorCode.Internal,
+        `backend "${target.backendName}": ${(error as Error).message}`,
+      );
+    }
+    // Azure opens a stream with a choice-less chunk of prompt-filter results: not for clients.
+    const endpoint = { url, headers: credentialHeaders(target), skipChoicelessChunks: true };
+    return invokeOpenAiWire(call, endpoint, this.dispatcher);
+  }
+}

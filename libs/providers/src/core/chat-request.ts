@@ -1,0 +1,297 @@
+import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
+
+// An OpenAI chat request read once into a checked shape that every translating adapter
+// (Anthropic, Gemini, Bedrock, Cohere) builds its own wire format from. Bad input is a
+// 400 here, before any provider is called.
+
+export type ChatPart =
+  | { readonly kind: 'text'; readonly text: string }
+  /** An inline image (a `data:` URL), already split into media type and base64. */
+  | { readonly kind: 'image'; readonly mediaType: string; readonly base64: string }
+  /** An image the provider must fetch itself. */
+  | { readonly kind: 'image-url'; readonly url: string };
+
+export interface ChatToolCall {
+  readonly id: string;
+  readonly name: string;
+  /** The arguments as the client sent them (JSON text) and parsed. */
+  readonly argumentsJson: string;
+  readonly arguments: JsonObject;
+}
+
+export type ChatTurn =
+  | { readonly role: 'user'; readonly parts: readonly ChatPart[] }
+  | {
+      readonly role: 'assistant';
+      readonly parts: readonly ChatPart[];
+      readonly toolCalls: readonly ChatToolCall[];
+    }
+  | {
+      readonly role: 'tool';
+      readonly toolCallId: string;
+      /** The called function's name, from the assistant turn that made the call. */
+      readonly toolName: string;
+      readonly content: string;
+    };
+
+export interface ChatTool {
+  readonly name: string;
+  readonly description?: string;
+  /** A JSON Schema whose top level is an object. */
+  readonly parameters: JsonObject;
+}
+
+export type ChatToolChoice =
+  | { readonly kind: 'auto' }
+  | { readonly kind: 'none' }
+  | { readonly kind: 'required' }
+  | { readonly kind: 'function'; readonly name: string };
+
+export interface ChatPrompt {
+  /** System and developer messages, in order. */
+  readonly system: readonly string[];
+  readonly turns: readonly ChatTurn[];
+  readonly tools: readonly ChatTool[];
+  readonly toolChoice?: ChatToolChoice;
+  readonly parallelToolCalls?: boolean;
+  readonly maxTokens?: number;
+  readonly temperature?: number;
+  readonly topP?: number;
+  readonly stop: readonly string[];
+  readonly user?: string;
+}
+
+// OpenAI's own rule for function names; every provider here accepts these.
+const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+const DATA_URL = /^data:([a-z]+\/[a-z0-9.+-]+);base64,(.+)$/is;
+
+function invalid(message: string, param: string): DataPlaneError {
+  return new DataPlaneError(DataPlaneErrorCode.InvalidRequest, message, { param });
+}
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function optionalNumber(body: JsonObject, field: string): number | undefined {
+  const value = body[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw invalid(`${field} must be a number`, field);
+  }
+  return value;
+}
+
+function parseParts(content: unknown, param: string, allowImages: boolean): ChatPart[] {
+  if (content === undefined || content === null) return [];
+  if (typeof content === 'string') return content === '' ? [] : [{ kind: 'text', text: content }];
+  if (!Array.isArray(content)) throw invalid(`${param} must be a string or an array`, param);
+  return content.map((part: unknown, index): ChatPart => {
+    const at = `${param}[${index}]`;
+    if (!isObject(part)) throw invalid(`${at} must be an object`, at);
+    if (part.type === 'text') {
+      if (typeof part.text !== 'string') throw invalid(`${at}.text must be a string`, at);
+      return { kind: 'text', text: part.text };
+    }
+    if (part.type === 'image_url' && allowImages) {
+      const imageUrl = part.image_url;
+      const url = isObject(imageUrl) ? imageUrl.url : imageUrl;
+      if (typeof url !== 'string') throw invalid(`${at}.image_url.url must be a string`, at);
+      const inline = DATA_URL.exec(url);
+      if (inline) return { kind: 'image', mediaType: inline[1].toLowerCase(), base64: inline[2] };
+      if (/^https?:\/\//i.test(url)) return { kind: 'image-url', url };
+      throw invalid(`${at}.image_url.url must be an http(s) or base64 data URL`, at);
+    }
+    throw invalid(`${at} has a content type this backend cannot take: ${String(part.type)}`, at);
+  });
+}
+
+function textOf(parts: readonly ChatPart[]): string {
+  return parts.map((part) => (part.kind === 'text' ? part.text : '')).join('');
+}
+
+function parseToolCalls(value: unknown, param: string): ChatToolCall[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw invalid(`${param} must be an array`, param);
+  return value.map((call: unknown, index): ChatToolCall => {
+    const at = `${param}[${index}]`;
+    const fn = isObject(call) ? call.function : undefined;
+    if (!isObject(call) || typeof call.id !== 'string' || !isObject(fn)) {
+      throw invalid(`${at} must have an id and a function`, at);
+    }
+    if (typeof fn.name !== 'string') throw invalid(`${at}.function.name must be a string`, at);
+    const argumentsJson = typeof fn.arguments === 'string' ? fn.arguments : '{}';
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(argumentsJson === '' ? '{}' : argumentsJson);
+    } catch {
+      parsed = undefined;
+    }
+    if (!isObject(parsed)) {
+      throw invalid(`${at}.function.arguments must be a JSON object`, `${at}.function.arguments`);
+    }
+    return { id: call.id, name: fn.name, argumentsJson, arguments: parsed };
+  });
+}
+
+function parseTools(value: unknown): ChatTool[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw invalid('tools must be an array', 'tools');
+  return value.map((tool: unknown, index): ChatTool => {
+    const at = `tools[${index}]`;
+    if (!isObject(tool) || tool.type !== 'function' || !isObject(tool.function)) {
+      throw invalid(`${at} must be {"type": "function", "function": {...}}`, at);
+    }
+    const fn = tool.function;
+    if (typeof fn.name !== 'string' || !TOOL_NAME.test(fn.name)) {
+      throw invalid(
+        `${at}.function.name must be 1-64 letters, digits, underscores or dashes`,
+        `${at}.function.name`,
+      );
+    }
+    if (fn.description !== undefined && typeof fn.description !== 'string') {
+      throw invalid(`${at}.function.description must be a string`, `${at}.function.description`);
+    }
+    const parameters = fn.parameters ?? { type: 'object', properties: {} };
+    if (!isObject(parameters) || (parameters.type !== undefined && parameters.type !== 'object')) {
+      throw invalid(
+        `${at}.function.parameters must be a JSON Schema object with "type": "object"`,
+        `${at}.function.parameters`,
+      );
+    }
+    if (parameters.properties !== undefined && !isObject(parameters.properties)) {
+      throw invalid(
+        `${at}.function.parameters.properties must be an object`,
+        `${at}.function.parameters`,
+      );
+    }
+    return {
+      name: fn.name,
+      description: fn.description,
+      parameters: { type: 'object', ...parameters },
+    };
+  });
+}
+
+function parseToolChoice(value: unknown, tools: readonly ChatTool[]): ChatToolChoice | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (value === 'auto' || value === 'none' || value === 'required') return { kind: value };
+  const fn = isObject(value) ? value.function : undefined;
+  if (isObject(value) && value.type === 'function' && isObject(fn) && typeof fn.name === 'string') {
+    if (!tools.some((tool) => tool.name === fn.name)) {
+      throw invalid(`tool_choice names a function that is not in tools: ${fn.name}`, 'tool_choice');
+    }
+    return { kind: 'function', name: fn.name };
+  }
+  throw invalid('tool_choice must be "auto", "none", "required" or a function', 'tool_choice');
+}
+
+function parseStop(value: unknown): string[] {
+  if (value === undefined || value === null) return [];
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return value;
+  throw invalid('stop must be a string or an array of strings', 'stop');
+}
+
+export interface ChatParseOptions {
+  /** Whether the backend takes image parts. */
+  readonly images?: boolean;
+}
+
+/** Reads and checks an OpenAI chat body; throws a 400 DataPlaneError naming the field. */
+export function parseChatRequest(body: JsonObject, options: ChatParseOptions = {}): ChatPrompt {
+  const allowImages = options.images ?? true;
+  if (!Array.isArray(body.messages) || body.messages.length === 0) {
+    throw invalid('messages must be a non-empty array', 'messages');
+  }
+  const n = optionalNumber(body, 'n');
+  if (n !== undefined && n !== 1) throw invalid('this backend answers with one choice (n=1)', 'n');
+
+  const tools = parseTools(body.tools);
+  const system: string[] = [];
+  const turns: ChatTurn[] = [];
+  const toolNames = new Map<string, string>();
+  body.messages.forEach((message: unknown, index) => {
+    const at = `messages[${index}]`;
+    if (!isObject(message)) throw invalid(`${at} must be an object`, at);
+    switch (message.role) {
+      case 'system':
+      case 'developer':
+        system.push(textOf(parseParts(message.content, `${at}.content`, false)));
+        return;
+      case 'user':
+        turns.push({
+          role: 'user',
+          parts: parseParts(message.content, `${at}.content`, allowImages),
+        });
+        return;
+      case 'assistant': {
+        const toolCalls = parseToolCalls(message.tool_calls, `${at}.tool_calls`);
+        for (const call of toolCalls) toolNames.set(call.id, call.name);
+        const parts = parseParts(message.content, `${at}.content`, false);
+        turns.push({ role: 'assistant', parts, toolCalls });
+        return;
+      }
+      case 'tool': {
+        if (typeof message.tool_call_id !== 'string') {
+          throw invalid(`${at}.tool_call_id must be a string`, `${at}.tool_call_id`);
+        }
+        const toolName =
+          toolNames.get(message.tool_call_id) ??
+          (typeof message.name === 'string' ? message.name : undefined);
+        if (!toolName) {
+          throw invalid(
+            `${at}.tool_call_id does not match a tool call of an earlier assistant message`,
+            `${at}.tool_call_id`,
+          );
+        }
+        const content = textOf(parseParts(message.content, `${at}.content`, false));
+        turns.push({ role: 'tool', toolCallId: message.tool_call_id, toolName, content });
+        return;
+      }
+      default:
+        throw invalid(
+          `${at}.role must be system, developer, user, assistant or tool`,
+          `${at}.role`,
+        );
+    }
+  });
+
+  const maxTokens =
+    optionalNumber(body, 'max_completion_tokens') ?? optionalNumber(body, 'max_tokens');
+  if (maxTokens !== undefined && (!Number.isInteger(maxTokens) || maxTokens < 1)) {
+    throw invalid('max_tokens must be a positive integer', 'max_tokens');
+  }
+  return {
+    system,
+    turns,
+    tools,
+    toolChoice: parseToolChoice(body.tool_choice, tools),
+    parallelToolCalls:
+      typeof body.parallel_tool_calls === 'boolean' ? body.parallel_tool_calls : undefined,
+    maxTokens,
+    temperature: optionalNumber(body, 'temperature'),
+    topP: optionalNumber(body, 'top_p'),
+    stop: parseStop(body.stop),
+    user: typeof body.user === 'string' ? body.user : undefined,
+  };
+}
+
+/** Parses a tool's JSON result for providers that want an object; text otherwise. */
+export function toolResultObject(content: string): JsonObject {
+  try {
+    const parsed: unknown = JSON.parse(content);
+    if (isObject(parsed)) return parsed;
+  } catch {
+    // not JSON: wrapped below
+  }
+  return { content };
+}
+
+/** Rejects an operation a provider does not offer, before any call. */
+export function unsupportedOperation(provider: string, operation: string): DataPlaneError {
+  return new DataPlaneError(
+    DataPlaneErrorCode.InvalidRequest,
+    `the ${provider} backend does not support ${operation}; route this model to a backend that does`,
+  );
+}

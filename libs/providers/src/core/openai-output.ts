@@ -1,0 +1,110 @@
+import type { JsonObject, TokenUsage } from '@aigw/contracts/data-plane';
+
+// Builders for the OpenAI answer shapes that translating adapters emit.
+
+export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter';
+
+export interface OpenAiToolCall {
+  readonly id: string;
+  readonly name: string;
+  readonly argumentsJson: string;
+}
+
+/** OpenAI's `usage` object; `prompt_tokens` includes cached tokens, as OpenAI reports it. */
+export function openAiUsageBody(usage: TokenUsage): JsonObject {
+  return {
+    prompt_tokens: usage.inputTokens,
+    completion_tokens: usage.outputTokens,
+    total_tokens: usage.inputTokens + usage.outputTokens,
+    prompt_tokens_details: { cached_tokens: usage.cachedInputTokens },
+  };
+}
+
+export function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+/** A complete `chat.completion` with one choice. */
+export function chatCompletion(answer: {
+  id: string;
+  model: string;
+  text: string;
+  toolCalls: readonly OpenAiToolCall[];
+  finishReason: FinishReason;
+  usage: TokenUsage;
+}): JsonObject {
+  const message: JsonObject = {
+    role: 'assistant',
+    content: answer.text === '' && answer.toolCalls.length > 0 ? null : answer.text,
+  };
+  if (answer.toolCalls.length > 0) {
+    message.tool_calls = answer.toolCalls.map((call) => ({
+      id: call.id,
+      type: 'function',
+      function: { name: call.name, arguments: call.argumentsJson },
+    }));
+  }
+  return {
+    id: answer.id,
+    object: 'chat.completion',
+    created: nowSeconds(),
+    model: answer.model,
+    choices: [{ index: 0, message, logprobs: null, finish_reason: answer.finishReason }],
+    usage: openAiUsageBody(answer.usage),
+  };
+}
+
+/** Makes the `chat.completion.chunk` objects of one stream (same id, model and time). */
+export class ChunkFactory {
+  private readonly created = nowSeconds();
+
+  constructor(
+    public id: string,
+    public model: string,
+  ) {}
+
+  private base(): JsonObject {
+    return {
+      id: this.id,
+      object: 'chat.completion.chunk',
+      created: this.created,
+      model: this.model,
+    };
+  }
+
+  /** The opening chunk that names the assistant role. */
+  role(): JsonObject {
+    return this.delta({ role: 'assistant', content: '' });
+  }
+
+  text(content: string): JsonObject {
+    return this.delta({ content });
+  }
+
+  /** The first chunk of a tool call: its id and name, with empty arguments. */
+  toolCallStart(index: number, id: string, name: string): JsonObject {
+    return this.delta({
+      tool_calls: [{ index, id, type: 'function', function: { name, arguments: '' } }],
+    });
+  }
+
+  toolCallArguments(index: number, fragment: string): JsonObject {
+    return this.delta({ tool_calls: [{ index, function: { arguments: fragment } }] });
+  }
+
+  finish(reason: FinishReason): JsonObject {
+    return this.delta({}, reason);
+  }
+
+  /** The usage-only chunk of `stream_options.include_usage`. */
+  usage(usage: TokenUsage): JsonObject {
+    return { ...this.base(), choices: [], usage: openAiUsageBody(usage) };
+  }
+
+  delta(delta: JsonObject, finishReason: FinishReason | null = null): JsonObject {
+    return {
+      ...this.base(),
+      choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+    };
+  }
+}

@@ -1,0 +1,120 @@
+import type { Dispatcher } from 'undici';
+import {
+  type GatewayAnswer,
+  type JsonObject,
+  type ProviderCall,
+  type ServedBy,
+  type TokenUsage,
+} from '@aigw/contracts/data-plane';
+import { sseMessages } from './sse-events';
+import { countTokens, estimatedUsage, OutputTally } from './tokenizer';
+import { readJsonObject, sendUpstream, streamFailure, streamInterrupted } from './upstream-http';
+import { openAiUsage } from './usage';
+
+/** Where an OpenAI-format call goes and with which headers (credentials included). */
+export interface OpenAiWireEndpoint {
+  readonly url: string;
+  readonly headers: Record<string, string>;
+  /** Drop stream chunks that carry neither choices nor usage (provider annotations). */
+  readonly skipChoicelessChunks?: boolean;
+}
+
+export function servedByTarget(call: ProviderCall): ServedBy {
+  return {
+    backend: call.target.backendName,
+    provider: call.target.provider,
+    model: call.target.model,
+  };
+}
+
+/**
+ * One call to an endpoint that speaks OpenAI's wire format (OpenAI, its compatible
+ * family, Azure OpenAI): the body goes as the client sent it, with the served model, and
+ * streams ask for the usage chunk so they are billed from reported numbers.
+ */
+export async function invokeOpenAiWire(
+  call: ProviderCall,
+  endpoint: OpenAiWireEndpoint,
+  dispatcher: Dispatcher,
+): Promise<GatewayAnswer> {
+  const { request, target } = call;
+  const body: JsonObject = { ...request.body, model: target.model };
+  if (request.stream) {
+    body.stream_options = { ...(body.stream_options as JsonObject), include_usage: true };
+  }
+  const headers: Record<string, string> = {
+    ...request.forwardHeaders,
+    ...endpoint.headers,
+    'content-type': 'application/json',
+    accept: request.stream ? 'text/event-stream' : 'application/json',
+  };
+  const response = await sendUpstream(
+    call,
+    { url: endpoint.url, headers, body: JSON.stringify(body) },
+    dispatcher,
+  );
+
+  const servedBy = servedByTarget(call);
+  if (!request.stream) {
+    const parsed = await readJsonObject(response.body, target.backendName, call.signal);
+    const usage =
+      openAiUsage(parsed.usage) ??
+      estimatedUsage(request.body, countTokens(JSON.stringify(parsed.choices ?? '')));
+    return { kind: 'json', status: 200, body: parsed, usage, servedBy };
+  }
+
+  let settle!: (usage: TokenUsage) => void;
+  const usage = new Promise<TokenUsage>((resolve) => (settle = resolve));
+  const events = openAiStreamEvents(response.body, call, settle, endpoint.skipChoicelessChunks);
+  return { kind: 'stream', status: 200, events, usage, servedBy };
+}
+
+/**
+ * Relays an OpenAI chat stream chunk by chunk. The usage-only chunk we asked for is
+ * kept from a client that did not ask for it; a stream that stops before `[DONE]` is an
+ * error, never a quietly truncated answer.
+ */
+async function* openAiStreamEvents(
+  body: Dispatcher.ResponseData['body'],
+  call: ProviderCall,
+  settle: (usage: TokenUsage) => void,
+  skipChoiceless = false,
+): AsyncGenerator<JsonObject> {
+  const { request, target } = call;
+  let reported: TokenUsage | undefined;
+  const output = new OutputTally();
+  let done = false;
+  try {
+    for await (const message of sseMessages(body)) {
+      if (message.data === '[DONE]') {
+        done = true;
+        break;
+      }
+      let chunk: JsonObject;
+      try {
+        chunk = JSON.parse(message.data) as JsonObject;
+      } catch {
+        throw streamInterrupted(target.backendName, 'sent a stream event that is not JSON');
+      }
+      if (chunk.error) throw streamInterrupted(target.backendName, 'reported an error mid-stream');
+      const usage = openAiUsage(chunk.usage);
+      if (usage) reported = usage;
+      const choices = Array.isArray(chunk.choices) ? (chunk.choices as JsonObject[]) : [];
+      for (const choice of choices) {
+        const delta = choice.delta as JsonObject | undefined;
+        if (typeof delta?.content === 'string') output.add(delta.content);
+        else if (typeof choice.text === 'string') output.add(choice.text);
+      }
+      if (choices.length === 0 && (usage ? !request.clientWantsStreamUsage : skipChoiceless)) {
+        continue;
+      }
+      if (usage && !request.clientWantsStreamUsage) delete chunk.usage;
+      yield chunk;
+    }
+    if (!done) throw streamInterrupted(target.backendName, 'closed the stream before it finished');
+  } catch (error) {
+    throw streamFailure(target.backendName, error, call.signal);
+  } finally {
+    settle(reported ?? estimatedUsage(request.body, output.tokens));
+  }
+}

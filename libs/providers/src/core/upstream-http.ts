@@ -1,0 +1,142 @@
+import { Agent, request as httpRequest, type Dispatcher } from 'undici';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type JsonObject,
+  type ProviderCall,
+  type UpstreamTarget,
+} from '@aigw/contracts/data-plane';
+import { transportError, upstreamHttpError } from './upstream-failure';
+
+/** How much of an error body we read to find its message. */
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
+let sharedAgent: Agent | undefined;
+
+/** One keep-alive pool per origin, shared by every adapter in the process. */
+export function sharedUpstreamAgent(): Dispatcher {
+  sharedAgent ??= new Agent({ keepAliveTimeout: 30_000, connections: 256 });
+  return sharedAgent;
+}
+
+/** The configured API key as a header, read from the secret only at this moment. */
+export function credentialHeaders(target: UpstreamTarget): Record<string, string> {
+  if (!target.credential) return {};
+  return {
+    [target.credential.headerName.toLowerCase()]:
+      target.credential.headerPrefix + target.credential.apiKey.reveal(),
+  };
+}
+
+export interface UpstreamPost {
+  readonly url: string;
+  readonly headers: Record<string, string>;
+  readonly body: string | Uint8Array;
+  readonly method?: 'POST' | 'GET';
+}
+
+/**
+ * Sends one request to a backend with the call's timeouts: the time to the response
+ * headers is the first-byte timeout, the whole call the request timeout. An HTTP error
+ * status or a transport failure comes back as a DataPlaneError the router can act on.
+ */
+export async function sendUpstream(
+  call: ProviderCall,
+  post: UpstreamPost,
+  dispatcher: Dispatcher,
+): Promise<Dispatcher.ResponseData> {
+  const { target } = call;
+  const signal = AbortSignal.any([call.signal, AbortSignal.timeout(target.requestTimeoutMs)]);
+  let response: Dispatcher.ResponseData;
+  try {
+    response = await httpRequest(post.url, {
+      method: post.method ?? 'POST',
+      headers: post.headers,
+      body: post.body,
+      dispatcher,
+      signal,
+      headersTimeout: target.firstByteTimeoutMs,
+      bodyTimeout: target.requestTimeoutMs,
+    });
+  } catch (error) {
+    throw transportError(target.backendName, error, call.signal);
+  }
+  if (response.statusCode >= 400) {
+    const text = await readBounded(response.body, MAX_ERROR_BODY_BYTES);
+    throw upstreamHttpError(
+      target.backendName,
+      response.statusCode,
+      text,
+      response.headers['retry-after'],
+    );
+  }
+  return response;
+}
+
+export async function readBounded(body: AsyncIterable<Buffer>, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body) {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size >= limit) break;
+    }
+  } catch {
+    // a broken error body still yields whatever arrived
+  }
+  return Buffer.concat(chunks).toString('utf8').slice(0, limit);
+}
+
+/** Reads a whole response body that must be one JSON object. */
+export async function readJsonObject(
+  body: Dispatcher.ResponseData['body'],
+  backendName: string,
+  signal: AbortSignal,
+): Promise<JsonObject> {
+  let text: string;
+  try {
+    text = await body.text();
+  } catch (error) {
+    throw transportError(backendName, error, signal);
+  }
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as JsonObject;
+  } catch {
+    // reported below
+  }
+  throw badResponse(backendName, 'a body that is not a JSON object');
+}
+
+/** A backend answered 2xx with something we cannot use. */
+export function badResponse(backendName: string, what: string): DataPlaneError {
+  return new DataPlaneError(
+    DataPlaneErrorCode.UpstreamBadResponse,
+    `backend "${backendName}" answered with ${what}`,
+  );
+}
+
+/** A stream that broke or reported an error after it started. */
+export function streamInterrupted(backendName: string, what: string): DataPlaneError {
+  return new DataPlaneError(
+    DataPlaneErrorCode.StreamInterrupted,
+    `backend "${backendName}" ${what}`,
+  );
+}
+
+/**
+ * Maps a failure while a stream is being read: once the answer started, a reset or a
+ * stalled body is an interrupted stream, whatever the transport said.
+ */
+export function streamFailure(backendName: string, error: unknown, signal: AbortSignal): unknown {
+  if (error instanceof DataPlaneError) return error;
+  if (signal.aborted) return signal.reason ?? error;
+  const code = (error as { code?: unknown }).code;
+  const reason = typeof code === 'string' ? ` (${code})` : '';
+  return new DataPlaneError(
+    DataPlaneErrorCode.StreamInterrupted,
+    `backend "${backendName}" broke off the stream${reason}`,
+    { cause: error },
+  );
+}

@@ -1,0 +1,96 @@
+import type {
+  GatewayRequest,
+  JsonObject,
+  StreamAnswer,
+  UpstreamTarget,
+} from '@aigw/contracts/data-plane';
+
+/** A gateway chat request as ingress would build it; `body` overrides merge in. */
+export function gatewayChatRequest(
+  body: JsonObject = {},
+  overrides: Partial<GatewayRequest> = {},
+): GatewayRequest {
+  const fullBody: JsonObject = {
+    model: 'client-model',
+    messages: [{ role: 'user', content: 'hi' }],
+    ...body,
+  };
+  return {
+    requestId: 'req-1',
+    operation: 'chat',
+    requestedModel: 'client-model',
+    stream: fullBody.stream === true,
+    clientWantsStreamUsage:
+      (fullBody.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true,
+    body: fullBody,
+    caller: { userKey: 'alice' },
+    allowedModels: [],
+    forwardHeaders: {},
+    ...overrides,
+  };
+}
+
+/** A backend target with short timeouts and an optional key. */
+export function upstreamTarget(
+  fields: Pick<UpstreamTarget, 'provider' | 'model'> & Partial<UpstreamTarget>,
+  apiKey?: { headerName: string; headerPrefix?: string; value: string },
+): UpstreamTarget {
+  return {
+    backendName: `fake-${fields.provider}`,
+    requestTimeoutMs: 2_000,
+    firstByteTimeoutMs: 500,
+    credential: apiKey && {
+      headerName: apiKey.headerName,
+      headerPrefix: apiKey.headerPrefix ?? '',
+      apiKey: { reveal: () => apiKey.value },
+    },
+    ...fields,
+  };
+}
+
+/** Every chunk of a streamed answer. */
+export async function collectStream(answer: StreamAnswer): Promise<JsonObject[]> {
+  const events: JsonObject[] = [];
+  for await (const event of answer.events) events.push(event);
+  return events;
+}
+
+/** The text content a stream of OpenAI chunks carried. */
+export function streamedText(chunks: readonly JsonObject[]): string {
+  return chunks
+    .map((chunk) => {
+      const choice = (chunk.choices as JsonObject[] | undefined)?.[0];
+      const content = (choice?.delta as JsonObject | undefined)?.content;
+      return typeof content === 'string' ? content : '';
+    })
+    .join('');
+}
+
+/** Tool calls reassembled from stream deltas, the way OpenAI clients do it. */
+export function streamedToolCalls(
+  chunks: readonly JsonObject[],
+): { id: string; name: string; arguments: string }[] {
+  const calls: { id: string; name: string; arguments: string }[] = [];
+  for (const chunk of chunks) {
+    const delta = (chunk.choices as JsonObject[] | undefined)?.[0]?.delta as JsonObject | undefined;
+    for (const call of (delta?.tool_calls as JsonObject[] | undefined) ?? []) {
+      const index = call.index as number;
+      const fn = (call.function ?? {}) as { name?: string; arguments?: string };
+      calls[index] ??= { id: '', name: '', arguments: '' };
+      if (typeof call.id === 'string') calls[index].id = call.id;
+      if (fn.name) calls[index].name += fn.name;
+      if (fn.arguments) calls[index].arguments += fn.arguments;
+    }
+  }
+  return calls;
+}
+
+/** The finish_reason of the stream's last choice that had one. */
+export function streamedFinishReason(chunks: readonly JsonObject[]): unknown {
+  let reason: unknown = null;
+  for (const chunk of chunks) {
+    const choice = (chunk.choices as JsonObject[] | undefined)?.[0];
+    if (choice?.finish_reason) reason = choice.finish_reason;
+  }
+  return reason;
+}
