@@ -1,5 +1,5 @@
 import 'reflect-metadata';
+import { exitWithStartupError } from '@aigw/runtime';
 import { bootstrapGateway } from './gateway-bootstrap';
-import { exitWithStartupError } from './startup-errors';
 
 bootstrapGateway(process.env).catch(exitWithStartupError);

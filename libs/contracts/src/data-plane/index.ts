@@ -1,3 +1,4 @@
 export * from './data-plane.types';
 export * from './data-plane.errors';
 export * from './token-estimate';
+export * from './wire';

@@ -6,19 +6,19 @@ import {
   type ProcessSettings,
 } from '@aigw/config';
 import type { Logger } from '@aigw/observability';
-import { StartupError } from '@aigw/runtime';
+import { StartupError } from './listen';
 
-type Env = Readonly<Record<string, string | undefined>>;
+export type Env = Readonly<Record<string, string | undefined>>;
 
-/** Settings of the all-in-one process beyond the shared ones in `ProcessSettings`. */
-export interface GatewaySettings extends ProcessSettings {
+/** Settings every service process shares beyond `ProcessSettings`. */
+export interface ServiceSettings extends ProcessSettings {
   readonly host: string;
   readonly maxBodyBytes: number;
   /** The quickstart runs with missing keys; a user's own config refuses them by default. */
   readonly missingSecrets: MissingSecretPolicy;
 }
 
-function positiveInteger(env: Env, name: string, fallback: number): number {
+export function positiveInteger(env: Env, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
@@ -28,38 +28,68 @@ function positiveInteger(env: Env, name: string, fallback: number): number {
   return value;
 }
 
-function missingSecretPolicy(env: Env): MissingSecretPolicy {
+/** An http(s) URL a service must be given (ROUTER_URL, PROVIDER_ADAPTER_URL). */
+export function requiredUrl(env: Env, name: string): URL {
+  const raw = env[name]?.trim();
+  if (!raw) throw new StartupError(`${name} is required (the http:// address of the service)`);
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new StartupError(`${name} must be an http:// or https:// URL, got "${raw}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new StartupError(`${name} must be an http:// or https:// URL, got "${raw}"`);
+  }
+  if (url.username || url.password) {
+    // Never echo it: the credentials would land in a log.
+    throw new StartupError(`${name} must not carry credentials`);
+  }
+  return url;
+}
+
+function missingSecretPolicy(env: Env, fallback: MissingSecretPolicy | undefined): MissingSecretPolicy {
   const given = env.AI_GATEWAY_MISSING_SECRETS;
   if (given === 'error' || given === 'warn') return given;
   if (given !== undefined && given !== '') {
     throw new StartupError(`AI_GATEWAY_MISSING_SECRETS must be "error" or "warn", got "${given}"`);
   }
-  return env.AI_GATEWAY_CONFIG ? 'error' : 'warn';
+  return fallback ?? (env.AI_GATEWAY_CONFIG ? 'error' : 'warn');
 }
 
 /** The configuration in force: replaced on a good reload, kept on a bad one. */
 export interface ConfigHolder {
-  readonly settings: GatewaySettings;
+  readonly settings: ServiceSettings;
   current(): GatewayConfig;
   close(): void;
+}
+
+export interface ServiceConfigOptions {
+  /**
+   * What a missing secret does when AI_GATEWAY_MISSING_SECRETS is unset. Default: refuse
+   * for an operator's own config, warn for the quickstart. A service that never injects
+   * keys (ingress) passes `warn`.
+   */
+  readonly missingSecrets?: MissingSecretPolicy;
 }
 
 /**
  * Reads the environment and the config file before anything starts, so a bad value is
  * a one-line cause and a non-zero exit; then watches the file for edits.
  */
-export async function loadGatewayConfig(
+export async function loadServiceConfig(
   env: Env,
   logger: Logger,
   onReload: (success: boolean) => void,
+  options: ServiceConfigOptions = {},
 ): Promise<ConfigHolder> {
-  const missingSecrets = missingSecretPolicy(env);
+  const missingSecrets = missingSecretPolicy(env, options.missingSecrets);
   const startup = await loadStartupConfig({ env, missingSecrets });
   if (!startup.ok) {
     const more = startup.errors.length > 1 ? ` (and ${startup.errors.length - 1} more)` : '';
     throw new StartupError(`${startup.errors[0] ?? 'invalid configuration'}${more}`);
   }
-  const settings: GatewaySettings = {
+  const settings: ServiceSettings = {
     ...startup.settings,
     host: env.HOST || '0.0.0.0',
     maxBodyBytes: positiveInteger(env, 'AI_GATEWAY_MAX_BODY_BYTES', 4 * 1024 * 1024),
@@ -94,4 +124,15 @@ export async function loadGatewayConfig(
     current: () => watcher.current ?? startup.config,
     close: () => watcher.close(),
   };
+}
+
+/** The model names clients may ask for: every backend's virtual model, once. */
+export function virtualModelNames(config: GatewayConfig): readonly string[] {
+  const names = new Set<string>();
+  for (const route of config.routes) {
+    for (const backend of route.backends) {
+      if (backend.virtualModel !== undefined) names.add(backend.virtualModel);
+    }
+  }
+  return [...names];
 }

@@ -1,0 +1,60 @@
+import { IngressModule, IngressTelemetry, OpenAiExceptionFilter } from '@aigw/ingress';
+import {
+  createNestEdgeApp,
+  HttpRouterClient,
+  positiveInteger,
+  requiredUrl,
+  ServiceRuntime,
+  virtualModelNames,
+  type Env,
+  type RunningService,
+} from '@aigw/runtime';
+
+/**
+ * The ingress service: the public OpenAI-compatible edge (the same module the all-in-one
+ * gateway serves), handing each admitted request to the router service at ROUTER_URL.
+ */
+export async function bootstrapIngress(env: Env): Promise<RunningService> {
+  const routerUrl = requiredUrl(env, 'ROUTER_URL');
+  const connections = positiveInteger(env, 'ROUTER_CONNECTIONS', 256);
+  const timeoutMs = positiveInteger(env, 'ROUTER_TIMEOUT_MS', 300_000);
+  // The ingress never injects a key, so a secret it cannot see is no reason to refuse.
+  const runtime = await ServiceRuntime.open(env, { app: 'ingress', missingSecrets: 'warn' });
+  const { config, events, metrics, logger } = runtime;
+  try {
+    let models: { for?: object; names: readonly string[] } = { names: [] };
+    const router = new HttpRouterClient({
+      url: routerUrl,
+      connections,
+      timeoutMs,
+      // Recomputed only when a reload replaced the config.
+      listModels: () => {
+        const current = config();
+        if (models.for !== current) models = { for: current, names: virtualModelNames(current) };
+        return models.names;
+      },
+    });
+    runtime.onClose(() => router.close());
+    runtime.addReadinessCheck({
+      name: 'router',
+      check: async () => {
+        const ready = await router.probe();
+        return { ready, state: ready ? 'reachable' : 'unreachable' };
+      },
+    });
+    const app = await createNestEdgeApp(
+      IngressModule.forRoot({ config, router, observer: new IngressTelemetry(events, metrics) }),
+      {
+        logger,
+        maxBodyBytes: runtime.settings.maxBodyBytes,
+        filter: new OpenAiExceptionFilter((error) =>
+          logger.error('unhandled request error', { error }),
+        ),
+      },
+    );
+    return await runtime.serve(app);
+  } catch (error) {
+    await runtime.close();
+    throw error;
+  }
+}

@@ -1,0 +1,37 @@
+import { defaultProviderAdapters, MeteredProviderPort, ProviderRegistry } from '@aigw/providers';
+import {
+  configUsagePricing,
+  createWireServer,
+  registerProviderWire,
+  ServiceRuntime,
+  upstreamTargetFor,
+  type Env,
+  type RunningService,
+} from '@aigw/runtime';
+
+/**
+ * The provider-adapter service: every adapter behind the wire format. It injects the
+ * credentials from its own configuration and meters every call (usage events, token and
+ * cost metrics), exactly as the all-in-one gateway does in-process.
+ */
+export async function bootstrapProviderAdapter(env: Env): Promise<RunningService> {
+  const runtime = await ServiceRuntime.open(env, { app: 'provider-adapter' });
+  const { config, events, metrics, logger } = runtime;
+  try {
+    const providers = new MeteredProviderPort(
+      new ProviderRegistry(defaultProviderAdapters()),
+      events,
+      metrics,
+      configUsagePricing(config),
+    );
+    const { fastify, served } = createWireServer({
+      maxBodyBytes: runtime.settings.maxBodyBytes,
+      onUnexpected: (error) => logger.error('unhandled wire request error', { error }),
+    });
+    registerProviderWire(fastify, providers, (target) => upstreamTargetFor(config(), target));
+    return await runtime.serve(served);
+  } catch (error) {
+    await runtime.close();
+    throw error;
+  }
+}

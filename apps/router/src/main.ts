@@ -1,0 +1,5 @@
+import 'reflect-metadata';
+import { exitWithStartupError } from '@aigw/runtime';
+import { bootstrapRouter } from './router-bootstrap';
+
+bootstrapRouter(process.env).catch(exitWithStartupError);

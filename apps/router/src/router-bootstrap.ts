@@ -1,0 +1,47 @@
+import { FailoverRouter, RouterTelemetry } from '@aigw/router';
+import {
+  createWireServer,
+  HttpProviderClient,
+  positiveInteger,
+  registerRouterWire,
+  requiredUrl,
+  ServiceRuntime,
+  type Env,
+  type RunningService,
+} from '@aigw/runtime';
+
+/**
+ * The router service: the failover loop behind the wire format, calling the
+ * provider-adapter service over a keep-alive pool (PROVIDER_ADAPTER_URL).
+ */
+export async function bootstrapRouter(env: Env): Promise<RunningService> {
+  const providerUrl = requiredUrl(env, 'PROVIDER_ADAPTER_URL');
+  const connections = positiveInteger(env, 'PROVIDER_ADAPTER_CONNECTIONS', 256);
+  const runtime = await ServiceRuntime.open(env, { app: 'router' });
+  const { config, events, metrics, logger } = runtime;
+  try {
+    const providers = new HttpProviderClient({ url: providerUrl, connections });
+    runtime.onClose(() => providers.close());
+    runtime.addReadinessCheck({
+      name: 'providerAdapter',
+      check: async () => {
+        const ready = await providers.probe();
+        return { ready, state: ready ? 'reachable' : 'unreachable' };
+      },
+    });
+    const router = new FailoverRouter({
+      config,
+      providers,
+      observer: new RouterTelemetry(events, metrics),
+    });
+    const { fastify, served } = createWireServer({
+      maxBodyBytes: runtime.settings.maxBodyBytes,
+      onUnexpected: (error) => logger.error('unhandled wire request error', { error }),
+    });
+    registerRouterWire(fastify, router);
+    return await runtime.serve(served);
+  } catch (error) {
+    await runtime.close();
+    throw error;
+  }
+}

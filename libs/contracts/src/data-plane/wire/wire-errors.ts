@@ -1,0 +1,52 @@
+import { DataPlaneError, DataPlaneErrorCode } from '../data-plane.errors';
+import { WIRE_VERSION, WIRE_VERSION_HEADER } from './wire-protocol';
+
+/** An error as it crosses an internal hop: OpenAI's shape, with the internal code. */
+export interface WireErrorBody {
+  error: {
+    message: string;
+    type: string;
+    code: string;
+    param: string | null;
+    retryAfterMs?: number;
+    upstreamStatus?: number;
+  };
+}
+
+/** Keeps the internal code (not OpenAI's) so the receiver classifies it as we did. */
+export function encodeWireError(error: DataPlaneError): WireErrorBody {
+  const body = error.toOpenAiBody() as WireErrorBody;
+  body.error.code = error.code;
+  if (error.retryAfterMs !== undefined) body.error.retryAfterMs = error.retryAfterMs;
+  if (error.upstreamStatus !== undefined) body.error.upstreamStatus = error.upstreamStatus;
+  return body;
+}
+
+function nonNegative(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
+}
+
+/** Rebuilds an error sent by `encodeWireError`; anything else is classified by status. */
+export function decodeWireError(body: unknown, status: number): DataPlaneError {
+  const plain = DataPlaneError.fromWire(body, status);
+  const extra = (body as Partial<WireErrorBody> | undefined)?.error;
+  const retryAfterMs = nonNegative(extra?.retryAfterMs);
+  const upstreamStatus = nonNegative(extra?.upstreamStatus);
+  if (retryAfterMs === undefined && upstreamStatus === undefined) return plain;
+  return new DataPlaneError(plain.code, plain.message, {
+    param: plain.param,
+    retryAfterMs,
+    upstreamStatus,
+  });
+}
+
+/** The answer to a peer speaking another wire version (or none). */
+export function wireVersionError(given: string | string[] | undefined, peer: string): DataPlaneError {
+  const version = Array.isArray(given) ? given.join(',') : given;
+  return new DataPlaneError(
+    DataPlaneErrorCode.Internal,
+    version === undefined
+      ? `${peer} sent no ${WIRE_VERSION_HEADER} header; this service speaks wire version ${WIRE_VERSION}`
+      : `${peer} speaks wire version "${version}"; this service speaks ${WIRE_VERSION}`,
+  );
+}

@@ -1,0 +1,170 @@
+import { DataPlaneError, DataPlaneErrorCode } from '../data-plane.errors';
+import type {
+  GatewayRequest,
+  JsonAnswer,
+  JsonObject,
+  Operation,
+  ServedBy,
+  TokenUsage,
+} from '../data-plane.types';
+
+/** What the router tells the provider-adapter about a backend: names only, no secrets. */
+export interface WireTarget {
+  readonly backendName: string;
+  readonly provider: string;
+  readonly model: string;
+}
+
+export interface InvokeMessage {
+  readonly request: GatewayRequest;
+  readonly target: WireTarget;
+}
+
+const OPERATIONS: ReadonlySet<string> = new Set<Operation>(['chat', 'completions', 'embeddings']);
+
+export function encodeRouteRequest(request: GatewayRequest): string {
+  return JSON.stringify({ request });
+}
+
+export function encodeInvokeRequest(request: GatewayRequest, target: WireTarget): string {
+  return JSON.stringify({ request, target });
+}
+
+/** The JSON answer envelope; the OpenAI body rides inside unchanged. */
+export function encodeJsonAnswer(answer: JsonAnswer): string {
+  return JSON.stringify({
+    status: answer.status,
+    servedBy: answer.servedBy,
+    usage: answer.usage,
+    body: answer.body,
+  });
+}
+
+/** Reads `{"request": ...}` sent by an ingress. */
+export function decodeRouteRequest(message: unknown): GatewayRequest {
+  return gatewayRequest(field(asObject(message, 'message'), 'request'));
+}
+
+/** Reads `{"request": ..., "target": ...}` sent by a router. */
+export function decodeInvokeRequest(message: unknown): InvokeMessage {
+  const object = asObject(message, 'message');
+  const target = asObject(field(object, 'target'), 'target');
+  return {
+    request: gatewayRequest(field(object, 'request')),
+    target: {
+      backendName: str(target, 'backendName', 'target'),
+      provider: str(target, 'provider', 'target'),
+      model: str(target, 'model', 'target'),
+    },
+  };
+}
+
+/** Reads a JSON answer envelope; a malformed one is the peer's fault (bad response). */
+export function decodeJsonAnswer(message: unknown, peer: string): JsonAnswer {
+  try {
+    const object = asObject(message, 'answer');
+    const status = object.status;
+    return {
+      kind: 'json',
+      status: typeof status === 'number' ? status : 200,
+      body: asObject(field(object, 'body'), 'body'),
+      usage: decodeUsage(field(object, 'usage')),
+      servedBy: decodeServedBy(field(object, 'servedBy')),
+    };
+  } catch (error) {
+    throw badAnswer(peer, error);
+  }
+}
+
+export function decodeServedBy(value: unknown): ServedBy {
+  const object = asObject(value, 'servedBy');
+  const attempts = object.attempts;
+  return {
+    backend: str(object, 'backend', 'servedBy'),
+    provider: str(object, 'provider', 'servedBy'),
+    model: str(object, 'model', 'servedBy'),
+    ...(typeof attempts === 'number' ? { attempts } : {}),
+  };
+}
+
+export function decodeUsage(value: unknown): TokenUsage {
+  const object = asObject(value, 'usage');
+  const count = (name: string): number => {
+    const n = object[name];
+    if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) throw malformed(`usage.${name}`);
+    return n;
+  };
+  return {
+    inputTokens: count('inputTokens'),
+    outputTokens: count('outputTokens'),
+    cachedInputTokens: count('cachedInputTokens'),
+    source: object.source === 'reported' ? 'reported' : 'estimated',
+  };
+}
+
+export function badAnswer(peer: string, cause: unknown): DataPlaneError {
+  const detail = cause instanceof Error ? `: ${cause.message}` : '';
+  return new DataPlaneError(
+    DataPlaneErrorCode.UpstreamBadResponse,
+    `${peer} sent an answer this service cannot read${detail}`,
+    { cause },
+  );
+}
+
+function gatewayRequest(value: unknown): GatewayRequest {
+  const object = asObject(value, 'request');
+  const operation = str(object, 'operation', 'request');
+  if (!OPERATIONS.has(operation)) throw malformed('request.operation');
+  const caller = asObject(field(object, 'caller'), 'request.caller');
+  const tier = caller.tier;
+  const allowedModels = object.allowedModels;
+  if (!Array.isArray(allowedModels) || !allowedModels.every((m) => typeof m === 'string')) {
+    throw malformed('request.allowedModels');
+  }
+  const forwardHeaders = asObject(field(object, 'forwardHeaders'), 'request.forwardHeaders');
+  for (const header of Object.values(forwardHeaders)) {
+    if (typeof header !== 'string') throw malformed('request.forwardHeaders');
+  }
+  return {
+    requestId: str(object, 'requestId', 'request'),
+    operation: operation as Operation,
+    requestedModel: str(object, 'requestedModel', 'request'),
+    stream: bool(object, 'stream'),
+    clientWantsStreamUsage: bool(object, 'clientWantsStreamUsage'),
+    body: asObject(field(object, 'body'), 'request.body'),
+    caller: {
+      userKey: str(caller, 'userKey', 'request.caller'),
+      ...(typeof tier === 'string' ? { tier } : {}),
+    },
+    allowedModels: allowedModels as string[],
+    forwardHeaders: forwardHeaders as Record<string, string>,
+  };
+}
+
+function malformed(path: string): DataPlaneError {
+  return new DataPlaneError(
+    DataPlaneErrorCode.InvalidRequest,
+    `malformed wire message: "${path}" is missing or of the wrong type`,
+  );
+}
+
+function asObject(value: unknown, path: string): JsonObject {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw malformed(path);
+  return value as JsonObject;
+}
+
+function field(object: JsonObject, name: string): unknown {
+  return object[name];
+}
+
+function str(object: JsonObject, name: string, path: string): string {
+  const value = object[name];
+  if (typeof value !== 'string') throw malformed(`${path}.${name}`);
+  return value;
+}
+
+function bool(object: JsonObject, name: string): boolean {
+  const value = object[name];
+  if (typeof value !== 'boolean') throw malformed(`request.${name}`);
+  return value;
+}

@@ -1,0 +1,88 @@
+import type { ServerResponse } from 'node:http';
+import {
+  chunkFrame,
+  DataPlaneError,
+  DataPlaneErrorCode,
+  encodeJsonAnswer,
+  encodeWireError,
+  endFrame,
+  errorFrame,
+  rawChunkLine,
+  SERVED_BY_HEADER,
+  WIRE_JSON,
+  WIRE_STREAM,
+  WIRE_VERSION,
+  WIRE_VERSION_HEADER,
+  type GatewayAnswer,
+} from '@aigw/contracts/data-plane';
+
+// Shared, never mutated by Node: no header object is built per JSON answer.
+const JSON_HEADERS = { 'content-type': WIRE_JSON, [WIRE_VERSION_HEADER]: WIRE_VERSION };
+
+export function asDataPlaneError(error: unknown): DataPlaneError {
+  if (error instanceof DataPlaneError) return error;
+  return new DataPlaneError(DataPlaneErrorCode.Internal, 'the service failed to handle the request', {
+    cause: error,
+  });
+}
+
+/** An error before the first byte as a status and body; after it, as the stream's last frame. */
+export function writeWireError(response: ServerResponse, error: DataPlaneError): void {
+  if (response.writableEnded || response.destroyed) return;
+  if (response.headersSent) {
+    response.end(errorFrame(error));
+    return;
+  }
+  response.writeHead(error.httpStatus, JSON_HEADERS);
+  response.end(JSON.stringify(encodeWireError(error)));
+}
+
+export interface WriteAnswerOptions {
+  /** Set when the caller went away: stop writing and let the stream be cancelled. */
+  readonly signal: AbortSignal;
+  /** Written into every chunk's `model` (the requested name) so a router can relay bytes. */
+  readonly stampModel?: string;
+}
+
+/** Sends an answer in the wire format, respecting the socket's backpressure. */
+export async function writeAnswer(
+  response: ServerResponse,
+  answer: GatewayAnswer,
+  { signal, stampModel }: WriteAnswerOptions,
+): Promise<void> {
+  if (answer.kind === 'json') {
+    response.writeHead(200, JSON_HEADERS);
+    response.end(encodeJsonAnswer(answer));
+    return;
+  }
+  response.writeHead(200, {
+    'content-type': WIRE_STREAM,
+    [WIRE_VERSION_HEADER]: WIRE_VERSION,
+    [SERVED_BY_HEADER]: encodeURIComponent(JSON.stringify(answer.servedBy)),
+  });
+  try {
+    for await (const chunk of answer.events) {
+      if (signal.aborted) break;
+      if (stampModel !== undefined) chunk.model = stampModel;
+      const raw = rawChunkLine(chunk);
+      const flowing = raw ? response.write(raw) : response.write(chunkFrame(chunk));
+      if (!flowing) await drained(response);
+    }
+    if (signal.aborted) return;
+    response.end(endFrame(await answer.usage));
+  } catch (error) {
+    if (!signal.aborted) writeWireError(response, asDataPlaneError(error));
+  }
+}
+
+function drained(response: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      response.off('drain', done);
+      response.off('close', done);
+      resolve();
+    };
+    response.once('drain', done);
+    response.once('close', done);
+  });
+}

@@ -1,0 +1,50 @@
+import type { BackendConfig, GatewayConfig } from '@aigw/config';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type UpstreamTarget,
+  type WireTarget,
+} from '@aigw/contracts/data-plane';
+
+const byConfig = new WeakMap<GatewayConfig, Map<string, BackendConfig>>();
+
+function backends(config: GatewayConfig): Map<string, BackendConfig> {
+  let map = byConfig.get(config);
+  if (!map) {
+    map = new Map();
+    for (const route of config.routes) {
+      for (const backend of route.backends) map.set(backend.name, backend);
+    }
+    byConfig.set(config, map);
+  }
+  return map;
+}
+
+/**
+ * The provider-adapter's half of "no key crosses the internal hop": the router names the
+ * backend, and where it lives and how to authenticate come from this service's config.
+ * A backend this config does not know (configs out of step during a rollout) is an
+ * upstream error, so the router fails over instead of failing the request.
+ */
+export function upstreamTargetFor(config: GatewayConfig, wire: WireTarget): UpstreamTarget {
+  const backend = backends(config).get(wire.backendName);
+  if (!backend || backend.provider !== wire.provider) {
+    throw new DataPlaneError(
+      DataPlaneErrorCode.UpstreamError,
+      `the provider-adapter's configuration has no ${wire.provider} backend "${wire.backendName}"`,
+    );
+  }
+  const auth = backend.auth;
+  return {
+    backendName: backend.name,
+    provider: backend.provider,
+    model: wire.model,
+    baseUrl: backend.baseUrl,
+    credential:
+      auth.kind === 'apiKey' && auth.apiKey
+        ? { headerName: auth.headerName, headerPrefix: auth.headerPrefix, apiKey: auth.apiKey }
+        : undefined,
+    requestTimeoutMs: backend.requestTimeoutMs,
+    firstByteTimeoutMs: backend.firstByteTimeoutMs,
+  };
+}

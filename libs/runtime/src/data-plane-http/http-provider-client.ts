@@ -1,0 +1,63 @@
+import {
+  DataPlaneErrorCode,
+  encodeInvokeRequest,
+  lazyChunk,
+  WIRE_PATHS,
+  type GatewayAnswer,
+  type ProviderCall,
+  type ProviderPort,
+} from '@aigw/contracts/data-plane';
+import { WireClient } from './wire-client';
+
+export interface HttpProviderClientOptions {
+  /** PROVIDER_ADAPTER_URL. */
+  readonly url: URL;
+  readonly connections?: number;
+}
+
+/** Headroom over the backend's own timeout, so the adapter reports it rather than us. */
+const TIMEOUT_MARGIN_MS = 2_000;
+
+/**
+ * The provider adapters as the router sees them when they run as their own service.
+ * Only the backend's name and model cross the hop; the adapter injects the credential
+ * from its own configuration. An unreachable adapter is an upstream error, so the router
+ * fails over (and reports a clean 502) rather than hanging.
+ */
+export class HttpProviderClient implements ProviderPort {
+  private readonly client: WireClient;
+
+  constructor(options: HttpProviderClientOptions) {
+    this.client = new WireClient({
+      url: options.url,
+      peer: 'provider-adapter',
+      unreachableCode: DataPlaneErrorCode.UpstreamError,
+      connections: options.connections,
+    });
+  }
+
+  invoke(call: ProviderCall): Promise<GatewayAnswer> {
+    const { request, target } = call;
+    const requestedModel = request.requestedModel;
+    return this.client.call({
+      path: WIRE_PATHS.invoke,
+      body: encodeInvokeRequest(request, {
+        backendName: target.backendName,
+        provider: target.provider,
+        model: target.model,
+      }),
+      signal: call.signal,
+      timeoutMs: target.requestTimeoutMs + TIMEOUT_MARGIN_MS,
+      // The adapter wrote the requested name into each chunk: relayed without parsing.
+      chunk: (line) => lazyChunk(line, requestedModel),
+    });
+  }
+
+  probe(): Promise<boolean> {
+    return this.client.probe();
+  }
+
+  close(): Promise<void> {
+    return this.client.close();
+  }
+}

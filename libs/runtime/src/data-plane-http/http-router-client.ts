@@ -1,0 +1,66 @@
+import {
+  DataPlaneErrorCode,
+  encodeRouteRequest,
+  framePayload,
+  WIRE_PATHS,
+  type GatewayAnswer,
+  type GatewayRequest,
+  type JsonObject,
+  type RouterPort,
+} from '@aigw/contracts/data-plane';
+import { WireClient } from './wire-client';
+
+export interface HttpRouterClientOptions {
+  /** ROUTER_URL. */
+  readonly url: URL;
+  /** The model names clients may ask for, from the ingress's own copy of the config. */
+  readonly listModels: () => readonly string[];
+  /**
+   * Longest wait for the router's answer to start, and between two stream reads. Generous:
+   * the router's own failover loop may try several backends with their own timeouts.
+   */
+  readonly timeoutMs?: number;
+  readonly connections?: number;
+}
+
+// The ingress writes each chunk as SSE with JSON.stringify, so it needs plain objects.
+const parseChunk = (line: Buffer): JsonObject => framePayload(line) as JsonObject;
+
+/** The router as the ingress sees it when the router runs as its own service. */
+export class HttpRouterClient implements RouterPort {
+  private readonly client: WireClient;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly options: HttpRouterClientOptions) {
+    this.client = new WireClient({
+      url: options.url,
+      peer: 'router',
+      // Our own router being down is "service unavailable" to the client, who may retry.
+      unreachableCode: DataPlaneErrorCode.NoBackendAvailable,
+      connections: options.connections,
+    });
+    this.timeoutMs = options.timeoutMs ?? 300_000;
+  }
+
+  route(request: GatewayRequest, signal: AbortSignal): Promise<GatewayAnswer> {
+    return this.client.call({
+      path: WIRE_PATHS.route,
+      body: encodeRouteRequest(request),
+      signal,
+      timeoutMs: this.timeoutMs,
+      chunk: parseChunk,
+    });
+  }
+
+  listModels(): readonly string[] {
+    return this.options.listModels();
+  }
+
+  probe(): Promise<boolean> {
+    return this.client.probe();
+  }
+
+  close(): Promise<void> {
+    return this.client.close();
+  }
+}

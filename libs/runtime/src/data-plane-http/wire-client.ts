@@ -1,0 +1,249 @@
+import { Pool, type Dispatcher } from 'undici';
+import {
+  badAnswer,
+  DataPlaneError,
+  DataPlaneErrorCode,
+  decodeJsonAnswer,
+  decodeServedBy,
+  decodeUsage,
+  decodeWireError,
+  FrameTag,
+  frameLines,
+  framePayload,
+  SERVED_BY_HEADER,
+  WIRE_JSON,
+  WIRE_PATHS,
+  WIRE_STREAM,
+  WIRE_VERSION,
+  WIRE_VERSION_HEADER,
+  wireVersionError,
+  type GatewayAnswer,
+  type JsonObject,
+  type TokenUsage,
+} from '@aigw/contracts/data-plane';
+
+export interface WireClientOptions {
+  /** The peer's base URL (ROUTER_URL, PROVIDER_ADAPTER_URL). */
+  readonly url: URL;
+  /** How the peer is named in errors and logs: "router", "provider-adapter". */
+  readonly peer: string;
+  /** The code for "could not reach the peer at all". */
+  readonly unreachableCode: DataPlaneErrorCode;
+  /** Upper bound of sockets to the peer; each in-flight stream holds one. */
+  readonly connections?: number;
+}
+
+export interface WireCall {
+  readonly path: string;
+  readonly body: string;
+  readonly signal: AbortSignal;
+  /** Longest wait for the answer's headers, and between two body reads. */
+  readonly timeoutMs: number;
+  /** Builds a stream chunk from its frame line. */
+  readonly chunk: (line: Buffer) => JsonObject;
+}
+
+const TIMEOUT_CODES = new Set([
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'ETIMEDOUT',
+]);
+
+const REQUEST_HEADERS = { 'content-type': WIRE_JSON, [WIRE_VERSION_HEADER]: WIRE_VERSION };
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+const NO_USAGE: TokenUsage = {
+  inputTokens: 0,
+  outputTokens: 0,
+  cachedInputTokens: 0,
+  source: 'estimated',
+};
+
+/**
+ * One peer of the data plane over HTTP/1.1 keep-alive: a bounded pool of sockets that
+ * stay open between requests, answers decoded from the wire format, bodies streamed
+ * through as they arrive, and the caller's abort cancelling the peer's work.
+ */
+export class WireClient {
+  private readonly pool: Pool;
+  private readonly prefix: string;
+  private readonly peerName: string;
+
+  constructor(private readonly options: WireClientOptions) {
+    this.pool = new Pool(options.url.origin, {
+      connections: options.connections ?? 256,
+      pipelining: 1,
+      // Below the wire server's 65 s, so the client always closes an idle socket first.
+      keepAliveTimeout: 30_000,
+      keepAliveMaxTimeout: 60_000,
+    });
+    this.prefix = options.url.pathname.replace(/\/+$/, '');
+    this.peerName = `${options.peer} at ${options.url.origin}`;
+  }
+
+  async call(call: WireCall): Promise<GatewayAnswer> {
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await this.pool.request({
+        path: this.prefix + call.path,
+        method: 'POST',
+        headers: REQUEST_HEADERS,
+        body: call.body,
+        signal: call.signal,
+        headersTimeout: call.timeoutMs,
+        bodyTimeout: call.timeoutMs,
+      });
+    } catch (error) {
+      throw this.transportFailure(error, call.signal);
+    }
+    const version = response.headers[WIRE_VERSION_HEADER];
+    if (version !== WIRE_VERSION) {
+      response.body.destroy();
+      throw wireVersionError(version, this.peerName);
+    }
+    if (response.statusCode >= 400) throw await this.errorAnswer(response, call.signal);
+    const type = response.headers['content-type'];
+    if (type === WIRE_STREAM) return this.streamAnswer(response, call);
+    let body: unknown;
+    try {
+      body = await response.body.json();
+    } catch (error) {
+      throw this.transportFailure(error, call.signal, 'json');
+    }
+    return decodeJsonAnswer(body, this.peerName);
+  }
+
+  /** Whether the peer answers its health route in this wire version. */
+  async probe(timeoutMs = 2_000): Promise<boolean> {
+    try {
+      const response = await this.pool.request({
+        path: this.prefix + WIRE_PATHS.health,
+        method: 'GET',
+        headers: REQUEST_HEADERS,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+      await response.body.dump();
+      return response.statusCode === 200 && response.headers[WIRE_VERSION_HEADER] === WIRE_VERSION;
+    } catch {
+      return false;
+    }
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+
+  private async errorAnswer(
+    response: Dispatcher.ResponseData,
+    signal: AbortSignal,
+  ): Promise<unknown> {
+    let text = '';
+    try {
+      for await (const piece of response.body) {
+        text += (piece as Buffer).toString('utf8');
+        if (text.length >= MAX_ERROR_BODY_BYTES) break;
+      }
+    } catch {
+      if (signal.aborted) return signal.reason;
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined; // classified by status alone
+    }
+    return decodeWireError(body, response.statusCode);
+  }
+
+  private streamAnswer(response: Dispatcher.ResponseData, call: WireCall): GatewayAnswer {
+    let servedBy;
+    try {
+      const header = response.headers[SERVED_BY_HEADER];
+      servedBy = decodeServedBy(JSON.parse(decodeURIComponent(String(header))));
+    } catch (error) {
+      response.body.destroy();
+      throw badAnswer(this.peerName, error);
+    }
+    let settle!: (usage: TokenUsage) => void;
+    const usage = new Promise<TokenUsage>((resolve) => (settle = resolve));
+    const events = this.frames(response.body, call, settle);
+    return { kind: 'stream', status: 200, servedBy, usage, events };
+  }
+
+  /**
+   * Chunks until the end frame. The body is read to its end even after the end or error
+   * frame, so the socket goes back to the pool instead of being closed.
+   */
+  private async *frames(
+    body: Dispatcher.ResponseData['body'],
+    call: WireCall,
+    settle: (usage: TokenUsage) => void,
+  ): AsyncGenerator<JsonObject> {
+    let usage: TokenUsage | undefined;
+    let failure: DataPlaneError | undefined;
+    try {
+      for await (const line of frameLines(body)) {
+        if (usage || failure) continue;
+        switch (line[0]) {
+          case FrameTag.Chunk:
+            yield call.chunk(line);
+            break;
+          case FrameTag.End:
+            usage = decodeUsage(framePayload(line));
+            break;
+          case FrameTag.Error:
+            failure = decodeWireError(framePayload(line), 502);
+            break;
+          default:
+            throw badAnswer(this.peerName, new Error(`unknown frame "${String.fromCharCode(line[0] ?? 0)}"`));
+        }
+      }
+    } catch (error) {
+      throw this.transportFailure(error, call.signal, 'stream');
+    } finally {
+      settle(usage ?? NO_USAGE);
+    }
+    if (failure) throw failure;
+    if (!usage) {
+      throw new DataPlaneError(
+        DataPlaneErrorCode.StreamInterrupted,
+        `the ${this.peerName} ended the stream before it finished`,
+      );
+    }
+  }
+
+  /** Transport trouble as a data-plane error, so failover and the edge treat it as such. */
+  private transportFailure(
+    error: unknown,
+    signal: AbortSignal,
+    stage: 'connect' | 'json' | 'stream' = 'connect',
+  ): unknown {
+    if (error instanceof DataPlaneError) return error;
+    // A caller that went away is not the peer's fault: let the abort propagate.
+    if (signal.aborted) return signal.reason ?? error;
+    const code = (error as { code?: unknown }).code;
+    const name = (error as { name?: unknown }).name;
+    if ((typeof code === 'string' && TIMEOUT_CODES.has(code)) || name === 'TimeoutError') {
+      return new DataPlaneError(
+        DataPlaneErrorCode.UpstreamTimeout,
+        `the ${this.peerName} did not answer in time`,
+        { cause: error },
+      );
+    }
+    const reason = typeof code === 'string' ? code : 'connection failed';
+    if (stage !== 'connect') {
+      // A broken JSON answer may fail over; a broken stream may only before its first chunk.
+      return new DataPlaneError(
+        stage === 'stream' ? DataPlaneErrorCode.StreamInterrupted : DataPlaneErrorCode.UpstreamError,
+        `the connection to the ${this.peerName} broke mid-answer (${reason})`,
+        { cause: error },
+      );
+    }
+    return new DataPlaneError(
+      this.options.unreachableCode,
+      `the ${this.peerName} is unreachable (${reason})`,
+      { cause: error },
+    );
+  }
+}

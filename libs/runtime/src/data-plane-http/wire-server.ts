@@ -1,0 +1,96 @@
+import type { AddressInfo } from 'node:net';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  WIRE_VERSION,
+  WIRE_VERSION_HEADER,
+  wireVersionError,
+} from '@aigw/contracts/data-plane';
+import type { ServedApp } from '../service-runtime';
+import { asDataPlaneError, writeWireError } from './answer-writer';
+
+export interface WireServerOptions {
+  readonly maxBodyBytes: number;
+  /** Reported for requests that failed unexpectedly (never for routine errors). */
+  readonly onUnexpected?: (error: unknown) => void;
+}
+
+/**
+ * An internal data-plane listener: Fastify without logging or request decoration,
+ * plain JSON.parse (the edge already rejected prototype-poisoning bodies), and every
+ * error answered in the wire format. Idle keep-alive sockets outlive the clients' own
+ * keep-alive timeout, so a client never sends on a socket the server is closing.
+ */
+export function createWireServer(options: WireServerOptions): {
+  fastify: FastifyInstance;
+  served: ServedApp;
+} {
+  const fastify = Fastify({
+    logger: false,
+    bodyLimit: options.maxBodyBytes,
+    keepAliveTimeout: 65_000,
+    disableRequestLogging: true,
+    return503OnClosing: true,
+  });
+  fastify.removeContentTypeParser(['application/json']);
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, JSON.parse(body as string));
+    } catch {
+      done(new DataPlaneError(DataPlaneErrorCode.InvalidRequest, 'the wire message is not JSON'));
+    }
+  });
+  // Refused before the body is read: another version's body means something else.
+  fastify.addHook('onRequest', (request, reply, done) => {
+    const version = request.headers[WIRE_VERSION_HEADER];
+    if (version === WIRE_VERSION) return done();
+    reply.hijack();
+    writeWireError(reply.raw, wireVersionError(version, 'the caller'));
+  });
+  fastify.setNotFoundHandler((request, reply) => {
+    reply.hijack();
+    writeWireError(
+      reply.raw,
+      new DataPlaneError(DataPlaneErrorCode.UnknownUrl, `no wire route ${request.method} ${request.url}`),
+    );
+  });
+  fastify.setErrorHandler((error: unknown, _request: FastifyRequest, reply: FastifyReply) => {
+    const mapped = wireErrorOf(error);
+    if (mapped.code === DataPlaneErrorCode.Internal) options.onUnexpected?.(error);
+    reply.hijack();
+    writeWireError(reply.raw, mapped);
+  });
+
+  return {
+    fastify,
+    served: {
+      listen: async (port, host) => {
+        await fastify.listen({ port, host });
+        return (fastify.server.address() as AddressInfo).port;
+      },
+      close: () => fastify.close(),
+    },
+  };
+}
+
+function wireErrorOf(error: unknown): DataPlaneError {
+  if (error instanceof DataPlaneError) return error;
+  const code = (error as { code?: unknown }).code;
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return new DataPlaneError(DataPlaneErrorCode.BodyTooLarge, 'the wire message is too large');
+  }
+  if (typeof code === 'string' && code.startsWith('FST_ERR_CTP')) {
+    return new DataPlaneError(DataPlaneErrorCode.InvalidRequest, 'send the wire message as JSON');
+  }
+  return asDataPlaneError(error);
+}
+
+/** Cancels the work for a request once its caller hangs up before the answer ended. */
+export function abortOnHangUp(reply: FastifyReply): AbortSignal {
+  const abort = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) abort.abort(new Error('the caller disconnected'));
+  });
+  return abort.signal;
+}

@@ -1,0 +1,50 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { DynamicModule, ExceptionFilter } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { NestLoggerService, type Logger } from '@aigw/observability';
+import type { ServedApp } from './service-runtime';
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+export interface NestEdgeAppOptions {
+  readonly logger: Logger;
+  readonly maxBodyBytes: number;
+  /** Turns every error into the public API's error shape (OpenAI-style). */
+  readonly filter: ExceptionFilter;
+}
+
+/** The public edge (all-in-one gateway or ingress): a Nest app on Fastify. */
+export async function createNestEdgeApp(
+  module: DynamicModule,
+  options: NestEdgeAppOptions,
+): Promise<ServedApp> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: options.maxBodyBytes,
+    // Honour a caller's request id so logs line up across systems.
+    genReqId: (request: IncomingMessage) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
+    logger: new NestLoggerService(nestLogger(options.logger)),
+    abortOnError: false,
+  });
+  app.useGlobalFilters(options.filter);
+  return {
+    listen: async (port, host) => {
+      await app.listen(port, host);
+      return Number(new URL(await app.getUrl()).port);
+    },
+    close: () => app.close(),
+  };
+}
+
+/** Nest's start-up chatter (one line per mapped route) only when debugging. */
+function nestLogger(logger: Logger): Logger {
+  const child = logger.child({ component: 'nest' });
+  if (!logger.isEnabled('debug')) child.level = 'warn';
+  return child;
+}

@@ -1,0 +1,25 @@
+import { StartupError } from './listen';
+
+/** A failure at start is one line on stderr and a non-zero exit, never a stack trace. */
+export function exitWithStartupError(error: unknown): never {
+  const message =
+    error instanceof StartupError
+      ? error.message
+      : `unexpected failure at start: ${error instanceof Error ? error.message : String(error)}`;
+  process.stderr.write(`ai-gateway: ${message}\n`);
+  if (!(error instanceof StartupError) && error instanceof Error && process.env.AI_GATEWAY_DEBUG) {
+    process.stderr.write(`${error.stack ?? ''}\n`);
+  }
+  process.exit(1);
+}
+
+/** Turns a listen failure from a framework into the one-line cause. */
+export function listenFailure(error: unknown, port: number, setting: string): StartupError {
+  if (error instanceof StartupError) return error;
+  const code = (error as { code?: string }).code;
+  if (code === 'EADDRINUSE') {
+    return new StartupError(`port ${port} is already in use (set ${setting} to another port)`);
+  }
+  if (code === 'EACCES') return new StartupError(`no permission to listen on port ${port} (${setting})`);
+  return new StartupError(`cannot listen on port ${port} (${setting}): ${code ?? String(error)}`);
+}
