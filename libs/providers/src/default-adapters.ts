@@ -1,9 +1,15 @@
 import type { ProviderAdapter } from './core/provider-adapter';
+import { AnthropicAdapter } from './anthropic/anthropic.adapter';
 import { AzureOpenAiAdapter } from './azure/azure.adapter';
 import { LocalAdapter } from './local/local.adapter';
 import { OpenAiCompatibleAdapter } from './openai-compatible/openai-compatible.adapter';
 
 /** Every wire format this build speaks; the registry picks one per backend's provider. */
 export function defaultProviderAdapters(): ProviderAdapter[] {
-  return [new OpenAiCompatibleAdapter(), new AzureOpenAiAdapter(), new LocalAdapter()];
+  return [
+    new OpenAiCompatibleAdapter(),
+    new AzureOpenAiAdapter(),
+    new AnthropicAdapter(),
+    new LocalAdapter(),
+  ];
 }

@@ -3,3 +3,4 @@ export * from './fake-provider-server';
 export * from './fake-azure-openai-upstream';
 export * from './provider-test-kit';
 export * from './upstream-failure-cases';
+export * from './fake-anthropic-upstream';
