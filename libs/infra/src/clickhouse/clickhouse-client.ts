@@ -36,7 +36,8 @@ export function sqlString(value: string): string {
 
 /** A table or column name; only plain identifiers are accepted, never escaped input. */
 export function sqlIdentifier(name: string): string {
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`not a plain SQL identifier: ${name}`);
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+    throw new Error(`not a plain SQL identifier: ${name}`);
   return name;
 }
 
@@ -66,7 +67,10 @@ export function compareVersions(version: readonly number[], other: readonly numb
 }
 
 export async function serverVersion(client: ClickHouseClient): Promise<ServerVersion> {
-  const result = await client.query({ query: 'SELECT version() AS version', format: 'JSONEachRow' });
+  const result = await client.query({
+    query: 'SELECT version() AS version',
+    format: 'JSONEachRow',
+  });
   const rows = await result.json<{ version: string }>();
   const first = rows[0];
   if (!first) throw new Error('SELECT version() returned no row');

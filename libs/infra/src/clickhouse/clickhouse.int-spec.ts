@@ -5,7 +5,12 @@ import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { type ClickHouseClient } from '@clickhouse/client';
 import { startClickHouse, type RealService } from '@aigw/testing';
-import { createClickHouseClient, serverVersion, sqlIdentifier, sqlString } from './clickhouse-client';
+import {
+  createClickHouseClient,
+  serverVersion,
+  sqlIdentifier,
+  sqlString,
+} from './clickhouse-client';
 import { migrate } from './migration-runner';
 
 let server: RealService;
@@ -36,7 +41,10 @@ test('migrations apply once and are recorded', async () => {
   assert.deepEqual(second.alreadyApplied, ['001_usage_events']);
 
   const tables = await (
-    await client.query({ query: 'SELECT name, engine FROM system.tables WHERE database = currentDatabase()', format: 'JSONEachRow' })
+    await client.query({
+      query: 'SELECT name, engine FROM system.tables WHERE database = currentDatabase()',
+      format: 'JSONEachRow',
+    })
   ).json<{ name: string; engine: string }>();
   const engines = Object.fromEntries(tables.map((t) => [t.name, t.engine]));
   assert.equal(engines.usage_events, 'ReplacingMergeTree');
@@ -66,12 +74,18 @@ test('usage inserted as JSONEachRow sums up per user and day in the rollup', asy
   await client.insert({
     table: 'usage_events',
     format: 'JSONEachRow',
-    values: [row('alice', '2026-03-01 10:00:00', 100, 10, 0.5), row(odd, '2026-03-01 11:00:00', 7, 1, 0.25)],
+    values: [
+      row('alice', '2026-03-01 10:00:00', 100, 10, 0.5),
+      row(odd, '2026-03-01 11:00:00', 7, 1, 0.25),
+    ],
   });
   await client.insert({
     table: 'usage_events',
     format: 'JSONEachRow',
-    values: [row('alice', '2026-03-01 23:59:59', 50, 5, 0.25), row('alice', '2026-03-02 00:00:00', 1, 1, 1)],
+    values: [
+      row('alice', '2026-03-01 23:59:59', 50, 5, 0.25),
+      row('alice', '2026-03-02 00:00:00', 1, 1, 1),
+    ],
   });
 
   const daily = await (
@@ -97,10 +111,10 @@ test('usage inserted as JSONEachRow sums up per user and day in the rollup', asy
       format: 'JSONEachRow',
     })
   ).json<{ n: string }>();
-  assert.equal(Number(escaped[0]!.n), 1);
+  assert.equal(Number(escaped[0].n), 1);
 });
 
 test('the server version is read from the server', async () => {
   const version = await serverVersion(client);
-  assert.ok(version.parts[0]! >= 18, version.text);
+  assert.ok(version.parts[0] >= 18, version.text);
 });

@@ -36,7 +36,7 @@ export function parseMigration(fileName: string, text: string): Migration {
     const requires: VersionCondition[] = [];
     for (const line of lines) {
       const m = REQUIRES.exec(line.trim());
-      if (m) requires.push({ op: m[1] as '>=' | '<', version: m[2]!.split('.').map(Number) });
+      if (m) requires.push({ op: m[1] as '>=' | '<', version: m[2].split('.').map(Number) });
     }
     const sql = lines
       .filter((l) => !l.trim().startsWith('--'))
@@ -53,7 +53,7 @@ export function parseMigration(fileName: string, text: string): Migration {
   flush();
   return {
     version: Number(match[1]),
-    name: match[2]!,
+    name: match[2],
     checksum: createHash('sha256').update(text).digest('hex'),
     statements,
   };
@@ -61,7 +61,9 @@ export function parseMigration(fileName: string, text: string): Migration {
 
 export function appliesTo(statement: MigrationStatement, server: readonly number[]): boolean {
   return statement.requires.every((c) =>
-    c.op === '>=' ? compareVersions(server, c.version) >= 0 : compareVersions(server, c.version) < 0,
+    c.op === '>='
+      ? compareVersions(server, c.version) >= 0
+      : compareVersions(server, c.version) < 0,
   );
 }
 
@@ -72,8 +74,8 @@ export function loadMigrations(dir: string): Migration[] {
     .sort()
     .map((f) => parseMigration(f, readFileSync(join(dir, f), 'utf8')));
   for (let i = 1; i < migrations.length; i++) {
-    if (migrations[i]!.version === migrations[i - 1]!.version) {
-      throw new Error(`two migrations numbered ${migrations[i]!.version}`);
+    if (migrations[i].version === migrations[i - 1].version) {
+      throw new Error(`two migrations numbered ${migrations[i].version}`);
     }
   }
   return migrations;

@@ -3,7 +3,12 @@
 // an error: migrations are append-only.
 import { type ClickHouseClient } from '@clickhouse/client';
 import { serverVersion, sqlIdentifier } from './clickhouse-client';
-import { appliesTo, BUILTIN_MIGRATIONS_DIR, loadMigrations, type Migration } from './migration-files';
+import {
+  appliesTo,
+  BUILTIN_MIGRATIONS_DIR,
+  loadMigrations,
+  type Migration,
+} from './migration-files';
 
 export interface MigrateOptions {
   readonly dir?: string;
@@ -27,7 +32,10 @@ interface AppliedRow {
   checksum: string;
 }
 
-export async function migrate(client: ClickHouseClient, options: MigrateOptions = {}): Promise<MigrateResult> {
+export async function migrate(
+  client: ClickHouseClient,
+  options: MigrateOptions = {},
+): Promise<MigrateResult> {
   const table = sqlIdentifier(options.table ?? 'aigw_schema_migrations');
   const migrations = options.migrations ?? loadMigrations(options.dir ?? BUILTIN_MIGRATIONS_DIR);
   const version = await serverVersion(client);
@@ -37,7 +45,10 @@ export async function migrate(client: ClickHouseClient, options: MigrateOptions 
     ) ENGINE = MergeTree() ORDER BY version`,
   });
   const rows = await (
-    await client.query({ query: `SELECT version, name, checksum FROM ${table}`, format: 'JSONEachRow' })
+    await client.query({
+      query: `SELECT version, name, checksum FROM ${table}`,
+      format: 'JSONEachRow',
+    })
   ).json<AppliedRow>();
   const done = new Map(rows.map((r) => [Number(r.version), r]));
 

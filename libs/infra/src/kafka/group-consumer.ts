@@ -73,7 +73,8 @@ export class GroupConsumer<T> {
       fromBeginning: this.options.fromBeginning ?? true,
     });
     await this.consumer.run({
-      eachMessage: async ({ topic, partition, message }) => this.dispatch(topic, partition, message),
+      eachMessage: async ({ topic, partition, message }) =>
+        this.dispatch(topic, partition, message),
     });
     await joined;
   }

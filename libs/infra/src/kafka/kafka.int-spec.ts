@@ -53,10 +53,18 @@ test('topics are created once, with partitions, retention and cleanup policy', a
   try {
     const suffix = randomUUID().slice(0, 8);
     const specs: TopicSpec[] = [
-      { topic: `it.usage.${suffix}`, partitions: 3, retentionMs: 3_600_000, cleanupPolicy: 'delete' },
+      {
+        topic: `it.usage.${suffix}`,
+        partitions: 3,
+        retentionMs: 3_600_000,
+        cleanupPolicy: 'delete',
+      },
       { topic: `it.state.${suffix}`, partitions: 2, retentionMs: -1, cleanupPolicy: 'compact' },
     ];
-    assert.deepEqual(await ensureTopics(admin, specs), specs.map((s) => s.topic));
+    assert.deepEqual(
+      await ensureTopics(admin, specs),
+      specs.map((s) => s.topic),
+    );
     assert.deepEqual(await ensureTopics(admin, specs), [], 'a second start creates nothing');
 
     const metadata = await admin.fetchTopicMetadata({ topics: specs.map((s) => s.topic) });
@@ -78,8 +86,11 @@ test('topics are created once, with partitions, retention and cleanup policy', a
         Object.fromEntries(r.configEntries.map((e) => [e.configName, e.configValue])),
       ]),
     );
-    assert.deepEqual(seen[specs[0]!.topic], { 'cleanup.policy': 'delete', 'retention.ms': '3600000' });
-    assert.deepEqual(seen[specs[1]!.topic], { 'cleanup.policy': 'compact', 'retention.ms': '-1' });
+    assert.deepEqual(seen[specs[0].topic], {
+      'cleanup.policy': 'delete',
+      'retention.ms': '3600000',
+    });
+    assert.deepEqual(seen[specs[1].topic], { 'cleanup.policy': 'compact', 'retention.ms': '-1' });
   } finally {
     await admin.disconnect();
   }
@@ -91,7 +102,12 @@ test('contract events round-trip: idempotent producer to consumer group, bad one
   const settings = TOPIC_SETTINGS[Topic.UsageRecorded];
   // The contracts' topic name, as the services create it (fewer partitions: test broker).
   await ensureTopics(admin, [
-    { topic: Topic.UsageRecorded, partitions: 3, retentionMs: settings.retentionMs, cleanupPolicy: settings.cleanupPolicy },
+    {
+      topic: Topic.UsageRecorded,
+      partitions: 3,
+      retentionMs: settings.retentionMs,
+      cleanupPolicy: settings.cleanupPolicy,
+    },
   ]);
   await admin.disconnect();
 
@@ -99,7 +115,11 @@ test('contract events round-trip: idempotent producer to consumer group, bad one
   const received: ConsumedMessage<TokenUsageRecorded>[] = [];
   const invalid: InvalidMessage[] = [];
   const runId = randomUUID();
-  const events = [usage('alice', `${runId}-1`), usage('bob', `${runId}-2`), usage('alice', `${runId}-3`)];
+  const events = [
+    usage('alice', `${runId}-1`),
+    usage('bob', `${runId}-2`),
+    usage('alice', `${runId}-3`),
+  ];
   let done!: () => void;
   const allSeen = new Promise<void>((resolve) => (done = resolve));
   const consumer = new GroupConsumer<TokenUsageRecorded>(kafka, {
@@ -135,13 +155,17 @@ test('contract events round-trip: idempotent producer to consumer group, bad one
       events.map((e) => e.requestId).sort(),
     );
     for (const message of received) {
-      assert.equal(message.key, message.value.userId, 'keyed by user: one user stays on one partition');
+      assert.equal(
+        message.key,
+        message.value.userId,
+        'keyed by user: one user stays on one partition',
+      );
       assert.equal(message.headers['aigw-event-type'], 'usage.recorded');
       assert.equal(typeof message.value.inputTokens, 'number');
     }
     const alice = received.filter((m) => m.value.userId === 'alice');
     assert.equal(new Set(alice.map((m) => m.partition)).size, 1);
-    assert.match(invalid[0]!.reason, /inputTokens/);
+    assert.match(invalid[0].reason, /inputTokens/);
   } finally {
     await consumer.stop();
     await producer.disconnect();

@@ -9,7 +9,11 @@ export interface LuaCapableClient {
   eval(script: string, numKeys: number, ...keysAndArgs: (string | number)[]): Promise<unknown>;
 }
 
-export interface LuaScript<Keys extends readonly string[], Args extends readonly (string | number)[], Result> {
+export interface LuaScript<
+  Keys extends readonly string[],
+  Args extends readonly (string | number)[],
+  Result,
+> {
   readonly name: string;
   readonly source: string;
   readonly sha1: string;
@@ -30,14 +34,18 @@ export function defineLuaScript<
   Keys extends readonly string[],
   Args extends readonly (string | number)[],
   Result,
->(definition: LuaScriptDefinition<Result> & { keyCount: Keys['length'] }): LuaScript<Keys, Args, Result> {
+>(
+  definition: LuaScriptDefinition<Result> & { keyCount: Keys['length'] },
+): LuaScript<Keys, Args, Result> {
   const sha1 = createHash('sha1').update(definition.source).digest('hex');
   return {
     ...definition,
     sha1,
     async run(client, keys, args) {
       if (keys.length !== definition.keyCount) {
-        throw new Error(`${definition.name}: expected ${definition.keyCount} keys, got ${keys.length}`);
+        throw new Error(
+          `${definition.name}: expected ${definition.keyCount} keys, got ${keys.length}`,
+        );
       }
       let reply: unknown;
       try {
@@ -57,7 +65,10 @@ function isNoScript(error: unknown): boolean {
 
 /** Scripts by name, for loading them all at start (SCRIPT LOAD) and for lookups. */
 export class LuaScriptRegistry {
-  private readonly scripts = new Map<string, LuaScript<readonly string[], readonly (string | number)[], unknown>>();
+  private readonly scripts = new Map<
+    string,
+    LuaScript<readonly string[], readonly (string | number)[], unknown>
+  >();
 
   register<K extends readonly string[], A extends readonly (string | number)[], R>(
     script: LuaScript<K, A, R>,
@@ -66,7 +77,7 @@ export class LuaScriptRegistry {
     if (existing && existing.sha1 !== script.sha1) {
       throw new Error(`Lua script "${script.name}" registered twice with different sources`);
     }
-    this.scripts.set(script.name, script as unknown as LuaScript<readonly string[], readonly (string | number)[], unknown>);
+    this.scripts.set(script.name, script);
     return script;
   }
 
@@ -75,7 +86,9 @@ export class LuaScriptRegistry {
   }
 
   /** Loads every script into the server's cache so the first EVALSHA already hits. */
-  async preload(client: { script(subcommand: 'LOAD', source: string): Promise<unknown> }): Promise<void> {
+  async preload(client: {
+    script(subcommand: 'LOAD', source: string): Promise<unknown>;
+  }): Promise<void> {
     for (const script of this.scripts.values()) {
       const sha = await client.script('LOAD', script.source);
       if (sha !== script.sha1) throw new Error(`Lua script "${script.name}": server SHA1 differs`);
@@ -85,13 +98,13 @@ export class LuaScriptRegistry {
 
 /** Decoders for common replies. */
 export const luaReply = {
-  integer(reply: unknown): number {
+  integer: (reply: unknown): number => {
     if (typeof reply !== 'number' || !Number.isInteger(reply)) {
       throw new TypeError(`expected an integer reply, got ${typeof reply}`);
     }
     return reply;
   },
-  integers(reply: unknown): number[] {
+  integers: (reply: unknown): number[] => {
     if (!Array.isArray(reply)) throw new TypeError(`expected an array reply, got ${typeof reply}`);
     return reply.map((item) => luaReply.integer(item));
   },

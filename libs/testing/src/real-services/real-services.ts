@@ -116,7 +116,9 @@ export async function startKafka(options: StartOptions = {}): Promise<RealServic
       };
     } catch (error) {
       // Another process may have taken the port between our probe and the bind.
-      const portTaken = !(error instanceof ServiceStartError) && /address already in use|port is already allocated/i.test(String(error));
+      const portTaken =
+        !(error instanceof ServiceStartError) &&
+        /address already in use|port is already allocated/i.test(String(error));
       if (!portTaken || attempt >= 3) throw error;
     }
   }

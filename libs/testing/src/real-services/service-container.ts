@@ -45,7 +45,10 @@ export class ServiceStartError extends Error {
 class LoopbackContainer extends GenericContainer {
   protected override async beforeContainerCreated(): Promise<void> {
     // dockerode types PortBindings as `any`; its shape is { "6379/tcp": [{ HostPort }] }.
-    const bindings = (this.hostConfig.PortBindings ?? {}) as Record<string, { HostPort?: string }[]>;
+    const bindings = (this.hostConfig.PortBindings ?? {}) as Record<
+      string,
+      { HostPort?: string }[]
+    >;
     for (const key of Object.keys(bindings)) {
       bindings[key] = (bindings[key] ?? []).map((b) => ({ ...b, HostIp: '127.0.0.1' }));
     }
@@ -115,11 +118,18 @@ export async function startServiceContainer(spec: ContainerSpec): Promise<Starte
     return { container, recentLogs: () => tail.text() };
   } catch (error) {
     // A start that finishes after the deadline still gets stopped.
-    starting.then((late) => late.stop({ remove: true }), () => undefined);
+    starting.then(
+      (late) => late.stop({ remove: true }),
+      () => undefined,
+    );
     // Let the log stream deliver what the service printed last before it was removed.
     await new Promise((resolve) => setTimeout(resolve, 300));
     const reason = error instanceof Error ? error.message : String(error);
-    throw new ServiceStartError(spec.service, `${spec.image} did not become ready: ${reason}`, tail.text());
+    throw new ServiceStartError(
+      spec.service,
+      `${spec.image} did not become ready: ${reason}`,
+      tail.text(),
+    );
   } finally {
     clearTimeout(timer);
   }

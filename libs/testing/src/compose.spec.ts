@@ -1,0 +1,82 @@
+// docker-compose.yml against what the apps read: every app service runs the shared image
+// with its own command, sets exactly the variables in APP_ENV_VARS, and is health-checked
+// on its admin port; infrastructure is published on 127.0.0.1 only.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { parse } from 'yaml';
+import { APP_ENV_VARS, APP_NAMES } from './app-env';
+
+const root = join(__dirname, '..', '..', '..');
+
+interface ComposeService {
+  image?: string;
+  build?: { context?: string; dockerfile?: string };
+  command?: string[];
+  environment?: Record<string, string>;
+  healthcheck?: { test?: string[] };
+  depends_on?: Record<string, { condition?: string }>;
+  ports?: string[];
+}
+
+const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), {
+  merge: true,
+}) as { services: Record<string, ComposeService> };
+const services = compose.services;
+
+test('compose has Kafka, Redis, ClickHouse and every app', () => {
+  assert.deepEqual(
+    Object.keys(services).sort(),
+    ['clickhouse', 'kafka', 'redis', ...APP_NAMES].sort(),
+  );
+  assert.equal(services.kafka.environment!.KAFKA_PROCESS_ROLES, 'broker,controller');
+});
+
+for (const app of APP_NAMES) {
+  test(`${app}: shared image, own command, exactly the variables it reads`, () => {
+    const service = services[app];
+    assert.ok(existsSync(join(root, 'apps', app, 'project.json')), `apps/${app} exists`);
+    assert.equal(service.image, 'ai-gateway:local');
+    assert.deepEqual(service.build, { context: '.', dockerfile: 'deploy/Dockerfile' });
+    assert.ok(existsSync(join(root, 'deploy', 'Dockerfile')));
+    assert.deepEqual(service.command, ['node', `dist/apps/${app}/src/main.js`]);
+
+    const env = service.environment ?? {};
+    assert.deepEqual(Object.keys(env).sort(), [...APP_ENV_VARS[app]].sort());
+    for (const [name, value] of Object.entries(env)) {
+      assert.equal(typeof value, 'string', `${app}: ${name} is a string`);
+    }
+    assert.equal(env.KAFKA_BROKERS, 'kafka:9092');
+    assert.equal(env.REDIS_URL, 'redis://redis:6379');
+    assert.equal(env.CLICKHOUSE_URL, 'http://clickhouse:8123');
+    assert.notEqual(env.PORT, env.ADMIN_PORT);
+    for (const [name, target] of [
+      ['ROUTER_URL', 'router'],
+      ['PROVIDER_ADAPTER_URL', 'provider-adapter'],
+    ] as const) {
+      if (env[name] !== undefined)
+        assert.equal(env[name], `http://${target}:${services[target].environment!.PORT}`);
+    }
+
+    const probe = (service.healthcheck?.test ?? []).join(' ');
+    assert.match(probe, /http:\/\/127\.0\.0\.1:' \+ process\.env\.ADMIN_PORT \+ '\/healthz/);
+    for (const dependency of ['kafka', 'redis', 'clickhouse']) {
+      assert.equal(service.depends_on?.[dependency]?.condition, 'service_healthy');
+    }
+  });
+}
+
+test('published ports listen on 127.0.0.1 only', () => {
+  for (const [name, service] of Object.entries(services)) {
+    for (const port of service.ports ?? []) {
+      assert.match(port, /^127\.0\.0\.1:\d+:\d+$/, `${name}: ${port}`);
+    }
+  }
+});
+
+test('infrastructure services have health checks', () => {
+  for (const name of ['kafka', 'redis', 'clickhouse']) {
+    assert.ok((services[name].healthcheck?.test ?? []).length > 0, name);
+  }
+});
