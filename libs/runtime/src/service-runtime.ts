@@ -4,7 +4,12 @@ import { EmbeddedEventBus, SqliteEventLog } from '@aigw/embedded';
 import { Logger, MetricsRegistry } from '@aigw/observability';
 import { AdminServer } from './admin-server';
 import { listenFailure } from './startup-errors';
-import { loadServiceConfig, type ConfigHolder, type Env, type ServiceSettings } from './service-settings';
+import {
+  loadServiceConfig,
+  type ConfigHolder,
+  type Env,
+  type ServiceSettings,
+} from './service-settings';
 
 /** The client-facing listener of a service: a Nest app or a bare Fastify instance. */
 export interface ServedApp {
@@ -81,7 +86,8 @@ export class ServiceRuntime {
     const events = new EmbeddedEventBus(eventLog, {
       flushIntervalMs: 50,
       maxBatch: 500,
-      onError: (error, group) => logger.error('event consumer failed; will retry', { group, error }),
+      onError: (error, group) =>
+        logger.error('event consumer failed; will retry', { group, error }),
       onUndecodable: (reason, group) =>
         logger.error('skipped an unreadable event', { group, reason }),
     });
@@ -114,7 +120,9 @@ export class ServiceRuntime {
       metrics: () => this.metrics.metrics(),
       ready: () => this.readiness(),
     });
-    this.closers.unshift(() => Promise.allSettled([app.close(), admin.close()]).then(() => undefined));
+    this.closers.unshift(() =>
+      Promise.allSettled([app.close(), admin.close()]).then(() => undefined),
+    );
 
     let port: number;
     let adminPort: number;

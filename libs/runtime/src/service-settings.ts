@@ -48,7 +48,10 @@ export function requiredUrl(env: Env, name: string): URL {
   return url;
 }
 
-function missingSecretPolicy(env: Env, fallback: MissingSecretPolicy | undefined): MissingSecretPolicy {
+function missingSecretPolicy(
+  env: Env,
+  fallback: MissingSecretPolicy | undefined,
+): MissingSecretPolicy {
   const given = env.AI_GATEWAY_MISSING_SECRETS;
   if (given === 'error' || given === 'warn') return given;
   if (given !== undefined && given !== '') {

@@ -20,6 +20,7 @@ export function listenFailure(error: unknown, port: number, setting: string): St
   if (code === 'EADDRINUSE') {
     return new StartupError(`port ${port} is already in use (set ${setting} to another port)`);
   }
-  if (code === 'EACCES') return new StartupError(`no permission to listen on port ${port} (${setting})`);
+  if (code === 'EACCES')
+    return new StartupError(`no permission to listen on port ${port} (${setting})`);
   return new StartupError(`cannot listen on port ${port} (${setting}): ${code ?? String(error)}`);
 }

@@ -21,9 +21,13 @@ const JSON_HEADERS = { 'content-type': WIRE_JSON, [WIRE_VERSION_HEADER]: WIRE_VE
 
 export function asDataPlaneError(error: unknown): DataPlaneError {
   if (error instanceof DataPlaneError) return error;
-  return new DataPlaneError(DataPlaneErrorCode.Internal, 'the service failed to handle the request', {
-    cause: error,
-  });
+  return new DataPlaneError(
+    DataPlaneErrorCode.Internal,
+    'the service failed to handle the request',
+    {
+      cause: error,
+    },
+  );
 }
 
 /** An error before the first byte as a status and body; after it, as the stream's last frame. */

@@ -196,7 +196,10 @@ export class WireClient {
             failure = decodeWireError(framePayload(line), 502);
             break;
           default:
-            throw badAnswer(this.peerName, new Error(`unknown frame "${String.fromCharCode(line[0] ?? 0)}"`));
+            throw badAnswer(
+              this.peerName,
+              new Error(`unknown frame "${String.fromCharCode(line[0] ?? 0)}"`),
+            );
         }
       }
     } catch (error) {
@@ -235,7 +238,9 @@ export class WireClient {
     if (stage !== 'connect') {
       // A broken JSON answer may fail over; a broken stream may only before its first chunk.
       return new DataPlaneError(
-        stage === 'stream' ? DataPlaneErrorCode.StreamInterrupted : DataPlaneErrorCode.UpstreamError,
+        stage === 'stream'
+          ? DataPlaneErrorCode.StreamInterrupted
+          : DataPlaneErrorCode.UpstreamError,
         `the connection to the ${this.peerName} broke mid-answer (${reason})`,
         { cause: error },
       );

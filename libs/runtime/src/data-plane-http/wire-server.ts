@@ -52,7 +52,10 @@ export function createWireServer(options: WireServerOptions): {
     reply.hijack();
     writeWireError(
       reply.raw,
-      new DataPlaneError(DataPlaneErrorCode.UnknownUrl, `no wire route ${request.method} ${request.url}`),
+      new DataPlaneError(
+        DataPlaneErrorCode.UnknownUrl,
+        `no wire route ${request.method} ${request.url}`,
+      ),
     );
   });
   fastify.setErrorHandler((error: unknown, _request: FastifyRequest, reply: FastifyReply) => {

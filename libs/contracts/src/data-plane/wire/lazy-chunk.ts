@@ -22,7 +22,7 @@ function materialize(target: JsonObject): JsonObject {
 }
 
 const handler: ProxyHandler<JsonObject> = {
-  get: (target, key) => Reflect.get(materialize(target), key),
+  get: (target, key): unknown => Reflect.get(materialize(target), key),
   set: (target, key, value) => {
     const state = states.get(target);
     // Renaming to the name the chunk already carries changes nothing: keep it raw.

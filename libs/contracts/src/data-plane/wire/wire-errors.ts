@@ -15,7 +15,7 @@ export interface WireErrorBody {
 
 /** Keeps the internal code (not OpenAI's) so the receiver classifies it as we did. */
 export function encodeWireError(error: DataPlaneError): WireErrorBody {
-  const body = error.toOpenAiBody() as WireErrorBody;
+  const body: WireErrorBody = error.toOpenAiBody();
   body.error.code = error.code;
   if (error.retryAfterMs !== undefined) body.error.retryAfterMs = error.retryAfterMs;
   if (error.upstreamStatus !== undefined) body.error.upstreamStatus = error.upstreamStatus;
@@ -41,7 +41,10 @@ export function decodeWireError(body: unknown, status: number): DataPlaneError {
 }
 
 /** The answer to a peer speaking another wire version (or none). */
-export function wireVersionError(given: string | string[] | undefined, peer: string): DataPlaneError {
+export function wireVersionError(
+  given: string | string[] | undefined,
+  peer: string,
+): DataPlaneError {
   const version = Array.isArray(given) ? given.join(',') : given;
   return new DataPlaneError(
     DataPlaneErrorCode.Internal,

@@ -136,7 +136,7 @@ function gatewayRequest(value: unknown): GatewayRequest {
       userKey: str(caller, 'userKey', 'request.caller'),
       ...(typeof tier === 'string' ? { tier } : {}),
     },
-    allowedModels: allowedModels as string[],
+    allowedModels,
     forwardHeaders: forwardHeaders as Record<string, string>,
   };
 }

@@ -1,0 +1,260 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
+import { startApp, type AppProcess } from '@aigw/testing/processes';
+
+const dir = mkdtempSync(join(tmpdir(), 'aigw-split-'));
+
+function config(primary: FakeOpenAiUpstream, secondary: FakeOpenAiUpstream): string {
+  const path = join(dir, 'split.yaml');
+  writeFileSync(
+    path,
+    `apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: AIGatewayRoute
+metadata: {name: split}
+spec:
+  backends:
+  - name: primary
+    priority: 0
+    provider: vllm
+    baseUrl: ${primary.baseUrl}
+    model: primary-model
+    modelNameOverride: gpt-4
+    auth:
+      apiKeyRef: {name: primary-key}
+  - name: secondary
+    priority: 1
+    provider: vllm
+    baseUrl: ${secondary.baseUrl}
+    model: secondary-model
+    modelNameOverride: gpt-4
+  - name: embedder
+    priority: 0
+    provider: vllm
+    baseUrl: ${secondary.baseUrl}
+    model: text-embedding-3-small
+  security:
+    stripHeaders: [x-internal-auth]
+  failover:
+    on: [rateLimit, timeout, error]
+    retryDelay: 0s
+`,
+  );
+  return path;
+}
+
+describe('split deployment: ingress, router and provider-adapter as three processes', () => {
+  const primary = new FakeOpenAiUpstream('primary');
+  const secondary = new FakeOpenAiUpstream('secondary');
+  let adapter: AppProcess;
+  let router: AppProcess;
+  let ingress: AppProcess;
+  let client: OpenAI;
+
+  before(async () => {
+    await Promise.all([primary.start(), secondary.start()]);
+    const shared = { AI_GATEWAY_CONFIG: config(primary, secondary) };
+    // Only the services that may need the key see it; the ingress runs without it.
+    const secret = { AI_GATEWAY_SECRET_PRIMARY_KEY_APIKEY: 'sk-primary-secret' };
+    adapter = await startApp('provider-adapter', {
+      ...shared,
+      ...secret,
+      AI_GATEWAY_DATA_DIR: join(dir, 'adapter'),
+    });
+    router = await startApp('router', {
+      ...shared,
+      ...secret,
+      AI_GATEWAY_DATA_DIR: join(dir, 'router'),
+      PROVIDER_ADAPTER_URL: adapter.baseUrl,
+    });
+    ingress = await startApp('ingress', {
+      ...shared,
+      AI_GATEWAY_DATA_DIR: join(dir, 'ingress'),
+      ROUTER_URL: router.baseUrl,
+    });
+    client = new OpenAI({
+      baseURL: `${ingress.baseUrl}/v1`,
+      apiKey: 'client-key-never-forwarded',
+      maxRetries: 0,
+    });
+  });
+
+  after(async () => {
+    await Promise.all([ingress?.stop(), router?.stop(), adapter?.stop()]);
+    await Promise.all([primary.stop(), secondary.stop()]);
+  });
+
+  function resetUpstreams(): void {
+    primary.reset();
+    secondary.reset();
+  }
+
+  it('answers a chat completion with the virtual model name and the configured key', async () => {
+    resetUpstreams();
+    const completion = await client.chat.completions.create(
+      { model: 'gpt-4', messages: [{ role: 'user', content: 'hi' }] },
+      { headers: { 'x-internal-auth': 'internal', 'x-trace-id': 'trace-1' } },
+    );
+    assert.equal(completion.model, 'gpt-4');
+    assert.equal(completion.choices[0]?.message.content, 'Hello from the fake upstream.');
+    assert.equal(completion.usage?.total_tokens, 18);
+    const call = primary.calls[0];
+    assert.equal(call.body.model, 'primary-model');
+    // The client's Authorization never reaches a provider; the configured key does.
+    assert.equal(call.headers.authorization, 'Bearer sk-primary-secret');
+    assert.equal(call.headers['x-internal-auth'], undefined);
+    assert.equal(call.headers['x-trace-id'], 'trace-1');
+  });
+
+  it('streams with the virtual model name in every chunk and the usage chunk on request', async () => {
+    resetUpstreams();
+    const stream = await client.chat.completions.create({
+      model: 'gpt-4',
+      messages: [{ role: 'user', content: 'stream please' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let text = '';
+    let chunks = 0;
+    let usage = 0;
+    for await (const chunk of stream) {
+      chunks++;
+      assert.equal(chunk.model, 'gpt-4');
+      text += chunk.choices[0]?.delta.content ?? '';
+      if (chunk.usage) usage = chunk.usage.total_tokens;
+    }
+    assert.ok(chunks > 3);
+    assert.equal(text, 'Hello from the fake upstream.');
+    assert.equal(usage, 18);
+    assert.equal(primary.calls[0]?.body.model, 'primary-model');
+  });
+
+  it('serves embeddings and lists the virtual models', async () => {
+    resetUpstreams();
+    const embedding = await client.embeddings.create({
+      model: 'text-embedding-3-small',
+      input: ['a', 'b'],
+    });
+    assert.equal(embedding.data.length, 2);
+    assert.deepEqual(embedding.data[0]?.embedding, [0.1, 0.2, 0.3]);
+    assert.equal(secondary.calls[0]?.headers.authorization, undefined);
+    const models = await client.models.list();
+    assert.deepEqual(models.data.map((m) => m.id).sort(), ['gpt-4', 'text-embedding-3-small']);
+  });
+
+  it('fails over to the next backend on a 503, invisibly to the client', async () => {
+    resetUpstreams();
+    primary.next({ kind: 'status', status: 503 });
+    const completion = await client.chat.completions.create({
+      model: 'gpt-4',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    assert.equal(completion.model, 'gpt-4');
+    assert.equal(primary.calls.length, 1);
+    assert.equal(secondary.calls.length, 1);
+    assert.equal(secondary.calls[0]?.body.model, 'secondary-model');
+  });
+
+  it('fails a stream over on a 429 before its first byte', async () => {
+    resetUpstreams();
+    primary.next({ kind: 'status', status: 429 });
+    const stream = await client.chat.completions.create({
+      model: 'gpt-4',
+      messages: [{ role: 'user', content: 'hi' }],
+      stream: true,
+    });
+    let text = '';
+    for await (const chunk of stream) {
+      assert.equal(chunk.model, 'gpt-4');
+      text += chunk.choices[0]?.delta.content ?? '';
+    }
+    assert.equal(text, 'Hello from the fake upstream.');
+    assert.equal(primary.calls.length, 1);
+    assert.equal(secondary.calls.length, 1);
+  });
+
+  it('ends a stream that breaks after its first byte with an explicit error', async () => {
+    // Either backend may come first (the primary may be cooling down): both break.
+    resetUpstreams();
+    primary.always({ kind: 'break-stream', afterChunks: 2 });
+    secondary.always({ kind: 'break-stream', afterChunks: 2 });
+    const stream = await client.chat.completions.create({
+      model: 'gpt-4',
+      messages: [{ role: 'user', content: 'hi' }],
+      stream: true,
+    });
+    let received = '';
+    await assert.rejects(async () => {
+      for await (const chunk of stream) received += chunk.choices[0]?.delta.content ?? '';
+    });
+    assert.ok(received.length > 0, 'the first chunks reached the client before the error');
+    assert.equal(
+      primary.calls.length + secondary.calls.length,
+      1,
+      'no failover after the first byte',
+    );
+    resetUpstreams();
+  });
+
+  it('answers malformed JSON with a 400 and an unknown model with a 404, OpenAI-style', async () => {
+    const malformed = await fetch(`${ingress.baseUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"model": "gpt-4", "messages": [',
+    });
+    assert.equal(malformed.status, 400);
+    const body = (await malformed.json()) as { error: { type: string; message: string } };
+    assert.equal(body.error.type, 'invalid_request_error');
+
+    await assert.rejects(
+      client.chat.completions.create({
+        model: 'no-such-model',
+        messages: [{ role: 'user', content: 'hi' }],
+      }),
+      (error: unknown) =>
+        error instanceof OpenAI.NotFoundError && (error.code as string) === 'model_not_found',
+    );
+  });
+
+  it('reports each service ready on its admin port', async () => {
+    for (const service of [adapter, router, ingress]) {
+      const ready = await fetch(`http://127.0.0.1:${service.adminPort}/readyz`);
+      assert.equal(ready.status, 200, await ready.text());
+    }
+  });
+
+  it('answers a clean OpenAI-style 502 when the provider-adapter is gone, without hanging', async () => {
+    await adapter.stop();
+    const startedAt = Date.now();
+    const response = await fetch(`${ingress.baseUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4', messages: [{ role: 'user', content: 'hi' }] }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    assert.ok([502, 503].includes(response.status), `status ${response.status}`);
+    const body = (await response.json()) as { error: { type: string; message: string } };
+    assert.equal(body.error.type, 'upstream_error');
+    assert.match(body.error.message, /provider-adapter/);
+    assert.ok(Date.now() - startedAt < 5_000);
+
+    const streamed = await fetch(`${ingress.baseUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'gpt-4',
+        stream: true,
+        messages: [{ role: 'user', content: 'hi' }],
+      }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    assert.ok([502, 503].includes(streamed.status), `status ${streamed.status}`);
+
+    const ready = await fetch(`http://127.0.0.1:${router.adminPort}/readyz`);
+    assert.equal(ready.status, 503, 'the router reports the adapter unreachable');
+  });
+});
