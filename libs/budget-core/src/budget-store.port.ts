@@ -1,0 +1,62 @@
+/** One limit's share of a reservation or a settlement. */
+export interface BalanceChange {
+  /** The balance key (limit and window). */
+  readonly key: string;
+  readonly amount: number;
+  readonly limit: number;
+  /** When the window ends (ms since epoch): the key may be dropped some time after. */
+  readonly windowEndsAt: number;
+}
+
+export interface Balance {
+  readonly key: string;
+  readonly used: number;
+  readonly reserved: number;
+  readonly limit: number;
+}
+
+export type ReserveResult =
+  | { readonly ok: true; readonly balances: readonly Balance[] }
+  /** `blocked` is the first limit that cannot take the amount. */
+  | { readonly ok: false; readonly blocked: Balance };
+
+export interface SettleResult {
+  /** False when this event id was applied before: nothing changed. */
+  readonly applied: boolean;
+  readonly balances: readonly Balance[];
+}
+
+/**
+ * The authoritative balances. Every operation is atomic across all the keys it names:
+ * a reservation either holds on every limit or on none.
+ */
+export interface BudgetStore {
+  /**
+   * Holds `amount` on every limit if each still has room (used + reserved + amount <=
+   * limit). The hold lapses after `holdMs` if nobody settles or releases it.
+   */
+  reserve(
+    reservationId: string,
+    changes: readonly BalanceChange[],
+    holdMs: number,
+    now: number,
+  ): Promise<ReserveResult>;
+  /** Drops a hold (the call failed or was abandoned). Unknown ids are ignored. */
+  release(reservationId: string): Promise<void>;
+  /**
+   * Records real usage once per event id, and drops the reservation it settles. Usage is
+   * recorded even past a limit: it was spent.
+   */
+  settle(
+    eventId: string,
+    reservationId: string | undefined,
+    changes: readonly BalanceChange[],
+    now: number,
+  ): Promise<SettleResult>;
+  balances(keys: readonly { key: string; limit: number }[], now: number): Promise<Balance[]>;
+}
+
+export const BUDGET_STORE = Symbol('BUDGET_STORE');
+
+/** Balance keys outlive their window a little, for inspection and late settlements. */
+export const KEY_GRACE_MS = 3_600_000;

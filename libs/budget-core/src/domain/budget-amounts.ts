@@ -1,0 +1,22 @@
+import { dollarCost, weightedTokens, type RouteConfig } from '@aigw/config';
+import type { BudgetUnit } from './budget-limits';
+
+export interface TokenCounts {
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+}
+
+/** What `counts` tokens of `model` weigh in each unit a limit may count. */
+export function amountsFor(
+  route: RouteConfig,
+  model: string,
+  counts: TokenCounts,
+): Record<BudgetUnit, number> {
+  return {
+    tokens: weightedTokens(route, model, counts),
+    inputTokens: counts.inputTokens,
+    outputTokens: counts.outputTokens,
+    totalTokens: counts.inputTokens + counts.outputTokens,
+    dollars: dollarCost(route, model, counts),
+  };
+}

@@ -1,0 +1,74 @@
+import type { RouteConfig, UserTierConfig } from '@aigw/config';
+import { LimitKind } from '@aigw/contracts';
+import { DAY, MINUTE, windowAt, type BudgetWindow, type WindowSpec } from './budget-window';
+
+/** What a limit counts. `tokens` are weighted by `llmRequestCosts` and `modelCosts`. */
+export type BudgetUnit = 'tokens' | 'inputTokens' | 'outputTokens' | 'totalTokens' | 'dollars';
+
+/** One limit as it applies to one request. */
+export interface BudgetLimit {
+  readonly kind: LimitKind;
+  /** Whose budget: a user key, or a model name for per-model limits. */
+  readonly subject: string;
+  readonly unit: BudgetUnit;
+  readonly limit: number;
+  readonly window: WindowSpec;
+}
+
+/** A limit in its current window: the balance the store keeps. */
+export interface BoundLimit extends BudgetLimit {
+  readonly key: string;
+  readonly windowRef: BudgetWindow;
+}
+
+export interface LimitContext {
+  readonly route: RouteConfig;
+  readonly userKey: string;
+  readonly tier?: UserTierConfig;
+}
+
+/**
+ * Every limit of the spec that binds this caller (per-model limits are separate: they
+ * depend on the backend the router picks).
+ */
+export function userLimits({ route, userKey, tier }: LimitContext): BudgetLimit[] {
+  const limits: BudgetLimit[] = [];
+  const add = (kind: LimitKind, unit: BudgetUnit, limit: number | undefined, window: WindowSpec) => {
+    if (limit !== undefined && limit > 0) limits.push({ kind, subject: userKey, unit, limit, window });
+  };
+  const budget = route.tokenBudget;
+  if (budget?.perUser) add(LimitKind.TokenBudgetPerUser, 'tokens', budget.perUser.limit, budget.perUser.period);
+  if (budget?.perMinute) add(LimitKind.TokenBudgetPerMinute, 'tokens', budget.perMinute.limit, MINUTE);
+  const perUser = route.tokenRateLimit?.perUser;
+  add(LimitKind.UserInputTokensPerMinute, 'inputTokens', perUser?.inputTokensPerMinute, MINUTE);
+  add(LimitKind.UserOutputTokensPerMinute, 'outputTokens', perUser?.outputTokensPerMinute, MINUTE);
+  add(LimitKind.UserTotalTokensPerDay, 'totalTokens', perUser?.totalTokensPerDay, DAY);
+  if (tier?.tokenBudget.kind === 'daily') {
+    add(LimitKind.TierDailyTokens, 'tokens', tier.tokenBudget.tokens, DAY);
+  }
+  add(LimitKind.MaxDailyCostPerUser, 'dollars', route.costControl?.maxDailyCostPerUser, DAY);
+  return limits;
+}
+
+/** `tokenRateLimit.perModel`: shared by every caller of that (served) model. */
+export function modelLimits(route: RouteConfig, model: string): BudgetLimit[] {
+  const perModel = route.tokenRateLimit?.perModel[model];
+  if (!perModel) return [];
+  return [
+    {
+      kind: LimitKind.ModelTokensPerMinute,
+      subject: model,
+      unit: 'totalTokens',
+      limit: perModel.tokensPerMinute,
+      window: MINUTE,
+    },
+  ];
+}
+
+/** Balance keys are namespaced so several gateways can share one Redis. */
+export function bindLimit(limit: BudgetLimit, now: number, namespace = 'aigw'): BoundLimit {
+  const windowRef = windowAt(limit.window, now);
+  // The subject is wrapped in braces: a Redis Cluster hash tag keeps one user's keys together.
+  const key = `${namespace}:budget:{${limit.subject}}:${limit.kind}:${windowRef.id}`;
+  return { ...limit, key, windowRef };
+}

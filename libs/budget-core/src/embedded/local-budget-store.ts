@@ -1,0 +1,139 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import {
+  KEY_GRACE_MS,
+  type Balance,
+  type BalanceChange,
+  type BudgetStore,
+  type ReserveResult,
+  type SettleResult,
+} from '../budget-store.port';
+
+interface Hold {
+  readonly until: number;
+  readonly changes: readonly BalanceChange[];
+}
+
+/**
+ * The all-in-one gateway's balances: in memory, with used amounts and applied event
+ * ids written through to SQLite so a restart loses none. Holds live in memory only; a
+ * restart drops them, which is what their expiry would do anyway.
+ */
+export class LocalBudgetStore implements BudgetStore {
+  private readonly used = new Map<string, number>();
+  private readonly reserved = new Map<string, number>();
+  private readonly holds = new Map<string, Hold>();
+  private readonly db: DatabaseSync;
+  private readonly saveUsed: StatementSync;
+  private readonly markApplied: StatementSync;
+  private readonly isApplied: StatementSync;
+
+  constructor(path = ':memory:') {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = new DatabaseSync(path);
+    this.db.exec(`
+      PRAGMA journal_mode = WAL;
+      CREATE TABLE IF NOT EXISTS balances (key TEXT PRIMARY KEY, used REAL NOT NULL, expires_at INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS applied_events (event_id TEXT PRIMARY KEY, applied_at INTEGER NOT NULL);
+    `);
+    this.saveUsed = this.db.prepare(
+      `INSERT INTO balances (key, used, expires_at) VALUES (?, ?, ?)
+       ON CONFLICT (key) DO UPDATE SET used = excluded.used, expires_at = excluded.expires_at`,
+    );
+    this.markApplied = this.db.prepare(
+      'INSERT OR IGNORE INTO applied_events (event_id, applied_at) VALUES (?, ?)',
+    );
+    this.isApplied = this.db.prepare('SELECT 1 AS found FROM applied_events WHERE event_id = ?');
+    const now = Date.now();
+    this.db.prepare('DELETE FROM balances WHERE expires_at < ?').run(now);
+    for (const row of this.db.prepare('SELECT key, used FROM balances').all() as {
+      key: string;
+      used: number;
+    }[]) {
+      this.used.set(row.key, row.used);
+    }
+  }
+
+  async reserve(
+    reservationId: string,
+    changes: readonly BalanceChange[],
+    holdMs: number,
+    now: number,
+  ): Promise<ReserveResult> {
+    this.dropLapsedHolds(now);
+    const balances = changes.map((change) => this.balance(change.key, change.limit));
+    for (const [index, change] of changes.entries()) {
+      const balance = balances[index]!;
+      if (balance.used + balance.reserved + change.amount > change.limit) {
+        return { ok: false, blocked: balance };
+      }
+    }
+    for (const change of changes) {
+      this.reserved.set(change.key, (this.reserved.get(change.key) ?? 0) + change.amount);
+    }
+    this.holds.set(reservationId, { until: now + holdMs, changes });
+    return { ok: true, balances: changes.map((c) => this.balance(c.key, c.limit)) };
+  }
+
+  async release(reservationId: string): Promise<void> {
+    this.dropHold(reservationId);
+  }
+
+  async settle(
+    eventId: string,
+    reservationId: string | undefined,
+    changes: readonly BalanceChange[],
+    now: number,
+  ): Promise<SettleResult> {
+    if (this.isApplied.get(eventId)) {
+      return { applied: false, balances: changes.map((c) => this.balance(c.key, c.limit)) };
+    }
+    if (reservationId) this.dropHold(reservationId);
+    this.db.exec('BEGIN');
+    try {
+      for (const change of changes) {
+        const used = (this.used.get(change.key) ?? 0) + change.amount;
+        this.used.set(change.key, used);
+        this.saveUsed.run(change.key, used, change.windowEndsAt + KEY_GRACE_MS);
+      }
+      this.markApplied.run(eventId, now);
+      this.db.exec('COMMIT');
+    } catch (error) {
+      this.db.exec('ROLLBACK');
+      throw error;
+    }
+    return { applied: true, balances: changes.map((c) => this.balance(c.key, c.limit)) };
+  }
+
+  async balances(keys: readonly { key: string; limit: number }[], now: number): Promise<Balance[]> {
+    this.dropLapsedHolds(now);
+    return keys.map(({ key, limit }) => this.balance(key, limit));
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  private balance(key: string, limit: number): Balance {
+    return { key, limit, used: this.used.get(key) ?? 0, reserved: this.reserved.get(key) ?? 0 };
+  }
+
+  private dropHold(reservationId: string): void {
+    const hold = this.holds.get(reservationId);
+    if (!hold) return;
+    this.holds.delete(reservationId);
+    for (const change of hold.changes) {
+      const left = (this.reserved.get(change.key) ?? 0) - change.amount;
+      if (left > 1e-9) this.reserved.set(change.key, left);
+      else this.reserved.delete(change.key);
+    }
+  }
+
+  private dropLapsedHolds(now: number): void {
+    // A scan: in-flight requests of one process are few, and holds differ in length.
+    for (const [id, hold] of this.holds) {
+      if (hold.until <= now) this.dropHold(id);
+    }
+  }
+}

@@ -1,0 +1,118 @@
+// The Lua scripts that make every balance change atomic in Redis. Per limit there is a
+// hash (`used`, `reserved`) and a sorted set of holds (`<key>:holds`, member
+// `<reservationId>|<amount>`, score = when the hold lapses); per reservation a hash
+// mapping each balance key to the amount held there, so a release knows what to undo.
+// Lapsed holds are swept by the next reservation on the same key: no reaper job.
+
+/** KEYS: balance keys..., hold record. ARGV: now, holdUntil, reservationId, then per key: amount, limit, expireAt. */
+export const RESERVE_LUA = `
+local now = tonumber(ARGV[1])
+local holdUntil = tonumber(ARGV[2])
+local rid = ARGV[3]
+local n = #KEYS - 1
+local holdKey = KEYS[#KEYS]
+local current = {}
+for i = 1, n do
+  local bal = KEYS[i]
+  local holds = bal .. ':holds'
+  local lapsed = redis.call('ZRANGEBYSCORE', holds, '-inf', now)
+  if #lapsed > 0 then
+    local total = 0
+    for _, member in ipairs(lapsed) do
+      local sep = string.find(member, '|', 1, true)
+      total = total + tonumber(string.sub(member, sep + 1))
+    end
+    redis.call('HINCRBYFLOAT', bal, 'reserved', -total)
+    redis.call('ZREMRANGEBYSCORE', holds, '-inf', now)
+  end
+  local used = tonumber(redis.call('HGET', bal, 'used') or '0')
+  local reserved = tonumber(redis.call('HGET', bal, 'reserved') or '0')
+  local base = 3 + (i - 1) * 3
+  local amount = tonumber(ARGV[base + 1])
+  local limit = tonumber(ARGV[base + 2])
+  if used + reserved + amount > limit then
+    return {0, i, tostring(used), tostring(reserved)}
+  end
+  current[i] = {used, reserved + amount}
+end
+local out = {1}
+for i = 1, n do
+  local bal = KEYS[i]
+  local base = 3 + (i - 1) * 3
+  local amount = ARGV[base + 1]
+  local expireAt = ARGV[base + 3]
+  redis.call('HINCRBYFLOAT', bal, 'reserved', amount)
+  redis.call('ZADD', bal .. ':holds', holdUntil, rid .. '|' .. amount)
+  redis.call('HSET', holdKey, bal, amount)
+  redis.call('PEXPIREAT', bal, expireAt)
+  redis.call('PEXPIREAT', bal .. ':holds', expireAt)
+  out[#out + 1] = tostring(current[i][1])
+  out[#out + 1] = tostring(current[i][2])
+end
+redis.call('PEXPIREAT', holdKey, holdUntil + 60000)
+return out
+`;
+
+const RELEASE_BODY = `
+local function release(holdKey, rid)
+  local entries = redis.call('HGETALL', holdKey)
+  for j = 1, #entries, 2 do
+    local bal = entries[j]
+    local amount = entries[j + 1]
+    if redis.call('ZREM', bal .. ':holds', rid .. '|' .. amount) == 1 then
+      redis.call('HINCRBYFLOAT', bal, 'reserved', -tonumber(amount))
+    end
+  end
+  redis.call('DEL', holdKey)
+end
+`;
+
+/** KEYS: hold record. ARGV: reservationId. */
+export const RELEASE_LUA = `${RELEASE_BODY}
+release(KEYS[1], ARGV[1])
+return 1
+`;
+
+/**
+ * KEYS: applied-marker, hold record, balance keys... ARGV: reservationId ('' for none),
+ * marker ttl ms, then per balance key: amount, expireAt. Returns {applied, used, reserved, ...}.
+ */
+export const SETTLE_LUA = `${RELEASE_BODY}
+local fresh = redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[2])
+local out = {fresh and 1 or 0}
+if fresh and ARGV[1] ~= '' then release(KEYS[2], ARGV[1]) end
+for i = 3, #KEYS do
+  local bal = KEYS[i]
+  local base = 2 + (i - 3) * 2
+  if fresh then
+    redis.call('HINCRBYFLOAT', bal, 'used', ARGV[base + 1])
+    redis.call('PEXPIREAT', bal, ARGV[base + 2])
+  end
+  out[#out + 1] = redis.call('HGET', bal, 'used') or '0'
+  out[#out + 1] = redis.call('HGET', bal, 'reserved') or '0'
+end
+return out
+`;
+
+/** KEYS: balance keys. ARGV: now. Sweeps lapsed holds, returns {used, reserved, ...}. */
+export const BALANCES_LUA = `
+local now = tonumber(ARGV[1])
+local out = {}
+for i = 1, #KEYS do
+  local bal = KEYS[i]
+  local holds = bal .. ':holds'
+  local lapsed = redis.call('ZRANGEBYSCORE', holds, '-inf', now)
+  if #lapsed > 0 then
+    local total = 0
+    for _, member in ipairs(lapsed) do
+      local sep = string.find(member, '|', 1, true)
+      total = total + tonumber(string.sub(member, sep + 1))
+    end
+    redis.call('HINCRBYFLOAT', bal, 'reserved', -total)
+    redis.call('ZREMRANGEBYSCORE', holds, '-inf', now)
+  end
+  out[#out + 1] = redis.call('HGET', bal, 'used') or '0'
+  out[#out + 1] = redis.call('HGET', bal, 'reserved') or '0'
+end
+return out
+`;

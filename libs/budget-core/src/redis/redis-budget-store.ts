@@ -1,0 +1,133 @@
+import type { Redis } from 'ioredis';
+import {
+  KEY_GRACE_MS,
+  type Balance,
+  type BalanceChange,
+  type BudgetStore,
+  type ReserveResult,
+  type SettleResult,
+} from '../budget-store.port';
+import { BALANCES_LUA, RELEASE_LUA, RESERVE_LUA, SETTLE_LUA } from './budget-scripts';
+
+type ScriptReply = (string | number)[];
+
+interface BudgetCommands {
+  aigwReserve(numKeys: number, ...args: (string | number)[]): Promise<ScriptReply>;
+  aigwRelease(numKeys: number, ...args: (string | number)[]): Promise<number>;
+  aigwSettle(numKeys: number, ...args: (string | number)[]): Promise<ScriptReply>;
+  aigwBalances(numKeys: number, ...args: (string | number)[]): Promise<ScriptReply>;
+}
+
+export interface RedisBudgetStoreOptions {
+  /** Prefix of every key; lets several gateways (or a rebuild) share one Redis. */
+  readonly namespace?: string;
+  /** How long an event id is remembered as applied. */
+  readonly appliedTtlMs?: number;
+}
+
+// Numbers cross the script boundary as strings: Lua would truncate floats to integers.
+const num = (value: string | number | undefined): number => Number(value ?? 0);
+const amount = (value: number): string => String(Math.round(value * 1e6) / 1e6);
+
+/** The authoritative balances in Redis, each change one atomic script (EVALSHA, cached). */
+export class RedisBudgetStore implements BudgetStore {
+  private readonly redis: Redis & BudgetCommands;
+  private readonly namespace: string;
+  private readonly appliedTtlMs: number;
+
+  constructor(redis: Redis, options: RedisBudgetStoreOptions = {}) {
+    redis.defineCommand('aigwReserve', { lua: RESERVE_LUA });
+    redis.defineCommand('aigwRelease', { lua: RELEASE_LUA });
+    redis.defineCommand('aigwSettle', { lua: SETTLE_LUA });
+    redis.defineCommand('aigwBalances', { lua: BALANCES_LUA });
+    this.redis = redis as Redis & BudgetCommands;
+    this.namespace = options.namespace ?? 'aigw';
+    this.appliedTtlMs = options.appliedTtlMs ?? 7 * 86_400_000;
+  }
+
+  async reserve(
+    reservationId: string,
+    changes: readonly BalanceChange[],
+    holdMs: number,
+    now: number,
+  ): Promise<ReserveResult> {
+    if (changes.length === 0) return { ok: true, balances: [] };
+    const args: (string | number)[] = [
+      ...changes.map((c) => c.key),
+      this.holdKey(reservationId),
+      now,
+      now + holdMs,
+      reservationId,
+    ];
+    for (const change of changes) {
+      args.push(amount(change.amount), change.limit, change.windowEndsAt + KEY_GRACE_MS);
+    }
+    const reply = await this.redis.aigwReserve(changes.length + 1, ...args);
+    if (num(reply[0]) === 0) {
+      const blocked = changes[num(reply[1]) - 1]!;
+      return {
+        ok: false,
+        blocked: {
+          key: blocked.key,
+          limit: blocked.limit,
+          used: num(reply[2]),
+          reserved: num(reply[3]),
+        },
+      };
+    }
+    return {
+      ok: true,
+      balances: changes.map((c, i) => ({
+        key: c.key,
+        limit: c.limit,
+        used: num(reply[1 + 2 * i]),
+        reserved: num(reply[2 + 2 * i]),
+      })),
+    };
+  }
+
+  async release(reservationId: string): Promise<void> {
+    await this.redis.aigwRelease(1, this.holdKey(reservationId), reservationId);
+  }
+
+  async settle(
+    eventId: string,
+    reservationId: string | undefined,
+    changes: readonly BalanceChange[],
+    _now: number,
+  ): Promise<SettleResult> {
+    const args: (string | number)[] = [
+      `${this.namespace}:applied:${eventId}`,
+      this.holdKey(reservationId ?? 'none'),
+      ...changes.map((c) => c.key),
+      reservationId ?? '',
+      this.appliedTtlMs,
+    ];
+    for (const change of changes) args.push(amount(change.amount), change.windowEndsAt + KEY_GRACE_MS);
+    const reply = await this.redis.aigwSettle(changes.length + 2, ...args);
+    return {
+      applied: num(reply[0]) === 1,
+      balances: changes.map((c, i) => ({
+        key: c.key,
+        limit: c.limit,
+        used: num(reply[1 + 2 * i]),
+        reserved: num(reply[2 + 2 * i]),
+      })),
+    };
+  }
+
+  async balances(keys: readonly { key: string; limit: number }[], now: number): Promise<Balance[]> {
+    if (keys.length === 0) return [];
+    const reply = await this.redis.aigwBalances(keys.length, ...keys.map((k) => k.key), now);
+    return keys.map((k, i) => ({
+      key: k.key,
+      limit: k.limit,
+      used: num(reply[2 * i]),
+      reserved: num(reply[2 * i + 1]),
+    }));
+  }
+
+  private holdKey(reservationId: string): string {
+    return `${this.namespace}:hold:${reservationId}`;
+  }
+}

@@ -1,0 +1,94 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import type { BalanceChange, BudgetStore } from '../budget-store.port';
+
+/**
+ * The behaviour every BudgetStore must have, run against the embedded store in unit
+ * tests and against real Redis in integration tests.
+ */
+export function describeBudgetStoreContract(
+  name: string,
+  open: () => Promise<{ store: BudgetStore; close: () => Promise<void> }>,
+): void {
+  describe(`BudgetStore contract: ${name}`, () => {
+    let store: BudgetStore;
+    let close: () => Promise<void>;
+    const now = Date.UTC(2026, 10, 25, 10, 0, 0);
+    const windowEndsAt = now + 60_000;
+    const key = () => `test:budget:{${randomUUID()}}:k`;
+    const change = (k: string, amount: number, limit = 100): BalanceChange => ({
+      key: k,
+      amount,
+      limit,
+      windowEndsAt,
+    });
+
+    before(async () => ({ store, close } = await open()));
+    after(() => close());
+
+    it('reserves while there is room and refuses the request that would not fit', async () => {
+      const k = key();
+      assert.equal((await store.reserve('r1', [change(k, 60)], 30_000, now)).ok, true);
+      const refused = await store.reserve('r2', [change(k, 50)], 30_000, now);
+      assert.equal(refused.ok, false);
+      if (!refused.ok) assert.deepEqual(refused.blocked, { key: k, limit: 100, used: 0, reserved: 60 });
+      assert.equal((await store.reserve('r3', [change(k, 40)], 30_000, now)).ok, true);
+    });
+
+    it('holds on every limit or on none', async () => {
+      const roomy = key();
+      const tight = key();
+      const refused = await store.reserve('r', [change(roomy, 10), change(tight, 20, 10)], 30_000, now);
+      assert.equal(refused.ok, false);
+      const [balance] = await store.balances([{ key: roomy, limit: 100 }], now);
+      assert.equal(balance!.reserved, 0);
+    });
+
+    it('settles a reservation to the real amount, once per event id', async () => {
+      const k = key();
+      const rid = randomUUID();
+      await store.reserve(rid, [change(k, 50)], 30_000, now);
+      const first = await store.settle('event-1-' + rid, rid, [change(k, 12)], now);
+      assert.equal(first.applied, true);
+      assert.deepEqual(first.balances, [{ key: k, limit: 100, used: 12, reserved: 0 }]);
+      const again = await store.settle('event-1-' + rid, rid, [change(k, 12)], now);
+      assert.equal(again.applied, false);
+      assert.equal(again.balances[0]!.used, 12);
+    });
+
+    it('records usage past the limit: it was spent', async () => {
+      const k = key();
+      const result = await store.settle(randomUUID(), undefined, [change(k, 150)], now);
+      assert.equal(result.balances[0]!.used, 150);
+      assert.equal((await store.reserve('late', [change(k, 1)], 30_000, now)).ok, false);
+    });
+
+    it('releases a hold on request, and lets an abandoned one lapse', async () => {
+      const k = key();
+      await store.reserve('released', [change(k, 70)], 30_000, now);
+      await store.release('released');
+      assert.equal((await store.balances([{ key: k, limit: 100 }], now))[0]!.reserved, 0);
+
+      await store.reserve('abandoned', [change(k, 70)], 1_000, now);
+      assert.equal((await store.reserve('blocked', [change(k, 70)], 1_000, now + 500)).ok, false);
+      assert.equal((await store.reserve('later', [change(k, 70)], 1_000, now + 1_001)).ok, true);
+    });
+
+    it('keeps fractional amounts (dollars) exact enough', async () => {
+      const k = key();
+      for (let i = 0; i < 10; i++) await store.settle(randomUUID(), undefined, [change(k, 0.1, 1)], now);
+      const [balance] = await store.balances([{ key: k, limit: 1 }], now);
+      assert.ok(Math.abs(balance!.used - 1) < 1e-6, `used ${balance!.used}`);
+    });
+
+    it('never lets concurrent reservations overshoot the limit', async () => {
+      const k = key();
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => store.reserve(`c${i}`, [change(k, 7)], 30_000, now)),
+      );
+      const held = results.filter((r) => r.ok).length;
+      assert.equal(held, 14); // 14 × 7 = 98 <= 100 < 105
+    });
+  });
+}
