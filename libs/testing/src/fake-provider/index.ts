@@ -4,3 +4,4 @@ export * from './fake-azure-openai-upstream';
 export * from './provider-test-kit';
 export * from './upstream-failure-cases';
 export * from './fake-anthropic-upstream';
+export * from './fake-gemini-upstream';

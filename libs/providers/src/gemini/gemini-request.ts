@@ -1,0 +1,109 @@
+import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
+import {
+  type ChatPart,
+  type ChatPrompt,
+  type ChatTurn,
+  toolResultObject,
+} from '../core/chat-request';
+
+type Part = JsonObject;
+
+function part(content: ChatPart, at: string): Part {
+  switch (content.kind) {
+    case 'text':
+      return { text: content.text };
+    case 'image':
+      return { inlineData: { mimeType: content.mediaType, data: content.base64 } };
+    case 'image-url':
+      // Gemini fetches only its own uploaded files (fileData), not arbitrary URLs.
+      throw new DataPlaneError(
+        DataPlaneErrorCode.InvalidRequest,
+        'Gemini backends take images as base64 data URLs, not links',
+        { param: at },
+      );
+  }
+}
+
+function partsOf(turn: ChatTurn, index: number): { role: 'user' | 'model'; parts: Part[] } {
+  const at = `messages[${index}].content`;
+  switch (turn.role) {
+    case 'user':
+      return { role: 'user', parts: turn.parts.map((p) => part(p, at)) };
+    case 'assistant':
+      return {
+        role: 'model',
+        parts: [
+          ...turn.parts.map((p) => part(p, at)),
+          ...turn.toolCalls.map((call) => ({
+            functionCall: { name: call.name, args: call.arguments },
+          })),
+        ],
+      };
+    case 'tool':
+      // Gemini matches a result to its call by function name; the response is an object.
+      return {
+        role: 'user',
+        parts: [
+          { functionResponse: { name: turn.toolName, response: toolResultObject(turn.content) } },
+        ],
+      };
+  }
+}
+
+/** Gemini's `contents`: assistant is `model`, adjacent turns of one role merge. */
+function contents(turns: readonly ChatTurn[]): JsonObject[] {
+  const merged: { role: 'user' | 'model'; parts: Part[] }[] = [];
+  turns.forEach((turn, index) => {
+    const { role, parts } = partsOf(turn, index);
+    if (parts.length === 0) return;
+    const last = merged.at(-1);
+    if (last?.role === role) last.parts.push(...parts);
+    else merged.push({ role, parts });
+  });
+  return merged;
+}
+
+function toolConfig(prompt: ChatPrompt): JsonObject | undefined {
+  const choice = prompt.toolChoice;
+  switch (choice?.kind) {
+    case undefined:
+      return undefined;
+    case 'auto':
+      return { functionCallingConfig: { mode: 'AUTO' } };
+    case 'none':
+      return { functionCallingConfig: { mode: 'NONE' } };
+    case 'required':
+      return { functionCallingConfig: { mode: 'ANY' } };
+    case 'function':
+      return { functionCallingConfig: { mode: 'ANY', allowedFunctionNames: [choice.name] } };
+  }
+}
+
+/** The generateContent body for an OpenAI chat request. */
+export function toGeminiRequest(prompt: ChatPrompt): JsonObject {
+  const body: JsonObject = { contents: contents(prompt.turns) };
+  if (prompt.system.length > 0) {
+    body.systemInstruction = { parts: [{ text: prompt.system.join('\n\n') }] };
+  }
+  if (prompt.tools.length > 0) {
+    body.tools = [
+      {
+        // parametersJsonSchema takes full JSON Schema; `parameters` only an OpenAPI subset.
+        functionDeclarations: prompt.tools.map((tool) => ({
+          name: tool.name,
+          ...(tool.description === undefined ? {} : { description: tool.description }),
+          parametersJsonSchema: tool.parameters,
+        })),
+      },
+    ];
+  }
+  const config = toolConfig(prompt);
+  if (config) body.toolConfig = config;
+  const generation: JsonObject = {};
+  if (prompt.temperature !== undefined) generation.temperature = prompt.temperature;
+  if (prompt.topP !== undefined) generation.topP = prompt.topP;
+  if (prompt.maxTokens !== undefined) generation.maxOutputTokens = prompt.maxTokens;
+  if (prompt.stop.length > 0) generation.stopSequences = prompt.stop;
+  if (Object.keys(generation).length > 0) body.generationConfig = generation;
+  return body;
+}

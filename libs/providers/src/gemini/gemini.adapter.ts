@@ -1,0 +1,94 @@
+import type { Dispatcher } from 'undici';
+import type { GatewayAnswer, JsonObject, ProviderCall } from '@aigw/contracts/data-plane';
+import { parseChatRequest, unsupportedOperation } from '../core/chat-request';
+import { servedByTarget } from '../core/openai-wire';
+import type { ProviderAdapter } from '../core/provider-adapter';
+import { sseMessages } from '../core/sse-events';
+import { translatedStreamAnswer } from '../core/translated-stream';
+import {
+  badResponse,
+  credentialHeaders,
+  readJsonObject,
+  sendUpstream,
+  sharedUpstreamAgent,
+} from '../core/upstream-http';
+import { embeddingInputs, fromGeminiEmbeddings, toGeminiEmbedRequest } from './gemini-embeddings';
+import { toGeminiRequest } from './gemini-request';
+import { fromGeminiResponse } from './gemini-response';
+import { GeminiStreamTranslation } from './gemini-stream';
+
+export const GEMINI_BASE_URL = 'https://generativelanguage.googleapis.com/v1beta';
+
+/** The resource path of a model: bare names get the `models/` prefix. */
+function modelPath(model: string): string {
+  return /^(models|tunedModels)\//.test(model) ? model : `models/${model}`;
+}
+
+/** Google's Gemini API (generateContent, streamGenerateContent, batchEmbedContents). */
+export class GeminiAdapter implements ProviderAdapter {
+  readonly name = 'google-gemini';
+
+  constructor(private readonly dispatcher: Dispatcher = sharedUpstreamAgent()) {}
+
+  canHandle(provider: string): boolean {
+    return provider === 'google-gemini';
+  }
+
+  async invoke(call: ProviderCall): Promise<GatewayAnswer> {
+    const { request, target } = call;
+    const base = `${(target.baseUrl ?? GEMINI_BASE_URL).replace(/\/+$/, '')}/${modelPath(target.model)}`;
+    const post = (url: string, body: JsonObject) =>
+      sendUpstream(
+        call,
+        {
+          url,
+          headers: {
+            ...request.forwardHeaders,
+            ...credentialHeaders(target),
+            'content-type': 'application/json',
+            accept: request.stream ? 'text/event-stream' : 'application/json',
+          },
+          body: JSON.stringify(body),
+        },
+        this.dispatcher,
+      );
+
+    switch (request.operation) {
+      case 'completions':
+        throw unsupportedOperation('google-gemini', 'completions');
+      case 'embeddings': {
+        const inputs = embeddingInputs(request.body);
+        const response = await post(
+          `${base}:batchEmbedContents`,
+          toGeminiEmbedRequest(modelPath(target.model), inputs, request.body),
+        );
+        const parsed = await readJsonObject(response.body, target.backendName, call.signal);
+        const answer = fromGeminiEmbeddings(parsed, inputs, target.model);
+        if (!answer)
+          throw badResponse(target.backendName, 'a body without one embedding per input');
+        return { kind: 'json', status: 200, ...answer, servedBy: servedByTarget(call) };
+      }
+      case 'chat':
+        break;
+    }
+
+    const body = toGeminiRequest(parseChatRequest(request.body));
+    if (request.stream) {
+      const response = await post(`${base}:streamGenerateContent?alt=sse`, body);
+      const translation = new GeminiStreamTranslation(target.backendName, target.model);
+      return translatedStreamAnswer(call, sseMessages(response.body), translation);
+    }
+    const response = await post(`${base}:generateContent`, body);
+    const parsed = await readJsonObject(response.body, target.backendName, call.signal);
+    const answer = fromGeminiResponse(parsed, target.model);
+    if (!answer)
+      throw badResponse(target.backendName, 'a body that is not a GenerateContentResponse');
+    return {
+      kind: 'json',
+      status: 200,
+      body: answer.completion,
+      usage: answer.usage,
+      servedBy: servedByTarget(call),
+    };
+  }
+}
