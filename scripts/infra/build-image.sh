@@ -58,7 +58,5 @@ tar --numeric-owner -c -C "$rootfs" . -C "$stage" --no-recursion -T "$cache/over
     --change 'CMD ["/bin/sh"]' \
     - "$image" >"$cache/import.log" 2>&1 || { tail -20 "$cache/import.log"; exit 1; }
 echo "== infra: built $image ($((SECONDS - t0))s)"
-
-# Older builds of the same image are only disk space now.
-podman images --format '{{.Repository}}:{{.Tag}}' | grep '^localhost/aigw-services:' |
-  grep -vx "$image" | xargs -r podman rmi >/dev/null 2>&1 || true
+# Earlier builds stay: another checkout on this machine may still use its own tag.
+# `podman images localhost/aigw-services` lists them; `podman rmi` frees the space.
