@@ -82,6 +82,8 @@ export interface DataPlaneErrorOptions {
   retryAfterMs?: number;
   /** The request field at fault, for OpenAI's `error.param`. */
   param?: string;
+  /** Response headers that explain the error (rate-limit state, say). */
+  headers?: Readonly<Record<string, string>>;
   cause?: unknown;
 }
 
@@ -89,6 +91,7 @@ export class DataPlaneError extends Error {
   readonly upstreamStatus?: number;
   readonly retryAfterMs?: number;
   readonly param?: string;
+  readonly headers?: Readonly<Record<string, string>>;
 
   constructor(
     readonly code: DataPlaneErrorCode,
@@ -100,6 +103,7 @@ export class DataPlaneError extends Error {
     this.upstreamStatus = options.upstreamStatus;
     this.retryAfterMs = options.retryAfterMs;
     this.param = options.param;
+    this.headers = options.headers;
   }
 
   get httpStatus(): number {

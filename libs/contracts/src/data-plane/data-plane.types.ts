@@ -27,6 +27,8 @@ export interface GatewayRequest {
   readonly clientWantsStreamUsage: boolean;
   readonly body: JsonObject;
   readonly caller: CallerContext;
+  /** The budget hold taken at admission; the usage event settles it. */
+  readonly reservationId?: string;
   /** Models the caller's tier may use; empty means any. */
   readonly allowedModels: readonly string[];
   /** Headers the client sent that may travel upstream (already sanitized). */

@@ -98,7 +98,7 @@ export class WireClient {
     }
     const version = response.headers[WIRE_VERSION_HEADER];
     if (version !== WIRE_VERSION) {
-      response.body.destroy();
+      discard(response.body);
       throw wireVersionError(version, this.peerName);
     }
     if (response.statusCode >= 400) throw await this.errorAnswer(response, call.signal);
@@ -162,7 +162,7 @@ export class WireClient {
       const header = response.headers[SERVED_BY_HEADER];
       servedBy = decodeServedBy(JSON.parse(decodeURIComponent(String(header))));
     } catch (error) {
-      response.body.destroy();
+      discard(response.body);
       throw badAnswer(this.peerName, error);
     }
     let settle!: (usage: TokenUsage) => void;
@@ -251,4 +251,9 @@ export class WireClient {
       { cause: error },
     );
   }
+}
+
+/** Reads and drops a body we will not use, so its socket can serve the next request. */
+function discard(body: Dispatcher.ResponseData['body']): void {
+  body.dump({ limit: MAX_ERROR_BODY_BYTES }).catch(() => undefined);
 }

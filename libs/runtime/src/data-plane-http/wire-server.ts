@@ -30,7 +30,6 @@ export function createWireServer(options: WireServerOptions): {
     logger: false,
     bodyLimit: options.maxBodyBytes,
     keepAliveTimeout: 65_000,
-    disableRequestLogging: true,
     return503OnClosing: true,
   });
   fastify.removeContentTypeParser(['application/json']);

@@ -21,8 +21,16 @@ function materialize(target: JsonObject): JsonObject {
   return target;
 }
 
+const THEN = Buffer.from('"then"');
+
 const handler: ProxyHandler<JsonObject> = {
-  get: (target, key): unknown => Reflect.get(materialize(target), key),
+  get: (target, key): unknown => {
+    // `yield` and `await` look for a `then` on every value: answer without parsing,
+    // unless the chunk really has such a key.
+    const line = key === 'then' ? states.get(target)?.line : undefined;
+    if (line && !line.includes(THEN)) return undefined;
+    return Reflect.get(materialize(target), key);
+  },
   set: (target, key, value) => {
     const state = states.get(target);
     // Renaming to the name the chunk already carries changes nothing: keep it raw.

@@ -1,0 +1,173 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { DataPlaneError, DataPlaneErrorCode } from '../data-plane.errors';
+import type { GatewayRequest, JsonObject } from '../data-plane.types';
+import { lazyChunk, rawChunkLine } from './lazy-chunk';
+import { chunkFrame, endFrame, errorFrame, frameLines, framePayload } from './stream-frames';
+import { decodeWireError, encodeWireError, wireVersionError } from './wire-errors';
+import {
+  decodeInvokeRequest,
+  decodeJsonAnswer,
+  decodeRouteRequest,
+  encodeInvokeRequest,
+  encodeJsonAnswer,
+  encodeRouteRequest,
+} from './wire-messages';
+import { FrameTag } from './wire-protocol';
+
+const request: GatewayRequest = {
+  requestId: 'req-1',
+  operation: 'chat',
+  requestedModel: 'gpt-4',
+  stream: true,
+  clientWantsStreamUsage: false,
+  body: { model: 'gpt-4', messages: [{ role: 'user', content: 'héllo\nworld' }] },
+  caller: { userKey: 'alice', tier: 'gold' },
+  allowedModels: ['gpt-4'],
+  forwardHeaders: { 'x-trace-id': 't' },
+};
+
+async function* pieces(...parts: string[]): AsyncGenerator<Buffer> {
+  for (const part of parts) yield Buffer.from(part);
+}
+
+async function lines(...parts: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for await (const line of frameLines(pieces(...parts))) out.push(line.toString());
+  return out;
+}
+
+describe('wire messages', () => {
+  it('carries a request to the router and a call to the adapter unchanged', () => {
+    assert.deepEqual(decodeRouteRequest(JSON.parse(encodeRouteRequest(request))), request);
+    const target = { backendName: 'primary', provider: 'vllm', model: 'm' };
+    assert.deepEqual(decodeInvokeRequest(JSON.parse(encodeInvokeRequest(request, target))), {
+      request,
+      target,
+    });
+  });
+
+  it('never carries a credential in the call to the adapter', () => {
+    const text = encodeInvokeRequest(request, { backendName: 'b', provider: 'openai', model: 'm' });
+    assert.doesNotMatch(text, /credential|apiKey|baseUrl/);
+  });
+
+  it('refuses a malformed message, naming the field', () => {
+    const bad = { request: { ...request, stream: 'yes' } };
+    assert.throws(
+      () => decodeRouteRequest(bad),
+      (error: unknown) =>
+        error instanceof DataPlaneError &&
+        error.code === DataPlaneErrorCode.InvalidRequest &&
+        /request\.stream/.test(error.message),
+    );
+    assert.throws(() => decodeInvokeRequest({ request }), /target/);
+  });
+
+  it('round-trips a JSON answer and calls a broken one a bad response', () => {
+    const answer = {
+      kind: 'json' as const,
+      status: 200,
+      body: { id: 'x', model: 'gpt-4' },
+      usage: { inputTokens: 1, outputTokens: 2, cachedInputTokens: 0, source: 'reported' as const },
+      servedBy: { backend: 'b', provider: 'vllm', model: 'm', attempts: 2 },
+    };
+    assert.deepEqual(decodeJsonAnswer(JSON.parse(encodeJsonAnswer(answer)), 'peer'), answer);
+    assert.throws(
+      () => decodeJsonAnswer({ body: {} }, 'the router'),
+      (error: unknown) =>
+        error instanceof DataPlaneError && error.code === DataPlaneErrorCode.UpstreamBadResponse,
+    );
+  });
+});
+
+describe('wire errors', () => {
+  it('keep the internal code, Retry-After and upstream status across the hop', () => {
+    for (const code of Object.values(DataPlaneErrorCode)) {
+      const error = new DataPlaneError(code, 'm', { retryAfterMs: 1500, upstreamStatus: 429 });
+      const body: unknown = JSON.parse(JSON.stringify(encodeWireError(error)));
+      const rebuilt = decodeWireError(body, error.httpStatus);
+      assert.equal(rebuilt.code, code);
+      assert.equal(rebuilt.trigger, error.trigger);
+      assert.equal(rebuilt.retryAfterMs, 1500);
+      assert.equal(rebuilt.upstreamStatus, 429);
+      assert.equal(DataPlaneError.fromWire(body, error.httpStatus).code, code);
+    }
+  });
+
+  it('classify a body that is not ours by its status', () => {
+    assert.equal(decodeWireError('<html>', 503).code, DataPlaneErrorCode.UpstreamError);
+  });
+
+  it('name both versions when a peer speaks another one', () => {
+    assert.match(wireVersionError('2', 'the router').message, /"2".*speaks 1/);
+    assert.match(wireVersionError(undefined, 'the router').message, /no x-aigw-wire header/);
+  });
+});
+
+describe('stream frames', () => {
+  it('split a byte stream into frames wherever the reads fall', async () => {
+    const text =
+      chunkFrame({ a: 'x\ny' }) +
+      endFrame({
+        inputTokens: 1,
+        outputTokens: 1,
+        cachedInputTokens: 0,
+        source: 'reported',
+      });
+    for (let cut = 0; cut <= text.length; cut++) {
+      const got = await lines(text.slice(0, cut), text.slice(cut));
+      assert.equal(got.length, 2, `cut at ${cut}`);
+      assert.deepEqual(framePayload(Buffer.from(got[0] ?? '')), { a: 'x\ny' });
+    }
+  });
+
+  it('drop a trailing partial frame, so the stream reads as unfinished', async () => {
+    assert.deepEqual(await lines('c{"a":1}\nu{"inp'), ['c{"a":1}\n']);
+  });
+
+  it('carry an error with its internal code', () => {
+    const line = Buffer.from(
+      errorFrame(new DataPlaneError(DataPlaneErrorCode.StreamInterrupted, 'broke')),
+    );
+    assert.equal(line[0], FrameTag.Error);
+    const error = decodeWireError(framePayload(line), 502);
+    assert.equal(error.code, DataPlaneErrorCode.StreamInterrupted);
+  });
+});
+
+describe('lazy chunks', () => {
+  const line = () => Buffer.from(chunkFrame({ model: 'gpt-4', choices: [{ index: 0 }] }));
+
+  it('stay raw when only renamed to the name they carry', () => {
+    const chunk = lazyChunk(line(), 'gpt-4');
+    chunk.model = 'gpt-4';
+    assert.deepEqual(rawChunkLine(chunk), line());
+  });
+
+  it('pass through an async generator (which looks for `then`) unparsed', async () => {
+    async function* relay(): AsyncGenerator<JsonObject> {
+      yield lazyChunk(line(), 'gpt-4');
+    }
+    for await (const chunk of relay()) assert.ok(rawChunkLine(chunk));
+    const withThen = lazyChunk(Buffer.from(chunkFrame({ then: 1 })), 'gpt-4');
+    assert.equal(withThen.then, 1);
+  });
+
+  it('parse on first read and then behave as the object', () => {
+    const chunk = lazyChunk(line(), 'gpt-4');
+    assert.deepEqual(chunk.choices, [{ index: 0 }]);
+    assert.equal(rawChunkLine(chunk), undefined);
+    assert.deepEqual(JSON.parse(JSON.stringify(chunk)), {
+      model: 'gpt-4',
+      choices: [{ index: 0 }],
+    });
+  });
+
+  it('parse when renamed to another name, so the change is never lost', () => {
+    const chunk: JsonObject = lazyChunk(line(), 'gpt-4');
+    chunk.model = 'other';
+    assert.equal(rawChunkLine(chunk), undefined);
+    assert.deepEqual({ ...chunk }, { model: 'other', choices: [{ index: 0 }] });
+  });
+});
