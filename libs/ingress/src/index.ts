@@ -9,3 +9,4 @@ export * from './ingress-observer';
 export * from './ingress-pipeline';
 export * from './ingress.module';
 export * from './ingress-telemetry';
+export * from './identity';

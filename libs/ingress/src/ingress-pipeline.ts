@@ -9,6 +9,12 @@ import {
 import { forwardableHeaders } from './domain/header-policy';
 import { PromptGuard } from './domain/prompt-guard';
 import { buildGatewayRequest } from './domain/request-builder';
+import {
+  CallerIdentifier,
+  identityOptionsFromEnv,
+  type CallerIdentity,
+  type IdentityOptions,
+} from './identity';
 
 type IncomingHeaders = Readonly<Record<string, string | string[] | undefined>>;
 
@@ -16,9 +22,9 @@ const ANONYMOUS = 'anonymous';
 
 /** Per-configuration state that is costly to rebuild per request (compiled patterns). */
 interface CompiledRoute {
+  readonly route: RouteConfig;
   readonly guard: PromptGuard;
   readonly stripHeaders: readonly string[];
-  readonly identityHeaders: readonly string[];
 }
 
 /**
@@ -28,18 +34,26 @@ interface CompiledRoute {
 export class IngressPipeline {
   private compiledFor?: GatewayConfig;
   private compiled = new Map<RouteConfig, CompiledRoute>();
+  private readonly identifier: CallerIdentifier;
 
   constructor(
     private readonly config: () => GatewayConfig,
     private readonly router: RouterPort,
-  ) {}
+    identityOptions: IdentityOptions = identityOptionsFromEnv(),
+  ) {
+    this.identifier = new CallerIdentifier(config, identityOptions);
+  }
 
+  /**
+   * Synchronous unless the caller's JWT must be verified now (not yet seen, or keys to
+   * fetch): only then is a promise returned, so header-identified traffic pays nothing.
+   */
   prepare(
     operation: Operation,
     body: unknown,
     headers: IncomingHeaders,
     requestId: string,
-  ): GatewayRequest {
+  ): GatewayRequest | Promise<GatewayRequest> {
     const provisional = buildGatewayRequest(operation, body, {
       requestId,
       caller: { userKey: ANONYMOUS },
@@ -48,12 +62,10 @@ export class IngressPipeline {
     });
     const route = this.routeFor(provisional.requestedModel);
     if (!route) return provisional; // the router answers "model not found"
-    if (operation !== 'embeddings') route.guard.check(promptText(provisional.body));
-    return {
-      ...provisional,
-      caller: { userKey: userKey(headers, route.identityHeaders) },
-      forwardHeaders: forwardableHeaders(headers, route.stripHeaders),
-    };
+    const identity = this.identifier.identify(headers, route.route);
+    return identity instanceof Promise
+      ? identity.then((resolved) => admit(operation, provisional, route, resolved))
+      : admit(operation, provisional, route, identity);
   }
 
   handle(request: GatewayRequest, signal: AbortSignal): Promise<GatewayAnswer> {
@@ -77,14 +89,12 @@ export class IngressPipeline {
     let compiled = this.compiled.get(route);
     if (!compiled) {
       compiled = {
+        route,
         guard: new PromptGuard(
           route.security.promptValidation.enabled,
           route.security.promptValidation.blockPatterns,
         ),
         stripHeaders: route.security.stripHeaders,
-        identityHeaders: route.userIdentification.sources.flatMap((source) =>
-          source.kind === 'header' ? [source.header.toLowerCase()] : [],
-        ),
       };
       this.compiled.set(route, compiled);
     }
@@ -92,11 +102,18 @@ export class IngressPipeline {
   }
 }
 
-function userKey(headers: IncomingHeaders, identityHeaders: readonly string[]): string {
-  for (const name of identityHeaders) {
-    const value = headers[name];
-    const first = Array.isArray(value) ? value[0] : value;
-    if (first) return first;
-  }
-  return ANONYMOUS;
+/** Identity is settled (authentication first); now the prompt rules, then the request. */
+function admit(
+  operation: Operation,
+  provisional: GatewayRequest,
+  route: CompiledRoute,
+  identity: CallerIdentity,
+): GatewayRequest {
+  if (operation !== 'embeddings') route.guard.check(promptText(provisional.body));
+  return {
+    ...provisional,
+    caller: identity.caller,
+    allowedModels: identity.allowedModels,
+    forwardHeaders: forwardableHeaders(identity.headers, route.stripHeaders),
+  };
 }

@@ -61,7 +61,8 @@ export class OpenAiController {
     let request: GatewayRequest | undefined;
     let accepted = false;
     try {
-      request = this.pipeline.prepare(operation, http.body, http.headers, requestId);
+      // A promise only when a JWT must be verified; awaiting a plain value costs a tick.
+      request = await this.pipeline.prepare(operation, http.body, http.headers, requestId);
       this.observer.accepted(request);
       accepted = true;
       const answer = await this.pipeline.handle(request, abort.signal);

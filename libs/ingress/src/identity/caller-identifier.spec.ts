@@ -1,0 +1,357 @@
+import { after, before, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseGatewayConfig, type GatewayConfig, type RouteConfig } from '@aigw/config';
+import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+import { LocalJwksServer, TestIssuer } from '@aigw/testing/jwks';
+import { CallerIdentifier, type CallerIdentity } from './caller-identifier';
+import { IdentityRejection, type RejectionReason } from './identity.errors';
+import type { IdentityOptions } from './identity-options';
+import type { KeySetTiming } from './remote-key-set';
+
+const ISSUER = 'https://auth.test.local';
+
+function gatewayConfig(jwksUri: string): GatewayConfig {
+  const result = parseGatewayConfig(
+    `apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: AIGatewayRoute
+metadata: {name: secured}
+spec:
+  backends:
+  - {name: big, provider: local, model: gpt-4}
+  - {name: small, provider: local, model: gpt-3.5-turbo}
+  userIdentification:
+    header: x-user-id
+    jwt: {claim: sub, provider: agent-auth}
+  userTiers:
+  - name: free
+    selector: {header: x-user-plan, value: free}
+    tokenBudget: {daily: 10000}
+    allowedModels: [gpt-3.5-turbo]
+  - name: pro
+    selector: {header: x-user-plan, value: pro}
+    tokenBudget: {daily: 100000}
+    allowedModels: [gpt-4, gpt-3.5-turbo]
+---
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: AIGatewayRoute
+metadata: {name: open}
+spec:
+  backends:
+  - {name: any, provider: local}
+  userIdentification: {header: x-user-id}
+---
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: SecurityPolicy
+metadata: {name: agent-auth}
+spec:
+  targetRefs: [{kind: AIGatewayRoute, name: secured}]
+  jwt:
+    providers:
+    - name: agent-auth
+      issuer: ${ISSUER}
+      audiences: [ai-gateway]
+      remoteJWKS: {uri: "${jwksUri}"}
+      claimToHeaders:
+      - {claim: sub, header: x-user-id}
+      - {claim: plan, header: x-user-plan}
+`,
+    { env: {} },
+  );
+  if (!result.ok) throw new Error(JSON.stringify(result.errors));
+  return result.config;
+}
+
+const FAST: KeySetTiming = {
+  cooldownMs: 0,
+  minAttemptIntervalMs: 0,
+  refreshIntervalMs: 3_600_000,
+  fetchTimeoutMs: 2_000,
+};
+
+function routeNamed(config: GatewayConfig, name: string): RouteConfig {
+  const route = config.routes.find((r) => r.name === name);
+  assert.ok(route);
+  return route;
+}
+
+async function rejection(
+  work: () => CallerIdentity | Promise<CallerIdentity>,
+): Promise<DataPlaneError> {
+  try {
+    await work();
+  } catch (error) {
+    assert.ok(error instanceof DataPlaneError, `expected a DataPlaneError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('expected a rejection');
+}
+
+function reasonOf(error: DataPlaneError): RejectionReason {
+  assert.ok(error.cause instanceof IdentityRejection);
+  return error.cause.reason;
+}
+
+describe('CallerIdentifier with a JWT provider', () => {
+  const jwks = new LocalJwksServer();
+  let issuer: TestIssuer;
+  let config: GatewayConfig;
+  let secured: RouteConfig;
+
+  const identifier = (options: IdentityOptions = {}) =>
+    new CallerIdentifier(() => config, { keySetTiming: FAST, ...options });
+  const bearer = (token: string, extra: Record<string, string> = {}) => ({
+    authorization: `Bearer ${token}`,
+    ...extra,
+  });
+
+  before(async () => {
+    await jwks.start();
+    issuer = await TestIssuer.create(ISSUER, 'ai-gateway');
+    config = gatewayConfig(jwks.url);
+    secured = routeNamed(config, 'secured');
+  });
+  beforeEach(() => {
+    jwks.publish(issuer.publicJwk).failWith(undefined);
+  });
+  after(() => jwks.stop());
+
+  it('accepts a good token: claims become headers, the user key and the tier', async () => {
+    const ids = identifier();
+    const token = await issuer.sign({ sub: 'alice', plan: 'pro' });
+    const first = ids.identify(bearer(token), secured);
+    assert.ok(first instanceof Promise, 'the first sight of a token is verified asynchronously');
+    const identity = await first;
+    assert.deepEqual(identity.caller, { userKey: 'alice', tier: 'pro' });
+    assert.deepEqual(identity.allowedModels, ['gpt-4', 'gpt-3.5-turbo']);
+    assert.equal(identity.headers['x-user-id'], 'alice');
+    assert.equal(identity.headers['x-user-plan'], 'pro');
+
+    const again = ids.identify(bearer(token), secured);
+    assert.ok(!(again instanceof Promise), 'a token already verified is answered synchronously');
+    assert.deepEqual(again.caller, { userKey: 'alice', tier: 'pro' });
+  });
+
+  it('rejects a token signed by another key under a known kid (bad signature)', async () => {
+    const token = await issuer.signWithForeignKey({ sub: 'alice', plan: 'pro' });
+    const error = await rejection(() => identifier().identify(bearer(token), secured));
+    assert.equal(error.code, DataPlaneErrorCode.Unauthenticated);
+    assert.equal(reasonOf(error), 'bad-signature');
+  });
+
+  it('rejects a tampered payload', async () => {
+    const token = await issuer.sign({ sub: 'alice', plan: 'free' });
+    const [header, , signature] = token.split('.');
+    const forged = Buffer.from(
+      JSON.stringify({ sub: 'alice', plan: 'pro', iss: ISSUER, aud: 'ai-gateway', exp: 2e9 }),
+    ).toString('base64url');
+    const error = await rejection(() =>
+      identifier().identify(bearer(`${header}.${forged}.${signature}`), secured),
+    );
+    assert.equal(reasonOf(error), 'bad-signature');
+  });
+
+  it('checks expiry and not-before with a small clock tolerance', async () => {
+    const ids = identifier();
+    const expired = await issuer.sign({ sub: 'a', plan: 'pro' }, { expiresIn: -120 });
+    const error = await rejection(() => ids.identify(bearer(expired), secured));
+    assert.equal(reasonOf(error), 'expired');
+    assert.equal(error.message, 'The bearer token has expired');
+
+    const future = await issuer.sign({ sub: 'a', plan: 'pro' }, { notBefore: 120 });
+    assert.equal(
+      reasonOf(await rejection(() => ids.identify(bearer(future), secured))),
+      'not-yet-valid',
+    );
+
+    const skewed = await issuer.sign({ sub: 'a', plan: 'pro' }, { expiresIn: -5, notBefore: 5 });
+    assert.equal((await ids.identify(bearer(skewed), secured)).caller.userKey, 'a');
+
+    const immortal = await issuer.sign({ sub: 'a', plan: 'pro' }, { noExpiry: true });
+    assert.equal(
+      reasonOf(await rejection(() => ids.identify(bearer(immortal), secured))),
+      'claims-rejected',
+    );
+  });
+
+  it('rejects a wrong issuer and a wrong audience', async () => {
+    const ids = identifier();
+    const wrongIssuer = await issuer.sign({ sub: 'a' }, { issuer: 'https://evil.example' });
+    assert.equal(
+      reasonOf(await rejection(() => ids.identify(bearer(wrongIssuer), secured))),
+      'unknown-issuer',
+    );
+    const wrongAudience = await issuer.sign({ sub: 'a' }, { audience: 'another-api' });
+    assert.equal(
+      reasonOf(await rejection(() => ids.identify(bearer(wrongAudience), secured))),
+      'claims-rejected',
+    );
+  });
+
+  it('refuses alg none and an HS256 token keyed with the public key, without fetching keys', async () => {
+    const ids = identifier();
+    await ids.identify(bearer(await issuer.sign({ sub: 'a', plan: 'pro' })), secured);
+    const fetches = jwks.fetches;
+    for (const token of [
+      issuer.unsigned({ sub: 'admin', plan: 'pro' }),
+      issuer.hmacWithPublicKey({ sub: 'admin', plan: 'pro' }),
+    ]) {
+      const error = await rejection(() => ids.identify(bearer(token), secured));
+      assert.equal(error.code, DataPlaneErrorCode.Unauthenticated);
+      assert.equal(reasonOf(error), 'algorithm-not-allowed');
+    }
+    assert.equal(jwks.fetches, fetches, 'a disallowed algorithm never reaches the key set');
+  });
+
+  it('answers a missing, non-bearer or malformed Authorization with 401', async () => {
+    const ids = identifier();
+    for (const [headers, reason] of [
+      [{}, 'missing-token'],
+      [{ authorization: 'Basic YWxpY2U6c2VjcmV0' }, 'missing-token'],
+      [{ authorization: 'Bearer not a jwt' }, 'malformed-token'],
+      [{ authorization: `Bearer ${'a'.repeat(9000)}.b.c` }, 'malformed-token'],
+    ] as const) {
+      const error = await rejection(() => ids.identify(headers, secured));
+      assert.equal(error.code, DataPlaneErrorCode.Unauthenticated);
+      assert.equal(reasonOf(error), reason);
+    }
+  });
+
+  it('refetches the key set for an unknown kid after a rotation', async () => {
+    const ids = identifier();
+    await ids.identify(bearer(await issuer.sign({ sub: 'a', plan: 'pro' })), secured);
+    const rotated = await TestIssuer.create(ISSUER, 'ai-gateway');
+    jwks.publish(rotated.publicJwk);
+    const before = jwks.fetches;
+    const identity = await ids.identify(
+      bearer(await rotated.sign({ sub: 'bob', plan: 'free' })),
+      secured,
+    );
+    assert.deepEqual(identity.caller, { userKey: 'bob', tier: 'free' });
+    assert.equal(jwks.fetches, before + 1);
+  });
+
+  it('holds a flood of unknown kids to one fetch per cooldown', async () => {
+    const ids = identifier({
+      keySetTiming: { ...FAST, cooldownMs: 200, minAttemptIntervalMs: 50 },
+    });
+    await ids.identify(bearer(await issuer.sign({ sub: 'a', plan: 'pro' })), secured);
+    const start = jwks.fetches;
+    const flood = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => issuer.sign({ sub: 'x' }, { kid: `made-up-${i}` })),
+    );
+    const burst = async () => {
+      const errors = await Promise.all(
+        flood.map((token) => rejection(() => ids.identify(bearer(token), secured))),
+      );
+      for (const error of errors) assert.equal(reasonOf(error), 'unknown-key');
+    };
+    await burst();
+    assert.equal(jwks.fetches, start, 'within the cooldown no unknown kid causes a fetch');
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    await burst();
+    await burst();
+    assert.equal(jwks.fetches, start + 1, 'after the cooldown, one fetch serves the whole flood');
+  });
+
+  it('holds refetches to the attempt floor while the key server fails', async () => {
+    const ids = identifier({
+      keySetTiming: { ...FAST, cooldownMs: 0, minAttemptIntervalMs: 60_000 },
+    });
+    jwks.failWith(503);
+    const start = jwks.fetches;
+    const token = await issuer.sign({ sub: 'a', plan: 'pro' });
+    for (let round = 0; round < 3; round++) {
+      const errors = await Promise.all(
+        Array.from({ length: 20 }, () => rejection(() => ids.identify(bearer(token), secured))),
+      );
+      for (const error of errors) assert.equal(reasonOf(error), 'keys-unavailable');
+    }
+    const fetched = jwks.fetches - start;
+    assert.ok(fetched <= 1, `expected at most one fetch, saw ${fetched}`);
+  });
+
+  it('removes a spoofed x-user-id (and x-user-plan) before anything reads them', async () => {
+    const ids = identifier();
+    const token = await issuer.sign({ sub: 'alice', plan: 'free' });
+    const identity = await ids.identify(
+      bearer(token, { 'x-user-id': 'mallory', 'x-user-plan': 'pro', 'x-trace-id': 't1' }),
+      secured,
+    );
+    assert.deepEqual(identity.caller, { userKey: 'alice', tier: 'free' });
+    assert.deepEqual(identity.allowedModels, ['gpt-3.5-turbo']);
+    assert.equal(identity.headers['x-user-id'], 'alice');
+    assert.equal(identity.headers['x-user-plan'], 'free');
+    assert.equal(identity.headers['x-trace-id'], 't1', 'other headers pass through');
+
+    // Without the claims, the spoofed headers are gone rather than trusted.
+    const bare = await issuer.sign({});
+    const error = await rejection(() =>
+      ids.identify(bearer(bare, { 'x-user-id': 'mallory', 'x-user-plan': 'pro' }), secured),
+    );
+    assert.equal(error.code, DataPlaneErrorCode.Forbidden, 'no plan claim: no tier');
+    const withDefault = await identifier({ defaultTier: 'free' }).identify(
+      bearer(bare, { 'x-user-id': 'mallory', 'x-user-plan': 'pro' }),
+      secured,
+    );
+    assert.deepEqual(withDefault.caller, { userKey: 'anonymous', tier: 'free' });
+    assert.equal(withDefault.headers['x-user-id'], undefined);
+  });
+
+  it('keeps claim headers header-safe', async () => {
+    const token = await issuer.sign({ sub: 'eve\r\nx-admin: 1', plan: { nested: true } });
+    const identity = await identifier({ defaultTier: 'free' }).identify(bearer(token), secured);
+    assert.equal(identity.headers['x-user-id'], undefined);
+    assert.equal(identity.headers['x-user-plan'], undefined);
+    assert.equal(identity.caller.userKey, 'anonymous');
+  });
+
+  it('answers 401 and 403 with bodies that leak nothing', async () => {
+    const ids = identifier();
+    const secret = await issuer.signWithForeignKey({ sub: 'alice-secret-subject', plan: 'pro' });
+    const noTier = await issuer.sign({ sub: 'alice-secret-subject', plan: 'gold' });
+    const bodies = [
+      await rejection(() => ids.identify(bearer(secret), secured)),
+      await rejection(() => ids.identify(bearer(issuer.unsigned({ sub: 'x' })), secured)),
+      await rejection(() => ids.identify(bearer(noTier), secured)),
+    ].map((error) => ({ status: error.httpStatus, body: JSON.stringify(error.toOpenAiBody()) }));
+    assert.deepEqual(
+      bodies.map((b) => b.status),
+      [401, 401, 403],
+    );
+    for (const { body } of bodies) {
+      for (const leak of [
+        secret.slice(0, 20),
+        secret.split('.')[1].slice(0, 20),
+        issuer.kid,
+        ISSUER,
+        'alice-secret-subject',
+        'gold',
+        jwks.url,
+        'JWS',
+        'JWT ',
+        'alg',
+        'signature',
+      ]) {
+        assert.ok(!body.includes(leak), `${body} must not contain ${leak}`);
+      }
+    }
+  });
+});
+
+describe('CallerIdentifier without JWT', () => {
+  const config = gatewayConfig('http://127.0.0.1:9/never-fetched');
+  const open = routeNamed(config, 'open');
+
+  it('identifies synchronously from the header, passing the headers through untouched', () => {
+    const ids = new CallerIdentifier(() => config);
+    const headers = { 'x-user-id': 'carol', authorization: 'Bearer whatever' };
+    const identity = ids.identify(headers, open);
+    assert.ok(!(identity instanceof Promise));
+    assert.deepEqual(identity.caller, { userKey: 'carol' });
+    assert.deepEqual(identity.allowedModels, []);
+    assert.equal(identity.headers, headers, 'no copy on the hot path');
+    const anonymous = ids.identify({}, open);
+    assert.ok(!(anonymous instanceof Promise));
+    assert.equal(anonymous.caller.userKey, 'anonymous');
+  });
+});

@@ -1,0 +1,193 @@
+import type { GatewayConfig, JwtProviderConfig, RouteConfig } from '@aigw/config';
+import type { CallerContext } from '@aigw/contracts/data-plane';
+import { bearerToken } from './bearer-token';
+import { applyClaimHeaders, claimAsString } from './claim-headers';
+import { IdentityRejection, noTierMatched, unauthenticated } from './identity.errors';
+import type { IdentityOptions } from './identity-options';
+import { CLOCK_TOLERANCE_SECONDS } from './jwt-policy';
+import { claimedIssuer, ProviderVerifier, type VerifiedToken } from './jwt-verifier';
+import { RemoteKeySet } from './remote-key-set';
+import { planRoute, type RouteIdentityPlan } from './route-identity';
+import { firstValue, type IncomingHeaders } from './tier-selector';
+import { VerifiedTokenCache } from './verified-token-cache';
+
+const ANONYMOUS = 'anonymous';
+
+/** Who the caller is and what its tier lets it use. */
+export interface CallerIdentity {
+  readonly caller: CallerContext;
+  /** The tier's allowedModels; empty = any model. */
+  readonly allowedModels: readonly string[];
+  /**
+   * The client's headers as identity left them: on JWT routes without the identity
+   * headers the client sent, with the verified claims' headers instead. The route's
+   * stripHeaders still apply before anything is forwarded.
+   */
+  readonly headers: IncomingHeaders;
+}
+
+interface RoutePlan extends RouteIdentityPlan {
+  readonly verifiers: readonly ProviderVerifier[];
+}
+
+/** Everything derived from one configuration version. */
+interface ConfigState {
+  readonly config: GatewayConfig;
+  readonly plans: Map<RouteConfig, RoutePlan>;
+  readonly tokens: VerifiedTokenCache;
+}
+
+/**
+ * The identity step of ingress: JWT verification and claimToHeaders, user key, tier.
+ * Synchronous for routes without JWT and for tokens already verified; a promise only
+ * when a signature must be checked (or keys fetched).
+ */
+export class CallerIdentifier {
+  private state?: ConfigState;
+  /** By JWKS URI, kept across configuration reloads so a reload does not refetch keys. */
+  private keySets = new Map<string, RemoteKeySet>();
+
+  constructor(
+    private readonly config: () => GatewayConfig,
+    private readonly options: IdentityOptions = {},
+  ) {}
+
+  identify(headers: IncomingHeaders, route: RouteConfig): CallerIdentity | Promise<CallerIdentity> {
+    const state = this.current();
+    const plan = this.planFor(state, route);
+    if (!plan.jwtRequired) return finish(plan, headers, undefined);
+
+    const token = bearerToken(headers.authorization);
+    if (token.kind !== 'token') {
+      throw unauthenticated(token.kind === 'missing' ? 'missing-token' : 'malformed-token');
+    }
+    const cached = state.tokens.get(token.value);
+    const cachedVerifier =
+      cached && plan.verifiers.find((v) => v.provider.name === cached.provider);
+    if (cached && cachedVerifier) {
+      return finish(plan, headers, { provider: cachedVerifier.provider, claims: cached.claims });
+    }
+    return verify(plan, token.value).then((verified) => {
+      state.tokens.set(
+        token.value,
+        verified.provider.name,
+        verified.claims,
+        CLOCK_TOLERANCE_SECONDS * 1000,
+      );
+      return finish(plan, headers, verified);
+    });
+  }
+
+  private current(): ConfigState {
+    const config = this.config();
+    if (this.state?.config !== config) {
+      this.state = {
+        config,
+        plans: new Map(),
+        tokens: new VerifiedTokenCache(
+          this.options.verifiedTokenCacheSize,
+          this.options.verifiedTokenMaxAgeMs,
+        ),
+      };
+      this.pruneKeySets(config);
+    }
+    return this.state;
+  }
+
+  private planFor(state: ConfigState, route: RouteConfig): RoutePlan {
+    let plan = state.plans.get(route);
+    if (!plan) {
+      const base = planRoute(state.config, route, this.options.defaultTier);
+      plan = { ...base, verifiers: base.providers.map((p) => this.verifierFor(p)) };
+      state.plans.set(route, plan);
+    }
+    return plan;
+  }
+
+  private verifierFor(provider: JwtProviderConfig): ProviderVerifier {
+    let keys = this.keySets.get(provider.jwksUri);
+    if (!keys) {
+      keys = new RemoteKeySet(provider.jwksUri, this.options.keySetTiming);
+      this.keySets.set(provider.jwksUri, keys);
+    }
+    return new ProviderVerifier(provider, keys);
+  }
+
+  private pruneKeySets(config: GatewayConfig): void {
+    const inUse = new Set(
+      config.securityPolicies.flatMap((policy) => policy.jwtProviders.map((p) => p.jwksUri)),
+    );
+    this.keySets = new Map([...this.keySets].filter(([uri]) => inUse.has(uri)));
+  }
+}
+
+/** Tries the providers whose issuer the token claims; the first that verifies it wins. */
+async function verify(plan: RoutePlan, token: string): Promise<VerifiedToken> {
+  const verifiers =
+    plan.verifiers.length === 1
+      ? plan.verifiers
+      : plan.verifiers.filter((v) => v.provider.issuer === claimedIssuer(token));
+  if (plan.verifiers.length === 0) throw unauthenticated('provider-not-configured');
+  if (verifiers.length === 0) throw unauthenticated('unknown-issuer');
+  let rejection: IdentityRejection | undefined;
+  for (const verifier of verifiers) {
+    try {
+      return await verifier.verify(token);
+    } catch (error) {
+      rejection =
+        error instanceof IdentityRejection ? error : new IdentityRejection('keys-unavailable');
+    }
+  }
+  throw unauthenticated(rejection?.reason ?? 'keys-unavailable');
+}
+
+function finish(
+  plan: RouteIdentityPlan,
+  incoming: IncomingHeaders,
+  verified: VerifiedToken | undefined,
+): CallerIdentity {
+  let headers = incoming;
+  if (plan.jwtRequired) {
+    const own = withoutIdentityHeaders(incoming, plan.identityHeaders);
+    if (verified) applyClaimHeaders(own, verified.claims, verified.provider.claimToHeaders);
+    headers = own;
+  }
+
+  const choice = plan.tiers.select(headers);
+  if (choice.kind === 'unmatched') throw noTierMatched();
+  const tier = choice.kind === 'tier' ? choice.tier : undefined;
+  return {
+    caller: { userKey: userKey(plan, headers, verified), ...(tier ? { tier: tier.name } : {}) },
+    allowedModels: tier?.allowedModels ?? [],
+    headers,
+  };
+}
+
+function withoutIdentityHeaders(
+  incoming: IncomingHeaders,
+  identityHeaders: readonly string[],
+): Record<string, string | string[] | undefined> {
+  const copy: Record<string, string | string[] | undefined> = {};
+  for (const [name, value] of Object.entries(incoming)) {
+    if (!identityHeaders.includes(name.toLowerCase())) copy[name] = value;
+  }
+  return copy;
+}
+
+/** The first userIdentification source that yields a value, in configured order. */
+function userKey(
+  plan: RouteIdentityPlan,
+  headers: IncomingHeaders,
+  verified: VerifiedToken | undefined,
+): string {
+  for (const source of plan.sources) {
+    const value =
+      source.kind === 'jwt'
+        ? verified?.provider.name === source.provider
+          ? claimAsString(verified.claims, source.claim)
+          : undefined
+        : firstValue(headers[source.header]);
+    if (value) return value;
+  }
+  return ANONYMOUS;
+}

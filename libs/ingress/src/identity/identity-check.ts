@@ -1,0 +1,49 @@
+// Configuration problems the identity step can spot ahead of traffic. The config
+// library validates shapes; these need the identity rules, so they live here.
+import type { GatewayConfig } from '@aigw/config';
+import { DEFAULT_TIER_ENV, type IdentityOptions } from './identity-options';
+import { planRoute } from './route-identity';
+import { tiersForRoute } from './tier-selector';
+
+/** Human-readable problems (no secrets in them); empty when all is well. */
+export function identityConfigProblems(
+  config: GatewayConfig,
+  options: IdentityOptions = {},
+): string[] {
+  const problems: string[] = [];
+  const providerNames = new Set(
+    config.securityPolicies.flatMap((policy) => policy.jwtProviders.map((p) => p.name)),
+  );
+  const allTierNames = new Set([
+    ...config.userTiers.map((t) => t.name),
+    ...config.routes.flatMap((r) => r.userTiers.map((t) => t.name)),
+  ]);
+  if (options.defaultTier !== undefined && !allTierNames.has(options.defaultTier)) {
+    problems.push(`${DEFAULT_TIER_ENV} names tier "${options.defaultTier}", which no route has`);
+  }
+  for (const route of config.routes) {
+    const plan = planRoute(config, route, options.defaultTier);
+    for (const source of route.userIdentification.sources) {
+      if (source.kind === 'jwt' && !providerNames.has(source.provider)) {
+        problems.push(
+          `route "${route.name}" identifies users by JWT provider "${source.provider}", which no SecurityPolicy declares: every request to it will get 401`,
+        );
+      }
+    }
+    if (plan.defaultTierMissing && allTierNames.has(options.defaultTier ?? '')) {
+      problems.push(
+        `route "${route.name}" has no tier "${options.defaultTier}": its requests matching no tier get 403`,
+      );
+    }
+    if (!plan.jwtRequired) continue;
+    // On a JWT route a tier chosen by a header the client controls is self-service.
+    for (const tier of tiersForRoute(route.userTiers, config.userTiers)) {
+      if (!plan.identityHeaders.includes(tier.selector.header)) {
+        problems.push(
+          `route "${route.name}" requires JWT, but tier "${tier.name}" is selected by header ${tier.selector.header}, which clients can set; map a claim to it with claimToHeaders`,
+        );
+      }
+    }
+  }
+  return problems;
+}

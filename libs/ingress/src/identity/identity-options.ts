@@ -1,0 +1,32 @@
+// Process-level identity settings. The default tier lives here until the configuration
+// schema can say it per tier (see libs/ingress/src/identity/README.md).
+import { DEFAULT_KEY_SET_TIMING, type KeySetTiming } from './remote-key-set';
+
+export const DEFAULT_TIER_ENV = 'AI_GATEWAY_DEFAULT_TIER';
+
+export interface IdentityOptions {
+  /**
+   * Name of the tier given to requests that match no tier selector, on every route whose
+   * tiers include a tier of that name. Unset: such requests get 403.
+   */
+  readonly defaultTier?: string;
+  readonly keySetTiming?: KeySetTiming;
+  /** Verified tokens remembered (per configuration) to skip repeat signature checks. */
+  readonly verifiedTokenCacheSize?: number;
+  /** Longest a remembered verification is reused, in ms. */
+  readonly verifiedTokenMaxAgeMs?: number;
+}
+
+const TIER_NAME = /^[^\x00-\x1f\x7f]{1,128}$/;
+
+/** Reads AI_GATEWAY_DEFAULT_TIER; a malformed value stops the process at startup. */
+export function identityOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): IdentityOptions {
+  const raw = env[DEFAULT_TIER_ENV]?.trim();
+  if (raw === undefined || raw === '') return { keySetTiming: DEFAULT_KEY_SET_TIMING };
+  if (!TIER_NAME.test(raw)) {
+    throw new Error(
+      `${DEFAULT_TIER_ENV}: expected the name of a tier (one line, at most 128 characters)`,
+    );
+  }
+  return { defaultTier: raw, keySetTiming: DEFAULT_KEY_SET_TIMING };
+}

@@ -1,0 +1,95 @@
+// One identity provider's signing keys, fetched from its JWKS URI and kept in memory.
+import {
+  createRemoteJWKSet,
+  customFetch,
+  type FetchImplementation,
+  type JWTVerifyGetKey,
+  type RemoteJWKSetOptions,
+} from 'jose';
+
+export interface KeySetTiming {
+  /**
+   * jose `cooldownDuration`: after a successful fetch, a token with an unknown `kid`
+   * triggers no new fetch for this long. This is the refetch floor while the provider
+   * answers: a flood of made-up key ids costs at most one fetch per window.
+   */
+  readonly cooldownMs: number;
+  /**
+   * Our floor between any two fetch attempts, failed ones included. jose's cooldown
+   * counts from the last success only, so without this a provider that is down would be
+   * hammered by every request carrying an unknown `kid`.
+   */
+  readonly minAttemptIntervalMs: number;
+  /**
+   * Keys older than this are refreshed in the background, driven by traffic, while the
+   * cached ones keep serving: removed (revoked) keys stop verifying within about this
+   * long, and no request ever waits on the provider for a routine refresh.
+   */
+  readonly refreshIntervalMs: number;
+  /** jose `timeoutDuration` for one fetch. */
+  readonly fetchTimeoutMs: number;
+}
+
+export const DEFAULT_KEY_SET_TIMING: KeySetTiming = {
+  cooldownMs: 30_000,
+  minAttemptIntervalMs: 5_000,
+  refreshIntervalMs: 5 * 60_000,
+  fetchTimeoutMs: 3_000,
+};
+
+/** Thrown in place of a fetch that the attempt floor refused. */
+class FetchFloorError extends Error {
+  constructor() {
+    super('JWKS refetch refused by the attempt floor');
+  }
+}
+
+/**
+ * `createRemoteJWKSet` with the cache policy we want on the request path: keys never
+ * expire inside jose (`cacheMaxAge: Infinity`, so a request only waits for the very
+ * first fetch or for an unknown `kid` past the cooldown); freshness comes from our
+ * background refresh instead.
+ */
+export class RemoteKeySet {
+  readonly getKey: JWTVerifyGetKey;
+  private readonly reload: () => Promise<void>;
+  private readonly isReloading: () => boolean;
+  private lastAttemptAt = Number.NEGATIVE_INFINITY;
+  private lastSuccessAt = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    readonly uri: string,
+    private readonly timing: KeySetTiming = DEFAULT_KEY_SET_TIMING,
+    private readonly now: () => number = Date.now,
+  ) {
+    const options: RemoteJWKSetOptions = {
+      cooldownDuration: timing.cooldownMs,
+      cacheMaxAge: Number.POSITIVE_INFINITY,
+      timeoutDuration: timing.fetchTimeoutMs,
+      [customFetch]: this.gatedFetch,
+    };
+    const remote = createRemoteJWKSet(new URL(uri), options);
+    this.getKey = remote;
+    this.reload = () => remote.reload();
+    this.isReloading = () => remote.reloading;
+  }
+
+  /** Starts a background refresh when the keys are due for one; never waits for it. */
+  refreshIfStale(): void {
+    const now = this.now();
+    if (now - this.lastSuccessAt < this.timing.refreshIntervalMs) return;
+    if (this.lastSuccessAt === Number.NEGATIVE_INFINITY) return; // the first fetch is jose's
+    if (now - this.lastAttemptAt < this.timing.minAttemptIntervalMs || this.isReloading()) return;
+    // A failed refresh keeps the old keys; the next request after the floor retries.
+    this.reload().catch(() => undefined);
+  }
+
+  private readonly gatedFetch: FetchImplementation = async (url, init) => {
+    const now = this.now();
+    if (now - this.lastAttemptAt < this.timing.minAttemptIntervalMs) throw new FetchFloorError();
+    this.lastAttemptAt = now;
+    const response = await fetch(url, init);
+    if (response.status === 200) this.lastSuccessAt = this.now();
+    return response;
+  };
+}

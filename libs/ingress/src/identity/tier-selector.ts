@@ -1,0 +1,47 @@
+import type { UserTierConfig } from '@aigw/config';
+
+export type IncomingHeaders = Readonly<Record<string, string | string[] | undefined>>;
+
+export type TierChoice =
+  | { readonly kind: 'none' } // no tiers apply to the route
+  | { readonly kind: 'tier'; readonly tier: UserTierConfig }
+  | { readonly kind: 'unmatched' }; // tiers apply, none matched, no default
+
+/**
+ * Picks a route's tier from request headers (read after claimToHeaders, so a verified
+ * `plan` claim can select it). The first tier in order whose selector matches wins;
+ * otherwise the default tier, if the route has one.
+ */
+export class TierSelector {
+  constructor(
+    private readonly tiers: readonly UserTierConfig[],
+    private readonly defaultTier: UserTierConfig | undefined,
+  ) {}
+
+  select(headers: IncomingHeaders): TierChoice {
+    if (this.tiers.length === 0) return { kind: 'none' };
+    for (const tier of this.tiers) {
+      if (firstValue(headers[tier.selector.header]) === tier.selector.value) {
+        return { kind: 'tier', tier };
+      }
+    }
+    return this.defaultTier ? { kind: 'tier', tier: this.defaultTier } : { kind: 'unmatched' };
+  }
+}
+
+export function firstValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * The tiers that apply to a route: its own first, then the global ones it does not
+ * redefine by name.
+ */
+export function tiersForRoute(
+  routeTiers: readonly UserTierConfig[],
+  globalTiers: readonly UserTierConfig[],
+): readonly UserTierConfig[] {
+  if (globalTiers.length === 0) return routeTiers;
+  const own = new Set(routeTiers.map((tier) => tier.name));
+  return [...routeTiers, ...globalTiers.filter((tier) => !own.has(tier.name))];
+}
