@@ -1,6 +1,7 @@
 import type { ProviderAdapter } from './core/provider-adapter';
 import { AnthropicAdapter } from './anthropic/anthropic.adapter';
 import { AzureOpenAiAdapter } from './azure/azure.adapter';
+import { BedrockAdapter } from './bedrock/bedrock.adapter';
 import { GeminiAdapter } from './gemini/gemini.adapter';
 import { LocalAdapter } from './local/local.adapter';
 import { OpenAiCompatibleAdapter } from './openai-compatible/openai-compatible.adapter';
@@ -12,6 +13,7 @@ export function defaultProviderAdapters(): ProviderAdapter[] {
     new AzureOpenAiAdapter(),
     new AnthropicAdapter(),
     new GeminiAdapter(),
+    new BedrockAdapter(),
     new LocalAdapter(),
   ];
 }

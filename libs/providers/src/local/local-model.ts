@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { JsonObject } from '@aigw/contracts/data-plane';
+import { estimateTokens, type JsonObject } from '@aigw/contracts/data-plane';
 
 // A built-in model so the quickstart answers with no API key and no network. Its
 // replies are deterministic and say plainly what they are.
@@ -27,13 +27,11 @@ export function localReply(body: JsonObject): string {
     ? `You said: "${quoted}". This answer comes from the gateway's built-in local model; configure a provider API key to get answers from a real model.`
     : `Hello! This answer comes from the gateway's built-in local model; configure a provider API key to get answers from a real model.`;
   const maxTokens = Number(body.max_tokens ?? body.max_completion_tokens);
-  if (Number.isFinite(maxTokens) && maxTokens > 0) {
-    return reply
-      .split(' ')
-      .slice(0, Math.max(1, Math.floor(maxTokens)))
-      .join(' ');
-  }
-  return reply;
+  if (!Number.isFinite(maxTokens) || maxTokens <= 0) return reply;
+  // Like a real model, never produce more tokens than max_tokens allows.
+  const words = reply.split(' ');
+  while (words.length > 1 && estimateTokens(words.join(' ')) > maxTokens) words.pop();
+  return words.join(' ');
 }
 
 /** A deterministic unit vector for a text: equal texts embed equally. */

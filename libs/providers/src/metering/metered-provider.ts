@@ -83,6 +83,7 @@ export class MeteredProviderPort implements ProviderPort {
         costDollars: price.dollars,
         weightedTokenCost: price.weightedTokens,
         cacheHit: false,
+        reservationId: request.reservationId,
       }),
     );
     const model = request.requestedModel;

@@ -5,3 +5,4 @@ export * from './provider-test-kit';
 export * from './upstream-failure-cases';
 export * from './fake-anthropic-upstream';
 export * from './fake-gemini-upstream';
+export * from './fake-bedrock-upstream';

@@ -1,0 +1,120 @@
+import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
+import type { ChatPart, ChatPrompt, ChatTurn } from '../core/chat-request';
+
+type Block = JsonObject;
+
+const IMAGE_FORMATS: Record<string, string> = {
+  'image/png': 'png',
+  'image/jpeg': 'jpeg',
+  'image/jpg': 'jpeg',
+  'image/gif': 'gif',
+  'image/webp': 'webp',
+};
+
+function block(part: ChatPart, at: string): Block[] {
+  switch (part.kind) {
+    case 'text':
+      // Converse rejects blank text blocks.
+      return part.text === '' ? [] : [{ text: part.text }];
+    case 'image': {
+      const format = IMAGE_FORMATS[part.mediaType];
+      if (!format) {
+        throw new DataPlaneError(
+          DataPlaneErrorCode.InvalidRequest,
+          `Bedrock takes png, jpeg, gif or webp images, not ${part.mediaType}`,
+          { param: at },
+        );
+      }
+      // Blobs travel base64-encoded in Converse's JSON.
+      return [{ image: { format, source: { bytes: part.base64 } } }];
+    }
+    case 'image-url':
+      throw new DataPlaneError(
+        DataPlaneErrorCode.InvalidRequest,
+        'Bedrock backends take images as base64 data URLs, not links',
+        { param: at },
+      );
+  }
+}
+
+function blocksOf(turn: ChatTurn, index: number): { role: 'user' | 'assistant'; content: Block[] } {
+  const at = `messages[${index}].content`;
+  switch (turn.role) {
+    case 'user':
+      return { role: 'user', content: turn.parts.flatMap((p) => block(p, at)) };
+    case 'assistant':
+      return {
+        role: 'assistant',
+        content: [
+          ...turn.parts.flatMap((p) => block(p, at)),
+          ...turn.toolCalls.map((call) => ({
+            toolUse: { toolUseId: call.id, name: call.name, input: call.arguments },
+          })),
+        ],
+      };
+    case 'tool':
+      return {
+        role: 'user',
+        content: [
+          { toolResult: { toolUseId: turn.toolCallId, content: [{ text: turn.content }] } },
+        ],
+      };
+  }
+}
+
+/** Converse `messages`: roles must alternate, so adjacent turns of one role merge. */
+function messages(turns: readonly ChatTurn[]): JsonObject[] {
+  const merged: { role: 'user' | 'assistant'; content: Block[] }[] = [];
+  turns.forEach((turn, index) => {
+    const { role, content } = blocksOf(turn, index);
+    if (content.length === 0) return;
+    const last = merged.at(-1);
+    if (last?.role === role) last.content.push(...content);
+    else merged.push({ role, content });
+  });
+  return merged;
+}
+
+function toolChoice(prompt: ChatPrompt): JsonObject | undefined {
+  const choice = prompt.toolChoice;
+  switch (choice?.kind) {
+    case undefined:
+    // Converse has no "none": the tools stay declared (earlier toolUse blocks need them)
+    // and the model decides, as with "auto".
+    case 'none':
+      return undefined;
+    case 'auto':
+      return { auto: {} };
+    case 'required':
+      return { any: {} };
+    case 'function':
+      return { tool: { name: choice.name } };
+  }
+}
+
+/** The Converse / ConverseStream body for an OpenAI chat request. */
+export function toConverseRequest(prompt: ChatPrompt): JsonObject {
+  const body: JsonObject = { messages: messages(prompt.turns) };
+  const system = prompt.system.filter((text) => text !== '');
+  if (system.length > 0) body.system = system.map((text) => ({ text }));
+  const inference: JsonObject = {};
+  if (prompt.maxTokens !== undefined) inference.maxTokens = prompt.maxTokens;
+  if (prompt.temperature !== undefined) inference.temperature = prompt.temperature;
+  if (prompt.topP !== undefined) inference.topP = prompt.topP;
+  if (prompt.stop.length > 0) inference.stopSequences = prompt.stop;
+  if (Object.keys(inference).length > 0) body.inferenceConfig = inference;
+  if (prompt.tools.length > 0) {
+    const choice = toolChoice(prompt);
+    body.toolConfig = {
+      tools: prompt.tools.map((tool) => ({
+        toolSpec: {
+          name: tool.name,
+          ...(tool.description === undefined ? {} : { description: tool.description }),
+          inputSchema: { json: tool.parameters },
+        },
+      })),
+      ...(choice ? { toolChoice: choice } : {}),
+    };
+  }
+  return body;
+}

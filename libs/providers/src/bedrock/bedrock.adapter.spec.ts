@@ -1,0 +1,267 @@
+import { after, before, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type GatewayRequest,
+  type JsonObject,
+  type StreamAnswer,
+  type UpstreamTarget,
+} from '@aigw/contracts/data-plane';
+import {
+  collectStream,
+  FakeBedrockUpstream,
+  gatewayChatRequest,
+  itMapsUpstreamFailures,
+  streamedFinishReason,
+  streamedText,
+  streamedToolCalls,
+  upstreamTarget,
+} from '@aigw/testing/fake-provider';
+import { BedrockAdapter } from './bedrock.adapter';
+import { bedrockRegion } from './bedrock-signer';
+
+const CREDENTIALS = {
+  accessKeyId: 'AKIDEXAMPLETEST',
+  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+};
+const MODEL = 'anthropic.claude-3-5-sonnet-20240620-v1:0';
+const WEATHER_TOOL = {
+  type: 'function',
+  function: {
+    name: 'get_weather',
+    parameters: { type: 'object', properties: { city: { type: 'string' } } },
+  },
+};
+
+describe('bedrockRegion', () => {
+  it('reads the region from a regional endpoint, else from the environment', () => {
+    assert.equal(bedrockRegion('https://bedrock-runtime.eu-west-3.amazonaws.com', {}), 'eu-west-3');
+    assert.equal(
+      bedrockRegion('https://vpce-1.bedrock-runtime.us-gov-west-1.vpce.amazonaws.com', {}),
+      'us-gov-west-1',
+    );
+    assert.equal(bedrockRegion('http://127.0.0.1:9', { AWS_REGION: 'ap-south-1' }), 'ap-south-1');
+    assert.equal(bedrockRegion(undefined, { AWS_DEFAULT_REGION: 'us-west-2' }), 'us-west-2');
+    assert.equal(bedrockRegion(undefined, {}), undefined);
+  });
+});
+
+describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () => {
+  const upstream = new FakeBedrockUpstream(CREDENTIALS);
+  const saved = { ...process.env };
+  let adapter: BedrockAdapter;
+  let target: UpstreamTarget;
+  const invoke = (request: GatewayRequest) =>
+    adapter.invoke({ request, target, signal: new AbortController().signal });
+
+  before(async () => {
+    // The default credential chain finds static keys in the environment first.
+    process.env.AWS_ACCESS_KEY_ID = CREDENTIALS.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = CREDENTIALS.secretAccessKey;
+    delete process.env.AWS_SESSION_TOKEN;
+    delete process.env.AWS_PROFILE;
+    process.env.AWS_REGION = 'us-east-1';
+    adapter = new BedrockAdapter();
+    await upstream.start();
+    target = upstreamTarget({ provider: 'bedrock', model: MODEL, baseUrl: upstream.baseUrl });
+  });
+  after(async () => {
+    process.env = saved;
+    await upstream.stop();
+  });
+  beforeEach(() => upstream.reset());
+
+  it('signs a Converse request the fake verifies, with the model id as one path segment', async () => {
+    const answer = await invoke(gatewayChatRequest());
+    assert.equal(upstream.lastSignatureProblem, undefined);
+    assert.equal(answer.kind, 'json');
+    const call = upstream.calls[0];
+    assert.equal(call.path, `/model/${encodeURIComponent(MODEL)}/converse`);
+    assert.match(
+      String(call.headers.authorization),
+      /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLETEST\/\d{8}\/us-east-1\/bedrock\/aws4_request, SignedHeaders=.*host.*, Signature=[0-9a-f]{64}$/,
+    );
+    assert.ok(call.headers['x-amz-date']);
+  });
+
+  it('translates messages, system, tools and inference settings into Converse', async () => {
+    await invoke(
+      gatewayChatRequest({
+        messages: [
+          { role: 'system', content: 'Be brief.' },
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: 'Weather?' },
+              { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0=' } },
+            ],
+          },
+          {
+            role: 'assistant',
+            content: '',
+            tool_calls: [
+              {
+                id: 'tooluse_1',
+                type: 'function',
+                function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
+              },
+            ],
+          },
+          { role: 'tool', tool_call_id: 'tooluse_1', content: '18C' },
+        ],
+        tools: [WEATHER_TOOL],
+        tool_choice: 'required',
+        max_tokens: 200,
+        temperature: 0.1,
+        top_p: 0.5,
+        stop: ['END'],
+      }),
+    );
+    assert.deepEqual(upstream.calls[0].body, {
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { text: 'Weather?' },
+            { image: { format: 'png', source: { bytes: 'iVBORw0=' } } },
+          ],
+        },
+        {
+          role: 'assistant',
+          content: [
+            { toolUse: { toolUseId: 'tooluse_1', name: 'get_weather', input: { city: 'Paris' } } },
+          ],
+        },
+        {
+          role: 'user',
+          content: [{ toolResult: { toolUseId: 'tooluse_1', content: [{ text: '18C' }] } }],
+        },
+      ],
+      system: [{ text: 'Be brief.' }],
+      inferenceConfig: { maxTokens: 200, temperature: 0.1, topP: 0.5, stopSequences: ['END'] },
+      toolConfig: {
+        tools: [
+          {
+            toolSpec: {
+              name: 'get_weather',
+              inputSchema: { json: WEATHER_TOOL.function.parameters },
+            },
+          },
+        ],
+        toolChoice: { any: {} },
+      },
+    });
+    assert.equal(upstream.lastSignatureProblem, undefined);
+  });
+
+  it('answers a chat.completion with usage including cache reads and writes', async () => {
+    const answer = await invoke(gatewayChatRequest());
+    if (answer.kind !== 'json') return assert.fail('expected json');
+    const choice = (answer.body.choices as JsonObject[])[0];
+    assert.deepEqual(choice.message, { role: 'assistant', content: 'Hello from Bedrock.' });
+    assert.equal(choice.finish_reason, 'stop');
+    assert.equal(answer.body.id, 'chatcmpl-req-bedrock-1');
+    assert.deepEqual(answer.usage, {
+      inputTokens: 65,
+      outputTokens: 6,
+      cachedInputTokens: 40,
+      source: 'reported',
+    });
+  });
+
+  it('answers toolUse blocks as tool_calls', async () => {
+    const answer = await invoke(gatewayChatRequest({ tools: [WEATHER_TOOL] }));
+    if (answer.kind !== 'json') return assert.fail('expected json');
+    const choice = (answer.body.choices as JsonObject[])[0];
+    assert.equal(choice.finish_reason, 'tool_calls');
+    assert.deepEqual((choice.message as JsonObject).tool_calls, [
+      {
+        id: 'tooluse_1',
+        type: 'function',
+        function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
+      },
+    ]);
+  });
+
+  it('decodes a ConverseStream event stream into OpenAI chunks with metadata usage', async () => {
+    const request = gatewayChatRequest({ stream: true, stream_options: { include_usage: true } });
+    const answer = (await invoke(request)) as StreamAnswer;
+    const chunks = await collectStream(answer);
+    const call = upstream.calls[0];
+    assert.equal(call.path, `/model/${encodeURIComponent(MODEL)}/converse-stream`);
+    assert.equal(upstream.lastSignatureProblem, undefined);
+    assert.equal(streamedText(chunks), 'Hello from Bedrock.');
+    assert.equal(streamedFinishReason(chunks), 'stop');
+    assert.equal((chunks.at(-1)!.usage as JsonObject).prompt_tokens, 65);
+    assert.equal((await answer.usage).source, 'reported');
+    assert.equal((await answer.usage).cachedInputTokens, 40);
+  });
+
+  it('streams toolUse blocks as tool_call deltas', async () => {
+    const request = gatewayChatRequest({ stream: true, tools: [WEATHER_TOOL] });
+    const chunks = await collectStream((await invoke(request)) as StreamAnswer);
+    assert.deepEqual(streamedToolCalls(chunks), [
+      { id: 'tooluse_1', name: 'get_weather', arguments: '{"city": "Paris"}' },
+    ]);
+    assert.equal(streamedFinishReason(chunks), 'tool_calls');
+  });
+
+  it('is refused by the fake when signed with the wrong secret', async () => {
+    const wrong = new BedrockAdapter(undefined, {
+      ...CREDENTIALS,
+      secretAccessKey: 'not-the-secret',
+    });
+    await assert.rejects(
+      wrong.invoke({ request: gatewayChatRequest(), target, signal: new AbortController().signal }),
+      (error: unknown) =>
+        error instanceof DataPlaneError &&
+        error.code === DataPlaneErrorCode.UpstreamRejected &&
+        error.upstreamStatus === 403,
+    );
+    assert.equal(upstream.lastSignatureProblem, 'signature does not match');
+  });
+
+  it('sends a Bedrock API key as a bearer token instead of signing', async () => {
+    const keyed = upstreamTarget(
+      { provider: 'bedrock', model: MODEL, baseUrl: upstream.baseUrl },
+      { headerName: 'Authorization', headerPrefix: 'Bearer ', value: 'bedrock-api-key' },
+    );
+    await assert.rejects(
+      adapter.invoke({
+        request: gatewayChatRequest(),
+        target: keyed,
+        signal: new AbortController().signal,
+      }),
+      (error: unknown) => error instanceof DataPlaneError && error.upstreamStatus === 403,
+    );
+    assert.equal(upstream.calls[0].headers.authorization, 'Bearer bedrock-api-key');
+    assert.equal(upstream.calls[0].headers['x-amz-date'], undefined);
+  });
+
+  it('rejects embeddings and image links before calling', async () => {
+    await assert.rejects(
+      invoke(gatewayChatRequest({ input: 'x' }, { operation: 'embeddings' })),
+      (error: unknown) =>
+        error instanceof DataPlaneError && error.code === DataPlaneErrorCode.InvalidRequest,
+    );
+    const link = gatewayChatRequest({
+      messages: [
+        { role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://x/y.png' } }] },
+      ],
+    });
+    await assert.rejects(
+      invoke(link),
+      (error: unknown) =>
+        error instanceof DataPlaneError && error.code === DataPlaneErrorCode.InvalidRequest,
+    );
+    assert.equal(upstream.calls.length, 0);
+  });
+
+  itMapsUpstreamFailures({
+    upstream: () => upstream,
+    invoke,
+    plain: () => gatewayChatRequest(),
+    streaming: () => gatewayChatRequest({ stream: true }),
+  });
+});

@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import type { Dispatcher } from 'undici';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type GatewayAnswer,
+  type ProviderCall,
+} from '@aigw/contracts/data-plane';
+import { parseChatRequest, unsupportedOperation } from '../core/chat-request';
+import { servedByTarget } from '../core/openai-wire';
+import type { ProviderAdapter } from '../core/provider-adapter';
+import { translatedStreamAnswer } from '../core/translated-stream';
+import {
+  badResponse,
+  credentialHeaders,
+  readJsonObject,
+  sendUpstream,
+  sharedUpstreamAgent,
+} from '../core/upstream-http';
+import { bedrockEvents } from './bedrock-event-stream';
+import { toConverseRequest } from './bedrock-request';
+import { fromConverseResponse } from './bedrock-response';
+import { type AwsCredentialsSource, bedrockRegion, BedrockSigner } from './bedrock-signer';
+import { BedrockStreamTranslation } from './bedrock-stream';
+
+/**
+ * AWS Bedrock's Converse and ConverseStream. Requests are SigV4-signed with the default
+ * AWS credential chain; a backend configured with an API key (a Bedrock API key) sends
+ * it as a bearer token instead.
+ */
+export class BedrockAdapter implements ProviderAdapter {
+  readonly name = 'bedrock';
+  private readonly signer: BedrockSigner;
+
+  constructor(
+    private readonly dispatcher: Dispatcher = sharedUpstreamAgent(),
+    credentials?: AwsCredentialsSource,
+  ) {
+    this.signer = new BedrockSigner(credentials);
+  }
+
+  canHandle(provider: string): boolean {
+    return provider === 'bedrock';
+  }
+
+  async invoke(call: ProviderCall): Promise<GatewayAnswer> {
+    const { request, target } = call;
+    if (request.operation !== 'chat') throw unsupportedOperation('bedrock', request.operation);
+    const body = JSON.stringify(toConverseRequest(parseChatRequest(request.body)));
+    const region = bedrockRegion(target.baseUrl);
+    if (!region) {
+      throw new DataPlaneError(
+        DataPlaneErrorCode.Internal,
+        `backend "${target.backendName}" needs an AWS region: a regional baseUrl or AWS_REGION`,
+      );
+    }
+    const base = (target.baseUrl ?? `https://bedrock-runtime.${region}.amazonaws.com`).replace(
+      /\/+$/,
+      '',
+    );
+    // Model ids and ARNs carry ':' and '/', so the id is one encoded path segment.
+    const operation = request.stream ? 'converse-stream' : 'converse';
+    const url = new URL(`${base}/model/${encodeURIComponent(target.model)}/${operation}`);
+    const headers = {
+      'content-type': 'application/json',
+      accept: request.stream ? 'application/vnd.amazon.eventstream' : 'application/json',
+    };
+    const sent = target.credential
+      ? { ...headers, ...credentialHeaders(target) }
+      : await this.sign(url, region, headers, body, target.backendName);
+
+    const response = await sendUpstream(
+      call,
+      { url: url.toString(), headers: { ...request.forwardHeaders, ...sent }, body },
+      this.dispatcher,
+    );
+    const requestId = response.headers['x-amzn-requestid'];
+    const id = `chatcmpl-${typeof requestId === 'string' ? requestId : randomUUID()}`;
+    if (request.stream) {
+      const translation = new BedrockStreamTranslation(target.backendName, id, target.model);
+      return translatedStreamAnswer(call, bedrockEvents(response.body), translation);
+    }
+    const parsed = await readJsonObject(response.body, target.backendName, call.signal);
+    const answer = fromConverseResponse(parsed, id, target.model);
+    if (!answer) throw badResponse(target.backendName, 'a body that is not a Converse response');
+    return {
+      kind: 'json',
+      status: 200,
+      body: answer.completion,
+      usage: answer.usage,
+      servedBy: servedByTarget(call),
+    };
+  }
+
+  private async sign(
+    url: URL,
+    region: string,
+    headers: Record<string, string>,
+    body: string,
+    backendName: string,
+  ): Promise<Record<string, string>> {
+    try {
+      return await this.signer.sign(url, region, headers, body);
+    } catch (error) {
+      // No usable credentials is this backend's failure: another backend may still serve.
+      throw new DataPlaneError(
+        DataPlaneErrorCode.UpstreamError,
+        `backend "${backendName}" could not sign its request: no usable AWS credentials`,
+        { cause: error },
+      );
+    }
+  }
+}

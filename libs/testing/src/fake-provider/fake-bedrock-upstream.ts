@@ -1,0 +1,214 @@
+import type { ServerResponse } from 'node:http';
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { EventStreamCodec } from '@smithy/core/event-streams';
+import { HttpRequest } from '@smithy/core/protocols';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { fromUtf8, toUtf8 } from '@smithy/core/serde';
+import {
+  type AnswerMode,
+  FakeProviderServer,
+  type ProviderFakeCall,
+  sendJson,
+} from './fake-provider-server';
+
+const WORDS = ['Hello', ' from', ' Bedrock', '.'];
+const USAGE = {
+  inputTokens: 15,
+  outputTokens: 6,
+  totalTokens: 71,
+  cacheReadInputTokens: 40,
+  cacheWriteInputTokens: 10,
+};
+const ERROR_TYPES: Record<number, string> = {
+  400: 'ValidationException',
+  403: 'AccessDeniedException',
+  404: 'ResourceNotFoundException',
+  429: 'ThrottlingException',
+  500: 'InternalServerException',
+  503: 'ServiceUnavailableException',
+};
+const AUTH =
+  /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/;
+
+export interface FakeAwsCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+/**
+ * Bedrock Runtime's Converse API as documented: `POST /model/{modelId}/converse` (JSON)
+ * and `/converse-stream` (binary `application/vnd.amazon.eventstream`, encoded with the
+ * AWS SDK's own codec). Every request must carry a SigV4 signature that verifies with
+ * the given credentials, or it is refused with 403 as AWS would.
+ */
+export class FakeBedrockUpstream extends FakeProviderServer {
+  private readonly codec = new EventStreamCodec(toUtf8, fromUtf8);
+  /** Why the last request's signature was refused, for test failure messages. */
+  lastSignatureProblem: string | undefined;
+
+  constructor(private readonly credentials: FakeAwsCredentials) {
+    super();
+  }
+
+  get baseUrl(): string {
+    return this.origin;
+  }
+
+  protected override errorBody(status: number): unknown {
+    return { message: `fake bedrock ${status} (${ERROR_TYPES[status] ?? 'UnknownError'})` };
+  }
+
+  protected override reject(call: ProviderFakeCall): number | undefined {
+    if (!/^\/model\/[^/]+\/(converse|converse-stream)$/.test(call.path)) return 404;
+    return undefined;
+  }
+
+  /** Recomputes the SigV4 signature of a recorded call with the SDK's signer. */
+  async verifySignature(call: ProviderFakeCall): Promise<string | undefined> {
+    const auth = call.headers.authorization;
+    const match = typeof auth === 'string' ? AUTH.exec(auth) : null;
+    if (!match) return 'no AWS4-HMAC-SHA256 Authorization header';
+    const [, accessKeyId, , region, service, signedHeaders, signature] = match;
+    if (accessKeyId !== this.credentials.accessKeyId) return 'unknown access key';
+    const amzDate = call.headers['x-amz-date'];
+    if (typeof amzDate !== 'string') return 'no X-Amz-Date header';
+    const headers: Record<string, string> = {};
+    for (const name of signedHeaders.split(';')) {
+      const value = call.headers[name];
+      if (typeof value !== 'string') return `signed header ${name} is missing`;
+      headers[name] = value;
+    }
+    const [host, port] = headers.host.split(':');
+    const signer = new SignatureV4({
+      service: service,
+      region: region,
+      credentials: this.credentials,
+      sha256: Sha256,
+    });
+    const signingDate = new Date(
+      amzDate.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'),
+    );
+    const expected = await signer.sign(
+      new HttpRequest({
+        method: call.method,
+        protocol: 'http:',
+        hostname: host,
+        port: port ? Number(port) : undefined,
+        path: call.path,
+        headers,
+        body: call.rawBody.toString('utf8'),
+      }),
+      { signingDate },
+    );
+    const expectedSignature = /Signature=([0-9a-f]{64})/.exec(
+      expected.headers.authorization ?? '',
+    )?.[1];
+    return expectedSignature === signature ? undefined : 'signature does not match';
+  }
+
+  protected override async answer(
+    call: ProviderFakeCall,
+    response: ServerResponse,
+    mode: AnswerMode,
+  ) {
+    this.lastSignatureProblem = await this.verifySignature(call);
+    if (this.lastSignatureProblem) {
+      return sendJson(
+        response,
+        {
+          message: `The request signature we calculated does not match: ${this.lastSignatureProblem}`,
+        },
+        403,
+        { 'x-amzn-errortype': 'InvalidSignatureException' },
+      );
+    }
+    const toolConfig = call.body.toolConfig as
+      { tools?: { toolSpec: { name: string } }[] } | undefined;
+    const tool = toolConfig?.tools?.[0]?.toolSpec.name;
+    if (call.path.endsWith('/converse')) {
+      return sendJson(
+        response,
+        {
+          output: {
+            message: {
+              role: 'assistant',
+              content: tool
+                ? [
+                    { text: 'Checking.' },
+                    { toolUse: { toolUseId: 'tooluse_1', name: tool, input: { city: 'Paris' } } },
+                  ]
+                : [{ text: WORDS.join('') }],
+            },
+          },
+          stopReason: tool ? 'tool_use' : 'end_turn',
+          usage: USAGE,
+          metrics: { latencyMs: 120 },
+        },
+        200,
+        { 'x-amzn-requestid': 'req-bedrock-1' },
+      );
+    }
+    return this.stream(response, mode, tool);
+  }
+
+  private async stream(response: ServerResponse, mode: AnswerMode, tool: string | undefined) {
+    response.writeHead(200, {
+      'content-type': 'application/vnd.amazon.eventstream',
+      'x-amzn-requestid': 'req-bedrock-1',
+    });
+    const events: [string, unknown][] = [['messageStart', { role: 'assistant' }]];
+    const texts = tool ? ['Checking.'] : WORDS;
+    for (const text of texts)
+      events.push(['contentBlockDelta', { contentBlockIndex: 0, delta: { text } }]);
+    events.push(['contentBlockStop', { contentBlockIndex: 0 }]);
+    if (tool) {
+      events.push(
+        [
+          'contentBlockStart',
+          { contentBlockIndex: 1, start: { toolUse: { toolUseId: 'tooluse_1', name: tool } } },
+        ],
+        ['contentBlockDelta', { contentBlockIndex: 1, delta: { toolUse: { input: '{"city":' } } }],
+        ['contentBlockDelta', { contentBlockIndex: 1, delta: { toolUse: { input: ' "Paris"}' } } }],
+        ['contentBlockStop', { contentBlockIndex: 1 }],
+      );
+    }
+    events.push(
+      ['messageStop', { stopReason: tool ? 'tool_use' : 'end_turn' }],
+      ['metadata', { usage: USAGE, metrics: { latencyMs: 120 } }],
+    );
+    for (const [index, [name, payload]] of events.entries()) {
+      if (mode.kind !== 'ok' && index >= mode.afterChunks) {
+        if (mode.kind === 'stream-error') {
+          response.end(
+            this.encode('exception', 'modelStreamErrorException', {
+              message: 'fake failure mid-stream',
+            }),
+          );
+        } else {
+          // Half a frame, then a dropped connection: the decoder must not see a message.
+          response.write(this.encode('event', name, payload).subarray(0, 10));
+          setTimeout(() => response.destroy(), 20);
+        }
+        return;
+      }
+      // Each frame in two writes, so the client decodes messages split across chunks.
+      const frame = this.encode('event', name, payload);
+      response.write(frame.subarray(0, 7));
+      await new Promise((resolve) => setImmediate(resolve));
+      response.write(frame.subarray(7));
+    }
+    response.end();
+  }
+
+  private encode(messageType: string, name: string, payload: unknown): Uint8Array {
+    const kind = messageType === 'exception' ? ':exception-type' : ':event-type';
+    return this.codec.encode({
+      headers: {
+        ':message-type': { type: 'string', value: messageType },
+        [kind]: { type: 'string', value: name },
+        ':content-type': { type: 'string', value: 'application/json' },
+      },
+      body: fromUtf8(JSON.stringify(payload)),
+    });
+  }
+}
