@@ -1,4 +1,12 @@
-import { IngressTelemetry, OpenAiExceptionFilter } from '@aigw/ingress';
+import { join } from 'node:path';
+import { BudgetSettler, WebhookAlertNotifier } from '@aigw/budget';
+import {
+  ExhaustionView,
+  exhaustionViewSubscription,
+  LocalBudgetStore,
+  modelBudgetGate,
+} from '@aigw/budget-core';
+import { BudgetAdmission, IngressTelemetry, OpenAiExceptionFilter } from '@aigw/ingress';
 import { defaultProviderAdapters, MeteredProviderPort, ProviderRegistry } from '@aigw/providers';
 import { FailoverRouter, RouterTelemetry } from '@aigw/router';
 import {
@@ -9,32 +17,54 @@ import {
   type RunningService,
 } from '@aigw/runtime';
 import { GatewayModule } from './gateway.module';
+import { budgetSettings } from './budget-settings';
 
 export type RunningGateway = RunningService;
 
 /**
- * Starts every role in this process on embedded defaults: the event log and stores
- * live in SQLite under the data directory, and the hops between roles are calls.
+ * Starts every role in this process on embedded defaults: the event log and the budget
+ * balances live in SQLite under the data directory, and the hops between roles are calls.
  */
 export async function bootstrapGateway(env: Env): Promise<RunningGateway> {
   const runtime = await ServiceRuntime.open(env, { app: 'gateway', eventLogFile: 'events.db' });
   const { config, events, metrics, logger } = runtime;
-
-  const providers = new MeteredProviderPort(
-    new ProviderRegistry(defaultProviderAdapters()),
-    events,
-    metrics,
-    configUsagePricing(config),
-  );
-  const router = new FailoverRouter({
-    config,
-    providers,
-    observer: new RouterTelemetry(events, metrics),
-  });
-
   try {
+    const budget = budgetSettings(env);
+    const budgetStore = new LocalBudgetStore(join(runtime.settings.dataDir, 'budget.db'));
+    runtime.onClose(async () => {
+      await events.flush(); // settle what is still queued before the balances close
+      budgetStore.close();
+    });
+    const exhaustion = new ExhaustionView();
+    const alerts = budget.alertWebhookUrl
+      ? new WebhookAlertNotifier(budget.alertWebhookUrl, (reason) =>
+          logger.warn('alert webhook failed', { reason }),
+        )
+      : undefined;
+    await events.subscribe(exhaustionViewSubscription(exhaustion, 'gateway'));
+    await events.subscribe(new BudgetSettler(config, budgetStore, events, metrics, alerts));
+
+    const providers = new MeteredProviderPort(
+      new ProviderRegistry(defaultProviderAdapters()),
+      events,
+      metrics,
+      configUsagePricing(config),
+    );
+    const router = new FailoverRouter({
+      config,
+      providers,
+      observer: new RouterTelemetry(events, metrics),
+      modelBudgetGate: modelBudgetGate(exhaustion),
+    });
+    const admission = new BudgetAdmission(config, budgetStore, exhaustion, budget);
+
     const app = await createNestEdgeApp(
-      GatewayModule.create({ config, router, observer: new IngressTelemetry(events, metrics) }),
+      GatewayModule.create({
+        config,
+        router,
+        admission,
+        observer: new IngressTelemetry(events, metrics),
+      }),
       {
         logger,
         maxBodyBytes: runtime.settings.maxBodyBytes,

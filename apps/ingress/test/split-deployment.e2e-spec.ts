@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
-import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { runAppToExit, startApp, type AppProcess } from '@aigw/testing/processes';
 
 const dir = mkdtempSync(join(tmpdir(), 'aigw-split-'));
 
@@ -256,5 +256,19 @@ describe('split deployment: ingress, router and provider-adapter as three proces
 
     const ready = await fetch(`http://127.0.0.1:${router.adminPort}/readyz`);
     assert.equal(ready.status, 503, 'the router reports the adapter unreachable');
+  });
+});
+
+describe('split deployment start-up failures', () => {
+  it('exits with one line when a service is not told where its next hop is', async () => {
+    for (const [app, setting] of [
+      ['ingress', 'ROUTER_URL'],
+      ['router', 'PROVIDER_ADAPTER_URL'],
+    ] as const) {
+      const result = await runAppToExit(app, { PORT: '0', ADMIN_PORT: '0' });
+      assert.notEqual(result.code, 0);
+      assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+      assert.match(result.stderr, new RegExp(setting));
+    }
   });
 });

@@ -24,6 +24,9 @@ export interface RunningService {
   close(): Promise<void>;
 }
 
+/** Stands in for the client listener of a service that has none: PORT stays unbound. */
+const ADMIN_ONLY: ServedApp = { listen: async () => 0, close: async () => undefined };
+
 /** A dependency's state for /readyz; `ready: false` takes the service out of rotation. */
 export interface ReadinessCheck {
   readonly name: string;
@@ -112,8 +115,11 @@ export class ServiceRuntime {
     this.checks.push(check);
   }
 
-  /** Starts the client listener and the admin listener; a failure closes everything. */
-  async serve(app: ServedApp): Promise<RunningService> {
+  /**
+   * Starts the client listener and the admin listener; a failure closes everything.
+   * Without an app only the admin listener runs (a service with no client API yet).
+   */
+  async serve(app: ServedApp = ADMIN_ONLY): Promise<RunningService> {
     const { settings } = this;
     const admin = new AdminServer({
       metricsContentType: this.metrics.contentType,
@@ -135,9 +141,11 @@ export class ServiceRuntime {
       await this.close();
       throw error;
     }
-    this.logger.info(`${this.app} listening on ${settings.host}:${port} (admin ${adminPort})`, {
-      dataDir: settings.dataDir,
-    });
+    const where =
+      app === ADMIN_ONLY
+        ? `${this.app} running (admin on ${settings.host}:${adminPort})`
+        : `${this.app} listening on ${settings.host}:${port} (admin ${adminPort})`;
+    this.logger.info(where, { dataDir: settings.dataDir });
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       process.once(signal, () => void this.close().then(() => process.exit(0)));
     }
