@@ -17,7 +17,8 @@ export function bearerToken(authorization: string | string[] | undefined): Beare
   const scheme = SCHEME.exec(header);
   if (!scheme) return { kind: 'missing' };
   const value = header.slice(scheme[0].length).trim();
-  if (value.length === 0 || value.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(value)) {
+  if (value.length === 0) return { kind: 'missing' };
+  if (value.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(value)) {
     return { kind: 'malformed' };
   }
   return { kind: 'token', value };

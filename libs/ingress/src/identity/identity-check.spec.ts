@@ -1,0 +1,57 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseGatewayConfig, type GatewayConfig } from '@aigw/config';
+import { identityConfigProblems } from './identity-check';
+import { identityOptionsFromEnv } from './identity-options';
+
+function load(yaml: string): GatewayConfig {
+  const result = parseGatewayConfig(yaml, { env: {} });
+  if (!result.ok) throw new Error(JSON.stringify(result.errors));
+  return result.config;
+}
+
+const ROUTE = `apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: AIGatewayRoute
+metadata: {name: r}
+spec:
+  backends: [{name: b, provider: local}]
+  userIdentification: {header: x-user-id, jwt: {claim: sub, provider: auth}}
+  userTiers:
+  - {name: free, selector: {header: x-plan, value: free}, tokenBudget: {daily: 10}}
+`;
+const POLICY = `---
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: SecurityPolicy
+metadata: {name: p}
+spec:
+  targetRefs: [{kind: AIGatewayRoute, name: r}]
+  jwt:
+    providers:
+    - name: auth
+      issuer: https://issuer.test
+      remoteJWKS: {uri: "http://127.0.0.1:9/jwks"}
+      claimToHeaders: [{claim: plan, header: x-plan}]
+`;
+
+describe('identityConfigProblems', () => {
+  it('is quiet for a sound configuration', () => {
+    assert.deepEqual(identityConfigProblems(load(ROUTE + POLICY), { defaultTier: 'free' }), []);
+  });
+
+  it('names an unknown default tier and a JWT provider nobody declares', () => {
+    const problems = identityConfigProblems(load(ROUTE), { defaultTier: 'gold' });
+    assert.equal(problems.length, 3, problems.join('\n'));
+    assert.match(problems[0], /AI_GATEWAY_DEFAULT_TIER names tier "gold"/);
+    assert.match(problems[1], /JWT provider "auth", which no SecurityPolicy declares/);
+    assert.match(problems[2], /tier "free" is selected by header x-plan, which clients can set/);
+  });
+
+  it('reads the default tier from the environment and refuses a malformed one', () => {
+    assert.equal(identityOptionsFromEnv({}).defaultTier, undefined);
+    assert.equal(identityOptionsFromEnv({ AI_GATEWAY_DEFAULT_TIER: ' free ' }).defaultTier, 'free');
+    assert.throws(
+      () => identityOptionsFromEnv({ AI_GATEWAY_DEFAULT_TIER: 'a\nb' }),
+      /AI_GATEWAY_DEFAULT_TIER/,
+    );
+  });
+});
