@@ -1,28 +1,5 @@
-import {
-  DataPlaneError,
-  DataPlaneErrorCode,
-  type JsonObject,
-  type TokenUsage,
-} from '@aigw/contracts/data-plane';
+import type { JsonObject, TokenUsage } from '@aigw/contracts/data-plane';
 import { countTokens } from '../core/tokenizer';
-
-/** The texts of an OpenAI embeddings request; Gemini takes text only, not token ids. */
-export function embeddingInputs(body: JsonObject): string[] {
-  const input = body.input;
-  const inputs = typeof input === 'string' ? [input] : input;
-  if (
-    !Array.isArray(inputs) ||
-    inputs.length === 0 ||
-    !inputs.every((i) => typeof i === 'string')
-  ) {
-    throw new DataPlaneError(
-      DataPlaneErrorCode.InvalidRequest,
-      'input must be a string or a non-empty array of strings for this backend',
-      { param: 'input' },
-    );
-  }
-  return inputs;
-}
 
 /** The batchEmbedContents body: one request per input, each naming the model. */
 export function toGeminiEmbedRequest(

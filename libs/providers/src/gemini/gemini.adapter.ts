@@ -12,7 +12,8 @@ import {
   sendUpstream,
   sharedUpstreamAgent,
 } from '../core/upstream-http';
-import { embeddingInputs, fromGeminiEmbeddings, toGeminiEmbedRequest } from './gemini-embeddings';
+import { embeddingInputs } from '../core/embedding-input';
+import { fromGeminiEmbeddings, toGeminiEmbedRequest } from './gemini-embeddings';
 import { toGeminiRequest } from './gemini-request';
 import { fromGeminiResponse } from './gemini-response';
 import { GeminiStreamTranslation } from './gemini-stream';

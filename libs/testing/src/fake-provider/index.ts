@@ -6,3 +6,4 @@ export * from './upstream-failure-cases';
 export * from './fake-anthropic-upstream';
 export * from './fake-gemini-upstream';
 export * from './fake-bedrock-upstream';
+export * from './fake-cohere-upstream';

@@ -1,0 +1,77 @@
+import type { JsonObject } from '@aigw/contracts/data-plane';
+import type { ChatPart, ChatPrompt, ChatTurn } from '../core/chat-request';
+
+function content(parts: readonly ChatPart[]): string | JsonObject[] {
+  if (parts.every((part) => part.kind === 'text')) return parts.map((part) => part.text).join('');
+  return parts.map((part) => {
+    switch (part.kind) {
+      case 'text':
+        return { type: 'text', text: part.text };
+      case 'image':
+        return {
+          type: 'image_url',
+          image_url: { url: `data:${part.mediaType};base64,${part.base64}` },
+        };
+      case 'image-url':
+        return { type: 'image_url', image_url: { url: part.url } };
+    }
+  });
+}
+
+function message(turn: ChatTurn): JsonObject {
+  switch (turn.role) {
+    case 'user':
+      return { role: 'user', content: content(turn.parts) };
+    case 'assistant': {
+      const out: JsonObject = { role: 'assistant' };
+      const text = content(turn.parts);
+      if (text.length > 0) out.content = text;
+      if (turn.toolCalls.length > 0) {
+        out.tool_calls = turn.toolCalls.map((call) => ({
+          id: call.id,
+          type: 'function',
+          function: { name: call.name, arguments: call.argumentsJson },
+        }));
+      }
+      return out;
+    }
+    case 'tool':
+      return { role: 'tool', tool_call_id: turn.toolCallId, content: turn.content };
+  }
+}
+
+/** The v2 /chat body for an OpenAI chat request. */
+export function toCohereRequest(prompt: ChatPrompt, model: string, stream: boolean): JsonObject {
+  const body: JsonObject = {
+    model,
+    messages: [
+      ...prompt.system.map((text) => ({ role: 'system', content: text })),
+      ...prompt.turns.map(message),
+    ],
+    stream,
+  };
+  // Cohere's tool_choice is only REQUIRED or NONE; naming one function is REQUIRED with
+  // only that function offered.
+  const choice = prompt.toolChoice;
+  const tools =
+    choice?.kind === 'function'
+      ? prompt.tools.filter((tool) => tool.name === choice.name)
+      : prompt.tools;
+  if (tools.length > 0) {
+    body.tools = tools.map((tool) => ({
+      type: 'function',
+      function: {
+        name: tool.name,
+        ...(tool.description === undefined ? {} : { description: tool.description }),
+        parameters: tool.parameters,
+      },
+    }));
+    if (choice?.kind === 'required' || choice?.kind === 'function') body.tool_choice = 'REQUIRED';
+    if (choice?.kind === 'none') body.tool_choice = 'NONE';
+  }
+  if (prompt.maxTokens !== undefined) body.max_tokens = prompt.maxTokens;
+  if (prompt.stop.length > 0) body.stop_sequences = prompt.stop;
+  if (prompt.temperature !== undefined) body.temperature = prompt.temperature;
+  if (prompt.topP !== undefined) body.p = prompt.topP;
+  return body;
+}

@@ -1,0 +1,88 @@
+import type { Dispatcher } from 'undici';
+import type { GatewayAnswer, JsonObject, ProviderCall } from '@aigw/contracts/data-plane';
+import { parseChatRequest, unsupportedOperation } from '../core/chat-request';
+import { servedByTarget } from '../core/openai-wire';
+import type { ProviderAdapter } from '../core/provider-adapter';
+import { sseMessages } from '../core/sse-events';
+import { translatedStreamAnswer } from '../core/translated-stream';
+import {
+  badResponse,
+  credentialHeaders,
+  readJsonObject,
+  sendUpstream,
+  sharedUpstreamAgent,
+} from '../core/upstream-http';
+import { embeddingInputs } from '../core/embedding-input';
+import { fromCohereEmbeddings, toCohereEmbedRequest } from './cohere-embeddings';
+import { toCohereRequest } from './cohere-request';
+import { fromCohereResponse } from './cohere-response';
+import { CohereStreamTranslation } from './cohere-stream';
+
+export const COHERE_BASE_URL = 'https://api.cohere.com';
+
+/** Cohere's v2 API: /v2/chat (plain and streaming) and /v2/embed, with a bearer key. */
+export class CohereAdapter implements ProviderAdapter {
+  readonly name = 'cohere';
+
+  constructor(private readonly dispatcher: Dispatcher = sharedUpstreamAgent()) {}
+
+  canHandle(provider: string): boolean {
+    return provider === 'cohere';
+  }
+
+  async invoke(call: ProviderCall): Promise<GatewayAnswer> {
+    const { request, target } = call;
+    const base = (target.baseUrl ?? COHERE_BASE_URL).replace(/\/+$/, '').replace(/\/v[12]$/, '');
+    const post = (path: string, body: JsonObject) =>
+      sendUpstream(
+        call,
+        {
+          url: `${base}${path}`,
+          headers: {
+            ...request.forwardHeaders,
+            ...credentialHeaders(target),
+            'content-type': 'application/json',
+            accept: request.stream ? 'text/event-stream' : 'application/json',
+          },
+          body: JSON.stringify(body),
+        },
+        this.dispatcher,
+      );
+
+    switch (request.operation) {
+      case 'completions':
+        throw unsupportedOperation('cohere', 'completions');
+      case 'embeddings': {
+        const inputs = embeddingInputs(request.body);
+        const response = await post(
+          '/v2/embed',
+          toCohereEmbedRequest(target.model, inputs, request.body),
+        );
+        const parsed = await readJsonObject(response.body, target.backendName, call.signal);
+        const answer = fromCohereEmbeddings(parsed, inputs, target.model);
+        if (!answer)
+          throw badResponse(target.backendName, 'a body without one embedding per input');
+        return { kind: 'json', status: 200, ...answer, servedBy: servedByTarget(call) };
+      }
+      case 'chat':
+        break;
+    }
+
+    const body = toCohereRequest(parseChatRequest(request.body), target.model, request.stream);
+    const response = await post('/v2/chat', body);
+    if (request.stream) {
+      const translation = new CohereStreamTranslation(target.backendName, target.model);
+      return translatedStreamAnswer(call, sseMessages(response.body), translation);
+    }
+    const parsed = await readJsonObject(response.body, target.backendName, call.signal);
+    const answer = fromCohereResponse(parsed, target.model);
+    if (!answer) throw badResponse(target.backendName, 'a body that is not a v2 chat response');
+    return {
+      kind: 'json',
+      status: 200,
+      body: answer.completion,
+      usage: answer.usage,
+      servedBy: servedByTarget(call),
+    };
+  }
+}

@@ -1,0 +1,124 @@
+import type { ServerResponse } from 'node:http';
+import {
+  type AnswerMode,
+  FakeProviderServer,
+  type ProviderFakeCall,
+  sendJson,
+  SseWriter,
+} from './fake-provider-server';
+
+const WORDS = ['Hello', ' from', ' Cohere', '.'];
+const USAGE = {
+  billed_units: { input_tokens: 12, output_tokens: 4 },
+  tokens: { input_tokens: 70, output_tokens: 4 },
+};
+
+/**
+ * Cohere's v2 API as documented: `POST /v2/chat` (plain, and streamed as typed SSE
+ * events ending in message-end) and `POST /v2/embed`, with a bearer key. With tools in
+ * the request it answers with a tool call to the first one.
+ */
+export class FakeCohereUpstream extends FakeProviderServer {
+  get baseUrl(): string {
+    return this.origin;
+  }
+
+  protected override errorBody(status: number): unknown {
+    return { id: 'err-1', message: `fake cohere ${status}` };
+  }
+
+  protected override reject(call: ProviderFakeCall): number | undefined {
+    if (call.path !== '/v2/chat' && call.path !== '/v2/embed') return 404;
+    return String(call.headers.authorization ?? '').startsWith('Bearer ') ? undefined : 401;
+  }
+
+  protected override answer(call: ProviderFakeCall, response: ServerResponse, mode: AnswerMode) {
+    if (call.path === '/v2/embed') {
+      const texts = (call.body.texts as unknown[] | undefined) ?? [];
+      return sendJson(response, {
+        id: 'emb-1',
+        embeddings: { float: texts.map((_, index) => [index, 0.25]) },
+        texts,
+        meta: { api_version: { version: '2' }, billed_units: { input_tokens: 3 } },
+      });
+    }
+    const tools = call.body.tools as { function: { name: string } }[] | undefined;
+    const tool = tools?.[0]?.function.name;
+    if (call.body.stream !== true) {
+      return sendJson(response, {
+        id: 'chat-cohere-1',
+        finish_reason: tool ? 'TOOL_CALL' : 'COMPLETE',
+        message: tool
+          ? {
+              role: 'assistant',
+              tool_plan: 'I will look up the weather.',
+              tool_calls: [
+                {
+                  id: 'get_weather_1',
+                  type: 'function',
+                  function: { name: tool, arguments: '{"city":"Paris"}' },
+                },
+              ],
+            }
+          : { role: 'assistant', content: [{ type: 'text', text: WORDS.join('') }] },
+        usage: USAGE,
+      });
+    }
+    const sse = new SseWriter(response, mode, {
+      event: 'message-end',
+      data: { type: 'message-end', delta: { finish_reason: 'ERROR' } },
+    });
+    const send = (data: { type: string }) => sse.send(data, data.type);
+    const steps: { type: string; [key: string]: unknown }[] = [
+      {
+        type: 'message-start',
+        id: 'chat-cohere-1',
+        delta: { message: { role: 'assistant', content: [], tool_plan: '', tool_calls: [] } },
+      },
+    ];
+    if (tool) {
+      steps.push(
+        { type: 'tool-plan-delta', delta: { message: { tool_plan: 'I will look it up.' } } },
+        {
+          type: 'tool-call-start',
+          index: 0,
+          delta: {
+            message: {
+              tool_calls: {
+                id: 'get_weather_1',
+                type: 'function',
+                function: { name: tool, arguments: '' },
+              },
+            },
+          },
+        },
+        ...['{"city":', ' "Paris"}'].map((args) => ({
+          type: 'tool-call-delta',
+          index: 0,
+          delta: { message: { tool_calls: { function: { arguments: args } } } },
+        })),
+        { type: 'tool-call-end', index: 0 },
+      );
+    } else {
+      steps.push(
+        {
+          type: 'content-start',
+          index: 0,
+          delta: { message: { content: { type: 'text', text: '' } } },
+        },
+        ...WORDS.map((text) => ({
+          type: 'content-delta',
+          index: 0,
+          delta: { message: { content: { text } } },
+        })),
+        { type: 'content-end', index: 0 },
+      );
+    }
+    steps.push({
+      type: 'message-end',
+      delta: { finish_reason: tool ? 'TOOL_CALL' : 'COMPLETE', usage: USAGE },
+    });
+    for (const step of steps) if (!send(step)) return;
+    sse.end();
+  }
+}
