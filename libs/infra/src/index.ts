@@ -1,3 +1,4 @@
 export * from './kafka';
 export * from './redis';
 export * from './clickhouse';
+export * from './nest';

@@ -1,0 +1,2 @@
+export * from './infra.module';
+export * from './infra.tokens';
