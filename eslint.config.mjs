@@ -59,6 +59,24 @@ export default tseslint.config(
     },
   },
   {
+    // Test helpers (fake providers, the real-services harness) stay out of shipped code.
+    files: ['apps/**/*.ts', 'libs/**/*.ts'],
+    ignores: [
+      '**/*.spec.ts',
+      '**/*.int-spec.ts',
+      '**/*.e2e-spec.ts',
+      'libs/testing/**',
+      'libs/*/src/testing/**',
+      '**/test/**',
+    ],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: '@aigw/testing', message: 'test helpers are for tests only' }] },
+      ],
+    },
+  },
+  {
     files: ['**/domain/**/*.ts'],
     rules: {
       'no-restricted-imports': [
@@ -78,6 +96,7 @@ export default tseslint.config(
       '**/*.int-spec.ts',
       '**/*.e2e-spec.ts',
       'libs/testing/**/*.ts',
+      'libs/*/src/testing/**/*.ts',
       'bench/**/*.ts',
     ],
     rules: {

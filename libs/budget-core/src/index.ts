@@ -5,3 +5,5 @@ export * from './domain/budget-window';
 export * from './embedded/local-budget-store';
 export * from './redis/budget-scripts';
 export * from './redis/redis-budget-store';
+export * from './exhaustion-view';
+export * from './model-budget-gate';

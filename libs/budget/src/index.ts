@@ -1,1 +1,2 @@
-export {};
+export * from './alert-notifier';
+export * from './budget-settler';

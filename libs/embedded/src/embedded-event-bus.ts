@@ -31,6 +31,8 @@ export class EmbeddedEventBus implements EventPublisher {
   private timer: NodeJS.Timeout | undefined;
   private readonly subscriptions: EventSubscription[] = [];
   private work: Promise<void> = Promise.resolve();
+  // Positions of ephemeral subscriptions live only as long as this process.
+  private readonly ephemeralPositions = new WeakMap<EventSubscription, number>();
 
   constructor(
     private readonly log: SqliteEventLog,
@@ -77,7 +79,9 @@ export class EmbeddedEventBus implements EventPublisher {
 
   private async deliver(subscription: EventSubscription): Promise<void> {
     for (;;) {
-      const after = this.log.committed(subscription.group);
+      const after = subscription.ephemeral
+        ? (this.ephemeralPositions.get(subscription) ?? 0)
+        : this.log.committed(subscription.group);
       const rows = this.log.read(subscription.topics, after, READ_BATCH);
       if (rows.length === 0) return;
       const events: GatewayEvent[] = [];

@@ -9,4 +9,5 @@ export * from './ingress-observer';
 export * from './ingress-pipeline';
 export * from './ingress.module';
 export * from './ingress-telemetry';
+export * from './admission/budget-admission';
 export * from './identity';

@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { GatewayConfig } from '@aigw/config';
 import type { RouterPort } from '@aigw/contracts/data-plane';
+import { BudgetAdmission } from './admission/budget-admission';
 import { OpenAiController } from './http/openai.controller';
 import { IngressPipeline } from './ingress-pipeline';
 import { INGRESS_OBSERVER, NOOP_INGRESS_OBSERVER, type IngressObserver } from './ingress-observer';
@@ -11,6 +12,8 @@ export interface IngressModuleOptions {
   /** The router: in-process in the all-in-one gateway, an HTTP client otherwise. */
   readonly router: RouterPort;
   readonly observer?: IngressObserver;
+  /** Budget admission; without it every request is admitted. */
+  readonly admission?: BudgetAdmission;
 }
 
 @Module({})
@@ -22,6 +25,7 @@ export class IngressModule {
       providers: [
         { provide: IngressPipeline, useValue: new IngressPipeline(options.config, options.router) },
         { provide: INGRESS_OBSERVER, useValue: options.observer ?? NOOP_INGRESS_OBSERVER },
+        ...(options.admission ? [{ provide: BudgetAdmission, useValue: options.admission }] : []),
       ],
     };
   }

@@ -25,6 +25,12 @@ export interface FailoverRouterDeps {
   readonly providers: ProviderPort;
   readonly health?: BackendHealth;
   readonly observer?: RouterObserver;
+  /**
+   * Throws a `BudgetExceeded` DataPlaneError when a backend's model has no budget left
+   * (`tokenRateLimit.perModel`); with `budgetExceeded` in `failover.on` the next backend
+   * is tried.
+   */
+  readonly modelBudgetGate?: (route: RouteConfig, model: string) => void;
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
@@ -90,6 +96,7 @@ export class FailoverRouter implements RouterPort {
         this.deps.observer?.fallback(request, previous, link, lastError.trigger);
       }
       try {
+        this.deps.modelBudgetGate?.(route, link.upstreamModel);
         const answer = await this.attempt(request, link, signal);
         this.health.recordSuccess(link.backend.name);
         return { ...answer, servedBy: { ...answer.servedBy, attempts: attempt + 1 } };

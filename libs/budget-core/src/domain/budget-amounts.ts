@@ -1,5 +1,5 @@
 import { dollarCost, weightedTokens, type RouteConfig } from '@aigw/config';
-import type { BudgetUnit } from './budget-limits';
+import type { LimitUnit } from './budget-limits';
 
 export interface TokenCounts {
   readonly inputTokens: number;
@@ -11,7 +11,7 @@ export function amountsFor(
   route: RouteConfig,
   model: string,
   counts: TokenCounts,
-): Record<BudgetUnit, number> {
+): Record<LimitUnit, number> {
   return {
     tokens: weightedTokens(route, model, counts),
     inputTokens: counts.inputTokens,

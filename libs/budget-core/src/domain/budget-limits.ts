@@ -3,14 +3,14 @@ import { LimitKind } from '@aigw/contracts';
 import { DAY, MINUTE, windowAt, type BudgetWindow, type WindowSpec } from './budget-window';
 
 /** What a limit counts. `tokens` are weighted by `llmRequestCosts` and `modelCosts`. */
-export type BudgetUnit = 'tokens' | 'inputTokens' | 'outputTokens' | 'totalTokens' | 'dollars';
+export type LimitUnit = 'tokens' | 'inputTokens' | 'outputTokens' | 'totalTokens' | 'dollars';
 
 /** One limit as it applies to one request. */
 export interface BudgetLimit {
   readonly kind: LimitKind;
   /** Whose budget: a user key, or a model name for per-model limits. */
   readonly subject: string;
-  readonly unit: BudgetUnit;
+  readonly unit: LimitUnit;
   readonly limit: number;
   readonly window: WindowSpec;
 }
@@ -33,12 +33,15 @@ export interface LimitContext {
  */
 export function userLimits({ route, userKey, tier }: LimitContext): BudgetLimit[] {
   const limits: BudgetLimit[] = [];
-  const add = (kind: LimitKind, unit: BudgetUnit, limit: number | undefined, window: WindowSpec) => {
-    if (limit !== undefined && limit > 0) limits.push({ kind, subject: userKey, unit, limit, window });
+  const add = (kind: LimitKind, unit: LimitUnit, limit: number | undefined, window: WindowSpec) => {
+    if (limit !== undefined && limit > 0)
+      limits.push({ kind, subject: userKey, unit, limit, window });
   };
   const budget = route.tokenBudget;
-  if (budget?.perUser) add(LimitKind.TokenBudgetPerUser, 'tokens', budget.perUser.limit, budget.perUser.period);
-  if (budget?.perMinute) add(LimitKind.TokenBudgetPerMinute, 'tokens', budget.perMinute.limit, MINUTE);
+  if (budget?.perUser)
+    add(LimitKind.TokenBudgetPerUser, 'tokens', budget.perUser.limit, budget.perUser.period);
+  if (budget?.perMinute)
+    add(LimitKind.TokenBudgetPerMinute, 'tokens', budget.perMinute.limit, MINUTE);
   const perUser = route.tokenRateLimit?.perUser;
   add(LimitKind.UserInputTokensPerMinute, 'inputTokens', perUser?.inputTokensPerMinute, MINUTE);
   add(LimitKind.UserOutputTokensPerMinute, 'outputTokens', perUser?.outputTokensPerMinute, MINUTE);

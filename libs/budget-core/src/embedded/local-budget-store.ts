@@ -64,7 +64,7 @@ export class LocalBudgetStore implements BudgetStore {
     this.dropLapsedHolds(now);
     const balances = changes.map((change) => this.balance(change.key, change.limit));
     for (const [index, change] of changes.entries()) {
-      const balance = balances[index]!;
+      const balance = balances[index];
       if (balance.used + balance.reserved + change.amount > change.limit) {
         return { ok: false, blocked: balance };
       }

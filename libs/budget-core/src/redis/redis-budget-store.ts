@@ -64,7 +64,7 @@ export class RedisBudgetStore implements BudgetStore {
     }
     const reply = await this.redis.aigwReserve(changes.length + 1, ...args);
     if (num(reply[0]) === 0) {
-      const blocked = changes[num(reply[1]) - 1]!;
+      const blocked = changes[num(reply[1]) - 1];
       return {
         ok: false,
         blocked: {
@@ -103,7 +103,8 @@ export class RedisBudgetStore implements BudgetStore {
       reservationId ?? '',
       this.appliedTtlMs,
     ];
-    for (const change of changes) args.push(amount(change.amount), change.windowEndsAt + KEY_GRACE_MS);
+    for (const change of changes)
+      args.push(amount(change.amount), change.windowEndsAt + KEY_GRACE_MS);
     const reply = await this.redis.aigwSettle(changes.length + 2, ...args);
     return {
       applied: num(reply[0]) === 1,

@@ -32,17 +32,23 @@ export function describeBudgetStoreContract(
       assert.equal((await store.reserve('r1', [change(k, 60)], 30_000, now)).ok, true);
       const refused = await store.reserve('r2', [change(k, 50)], 30_000, now);
       assert.equal(refused.ok, false);
-      if (!refused.ok) assert.deepEqual(refused.blocked, { key: k, limit: 100, used: 0, reserved: 60 });
+      if (!refused.ok)
+        assert.deepEqual(refused.blocked, { key: k, limit: 100, used: 0, reserved: 60 });
       assert.equal((await store.reserve('r3', [change(k, 40)], 30_000, now)).ok, true);
     });
 
     it('holds on every limit or on none', async () => {
       const roomy = key();
       const tight = key();
-      const refused = await store.reserve('r', [change(roomy, 10), change(tight, 20, 10)], 30_000, now);
+      const refused = await store.reserve(
+        'r',
+        [change(roomy, 10), change(tight, 20, 10)],
+        30_000,
+        now,
+      );
       assert.equal(refused.ok, false);
       const [balance] = await store.balances([{ key: roomy, limit: 100 }], now);
-      assert.equal(balance!.reserved, 0);
+      assert.equal(balance.reserved, 0);
     });
 
     it('settles a reservation to the real amount, once per event id', async () => {
@@ -54,13 +60,13 @@ export function describeBudgetStoreContract(
       assert.deepEqual(first.balances, [{ key: k, limit: 100, used: 12, reserved: 0 }]);
       const again = await store.settle('event-1-' + rid, rid, [change(k, 12)], now);
       assert.equal(again.applied, false);
-      assert.equal(again.balances[0]!.used, 12);
+      assert.equal(again.balances[0].used, 12);
     });
 
     it('records usage past the limit: it was spent', async () => {
       const k = key();
       const result = await store.settle(randomUUID(), undefined, [change(k, 150)], now);
-      assert.equal(result.balances[0]!.used, 150);
+      assert.equal(result.balances[0].used, 150);
       assert.equal((await store.reserve('late', [change(k, 1)], 30_000, now)).ok, false);
     });
 
@@ -68,7 +74,7 @@ export function describeBudgetStoreContract(
       const k = key();
       await store.reserve('released', [change(k, 70)], 30_000, now);
       await store.release('released');
-      assert.equal((await store.balances([{ key: k, limit: 100 }], now))[0]!.reserved, 0);
+      assert.equal((await store.balances([{ key: k, limit: 100 }], now))[0].reserved, 0);
 
       await store.reserve('abandoned', [change(k, 70)], 1_000, now);
       assert.equal((await store.reserve('blocked', [change(k, 70)], 1_000, now + 500)).ok, false);
@@ -77,9 +83,10 @@ export function describeBudgetStoreContract(
 
     it('keeps fractional amounts (dollars) exact enough', async () => {
       const k = key();
-      for (let i = 0; i < 10; i++) await store.settle(randomUUID(), undefined, [change(k, 0.1, 1)], now);
+      for (let i = 0; i < 10; i++)
+        await store.settle(randomUUID(), undefined, [change(k, 0.1, 1)], now);
       const [balance] = await store.balances([{ key: k, limit: 1 }], now);
-      assert.ok(Math.abs(balance!.used - 1) < 1e-6, `used ${balance!.used}`);
+      assert.ok(Math.abs(balance.used - 1) < 1e-6, `used ${balance.used}`);
     });
 
     it('never lets concurrent reservations overshoot the limit', async () => {

@@ -1,5 +1,10 @@
 // Which client-visible model names a config serves, and which backends answer for one.
-import { type BackendConfig, type GatewayConfig, type RouteConfig } from './gateway-config';
+import {
+  type BackendConfig,
+  type GatewayConfig,
+  type RouteConfig,
+  type UserTierConfig,
+} from './gateway-config';
 
 /** Model names clients may request, across all routes, in config order, without duplicates. */
 export function virtualModels(config: GatewayConfig): string[] {
@@ -40,4 +45,25 @@ export function canServeModel(route: RouteConfig, model: string): boolean {
 /** `retry.fallbackOrder` entries no backend of the route can serve (a request-time error). */
 export function unresolvedFallbackModels(route: RouteConfig): string[] {
   return (route.retry?.fallbackOrder ?? []).filter((model) => !canServeModel(route, model));
+}
+
+/** The route that answers for a model: one naming it wins over one with a wildcard backend. */
+export function routeForModel(config: GatewayConfig, model: string): RouteConfig | undefined {
+  return (
+    config.routes.find((route) => route.backends.some((b) => b.virtualModel === model)) ??
+    config.routes.find((route) => route.backends.some((b) => b.virtualModel === undefined))
+  );
+}
+
+/** A tier by name: the route's own tiers first, then the global ones. */
+export function tierByName(
+  config: GatewayConfig,
+  route: RouteConfig,
+  name: string | undefined,
+): UserTierConfig | undefined {
+  if (name === undefined) return undefined;
+  return (
+    route.userTiers.find((tier) => tier.name === name) ??
+    config.userTiers.find((tier) => tier.name === name)
+  );
 }

@@ -14,6 +14,11 @@ export interface EventPublisher {
 export interface EventSubscription {
   readonly group: string;
   readonly topics: readonly EventTopic[];
+  /**
+   * A per-process view (a replica's local cache) rather than a consumer group: it reads
+   * from the beginning at every start and commits nothing.
+   */
+  readonly ephemeral?: boolean;
   handle(events: readonly GatewayEvent[]): Promise<void>;
 }
 

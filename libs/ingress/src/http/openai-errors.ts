@@ -69,6 +69,7 @@ export function sendOpenAiError(
     return;
   }
   if (requestId) void reply.header('x-request-id', requestId);
+  for (const [name, value] of Object.entries(error.headers ?? {})) void reply.header(name, value);
   if (error.retryAfterMs !== undefined) {
     void reply.header('retry-after', String(Math.ceil(error.retryAfterMs / 1000)));
   }

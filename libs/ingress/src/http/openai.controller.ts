@@ -1,6 +1,7 @@
-import { Controller, Get, Inject, Post, Req, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Optional, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { GatewayRequest, Operation } from '@aigw/contracts/data-plane';
+import { BudgetAdmission, type Admission } from '../admission/budget-admission';
 import { IngressPipeline } from '../ingress-pipeline';
 import { INGRESS_OBSERVER, type IngressObserver } from '../ingress-observer';
 import { sendOpenAiError, toDataPlaneError } from './openai-errors';
@@ -12,6 +13,7 @@ export class OpenAiController {
   constructor(
     private readonly pipeline: IngressPipeline,
     @Inject(INGRESS_OBSERVER) private readonly observer: IngressObserver,
+    @Optional() private readonly admission?: BudgetAdmission,
   ) {}
 
   @Post('chat/completions')
@@ -59,16 +61,25 @@ export class OpenAiController {
     });
 
     let request: GatewayRequest | undefined;
+    let admission: Admission | undefined;
+    let answered = false;
     let accepted = false;
     try {
       // A promise only when a JWT must be verified; awaiting a plain value costs a tick.
       request = await this.pipeline.prepare(operation, http.body, http.headers, requestId);
+      if (this.admission) {
+        admission = await this.admission.admit(request);
+        request = { ...request, reservationId: admission.reservationId };
+      }
       this.observer.accepted(request);
       accepted = true;
       const answer = await this.pipeline.handle(request, abort.signal);
+      answered = true;
+      const limitHeaders = admission?.headers ?? {};
       if (answer.kind === 'json') {
         timings.firstByteAt = performance.now();
         void reply
+          .headers(limitHeaders)
           .header('x-request-id', requestId)
           .header('x-ai-gateway-backend', answer.servedBy.backend)
           .code(answer.status)
@@ -79,7 +90,11 @@ export class OpenAiController {
 
       reply.hijack();
       const writer = new SseWriter(reply.raw);
-      writer.start({ 'x-request-id': requestId, 'x-ai-gateway-backend': answer.servedBy.backend });
+      writer.start({
+        ...limitHeaders,
+        'x-request-id': requestId,
+        'x-ai-gateway-backend': answer.servedBy.backend,
+      });
       try {
         for await (const event of answer.events) {
           if (abort.signal.aborted) break;
@@ -95,6 +110,8 @@ export class OpenAiController {
       }
     } catch (error) {
       const mapped = toDataPlaneError(error);
+      // No answer means no usage event to settle the hold: give it back now.
+      if (admission && !answered) void this.admission?.release(admission).catch(() => undefined);
       this.observer.failed({ requestId, operation, request, error: mapped, timings, accepted });
       if (!abort.signal.aborted) sendOpenAiError(reply, mapped, requestId);
     }

@@ -1,5 +1,6 @@
 import {
   backendsForModel,
+  routeForModel,
   upstreamModel,
   type BackendConfig,
   type GatewayConfig,
@@ -27,14 +28,6 @@ export interface BackendChain {
 
 export function isUnresolved(link: ChainLink | UnresolvedLink): link is UnresolvedLink {
   return 'unresolvedModel' in link;
-}
-
-/** The route that answers for a model: one naming it wins over one with a wildcard backend. */
-export function routeForModel(config: GatewayConfig, model: string): RouteConfig | undefined {
-  return (
-    config.routes.find((route) => route.backends.some((b) => b.virtualModel === model)) ??
-    config.routes.find((route) => route.backends.some((b) => b.virtualModel === undefined))
-  );
 }
 
 /**

@@ -1,0 +1,176 @@
+import { randomUUID } from 'node:crypto';
+import {
+  backendsForModel,
+  routeForModel,
+  tierByName,
+  upstreamModel,
+  type GatewayConfig,
+} from '@aigw/config';
+import {
+  amountsFor,
+  bindLimit,
+  userLimits,
+  type Balance,
+  type BoundLimit,
+  type BudgetStore,
+  type ExhaustionView,
+} from '@aigw/budget-core';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  estimateTokens,
+  promptText,
+  type GatewayRequest,
+} from '@aigw/contracts/data-plane';
+
+export interface AdmissionOptions {
+  /** Output tokens assumed for a request that sets no `max_tokens`. */
+  readonly defaultMaxOutputTokens: number;
+  /** How long a hold lasts if the request never settles or releases it. */
+  readonly holdMs: number;
+  readonly now?: () => number;
+}
+
+/** What an admitted request carries: its hold, and the rate-limit headers to send. */
+export interface Admission {
+  readonly reservationId?: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+const NO_LIMITS: Admission = { headers: {} };
+
+/**
+ * Admits a request against every budget that binds its caller, before any provider is
+ * called: its worst-case cost (prompt estimate plus the output it may produce) is held
+ * atomically in the store, and settled to the real cost when its usage event arrives.
+ * A burst of parallel calls therefore cannot spend past a limit; it can only be refused.
+ * An exhausted limit known from the broadcast is refused with no network call.
+ */
+export class BudgetAdmission {
+  private readonly now: () => number;
+
+  constructor(
+    private readonly config: () => GatewayConfig,
+    private readonly store: BudgetStore,
+    private readonly exhausted: ExhaustionView,
+    private readonly options: AdmissionOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  async admit(request: GatewayRequest): Promise<Admission> {
+    const config = this.config();
+    const route = routeForModel(config, request.requestedModel);
+    if (!route) return NO_LIMITS; // the router answers "model not found"
+    const tier = tierByName(config, route, request.caller.tier);
+    const now = this.now();
+    const limits = userLimits({ route, userKey: request.caller.userKey, tier }).map((limit) =>
+      bindLimit(limit, now),
+    );
+    if (limits.length === 0) return NO_LIMITS;
+
+    for (const limit of limits) {
+      const resetAt = this.exhausted.exhaustedUntil(
+        limit.subject,
+        limit.kind,
+        limit.windowRef.id,
+        now,
+      );
+      if (resetAt !== undefined) throw budgetExceeded(limit, limit.limit, 0, resetAt, now);
+    }
+
+    const primary = backendsForModel(route, request.requestedModel)[0];
+    const model = primary ? upstreamModel(primary, request.requestedModel) : request.requestedModel;
+    const amounts = amountsFor(route, model, {
+      inputTokens: estimateTokens(promptText(request.body)),
+      outputTokens: request.operation === 'embeddings' ? 0 : this.maxOutputTokens(request),
+    });
+    const changes = limits.map((limit) => ({
+      key: limit.key,
+      amount: amounts[limit.unit],
+      limit: limit.limit,
+      windowEndsAt: limit.windowRef.endsAt,
+    }));
+
+    const reservationId = randomUUID();
+    const result = await this.store.reserve(reservationId, changes, this.options.holdMs, now);
+    if (!result.ok) {
+      const limit = limits.find((l) => l.key === result.blocked.key)!;
+      // Spent (not merely held) to the limit: remember it, so the next refusal is local.
+      if (result.blocked.used >= limit.limit) {
+        this.exhausted.markExhausted(
+          limit.subject,
+          limit.kind,
+          limit.windowRef.id,
+          limit.windowRef.endsAt,
+        );
+      }
+      const remaining = Math.max(0, limit.limit - result.blocked.used - result.blocked.reserved);
+      throw budgetExceeded(limit, limit.limit, remaining, limit.windowRef.endsAt, now);
+    }
+    return { reservationId, headers: rateLimitHeaders(limits, result.balances, now) };
+  }
+
+  async release(admission: Admission): Promise<void> {
+    if (admission.reservationId) await this.store.release(admission.reservationId);
+  }
+
+  private maxOutputTokens(request: GatewayRequest): number {
+    const asked = Number(request.body.max_completion_tokens ?? request.body.max_tokens);
+    return Number.isFinite(asked) && asked > 0 ? asked : this.options.defaultMaxOutputTokens;
+  }
+}
+
+function budgetExceeded(
+  limit: BoundLimit,
+  total: number,
+  remaining: number,
+  resetAt: number,
+  now: number,
+): DataPlaneError {
+  const unit = limit.unit === 'dollars' ? 'dollars' : 'tokens';
+  return new DataPlaneError(
+    DataPlaneErrorCode.BudgetExceeded,
+    `Budget exceeded: ${limit.kind} allows ${total} ${unit} per window; try again after ${new Date(resetAt).toISOString()}`,
+    {
+      retryAfterMs: Math.max(0, resetAt - now),
+      headers: {
+        'x-ratelimit-limit-tokens': String(total),
+        'x-ratelimit-remaining-tokens': String(Math.floor(remaining)),
+        'x-ratelimit-reset-tokens': resetDuration(resetAt - now),
+      },
+    },
+  );
+}
+
+/** The tightest token limit, in OpenAI's header names. */
+function rateLimitHeaders(
+  limits: readonly BoundLimit[],
+  balances: readonly Balance[],
+  now: number,
+): Record<string, string> {
+  let tightest: { limit: BoundLimit; remaining: number } | undefined;
+  for (const [index, limit] of limits.entries()) {
+    if (limit.unit === 'dollars') continue;
+    const balance = balances[index];
+    const remaining = Math.max(0, limit.limit - balance.used - balance.reserved);
+    if (!tightest || remaining < tightest.remaining) tightest = { limit, remaining };
+  }
+  if (!tightest) return {};
+  return {
+    'x-ratelimit-limit-tokens': String(tightest.limit.limit),
+    'x-ratelimit-remaining-tokens': String(Math.floor(tightest.remaining)),
+    'x-ratelimit-reset-tokens': resetDuration(tightest.limit.windowRef.endsAt - now),
+  };
+}
+
+/** OpenAI's duration format: `1h2m3s`, `45s`, `120ms`. */
+export function resetDuration(ms: number): string {
+  if (ms < 1000) return `${Math.max(0, Math.ceil(ms))}ms`;
+  let seconds = Math.ceil(ms / 1000);
+  const hours = Math.floor(seconds / 3600);
+  seconds -= hours * 3600;
+  const minutes = Math.floor(seconds / 60);
+  seconds -= minutes * 60;
+  return `${hours ? `${hours}h` : ''}${minutes ? `${minutes}m` : ''}${seconds || (!hours && !minutes) ? `${seconds}s` : ''}`;
+}
