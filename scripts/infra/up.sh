@@ -35,23 +35,18 @@ exec 9>/tmp/aigw-infra.lock
 flock 9
 
 missing=()
-for pair in podman:podman runc:runc debootstrap:debootstrap mvn:maven java:openjdk-17-jre-headless; do
+for pair in podman:podman runc:runc debootstrap:debootstrap mvn:maven java:openjdk-17-jre-headless curl:curl; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
   log "installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   # apt lists are fetched only when they are missing or too old to hold the packages.
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/tmp/aigw-apt.log 2>&1 ||
-    { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" \
+  # Podman's recommended packages come along: the recipe that works here installs them.
+  apt-get install -y -qq -o DPkg::Lock::Timeout=300 "${missing[@]}" >/tmp/aigw-apt.log 2>&1 ||
+    { apt-get update -qq -o DPkg::Lock::Timeout=300 && apt-get install -y -qq -o DPkg::Lock::Timeout=300 "${missing[@]}" \
       >/tmp/aigw-apt.log 2>&1; } || { tail -20 /tmp/aigw-apt.log; exit 1; }
-  # --no-install-recommends leaves out podman's network plugins and conmon on some
-  # releases; make sure the ones it needs are there.
 fi
-for pkg in conmon containernetworking-plugins iptables uidmap; do
-  dpkg -s "$pkg" >/dev/null 2>&1 || apt-get install -y -qq "$pkg" >>/tmp/aigw-apt.log 2>&1 ||
-    { apt-get update -qq && apt-get install -y -qq "$pkg" >>/tmp/aigw-apt.log 2>&1; }
-done
 
 ping_engine() { curl -sf --max-time 2 --unix-socket "$AIGW_PODMAN_SOCKET" http://d/_ping >/dev/null 2>&1; }
 if ! ping_engine; then

@@ -124,7 +124,11 @@ export async function startServiceContainer(spec: ContainerSpec): Promise<Starte
     );
     // Let the log stream deliver what the service printed last before it was removed.
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const reason = error instanceof Error ? error.message : String(error);
+    let reason = error instanceof Error ? error.message : String(error);
+    if (/container runtime strategy/i.test(reason)) {
+      reason +=
+        ' (no container engine answers: run `source scripts/infra/env.sh && bash scripts/infra/up.sh`, or give the address in the environment)';
+    }
     throw new ServiceStartError(
       spec.service,
       `${spec.image} did not become ready: ${reason}`,
