@@ -51,6 +51,8 @@ const args = [
   `--test-concurrency=${concurrency}`,
   `--test-timeout=${unitOnly ? 30_000 : 300_000}`,
   '--test-reporter=spec',
+  // Real Redis, Kafka and ClickHouse start once per run; every int suite gets their addresses.
+  ...(kinds.includes('int') ? ['--test-global-setup=libs/testing/src/global-setup.cjs'] : []),
   ...files,
 ];
 const result = spawnSync(process.execPath, args, { stdio: 'inherit' });

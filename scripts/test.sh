@@ -16,6 +16,8 @@ if [ -x scripts/infra/up.sh ] && [ "${SKIP_INT:-}" != 1 ]; then
   # Real services for the *.int-spec.ts suites; addresses given in the environment win.
   source scripts/infra/env.sh
   bash scripts/infra/up.sh
+  # Containers this run started go away however the run ends.
+  trap 'bash scripts/infra/cleanup.sh' EXIT
   kinds=unit,int,e2e
 fi
 

@@ -6,7 +6,13 @@ import {
   LocalBudgetStore,
   modelBudgetGate,
 } from '@aigw/budget-core';
-import { BudgetAdmission, IngressTelemetry, OpenAiExceptionFilter } from '@aigw/ingress';
+import {
+  BudgetAdmission,
+  identityConfigProblems,
+  identityOptionsFromEnv,
+  IngressTelemetry,
+  OpenAiExceptionFilter,
+} from '@aigw/ingress';
 import { defaultProviderAdapters, MeteredProviderPort, ProviderRegistry } from '@aigw/providers';
 import { FailoverRouter, RouterTelemetry } from '@aigw/router';
 import {
@@ -29,6 +35,9 @@ export async function bootstrapGateway(env: Env): Promise<RunningGateway> {
   const runtime = await ServiceRuntime.open(env, { app: 'gateway', eventLogFile: 'events.db' });
   const { config, events, metrics, logger } = runtime;
   try {
+    for (const problem of identityConfigProblems(config(), identityOptionsFromEnv(env))) {
+      logger.warn(`identity: ${problem}`);
+    }
     const budget = budgetSettings(env);
     const budgetStore = new LocalBudgetStore(join(runtime.settings.dataDir, 'budget.db'));
     runtime.onClose(async () => {

@@ -18,8 +18,7 @@ import {
 import {
   DataPlaneError,
   DataPlaneErrorCode,
-  estimateTokens,
-  promptText,
+  estimatePromptTokensUpperBound,
   type GatewayRequest,
 } from '@aigw/contracts/data-plane';
 
@@ -82,7 +81,7 @@ export class BudgetAdmission {
     const primary = backendsForModel(route, request.requestedModel)[0];
     const model = primary ? upstreamModel(primary, request.requestedModel) : request.requestedModel;
     const amounts = amountsFor(route, model, {
-      inputTokens: estimateTokens(promptText(request.body)),
+      inputTokens: estimatePromptTokensUpperBound(request.body),
       outputTokens: request.operation === 'embeddings' ? 0 : this.maxOutputTokens(request),
     });
     const changes = limits.map((limit) => ({
