@@ -49,7 +49,8 @@ for i = 1, n do
   out[#out + 1] = tostring(current[i][1])
   out[#out + 1] = tostring(current[i][2])
 end
-redis.call('PEXPIREAT', holdKey, holdUntil + 60000)
+-- Relative: the caller's clock may differ from Redis's; the record must outlive the hold.
+redis.call('PEXPIRE', holdKey, holdUntil - now + 60000)
 return out
 `;
 
