@@ -1,11 +1,5 @@
-import { join } from 'node:path';
-import { BudgetSettler, WebhookAlertNotifier } from '@aigw/budget';
-import {
-  ExhaustionView,
-  exhaustionViewSubscription,
-  LocalBudgetStore,
-  modelBudgetGate,
-} from '@aigw/budget-core';
+import { BudgetSettler, webhookAlertNotifier } from '@aigw/budget';
+import { modelBudgetGate } from '@aigw/budget-core';
 import {
   BudgetAdmission,
   identityConfigProblems,
@@ -16,14 +10,16 @@ import {
 import { defaultProviderAdapters, MeteredProviderPort, ProviderRegistry } from '@aigw/providers';
 import { FailoverRouter, RouterTelemetry } from '@aigw/router';
 import {
+  budgetSettings,
   configUsagePricing,
   createNestEdgeApp,
+  openBudgetStore,
+  openExhaustionView,
   ServiceRuntime,
   type Env,
   type RunningService,
 } from '@aigw/runtime';
 import { GatewayModule } from './gateway.module';
-import { budgetSettings } from './budget-settings';
 
 export type RunningGateway = RunningService;
 
@@ -39,18 +35,11 @@ export async function bootstrapGateway(env: Env): Promise<RunningGateway> {
       logger.warn(`identity: ${problem}`);
     }
     const budget = budgetSettings(env);
-    const budgetStore = new LocalBudgetStore(join(runtime.settings.dataDir, 'budget.db'));
-    runtime.onClose(async () => {
-      await events.flush(); // settle what is still queued before the balances close
-      budgetStore.close();
-    });
-    const exhaustion = new ExhaustionView();
-    const alerts = budget.alertWebhookUrl
-      ? new WebhookAlertNotifier(budget.alertWebhookUrl, (reason) =>
-          logger.warn('alert webhook failed', { reason }),
-        )
-      : undefined;
-    await events.subscribe(exhaustionViewSubscription(exhaustion, 'gateway'));
+    const budgetStore = openBudgetStore(runtime);
+    const exhaustion = await openExhaustionView(runtime);
+    const alerts = webhookAlertNotifier(budget.alertWebhookUrl, (reason) =>
+      logger.warn('alert webhook failed', { reason }),
+    );
     await events.subscribe(new BudgetSettler(config, budgetStore, events, metrics, alerts));
 
     const providers = new MeteredProviderPort(

@@ -1,7 +1,15 @@
-import { IngressModule, IngressTelemetry, OpenAiExceptionFilter } from '@aigw/ingress';
 import {
+  BudgetAdmission,
+  IngressModule,
+  IngressTelemetry,
+  OpenAiExceptionFilter,
+} from '@aigw/ingress';
+import {
+  budgetSettings,
   createNestEdgeApp,
   HttpRouterClient,
+  openBudgetStore,
+  openExhaustionView,
   positiveInteger,
   requiredUrl,
   ServiceRuntime,
@@ -42,8 +50,19 @@ export async function bootstrapIngress(env: Env): Promise<RunningService> {
         return { ready, state: ready ? 'reachable' : 'unreachable' };
       },
     });
+    const admission = new BudgetAdmission(
+      config,
+      openBudgetStore(runtime),
+      await openExhaustionView(runtime),
+      budgetSettings(env),
+    );
     const app = await createNestEdgeApp(
-      IngressModule.forRoot({ config, router, observer: new IngressTelemetry(events, metrics) }),
+      IngressModule.forRoot({
+        config,
+        router,
+        admission,
+        observer: new IngressTelemetry(events, metrics),
+      }),
       {
         logger,
         maxBodyBytes: runtime.settings.maxBodyBytes,

@@ -1,7 +1,9 @@
+import { modelBudgetGate } from '@aigw/budget-core';
 import { FailoverRouter, RouterTelemetry } from '@aigw/router';
 import {
   createWireServer,
   HttpProviderClient,
+  openExhaustionView,
   positiveInteger,
   registerRouterWire,
   requiredUrl,
@@ -29,10 +31,12 @@ export async function bootstrapRouter(env: Env): Promise<RunningService> {
         return { ready, state: ready ? 'reachable' : 'unreachable' };
       },
     });
+    const exhaustion = await openExhaustionView(runtime);
     const router = new FailoverRouter({
       config,
       providers,
       observer: new RouterTelemetry(events, metrics),
+      modelBudgetGate: modelBudgetGate(exhaustion),
     });
     const { fastify, served } = createWireServer({
       maxBodyBytes: runtime.settings.maxBodyBytes,

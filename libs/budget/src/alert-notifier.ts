@@ -33,3 +33,11 @@ export class WebhookAlertNotifier implements AlertNotifier {
     }
   }
 }
+
+/** The webhook notifier when a URL is configured, else none. */
+export function webhookAlertNotifier(
+  url: string | undefined,
+  onFailure: (reason: string) => void,
+): AlertNotifier | undefined {
+  return url ? new WebhookAlertNotifier(url, onFailure) : undefined;
+}

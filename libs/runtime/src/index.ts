@@ -6,3 +6,4 @@ export * from './service-runtime';
 export * from './nest-edge-app';
 export * from './data-plane-http';
 export * from './usage-pricing';
+export * from './budget-runtime';

@@ -30,10 +30,20 @@ export interface ExitedProcess {
   readonly stderr: string;
 }
 
+// Addresses the integration harness exports for its own suites; an app under test gets
+// external services only when its test asks for them explicitly.
+const SERVICE_ADDRESSES = ['REDIS_URL', 'KAFKA_BROKERS', 'CLICKHOUSE_URL'];
+
+function baseEnv(): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = { ...process.env };
+  for (const name of SERVICE_ADDRESSES) delete env[name];
+  return env;
+}
+
 function spawnApp(app: string, env: Record<string, string>): ChildProcess {
   return spawn(process.execPath, ['--require', '@swc-node/register', `apps/${app}/src/main.ts`], {
     cwd: REPO_ROOT,
-    env: { ...process.env, ...env },
+    env: { ...baseEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }

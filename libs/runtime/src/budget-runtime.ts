@@ -1,0 +1,83 @@
+import { join } from 'node:path';
+import {
+  ExhaustionView,
+  exhaustionViewSubscription,
+  LocalBudgetStore,
+  RedisBudgetStore,
+  type BudgetStore,
+} from '@aigw/budget-core';
+import { createRedisClient } from '@aigw/infra';
+import { StartupError } from './listen';
+import type { ServiceRuntime } from './service-runtime';
+import type { Env } from './service-settings';
+
+/** Budget knobs from the environment (see the README). */
+export interface BudgetSettings {
+  /** Output tokens assumed for a request that sets no `max_tokens`. */
+  readonly defaultMaxOutputTokens: number;
+  /** How long a reservation holds if nothing settles or releases it. */
+  readonly holdMs: number;
+  readonly alertWebhookUrl?: string;
+}
+
+function positive(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new StartupError(`${name} must be a positive whole number, got "${raw}"`);
+  }
+  return value;
+}
+
+export function budgetSettings(env: Env): BudgetSettings {
+  const webhook = env.AI_GATEWAY_ALERT_WEBHOOK_URL;
+  if (webhook) {
+    try {
+      new URL(webhook);
+    } catch {
+      throw new StartupError('AI_GATEWAY_ALERT_WEBHOOK_URL is not a valid URL');
+    }
+  }
+  return {
+    defaultMaxOutputTokens: positive(env, 'AI_GATEWAY_DEFAULT_MAX_OUTPUT_TOKENS', 4096),
+    holdMs: positive(env, 'AI_GATEWAY_RESERVATION_HOLD_MS', 600_000),
+    ...(webhook ? { alertWebhookUrl: webhook } : {}),
+  };
+}
+
+/**
+ * The authoritative balances for this process: Redis when `REDIS_URL` is set (shared by
+ * every replica), else SQLite under the data directory (one process only).
+ */
+export function openBudgetStore(runtime: ServiceRuntime): BudgetStore {
+  const { settings, logger } = runtime;
+  if (settings.redisUrl) {
+    const redis = createRedisClient(settings.redisUrl);
+    redis.on('error', (error: Error) =>
+      logger.warn('redis connection problem', { reason: error.name }),
+    );
+    runtime.onClose(() => void redis.disconnect());
+    runtime.addReadinessCheck({
+      name: 'redis',
+      check: async () => {
+        const ready = redis.status === 'ready';
+        return { ready, state: redis.status };
+      },
+    });
+    return new RedisBudgetStore(redis);
+  }
+  const store = new LocalBudgetStore(join(settings.dataDir, 'budget.db'));
+  runtime.onClose(async () => {
+    await runtime.events.flush(); // settle what is still queued before the balances close
+    store.close();
+  });
+  return store;
+}
+
+/** This replica's local view of exhausted limits, kept current from the state topic. */
+export async function openExhaustionView(runtime: ServiceRuntime): Promise<ExhaustionView> {
+  const view = new ExhaustionView();
+  await runtime.events.subscribe(exhaustionViewSubscription(view, `${runtime.app}-${process.pid}`));
+  return view;
+}
