@@ -97,6 +97,7 @@ export default tseslint.config(
       '**/*.e2e-spec.ts',
       'libs/testing/**/*.ts',
       'libs/*/src/testing/**/*.ts',
+      'apps/*/test/**/*.ts',
       'bench/**/*.ts',
     ],
     rules: {

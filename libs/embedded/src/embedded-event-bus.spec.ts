@@ -134,3 +134,25 @@ describe('EmbeddedEventBus on the SQLite log', () => {
     second.close();
   });
 });
+
+describe('EmbeddedEventBus ephemeral subscriptions', () => {
+  it('read from the beginning at every start, advance as they go, and commit nothing', async () => {
+    const log = new SqliteEventLog(':memory:');
+    const bus = new EmbeddedEventBus(log, options());
+    bus.publish(usage('alice', 1));
+    await bus.flush();
+    const seen: string[] = [];
+    await bus.subscribe({
+      group: 'view',
+      topics: [Topic.UsageRecorded],
+      ephemeral: true,
+      handle: async (events) =>
+        void seen.push(...events.map((e) => (e as TokenUsageRecorded).userId)),
+    });
+    bus.publish(usage('bob', 2));
+    await bus.flush();
+    await bus.flush();
+    assert.deepEqual(seen, ['alice', 'bob']);
+    assert.equal(log.committed('view'), 0);
+  });
+});

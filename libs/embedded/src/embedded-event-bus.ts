@@ -96,7 +96,9 @@ export class EmbeddedEventBus implements EventPublisher {
         this.options.onError(error, subscription.group);
         return; // not committed: the next flush delivers the same events again
       }
-      this.log.commit(subscription.group, rows[rows.length - 1].seq);
+      const last = rows[rows.length - 1].seq;
+      if (subscription.ephemeral) this.ephemeralPositions.set(subscription, last);
+      else this.log.commit(subscription.group, last);
     }
   }
 }
