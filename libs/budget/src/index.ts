@@ -1,2 +1,3 @@
 export * from './alert-notifier';
 export * from './budget-settler';
+export * from './budget-rebuild';

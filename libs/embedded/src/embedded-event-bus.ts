@@ -4,6 +4,7 @@ import {
   type EncodedEvent,
   type EventPublisher,
   type EventSubscription,
+  type EventTopic,
   type GatewayEvent,
 } from '@aigw/contracts';
 import type { SqliteEventLog } from './sqlite-event-log';
@@ -64,6 +65,26 @@ export class EmbeddedEventBus implements EventPublisher {
       if (batch.length > 0) this.log.append(batch);
       for (const subscription of this.subscriptions) await this.deliver(subscription);
     });
+  }
+
+  /** Hands every stored event of `topics` to `onBatch`, oldest first (for rebuilds). */
+  async replay(
+    topics: readonly EventTopic[],
+    onBatch: (events: readonly GatewayEvent[]) => Promise<void>,
+  ): Promise<void> {
+    await this.flush();
+    let after = 0;
+    for (;;) {
+      const rows = this.log.read(topics, after, READ_BATCH);
+      if (rows.length === 0) return;
+      const events: GatewayEvent[] = [];
+      for (const row of rows) {
+        const decoded = decodeEvent(row.topic, row.value);
+        if (decoded.ok) events.push(decoded.value);
+      }
+      await onBatch(events);
+      after = rows[rows.length - 1].seq;
+    }
   }
 
   /** Writes and delivers everything outstanding. */
