@@ -43,6 +43,8 @@ const HELP = `Usage: npm run bench -- [options]
   --no-profile        never profile (default: profile when a target is missed)
   --quiet-wait S      seconds in all to wait for other work on the box to calm down (default 120)
   --profile-seconds S seconds of load while profiling (default 10)
+  --gateway-config F  our gateways' config template (default bench/config/gateway.yaml;
+                      bench/config/gateway-minimal.yaml has no policies, to price them)
   --out FILE          where the Markdown goes (default bench/results/latest.md)`;
 
 function parseOptions(argv) {
@@ -58,6 +60,7 @@ function parseOptions(argv) {
     profileSeconds: 10,
     quietWait: 120,
     out: join(BENCH_DIR, 'results', 'latest.md'),
+    gatewayConfig: join(BENCH_DIR, 'config', 'gateway.yaml'),
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -90,6 +93,7 @@ function parseOptions(argv) {
     else if (arg === '--profile') options.profile = 'always';
     else if (arg === '--no-profile') options.profile = 'never';
     else if (arg === '--out') options.out = resolve(value());
+    else if (arg === '--gateway-config') options.gatewayConfig = resolve(value());
     else if (arg === '--help' || arg === '-h') {
       console.log(HELP);
       process.exit(0);
@@ -366,9 +370,9 @@ async function ensureLitellm(install, logDir) {
 const THREE_PROCESS_APPS = ['ingress', 'router', 'provider-adapter'];
 const appMain = (app) => join(ROOT, 'dist', 'apps', app, 'src', 'main.js');
 
-function gatewayConfig(upstreamBase, workDir) {
+function gatewayConfig(upstreamBase, workDir, template) {
   const file = join(workDir, 'gateway.yaml');
-  const yaml = readFileSync(join(BENCH_DIR, 'config', 'gateway.yaml'), 'utf8');
+  const yaml = readFileSync(template, 'utf8');
   writeFileSync(file, yaml.replaceAll('__UPSTREAM_BASE_URL__', upstreamBase));
   return file;
 }
@@ -873,6 +877,7 @@ function environmentLines(options) {
     `- When: ${new Date().toISOString()}; commit ${git || 'unknown'}${dirty ? ' (apps/libs with local changes)' : ''}`,
     `- Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}; Node ${process.version}; ${wrkVersion}`,
     `- Pinning: ${pinning ? `target on core ${GATEWAY_CORE}; wrk (1 thread) and the fake upstream on core ${LOAD_CORE}` : 'none (fewer than 2 cores)'}`,
+    `- Our gateways' config: ${options.gatewayConfig.startsWith(ROOT) ? options.gatewayConfig.slice(ROOT.length + 1) : options.gatewayConfig}`,
     `- Load: ${options.stream ? 'streaming (SSE)' : 'non-streaming'} chat completions, ${options.warmup}s warm-up at ${Math.max(...options.connections)} connections, then ${options.rounds} round(s) over all targets of ${options.duration}s per cell; each figure is the median over rounds`,
     "- Added latency: the target's p50/p99 minus the upstream's own at the same connection count. CPU µs/req: CPU time of the target's processes (for the upstream row, the upstream's) per request, which other work on the box hardly changes, so 1e6 ÷ it is the one-core ceiling in req/s. Peak RSS: VmHWM of the target's processes, summed.",
   ];
@@ -1046,7 +1051,7 @@ function profileLines(profile) {
   const lines = [
     '## CPU profile of the all-in-one gateway',
     '',
-    `${profile.seconds}s at ${profile.connections} connections, ${fmt.int(profile.rps)} req/s while profiled; busy ${summary.busyMs.toFixed(0)} ms of ${summary.totalMs.toFixed(0)} ms sampled, of which GC ${pct(summary.gcShare)} and VM/native (program) ${pct(summary.programShare)}.`,
+    `${profile.seconds}s at ${profile.connections} connections (start-up and warm-up left out), ${fmt.int(profile.rps)} req/s while profiled; busy ${summary.busyMs.toFixed(0)} ms of ${summary.totalMs.toFixed(0)} ms sampled, of which GC ${pct(summary.gcShare)} and VM/native (program) ${pct(summary.programShare)}.`,
     '',
     '**Top functions by self time** (share of busy time):',
     '',
@@ -1069,11 +1074,16 @@ async function profileAllInOne(ctx) {
   let target;
   try {
     log(`profiling the all-in-one gateway for ${ctx.options.profileSeconds}s ...`);
+    const launched = process.hrtime.bigint();
     target = await startAllInOne(ctx, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
     await validateWithRetries(target, ctx.body);
     const connections = Math.max(...ctx.options.connections);
     await runWrk(target, connections, Math.min(ctx.options.warmup, 3), ctx.body);
+    // Only the measured load counts: start-up, warm-up and shutdown are left out.
+    const sinceLaunchUs = () => Number((process.hrtime.bigint() - launched) / 1000n);
+    const fromUs = sinceLaunchUs();
     const result = await runWrk(target, connections, ctx.options.profileSeconds, ctx.body);
+    const toUs = sinceLaunchUs();
     await Promise.all(target.procs.map((p) => stop(p)));
     target = undefined;
     const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
@@ -1088,7 +1098,7 @@ async function profileAllInOne(ctx) {
       connections,
       rps: result.rps,
       file: 'bench/results/latest-aigw.cpuprofile',
-      summary: summarizeCpuProfile(kept, ROOT),
+      summary: summarizeCpuProfile(kept, ROOT, 15, { fromUs, toUs }),
     };
   } catch (error) {
     return { error: error?.message ?? String(error) };
@@ -1141,7 +1151,7 @@ async function main() {
     quietBudgetMs: options.quietWait * 1000,
   };
   await waitUntil(upstreamProc, httpAnswers(`${upstreamOrigin}/`), 10_000, 'the fake upstream');
-  ctx.gatewayConfig = gatewayConfig(ctx.upstreamBase, workDir);
+  ctx.gatewayConfig = gatewayConfig(ctx.upstreamBase, workDir, options.gatewayConfig);
 
   const lives = [];
   for (const def of TARGETS) {

@@ -26,11 +26,20 @@ function packageOf(home) {
   return parts[0].startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0];
 }
 
-export function summarizeCpuProfile(file, root, top = 15) {
+/**
+ * `window` ({ fromUs, toUs }, microseconds since the profile started) keeps only the
+ * samples taken under load, leaving out start-up and shutdown.
+ */
+export function summarizeCpuProfile(file, root, top = 15, window = {}) {
   const profile = JSON.parse(readFileSync(file, 'utf8'));
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const self = new Map();
+  const fromUs = window.fromUs ?? 0;
+  const toUs = window.toUs ?? Number.POSITIVE_INFINITY;
+  let at = 0;
   for (let i = 0; i < profile.samples.length; i++) {
+    at += profile.timeDeltas[i] ?? 0;
+    if (at < fromUs || at > toUs) continue;
     const id = profile.samples[i];
     self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
   }
