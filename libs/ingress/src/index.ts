@@ -1,6 +1,7 @@
 export * from './domain/header-policy';
 export * from './domain/prompt-guard';
 export * from './domain/request-builder';
+export * from './http/edge-exchange';
 export * from './http/openai-errors';
 export * from './http/openai-exception.filter';
 export * from './http/openai.controller';
@@ -10,4 +11,5 @@ export * from './ingress-pipeline';
 export * from './ingress.module';
 export * from './ingress-telemetry';
 export * from './admission/budget-admission';
+export * from './anthropic';
 export * from './identity';

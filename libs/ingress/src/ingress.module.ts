@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import type { GatewayConfig } from '@aigw/config';
 import type { RouterPort } from '@aigw/contracts/data-plane';
 import { BudgetAdmission } from './admission/budget-admission';
+import { MessagesController } from './anthropic/messages.controller';
 import { OpenAiController } from './http/openai.controller';
 import { IngressPipeline } from './ingress-pipeline';
 import { INGRESS_OBSERVER, NOOP_INGRESS_OBSERVER, type IngressObserver } from './ingress-observer';
@@ -21,7 +22,7 @@ export class IngressModule {
   static forRoot(options: IngressModuleOptions): DynamicModule {
     return {
       module: IngressModule,
-      controllers: [OpenAiController],
+      controllers: [OpenAiController, MessagesController],
       providers: [
         { provide: IngressPipeline, useValue: new IngressPipeline(options.config, options.router) },
         { provide: INGRESS_OBSERVER, useValue: options.observer ?? NOOP_INGRESS_OBSERVER },

@@ -1,9 +1,20 @@
 import { Catch, HttpException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+import { isMessagesPath, sendMessagesError } from '../anthropic/messages-errors';
 import { sendOpenAiError, toDataPlaneError } from './openai-errors';
 
-/** Every error a handler throws leaves as an OpenAI-style body with the right status. */
+type ErrorRenderer = (reply: FastifyReply, error: DataPlaneError, requestId?: string) => void;
+
+/** The public API a URL belongs to decides the shape of its errors. */
+function rendererFor(url: string): ErrorRenderer {
+  return isMessagesPath(url) ? sendMessagesError : sendOpenAiError;
+}
+
+/**
+ * Every error a handler throws leaves with the right status, as an OpenAI-style body
+ * (or an Anthropic-style one on the Messages API's paths).
+ */
 @Catch()
 export class OpenAiExceptionFilter implements ExceptionFilter {
   constructor(private readonly onUnexpected: (error: unknown) => void) {}
@@ -17,13 +28,14 @@ export class OpenAiExceptionFilter implements ExceptionFilter {
         ? new DataPlaneError(DataPlaneErrorCode.UnknownUrl, exception.message)
         : toDataPlaneError(exception);
     if (mapped.code === DataPlaneErrorCode.Internal) this.onUnexpected(exception);
+    const send = rendererFor(request.url);
     if (mapped.code === DataPlaneErrorCode.BodyTooLarge && !request.raw.complete) {
       // Read the rest of an oversized upload before answering: a client still sending
       // would otherwise see a reset connection instead of our 413.
-      drainThen(request.raw, () => sendOpenAiError(reply, mapped, request.id));
+      drainThen(request.raw, () => send(reply, mapped, request.id));
       return;
     }
-    sendOpenAiError(reply, mapped, request.id);
+    send(reply, mapped, request.id);
   }
 }
 

@@ -7,3 +7,4 @@ export * from './fake-anthropic-upstream';
 export * from './fake-gemini-upstream';
 export * from './fake-bedrock-upstream';
 export * from './fake-cohere-upstream';
+export * from './fake-openai-tool-upstream';

@@ -1,0 +1,391 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Anthropic from '@anthropic-ai/sdk';
+import { FakeOpenAiToolUpstream, FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
+import { startApp, type AppProcess } from '@aigw/testing/processes';
+
+const dir = mkdtempSync(join(tmpdir(), 'aigw-anthropic-e2e-'));
+
+const WEATHER_TOOL = {
+  name: 'get_weather',
+  description: 'Current weather for a city',
+  input_schema: {
+    type: 'object' as const,
+    properties: { city: { type: 'string' }, unit: { type: 'string' } },
+    required: ['city'],
+  },
+};
+
+function clientFor(gateway: AppProcess): Anthropic {
+  return new Anthropic({
+    baseURL: gateway.baseUrl,
+    apiKey: 'client-key-never-forwarded',
+    maxRetries: 0,
+  });
+}
+
+async function postRaw(
+  gateway: AppProcess,
+  path: string,
+  body: string,
+): Promise<{ status: number; body: { type?: string; error?: { type: string; message: string } } }> {
+  const response = await fetch(`${gateway.baseUrl}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+  });
+  return { status: response.status, body: (await response.json()) as never };
+}
+
+describe('Anthropic Messages API on the all-in-one gateway (quickstart config)', () => {
+  let gateway: AppProcess;
+  let client: Anthropic;
+
+  before(async () => {
+    gateway = await startApp('gateway', { AI_GATEWAY_DATA_DIR: join(dir, 'quickstart') });
+    client = clientFor(gateway);
+  });
+  after(() => gateway.stop());
+
+  it('answers messages.create through the official SDK', async () => {
+    const message = await client.messages.create({
+      model: 'claude-local',
+      max_tokens: 200,
+      system: 'You are a test.',
+      messages: [{ role: 'user', content: 'Say hello' }],
+    });
+    assert.equal(message.type, 'message');
+    assert.equal(message.role, 'assistant');
+    assert.equal(message.model, 'claude-local');
+    assert.match(message.id, /^msg_/);
+    assert.equal(message.stop_reason, 'end_turn');
+    const first = message.content[0];
+    assert.equal(first?.type, 'text');
+    assert.match(first?.type === 'text' ? first.text : '', /Say hello/);
+    assert.ok(message.usage.input_tokens > 0 && message.usage.output_tokens > 0);
+  });
+
+  it('streams through messages.stream(...).finalMessage() with usage from message_delta', async () => {
+    const stream = client.messages.stream({
+      model: 'claude-local',
+      max_tokens: 200,
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'Stream please' }] }],
+    });
+    let deltas = 0;
+    stream.on('text', () => deltas++);
+    const message = await stream.finalMessage();
+    assert.ok(deltas > 3, 'the text arrives in several deltas');
+    assert.equal(message.model, 'claude-local');
+    assert.equal(message.stop_reason, 'end_turn');
+    const text = message.content.map((block) => (block.type === 'text' ? block.text : '')).join('');
+    assert.match(text, /Stream please/);
+    assert.ok(message.usage.input_tokens > 0, 'input tokens reach the client at the end');
+    assert.ok(message.usage.output_tokens > 0);
+  });
+
+  it('sends the documented event sequence to messages.create({ stream: true })', async () => {
+    const stream = await client.messages.create({
+      model: 'claude-local-small',
+      max_tokens: 100,
+      stream: true,
+      messages: [{ role: 'user', content: 'Events please' }],
+    });
+    const types: string[] = [];
+    for await (const event of stream) types.push(event.type);
+    assert.equal(types[0], 'message_start');
+    assert.equal(types[1], 'content_block_start');
+    assert.ok(types.filter((type) => type === 'content_block_delta').length > 3);
+    assert.deepEqual(types.slice(-3), ['content_block_stop', 'message_delta', 'message_stop']);
+  });
+
+  it('counts tokens', async () => {
+    const counted = await client.messages.countTokens({
+      model: 'claude-local',
+      system: 'You are a test.',
+      messages: [{ role: 'user', content: 'How many tokens is this?' }],
+    });
+    assert.ok(counted.input_tokens > 5);
+  });
+
+  it('answers bad input with Anthropic errors the SDK maps to its classes, and keeps serving', async () => {
+    await assert.rejects(
+      client.messages.create({
+        model: 'claude-local',
+        messages: [{ role: 'user', content: 'no max_tokens' }],
+      } as unknown as Anthropic.MessageCreateParamsNonStreaming),
+      (error: unknown) =>
+        error instanceof Anthropic.BadRequestError &&
+        /max_tokens: Field required/.test(error.message) &&
+        (error.error as { error?: { type?: string } }).error?.type === 'invalid_request_error',
+    );
+
+    const malformed = await postRaw(gateway, '/v1/messages', '{"model": "m", "messages": [');
+    assert.equal(malformed.status, 400);
+    assert.equal(malformed.body.type, 'error');
+    assert.equal(malformed.body.error?.type, 'invalid_request_error');
+
+    const huge = await postRaw(
+      gateway,
+      '/v1/messages',
+      JSON.stringify({
+        model: 'm',
+        max_tokens: 10,
+        messages: [{ role: 'user', content: 'x'.repeat(5 * 1024 * 1024) }],
+      }),
+    );
+    assert.equal(huge.status, 413);
+    assert.equal(huge.body.error?.type, 'request_too_large');
+
+    const unknownPath = await postRaw(gateway, '/v1/messages/nope', '{}');
+    assert.equal(unknownPath.status, 404);
+    assert.equal(unknownPath.body.error?.type, 'not_found_error');
+
+    // The OpenAI endpoints keep their own error shape.
+    const openAi = await postRaw(gateway, '/v1/chat/completions', '{"model": "m", "messages": [');
+    assert.equal(openAi.status, 400);
+    assert.equal(openAi.body.type, undefined);
+    assert.equal(openAi.body.error?.type, 'invalid_request_error');
+
+    const still = await client.messages.create({
+      model: 'claude-local',
+      max_tokens: 50,
+      messages: [{ role: 'user', content: 'still there?' }],
+    });
+    assert.equal(still.content[0]?.type, 'text');
+  });
+
+  it('blocks a prompt matching a block pattern with a 400 that does not echo it', async () => {
+    await assert.rejects(
+      client.messages.create({
+        model: 'claude-local',
+        max_tokens: 50,
+        messages: [{ role: 'user', content: 'my ssn: 123-45-6789' }],
+      }),
+      (error: unknown) =>
+        error instanceof Anthropic.BadRequestError &&
+        /blockPatterns\[0\]/.test(error.message) &&
+        !error.message.includes('123-45-6789'),
+    );
+  });
+});
+
+describe('Anthropic Messages API against OpenAI-compatible upstreams', () => {
+  const tools = new FakeOpenAiToolUpstream();
+  const plain = new FakeOpenAiUpstream('plain');
+  let gateway: AppProcess;
+  let client: Anthropic;
+
+  before(async () => {
+    await Promise.all([tools.start(), plain.start()]);
+    const config = join(dir, 'upstreams.yaml');
+    writeFileSync(
+      config,
+      `apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: AIGatewayRoute
+metadata: {name: anthropic-edge}
+spec:
+  backends:
+  - name: tools
+    provider: vllm
+    baseUrl: ${tools.baseUrl}
+    model: upstream-tool-model
+    modelNameOverride: claude-tools
+    auth:
+      apiKeyRef: {name: tools-key}
+  - name: plain
+    provider: vllm
+    baseUrl: ${plain.baseUrl}
+    model: upstream-plain-model
+    modelNameOverride: claude-plain
+  failover:
+    on: [rateLimit, timeout, error]
+    retryDelay: 0s
+`,
+    );
+    gateway = await startApp('gateway', {
+      AI_GATEWAY_CONFIG: config,
+      AI_GATEWAY_SECRET_TOOLS_KEY_APIKEY: 'sk-tools-secret',
+      AI_GATEWAY_DATA_DIR: join(dir, 'upstreams'),
+    });
+    client = clientFor(gateway);
+  });
+  after(async () => {
+    await gateway.stop();
+    await Promise.all([tools.stop(), plain.stop()]);
+  });
+
+  it('completes a tool-use round trip, plain', async () => {
+    tools.reset();
+    const question: Anthropic.MessageParam = { role: 'user', content: 'Weather in Paris?' };
+    const first = await client.messages.create({
+      model: 'claude-tools',
+      max_tokens: 300,
+      tools: [WEATHER_TOOL],
+      tool_choice: { type: 'auto' },
+      messages: [question],
+    });
+    assert.equal(first.model, 'claude-tools');
+    assert.equal(first.stop_reason, 'tool_use');
+    const toolUse = first.content.find((block) => block.type === 'tool_use');
+    assert.ok(toolUse && toolUse.type === 'tool_use');
+    assert.equal(toolUse.name, 'get_weather');
+    assert.deepEqual(toolUse.input, { city: 'Paris', unit: 'celsius' });
+    assert.equal(first.usage.output_tokens, 17);
+
+    const upstreamFirst = tools.calls[0];
+    assert.equal(upstreamFirst?.body.model, 'upstream-tool-model');
+    assert.equal(upstreamFirst?.headers.authorization, 'Bearer sk-tools-secret');
+    assert.equal(upstreamFirst?.headers['x-api-key'], undefined, "the client's key stays here");
+    assert.deepEqual(upstreamFirst?.body.tools, [
+      {
+        type: 'function',
+        function: {
+          name: 'get_weather',
+          parameters: WEATHER_TOOL.input_schema,
+          description: WEATHER_TOOL.description,
+        },
+      },
+    ]);
+
+    const second = await client.messages.create({
+      model: 'claude-tools',
+      max_tokens: 300,
+      tools: [WEATHER_TOOL],
+      messages: [
+        question,
+        { role: 'assistant', content: first.content },
+        {
+          role: 'user',
+          content: [{ type: 'tool_result', tool_use_id: toolUse.id, content: '18C and sunny' }],
+        },
+      ],
+    });
+    assert.equal(second.stop_reason, 'end_turn');
+    const answer = second.content[0];
+    assert.equal(answer?.type === 'text' ? answer.text : '', 'The tool said: 18C and sunny');
+    const sent = tools.calls[1]?.body.messages as Record<string, unknown>[];
+    assert.deepEqual(sent.at(-1), {
+      role: 'tool',
+      tool_call_id: toolUse.id,
+      content: '18C and sunny',
+    });
+    assert.deepEqual(
+      (sent.at(-2)?.tool_calls as Record<string, unknown>[] | undefined)?.[0]?.function,
+      { name: 'get_weather', arguments: '{"city":"Paris","unit":"celsius"}' },
+    );
+  });
+
+  it('completes a tool-use round trip, streaming, with the input rebuilt from input_json_delta', async () => {
+    tools.reset();
+    const question: Anthropic.MessageParam = { role: 'user', content: 'Weather in Oslo?' };
+    let jsonDeltas = 0;
+    const firstStream = client.messages.stream({
+      model: 'claude-tools',
+      max_tokens: 300,
+      tools: [WEATHER_TOOL],
+      tool_choice: { type: 'tool', name: 'get_weather' },
+      messages: [question],
+    });
+    firstStream.on('inputJson', () => jsonDeltas++);
+    const first = await firstStream.finalMessage();
+    assert.ok(jsonDeltas >= 2, 'the arguments arrive in pieces');
+    assert.equal(first.stop_reason, 'tool_use');
+    assert.deepEqual(
+      first.content.map((block) => block.type),
+      ['text', 'tool_use'],
+    );
+    const toolUse = first.content[1];
+    assert.ok(toolUse?.type === 'tool_use');
+    assert.deepEqual(toolUse.input, { city: 'Paris', unit: 'celsius' });
+    assert.deepEqual(tools.calls[0]?.body.tool_choice, {
+      type: 'function',
+      function: { name: 'get_weather' },
+    });
+    assert.equal(first.usage.input_tokens, 31);
+    assert.equal(first.usage.output_tokens, 17);
+
+    const second = await client.messages
+      .stream({
+        model: 'claude-tools',
+        max_tokens: 300,
+        tools: [WEATHER_TOOL],
+        messages: [
+          question,
+          { role: 'assistant', content: first.content },
+          {
+            role: 'user',
+            content: [{ type: 'tool_result', tool_use_id: toolUse.id, content: '-3C' }],
+          },
+        ],
+      })
+      .finalMessage();
+    const text = second.content.map((block) => (block.type === 'text' ? block.text : '')).join('');
+    assert.equal(text, 'The tool said: -3C');
+    assert.equal(second.stop_reason, 'end_turn');
+  });
+
+  it('ends a stream that breaks after its first byte with an error the SDK raises', async () => {
+    plain.reset();
+    plain.next({ kind: 'break-stream', afterChunks: 2 });
+    await assert.rejects(
+      client.messages
+        .stream({
+          model: 'claude-plain',
+          max_tokens: 100,
+          messages: [{ role: 'user', content: 'hi' }],
+        })
+        .finalMessage(),
+      (error: unknown) =>
+        error instanceof Anthropic.APIError &&
+        (error.error as { error?: { type?: string } }).error?.type === 'api_error',
+    );
+    // And the next one is served normally.
+    const message = await client.messages.create({
+      model: 'claude-plain',
+      max_tokens: 100,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    const first = message.content[0];
+    assert.equal(first?.type === 'text' ? first.text : '', 'Hello from the fake upstream.');
+  });
+
+  it('maps upstream failures to Anthropic statuses', async () => {
+    plain.reset();
+    plain.always({ kind: 'status', status: 429, headers: { 'retry-after': '7' } });
+    try {
+      await assert.rejects(
+        client.messages.create({
+          model: 'claude-plain',
+          max_tokens: 100,
+          messages: [{ role: 'user', content: 'hi' }],
+        }),
+        (error: unknown) => {
+          assert.ok(error instanceof Anthropic.RateLimitError, String(error));
+          assert.equal(
+            (error.error as { error?: { type?: string } }).error?.type,
+            'rate_limit_error',
+          );
+          return true;
+        },
+      );
+    } finally {
+      plain.reset();
+    }
+  });
+
+  it('answers an unknown model with not_found_error', async () => {
+    await assert.rejects(
+      client.messages.create({
+        model: 'claude-does-not-exist',
+        max_tokens: 100,
+        messages: [{ role: 'user', content: 'hi' }],
+      }),
+      (error: unknown) =>
+        error instanceof Anthropic.NotFoundError &&
+        (error.error as { error?: { type?: string } }).error?.type === 'not_found_error',
+    );
+  });
+});

@@ -1,0 +1,328 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+import { translateMessagesRequest } from './anthropic-request';
+
+const base = { model: 'claude-sonnet-4', max_tokens: 256 };
+
+function rejects(body: unknown, field: string, message: RegExp): void {
+  assert.throws(
+    () => translateMessagesRequest(body),
+    (error: unknown) =>
+      error instanceof DataPlaneError &&
+      error.code === DataPlaneErrorCode.InvalidRequest &&
+      error.param === field &&
+      message.test(error.message) &&
+      error.message.startsWith(`${field}: `),
+  );
+}
+
+describe('Anthropic Messages request to OpenAI chat', () => {
+  it('translates a plain text turn with sampling options and the user id', () => {
+    const { chat, facts } = translateMessagesRequest({
+      ...base,
+      messages: [{ role: 'user', content: 'Hello' }],
+      temperature: 0.2,
+      top_p: 0.9,
+      top_k: 40,
+      stop_sequences: ['END', '###'],
+      metadata: { user_id: 'user-42' },
+    });
+    assert.deepEqual(chat, {
+      model: 'claude-sonnet-4',
+      messages: [{ role: 'user', content: 'Hello' }],
+      max_tokens: 256,
+      temperature: 0.2,
+      top_p: 0.9,
+      stop: ['END', '###'],
+      user: 'user-42',
+    });
+    assert.deepEqual(facts, {
+      model: 'claude-sonnet-4',
+      stream: false,
+      stopSequences: ['END', '###'],
+    });
+  });
+
+  it('puts a system string or system text blocks first, and passes stream on', () => {
+    const fromString = translateMessagesRequest({
+      ...base,
+      stream: true,
+      system: 'You are terse.',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    assert.deepEqual(fromString.chat.messages, [
+      { role: 'system', content: 'You are terse.' },
+      { role: 'user', content: 'hi' },
+    ]);
+    assert.equal(fromString.chat.stream, true);
+    assert.equal(fromString.facts.stream, true);
+
+    const fromBlocks = translateMessagesRequest({
+      ...base,
+      system: [
+        { type: 'text', text: 'Rule one.', cache_control: { type: 'ephemeral' } },
+        { type: 'text', text: 'Rule two.' },
+      ],
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    assert.deepEqual(fromBlocks.chat.messages, [
+      { role: 'system', content: 'Rule one.\n\nRule two.' },
+      { role: 'user', content: 'hi' },
+    ]);
+  });
+
+  it('keeps a multi-turn conversation in order, text blocks joined for the assistant', () => {
+    const { chat } = translateMessagesRequest({
+      ...base,
+      messages: [
+        { role: 'user', content: [{ type: 'text', text: 'What is 2+2?' }] },
+        {
+          role: 'assistant',
+          content: [
+            { type: 'thinking', thinking: 'easy', signature: 'sig' },
+            { type: 'text', text: 'It is ' },
+            { type: 'text', text: '4.' },
+          ],
+        },
+        { role: 'user', content: 'And 3+3?' },
+      ],
+    });
+    assert.deepEqual(chat.messages, [
+      { role: 'user', content: 'What is 2+2?' },
+      { role: 'assistant', content: 'It is 4.' },
+      { role: 'user', content: 'And 3+3?' },
+    ]);
+  });
+
+  it('turns base64 and URL images into image_url parts beside the text', () => {
+    const { chat } = translateMessagesRequest({
+      ...base,
+      messages: [
+        {
+          role: 'user',
+          content: [
+            {
+              type: 'image',
+              source: { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' },
+            },
+            { type: 'image', source: { type: 'url', url: 'https://example.com/cat.jpg' } },
+            { type: 'text', text: 'What are these?' },
+          ],
+        },
+      ],
+    });
+    assert.deepEqual(chat.messages, [
+      {
+        role: 'user',
+        content: [
+          { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } },
+          { type: 'image_url', image_url: { url: 'https://example.com/cat.jpg' } },
+          { type: 'text', text: 'What are these?' },
+        ],
+      },
+    ]);
+  });
+
+  it('translates tools, tool_use and tool_result into function tools, tool_calls and tool messages', () => {
+    const { chat } = translateMessagesRequest({
+      ...base,
+      tools: [
+        {
+          name: 'get_weather',
+          description: 'Weather for a city',
+          input_schema: {
+            type: 'object',
+            properties: { city: { type: 'string' } },
+            required: ['city'],
+          },
+        },
+      ],
+      tool_choice: { type: 'auto', disable_parallel_tool_use: true },
+      messages: [
+        { role: 'user', content: 'Weather in Paris and Rome?' },
+        {
+          role: 'assistant',
+          content: [
+            { type: 'text', text: 'Checking.' },
+            { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { city: 'Paris' } },
+            { type: 'tool_use', id: 'toolu_2', name: 'get_weather', input: { city: 'Rome' } },
+          ],
+        },
+        {
+          role: 'user',
+          content: [
+            { type: 'tool_result', tool_use_id: 'toolu_1', content: '18C' },
+            {
+              type: 'tool_result',
+              tool_use_id: 'toolu_2',
+              is_error: true,
+              content: [
+                { type: 'text', text: 'service down' },
+                { type: 'image', source: { type: 'url', url: 'https://example.com/err.png' } },
+              ],
+            },
+            { type: 'text', text: 'Summarize.' },
+          ],
+        },
+      ],
+    });
+    assert.deepEqual(chat.tools, [
+      {
+        type: 'function',
+        function: {
+          name: 'get_weather',
+          parameters: {
+            type: 'object',
+            properties: { city: { type: 'string' } },
+            required: ['city'],
+          },
+          description: 'Weather for a city',
+        },
+      },
+    ]);
+    assert.equal(chat.tool_choice, 'auto');
+    assert.equal(chat.parallel_tool_calls, false);
+    assert.deepEqual(chat.messages, [
+      { role: 'user', content: 'Weather in Paris and Rome?' },
+      {
+        role: 'assistant',
+        content: 'Checking.',
+        tool_calls: [
+          {
+            id: 'toolu_1',
+            type: 'function',
+            function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
+          },
+          {
+            id: 'toolu_2',
+            type: 'function',
+            function: { name: 'get_weather', arguments: '{"city":"Rome"}' },
+          },
+        ],
+      },
+      { role: 'tool', tool_call_id: 'toolu_1', content: '18C' },
+      { role: 'tool', tool_call_id: 'toolu_2', content: 'Error: service down' },
+      {
+        role: 'user',
+        content: [
+          { type: 'image_url', image_url: { url: 'https://example.com/err.png' } },
+          { type: 'text', text: 'Summarize.' },
+        ],
+      },
+    ]);
+  });
+
+  it('gives an assistant turn of only tool calls null content, and a user turn of only results no user message', () => {
+    const { chat } = translateMessagesRequest({
+      ...base,
+      tools: [{ name: 'f', input_schema: { type: 'object' } }],
+      messages: [
+        { role: 'user', content: 'go' },
+        { role: 'assistant', content: [{ type: 'tool_use', id: 't1', name: 'f', input: {} }] },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1' }] },
+      ],
+    });
+    assert.deepEqual((chat.messages as unknown[]).slice(1), [
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [{ id: 't1', type: 'function', function: { name: 'f', arguments: '{}' } }],
+      },
+      { role: 'tool', tool_call_id: 't1', content: '' },
+    ]);
+  });
+
+  it('maps every tool_choice', () => {
+    const tools = [{ name: 'lookup', input_schema: { type: 'object' } }];
+    const messages = [{ role: 'user', content: 'x' }];
+    const choice = (tool_choice: unknown) =>
+      translateMessagesRequest({ ...base, tools, messages, tool_choice }).chat.tool_choice;
+    assert.equal(choice({ type: 'auto' }), 'auto');
+    assert.equal(choice({ type: 'any' }), 'required');
+    assert.equal(choice({ type: 'none' }), 'none');
+    assert.deepEqual(choice({ type: 'tool', name: 'lookup' }), {
+      type: 'function',
+      function: { name: 'lookup' },
+    });
+  });
+
+  it('accepts a missing max_tokens only when told to (token counting)', () => {
+    const { chat } = translateMessagesRequest(
+      { model: 'm', messages: [{ role: 'user', content: 'x' }] },
+      { requireMaxTokens: false },
+    );
+    assert.equal(chat.max_tokens, undefined);
+  });
+
+  it('names the field at fault in Anthropic style', () => {
+    const messages = [{ role: 'user', content: 'x' }];
+    rejects({ model: 'm', messages }, 'max_tokens', /Field required/);
+    rejects({ ...base, max_tokens: 0, messages }, 'max_tokens', /integer/);
+    rejects({ max_tokens: 5, messages }, 'model', /Field required/);
+    rejects({ ...base }, 'messages', /Field required/);
+    rejects({ ...base, messages: [] }, 'messages', /at least one/);
+    rejects({ ...base, messages: [{ role: 'system', content: 'x' }] }, 'messages.0.role', /'user'/);
+    rejects(
+      { ...base, messages: [{ role: 'user', content: [{ type: 'text' }] }] },
+      'messages.0.content.0.text',
+      /Field required/,
+    );
+    rejects(
+      {
+        ...base,
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'image', source: { type: 'base64', media_type: 'image/bmp', data: 'x' } },
+            ],
+          },
+        ],
+      },
+      'messages.0.content.0.source.media_type',
+      /image\/png/,
+    );
+    rejects(
+      {
+        ...base,
+        messages: [{ role: 'user', content: [{ type: 'tool_use', id: 'a', name: 'b' }] }],
+      },
+      'messages.0.content.0.type',
+      /not accepted in user messages/,
+    );
+    rejects(
+      { ...base, messages, tools: [{ name: 'f' }] },
+      'tools.0.input_schema',
+      /Field required/,
+    );
+    rejects(
+      { ...base, messages, tools: [{ name: 'f', input_schema: { type: 'string' } }] },
+      'tools.0.input_schema.type',
+      /'object'/,
+    );
+    rejects(
+      { ...base, messages, tools: [{ type: 'web_search_20250305', name: 'web_search' }] },
+      'tools.0.type',
+      /server tool/,
+    );
+    rejects(
+      {
+        ...base,
+        messages,
+        tools: [{ name: 'f', input_schema: { type: 'object' } }],
+        tool_choice: { type: 'tool', name: 'g' },
+      },
+      'tool_choice.name',
+      /no tool named 'g'/,
+    );
+    rejects(
+      { ...base, messages, tool_choice: { type: 'any' } },
+      'tool_choice',
+      /at least one tool/,
+    );
+    rejects({ ...base, messages, temperature: 'hot' }, 'temperature', /number/);
+    rejects({ ...base, messages, stop_sequences: 'END' }, 'stop_sequences', /list/);
+    assert.throws(() => translateMessagesRequest([1, 2]), /JSON object/);
+  });
+});

@@ -1,0 +1,373 @@
+import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
+
+// Anthropic Messages requests in the gateway's canonical format (OpenAI chat completions),
+// so `/v1/messages` works against every backend. Validation names the field at fault in
+// Anthropic's own style ("max_tokens: Field required").
+
+/** What the response side needs to know about the request it answers. */
+export interface MessagesRequestFacts {
+  readonly model: string;
+  readonly stream: boolean;
+  /** The stop sequences asked for: a backend that names the one it hit gets `stop_sequence`. */
+  readonly stopSequences: readonly string[];
+}
+
+export interface TranslatedMessagesRequest {
+  readonly chat: JsonObject;
+  readonly facts: MessagesRequestFacts;
+}
+
+function invalid(field: string, problem: string): DataPlaneError {
+  return new DataPlaneError(DataPlaneErrorCode.InvalidRequest, `${field}: ${problem}`, {
+    param: field,
+  });
+}
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function optionalNumber(body: JsonObject, field: string): number | undefined {
+  const value = body[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw invalid(field, 'Input should be a valid number');
+  }
+  return value;
+}
+
+function requiredString(value: unknown, field: string): string {
+  if (value === undefined || value === null) throw invalid(field, 'Field required');
+  if (typeof value !== 'string') throw invalid(field, 'Input should be a valid string');
+  return value;
+}
+
+type ChatPart = JsonObject;
+
+/**
+ * Validates an Anthropic Messages body and translates it into an OpenAI chat body.
+ * Throws a DataPlaneError (400) naming the first field at fault.
+ */
+export function translateMessagesRequest(
+  body: unknown,
+  options: { readonly requireMaxTokens?: boolean } = {},
+): TranslatedMessagesRequest {
+  if (!isObject(body)) {
+    throw new DataPlaneError(
+      DataPlaneErrorCode.InvalidRequest,
+      'The request body must be a JSON object',
+    );
+  }
+  const model = requiredString(body.model, 'model');
+  if (model.length === 0) throw invalid('model', 'String should have at least 1 character');
+
+  // Required by Anthropic (unlike OpenAI); token counting is the one place it is not.
+  const maxTokens = body.max_tokens;
+  const absent = maxTokens === undefined || maxTokens === null;
+  if (absent && options.requireMaxTokens !== false) throw invalid('max_tokens', 'Field required');
+  if (!absent && (typeof maxTokens !== 'number' || !Number.isInteger(maxTokens) || maxTokens < 1)) {
+    throw invalid('max_tokens', 'Input should be an integer of at least 1');
+  }
+
+  if (body.stream !== undefined && typeof body.stream !== 'boolean') {
+    throw invalid('stream', 'Input should be a valid boolean');
+  }
+  const stream = body.stream === true;
+
+  const messages: JsonObject[] = [...systemMessages(body.system)];
+  if (body.messages === undefined) throw invalid('messages', 'Field required');
+  if (!Array.isArray(body.messages)) throw invalid('messages', 'Input should be a valid list');
+  if (body.messages.length === 0) throw invalid('messages', 'at least one message is required');
+  body.messages.forEach((message: unknown, index) => {
+    messages.push(...translateMessage(message, `messages.${index}`));
+  });
+
+  const chat: JsonObject = { model, messages };
+  if (!absent) chat.max_tokens = maxTokens;
+  if (stream) chat.stream = true;
+
+  const stopSequences = stopSequencesOf(body.stop_sequences);
+  if (stopSequences.length > 0) chat.stop = stopSequences;
+  const temperature = optionalNumber(body, 'temperature');
+  if (temperature !== undefined) chat.temperature = temperature;
+  const topP = optionalNumber(body, 'top_p');
+  if (topP !== undefined) chat.top_p = topP;
+  // top_k has no OpenAI counterpart; it is checked and dropped.
+  optionalNumber(body, 'top_k');
+
+  if (body.metadata !== undefined && body.metadata !== null) {
+    if (!isObject(body.metadata)) throw invalid('metadata', 'Input should be a valid dictionary');
+    const userId = body.metadata.user_id;
+    if (userId !== undefined && userId !== null) {
+      chat.user = requiredString(userId, 'metadata.user_id');
+    }
+  }
+
+  const tools = translateTools(body.tools);
+  if (tools.length > 0) chat.tools = tools;
+  applyToolChoice(chat, body.tool_choice, tools.length > 0);
+
+  return { chat, facts: { model, stream, stopSequences } };
+}
+
+function systemMessages(system: unknown): JsonObject[] {
+  if (system === undefined || system === null) return [];
+  if (typeof system === 'string') {
+    return system.length > 0 ? [{ role: 'system', content: system }] : [];
+  }
+  if (!Array.isArray(system)) {
+    throw invalid('system', 'Input should be a valid string or a list of text blocks');
+  }
+  const texts = system.map((block: unknown, index) => {
+    if (!isObject(block) || block.type !== 'text') {
+      throw invalid(`system.${index}.type`, "Input should be 'text'");
+    }
+    return requiredString(block.text, `system.${index}.text`);
+  });
+  return texts.length > 0 ? [{ role: 'system', content: texts.join('\n\n') }] : [];
+}
+
+function stopSequencesOf(value: unknown): string[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw invalid('stop_sequences', 'Input should be a valid list');
+  return value.map((item: unknown, index) => requiredString(item, `stop_sequences.${index}`));
+}
+
+/** One Anthropic message: usually one OpenAI message; tool results become `tool` messages. */
+function translateMessage(message: unknown, path: string): JsonObject[] {
+  if (!isObject(message)) throw invalid(path, 'Input should be a valid dictionary');
+  const role = message.role;
+  if (role !== 'user' && role !== 'assistant') {
+    throw invalid(`${path}.role`, "Input should be 'user' or 'assistant'");
+  }
+  const content = message.content;
+  if (typeof content === 'string') return [{ role, content }];
+  if (!Array.isArray(content)) {
+    throw invalid(`${path}.content`, 'Input should be a valid string or a list of content blocks');
+  }
+  const blocks = content.map((block: unknown, index) => {
+    if (!isObject(block) || typeof block.type !== 'string') {
+      throw invalid(`${path}.content.${index}.type`, 'Field required');
+    }
+    return block;
+  });
+  return role === 'assistant'
+    ? [assistantMessage(blocks, `${path}.content`)]
+    : userMessages(blocks, `${path}.content`);
+}
+
+function assistantMessage(blocks: JsonObject[], path: string): JsonObject {
+  const texts: string[] = [];
+  const toolCalls: JsonObject[] = [];
+  blocks.forEach((block, index) => {
+    const at = `${path}.${index}`;
+    switch (block.type) {
+      case 'text':
+        texts.push(requiredString(block.text, `${at}.text`));
+        break;
+      case 'tool_use': {
+        const input = block.input ?? {};
+        if (!isObject(input)) throw invalid(`${at}.input`, 'Input should be a valid dictionary');
+        toolCalls.push({
+          id: requiredString(block.id, `${at}.id`),
+          type: 'function',
+          function: {
+            name: requiredString(block.name, `${at}.name`),
+            arguments: JSON.stringify(input),
+          },
+        });
+        break;
+      }
+      case 'thinking':
+      case 'redacted_thinking':
+        // Earlier reasoning has no place in an OpenAI conversation; the answer it led to stays.
+        break;
+      default:
+        throw invalid(
+          `${at}.type`,
+          `'${String(block.type)}' blocks are not accepted in assistant messages by this gateway`,
+        );
+    }
+  });
+  const message: JsonObject = {
+    role: 'assistant',
+    content: texts.length > 0 ? texts.join('') : toolCalls.length > 0 ? null : '',
+  };
+  if (toolCalls.length > 0) message.tool_calls = toolCalls;
+  return message;
+}
+
+/**
+ * A user turn: its tool results first (OpenAI wants `tool` messages right after the
+ * assistant's tool calls), then the rest as one user message.
+ */
+function userMessages(blocks: JsonObject[], path: string): JsonObject[] {
+  const toolMessages: JsonObject[] = [];
+  const parts: ChatPart[] = [];
+  blocks.forEach((block, index) => {
+    const at = `${path}.${index}`;
+    switch (block.type) {
+      case 'text':
+        parts.push({ type: 'text', text: requiredString(block.text, `${at}.text`) });
+        break;
+      case 'image':
+        parts.push(imagePart(block, at));
+        break;
+      case 'document':
+        parts.push(documentPart(block, at));
+        break;
+      case 'tool_result': {
+        const result = toolResult(block, at);
+        toolMessages.push(result.message);
+        // A tool message carries text only; images it returned follow as user content.
+        parts.push(...result.images);
+        break;
+      }
+      default:
+        throw invalid(
+          `${at}.type`,
+          `'${String(block.type)}' blocks are not accepted in user messages by this gateway`,
+        );
+    }
+  });
+  if (parts.length === 0) return toolMessages;
+  const only = parts.length === 1 ? parts[0] : undefined;
+  // A lone text block travels as a plain string, which every OpenAI-compatible server takes.
+  const content = only?.type === 'text' ? only.text : parts;
+  return [...toolMessages, { role: 'user', content }];
+}
+
+const IMAGE_TYPES = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp']);
+
+function imagePart(block: JsonObject, at: string): ChatPart {
+  const source = block.source;
+  if (!isObject(source)) throw invalid(`${at}.source`, 'Field required');
+  switch (source.type) {
+    case 'base64': {
+      const mediaType = requiredString(source.media_type, `${at}.source.media_type`);
+      if (!IMAGE_TYPES.has(mediaType)) {
+        throw invalid(
+          `${at}.source.media_type`,
+          "Input should be 'image/jpeg', 'image/png', 'image/gif' or 'image/webp'",
+        );
+      }
+      const data = requiredString(source.data, `${at}.source.data`);
+      return { type: 'image_url', image_url: { url: `data:${mediaType};base64,${data}` } };
+    }
+    case 'url':
+      return {
+        type: 'image_url',
+        image_url: { url: requiredString(source.url, `${at}.source.url`) },
+      };
+    default:
+      throw invalid(`${at}.source.type`, "Input should be 'base64' or 'url'");
+  }
+}
+
+function documentPart(block: JsonObject, at: string): ChatPart {
+  const source = block.source;
+  if (!isObject(source)) throw invalid(`${at}.source`, 'Field required');
+  switch (source.type) {
+    case 'text':
+      return { type: 'text', text: requiredString(source.data, `${at}.source.data`) };
+    case 'base64': {
+      const mediaType = requiredString(source.media_type, `${at}.source.media_type`);
+      const data = requiredString(source.data, `${at}.source.data`);
+      const file: JsonObject = { file_data: `data:${mediaType};base64,${data}` };
+      if (typeof block.title === 'string') file.filename = block.title;
+      return { type: 'file', file };
+    }
+    default:
+      throw invalid(
+        `${at}.source.type`,
+        "Input should be 'text' or 'base64' (URL documents are not fetched by this gateway)",
+      );
+  }
+}
+
+function toolResult(block: JsonObject, at: string): { message: JsonObject; images: ChatPart[] } {
+  const toolCallId = requiredString(block.tool_use_id, `${at}.tool_use_id`);
+  const images: ChatPart[] = [];
+  let text: string;
+  const content = block.content;
+  if (content === undefined || content === null) text = '';
+  else if (typeof content === 'string') text = content;
+  else if (Array.isArray(content)) {
+    const texts: string[] = [];
+    content.forEach((part: unknown, index) => {
+      const partAt = `${at}.content.${index}`;
+      if (!isObject(part)) throw invalid(partAt, 'Input should be a valid dictionary');
+      if (part.type === 'text') texts.push(requiredString(part.text, `${partAt}.text`));
+      else if (part.type === 'image') images.push(imagePart(part, partAt));
+      else throw invalid(`${partAt}.type`, "Input should be 'text' or 'image'");
+    });
+    text = texts.join('\n');
+  } else {
+    throw invalid(`${at}.content`, 'Input should be a valid string or a list of content blocks');
+  }
+  // OpenAI has no error flag on tool output; the model still learns that the tool failed.
+  if (block.is_error === true) text = text ? `Error: ${text}` : 'Error';
+  return { message: { role: 'tool', tool_call_id: toolCallId, content: text }, images };
+}
+
+function translateTools(tools: unknown): JsonObject[] {
+  if (tools === undefined || tools === null) return [];
+  if (!Array.isArray(tools)) throw invalid('tools', 'Input should be a valid list');
+  return tools.map((tool: unknown, index) => {
+    const at = `tools.${index}`;
+    if (!isObject(tool)) throw invalid(at, 'Input should be a valid dictionary');
+    if (tool.type !== undefined && tool.type !== null && tool.type !== 'custom') {
+      throw invalid(
+        `${at}.type`,
+        `server tool ${JSON.stringify(tool.type)} is not available through this gateway; define the tool with an input_schema`,
+      );
+    }
+    const name = requiredString(tool.name, `${at}.name`);
+    if (!/^[a-zA-Z0-9_-]{1,64}$/.test(name)) {
+      throw invalid(`${at}.name`, 'String should match pattern ^[a-zA-Z0-9_-]{1,64}$');
+    }
+    const schema = tool.input_schema;
+    if (schema === undefined || schema === null)
+      throw invalid(`${at}.input_schema`, 'Field required');
+    if (!isObject(schema))
+      throw invalid(`${at}.input_schema`, 'Input should be a valid dictionary');
+    if (schema.type !== 'object')
+      throw invalid(`${at}.input_schema.type`, "Input should be 'object'");
+    const definition: JsonObject = { name, parameters: schema };
+    if (tool.description !== undefined && tool.description !== null) {
+      definition.description = requiredString(tool.description, `${at}.description`);
+    }
+    return { type: 'function', function: definition };
+  });
+}
+
+function applyToolChoice(chat: JsonObject, choice: unknown, hasTools: boolean): void {
+  if (choice === undefined || choice === null) return;
+  if (!isObject(choice)) throw invalid('tool_choice', 'Input should be a valid dictionary');
+  switch (choice.type) {
+    case 'auto':
+      if (hasTools) chat.tool_choice = 'auto';
+      break;
+    case 'any':
+      if (!hasTools) throw invalid('tool_choice', "'any' needs at least one tool in 'tools'");
+      chat.tool_choice = 'required';
+      break;
+    case 'tool': {
+      const name = requiredString(choice.name, 'tool_choice.name');
+      const known = (chat.tools as JsonObject[] | undefined)?.some(
+        (tool) => (tool.function as JsonObject).name === name,
+      );
+      if (!known) throw invalid('tool_choice.name', `no tool named '${name}' in 'tools'`);
+      chat.tool_choice = { type: 'function', function: { name } };
+      break;
+    }
+    case 'none':
+      if (hasTools) chat.tool_choice = 'none';
+      break;
+    default:
+      throw invalid('tool_choice.type', "Input should be 'auto', 'any', 'tool' or 'none'");
+  }
+  if (choice.disable_parallel_tool_use === true && hasTools && choice.type !== 'none') {
+    chat.parallel_tool_calls = false;
+  }
+}

@@ -1,0 +1,141 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { DataPlaneError, DataPlaneErrorCode, type TokenUsage } from '@aigw/contracts/data-plane';
+import type { MessagesRequestFacts } from './anthropic-request';
+import { anthropicStop, anthropicUsageOf, toAnthropicMessage } from './anthropic-response';
+
+const facts: MessagesRequestFacts = { model: 'claude-virtual', stream: false, stopSequences: [] };
+const usage: TokenUsage = {
+  inputTokens: 120,
+  outputTokens: 30,
+  cachedInputTokens: 100,
+  source: 'reported',
+};
+
+function completion(message: Record<string, unknown>, finish_reason: string) {
+  return {
+    id: 'chatcmpl-1',
+    object: 'chat.completion',
+    model: 'claude-virtual',
+    choices: [{ index: 0, message: { role: 'assistant', ...message }, finish_reason }],
+  };
+}
+
+describe('OpenAI chat answer to Anthropic message', () => {
+  it('answers text with end_turn, the requested model and Anthropic usage', () => {
+    const message = toAnthropicMessage(
+      completion({ content: 'Hi there' }, 'stop'),
+      usage,
+      facts,
+      'req-1',
+    );
+    assert.deepEqual(message, {
+      id: 'msg_chatcmpl-1',
+      type: 'message',
+      role: 'assistant',
+      content: [{ type: 'text', text: 'Hi there' }],
+      model: 'claude-virtual',
+      stop_reason: 'end_turn',
+      stop_sequence: null,
+      // Anthropic's input_tokens leaves out the cache reads that prompt_tokens includes.
+      usage: {
+        input_tokens: 20,
+        output_tokens: 30,
+        cache_creation_input_tokens: 0,
+        cache_read_input_tokens: 100,
+      },
+    });
+  });
+
+  it('turns tool_calls into tool_use blocks after the text, with stop_reason tool_use', () => {
+    const message = toAnthropicMessage(
+      completion(
+        {
+          content: 'Let me check.',
+          tool_calls: [
+            {
+              id: 'call_1',
+              type: 'function',
+              function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
+            },
+            { id: 'call_2', type: 'function', function: { name: 'now', arguments: '' } },
+          ],
+        },
+        'tool_calls',
+      ),
+      usage,
+      facts,
+      'req-1',
+    );
+    assert.deepEqual(message.content, [
+      { type: 'text', text: 'Let me check.' },
+      { type: 'tool_use', id: 'call_1', name: 'get_weather', input: { city: 'Paris' } },
+      { type: 'tool_use', id: 'call_2', name: 'now', input: {} },
+    ]);
+    assert.equal(message.stop_reason, 'tool_use');
+  });
+
+  it('keeps a text block in an empty answer', () => {
+    const message = toAnthropicMessage(completion({ content: null }, 'length'), usage, facts, 'r');
+    assert.deepEqual(message.content, [{ type: 'text', text: '' }]);
+    assert.equal(message.stop_reason, 'max_tokens');
+  });
+
+  it('maps each finish_reason to a stop_reason', () => {
+    const withStops: MessagesRequestFacts = { ...facts, stopSequences: ['END'] };
+    assert.deepEqual(anthropicStop('stop', undefined, facts), {
+      stop_reason: 'end_turn',
+      stop_sequence: null,
+    });
+    assert.equal(anthropicStop('length', undefined, facts).stop_reason, 'max_tokens');
+    assert.equal(anthropicStop('tool_calls', undefined, facts).stop_reason, 'tool_use');
+    assert.equal(anthropicStop('function_call', undefined, facts).stop_reason, 'tool_use');
+    assert.equal(anthropicStop('content_filter', undefined, facts).stop_reason, 'refusal');
+    assert.equal(anthropicStop(null, undefined, facts).stop_reason, 'end_turn');
+    // A backend that names the stop string it hit (vLLM) gives us stop_sequence.
+    assert.deepEqual(anthropicStop('stop', 'END', withStops), {
+      stop_reason: 'stop_sequence',
+      stop_sequence: 'END',
+    });
+    assert.equal(anthropicStop('stop', 'OTHER', withStops).stop_reason, 'end_turn');
+  });
+
+  it('reports estimated usage the same way, never negative', () => {
+    assert.deepEqual(
+      anthropicUsageOf({
+        inputTokens: 3,
+        outputTokens: 4,
+        cachedInputTokens: 0,
+        source: 'estimated',
+      }),
+      {
+        input_tokens: 3,
+        output_tokens: 4,
+        cache_creation_input_tokens: 0,
+        cache_read_input_tokens: 0,
+      },
+    );
+  });
+
+  it('rejects an answer without a choice or with tool arguments that are not an object', () => {
+    const bad = (error: unknown) =>
+      error instanceof DataPlaneError && error.code === DataPlaneErrorCode.UpstreamBadResponse;
+    assert.throws(() => toAnthropicMessage({ id: 'x', choices: [] }, usage, facts, 'r'), bad);
+    assert.throws(
+      () =>
+        toAnthropicMessage(
+          completion(
+            {
+              content: null,
+              tool_calls: [{ id: 'c', function: { name: 'f', arguments: '{"a":' } }],
+            },
+            'tool_calls',
+          ),
+          usage,
+          facts,
+          'r',
+        ),
+      bad,
+    );
+  });
+});

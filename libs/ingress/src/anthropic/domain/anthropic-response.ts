@@ -1,0 +1,145 @@
+import type {
+  AnthropicContentBlock,
+  AnthropicMessagesResponse,
+  AnthropicStopReason,
+  AnthropicUsage,
+} from '@aigw/contracts';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type JsonObject,
+  type TokenUsage,
+} from '@aigw/contracts/data-plane';
+import type { MessagesRequestFacts } from './anthropic-request';
+
+// OpenAI chat answers (the canonical format every backend's answer arrives in) as
+// Anthropic Messages answers.
+
+/**
+ * Our usage in Anthropic's terms: Anthropic's `input_tokens` leaves out prompt-cache
+ * reads, which OpenAI's `prompt_tokens` (our `inputTokens`) includes.
+ */
+export function anthropicUsageOf(usage: TokenUsage): AnthropicUsage {
+  return {
+    input_tokens: Math.max(0, usage.inputTokens - usage.cachedInputTokens),
+    output_tokens: usage.outputTokens,
+    cache_creation_input_tokens: 0,
+    cache_read_input_tokens: usage.cachedInputTokens,
+  };
+}
+
+export interface AnthropicStop {
+  readonly stop_reason: AnthropicStopReason;
+  readonly stop_sequence: string | null;
+}
+
+/**
+ * OpenAI's finish_reason as Anthropic's stop_reason. OpenAI says `stop` both for a natural
+ * end and for a stop sequence; a backend that names the sequence it hit (vLLM's
+ * `stop_reason`) lets us tell them apart.
+ */
+export function anthropicStop(
+  finishReason: unknown,
+  matchedStop: unknown,
+  facts: MessagesRequestFacts,
+): AnthropicStop {
+  switch (finishReason) {
+    case 'length':
+      return { stop_reason: 'max_tokens', stop_sequence: null };
+    case 'tool_calls':
+    case 'function_call':
+      return { stop_reason: 'tool_use', stop_sequence: null };
+    case 'content_filter':
+      return { stop_reason: 'refusal', stop_sequence: null };
+    default:
+      if (typeof matchedStop === 'string' && facts.stopSequences.includes(matchedStop)) {
+        return { stop_reason: 'stop_sequence', stop_sequence: matchedStop };
+      }
+      return { stop_reason: 'end_turn', stop_sequence: null };
+  }
+}
+
+/** Anthropic message ids start with `msg_`; we keep the backend's id behind the prefix. */
+export function messageId(openAiId: unknown, fallback: string): string {
+  const id = typeof openAiId === 'string' && openAiId.length > 0 ? openAiId : fallback;
+  return id.startsWith('msg_') ? id : `msg_${id}`;
+}
+
+function textOf(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return content
+    .map((part: unknown) =>
+      typeof (part as JsonObject | null)?.text === 'string'
+        ? ((part as JsonObject).text as string)
+        : '',
+    )
+    .join('');
+}
+
+/** Tool arguments as the object Anthropic's `input` must be. */
+export function toolInput(argumentsJson: unknown, toolName: string): Record<string, unknown> {
+  if (argumentsJson === undefined || argumentsJson === null || argumentsJson === '') return {};
+  if (typeof argumentsJson === 'object' && !Array.isArray(argumentsJson)) {
+    return argumentsJson as Record<string, unknown>;
+  }
+  if (typeof argumentsJson === 'string') {
+    try {
+      const parsed: unknown = JSON.parse(argumentsJson);
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
+        return parsed as Record<string, unknown>;
+      }
+    } catch {
+      // reported below
+    }
+  }
+  throw new DataPlaneError(
+    DataPlaneErrorCode.UpstreamBadResponse,
+    `The backend called tool '${toolName}' with arguments that are not a JSON object`,
+  );
+}
+
+/** A complete OpenAI chat.completion as an Anthropic message. */
+export function toAnthropicMessage(
+  completion: JsonObject,
+  usage: TokenUsage,
+  facts: MessagesRequestFacts,
+  requestId: string,
+): AnthropicMessagesResponse {
+  const choices = Array.isArray(completion.choices) ? (completion.choices as JsonObject[]) : [];
+  const choice = choices[0];
+  if (!choice) {
+    throw new DataPlaneError(
+      DataPlaneErrorCode.UpstreamBadResponse,
+      'The backend answered without a choice',
+    );
+  }
+  const message = (choice.message ?? {}) as JsonObject;
+  const content: AnthropicContentBlock[] = [];
+  const text = textOf(message.content);
+  if (text.length > 0) content.push({ type: 'text', text });
+  const toolCalls = Array.isArray(message.tool_calls) ? (message.tool_calls as JsonObject[]) : [];
+  toolCalls.forEach((call, index) => {
+    const fn = (call.function ?? {}) as JsonObject;
+    const name = typeof fn.name === 'string' ? fn.name : '';
+    content.push({
+      type: 'tool_use',
+      id: typeof call.id === 'string' && call.id ? call.id : `toolu_${requestId}_${index}`,
+      name,
+      input: toolInput(fn.arguments, name),
+    });
+  });
+  // Clients commonly read content[0].text: an empty answer still has its text block.
+  if (content.length === 0) content.push({ type: 'text', text: '' });
+  const stop = anthropicStop(choice.finish_reason, choice.stop_reason, facts);
+  return {
+    id: messageId(completion.id, requestId),
+    type: 'message',
+    role: 'assistant',
+    content,
+    model: facts.model,
+    stop_reason: stop.stop_reason,
+    stop_sequence: stop.stop_sequence,
+    usage: anthropicUsageOf(usage),
+  };
+}

@@ -1,0 +1,170 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { AnthropicStreamEvent } from '@aigw/contracts';
+import type { JsonObject, TokenUsage } from '@aigw/contracts/data-plane';
+import { MessageStreamTranslator } from './anthropic-stream';
+
+const usage: TokenUsage = {
+  inputTokens: 12,
+  outputTokens: 6,
+  cachedInputTokens: 0,
+  source: 'reported',
+};
+
+function chunk(delta: JsonObject, finish_reason: string | null = null): JsonObject {
+  return {
+    id: 'chatcmpl-s',
+    object: 'chat.completion.chunk',
+    model: 'm',
+    choices: [{ index: 0, delta, finish_reason }],
+  };
+}
+
+function run(chunks: JsonObject[], stopSequences: string[] = []): AnthropicStreamEvent[] {
+  const translator = new MessageStreamTranslator(
+    { model: 'claude-virtual', stream: true, stopSequences },
+    'req-1',
+  );
+  return [...chunks.flatMap((c) => translator.push(c)), ...translator.finish(usage)];
+}
+
+describe('OpenAI chunks to Anthropic stream events', () => {
+  it('streams text in the documented order with usage in message_delta', () => {
+    const events = run([
+      chunk({ role: 'assistant', content: '' }),
+      chunk({ content: 'Hello' }),
+      chunk({ content: ' world' }),
+      chunk({}, 'stop'),
+      { id: 'chatcmpl-s', object: 'chat.completion.chunk', choices: [], usage: {} },
+    ]);
+    assert.deepEqual(events, [
+      {
+        type: 'message_start',
+        message: {
+          id: 'msg_chatcmpl-s',
+          type: 'message',
+          role: 'assistant',
+          content: [],
+          model: 'claude-virtual',
+          stop_reason: null,
+          stop_sequence: null,
+          usage: { input_tokens: 0, output_tokens: 0 },
+        },
+      },
+      { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
+      { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'Hello' } },
+      { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: ' world' } },
+      { type: 'content_block_stop', index: 0 },
+      {
+        type: 'message_delta',
+        delta: { stop_reason: 'end_turn', stop_sequence: null },
+        usage: {
+          input_tokens: 12,
+          output_tokens: 6,
+          cache_creation_input_tokens: 0,
+          cache_read_input_tokens: 0,
+        },
+      },
+      { type: 'message_stop' },
+    ]);
+  });
+
+  it('streams tool calls as tool_use blocks with input_json_delta pieces', () => {
+    const events = run([
+      chunk({ role: 'assistant', content: 'Checking.' }),
+      chunk({
+        tool_calls: [
+          {
+            index: 0,
+            id: 'call_a',
+            type: 'function',
+            function: { name: 'weather', arguments: '' },
+          },
+        ],
+      }),
+      chunk({ tool_calls: [{ index: 0, function: { arguments: '{"city":' } }] }),
+      chunk({ tool_calls: [{ index: 0, function: { arguments: '"Paris"}' } }] }),
+      chunk({
+        tool_calls: [
+          { index: 1, id: 'call_b', type: 'function', function: { name: 'time', arguments: '{}' } },
+        ],
+      }),
+      chunk({}, 'tool_calls'),
+    ]);
+    const shapes = events.map((event) => {
+      switch (event.type) {
+        case 'content_block_start':
+          return `start ${event.index} ${event.content_block.type}`;
+        case 'content_block_delta':
+          return `delta ${event.index} ${
+            event.delta.type === 'input_json_delta' ? event.delta.partial_json : event.delta.type
+          }`;
+        case 'content_block_stop':
+          return `stop ${event.index}`;
+        case 'message_delta':
+          return `message_delta ${event.delta.stop_reason}`;
+        default:
+          return event.type;
+      }
+    });
+    assert.deepEqual(shapes, [
+      'message_start',
+      'start 0 text',
+      'delta 0 text_delta',
+      'stop 0',
+      'start 1 tool_use',
+      'delta 1 {"city":',
+      'delta 1 "Paris"}',
+      'stop 1',
+      'start 2 tool_use',
+      'delta 2 {}',
+      'stop 2',
+      'message_delta tool_use',
+      'message_stop',
+    ]);
+    const toolStart = events.find(
+      (event) => event.type === 'content_block_start' && event.index === 1,
+    );
+    assert.deepEqual(toolStart, {
+      type: 'content_block_start',
+      index: 1,
+      content_block: { type: 'tool_use', id: 'call_a', name: 'weather', input: {} },
+    });
+  });
+
+  it('maps length and a named stop sequence', () => {
+    const long = run([chunk({ content: 'a' }), chunk({}, 'length')]);
+    const delta = long.find((event) => event.type === 'message_delta');
+    assert.equal(delta?.type === 'message_delta' && delta.delta.stop_reason, 'max_tokens');
+
+    const stopped = run(
+      [
+        chunk({ content: 'a' }),
+        {
+          ...chunk({}, 'stop'),
+          choices: [{ index: 0, delta: {}, finish_reason: 'stop', stop_reason: 'END' }],
+        },
+      ],
+      ['END'],
+    );
+    const stopDelta = stopped.find((event) => event.type === 'message_delta');
+    assert.deepEqual(stopDelta?.type === 'message_delta' && stopDelta.delta, {
+      stop_reason: 'stop_sequence',
+      stop_sequence: 'END',
+    });
+  });
+
+  it('still opens and closes a message with a text block when no content came', () => {
+    const events = run([]);
+    assert.deepEqual(
+      events.map((event) => event.type),
+      [
+        'message_start',
+        'content_block_start',
+        'content_block_stop',
+        'message_delta',
+        'message_stop',
+      ],
+    );
+  });
+});

@@ -1,0 +1,142 @@
+import type { AnthropicStreamEvent } from '@aigw/contracts';
+import type { JsonObject, TokenUsage } from '@aigw/contracts/data-plane';
+import type { MessagesRequestFacts } from './anthropic-request';
+import { anthropicStop, anthropicUsageOf, messageId } from './anthropic-response';
+
+type OpenBlock = { readonly index: number; readonly kind: 'text' | 'tool' };
+
+/**
+ * Turns a stream of OpenAI chat.completion.chunk objects into Anthropic's event sequence:
+ * message_start, then per content block content_block_start / _delta / _stop, then
+ * message_delta (stop reason, usage) and message_stop. Text becomes text_delta; each
+ * tool call becomes a tool_use block whose arguments arrive as input_json_delta.
+ *
+ * Usage is known only when the stream has ended (our answers carry it as a promise), so
+ * message_start reports zero tokens and message_delta the real counts, input included;
+ * the official SDKs take both from message_delta.
+ */
+export class MessageStreamTranslator {
+  private started = false;
+  private open: OpenBlock | undefined;
+  private nextIndex = 0;
+  /** OpenAI tool-call index to the Anthropic block carrying it. */
+  private readonly toolBlocks = new Map<number, number>();
+  private finishReason: unknown = null;
+  private matchedStop: unknown = undefined;
+
+  constructor(
+    private readonly facts: MessagesRequestFacts,
+    private readonly requestId: string,
+  ) {}
+
+  /** The events one chunk produces (often one, sometimes none). */
+  push(chunk: JsonObject): AnthropicStreamEvent[] {
+    const events: AnthropicStreamEvent[] = [];
+    this.ensureStarted(chunk.id, events);
+    const choices = chunk.choices;
+    const choice = Array.isArray(choices) ? (choices[0] as JsonObject | undefined) : undefined;
+    if (!choice) return events; // a usage-only chunk: usage comes from the answer itself
+    const delta = (choice.delta ?? {}) as JsonObject;
+
+    if (typeof delta.content === 'string' && delta.content.length > 0) {
+      const index =
+        this.open?.kind === 'text'
+          ? this.open.index
+          : this.openBlock('text', events, { type: 'text', text: '' });
+      events.push({
+        type: 'content_block_delta',
+        index,
+        delta: { type: 'text_delta', text: delta.content },
+      });
+    }
+    if (Array.isArray(delta.tool_calls)) {
+      for (const call of delta.tool_calls as JsonObject[]) this.toolCallDelta(call, events);
+    }
+    if (choice.finish_reason !== undefined && choice.finish_reason !== null) {
+      this.finishReason = choice.finish_reason;
+      this.matchedStop = choice.stop_reason;
+    }
+    return events;
+  }
+
+  /** The closing events, once the stream ended cleanly and its usage is known. */
+  finish(usage: TokenUsage): AnthropicStreamEvent[] {
+    const events: AnthropicStreamEvent[] = [];
+    this.ensureStarted(undefined, events);
+    // Like a JSON answer, an empty one still has its text block.
+    if (this.nextIndex === 0) this.openBlock('text', events, { type: 'text', text: '' });
+    this.closeBlock(events);
+    const stop = anthropicStop(this.finishReason, this.matchedStop, this.facts);
+    events.push(
+      {
+        type: 'message_delta',
+        delta: { stop_reason: stop.stop_reason, stop_sequence: stop.stop_sequence },
+        usage: anthropicUsageOf(usage),
+      },
+      { type: 'message_stop' },
+    );
+    return events;
+  }
+
+  private ensureStarted(chunkId: unknown, events: AnthropicStreamEvent[]): void {
+    if (this.started) return;
+    this.started = true;
+    events.push({
+      type: 'message_start',
+      message: {
+        id: messageId(chunkId, this.requestId),
+        type: 'message',
+        role: 'assistant',
+        content: [],
+        model: this.facts.model,
+        stop_reason: null,
+        stop_sequence: null,
+        usage: { input_tokens: 0, output_tokens: 0 },
+      },
+    });
+  }
+
+  private toolCallDelta(call: JsonObject, events: AnthropicStreamEvent[]): void {
+    const fn = (call.function ?? {}) as JsonObject;
+    const toolIndex = typeof call.index === 'number' ? call.index : this.toolBlocks.size;
+    let blockIndex = this.toolBlocks.get(toolIndex);
+    if (blockIndex === undefined) {
+      const id =
+        typeof call.id === 'string' && call.id ? call.id : `toolu_${this.requestId}_${toolIndex}`;
+      blockIndex = this.openBlock('tool', events, {
+        type: 'tool_use',
+        id,
+        name: typeof fn.name === 'string' ? fn.name : '',
+        input: {},
+      });
+      this.toolBlocks.set(toolIndex, blockIndex);
+    }
+    if (typeof fn.arguments === 'string' && fn.arguments.length > 0) {
+      // OpenAI streams one call's arguments before the next call begins, so this is the
+      // open block; a backend that interleaves calls still lands each delta on its block.
+      events.push({
+        type: 'content_block_delta',
+        index: blockIndex,
+        delta: { type: 'input_json_delta', partial_json: fn.arguments },
+      });
+    }
+  }
+
+  private openBlock(
+    kind: OpenBlock['kind'],
+    events: AnthropicStreamEvent[],
+    block: Extract<AnthropicStreamEvent, { type: 'content_block_start' }>['content_block'],
+  ): number {
+    this.closeBlock(events);
+    const index = this.nextIndex++;
+    this.open = { index, kind };
+    events.push({ type: 'content_block_start', index, content_block: block });
+    return index;
+  }
+
+  private closeBlock(events: AnthropicStreamEvent[]): void {
+    if (!this.open) return;
+    events.push({ type: 'content_block_stop', index: this.open.index });
+    this.open = undefined;
+  }
+}

@@ -1,0 +1,77 @@
+import type { ServerResponse } from 'node:http';
+import type { AnthropicStreamEvent } from '@aigw/contracts';
+import type {
+  DataPlaneError,
+  GatewayRequest,
+  JsonObject,
+  TokenUsage,
+} from '@aigw/contracts/data-plane';
+import type { StreamRelay } from '../http/edge-exchange';
+import { SseWriter } from '../http/sse-writer';
+import type { MessagesRequestFacts } from './domain/anthropic-request';
+import { MessageStreamTranslator } from './domain/anthropic-stream';
+import { messagesErrorEvent } from './messages-errors';
+
+/** Anthropic's SSE framing: the event name (equal to its `type`) before each payload. */
+function frame(events: readonly AnthropicStreamEvent[]): string {
+  let text = '';
+  for (const event of events) text += `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+  return text;
+}
+
+/** Relays canonical chunks to a client of the Messages API as Anthropic's event stream. */
+export class MessagesStreamRelay implements StreamRelay {
+  private readonly translator: MessageStreamTranslator;
+
+  constructor(
+    private readonly response: ServerResponse,
+    facts: MessagesRequestFacts,
+    requestId: string,
+  ) {
+    this.translator = new MessageStreamTranslator(facts, requestId);
+  }
+
+  start(headers: Record<string, string>): this {
+    // Same status and headers as the OpenAI stream; only the framing of events differs.
+    new SseWriter(this.response).start(headers);
+    return this;
+  }
+
+  async event(chunk: JsonObject): Promise<void> {
+    const events = this.translator.push(chunk);
+    if (events.length > 0) await this.write(frame(events));
+  }
+
+  async end(usage: Promise<TokenUsage>): Promise<void> {
+    const closing = frame(this.translator.finish(await usage));
+    this.response.end(closing);
+  }
+
+  fail(error: DataPlaneError): void {
+    if (!this.response.writableEnded) this.response.end(messagesErrorEvent(error));
+  }
+
+  private async write(text: string): Promise<void> {
+    if (this.response.write(text)) return;
+    // A client that hangs up never drains: stop waiting then too.
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        this.response.off('drain', done).off('close', done);
+        resolve();
+      };
+      this.response.once('drain', done).once('close', done);
+    });
+  }
+}
+
+/** What the answer side needs from a request that came in as a Messages request. */
+export function messagesFacts(request: GatewayRequest): MessagesRequestFacts {
+  const stop = request.body.stop;
+  return {
+    model: request.requestedModel,
+    stream: request.stream,
+    stopSequences: Array.isArray(stop)
+      ? stop.filter((s): s is string => typeof s === 'string')
+      : [],
+  };
+}

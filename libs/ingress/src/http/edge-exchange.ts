@@ -1,0 +1,128 @@
+import type { ServerResponse } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type {
+  DataPlaneError,
+  GatewayRequest,
+  JsonAnswer,
+  JsonObject,
+  Operation,
+  TokenUsage,
+} from '@aigw/contracts/data-plane';
+import type { Admission, BudgetAdmission } from '../admission/budget-admission';
+import type { IngressPipeline } from '../ingress-pipeline';
+import type { IngressObserver } from '../ingress-observer';
+import { toDataPlaneError } from './openai-errors';
+
+/** Writes one streamed answer in a public API's event format. */
+export interface StreamRelay {
+  /** Relays one canonical (OpenAI) chunk, respecting backpressure. */
+  event(chunk: JsonObject): Promise<void>;
+  /** A clean end; `usage` settles once the upstream stream is over. */
+  end(usage: Promise<TokenUsage>): Promise<void>;
+  /** An explicit error event, so a broken stream never looks like a finished one. */
+  fail(error: DataPlaneError): void;
+}
+
+/** What differs between the public APIs the edge speaks (OpenAI, Anthropic Messages). */
+export interface EdgeDialect {
+  /** The request body in the canonical (OpenAI) format; absent when it already is. */
+  readonly canonicalBody?: (body: unknown) => unknown;
+  /** The body of a complete answer. */
+  answerBody(answer: JsonAnswer, request: GatewayRequest): unknown;
+  /** Starts the event stream (status and headers) and returns its relay. */
+  openStream(
+    response: ServerResponse,
+    headers: Record<string, string>,
+    request: GatewayRequest,
+  ): StreamRelay;
+  sendError(reply: FastifyReply, error: DataPlaneError, requestId: string): void;
+}
+
+/**
+ * One request through the edge, whatever API it came in: prepare it (identity, prompt
+ * rules), admit it against budgets, route it, write the answer, and report it. A client
+ * that hangs up cancels the upstream call; a hold with no answer is released at once.
+ */
+export class EdgeExchange {
+  constructor(
+    private readonly pipeline: IngressPipeline,
+    private readonly observer: IngressObserver,
+    private readonly admission?: BudgetAdmission,
+  ) {}
+
+  async serve(
+    operation: Operation,
+    http: FastifyRequest,
+    reply: FastifyReply,
+    dialect: EdgeDialect,
+  ): Promise<void> {
+    const timings: { startedAt: number; firstByteAt?: number } = { startedAt: performance.now() };
+    const requestId = http.id;
+    // A client that hangs up cancels its upstream call.
+    const abort = new AbortController();
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) abort.abort(new Error('client disconnected'));
+    });
+
+    let request: GatewayRequest | undefined;
+    let admission: Admission | undefined;
+    let answered = false;
+    let accepted = false;
+    try {
+      const body = dialect.canonicalBody ? dialect.canonicalBody(http.body) : http.body;
+      // A promise only when a JWT must be verified; awaiting a plain value costs a tick.
+      request = await this.pipeline.prepare(operation, body, http.headers, requestId);
+      if (this.admission) {
+        admission = await this.admission.admit(request);
+        request = { ...request, reservationId: admission.reservationId };
+      }
+      this.observer.accepted(request);
+      accepted = true;
+      const answer = await this.pipeline.handle(request, abort.signal);
+      answered = true;
+      const limitHeaders = admission?.headers ?? {};
+      if (answer.kind === 'json') {
+        const body = dialect.answerBody(answer, request);
+        timings.firstByteAt = performance.now();
+        void reply
+          .headers(limitHeaders)
+          .header('x-request-id', requestId)
+          .header('x-ai-gateway-backend', answer.servedBy.backend)
+          .code(answer.status)
+          .send(body);
+        this.observer.completed(request, answer.servedBy, answer.usage, timings);
+        return;
+      }
+
+      reply.hijack();
+      const relay = dialect.openStream(
+        reply.raw,
+        {
+          ...limitHeaders,
+          'x-request-id': requestId,
+          'x-ai-gateway-backend': answer.servedBy.backend,
+        },
+        request,
+      );
+      try {
+        for await (const event of answer.events) {
+          if (abort.signal.aborted) break;
+          timings.firstByteAt ??= performance.now();
+          await relay.event(event);
+        }
+        await relay.end(answer.usage);
+        this.observer.completed(request, answer.servedBy, await answer.usage, timings);
+      } catch (error) {
+        const mapped = toDataPlaneError(error);
+        relay.fail(mapped);
+        this.observer.failed({ requestId, operation, request, error: mapped, timings, accepted });
+      }
+    } catch (error) {
+      const mapped = toDataPlaneError(error);
+      // No answer means no usage event to settle the hold: give it back now.
+      if (admission && !answered) void this.admission?.release(admission).catch(() => undefined);
+      this.observer.failed({ requestId, operation, request, error: mapped, timings, accepted });
+      if (!abort.signal.aborted) dialect.sendError(reply, mapped, requestId);
+    }
+  }
+}
