@@ -73,6 +73,8 @@ export class BudgetSettler implements EventSubscription {
     const tier = tierByName(config, route, usage.tier);
     const at = Date.parse(usage.occurredAt);
     const limits = trackedLimits(route, tier, usage, at);
+    // Nothing limits or watches this usage: no balance to keep, no hold to settle.
+    if (limits.length === 0 && !usage.reservationId) return;
     const amounts = {
       ...amountsFor(route, usage.modelServed, usage),
       // The producer priced it with the config in force when it ran.

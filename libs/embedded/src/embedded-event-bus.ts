@@ -21,6 +21,8 @@ export interface EmbeddedEventBusOptions {
 }
 
 const READ_BATCH = 500;
+/** How many of the newest events stay in memory as objects for live delivery. */
+const RECENT_EVENTS = 20_000;
 
 /**
  * The in-process event bus of the all-in-one gateway: publishing is a push to memory,
@@ -28,7 +30,10 @@ const READ_BATCH = 500;
  * consume from the log with committed positions, exactly as Kafka consumer groups do.
  */
 export class EmbeddedEventBus implements EventPublisher {
-  private pending: EncodedEvent[] = [];
+  private pending: { encoded: EncodedEvent; event: GatewayEvent }[] = [];
+  // The objects behind the newest stored events: delivering them live needs no decode
+  // (nor class-validator); only a replay after a restart reads the JSON back.
+  private readonly recent = new Map<number, GatewayEvent>();
   private timer: NodeJS.Timeout | undefined;
   private readonly subscriptions: EventSubscription[] = [];
   private work: Promise<void> = Promise.resolve();
@@ -41,7 +46,7 @@ export class EmbeddedEventBus implements EventPublisher {
   ) {}
 
   publish(event: GatewayEvent): void {
-    this.pending.push(encodeEvent(event));
+    this.pending.push({ encoded: encodeEvent(event), event });
     if (this.pending.length >= this.options.maxBatch) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), this.options.flushIntervalMs);
   }
@@ -62,7 +67,7 @@ export class EmbeddedEventBus implements EventPublisher {
     return this.enqueue(async () => {
       const batch = this.pending;
       this.pending = [];
-      if (batch.length > 0) this.log.append(batch);
+      if (batch.length > 0) this.remember(batch, this.log.appendAll(batch.map((p) => p.encoded)));
       for (const subscription of this.subscriptions) await this.deliver(subscription);
     });
   }
@@ -92,6 +97,21 @@ export class EmbeddedEventBus implements EventPublisher {
     await this.flush();
   }
 
+  private remember(
+    batch: readonly { event: GatewayEvent }[],
+    seqs: readonly (number | undefined)[],
+  ): void {
+    batch.forEach(({ event }, index) => {
+      const seq = seqs[index];
+      if (seq !== undefined) this.recent.set(seq, event);
+    });
+    // Insertion order is log order: drop the oldest past the bound.
+    for (const seq of this.recent.keys()) {
+      if (this.recent.size <= RECENT_EVENTS) break;
+      this.recent.delete(seq);
+    }
+  }
+
   // One writer at a time keeps the log order and the committed positions consistent.
   private enqueue(task: () => Promise<void>): Promise<void> {
     this.work = this.work.then(task, task);
@@ -107,6 +127,11 @@ export class EmbeddedEventBus implements EventPublisher {
       if (rows.length === 0) return;
       const events: GatewayEvent[] = [];
       for (const row of rows) {
+        const live = this.recent.get(row.seq);
+        if (live) {
+          events.push(live);
+          continue;
+        }
         const decoded = decodeEvent(row.topic, row.value);
         if (decoded.ok) events.push(decoded.value);
         else this.options.onUndecodable?.(decoded.error.message, subscription.group);

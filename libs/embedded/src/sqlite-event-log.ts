@@ -55,7 +55,12 @@ export class SqliteEventLog {
 
   /** Appends a batch in one transaction; an event id already present is skipped. */
   append(events: readonly EncodedEvent[]): number {
-    let added = 0;
+    return this.appendAll(events).filter((seq) => seq !== undefined).length;
+  }
+
+  /** Like `append`, returning each event's position (undefined for one already stored). */
+  appendAll(events: readonly EncodedEvent[]): (number | undefined)[] {
+    const seqs: (number | undefined)[] = [];
     this.db.exec('BEGIN');
     try {
       for (const event of events) {
@@ -66,14 +71,14 @@ export class SqliteEventLog {
           event.key,
           event.value.toString('utf8'),
         );
-        added += Number(result.changes);
+        seqs.push(Number(result.changes) === 1 ? Number(result.lastInsertRowid) : undefined);
       }
       this.db.exec('COMMIT');
     } catch (error) {
       this.db.exec('ROLLBACK');
       throw error;
     }
-    return added;
+    return seqs;
   }
 
   /** Events after `afterSeq` on the given topics, oldest first. */

@@ -34,6 +34,9 @@ export class LocalBudgetStore implements BudgetStore {
     this.db = new DatabaseSync(path);
     this.db.exec(`
       PRAGMA journal_mode = WAL;
+      -- Durable across a process crash (WAL); an OS crash may lose the last commits,
+      -- which the event log replays (settlement is idempotent per event id).
+      PRAGMA synchronous = NORMAL;
       CREATE TABLE IF NOT EXISTS balances (key TEXT PRIMARY KEY, used REAL NOT NULL, expires_at INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS applied_events (event_id TEXT PRIMARY KEY, applied_at INTEGER NOT NULL);
     `);
