@@ -22,7 +22,7 @@ export interface EmbeddedEventBusOptions {
 
 const READ_BATCH = 500;
 /** How many of the newest events stay in memory as objects for live delivery. */
-const RECENT_EVENTS = 20_000;
+const RECENT_EVENTS = 4_096;
 
 /**
  * The in-process event bus of the all-in-one gateway: publishing is a push to memory,
