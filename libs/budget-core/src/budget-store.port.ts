@@ -54,6 +54,12 @@ export interface BudgetStore {
     now: number,
   ): Promise<SettleResult>;
   balances(keys: readonly { key: string; limit: number }[], now: number): Promise<Balance[]>;
+  /**
+   * Makes every settlement so far durable. A store that writes each one at once needs
+   * none; one that batches writes (the embedded store) does them here, and the settler
+   * calls it before its batch of events is committed.
+   */
+  flush?(): Promise<void>;
 }
 
 export const BUDGET_STORE = Symbol('BUDGET_STORE');

@@ -63,6 +63,8 @@ export class BudgetSettler implements EventSubscription {
     for (const event of events) {
       if (event.type === 'usage.recorded') await this.settle(event);
     }
+    // Durable before the consumer commits the batch: a crash replays, never loses.
+    await this.store.flush?.();
   }
 
   async settle(usage: TokenUsageRecorded): Promise<void> {

@@ -10,6 +10,10 @@ import {
   type SettleResult,
 } from '../budget-store.port';
 
+/** How long applied event ids are kept to refuse a redelivery (well past any retry). */
+const APPLIED_MEMORY_MS = 7 * 86_400_000;
+const RECENT_APPLIED = 100_000;
+
 interface Hold {
   readonly until: number;
   readonly changes: readonly BalanceChange[];
@@ -24,10 +28,15 @@ export class LocalBudgetStore implements BudgetStore {
   private readonly used = new Map<string, number>();
   private readonly reserved = new Map<string, number>();
   private readonly holds = new Map<string, Hold>();
+  // Settlements apply in memory at once and reach SQLite in one transaction per flush.
+  private readonly dirty = new Map<string, number>(); // key -> expires_at
+  private readonly appliedPending: string[] = [];
+  private readonly appliedRecently = new Set<string>();
   private readonly db: DatabaseSync;
   private readonly saveUsed: StatementSync;
   private readonly markApplied: StatementSync;
   private readonly isApplied: StatementSync;
+  private lastSettledAt = 0;
 
   constructor(path = ':memory:') {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -50,6 +59,8 @@ export class LocalBudgetStore implements BudgetStore {
     this.isApplied = this.db.prepare('SELECT 1 AS found FROM applied_events WHERE event_id = ?');
     const now = Date.now();
     this.db.prepare('DELETE FROM balances WHERE expires_at < ?').run(now);
+    // An event older than this is never delivered again: its id need not be remembered.
+    this.db.prepare('DELETE FROM applied_events WHERE applied_at < ?').run(now - APPLIED_MEMORY_MS);
     for (const row of this.db.prepare('SELECT key, used FROM balances').all() as {
       key: string;
       used: number;
@@ -89,24 +100,36 @@ export class LocalBudgetStore implements BudgetStore {
     changes: readonly BalanceChange[],
     now: number,
   ): Promise<SettleResult> {
-    if (this.isApplied.get(eventId)) {
+    if (this.appliedRecently.has(eventId) || this.isApplied.get(eventId)) {
       return { applied: false, balances: changes.map((c) => this.balance(c.key, c.limit)) };
     }
     if (reservationId) this.dropHold(reservationId);
+    for (const change of changes) {
+      this.used.set(change.key, (this.used.get(change.key) ?? 0) + change.amount);
+      this.dirty.set(change.key, change.windowEndsAt + KEY_GRACE_MS);
+    }
+    this.appliedRecently.add(eventId);
+    this.appliedPending.push(eventId);
+    this.lastSettledAt = now;
+    return { applied: true, balances: changes.map((c) => this.balance(c.key, c.limit)) };
+  }
+
+  async flush(): Promise<void> {
+    if (this.dirty.size === 0 && this.appliedPending.length === 0) return;
     this.db.exec('BEGIN');
     try {
-      for (const change of changes) {
-        const used = (this.used.get(change.key) ?? 0) + change.amount;
-        this.used.set(change.key, used);
-        this.saveUsed.run(change.key, used, change.windowEndsAt + KEY_GRACE_MS);
-      }
-      this.markApplied.run(eventId, now);
+      for (const [key, expiresAt] of this.dirty)
+        this.saveUsed.run(key, this.used.get(key) ?? 0, expiresAt);
+      for (const eventId of this.appliedPending) this.markApplied.run(eventId, this.lastSettledAt);
       this.db.exec('COMMIT');
     } catch (error) {
       this.db.exec('ROLLBACK');
       throw error;
     }
-    return { applied: true, balances: changes.map((c) => this.balance(c.key, c.limit)) };
+    this.dirty.clear();
+    this.appliedPending.length = 0;
+    // Ids of this batch stay answerable from memory; older ones from SQLite.
+    if (this.appliedRecently.size > RECENT_APPLIED) this.appliedRecently.clear();
   }
 
   async balances(keys: readonly { key: string; limit: number }[], now: number): Promise<Balance[]> {
@@ -115,6 +138,7 @@ export class LocalBudgetStore implements BudgetStore {
   }
 
   close(): void {
+    void this.flush();
     this.db.close();
   }
 
