@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import {
+  createTokenUsageRecorded,
+  encodeEvent,
+  UsageSource,
+  type EncodedEvent,
+} from '@aigw/contracts';
+import { EventSpool, spooledBytes } from './event-spool';
+
+const dir = mkdtempSync(join(tmpdir(), 'aigw-spool-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function usageEvent(user: string, n: number): EncodedEvent {
+  return encodeEvent(
+    createTokenUsageRecorded({
+      requestId: `req-${user}-${n}`,
+      partitionKey: user,
+      userId: user,
+      inputTokens: n,
+      outputTokens: 1,
+      cachedInputTokens: 0,
+      usageSource: UsageSource.Reported,
+      modelRequested: 'gpt-4o-mini',
+      modelServed: 'gpt-4o-mini',
+      provider: 'openai',
+      backend: 'openai',
+      costDollars: 0,
+      weightedTokenCost: n + 1,
+      cacheHit: false,
+    }),
+  );
+}
+
+const idOf = (e: EncodedEvent): string => e.headers['aigw-event-id'];
+
+describe('EventSpool', () => {
+  it('keeps events in append order and forgets them once acknowledged', () => {
+    const spool = new EventSpool(join(dir, 'order.db'));
+    const events = Array.from({ length: 10 }, (_, i) => usageEvent(i % 2 ? 'a' : 'b', i));
+    const first = spool.append(events.slice(0, 4));
+    const second = spool.append(events.slice(4));
+    assert.equal(first.accepted, 4);
+    assert.equal(second.accepted, 6);
+    assert.ok((second.firstSeq ?? 0) > (first.lastSeq ?? Infinity));
+    assert.equal(spool.count, 10);
+    assert.equal(
+      spool.bytes,
+      events.reduce((sum, e) => sum + spooledBytes(e), 0),
+    );
+
+    const head = spool.peek(3);
+    assert.deepEqual(head.map(idOf), events.slice(0, 3).map(idOf));
+    assert.deepEqual(head[0].value, events[0].value, 'the payload comes back byte for byte');
+    assert.deepEqual(head[0].headers, events[0].headers);
+    assert.equal(head[0].key, events[0].key);
+    assert.equal(head[0].topic, events[0].topic);
+
+    spool.removeThrough(head[2].seq);
+    assert.equal(spool.count, 7);
+    assert.deepEqual(spool.peek(100).map(idOf), events.slice(3).map(idOf));
+    spool.removeRange(second.firstSeq ?? 0, second.lastSeq ?? 0);
+    assert.deepEqual(spool.peek(100).map(idOf), [idOf(events[3])]);
+    spool.removeThrough(Number.MAX_SAFE_INTEGER);
+    assert.equal(spool.count, 0);
+    assert.equal(spool.bytes, 0);
+    spool.close();
+  });
+
+  it('refuses the newest events past its byte bound and never evicts stored ones', () => {
+    const events = Array.from({ length: 10 }, (_, i) => usageEvent('u', i));
+    const size = spooledBytes(events[0]);
+    // Room for three and a half events.
+    const spool = new EventSpool(join(dir, 'bound.db'), { maxBytes: Math.floor(size * 3.5) });
+    const first = spool.append(events.slice(0, 2));
+    assert.equal(first.accepted, 2);
+    assert.equal(first.refused.length, 0);
+
+    const second = spool.append(events.slice(2, 6));
+    assert.equal(second.accepted, 1);
+    assert.equal(second.reason, 'full');
+    assert.deepEqual(second.refused.map(idOf), events.slice(3, 6).map(idOf));
+    assert.ok(spool.bytes <= spool.maxBytes);
+
+    const third = spool.append(events.slice(6, 7));
+    assert.equal(third.accepted, 0, 'full: a new event is turned away');
+    assert.deepEqual(spool.peek(10).map(idOf), events.slice(0, 3).map(idOf), 'old ones stay');
+
+    spool.removeThrough(spool.peek(1)[0].seq);
+    assert.equal(spool.append(events.slice(7, 8)).accepted, 1, 'room again after a replay');
+    assert.deepEqual(spool.peek(10).map(idOf), [events[1], events[2], events[7]].map(idOf));
+    spool.close();
+  });
+
+  it('survives a restart of the process: a new spool on the same file replays the old rows', () => {
+    const path = join(dir, 'restart.db');
+    const events = Array.from({ length: 25 }, (_, i) => usageEvent(`u${i % 3}`, i));
+    const before = new EventSpool(path);
+    before.append(events);
+    before.removeThrough(before.peek(5)[4].seq);
+    const bytes = before.bytes;
+    before.close();
+
+    const reopened = new EventSpool(path);
+    assert.equal(reopened.count, 20);
+    assert.equal(reopened.bytes, bytes);
+    assert.deepEqual(reopened.peek(100).map(idOf), events.slice(5).map(idOf));
+    const more = reopened.append([usageEvent('late', 99)]);
+    assert.ok((more.firstSeq ?? 0) > reopened.peek(100)[18].seq, 'new rows go after the old');
+    reopened.close();
+  });
+});

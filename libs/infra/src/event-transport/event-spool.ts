@@ -1,0 +1,218 @@
+// The local disk spool of the Kafka publisher: events that Kafka has not acknowledged
+// while it is unreachable, kept in publish order in SQLite until they are replayed.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { type EncodedEvent, type EventTopic } from '@aigw/contracts';
+
+export const DEFAULT_SPOOL_MAX_BYTES = 256 * 1024 * 1024;
+
+/** One spooled event with its position; replay goes by ascending `seq`. */
+export interface SpooledEvent extends EncodedEvent {
+  readonly seq: number;
+}
+
+export interface SpoolAppendResult {
+  /** How many of the events were stored (always a prefix of the input). */
+  readonly accepted: number;
+  /** Positions of the stored ones; absent when none was stored. */
+  readonly firstSeq?: number;
+  readonly lastSeq?: number;
+  /** The events that did not fit (the newest ones), or all of them if the write failed. */
+  readonly refused: readonly EncodedEvent[];
+  /** Why events were refused. */
+  readonly reason?: 'full' | 'write-failed';
+  readonly error?: unknown;
+}
+
+export interface EventSpoolOptions {
+  /** Upper bound on the stored payload bytes (key + value + headers). */
+  readonly maxBytes?: number;
+}
+
+/** Stored size of one event, as the bound counts it. */
+export function spooledBytes(event: EncodedEvent): number {
+  return event.value.length + Buffer.byteLength(event.key) + Buffer.byteLength(headersJson(event));
+}
+
+function headersJson(event: EncodedEvent): string {
+  return JSON.stringify(event.headers);
+}
+
+interface SpoolRow {
+  seq: number;
+  topic: string;
+  msg_key: string;
+  value: Uint8Array;
+  headers: string;
+}
+
+/**
+ * Append-only, bounded, ordered. Writes are fully synced (the spool only grows while Kafka
+ * is away, so an fsync per batch costs nothing on the normal path) and survive a restart:
+ * a new process replays what the old one left. One process owns a spool file at a time.
+ */
+export class EventSpool {
+  readonly maxBytes: number;
+  private readonly db: DatabaseSync;
+  private readonly insertStmt: StatementSync;
+  private readonly peekStmt: StatementSync;
+  private readonly sizeThroughStmt: StatementSync;
+  private readonly deleteThroughStmt: StatementSync;
+  private readonly sizeRangeStmt: StatementSync;
+  private readonly deleteRangeStmt: StatementSync;
+  private storedBytes = 0;
+  private storedCount = 0;
+  private closed = false;
+
+  constructor(
+    readonly path: string,
+    options: EventSpoolOptions = {},
+  ) {
+    this.maxBytes = options.maxBytes ?? DEFAULT_SPOOL_MAX_BYTES;
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = new DatabaseSync(path);
+    this.db.exec(`
+      PRAGMA auto_vacuum = INCREMENTAL;
+      PRAGMA journal_mode = WAL;
+      PRAGMA synchronous = FULL;
+      CREATE TABLE IF NOT EXISTS spool (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        topic TEXT NOT NULL,
+        msg_key TEXT NOT NULL,
+        value BLOB NOT NULL,
+        headers TEXT NOT NULL,
+        bytes INTEGER NOT NULL
+      );
+    `);
+    this.insertStmt = this.db.prepare(
+      'INSERT INTO spool (topic, msg_key, value, headers, bytes) VALUES (?, ?, ?, ?, ?)',
+    );
+    this.peekStmt = this.db.prepare(
+      'SELECT seq, topic, msg_key, value, headers FROM spool ORDER BY seq LIMIT ?',
+    );
+    this.sizeThroughStmt = this.db.prepare(
+      'SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b FROM spool WHERE seq <= ?',
+    );
+    this.deleteThroughStmt = this.db.prepare('DELETE FROM spool WHERE seq <= ?');
+    this.sizeRangeStmt = this.db.prepare(
+      'SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b FROM spool WHERE seq BETWEEN ? AND ?',
+    );
+    this.deleteRangeStmt = this.db.prepare('DELETE FROM spool WHERE seq BETWEEN ? AND ?');
+    const totals = this.db
+      .prepare('SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b FROM spool')
+      .get() as { n: number; b: number };
+    this.storedCount = Number(totals.n);
+    this.storedBytes = Number(totals.b);
+  }
+
+  get count(): number {
+    return this.storedCount;
+  }
+
+  get bytes(): number {
+    return this.storedBytes;
+  }
+
+  /**
+   * Stores events in order, in one transaction. Once one does not fit under the bound,
+   * it and every later one are refused: the oldest events keep their place, new ones are
+   * turned away, and nothing already stored is ever evicted.
+   */
+  append(events: readonly EncodedEvent[]): SpoolAppendResult {
+    if (events.length === 0) return { accepted: 0, refused: [] };
+    if (this.closed) {
+      return { accepted: 0, refused: events, reason: 'write-failed', error: 'spool closed' };
+    }
+    let bytes = this.storedBytes;
+    let fits = 0;
+    const sizes: number[] = [];
+    for (const event of events) {
+      const size = spooledBytes(event);
+      if (bytes + size > this.maxBytes) break;
+      bytes += size;
+      sizes.push(size);
+      fits++;
+    }
+    if (fits === 0) return { accepted: 0, refused: events, reason: 'full' };
+    let firstSeq = 0;
+    let lastSeq = 0;
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        for (let i = 0; i < fits; i++) {
+          const event = events[i];
+          const result = this.insertStmt.run(
+            event.topic,
+            event.key,
+            event.value,
+            headersJson(event),
+            sizes[i],
+          );
+          lastSeq = Number(result.lastInsertRowid);
+          if (i === 0) firstSeq = lastSeq;
+        }
+        this.db.exec('COMMIT');
+      } catch (error) {
+        this.db.exec('ROLLBACK');
+        throw error;
+      }
+    } catch (error) {
+      return { accepted: 0, refused: events, reason: 'write-failed', error };
+    }
+    this.storedBytes = bytes;
+    this.storedCount += fits;
+    const refused = events.slice(fits);
+    return {
+      accepted: fits,
+      firstSeq,
+      lastSeq,
+      refused,
+      ...(refused.length > 0 ? { reason: 'full' as const } : {}),
+    };
+  }
+
+  /** The oldest `limit` events, in order. */
+  peek(limit: number): SpooledEvent[] {
+    const rows = this.peekStmt.all(limit) as unknown as SpoolRow[];
+    const events: SpooledEvent[] = [];
+    for (const row of rows) {
+      events.push({
+        seq: Number(row.seq),
+        // Replayed as stored, even if this build no longer knows the topic.
+        topic: row.topic as EventTopic,
+        key: row.msg_key,
+        value: Buffer.from(row.value),
+        headers: JSON.parse(row.headers) as Record<string, string>,
+      });
+    }
+    return events;
+  }
+
+  /** Forgets every event up to and including `seq` (acknowledged by Kafka). */
+  removeThrough(seq: number): void {
+    const size = this.sizeThroughStmt.get(seq) as { n: number; b: number };
+    this.deleteThroughStmt.run(seq);
+    this.forget(Number(size.n), Number(size.b));
+  }
+
+  /** Forgets the events with `first <= seq <= last`. */
+  removeRange(first: number, last: number): void {
+    const size = this.sizeRangeStmt.get(first, last) as { n: number; b: number };
+    this.deleteRangeStmt.run(first, last);
+    this.forget(Number(size.n), Number(size.b));
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+
+  private forget(count: number, bytes: number): void {
+    this.storedCount -= count;
+    this.storedBytes -= bytes;
+    // Give the pages back once drained, so an outage does not leave a large file behind.
+    if (this.storedCount === 0) this.db.exec('PRAGMA incremental_vacuum');
+  }
+}

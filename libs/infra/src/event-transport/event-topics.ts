@@ -1,0 +1,35 @@
+// The gateway's topics as the services create them at start, from @aigw/contracts'
+// TOPIC_SETTINGS (partitions, retention, compaction of the budget-state topic).
+import { ALL_TOPICS, TOPIC_SETTINGS, type Topic } from '@aigw/contracts';
+import { type Admin } from 'kafkajs';
+import { ensureTopics, type TopicSpec } from '../kafka/topics';
+
+export interface EventTopicOptions {
+  /** Prepended to every topic name (an environment, or a test's isolation). */
+  readonly prefix?: string;
+  /** Overrides every topic's partition count (one-node test brokers). */
+  readonly partitions?: number;
+  readonly replicationFactor?: number;
+}
+
+export function eventTopicSpecs(options: EventTopicOptions = {}): TopicSpec[] {
+  return ALL_TOPICS.map((topic: Topic) => {
+    const settings = TOPIC_SETTINGS[topic];
+    return {
+      topic: `${options.prefix ?? ''}${topic}`,
+      partitions: options.partitions ?? settings.partitions,
+      retentionMs: settings.retentionMs,
+      cleanupPolicy: settings.cleanupPolicy,
+      ...(options.replicationFactor ? { replicationFactor: options.replicationFactor } : {}),
+      ...(settings.extraConfig ? { config: settings.extraConfig } : {}),
+    };
+  });
+}
+
+/** Creates whichever of the gateway's topics do not exist yet; returns their names. */
+export function ensureEventTopics(
+  admin: Admin,
+  options: EventTopicOptions = {},
+): Promise<string[]> {
+  return ensureTopics(admin, eventTopicSpecs(options));
+}

@@ -1,0 +1,3 @@
+export * from './event-spool';
+export * from './event-topics';
+export * from './kafka-event-bus';

@@ -1,0 +1,230 @@
+// The publisher's pump against a stand-in producer whose broker can be up, down or
+// silent: ordering through outages, the spool, its bound and flush. The real broker is
+// exercised in kafka-event-bus.int-spec.ts and kafka-outage.int-spec.ts.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import {
+  createTokenUsageRecorded,
+  Topic,
+  UsageSource,
+  type TokenUsageRecorded,
+} from '@aigw/contracts';
+import { type Kafka, type Message, type ProducerBatch } from 'kafkajs';
+import { EventSpool } from './event-spool';
+import { KafkaEventBus, type KafkaEventBusOptions } from './kafka-event-bus';
+
+const dir = mkdtempSync(join(tmpdir(), 'aigw-bus-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+type BrokerMode = 'up' | 'down' | 'silent';
+
+/** Enough of kafkajs' Kafka for the publisher: producers that obey `mode`. */
+class FakeKafka {
+  mode: BrokerMode = 'up';
+  readonly sent: { topic: string; message: Message }[] = [];
+  batches = 0;
+  private silent: (() => void)[] = [];
+
+  setMode(mode: BrokerMode): void {
+    this.mode = mode;
+    if (mode !== 'silent') for (const release of this.silent.splice(0)) release();
+  }
+
+  producer() {
+    return {
+      connect: async () => {
+        if (this.mode === 'down') throw new Error('connect ECONNREFUSED');
+      },
+      disconnect: async () => undefined,
+      sendBatch: async (batch: ProducerBatch) => {
+        // A silent broker answers once it comes back (up) or the connection drops (down).
+        while (this.mode === 'silent') await new Promise<void>((r) => this.silent.push(r));
+        if (this.mode === 'down') throw new Error('connect ECONNREFUSED');
+        this.batches++;
+        for (const { topic, messages } of batch.topicMessages ?? []) {
+          for (const message of messages) this.sent.push({ topic, message });
+        }
+        return [];
+      },
+    };
+  }
+}
+
+function usage(user: string, n: number): TokenUsageRecorded {
+  return createTokenUsageRecorded({
+    requestId: `req-${user}-${n}`,
+    partitionKey: user,
+    userId: user,
+    inputTokens: n,
+    outputTokens: 1,
+    cachedInputTokens: 0,
+    usageSource: UsageSource.Reported,
+    modelRequested: 'gpt-4o-mini',
+    modelServed: 'gpt-4o-mini',
+    provider: 'openai',
+    backend: 'openai',
+    costDollars: 0,
+    weightedTokenCost: n + 1,
+    cacheHit: false,
+  });
+}
+
+let files = 0;
+function busOn(
+  kafka: FakeKafka,
+  options: Partial<KafkaEventBusOptions> & { path?: string; maxBytes?: number } = {},
+): KafkaEventBus {
+  const spool = new EventSpool(options.path ?? join(dir, `spool-${++files}.db`), {
+    ...(options.maxBytes ? { maxBytes: options.maxBytes } : {}),
+  });
+  return new KafkaEventBus(kafka as unknown as Kafka, {
+    lingerMs: 2,
+    spoolAfterMs: 50,
+    retryMinMs: 5,
+    retryMaxMs: 20,
+    closeDrainMs: 2_000,
+    ...options,
+    spool,
+  });
+}
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+const sentIds = (kafka: FakeKafka): string[] =>
+  kafka.sent.map((s) => String(s.message.headers?.['aigw-event-id']));
+
+describe('KafkaEventBus publisher', () => {
+  it('sends batches keyed by the event key, in publish order, bounded in size', async () => {
+    const kafka = new FakeKafka();
+    const bus = busOn(kafka, { maxBatch: 100 });
+    await bus.start({ createTopics: false });
+    const events = Array.from({ length: 350 }, (_, i) => usage(`u${i % 7}`, i));
+    for (const event of events) bus.publish(event);
+    await bus.flush();
+    assert.deepEqual(
+      sentIds(kafka),
+      events.map((e) => e.eventId),
+    );
+    assert.ok(kafka.batches >= 4, 'at most maxBatch events per request');
+    assert.equal(kafka.sent[0].topic, Topic.UsageRecorded);
+    assert.equal(kafka.sent[3].message.key, 'u3');
+    assert.equal(bus.spooledCount, 0);
+    await bus.close();
+  });
+
+  it('spools while the broker is down and replays in order, exactly once, when it is back', async () => {
+    const kafka = new FakeKafka();
+    const depths: number[] = [];
+    const bus = busOn(kafka, { observer: { spoolDepth: (n) => depths.push(n) } });
+    await bus.start({ createTopics: false });
+    const events = Array.from({ length: 300 }, (_, i) => usage(`u${i % 5}`, i));
+    events.slice(0, 50).forEach((e) => bus.publish(e));
+    await bus.flush();
+    kafka.setMode('down');
+    events.slice(50, 250).forEach((e) => bus.publish(e)); // never throws, never waits
+    await bus.flush(); // resolves: everything is in the spool
+    assert.ok(bus.spooledCount > 0);
+    assert.equal(bus.status().state, 'spooling');
+    assert.equal(bus.status().ready, true, 'spooling keeps the service in rotation');
+    kafka.setMode('up');
+    events.slice(250).forEach((e) => bus.publish(e));
+    await until(() => kafka.sent.length >= events.length && bus.spooledCount === 0, 'replay');
+    await bus.flush();
+    assert.deepEqual(
+      sentIds(kafka),
+      events.map((e) => e.eventId),
+    );
+    assert.equal(depths.at(-1), 0);
+    assert.equal(bus.status().state, 'connected');
+    await bus.close();
+  });
+
+  it('spools a batch the broker is silent about, and drops the copy once it is acknowledged', async () => {
+    const kafka = new FakeKafka();
+    const bus = busOn(kafka);
+    await bus.start({ createTopics: false });
+    kafka.setMode('silent');
+    const events = Array.from({ length: 40 }, (_, i) => usage('s', i));
+    events.slice(0, 20).forEach((e) => bus.publish(e));
+    await bus.flush(); // the watchdog spools the unacknowledged batch
+    assert.ok(bus.spooledCount >= 1);
+    events.slice(20).forEach((e) => bus.publish(e));
+    await bus.flush();
+    kafka.setMode('up');
+    await until(() => bus.spooledCount === 0, 'the spool to drain');
+    assert.deepEqual(
+      sentIds(kafka),
+      events.map((e) => e.eventId),
+      'the acknowledged batch is not sent twice',
+    );
+    await bus.close();
+  });
+
+  it('past the byte bound refuses new events loudly, keeps the old ones, and recovers', async () => {
+    const kafka = new FakeKafka();
+    const refused: number[] = [];
+    const errors: string[] = [];
+    const bus = busOn(kafka, {
+      maxBytes: 20 * 600, // roughly 20 events
+      observer: { refused: (_labels, count) => refused.push(count) },
+      logger: { info: () => undefined, warn: () => undefined, error: (m) => errors.push(m) },
+    });
+    await bus.start({ createTopics: false });
+    kafka.setMode('down');
+    const events = Array.from({ length: 100 }, (_, i) => usage('full', i));
+    events.forEach((e) => bus.publish(e));
+    await bus.flush(); // resolves: each event is spooled or refused, none silently
+    const total = refused.reduce((a, b) => a + b, 0);
+    assert.ok(total > 0 && total < 100, `some refused: ${total}`);
+    assert.equal(bus.status().state, 'spool-full');
+    assert.equal(bus.status().ready, false);
+    assert.equal(bus.status().refused, total);
+    assert.ok(
+      errors.some((m) => /refused/.test(m)),
+      'an error is logged',
+    );
+    const kept = bus.spooledCount;
+    kafka.setMode('up');
+    await until(() => bus.spooledCount === 0, 'the spool to drain');
+    assert.deepEqual(
+      sentIds(kafka),
+      events.slice(0, kept).map((e) => e.eventId),
+      'the oldest events are the ones kept',
+    );
+    assert.equal(bus.status().state, 'connected');
+    await bus.close();
+  });
+
+  it('a process that stopped with events in its spool replays them first at the next start', async () => {
+    const path = join(dir, 'restart.db');
+    const kafka = new FakeKafka();
+    const first = busOn(kafka, { path });
+    await first.start({ createTopics: false });
+    kafka.setMode('down');
+    const events = Array.from({ length: 30 }, (_, i) => usage(`r${i % 2}`, i));
+    events.slice(0, 20).forEach((e) => first.publish(e));
+    await first.close(); // Kafka is down: the events stay on disk
+    assert.equal(kafka.sent.length, 0);
+
+    kafka.setMode('up');
+    const second = busOn(kafka, { path });
+    assert.equal(second.spooledCount, 20);
+    events.slice(20).forEach((e) => second.publish(e));
+    await second.start({ createTopics: false });
+    await until(() => kafka.sent.length === 30, 'the replay');
+    assert.deepEqual(
+      sentIds(kafka),
+      events.map((e) => e.eventId),
+    );
+    await second.close();
+  });
+});

@@ -1,0 +1,733 @@
+// The gateway's event bus on Kafka, a drop-in for the embedded bus behind the same
+// EventPublisher and subscribe(). Publishing is a push to memory; one background sender
+// writes batches with an idempotent producer; while Kafka is away events wait in a
+// bounded disk spool and are replayed in order. Consumers commit only after the handler.
+import { randomUUID } from 'node:crypto';
+import {
+  decodeEvent,
+  encodeEvent,
+  Topic,
+  type ContractsError,
+  type EncodedEvent,
+  type EventPublisher,
+  type EventSubscription,
+  type GatewayEvent,
+} from '@aigw/contracts';
+import {
+  CompressionTypes,
+  Partitioners,
+  type Consumer,
+  type EachBatchPayload,
+  type IHeaders,
+  type Kafka,
+  type KafkaMessage,
+  type Message,
+  type Producer,
+} from 'kafkajs';
+import { ensureEventTopics } from './event-topics';
+import { type EventSpool, type SpooledEvent } from './event-spool';
+
+/** Structurally the gateway's Logger; anything with these three methods fits. */
+export interface EventBusLogger {
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+/** Where the bus reports its numbers (the runtime maps them onto MetricsRegistry). */
+export interface KafkaEventBusObserver {
+  spoolDepth?(events: number): void;
+  consumerLag?(labels: { group: string; topic: string; partition: number }, lag: number): void;
+  /** A consumed message this build could not decode; it went to the dead-letter topic. */
+  deadLettered?(labels: { topic: string; code: string }): void;
+  /** Events turned away because the spool is full or unwritable (never silent: also logged). */
+  refused?(labels: { topic: string; reason: string }, count: number): void;
+}
+
+export interface KafkaEventBusOptions {
+  /** Owned by the bus from here on: `close()` closes it. */
+  readonly spool: EventSpool;
+  /** Prepended to every topic name; the same prefix must be used by every service. */
+  readonly topicPrefix?: string;
+  /** Events per produce request and per handler call. Default 500. */
+  readonly maxBatch?: number;
+  /** How long a lone event waits for company before it is sent. Default 20 ms. */
+  readonly lingerMs?: number;
+  /** A batch Kafka has not acknowledged after this long is written to the spool. Default 1 s. */
+  readonly spoolAfterMs?: number;
+  /** Backoff between replay attempts and handler retries. Default 250 ms doubling to 5 s. */
+  readonly retryMinMs?: number;
+  readonly retryMaxMs?: number;
+  /** How long `close()` keeps replaying the spool when Kafka is reachable. Default 5 s. */
+  readonly closeDrainMs?: number;
+  /** How long an ephemeral subscription may take to read its topics to the end. Default 60 s. */
+  readonly catchUpTimeoutMs?: number;
+  readonly logger?: EventBusLogger;
+  readonly observer?: KafkaEventBusObserver;
+}
+
+export interface KafkaEventBusStartOptions {
+  /** Create missing topics with TOPIC_SETTINGS. Default true. */
+  readonly createTopics?: boolean;
+  /** Overrides every topic's partition count at creation (test brokers). */
+  readonly topicPartitions?: number;
+}
+
+export type KafkaBusState = 'connected' | 'spooling' | 'spool-full' | 'closed';
+
+export interface KafkaBusStatus {
+  readonly state: KafkaBusState;
+  /** False only when the spool is full and new events are being refused. */
+  readonly ready: boolean;
+  readonly spooled: number;
+  readonly spooledBytes: number;
+  readonly refused: number;
+}
+
+/** Headers added to a dead-lettered message, beside the original ones. */
+export const DEAD_LETTER_HEADERS = {
+  reason: 'aigw-dead-letter-reason',
+  code: 'aigw-dead-letter-code',
+  topic: 'aigw-dead-letter-topic',
+  partition: 'aigw-dead-letter-partition',
+  offset: 'aigw-dead-letter-offset',
+  group: 'aigw-dead-letter-group',
+} as const;
+
+interface InFlight {
+  readonly events: readonly EncodedEvent[];
+  /** Last spool position in the batch, when it was read from the spool. */
+  readonly spoolThrough?: number;
+  /** Set once the batch counts as settled through the spool (written, or refused). */
+  handedOff: boolean;
+  spooledRange?: { first: number; last: number };
+}
+
+interface Member {
+  readonly subscription: EventSubscription;
+  readonly consumer: Consumer;
+  readonly ephemeral: boolean;
+  catchUp?: CatchUp;
+}
+
+const SILENT: EventBusLogger = {
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
+const REFUSAL_LOG_EVERY_MS = 10_000;
+
+const sleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, ms).unref());
+
+export class KafkaEventBus implements EventPublisher {
+  private readonly spool: EventSpool;
+  private readonly prefix: string;
+  private readonly maxBatch: number;
+  private readonly lingerMs: number;
+  private readonly spoolAfterMs: number;
+  private readonly retryMinMs: number;
+  private readonly retryMaxMs: number;
+  private readonly closeDrainMs: number;
+  private readonly catchUpTimeoutMs: number;
+  private readonly logger: EventBusLogger;
+  private readonly observer: KafkaEventBusObserver;
+
+  private memory: EncodedEvent[] = [];
+  private inflight: InFlight | undefined;
+  private sending: Promise<void> | undefined;
+  private producer: Producer | undefined;
+  private producerReady: Promise<void> | undefined;
+  private deadLetterProducer: Producer | undefined;
+  private lingerTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private nextAttemptAt = 0;
+  private failures = 0;
+  private spoolFull = false;
+
+  // Every event is settled in publish order (acknowledged, spooled or refused), so one
+  // counter pair tells `flush` when everything published before it is safe.
+  private published = 0;
+  private settled = 0;
+  private waiters: { target: number; resolve: () => void }[] = [];
+
+  private refusedTotal = 0;
+  private refusedSinceLog = 0;
+  private lastRefusalLog = 0;
+
+  private readonly members: Member[] = [];
+  private closing = false;
+  private stopped = false;
+  private closed: Promise<void> | undefined;
+
+  constructor(
+    private readonly kafka: Kafka,
+    options: KafkaEventBusOptions,
+  ) {
+    this.spool = options.spool;
+    this.prefix = options.topicPrefix ?? '';
+    this.maxBatch = options.maxBatch ?? 500;
+    this.lingerMs = options.lingerMs ?? 20;
+    this.spoolAfterMs = options.spoolAfterMs ?? 1_000;
+    this.retryMinMs = options.retryMinMs ?? 250;
+    this.retryMaxMs = options.retryMaxMs ?? 5_000;
+    this.closeDrainMs = options.closeDrainMs ?? 5_000;
+    this.catchUpTimeoutMs = options.catchUpTimeoutMs ?? 60_000;
+    this.logger = options.logger ?? SILENT;
+    this.observer = options.observer ?? {};
+  }
+
+  /** Creates missing topics, connects the producer and replays what an earlier run spooled. */
+  async start(options: KafkaEventBusStartOptions = {}): Promise<void> {
+    if (options.createTopics ?? true) {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      try {
+        await ensureEventTopics(admin, {
+          prefix: this.prefix,
+          ...(options.topicPartitions ? { partitions: options.topicPartitions } : {}),
+        });
+      } finally {
+        await admin.disconnect();
+      }
+    }
+    if (this.spool.count > 0) {
+      this.logger.info('replaying events spooled by an earlier run', {
+        events: this.spool.count,
+        bytes: this.spool.bytes,
+      });
+    }
+    this.reportSpool();
+    this.kick();
+  }
+
+  // ---------------------------------------------------------------- publishing
+
+  /** Never blocks and never fails for Kafka's sake: the event is queued in memory. */
+  publish(event: GatewayEvent): void {
+    const encoded = encodeEvent(event);
+    this.published++;
+    if (this.closing) {
+      this.refuse([encoded], 'closed');
+      this.advance(1);
+      return;
+    }
+    this.memory.push(encoded);
+    if (this.memory.length >= this.maxBatch) this.kick();
+    else this.lingerTimer ??= setTimeout(() => this.kick(), this.lingerMs);
+  }
+
+  /** Resolves once everything published so far is acknowledged by Kafka or in the spool. */
+  flush(): Promise<void> {
+    const target = this.published;
+    if (this.settled >= target) return Promise.resolve();
+    const done = new Promise<void>((resolve) => this.waiters.push({ target, resolve }));
+    this.kick();
+    return done;
+  }
+
+  /** Events queued in memory, not yet sent or spooled. */
+  get pendingCount(): number {
+    return this.memory.length;
+  }
+
+  get spooledCount(): number {
+    return this.spool.count;
+  }
+
+  status(): KafkaBusStatus {
+    const state: KafkaBusState = this.stopped
+      ? 'closed'
+      : this.spoolFull
+        ? 'spool-full'
+        : this.failures > 0 || this.degraded
+          ? 'spooling'
+          : 'connected';
+    return {
+      state,
+      ready: state !== 'spool-full' && state !== 'closed',
+      spooled: this.spool.count,
+      spooledBytes: this.spool.bytes,
+      refused: this.refusedTotal,
+    };
+  }
+
+  private get degraded(): boolean {
+    return this.spool.count > 0 || this.inflight?.handedOff === true;
+  }
+
+  // The pump: at most one produce request is outstanding at any time, so a batch can never
+  // overtake an older one (per-key order holds through outages and replays).
+  private kick(): void {
+    clearTimeout(this.lingerTimer);
+    this.lingerTimer = undefined;
+    if (this.stopped) return;
+    if (this.degraded) this.moveMemoryToSpool();
+    if (this.sending) return;
+    if (this.spool.count > 0) {
+      const wait = this.nextAttemptAt - Date.now();
+      if (wait > 0) {
+        this.retryTimer ??= setTimeout(() => {
+          this.retryTimer = undefined;
+          this.kick();
+        }, wait);
+        return;
+      }
+      const rows: SpooledEvent[] = this.spool.peek(this.maxBatch);
+      this.send({ events: rows, spoolThrough: rows[rows.length - 1].seq, handedOff: true });
+    } else if (this.memory.length > 0) {
+      this.send({ events: this.memory.splice(0, this.maxBatch), handedOff: false });
+    }
+  }
+
+  private send(flight: InFlight): void {
+    this.inflight = flight;
+    const watchdog =
+      flight.spoolThrough === undefined
+        ? setTimeout(() => this.spoolInFlight(flight), this.spoolAfterMs)
+        : undefined;
+    this.sending = this.produce(flight.events)
+      .then(
+        () => this.onSent(flight),
+        (error: unknown) => this.onSendFailed(flight, error),
+      )
+      .catch((error: unknown) => this.logger.error('the event sender failed', { error }))
+      .finally(() => {
+        clearTimeout(watchdog);
+        this.inflight = undefined;
+        this.sending = undefined;
+        if (this.memory.length > 0 || this.spool.count > 0) this.kick();
+      });
+  }
+
+  private async produce(events: readonly EncodedEvent[]): Promise<void> {
+    const producer = await this.connectedProducer();
+    const byTopic = new Map<string, Message[]>();
+    for (const event of events) {
+      const topic = this.physical(event.topic);
+      let messages = byTopic.get(topic);
+      if (!messages) byTopic.set(topic, (messages = []));
+      messages.push({ key: event.key, value: event.value, headers: event.headers });
+    }
+    await producer.sendBatch({
+      acks: -1,
+      compression: CompressionTypes.None,
+      topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+    });
+  }
+
+  private onSent(flight: InFlight): void {
+    if (this.failures > 0) {
+      this.logger.info('Kafka acknowledges again; replaying the spool', {
+        spooled: this.spool.count,
+      });
+    }
+    this.failures = 0;
+    this.nextAttemptAt = 0;
+    if (this.stopped) return; // the spool may be closed; what it holds replays next start
+    if (flight.spoolThrough !== undefined) {
+      this.spool.removeThrough(flight.spoolThrough);
+      this.spoolFull = false;
+    } else if (flight.spooledRange) {
+      // Acknowledged after the watchdog spooled it: those rows are the oldest, drop them.
+      this.spool.removeRange(flight.spooledRange.first, flight.spooledRange.last);
+      this.spoolFull = false;
+    } else if (!flight.handedOff) {
+      this.advance(flight.events.length);
+    }
+    this.reportSpool();
+  }
+
+  private onSendFailed(flight: InFlight, error: unknown): void {
+    this.failures++;
+    const delay = Math.min(this.retryMinMs * 2 ** (this.failures - 1), this.retryMaxMs);
+    this.nextAttemptAt = Date.now() + delay;
+    // Log the first failure of an outage and then every tenth, not every retry.
+    if (this.failures === 1 || this.failures % 10 === 0) {
+      this.logger.warn('Kafka did not acknowledge a batch; events go to the spool', {
+        attempt: this.failures,
+        events: flight.events.length,
+        spooled: this.spool.count,
+        error,
+      });
+    }
+    // A fresh producer (new producer id) for the next attempt: the old one's sequence
+    // state is unknown after a failed request.
+    this.dropProducer();
+    if (this.stopped) return;
+    if (!flight.handedOff) {
+      flight.handedOff = true;
+      this.spoolEvents(flight.events);
+    }
+  }
+
+  /** The watchdog: a batch Kafka is slow to acknowledge is made durable on disk. */
+  private spoolInFlight(flight: InFlight): void {
+    if (this.inflight !== flight || flight.handedOff || this.stopped) return;
+    flight.handedOff = true;
+    const result = this.spoolEvents(flight.events);
+    if (result.firstSeq !== undefined && result.lastSeq !== undefined) {
+      flight.spooledRange = { first: result.firstSeq, last: result.lastSeq };
+    }
+    this.moveMemoryToSpool();
+  }
+
+  private moveMemoryToSpool(): void {
+    if (this.memory.length === 0) return;
+    const batch = this.memory;
+    this.memory = [];
+    this.spoolEvents(batch);
+  }
+
+  private spoolEvents(events: readonly EncodedEvent[]): {
+    firstSeq?: number;
+    lastSeq?: number;
+  } {
+    const result = this.spool.append(events);
+    if (result.refused.length > 0) {
+      if (result.reason === 'full') this.spoolFull = true;
+      this.refuse(result.refused, result.reason ?? 'write-failed', result.error);
+    }
+    this.advance(events.length);
+    this.reportSpool();
+    return {
+      ...(result.firstSeq !== undefined ? { firstSeq: result.firstSeq } : {}),
+      ...(result.lastSeq !== undefined ? { lastSeq: result.lastSeq } : {}),
+    };
+  }
+
+  private refuse(events: readonly EncodedEvent[], reason: string, error?: unknown): void {
+    const perTopic = new Map<string, number>();
+    for (const event of events) perTopic.set(event.topic, (perTopic.get(event.topic) ?? 0) + 1);
+    for (const [topic, count] of perTopic) this.observer.refused?.({ topic, reason }, count);
+    this.refusedTotal += events.length;
+    this.refusedSinceLog += events.length;
+    const now = Date.now();
+    if (now - this.lastRefusalLog >= REFUSAL_LOG_EVERY_MS) {
+      this.logger.error('events refused: Kafka is unreachable and the spool cannot take them', {
+        reason,
+        refused: this.refusedSinceLog,
+        refusedTotal: this.refusedTotal,
+        spooledBytes: this.spool.bytes,
+        spoolMaxBytes: this.spool.maxBytes,
+        ...(error === undefined ? {} : { error }),
+      });
+      this.lastRefusalLog = now;
+      this.refusedSinceLog = 0;
+    }
+  }
+
+  private advance(count: number): void {
+    this.settled += count;
+    if (this.waiters.length === 0) return;
+    const still: typeof this.waiters = [];
+    for (const waiter of this.waiters) {
+      if (waiter.target <= this.settled) waiter.resolve();
+      else still.push(waiter);
+    }
+    this.waiters = still;
+  }
+
+  private reportSpool(): void {
+    this.observer.spoolDepth?.(this.spool.count);
+  }
+
+  private connectedProducer(): Promise<Producer> {
+    if (!this.producer) {
+      const producer = this.kafka.producer({
+        idempotent: true,
+        // kafkajs keeps ordering with idempotence only at one request in flight.
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        createPartitioner: Partitioners.DefaultPartitioner,
+        // Bounded retries: a send that gives up lands in the spool and is replayed by a
+        // fresh producer, instead of one request retrying through an outage forever.
+        retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 3_000 },
+      });
+      this.producer = producer;
+      this.producerReady = producer.connect();
+    }
+    const producer = this.producer;
+    return (this.producerReady ?? Promise.resolve()).then(() => producer);
+  }
+
+  private dropProducer(): void {
+    const producer = this.producer;
+    this.producer = undefined;
+    this.producerReady = undefined;
+    if (producer) void producer.disconnect().catch(() => undefined);
+  }
+
+  // ---------------------------------------------------------------- consuming
+
+  /**
+   * Starts a consumer for the subscription. A group resolves once it joined; an ephemeral
+   * view resolves once it has read its topics up to where they ended at the call.
+   */
+  async subscribe(subscription: EventSubscription): Promise<void> {
+    if (this.closing) throw new Error('the event bus is closing');
+    const ephemeral = subscription.ephemeral === true;
+    // A view reads everything at every start: a group of its own that never commits.
+    const groupId = ephemeral ? `${subscription.group}.view.${randomUUID()}` : subscription.group;
+    const topics = subscription.topics.map((t) => this.physical(t));
+    const consumer = this.kafka.consumer({
+      groupId,
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: 1_000,
+    });
+    const member: Member = { subscription, consumer, ephemeral };
+    this.members.push(member);
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      this.logger.warn('event consumer stopped on an error', {
+        group: subscription.group,
+        restarting: payload.restart,
+        error: payload.error,
+      });
+    });
+    try {
+      if (ephemeral) member.catchUp = await this.catchUpTarget(topics);
+      const joined = new Promise<void>((resolve) => {
+        const off = consumer.on(consumer.events.GROUP_JOIN, () => {
+          off();
+          resolve();
+        });
+      });
+      await consumer.connect();
+      await consumer.subscribe({ topics, fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        eachBatch: (payload) => this.consumeBatch(member, payload),
+      });
+      await joined;
+      if (member.catchUp) await this.awaitCatchUp(member.catchUp, subscription.group);
+    } catch (error) {
+      this.members.splice(this.members.indexOf(member), 1);
+      await consumer.disconnect().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async consumeBatch(member: Member, payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const { topic, partition } = batch;
+    const logical = topic.startsWith(this.prefix) ? topic.slice(this.prefix.length) : topic;
+    const group = member.subscription.group;
+    for (let start = 0; start < batch.messages.length; start += this.maxBatch) {
+      if (!payload.isRunning() || payload.isStale()) return;
+      const chunk = batch.messages.slice(start, start + this.maxBatch);
+      const events: GatewayEvent[] = [];
+      for (const message of chunk) {
+        const decoded = decodeEvent(logical, message.value);
+        if (decoded.ok) events.push(decoded.value);
+        else await this.deadLetter(group, topic, partition, message, decoded.error);
+      }
+      if (events.length > 0) {
+        const handled = await this.handleUntilDone(member, events, payload);
+        // Stopping, or the partition moved to another member: it will get them again.
+        if (!handled) return;
+      }
+      const last = chunk[chunk.length - 1].offset;
+      payload.resolveOffset(last);
+      const next = BigInt(last) + 1n;
+      if (!member.ephemeral) {
+        await member.consumer.commitOffsets([{ topic, partition, offset: next.toString() }]);
+      }
+      const lag = BigInt(batch.highWatermark) - next;
+      this.observer.consumerLag?.({ group, topic, partition }, Number(lag > 0n ? lag : 0n));
+      member.catchUp?.reached(topic, partition, next);
+      await payload.heartbeat();
+    }
+  }
+
+  /** Calls the handler until it succeeds: a batch is retried with backoff, never skipped. */
+  private async handleUntilDone(
+    member: Member,
+    events: readonly GatewayEvent[],
+    payload: EachBatchPayload,
+  ): Promise<boolean> {
+    const { subscription } = member;
+    let delay = this.retryMinMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await subscription.handle(events);
+        return true;
+      } catch (error) {
+        this.logger.error('event handler failed; the same batch will be retried', {
+          group: subscription.group,
+          topic: payload.batch.topic,
+          partition: payload.batch.partition,
+          attempt,
+          error,
+        });
+      }
+      if (!payload.isRunning() || payload.isStale()) return false;
+      await sleep(delay);
+      delay = Math.min(delay * 2, this.retryMaxMs);
+      try {
+        await payload.heartbeat();
+      } catch {
+        return false; // a rebalance took the partition; nothing was committed
+      }
+      if (!payload.isRunning() || payload.isStale()) return false;
+    }
+  }
+
+  private async deadLetter(
+    group: string,
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    error: ContractsError,
+  ): Promise<void> {
+    if (!this.deadLetterProducer) {
+      const producer = this.kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
+      await producer.connect();
+      this.deadLetterProducer ??= producer;
+    }
+    // Sent before the offset is committed: a failure here retries the batch, so an
+    // unreadable message is never dropped on the way to the dead-letter topic.
+    await this.deadLetterProducer.send({
+      topic: this.physical(Topic.DeadLetter),
+      acks: -1,
+      messages: [
+        {
+          key: message.key,
+          value: message.value,
+          headers: {
+            ...stringHeaders(message.headers),
+            [DEAD_LETTER_HEADERS.reason]: error.message.slice(0, 2_000),
+            [DEAD_LETTER_HEADERS.code]: error.code,
+            [DEAD_LETTER_HEADERS.topic]: topic,
+            [DEAD_LETTER_HEADERS.partition]: String(partition),
+            [DEAD_LETTER_HEADERS.offset]: message.offset,
+            [DEAD_LETTER_HEADERS.group]: group,
+          },
+        },
+      ],
+    });
+    this.observer.deadLettered?.({ topic, code: error.code });
+    this.logger.warn('dead-lettered a message this build cannot read', {
+      group,
+      topic,
+      partition,
+      offset: message.offset,
+      code: error.code,
+    });
+  }
+
+  private async catchUpTarget(topics: readonly string[]): Promise<CatchUp> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const targets = new Map<string, bigint>();
+      for (const topic of topics) {
+        for (const p of await admin.fetchTopicOffsets(topic)) {
+          const high = BigInt(p.high);
+          if (high > BigInt(p.low)) targets.set(`${topic}:${p.partition}`, high);
+        }
+      }
+      return new CatchUp(targets);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  private async awaitCatchUp(catchUp: CatchUp, group: string): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), this.catchUpTimeoutMs);
+      timer.unref();
+    });
+    const late = await Promise.race([catchUp.done.then(() => false), timedOut]);
+    clearTimeout(timer);
+    if (late) {
+      this.logger.warn('a local view is still catching up; serving while it reads', { group });
+    }
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /** Stops every consumer; a handler in progress finishes (and commits) first. */
+  async stopConsumers(): Promise<void> {
+    const members = this.members.splice(0);
+    await Promise.allSettled(members.map((m) => m.consumer.disconnect()));
+  }
+
+  /**
+   * Stops consuming, flushes (everything acknowledged or spooled), gives the spool a
+   * bounded chance to drain while Kafka answers, then disconnects. Whatever stays in the
+   * spool is replayed by the next start.
+   */
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      await this.stopConsumers();
+      this.closing = true;
+      await this.flush();
+      const deadline = Date.now() + this.closeDrainMs;
+      while (
+        this.failures === 0 &&
+        (this.spool.count > 0 || this.sending) &&
+        Date.now() < deadline
+      ) {
+        this.kick();
+        await sleep(20);
+      }
+      this.stopped = true;
+      clearTimeout(this.lingerTimer);
+      clearTimeout(this.retryTimer);
+      if (this.sending) {
+        await Promise.race([this.sending, sleep(Math.max(deadline - Date.now(), 1_000))]);
+      }
+      const producers = [this.producer, this.deadLetterProducer];
+      this.producer = undefined;
+      this.deadLetterProducer = undefined;
+      await Promise.allSettled(producers.map((p) => (p ? p.disconnect() : Promise.resolve())));
+      if (this.spool.count > 0) {
+        this.logger.warn('events stay in the spool; the next start replays them', {
+          events: this.spool.count,
+          path: this.spool.path,
+        });
+      }
+      this.spool.close();
+    })();
+    return this.closed;
+  }
+
+  private physical(topic: string): string {
+    return `${this.prefix}${topic}`;
+  }
+}
+
+/** Tracks an ephemeral view reading each partition up to its end offset at the start. */
+class CatchUp {
+  readonly done: Promise<void>;
+  private resolve!: () => void;
+
+  constructor(private readonly remaining: Map<string, bigint>) {
+    this.done = new Promise((resolve) => (this.resolve = resolve));
+    if (remaining.size === 0) this.resolve();
+  }
+
+  reached(topic: string, partition: number, next: bigint): void {
+    const key = `${topic}:${partition}`;
+    const target = this.remaining.get(key);
+    if (target === undefined || next < target) return;
+    this.remaining.delete(key);
+    if (this.remaining.size === 0) this.resolve();
+  }
+}
+
+function stringHeaders(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (value === undefined) continue;
+    out[name] = Array.isArray(value) ? value.map(String).join(',') : value.toString();
+  }
+  return out;
+}
