@@ -3,3 +3,4 @@ export { ServiceStartError, TEST_LABEL, OWNER_LABEL } from './real-services/serv
 export { serviceImage, OFFICIAL_IMAGES, type ServiceName } from './real-services/service-images';
 export { freeLoopbackPort } from './real-services/free-port';
 export * from './app-env';
+export { startRestartableKafka, type RestartableKafka } from './real-services/restartable-kafka';
