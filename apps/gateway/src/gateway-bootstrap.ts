@@ -6,6 +6,7 @@ import {
   identityOptionsFromEnv,
   IngressTelemetry,
   OpenAiExceptionFilter,
+  openResponseReuse,
 } from '@aigw/ingress';
 import { defaultProviderAdapters, MeteredProviderPort, ProviderRegistry } from '@aigw/providers';
 import { FailoverRouter, RouterTelemetry } from '@aigw/router';
@@ -62,6 +63,7 @@ export async function bootstrapGateway(env: Env): Promise<RunningGateway> {
         router,
         admission,
         observer: new IngressTelemetry(events, metrics),
+        reuse: openResponseReuse(runtime, env),
       }),
       {
         logger,

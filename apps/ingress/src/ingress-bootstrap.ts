@@ -3,6 +3,7 @@ import {
   IngressModule,
   IngressTelemetry,
   OpenAiExceptionFilter,
+  openResponseReuse,
 } from '@aigw/ingress';
 import {
   budgetSettings,
@@ -62,6 +63,7 @@ export async function bootstrapIngress(env: Env): Promise<RunningService> {
         router,
         admission,
         observer: new IngressTelemetry(events, metrics),
+        reuse: openResponseReuse(runtime, env),
       }),
       {
         logger,

@@ -13,3 +13,5 @@ export * from './ingress-telemetry';
 export * from './admission/budget-admission';
 export * from './anthropic';
 export * from './identity';
+export * from './cache';
+export * from './dedup';

@@ -21,8 +21,14 @@ export interface IngressObserver {
     servedBy: ServedBy,
     usage: TokenUsage,
     timings: RequestTimings,
+    outcome?: CompletionOutcome,
   ): void;
   failed(failure: RequestFailure): void;
+}
+
+export interface CompletionOutcome {
+  /** Answered from the response cache or a deduplicated call: no provider call of its own. */
+  readonly cached: boolean;
 }
 
 export interface RequestFailure {

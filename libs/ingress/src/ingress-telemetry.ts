@@ -16,7 +16,12 @@ import {
   type TokenUsage,
 } from '@aigw/contracts/data-plane';
 import type { MetricsRegistry } from '@aigw/observability';
-import type { IngressObserver, RequestFailure, RequestTimings } from './ingress-observer';
+import type {
+  CompletionOutcome,
+  IngressObserver,
+  RequestFailure,
+  RequestTimings,
+} from './ingress-observer';
 
 const ENDPOINT: Record<Operation, GatewayEndpoint> = {
   chat: GatewayEndpoint.ChatCompletions,
@@ -76,6 +81,7 @@ export class IngressTelemetry implements IngressObserver {
     servedBy: ServedBy,
     _usage: TokenUsage,
     timings: RequestTimings,
+    outcome?: CompletionOutcome,
   ): void {
     const now = performance.now();
     this.events.publish(
@@ -96,8 +102,8 @@ export class IngressTelemetry implements IngressObserver {
         modelRequested: request.requestedModel,
         modelServed: servedBy.model,
         stream: request.stream,
-        cached: false,
-        attempts: servedBy.attempts ?? 1,
+        cached: outcome?.cached ?? false,
+        attempts: outcome?.cached ? 0 : (servedBy.attempts ?? 1),
         tier: request.caller.tier,
       }),
     );

@@ -3,6 +3,7 @@ import type { GatewayConfig } from '@aigw/config';
 import type { RouterPort } from '@aigw/contracts/data-plane';
 import { BudgetAdmission } from './admission/budget-admission';
 import { MessagesController } from './anthropic/messages.controller';
+import { ResponseReuse } from './cache/response-reuse';
 import { OpenAiController } from './http/openai.controller';
 import { IngressPipeline } from './ingress-pipeline';
 import { INGRESS_OBSERVER, NOOP_INGRESS_OBSERVER, type IngressObserver } from './ingress-observer';
@@ -15,6 +16,8 @@ export interface IngressModuleOptions {
   readonly observer?: IngressObserver;
   /** Budget admission; without it every request is admitted. */
   readonly admission?: BudgetAdmission;
+  /** Response cache and request deduplication; without it every request is routed. */
+  readonly reuse?: ResponseReuse;
 }
 
 @Module({})
@@ -27,6 +30,7 @@ export class IngressModule {
         { provide: IngressPipeline, useValue: new IngressPipeline(options.config, options.router) },
         { provide: INGRESS_OBSERVER, useValue: options.observer ?? NOOP_INGRESS_OBSERVER },
         ...(options.admission ? [{ provide: BudgetAdmission, useValue: options.admission }] : []),
+        ...(options.reuse ? [{ provide: ResponseReuse, useValue: options.reuse }] : []),
       ],
     };
   }

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AnthropicMessagesResponse } from '@aigw/contracts';
 import { estimatePromptTokensUpperBound } from '@aigw/contracts/data-plane';
 import { BudgetAdmission } from '../admission/budget-admission';
+import { ResponseReuse } from '../cache/response-reuse';
 import { EdgeExchange, type EdgeDialect } from '../http/edge-exchange';
 import { IngressPipeline } from '../ingress-pipeline';
 import { INGRESS_OBSERVER, type IngressObserver } from '../ingress-observer';
@@ -34,8 +35,9 @@ export class MessagesController {
     private readonly pipeline: IngressPipeline,
     @Inject(INGRESS_OBSERVER) observer: IngressObserver,
     @Optional() admission?: BudgetAdmission,
+    @Optional() reuse?: ResponseReuse,
   ) {
-    this.exchange = new EdgeExchange(pipeline, observer, admission);
+    this.exchange = new EdgeExchange(pipeline, observer, admission, reuse);
   }
 
   @Post()

@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type {
   DataPlaneError,
+  GatewayAnswer,
   GatewayRequest,
   JsonAnswer,
   JsonObject,
@@ -9,6 +10,7 @@ import type {
   TokenUsage,
 } from '@aigw/contracts/data-plane';
 import type { Admission, BudgetAdmission } from '../admission/budget-admission';
+import type { ResponseReuse, ServedAnswer } from '../cache/response-reuse';
 import type { IngressPipeline } from '../ingress-pipeline';
 import type { IngressObserver } from '../ingress-observer';
 import { toDataPlaneError } from './openai-errors';
@@ -48,6 +50,7 @@ export class EdgeExchange {
     private readonly pipeline: IngressPipeline,
     private readonly observer: IngressObserver,
     private readonly admission?: BudgetAdmission,
+    private readonly reuse?: ResponseReuse,
   ) {}
 
   async serve(
@@ -72,15 +75,39 @@ export class EdgeExchange {
       const body = dialect.canonicalBody ? dialect.canonicalBody(http.body) : http.body;
       // A promise only when a JWT must be verified; awaiting a plain value costs a tick.
       request = await this.pipeline.prepare(operation, body, http.headers, requestId);
-      if (this.admission) {
+      // With the route's cache or deduplication on: a cache hit, or an identical call to join.
+      const plan = this.reuse?.plan(request, http.headers);
+      const found = plan && (await this.reuse!.find(plan, request));
+      // A reused answer is admitted only when the billing rule charges for it.
+      if (this.admission && (!found || this.reuse!.billsReuse)) {
         admission = await this.admission.admit(request);
         request = { ...request, reservationId: admission.reservationId };
       }
       this.observer.accepted(request);
       accepted = true;
-      const answer = await this.pipeline.handle(request, abort.signal);
+      const admitted = request;
+      let served: ServedAnswer | undefined = found;
+      if (!served && plan) {
+        served = await this.reuse!.call(
+          plan,
+          (signal) => this.pipeline.handle(admitted, signal),
+          abort.signal,
+        );
+        if (served.source === 'follower' && admission && !this.reuse!.billsReuse) {
+          // Lost the race to lead: nothing of this caller's own will be billed.
+          void this.admission?.release(admission).catch(() => undefined);
+        }
+      }
+      const answer: GatewayAnswer = served
+        ? await served.answer
+        : await this.pipeline.handle(request, abort.signal);
       answered = true;
-      const limitHeaders = admission?.headers ?? {};
+      const reused = served?.source === 'cache' || served?.source === 'follower';
+      const done = (usage: TokenUsage) => {
+        if (reused) this.reuse!.reused(admitted, answer.servedBy, usage);
+        this.observer.completed(admitted, answer.servedBy, usage, timings, { cached: reused });
+      };
+      const limitHeaders = { ...admission?.headers, ...served?.headers };
       if (answer.kind === 'json') {
         const body = dialect.answerBody(answer, request);
         timings.firstByteAt = performance.now();
@@ -90,7 +117,7 @@ export class EdgeExchange {
           .header('x-ai-gateway-backend', answer.servedBy.backend)
           .code(answer.status)
           .send(body);
-        this.observer.completed(request, answer.servedBy, answer.usage, timings);
+        done(answer.usage);
         return;
       }
 
@@ -111,8 +138,9 @@ export class EdgeExchange {
           await relay.event(event);
         }
         await relay.end(answer.usage);
-        this.observer.completed(request, answer.servedBy, await answer.usage, timings);
+        done(await answer.usage);
       } catch (error) {
+        if (reused && admission) void this.admission?.release(admission).catch(() => undefined);
         const mapped = toDataPlaneError(error);
         relay.fail(mapped);
         this.observer.failed({ requestId, operation, request, error: mapped, timings, accepted });

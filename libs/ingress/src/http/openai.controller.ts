@@ -2,6 +2,7 @@ import { Controller, Get, Inject, Optional, Post, Req, Res } from '@nestjs/commo
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Operation } from '@aigw/contracts/data-plane';
 import { BudgetAdmission } from '../admission/budget-admission';
+import { ResponseReuse } from '../cache/response-reuse';
 import { IngressPipeline } from '../ingress-pipeline';
 import { INGRESS_OBSERVER, type IngressObserver } from '../ingress-observer';
 import { EdgeExchange, type EdgeDialect } from './edge-exchange';
@@ -32,8 +33,9 @@ export class OpenAiController {
     private readonly pipeline: IngressPipeline,
     @Inject(INGRESS_OBSERVER) observer: IngressObserver,
     @Optional() admission?: BudgetAdmission,
+    @Optional() reuse?: ResponseReuse,
   ) {
-    this.exchange = new EdgeExchange(pipeline, observer, admission);
+    this.exchange = new EdgeExchange(pipeline, observer, admission, reuse);
   }
 
   @Post('chat/completions')

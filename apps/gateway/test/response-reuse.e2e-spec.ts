@@ -1,0 +1,266 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { DatabaseSync } from 'node:sqlite';
+import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
+import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { metricSum } from './budget-scenarios';
+
+// The response cache and request deduplication on the all-in-one gateway, embedded mode
+// (no Redis: the cache in memory, deduplication in process).
+
+const dir = mkdtempSync(join(tmpdir(), 'aigw-reuse-e2e-'));
+
+function reuseConfig(cached: FakeOpenAiUpstream, deduped: FakeOpenAiUpstream): string {
+  return `apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: AIGatewayRoute
+metadata: {name: cached}
+spec:
+  backends:
+  - {name: cached-upstream, provider: vllm, baseUrl: "${cached.baseUrl}", model: up-model, modelNameOverride: cached-model}
+  caching:
+    enabled: true
+    ttl: 3600s
+    keyComponents: [prompt, model, temperature]
+    maxSize: 10MB
+---
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: AIGatewayRoute
+metadata: {name: deduped}
+spec:
+  backends:
+  - {name: dedup-upstream, provider: vllm, baseUrl: "${deduped.baseUrl}", model: up-model, modelNameOverride: dedup-model}
+  deduplication:
+    enabled: true
+    window: 60s
+    keyComponents: [prompt, model]
+`;
+}
+
+export interface ChatOptions {
+  model: string;
+  prompt: string;
+  stream?: boolean;
+  temperature?: number;
+  user?: string;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+export function chat(baseUrl: string, options: ChatOptions): Promise<Response> {
+  return fetch(`${baseUrl}/v1/chat/completions`, {
+    method: 'POST',
+    ...(options.signal ? { signal: options.signal } : {}),
+    headers: {
+      'content-type': 'application/json',
+      'x-user-id': options.user ?? 'reuse-user',
+      ...options.headers,
+    },
+    body: JSON.stringify({
+      model: options.model,
+      messages: [{ role: 'user', content: options.prompt }],
+      stream: options.stream ?? false,
+      ...(options.temperature === undefined ? {} : { temperature: options.temperature }),
+    }),
+  });
+}
+
+/** The text of a chat answer, JSON or SSE; checks an SSE answer ends cleanly. */
+export async function answerText(response: Response): Promise<string> {
+  const body = await response.text();
+  assert.equal(response.status, 200, body);
+  if (!response.headers.get('content-type')?.includes('text/event-stream')) {
+    const json = JSON.parse(body) as { choices: { message: { content: string } }[] };
+    return json.choices[0].message.content;
+  }
+  const lines = body.split('\n').filter((line) => line.startsWith('data: '));
+  assert.equal(lines.at(-1), 'data: [DONE]', 'the stream ends with [DONE]');
+  let text = '';
+  for (const line of lines.slice(0, -1)) {
+    const chunk = JSON.parse(line.slice(6)) as {
+      choices: { delta: { content?: string }; finish_reason: string | null }[];
+      error?: unknown;
+    };
+    assert.equal(chunk.error, undefined, line);
+    text += chunk.choices[0]?.delta.content ?? '';
+  }
+  return text;
+}
+
+const FULL_ANSWER = 'Hello from the fake upstream.';
+const settle = () => new Promise((resolve) => setTimeout(resolve, 600));
+
+describe('response cache and deduplication on the all-in-one gateway (embedded)', () => {
+  const cachedUpstream = new FakeOpenAiUpstream('cached');
+  const dedupUpstream = new FakeOpenAiUpstream('deduped');
+  const dataDir = join(dir, 'data');
+  let gateway: AppProcess;
+
+  function events(topic: string, user: string): Record<string, unknown>[] {
+    const db = new DatabaseSync(join(dataDir, 'events.db'), { readOnly: true });
+    try {
+      const rows = db.prepare('SELECT value FROM events WHERE topic = ?').all(topic) as {
+        value: string;
+      }[];
+      return rows
+        .map((row) => JSON.parse(row.value) as Record<string, unknown>)
+        .filter((event) => event.userId === user);
+    } finally {
+      db.close();
+    }
+  }
+  const metrics = async () => (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
+
+  before(async () => {
+    await Promise.all([cachedUpstream.start(), dedupUpstream.start()]);
+    const config = join(dir, 'reuse.yaml');
+    writeFileSync(config, reuseConfig(cachedUpstream, dedupUpstream));
+    gateway = await startApp('gateway', {
+      AI_GATEWAY_CONFIG: config,
+      AI_GATEWAY_DATA_DIR: dataDir,
+    });
+  });
+  after(async () => {
+    await gateway.stop();
+    await Promise.all([cachedUpstream.stop(), dedupUpstream.stop()]);
+  });
+
+  it('answers a repeated prompt from the cache with no upstream call: plain and streaming', async () => {
+    const user = `cache-${randomUUID()}`;
+    const prompt = `What is the cache? ${randomUUID()}`;
+    for (const stream of [false, true]) {
+      const before = cachedUpstream.calls.length;
+      const first = await chat(gateway.baseUrl, { model: 'cached-model', prompt, stream, user });
+      assert.equal(first.headers.get('x-ai-gateway-cache'), 'miss');
+      assert.equal(await answerText(first), FULL_ANSWER);
+      await settle(); // stored once it completed
+      const second = await chat(gateway.baseUrl, { model: 'cached-model', prompt, stream, user });
+      assert.equal(second.headers.get('x-ai-gateway-cache'), 'hit');
+      if (stream) assert.match(second.headers.get('content-type') ?? '', /text\/event-stream/);
+      assert.equal(await answerText(second), FULL_ANSWER);
+      assert.equal(cachedUpstream.calls.length, before + 1, 'the hit made no upstream call');
+    }
+    // Another temperature is another answer.
+    const warmer = await chat(gateway.baseUrl, {
+      model: 'cached-model',
+      prompt,
+      user,
+      temperature: 0.9,
+    });
+    assert.equal(warmer.headers.get('x-ai-gateway-cache'), 'miss');
+    await answerText(warmer);
+
+    await settle();
+    const text = await metrics();
+    assert.ok(metricSum(text, 'ai_gateway_cache_hits_total', { model: 'cached-model' }) >= 2);
+    assert.ok(metricSum(text, 'ai_gateway_cache_misses_total', { model: 'cached-model' }) >= 3);
+    const usage = events('gateway.usage.recorded.v1', user);
+    const hits = usage.filter((event) => event.cacheHit === true);
+    assert.equal(hits.length, 2, 'one usage event per hit, marked cached');
+    for (const hit of hits) {
+      assert.equal(hit.inputTokens, 0, 'a hit bills nothing by default');
+      assert.equal(hit.outputTokens, 0);
+      assert.equal(hit.costDollars, 0);
+      assert.equal(hit.backend, 'cached-upstream');
+    }
+    assert.equal(usage.filter((event) => event.cacheHit === false).length, 3);
+    const completed = events('gateway.request.completed.v1', user);
+    assert.equal(completed.filter((event) => event.cached === true).length, 2);
+  });
+
+  it('honours Cache-Control no-store and no-cache from the client', async () => {
+    const prompt = `Control ${randomUUID()}`;
+    const calls = () => cachedUpstream.calls.length;
+    const start = calls();
+    const noStore = { 'cache-control': 'no-store' };
+    await answerText(
+      await chat(gateway.baseUrl, { model: 'cached-model', prompt, headers: noStore }),
+    );
+    await settle();
+    const afterNoStore = await chat(gateway.baseUrl, {
+      model: 'cached-model',
+      prompt,
+      headers: { 'cache-control': 'no-cache' },
+    });
+    assert.equal(afterNoStore.headers.get('x-ai-gateway-cache'), 'miss');
+    await answerText(afterNoStore);
+    await settle();
+    // no-cache stored it: a plain request now hits.
+    const hit = await chat(gateway.baseUrl, { model: 'cached-model', prompt });
+    assert.equal(hit.headers.get('x-ai-gateway-cache'), 'hit');
+    await answerText(hit);
+    assert.equal(calls(), start + 2);
+  });
+
+  it('never caches a truncated stream or an upstream error', async () => {
+    const prompt = `Broken ${randomUUID()}`;
+    cachedUpstream.next({ kind: 'break-stream', afterChunks: 2 });
+    const broken = await chat(gateway.baseUrl, { model: 'cached-model', prompt, stream: true });
+    assert.match(await broken.text(), /error/);
+    cachedUpstream.next({ kind: 'status', status: 500 });
+    const failed = await chat(gateway.baseUrl, { model: 'cached-model', prompt });
+    assert.ok(failed.status >= 500);
+    await failed.text();
+    await settle();
+    const again = await chat(gateway.baseUrl, { model: 'cached-model', prompt, stream: true });
+    assert.equal(again.headers.get('x-ai-gateway-cache'), 'miss');
+    assert.equal(await answerText(again), FULL_ANSWER);
+  });
+
+  for (const stream of [false, true]) {
+    it(`makes one upstream call for 5 concurrent identical requests (${stream ? 'streaming' : 'plain'}); a late joiner gets the whole answer`, async () => {
+      dedupUpstream.reset();
+      dedupUpstream.always({ kind: 'delay', ms: 1_500 });
+      const prompt = `Everyone asks this ${randomUUID()}`;
+      const users = ['u1', 'u2', 'u3', 'u4', 'u5'].map((u) => `${u}-${randomUUID()}`);
+      const responses = await Promise.all(
+        users.map((user) => chat(gateway.baseUrl, { model: 'dedup-model', prompt, stream, user })),
+      );
+      const roles = responses.map((r) => r.headers.get('x-ai-gateway-dedup')).sort();
+      assert.deepEqual(roles, ['follower', 'follower', 'follower', 'follower', 'leader']);
+      for (const response of responses) assert.equal(await answerText(response), FULL_ANSWER);
+      const late = await chat(gateway.baseUrl, {
+        model: 'dedup-model',
+        prompt,
+        stream,
+        user: users[0],
+      });
+      assert.equal(late.headers.get('x-ai-gateway-dedup'), 'follower');
+      assert.equal(await answerText(late), FULL_ANSWER);
+      assert.equal(dedupUpstream.calls.length, 1, 'exactly one upstream call');
+      dedupUpstream.reset();
+
+      await settle();
+      const usage = users.flatMap((user) => events('gateway.usage.recorded.v1', user));
+      // The leader pays for the call; followers are reused answers, billed by the rule.
+      assert.equal(usage.filter((event) => event.cacheHit === false).length, 1);
+      assert.equal(usage.filter((event) => event.cacheHit === true).length, 5);
+    });
+  }
+
+  it('keeps the shared call going when the leader disconnects', async () => {
+    dedupUpstream.reset();
+    dedupUpstream.always({ kind: 'delay', ms: 1_500 });
+    const prompt = `Leader leaves ${randomUUID()}`;
+    const leaving = new AbortController();
+    const leader = chat(gateway.baseUrl, {
+      model: 'dedup-model',
+      prompt,
+      stream: true,
+      signal: leaving.signal,
+    }).catch(() => undefined);
+    while (dedupUpstream.calls.length === 0) await new Promise((r) => setTimeout(r, 20));
+    const follower = chat(gateway.baseUrl, { model: 'dedup-model', prompt, stream: true });
+    await new Promise((r) => setTimeout(r, 100));
+    leaving.abort(); // the leader's client hangs up while the upstream call is still waiting
+    await leader;
+    const response = await follower;
+    assert.equal(response.headers.get('x-ai-gateway-dedup'), 'follower');
+    assert.equal(await answerText(response), FULL_ANSWER);
+    assert.equal(dedupUpstream.calls.length, 1);
+    dedupUpstream.reset();
+  });
+});

@@ -1,0 +1,121 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { CacheKeyComponent } from '@aigw/config';
+import { canonicalJson, requestKey, type KeyedRequest } from './request-key';
+
+const ALL: CacheKeyComponent[] = ['prompt', 'model', 'temperature', 'topP', 'stop', 'seed'];
+
+function request(body: Record<string, unknown>, more: Partial<KeyedRequest> = {}): KeyedRequest {
+  return {
+    operation: 'chat',
+    requestedModel: String(body.model ?? 'gpt-4o'),
+    stream: body.stream === true,
+    clientWantsStreamUsage: false,
+    body,
+    caller: { userKey: 'alice' },
+    ...more,
+  };
+}
+
+const base = {
+  model: 'gpt-4o',
+  messages: [
+    { role: 'system', content: 'Be brief.' },
+    { role: 'user', content: 'Hello' },
+  ],
+  temperature: 0.2,
+};
+const key = (body: Record<string, unknown>, components = ALL, more?: Partial<KeyedRequest>) =>
+  requestKey('cache', request(body, more), components);
+
+describe('request key', () => {
+  it('is a SHA-256 that ignores key order and JSON whitespace', () => {
+    const reordered = JSON.parse(
+      '{ "temperature" : 0.2, "messages": [ {"content": "Be brief.", "role": "system"},\n {"content":"Hello","role":"user"} ],\n "model":"gpt-4o" }',
+    ) as Record<string, unknown>;
+    assert.match(key(base), /^[0-9a-f]{64}$/);
+    assert.equal(key(reordered), key(base));
+  });
+
+  it('treats same-meaning spellings alike', () => {
+    assert.equal(key({ ...base, temperature: 0.2 }), key({ ...base, temperature: 2e-1 }));
+    assert.equal(key({ ...base, seed: 0 }), key({ ...base, seed: -0 }));
+    assert.equal(key({ ...base, stop: 'END' }), key({ ...base, stop: ['END'] }));
+    assert.equal(key({ ...base, max_tokens: 10 }), key({ ...base, max_completion_tokens: 10 }));
+    assert.equal(key({ ...base, top_p: null }), key(base));
+    assert.equal(
+      key({ ...base, messages: [{ role: 'user', content: [{ type: 'text', text: 'Hello' }] }] }),
+      key({ ...base, messages: [{ role: 'user', content: 'Hello' }] }),
+    );
+    assert.equal(
+      key({ ...base, messages: [{ role: 'user', content: 'cafe\u0301' }] }),
+      key({ ...base, messages: [{ role: 'user', content: 'caf\u00e9' }] }),
+    );
+    // Transport and bookkeeping fields never matter.
+    assert.equal(key({ ...base, user: 'x', metadata: { a: 1 } }), key(base));
+  });
+
+  it('changes with the prompt, the system prompt, temperature, model, tools and answer shape', () => {
+    const original = key(base);
+    const variants: Record<string, unknown>[] = [
+      { ...base, messages: [base.messages[0], { role: 'user', content: 'Hello!' }] },
+      { ...base, messages: [{ role: 'system', content: 'Be long.' }, base.messages[1]] },
+      { ...base, temperature: 0.3 },
+      { ...base, model: 'gpt-4o-mini' },
+      { ...base, tools: [{ type: 'function', function: { name: 'f', parameters: {} } }] },
+      { ...base, tool_choice: 'none' },
+      { ...base, max_tokens: 5 },
+      { ...base, response_format: { type: 'json_object' } },
+      { ...base, n: 2 },
+      { ...base, frequency_penalty: 0.5 },
+      { ...base, stream: true },
+    ];
+    const keys = new Set(variants.map((variant) => key(variant)));
+    assert.equal(keys.size, variants.length);
+    assert.ok(!keys.has(original));
+    assert.notEqual(key(base, ALL, { operation: 'completions' }), original);
+    assert.notEqual(
+      key({ ...base, stream: true }, ALL, { clientWantsStreamUsage: true }),
+      key({ ...base, stream: true }),
+    );
+  });
+
+  it('leaves out what keyComponents does not list, but never the answer-shaping fields', () => {
+    const promptAndModel: CacheKeyComponent[] = ['prompt', 'model'];
+    assert.equal(
+      key({ ...base, temperature: 0.9 }, promptAndModel),
+      key({ ...base, temperature: 0.1 }, promptAndModel),
+    );
+    assert.notEqual(key({ ...base, max_tokens: 1 }, promptAndModel), key(base, promptAndModel));
+    assert.notEqual(key({ ...base, model: 'other' }, ['prompt']), key(base, ['prompt']));
+    // Without `prompt`, the system prompt still counts and the user turn does not.
+    const noPrompt: CacheKeyComponent[] = ['model'];
+    assert.equal(
+      key({ ...base, messages: [base.messages[0], { role: 'user', content: 'Other' }] }, noPrompt),
+      key(base, noPrompt),
+    );
+    assert.notEqual(
+      key({ ...base, messages: [{ role: 'system', content: 'x' }, base.messages[1]] }, noPrompt),
+      key(base, noPrompt),
+    );
+  });
+
+  it('separates users only when `user` is a component', () => {
+    const bob = { caller: { userKey: 'bob' } };
+    assert.equal(key(base, ALL, bob), key(base));
+    assert.notEqual(key(base, [...ALL, 'user'], bob), key(base, [...ALL, 'user']));
+  });
+
+  it('separates scopes', () => {
+    assert.notEqual(requestKey('a', request(base), ALL), requestKey('b', request(base), ALL));
+  });
+});
+
+describe('canonicalJson', () => {
+  it('sorts keys at every depth and drops null members', () => {
+    assert.equal(
+      canonicalJson({ b: 1, a: { d: null, c: [2, { z: 1, y: 0 }] } }),
+      '{"a":{"c":[2,{"y":0,"z":1}]},"b":1}',
+    );
+  });
+});

@@ -1,0 +1,142 @@
+import { createHash } from 'node:crypto';
+import type { CacheKeyComponent } from '@aigw/config';
+import type { GatewayRequest, JsonObject } from '@aigw/contracts/data-plane';
+
+/** What of a request a key is computed from. */
+export type KeyedRequest = Pick<
+  GatewayRequest,
+  'operation' | 'requestedModel' | 'stream' | 'clientWantsStreamUsage' | 'body'
+> & { readonly caller: { readonly userKey: string } };
+
+/**
+ * Body fields each optional key component covers. Components absent from the route's
+ * `keyComponents` leave their fields out of the key; `model`, `maxTokens`, `tools` and
+ * `responseFormat` shape the answer itself, so they are always in (listing them is harmless).
+ */
+const COMPONENT_FIELDS: Readonly<Record<CacheKeyComponent, readonly string[]>> = {
+  prompt: ['messages', 'prompt', 'input', 'suffix'],
+  model: [],
+  temperature: ['temperature'],
+  topP: ['top_p'],
+  maxTokens: ['max_tokens', 'max_completion_tokens'],
+  stop: ['stop'],
+  seed: ['seed'],
+  tools: ['tools', 'tool_choice', 'functions', 'function_call', 'parallel_tool_calls'],
+  responseFormat: ['response_format'],
+  user: [],
+};
+const ALWAYS: ReadonlySet<CacheKeyComponent> = new Set([
+  'model',
+  'maxTokens',
+  'tools',
+  'responseFormat',
+]);
+
+/** Fields that never change an answer's content: transport, bookkeeping, the caller's label. */
+const NOT_ANSWER_SHAPING = new Set([
+  'model',
+  'stream',
+  'stream_options',
+  'user',
+  'metadata',
+  'store',
+]);
+
+const KNOWN_FIELDS = new Set(Object.values(COMPONENT_FIELDS).flat());
+
+/**
+ * A request's cache (or deduplication) key: the SHA-256 of a canonical form of what
+ * decides its answer, never of the raw JSON text. Canonical: object keys sorted, `null`
+ * members dropped (absent and null mean the same), numbers in one spelling (-0 is 0),
+ * strings in Unicode NFC, `max_completion_tokens` and `max_tokens` as one field, a lone
+ * `stop` string as a one-element list, a content list of one text part as that text.
+ * In the key: the operation, the virtual model name, the stream shape (a stream and a
+ * JSON answer never share an entry), the system/developer messages even when `prompt`
+ * is not a component, every body field outside the component vocabulary (`n`,
+ * `logprobs`, penalties, ...: unknown fields count, so nothing new is ever ignored), and
+ * the components listed in `keyComponents` (`user` means the identified caller).
+ */
+export function requestKey(
+  scope: string,
+  request: KeyedRequest,
+  components: readonly CacheKeyComponent[],
+): string {
+  const listed = new Set<CacheKeyComponent>([...components, ...ALWAYS]);
+  const body = request.body;
+  const fields: JsonObject = {};
+  for (const component of listed) {
+    for (const field of COMPONENT_FIELDS[component]) {
+      if (body[field] !== undefined && body[field] !== null) fields[field] = body[field];
+    }
+  }
+  for (const [field, value] of Object.entries(body)) {
+    if (!KNOWN_FIELDS.has(field) && !NOT_ANSWER_SHAPING.has(field)) fields[field] = value;
+  }
+  normalizeFields(fields);
+  if (!listed.has('prompt') && Array.isArray(body.messages)) {
+    // The system prompt changes every answer, whatever the operator chose to share.
+    const system = body.messages.filter((m: unknown) => isInstruction(m));
+    if (system.length > 0) fields.messages = system.map(normalizeMessage);
+  }
+  const form = {
+    v: 1,
+    operation: request.operation,
+    model: request.requestedModel,
+    stream: request.stream ? (request.clientWantsStreamUsage ? 'usage' : 'plain') : 'no',
+    user: listed.has('user') ? request.caller.userKey : null,
+    fields,
+  };
+  return createHash('sha256').update(scope).update('\0').update(canonicalJson(form)).digest('hex');
+}
+
+function isInstruction(message: unknown): boolean {
+  const role = (message as JsonObject | null)?.role;
+  return role === 'system' || role === 'developer';
+}
+
+function normalizeFields(fields: JsonObject): void {
+  if (fields.max_completion_tokens !== undefined) {
+    fields.max_tokens = fields.max_completion_tokens;
+    delete fields.max_completion_tokens;
+  }
+  if (typeof fields.stop === 'string') fields.stop = [fields.stop];
+  if (Array.isArray(fields.messages)) fields.messages = fields.messages.map(normalizeMessage);
+}
+
+function normalizeMessage(message: unknown): unknown {
+  if (!message || typeof message !== 'object' || Array.isArray(message)) return message;
+  const record = message as JsonObject;
+  const content = record.content;
+  if (Array.isArray(content) && content.length === 1) {
+    const part = content[0] as JsonObject | null;
+    if (part?.type === 'text' && typeof part.text === 'string') {
+      return { ...record, content: part.text };
+    }
+  }
+  return record;
+}
+
+/** JSON with sorted keys, no null members, and one spelling per number and string. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || value === undefined) return 'null';
+  switch (typeof value) {
+    case 'number':
+      if (!Number.isFinite(value)) return JSON.stringify(String(value));
+      return Object.is(value, -0) ? '0' : JSON.stringify(value);
+    case 'string':
+      return JSON.stringify(value.normalize('NFC'));
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'object': {
+      if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+      const record = value as Record<string, unknown>;
+      const members = Object.keys(record)
+        .filter((key) => record[key] !== null && record[key] !== undefined)
+        .sort()
+        .map((key) => `${JSON.stringify(key.normalize('NFC'))}:${canonicalJson(record[key])}`);
+      return `{${members.join(',')}}`;
+    }
+    default:
+      return 'null'; // functions, symbols, bigints never come out of JSON.parse
+  }
+}

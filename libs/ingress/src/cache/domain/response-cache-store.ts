@@ -1,0 +1,18 @@
+/** Where cached answers live: Redis shared by every replica, or this process's memory. */
+export interface ResponseCacheStore {
+  /** The serialized entry, or undefined when absent or expired. */
+  get(namespace: string, key: string): Promise<string | undefined>;
+  /**
+   * Keeps `value` for `ttlMs`. With `maxBytes`, the namespace's entries (their serialized
+   * size) stay within it: the entries closest to expiry go first, and a value larger
+   * than the whole budget is not stored (returns false).
+   */
+  set(
+    namespace: string,
+    key: string,
+    value: string,
+    ttlMs: number,
+    maxBytes?: number,
+  ): Promise<boolean>;
+  close(): Promise<void>;
+}

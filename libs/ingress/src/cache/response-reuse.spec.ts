@@ -1,0 +1,254 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseGatewayConfig, type GatewayConfig } from '@aigw/config';
+import type { GatewayEvent } from '@aigw/contracts';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type GatewayAnswer,
+  type GatewayRequest,
+  type JsonObject,
+  type TokenUsage,
+} from '@aigw/contracts/data-plane';
+import { MetricsRegistry } from '@aigw/observability';
+import { InProcessFlightCoordinator } from '../dedup/domain/flight-coordinator';
+import { MemoryResponseCacheStore } from './domain/memory-cache-store';
+import { parseReuseBilling } from './domain/reuse-billing';
+import { ResponseReuse, type ServedAnswer } from './response-reuse';
+import { ReusePublisher } from './reuse-publisher';
+
+const USAGE: TokenUsage = {
+  inputTokens: 12,
+  outputTokens: 6,
+  cachedInputTokens: 0,
+  source: 'reported',
+};
+const SERVED = { backend: 'b', provider: 'openai', model: 'gpt-4o' };
+
+function config(route: string): GatewayConfig {
+  const result = parseGatewayConfig(
+    `kind: AIGatewayRoute\nmetadata: {name: r}\nspec:\n  backends:\n  - {name: b, provider: local, model: gpt-4o}\n${route}`,
+    { missingSecrets: 'warn', env: {} },
+  );
+  if (!result.ok) assert.fail(result.errors.map((e) => e.format()).join('\n'));
+  return result.config;
+}
+
+function setup(route: string, billing = 'none') {
+  const cfg = config(route);
+  const events: GatewayEvent[] = [];
+  const metrics = new MetricsRegistry();
+  const store = new MemoryResponseCacheStore(1 << 20);
+  const reuse = new ResponseReuse({
+    config: () => cfg,
+    cacheStore: () => store,
+    flights: (() => {
+      const flights = new InProcessFlightCoordinator();
+      return () => flights;
+    })(),
+    publisher: new ReusePublisher(
+      () => cfg,
+      { publish: (e) => void events.push(e), flush: async () => undefined },
+      metrics,
+      parseReuseBilling(billing),
+    ),
+    billing: parseReuseBilling(billing),
+  });
+  return { reuse, store, events, metrics };
+}
+
+function request(stream = false, content = 'hi'): GatewayRequest {
+  return {
+    requestId: `req-${Math.random()}`,
+    operation: 'chat',
+    requestedModel: 'gpt-4o',
+    stream,
+    clientWantsStreamUsage: false,
+    body: { model: 'gpt-4o', messages: [{ role: 'user', content }], stream },
+    caller: { userKey: 'u' },
+    allowedModels: [],
+    forwardHeaders: {},
+  };
+}
+
+const chunk = (content: string, finish: string | null = null): JsonObject => ({
+  object: 'chat.completion.chunk',
+  choices: [{ index: 0, delta: { content }, finish_reason: finish }],
+});
+
+function streamAnswer(chunks: JsonObject[], fail?: DataPlaneError): GatewayAnswer {
+  const usage = fail ? Promise.reject(fail) : Promise.resolve(USAGE);
+  usage.catch(() => undefined);
+  return {
+    kind: 'stream',
+    status: 200,
+    servedBy: SERVED,
+    usage,
+    events: (async function* () {
+      for (const c of chunks) {
+        await new Promise((resolve) => setImmediate(resolve));
+        yield c;
+      }
+      if (fail) throw fail;
+    })(),
+  };
+}
+
+const jsonAnswer = (): GatewayAnswer => ({
+  kind: 'json',
+  status: 200,
+  servedBy: SERVED,
+  usage: USAGE,
+  body: { object: 'chat.completion', choices: [{ message: { content: 'ok' } }] },
+});
+
+async function text(served: ServedAnswer): Promise<string> {
+  const answer = await served.answer;
+  if (answer.kind === 'json') return JSON.stringify(answer.body);
+  let out = '';
+  for await (const c of answer.events) {
+    out += ((c.choices as JsonObject[])[0].delta as JsonObject).content as string;
+  }
+  return out;
+}
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 20));
+const never = new AbortController().signal;
+
+/** What the edge does: a reuse found, else a call. */
+async function serve(
+  reuse: ResponseReuse,
+  req: GatewayRequest,
+  invoke: () => Promise<GatewayAnswer>,
+  headers: Record<string, string> = {},
+): Promise<ServedAnswer> {
+  const plan = reuse.plan(req, headers);
+  assert.ok(plan);
+  return (await reuse.find(plan, req)) ?? reuse.call(plan, invoke, never);
+}
+
+describe('response cache', () => {
+  it('stores a completed stream, replays it as a stream, and counts hits and misses', async () => {
+    const { reuse, metrics } = setup('  caching: {ttl: 1h}\n');
+    let calls = 0;
+    const invoke = async () => (calls++, streamAnswer([chunk('a'), chunk('b'), chunk('', 'stop')]));
+    const first = await serve(reuse, request(true), invoke);
+    assert.equal(first.headers['x-ai-gateway-cache'], 'miss');
+    assert.equal(await text(first), 'ab');
+    await tick();
+    const second = await serve(reuse, request(true), invoke);
+    assert.equal(second.source, 'cache');
+    assert.equal(second.headers['x-ai-gateway-cache'], 'hit');
+    assert.equal(await text(second), 'ab');
+    assert.equal(calls, 1);
+    const out = await metrics.metrics();
+    assert.match(out, /ai_gateway_cache_hits_total\{model="gpt-4o"\} 1/);
+    assert.match(out, /ai_gateway_cache_misses_total\{model="gpt-4o"\} 1/);
+  });
+
+  it('never stores errors, broken or unfinished streams', async () => {
+    const { reuse, store } = setup('  caching: {ttl: 1h}\n');
+    const broken = new DataPlaneError(DataPlaneErrorCode.StreamInterrupted, 'cut');
+    await assert.rejects(
+      text(await serve(reuse, request(true), async () => streamAnswer([chunk('a')], broken))),
+      /cut/,
+    );
+    await text(await serve(reuse, request(true), async () => streamAnswer([chunk('a')])));
+    await assert.rejects(
+      text(
+        await serve(reuse, request(false), async () => {
+          throw new DataPlaneError(DataPlaneErrorCode.UpstreamError, 'down');
+        }),
+      ),
+      /down/,
+    );
+    await tick();
+    assert.equal(store.bytesIn('r'), 0);
+  });
+
+  it('honours no-store (no lookup, no store) and no-cache (no lookup, store)', async () => {
+    const { reuse, store } = setup('  caching: {ttl: 1h}\n');
+    let calls = 0;
+    const invoke = async () => (calls++, jsonAnswer());
+    await text(await serve(reuse, request(), invoke, { 'cache-control': 'no-store' }));
+    await tick();
+    assert.equal(store.bytesIn('r'), 0);
+    await text(await serve(reuse, request(), invoke, { 'cache-control': 'no-cache' }));
+    await tick();
+    assert.ok(store.bytesIn('r') > 0);
+    const again = await serve(reuse, request(), invoke, { 'cache-control': 'no-cache' });
+    assert.equal(again.source, 'call');
+    await text(again);
+    assert.equal((await serve(reuse, request(), invoke)).source, 'cache');
+    assert.equal(calls, 3);
+  });
+
+  it('does not reuse for a caller whose plan does not allow the model', () => {
+    const { reuse } = setup('  caching: {ttl: 1h}\n');
+    assert.equal(reuse.plan({ ...request(), allowedModels: ['other'] }, {}), undefined);
+  });
+
+  it('publishes a cached usage event billed by the rule', () => {
+    for (const [rule, tokens] of [
+      ['none', 0],
+      ['full', 18],
+    ] as const) {
+      const { reuse, events } = setup('  caching: {ttl: 1h}\n', rule);
+      reuse.reused(request(), SERVED, USAGE);
+      const event = events[0] as unknown as Record<string, unknown>;
+      assert.equal(event.type, 'usage.recorded');
+      assert.equal(event.cacheHit, true);
+      assert.equal(Number(event.inputTokens) + Number(event.outputTokens), tokens);
+    }
+  });
+});
+
+describe('request deduplication (in process)', () => {
+  it('makes one call for identical concurrent requests; a late joiner reads from the start', async () => {
+    const { reuse } = setup('  deduplication: {window: 30s}\n');
+    let calls = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const invoke = async () => {
+      calls++;
+      await gate;
+      return streamAnswer([chunk('x'), chunk('y'), chunk('', 'stop')]);
+    };
+    const served = await Promise.all(
+      Array.from({ length: 5 }, () => serve(reuse, request(true), invoke)),
+    );
+    assert.deepEqual(served.map((s) => s.source).sort(), [
+      'follower',
+      'follower',
+      'follower',
+      'follower',
+      'leader',
+    ]);
+    // The leader's own client reads nothing and leaves: the others still get everything.
+    const texts = served.filter((s) => s.source === 'follower').map(text);
+    release();
+    assert.deepEqual(await Promise.all(texts), ['xy', 'xy', 'xy', 'xy']);
+    const late = await serve(reuse, request(true), invoke);
+    assert.equal(late.source, 'follower');
+    assert.equal(await text(late), 'xy');
+    assert.equal(calls, 1);
+  });
+
+  it('gives every caller the error of a failed shared call', async () => {
+    const { reuse } = setup('  deduplication: {window: 30s}\n');
+    const invoke = async () => {
+      await tick();
+      throw new DataPlaneError(DataPlaneErrorCode.UpstreamRateLimited, 'slow down', {
+        retryAfterMs: 5,
+      });
+    };
+    const served = await Promise.all([1, 2, 3].map(() => serve(reuse, request(), invoke)));
+    for (const s of served) {
+      await assert.rejects(
+        s.answer,
+        (error: DataPlaneError) =>
+          error.code === DataPlaneErrorCode.UpstreamRateLimited && error.retryAfterMs === 5,
+      );
+    }
+  });
+});

@@ -1,0 +1,252 @@
+import { routeForModel, type GatewayConfig, type RouteConfig } from '@aigw/config';
+import type {
+  GatewayAnswer,
+  GatewayRequest,
+  ServedBy,
+  TokenUsage,
+} from '@aigw/contracts/data-plane';
+import { answerFromFlight, pumpIntoFlight, Flight } from '../dedup/domain/flight';
+import type { FlightCoordinator } from '../dedup/domain/flight-coordinator';
+import { cacheDirectives } from './domain/cache-control';
+import {
+  decodeCachedAnswer,
+  encodeCachedAnswer,
+  replayCachedAnswer,
+  streamCompleted,
+  type CachedAnswer,
+} from './domain/cached-answer';
+import { requestKey } from './domain/request-key';
+import type { ResponseCacheStore } from './domain/response-cache-store';
+import { billsReuse, type ReuseBilling } from './domain/reuse-billing';
+import type { ReusePublisher } from './reuse-publisher';
+
+type IncomingHeaders = Readonly<Record<string, string | string[] | undefined>>;
+
+/** What the cache and deduplication will do for one request. */
+export interface ReusePlan {
+  readonly cache?: {
+    readonly store: ResponseCacheStore;
+    readonly namespace: string;
+    readonly key: string;
+    readonly lookup: boolean;
+    readonly keep: boolean;
+    readonly ttlMs: number;
+    readonly maxBytes?: number;
+  };
+  readonly dedup?: { readonly key: string; readonly windowMs: number };
+}
+
+/** Where an answer came from: the cache, another caller's call, or this caller's own. */
+export type ReuseSource = 'cache' | 'follower' | 'leader' | 'call';
+
+export interface ServedAnswer {
+  readonly source: ReuseSource;
+  /** Settles after the caller was admitted; a failed shared call rejects it. */
+  readonly answer: Promise<GatewayAnswer>;
+  /** `x-ai-gateway-cache` and `x-ai-gateway-dedup`, for the route's enabled features. */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export interface ResponseReuseDeps {
+  readonly config: () => GatewayConfig;
+  /** The store for a route's `caching.backend`. */
+  readonly cacheStore: (route: RouteConfig) => ResponseCacheStore;
+  readonly flights: () => FlightCoordinator;
+  readonly publisher: ReusePublisher;
+  readonly billing: ReuseBilling;
+  readonly onError?: (what: string, error: unknown) => void;
+}
+
+/** A rejection nobody has awaited yet is not an unhandled one: the edge awaits it later. */
+function settled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
+}
+
+/**
+ * The response cache and request deduplication at the edge, per route: answers from the
+ * cache, joins an identical call in flight, or makes the call (alone, or as the leader
+ * others join) and keeps its answer once it completed successfully.
+ */
+export class ResponseReuse {
+  /** Never aborted: a leader's call outlives its own client for the callers sharing it. */
+  private readonly detached = new AbortController().signal;
+
+  constructor(private readonly deps: ResponseReuseDeps) {}
+
+  /** Whether reused answers are billed, and so must be admitted against budgets first. */
+  get billsReuse(): boolean {
+    return billsReuse(this.deps.billing);
+  }
+
+  plan(request: GatewayRequest, headers: IncomingHeaders): ReusePlan | undefined {
+    const route = routeForModel(this.deps.config(), request.requestedModel);
+    if (!route || (!route.caching.enabled && !route.deduplication.enabled)) return undefined;
+    // A model the caller's plan does not allow is refused by the router, never reused.
+    const allowed = request.allowedModels;
+    if (allowed.length > 0 && !allowed.includes(request.requestedModel)) return undefined;
+    let cache: ReusePlan['cache'];
+    if (route.caching.enabled) {
+      const directives = cacheDirectives(headers['cache-control']);
+      cache = {
+        store: this.deps.cacheStore(route),
+        namespace: route.name,
+        key: requestKey('cache', request, route.caching.keyComponents),
+        lookup: directives.lookup,
+        keep: directives.store,
+        ttlMs: route.caching.ttlMs,
+        ...(route.caching.maxSizeBytes === undefined
+          ? {}
+          : { maxBytes: route.caching.maxSizeBytes }),
+      };
+    }
+    const dedup = route.deduplication.enabled
+      ? {
+          key: requestKey(`dedup:${route.name}`, request, route.deduplication.keyComponents),
+          windowMs: route.deduplication.windowMs,
+        }
+      : undefined;
+    return { ...(cache ? { cache } : {}), ...(dedup ? { dedup } : {}) };
+  }
+
+  /** An answer that needs no call of this caller's own: a cache hit, or a call to join. */
+  async find(plan: ReusePlan, request: GatewayRequest): Promise<ServedAnswer | undefined> {
+    if (plan.cache?.lookup) {
+      const entry = await this.lookup(plan.cache);
+      this.deps.publisher.lookedUp(request, entry !== undefined);
+      if (entry) {
+        return {
+          source: 'cache',
+          answer: Promise.resolve(replayCachedAnswer(entry)),
+          headers: headersFor(plan, 'cache'),
+        };
+      }
+    }
+    if (plan.dedup) {
+      const flight = await this.deps.flights().join(plan.dedup.key);
+      if (flight) return this.following(plan, flight);
+    }
+    return undefined;
+  }
+
+  /**
+   * Makes the call for this (admitted) request: as the leader of identical requests when
+   * the route deduplicates (the call then survives this client's disconnect), or alone,
+   * cancelled with its client. Either way its answer is kept if it completes.
+   */
+  async call(
+    plan: ReusePlan,
+    invoke: (signal: AbortSignal) => Promise<GatewayAnswer>,
+    clientSignal: AbortSignal,
+  ): Promise<ServedAnswer> {
+    if (plan.dedup) {
+      const outcome = await this.deps.flights().lead(plan.dedup.key, plan.dedup.windowMs);
+      if ('follower' in outcome) return this.following(plan, outcome.follower);
+      const { flight, run } = outcome.leader;
+      void run(callSafely(invoke, this.detached)).then(() => this.keep(plan, flight));
+      return {
+        source: 'leader',
+        answer: settled(answerFromFlight(flight)),
+        headers: headersFor(plan, 'leader'),
+      };
+    }
+    const flight = new Flight();
+    void pumpIntoFlight(callSafely(invoke, clientSignal), flight).then(() =>
+      this.keep(plan, flight),
+    );
+    return {
+      source: 'call',
+      answer: settled(answerFromFlight(flight)),
+      headers: headersFor(plan, 'call'),
+    };
+  }
+
+  /** Records a reused answer's usage event, once the caller got it. */
+  reused(request: GatewayRequest, servedBy: ServedBy, usage: TokenUsage): void {
+    this.deps.publisher.reused(request, servedBy, usage);
+  }
+
+  private following(plan: ReusePlan, flight: Flight): ServedAnswer {
+    return {
+      source: 'follower',
+      answer: settled(answerFromFlight(flight)),
+      headers: headersFor(plan, 'follower'),
+    };
+  }
+
+  private async lookup(cache: NonNullable<ReusePlan['cache']>): Promise<CachedAnswer | undefined> {
+    try {
+      const text = await cache.store.get(cache.namespace, cache.key);
+      return text === undefined ? undefined : decodeCachedAnswer(text);
+    } catch (error) {
+      this.deps.onError?.('cache lookup', error); // an unreachable cache is a miss
+      return undefined;
+    }
+  }
+
+  /** Stores a call's answer if it completed: errors and broken streams are never kept. */
+  private async keep(plan: ReusePlan, flight: Flight): Promise<void> {
+    const cache = plan.cache;
+    if (!cache?.keep) return;
+    const entry = cachedFromFlight(flight);
+    if (!entry) return;
+    try {
+      await cache.store.set(
+        cache.namespace,
+        cache.key,
+        encodeCachedAnswer(entry),
+        cache.ttlMs,
+        cache.maxBytes,
+      );
+    } catch (error) {
+      this.deps.onError?.('cache store', error);
+    }
+  }
+}
+
+/** A synchronous throw becomes a rejection, so the flight always hears how the call ended. */
+async function callSafely(
+  invoke: (signal: AbortSignal) => Promise<GatewayAnswer>,
+  signal: AbortSignal,
+): Promise<GatewayAnswer> {
+  return invoke(signal);
+}
+
+function headersFor(plan: ReusePlan, source: ReuseSource): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (plan.cache) headers['x-ai-gateway-cache'] = source === 'cache' ? 'hit' : 'miss';
+  if (plan.dedup && (source === 'leader' || source === 'follower')) {
+    headers['x-ai-gateway-dedup'] = source;
+  }
+  return headers;
+}
+
+function cachedFromFlight(flight: Flight): CachedAnswer | undefined {
+  const events = flight.snapshot();
+  const head = events[0];
+  if (head?.t !== 'head' || head.status !== 200) return undefined;
+  const last = events[events.length - 1];
+  if (head.kind === 'json') {
+    return last?.t === 'json'
+      ? {
+          v: 1,
+          kind: 'json',
+          status: head.status,
+          body: last.body,
+          usage: last.usage,
+          servedBy: head.servedBy,
+        }
+      : undefined;
+  }
+  if (last?.t !== 'end') return undefined;
+  const chunks = events.flatMap((event) => (event.t === 'chunk' ? [event.data] : []));
+  if (!streamCompleted(chunks)) return undefined;
+  return {
+    v: 1,
+    kind: 'stream',
+    status: head.status,
+    chunks,
+    usage: last.usage,
+    servedBy: head.servedBy,
+  };
+}

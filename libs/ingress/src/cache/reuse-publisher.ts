@@ -1,0 +1,64 @@
+import { routeOfBackend, routeForModel, usageCost, type GatewayConfig } from '@aigw/config';
+import { createTokenUsageRecorded, UsageSource, type EventPublisher } from '@aigw/contracts';
+import type { GatewayRequest, ServedBy, TokenUsage } from '@aigw/contracts/data-plane';
+import type { MetricsRegistry } from '@aigw/observability';
+import { billedUsage, type ReuseBilling } from './domain/reuse-billing';
+
+/**
+ * The usage event of an answer served without a provider call of its own (a cache hit
+ * or a deduplicated follower): `cacheHit: true`, the provider and backend of the original
+ * answer, and the tokens and cost the billing rule charges (none by default). The budget
+ * service settles it like any usage event, so it also settles a hold taken for it.
+ */
+export class ReusePublisher {
+  constructor(
+    private readonly config: () => GatewayConfig,
+    private readonly events: EventPublisher,
+    private readonly metrics: MetricsRegistry,
+    private readonly billing: ReuseBilling,
+  ) {}
+
+  reused(request: GatewayRequest, servedBy: ServedBy, original: TokenUsage): void {
+    const usage = billedUsage(this.billing, original);
+    const config = this.config();
+    const route =
+      routeOfBackend(config.routes, servedBy.backend) ??
+      routeForModel(config, request.requestedModel);
+    const billed = usage.inputTokens + usage.outputTokens > 0;
+    const cost =
+      route && billed ? usageCost(route, servedBy.model, usage) : { weightedTokens: 0, dollars: 0 };
+    const user = request.caller.userKey;
+    this.events.publish(
+      createTokenUsageRecorded({
+        requestId: request.requestId,
+        partitionKey: user,
+        userId: user,
+        inputTokens: usage.inputTokens,
+        outputTokens: usage.outputTokens,
+        cachedInputTokens: usage.cachedInputTokens,
+        usageSource: usage.source === 'reported' ? UsageSource.Reported : UsageSource.Estimated,
+        modelRequested: request.requestedModel,
+        modelServed: servedBy.model,
+        provider: servedBy.provider,
+        backend: servedBy.backend,
+        tier: request.caller.tier,
+        costDollars: cost.dollars,
+        weightedTokenCost: cost.weightedTokens,
+        cacheHit: true,
+        reservationId: request.reservationId,
+      }),
+    );
+    if (!billed) return;
+    const model = request.requestedModel;
+    this.metrics.recordTokens(
+      { user, model },
+      { input: usage.inputTokens, output: usage.outputTokens, cached: 0 },
+    );
+    if (cost.dollars > 0) this.metrics.addCost({ user, model }, cost.dollars);
+  }
+
+  lookedUp(request: GatewayRequest, hit: boolean): void {
+    if (hit) this.metrics.recordCacheHit(request.requestedModel);
+    else this.metrics.recordCacheMiss(request.requestedModel);
+  }
+}

@@ -1,0 +1,112 @@
+import type Redis from 'ioredis';
+import type { GatewayConfig, RouteConfig } from '@aigw/config';
+import type { EventPublisher } from '@aigw/contracts';
+import { createRedisClient } from '@aigw/infra';
+import type { Logger, MetricsRegistry } from '@aigw/observability';
+import {
+  InProcessFlightCoordinator,
+  type FlightCoordinator,
+} from '../dedup/domain/flight-coordinator';
+import { RedisFlightCoordinator } from '../dedup/redis-flight-coordinator';
+import { MemoryResponseCacheStore } from './domain/memory-cache-store';
+import type { ResponseCacheStore } from './domain/response-cache-store';
+import { parseReuseBilling } from './domain/reuse-billing';
+import { RedisResponseCacheStore } from './redis-cache-store';
+import { ResponseReuse } from './response-reuse';
+import { ReusePublisher } from './reuse-publisher';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** What a service process offers the cache (a `ServiceRuntime` fits). */
+export interface ReuseHost {
+  readonly settings: { readonly redisUrl?: string };
+  readonly config: () => GatewayConfig;
+  readonly events: EventPublisher;
+  readonly metrics: MetricsRegistry;
+  readonly logger: Logger;
+  onClose(closer: () => Promise<void> | void): void;
+}
+
+const DEFAULT_MEMORY_BYTES = 64 * 1024 * 1024;
+
+function positive(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new Error(`${name} must be a positive whole number, got "${raw}"`);
+  }
+  return value;
+}
+
+/** `redis:6379` as the spec writes it, or a full redis:// URL. */
+function redisUrlOf(address: string): string {
+  return /^rediss?:\/\//.test(address) ? address : `redis://${address}`;
+}
+
+/**
+ * The response cache and deduplication for a service process. Stores, by route:
+ * `caching.backend.address` → that Redis; otherwise `REDIS_URL` → the shared Redis;
+ * otherwise this process's memory (not persisted: a restart starts cold; bounded by the
+ * route's `maxSize`, else `AI_GATEWAY_CACHE_MEMORY_MAX_BYTES`, default 64 MiB).
+ * Deduplication goes through `REDIS_URL` when set (across replicas), else in process.
+ * Connections open on first use, so routes without caching cost nothing.
+ */
+export function openResponseReuse(host: ReuseHost, env: Env): ResponseReuse {
+  const { logger } = host;
+  const billing = parseReuseBilling(env.AI_GATEWAY_REUSE_BILLING);
+  const memoryBytes = positive(env, 'AI_GATEWAY_CACHE_MEMORY_MAX_BYTES', DEFAULT_MEMORY_BYTES);
+  const leaderTimeoutMs = positive(env, 'AI_GATEWAY_DEDUP_LEADER_TIMEOUT_MS', 10_000);
+  const onError = (what: string, error: unknown) =>
+    logger.warn(`${what} failed`, { reason: error instanceof Error ? error.name : 'unknown' });
+
+  const clients = new Map<string, Redis>();
+  const client = (url: string): Redis => {
+    let redis = clients.get(url);
+    if (!redis) {
+      redis = createRedisClient(url);
+      // The URL may carry a password: log the error's kind only.
+      redis.on('error', (error: Error) => onError('cache redis connection', error));
+      clients.set(url, redis);
+    }
+    return redis;
+  };
+  const redisStores = new Map<string, ResponseCacheStore>();
+  let memory: MemoryResponseCacheStore | undefined;
+  const cacheStore = (route: RouteConfig): ResponseCacheStore => {
+    const address = route.caching.backend.address;
+    const url = address ? redisUrlOf(address) : host.settings.redisUrl;
+    if (!url) return (memory ??= new MemoryResponseCacheStore(memoryBytes));
+    let store = redisStores.get(url);
+    if (!store) {
+      store = new RedisResponseCacheStore(client(url), false);
+      redisStores.set(url, store);
+    }
+    return store;
+  };
+
+  let flights: FlightCoordinator | undefined;
+  const coordinator = (): FlightCoordinator => {
+    if (!flights) {
+      const url = host.settings.redisUrl;
+      flights = url
+        ? new RedisFlightCoordinator(client(url), { leaderTimeoutMs, onError })
+        : new InProcessFlightCoordinator();
+    }
+    return flights;
+  };
+
+  host.onClose(async () => {
+    await flights?.close();
+    await memory?.close();
+    for (const redis of clients.values()) redis.disconnect();
+  });
+  return new ResponseReuse({
+    config: host.config,
+    cacheStore,
+    flights: coordinator,
+    publisher: new ReusePublisher(host.config, host.events, host.metrics, billing),
+    billing,
+    onError,
+  });
+}
