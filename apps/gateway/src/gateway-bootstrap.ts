@@ -20,6 +20,7 @@ import {
   type Env,
   type RunningService,
 } from '@aigw/runtime';
+import { openUsageAnalytics, withUsageAnalytics } from '@aigw/usage-sink';
 import { GatewayModule } from './gateway.module';
 
 export type RunningGateway = RunningService;
@@ -56,15 +57,21 @@ export async function bootstrapGateway(env: Env): Promise<RunningGateway> {
       modelBudgetGate: modelBudgetGate(exhaustion),
     });
     const admission = new BudgetAdmission(config, budgetStore, exhaustion, budget);
+    // Analytics: every event into ClickHouse (CLICKHOUSE_URL) or SQLite; API port serves
+    // /v1/analytics/* and the /usage page.
+    const usageAnalytics = await openUsageAnalytics(runtime, env, { maxWaitMs: 0 });
 
     const app = await createNestEdgeApp(
-      GatewayModule.create({
-        config,
-        router,
-        admission,
-        observer: new IngressTelemetry(events, metrics),
-        reuse: openResponseReuse(runtime, env),
-      }),
+      withUsageAnalytics(
+        GatewayModule.create({
+          config,
+          router,
+          admission,
+          observer: new IngressTelemetry(events, metrics),
+          reuse: openResponseReuse(runtime, env),
+        }),
+        usageAnalytics,
+      ),
       {
         logger,
         maxBodyBytes: runtime.settings.maxBodyBytes,

@@ -1,17 +1,40 @@
 import 'reflect-metadata';
-import { exitWithStartupError, ServiceRuntime } from '@aigw/runtime';
+import { Module } from '@nestjs/common';
+import {
+  createNestEdgeApp,
+  exitWithStartupError,
+  ServiceRuntime,
+  type Env,
+  type RunningService,
+} from '@aigw/runtime';
+import { AnalyticsExceptionFilter, openUsageAnalytics, withUsageAnalytics } from '@aigw/usage-sink';
 
-// Placeholder until the usage-sink issue lands: health, readiness and metrics on ADMIN_PORT
-// and the embedded event log, so a compose file can already start every service.
-async function main(): Promise<void> {
-  const runtime = await ServiceRuntime.open(process.env, {
-    app: 'usage-sink',
-    missingSecrets: 'warn',
-  });
-  await runtime.serve();
-  runtime.logger.info(
-    'usage-sink: the ClickHouse sink and usage API arrive with the usage-sink issue',
-  );
+@Module({})
+class UsageSinkModule {}
+
+/**
+ * The usage-sink service: every event into ClickHouse (or SQLite without
+ * CLICKHOUSE_URL) in batches, and the analytics API plus the usage page on PORT.
+ */
+export async function bootstrapUsageSink(env: Env): Promise<RunningService> {
+  const runtime = await ServiceRuntime.open(env, { app: 'usage-sink', missingSecrets: 'warn' });
+  try {
+    const analytics = await openUsageAnalytics(runtime, env, { maxWaitMs: 1_000 });
+    const app = await createNestEdgeApp(
+      withUsageAnalytics({ module: UsageSinkModule }, analytics),
+      {
+        logger: runtime.logger,
+        maxBodyBytes: runtime.settings.maxBodyBytes,
+        filter: new AnalyticsExceptionFilter({
+          onStoreError: (error) => runtime.logger.error('request failed', { error }),
+        }),
+      },
+    );
+    return await runtime.serve(app);
+  } catch (error) {
+    await runtime.close();
+    throw error;
+  }
 }
 
-main().catch(exitWithStartupError);
+if (require.main === module) bootstrapUsageSink(process.env).catch(exitWithStartupError);

@@ -1,1 +1,13 @@
-export {};
+export * from './domain/analytics.types';
+export * from './domain/event-rows';
+export * from './domain/event-batcher';
+export * from './domain/percentiles';
+export * from './usage-sink.consumer';
+export * from './clickhouse/clickhouse-usage.writer';
+export * from './clickhouse/clickhouse-usage.analytics';
+export * from './embedded/sqlite-usage.store';
+export * from './http/analytics-http.module';
+export * from './http/analytics-http.options';
+export * from './http/analytics-query.dto';
+export * from './usage-sink-runtime';
+export * from './http/analytics-exception.filter';

@@ -34,11 +34,12 @@ after(async () => {
 
 test('migrations apply once and are recorded', async () => {
   const first = await migrate(client);
-  assert.deepEqual(first.applied, ['001_usage_events']);
+  const all = ['001_usage_events', '002_request_events', '003_rollups'];
+  assert.deepEqual(first.applied, all);
   assert.match(first.serverVersion, /^\d+\.\d+/);
   const second = await migrate(client);
   assert.deepEqual(second.applied, []);
-  assert.deepEqual(second.alreadyApplied, ['001_usage_events']);
+  assert.deepEqual(second.alreadyApplied, all);
 
   const tables = await (
     await client.query({
@@ -50,6 +51,8 @@ test('migrations apply once and are recorded', async () => {
   assert.equal(engines.usage_events, 'ReplacingMergeTree');
   assert.equal(engines.usage_daily, 'SummingMergeTree');
   assert.equal(engines.usage_daily_mv, 'MaterializedView');
+  assert.equal(engines.request_completed_events, 'ReplacingMergeTree');
+  assert.equal(engines.latency_hourly, 'AggregatingMergeTree');
 });
 
 test('usage inserted as JSONEachRow sums up per user and day in the rollup', async () => {
@@ -90,8 +93,8 @@ test('usage inserted as JSONEachRow sums up per user and day in the rollup', asy
 
   const daily = await (
     await client.query({
-      query: `SELECT toString(day) AS day, sum(requests) AS requests, sum(input_tokens) AS input,
-                sum(output_tokens) AS output, sum(cost_dollars) AS cost
+      query: `SELECT toString(toDate(bucket)) AS day, sum(requests) AS requests,
+                sum(tokens_in) AS input, sum(tokens_out) AS output, sum(cost) AS cost
               FROM usage_daily WHERE user_id = ${sqlString('alice')}
               GROUP BY day ORDER BY day`,
       format: 'JSONEachRow',

@@ -1,0 +1,208 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import {
+  addTotals,
+  EMPTY_TOTALS,
+  isoSeconds,
+  ratio,
+  type BudgetStateRow,
+  type FallbackRow,
+  type FallbacksQuery,
+  type LatencyQuery,
+  type LatencyRow,
+  type RatesQuery,
+  type RatesReport,
+  type SpenderRow,
+  type TopSpendersQuery,
+  type UsageAnalytics,
+  type UsagePoint,
+  type UsageQuery,
+  type UsageReport,
+  type UsageTotals,
+} from '../domain/analytics.types';
+import {
+  FALLBACK_COLUMNS,
+  keyExpression,
+  REJECTION_COLUMNS,
+  SERVED_COLUMNS,
+  whereClause,
+} from './analytics-sql';
+
+// 64-bit integers come back as JSON strings; sums of Float64 as numbers.
+type Num = string | number;
+
+interface TotalsRow {
+  s_requests: Num;
+  s_cache_hits: Num;
+  s_tokens_in: Num;
+  s_tokens_out: Num;
+  s_tokens_cached_in: Num;
+  s_cost: Num;
+  s_weighted: Num;
+}
+
+const TOTALS_COLUMNS = `sum(requests) AS s_requests, sum(cache_hits) AS s_cache_hits,
+  sum(tokens_in) AS s_tokens_in, sum(tokens_out) AS s_tokens_out,
+  sum(tokens_cached_in) AS s_tokens_cached_in, sum(cost) AS s_cost,
+  sum(weighted_cost) AS s_weighted`;
+
+function totalsOf(row: TotalsRow): UsageTotals {
+  return {
+    requests: Number(row.s_requests),
+    cacheHits: Number(row.s_cache_hits),
+    inputTokens: Number(row.s_tokens_in),
+    outputTokens: Number(row.s_tokens_out),
+    cachedInputTokens: Number(row.s_tokens_cached_in),
+    costDollars: Number(row.s_cost),
+    weightedTokens: Number(row.s_weighted),
+  };
+}
+
+/** Quantiles of an empty group come back as NaN (null in JSON): report 0. */
+const finite = (value: Num | null | undefined): number => {
+  const n = Number(value ?? 0);
+  return Number.isFinite(n) ? n : 0;
+};
+
+/** Answers from the rollup tables of migration 003; no query reads a raw table. */
+export class ClickHouseUsageAnalytics implements UsageAnalytics {
+  constructor(private readonly client: ClickHouseClient) {}
+
+  async usage(query: UsageQuery): Promise<UsageReport> {
+    const table = query.bucket === 'hour' ? 'usage_hourly' : 'usage_daily';
+    const rows = await this.rows<TotalsRow & { t: Num; key: string }>(
+      `SELECT toUnixTimestamp(bucket) AS t, ${keyExpression(query.groupBy, SERVED_COLUMNS)} AS key,
+         ${TOTALS_COLUMNS}
+       FROM ${table} ${whereClause(query, query.filters, SERVED_COLUMNS)}
+       GROUP BY t, key ORDER BY t, key`,
+    );
+    const series: UsagePoint[] = rows.map((row) => ({
+      bucket: isoSeconds(Number(row.t)),
+      key: row.key,
+      ...totalsOf(row),
+    }));
+    return { series, totals: series.reduce<UsageTotals>(addTotals, EMPTY_TOTALS) };
+  }
+
+  async topSpenders(query: TopSpendersQuery): Promise<readonly SpenderRow[]> {
+    const order = query.orderBy === 'cost' ? 's_cost' : '(s_tokens_in + s_tokens_out)';
+    const rows = await this.rows<TotalsRow & { user_id: string }>(
+      `SELECT user_id, ${TOTALS_COLUMNS}
+       FROM usage_hourly ${whereClause(query, query.filters, SERVED_COLUMNS)}
+       GROUP BY user_id ORDER BY ${order} DESC, user_id LIMIT ${limitOf(query.limit)}`,
+    );
+    return rows.map((row) => ({ user: row.user_id, ...totalsOf(row) }));
+  }
+
+  async rates(query: RatesQuery): Promise<RatesReport> {
+    const [requests] = await this.rows<{ n: Num; fb: Num; cached: Num; failed: Num }>(
+      `SELECT sum(requests) AS n, sum(fallback_requests) AS fb, sum(cached_requests) AS cached,
+         sum(failed_requests) AS failed
+       FROM requests_hourly ${whereClause(query, query.filters, SERVED_COLUMNS)}`,
+    );
+    const [rejected] = await this.rows<{ n: Num }>(
+      `SELECT sum(rejections) AS n
+       FROM rejections_hourly ${whereClause(query, query.filters, REJECTION_COLUMNS)}`,
+    );
+    const total = Number(requests?.n ?? 0);
+    const fallbackRequests = Number(requests?.fb ?? 0);
+    const cachedRequests = Number(requests?.cached ?? 0);
+    const failedRequests = Number(requests?.failed ?? 0);
+    return {
+      requests: total,
+      fallbackRequests,
+      fallbackRate: ratio(fallbackRequests, total),
+      cachedRequests,
+      cacheHitRate: ratio(cachedRequests, total),
+      failedRequests,
+      errorRate: ratio(failedRequests, total),
+      rejections: Number(rejected?.n ?? 0),
+    };
+  }
+
+  async latency(query: LatencyQuery): Promise<readonly LatencyRow[]> {
+    const rows = await this.rows<{ key: string; n: Num; mean: Num; q: (Num | null)[] }>(
+      `SELECT ${keyExpression(query.groupBy, SERVED_COLUMNS)} AS key, countMerge(requests) AS n,
+         avgMerge(latency_avg) AS mean,
+         quantilesMerge(0.5, 0.9, 0.95, 0.99)(latency_q) AS q
+       FROM latency_hourly ${whereClause(query, query.filters, SERVED_COLUMNS)}
+       GROUP BY key ORDER BY key`,
+    );
+    return rows
+      .filter((row) => Number(row.n) > 0)
+      .map((row) => ({
+        key: row.key,
+        requests: Number(row.n),
+        meanMs: finite(row.mean),
+        p50Ms: finite(row.q[0]),
+        p90Ms: finite(row.q[1]),
+        p95Ms: finite(row.q[2]),
+        p99Ms: finite(row.q[3]),
+      }));
+  }
+
+  async fallbacks(query: FallbacksQuery): Promise<readonly FallbackRow[]> {
+    const rows = await this.rows<{
+      from_provider: string;
+      from_model: string;
+      to_provider: string;
+      to_model: string;
+      reason: string;
+      n: Num;
+    }>(
+      `SELECT from_provider, from_model, to_provider, to_model, reason, sum(fallbacks) AS n
+       FROM fallbacks_hourly ${whereClause(query, query.filters, FALLBACK_COLUMNS)}
+       GROUP BY from_provider, from_model, to_provider, to_model, reason
+       ORDER BY n DESC, from_provider, from_model, to_provider, to_model, reason`,
+    );
+    return rows.map((row) => ({
+      fromProvider: row.from_provider,
+      fromModel: row.from_model,
+      toProvider: row.to_provider,
+      toModel: row.to_model,
+      reason: row.reason,
+      count: Number(row.n),
+    }));
+  }
+
+  async budgets(): Promise<readonly BudgetStateRow[]> {
+    const rows = await this.rows<{
+      budget_key: string;
+      limit_kind: string;
+      b_state: string;
+      b_remaining: Num;
+      b_limit: Num;
+      b_unit: string;
+      b_window: string;
+      b_reset: Num;
+      b_at: Num;
+    }>(
+      `SELECT budget_key, limit_kind, argMax(state, version_ms) AS b_state,
+         argMax(remaining, version_ms) AS b_remaining, argMax(limit_value, version_ms) AS b_limit,
+         argMax(unit, version_ms) AS b_unit, argMax(window_id, version_ms) AS b_window,
+         toUnixTimestamp(argMax(reset_at, version_ms)) AS b_reset, max(version_ms) AS b_at
+       FROM budget_state_latest
+       GROUP BY budget_key, limit_kind ORDER BY budget_key, limit_kind`,
+    );
+    return rows.map((row) => ({
+      budgetKey: row.budget_key,
+      limitKind: row.limit_kind,
+      state: row.b_state,
+      remaining: Number(row.b_remaining),
+      limit: Number(row.b_limit),
+      unit: row.b_unit,
+      windowId: row.b_window,
+      resetAt: isoSeconds(Number(row.b_reset)),
+      at: new Date(Number(row.b_at)).toISOString(),
+    }));
+  }
+
+  private async rows<T>(query: string): Promise<T[]> {
+    const result = await this.client.query({ query, format: 'JSONEachRow' });
+    return result.json<T>();
+  }
+}
+
+function limitOf(limit: number): number {
+  if (!Number.isInteger(limit) || limit < 1) throw new Error(`bad limit ${limit}`);
+  return limit;
+}

@@ -1,0 +1,229 @@
+// The sink and the analytics API against a real ClickHouse (18.16 in CI): every event
+// stored once however often it is delivered, rollups equal to aggregates of the raw
+// rows, and the same API contract the embedded store meets.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { GatewayEvent } from '@aigw/contracts';
+import { EmbeddedEventBus, SqliteEventLog } from '@aigw/embedded';
+import { createClickHouseClient, migrate, sqlIdentifier } from '@aigw/infra';
+import { startClickHouse, type RealService } from '@aigw/testing';
+import { describeAnalyticsContract } from '../testing/analytics-contract';
+import { buildWorkload } from '../testing/analytics-fixture';
+import { UsageSinkConsumer } from '../usage-sink.consumer';
+import { ClickHouseUsageAnalytics } from './clickhouse-usage.analytics';
+import { ClickHouseUsageWriter } from './clickhouse-usage.writer';
+
+interface Database {
+  readonly client: ClickHouseClient;
+  readonly name: string;
+  /** A second client on the same database, as a restarted sink opens. */
+  reconnect(): ClickHouseClient;
+  drop(): Promise<void>;
+}
+
+let server: RealService;
+const clients: ClickHouseClient[] = [];
+
+async function freshDatabase(): Promise<Database> {
+  server ??= await startClickHouse();
+  const name = sqlIdentifier(`it_sink_${randomUUID().replace(/-/g, '').slice(0, 12)}`);
+  const admin = createClickHouseClient({ url: server.url });
+  await admin.command({ query: `CREATE DATABASE ${name}` });
+  const reconnect = () => {
+    const client = createClickHouseClient({ url: server.url, database: name });
+    clients.push(client);
+    return client;
+  };
+  const client = reconnect();
+  await migrate(client);
+  return {
+    client,
+    name,
+    reconnect,
+    drop: async () => {
+      await admin.command({ query: `DROP DATABASE IF EXISTS ${name}` });
+      await admin.close();
+    },
+  };
+}
+
+async function rows<T>(client: ClickHouseClient, query: string): Promise<T[]> {
+  return (await client.query({ query, format: 'JSONEachRow' })).json<T>();
+}
+
+async function scalar(client: ClickHouseClient, query: string): Promise<number> {
+  const [row] = await rows<{ n: string | number }>(client, query);
+  return Number(row.n);
+}
+
+after(async () => {
+  await Promise.allSettled(clients.map((c) => c.close()));
+  await server?.stop();
+});
+
+let contractDb: Database;
+describeAnalyticsContract('ClickHouse', async () => {
+  contractDb = await freshDatabase();
+  const { client } = contractDb;
+  return {
+    writer: () => new ClickHouseUsageWriter(contractDb.reconnect()),
+    analytics: new ClickHouseUsageAnalytics(client),
+    // Plain count(): a duplicate would show here even before any merge.
+    storedCounts: async () => ({
+      usage: await scalar(client, 'SELECT count() AS n FROM usage_events'),
+      completed: await scalar(client, 'SELECT count() AS n FROM request_completed_events'),
+    }),
+    close: () => contractDb.drop(),
+  };
+});
+
+describe('the ClickHouse sink', () => {
+  let db: Database;
+  const workload = buildWorkload(120);
+
+  before(async () => {
+    db = await freshDatabase();
+  });
+  after(async () => {
+    await db?.drop();
+  });
+
+  it('writes every event once through the bus, even when a commit is lost after the write', async () => {
+    const log = new SqliteEventLog(':memory:');
+    const errors: unknown[] = [];
+    const bus = new EmbeddedEventBus(log, {
+      flushIntervalMs: 5,
+      maxBatch: 50,
+      onError: (error) => errors.push(error),
+    });
+    const real = new ClickHouseUsageWriter(db.client);
+    let writes = 0;
+    // The first write lands in ClickHouse, then "crashes" before the bus commits: the
+    // same events come again and must not be stored twice.
+    const crashing = {
+      write: async (events: readonly GatewayEvent[]) => {
+        await real.write(events);
+        if (++writes === 1) throw new Error('sink crashed after writing');
+      },
+    };
+    await bus.subscribe(new UsageSinkConsumer(crashing, { maxItems: 40, maxWaitMs: 20 }));
+    for (const event of workload.events) bus.publish(event);
+    await bus.flush();
+    await bus.flush(); // the failed batch is delivered again on the next flush
+    await bus.close();
+    log.close();
+    assert.equal(errors.length, 1);
+    assert.equal(
+      await scalar(db.client, 'SELECT count() AS n FROM usage_events'),
+      workload.usage.length,
+    );
+    assert.equal(
+      await scalar(db.client, 'SELECT count() AS n FROM request_completed_events'),
+      workload.completed.length,
+    );
+    assert.equal(
+      await scalar(db.client, 'SELECT sum(requests) AS n FROM usage_hourly'),
+      workload.usage.length,
+    );
+  });
+
+  it('a restarted sink that gets everything again adds nothing', async () => {
+    const restarted = new UsageSinkConsumer(new ClickHouseUsageWriter(db.reconnect()), {
+      maxItems: 1000,
+      maxWaitMs: 10,
+    });
+    await restarted.handle(workload.events);
+    assert.equal(
+      await scalar(db.client, 'SELECT count() AS n FROM usage_events'),
+      workload.usage.length,
+    );
+    assert.equal(
+      await scalar(db.client, 'SELECT sum(requests) AS n FROM requests_hourly'),
+      workload.completed.length,
+    );
+  });
+
+  it('the rollups equal aggregates of the raw rows', async () => {
+    const dims = 'toString(bucket) AS b, user_id, model_served, provider, tier, model_requested';
+    const fromRollup = await rows<Record<string, string | number>>(
+      db.client,
+      `SELECT ${dims}, sum(requests) AS requests, sum(cache_hits) AS hits, sum(tokens_in) AS i,
+         sum(tokens_out) AS o, sum(tokens_cached_in) AS c, round(sum(cost), 9) AS cost,
+         sum(weighted_cost) AS w
+       FROM usage_hourly GROUP BY b, user_id, model_served, provider, tier, model_requested
+       ORDER BY b, user_id, model_served, provider, tier, model_requested`,
+    );
+    const fromRaw = await rows<Record<string, string | number>>(
+      db.client,
+      `SELECT toString(toStartOfHour(occurred_at)) AS b, user_id, model_served, provider, tier,
+         model_requested, count() AS requests, sum(cache_hit) AS hits, sum(input_tokens) AS i,
+         sum(output_tokens) AS o, sum(cached_input_tokens) AS c, round(sum(cost_dollars), 9) AS cost,
+         sum(weighted_token_cost) AS w
+       FROM usage_events FINAL GROUP BY b, user_id, model_served, provider, tier, model_requested
+       ORDER BY b, user_id, model_served, provider, tier, model_requested`,
+    );
+    assert.ok(fromRaw.length > 3);
+    assert.deepEqual(fromRollup, fromRaw);
+
+    const daily = await rows<{ b: string; n: string }>(
+      db.client,
+      'SELECT toString(bucket) AS b, sum(requests) AS n FROM usage_daily GROUP BY b ORDER BY b',
+    );
+    const dailyRaw = await rows<{ b: string; n: string }>(
+      db.client,
+      `SELECT toString(toStartOfDay(occurred_at)) AS b, count() AS n FROM usage_events FINAL
+       GROUP BY b ORDER BY b`,
+    );
+    assert.deepEqual(daily, dailyRaw);
+
+    const requests = await rows<Record<string, string | number>>(
+      db.client,
+      `SELECT sum(requests) AS n, sum(fallback_requests) AS fb, sum(cached_requests) AS cached,
+         sum(failed_requests) AS failed, round(sum(latency_total_ms), 6) AS latency
+       FROM requests_hourly`,
+    );
+    const requestsRaw = await rows<Record<string, string | number>>(
+      db.client,
+      `SELECT count() AS n, countIf(attempts > 1) AS fb, countIf(cached = 1) AS cached,
+         countIf(status != 'success') AS failed, round(sum(latency_ms), 6) AS latency
+       FROM request_completed_events FINAL`,
+    );
+    assert.deepEqual(requests, requestsRaw);
+
+    const quantiles = await rows<{ n: string; q: number[] }>(
+      db.client,
+      `SELECT countMerge(requests) AS n, quantilesMerge(0.5, 0.9, 0.95, 0.99)(latency_q) AS q
+       FROM latency_hourly`,
+    );
+    const quantilesRaw = await rows<{ n: string; q: number[] }>(
+      db.client,
+      `SELECT count() AS n, quantiles(0.5, 0.9, 0.95, 0.99)(latency_ms) AS q
+       FROM request_completed_events FINAL`,
+    );
+    assert.deepEqual(quantiles, quantilesRaw);
+
+    assert.equal(
+      await scalar(db.client, 'SELECT sum(fallbacks) AS n FROM fallbacks_hourly'),
+      await scalar(db.client, 'SELECT count() AS n FROM fallback_events FINAL'),
+    );
+    assert.equal(
+      await scalar(db.client, 'SELECT sum(rejections) AS n FROM rejections_hourly'),
+      await scalar(db.client, 'SELECT count() AS n FROM request_rejected_events FINAL'),
+    );
+  });
+
+  it('a sink that cannot reach ClickHouse throws, so nothing is committed', async () => {
+    const unreachable = createClickHouseClient({
+      url: 'http://127.0.0.1:9',
+      requestTimeoutMs: 2_000,
+    });
+    clients.push(unreachable);
+    const consumer = new UsageSinkConsumer(new ClickHouseUsageWriter(unreachable), {
+      maxItems: 10,
+      maxWaitMs: 0,
+    });
+    await assert.rejects(consumer.handle(workload.events.slice(0, 5)));
+  });
+});

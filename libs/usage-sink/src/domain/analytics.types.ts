@@ -1,0 +1,178 @@
+// What the analytics API answers, independent of the store behind it (ClickHouse
+// rollups, or SQLite tables in the all-in-one gateway). Times are UTC; a range is
+// [from, to) over bucket starts: an event counts when the bucket it falls in starts
+// at or after `from` and before `to`.
+
+export type Bucket = 'hour' | 'day';
+export const BUCKETS: readonly Bucket[] = ['hour', 'day'];
+export const BUCKET_SECONDS: Readonly<Record<Bucket, number>> = { hour: 3600, day: 86_400 };
+
+/** What a usage series or a latency table is broken down by. */
+export type Dimension = 'none' | 'user' | 'model' | 'provider' | 'tier';
+export const DIMENSIONS: readonly Dimension[] = ['none', 'user', 'model', 'provider', 'tier'];
+
+/** Exact-match filters; `model` is the model that served the request. */
+export interface AnalyticsFilters {
+  readonly user?: string;
+  readonly model?: string;
+  readonly provider?: string;
+  readonly tier?: string;
+}
+
+export interface TimeRange {
+  readonly from: Date;
+  readonly to: Date;
+}
+
+export interface UsageQuery extends TimeRange {
+  readonly bucket: Bucket;
+  readonly groupBy: Dimension;
+  readonly filters: AnalyticsFilters;
+}
+
+export interface UsageTotals {
+  readonly requests: number;
+  readonly cacheHits: number;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly cachedInputTokens: number;
+  readonly costDollars: number;
+  /** Tokens after `llmRequestCosts` weights and `modelCosts`: what token budgets count. */
+  readonly weightedTokens: number;
+}
+
+export interface UsagePoint extends UsageTotals {
+  /** Start of the bucket, ISO 8601 UTC. */
+  readonly bucket: string;
+  /** The group's value (user, model, ...); `all` when not grouped. */
+  readonly key: string;
+}
+
+export interface UsageReport {
+  readonly series: readonly UsagePoint[];
+  readonly totals: UsageTotals;
+}
+
+export type SpendOrder = 'cost' | 'tokens';
+
+export interface TopSpendersQuery extends TimeRange {
+  readonly limit: number;
+  readonly orderBy: SpendOrder;
+  readonly filters: AnalyticsFilters;
+}
+
+export interface SpenderRow extends UsageTotals {
+  readonly user: string;
+}
+
+export interface RatesQuery extends TimeRange {
+  readonly filters: AnalyticsFilters;
+}
+
+export interface RatesReport {
+  /** Completed requests (every outcome). */
+  readonly requests: number;
+  /** Requests that moved to another backend at least once. */
+  readonly fallbackRequests: number;
+  readonly fallbackRate: number;
+  /** Requests answered from the gateway's response cache. */
+  readonly cachedRequests: number;
+  readonly cacheHitRate: number;
+  readonly failedRequests: number;
+  readonly errorRate: number;
+  /** Requests refused by ingress; the provider filter does not apply (none was called). */
+  readonly rejections: number;
+}
+
+export interface LatencyQuery extends TimeRange {
+  readonly groupBy: Dimension;
+  readonly filters: AnalyticsFilters;
+}
+
+export interface LatencyRow {
+  readonly key: string;
+  readonly requests: number;
+  readonly meanMs: number;
+  readonly p50Ms: number;
+  readonly p90Ms: number;
+  readonly p95Ms: number;
+  readonly p99Ms: number;
+}
+
+export const LATENCY_LEVELS = [0.5, 0.9, 0.95, 0.99] as const;
+
+export interface FallbacksQuery extends TimeRange {
+  /** `model` here is the model the client asked for; provider and tier do not apply. */
+  readonly filters: Pick<AnalyticsFilters, 'user' | 'model'>;
+}
+
+export interface FallbackRow {
+  readonly fromProvider: string;
+  readonly fromModel: string;
+  readonly toProvider: string;
+  readonly toModel: string;
+  readonly reason: string;
+  readonly count: number;
+}
+
+export interface BudgetStateRow {
+  readonly budgetKey: string;
+  readonly limitKind: string;
+  readonly state: string;
+  readonly remaining: number;
+  readonly limit: number;
+  readonly unit: string;
+  readonly windowId: string;
+  readonly resetAt: string;
+  /** When the budget service reported this state. */
+  readonly at: string;
+}
+
+/** The analytics API's one port; the ClickHouse and the embedded stores implement it. */
+export interface UsageAnalytics {
+  usage(query: UsageQuery): Promise<UsageReport>;
+  topSpenders(query: TopSpendersQuery): Promise<readonly SpenderRow[]>;
+  rates(query: RatesQuery): Promise<RatesReport>;
+  latency(query: LatencyQuery): Promise<readonly LatencyRow[]>;
+  fallbacks(query: FallbacksQuery): Promise<readonly FallbackRow[]>;
+  /** The latest reported state of every limit that has had one. */
+  budgets(): Promise<readonly BudgetStateRow[]>;
+}
+
+export const USAGE_ANALYTICS = Symbol('USAGE_ANALYTICS');
+
+export const EMPTY_TOTALS: UsageTotals = {
+  requests: 0,
+  cacheHits: 0,
+  inputTokens: 0,
+  outputTokens: 0,
+  cachedInputTokens: 0,
+  costDollars: 0,
+  weightedTokens: 0,
+};
+
+export function addTotals(a: UsageTotals, b: UsageTotals): UsageTotals {
+  return {
+    requests: a.requests + b.requests,
+    cacheHits: a.cacheHits + b.cacheHits,
+    inputTokens: a.inputTokens + b.inputTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+    cachedInputTokens: a.cachedInputTokens + b.cachedInputTokens,
+    costDollars: a.costDollars + b.costDollars,
+    weightedTokens: a.weightedTokens + b.weightedTokens,
+  };
+}
+
+export function ratio(part: number, whole: number): number {
+  return whole === 0 ? 0 : part / whole;
+}
+
+/** Seconds since the epoch of the bucket `at` falls in. */
+export function bucketStart(epochSeconds: number, bucket: Bucket): number {
+  const size = BUCKET_SECONDS[bucket];
+  return Math.floor(epochSeconds / size) * size;
+}
+
+export function isoSeconds(epochSeconds: number): string {
+  return new Date(epochSeconds * 1000).toISOString().replace('.000Z', 'Z');
+}

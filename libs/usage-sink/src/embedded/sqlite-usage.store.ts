@@ -1,0 +1,292 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import type { GatewayEvent } from '@aigw/contracts';
+import {
+  addTotals,
+  BUCKET_SECONDS,
+  EMPTY_TOTALS,
+  isoSeconds,
+  LATENCY_LEVELS,
+  ratio,
+  type AnalyticsFilters,
+  type Bucket,
+  type BudgetStateRow,
+  type Dimension,
+  type FallbackRow,
+  type FallbacksQuery,
+  type LatencyQuery,
+  type LatencyRow,
+  type RatesQuery,
+  type RatesReport,
+  type SpenderRow,
+  type TimeRange,
+  type TopSpendersQuery,
+  type UsageAnalytics,
+  type UsagePoint,
+  type UsageQuery,
+  type UsageReport,
+  type UsageTotals,
+} from '../domain/analytics.types';
+import { RAW_TABLES, TABLE_COLUMNS, toRowsByTable, type RawTable } from '../domain/event-rows';
+import { interpolatedQuantile } from '../domain/percentiles';
+import type { UsageEventWriter } from '../usage-sink.consumer';
+
+type Columns = Readonly<Partial<Record<Exclude<Dimension, 'none'>, string>>>;
+
+const SERVED: Columns = {
+  user: 'user_id',
+  model: 'model_served',
+  provider: 'provider',
+  tier: 'tier',
+};
+const REJECTED: Columns = { user: 'user_id', model: 'model_requested', tier: 'tier' };
+const FALLBACK: Columns = { user: 'user_id', model: 'model_requested' };
+
+const TOTALS = `count(*) AS requests, coalesce(sum(cache_hit), 0) AS cacheHits,
+  coalesce(sum(input_tokens), 0) AS inputTokens, coalesce(sum(output_tokens), 0) AS outputTokens,
+  coalesce(sum(cached_input_tokens), 0) AS cachedInputTokens,
+  coalesce(sum(cost_dollars), 0.0) AS costDollars,
+  coalesce(sum(weighted_token_cost), 0.0) AS weightedTokens`;
+
+interface Where {
+  readonly sql: string;
+  readonly params: SQLInputValue[];
+}
+
+/**
+ * The analytics store of the all-in-one gateway: the raw tables of the ClickHouse schema
+ * in SQLite under the data directory, idempotent on the event id (its primary key), and
+ * the same queries answered by aggregating them (one process, laptop-sized data).
+ * Numbers match the ClickHouse store's for the same events.
+ */
+export class SqliteUsageStore implements UsageEventWriter, UsageAnalytics {
+  private readonly db: DatabaseSync;
+  private readonly inserts = new Map<RawTable, StatementSync>();
+
+  constructor(path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = new DatabaseSync(path);
+    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
+    for (const table of RAW_TABLES) {
+      const columns = TABLE_COLUMNS[table];
+      // Numbers bind as REAL; INTEGER affinity keeps times whole for bucket arithmetic.
+      const rest = columns
+        .filter((c) => c !== 'event_id')
+        .map((c) => (c === 'occurred_at' ? 'occurred_at INTEGER NOT NULL' : c));
+      this.db.exec(
+        `CREATE TABLE IF NOT EXISTS ${table} (event_id TEXT PRIMARY KEY, ${rest.join(', ')});
+         CREATE INDEX IF NOT EXISTS ${table}_time ON ${table} (occurred_at)`,
+      );
+      this.inserts.set(
+        table,
+        this.db.prepare(
+          `INSERT OR IGNORE INTO ${table} (${columns.join(', ')})
+           VALUES (${columns.map(() => '?').join(', ')})`,
+        ),
+      );
+    }
+  }
+
+  async write(events: readonly GatewayEvent[]): Promise<void> {
+    const byTable = toRowsByTable(events);
+    this.db.exec('BEGIN');
+    try {
+      for (const [table, rows] of byTable) {
+        const insert = this.inserts.get(table);
+        if (!insert) throw new Error(`no table ${table}`);
+        const columns = TABLE_COLUMNS[table];
+        for (const row of rows) insert.run(...columns.map((c) => row[c] ?? ''));
+      }
+      this.db.exec('COMMIT');
+    } catch (error) {
+      this.db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  async usage(query: UsageQuery): Promise<UsageReport> {
+    const t = bucketExpr(query.bucket);
+    const where = whereOf(query, query.bucket, query.filters, SERVED);
+    const rows = this.all<UsageTotals & { t: number; key: string }>(
+      `SELECT ${t} AS t, ${keyOf(query.groupBy, SERVED)} AS key, ${TOTALS}
+       FROM usage_events ${where.sql} GROUP BY t, key ORDER BY t, key`,
+      where.params,
+    );
+    const series: UsagePoint[] = rows.map(({ t: at, key, ...totals }) => ({
+      bucket: isoSeconds(at),
+      key,
+      ...numbers(totals),
+    }));
+    return { series, totals: series.reduce<UsageTotals>(addTotals, EMPTY_TOTALS) };
+  }
+
+  async topSpenders(query: TopSpendersQuery): Promise<readonly SpenderRow[]> {
+    const where = whereOf(query, 'hour', query.filters, SERVED);
+    const order = query.orderBy === 'cost' ? 'costDollars' : '(inputTokens + outputTokens)';
+    const rows = this.all<UsageTotals & { user: string }>(
+      `SELECT user_id AS user, ${TOTALS} FROM usage_events ${where.sql}
+       GROUP BY user_id ORDER BY ${order} DESC, user_id LIMIT ?`,
+      [...where.params, query.limit],
+    );
+    return rows.map(({ user, ...totals }) => ({ user, ...numbers(totals) }));
+  }
+
+  async rates(query: RatesQuery): Promise<RatesReport> {
+    const where = whereOf(query, 'hour', query.filters, SERVED);
+    const [r] = this.all<{ n: number; fb: number; cached: number; failed: number }>(
+      `SELECT count(*) AS n, coalesce(sum(attempts > 1), 0) AS fb,
+         coalesce(sum(cached = 1), 0) AS cached, coalesce(sum(status != 'success'), 0) AS failed
+       FROM request_completed_events ${where.sql}`,
+      where.params,
+    );
+    const rejectedWhere = whereOf(query, 'hour', query.filters, REJECTED);
+    const [rejected] = this.all<{ n: number }>(
+      `SELECT count(*) AS n FROM request_rejected_events ${rejectedWhere.sql}`,
+      rejectedWhere.params,
+    );
+    return {
+      requests: r.n,
+      fallbackRequests: r.fb,
+      fallbackRate: ratio(r.fb, r.n),
+      cachedRequests: r.cached,
+      cacheHitRate: ratio(r.cached, r.n),
+      failedRequests: r.failed,
+      errorRate: ratio(r.failed, r.n),
+      rejections: rejected.n,
+    };
+  }
+
+  async latency(query: LatencyQuery): Promise<readonly LatencyRow[]> {
+    const where = whereOf(query, 'hour', query.filters, SERVED);
+    const rows = this.all<{ key: string; latency: number }>(
+      `SELECT ${keyOf(query.groupBy, SERVED)} AS key, latency_ms AS latency
+       FROM request_completed_events ${where.sql} ORDER BY key, latency_ms`,
+      where.params,
+    );
+    const groups = new Map<string, number[]>();
+    for (const row of rows) {
+      const list = groups.get(row.key);
+      if (list) list.push(row.latency);
+      else groups.set(row.key, [row.latency]);
+    }
+    return [...groups].map(([key, sorted]) => {
+      const [p50Ms, p90Ms, p95Ms, p99Ms] = LATENCY_LEVELS.map((level) =>
+        interpolatedQuantile(sorted, level),
+      );
+      return {
+        key,
+        requests: sorted.length,
+        meanMs: sorted.reduce((a, b) => a + b, 0) / sorted.length,
+        p50Ms,
+        p90Ms,
+        p95Ms,
+        p99Ms,
+      };
+    });
+  }
+
+  async fallbacks(query: FallbacksQuery): Promise<readonly FallbackRow[]> {
+    const where = whereOf(query, 'hour', query.filters, FALLBACK);
+    return this.all<FallbackRow>(
+      `SELECT from_provider AS fromProvider, from_model AS fromModel, to_provider AS toProvider,
+         to_model AS toModel, reason, count(*) AS count
+       FROM fallback_events ${where.sql}
+       GROUP BY from_provider, from_model, to_provider, to_model, reason
+       ORDER BY count DESC, from_provider, from_model, to_provider, to_model, reason`,
+      where.params,
+    );
+  }
+
+  async budgets(): Promise<readonly BudgetStateRow[]> {
+    const rows = this.all<{
+      budgetKey: string;
+      limitKind: string;
+      state: string;
+      remaining: number;
+      limitValue: number;
+      unit: string;
+      windowId: string;
+      resetAt: number;
+      atMs: number;
+    }>(
+      `SELECT budget_key AS budgetKey, limit_kind AS limitKind, state, remaining,
+         limit_value AS limitValue, unit, window_id AS windowId, reset_at AS resetAt,
+         occurred_ms AS atMs
+       FROM budget_state_events b
+       WHERE NOT EXISTS (
+         SELECT 1 FROM budget_state_events n
+         WHERE n.budget_key = b.budget_key AND n.limit_kind = b.limit_kind
+           AND (n.occurred_ms > b.occurred_ms
+                OR (n.occurred_ms = b.occurred_ms AND n.event_id > b.event_id)))
+       ORDER BY budget_key, limit_kind`,
+      [],
+    );
+    return rows.map(({ limitValue, resetAt, atMs, ...row }) => ({
+      ...row,
+      limit: limitValue,
+      resetAt: isoSeconds(resetAt),
+      at: new Date(atMs).toISOString(),
+    }));
+  }
+
+  /** Rows per raw table, for tests and the rebuild check. */
+  count(table: RawTable): number {
+    const row = this.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number };
+    return row.n;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  private all<T>(sql: string, params: SQLInputValue[]): T[] {
+    return this.db.prepare(sql).all(...params) as T[];
+  }
+}
+
+function bucketExpr(bucket: Bucket): string {
+  const size = BUCKET_SECONDS[bucket];
+  return `((CAST(occurred_at AS INTEGER) / ${size}) * ${size})`;
+}
+
+function keyOf(dimension: Dimension, columns: Columns): string {
+  if (dimension === 'none') return `'all'`;
+  const column = columns[dimension];
+  if (column === undefined) throw new Error(`cannot group by ${dimension} here`);
+  return column;
+}
+
+/** Events whose bucket starts in [from, to), plus the filters that apply to the table. */
+function whereOf(
+  range: TimeRange,
+  bucket: Bucket,
+  filters: AnalyticsFilters,
+  columns: Columns,
+): Where {
+  const conditions = [`${bucketExpr(bucket)} >= ?`, `${bucketExpr(bucket)} < ?`];
+  const params: SQLInputValue[] = [
+    Math.ceil(range.from.getTime() / 1000),
+    Math.ceil(range.to.getTime() / 1000),
+  ];
+  for (const dimension of ['user', 'model', 'provider', 'tier'] as const) {
+    const value = filters[dimension];
+    const column = columns[dimension];
+    if (value === undefined || column === undefined) continue;
+    conditions.push(`${column} = ?`);
+    params.push(value);
+  }
+  return { sql: `WHERE ${conditions.join(' AND ')}`, params };
+}
+
+function numbers(totals: UsageTotals): UsageTotals {
+  return {
+    requests: Number(totals.requests),
+    cacheHits: Number(totals.cacheHits),
+    inputTokens: Number(totals.inputTokens),
+    outputTokens: Number(totals.outputTokens),
+    cachedInputTokens: Number(totals.cachedInputTokens),
+    costDollars: Number(totals.costDollars),
+    weightedTokens: Number(totals.weightedTokens),
+  };
+}

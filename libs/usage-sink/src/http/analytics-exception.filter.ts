@@ -1,0 +1,51 @@
+import {
+  Catch,
+  HttpException,
+  Inject,
+  type ArgumentsHost,
+  type ExceptionFilter,
+} from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import {
+  ANALYTICS_HTTP_OPTIONS,
+  AnalyticsAccessError,
+  type AnalyticsHttpOptions,
+} from './analytics-http.options';
+import { AnalyticsQueryError } from './analytics-query.dto';
+
+/**
+ * The analytics API's own error shape, ahead of the gateway's OpenAI-style filter:
+ * 400 with every parameter problem, 401 without the token, 503 when the store fails
+ * (logged; the body never carries the store's message, which may quote SQL).
+ */
+@Catch()
+export class AnalyticsExceptionFilter implements ExceptionFilter {
+  constructor(@Inject(ANALYTICS_HTTP_OPTIONS) private readonly options: AnalyticsHttpOptions) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    if (exception instanceof AnalyticsQueryError) {
+      void reply.status(400).send({
+        error: { type: 'invalid_query', message: exception.message, issues: exception.issues },
+      });
+      return;
+    }
+    if (exception instanceof AnalyticsAccessError) {
+      void reply
+        .status(401)
+        .header('www-authenticate', 'Bearer')
+        .send({ error: { type: 'unauthorized', message: exception.message } });
+      return;
+    }
+    if (exception instanceof HttpException) {
+      void reply.status(exception.getStatus()).send({
+        error: { type: 'http_error', message: exception.message },
+      });
+      return;
+    }
+    this.options.onStoreError(exception);
+    void reply.status(503).send({
+      error: { type: 'store_unavailable', message: 'the analytics store did not answer' },
+    });
+  }
+}

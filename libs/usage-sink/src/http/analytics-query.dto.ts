@@ -1,0 +1,205 @@
+import {
+  IsIn,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  MinLength,
+} from 'class-validator';
+import { STRICT_VALIDATION, validatePlain, type ValidationIssue } from '@aigw/contracts';
+import type { ClassConstructor } from 'class-transformer';
+import {
+  BUCKETS,
+  DIMENSIONS,
+  type AnalyticsFilters,
+  type Bucket,
+  type Dimension,
+  type FallbacksQuery,
+  type LatencyQuery,
+  type RatesQuery,
+  type SpendOrder,
+  type TimeRange,
+  type TopSpendersQuery,
+  type UsageQuery,
+} from '../domain/analytics.types';
+
+// Query strings of the analytics API. Every field arrives as a string (a repeated one as
+// an array, which fails IsString); unknown parameters are refused, not ignored.
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+/** Widest range per bucket size: bounds the rows one request can make a store read. */
+export const MAX_RANGE_MS: Readonly<Record<Bucket, number>> = {
+  hour: 31 * DAY_MS,
+  day: 366 * DAY_MS,
+};
+/** Ranges of the per-hour rollups (rates, latency, spenders, fallbacks). */
+const MAX_SUMMARY_RANGE_MS = 366 * DAY_MS;
+const DEFAULT_RANGE_MS: Readonly<Record<Bucket, number>> = { hour: DAY_MS, day: 30 * DAY_MS };
+
+const ISO = { strict: true, strictSeparator: true } as const;
+// Names of users, models, providers and tiers: printable, as the events allow them.
+const PRINTABLE = /^[^\u0000-\u001f\u007f]+$/;
+const FILTER_MESSAGE = '$property must be 1 to 256 printable characters';
+
+function FilterValue(): PropertyDecorator {
+  return (target, key) => {
+    IsOptional()(target, key);
+    IsString()(target, key);
+    MinLength(1, { message: FILTER_MESSAGE })(target, key);
+    MaxLength(256, { message: FILTER_MESSAGE })(target, key);
+    Matches(PRINTABLE, { message: FILTER_MESSAGE })(target, key);
+  };
+}
+
+class RangeDto {
+  @IsOptional()
+  @IsISO8601(ISO, { message: '$property must be an ISO 8601 time, e.g. 2026-03-01T00:00:00Z' })
+  from?: string;
+
+  @IsOptional()
+  @IsISO8601(ISO, { message: '$property must be an ISO 8601 time, e.g. 2026-03-01T00:00:00Z' })
+  to?: string;
+}
+
+class FilteredRangeDto extends RangeDto {
+  @FilterValue()
+  user?: string;
+
+  @FilterValue()
+  model?: string;
+
+  @FilterValue()
+  provider?: string;
+
+  @FilterValue()
+  tier?: string;
+}
+
+export class UsageQueryDto extends FilteredRangeDto {
+  @IsOptional()
+  @IsIn(BUCKETS)
+  bucket?: Bucket;
+
+  @IsOptional()
+  @IsIn(DIMENSIONS)
+  groupBy?: Dimension;
+}
+
+export class TopSpendersQueryDto extends FilteredRangeDto {
+  @IsOptional()
+  @Matches(/^(100|[1-9][0-9]?)$/, { message: 'limit must be a whole number from 1 to 100' })
+  limit?: string;
+
+  @IsOptional()
+  @IsIn(['cost', 'tokens'])
+  orderBy?: SpendOrder;
+}
+
+export class RatesQueryDto extends FilteredRangeDto {}
+
+export class LatencyQueryDto extends FilteredRangeDto {
+  @IsOptional()
+  @IsIn(DIMENSIONS)
+  groupBy?: Dimension;
+}
+
+export class FallbacksQueryDto extends RangeDto {
+  @FilterValue()
+  user?: string;
+
+  /** The model the client asked for. */
+  @FilterValue()
+  model?: string;
+}
+
+/** A query string the API refuses, with every problem named by its parameter. */
+export class AnalyticsQueryError extends Error {
+  override name = 'AnalyticsQueryError';
+  constructor(readonly issues: readonly ValidationIssue[]) {
+    super(issues.map((i) => i.message).join('; '));
+  }
+}
+
+function validated<T extends object>(cls: ClassConstructor<T>, query: unknown): T {
+  // Fastify hands over an object without a prototype; validate a plain copy.
+  const plain = typeof query === 'object' && query !== null ? { ...query } : {};
+  const result = validatePlain(cls, plain, STRICT_VALIDATION);
+  if (!result.ok) throw new AnalyticsQueryError(result.error);
+  return result.value;
+}
+
+function rangeOf(dto: RangeDto, now: Date, defaultMs: number, maxMs: number): TimeRange {
+  const to = dto.to === undefined ? now : new Date(dto.to);
+  const from = dto.from === undefined ? new Date(to.getTime() - defaultMs) : new Date(dto.from);
+  if (from.getTime() >= to.getTime()) {
+    throw new AnalyticsQueryError([{ path: 'from', message: 'from must be earlier than to' }]);
+  }
+  if (to.getTime() - from.getTime() > maxMs) {
+    const days = Math.round(maxMs / DAY_MS);
+    throw new AnalyticsQueryError([
+      { path: 'from', message: `the range from..to must not exceed ${days} days here` },
+    ]);
+  }
+  return { from, to };
+}
+
+function filtersOf(dto: Partial<Record<keyof AnalyticsFilters, string>>): AnalyticsFilters {
+  const filters: Record<string, string> = {};
+  for (const name of ['user', 'model', 'provider', 'tier'] as const) {
+    const value = dto[name];
+    if (value !== undefined) filters[name] = value;
+  }
+  return filters;
+}
+
+export function parseUsageQuery(query: unknown, now = new Date()): UsageQuery {
+  const dto = validated(UsageQueryDto, query);
+  const bucket = dto.bucket ?? 'hour';
+  return {
+    ...rangeOf(dto, now, DEFAULT_RANGE_MS[bucket], MAX_RANGE_MS[bucket]),
+    bucket,
+    groupBy: dto.groupBy ?? 'none',
+    filters: filtersOf(dto),
+  };
+}
+
+export function parseTopSpendersQuery(query: unknown, now = new Date()): TopSpendersQuery {
+  const dto = validated(TopSpendersQueryDto, query);
+  return {
+    ...rangeOf(dto, now, DAY_MS, MAX_SUMMARY_RANGE_MS),
+    limit: dto.limit === undefined ? 10 : Number(dto.limit),
+    orderBy: dto.orderBy ?? 'cost',
+    filters: filtersOf(dto),
+  };
+}
+
+export function parseRatesQuery(query: unknown, now = new Date()): RatesQuery {
+  const dto = validated(RatesQueryDto, query);
+  return { ...rangeOf(dto, now, DAY_MS, MAX_SUMMARY_RANGE_MS), filters: filtersOf(dto) };
+}
+
+export function parseLatencyQuery(query: unknown, now = new Date()): LatencyQuery {
+  const dto = validated(LatencyQueryDto, query);
+  return {
+    ...rangeOf(dto, now, DAY_MS, MAX_SUMMARY_RANGE_MS),
+    groupBy: dto.groupBy ?? 'none',
+    filters: filtersOf(dto),
+  };
+}
+
+export function parseFallbacksQuery(query: unknown, now = new Date()): FallbacksQuery {
+  const dto = validated(FallbacksQueryDto, query);
+  return { ...rangeOf(dto, now, DAY_MS, MAX_SUMMARY_RANGE_MS), filters: filtersOf(dto) };
+}
+
+/** The budgets panel takes no parameters; any given is a mistake worth reporting. */
+export function parseBudgetsQuery(query: unknown): void {
+  const names = typeof query === 'object' && query !== null ? Object.keys(query) : [];
+  if (names.length > 0) {
+    throw new AnalyticsQueryError(
+      names.map((name) => ({ path: name, message: `property ${name} should not exist` })),
+    );
+  }
+}

@@ -1,0 +1,112 @@
+import { timingSafeEqual } from 'node:crypto';
+import { Controller, Get, Headers, Inject, Query, UseFilters } from '@nestjs/common';
+import {
+  USAGE_ANALYTICS,
+  type BudgetStateRow,
+  type FallbackRow,
+  type LatencyRow,
+  type RatesReport,
+  type SpenderRow,
+  type UsageAnalytics,
+  type UsageReport,
+} from '../domain/analytics.types';
+import {
+  parseBudgetsQuery,
+  parseFallbacksQuery,
+  parseLatencyQuery,
+  parseRatesQuery,
+  parseTopSpendersQuery,
+  parseUsageQuery,
+} from './analytics-query.dto';
+import { AnalyticsExceptionFilter } from './analytics-exception.filter';
+import {
+  ANALYTICS_HTTP_OPTIONS,
+  AnalyticsAccessError,
+  type AnalyticsHttpOptions,
+} from './analytics-http.options';
+
+/** The analytics API: JSON over the rollups (or the embedded store). */
+@Controller('v1/analytics')
+@UseFilters(AnalyticsExceptionFilter)
+export class AnalyticsController {
+  constructor(
+    @Inject(USAGE_ANALYTICS) private readonly analytics: UsageAnalytics,
+    @Inject(ANALYTICS_HTTP_OPTIONS) private readonly options: AnalyticsHttpOptions,
+  ) {}
+
+  @Get('usage')
+  async usage(
+    @Query() query: unknown,
+    @Headers('authorization') authorization?: string,
+  ): Promise<UsageReport & { query: Record<string, string> }> {
+    this.authorize(authorization);
+    const parsed = parseUsageQuery(query);
+    const report = await this.analytics.usage(parsed);
+    return {
+      query: {
+        from: parsed.from.toISOString(),
+        to: parsed.to.toISOString(),
+        bucket: parsed.bucket,
+        groupBy: parsed.groupBy,
+      },
+      ...report,
+    };
+  }
+
+  @Get('top-spenders')
+  async topSpenders(
+    @Query() query: unknown,
+    @Headers('authorization') authorization?: string,
+  ): Promise<{ rows: readonly SpenderRow[] }> {
+    this.authorize(authorization);
+    return { rows: await this.analytics.topSpenders(parseTopSpendersQuery(query)) };
+  }
+
+  @Get('rates')
+  async rates(
+    @Query() query: unknown,
+    @Headers('authorization') authorization?: string,
+  ): Promise<RatesReport> {
+    this.authorize(authorization);
+    return this.analytics.rates(parseRatesQuery(query));
+  }
+
+  @Get('latency')
+  async latency(
+    @Query() query: unknown,
+    @Headers('authorization') authorization?: string,
+  ): Promise<{ rows: readonly LatencyRow[] }> {
+    this.authorize(authorization);
+    return { rows: await this.analytics.latency(parseLatencyQuery(query)) };
+  }
+
+  @Get('fallbacks')
+  async fallbacks(
+    @Query() query: unknown,
+    @Headers('authorization') authorization?: string,
+  ): Promise<{ rows: readonly FallbackRow[] }> {
+    this.authorize(authorization);
+    return { rows: await this.analytics.fallbacks(parseFallbacksQuery(query)) };
+  }
+
+  @Get('budgets')
+  async budgets(
+    @Query() query: unknown,
+    @Headers('authorization') authorization?: string,
+  ): Promise<{ rows: readonly BudgetStateRow[] }> {
+    this.authorize(authorization);
+    parseBudgetsQuery(query);
+    return { rows: await this.analytics.budgets() };
+  }
+
+  private authorize(header: string | undefined): void {
+    const expected = this.options.accessToken;
+    if (!expected) return;
+    const given = header?.startsWith('Bearer ') ? header.slice('Bearer '.length) : '';
+    const a = Buffer.from(given);
+    const b = Buffer.from(expected);
+    if (a.length !== b.length || !timingSafeEqual(a, b)) {
+      throw new AnalyticsAccessError('the analytics API needs the operator token (Bearer)');
+    }
+  }
+}

@@ -1,0 +1,199 @@
+// The usage page: reads the analytics API of the process that served it and draws
+// the numbers with uPlot. No framework, no build step. A token for the API, when the
+// operator set one, is taken from the URL fragment (#token=...), which is never sent to
+// the server in a request line.
+(function () {
+  'use strict';
+
+  const RANGES = {
+    '24h': [86400e3, 'hour'],
+    '7d': [7 * 86400e3, 'hour'],
+    '30d': [30 * 86400e3, 'day'],
+  };
+  const COLORS = ['#3366cc', '#dc3912', '#ff9900', '#109618', '#990099', '#0099c6', '#dd4477'];
+
+  const fmt = {
+    cost: (n) => '$' + n.toFixed(6),
+    int: (n) => String(Math.round(n)),
+    pct: (r) => (r * 100).toFixed(1) + '%',
+    ms: (n) => n.toFixed(1) + ' ms',
+  };
+  window.usageFormat = fmt;
+
+  function token() {
+    const match = /(?:^|&)token=([^&]+)/.exec(location.hash.slice(1));
+    return match ? decodeURIComponent(match[1]) : '';
+  }
+
+  async function api(path, params) {
+    const headers = {};
+    const t = token();
+    if (t) headers.authorization = 'Bearer ' + t;
+    const response = await fetch('/v1/analytics/' + path + '?' + new URLSearchParams(params), {
+      headers,
+    });
+    const body = await response.json();
+    if (!response.ok) throw new Error((body.error && body.error.message) || response.statusText);
+    return body;
+  }
+
+  /** from/to/bucket: given in the page's URL, or a preset range ending now. */
+  function rangeParams() {
+    const search = new URLSearchParams(location.search);
+    const preset = RANGES[search.get('range') || '24h'] || RANGES['24h'];
+    const to = search.get('to') || new Date().toISOString();
+    const from = search.get('from') || new Date(Date.parse(to) - preset[0]).toISOString();
+    return { from, to, bucket: search.get('bucket') || preset[1] };
+  }
+
+  function text(id, value) {
+    document.getElementById(id).textContent = value;
+  }
+
+  function cell(value, numeric) {
+    const td = document.createElement('td');
+    td.textContent = value;
+    if (numeric) td.className = 'num';
+    return td;
+  }
+
+  /** Totals per group key from a grouped usage series. */
+  function byKey(series) {
+    const totals = new Map();
+    for (const p of series) {
+      const t = totals.get(p.key) || {
+        requests: 0,
+        inputTokens: 0,
+        outputTokens: 0,
+        costDollars: 0,
+      };
+      t.requests += p.requests;
+      t.inputTokens += p.inputTokens;
+      t.outputTokens += p.outputTokens;
+      t.costDollars += p.costDollars;
+      totals.set(p.key, t);
+    }
+    return [...totals.entries()].sort(
+      (a, b) => b[1].costDollars - a[1].costDollars || (a[0] < b[0] ? -1 : 1),
+    );
+  }
+
+  function fillTable(id, rows) {
+    const body = document.querySelector('#' + id + ' tbody');
+    body.replaceChildren();
+    for (const [key, t] of rows) {
+      const tr = document.createElement('tr');
+      tr.dataset.key = key;
+      tr.append(
+        cell(key),
+        cell(fmt.int(t.requests), true),
+        cell(fmt.int(t.inputTokens), true),
+        cell(fmt.int(t.outputTokens), true),
+        cell(fmt.cost(t.costDollars), true),
+      );
+      body.append(tr);
+    }
+  }
+
+  /** uPlot data: one x axis of bucket starts, one series per key. */
+  function columns(series, value, cumulative) {
+    const xs = [...new Set(series.map((p) => Date.parse(p.bucket) / 1000))].sort((a, b) => a - b);
+    const keys = [...new Set(series.map((p) => p.key))].sort();
+    const index = new Map(xs.map((x, i) => [x, i]));
+    const ys = keys.map(() => xs.map(() => 0));
+    for (const p of series)
+      ys[keys.indexOf(p.key)][index.get(Date.parse(p.bucket) / 1000)] += value(p);
+    if (cumulative) for (const y of ys) for (let i = 1; i < y.length; i++) y[i] += y[i - 1];
+    return { keys, data: [xs, ...ys] };
+  }
+
+  function chart(id, series, value, options) {
+    const el = document.getElementById(id);
+    el.replaceChildren();
+    const { keys, data } = columns(series, value, options.cumulative);
+    el.dataset.series = String(keys.length);
+    if (data[0].length === 0) {
+      el.textContent = 'No data in this range.';
+      return;
+    }
+    new uPlot(
+      {
+        width: Math.max(320, el.clientWidth || 800),
+        height: 240,
+        scales: { x: { time: true } },
+        series: [
+          {},
+          ...keys.map((key, i) => ({
+            label: key,
+            stroke: COLORS[i % COLORS.length],
+            width: 2,
+            value: (u, v) => (v == null ? '' : options.format(v)),
+          })),
+        ],
+        axes: [{}, { values: (u, vals) => vals.map(options.format), size: 80 }],
+      },
+      data,
+      el,
+    );
+  }
+
+  async function load() {
+    const range = rangeParams();
+    const span = { from: range.from, to: range.to };
+    const [byModel, byUser, rates, latency, budgets] = await Promise.all([
+      api('usage', { ...range, groupBy: 'model' }),
+      api('usage', { ...range, groupBy: 'user' }),
+      api('rates', span),
+      api('latency', { ...span, groupBy: 'none' }),
+      api('budgets', {}),
+    ]);
+    text('range', `${byModel.query.from} – ${byModel.query.to}, per ${byModel.query.bucket} (UTC)`);
+    const totals = byModel.totals;
+    text('total-cost', fmt.cost(totals.costDollars));
+    text('total-tokens', fmt.int(totals.inputTokens + totals.outputTokens));
+    text('total-requests', fmt.int(totals.requests));
+    text('cache-hit-rate', fmt.pct(rates.cacheHitRate));
+    text('fallback-rate', fmt.pct(rates.fallbackRate));
+    const overall = latency.rows[0];
+    text('latency', overall ? `${fmt.ms(overall.p50Ms)} / ${fmt.ms(overall.p95Ms)}` : '–');
+
+    fillTable('by-user', byKey(byUser.series));
+    fillTable('by-model', byKey(byModel.series));
+    chart('chart-cost', byModel.series, (p) => p.costDollars, {
+      format: (v) => '$' + v.toFixed(4),
+    });
+    chart('chart-tokens', byUser.series, (p) => p.inputTokens + p.outputTokens, {
+      format: fmt.int,
+    });
+    chart('chart-burn', byUser.series, (p) => p.weightedTokens, {
+      format: fmt.int,
+      cumulative: true,
+    });
+
+    const body = document.querySelector('#budgets tbody');
+    body.replaceChildren();
+    for (const b of budgets.rows) {
+      const tr = document.createElement('tr');
+      tr.dataset.key = b.budgetKey + '|' + b.limitKind;
+      tr.append(
+        cell(b.budgetKey),
+        cell(b.limitKind),
+        cell(b.state),
+        cell(String(b.remaining) + ' ' + b.unit, true),
+        cell(String(b.limit), true),
+        cell(b.resetAt),
+      );
+      body.append(tr);
+    }
+  }
+
+  load().then(
+    () => (document.body.dataset.state = 'ready'),
+    (error) => {
+      const el = document.getElementById('error');
+      el.hidden = false;
+      el.textContent = 'Could not load usage: ' + error.message;
+      document.body.dataset.state = 'error';
+    },
+  );
+})();

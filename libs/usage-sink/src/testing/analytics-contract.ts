@@ -1,0 +1,379 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Module } from '@nestjs/common';
+import { CompletionStatus } from '@aigw/contracts';
+import { Logger } from '@aigw/observability';
+import { createNestEdgeApp, type ServedApp } from '@aigw/runtime';
+import {
+  bucketStart,
+  isoSeconds,
+  LATENCY_LEVELS,
+  type Bucket,
+  type UsageAnalytics,
+  type UsageTotals,
+} from '../domain/analytics.types';
+import { interpolatedQuantile } from '../domain/percentiles';
+import { AnalyticsExceptionFilter } from '../http/analytics-exception.filter';
+import { AnalyticsHttpModule } from '../http/analytics-http.module';
+import { UsageSinkConsumer, type UsageEventWriter } from '../usage-sink.consumer';
+import { buildWorkload, ODD_USER, RANGE, type Workload } from './analytics-fixture';
+
+export interface AnalyticsStoreUnderTest {
+  /** A fresh writer over the same store, as a restarted sink would have. */
+  writer(): UsageEventWriter;
+  readonly analytics: UsageAnalytics;
+  /** Rows stored for usage and completed requests, counted once per event id. */
+  storedCounts(): Promise<{ usage: number; completed: number }>;
+  close(): Promise<void>;
+}
+
+const approx = (actual: number, expected: number, what: string): void =>
+  assert.ok(
+    Math.abs(actual - expected) <= 1e-9 * Math.max(1, Math.abs(expected)),
+    `${what}: ${actual} != ${expected}`,
+  );
+
+function expectedTotals(
+  workload: Workload,
+  pick: (u: Workload['usage'][number]) => boolean,
+): UsageTotals {
+  const rows = workload.usage.filter(pick);
+  return {
+    requests: rows.length,
+    cacheHits: rows.filter((u) => u.cacheHit).length,
+    inputTokens: rows.reduce((a, u) => a + u.inputTokens, 0),
+    outputTokens: rows.reduce((a, u) => a + u.outputTokens, 0),
+    cachedInputTokens: rows.reduce((a, u) => a + u.cachedInputTokens, 0),
+    costDollars: rows.reduce((a, u) => a + u.costDollars, 0),
+    weightedTokens: rows.reduce((a, u) => a + u.weightedTokenCost, 0),
+  };
+}
+
+function assertTotals(actual: UsageTotals, expected: UsageTotals, what: string): void {
+  for (const key of Object.keys(expected) as (keyof UsageTotals)[]) {
+    approx(actual[key], expected[key], `${what} ${key}`);
+  }
+}
+
+const bucketOf = (iso: string, bucket: Bucket): string =>
+  isoSeconds(bucketStart(Math.floor(Date.parse(iso) / 1000), bucket));
+
+/**
+ * The analytics contract, run against ClickHouse (int) and the embedded SQLite store
+ * (unit): the same events in, the same numbers out, directly and over HTTP.
+ */
+export function describeAnalyticsContract(
+  name: string,
+  open: () => Promise<AnalyticsStoreUnderTest>,
+): void {
+  describe(`usage analytics on ${name}`, () => {
+    const workload = buildWorkload();
+    let store: AnalyticsStoreUnderTest;
+    let app: ServedApp;
+    let base: string;
+
+    before(async () => {
+      store = await open();
+      // Batches of 7, written at once: many inserts, as a busy sink makes them.
+      const consumer = new UsageSinkConsumer(store.writer(), { maxItems: 7, maxWaitMs: 0 });
+      for (let i = 0; i < workload.events.length; i += 7) {
+        await consumer.handle(workload.events.slice(i, i + 7));
+      }
+      @Module({})
+      class TestModule {}
+      const logger = Logger.fromEnv({ LOG_LEVEL: 'error' });
+      const onStoreError = (error: unknown) => logger.error('store', { error });
+      app = await createNestEdgeApp(
+        {
+          module: TestModule,
+          imports: [AnalyticsHttpModule.forRoot(store.analytics, { onStoreError })],
+        },
+        { logger, maxBodyBytes: 1024, filter: new AnalyticsExceptionFilter({ onStoreError }) },
+      );
+      base = `http://127.0.0.1:${await app.listen(0, '127.0.0.1')}`;
+    });
+    after(async () => {
+      await app?.close();
+      await store?.close();
+    });
+
+    it('stores one row per event: none lost', async () => {
+      assert.deepEqual(await store.storedCounts(), {
+        usage: workload.usage.length,
+        completed: workload.completed.length,
+      });
+    });
+
+    it('a redelivered batch and a restarted sink store nothing twice', async () => {
+      const restarted = new UsageSinkConsumer(store.writer(), { maxItems: 1000, maxWaitMs: 5 });
+      // Overlapping redeliveries, one batch holding an event twice, then everything again.
+      await restarted.handle(workload.events.slice(10, 40));
+      await restarted.handle([...workload.events.slice(0, 20), ...workload.events.slice(0, 20)]);
+      await restarted.handle(workload.events);
+      assert.deepEqual(await store.storedCounts(), {
+        usage: workload.usage.length,
+        completed: workload.completed.length,
+      });
+      const report = await store.analytics.usage({
+        from: new Date(RANGE.from),
+        to: new Date(RANGE.to),
+        bucket: 'day',
+        groupBy: 'none',
+        filters: {},
+      });
+      assertTotals(
+        report.totals,
+        expectedTotals(workload, () => true),
+        'after redelivery',
+      );
+    });
+
+    for (const bucket of ['hour', 'day'] as const) {
+      it(`tokens and cost per ${bucket} and user match the events`, async () => {
+        const report = await store.analytics.usage({
+          from: new Date(RANGE.from),
+          to: new Date(RANGE.to),
+          bucket,
+          groupBy: 'user',
+          filters: {},
+        });
+        const keys = new Set(
+          workload.usage.map((u) => `${bucketOf(u.occurredAt, bucket)}|${u.userId}`),
+        );
+        assert.equal(report.series.length, keys.size);
+        for (const point of report.series) {
+          assertTotals(
+            point,
+            expectedTotals(
+              workload,
+              (u) => bucketOf(u.occurredAt, bucket) === point.bucket && u.userId === point.key,
+            ),
+            `${point.bucket} ${point.key}`,
+          );
+        }
+        assertTotals(
+          report.totals,
+          expectedTotals(workload, () => true),
+          'totals',
+        );
+      });
+    }
+
+    it('filters by model, provider, tier and a user name that needs escaping', async () => {
+      const report = await store.analytics.usage({
+        from: new Date(RANGE.from),
+        to: new Date(RANGE.to),
+        bucket: 'day',
+        groupBy: 'model',
+        filters: { user: ODD_USER, provider: 'openai', tier: 'free' },
+      });
+      assertTotals(
+        report.totals,
+        expectedTotals(
+          workload,
+          (u) => u.userId === ODD_USER && u.provider === 'openai' && u.tier === 'free',
+        ),
+        'filtered',
+      );
+      assert.ok(report.totals.requests > 0);
+      assert.deepEqual([...new Set(report.series.map((p) => p.key))], ['gpt-4o-mini']);
+    });
+
+    it('the range is [from, to) over bucket starts', async () => {
+      const report = await store.analytics.usage({
+        from: new Date('2026-03-01T10:30:00Z'),
+        to: new Date('2026-03-02T00:00:00Z'),
+        bucket: 'hour',
+        groupBy: 'none',
+        filters: {},
+      });
+      assert.deepEqual(
+        report.series.map((p) => p.bucket),
+        ['2026-03-01T11:00:00Z'],
+      );
+    });
+
+    it('ranks top spenders by cost and by tokens', async () => {
+      const range = { from: new Date(RANGE.from), to: new Date(RANGE.to) };
+      const byCost = await store.analytics.topSpenders({
+        ...range,
+        limit: 2,
+        orderBy: 'cost',
+        filters: {},
+      });
+      const users = [...new Set(workload.usage.map((u) => u.userId))];
+      const cost = (user: string) => expectedTotals(workload, (u) => u.userId === user).costDollars;
+      const expected = users.sort((a, b) => cost(b) - cost(a)).slice(0, 2);
+      assert.deepEqual(
+        byCost.map((r) => r.user),
+        expected,
+      );
+      approx(byCost[0].costDollars, cost(expected[0]), 'top cost');
+      const byTokens = await store.analytics.topSpenders({
+        ...range,
+        limit: 10,
+        orderBy: 'tokens',
+        filters: {},
+      });
+      const tokens = byTokens.map((r) => r.inputTokens + r.outputTokens);
+      assert.deepEqual(
+        tokens,
+        [...tokens].sort((a, b) => b - a),
+      );
+      assert.equal(byTokens.length, 3);
+    });
+
+    it('fallback, cache-hit and error rates count completed requests', async () => {
+      const rates = await store.analytics.rates({
+        from: new Date(RANGE.from),
+        to: new Date(RANGE.to),
+        filters: {},
+      });
+      const c = workload.completed;
+      assert.equal(rates.requests, c.length);
+      assert.equal(rates.fallbackRequests, c.filter((r) => r.attempts > 1).length);
+      assert.equal(rates.cachedRequests, c.filter((r) => r.cached).length);
+      assert.equal(
+        rates.failedRequests,
+        c.filter((r) => r.status !== CompletionStatus.Success).length,
+      );
+      approx(rates.fallbackRate, rates.fallbackRequests / c.length, 'fallback rate');
+      approx(rates.cacheHitRate, rates.cachedRequests / c.length, 'cache-hit rate');
+      assert.equal(rates.rejections, 4);
+      const alice = await store.analytics.rates({
+        from: new Date(RANGE.from),
+        to: new Date(RANGE.to),
+        filters: { user: 'alice' },
+      });
+      assert.equal(alice.requests, c.filter((r) => r.userId === 'alice').length);
+      assert.equal(alice.rejections, 2);
+    });
+
+    it('latency percentiles per model match the interpolated quantiles of the events', async () => {
+      const rows = await store.analytics.latency({
+        from: new Date(RANGE.from),
+        to: new Date(RANGE.to),
+        groupBy: 'model',
+        filters: {},
+      });
+      assert.deepEqual(
+        rows.map((r) => r.key),
+        ['claude-3-haiku', 'gpt-4o-mini'],
+      );
+      for (const row of rows) {
+        const sorted = workload.completed
+          .filter((c) => c.modelServed === row.key)
+          .map((c) => c.latencyMs)
+          .sort((a, b) => a - b);
+        assert.equal(row.requests, sorted.length);
+        const [p50, p90, p95, p99] = LATENCY_LEVELS.map((l) => interpolatedQuantile(sorted, l));
+        approx(row.p50Ms, p50, 'p50');
+        approx(row.p90Ms, p90, 'p90');
+        approx(row.p95Ms, p95, 'p95');
+        approx(row.p99Ms, p99, 'p99');
+        approx(row.meanMs, sorted.reduce((a, b) => a + b, 0) / sorted.length, 'mean');
+      }
+    });
+
+    it('fallbacks by route and reason', async () => {
+      const rows = await store.analytics.fallbacks({
+        from: new Date(RANGE.from),
+        to: new Date(RANGE.to),
+        filters: {},
+      });
+      const total = rows.reduce((a, r) => a + r.count, 0);
+      assert.equal(total, workload.completed.filter((r) => r.attempts > 1).length);
+      assert.ok(rows.every((r) => r.fromProvider === 'azure'));
+    });
+
+    it('the latest state of each budget limit', async () => {
+      const rows = await store.analytics.budgets();
+      assert.equal(rows.length, 1);
+      assert.equal(rows[0].state, 'recovered');
+      assert.equal(rows[0].remaining, 500);
+      assert.equal(rows[0].resetAt, '2026-04-01T00:00:00Z');
+    });
+
+    it('serves the same numbers over HTTP', async () => {
+      const query = new URLSearchParams({
+        ...RANGE,
+        bucket: 'day',
+        groupBy: 'user',
+        user: ODD_USER,
+      });
+      const response = await fetch(`${base}/v1/analytics/usage?${query.toString()}`);
+      assert.equal(response.status, 200);
+      const body = (await response.json()) as { totals: UsageTotals; series: { key: string }[] };
+      assertTotals(
+        body.totals,
+        expectedTotals(workload, (u) => u.userId === ODD_USER),
+        'http',
+      );
+      assert.ok(body.series.every((p) => p.key === ODD_USER));
+
+      const rates = await fetch(
+        `${base}/v1/analytics/rates?${new URLSearchParams(RANGE).toString()}`,
+      );
+      assert.equal(
+        ((await rates.json()) as { requests: number }).requests,
+        workload.completed.length,
+      );
+      for (const path of ['top-spenders', 'latency', 'fallbacks']) {
+        const r = await fetch(
+          `${base}/v1/analytics/${path}?${new URLSearchParams(RANGE).toString()}`,
+        );
+        assert.equal(r.status, 200, path);
+        assert.ok(Array.isArray(((await r.json()) as { rows: unknown[] }).rows), path);
+      }
+      const budgets = await fetch(`${base}/v1/analytics/budgets`);
+      assert.equal(((await budgets.json()) as { rows: unknown[] }).rows.length, 1);
+    });
+
+    it('refuses bad parameters with a 400 naming them', async () => {
+      const cases: [string, RegExp][] = [
+        ['usage?bucket=week', /bucket must be one of/],
+        ['usage?groupBy=secret', /groupBy must be one of/],
+        ['usage?from=yesterday', /from must be an ISO 8601 time/],
+        [`usage?from=${RANGE.to}&to=${RANGE.from}`, /from must be earlier than to/],
+        [
+          'usage?from=2025-01-01T00:00:00Z&to=2026-01-01T00:00:00Z&bucket=hour',
+          /must not exceed 31 days/,
+        ],
+        ['usage?bucket=hour&bucket=day', /bucket must be/],
+        ['usage?format=csv', /property format should not exist/],
+        ['usage?user=', /user must be 1 to 256 printable characters/],
+        [`usage?user=${'x'.repeat(300)}`, /user must be 1 to 256 printable characters/],
+        ['usage?user=a%0Ab', /user must be 1 to 256 printable characters/],
+        ['top-spenders?limit=0', /limit must be a whole number from 1 to 100/],
+        ['top-spenders?limit=1e2', /limit must be a whole number from 1 to 100/],
+        ['top-spenders?orderBy=name', /orderBy must be one of/],
+        ['fallbacks?tier=pro', /property tier should not exist/],
+        ['budgets?x=1', /property x should not exist/],
+      ];
+      for (const [path, message] of cases) {
+        const response = await fetch(`${base}/v1/analytics/${path}`);
+        assert.equal(response.status, 400, path);
+        const body = (await response.json()) as { error: { message: string } };
+        assert.match(body.error.message, message, path);
+      }
+      // An injection attempt is a user name like any other: no match, store intact.
+      const injected = await fetch(
+        `${base}/v1/analytics/usage?${new URLSearchParams({ ...RANGE, user: "x' OR '1'='1" }).toString()}`,
+      );
+      assert.equal(injected.status, 200);
+      assert.equal(((await injected.json()) as { totals: UsageTotals }).totals.requests, 0);
+      assert.equal((await store.storedCounts()).usage, workload.usage.length);
+    });
+
+    it('serves the usage page and its chart library from this process', async () => {
+      const page = await fetch(`${base}/usage`);
+      assert.equal(page.status, 200);
+      assert.match(page.headers.get('content-type') ?? '', /text\/html/);
+      assert.match(await page.text(), /\/usage\/assets\/uPlot\.iife\.min\.js/);
+      const lib = await fetch(`${base}/usage/assets/uPlot.iife.min.js`);
+      assert.equal(lib.status, 200);
+      assert.match(lib.headers.get('content-type') ?? '', /javascript/);
+      assert.equal((await fetch(`${base}/usage/assets/..%2Fpackage.json`)).status, 404);
+    });
+  });
+}

@@ -1,0 +1,178 @@
+import {
+  BudgetState,
+  BudgetUnit,
+  CompletionStatus,
+  createBudgetStateChanged,
+  createFallbackOccurred,
+  createRequestAccepted,
+  createRequestCompleted,
+  createRequestRejected,
+  createTokenUsageRecorded,
+  FallbackReason,
+  GatewayEndpoint,
+  LimitKind,
+  RejectReason,
+  UsageSource,
+  type GatewayEvent,
+  type RequestCompleted,
+  type TokenUsageRecorded,
+} from '@aigw/contracts';
+
+// A deterministic workload for the analytics suites: every number the API must answer
+// is computed here from the same events the store is fed.
+
+/** A user name that needs escaping in SQL, to prove no input is concatenated raw. */
+export const ODD_USER = "o'brien\\x; DROP TABLE usage_events; --";
+
+const USERS = ['alice', 'bob', ODD_USER];
+const MODELS = [
+  { model: 'gpt-4o-mini', provider: 'openai', price: 0.000001 },
+  { model: 'claude-3-haiku', provider: 'anthropic', price: 0.000002 },
+];
+const TIERS = ['free', 'pro'];
+/** Hours the events fall in: two on one day, one on the next. */
+export const HOURS = ['2026-03-01T10:00:00Z', '2026-03-01T11:00:00Z', '2026-03-02T00:00:00Z'];
+export const RANGE = { from: '2026-03-01T00:00:00Z', to: '2026-03-03T00:00:00Z' };
+
+export interface Workload {
+  readonly events: readonly GatewayEvent[];
+  readonly usage: readonly TokenUsageRecorded[];
+  readonly completed: readonly RequestCompleted[];
+}
+
+export function buildWorkload(requests = 60): Workload {
+  const events: GatewayEvent[] = [];
+  const usage: TokenUsageRecorded[] = [];
+  const completed: RequestCompleted[] = [];
+  for (let i = 0; i < requests; i++) {
+    const user = USERS[i % USERS.length];
+    const { model, provider, price } = MODELS[i % 5 < 3 ? 0 : 1];
+    const tier = TIERS[i % 3 === 0 ? 1 : 0];
+    const at = new Date(Date.parse(HOURS[i % HOURS.length]) + (i % 50) * 60_000 + 1_234);
+    const requestId = `req-${i}`;
+    const partitionKey = user;
+    const cacheHit = i % 7 === 0;
+    const inputTokens = 10 + i;
+    const outputTokens = cacheHit ? 0 : 5 + (i % 4);
+    const fellBack = i % 6 === 1;
+    events.push(
+      createRequestAccepted(
+        {
+          requestId,
+          partitionKey,
+          userId: user,
+          endpoint: GatewayEndpoint.ChatCompletions,
+          modelRequested: model,
+          stream: i % 2 === 0,
+          tier,
+        },
+        { occurredAt: at },
+      ),
+    );
+    if (fellBack) {
+      events.push(
+        createFallbackOccurred(
+          {
+            requestId,
+            partitionKey,
+            userId: user,
+            modelRequested: model,
+            fromBackend: 'primary',
+            fromProvider: 'azure',
+            fromModel: model,
+            toBackend: 'secondary',
+            toProvider: provider,
+            toModel: model,
+            reason: i % 12 === 1 ? FallbackReason.RateLimit : FallbackReason.Timeout,
+            attempt: 1,
+          },
+          { occurredAt: at },
+        ),
+      );
+    }
+    const u = createTokenUsageRecorded(
+      {
+        requestId,
+        partitionKey,
+        userId: user,
+        inputTokens,
+        outputTokens,
+        cachedInputTokens: i % 4 === 0 ? 3 : 0,
+        usageSource: UsageSource.Reported,
+        modelRequested: model,
+        modelServed: model,
+        provider,
+        backend: 'secondary',
+        tier,
+        costDollars: cacheHit ? 0 : (inputTokens + outputTokens) * price,
+        weightedTokenCost: inputTokens + outputTokens * 2,
+        cacheHit,
+      },
+      { occurredAt: at },
+    );
+    usage.push(u);
+    events.push(u);
+    const c = createRequestCompleted(
+      {
+        requestId,
+        partitionKey,
+        userId: user,
+        endpoint: GatewayEndpoint.ChatCompletions,
+        status: i % 10 === 9 ? CompletionStatus.UpstreamError : CompletionStatus.Success,
+        httpStatus: i % 10 === 9 ? 502 : 200,
+        latencyMs: 20 + ((i * 37) % 400) + 0.5,
+        ttfbMs: 5 + (i % 9),
+        provider,
+        backend: 'secondary',
+        modelRequested: model,
+        modelServed: model,
+        stream: i % 2 === 0,
+        cached: cacheHit,
+        attempts: fellBack ? 2 : cacheHit ? 0 : 1,
+        tier,
+      },
+      { occurredAt: at },
+    );
+    completed.push(c);
+    events.push(c);
+  }
+  for (let i = 0; i < 4; i++) {
+    events.push(
+      createRequestRejected(
+        {
+          requestId: `rej-${i}`,
+          partitionKey: USERS[i % 2],
+          userId: USERS[i % 2],
+          endpoint: GatewayEndpoint.ChatCompletions,
+          reason: RejectReason.BudgetExhausted,
+          httpStatus: 429,
+          modelRequested: MODELS[0].model,
+          tier: TIERS[0],
+          limitKind: LimitKind.TokenBudgetPerUser,
+        },
+        { occurredAt: HOURS[i % 2] },
+      ),
+    );
+  }
+  // Two states of one limit: the later one is what the budgets panel shows.
+  for (const [index, state] of [BudgetState.Exhausted, BudgetState.Recovered].entries()) {
+    events.push(
+      createBudgetStateChanged(
+        {
+          requestId: null,
+          partitionKey: 'alice',
+          budgetKey: 'alice',
+          limitKind: LimitKind.TokenBudgetPerUser,
+          windowId: '2026-03',
+          state,
+          remaining: index === 0 ? 0 : 500,
+          limit: 1000,
+          unit: BudgetUnit.Tokens,
+          resetAt: '2026-04-01T00:00:00.000Z',
+        },
+        { occurredAt: new Date(Date.parse(HOURS[0]) + index * 250) },
+      ),
+    );
+  }
+  return { events, usage, completed };
+}

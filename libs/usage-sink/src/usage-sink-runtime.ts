@@ -1,0 +1,144 @@
+import { join } from 'node:path';
+import type { DynamicModule } from '@nestjs/common';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { createClickHouseClient, migrate } from '@aigw/infra';
+import { positiveInteger, StartupError, type Env, type ServiceRuntime } from '@aigw/runtime';
+import { ClickHouseUsageAnalytics } from './clickhouse/clickhouse-usage.analytics';
+import { ClickHouseUsageWriter } from './clickhouse/clickhouse-usage.writer';
+import type { UsageAnalytics } from './domain/analytics.types';
+import { SqliteUsageStore } from './embedded/sqlite-usage.store';
+import { AnalyticsHttpModule } from './http/analytics-http.module';
+import { UsageSinkConsumer, type UsageEventWriter } from './usage-sink.consumer';
+
+export interface UsageAnalyticsDefaults {
+  /**
+   * How long a batch waits for more events before it is written. The usage-sink
+   * service waits (fewer, larger ClickHouse inserts); the all-in-one gateway writes at
+   * once, since its bus delivers to one subscriber at a time and already batches.
+   */
+  readonly maxWaitMs: number;
+}
+
+export interface OpenedUsageAnalytics {
+  readonly store: 'clickhouse' | 'embedded';
+  readonly analytics: UsageAnalytics;
+  readonly consumer: UsageSinkConsumer;
+  /** `/v1/analytics/*` and `/usage`, for the process's Nest app. */
+  readonly httpModule: DynamicModule;
+}
+
+/** How long the sink waits for ClickHouse at start before giving up (it may start later). */
+const CONNECT_DEADLINE_MS = 60_000;
+
+/**
+ * The analytics side of a process: ClickHouse when `CLICKHOUSE_URL` is set (migrations
+ * applied first), else SQLite under the data directory; the sink subscribed to every
+ * event topic of the process's bus; the HTTP module answering from the same store.
+ *
+ * Env: `USAGE_SINK_BATCH_SIZE` (events per write, default 1000), `USAGE_SINK_FLUSH_MS`
+ * (longest wait of a batch), `CLICKHOUSE_DATABASE` (default: the server's default),
+ * `AI_GATEWAY_ANALYTICS_TOKEN` (if set, the API requires `Authorization: Bearer` it).
+ */
+export async function openUsageAnalytics(
+  runtime: ServiceRuntime,
+  env: Env,
+  defaults: UsageAnalyticsDefaults,
+): Promise<OpenedUsageAnalytics> {
+  const { settings, logger } = runtime;
+  const batch = {
+    maxItems: positiveInteger(env, 'USAGE_SINK_BATCH_SIZE', 1000),
+    maxWaitMs: nonNegativeInteger(env, 'USAGE_SINK_FLUSH_MS', defaults.maxWaitMs),
+  };
+  let writer: UsageEventWriter;
+  let analytics: UsageAnalytics;
+  let closeStore: () => Promise<void>;
+  let store: OpenedUsageAnalytics['store'];
+  if (settings.clickhouseUrl) {
+    const client = createClickHouseClient({
+      url: settings.clickhouseUrl,
+      ...(env.CLICKHOUSE_DATABASE ? { database: env.CLICKHOUSE_DATABASE } : {}),
+    });
+    try {
+      const result = await migrateWhenReachable(client, (attempt) =>
+        logger.warn('clickhouse not reachable yet; retrying', { attempt }),
+      );
+      logger.info('clickhouse migrations', {
+        server: result.serverVersion,
+        applied: result.applied.join(',') || 'none',
+      });
+    } catch (error) {
+      await client.close();
+      throw error;
+    }
+    runtime.addReadinessCheck({
+      name: 'clickhouse',
+      check: async () => {
+        const ping = await client.ping();
+        return { ready: ping.success, state: ping.success ? 'reachable' : 'unreachable' };
+      },
+    });
+    writer = new ClickHouseUsageWriter(client);
+    analytics = new ClickHouseUsageAnalytics(client);
+    closeStore = () => client.close();
+    store = 'clickhouse';
+  } else {
+    const sqlite = new SqliteUsageStore(join(settings.dataDir, 'analytics.db'));
+    writer = sqlite;
+    analytics = sqlite;
+    closeStore = async () => sqlite.close();
+    store = 'embedded';
+  }
+
+  const consumer = new UsageSinkConsumer(writer, batch);
+  runtime.onClose(async () => {
+    // Deliver what the bus still holds, write it, then close the store.
+    await runtime.events.flush().catch(() => undefined);
+    await consumer.drain();
+    await closeStore();
+  });
+  await runtime.events.subscribe(consumer);
+  logger.info('usage analytics', { store, batchSize: batch.maxItems, flushMs: batch.maxWaitMs });
+
+  const token = env.AI_GATEWAY_ANALYTICS_TOKEN?.trim();
+  const httpModule = AnalyticsHttpModule.forRoot(analytics, {
+    ...(token ? { accessToken: token } : {}),
+    onStoreError: (error) => logger.error('analytics query failed', { error }),
+  });
+  return { store, analytics, consumer, httpModule };
+}
+
+/** Adds the analytics API and the usage page to an app's root module. */
+export function withUsageAnalytics(
+  root: DynamicModule,
+  opened: OpenedUsageAnalytics,
+): DynamicModule {
+  return { ...root, imports: [...(root.imports ?? []), opened.httpModule] };
+}
+
+async function migrateWhenReachable(
+  client: ClickHouseClient,
+  onRetry: (attempt: number) => void,
+): Promise<Awaited<ReturnType<typeof migrate>>> {
+  const deadline = Date.now() + CONNECT_DEADLINE_MS;
+  for (let attempt = 1; ; attempt++) {
+    const ping = await client.ping();
+    if (ping.success) return migrate(client);
+    if (Date.now() > deadline) {
+      throw new StartupError(
+        `ClickHouse at CLICKHOUSE_URL did not answer within ${CONNECT_DEADLINE_MS / 1000} s`,
+      );
+    }
+    onRetry(attempt);
+    await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 500 * attempt)));
+  }
+}
+
+function nonNegativeInteger(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) {
+    throw new StartupError(`${name} must be a whole number of milliseconds, got "${raw}"`);
+  }
+  return value;
+}
