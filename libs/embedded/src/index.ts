@@ -1,2 +1,3 @@
 export * from './embedded-event-bus';
 export * from './sqlite-event-log';
+export * from './wal-checkpointer';

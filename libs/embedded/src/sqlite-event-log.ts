@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { EncodedEvent, EventTopic } from '@aigw/contracts';
+import { WalCheckpointer } from './wal-checkpointer';
 
 /** One stored event, with its position in the log. */
 export interface LoggedEvent {
@@ -20,6 +21,7 @@ export class SqliteEventLog {
   private readonly insert: StatementSync;
   private readonly committedStmt: StatementSync;
   private readonly commitStmt: StatementSync;
+  private readonly checkpointer: WalCheckpointer | undefined;
 
   constructor(readonly path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -51,6 +53,7 @@ export class SqliteEventLog {
       `INSERT INTO consumer_offsets (consumer_group, seq) VALUES (?, ?)
        ON CONFLICT (consumer_group) DO UPDATE SET seq = excluded.seq`,
     );
+    this.checkpointer = WalCheckpointer.start(this.db, path);
   }
 
   /** Appends a batch in one transaction; an event id already present is skipped. */
@@ -112,6 +115,7 @@ export class SqliteEventLog {
   }
 
   close(): void {
+    this.checkpointer?.stop();
     this.db.close();
   }
 }

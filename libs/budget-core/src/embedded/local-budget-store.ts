@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { WalCheckpointer } from '@aigw/embedded';
 import {
   KEY_GRACE_MS,
   type Balance,
@@ -36,6 +37,7 @@ export class LocalBudgetStore implements BudgetStore {
   private readonly saveUsed: StatementSync;
   private readonly markApplied: StatementSync;
   private readonly isApplied: StatementSync;
+  private readonly checkpointer: WalCheckpointer | undefined;
   private lastSettledAt = 0;
 
   constructor(path = ':memory:') {
@@ -67,6 +69,7 @@ export class LocalBudgetStore implements BudgetStore {
     }[]) {
       this.used.set(row.key, row.used);
     }
+    this.checkpointer = WalCheckpointer.start(this.db, path);
   }
 
   async reserve(
@@ -139,6 +142,7 @@ export class LocalBudgetStore implements BudgetStore {
 
   close(): void {
     void this.flush();
+    this.checkpointer?.stop();
     this.db.close();
   }
 
