@@ -1,25 +1,90 @@
-// The environment variables each deployable app reads, as docker-compose.yml must set
-// them (checked by compose.spec.ts). Kept here until it moves into libs/config.
+// The environment variables each deployable app reads, as docker-compose.yml and the
+// Kubernetes manifests in deploy/k8s must set them (checked by compose.spec.ts and
+// deploy-manifests.spec.ts, which also checks that every name here occurs in the apps'
+// or libs' source). Kept here until it moves into libs/config.
 
 export const APP_NAMES = ['ingress', 'router', 'provider-adapter', 'budget', 'usage-sink'] as const;
 export type AppName = (typeof APP_NAMES)[number];
 
-/** Read by every app through libs/config's process settings. */
+/** Read by every app through libs/config's process settings; a deployment sets them all. */
 export const COMMON_APP_ENV = [
   'AI_GATEWAY_CONFIG',
   'PORT',
   'ADMIN_PORT',
-  'AI_GATEWAY_SECRETS_DIR',
   'AI_GATEWAY_DATA_DIR',
   'KAFKA_BROKERS',
   'REDIS_URL',
   'CLICKHOUSE_URL',
 ] as const;
 
+/** What a deployment must set for each app. */
 export const APP_ENV_VARS: Readonly<Record<AppName, readonly string[]>> = {
   ingress: [...COMMON_APP_ENV, 'ROUTER_URL'],
-  router: [...COMMON_APP_ENV, 'PROVIDER_ADAPTER_URL'],
-  'provider-adapter': [...COMMON_APP_ENV],
+  // Only the two services that resolve provider keys need the mounted secrets.
+  router: [...COMMON_APP_ENV, 'AI_GATEWAY_SECRETS_DIR', 'PROVIDER_ADAPTER_URL'],
+  'provider-adapter': [...COMMON_APP_ENV, 'AI_GATEWAY_SECRETS_DIR'],
   budget: [...COMMON_APP_ENV],
   'usage-sink': [...COMMON_APP_ENV],
 };
+
+/** Tuning every app reads (libs/runtime, libs/observability); defaults apply when unset. */
+export const COMMON_OPTIONAL_APP_ENV = [
+  'HOST',
+  'AI_GATEWAY_SECRETS_DIR',
+  'AI_GATEWAY_MISSING_SECRETS',
+  'AI_GATEWAY_MAX_BODY_BYTES',
+  'AI_GATEWAY_LOG_LEVEL',
+  'AI_GATEWAY_DEBUG',
+  'AI_GATEWAY_METRICS_MAX_USERS',
+  'AI_GATEWAY_METRICS_MAX_MODELS',
+] as const;
+
+const BUDGET_TUNING = [
+  'AI_GATEWAY_DEFAULT_MAX_OUTPUT_TOKENS',
+  'AI_GATEWAY_RESERVATION_HOLD_MS',
+  'AI_GATEWAY_ALERT_WEBHOOK_URL',
+] as const;
+
+/** What a deployment may also set for each app. */
+export const APP_OPTIONAL_ENV_VARS: Readonly<Record<AppName, readonly string[]>> = {
+  ingress: [
+    ...COMMON_OPTIONAL_APP_ENV,
+    ...BUDGET_TUNING,
+    'ROUTER_CONNECTIONS',
+    'ROUTER_TIMEOUT_MS',
+    'AI_GATEWAY_DEFAULT_TIER',
+  ],
+  router: [...COMMON_OPTIONAL_APP_ENV, 'PROVIDER_ADAPTER_CONNECTIONS'],
+  'provider-adapter': [
+    ...COMMON_OPTIONAL_APP_ENV,
+    'AZURE_OPENAI_API_VERSION',
+    'AWS_REGION',
+    'AWS_DEFAULT_REGION',
+  ],
+  budget: [...COMMON_OPTIONAL_APP_ENV, ...BUDGET_TUNING],
+  'usage-sink': [...COMMON_OPTIONAL_APP_ENV],
+};
+
+/**
+ * Read by a dependency rather than our code: the AWS SDK's default credential chain in
+ * the provider-adapter (Bedrock). Exempt from the check that each name occurs in source.
+ */
+export const DEPENDENCY_ENV_VARS: Readonly<Partial<Record<AppName, readonly string[]>>> = {
+  'provider-adapter': [
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    'AWS_SESSION_TOKEN',
+    'AWS_PROFILE',
+  ],
+};
+
+/** A secret from the environment (`AI_GATEWAY_SECRET_<NAME>_<KEY>`), for the key holders. */
+export const SECRET_ENV_PREFIX = 'AI_GATEWAY_SECRET_';
+export const SECRET_ENV_APPS: readonly AppName[] = ['router', 'provider-adapter'];
+
+/** Whether `app` reads the variable `name` (required, optional, or a secret by prefix). */
+export function appReadsEnv(app: AppName, name: string): boolean {
+  if (APP_ENV_VARS[app].includes(name) || APP_OPTIONAL_ENV_VARS[app].includes(name)) return true;
+  if (DEPENDENCY_ENV_VARS[app]?.includes(name)) return true;
+  return SECRET_ENV_APPS.includes(app) && name.startsWith(SECRET_ENV_PREFIX);
+}
