@@ -1,8 +1,17 @@
 import { join } from 'node:path';
 import type { GatewayConfig, MissingSecretPolicy } from '@aigw/config';
+import type { EventPublisher, EventSubscription } from '@aigw/contracts';
 import { EmbeddedEventBus, SqliteEventLog } from '@aigw/embedded';
+import {
+  createKafka,
+  DEFAULT_SPOOL_MAX_BYTES,
+  EventSpool,
+  kafkaLogCreator,
+  KafkaEventBus,
+} from '@aigw/infra';
 import { Logger, MetricsRegistry } from '@aigw/observability';
 import { AdminServer } from './admin-server';
+import { StartupError } from './listen';
 import { listenFailure } from './startup-errors';
 import {
   loadServiceConfig,
@@ -27,6 +36,25 @@ export interface RunningService {
 /** Stands in for the client listener of a service that has none: PORT stays unbound. */
 const ADMIN_ONLY: ServedApp = { listen: async () => 0, close: async () => undefined };
 
+/**
+ * The event bus a service gets: Kafka when KAFKA_BROKERS is set, else the embedded log.
+ * Services use only this, so they do not care which one they have.
+ */
+export interface RuntimeEventBus extends EventPublisher {
+  /** A consumer group (or an ephemeral view); resolves once it consumes. */
+  subscribe(subscription: EventSubscription): Promise<void>;
+  /** Writes out everything published, then releases the bus. */
+  close(): Promise<void>;
+}
+
+interface OpenedEvents {
+  readonly bus: RuntimeEventBus;
+  /** Stops consuming before the listeners close (Kafka; the embedded bus has no poller). */
+  readonly stopConsumers: () => Promise<void>;
+  /** Flushes and closes the bus and whatever it stores into. */
+  readonly close: () => Promise<void>;
+}
+
 /** A dependency's state for /readyz; `ready: false` takes the service out of rotation. */
 export interface ReadinessCheck {
   readonly name: string;
@@ -43,23 +71,25 @@ export interface ServiceRuntimeOptions {
 
 /**
  * What every service process shares: logger and metrics, the configuration with reload,
- * its own embedded event bus under the data directory, the admin listener, one-line
+ * its event bus (Kafka, or the embedded log), the admin listener, one-line
  * start-up failures and a graceful shutdown on SIGINT/SIGTERM.
  */
 export class ServiceRuntime {
   private readonly closers: (() => Promise<void> | void)[] = [];
   private readonly checks: ReadinessCheck[] = [];
   private closing?: Promise<void>;
+  /** Kafka when KAFKA_BROKERS is set, else the embedded log under the data directory. */
+  readonly events: RuntimeEventBus;
 
   private constructor(
     readonly app: string,
     readonly logger: Logger,
     readonly metrics: MetricsRegistry,
     private readonly holder: ConfigHolder,
-    readonly events: EmbeddedEventBus,
-    private readonly eventLog: SqliteEventLog,
-    private readonly spoolGauge: NodeJS.Timeout,
-  ) {}
+    private readonly opened: OpenedEvents,
+  ) {
+    this.events = opened.bus;
+  }
 
   static async open(env: Env, options: ServiceRuntimeOptions): Promise<ServiceRuntime> {
     const logger = Logger.fromEnv(env).child({ app: options.app });
@@ -70,33 +100,19 @@ export class ServiceRuntime {
       (ok) => metrics.recordConfigReload(ok),
       options.missingSecrets === undefined ? {} : { missingSecrets: options.missingSecrets },
     );
-    if (holder.settings.kafkaBrokers) {
-      // The Kafka publisher arrives with its own issue; until then say so instead of
-      // letting an operator believe events reach the brokers.
-      logger.warn('KAFKA_BROKERS is set, but this build writes events to the embedded log', {
-        dataDir: holder.settings.dataDir,
-      });
-    }
-    let eventLog: SqliteEventLog;
+    let opened: OpenedEvents;
+    const readiness: ReadinessCheck[] = [];
     try {
-      eventLog = new SqliteEventLog(
-        join(holder.settings.dataDir, options.eventLogFile ?? `${options.app}-events.db`),
-      );
+      opened = holder.settings.kafkaBrokers
+        ? await openKafkaEvents(env, options, holder.settings, logger, metrics, readiness)
+        : openEmbeddedEvents(options, holder.settings, logger, metrics);
     } catch (error) {
       holder.close();
       throw error;
     }
-    const events = new EmbeddedEventBus(eventLog, {
-      flushIntervalMs: 50,
-      maxBatch: 500,
-      onError: (error, group) =>
-        logger.error('event consumer failed; will retry', { group, error }),
-      onUndecodable: (reason, group) =>
-        logger.error('skipped an unreadable event', { group, reason }),
-    });
-    const spoolGauge = setInterval(() => metrics.setSpoolDepth(events.pendingCount), 1_000);
-    spoolGauge.unref();
-    return new ServiceRuntime(options.app, logger, metrics, holder, events, eventLog, spoolGauge);
+    const runtime = new ServiceRuntime(options.app, logger, metrics, holder, opened);
+    readiness.forEach((check) => runtime.addReadinessCheck(check));
+    return runtime;
   }
 
   get settings(): ServiceSettings {
@@ -156,7 +172,11 @@ export class ServiceRuntime {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.holder.close();
-      clearInterval(this.spoolGauge);
+      try {
+        await this.opened.stopConsumers();
+      } catch (error) {
+        this.logger.warn('error while stopping event consumers', { error });
+      }
       for (const closer of this.closers) {
         try {
           await closer();
@@ -164,14 +184,16 @@ export class ServiceRuntime {
           this.logger.warn('error while shutting down', { error });
         }
       }
-      await this.events.close();
-      this.eventLog.close();
+      await this.opened.close();
     })();
     return this.closing;
   }
 
   private async readiness(): Promise<{ ready: boolean; checks: Record<string, string> }> {
-    const checks: Record<string, string> = { config: 'loaded', events: 'embedded' };
+    const checks: Record<string, string> = {
+      config: 'loaded',
+      ...(this.settings.kafkaBrokers ? {} : { events: 'embedded' }),
+    };
     let ready = true;
     const results = await Promise.all(this.checks.map((c) => c.check()));
     this.checks.forEach((c, index) => {
@@ -181,4 +203,122 @@ export class ServiceRuntime {
     });
     return { ready, checks };
   }
+}
+
+function openEmbeddedEvents(
+  options: ServiceRuntimeOptions,
+  settings: ServiceSettings,
+  logger: Logger,
+  metrics: MetricsRegistry,
+): OpenedEvents {
+  const eventLog = new SqliteEventLog(
+    join(settings.dataDir, options.eventLogFile ?? `${options.app}-events.db`),
+  );
+  const bus = new EmbeddedEventBus(eventLog, {
+    flushIntervalMs: 50,
+    maxBatch: 500,
+    onError: (error, group) => logger.error('event consumer failed; will retry', { group, error }),
+    onUndecodable: (reason, group) =>
+      logger.error('skipped an unreadable event', { group, reason }),
+  });
+  const spoolGauge = setInterval(() => metrics.setSpoolDepth(bus.pendingCount), 1_000);
+  spoolGauge.unref();
+  return {
+    bus,
+    stopConsumers: async () => undefined,
+    close: async () => {
+      clearInterval(spoolGauge);
+      await bus.close();
+      eventLog.close();
+    },
+  };
+}
+
+/** AI_GATEWAY_SPOOL_MAX_BYTES: the disk spool's bound while Kafka is unreachable. */
+export function spoolMaxBytes(env: Env): number {
+  const raw = env.AI_GATEWAY_SPOOL_MAX_BYTES?.trim();
+  if (raw === undefined || raw === '') return DEFAULT_SPOOL_MAX_BYTES;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new StartupError(
+      `AI_GATEWAY_SPOOL_MAX_BYTES must be a positive whole number of bytes, got "${raw}"`,
+    );
+  }
+  return value;
+}
+
+/** AI_GATEWAY_KAFKA_TOPIC_PREFIX: a namespace for topics and groups on a shared cluster. */
+export function kafkaTopicPrefix(env: Env): string {
+  const prefix = env.AI_GATEWAY_KAFKA_TOPIC_PREFIX?.trim() ?? '';
+  if (!/^[A-Za-z0-9._-]*$/.test(prefix) || prefix.length > 100) {
+    throw new StartupError(
+      'AI_GATEWAY_KAFKA_TOPIC_PREFIX may hold only letters, digits, ".", "_" and "-" (at most 100)',
+    );
+  }
+  return prefix;
+}
+
+/**
+ * The Kafka bus: topics created with TOPIC_SETTINGS, a spool under the data directory,
+ * metrics and a readiness check. Kafka must answer at start; later outages are spooled.
+ */
+async function openKafkaEvents(
+  env: Env,
+  options: ServiceRuntimeOptions,
+  settings: ServiceSettings,
+  logger: Logger,
+  metrics: MetricsRegistry,
+  readiness: ReadinessCheck[],
+): Promise<OpenedEvents> {
+  const brokers = settings.kafkaBrokers ?? [];
+  const maxBytes = spoolMaxBytes(env);
+  const eventsLogger = logger.child({ component: 'events' });
+  const kafka = createKafka({
+    clientId: `aigw-${options.app}`,
+    brokers,
+    config: {
+      logCreator: kafkaLogCreator(eventsLogger),
+      // Bounds how long a reconnect waits, so recovery is noticed soon after Kafka returns.
+      retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: 8 },
+    },
+  });
+  const spool = new EventSpool(join(settings.dataDir, `${options.app}-kafka-spool.db`), {
+    maxBytes,
+  });
+  const bus = new KafkaEventBus(kafka, {
+    spool,
+    topicPrefix: kafkaTopicPrefix(env),
+    logger: eventsLogger,
+    observer: {
+      spoolDepth: (events) => metrics.setSpoolDepth(events),
+      consumerLag: (labels, lag) => metrics.setConsumerLag(labels, lag),
+      deadLettered: (labels) => metrics.recordEventRejected(labels),
+      // Refused by a full spool: counted beside the dead-lettered ones, by its own code.
+      refused: ({ topic, reason }, count) => {
+        const code = `PRODUCER.SPOOL_${reason.toUpperCase().replace(/-/g, '_')}`;
+        for (let i = 0; i < count; i++) metrics.recordEventRejected({ topic, code });
+      },
+    },
+  });
+  try {
+    await bus.start();
+  } catch (error) {
+    await bus.close().catch(() => undefined);
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new StartupError(`Kafka (${brokers.join(',')}) did not answer at start: ${reason}`);
+  }
+  readiness.push({
+    name: 'kafka',
+    check: async () => {
+      const status = bus.status();
+      const detail = status.spooled > 0 ? ` (${status.spooled} events spooled)` : '';
+      return { ready: status.ready, state: `${status.state}${detail}` };
+    },
+  });
+  logger.info('events go to Kafka', {
+    brokers: brokers.join(','),
+    spooled: spool.count,
+    spoolMaxBytes: maxBytes,
+  });
+  return { bus, stopConsumers: () => bus.stopConsumers(), close: () => bus.close() };
 }

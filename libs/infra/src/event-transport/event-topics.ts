@@ -21,7 +21,12 @@ export function eventTopicSpecs(options: EventTopicOptions = {}): TopicSpec[] {
       retentionMs: settings.retentionMs,
       cleanupPolicy: settings.cleanupPolicy,
       ...(options.replicationFactor ? { replicationFactor: options.replicationFactor } : {}),
-      ...(settings.extraConfig ? { config: settings.extraConfig } : {}),
+      config: {
+        ...settings.extraConfig,
+        ...(options.replicationFactor && options.replicationFactor >= 3
+          ? { 'min.insync.replicas': '2' }
+          : {}),
+      },
     };
   });
 }

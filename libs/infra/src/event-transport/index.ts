@@ -1,3 +1,4 @@
 export * from './event-spool';
 export * from './event-topics';
 export * from './kafka-event-bus';
+export * from './kafka-log';

@@ -105,7 +105,7 @@ describe('KafkaEventBus on a real broker', () => {
     const byUser = new Map<string, number[]>();
     let received = 0;
     await bus.subscribe({
-      group: `${prefix}budget`,
+      group: 'budget',
       topics: [Topic.UsageRecorded],
       handle: async (events) => {
         for (const event of events as TokenUsageRecorded[]) {
@@ -138,7 +138,7 @@ describe('KafkaEventBus on a real broker', () => {
   it('hands a batch whose handler failed to the handler again; nothing is skipped', async () => {
     const prefix = prefixFor('retry');
     const bus = await openBus(prefix);
-    const group = `${prefix}settler`;
+    const group = 'settler';
     const calls: string[][] = [];
     const applied = new Set<string>();
     await bus.subscribe({
@@ -165,7 +165,11 @@ describe('KafkaEventBus on a real broker', () => {
       const ends = await admin.fetchTopicOffsets(topic);
       const end = ends.reduce((sum, p) => sum + Number(p.high), 0);
       await until(async () => {
-        const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+        // The bus namespaces group ids with its prefix, as it does topics.
+        const [committed] = await admin.fetchOffsets({
+          groupId: `${prefix}${group}`,
+          topics: [topic],
+        });
         return committed.partitions.reduce((s, p) => s + Math.max(Number(p.offset), 0), 0) === end;
       }, 'the commits');
     } finally {
@@ -192,7 +196,7 @@ describe('KafkaEventBus on a real broker', () => {
     const openView = async (replica: string): Promise<Map<string, number>> => {
       const view = new Map<string, number>();
       await bus.subscribe({
-        group: `${prefix}ingress-${replica}`,
+        group: `ingress-${replica}`,
         topics: [Topic.BudgetState],
         ephemeral: true,
         handle: async (events) => {
@@ -268,7 +272,7 @@ describe('KafkaEventBus on a real broker', () => {
 
     const handled: GatewayEvent[] = [];
     await bus.subscribe({
-      group: `${prefix}budget`,
+      group: 'budget',
       topics: [Topic.UsageRecorded],
       handle: async (events) => void handled.push(...events),
     });
@@ -299,7 +303,7 @@ describe('KafkaEventBus on a real broker', () => {
     assert.equal(malformed.headers.origin, 'test', 'with the original headers');
     assert.equal(malformed.headers[DEAD_LETTER_HEADERS.code], 'CONTRACTS.MALFORMED_JSON');
     assert.equal(malformed.headers[DEAD_LETTER_HEADERS.topic], topic);
-    assert.equal(malformed.headers[DEAD_LETTER_HEADERS.group], `${prefix}budget`);
+    assert.equal(malformed.headers[DEAD_LETTER_HEADERS.group], 'budget');
     assert.match(malformed.headers[DEAD_LETTER_HEADERS.reason], /not JSON/);
     assert.equal(unknownVersion.headers[DEAD_LETTER_HEADERS.code], 'CONTRACTS.UNKNOWN_VERSION');
     assert.match(unknownVersion.headers[DEAD_LETTER_HEADERS.reason], /version 2/);

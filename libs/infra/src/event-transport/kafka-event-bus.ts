@@ -47,7 +47,10 @@ export interface KafkaEventBusObserver {
 export interface KafkaEventBusOptions {
   /** Owned by the bus from here on: `close()` closes it. */
   readonly spool: EventSpool;
-  /** Prepended to every topic name; the same prefix must be used by every service. */
+  /**
+   * Prepended to every topic name and consumer group id (an environment's namespace on a
+   * shared cluster); every service of one deployment uses the same prefix.
+   */
   readonly topicPrefix?: string;
   /** Events per produce request and per handler call. Default 500. */
   readonly maxBatch?: number;
@@ -183,8 +186,13 @@ export class KafkaEventBus implements EventPublisher {
       const admin = this.kafka.admin();
       await admin.connect();
       try {
+        // Three copies where the cluster has three brokers (with acks=all and two in sync,
+        // an acknowledged event survives a broker loss); one on a single-node cluster.
+        const { brokers } = await admin.describeCluster();
+        const replicationFactor = Math.min(3, Math.max(1, brokers.length));
         await ensureEventTopics(admin, {
           prefix: this.prefix,
+          replicationFactor,
           ...(options.topicPartitions ? { partitions: options.topicPartitions } : {}),
         });
       } finally {
@@ -468,7 +476,8 @@ export class KafkaEventBus implements EventPublisher {
     if (this.closing) throw new Error('the event bus is closing');
     const ephemeral = subscription.ephemeral === true;
     // A view reads everything at every start: a group of its own that never commits.
-    const groupId = ephemeral ? `${subscription.group}.view.${randomUUID()}` : subscription.group;
+    const group = `${this.prefix}${subscription.group}`;
+    const groupId = ephemeral ? `${group}.view.${randomUUID()}` : group;
     const topics = subscription.topics.map((t) => this.physical(t));
     const consumer = this.kafka.consumer({
       groupId,
@@ -627,7 +636,9 @@ export class KafkaEventBus implements EventPublisher {
     try {
       const targets = new Map<string, bigint>();
       for (const topic of topics) {
-        for (const p of await admin.fetchTopicOffsets(topic)) {
+        // Right after the topics were created, leaders may still be moving in.
+        const offsets = await retryWhileRetriable(() => admin.fetchTopicOffsets(topic), 30_000);
+        for (const p of offsets) {
           const high = BigInt(p.high);
           if (high > BigInt(p.low)) targets.set(`${topic}:${p.partition}`, high);
         }
@@ -720,6 +731,20 @@ class CatchUp {
     if (target === undefined || next < target) return;
     this.remaining.delete(key);
     if (this.remaining.size === 0) this.resolve();
+  }
+}
+
+/** Runs `fn` again while it fails with an error Kafka calls retriable, up to `withinMs`. */
+async function retryWhileRetriable<T>(fn: () => Promise<T>, withinMs: number): Promise<T> {
+  const deadline = Date.now() + withinMs;
+  for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
+    try {
+      return await fn();
+    } catch (error) {
+      const retriable = (error as { retriable?: unknown } | null)?.retriable === true;
+      if (!retriable || Date.now() + delay > deadline) throw error;
+      await sleep(delay);
+    }
   }
 }
 
