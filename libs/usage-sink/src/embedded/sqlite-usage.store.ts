@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import type { GatewayEvent } from '@aigw/contracts';
+import { WalCheckpointer } from '@aigw/embedded';
 import {
   addTotals,
   BUCKET_SECONDS,
@@ -63,6 +64,7 @@ interface Where {
 export class SqliteUsageStore implements UsageEventWriter, UsageAnalytics {
   private readonly db: DatabaseSync;
   private readonly inserts = new Map<RawTable, StatementSync>();
+  private readonly checkpointer: WalCheckpointer | undefined;
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -86,6 +88,7 @@ export class SqliteUsageStore implements UsageEventWriter, UsageAnalytics {
         ),
       );
     }
+    this.checkpointer = WalCheckpointer.start(this.db, path);
   }
 
   async write(events: readonly GatewayEvent[]): Promise<void> {
@@ -237,6 +240,7 @@ export class SqliteUsageStore implements UsageEventWriter, UsageAnalytics {
   }
 
   close(): void {
+    this.checkpointer?.stop();
     this.db.close();
   }
 
