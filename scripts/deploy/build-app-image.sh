@@ -138,5 +138,12 @@ podman build --format docker --pull=never -q -t "$image" -f "$stage/Containerfil
   >"$stage/build.log" 2>&1 || { tail -20 "$stage/build.log" >&2; exit 1; }
 podman rmi "$base" >/dev/null 2>&1 || true
 podman tag "$image" "$local_tag"
+# Each source change makes a new ~300 MB tag: keep the three newest, and any a container
+# still uses (podman rmi refuses those without --force). Off the critical path: detached,
+# with its output closed so a caller's $(...) does not wait for it.
+{
+  podman images --sort created --format '{{.Repository}}:{{.Tag}}' localhost/ai-gateway |
+    grep -E ':[0-9a-f]{12}$' | tail -n +4 | xargs -r podman rmi
+} >/dev/null 2>&1 </dev/null &
 log "built $image ($((SECONDS - t0))s)"
 echo "$image"

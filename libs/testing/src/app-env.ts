@@ -37,6 +37,8 @@ export const COMMON_OPTIONAL_APP_ENV = [
   'AI_GATEWAY_DEBUG',
   'AI_GATEWAY_METRICS_MAX_USERS',
   'AI_GATEWAY_METRICS_MAX_MODELS',
+  'AI_GATEWAY_KAFKA_TOPIC_PREFIX',
+  'AI_GATEWAY_SPOOL_MAX_BYTES',
 ] as const;
 
 const BUDGET_TUNING = [
@@ -53,6 +55,9 @@ export const APP_OPTIONAL_ENV_VARS: Readonly<Record<AppName, readonly string[]>>
     'ROUTER_CONNECTIONS',
     'ROUTER_TIMEOUT_MS',
     'AI_GATEWAY_DEFAULT_TIER',
+    'AI_GATEWAY_REUSE_BILLING',
+    'AI_GATEWAY_CACHE_MEMORY_MAX_BYTES',
+    'AI_GATEWAY_DEDUP_LEADER_TIMEOUT_MS',
   ],
   router: [...COMMON_OPTIONAL_APP_ENV, 'PROVIDER_ADAPTER_CONNECTIONS'],
   'provider-adapter': [
@@ -62,7 +67,13 @@ export const APP_OPTIONAL_ENV_VARS: Readonly<Record<AppName, readonly string[]>>
     'AWS_DEFAULT_REGION',
   ],
   budget: [...COMMON_OPTIONAL_APP_ENV, ...BUDGET_TUNING],
-  'usage-sink': [...COMMON_OPTIONAL_APP_ENV],
+  'usage-sink': [
+    ...COMMON_OPTIONAL_APP_ENV,
+    'CLICKHOUSE_DATABASE',
+    'USAGE_SINK_BATCH_SIZE',
+    'USAGE_SINK_FLUSH_MS',
+    'AI_GATEWAY_ANALYTICS_TOKEN',
+  ],
 };
 
 /**
