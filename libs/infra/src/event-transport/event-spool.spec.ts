@@ -95,6 +95,14 @@ describe('EventSpool', () => {
     spool.close();
   });
 
+  it('belongs to one process at a time', () => {
+    const path = join(dir, 'owned.db');
+    const owner = new EventSpool(path);
+    assert.throws(() => new EventSpool(path), /in use by another process/);
+    owner.close();
+    new EventSpool(path).close();
+  });
+
   it('survives a restart of the process: a new spool on the same file replays the old rows', () => {
     const path = join(dir, 'restart.db');
     const events = Array.from({ length: 25 }, (_, i) => usageEvent(`u${i % 3}`, i));

@@ -72,6 +72,18 @@ export class EventSpool {
     this.maxBytes = options.maxBytes ?? DEFAULT_SPOOL_MAX_BYTES;
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new DatabaseSync(path);
+    try {
+      // Held for the life of the process: a second process on the same file (two replicas
+      // sharing a data directory) would replay the same rows and break the order.
+      this.db.exec('PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; COMMIT;');
+    } catch (error) {
+      this.db.close();
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new Error(
+        `event spool ${path} is in use by another process (${reason}); ` +
+          'give each process its own data directory',
+      );
+    }
     this.db.exec(`
       PRAGMA auto_vacuum = INCREMENTAL;
       PRAGMA journal_mode = WAL;

@@ -76,7 +76,12 @@ export interface KafkaEventBusStartOptions {
   readonly topicPartitions?: number;
 }
 
-export type KafkaBusState = 'connected' | 'spooling' | 'spool-full' | 'closed';
+/**
+ * `connected`: sends are acknowledged and consumers fetch. `unreachable`: a consumer lost
+ * the broker and nothing needed spooling yet. `spooling`: events wait in the spool.
+ * `spool-full`: new events are refused (the one state that is not ready).
+ */
+export type KafkaBusState = 'connected' | 'unreachable' | 'spooling' | 'spool-full' | 'closed';
 
 export interface KafkaBusStatus {
   readonly state: KafkaBusState;
@@ -111,6 +116,8 @@ interface Member {
   readonly consumer: Consumer;
   readonly ephemeral: boolean;
   catchUp?: CatchUp;
+  /** Crashed (lost the broker, typically) and not fetching again yet. */
+  failing: boolean;
 }
 
 const SILENT: EventBusLogger = {
@@ -250,7 +257,9 @@ export class KafkaEventBus implements EventPublisher {
         ? 'spool-full'
         : this.failures > 0 || this.degraded
           ? 'spooling'
-          : 'connected';
+          : this.members.some((m) => m.failing)
+            ? 'unreachable'
+            : 'connected';
     return {
       state,
       ready: state !== 'spool-full' && state !== 'closed',
@@ -484,9 +493,11 @@ export class KafkaEventBus implements EventPublisher {
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: 1_000,
     });
-    const member: Member = { subscription, consumer, ephemeral };
+    const member: Member = { subscription, consumer, ephemeral, failing: false };
     this.members.push(member);
+    consumer.on(consumer.events.FETCH, () => (member.failing = false));
     consumer.on(consumer.events.CRASH, ({ payload }) => {
+      member.failing = true;
       this.logger.warn('event consumer stopped on an error', {
         group: subscription.group,
         restarting: payload.restart,
