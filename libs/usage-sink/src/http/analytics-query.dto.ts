@@ -117,8 +117,12 @@ export class FallbacksQueryDto extends RangeDto {
 /** A query string the API refuses, with every problem named by its parameter. */
 export class AnalyticsQueryError extends Error {
   override name = 'AnalyticsQueryError';
-  constructor(readonly issues: readonly ValidationIssue[]) {
-    super(issues.map((i) => i.message).join('; '));
+  readonly issues: readonly ValidationIssue[];
+  constructor(issues: readonly ValidationIssue[]) {
+    // Several checks of one field share a message; say it once.
+    const unique = [...new Map(issues.map((i) => [`${i.path}\n${i.message}`, i])).values()];
+    super(unique.map((i) => i.message).join('; '));
+    this.issues = unique;
   }
 }
 

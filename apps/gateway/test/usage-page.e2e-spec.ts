@@ -1,0 +1,221 @@
+// The usage page in a real browser: Debian's headless Chromium (installed by
+// scripts/browser/ensure-chromium.sh) driven by playwright-core loads /usage from the
+// all-in-one gateway after a scripted workload, and every number it shows must be the
+// analytics API's.
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { chromium, type BrowserContext } from 'playwright-core';
+import { startApp, type AppProcess } from '@aigw/testing/processes';
+
+const CHROMIUM = '/usr/bin/chromium';
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const USERS = ['ada', 'brook', 'cyd'];
+const MODELS = ['gpt-4o-mini', 'small-model'];
+
+interface Totals {
+  requests: number;
+  inputTokens: number;
+  outputTokens: number;
+  costDollars: number;
+}
+interface UsageBody {
+  query: { from: string; to: string };
+  totals: Totals;
+  series: (Totals & { key: string })[];
+}
+
+// The page's own formatting (usage-page.js), so text can be compared exactly.
+const cost = (n: number) => `$${n.toFixed(6)}`;
+const int = (n: number) => String(Math.round(n));
+const pct = (r: number) => `${(r * 100).toFixed(1)}%`;
+
+function perKey(series: UsageBody['series']): Map<string, Totals> {
+  const totals = new Map<string, Totals>();
+  for (const p of series) {
+    const t = totals.get(p.key) ?? { requests: 0, inputTokens: 0, outputTokens: 0, costDollars: 0 };
+    t.requests += p.requests;
+    t.inputTokens += p.inputTokens;
+    t.outputTokens += p.outputTokens;
+    t.costDollars += p.costDollars;
+    totals.set(p.key, t);
+  }
+  return totals;
+}
+
+describe('the usage page in headless Chromium', () => {
+  let gateway: AppProcess;
+  let dir: string;
+  let served = 0;
+
+  before(async () => {
+    assert.ok(
+      existsSync(CHROMIUM),
+      `${CHROMIUM} is missing: run scripts/browser/ensure-chromium.sh (Debian's chromium)`,
+    );
+    dir = mkdtempSync(join(tmpdir(), 'aigw-usage-page-'));
+    writeFileSync(
+      join(dir, 'config.yaml'),
+      `kind: AIGatewayRoute
+metadata: {name: usage}
+spec:
+  backends:
+  - {name: mini, provider: local, model: gpt-4o-mini}
+  - {name: small, provider: local, model: small-model}
+  userIdentification: {header: x-user-id}
+  tokenBudget:
+    perUser: {limit: 300, period: 30d}
+  costControl:
+    modelPricing:
+      gpt-4o-mini: {inputPer1k: 0.15, outputPer1k: 0.6}
+      small-model: {inputPer1k: 0.05, outputPer1k: 0.2}
+`,
+    );
+    gateway = await startApp('gateway', {
+      AI_GATEWAY_CONFIG: join(dir, 'config.yaml'),
+      AI_GATEWAY_DATA_DIR: join(dir, 'data'),
+    });
+    // The workload: three users, two models, plain and streamed; `cyd` sends until the
+    // budget's admission refuses (429), and refused requests must not show as usage.
+    for (let i = 0; i < 24; i++) {
+      const user = i >= 12 ? 'cyd' : USERS[i % 2];
+      const response = await fetch(`${gateway.baseUrl}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-user-id': user },
+        body: JSON.stringify({
+          model: MODELS[i % 2],
+          stream: i % 3 === 0,
+          max_tokens: 20 + i,
+          messages: [{ role: 'user', content: `question number ${i}` }],
+        }),
+      });
+      await response.text();
+      if (response.status === 200) served++;
+      else assert.equal(response.status, 429, `request ${i}`);
+    }
+    assert.ok(served >= 12 && served < 24, `served ${served}`);
+  });
+
+  after(async () => {
+    await gateway?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('shows the API numbers for the workload', async () => {
+    const to = new Date(Date.now() + 3_600_000).toISOString();
+    const from = new Date(Date.now() - 86_400_000).toISOString();
+    const range = { from, to, bucket: 'hour' };
+    const api = async <T>(path: string, params: Record<string, string>): Promise<T> => {
+      const response = await fetch(
+        `${gateway.baseUrl}/v1/analytics/${path}?${new URLSearchParams(params).toString()}`,
+      );
+      assert.equal(response.status, 200, path);
+      return (await response.json()) as T;
+    };
+    // Every served request has its usage row (the sink runs off the request path).
+    let byModel = await api<UsageBody>('usage', { ...range, groupBy: 'model' });
+    for (let i = 0; i < 100 && byModel.totals.requests < served; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      byModel = await api<UsageBody>('usage', { ...range, groupBy: 'model' });
+    }
+    assert.equal(byModel.totals.requests, served);
+    const budgets = await api<{ rows: unknown[] }>('budgets', {});
+    const byUser = await api<UsageBody>('usage', { ...range, groupBy: 'user' });
+    const rates = await api<{ cacheHitRate: number; fallbackRate: number }>('rates', {
+      from,
+      to,
+    });
+
+    const profile = mkdtempSync(join(tmpdir(), 'aigw-chromium-'));
+    let context: BrowserContext | undefined;
+    try {
+      // A fresh profile directory each run: playwright passes it as --user-data-dir.
+      context = await chromium.launchPersistentContext(profile, {
+        executablePath: CHROMIUM,
+        headless: true,
+        args: FLAGS,
+      });
+      const page = await context.newPage();
+      const problems: string[] = [];
+      const foreign: string[] = [];
+      page.on('pageerror', (error) => problems.push(error.message));
+      page.on('console', (message) => {
+        if (message.type() === 'error') problems.push(message.text());
+      });
+      page.on('request', (request) => {
+        if (!request.url().startsWith(gateway.baseUrl)) foreign.push(request.url());
+      });
+      await page.goto(`${gateway.baseUrl}/usage?${new URLSearchParams(range).toString()}`);
+      await page.waitForSelector('body[data-state="ready"]', { timeout: 60_000 });
+
+      const textOf = (selector: string) => page.locator(selector).innerText();
+      assert.equal(await textOf('#total-cost'), cost(byModel.totals.costDollars));
+      assert.equal(
+        await textOf('#total-tokens'),
+        int(byModel.totals.inputTokens + byModel.totals.outputTokens),
+      );
+      assert.equal(await textOf('#total-requests'), int(served));
+      assert.equal(await textOf('#cache-hit-rate'), pct(rates.cacheHitRate));
+      assert.equal(await textOf('#fallback-rate'), pct(rates.fallbackRate));
+
+      for (const [table, series] of [
+        ['by-user', byUser.series],
+        ['by-model', byModel.series],
+      ] as const) {
+        const expected = perKey(series);
+        const rows: { key: string; cells: string[] }[] = [];
+        for (const tr of await page.locator(`#${table} tbody tr`).all()) {
+          rows.push({
+            key: (await tr.getAttribute('data-key')) ?? '',
+            cells: await tr.locator('td').allTextContents(),
+          });
+        }
+        assert.deepEqual(rows.map((r) => r.key).sort(), [...expected.keys()].sort(), table);
+        for (const row of rows) {
+          const t = expected.get(row.key);
+          assert.ok(t, row.key);
+          assert.deepEqual(row.cells, [
+            row.key,
+            int(t.requests),
+            int(t.inputTokens),
+            int(t.outputTokens),
+            cost(t.costDollars),
+          ]);
+        }
+      }
+      assert.deepEqual(
+        [...perKey(byUser.series).keys()].sort(),
+        [...USERS].sort(),
+        'every user of the workload',
+      );
+
+      // Charts: drawn by uPlot (a canvas each), one series per model or user.
+      for (const [id, count] of [
+        ['chart-cost', MODELS.length],
+        ['chart-tokens', USERS.length],
+        ['chart-burn', USERS.length],
+      ] as const) {
+        assert.equal(await page.locator(`#${id} canvas`).count(), 1, id);
+        assert.equal(await page.locator(`#${id}`).getAttribute('data-series'), String(count), id);
+      }
+      const budgetRows = await page.locator('#budgets tbody tr').count();
+      assert.equal(budgetRows, budgets.rows.length);
+      assert.deepEqual(problems, []);
+      assert.deepEqual(foreign, [], 'the page loads nothing from outside the gateway');
+    } finally {
+      await context?.close();
+      rmSync(profile, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  AnalyticsQueryError,
+  parseFallbacksQuery,
+  parseTopSpendersQuery,
+  parseUsageQuery,
+} from './analytics-query.dto';
+
+const now = new Date('2026-03-10T12:00:00Z');
+
+test('defaults: the last 24 hours by hour, or 30 days by day, ungrouped', () => {
+  const hourly = parseUsageQuery({}, now);
+  assert.equal(hourly.from.toISOString(), '2026-03-09T12:00:00.000Z');
+  assert.equal(hourly.to.toISOString(), now.toISOString());
+  assert.equal(hourly.groupBy, 'none');
+  assert.deepEqual(hourly.filters, {});
+  const daily = parseUsageQuery({ bucket: 'day' }, now);
+  assert.equal(daily.from.toISOString(), '2026-02-08T12:00:00.000Z');
+});
+
+test('filters and options come through typed', () => {
+  const q = parseTopSpendersQuery(
+    { limit: '25', orderBy: 'tokens', model: 'gpt-4o', from: '2026-03-01T00:00:00Z' },
+    now,
+  );
+  assert.equal(q.limit, 25);
+  assert.equal(q.orderBy, 'tokens');
+  assert.deepEqual(q.filters, { model: 'gpt-4o' });
+});
+
+test('every problem is named', () => {
+  let error: unknown;
+  try {
+    parseUsageQuery({ bucket: 'week', groupBy: 'x', user: '', extra: '1' }, now);
+  } catch (e) {
+    error = e;
+  }
+  assert.ok(error instanceof AnalyticsQueryError);
+  const paths = error.issues.map((i) => i.path).sort();
+  assert.deepEqual(paths, ['bucket', 'extra', 'groupBy', 'user']);
+});
+
+test('ranges must be ordered and bounded', () => {
+  assert.throws(
+    () => parseUsageQuery({ from: '2026-03-02T00:00:00Z', to: '2026-03-01T00:00:00Z' }, now),
+    /earlier than to/,
+  );
+  assert.throws(
+    () => parseUsageQuery({ from: '2026-01-01T00:00:00Z', bucket: 'hour' }, now),
+    /31 days/,
+  );
+  assert.doesNotThrow(() => parseUsageQuery({ from: '2026-01-01T00:00:00Z', bucket: 'day' }, now));
+});
+
+test('a parameter given twice, or one another endpoint takes, is refused', () => {
+  assert.throws(() => parseUsageQuery({ user: ['a', 'b'] }, now), AnalyticsQueryError);
+  assert.throws(() => parseFallbacksQuery({ provider: 'openai' }, now), /should not exist/);
+  assert.throws(() => parseTopSpendersQuery({ limit: '101' }, now), /1 to 100/);
+});
