@@ -8,7 +8,7 @@ const ALL: CacheKeyComponent[] = ['prompt', 'model', 'temperature', 'topP', 'sto
 function request(body: Record<string, unknown>, more: Partial<KeyedRequest> = {}): KeyedRequest {
   return {
     operation: 'chat',
-    requestedModel: String(body.model ?? 'gpt-4o'),
+    requestedModel: typeof body.model === 'string' ? body.model : 'gpt-4o',
     stream: body.stream === true,
     clientWantsStreamUsage: false,
     body,
