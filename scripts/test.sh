@@ -21,5 +21,8 @@ if [ -x scripts/infra/up.sh ] && [ "${SKIP_INT:-}" != 1 ]; then
   kinds=unit,int,e2e
 fi
 
+# Debian's headless Chromium for the usage-page browser test (apps/gateway/test/usage-page.e2e-spec.ts)
+bash scripts/browser/ensure-chromium.sh
+
 echo "== tests ($kinds)"
 node scripts/run-tests.mjs "$kinds"
