@@ -1,20 +1,43 @@
 import { randomUUID } from 'node:crypto';
-import { after } from 'node:test';
+import { after, before } from 'node:test';
+import { createKafka, ensureEventTopics } from '@aigw/infra';
 import { startKafka, startRedis, type RealService } from '@aigw/testing';
 import { describeBudgetScenarios } from './budget-scenarios';
 
 // The same scenarios with the events on real Kafka and the balances in real Redis: usage
 // reaches the settler through a consumer group, exhaustion comes back through the
-// compacted budget-state topic into the gateway's local view. Each gateway gets its own
-// topic and group namespace on the shared broker.
-let redis: Promise<RealService> | undefined;
-let kafka: Promise<RealService> | undefined;
-describeBudgetScenarios('Kafka events, Redis store', async () => ({
-  REDIS_URL: (await (redis ??= startRedis())).url,
-  KAFKA_BROKERS: (await (kafka ??= startKafka())).url,
-  AI_GATEWAY_KAFKA_TOPIC_PREFIX: `it.${randomUUID().slice(0, 8)}.`,
-}));
-after(async () => {
-  await (await redis)?.stop();
-  await (await kafka)?.stop();
+// compacted budget-state topic into the gateway's local view. The gateways of this file
+// share one topic and group namespace on the shared broker, as restarts of one
+// deployment would; its topics are made up front with few partitions (a test broker).
+const prefix = `it.budget.${randomUUID().slice(0, 8)}.`;
+let redis: RealService;
+let kafka: RealService;
+
+before(async () => {
+  [redis, kafka] = await Promise.all([startRedis(), startKafka()]);
+  const admin = createKafka({ clientId: 'budget-kafka-int-spec', brokers: kafka.url }).admin();
+  await admin.connect();
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await ensureEventTopics(admin, { prefix, partitions: 3 });
+        break;
+      } catch (error) {
+        if (attempt >= 10) throw error; // leaders of a busy broker may take a while
+        await new Promise((r) => setTimeout(r, 1_000));
+      }
+    }
+  } finally {
+    await admin.disconnect();
+  }
 });
+after(async () => {
+  await redis?.stop();
+  await kafka?.stop();
+});
+
+describeBudgetScenarios('Kafka events, Redis store', async () => ({
+  REDIS_URL: redis.url,
+  KAFKA_BROKERS: kafka.url,
+  AI_GATEWAY_KAFKA_TOPIC_PREFIX: prefix,
+}));

@@ -197,11 +197,16 @@ export class KafkaEventBus implements EventPublisher {
         // an acknowledged event survives a broker loss); one on a single-node cluster.
         const { brokers } = await admin.describeCluster();
         const replicationFactor = Math.min(3, Math.max(1, brokers.length));
-        await ensureEventTopics(admin, {
-          prefix: this.prefix,
-          replicationFactor,
-          ...(options.topicPartitions ? { partitions: options.topicPartitions } : {}),
-        });
+        // A busy broker may still be electing the new partitions' leaders: try again.
+        await retryWhileRetriable(
+          () =>
+            ensureEventTopics(admin, {
+              prefix: this.prefix,
+              replicationFactor,
+              ...(options.topicPartitions ? { partitions: options.topicPartitions } : {}),
+            }),
+          60_000,
+        );
       } finally {
         await admin.disconnect();
       }
