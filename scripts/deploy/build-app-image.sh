@@ -62,7 +62,8 @@ key=$(printf 'app %s %s %s' "$suite" "$packages" "$mirror" | sha256sum | cut -c1
 rootfs=$cache/app-rootfs-$key
 mkdir -p "$cache"
 stage=$(mktemp -d)
-trap 'rm -rf "$stage"' EXIT
+# Removed in the background: deleting ~250 MB of small files takes seconds on a busy disk.
+trap '{ rm -rf "$stage"; } >/dev/null 2>&1 </dev/null &' EXIT
 
 build_rootfs() {
   rm -rf "$rootfs.partial"

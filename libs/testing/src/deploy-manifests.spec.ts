@@ -434,3 +434,25 @@ test('the metric-name extraction sees through PromQL', () => {
     ['x_bucket', 'y'],
   );
 });
+
+test('the Dockerfile and the registry-free build make the same runtime', () => {
+  const dockerfile = read('deploy/Dockerfile');
+  const script = read('scripts/deploy/build-app-image.sh');
+  const runtime = dockerfile.slice(dockerfile.indexOf('AS runtime'));
+  const cmd = /^CMD (\[.*\])$/m.exec(runtime)?.[1];
+  assert.ok(cmd, 'the runtime stage has a CMD');
+  for (const [instruction, value] of [
+    ['USER', '1000:1000'],
+    ['WORKDIR', '/app'],
+    ['CMD', cmd],
+  ] as const) {
+    assert.ok(runtime.includes(`\n${instruction} ${value}`), `Dockerfile: ${instruction} ${value}`);
+    assert.ok(script.includes(`--change '${instruction} ${value}'`), `script: ${instruction}`);
+  }
+  for (const env of ['NODE_ENV=production', 'APP_MAIN=dist/apps/']) {
+    assert.ok(runtime.includes(env) && script.includes(env), env);
+  }
+  // The script copies the Dockerfile's HEALTHCHECK; it must probe the admin port's /healthz.
+  assert.match(runtime, /HEALTHCHECK[^\n]*\\\n\s+CMD .*process\.env\.ADMIN_PORT.*\/healthz/);
+  assert.ok(adminPaths.includes('/healthz'));
+});
