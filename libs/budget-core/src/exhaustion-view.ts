@@ -55,13 +55,18 @@ export class ExhaustionView {
 export function exhaustionViewSubscription(
   view: ExhaustionView,
   replica: string,
+  onApplied?: (event: BudgetStateChanged) => void,
 ): EventSubscription {
   return {
     group: `exhaustion-view-${replica}`,
     topics: [Topic.BudgetState],
     ephemeral: true,
     handle: async (events) => {
-      for (const event of events) if (event.type === 'budget.state') view.apply(event);
+      for (const event of events) {
+        if (event.type !== 'budget.state') continue;
+        view.apply(event);
+        onApplied?.(event);
+      }
     },
   };
 }

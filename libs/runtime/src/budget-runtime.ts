@@ -78,6 +78,14 @@ export function openBudgetStore(runtime: ServiceRuntime): BudgetStore {
 /** This replica's local view of exhausted limits, kept current from the state topic. */
 export async function openExhaustionView(runtime: ServiceRuntime): Promise<ExhaustionView> {
   const view = new ExhaustionView();
-  await runtime.events.subscribe(exhaustionViewSubscription(view, `${runtime.app}-${process.pid}`));
+  const startedAt = Date.now();
+  await runtime.events.subscribe(
+    exhaustionViewSubscription(view, `${runtime.app}-${process.pid}`, (event) => {
+      // States from before this process started arrive as a catch-up, not a broadcast.
+      const sentAt = Date.parse(event.occurredAt);
+      if (sentAt >= startedAt)
+        runtime.metrics.observeBudgetBroadcastLag((Date.now() - sentAt) / 1000);
+    }),
+  );
   return view;
 }

@@ -181,6 +181,12 @@ export class MetricsRegistry {
     labelNames: ['limit'] as const,
     registers: [this.registry],
   });
+  readonly #broadcastLag = new Histogram({
+    name: 'ai_gateway_budget_broadcast_lag_seconds',
+    help: 'From the budget service announcing a state change to this replica applying it',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
   readonly #spoolDepth = new Gauge({
     name: 'ai_gateway_kafka_producer_spool_depth',
     help: 'Events spooled to local disk while Kafka is unreachable',
@@ -304,6 +310,11 @@ export class MetricsRegistry {
 
   recordReservationOvershoot(labels: { limit: string }, tokens: number): void {
     if (tokens > 0) this.#overshoot.inc({ limit: labels.limit }, tokens);
+  }
+
+  /** How long a budget state broadcast took to reach this replica's local view. */
+  observeBudgetBroadcastLag(seconds: number): void {
+    this.#broadcastLag.observe(Math.max(0, seconds));
   }
 
   setSpoolDepth(events: number): void {

@@ -21,7 +21,8 @@ export interface AppProcess {
   readonly adminPort: number;
   readonly baseUrl: string;
   readonly output: () => string;
-  stop(): Promise<void>;
+  /** SIGTERM (a graceful stop) by default; SIGKILL to test a crash. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
 export interface ExitedProcess {
@@ -106,11 +107,11 @@ export async function startApp(
     adminPort,
     baseUrl: `http://127.0.0.1:${port}`,
     output: () => output,
-    stop: () =>
+    stop: (signal: NodeJS.Signals = 'SIGTERM') =>
       new Promise<void>((resolveStop) => {
-        if (child.exitCode !== null) return resolveStop();
+        if (child.exitCode !== null || child.signalCode !== null) return resolveStop();
         child.once('exit', () => resolveStop());
-        child.kill('SIGTERM');
+        child.kill(signal);
         setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
       }),
   };

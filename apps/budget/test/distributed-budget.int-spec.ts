@@ -1,0 +1,225 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { estimatePromptTokensUpperBound } from '@aigw/contracts/data-plane';
+import { createKafka, ensureEventTopics } from '@aigw/infra';
+import { startKafka, startRedis, type RealService } from '@aigw/testing';
+import { startApp, type AppProcess } from '@aigw/testing/processes';
+
+// The split deployment with real Kafka and Redis: two ingress replicas share one budget
+// in Redis, the budget service settles usage from the Kafka topic and broadcasts
+// exhaustion, which reaches both replicas' local views.
+
+const PROMPT = [{ role: 'user', content: 'hi' }];
+const MAX_TOKENS = 20;
+const PER_REQUEST = estimatePromptTokensUpperBound({ messages: PROMPT }) + MAX_TOKENS;
+const LIMIT = 20 * PER_REQUEST;
+// Models with a per-model limit: usage is not reserved against it, so spending crosses it
+// and the budget service announces the exhaustion to every replica.
+const METERED = Array.from({ length: 5 }, (_, i) => `metered-${i}`);
+
+function metricSum(text: string, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name) || line.startsWith('#')) continue;
+    const rest = line.slice(name.length);
+    if (rest[0] !== '{' && rest[0] !== ' ') continue;
+    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) {
+      sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+    }
+  }
+  return sum;
+}
+
+/** The p99 of a Prometheus histogram, as the upper bound of the bucket that holds it. */
+function histogramP99(text: string, name: string): number {
+  const buckets = [
+    ...text.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\d+)`, 'gm')),
+  ].map((m) => ({ le: Number(m[1] === '+Inf' ? Infinity : m[1]), count: Number(m[2]) }));
+  const total = buckets.at(-1)?.count ?? 0;
+  return buckets.find((b) => b.count >= 0.99 * total)?.le ?? NaN;
+}
+
+describe('budgets across services (Kafka + Redis)', () => {
+  let redis: RealService;
+  let kafka: RealService;
+  const apps: AppProcess[] = [];
+  let ingressA: AppProcess;
+  let ingressB: AppProcess;
+  let budget: AppProcess;
+  let env: Record<string, string>;
+
+  before(async () => {
+    [redis, kafka] = await Promise.all([startRedis(), startKafka()]);
+    const prefix = `it.split.${randomUUID().slice(0, 8)}.`;
+    const admin = createKafka({ clientId: 'split-budget-int', brokers: kafka.url }).admin();
+    await admin.connect();
+    try {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await ensureEventTopics(admin, { prefix, partitions: 3 });
+          break;
+        } catch (error) {
+          if (attempt >= 10) throw error;
+          await new Promise((r) => setTimeout(r, 1_000));
+        }
+      }
+    } finally {
+      await admin.disconnect();
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'aigw-split-budget-'));
+    writeFileSync(
+      join(dir, 'config.yaml'),
+      `kind: AIGatewayRoute
+metadata: {name: split}
+spec:
+  backends:
+  - {name: local, provider: local, model: gpt-4o-mini}
+${METERED.map((m) => `  - {name: ${m}, provider: local, model: ${m}}`).join('\n')}
+  userIdentification: {header: x-user-id}
+  tokenBudget:
+    perUser: {limit: ${LIMIT}, period: 30d}
+  tokenRateLimit:
+    perModel:
+${METERED.map((m) => `      ${m}: {tokensPerMinute: 60}`).join('\n')}
+`,
+    );
+    env = {
+      AI_GATEWAY_CONFIG: join(dir, 'config.yaml'),
+      REDIS_URL: redis.url,
+      KAFKA_BROKERS: kafka.url,
+      AI_GATEWAY_KAFKA_TOPIC_PREFIX: prefix,
+    };
+    const adapter = await startApp('provider-adapter', {
+      ...env,
+      AI_GATEWAY_DATA_DIR: join(dir, 'adapter'),
+    });
+    apps.push(adapter);
+    const router = await startApp('router', {
+      ...env,
+      AI_GATEWAY_DATA_DIR: join(dir, 'router'),
+      PROVIDER_ADAPTER_URL: adapter.baseUrl,
+    });
+    apps.push(router);
+    budget = await startApp('budget', { ...env, AI_GATEWAY_DATA_DIR: join(dir, 'budget') });
+    ingressA = await startApp('ingress', {
+      ...env,
+      AI_GATEWAY_DATA_DIR: join(dir, 'ingress-a'),
+      ROUTER_URL: router.baseUrl,
+    });
+    ingressB = await startApp('ingress', {
+      ...env,
+      AI_GATEWAY_DATA_DIR: join(dir, 'ingress-b'),
+      ROUTER_URL: router.baseUrl,
+    });
+    apps.push(ingressA, ingressB);
+  });
+
+  after(async () => {
+    await Promise.all([...apps, budget].map((app) => app?.stop()));
+    await Promise.all([redis?.stop(), kafka?.stop()]);
+  });
+
+  const chat = (ingress: AppProcess, user: string, model = 'gpt-4o-mini') =>
+    fetch(`${ingress.baseUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-user-id': user },
+      body: JSON.stringify({ model, messages: PROMPT, max_tokens: MAX_TOKENS }),
+    }).then(async (response) => ({ status: response.status, body: await response.text() }));
+
+  const metricsOf = async (app: AppProcess) =>
+    (await fetch(`http://127.0.0.1:${app.adminPort}/metrics`)).text();
+
+  async function settledUsed(user: string): Promise<number> {
+    // The budget service's gauge: limit minus what it applied for this user.
+    for (let i = 0; i < 100; i++) {
+      const text = await metricsOf(budget);
+      const remaining = metricSum(text, 'ai_gateway_budget_remaining', { budget_key: user });
+      if (text.includes(`budget_key="${user}"`)) return LIMIT - remaining;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error(`no settlement for ${user} reached the budget service`);
+  }
+
+  it('holds 120 concurrent requests across two ingress replicas to one budget', async () => {
+    const user = `shared-${randomUUID()}`;
+    const results = await Promise.all(
+      Array.from({ length: 120 }, (_, i) => chat(i % 2 === 0 ? ingressA : ingressB, user)),
+    );
+    const admitted = results.filter((r) => r.status === 200).length;
+    assert.ok(
+      results.every((r) => r.status === 200 || r.status === 429),
+      JSON.stringify(results.find((r) => r.status >= 500)),
+    );
+    assert.ok(admitted >= 20 && admitted < 120, `admitted ${admitted}`);
+    // Wait until the budget service applied every admitted request's usage.
+    let used = 0;
+    for (let i = 0; i < 50; i++) {
+      used = await settledUsed(user);
+      const text = await metricsOf(budget);
+      if (
+        metricSum(text, 'ai_gateway_budget_remaining', { budget_key: user }) === LIMIT - used &&
+        used > 0
+      )
+        break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.ok(used > 0 && used <= LIMIT, `used ${used} of ${LIMIT}`);
+    assert.equal(
+      metricSum(await metricsOf(budget), 'ai_gateway_reservation_overshoot_tokens_total'),
+      0,
+    );
+  });
+
+  it('broadcasts exhaustion to both replicas (propagation measured)', async () => {
+    for (const model of METERED) {
+      // Spend the model's budget through replica A until the router refuses it.
+      let refused = false;
+      for (let i = 0; i < 30 && !refused; i++) {
+        refused = (await chat(ingressA, `metered-user-${i}`, model)).status === 429;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(refused, `${model} was never refused`);
+    }
+    // Each replica's local view applied the budget service's broadcasts.
+    await new Promise((r) => setTimeout(r, 2_000));
+    for (const replica of [ingressA, ingressB]) {
+      const text = await metricsOf(replica);
+      const count = metricSum(text, 'ai_gateway_budget_broadcast_lag_seconds_count');
+      assert.ok(count >= 5, `replica saw ${count} broadcasts`);
+      const p99 = histogramP99(text, 'ai_gateway_budget_broadcast_lag_seconds');
+      process.stdout.write(`# broadcast propagation p99 <= ${p99} s over ${count} broadcasts\n`);
+      assert.ok(p99 <= 5, `p99 ${p99}`);
+    }
+  });
+
+  it('applies usage exactly once when the budget service is killed and restarted', async () => {
+    const user = `restart-${randomUUID()}`;
+    const first = await Promise.all(Array.from({ length: 5 }, () => chat(ingressA, user)));
+    assert.ok(first.every((r) => r.status === 200));
+    await budget.stop('SIGKILL');
+    // Usage produced while the budget service is down waits in Kafka.
+    const second = await Promise.all(Array.from({ length: 5 }, () => chat(ingressB, user)));
+    assert.ok(second.every((r) => r.status === 200));
+    budget = await startApp('budget', {
+      ...env,
+      AI_GATEWAY_DATA_DIR: join(tmpdir(), `aigw-budget-${randomUUID()}`),
+    });
+    // Ten requests of the local model, each settled once: the used balance is ten times
+    // one request's real usage, whatever was redelivered after the kill.
+    const perRequestUsed = await (async () => {
+      const probeUser = `probe-${randomUUID()}`;
+      await chat(ingressA, probeUser);
+      return settledUsed(probeUser);
+    })();
+    let used = 0;
+    for (let i = 0; i < 50 && used !== 10 * perRequestUsed; i++) {
+      used = await settledUsed(user);
+      if (used !== 10 * perRequestUsed) await new Promise((r) => setTimeout(r, 300));
+    }
+    assert.equal(used, 10 * perRequestUsed);
+  });
+});
