@@ -65,6 +65,7 @@ export class RedisFlightCoordinator implements FlightCoordinator {
   private loop?: Promise<void>;
   private blocked = false;
   private closed = false;
+  private readonly beats = new Set<NodeJS.Timeout>();
 
   constructor(
     private readonly redis: Redis,
@@ -126,6 +127,8 @@ export class RedisFlightCoordinator implements FlightCoordinator {
       });
     }
     this.follows.clear();
+    for (const beat of this.beats) clearInterval(beat);
+    this.beats.clear();
     this.reader?.disconnect();
   }
 
@@ -165,10 +168,12 @@ export class RedisFlightCoordinator implements FlightCoordinator {
         write(['b', '1']); // the first entry: followers know the leader is alive
         const beat = setInterval(() => write(['b', '1']), this.beatMs);
         beat.unref();
+        this.beats.add(beat);
         try {
           await pumpIntoFlight(call, remote);
         } finally {
           clearInterval(beat);
+          this.beats.delete(beat);
           flush();
         }
       },
@@ -222,7 +227,7 @@ export class RedisFlightCoordinator implements FlightCoordinator {
         this.options.onError?.('dedup read', error);
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
-      this.expireSilent();
+      await this.expireSilent();
     }
     this.loop = undefined;
   }
@@ -242,8 +247,7 @@ export class RedisFlightCoordinator implements FlightCoordinator {
   private deliver(reply: unknown): void {
     if (!Array.isArray(reply)) return; // timed out, or woken for a new stream
     const now = Date.now();
-    for (const streamReply of reply as [string, [string, string[]][]][]) {
-      const [stream, entries] = streamReply;
+    for (const [stream, entries] of streamReplies(reply)) {
       const follow = this.follows.get(stream);
       if (!follow) continue;
       for (const [id, fields] of entries) {
@@ -259,20 +263,21 @@ export class RedisFlightCoordinator implements FlightCoordinator {
     }
   }
 
-  /** A leader silent for too long is gone: its followers get an error, and the key is freed. */
-  private expireSilent(): void {
+  /** A leader silent for too long is gone: the key is freed, then its followers get an error. */
+  private async expireSilent(): Promise<void> {
     const now = Date.now();
     for (const [stream, follow] of this.follows) {
       if (now - follow.lastSeenAt <= this.leaderTimeoutMs) continue;
       this.follows.delete(stream);
+      // Freed first, so a caller that retries on the error leads a new call.
+      await ABANDON.run(this.redis, [lockKey(follow.key)], [follow.flightId]).catch(
+        (error: unknown) => this.options.onError?.('dedup abandon', error),
+      );
       follow.flight.append({
         t: 'error',
         code: DataPlaneErrorCode.UpstreamError,
         message: 'the gateway replica making this shared upstream call stopped answering',
       });
-      ABANDON.run(this.redis, [lockKey(follow.key)], [follow.flightId]).catch((error: unknown) =>
-        this.options.onError?.('dedup abandon', error),
-      );
     }
   }
 }
@@ -281,4 +286,19 @@ export class RedisFlightCoordinator implements FlightCoordinator {
 function solo(): LeadingFlight {
   const flight = new Flight();
   return { flight, run: (call) => pumpIntoFlight(call, flight) };
+}
+
+type StreamEntries = [id: string, fields: string[]][];
+
+/**
+ * XREAD's reply through `call`: ioredis hands it over as `[[name, entries], ...]` or, as
+ * seen with Redis 7, flattened to `[name, entries, name, entries, ...]`. Both are read.
+ */
+function streamReplies(reply: unknown[]): [string, StreamEntries][] {
+  if (typeof reply[0] !== 'string') return reply as [string, StreamEntries][];
+  const pairs: [string, StreamEntries][] = [];
+  for (let i = 0; i + 1 < reply.length; i += 2) {
+    pairs.push([String(reply[i]), reply[i + 1] as StreamEntries]);
+  }
+  return pairs;
 }

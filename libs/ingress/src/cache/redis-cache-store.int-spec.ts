@@ -1,0 +1,68 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import type Redis from 'ioredis';
+import { createRedisClient } from '@aigw/infra';
+import { startRedis, type RealService } from '@aigw/testing';
+import { RedisResponseCacheStore } from './redis-cache-store';
+
+describe('response cache in real Redis', () => {
+  let redis: RealService;
+  let client: Redis;
+  let store: RedisResponseCacheStore;
+
+  before(async () => {
+    redis = await startRedis();
+    client = createRedisClient(redis.url);
+    store = new RedisResponseCacheStore(client);
+  });
+  after(async () => {
+    await store.close();
+    await redis.stop();
+  });
+
+  it('expires an entry after its TTL', async () => {
+    const ns = `ttl-${randomUUID()}`;
+    assert.equal(await store.set(ns, 'k', 'value', 150), true);
+    assert.equal(await store.get(ns, 'k'), 'value');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(await store.get(ns, 'k'), undefined);
+  });
+
+  it('keeps a namespace within maxSize, evicting the entries closest to expiry', async () => {
+    const ns = `size-${randomUUID()}`;
+    const forty = 'x'.repeat(40);
+    for (const key of ['a', 'b', 'c']) assert.ok(await store.set(ns, key, forty, 60_000, 100));
+    assert.equal(await store.get(ns, 'a'), undefined, 'the oldest went to make room');
+    assert.equal(await store.get(ns, 'b'), forty);
+    assert.equal(await store.get(ns, 'c'), forty);
+    assert.equal(await store.bytesIn(ns), 80);
+    assert.equal(await store.set(ns, 'huge', 'x'.repeat(101), 60_000, 100), false);
+    await store.set(ns, 'c', 'y'.repeat(10), 60_000, 100); // a replacement frees its old size
+    assert.equal(await store.bytesIn(ns), 50);
+    // Another namespace has its own budget.
+    await store.set(`${ns}-other`, 'a', forty, 60_000, 100);
+    assert.equal(await store.bytesIn(ns), 50);
+  });
+
+  it('forgets the size of entries Redis expired by itself', async () => {
+    const ns = `sweep-${randomUUID()}`;
+    await store.set(ns, 'short', 'x'.repeat(60), 100, 100);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    assert.ok(await store.set(ns, 'next', 'y'.repeat(60), 60_000, 100));
+    assert.equal(await store.bytesIn(ns), 60);
+    assert.equal(await store.get(ns, 'next'), 'y'.repeat(60));
+  });
+
+  it('holds the budget under concurrent writers', async () => {
+    const ns = `race-${randomUUID()}`;
+    const value = 'z'.repeat(100);
+    await Promise.all(
+      Array.from({ length: 50 }, (_, i) => store.set(ns, `k${i}`, value, 60_000, 1_000)),
+    );
+    assert.equal(await store.bytesIn(ns), 1_000);
+    let live = 0;
+    for (let i = 0; i < 50; i++) if ((await store.get(ns, `k${i}`)) !== undefined) live++;
+    assert.equal(live, 10);
+  });
+});

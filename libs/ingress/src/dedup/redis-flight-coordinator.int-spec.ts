@@ -1,0 +1,130 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import type Redis from 'ioredis';
+import type { GatewayAnswer, JsonObject } from '@aigw/contracts/data-plane';
+import { createRedisClient } from '@aigw/infra';
+import { startRedis, type RealService } from '@aigw/testing';
+import { answerFromFlight } from './domain/flight';
+import { RedisFlightCoordinator } from './redis-flight-coordinator';
+
+const SERVED = { backend: 'b', provider: 'p', model: 'm' };
+const USAGE = {
+  inputTokens: 1,
+  outputTokens: 2,
+  cachedInputTokens: 0,
+  source: 'reported' as const,
+};
+
+/** A stream the test releases chunk by chunk. */
+function controlledStream() {
+  const queue: (JsonObject | null)[] = [];
+  let wake: (() => void) | undefined;
+  const push = (chunk: JsonObject | null) => {
+    queue.push(chunk);
+    wake?.();
+  };
+  const answer: GatewayAnswer = {
+    kind: 'stream',
+    status: 200,
+    servedBy: SERVED,
+    usage: Promise.resolve(USAGE),
+    events: (async function* () {
+      for (;;) {
+        while (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+        const next = queue.shift();
+        if (next === null || next === undefined) return;
+        yield next;
+      }
+    })(),
+  };
+  return { answer, push };
+}
+
+async function collect(answer: GatewayAnswer): Promise<string[]> {
+  assert.equal(answer.kind, 'stream');
+  const out: string[] = [];
+  for await (const chunk of answer.events) out.push(String(chunk.n));
+  return out;
+}
+
+describe('deduplication through real Redis (two replicas)', () => {
+  let redis: RealService;
+  const clients: Redis[] = [];
+  let a: RedisFlightCoordinator;
+  let b: RedisFlightCoordinator;
+
+  before(async () => {
+    redis = await startRedis();
+    const client = () => {
+      const c = createRedisClient(redis.url);
+      clients.push(c);
+      return c;
+    };
+    a = new RedisFlightCoordinator(client(), { beatMs: 100, leaderTimeoutMs: 1_500 });
+    b = new RedisFlightCoordinator(client(), { beatMs: 100, leaderTimeoutMs: 1_500 });
+  });
+  after(async () => {
+    await a.close();
+    await b.close();
+    for (const c of clients) c.disconnect();
+    await redis.stop();
+  });
+
+  it('one leader; followers on the other replica, early and late, read the whole stream', async () => {
+    const key = randomUUID();
+    const lead = await a.lead(key, 30_000);
+    assert.ok('leader' in lead);
+    const raced = await b.lead(key, 30_000);
+    assert.ok('follower' in raced, 'the second replica joins instead of calling');
+    const { answer, push } = controlledStream();
+    const running = lead.leader.run(Promise.resolve(answer));
+    const early = answerFromFlight(raced.follower).then(collect);
+    push({ n: 1 });
+    push({ n: 2 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const lateFlight = await b.join(key);
+    assert.ok(lateFlight);
+    const late = answerFromFlight(lateFlight).then(collect);
+    push({ n: 3 });
+    push(null);
+    await running;
+    assert.deepEqual(await early, ['1', '2', '3']);
+    assert.deepEqual(await late, ['1', '2', '3']);
+    // A replica that had never seen the key also reads it from the start.
+    const freshClient = clients[0].duplicate();
+    clients.push(freshClient);
+    const fresh = new RedisFlightCoordinator(freshClient);
+    try {
+      const flight = await fresh.join(key);
+      assert.ok(flight);
+      assert.deepEqual(await answerFromFlight(flight).then(collect), ['1', '2', '3']);
+      assert.deepEqual(await flight.usage, USAGE);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it('a leader that goes silent gives its followers an error, not a hang', async () => {
+    const key = randomUUID();
+    const ghostClient = clients[0].duplicate();
+    const ghost = new RedisFlightCoordinator(ghostClient, { beatMs: 100 });
+    const lead = await ghost.lead(key, 30_000);
+    assert.ok('leader' in lead);
+    void lead.leader.run(new Promise<GatewayAnswer>(() => undefined)); // never answers
+    const follower = await b.join(key);
+    assert.ok(follower);
+    const answer = answerFromFlight(follower);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Its replica dies: no more heartbeats, nothing more written.
+    await ghost.close();
+    ghostClient.disconnect();
+    await assert.rejects(answer, /stopped answering/);
+    // The key is free again: the next caller leads.
+    const next = await a.lead(key, 30_000);
+    assert.ok('leader' in next);
+    void next.leader.run(
+      Promise.resolve({ kind: 'json', status: 200, body: {}, usage: USAGE, servedBy: SERVED }),
+    );
+  });
+});
