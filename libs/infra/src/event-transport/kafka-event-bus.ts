@@ -497,6 +497,10 @@ export class KafkaEventBus implements EventPublisher {
       groupId,
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: 1_000,
+      // A replica that died without leaving holds its partitions until the session ends:
+      // 10 s (not kafkajs' 30 s) bounds how long usage waits for a crashed settler.
+      sessionTimeout: 10_000,
+      heartbeatInterval: 3_000,
     });
     const member: Member = { subscription, consumer, ephemeral, failing: false };
     this.members.push(member);
