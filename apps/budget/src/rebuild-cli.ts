@@ -2,14 +2,18 @@ import 'reflect-metadata';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadStartupConfig } from '@aigw/config';
-import { LocalBudgetStore } from '@aigw/budget-core';
-import { rebuildBalances } from '@aigw/budget';
+import { LocalBudgetStore, RedisBudgetStore, type BudgetStore } from '@aigw/budget-core';
+import { rebuildBalances, type UsageLog } from '@aigw/budget';
+import { createKafka, createRedisClient, replayTopic } from '@aigw/infra';
 import { Topic } from '@aigw/contracts';
 import { EmbeddedEventBus, SqliteEventLog } from '@aigw/embedded';
 
 const USAGE = `usage: npm run budget:rebuild -- [--data-dir DIR] [--events-file FILE]
-Rebuilds every budget balance from the usage events in the embedded event log and
-compares it with the live balances (DIR/budget.db). Exit 0 when they match, 1 when not.`;
+Rebuilds every budget balance from the usage events and compares it with the live
+balances. With KAFKA_BROKERS and REDIS_URL set: from the Kafka usage topic (honouring
+AI_GATEWAY_KAFKA_TOPIC_PREFIX) against the balances in Redis, rebuilt under a scratch
+prefix there. Otherwise: from the embedded event log (DIR/FILE) against DIR/budget.db.
+Exit 0 when they match, 1 when not, 2 when it could not run.`;
 
 /** `npm run budget:rebuild`: the embedded gateway's balances, rebuilt from its event log. */
 async function main(): Promise<number> {
@@ -29,21 +33,56 @@ async function main(): Promise<number> {
     process.stderr.write(`budget rebuild: ${startup.errors[0] ?? 'invalid configuration'}\n`);
     return 2;
   }
-  const dataDir = values['data-dir'] ?? startup.settings.dataDir;
-  const log = new SqliteEventLog(join(dataDir, values['events-file']));
-  const bus = new EmbeddedEventBus(log, {
-    flushIntervalMs: 50,
-    maxBatch: 500,
-    onError: () => undefined,
-  });
-  const live = new LocalBudgetStore(join(dataDir, 'budget.db'));
-  const rebuilt = new LocalBudgetStore(':memory:');
+  const { settings } = startup;
+  const closers: (() => void | Promise<void>)[] = [];
+  let usageLog: UsageLog;
+  let live: BudgetStore;
+  let rebuilt: BudgetStore;
+  let targetPrefix = '';
+  if (settings.kafkaBrokers && settings.redisUrl) {
+    const kafka = createKafka({
+      clientId: 'ai-gateway-budget-rebuild',
+      brokers: settings.kafkaBrokers,
+    });
+    const prefix = process.env.AI_GATEWAY_KAFKA_TOPIC_PREFIX?.trim() ?? '';
+    usageLog = {
+      replay: async (onBatch) => {
+        await replayTopic(kafka, Topic.UsageRecorded, { prefix }, onBatch);
+      },
+    };
+    const redis = createRedisClient(settings.redisUrl);
+    closers.push(() => void redis.disconnect());
+    live = new RedisBudgetStore(redis);
+    // Scratch keys in the same Redis: applied-event markers and balances apart from live.
+    const scratch = `aigw-rebuild-${Date.now()}`;
+    rebuilt = new RedisBudgetStore(redis, { namespace: scratch, appliedTtlMs: 3_600_000 });
+    targetPrefix = `${scratch}:`;
+  } else {
+    const dataDir = values['data-dir'] ?? settings.dataDir;
+    const log = new SqliteEventLog(join(dataDir, values['events-file']));
+    const bus = new EmbeddedEventBus(log, {
+      flushIntervalMs: 50,
+      maxBatch: 500,
+      onError: () => undefined,
+    });
+    const liveLocal = new LocalBudgetStore(join(dataDir, 'budget.db'));
+    const rebuiltLocal = new LocalBudgetStore(':memory:');
+    closers.push(
+      () => liveLocal.close(),
+      () => rebuiltLocal.close(),
+      () => log.close(),
+    );
+    usageLog = { replay: (onBatch) => bus.replay([Topic.UsageRecorded], onBatch) };
+    live = liveLocal;
+    rebuilt = rebuiltLocal;
+  }
   try {
     const report = await rebuildBalances(
       () => startup.config,
-      { replay: (onBatch) => bus.replay([Topic.UsageRecorded], onBatch) },
+      usageLog,
       rebuilt,
       live,
+      targetPrefix,
     );
     process.stdout.write(
       `rebuilt ${report.keys} balances from ${report.events} usage events: ${report.mismatches.length} mismatches\n`,
@@ -53,9 +92,7 @@ async function main(): Promise<number> {
     }
     return report.mismatches.length === 0 ? 0 : 1;
   } finally {
-    live.close();
-    rebuilt.close();
-    log.close();
+    for (const close of closers) await close();
   }
 }
 

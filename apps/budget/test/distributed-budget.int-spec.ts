@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { estimatePromptTokensUpperBound } from '@aigw/contracts/data-plane';
 import { createKafka, ensureEventTopics } from '@aigw/infra';
 import { startKafka, startRedis, type RealService } from '@aigw/testing';
@@ -20,6 +22,9 @@ const LIMIT = 20 * PER_REQUEST;
 // Models with a per-model limit: usage is not reserved against it, so spending crosses it
 // and the budget service announces the exhaustion to every replica.
 const METERED = Array.from({ length: 5 }, (_, i) => `metered-${i}`);
+
+const run = promisify(execFile);
+const ROOT = resolve(__dirname, '../../..');
 
 function metricSum(text: string, name: string, labels: Record<string, string> = {}): number {
   let sum = 0;
@@ -221,5 +226,19 @@ ${METERED.map((m) => `      ${m}: {tokensPerMinute: 60}`).join('\n')}
       if (used !== 10 * perRequestUsed) await new Promise((r) => setTimeout(r, 300));
     }
     assert.equal(used, 10 * perRequestUsed);
+  });
+
+  it('rebuilds every balance from the Kafka log equal to the live ones in Redis', async () => {
+    // Let the budget service apply what is still in flight before comparing.
+    await new Promise((r) => setTimeout(r, 2_000));
+    const { stdout } = await run(
+      process.execPath,
+      ['--require', '@swc-node/register', 'apps/budget/src/rebuild-cli.ts'],
+      { cwd: ROOT, env: { ...process.env, ...env }, timeout: 120_000 },
+    );
+    const match = /rebuilt (\d+) balances from (\d+) usage events: 0 mismatches/.exec(stdout);
+    assert.ok(match, stdout);
+    assert.ok(Number(match[1]) > 0 && Number(match[2]) > 0, stdout);
+    process.stdout.write(`# ${stdout.trim()}\n`);
   });
 });

@@ -27,11 +27,17 @@ export interface RebuildReport {
   readonly mismatches: readonly BalanceMismatch[];
 }
 
-/** Remembers every balance key a settlement touched, and its limit. */
+/**
+ * Remembers every balance key a settlement touched, and its limit; writes them to the
+ * target under `prefix`, so a rebuild into the live Redis never touches live balances.
+ */
 class KeyRecordingStore implements BudgetStore {
   readonly keys = new Map<string, number>();
 
-  constructor(private readonly inner: BudgetStore) {}
+  constructor(
+    private readonly inner: BudgetStore,
+    private readonly prefix: string,
+  ) {}
 
   reserve(
     id: string,
@@ -54,11 +60,23 @@ class KeyRecordingStore implements BudgetStore {
   ): Promise<SettleResult> {
     for (const change of changes) this.keys.set(change.key, change.limit);
     // A rebuild has no holds to release: the reservation ids belong to the live store.
-    return this.inner.settle(eventId, undefined, changes, now);
+    return this.inner.settle(
+      eventId,
+      undefined,
+      changes.map((change) => ({ ...change, key: this.prefix + change.key })),
+      now,
+    );
   }
 
   balances(keys: readonly { key: string; limit: number }[], now: number): Promise<Balance[]> {
-    return this.inner.balances(keys, now);
+    return this.inner.balances(
+      keys.map((k) => ({ ...k, key: this.prefix + k.key })),
+      now,
+    );
+  }
+
+  flush(): Promise<void> {
+    return this.inner.flush?.() ?? Promise.resolve();
   }
 }
 
@@ -75,8 +93,10 @@ export async function rebuildBalances(
   log: UsageLog,
   target: BudgetStore,
   live: BudgetStore,
+  /** Prefix of the rebuilt balance keys in `target` (needed when it shares a Redis). */
+  targetPrefix = '',
 ): Promise<RebuildReport> {
-  const recording = new KeyRecordingStore(target);
+  const recording = new KeyRecordingStore(target, targetPrefix);
   const settler = new BudgetSettler(
     config,
     recording,

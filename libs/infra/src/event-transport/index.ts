@@ -2,3 +2,4 @@ export * from './event-spool';
 export * from './event-topics';
 export * from './kafka-event-bus';
 export * from './kafka-log';
+export * from './kafka-replay';
