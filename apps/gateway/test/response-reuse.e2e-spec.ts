@@ -134,6 +134,43 @@ describe('response cache and deduplication on the all-in-one gateway (embedded)'
     assert.equal(await answerText(again), FULL_ANSWER);
   });
 
+  it('serves Anthropic Messages requests from the same cache, as messages and as events', async () => {
+    const prompt = `Anthropic ${randomUUID()}`;
+    const post = (stream: boolean) =>
+      fetch(`${gateway.baseUrl}/v1/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: 'cached-model',
+          max_tokens: 100,
+          stream,
+          messages: [{ role: 'user', content: prompt }],
+        }),
+      });
+    for (const stream of [false, true]) {
+      const start = cachedUpstream.calls.length;
+      const first = await post(stream);
+      assert.equal(first.headers.get('x-ai-gateway-cache'), 'miss');
+      const firstBody = await first.text();
+      await settle();
+      const second = await post(stream);
+      assert.equal(second.headers.get('x-ai-gateway-cache'), 'hit');
+      const secondBody = await second.text();
+      assert.equal(second.status, 200);
+      if (stream) {
+        assert.match(secondBody, /event: message_start/);
+        assert.match(secondBody, /event: message_stop/);
+        assert.ok(secondBody.includes('fake'), secondBody);
+      } else {
+        const message = JSON.parse(secondBody) as { type: string; content: { text: string }[] };
+        assert.equal(message.type, 'message');
+        assert.equal(message.content[0].text, FULL_ANSWER);
+        assert.equal(JSON.parse(firstBody).content[0].text, FULL_ANSWER);
+      }
+      assert.equal(cachedUpstream.calls.length, start + 1);
+    }
+  });
+
   for (const stream of [false, true]) {
     it(`makes one upstream call for 5 concurrent identical requests (${stream ? 'streaming' : 'plain'}); a late joiner gets the whole answer`, async () => {
       dedupUpstream.reset();
