@@ -37,7 +37,8 @@ export async function replayTopic(
       consumer
         .run({
           autoCommit: false,
-          eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+          eachBatch: async (payload) => {
+            const { batch } = payload;
             const end = remaining.get(batch.partition);
             const events: GatewayEvent[] = [];
             for (const message of batch.messages) {
@@ -46,10 +47,10 @@ export async function replayTopic(
               const decoded = decodeEvent(topic, message.value);
               if (decoded.ok) events.push(decoded.value);
               else totals.undecodable++;
-              resolveOffset(message.offset);
+              payload.resolveOffset(message.offset);
             }
             if (events.length > 0) await onBatch(events);
-            await heartbeat();
+            await payload.heartbeat();
             const next = Number(batch.lastOffset()) + 1;
             if (end !== undefined && next >= end) remaining.delete(batch.partition);
             if (remaining.size === 0) resolve();
