@@ -21,6 +21,13 @@ if [ -x scripts/infra/up.sh ] && [ "${SKIP_INT:-}" != 1 ]; then
   kinds=unit,int,e2e
 fi
 
+if [ "${kinds}" = unit,int,e2e ] && [ "${SKIP_SMOKE:-}" != 1 ]; then
+  # The whole split stack from docker-compose.yml on the local engine: a chat completion
+  # through ingress and its usage row in ClickHouse (about a minute when images are cached).
+  echo "== compose smoke test"
+  bash scripts/deploy/compose-smoke.sh
+fi
+
 # Debian's headless Chromium for the usage-page browser test (apps/gateway/test/usage-page.e2e-spec.ts)
 bash scripts/browser/ensure-chromium.sh
 
