@@ -1,0 +1,111 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
+import { startApp, type AppProcess } from '@aigw/testing/processes';
+
+// After a scripted workload (plain and streamed calls, a failover, a cache miss and hit,
+// budgets and pricing), every metric an operator is promised is exported with its labels.
+
+/** The label sets of a metric's samples (`name{a="x",b="y"} v`). */
+function labelSets(text: string, name: string): Set<string>[] {
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith(`${name}{`))
+    .map((line) => new Set([...line.matchAll(/(\w+)="/g)].map((m) => m[1]!)));
+}
+
+function assertSeries(text: string, name: string, labels: string[]): void {
+  const sets = labelSets(text, name);
+  assert.ok(sets.length > 0, `${name} has no samples`);
+  assert.ok(
+    sets.some((set) => labels.every((label) => set.has(label))),
+    `${name} lacks labels ${labels.join(',')}`,
+  );
+}
+
+describe('metrics after a scripted workload', () => {
+  const failing = new FakeOpenAiUpstream('failing');
+  const healthy = new FakeOpenAiUpstream('healthy');
+  let gateway: AppProcess;
+
+  before(async () => {
+    await Promise.all([failing.start(), healthy.start()]);
+    failing.always({ kind: 'status', status: 503 });
+    const dir = mkdtempSync(join(tmpdir(), 'aigw-metrics-'));
+    writeFileSync(
+      join(dir, 'config.yaml'),
+      `kind: AIGatewayRoute
+metadata: {name: metrics}
+spec:
+  backends:
+  - {name: openai-primary, priority: 0, provider: openai-compatible, baseUrl: "${failing.baseUrl}", model: gpt-4o}
+  - {name: vllm-fallback, priority: 1, provider: vllm, baseUrl: "${healthy.baseUrl}", model: llama-3, modelNameOverride: gpt-4o}
+  failover: {on: [error]}
+  userIdentification: {header: x-user-id}
+  tokenBudget:
+    perUser: {limit: 1000000, period: 30d}
+  costControl:
+    modelPricing:
+      llama-3: {inputPer1k: 0.5, outputPer1k: 1.5}
+  caching: {enabled: true, ttl: 60s, backend: memory}
+`,
+    );
+    gateway = await startApp('gateway', {
+      AI_GATEWAY_CONFIG: join(dir, 'config.yaml'),
+      AI_GATEWAY_DATA_DIR: join(dir, 'data'),
+    });
+  });
+
+  after(async () => {
+    await gateway?.stop();
+    await Promise.all([failing.stop(), healthy.stop()]);
+  });
+
+  it('exports the spec metrics, the GenAI metrics and the operations metrics with their labels', async () => {
+    const chat = (stream: boolean, content: string) =>
+      fetch(`${gateway.baseUrl}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-user-id': 'metrics-user' },
+        body: JSON.stringify({ model: 'gpt-4o', stream, messages: [{ role: 'user', content }] }),
+      }).then((r) => r.text());
+    await chat(false, 'first'); // failover, cache miss
+    await chat(false, 'first'); // cache hit
+    await chat(true, 'streamed'); // time to first token, per output token
+    await new Promise((r) => setTimeout(r, 500)); // usage settles into the budget gauge
+
+    for (const path of ['/metrics', '/stats/prometheus']) {
+      const text = await (await fetch(`http://127.0.0.1:${gateway.adminPort}${path}`)).text();
+      assertSeries(text, 'ai_gateway_tokens_total', ['user', 'model', 'type']);
+      assertSeries(text, 'ai_gateway_request_duration_seconds_bucket', ['provider', 'model']);
+      assertSeries(text, 'ai_gateway_fallback_total', ['from', 'to', 'reason']);
+      assert.match(
+        text,
+        /ai_gateway_fallback_total\{from="openai-compatible",to="vllm",reason="error"\} [1-9]/,
+      );
+      assertSeries(text, 'ai_gateway_cost_dollars', ['user', 'model']);
+      assertSeries(text, 'ai_gateway_cache_hits_total', ['model']);
+      assertSeries(text, 'ai_gateway_cache_misses_total', ['model']);
+      for (const name of [
+        'gen_ai_client_token_usage_bucket',
+        'gen_ai_server_request_duration_bucket',
+        'gen_ai_server_time_to_first_token_bucket',
+        'gen_ai_server_time_per_output_token_bucket',
+      ]) {
+        assertSeries(text, name, ['gen_ai_request_model']);
+      }
+      assertSeries(text, 'ai_gateway_budget_remaining', ['budget_key', 'limit']);
+      for (const declared of [
+        'ai_gateway_reservation_overshoot_tokens_total',
+        'ai_gateway_kafka_producer_spool_depth',
+        'ai_gateway_kafka_consumer_lag',
+        'ai_gateway_metrics_label_overflow_total',
+      ]) {
+        assert.match(text, new RegExp(`^# TYPE ${declared} `, 'm'), `${declared} is declared`);
+      }
+      assert.doesNotMatch(text, /sk-|Bearer /, 'no secret in metrics');
+    }
+  });
+});
