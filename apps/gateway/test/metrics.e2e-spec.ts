@@ -14,7 +14,7 @@ function labelSets(text: string, name: string): Set<string>[] {
   return text
     .split('\n')
     .filter((line) => line.startsWith(`${name}{`))
-    .map((line) => new Set([...line.matchAll(/(\w+)="/g)].map((m) => m[1]!)));
+    .map((line) => new Set([...line.matchAll(/(\w+)="/g)].map((m) => m[1])));
 }
 
 function assertSeries(text: string, name: string, labels: string[]): void {
