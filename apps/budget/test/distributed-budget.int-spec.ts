@@ -7,8 +7,8 @@ import { join, resolve } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { estimatePromptTokensUpperBound } from '@aigw/contracts/data-plane';
-import { createKafka, ensureEventTopics } from '@aigw/infra';
-import { startKafka, startRedis, type RealService } from '@aigw/testing';
+import { startKafka, startRedis, type RealService, metricSum } from '@aigw/testing';
+import { prepareEventTopics } from '@aigw/infra';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
 
 // The split deployment with real Kafka and Redis: two ingress replicas share one budget
@@ -25,19 +25,6 @@ const METERED = Array.from({ length: 5 }, (_, i) => `metered-${i}`);
 
 const run = promisify(execFile);
 const ROOT = resolve(__dirname, '../../..');
-
-function metricSum(text: string, name: string, labels: Record<string, string> = {}): number {
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name) || line.startsWith('#')) continue;
-    const rest = line.slice(name.length);
-    if (rest[0] !== '{' && rest[0] !== ' ') continue;
-    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) {
-      sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-    }
-  }
-  return sum;
-}
 
 /** The p99 of a Prometheus histogram, as the upper bound of the bucket that holds it. */
 function histogramP99(text: string, name: string): number {
@@ -60,21 +47,7 @@ describe('budgets across services (Kafka + Redis)', () => {
   before(async () => {
     [redis, kafka] = await Promise.all([startRedis(), startKafka()]);
     const prefix = `it.split.${randomUUID().slice(0, 8)}.`;
-    const admin = createKafka({ clientId: 'split-budget-int', brokers: kafka.url }).admin();
-    await admin.connect();
-    try {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await ensureEventTopics(admin, { prefix, partitions: 3 });
-          break;
-        } catch (error) {
-          if (attempt >= 10) throw error;
-          await new Promise((r) => setTimeout(r, 1_000));
-        }
-      }
-    } finally {
-      await admin.disconnect();
-    }
+    await prepareEventTopics(kafka.url, { prefix, partitions: 3 });
     const dir = mkdtempSync(join(tmpdir(), 'aigw-split-budget-'));
     writeFileSync(
       join(dir, 'config.yaml'),

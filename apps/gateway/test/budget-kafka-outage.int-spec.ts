@@ -4,13 +4,13 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createKafka, ensureEventTopics } from '@aigw/infra';
 import {
   startRedis,
   startRestartableKafka,
   type RealService,
   type RestartableKafka,
 } from '@aigw/testing';
+import { prepareEventTopics } from '@aigw/infra';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
 
 // Kafka stopped and restarted under load: the gateway keeps serving, its usage events
@@ -36,21 +36,7 @@ describe('budgets through a Kafka outage (Redis store)', () => {
   before(async () => {
     [redis, kafka] = await Promise.all([startRedis(), startRestartableKafka()]);
     const prefix = `it.outage.${randomUUID().slice(0, 8)}.`;
-    const admin = createKafka({ clientId: 'outage-int', brokers: kafka.url }).admin();
-    await admin.connect();
-    try {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await ensureEventTopics(admin, { prefix, partitions: 3 });
-          break;
-        } catch (error) {
-          if (attempt >= 10) throw error;
-          await new Promise((r) => setTimeout(r, 1_000));
-        }
-      }
-    } finally {
-      await admin.disconnect();
-    }
+    await prepareEventTopics(kafka.url, { prefix, partitions: 3 });
     const dir = mkdtempSync(join(tmpdir(), 'aigw-outage-'));
     writeFileSync(
       join(dir, 'config.yaml'),

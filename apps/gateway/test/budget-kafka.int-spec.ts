@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { after, before } from 'node:test';
-import { createKafka, ensureEventTopics } from '@aigw/infra';
 import { startKafka, startRedis, type RealService } from '@aigw/testing';
+import { prepareEventTopics } from '@aigw/infra';
 import { describeBudgetScenarios } from './budget-scenarios';
 
 // The same scenarios with the events on real Kafka and the balances in real Redis: usage
@@ -15,21 +15,7 @@ let kafka: RealService;
 
 before(async () => {
   [redis, kafka] = await Promise.all([startRedis(), startKafka()]);
-  const admin = createKafka({ clientId: 'budget-kafka-int-spec', brokers: kafka.url }).admin();
-  await admin.connect();
-  try {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await ensureEventTopics(admin, { prefix, partitions: 3 });
-        break;
-      } catch (error) {
-        if (attempt >= 10) throw error; // leaders of a busy broker may take a while
-        await new Promise((r) => setTimeout(r, 1_000));
-      }
-    }
-  } finally {
-    await admin.disconnect();
-  }
+  await prepareEventTopics(kafka.url, { prefix, partitions: 3 });
 });
 after(async () => {
   await redis?.stop();

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { estimatePromptTokensUpperBound } from '@aigw/contracts/data-plane';
+import { metricSum } from '@aigw/testing';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
 
 // The budget scenarios, run on the embedded store (e2e) and on real Redis (int): the
@@ -14,17 +15,6 @@ const PROMPT = [{ role: 'user', content: 'hi' }];
 const MAX_TOKENS = 20;
 /** What one request reserves: its prompt estimate plus max_tokens. */
 export const PER_REQUEST = estimatePromptTokensUpperBound({ messages: PROMPT }) + MAX_TOKENS;
-
-/** Sum of the samples of one metric whose labels match all of `labels`. */
-export function metricSum(text: string, name: string, labels: Record<string, string>): number {
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`)) continue;
-    const matches = Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`));
-    if (matches) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return sum;
-}
 
 interface Gateway {
   process: AppProcess;

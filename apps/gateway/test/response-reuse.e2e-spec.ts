@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { DatabaseSync } from 'node:sqlite';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
-import { metricSum } from './budget-scenarios';
+import { metricSum } from '@aigw/testing';
 import { answerText, chat, FULL_ANSWER, reuseConfig } from './reuse-helpers';
 
 // The response cache and request deduplication on the all-in-one gateway, embedded mode

@@ -4,3 +4,4 @@ export { serviceImage, OFFICIAL_IMAGES, type ServiceName } from './real-services
 export { freeLoopbackPort } from './real-services/free-port';
 export * from './app-env';
 export { startRestartableKafka, type RestartableKafka } from './real-services/restartable-kafka';
+export { metricSum } from './metrics-text';

@@ -2,6 +2,7 @@
 // TOPIC_SETTINGS (partitions, retention, compaction of the budget-state topic).
 import { ALL_TOPICS, TOPIC_SETTINGS, type Topic } from '@aigw/contracts';
 import { type Admin } from 'kafkajs';
+import { createKafka } from '../kafka/kafka-client';
 import { ensureTopics, type TopicSpec } from '../kafka/topics';
 
 export interface EventTopicOptions {
@@ -37,4 +38,29 @@ export function ensureEventTopics(
   options: EventTopicOptions = {},
 ): Promise<string[]> {
   return ensureTopics(admin, eventTopicSpecs(options));
+}
+
+/**
+ * `ensureEventTopics` from a bare broker list, retrying while a busy broker elects
+ * partition leaders (a fresh test broker, a cluster rolling its nodes).
+ */
+export async function prepareEventTopics(
+  brokers: string,
+  options: { prefix?: string; partitions?: number; attempts?: number } = {},
+): Promise<void> {
+  const admin = createKafka({ clientId: 'aigw-topic-setup', brokers }).admin();
+  await admin.connect();
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await ensureEventTopics(admin, options);
+        return;
+      } catch (error) {
+        if (attempt >= (options.attempts ?? 10)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+      }
+    }
+  } finally {
+    await admin.disconnect();
+  }
 }
