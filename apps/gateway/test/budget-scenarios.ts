@@ -99,11 +99,18 @@ export function describeBudgetScenarios(
         assert.ok(admitted.length >= 20 && admitted.length < 200, `admitted ${admitted.length}`);
         assert.ok(admitted.every((r) => r.body.includes('data: [DONE]')));
         assert.match(refused[0].body, /Budget exceeded/);
-        await settle();
-        const metrics = await gateway.metrics();
-        const billed =
-          metricSum(metrics, 'ai_gateway_tokens_total', { user, type: 'input' }) +
-          metricSum(metrics, 'ai_gateway_tokens_total', { user, type: 'output' });
+        // Wait (boundedly) until every admitted call's usage has been settled.
+        let metrics = '';
+        let billed = 0;
+        for (let i = 0; i < 120; i++) {
+          metrics = await gateway.metrics();
+          billed =
+            metricSum(metrics, 'ai_gateway_tokens_total', { user, type: 'input' }) +
+            metricSum(metrics, 'ai_gateway_tokens_total', { user, type: 'output' });
+          const remaining = metricSum(metrics, 'ai_gateway_budget_remaining', { budget_key: user });
+          if (billed > 0 && remaining === limit - billed) break;
+          await settle();
+        }
         assert.ok(billed > 0 && billed <= limit, `billed ${billed} of ${limit}`);
         assert.equal(metricSum(metrics, 'ai_gateway_reservation_overshoot_tokens_total', {}), 0);
         assert.equal(

@@ -192,6 +192,9 @@ describe('KafkaEventBus on a real broker', () => {
       }
     }
     await bus.flush();
+    // flush() may leave events in the spool on a slow broker: the views below must find
+    // them all in Kafka.
+    await until(() => bus.status().spooled === 0, 'the spool drained');
 
     const openView = async (replica: string): Promise<Map<string, number>> => {
       const view = new Map<string, number>();
