@@ -1,4 +1,4 @@
-import { BudgetSettler, webhookAlertNotifier } from '@aigw/budget';
+import { startBudgetSettlement } from '@aigw/budget';
 import {
   budgetSettings,
   openBudgetStore,
@@ -14,18 +14,13 @@ import {
  */
 export async function bootstrapBudget(env: Env): Promise<RunningService> {
   const runtime = await ServiceRuntime.open(env, { app: 'budget', missingSecrets: 'warn' });
-  const { config, events, metrics, logger } = runtime;
+  const { logger } = runtime;
   try {
     const settings = budgetSettings(env);
     if (!runtime.settings.redisUrl) {
       logger.warn('REDIS_URL is not set: balances live in this process only (embedded store)');
     }
-    const alerts = webhookAlertNotifier(settings.alertWebhookUrl, (reason) =>
-      logger.warn('alert webhook failed', { reason }),
-    );
-    await events.subscribe(
-      new BudgetSettler(config, openBudgetStore(runtime), events, metrics, alerts),
-    );
+    await startBudgetSettlement(runtime, openBudgetStore(runtime), settings.alertWebhookUrl);
     return await runtime.serve();
   } catch (error) {
     await runtime.close();

@@ -1,4 +1,4 @@
-import { BudgetSettler, webhookAlertNotifier } from '@aigw/budget';
+import { startBudgetSettlement } from '@aigw/budget';
 import { modelBudgetGate } from '@aigw/budget-core';
 import {
   BudgetAdmission,
@@ -39,10 +39,7 @@ export async function bootstrapGateway(env: Env): Promise<RunningGateway> {
     const budget = budgetSettings(env);
     const budgetStore = openBudgetStore(runtime);
     const exhaustion = await openExhaustionView(runtime);
-    const alerts = webhookAlertNotifier(budget.alertWebhookUrl, (reason) =>
-      logger.warn('alert webhook failed', { reason }),
-    );
-    await events.subscribe(new BudgetSettler(config, budgetStore, events, metrics, alerts));
+    await startBudgetSettlement(runtime, budgetStore, budget.alertWebhookUrl);
 
     const providers = new MeteredProviderPort(
       new ProviderRegistry(defaultProviderAdapters()),

@@ -1,0 +1,21 @@
+import type { BudgetStore } from '@aigw/budget-core';
+import type { ServiceRuntime } from '@aigw/runtime';
+import { webhookAlertNotifier } from './alert-notifier';
+import { BudgetSettler } from './budget-settler';
+
+/**
+ * The budget role in a process: the settler as a consumer of the usage topic, with the
+ * alert webhook when one is configured. The budget service and the all-in-one gateway
+ * both run it.
+ */
+export async function startBudgetSettlement(
+  runtime: ServiceRuntime,
+  store: BudgetStore,
+  alertWebhookUrl: string | undefined,
+): Promise<void> {
+  const { config, events, metrics, logger } = runtime;
+  const alerts = webhookAlertNotifier(alertWebhookUrl, (reason) =>
+    logger.warn('alert webhook failed', { reason }),
+  );
+  await events.subscribe(new BudgetSettler(config, store, events, metrics, alerts));
+}
