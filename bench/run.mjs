@@ -15,7 +15,7 @@ import {
 } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, homedir, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { summarizeCpuProfile } from './lib/cpu-profile.mjs';
 
@@ -1194,7 +1194,7 @@ async function main() {
   writeFileSync(options.out, report.markdown);
   writeFileSync(
     options.out.replace(/\.md$/, '.json'),
-    `${JSON.stringify({ options: { ...options, only: options.only && [...options.only] }, results }, null, 2)}\n`,
+    `${JSON.stringify({ options: { ...options, only: options.only && [...options.only], out: relative(ROOT, options.out), gatewayConfig: relative(ROOT, options.gatewayConfig) }, results }, null, 2)}\n`,
   );
   // The repo's format check covers these files too.
   const prettier = join(ROOT, 'node_modules', '.bin', 'prettier');
