@@ -136,7 +136,8 @@ export const ROUTE_SPEC_KEYS: readonly string[] = [
   'userTiers',
 ];
 
-export class RouteDocumentDto {
+/** What every document of the gateway's kinds carries besides its spec. */
+export abstract class GatewayDocumentDto {
   @IsOptional()
   @IsIn(ROUTE_API_VERSIONS, expecting(ROUTE_API_VERSIONS.join(' or ')))
   apiVersion?: string;
@@ -149,7 +150,9 @@ export class RouteDocumentDto {
   @ValidateNested(expecting('a mapping {name}'))
   @Type(() => MetadataDto)
   metadata!: MetadataDto;
+}
 
+export class RouteDocumentDto extends GatewayDocumentDto {
   @IsDefined(REQUIRED)
   @ValidateNested(expecting('a mapping of route settings'))
   @Type(() => RouteSpecDto)

@@ -3,7 +3,6 @@ import { Type } from 'class-transformer';
 import {
   IsArray,
   IsDefined,
-  IsIn,
   IsOptional,
   IsString,
   IsUrl,
@@ -11,7 +10,7 @@ import {
   MinLength,
   ValidateNested,
 } from 'class-validator';
-import { MetadataDto, ROUTE_API_VERSIONS } from './route.dto';
+import { GatewayDocumentDto } from './route.dto';
 import { REQUIRED, expecting } from './validators';
 
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
@@ -99,20 +98,7 @@ export class SecurityPolicySpecDto {
   jwt?: JwtDto;
 }
 
-export class SecurityPolicyDocumentDto {
-  @IsOptional()
-  @IsIn(ROUTE_API_VERSIONS, expecting(ROUTE_API_VERSIONS.join(' or ')))
-  apiVersion?: string;
-
-  @IsDefined(REQUIRED)
-  @IsString()
-  kind!: string;
-
-  @IsDefined(REQUIRED)
-  @ValidateNested(expecting('a mapping {name}'))
-  @Type(() => MetadataDto)
-  metadata!: MetadataDto;
-
+export class SecurityPolicyDocumentDto extends GatewayDocumentDto {
   @IsDefined(REQUIRED)
   @ValidateNested(expecting('a mapping {targetRefs, jwt}'))
   @Type(() => SecurityPolicySpecDto)

@@ -139,37 +139,8 @@ export class StreamOptionsDto {
   include_usage?: boolean;
 }
 
-export class ResponseFormatDto {
-  [key: string]: unknown;
-
-  @IsIn(['text', 'json_object', 'json_schema'])
-  type!: 'text' | 'json_object' | 'json_schema';
-
-  @ValidateIf((f: ResponseFormatDto) => f.type === 'json_schema')
-  @IsJsonObject()
-  json_schema?: {
-    name: string;
-    description?: string;
-    schema?: Record<string, unknown>;
-    strict?: boolean;
-  };
-}
-
-export class ChatCompletionRequestDto {
-  /** Fields we do not model pass through to the provider untouched. */
-  [key: string]: unknown;
-
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(256)
-  model!: string;
-
-  @IsArray()
-  @ArrayNotEmpty()
-  @ValidateNested({ each: true })
-  @Type(() => ChatMessageDto)
-  messages!: ChatMessageDto[];
-
+/** Sampling and streaming fields both OpenAI generation endpoints accept alike. */
+export abstract class SamplingParamsDto {
   @IsOptional()
   @IsNumber()
   @Min(0)
@@ -196,6 +167,38 @@ export class ChatCompletionRequestDto {
   @ValidateNested()
   @Type(() => StreamOptionsDto)
   stream_options?: StreamOptionsDto;
+}
+
+export class ResponseFormatDto {
+  [key: string]: unknown;
+
+  @IsIn(['text', 'json_object', 'json_schema'])
+  type!: 'text' | 'json_object' | 'json_schema';
+
+  @ValidateIf((f: ResponseFormatDto) => f.type === 'json_schema')
+  @IsJsonObject()
+  json_schema?: {
+    name: string;
+    description?: string;
+    schema?: Record<string, unknown>;
+    strict?: boolean;
+  };
+}
+
+export class ChatCompletionRequestDto extends SamplingParamsDto {
+  /** Fields we do not model pass through to the provider untouched. */
+  [key: string]: unknown;
+
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(256)
+  model!: string;
+
+  @IsArray()
+  @ArrayNotEmpty()
+  @ValidateNested({ each: true })
+  @Type(() => ChatMessageDto)
+  messages!: ChatMessageDto[];
 
   @IsOptional()
   @IsStringOrStringArray(4)

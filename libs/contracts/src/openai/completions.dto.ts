@@ -1,6 +1,5 @@
 // class-transformer's @Type reads decorator metadata, so the polyfill must load first.
 import 'reflect-metadata';
-import { Type } from 'class-transformer';
 import {
   IsBoolean,
   IsDefined,
@@ -12,14 +11,13 @@ import {
   Max,
   MaxLength,
   Min,
-  ValidateNested,
 } from 'class-validator';
-import { StreamOptionsDto } from './chat-completions.dto';
+import { SamplingParamsDto } from './chat-completions.dto';
 import { type OpenAiUsage } from './openai-usage';
 import { IsNumberRecord, IsStringOrStringArray, IsTextOrTokens } from './openai-validators';
 
 /** The legacy `/v1/completions` request. Unknown fields pass through. */
-export class CompletionRequestDto {
+export class CompletionRequestDto extends SamplingParamsDto {
   [key: string]: unknown;
 
   @IsString()
@@ -39,33 +37,6 @@ export class CompletionRequestDto {
   @IsInt()
   @Min(0)
   max_tokens?: number;
-
-  @IsOptional()
-  @IsNumber()
-  @Min(0)
-  @Max(2)
-  temperature?: number;
-
-  @IsOptional()
-  @IsNumber()
-  @Min(0)
-  @Max(1)
-  top_p?: number;
-
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(128)
-  n?: number;
-
-  @IsOptional()
-  @IsBoolean()
-  stream?: boolean;
-
-  @IsOptional()
-  @ValidateNested()
-  @Type(() => StreamOptionsDto)
-  stream_options?: StreamOptionsDto;
 
   @IsOptional()
   @IsInt()
