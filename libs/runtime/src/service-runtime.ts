@@ -161,7 +161,8 @@ export class ServiceRuntime {
       app === ADMIN_ONLY
         ? `${this.app} running (admin on ${settings.host}:${adminPort})`
         : `${this.app} listening on ${settings.host}:${port} (admin ${adminPort})`;
-    this.logger.info(where, { dataDir: settings.dataDir });
+    // port and adminPort as fields: with PORT=0 this line is how a supervisor learns them.
+    this.logger.info(where, { port, adminPort, dataDir: settings.dataDir });
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       process.once(signal, () => void this.close().then(() => process.exit(0)));
     }

@@ -1,20 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 
 const REPO_ROOT = resolve(__dirname, '../../../..');
-
-/** A free TCP port on loopback, for processes that must be told their port up front. */
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 export interface AppProcess {
   readonly port: number;
@@ -49,8 +36,34 @@ function spawnApp(app: string, env: Record<string, string>): ChildProcess {
   });
 }
 
+interface BoundPorts {
+  port: number;
+  adminPort: number;
+}
+
 /**
- * Starts one of our apps from source as its own process and waits until it listens.
+ * The ports from an app's start-up line ("… listening …" with port and adminPort fields).
+ * Apps given PORT=0 bind whatever the kernel hands out, so there is no window in which
+ * another process can take a port we picked for them.
+ */
+export function boundPortsFrom(output: string): BoundPorts | undefined {
+  for (const line of output.split('\n')) {
+    if (!line.startsWith('{') || !line.includes('"adminPort"')) continue;
+    try {
+      const record = JSON.parse(line) as Record<string, unknown>;
+      if (typeof record.port === 'number' && typeof record.adminPort === 'number') {
+        return { port: record.port, adminPort: record.adminPort };
+      }
+    } catch {
+      // a partial line: the rest arrives with the next chunk
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Starts one of our apps from source as its own process and waits until it listens and
+ * its /healthz answers. Ports not given in env are picked by the app itself (PORT=0).
  * Fails with the process's own output if it exits or does not come up in time.
  */
 export async function startApp(
@@ -58,19 +71,19 @@ export async function startApp(
   env: Record<string, string> = {},
   timeoutMs = 30_000,
 ): Promise<AppProcess> {
-  const port = env.PORT ? Number(env.PORT) : await freePort();
-  const adminPort = env.ADMIN_PORT ? Number(env.ADMIN_PORT) : await freePort();
   const child = spawnApp(app, {
     HOST: '127.0.0.1',
+    // the start-up line that carries the ports is logged at info
+    AI_GATEWAY_LOG_LEVEL: 'info',
     ...env,
-    PORT: String(port),
-    ADMIN_PORT: String(adminPort),
+    PORT: env.PORT ?? '0',
+    ADMIN_PORT: env.ADMIN_PORT ?? '0',
   });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
 
-  await new Promise<void>((resolveReady, reject) => {
+  const ports = await new Promise<BoundPorts>((resolveReady, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(
@@ -88,24 +101,29 @@ export async function startApp(
       );
     };
     child.once('exit', onExit);
+    let checking = false;
     const poll = setInterval(() => {
-      void fetch(`http://127.0.0.1:${adminPort}/healthz`)
+      const bound = boundPortsFrom(output);
+      if (!bound || checking) return;
+      checking = true;
+      void fetch(`http://127.0.0.1:${bound.adminPort}/healthz`)
         .then((response) => {
           if (!response.ok) return;
           clearInterval(poll);
           clearTimeout(timer);
           child.off('exit', onExit);
-          resolveReady();
+          resolveReady(bound);
         })
-        .catch(() => undefined);
-    }, 100);
+        .catch(() => undefined)
+        .finally(() => (checking = false));
+    }, 50);
     child.once('exit', () => clearInterval(poll));
   });
 
   return {
-    port,
-    adminPort,
-    baseUrl: `http://127.0.0.1:${port}`,
+    port: ports.port,
+    adminPort: ports.adminPort,
+    baseUrl: `http://127.0.0.1:${ports.port}`,
     output: () => output,
     stop: (signal: NodeJS.Signals = 'SIGTERM') =>
       new Promise<void>((resolveStop) => {
