@@ -1091,13 +1091,14 @@ async function profileAllInOne(ctx) {
       return {
         error: 'the gateway exited without writing a .cpuprofile (did it exit cleanly on SIGTERM?)',
       };
-    const kept = join(BENCH_DIR, 'results', 'latest-aigw.cpuprofile');
+    // Beside the report (--out), so runs written to different places keep their own.
+    const kept = ctx.options.out.replace(/\.md$/, '') + '-aigw.cpuprofile';
     writeFileSync(kept, readFileSync(join(dir, file)));
     return {
       seconds: ctx.options.profileSeconds,
       connections,
       rps: result.rps,
-      file: 'bench/results/latest-aigw.cpuprofile',
+      file: relative(ROOT, kept),
       summary: summarizeCpuProfile(kept, ROOT, 15, { fromUs, toUs }),
     };
   } catch (error) {
