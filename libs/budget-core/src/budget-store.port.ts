@@ -44,14 +44,15 @@ export interface BudgetStore {
   /** Drops a hold (the call failed or was abandoned). Unknown ids are ignored. */
   release(reservationId: string): Promise<void>;
   /**
-   * Records real usage once per event id, and drops the reservation it settles. Usage is
-   * recorded even past a limit: it was spent.
+   * Records real usage once per event, and drops the reservation it settles. Usage is
+   * recorded even past a limit: it was spent. `occurredAt` is the event's own time (ms
+   * since epoch): every delivery of one event carries it unchanged with its id.
    */
   settle(
     eventId: string,
     reservationId: string | undefined,
     changes: readonly BalanceChange[],
-    now: number,
+    occurredAt: number,
   ): Promise<SettleResult>;
   balances(keys: readonly { key: string; limit: number }[], now: number): Promise<Balance[]>;
   /**

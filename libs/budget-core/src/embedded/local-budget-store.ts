@@ -10,10 +10,13 @@ import {
   type ReserveResult,
   type SettleResult,
 } from '../budget-store.port';
+import { AppliedEventLedger } from './applied-event-ledger';
 
-/** How long applied event ids are kept to refuse a redelivery (well past any retry). */
-const APPLIED_MEMORY_MS = 7 * 86_400_000;
-const RECENT_APPLIED = 100_000;
+/** One balance key: spent, and held by reservations in flight. */
+interface KeyBalance {
+  used: number;
+  reserved: number;
+}
 
 interface Hold {
   readonly until: number;
@@ -26,19 +29,16 @@ interface Hold {
  * restart drops them, which is what their expiry would do anyway.
  */
 export class LocalBudgetStore implements BudgetStore {
-  private readonly used = new Map<string, number>();
-  private readonly reserved = new Map<string, number>();
+  private readonly keys = new Map<string, KeyBalance>();
   private readonly holds = new Map<string, Hold>();
+  /** No hold lapses before this: until then a call need not look for lapsed holds. */
+  private nextLapseAt = Infinity;
   // Settlements apply in memory at once and reach SQLite in one transaction per flush.
   private readonly dirty = new Map<string, number>(); // key -> expires_at
-  private readonly appliedPending: string[] = [];
-  private readonly appliedRecently = new Set<string>();
   private readonly db: DatabaseSync;
+  private readonly applied: AppliedEventLedger;
   private readonly saveUsed: StatementSync;
-  private readonly markApplied: StatementSync;
-  private readonly isApplied: StatementSync;
   private readonly checkpointer: WalCheckpointer | undefined;
-  private lastSettledAt = 0;
 
   constructor(path = ':memory:') {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -46,28 +46,22 @@ export class LocalBudgetStore implements BudgetStore {
     this.db.exec(`
       PRAGMA journal_mode = WAL;
       -- Durable across a process crash (WAL); an OS crash may lose the last commits,
-      -- which the event log replays (settlement is idempotent per event id).
+      -- which the event log replays (settlement is idempotent per event).
       PRAGMA synchronous = NORMAL;
       CREATE TABLE IF NOT EXISTS balances (key TEXT PRIMARY KEY, used REAL NOT NULL, expires_at INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS applied_events (event_id TEXT PRIMARY KEY, applied_at INTEGER NOT NULL);
     `);
     this.saveUsed = this.db.prepare(
       `INSERT INTO balances (key, used, expires_at) VALUES (?, ?, ?)
        ON CONFLICT (key) DO UPDATE SET used = excluded.used, expires_at = excluded.expires_at`,
     );
-    this.markApplied = this.db.prepare(
-      'INSERT OR IGNORE INTO applied_events (event_id, applied_at) VALUES (?, ?)',
-    );
-    this.isApplied = this.db.prepare('SELECT 1 AS found FROM applied_events WHERE event_id = ?');
     const now = Date.now();
+    this.applied = new AppliedEventLedger(this.db, now);
     this.db.prepare('DELETE FROM balances WHERE expires_at < ?').run(now);
-    // An event older than this is never delivered again: its id need not be remembered.
-    this.db.prepare('DELETE FROM applied_events WHERE applied_at < ?').run(now - APPLIED_MEMORY_MS);
     for (const row of this.db.prepare('SELECT key, used FROM balances').all() as {
       key: string;
       used: number;
     }[]) {
-      this.used.set(row.key, row.used);
+      this.keys.set(row.key, { used: row.used, reserved: 0 });
     }
     this.checkpointer = WalCheckpointer.start(this.db, path);
   }
@@ -79,18 +73,23 @@ export class LocalBudgetStore implements BudgetStore {
     now: number,
   ): Promise<ReserveResult> {
     this.dropLapsedHolds(now);
-    const balances = changes.map((change) => this.balance(change.key, change.limit));
-    for (const [index, change] of changes.entries()) {
-      const balance = balances[index];
-      if (balance.used + balance.reserved + change.amount > change.limit) {
-        return { ok: false, blocked: balance };
+    const entries = changes.map((change) => this.entry(change.key));
+    for (let index = 0; index < changes.length; index++) {
+      const { used, reserved } = entries[index];
+      const change = changes[index];
+      if (used + reserved + change.amount > change.limit) {
+        return { ok: false, blocked: { key: change.key, limit: change.limit, used, reserved } };
       }
     }
-    for (const change of changes) {
-      this.reserved.set(change.key, (this.reserved.get(change.key) ?? 0) + change.amount);
-    }
-    this.holds.set(reservationId, { until: now + holdMs, changes });
-    return { ok: true, balances: changes.map((c) => this.balance(c.key, c.limit)) };
+    const balances: Balance[] = changes.map((change, index) => {
+      const entry = entries[index];
+      entry.reserved += change.amount;
+      return { key: change.key, limit: change.limit, used: entry.used, reserved: entry.reserved };
+    });
+    const until = now + holdMs;
+    this.holds.set(reservationId, { until, changes });
+    if (until < this.nextLapseAt) this.nextLapseAt = until;
+    return { ok: true, balances };
   }
 
   async release(reservationId: string): Promise<void> {
@@ -101,38 +100,36 @@ export class LocalBudgetStore implements BudgetStore {
     eventId: string,
     reservationId: string | undefined,
     changes: readonly BalanceChange[],
-    now: number,
+    occurredAt: number,
   ): Promise<SettleResult> {
-    if (this.appliedRecently.has(eventId) || this.isApplied.get(eventId)) {
+    if (this.applied.has(eventId, occurredAt)) {
       return { applied: false, balances: changes.map((c) => this.balance(c.key, c.limit)) };
     }
     if (reservationId) this.dropHold(reservationId);
-    for (const change of changes) {
-      this.used.set(change.key, (this.used.get(change.key) ?? 0) + change.amount);
+    const balances: Balance[] = changes.map((change) => {
+      const entry = this.entry(change.key);
+      entry.used += change.amount;
       this.dirty.set(change.key, change.windowEndsAt + KEY_GRACE_MS);
-    }
-    this.appliedRecently.add(eventId);
-    this.appliedPending.push(eventId);
-    this.lastSettledAt = now;
-    return { applied: true, balances: changes.map((c) => this.balance(c.key, c.limit)) };
+      return { key: change.key, limit: change.limit, used: entry.used, reserved: entry.reserved };
+    });
+    this.applied.add(eventId, occurredAt);
+    return { applied: true, balances };
   }
 
   async flush(): Promise<void> {
-    if (this.dirty.size === 0 && this.appliedPending.length === 0) return;
+    if (this.dirty.size === 0 && !this.applied.hasPending) return;
     this.db.exec('BEGIN');
     try {
       for (const [key, expiresAt] of this.dirty)
-        this.saveUsed.run(key, this.used.get(key) ?? 0, expiresAt);
-      for (const eventId of this.appliedPending) this.markApplied.run(eventId, this.lastSettledAt);
+        this.saveUsed.run(key, this.keys.get(key)?.used ?? 0, expiresAt);
+      this.applied.writePending();
       this.db.exec('COMMIT');
     } catch (error) {
       this.db.exec('ROLLBACK');
       throw error;
     }
     this.dirty.clear();
-    this.appliedPending.length = 0;
-    // Ids of this batch stay answerable from memory; older ones from SQLite.
-    if (this.appliedRecently.size > RECENT_APPLIED) this.appliedRecently.clear();
+    this.applied.written(Date.now());
   }
 
   async balances(keys: readonly { key: string; limit: number }[], now: number): Promise<Balance[]> {
@@ -146,8 +143,18 @@ export class LocalBudgetStore implements BudgetStore {
     this.db.close();
   }
 
+  private entry(key: string): KeyBalance {
+    let entry = this.keys.get(key);
+    if (!entry) {
+      entry = { used: 0, reserved: 0 };
+      this.keys.set(key, entry);
+    }
+    return entry;
+  }
+
   private balance(key: string, limit: number): Balance {
-    return { key, limit, used: this.used.get(key) ?? 0, reserved: this.reserved.get(key) ?? 0 };
+    const entry = this.keys.get(key);
+    return { key, limit, used: entry?.used ?? 0, reserved: entry?.reserved ?? 0 };
   }
 
   private dropHold(reservationId: string): void {
@@ -155,16 +162,21 @@ export class LocalBudgetStore implements BudgetStore {
     if (!hold) return;
     this.holds.delete(reservationId);
     for (const change of hold.changes) {
-      const left = (this.reserved.get(change.key) ?? 0) - change.amount;
-      if (left > 1e-9) this.reserved.set(change.key, left);
-      else this.reserved.delete(change.key);
+      const entry = this.keys.get(change.key);
+      if (!entry) continue;
+      const left = entry.reserved - change.amount;
+      entry.reserved = left > 1e-9 ? left : 0;
     }
   }
 
   private dropLapsedHolds(now: number): void {
-    // A scan: in-flight requests of one process are few, and holds differ in length.
+    if (now < this.nextLapseAt) return;
+    // A scan, but only once the earliest hold has lapsed: holds differ in length.
+    let next = Infinity;
     for (const [id, hold] of this.holds) {
       if (hold.until <= now) this.dropHold(id);
+      else if (hold.until < next) next = hold.until;
     }
+    this.nextLapseAt = next;
   }
 }
