@@ -64,17 +64,38 @@ export function promptText(body: Record<string, unknown>): string {
 const TOKENS_PER_MESSAGE = 4;
 const REPLY_PRIMER_TOKENS = 3;
 
+// Every cl100k token covers at least one byte, so a text's UTF-8 length bounds its token
+// count from above. For short texts that bound is within a few hundred tokens (given
+// back when the call settles) and spares the admission path the tokenizer: its CPU per
+// request and ~30 MB of memory for a process that may never need it otherwise.
+const BYTE_BOUND_MAX_BYTES = 1024;
+
+function textTokensUpperBound(text: string): number {
+  // UTF-16 length ≤ bytes ≤ 3 × UTF-16 length: skip the byte count when it cannot be short.
+  if (text.length <= BYTE_BOUND_MAX_BYTES) {
+    const bytes = Buffer.byteLength(text, 'utf8');
+    if (bytes <= BYTE_BOUND_MAX_BYTES) return bytes;
+  }
+  return estimateTokens(text);
+}
+
+function promptFraming(body: Record<string, unknown>): number {
+  const messages = Array.isArray(body.messages) ? body.messages.length : 0;
+  return messages * TOKENS_PER_MESSAGE + (messages > 0 ? REPLY_PRIMER_TOKENS : 0);
+}
+
 /**
  * A prompt-token estimate meant to be at least what the provider will report: the text
- * by tokenizer, plus message framing and tool definitions. Budget reservations use it.
+ * (by its byte length when short, else by tokenizer), plus message framing and tool
+ * definitions. Budget reservations use it; settlement replaces it with the real count.
  */
 export function estimatePromptTokensUpperBound(body: Record<string, unknown>): number {
-  const messages = Array.isArray(body.messages) ? body.messages.length : 0;
+  const tools = body.tools === undefined ? 0 : textTokensUpperBound(JSON.stringify(body.tools));
+  return textTokensUpperBound(promptText(body)) + promptFraming(body) + tools;
+}
+
+/** The prompt's tokens by tokenizer, with framing and tools: what `count_tokens` answers. */
+export function countPromptTokens(body: Record<string, unknown>): number {
   const tools = body.tools === undefined ? 0 : estimateTokens(JSON.stringify(body.tools));
-  return (
-    estimateTokens(promptText(body)) +
-    messages * TOKENS_PER_MESSAGE +
-    (messages > 0 ? REPLY_PRIMER_TOKENS : 0) +
-    tools
-  );
+  return estimateTokens(promptText(body)) + promptFraming(body) + tools;
 }

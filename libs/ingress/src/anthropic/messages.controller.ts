@@ -1,7 +1,7 @@
 import { Controller, HttpCode, Inject, Optional, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AnthropicMessagesResponse } from '@aigw/contracts';
-import { estimatePromptTokensUpperBound } from '@aigw/contracts/data-plane';
+import { countPromptTokens } from '@aigw/contracts/data-plane';
 import { BudgetAdmission } from '../admission/budget-admission';
 import { ResponseReuse } from '../cache/response-reuse';
 import { EdgeExchange, type EdgeDialect } from '../http/edge-exchange';
@@ -54,6 +54,6 @@ export class MessagesController {
   async countTokens(@Req() request: FastifyRequest): Promise<{ input_tokens: number }> {
     const { chat } = translateMessagesRequest(request.body, { requireMaxTokens: false });
     const prepared = await this.pipeline.prepare('chat', chat, request.headers, request.id);
-    return { input_tokens: estimatePromptTokensUpperBound(prepared.body) };
+    return { input_tokens: countPromptTokens(prepared.body) };
   }
 }

@@ -6,6 +6,7 @@ import {
   type ProviderCall,
   type UpstreamTarget,
 } from '@aigw/contracts/data-plane';
+import { callDeadline } from './call-deadline';
 import { transportError, upstreamHttpError } from './upstream-failure';
 
 /** How much of an error body we read to find its message. */
@@ -46,7 +47,7 @@ export async function sendUpstream(
   dispatcher: Dispatcher,
 ): Promise<Dispatcher.ResponseData> {
   const { target } = call;
-  const signal = AbortSignal.any([call.signal, AbortSignal.timeout(target.requestTimeoutMs)]);
+  const deadline = callDeadline(call.signal, target.requestTimeoutMs);
   let response: Dispatcher.ResponseData;
   try {
     response = await httpRequest(post.url, {
@@ -54,15 +55,19 @@ export async function sendUpstream(
       headers: post.headers,
       body: post.body,
       dispatcher,
-      signal,
+      signal: deadline.signal,
       headersTimeout: target.firstByteTimeoutMs,
       bodyTimeout: target.requestTimeoutMs,
     });
   } catch (error) {
+    deadline.release();
     throw transportError(target.backendName, error, call.signal);
   }
+  // The deadline covers the body too: it is released once the body is read or dropped.
+  response.body.once('close', deadline.release);
   if (response.statusCode >= 400) {
     const text = await readBounded(response.body, MAX_ERROR_BODY_BYTES);
+    response.body.destroy();
     throw upstreamHttpError(
       target.backendName,
       response.statusCode,

@@ -1,0 +1,53 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  countPromptTokens,
+  estimatePromptTokensUpperBound,
+  estimateTokens,
+} from './token-estimate';
+
+const chat = (content: string, tools?: unknown) => ({
+  messages: [{ role: 'user', content }],
+  ...(tools === undefined ? {} : { tools }),
+});
+// one message: 4 tokens of framing, 3 to prime the reply
+const FRAMING = 7;
+
+describe('prompt token estimates', () => {
+  it('bounds a short prompt by its UTF-8 length, never below the tokenizer count', () => {
+    for (const text of [
+      'hi',
+      'The quick brown fox jumps over the lazy dog.',
+      'héllo wörld ✓ 日本',
+    ]) {
+      const bound = estimatePromptTokensUpperBound(chat(text));
+      assert.equal(bound, Buffer.byteLength(text) + FRAMING);
+      assert.ok(bound >= countPromptTokens(chat(text)));
+    }
+  });
+
+  it('tokenizes a long prompt rather than reserving a token per byte', () => {
+    const long = 'The quick brown fox jumps over the lazy dog. '.repeat(200); // 9,000 bytes
+    const bound = estimatePromptTokensUpperBound(chat(long));
+    assert.equal(bound, estimateTokens(long) + FRAMING);
+    assert.ok(bound < long.length / 3, `got ${bound}`);
+  });
+
+  it('counts multi-byte text by bytes, not UTF-16 units, at the short/long boundary', () => {
+    const text = '日'.repeat(400); // 400 UTF-16 units, 1,200 bytes: past the byte rule
+    assert.equal(estimatePromptTokensUpperBound(chat(text)), estimateTokens(text) + FRAMING);
+  });
+
+  it('adds tool definitions to both', () => {
+    const tools = [{ type: 'function', function: { name: 'lookup', parameters: {} } }];
+    assert.ok(
+      estimatePromptTokensUpperBound(chat('hi', tools)) >
+        estimatePromptTokensUpperBound(chat('hi')),
+    );
+    assert.ok(countPromptTokens(chat('hi', tools)) > countPromptTokens(chat('hi')));
+  });
+
+  it('counts by tokenizer for count_tokens', () => {
+    assert.equal(countPromptTokens(chat('hello world')), 2 + FRAMING);
+  });
+});
