@@ -2,7 +2,7 @@
 export interface CallDeadline {
   readonly signal: AbortSignal;
   /** Clears the timer and the listener; call once the response body is done with. */
-  release(): void;
+  release(this: void): void;
 }
 
 /**
