@@ -15,12 +15,13 @@ import {
 export class ExhaustionView {
   private readonly until = new Map<string, number>();
 
-  private static id(subject: string, kind: LimitKind, windowId: string): string {
+  /** The entry a limit in a window has: callers that check often may keep it. */
+  static keyOf(subject: string, kind: LimitKind, windowId: string): string {
     return `${kind}|${subject}|${windowId}`;
   }
 
   markExhausted(subject: string, kind: LimitKind, windowId: string, resetAt: number): void {
-    this.until.set(ExhaustionView.id(subject, kind, windowId), resetAt);
+    this.until.set(ExhaustionView.keyOf(subject, kind, windowId), resetAt);
   }
 
   /** When the limit opens again, if it is exhausted now. */
@@ -30,18 +31,22 @@ export class ExhaustionView {
     windowId: string,
     now: number,
   ): number | undefined {
-    const id = ExhaustionView.id(subject, kind, windowId);
-    const resetAt = this.until.get(id);
+    return this.exhaustedUntilByKey(ExhaustionView.keyOf(subject, kind, windowId), now);
+  }
+
+  /** `exhaustedUntil` by the entry's key (`keyOf`). */
+  exhaustedUntilByKey(key: string, now: number): number | undefined {
+    const resetAt = this.until.get(key);
     if (resetAt === undefined) return undefined;
     if (resetAt <= now) {
-      this.until.delete(id);
+      this.until.delete(key);
       return undefined;
     }
     return resetAt;
   }
 
   apply(event: BudgetStateChanged): void {
-    const id = ExhaustionView.id(event.budgetKey, event.limitKind, event.windowId);
+    const id = ExhaustionView.keyOf(event.budgetKey, event.limitKind, event.windowId);
     if (event.state === BudgetState.Exhausted) this.until.set(id, Date.parse(event.resetAt));
     else this.until.delete(id);
   }

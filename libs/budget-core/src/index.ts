@@ -7,3 +7,4 @@ export * from './redis/budget-scripts';
 export * from './redis/redis-budget-store';
 export * from './exhaustion-view';
 export * from './model-budget-gate';
+export * from './domain/bound-limit-cache';

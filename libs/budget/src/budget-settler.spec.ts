@@ -110,6 +110,20 @@ describe('BudgetSettler', () => {
     );
   });
 
+  it('shows the remaining budget after the last event of a batch', async () => {
+    const { metrics, settler } = setup();
+    await settler.handle([usage('u3', 10, 0.1), usage('u3', 20, 0.1), usage('u3', 5, 0.1)]);
+    assert.match(
+      await metrics.metrics(),
+      /ai_gateway_budget_remaining\{budget_key="u3",limit="tokenBudget.perUser"\} 65/,
+    );
+    await settler.settle(usage('u3', 15, 0.1));
+    assert.match(
+      await metrics.metrics(),
+      /ai_gateway_budget_remaining\{budget_key="u3",limit="tokenBudget.perUser"\} 50/,
+    );
+  });
+
   it('exhausts a per-model limit for every caller of that model', async () => {
     const { published, settler } = setup();
     await settler.handle([usage('a', 80, 0), usage('b', 80, 0)]);

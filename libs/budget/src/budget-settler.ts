@@ -9,6 +9,7 @@ import {
 import {
   amountsFor,
   bindLimit,
+  BoundLimitCache,
   modelLimits,
   userLimits,
   DAY,
@@ -50,6 +51,10 @@ export class BudgetSettler implements EventSubscription {
   readonly group = 'budget';
   readonly topics = [Topic.UsageRecorded] as const;
 
+  private readonly limits = new BoundLimitCache<TrackedLimit>();
+  /** The latest remaining amount per limit, set on the gauge once per batch. */
+  private readonly remaining = new Map<TrackedLimit, number>();
+
   constructor(
     private readonly config: () => GatewayConfig,
     private readonly store: BudgetStore,
@@ -60,21 +65,39 @@ export class BudgetSettler implements EventSubscription {
 
   // Sequential on purpose: one user's events arrive in order and must apply in order.
   async handle(events: readonly GatewayEvent[]): Promise<void> {
-    for (const event of events) {
-      if (event.type === 'usage.recorded') await this.settle(event);
+    try {
+      for (const event of events) {
+        if (event.type === 'usage.recorded') await this.apply(event);
+      }
+    } finally {
+      this.setRemainingGauges();
     }
     // Durable before the consumer commits the batch: a crash replays, never loses.
     await this.store.flush?.();
   }
 
   async settle(usage: TokenUsageRecorded): Promise<void> {
+    try {
+      await this.apply(usage);
+    } finally {
+      this.setRemainingGauges();
+    }
+  }
+
+  private async apply(usage: TokenUsageRecorded): Promise<void> {
     const config = this.config();
     const route =
       routeOfBackend(config.routes, usage.backend) ?? routeForModel(config, usage.modelRequested);
     if (!route) return; // no route serves it any more: nothing binds this usage
     const tier = tierByName(config, route, usage.tier);
     const at = Date.parse(usage.occurredAt);
-    const limits = trackedLimits(route, tier, usage, at);
+    const limits = this.limits.get(
+      route,
+      `${usage.modelServed}\n${usage.userId}`,
+      tier,
+      at,
+      (bindAt) => trackedLimits(route, tier, usage, bindAt),
+    );
     // Nothing limits or watches this usage: no balance to keep, no hold to settle.
     if (limits.length === 0 && !usage.reservationId) return;
     const amounts = {
@@ -83,7 +106,7 @@ export class BudgetSettler implements EventSubscription {
       tokens: usage.weightedTokenCost,
       dollars: usage.costDollars,
     };
-    const changes: BalanceChange[] = limits.map((limit) => ({
+    const changes = limits.map((limit): BalanceChange => ({
       key: limit.key,
       amount: amounts[limit.unit],
       limit: limit.limit,
@@ -92,11 +115,18 @@ export class BudgetSettler implements EventSubscription {
     const result = await this.store.settle(usage.eventId, usage.reservationId, changes, at);
     if (!result.applied) return;
 
-    for (const [index, limit] of limits.entries()) {
+    for (let index = 0; index < limits.length; index++) {
       const used = result.balances[index].used;
-      const before = used - changes[index].amount;
-      this.announce(usage, limit, before, used);
+      this.announce(usage, limits[index], used - changes[index].amount, used);
     }
+  }
+
+  /** A gauge keeps only its last value: one set per limit and batch shows the same. */
+  private setRemainingGauges(): void {
+    for (const [limit, remaining] of this.remaining) {
+      this.metrics.setBudgetRemaining({ budgetKey: limit.subject, limit: limit.kind }, remaining);
+    }
+    this.remaining.clear();
   }
 
   private announce(
@@ -107,10 +137,9 @@ export class BudgetSettler implements EventSubscription {
   ): void {
     const unit = limit.unit === 'dollars' ? BudgetUnit.Dollars : BudgetUnit.Tokens;
     if (limit.limit !== UNCAPPED) {
-      this.metrics.setBudgetRemaining(
-        { budgetKey: limit.subject, limit: limit.kind },
-        Math.max(0, limit.limit - used),
-      );
+      // Re-inserted so the gauges are set in the order of their last change.
+      this.remaining.delete(limit);
+      this.remaining.set(limit, Math.max(0, limit.limit - used));
       // Spend past a limit that admission held for is the overshoot we promise to bound.
       if (used > limit.limit && limit.kind !== LimitKind.ModelTokensPerMinute) {
         this.metrics.recordReservationOvershoot(

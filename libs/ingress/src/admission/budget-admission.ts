@@ -9,11 +9,13 @@ import {
 import {
   amountsFor,
   bindLimit,
+  BoundLimitCache,
+  ExhaustionView,
   userLimits,
   type Balance,
+  type BalanceChange,
   type BoundLimit,
   type BudgetStore,
-  type ExhaustionView,
 } from '@aigw/budget-core';
 import {
   DataPlaneError,
@@ -38,6 +40,11 @@ export interface Admission {
 
 const NO_LIMITS: Admission = { headers: {} };
 
+/** A caller's limit as admission checks it: with its entry in the exhaustion view. */
+interface AdmissionLimit extends BoundLimit {
+  readonly exhaustionKey: string;
+}
+
 /**
  * Admits a request against every budget that binds its caller, before any provider is
  * called: its worst-case cost (prompt estimate plus the output it may produce) is held
@@ -47,6 +54,7 @@ const NO_LIMITS: Admission = { headers: {} };
  */
 export class BudgetAdmission {
   private readonly now: () => number;
+  private readonly limits = new BoundLimitCache<AdmissionLimit>();
 
   constructor(
     private readonly config: () => GatewayConfig,
@@ -63,18 +71,18 @@ export class BudgetAdmission {
     if (!route) return NO_LIMITS; // the router answers "model not found"
     const tier = tierByName(config, route, request.caller.tier);
     const now = this.now();
-    const limits = userLimits({ route, userKey: request.caller.userKey, tier }).map((limit) =>
-      bindLimit(limit, now),
+    const userKey = request.caller.userKey;
+    const limits = this.limits.get(route, userKey, tier, now, (at) =>
+      userLimits({ route, userKey, tier }).map((limit) => {
+        const bound = bindLimit(limit, at);
+        const exhaustionKey = ExhaustionView.keyOf(bound.subject, bound.kind, bound.windowRef.id);
+        return { ...bound, exhaustionKey };
+      }),
     );
     if (limits.length === 0) return NO_LIMITS;
 
     for (const limit of limits) {
-      const resetAt = this.exhausted.exhaustedUntil(
-        limit.subject,
-        limit.kind,
-        limit.windowRef.id,
-        now,
-      );
+      const resetAt = this.exhausted.exhaustedUntilByKey(limit.exhaustionKey, now);
       if (resetAt !== undefined) throw budgetExceeded(limit, limit.limit, 0, resetAt, now);
     }
 
@@ -84,7 +92,7 @@ export class BudgetAdmission {
       inputTokens: estimatePromptTokensUpperBound(request.body),
       outputTokens: request.operation === 'embeddings' ? 0 : this.maxOutputTokens(request),
     });
-    const changes = limits.map((limit) => ({
+    const changes = limits.map((limit): BalanceChange => ({
       key: limit.key,
       amount: amounts[limit.unit],
       limit: limit.limit,
