@@ -20,7 +20,9 @@ export class AppliedEventLedger {
   /** Lookup in the table of an older version (keyed by id alone) while it holds rows. */
   private readonly isRecordedBefore: StatementSync | undefined;
   /** Nothing in the table occurred after this: a later event needs no lookup. */
-  private newestRecorded: number;
+  private newestRecorded = -Infinity;
+  /** The recorded events of that millisecond, which a burst of new events shares. */
+  private readonly newestIds = new Set<string>();
   private nextPruneAt = 0;
 
   constructor(
@@ -36,17 +38,16 @@ export class AppliedEventLedger {
     this.record = db.prepare('INSERT OR IGNORE INTO settled_events VALUES (?, ?)');
     this.prune = db.prepare('DELETE FROM settled_events WHERE occurred_at < ?');
     this.pruneOlderThan(now);
-    const newest = db.prepare('SELECT max(occurred_at) AS at FROM settled_events').get() as {
-      at: number | null;
-    };
-    this.newestRecorded = newest.at ?? -Infinity;
+    this.loadNewest();
     this.isRecordedBefore = this.openLegacyTable(now);
   }
 
   has(eventId: string, occurredAt: number): boolean {
     if (this.pending.has(eventId)) return true;
-    if (
-      occurredAt <= this.newestRecorded &&
+    if (occurredAt === this.newestRecorded) {
+      if (this.newestIds.has(eventId)) return true;
+    } else if (
+      occurredAt < this.newestRecorded &&
       this.isRecorded.get(occurredAt, eventId) !== undefined
     ) {
       return true;
@@ -66,7 +67,11 @@ export class AppliedEventLedger {
   writePending(): void {
     for (const [eventId, occurredAt] of this.pending) {
       this.record.run(occurredAt, eventId);
-      if (occurredAt > this.newestRecorded) this.newestRecorded = occurredAt;
+      if (occurredAt > this.newestRecorded) {
+        this.newestRecorded = occurredAt;
+        this.newestIds.clear();
+      }
+      if (occurredAt === this.newestRecorded) this.newestIds.add(eventId);
     }
   }
 
@@ -74,6 +79,19 @@ export class AppliedEventLedger {
   written(now: number): void {
     this.pending.clear();
     if (now >= this.nextPruneAt) this.pruneOlderThan(now);
+  }
+
+  private loadNewest(): void {
+    const rows = this.db
+      .prepare(
+        `SELECT occurred_at AS at, event_id AS id FROM settled_events
+         WHERE occurred_at = (SELECT max(occurred_at) FROM settled_events)`,
+      )
+      .all() as { at: number; id: string }[];
+    for (const { at, id } of rows) {
+      this.newestRecorded = at;
+      this.newestIds.add(id);
+    }
   }
 
   private pruneOlderThan(now: number): void {

@@ -51,8 +51,10 @@ describe('LocalBudgetStore persistence', () => {
     ] as const) {
       assert.equal((await store.settle(id, undefined, [change], at)).applied, false, id);
     }
+    const sameMillisecond = await store.settle('other', undefined, [change], now + 10);
+    assert.equal(sameMillisecond.applied, true, 'another event of the newest millisecond');
     const [balance] = await store.balances([{ key: 'k', limit: 100 }], now);
-    assert.equal(balance.used, 3);
+    assert.equal(balance.used, 4);
     store.close();
   });
 
