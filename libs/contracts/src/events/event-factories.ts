@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { ALERT_RAISED, AlertRaised } from './alert-raised.event';
 import { BUDGET_STATE_CHANGED, BudgetStateChanged } from './budget-state-changed.event';
 import { type EventEnvelope } from './event-envelope';
+import { newEventId } from './event-id';
 import { FALLBACK_OCCURRED, FallbackOccurred } from './fallback-occurred.event';
 import { REQUEST_ACCEPTED, RequestAccepted } from './request-accepted.event';
 import { REQUEST_COMPLETED, RequestCompleted } from './request-completed.event';
@@ -28,7 +28,7 @@ function build<E extends EventEnvelope>(
 ): E {
   const occurredAt = meta.occurredAt ?? new Date();
   return Object.assign(new cls(), init, {
-    eventId: meta.eventId ?? randomUUID(),
+    eventId: meta.eventId ?? newEventId(),
     type: id.type,
     version: id.version,
     occurredAt: typeof occurredAt === 'string' ? occurredAt : occurredAt.toISOString(),
