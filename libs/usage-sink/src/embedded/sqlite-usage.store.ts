@@ -32,6 +32,7 @@ import {
 import { RAW_TABLES, TABLE_COLUMNS, toRowsByTable, type RawTable } from '../domain/event-rows';
 import { interpolatedQuantile } from '../domain/percentiles';
 import type { UsageEventWriter } from '../usage-sink.consumer';
+import { prepareRawTables } from './sqlite-usage.schema';
 
 type Columns = Readonly<Partial<Record<Exclude<Dimension, 'none'>, string>>>;
 
@@ -57,8 +58,9 @@ interface Where {
 
 /**
  * The analytics store of the all-in-one gateway: the raw tables of the ClickHouse schema
- * in SQLite under the data directory, idempotent on the event id (its primary key), and
- * the same queries answered by aggregating them (one process, laptop-sized data).
+ * in SQLite under the data directory, idempotent on the event id (the tables are keyed
+ * by time and id, `sqlite-usage.schema.ts`), and the same queries answered by
+ * aggregating them (one process, laptop-sized data).
  * Numbers match the ClickHouse store's for the same events.
  */
 export class SqliteUsageStore implements UsageEventWriter, UsageAnalytics {
@@ -70,16 +72,9 @@ export class SqliteUsageStore implements UsageEventWriter, UsageAnalytics {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new DatabaseSync(path);
     this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
+    prepareRawTables(this.db);
     for (const table of RAW_TABLES) {
       const columns = TABLE_COLUMNS[table];
-      // Numbers bind as REAL; INTEGER affinity keeps times whole for bucket arithmetic.
-      const rest = columns
-        .filter((c) => c !== 'event_id')
-        .map((c) => (c === 'occurred_at' ? 'occurred_at INTEGER NOT NULL' : c));
-      this.db.exec(
-        `CREATE TABLE IF NOT EXISTS ${table} (event_id TEXT PRIMARY KEY, ${rest.join(', ')});
-         CREATE INDEX IF NOT EXISTS ${table}_time ON ${table} (occurred_at)`,
-      );
       this.inserts.set(
         table,
         this.db.prepare(
