@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   createTokenUsageRecorded,
-  encodeEvent,
+  serializeEvent,
   Topic,
   UsageSource,
   type GatewayEvent,
@@ -68,7 +68,7 @@ describe('EmbeddedEventBus on the SQLite log', () => {
 
   it('appends an event id once, however often it is written', () => {
     const log = new SqliteEventLog(':memory:');
-    const event = encodeEvent(usage('alice', 1));
+    const event = serializeEvent(usage('alice', 1));
     assert.equal(log.append([event, event]), 1);
     assert.equal(log.append([event]), 0);
     assert.equal(log.count(), 1);
@@ -117,7 +117,7 @@ describe('EmbeddedEventBus on the SQLite log', () => {
 
     // Written while no consumer ran (a crash between write and delivery, say).
     const offline = new SqliteEventLog(path);
-    offline.append([encodeEvent(usage('bob', 2))]);
+    offline.append([serializeEvent(usage('bob', 2))]);
     offline.close();
 
     const second = new SqliteEventLog(path);

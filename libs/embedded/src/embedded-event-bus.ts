@@ -1,11 +1,11 @@
 import {
   decodeEvent,
-  encodeEvent,
-  type EncodedEvent,
+  serializeEvent,
   type EventPublisher,
   type EventSubscription,
   type EventTopic,
   type GatewayEvent,
+  type SerializedEvent,
 } from '@aigw/contracts';
 import type { SqliteEventLog } from './sqlite-event-log';
 
@@ -30,7 +30,7 @@ const RECENT_EVENTS = 4_096;
  * consume from the log with committed positions, exactly as Kafka consumer groups do.
  */
 export class EmbeddedEventBus implements EventPublisher {
-  private pending: { encoded: EncodedEvent; event: GatewayEvent }[] = [];
+  private pending: { serialized: SerializedEvent; event: GatewayEvent }[] = [];
   // The objects behind the newest stored events: delivering them live needs no decode
   // (nor class-validator); only a replay after a restart reads the JSON back.
   private readonly recent = new Map<number, GatewayEvent>();
@@ -46,7 +46,7 @@ export class EmbeddedEventBus implements EventPublisher {
   ) {}
 
   publish(event: GatewayEvent): void {
-    this.pending.push({ encoded: encodeEvent(event), event });
+    this.pending.push({ serialized: serializeEvent(event), event });
     if (this.pending.length >= this.options.maxBatch) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), this.options.flushIntervalMs);
   }
@@ -67,7 +67,8 @@ export class EmbeddedEventBus implements EventPublisher {
     return this.enqueue(async () => {
       const batch = this.pending;
       this.pending = [];
-      if (batch.length > 0) this.remember(batch, this.log.appendAll(batch.map((p) => p.encoded)));
+      if (batch.length > 0)
+        this.remember(batch, this.log.appendAll(batch.map((p) => p.serialized)));
       for (const subscription of this.subscriptions) await this.deliver(subscription);
     });
   }

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import type { EncodedEvent, EventTopic } from '@aigw/contracts';
+import type { EventTopic, SerializedEvent } from '@aigw/contracts';
 import { WalCheckpointer } from './wal-checkpointer';
 
 /** One stored event, with its position in the log. */
@@ -60,23 +60,17 @@ export class SqliteEventLog {
   }
 
   /** Appends a batch in one transaction; an event id already present is skipped. */
-  append(events: readonly EncodedEvent[]): number {
+  append(events: readonly SerializedEvent[]): number {
     return this.appendAll(events).filter((seq) => seq !== undefined).length;
   }
 
   /** Like `append`, returning each event's position (undefined for one already stored). */
-  appendAll(events: readonly EncodedEvent[]): (number | undefined)[] {
+  appendAll(events: readonly SerializedEvent[]): (number | undefined)[] {
     const seqs: (number | undefined)[] = [];
     this.db.exec('BEGIN');
     try {
       for (const event of events) {
-        const eventId = event.headers['aigw-event-id'] ?? '';
-        const result = this.insert.run(
-          eventId,
-          event.topic,
-          event.key,
-          event.value.toString('utf8'),
-        );
+        const result = this.insert.run(event.eventId, event.topic, event.key, event.json);
         seqs.push(Number(result.changes) === 1 ? Number(result.lastInsertRowid) : undefined);
       }
       this.db.exec('COMMIT');

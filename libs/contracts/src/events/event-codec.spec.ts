@@ -13,7 +13,7 @@ import {
   UsageSource,
 } from './event-enums';
 import { EVENT_CATALOG, type GatewayEvent } from './event-catalog';
-import { decodeEvent, encodeEvent } from './event-codec';
+import { decodeEvent, encodeEvent, serializeEvent } from './event-codec';
 import {
   createAlertRaised,
   createBudgetStateChanged,
@@ -147,6 +147,19 @@ describe('event codec', () => {
       );
     });
   }
+
+  it('serialises for a log the same topic, key, id and JSON the Kafka message carries', () => {
+    for (const event of oneOfEach()) {
+      const serialized = serializeEvent(event);
+      const encoded = encodeEvent(event);
+      assert.equal(serialized.topic, encoded.topic);
+      assert.equal(serialized.key, encoded.key);
+      assert.equal(serialized.eventId, encoded.headers['aigw-event-id']);
+      assert.equal(serialized.json, encoded.value.toString('utf8'));
+      const decoded = decodeEvent(serialized.topic, serialized.json);
+      assert.ok(decoded.ok, decoded.ok ? '' : decoded.error.message);
+    }
+  });
 
   it('fills id and time, keys messages by the partition key', () => {
     const event = usage();

@@ -25,6 +25,15 @@ export const EVENT_HEADERS = {
   eventId: 'aigw-event-id',
 } as const;
 
+/** An event's routing fields and JSON body: all a log needs to store it. */
+export interface SerializedEvent {
+  readonly topic: EventTopic;
+  /** Kafka message key: decides the partition and, on compacted topics, what survives. */
+  readonly key: string;
+  readonly eventId: string;
+  readonly json: string;
+}
+
 /** A message ready for a Kafka producer (the shape kafkajs `Message` accepts plus topic). */
 export interface EncodedEvent {
   readonly topic: EventTopic;
@@ -38,8 +47,12 @@ export interface EncodeOptions {
   readonly validate?: boolean;
 }
 
-/** Serialises an event for its topic. Throws ContractsError: a bad event is a producer bug. */
-export function encodeEvent(event: GatewayEvent, options: EncodeOptions = {}): EncodedEvent {
+/**
+ * Serialises an event for its topic, without the Kafka message's Buffer and headers (the
+ * embedded log stores the JSON text as is). Throws ContractsError: a bad event is a
+ * producer bug.
+ */
+export function serializeEvent(event: GatewayEvent, options: EncodeOptions = {}): SerializedEvent {
   const topic = topicForType(event.type);
   const spec = EVENT_CATALOG[topic] as EventSpec<GatewayEvent>;
   // Typed as the literal today; widened so a stale object built by hand is still caught.
@@ -65,12 +78,23 @@ export function encodeEvent(event: GatewayEvent, options: EncodeOptions = {}): E
   return {
     topic,
     key: spec.messageKey(event),
-    value: Buffer.from(JSON.stringify(event)),
+    eventId: event.eventId,
+    json: JSON.stringify(event),
+  };
+}
+
+/** Serialises an event as a Kafka message. Throws ContractsError as `serializeEvent` does. */
+export function encodeEvent(event: GatewayEvent, options: EncodeOptions = {}): EncodedEvent {
+  const { topic, key, eventId, json } = serializeEvent(event, options);
+  return {
+    topic,
+    key,
+    value: Buffer.from(json),
     headers: {
       [EVENT_HEADERS.contentType]: 'application/json',
       [EVENT_HEADERS.eventType]: event.type,
       [EVENT_HEADERS.eventVersion]: String(event.version),
-      [EVENT_HEADERS.eventId]: event.eventId,
+      [EVENT_HEADERS.eventId]: eventId,
     },
   };
 }
