@@ -73,19 +73,22 @@ export class LocalBudgetStore implements BudgetStore {
     now: number,
   ): Promise<ReserveResult> {
     this.dropLapsedHolds(now);
-    const entries = changes.map((change) => this.entry(change.key));
-    for (let index = 0; index < changes.length; index++) {
-      const { used, reserved } = entries[index];
-      const change = changes[index];
+    const entries: KeyBalance[] = [];
+    for (const change of changes) {
+      const entry = this.entry(change.key);
+      const { used, reserved } = entry;
       if (used + reserved + change.amount > change.limit) {
         return { ok: false, blocked: { key: change.key, limit: change.limit, used, reserved } };
       }
+      entries.push(entry);
     }
-    const balances: Balance[] = changes.map((change, index) => {
+    const balances: Balance[] = [];
+    for (let index = 0; index < changes.length; index++) {
+      const { key, limit, amount } = changes[index];
       const entry = entries[index];
-      entry.reserved += change.amount;
-      return { key: change.key, limit: change.limit, used: entry.used, reserved: entry.reserved };
-    });
+      entry.reserved += amount;
+      balances.push({ key, limit, used: entry.used, reserved: entry.reserved });
+    }
     const until = now + holdMs;
     this.holds.set(reservationId, { until, changes });
     if (until < this.nextLapseAt) this.nextLapseAt = until;

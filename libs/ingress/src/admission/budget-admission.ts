@@ -156,18 +156,23 @@ function rateLimitHeaders(
   balances: readonly Balance[],
   now: number,
 ): Record<string, string> {
-  let tightest: { limit: BoundLimit; remaining: number } | undefined;
-  for (const [index, limit] of limits.entries()) {
+  let tightest: BoundLimit | undefined;
+  let least = Infinity;
+  for (let index = 0; index < limits.length; index++) {
+    const limit = limits[index];
     if (limit.unit === 'dollars') continue;
-    const balance = balances[index];
-    const remaining = Math.max(0, limit.limit - balance.used - balance.reserved);
-    if (!tightest || remaining < tightest.remaining) tightest = { limit, remaining };
+    const { used, reserved } = balances[index];
+    const remaining = Math.max(0, limit.limit - used - reserved);
+    if (remaining < least || !tightest) {
+      tightest = limit;
+      least = remaining;
+    }
   }
   if (!tightest) return {};
   return {
-    'x-ratelimit-limit-tokens': String(tightest.limit.limit),
-    'x-ratelimit-remaining-tokens': String(Math.floor(tightest.remaining)),
-    'x-ratelimit-reset-tokens': resetDuration(tightest.limit.windowRef.endsAt - now),
+    'x-ratelimit-limit-tokens': String(tightest.limit),
+    'x-ratelimit-remaining-tokens': String(Math.floor(least)),
+    'x-ratelimit-reset-tokens': resetDuration(tightest.windowRef.endsAt - now),
   };
 }
 

@@ -1,0 +1,72 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseGatewayConfig, type GatewayConfig } from '@aigw/config';
+import { ExhaustionView, LocalBudgetStore } from '@aigw/budget-core';
+import { DataPlaneError, type GatewayRequest } from '@aigw/contracts/data-plane';
+import { BudgetAdmission } from './budget-admission';
+
+const parsed = parseGatewayConfig(
+  `kind: AIGatewayRoute
+metadata: {name: r}
+spec:
+  backends: [{name: b, provider: openai, model: m}]
+  tokenBudget: {perUser: {limit: 1000, period: 1d}, perMinute: {limit: 300}}
+  costControl: {maxDailyCostPerUser: 0.5, modelPricing: {m: {inputPer1k: 1, outputPer1k: 1}}}
+`,
+  { missingSecrets: 'warn', env: {} },
+);
+if (!parsed.ok) throw new Error('config');
+const config: GatewayConfig = parsed.config;
+
+function request(userKey: string, maxTokens: number): GatewayRequest {
+  return {
+    requestId: 'r',
+    operation: 'chat',
+    requestedModel: 'm',
+    stream: false,
+    clientWantsStreamUsage: false,
+    body: { model: 'm', messages: [], max_tokens: maxTokens },
+    caller: { userKey },
+    allowedModels: [],
+    forwardHeaders: {},
+  };
+}
+
+describe('BudgetAdmission', () => {
+  const start = Date.UTC(2026, 0, 1, 12, 0, 30);
+
+  function setup() {
+    let now = start;
+    const admission = new BudgetAdmission(
+      () => config,
+      new LocalBudgetStore(':memory:'),
+      new ExhaustionView(),
+      { defaultMaxOutputTokens: 100, holdMs: 600_000, now: () => now },
+    );
+    return { admission, advance: (ms: number) => (now += ms) };
+  }
+
+  it('sends the tightest token limit left after the hold, never the dollar one', async () => {
+    const { admission } = setup();
+    const first = await admission.admit(request('u1', 100));
+    assert.equal(first.headers['x-ratelimit-limit-tokens'], '300');
+    const held = 300 - Number(first.headers['x-ratelimit-remaining-tokens']);
+    assert.ok(held >= 100, `held ${held}`);
+    assert.equal(first.headers['x-ratelimit-reset-tokens'], '30s');
+    const second = await admission.admit(request('u1', 100));
+    assert.equal(Number(second.headers['x-ratelimit-remaining-tokens']), 300 - 2 * held);
+  });
+
+  it('refuses what the window cannot hold, and admits again in the next window', async () => {
+    const { admission, advance } = setup();
+    await admission.admit(request('u2', 250));
+    await assert.rejects(admission.admit(request('u2', 250)), DataPlaneError);
+    assert.equal(
+      (await admission.admit(request('u3', 250))).headers['x-ratelimit-limit-tokens'],
+      '300',
+    );
+    advance(30_000);
+    const next = await admission.admit(request('u2', 250));
+    assert.equal(next.headers['x-ratelimit-reset-tokens'], '1m');
+  });
+});
