@@ -1,4 +1,10 @@
-import { Topic, type EventTopic, type GatewayEvent } from '@aigw/contracts';
+import {
+  Topic,
+  topicForType,
+  type EventTopic,
+  type GatewayEvent,
+  type GatewayEventType,
+} from '@aigw/contracts';
 
 // One flat row per event, in the column names of the raw tables (ClickHouse migrations
 // 001/002 and the embedded SQLite schema): both stores write exactly these rows.
@@ -30,184 +36,169 @@ export const SINK_TOPICS = Object.keys(TABLE_OF_TOPIC) as EventTopic[];
 
 export const RAW_TABLES = Object.values(TABLE_OF_TOPIC);
 
-/** Columns each raw table holds, in order; text columns are the rest. */
-// prettier-ignore
-export const TABLE_COLUMNS: Readonly<Record<RawTable, readonly string[]>> = {
-  usage_events: [
-    'event_id', 'occurred_at', 'user_id', 'request_id', 'model_requested', 'model_served',
-    'provider', 'backend', 'tier', 'usage_source', 'reservation_id', 'input_tokens',
-    'output_tokens', 'cached_input_tokens', 'cost_dollars', 'weighted_token_cost', 'cache_hit',
-  ],
-  request_completed_events: [
-    'event_id', 'occurred_at', 'request_id', 'user_id', 'endpoint', 'status', 'http_status',
-    'latency_ms', 'ttfb_ms', 'provider', 'backend', 'model_requested', 'model_served', 'tier',
-    'stream', 'cached', 'attempts', 'error_code',
-  ],
-  request_accepted_events: [
-    'event_id', 'occurred_at', 'request_id', 'user_id', 'endpoint', 'model_requested', 'tier',
-    'stream', 'reservation_id', 'reserved_tokens', 'estimated_input_tokens',
-  ],
-  request_rejected_events: [
-    'event_id', 'occurred_at', 'request_id', 'user_id', 'endpoint', 'reason', 'http_status',
-    'model_requested', 'tier', 'limit_kind',
-  ],
-  fallback_events: [
-    'event_id', 'occurred_at', 'request_id', 'user_id', 'model_requested', 'from_backend',
-    'from_provider', 'from_model', 'to_backend', 'to_provider', 'to_model', 'reason',
-    'attempt', 'upstream_status',
-  ],
-  budget_state_events: [
-    'event_id', 'occurred_at', 'occurred_ms', 'request_id', 'budget_key', 'limit_kind',
-    'window_id', 'state', 'remaining', 'limit_value', 'unit', 'reset_at',
-  ],
-  alert_events: [
-    'event_id', 'occurred_at', 'request_id', 'budget_key', 'limit_kind', 'window_id',
-    'threshold', 'used', 'limit_value', 'unit', 'tier', 'message',
-  ],
-};
-
 /** Rows of one batch, grouped by the table they go to. */
 export type RowsByTable = ReadonlyMap<RawTable, readonly EventRow[]>;
+
+type EventOfType<T extends GatewayEventType> = Extract<GatewayEvent, { type: T }>;
+
+/** Each column of a raw table, in the table's order, and how an event fills it. */
+type ColumnReaders<E> = Readonly<Record<string, (event: E) => RowValue>>;
 
 const seconds = (iso: string): number => Math.floor(Date.parse(iso) / 1000);
 const flag = (value: boolean): number => (value ? 1 : 0);
 
-function rowOf(event: GatewayEvent): { table: RawTable; row: EventRow } {
-  const base = { event_id: event.eventId, occurred_at: seconds(event.occurredAt) };
-  switch (event.type) {
-    case 'usage.recorded': {
-      const e = event;
-      return {
-        table: 'usage_events',
-        row: {
-          ...base,
-          user_id: e.userId,
-          request_id: e.requestId,
-          model_requested: e.modelRequested,
-          model_served: e.modelServed,
-          provider: e.provider,
-          backend: e.backend,
-          tier: e.tier ?? '',
-          usage_source: e.usageSource,
-          reservation_id: e.reservationId ?? '',
-          input_tokens: e.inputTokens,
-          output_tokens: e.outputTokens,
-          cached_input_tokens: e.cachedInputTokens,
-          cost_dollars: e.costDollars,
-          weighted_token_cost: e.weightedTokenCost,
-          cache_hit: flag(e.cacheHit),
-        },
-      };
-    }
-    case 'request.completed':
-      return {
-        table: 'request_completed_events',
-        row: {
-          ...base,
-          request_id: event.requestId,
-          user_id: event.userId,
-          endpoint: event.endpoint,
-          status: event.status,
-          http_status: event.httpStatus,
-          latency_ms: event.latencyMs,
-          ttfb_ms: event.ttfbMs ?? -1,
-          provider: event.provider ?? '',
-          backend: event.backend ?? '',
-          model_requested: event.modelRequested,
-          model_served: event.modelServed ?? '',
-          tier: event.tier ?? '',
-          stream: flag(event.stream),
-          cached: flag(event.cached),
-          attempts: event.attempts,
-          error_code: event.errorCode ?? '',
-        },
-      };
-    case 'request.accepted':
-      return {
-        table: 'request_accepted_events',
-        row: {
-          ...base,
-          request_id: event.requestId,
-          user_id: event.userId,
-          endpoint: event.endpoint,
-          model_requested: event.modelRequested,
-          tier: event.tier ?? '',
-          stream: flag(event.stream),
-          reservation_id: event.reservationId ?? '',
-          reserved_tokens: event.reservedTokens ?? 0,
-          estimated_input_tokens: event.estimatedInputTokens ?? 0,
-        },
-      };
-    case 'request.rejected':
-      return {
-        table: 'request_rejected_events',
-        row: {
-          ...base,
-          request_id: event.requestId,
-          user_id: event.userId ?? '',
-          endpoint: event.endpoint,
-          reason: event.reason,
-          http_status: event.httpStatus,
-          model_requested: event.modelRequested ?? '',
-          tier: event.tier ?? '',
-          limit_kind: event.limitKind ?? '',
-        },
-      };
-    case 'fallback.occurred':
-      return {
-        table: 'fallback_events',
-        row: {
-          ...base,
-          request_id: event.requestId,
-          user_id: event.userId,
-          model_requested: event.modelRequested,
-          from_backend: event.fromBackend,
-          from_provider: event.fromProvider,
-          from_model: event.fromModel,
-          to_backend: event.toBackend,
-          to_provider: event.toProvider,
-          to_model: event.toModel,
-          reason: event.reason,
-          attempt: event.attempt,
-          upstream_status: event.upstreamStatus ?? 0,
-        },
-      };
-    case 'budget.state':
-      return {
-        table: 'budget_state_events',
-        row: {
-          ...base,
-          occurred_ms: Date.parse(event.occurredAt),
-          request_id: event.requestId ?? '',
-          budget_key: event.budgetKey,
-          limit_kind: event.limitKind,
-          window_id: event.windowId,
-          state: event.state,
-          remaining: event.remaining,
-          limit_value: event.limit,
-          unit: event.unit,
-          reset_at: seconds(event.resetAt),
-        },
-      };
-    case 'alert.raised':
-      return {
-        table: 'alert_events',
-        row: {
-          ...base,
-          request_id: event.requestId ?? '',
-          budget_key: event.budgetKey,
-          limit_kind: event.limitKind,
-          window_id: event.windowId,
-          threshold: event.threshold,
-          used: event.used,
-          limit_value: event.limit ?? 0,
-          unit: event.unit,
-          tier: event.tier ?? '',
-          message: event.message,
-        },
-      };
-  }
+const ENVELOPE = {
+  event_id: (e: GatewayEvent) => e.eventId,
+  occurred_at: (e: GatewayEvent) => seconds(e.occurredAt),
+};
+
+const READERS: { readonly [T in GatewayEventType]: ColumnReaders<EventOfType<T>> } = {
+  'usage.recorded': {
+    ...ENVELOPE,
+    user_id: (e) => e.userId,
+    request_id: (e) => e.requestId,
+    model_requested: (e) => e.modelRequested,
+    model_served: (e) => e.modelServed,
+    provider: (e) => e.provider,
+    backend: (e) => e.backend,
+    tier: (e) => e.tier ?? '',
+    usage_source: (e) => e.usageSource,
+    reservation_id: (e) => e.reservationId ?? '',
+    input_tokens: (e) => e.inputTokens,
+    output_tokens: (e) => e.outputTokens,
+    cached_input_tokens: (e) => e.cachedInputTokens,
+    cost_dollars: (e) => e.costDollars,
+    weighted_token_cost: (e) => e.weightedTokenCost,
+    cache_hit: (e) => flag(e.cacheHit),
+  },
+  'request.completed': {
+    ...ENVELOPE,
+    request_id: (e) => e.requestId,
+    user_id: (e) => e.userId,
+    endpoint: (e) => e.endpoint,
+    status: (e) => e.status,
+    http_status: (e) => e.httpStatus,
+    latency_ms: (e) => e.latencyMs,
+    ttfb_ms: (e) => e.ttfbMs ?? -1,
+    provider: (e) => e.provider ?? '',
+    backend: (e) => e.backend ?? '',
+    model_requested: (e) => e.modelRequested,
+    model_served: (e) => e.modelServed ?? '',
+    tier: (e) => e.tier ?? '',
+    stream: (e) => flag(e.stream),
+    cached: (e) => flag(e.cached),
+    attempts: (e) => e.attempts,
+    error_code: (e) => e.errorCode ?? '',
+  },
+  'request.accepted': {
+    ...ENVELOPE,
+    request_id: (e) => e.requestId,
+    user_id: (e) => e.userId,
+    endpoint: (e) => e.endpoint,
+    model_requested: (e) => e.modelRequested,
+    tier: (e) => e.tier ?? '',
+    stream: (e) => flag(e.stream),
+    reservation_id: (e) => e.reservationId ?? '',
+    reserved_tokens: (e) => e.reservedTokens ?? 0,
+    estimated_input_tokens: (e) => e.estimatedInputTokens ?? 0,
+  },
+  'request.rejected': {
+    ...ENVELOPE,
+    request_id: (e) => e.requestId,
+    user_id: (e) => e.userId ?? '',
+    endpoint: (e) => e.endpoint,
+    reason: (e) => e.reason,
+    http_status: (e) => e.httpStatus,
+    model_requested: (e) => e.modelRequested ?? '',
+    tier: (e) => e.tier ?? '',
+    limit_kind: (e) => e.limitKind ?? '',
+  },
+  'fallback.occurred': {
+    ...ENVELOPE,
+    request_id: (e) => e.requestId,
+    user_id: (e) => e.userId,
+    model_requested: (e) => e.modelRequested,
+    from_backend: (e) => e.fromBackend,
+    from_provider: (e) => e.fromProvider,
+    from_model: (e) => e.fromModel,
+    to_backend: (e) => e.toBackend,
+    to_provider: (e) => e.toProvider,
+    to_model: (e) => e.toModel,
+    reason: (e) => e.reason,
+    attempt: (e) => e.attempt,
+    upstream_status: (e) => e.upstreamStatus ?? 0,
+  },
+  'budget.state': {
+    ...ENVELOPE,
+    occurred_ms: (e) => Date.parse(e.occurredAt),
+    request_id: (e) => e.requestId ?? '',
+    budget_key: (e) => e.budgetKey,
+    limit_kind: (e) => e.limitKind,
+    window_id: (e) => e.windowId,
+    state: (e) => e.state,
+    remaining: (e) => e.remaining,
+    limit_value: (e) => e.limit,
+    unit: (e) => e.unit,
+    reset_at: (e) => seconds(e.resetAt),
+  },
+  'alert.raised': {
+    ...ENVELOPE,
+    request_id: (e) => e.requestId ?? '',
+    budget_key: (e) => e.budgetKey,
+    limit_kind: (e) => e.limitKind,
+    window_id: (e) => e.windowId,
+    threshold: (e) => e.threshold,
+    used: (e) => e.used,
+    limit_value: (e) => e.limit ?? 0,
+    unit: (e) => e.unit,
+    tier: (e) => e.tier ?? '',
+    message: (e) => e.message,
+  },
+};
+
+/** How one event type becomes a row of its raw table. */
+export interface RowLayout {
+  readonly table: RawTable;
+  /** Column names, in the table's order. */
+  readonly columns: readonly string[];
+  /** The event's values, in the order of `columns`. */
+  readonly values: (event: GatewayEvent) => RowValue[];
 }
+
+/** `readers` of any one event type (each reads only the type it is listed under). */
+function layout(table: RawTable, readers: ColumnReaders<never>): RowLayout {
+  const columns = Object.keys(readers);
+  const read = Object.values(readers) as ((event: GatewayEvent) => RowValue)[];
+  return {
+    table,
+    columns,
+    // A plain loop over the readers: this runs for every event the gateway stores.
+    values: (event) => {
+      const values = new Array<RowValue>(read.length);
+      for (let i = 0; i < read.length; i++) values[i] = read[i](event);
+      return values;
+    },
+  };
+}
+
+const LAYOUTS = new Map<GatewayEventType, RowLayout>(
+  (Object.keys(READERS) as GatewayEventType[]).map((type) => [
+    type,
+    layout(TABLE_OF_TOPIC[topicForType(type)], READERS[type]),
+  ]),
+);
+
+/** The layout of the row an event is stored as. */
+export function rowLayoutOf(event: GatewayEvent): RowLayout {
+  const found = LAYOUTS.get(event.type);
+  if (!found) throw new Error(`no raw table for events of type ${String(event.type)}`);
+  return found;
+}
+
+/** Columns each raw table holds, in order: what both schemas declare. */
+export const TABLE_COLUMNS = Object.fromEntries(
+  [...LAYOUTS.values()].map(({ table, columns }) => [table, columns]),
+) as Readonly<Record<RawTable, readonly string[]>>;
 
 /**
  * The batch as rows per table. An event id seen twice in one batch (a redelivery that
@@ -219,7 +210,8 @@ export function toRowsByTable(events: readonly GatewayEvent[]): RowsByTable {
   for (const event of events) {
     if (seen.has(event.eventId)) continue;
     seen.add(event.eventId);
-    const { table, row } = rowOf(event);
+    const { table, columns, values } = rowLayoutOf(event);
+    const row = Object.fromEntries(values(event).map((value, i) => [columns[i], value]));
     const rows = byTable.get(table);
     if (rows) rows.push(row);
     else byTable.set(table, [row]);

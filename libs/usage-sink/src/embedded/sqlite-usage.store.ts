@@ -29,7 +29,7 @@ import {
   type UsageReport,
   type UsageTotals,
 } from '../domain/analytics.types';
-import { RAW_TABLES, TABLE_COLUMNS, toRowsByTable, type RawTable } from '../domain/event-rows';
+import { RAW_TABLES, rowLayoutOf, TABLE_COLUMNS, type RawTable } from '../domain/event-rows';
 import { interpolatedQuantile } from '../domain/percentiles';
 import type { UsageEventWriter } from '../usage-sink.consumer';
 import { prepareRawTables } from './sqlite-usage.schema';
@@ -87,14 +87,15 @@ export class SqliteUsageStore implements UsageEventWriter, UsageAnalytics {
   }
 
   async write(events: readonly GatewayEvent[]): Promise<void> {
-    const byTable = toRowsByTable(events);
     this.db.exec('BEGIN');
     try {
-      for (const [table, rows] of byTable) {
+      // Straight from each event to its statement: no per-table grouping, no row objects.
+      // An id repeated within the batch is ignored like one stored earlier.
+      for (const event of events) {
+        const { table, values } = rowLayoutOf(event);
         const insert = this.inserts.get(table);
         if (!insert) throw new Error(`no table ${table}`);
-        const columns = TABLE_COLUMNS[table];
-        for (const row of rows) insert.run(...columns.map((c) => row[c] ?? ''));
+        insert.run(...values(event));
       }
       this.db.exec('COMMIT');
     } catch (error) {

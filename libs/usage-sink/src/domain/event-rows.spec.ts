@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  BudgetUnit,
+  createAlertRaised,
+  createTokenUsageRecorded,
+  LimitKind,
+  UsageSource,
+} from '@aigw/contracts';
+import { buildWorkload } from '../testing/analytics-fixture';
+import { RAW_TABLES, rowLayoutOf, TABLE_COLUMNS, toRowsByTable } from './event-rows';
+
+const usage = createTokenUsageRecorded(
+  {
+    requestId: 'req-1',
+    partitionKey: 'alice',
+    userId: 'alice',
+    inputTokens: 12,
+    outputTokens: 7,
+    cachedInputTokens: 2,
+    usageSource: UsageSource.Reported,
+    modelRequested: 'gpt-4o-mini',
+    modelServed: 'gpt-4o',
+    provider: 'openai',
+    backend: 'primary',
+    costDollars: 0.25,
+    weightedTokenCost: 26,
+    cacheHit: true,
+  },
+  { eventId: '0190a000-0000-7000-8000-000000000001', occurredAt: '2026-03-01T10:00:01.999Z' },
+);
+
+const alert = createAlertRaised({
+  requestId: null,
+  partitionKey: 'bob',
+  budgetKey: 'bob',
+  limitKind: LimitKind.TokenBudgetPerUser,
+  windowId: '2026-03',
+  threshold: 0.8,
+  used: 800,
+  unit: BudgetUnit.Tokens,
+  message: 'bob used 80%',
+});
+
+test('a usage event becomes its row, optional fields filled', () => {
+  const [[table, [row]]] = [...toRowsByTable([usage])];
+  assert.equal(table, 'usage_events');
+  assert.deepEqual(row, {
+    event_id: '0190a000-0000-7000-8000-000000000001',
+    occurred_at: 1772359201,
+    user_id: 'alice',
+    request_id: 'req-1',
+    model_requested: 'gpt-4o-mini',
+    model_served: 'gpt-4o',
+    provider: 'openai',
+    backend: 'primary',
+    tier: '',
+    usage_source: UsageSource.Reported,
+    reservation_id: '',
+    input_tokens: 12,
+    output_tokens: 7,
+    cached_input_tokens: 2,
+    cost_dollars: 0.25,
+    weighted_token_cost: 26,
+    cache_hit: 1,
+  });
+});
+
+test('values come in the order of the table columns, for every event type', () => {
+  const events = [...buildWorkload().events, alert];
+  const tables = new Set(events.map((event) => rowLayoutOf(event).table));
+  assert.deepEqual([...tables].sort(), [...RAW_TABLES].sort(), 'the workload covers every table');
+  const rows = toRowsByTable(events);
+  for (const event of events) {
+    const { table, columns, values } = rowLayoutOf(event);
+    assert.deepEqual(columns, TABLE_COLUMNS[table]);
+    const row = rows.get(table)?.find((r) => r.event_id === event.eventId);
+    assert.ok(row);
+    assert.deepEqual(Object.keys(row), columns);
+    assert.deepEqual(Object.values(row), values(event));
+  }
+});
+
+test('an id twice in one batch is one row', () => {
+  const rows = toRowsByTable([usage, alert, usage]);
+  assert.equal(rows.get('usage_events')?.length, 1);
+  assert.equal(rows.get('alert_events')?.length, 1);
+});
