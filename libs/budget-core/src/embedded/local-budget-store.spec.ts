@@ -4,8 +4,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { KEY_GRACE_MS } from '../budget-store.port';
 import { describeBudgetStoreContract } from '../testing/budget-store.contract';
-import { LocalBudgetStore } from './local-budget-store';
+import { LocalBudgetStore, SWEEP_EVERY_MS } from './local-budget-store';
 
 describeBudgetStoreContract('embedded (memory + SQLite)', async () => {
   const store = new LocalBudgetStore(':memory:');
@@ -72,5 +73,85 @@ describe('LocalBudgetStore persistence', () => {
     assert.equal((await store.settle('old-event', undefined, [change], now)).applied, false);
     assert.equal((await store.settle('new-event', undefined, [change], now)).applied, true);
     store.close();
+  });
+});
+
+describe('LocalBudgetStore sweep', () => {
+  it('drops keys whose window and grace ended, in memory and SQLite, but not held ones', async () => {
+    const path = dbPath();
+    let now = Date.UTC(2030, 0, 1);
+    const store = new LocalBudgetStore(path, () => now);
+    const windowEndsAt = now + 60_000;
+    const change = (key: string, ends = windowEndsAt) => ({
+      key,
+      amount: 1,
+      limit: 100,
+      windowEndsAt: ends,
+    });
+    for (let i = 0; i < 1_000; i++)
+      await store.settle(`e${i}`, undefined, [change(`old:${i}`)], now);
+    await store.settle('e-held', undefined, [change('held')], now);
+    await store.reserve('r', [change('held')], 10 * KEY_GRACE_MS, now);
+    await store.settle('e-live', undefined, [change('live', now + 10 * KEY_GRACE_MS)], now);
+    await store.flush();
+    assert.equal(store.size, 1_002, 'nothing has ended yet');
+
+    now = windowEndsAt + KEY_GRACE_MS + 1;
+    await store.flush();
+    assert.equal(store.size, 2, 'the held and the live key stay');
+    const rows = () => {
+      const db = new DatabaseSync(path);
+      const keys = (
+        db.prepare('SELECT key FROM balances ORDER BY key').all() as { key: string }[]
+      ).map((row) => row.key);
+      db.close();
+      return keys;
+    };
+    assert.deepEqual(rows(), ['held', 'live']);
+    const [old, held] = await store.balances(
+      [
+        { key: 'old:0', limit: 100 },
+        { key: 'held', limit: 100 },
+      ],
+      now,
+    );
+    assert.deepEqual(old, { key: 'old:0', limit: 100, used: 0, reserved: 0 });
+    assert.deepEqual(held, { key: 'held', limit: 100, used: 1, reserved: 1 });
+
+    await store.release('r');
+    await store.flush();
+    assert.equal(store.size, 2, 'one sweep per SWEEP_EVERY_MS at most');
+    now += SWEEP_EVERY_MS;
+    await store.flush();
+    assert.equal(store.size, 1, 'the released key goes at the next sweep');
+    assert.deepEqual(rows(), ['live']);
+    store.close();
+  });
+
+  it('sweeps keys loaded on start, and keeps a key until its latest window ends', async () => {
+    const path = dbPath();
+    let now = Date.UTC(2030, 0, 1);
+    const first = new LocalBudgetStore(path, () => now);
+    const change = { key: 'k', amount: 5, limit: 100, windowEndsAt: now + 60_000 };
+    await first.settle('e1', undefined, [change], now);
+    await first.settle('e2', undefined, [{ ...change, key: 'later' }], now);
+    first.close();
+
+    const second = new LocalBudgetStore(path, () => now);
+    assert.equal(second.size, 2);
+    const laterEndsAt = change.windowEndsAt + 10 * SWEEP_EVERY_MS;
+    await second.settle(
+      'e3',
+      undefined,
+      [{ ...change, key: 'later', windowEndsAt: laterEndsAt }],
+      now,
+    );
+    now = change.windowEndsAt + KEY_GRACE_MS + 1;
+    await second.flush();
+    assert.equal(second.size, 1, 'a loaded key is swept too');
+    now = laterEndsAt + KEY_GRACE_MS + 1;
+    await second.flush();
+    assert.equal(second.size, 0);
+    second.close();
   });
 });

@@ -11,11 +11,17 @@ import {
   type SettleResult,
 } from '../budget-store.port';
 import { AppliedEventLedger } from './applied-event-ledger';
+import { ExpiryBuckets } from './expiry-buckets';
 
-/** One balance key: spent, and held by reservations in flight. */
+/** How often a flush looks for balance keys whose window (and grace) has ended. */
+export const SWEEP_EVERY_MS = 60_000;
+
+/** One balance key: spent, held by reservations in flight, and when it may be dropped. */
 interface KeyBalance {
   used: number;
   reserved: number;
+  /** The end of the key's window plus `KEY_GRACE_MS` (ms since epoch). */
+  expiresAt: number;
 }
 
 interface Hold {
@@ -34,13 +40,21 @@ export class LocalBudgetStore implements BudgetStore {
   /** No hold lapses before this: until then a call need not look for lapsed holds. */
   private nextLapseAt = Infinity;
   // Settlements apply in memory at once and reach SQLite in one transaction per flush.
-  private readonly dirty = new Map<string, number>(); // key -> expires_at
+  private readonly dirty = new Set<string>();
+  /** Every key in `keys`, by expiry: a sweep drops the ended ones, in memory and SQLite. */
+  private readonly expiries = new ExpiryBuckets();
+  private nextSweepAt = 0;
   private readonly db: DatabaseSync;
   private readonly applied: AppliedEventLedger;
   private readonly saveUsed: StatementSync;
+  private readonly deleteKey: StatementSync;
   private readonly checkpointer: WalCheckpointer | undefined;
 
-  constructor(path = ':memory:') {
+  /** `clock` is the time of flushes (and their sweeps); the tests set it. */
+  constructor(
+    path = ':memory:',
+    private readonly clock: () => number = Date.now,
+  ) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new DatabaseSync(path);
     this.db.exec(`
@@ -54,14 +68,17 @@ export class LocalBudgetStore implements BudgetStore {
       `INSERT INTO balances (key, used, expires_at) VALUES (?, ?, ?)
        ON CONFLICT (key) DO UPDATE SET used = excluded.used, expires_at = excluded.expires_at`,
     );
-    const now = Date.now();
+    this.deleteKey = this.db.prepare('DELETE FROM balances WHERE key = ?');
+    const now = this.clock();
     this.applied = new AppliedEventLedger(this.db, now);
     this.db.prepare('DELETE FROM balances WHERE expires_at < ?').run(now);
-    for (const row of this.db.prepare('SELECT key, used FROM balances').all() as {
+    for (const row of this.db.prepare('SELECT key, used, expires_at FROM balances').all() as {
       key: string;
       used: number;
+      expires_at: number;
     }[]) {
-      this.keys.set(row.key, { used: row.used, reserved: 0 });
+      this.keys.set(row.key, { used: row.used, reserved: 0, expiresAt: row.expires_at });
+      this.expiries.add(row.key, row.expires_at);
     }
     this.checkpointer = WalCheckpointer.start(this.db, path);
   }
@@ -75,7 +92,7 @@ export class LocalBudgetStore implements BudgetStore {
     this.dropLapsedHolds(now);
     const entries: KeyBalance[] = [];
     for (const change of changes) {
-      const entry = this.entry(change.key);
+      const entry = this.entry(change.key, change.windowEndsAt);
       const { used, reserved } = entry;
       if (used + reserved + change.amount > change.limit) {
         return { ok: false, blocked: { key: change.key, limit: change.limit, used, reserved } };
@@ -110,9 +127,9 @@ export class LocalBudgetStore implements BudgetStore {
     }
     if (reservationId) this.dropHold(reservationId);
     const balances: Balance[] = changes.map((change) => {
-      const entry = this.entry(change.key);
+      const entry = this.entry(change.key, change.windowEndsAt);
       entry.used += change.amount;
-      this.dirty.set(change.key, change.windowEndsAt + KEY_GRACE_MS);
+      this.dirty.add(change.key);
       return { key: change.key, limit: change.limit, used: entry.used, reserved: entry.reserved };
     });
     this.applied.add(eventId, occurredAt);
@@ -120,19 +137,32 @@ export class LocalBudgetStore implements BudgetStore {
   }
 
   async flush(): Promise<void> {
-    if (this.dirty.size === 0 && !this.applied.hasPending) return;
+    const now = this.clock();
+    const ended = now >= this.nextSweepAt ? this.endedKeys(now) : [];
+    if (this.dirty.size === 0 && !this.applied.hasPending && ended.length === 0) return;
     this.db.exec('BEGIN');
     try {
-      for (const [key, expiresAt] of this.dirty)
-        this.saveUsed.run(key, this.keys.get(key)?.used ?? 0, expiresAt);
+      for (const key of this.dirty) {
+        const entry = this.keys.get(key);
+        if (entry) this.saveUsed.run(key, entry.used, entry.expiresAt);
+      }
       this.applied.writePending();
+      for (const key of ended) this.deleteKey.run(key);
       this.db.exec('COMMIT');
     } catch (error) {
       this.db.exec('ROLLBACK');
+      // Their rows may still be there: the next sweep tries again.
+      for (const key of ended) this.expiries.add(key, this.keys.get(key)?.expiresAt ?? 0);
       throw error;
     }
+    for (const key of ended) this.keys.delete(key);
     this.dirty.clear();
-    this.applied.written(Date.now());
+    this.applied.written(now);
+  }
+
+  /** Balance keys held in memory. */
+  get size(): number {
+    return this.keys.size;
   }
 
   async balances(keys: readonly { key: string; limit: number }[], now: number): Promise<Balance[]> {
@@ -146,13 +176,38 @@ export class LocalBudgetStore implements BudgetStore {
     this.db.close();
   }
 
-  private entry(key: string): KeyBalance {
+  private entry(key: string, windowEndsAt: number): KeyBalance {
+    const expiresAt = windowEndsAt + KEY_GRACE_MS;
     let entry = this.keys.get(key);
     if (!entry) {
-      entry = { used: 0, reserved: 0 };
+      entry = { used: 0, reserved: 0, expiresAt };
       this.keys.set(key, entry);
+      this.expiries.add(key, expiresAt);
+    } else if (expiresAt > entry.expiresAt) {
+      entry.expiresAt = expiresAt; // moved to its new bucket by the next sweep
     }
     return entry;
+  }
+
+  /**
+   * The keys whose window and grace ended before `now`, to drop. A key something still
+   * holds is kept (and looked at again by the next sweep); so is one that outlives `now`.
+   */
+  private endedKeys(now: number): string[] {
+    this.nextSweepAt = now + SWEEP_EVERY_MS;
+    const due = this.expiries.takeDue(now);
+    if (due.length === 0) return due;
+    // Holds are the requests in flight: few, and looked at once per sweep at most.
+    const held = new Set<string>();
+    for (const hold of this.holds.values()) for (const change of hold.changes) held.add(change.key);
+    const ended: string[] = [];
+    for (const key of due) {
+      const entry = this.keys.get(key);
+      if (!entry) continue;
+      if (entry.expiresAt >= now || held.has(key)) this.expiries.add(key, entry.expiresAt);
+      else ended.push(key);
+    }
+    return ended;
   }
 
   private balance(key: string, limit: number): Balance {
