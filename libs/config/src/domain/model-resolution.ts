@@ -26,11 +26,38 @@ export function hasWildcardBackend(route: RouteConfig): boolean {
   return route.backends.some((backend) => backend.virtualModel === undefined);
 }
 
-/** Backends of a route that can answer a request for `model`, by priority. */
-export function backendsForModel(route: RouteConfig, model: string): BackendConfig[] {
-  return route.backends.filter(
-    (backend) => backend.virtualModel === undefined || backend.virtualModel === model,
-  );
+/** A route's answers to `backendsForModel`, worked out once per route object. */
+interface RouteBackends {
+  /** For each model a backend names: those backends and the wildcard ones, by priority. */
+  readonly named: ReadonlyMap<string, readonly BackendConfig[]>;
+  /** For any other model: the wildcard backends alone. */
+  readonly wildcard: readonly BackendConfig[];
+}
+
+// Keyed by the route object: a config reload builds new routes, so it starts afresh. Per
+// route the entries are bounded by its config (clients' other model names share one).
+const backendsByRoute = new WeakMap<RouteConfig, RouteBackends>();
+
+/** Backends of a route that can answer a request for `model`, by priority (a shared, frozen array). */
+export function backendsForModel(route: RouteConfig, model: string): readonly BackendConfig[] {
+  let backends = backendsByRoute.get(route);
+  if (!backends) {
+    backends = indexBackends(route);
+    backendsByRoute.set(route, backends);
+  }
+  return backends.named.get(model) ?? backends.wildcard;
+}
+
+function indexBackends(route: RouteConfig): RouteBackends {
+  const named = new Map<string, readonly BackendConfig[]>();
+  for (const model of routeVirtualModels(route)) {
+    const backends = route.backends.filter(
+      (backend) => backend.virtualModel === undefined || backend.virtualModel === model,
+    );
+    named.set(model, Object.freeze(backends));
+  }
+  const wildcard = route.backends.filter((backend) => backend.virtualModel === undefined);
+  return { named, wildcard: Object.freeze(wildcard) };
 }
 
 /** Model name to send upstream when `backend` serves a request for `requestedModel`. */
