@@ -4,7 +4,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  createRequestAccepted,
   createTokenUsageRecorded,
+  GatewayEndpoint,
   serializeEvent,
   Topic,
   UsageSource,
@@ -32,6 +34,19 @@ function usage(user: string, inputTokens: number): TokenUsageRecorded {
     cacheHit: false,
   });
 }
+
+function accepted(user: string): GatewayEvent {
+  return createRequestAccepted({
+    requestId: `req-${user}`,
+    partitionKey: user,
+    userId: user,
+    endpoint: GatewayEndpoint.ChatCompletions,
+    modelRequested: 'gpt-4',
+    stream: false,
+  });
+}
+
+const userOf = (event: GatewayEvent): string => (event as TokenUsageRecorded).userId;
 
 function options(errors: unknown[] = []) {
   return { flushIntervalMs: 5, maxBatch: 100, onError: (error: unknown) => errors.push(error) };
@@ -132,6 +147,87 @@ describe('EmbeddedEventBus on the SQLite log', () => {
     assert.deepEqual(replayed, ['bob']);
     assert.equal(second.count(), 2);
     second.close();
+  });
+});
+
+describe('EmbeddedEventBus delivery positions', () => {
+  it('delivers rows another handle wrote between flushes, in log order', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'aigw-log-')), 'events.db');
+    const log = new SqliteEventLog(path);
+    const bus = new EmbeddedEventBus(log, options());
+    const seen: string[] = [];
+    await bus.subscribe({
+      group: 'g',
+      topics: [Topic.UsageRecorded],
+      handle: async (events) => void seen.push(...events.map(userOf)),
+    });
+    bus.publish(usage('alice', 1));
+    await bus.flush();
+
+    const other = new SqliteEventLog(path);
+    other.append([serializeEvent(usage('bob', 2))]);
+    other.close();
+
+    bus.publish(usage('carol', 3));
+    await bus.flush();
+    assert.deepEqual(seen, ['alice', 'bob', 'carol']);
+    assert.equal(log.committed('g'), 3);
+    log.close();
+  });
+
+  it('keeps a subscriber of a quiet topic current while other topics flow', async () => {
+    const log = new SqliteEventLog(':memory:');
+    const bus = new EmbeddedEventBus(log, options());
+    const seen: string[] = [];
+    await bus.subscribe({
+      group: 'accepted',
+      topics: [Topic.RequestAccepted],
+      handle: async (events) => void seen.push(...events.map(userOf)),
+    });
+    for (let i = 1; i <= 3; i++) {
+      bus.publish(usage('alice', i));
+      await bus.flush();
+    }
+    bus.publish(accepted('bob'));
+    bus.publish(usage('alice', 4));
+    await bus.flush();
+    await bus.flush();
+    assert.deepEqual(seen, ['bob']);
+    assert.equal(log.committed('accepted'), 5, 'committed through the batch it handled');
+  });
+
+  it('gives every published event to each subscriber once, in order, over many flushes', async () => {
+    const log = new SqliteEventLog(':memory:');
+    const bus = new EmbeddedEventBus(log, options());
+    const usageSeen: string[] = [];
+    const allSeen: string[] = [];
+    await bus.subscribe({
+      group: 'usage',
+      topics: [Topic.UsageRecorded],
+      handle: async (events) => void usageSeen.push(...events.map((e) => e.eventId)),
+    });
+    await bus.subscribe({
+      group: 'all',
+      topics: [Topic.RequestAccepted, Topic.UsageRecorded],
+      handle: async (events) => void allSeen.push(...events.map((e) => e.eventId)),
+    });
+    const published: GatewayEvent[] = [];
+    for (let flush = 0; flush < 20; flush++) {
+      for (let i = 0; i < 7; i++) {
+        const event = i % 3 === 0 ? accepted(`u${flush}-${i}`) : usage(`u${flush}`, i);
+        published.push(event);
+        bus.publish(event);
+      }
+      await bus.flush();
+    }
+    assert.deepEqual(
+      usageSeen,
+      published.filter((e) => e.type === 'usage.recorded').map((e) => e.eventId),
+    );
+    assert.deepEqual(
+      allSeen,
+      published.map((e) => e.eventId),
+    );
   });
 });
 

@@ -24,21 +24,39 @@ const READ_BATCH = 500;
 /** How many of the newest events stay in memory as objects for live delivery. */
 const RECENT_EVENTS = 4_096;
 
+interface PendingEvent {
+  readonly serialized: SerializedEvent;
+  readonly event: GatewayEvent;
+}
+
+/** What one flush appended, when it directly follows the log end this bus knew. */
+interface AppendedRun {
+  /** The log end before the append: the new rows are `after + 1 ... last`, nothing between. */
+  readonly after: number;
+  readonly last: number;
+  readonly entries: readonly PendingEvent[];
+}
+
 /**
  * The in-process event bus of the all-in-one gateway: publishing is a push to memory,
  * a timer writes batches to the durable log off the request path, and subscribers
  * consume from the log with committed positions, exactly as Kafka consumer groups do.
  */
 export class EmbeddedEventBus implements EventPublisher {
-  private pending: { serialized: SerializedEvent; event: GatewayEvent }[] = [];
+  private pending: PendingEvent[] = [];
   // The objects behind the newest stored events: delivering them live needs no decode
   // (nor class-validator); only a replay after a restart reads the JSON back.
   private readonly recent = new Map<number, GatewayEvent>();
   private timer: NodeJS.Timeout | undefined;
   private readonly subscriptions: EventSubscription[] = [];
   private work: Promise<void> = Promise.resolve();
-  // Positions of ephemeral subscriptions live only as long as this process.
-  private readonly ephemeralPositions = new WeakMap<EventSubscription, number>();
+  // How far each subscriber has read. Loaded once from its committed position (0 for an
+  // ephemeral one); it may run ahead of what is committed only past events it does not
+  // subscribe to, so a restart from the committed position replays nothing it needs.
+  private readonly positions = new Map<EventSubscription | string, number>();
+  // The newest position this bus appended. Every row up to it was in the log before the
+  // next read by this bus: a catch-up read that comes back short has seen through it.
+  private logEnd = 0;
 
   constructor(
     private readonly log: SqliteEventLog,
@@ -54,7 +72,7 @@ export class EmbeddedEventBus implements EventPublisher {
   /** Adds a consumer group; it first catches up on whatever it has not committed. */
   subscribe(subscription: EventSubscription): Promise<void> {
     this.subscriptions.push(subscription);
-    return this.enqueue(() => this.deliver(subscription));
+    return this.enqueue(() => this.deliver(subscription, undefined));
   }
 
   get pendingCount(): number {
@@ -67,9 +85,8 @@ export class EmbeddedEventBus implements EventPublisher {
     return this.enqueue(async () => {
       const batch = this.pending;
       this.pending = [];
-      if (batch.length > 0)
-        this.remember(batch, this.log.appendAll(batch.map((p) => p.serialized)));
-      for (const subscription of this.subscriptions) await this.deliver(subscription);
+      const appended = batch.length > 0 ? this.append(batch) : undefined;
+      for (const subscription of this.subscriptions) await this.deliver(subscription, appended);
     });
   }
 
@@ -98,10 +115,25 @@ export class EmbeddedEventBus implements EventPublisher {
     await this.flush();
   }
 
-  private remember(
-    batch: readonly { event: GatewayEvent }[],
-    seqs: readonly (number | undefined)[],
-  ): void {
+  /** Writes a batch; returns it as a run when its positions follow the known log end. */
+  private append(batch: readonly PendingEvent[]): AppendedRun | undefined {
+    const seqs = this.log.appendAll(batch.map((p) => p.serialized));
+    this.remember(batch, seqs);
+    const after = this.logEnd;
+    const entries: PendingEvent[] = [];
+    let contiguous = true;
+    batch.forEach((pending, index) => {
+      const seq = seqs[index];
+      if (seq === undefined) return; // already in the log, so already behind every reader
+      contiguous &&= seq === after + entries.length + 1;
+      entries.push(pending);
+      this.logEnd = seq;
+    });
+    // A gap means rows this bus did not write (another handle on the file): read them.
+    return contiguous ? { after, last: after + entries.length, entries } : undefined;
+  }
+
+  private remember(batch: readonly PendingEvent[], seqs: readonly (number | undefined)[]): void {
     batch.forEach(({ event }, index) => {
       const seq = seqs[index];
       if (seq !== undefined) this.recent.set(seq, event);
@@ -119,15 +151,48 @@ export class EmbeddedEventBus implements EventPublisher {
     return this.work;
   }
 
-  private async deliver(subscription: EventSubscription): Promise<void> {
+  private positionOf(subscription: EventSubscription): number {
+    let position = this.positions.get(positionKey(subscription));
+    if (position === undefined) {
+      position = subscription.ephemeral ? 0 : this.log.committed(subscription.group);
+      this.positions.set(positionKey(subscription), position);
+    }
+    return position;
+  }
+
+  private advance(subscription: EventSubscription, position: number): void {
+    this.positions.set(positionKey(subscription), position);
+  }
+
+  private deliver(
+    subscription: EventSubscription,
+    appended: AppendedRun | undefined,
+  ): Promise<void> {
+    return appended && this.positionOf(subscription) === appended.after
+      ? this.deliverAppended(subscription, appended)
+      : this.catchUp(subscription);
+  }
+
+  // The common case: the subscriber had read everything before this flush's rows, so its
+  // next events are exactly those rows on its topics, with no read of the log.
+  private async deliverAppended(
+    subscription: EventSubscription,
+    appended: AppendedRun,
+  ): Promise<void> {
+    const events: GatewayEvent[] = [];
+    for (const { serialized, event } of appended.entries) {
+      if (subscription.topics.includes(serialized.topic)) events.push(event);
+    }
+    if (events.length > 0 && !(await this.handle(subscription, events, appended.last))) return;
+    this.advance(subscription, appended.last);
+  }
+
+  private async catchUp(subscription: EventSubscription): Promise<void> {
     for (;;) {
-      const after = subscription.ephemeral
-        ? (this.ephemeralPositions.get(subscription) ?? 0)
-        : this.log.committed(subscription.group);
+      const after = this.positionOf(subscription);
       // Positions only: the newest events are in memory, and reading back their JSON
       // for every subscriber at every flush cost more than the rest of delivery.
       const rows = this.log.readPositions(subscription.topics, after, READ_BATCH);
-      if (rows.length === 0) return;
       const events: GatewayEvent[] = [];
       for (const row of rows) {
         const live = this.recent.get(row.seq);
@@ -139,15 +204,35 @@ export class EmbeddedEventBus implements EventPublisher {
         if (decoded.ok) events.push(decoded.value);
         else this.options.onUndecodable?.(decoded.error.message, subscription.group);
       }
-      try {
-        if (events.length > 0) await subscription.handle(events);
-      } catch (error) {
-        this.options.onError(error, subscription.group);
-        return; // not committed: the next flush delivers the same events again
+      const last = rows.length > 0 ? rows[rows.length - 1].seq : after;
+      if (rows.length > 0 && !(await this.handle(subscription, events, last))) return;
+      if (rows.length < READ_BATCH) {
+        this.advance(subscription, Math.max(last, this.logEnd));
+        return;
       }
-      const last = rows[rows.length - 1].seq;
-      if (subscription.ephemeral) this.ephemeralPositions.set(subscription, last);
-      else this.log.commit(subscription.group, last);
+      this.advance(subscription, last);
     }
   }
+
+  /** Runs the handler and commits through `last`; false when it failed (retried later). */
+  private async handle(
+    subscription: EventSubscription,
+    events: readonly GatewayEvent[],
+    last: number,
+  ): Promise<boolean> {
+    try {
+      if (events.length > 0) await subscription.handle(events);
+    } catch (error) {
+      this.options.onError(error, subscription.group);
+      return false; // not committed: the next flush delivers the same events again
+    }
+    if (!subscription.ephemeral) this.log.commit(subscription.group, last);
+    return true;
+  }
+}
+
+// A consumer group's position is shared by its members, as its committed offset is; an
+// ephemeral subscription reads on its own.
+function positionKey(subscription: EventSubscription): EventSubscription | string {
+  return subscription.ephemeral ? subscription : subscription.group;
 }
