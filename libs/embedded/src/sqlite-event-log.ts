@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { EventTopic, SerializedEvent } from '@aigw/contracts';
+import { EventRowInserter } from './event-row-inserter';
 import { WalCheckpointer } from './wal-checkpointer';
 
 /** One stored event, with its position in the log. */
@@ -18,7 +19,7 @@ export interface LoggedEvent {
  */
 export class SqliteEventLog {
   private readonly db: DatabaseSync;
-  private readonly insert: StatementSync;
+  private readonly inserter: EventRowInserter;
   private readonly committedStmt: StatementSync;
   private readonly commitStmt: StatementSync;
   private readonly checkpointer: WalCheckpointer | undefined;
@@ -45,9 +46,7 @@ export class SqliteEventLog {
         seq INTEGER NOT NULL
       );
     `);
-    this.insert = this.db.prepare(
-      'INSERT OR IGNORE INTO events (event_id, topic, partition_key, value) VALUES (?, ?, ?, ?)',
-    );
+    this.inserter = new EventRowInserter(this.db);
     this.committedStmt = this.db.prepare(
       'SELECT seq FROM consumer_offsets WHERE consumer_group = ?',
     );
@@ -66,19 +65,16 @@ export class SqliteEventLog {
 
   /** Like `append`, returning each event's position (undefined for one already stored). */
   appendAll(events: readonly SerializedEvent[]): (number | undefined)[] {
-    const seqs: (number | undefined)[] = [];
-    this.db.exec('BEGIN');
+    // IMMEDIATE: the write lock from the start, so no other handle writes in between.
+    this.db.exec('BEGIN IMMEDIATE');
     try {
-      for (const event of events) {
-        const result = this.insert.run(event.eventId, event.topic, event.key, event.json);
-        seqs.push(Number(result.changes) === 1 ? Number(result.lastInsertRowid) : undefined);
-      }
+      const seqs = this.inserter.insert(events);
       this.db.exec('COMMIT');
+      return seqs;
     } catch (error) {
       this.db.exec('ROLLBACK');
       throw error;
     }
-    return seqs;
   }
 
   /** Events after `afterSeq` on the given topics, oldest first. */
