@@ -3,7 +3,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { GatewayEvent } from '@aigw/contracts';
+import { createTokenUsageRecorded, UsageSource, type GatewayEvent } from '@aigw/contracts';
+import { bucketStart } from '../domain/analytics.types';
 import { buildWorkload } from '../testing/analytics-fixture';
 import { describeAnalyticsContract } from '../testing/analytics-contract';
 import { SqliteUsageStore } from './sqlite-usage.store';
@@ -40,6 +41,63 @@ test('a write that fails part-way stores none of its batch and throws', async ()
     const unknown = { ...events[1], type: 'no.such.event' } as unknown as GatewayEvent;
     await assert.rejects(store.write([events[0], events[1], unknown]), /no raw table/);
     assert.equal(store.count('request_accepted_events') + store.count('usage_events'), 0);
+  } finally {
+    store.close();
+  }
+});
+
+test('a range counts the events whose bucket starts in it, at every bucket edge', async () => {
+  const store = new SqliteUsageStore(':memory:');
+  const day = Date.parse('2026-03-02T00:00:00Z') / 1000;
+  // Events a second either side of hour and day edges, and on them.
+  const times = [-86_400, -3600, 0, 3600, 7200].flatMap((edge) =>
+    [-1, 0, 1].map((d) => day + edge + d),
+  );
+  const events = times.map((t, i) =>
+    createTokenUsageRecorded(
+      {
+        requestId: `req-${i}`,
+        partitionKey: 'alice',
+        userId: 'alice',
+        inputTokens: 1,
+        outputTokens: 0,
+        cachedInputTokens: 0,
+        usageSource: UsageSource.Reported,
+        modelRequested: 'm',
+        modelServed: 'm',
+        provider: 'p',
+        backend: 'b',
+        costDollars: 0,
+        weightedTokenCost: 1,
+        cacheHit: false,
+      },
+      { occurredAt: new Date(t * 1000 + 250) },
+    ),
+  );
+  try {
+    await store.write(events);
+    const edges = [-86_400, -3601, -3600, -1, 0, 1, 3599, 3600, 7201].map((d) => day + d);
+    for (const bucket of ['hour', 'day'] as const) {
+      for (const from of edges) {
+        for (const to of edges.filter((e) => e > from)) {
+          // Milliseconds past the second too: the range bounds round up to whole seconds.
+          for (const ms of [0, 500]) {
+            const range = { from: new Date(from * 1000 + ms), to: new Date(to * 1000 + ms) };
+            const [lo, hi] = [from + (ms ? 1 : 0), to + (ms ? 1 : 0)];
+            const expected = times.filter((t) => {
+              const start = bucketStart(t, bucket);
+              return start >= lo && start < hi;
+            }).length;
+            const report = await store.usage({ ...range, bucket, groupBy: 'none', filters: {} });
+            assert.equal(
+              report.totals.requests,
+              expected,
+              `${bucket} ${from - day}..${to - day}+${ms}ms`,
+            );
+          }
+        }
+      }
+    }
   } finally {
     store.close();
   }

@@ -264,11 +264,18 @@ function whereOf(
   filters: AnalyticsFilters,
   columns: Columns,
 ): Where {
+  const from = Math.ceil(range.from.getTime() / 1000);
+  const to = Math.ceil(range.to.getTime() / 1000);
   const conditions = [`${bucketExpr(bucket)} >= ?`, `${bucketExpr(bucket)} < ?`];
-  const params: SQLInputValue[] = [
-    Math.ceil(range.from.getTime() / 1000),
-    Math.ceil(range.to.getTime() / 1000),
-  ];
+  const params: SQLInputValue[] = [from, to];
+  if (from > 0) {
+    // The same range on the bare column (the bucket of a time t >= 0 starts at or after
+    // `from` exactly when t does at or after `from` rounded up to a bucket, and likewise
+    // for `to`), so SQLite seeks the tables' time-led key instead of scanning them.
+    const size = BUCKET_SECONDS[bucket];
+    conditions.push('occurred_at >= ?', 'occurred_at < ?');
+    params.push(Math.ceil(from / size) * size, Math.ceil(to / size) * size);
+  }
   for (const dimension of ['user', 'model', 'provider', 'tier'] as const) {
     const value = filters[dimension];
     const column = columns[dimension];
