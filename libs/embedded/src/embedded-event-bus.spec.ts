@@ -148,6 +148,43 @@ describe('EmbeddedEventBus on the SQLite log', () => {
     assert.equal(second.count(), 2);
     second.close();
   });
+
+  it('keeps a batch the log failed to write and writes it on the next flush, in order', async () => {
+    const log = new SqliteEventLog(':memory:');
+    const failures: { waiting: number }[] = [];
+    const bus = new EmbeddedEventBus(log, {
+      ...options(),
+      flushIntervalMs: 60_000,
+      onWriteError: (_error: unknown, waiting: number) => failures.push({ waiting }),
+    });
+    const seen: string[] = [];
+    await bus.subscribe({
+      group: 'g',
+      topics: [Topic.UsageRecorded],
+      handle: async (events) => void seen.push(...events.map(userOf)),
+    });
+    const appendAll = log.appendAll.bind(log);
+    let failNext = true;
+    log.appendAll = (events) => {
+      if (failNext) {
+        failNext = false;
+        throw new Error('disk I/O error');
+      }
+      return appendAll(events);
+    };
+    bus.publish(usage('a', 1));
+    bus.publish(usage('b', 1));
+    await bus.flush(); // fails, must not reject
+    assert.deepEqual(failures, [{ waiting: 2 }]);
+    assert.equal(bus.pendingCount, 2);
+    assert.equal(log.count(), 0);
+    bus.publish(usage('c', 1));
+    await bus.flush();
+    assert.equal(log.count(), 3);
+    assert.deepEqual(seen, ['a', 'b', 'c']);
+    await bus.close();
+    log.close();
+  });
 });
 
 describe('EmbeddedEventBus delivery positions', () => {

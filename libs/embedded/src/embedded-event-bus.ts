@@ -18,11 +18,20 @@ export interface EmbeddedEventBusOptions {
   readonly onError: (error: unknown, group: string) => void;
   /** Called for a stored event this build cannot read: it is skipped, never retried forever. */
   readonly onUndecodable?: (reason: string, group: string) => void;
+  /** Called when a batch could not be written; it stays waiting and is retried. */
+  readonly onWriteError?: (error: unknown, waiting: number) => void;
 }
 
 const READ_BATCH = 500;
-/** How many of the newest events stay in memory as objects for live delivery. */
-const RECENT_EVENTS = 4_096;
+/**
+ * How many of the newest events stay in memory as objects, for a subscriber that has to
+ * catch up from the log (after a failed batch, say). Caught-up subscribers get each flush
+ * straight from memory, so this need not be large, and everything held here outlives the
+ * young generation: 4,096 events were a few MB a second of promoted garbage under load.
+ */
+const RECENT_EVENTS = 512;
+/** How soon a batch that failed to be written is tried again. */
+const WRITE_RETRY_MS = 1_000;
 
 interface PendingEvent {
   readonly serialized: SerializedEvent;
@@ -85,8 +94,22 @@ export class EmbeddedEventBus implements EventPublisher {
     return this.enqueue(async () => {
       const batch = this.pending;
       this.pending = [];
-      const appended = batch.length > 0 ? this.append(batch) : undefined;
-      for (const subscription of this.subscriptions) await this.deliver(subscription, appended);
+      let appended: AppendedRun | undefined;
+      try {
+        appended = batch.length > 0 ? this.append(batch) : undefined;
+      } catch (error) {
+        // Nothing is lost: the batch waits, ahead of newer events, for the next try.
+        this.pending = batch.concat(this.pending);
+        this.options.onWriteError?.(error, this.pending.length);
+        this.timer ??= setTimeout(() => void this.flush(), WRITE_RETRY_MS);
+      }
+      try {
+        for (const subscription of this.subscriptions) await this.deliver(subscription, appended);
+      } catch (error) {
+        // A position that could not be committed: the events come again (consumers are
+        // idempotent per event id), and a timer-driven flush must never reject unheard.
+        this.options.onWriteError?.(error, this.pending.length);
+      }
     });
   }
 

@@ -221,6 +221,11 @@ function openEmbeddedEvents(
     onError: (error, group) => logger.error('event consumer failed; will retry', { group, error }),
     onUndecodable: (reason, group) =>
       logger.error('skipped an unreadable event', { group, reason }),
+    onWriteError: (error, waiting) =>
+      logger.error('event log write failed; the events wait in memory and are retried', {
+        waiting,
+        error,
+      }),
   });
   const spoolGauge = setInterval(() => metrics.setSpoolDepth(bus.pendingCount), 1_000);
   spoolGauge.unref();
