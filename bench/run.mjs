@@ -28,6 +28,8 @@ const NODE = process.execPath;
 const GATEWAY_CORE = '0';
 const LOAD_CORE = '1';
 const UPSTREAM_KEY = 'sk-bench-upstream';
+// Our apps run as `npm start` and the image run them (a test keeps the three in step).
+const GATEWAY_NODE_FLAGS = ['--max-semi-space-size=16'];
 
 // --- options -------------------------------------------------------------------------
 
@@ -398,7 +400,7 @@ async function startAllInOne(ctx, nodeFlags = []) {
   if (!existsSync(appMain('gateway')))
     throw new Unavailable('dist/apps/gateway/src/main.js is missing: run `npm run build`');
   const [port, adminPort] = [await freePort(), await freePort()];
-  const proc = launch('aigw', NODE, [...nodeFlags, appMain('gateway')], {
+  const proc = launch('aigw', NODE, [...GATEWAY_NODE_FLAGS, ...nodeFlags, appMain('gateway')], {
     core: GATEWAY_CORE,
     logDir: ctx.logDir,
     env: ourEnv(ctx.gatewayConfig, join(ctx.workDir, `data-aigw-${port}`), port, adminPort),
@@ -469,7 +471,7 @@ const TARGETS = [
       const procs = [];
       // Started from the far end so each hop finds the next one listening.
       for (const app of ['provider-adapter', 'router', 'ingress']) {
-        const proc = launch(`aigw3-${app}`, NODE, [appMain(app)], {
+        const proc = launch(`aigw3-${app}`, NODE, [...GATEWAY_NODE_FLAGS, appMain(app)], {
           core: GATEWAY_CORE,
           logDir: ctx.logDir,
           env: {

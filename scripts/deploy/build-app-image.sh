@@ -124,6 +124,7 @@ tar --numeric-owner -c -C "$rootfs" . -C "$stage/image" --no-recursion -T "$stag
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     --change 'ENV LANG=C.UTF-8' \
     --change 'ENV NODE_ENV=production' \
+    --change 'ENV NODE_OPTIONS=--max-semi-space-size=16' \
     --change 'ENV APP_MAIN=dist/apps/gateway/src/main.js' \
     --change 'WORKDIR /app' \
     --change 'USER 1000:1000' \

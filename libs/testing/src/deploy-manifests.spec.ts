@@ -449,10 +449,20 @@ test('the Dockerfile and the registry-free build make the same runtime', () => {
     assert.ok(runtime.includes(`\n${instruction} ${value}`), `Dockerfile: ${instruction} ${value}`);
     assert.ok(script.includes(`--change '${instruction} ${value}'`), `script: ${instruction}`);
   }
-  for (const env of ['NODE_ENV=production', 'APP_MAIN=dist/apps/']) {
+  for (const env of ['NODE_ENV=production', 'APP_MAIN=dist/apps/', 'NODE_OPTIONS=']) {
     assert.ok(runtime.includes(env) && script.includes(env), env);
   }
   // The script copies the Dockerfile's HEALTHCHECK; it must probe the admin port's /healthz.
   assert.match(runtime, /HEALTHCHECK[^\n]*\\\n\s+CMD .*process\.env\.ADMIN_PORT.*\/healthz/);
   assert.ok(adminPaths.includes('/healthz'));
+});
+
+test('the image, npm start and the benchmark run the apps with the same V8 flags', () => {
+  const flags = /NODE_OPTIONS=(\S+)/.exec(read('deploy/Dockerfile'))?.[1];
+  assert.ok(flags, 'the Dockerfile sets NODE_OPTIONS');
+  assert.ok(read('scripts/deploy/build-app-image.sh').includes(`ENV NODE_OPTIONS=${flags}'`));
+  const start = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts
+    .start;
+  assert.ok(start.includes(`node ${flags} dist/apps/gateway`), start);
+  assert.ok(read('bench/run.mjs').includes(`GATEWAY_NODE_FLAGS = ['${flags}']`));
 });
