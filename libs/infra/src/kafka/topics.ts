@@ -25,17 +25,53 @@ export function topicConfig(spec: TopicSpec): ITopicConfig {
   };
 }
 
+/** How long a fresh topic may take to be served by the broker before we give up. */
+const SERVED_TIMEOUT_MS = 15_000;
+const SERVED_POLL_MS = 100;
+
 /** Creates the topics that do not exist yet; returns the names it created. */
 export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[]): Promise<string[]> {
   const existing = new Set(await admin.listTopics());
   const missing = specs.filter((s) => !existing.has(s.topic));
   if (missing.length === 0) return [];
+  const names = missing.map((s) => s.topic);
   try {
     await admin.createTopics({ waitForLeaders: true, topics: missing.map(topicConfig) });
   } catch (error) {
-    // Another instance may have created them between listTopics and createTopics.
-    const now = new Set(await admin.listTopics());
-    if (!missing.every((s) => now.has(s.topic))) throw error;
+    // A retriable error is the broker not serving the new topics yet (KRaft propagates them
+    // asynchronously: UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE); waited out below.
+    // Otherwise another instance may have created them between listTopics and createTopics.
+    if (!isRetriable(error)) {
+      const now = new Set(await admin.listTopics());
+      if (!names.every((name) => now.has(name))) throw error;
+    }
   }
-  return missing.map((s) => s.topic);
+  await untilServed(admin, names);
+  return names;
+}
+
+function isRetriable(error: unknown): boolean {
+  return (error as { retriable?: unknown }).retriable === true;
+}
+
+/** Waits until every partition of `topics` has a leader, so producers can use them at once. */
+async function untilServed(admin: Admin, topics: readonly string[]): Promise<void> {
+  const deadline = Date.now() + SERVED_TIMEOUT_MS;
+  for (;;) {
+    try {
+      const { topics: served } = await admin.fetchTopicMetadata({ topics: [...topics] });
+      const ready = served.every(
+        (t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0),
+      );
+      if (ready && served.length === topics.length) return;
+    } catch (error) {
+      if (!isRetriable(error) || Date.now() > deadline) throw error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `Kafka did not serve topics ${topics.join(', ')} within ${SERVED_TIMEOUT_MS} ms`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, SERVED_POLL_MS));
+  }
 }
