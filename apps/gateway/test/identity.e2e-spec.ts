@@ -30,6 +30,22 @@ spec:
     allowedModels: [gpt-4, gpt-3.5-turbo]
 ---
 apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: AIGatewayRoute
+metadata: {name: agent-sandbox}
+spec:
+  backends:
+  - {name: mini, provider: local, model: gpt-4o-mini}
+  userIdentification:
+    header: x-user-id
+    jwt: {claim: sub, provider: agent-auth}
+  userTiers:
+  - name: trial
+    default: true
+    selector: {header: x-user-plan, value: trial}
+    tokenBudget: {daily: 10000}
+    allowedModels: [gpt-4o-mini]
+---
+apiVersion: gateway.envoyproxy.io/v1alpha1
 kind: SecurityPolicy
 metadata: {name: agent-auth}
 spec:
@@ -126,5 +142,11 @@ describe('all-in-one gateway with a JWT SecurityPolicy', () => {
     const unmatched = await chat('gpt-3.5-turbo', { authorization: `Bearer ${noTier}` });
     assert.equal(unmatched.status, 403);
     assert.ok(!(await unmatched.text()).includes('gold'));
+  });
+
+  it('gives a token matching no tier the default tier of a route that has one', async () => {
+    const noTier = await issuer.sign({ sub: 'carol', plan: 'gold' });
+    const served = await chat('gpt-4o-mini', { authorization: `Bearer ${noTier}` });
+    assert.equal(served.status, 200, await served.clone().text());
   });
 });

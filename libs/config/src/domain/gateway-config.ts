@@ -159,6 +159,11 @@ export interface UserTierConfig {
   /** Empty = every model. */
   readonly allowedModels: readonly string[];
   readonly costTracking: { readonly enabled: boolean; readonly alertThreshold?: number };
+  /**
+   * `default: true` (an extension to the spec): requests matching no selector get this
+   * tier. At most one per list: a route's own `userTiers`, and the global ones.
+   */
+  readonly default: boolean;
 }
 
 export interface RouteConfig {

@@ -234,6 +234,14 @@ function crossCheck(collected: Collected, report: LoadReport) {
       report.error(undefined, ['userTiers'], `duplicate tier "${tier.name}" across documents`);
     tierNames.add(tier.name);
   }
+  const defaults = collected.tiers.filter((tier) => tier.default);
+  if (defaults.length > 1) {
+    report.error(
+      undefined,
+      ['userTiers'],
+      `tiers ${defaults.map((t) => `"${t.name}"`).join(', ')} all set default: true across documents: at most one tier may`,
+    );
+  }
   checkTierModels(collected, report);
 }
 

@@ -12,6 +12,7 @@ export function normalizeUserTiers(
 ): UserTierConfig[] {
   const names = new Set<string>();
   const selectors = new Map<string, string>();
+  let defaultTier: string | undefined;
   const tiers: UserTierConfig[] = [];
   dtos.forEach((dto, index) => {
     const path = [...base, index];
@@ -23,6 +24,17 @@ export function normalizeUserTiers(
       report.error(doc, [...path, 'selector'], `selects the same requests as tier "${clash}"`);
     }
     selectors.set(selectorKey, dto.name);
+    // A second default is reported here and not carried on, so the cross-document check
+    // in load-config does not report it again.
+    const isDefault = dto.default === true && defaultTier === undefined;
+    if (dto.default === true && defaultTier !== undefined) {
+      report.error(
+        doc,
+        [...path, 'default'],
+        `tier "${defaultTier}" is already the default: at most one tier may set default: true`,
+      );
+    }
+    if (isDefault) defaultTier = dto.name;
     const budget = tierBudget(dto, [...path, 'tokenBudget'], doc, report);
     if (!budget) return;
     tiers.push({
@@ -36,6 +48,7 @@ export function normalizeUserTiers(
           ? {}
           : { alertThreshold: dto.costTracking.alertThreshold }),
       },
+      default: isDefault,
     });
   });
   return tiers;

@@ -72,6 +72,11 @@ export class UserTierDto {
   @ValidateNested(expecting('a mapping {enabled, alertThreshold}'))
   @Type(() => CostTrackingDto)
   costTracking?: CostTrackingDto;
+
+  /** Extension to the spec: the tier for requests matching no selector (one per list). */
+  @IsOptional()
+  @IsBoolean(expecting('true or false'))
+  default?: boolean;
 }
 
 /** A kind-less document holding only `userTiers:` (the spec's "Pattern 1"). */

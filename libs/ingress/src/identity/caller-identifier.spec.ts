@@ -355,3 +355,90 @@ describe('CallerIdentifier without JWT', () => {
     assert.equal(anonymous.caller.userKey, 'anonymous');
   });
 });
+
+describe('CallerIdentifier with a default tier from the configuration', () => {
+  const load = (yaml: string): GatewayConfig => {
+    const result = parseGatewayConfig(yaml, { env: {} });
+    if (!result.ok) throw new Error(JSON.stringify(result.errors));
+    return result.config;
+  };
+  const route = (name: string, tiers = '') => `apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: AIGatewayRoute
+metadata: {name: ${name}}
+spec:
+  backends: [{name: ${name}, provider: local, model: model-${name}}]
+  userIdentification: {header: x-user-id}
+${tiers}---
+`;
+  const config = load(
+    route('plain') +
+      route(
+        'own',
+        `  userTiers:
+  - {name: starter, default: true, selector: {header: x-plan, value: starter}, tokenBudget: {daily: 10}}
+`,
+      ) +
+      route(
+        'redefines',
+        `  userTiers:
+  - {name: free, selector: {header: x-plan, value: free}, tokenBudget: {daily: 5}}
+`,
+      ) +
+      `userTiers:
+- name: free
+  default: true
+  selector: {header: x-plan, value: free}
+  tokenBudget: {daily: 10000}
+  allowedModels: [model-plain]
+- name: pro
+  selector: {header: x-plan, value: pro}
+  tokenBudget: {daily: 100000}
+`,
+  );
+  const identify = async (
+    routeName: string,
+    headers: Record<string, string>,
+    options: IdentityOptions = {},
+  ) => new CallerIdentifier(() => config, options).identify(headers, routeNamed(config, routeName));
+
+  it('gives a request matching no selector the tier marked default: true', async () => {
+    const matched = await identify('plain', { 'x-user-id': 'dan', 'x-plan': 'pro' });
+    assert.deepEqual(matched.caller, { userKey: 'dan', tier: 'pro' });
+    const unmatched = await identify('plain', { 'x-user-id': 'dan', 'x-plan': 'gold' });
+    assert.deepEqual(unmatched.caller, { userKey: 'dan', tier: 'free' });
+    assert.deepEqual(unmatched.allowedModels, ['model-plain']);
+    const bare = await identify('plain', {});
+    assert.deepEqual(bare.caller, { userKey: 'anonymous', tier: 'free' });
+  });
+
+  it("prefers the route's own default; a route redefining the default tier without the flag has none", async () => {
+    assert.equal((await identify('own', {})).caller.tier, 'starter');
+    assert.equal((await identify('own', { 'x-plan': 'free' })).caller.tier, 'free');
+    const error = await rejection(() => identify('redefines', {}));
+    assert.equal(error.code, DataPlaneErrorCode.Forbidden);
+    assert.equal((await identify('redefines', { 'x-plan': 'pro' })).caller.tier, 'pro');
+  });
+
+  it('lets AI_GATEWAY_DEFAULT_TIER override it on routes that have the tier it names', async () => {
+    const pro = { defaultTier: 'pro' };
+    assert.equal((await identify('plain', {}, pro)).caller.tier, 'pro');
+    assert.equal((await identify('own', {}, pro)).caller.tier, 'pro');
+    const starter = { defaultTier: 'starter' }; // only route "own" has it
+    assert.equal((await identify('own', {}, starter)).caller.tier, 'starter');
+    assert.equal((await identify('plain', {}, starter)).caller.tier, 'free');
+  });
+
+  it('without any default tier, a request matching no selector still gets 403', async () => {
+    const noDefault = load(
+      route(
+        'plain',
+        '  userTiers:\n  - {name: pro, selector: {header: x-plan, value: pro}, tokenBudget: {daily: 10}}\n',
+      ),
+    );
+    const ids = new CallerIdentifier(() => noDefault);
+    const error = await rejection(() =>
+      ids.identify({ 'x-plan': 'gold' }, routeNamed(noDefault, 'plain')),
+    );
+    assert.equal(error.code, DataPlaneErrorCode.Forbidden);
+  });
+});

@@ -46,6 +46,33 @@ describe('identityConfigProblems', () => {
     assert.match(problems[2], /tier "free" is selected by header x-plan, which clients can set/);
   });
 
+  it('says which default tier applies where AI_GATEWAY_DEFAULT_TIER cannot, and flags a lost global default', () => {
+    const OTHER = `---
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: AIGatewayRoute
+metadata: {name: other}
+spec:
+  backends: [{name: o, provider: local}]
+  userIdentification: {header: x-user-id}
+  userTiers:
+  - {name: basic, selector: {header: x-plan, value: basic}, tokenBudget: {daily: 10}}
+---
+userTiers:
+- {name: starter, default: true, selector: {header: x-plan, value: starter}, tokenBudget: {daily: 10}}
+`;
+    const config = load(ROUTE + POLICY + OTHER);
+    assert.deepEqual(identityConfigProblems(config), []);
+    assert.deepEqual(identityConfigProblems(config, { defaultTier: 'basic' }), [
+      'route "r" has no tier "basic": its requests matching no tier get the configured default tier "starter"',
+    ]);
+    const redefined = load(
+      ROUTE + POLICY + OTHER.replace('name: basic, selector', 'name: starter, selector'),
+    );
+    assert.deepEqual(identityConfigProblems(redefined), [
+      'route "other" redefines tier "starter", the global default, without default: true: its requests matching no tier get 403',
+    ]);
+  });
+
   it('reads the default tier from the environment and refuses a malformed one', () => {
     assert.equal(identityOptionsFromEnv({}).defaultTier, undefined);
     assert.equal(identityOptionsFromEnv({ AI_GATEWAY_DEFAULT_TIER: ' free ' }).defaultTier, 'free');

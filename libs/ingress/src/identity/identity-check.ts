@@ -3,7 +3,7 @@
 import type { GatewayConfig } from '@aigw/config';
 import { DEFAULT_TIER_ENV, type IdentityOptions } from './identity-options';
 import { planRoute } from './route-identity';
-import { tiersForRoute } from './tier-selector';
+import { configuredDefaultTier, tiersForRoute } from './tier-selector';
 
 /** Human-readable problems (no secrets in them); empty when all is well. */
 export function identityConfigProblems(
@@ -18,6 +18,7 @@ export function identityConfigProblems(
     ...config.userTiers.map((t) => t.name),
     ...config.routes.flatMap((r) => r.userTiers.map((t) => t.name)),
   ]);
+  const globalDefault = configuredDefaultTier(config.userTiers)?.name;
   if (options.defaultTier !== undefined && !allTierNames.has(options.defaultTier)) {
     problems.push(`${DEFAULT_TIER_ENV} names tier "${options.defaultTier}", which no route has`);
   }
@@ -30,9 +31,21 @@ export function identityConfigProblems(
         );
       }
     }
+    const unmatched = plan.defaultTier
+      ? `the configured default tier "${plan.defaultTier.name}"`
+      : '403';
     if (plan.defaultTierMissing && allTierNames.has(options.defaultTier ?? '')) {
       problems.push(
-        `route "${route.name}" has no tier "${options.defaultTier}": its requests matching no tier get 403`,
+        `route "${route.name}" has no tier "${options.defaultTier}": its requests matching no tier get ${unmatched}`,
+      );
+    }
+    if (
+      globalDefault &&
+      !plan.defaultTier &&
+      route.userTiers.some((t) => t.name === globalDefault)
+    ) {
+      problems.push(
+        `route "${route.name}" redefines tier "${globalDefault}", the global default, without default: true: its requests matching no tier get 403`,
       );
     }
     if (!plan.jwtRequired) continue;

@@ -1,5 +1,5 @@
-// Process-level identity settings. The default tier lives here until the configuration
-// schema can say it per tier (see libs/ingress/src/identity/README.md).
+// Process-level identity settings. The configuration names a default tier with
+// `userTiers[].default: true`; AI_GATEWAY_DEFAULT_TIER overrides it (see README.md here).
 import { DEFAULT_KEY_SET_TIMING, type KeySetTiming } from './remote-key-set';
 
 export const DEFAULT_TIER_ENV = 'AI_GATEWAY_DEFAULT_TIER';
@@ -7,7 +7,9 @@ export const DEFAULT_TIER_ENV = 'AI_GATEWAY_DEFAULT_TIER';
 export interface IdentityOptions {
   /**
    * Name of the tier given to requests that match no tier selector, on every route whose
-   * tiers include a tier of that name. Unset: such requests get 403.
+   * tiers include a tier of that name; it overrides the configuration's `default: true`
+   * tier there. Unset, or on routes without that tier: the configuration's default tier,
+   * else such requests get 403.
    */
   readonly defaultTier?: string;
   readonly keySetTiming?: KeySetTiming;

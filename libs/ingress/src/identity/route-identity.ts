@@ -6,7 +6,7 @@ import type {
   UserIdSource,
   UserTierConfig,
 } from '@aigw/config';
-import { TierSelector, tiersForRoute } from './tier-selector';
+import { TierSelector, configuredDefaultTier, tiersForRoute } from './tier-selector';
 
 export interface RouteIdentityPlan {
   /** Providers whose tokens this route accepts; empty = no JWT on this route. */
@@ -21,10 +21,17 @@ export interface RouteIdentityPlan {
   readonly identityHeaders: readonly string[];
   readonly sources: readonly UserIdSource[];
   readonly tiers: TierSelector;
-  /** Set when defaultTier names no tier of this route while the route has tiers. */
+  /** The tier requests matching no selector get (see planRoute); none: they get 403. */
+  readonly defaultTier: UserTierConfig | undefined;
+  /** Set when the process's defaultTier names no tier of this route while the route has tiers. */
   readonly defaultTierMissing: boolean;
 }
 
+/**
+ * The default tier (for requests matching no selector): the tier the process setting
+ * names, when the route has a tier of that name; else the route's own tier marked
+ * `default: true`; else the global one, unless the route redefines it by name.
+ */
 export function planRoute(
   config: GatewayConfig,
   route: RouteConfig,
@@ -42,15 +49,17 @@ export function planRoute(
       ])
     : [];
   const tiers = tiersForRoute(route.userTiers, config.userTiers);
-  const defaultTier: UserTierConfig | undefined =
+  const named: UserTierConfig | undefined =
     defaultTierName === undefined ? undefined : tiers.find((t) => t.name === defaultTierName);
+  const defaultTier = named ?? configuredDefaultTier(tiers);
   return {
     providers,
     jwtRequired,
     identityHeaders,
     sources: route.userIdentification.sources,
     tiers: new TierSelector(tiers, defaultTier),
-    defaultTierMissing: defaultTierName !== undefined && tiers.length > 0 && !defaultTier,
+    defaultTier,
+    defaultTierMissing: defaultTierName !== undefined && tiers.length > 0 && !named,
   };
 }
 

@@ -9,6 +9,7 @@ const tier = (name: string, header: string, value: string): UserTierConfig => ({
   tokenBudget: { kind: 'daily', tokens: 1000 },
   allowedModels: [],
   costTracking: { enabled: false },
+  default: false,
 });
 
 describe('TierSelector', () => {

@@ -45,3 +45,13 @@ export function tiersForRoute(
   const own = new Set(routeTiers.map((tier) => tier.name));
   return [...routeTiers, ...globalTiers.filter((tier) => !own.has(tier.name))];
 }
+
+/**
+ * The tier marked `default: true` in a route's tier list (see tiersForRoute): its own
+ * comes first, so it wins over the global one.
+ */
+export function configuredDefaultTier(
+  tiers: readonly UserTierConfig[],
+): UserTierConfig | undefined {
+  return tiers.find((tier) => tier.default);
+}
