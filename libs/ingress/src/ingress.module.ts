@@ -4,6 +4,7 @@ import type { RouterPort } from '@aigw/contracts/data-plane';
 import { BudgetAdmission } from './admission/budget-admission';
 import { MessagesController } from './anthropic/messages.controller';
 import { ResponseReuse } from './cache/response-reuse';
+import { EdgeRoutes } from './edge-routes';
 import { OpenAiController } from './http/openai.controller';
 import { IngressPipeline } from './ingress-pipeline';
 import { INGRESS_OBSERVER, NOOP_INGRESS_OBSERVER, type IngressObserver } from './ingress-observer';
@@ -25,8 +26,10 @@ export class IngressModule {
   static forRoot(options: IngressModuleOptions): DynamicModule {
     return {
       module: IngressModule,
+      // The model calls are plain Fastify routes (EdgeRoutes); the controllers serve the rest.
       controllers: [OpenAiController, MessagesController],
       providers: [
+        EdgeRoutes,
         { provide: IngressPipeline, useValue: new IngressPipeline(options.config, options.router) },
         { provide: INGRESS_OBSERVER, useValue: options.observer ?? NOOP_INGRESS_OBSERVER },
         ...(options.admission ? [{ provide: BudgetAdmission, useValue: options.admission }] : []),

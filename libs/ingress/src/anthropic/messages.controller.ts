@@ -1,49 +1,18 @@
-import { Controller, HttpCode, Inject, Optional, Post, Req, Res } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { AnthropicMessagesResponse } from '@aigw/contracts';
+import { Controller, HttpCode, Post, Req } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
 import { countPromptTokens } from '@aigw/contracts/data-plane';
-import { BudgetAdmission } from '../admission/budget-admission';
-import { ResponseReuse } from '../cache/response-reuse';
-import { EdgeExchange, type EdgeDialect } from '../http/edge-exchange';
 import { IngressPipeline } from '../ingress-pipeline';
-import { INGRESS_OBSERVER, type IngressObserver } from '../ingress-observer';
 import { translateMessagesRequest } from './domain/anthropic-request';
-import { toAnthropicMessage } from './domain/anthropic-response';
-import { messagesFacts, MessagesStreamRelay } from './messages-sse';
-import { sendMessagesError } from './messages-errors';
-
-/** Messages requests become canonical chat requests; answers go back as messages. */
-const MESSAGES_DIALECT: EdgeDialect = {
-  canonicalBody: (body) => translateMessagesRequest(body).chat,
-  answerBody: (answer, request): AnthropicMessagesResponse =>
-    toAnthropicMessage(answer.body, answer.usage, messagesFacts(request), request.requestId),
-  openStream: (response, headers, request) =>
-    new MessagesStreamRelay(response, messagesFacts(request), request.requestId).start(headers),
-  sendError: sendMessagesError,
-};
 
 /**
- * Anthropic's Messages API (`POST /v1/messages`) in front of any backend: requests are
- * translated to the gateway's canonical OpenAI chat format at the edge, so routing,
- * failover, budgets and every provider adapter apply unchanged.
+ * Anthropic's Messages API in front of any backend: requests are translated to the
+ * gateway's canonical OpenAI chat format at the edge, so routing, failover, budgets and
+ * every provider adapter apply unchanged. `POST /v1/messages` itself is a plain Fastify
+ * route (see `EdgeRoutes`, `MESSAGES_DIALECT`); this controller serves the cold routes.
  */
 @Controller('v1/messages')
 export class MessagesController {
-  private readonly exchange: EdgeExchange;
-
-  constructor(
-    private readonly pipeline: IngressPipeline,
-    @Inject(INGRESS_OBSERVER) observer: IngressObserver,
-    @Optional() admission?: BudgetAdmission,
-    @Optional() reuse?: ResponseReuse,
-  ) {
-    this.exchange = new EdgeExchange(pipeline, observer, admission, reuse);
-  }
-
-  @Post()
-  messages(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    return this.exchange.serve('chat', request, reply, MESSAGES_DIALECT);
-  }
+  constructor(private readonly pipeline: IngressPipeline) {}
 
   /**
    * An estimate by our tokenizer (OpenAI's cl100k), erring high: the backend's own

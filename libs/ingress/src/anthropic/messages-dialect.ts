@@ -1,0 +1,16 @@
+import type { AnthropicMessagesResponse } from '@aigw/contracts';
+import type { EdgeDialect } from '../http/edge-exchange';
+import { translateMessagesRequest } from './domain/anthropic-request';
+import { toAnthropicMessage } from './domain/anthropic-response';
+import { sendMessagesError } from './messages-errors';
+import { messagesFacts, MessagesStreamRelay } from './messages-sse';
+
+/** Messages requests become canonical chat requests; answers go back as messages. */
+export const MESSAGES_DIALECT: EdgeDialect = {
+  canonicalBody: (body) => translateMessagesRequest(body).chat,
+  answerBody: (answer, request): AnthropicMessagesResponse =>
+    toAnthropicMessage(answer.body, answer.usage, messagesFacts(request), request.requestId),
+  openStream: (response, headers, request) =>
+    new MessagesStreamRelay(response, messagesFacts(request), request.requestId).start(headers),
+  sendError: sendMessagesError,
+};

@@ -1,0 +1,56 @@
+import { Inject, Injectable, Optional, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance } from 'fastify';
+import type { Operation } from '@aigw/contracts/data-plane';
+import { BudgetAdmission } from './admission/budget-admission';
+import { MESSAGES_DIALECT } from './anthropic/messages-dialect';
+import { ResponseReuse } from './cache/response-reuse';
+import { EdgeExchange, type EdgeDialect } from './http/edge-exchange';
+import { OPENAI_DIALECT } from './http/openai-dialect';
+import { IngressPipeline } from './ingress-pipeline';
+import { INGRESS_OBSERVER, type IngressObserver } from './ingress-observer';
+
+/** The hot endpoints: every model call of the OpenAI and Anthropic APIs. */
+const EDGE_ROUTES: readonly [url: string, operation: Operation, dialect: EdgeDialect][] = [
+  ['/v1/chat/completions', 'chat', OPENAI_DIALECT],
+  ['/v1/completions', 'completions', OPENAI_DIALECT],
+  ['/v1/embeddings', 'embeddings', OPENAI_DIALECT],
+  ['/v1/messages', 'chat', MESSAGES_DIALECT],
+];
+
+/**
+ * The model calls as plain Fastify routes on the app's own instance, beside the Nest
+ * controllers (the cold routes): they skip Nest's per-request handler pipeline (execution
+ * context, parameter factories) but share everything else of the app: request ids, body
+ * limit and JSON parsing, the app's hooks, and its exception filter, which Fastify's error
+ * handler runs for what fails before the handler (a malformed or oversized body).
+ * `EdgeExchange` catches every error of the handler itself.
+ */
+@Injectable()
+export class EdgeRoutes implements OnModuleInit {
+  private readonly exchange: EdgeExchange;
+
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    pipeline: IngressPipeline,
+    @Inject(INGRESS_OBSERVER) observer: IngressObserver,
+    @Optional() admission?: BudgetAdmission,
+    @Optional() reuse?: ResponseReuse,
+  ) {
+    this.exchange = new EdgeExchange(pipeline, observer, admission, reuse);
+  }
+
+  /** Runs while Nest registers its own routes, before the app listens. */
+  onModuleInit(): void {
+    const { httpAdapter } = this.adapterHost;
+    if (httpAdapter.getType() !== 'fastify') {
+      throw new Error(`the edge routes need the Fastify adapter, not ${httpAdapter.getType()}`);
+    }
+    const fastify = httpAdapter.getInstance<FastifyInstance>();
+    for (const [url, operation, dialect] of EDGE_ROUTES) {
+      fastify.post(url, (request, reply) =>
+        this.exchange.serve(operation, request, reply, dialect),
+      );
+    }
+  }
+}
