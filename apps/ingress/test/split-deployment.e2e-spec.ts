@@ -93,6 +93,12 @@ describe('split deployment: ingress, router and provider-adapter as three proces
     secondary.reset();
   }
 
+  it('warns at start that, without Kafka, events never leave each service', () => {
+    for (const service of [adapter, router, ingress]) {
+      assert.match(service.output(), /"level":"warn".*no KAFKA_BROKERS: events stay in this/);
+    }
+  });
+
   it('answers a chat completion with the virtual model name and the configured key', async () => {
     resetUpstreams();
     const completion = await client.chat.completions.create(

@@ -215,6 +215,14 @@ function openEmbeddedEvents(
   const eventLog = new SqliteEventLog(
     join(settings.dataDir, options.eventLogFile ?? `${options.app}-events.db`),
   );
+  if (options.app !== 'gateway') {
+    // Only the all-in-one gateway has every consumer in the same process as its log.
+    logger.warn(
+      "no KAFKA_BROKERS: events stay in this process's local log, so other services never " +
+        'see them (budgets are not settled, usage is not analysed); set KAFKA_BROKERS, or ' +
+        'run the all-in-one gateway',
+    );
+  }
   const bus = new EmbeddedEventBus(eventLog, {
     flushIntervalMs: 50,
     maxBatch: 500,
