@@ -1,4 +1,4 @@
-import type { GatewayConfig, RouteConfig } from '@aigw/config';
+import { routeForModel, type GatewayConfig, type RouteConfig } from '@aigw/config';
 import {
   promptText,
   type GatewayAnswer,
@@ -82,9 +82,7 @@ export class IngressPipeline {
       this.compiled = new Map();
       this.compiledFor = config;
     }
-    const route =
-      config.routes.find((r) => r.backends.some((b) => b.virtualModel === model)) ??
-      config.routes.find((r) => r.backends.some((b) => b.virtualModel === undefined));
+    const route = routeForModel(config, model);
     if (!route) return undefined;
     let compiled = this.compiled.get(route);
     if (!compiled) {

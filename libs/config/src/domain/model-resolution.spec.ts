@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { BackendConfig, RouteConfig } from './gateway-config';
-import { backendsForModel, canServeModel } from './model-resolution';
+import type { BackendConfig, GatewayConfig, RouteConfig } from './gateway-config';
+import { backendsForModel, canServeModel, routeForModel } from './model-resolution';
 
 const backend = (name: string, virtualModel?: string, priority = 0): BackendConfig =>
   ({
@@ -49,5 +49,30 @@ describe('backendsForModel', () => {
     assert.deepEqual(names(backendsForModel(reloaded, 'gpt-4')), ['b', 'any']);
     assert.deepEqual(names(backendsForModel(reloaded, 'other')), ['any']);
     assert.deepEqual(names(backendsForModel(before, 'gpt-4')), ['a']);
+  });
+});
+
+describe('routeForModel', () => {
+  const named = (name: string, ...backends: BackendConfig[]): RouteConfig =>
+    ({ name, backends }) as unknown as RouteConfig;
+  const config = (...routes: RouteConfig[]): GatewayConfig =>
+    ({ routes }) as unknown as GatewayConfig;
+
+  it('prefers the first route naming the model, else the first with a wildcard backend', () => {
+    const catchAll = named('catch-all', backend('any'));
+    const first = named('first', backend('a', 'gpt-4'));
+    const second = named('second', backend('b', 'gpt-4'), backend('c', 'claude'));
+    const c = config(catchAll, first, second);
+    assert.equal(routeForModel(c, 'gpt-4'), first);
+    assert.equal(routeForModel(c, 'claude'), second);
+    assert.equal(routeForModel(c, 'other'), catchAll);
+    assert.equal(routeForModel(config(first), 'other'), undefined);
+  });
+
+  it('answers a new config object (a reload) from that config', () => {
+    const before = named('before', backend('a', 'gpt-4'));
+    const after = named('after', backend('b', 'gpt-4'));
+    assert.equal(routeForModel(config(before), 'gpt-4'), before);
+    assert.equal(routeForModel(config(after), 'gpt-4'), after);
   });
 });

@@ -74,12 +74,34 @@ export function unresolvedFallbackModels(route: RouteConfig): string[] {
   return (route.retry?.fallbackOrder ?? []).filter((model) => !canServeModel(route, model));
 }
 
+/** A config's answers to `routeForModel`, worked out once per config object. */
+interface RouteIndex {
+  /** Each named model's route: the first, in config order, that names it. */
+  readonly named: ReadonlyMap<string, RouteConfig>;
+  /** For any other model: the first route with a wildcard backend. */
+  readonly wildcard: RouteConfig | undefined;
+}
+
+// Keyed by the config object, as backends are by route: a reload starts afresh, and the
+// entries are bounded by the config (clients' other model names share the wildcard).
+const routesByConfig = new WeakMap<GatewayConfig, RouteIndex>();
+
 /** The route that answers for a model: one naming it wins over one with a wildcard backend. */
 export function routeForModel(config: GatewayConfig, model: string): RouteConfig | undefined {
-  return (
-    config.routes.find((route) => route.backends.some((b) => b.virtualModel === model)) ??
-    config.routes.find((route) => route.backends.some((b) => b.virtualModel === undefined))
-  );
+  let index = routesByConfig.get(config);
+  if (!index) {
+    index = indexRoutes(config);
+    routesByConfig.set(config, index);
+  }
+  return index.named.get(model) ?? index.wildcard;
+}
+
+function indexRoutes(config: GatewayConfig): RouteIndex {
+  const named = new Map<string, RouteConfig>();
+  for (const route of config.routes) {
+    for (const model of routeVirtualModels(route)) if (!named.has(model)) named.set(model, route);
+  }
+  return { named, wildcard: config.routes.find(hasWildcardBackend) };
 }
 
 /** A tier by name: the route's own tiers first, then the global ones. */
