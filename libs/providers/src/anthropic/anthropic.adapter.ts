@@ -1,17 +1,15 @@
 import type { Dispatcher } from 'undici';
 import type { GatewayAnswer, ProviderCall } from '@aigw/contracts/data-plane';
 import { parseChatRequest, unsupportedOperation } from '../core/chat-request';
-import { servedByTarget } from '../core/openai-wire';
 import type { ProviderAdapter } from '../core/provider-adapter';
 import { sseMessages } from '../core/sse-events';
 import { translatedStreamAnswer } from '../core/translated-stream';
 import {
-  badResponse,
-  credentialHeaders,
-  readJsonObject,
-  sendUpstream,
-  sharedUpstreamAgent,
-} from '../core/upstream-http';
+  asCompletionBody,
+  postProviderJson,
+  translatedJsonAnswer,
+} from '../core/translated-answer';
+import { sharedUpstreamAgent } from '../core/upstream-http';
 import { toAnthropicRequest } from './anthropic-request';
 import { fromAnthropicMessage } from './anthropic-response';
 import { AnthropicStreamTranslation } from './anthropic-stream';
@@ -36,35 +34,19 @@ export class AnthropicAdapter implements ProviderAdapter {
     const prompt = parseChatRequest(request.body);
     const body = toAnthropicRequest(prompt, target.model, request.stream);
     const base = (target.baseUrl ?? ANTHROPIC_BASE_URL).replace(/\/+$/, '').replace(/\/v1$/, '');
-    const response = await sendUpstream(
-      call,
-      {
-        url: `${base}/v1/messages`,
-        headers: {
-          ...request.forwardHeaders,
-          ...credentialHeaders(target),
-          'anthropic-version': ANTHROPIC_VERSION,
-          'content-type': 'application/json',
-          accept: request.stream ? 'text/event-stream' : 'application/json',
-        },
-        body: JSON.stringify(body),
-      },
-      this.dispatcher,
-    );
+    const response = await postProviderJson(call, `${base}/v1/messages`, body, this.dispatcher, {
+      'anthropic-version': ANTHROPIC_VERSION,
+    });
 
     if (request.stream) {
       const translation = new AnthropicStreamTranslation(target.backendName, target.model);
       return translatedStreamAnswer(call, sseMessages(response.body), translation);
     }
-    const parsed = await readJsonObject(response.body, target.backendName, call.signal);
-    const answer = fromAnthropicMessage(parsed);
-    if (!answer) throw badResponse(target.backendName, 'a body that is not a Messages API message');
-    return {
-      kind: 'json',
-      status: 200,
-      body: answer.completion,
-      usage: answer.usage,
-      servedBy: servedByTarget(call),
-    };
+    return translatedJsonAnswer(
+      call,
+      response,
+      (parsed) => asCompletionBody(fromAnthropicMessage(parsed)),
+      'a body that is not a Messages API message',
+    );
   }
 }

@@ -7,16 +7,10 @@ import {
   type ProviderCall,
 } from '@aigw/contracts/data-plane';
 import { parseChatRequest, unsupportedOperation } from '../core/chat-request';
-import { servedByTarget } from '../core/openai-wire';
 import type { ProviderAdapter } from '../core/provider-adapter';
 import { translatedStreamAnswer } from '../core/translated-stream';
-import {
-  badResponse,
-  credentialHeaders,
-  readJsonObject,
-  sendUpstream,
-  sharedUpstreamAgent,
-} from '../core/upstream-http';
+import { asCompletionBody, translatedJsonAnswer } from '../core/translated-answer';
+import { credentialHeaders, sendUpstream, sharedUpstreamAgent } from '../core/upstream-http';
 import { bedrockEvents } from './bedrock-event-stream';
 import { toConverseRequest } from './bedrock-request';
 import { fromConverseResponse } from './bedrock-response';
@@ -80,16 +74,12 @@ export class BedrockAdapter implements ProviderAdapter {
       const translation = new BedrockStreamTranslation(target.backendName, id, target.model);
       return translatedStreamAnswer(call, bedrockEvents(response.body), translation);
     }
-    const parsed = await readJsonObject(response.body, target.backendName, call.signal);
-    const answer = fromConverseResponse(parsed, id, target.model);
-    if (!answer) throw badResponse(target.backendName, 'a body that is not a Converse response');
-    return {
-      kind: 'json',
-      status: 200,
-      body: answer.completion,
-      usage: answer.usage,
-      servedBy: servedByTarget(call),
-    };
+    return translatedJsonAnswer(
+      call,
+      response,
+      (parsed) => asCompletionBody(fromConverseResponse(parsed, id, target.model)),
+      'a body that is not a Converse response',
+    );
   }
 
   private async sign(

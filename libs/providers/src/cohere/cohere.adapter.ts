@@ -1,17 +1,15 @@
 import type { Dispatcher } from 'undici';
 import type { GatewayAnswer, JsonObject, ProviderCall } from '@aigw/contracts/data-plane';
 import { parseChatRequest, unsupportedOperation } from '../core/chat-request';
-import { servedByTarget } from '../core/openai-wire';
 import type { ProviderAdapter } from '../core/provider-adapter';
 import { sseMessages } from '../core/sse-events';
 import { translatedStreamAnswer } from '../core/translated-stream';
 import {
-  badResponse,
-  credentialHeaders,
-  readJsonObject,
-  sendUpstream,
-  sharedUpstreamAgent,
-} from '../core/upstream-http';
+  asCompletionBody,
+  postProviderJson,
+  translatedJsonAnswer,
+} from '../core/translated-answer';
+import { sharedUpstreamAgent } from '../core/upstream-http';
 import { embeddingInputs } from '../core/embedding-input';
 import { fromCohereEmbeddings, toCohereEmbedRequest } from './cohere-embeddings';
 import { toCohereRequest } from './cohere-request';
@@ -34,20 +32,7 @@ export class CohereAdapter implements ProviderAdapter {
     const { request, target } = call;
     const base = (target.baseUrl ?? COHERE_BASE_URL).replace(/\/+$/, '').replace(/\/v[12]$/, '');
     const post = (path: string, body: JsonObject) =>
-      sendUpstream(
-        call,
-        {
-          url: `${base}${path}`,
-          headers: {
-            ...request.forwardHeaders,
-            ...credentialHeaders(target),
-            'content-type': 'application/json',
-            accept: request.stream ? 'text/event-stream' : 'application/json',
-          },
-          body: JSON.stringify(body),
-        },
-        this.dispatcher,
-      );
+      postProviderJson(call, `${base}${path}`, body, this.dispatcher);
 
     switch (request.operation) {
       case 'completions':
@@ -58,11 +43,12 @@ export class CohereAdapter implements ProviderAdapter {
           '/v2/embed',
           toCohereEmbedRequest(target.model, inputs, request.body),
         );
-        const parsed = await readJsonObject(response.body, target.backendName, call.signal);
-        const answer = fromCohereEmbeddings(parsed, inputs, target.model);
-        if (!answer)
-          throw badResponse(target.backendName, 'a body without one embedding per input');
-        return { kind: 'json', status: 200, ...answer, servedBy: servedByTarget(call) };
+        return translatedJsonAnswer(
+          call,
+          response,
+          (parsed) => fromCohereEmbeddings(parsed, inputs, target.model),
+          'a body without one embedding per input',
+        );
       }
       case 'chat':
         break;
@@ -74,15 +60,11 @@ export class CohereAdapter implements ProviderAdapter {
       const translation = new CohereStreamTranslation(target.backendName, target.model);
       return translatedStreamAnswer(call, sseMessages(response.body), translation);
     }
-    const parsed = await readJsonObject(response.body, target.backendName, call.signal);
-    const answer = fromCohereResponse(parsed, target.model);
-    if (!answer) throw badResponse(target.backendName, 'a body that is not a v2 chat response');
-    return {
-      kind: 'json',
-      status: 200,
-      body: answer.completion,
-      usage: answer.usage,
-      servedBy: servedByTarget(call),
-    };
+    return translatedJsonAnswer(
+      call,
+      response,
+      (parsed) => asCompletionBody(fromCohereResponse(parsed, target.model)),
+      'a body that is not a v2 chat response',
+    );
   }
 }

@@ -1,17 +1,15 @@
 import type { Dispatcher } from 'undici';
 import type { GatewayAnswer, JsonObject, ProviderCall } from '@aigw/contracts/data-plane';
 import { parseChatRequest, unsupportedOperation } from '../core/chat-request';
-import { servedByTarget } from '../core/openai-wire';
 import type { ProviderAdapter } from '../core/provider-adapter';
 import { sseMessages } from '../core/sse-events';
 import { translatedStreamAnswer } from '../core/translated-stream';
 import {
-  badResponse,
-  credentialHeaders,
-  readJsonObject,
-  sendUpstream,
-  sharedUpstreamAgent,
-} from '../core/upstream-http';
+  asCompletionBody,
+  postProviderJson,
+  translatedJsonAnswer,
+} from '../core/translated-answer';
+import { sharedUpstreamAgent } from '../core/upstream-http';
 import { embeddingInputs } from '../core/embedding-input';
 import { fromGeminiEmbeddings, toGeminiEmbedRequest } from './gemini-embeddings';
 import { toGeminiRequest } from './gemini-request';
@@ -39,20 +37,7 @@ export class GeminiAdapter implements ProviderAdapter {
     const { request, target } = call;
     const base = `${(target.baseUrl ?? GEMINI_BASE_URL).replace(/\/+$/, '')}/${modelPath(target.model)}`;
     const post = (url: string, body: JsonObject) =>
-      sendUpstream(
-        call,
-        {
-          url,
-          headers: {
-            ...request.forwardHeaders,
-            ...credentialHeaders(target),
-            'content-type': 'application/json',
-            accept: request.stream ? 'text/event-stream' : 'application/json',
-          },
-          body: JSON.stringify(body),
-        },
-        this.dispatcher,
-      );
+      postProviderJson(call, url, body, this.dispatcher);
 
     switch (request.operation) {
       case 'completions':
@@ -63,11 +48,12 @@ export class GeminiAdapter implements ProviderAdapter {
           `${base}:batchEmbedContents`,
           toGeminiEmbedRequest(modelPath(target.model), inputs, request.body),
         );
-        const parsed = await readJsonObject(response.body, target.backendName, call.signal);
-        const answer = fromGeminiEmbeddings(parsed, inputs, target.model);
-        if (!answer)
-          throw badResponse(target.backendName, 'a body without one embedding per input');
-        return { kind: 'json', status: 200, ...answer, servedBy: servedByTarget(call) };
+        return translatedJsonAnswer(
+          call,
+          response,
+          (parsed) => fromGeminiEmbeddings(parsed, inputs, target.model),
+          'a body without one embedding per input',
+        );
       }
       case 'chat':
         break;
@@ -80,16 +66,11 @@ export class GeminiAdapter implements ProviderAdapter {
       return translatedStreamAnswer(call, sseMessages(response.body), translation);
     }
     const response = await post(`${base}:generateContent`, body);
-    const parsed = await readJsonObject(response.body, target.backendName, call.signal);
-    const answer = fromGeminiResponse(parsed, target.model);
-    if (!answer)
-      throw badResponse(target.backendName, 'a body that is not a GenerateContentResponse');
-    return {
-      kind: 'json',
-      status: 200,
-      body: answer.completion,
-      usage: answer.usage,
-      servedBy: servedByTarget(call),
-    };
+    return translatedJsonAnswer(
+      call,
+      response,
+      (parsed) => asCompletionBody(fromGeminiResponse(parsed, target.model)),
+      'a body that is not a GenerateContentResponse',
+    );
   }
 }
