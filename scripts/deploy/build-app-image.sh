@@ -53,7 +53,7 @@ if podman image exists "$image"; then
 fi
 
 # The rootfs: packages only, keyed by the list and the mirror, shared by every app build.
-cache=${AIGW_INFRA_CACHE:-/var/cache/aigw-infra}
+cache=${AIGW_INFRA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/aigw-infra}
 suite=bookworm
 packages=ca-certificates
 mirror=$(sed -n 's/^URIs: //p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1)

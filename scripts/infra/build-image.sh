@@ -6,7 +6,7 @@
 set -euo pipefail
 image=$1
 here=$(cd "$(dirname "$0")" && pwd)
-cache=${AIGW_INFRA_CACHE:-/var/cache/aigw-infra}
+cache=${AIGW_INFRA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/aigw-infra}
 suite=bookworm
 packages=redis-server,clickhouse-server,openjdk-17-jre-headless,ca-certificates
 mirror=$(sed -n 's/^URIs: //p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1)
