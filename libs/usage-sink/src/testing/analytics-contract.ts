@@ -9,6 +9,7 @@ import {
   isoSeconds,
   LATENCY_LEVELS,
   type Bucket,
+  type Dimension,
   type UsageAnalytics,
   type UsageTotals,
 } from '../domain/analytics.types';
@@ -128,35 +129,49 @@ export function describeAnalyticsContract(
       );
     });
 
+    // Each grouping the API offers, keyed by the event field the store must group on.
+    type Usage = Workload['usage'][number];
+    const dimensions: [Dimension, (u: Usage) => string | undefined][] = [
+      ['user', (u) => u.userId],
+      ['provider', (u) => u.provider],
+      ['tier', (u) => u.tier],
+    ];
     for (const bucket of ['hour', 'day'] as const) {
-      it(`tokens and cost per ${bucket} and user match the events`, async () => {
-        const report = await store.analytics.usage({
-          from: new Date(RANGE.from),
-          to: new Date(RANGE.to),
-          bucket,
-          groupBy: 'user',
-          filters: {},
-        });
-        const keys = new Set(
-          workload.usage.map((u) => `${bucketOf(u.occurredAt, bucket)}|${u.userId}`),
-        );
-        assert.equal(report.series.length, keys.size);
-        for (const point of report.series) {
-          assertTotals(
-            point,
-            expectedTotals(
-              workload,
-              (u) => bucketOf(u.occurredAt, bucket) === point.bucket && u.userId === point.key,
-            ),
-            `${point.bucket} ${point.key}`,
+      for (const [groupBy, keyOf] of dimensions) {
+        it(`tokens and cost per ${bucket} and ${groupBy} match the events`, async () => {
+          const report = await store.analytics.usage({
+            from: new Date(RANGE.from),
+            to: new Date(RANGE.to),
+            bucket,
+            groupBy,
+            filters: {},
+          });
+          const keys = new Set(
+            workload.usage.map((u) => `${bucketOf(u.occurredAt, bucket)}|${keyOf(u)}`),
           );
-        }
-        assertTotals(
-          report.totals,
-          expectedTotals(workload, () => true),
-          'totals',
-        );
-      });
+          // Every (bucket, key) of the events once, none the store made up.
+          assert.deepEqual(
+            report.series.map((p) => `${p.bucket}|${p.key}`).sort(),
+            [...keys].sort(),
+            `${groupBy} groups`,
+          );
+          for (const point of report.series) {
+            assertTotals(
+              point,
+              expectedTotals(
+                workload,
+                (u) => bucketOf(u.occurredAt, bucket) === point.bucket && keyOf(u) === point.key,
+              ),
+              `${point.bucket} ${point.key}`,
+            );
+          }
+          assertTotals(
+            report.totals,
+            expectedTotals(workload, () => true),
+            'totals',
+          );
+        });
+      }
     }
 
     it('filters by model, provider, tier and a user name that needs escaping', async () => {
