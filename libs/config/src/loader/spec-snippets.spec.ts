@@ -1,8 +1,8 @@
 // Every gateway YAML snippet of the reference spec, copied verbatim into test-fixtures/,
 // must load as written (whole documents) or under an AIGatewayRoute spec (fragments).
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { type GatewayConfig, type RouteConfig } from '../domain/gateway-config';
 import { virtualModels } from '../domain/model-resolution';
@@ -10,6 +10,8 @@ import { parseGatewayConfig, type LoadResult } from './load-config';
 
 const FIXTURES = join(__dirname, '../../test-fixtures');
 const fixture = (name: string) => readFileSync(join(FIXTURES, name), 'utf8');
+// The reference spec the fixtures were copied from, in the shared folder beside the repo.
+const SEED = resolve(__dirname, '../../../../../shared/seed/000_cccbe408eb66caf9.txt');
 // Lenient secrets and an empty environment: the spec's keys do not exist here.
 const options = { missingSecrets: 'warn', env: {} } as const;
 
@@ -40,6 +42,23 @@ describe('spec snippets (test-fixtures)', () => {
   it('has one fixture per YAML snippet of the spec', () => {
     assert.equal(readdirSync(FIXTURES).filter((f) => f.startsWith('spec-')).length, 12);
   });
+
+  it(
+    'each fixture is its spec snippet byte for byte, in the order of the spec',
+    { skip: existsSync(SEED) ? false : `the reference spec is not at ${SEED}` },
+    () => {
+      const spec = readFileSync(SEED, 'utf8');
+      // A block's text runs from the line after "```yaml" to the closing fence's line.
+      const blocks = [...spec.matchAll(/^```yaml\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
+      const names = readdirSync(FIXTURES)
+        .filter((f) => f.startsWith('spec-'))
+        .sort();
+      assert.equal(blocks.length, names.length, 'one yaml block per fixture');
+      for (const [index, name] of names.entries()) {
+        assert.equal(fixture(name), blocks[index], name);
+      }
+    },
+  );
 
   it('01 token rate limiting: costs, multipliers and budget', () => {
     const { config, inferences } = loaded(
