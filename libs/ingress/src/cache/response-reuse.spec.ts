@@ -34,7 +34,8 @@ function config(route: string): GatewayConfig {
   return result.config;
 }
 
-function setup(route: string, billing = 'none') {
+/** `now`: the flights' clock (a test can move it past a dedup window without waiting). */
+function setup(route: string, billing = 'none', now: () => number = Date.now) {
   const cfg = config(route);
   const events: GatewayEvent[] = [];
   const metrics = new MetricsRegistry();
@@ -43,7 +44,7 @@ function setup(route: string, billing = 'none') {
     config: () => cfg,
     cacheStore: () => store,
     flights: (() => {
-      const flights = new InProcessFlightCoordinator();
+      const flights = new InProcessFlightCoordinator(now);
       return () => flights;
     })(),
     publisher: new ReusePublisher(
@@ -232,6 +233,28 @@ describe('request deduplication (in process)', () => {
     assert.equal(late.source, 'follower');
     assert.equal(await text(late), 'xy');
     assert.equal(calls, 1);
+  });
+
+  it('joins an identical request within the window; after it, makes a new call', async () => {
+    let clock = 1_000_000;
+    const { reuse } = setup('  deduplication: {window: 5s}\n', 'none', () => clock);
+    let calls = 0;
+    const invoke = async () => (calls++, streamAnswer([chunk('w'), chunk('', 'stop')]));
+    const first = await serve(reuse, request(true), invoke);
+    assert.equal(first.source, 'leader');
+    assert.equal(await text(first), 'w');
+    // The call is over, but its window is not: the same request joins it.
+    clock += 4_999;
+    const within = await serve(reuse, request(true), invoke);
+    assert.equal(within.source, 'follower');
+    assert.equal(await text(within), 'w');
+    assert.equal(calls, 1, 'a request within the window makes no call');
+    // Past the window (counted from the leader's start): a new call, which leads.
+    clock += 2;
+    const after = await serve(reuse, request(true), invoke);
+    assert.equal(after.source, 'leader');
+    assert.equal(await text(after), 'w');
+    assert.equal(calls, 2, 'a request after the window makes its own call');
   });
 
   it('gives every caller the error of a failed shared call', async () => {
