@@ -1,7 +1,7 @@
 // The real `ai-gateway` bin, spawned as a user would run it.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -85,5 +85,48 @@ describe('ai-gateway validate', () => {
     const help = run(['--help']);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /usage: ai-gateway validate/);
+  });
+});
+
+describe('the ai-gateway bin of the root package', () => {
+  it("package.json's bin maps ai-gateway to the file these tests run", () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      bin?: Record<string, string>;
+    };
+    assert.equal(resolve(ROOT, pkg.bin?.['ai-gateway'] ?? ''), BIN);
+  });
+
+  it('runs through npm exec ai-gateway -- validate FILE', () => {
+    // --offline: were the bin not found locally, npm would fetch a registry package of
+    // that name and run it; offline it fails instead. A fresh cache keeps it hermetic.
+    const result = spawnSync(
+      'npm',
+      [
+        'exec',
+        '--offline',
+        '--cache',
+        join(dir, 'npm-cache'),
+        'ai-gateway',
+        '--',
+        'validate',
+        join(FIXTURES, 'spec-12-complete-agent-platform.route.yaml'),
+      ],
+      {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          AI_GATEWAY_SECRET_OPENAI_KEY_APIKEY: 'sk-npm-exec-secret',
+          AI_GATEWAY_SECRET_ANTHROPIC_KEY_APIKEY: 'sk-npm-exec-secret-2',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        encoding: 'utf8',
+      },
+    );
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(
+      result.stdout,
+      /^OK: 2 documents, routes: agent-platform, virtual models: gpt-4-turbo, gpt-4$/m,
+    );
+    assert.equal(result.stdout.includes('sk-npm-exec-secret'), false);
   });
 });
