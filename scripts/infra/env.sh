@@ -29,11 +29,16 @@ if [ "$AIGW_INFRA_MODE" = podman ]; then
   export DOCKER_HOST=unix://$AIGW_PODMAN_SOCKET
   # runc with lowered ulimits; crun fails on this kernel (see README).
   export CONTAINERS_CONF=$AIGW_INFRA_DIR/containers.conf
-  export TESTCONTAINERS_RYUK_DISABLED=true       # the reaper's image cannot be pulled here
-  export TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1  # published ports are reached on loopback
+  export TESTCONTAINERS_RYUK_DISABLED=true # the reaper's image cannot be pulled here
   # The image's tag is a hash of everything it is built from, so a change rebuilds it
   # and an unchanged tree finds it in podman's store.
   AIGW_SERVICES_IMAGE=localhost/aigw-services:$(cat "$AIGW_INFRA_DIR/pom.xml" \
     "$AIGW_INFRA_DIR/build-image.sh" "$AIGW_INFRA_DIR"/image/* | sha256sum | cut -c1-12)
   export AIGW_SERVICES_IMAGE
 fi
+
+# The harness publishes every port on 127.0.0.1 only, while for a Docker socket
+# testcontainers would name `localhost` (maybe ::1) or a bridge gateway: its wait
+# strategies must probe the address the ports are bound to, whichever engine runs them
+# (in address mode too, for the suites that start containers of their own).
+export TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1

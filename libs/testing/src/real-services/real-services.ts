@@ -1,10 +1,11 @@
 // Real Redis, Kafka and ClickHouse for *.int-spec.ts suites. An address given in the
 // environment (REDIS_URL, KAFKA_BROKERS, CLICKHOUSE_URL) is used as is, as the global
 // setup leaves it for every suite of a run; otherwise a container is started for the
-// caller and stopped by `stop()`.
+// caller and stopped by `stop()`. Started containers are addressed as 127.0.0.1, the only
+// address their ports are published on, whatever host the engine reports.
 import { Wait } from 'testcontainers';
 import { freeLoopbackPort } from './free-port';
-import { startServiceContainer, ServiceStartError } from './service-container';
+import { LOOPBACK, startServiceContainer, ServiceStartError } from './service-container';
 import { serviceImage, type ServiceName } from './service-images';
 
 export interface RealService {
@@ -56,7 +57,7 @@ export async function startRedis(options: StartOptions = {}): Promise<RealServic
   const { container } = started;
   return {
     service: 'redis',
-    url: `redis://${container.getHost()}:${container.getMappedPort(6379)}`,
+    url: `redis://${LOOPBACK}:${container.getMappedPort(6379)}`,
     external: false,
     stop: async () => void (await container.stop({ remove: true, timeout: 1_000 })),
   };
@@ -79,7 +80,7 @@ export async function startClickHouse(options: StartOptions = {}): Promise<RealS
   const { container } = started;
   return {
     service: 'clickhouse',
-    url: `http://${container.getHost()}:${container.getMappedPort(8123)}`,
+    url: `http://${LOOPBACK}:${container.getMappedPort(8123)}`,
     external: false,
     stop: async () => void (await container.stop({ remove: true, timeout: 1_000 })),
   };
@@ -110,7 +111,7 @@ export async function startKafka(options: StartOptions = {}): Promise<RealServic
       const { container } = started;
       return {
         service: 'kafka',
-        url: `127.0.0.1:${port}`,
+        url: `${LOOPBACK}:${port}`,
         external: false,
         stop: async () => void (await container.stop({ remove: true, timeout: 2_000 })),
       };

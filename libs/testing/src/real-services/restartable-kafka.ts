@@ -5,7 +5,7 @@
 import { getContainerRuntimeClient, Wait } from 'testcontainers';
 import { freeLoopbackPort } from './free-port';
 import { kafkaEnv, type StartOptions } from './real-services';
-import { startServiceContainer } from './service-container';
+import { LOOPBACK, startServiceContainer } from './service-container';
 import { serviceImage } from './service-images';
 
 export interface RestartableKafka {
@@ -36,7 +36,7 @@ export async function startRestartableKafka(options: StartOptions = {}): Promise
     timeoutMs,
   });
   return {
-    url: `127.0.0.1:${port}`,
+    url: `${LOOPBACK}:${port}`,
     stopBroker: async () => {
       const client = await getContainerRuntimeClient();
       await client.container.stop(client.container.getById(container.getId()), { timeout: 2_000 });

@@ -9,6 +9,9 @@ export const TEST_LABEL = 'aigw.test';
 export const OWNER_LABEL = 'aigw.test.owner';
 export const SERVICE_LABEL = 'aigw.test.service';
 
+/** The only address published ports are bound to, and so the one tests connect to. */
+export const LOOPBACK = '127.0.0.1';
+
 const LOG_LINES_KEPT = 40;
 
 export interface ContainerSpec {
@@ -50,7 +53,7 @@ class LoopbackContainer extends GenericContainer {
       { HostPort?: string }[]
     >;
     for (const key of Object.keys(bindings)) {
-      bindings[key] = (bindings[key] ?? []).map((b) => ({ ...b, HostIp: '127.0.0.1' }));
+      bindings[key] = (bindings[key] ?? []).map((b) => ({ ...b, HostIp: LOOPBACK }));
     }
     this.hostConfig.PortBindings = bindings;
   }
@@ -92,6 +95,9 @@ class LogTail {
 }
 
 export async function startServiceContainer(spec: ContainerSpec): Promise<StartedServiceContainer> {
+  // For a Docker socket testcontainers would probe readiness on `localhost` (maybe ::1)
+  // or a bridge gateway, where nothing is published; env.sh sets this too.
+  process.env.TESTCONTAINERS_HOST_OVERRIDE ??= LOOPBACK;
   const tail = new LogTail();
   const definition = new LoopbackContainer(spec.image)
     .withExposedPorts(...spec.ports)
