@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { DatabaseSync } from 'node:sqlite';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { estimatePromptTokensUpperBound } from '@aigw/contracts/data-plane';
 import { metricSum } from '@aigw/testing';
 import { answerText, chat, FULL_ANSWER, reuseConfig } from './reuse-helpers';
 
@@ -223,5 +224,97 @@ describe('response cache and deduplication on the all-in-one gateway (embedded)'
     assert.equal(await answerText(response), FULL_ANSWER);
     assert.equal(dedupUpstream.calls.length, 1);
     dedupUpstream.reset();
+  });
+});
+
+describe('a cache hit billed by AI_GATEWAY_REUSE_BILLING=full (embedded)', () => {
+  const upstream = new FakeOpenAiUpstream('billed');
+  const billedDir = mkdtempSync(join(tmpdir(), 'aigw-reuse-billed-'));
+  const prompt = `Billed reuse ${randomUUID()}`;
+  const MAX_TOKENS = 16;
+  /** What each admission holds: the prompt's estimate plus max_tokens. */
+  const HOLD =
+    estimatePromptTokensUpperBound({ messages: [{ role: 'user', content: prompt }] }) + MAX_TOKENS;
+  /** What the fake upstream reports for one answer (12 in, 6 out): what `full` bills a hit. */
+  const ANSWER_TOKENS = 18;
+  // Room for the miss and two hits (used 36, plus a hold), not for a third hit (used 54).
+  const LIMIT = 2 * ANSWER_TOKENS + HOLD + 9;
+  let gateway: AppProcess;
+
+  before(async () => {
+    await upstream.start();
+    const config = join(billedDir, 'billed.yaml');
+    writeFileSync(
+      config,
+      `kind: AIGatewayRoute
+metadata: {name: billed}
+spec:
+  backends:
+  - {name: billed-upstream, provider: vllm, baseUrl: "${upstream.baseUrl}", model: up-model, modelNameOverride: billed-model}
+  userIdentification: {header: x-user-id}
+  caching:
+    enabled: true
+    ttl: 3600s
+    keyComponents: [prompt, model]
+  tokenBudget:
+    perUser: {limit: ${LIMIT}, period: 30d}
+`,
+    );
+    gateway = await startApp('gateway', {
+      AI_GATEWAY_CONFIG: config,
+      AI_GATEWAY_DATA_DIR: join(billedDir, 'data'),
+      AI_GATEWAY_REUSE_BILLING: 'full',
+    });
+  });
+  after(async () => {
+    await gateway?.stop();
+    await upstream.stop();
+  });
+
+  it('lowers the remaining budget on each hit, then refuses with 429 once it is used up', async () => {
+    const user = `billed-${randomUUID()}`;
+    const ask = () =>
+      chat(gateway.baseUrl, { model: 'billed-model', prompt, user, maxTokens: MAX_TOKENS });
+    const remainingMetric = async () =>
+      metricSum(
+        await (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text(),
+        'ai_gateway_budget_remaining',
+        { budget_key: user, limit: 'tokenBudget.perUser' },
+      );
+    // Usage is settled off the request path: poll (with a deadline) until it is.
+    const settledTo = async (expected: number) => {
+      let seen = await remainingMetric();
+      for (let i = 0; i < 100 && seen !== expected; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        seen = await remainingMetric();
+      }
+      assert.equal(seen, expected, 'ai_gateway_budget_remaining once settled');
+    };
+    const headerRemaining = (response: Response) =>
+      Number(response.headers.get('x-ratelimit-remaining-tokens'));
+
+    const miss = await ask();
+    assert.equal(miss.headers.get('x-ai-gateway-cache'), 'miss');
+    assert.equal(headerRemaining(miss), LIMIT - HOLD);
+    assert.equal(await answerText(miss), FULL_ANSWER);
+    await settledTo(LIMIT - ANSWER_TOKENS);
+
+    for (const used of [ANSWER_TOKENS, 2 * ANSWER_TOKENS]) {
+      const hit = await ask();
+      assert.equal(hit.headers.get('x-ai-gateway-cache'), 'hit');
+      // Admitted against the budget like a call: the header shows this hit's hold.
+      assert.equal(headerRemaining(hit), LIMIT - used - HOLD);
+      assert.equal(await answerText(hit), FULL_ANSWER);
+      // Billed the original answer's tokens though no provider was called.
+      await settledTo(LIMIT - used - ANSWER_TOKENS);
+    }
+    assert.equal(upstream.calls.length, 1, 'the hits made no upstream call');
+
+    const refused = await ask();
+    const body = await refused.text();
+    assert.equal(refused.status, 429, body);
+    assert.match(body, /tokenBudget\.perUser/);
+    assert.equal(headerRemaining(refused), LIMIT - 3 * ANSWER_TOKENS);
+    assert.equal(upstream.calls.length, 1);
   });
 });

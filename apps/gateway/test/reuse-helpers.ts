@@ -34,6 +34,7 @@ export interface ChatOptions {
   prompt: string;
   stream?: boolean;
   temperature?: number;
+  maxTokens?: number;
   user?: string;
   headers?: Record<string, string>;
   signal?: AbortSignal;
@@ -53,6 +54,7 @@ export function chat(baseUrl: string, options: ChatOptions): Promise<Response> {
       messages: [{ role: 'user', content: options.prompt }],
       stream: options.stream ?? false,
       ...(options.temperature === undefined ? {} : { temperature: options.temperature }),
+      ...(options.maxTokens === undefined ? {} : { max_tokens: options.maxTokens }),
     }),
   });
 }
