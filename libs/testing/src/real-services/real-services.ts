@@ -8,6 +8,9 @@ import { freeLoopbackPort } from './free-port';
 import { LOOPBACK, startServiceContainer, ServiceStartError } from './service-container';
 import { serviceImage, type ServiceName } from './service-images';
 
+// Re-exported here so suites reach it through @aigw/testing.
+export { engineSkipReason } from './engine';
+
 export interface RealService {
   readonly service: ServiceName;
   /** redis://host:port, host:port[,host:port] for Kafka, http://host:port for ClickHouse. */
