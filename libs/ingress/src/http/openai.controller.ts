@@ -1,4 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
+import type { ModelList } from '@aigw/contracts';
 import { IngressPipeline } from '../ingress-pipeline';
 
 /**
@@ -10,10 +11,7 @@ export class OpenAiController {
   constructor(private readonly pipeline: IngressPipeline) {}
 
   @Get('models')
-  models(): {
-    object: 'list';
-    data: { id: string; object: 'model'; created: number; owned_by: string }[];
-  } {
+  models(): ModelList {
     return {
       object: 'list',
       data: this.pipeline.listModels().map((id) => ({
@@ -22,6 +20,6 @@ export class OpenAiController {
         created: 0,
         owned_by: 'ai-gateway',
       })),
-    };
+    } satisfies ModelList;
   }
 }

@@ -8,6 +8,14 @@ import {
   type TokenUsage,
 } from '@aigw/contracts/data-plane';
 import type { ProviderCall } from '@aigw/contracts/data-plane';
+// Types only (erased at build): the local model's answers are checked against OpenAI's shapes.
+import type {
+  ChatCompletionChunk,
+  ChatCompletionResponse,
+  CompletionResponse,
+  EmbeddingResponse,
+  OpenAiUsage,
+} from '@aigw/contracts';
 import type { ProviderAdapter } from '../core/provider-adapter';
 
 import { localEmbedding, localReply } from './local-model';
@@ -50,7 +58,7 @@ export class LocalAdapter implements ProviderAdapter {
             embedding: localEmbedding(JSON.stringify(input), dimensions),
           })),
           usage: { prompt_tokens: inputTokens, total_tokens: inputTokens },
-        },
+        } satisfies EmbeddingResponse,
       };
     }
 
@@ -58,31 +66,46 @@ export class LocalAdapter implements ProviderAdapter {
     const usage = tokens(inputTokens, estimateTokens(text));
     const id = `${request.operation === 'chat' ? 'chatcmpl' : 'cmpl'}-${randomUUID()}`;
     if (!request.stream) {
-      const choice =
+      const body =
         request.operation === 'chat'
-          ? { index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }
-          : { index: 0, text, finish_reason: 'stop' };
-      return {
-        kind: 'json',
-        status: 200,
-        servedBy,
-        usage,
-        body: {
-          id,
-          object: request.operation === 'chat' ? 'chat.completion' : 'text_completion',
-          created,
-          model: target.model,
-          choices: [choice],
-          usage: openAiUsageBody(usage),
-        },
-      };
+          ? ({
+              id,
+              object: 'chat.completion',
+              created,
+              model: target.model,
+              choices: [
+                {
+                  index: 0,
+                  message: { role: 'assistant', content: text },
+                  finish_reason: 'stop',
+                  logprobs: null,
+                },
+              ],
+              usage: openAiUsageBody(usage),
+            } satisfies ChatCompletionResponse)
+          : ({
+              id,
+              object: 'text_completion',
+              created,
+              model: target.model,
+              choices: [{ index: 0, text, finish_reason: 'stop', logprobs: null }],
+              usage: openAiUsageBody(usage),
+            } satisfies CompletionResponse);
+      return { kind: 'json', status: 200, servedBy, usage, body };
     }
     return {
       kind: 'stream',
       status: 200,
       servedBy,
       usage: Promise.resolve(usage),
-      events: streamWords(id, created, target.model, text, usage, request.clientWantsStreamUsage),
+      events: (request.operation === 'chat' ? streamChatWords : streamCompletionWords)(
+        id,
+        created,
+        target.model,
+        text,
+        usage,
+        request.clientWantsStreamUsage,
+      ),
     };
   }
 }
@@ -91,7 +114,7 @@ function tokens(inputTokens: number, outputTokens: number): TokenUsage {
   return { inputTokens, outputTokens, cachedInputTokens: 0, source: 'estimated' };
 }
 
-function openAiUsageBody(usage: TokenUsage): JsonObject {
+function openAiUsageBody(usage: TokenUsage): OpenAiUsage {
   return {
     prompt_tokens: usage.inputTokens,
     completion_tokens: usage.outputTokens,
@@ -99,7 +122,12 @@ function openAiUsageBody(usage: TokenUsage): JsonObject {
   };
 }
 
-async function* streamWords(
+/** A word at a time, trailing space kept, so the pieces join back to the text. */
+function words(text: string): string[] {
+  return text.split(/(?<= )/);
+}
+
+async function* streamChatWords(
   id: string,
   created: number,
   model: string,
@@ -107,15 +135,47 @@ async function* streamWords(
   usage: TokenUsage,
   withUsage: boolean,
 ): AsyncGenerator<JsonObject> {
-  const base = { id, object: 'chat.completion.chunk', created, model };
+  const base = { id, object: 'chat.completion.chunk', created, model } as const;
   yield {
     ...base,
     choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }],
-  };
-  const words = text.split(/(?<= )/);
-  for (const word of words) {
-    yield { ...base, choices: [{ index: 0, delta: { content: word }, finish_reason: null }] };
+  } satisfies ChatCompletionChunk;
+  for (const word of words(text)) {
+    yield {
+      ...base,
+      choices: [{ index: 0, delta: { content: word }, finish_reason: null }],
+    } satisfies ChatCompletionChunk;
   }
-  yield { ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] };
-  if (withUsage) yield { ...base, choices: [], usage: openAiUsageBody(usage) };
+  yield {
+    ...base,
+    choices: [{ index: 0, delta: {}, finish_reason: 'stop' }],
+  } satisfies ChatCompletionChunk;
+  if (withUsage) {
+    yield { ...base, choices: [], usage: openAiUsageBody(usage) } satisfies ChatCompletionChunk;
+  }
+}
+
+/** `/v1/completions` streams text_completion chunks with `text`, not chat deltas. */
+async function* streamCompletionWords(
+  id: string,
+  created: number,
+  model: string,
+  text: string,
+  usage: TokenUsage,
+  withUsage: boolean,
+): AsyncGenerator<JsonObject> {
+  const base = { id, object: 'text_completion', created, model } as const;
+  for (const word of words(text)) {
+    yield {
+      ...base,
+      choices: [{ index: 0, text: word, finish_reason: null, logprobs: null }],
+    } satisfies CompletionResponse;
+  }
+  yield {
+    ...base,
+    choices: [{ index: 0, text: '', finish_reason: 'stop', logprobs: null }],
+  } satisfies CompletionResponse;
+  if (withUsage) {
+    yield { ...base, choices: [], usage: openAiUsageBody(usage) } satisfies CompletionResponse;
+  }
 }

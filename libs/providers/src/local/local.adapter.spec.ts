@@ -1,0 +1,93 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type {
+  GatewayAnswer,
+  GatewayRequest,
+  JsonObject,
+  Operation,
+} from '@aigw/contracts/data-plane';
+import { LocalAdapter } from './local.adapter';
+import { localReply } from './local-model';
+
+function request(operation: Operation, body: JsonObject, stream = false): GatewayRequest {
+  return {
+    requestId: 'r1',
+    operation,
+    requestedModel: 'm',
+    stream,
+    clientWantsStreamUsage: stream,
+    body,
+    caller: { userKey: 'u' },
+    allowedModels: [],
+    forwardHeaders: {},
+  };
+}
+
+async function invoke(req: GatewayRequest): Promise<GatewayAnswer> {
+  return new LocalAdapter().invoke({
+    request: req,
+    target: {
+      backendName: 'local',
+      provider: 'local',
+      model: 'm',
+      baseUrl: undefined,
+      credential: undefined,
+      requestTimeoutMs: 1000,
+      firstByteTimeoutMs: 1000,
+    },
+    signal: new AbortController().signal,
+  });
+}
+
+async function events(answer: GatewayAnswer): Promise<JsonObject[]> {
+  assert.equal(answer.kind, 'stream');
+  const all: JsonObject[] = [];
+  if (answer.kind === 'stream') for await (const event of answer.events) all.push(event);
+  return all;
+}
+
+type Choice = { text?: string; delta?: { content?: string }; finish_reason: string | null };
+const choicesOf = (event: JsonObject) => event.choices as Choice[];
+
+describe('LocalAdapter answers in OpenAI format', () => {
+  const chat = { messages: [{ role: 'user', content: 'hello there' }] };
+  const prompt = { prompt: 'hello there' };
+
+  it('a chat completion has the fields OpenAI sends, logprobs included', async () => {
+    const answer = await invoke(request('chat', chat));
+    assert.equal(answer.kind, 'json');
+    const body = answer.kind === 'json' ? answer.body : {};
+    assert.equal(body.object, 'chat.completion');
+    assert.deepEqual(body.choices, [
+      {
+        index: 0,
+        message: { role: 'assistant', content: localReply(chat) },
+        finish_reason: 'stop',
+        logprobs: null,
+      },
+    ]);
+  });
+
+  it('a streamed chat completion: chat.completion.chunk deltas, then usage', async () => {
+    const all = await events(await invoke(request('chat', chat, true)));
+    assert.ok(all.every((e) => e.object === 'chat.completion.chunk'));
+    const text = all.map((e) => choicesOf(e)[0]?.delta?.content ?? '').join('');
+    assert.equal(text, localReply(chat));
+    assert.ok(all.at(-1)?.usage, 'the last chunk carries the usage');
+  });
+
+  it('a streamed text completion: text_completion chunks with text, not chat deltas', async () => {
+    const all = await events(await invoke(request('completions', prompt, true)));
+    assert.ok(all.length > 2);
+    assert.ok(
+      all.every((e) => e.object === 'text_completion'),
+      JSON.stringify(all[0]),
+    );
+    const content = all.slice(0, -1);
+    assert.ok(content.every((e) => choicesOf(e)[0]?.delta === undefined));
+    assert.equal(content.map((e) => choicesOf(e)[0]?.text ?? '').join(''), localReply(prompt));
+    assert.equal(choicesOf(all.at(-2)!)[0]?.finish_reason, 'stop');
+    assert.deepEqual(choicesOf(all.at(-1)!), []);
+    assert.ok(all.at(-1)?.usage, 'the last chunk carries the usage');
+  });
+});
