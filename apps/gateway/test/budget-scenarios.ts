@@ -13,8 +13,10 @@ import { startApp, type AppProcess } from '@aigw/testing/processes';
 
 const PROMPT = [{ role: 'user', content: 'hi' }];
 const MAX_TOKENS = 20;
+/** The prompt's input tokens as a reservation counts them (an upper bound). */
+const INPUT_ESTIMATE = estimatePromptTokensUpperBound({ messages: PROMPT });
 /** What one request reserves: its prompt estimate plus max_tokens. */
-export const PER_REQUEST = estimatePromptTokensUpperBound({ messages: PROMPT }) + MAX_TOKENS;
+export const PER_REQUEST = INPUT_ESTIMATE + MAX_TOKENS;
 
 interface Gateway {
   process: AppProcess;
@@ -124,6 +126,11 @@ export function describeBudgetScenarios(
 
     const kinds: [string, string, number][] = [
       ['tokenBudget.perMinute', `  tokenBudget:\n    perMinute: {limit: ${3 * PER_REQUEST}}\n`, 3],
+      [
+        'tokenRateLimit.perUser.inputTokensPerMinute',
+        `  tokenRateLimit:\n    perUser: {inputTokensPerMinute: ${3 * INPUT_ESTIMATE}}\n`,
+        3,
+      ],
       [
         'tokenRateLimit.perUser.outputTokensPerMinute',
         `  tokenRateLimit:\n    perUser: {outputTokensPerMinute: ${3 * MAX_TOKENS}}\n`,
