@@ -1,3 +1,5 @@
+import { Topic, TOPIC_SETTINGS } from '@aigw/contracts';
+
 /** One limit's share of a reservation or a settlement. */
 export interface BalanceChange {
   /** The balance key (limit and window). */
@@ -67,3 +69,14 @@ export const BUDGET_STORE = Symbol('BUDGET_STORE');
 
 /** Balance keys outlive their window a little, for inspection and late settlements. */
 export const KEY_GRACE_MS = 3_600_000;
+
+const DAY_MS = 86_400_000;
+
+/**
+ * How long a settled event id is remembered, so a redelivery is refused. The budget
+ * consumer reads the usage topic from the beginning when its group has no committed offset
+ * (a new group, or offsets expired during a long outage), so every event the topic may
+ * still hold must be recognised: its retention, plus the week a record can outlive that in
+ * a segment not yet rolled (Kafka's default `segment.ms`).
+ */
+export const APPLIED_EVENT_MEMORY_MS = TOPIC_SETTINGS[Topic.UsageRecorded].retentionMs + 7 * DAY_MS;

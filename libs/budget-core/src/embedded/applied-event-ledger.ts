@@ -1,7 +1,6 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import { APPLIED_EVENT_MEMORY_MS } from '../budget-store.port';
 
-/** How long applied events are kept to refuse a redelivery (well past any retry). */
-export const APPLIED_MEMORY_MS = 7 * 86_400_000;
 const PRUNE_EVERY_MS = 3_600_000;
 
 /**
@@ -95,8 +94,8 @@ export class AppliedEventLedger {
   }
 
   private pruneOlderThan(now: number): void {
-    // An event older than this is never delivered again: it need not be remembered.
-    this.prune.run(now - APPLIED_MEMORY_MS);
+    // The usage log no longer holds an event older than this: it need not be remembered.
+    this.prune.run(now - APPLIED_EVENT_MEMORY_MS);
     this.nextPruneAt = now + PRUNE_EVERY_MS;
   }
 
@@ -106,7 +105,9 @@ export class AppliedEventLedger {
       .prepare("SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = ?")
       .get('applied_events');
     if (!legacy) return undefined;
-    this.db.prepare('DELETE FROM applied_events WHERE applied_at < ?').run(now - APPLIED_MEMORY_MS);
+    this.db
+      .prepare('DELETE FROM applied_events WHERE applied_at < ?')
+      .run(now - APPLIED_EVENT_MEMORY_MS);
     if (this.db.prepare('SELECT 1 AS found FROM applied_events LIMIT 1').get()) {
       return this.db.prepare('SELECT 1 AS found FROM applied_events WHERE event_id = ?');
     }

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import {
+  APPLIED_EVENT_MEMORY_MS,
   KEY_GRACE_MS,
   type Balance,
   type BalanceChange,
@@ -21,7 +22,7 @@ interface BudgetCommands {
 export interface RedisBudgetStoreOptions {
   /** Prefix of every key; lets several gateways (or a rebuild) share one Redis. */
   readonly namespace?: string;
-  /** How long an event id is remembered as applied. */
+  /** How long an event id is remembered as applied (default `APPLIED_EVENT_MEMORY_MS`). */
   readonly appliedTtlMs?: number;
 }
 
@@ -42,7 +43,7 @@ export class RedisBudgetStore implements BudgetStore {
     redis.defineCommand('aigwBalances', { lua: BALANCES_LUA });
     this.redis = redis as Redis & BudgetCommands;
     this.namespace = options.namespace ?? 'aigw';
-    this.appliedTtlMs = options.appliedTtlMs ?? 7 * 86_400_000;
+    this.appliedTtlMs = options.appliedTtlMs ?? APPLIED_EVENT_MEMORY_MS;
   }
 
   async reserve(
