@@ -59,14 +59,17 @@ class LoopbackContainer extends GenericContainer {
   }
 }
 
-/** "<pid>-<start time>" of this process, as cleanup.sh checks it for being alive. */
-export function ownerId(): string {
+/**
+ * "<pid>-<start time>" of a process (this one by default), as cleanup.sh checks it for
+ * being alive: a reused pid has another start time.
+ */
+export function ownerId(pid: number = process.pid): string {
   try {
-    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return `${process.pid}-${fields[19]}`;
+    return `${pid}-${fields[19]}`;
   } catch {
-    return `${process.pid}-unknown`;
+    return `${pid}-unknown`;
   }
 }
 
