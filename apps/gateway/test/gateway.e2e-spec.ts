@@ -16,6 +16,25 @@ function writeConfig(name: string, yaml: string): string {
   return path;
 }
 
+interface OpenAiErrorFields {
+  message: string;
+  type: string;
+  code: string;
+}
+
+/** OpenAI's error body: message, type and code each present and non-empty. */
+function assertOpenAiError(error: OpenAiErrorFields): void {
+  for (const field of ['message', 'type', 'code'] as const) {
+    assert.equal(typeof error[field], 'string', `error.${field} in ${JSON.stringify(error)}`);
+    assert.ok(error[field].length > 0, `error.${field} is empty`);
+  }
+}
+
+/** A start-up failure's cause: exactly one line on stderr. */
+function assertOneLine(stderr: string): void {
+  assert.equal(stderr.trim().split('\n').length, 1, stderr);
+}
+
 describe('all-in-one gateway on the quickstart config (no keys, no network)', () => {
   let gateway: AppProcess;
   let client: OpenAI;
@@ -82,18 +101,16 @@ describe('all-in-one gateway on the quickstart config (no keys, no network)', ()
       });
     const malformed = await post('{"model": "gpt-4o-mini", "messages": [');
     assert.equal(malformed.status, 400);
-    const malformedBody = (await malformed.json()) as {
-      error: { message: string; type: string; code: string };
-    };
+    const malformedBody = (await malformed.json()) as { error: OpenAiErrorFields };
+    assertOpenAiError(malformedBody.error);
     assert.equal(malformedBody.error.type, 'invalid_request_error');
-    assert.ok(
-      malformedBody.error.message.length > 0 && typeof malformedBody.error.code === 'string',
-    );
 
     const noModel = await post(JSON.stringify({ messages: [{ role: 'user', content: 'hi' }] }));
     assert.equal(noModel.status, 400);
-    const noModelBody = (await noModel.json()) as { error: { message: string; param: string } };
+    const noModelBody = (await noModel.json()) as { error: OpenAiErrorFields & { param: string } };
+    assertOpenAiError(noModelBody.error);
     assert.match(noModelBody.error.message, /model/);
+    assert.equal(noModelBody.error.type, 'invalid_request_error');
     assert.equal(noModelBody.error.param, 'model');
 
     const huge = await post(
@@ -103,10 +120,10 @@ describe('all-in-one gateway on the quickstart config (no keys, no network)', ()
       }),
     );
     assert.equal(huge.status, 413);
-    assert.equal(
-      ((await huge.json()) as { error: { type: string } }).error.type,
-      'invalid_request_error',
-    );
+    const hugeBody = (await huge.json()) as { error: OpenAiErrorFields };
+    assertOpenAiError(hugeBody.error);
+    assert.equal(hugeBody.error.type, 'invalid_request_error');
+    assert.equal(hugeBody.error.code, 'request_too_large');
 
     const unknownPath = await fetch(`${gateway.baseUrl}/v1/nope`);
     assert.equal(unknownPath.status, 404);
@@ -353,7 +370,7 @@ describe('gateway start-up failures', () => {
       ADMIN_PORT: '0',
     });
     assert.notEqual(result.code, 0);
-    assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+    assertOneLine(result.stderr);
     assert.match(result.stderr, /broken\.yaml/);
   });
 
@@ -365,6 +382,7 @@ describe('gateway start-up failures', () => {
       ADMIN_PORT: '0',
     });
     assert.notEqual(result.code, 0);
+    assertOneLine(result.stderr);
     assert.match(result.stderr, /Banana/);
   });
 
@@ -379,6 +397,7 @@ describe('gateway start-up failures', () => {
       ADMIN_PORT: '0',
     });
     assert.notEqual(result.code, 0);
+    assertOneLine(result.stderr);
     assert.match(result.stderr, /missing-key/);
   });
 
@@ -392,7 +411,7 @@ describe('gateway start-up failures', () => {
       });
       assert.notEqual(result.code, 0);
       assert.match(result.stderr, /already in use/);
-      assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+      assertOneLine(result.stderr);
     } finally {
       await first.stop();
     }
