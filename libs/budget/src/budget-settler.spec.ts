@@ -1,5 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { parseGatewayConfig, type GatewayConfig } from '@aigw/config';
 import { LocalBudgetStore } from '@aigw/budget-core';
 import {
@@ -13,6 +15,7 @@ import {
   type GatewayEvent,
 } from '@aigw/contracts';
 import { MetricsRegistry } from '@aigw/observability';
+import { WebhookAlertNotifier } from './alert-notifier';
 import { BudgetSettler } from './budget-settler';
 
 function configFrom(yaml: string): GatewayConfig {
@@ -39,6 +42,23 @@ spec:
       gpt-4-turbo: {inputPer1k: 0.01, outputPer1k: 0.03}
 `);
 
+// The spec's enterprise plan: no token budget, an alert at $1000 of spend a day.
+const UNLIMITED = configFrom(`
+kind: AIGatewayRoute
+metadata: {name: r}
+spec:
+  backends:
+  - {name: primary, provider: openai, model: gpt-4-turbo}
+  userTiers:
+  - name: enterprise
+    selector: {header: x-plan, value: enterprise}
+    tokenBudget: {unlimited: true}
+    costTracking: {enabled: true, alertThreshold: 1000}
+  costControl:
+    modelPricing:
+      gpt-4-turbo: {inputPer1k: 0.01, outputPer1k: 0.03}
+`);
+
 class Captured implements EventPublisher {
   readonly events: GatewayEvent[] = [];
   publish(event: GatewayEvent): void {
@@ -47,9 +67,16 @@ class Captured implements EventPublisher {
   async flush(): Promise<void> {}
 }
 
-function usage(user: string, tokens: number, dollars: number, occurredAt = new Date()) {
+function usage(
+  user: string,
+  tokens: number,
+  dollars: number,
+  occurredAt = new Date(),
+  tier?: string,
+) {
   return createTokenUsageRecorded(
     {
+      ...(tier ? { tier } : {}),
       requestId: 'r',
       partitionKey: user,
       userId: user,
@@ -145,6 +172,63 @@ describe('BudgetSettler', () => {
     assert.ok(published.events.some((e) => e.type === 'alert.raised'));
     await settler.handle([usage('spender', 2, 0.5)]);
     assert.equal(alerts.length, 1, 'one alert per crossing');
+  });
+
+  it('an unlimited tier with costTracking: the alert and the webhook call, never an exhaustion', async () => {
+    const hooks: { budgetKey: string; limitKind: string; used: number }[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        hooks.push(JSON.parse(body) as (typeof hooks)[number]);
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const failures: string[] = [];
+      const published = new Captured();
+      const settler = new BudgetSettler(
+        () => UNLIMITED,
+        new LocalBudgetStore(':memory:'),
+        published,
+        new MetricsRegistry({ collectDefaultMetrics: false }),
+        new WebhookAlertNotifier(`http://127.0.0.1:${port}/hook`, (f) => failures.push(f)),
+      );
+      const alerts = () => published.events.filter((e) => e.type === 'alert.raised');
+      const day = new Date();
+      // Far more tokens than any budget of this file, and $600 + $500 of spend in a day.
+      await settler.handle([usage('corp', 10_000_000, 600, day, 'enterprise')]);
+      assert.equal(alerts().length, 0, 'under the threshold');
+      await settler.handle([usage('corp', 10_000_000, 500, day, 'enterprise')]);
+      const [alert] = alerts();
+      assert.ok(alert?.type === 'alert.raised');
+      assert.equal(alert.limitKind, LimitKind.TierCostTracking);
+      assert.equal(alert.tier, 'enterprise');
+      assert.equal(alert.threshold, 1000);
+      assert.equal(alert.used, 1100);
+      assert.equal(alert.limit, undefined, 'cost tracking caps nothing');
+      // The webhook call is off the settlement path: wait (boundedly) for it.
+      for (const deadline = Date.now() + 10_000; hooks.length === 0 && Date.now() < deadline;) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.deepEqual(failures, []);
+      assert.equal(hooks.length, 1);
+      assert.equal(hooks[0].budgetKey, 'corp');
+      assert.equal(hooks[0].limitKind, LimitKind.TierCostTracking);
+      assert.equal(hooks[0].used, 1100);
+
+      await settler.handle([usage('corp', 10_000_000, 5_000, day, 'enterprise')]);
+      assert.equal(alerts().length, 1, 'one alert per crossing');
+      assert.deepEqual(
+        states(published.events).filter((e) => e.state === BudgetState.Exhausted),
+        [],
+        'an unlimited tier is never exhausted',
+      );
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('counts spend past a limit as overshoot', async () => {
