@@ -54,6 +54,160 @@ async function startGateway(yaml: string, env: Record<string, string>): Promise<
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 600));
 
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** What a limit counts (weighted `tokens` weigh input and output 1 each here). */
+type Unit = 'tokens' | 'inputTokens' | 'outputTokens' | 'totalTokens';
+
+interface LimitKindCase {
+  readonly kind: string;
+  readonly yaml: string;
+  readonly unit: Unit;
+  readonly limit: number;
+  readonly windowMs: number;
+  readonly headers?: Record<string, string>;
+}
+
+const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
+
+/** Each limit kind, sized to hold exactly 3 requests' reservations. */
+const LIMIT_KINDS: readonly LimitKindCase[] = [
+  {
+    kind: 'tokenBudget.perMinute',
+    yaml: `  tokenBudget:\n    perMinute: {limit: ${3 * PER_REQUEST}}\n`,
+    unit: 'tokens',
+    limit: 3 * PER_REQUEST,
+    windowMs: MINUTE_MS,
+  },
+  {
+    kind: 'tokenRateLimit.perUser.inputTokensPerMinute',
+    yaml: `  tokenRateLimit:\n    perUser: {inputTokensPerMinute: ${3 * INPUT_ESTIMATE}}\n`,
+    unit: 'inputTokens',
+    limit: 3 * INPUT_ESTIMATE,
+    windowMs: MINUTE_MS,
+  },
+  {
+    kind: 'tokenRateLimit.perUser.outputTokensPerMinute',
+    yaml: `  tokenRateLimit:\n    perUser: {outputTokensPerMinute: ${3 * MAX_TOKENS}}\n`,
+    unit: 'outputTokens',
+    limit: 3 * MAX_TOKENS,
+    windowMs: MINUTE_MS,
+  },
+  {
+    kind: 'tokenRateLimit.perUser.totalTokensPerDay',
+    yaml: `  tokenRateLimit:\n    perUser: {totalTokensPerDay: ${3 * PER_REQUEST}}\n`,
+    unit: 'totalTokens',
+    limit: 3 * PER_REQUEST,
+    windowMs: DAY_MS,
+  },
+  {
+    kind: 'userTiers.tokenBudget.daily',
+    yaml: `  userTiers:\n  - name: free\n    selector: {header: x-plan, value: free}\n    tokenBudget: {daily: ${3 * PER_REQUEST}}\n`,
+    unit: 'tokens',
+    limit: 3 * PER_REQUEST,
+    windowMs: DAY_MS,
+    headers: { 'x-plan': 'free' },
+  },
+];
+
+/** What one request holds against a limit counted in `unit`: its worst case. */
+function holdIn(unit: Unit): number {
+  if (unit === 'inputTokens') return INPUT_ESTIMATE;
+  if (unit === 'outputTokens') return MAX_TOKENS;
+  return PER_REQUEST;
+}
+
+/** What the gateway metered for `user`, counted in `unit`. */
+function billedIn(metrics: string, user: string, unit: Unit): number {
+  const input = metricSum(metrics, 'ai_gateway_tokens_total', { user, type: 'input' });
+  const output = metricSum(metrics, 'ai_gateway_tokens_total', { user, type: 'output' });
+  if (unit === 'inputTokens') return input;
+  if (unit === 'outputTokens') return output;
+  return input + output;
+}
+
+/** The first sample of `name` carrying all of `labels`; undefined when there is none. */
+function sample(metrics: string, name: string, labels: Record<string, string>): number | undefined {
+  for (const line of metrics.split('\n')) {
+    if (!line.startsWith(`${name}{`)) continue;
+    if (Object.entries(labels).every(([key, value]) => line.includes(`${key}="${value}"`))) {
+      return Number(line.slice(line.lastIndexOf(' ') + 1));
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Waits (up to a deadline) until the usage metered for `user` past `before` is settled in
+ * the balance of `limit`: its remaining gauge shows the limit less all that was billed.
+ * Returns the total billed, or undefined once `abandon` says the run is void.
+ */
+async function settledSpend(
+  gateway: Gateway,
+  user: string,
+  limit: Pick<LimitKindCase, 'kind' | 'unit' | 'limit'>,
+  before: number,
+  abandon: () => boolean = () => false,
+): Promise<number | undefined> {
+  const deadline = Date.now() + 60_000;
+  let billed = 0;
+  let left: number | undefined;
+  while (Date.now() < deadline) {
+    const metrics = await gateway.metrics();
+    billed = billedIn(metrics, user, limit.unit);
+    left = sample(metrics, 'ai_gateway_budget_remaining', { budget_key: user, limit: limit.kind });
+    if (billed > before && left === Math.max(0, limit.limit - billed)) return billed;
+    if (abandon()) return undefined;
+    await pause(100);
+  }
+  assert.fail(`${user}: usage not settled in ${limit.kind}: billed ${billed}, gauge ${left}`);
+}
+
+interface Step {
+  /** What was spent (settled) in the limit's unit when this request was sent. */
+  readonly spentBefore: number;
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: string;
+}
+
+interface KindRun {
+  readonly user: string;
+  readonly steps: readonly Step[];
+  readonly spent: number;
+}
+
+/**
+ * One fresh user asks, one request at a time and each settled before the next, until the
+ * limit refuses; then asks once more. Undefined when the run crossed into a new window of
+ * the limit (the balance started over), so its counts say nothing.
+ */
+async function spendUntilRefused(
+  gateway: Gateway,
+  limit: LimitKindCase,
+): Promise<KindRun | undefined> {
+  const user = `kind-${randomUUID()}`;
+  const windowOf = (at: number) => Math.floor(at / limit.windowMs);
+  const window = windowOf(Date.now());
+  const crossed = () => windowOf(Date.now()) !== window;
+  const steps: Step[] = [];
+  let spent = 0;
+  const ask = async () => {
+    const response = await gateway.chat(user, { headers: limit.headers });
+    const body = await response.text();
+    steps.push({ spentBefore: spent, status: response.status, headers: response.headers, body });
+    return response.status;
+  };
+  for (let i = 0; i < 40 && (await ask()) === 200; i++) {
+    const settled = await settledSpend(gateway, user, limit, spent, crossed);
+    if (settled === undefined) return undefined;
+    spent = settled;
+  }
+  await ask();
+  return crossed() ? undefined : { user, steps, spent };
+}
+
 function route(limits: string): string {
   return `kind: AIGatewayRoute
 metadata: {name: budgets}
@@ -124,53 +278,32 @@ export function describeBudgetScenarios(
       }
     });
 
-    const kinds: [string, string, number][] = [
-      ['tokenBudget.perMinute', `  tokenBudget:\n    perMinute: {limit: ${3 * PER_REQUEST}}\n`, 3],
-      [
-        'tokenRateLimit.perUser.inputTokensPerMinute',
-        `  tokenRateLimit:\n    perUser: {inputTokensPerMinute: ${3 * INPUT_ESTIMATE}}\n`,
-        3,
-      ],
-      [
-        'tokenRateLimit.perUser.outputTokensPerMinute',
-        `  tokenRateLimit:\n    perUser: {outputTokensPerMinute: ${3 * MAX_TOKENS}}\n`,
-        3,
-      ],
-      [
-        'tokenRateLimit.perUser.totalTokensPerDay',
-        `  tokenRateLimit:\n    perUser: {totalTokensPerDay: ${3 * PER_REQUEST}}\n`,
-        3,
-      ],
-      [
-        'userTiers.tokenBudget.daily',
-        `  userTiers:\n  - name: free\n    selector: {header: x-plan, value: free}\n    tokenBudget: {daily: ${3 * PER_REQUEST}}\n`,
-        3,
-      ],
-    ];
-    for (const [kind, limits, fits] of kinds) {
-      it(`enforces ${kind} at the point the reservations reach it`, async () => {
-        const gateway = await startGateway(route(limits), await env());
+    for (const limit of LIMIT_KINDS) {
+      it(`admits ${limit.kind} exactly while the spend plus a request's hold fits, then refuses`, async () => {
+        const gateway = await startGateway(route(limit.yaml), await env());
         try {
-          const user = `kind-${randomUUID()}`;
-          const headers: Record<string, string> = kind.startsWith('userTiers')
-            ? { 'x-plan': 'free' }
-            : {};
-          const responses = await Promise.all(
-            Array.from({ length: 10 }, () => gateway.chat(user, { headers })),
-          );
-          const statuses = responses.map((r) => r.status);
-          await Promise.all(responses.map((r) => r.text()));
-          assert.ok(
-            statuses.filter((s) => s === 200).length >= fits,
-            `statuses ${statuses.join(',')}`,
-          );
-          const refused = responses.find((r) => r.status === 429);
-          assert.ok(refused, 'the limit refused the rest');
-          assert.ok(Number(refused.headers.get('retry-after')) > 0);
-          const again = await gateway.chat(user, { headers });
-          const body = await again.text();
-          assert.equal(again.status, 429);
-          assert.ok(body.includes(kind), body);
+          let run: KindRun | undefined;
+          // A run that spans two windows sees the balance start over: run it again.
+          for (let attempt = 0; attempt < 3 && !run; attempt++) {
+            run = await spendUntilRefused(gateway, limit);
+          }
+          assert.ok(run, 'three runs in a row spanned a window boundary');
+          const hold = holdIn(limit.unit);
+          for (const [index, step] of run.steps.entries()) {
+            assert.equal(
+              step.status,
+              step.spentBefore + hold <= limit.limit ? 200 : 429,
+              `request ${index + 1}: spent ${step.spentBefore} + hold ${hold} against ${limit.limit}`,
+            );
+          }
+          const admitted = run.steps.filter((step) => step.status === 200).length;
+          // Every call costs the same (the local model is deterministic): the count is known.
+          const cost = run.spent / admitted;
+          assert.equal(admitted, 1 + Math.floor((limit.limit - hold) / cost));
+          const refusals = run.steps.filter((step) => step.status === 429);
+          assert.equal(refusals.length, 2, 'the first refusal, and the same again');
+          for (const refusal of refusals)
+            assert.ok(refusal.body.includes(limit.kind), refusal.body);
         } finally {
           await gateway.process.stop();
         }
