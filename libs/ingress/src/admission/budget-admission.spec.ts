@@ -1,7 +1,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseGatewayConfig, type GatewayConfig } from '@aigw/config';
-import { ExhaustionView, LocalBudgetStore } from '@aigw/budget-core';
+import {
+  bindLimit,
+  ExhaustionView,
+  LocalBudgetStore,
+  userLimits,
+  type BudgetStore,
+} from '@aigw/budget-core';
+import { BudgetState, BudgetUnit, createBudgetStateChanged, LimitKind } from '@aigw/contracts';
 import { DataPlaneError, type GatewayRequest } from '@aigw/contracts/data-plane';
 import { BudgetAdmission } from './budget-admission';
 
@@ -68,5 +75,64 @@ describe('BudgetAdmission', () => {
     advance(30_000);
     const next = await admission.admit(request('u2', 250));
     assert.equal(next.headers['x-ratelimit-reset-tokens'], '1m');
+  });
+
+  it('refuses a key the broadcast said is exhausted with no call to the store', async () => {
+    const calls: string[] = [];
+    // Any call would be a network round trip on Redis: this store counts and refuses them.
+    const unreachable: BudgetStore = {
+      reserve: async () => {
+        calls.push('reserve');
+        throw new Error('the store was called');
+      },
+      release: async () => {
+        calls.push('release');
+        throw new Error('the store was called');
+      },
+      settle: async () => {
+        calls.push('settle');
+        throw new Error('the store was called');
+      },
+      balances: async () => {
+        calls.push('balances');
+        throw new Error('the store was called');
+      },
+    };
+    const view = new ExhaustionView();
+    const admission = new BudgetAdmission(() => config, unreachable, view, {
+      defaultMaxOutputTokens: 100,
+      holdMs: 600_000,
+      now: () => start,
+    });
+    const perUser = userLimits({ route: config.routes[0], userKey: 'spent' })
+      .map((limit) => bindLimit(limit, start))
+      .find((limit) => limit.kind === LimitKind.TokenBudgetPerUser)!;
+    view.apply(
+      createBudgetStateChanged({
+        requestId: null,
+        partitionKey: 'spent',
+        budgetKey: 'spent',
+        limitKind: LimitKind.TokenBudgetPerUser,
+        windowId: perUser.windowRef.id,
+        state: BudgetState.Exhausted,
+        remaining: 0,
+        limit: 1000,
+        unit: BudgetUnit.Tokens,
+        resetAt: new Date(perUser.windowRef.endsAt).toISOString(),
+      }),
+    );
+
+    const refusal = await admission.admit(request('spent', 10)).then(
+      () => assert.fail('admitted an exhausted key'),
+      (error: unknown) => error,
+    );
+    assert.ok(refusal instanceof DataPlaneError);
+    assert.equal(refusal.httpStatus, 429);
+    assert.match(refusal.message, /tokenBudget\.perUser/);
+    assert.equal(refusal.headers?.['x-ratelimit-limit-tokens'], '1000');
+    assert.equal(refusal.headers?.['x-ratelimit-remaining-tokens'], '0');
+    assert.equal(refusal.headers?.['x-ratelimit-reset-tokens'], '11h59m30s');
+    assert.equal(refusal.retryAfterMs, perUser.windowRef.endsAt - start);
+    assert.deepEqual(calls, []);
   });
 });
