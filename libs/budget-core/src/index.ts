@@ -8,3 +8,4 @@ export * from './redis/redis-budget-store';
 export * from './exhaustion-view';
 export * from './model-budget-gate';
 export * from './domain/bound-limit-cache';
+export * from './domain/rate-limit-headers';

@@ -1,6 +1,7 @@
 import type { RouteConfig } from '@aigw/config';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 import { bindLimit, modelLimits } from './domain/budget-limits';
+import { rateLimitHeaders } from './domain/rate-limit-headers';
 import type { ExhaustionView } from './exhaustion-view';
 
 /**
@@ -17,7 +18,11 @@ export function modelBudgetGate(view: ExhaustionView, now: () => number = Date.n
         throw new DataPlaneError(
           DataPlaneErrorCode.BudgetExceeded,
           `The model "${model}" has used its token budget for this minute`,
-          { retryAfterMs: resetAt - at },
+          {
+            retryAfterMs: resetAt - at,
+            // The same headers as any budget refusal: this limit, nothing left, when it opens.
+            headers: rateLimitHeaders(bound.limit, 0, resetAt - at),
+          },
         );
       }
     }

@@ -11,6 +11,7 @@ import {
   bindLimit,
   BoundLimitCache,
   ExhaustionView,
+  rateLimitHeaders,
   userLimits,
   type Balance,
   type BalanceChange,
@@ -115,7 +116,7 @@ export class BudgetAdmission {
       const remaining = Math.max(0, limit.limit - result.blocked.used - result.blocked.reserved);
       throw budgetExceeded(limit, limit.limit, remaining, limit.windowRef.endsAt, now);
     }
-    return { reservationId, headers: rateLimitHeaders(limits, result.balances, now) };
+    return { reservationId, headers: tightestLimitHeaders(limits, result.balances, now) };
   }
 
   async release(admission: Admission): Promise<void> {
@@ -141,17 +142,13 @@ function budgetExceeded(
     `Budget exceeded: ${limit.kind} allows ${total} ${unit} per window; try again after ${new Date(resetAt).toISOString()}`,
     {
       retryAfterMs: Math.max(0, resetAt - now),
-      headers: {
-        'x-ratelimit-limit-tokens': String(total),
-        'x-ratelimit-remaining-tokens': String(Math.floor(remaining)),
-        'x-ratelimit-reset-tokens': resetDuration(resetAt - now),
-      },
+      headers: rateLimitHeaders(total, remaining, resetAt - now),
     },
   );
 }
 
 /** The tightest token limit, in OpenAI's header names. */
-function rateLimitHeaders(
+function tightestLimitHeaders(
   limits: readonly BoundLimit[],
   balances: readonly Balance[],
   now: number,
@@ -169,20 +166,5 @@ function rateLimitHeaders(
     }
   }
   if (!tightest) return {};
-  return {
-    'x-ratelimit-limit-tokens': String(tightest.limit),
-    'x-ratelimit-remaining-tokens': String(Math.floor(least)),
-    'x-ratelimit-reset-tokens': resetDuration(tightest.windowRef.endsAt - now),
-  };
-}
-
-/** OpenAI's duration format: `1h2m3s`, `45s`, `120ms`. */
-export function resetDuration(ms: number): string {
-  if (ms < 1000) return `${Math.max(0, Math.ceil(ms))}ms`;
-  let seconds = Math.ceil(ms / 1000);
-  const hours = Math.floor(seconds / 3600);
-  seconds -= hours * 3600;
-  const minutes = Math.floor(seconds / 60);
-  seconds -= minutes * 60;
-  return `${hours ? `${hours}h` : ''}${minutes ? `${minutes}m` : ''}${seconds || (!hours && !minutes) ? `${seconds}s` : ''}`;
+  return rateLimitHeaders(tightest.limit, least, tightest.windowRef.endsAt - now);
 }
