@@ -1,13 +1,14 @@
 // The usage page in a real browser: Debian's headless Chromium (installed by
 // scripts/browser/ensure-chromium.sh) driven by playwright-core loads /usage from the
-// all-in-one gateway after a scripted workload, and every number it shows must be the
-// analytics API's.
+// all-in-one gateway after a scripted workload (with a cache hit and a failover, so the
+// rates are not trivially 0%), and every number it shows must be the analytics API's.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type BrowserContext } from 'playwright-core';
+import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -33,13 +34,33 @@ interface Totals {
 interface UsageBody {
   query: { from: string; to: string };
   totals: Totals;
-  series: (Totals & { key: string })[];
+  series: (Totals & { key: string; weightedTokens: number })[];
+}
+interface RatesBody {
+  requests: number;
+  cacheHitRate: number;
+  fallbackRate: number;
+}
+interface LatencyBody {
+  rows: { key: string; requests: number; p50Ms: number; p95Ms: number }[];
+}
+interface BudgetsBody {
+  rows: {
+    budgetKey: string;
+    limitKind: string;
+    state: string;
+    remaining: number;
+    unit: string;
+    limit: number;
+    resetAt: string;
+  }[];
 }
 
 // The page's own formatting (usage-page.js), so text can be compared exactly.
 const cost = (n: number) => `$${n.toFixed(6)}`;
 const int = (n: number) => String(Math.round(n));
 const pct = (r: number) => `${(r * 100).toFixed(1)}%`;
+const ms = (n: number) => `${n.toFixed(1)} ms`;
 
 function perKey(series: UsageBody['series']): Map<string, Totals> {
   const totals = new Map<string, Totals>();
@@ -55,6 +76,8 @@ function perKey(series: UsageBody['series']): Map<string, Totals> {
 }
 
 describe('the usage page in headless Chromium', () => {
+  // small-model's first backend always fails: its calls fail over to the local one.
+  const failing = new FakeOpenAiUpstream('failing');
   let gateway: AppProcess;
   let dir: string;
   let served = 0;
@@ -64,6 +87,8 @@ describe('the usage page in headless Chromium', () => {
       existsSync(CHROMIUM),
       `${CHROMIUM} is missing: run scripts/browser/ensure-chromium.sh (Debian's chromium)`,
     );
+    await failing.start();
+    failing.always({ kind: 'status', status: 503 });
     dir = mkdtempSync(join(tmpdir(), 'aigw-usage-page-'));
     writeFileSync(
       join(dir, 'config.yaml'),
@@ -72,7 +97,10 @@ metadata: {name: usage}
 spec:
   backends:
   - {name: mini, provider: local, model: gpt-4o-mini}
-  - {name: small, provider: local, model: small-model}
+  - {name: small-down, priority: 0, provider: vllm, baseUrl: "${failing.baseUrl}", model: small-model}
+  - {name: small, priority: 1, provider: local, model: small-model}
+  failover: {on: [error]}
+  caching: {enabled: true, ttl: 3600s}
   userIdentification: {header: x-user-id}
   tokenBudget:
     perUser: {limit: 300, period: 30d}
@@ -85,30 +113,43 @@ spec:
     gateway = await startApp('gateway', {
       AI_GATEWAY_CONFIG: join(dir, 'config.yaml'),
       AI_GATEWAY_DATA_DIR: join(dir, 'data'),
+      // What admission holds for output when a request names no max_tokens: less than the
+      // local model's full reply, so such calls spend past their hold.
+      AI_GATEWAY_DEFAULT_MAX_OUTPUT_TOKENS: '1',
     });
-    // The workload: three users, two models, plain and streamed; `cyd` sends until the
-    // budget's admission refuses (429), and refused requests must not show as usage.
-    for (let i = 0; i < 24; i++) {
-      const user = i >= 12 ? 'cyd' : USERS[i % 2];
-      const response = await fetch(`${gateway.baseUrl}/v1/chat/completions`, {
+    // The workload: three users, two models, plain and streamed. `cyd` names no max_tokens
+    // and sends until the budget's admission refuses (429): its spend passes the limit, so
+    // the budget reports it exhausted (a row in the budgets table). Refused requests must
+    // not show as usage.
+    const ask = (i: number, user: string) =>
+      fetch(`${gateway.baseUrl}/v1/chat/completions`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-user-id': user },
         body: JSON.stringify({
           model: MODELS[i % 2],
           stream: i % 3 === 0,
-          max_tokens: 20 + i,
+          ...(user === 'cyd' ? {} : { max_tokens: 20 + i }),
           messages: [{ role: 'user', content: `question number ${i}` }],
         }),
       });
+    for (let i = 0; i < 24; i++) {
+      const response = await ask(i, i >= 12 ? 'cyd' : USERS[i % 2]);
       await response.text();
       if (response.status === 200) served++;
       else assert.equal(response.status, 429, `request ${i}`);
     }
     assert.ok(served >= 12 && served < 24, `served ${served}`);
+    // The same question again: answered from the cache (a usage row marked cached).
+    const repeated = await ask(2, USERS[0]);
+    await repeated.text();
+    assert.equal(repeated.status, 200);
+    assert.equal(repeated.headers.get('x-ai-gateway-cache'), 'hit');
+    served++;
   });
 
   after(async () => {
     await gateway?.stop();
+    await failing.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -130,12 +171,35 @@ spec:
       byModel = await api<UsageBody>('usage', { ...range, groupBy: 'model' });
     }
     assert.equal(byModel.totals.requests, served);
-    const budgets = await api<{ rows: unknown[] }>('budgets', {});
+    // ...its completed row (rates and latency read those), and cyd's exhausted budget
+    // its state row: each written off the request path too.
+    const span = { from, to };
+    let rates = await api<RatesBody>('rates', span);
+    let latency = await api<LatencyBody>('latency', { ...span, groupBy: 'none' });
+    let budgets = await api<BudgetsBody>('budgets', {});
+    for (
+      let i = 0;
+      i < 100 &&
+      (rates.requests < served ||
+        latency.rows[0]?.requests !== served ||
+        budgets.rows.length === 0);
+      i++
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      rates = await api<RatesBody>('rates', span);
+      latency = await api<LatencyBody>('latency', { ...span, groupBy: 'none' });
+      budgets = await api<BudgetsBody>('budgets', {});
+    }
+    assert.equal(rates.requests, served);
+    assert.equal(latency.rows.length, 1);
+    assert.equal(latency.rows[0].requests, served);
+    assert.ok(rates.cacheHitRate > 0, 'the workload has a cache hit');
+    assert.ok(rates.fallbackRate > 0, 'the workload has a failover');
+    assert.deepEqual(
+      budgets.rows.map((b) => [b.budgetKey, b.limitKind, b.state, b.remaining, b.limit]),
+      [['cyd', 'tokenBudget.perUser', 'exhausted', 0, 300]],
+    );
     const byUser = await api<UsageBody>('usage', { ...range, groupBy: 'user' });
-    const rates = await api<{ cacheHitRate: number; fallbackRate: number }>('rates', {
-      from,
-      to,
-    });
 
     const profile = mkdtempSync(join(tmpdir(), 'aigw-chromium-'));
     let context: BrowserContext | undefined;
@@ -168,6 +232,10 @@ spec:
       assert.equal(await textOf('#total-requests'), int(served));
       assert.equal(await textOf('#cache-hit-rate'), pct(rates.cacheHitRate));
       assert.equal(await textOf('#fallback-rate'), pct(rates.fallbackRate));
+      assert.equal(
+        await textOf('#latency'),
+        `${ms(latency.rows[0].p50Ms)} / ${ms(latency.rows[0].p95Ms)}`,
+      );
 
       for (const [table, series] of [
         ['by-user', byUser.series],
@@ -209,8 +277,47 @@ spec:
         assert.equal(await page.locator(`#${id} canvas`).count(), 1, id);
         assert.equal(await page.locator(`#${id}`).getAttribute('data-series'), String(count), id);
       }
-      const budgetRows = await page.locator('#budgets tbody tr').count();
-      assert.equal(budgetRows, budgets.rows.length);
+      // Budget burn: the cumulative weighted tokens at the last bucket (uPlot's legend
+      // shows the values where the cursor is: hover the plot's right edge) are each
+      // user's total, and the budgets table is the API's rows, cell by cell.
+      const burn = page.locator('#chart-burn .u-over');
+      const box = await burn.boundingBox();
+      assert.ok(box, 'the burn chart has a plot area');
+      await burn.hover({ position: { x: box.width - 1, y: box.height / 2 } });
+      const legend: Record<string, string> = {};
+      for (const tr of await page.locator('#chart-burn .u-legend tr.u-series').all()) {
+        const label = await tr.locator('.u-label').innerText();
+        const value = await tr.locator('.u-value').innerText();
+        legend[label] = value;
+      }
+      const burned = new Map<string, number>();
+      for (const p of byUser.series) burned.set(p.key, (burned.get(p.key) ?? 0) + p.weightedTokens);
+      assert.deepEqual(
+        Object.fromEntries(Object.entries(legend).filter(([label]) => burned.has(label))),
+        Object.fromEntries([...burned].map(([user, tokens]) => [user, int(tokens)])),
+        'burn per user',
+      );
+      const budgetRows: { key: string; cells: string[] }[] = [];
+      for (const tr of await page.locator('#budgets tbody tr').all()) {
+        budgetRows.push({
+          key: (await tr.getAttribute('data-key')) ?? '',
+          cells: await tr.locator('td').allTextContents(),
+        });
+      }
+      assert.deepEqual(
+        budgetRows,
+        budgets.rows.map((b) => ({
+          key: `${b.budgetKey}|${b.limitKind}`,
+          cells: [
+            b.budgetKey,
+            b.limitKind,
+            b.state,
+            `${b.remaining} ${b.unit}`,
+            String(b.limit),
+            b.resetAt,
+          ],
+        })),
+      );
       assert.deepEqual(problems, []);
       assert.deepEqual(foreign, [], 'the page loads nothing from outside the gateway');
     } finally {
