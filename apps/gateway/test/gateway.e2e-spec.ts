@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import OpenAI from 'openai';
+import { estimatePromptTokensUpperBound } from '@aigw/contracts/data-plane';
+import { metricSum } from '@aigw/testing';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
 import { runAppToExit, startApp, type AppProcess } from '@aigw/testing/processes';
 
@@ -180,8 +182,73 @@ describe('all-in-one gateway: usage events, metrics and restarts', () => {
     }
   }
 
-  it('records one usage event per request, exports token metrics, and keeps them across a restart', async () => {
-    let gateway = await startApp('gateway', { AI_GATEWAY_DATA_DIR: dataDir });
+  // The quickstart's local model, with a per-user token budget whose balance must survive.
+  const BUDGET = 100_000;
+  const budgetConfig = () =>
+    writeConfig(
+      'budget-restart.yaml',
+      `apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: AIGatewayRoute
+metadata: {name: budget-restart}
+spec:
+  backends:
+  - {name: local-gpt-4o-mini, provider: local, model: gpt-4o-mini}
+  userIdentification:
+    header: x-user-id
+  tokenBudget:
+    perUser: {limit: ${BUDGET}, period: 30d}
+`,
+    );
+  const MAX_TOKENS = 50;
+  const chatBody = (content: string) => ({
+    model: 'gpt-4o-mini',
+    messages: [{ role: 'user' as const, content }],
+    max_tokens: MAX_TOKENS,
+  });
+  /** What admission holds for a request: its prompt's upper-bound estimate plus max_tokens. */
+  const holdOf = (content: string) =>
+    estimatePromptTokensUpperBound(chatBody(content)) + MAX_TOKENS;
+  const remainingHeader = (response: Response) => {
+    const value = response.headers.get('x-ratelimit-remaining-tokens');
+    assert.ok(value !== null, 'the answer carries x-ratelimit-remaining-tokens');
+    return Number(value);
+  };
+
+  /** Waits until everything carol was billed is settled in her balance; returns the balance. */
+  async function settledBalance(gateway: AppProcess, requests: number): Promise<number> {
+    const deadline = Date.now() + 30_000;
+    let text = '';
+    while (Date.now() < deadline) {
+      text = await (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
+      const completed = metricSum(text, 'ai_gateway_request_duration_seconds_count', {
+        model: 'gpt-4o-mini',
+      });
+      const billed =
+        metricSum(text, 'ai_gateway_tokens_total', { user: 'carol', type: 'input' }) +
+        metricSum(text, 'ai_gateway_tokens_total', { user: 'carol', type: 'output' });
+      const gauge = text
+        .split('\n')
+        .find(
+          (line) =>
+            line.startsWith('ai_gateway_budget_remaining{') &&
+            line.includes('budget_key="carol"') &&
+            line.includes('limit="tokenBudget.perUser"'),
+        );
+      const balance = gauge === undefined ? undefined : Number(gauge.split(' ').at(-1));
+      if (completed === requests && billed > 0 && balance === BUDGET - billed) return balance;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.fail(`carol's usage did not settle in her budget within 30 s; metrics:\n${text}`);
+  }
+
+  it('records one usage event per request, exports token metrics, and keeps them and the budget balance across a restart', async () => {
+    const config = budgetConfig();
+    let gateway = await startApp('gateway', {
+      AI_GATEWAY_CONFIG: config,
+      AI_GATEWAY_DATA_DIR: dataDir,
+    });
+    let remainingBefore: number;
+    let billed: number;
     try {
       const client = new OpenAI({
         baseURL: `${gateway.baseUrl}/v1`,
@@ -189,10 +256,10 @@ describe('all-in-one gateway: usage events, metrics and restarts', () => {
         maxRetries: 0,
         defaultHeaders: { 'x-user-id': 'carol' },
       });
-      await client.chat.completions.create({
-        model: 'gpt-4o-mini',
-        messages: [{ role: 'user', content: 'one' }],
-      });
+      const first = await client.chat.completions.create(chatBody('one')).withResponse();
+      remainingBefore = remainingHeader(first.response);
+      // Carol's first request: nothing spent yet, only its own hold.
+      assert.equal(remainingBefore, BUDGET - holdOf('one'));
       const stream = await client.chat.completions.create({
         model: 'gpt-4o-mini',
         messages: [{ role: 'user', content: 'two' }],
@@ -214,6 +281,7 @@ describe('all-in-one gateway: usage events, metrics and restarts', () => {
         metrics,
         /ai_gateway_request_duration_seconds_count\{provider="local",model="gpt-4o-mini"\} 2/,
       );
+      billed = BUDGET - (await settledBalance(gateway, 2));
     } finally {
       await gateway.stop();
     }
@@ -223,7 +291,10 @@ describe('all-in-one gateway: usage events, metrics and restarts', () => {
       'both requests were written before the process stopped',
     );
 
-    gateway = await startApp('gateway', { AI_GATEWAY_DATA_DIR: dataDir });
+    gateway = await startApp('gateway', {
+      AI_GATEWAY_CONFIG: config,
+      AI_GATEWAY_DATA_DIR: dataDir,
+    });
     try {
       const client = new OpenAI({
         baseURL: `${gateway.baseUrl}/v1`,
@@ -231,10 +302,13 @@ describe('all-in-one gateway: usage events, metrics and restarts', () => {
         maxRetries: 0,
         defaultHeaders: { 'x-user-id': 'carol' },
       });
-      await client.chat.completions.create({
-        model: 'gpt-4o-mini',
-        messages: [{ role: 'user', content: 'three' }],
-      });
+      const third = await client.chat.completions.create(chatBody('three')).withResponse();
+      // The restarted gateway starts from what was left before it, less what the two
+      // requests were billed: the first one's hold is gone, the third one's is taken.
+      assert.equal(
+        remainingHeader(third.response),
+        remainingBefore + holdOf('one') - billed - holdOf('three'),
+      );
     } finally {
       await gateway.stop();
     }
