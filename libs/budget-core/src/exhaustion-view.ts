@@ -9,11 +9,13 @@ import {
 /**
  * A replica's local copy of which limits are exhausted, fed by the budget service's
  * broadcast (and by its own refused reservations), so a request against an exhausted
- * limit is refused without a network call. An entry ends with its window: a new window
- * is a recovery nobody has to announce.
+ * limit is refused without a network call. An entry ends with its window at the latest;
+ * the broadcast may end it sooner (`recovered`, or `remaining` with room).
  */
 export class ExhaustionView {
   private readonly until = new Map<string, number>();
+  /** The entry each limit (`kind|subject`) has, whatever its window: `recovered` ends it. */
+  private readonly entryOf = new Map<string, string>();
 
   /** The entry a limit in a window has: callers that check often may keep it. */
   static keyOf(subject: string, kind: LimitKind, windowId: string): string {
@@ -21,7 +23,9 @@ export class ExhaustionView {
   }
 
   markExhausted(subject: string, kind: LimitKind, windowId: string, resetAt: number): void {
-    this.until.set(ExhaustionView.keyOf(subject, kind, windowId), resetAt);
+    const key = ExhaustionView.keyOf(subject, kind, windowId);
+    this.until.set(key, resetAt);
+    this.entryOf.set(limitOf(key), key);
   }
 
   /** When the limit opens again, if it is exhausted now. */
@@ -39,21 +43,47 @@ export class ExhaustionView {
     const resetAt = this.until.get(key);
     if (resetAt === undefined) return undefined;
     if (resetAt <= now) {
-      this.until.delete(key);
+      this.clear(key);
       return undefined;
     }
     return resetAt;
   }
 
   apply(event: BudgetStateChanged): void {
-    const id = ExhaustionView.keyOf(event.budgetKey, event.limitKind, event.windowId);
-    if (event.state === BudgetState.Exhausted) this.until.set(id, Date.parse(event.resetAt));
-    else this.until.delete(id);
+    const { budgetKey, limitKind, windowId } = event;
+    switch (event.state) {
+      case BudgetState.Exhausted:
+        this.markExhausted(budgetKey, limitKind, windowId, Date.parse(event.resetAt));
+        break;
+      case BudgetState.Recovered: {
+        // Usually a new window, whose id the mark does not have: end the limit's mark whatever its window.
+        const key = this.entryOf.get(`${limitKind}|${budgetKey}`);
+        if (key !== undefined) this.clear(key);
+        this.clear(ExhaustionView.keyOf(budgetKey, limitKind, windowId));
+        break;
+      }
+      case BudgetState.Remaining:
+        // Room left in that window: a mark this replica set on a refusal against holds
+        // since settled is stale. With no room (held full) the mark, if any, stays.
+        if (event.remaining > 0) this.clear(ExhaustionView.keyOf(budgetKey, limitKind, windowId));
+        break;
+    }
   }
 
   get size(): number {
     return this.until.size;
   }
+
+  private clear(key: string): void {
+    this.until.delete(key);
+    const limit = limitOf(key);
+    if (this.entryOf.get(limit) === key) this.entryOf.delete(limit);
+  }
+}
+
+/** `kind|subject` of an entry's key: window ids hold no `|`, subjects may. */
+function limitOf(key: string): string {
+  return key.slice(0, key.lastIndexOf('|'));
 }
 
 /** Keeps a view current from the budget state topic (compacted: the latest per limit). */

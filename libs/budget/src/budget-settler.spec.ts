@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseGatewayConfig, type GatewayConfig } from '@aigw/config';
-import { LocalBudgetStore } from '@aigw/budget-core';
+import { bindLimit, ExhaustionView, LocalBudgetStore, modelLimits } from '@aigw/budget-core';
 import {
   BudgetState,
   createTokenUsageRecorded,
@@ -73,10 +73,12 @@ function usage(
   dollars: number,
   occurredAt = new Date(),
   tier?: string,
+  reservationId?: string,
 ) {
   return createTokenUsageRecorded(
     {
       ...(tier ? { tier } : {}),
+      ...(reservationId ? { reservationId } : {}),
       requestId: 'r',
       partitionKey: user,
       userId: user,
@@ -107,22 +109,140 @@ function setup() {
   return { store, published, alerts, metrics, settler };
 }
 
+// Recent windows: the embedded store drops balances whose window ended an hour ago.
+const thisMinute = () => Math.floor(Date.now() / 60_000) * 60_000;
+
 const states = (events: GatewayEvent[]) =>
   events.filter((e): e is BudgetStateChanged => e.type === 'budget.state');
+const exhaustions = (events: GatewayEvent[]) =>
+  states(events).filter((e) => e.state === BudgetState.Exhausted);
+const summary = (events: GatewayEvent[]) =>
+  states(events)
+    .map((e) => `${e.limitKind} ${e.budgetKey} ${e.state} ${e.remaining}`)
+    .sort();
 
 describe('BudgetSettler', () => {
   it('announces exhaustion once, when a limit is reached', async () => {
     const { published, settler } = setup();
     await settler.handle([usage('u1', 60, 0.1)]);
-    assert.equal(states(published.events).length, 0);
+    assert.equal(exhaustions(published.events).length, 0);
     await settler.handle([usage('u1', 50, 0.1)]);
-    const exhausted = states(published.events);
+    const exhausted = exhaustions(published.events);
     assert.equal(exhausted.length, 1);
-    assert.equal(exhausted[0].state, BudgetState.Exhausted);
     assert.equal(exhausted[0].limitKind, LimitKind.TokenBudgetPerUser);
     assert.equal(exhausted[0].budgetKey, 'u1');
+    assert.equal(exhausted[0].remaining, 0);
+    published.events.length = 0;
     await settler.handle([usage('u1', 5, 0.1)]);
-    assert.equal(states(published.events).length, 1, 'no repeat while it stays exhausted');
+    assert.deepEqual(
+      states(published.events).filter((e) => e.limitKind === LimitKind.TokenBudgetPerUser),
+      [],
+      'no repeat, and no `remaining` to replace it on the compacted topic',
+    );
+  });
+
+  it('announces what remains once per limit per batch, after its last settlement', async () => {
+    const { published, settler } = setup();
+    // One minute, so the per-model limit is one balance throughout.
+    const at = new Date(thisMinute() + 10_000);
+    await settler.handle([
+      usage('r1', 10, 0.5, at),
+      usage('r1', 20, 0.5, at),
+      usage('r1', 5, 0.5, at),
+    ]);
+    assert.deepEqual(summary(published.events), [
+      `${LimitKind.MaxDailyCostPerUser} r1 ${BudgetState.Remaining} 8.5`,
+      `${LimitKind.TokenBudgetPerUser} r1 ${BudgetState.Remaining} 65`,
+      `${LimitKind.ModelTokensPerMinute} gpt-4-turbo ${BudgetState.Remaining} 115`,
+    ]);
+    published.events.length = 0;
+    const last = usage('r1', 15, 0.5, at);
+    await settler.handle([last]);
+    assert.deepEqual(summary(published.events), [
+      `${LimitKind.MaxDailyCostPerUser} r1 ${BudgetState.Remaining} 8`,
+      `${LimitKind.TokenBudgetPerUser} r1 ${BudgetState.Remaining} 50`,
+      `${LimitKind.ModelTokensPerMinute} gpt-4-turbo ${BudgetState.Remaining} 100`,
+    ]);
+    published.events.length = 0;
+    await settler.handle([last]);
+    assert.deepEqual(summary(published.events), [], 'a redelivered event changes nothing');
+  });
+
+  it('announces a recovery at the first settlement of a new window after an exhaustion', async () => {
+    const { published, settler } = setup();
+    const minute = thisMinute();
+    await settler.handle([
+      usage('m1', 90, 0, new Date(minute)),
+      usage('m2', 80, 0, new Date(minute + 1)),
+    ]);
+    const [exhausted] = exhaustions(published.events).filter(
+      (e) => e.limitKind === LimitKind.ModelTokensPerMinute,
+    );
+    assert.equal(exhausted.budgetKey, 'gpt-4-turbo');
+    published.events.length = 0;
+
+    await settler.handle([usage('m3', 10, 0, new Date(minute + 60_000))]);
+    const model = states(published.events).filter(
+      (e) => e.limitKind === LimitKind.ModelTokensPerMinute,
+    );
+    assert.equal(model.length, 1);
+    assert.equal(model[0].state, BudgetState.Recovered);
+    assert.equal(model[0].remaining, 140);
+    assert.notEqual(model[0].windowId, exhausted.windowId);
+    assert.equal(model[0].resetAt, new Date(minute + 120_000).toISOString());
+    published.events.length = 0;
+    await settler.handle([usage('m3', 10, 0, new Date(minute + 60_001))]);
+    assert.deepEqual(
+      states(published.events)
+        .filter((e) => e.limitKind === LimitKind.ModelTokensPerMinute)
+        .map((e) => e.state),
+      [BudgetState.Remaining],
+      'recovered once',
+    );
+  });
+
+  it('announces a recovery when settling a hold brings a limit held full back under', async () => {
+    const { store, published, settler } = setup();
+    const at = thisMinute() + 10_000;
+    const [model] = modelLimits(CONFIG.routes[0], 'gpt-4-turbo').map((l) => bindLimit(l, at));
+    const hold = { key: model.key, amount: 140, limit: 150, windowEndsAt: model.windowRef.endsAt };
+    assert.ok((await store.reserve('held', [hold], 600_000, at)).ok);
+    // Another caller's usage settles: 10 spent, 140 held, no room for any reservation.
+    await settler.handle([usage('h1', 10, 0, new Date(at))]);
+    const modelStates = () =>
+      states(published.events).filter((e) => e.limitKind === LimitKind.ModelTokensPerMinute);
+    assert.deepEqual(
+      modelStates().map((e) => [e.state, e.remaining]),
+      [[BudgetState.Remaining, 0]],
+    );
+    published.events.length = 0;
+    // The held call settles to what it really used, releasing the rest of its hold.
+    await settler.handle([usage('h2', 30, 0, new Date(at + 1), undefined, 'held')]);
+    assert.deepEqual(
+      modelStates().map((e) => [e.state, e.remaining]),
+      [[BudgetState.Recovered, 110]],
+    );
+  });
+
+  it("keeps an ingress's view: exhausted, then cleared by the new window's recovery", async () => {
+    const { published, settler } = setup();
+    const view = new ExhaustionView();
+    const minute = thisMinute();
+    await settler.handle([usage('v1', 160, 0, new Date(minute))]);
+    for (const event of states(published.events)) view.apply(event);
+    const [old] = modelLimits(CONFIG.routes[0], 'gpt-4-turbo').map((l) => bindLimit(l, minute));
+    const stillOld = minute + 59_000; // this replica's clock lags the budget service's
+    assert.equal(
+      view.exhaustedUntil('gpt-4-turbo', old.kind, old.windowRef.id, stillOld),
+      minute + 60_000,
+    );
+    published.events.length = 0;
+    await settler.handle([usage('v2', 10, 0, new Date(minute + 60_000))]);
+    for (const event of states(published.events)) view.apply(event);
+    assert.equal(
+      view.exhaustedUntil('gpt-4-turbo', old.kind, old.windowRef.id, stillOld),
+      undefined,
+    );
   });
 
   it('applies an event once, however often it is delivered', async () => {
@@ -154,7 +274,7 @@ describe('BudgetSettler', () => {
   it('exhausts a per-model limit for every caller of that model', async () => {
     const { published, settler } = setup();
     await settler.handle([usage('a', 80, 0), usage('b', 80, 0)]);
-    const model = states(published.events).find(
+    const model = exhaustions(published.events).find(
       (e) => e.limitKind === LimitKind.ModelTokensPerMinute,
     );
     assert.ok(model);

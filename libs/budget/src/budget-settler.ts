@@ -25,6 +25,7 @@ import {
   createBudgetStateChanged,
   LimitKind,
   Topic,
+  type BudgetStateChanged,
   type EventPublisher,
   type EventSubscription,
   type GatewayEvent,
@@ -41,19 +42,43 @@ interface TrackedLimit extends BoundLimit {
   readonly alertAt?: number;
 }
 
+/** A capped limit's balance after the last settlement of a batch that touched it. */
+interface Settled {
+  readonly limit: TrackedLimit;
+  readonly used: number;
+  readonly reserved: number;
+  readonly requestId: string;
+}
+
+/** Limits remembered as announced without room, for their Recovered; more are forgotten. */
+const MAX_WITHOUT_ROOM = 100_000;
+
 /**
  * The budget service's core: applies each usage event to the authoritative balances
  * once (idempotent per event id), settles the request's hold, and announces what
- * changed: exhaustion on the compacted state topic (every ingress keeps a local view of
- * it) and threshold crossings as alerts.
+ * changed on the compacted state topic (every ingress keeps a local view of it), and
+ * threshold crossings as alerts. Per limit the topic carries:
+ * - `exhausted` as soon as a settlement spends it to its limit;
+ * - else, once per batch that settled against it, `remaining`: what new reservations may
+ *   still take (limit - used - held);
+ * - or `recovered` instead when this settler last announced it with no room (exhausted,
+ *   or held full): its first settlement in a new window, or a settlement whose release of
+ *   its hold brought it back under. An ingress clears its mark on it.
+ * A limit spent to its limit gets nothing more in that window, so the topic's latest
+ * value for it (it is compacted per budget key and limit kind) stays `exhausted`.
  */
 export class BudgetSettler implements EventSubscription {
   readonly group = 'budget';
   readonly topics = [Topic.UsageRecorded] as const;
 
   private readonly limits = new BoundLimitCache<TrackedLimit>();
-  /** The latest remaining amount per limit, set on the gauge once per batch. */
-  private readonly remaining = new Map<TrackedLimit, number>();
+  /**
+   * Capped limits this batch settled against, by balance key (callers of one model share
+   * its key through limits bound for each): their gauge and state, once per batch.
+   */
+  private readonly settled = new Map<string, Settled>();
+  /** `kind|subject` of limits last announced with no room left (exhausted or held full). */
+  private readonly withoutRoom = new Set<string>();
 
   constructor(
     private readonly config: () => GatewayConfig,
@@ -70,7 +95,7 @@ export class BudgetSettler implements EventSubscription {
         if (event.type === 'usage.recorded') await this.apply(event);
       }
     } finally {
-      this.setRemainingGauges();
+      this.announceSettled();
     }
     // Durable before the consumer commits the batch: a crash replays, never loses.
     await this.store.flush?.();
@@ -80,7 +105,7 @@ export class BudgetSettler implements EventSubscription {
     try {
       await this.apply(usage);
     } finally {
-      this.setRemainingGauges();
+      this.announceSettled();
     }
   }
 
@@ -116,17 +141,41 @@ export class BudgetSettler implements EventSubscription {
     if (!result.applied) return;
 
     for (let index = 0; index < limits.length; index++) {
-      const used = result.balances[index].used;
-      this.announce(usage, limits[index], used - changes[index].amount, used);
+      const { used, reserved } = result.balances[index];
+      this.announce(usage, limits[index], used - changes[index].amount, used, reserved);
     }
   }
 
-  /** A gauge keeps only its last value: one set per limit and batch shows the same. */
-  private setRemainingGauges(): void {
-    for (const [limit, remaining] of this.remaining) {
-      this.metrics.setBudgetRemaining({ budgetKey: limit.subject, limit: limit.kind }, remaining);
+  /**
+   * The gauge and the state of each capped limit the batch settled against, from its
+   * last balance: a gauge keeps only its last value, and the state topic only the latest
+   * per limit, so once per batch says the same as once per event.
+   */
+  private announceSettled(): void {
+    for (const { limit, used, reserved, requestId } of this.settled.values()) {
+      this.metrics.setBudgetRemaining(
+        { budgetKey: limit.subject, limit: limit.kind },
+        Math.max(0, limit.limit - used),
+      );
+      // Spent: `exhausted` was announced when it got there, and stands until the window ends.
+      if (used >= limit.limit) continue;
+      const room = Math.max(0, limit.limit - used - reserved);
+      const id = `${limit.kind}|${limit.subject}`;
+      let state = BudgetState.Remaining;
+      if (room > 0) {
+        if (this.withoutRoom.delete(id)) state = BudgetState.Recovered;
+      } else {
+        this.rememberWithoutRoom(id);
+      }
+      this.events.publish(stateChanged(limit, state, room, requestId));
     }
-    this.remaining.clear();
+    this.settled.clear();
+  }
+
+  private rememberWithoutRoom(id: string): void {
+    // Forgetting one costs only its `recovered`: an ingress's mark also ends with its window.
+    if (this.withoutRoom.size >= MAX_WITHOUT_ROOM) this.withoutRoom.clear();
+    this.withoutRoom.add(id);
   }
 
   private announce(
@@ -134,12 +183,13 @@ export class BudgetSettler implements EventSubscription {
     limit: TrackedLimit,
     before: number,
     used: number,
+    reserved: number,
   ): void {
     const unit = limit.unit === 'dollars' ? BudgetUnit.Dollars : BudgetUnit.Tokens;
     if (limit.limit !== UNCAPPED) {
-      // Re-inserted so the gauges are set in the order of their last change.
-      this.remaining.delete(limit);
-      this.remaining.set(limit, Math.max(0, limit.limit - used));
+      // Re-inserted so the gauges and states go out in the order of their last change.
+      this.settled.delete(limit.key);
+      this.settled.set(limit.key, { limit, used, reserved, requestId: usage.requestId });
       // Spend past a limit that admission held for is the overshoot we promise to bound.
       if (used > limit.limit && limit.kind !== LimitKind.ModelTokensPerMinute) {
         this.metrics.recordReservationOvershoot(
@@ -147,21 +197,10 @@ export class BudgetSettler implements EventSubscription {
           used - Math.max(limit.limit, before),
         );
       }
+      // Announced at once, not at the end of the batch: every ingress should stop sending.
       if (before < limit.limit && used >= limit.limit) {
-        this.events.publish(
-          createBudgetStateChanged({
-            requestId: usage.requestId,
-            partitionKey: limit.subject,
-            budgetKey: limit.subject,
-            limitKind: limit.kind,
-            windowId: limit.windowRef.id,
-            state: BudgetState.Exhausted,
-            remaining: 0,
-            limit: limit.limit,
-            unit,
-            resetAt: new Date(limit.windowRef.endsAt).toISOString(),
-          }),
-        );
+        this.events.publish(stateChanged(limit, BudgetState.Exhausted, 0, usage.requestId));
+        this.rememberWithoutRoom(`${limit.kind}|${limit.subject}`);
       }
     }
     if (limit.alertAt !== undefined && before < limit.alertAt && used >= limit.alertAt) {
@@ -182,6 +221,26 @@ export class BudgetSettler implements EventSubscription {
       void this.alerts?.notify(alert);
     }
   }
+}
+
+function stateChanged(
+  limit: BoundLimit,
+  state: BudgetState,
+  remaining: number,
+  requestId: string,
+): BudgetStateChanged {
+  return createBudgetStateChanged({
+    requestId,
+    partitionKey: limit.subject,
+    budgetKey: limit.subject,
+    limitKind: limit.kind,
+    windowId: limit.windowRef.id,
+    state,
+    remaining,
+    limit: limit.limit,
+    unit: limit.unit === 'dollars' ? BudgetUnit.Dollars : BudgetUnit.Tokens,
+    resetAt: new Date(limit.windowRef.endsAt).toISOString(),
+  });
 }
 
 /**
