@@ -138,6 +138,62 @@ function sample(metrics: string, name: string, labels: Record<string, string>): 
   return undefined;
 }
 
+/** OpenAI's duration format (`1h2m3s`, `45s`, `120ms`) in milliseconds. */
+function durationMs(text: string): number {
+  const millis = /^(\d+)ms$/.exec(text);
+  if (millis) return Number(millis[1]);
+  const parts = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(text);
+  assert.ok(text !== '' && parts, `not a duration: "${text}"`);
+  const [, hours = '0', minutes = '0', seconds = '0'] = parts;
+  return ((Number(hours) * 60 + Number(minutes)) * 60 + Number(seconds)) * 1000;
+}
+
+interface LimitHeaders {
+  readonly limit: number;
+  readonly remaining: number;
+  readonly resetMs: number;
+}
+
+/**
+ * OpenAI's x-ratelimit-*-tokens headers, each present and consistent: whole numbers, the
+ * remaining at most the limit, and a reset ahead of now and within the limit's window.
+ */
+function limitHeaders(headers: Headers, windowMs: number): LimitHeaders {
+  const whole = (name: string) => {
+    const value = headers.get(name);
+    assert.match(value ?? '(absent)', /^\d+$/, `${name}: ${value}`);
+    return Number(value);
+  };
+  const limit = whole('x-ratelimit-limit-tokens');
+  const remaining = whole('x-ratelimit-remaining-tokens');
+  assert.ok(limit > 0 && remaining <= limit, `remaining ${remaining} of ${limit}`);
+  const resetMs = durationMs(headers.get('x-ratelimit-reset-tokens') ?? '(absent)');
+  assert.ok(resetMs > 0 && resetMs <= windowMs, `resets in ${resetMs} ms, window ${windowMs} ms`);
+  return { limit, remaining, resetMs };
+}
+
+/** A refusal as OpenAI words one: 429, its rate-limit headers, Retry-After and error JSON. */
+function assertRefusal(
+  refusal: { status: number; headers: Headers; body: string },
+  kind: string,
+  windowMs: number,
+): LimitHeaders {
+  assert.equal(refusal.status, 429);
+  const limits = limitHeaders(refusal.headers, windowMs);
+  const retryAfter = refusal.headers.get('retry-after');
+  assert.match(retryAfter ?? '(absent)', /^[1-9]\d*$/, `retry-after: ${retryAfter}`);
+  // Both name the moment the window ends.
+  assert.equal(Number(retryAfter), Math.ceil(limits.resetMs / 1000));
+  const body = JSON.parse(refusal.body) as { error: Record<string, unknown> };
+  assert.deepEqual(Object.keys(body), ['error']);
+  assert.deepEqual(Object.keys(body.error).sort(), ['code', 'message', 'param', 'type']);
+  assert.equal(body.error.type, 'rate_limit_error');
+  assert.equal(body.error.code, 'budget_exceeded');
+  assert.equal(body.error.param, null);
+  assert.ok(String(body.error.message).includes(kind), String(body.error.message));
+  return limits;
+}
+
 /**
  * Waits (up to a deadline) until the usage metered for `user` past `before` is settled in
  * the balance of `limit`: its remaining gauge shows the limit less all that was billed.
@@ -226,7 +282,7 @@ async function burst(gateway: Gateway, user: string, count: number, stream = fal
   const responses = await Promise.all(
     Array.from({ length: count }, async () => {
       const response = await gateway.chat(user, { stream });
-      return { status: response.status, body: await response.text() };
+      return { status: response.status, headers: response.headers, body: await response.text() };
     }),
   );
   return {
@@ -254,7 +310,19 @@ export function describeBudgetScenarios(
         // Reservations alone fit 20; settled calls that used less than they held free room.
         assert.ok(admitted.length >= 20 && admitted.length < 200, `admitted ${admitted.length}`);
         assert.ok(admitted.every((r) => r.body.includes('data: [DONE]')));
-        assert.match(refused[0].body, /Budget exceeded/);
+        const window = 30 * DAY_MS;
+        for (const answer of admitted) {
+          const headers = limitHeaders(answer.headers, window);
+          assert.equal(headers.limit, limit);
+          // Its own hold at least is counted.
+          assert.ok(headers.remaining <= limit - PER_REQUEST, `remaining ${headers.remaining}`);
+        }
+        for (const refusal of refused) {
+          const headers = assertRefusal(refusal, 'tokenBudget.perUser', window);
+          assert.equal(headers.limit, limit);
+          // Refused because its hold did not fit in what was left.
+          assert.ok(headers.remaining < PER_REQUEST, `remaining ${headers.remaining}`);
+        }
         // Wait (boundedly) until every admitted call's usage has been settled.
         let metrics = '';
         let billed = 0;
@@ -289,12 +357,29 @@ export function describeBudgetScenarios(
           }
           assert.ok(run, 'three runs in a row spanned a window boundary');
           const hold = holdIn(limit.unit);
+          let lastRemaining = Infinity;
           for (const [index, step] of run.steps.entries()) {
+            const fits = step.spentBefore + hold <= limit.limit;
             assert.equal(
               step.status,
-              step.spentBefore + hold <= limit.limit ? 200 : 429,
+              fits ? 200 : 429,
               `request ${index + 1}: spent ${step.spentBefore} + hold ${hold} against ${limit.limit}`,
             );
+            const headers = fits
+              ? limitHeaders(step.headers, limit.windowMs)
+              : assertRefusal(step, limit.kind, limit.windowMs);
+            assert.equal(headers.limit, limit.limit);
+            if (fits) {
+              // Counted with this request's own hold, and lower after every call.
+              assert.equal(headers.remaining, limit.limit - step.spentBefore - hold);
+              assert.ok(
+                headers.remaining < lastRemaining,
+                `${headers.remaining} after ${lastRemaining}`,
+              );
+              lastRemaining = headers.remaining;
+            } else {
+              assert.equal(headers.remaining, Math.max(0, limit.limit - step.spentBefore));
+            }
           }
           const admitted = run.steps.filter((step) => step.status === 200).length;
           // Every call costs the same (the local model is deterministic): the count is known.
@@ -302,8 +387,6 @@ export function describeBudgetScenarios(
           assert.equal(admitted, 1 + Math.floor((limit.limit - hold) / cost));
           const refusals = run.steps.filter((step) => step.status === 429);
           assert.equal(refusals.length, 2, 'the first refusal, and the same again');
-          for (const refusal of refusals)
-            assert.ok(refusal.body.includes(limit.kind), refusal.body);
         } finally {
           await gateway.process.stop();
         }
