@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole stack for real: builds the app image, brings docker-compose.yml up on the
 # local engine (podman here, with deploy/compose/podman.yml; Docker where there is one),
-# sends chat completions through the ingress with the `openai` client, looks for their
-# usage rows in ClickHouse, and tears everything down however it ends.
+# sends two chat completions through the ingress with the `openai` client, requires
+# exactly their two usage rows in ClickHouse and the usage-sink's analytics API to count
+# them, and tears everything down however it ends.
 #   bash scripts/deploy/compose-smoke.sh
 # The usage rows are required; AIGW_SMOKE_REQUIRE_USAGE=0 reports a ClickHouse without a
 # usage_events table as PENDING instead of failing (a build whose usage-sink has no sink).
@@ -54,10 +55,29 @@ read -r AIGW_INGRESS_PORT AIGW_USAGE_PORT AIGW_KAFKA_PORT AIGW_REDIS_PORT AIGW_C
 )
 export AIGW_INGRESS_PORT AIGW_USAGE_PORT AIGW_KAFKA_PORT AIGW_REDIS_PORT AIGW_CLICKHOUSE_PORT
 project=aigw-smoke-$$
-compose() { "${compose_bin[@]}" -p "$project" "${files[@]}" "$@"; }
 engine=docker
 [ "$AIGW_INFRA_MODE" = podman ] && engine=podman
 project_containers() { "$engine" ps -a -q --filter "label=com.docker.compose.project=$project"; }
+
+# Every container of the stack carries the test harness's labels with this script as its
+# owner ("<pid>-<start time>", as scripts/infra/cleanup.sh checks it), so a run killed
+# before its teardown is removed by the next cleanup.sh, network and volumes included. A
+# stack kept on purpose (AIGW_SMOKE_KEEP=1) is left unlabelled, for its user to remove.
+owner=
+labels_file=
+if [ "${AIGW_SMOKE_KEEP:-}" != 1 ]; then
+  owner="$$-$(sed 's/^.*) //' /proc/$$/stat | cut -d' ' -f20)"
+  labels_file=$(mktemp /tmp/aigw-smoke-labels-XXXXXX.yml)
+  {
+    echo "services:"
+    "${compose_bin[@]}" "${files[@]}" config --services | while read -r service; do
+      printf '  %s:\n    labels:\n      aigw.test: "1"\n      aigw.test.owner: "%s"\n      aigw.test.service: "smoke-%s"\n' \
+        "$service" "$owner" "$service"
+    done
+  } >"$labels_file"
+  files+=(-f "$labels_file")
+fi
+compose() { "${compose_bin[@]}" -p "$project" "${files[@]}" "$@"; }
 
 health_pid=
 teardown() {
@@ -73,6 +93,7 @@ teardown() {
     compose down -v --remove-orphans -t 5 >/tmp/aigw-smoke-down.log 2>&1 ||
       { tail -5 /tmp/aigw-smoke-down.log; project_containers | xargs -r "$engine" rm -f -v >/dev/null 2>&1; }
     log "torn down ($((SECONDS - phase_start))s)"
+    [ -z "$labels_file" ] || rm -f "$labels_file"
   fi
   log "total $((SECONDS - t0))s, exit $status"
   exit "$status"
@@ -84,7 +105,8 @@ if [ "$AIGW_INFRA_MODE" = podman ]; then
   # Podman runs HEALTHCHECKs from systemd timers, and there is no systemd here: drive them,
   # so `depends_on: condition: service_healthy` sees the states change.
   (
-    while sleep 2; do
+    # Ends with this script, also when it is killed too hard for its teardown to run.
+    while kill -0 $$ 2>/dev/null && sleep 2; do
       for id in $(project_containers); do
         podman healthcheck run "$id" >/dev/null 2>&1 &
       done
@@ -97,6 +119,12 @@ fi
 log "compose up (project $project, ingress on 127.0.0.1:$AIGW_INGRESS_PORT)"
 compose up -d --no-build >/tmp/aigw-smoke-up-$$.log 2>&1 || { cat /tmp/aigw-smoke-up-$$.log; exit 1; }
 phase "compose up"
+if [ -n "$owner" ]; then
+  unlabelled=$(comm -23 <(project_containers | sort) \
+    <("$engine" ps -a -q --filter "label=com.docker.compose.project=$project" \
+      --filter "label=aigw.test.owner=$owner" | sort))
+  [ -z "$unlabelled" ] || { log "FAIL: containers without the aigw.test owner label: $unlabelled"; exit 1; }
+fi
 
 # Healthy containers, and the ingress ready: its /readyz includes the router, whose own
 # readiness includes the provider-adapter; /v1/models answering proves the public port.
@@ -139,7 +167,32 @@ else
     fi
     sleep 1
   done
+  # A double would come with a later batch: wait out one sink flush (USAGE_SINK_FLUSH_MS,
+  # 1 s in the service and not set in docker-compose.yml) and a second more, then require
+  # exactly the two requests' rows.
+  sleep 2
+  rows=$(ch "$query")
+  if [ "$rows" != 2 ]; then
+    log "FAIL: $rows usage rows for $user in $table_db.usage_events, expected exactly 2"
+    exit 1
+  fi
   log "usage rows in ClickHouse for $user: $rows"
   phase "usage rows found"
+
+  # What a user of the stack sees: the usage page, and the analytics API behind it
+  # counting this user's two requests.
+  usage_base="http://127.0.0.1:$AIGW_USAGE_PORT"
+  page=$(curl -sf --max-time 5 "$usage_base/usage") || { log "FAIL: GET /usage on the usage-sink"; exit 1; }
+  grep -q '<title>AI gateway usage</title>' <<<"$page" ||
+    { log "FAIL: /usage did not answer with the usage page"; exit 1; }
+  report=$(curl -sf --max-time 10 "$usage_base/v1/analytics/usage?user=$user") ||
+    { log "FAIL: GET /v1/analytics/usage?user=$user on the usage-sink"; exit 1; }
+  requests=$("$node_bin" -e 'process.stdout.write(String(JSON.parse(require("fs").readFileSync(0, "utf8")).totals?.requests))' <<<"$report")
+  if [ "$requests" != 2 ]; then
+    log "FAIL: the analytics API reports $requests requests for $user, expected 2: $report"
+    exit 1
+  fi
+  log "usage page served; analytics API reports $requests requests for $user"
+  phase "usage page and analytics API"
 fi
 log "PASS"
