@@ -1,13 +1,55 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { test } from 'node:test';
-import { ServiceStartError } from './service-container';
-import { engineSkipReason, startKafka, startRedis } from './real-services';
+import { after, before, test } from 'node:test';
+import { getContainerRuntimeClient } from 'testcontainers';
+import { LOOPBACK, ServiceStartError } from './service-container';
+import {
+  engineSkipReason,
+  realServices,
+  startKafka,
+  startRedis,
+  type RealServices,
+} from './real-services';
 
 // The harness's own promises: a service that does not come up fails with its last log
 // lines instead of hanging, and what it starts answers on loopback. Each test starts
 // containers of its own, also when the services are given by address.
 const skip = engineSkipReason('containers of its own (it tests starting them)');
+
+// All three started for this file, whatever addresses the run was given.
+let own: RealServices | undefined;
+before(async () => {
+  if (skip) return; // a top-level hook runs even when every test is skipped
+  own = await realServices({
+    env: { ...process.env, REDIS_URL: '', KAFKA_BROKERS: '', CLICKHOUSE_URL: '' },
+  });
+});
+after(async () => {
+  await own?.stop();
+});
+
+test('every started container publishes its ports on 127.0.0.1 only', { skip }, async () => {
+  const client = await getContainerRuntimeClient();
+  assert.deepEqual(own!.services.map((s) => s.service).sort(), ['clickhouse', 'kafka', 'redis']);
+  for (const service of own!.services) {
+    const name = service.service;
+    assert.equal(service.external, false, `${name}: started, not given`);
+    assert.ok(service.containerId, `${name}: the container's id is known`);
+    const info = await client.container.inspect(client.container.getById(service.containerId));
+    // What the engine actually bound, not what was asked for.
+    const published = Object.entries(info.NetworkSettings.Ports ?? {}).flatMap(([port, bindings]) =>
+      (bindings ?? []).map((b) => ({ port, ...b })),
+    );
+    assert.ok(published.length > 0, `${name}: publishes a port`);
+    for (const { port, HostIp, HostPort } of published) {
+      assert.equal(HostIp, LOOPBACK, `${name}: ${port} is published on ${HostIp}:${HostPort}`);
+    }
+    assert.ok(
+      published.some((b) => service.url.endsWith(`${LOOPBACK}:${b.HostPort}`)),
+      `${name}: ${service.url} is one of its published ports`,
+    );
+  }
+});
 
 test(
   'a service that is not ready in time fails with its own last log lines',

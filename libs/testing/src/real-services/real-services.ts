@@ -17,6 +17,8 @@ export interface RealService {
   readonly url: string;
   /** True when the address came from the environment (nothing was started). */
   readonly external: boolean;
+  /** The engine's id of the container started for it; absent for an address given. */
+  readonly containerId?: string;
   /** Stops what this call started; a no-op for an address from the environment. */
   stop(): Promise<void>;
 }
@@ -62,6 +64,7 @@ export async function startRedis(options: StartOptions = {}): Promise<RealServic
     service: 'redis',
     url: `redis://${LOOPBACK}:${container.getMappedPort(6379)}`,
     external: false,
+    containerId: container.getId(),
     stop: async () => void (await container.stop({ remove: true, timeout: 1_000 })),
   };
 }
@@ -85,6 +88,7 @@ export async function startClickHouse(options: StartOptions = {}): Promise<RealS
     service: 'clickhouse',
     url: `http://${LOOPBACK}:${container.getMappedPort(8123)}`,
     external: false,
+    containerId: container.getId(),
     stop: async () => void (await container.stop({ remove: true, timeout: 1_000 })),
   };
 }
@@ -116,6 +120,7 @@ export async function startKafka(options: StartOptions = {}): Promise<RealServic
         service: 'kafka',
         url: `${LOOPBACK}:${port}`,
         external: false,
+        containerId: container.getId(),
         stop: async () => void (await container.stop({ remove: true, timeout: 2_000 })),
       };
     } catch (error) {
