@@ -9,3 +9,4 @@ export * from './exhaustion-view';
 export * from './model-budget-gate';
 export * from './domain/bound-limit-cache';
 export * from './domain/rate-limit-headers';
+export * from './domain/serving-models';

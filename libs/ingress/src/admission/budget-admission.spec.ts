@@ -9,7 +9,11 @@ import {
   type BudgetStore,
 } from '@aigw/budget-core';
 import { BudgetState, BudgetUnit, createBudgetStateChanged, LimitKind } from '@aigw/contracts';
-import { DataPlaneError, type GatewayRequest } from '@aigw/contracts/data-plane';
+import {
+  DataPlaneError,
+  estimatePromptTokensUpperBound,
+  type GatewayRequest,
+} from '@aigw/contracts/data-plane';
 import { BudgetAdmission } from './budget-admission';
 
 const parsed = parseGatewayConfig(
@@ -134,5 +138,78 @@ describe('BudgetAdmission', () => {
     assert.equal(refusal.headers?.['x-ratelimit-reset-tokens'], '11h59m30s');
     assert.equal(refusal.retryAfterMs, perUser.windowRef.endsAt - start);
     assert.deepEqual(calls, []);
+  });
+});
+
+describe('BudgetAdmission: the worst case over the models that may serve', () => {
+  const start = Date.UTC(2026, 0, 1, 12, 0, 30);
+
+  function admissionFor(yaml: string) {
+    const parsed = parseGatewayConfig(yaml, { missingSecrets: 'warn', env: {} });
+    if (!parsed.ok) throw new Error(parsed.errors.map((e) => e.format()).join('\n'));
+    const routed = parsed.config;
+    return new BudgetAdmission(
+      () => routed,
+      new LocalBudgetStore(':memory:'),
+      new ExhaustionView(),
+      {
+        defaultMaxOutputTokens: 100,
+        holdMs: 600_000,
+        now: () => start,
+      },
+    );
+  }
+  const ask = (model: string, maxTokens: number): GatewayRequest => ({
+    ...request('u', maxTokens),
+    requestedModel: model,
+    body: { model, messages: [{ role: 'user', content: 'hello' }], max_tokens: maxTokens },
+  });
+  const held = (admission: { headers: Readonly<Record<string, string>> }) =>
+    Number(admission.headers['x-ratelimit-limit-tokens']) -
+    Number(admission.headers['x-ratelimit-remaining-tokens']);
+
+  it('holds the pricier failover backend, not just the primary', async () => {
+    const admission = admissionFor(`kind: AIGatewayRoute
+metadata: {name: r}
+spec:
+  backends:
+  - {name: cheap, priority: 0, provider: openai, model: gpt-3.5-turbo, modelNameOverride: chat}
+  - {name: pricey, priority: 1, provider: openai, model: gpt-4, modelNameOverride: chat}
+  failover: {on: [error]}
+  modelCosts:
+  - {model: gpt-4, multiplier: 10}
+  tokenBudget: {perUser: {limit: 1000000, period: 1d}}
+`);
+    const req = ask('chat', 100);
+    const tokens = estimatePromptTokensUpperBound(req.body) + 100;
+    assert.equal(held(await admission.admit(req)), tokens * 10);
+  });
+
+  it('holds a pricier retry.fallbackOrder model, in tokens and in dollars', async () => {
+    const admission = admissionFor(`kind: AIGatewayRoute
+metadata: {name: r}
+spec:
+  backends:
+  - {name: a, provider: openai, model: small}
+  - {name: b, provider: openai, model: large}
+  - {name: c, provider: openai, model: huge}
+  retry: {maxAttempts: 2, fallbackStrategy: cheaperModel, fallbackOrder: [huge, small, large]}
+  modelCosts:
+  - {model: huge, multiplier: 50}
+  - {model: large, multiplier: 3}
+  tokenBudget: {perUser: {limit: 1000000, period: 1d}}
+  costControl:
+    maxDailyCostPerUser: 1
+    modelPricing:
+      large: {inputPer1k: 1, outputPer1k: 1}
+`);
+    const req = ask('small', 600);
+    const tokens = estimatePromptTokensUpperBound(req.body) + 600;
+    // 'small' falls back to 'large' (3x, and $1 per 1k tokens), never to 'huge' before it.
+    assert.equal(held(await admission.admit(req)), tokens * 3);
+    // The dollar cap holds the worst case too: the first call's $0.6 leaves no room for another.
+    await assert.rejects(admission.admit(ask('small', 600)), (error: DataPlaneError) =>
+      error.message.includes(LimitKind.MaxDailyCostPerUser),
+    );
   });
 });

@@ -1,22 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import {
-  backendsForModel,
-  routeForModel,
-  tierByName,
-  upstreamModel,
-  type GatewayConfig,
-} from '@aigw/config';
+import { routeForModel, tierByName, type GatewayConfig, type RouteConfig } from '@aigw/config';
 import {
   amountsFor,
   bindLimit,
   BoundLimitCache,
   ExhaustionView,
   rateLimitHeaders,
+  servingModels,
   userLimits,
   type Balance,
   type BalanceChange,
   type BoundLimit,
   type BudgetStore,
+  type LimitUnit,
+  type TokenCounts,
 } from '@aigw/budget-core';
 import {
   DataPlaneError,
@@ -87,9 +84,8 @@ export class BudgetAdmission {
       if (resetAt !== undefined) throw budgetExceeded(limit, limit.limit, 0, resetAt, now);
     }
 
-    const primary = backendsForModel(route, request.requestedModel)[0];
-    const model = primary ? upstreamModel(primary, request.requestedModel) : request.requestedModel;
-    const amounts = amountsFor(route, model, {
+    const models = servingModels(route, request.requestedModel, request.allowedModels);
+    const amounts = worstCase(route, models.length > 0 ? models : [request.requestedModel], {
       inputTokens: estimatePromptTokensUpperBound(request.body),
       outputTokens: request.operation === 'embeddings' ? 0 : this.maxOutputTokens(request),
     });
@@ -127,6 +123,26 @@ export class BudgetAdmission {
     const asked = Number(request.body.max_completion_tokens ?? request.body.max_tokens);
     return Number.isFinite(asked) && asked > 0 ? asked : this.options.defaultMaxOutputTokens;
   }
+}
+
+/**
+ * What the request may cost in each unit on whichever of `models` serves it: failover, or
+ * a `fallbackOrder` model, may land on a pricier one than the first, and settlement
+ * prices the model that served.
+ */
+function worstCase(
+  route: RouteConfig,
+  models: readonly string[],
+  counts: TokenCounts,
+): Record<LimitUnit, number> {
+  const worst = amountsFor(route, models[0], counts);
+  for (let index = 1; index < models.length; index++) {
+    const amounts = amountsFor(route, models[index], counts);
+    for (const unit of Object.keys(worst) as LimitUnit[]) {
+      if (amounts[unit] > worst[unit]) worst[unit] = amounts[unit];
+    }
+  }
+  return worst;
 }
 
 function budgetExceeded(
