@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { Topic } from '@aigw/contracts';
 import { estimatePromptTokensUpperBound } from '@aigw/contracts/data-plane';
 import { startKafka, startRedis, type RealService, metricSum } from '@aigw/testing';
 import { prepareEventTopics } from '@aigw/infra';
@@ -43,10 +44,10 @@ describe('budgets across services (Kafka + Redis)', () => {
   let ingressB: AppProcess;
   let budget: AppProcess;
   let env: Record<string, string>;
+  const prefix = `it.split.${randomUUID().slice(0, 8)}.`;
 
   before(async () => {
     [redis, kafka] = await Promise.all([startRedis(), startKafka()]);
-    const prefix = `it.split.${randomUUID().slice(0, 8)}.`;
     await prepareEventTopics(kafka.url, { prefix, partitions: 3 });
     const dir = mkdtempSync(join(tmpdir(), 'aigw-split-budget-'));
     writeFileSync(
@@ -214,4 +215,45 @@ ${METERED.map((m) => `      ${m}: {tokensPerMinute: 60}`).join('\n')}
     assert.ok(Number(match[1]) > 0 && Number(match[2]) > 0, stdout);
     process.stdout.write(`# ${stdout.trim()}\n`);
   });
+
+  it('reports its consumer lag per partition of the usage topic, caught up after the workload', async () => {
+    const usageTopic = `${prefix}${Topic.UsageRecorded}`;
+    // The gauge is set after each committed batch; poll until the last ones are in.
+    const deadline = Date.now() + 30_000;
+    let samples: LagSample[] = [];
+    for (;;) {
+      samples = consumerLagSamples(await metricsOf(budget));
+      const settler = samples.filter((s) => s.labels.group === 'budget');
+      if (settler.length > 0 && settler.every((s) => s.value === 0)) break;
+      assert.ok(Date.now() < deadline, `budget consumer lag: ${JSON.stringify(samples)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    process.stdout.write(`# budget consumer lag samples: ${JSON.stringify(samples)}\n`);
+    // Exactly the registry's labels on every sample, none missing and none extra.
+    for (const sample of samples) {
+      assert.deepEqual(Object.keys(sample.labels).sort(), ['group', 'partition', 'topic']);
+    }
+    for (const sample of samples.filter((s) => s.labels.group === 'budget')) {
+      // The settler's group consumes only the usage topic, made with 3 partitions above.
+      assert.equal(sample.labels.topic, usageTopic);
+      assert.ok(['0', '1', '2'].includes(sample.labels.partition ?? ''), sample.line);
+    }
+  });
 });
+
+interface LagSample {
+  readonly line: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly value: number;
+}
+
+/** Every `ai_gateway_kafka_consumer_lag{...} value` line of a /metrics text. */
+function consumerLagSamples(text: string): LagSample[] {
+  return [...text.matchAll(/^ai_gateway_kafka_consumer_lag\{([^}]*)\} (\S+)$/gm)].map((m) => ({
+    line: m[0],
+    labels: Object.fromEntries(
+      [...m[1].matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1], l[2]]),
+    ),
+    value: Number(m[2]),
+  }));
+}
