@@ -3,6 +3,7 @@ import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
 import { getContainerRuntimeClient } from 'testcontainers';
 import { LOOPBACK, ServiceStartError } from './service-container';
+import { serviceImage } from './service-images';
 import {
   engineSkipReason,
   realServices,
@@ -49,6 +50,31 @@ test('every started container publishes its ports on 127.0.0.1 only', { skip }, 
       `${name}: ${service.url} is one of its published ports`,
     );
   }
+});
+
+test('the servers run the versions we support', { skip }, async (t) => {
+  const clickhouse = own!.services.find((s) => s.service === 'clickhouse')!;
+  const answer = await fetch(`${clickhouse.url}/?query=${encodeURIComponent('SELECT version()')}`);
+  assert.equal(answer.status, 200);
+  const version = (await answer.text()).trim();
+  t.diagnostic(`ClickHouse ${version} (${serviceImage('clickhouse').image})`);
+  if (serviceImage('clickhouse').flavor === 'aigw') {
+    // Our image is Debian's package, the oldest version the schema must work on.
+    assert.match(version, /^18\.16\./);
+  } else {
+    assert.match(version, /^\d+\.\d+\./);
+  }
+
+  // The broker logs its version at start (AppInfoParser), in our image and the official one.
+  const kafka = own!.services.find((s) => s.service === 'kafka')!;
+  const client = await getContainerRuntimeClient();
+  const logs = await client.container
+    .getById(kafka.containerId!)
+    .logs({ stdout: true, stderr: true, follow: false });
+  const kafkaVersion = /Kafka version: (\S+)/.exec(logs.toString('utf8'))?.[1];
+  t.diagnostic(
+    `Kafka ${kafkaVersion ?? 'version not in its log'} (${serviceImage('kafka').image})`,
+  );
 });
 
 test(
