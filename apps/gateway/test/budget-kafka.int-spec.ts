@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { after, before } from 'node:test';
 import { startKafka, startRedis, type RealService } from '@aigw/testing';
-import { prepareEventTopics } from '@aigw/infra';
-import { describeBudgetScenarios } from './budget-scenarios';
+import { createKafka, prepareEventTopics, replayTopic } from '@aigw/infra';
+import { describeBudgetScenarios, type RecordedEvent } from './budget-scenarios';
 
 // The same scenarios with the events on real Kafka and the balances in real Redis: usage
 // reaches the settler through a consumer group, exhaustion comes back through the
@@ -22,8 +22,20 @@ after(async () => {
   await kafka?.stop();
 });
 
-describeBudgetScenarios('Kafka events, Redis store', async () => ({
-  REDIS_URL: redis.url,
-  KAFKA_BROKERS: kafka.url,
-  AI_GATEWAY_KAFKA_TOPIC_PREFIX: prefix,
-}));
+describeBudgetScenarios(
+  'Kafka events, Redis store',
+  async () => ({
+    REDIS_URL: redis.url,
+    KAFKA_BROKERS: kafka.url,
+    AI_GATEWAY_KAFKA_TOPIC_PREFIX: prefix,
+  }),
+  // The events as a consumer reads them: the topic from its start to its current end.
+  async (_dataDir, topic) => {
+    const events: RecordedEvent[] = [];
+    const client = createKafka({ clientId: 'budget-scenarios-reader', brokers: kafka.url });
+    await replayTopic(client, topic, { prefix }, async (batch) => {
+      for (const event of batch) events.push({ ...event });
+    });
+    return events;
+  },
+);

@@ -4,6 +4,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { DatabaseSync } from 'node:sqlite';
+import { Topic, type EventTopic } from '@aigw/contracts';
 import { estimatePromptTokensUpperBound } from '@aigw/contracts/data-plane';
 import { metricSum } from '@aigw/testing';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
@@ -18,8 +20,28 @@ const INPUT_ESTIMATE = estimatePromptTokensUpperBound({ messages: PROMPT });
 /** What one request reserves: its prompt estimate plus max_tokens. */
 export const PER_REQUEST = INPUT_ESTIMATE + MAX_TOKENS;
 
+/** One event as the gateway recorded it (its JSON body). */
+export type RecordedEvent = Readonly<Record<string, unknown>>;
+
+/** Every event the gateway recorded on `topic` so far. */
+export type EventReader = (dataDir: string, topic: EventTopic) => Promise<RecordedEvent[]>;
+
+/** Without Kafka the gateway logs its events to SQLite in its data directory (SqliteEventLog). */
+export const embeddedEventLog: EventReader = async (dataDir, topic) => {
+  const db = new DatabaseSync(join(dataDir, 'events.db'), { readOnly: true });
+  try {
+    const rows = db
+      .prepare('SELECT value FROM events WHERE topic = ? ORDER BY seq')
+      .all(topic) as unknown as { value: string }[];
+    return rows.map((row) => JSON.parse(row.value) as RecordedEvent);
+  } finally {
+    db.close();
+  }
+};
+
 interface Gateway {
   process: AppProcess;
+  events(topic: EventTopic): Promise<RecordedEvent[]>;
   chat(
     user: string,
     options?: { stream?: boolean; model?: string; headers?: Record<string, string> },
@@ -27,7 +49,11 @@ interface Gateway {
   metrics(): Promise<string>;
 }
 
-async function startGateway(yaml: string, env: Record<string, string>): Promise<Gateway> {
+async function startGateway(
+  yaml: string,
+  env: Record<string, string>,
+  readEvents: EventReader,
+): Promise<Gateway> {
   const dir = mkdtempSync(join(tmpdir(), 'aigw-budget-'));
   writeFileSync(join(dir, 'config.yaml'), yaml);
   const process = await startApp('gateway', {
@@ -37,6 +63,7 @@ async function startGateway(yaml: string, env: Record<string, string>): Promise<
   });
   return {
     process,
+    events: (topic) => readEvents(join(dir, 'data'), topic),
     chat: (user, options = {}) =>
       fetch(`${process.baseUrl}/v1/chat/completions`, {
         method: 'POST',
@@ -55,6 +82,52 @@ async function startGateway(yaml: string, env: Record<string, string>): Promise<
 const settle = () => new Promise((resolve) => setTimeout(resolve, 600));
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The events on `topic` that `match`, once at least `count` of them are there: the
+ * gateway publishes off the request path, so this polls up to a deadline.
+ */
+async function recordedEvents(
+  gateway: Gateway,
+  topic: EventTopic,
+  match: (event: RecordedEvent) => boolean,
+  count: number,
+): Promise<RecordedEvent[]> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const found = (await gateway.events(topic)).filter(match);
+    if (found.length >= count || Date.now() > deadline) return found;
+    await pause(250);
+  }
+}
+
+/**
+ * Exactly one `request.rejected` event per refusal (by request id), and none for another
+ * request of `user`: each names the user, the budget reason and the 429.
+ */
+async function assertRejectedEvents(
+  gateway: Gateway,
+  user: string,
+  refusals: readonly { headers: Headers }[],
+  kind: string,
+): Promise<RecordedEvent[]> {
+  const ids = refusals.map((refusal) => refusal.headers.get('x-request-id') ?? '(none)');
+  const events = await recordedEvents(
+    gateway,
+    Topic.RequestRejected,
+    (event) => event.userId === user,
+    ids.length,
+  );
+  assert.deepEqual(events.map((event) => event.requestId).sort(), [...ids].sort());
+  for (const event of events) {
+    assert.equal(event.type, 'request.rejected');
+    assert.equal(event.reason, 'budgetExhausted');
+    assert.equal(event.httpStatus, 429);
+    assert.equal(event.modelRequested, 'gpt-4o-mini');
+    assert.ok(String(event.message).includes(kind), String(event.message));
+  }
+  return events;
+}
 
 /** What a limit counts (weighted `tokens` weigh input and output 1 each here). */
 type Unit = 'tokens' | 'inputTokens' | 'outputTokens' | 'totalTokens';
@@ -295,13 +368,15 @@ async function burst(gateway: Gateway, user: string, count: number, stream = fal
 export function describeBudgetScenarios(
   store: string,
   env: () => Promise<Record<string, string>>,
+  readEvents: EventReader = embeddedEventLog,
 ): void {
+  const start = async (yaml: string) => startGateway(yaml, await env(), readEvents);
+
   describe(`budgets on the all-in-one gateway (${store})`, () => {
     it('holds a burst of 200 concurrent streams to the budget: no token billed past the limit', async () => {
       const limit = 20 * PER_REQUEST;
-      const gateway = await startGateway(
+      const gateway = await start(
         route(`  tokenBudget:\n    perUser: {limit: ${limit}, period: 30d}\n`),
-        await env(),
       );
       try {
         const user = `burst-${randomUUID()}`;
@@ -323,6 +398,7 @@ export function describeBudgetScenarios(
           // Refused because its hold did not fit in what was left.
           assert.ok(headers.remaining < PER_REQUEST, `remaining ${headers.remaining}`);
         }
+        await assertRejectedEvents(gateway, user, refused, 'tokenBudget.perUser');
         // Wait (boundedly) until every admitted call's usage has been settled.
         let metrics = '';
         let billed = 0;
@@ -348,7 +424,7 @@ export function describeBudgetScenarios(
 
     for (const limit of LIMIT_KINDS) {
       it(`admits ${limit.kind} exactly while the spend plus a request's hold fits, then refuses`, async () => {
-        const gateway = await startGateway(route(limit.yaml), await env());
+        const gateway = await start(route(limit.yaml));
         try {
           let run: KindRun | undefined;
           // A run that spans two windows sees the balance start over: run it again.
@@ -387,6 +463,8 @@ export function describeBudgetScenarios(
           assert.equal(admitted, 1 + Math.floor((limit.limit - hold) / cost));
           const refusals = run.steps.filter((step) => step.status === 429);
           assert.equal(refusals.length, 2, 'the first refusal, and the same again');
+          const rejected = await assertRejectedEvents(gateway, run.user, refusals, limit.kind);
+          if (limit.headers) for (const event of rejected) assert.equal(event.tier, 'free');
         } finally {
           await gateway.process.stop();
         }
@@ -395,11 +473,10 @@ export function describeBudgetScenarios(
 
     it('enforces costControl.maxDailyCostPerUser in dollars', async () => {
       // 1k tokens cost $1 here, so a $0.20 cap fits a handful of small calls.
-      const gateway = await startGateway(
+      const gateway = await start(
         route(
           `  costControl:\n    maxDailyCostPerUser: 0.20\n    modelPricing:\n      gpt-4o-mini: {inputPer1k: 1.0, outputPer1k: 1.0}\n`,
         ),
-        await env(),
       );
       try {
         const user = `cost-${randomUUID()}`;
@@ -423,7 +500,7 @@ export function describeBudgetScenarios(
     });
 
     it('fails over to the next backend when a per-model budget is exhausted', async () => {
-      const gateway = await startGateway(
+      const gateway = await start(
         `kind: AIGatewayRoute
 metadata: {name: budgets}
 spec:
@@ -435,24 +512,53 @@ spec:
     perModel:
       gpt-4o-mini: {tokensPerMinute: ${2 * PER_REQUEST}}
 `,
-        await env(),
       );
       try {
         // The exhaustion broadcast reaches the router after the usage settles: keep asking
         // (boundedly) until it has, then every request goes to the spare backend.
         const backends: string[] = [];
+        const served: { user: string; requestId: string; backend: string }[] = [];
+        const run = randomUUID().slice(0, 8);
         // On Kafka this includes a consumer group settling after earlier gateways left it.
         const deadline = Date.now() + 90_000;
         for (let i = 0; Date.now() < deadline && backends.at(-1) !== 'spare'; i++) {
-          const response = await gateway.chat(`model-${i}`);
+          const user = `model-${run}-${i}`;
+          const response = await gateway.chat(user);
           assert.equal(response.status, 200);
-          backends.push(response.headers.get('x-ai-gateway-backend') ?? '');
+          const backend = response.headers.get('x-ai-gateway-backend') ?? '';
+          backends.push(backend);
+          served.push({ user, requestId: response.headers.get('x-request-id') ?? '', backend });
           const body = (await response.json()) as { model: string };
           assert.equal(body.model, 'gpt-4o-mini', 'the client still sees the model it asked for');
           await settle();
         }
         assert.equal(backends[0], 'limited');
         assert.equal(backends.at(-1), 'spare', backends.join(','));
+
+        // One fallback event for each request the spare served, none for the others.
+        const spared = served.filter((call) => call.backend === 'spare');
+        const ours = new Set(served.map((call) => call.requestId));
+        const fallbacks = await recordedEvents(
+          gateway,
+          Topic.Fallback,
+          (event) => ours.has(String(event.requestId)),
+          spared.length,
+        );
+        assert.deepEqual(
+          fallbacks.map((event) => event.requestId).sort(),
+          spared.map((call) => call.requestId).sort(),
+        );
+        for (const event of fallbacks) {
+          const call = spared.find((c) => c.requestId === event.requestId)!;
+          assert.equal(event.type, 'fallback.occurred');
+          assert.equal(event.userId, call.user);
+          assert.equal(event.modelRequested, 'gpt-4o-mini');
+          assert.equal(event.fromBackend, 'limited');
+          assert.equal(event.fromModel, 'gpt-4o-mini');
+          assert.equal(event.toBackend, 'spare');
+          assert.equal(event.toModel, 'spare-model');
+          assert.equal(event.reason, 'budgetExceeded');
+        }
       } finally {
         await gateway.process.stop();
       }
