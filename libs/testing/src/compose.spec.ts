@@ -1,4 +1,5 @@
-// docker-compose.yml against what the apps read: every app service runs the shared image
+// docker-compose.yml (the split deployment; the all-in-one gateway is `npm start`, not a
+// compose service) against what the apps read: every app service runs the shared image
 // with its own command, sets every variable in APP_ENV_VARS and nothing the app does not
 // read, and is health-checked on its admin port; everything is published on 127.0.0.1 only.
 import assert from 'node:assert/strict';
@@ -25,12 +26,27 @@ const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), {
 }) as { services: Record<string, ComposeService> };
 const services = compose.services;
 
-test('compose has Kafka, Redis, ClickHouse and every app', () => {
+test('compose has Kafka, Redis, ClickHouse and every app of the split deployment', () => {
   assert.deepEqual(
     Object.keys(services).sort(),
     ['clickhouse', 'kafka', 'redis', ...APP_NAMES].sort(),
   );
   assert.equal(services.kafka.environment!.KAFKA_PROCESS_ROLES, 'broker,controller');
+});
+
+// The all-in-one gateway (apps/gateway) is the other way to run it, one process with
+// every service in it, started by `npm start`; compose is the split deployment only.
+test('the all-in-one gateway is not in compose, and its header says why', () => {
+  assert.ok(existsSync(join(root, 'apps', 'gateway', 'project.json')), 'apps/gateway exists');
+  assert.ok(!(APP_NAMES as readonly string[]).includes('gateway'));
+  assert.equal(services.gateway, undefined);
+  const header = readFileSync(join(root, 'docker-compose.yml'), 'utf8').split('\n\n')[0];
+  assert.match(header, /all-in-one app \(apps\/gateway/);
+  assert.match(header, /`npm start`/);
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  assert.match(pkg.scripts.start, /dist\/apps\/gateway\/src\/main\.js/, 'npm start runs it');
 });
 
 for (const app of APP_NAMES) {
