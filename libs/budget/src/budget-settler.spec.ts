@@ -360,4 +360,16 @@ describe('BudgetSettler', () => {
       /ai_gateway_reservation_overshoot_tokens_total\{limit="tokenBudget.perUser"\} 20/,
     );
   });
+
+  it('counts spend past a per-model limit as overshoot too', async () => {
+    const { metrics, settler } = setup();
+    const at = new Date(thisMinute() + 1_000);
+    // 150 a minute for the model: 80 + 80 + 30 from three callers within their own budgets.
+    await settler.handle([usage('pm1', 80, 0, at), usage('pm2', 80, 0, at)]);
+    await settler.handle([usage('pm3', 30, 0, at)]);
+    assert.match(
+      await metrics.metrics(),
+      /ai_gateway_reservation_overshoot_tokens_total\{limit="tokenRateLimit.perModel.tokensPerMinute"\} 40/,
+    );
+  });
 });

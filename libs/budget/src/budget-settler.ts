@@ -190,8 +190,9 @@ export class BudgetSettler implements EventSubscription {
       // Re-inserted so the gauges and states go out in the order of their last change.
       this.settled.delete(limit.key);
       this.settled.set(limit.key, { limit, used, reserved, requestId: usage.requestId });
-      // Spend past a limit that admission held for is the overshoot we promise to bound.
-      if (used > limit.limit && limit.kind !== LimitKind.ModelTokensPerMinute) {
+      // Spend past a limit that admission held for is the overshoot we promise to bound
+      // (per-model limits included: admission holds the one of the model it expects).
+      if (used > limit.limit) {
         this.metrics.recordReservationOvershoot(
           { limit: limit.kind },
           used - Math.max(limit.limit, before),

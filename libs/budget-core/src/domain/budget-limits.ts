@@ -55,7 +55,9 @@ export function userLimits({ route, userKey, tier }: LimitContext): BudgetLimit[
 
 /** `tokenRateLimit.perModel`: shared by every caller of that (served) model. */
 export function modelLimits(route: RouteConfig, model: string): BudgetLimit[] {
-  const perModel = route.tokenRateLimit?.perModel[model];
+  const limits = route.tokenRateLimit?.perModel;
+  // Own entries only: a client may name a model "constructor".
+  const perModel = limits && Object.hasOwn(limits, model) ? limits[model] : undefined;
   if (!perModel) return [];
   return [
     {

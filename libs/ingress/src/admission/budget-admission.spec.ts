@@ -5,6 +5,8 @@ import {
   bindLimit,
   ExhaustionView,
   LocalBudgetStore,
+  modelBudgetGate,
+  modelLimits,
   userLimits,
   type BudgetStore,
 } from '@aigw/budget-core';
@@ -211,5 +213,151 @@ spec:
     await assert.rejects(admission.admit(ask('small', 600)), (error: DataPlaneError) =>
       error.message.includes(LimitKind.MaxDailyCostPerUser),
     );
+  });
+});
+
+describe('BudgetAdmission: tokenRateLimit.perModel', () => {
+  const start = Date.UTC(2026, 0, 1, 12, 0, 30);
+
+  function setup(failover: string, perUser = '', wildcard = true) {
+    const parsed = parseGatewayConfig(
+      `kind: AIGatewayRoute
+metadata: {name: r}
+spec:
+  backends:
+  - {name: limited, priority: 0, provider: openai, model: gpt-4-turbo, modelNameOverride: chat}
+  - {name: spare, priority: 1, provider: openai, model: gpt-3.5-turbo, modelNameOverride: chat}
+${wildcard ? '  - {name: any, priority: 2, provider: openai}' : ''}
+${failover}
+  tokenRateLimit:
+    perModel:
+      gpt-4-turbo: {tokensPerMinute: 300}
+      gpt-3.5-turbo: {tokensPerMinute: 1000}
+${perUser}
+`,
+      { missingSecrets: 'warn', env: {} },
+    );
+    if (!parsed.ok) throw new Error(parsed.errors.map((e) => e.format()).join('\n'));
+    const routed = parsed.config;
+    const view = new ExhaustionView();
+    const store = new LocalBudgetStore(':memory:');
+    const admission = new BudgetAdmission(() => routed, store, view, {
+      defaultMaxOutputTokens: 100,
+      holdMs: 600_000,
+      now: () => start,
+    });
+    return { admission, view, route: routed.routes[0] };
+  }
+  const ask = (user: string, model = 'chat', maxTokens = 100): GatewayRequest => ({
+    ...request(user, maxTokens),
+    requestedModel: model,
+    body: { model, messages: [{ role: 'user', content: 'hello' }], max_tokens: maxTokens },
+  });
+  const perRequest = estimatePromptTokensUpperBound(ask('x').body) + 100;
+  const refusalOf = (promise: Promise<unknown>) =>
+    promise.then(
+      () => assert.fail('admitted'),
+      (error: unknown) => {
+        assert.ok(error instanceof DataPlaneError);
+        return error;
+      },
+    );
+  const fits = Math.floor(300 / perRequest);
+
+  it("holds the primary backend's model limit, shared by every caller", async () => {
+    const { admission } = setup('');
+    for (let i = 0; i < fits; i++) {
+      const admitted = await admission.admit(ask(`caller-${i}`));
+      assert.equal(admitted.headers['x-ratelimit-limit-tokens'], '300');
+      assert.equal(
+        admitted.headers['x-ratelimit-remaining-tokens'],
+        String(300 - (i + 1) * perRequest),
+      );
+    }
+    // Another caller, with budgets of its own to spare: the model's limit is full.
+    const refusal = await refusalOf(admission.admit(ask('another')));
+    assert.equal(refusal.httpStatus, 429);
+    assert.match(refusal.message, /tokenRateLimit\.perModel\.tokensPerMinute/);
+    assert.deepEqual(refusal.headers, {
+      'x-ratelimit-limit-tokens': '300',
+      'x-ratelimit-remaining-tokens': String(300 - fits * perRequest),
+      'x-ratelimit-reset-tokens': '30s',
+    });
+  });
+
+  it('with budgetExceeded failover: holds the next model with room and marks the full one for the router', async () => {
+    const { admission, view, route } = setup('  failover: {on: [budgetExceeded]}');
+    for (let i = 0; i < fits; i++) await admission.admit(ask(`caller-${i}`));
+    const diverted = await admission.admit(ask('diverted'));
+    assert.ok(diverted.reservationId);
+    assert.equal(diverted.headers['x-ratelimit-limit-tokens'], '1000', "the spare model's limit");
+    assert.equal(diverted.headers['x-ratelimit-remaining-tokens'], String(1000 - perRequest));
+    // The router's gate reads the same view: it skips the full model's backend.
+    const gate = modelBudgetGate(view, () => start);
+    assert.throws(() => gate(route, 'gpt-4-turbo'), DataPlaneError);
+    gate(route, 'gpt-3.5-turbo');
+
+    // The budget service reports room again in that minute: the full model is tried first again.
+    const [limit] = modelLimits(route, 'gpt-4-turbo').map((l) => bindLimit(l, start));
+    view.apply(
+      createBudgetStateChanged({
+        requestId: null,
+        partitionKey: 'gpt-4-turbo',
+        budgetKey: 'gpt-4-turbo',
+        limitKind: limit.kind,
+        windowId: limit.windowRef.id,
+        state: BudgetState.Remaining,
+        remaining: 250,
+        limit: 300,
+        unit: BudgetUnit.Tokens,
+        resetAt: new Date(limit.windowRef.endsAt).toISOString(),
+      }),
+    );
+    gate(route, 'gpt-4-turbo');
+    // The store still holds it full, so the next request is diverted (and it is marked) again.
+    const again = await admission.admit(ask('again'));
+    assert.equal(again.headers['x-ratelimit-limit-tokens'], '1000');
+    assert.throws(() => gate(route, 'gpt-4-turbo'), DataPlaneError);
+  });
+
+  it('with every model that may serve full, refuses with the first one', async () => {
+    const { admission } = setup('  failover: {on: [budgetExceeded]}', '', false);
+    // A request for "chat" may go to gpt-4-turbo (one of these fits) or gpt-3.5-turbo (three).
+    const big = (user: string) => ask(user, 'chat', 250);
+    const limits = [];
+    for (let i = 0; i < 4; i++) {
+      limits.push((await admission.admit(big(`u${i}`))).headers['x-ratelimit-limit-tokens']);
+    }
+    assert.deepEqual(limits, ['300', '1000', '1000', '1000']);
+    const refusal = await refusalOf(admission.admit(big('c')));
+    assert.equal(refusal.headers?.['x-ratelimit-limit-tokens'], '300');
+    // Answered from the mark set when the second request passed it over: nothing to offer.
+    assert.equal(refusal.headers?.['x-ratelimit-remaining-tokens'], '0');
+    assert.equal(refusal.headers?.['x-ratelimit-reset-tokens'], '30s');
+  });
+
+  it('without the trigger, a full model is not marked (its holds may yet be released)', async () => {
+    const { admission, view } = setup('');
+    for (let i = 0; i < fits; i++) await admission.admit(ask(`caller-${i}`));
+    await refusalOf(admission.admit(ask('refused')));
+    assert.equal(view.size, 0);
+  });
+
+  it("a caller's own limit refuses outright: another model would not help", async () => {
+    const { admission, view } = setup(
+      '  failover: {on: [budgetExceeded]}',
+      `  tokenBudget: {perMinute: {limit: ${perRequest + 1}}}`,
+    );
+    await admission.admit(ask('u'));
+    const refusal = await refusalOf(admission.admit(ask('u')));
+    assert.match(refusal.message, /tokenBudget\.perMinute/);
+    assert.equal(view.size, 0, 'no model was marked');
+  });
+
+  it('a model named like an Object property has no per-model limit', async () => {
+    const { admission } = setup('');
+    for (const model of ['constructor', 'toString', '__proto__']) {
+      assert.deepEqual((await admission.admit(ask('u', model))).headers, {}, model);
+    }
   });
 });

@@ -5,12 +5,14 @@ import {
   bindLimit,
   BoundLimitCache,
   ExhaustionView,
+  modelLimits,
   rateLimitHeaders,
   servingModels,
   userLimits,
   type Balance,
   type BalanceChange,
   type BoundLimit,
+  type BudgetLimit,
   type BudgetStore,
   type LimitUnit,
   type TokenCounts,
@@ -38,21 +40,31 @@ export interface Admission {
 
 const NO_LIMITS: Admission = { headers: {} };
 
-/** A caller's limit as admission checks it: with its entry in the exhaustion view. */
+/** A limit as admission checks it: with its entry in the exhaustion view. */
 interface AdmissionLimit extends BoundLimit {
   readonly exhaustionKey: string;
 }
 
+function forAdmission(limit: BudgetLimit, at: number): AdmissionLimit {
+  const bound = bindLimit(limit, at);
+  const exhaustionKey = ExhaustionView.keyOf(bound.subject, bound.kind, bound.windowRef.id);
+  return { ...bound, exhaustionKey };
+}
+
 /**
- * Admits a request against every budget that binds its caller, before any provider is
- * called: its worst-case cost (prompt estimate plus the output it may produce) is held
- * atomically in the store, and settled to the real cost when its usage event arrives.
- * A burst of parallel calls therefore cannot spend past a limit; it can only be refused.
- * An exhausted limit known from the broadcast is refused with no network call.
+ * Admits a request against every budget that binds it, before any provider is called:
+ * its worst-case cost (prompt estimate plus the output it may produce, priced on the
+ * dearest model that may serve it) is held atomically in the store against the caller's
+ * limits and the `tokenRateLimit.perModel` limit of the model it is expected to be served
+ * by, and settled to the real cost when its usage event arrives. A burst of parallel calls
+ * therefore cannot spend past a limit; it can only be refused. An exhausted limit known
+ * from the broadcast is refused with no network call.
  */
 export class BudgetAdmission {
   private readonly now: () => number;
   private readonly limits = new BoundLimitCache<AdmissionLimit>();
+  /** Per-model limits, by route and model (their caller). */
+  private readonly modelLimits = new BoundLimitCache<AdmissionLimit>();
 
   constructor(
     private readonly config: () => GatewayConfig,
@@ -71,52 +83,101 @@ export class BudgetAdmission {
     const now = this.now();
     const userKey = request.caller.userKey;
     const limits = this.limits.get(route, userKey, tier, now, (at) =>
-      userLimits({ route, userKey, tier }).map((limit) => {
-        const bound = bindLimit(limit, at);
-        const exhaustionKey = ExhaustionView.keyOf(bound.subject, bound.kind, bound.windowRef.id);
-        return { ...bound, exhaustionKey };
-      }),
+      userLimits({ route, userKey, tier }).map((limit) => forAdmission(limit, at)),
     );
-    if (limits.length === 0) return NO_LIMITS;
-
     for (const limit of limits) {
       const resetAt = this.exhausted.exhaustedUntilByKey(limit.exhaustionKey, now);
-      if (resetAt !== undefined) throw budgetExceeded(limit, limit.limit, 0, resetAt, now);
+      if (resetAt !== undefined) throw budgetExceeded(limit, 0, resetAt, now);
     }
 
-    const models = servingModels(route, request.requestedModel, request.allowedModels);
-    const amounts = worstCase(route, models.length > 0 ? models : [request.requestedModel], {
+    const served = servingModels(route, request.requestedModel, request.allowedModels);
+    const models = served.length > 0 ? served : [request.requestedModel];
+    const perModel = route.tokenRateLimit?.perModel;
+    if (limits.length === 0 && !(perModel && models.some((m) => Object.hasOwn(perModel, m)))) {
+      return NO_LIMITS;
+    }
+    const amounts = worstCase(route, models, {
       inputTokens: estimatePromptTokensUpperBound(request.body),
       outputTokens: request.operation === 'embeddings' ? 0 : this.maxOutputTokens(request),
     });
-    const changes = limits.map((limit): BalanceChange => ({
+    const change = (limit: AdmissionLimit): BalanceChange => ({
       key: limit.key,
       amount: amounts[limit.unit],
       limit: limit.limit,
       windowEndsAt: limit.windowRef.endsAt,
-    }));
+    });
+    const changes = limits.map(change);
 
-    const reservationId = randomUUID();
-    const result = await this.store.reserve(reservationId, changes, this.options.holdMs, now);
-    if (!result.ok) {
-      const limit = limits.find((l) => l.key === result.blocked.key)!;
-      // Spent (not merely held) to the limit: remember it, so the next refusal is local.
-      if (result.blocked.used >= limit.limit) {
-        this.exhausted.markExhausted(
-          limit.subject,
-          limit.kind,
-          limit.windowRef.id,
-          limit.windowRef.endsAt,
-        );
+    // The per-model limit held is that of the first model of the chain with room. With
+    // `budgetExceeded` in `failover.on`, a model passed over for lack of room is marked in
+    // the exhaustion view the router's gate reads, so the router skips its backends as it
+    // would an exhausted model's and reaches the one held for: the request carries no
+    // word of which model was held, and the mark needs none. Its cost: a request that
+    // held that model just before is diverted too (over-refusal; what it then spends on
+    // an unheld model counts as overshoot), and in the split deployment the router, with
+    // its own view, sees only the broadcast. A mark ends with the minute, or when the
+    // budget service reports room. Without the trigger the first refusal is the answer.
+    const failover = route.failover.on.includes('budgetExceeded');
+    let refusal: DataPlaneError | undefined;
+    for (let index = 0; index < models.length; index++) {
+      const modelLimit = this.modelLimit(route, models[index], now);
+      if (modelLimit) {
+        const resetAt = this.exhausted.exhaustedUntilByKey(modelLimit.exhaustionKey, now);
+        if (resetAt !== undefined) {
+          refusal ??= budgetExceeded(modelLimit, 0, resetAt, now);
+          if (failover) continue;
+          throw refusal;
+        }
       }
-      const remaining = Math.max(0, limit.limit - result.blocked.used - result.blocked.reserved);
-      throw budgetExceeded(limit, limit.limit, remaining, limit.windowRef.endsAt, now);
+      const held = modelLimit ? [...limits, modelLimit] : limits;
+      if (held.length === 0) return NO_LIMITS;
+      const reservationId = randomUUID();
+      const result = await this.store.reserve(
+        reservationId,
+        modelLimit ? [...changes, change(modelLimit)] : changes,
+        this.options.holdMs,
+        now,
+      );
+      if (result.ok) {
+        return { reservationId, headers: tightestLimitHeaders(held, result.balances, now) };
+      }
+      const { used, reserved } = result.blocked;
+      const limit = held.find((l) => l.key === result.blocked.key)!;
+      const spent = used >= limit.limit;
+      // Spent (not merely held) to the limit: remember it, so the next refusal is local.
+      // Held full, a model is marked only to divert to a later one.
+      const diverting = failover && limit === modelLimit && index < models.length - 1;
+      if (spent || diverting) this.mark(limit);
+      const remaining = Math.max(0, limit.limit - used - reserved);
+      const error = budgetExceeded(limit, remaining, limit.windowRef.endsAt, now);
+      // A caller's own limit binds whichever model serves: no other model helps.
+      if (limit !== modelLimit || !failover) throw error;
+      refusal ??= error;
     }
-    return { reservationId, headers: tightestLimitHeaders(limits, result.balances, now) };
+    // Every model that may serve has its limit full: the first one's refusal.
+    throw refusal!;
   }
 
   async release(admission: Admission): Promise<void> {
     if (admission.reservationId) await this.store.release(admission.reservationId);
+  }
+
+  /** The model's `tokenRateLimit.perModel` limit in its current window, if it has one. */
+  private modelLimit(route: RouteConfig, model: string, now: number): AdmissionLimit | undefined {
+    const perModel = route.tokenRateLimit?.perModel;
+    if (!perModel || !Object.hasOwn(perModel, model)) return undefined;
+    return this.modelLimits.get(route, model, undefined, now, (at) =>
+      modelLimits(route, model).map((limit) => forAdmission(limit, at)),
+    )[0];
+  }
+
+  private mark(limit: AdmissionLimit): void {
+    this.exhausted.markExhausted(
+      limit.subject,
+      limit.kind,
+      limit.windowRef.id,
+      limit.windowRef.endsAt,
+    );
   }
 
   private maxOutputTokens(request: GatewayRequest): number {
@@ -147,11 +208,11 @@ function worstCase(
 
 function budgetExceeded(
   limit: BoundLimit,
-  total: number,
   remaining: number,
   resetAt: number,
   now: number,
 ): DataPlaneError {
+  const total = limit.limit;
   const unit = limit.unit === 'dollars' ? 'dollars' : 'tokens';
   return new DataPlaneError(
     DataPlaneErrorCode.BudgetExceeded,

@@ -1,0 +1,105 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseGatewayConfig, type GatewayConfig } from '@aigw/config';
+import { bindLimit, ExhaustionView, modelBudgetGate, modelLimits } from '@aigw/budget-core';
+import {
+  DataPlaneError,
+  type GatewayAnswer,
+  type GatewayRequest,
+  type ProviderCall,
+  type ProviderPort,
+} from '@aigw/contracts/data-plane';
+import { FailoverRouter } from './failover-router';
+
+// The router's per-model gate reads the exhaustion view admission marks when it passes
+// over a full model: with budgetExceeded in failover.on the next backend answers, else the
+// client gets the gate's 429 with its rate-limit headers.
+
+function configFrom(failover: string): GatewayConfig {
+  const result = parseGatewayConfig(
+    `kind: AIGatewayRoute
+metadata: {name: r}
+spec:
+  backends:
+  - {name: limited, priority: 0, provider: openai, model: gpt-4-turbo, modelNameOverride: chat}
+  - {name: spare, priority: 1, provider: openai, model: gpt-3.5-turbo, modelNameOverride: chat}
+${failover}
+  tokenRateLimit:
+    perModel:
+      gpt-4-turbo: {tokensPerMinute: 2000}
+`,
+    { missingSecrets: 'warn', env: {} },
+  );
+  if (!result.ok) throw new Error(result.errors.map((e) => e.format()).join('\n'));
+  return result.config;
+}
+
+const request: GatewayRequest = {
+  requestId: 'r1',
+  operation: 'chat',
+  requestedModel: 'chat',
+  stream: false,
+  clientWantsStreamUsage: false,
+  body: { model: 'chat', messages: [{ role: 'user', content: 'hi' }] },
+  caller: { userKey: 'u' },
+  allowedModels: [],
+  forwardHeaders: {},
+};
+
+class Providers implements ProviderPort {
+  readonly called: string[] = [];
+  async invoke(call: ProviderCall): Promise<GatewayAnswer> {
+    this.called.push(call.target.backendName);
+    return {
+      kind: 'json',
+      status: 200,
+      body: { model: call.target.model, choices: [] },
+      usage: { inputTokens: 1, outputTokens: 1, cachedInputTokens: 0, source: 'reported' },
+      servedBy: {
+        backend: call.target.backendName,
+        provider: call.target.provider,
+        model: call.target.model,
+      },
+    };
+  }
+}
+
+function setup(failover: string) {
+  const config = configFrom(failover);
+  const now = Date.UTC(2026, 0, 1, 12, 0, 20);
+  const view = new ExhaustionView();
+  const [limit] = modelLimits(config.routes[0], 'gpt-4-turbo').map((l) => bindLimit(l, now));
+  view.markExhausted(limit.subject, limit.kind, limit.windowRef.id, limit.windowRef.endsAt);
+  const providers = new Providers();
+  const router = new FailoverRouter({
+    config: () => config,
+    providers,
+    modelBudgetGate: modelBudgetGate(view, () => now),
+  });
+  return { router, providers };
+}
+
+describe('the per-model budget gate in the failover loop', () => {
+  it('with budgetExceeded in failover.on, the next backend serves and the full one is never called', async () => {
+    const { router, providers } = setup('  failover: {on: [budgetExceeded]}');
+    const answer = await router.route(request, new AbortController().signal);
+    assert.equal(answer.servedBy.backend, 'spare');
+    assert.deepEqual(providers.called, ['spare']);
+  });
+
+  it('without it, a 429 with the limit, remaining 0 and the reset', async () => {
+    const { router, providers } = setup('  failover: {on: [error]}');
+    const refusal = await router.route(request, new AbortController().signal).then(
+      () => assert.fail('served'),
+      (error: unknown) => error,
+    );
+    assert.ok(refusal instanceof DataPlaneError);
+    assert.equal(refusal.httpStatus, 429);
+    assert.deepEqual(refusal.headers, {
+      'x-ratelimit-limit-tokens': '2000',
+      'x-ratelimit-remaining-tokens': '0',
+      'x-ratelimit-reset-tokens': '40s',
+    });
+    assert.deepEqual(providers.called, []);
+  });
+});
