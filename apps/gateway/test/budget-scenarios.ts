@@ -500,17 +500,21 @@ export function describeBudgetScenarios(
     });
 
     it('fails over to the next backend when a per-model budget is exhausted', async () => {
+      // A per-model balance is keyed by the model alone, and the suites share one Redis
+      // (and may run at once): a model name of this run's own keeps their spend apart.
+      const run = randomUUID().slice(0, 8);
+      const limited = `limited-model-${run}`;
       const gateway = await start(
         `kind: AIGatewayRoute
 metadata: {name: budgets}
 spec:
   backends:
-  - {name: limited, priority: 0, provider: local, model: gpt-4o-mini}
+  - {name: limited, priority: 0, provider: local, model: ${limited}, modelNameOverride: gpt-4o-mini}
   - {name: spare, priority: 1, provider: local, model: spare-model, modelNameOverride: gpt-4o-mini}
   failover: {on: [budgetExceeded]}
   tokenRateLimit:
     perModel:
-      gpt-4o-mini: {tokensPerMinute: ${2 * PER_REQUEST}}
+      ${limited}: {tokensPerMinute: ${2 * PER_REQUEST}}
 `,
       );
       try {
@@ -518,7 +522,6 @@ spec:
         // (boundedly) until it has, then every request goes to the spare backend.
         const backends: string[] = [];
         const served: { user: string; requestId: string; backend: string }[] = [];
-        const run = randomUUID().slice(0, 8);
         // On Kafka this includes a consumer group settling after earlier gateways left it.
         const deadline = Date.now() + 90_000;
         for (let i = 0; Date.now() < deadline && backends.at(-1) !== 'spare'; i++) {
@@ -554,7 +557,7 @@ spec:
           assert.equal(event.userId, call.user);
           assert.equal(event.modelRequested, 'gpt-4o-mini');
           assert.equal(event.fromBackend, 'limited');
-          assert.equal(event.fromModel, 'gpt-4o-mini');
+          assert.equal(event.fromModel, limited);
           assert.equal(event.toBackend, 'spare');
           assert.equal(event.toModel, 'spare-model');
           assert.equal(event.reason, 'budgetExceeded');
