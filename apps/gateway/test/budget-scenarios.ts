@@ -8,6 +8,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { Topic, type EventTopic } from '@aigw/contracts';
 import { estimatePromptTokensUpperBound } from '@aigw/contracts/data-plane';
 import { metricSum } from '@aigw/testing';
+import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
 
 // The budget scenarios, run on the embedded store (e2e) and on real Redis (int): the
@@ -44,7 +45,12 @@ interface Gateway {
   events(topic: EventTopic): Promise<RecordedEvent[]>;
   chat(
     user: string,
-    options?: { stream?: boolean; model?: string; headers?: Record<string, string> },
+    options?: {
+      stream?: boolean;
+      model?: string;
+      headers?: Record<string, string>;
+      signal?: AbortSignal;
+    },
   ): Promise<Response>;
   metrics(): Promise<string>;
 }
@@ -74,6 +80,7 @@ async function startGateway(
           max_tokens: MAX_TOKENS,
           stream: options.stream ?? false,
         }),
+        signal: options.signal,
       }),
     metrics: async () => (await fetch(`http://127.0.0.1:${process.adminPort}/metrics`)).text(),
   };
@@ -347,6 +354,17 @@ spec:
 ${limits}`;
 }
 
+/** One backend on an OpenAI-compatible fake in this process, so a test can make it fail. */
+function upstreamRoute(upstream: FakeOpenAiUpstream, limits: string): string {
+  return `kind: AIGatewayRoute
+metadata: {name: budgets}
+spec:
+  backends:
+  - {name: upstream, provider: vllm, baseUrl: '${upstream.baseUrl}', model: gpt-4o-mini}
+  userIdentification: {header: x-user-id}
+${limits}`;
+}
+
 /**
  * Fires `count` concurrent requests for one user; returns how many were admitted and
  * the first refusal's body.
@@ -496,6 +514,76 @@ export function describeBudgetScenarios(
         assert.ok(dollars > 0 && dollars <= 0.2 + 1e-9, `spent ${dollars}`);
       } finally {
         await gateway.process.stop();
+      }
+    });
+
+    it('releases the hold of a call the upstream fails (5xx, no failover)', async () => {
+      const upstream = await new FakeOpenAiUpstream('failing').start();
+      const limit = 10 * PER_REQUEST;
+      const gateway = await start(
+        upstreamRoute(upstream, `  tokenBudget:\n    perUser: {limit: ${limit}, period: 30d}\n`),
+      );
+      try {
+        const user = `failed-${randomUUID()}`;
+        upstream.next({ kind: 'status', status: 500 });
+        const failed = await gateway.chat(user);
+        await failed.text();
+        assert.equal(failed.status, 502);
+        // Nothing was billed and nothing is held: the next call finds the whole budget,
+        // less its own hold, as the user's first call would have.
+        const next = await gateway.chat(user);
+        await next.text();
+        assert.equal(next.status, 200);
+        const headers = limitHeaders(next.headers, 30 * DAY_MS);
+        assert.equal(headers.limit, limit);
+        assert.equal(headers.remaining, limit - PER_REQUEST);
+      } finally {
+        await gateway.process.stop();
+        await upstream.stop();
+      }
+    });
+
+    it('settles the hold of a stream the client abandons midway to what it consumed', async () => {
+      const upstream = await new FakeOpenAiUpstream('stalling').start();
+      const limit = 10 * PER_REQUEST;
+      const perUser = { kind: 'tokenBudget.perUser', unit: 'tokens' as const, limit };
+      const gateway = await start(
+        upstreamRoute(upstream, `  tokenBudget:\n    perUser: {limit: ${limit}, period: 30d}\n`),
+      );
+      try {
+        const user = `abandoned-${randomUUID()}`;
+        // The upstream sends two words, then stalls with the stream still open.
+        upstream.next({ kind: 'stall-stream', afterChunks: 2 });
+        const client = new AbortController();
+        const stream = await gateway.chat(user, { stream: true, signal: client.signal });
+        assert.equal(stream.status, 200);
+        // While it streams, its worst case is held.
+        assert.equal(limitHeaders(stream.headers, 30 * DAY_MS).remaining, limit - PER_REQUEST);
+        const reader = stream.body!.getReader();
+        const decoder = new TextDecoder();
+        let seen = '';
+        while (!seen.includes(' from')) {
+          const { value, done } = await reader.read();
+          assert.ok(!done, `the stream ended early: ${seen}`);
+          seen += decoder.decode(value, { stream: true });
+        }
+        client.abort();
+        await reader.read().catch(() => undefined);
+
+        // The gateway cancels the upstream call; what went by (the prompt and two words,
+        // estimated) settles the hold instead of the worst case.
+        const spent = await settledSpend(gateway, user, perUser, 0);
+        assert.ok(spent !== undefined && spent < PER_REQUEST, `billed ${spent}`);
+        const next = await gateway.chat(user);
+        await next.text();
+        assert.equal(next.status, 200);
+        const headers = limitHeaders(next.headers, 30 * DAY_MS);
+        assert.equal(headers.limit, limit);
+        // Back to the budget less what was consumed: the abandoned hold is gone.
+        assert.equal(headers.remaining, limit - spent - PER_REQUEST);
+      } finally {
+        await gateway.process.stop();
+        await upstream.stop();
       }
     });
 

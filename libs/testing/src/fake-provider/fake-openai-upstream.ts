@@ -18,6 +18,13 @@ export type FakeBehaviour =
   | { kind: 'break-stream'; afterChunks: number }
   | { kind: 'garbage' };
 
+/**
+ * The OpenAI fake's behaviours, plus a stream that stalls: the first `afterChunks` text
+ * pieces, then nothing and the connection left open, as a provider stuck mid-answer. Only
+ * the caller hanging up (or `stop`) ends it.
+ */
+export type OpenAiFakeBehaviour = FakeBehaviour | { kind: 'stall-stream'; afterChunks: number };
+
 const WORDS = ['Hello', ' from', ' the', ' fake', ' upstream', '.'];
 
 /**
@@ -27,8 +34,8 @@ const WORDS = ['Hello', ' from', ' the', ' fake', ' upstream', '.'];
 export class FakeOpenAiUpstream {
   readonly calls: RecordedCall[] = [];
   private readonly server: Server;
-  private readonly queue: FakeBehaviour[] = [];
-  private fallbackBehaviour: FakeBehaviour = { kind: 'ok' };
+  private readonly queue: OpenAiFakeBehaviour[] = [];
+  private fallbackBehaviour: OpenAiFakeBehaviour = { kind: 'ok' };
   private port = 0;
 
   constructor(private readonly name = 'fake') {
@@ -47,12 +54,12 @@ export class FakeOpenAiUpstream {
   }
 
   /** Behaviours for the next requests, in order; after them, `always`'s (default: ok). */
-  next(...behaviours: FakeBehaviour[]): this {
+  next(...behaviours: OpenAiFakeBehaviour[]): this {
     this.queue.push(...behaviours);
     return this;
   }
 
-  always(behaviour: FakeBehaviour): this {
+  always(behaviour: OpenAiFakeBehaviour): this {
     this.fallbackBehaviour = behaviour;
     return this;
   }
@@ -106,6 +113,7 @@ export class FakeOpenAiUpstream {
         break;
       case 'ok':
       case 'break-stream':
+      case 'stall-stream':
         break;
     }
 
@@ -128,7 +136,12 @@ export class FakeOpenAiUpstream {
         response,
         model,
         body,
-        behaviour.kind === 'break-stream' ? behaviour.afterChunks : undefined,
+        behaviour.kind === 'break-stream' || behaviour.kind === 'stall-stream'
+          ? {
+              afterChunks: behaviour.afterChunks,
+              then: behaviour.kind === 'break-stream' ? 'break' : 'stall',
+            }
+          : undefined,
       );
     }
     return json(response, {
@@ -152,7 +165,7 @@ export class FakeOpenAiUpstream {
     response: ServerResponse,
     model: string,
     body: Record<string, unknown>,
-    breakAfter: number | undefined,
+    cut: { afterChunks: number; then: 'break' | 'stall' } | undefined,
   ): void {
     response.writeHead(200, { 'content-type': 'text/event-stream' });
     const base = {
@@ -167,9 +180,10 @@ export class FakeOpenAiUpstream {
       choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }],
     });
     for (const [index, word] of WORDS.entries()) {
-      if (breakAfter !== undefined && index >= breakAfter) {
-        // Let the client see the first chunks, then drop the connection mid-answer.
-        setTimeout(() => response.destroy(), 20);
+      if (cut !== undefined && index >= cut.afterChunks) {
+        // Let the client see the first chunks, then drop the connection mid-answer; a
+        // stall sends nothing more and leaves it open.
+        if (cut.then === 'break') setTimeout(() => response.destroy(), 20);
         return;
       }
       send({ ...base, choices: [{ index: 0, delta: { content: word }, finish_reason: null }] });
