@@ -10,6 +10,8 @@ export interface WireErrorBody {
     param: string | null;
     retryAfterMs?: number;
     upstreamStatus?: number;
+    /** Response headers the error carries (e.g. a per-model 429's x-ratelimit-*). */
+    headers?: Record<string, string>;
   };
 }
 
@@ -19,11 +21,25 @@ export function encodeWireError(error: DataPlaneError): WireErrorBody {
   body.error.code = error.code;
   if (error.retryAfterMs !== undefined) body.error.retryAfterMs = error.retryAfterMs;
   if (error.upstreamStatus !== undefined) body.error.upstreamStatus = error.upstreamStatus;
+  if (error.headers !== undefined) body.error.headers = { ...error.headers };
   return body;
 }
 
 function nonNegative(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
+}
+
+/** Only string-valued headers survive; a peer cannot smuggle anything else in. */
+function stringHeaders(value: unknown): Record<string, string> | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const headers: Record<string, string> = {};
+  let any = false;
+  for (const [name, headerValue] of Object.entries(value)) {
+    if (typeof headerValue !== 'string') continue;
+    headers[name] = headerValue;
+    any = true;
+  }
+  return any ? headers : undefined;
 }
 
 /** Rebuilds an error sent by `encodeWireError`; anything else is classified by status. */
@@ -32,11 +48,15 @@ export function decodeWireError(body: unknown, status: number): DataPlaneError {
   const extra = (body as Partial<WireErrorBody> | undefined)?.error;
   const retryAfterMs = nonNegative(extra?.retryAfterMs);
   const upstreamStatus = nonNegative(extra?.upstreamStatus);
-  if (retryAfterMs === undefined && upstreamStatus === undefined) return plain;
+  const headers = stringHeaders(extra?.headers);
+  if (retryAfterMs === undefined && upstreamStatus === undefined && headers === undefined) {
+    return plain;
+  }
   return new DataPlaneError(plain.code, plain.message, {
     param: plain.param,
     retryAfterMs,
     upstreamStatus,
+    headers,
   });
 }
 

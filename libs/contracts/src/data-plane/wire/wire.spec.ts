@@ -95,6 +95,29 @@ describe('wire errors', () => {
     }
   });
 
+  it("keep a per-model 429's x-ratelimit-* headers across the hop", () => {
+    const headers = {
+      'x-ratelimit-limit-tokens': '1000',
+      'x-ratelimit-remaining-tokens': '0',
+      'x-ratelimit-reset-tokens': '12s',
+    };
+    const error = new DataPlaneError(DataPlaneErrorCode.BudgetExceeded, 'm', {
+      retryAfterMs: 12_000,
+      headers,
+    });
+    const body: unknown = JSON.parse(JSON.stringify(encodeWireError(error)));
+    const rebuilt = decodeWireError(body, error.httpStatus);
+    assert.deepEqual(rebuilt.headers, headers);
+    assert.equal(rebuilt.retryAfterMs, 12_000);
+  });
+
+  it('drop header values that are not strings', () => {
+    const body = {
+      error: { message: 'm', type: 't', code: 'budget_exceeded', param: null, headers: { a: 1 } },
+    };
+    assert.equal(decodeWireError(body, 429).headers, undefined);
+  });
+
   it('classify a body that is not ours by its status', () => {
     assert.equal(decodeWireError('<html>', 503).code, DataPlaneErrorCode.UpstreamError);
   });
