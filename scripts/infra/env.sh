@@ -27,8 +27,14 @@ export AIGW_INFRA_MODE
 if [ "$AIGW_INFRA_MODE" = podman ]; then
   export AIGW_PODMAN_SOCKET=${AIGW_PODMAN_SOCKET:-/run/aigw-podman.sock}
   export DOCKER_HOST=unix://$AIGW_PODMAN_SOCKET
-  # runc with lowered ulimits; crun fails on this kernel (see README).
-  export CONTAINERS_CONF=$AIGW_INFRA_DIR/containers.conf
+  # runc with lowered ulimits; crun fails on this kernel (see README). The engine service
+  # outlives this checkout (a later clone reuses it), so it reads a copy that stays put:
+  # a file inside a clone that is deleted would leave it running on podman's defaults.
+  AIGW_PODMAN_CONF_DIR=${AIGW_INFRA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/aigw-infra}
+  mkdir -p "$AIGW_PODMAN_CONF_DIR"
+  cmp -s "$AIGW_INFRA_DIR/containers.conf" "$AIGW_PODMAN_CONF_DIR/containers.conf" ||
+    cp "$AIGW_INFRA_DIR/containers.conf" "$AIGW_PODMAN_CONF_DIR/containers.conf"
+  export CONTAINERS_CONF=$AIGW_PODMAN_CONF_DIR/containers.conf
   export TESTCONTAINERS_RYUK_DISABLED=true # the reaper's image cannot be pulled here
   # The image's tag is a hash of everything it is built from, so a change rebuilds it
   # and an unchanged tree finds it in podman's store.

@@ -49,6 +49,15 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 ping_engine() { curl -sf --max-time 2 --unix-socket "$AIGW_PODMAN_SOCKET" http://d/_ping >/dev/null 2>&1; }
+# A service left by an earlier run on other settings (its config file gone with its
+# checkout, say) answers pings but cannot start containers: replace it.
+for pid in $(pgrep -f "podman system service .*$AIGW_PODMAN_SOCKET" || true); do
+  if ! tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qxF "CONTAINERS_CONF=$CONTAINERS_CONF"; then
+    log "restarting podman's Docker API (it ran on other settings)"
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  fi
+done
 if ! ping_engine; then
   log "starting podman's Docker API on $AIGW_PODMAN_SOCKET"
   rm -f "$AIGW_PODMAN_SOCKET"
