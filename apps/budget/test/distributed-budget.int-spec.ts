@@ -13,15 +13,15 @@ import { prepareEventTopics } from '@aigw/infra';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
 
 // The split deployment with real Kafka and Redis: two ingress replicas share one budget
-// in Redis, the budget service settles usage from the Kafka topic and broadcasts
-// exhaustion, which reaches both replicas' local views.
+// in Redis, the budget service settles usage from the Kafka topic and broadcasts budget
+// state (remaining, exhausted, recovered), which reaches both replicas' local views.
 
 const PROMPT = [{ role: 'user', content: 'hi' }];
 const MAX_TOKENS = 20;
 const PER_REQUEST = estimatePromptTokensUpperBound({ messages: PROMPT }) + MAX_TOKENS;
 const LIMIT = 20 * PER_REQUEST;
-// Models with a per-model limit: usage is not reserved against it, so spending crosses it
-// and the budget service announces the exhaustion to every replica.
+// Models with a per-model limit: admission holds each request against it, and the budget
+// service announces every settled change (remaining, exhausted) to every replica.
 const METERED = Array.from({ length: 5 }, (_, i) => `metered-${i}`);
 
 const run = promisify(execFile);
@@ -153,9 +153,9 @@ ${METERED.map((m) => `      ${m}: {tokensPerMinute: 60}`).join('\n')}
     );
   });
 
-  it('broadcasts exhaustion to both replicas (propagation measured)', async () => {
+  it('broadcasts budget state to both replicas (propagation measured)', async () => {
     for (const model of METERED) {
-      // Spend the model's budget through replica A until the router refuses it.
+      // Spend the model's budget through replica A until it is refused.
       let refused = false;
       for (let i = 0; i < 30 && !refused; i++) {
         refused = (await chat(ingressA, `metered-user-${i}`, model)).status === 429;
