@@ -39,7 +39,9 @@ export function weightedTokens(route: RouteConfig, model: string, counts: TokenC
 }
 
 export function dollarCost(route: RouteConfig, model: string, counts: TokenCounts): number {
-  const price = route.costControl?.modelPricing[model];
+  // Own keys only: the model name comes from the client, and `constructor` would hit Object's.
+  const pricing = route.costControl?.modelPricing;
+  const price = pricing && Object.hasOwn(pricing, model) ? pricing[model] : undefined;
   if (!price) return 0;
   return (
     (counts.inputTokens / 1000) * price.inputPer1k +
