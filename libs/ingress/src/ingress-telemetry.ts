@@ -22,6 +22,7 @@ import type {
   RequestFailure,
   RequestTimings,
 } from './ingress-observer';
+import { BudgetRefusal } from './admission/budget-admission';
 
 const ENDPOINT: Record<Operation, GatewayEndpoint> = {
   chat: GatewayEndpoint.ChatCompletions,
@@ -136,6 +137,7 @@ export class IngressTelemetry implements IngressObserver {
           httpStatus: error.httpStatus,
           modelRequested: request?.requestedModel,
           tier: request?.caller.tier,
+          limitKind: error instanceof BudgetRefusal ? error.limitKind : undefined,
           message: error.message.slice(0, 500),
         }),
       );

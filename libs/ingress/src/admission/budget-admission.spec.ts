@@ -16,7 +16,7 @@ import {
   estimatePromptTokensUpperBound,
   type GatewayRequest,
 } from '@aigw/contracts/data-plane';
-import { BudgetAdmission } from './budget-admission';
+import { BudgetAdmission, BudgetRefusal } from './budget-admission';
 
 const parsed = parseGatewayConfig(
   `kind: AIGatewayRoute
@@ -140,6 +140,57 @@ describe('BudgetAdmission', () => {
     assert.equal(refusal.headers?.['x-ratelimit-reset-tokens'], '11h59m30s');
     assert.equal(refusal.retryAfterMs, perUser.windowRef.endsAt - start);
     assert.deepEqual(calls, []);
+  });
+});
+
+describe('BudgetAdmission: refusal headers by unit', () => {
+  const start = Date.UTC(2026, 0, 1, 12, 0, 30);
+  const admissionFor = (limits: string) => {
+    const result = parseGatewayConfig(
+      `kind: AIGatewayRoute
+metadata: {name: r}
+spec:
+  backends: [{name: b, provider: openai, model: m}]
+${limits}
+`,
+      { missingSecrets: 'warn', env: {} },
+    );
+    if (!result.ok) throw new Error('config');
+    return new BudgetAdmission(
+      () => result.config,
+      new LocalBudgetStore(':memory:'),
+      new ExhaustionView(),
+      { defaultMaxOutputTokens: 100, holdMs: 600_000, now: () => start },
+    );
+  };
+  const refusalOf = (admitted: Promise<unknown>) =>
+    admitted.then(
+      () => assert.fail('admitted past the limit'),
+      (error: unknown) => {
+        assert.ok(error instanceof BudgetRefusal);
+        return error;
+      },
+    );
+
+  it('a dollar cap answers with Retry-After alone, no x-ratelimit-*-tokens', async () => {
+    const admission = admissionFor(`  costControl:
+    maxDailyCostPerUser: 0.2
+    modelPricing: {m: {inputPer1k: 1, outputPer1k: 1}}`);
+    await admission.admit(request('d', 150));
+    const refusal = await refusalOf(admission.admit(request('d', 150)));
+    assert.equal(refusal.limitKind, LimitKind.MaxDailyCostPerUser);
+    assert.equal(refusal.headers, undefined);
+    assert.equal(refusal.retryAfterMs, Date.UTC(2026, 0, 2) - start);
+  });
+
+  it('a token limit keeps its x-ratelimit-*-tokens headers', async () => {
+    const admission = admissionFor(`  tokenBudget: {perMinute: {limit: 300}}`);
+    await admission.admit(request('t', 250));
+    const refusal = await refusalOf(admission.admit(request('t', 250)));
+    assert.equal(refusal.limitKind, LimitKind.TokenBudgetPerMinute);
+    assert.equal(refusal.headers?.['x-ratelimit-limit-tokens'], '300');
+    assert.equal(refusal.headers?.['x-ratelimit-reset-tokens'], '30s');
+    assert.equal(refusal.retryAfterMs, 30_000);
   });
 });
 

@@ -17,6 +17,7 @@ import {
   type LimitUnit,
   type TokenCounts,
 } from '@aigw/budget-core';
+import type { LimitKind } from '@aigw/contracts';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
@@ -206,20 +207,33 @@ function worstCase(
   return worst;
 }
 
+/** A budget refusal that knows which limit refused, for the `request.rejected` event. */
+export class BudgetRefusal extends DataPlaneError {
+  constructor(
+    readonly limitKind: LimitKind,
+    message: string,
+    options: ConstructorParameters<typeof DataPlaneError>[2],
+  ) {
+    super(DataPlaneErrorCode.BudgetExceeded, message, options);
+  }
+}
+
 function budgetExceeded(
   limit: BoundLimit,
   remaining: number,
   resetAt: number,
   now: number,
-): DataPlaneError {
+): BudgetRefusal {
   const total = limit.limit;
-  const unit = limit.unit === 'dollars' ? 'dollars' : 'tokens';
-  return new DataPlaneError(
-    DataPlaneErrorCode.BudgetExceeded,
-    `Budget exceeded: ${limit.kind} allows ${total} ${unit} per window; try again after ${new Date(resetAt).toISOString()}`,
+  const dollars = limit.unit === 'dollars';
+  return new BudgetRefusal(
+    limit.kind,
+    `Budget exceeded: ${limit.kind} allows ${total} ${dollars ? 'dollars' : 'tokens'} per window; try again after ${new Date(resetAt).toISOString()}`,
     {
       retryAfterMs: Math.max(0, resetAt - now),
-      headers: rateLimitHeaders(total, remaining, resetAt - now),
+      // x-ratelimit-*-tokens count tokens (OpenAI's definition); a dollar cap has no such
+      // header, so it answers with Retry-After alone.
+      headers: dollars ? undefined : rateLimitHeaders(total, remaining, resetAt - now),
     },
   );
 }

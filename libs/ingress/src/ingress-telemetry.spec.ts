@@ -1,0 +1,88 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseGatewayConfig } from '@aigw/config';
+import { ExhaustionView, LocalBudgetStore } from '@aigw/budget-core';
+import { LimitKind, RejectReason, type EventPublisher, type GatewayEvent } from '@aigw/contracts';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type GatewayRequest,
+} from '@aigw/contracts/data-plane';
+import type { MetricsRegistry } from '@aigw/observability';
+import { BudgetAdmission } from './admission/budget-admission';
+import { IngressTelemetry } from './ingress-telemetry';
+
+const parsed = parseGatewayConfig(
+  `kind: AIGatewayRoute
+metadata: {name: r}
+spec:
+  backends: [{name: b, provider: openai, model: m}]
+  tokenBudget: {perMinute: {limit: 300}}
+`,
+  { missingSecrets: 'warn', env: {} },
+);
+if (!parsed.ok) throw new Error('config');
+const config = parsed.config;
+
+const request: GatewayRequest = {
+  requestId: 'r',
+  operation: 'chat',
+  requestedModel: 'm',
+  stream: false,
+  clientWantsStreamUsage: false,
+  body: { model: 'm', messages: [], max_tokens: 250 },
+  caller: { userKey: 'u' },
+  allowedModels: [],
+  forwardHeaders: {},
+};
+
+function telemetry() {
+  const events: GatewayEvent[] = [];
+  const publisher: EventPublisher = {
+    publish: (event) => events.push(event),
+    flush: async () => {},
+  };
+  const metrics = { recordRequest: () => {} } as unknown as MetricsRegistry;
+  return { events, telemetry: new IngressTelemetry(publisher, metrics) };
+}
+
+function reject(error: DataPlaneError) {
+  const { events, telemetry: observer } = telemetry();
+  observer.failed({
+    requestId: 'r',
+    operation: 'chat',
+    request,
+    error,
+    timings: { startedAt: performance.now() },
+    accepted: false,
+  });
+  assert.equal(events.length, 1);
+  return events[0] as GatewayEvent & { reason?: string; limitKind?: string };
+}
+
+describe('IngressTelemetry: request.rejected', () => {
+  it('names the limit that refused a budget admission', async () => {
+    const admission = new BudgetAdmission(
+      () => config,
+      new LocalBudgetStore(':memory:'),
+      new ExhaustionView(),
+      { defaultMaxOutputTokens: 100, holdMs: 600_000, now: () => Date.UTC(2026, 0, 1) },
+    );
+    await admission.admit(request);
+    const refusal = await admission.admit(request).then(
+      () => assert.fail('admitted past the per-minute budget'),
+      (error: unknown) => error,
+    );
+    assert.ok(refusal instanceof DataPlaneError);
+    const event = reject(refusal);
+    assert.equal(event.type, 'request.rejected');
+    assert.equal(event.reason, RejectReason.BudgetExhausted);
+    assert.equal(event.limitKind, LimitKind.TokenBudgetPerMinute);
+  });
+
+  it('sets no limit kind on a rejection no limit made', () => {
+    const event = reject(new DataPlaneError(DataPlaneErrorCode.InvalidRequest, 'bad'));
+    assert.equal(event.reason, RejectReason.InvalidRequest);
+    assert.equal(event.limitKind, undefined);
+  });
+});
