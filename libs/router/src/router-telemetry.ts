@@ -21,7 +21,8 @@ export class RouterTelemetry implements RouterObserver {
   ) {}
 
   fallback(request: GatewayRequest, from: ChainLink, to: ChainLink, reason: FailoverTrigger): void {
-    const attempt = (this.attempts.get(request) ?? 1) + 1;
+    // Counts failovers, not calls: the first one is 1 (see FallbackOccurred.attempt).
+    const attempt = (this.attempts.get(request) ?? 0) + 1;
     this.attempts.set(request, attempt);
     this.metrics.recordFallback({ from: from.backend.provider, to: to.backend.provider, reason });
     this.events.publish(

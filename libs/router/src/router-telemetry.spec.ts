@@ -1,0 +1,48 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { BackendConfig } from '@aigw/config';
+import type { EventPublisher, GatewayEvent } from '@aigw/contracts';
+import type { GatewayRequest } from '@aigw/contracts/data-plane';
+import type { MetricsRegistry } from '@aigw/observability';
+import type { ChainLink } from './domain/backend-chain';
+import { RouterTelemetry } from './router-telemetry';
+
+const link = (name: string): ChainLink => ({
+  backend: { name, provider: 'openai' } as unknown as BackendConfig,
+  upstreamModel: 'm',
+  viaModel: 'm',
+});
+
+const request = (requestId: string): GatewayRequest => ({
+  requestId,
+  operation: 'chat',
+  requestedModel: 'm',
+  stream: false,
+  clientWantsStreamUsage: false,
+  body: { model: 'm', messages: [] },
+  caller: { userKey: 'u' },
+  allowedModels: [],
+  forwardHeaders: {},
+});
+
+describe('RouterTelemetry: fallback.occurred', () => {
+  it("numbers a request's failovers from 1, as the event contract documents", () => {
+    const events: GatewayEvent[] = [];
+    const publisher: EventPublisher = {
+      publish: (event) => events.push(event),
+      flush: async () => {},
+    };
+    const metrics = { recordFallback: () => {} } as unknown as MetricsRegistry;
+    const telemetry = new RouterTelemetry(publisher, metrics);
+    const first = request('r1');
+    telemetry.fallback(first, link('a'), link('b'), 'rateLimit');
+    telemetry.fallback(first, link('b'), link('c'), 'timeout');
+    // Another request starts its own count.
+    telemetry.fallback(request('r2'), link('a'), link('b'), 'error');
+    const attempts = events.map((event) => {
+      assert.equal(event.type, 'fallback.occurred');
+      return (event as GatewayEvent & { attempt: number }).attempt;
+    });
+    assert.deepEqual(attempts, [1, 2, 1]);
+  });
+});
