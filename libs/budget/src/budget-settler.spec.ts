@@ -255,6 +255,9 @@ describe('BudgetSettler', () => {
       text,
       /ai_gateway_budget_remaining\{budget_key="u2",limit="tokenBudget.perUser"\} 60/,
     );
+    // Redeliveries are visible to an operator: one applied, two skipped.
+    assert.match(text, /ai_gateway_budget_usage_events_total\{result="applied"\} 1\n/);
+    assert.match(text, /ai_gateway_budget_usage_events_total\{result="duplicate"\} 2\n/);
   });
 
   it('shows the remaining budget after the last event of a batch', async () => {

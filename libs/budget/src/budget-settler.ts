@@ -138,6 +138,7 @@ export class BudgetSettler implements EventSubscription {
       windowEndsAt: limit.windowRef.endsAt,
     }));
     const result = await this.store.settle(usage.eventId, usage.reservationId, changes, at);
+    this.metrics.recordUsageSettlement(result.applied ? 'applied' : 'duplicate');
     if (!result.applied) return;
 
     for (let index = 0; index < limits.length; index++) {

@@ -175,6 +175,12 @@ export class MetricsRegistry {
     labelNames: ['budget_key', 'limit'] as const,
     registers: [this.registry],
   });
+  readonly #usageSettlements = new Counter({
+    name: 'ai_gateway_budget_usage_events_total',
+    help: 'Usage events the budget settler read, by result: applied, or duplicate (redelivered, already applied, skipped)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
   readonly #overshoot = new Counter({
     name: 'ai_gateway_reservation_overshoot_tokens_total',
     help: 'Tokens billed beyond a limit after admission by reservation (the concurrency bound)',
@@ -306,6 +312,11 @@ export class MetricsRegistry {
       { budget_key: this.users.admit(labels.budgetKey), limit: labels.limit },
       remaining,
     );
+  }
+
+  /** One usage event through the settler: applied once, or skipped as already applied. */
+  recordUsageSettlement(result: 'applied' | 'duplicate'): void {
+    this.#usageSettlements.inc({ result });
   }
 
   recordReservationOvershoot(labels: { limit: string }, tokens: number): void {
