@@ -1,6 +1,8 @@
 // One error type for the request path; codes map to HTTP statuses and OpenAI-style
 // bodies at the edge, and to failover triggers in the router.
 
+import type { OpenAiErrorBody, OpenAiErrorType } from '../openai/openai-error';
+
 export enum DataPlaneErrorCode {
   InvalidRequest = 'REQUEST.INVALID',
   BodyTooLarge = 'REQUEST.TOO_LARGE',
@@ -45,7 +47,7 @@ const HTTP_STATUS: Record<DataPlaneErrorCode, number> = {
 };
 
 /** OpenAI's `error.type` vocabulary, so SDKs raise the exception class users expect. */
-const OPENAI_TYPE: Record<DataPlaneErrorCode, string> = {
+const OPENAI_TYPE: Record<DataPlaneErrorCode, OpenAiErrorType> = {
   [DataPlaneErrorCode.InvalidRequest]: 'invalid_request_error',
   [DataPlaneErrorCode.BodyTooLarge]: 'invalid_request_error',
   [DataPlaneErrorCode.PromptBlocked]: 'invalid_request_error',
@@ -128,7 +130,7 @@ export class DataPlaneError extends Error {
   }
 
   /** The OpenAI-style error body; messages never carry secrets or matched prompt text. */
-  toOpenAiBody(): { error: { message: string; type: string; code: string; param: string | null } } {
+  toOpenAiBody(): OpenAiErrorBody & { error: { code: string } } {
     return {
       error: {
         message: this.message,

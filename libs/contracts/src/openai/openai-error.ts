@@ -9,7 +9,12 @@ export type OpenAiErrorType =
   | 'rate_limit_error'
   | 'insufficient_quota'
   | 'server_error'
-  | 'api_error';
+  | 'api_error'
+  // The gateway's own, for failures OpenAI has no word for (SDKs branch on the status).
+  | 'service_unavailable'
+  | 'timeout_error'
+  | 'upstream_error'
+  | 'internal_error';
 
 /** The error body every OpenAI-compatible endpoint returns. */
 export interface OpenAiErrorBody {
@@ -31,6 +36,10 @@ export const OPENAI_ERROR_STATUS: Readonly<Record<OpenAiErrorType, number>> = {
   insufficient_quota: 429,
   server_error: 500,
   api_error: 502,
+  service_unavailable: 503,
+  timeout_error: 504,
+  upstream_error: 502,
+  internal_error: 500,
 };
 
 export function openAiError(
