@@ -9,4 +9,5 @@ export * from './exhaustion-view';
 export * from './model-budget-gate';
 export * from './domain/bound-limit-cache';
 export * from './domain/rate-limit-headers';
+export * from './domain/budget-refusal';
 export * from './domain/serving-models';

@@ -1,7 +1,6 @@
 import type { RouteConfig } from '@aigw/config';
-import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 import { bindLimit, modelLimits } from './domain/budget-limits';
-import { rateLimitHeaders } from './domain/rate-limit-headers';
+import { budgetRefusal } from './domain/budget-refusal';
 import type { ExhaustionView } from './exhaustion-view';
 
 /**
@@ -15,14 +14,13 @@ export function modelBudgetGate(view: ExhaustionView, now: () => number = Date.n
       const bound = bindLimit(limit, at);
       const resetAt = view.exhaustedUntil(bound.subject, bound.kind, bound.windowRef.id, at);
       if (resetAt !== undefined) {
-        throw new DataPlaneError(
-          DataPlaneErrorCode.BudgetExceeded,
+        // The same 429 as admission's: this limit, nothing left, when it opens.
+        throw budgetRefusal(
+          bound,
+          0,
+          resetAt,
+          at,
           `The model "${model}" has used its token budget for this minute`,
-          {
-            retryAfterMs: resetAt - at,
-            // The same headers as any budget refusal: this limit, nothing left, when it opens.
-            headers: rateLimitHeaders(bound.limit, 0, resetAt - at),
-          },
         );
       }
     }

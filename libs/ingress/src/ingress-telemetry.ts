@@ -1,3 +1,4 @@
+import { BudgetRefusal } from '@aigw/budget-core';
 import {
   CompletionStatus,
   createRequestAccepted,
@@ -22,7 +23,6 @@ import type {
   RequestFailure,
   RequestTimings,
 } from './ingress-observer';
-import { BudgetRefusal } from './admission/budget-admission';
 
 const ENDPOINT: Record<Operation, GatewayEndpoint> = {
   chat: GatewayEndpoint.ChatCompletions,

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { parseGatewayConfig, type GatewayConfig } from '@aigw/config';
 import {
   bindLimit,
+  BudgetRefusal,
   ExhaustionView,
   LocalBudgetStore,
   modelBudgetGate,
@@ -16,7 +17,7 @@ import {
   estimatePromptTokensUpperBound,
   type GatewayRequest,
 } from '@aigw/contracts/data-plane';
-import { BudgetAdmission, BudgetRefusal } from './budget-admission';
+import { BudgetAdmission } from './budget-admission';
 
 const parsed = parseGatewayConfig(
   `kind: AIGatewayRoute

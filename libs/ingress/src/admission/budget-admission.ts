@@ -4,6 +4,7 @@ import {
   amountsFor,
   bindLimit,
   BoundLimitCache,
+  budgetRefusal,
   ExhaustionView,
   modelLimits,
   rateLimitHeaders,
@@ -17,11 +18,9 @@ import {
   type LimitUnit,
   type TokenCounts,
 } from '@aigw/budget-core';
-import type { LimitKind } from '@aigw/contracts';
 import {
-  DataPlaneError,
-  DataPlaneErrorCode,
   estimatePromptTokensUpperBound,
+  type DataPlaneError,
   type GatewayRequest,
 } from '@aigw/contracts/data-plane';
 
@@ -88,7 +87,7 @@ export class BudgetAdmission {
     );
     for (const limit of limits) {
       const resetAt = this.exhausted.exhaustedUntilByKey(limit.exhaustionKey, now);
-      if (resetAt !== undefined) throw budgetExceeded(limit, 0, resetAt, now);
+      if (resetAt !== undefined) throw budgetRefusal(limit, 0, resetAt, now);
     }
 
     const served = servingModels(route, request.requestedModel, request.allowedModels);
@@ -125,7 +124,7 @@ export class BudgetAdmission {
       if (modelLimit) {
         const resetAt = this.exhausted.exhaustedUntilByKey(modelLimit.exhaustionKey, now);
         if (resetAt !== undefined) {
-          refusal ??= budgetExceeded(modelLimit, 0, resetAt, now);
+          refusal ??= budgetRefusal(modelLimit, 0, resetAt, now);
           if (failover) continue;
           throw refusal;
         }
@@ -150,7 +149,7 @@ export class BudgetAdmission {
       const diverting = failover && limit === modelLimit && index < models.length - 1;
       if (spent || diverting) this.mark(limit);
       const remaining = Math.max(0, limit.limit - used - reserved);
-      const error = budgetExceeded(limit, remaining, limit.windowRef.endsAt, now);
+      const error = budgetRefusal(limit, remaining, limit.windowRef.endsAt, now);
       // A caller's own limit binds whichever model serves: no other model helps.
       if (limit !== modelLimit || !failover) throw error;
       refusal ??= error;
@@ -205,37 +204,6 @@ function worstCase(
     }
   }
   return worst;
-}
-
-/** A budget refusal that knows which limit refused, for the `request.rejected` event. */
-export class BudgetRefusal extends DataPlaneError {
-  constructor(
-    readonly limitKind: LimitKind,
-    message: string,
-    options: ConstructorParameters<typeof DataPlaneError>[2],
-  ) {
-    super(DataPlaneErrorCode.BudgetExceeded, message, options);
-  }
-}
-
-function budgetExceeded(
-  limit: BoundLimit,
-  remaining: number,
-  resetAt: number,
-  now: number,
-): BudgetRefusal {
-  const total = limit.limit;
-  const dollars = limit.unit === 'dollars';
-  return new BudgetRefusal(
-    limit.kind,
-    `Budget exceeded: ${limit.kind} allows ${total} ${dollars ? 'dollars' : 'tokens'} per window; try again after ${new Date(resetAt).toISOString()}`,
-    {
-      retryAfterMs: Math.max(0, resetAt - now),
-      // x-ratelimit-*-tokens count tokens (OpenAI's definition); a dollar cap has no such
-      // header, so it answers with Retry-After alone.
-      headers: dollars ? undefined : rateLimitHeaders(total, remaining, resetAt - now),
-    },
-  );
 }
 
 /** The tightest token limit, in OpenAI's header names. */
