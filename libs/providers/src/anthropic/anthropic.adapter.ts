@@ -4,12 +4,8 @@ import { parseChatRequest, unsupportedOperation } from '../core/chat-request';
 import type { ProviderAdapter } from '../core/provider-adapter';
 import { sseMessages } from '../core/sse-events';
 import { translatedStreamAnswer } from '../core/translated-stream';
-import {
-  asCompletionBody,
-  postProviderJson,
-  translatedJsonAnswer,
-} from '../core/translated-answer';
-import { sharedUpstreamAgent } from '../core/upstream-http';
+import { asCompletionBody, providerPost, translatedJsonAnswer } from '../core/translated-answer';
+import { sendUpstream, sharedUpstreamAgent } from '../core/upstream-http';
 import { toAnthropicRequest } from './anthropic-request';
 import { fromAnthropicMessage } from './anthropic-response';
 import { AnthropicStreamTranslation } from './anthropic-stream';
@@ -34,17 +30,18 @@ export class AnthropicAdapter implements ProviderAdapter {
     const prompt = parseChatRequest(request.body);
     const body = toAnthropicRequest(prompt, target.model, request.stream);
     const base = (target.baseUrl ?? ANTHROPIC_BASE_URL).replace(/\/+$/, '').replace(/\/v1$/, '');
-    const response = await postProviderJson(call, `${base}/v1/messages`, body, this.dispatcher, {
+    const post = providerPost(call, `${base}/v1/messages`, body, {
       'anthropic-version': ANTHROPIC_VERSION,
     });
-
     if (request.stream) {
+      const response = await sendUpstream(call, post, this.dispatcher);
       const translation = new AnthropicStreamTranslation(target.backendName, target.model);
       return translatedStreamAnswer(call, sseMessages(response.body), translation);
     }
     return translatedJsonAnswer(
       call,
-      response,
+      post,
+      this.dispatcher,
       (parsed) => asCompletionBody(fromAnthropicMessage(parsed)),
       'a body that is not a Messages API message',
     );

@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import {
@@ -63,21 +64,22 @@ export class BedrockAdapter implements ProviderAdapter {
       ? { ...headers, ...credentialHeaders(target) }
       : await this.sign(url, region, headers, body, target.backendName);
 
-    const response = await sendUpstream(
-      call,
-      { url: url.toString(), headers: { ...request.forwardHeaders, ...sent }, body },
-      this.dispatcher,
-    );
-    const requestId = response.headers['x-amzn-requestid'];
-    const id = `chatcmpl-${typeof requestId === 'string' ? requestId : randomUUID()}`;
+    const post = { url: url.toString(), headers: { ...request.forwardHeaders, ...sent }, body };
     if (request.stream) {
-      const translation = new BedrockStreamTranslation(target.backendName, id, target.model);
+      const response = await sendUpstream(call, post, this.dispatcher);
+      const translation = new BedrockStreamTranslation(
+        target.backendName,
+        converseId(response.headers),
+        target.model,
+      );
       return translatedStreamAnswer(call, bedrockEvents(response.body), translation);
     }
     return translatedJsonAnswer(
       call,
-      response,
-      (parsed) => asCompletionBody(fromConverseResponse(parsed, id, target.model)),
+      post,
+      this.dispatcher,
+      (parsed, headers) =>
+        asCompletionBody(fromConverseResponse(parsed, converseId(headers), target.model)),
       'a body that is not a Converse response',
     );
   }
@@ -100,4 +102,10 @@ export class BedrockAdapter implements ProviderAdapter {
       );
     }
   }
+}
+
+/** The completion id: Bedrock's own request id when it sent one. */
+function converseId(headers: IncomingHttpHeaders): string {
+  const requestId = headers['x-amzn-requestid'];
+  return `chatcmpl-${typeof requestId === 'string' ? requestId : randomUUID()}`;
 }

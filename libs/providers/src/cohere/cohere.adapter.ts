@@ -4,12 +4,8 @@ import { parseChatRequest, unsupportedOperation } from '../core/chat-request';
 import type { ProviderAdapter } from '../core/provider-adapter';
 import { sseMessages } from '../core/sse-events';
 import { translatedStreamAnswer } from '../core/translated-stream';
-import {
-  asCompletionBody,
-  postProviderJson,
-  translatedJsonAnswer,
-} from '../core/translated-answer';
-import { sharedUpstreamAgent } from '../core/upstream-http';
+import { asCompletionBody, providerPost, translatedJsonAnswer } from '../core/translated-answer';
+import { sendUpstream, sharedUpstreamAgent } from '../core/upstream-http';
 import { embeddingInputs } from '../core/embedding-input';
 import { fromCohereEmbeddings, toCohereEmbedRequest } from './cohere-embeddings';
 import { toCohereRequest } from './cohere-request';
@@ -31,21 +27,17 @@ export class CohereAdapter implements ProviderAdapter {
   async invoke(call: ProviderCall): Promise<GatewayAnswer> {
     const { request, target } = call;
     const base = (target.baseUrl ?? COHERE_BASE_URL).replace(/\/+$/, '').replace(/\/v[12]$/, '');
-    const post = (path: string, body: JsonObject) =>
-      postProviderJson(call, `${base}${path}`, body, this.dispatcher);
+    const post = (path: string, body: JsonObject) => providerPost(call, `${base}${path}`, body);
 
     switch (request.operation) {
       case 'completions':
         throw unsupportedOperation('cohere', 'completions');
       case 'embeddings': {
         const inputs = embeddingInputs(request.body);
-        const response = await post(
-          '/v2/embed',
-          toCohereEmbedRequest(target.model, inputs, request.body),
-        );
         return translatedJsonAnswer(
           call,
-          response,
+          post('/v2/embed', toCohereEmbedRequest(target.model, inputs, request.body)),
+          this.dispatcher,
           (parsed) => fromCohereEmbeddings(parsed, inputs, target.model),
           'a body without one embedding per input',
         );
@@ -55,14 +47,15 @@ export class CohereAdapter implements ProviderAdapter {
     }
 
     const body = toCohereRequest(parseChatRequest(request.body), target.model, request.stream);
-    const response = await post('/v2/chat', body);
     if (request.stream) {
+      const response = await sendUpstream(call, post('/v2/chat', body), this.dispatcher);
       const translation = new CohereStreamTranslation(target.backendName, target.model);
       return translatedStreamAnswer(call, sseMessages(response.body), translation);
     }
     return translatedJsonAnswer(
       call,
-      response,
+      post('/v2/chat', body),
+      this.dispatcher,
       (parsed) => asCompletionBody(fromCohereResponse(parsed, target.model)),
       'a body that is not a v2 chat response',
     );

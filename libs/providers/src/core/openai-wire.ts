@@ -8,7 +8,8 @@ import {
 } from '@aigw/contracts/data-plane';
 import { sseMessages } from './sse-events';
 import { countTokens, estimatedUsage, OutputTally } from './tokenizer';
-import { readJsonObject, sendUpstream, streamFailure, streamInterrupted } from './upstream-http';
+import { sendUpstream, streamFailure, streamInterrupted } from './upstream-http';
+import { fetchUpstreamJson } from './upstream-json';
 import { openAiUsage } from './usage';
 
 /** Where an OpenAI-format call goes and with which headers (credentials included). */
@@ -48,21 +49,17 @@ export async function invokeOpenAiWire(
     'content-type': 'application/json',
     accept: request.stream ? 'text/event-stream' : 'application/json',
   };
-  const response = await sendUpstream(
-    call,
-    { url: endpoint.url, headers, body: JSON.stringify(body) },
-    dispatcher,
-  );
-
+  const post = { url: endpoint.url, headers, body: JSON.stringify(body) };
   const servedBy = servedByTarget(call);
   if (!request.stream) {
-    const parsed = await readJsonObject(response.body, target.backendName, call.signal);
+    const { body: parsed } = await fetchUpstreamJson(call, post, dispatcher);
     const usage =
       openAiUsage(parsed.usage) ??
       estimatedUsage(request.body, countTokens(JSON.stringify(parsed.choices ?? '')));
     return { kind: 'json', status: 200, body: parsed, usage, servedBy };
   }
 
+  const response = await sendUpstream(call, post, dispatcher);
   let settle!: (usage: TokenUsage) => void;
   const usage = new Promise<TokenUsage>((resolve) => (settle = resolve));
   const events = openAiStreamEvents(response.body, call, settle, endpoint.skipChoicelessChunks);

@@ -1,52 +1,52 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { JsonAnswer, JsonObject, ProviderCall, TokenUsage } from '@aigw/contracts/data-plane';
 import { servedByTarget } from './openai-wire';
-import { badResponse, credentialHeaders, readJsonObject, sendUpstream } from './upstream-http';
+import { badResponse, credentialHeaders, type UpstreamPost } from './upstream-http';
+import { fetchUpstreamJson } from './upstream-json';
 
 /**
- * POSTs a JSON body for a provider with its own wire format: the caller's forwarded
- * headers, the configured key, the provider's own headers, and the Accept the call's
- * stream flag asks for.
+ * The POST for a provider with its own wire format: the caller's forwarded headers, the
+ * configured key, the provider's own headers, and the Accept the call's stream flag asks for.
  */
-export function postProviderJson(
+export function providerPost(
   call: ProviderCall,
   url: string,
   body: JsonObject,
-  dispatcher: Dispatcher,
   providerHeaders: Record<string, string> = {},
-): Promise<Dispatcher.ResponseData> {
+): UpstreamPost {
   const { request, target } = call;
-  return sendUpstream(
-    call,
-    {
-      url,
-      headers: {
-        ...request.forwardHeaders,
-        ...credentialHeaders(target),
-        ...providerHeaders,
-        'content-type': 'application/json',
-        accept: request.stream ? 'text/event-stream' : 'application/json',
-      },
-      body: JSON.stringify(body),
+  return {
+    url,
+    headers: {
+      ...request.forwardHeaders,
+      ...credentialHeaders(target),
+      ...providerHeaders,
+      'content-type': 'application/json',
+      accept: request.stream ? 'text/event-stream' : 'application/json',
     },
-    dispatcher,
-  );
+    body: JSON.stringify(body),
+  };
 }
 
 /**
- * A complete answer read from a backend's JSON body through `translate`; a body it cannot
- * translate is a bad response naming what was `expected`.
+ * A complete answer: the backend's JSON body read whole and put through `translate`
+ * (which also sees the response headers); a body it cannot translate is a bad response
+ * naming what was `expected`.
  */
 export async function translatedJsonAnswer(
   call: ProviderCall,
-  response: Dispatcher.ResponseData,
-  translate: (body: JsonObject) => { body: JsonObject; usage: TokenUsage } | undefined,
+  post: UpstreamPost,
+  dispatcher: Dispatcher,
+  translate: (
+    body: JsonObject,
+    headers: IncomingHttpHeaders,
+  ) => { body: JsonObject; usage: TokenUsage } | undefined,
   expected: string,
 ): Promise<JsonAnswer> {
-  const { backendName } = call.target;
-  const parsed = await readJsonObject(response.body, backendName, call.signal);
-  const answer = translate(parsed);
-  if (!answer) throw badResponse(backendName, expected);
+  const response = await fetchUpstreamJson(call, post, dispatcher);
+  const answer = translate(response.body, response.headers);
+  if (!answer) throw badResponse(call.target.backendName, expected);
   return { kind: 'json', status: 200, ...answer, servedBy: servedByTarget(call) };
 }
 

@@ -2,7 +2,6 @@ import { Agent, request as httpRequest, type Dispatcher } from 'undici';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
-  type JsonObject,
   type ProviderCall,
   type UpstreamTarget,
 } from '@aigw/contracts/data-plane';
@@ -91,27 +90,6 @@ export async function readBounded(body: AsyncIterable<Buffer>, limit: number): P
     // a broken error body still yields whatever arrived
   }
   return Buffer.concat(chunks).toString('utf8').slice(0, limit);
-}
-
-/** Reads a whole response body that must be one JSON object. */
-export async function readJsonObject(
-  body: Dispatcher.ResponseData['body'],
-  backendName: string,
-  signal: AbortSignal,
-): Promise<JsonObject> {
-  let text: string;
-  try {
-    text = await body.text();
-  } catch (error) {
-    throw transportError(backendName, error, signal);
-  }
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as JsonObject;
-  } catch {
-    // reported below
-  }
-  throw badResponse(backendName, 'a body that is not a JSON object');
 }
 
 /** A backend answered 2xx with something we cannot use. */

@@ -4,12 +4,8 @@ import { parseChatRequest, unsupportedOperation } from '../core/chat-request';
 import type { ProviderAdapter } from '../core/provider-adapter';
 import { sseMessages } from '../core/sse-events';
 import { translatedStreamAnswer } from '../core/translated-stream';
-import {
-  asCompletionBody,
-  postProviderJson,
-  translatedJsonAnswer,
-} from '../core/translated-answer';
-import { sharedUpstreamAgent } from '../core/upstream-http';
+import { asCompletionBody, providerPost, translatedJsonAnswer } from '../core/translated-answer';
+import { sendUpstream, sharedUpstreamAgent } from '../core/upstream-http';
 import { embeddingInputs } from '../core/embedding-input';
 import { fromGeminiEmbeddings, toGeminiEmbedRequest } from './gemini-embeddings';
 import { toGeminiRequest } from './gemini-request';
@@ -36,21 +32,20 @@ export class GeminiAdapter implements ProviderAdapter {
   async invoke(call: ProviderCall): Promise<GatewayAnswer> {
     const { request, target } = call;
     const base = `${(target.baseUrl ?? GEMINI_BASE_URL).replace(/\/+$/, '')}/${modelPath(target.model)}`;
-    const post = (url: string, body: JsonObject) =>
-      postProviderJson(call, url, body, this.dispatcher);
+    const post = (url: string, body: JsonObject) => providerPost(call, url, body);
 
     switch (request.operation) {
       case 'completions':
         throw unsupportedOperation('google-gemini', 'completions');
       case 'embeddings': {
         const inputs = embeddingInputs(request.body);
-        const response = await post(
-          `${base}:batchEmbedContents`,
-          toGeminiEmbedRequest(modelPath(target.model), inputs, request.body),
-        );
         return translatedJsonAnswer(
           call,
-          response,
+          post(
+            `${base}:batchEmbedContents`,
+            toGeminiEmbedRequest(modelPath(target.model), inputs, request.body),
+          ),
+          this.dispatcher,
           (parsed) => fromGeminiEmbeddings(parsed, inputs, target.model),
           'a body without one embedding per input',
         );
@@ -61,14 +56,18 @@ export class GeminiAdapter implements ProviderAdapter {
 
     const body = toGeminiRequest(parseChatRequest(request.body));
     if (request.stream) {
-      const response = await post(`${base}:streamGenerateContent?alt=sse`, body);
+      const response = await sendUpstream(
+        call,
+        post(`${base}:streamGenerateContent?alt=sse`, body),
+        this.dispatcher,
+      );
       const translation = new GeminiStreamTranslation(target.backendName, target.model);
       return translatedStreamAnswer(call, sseMessages(response.body), translation);
     }
-    const response = await post(`${base}:generateContent`, body);
     return translatedJsonAnswer(
       call,
-      response,
+      post(`${base}:generateContent`, body),
+      this.dispatcher,
       (parsed) => asCompletionBody(fromGeminiResponse(parsed, target.model)),
       'a body that is not a GenerateContentResponse',
     );
