@@ -11,8 +11,24 @@ export const OPENAI_COMPATIBLE_BASE_URLS: Readonly<Record<string, string | undef
   'openai-compatible': undefined,
 };
 
+/** Resolved base URLs, by provider and configured URL: a backend's is parsed once. */
+const resolved = new Map<string, string>();
+/** More distinct (provider, baseUrl) pairs than any config has; past it, start afresh. */
+const MAX_RESOLVED = 256;
+
 /** The base URL for a call: configured, else the provider's own; `/v1` if none given. */
 export function resolveBaseUrl(provider: string, configured: string | undefined): string {
+  const key = `${provider} ${configured ?? ''}`;
+  let base = resolved.get(key);
+  if (base === undefined) {
+    base = parseBaseUrl(provider, configured);
+    if (resolved.size >= MAX_RESOLVED) resolved.clear();
+    resolved.set(key, base);
+  }
+  return base;
+}
+
+function parseBaseUrl(provider: string, configured: string | undefined): string {
   const base = configured ?? OPENAI_COMPATIBLE_BASE_URLS[provider];
   if (!base) throw new Error(`provider "${provider}" needs a baseUrl`);
   const url = new URL(base);
