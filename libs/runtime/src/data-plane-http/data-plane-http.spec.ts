@@ -6,6 +6,9 @@ import {
   DataPlaneError,
   DataPlaneErrorCode,
   rawChunkLine,
+  WIRE_JSON,
+  WIRE_VERSION,
+  WIRE_VERSION_HEADER,
   type GatewayAnswer,
   type GatewayRequest,
   type JsonObject,
@@ -247,6 +250,33 @@ describe('wire clients against peers that are down or foreign', () => {
       (error: unknown) => error instanceof DataPlaneError && error.httpStatus === 503,
     );
     await client.close();
+  });
+
+  it('a plain answer cut off mid-body is a broken answer (may fail over), not a peer that is down', async () => {
+    const cutting = createServer((_req, res) => {
+      res.writeHead(200, {
+        'content-type': WIRE_JSON,
+        [WIRE_VERSION_HEADER]: WIRE_VERSION,
+        'content-length': '1000',
+      });
+      res.write('{"kind":"json"');
+      setTimeout(() => res.destroy(), 10);
+    });
+    await new Promise<void>((resolve) => cutting.listen(0, '127.0.0.1', resolve));
+    const port = (cutting.address() as AddressInfo).port;
+    const client = new HttpRouterClient({
+      url: new URL(`http://127.0.0.1:${port}`),
+      listModels: () => [],
+    });
+    await assert.rejects(
+      client.route(request(), new AbortController().signal),
+      (error: unknown) =>
+        error instanceof DataPlaneError &&
+        error.code === DataPlaneErrorCode.UpstreamError &&
+        /broke mid-answer/.test(error.message),
+    );
+    await client.close();
+    cutting.close();
   });
 
   it('a peer that does not speak the wire format is refused clearly', async () => {

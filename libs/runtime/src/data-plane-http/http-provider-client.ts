@@ -47,6 +47,7 @@ export class HttpProviderClient implements ProviderPort {
         model: target.model,
       }),
       signal: call.signal,
+      stream: request.stream,
       timeoutMs: target.requestTimeoutMs + TIMEOUT_MARGIN_MS,
       // The adapter wrote the requested name into each chunk: relayed without parsing.
       chunk: (line) => lazyChunk(line, requestedModel),

@@ -47,6 +47,7 @@ export class HttpRouterClient implements RouterPort {
       path: WIRE_PATHS.route,
       body: encodeRouteRequest(request),
       signal,
+      stream: request.stream,
       timeoutMs: this.timeoutMs,
       chunk: parseChunk,
     });

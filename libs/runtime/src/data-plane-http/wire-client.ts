@@ -1,4 +1,5 @@
 import { Pool, type Dispatcher } from 'undici';
+import { dispatchBuffered, type BufferedResponse } from '@aigw/infra/http';
 import {
   badAnswer,
   DataPlaneError,
@@ -37,6 +38,8 @@ export interface WireCall {
   readonly path: string;
   readonly body: string;
   readonly signal: AbortSignal;
+  /** Whether the request asks for a stream; a plain answer is read whole, with no stream. */
+  readonly stream: boolean;
   /** Longest wait for the answer's headers, and between two body reads. */
   readonly timeoutMs: number;
   /** Builds a stream chunk from its frame line. */
@@ -66,6 +69,7 @@ const NO_USAGE: TokenUsage = {
  */
 export class WireClient {
   private readonly pool: Pool;
+  private readonly origin: string;
   private readonly prefix: string;
   private readonly peerName: string;
 
@@ -77,11 +81,53 @@ export class WireClient {
       keepAliveTimeout: 30_000,
       keepAliveMaxTimeout: 60_000,
     });
+    this.origin = options.url.origin;
     this.prefix = options.url.pathname.replace(/\/+$/, '');
     this.peerName = `${options.peer} at ${options.url.origin}`;
   }
 
-  async call(call: WireCall): Promise<GatewayAnswer> {
+  call(call: WireCall): Promise<GatewayAnswer> {
+    return call.stream ? this.streamCall(call) : this.jsonCall(call);
+  }
+
+  /** A plain answer, read whole: the peer answers a request without `stream` in JSON. */
+  private async jsonCall(call: WireCall): Promise<GatewayAnswer> {
+    let response: BufferedResponse;
+    let answered = false;
+    try {
+      response = await dispatchBuffered(this.pool, {
+        origin: this.origin,
+        path: this.prefix + call.path,
+        method: 'POST',
+        headers: REQUEST_HEADERS,
+        body: call.body,
+        headersTimeoutMs: call.timeoutMs,
+        bodyTimeoutMs: call.timeoutMs,
+        signal: call.signal,
+        maxErrorBodyBytes: MAX_ERROR_BODY_BYTES,
+        onHeaders: () => (answered = true),
+      });
+    } catch (error) {
+      throw this.transportFailure(error, call.signal, answered ? 'json' : 'connect');
+    }
+    const version = response.headers[WIRE_VERSION_HEADER];
+    if (version !== WIRE_VERSION) throw wireVersionError(version, this.peerName);
+    if (response.statusCode >= 400) {
+      throw decodeWireError(parseOrUndefined(response.body), response.statusCode);
+    }
+    if (response.headers['content-type'] === WIRE_STREAM) {
+      throw badAnswer(this.peerName, new Error('a stream for a request without stream'));
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(response.body);
+    } catch (error) {
+      throw badAnswer(this.peerName, error);
+    }
+    return decodeJsonAnswer(body, this.peerName);
+  }
+
+  private async streamCall(call: WireCall): Promise<GatewayAnswer> {
     let response: Dispatcher.ResponseData;
     try {
       response = await this.pool.request({
@@ -147,13 +193,7 @@ export class WireClient {
     } catch {
       if (signal.aborted) return signal.reason;
     }
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = undefined; // classified by status alone
-    }
-    return decodeWireError(body, response.statusCode);
+    return decodeWireError(parseOrUndefined(text), response.statusCode);
   }
 
   private streamAnswer(response: Dispatcher.ResponseData, call: WireCall): GatewayAnswer {
@@ -256,4 +296,13 @@ export class WireClient {
 /** Reads and drops a body we will not use, so its socket can serve the next request. */
 function discard(body: Dispatcher.ResponseData['body']): void {
   body.dump({ limit: MAX_ERROR_BODY_BYTES }).catch(() => undefined);
+}
+
+/** An error body's JSON, or undefined when it is none (then classified by status alone). */
+function parseOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
