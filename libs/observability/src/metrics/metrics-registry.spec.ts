@@ -131,6 +131,31 @@ describe('MetricsRegistry', () => {
     assert.deepEqual([...PROMETHEUS_PATHS], ['/metrics', '/stats/prometheus']);
   });
 
+  it('prints default labels, resets, and rejects non-finite observations', async () => {
+    const m = new MetricsRegistry({
+      collectDefaultMetrics: false,
+      defaultLabels: { service: 'ingress' },
+    });
+    m.observeRequestDuration({ provider: 'openai', model: 'gpt-4' }, 0.005);
+    m.recordRequest({ route: '/v1/embeddings', status: 429 });
+    m.observeBudgetBroadcastLag(-3);
+    let text = await m.metrics();
+    for (const line of [
+      'ai_gateway_request_duration_seconds_bucket{le="0.005",service="ingress",provider="openai",model="gpt-4"} 1',
+      'ai_gateway_request_duration_seconds_bucket{le="+Inf",service="ingress",provider="openai",model="gpt-4"} 1',
+      'ai_gateway_requests_total{route="/v1/embeddings",status="429",service="ingress"} 1',
+      'ai_gateway_budget_broadcast_lag_seconds_sum{service="ingress"} 0',
+    ]) {
+      assert.ok(text.includes(line), `missing: ${line}`);
+    }
+    assert.throws(() => m.observeRequestDuration({ provider: 'p', model: 'm' }, NaN), TypeError);
+    assert.throws(() => m.recordTokens({ user: 'u', model: 'm' }, { input: Infinity }), TypeError);
+    m.registry.resetMetrics();
+    text = await m.metrics();
+    assert.ok(!text.includes('ai_gateway_requests_total{'));
+    assert.ok(!text.includes('ai_gateway_budget_broadcast_lag_seconds_count'));
+  });
+
   it('spells reasons the way the spec does', () => {
     assert.equal(toSnakeCase('rateLimit'), 'rate_limit');
     assert.equal(toSnakeCase('budgetExceeded'), 'budget_exceeded');

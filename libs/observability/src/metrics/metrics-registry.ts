@@ -1,4 +1,5 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { FastCounter, FastHistogram } from './fast-metrics';
 import { LabelCardinalityGuard } from './label-guard';
 
 export interface MetricsRegistryOptions {
@@ -63,6 +64,8 @@ const REQUEST_DURATION_BUCKETS = [
   0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300,
 ];
 
+const TOKEN_TYPES: readonly TokenType[] = ['input', 'output', 'cached'];
+
 const GEN_AI_LABELS = [
   'gen_ai_operation_name',
   'gen_ai_request_model',
@@ -94,13 +97,13 @@ export class MetricsRegistry {
   });
 
   // The spec's metrics.
-  readonly #tokens = new Counter({
+  readonly #tokens = new FastCounter({
     name: 'ai_gateway_tokens_total',
     help: 'Tokens processed, by user, model and type (input, output, cached input)',
     labelNames: ['user', 'model', 'type'] as const,
     registers: [this.registry],
   });
-  readonly #requestDuration = new Histogram({
+  readonly #requestDuration = new FastHistogram({
     name: 'ai_gateway_request_duration_seconds',
     help: 'Upstream request latency per provider and model',
     labelNames: ['provider', 'model'] as const,
@@ -113,7 +116,7 @@ export class MetricsRegistry {
     labelNames: ['from', 'to', 'reason'] as const,
     registers: [this.registry],
   });
-  readonly #cost = new Counter({
+  readonly #cost = new FastCounter({
     name: 'ai_gateway_cost_dollars',
     help: 'Estimated cost in US dollars, by user and model',
     labelNames: ['user', 'model'] as const,
@@ -133,28 +136,28 @@ export class MetricsRegistry {
   });
 
   // OpenTelemetry GenAI semantic-convention metrics, Prometheus spelling.
-  readonly #genAiTokens = new Histogram({
+  readonly #genAiTokens = new FastHistogram({
     name: 'gen_ai_client_token_usage',
     help: 'Tokens used per request (OpenTelemetry gen_ai.client.token.usage)',
     labelNames: [...GEN_AI_LABELS, 'gen_ai_token_type'] as const,
     buckets: GEN_AI_TOKEN_BUCKETS,
     registers: [this.registry],
   });
-  readonly #genAiDuration = new Histogram({
+  readonly #genAiDuration = new FastHistogram({
     name: 'gen_ai_server_request_duration',
     help: 'Generative AI request duration in seconds (gen_ai.server.request.duration)',
     labelNames: [...GEN_AI_LABELS, 'error_type'] as const,
     buckets: GEN_AI_DURATION_BUCKETS,
     registers: [this.registry],
   });
-  readonly #genAiTtft = new Histogram({
+  readonly #genAiTtft = new FastHistogram({
     name: 'gen_ai_server_time_to_first_token',
     help: 'Seconds to the first output token (gen_ai.server.time_to_first_token)',
     labelNames: GEN_AI_LABELS,
     buckets: GEN_AI_TTFT_BUCKETS,
     registers: [this.registry],
   });
-  readonly #genAiTpot = new Histogram({
+  readonly #genAiTpot = new FastHistogram({
     name: 'gen_ai_server_time_per_output_token',
     help: 'Seconds per output token after the first (gen_ai.server.time_per_output_token)',
     labelNames: GEN_AI_LABELS,
@@ -163,7 +166,7 @@ export class MetricsRegistry {
   });
 
   // Gateway operations.
-  readonly #requests = new Counter({
+  readonly #requests = new FastCounter({
     name: 'ai_gateway_requests_total',
     help: 'HTTP requests answered, by route and status code',
     labelNames: ['route', 'status'] as const,
@@ -175,7 +178,7 @@ export class MetricsRegistry {
     labelNames: ['budget_key', 'limit'] as const,
     registers: [this.registry],
   });
-  readonly #usageSettlements = new Counter({
+  readonly #usageSettlements = new FastCounter({
     name: 'ai_gateway_budget_usage_events_total',
     help: 'Usage events the budget settler read, by result: applied, or duplicate (redelivered, already applied, skipped)',
     labelNames: ['result'] as const,
@@ -187,7 +190,7 @@ export class MetricsRegistry {
     labelNames: ['limit'] as const,
     registers: [this.registry],
   });
-  readonly #broadcastLag = new Histogram({
+  readonly #broadcastLag = new FastHistogram({
     name: 'ai_gateway_budget_broadcast_lag_seconds',
     help: 'From the budget service announcing a state change to this replica applying it',
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
@@ -246,17 +249,14 @@ export class MetricsRegistry {
   ): void {
     const user = this.users.admit(labels.user);
     const model = this.models.admit(labels.model);
-    for (const type of ['input', 'output', 'cached'] as const) {
+    for (const type of TOKEN_TYPES) {
       const count = counts[type];
-      if (count !== undefined && count > 0) this.#tokens.inc({ user, model, type }, count);
+      if (count !== undefined && count > 0) this.#tokens.inc([user, model, type], count);
     }
   }
 
   observeRequestDuration(labels: { provider: string; model: string }, seconds: number): void {
-    this.#requestDuration.observe(
-      { provider: labels.provider, model: this.models.admit(labels.model) },
-      seconds,
-    );
+    this.#requestDuration.observe([labels.provider, this.models.admit(labels.model)], seconds);
   }
 
   /** `from`/`to` are provider names; `reason` in either spelling (`rateLimit` or `rate_limit`). */
@@ -266,10 +266,7 @@ export class MetricsRegistry {
 
   addCost(labels: { user: string; model: string }, dollars: number): void {
     if (!(dollars > 0)) return;
-    this.#cost.inc(
-      { user: this.users.admit(labels.user), model: this.models.admit(labels.model) },
-      dollars,
-    );
+    this.#cost.inc([this.users.admit(labels.user), this.models.admit(labels.model)], dollars);
   }
 
   recordCacheHit(model: string): void {
@@ -281,30 +278,49 @@ export class MetricsRegistry {
   }
 
   recordGenAiTokenUsage(labels: GenAiLabels, counts: { input?: number; output?: number }): void {
-    const base = this.genAiLabels(labels);
-    if (counts.input !== undefined)
-      this.#genAiTokens.observe({ ...base, gen_ai_token_type: 'input' }, counts.input);
-    if (counts.output !== undefined)
-      this.#genAiTokens.observe({ ...base, gen_ai_token_type: 'output' }, counts.output);
+    const requestModel = this.models.admit(labels.requestModel);
+    const responseModel = this.models.admit(labels.responseModel);
+    const { operation, provider } = labels;
+    if (counts.input !== undefined) {
+      this.#genAiTokens.observe(
+        [operation, requestModel, responseModel, provider, 'input'],
+        counts.input,
+      );
+    }
+    if (counts.output !== undefined) {
+      this.#genAiTokens.observe(
+        [operation, requestModel, responseModel, provider, 'output'],
+        counts.output,
+      );
+    }
   }
 
   /** `errorType` (e.g. `timeout`, `429`) only for failed requests, as the convention says. */
   observeGenAiRequestDuration(labels: GenAiLabels, seconds: number, errorType?: string): void {
-    const base = this.genAiLabels(labels);
-    this.#genAiDuration.observe(errorType ? { ...base, error_type: errorType } : base, seconds);
+    // An absent (or empty) error type leaves the `error_type` label off the series.
+    this.#genAiDuration.observe(
+      [
+        labels.operation,
+        this.models.admit(labels.requestModel),
+        this.models.admit(labels.responseModel),
+        labels.provider,
+        errorType || undefined,
+      ],
+      seconds,
+    );
   }
 
   observeTimeToFirstToken(labels: GenAiLabels, seconds: number): void {
-    this.#genAiTtft.observe(this.genAiLabels(labels), seconds);
+    this.#genAiTtft.observe(this.genAiLabelValues(labels), seconds);
   }
 
   observeTimePerOutputToken(labels: GenAiLabels, seconds: number): void {
-    this.#genAiTpot.observe(this.genAiLabels(labels), seconds);
+    this.#genAiTpot.observe(this.genAiLabelValues(labels), seconds);
   }
 
   /** `route` is the route pattern (`/v1/chat/completions`), never the raw URL. */
   recordRequest(labels: { route: string; status: number | string }): void {
-    this.#requests.inc({ route: labels.route, status: String(labels.status) });
+    this.#requests.inc([labels.route, String(labels.status)]);
   }
 
   setBudgetRemaining(labels: { budgetKey: string; limit: string }, remaining: number): void {
@@ -316,7 +332,7 @@ export class MetricsRegistry {
 
   /** One usage event through the settler: applied once, or skipped as already applied. */
   recordUsageSettlement(result: 'applied' | 'duplicate'): void {
-    this.#usageSettlements.inc({ result });
+    this.#usageSettlements.inc([result]);
   }
 
   recordReservationOvershoot(labels: { limit: string }, tokens: number): void {
@@ -325,7 +341,7 @@ export class MetricsRegistry {
 
   /** How long a budget state broadcast took to reach this replica's local view. */
   observeBudgetBroadcastLag(seconds: number): void {
-    this.#broadcastLag.observe(Math.max(0, seconds));
+    this.#broadcastLag.observe([], Math.max(0, seconds));
   }
 
   setSpoolDepth(events: number): void {
@@ -356,12 +372,13 @@ export class MetricsRegistry {
     return this.registry.contentType;
   }
 
-  private genAiLabels(labels: GenAiLabels): Record<(typeof GEN_AI_LABELS)[number], string> {
-    return {
-      gen_ai_operation_name: labels.operation,
-      gen_ai_request_model: this.models.admit(labels.requestModel),
-      gen_ai_response_model: this.models.admit(labels.responseModel),
-      gen_ai_provider_name: labels.provider,
-    };
+  /** Values for GEN_AI_LABELS, in that order. */
+  private genAiLabelValues(labels: GenAiLabels): [string, string, string, string] {
+    return [
+      labels.operation,
+      this.models.admit(labels.requestModel),
+      this.models.admit(labels.responseModel),
+      labels.provider,
+    ];
   }
 }
