@@ -122,13 +122,13 @@ export class MetricsRegistry {
     labelNames: ['user', 'model'] as const,
     registers: [this.registry],
   });
-  readonly #cacheHits = new Counter({
+  readonly #cacheHits = new FastCounter({
     name: 'ai_gateway_cache_hits_total',
     help: 'Responses served from the gateway cache',
     labelNames: ['model'] as const,
     registers: [this.registry],
   });
-  readonly #cacheMisses = new Counter({
+  readonly #cacheMisses = new FastCounter({
     name: 'ai_gateway_cache_misses_total',
     help: 'Cacheable requests not found in the gateway cache',
     labelNames: ['model'] as const,
@@ -270,11 +270,11 @@ export class MetricsRegistry {
   }
 
   recordCacheHit(model: string): void {
-    this.#cacheHits.inc({ model: this.models.admit(model) });
+    this.#cacheHits.inc([this.models.admit(model)]);
   }
 
   recordCacheMiss(model: string): void {
-    this.#cacheMisses.inc({ model: this.models.admit(model) });
+    this.#cacheMisses.inc([this.models.admit(model)]);
   }
 
   recordGenAiTokenUsage(labels: GenAiLabels, counts: { input?: number; output?: number }): void {
