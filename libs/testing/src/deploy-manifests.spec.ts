@@ -464,5 +464,5 @@ test('the image, npm start and the benchmark run the apps with the same V8 flags
   const start = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts
     .start;
   assert.ok(start.includes(`node ${flags} dist/apps/gateway`), start);
-  assert.ok(read('bench/run.mjs').includes(`GATEWAY_NODE_FLAGS = ['${flags}']`));
+  assert.ok(read('bench/lib/harness.mjs').includes(`GATEWAY_NODE_FLAGS = ['${flags}']`));
 });
