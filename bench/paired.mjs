@@ -29,6 +29,7 @@ import {
   unpin,
   validateWithRetries,
   waitUntil,
+  readFlags,
 } from './lib/harness.mjs';
 
 const HELP = `Usage: npm run bench:paired -- --a DIST [--b DIST] [options]
@@ -54,18 +55,7 @@ function parseOptions(argv) {
     connections: 32,
     gatewayConfig: join(BENCH_DIR, 'config', 'gateway.yaml'),
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const value = () => {
-      const next = argv[++i];
-      if (next === undefined) throw new Error(`${arg} needs a value`);
-      return next;
-    };
-    const positive = () => {
-      const n = Number(value());
-      if (!Number.isFinite(n) || n <= 0) throw new Error(`${arg} needs a number > 0`);
-      return n;
-    };
+  readFlags(argv, (arg, { value, positive }) => {
     if (arg === '--a') options.a = resolve(value());
     else if (arg === '--b') options.b = resolve(value());
     else if (arg === '--a-env' || arg === '--b-env') {
@@ -84,7 +74,7 @@ function parseOptions(argv) {
       console.log(HELP);
       process.exit(0);
     } else throw new Error(`unknown option ${arg}\n${HELP}`);
-  }
+  });
   if (!options.a) throw new Error(`--a is required\n${HELP}`);
   for (const dist of [options.a, options.b]) {
     if (!existsSync(join(dist, 'apps', 'gateway', 'src', 'main.js')))

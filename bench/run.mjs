@@ -49,6 +49,7 @@ import {
   validateWithRetries,
   runWrk,
   treeTicks,
+  readFlags,
 } from './lib/harness.mjs';
 
 const CACHE = process.env.AIGW_BENCH_CACHE || join(homedir(), '.cache', 'aigw-bench');
@@ -88,25 +89,14 @@ function parseOptions(argv) {
     out: join(BENCH_DIR, 'results', 'latest.md'),
     gatewayConfig: join(BENCH_DIR, 'config', 'gateway.yaml'),
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const value = () => {
-      const next = argv[++i];
-      if (next === undefined) throw new Error(`${arg} needs a value`);
-      return next;
-    };
-    const seconds = () => {
-      const n = Number(value());
-      if (!Number.isFinite(n) || n <= 0) throw new Error(`${arg} needs a number of seconds > 0`);
-      return n;
-    };
-    if (arg === '--duration') options.duration = seconds();
-    else if (arg === '--warmup') options.warmup = seconds();
+  readFlags(argv, (arg, { value, positive }) => {
+    if (arg === '--duration') options.duration = positive();
+    else if (arg === '--warmup') options.warmup = positive();
     else if (arg === '--rounds') {
       options.rounds = Number(value());
       if (!Number.isInteger(options.rounds) || options.rounds < 1)
         throw new Error('--rounds needs a whole number >= 1');
-    } else if (arg === '--profile-seconds') options.profileSeconds = seconds();
+    } else if (arg === '--profile-seconds') options.profileSeconds = positive();
     else if (arg === '--quiet-wait') options.quietWait = Math.max(0, Number(value()) || 0);
     else if (arg === '--connections')
       options.connections = value()
@@ -124,7 +114,7 @@ function parseOptions(argv) {
       console.log(HELP);
       process.exit(0);
     } else throw new Error(`unknown option ${arg}\n${HELP}`);
-  }
+  });
   if (options.connections.length === 0) throw new Error('--connections needs whole numbers > 0');
   return options;
 }

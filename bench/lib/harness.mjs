@@ -18,6 +18,27 @@ export const GATEWAY_NODE_FLAGS = ['--max-semi-space-size=16'];
 
 // --- small helpers -------------------------------------------------------------------
 
+/**
+ * Walks command-line flags in order, handing each to `onFlag` with readers for its
+ * argument: `value()` the next word, `positive()` that word as a number > 0.
+ */
+export function readFlags(argv, onFlag) {
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = () => {
+      const next = argv[++i];
+      if (next === undefined) throw new Error(`${flag} needs a value`);
+      return next;
+    };
+    const positive = () => {
+      const n = Number(value());
+      if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag} needs a number > 0`);
+      return n;
+    };
+    onFlag(flag, { value, positive });
+  }
+}
+
 export const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
 
 export class Unavailable extends Error {}
