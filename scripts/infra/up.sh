@@ -50,10 +50,17 @@ fi
 
 ping_engine() { curl -sf --max-time 2 --unix-socket "$AIGW_PODMAN_SOCKET" http://d/_ping >/dev/null 2>&1; }
 # A service left by an earlier run on other settings (its config file gone with its
-# checkout, say) answers pings but cannot start containers: replace it.
+# checkout, say), or started inside a checkout since deleted (runc then fails every start
+# with "write child: broken pipe"), answers pings but cannot start containers: replace it.
 for pid in $(pgrep -f "podman system service .*$AIGW_PODMAN_SOCKET" || true); do
+  reason=""
   if ! tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qxF "CONTAINERS_CONF=$CONTAINERS_CONF"; then
-    log "restarting podman's Docker API (it ran on other settings)"
+    reason="it ran on other settings"
+  elif [[ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" == *" (deleted)" ]]; then
+    reason="its working directory was deleted"
+  fi
+  if [[ -n "$reason" ]]; then
+    log "restarting podman's Docker API ($reason)"
     kill "$pid" 2>/dev/null || true
     for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   fi
@@ -61,9 +68,10 @@ done
 if ! ping_engine; then
   log "starting podman's Docker API on $AIGW_PODMAN_SOCKET"
   rm -f "$AIGW_PODMAN_SOCKET"
-  # Detached from this shell so it outlives the test run; --time=0 never idles out.
-  setsid nohup podman system service --time=0 "unix://$AIGW_PODMAN_SOCKET" \
-    >/tmp/aigw-podman-service.log 2>&1 </dev/null 9>&- &
+  # Detached from this shell so it outlives the test run; --time=0 never idles out. Run
+  # from / so it does not depend on this checkout still existing.
+  (cd / && setsid nohup podman system service --time=0 "unix://$AIGW_PODMAN_SOCKET" \
+    >/tmp/aigw-podman-service.log 2>&1 </dev/null 9>&- &)
   for _ in $(seq 1 100); do ping_engine && break; sleep 0.1; done
   ping_engine || { tail -20 /tmp/aigw-podman-service.log; exit 1; }
 fi
