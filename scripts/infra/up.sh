@@ -69,9 +69,10 @@ if ! ping_engine; then
   log "starting podman's Docker API on $AIGW_PODMAN_SOCKET"
   rm -f "$AIGW_PODMAN_SOCKET"
   # Detached from this shell so it outlives the test run; --time=0 never idles out. Run
-  # from / so it does not depend on this checkout still existing.
-  (cd / && setsid nohup podman system service --time=0 "unix://$AIGW_PODMAN_SOCKET" \
-    >/tmp/aigw-podman-service.log 2>&1 </dev/null 9>&- &)
+  # from / so it does not depend on this checkout still existing; `exec` leaves no shell
+  # behind that would keep holding the lock on fd 9.
+  (cd / && exec setsid nohup podman system service --time=0 "unix://$AIGW_PODMAN_SOCKET" \
+    >/tmp/aigw-podman-service.log 2>&1 </dev/null 9>&-) &
   for _ in $(seq 1 100); do ping_engine && break; sleep 0.1; done
   ping_engine || { tail -20 /tmp/aigw-podman-service.log; exit 1; }
 fi
