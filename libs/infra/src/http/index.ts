@@ -1,1 +1,2 @@
 export * from './buffered-dispatch';
+export * from './transport-errors';

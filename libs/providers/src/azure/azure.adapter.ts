@@ -7,7 +7,7 @@ import {
 } from '@aigw/contracts/data-plane';
 import type { ProviderAdapter } from '../core/provider-adapter';
 import { invokeOpenAiWire } from '../core/openai-wire';
-import { credentialHeaders, sharedUpstreamAgent } from '../core/upstream-http';
+import { sharedUpstreamAgent } from '../core/upstream-http';
 import { azureDeploymentUrl } from './azure-urls';
 
 /**
@@ -36,7 +36,7 @@ export class AzureOpenAiAdapter implements ProviderAdapter {
       );
     }
     // Azure opens a stream with a choice-less chunk of prompt-filter results: not for clients.
-    const endpoint = { url, headers: credentialHeaders(target), skipChoicelessChunks: true };
+    const endpoint = { url, skipChoicelessChunks: true };
     return invokeOpenAiWire(call, endpoint, this.dispatcher);
   }
 }

@@ -8,14 +8,13 @@ import {
 } from '@aigw/contracts/data-plane';
 import { sseMessages } from './sse-events';
 import { countTokens, estimatedUsage, OutputTally } from './tokenizer';
-import { sendUpstream, streamFailure, streamInterrupted } from './upstream-http';
+import { providerPost, sendUpstream, streamFailure, streamInterrupted } from './upstream-http';
 import { fetchUpstreamJson } from './upstream-json';
 import { openAiUsage } from './usage';
 
-/** Where an OpenAI-format call goes and with which headers (credentials included). */
+/** Where an OpenAI-format call goes. */
 export interface OpenAiWireEndpoint {
   readonly url: string;
-  readonly headers: Record<string, string>;
   /** Drop stream chunks that carry neither choices nor usage (provider annotations). */
   readonly skipChoicelessChunks?: boolean;
 }
@@ -43,13 +42,7 @@ export async function invokeOpenAiWire(
   if (request.stream) {
     body.stream_options = { ...(body.stream_options as JsonObject), include_usage: true };
   }
-  const headers: Record<string, string> = {
-    ...request.forwardHeaders,
-    ...endpoint.headers,
-    'content-type': 'application/json',
-    accept: request.stream ? 'text/event-stream' : 'application/json',
-  };
-  const post = { url: endpoint.url, headers, body: JSON.stringify(body) };
+  const post = providerPost(call, endpoint.url, body);
   const servedBy = servedByTarget(call);
   if (!request.stream) {
     const { body: parsed } = await fetchUpstreamJson(call, post, dispatcher);

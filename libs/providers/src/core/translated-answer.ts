@@ -2,32 +2,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { JsonAnswer, JsonObject, ProviderCall, TokenUsage } from '@aigw/contracts/data-plane';
 import { servedByTarget } from './openai-wire';
-import { badResponse, credentialHeaders, type UpstreamPost } from './upstream-http';
+import { badResponse, type UpstreamPost } from './upstream-http';
 import { fetchUpstreamJson } from './upstream-json';
-
-/**
- * The POST for a provider with its own wire format: the caller's forwarded headers, the
- * configured key, the provider's own headers, and the Accept the call's stream flag asks for.
- */
-export function providerPost(
-  call: ProviderCall,
-  url: string,
-  body: JsonObject,
-  providerHeaders: Record<string, string> = {},
-): UpstreamPost {
-  const { request, target } = call;
-  return {
-    url,
-    headers: {
-      ...request.forwardHeaders,
-      ...credentialHeaders(target),
-      ...providerHeaders,
-      'content-type': 'application/json',
-      accept: request.stream ? 'text/event-stream' : 'application/json',
-    },
-    body: JSON.stringify(body),
-  };
-}
 
 /**
  * A complete answer: the backend's JSON body read whole and put through `translate`

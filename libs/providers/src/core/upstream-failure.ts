@@ -1,3 +1,4 @@
+import { isTimeoutError } from '@aigw/infra/http';
 import { codeForStatus, DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 
 // Provider error messages sometimes echo part of the key they rejected.
@@ -50,27 +51,19 @@ export function upstreamHttpError(
   );
 }
 
-const TIMEOUT_CODES = new Set([
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'ETIMEDOUT',
-]);
-
 /** Maps a transport failure (refused, reset, timed out) to a data-plane error. */
 export function transportError(backendName: string, error: unknown, signal: AbortSignal): unknown {
   if (error instanceof DataPlaneError) return error;
   // A client that went away is not the backend's fault: let the abort propagate.
   if (signal.aborted) return signal.reason ?? error;
-  const code = (error as { code?: unknown }).code;
-  const name = (error as { name?: unknown }).name;
-  if ((typeof code === 'string' && TIMEOUT_CODES.has(code)) || name === 'TimeoutError') {
+  if (isTimeoutError(error)) {
     return new DataPlaneError(
       DataPlaneErrorCode.UpstreamTimeout,
       `backend "${backendName}" timed out`,
       { cause: error },
     );
   }
+  const code = (error as { code?: unknown }).code;
   const reason = typeof code === 'string' ? code : 'connection failed';
   return new DataPlaneError(
     DataPlaneErrorCode.UpstreamError,

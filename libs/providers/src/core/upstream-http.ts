@@ -2,6 +2,7 @@ import { Agent, request as httpRequest, type Dispatcher } from 'undici';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
+  type JsonObject,
   type ProviderCall,
   type UpstreamTarget,
 } from '@aigw/contracts/data-plane';
@@ -9,7 +10,7 @@ import { callDeadline } from './call-deadline';
 import { transportError, upstreamHttpError } from './upstream-failure';
 
 /** How much of an error body we read to find its message. */
-const MAX_ERROR_BODY_BYTES = 64 * 1024;
+export const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
 let sharedAgent: Agent | undefined;
 
@@ -33,6 +34,30 @@ export interface UpstreamPost {
   readonly headers: Record<string, string>;
   readonly body: string | Uint8Array;
   readonly method?: 'POST' | 'GET';
+}
+
+/**
+ * A JSON POST to a backend: the caller's forwarded headers, the configured key, the
+ * provider's own headers, and the Accept the call's stream flag asks for.
+ */
+export function providerPost(
+  call: ProviderCall,
+  url: string,
+  body: JsonObject,
+  providerHeaders: Record<string, string> = {},
+): UpstreamPost {
+  const { request, target } = call;
+  return {
+    url,
+    headers: {
+      ...request.forwardHeaders,
+      ...credentialHeaders(target),
+      ...providerHeaders,
+      'content-type': 'application/json',
+      accept: request.stream ? 'text/event-stream' : 'application/json',
+    },
+    body: JSON.stringify(body),
+  };
 }
 
 /**

@@ -2,11 +2,9 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { dispatchBuffered } from '@aigw/infra/http';
 import type { JsonObject, ProviderCall } from '@aigw/contracts/data-plane';
-import { badResponse, type UpstreamPost } from './upstream-http';
+import { badResponse, MAX_ERROR_BODY_BYTES, type UpstreamPost } from './upstream-http';
 import { transportError, upstreamHttpError } from './upstream-failure';
 
-/** How much of an error body we keep to find its message. */
-const MAX_ERROR_BODY_BYTES = 64 * 1024;
 /** Distinct upstream URLs whose origin/path split is remembered (backends × operations). */
 const MAX_REMEMBERED_URLS = 256;
 

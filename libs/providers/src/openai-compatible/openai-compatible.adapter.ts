@@ -2,7 +2,7 @@ import type { Dispatcher } from 'undici';
 import type { GatewayAnswer, Operation, ProviderCall } from '@aigw/contracts/data-plane';
 import type { ProviderAdapter } from '../core/provider-adapter';
 import { invokeOpenAiWire } from '../core/openai-wire';
-import { credentialHeaders, sharedUpstreamAgent } from '../core/upstream-http';
+import { sharedUpstreamAgent } from '../core/upstream-http';
 import { OPENAI_COMPATIBLE_BASE_URLS, resolveBaseUrl } from './openai-base-urls';
 
 const PATHS: Record<Operation, string> = {
@@ -24,6 +24,6 @@ export class OpenAiCompatibleAdapter implements ProviderAdapter {
   async invoke(call: ProviderCall): Promise<GatewayAnswer> {
     const { request, target } = call;
     const url = resolveBaseUrl(target.provider, target.baseUrl) + PATHS[request.operation];
-    return invokeOpenAiWire(call, { url, headers: credentialHeaders(target) }, this.dispatcher);
+    return invokeOpenAiWire(call, { url }, this.dispatcher);
   }
 }

@@ -1,5 +1,5 @@
 import { Pool, type Dispatcher } from 'undici';
-import { dispatchBuffered, type BufferedResponse } from '@aigw/infra/http';
+import { dispatchBuffered, isTimeoutError, type BufferedResponse } from '@aigw/infra/http';
 import {
   badAnswer,
   DataPlaneError,
@@ -45,13 +45,6 @@ export interface WireCall {
   /** Builds a stream chunk from its frame line. */
   readonly chunk: (line: Buffer) => JsonObject;
 }
-
-const TIMEOUT_CODES = new Set([
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'ETIMEDOUT',
-]);
 
 const REQUEST_HEADERS = { 'content-type': WIRE_JSON, [WIRE_VERSION_HEADER]: WIRE_VERSION };
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
@@ -265,15 +258,14 @@ export class WireClient {
     if (error instanceof DataPlaneError) return error;
     // A caller that went away is not the peer's fault: let the abort propagate.
     if (signal.aborted) return signal.reason ?? error;
-    const code = (error as { code?: unknown }).code;
-    const name = (error as { name?: unknown }).name;
-    if ((typeof code === 'string' && TIMEOUT_CODES.has(code)) || name === 'TimeoutError') {
+    if (isTimeoutError(error)) {
       return new DataPlaneError(
         DataPlaneErrorCode.UpstreamTimeout,
         `the ${this.peerName} did not answer in time`,
         { cause: error },
       );
     }
+    const code = (error as { code?: unknown }).code;
     const reason = typeof code === 'string' ? code : 'connection failed';
     if (stage !== 'connect') {
       // A broken JSON answer may fail over; a broken stream may only before its first chunk.
