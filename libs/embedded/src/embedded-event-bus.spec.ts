@@ -81,6 +81,27 @@ describe('EmbeddedEventBus on the SQLite log', () => {
     assert.equal(log.count(), 1);
   });
 
+  it('lets waiting I/O run between the append and each subscriber of a flush', async () => {
+    const log = new SqliteEventLog(':memory:');
+    const bus = new EmbeddedEventBus(log, options());
+    const order: string[] = [];
+    // Stands for a request whose socket became readable while the flush was running.
+    const requestArrived = (): void => void setImmediate(() => order.push('request'));
+    for (const group of ['first', 'second']) {
+      await bus.subscribe({
+        group,
+        topics: [Topic.UsageRecorded],
+        handle: async () => {
+          order.push(group);
+          if (group === 'first') requestArrived();
+        },
+      });
+    }
+    bus.publish(usage('alice', 1));
+    await bus.flush();
+    assert.deepEqual(order, ['first', 'request', 'second']);
+  });
+
   it('appends an event id once, however often it is written', () => {
     const log = new SqliteEventLog(':memory:');
     const event = serializeEvent(usage('alice', 1));

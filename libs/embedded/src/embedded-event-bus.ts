@@ -1,3 +1,4 @@
+import { setImmediate as yieldToRequests } from 'node:timers/promises';
 import {
   decodeEvent,
   serializeEvent,
@@ -104,7 +105,14 @@ export class EmbeddedEventBus implements EventPublisher {
         this.timer ??= setTimeout(() => void this.flush(), WRITE_RETRY_MS);
       }
       try {
-        for (const subscription of this.subscriptions) await this.deliver(subscription, appended);
+        for (const subscription of this.subscriptions) {
+          // A flush is several ms of work on the event loop: the append, then each
+          // subscriber's own writes. Requests that arrived meanwhile go first at each step,
+          // so none waits for the whole flush (1-3 ms at one connection; it was most of
+          // the gateway's p99 there, at no cost in CPU per request under load).
+          await yieldToRequests();
+          await this.deliver(subscription, appended);
+        }
       } catch (error) {
         // A position that could not be committed: the events come again (consumers are
         // idempotent per event id), and a timer-driven flush must never reject unheard.
