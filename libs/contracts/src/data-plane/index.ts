@@ -2,3 +2,4 @@ export * from './data-plane.types';
 export * from './data-plane.errors';
 export * from './token-estimate';
 export * from './wire';
+export * from './usage-event';

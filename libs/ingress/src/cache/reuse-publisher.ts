@@ -1,6 +1,11 @@
 import { routeOfBackend, routeForModel, usageCost, type GatewayConfig } from '@aigw/config';
-import { createTokenUsageRecorded, UsageSource, type EventPublisher } from '@aigw/contracts';
-import type { GatewayRequest, ServedBy, TokenUsage } from '@aigw/contracts/data-plane';
+import type { EventPublisher } from '@aigw/contracts';
+import {
+  usageRecordedEvent,
+  type GatewayRequest,
+  type ServedBy,
+  type TokenUsage,
+} from '@aigw/contracts/data-plane';
 import type { MetricsRegistry } from '@aigw/observability';
 import { billedUsage, type ReuseBilling } from './domain/reuse-billing';
 
@@ -28,26 +33,7 @@ export class ReusePublisher {
     const cost =
       route && billed ? usageCost(route, servedBy.model, usage) : { weightedTokens: 0, dollars: 0 };
     const user = request.caller.userKey;
-    this.events.publish(
-      createTokenUsageRecorded({
-        requestId: request.requestId,
-        partitionKey: user,
-        userId: user,
-        inputTokens: usage.inputTokens,
-        outputTokens: usage.outputTokens,
-        cachedInputTokens: usage.cachedInputTokens,
-        usageSource: usage.source === 'reported' ? UsageSource.Reported : UsageSource.Estimated,
-        modelRequested: request.requestedModel,
-        modelServed: servedBy.model,
-        provider: servedBy.provider,
-        backend: servedBy.backend,
-        tier: request.caller.tier,
-        costDollars: cost.dollars,
-        weightedTokenCost: cost.weightedTokens,
-        cacheHit: true,
-        reservationId: request.reservationId,
-      }),
-    );
+    this.events.publish(usageRecordedEvent(request, servedBy, usage, cost, true));
     if (!billed) return;
     const model = request.requestedModel;
     this.metrics.recordTokens(

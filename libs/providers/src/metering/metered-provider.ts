@@ -1,10 +1,12 @@
-import { createTokenUsageRecorded, UsageSource, type EventPublisher } from '@aigw/contracts';
-import type {
-  GatewayAnswer,
-  ProviderCall,
-  ProviderPort,
-  ServedBy,
-  TokenUsage,
+import type { EventPublisher } from '@aigw/contracts';
+import {
+  usageRecordedEvent,
+  type GatewayAnswer,
+  type ProviderCall,
+  type ProviderPort,
+  type ServedBy,
+  type TokenUsage,
+  type UsagePrice,
 } from '@aigw/contracts/data-plane';
 import type { MetricsRegistry } from '@aigw/observability';
 
@@ -13,7 +15,7 @@ export type UsagePricing = (
   call: ProviderCall,
   servedBy: ServedBy,
   usage: TokenUsage,
-) => { weightedTokens: number; dollars: number };
+) => UsagePrice;
 
 const GEN_AI_OPERATION = { chat: 'chat', completions: 'text_completion', embeddings: 'embeddings' };
 
@@ -66,26 +68,7 @@ export class MeteredProviderPort implements ProviderPort {
     const { request } = call;
     const user = request.caller.userKey;
     const price = this.pricing(call, servedBy, usage);
-    this.events.publish(
-      createTokenUsageRecorded({
-        requestId: request.requestId,
-        partitionKey: user,
-        userId: user,
-        inputTokens: usage.inputTokens,
-        outputTokens: usage.outputTokens,
-        cachedInputTokens: usage.cachedInputTokens,
-        usageSource: usage.source === 'reported' ? UsageSource.Reported : UsageSource.Estimated,
-        modelRequested: request.requestedModel,
-        modelServed: servedBy.model,
-        provider: servedBy.provider,
-        backend: servedBy.backend,
-        tier: request.caller.tier,
-        costDollars: price.dollars,
-        weightedTokenCost: price.weightedTokens,
-        cacheHit: false,
-        reservationId: request.reservationId,
-      }),
-    );
+    this.events.publish(usageRecordedEvent(request, servedBy, usage, price, false));
     const model = request.requestedModel;
     this.metrics.recordTokens(
       { user, model },

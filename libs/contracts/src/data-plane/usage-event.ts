@@ -1,0 +1,43 @@
+import { UsageSource } from '../events/event-enums';
+import { createTokenUsageRecorded } from '../events/event-factories';
+import type { TokenUsageRecorded } from '../events/token-usage-recorded.event';
+import type { GatewayRequest, ServedBy, TokenUsage } from './data-plane.types';
+
+/** What an answer's tokens cost: budget-weighted tokens and dollars. */
+export interface UsagePrice {
+  readonly weightedTokens: number;
+  readonly dollars: number;
+}
+
+/**
+ * The usage event of one answer: the caller, the model asked for and the hold of
+ * `request`, the backend that served it, its tokens and their price. `cacheHit` marks an
+ * answer reused without a provider call of its own (a cache hit, a deduplicated follower).
+ */
+export function usageRecordedEvent(
+  request: GatewayRequest,
+  servedBy: ServedBy,
+  usage: TokenUsage,
+  price: UsagePrice,
+  cacheHit: boolean,
+): TokenUsageRecorded {
+  const user = request.caller.userKey;
+  return createTokenUsageRecorded({
+    requestId: request.requestId,
+    partitionKey: user,
+    userId: user,
+    inputTokens: usage.inputTokens,
+    outputTokens: usage.outputTokens,
+    cachedInputTokens: usage.cachedInputTokens,
+    usageSource: usage.source === 'reported' ? UsageSource.Reported : UsageSource.Estimated,
+    modelRequested: request.requestedModel,
+    modelServed: servedBy.model,
+    provider: servedBy.provider,
+    backend: servedBy.backend,
+    tier: request.caller.tier,
+    costDollars: price.dollars,
+    weightedTokenCost: price.weightedTokens,
+    cacheHit,
+    reservationId: request.reservationId,
+  });
+}
