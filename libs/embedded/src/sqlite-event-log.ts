@@ -23,8 +23,7 @@ export class SqliteEventLog {
   private readonly committedStmt: StatementSync;
   private readonly commitStmt: StatementSync;
   private readonly checkpointer: WalCheckpointer | undefined;
-  private readonly valueStmt: StatementSync;
-  private readonly selects = new Map<string, StatementSync>();
+  private readonly selects = new Map<number, StatementSync>();
 
   constructor(readonly path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -54,7 +53,6 @@ export class SqliteEventLog {
       `INSERT INTO consumer_offsets (consumer_group, seq) VALUES (?, ?)
        ON CONFLICT (consumer_group) DO UPDATE SET seq = excluded.seq`,
     );
-    this.valueStmt = this.db.prepare('SELECT value FROM events WHERE seq = ?');
     this.checkpointer = WalCheckpointer.start(this.db, path);
   }
 
@@ -79,43 +77,23 @@ export class SqliteEventLog {
 
   /** Events after `afterSeq` on the given topics, oldest first. */
   read(topics: readonly EventTopic[], afterSeq: number, limit: number): LoggedEvent[] {
-    return this.selectAfter('seq, topic, value', topics).all(
+    return this.selectAfter(topics.length).all(
       afterSeq,
       ...topics,
       limit,
     ) as unknown as LoggedEvent[];
   }
 
-  /** Like `read` without the bodies: for a reader that holds most events in memory. */
-  readPositions(
-    topics: readonly EventTopic[],
-    afterSeq: number,
-    limit: number,
-  ): Omit<LoggedEvent, 'value'>[] {
-    return this.selectAfter('seq, topic', topics).all(
-      afterSeq,
-      ...topics,
-      limit,
-    ) as unknown as Omit<LoggedEvent, 'value'>[];
-  }
-
-  /** The stored body of the event at `seq`. */
-  valueAt(seq: number): string | undefined {
-    const row = this.valueStmt.get(seq) as { value: string } | undefined;
-    return row?.value;
-  }
-
-  // Readers poll with the same few topic lists at every flush: prepare each once.
-  private selectAfter(columns: string, topics: readonly EventTopic[]): StatementSync {
-    const key = `${columns}|${topics.length}`;
-    let statement = this.selects.get(key);
+  // Readers come back with the same few topic lists: one statement per list length.
+  private selectAfter(topicCount: number): StatementSync {
+    let statement = this.selects.get(topicCount);
     if (!statement) {
-      const placeholders = topics.map(() => '?').join(', ');
+      const placeholders = Array.from({ length: topicCount }, () => '?').join(', ');
       statement = this.db.prepare(
-        `SELECT ${columns} FROM events
+        `SELECT seq, topic, value FROM events
          WHERE seq > ? AND topic IN (${placeholders}) ORDER BY seq LIMIT ?`,
       );
-      this.selects.set(key, statement);
+      this.selects.set(topicCount, statement);
     }
     return statement;
   }
