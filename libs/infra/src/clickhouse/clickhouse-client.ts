@@ -1,7 +1,8 @@
 // @clickhouse/client from CLICKHOUSE_URL. Works against ClickHouse 18.16 (our oldest) and
 // current releases: no server-side query parameters (18.16 has none), so values reach SQL
 // only through `sqlString`/`sqlIdentifier` below or in JSONEachRow bodies.
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { clickhouseClient } from '../client-libraries';
 
 export class ClickHouseConfigError extends Error {
   override name = 'ClickHouseConfigError';
@@ -19,7 +20,7 @@ export function createClickHouseClient(options: ClickHouseClientOptions = {}): C
   if (!/^https?:\/\//.test(url)) {
     throw new ClickHouseConfigError('CLICKHOUSE_URL: expected an http:// or https:// URL');
   }
-  return createClient({
+  return clickhouseClient().createClient({
     url,
     ...(options.database ? { database: options.database } : {}),
     request_timeout: options.requestTimeoutMs ?? 30_000,

@@ -13,17 +13,16 @@ import {
   type EventSubscription,
   type GatewayEvent,
 } from '@aigw/contracts';
-import {
-  CompressionTypes,
-  Partitioners,
-  type Consumer,
-  type EachBatchPayload,
-  type IHeaders,
-  type Kafka,
-  type KafkaMessage,
-  type Message,
-  type Producer,
+import type {
+  Consumer,
+  EachBatchPayload,
+  IHeaders,
+  Kafka,
+  KafkaMessage,
+  Message,
+  Producer,
 } from 'kafkajs';
+import { kafkajs } from '../client-libraries';
 import { ensureEventTopics } from './event-topics';
 import { type EventSpool, type SpooledEvent } from './event-spool';
 
@@ -333,7 +332,7 @@ export class KafkaEventBus implements EventPublisher {
     }
     await producer.sendBatch({
       acks: -1,
-      compression: CompressionTypes.None,
+      compression: kafkajs().CompressionTypes.None,
       topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
     });
   }
@@ -461,7 +460,7 @@ export class KafkaEventBus implements EventPublisher {
         // kafkajs keeps ordering with idempotence only at one request in flight.
         maxInFlightRequests: 1,
         allowAutoTopicCreation: false,
-        createPartitioner: Partitioners.DefaultPartitioner,
+        createPartitioner: kafkajs().Partitioners.DefaultPartitioner,
         // Bounded retries: a send that gives up lands in the spool and is replayed by a
         // fresh producer, instead of one request retrying through an outage forever.
         retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 3_000 },
@@ -614,7 +613,7 @@ export class KafkaEventBus implements EventPublisher {
         idempotent: true,
         maxInFlightRequests: 1,
         allowAutoTopicCreation: false,
-        createPartitioner: Partitioners.DefaultPartitioner,
+        createPartitioner: kafkajs().Partitioners.DefaultPartitioner,
       });
       await producer.connect();
       this.deadLetterProducer ??= producer;

@@ -1,6 +1,7 @@
 // kafkajs' own log lines into the service's structured logger, at warn: kafkajs reports
 // every retry of an outage as ERROR, while the bus reports the outage itself once.
-import { logLevel, type logCreator } from 'kafkajs';
+import type { logCreator } from 'kafkajs';
+import { kafkajs } from '../client-libraries';
 
 export interface KafkaLogSink {
   warn(msg: string, fields?: Record<string, unknown>): void;
@@ -12,6 +13,7 @@ export interface KafkaLogSink {
 const SUPPRESSED = [/Limiting retries for the idempotent producer/, /default partitioner/];
 
 export function kafkaLogCreator(sink: KafkaLogSink): logCreator {
+  const { logLevel } = kafkajs();
   return () =>
     ({ namespace, level, log }) => {
       const { message, broker, groupId, retryCount, error } = log as {

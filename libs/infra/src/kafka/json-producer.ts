@@ -1,12 +1,7 @@
 // An idempotent producer of JSON messages: the broker drops the duplicates its retries
 // would write, and a batch is acknowledged by all in-sync replicas.
-import {
-  CompressionTypes,
-  Partitioners,
-  type Kafka,
-  type Producer,
-  type RecordMetadata,
-} from 'kafkajs';
+import type { Kafka, Producer, RecordMetadata } from 'kafkajs';
+import { kafkajs } from '../client-libraries';
 
 export interface JsonMessage<T> {
   readonly key: string;
@@ -26,7 +21,7 @@ export class JsonProducer {
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
       // The murmur2 partitioner Java clients use, so keys land alike from either side.
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: kafkajs().Partitioners.DefaultPartitioner,
     });
   }
 
@@ -41,7 +36,7 @@ export class JsonProducer {
     return this.producer.send({
       topic,
       acks: -1,
-      compression: CompressionTypes.None,
+      compression: kafkajs().CompressionTypes.None,
       messages: messages.map((m) => ({
         key: m.key,
         value: Buffer.isBuffer(m.value) ? m.value : JSON.stringify(m.value),

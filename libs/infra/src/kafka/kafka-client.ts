@@ -1,5 +1,6 @@
 // kafkajs client from KAFKA_BROKERS ("host:port[,host:port...]").
-import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
+import type { Kafka, KafkaConfig } from 'kafkajs';
+import { kafkajs } from '../client-libraries';
 
 export class KafkaConfigError extends Error {
   override name = 'KafkaConfigError';
@@ -27,6 +28,7 @@ export function createKafka(options: KafkaClientOptions): Kafka {
     typeof options.brokers === 'object'
       ? [...options.brokers]
       : parseBrokers(options.brokers ?? process.env.KAFKA_BROKERS);
+  const { Kafka, logLevel } = kafkajs();
   return new Kafka({
     clientId: options.clientId,
     brokers,

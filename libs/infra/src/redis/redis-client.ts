@@ -1,6 +1,7 @@
 // ioredis client from REDIS_URL. The URL may carry a password: it never goes into an
 // error message or a log line.
-import Redis, { type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
+import { ioredis } from '../client-libraries';
 
 export class RedisConfigError extends Error {
   override name = 'RedisConfigError';
@@ -14,7 +15,8 @@ export function createRedisClient(
   if (!/^rediss?:\/\//.test(url)) {
     throw new RedisConfigError('REDIS_URL: expected a redis:// or rediss:// URL');
   }
-  return new Redis(url, {
+  const { Redis: RedisClient } = ioredis();
+  return new RedisClient(url, {
     // Fail a command instead of queueing it forever while the server is away.
     maxRetriesPerRequest: 3,
     enableOfflineQueue: true,
