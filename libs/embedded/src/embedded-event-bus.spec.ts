@@ -4,7 +4,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  BudgetState,
+  BudgetUnit,
+  createBudgetStateChanged,
   createRequestAccepted,
+  LimitKind,
   createTokenUsageRecorded,
   GatewayEndpoint,
   serializeEvent,
@@ -100,6 +104,53 @@ describe('EmbeddedEventBus on the SQLite log', () => {
     bus.publish(usage('alice', 1));
     await bus.flush();
     assert.deepEqual(order, ['first', 'request', 'second']);
+  });
+
+  it('deletes what its topics let go in the background, and keeps serving', async () => {
+    const log = new SqliteEventLog(':memory:');
+    const outcomes: unknown[] = [];
+    const bus = new EmbeddedEventBus(log, {
+      ...options(),
+      pruneEveryMs: 10,
+      onPruned: (outcome) => outcomes.push(outcome),
+    });
+    const state = (budgetKey: string, remaining: number) =>
+      createBudgetStateChanged({
+        requestId: `req-${remaining}`,
+        partitionKey: budgetKey,
+        budgetKey,
+        limitKind: LimitKind.TokenBudgetPerMinute,
+        windowId: '60000@0',
+        state: BudgetState.Remaining,
+        remaining,
+        limit: 100,
+        unit: BudgetUnit.Tokens,
+        resetAt: '2026-01-01T00:01:00.000Z',
+      });
+    // A compacted topic: only the newest state of each limit needs to stay.
+    [state('alice', 90), state('bob', 80), state('alice', 70), state('alice', 60)].forEach((e) =>
+      bus.publish(e),
+    );
+    await bus.flush();
+    for (let waited = 0; log.count(Topic.BudgetState) > 2 && waited < 2_000; waited += 10) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.equal(log.count(Topic.BudgetState), 2);
+    assert.ok(
+      outcomes.some((o) => (o as { deleted?: number }).deleted === 2),
+      String(outcomes),
+    );
+    const seen: GatewayEvent[] = [];
+    await bus.subscribe({
+      group: 'late',
+      topics: [Topic.BudgetState],
+      handle: async (events) => void seen.push(...events),
+    });
+    assert.deepEqual(
+      seen.map((e) => (e as { remaining: number }).remaining),
+      [80, 60],
+    );
+    await bus.close();
   });
 
   it('appends an event id once, however often it is written', () => {

@@ -21,11 +21,17 @@ export interface EmbeddedEventBusOptions {
   readonly onUndecodable?: (reason: string, group: string) => void;
   /** Called when a batch could not be written; it stays waiting and is retried. */
   readonly onWriteError?: (error: unknown, waiting: number) => void;
+  /** How often expired events are deleted from the log (topic retention); never if unset. */
+  readonly pruneEveryMs?: number;
+  /** Called after each pruning with how many events it deleted, or why it failed. */
+  readonly onPruned?: (outcome: { deleted: number } | { error: unknown }) => void;
 }
 
 const READ_BATCH = 500;
 /** How soon a batch that failed to be written is tried again. */
 const WRITE_RETRY_MS = 1_000;
+/** Events deleted per statement while pruning; requests run between the statements. */
+const PRUNE_CHUNK = 1_000;
 
 interface PendingEvent {
   readonly serialized: SerializedEvent;
@@ -62,10 +68,24 @@ export class EmbeddedEventBus implements EventPublisher {
   // next read by this bus: a catch-up read that comes back short has seen through it.
   private logEnd = 0;
 
+  private readonly pruneTimer: NodeJS.Timeout | undefined;
+  private pruning = false;
+  private closed = false;
+
   constructor(
     private readonly log: SqliteEventLog,
     private readonly options: EmbeddedEventBusOptions,
-  ) {}
+  ) {
+    const every = options.pruneEveryMs;
+    if (every && every > 0) {
+      this.pruneTimer = setInterval(() => {
+        if (this.pruning) return; // the last run is still working through a backlog
+        this.pruning = true;
+        void this.enqueue(() => this.prune(0));
+      }, every);
+      this.pruneTimer.unref();
+    }
+  }
 
   publish(event: GatewayEvent): void {
     this.pending.push({ serialized: serializeEvent(event), event });
@@ -137,7 +157,30 @@ export class EmbeddedEventBus implements EventPublisher {
 
   /** Writes and delivers everything outstanding. */
   async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.pruneTimer);
     await this.flush();
+  }
+
+  /**
+   * Deletes the log's expired events, one chunk per turn of the writer: a flush waiting
+   * behind a long backlog (a first pruning of an old log) goes between two chunks.
+   */
+  private prune(deletedSoFar: number): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    try {
+      const chunk = this.log.pruneExpired(Date.now(), PRUNE_CHUNK);
+      const deleted = deletedSoFar + chunk;
+      if (chunk === PRUNE_CHUNK) {
+        setImmediate(() => void this.enqueue(() => this.prune(deleted)));
+        return Promise.resolve();
+      }
+      this.options.onPruned?.({ deleted });
+    } catch (error) {
+      this.options.onPruned?.({ error });
+    }
+    this.pruning = false;
+    return Promise.resolve();
   }
 
   /** Writes a batch; returns it as a run when its positions follow the known log end. */

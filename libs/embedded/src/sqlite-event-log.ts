@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { EventTopic, SerializedEvent } from '@aigw/contracts';
+import { EventLogRetention } from './event-log-retention';
 import { EventRowInserter } from './event-row-inserter';
 import { WalCheckpointer } from './wal-checkpointer';
 
@@ -20,6 +21,7 @@ export interface LoggedEvent {
 export class SqliteEventLog {
   private readonly db: DatabaseSync;
   private readonly inserter: EventRowInserter;
+  private readonly retention: EventLogRetention;
   private readonly committedStmt: StatementSync;
   private readonly commitStmt: StatementSync;
   private readonly checkpointer: WalCheckpointer | undefined;
@@ -46,6 +48,7 @@ export class SqliteEventLog {
       );
     `);
     this.inserter = new EventRowInserter(this.db);
+    this.retention = new EventLogRetention(this.db);
     this.committedStmt = this.db.prepare(
       'SELECT seq FROM consumer_offsets WHERE consumer_group = ?',
     );
@@ -73,6 +76,14 @@ export class SqliteEventLog {
       this.db.exec('ROLLBACK');
       throw error;
     }
+  }
+
+  /**
+   * Deletes at most `limit` events past their topic's retention or compacted away, as
+   * Kafka would (`EventLogRetention`); returns how many. Positions are never reused.
+   */
+  pruneExpired(now: number, limit: number): number {
+    return this.retention.prune(now, limit);
   }
 
   /** Events after `afterSeq` on the given topics, oldest first. */

@@ -34,6 +34,9 @@ export interface RunningService {
 }
 
 /** Stands in for the client listener of a service that has none: PORT stays unbound. */
+/** How often the embedded event log deletes what its topics' retention lets go. */
+const EVENT_LOG_PRUNE_EVERY_MS = 5 * 60_000;
+
 const ADMIN_ONLY: ServedApp = { listen: async () => 0, close: async () => undefined };
 
 /**
@@ -234,6 +237,14 @@ function openEmbeddedEvents(
         waiting,
         error,
       }),
+    // Kafka's topic retention, applied to the embedded log so its file stops growing.
+    pruneEveryMs: EVENT_LOG_PRUNE_EVERY_MS,
+    onPruned: (outcome) => {
+      if ('error' in outcome) logger.error('event log pruning failed', { error: outcome.error });
+      else if (outcome.deleted > 0) {
+        logger.info('expired events deleted from the event log', { deleted: outcome.deleted });
+      }
+    },
   });
   const spoolGauge = setInterval(() => metrics.setSpoolDepth(bus.pendingCount), 1_000);
   spoolGauge.unref();
