@@ -240,6 +240,7 @@ function openEmbeddedEvents(
     // Kafka's topic retention, applied to the embedded log so its file stops growing.
     pruneEveryMs: EVENT_LOG_PRUNE_EVERY_MS,
     onPruned: (outcome) => {
+      metrics.recordEventLogPruned(outcome);
       if ('error' in outcome) logger.error('event log pruning failed', { error: outcome.error });
       else if (outcome.deleted > 0) {
         logger.info('expired events deleted from the event log', { deleted: outcome.deleted });

@@ -52,6 +52,9 @@ describe('MetricsRegistry', () => {
     m.setSpoolDepth(3);
     m.setConsumerLag({ group: 'budget', topic: 'gateway.usage.recorded.v1', partition: 4 }, 17);
     m.recordConfigReload(false);
+    m.recordEventLogPruned({ deleted: 12 });
+    m.recordEventLogPruned({ deleted: 3 });
+    m.recordEventLogPruned({ error: new Error('disk full') });
     m.recordEventRejected({
       topic: 'gateway.usage.recorded.v1',
       code: 'CONTRACTS.UNKNOWN_VERSION',
@@ -73,6 +76,8 @@ describe('MetricsRegistry', () => {
       'ai_gateway_kafka_consumer_lag{group="budget",topic="gateway.usage.recorded.v1",partition="4"} 17',
       'ai_gateway_config_reloads_total{result="success"} 0',
       'ai_gateway_config_reloads_total{result="failure"} 1',
+      'ai_gateway_event_log_pruned_events_total 15',
+      'ai_gateway_event_log_prune_failures_total 1',
       'ai_gateway_events_rejected_total{topic="gateway.usage.recorded.v1",code="CONTRACTS.UNKNOWN_VERSION"} 1',
     ]) {
       assert.ok(text.includes(line), `missing: ${line}`);

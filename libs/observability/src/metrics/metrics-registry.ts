@@ -213,6 +213,16 @@ export class MetricsRegistry {
     labelNames: ['topic', 'code'] as const,
     registers: [this.registry],
   });
+  readonly #eventLogPruned = new Counter({
+    name: 'ai_gateway_event_log_pruned_events_total',
+    help: 'Events the embedded event log deleted past their topic retention or compacted away',
+    registers: [this.registry],
+  });
+  readonly #eventLogPruneFailures = new Counter({
+    name: 'ai_gateway_event_log_prune_failures_total',
+    help: 'Prunings of the embedded event log that failed (retried at the next one)',
+    registers: [this.registry],
+  });
   readonly #configReloads = new Counter({
     name: 'ai_gateway_config_reloads_total',
     help: 'Configuration reloads, by result (a failed reload keeps the last good config)',
@@ -353,6 +363,12 @@ export class MetricsRegistry {
       { group: labels.group, topic: labels.topic, partition: String(labels.partition) },
       lag,
     );
+  }
+
+  /** One pruning of the embedded event log: how many events it deleted, or that it failed. */
+  recordEventLogPruned(outcome: { deleted: number } | { error: unknown }): void {
+    if ('error' in outcome) this.#eventLogPruneFailures.inc();
+    else this.#eventLogPruned.inc(outcome.deleted);
   }
 
   recordEventRejected(labels: { topic: string; code: string }): void {
