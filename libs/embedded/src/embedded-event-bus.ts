@@ -166,21 +166,19 @@ export class EmbeddedEventBus implements EventPublisher {
    * Deletes the log's expired events, one chunk per turn of the writer: a flush waiting
    * behind a long backlog (a first pruning of an old log) goes between two chunks.
    */
-  private prune(deletedSoFar: number): Promise<void> {
-    if (this.closed) return Promise.resolve();
+  private prune(deletedSoFar: number): void {
+    if (this.closed) return;
     try {
       const chunk = this.log.pruneExpired(Date.now(), PRUNE_CHUNK);
-      const deleted = deletedSoFar + chunk;
       if (chunk === PRUNE_CHUNK) {
-        setImmediate(() => void this.enqueue(() => this.prune(deleted)));
-        return Promise.resolve();
+        setImmediate(() => void this.enqueue(() => this.prune(deletedSoFar + chunk)));
+        return;
       }
-      this.options.onPruned?.({ deleted });
+      this.options.onPruned?.({ deleted: deletedSoFar + chunk });
     } catch (error) {
       this.options.onPruned?.({ error });
     }
     this.pruning = false;
-    return Promise.resolve();
   }
 
   /** Writes a batch; returns it as a run when its positions follow the known log end. */
@@ -201,7 +199,7 @@ export class EmbeddedEventBus implements EventPublisher {
   }
 
   // One writer at a time keeps the log order and the committed positions consistent.
-  private enqueue(task: () => Promise<void>): Promise<void> {
+  private enqueue(task: () => Promise<void> | void): Promise<void> {
     this.work = this.work.then(task, task);
     return this.work;
   }

@@ -6,9 +6,15 @@ import type * as ClickHouseModule from '@clickhouse/client';
 import type * as IoRedisModule from 'ioredis';
 import type * as KafkaJsModule from 'kafkajs';
 
+let kafka: typeof KafkaJsModule | undefined;
+let redis: typeof IoRedisModule | undefined;
+let clickhouse: typeof ClickHouseModule | undefined;
+
 /* eslint-disable @typescript-eslint/no-require-imports -- deferring the load is the point */
-export const kafkajs = (): typeof KafkaJsModule => require('kafkajs') as typeof KafkaJsModule;
-export const ioredis = (): typeof IoRedisModule => require('ioredis') as typeof IoRedisModule;
+export const kafkajs = (): typeof KafkaJsModule =>
+  (kafka ??= require('kafkajs') as typeof KafkaJsModule);
+export const ioredis = (): typeof IoRedisModule =>
+  (redis ??= require('ioredis') as typeof IoRedisModule);
 export const clickhouseClient = (): typeof ClickHouseModule =>
-  require('@clickhouse/client') as typeof ClickHouseModule;
+  (clickhouse ??= require('@clickhouse/client') as typeof ClickHouseModule);
 /* eslint-enable @typescript-eslint/no-require-imports */

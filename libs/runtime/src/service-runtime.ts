@@ -33,10 +33,10 @@ export interface RunningService {
   close(): Promise<void>;
 }
 
-/** Stands in for the client listener of a service that has none: PORT stays unbound. */
 /** How often the embedded event log deletes what its topics' retention lets go. */
 const EVENT_LOG_PRUNE_EVERY_MS = 5 * 60_000;
 
+/** Stands in for the client listener of a service that has none: PORT stays unbound. */
 const ADMIN_ONLY: ServedApp = { listen: async () => 0, close: async () => undefined };
 
 /**
