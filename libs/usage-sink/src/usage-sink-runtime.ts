@@ -3,8 +3,14 @@ import type { DynamicModule } from '@nestjs/common';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { createClickHouseClient, migrate } from '@aigw/infra';
 import { positiveInteger, StartupError, type Env, type ServiceRuntime } from '@aigw/runtime';
+import { ClickHouseRawEventExpiry } from './clickhouse/clickhouse-retention';
 import { ClickHouseUsageAnalytics } from './clickhouse/clickhouse-usage.analytics';
 import { ClickHouseUsageWriter } from './clickhouse/clickhouse-usage.writer';
+import {
+  AnalyticsRetention,
+  RETENTION_DAYS_VARIABLE,
+  type RawEventExpiry,
+} from './domain/analytics-retention';
 import type { UsageAnalytics } from './domain/analytics.types';
 import { SqliteUsageStore } from './embedded/sqlite-usage.store';
 import { AnalyticsHttpModule } from './http/analytics-http.module';
@@ -29,6 +35,8 @@ export interface OpenedUsageAnalytics {
 
 /** How long the sink waits for ClickHouse at start before giving up (it may start later). */
 const CONNECT_DEADLINE_MS = 60_000;
+/** Between retention passes: rows go at most this long after their retention ends. */
+const RETENTION_PASS_EVERY_MS = 3_600_000;
 
 /**
  * The analytics side of a process: ClickHouse when `CLICKHOUSE_URL` is set (migrations
@@ -37,7 +45,9 @@ const CONNECT_DEADLINE_MS = 60_000;
  *
  * Env: `USAGE_SINK_BATCH_SIZE` (events per write, default 1000), `USAGE_SINK_FLUSH_MS`
  * (longest wait of a batch), `CLICKHOUSE_DATABASE` (default: the server's default),
- * `AI_GATEWAY_ANALYTICS_TOKEN` (if set, the API requires `Authorization: Bearer` it).
+ * `AI_GATEWAY_ANALYTICS_TOKEN` (if set, the API requires `Authorization: Bearer` it),
+ * `AI_GATEWAY_ANALYTICS_RETENTION_DAYS` (raw rows older than this are deleted; unset or 0
+ * keeps them all).
  */
 export async function openUsageAnalytics(
   runtime: ServiceRuntime,
@@ -45,12 +55,14 @@ export async function openUsageAnalytics(
   defaults: UsageAnalyticsDefaults,
 ): Promise<OpenedUsageAnalytics> {
   const { settings, logger } = runtime;
+  const retentionDays = analyticsRetentionDays(env);
   const batch = {
     maxItems: positiveInteger(env, 'USAGE_SINK_BATCH_SIZE', 1000),
     maxWaitMs: nonNegativeInteger(env, 'USAGE_SINK_FLUSH_MS', defaults.maxWaitMs),
   };
   let writer: UsageEventWriter;
   let analytics: UsageAnalytics;
+  let expiry: RawEventExpiry;
   let closeStore: () => Promise<void>;
   let store: OpenedUsageAnalytics['store'];
   if (settings.clickhouseUrl) {
@@ -79,25 +91,53 @@ export async function openUsageAnalytics(
     });
     writer = new ClickHouseUsageWriter(client);
     analytics = new ClickHouseUsageAnalytics(client);
+    expiry = new ClickHouseRawEventExpiry(client);
     closeStore = () => client.close();
     store = 'clickhouse';
   } else {
     const sqlite = new SqliteUsageStore(join(settings.dataDir, 'analytics.db'));
     writer = sqlite;
     analytics = sqlite;
+    expiry = sqlite;
     closeStore = async () => sqlite.close();
     store = 'embedded';
   }
 
   const consumer = new UsageSinkConsumer(writer, batch);
+  const retention =
+    retentionDays === undefined
+      ? undefined
+      : AnalyticsRetention.start(expiry, {
+          retentionDays,
+          everyMs: RETENTION_PASS_EVERY_MS,
+          onPass: (outcome) => {
+            runtime.metrics.recordAnalyticsRetention(outcome);
+            if ('error' in outcome) {
+              logger.error('analytics retention failed; retried at the next pass', {
+                error: outcome.error,
+              });
+            } else if (outcome.expiredRows > 0) {
+              logger.info('expired analytics rows deleted', {
+                rows: outcome.expiredRows,
+                retentionDays,
+              });
+            }
+          },
+        });
   runtime.onClose(async () => {
     // Deliver what the bus still holds, write it, then close the store.
+    await retention?.stop();
     await runtime.events.flush().catch(() => undefined);
     await consumer.drain();
     await closeStore();
   });
   await runtime.events.subscribe(consumer);
-  logger.info('usage analytics', { store, batchSize: batch.maxItems, flushMs: batch.maxWaitMs });
+  logger.info('usage analytics', {
+    store,
+    batchSize: batch.maxItems,
+    flushMs: batch.maxWaitMs,
+    retentionDays: retentionDays ?? 'unlimited',
+  });
 
   const token = env.AI_GATEWAY_ANALYTICS_TOKEN?.trim();
   const httpModule = AnalyticsHttpModule.forRoot(analytics, {
@@ -141,4 +181,17 @@ function nonNegativeInteger(env: Env, name: string, fallback: number): number {
     throw new StartupError(`${name} must be a whole number of milliseconds, got "${raw}"`);
   }
   return value;
+}
+
+/** AI_GATEWAY_ANALYTICS_RETENTION_DAYS as a whole number of days; unset or 0 = no limit. */
+export function analyticsRetentionDays(env: Env): number | undefined {
+  const raw = env[RETENTION_DAYS_VARIABLE]?.trim();
+  if (raw === undefined || raw === '' || raw === '0') return undefined;
+  const days = Number(raw);
+  if (!Number.isSafeInteger(days) || days <= 0) {
+    throw new StartupError(
+      `${RETENTION_DAYS_VARIABLE} must be a whole number of days (0 keeps every row), got "${raw}"`,
+    );
+  }
+  return days;
 }

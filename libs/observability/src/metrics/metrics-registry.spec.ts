@@ -55,6 +55,8 @@ describe('MetricsRegistry', () => {
     m.recordEventLogPruned({ deleted: 12 });
     m.recordEventLogPruned({ deleted: 3 });
     m.recordEventLogPruned({ error: new Error('disk full') });
+    m.recordAnalyticsRetention({ expiredRows: 40 });
+    m.recordAnalyticsRetention({ error: new Error('database is locked') });
     m.recordEventRejected({
       topic: 'gateway.usage.recorded.v1',
       code: 'CONTRACTS.UNKNOWN_VERSION',
@@ -78,6 +80,8 @@ describe('MetricsRegistry', () => {
       'ai_gateway_config_reloads_total{result="failure"} 1',
       'ai_gateway_event_log_pruned_events_total 15',
       'ai_gateway_event_log_prune_failures_total 1',
+      'ai_gateway_analytics_expired_rows_total 40',
+      'ai_gateway_analytics_retention_failures_total 1',
       'ai_gateway_events_rejected_total{topic="gateway.usage.recorded.v1",code="CONTRACTS.UNKNOWN_VERSION"} 1',
     ]) {
       assert.ok(text.includes(line), `missing: ${line}`);

@@ -223,6 +223,16 @@ export class MetricsRegistry {
     help: 'Prunings of the embedded event log that failed (retried at the next one)',
     registers: [this.registry],
   });
+  readonly #analyticsExpired = new Counter({
+    name: 'ai_gateway_analytics_expired_rows_total',
+    help: 'Raw analytics rows deleted past AI_GATEWAY_ANALYTICS_RETENTION_DAYS',
+    registers: [this.registry],
+  });
+  readonly #analyticsRetentionFailures = new Counter({
+    name: 'ai_gateway_analytics_retention_failures_total',
+    help: 'Analytics retention passes that failed (retried at the next one)',
+    registers: [this.registry],
+  });
   readonly #configReloads = new Counter({
     name: 'ai_gateway_config_reloads_total',
     help: 'Configuration reloads, by result (a failed reload keeps the last good config)',
@@ -369,6 +379,11 @@ export class MetricsRegistry {
   recordEventLogPruned(outcome: { deleted: number } | { error: unknown }): void {
     if ('error' in outcome) this.#eventLogPruneFailures.inc();
     else this.#eventLogPruned.inc(outcome.deleted);
+  }
+
+  recordAnalyticsRetention(outcome: { expiredRows: number } | { error: unknown }): void {
+    if ('error' in outcome) this.#analyticsRetentionFailures.inc();
+    else this.#analyticsExpired.inc(outcome.expiredRows);
   }
 
   recordEventRejected(labels: { topic: string; code: string }): void {

@@ -5,13 +5,14 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { GatewayEvent } from '@aigw/contracts';
+import { createTokenUsageRecorded, UsageSource, type GatewayEvent } from '@aigw/contracts';
 import { EmbeddedEventBus, SqliteEventLog } from '@aigw/embedded';
 import { createClickHouseClient, migrate, sqlIdentifier } from '@aigw/infra';
 import { startClickHouse, type RealService } from '@aigw/testing';
 import { describeAnalyticsContract } from '../testing/analytics-contract';
 import { buildWorkload } from '../testing/analytics-fixture';
 import { UsageSinkConsumer } from '../usage-sink.consumer';
+import { ClickHouseRawEventExpiry } from './clickhouse-retention';
 import { ClickHouseUsageAnalytics } from './clickhouse-usage.analytics';
 import { ClickHouseUsageWriter } from './clickhouse-usage.writer';
 
@@ -225,5 +226,55 @@ describe('the ClickHouse sink', () => {
       maxWaitMs: 0,
     });
     await assert.rejects(consumer.handle(workload.events.slice(0, 5)));
+  });
+});
+
+describe('raw-table retention on ClickHouse', () => {
+  const usageAt = (iso: string, i: number) =>
+    createTokenUsageRecorded(
+      {
+        requestId: `ret-${i}`,
+        partitionKey: 'alice',
+        userId: 'alice',
+        inputTokens: 10,
+        outputTokens: 1,
+        cachedInputTokens: 0,
+        usageSource: UsageSource.Reported,
+        modelRequested: 'm',
+        modelServed: 'm',
+        provider: 'p',
+        backend: 'b',
+        costDollars: 0.01,
+        weightedTokenCost: 13,
+        cacheHit: false,
+      },
+      { occurredAt: new Date(iso) },
+    );
+  const at = (iso: string) => Date.parse(iso) / 1000;
+
+  it('drops a month of raw rows once all of it is past the cutoff, and keeps the rollups', async () => {
+    const db = await freshDatabase();
+    try {
+      const months = ['2024-01-15T12:00:00Z', '2024-02-29T23:59:59Z', '2024-03-01T00:00:00Z'];
+      const events = months.flatMap((iso, m) => [0, 1, 2].map((i) => usageAt(iso, m * 10 + i)));
+      await new ClickHouseUsageWriter(db.client).write(events);
+      const expiry = new ClickHouseRawEventExpiry(db.client);
+      const count = () => scalar(db.client, 'SELECT count() AS n FROM usage_events');
+
+      // Mid-February: January is wholly older and goes; February is not, so it stays.
+      assert.equal(await expiry.expireBefore(at('2024-02-15T00:00:00Z')), 3);
+      assert.equal(await count(), 6);
+      // One second short of March: February's last second is not yet past.
+      assert.equal(await expiry.expireBefore(at('2024-02-29T23:59:59Z')), 0);
+      assert.equal(await expiry.expireBefore(at('2024-03-01T00:00:00Z')), 3);
+      assert.deepEqual(
+        await rows<{ t: string }>(db.client, 'SELECT toString(occurred_at) AS t FROM usage_events'),
+        [0, 1, 2].map(() => ({ t: '2024-03-01 00:00:00' })),
+      );
+      // The rollups the API reads keep every month.
+      assert.equal(await scalar(db.client, 'SELECT sum(requests) AS n FROM usage_daily'), 9);
+    } finally {
+      await db.drop();
+    }
   });
 });

@@ -3,11 +3,19 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { createTokenUsageRecorded, UsageSource, type GatewayEvent } from '@aigw/contracts';
+import {
+  createTokenUsageRecorded,
+  topicForType,
+  UsageSource,
+  type GatewayEvent,
+} from '@aigw/contracts';
 import { bucketStart } from '../domain/analytics.types';
+import { RAW_TABLES, TABLE_OF_TOPIC, type RawTable } from '../domain/event-rows';
 import { buildWorkload } from '../testing/analytics-fixture';
 import { describeAnalyticsContract } from '../testing/analytics-contract';
 import { SqliteUsageStore } from './sqlite-usage.store';
+
+const topicOf = (event: GatewayEvent) => topicForType(event.type);
 
 // The embedded store of the all-in-one gateway, against the contract ClickHouse meets.
 describeAnalyticsContract('the embedded SQLite store', async () => {
@@ -98,6 +106,34 @@ test('a range counts the events whose bucket starts in it, at every bucket edge'
         }
       }
     }
+  } finally {
+    store.close();
+  }
+});
+
+test('expiry deletes the raw rows older than the cutoff in every table, and no newer one', async () => {
+  const { events } = buildWorkload();
+  const seconds = (e: GatewayEvent) => Math.floor(Date.parse(e.occurredAt) / 1000);
+  const times = [...new Set(events.map(seconds))].sort((a, b) => a - b);
+  const cutoff = times[Math.floor(times.length / 2)];
+  const tables = RAW_TABLES.filter((t) => events.some((e) => TABLE_OF_TOPIC[topicOf(e)] === t));
+  assert.ok(tables.length >= 3, 'the workload spans several tables');
+  const store = new SqliteUsageStore(':memory:');
+  try {
+    await store.write(events);
+    const kept = (table: RawTable) =>
+      events.filter((e) => TABLE_OF_TOPIC[topicOf(e)] === table && seconds(e) >= cutoff).length;
+    const older = events.filter((e) => seconds(e) < cutoff).length;
+    assert.ok(older > 7 && older < events.length, 'the cutoff splits the workload');
+
+    // Chunks of 7 rows: each table is emptied of its old rows over several statements.
+    assert.equal(await store.expireBefore(cutoff, 7), older);
+    for (const table of tables) assert.equal(store.count(table), kept(table), table);
+    assert.equal(await store.expireBefore(cutoff, 7), 0, 'nothing left to expire');
+    // The rows at the cutoff itself stay; one second later they go.
+    const atCutoff = events.filter((e) => seconds(e) === cutoff).length;
+    assert.ok(atCutoff > 0);
+    assert.equal(await store.expireBefore(cutoff + 1), atCutoff);
   } finally {
     store.close();
   }

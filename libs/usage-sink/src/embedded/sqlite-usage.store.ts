@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { setImmediate as yieldToRequests } from 'node:timers/promises';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import type { GatewayEvent } from '@aigw/contracts';
 import { WalCheckpointer } from '@aigw/embedded';
@@ -30,6 +31,7 @@ import {
   type UsageTotals,
 } from '../domain/analytics.types';
 import { RAW_TABLES, rowLayoutOf, TABLE_COLUMNS, type RawTable } from '../domain/event-rows';
+import type { RawEventExpiry } from '../domain/analytics-retention';
 import { interpolatedQuantile } from '../domain/percentiles';
 import type { UsageEventWriter } from '../usage-sink.consumer';
 import { prepareRawTables } from './sqlite-usage.schema';
@@ -63,9 +65,10 @@ interface Where {
  * aggregating them (one process, laptop-sized data).
  * Numbers match the ClickHouse store's for the same events.
  */
-export class SqliteUsageStore implements UsageEventWriter, UsageAnalytics {
+export class SqliteUsageStore implements UsageEventWriter, UsageAnalytics, RawEventExpiry {
   private readonly db: DatabaseSync;
   private readonly inserts = new Map<RawTable, StatementSync>();
+  private readonly expiries = new Map<RawTable, StatementSync>();
   private readonly checkpointer: WalCheckpointer | undefined;
 
   constructor(path: string) {
@@ -83,7 +86,37 @@ export class SqliteUsageStore implements UsageEventWriter, UsageAnalytics {
         ),
       );
     }
+    for (const table of RAW_TABLES) {
+      // The oldest rows first, found by the (occurred_at, event_id) key the table is stored in.
+      this.expiries.set(
+        table,
+        this.db.prepare(
+          `DELETE FROM ${table} WHERE (occurred_at, event_id) IN (
+             SELECT occurred_at, event_id FROM ${table}
+             WHERE occurred_at < ? ORDER BY occurred_at, event_id LIMIT ?)`,
+        ),
+      );
+    }
     this.checkpointer = WalCheckpointer.start(this.db, path);
+  }
+
+  /**
+   * Deletes the raw rows that occurred before `cutoffSeconds`, `chunkRows` at a time with
+   * the event loop let go in between, so requests and the sink's writes interleave with a
+   * large deletion. The file keeps its size; SQLite reuses the freed pages for new rows.
+   */
+  async expireBefore(cutoffSeconds: number, chunkRows = 1_000): Promise<number> {
+    let deleted = 0;
+    for (const table of RAW_TABLES) {
+      const expire = this.expiries.get(table)!;
+      for (;;) {
+        const { changes } = expire.run(cutoffSeconds, chunkRows);
+        deleted += Number(changes);
+        if (Number(changes) < chunkRows) break;
+        await yieldToRequests();
+      }
+    }
+    return deleted;
   }
 
   async write(events: readonly GatewayEvent[]): Promise<void> {

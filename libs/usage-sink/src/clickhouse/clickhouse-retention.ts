@@ -1,0 +1,60 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { sqlIdentifier, sqlString } from '@aigw/infra';
+import type { RawEventExpiry } from '../domain/analytics-retention';
+import { RAW_TABLES } from '../domain/event-rows';
+
+/** A month partition of the raw tables (`PARTITION BY toYYYYMM(occurred_at)`). */
+const MONTH_PARTITION = /^(\d{4})(\d{2})$/;
+
+interface PartitionRow {
+  readonly table: string;
+  readonly partition: string;
+  readonly rows: string | number;
+}
+
+/**
+ * Raw-table retention on ClickHouse: drops each month partition of the raw tables once
+ * the whole month is older than the cutoff, so a row goes up to a month after its
+ * retention and never before. Dropping a partition is a metadata operation and works on
+ * every version we support (18.16 has no table TTL). The rollups the analytics API reads
+ * (`usage_hourly`, ...) are kept: they are small, and dashboards keep their history.
+ */
+export class ClickHouseRawEventExpiry implements RawEventExpiry {
+  constructor(private readonly client: ClickHouseClient) {}
+
+  async expireBefore(cutoffSeconds: number): Promise<number> {
+    let dropped = 0;
+    for (const part of await this.partitions()) {
+      const end = monthEndSeconds(part.partition);
+      if (end === undefined || end > cutoffSeconds) continue;
+      // The partition id is six digits (checked above), so it is safe as a literal.
+      await this.client.command({
+        query: `ALTER TABLE ${sqlIdentifier(part.table)} DROP PARTITION ${part.partition}`,
+      });
+      dropped += Number(part.rows);
+    }
+    return dropped;
+  }
+
+  /** Active partitions of the raw tables in this database, with their row counts. */
+  private async partitions(): Promise<PartitionRow[]> {
+    const result = await this.client.query({
+      query: `SELECT table, partition, sum(rows) AS rows FROM system.parts
+              WHERE database = currentDatabase() AND active
+                AND table IN (${RAW_TABLES.map(sqlString).join(', ')})
+              GROUP BY table, partition ORDER BY table, partition`,
+      format: 'JSONEachRow',
+    });
+    return result.json<PartitionRow>();
+  }
+}
+
+/** The first second (Unix, UTC) after the month a `YYYYMM` partition holds. */
+export function monthEndSeconds(partition: string): number | undefined {
+  const match = MONTH_PARTITION.exec(partition);
+  if (!match) return undefined;
+  const [year, month] = [Number(match[1]), Number(match[2])];
+  if (month < 1 || month > 12) return undefined;
+  // Date.UTC takes a zero-based month, so `month` is already the next one.
+  return Date.UTC(year, month, 1) / 1000;
+}

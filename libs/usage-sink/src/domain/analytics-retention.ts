@@ -1,0 +1,81 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** A store whose raw event rows can be deleted by age. */
+export interface RawEventExpiry {
+  /**
+   * Deletes raw event rows that occurred before `cutoffSeconds` (Unix seconds), or as
+   * many of them as the store's granularity allows without touching a newer one (a
+   * ClickHouse month goes only once all of it is older). Returns the rows deleted.
+   */
+  expireBefore(cutoffSeconds: number): Promise<number>;
+}
+
+export type RetentionOutcome = { readonly expiredRows: number } | { readonly error: unknown };
+
+export interface AnalyticsRetentionOptions {
+  /** Raw rows older than this many days are deleted. */
+  readonly retentionDays: number;
+  /** Time between passes. The first pass runs at start, for a gateway that was down. */
+  readonly everyMs: number;
+  readonly onPass: (outcome: RetentionOutcome) => void;
+  readonly now?: () => number;
+}
+
+const DAY_MS = 86_400_000;
+
+/** AI_GATEWAY_ANALYTICS_RETENTION_DAYS: unset or 0 keeps every row. */
+export const RETENTION_DAYS_VARIABLE = 'AI_GATEWAY_ANALYTICS_RETENTION_DAYS';
+
+/**
+ * Deletes the analytics store's raw event rows past their retention, one pass at start and
+ * then every `everyMs`, so a long-running gateway's analytics stop growing with traffic.
+ * Passes never overlap; a failed pass is reported and the next one tries again.
+ */
+export class AnalyticsRetention {
+  private readonly stopping = new AbortController();
+  private running: Promise<void> = Promise.resolve();
+
+  private constructor(
+    private readonly store: RawEventExpiry,
+    private readonly options: AnalyticsRetentionOptions,
+  ) {}
+
+  static start(store: RawEventExpiry, options: AnalyticsRetentionOptions): AnalyticsRetention {
+    const retention = new AnalyticsRetention(store, options);
+    retention.running = retention.loop();
+    return retention;
+  }
+
+  /** Unix seconds before which rows are deleted now. */
+  cutoffSeconds(): number {
+    const now = this.options.now?.() ?? Date.now();
+    return Math.floor((now - this.options.retentionDays * DAY_MS) / 1000);
+  }
+
+  /** Stops scheduling passes and waits for the one in flight. */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.running;
+  }
+
+  private async loop(): Promise<void> {
+    const { signal } = this.stopping;
+    while (!signal.aborted) {
+      await this.pass();
+      try {
+        await sleep(this.options.everyMs, undefined, { signal, ref: false });
+      } catch {
+        return; // stopped while waiting
+      }
+    }
+  }
+
+  private async pass(): Promise<void> {
+    try {
+      const expiredRows = await this.store.expireBefore(this.cutoffSeconds());
+      this.options.onPass({ expiredRows });
+    } catch (error) {
+      this.options.onPass({ error });
+    }
+  }
+}
