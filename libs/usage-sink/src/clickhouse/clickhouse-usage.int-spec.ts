@@ -277,4 +277,23 @@ describe('raw-table retention on ClickHouse', () => {
       await db.drop();
     }
   });
+
+  it('two sink replicas expiring the same months at once both succeed', async () => {
+    const db = await freshDatabase();
+    try {
+      const events = ['2024-01-10T00:00:00Z', '2024-02-10T00:00:00Z', '2024-05-10T00:00:00Z'].map(
+        (iso, i) => usageAt(iso, 100 + i),
+      );
+      await new ClickHouseUsageWriter(db.client).write(events);
+      const replicas = [db.client, db.reconnect()].map((c) => new ClickHouseRawEventExpiry(c));
+      const cutoff = at('2024-04-01T00:00:00Z');
+      // Both list January and February before either drops them.
+      await Promise.all(replicas.map((r) => r.expireBefore(cutoff)));
+      assert.equal(await scalar(db.client, 'SELECT count() AS n FROM usage_events'), 1);
+      // What that relies on: dropping a month that is already gone is not an error.
+      await db.client.command({ query: 'ALTER TABLE usage_events DROP PARTITION 202401' });
+    } finally {
+      await db.drop();
+    }
+  });
 });
