@@ -64,7 +64,9 @@ export async function bootstrapGateway(env: Env): Promise<RunningGateway> {
           config,
           router,
           admission,
-          observer: new IngressTelemetry(events, metrics),
+          observer: new IngressTelemetry(events, metrics, (error, requestId) =>
+            logger.error('request failed unexpectedly', { requestId, error }),
+          ),
           reuse: openResponseReuse(runtime, env),
         }),
         usageAnalytics,

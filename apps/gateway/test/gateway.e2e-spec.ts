@@ -127,6 +127,28 @@ describe('all-in-one gateway on the quickstart config (no keys, no network)', ()
     assert.equal(hugeBody.error.type, 'invalid_request_error');
     assert.equal(hugeBody.error.code, 'request_too_large');
 
+    // Nesting past the limit is refused before anything walks the body (it once overflowed
+    // the stack in the token estimate and answered 500).
+    const levels = 100_000;
+    const deep = await post(
+      `{"model":"gpt-4o-mini","messages":[{"role":"user","content":${'['.repeat(levels)}${']'.repeat(levels)}}]}`,
+    );
+    assert.equal(deep.status, 400);
+    const deepBody = (await deep.json()) as { error: OpenAiErrorFields };
+    assertOpenAiError(deepBody.error);
+    assert.equal(deepBody.error.type, 'invalid_request_error');
+    assert.match(deepBody.error.message, /deeper than 64 levels/);
+    const deepSchema = await fetch(`${gateway.baseUrl}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: `{"model":"gpt-4o-mini","max_tokens":5,"messages":[{"role":"user","content":"hi"}],"tools":[{"name":"f","input_schema":${'{"type":"object","properties":{"a":'.repeat(5000)}{}${'}}'.repeat(5000)}}]}`,
+    });
+    assert.equal(deepSchema.status, 400);
+    assert.deepEqual(
+      ((await deepSchema.json()) as { type: string; error: { type: string } }).error.type,
+      'invalid_request_error',
+    );
+
     const unknownPath = await fetch(`${gateway.baseUrl}/v1/nope`);
     assert.equal(unknownPath.status, 404);
     assert.ok(((await unknownPath.json()) as { error?: unknown }).error);

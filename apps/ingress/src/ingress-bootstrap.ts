@@ -62,7 +62,9 @@ export async function bootstrapIngress(env: Env): Promise<RunningService> {
         config,
         router,
         admission,
-        observer: new IngressTelemetry(events, metrics),
+        observer: new IngressTelemetry(events, metrics, (error, requestId) =>
+          logger.error('request failed unexpectedly', { requestId, error }),
+        ),
         reuse: openResponseReuse(runtime, env),
       }),
       {

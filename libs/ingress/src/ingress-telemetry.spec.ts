@@ -86,3 +86,36 @@ describe('IngressTelemetry: request.rejected', () => {
     assert.equal(event.limitKind, undefined);
   });
 });
+
+describe('failures of our own', () => {
+  const fail = (error: DataPlaneError) => {
+    const reported: Array<{ error: unknown; requestId: string }> = [];
+    const publisher: EventPublisher = { publish: () => undefined, flush: async () => {} };
+    const metrics = { recordRequest: () => {} } as unknown as MetricsRegistry;
+    const observer = new IngressTelemetry(publisher, metrics, (cause, requestId) =>
+      reported.push({ error: cause, requestId }),
+    );
+    observer.failed({
+      requestId: 'req-7',
+      operation: 'chat',
+      request,
+      error,
+      timings: { startedAt: performance.now() },
+      accepted: true,
+    });
+    return reported;
+  };
+
+  it('reports an internal failure with its cause and request id', () => {
+    const bug = new RangeError('Maximum call stack size exceeded');
+    const reported = fail(
+      new DataPlaneError(DataPlaneErrorCode.Internal, 'The gateway failed', { cause: bug }),
+    );
+    assert.deepEqual(reported, [{ error: bug, requestId: 'req-7' }]);
+  });
+
+  it('does not report bad input or a failing provider', () => {
+    assert.deepEqual(fail(new DataPlaneError(DataPlaneErrorCode.InvalidRequest, 'bad')), []);
+    assert.deepEqual(fail(new DataPlaneError(DataPlaneErrorCode.UpstreamError, '502')), []);
+  });
+});

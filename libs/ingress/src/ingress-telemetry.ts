@@ -56,11 +56,15 @@ function completionStatus(error: DataPlaneError): CompletionStatus {
 
 const ms = (from: number, to: number) => Math.max(0, Math.round(to - from));
 
-/** Turns what the edge sees into request events and request metrics. */
+/**
+ * Turns what the edge sees into request events and request metrics, and reports a request
+ * that failed for a reason of our own (a bug, not bad input or a failing provider).
+ */
 export class IngressTelemetry implements IngressObserver {
   constructor(
     private readonly events: EventPublisher,
     private readonly metrics: MetricsRegistry,
+    private readonly onUnexpected: (error: unknown, requestId: string) => void = () => undefined,
   ) {}
 
   accepted(request: GatewayRequest): void {
@@ -125,6 +129,8 @@ export class IngressTelemetry implements IngressObserver {
   failed({ requestId, operation, request, error, timings, accepted }: RequestFailure): void {
     const endpoint = ENDPOINT[operation];
     this.metrics.recordRequest({ route: endpoint, status: error.httpStatus });
+    if (error.code === DataPlaneErrorCode.Internal)
+      this.onUnexpected(error.cause ?? error, requestId);
     const user = request?.caller.userKey ?? 'anonymous';
     if (!accepted) {
       this.events.publish(

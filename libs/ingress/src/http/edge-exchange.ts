@@ -1,16 +1,18 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type {
+import {
   DataPlaneError,
-  GatewayAnswer,
-  GatewayRequest,
-  JsonAnswer,
-  JsonObject,
-  Operation,
-  TokenUsage,
+  DataPlaneErrorCode,
+  type GatewayAnswer,
+  type GatewayRequest,
+  type JsonAnswer,
+  type JsonObject,
+  type Operation,
+  type TokenUsage,
 } from '@aigw/contracts/data-plane';
 import type { Admission, BudgetAdmission } from '../admission/budget-admission';
 import type { ResponseReuse, ServedAnswer } from '../cache/response-reuse';
+import { MAX_BODY_DEPTH, nestsDeeperThan } from '../domain/body-depth';
 import type { IngressPipeline } from '../ingress-pipeline';
 import type { IngressObserver } from '../ingress-observer';
 import { toDataPlaneError } from './openai-errors';
@@ -72,6 +74,12 @@ export class EdgeExchange {
     let answered = false;
     let accepted = false;
     try {
+      if (nestsDeeperThan(http.body, MAX_BODY_DEPTH)) {
+        throw new DataPlaneError(
+          DataPlaneErrorCode.InvalidRequest,
+          `The request body nests arrays or objects deeper than ${MAX_BODY_DEPTH} levels`,
+        );
+      }
       const body = dialect.canonicalBody ? dialect.canonicalBody(http.body) : http.body;
       // A promise only when a JWT must be verified; awaiting a plain value costs a tick.
       request = await this.pipeline.prepare(operation, body, http.headers, requestId);
