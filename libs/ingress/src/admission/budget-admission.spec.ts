@@ -14,6 +14,7 @@ import {
 import { BudgetState, BudgetUnit, createBudgetStateChanged, LimitKind } from '@aigw/contracts';
 import {
   DataPlaneError,
+  DataPlaneErrorCode,
   estimatePromptTokensUpperBound,
   type GatewayRequest,
 } from '@aigw/contracts/data-plane';
@@ -82,6 +83,23 @@ describe('BudgetAdmission', () => {
     advance(30_000);
     const next = await admission.admit(request('u2', 250));
     assert.equal(next.headers['x-ratelimit-reset-tokens'], '1m');
+  });
+
+  it('answers 400, not 429, to a request whose worst case exceeds a whole window', async () => {
+    const { admission } = setup();
+    // perMinute allows 300 tokens a window: 400 output tokens can never fit, however late.
+    const tooLarge = await admission.admit(request('u4', 400)).then(
+      () => assert.fail('admitted a request larger than the window'),
+      (error: unknown) => error,
+    );
+    assert.ok(tooLarge instanceof DataPlaneError);
+    assert.equal(tooLarge.httpStatus, 400);
+    assert.equal(tooLarge.code, DataPlaneErrorCode.InvalidRequest);
+    assert.equal(tooLarge.param, 'max_tokens');
+    assert.match(tooLarge.message, /tokenBudget\.perMinute allows in a whole window \(300\)/);
+    // Nothing was held for it: the caller's window is still whole.
+    const next = await admission.admit(request('u4', 100));
+    assert.ok(Number(next.headers['x-ratelimit-remaining-tokens']) >= 300 - 100 - 50);
   });
 
   it('refuses a key the broadcast said is exhausted with no call to the store', async () => {

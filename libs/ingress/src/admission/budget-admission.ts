@@ -19,8 +19,9 @@ import {
   type TokenCounts,
 } from '@aigw/budget-core';
 import {
+  DataPlaneError,
+  DataPlaneErrorCode,
   estimatePromptTokensUpperBound,
-  type DataPlaneError,
   type GatewayRequest,
 } from '@aigw/contracts/data-plane';
 
@@ -106,6 +107,10 @@ export class BudgetAdmission {
       limit: limit.limit,
       windowEndsAt: limit.windowRef.endsAt,
     });
+    // A worst case above a whole window of one of the caller's limits is refused whenever
+    // it is retried: say so (400), not "try again after the reset" (429).
+    const unfit = limits.find((limit) => amounts[limit.unit] > limit.limit);
+    if (unfit) throw largerThanLimit(unfit, amounts[unfit.unit]);
     const changes = limits.map(change);
 
     // The per-model limit held is that of the first model of the chain with room. With
@@ -184,6 +189,17 @@ export class BudgetAdmission {
     const asked = Number(request.body.max_completion_tokens ?? request.body.max_tokens);
     return Number.isFinite(asked) && asked > 0 ? asked : this.options.defaultMaxOutputTokens;
   }
+}
+
+function largerThanLimit(limit: BoundLimit, amount: number): DataPlaneError {
+  const unit = limit.unit === 'dollars' ? 'dollars' : 'tokens';
+  return new DataPlaneError(
+    DataPlaneErrorCode.InvalidRequest,
+    `This request may cost up to ${amount} ${unit} (its prompt estimate plus max_tokens, on ` +
+      `the dearest model that may serve it), more than ${limit.kind} allows in a whole window ` +
+      `(${limit.limit}): lower max_tokens or shorten the prompt`,
+    { param: 'max_tokens' },
+  );
 }
 
 /**
