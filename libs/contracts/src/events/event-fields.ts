@@ -2,8 +2,14 @@ import { IsInt, IsNotEmpty, IsNumber, IsString, MaxLength, Min } from 'class-val
 
 // Decorator bundles so every event spells the same kind of field the same way.
 
+/**
+ * The longest identifier or name an event carries (user key, model...). The edge refuses
+ * longer ones from clients, so every event it causes stays valid.
+ */
+export const MAX_NAME_LENGTH = 256;
+
 /** A non-empty identifier or name (user key, model, backend...). */
-export function Name(maxLength = 256): PropertyDecorator {
+export function Name(maxLength = MAX_NAME_LENGTH): PropertyDecorator {
   return (target, key) => {
     IsString()(target, key);
     IsNotEmpty()(target, key);

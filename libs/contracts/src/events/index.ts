@@ -10,3 +10,4 @@ export * from './alert-raised.event';
 export * from './event-catalog';
 export * from './event-factories';
 export * from './event-codec';
+export { MAX_NAME_LENGTH } from './event-fields';

@@ -1,3 +1,4 @@
+import { MAX_NAME_LENGTH } from '@aigw/contracts';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
@@ -55,6 +56,9 @@ export function buildGatewayRequest(
   const json = body as JsonObject;
   if (typeof json.model !== 'string' || json.model.length === 0) {
     throw invalid("'model' is required and must be a string", 'model');
+  }
+  if (json.model.length > MAX_NAME_LENGTH) {
+    throw invalid(`'model' must be at most ${MAX_NAME_LENGTH} characters`, 'model');
   }
   checkShape(operation, json);
   const stream = operation !== 'embeddings' && json.stream === true;

@@ -442,3 +442,41 @@ ${tiers}---
     assert.equal(error.code, DataPlaneErrorCode.Forbidden);
   });
 });
+
+describe('CallerIdentifier: user identifiers longer than events carry', () => {
+  const jwks = new LocalJwksServer();
+  let issuer: TestIssuer;
+  let config: GatewayConfig;
+
+  before(async () => {
+    await jwks.start();
+    issuer = await TestIssuer.create(ISSUER, 'ai-gateway');
+    config = gatewayConfig(jwks.url);
+    jwks.publish(issuer.publicJwk);
+  });
+  after(() => jwks.stop());
+
+  it('takes a header value of 256 characters and refuses 257, naming the header only', async () => {
+    const ids = new CallerIdentifier(() => config, { keySetTiming: FAST });
+    const open = routeNamed(config, 'open');
+    const longest = 'u'.repeat(256);
+    const identity = await ids.identify({ 'x-user-id': longest }, open);
+    assert.equal(identity.caller.userKey, longest);
+    const error = await rejection(() => ids.identify({ 'x-user-id': `${longest}x` }, open));
+    assert.equal(error.code, DataPlaneErrorCode.InvalidRequest);
+    assert.equal(
+      error.message,
+      "The user identifier (header 'x-user-id') is longer than 256 characters",
+    );
+  });
+
+  it('refuses a verified claim of 257 characters', async () => {
+    const ids = new CallerIdentifier(() => config, { keySetTiming: FAST });
+    const token = await issuer.sign({ sub: 's'.repeat(257), plan: 'pro' });
+    const error = await rejection(() =>
+      ids.identify({ authorization: `Bearer ${token}` }, routeNamed(config, 'secured')),
+    );
+    assert.equal(error.code, DataPlaneErrorCode.InvalidRequest);
+    assert.match(error.message, /user identifier \((claim 'sub'|header 'x-user-id')\)/);
+  });
+});

@@ -1,8 +1,14 @@
 import type { GatewayConfig, JwtProviderConfig, RouteConfig } from '@aigw/config';
+import { MAX_NAME_LENGTH } from '@aigw/contracts';
 import type { CallerContext } from '@aigw/contracts/data-plane';
 import { bearerToken } from './bearer-token';
 import { applyClaimHeaders, claimAsString } from './claim-headers';
-import { IdentityRejection, noTierMatched, unauthenticated } from './identity.errors';
+import {
+  IdentityRejection,
+  noTierMatched,
+  unauthenticated,
+  userKeyTooLong,
+} from './identity.errors';
 import type { IdentityOptions } from './identity-options';
 import { CLOCK_TOLERANCE_SECONDS } from './jwt-policy';
 import { claimedIssuer, ProviderVerifier, type VerifiedToken } from './jwt-verifier';
@@ -187,6 +193,11 @@ function userKey(
           ? claimAsString(verified.claims, source.claim)
           : undefined
         : firstValue(headers[source.header]);
+    if (value && value.length > MAX_NAME_LENGTH) {
+      throw userKeyTooLong(
+        source.kind === 'jwt' ? `claim '${source.claim}'` : `header '${source.header}'`,
+      );
+    }
     if (value) return value;
   }
   return ANONYMOUS;

@@ -1,6 +1,7 @@
 // Rejections of the identity step. Public messages are fixed strings: they never carry
 // token content, key ids, issuers or library messages. The precise reason rides along
 // as the error's cause, for operators and tests only.
+import { MAX_NAME_LENGTH } from '@aigw/contracts';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 
 export type RejectionReason =
@@ -42,5 +43,13 @@ export function noTierMatched(): DataPlaneError {
     DataPlaneErrorCode.Forbidden,
     'No service tier matches this request, and no default tier is configured',
     { cause: new IdentityRejection('no-tier') },
+  );
+}
+
+/** A user identifier longer than events carry: names where it came from, never the value. */
+export function userKeyTooLong(source: string): DataPlaneError {
+  return new DataPlaneError(
+    DataPlaneErrorCode.InvalidRequest,
+    `The user identifier (${source}) is longer than ${MAX_NAME_LENGTH} characters`,
   );
 }
