@@ -173,6 +173,32 @@ describe('all-in-one gateway on the quickstart config (no keys, no network)', ()
     const text = await response.text();
     assert.match(text, /blockPatterns\[0\]/);
     assert.doesNotMatch(text, /123-45-6789/);
+
+    // Text the client sends as an earlier tool call's arguments reaches the model too.
+    const inToolCall = await fetch(`${gateway.baseUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'gpt-4o-mini',
+        messages: [
+          { role: 'user', content: 'file my form' },
+          {
+            role: 'assistant',
+            content: null,
+            tool_calls: [
+              {
+                id: 'call_1',
+                type: 'function',
+                function: { name: 'file_form', arguments: '{"id": "ssn: 123-45-6789"}' },
+              },
+            ],
+          },
+          { role: 'tool', tool_call_id: 'call_1', content: 'filed' },
+        ],
+      }),
+    });
+    assert.equal(inToolCall.status, 400);
+    assert.match(await inToolCall.text(), /blockPatterns\[0\]/);
   });
 
   it('serves health and Prometheus endpoints on the admin port', async () => {

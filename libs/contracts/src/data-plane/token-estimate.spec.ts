@@ -4,6 +4,7 @@ import {
   countPromptTokens,
   estimatePromptTokensUpperBound,
   estimateTokens,
+  promptText,
 } from './token-estimate';
 
 const chat = (content: string, tools?: unknown) => ({
@@ -49,5 +50,35 @@ describe('prompt token estimates', () => {
 
   it('counts by tokenizer for count_tokens', () => {
     assert.equal(countPromptTokens(chat('hello world')), 2 + FRAMING);
+  });
+});
+
+describe('the text of a prompt', () => {
+  it('holds message content, text parts, and the arguments of earlier tool calls', () => {
+    const body = {
+      messages: [
+        { role: 'system', content: 'be brief' },
+        { role: 'user', content: [{ type: 'text', text: 'look it up' }] },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [
+            { id: 'c1', type: 'function', function: { name: 'f', arguments: '{"q":"one"}' } },
+            null,
+            { id: 'c2', type: 'function' },
+          ],
+        },
+        {
+          role: 'assistant',
+          content: null,
+          function_call: { name: 'g', arguments: '{"q":"two"}' },
+        },
+        { role: 'tool', tool_call_id: 'c1', content: 'found' },
+      ],
+    };
+    assert.equal(
+      promptText(body),
+      ['be brief', 'look it up', '{"q":"one"}', '{"q":"two"}', 'found'].join('\n'),
+    );
   });
 });

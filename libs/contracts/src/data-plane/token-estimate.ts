@@ -43,7 +43,11 @@ export function estimateTokens(text: string): number {
   return Math.ceil((sample * text.length) / MAX_EXACT_CHARS);
 }
 
-/** Concatenates the text a chat request carries, for estimating its prompt tokens. */
+/**
+ * Concatenates the text a request sends the model: message content and text parts, and
+ * the arguments of earlier tool calls (which the client also sends, and the provider
+ * counts), for prompt rules and prompt token estimates.
+ */
 export function promptText(body: Record<string, unknown>): string {
   const parts: string[] = [];
   const collect = (value: unknown): void => {
@@ -52,7 +56,16 @@ export function promptText(body: Record<string, unknown>): string {
     else if (value && typeof value === 'object') {
       const record = value as Record<string, unknown>;
       collect(record.content ?? record.text);
+      if (Array.isArray(record.tool_calls)) {
+        for (const call of record.tool_calls)
+          pushArguments((call as { function?: unknown } | null)?.function);
+      }
+      pushArguments(record.function_call); // the legacy single call
     }
+  };
+  const pushArguments = (fn: unknown): void => {
+    const args = (fn as { arguments?: unknown } | null | undefined)?.arguments;
+    if (typeof args === 'string') parts.push(args);
   };
   collect(body.messages ?? body.prompt ?? body.input);
   return parts.join('\n');
