@@ -18,6 +18,8 @@ export interface BufferedRequest {
   readonly signal: AbortSignal;
   /** An error status's body is only read this far (its message is at the start). */
   readonly maxErrorBodyBytes: number;
+  /** A successful answer longer than this fails with an `AnswerTooLargeError`. */
+  readonly maxBodyBytes: number;
   /** Told when the response headers arrive: a failure after it broke an answer mid-way. */
   readonly onHeaders?: () => void;
 }
@@ -64,6 +66,14 @@ export function dispatchBuffered(
 /** The reason an error body is cut once enough of it was read. */
 const errorBodyRead = new Error('error body read');
 
+/** A successful answer went past `maxBodyBytes`: the peer is misbehaving, not slow. */
+export class AnswerTooLargeError extends Error {
+  constructor(readonly limitBytes: number) {
+    super(`the answer is larger than ${limitBytes} bytes`);
+    this.name = 'AnswerTooLargeError';
+  }
+}
+
 /** Collects one answer and lets go of its timer and the caller's signal once it settles. */
 class BufferingHandler implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | undefined;
@@ -106,11 +116,22 @@ class BufferingHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    const limit = this.statusCode >= 400 ? this.request.maxErrorBodyBytes : Infinity;
-    if (this.size >= limit) return;
-    this.chunks.push(chunk);
+    if (this.statusCode >= 400) {
+      const limit = this.request.maxErrorBodyBytes;
+      if (this.size >= limit) return;
+      this.chunks.push(chunk);
+      this.size += chunk.length;
+      if (this.size >= limit) controller.abort(errorBodyRead);
+      return;
+    }
     this.size += chunk.length;
-    if (this.size >= limit) controller.abort(errorBodyRead);
+    // Held in memory whole: an endless answer must not take the process down.
+    if (this.size > this.request.maxBodyBytes) {
+      this.chunks.length = 0;
+      controller.abort(new AnswerTooLargeError(this.request.maxBodyBytes));
+      return;
+    }
+    this.chunks.push(chunk);
   }
 
   onResponseEnd(): void {

@@ -12,6 +12,13 @@ import { transportError, upstreamHttpError } from './upstream-failure';
 /** How much of an error body we read to find its message. */
 export const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
+/**
+ * The largest complete (non-stream) answer read from a backend, held in memory whole.
+ * Real answers stay far below it (2,048 embeddings of 3,072 floats are ~75 MB of JSON);
+ * past it the backend is misbehaving, and the call fails over instead of exhausting memory.
+ */
+export const MAX_ANSWER_BYTES = 256 * 1024 * 1024;
+
 let sharedAgent: Agent | undefined;
 
 /** One keep-alive pool per origin, shared by every adapter in the process. */

@@ -1,8 +1,13 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
-import { dispatchBuffered } from '@aigw/infra/http';
+import { AnswerTooLargeError, dispatchBuffered } from '@aigw/infra/http';
 import type { JsonObject, ProviderCall } from '@aigw/contracts/data-plane';
-import { badResponse, MAX_ERROR_BODY_BYTES, type UpstreamPost } from './upstream-http';
+import {
+  badResponse,
+  MAX_ANSWER_BYTES,
+  MAX_ERROR_BODY_BYTES,
+  type UpstreamPost,
+} from './upstream-http';
 import { transportError, upstreamHttpError } from './upstream-failure';
 
 /** Distinct upstream URLs whose origin/path split is remembered (backends × operations). */
@@ -40,8 +45,12 @@ export async function fetchUpstreamJson(
       totalTimeoutMs: target.requestTimeoutMs,
       signal: call.signal,
       maxErrorBodyBytes: MAX_ERROR_BODY_BYTES,
+      maxBodyBytes: MAX_ANSWER_BYTES,
     });
   } catch (error) {
+    if (error instanceof AnswerTooLargeError) {
+      throw badResponse(target.backendName, `an answer larger than ${error.limitBytes} bytes`);
+    }
     throw transportError(target.backendName, error, call.signal);
   }
   if (response.statusCode >= 400) {

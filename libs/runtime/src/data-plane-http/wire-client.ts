@@ -1,5 +1,10 @@
 import { Pool, type Dispatcher } from 'undici';
-import { dispatchBuffered, isTimeoutError, type BufferedResponse } from '@aigw/infra/http';
+import {
+  AnswerTooLargeError,
+  dispatchBuffered,
+  isTimeoutError,
+  type BufferedResponse,
+} from '@aigw/infra/http';
 import {
   badAnswer,
   DataPlaneError,
@@ -48,6 +53,8 @@ export interface WireCall {
 
 const REQUEST_HEADERS = { 'content-type': WIRE_JSON, [WIRE_VERSION_HEADER]: WIRE_VERSION };
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
+/** Above any answer a peer passes on (a backend's complete answer is capped at 256 MiB). */
+const MAX_ANSWER_BYTES = 512 * 1024 * 1024;
 const NO_USAGE: TokenUsage = {
   inputTokens: 0,
   outputTokens: 0,
@@ -98,9 +105,11 @@ export class WireClient {
         bodyTimeoutMs: call.timeoutMs,
         signal: call.signal,
         maxErrorBodyBytes: MAX_ERROR_BODY_BYTES,
+        maxBodyBytes: MAX_ANSWER_BYTES,
         onHeaders: () => (answered = true),
       });
     } catch (error) {
+      if (error instanceof AnswerTooLargeError) throw badAnswer(this.peerName, error);
       throw this.transportFailure(error, call.signal, answered ? 'json' : 'connect');
     }
     const version = response.headers[WIRE_VERSION_HEADER];

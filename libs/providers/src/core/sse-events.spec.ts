@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { SseEventTooLargeError, sseMessages } from './sse-events';
+
+async function* pieces(...parts: string[]): AsyncGenerator<Uint8Array> {
+  for (const part of parts) yield new TextEncoder().encode(part);
+}
+
+async function collect(body: AsyncIterable<Uint8Array>, limit?: number): Promise<string[]> {
+  const out: string[] = [];
+  for await (const message of sseMessages(body, limit)) out.push(message.data);
+  return out;
+}
+
+test('events split anywhere across reads come out whole', async () => {
+  assert.deepEqual(await collect(pieces('data: {"a"', ':1}\n', '\ndata: [DO', 'NE]\n\n')), [
+    '{"a":1}',
+    '[DONE]',
+  ]);
+});
+
+test('a backend that never finishes an event is cut off at the limit', async () => {
+  const endless = async function* (): AsyncGenerator<Uint8Array> {
+    yield new TextEncoder().encode('data: {"ok":1}\n\ndata: ');
+    for (;;) yield new TextEncoder().encode('x'.repeat(1000));
+  };
+  const seen: string[] = [];
+  await assert.rejects(
+    (async () => {
+      for await (const message of sseMessages(endless(), 10_000)) seen.push(message.data);
+    })(),
+    SseEventTooLargeError,
+  );
+  assert.deepEqual(seen, ['{"ok":1}']);
+});
+
+test('many events, each under the limit, never trip it', async () => {
+  const events = Array.from({ length: 50 }, (_, i) => `data: ${'y'.repeat(900)}${i}\n\n`);
+  assert.equal((await collect(pieces(...events), 1_000)).length, 50);
+});
