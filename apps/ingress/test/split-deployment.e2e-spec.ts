@@ -7,6 +7,8 @@ import OpenAI from 'openai';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
 import { runAppToExit, startApp, type AppProcess } from '@aigw/testing/processes';
 
+const BODY_LIMIT = 64 * 1024;
+
 const dir = mkdtempSync(join(tmpdir(), 'aigw-split-'));
 
 function config(primary: FakeOpenAiUpstream, secondary: FakeOpenAiUpstream): string {
@@ -57,7 +59,11 @@ describe('split deployment: ingress, router and provider-adapter as three proces
 
   before(async () => {
     await Promise.all([primary.start(), secondary.start()]);
-    const shared = { AI_GATEWAY_CONFIG: config(primary, secondary) };
+    // A small body limit, the same for all three, as a deployment would set it.
+    const shared = {
+      AI_GATEWAY_CONFIG: config(primary, secondary),
+      AI_GATEWAY_MAX_BODY_BYTES: String(BODY_LIMIT),
+    };
     // Only the services that may need the key see it; the ingress runs without it.
     const secret = { AI_GATEWAY_SECRET_PRIMARY_KEY_APIKEY: 'sk-primary-secret' };
     adapter = await startApp('provider-adapter', {
@@ -204,6 +210,28 @@ describe('split deployment: ingress, router and provider-adapter as three proces
       'no failover after the first byte',
     );
     resetUpstreams();
+  });
+
+  it('carries a body just under the edge limit over both hops, and refuses one over it', async () => {
+    resetUpstreams();
+    const post = (size: number) => {
+      const empty = JSON.stringify({ model: 'gpt-4', messages: [{ role: 'user', content: '' }] });
+      const body = JSON.stringify({
+        model: 'gpt-4',
+        messages: [{ role: 'user', content: 'a'.repeat(size - empty.length) }],
+      });
+      assert.equal(body.length, size);
+      return fetch(`${ingress.baseUrl}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+    };
+    // The wire messages around it are larger than the body: the hops must still take them.
+    const under = await post(BODY_LIMIT - 10);
+    assert.equal(under.status, 200, await under.clone().text());
+    const over = await post(BODY_LIMIT + 10);
+    assert.equal(over.status, 413);
   });
 
   it('answers malformed JSON with a 400 and an unknown model with a 404, OpenAI-style', async () => {

@@ -40,6 +40,10 @@ export interface RequestFailure {
   readonly timings: RequestTimings;
   /** Whether it had been admitted: then it completes (badly) rather than being rejected. */
   readonly accepted: boolean;
+  /** Whether the client had hung up: then the failure is the client's doing, not ours. */
+  readonly clientGone?: boolean;
+  /** The status already on the wire when it failed (a stream's 200), if any. */
+  readonly statusSent?: number;
 }
 
 export const INGRESS_OBSERVER = Symbol('INGRESS_OBSERVER');

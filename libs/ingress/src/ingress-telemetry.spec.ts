@@ -119,3 +119,53 @@ describe('failures of our own', () => {
     assert.deepEqual(fail(new DataPlaneError(DataPlaneErrorCode.UpstreamError, '502')), []);
   });
 });
+
+describe('a client that hung up', () => {
+  const hangUp = (accepted: boolean, statusSent?: number) => {
+    const events: GatewayEvent[] = [];
+    const statuses: number[] = [];
+    const reported: unknown[] = [];
+    const publisher: EventPublisher = {
+      publish: (event) => events.push(event),
+      flush: async () => {},
+    };
+    const metrics = {
+      recordRequest: ({ status }: { status: number }) => statuses.push(status),
+    } as unknown as MetricsRegistry;
+    new IngressTelemetry(publisher, metrics, (error) => reported.push(error)).failed({
+      requestId: 'req-9',
+      operation: 'chat',
+      request,
+      // What the edge makes of the abort: an error of unknown kind.
+      error: new DataPlaneError(DataPlaneErrorCode.Internal, 'failed', {
+        cause: new Error('client disconnected'),
+      }),
+      timings: { startedAt: performance.now() },
+      accepted,
+      clientGone: true,
+      statusSent,
+    });
+    return { events, statuses, reported };
+  };
+
+  it('is recorded as cancelled with 499 in the metrics, and not reported as our failure', () => {
+    const { events, statuses, reported } = hangUp(true);
+    assert.deepEqual(reported, []);
+    assert.deepEqual(statuses, [499]);
+    const completed = events[0] as GatewayEvent & { status: string; httpStatus: number };
+    assert.equal(completed.status, 'clientCancelled');
+    assert.equal(completed.httpStatus, 0);
+  });
+
+  it('keeps the status a stream had already sent', () => {
+    const completed = hangUp(true, 200).events[0] as GatewayEvent & { httpStatus: number };
+    assert.equal(completed.httpStatus, 200);
+  });
+
+  it('before admission, publishes no rejection: nothing was refused', () => {
+    const { events, statuses, reported } = hangUp(false);
+    assert.deepEqual(events, []);
+    assert.deepEqual(statuses, [499]);
+    assert.deepEqual(reported, []);
+  });
+});

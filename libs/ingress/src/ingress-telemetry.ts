@@ -56,6 +56,9 @@ function completionStatus(error: DataPlaneError): CompletionStatus {
 
 const ms = (from: number, to: number) => Math.max(0, Math.round(to - from));
 
+/** The metrics' status for a request whose client hung up first (nginx's 499). */
+const CLIENT_CLOSED_REQUEST = 499;
+
 /**
  * Turns what the edge sees into request events and request metrics, and reports a request
  * that failed for a reason of our own (a bug, not bad input or a failing provider).
@@ -126,13 +129,22 @@ export class IngressTelemetry implements IngressObserver {
     }
   }
 
-  failed({ requestId, operation, request, error, timings, accepted }: RequestFailure): void {
+  failed(failure: RequestFailure): void {
+    const { requestId, operation, request, error, timings, accepted, clientGone, statusSent } =
+      failure;
     const endpoint = ENDPOINT[operation];
-    this.metrics.recordRequest({ route: endpoint, status: error.httpStatus });
-    if (error.code === DataPlaneErrorCode.Internal)
+    this.metrics.recordRequest({
+      route: endpoint,
+      status: clientGone ? CLIENT_CLOSED_REQUEST : error.httpStatus,
+    });
+    // A hang-up is the client's doing: counted and recorded, never reported as ours.
+    if (!clientGone && error.code === DataPlaneErrorCode.Internal) {
       this.onUnexpected(error.cause ?? error, requestId);
+    }
     const user = request?.caller.userKey ?? 'anonymous';
     if (!accepted) {
+      // Left before it was admitted or refused: nothing was rejected.
+      if (clientGone) return;
       this.events.publish(
         createRequestRejected({
           requestId,
@@ -156,8 +168,9 @@ export class IngressTelemetry implements IngressObserver {
         partitionKey: user,
         userId: user,
         endpoint,
-        status: completionStatus(error),
-        httpStatus: error.httpStatus,
+        status: clientGone ? CompletionStatus.ClientCancelled : completionStatus(error),
+        // What the client got: 0 if it left before any status was sent (the events' rule).
+        httpStatus: clientGone ? (statusSent ?? 0) : error.httpStatus,
         latencyMs: ms(timings.startedAt, performance.now()),
         modelRequested: request.requestedModel,
         stream: request.stream,

@@ -151,13 +151,31 @@ export class EdgeExchange {
         if (reused && admission) void this.admission?.release(admission).catch(() => undefined);
         const mapped = toDataPlaneError(error);
         relay.fail(mapped);
-        this.observer.failed({ requestId, operation, request, error: mapped, timings, accepted });
+        this.observer.failed({
+          requestId,
+          operation,
+          request,
+          error: mapped,
+          timings,
+          accepted,
+          clientGone: abort.signal.aborted,
+          statusSent: reply.raw.headersSent ? reply.raw.statusCode : undefined,
+        });
       }
     } catch (error) {
       const mapped = toDataPlaneError(error);
       // No answer means no usage event to settle the hold: give it back now.
       if (admission && !answered) void this.admission?.release(admission).catch(() => undefined);
-      this.observer.failed({ requestId, operation, request, error: mapped, timings, accepted });
+      this.observer.failed({
+        requestId,
+        operation,
+        request,
+        error: mapped,
+        timings,
+        accepted,
+        clientGone: abort.signal.aborted,
+        statusSent: reply.raw.headersSent ? reply.raw.statusCode : undefined,
+      });
       if (!abort.signal.aborted) dialect.sendError(reply, mapped, requestId);
     }
   }

@@ -10,7 +10,15 @@ import {
 import type { ServedApp } from '../service-runtime';
 import { asDataPlaneError, writeWireError } from './answer-writer';
 
+/**
+ * What a wire message may carry beyond the client's body: the request's envelope (caller,
+ * forwarded headers, which Node caps at 16 KiB, target). The body itself is re-serialized,
+ * which never makes it longer than the client sent it.
+ */
+const WIRE_ENVELOPE_BYTES = 1024 * 1024;
+
 export interface WireServerOptions {
+  /** The edge's body limit (AI_GATEWAY_MAX_BODY_BYTES): any body it took must pass here. */
   readonly maxBodyBytes: number;
   /** Reported for requests that failed unexpectedly (never for routine errors). */
   readonly onUnexpected?: (error: unknown) => void;
@@ -28,7 +36,7 @@ export function createWireServer(options: WireServerOptions): {
 } {
   const fastify = Fastify({
     logger: false,
-    bodyLimit: options.maxBodyBytes,
+    bodyLimit: options.maxBodyBytes + WIRE_ENVELOPE_BYTES,
     keepAliveTimeout: 65_000,
     return503OnClosing: true,
   });
