@@ -151,32 +151,27 @@ export class EdgeExchange {
         if (reused && admission) void this.admission?.release(admission).catch(() => undefined);
         const mapped = toDataPlaneError(error);
         relay.fail(mapped);
-        this.observer.failed({
-          requestId,
-          operation,
-          request,
-          error: mapped,
-          timings,
-          accepted,
-          clientGone: abort.signal.aborted,
-          statusSent: reply.raw.headersSent ? reply.raw.statusCode : undefined,
-        });
+        const failure = { requestId, operation, request, error: mapped, timings, accepted };
+        this.observer.failed({ ...failure, ...hangUp(reply, abort.signal) });
       }
     } catch (error) {
       const mapped = toDataPlaneError(error);
       // No answer means no usage event to settle the hold: give it back now.
       if (admission && !answered) void this.admission?.release(admission).catch(() => undefined);
-      this.observer.failed({
-        requestId,
-        operation,
-        request,
-        error: mapped,
-        timings,
-        accepted,
-        clientGone: abort.signal.aborted,
-        statusSent: reply.raw.headersSent ? reply.raw.statusCode : undefined,
-      });
+      const failure = { requestId, operation, request, error: mapped, timings, accepted };
+      this.observer.failed({ ...failure, ...hangUp(reply, abort.signal) });
       if (!abort.signal.aborted) dialect.sendError(reply, mapped, requestId);
     }
   }
+}
+
+/** Whether the client had gone when the request failed, and what status it had been sent. */
+function hangUp(
+  reply: FastifyReply,
+  signal: AbortSignal,
+): { clientGone: boolean; statusSent?: number } {
+  return {
+    clientGone: signal.aborted,
+    statusSent: reply.raw.headersSent ? reply.raw.statusCode : undefined,
+  };
 }

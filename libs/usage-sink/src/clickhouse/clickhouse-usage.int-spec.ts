@@ -5,12 +5,12 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { createTokenUsageRecorded, UsageSource, type GatewayEvent } from '@aigw/contracts';
+import type { GatewayEvent } from '@aigw/contracts';
 import { EmbeddedEventBus, SqliteEventLog } from '@aigw/embedded';
 import { createClickHouseClient, migrate, sqlIdentifier } from '@aigw/infra';
 import { startClickHouse, type RealService } from '@aigw/testing';
 import { describeAnalyticsContract } from '../testing/analytics-contract';
-import { buildWorkload } from '../testing/analytics-fixture';
+import { buildWorkload, usageEventAt } from '../testing/analytics-fixture';
 import { UsageSinkConsumer } from '../usage-sink.consumer';
 import { ClickHouseRawEventExpiry } from './clickhouse-retention';
 import { ClickHouseUsageAnalytics } from './clickhouse-usage.analytics';
@@ -230,26 +230,7 @@ describe('the ClickHouse sink', () => {
 });
 
 describe('raw-table retention on ClickHouse', () => {
-  const usageAt = (iso: string, i: number) =>
-    createTokenUsageRecorded(
-      {
-        requestId: `ret-${i}`,
-        partitionKey: 'alice',
-        userId: 'alice',
-        inputTokens: 10,
-        outputTokens: 1,
-        cachedInputTokens: 0,
-        usageSource: UsageSource.Reported,
-        modelRequested: 'm',
-        modelServed: 'm',
-        provider: 'p',
-        backend: 'b',
-        costDollars: 0.01,
-        weightedTokenCost: 13,
-        cacheHit: false,
-      },
-      { occurredAt: new Date(iso) },
-    );
+  const usageAt = (iso: string, i: number) => usageEventAt(new Date(iso), `ret-${i}`);
   const at = (iso: string) => Date.parse(iso) / 1000;
 
   it('drops a month of raw rows once all of it is past the cutoff, and keeps the rollups', async () => {

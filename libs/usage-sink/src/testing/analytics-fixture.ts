@@ -176,3 +176,26 @@ export function buildWorkload(requests = 60): Workload {
   }
   return { events, usage, completed };
 }
+
+/** One usage event of alice's at `at`: 10 tokens in, 2 out, on model `m`. */
+export function usageEventAt(at: Date, requestId: string): TokenUsageRecorded {
+  return createTokenUsageRecorded(
+    {
+      requestId,
+      partitionKey: 'alice',
+      userId: 'alice',
+      inputTokens: 10,
+      outputTokens: 2,
+      cachedInputTokens: 0,
+      usageSource: UsageSource.Reported,
+      modelRequested: 'm',
+      modelServed: 'm',
+      provider: 'p',
+      backend: 'b',
+      costDollars: 0.001,
+      weightedTokenCost: 12,
+      cacheHit: false,
+    },
+    { occurredAt: at },
+  );
+}
