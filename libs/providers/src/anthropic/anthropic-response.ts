@@ -1,9 +1,6 @@
 import type { JsonObject, TokenUsage } from '@aigw/contracts/data-plane';
 import { chatCompletion, type FinishReason, type OpenAiToolCall } from '../core/openai-output';
-
-function count(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : 0;
-}
+import { reportedTokens } from '../core/usage';
 
 /**
  * Anthropic's usage in our terms. Anthropic's `input_tokens` excludes prompt-cache reads
@@ -14,10 +11,11 @@ function count(value: unknown): number {
 export function anthropicUsage(usage: unknown): TokenUsage | undefined {
   if (!usage || typeof usage !== 'object') return undefined;
   const u = usage as JsonObject;
-  const cacheRead = count(u.cache_read_input_tokens);
+  const cacheRead = reportedTokens(u.cache_read_input_tokens);
   return {
-    inputTokens: count(u.input_tokens) + count(u.cache_creation_input_tokens) + cacheRead,
-    outputTokens: count(u.output_tokens),
+    inputTokens:
+      reportedTokens(u.input_tokens) + reportedTokens(u.cache_creation_input_tokens) + cacheRead,
+    outputTokens: reportedTokens(u.output_tokens),
     cachedInputTokens: cacheRead,
     source: 'reported',
   };

@@ -1,9 +1,6 @@
 import type { JsonObject, TokenUsage } from '@aigw/contracts/data-plane';
 import { chatCompletion, type FinishReason, type OpenAiToolCall } from '../core/openai-output';
-
-function count(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : 0;
-}
+import { reportedTokens } from '../core/usage';
 
 /**
  * Converse usage in our terms. Bedrock's `inputTokens` leaves out prompt-cache reads and
@@ -13,10 +10,11 @@ function count(value: unknown): number {
 export function bedrockUsage(usage: unknown): TokenUsage | undefined {
   if (!usage || typeof usage !== 'object') return undefined;
   const u = usage as JsonObject;
-  const cacheRead = count(u.cacheReadInputTokens);
+  const cacheRead = reportedTokens(u.cacheReadInputTokens);
   return {
-    inputTokens: count(u.inputTokens) + cacheRead + count(u.cacheWriteInputTokens),
-    outputTokens: count(u.outputTokens),
+    inputTokens:
+      reportedTokens(u.inputTokens) + cacheRead + reportedTokens(u.cacheWriteInputTokens),
+    outputTokens: reportedTokens(u.outputTokens),
     cachedInputTokens: cacheRead,
     source: 'reported',
   };

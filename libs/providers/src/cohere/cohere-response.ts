@@ -1,9 +1,6 @@
 import type { JsonObject, TokenUsage } from '@aigw/contracts/data-plane';
 import { chatCompletion, type FinishReason, type OpenAiToolCall } from '../core/openai-output';
-
-function count(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : 0;
-}
+import { reportedTokens } from '../core/usage';
 
 /**
  * Cohere's usage in our terms: `billed_units` (what Cohere charges) when present, else
@@ -15,9 +12,9 @@ export function cohereUsage(usage: unknown): TokenUsage | undefined {
   const units = (u.billed_units ?? u.tokens) as JsonObject | undefined;
   if (!units || typeof units !== 'object') return undefined;
   return {
-    inputTokens: count(units.input_tokens),
-    outputTokens: count(units.output_tokens),
-    cachedInputTokens: count(u.cached_tokens),
+    inputTokens: reportedTokens(units.input_tokens),
+    outputTokens: reportedTokens(units.output_tokens),
+    cachedInputTokens: reportedTokens(u.cached_tokens),
     source: 'reported',
   };
 }

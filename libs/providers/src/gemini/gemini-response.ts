@@ -1,10 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { JsonObject, TokenUsage } from '@aigw/contracts/data-plane';
 import { chatCompletion, type FinishReason, type OpenAiToolCall } from '../core/openai-output';
-
-function count(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : 0;
-}
+import { reportedTokens } from '../core/usage';
 
 /**
  * Gemini's usageMetadata in our terms: `promptTokenCount` already includes cached
@@ -15,9 +12,9 @@ export function geminiUsage(metadata: unknown): TokenUsage | undefined {
   if (!metadata || typeof metadata !== 'object') return undefined;
   const u = metadata as JsonObject;
   return {
-    inputTokens: count(u.promptTokenCount) + count(u.toolUsePromptTokenCount),
-    outputTokens: count(u.candidatesTokenCount) + count(u.thoughtsTokenCount),
-    cachedInputTokens: count(u.cachedContentTokenCount),
+    inputTokens: reportedTokens(u.promptTokenCount) + reportedTokens(u.toolUsePromptTokenCount),
+    outputTokens: reportedTokens(u.candidatesTokenCount) + reportedTokens(u.thoughtsTokenCount),
+    cachedInputTokens: reportedTokens(u.cachedContentTokenCount),
     source: 'reported',
   };
 }
