@@ -92,6 +92,13 @@ describe('all-in-one gateway on the quickstart config (no keys, no network)', ()
     const models = await client.models.list();
     const ids = models.data.map((m) => m.id);
     assert.ok(ids.includes('gpt-4o-mini') && ids.includes('text-embedding-3-small'));
+    const one = await client.models.retrieve('gpt-4o-mini');
+    assert.deepEqual({ id: one.id, object: one.object }, { id: 'gpt-4o-mini', object: 'model' });
+    await assert.rejects(
+      client.models.retrieve('vendor/not-served'),
+      (error: unknown) =>
+        error instanceof OpenAI.NotFoundError && (error.code as string) === 'model_not_found',
+    );
   });
 
   it('answers malformed JSON, a missing model and an oversized body with OpenAI-style errors and keeps serving', async () => {

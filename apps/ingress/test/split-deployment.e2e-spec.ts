@@ -156,6 +156,7 @@ describe('split deployment: ingress, router and provider-adapter as three proces
     assert.equal(secondary.calls[0]?.headers.authorization, undefined);
     const models = await client.models.list();
     assert.deepEqual(models.data.map((m) => m.id).sort(), ['gpt-4', 'text-embedding-3-small']);
+    assert.equal((await client.models.retrieve('gpt-4')).id, 'gpt-4');
   });
 
   it('fails over to the next backend on a 503, invisibly to the client', async () => {

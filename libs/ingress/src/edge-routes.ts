@@ -6,7 +6,9 @@ import { BudgetAdmission } from './admission/budget-admission';
 import { MESSAGES_DIALECT } from './anthropic/messages-dialect';
 import { ResponseReuse } from './cache/response-reuse';
 import { EdgeExchange, type EdgeDialect } from './http/edge-exchange';
+import { modelById } from './http/model-entries';
 import { OPENAI_DIALECT } from './http/openai-dialect';
+import { sendOpenAiError, toDataPlaneError } from './http/openai-errors';
 import { IngressPipeline } from './ingress-pipeline';
 import { INGRESS_OBSERVER, type IngressObserver } from './ingress-observer';
 
@@ -32,7 +34,7 @@ export class EdgeRoutes implements OnModuleInit {
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
-    pipeline: IngressPipeline,
+    private readonly pipeline: IngressPipeline,
     @Inject(INGRESS_OBSERVER) observer: IngressObserver,
     @Optional() admission?: BudgetAdmission,
     @Optional() reuse?: ResponseReuse,
@@ -52,5 +54,15 @@ export class EdgeRoutes implements OnModuleInit {
         this.exchange.serve(operation, request, reply, dialect),
       );
     }
+    // `client.models.retrieve(id)`. A Fastify wildcard: a model id may hold slashes
+    // (`meta-llama/Llama-3-8B`), which a Nest route parameter does not match.
+    fastify.get('/v1/models/*', (request, reply) => {
+      const id = (request.params as { '*': string })['*'];
+      try {
+        void reply.send(modelById(this.pipeline.listModels(), id));
+      } catch (error) {
+        sendOpenAiError(reply, toDataPlaneError(error), request.id);
+      }
+    });
   }
 }

@@ -1,6 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import type { ModelList } from '@aigw/contracts';
 import { IngressPipeline } from '../ingress-pipeline';
+import { modelList } from './model-entries';
 
 /**
  * The OpenAI-compatible API's cold routes. The model calls (chat completions, completions,
@@ -12,14 +13,6 @@ export class OpenAiController {
 
   @Get('models')
   models(): ModelList {
-    return {
-      object: 'list',
-      data: this.pipeline.listModels().map((id) => ({
-        id,
-        object: 'model',
-        created: 0,
-        owned_by: 'ai-gateway',
-      })),
-    } satisfies ModelList;
+    return modelList(this.pipeline.listModels());
   }
 }
