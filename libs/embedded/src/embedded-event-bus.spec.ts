@@ -76,6 +76,31 @@ describe('EmbeddedEventBus on the SQLite log', () => {
     );
   });
 
+  it('skips a stored event this build cannot read, saying which topic and why', async () => {
+    const log = new SqliteEventLog(':memory:');
+    // Written by a producer that did not validate: a user key past the contract's 256.
+    log.append([serializeEvent(usage('u'.repeat(300), 1)), serializeEvent(usage('bob', 2))]);
+    const skipped: { topic: string; code: string; reason: string }[] = [];
+    const bus = new EmbeddedEventBus(log, {
+      ...options(),
+      onUndecodable: (event, group) =>
+        skipped.push({ ...event, reason: `${group}: ${event.reason}` }),
+    });
+    const seen: GatewayEvent[] = [];
+    await bus.subscribe({
+      group: 'g',
+      topics: [Topic.UsageRecorded],
+      handle: async (events) => void seen.push(...events),
+    });
+    await bus.flush();
+    await bus.close();
+    assert.deepEqual(seen.map(userOf), ['bob']);
+    assert.equal(skipped.length, 1);
+    assert.equal(skipped[0].topic, Topic.UsageRecorded);
+    assert.equal(skipped[0].code, 'CONTRACTS.INVALID_PAYLOAD');
+    assert.match(skipped[0].reason, /^g: .*userId/);
+  });
+
   it('writes in the background without an explicit flush', async () => {
     const log = new SqliteEventLog(':memory:');
     const bus = new EmbeddedEventBus(log, options());

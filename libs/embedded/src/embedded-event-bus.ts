@@ -18,13 +18,20 @@ export interface EmbeddedEventBusOptions {
   /** Called for a batch a subscriber failed on (it is retried on the next flush). */
   readonly onError: (error: unknown, group: string) => void;
   /** Called for a stored event this build cannot read: it is skipped, never retried forever. */
-  readonly onUndecodable?: (reason: string, group: string) => void;
+  readonly onUndecodable?: (skipped: UndecodableEvent, group: string) => void;
   /** Called when a batch could not be written; it stays waiting and is retried. */
   readonly onWriteError?: (error: unknown, waiting: number) => void;
   /** How often expired events are deleted from the log (topic retention); never if unset. */
   readonly pruneEveryMs?: number;
   /** Called after each pruning with how many events it deleted, or why it failed. */
   readonly onPruned?: (outcome: { deleted: number } | { error: unknown }) => void;
+}
+
+/** A stored event a subscriber skipped: its topic, the contract's error code and message. */
+export interface UndecodableEvent {
+  readonly topic: string;
+  readonly code: string;
+  readonly reason: string;
 }
 
 const READ_BATCH = 500;
@@ -248,7 +255,10 @@ export class EmbeddedEventBus implements EventPublisher {
       for (const row of rows) {
         const decoded = decodeEvent(row.topic, row.value);
         if (decoded.ok) events.push(decoded.value);
-        else this.options.onUndecodable?.(decoded.error.message, subscription.group);
+        else {
+          const { code, message: reason } = decoded.error;
+          this.options.onUndecodable?.({ topic: row.topic, code, reason }, subscription.group);
+        }
       }
       const last = rows.length > 0 ? rows[rows.length - 1].seq : after;
       if (rows.length > 0 && !(await this.handle(subscription, events, last))) return;

@@ -230,8 +230,11 @@ function openEmbeddedEvents(
     flushIntervalMs: 50,
     maxBatch: 500,
     onError: (error, group) => logger.error('event consumer failed; will retry', { group, error }),
-    onUndecodable: (reason, group) =>
-      logger.error('skipped an unreadable event', { group, reason }),
+    // Counted as Kafka's dead-lettered events are, so one alert covers both shapes.
+    onUndecodable: ({ topic, code, reason }, group) => {
+      metrics.recordEventRejected({ topic, code });
+      logger.error('skipped an unreadable event', { group, topic, reason });
+    },
     onWriteError: (error, waiting) =>
       logger.error('event log write failed; the events wait in memory and are retried', {
         waiting,
