@@ -101,6 +101,20 @@ describe('Anthropic Messages API on the all-in-one gateway (quickstart config)',
     assert.deepEqual(types.slice(-3), ['content_block_stop', 'message_delta', 'message_stop']);
   });
 
+  it("lists and retrieves the virtual models in Anthropic's shape through the SDK", async () => {
+    const ids: string[] = [];
+    for await (const model of client.models.list()) {
+      assert.equal(model.type, 'model');
+      ids.push(model.id);
+    }
+    // The quickstart's virtual model names, as GET /v1/models lists them to OpenAI clients.
+    assert.ok(ids.includes('gpt-4o-mini'), ids.join(','));
+    const one = await client.models.retrieve('gpt-4o-mini');
+    assert.equal(one.id, 'gpt-4o-mini');
+    assert.equal(one.display_name, 'gpt-4o-mini');
+    await assert.rejects(client.models.retrieve('no-such-model'), Anthropic.NotFoundError);
+  });
+
   it('counts tokens', async () => {
     const counted = await client.messages.countTokens({
       model: 'claude-local',

@@ -6,7 +6,13 @@ import { BudgetAdmission } from './admission/budget-admission';
 import { MESSAGES_DIALECT } from './anthropic/messages-dialect';
 import { ResponseReuse } from './cache/response-reuse';
 import { EdgeExchange, type EdgeDialect } from './http/edge-exchange';
-import { modelById } from './http/model-entries';
+import {
+  anthropicModelEntry,
+  modelEntry,
+  servedModel,
+  wantsAnthropicShape,
+} from './http/model-entries';
+import { sendMessagesError } from './anthropic/messages-errors';
 import { OPENAI_DIALECT } from './http/openai-dialect';
 import { sendOpenAiError, toDataPlaneError } from './http/openai-errors';
 import { IngressPipeline } from './ingress-pipeline';
@@ -57,11 +63,16 @@ export class EdgeRoutes implements OnModuleInit {
     // `client.models.retrieve(id)`. A Fastify wildcard: a model id may hold slashes
     // (`meta-llama/Llama-3-8B`), which a Nest route parameter does not match.
     fastify.get('/v1/models/*', (request, reply) => {
-      const id = (request.params as { '*': string })['*'];
+      const anthropic = wantsAnthropicShape(request.headers);
       try {
-        void reply.send(modelById(this.pipeline.listModels(), id));
+        const id = servedModel(
+          this.pipeline.listModels(),
+          (request.params as { '*': string })['*'],
+        );
+        void reply.send(anthropic ? anthropicModelEntry(id) : modelEntry(id));
       } catch (error) {
-        sendOpenAiError(reply, toDataPlaneError(error), request.id);
+        const send = anthropic ? sendMessagesError : sendOpenAiError;
+        send(reply, toDataPlaneError(error), request.id);
       }
     });
   }

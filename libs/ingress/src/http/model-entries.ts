@@ -11,8 +11,8 @@ export function modelList(ids: readonly string[]): ModelList {
   return { object: 'list', data: ids.map(modelEntry) };
 }
 
-/** `GET /v1/models/{id}`: the entry, or OpenAI's 404 for a name this gateway does not serve. */
-export function modelById(ids: readonly string[], id: string): OpenAiModel {
+/** `GET /v1/models/{id}`: the id, or a 404 for a name this gateway does not serve. */
+export function servedModel(ids: readonly string[], id: string): string {
   if (!ids.includes(id)) {
     throw new DataPlaneError(
       DataPlaneErrorCode.ModelNotFound,
@@ -20,5 +20,58 @@ export function modelById(ids: readonly string[], id: string): OpenAiModel {
       { param: 'model' },
     );
   }
-  return modelEntry(id);
+  return id;
+}
+
+/** A virtual model name as Anthropic's models API lists it (what we know of it: its name). */
+export interface AnthropicModel {
+  readonly type: 'model';
+  readonly id: string;
+  readonly display_name: string;
+  readonly created_at: string;
+  readonly capabilities: null;
+  readonly deprecated_at: null;
+  readonly lifecycle: 'active';
+  readonly line: null;
+  readonly max_input_tokens: null;
+  readonly max_tokens: null;
+  readonly retires_at: null;
+}
+
+export function anthropicModelEntry(id: string): AnthropicModel {
+  return {
+    type: 'model',
+    id,
+    display_name: id,
+    created_at: '1970-01-01T00:00:00Z',
+    capabilities: null,
+    deprecated_at: null,
+    lifecycle: 'active',
+    line: null,
+    max_input_tokens: null,
+    max_tokens: null,
+    retires_at: null,
+  };
+}
+
+export interface AnthropicModelList {
+  readonly data: readonly AnthropicModel[];
+  readonly has_more: false;
+  readonly first_id: string | null;
+  readonly last_id: string | null;
+}
+
+/** `GET /v1/models` for the Anthropic SDK: one page holding every virtual model. */
+export function anthropicModelList(ids: readonly string[]): AnthropicModelList {
+  return {
+    data: ids.map(anthropicModelEntry),
+    has_more: false,
+    first_id: ids[0] ?? null,
+    last_id: ids.at(-1) ?? null,
+  };
+}
+
+/** The Anthropic SDK sends `anthropic-version` on every call; OpenAI's clients never do. */
+export function wantsAnthropicShape(headers: Readonly<Record<string, unknown>>): boolean {
+  return typeof headers['anthropic-version'] === 'string';
 }

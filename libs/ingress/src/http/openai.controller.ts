@@ -1,7 +1,12 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Headers } from '@nestjs/common';
 import type { ModelList } from '@aigw/contracts';
 import { IngressPipeline } from '../ingress-pipeline';
-import { modelList } from './model-entries';
+import {
+  anthropicModelList,
+  modelList,
+  wantsAnthropicShape,
+  type AnthropicModelList,
+} from './model-entries';
 
 /**
  * The OpenAI-compatible API's cold routes. The model calls (chat completions, completions,
@@ -11,8 +16,10 @@ import { modelList } from './model-entries';
 export class OpenAiController {
   constructor(private readonly pipeline: IngressPipeline) {}
 
+  /** In OpenAI's shape, or Anthropic's for the Anthropic SDK (`anthropic-version`). */
   @Get('models')
-  models(): ModelList {
-    return modelList(this.pipeline.listModels());
+  models(@Headers() headers: Record<string, unknown>): ModelList | AnthropicModelList {
+    const ids = this.pipeline.listModels();
+    return wantsAnthropicShape(headers) ? anthropicModelList(ids) : modelList(ids);
   }
 }
