@@ -156,6 +156,8 @@ export class DataPlaneError extends Error {
 export function codeForStatus(status: number): DataPlaneErrorCode {
   if (status === 429) return DataPlaneErrorCode.UpstreamRateLimited;
   if (status === 408 || status === 504) return DataPlaneErrorCode.UpstreamTimeout;
-  if (status >= 500) return DataPlaneErrorCode.UpstreamError;
+  // A refused credential or account is the gateway's trouble with that backend, not the
+  // client's request: a 502 that fails over (and cools the backend down), never a 400.
+  if (status >= 500 || status === 401 || status === 403) return DataPlaneErrorCode.UpstreamError;
   return DataPlaneErrorCode.UpstreamRejected;
 }

@@ -3,6 +3,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
+  MAX_BODY_DEPTH,
+  nestsDeeperThan,
   type GatewayAnswer,
   type GatewayRequest,
   type JsonAnswer,
@@ -12,7 +14,6 @@ import {
 } from '@aigw/contracts/data-plane';
 import type { Admission, BudgetAdmission } from '../admission/budget-admission';
 import type { ResponseReuse, ServedAnswer } from '../cache/response-reuse';
-import { MAX_BODY_DEPTH, nestsDeeperThan } from '../domain/body-depth';
 import type { IngressPipeline } from '../ingress-pipeline';
 import type { IngressObserver } from '../ingress-observer';
 import { toDataPlaneError } from './openai-errors';

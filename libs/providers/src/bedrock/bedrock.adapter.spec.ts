@@ -216,7 +216,8 @@ describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () =
       wrong.invoke({ request: gatewayChatRequest(), target, signal: new AbortController().signal }),
       (error: unknown) =>
         error instanceof DataPlaneError &&
-        error.code === DataPlaneErrorCode.UpstreamRejected &&
+        // The gateway's own credential refused: a 502 that fails over, not the client's 400.
+        error.code === DataPlaneErrorCode.UpstreamError &&
         error.upstreamStatus === 403,
     );
     assert.equal(upstream.lastSignatureProblem, 'signature does not match');

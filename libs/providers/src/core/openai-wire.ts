@@ -1,5 +1,7 @@
 import type { Dispatcher } from 'undici';
 import {
+  MAX_BODY_DEPTH,
+  nestsDeeperThan,
   type GatewayAnswer,
   type JsonObject,
   type ProviderCall,
@@ -87,6 +89,10 @@ async function* openAiStreamEvents(
         throw streamInterrupted(target.backendName, 'sent a stream event that is not JSON');
       }
       if (chunk.error) throw streamInterrupted(target.backendName, 'reported an error mid-stream');
+      // Relayed as it came: an answer nested past what any code here may walk is refused.
+      if (nestsDeeperThan(chunk, MAX_BODY_DEPTH)) {
+        throw streamInterrupted(target.backendName, 'sent a stream event nested too deeply');
+      }
       const usage = openAiUsage(chunk.usage);
       if (usage) reported = usage;
       const choices = Array.isArray(chunk.choices) ? (chunk.choices as JsonObject[]) : [];

@@ -125,6 +125,19 @@ describe('fetchUpstreamJson', () => {
     }
   });
 
+  it('reports an answer nested past what the gateway walks as a bad response', async () => {
+    const levels = 100_000;
+    routes.set('/deep', (_req, res) =>
+      res.end(`{"choices":${'['.repeat(levels)}${']'.repeat(levels)}}`),
+    );
+    const error = await rejection(
+      fetchUpstreamJson(call(), { url: `${base}/deep`, headers: {}, body: '' }, agent),
+    );
+    assert.ok(error instanceof DataPlaneError);
+    assert.equal(error.code, DataPlaneErrorCode.UpstreamBadResponse);
+    assert.match(error.message, /nested deeper than 64 levels/);
+  });
+
   it('times out a backend that sends headers but never finishes the body', async () => {
     routes.set('/stalls', (_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });

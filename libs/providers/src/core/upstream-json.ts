@@ -1,7 +1,12 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { AnswerTooLargeError, dispatchBuffered } from '@aigw/infra/http';
-import type { JsonObject, ProviderCall } from '@aigw/contracts/data-plane';
+import {
+  MAX_BODY_DEPTH,
+  nestsDeeperThan,
+  type JsonObject,
+  type ProviderCall,
+} from '@aigw/contracts/data-plane';
 import {
   badResponse,
   MAX_ANSWER_BYTES,
@@ -63,6 +68,9 @@ export async function fetchUpstreamJson(
   }
   const body = parseJsonObject(response.body);
   if (!body) throw badResponse(target.backendName, 'a body that is not a JSON object');
+  if (nestsDeeperThan(body, MAX_BODY_DEPTH)) {
+    throw badResponse(target.backendName, `JSON nested deeper than ${MAX_BODY_DEPTH} levels`);
+  }
   return { headers: response.headers, body };
 }
 

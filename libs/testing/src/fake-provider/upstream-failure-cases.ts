@@ -33,7 +33,8 @@ export function itMapsUpstreamFailures(options: {
     [503, DataPlaneErrorCode.UpstreamError],
     [504, DataPlaneErrorCode.UpstreamTimeout],
     [400, DataPlaneErrorCode.UpstreamRejected],
-    [401, DataPlaneErrorCode.UpstreamRejected],
+    [401, DataPlaneErrorCode.UpstreamError],
+    [403, DataPlaneErrorCode.UpstreamError],
   ] as const) {
     it(`maps an upstream ${status} to ${code}`, async () => {
       options.upstream().next({ kind: 'status', status });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MAX_BODY_DEPTH, nestsDeeperThan } from './body-depth';
+import { MAX_BODY_DEPTH, nestsDeeperThan } from './json-depth';
 
 const nested = (levels: number): unknown => JSON.parse('['.repeat(levels) + ']'.repeat(levels));
 

@@ -1,7 +1,8 @@
 /**
- * How deeply a request body's arrays and objects may nest (the body itself is level 1).
- * Real requests, tool schemas included, stay far below it; past it, code that walks a body
- * (token estimates, provider translations, JSON.stringify) could exhaust the stack.
+ * How deeply a request's or an answer's arrays and objects may nest (the body itself is
+ * level 1). Real bodies, tool schemas included, stay far below it; past it, code that
+ * walks one (token estimates, provider translations, JSON.stringify) could exhaust the
+ * stack. The edge refuses deeper requests; the provider adapters, deeper answers.
  */
 export const MAX_BODY_DEPTH = 64;
 
