@@ -8,7 +8,13 @@ function scrub(text: string): string {
   return text.replace(KEY_LIKE, '[REDACTED]').slice(0, 500);
 }
 
-/** Milliseconds from a Retry-After header (seconds or an HTTP date). */
+/**
+ * The longest Retry-After passed on to a client: a day. A backend asking for years is
+ * broken, and no client can act on such a wait.
+ */
+export const MAX_RETRY_AFTER_MS = 86_400_000;
+
+/** Milliseconds from a Retry-After header (seconds or an HTTP date), at most a day. */
 export function parseRetryAfter(
   value: string | string[] | undefined,
   now = Date.now(),
@@ -16,9 +22,8 @@ export function parseRetryAfter(
   const raw = Array.isArray(value) ? value[0] : value;
   if (!raw) return undefined;
   const seconds = Number(raw);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(raw);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(raw) - now;
+  return Number.isNaN(ms) ? undefined : Math.min(MAX_RETRY_AFTER_MS, Math.max(0, ms));
 }
 
 /** Pulls a readable message out of whatever error body a provider sent. */

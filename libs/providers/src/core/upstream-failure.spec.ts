@@ -1,0 +1,15 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { MAX_RETRY_AFTER_MS, parseRetryAfter } from './upstream-failure';
+
+test('Retry-After in seconds or as an HTTP date, never negative, at most a day', () => {
+  const now = Date.parse('2026-12-03T12:00:00Z');
+  assert.equal(parseRetryAfter('7', now), 7_000);
+  assert.equal(parseRetryAfter(['2', '9'], now), 2_000);
+  assert.equal(parseRetryAfter('Thu, 03 Dec 2026 12:00:30 GMT', now), 30_000);
+  assert.equal(parseRetryAfter('Thu, 03 Dec 2026 11:00:00 GMT', now), 0);
+  assert.equal(parseRetryAfter('-5', now), 0);
+  assert.equal(parseRetryAfter('999999999', now), MAX_RETRY_AFTER_MS);
+  assert.equal(parseRetryAfter('Fri, 01 Jan 2100 00:00:00 GMT', now), MAX_RETRY_AFTER_MS);
+  for (const junk of [undefined, '', 'soon']) assert.equal(parseRetryAfter(junk, now), undefined);
+});
