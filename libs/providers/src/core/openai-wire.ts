@@ -10,7 +10,13 @@ import {
 } from '@aigw/contracts/data-plane';
 import { sseMessages } from './sse-events';
 import { countTokens, estimatedUsage, OutputTally } from './tokenizer';
-import { providerPost, sendUpstream, streamFailure, streamInterrupted } from './upstream-http';
+import {
+  badResponse,
+  providerPost,
+  sendUpstream,
+  streamFailure,
+  streamInterrupted,
+} from './upstream-http';
 import { fetchUpstreamJson } from './upstream-json';
 import { openAiUsage } from './usage';
 
@@ -48,6 +54,11 @@ export async function invokeOpenAiWire(
   const servedBy = servedByTarget(call);
   if (!request.stream) {
     const { body: parsed } = await fetchUpstreamJson(call, post, dispatcher);
+    // What the client's SDK reads first: without it the answer is no answer (fail over).
+    const results = request.operation === 'embeddings' ? 'data' : 'choices';
+    if (!Array.isArray(parsed[results])) {
+      throw badResponse(target.backendName, `an answer without its "${results}" list`);
+    }
     const usage =
       openAiUsage(parsed.usage) ??
       estimatedUsage(request.body, countTokens(JSON.stringify(parsed.choices ?? '')));

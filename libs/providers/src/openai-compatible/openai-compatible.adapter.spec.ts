@@ -199,6 +199,17 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
     );
   });
 
+  it('reports a JSON answer without choices as a bad response, so it fails over', async () => {
+    upstream.next({ kind: 'status', status: 200, body: { id: 'x', object: 'chat.completion' } });
+    await assert.rejects(
+      adapter.invoke({ request: chatRequest(), target, signal: new AbortController().signal }),
+      (error: unknown) =>
+        error instanceof DataPlaneError &&
+        error.code === DataPlaneErrorCode.UpstreamBadResponse &&
+        error.message.includes('without its "choices" list'),
+    );
+  });
+
   it('reports a refused connection as an error', async () => {
     const closed = { ...target, baseUrl: 'http://127.0.0.1:1/v1' };
     await assert.rejects(
