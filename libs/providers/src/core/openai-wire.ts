@@ -57,7 +57,7 @@ export async function invokeOpenAiWire(
     // What the client's SDK reads first: without it the answer is no answer (fail over).
     const results = request.operation === 'embeddings' ? 'data' : 'choices';
     if (!Array.isArray(parsed[results])) {
-      throw badResponse(target.backendName, `an answer without its "${results}" list`);
+      throw badResponse(target.backendName, `a body without its "${results}" list`);
     }
     const usage =
       openAiUsage(parsed.usage) ??
