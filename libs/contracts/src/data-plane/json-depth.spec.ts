@@ -11,7 +11,7 @@ test('a body nested up to the limit passes and one level more does not', () => {
   assert.equal(nestsDeeperThan({ a: [{ b: { c: {} } }] }, 4), true);
 });
 
-test('scalars and flat bodies pass; depth far past the stack is found without recursion', () => {
+test('scalars and flat bodies pass; depth far past the stack is found, recursing no deeper than the limit', () => {
   for (const value of [null, 1, 'x', true, {}, [], { model: 'm', messages: [] }]) {
     assert.equal(nestsDeeperThan(value, 2), false);
   }

@@ -6,20 +6,29 @@
  */
 export const MAX_BODY_DEPTH = 64;
 
-/** Whether `value` nests arrays or objects deeper than `limit` levels. Iterative, stops early. */
+/**
+ * Whether `value` (parsed JSON) nests arrays or objects deeper than `limit` levels. It stops
+ * descending past the limit, so it recurses at most `limit + 1` deep however deep the value.
+ */
 export function nestsDeeperThan(value: unknown, limit: number): boolean {
-  if (value === null || typeof value !== 'object') return false;
-  const nodes: object[] = [value];
-  const depths: number[] = [1];
-  while (nodes.length > 0) {
-    const node = nodes.pop()!;
-    const depth = depths.pop()!;
-    if (depth > limit) return true;
-    for (const child of Array.isArray(node) ? node : Object.values(node)) {
-      if (child !== null && typeof child === 'object') {
-        nodes.push(child as object);
-        depths.push(depth + 1);
+  return value !== null && typeof value === 'object' && deeper(value, 1, limit);
+}
+
+function deeper(node: object, depth: number, limit: number): boolean {
+  if (depth > limit) return true;
+  if (Array.isArray(node)) {
+    for (const child of node as unknown[]) {
+      if (child !== null && typeof child === 'object' && deeper(child, depth + 1, limit)) {
+        return true;
       }
+    }
+    return false;
+  }
+  // Parsed JSON: plain objects whose keys are all their own.
+  for (const key in node) {
+    const child = (node as Record<string, unknown>)[key];
+    if (child !== null && typeof child === 'object' && deeper(child, depth + 1, limit)) {
+      return true;
     }
   }
   return false;
