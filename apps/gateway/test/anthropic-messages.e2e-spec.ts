@@ -136,6 +136,20 @@ describe('Anthropic Messages API on the all-in-one gateway (quickstart config)',
         (error.error as { error?: { type?: string } }).error?.type === 'invalid_request_error',
     );
 
+    // A tool schema nested past 64 levels, on both routes that walk it (it once gave a 500).
+    const levels = 5_000;
+    const deepTools = `[{"name":"f","input_schema":${'{"type":"object","properties":{"a":'.repeat(levels)}{}${'}}'.repeat(levels)}}]`;
+    for (const path of ['/v1/messages', '/v1/messages/count_tokens']) {
+      const deep = await postRaw(
+        gateway,
+        path,
+        `{"model":"claude-local","max_tokens":5,"messages":[{"role":"user","content":"hi"}],"tools":${deepTools}}`,
+      );
+      assert.equal(deep.status, 400, path);
+      assert.equal(deep.body.error?.type, 'invalid_request_error', path);
+      assert.match(deep.body.error?.message ?? '', /deeper than 64 levels/, path);
+    }
+
     const malformed = await postRaw(gateway, '/v1/messages', '{"model": "m", "messages": [');
     assert.equal(malformed.status, 400);
     assert.equal(malformed.body.type, 'error');

@@ -1,19 +1,17 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import {
+import type {
   DataPlaneError,
-  DataPlaneErrorCode,
-  MAX_BODY_DEPTH,
-  nestsDeeperThan,
-  type GatewayAnswer,
-  type GatewayRequest,
-  type JsonAnswer,
-  type JsonObject,
-  type Operation,
-  type TokenUsage,
+  GatewayAnswer,
+  GatewayRequest,
+  JsonAnswer,
+  JsonObject,
+  Operation,
+  TokenUsage,
 } from '@aigw/contracts/data-plane';
 import type { Admission, BudgetAdmission } from '../admission/budget-admission';
 import type { ResponseReuse, ServedAnswer } from '../cache/response-reuse';
+import { refuseDeepBody } from '../domain/body-depth';
 import type { IngressPipeline } from '../ingress-pipeline';
 import type { IngressObserver } from '../ingress-observer';
 import { toDataPlaneError } from './openai-errors';
@@ -75,12 +73,7 @@ export class EdgeExchange {
     let answered = false;
     let accepted = false;
     try {
-      if (nestsDeeperThan(http.body, MAX_BODY_DEPTH)) {
-        throw new DataPlaneError(
-          DataPlaneErrorCode.InvalidRequest,
-          `The request body nests arrays or objects deeper than ${MAX_BODY_DEPTH} levels`,
-        );
-      }
+      refuseDeepBody(http.body);
       const body = dialect.canonicalBody ? dialect.canonicalBody(http.body) : http.body;
       // A promise only when a JWT must be verified; awaiting a plain value costs a tick.
       request = await this.pipeline.prepare(operation, body, http.headers, requestId);
