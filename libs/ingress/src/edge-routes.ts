@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Operation } from '@aigw/contracts/data-plane';
 import { BudgetAdmission } from './admission/budget-admission';
 import { MESSAGES_DIALECT } from './anthropic/messages-dialect';
+import { sendMessagesError } from './anthropic/messages-errors';
 import { ResponseReuse } from './cache/response-reuse';
 import { EdgeExchange, type EdgeDialect } from './http/edge-exchange';
 import {
@@ -12,7 +13,6 @@ import {
   servedModel,
   wantsAnthropicShape,
 } from './http/model-entries';
-import { sendMessagesError } from './anthropic/messages-errors';
 import { OPENAI_DIALECT } from './http/openai-dialect';
 import { sendOpenAiError, toDataPlaneError } from './http/openai-errors';
 import { IngressPipeline } from './ingress-pipeline';
