@@ -61,6 +61,10 @@ export function buildGatewayRequest(
     throw invalid(`'model' must be at most ${MAX_NAME_LENGTH} characters`, 'model');
   }
   checkShape(operation, json);
+  // A stream the client asked for in some other spelling ("true") would be answered as JSON.
+  if (json.stream !== undefined && json.stream !== null && typeof json.stream !== 'boolean') {
+    throw invalid("'stream' must be a boolean", 'stream');
+  }
   const stream = operation !== 'embeddings' && json.stream === true;
   const streamOptions = json.stream_options as JsonObject | undefined;
   return {
