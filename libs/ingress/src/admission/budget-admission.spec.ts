@@ -102,6 +102,26 @@ describe('BudgetAdmission', () => {
     assert.ok(Number(next.headers['x-ratelimit-remaining-tokens']) >= 300 - 100 - 50);
   });
 
+  it('holds max_tokens for each of the n choices a request asks for', async () => {
+    const { admission } = setup();
+    const single = await admission.admit(request('u5', 50));
+    const withChoices = await admission.admit({
+      ...request('u6', 50),
+      body: { model: 'm', messages: [], max_tokens: 50, n: 4 },
+    });
+    const held = (admitted: typeof single) =>
+      300 - Number(admitted.headers['x-ratelimit-remaining-tokens']);
+    assert.equal(held(withChoices) - held(single), 3 * 50);
+    // Four choices of 100 cannot fit the 300-token minute at all: a 400, not a 429.
+    await assert.rejects(
+      admission.admit({
+        ...request('u7', 100),
+        body: { model: 'm', messages: [], max_tokens: 100, n: 4 },
+      }),
+      (error: unknown) => error instanceof DataPlaneError && error.httpStatus === 400,
+    );
+  });
+
   it('refuses a key the broadcast said is exhausted with no call to the store', async () => {
     const calls: string[] = [];
     // Any call would be a network round trip on Redis: this store counts and refuses them.

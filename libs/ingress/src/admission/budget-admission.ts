@@ -185,10 +185,25 @@ export class BudgetAdmission {
     );
   }
 
+  /** The output the request may be billed for: `max_tokens` for each choice it asks for. */
   private maxOutputTokens(request: GatewayRequest): number {
     const asked = Number(request.body.max_completion_tokens ?? request.body.max_tokens);
-    return Number.isFinite(asked) && asked > 0 ? asked : this.options.defaultMaxOutputTokens;
+    const perChoice =
+      Number.isFinite(asked) && asked > 0 ? asked : this.options.defaultMaxOutputTokens;
+    return perChoice * choicesOf(request.body);
   }
+}
+
+/**
+ * How many completions the provider generates and bills: `n`, or the legacy completions'
+ * `best_of` (generated server-side, all billed) when larger.
+ */
+function choicesOf(body: Readonly<Record<string, unknown>>): number {
+  let choices = 1;
+  for (const value of [body.n, body.best_of]) {
+    if (typeof value === 'number' && Number.isInteger(value) && value > choices) choices = value;
+  }
+  return choices;
 }
 
 function largerThanLimit(limit: BoundLimit, amount: number): DataPlaneError {
