@@ -53,8 +53,11 @@ export interface WireCall {
 
 const REQUEST_HEADERS = { 'content-type': WIRE_JSON, [WIRE_VERSION_HEADER]: WIRE_VERSION };
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
-/** Above any answer a peer passes on (a backend's complete answer is capped at 256 MiB). */
-const MAX_ANSWER_BYTES = 512 * 1024 * 1024;
+/**
+ * Above any answer a peer passes on (a backend's complete answer is capped at 256 MiB, and
+ * the envelope adds little), and below V8's longest string (~512 MiB), which it is read into.
+ */
+const MAX_ANSWER_BYTES = 320 * 1024 * 1024;
 const NO_USAGE: TokenUsage = {
   inputTokens: 0,
   outputTokens: 0,
