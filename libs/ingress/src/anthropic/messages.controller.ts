@@ -1,7 +1,6 @@
 import { Controller, HttpCode, Post, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { countPromptTokens } from '@aigw/contracts/data-plane';
-import { refuseDeepBody } from '../domain/body-depth';
 import { IngressPipeline } from '../ingress-pipeline';
 import { translateMessagesRequest } from './domain/anthropic-request';
 
@@ -22,7 +21,6 @@ export class MessagesController {
   @Post('count_tokens')
   @HttpCode(200)
   async countTokens(@Req() request: FastifyRequest): Promise<{ input_tokens: number }> {
-    refuseDeepBody(request.body);
     const { chat } = translateMessagesRequest(request.body, { requireMaxTokens: false });
     const prepared = await this.pipeline.prepare('chat', chat, request.headers, request.id);
     return { input_tokens: countPromptTokens(prepared.body) };

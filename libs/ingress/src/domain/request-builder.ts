@@ -2,6 +2,8 @@ import { MAX_NAME_LENGTH } from '@aigw/contracts';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
+  MAX_BODY_DEPTH,
+  nestsDeeperThan,
   type CallerContext,
   type GatewayRequest,
   type JsonObject,
@@ -54,6 +56,10 @@ export function buildGatewayRequest(
     throw invalid('The request body must be a JSON object');
   }
   const json = body as JsonObject;
+  // First, so nothing after it (prompt rules, estimates, adapters) walks a body too deep.
+  if (nestsDeeperThan(json, MAX_BODY_DEPTH)) {
+    throw invalid(`The request body nests arrays or objects deeper than ${MAX_BODY_DEPTH} levels`);
+  }
   if (typeof json.model !== 'string' || json.model.length === 0) {
     throw invalid("'model' is required and must be a string", 'model');
   }

@@ -11,7 +11,6 @@ import type {
 } from '@aigw/contracts/data-plane';
 import type { Admission, BudgetAdmission } from '../admission/budget-admission';
 import type { ResponseReuse, ServedAnswer } from '../cache/response-reuse';
-import { refuseDeepBody } from '../domain/body-depth';
 import type { IngressPipeline } from '../ingress-pipeline';
 import type { IngressObserver } from '../ingress-observer';
 import { toDataPlaneError } from './openai-errors';
@@ -73,7 +72,6 @@ export class EdgeExchange {
     let answered = false;
     let accepted = false;
     try {
-      refuseDeepBody(http.body);
       const body = dialect.canonicalBody ? dialect.canonicalBody(http.body) : http.body;
       // A promise only when a JWT must be verified; awaiting a plain value costs a tick.
       request = await this.pipeline.prepare(operation, body, http.headers, requestId);
