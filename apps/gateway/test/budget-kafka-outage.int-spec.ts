@@ -81,6 +81,14 @@ spec:
     await response.text();
     return response.status;
   };
+  // The gateway's own warnings and errors, so a failure says what the gateway saw.
+  const gatewayComplaints = () =>
+    gateway
+      .output()
+      .split('\n')
+      .filter((line) => /"level":"(warn|error)"/.test(line))
+      .slice(-40)
+      .join('\n');
   const metrics = async () => (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
 
   async function usedBy(user: string, expected?: number): Promise<number> {
@@ -124,10 +132,10 @@ spec:
 
     // 40 requests, each applied exactly once.
     const used = await usedBy(user, 40 * perRequest);
-    assert.equal(used, 40 * perRequest);
+    assert.equal(used, 40 * perRequest, gatewayComplaints());
     // And it stays there: no late duplicate is applied.
     await new Promise((r) => setTimeout(r, 3_000));
-    assert.equal(await usedBy(user), 40 * perRequest);
+    assert.equal(await usedBy(user), 40 * perRequest, gatewayComplaints());
     const after = await metrics();
     assert.match(after, /ai_gateway_kafka_producer_spool_depth 0/);
   });

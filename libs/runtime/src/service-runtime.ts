@@ -321,6 +321,7 @@ async function openKafkaEvents(
     observer: {
       spoolDepth: (events) => metrics.setSpoolDepth(events),
       consumerLag: (labels, lag) => metrics.setConsumerLag(labels, lag),
+      consumerReplaced: (labels) => metrics.recordConsumerReplaced(labels),
       deadLettered: (labels) => metrics.recordEventRejected(labels),
       // Refused by a full spool: counted beside the dead-lettered ones, by its own code.
       refused: ({ topic, reason }, count) => {

@@ -19,13 +19,15 @@ import { KafkaEventBus, type KafkaEventBusOptions } from './kafka-event-bus';
 const dir = mkdtempSync(join(tmpdir(), 'aigw-bus-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-type BrokerMode = 'up' | 'down' | 'silent';
+// silent: answers once it is up again; lost: a request made now never gets an answer.
+type BrokerMode = 'up' | 'down' | 'silent' | 'lost';
 
 /** Enough of kafkajs' Kafka for the publisher: producers that obey `mode`. */
 class FakeKafka {
   mode: BrokerMode = 'up';
   readonly sent: { topic: string; message: Message }[] = [];
   batches = 0;
+  producers = 0;
   private silent: (() => void)[] = [];
 
   setMode(mode: BrokerMode): void {
@@ -34,12 +36,14 @@ class FakeKafka {
   }
 
   producer() {
+    this.producers++;
     return {
       connect: async () => {
         if (this.mode === 'down') throw new Error('connect ECONNREFUSED');
       },
       disconnect: async () => undefined,
       sendBatch: async (batch: ProducerBatch) => {
+        if (this.mode === 'lost') await new Promise<never>(() => undefined);
         // A silent broker answers once it comes back (up) or the connection drops (down).
         while (this.mode === 'silent') await new Promise<void>((r) => this.silent.push(r));
         if (this.mode === 'down') throw new Error('connect ECONNREFUSED');
@@ -166,6 +170,34 @@ describe('KafkaEventBus publisher', () => {
       events.map((e) => e.eventId),
       'the acknowledged batch is not sent twice',
     );
+    await bus.close();
+  });
+
+  it('gives up on a request Kafka never answers and replays its batch with a fresh producer', async () => {
+    const kafka = new FakeKafka();
+    const warnings: string[] = [];
+    const bus = busOn(kafka, {
+      sendTimeoutMs: 200,
+      logger: { info: () => undefined, warn: (m) => warnings.push(m), error: () => undefined },
+    });
+    await bus.start({ createTopics: false });
+    kafka.setMode('lost');
+    const events = Array.from({ length: 30 }, (_, i) => usage('lost', i));
+    events.slice(0, 15).forEach((e) => bus.publish(e));
+    await bus.flush(); // the watchdog spools the batch the lost request carries
+    kafka.setMode('up');
+    events.slice(15).forEach((e) => bus.publish(e));
+    await until(
+      () => bus.spooledCount === 0 && kafka.sent.length === events.length,
+      'the replay past the lost request',
+    );
+    assert.deepEqual(
+      sentIds(kafka),
+      events.map((e) => e.eventId),
+    );
+    assert.ok(kafka.producers >= 2, 'a fresh producer replays');
+    assert.ok(warnings.some((m) => /did not acknowledge/.test(m)));
+    assert.equal(bus.status().state, 'connected');
     await bus.close();
   });
 

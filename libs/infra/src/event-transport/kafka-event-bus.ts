@@ -25,6 +25,7 @@ import type {
 import { kafkajs } from '../client-libraries';
 import { ensureEventTopics } from './event-topics';
 import { type EventSpool, type SpooledEvent } from './event-spool';
+import { signsOfLife, stalledConsumers, type WatchedConsumer } from './consumer-watch';
 
 /** Structurally the gateway's Logger; anything with these three methods fits. */
 export interface EventBusLogger {
@@ -41,7 +42,14 @@ export interface KafkaEventBusObserver {
   deadLettered?(labels: { topic: string; code: string }): void;
   /** Events turned away because the spool is full or unwritable (never silent: also logged). */
   refused?(labels: { topic: string; reason: string }, count: number): void;
+  /**
+   * A consumer the bus replaced with a fresh one: kafkajs gave up on it (`crashed`), or it
+   * showed no sign of life for `consumerStallMs` (`stalled`).
+   */
+  consumerReplaced?(labels: { group: string; reason: ConsumerReplacement }): void;
 }
+
+export type ConsumerReplacement = 'crashed' | 'stalled';
 
 export interface KafkaEventBusOptions {
   /** Owned by the bus from here on: `close()` closes it. */
@@ -64,6 +72,18 @@ export interface KafkaEventBusOptions {
   readonly closeDrainMs?: number;
   /** How long an ephemeral subscription may take to read its topics to the end. Default 60 s. */
   readonly catchUpTimeoutMs?: number;
+  /**
+   * A produce request Kafka has neither acknowledged nor failed after this long is given up
+   * (its batch is already in the spool) and a fresh producer replays. Default 60 s: well past
+   * what kafkajs' own request timeout and retries take to fail a request, so only a request
+   * kafkajs lost track of meets it.
+   */
+  readonly sendTimeoutMs?: number;
+  /**
+   * A consumer that shows no sign of life (fetch, heartbeat, join, batch) for this long while
+   * no handler runs is replaced by a fresh one in the same group. Default 30 s.
+   */
+  readonly consumerStallMs?: number;
   readonly logger?: EventBusLogger;
   readonly observer?: KafkaEventBusObserver;
 }
@@ -110,11 +130,17 @@ interface InFlight {
   spooledRange?: { first: number; last: number };
 }
 
-interface Member {
+interface Member extends WatchedConsumer {
   readonly subscription: EventSubscription;
-  readonly consumer: Consumer;
   readonly ephemeral: boolean;
+  /** The group id before a view's per-start suffix. */
+  readonly group: string;
+  readonly topics: readonly string[];
+  /** The consumer running for the subscription now; a replacement swaps it. */
+  consumer: Consumer;
   catchUp?: CatchUp;
+  /** A view's next offset per `topic:partition`, where a replacement resumes. */
+  readonly positions: Map<string, string>;
   /** Crashed (lost the broker, typically) and not fetching again yet. */
   failing: boolean;
 }
@@ -139,6 +165,8 @@ export class KafkaEventBus implements EventPublisher {
   private readonly retryMaxMs: number;
   private readonly closeDrainMs: number;
   private readonly catchUpTimeoutMs: number;
+  private readonly sendTimeoutMs: number;
+  private readonly consumerStallMs: number;
   private readonly logger: EventBusLogger;
   private readonly observer: KafkaEventBusObserver;
 
@@ -165,6 +193,7 @@ export class KafkaEventBus implements EventPublisher {
   private lastRefusalLog = 0;
 
   private readonly members: Member[] = [];
+  private watchTimer: NodeJS.Timeout | undefined;
   private closing = false;
   private stopped = false;
   private closed: Promise<void> | undefined;
@@ -182,6 +211,8 @@ export class KafkaEventBus implements EventPublisher {
     this.retryMaxMs = options.retryMaxMs ?? 5_000;
     this.closeDrainMs = options.closeDrainMs ?? 5_000;
     this.catchUpTimeoutMs = options.catchUpTimeoutMs ?? 60_000;
+    this.sendTimeoutMs = options.sendTimeoutMs ?? 60_000;
+    this.consumerStallMs = options.consumerStallMs ?? 30_000;
     this.logger = options.logger ?? SILENT;
     this.observer = options.observer ?? {};
   }
@@ -307,7 +338,7 @@ export class KafkaEventBus implements EventPublisher {
       flight.spoolThrough === undefined
         ? setTimeout(() => this.spoolInFlight(flight), this.spoolAfterMs)
         : undefined;
-    this.sending = this.produce(flight.events)
+    this.sending = withinDeadline(this.produce(flight.events), this.sendTimeoutMs, 'Kafka')
       .then(
         () => this.onSent(flight),
         (error: unknown) => this.onSendFailed(flight, error),
@@ -487,11 +518,38 @@ export class KafkaEventBus implements EventPublisher {
    */
   async subscribe(subscription: EventSubscription): Promise<void> {
     if (this.closing) throw new Error('the event bus is closing');
-    const ephemeral = subscription.ephemeral === true;
+    const member: Member = {
+      subscription,
+      ephemeral: subscription.ephemeral === true,
+      group: `${this.prefix}${subscription.group}`,
+      topics: subscription.topics.map((t) => this.physical(t)),
+      consumer: undefined as unknown as Consumer, // set by startConsumer before any use
+      positions: new Map(),
+      failing: false,
+      lastSignOfLife: Date.now(),
+      handling: 0,
+      replacing: false,
+    };
+    this.members.push(member);
+    try {
+      if (member.ephemeral) member.catchUp = await this.catchUpTarget(member.topics);
+      await this.startConsumer(member);
+      if (member.catchUp) await this.awaitCatchUp(member.catchUp, subscription.group);
+    } catch (error) {
+      this.members.splice(this.members.indexOf(member), 1);
+      throw error;
+    }
+    this.watchTimer ??= setInterval(() => this.replaceStalled(), this.watchEveryMs).unref();
+  }
+
+  private get watchEveryMs(): number {
+    return Math.max(100, Math.min(5_000, this.consumerStallMs / 3));
+  }
+
+  /** Runs a fresh consumer for the member; resolves once it joined its group. */
+  private async startConsumer(member: Member): Promise<void> {
     // A view reads everything at every start: a group of its own that never commits.
-    const group = `${this.prefix}${subscription.group}`;
-    const groupId = ephemeral ? `${group}.view.${randomUUID()}` : group;
-    const topics = subscription.topics.map((t) => this.physical(t));
+    const groupId = member.ephemeral ? `${member.group}.view.${randomUUID()}` : member.group;
     const consumer = this.kafka.consumer({
       groupId,
       allowAutoTopicCreation: false,
@@ -501,19 +559,33 @@ export class KafkaEventBus implements EventPublisher {
       sessionTimeout: 10_000,
       heartbeatInterval: 3_000,
     });
-    const member: Member = { subscription, consumer, ephemeral, failing: false };
-    this.members.push(member);
-    consumer.on(consumer.events.FETCH, () => (member.failing = false));
+    member.consumer = consumer;
+    member.lastSignOfLife = Date.now();
+    const current = () => member.consumer === consumer;
+    for (const event of signsOfLife(consumer)) {
+      consumer.on(event, () => {
+        if (current()) member.lastSignOfLife = Date.now();
+      });
+    }
+    consumer.on(consumer.events.FETCH, () => {
+      if (current()) member.failing = false;
+    });
+    let gaveUp: (error: unknown) => void = () => undefined;
+    const givenUp = new Promise<never>((_, reject) => (gaveUp = reject));
+    givenUp.catch(() => undefined);
     consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (!current()) return;
       member.failing = true;
       this.logger.warn('event consumer stopped on an error', {
-        group: subscription.group,
+        group: member.subscription.group,
         restarting: payload.restart,
         error: payload.error,
       });
+      if (payload.restart) return; // kafkajs starts it again by itself
+      gaveUp(payload.error);
+      this.replaceConsumer(member, 'crashed');
     });
     try {
-      if (ephemeral) member.catchUp = await this.catchUpTarget(topics);
       const joined = new Promise<void>((resolve) => {
         const off = consumer.on(consumer.events.GROUP_JOIN, () => {
           off();
@@ -521,22 +593,96 @@ export class KafkaEventBus implements EventPublisher {
         });
       });
       await consumer.connect();
-      await consumer.subscribe({ topics, fromBeginning: true });
+      await consumer.subscribe({ topics: [...member.topics], fromBeginning: true });
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
-        eachBatch: (payload) => this.consumeBatch(member, payload),
+        eachBatch: (payload) => this.consumeBatch(member, consumer, payload),
       });
-      await joined;
-      if (member.catchUp) await this.awaitCatchUp(member.catchUp, subscription.group);
+      // A replaced view goes on from where the one before it was, not from the beginning.
+      for (const [key, offset] of member.positions) {
+        const at = key.lastIndexOf(':');
+        consumer.seek({ topic: key.slice(0, at), partition: Number(key.slice(at + 1)), offset });
+      }
+      await Promise.race([joined, givenUp]);
     } catch (error) {
-      this.members.splice(this.members.indexOf(member), 1);
       await consumer.disconnect().catch(() => undefined);
       throw error;
     }
   }
 
-  private async consumeBatch(member: Member, payload: EachBatchPayload): Promise<void> {
+  private replaceStalled(): void {
+    for (const member of stalledConsumers(this.members, Date.now(), this.consumerStallMs)) {
+      this.replaceConsumer(member, 'stalled');
+    }
+  }
+
+  /**
+   * Swaps a consumer kafkajs gave up on, or that went quiet, for a fresh one in the same
+   * group; retried with backoff until it joins or the bus closes. A durable group resumes at
+   * its committed offsets, so nothing is skipped; a batch in flight may come again, which
+   * handlers absorb as they do any redelivery.
+   */
+  private replaceConsumer(member: Member, reason: ConsumerReplacement): void {
+    if (member.replacing || this.closing || !this.members.includes(member)) return;
+    member.replacing = true;
+    const group = member.subscription.group;
+    this.observer.consumerReplaced?.({ group, reason });
+    this.logger.warn('replacing an event consumer with a fresh one', {
+      group,
+      reason,
+      quietForMs: Date.now() - member.lastSignOfLife,
+    });
+    const stillWanted = () => !this.closing && this.members.includes(member);
+    void (async () => {
+      const old = member.consumer;
+      // A hung consumer may never finish disconnecting; it is dropped either way.
+      await withinDeadline(old.disconnect(), this.sendTimeoutMs, 'disconnect').catch(
+        () => undefined,
+      );
+      let delay = this.retryMinMs;
+      for (let attempt = 1; stillWanted(); attempt++) {
+        try {
+          await this.startConsumer(member);
+          if (!stillWanted()) await member.consumer.disconnect().catch(() => undefined);
+          else this.logger.info('the event consumer is running again', { group, attempt });
+          return;
+        } catch (error) {
+          if (attempt === 1 || attempt % 10 === 0) {
+            this.logger.warn('a fresh event consumer could not start; trying again', {
+              group,
+              attempt,
+              error,
+            });
+          }
+        }
+        await sleep(delay);
+        delay = Math.min(delay * 2, this.retryMaxMs);
+      }
+    })().finally(() => {
+      member.replacing = false;
+      member.lastSignOfLife = Date.now();
+    });
+  }
+
+  private async consumeBatch(
+    member: Member,
+    consumer: Consumer,
+    payload: EachBatchPayload,
+  ): Promise<void> {
+    member.handling++;
+    try {
+      await this.consumeChunks(member, consumer, payload);
+    } finally {
+      member.handling--;
+    }
+  }
+
+  private async consumeChunks(
+    member: Member,
+    consumer: Consumer,
+    payload: EachBatchPayload,
+  ): Promise<void> {
     const { batch } = payload;
     const { topic, partition } = batch;
     const logical = topic.startsWith(this.prefix) ? topic.slice(this.prefix.length) : topic;
@@ -558,9 +704,8 @@ export class KafkaEventBus implements EventPublisher {
       const last = chunk[chunk.length - 1].offset;
       payload.resolveOffset(last);
       const next = BigInt(last) + 1n;
-      if (!member.ephemeral) {
-        await member.consumer.commitOffsets([{ topic, partition, offset: next.toString() }]);
-      }
+      if (member.ephemeral) member.positions.set(`${topic}:${partition}`, next.toString());
+      else await consumer.commitOffsets([{ topic, partition, offset: next.toString() }]);
       const lag = BigInt(batch.highWatermark) - next;
       this.observer.consumerLag?.({ group, topic, partition }, Number(lag > 0n ? lag : 0n));
       member.catchUp?.reached(topic, partition, next);
@@ -685,6 +830,8 @@ export class KafkaEventBus implements EventPublisher {
 
   /** Stops every consumer; a handler in progress finishes (and commits) first. */
   async stopConsumers(): Promise<void> {
+    clearInterval(this.watchTimer);
+    this.watchTimer = undefined;
     const members = this.members.splice(0);
     await Promise.allSettled(members.map((m) => m.consumer.disconnect()));
   }
@@ -751,6 +898,20 @@ class CatchUp {
     this.remaining.delete(key);
     if (this.remaining.size === 0) this.resolve();
   }
+}
+
+/**
+ * Rejects once `ms` pass without an outcome. The work itself goes on, and whatever it ends
+ * with is ignored: a produce given up this way is already in the spool, and the caller drops
+ * the producer that made it.
+ */
+function withinDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} gave no answer within ${ms} ms`)), ms);
+  });
+  work.catch(() => undefined);
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
 /** Runs `fn` again while it fails with an error Kafka calls retriable, up to `withinMs`. */

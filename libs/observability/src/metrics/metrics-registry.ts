@@ -207,6 +207,12 @@ export class MetricsRegistry {
     labelNames: ['group', 'topic', 'partition'] as const,
     registers: [this.registry],
   });
+  readonly #consumerReplacements = new Counter({
+    name: 'ai_gateway_kafka_consumer_replacements_total',
+    help: 'Kafka consumers replaced with a fresh one: kafkajs gave up on it (crashed) or it went quiet (stalled)',
+    labelNames: ['group', 'reason'] as const,
+    registers: [this.registry],
+  });
   readonly #eventsRejected = new Counter({
     name: 'ai_gateway_events_rejected_total',
     help: 'Consumed events that failed to decode and were dead-lettered, by error code',
@@ -366,6 +372,10 @@ export class MetricsRegistry {
 
   setSpoolDepth(events: number): void {
     this.#spoolDepth.set(events);
+  }
+
+  recordConsumerReplaced(labels: { group: string; reason: string }): void {
+    this.#consumerReplacements.inc({ group: labels.group, reason: labels.reason });
   }
 
   setConsumerLag(labels: { group: string; topic: string; partition: number }, lag: number): void {

@@ -1,0 +1,281 @@
+// The consumer side's supervision against stand-in kafkajs consumers: one kafkajs gives up
+// on, and one that goes quiet, are replaced by fresh ones that go on delivering, from the
+// committed offsets of a group or from where a view had read. The real broker is in
+// kafka-event-bus.int-spec.ts and kafka-outage.int-spec.ts.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import {
+  createTokenUsageRecorded,
+  encodeEvent,
+  Topic,
+  UsageSource,
+  type GatewayEvent,
+  type TokenUsageRecorded,
+} from '@aigw/contracts';
+import { type EachBatchPayload, type Kafka } from 'kafkajs';
+import { EventSpool } from './event-spool';
+import { KafkaEventBus, type KafkaEventBusOptions } from './kafka-event-bus';
+
+const dir = mkdtempSync(join(tmpdir(), 'aigw-bus-consumers-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const EVENTS = {
+  HEARTBEAT: 'consumer.heartbeat',
+  GROUP_JOIN: 'consumer.group_join',
+  FETCH_START: 'consumer.fetch_start',
+  FETCH: 'consumer.fetch',
+  START_BATCH_PROCESS: 'consumer.start_batch_process',
+  END_BATCH_PROCESS: 'consumer.end_batch_process',
+  CRASH: 'consumer.crash',
+} as const;
+
+type Listener = (event: { payload: Record<string, unknown> }) => void;
+
+/** Enough of a kafkajs consumer for the bus: joins when run, fetches while `alive`. */
+class FakeConsumer {
+  readonly events = EVENTS;
+  alive = true;
+  disconnected = false;
+  readonly seeks: { topic: string; partition: number; offset: string }[] = [];
+  readonly commits: { topic: string; partition: number; offset: string }[] = [];
+  private readonly listeners = new Map<string, Set<Listener>>();
+  private eachBatch: ((payload: EachBatchPayload) => Promise<void>) | undefined;
+  private ticker: NodeJS.Timeout | undefined;
+
+  constructor(readonly groupId: string) {}
+
+  on(event: string, listener: Listener): () => void {
+    let set = this.listeners.get(event);
+    if (!set) this.listeners.set(event, (set = new Set()));
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  emit(event: string, payload: Record<string, unknown> = {}): void {
+    for (const listener of this.listeners.get(event) ?? []) listener({ payload });
+  }
+
+  connect = async (): Promise<void> => undefined;
+  subscribe = async (): Promise<void> => undefined;
+
+  run = async (options: { eachBatch: (payload: EachBatchPayload) => Promise<void> }) => {
+    this.eachBatch = options.eachBatch;
+    setImmediate(() => this.emit(EVENTS.GROUP_JOIN));
+    // A healthy consumer's fetch loop: a fetch every few ms while alive.
+    this.ticker = setInterval(() => {
+      if (this.alive && !this.disconnected) this.emit(EVENTS.FETCH);
+    }, 5).unref();
+  };
+
+  seek(position: { topic: string; partition: number; offset: string }): void {
+    this.seeks.push(position);
+  }
+
+  commitOffsets = async (
+    offsets: { topic: string; partition: number; offset: string }[],
+  ): Promise<void> => {
+    this.commits.push(...offsets);
+  };
+
+  disconnect = async (): Promise<void> => {
+    this.disconnected = true;
+    clearInterval(this.ticker);
+  };
+
+  /** Hands the bus a batch, as kafkajs' fetch loop would. */
+  async deliver(topic: string, partition: number, from: number, events: GatewayEvent[]) {
+    assert.ok(this.eachBatch, 'the consumer runs');
+    const messages = events.map((event, i) => {
+      const encoded = encodeEvent(event);
+      return {
+        key: Buffer.from(encoded.key),
+        value: encoded.value,
+        headers: encoded.headers,
+        offset: String(from + i),
+        timestamp: '0',
+        attributes: 0,
+      };
+    });
+    await this.eachBatch({
+      batch: {
+        topic,
+        partition,
+        messages,
+        highWatermark: String(from + events.length),
+      },
+      resolveOffset: () => undefined,
+      heartbeat: async () => undefined,
+      isRunning: () => !this.disconnected,
+      isStale: () => false,
+    } as unknown as EachBatchPayload);
+  }
+}
+
+class FakeKafka {
+  readonly consumers: FakeConsumer[] = [];
+
+  consumer(config: { groupId: string }) {
+    const consumer = new FakeConsumer(config.groupId);
+    this.consumers.push(consumer);
+    return consumer;
+  }
+
+  admin() {
+    return {
+      connect: async () => undefined,
+      disconnect: async () => undefined,
+      fetchTopicOffsets: async () => [], // nothing to catch up on
+    };
+  }
+
+  get current(): FakeConsumer {
+    const last = this.consumers.at(-1);
+    assert.ok(last, 'a consumer was made');
+    return last;
+  }
+}
+
+let files = 0;
+function busOn(kafka: FakeKafka, options: Partial<KafkaEventBusOptions> = {}): KafkaEventBus {
+  return new KafkaEventBus(kafka as unknown as Kafka, {
+    spool: new EventSpool(join(dir, `spool-${++files}.db`)),
+    retryMinMs: 5,
+    retryMaxMs: 20,
+    consumerStallMs: 150,
+    ...options,
+  });
+}
+
+function usage(n: number): TokenUsageRecorded {
+  return createTokenUsageRecorded({
+    requestId: `req-${n}`,
+    partitionKey: 'u',
+    userId: 'u',
+    inputTokens: n,
+    outputTokens: 1,
+    cachedInputTokens: 0,
+    usageSource: UsageSource.Reported,
+    modelRequested: 'gpt-4o-mini',
+    modelServed: 'gpt-4o-mini',
+    provider: 'openai',
+    backend: 'openai',
+    costDollars: 0,
+    weightedTokenCost: n + 1,
+    cacheHit: false,
+  });
+}
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe('KafkaEventBus consumers', () => {
+  it('replaces a consumer kafkajs gave up on, and the fresh one delivers', async () => {
+    const kafka = new FakeKafka();
+    const replaced: { group: string; reason: string }[] = [];
+    const handled: number[] = [];
+    const bus = busOn(kafka, { observer: { consumerReplaced: (l) => replaced.push(l) } });
+    await bus.subscribe({
+      group: 'budget',
+      topics: [Topic.UsageRecorded],
+      handle: async (events) => {
+        for (const e of events as TokenUsageRecorded[]) handled.push(e.inputTokens);
+      },
+    });
+    const first = kafka.current;
+    first.alive = false;
+    first.emit(EVENTS.CRASH, { error: new Error('not retriable'), restart: false });
+    assert.equal(bus.status().state, 'unreachable');
+
+    await until(() => kafka.consumers.length === 2, 'a fresh consumer');
+    assert.equal(first.disconnected, true);
+    const second = kafka.current;
+    assert.equal(second.groupId, 'budget', 'the same group: it resumes at the committed offsets');
+    await second.deliver(Topic.UsageRecorded, 0, 7, [usage(1), usage(2)]);
+    assert.deepEqual(handled, [1, 2]);
+    assert.deepEqual(second.commits, [{ topic: Topic.UsageRecorded, partition: 0, offset: '9' }]);
+    assert.deepEqual(replaced, [{ group: 'budget', reason: 'crashed' }]);
+    await until(() => bus.status().state === 'connected', 'fetching again');
+    await bus.close();
+  });
+
+  it('leaves a consumer kafkajs restarts by itself to kafkajs', async () => {
+    const kafka = new FakeKafka();
+    const replaced: unknown[] = [];
+    const bus = busOn(kafka, { observer: { consumerReplaced: (l) => replaced.push(l) } });
+    await bus.subscribe({ group: 'sink', topics: [Topic.UsageRecorded], handle: async () => {} });
+    kafka.current.emit(EVENTS.CRASH, { error: new Error('broker gone'), restart: true });
+    await new Promise((r) => setTimeout(r, 400)); // past the stall bound; it keeps fetching
+    assert.equal(kafka.consumers.length, 1);
+    assert.deepEqual(replaced, []);
+    await bus.close();
+  });
+
+  it('replaces a consumer that went quiet; a view resumes where it had read', async () => {
+    const kafka = new FakeKafka();
+    const replaced: { group: string; reason: string }[] = [];
+    const warnings: string[] = [];
+    const bus = busOn(kafka, {
+      observer: { consumerReplaced: (l) => replaced.push(l) },
+      logger: { info: () => undefined, warn: (m) => warnings.push(m), error: () => undefined },
+    });
+    await bus.subscribe({
+      group: 'ingress-budget-view',
+      topics: [Topic.UsageRecorded],
+      ephemeral: true,
+      handle: async () => {},
+    });
+    const first = kafka.current;
+    await first.deliver(Topic.UsageRecorded, 2, 40, [usage(1), usage(2), usage(3)]);
+    first.alive = false; // hangs without a word, as tulios/kafkajs#659 reports
+
+    await until(() => kafka.consumers.length === 2, 'a fresh consumer');
+    assert.deepEqual(replaced, [{ group: 'ingress-budget-view', reason: 'stalled' }]);
+    assert.ok(warnings.includes('replacing an event consumer with a fresh one'));
+    const second = kafka.current;
+    assert.deepEqual(second.seeks, [{ topic: Topic.UsageRecorded, partition: 2, offset: '43' }]);
+    assert.deepEqual(first.commits, [], 'a view never commits');
+    await new Promise((r) => setTimeout(r, 400)); // the fresh one fetches: left alone
+    assert.equal(kafka.consumers.length, 2);
+    await bus.close();
+  });
+
+  it('does not take a handler retrying a batch for a stall', async () => {
+    const kafka = new FakeKafka();
+    const replaced: unknown[] = [];
+    let release: () => void = () => undefined;
+    const bus = busOn(kafka, { observer: { consumerReplaced: (l) => replaced.push(l) } });
+    await bus.subscribe({
+      group: 'budget',
+      topics: [Topic.UsageRecorded],
+      handle: () => new Promise<void>((resolve) => (release = resolve)),
+    });
+    const consumer = kafka.current;
+    consumer.alive = false; // kafkajs waits for the handler: no fetch meanwhile
+    const delivered = consumer.deliver(Topic.UsageRecorded, 0, 0, [usage(1)]);
+    await new Promise((r) => setTimeout(r, 400));
+    assert.deepEqual(replaced, []);
+    release();
+    await delivered;
+    consumer.alive = true;
+    await bus.close();
+  });
+
+  it('stops replacing once the bus closes', async () => {
+    const kafka = new FakeKafka();
+    const bus = busOn(kafka);
+    await bus.subscribe({ group: 'budget', topics: [Topic.UsageRecorded], handle: async () => {} });
+    kafka.current.alive = false;
+    await bus.close();
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(kafka.consumers.length, 1);
+    assert.equal(kafka.current.disconnected, true);
+  });
+});
