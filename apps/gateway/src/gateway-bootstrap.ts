@@ -71,13 +71,9 @@ export async function bootstrapGateway(env: Env): Promise<RunningGateway> {
         }),
         usageAnalytics,
       ),
-      {
-        logger,
-        maxBodyBytes: runtime.settings.maxBodyBytes,
-        filter: new OpenAiExceptionFilter((error) =>
-          logger.error('unhandled request error', { error }),
-        ),
-      },
+      runtime.edgeAppOptions(
+        new OpenAiExceptionFilter((error) => logger.error('unhandled request error', { error })),
+      ),
     );
     return await runtime.serve(app);
   } catch (error) {

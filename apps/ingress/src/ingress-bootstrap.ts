@@ -67,13 +67,9 @@ export async function bootstrapIngress(env: Env): Promise<RunningService> {
         ),
         reuse: openResponseReuse(runtime, env),
       }),
-      {
-        logger,
-        maxBodyBytes: runtime.settings.maxBodyBytes,
-        filter: new OpenAiExceptionFilter((error) =>
-          logger.error('unhandled request error', { error }),
-        ),
-      },
+      runtime.edgeAppOptions(
+        new OpenAiExceptionFilter((error) => logger.error('unhandled request error', { error })),
+      ),
     );
     return await runtime.serve(app);
   } catch (error) {

@@ -22,13 +22,11 @@ export async function bootstrapUsageSink(env: Env): Promise<RunningService> {
     const analytics = await openUsageAnalytics(runtime, env, { maxWaitMs: 1_000 });
     const app = await createNestEdgeApp(
       withUsageAnalytics({ module: UsageSinkModule }, analytics),
-      {
-        logger: runtime.logger,
-        maxBodyBytes: runtime.settings.maxBodyBytes,
-        filter: new AnalyticsExceptionFilter({
+      runtime.edgeAppOptions(
+        new AnalyticsExceptionFilter({
           onStoreError: (error) => runtime.logger.error('request failed', { error }),
         }),
-      },
+      ),
     );
     return await runtime.serve(app);
   } catch (error) {

@@ -4,6 +4,7 @@ import type { DynamicModule, ExceptionFilter } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { NestLoggerService, type Logger } from '@aigw/observability';
+import { edgeClientErrorHandler, type ClientErrorReason } from './edge-client-errors';
 import type { ServedApp } from './service-runtime';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -11,6 +12,15 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
 export interface NestEdgeAppOptions {
   readonly logger: Logger;
   readonly maxBodyBytes: number;
+  /**
+   * How long a client may take to send a whole request, headers and body
+   * (AI_GATEWAY_REQUEST_RECEIVE_TIMEOUT_MS); the answer, a long stream included, is not
+   * bounded by it. Fastify's default is no bound, so a body trickled a byte at a time held
+   * its connection and buffer for ever.
+   */
+  readonly requestReceiveTimeoutMs: number;
+  /** Told of each connection answered before it carried a request (metrics). */
+  readonly onClientError?: (reason: ClientErrorReason) => void;
   /** Turns every error into the public API's error shape (OpenAI-style). */
   readonly filter: ExceptionFilter;
 }
@@ -22,6 +32,15 @@ export async function createNestEdgeApp(
 ): Promise<ServedApp> {
   const adapter = new FastifyAdapter({
     bodyLimit: options.maxBodyBytes,
+    requestTimeout: options.requestReceiveTimeoutMs,
+    http: {
+      // Node ignores requestTimeout while headersTimeout (60 s by default) is longer.
+      headersTimeout: Math.min(60_000, options.requestReceiveTimeoutMs),
+      // How often Node looks for overdue requests (30 s by default, which would let a
+      // short timeout run far past itself).
+      connectionsCheckingInterval: Math.min(30_000, Math.ceil(options.requestReceiveTimeoutMs / 4)),
+    },
+    clientErrorHandler: edgeClientErrorHandler(options.onClientError),
     // Honour a caller's request id so logs line up across systems.
     genReqId: (request: IncomingMessage) => {
       const given = request.headers['x-request-id'];

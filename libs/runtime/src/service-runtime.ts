@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { ExceptionFilter } from '@nestjs/common';
 import type { GatewayConfig, MissingSecretPolicy } from '@aigw/config';
 import type { EventPublisher, EventSubscription } from '@aigw/contracts';
 import { EmbeddedEventBus, SqliteEventLog } from '@aigw/embedded';
@@ -11,6 +12,7 @@ import {
 } from '@aigw/infra';
 import { Logger, MetricsRegistry } from '@aigw/observability';
 import { AdminServer } from './admin-server';
+import type { NestEdgeAppOptions } from './nest-edge-app';
 import { StartupError } from './listen';
 import { listenFailure } from './startup-errors';
 import {
@@ -132,6 +134,17 @@ export class ServiceRuntime {
 
   addReadinessCheck(check: ReadinessCheck): void {
     this.checks.push(check);
+  }
+
+  /** The options of a public Nest app (createNestEdgeApp) from this process's settings. */
+  edgeAppOptions(filter: ExceptionFilter): NestEdgeAppOptions {
+    return {
+      logger: this.logger,
+      maxBodyBytes: this.settings.maxBodyBytes,
+      requestReceiveTimeoutMs: this.settings.requestReceiveTimeoutMs,
+      onClientError: (reason) => this.metrics.recordClientError(reason),
+      filter,
+    };
   }
 
   /**

@@ -14,6 +14,8 @@ export type Env = Readonly<Record<string, string | undefined>>;
 export interface ServiceSettings extends ProcessSettings {
   readonly host: string;
   readonly maxBodyBytes: number;
+  /** How long an edge client may take to send a whole request (headers and body). */
+  readonly requestReceiveTimeoutMs: number;
   /** The quickstart runs with missing keys; a user's own config refuses them by default. */
   readonly missingSecrets: MissingSecretPolicy;
 }
@@ -96,6 +98,7 @@ export async function loadServiceConfig(
     ...startup.settings,
     host: env.HOST || '0.0.0.0',
     maxBodyBytes: positiveInteger(env, 'AI_GATEWAY_MAX_BODY_BYTES', 4 * 1024 * 1024),
+    requestReceiveTimeoutMs: positiveInteger(env, 'AI_GATEWAY_REQUEST_RECEIVE_TIMEOUT_MS', 60_000),
     missingSecrets,
   };
   for (const note of startup.inferences) logger.info(`config: ${note}`);

@@ -207,6 +207,12 @@ export class MetricsRegistry {
     labelNames: ['group', 'topic', 'partition'] as const,
     registers: [this.registry],
   });
+  readonly #clientErrors = new Counter({
+    name: 'ai_gateway_client_errors_total',
+    help: 'Client connections that ended before they carried a request: not received in time (timeout), headers too large, not HTTP (malformed), or closed by the client halfway through sending one (aborted)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly #consumerReplacements = new Counter({
     name: 'ai_gateway_kafka_consumer_replacements_total',
     help: 'Kafka consumers replaced with a fresh one: kafkajs gave up on it (crashed) or it went quiet (stalled)',
@@ -372,6 +378,10 @@ export class MetricsRegistry {
 
   setSpoolDepth(events: number): void {
     this.#spoolDepth.set(events);
+  }
+
+  recordClientError(reason: string): void {
+    this.#clientErrors.inc({ reason });
   }
 
   recordConsumerReplaced(labels: { group: string; reason: string }): void {

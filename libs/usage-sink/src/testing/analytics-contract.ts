@@ -89,7 +89,12 @@ export function describeAnalyticsContract(
           module: TestModule,
           imports: [AnalyticsHttpModule.forRoot(store.analytics, { onStoreError })],
         },
-        { logger, maxBodyBytes: 1024, filter: new AnalyticsExceptionFilter({ onStoreError }) },
+        {
+          logger,
+          maxBodyBytes: 1024,
+          requestReceiveTimeoutMs: 10_000,
+          filter: new AnalyticsExceptionFilter({ onStoreError }),
+        },
       );
       base = `http://127.0.0.1:${await app.listen(0, '127.0.0.1')}`;
     });
