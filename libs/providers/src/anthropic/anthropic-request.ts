@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { JsonObject } from '@aigw/contracts/data-plane';
 import type { ChatPart, ChatPrompt, ChatTurn } from '../core/chat-request';
 
@@ -8,6 +9,30 @@ import type { ChatPart, ChatPrompt, ChatTurn } from '../core/chat-request';
 export const ANTHROPIC_DEFAULT_MAX_TOKENS = 4096;
 
 type Block = JsonObject;
+
+/** The tool_use ids Anthropic accepts. */
+const ANTHROPIC_TOOL_ID = /^[a-zA-Z0-9_-]+$/;
+
+/**
+ * A client's tool call id as an id Anthropic accepts. Ids made elsewhere (other providers,
+ * agent frameworks: "functions.f:1") are rewritten the same way every time, so a
+ * tool_result still names its tool_use; a digest of the original keeps two rewritten ids
+ * from becoming one.
+ */
+export function anthropicToolId(id: string): string {
+  if (ANTHROPIC_TOOL_ID.test(id)) return id;
+  const digest = createHash('sha256').update(id).digest('hex').slice(0, 12);
+  return `${id.replace(/[^a-zA-Z0-9_-]/g, '_')}_${digest}`;
+}
+
+/** Anthropic refuses text that is empty or only whitespace; such text says nothing. */
+function isBlank(text: string): boolean {
+  return text.trim() === '';
+}
+
+function contentBlocks(parts: readonly ChatPart[]): Block[] {
+  return parts.filter((part) => part.kind !== 'text' || !isBlank(part.text)).map(contentBlock);
+}
 
 function contentBlock(part: ChatPart): Block {
   switch (part.kind) {
@@ -26,15 +51,15 @@ function contentBlock(part: ChatPart): Block {
 function blocksOf(turn: ChatTurn): { role: 'user' | 'assistant'; blocks: Block[] } {
   switch (turn.role) {
     case 'user':
-      return { role: 'user', blocks: turn.parts.map(contentBlock) };
+      return { role: 'user', blocks: contentBlocks(turn.parts) };
     case 'assistant':
       return {
         role: 'assistant',
         blocks: [
-          ...turn.parts.map(contentBlock),
+          ...contentBlocks(turn.parts),
           ...turn.toolCalls.map((call) => ({
             type: 'tool_use',
-            id: call.id,
+            id: anthropicToolId(call.id),
             name: call.name,
             input: call.arguments,
           })),
@@ -44,7 +69,13 @@ function blocksOf(turn: ChatTurn): { role: 'user' | 'assistant'; blocks: Block[]
       // Tool results travel in a user message, one block per result.
       return {
         role: 'user',
-        blocks: [{ type: 'tool_result', tool_use_id: turn.toolCallId, content: turn.content }],
+        blocks: [
+          {
+            type: 'tool_result',
+            tool_use_id: anthropicToolId(turn.toolCallId),
+            content: turn.content,
+          },
+        ],
       };
   }
 }
@@ -89,7 +120,8 @@ export function toAnthropicRequest(prompt: ChatPrompt, model: string, stream: bo
     max_tokens: prompt.maxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS,
     messages: messages(prompt.turns),
   };
-  if (prompt.system.length > 0) body.system = prompt.system.join('\n\n');
+  const system = prompt.system.filter((text) => !isBlank(text));
+  if (system.length > 0) body.system = system.join('\n\n');
   if (prompt.tools.length > 0) {
     body.tools = prompt.tools.map((tool) => ({
       name: tool.name,

@@ -1,74 +1,135 @@
 import type { JsonObject, TokenUsage } from '@aigw/contracts/data-plane';
 import { chatCompletion, type FinishReason, type OpenAiToolCall } from '../core/openai-output';
 import { reportedTokens } from '../core/usage';
+import { isJsonObject, isNonEmptyString } from './anthropic-json';
+
+const USAGE_FIELDS = [
+  'input_tokens',
+  'output_tokens',
+  'cache_creation_input_tokens',
+  'cache_read_input_tokens',
+] as const;
+
+/** The token counts of an Anthropic `usage` object that are usable; the others left out. */
+export type AnthropicCounts = Partial<Record<(typeof USAGE_FIELDS)[number], number>>;
+
+/**
+ * A count as Anthropic reported it, made whole (a fraction rounds up, a huge one is
+ * capped); undefined when it is no count at all (null, negative, a string, Infinity).
+ */
+function tokenCount(value: unknown): number | undefined {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) return undefined;
+  return reportedTokens(value);
+}
+
+/** The usable counts of a `usage` object (message, message_start or message_delta). */
+export function anthropicCounts(usage: unknown): AnthropicCounts {
+  const counts: AnthropicCounts = {};
+  if (!isJsonObject(usage)) return counts;
+  for (const field of USAGE_FIELDS) {
+    const count = tokenCount(usage[field]);
+    if (count !== undefined) counts[field] = count;
+  }
+  return counts;
+}
 
 /**
  * Anthropic's usage in our terms. Anthropic's `input_tokens` excludes prompt-cache reads
  * and writes, so `inputTokens` is all three added up (the whole prompt, like OpenAI's
  * `prompt_tokens`) and `cachedInputTokens` is the part read from the cache. Cache writes
- * count as ordinary input here.
+ * count as ordinary input here. Without both input and output counts nothing was
+ * reported: undefined, never a zero that would under-bill.
  */
-export function anthropicUsage(usage: unknown): TokenUsage | undefined {
-  if (!usage || typeof usage !== 'object') return undefined;
-  const u = usage as JsonObject;
-  const cacheRead = reportedTokens(u.cache_read_input_tokens);
+export function usageFromCounts(counts: AnthropicCounts): TokenUsage | undefined {
+  const { input_tokens: input, output_tokens: output } = counts;
+  if (input === undefined || output === undefined) return undefined;
+  const cacheRead = counts.cache_read_input_tokens ?? 0;
+  const prompt = input + (counts.cache_creation_input_tokens ?? 0) + cacheRead;
   return {
-    inputTokens:
-      reportedTokens(u.input_tokens) + reportedTokens(u.cache_creation_input_tokens) + cacheRead,
-    outputTokens: reportedTokens(u.output_tokens),
+    // Each part is capped; their sum must stay an exact count too.
+    inputTokens: Math.min(prompt, Number.MAX_SAFE_INTEGER),
+    outputTokens: output,
     cachedInputTokens: cacheRead,
     source: 'reported',
   };
 }
 
-/** Anthropic's stop_reason as an OpenAI finish_reason. */
-export function anthropicFinishReason(stopReason: unknown): FinishReason {
+export function anthropicUsage(usage: unknown): TokenUsage | undefined {
+  return usageFromCounts(anthropicCounts(usage));
+}
+
+/**
+ * Anthropic's stop_reason as an OpenAI finish_reason. `tool_calls` only when the answer
+ * has a tool call: clients that see it look for one.
+ */
+export function anthropicFinishReason(stopReason: unknown, madeToolCalls: boolean): FinishReason {
   switch (stopReason) {
     case 'max_tokens':
     case 'model_context_window_exceeded':
       return 'length';
     case 'tool_use':
-      return 'tool_calls';
+      return madeToolCalls ? 'tool_calls' : 'stop';
     case 'refusal':
       return 'content_filter';
-    default: // end_turn, stop_sequence, pause_turn
+    default: // end_turn, stop_sequence, pause_turn, and reasons added later
       return 'stop';
   }
 }
 
+/** A tool_use block as an OpenAI tool call; undefined when it lacks an id, a name or object input. */
+function toolCallOf(block: JsonObject): OpenAiToolCall | undefined {
+  const input = block.input ?? {};
+  if (!isNonEmptyString(block.id) || !isNonEmptyString(block.name) || !isJsonObject(input)) {
+    return undefined;
+  }
+  return { id: block.id, name: block.name, argumentsJson: JSON.stringify(input) };
+}
+
+interface AnswerParts {
+  text: string;
+  toolCalls: OpenAiToolCall[];
+}
+
+/**
+ * The text and tool calls of a message's content; undefined when a block is malformed.
+ * Other block types (thinking, server tools, types added later) have no OpenAI
+ * counterpart and are skipped.
+ */
+function answerParts(content: readonly unknown[]): AnswerParts | undefined {
+  const parts: AnswerParts = { text: '', toolCalls: [] };
+  for (const block of content) {
+    if (!isJsonObject(block)) return undefined;
+    if (block.type === 'text') {
+      if (typeof block.text !== 'string') return undefined;
+      parts.text += block.text;
+    } else if (block.type === 'tool_use') {
+      const call = toolCallOf(block);
+      if (!call) return undefined;
+      parts.toolCalls.push(call);
+    }
+  }
+  return parts;
+}
+
 /**
  * A Messages API response as an OpenAI chat.completion: text blocks joined, tool_use
- * blocks as tool_calls; thinking blocks are not part of OpenAI's answer shape.
- * Returns undefined when the body is not a message.
+ * blocks as tool_calls. Returns undefined when the body is not a well-formed message
+ * with usage; `fallbackModel` names the model when the body does not.
  */
 export function fromAnthropicMessage(
   body: JsonObject,
+  fallbackModel: string,
 ): { completion: JsonObject; usage: TokenUsage } | undefined {
   if (body.type !== 'message' || !Array.isArray(body.content)) return undefined;
-  let text = '';
-  const toolCalls: OpenAiToolCall[] = [];
-  for (const block of body.content as JsonObject[]) {
-    if (block.type === 'text' && typeof block.text === 'string') text += block.text;
-    if (
-      block.type === 'tool_use' &&
-      typeof block.id === 'string' &&
-      typeof block.name === 'string'
-    ) {
-      toolCalls.push({
-        id: block.id,
-        name: block.name,
-        argumentsJson: JSON.stringify(block.input ?? {}),
-      });
-    }
-  }
+  const parts = answerParts(body.content);
   const usage = anthropicUsage(body.usage);
-  if (!usage) return undefined;
+  if (!parts || !usage) return undefined;
   const completion = chatCompletion({
-    id: typeof body.id === 'string' ? body.id : 'msg',
-    model: typeof body.model === 'string' ? body.model : '',
-    text,
-    toolCalls,
-    finishReason: anthropicFinishReason(body.stop_reason),
+    id: isNonEmptyString(body.id) ? body.id : 'msg',
+    model: isNonEmptyString(body.model) ? body.model : fallbackModel,
+    text: parts.text,
+    toolCalls: parts.toolCalls,
+    finishReason: anthropicFinishReason(body.stop_reason, parts.toolCalls.length > 0),
     usage,
   });
   return { completion, usage };

@@ -1,20 +1,35 @@
 import type { EventSourceMessage } from 'eventsource-parser';
-import type { JsonObject, TokenUsage } from '@aigw/contracts/data-plane';
+import type { DataPlaneError, JsonObject, TokenUsage } from '@aigw/contracts/data-plane';
 import { ChunkFactory } from '../core/openai-output';
 import type { StreamTranslation } from '../core/translated-stream';
 import { streamInterrupted } from '../core/upstream-http';
-import { anthropicFinishReason, anthropicUsage } from './anthropic-response';
+import { isJsonObject, isNonEmptyString } from './anthropic-json';
+import {
+  anthropicCounts,
+  anthropicFinishReason,
+  usageFromCounts,
+  type AnthropicCounts,
+} from './anthropic-response';
+
+/** What an Anthropic error type looks like (overloaded_error, api_error). */
+const ERROR_TYPE = /^[a-z0-9_]{1,64}$/i;
 
 /**
  * Anthropic's SSE events into OpenAI chunks. Content blocks are numbered across text and
  * tool use; OpenAI numbers tool calls alone, so each tool_use block gets the next tool
  * index. Usage starts in message_start (input, cache) and message_delta updates it.
+ * Events out of order are tolerated where the answer stays sound; what would make it
+ * unsound (a nameless tool call, a stop without a start) interrupts the stream.
  */
 export class AnthropicStreamTranslation implements StreamTranslation<EventSourceMessage> {
   finished = false;
+  private started = false;
+  private finishSent = false;
   private readonly chunks: ChunkFactory;
-  private readonly toolIndexByBlock = new Map<number, number>();
-  private usage: JsonObject | undefined;
+  private readonly toolIndexByBlock = new Map<unknown, number>();
+  private toolCount = 0;
+  private readonly toolsWithArguments = new Set<number>();
+  private counts: AnthropicCounts = {};
 
   constructor(
     private readonly backendName: string,
@@ -24,73 +39,129 @@ export class AnthropicStreamTranslation implements StreamTranslation<EventSource
   }
 
   translate(message: EventSourceMessage): readonly JsonObject[] {
-    let event: JsonObject;
-    try {
-      event = JSON.parse(message.data) as JsonObject;
-    } catch {
-      throw streamInterrupted(this.backendName, 'sent a stream event that is not JSON');
-    }
+    if (this.finished) return []; // nothing belongs to the answer after message_stop
+    const event = this.parse(message.data);
     switch (event.type) {
-      case 'message_start': {
-        const start = (event.message ?? {}) as JsonObject;
-        if (typeof start.id === 'string') this.chunks.id = start.id;
-        if (typeof start.model === 'string') this.chunks.model = start.model;
-        this.usage = { ...(start.usage as JsonObject | undefined) };
-        return [this.chunks.role()];
-      }
+      case 'message_start':
+        return this.messageStart(event);
       case 'content_block_start':
         return this.blockStart(event);
       case 'content_block_delta':
         return this.blockDelta(event);
-      case 'message_delta': {
-        // message_delta's usage counts are cumulative: they replace earlier ones.
-        this.usage = { ...this.usage, ...(event.usage as JsonObject | undefined) };
-        const delta = (event.delta ?? {}) as JsonObject;
-        return delta.stop_reason
-          ? [this.chunks.finish(anthropicFinishReason(delta.stop_reason))]
-          : [];
-      }
+      case 'content_block_stop':
+        return this.blockStop(event);
+      case 'message_delta':
+        return this.messageDelta(event);
       case 'message_stop':
-        this.finished = true;
-        return [];
-      case 'error': {
-        const error = (event.error ?? {}) as JsonObject;
-        throw streamInterrupted(
-          this.backendName,
-          `reported ${typeof error.type === 'string' ? error.type : 'an error'} mid-stream`,
-        );
-      }
-      default: // ping, content_block_stop, and event types added later
+        return this.messageStop();
+      case 'error':
+        throw this.reportedError(event);
+      default: // ping, and event types added later
         return [];
     }
   }
 
+  private parse(data: string): JsonObject {
+    let event: unknown;
+    try {
+      event = JSON.parse(data);
+    } catch {
+      throw streamInterrupted(this.backendName, 'sent a stream event that is not JSON');
+    }
+    if (!isJsonObject(event)) {
+      throw streamInterrupted(this.backendName, 'sent a stream event that is not a JSON object');
+    }
+    return event;
+  }
+
+  private messageStart(event: JsonObject): JsonObject[] {
+    const start = isJsonObject(event.message) ? event.message : {};
+    if (isNonEmptyString(start.id)) this.chunks.id = start.id;
+    if (isNonEmptyString(start.model)) this.chunks.model = start.model;
+    this.addCounts(start.usage);
+    if (this.started) return [];
+    this.started = true;
+    return [this.chunks.role()];
+  }
+
   private blockStart(event: JsonObject): JsonObject[] {
-    const block = (event.content_block ?? {}) as JsonObject;
+    const block = isJsonObject(event.content_block) ? event.content_block : {};
     if (block.type === 'text' && typeof block.text === 'string' && block.text !== '') {
       return [this.chunks.text(block.text)];
     }
     if (block.type !== 'tool_use') return [];
-    const toolIndex = this.toolIndexByBlock.size;
-    this.toolIndexByBlock.set(event.index as number, toolIndex);
-    return [this.chunks.toolCallStart(toolIndex, String(block.id), String(block.name))];
+    if (!isNonEmptyString(block.id) || !isNonEmptyString(block.name)) {
+      throw streamInterrupted(this.backendName, 'sent a tool_use block without an id or a name');
+    }
+    // Counted apart from the map: a block index sent twice must not hand out an index twice.
+    const toolIndex = this.toolCount++;
+    this.toolIndexByBlock.set(event.index, toolIndex);
+    return [this.chunks.toolCallStart(toolIndex, block.id, block.name)];
   }
 
   private blockDelta(event: JsonObject): JsonObject[] {
-    const delta = (event.delta ?? {}) as JsonObject;
+    const delta = isJsonObject(event.delta) ? event.delta : {};
     if (delta.type === 'text_delta' && typeof delta.text === 'string') {
       return [this.chunks.text(delta.text)];
     }
-    if (delta.type === 'input_json_delta' && typeof delta.partial_json === 'string') {
-      const toolIndex = this.toolIndexByBlock.get(event.index as number);
-      if (toolIndex === undefined || delta.partial_json === '') return [];
+    if (delta.type === 'input_json_delta' && isNonEmptyString(delta.partial_json)) {
+      // A fragment for a block never started as tool_use has no call to go to.
+      const toolIndex = this.toolIndexByBlock.get(event.index);
+      if (toolIndex === undefined) return [];
+      this.toolsWithArguments.add(toolIndex);
       return [this.chunks.toolCallArguments(toolIndex, delta.partial_json)];
     }
     return []; // thinking and signature deltas have no OpenAI counterpart
   }
 
+  /** A tool call that got no input fragments takes none: `{}`, which clients can parse. */
+  private blockStop(event: JsonObject): JsonObject[] {
+    const toolIndex = this.toolIndexByBlock.get(event.index);
+    if (toolIndex === undefined || this.toolsWithArguments.has(toolIndex)) return [];
+    this.toolsWithArguments.add(toolIndex);
+    return [this.chunks.toolCallArguments(toolIndex, '{}')];
+  }
+
+  private messageDelta(event: JsonObject): JsonObject[] {
+    this.addCounts(event.usage);
+    const delta = isJsonObject(event.delta) ? event.delta : {};
+    return isNonEmptyString(delta.stop_reason) ? this.finish(delta.stop_reason) : [];
+  }
+
+  private messageStop(): JsonObject[] {
+    if (!this.started) {
+      throw streamInterrupted(this.backendName, 'stopped a message it never started');
+    }
+    this.finished = true;
+    // Without a message_delta's stop_reason the answer still needs its finish_reason.
+    return this.finish(undefined);
+  }
+
+  /** The one finish chunk of the stream; later stop reasons change nothing. */
+  private finish(stopReason: unknown): JsonObject[] {
+    if (this.finishSent) return [];
+    this.finishSent = true;
+    return [this.chunks.finish(anthropicFinishReason(stopReason, this.toolCount > 0))];
+  }
+
+  /**
+   * Counts are cumulative, so a later one replaces an earlier one; a count given as null
+   * (message_delta does that for input and cache) or as garbage keeps the earlier one.
+   */
+  private addCounts(usage: unknown): void {
+    this.counts = { ...this.counts, ...anthropicCounts(usage) };
+  }
+
+  private reportedError(event: JsonObject): DataPlaneError {
+    const error = isJsonObject(event.error) ? event.error : {};
+    // Only a short type name goes into our message, never whatever text the backend sent.
+    const what =
+      typeof error.type === 'string' && ERROR_TYPE.test(error.type) ? error.type : 'an error';
+    return streamInterrupted(this.backendName, `reported ${what} mid-stream`);
+  }
+
   reportedUsage(): TokenUsage | undefined {
-    return anthropicUsage(this.usage);
+    return usageFromCounts(this.counts);
   }
 
   usageChunk(usage: TokenUsage): JsonObject {

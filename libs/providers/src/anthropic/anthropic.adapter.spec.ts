@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -9,8 +10,10 @@ import {
   type UpstreamTarget,
 } from '@aigw/contracts/data-plane';
 import {
+  type AnswerMode,
   collectStream,
   FakeAnthropicUpstream,
+  type ProviderFakeCall,
   gatewayChatRequest,
   itMapsUpstreamFailures,
   streamedFinishReason,
@@ -256,5 +259,499 @@ describe('AnthropicAdapter against a fake Messages API', () => {
     invoke,
     plain: () => gatewayChatRequest(),
     streaming: () => gatewayChatRequest({ stream: true }),
+  });
+});
+
+/** The fake Messages API, but a queued stream script is sent verbatim instead of its answer. */
+class ScriptedAnthropicUpstream extends FakeAnthropicUpstream {
+  private readonly scripts: string[] = [];
+
+  /** Answers the next streaming call with these SSE events (objects, or raw data text). */
+  nextStream(...events: (JsonObject | string)[]): this {
+    this.scripts.push(events.map(sseEvent).join(''));
+    return this;
+  }
+
+  override reset(): void {
+    super.reset();
+    this.scripts.length = 0;
+  }
+
+  protected override answer(call: ProviderFakeCall, response: ServerResponse, mode: AnswerMode) {
+    const script = call.body.stream === true ? this.scripts.shift() : undefined;
+    if (script === undefined) return super.answer(call, response, mode);
+    response.writeHead(200, { 'content-type': 'text/event-stream' });
+    response.end(script);
+  }
+}
+
+function sseEvent(event: JsonObject | string): string {
+  if (typeof event === 'string') return `data: ${event}\n\n`;
+  const name = typeof event.type === 'string' ? `event: ${event.type}\n` : '';
+  return `${name}data: ${JSON.stringify(event)}\n\n`;
+}
+
+/** A Messages API response as documented; `fields` replace its parts. */
+function message(fields: JsonObject = {}): JsonObject {
+  return {
+    id: 'msg_01odd',
+    type: 'message',
+    role: 'assistant',
+    model: 'claude-sonnet-4-5-20250929',
+    content: [{ type: 'text', text: 'Hi.' }],
+    stop_reason: 'end_turn',
+    stop_sequence: null,
+    usage: { input_tokens: 10, output_tokens: 3 },
+    ...fields,
+  };
+}
+
+const MESSAGE_START = {
+  type: 'message_start',
+  message: {
+    id: 'msg_01odd',
+    type: 'message',
+    role: 'assistant',
+    model: 'claude-sonnet-4-5-20250929',
+    content: [],
+    stop_reason: null,
+    stop_sequence: null,
+    usage: {
+      input_tokens: 20,
+      cache_creation_input_tokens: 5,
+      cache_read_input_tokens: 100,
+      output_tokens: 1,
+    },
+  },
+};
+const TEXT_START = {
+  type: 'content_block_start',
+  index: 0,
+  content_block: { type: 'text', text: '' },
+};
+const textDelta = (text: string, index = 0) => ({
+  type: 'content_block_delta',
+  index,
+  delta: { type: 'text_delta', text },
+});
+const blockStop = (index: number) => ({ type: 'content_block_stop', index });
+const messageDelta = (stopReason: string | null, usage: JsonObject = { output_tokens: 9 }) => ({
+  type: 'message_delta',
+  delta: { stop_reason: stopReason, stop_sequence: null },
+  usage,
+});
+const MESSAGE_STOP = { type: 'message_stop' };
+
+function isCode(code: DataPlaneErrorCode) {
+  return (error: unknown) => error instanceof DataPlaneError && error.code === code;
+}
+
+/** A StreamInterrupted that the adapter raised on purpose, not a TypeError it tripped over. */
+function isDeliberateInterruption(error: unknown): boolean {
+  return (
+    error instanceof DataPlaneError &&
+    error.code === DataPlaneErrorCode.StreamInterrupted &&
+    !(error.cause instanceof TypeError)
+  );
+}
+
+describe('AnthropicAdapter against a Messages API answering odd or hostile content', () => {
+  const upstream = new ScriptedAnthropicUpstream();
+  const adapter = new AnthropicAdapter();
+  let target: UpstreamTarget;
+  const invoke = (request: GatewayRequest) =>
+    adapter.invoke({ request, target, signal: new AbortController().signal });
+  const answerTo = async (body: JsonObject) => {
+    upstream.next({ kind: 'json', body });
+    return invoke(gatewayChatRequest({ tools: [WEATHER_TOOL] }));
+  };
+  const rejectsAsBadResponse = (body: JsonObject, label: string) =>
+    assert.rejects(answerTo(body), isCode(DataPlaneErrorCode.UpstreamBadResponse), label);
+  const streamOf = async (...events: (JsonObject | string)[]) => {
+    upstream.nextStream(...events);
+    const request = gatewayChatRequest({ stream: true, stream_options: { include_usage: true } });
+    return (await invoke(request)) as StreamAnswer;
+  };
+
+  before(async () => {
+    await upstream.start();
+    target = upstreamTarget(
+      { provider: 'anthropic', model: 'claude-sonnet-4-5', baseUrl: upstream.baseUrl },
+      { headerName: 'x-api-key', value: 'sk-ant-secret' },
+    );
+  });
+  after(() => upstream.stop());
+  beforeEach(() => upstream.reset());
+
+  it('reports content holding something that is not a block as a bad response', async () => {
+    for (const block of [null, 'Hi.', 7, [{ type: 'text', text: 'Hi.' }]]) {
+      await rejectsAsBadResponse(message({ content: [block] }), JSON.stringify(block));
+    }
+  });
+
+  it('reports tool_use and text blocks of the wrong shape as a bad response', async () => {
+    const toolUse = { type: 'tool_use', id: 'toolu_01A', name: 'get_weather', input: {} };
+    const broken: [string, JsonObject][] = [
+      ['string input', { ...toolUse, input: 'Paris' }],
+      ['array input', { ...toolUse, input: ['Paris'] }],
+      ['numeric input', { ...toolUse, input: 3 }],
+      ['no id', { ...toolUse, id: undefined }],
+      ['empty name', { ...toolUse, name: '' }],
+      ['numeric text', { type: 'text', text: 42 }],
+    ];
+    for (const [label, block] of broken) {
+      await rejectsAsBadResponse(message({ content: [block], stop_reason: 'tool_use' }), label);
+    }
+  });
+
+  it('reads a tool_use block without input as a call with no arguments', async () => {
+    const block = { type: 'tool_use', id: 'toolu_01A', name: 'get_weather' };
+    const answer = await answerTo(message({ content: [block], stop_reason: 'tool_use' }));
+    if (answer.kind !== 'json') return assert.fail('expected json');
+    const choice = (answer.body.choices as JsonObject[])[0];
+    const calls = (choice.message as JsonObject).tool_calls as JsonObject[];
+    assert.equal((calls[0].function as JsonObject).arguments, '{}');
+  });
+
+  it('reports usage without valid input and output counts as a bad response', async () => {
+    const usages: unknown[] = [
+      {},
+      [],
+      'lots',
+      { output_tokens: 3 },
+      { input_tokens: 10 },
+      { input_tokens: -10, output_tokens: 3 },
+      { input_tokens: '10', output_tokens: 3 },
+      { input_tokens: 10, output_tokens: null },
+    ];
+    for (const usage of usages) {
+      await rejectsAsBadResponse(message({ usage }), JSON.stringify(usage));
+    }
+  });
+
+  it('keeps absurd token counts whole, non-negative and exact', async () => {
+    const answer = await answerTo(
+      message({
+        usage: {
+          input_tokens: 1e300,
+          cache_creation_input_tokens: 1e300,
+          cache_read_input_tokens: 1e300,
+          output_tokens: 2.5,
+        },
+      }),
+    );
+    if (answer.kind !== 'json') return assert.fail('expected json');
+    for (const count of [answer.usage.inputTokens, answer.usage.cachedInputTokens]) {
+      assert.ok(Number.isSafeInteger(count) && count >= 0, `${count} is not a safe count`);
+    }
+    assert.equal(answer.usage.outputTokens, 3);
+  });
+
+  it('ignores invalid cache counts instead of failing the answer', async () => {
+    const usage = {
+      input_tokens: 10,
+      output_tokens: 3,
+      cache_creation_input_tokens: null,
+      cache_read_input_tokens: -4,
+    };
+    const answer = await answerTo(message({ usage }));
+    if (answer.kind !== 'json') return assert.fail('expected json');
+    assert.deepEqual(answer.usage, {
+      inputTokens: 10,
+      outputTokens: 3,
+      cachedInputTokens: 0,
+      source: 'reported',
+    });
+  });
+
+  it('skips unknown blocks, reads unknown stop reasons as stop, and names the model', async () => {
+    const answer = await answerTo(
+      message({
+        model: undefined,
+        content: [
+          { type: 'thinking', thinking: 'Hmm.', signature: 'sig' },
+          { type: 'block_from_the_future', payload: { deep: true } },
+          { type: 'text', text: 'Hi.' },
+        ],
+        stop_reason: 'stop_reason_from_the_future',
+      }),
+    );
+    if (answer.kind !== 'json') return assert.fail('expected json');
+    const choice = (answer.body.choices as JsonObject[])[0];
+    assert.deepEqual(choice.message, { role: 'assistant', content: 'Hi.' });
+    assert.equal(choice.finish_reason, 'stop');
+    assert.equal(answer.body.model, 'claude-sonnet-4-5');
+  });
+
+  it('does not claim tool_calls when a tool_use stop carries no tool_use block', async () => {
+    const answer = await answerTo(message({ stop_reason: 'tool_use' }));
+    if (answer.kind !== 'json') return assert.fail('expected json');
+    assert.equal((answer.body.choices as JsonObject[])[0].finish_reason, 'stop');
+  });
+
+  it('fails a stream event whose data is JSON but not an object, without a TypeError', async () => {
+    for (const data of ['null', '42', '"message_stop"', '[]']) {
+      const answer = await streamOf(MESSAGE_START, data, MESSAGE_STOP);
+      await assert.rejects(collectStream(answer), isDeliberateInterruption, data);
+    }
+  });
+
+  it('keeps message_start counts that a message_delta reports as null', async () => {
+    const answer = await streamOf(
+      MESSAGE_START,
+      TEXT_START,
+      textDelta('Hi.'),
+      blockStop(0),
+      messageDelta('end_turn', {
+        input_tokens: null,
+        cache_creation_input_tokens: null,
+        cache_read_input_tokens: null,
+        output_tokens: 9,
+      }),
+      MESSAGE_STOP,
+    );
+    await collectStream(answer);
+    assert.deepEqual(await answer.usage, {
+      inputTokens: 125,
+      outputTokens: 9,
+      cachedInputTokens: 100,
+      source: 'reported',
+    });
+  });
+
+  it('ignores a message_delta count that is negative or not a number', async () => {
+    const answer = await streamOf(
+      MESSAGE_START,
+      TEXT_START,
+      textDelta('Hi.'),
+      messageDelta('end_turn', { input_tokens: -20, output_tokens: 'nine' }),
+      messageDelta(null, { output_tokens: 8.2 }),
+      MESSAGE_STOP,
+    );
+    await collectStream(answer);
+    const usage = await answer.usage;
+    assert.equal(usage.inputTokens, 125);
+    assert.equal(usage.outputTokens, 9);
+  });
+
+  it('estimates usage when the stream never reports input tokens', async () => {
+    const start = { ...MESSAGE_START, message: { ...MESSAGE_START.message, usage: undefined } };
+    const answer = await streamOf(
+      start,
+      TEXT_START,
+      textDelta('Hello there.'),
+      messageDelta('end_turn'),
+      MESSAGE_STOP,
+    );
+    await collectStream(answer);
+    const usage = await answer.usage;
+    assert.equal(usage.source, 'estimated');
+    assert.ok(usage.inputTokens > 0, 'the prompt is estimated, not reported as 0 tokens');
+  });
+
+  it('fails a streamed tool_use block that has no id or no name', async () => {
+    for (const toolUse of [
+      { type: 'tool_use', name: 'get_weather', input: {} },
+      { type: 'tool_use', id: 'toolu_01A', name: 7, input: {} },
+    ]) {
+      const answer = await streamOf(
+        MESSAGE_START,
+        { type: 'content_block_start', index: 0, content_block: toolUse },
+        MESSAGE_STOP,
+      );
+      await assert.rejects(collectStream(answer), isDeliberateInterruption);
+    }
+  });
+
+  it('streams {} as the arguments of a tool call that sent no input', async () => {
+    const answer = await streamOf(
+      MESSAGE_START,
+      {
+        type: 'content_block_start',
+        index: 0,
+        content_block: { type: 'tool_use', id: 'toolu_01A', name: 'get_weather', input: {} },
+      },
+      {
+        type: 'content_block_delta',
+        index: 0,
+        delta: { type: 'input_json_delta', partial_json: '' },
+      },
+      blockStop(0),
+      messageDelta('tool_use'),
+      MESSAGE_STOP,
+    );
+    const chunks = await collectStream(answer);
+    assert.deepEqual(streamedToolCalls(chunks), [
+      { id: 'toolu_01A', name: 'get_weather', arguments: '{}' },
+    ]);
+    assert.equal(streamedFinishReason(chunks), 'tool_calls');
+  });
+
+  it('gives each streamed tool_use block its own tool index, even when a block index repeats', async () => {
+    const toolStart = (index: number, id: string) => ({
+      type: 'content_block_start',
+      index,
+      content_block: { type: 'tool_use', id, name: 'get_weather', input: {} },
+    });
+    const chunks = await collectStream(
+      await streamOf(
+        MESSAGE_START,
+        toolStart(1, 'toolu_01A'),
+        toolStart(1, 'toolu_01B'),
+        toolStart(2, 'toolu_01C'),
+        messageDelta('tool_use'),
+        MESSAGE_STOP,
+      ),
+    );
+    const ids = streamedToolCalls(chunks).map((call) => call.id);
+    assert.deepEqual(ids, ['toolu_01A', 'toolu_01B', 'toolu_01C']);
+  });
+
+  it('fails a stream that stops a message it never started', async () => {
+    const answer = await streamOf({ type: 'ping' }, MESSAGE_STOP);
+    await assert.rejects(collectStream(answer), isDeliberateInterruption);
+  });
+
+  it('finishes a stream exactly once, with a finish_reason its content supports', async () => {
+    const finishes = (chunks: JsonObject[]) =>
+      chunks
+        .map((chunk) => (chunk.choices as JsonObject[])[0]?.finish_reason)
+        .filter((reason) => reason);
+    const noDelta = await collectStream(
+      await streamOf(MESSAGE_START, TEXT_START, textDelta('Hi.'), MESSAGE_STOP),
+    );
+    assert.deepEqual(finishes(noDelta), ['stop']);
+    const twice = await collectStream(
+      await streamOf(
+        MESSAGE_START,
+        TEXT_START,
+        textDelta('Hi.'),
+        messageDelta('tool_use'),
+        messageDelta('max_tokens'),
+        MESSAGE_STOP,
+      ),
+    );
+    assert.deepEqual(finishes(twice), ['stop']);
+  });
+
+  it('tolerates pings, unknown and typeless events, and blocks out of order', async () => {
+    const answer = await streamOf(
+      messageDelta(null, { output_tokens: 2 }),
+      MESSAGE_START,
+      { type: 'ping' },
+      { type: 'event_from_the_future', index: 0 },
+      { index: 0, delta: { type: 'text_delta', text: 'typeless' } },
+      textDelta('Hi', 0),
+      {
+        type: 'content_block_delta',
+        index: 5,
+        delta: { type: 'input_json_delta', partial_json: '{"x":' },
+      },
+      { type: 'content_block_delta', index: 0, delta: null },
+      { type: 'content_block_start', index: 1, content_block: null },
+      textDelta(' there.', 1),
+      messageDelta('end_turn'),
+      MESSAGE_STOP,
+      textDelta(' After the end.', 1),
+    );
+    const chunks = await collectStream(answer);
+    assert.equal(streamedText(chunks), 'Hi there.');
+    assert.deepEqual(streamedToolCalls(chunks), []);
+    assert.equal(streamedFinishReason(chunks), 'stop');
+  });
+
+  it('fails a stream with an error event, whatever shape its error has', async () => {
+    const hostileType = `${'x'.repeat(10_000)} <script>`;
+    const cases: [unknown, string][] = [
+      [null, 'an error'],
+      ['overloaded', 'an error'],
+      [{ type: 'overloaded_error', message: 'Overloaded' }, 'overloaded_error'],
+      [{ type: hostileType }, 'an error'],
+    ];
+    for (const [error, named] of cases) {
+      const answer = await streamOf(MESSAGE_START, TEXT_START, textDelta('Hi'), {
+        type: 'error',
+        error: error as JsonObject,
+      });
+      await assert.rejects(
+        collectStream(answer),
+        (thrown: unknown) =>
+          isDeliberateInterruption(thrown) &&
+          (thrown as Error).message.endsWith(`reported ${named} mid-stream`),
+      );
+    }
+  });
+
+  it('drops blank text Anthropic refuses from messages and the system prompt', async () => {
+    await invoke(
+      gatewayChatRequest({
+        messages: [
+          { role: 'system', content: '  ' },
+          { role: 'system', content: 'Be brief.' },
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: '' },
+              { type: 'text', text: 'Weather?' },
+              { type: 'text', text: ' \n' },
+            ],
+          },
+          {
+            role: 'assistant',
+            content: [{ type: 'text', text: '' }],
+            tool_calls: [
+              {
+                id: 'call_1',
+                type: 'function',
+                function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
+              },
+            ],
+          },
+          { role: 'tool', tool_call_id: 'call_1', content: '18C' },
+          { role: 'user', content: [{ type: 'text', text: '\t' }] },
+        ],
+        tools: [WEATHER_TOOL],
+      }),
+    );
+    const body = upstream.calls[0].body;
+    assert.equal(body.system, 'Be brief.');
+    assert.deepEqual(body.messages, [
+      { role: 'user', content: [{ type: 'text', text: 'Weather?' }] },
+      {
+        role: 'assistant',
+        content: [
+          { type: 'tool_use', id: 'call_1', name: 'get_weather', input: { city: 'Paris' } },
+        ],
+      },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'call_1', content: '18C' }] },
+    ]);
+  });
+
+  it('sends tool call ids Anthropic accepts, distinct and paired with their results', async () => {
+    const ids = ['functions.get_weather:1', 'functions.get_weather/1', ''];
+    await invoke(
+      gatewayChatRequest({
+        messages: [
+          { role: 'user', content: 'Weather?' },
+          {
+            role: 'assistant',
+            content: null,
+            tool_calls: ids.map((id) => ({
+              id,
+              type: 'function',
+              function: { name: 'get_weather', arguments: '{}' },
+            })),
+          },
+          ...ids.map((id) => ({ role: 'tool', tool_call_id: id, content: '18C' })),
+        ],
+        tools: [WEATHER_TOOL],
+      }),
+    );
+    const messages = upstream.calls[0].body.messages as { content: JsonObject[] }[];
+    const useIds = messages[1].content.map((block) => block.id as string);
+    const resultIds = messages[2].content.map((block) => block.tool_use_id as string);
+    for (const id of useIds) assert.match(id, /^[a-zA-Z0-9_-]+$/);
+    assert.equal(new Set(useIds).size, ids.length);
+    assert.deepEqual(resultIds, useIds);
   });
 });

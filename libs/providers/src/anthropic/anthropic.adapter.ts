@@ -42,7 +42,7 @@ export class AnthropicAdapter implements ProviderAdapter {
       call,
       post,
       this.dispatcher,
-      (parsed) => asCompletionBody(fromAnthropicMessage(parsed)),
+      (parsed) => asCompletionBody(fromAnthropicMessage(parsed, target.model)),
       'a body that is not a Messages API message',
     );
   }
