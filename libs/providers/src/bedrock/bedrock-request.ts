@@ -11,11 +11,15 @@ const IMAGE_FORMATS: Record<string, string> = {
   'image/webp': 'webp',
 };
 
+/** Converse refuses a text block that is empty or only whitespace, as "blank". */
+function isBlank(text: string): boolean {
+  return text.trim() === '';
+}
+
 function block(part: ChatPart, at: string): Block[] {
   switch (part.kind) {
     case 'text':
-      // Converse rejects blank text blocks.
-      return part.text === '' ? [] : [{ text: part.text }];
+      return isBlank(part.text) ? [] : [{ text: part.text }];
     case 'image': {
       const format = IMAGE_FORMATS[part.mediaType];
       if (!format) {
@@ -92,10 +96,57 @@ function toolChoice(prompt: ChatPrompt): JsonObject | undefined {
   }
 }
 
+/** The names of the tools earlier turns called or answered, in order of appearance. */
+function toolNamesInHistory(turns: readonly ChatTurn[]): string[] {
+  const names = new Set<string>();
+  for (const turn of turns) {
+    if (turn.role === 'assistant') turn.toolCalls.forEach((call) => names.add(call.name));
+    if (turn.role === 'tool') names.add(turn.toolName);
+  }
+  return [...names];
+}
+
+function toolSpec(name: string, description: string | undefined, schema: JsonObject): JsonObject {
+  return {
+    toolSpec: {
+      name,
+      ...(description === undefined ? {} : { description }),
+      inputSchema: { json: schema },
+    },
+  };
+}
+
+/**
+ * Converse's `toolConfig`. It refuses toolUse and toolResult blocks in the history
+ * without one, which OpenAI allows (a last turn sent without tools), so the history's
+ * tools are then declared by name, with a schema that takes any object.
+ */
+function toolConfig(prompt: ChatPrompt): JsonObject | undefined {
+  if (prompt.tools.length === 0) {
+    const used = toolNamesInHistory(prompt.turns);
+    if (used.length === 0) return undefined;
+    return { tools: used.map((name) => toolSpec(name, undefined, { type: 'object' })) };
+  }
+  const choice = toolChoice(prompt);
+  return {
+    tools: prompt.tools.map((tool) => toolSpec(tool.name, tool.description, tool.parameters)),
+    ...(choice ? { toolChoice: choice } : {}),
+  };
+}
+
 /** The Converse / ConverseStream body for an OpenAI chat request. */
 export function toConverseRequest(prompt: ChatPrompt): JsonObject {
-  const body: JsonObject = { messages: messages(prompt.turns) };
-  const system = prompt.system.filter((text) => text !== '');
+  const converseMessages = messages(prompt.turns);
+  if (converseMessages.length === 0) {
+    // Converse would refuse it too; saying so here spares a call and names the field.
+    throw new DataPlaneError(
+      DataPlaneErrorCode.InvalidRequest,
+      'Bedrock needs at least one user or assistant message with content that is not blank',
+      { param: 'messages' },
+    );
+  }
+  const body: JsonObject = { messages: converseMessages };
+  const system = prompt.system.filter((text) => !isBlank(text));
   if (system.length > 0) body.system = system.map((text) => ({ text }));
   const inference: JsonObject = {};
   if (prompt.maxTokens !== undefined) inference.maxTokens = prompt.maxTokens;
@@ -103,18 +154,7 @@ export function toConverseRequest(prompt: ChatPrompt): JsonObject {
   if (prompt.topP !== undefined) inference.topP = prompt.topP;
   if (prompt.stop.length > 0) inference.stopSequences = prompt.stop;
   if (Object.keys(inference).length > 0) body.inferenceConfig = inference;
-  if (prompt.tools.length > 0) {
-    const choice = toolChoice(prompt);
-    body.toolConfig = {
-      tools: prompt.tools.map((tool) => ({
-        toolSpec: {
-          name: tool.name,
-          ...(tool.description === undefined ? {} : { description: tool.description }),
-          inputSchema: { json: tool.parameters },
-        },
-      })),
-      ...(choice ? { toolChoice: choice } : {}),
-    };
-  }
+  const tools = toolConfig(prompt);
+  if (tools) body.toolConfig = tools;
   return body;
 }

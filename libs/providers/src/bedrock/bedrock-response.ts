@@ -1,23 +1,38 @@
 import type { JsonObject, TokenUsage } from '@aigw/contracts/data-plane';
 import { chatCompletion, type FinishReason, type OpenAiToolCall } from '../core/openai-output';
-import { reportedTokens } from '../core/usage';
+import { badResponse } from '../core/upstream-http';
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
 
 /**
- * Converse usage in our terms. Bedrock's `inputTokens` leaves out prompt-cache reads and
- * writes, so `inputTokens` here adds them (the whole prompt) and `cachedInputTokens` is
- * the part read from the cache.
+ * A token count Bedrock reported, rounded up to a whole number, or undefined when it is
+ * not a count at all (not a number, negative, or too large to add up exactly).
+ */
+function tokenCount(value: unknown): number | undefined {
+  if (typeof value !== 'number' || !(value >= 0)) return undefined;
+  const whole = Math.ceil(value);
+  return Number.isSafeInteger(whole) ? whole : undefined;
+}
+
+/**
+ * Converse usage in our terms, or undefined when Bedrock sent none that can be trusted
+ * (its required `inputTokens` and `outputTokens` are not counts): an estimate then beats
+ * billing zero. Bedrock's `inputTokens` leaves out prompt-cache reads and writes, so
+ * `inputTokens` here adds them (the whole prompt) and `cachedInputTokens` is the part
+ * read from the cache. An unusable cache count counts as none.
  */
 export function bedrockUsage(usage: unknown): TokenUsage | undefined {
-  if (!usage || typeof usage !== 'object') return undefined;
-  const u = usage as JsonObject;
-  const cacheRead = reportedTokens(u.cacheReadInputTokens);
-  return {
-    inputTokens:
-      reportedTokens(u.inputTokens) + cacheRead + reportedTokens(u.cacheWriteInputTokens),
-    outputTokens: reportedTokens(u.outputTokens),
-    cachedInputTokens: cacheRead,
-    source: 'reported',
-  };
+  if (!isObject(usage)) return undefined;
+  const input = tokenCount(usage.inputTokens);
+  const outputTokens = tokenCount(usage.outputTokens);
+  if (input === undefined || outputTokens === undefined) return undefined;
+  const cacheRead = tokenCount(usage.cacheReadInputTokens) ?? 0;
+  const cacheWrite = tokenCount(usage.cacheWriteInputTokens) ?? 0;
+  // Three safe counts can add up past what a double holds exactly.
+  const inputTokens = Math.min(input + cacheRead + cacheWrite, Number.MAX_SAFE_INTEGER);
+  return { inputTokens, outputTokens, cachedInputTokens: cacheRead, source: 'reported' };
 }
 
 export function bedrockFinishReason(stopReason: unknown): FinishReason {
@@ -30,40 +45,83 @@ export function bedrockFinishReason(stopReason: unknown): FinishReason {
     case 'guardrail_intervened':
     case 'content_filtered':
       return 'content_filter';
-    default: // end_turn, stop_sequence
+    default: // end_turn, stop_sequence, and reasons added later
       return 'stop';
   }
 }
 
-/** A Converse response as an OpenAI chat.completion; undefined if it is not one. */
+/** What a Converse answer needs besides its body. */
+export interface ConverseAnswerContext {
+  readonly id: string;
+  readonly model: string;
+  readonly backendName: string;
+  /** Usage for an answer that reported none usable, from the text it generated. */
+  readonly estimateUsage: (generated: string) => TokenUsage;
+}
+
+/**
+ * A Converse response as an OpenAI chat.completion; undefined if it has no
+ * `output.message.content` list. A content block of the wrong shape is a bad response:
+ * passing it on would hand the client a broken answer.
+ */
 export function fromConverseResponse(
   body: JsonObject,
-  id: string,
-  model: string,
+  context: ConverseAnswerContext,
 ): { completion: JsonObject; usage: TokenUsage } | undefined {
-  const message = (body.output as JsonObject | undefined)?.message as JsonObject | undefined;
-  const usage = bedrockUsage(body.usage);
-  if (!message || !Array.isArray(message.content) || !usage) return undefined;
-  let text = '';
-  const toolCalls: OpenAiToolCall[] = [];
-  for (const block of message.content as JsonObject[]) {
-    if (typeof block.text === 'string') text += block.text;
-    const toolUse = block.toolUse as JsonObject | undefined;
-    if (toolUse && typeof toolUse.toolUseId === 'string' && typeof toolUse.name === 'string') {
-      toolCalls.push({
-        id: toolUse.toolUseId,
-        name: toolUse.name,
-        argumentsJson: JSON.stringify(toolUse.input ?? {}),
-      });
-    }
-  }
+  const output = isObject(body.output) ? body.output : undefined;
+  const message = isObject(output?.message) ? output.message : undefined;
+  if (!message || !Array.isArray(message.content)) return undefined;
+  const { text, toolCalls } = answerContent(message.content, context.backendName);
+  const usage =
+    bedrockUsage(body.usage) ??
+    context.estimateUsage(text + toolCalls.map((call) => call.argumentsJson).join(''));
   const completion = chatCompletion({
-    id,
-    model,
+    id: context.id,
+    model: context.model,
     text,
     toolCalls,
     finishReason: bedrockFinishReason(body.stopReason),
     usage,
   });
   return { completion, usage };
+}
+
+/** The text and tool calls of Converse content blocks. */
+function answerContent(
+  content: readonly unknown[],
+  backendName: string,
+): { text: string; toolCalls: OpenAiToolCall[] } {
+  let text = '';
+  const toolCalls: OpenAiToolCall[] = [];
+  for (const block of content) {
+    if (!isObject(block)) throw badResponse(backendName, 'a content block that is not an object');
+    if ('text' in block) {
+      if (typeof block.text !== 'string') {
+        throw badResponse(backendName, 'a text content block whose text is not a string');
+      }
+      text += block.text;
+    } else if ('toolUse' in block) {
+      toolCalls.push(toolCall(block.toolUse, backendName));
+    }
+    // Other blocks (reasoningContent, citationsContent, ...) have no OpenAI counterpart.
+  }
+  return { text, toolCalls };
+}
+
+function toolCall(toolUse: unknown, backendName: string): OpenAiToolCall {
+  if (
+    !isObject(toolUse) ||
+    typeof toolUse.toolUseId !== 'string' ||
+    toolUse.toolUseId === '' ||
+    typeof toolUse.name !== 'string' ||
+    toolUse.name === ''
+  ) {
+    throw badResponse(backendName, 'a toolUse block without its toolUseId or name');
+  }
+  // OpenAI clients parse `arguments` as a JSON object; a missing input is an empty one.
+  const input = toolUse.input ?? {};
+  if (!isObject(input)) {
+    throw badResponse(backendName, `a toolUse block whose input is not a JSON object`);
+  }
+  return { id: toolUse.toolUseId, name: toolUse.name, argumentsJson: JSON.stringify(input) };
 }

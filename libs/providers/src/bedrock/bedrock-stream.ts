@@ -1,20 +1,47 @@
-import type { JsonObject, TokenUsage } from '@aigw/contracts/data-plane';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type JsonObject,
+  type TokenUsage,
+} from '@aigw/contracts/data-plane';
 import { ChunkFactory } from '../core/openai-output';
 import type { StreamTranslation } from '../core/translated-stream';
 import { streamInterrupted } from '../core/upstream-http';
 import type { BedrockStreamEvent } from './bedrock-event-stream';
 import { bedrockFinishReason, bedrockUsage } from './bedrock-response';
 
+/** The most of an upstream's exception message an error passes on. */
+const MAX_DETAIL_CHARS = 300;
+
 /**
- * ConverseStream events into OpenAI chunks. Content blocks are numbered across text and
- * tool use; each toolUse block gets the next OpenAI tool-call index. The answer is
- * complete at messageStop; usage arrives after it, in the metadata event.
+ * What a ConverseStream exception means before any chunk went out, when the router can
+ * still act on it: the same codes as the HTTP statuses Converse gives these exceptions.
+ */
+function exceptionCode(name: string): DataPlaneErrorCode {
+  switch (name.toLowerCase()) {
+    case 'throttlingexception':
+      return DataPlaneErrorCode.UpstreamRateLimited;
+    case 'modeltimeoutexception':
+      return DataPlaneErrorCode.UpstreamTimeout;
+    case 'validationexception':
+      return DataPlaneErrorCode.UpstreamRejected;
+    default: // modelStreamErrorException, internalServerException, serviceUnavailable...
+      return DataPlaneErrorCode.UpstreamError;
+  }
+}
+
+/**
+ * ConverseStream events into OpenAI chunks. Text blocks have no start event; each toolUse
+ * block starts with one and gets the next OpenAI tool-call index. The answer is complete
+ * once both messageStop and the metadata event (which carries usage) arrived.
  */
 export class BedrockStreamTranslation implements StreamTranslation<BedrockStreamEvent> {
-  finished = false;
   private readonly chunks: ChunkFactory;
   private readonly toolIndexByBlock = new Map<number, number>();
   private usage: TokenUsage | undefined;
+  private sentChunk = false;
+  private stopped = false;
+  private sawMetadata = false;
 
   constructor(
     private readonly backendName: string,
@@ -24,48 +51,15 @@ export class BedrockStreamTranslation implements StreamTranslation<BedrockStream
     this.chunks = new ChunkFactory(id, model);
   }
 
+  get finished(): boolean {
+    return this.stopped && this.sawMetadata;
+  }
+
   translate(event: BedrockStreamEvent): readonly JsonObject[] {
-    if (event.messageType !== 'event') {
-      const detail = typeof event.payload.message === 'string' ? `: ${event.payload.message}` : '';
-      throw streamInterrupted(
-        this.backendName,
-        `sent ${event.name || 'an error'} mid-stream${detail}`,
-      );
-    }
-    const payload = event.payload;
-    switch (event.name) {
-      case 'messageStart':
-        return [this.chunks.role()];
-      case 'contentBlockStart': {
-        const toolUse = (payload.start as JsonObject | undefined)?.toolUse as
-          JsonObject | undefined;
-        if (!toolUse) return [];
-        const toolIndex = this.toolIndexByBlock.size;
-        this.toolIndexByBlock.set(payload.contentBlockIndex as number, toolIndex);
-        return [
-          this.chunks.toolCallStart(toolIndex, String(toolUse.toolUseId), String(toolUse.name)),
-        ];
-      }
-      case 'contentBlockDelta': {
-        const delta = (payload.delta ?? {}) as JsonObject;
-        if (typeof delta.text === 'string')
-          return delta.text === '' ? [] : [this.chunks.text(delta.text)];
-        const input = (delta.toolUse as JsonObject | undefined)?.input;
-        const toolIndex = this.toolIndexByBlock.get(payload.contentBlockIndex as number);
-        if (typeof input === 'string' && input !== '' && toolIndex !== undefined) {
-          return [this.chunks.toolCallArguments(toolIndex, input)];
-        }
-        return []; // reasoning content has no OpenAI counterpart
-      }
-      case 'messageStop':
-        this.finished = true;
-        return [this.chunks.finish(bedrockFinishReason(payload.stopReason))];
-      case 'metadata':
-        this.usage = bedrockUsage(payload.usage) ?? this.usage;
-        return [];
-      default: // contentBlockStop and event types added later
-        return [];
-    }
+    if (event.kind === 'exception') throw this.failure(event.name, event.message);
+    const chunks = this.translateEvent(event.name, event.payload);
+    if (chunks.length > 0) this.sentChunk = true;
+    return chunks;
   }
 
   reportedUsage(): TokenUsage | undefined {
@@ -75,4 +69,96 @@ export class BedrockStreamTranslation implements StreamTranslation<BedrockStream
   usageChunk(usage: TokenUsage): JsonObject {
     return this.chunks.usage(usage);
   }
+
+  private translateEvent(name: string, payload: JsonObject): JsonObject[] {
+    switch (name) {
+      case 'messageStart':
+        return [this.chunks.role()];
+      case 'contentBlockStart':
+        return this.blockStart(payload);
+      case 'contentBlockDelta':
+        return this.blockDelta(payload);
+      case 'messageStop':
+        if (this.stopped) return [];
+        this.stopped = true;
+        return [this.chunks.finish(bedrockFinishReason(payload.stopReason))];
+      case 'metadata':
+        this.sawMetadata = true;
+        this.usage = bedrockUsage(payload.usage) ?? this.usage;
+        return [];
+      default: // contentBlockStop and event types added later
+        return [];
+    }
+  }
+
+  private blockStart(payload: JsonObject): JsonObject[] {
+    const toolUse = asObject(asObject(payload.start)?.toolUse);
+    if (!toolUse) return []; // a start of another kind carries nothing to relay
+    const block = this.blockIndex(payload);
+    if (this.toolIndexByBlock.has(block)) {
+      throw this.malformed(`a second start of content block ${block}`);
+    }
+    const { toolUseId, name } = toolUse;
+    if (typeof toolUseId !== 'string' || toolUseId === '' || typeof name !== 'string' || !name) {
+      throw this.malformed('a toolUse start without its toolUseId or name');
+    }
+    const toolIndex = this.toolIndexByBlock.size;
+    this.toolIndexByBlock.set(block, toolIndex);
+    return [this.chunks.toolCallStart(toolIndex, toolUseId, name)];
+  }
+
+  private blockDelta(payload: JsonObject): JsonObject[] {
+    const delta = asObject(payload.delta) ?? {};
+    if ('text' in delta) {
+      if (typeof delta.text !== 'string') throw this.malformed('a text delta that is not text');
+      return delta.text === '' ? [] : [this.chunks.text(delta.text)];
+    }
+    if ('toolUse' in delta) return this.toolInput(payload, delta.toolUse);
+    return []; // reasoning and citation deltas have no OpenAI counterpart
+  }
+
+  private toolInput(payload: JsonObject, toolUse: unknown): JsonObject[] {
+    const block = this.blockIndex(payload);
+    const toolIndex = this.toolIndexByBlock.get(block);
+    if (toolIndex === undefined) {
+      throw this.malformed(`toolUse input for content block ${block}, which never started`);
+    }
+    const input = asObject(toolUse)?.input;
+    if (typeof input !== 'string') throw this.malformed('toolUse input that is not a string');
+    return input === '' ? [] : [this.chunks.toolCallArguments(toolIndex, input)];
+  }
+
+  private blockIndex(payload: JsonObject): number {
+    const index = payload.contentBlockIndex;
+    if (typeof index !== 'number' || !Number.isSafeInteger(index) || index < 0) {
+      throw this.malformed('a content block event without a whole-number contentBlockIndex');
+    }
+    return index;
+  }
+
+  /**
+   * A ConverseStream exception. Before the first chunk the router may still fail over,
+   * so it gets the exception's own meaning (throttling is a rate limit); after it, the
+   * client already has part of an answer and the stream is interrupted.
+   */
+  private failure(name: string, message: string | undefined): DataPlaneError {
+    const exception = name.slice(0, 100);
+    const detail = message ? `: ${message.slice(0, MAX_DETAIL_CHARS)}` : '';
+    if (this.sentChunk)
+      return streamInterrupted(this.backendName, `sent ${exception} mid-stream${detail}`);
+    return new DataPlaneError(
+      exceptionCode(exception),
+      `backend "${this.backendName}" sent ${exception} before answering${detail}`,
+    );
+  }
+
+  private malformed(what: string): DataPlaneError {
+    return streamInterrupted(this.backendName, `sent ${what}`);
+  }
+}
+
+function asObject(value: unknown): JsonObject | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as JsonObject)
+    : undefined;
 }

@@ -9,9 +9,16 @@ import {
 } from '@aigw/contracts/data-plane';
 import { parseChatRequest, unsupportedOperation } from '../core/chat-request';
 import type { ProviderAdapter } from '../core/provider-adapter';
+import { countTokens, estimatedUsage } from '../core/tokenizer';
 import { translatedStreamAnswer } from '../core/translated-stream';
 import { asCompletionBody, translatedJsonAnswer } from '../core/translated-answer';
-import { credentialHeaders, sendUpstream, sharedUpstreamAgent } from '../core/upstream-http';
+import {
+  badResponse,
+  credentialHeaders,
+  MAX_ERROR_BODY_BYTES,
+  sendUpstream,
+  sharedUpstreamAgent,
+} from '../core/upstream-http';
 import { bedrockEvents } from './bedrock-event-stream';
 import { toConverseRequest } from './bedrock-request';
 import { fromConverseResponse } from './bedrock-response';
@@ -67,19 +74,36 @@ export class BedrockAdapter implements ProviderAdapter {
     const post = { url: url.toString(), headers: { ...request.forwardHeaders, ...sent }, body };
     if (request.stream) {
       const response = await sendUpstream(call, post, this.dispatcher);
+      const contentType = response.headers['content-type'];
+      if (!isEventStream(contentType)) {
+        // Read and dropped in the background, so a small body leaves its socket reusable.
+        response.body.dump({ limit: MAX_ERROR_BODY_BYTES }).catch(() => undefined);
+        throw badResponse(
+          target.backendName,
+          `${String(contentType).slice(0, 100)} instead of an event stream`,
+        );
+      }
       const translation = new BedrockStreamTranslation(
         target.backendName,
         converseId(response.headers),
         target.model,
       );
-      return translatedStreamAnswer(call, bedrockEvents(response.body), translation);
+      const events = bedrockEvents(response.body, target.backendName);
+      return translatedStreamAnswer(call, events, translation);
     }
     return translatedJsonAnswer(
       call,
       post,
       this.dispatcher,
       (parsed, headers) =>
-        asCompletionBody(fromConverseResponse(parsed, converseId(headers), target.model)),
+        asCompletionBody(
+          fromConverseResponse(parsed, {
+            id: converseId(headers),
+            model: target.model,
+            backendName: target.backendName,
+            estimateUsage: (generated) => estimatedUsage(request.body, countTokens(generated)),
+          }),
+        ),
       'a body that is not a Converse response',
     );
   }
@@ -108,4 +132,14 @@ export class BedrockAdapter implements ProviderAdapter {
 function converseId(headers: IncomingHttpHeaders): string {
   const requestId = headers['x-amzn-requestid'];
   return `chatcmpl-${typeof requestId === 'string' ? requestId : randomUUID()}`;
+}
+
+/**
+ * Whether a ConverseStream answer is the binary event stream; one that says it is
+ * something else (a proxy's JSON or HTML) is refused before it is read as frames.
+ */
+function isEventStream(contentType: string | string[] | undefined): boolean {
+  if (contentType === undefined) return true; // unlabelled: the decoder judges the bytes
+  const mediaType = String(contentType).split(';')[0].trim().toLowerCase();
+  return mediaType === 'application/vnd.amazon.eventstream';
 }
