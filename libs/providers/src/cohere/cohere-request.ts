@@ -40,6 +40,11 @@ function message(turn: ChatTurn): JsonObject {
   }
 }
 
+// Cohere takes p only within these bounds and refuses the request otherwise; OpenAI's
+// range is 0 to 1, and clients often send top_p: 1 to mean "no cut-off".
+const MIN_P = 0.01;
+const MAX_P = 0.99;
+
 /** The v2 /chat body for an OpenAI chat request. */
 export function toCohereRequest(prompt: ChatPrompt, model: string, stream: boolean): JsonObject {
   const body: JsonObject = {
@@ -72,6 +77,6 @@ export function toCohereRequest(prompt: ChatPrompt, model: string, stream: boole
   if (prompt.maxTokens !== undefined) body.max_tokens = prompt.maxTokens;
   if (prompt.stop.length > 0) body.stop_sequences = prompt.stop;
   if (prompt.temperature !== undefined) body.temperature = prompt.temperature;
-  if (prompt.topP !== undefined) body.p = prompt.topP;
+  if (prompt.topP !== undefined) body.p = Math.min(MAX_P, Math.max(MIN_P, prompt.topP));
   return body;
 }

@@ -1,64 +1,130 @@
+import { randomUUID } from 'node:crypto';
 import type { JsonObject, TokenUsage } from '@aigw/contracts/data-plane';
 import { chatCompletion, type FinishReason, type OpenAiToolCall } from '../core/openai-output';
+import { badResponse } from '../core/upstream-http';
 import { reportedTokens } from '../core/usage';
+import { isObject } from './cohere-json';
+
+/** Token counts with at least one number in them, else not counts at all. */
+function counts(value: unknown): JsonObject | undefined {
+  if (!isObject(value)) return undefined;
+  const numeric = typeof value.input_tokens === 'number' || typeof value.output_tokens === 'number';
+  return numeric ? value : undefined;
+}
 
 /**
- * Cohere's usage in our terms: `billed_units` (what Cohere charges) when present, else
+ * Cohere's usage in our terms: `billed_units` (what Cohere charges) when usable, else
  * `tokens` (which also counts Cohere's own prompt template); `cached_tokens` when given.
  */
 export function cohereUsage(usage: unknown): TokenUsage | undefined {
-  if (!usage || typeof usage !== 'object') return undefined;
-  const u = usage as JsonObject;
-  const units = (u.billed_units ?? u.tokens) as JsonObject | undefined;
-  if (!units || typeof units !== 'object') return undefined;
+  if (!isObject(usage)) return undefined;
+  const units = counts(usage.billed_units) ?? counts(usage.tokens);
+  if (!units) return undefined;
+  const inputTokens = reportedTokens(units.input_tokens);
   return {
-    inputTokens: reportedTokens(units.input_tokens),
+    inputTokens,
     outputTokens: reportedTokens(units.output_tokens),
-    cachedInputTokens: reportedTokens(u.cached_tokens),
+    // Part of the input: a larger count is the backend's mistake, not more tokens.
+    cachedInputTokens: Math.min(reportedTokens(usage.cached_tokens), inputTokens),
     source: 'reported',
   };
 }
 
-export function cohereFinishReason(reason: unknown): FinishReason {
-  switch (reason) {
-    case 'MAX_TOKENS':
-      return 'length';
-    case 'TOOL_CALL':
-      return 'tool_calls';
-    default: // COMPLETE, STOP_SEQUENCE, ERROR, TIMEOUT
-      return 'stop';
+/** Finish reasons that mean Cohere gave up on the answer, which is then no answer. */
+export const FAILED_FINISH = new Set(['ERROR', 'TIMEOUT']);
+
+/**
+ * Cohere's finish_reason as OpenAI's (COMPLETE, STOP_SEQUENCE and unknown ones are
+ * stop). Clients act on tool_calls, so it follows whether the answer called tools.
+ */
+export function cohereFinishReason(reason: unknown, calledTools: boolean): FinishReason {
+  if (reason === 'MAX_TOKENS') return 'length';
+  return calledTools ? 'tool_calls' : 'stop';
+}
+
+/** Whether tool-call arguments are JSON text of an object, as OpenAI clients parse them. */
+export function isJsonObjectText(text: string): boolean {
+  try {
+    return isObject(JSON.parse(text));
+  } catch {
+    return false;
   }
 }
 
-/** Tool calls of a Cohere message, already in OpenAI's shape. */
-function toolCalls(message: JsonObject): OpenAiToolCall[] {
-  const calls = Array.isArray(message.tool_calls) ? (message.tool_calls as JsonObject[]) : [];
-  return calls.flatMap((call) => {
-    const fn = (call.function ?? {}) as JsonObject;
-    if (typeof call.id !== 'string' || typeof fn.name !== 'string') return [];
-    const args = typeof fn.arguments === 'string' ? fn.arguments : '{}';
-    return [{ id: call.id, name: fn.name, argumentsJson: args }];
-  });
+/** An id for a tool call Cohere sent without one; clients answer calls by id. */
+export function newToolCallId(): string {
+  return `call_${randomUUID().replaceAll('-', '')}`;
 }
 
-/** A v2 chat response as an OpenAI chat.completion; undefined if it is not one. */
+/** The JSON text of a tool call's arguments: Cohere's string, an object as JSON, none as {}. */
+function argumentsText(args: unknown): string | undefined {
+  if (args === undefined || args === null || args === '') return '{}';
+  if (isObject(args)) return JSON.stringify(args);
+  return typeof args === 'string' && isJsonObjectText(args) ? args : undefined;
+}
+
+/** One tool call of a Cohere message in OpenAI's shape; what cannot be called is refused. */
+function toolCallOf(call: unknown, backendName: string): OpenAiToolCall {
+  const fn = isObject(call) ? call.function : undefined;
+  if (!isObject(call) || !isObject(fn) || typeof fn.name !== 'string' || fn.name === '') {
+    throw badResponse(backendName, 'a tool call without a function name');
+  }
+  const argumentsJson = argumentsText(fn.arguments);
+  if (argumentsJson === undefined) {
+    throw badResponse(
+      backendName,
+      `a tool call to "${fn.name}" whose arguments are not a JSON object`,
+    );
+  }
+  const id = typeof call.id === 'string' && call.id !== '' ? call.id : newToolCallId();
+  return { id, name: fn.name, argumentsJson };
+}
+
+function toolCalls(message: JsonObject, backendName: string): OpenAiToolCall[] {
+  const calls = Array.isArray(message.tool_calls) ? message.tool_calls : [];
+  return calls.map((call) => toolCallOf(call, backendName));
+}
+
+/**
+ * The text of a message's content: its text parts (others, such as thinking, are left
+ * out), or a plain string; undefined if it is neither.
+ */
+function contentText(content: unknown): string | undefined {
+  if (content === undefined || content === null) return '';
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return undefined;
+  return content
+    .map((part) =>
+      isObject(part) && part.type === 'text' && typeof part.text === 'string' ? part.text : '',
+    )
+    .join('');
+}
+
+/**
+ * A v2 chat response as an OpenAI chat.completion; undefined if it is not one. An
+ * answer Cohere itself gave up on (ERROR, TIMEOUT) or with unusable parts is a bad
+ * response, so the call fails over instead of passing a broken answer on.
+ */
 export function fromCohereResponse(
   body: JsonObject,
   model: string,
+  backendName: string,
 ): { completion: JsonObject; usage: TokenUsage } | undefined {
-  const message = body.message as JsonObject | undefined;
+  const message = body.message;
   const usage = cohereUsage(body.usage);
-  if (!message || typeof message !== 'object' || !usage) return undefined;
-  const parts = Array.isArray(message.content) ? (message.content as JsonObject[]) : [];
-  const text = parts
-    .map((part) => (part.type === 'text' && typeof part.text === 'string' ? part.text : ''))
-    .join('');
+  if (!isObject(message) || !usage) return undefined;
+  if (typeof body.finish_reason === 'string' && FAILED_FINISH.has(body.finish_reason)) {
+    throw badResponse(backendName, `finish_reason ${body.finish_reason}`);
+  }
+  const text = contentText(message.content);
+  if (text === undefined) throw badResponse(backendName, 'message content that is not a list');
+  const calls = toolCalls(message, backendName);
   const completion = chatCompletion({
     id: typeof body.id === 'string' ? body.id : 'chatcmpl-cohere',
     model,
     text,
-    toolCalls: toolCalls(message),
-    finishReason: cohereFinishReason(body.finish_reason),
+    toolCalls: calls,
+    finishReason: cohereFinishReason(body.finish_reason, calls.length > 0),
     usage,
   });
   return { completion, usage };

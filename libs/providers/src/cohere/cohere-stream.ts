@@ -3,21 +3,49 @@ import type { JsonObject, TokenUsage } from '@aigw/contracts/data-plane';
 import { ChunkFactory } from '../core/openai-output';
 import type { StreamTranslation } from '../core/translated-stream';
 import { streamInterrupted } from '../core/upstream-http';
-import { cohereFinishReason, cohereUsage } from './cohere-response';
+import {
+  cohereFinishReason,
+  cohereUsage,
+  FAILED_FINISH,
+  isJsonObjectText,
+  newToolCallId,
+} from './cohere-response';
+import { isObject } from './cohere-json';
 
+/** `delta.message` of an event, or an empty object when it has none. */
 function messageDelta(event: JsonObject): JsonObject {
-  return ((event.delta as JsonObject | undefined)?.message ?? {}) as JsonObject;
+  const delta = event.delta;
+  const message = isObject(delta) ? delta.message : undefined;
+  return isObject(message) ? message : {};
+}
+
+/** The one tool call a tool-call event carries (`delta.message.tool_calls`), if any. */
+function toolCallDelta(event: JsonObject): JsonObject {
+  const call = messageDelta(event).tool_calls;
+  return isObject(call) ? call : {};
+}
+
+/** A streamed tool call: its OpenAI index, name and the arguments so far. */
+interface OpenToolCall {
+  readonly index: number;
+  readonly name: string;
+  arguments: string;
 }
 
 /**
  * Cohere's v2 chat stream into OpenAI chunks. Each tool-call-start gets the next OpenAI
- * tool-call index; the answer is complete at message-end, which carries the usage.
+ * tool-call index; the answer is complete at message-end, which carries the usage, and
+ * once every tool call's arguments add up to a JSON object. Nothing after message-end
+ * is relayed.
  */
 export class CohereStreamTranslation implements StreamTranslation<EventSourceMessage> {
   finished = false;
   private readonly chunks: ChunkFactory;
+  private started = false;
   private usage: TokenUsage | undefined;
-  private readonly toolIndexByCohere = new Map<unknown, number>();
+  /** Every tool call started, in OpenAI index order. */
+  private readonly toolCalls: OpenToolCall[] = [];
+  private readonly toolCallsByCohereIndex = new Map<unknown, OpenToolCall>();
 
   constructor(
     private readonly backendName: string,
@@ -27,53 +55,25 @@ export class CohereStreamTranslation implements StreamTranslation<EventSourceMes
   }
 
   translate(message: EventSourceMessage): readonly JsonObject[] {
-    let event: JsonObject;
-    try {
-      event = JSON.parse(message.data) as JsonObject;
-    } catch {
-      throw streamInterrupted(this.backendName, 'sent a stream event that is not JSON');
+    if (this.finished) return [];
+    const event = this.parse(message.data);
+    if (message.event === 'error' || event.type === 'error') {
+      throw streamInterrupted(this.backendName, 'reported an error mid-stream');
     }
     switch (event.type) {
       case 'message-start':
-        if (typeof event.id === 'string') this.chunks.id = event.id;
-        return [this.chunks.role()];
-      case 'content-delta': {
-        const text = (messageDelta(event).content as JsonObject | undefined)?.text;
-        return typeof text === 'string' && text !== '' ? [this.chunks.text(text)] : [];
-      }
-      case 'tool-call-start': {
-        const call = (messageDelta(event).tool_calls ?? {}) as JsonObject;
-        const fn = (call.function ?? {}) as JsonObject;
-        const index = this.toolIndexByCohere.size;
-        this.toolIndexByCohere.set(event.index, index);
-        const out = [this.chunks.toolCallStart(index, String(call.id), String(fn.name))];
-        if (typeof fn.arguments === 'string' && fn.arguments !== '') {
-          out.push(this.chunks.toolCallArguments(index, fn.arguments));
-        }
-        return out;
-      }
-      case 'tool-call-delta': {
-        const call = (messageDelta(event).tool_calls ?? {}) as JsonObject;
-        const args = (call.function as JsonObject | undefined)?.arguments;
-        const index = this.toolIndexByCohere.get(event.index);
-        return typeof args === 'string' && args !== '' && index !== undefined
-          ? [this.chunks.toolCallArguments(index, args)]
-          : [];
-      }
-      case 'message-end': {
-        const delta = (event.delta ?? {}) as JsonObject;
-        this.usage = cohereUsage(delta.usage) ?? this.usage;
-        if (delta.finish_reason === 'ERROR' || delta.finish_reason === 'TIMEOUT') {
-          throw streamInterrupted(this.backendName, `ended the stream with ${delta.finish_reason}`);
-        }
-        this.finished = true;
-        return [this.chunks.finish(cohereFinishReason(delta.finish_reason))];
-      }
+        if (!this.started && typeof event.id === 'string') this.chunks.id = event.id;
+        return this.opening();
+      case 'content-delta':
+        return this.text(event);
+      case 'tool-call-start':
+        return this.toolCallStart(event);
+      case 'tool-call-delta':
+        return this.toolCallArguments(event);
+      case 'message-end':
+        return this.end(event);
       default:
-        // content-start/end, tool-plan-delta, tool-call-end, citations, debug
-        if (message.event === 'error' || event.type === 'error') {
-          throw streamInterrupted(this.backendName, 'reported an error mid-stream');
-        }
+        // content-start/end, tool-plan-delta, tool-call-end, citations, debug, unknown
         return [];
     }
   }
@@ -84,5 +84,100 @@ export class CohereStreamTranslation implements StreamTranslation<EventSourceMes
 
   usageChunk(usage: TokenUsage): JsonObject {
     return this.chunks.usage(usage);
+  }
+
+  /** One event's data as an object; anything else ends the stream. */
+  private parse(data: string): JsonObject {
+    let event: unknown;
+    try {
+      event = JSON.parse(data);
+    } catch {
+      throw streamInterrupted(this.backendName, 'sent a stream event that is not JSON');
+    }
+    if (!isObject(event)) {
+      throw streamInterrupted(this.backendName, 'sent a stream event that is not a JSON object');
+    }
+    return event;
+  }
+
+  /** The role chunk, once, before anything else the stream relays (even out of order). */
+  private opening(): JsonObject[] {
+    if (this.started) return [];
+    this.started = true;
+    return [this.chunks.role()];
+  }
+
+  private text(event: JsonObject): JsonObject[] {
+    const content = messageDelta(event).content;
+    const text = isObject(content) ? content.text : undefined;
+    if (typeof text !== 'string' || text === '') return [];
+    return [...this.opening(), this.chunks.text(text)];
+  }
+
+  private toolCallStart(event: JsonObject): JsonObject[] {
+    const call = toolCallDelta(event);
+    const fn = isObject(call.function) ? call.function : {};
+    if (typeof fn.name !== 'string' || fn.name === '') {
+      throw streamInterrupted(this.backendName, 'started a tool call without a function name');
+    }
+    const id = typeof call.id === 'string' && call.id !== '' ? call.id : newToolCallId();
+    const open: OpenToolCall = { index: this.toolCalls.length, name: fn.name, arguments: '' };
+    this.toolCalls.push(open);
+    this.toolCallsByCohereIndex.set(event.index, open);
+    const out = [...this.opening(), this.chunks.toolCallStart(open.index, id, open.name)];
+    if (typeof fn.arguments === 'string' && fn.arguments !== '') {
+      open.arguments += fn.arguments;
+      out.push(this.chunks.toolCallArguments(open.index, fn.arguments));
+    }
+    return out;
+  }
+
+  private toolCallArguments(event: JsonObject): JsonObject[] {
+    const fn = toolCallDelta(event).function;
+    const fragment = isObject(fn) ? fn.arguments : undefined;
+    if (typeof fragment !== 'string' || fragment === '') return [];
+    const open = this.toolCallsByCohereIndex.get(event.index);
+    // Arguments for a call never started would be lost, leaving a call that cannot run.
+    if (!open) {
+      throw streamInterrupted(this.backendName, 'sent arguments for a tool call it never started');
+    }
+    open.arguments += fragment;
+    return [this.chunks.toolCallArguments(open.index, fragment)];
+  }
+
+  private end(event: JsonObject): JsonObject[] {
+    const delta = isObject(event.delta) ? event.delta : {};
+    this.usage = cohereUsage(delta.usage) ?? this.usage;
+    const reason = delta.finish_reason;
+    if (typeof reason === 'string' && FAILED_FINISH.has(reason)) {
+      throw streamInterrupted(this.backendName, `ended the stream with ${reason}`);
+    }
+    this.checkToolArguments();
+    this.finished = true;
+    const calledTools = this.toolCalls.length > 0;
+    return [
+      ...this.opening(),
+      ...this.emptyArguments(),
+      this.chunks.finish(cohereFinishReason(reason, calledTools)),
+    ];
+  }
+
+  /** Every streamed tool call must have arguments a client can parse (none become `{}`). */
+  private checkToolArguments(): void {
+    for (const call of this.toolCalls) {
+      if (call.arguments !== '' && !isJsonObjectText(call.arguments)) {
+        throw streamInterrupted(
+          this.backendName,
+          `sent a tool call to "${call.name}" whose arguments are not a JSON object`,
+        );
+      }
+    }
+  }
+
+  /** `{}` for the tool calls that got no arguments: clients parse them as JSON. */
+  private emptyArguments(): JsonObject[] {
+    return this.toolCalls
+      .filter((call) => call.arguments === '')
+      .map((call) => this.chunks.toolCallArguments(call.index, '{}'));
   }
 }

@@ -1,11 +1,14 @@
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
   type GatewayRequest,
   type JsonObject,
   type StreamAnswer,
+  type TokenUsage,
   type UpstreamTarget,
 } from '@aigw/contracts/data-plane';
 import {
@@ -191,5 +194,496 @@ describe('CohereAdapter against a fake Cohere v2 API', () => {
     invoke,
     plain: () => gatewayChatRequest(),
     streaming: () => gatewayChatRequest({ stream: true }),
+  });
+});
+
+/**
+ * A backend that answers every request with the next queued SSE text as it is, then
+ * ends the response: streams no documented fake would send.
+ */
+class RawSseUpstream {
+  private readonly answers: string[] = [];
+  private readonly server = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => this.answer(response));
+  });
+
+  async start(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+  }
+
+  get baseUrl(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /** Queues one answer: each item is one event, named by its `type` (strings as they are). */
+  next(events: unknown[]): void {
+    const text = events.map((event) => {
+      if (typeof event === 'string') return `data: ${event}\n\n`;
+      const type = (event as { type?: unknown }).type;
+      return `${typeof type === 'string' ? `event: ${type}\n` : ''}data: ${JSON.stringify(event)}\n\n`;
+    });
+    this.answers.push(text.join(''));
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private answer(response: ServerResponse): void {
+    response.writeHead(200, { 'content-type': 'text/event-stream' });
+    response.end(this.answers.shift() ?? '');
+  }
+}
+
+const USAGE = {
+  billed_units: { input_tokens: 12, output_tokens: 4 },
+  tokens: { input_tokens: 70, output_tokens: 4 },
+};
+
+/** A v2 chat response with this message. */
+function chatAnswer(message: unknown, extra: JsonObject = {}): JsonObject {
+  return { id: 'chat-odd-1', finish_reason: 'COMPLETE', message, usage: USAGE, ...extra };
+}
+
+const MESSAGE_START = {
+  type: 'message-start',
+  id: 'chat-odd-1',
+  delta: { message: { role: 'assistant', content: [], tool_plan: '', tool_calls: [] } },
+};
+const textDelta = (text: string) => ({
+  type: 'content-delta',
+  index: 0,
+  delta: { message: { content: { text } } },
+});
+const toolStart = (index: number, call: JsonObject) => ({
+  type: 'tool-call-start',
+  index,
+  delta: { message: { tool_calls: call } },
+});
+const toolDelta = (index: number, args: string) => ({
+  type: 'tool-call-delta',
+  index,
+  delta: { message: { tool_calls: { function: { arguments: args } } } },
+});
+const messageEnd = (finish_reason = 'COMPLETE') => ({
+  type: 'message-end',
+  delta: { finish_reason, usage: USAGE },
+});
+
+const isCode = (code: DataPlaneErrorCode, message?: RegExp) => (error: unknown) =>
+  error instanceof DataPlaneError &&
+  error.code === code &&
+  (message === undefined || message.test(error.message));
+
+function assertSaneUsage(usage: TokenUsage): void {
+  for (const count of [usage.inputTokens, usage.outputTokens, usage.cachedInputTokens]) {
+    assert.ok(Number.isSafeInteger(count) && count >= 0, `${count} is not a whole token count`);
+  }
+  assert.ok(usage.cachedInputTokens <= usage.inputTokens, 'more cached than input tokens');
+}
+
+describe('CohereAdapter against a Cohere v2 API that answers oddly', () => {
+  const upstream = new FakeCohereUpstream();
+  const raw = new RawSseUpstream();
+  const adapter = new CohereAdapter();
+  let target: UpstreamTarget;
+  let rawTarget: UpstreamTarget;
+  const invoke = (request: GatewayRequest, to = target) =>
+    adapter.invoke({ request, target: to, signal: new AbortController().signal });
+
+  before(async () => {
+    await upstream.start();
+    await raw.start();
+    const key = { headerName: 'Authorization', headerPrefix: 'Bearer ', value: 'co-secret' };
+    target = upstreamTarget(
+      { provider: 'cohere', model: 'command-a-03-2025', baseUrl: upstream.baseUrl },
+      key,
+    );
+    rawTarget = upstreamTarget(
+      { provider: 'cohere', model: 'command-a-03-2025', baseUrl: raw.baseUrl },
+      key,
+    );
+  });
+  after(async () => {
+    await upstream.stop();
+    await raw.stop();
+  });
+  beforeEach(() => upstream.reset());
+
+  async function answerTo(body: JsonObject) {
+    upstream.next({ kind: 'json', body });
+    const answer = await invoke(gatewayChatRequest());
+    if (answer.kind !== 'json') return assert.fail('expected json');
+    return { choice: (answer.body.choices as JsonObject[])[0], usage: answer.usage };
+  }
+
+  async function rejectsAsBadResponse(body: JsonObject, message?: RegExp): Promise<void> {
+    upstream.next({ kind: 'json', body });
+    await assert.rejects(
+      invoke(gatewayChatRequest()),
+      isCode(DataPlaneErrorCode.UpstreamBadResponse, message),
+      JSON.stringify(body),
+    );
+  }
+
+  /** Streams `events` from the raw backend; the chunks, the error if any, and the usage. */
+  async function streamOf(events: unknown[]) {
+    raw.next(events);
+    const request = gatewayChatRequest({ stream: true, stream_options: { include_usage: true } });
+    const answer = (await invoke(request, rawTarget)) as StreamAnswer;
+    const chunks: JsonObject[] = [];
+    let error: unknown;
+    try {
+      for await (const chunk of answer.events) chunks.push(chunk);
+    } catch (caught) {
+      error = caught;
+    }
+    return { chunks, error, usage: await answer.usage };
+  }
+
+  it('skips content parts that are null or of types it does not relay', async () => {
+    const { choice } = await answerTo(
+      chatAnswer({
+        role: 'assistant',
+        content: [
+          null,
+          'stray',
+          { type: 'thinking', thinking: 'hmm' },
+          { type: 'text', text: 'Hi' },
+        ],
+      }),
+    );
+    assert.deepEqual(choice.message, { role: 'assistant', content: 'Hi' });
+  });
+
+  it('reads message.content given as a string, and reports other non-lists as a bad response', async () => {
+    const { choice } = await answerTo(chatAnswer({ role: 'assistant', content: 'Hello' }));
+    assert.deepEqual(choice.message, { role: 'assistant', content: 'Hello' });
+    for (const content of [42, { type: 'text', text: 'Hi' }]) {
+      await rejectsAsBadResponse(chatAnswer({ role: 'assistant', content }), /content/);
+    }
+  });
+
+  it('reports a message that is not an object as a bad response', async () => {
+    for (const message of [[], 'Hello', null]) await rejectsAsBadResponse(chatAnswer(message));
+  });
+
+  it('reports tool calls that are not objects, nameless or with arguments that are not a JSON object as a bad response', async () => {
+    const call = (fn: unknown) => ({ id: 'call_1', type: 'function', function: fn });
+    for (const calls of [
+      [null],
+      [call({ arguments: '{}' })],
+      [call(null)],
+      [call({ name: 'get_weather', arguments: '{city: Paris' })],
+      [call({ name: 'get_weather', arguments: '["Paris"]' })],
+      [call({ name: 'get_weather', arguments: 42 })],
+    ]) {
+      await rejectsAsBadResponse(
+        chatAnswer({ role: 'assistant', tool_calls: calls }, { finish_reason: 'TOOL_CALL' }),
+        /tool call/,
+      );
+    }
+  });
+
+  it('names a tool call that has no id, and passes object or missing arguments on as JSON', async () => {
+    const { choice } = await answerTo(
+      chatAnswer(
+        {
+          role: 'assistant',
+          tool_calls: [
+            { type: 'function', function: { name: 'get_weather', arguments: { city: 'Paris' } } },
+            { id: 'call_2', type: 'function', function: { name: 'get_time' } },
+          ],
+        },
+        { finish_reason: 'TOOL_CALL' },
+      ),
+    );
+    const calls = (choice.message as JsonObject).tool_calls as JsonObject[];
+    assert.equal(calls.length, 2);
+    assert.match(calls[0].id as string, /^call_/);
+    assert.deepEqual(calls[0].function, { name: 'get_weather', arguments: '{"city":"Paris"}' });
+    assert.deepEqual(calls[1].function, { name: 'get_time', arguments: '{}' });
+  });
+
+  it('reports finish_reason ERROR or TIMEOUT as a bad response', async () => {
+    for (const finish_reason of ['ERROR', 'TIMEOUT']) {
+      await rejectsAsBadResponse(
+        chatAnswer(
+          { role: 'assistant', content: [{ type: 'text', text: 'Half an ans' }] },
+          { finish_reason },
+        ),
+        new RegExp(finish_reason),
+      );
+    }
+  });
+
+  it('sets finish_reason from the tool calls the answer carries', async () => {
+    const withCall = await answerTo(
+      chatAnswer({
+        role: 'assistant',
+        tool_calls: [
+          { id: 'c1', type: 'function', function: { name: 'get_weather', arguments: '{}' } },
+        ],
+      }),
+    );
+    assert.equal(withCall.choice.finish_reason, 'tool_calls');
+    const without = await answerTo(
+      chatAnswer(
+        { role: 'assistant', content: [{ type: 'text', text: 'Hi' }] },
+        { finish_reason: 'TOOL_CALL' },
+      ),
+    );
+    assert.equal(without.choice.finish_reason, 'stop');
+  });
+
+  it('falls back to tokens when billed_units is unusable, and keeps counts sane', async () => {
+    const message = { role: 'assistant', content: [{ type: 'text', text: 'Hi' }] };
+    const fallback = await answerTo(
+      chatAnswer(message, {
+        usage: {
+          billed_units: 'lots',
+          tokens: { input_tokens: 70, output_tokens: 4 },
+          cached_tokens: 100,
+        },
+      }),
+    );
+    assert.deepEqual(fallback.usage, {
+      inputTokens: 70,
+      outputTokens: 4,
+      cachedInputTokens: 70,
+      source: 'reported',
+    });
+    const odd = await answerTo(
+      chatAnswer(message, {
+        usage: { billed_units: { input_tokens: 1e300, output_tokens: -4.5 }, cached_tokens: 2.5 },
+      }),
+    );
+    assertSaneUsage(odd.usage);
+    await rejectsAsBadResponse(chatAnswer(message, { usage: { billed_units: {}, tokens: [] } }));
+  });
+
+  it('ends a stream with an event that is not a JSON object with a StreamInterrupted naming it', async () => {
+    for (const event of ['null', '42', '[1]']) {
+      const { error } = await streamOf([MESSAGE_START, event, messageEnd()]);
+      assert.ok(
+        isCode(DataPlaneErrorCode.StreamInterrupted, /not a JSON object/)(error),
+        String(error),
+      );
+    }
+  });
+
+  it('ends a stream whose tool-call-start has no function name with a StreamInterrupted', async () => {
+    const { chunks, error } = await streamOf([
+      MESSAGE_START,
+      toolStart(0, { id: 'call_1', type: 'function' }),
+      messageEnd('TOOL_CALL'),
+    ]);
+    assert.ok(isCode(DataPlaneErrorCode.StreamInterrupted, /tool call/)(error), String(error));
+    assert.deepEqual(streamedToolCalls(chunks), []);
+  });
+
+  it('names a streamed tool call that has no id', async () => {
+    const { chunks, error } = await streamOf([
+      MESSAGE_START,
+      toolStart(0, { type: 'function', function: { name: 'get_weather', arguments: '' } }),
+      toolDelta(0, '{"city": "Paris"}'),
+      messageEnd('TOOL_CALL'),
+    ]);
+    assert.equal(error, undefined);
+    const [call] = streamedToolCalls(chunks);
+    assert.match(call.id, /^call_/);
+    assert.equal(call.name, 'get_weather');
+  });
+
+  it('gives a streamed tool call that never got arguments empty JSON ones before the finish', async () => {
+    const { chunks, error } = await streamOf([
+      MESSAGE_START,
+      toolStart(0, { id: 'call_1', type: 'function', function: { name: 'get_time' } }),
+      toolStart(1, {
+        id: 'call_2',
+        type: 'function',
+        function: { name: 'get_weather', arguments: '' },
+      }),
+      toolDelta(1, '{"city": "Paris"}'),
+      messageEnd('TOOL_CALL'),
+    ]);
+    assert.equal(error, undefined);
+    assert.deepEqual(streamedToolCalls(chunks), [
+      { id: 'call_1', name: 'get_time', arguments: '{}' },
+      { id: 'call_2', name: 'get_weather', arguments: '{"city": "Paris"}' },
+    ]);
+  });
+
+  it('ends a stream with a tool-call-delta for a call it never started with a StreamInterrupted', async () => {
+    const { error } = await streamOf([
+      MESSAGE_START,
+      toolDelta(3, '{"city": "Paris"}'),
+      messageEnd('TOOL_CALL'),
+    ]);
+    assert.ok(isCode(DataPlaneErrorCode.StreamInterrupted, /tool call/)(error), String(error));
+  });
+
+  it('ends a stream whose tool call arguments are not a JSON object with a StreamInterrupted', async () => {
+    const { error } = await streamOf([
+      MESSAGE_START,
+      toolStart(0, {
+        id: 'call_1',
+        type: 'function',
+        function: { name: 'get_weather', arguments: '' },
+      }),
+      toolDelta(0, '{"city": Par'),
+      messageEnd('TOOL_CALL'),
+    ]);
+    assert.ok(isCode(DataPlaneErrorCode.StreamInterrupted, /arguments/)(error), String(error));
+  });
+
+  it('opens with one role chunk and relays nothing (nor fails) after message-end', async () => {
+    const { chunks, error, usage } = await streamOf([
+      textDelta('Hi'),
+      MESSAGE_START,
+      textDelta(' there'),
+      messageEnd(),
+      textDelta(' again'),
+      'not json',
+      {
+        type: 'message-end',
+        delta: {
+          finish_reason: 'MAX_TOKENS',
+          usage: { billed_units: { input_tokens: 1, output_tokens: 1 } },
+        },
+      },
+    ]);
+    assert.equal(error, undefined);
+    assert.equal(streamedText(chunks), 'Hi there');
+    const deltas = chunks.map((chunk) => (chunk.choices as JsonObject[])[0]).filter(Boolean);
+    assert.equal(deltas.filter((choice) => (choice.delta as JsonObject).role).length, 1);
+    assert.equal((deltas[0].delta as JsonObject).role, 'assistant');
+    assert.equal(deltas.filter((choice) => choice.finish_reason).length, 1);
+    assert.equal(streamedFinishReason(chunks), 'stop');
+    assert.equal(usage.inputTokens, 12);
+  });
+
+  it('streams finish_reason tool_calls when a tool call went by, whatever message-end says', async () => {
+    const { chunks } = await streamOf([
+      MESSAGE_START,
+      toolStart(0, {
+        id: 'call_1',
+        type: 'function',
+        function: { name: 'get_weather', arguments: '{}' },
+      }),
+      messageEnd('COMPLETE'),
+    ]);
+    assert.equal(streamedFinishReason(chunks), 'tool_calls');
+  });
+
+  it('ignores events it does not know and deltas of the wrong shape', async () => {
+    const { chunks, error } = await streamOf([
+      MESSAGE_START,
+      { type: 'citation-start', index: 0, delta: { message: { citations: {} } } },
+      { type: 'content-delta', delta: null },
+      { type: 'content-delta', delta: { message: { content: 'raw' } } },
+      { type: 'debug', prompt: 'x' },
+      { no: 'type' },
+      textDelta('Hi'),
+      messageEnd(),
+    ]);
+    assert.equal(error, undefined);
+    assert.equal(streamedText(chunks), 'Hi');
+  });
+
+  it('keeps top_p within the 0.01 to 0.99 Cohere takes', async () => {
+    await invoke(gatewayChatRequest({ top_p: 1 }));
+    await invoke(gatewayChatRequest({ top_p: 0 }));
+    await invoke(gatewayChatRequest({ top_p: 0.5 }));
+    assert.deepEqual(
+      upstream.calls.map((call) => call.body.p),
+      [0.99, 0.01, 0.5],
+    );
+  });
+
+  const embeddings = (body: JsonObject) =>
+    gatewayChatRequest({ input: ['a', 'b'], ...body }, { operation: 'embeddings' });
+  const embedAnswer = (float: unknown, extra: JsonObject = {}) => ({
+    id: 'emb-odd',
+    embeddings: { float },
+    texts: ['a', 'b'],
+    meta: { api_version: { version: '2' }, billed_units: { input_tokens: 3 } },
+    response_type: 'embeddings_by_type',
+    ...extra,
+  });
+
+  it('reports embeddings that are null, empty, not numbers or of uneven length as a bad response', async () => {
+    for (const float of [
+      [null, [1, 2]],
+      [[1, 2], []],
+      [
+        [1, 2],
+        [1, 'two'],
+      ],
+      [
+        [1, 2],
+        [1, null],
+      ],
+      [
+        [1, 2],
+        [1, 2, 3],
+      ],
+      'vectors',
+    ]) {
+      upstream.next({ kind: 'json', body: embedAnswer(float) });
+      await assert.rejects(
+        invoke(embeddings({})),
+        isCode(DataPlaneErrorCode.UpstreamBadResponse),
+        JSON.stringify(float),
+      );
+    }
+  });
+
+  it('reports embeddings of another size than the dimensions asked for as a bad response', async () => {
+    // The fake answers two values whatever output_dimension says.
+    await assert.rejects(
+      invoke(embeddings({ dimensions: 256 })),
+      isCode(DataPlaneErrorCode.UpstreamBadResponse),
+    );
+    assert.equal(upstream.calls[0].body.output_dimension, 256);
+  });
+
+  it('rejects dimensions that are not a positive whole number before calling', async () => {
+    for (const dimensions of [0, -3, 1.5, '256']) {
+      await assert.rejects(
+        invoke(embeddings({ dimensions })),
+        (error: unknown) =>
+          error instanceof DataPlaneError &&
+          error.code === DataPlaneErrorCode.InvalidRequest &&
+          error.param === 'dimensions',
+        String(dimensions),
+      );
+    }
+    assert.equal(upstream.calls.length, 0);
+  });
+
+  it('estimates the usage of embeddings whose answer has no billed units', async () => {
+    for (const extra of [
+      { meta: undefined },
+      { meta: { api_version: { version: '2' } } },
+      { meta: 'x' },
+    ]) {
+      upstream.next({
+        kind: 'json',
+        body: embedAnswer(
+          [
+            [1, 2],
+            [3, 4],
+          ],
+          extra,
+        ),
+      });
+      const answer = await invoke(embeddings({}));
+      if (answer.kind !== 'json') return assert.fail('expected json');
+      assert.equal(answer.usage.source, 'estimated');
+      assert.equal(answer.usage.inputTokens, 2);
+    }
   });
 });

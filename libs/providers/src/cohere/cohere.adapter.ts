@@ -7,7 +7,7 @@ import { translatedStreamAnswer } from '../core/translated-stream';
 import { asCompletionBody, translatedJsonAnswer } from '../core/translated-answer';
 import { providerPost, sendUpstream, sharedUpstreamAgent } from '../core/upstream-http';
 import { embeddingInputs } from '../core/embedding-input';
-import { fromCohereEmbeddings, toCohereEmbedRequest } from './cohere-embeddings';
+import { cohereDimensions, fromCohereEmbeddings, toCohereEmbedRequest } from './cohere-embeddings';
 import { toCohereRequest } from './cohere-request';
 import { fromCohereResponse } from './cohere-response';
 import { CohereStreamTranslation } from './cohere-stream';
@@ -34,12 +34,13 @@ export class CohereAdapter implements ProviderAdapter {
         throw unsupportedOperation('cohere', 'completions');
       case 'embeddings': {
         const inputs = embeddingInputs(request.body);
+        const dimensions = cohereDimensions(request.body);
         return translatedJsonAnswer(
           call,
-          post('/v2/embed', toCohereEmbedRequest(target.model, inputs, request.body)),
+          post('/v2/embed', toCohereEmbedRequest(target.model, inputs, request.body, dimensions)),
           this.dispatcher,
-          (parsed) => fromCohereEmbeddings(parsed, inputs, target.model),
-          'a body without one embedding per input',
+          (parsed) => fromCohereEmbeddings(parsed, inputs, target.model, dimensions),
+          'a body without one embedding per input, all numbers of one size',
         );
       }
       case 'chat':
@@ -56,7 +57,7 @@ export class CohereAdapter implements ProviderAdapter {
       call,
       post('/v2/chat', body),
       this.dispatcher,
-      (parsed) => asCompletionBody(fromCohereResponse(parsed, target.model)),
+      (parsed) => asCompletionBody(fromCohereResponse(parsed, target.model, target.backendName)),
       'a body that is not a v2 chat response',
     );
   }

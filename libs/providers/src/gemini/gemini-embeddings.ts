@@ -1,21 +1,66 @@
-import type { JsonObject, TokenUsage } from '@aigw/contracts/data-plane';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type JsonObject,
+  type TokenUsage,
+} from '@aigw/contracts/data-plane';
 import { countTokens } from '../core/tokenizer';
+import { isObject } from './gemini-json';
+
+/** The client's `dimensions`, if any; anything but a positive whole number is its 400. */
+export function geminiDimensions(body: JsonObject): number | undefined {
+  const dimensions = body.dimensions;
+  if (dimensions === undefined || dimensions === null) return undefined;
+  if (typeof dimensions !== 'number' || !Number.isSafeInteger(dimensions) || dimensions < 1) {
+    throw new DataPlaneError(
+      DataPlaneErrorCode.InvalidRequest,
+      'dimensions must be a positive integer',
+      { param: 'dimensions' },
+    );
+  }
+  return dimensions;
+}
 
 /** The batchEmbedContents body: one request per input, each naming the model. */
 export function toGeminiEmbedRequest(
   modelPath: string,
   inputs: string[],
-  body: JsonObject,
+  dimensions: number | undefined,
 ): JsonObject {
-  const dimensions =
-    typeof body.dimensions === 'number' ? { outputDimensionality: body.dimensions } : {};
+  const size = dimensions === undefined ? {} : { outputDimensionality: dimensions };
   return {
     requests: inputs.map((text) => ({
       model: modelPath,
       content: { parts: [{ text }] },
-      ...dimensions,
+      ...size,
     })),
   };
+}
+
+/** A non-empty list of finite numbers: what a client can store as a vector. */
+function isVector(values: unknown): values is number[] {
+  return (
+    Array.isArray(values) &&
+    values.length > 0 &&
+    values.every((value) => typeof value === 'number' && Number.isFinite(value))
+  );
+}
+
+/**
+ * The vectors of a batchEmbedContents answer, one per input, all of one size (the
+ * size asked for, if any); undefined if the answer is anything else.
+ */
+function vectorsOf(
+  response: JsonObject,
+  inputCount: number,
+  dimensions: number | undefined,
+): number[][] | undefined {
+  const embeddings = response.embeddings;
+  if (!Array.isArray(embeddings) || embeddings.length !== inputCount) return undefined;
+  const vectors = embeddings.map((embedding) => (isObject(embedding) ? embedding.values : null));
+  if (!vectors.every(isVector)) return undefined;
+  const size = dimensions ?? vectors[0].length;
+  return vectors.every((vector) => vector.length === size) ? vectors : undefined;
 }
 
 /**
@@ -26,15 +71,11 @@ export function fromGeminiEmbeddings(
   response: JsonObject,
   inputs: string[],
   model: string,
+  dimensions: number | undefined,
 ): { body: JsonObject; usage: TokenUsage } | undefined {
-  const embeddings = response.embeddings;
-  if (!Array.isArray(embeddings) || embeddings.length !== inputs.length) return undefined;
-  const data = (embeddings as JsonObject[]).map((embedding, index) => ({
-    object: 'embedding',
-    index,
-    embedding: embedding.values,
-  }));
-  if (data.some((item) => !Array.isArray(item.embedding))) return undefined;
+  const vectors = vectorsOf(response, inputs.length, dimensions);
+  if (!vectors) return undefined;
+  const data = vectors.map((embedding, index) => ({ object: 'embedding', index, embedding }));
   const inputTokens = inputs.reduce((sum, text) => sum + countTokens(text), 0);
   const usage: TokenUsage = {
     inputTokens,

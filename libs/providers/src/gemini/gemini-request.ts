@@ -24,16 +24,21 @@ function part(content: ChatPart, at: string): Part {
   }
 }
 
+// Gemini refuses a text part that is empty, so an empty text is no part at all.
+function sentParts(parts: readonly ChatPart[], at: string): Part[] {
+  return parts.filter((p) => p.kind !== 'text' || p.text !== '').map((p) => part(p, at));
+}
+
 function partsOf(turn: ChatTurn, index: number): { role: 'user' | 'model'; parts: Part[] } {
   const at = `messages[${index}].content`;
   switch (turn.role) {
     case 'user':
-      return { role: 'user', parts: turn.parts.map((p) => part(p, at)) };
+      return { role: 'user', parts: sentParts(turn.parts, at) };
     case 'assistant':
       return {
         role: 'model',
         parts: [
-          ...turn.parts.map((p) => part(p, at)),
+          ...sentParts(turn.parts, at),
           ...turn.toolCalls.map((call) => ({
             functionCall: { name: call.name, args: call.arguments },
           })),
@@ -50,7 +55,11 @@ function partsOf(turn: ChatTurn, index: number): { role: 'user' | 'model'; parts
   }
 }
 
-/** Gemini's `contents`: assistant is `model`, adjacent turns of one role merge. */
+/**
+ * Gemini's `contents`: assistant is `model`, adjacent turns of one role merge. Gemini
+ * refuses a request without contents, so a conversation with nothing to send is the
+ * client's 400 here rather than the backend's.
+ */
 function contents(turns: readonly ChatTurn[]): JsonObject[] {
   const merged: { role: 'user' | 'model'; parts: Part[] }[] = [];
   turns.forEach((turn, index) => {
@@ -60,6 +69,13 @@ function contents(turns: readonly ChatTurn[]): JsonObject[] {
     if (last?.role === role) last.parts.push(...parts);
     else merged.push({ role, parts });
   });
+  if (merged.length === 0) {
+    throw new DataPlaneError(
+      DataPlaneErrorCode.InvalidRequest,
+      'messages must hold at least one user, assistant or tool message with content for Gemini backends',
+      { param: 'messages' },
+    );
+  }
   return merged;
 }
 
@@ -82,9 +98,8 @@ function toolConfig(prompt: ChatPrompt): JsonObject | undefined {
 /** The generateContent body for an OpenAI chat request. */
 export function toGeminiRequest(prompt: ChatPrompt): JsonObject {
   const body: JsonObject = { contents: contents(prompt.turns) };
-  if (prompt.system.length > 0) {
-    body.systemInstruction = { parts: [{ text: prompt.system.join('\n\n') }] };
-  }
+  const system = prompt.system.filter((text) => text !== '');
+  if (system.length > 0) body.systemInstruction = { parts: [{ text: system.join('\n\n') }] };
   if (prompt.tools.length > 0) {
     body.tools = [
       {

@@ -1,20 +1,47 @@
 import { randomUUID } from 'node:crypto';
 import type { JsonObject, TokenUsage } from '@aigw/contracts/data-plane';
 import { chatCompletion, type FinishReason, type OpenAiToolCall } from '../core/openai-output';
+import { badResponse } from '../core/upstream-http';
 import { reportedTokens } from '../core/usage';
+import { isObject } from './gemini-json';
+
+/** Makes the error for an answer of the wrong shape; `what` completes "answered with ...". */
+export type RejectAnswer = (what: string) => Error;
+
+const USAGE_COUNTS = [
+  'promptTokenCount',
+  'toolUsePromptTokenCount',
+  'candidatesTokenCount',
+  'thoughtsTokenCount',
+  'cachedContentTokenCount',
+];
+
+/** Two token counts added, never past what a number holds exactly. */
+function addTokens(a: number, b: number): number {
+  return Math.min(a + b, Number.MAX_SAFE_INTEGER);
+}
 
 /**
  * Gemini's usageMetadata in our terms: `promptTokenCount` already includes cached
  * content (reported apart as `cachedContentTokenCount`) and we add the prompt tokens of
- * tool use; thinking tokens are billed as output, so they count as output here.
+ * tool use; thinking tokens are billed as output, so they count as output here. Without
+ * a single numeric count it is no usage at all (rather than a reported zero).
  */
 export function geminiUsage(metadata: unknown): TokenUsage | undefined {
-  if (!metadata || typeof metadata !== 'object') return undefined;
-  const u = metadata as JsonObject;
+  if (!isObject(metadata)) return undefined;
+  if (!USAGE_COUNTS.some((field) => typeof metadata[field] === 'number')) return undefined;
+  const inputTokens = addTokens(
+    reportedTokens(metadata.promptTokenCount),
+    reportedTokens(metadata.toolUsePromptTokenCount),
+  );
   return {
-    inputTokens: reportedTokens(u.promptTokenCount) + reportedTokens(u.toolUsePromptTokenCount),
-    outputTokens: reportedTokens(u.candidatesTokenCount) + reportedTokens(u.thoughtsTokenCount),
-    cachedInputTokens: reportedTokens(u.cachedContentTokenCount),
+    inputTokens,
+    outputTokens: addTokens(
+      reportedTokens(metadata.candidatesTokenCount),
+      reportedTokens(metadata.thoughtsTokenCount),
+    ),
+    // Part of the input: a larger count is the backend's mistake, not more tokens.
+    cachedInputTokens: Math.min(reportedTokens(metadata.cachedContentTokenCount), inputTokens),
     source: 'reported',
   };
 }
@@ -26,6 +53,8 @@ const FILTERED = new Set([
   'PROHIBITED_CONTENT',
   'SPII',
   'IMAGE_SAFETY',
+  'IMAGE_PROHIBITED_CONTENT',
+  'IMAGE_RECITATION',
 ]);
 
 /** Gemini's finishReason as OpenAI's; a STOP that called functions is tool_calls. */
@@ -35,40 +64,78 @@ export function geminiFinishReason(reason: unknown, calledTools: boolean): Finis
   return calledTools ? 'tool_calls' : 'stop';
 }
 
-/** Text and function calls of one candidate's parts; thought summaries are left out. */
-export function candidateParts(candidate: JsonObject | undefined): {
-  text: string;
-  toolCalls: OpenAiToolCall[];
-} {
-  const content = (candidate?.content ?? {}) as JsonObject;
-  const parts = Array.isArray(content.parts) ? (content.parts as JsonObject[]) : [];
+/** A functionCall part as an OpenAI tool call; a call without a name or object args is refused. */
+function toolCallOf(call: unknown, reject: RejectAnswer): OpenAiToolCall {
+  if (!isObject(call) || typeof call.name !== 'string' || call.name === '') {
+    throw reject('a functionCall without a name');
+  }
+  const args = call.args ?? {};
+  if (!isObject(args))
+    throw reject(`a functionCall to "${call.name}" whose args are not an object`);
+  return {
+    // Gemini names calls only sometimes; clients need an id to answer them by.
+    id: typeof call.id === 'string' ? call.id : `call_${randomUUID().replaceAll('-', '')}`,
+    name: call.name,
+    argumentsJson: JSON.stringify(args),
+  };
+}
+
+/**
+ * Text and function calls of one candidate's parts. Thought summaries and parts this
+ * gateway does not relay (code execution, inline data, junk) are left out.
+ */
+export function candidateParts(
+  candidate: JsonObject | undefined,
+  reject: RejectAnswer,
+): { text: string; toolCalls: OpenAiToolCall[] } {
+  const content = candidate?.content;
+  const parts = isObject(content) && Array.isArray(content.parts) ? content.parts : [];
   let text = '';
   const toolCalls: OpenAiToolCall[] = [];
   for (const part of parts) {
+    if (!isObject(part)) continue;
     if (typeof part.text === 'string' && part.thought !== true) text += part.text;
-    const call = part.functionCall as JsonObject | undefined;
-    if (call && typeof call.name === 'string') {
-      toolCalls.push({
-        // Gemini names calls only sometimes; clients need an id to answer them by.
-        id: typeof call.id === 'string' ? call.id : `call_${randomUUID().replaceAll('-', '')}`,
-        name: call.name,
-        argumentsJson: JSON.stringify(call.args ?? {}),
-      });
-    }
+    if (part.functionCall !== undefined) toolCalls.push(toolCallOf(part.functionCall, reject));
   }
   return { text, toolCalls };
 }
 
-/** A GenerateContentResponse as an OpenAI chat.completion; undefined if it is not one. */
+/**
+ * The first candidate of a response, or undefined when there is none; `candidates` that
+ * is not a list of objects is refused.
+ */
+export function firstCandidate(body: JsonObject, reject: RejectAnswer): JsonObject | undefined {
+  const candidates = body.candidates;
+  if (candidates === undefined) return undefined;
+  if (!Array.isArray(candidates)) throw reject('"candidates" that is not a list');
+  const candidate: unknown = candidates[0];
+  if (candidate === undefined) return undefined;
+  if (!isObject(candidate)) throw reject('a candidate that is not an object');
+  return candidate;
+}
+
+/** Why Gemini refused the prompt outright, if it did. */
+export function blockReason(body: JsonObject): string | undefined {
+  const feedback = body.promptFeedback;
+  return isObject(feedback) && typeof feedback.blockReason === 'string'
+    ? feedback.blockReason
+    : undefined;
+}
+
+/**
+ * A GenerateContentResponse as an OpenAI chat.completion; undefined if it has no usage,
+ * or neither a candidate nor a block reason. Parts of the wrong shape are a bad response.
+ */
 export function fromGeminiResponse(
   body: JsonObject,
   model: string,
+  backendName: string,
 ): { completion: JsonObject; usage: TokenUsage } | undefined {
-  const candidates = body.candidates;
-  if (!Array.isArray(candidates) && !body.promptFeedback) return undefined;
-  const candidate = (candidates as JsonObject[] | undefined)?.[0];
-  const { text, toolCalls } = candidateParts(candidate);
+  const reject: RejectAnswer = (what) => badResponse(backendName, what);
+  const candidate = firstCandidate(body, reject);
   // A prompt blocked outright comes back with no candidate at all.
+  if (!candidate && !blockReason(body)) return undefined;
+  const { text, toolCalls } = candidateParts(candidate, reject);
   const finishReason = candidate
     ? geminiFinishReason(candidate.finishReason, toolCalls.length > 0)
     : 'content_filter';

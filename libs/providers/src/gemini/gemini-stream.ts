@@ -3,16 +3,40 @@ import type { JsonObject, TokenUsage } from '@aigw/contracts/data-plane';
 import { ChunkFactory } from '../core/openai-output';
 import type { StreamTranslation } from '../core/translated-stream';
 import { streamInterrupted } from '../core/upstream-http';
-import { candidateParts, geminiFinishReason, geminiUsage } from './gemini-response';
+import {
+  blockReason,
+  candidateParts,
+  firstCandidate,
+  geminiFinishReason,
+  geminiUsage,
+  type RejectAnswer,
+} from './gemini-response';
+import { isObject } from './gemini-json';
+
+/**
+ * The larger of each count: Gemini's stream usage is cumulative, so an event reporting
+ * less than an earlier one (a partial usageMetadata) must not lower the bill.
+ */
+function mergeUsage(previous: TokenUsage | undefined, next: TokenUsage): TokenUsage {
+  if (!previous) return next;
+  return {
+    inputTokens: Math.max(previous.inputTokens, next.inputTokens),
+    outputTokens: Math.max(previous.outputTokens, next.outputTokens),
+    cachedInputTokens: Math.max(previous.cachedInputTokens, next.cachedInputTokens),
+    source: 'reported',
+  };
+}
 
 /**
  * streamGenerateContent (alt=sse) into OpenAI chunks. Each event is a partial
  * GenerateContentResponse; Gemini sends no end marker, so the answer is complete only
- * once a candidate carried a finishReason. Function calls arrive whole, in one event.
+ * once a candidate carried a finishReason (or the prompt was blocked). Function calls
+ * arrive whole, in one event. After the finish only usage is still read.
  */
 export class GeminiStreamTranslation implements StreamTranslation<EventSourceMessage> {
   finished = false;
   private readonly chunks: ChunkFactory;
+  private readonly reject: RejectAnswer;
   private started = false;
   private toolCalls = 0;
   private usage: TokenUsage | undefined;
@@ -22,33 +46,26 @@ export class GeminiStreamTranslation implements StreamTranslation<EventSourceMes
     model: string,
   ) {
     this.chunks = new ChunkFactory('chatcmpl-gemini', model);
+    this.reject = (what) => streamInterrupted(backendName, `sent a stream event with ${what}`);
   }
 
   translate(message: EventSourceMessage): readonly JsonObject[] {
-    let event: JsonObject;
-    try {
-      event = JSON.parse(message.data) as JsonObject;
-    } catch {
-      throw streamInterrupted(this.backendName, 'sent a stream event that is not JSON');
+    if (this.finished) {
+      this.readLateUsage(message.data);
+      return [];
     }
-    if (event.error) throw streamInterrupted(this.backendName, 'reported an error mid-stream');
-    this.usage = geminiUsage(event.usageMetadata) ?? this.usage;
-    const out: JsonObject[] = [];
-    if (!this.started) {
-      this.started = true;
-      if (typeof event.responseId === 'string') this.chunks.id = event.responseId;
-      if (typeof event.modelVersion === 'string') this.chunks.model = event.modelVersion;
-      out.push(this.chunks.role());
-    }
-    const candidate = (event.candidates as JsonObject[] | undefined)?.[0];
-    const { text, toolCalls } = candidateParts(candidate);
+    const event = this.parse(message.data);
+    this.readUsage(event);
+    const out = this.opening(event);
+    const candidate = firstCandidate(event, this.reject);
+    const { text, toolCalls } = candidateParts(candidate, this.reject);
     if (text !== '') out.push(this.chunks.text(text));
     for (const call of toolCalls) {
       const index = this.toolCalls++;
       out.push(this.chunks.toolCallStart(index, call.id, call.name));
       out.push(this.chunks.toolCallArguments(index, call.argumentsJson));
     }
-    const blocked = !candidate && (event.promptFeedback as JsonObject | undefined)?.blockReason;
+    const blocked = !candidate && blockReason(event) !== undefined;
     if (candidate?.finishReason || blocked) {
       this.finished = true;
       const reason = blocked
@@ -65,5 +82,47 @@ export class GeminiStreamTranslation implements StreamTranslation<EventSourceMes
 
   usageChunk(usage: TokenUsage): JsonObject {
     return this.chunks.usage(usage);
+  }
+
+  private readUsage(event: JsonObject): void {
+    const usage = geminiUsage(event.usageMetadata);
+    if (usage) this.usage = mergeUsage(this.usage, usage);
+  }
+
+  /**
+   * An event after the finish can no longer change the answer the client has whole, so
+   * junk or an error there does not fail it; only usage is still taken from it.
+   */
+  private readLateUsage(data: string): void {
+    try {
+      const event: unknown = JSON.parse(data);
+      if (isObject(event)) this.readUsage(event);
+    } catch {
+      // not JSON: nothing to read
+    }
+  }
+
+  /** One event's data as an object; anything else (or an error object) ends the stream. */
+  private parse(data: string): JsonObject {
+    let event: unknown;
+    try {
+      event = JSON.parse(data);
+    } catch {
+      throw streamInterrupted(this.backendName, 'sent a stream event that is not JSON');
+    }
+    if (!isObject(event)) {
+      throw streamInterrupted(this.backendName, 'sent a stream event that is not a JSON object');
+    }
+    if (event.error) throw streamInterrupted(this.backendName, 'reported an error mid-stream');
+    return event;
+  }
+
+  /** The role chunk, before the first event's content; it names the stream's id and model. */
+  private opening(event: JsonObject): JsonObject[] {
+    if (this.started) return [];
+    this.started = true;
+    if (typeof event.responseId === 'string') this.chunks.id = event.responseId;
+    if (typeof event.modelVersion === 'string') this.chunks.model = event.modelVersion;
+    return [this.chunks.role()];
   }
 }

@@ -1,11 +1,14 @@
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
   type GatewayRequest,
   type JsonObject,
   type StreamAnswer,
+  type TokenUsage,
   type UpstreamTarget,
 } from '@aigw/contracts/data-plane';
 import {
@@ -233,5 +236,436 @@ describe('GeminiAdapter against a fake Gemini API', () => {
     invoke,
     plain: () => gatewayChatRequest(),
     streaming: () => gatewayChatRequest({ stream: true }),
+  });
+});
+
+/**
+ * A backend that answers every request with the next queued SSE text as it is, then
+ * ends the response (or drops the connection): streams no documented fake would send.
+ */
+class RawSseUpstream {
+  private readonly answers: { events: string; drop: boolean }[] = [];
+  private readonly server = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => this.answer(response));
+  });
+
+  async start(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+  }
+
+  get baseUrl(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1beta`;
+  }
+
+  /** Queues one answer: each item is sent as one `data:` event (strings as they are). */
+  next(events: unknown[], options: { drop?: boolean } = {}): void {
+    const text = events
+      .map((event) => `data: ${typeof event === 'string' ? event : JSON.stringify(event)}\n\n`)
+      .join('');
+    this.answers.push({ events: text, drop: options.drop ?? false });
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private answer(response: ServerResponse): void {
+    const next = this.answers.shift() ?? { events: '', drop: false };
+    response.writeHead(200, { 'content-type': 'text/event-stream' });
+    response.write(next.events);
+    if (next.drop) setTimeout(() => response.destroy(), 20);
+    else response.end();
+  }
+}
+
+const USAGE_METADATA = { promptTokenCount: 30, candidatesTokenCount: 5, totalTokenCount: 35 };
+
+/** A complete GenerateContentResponse (or a stream's last event) with these parts. */
+function answerOf(parts: unknown[], extra: JsonObject = {}): JsonObject {
+  return {
+    candidates: [{ content: { role: 'model', parts }, finishReason: 'STOP', index: 0 }],
+    usageMetadata: USAGE_METADATA,
+    modelVersion: 'gemini-2.5-flash',
+    responseId: 'resp-odd-1',
+    ...extra,
+  };
+}
+
+/** A partial GenerateContentResponse as streamGenerateContent sends it. */
+function streamEvent(parts: unknown[], extra: JsonObject = {}): JsonObject {
+  return { candidates: [{ content: { role: 'model', parts }, index: 0 }], ...extra };
+}
+
+const isCode = (code: DataPlaneErrorCode, message?: RegExp) => (error: unknown) =>
+  error instanceof DataPlaneError &&
+  error.code === code &&
+  (message === undefined || message.test(error.message));
+
+function assertSaneUsage(usage: TokenUsage): void {
+  for (const count of [usage.inputTokens, usage.outputTokens, usage.cachedInputTokens]) {
+    assert.ok(Number.isSafeInteger(count) && count >= 0, `${count} is not a whole token count`);
+  }
+  assert.ok(usage.cachedInputTokens <= usage.inputTokens, 'more cached than input tokens');
+}
+
+describe('GeminiAdapter against a Gemini API that answers oddly', () => {
+  const upstream = new FakeGeminiUpstream();
+  const raw = new RawSseUpstream();
+  const adapter = new GeminiAdapter();
+  let target: UpstreamTarget;
+  let rawTarget: UpstreamTarget;
+  const invoke = (request: GatewayRequest, to = target) =>
+    adapter.invoke({ request, target: to, signal: new AbortController().signal });
+
+  before(async () => {
+    await upstream.start();
+    await raw.start();
+    const key = { headerName: 'x-goog-api-key', value: 'AIzaSecretKey123456' };
+    target = upstreamTarget(
+      { provider: 'google-gemini', model: 'gemini-2.5-flash', baseUrl: upstream.baseUrl },
+      key,
+    );
+    rawTarget = upstreamTarget(
+      { provider: 'google-gemini', model: 'gemini-2.5-flash', baseUrl: raw.baseUrl },
+      key,
+    );
+  });
+  after(async () => {
+    await upstream.stop();
+    await raw.stop();
+  });
+  beforeEach(() => upstream.reset());
+
+  async function answerTo(body: JsonObject): Promise<JsonObject> {
+    upstream.next({ kind: 'json', body });
+    const answer = await invoke(gatewayChatRequest());
+    if (answer.kind !== 'json') return assert.fail('expected json');
+    return (answer.body.choices as JsonObject[])[0];
+  }
+
+  async function rejectsAsBadResponse(body: JsonObject, message?: RegExp): Promise<void> {
+    upstream.next({ kind: 'json', body });
+    await assert.rejects(
+      invoke(gatewayChatRequest()),
+      isCode(DataPlaneErrorCode.UpstreamBadResponse, message),
+      JSON.stringify(body),
+    );
+  }
+
+  /** Streams `events` from the raw backend; the chunks, the error if any, and the usage. */
+  async function streamOf(events: unknown[], options: { drop?: boolean } = {}) {
+    raw.next(events, options);
+    const request = gatewayChatRequest({ stream: true, stream_options: { include_usage: true } });
+    const answer = (await invoke(request, rawTarget)) as StreamAnswer;
+    const chunks: JsonObject[] = [];
+    let error: unknown;
+    try {
+      for await (const chunk of answer.events) chunks.push(chunk);
+    } catch (caught) {
+      error = caught;
+    }
+    return { chunks, error, usage: await answer.usage };
+  }
+
+  it('skips parts that are null or of kinds it does not relay, and reads the text around them', async () => {
+    const choice = await answerTo(
+      answerOf([
+        null,
+        'stray',
+        { executableCode: { language: 'PYTHON', code: 'print(1)' } },
+        { inlineData: { mimeType: 'image/png', data: 'iVBO' } },
+        { text: 'Hi' },
+      ]),
+    );
+    assert.deepEqual(choice.message, { role: 'assistant', content: 'Hi' });
+    assert.equal(choice.finish_reason, 'stop');
+  });
+
+  it('tolerates a candidate without content or with content of the wrong shape', async () => {
+    for (const content of [undefined, null, 'text', { parts: 'text' }, { role: 'model' }]) {
+      const choice = await answerTo({
+        candidates: [{ content, finishReason: 'STOP' }],
+        usageMetadata: USAGE_METADATA,
+      });
+      assert.deepEqual(choice.message, { role: 'assistant', content: '' });
+    }
+  });
+
+  it('reports candidates that are not a list of objects, or none without a block, as a bad response', async () => {
+    await rejectsAsBadResponse({
+      candidates: 'oops',
+      promptFeedback: {},
+      usageMetadata: USAGE_METADATA,
+    });
+    await rejectsAsBadResponse({ candidates: [], usageMetadata: USAGE_METADATA });
+    await rejectsAsBadResponse({
+      candidates: [],
+      promptFeedback: {},
+      usageMetadata: USAGE_METADATA,
+    });
+    await rejectsAsBadResponse({ candidates: [7], usageMetadata: USAGE_METADATA });
+    await rejectsAsBadResponse({ candidates: [null], usageMetadata: USAGE_METADATA });
+  });
+
+  it('answers a prompt blocked for safety, or a candidate stopped for it, as content_filter', async () => {
+    const blocked = await answerTo({
+      promptFeedback: { blockReason: 'SAFETY', safetyRatings: [] },
+      usageMetadata: { promptTokenCount: 8, totalTokenCount: 8 },
+    });
+    assert.equal(blocked.finish_reason, 'content_filter');
+    assert.deepEqual(blocked.message, { role: 'assistant', content: '' });
+    const stopped = await answerTo({
+      candidates: [{ finishReason: 'SAFETY', index: 0, safetyRatings: [] }],
+      usageMetadata: { promptTokenCount: 8, totalTokenCount: 8 },
+    });
+    assert.equal(stopped.finish_reason, 'content_filter');
+  });
+
+  it('maps the image filters to content_filter and an unknown finishReason to stop', async () => {
+    for (const reason of ['IMAGE_PROHIBITED_CONTENT', 'IMAGE_RECITATION']) {
+      const choice = await answerTo({
+        candidates: [{ finishReason: reason, index: 0 }],
+        usageMetadata: USAGE_METADATA,
+      });
+      assert.equal(choice.finish_reason, 'content_filter', reason);
+    }
+    const unknown = await answerTo({
+      candidates: [{ content: { parts: [{ text: 'ok' }] }, finishReason: 'SOMETHING_NEW' }],
+      usageMetadata: USAGE_METADATA,
+    });
+    assert.deepEqual(unknown.message, { role: 'assistant', content: 'ok' });
+    assert.equal(unknown.finish_reason, 'stop');
+  });
+
+  it('reports a functionCall whose args are not an object, or that has no name, as a bad response', async () => {
+    for (const args of ['city=Paris', ['Paris'], 42]) {
+      await rejectsAsBadResponse(
+        answerOf([{ functionCall: { name: 'get_weather', args } }]),
+        /functionCall/,
+      );
+    }
+    await rejectsAsBadResponse(
+      answerOf([{ functionCall: { args: { city: 'Paris' } } }]),
+      /functionCall/,
+    );
+  });
+
+  it('answers a functionCall without args as a call with empty arguments', async () => {
+    const choice = await answerTo(answerOf([{ functionCall: { name: 'get_weather' } }]));
+    const calls = (choice.message as JsonObject).tool_calls as JsonObject[];
+    assert.deepEqual(calls[0].function, { name: 'get_weather', arguments: '{}' });
+    assert.equal(choice.finish_reason, 'tool_calls');
+  });
+
+  it('keeps token counts whole, non-negative and safe whatever usageMetadata holds', async () => {
+    for (const usageMetadata of [
+      {
+        promptTokenCount: 1e300,
+        toolUsePromptTokenCount: 1e300,
+        candidatesTokenCount: 1e300,
+        thoughtsTokenCount: 1e300,
+        cachedContentTokenCount: 1e300,
+      },
+      {
+        promptTokenCount: 10,
+        candidatesTokenCount: -5,
+        thoughtsTokenCount: 2.5,
+        cachedContentTokenCount: 50,
+      },
+      { promptTokenCount: '30', candidatesTokenCount: 3 },
+    ]) {
+      upstream.next({ kind: 'json', body: answerOf([{ text: 'Hi' }], { usageMetadata }) });
+      const answer = await invoke(gatewayChatRequest());
+      if (answer.kind !== 'json') return assert.fail('expected json');
+      assertSaneUsage(answer.usage);
+    }
+  });
+
+  it('reports usageMetadata without a single count as a bad response', async () => {
+    for (const usageMetadata of [['x'], {}, { promptTokenCount: 'many' }, 'lots']) {
+      await rejectsAsBadResponse(answerOf([{ text: 'Hi' }], { usageMetadata }));
+    }
+  });
+
+  it('ends a stream with an event that is not a JSON object with a StreamInterrupted naming it', async () => {
+    for (const event of ['null', '42', '"text"', '[1]']) {
+      const { error } = await streamOf([streamEvent([{ text: 'Hi' }]), event]);
+      assert.ok(
+        isCode(DataPlaneErrorCode.StreamInterrupted, /not a JSON object/)(error),
+        String(error),
+      );
+    }
+  });
+
+  it('ends a stream whose candidates is not a list with a StreamInterrupted', async () => {
+    const { error } = await streamOf([{ candidates: 'abc' }, answerOf([{ text: 'Hi' }])]);
+    assert.ok(isCode(DataPlaneErrorCode.StreamInterrupted, /candidates/)(error), String(error));
+  });
+
+  it('streams around null and unknown parts', async () => {
+    const { chunks, error } = await streamOf([
+      streamEvent([null, { executableCode: { code: 'x' } }, { text: 'Hi' }]),
+      answerOf([{ text: '!' }]),
+    ]);
+    assert.equal(error, undefined);
+    assert.equal(streamedText(chunks), 'Hi!');
+  });
+
+  it('ends a stream whose functionCall args are not an object with a StreamInterrupted', async () => {
+    const { chunks, error } = await streamOf([
+      streamEvent([{ functionCall: { name: 'get_weather', args: 'Paris' } }]),
+      answerOf([]),
+    ]);
+    assert.ok(isCode(DataPlaneErrorCode.StreamInterrupted, /functionCall/)(error), String(error));
+    assert.deepEqual(streamedToolCalls(chunks), []);
+  });
+
+  it('ends a stream that closes, or breaks, after its first chunk with a StreamInterrupted', async () => {
+    for (const drop of [false, true]) {
+      const { chunks, error, usage } = await streamOf([streamEvent([{ text: 'Hi' }])], { drop });
+      assert.equal(streamedText(chunks), 'Hi');
+      assert.ok(isCode(DataPlaneErrorCode.StreamInterrupted)(error), String(error));
+      assert.equal(usage.source, 'estimated');
+    }
+  });
+
+  it('relays nothing after the finishing event, but takes the usage that follows it', async () => {
+    const { chunks, error, usage } = await streamOf([
+      streamEvent([{ text: 'Hi' }], { usageMetadata: { promptTokenCount: 30 } }),
+      answerOf([]),
+      answerOf([{ text: ' again' }], {
+        usageMetadata: { ...USAGE_METADATA, candidatesTokenCount: 6 },
+      }),
+    ]);
+    assert.equal(error, undefined);
+    assert.equal(streamedText(chunks), 'Hi');
+    const finishes = chunks.filter((chunk) => (chunk.choices as JsonObject[])[0]?.finish_reason);
+    assert.equal(finishes.length, 1);
+    assert.equal(usage.outputTokens, 6);
+    assert.equal(usage.source, 'reported');
+  });
+
+  it('ends cleanly when what follows the finishing event is junk or an error', async () => {
+    const { chunks, error, usage } = await streamOf([
+      answerOf([{ text: 'Hi' }]),
+      'not json',
+      'null',
+      { error: { code: 500, message: 'late', status: 'INTERNAL' } },
+    ]);
+    assert.equal(error, undefined);
+    assert.equal(streamedText(chunks), 'Hi');
+    assert.equal(usage.outputTokens, 5);
+  });
+
+  it('keeps the highest count of each kind when a later event reports less usage', async () => {
+    const { usage } = await streamOf([
+      streamEvent([{ text: 'Hi' }], { usageMetadata: USAGE_METADATA }),
+      answerOf([], { usageMetadata: { promptTokenCount: 30 } }),
+    ]);
+    assert.deepEqual(usage, {
+      inputTokens: 30,
+      outputTokens: 5,
+      cachedInputTokens: 0,
+      source: 'reported',
+    });
+  });
+
+  it('keeps stream usage counts whole, non-negative and safe', async () => {
+    const { usage } = await streamOf([
+      answerOf([{ text: 'Hi' }], {
+        usageMetadata: {
+          promptTokenCount: 1e300,
+          toolUsePromptTokenCount: 1e300,
+          candidatesTokenCount: -1,
+          cachedContentTokenCount: 2e300,
+        },
+      }),
+    ]);
+    assertSaneUsage(usage);
+  });
+
+  it('leaves out empty text parts and empty system messages', async () => {
+    await invoke(
+      gatewayChatRequest({
+        messages: [
+          { role: 'system', content: '' },
+          { role: 'system', content: 'Be brief.' },
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: '' },
+              { type: 'text', text: 'Hi' },
+            ],
+          },
+        ],
+      }),
+    );
+    assert.deepEqual(upstream.calls[0].body.contents, [{ role: 'user', parts: [{ text: 'Hi' }] }]);
+    assert.deepEqual(upstream.calls[0].body.systemInstruction, { parts: [{ text: 'Be brief.' }] });
+  });
+
+  it('rejects a conversation with no content to send before calling', async () => {
+    await assert.rejects(
+      invoke(
+        gatewayChatRequest({
+          messages: [
+            { role: 'system', content: 'Be brief.' },
+            { role: 'user', content: [{ type: 'text', text: '' }] },
+          ],
+        }),
+      ),
+      (error: unknown) =>
+        error instanceof DataPlaneError &&
+        error.code === DataPlaneErrorCode.InvalidRequest &&
+        error.param === 'messages',
+    );
+    assert.equal(upstream.calls.length, 0);
+  });
+
+  const embeddings = (body: JsonObject) =>
+    gatewayChatRequest({ input: ['one', 'two'], ...body }, { operation: 'embeddings' });
+
+  it('reports embeddings that are null, empty, not numbers or of uneven length as a bad response', async () => {
+    for (const list of [
+      [null, { values: [1, 2] }],
+      [{ values: [1, 2] }, { values: null }],
+      [{ values: [1, 2] }, { values: [] }],
+      [{ values: [1, 2] }, { values: [1, 'two'] }],
+      [{ values: [1, 2] }, { values: [1, null] }],
+      [{ values: [1, 2] }, { values: [1, 2, 3] }],
+    ]) {
+      upstream.next({ kind: 'json', body: { embeddings: list } });
+      await assert.rejects(
+        invoke(embeddings({})),
+        isCode(DataPlaneErrorCode.UpstreamBadResponse),
+        JSON.stringify(list),
+      );
+    }
+  });
+
+  it('reports embeddings of another size than the dimensions asked for as a bad response', async () => {
+    // The fake answers three values whatever outputDimensionality says.
+    await assert.rejects(
+      invoke(embeddings({ dimensions: 4 })),
+      isCode(DataPlaneErrorCode.UpstreamBadResponse),
+    );
+    const requests = upstream.calls[0].body.requests as JsonObject[];
+    assert.equal(requests[0].outputDimensionality, 4);
+  });
+
+  it('rejects dimensions that are not a positive whole number before calling', async () => {
+    for (const dimensions of [0, -3, 1.5, '256']) {
+      await assert.rejects(
+        invoke(embeddings({ dimensions })),
+        (error: unknown) =>
+          error instanceof DataPlaneError &&
+          error.code === DataPlaneErrorCode.InvalidRequest &&
+          error.param === 'dimensions',
+        String(dimensions),
+      );
+    }
+    assert.equal(upstream.calls.length, 0);
   });
 });

@@ -7,7 +7,7 @@ import { translatedStreamAnswer } from '../core/translated-stream';
 import { asCompletionBody, translatedJsonAnswer } from '../core/translated-answer';
 import { providerPost, sendUpstream, sharedUpstreamAgent } from '../core/upstream-http';
 import { embeddingInputs } from '../core/embedding-input';
-import { fromGeminiEmbeddings, toGeminiEmbedRequest } from './gemini-embeddings';
+import { fromGeminiEmbeddings, geminiDimensions, toGeminiEmbedRequest } from './gemini-embeddings';
 import { toGeminiRequest } from './gemini-request';
 import { fromGeminiResponse } from './gemini-response';
 import { GeminiStreamTranslation } from './gemini-stream';
@@ -39,15 +39,16 @@ export class GeminiAdapter implements ProviderAdapter {
         throw unsupportedOperation('google-gemini', 'completions');
       case 'embeddings': {
         const inputs = embeddingInputs(request.body);
+        const dimensions = geminiDimensions(request.body);
         return translatedJsonAnswer(
           call,
           post(
             `${base}:batchEmbedContents`,
-            toGeminiEmbedRequest(modelPath(target.model), inputs, request.body),
+            toGeminiEmbedRequest(modelPath(target.model), inputs, dimensions),
           ),
           this.dispatcher,
-          (parsed) => fromGeminiEmbeddings(parsed, inputs, target.model),
-          'a body without one embedding per input',
+          (parsed) => fromGeminiEmbeddings(parsed, inputs, target.model, dimensions),
+          'a body without one embedding per input, all numbers of one size',
         );
       }
       case 'chat':
@@ -68,7 +69,7 @@ export class GeminiAdapter implements ProviderAdapter {
       call,
       post(`${base}:generateContent`, body),
       this.dispatcher,
-      (parsed) => asCompletionBody(fromGeminiResponse(parsed, target.model)),
+      (parsed) => asCompletionBody(fromGeminiResponse(parsed, target.model, target.backendName)),
       'a body that is not a GenerateContentResponse',
     );
   }
