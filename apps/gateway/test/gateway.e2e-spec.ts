@@ -89,6 +89,25 @@ describe('all-in-one gateway on the quickstart config (no keys, no network)', ()
     });
     assert.equal(embedding.data.length, 2);
     assert.ok(embedding.data[0].embedding.length > 0);
+    // The SDK asked for base64 on the wire (its default) and decoded it: the same vectors
+    // as asked for in numbers, to float32 precision.
+    const floats = await client.embeddings.create({
+      model: 'text-embedding-3-small',
+      input: ['a', 'b'],
+      encoding_format: 'float',
+    });
+    assert.deepEqual(embedding.data[1].embedding, floats.data[1].embedding.map(Math.fround));
+    const wire = await fetch(`${gateway.baseUrl}/v1/embeddings`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'text-embedding-3-small',
+        input: 'a',
+        encoding_format: 'base64',
+      }),
+    });
+    const [first] = ((await wire.json()) as { data: { embedding: unknown }[] }).data;
+    assert.equal(typeof first.embedding, 'string', 'base64 on the wire when asked for');
     const models = await client.models.list();
     const ids = models.data.map((m) => m.id);
     assert.ok(ids.includes('gpt-4o-mini') && ids.includes('text-embedding-3-small'));

@@ -1,7 +1,7 @@
 import type { JsonObject, TokenUsage } from '@aigw/contracts/data-plane';
 import { chatCompletion, type FinishReason, type OpenAiToolCall } from '../core/openai-output';
-import { reportedTokens } from '../core/usage';
-import { isJsonObject, isNonEmptyString } from './anthropic-json';
+import { isJsonObject, isNonEmptyString } from '../core/json-shape';
+import { sumTokens, tokenCount } from '../core/usage';
 
 const USAGE_FIELDS = [
   'input_tokens',
@@ -12,15 +12,6 @@ const USAGE_FIELDS = [
 
 /** The token counts of an Anthropic `usage` object that are usable; the others left out. */
 export type AnthropicCounts = Partial<Record<(typeof USAGE_FIELDS)[number], number>>;
-
-/**
- * A count as Anthropic reported it, made whole (a fraction rounds up, a huge one is
- * capped); undefined when it is no count at all (null, negative, a string, Infinity).
- */
-function tokenCount(value: unknown): number | undefined {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) return undefined;
-  return reportedTokens(value);
-}
 
 /** The usable counts of a `usage` object (message, message_start or message_delta). */
 export function anthropicCounts(usage: unknown): AnthropicCounts {
@@ -44,10 +35,8 @@ export function usageFromCounts(counts: AnthropicCounts): TokenUsage | undefined
   const { input_tokens: input, output_tokens: output } = counts;
   if (input === undefined || output === undefined) return undefined;
   const cacheRead = counts.cache_read_input_tokens ?? 0;
-  const prompt = input + (counts.cache_creation_input_tokens ?? 0) + cacheRead;
   return {
-    // Each part is capped; their sum must stay an exact count too.
-    inputTokens: Math.min(prompt, Number.MAX_SAFE_INTEGER),
+    inputTokens: sumTokens(input, counts.cache_creation_input_tokens ?? 0, cacheRead),
     outputTokens: output,
     cachedInputTokens: cacheRead,
     source: 'reported',

@@ -2,8 +2,9 @@ import type { EventSourceMessage } from 'eventsource-parser';
 import type { DataPlaneError, JsonObject, TokenUsage } from '@aigw/contracts/data-plane';
 import { ChunkFactory } from '../core/openai-output';
 import type { StreamTranslation } from '../core/translated-stream';
+import { isJsonObject, isNonEmptyString } from '../core/json-shape';
+import { streamEventObject } from '../core/stream-event-json';
 import { streamInterrupted } from '../core/upstream-http';
-import { isJsonObject, isNonEmptyString } from './anthropic-json';
 import {
   anthropicCounts,
   anthropicFinishReason,
@@ -40,7 +41,7 @@ export class AnthropicStreamTranslation implements StreamTranslation<EventSource
 
   translate(message: EventSourceMessage): readonly JsonObject[] {
     if (this.finished) return []; // nothing belongs to the answer after message_stop
-    const event = this.parse(message.data);
+    const event = streamEventObject(this.backendName, message.data);
     switch (event.type) {
       case 'message_start':
         return this.messageStart(event);
@@ -61,19 +62,6 @@ export class AnthropicStreamTranslation implements StreamTranslation<EventSource
     }
   }
 
-  private parse(data: string): JsonObject {
-    let event: unknown;
-    try {
-      event = JSON.parse(data);
-    } catch {
-      throw streamInterrupted(this.backendName, 'sent a stream event that is not JSON');
-    }
-    if (!isJsonObject(event)) {
-      throw streamInterrupted(this.backendName, 'sent a stream event that is not a JSON object');
-    }
-    return event;
-  }
-
   private messageStart(event: JsonObject): JsonObject[] {
     const start = isJsonObject(event.message) ? event.message : {};
     if (isNonEmptyString(start.id)) this.chunks.id = start.id;
@@ -86,7 +74,7 @@ export class AnthropicStreamTranslation implements StreamTranslation<EventSource
 
   private blockStart(event: JsonObject): JsonObject[] {
     const block = isJsonObject(event.content_block) ? event.content_block : {};
-    if (block.type === 'text' && typeof block.text === 'string' && block.text !== '') {
+    if (block.type === 'text' && isNonEmptyString(block.text)) {
       return [this.chunks.text(block.text)];
     }
     if (block.type !== 'tool_use') return [];

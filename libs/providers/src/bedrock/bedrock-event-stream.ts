@@ -1,5 +1,6 @@
 import { crc32 } from 'node:zlib';
 import type { JsonObject } from '@aigw/contracts/data-plane';
+import { parseJsonObject } from '../core/json-shape';
 import { streamInterrupted } from '../core/upstream-http';
 
 /** One decoded message of `application/vnd.amazon.eventstream`. */
@@ -120,12 +121,12 @@ function streamEvent(
     case 'event': {
       const name = header(headers, ':event-type');
       if (!name) throw malformed('an event without its :event-type');
-      const payload = parseObject(toUtf8(body));
+      const payload = parseJsonObject(toUtf8(body));
       if (!payload) throw malformed(`a ${name} event whose payload is not a JSON object`);
       return { kind: 'event', name, payload };
     }
     case 'exception': {
-      const message = parseObject(toUtf8(body))?.message;
+      const message = parseJsonObject(toUtf8(body))?.message;
       return {
         kind: 'exception',
         name: header(headers, ':exception-type') || 'an exception',
@@ -146,16 +147,6 @@ function streamEvent(
 function header(headers: Headers, name: string): string {
   const value = headers[name]?.value;
   return typeof value === 'string' ? value : '';
-}
-
-function parseObject(text: string): JsonObject | undefined {
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as JsonObject;
-  } catch {
-    // not JSON: the caller says what it expected
-  }
-  return undefined;
 }
 
 /**

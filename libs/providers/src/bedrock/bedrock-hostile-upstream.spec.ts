@@ -328,6 +328,25 @@ describe('BedrockAdapter against an upstream that breaks the Converse reference'
       });
     });
 
+    it('redacts a key-like string in an exception message before it reaches an error', async () => {
+      const leaked = 'sk-live-0123456789abcdef';
+      for (const before of [[], [MESSAGE_START, textDelta('Hel')]]) {
+        const answer = await converseStream([
+          ...before,
+          exceptionFrame('accessDeniedException', `The key ${leaked} is not allowed.`),
+        ]);
+        await assert.rejects(collectStream(answer), (error: unknown) => {
+          assert.ok(
+            error instanceof DataPlaneError,
+            `expected a DataPlaneError, got ${String(error)}`,
+          );
+          assert.match(error.message, /The key \[REDACTED\] is not allowed\./);
+          assert.ok(!error.message.includes('0123456789abcdef'), error.message);
+          return true;
+        });
+      }
+    });
+
     it("reports an error frame's :error-code and :error-message headers", async () => {
       const errorFrame = frame(
         {

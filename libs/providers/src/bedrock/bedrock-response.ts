@@ -1,19 +1,18 @@
 import type { JsonObject, TokenUsage } from '@aigw/contracts/data-plane';
 import { chatCompletion, type FinishReason, type OpenAiToolCall } from '../core/openai-output';
+import { isJsonObject, isNonEmptyString } from '../core/json-shape';
 import { badResponse } from '../core/upstream-http';
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+import { sumTokens, tokenCount } from '../core/usage';
 
 /**
- * A token count Bedrock reported, rounded up to a whole number, or undefined when it is
- * not a count at all (not a number, negative, or too large to add up exactly).
+ * A token count Bedrock reported, or undefined when it is not a count at all. Unlike
+ * the shared rule, a count past what a number holds exactly is refused rather than
+ * capped: Bedrock's usage is then estimated instead of billed as billions.
  */
-function tokenCount(value: unknown): number | undefined {
-  if (typeof value !== 'number' || !(value >= 0)) return undefined;
-  const whole = Math.ceil(value);
-  return Number.isSafeInteger(whole) ? whole : undefined;
+function bedrockTokenCount(value: unknown): number | undefined {
+  return typeof value === 'number' && value <= Number.MAX_SAFE_INTEGER
+    ? tokenCount(value)
+    : undefined;
 }
 
 /**
@@ -24,14 +23,13 @@ function tokenCount(value: unknown): number | undefined {
  * read from the cache. An unusable cache count counts as none.
  */
 export function bedrockUsage(usage: unknown): TokenUsage | undefined {
-  if (!isObject(usage)) return undefined;
-  const input = tokenCount(usage.inputTokens);
-  const outputTokens = tokenCount(usage.outputTokens);
+  if (!isJsonObject(usage)) return undefined;
+  const input = bedrockTokenCount(usage.inputTokens);
+  const outputTokens = bedrockTokenCount(usage.outputTokens);
   if (input === undefined || outputTokens === undefined) return undefined;
-  const cacheRead = tokenCount(usage.cacheReadInputTokens) ?? 0;
-  const cacheWrite = tokenCount(usage.cacheWriteInputTokens) ?? 0;
-  // Three safe counts can add up past what a double holds exactly.
-  const inputTokens = Math.min(input + cacheRead + cacheWrite, Number.MAX_SAFE_INTEGER);
+  const cacheRead = bedrockTokenCount(usage.cacheReadInputTokens) ?? 0;
+  const cacheWrite = bedrockTokenCount(usage.cacheWriteInputTokens) ?? 0;
+  const inputTokens = sumTokens(input, cacheRead, cacheWrite);
   return { inputTokens, outputTokens, cachedInputTokens: cacheRead, source: 'reported' };
 }
 
@@ -68,8 +66,8 @@ export function fromConverseResponse(
   body: JsonObject,
   context: ConverseAnswerContext,
 ): { completion: JsonObject; usage: TokenUsage } | undefined {
-  const output = isObject(body.output) ? body.output : undefined;
-  const message = isObject(output?.message) ? output.message : undefined;
+  const output = isJsonObject(body.output) ? body.output : undefined;
+  const message = isJsonObject(output?.message) ? output.message : undefined;
   if (!message || !Array.isArray(message.content)) return undefined;
   const { text, toolCalls } = answerContent(message.content, context.backendName);
   const usage =
@@ -94,7 +92,9 @@ function answerContent(
   let text = '';
   const toolCalls: OpenAiToolCall[] = [];
   for (const block of content) {
-    if (!isObject(block)) throw badResponse(backendName, 'a content block that is not an object');
+    if (!isJsonObject(block)) {
+      throw badResponse(backendName, 'a content block that is not an object');
+    }
     if ('text' in block) {
       if (typeof block.text !== 'string') {
         throw badResponse(backendName, 'a text content block whose text is not a string');
@@ -110,17 +110,15 @@ function answerContent(
 
 function toolCall(toolUse: unknown, backendName: string): OpenAiToolCall {
   if (
-    !isObject(toolUse) ||
-    typeof toolUse.toolUseId !== 'string' ||
-    toolUse.toolUseId === '' ||
-    typeof toolUse.name !== 'string' ||
-    toolUse.name === ''
+    !isJsonObject(toolUse) ||
+    !isNonEmptyString(toolUse.toolUseId) ||
+    !isNonEmptyString(toolUse.name)
   ) {
     throw badResponse(backendName, 'a toolUse block without its toolUseId or name');
   }
   // OpenAI clients parse `arguments` as a JSON object; a missing input is an empty one.
   const input = toolUse.input ?? {};
-  if (!isObject(input)) {
+  if (!isJsonObject(input)) {
     throw badResponse(backendName, `a toolUse block whose input is not a JSON object`);
   }
   return { id: toolUse.toolUseId, name: toolUse.name, argumentsJson: JSON.stringify(input) };

@@ -4,8 +4,10 @@ import {
   type JsonObject,
   type TokenUsage,
 } from '@aigw/contracts/data-plane';
+import { isJsonObject, isNonEmptyString } from '../core/json-shape';
 import { ChunkFactory } from '../core/openai-output';
 import type { StreamTranslation } from '../core/translated-stream';
+import { scrubbedUpstreamText } from '../core/upstream-failure';
 import { streamInterrupted } from '../core/upstream-http';
 import type { BedrockStreamEvent } from './bedrock-event-stream';
 import { bedrockFinishReason, bedrockUsage } from './bedrock-response';
@@ -92,14 +94,15 @@ export class BedrockStreamTranslation implements StreamTranslation<BedrockStream
   }
 
   private blockStart(payload: JsonObject): JsonObject[] {
-    const toolUse = asObject(asObject(payload.start)?.toolUse);
-    if (!toolUse) return []; // a start of another kind carries nothing to relay
+    const start = isJsonObject(payload.start) ? payload.start : {};
+    const toolUse = start.toolUse;
+    if (!isJsonObject(toolUse)) return []; // a start of another kind carries nothing to relay
     const block = this.blockIndex(payload);
     if (this.toolIndexByBlock.has(block)) {
       throw this.malformed(`a second start of content block ${block}`);
     }
     const { toolUseId, name } = toolUse;
-    if (typeof toolUseId !== 'string' || toolUseId === '' || typeof name !== 'string' || !name) {
+    if (!isNonEmptyString(toolUseId) || !isNonEmptyString(name)) {
       throw this.malformed('a toolUse start without its toolUseId or name');
     }
     const toolIndex = this.toolIndexByBlock.size;
@@ -108,7 +111,7 @@ export class BedrockStreamTranslation implements StreamTranslation<BedrockStream
   }
 
   private blockDelta(payload: JsonObject): JsonObject[] {
-    const delta = asObject(payload.delta) ?? {};
+    const delta = isJsonObject(payload.delta) ? payload.delta : {};
     if ('text' in delta) {
       if (typeof delta.text !== 'string') throw this.malformed('a text delta that is not text');
       return delta.text === '' ? [] : [this.chunks.text(delta.text)];
@@ -123,7 +126,7 @@ export class BedrockStreamTranslation implements StreamTranslation<BedrockStream
     if (toolIndex === undefined) {
       throw this.malformed(`toolUse input for content block ${block}, which never started`);
     }
-    const input = asObject(toolUse)?.input;
+    const input = isJsonObject(toolUse) ? toolUse.input : undefined;
     if (typeof input !== 'string') throw this.malformed('toolUse input that is not a string');
     return input === '' ? [] : [this.chunks.toolCallArguments(toolIndex, input)];
   }
@@ -143,7 +146,8 @@ export class BedrockStreamTranslation implements StreamTranslation<BedrockStream
    */
   private failure(name: string, message: string | undefined): DataPlaneError {
     const exception = name.slice(0, 100);
-    const detail = message ? `: ${message.slice(0, MAX_DETAIL_CHARS)}` : '';
+    // Bedrock's own words, which may echo a key: redacted before they reach a client.
+    const detail = message ? `: ${scrubbedUpstreamText(message).slice(0, MAX_DETAIL_CHARS)}` : '';
     if (this.sentChunk)
       return streamInterrupted(this.backendName, `sent ${exception} mid-stream${detail}`);
     return new DataPlaneError(
@@ -155,10 +159,4 @@ export class BedrockStreamTranslation implements StreamTranslation<BedrockStream
   private malformed(what: string): DataPlaneError {
     return streamInterrupted(this.backendName, `sent ${what}`);
   }
-}
-
-function asObject(value: unknown): JsonObject | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as JsonObject)
-    : undefined;
 }

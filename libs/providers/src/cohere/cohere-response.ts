@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { JsonObject, TokenUsage } from '@aigw/contracts/data-plane';
 import { chatCompletion, type FinishReason, type OpenAiToolCall } from '../core/openai-output';
+import { isJsonObject, isNonEmptyString, parseJsonObject } from '../core/json-shape';
 import { badResponse } from '../core/upstream-http';
 import { reportedTokens } from '../core/usage';
-import { isObject } from './cohere-json';
 
 /** Token counts with at least one number in them, else not counts at all. */
 function counts(value: unknown): JsonObject | undefined {
-  if (!isObject(value)) return undefined;
+  if (!isJsonObject(value)) return undefined;
   const numeric = typeof value.input_tokens === 'number' || typeof value.output_tokens === 'number';
   return numeric ? value : undefined;
 }
@@ -17,7 +17,7 @@ function counts(value: unknown): JsonObject | undefined {
  * `tokens` (which also counts Cohere's own prompt template); `cached_tokens` when given.
  */
 export function cohereUsage(usage: unknown): TokenUsage | undefined {
-  if (!isObject(usage)) return undefined;
+  if (!isJsonObject(usage)) return undefined;
   const units = counts(usage.billed_units) ?? counts(usage.tokens);
   if (!units) return undefined;
   const inputTokens = reportedTokens(units.input_tokens);
@@ -44,11 +44,7 @@ export function cohereFinishReason(reason: unknown, calledTools: boolean): Finis
 
 /** Whether tool-call arguments are JSON text of an object, as OpenAI clients parse them. */
 export function isJsonObjectText(text: string): boolean {
-  try {
-    return isObject(JSON.parse(text));
-  } catch {
-    return false;
-  }
+  return parseJsonObject(text) !== undefined;
 }
 
 /** An id for a tool call Cohere sent without one; clients answer calls by id. */
@@ -59,14 +55,14 @@ export function newToolCallId(): string {
 /** The JSON text of a tool call's arguments: Cohere's string, an object as JSON, none as {}. */
 function argumentsText(args: unknown): string | undefined {
   if (args === undefined || args === null || args === '') return '{}';
-  if (isObject(args)) return JSON.stringify(args);
+  if (isJsonObject(args)) return JSON.stringify(args);
   return typeof args === 'string' && isJsonObjectText(args) ? args : undefined;
 }
 
 /** One tool call of a Cohere message in OpenAI's shape; what cannot be called is refused. */
 function toolCallOf(call: unknown, backendName: string): OpenAiToolCall {
-  const fn = isObject(call) ? call.function : undefined;
-  if (!isObject(call) || !isObject(fn) || typeof fn.name !== 'string' || fn.name === '') {
+  const fn = isJsonObject(call) ? call.function : undefined;
+  if (!isJsonObject(call) || !isJsonObject(fn) || !isNonEmptyString(fn.name)) {
     throw badResponse(backendName, 'a tool call without a function name');
   }
   const argumentsJson = argumentsText(fn.arguments);
@@ -76,7 +72,7 @@ function toolCallOf(call: unknown, backendName: string): OpenAiToolCall {
       `a tool call to "${fn.name}" whose arguments are not a JSON object`,
     );
   }
-  const id = typeof call.id === 'string' && call.id !== '' ? call.id : newToolCallId();
+  const id = isNonEmptyString(call.id) ? call.id : newToolCallId();
   return { id, name: fn.name, argumentsJson };
 }
 
@@ -95,7 +91,7 @@ function contentText(content: unknown): string | undefined {
   if (!Array.isArray(content)) return undefined;
   return content
     .map((part) =>
-      isObject(part) && part.type === 'text' && typeof part.text === 'string' ? part.text : '',
+      isJsonObject(part) && part.type === 'text' && typeof part.text === 'string' ? part.text : '',
     )
     .join('');
 }
@@ -112,7 +108,7 @@ export function fromCohereResponse(
 ): { completion: JsonObject; usage: TokenUsage } | undefined {
   const message = body.message;
   const usage = cohereUsage(body.usage);
-  if (!isObject(message) || !usage) return undefined;
+  if (!isJsonObject(message) || !usage) return undefined;
   if (typeof body.finish_reason === 'string' && FAILED_FINISH.has(body.finish_reason)) {
     throw badResponse(backendName, `finish_reason ${body.finish_reason}`);
   }

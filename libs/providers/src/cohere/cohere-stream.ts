@@ -1,7 +1,9 @@
 import type { EventSourceMessage } from 'eventsource-parser';
 import type { JsonObject, TokenUsage } from '@aigw/contracts/data-plane';
+import { isJsonObject, isNonEmptyString } from '../core/json-shape';
 import { ChunkFactory } from '../core/openai-output';
 import type { StreamTranslation } from '../core/translated-stream';
+import { streamEventObject } from '../core/stream-event-json';
 import { streamInterrupted } from '../core/upstream-http';
 import {
   cohereFinishReason,
@@ -10,19 +12,18 @@ import {
   isJsonObjectText,
   newToolCallId,
 } from './cohere-response';
-import { isObject } from './cohere-json';
 
 /** `delta.message` of an event, or an empty object when it has none. */
 function messageDelta(event: JsonObject): JsonObject {
   const delta = event.delta;
-  const message = isObject(delta) ? delta.message : undefined;
-  return isObject(message) ? message : {};
+  const message = isJsonObject(delta) ? delta.message : undefined;
+  return isJsonObject(message) ? message : {};
 }
 
 /** The one tool call a tool-call event carries (`delta.message.tool_calls`), if any. */
 function toolCallDelta(event: JsonObject): JsonObject {
   const call = messageDelta(event).tool_calls;
-  return isObject(call) ? call : {};
+  return isJsonObject(call) ? call : {};
 }
 
 /** A streamed tool call: its OpenAI index, name and the arguments so far. */
@@ -56,7 +57,7 @@ export class CohereStreamTranslation implements StreamTranslation<EventSourceMes
 
   translate(message: EventSourceMessage): readonly JsonObject[] {
     if (this.finished) return [];
-    const event = this.parse(message.data);
+    const event = streamEventObject(this.backendName, message.data);
     if (message.event === 'error' || event.type === 'error') {
       throw streamInterrupted(this.backendName, 'reported an error mid-stream');
     }
@@ -86,20 +87,6 @@ export class CohereStreamTranslation implements StreamTranslation<EventSourceMes
     return this.chunks.usage(usage);
   }
 
-  /** One event's data as an object; anything else ends the stream. */
-  private parse(data: string): JsonObject {
-    let event: unknown;
-    try {
-      event = JSON.parse(data);
-    } catch {
-      throw streamInterrupted(this.backendName, 'sent a stream event that is not JSON');
-    }
-    if (!isObject(event)) {
-      throw streamInterrupted(this.backendName, 'sent a stream event that is not a JSON object');
-    }
-    return event;
-  }
-
   /** The role chunk, once, before anything else the stream relays (even out of order). */
   private opening(): JsonObject[] {
     if (this.started) return [];
@@ -109,23 +96,23 @@ export class CohereStreamTranslation implements StreamTranslation<EventSourceMes
 
   private text(event: JsonObject): JsonObject[] {
     const content = messageDelta(event).content;
-    const text = isObject(content) ? content.text : undefined;
-    if (typeof text !== 'string' || text === '') return [];
+    const text = isJsonObject(content) ? content.text : undefined;
+    if (!isNonEmptyString(text)) return [];
     return [...this.opening(), this.chunks.text(text)];
   }
 
   private toolCallStart(event: JsonObject): JsonObject[] {
     const call = toolCallDelta(event);
-    const fn = isObject(call.function) ? call.function : {};
-    if (typeof fn.name !== 'string' || fn.name === '') {
+    const fn = isJsonObject(call.function) ? call.function : {};
+    if (!isNonEmptyString(fn.name)) {
       throw streamInterrupted(this.backendName, 'started a tool call without a function name');
     }
-    const id = typeof call.id === 'string' && call.id !== '' ? call.id : newToolCallId();
+    const id = isNonEmptyString(call.id) ? call.id : newToolCallId();
     const open: OpenToolCall = { index: this.toolCalls.length, name: fn.name, arguments: '' };
     this.toolCalls.push(open);
     this.toolCallsByCohereIndex.set(event.index, open);
     const out = [...this.opening(), this.chunks.toolCallStart(open.index, id, open.name)];
-    if (typeof fn.arguments === 'string' && fn.arguments !== '') {
+    if (isNonEmptyString(fn.arguments)) {
       open.arguments += fn.arguments;
       out.push(this.chunks.toolCallArguments(open.index, fn.arguments));
     }
@@ -134,8 +121,8 @@ export class CohereStreamTranslation implements StreamTranslation<EventSourceMes
 
   private toolCallArguments(event: JsonObject): JsonObject[] {
     const fn = toolCallDelta(event).function;
-    const fragment = isObject(fn) ? fn.arguments : undefined;
-    if (typeof fragment !== 'string' || fragment === '') return [];
+    const fragment = isJsonObject(fn) ? fn.arguments : undefined;
+    if (!isNonEmptyString(fragment)) return [];
     const open = this.toolCallsByCohereIndex.get(event.index);
     // Arguments for a call never started would be lost, leaving a call that cannot run.
     if (!open) {
@@ -146,7 +133,7 @@ export class CohereStreamTranslation implements StreamTranslation<EventSourceMes
   }
 
   private end(event: JsonObject): JsonObject[] {
-    const delta = isObject(event.delta) ? event.delta : {};
+    const delta = isJsonObject(event.delta) ? event.delta : {};
     this.usage = cohereUsage(delta.usage) ?? this.usage;
     const reason = delta.finish_reason;
     if (typeof reason === 'string' && FAILED_FINISH.has(reason)) {

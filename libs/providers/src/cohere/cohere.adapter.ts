@@ -6,8 +6,8 @@ import { sseMessages } from '../core/sse-events';
 import { translatedStreamAnswer } from '../core/translated-stream';
 import { asCompletionBody, translatedJsonAnswer } from '../core/translated-answer';
 import { providerPost, sendUpstream, sharedUpstreamAgent } from '../core/upstream-http';
-import { embeddingInputs } from '../core/embedding-input';
-import { cohereDimensions, fromCohereEmbeddings, toCohereEmbedRequest } from './cohere-embeddings';
+import { embeddingInputs, requestedDimensions, requestedEncoding } from '../core/embedding-input';
+import { fromCohereEmbeddings, toCohereEmbedRequest } from './cohere-embeddings';
 import { toCohereRequest } from './cohere-request';
 import { fromCohereResponse } from './cohere-response';
 import { CohereStreamTranslation } from './cohere-stream';
@@ -34,12 +34,19 @@ export class CohereAdapter implements ProviderAdapter {
         throw unsupportedOperation('cohere', 'completions');
       case 'embeddings': {
         const inputs = embeddingInputs(request.body);
-        const dimensions = cohereDimensions(request.body);
+        const dimensions = requestedDimensions(request.body);
         return translatedJsonAnswer(
           call,
           post('/v2/embed', toCohereEmbedRequest(target.model, inputs, request.body, dimensions)),
           this.dispatcher,
-          (parsed) => fromCohereEmbeddings(parsed, inputs, target.model, dimensions),
+          (parsed) =>
+            fromCohereEmbeddings(
+              parsed,
+              inputs,
+              target.model,
+              dimensions,
+              requestedEncoding(request.body),
+            ),
           'a body without one embedding per input, all numbers of one size',
         );
       }

@@ -1,4 +1,5 @@
 import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
+import { isJsonObject } from './json-shape';
 
 // An OpenAI chat request read once into a checked shape that every translating adapter
 // (Anthropic, Gemini, Bedrock, Cohere) builds its own wire format from. Bad input is a
@@ -69,10 +70,6 @@ function invalid(message: string, param: string): DataPlaneError {
   return new DataPlaneError(DataPlaneErrorCode.InvalidRequest, message, { param });
 }
 
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function optionalNumber(body: JsonObject, field: string): number | undefined {
   const value = body[field];
   if (value === undefined || value === null) return undefined;
@@ -88,14 +85,14 @@ function parseParts(content: unknown, param: string, allowImages: boolean): Chat
   if (!Array.isArray(content)) throw invalid(`${param} must be a string or an array`, param);
   return content.map((part: unknown, index): ChatPart => {
     const at = `${param}[${index}]`;
-    if (!isObject(part)) throw invalid(`${at} must be an object`, at);
+    if (!isJsonObject(part)) throw invalid(`${at} must be an object`, at);
     if (part.type === 'text') {
       if (typeof part.text !== 'string') throw invalid(`${at}.text must be a string`, at);
       return { kind: 'text', text: part.text };
     }
     if (part.type === 'image_url' && allowImages) {
       const imageUrl = part.image_url;
-      const url = isObject(imageUrl) ? imageUrl.url : imageUrl;
+      const url = isJsonObject(imageUrl) ? imageUrl.url : imageUrl;
       if (typeof url !== 'string') throw invalid(`${at}.image_url.url must be a string`, at);
       const inline = DATA_URL.exec(url);
       if (inline) return { kind: 'image', mediaType: inline[1].toLowerCase(), base64: inline[2] };
@@ -115,8 +112,8 @@ function parseToolCalls(value: unknown, param: string): ChatToolCall[] {
   if (!Array.isArray(value)) throw invalid(`${param} must be an array`, param);
   return value.map((call: unknown, index): ChatToolCall => {
     const at = `${param}[${index}]`;
-    const fn = isObject(call) ? call.function : undefined;
-    if (!isObject(call) || typeof call.id !== 'string' || !isObject(fn)) {
+    const fn = isJsonObject(call) ? call.function : undefined;
+    if (!isJsonObject(call) || typeof call.id !== 'string' || !isJsonObject(fn)) {
       throw invalid(`${at} must have an id and a function`, at);
     }
     if (typeof fn.name !== 'string') throw invalid(`${at}.function.name must be a string`, at);
@@ -127,7 +124,7 @@ function parseToolCalls(value: unknown, param: string): ChatToolCall[] {
     } catch {
       parsed = undefined;
     }
-    if (!isObject(parsed)) {
+    if (!isJsonObject(parsed)) {
       throw invalid(`${at}.function.arguments must be a JSON object`, `${at}.function.arguments`);
     }
     return { id: call.id, name: fn.name, argumentsJson, arguments: parsed };
@@ -139,7 +136,7 @@ function parseTools(value: unknown): ChatTool[] {
   if (!Array.isArray(value)) throw invalid('tools must be an array', 'tools');
   return value.map((tool: unknown, index): ChatTool => {
     const at = `tools[${index}]`;
-    if (!isObject(tool) || tool.type !== 'function' || !isObject(tool.function)) {
+    if (!isJsonObject(tool) || tool.type !== 'function' || !isJsonObject(tool.function)) {
       throw invalid(`${at} must be {"type": "function", "function": {...}}`, at);
     }
     const fn = tool.function;
@@ -153,13 +150,16 @@ function parseTools(value: unknown): ChatTool[] {
       throw invalid(`${at}.function.description must be a string`, `${at}.function.description`);
     }
     const parameters = fn.parameters ?? { type: 'object', properties: {} };
-    if (!isObject(parameters) || (parameters.type !== undefined && parameters.type !== 'object')) {
+    if (
+      !isJsonObject(parameters) ||
+      (parameters.type !== undefined && parameters.type !== 'object')
+    ) {
       throw invalid(
         `${at}.function.parameters must be a JSON Schema object with "type": "object"`,
         `${at}.function.parameters`,
       );
     }
-    if (parameters.properties !== undefined && !isObject(parameters.properties)) {
+    if (parameters.properties !== undefined && !isJsonObject(parameters.properties)) {
       throw invalid(
         `${at}.function.parameters.properties must be an object`,
         `${at}.function.parameters`,
@@ -176,8 +176,13 @@ function parseTools(value: unknown): ChatTool[] {
 function parseToolChoice(value: unknown, tools: readonly ChatTool[]): ChatToolChoice | undefined {
   if (value === undefined || value === null) return undefined;
   if (value === 'auto' || value === 'none' || value === 'required') return { kind: value };
-  const fn = isObject(value) ? value.function : undefined;
-  if (isObject(value) && value.type === 'function' && isObject(fn) && typeof fn.name === 'string') {
+  const fn = isJsonObject(value) ? value.function : undefined;
+  if (
+    isJsonObject(value) &&
+    value.type === 'function' &&
+    isJsonObject(fn) &&
+    typeof fn.name === 'string'
+  ) {
     if (!tools.some((tool) => tool.name === fn.name)) {
       throw invalid(`tool_choice names a function that is not in tools: ${fn.name}`, 'tool_choice');
     }
@@ -213,7 +218,7 @@ export function parseChatRequest(body: JsonObject, options: ChatParseOptions = {
   const toolNames = new Map<string, string>();
   body.messages.forEach((message: unknown, index) => {
     const at = `messages[${index}]`;
-    if (!isObject(message)) throw invalid(`${at} must be an object`, at);
+    if (!isJsonObject(message)) throw invalid(`${at} must be an object`, at);
     switch (message.role) {
       case 'system':
       case 'developer':
@@ -281,7 +286,7 @@ export function parseChatRequest(body: JsonObject, options: ChatParseOptions = {
 export function toolResultObject(content: string): JsonObject {
   try {
     const parsed: unknown = JSON.parse(content);
-    if (isObject(parsed)) return parsed;
+    if (isJsonObject(parsed)) return parsed;
   } catch {
     // not JSON: wrapped below
   }

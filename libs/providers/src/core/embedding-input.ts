@@ -1,4 +1,11 @@
-import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type JsonObject,
+  type TokenUsage,
+} from '@aigw/contracts/data-plane';
+import { countTokens } from './tokenizer';
+import { sumTokens } from './usage';
 
 /** The texts of an OpenAI embeddings request; Gemini and Cohere take text only, not token ids. */
 export function embeddingInputs(body: JsonObject): string[] {
@@ -16,4 +23,31 @@ export function embeddingInputs(body: JsonObject): string[] {
     );
   }
   return inputs;
+}
+
+/** The client's `dimensions`, if any; anything but a positive whole number is its 400. */
+export function requestedDimensions(body: JsonObject): number | undefined {
+  const dimensions = body.dimensions;
+  if (dimensions === undefined || dimensions === null) return undefined;
+  if (typeof dimensions !== 'number' || !Number.isSafeInteger(dimensions) || dimensions < 1) {
+    throw new DataPlaneError(
+      DataPlaneErrorCode.InvalidRequest,
+      'dimensions must be a positive integer',
+      { param: 'dimensions' },
+    );
+  }
+  return dimensions;
+}
+
+/** How the client wants vectors: OpenAI's `encoding_format` (the edge accepts only these two). */
+export type EmbeddingEncoding = 'float' | 'base64';
+
+export function requestedEncoding(body: JsonObject): EmbeddingEncoding {
+  return body.encoding_format === 'base64' ? 'base64' : 'float';
+}
+
+/** Usage of embedding inputs a provider reported no counts for: our tokenizer's estimate. */
+export function estimatedEmbeddingUsage(inputs: readonly string[]): TokenUsage {
+  const inputTokens = inputs.reduce((sum, text) => sumTokens(sum, countTokens(text)), 0);
+  return { inputTokens, outputTokens: 0, cachedInputTokens: 0, source: 'estimated' };
 }

@@ -1,4 +1,6 @@
 import type { JsonObject, TokenUsage } from '@aigw/contracts/data-plane';
+import type { EmbeddingEncoding } from './embedding-input';
+import { sumTokens } from './usage';
 
 // Builders for the OpenAI answer shapes that translating adapters emit.
 
@@ -15,8 +17,45 @@ export function openAiUsageBody(usage: TokenUsage): JsonObject {
   return {
     prompt_tokens: usage.inputTokens,
     completion_tokens: usage.outputTokens,
-    total_tokens: usage.inputTokens + usage.outputTokens,
+    total_tokens: sumTokens(usage.inputTokens, usage.outputTokens),
     prompt_tokens_details: { cached_tokens: usage.cachedInputTokens },
+  };
+}
+
+/**
+ * A vector as OpenAI sends it for `encoding_format: base64`: little-endian float32s, in
+ * base64. The openai SDKs ask for this by default and decode it themselves.
+ */
+export function base64Embedding(vector: readonly number[]): string {
+  const bytes = Buffer.allocUnsafe(vector.length * 4);
+  vector.forEach((value, i) => bytes.writeFloatLE(value, i * 4));
+  return bytes.toString('base64');
+}
+
+/** A vector in the encoding the client asked for. */
+export function encodedAs(
+  encoding: EmbeddingEncoding,
+  vector: readonly number[],
+): number[] | string {
+  return encoding === 'base64' ? base64Embedding(vector) : (vector as number[]);
+}
+
+/** OpenAI's embeddings list, one vector per input in order; embeddings use prompt tokens only. */
+export function embeddingList(
+  model: string,
+  vectors: readonly number[][],
+  usage: TokenUsage,
+  encoding: EmbeddingEncoding = 'float',
+): JsonObject {
+  return {
+    object: 'list',
+    model,
+    data: vectors.map((vector, index) => ({
+      object: 'embedding',
+      index,
+      embedding: encodedAs(encoding, vector),
+    })),
+    usage: { prompt_tokens: usage.inputTokens, total_tokens: usage.inputTokens },
   };
 }
 

@@ -8,7 +8,9 @@ import {
   type ServedBy,
   type TokenUsage,
 } from '@aigw/contracts/data-plane';
+import { isJsonObject } from './json-shape';
 import { sseMessages } from './sse-events';
+import { streamEventObject } from './stream-event-json';
 import { countTokens, estimatedUsage, OutputTally } from './tokenizer';
 import {
   badResponse,
@@ -60,7 +62,7 @@ export async function invokeOpenAiWire(
       throw badResponse(target.backendName, `a body without its "${results}" list`);
     }
     const usage =
-      openAiUsage(parsed.usage) ??
+      openAiUsage(parsed.usage, request.operation) ??
       estimatedUsage(request.body, countTokens(JSON.stringify(parsed.choices ?? '')));
     return { kind: 'json', status: 200, body: parsed, usage, servedBy };
   }
@@ -93,29 +95,29 @@ async function* openAiStreamEvents(
         done = true;
         break;
       }
-      let chunk: JsonObject;
-      try {
-        chunk = JSON.parse(message.data) as JsonObject;
-      } catch {
-        throw streamInterrupted(target.backendName, 'sent a stream event that is not JSON');
-      }
+      const chunk = streamEventObject(target.backendName, message.data);
       if (chunk.error) throw streamInterrupted(target.backendName, 'reported an error mid-stream');
       // Relayed as it came: an answer nested past what any code here may walk is refused.
       if (nestsDeeperThan(chunk, MAX_BODY_DEPTH)) {
         throw streamInterrupted(target.backendName, 'sent a stream event nested too deeply');
       }
-      const usage = openAiUsage(chunk.usage);
-      if (usage) reported = usage;
+      // The usage we asked for, whether or not its counts are usable (else it is estimated).
+      const carriesUsage = typeof chunk.usage === 'object' && chunk.usage !== null;
+      reported = openAiUsage(chunk.usage, request.operation) ?? reported;
       const choices = Array.isArray(chunk.choices) ? (chunk.choices as JsonObject[]) : [];
       for (const choice of choices) {
+        if (!isJsonObject(choice)) continue; // relayed as sent; it carries no text to count
         const delta = choice.delta as JsonObject | undefined;
         if (typeof delta?.content === 'string') output.add(delta.content);
         else if (typeof choice.text === 'string') output.add(choice.text);
       }
-      if (choices.length === 0 && (usage ? !request.clientWantsStreamUsage : skipChoiceless)) {
+      if (
+        choices.length === 0 &&
+        (carriesUsage ? !request.clientWantsStreamUsage : skipChoiceless)
+      ) {
         continue;
       }
-      if (usage && !request.clientWantsStreamUsage) delete chunk.usage;
+      if (carriesUsage && !request.clientWantsStreamUsage) delete chunk.usage;
       yield chunk;
     }
     if (!done) throw streamInterrupted(target.backendName, 'closed the stream before it finished');

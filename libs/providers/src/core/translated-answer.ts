@@ -1,6 +1,12 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
-import type { JsonAnswer, JsonObject, ProviderCall, TokenUsage } from '@aigw/contracts/data-plane';
+import {
+  DataPlaneError,
+  type JsonAnswer,
+  type JsonObject,
+  type ProviderCall,
+  type TokenUsage,
+} from '@aigw/contracts/data-plane';
 import { servedByTarget } from './openai-wire';
 import { badResponse, type UpstreamPost } from './upstream-http';
 import { fetchUpstreamJson } from './upstream-json';
@@ -8,7 +14,7 @@ import { fetchUpstreamJson } from './upstream-json';
 /**
  * A complete answer: the backend's JSON body read whole and put through `translate`
  * (which also sees the response headers); a body it cannot translate is a bad response
- * naming what was `expected`.
+ * naming what was `expected`, and so is one that makes `translate` throw.
  */
 export async function translatedJsonAnswer(
   call: ProviderCall,
@@ -21,7 +27,15 @@ export async function translatedJsonAnswer(
   expected: string,
 ): Promise<JsonAnswer> {
   const response = await fetchUpstreamJson(call, post, dispatcher);
-  const answer = translate(response.body, response.headers);
+  let answer: { body: JsonObject; usage: TokenUsage } | undefined;
+  try {
+    answer = translate(response.body, response.headers);
+  } catch (error) {
+    if (error instanceof DataPlaneError) throw error;
+    // A shape no check foresaw (a TypeError): still the backend's bad answer, which
+    // fails over, not the gateway's 500.
+    throw badResponse(call.target.backendName, expected, error);
+  }
   if (!answer) throw badResponse(call.target.backendName, expected);
   return { kind: 'json', status: 200, ...answer, servedBy: servedByTarget(call) };
 }

@@ -1,8 +1,9 @@
-import type {
-  JsonObject,
-  ProviderCall,
-  StreamAnswer,
-  TokenUsage,
+import {
+  DataPlaneError,
+  type JsonObject,
+  type ProviderCall,
+  type StreamAnswer,
+  type TokenUsage,
 } from '@aigw/contracts/data-plane';
 import { servedByTarget } from './openai-wire';
 import { estimatedUsage, OutputTally } from './tokenizer';
@@ -62,7 +63,7 @@ async function* relay<E>(
   };
   try {
     for await (const event of upstream) {
-      for (const chunk of translation.translate(event)) {
+      for (const chunk of translateEvent(translation, event, target.backendName)) {
         tally(chunk, output);
         yield chunk;
       }
@@ -77,6 +78,28 @@ async function* relay<E>(
     throw streamFailure(target.backendName, error, call.signal);
   } finally {
     settle(finalUsage());
+  }
+}
+
+/**
+ * One event's chunks. A translation that throws on a shape no check foresaw (a
+ * TypeError) ends the stream as the backend's malformed event, keeping the cause,
+ * rather than as a backend that broke the stream off.
+ */
+function translateEvent<E>(
+  translation: StreamTranslation<E>,
+  event: E,
+  backendName: string,
+): readonly JsonObject[] {
+  try {
+    return translation.translate(event);
+  } catch (error) {
+    if (error instanceof DataPlaneError) throw error;
+    throw streamInterrupted(
+      backendName,
+      'sent a stream event the gateway could not translate',
+      error,
+    );
   }
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MAX_RETRY_AFTER_MS, parseRetryAfter } from './upstream-failure';
+import { MAX_RETRY_AFTER_MS, parseRetryAfter, scrubbedUpstreamText } from './upstream-failure';
 
 test('Retry-After in seconds or as an HTTP date, never negative, at most a day', () => {
   const now = Date.parse('2026-12-03T12:00:00Z');
@@ -12,4 +12,13 @@ test('Retry-After in seconds or as an HTTP date, never negative, at most a day',
   assert.equal(parseRetryAfter('999999999', now), MAX_RETRY_AFTER_MS);
   assert.equal(parseRetryAfter('Fri, 01 Jan 2100 00:00:00 GMT', now), MAX_RETRY_AFTER_MS);
   for (const junk of [undefined, '', 'soon']) assert.equal(parseRetryAfter(junk, now), undefined);
+});
+
+test("a provider's text loses key-like strings and its length past 500 characters", () => {
+  assert.equal(
+    scrubbedUpstreamText('Invalid key sk-proj-abcdefgh12345678 or AIzaSyA1234567890abc.'),
+    'Invalid key [REDACTED] or [REDACTED].',
+  );
+  assert.equal(scrubbedUpstreamText('x'.repeat(10_000)).length, 500);
+  assert.equal(scrubbedUpstreamText('Too many tokens.'), 'Too many tokens.');
 });

@@ -4,8 +4,15 @@ import { codeForStatus, DataPlaneError, DataPlaneErrorCode } from '@aigw/contrac
 // Provider error messages sometimes echo part of the key they rejected.
 const KEY_LIKE = /\b(sk|pk|rk|key|AIza)[-_A-Za-z0-9]{8,}/g;
 
-function scrub(text: string): string {
-  return text.replace(KEY_LIKE, '[REDACTED]').slice(0, 500);
+/** The most of a provider's own message an error passes on. */
+const MAX_UPSTREAM_TEXT_CHARS = 500;
+
+/**
+ * A provider's error text made fit for an error a client sees: key-like strings
+ * redacted, the rest cut short. Use it wherever a provider's words go into an error.
+ */
+export function scrubbedUpstreamText(text: string): string {
+  return text.replace(KEY_LIKE, '[REDACTED]').slice(0, MAX_UPSTREAM_TEXT_CHARS);
 }
 
 /**
@@ -51,7 +58,7 @@ export function upstreamHttpError(
 ): DataPlaneError {
   return new DataPlaneError(
     codeForStatus(status),
-    `backend "${backendName}" answered ${status}: ${scrub(upstreamMessage(bodyText))}`,
+    `backend "${backendName}" answered ${status}: ${scrubbedUpstreamText(upstreamMessage(bodyText))}`,
     { upstreamStatus: status, retryAfterMs: parseRetryAfter(retryAfter) },
   );
 }

@@ -124,19 +124,25 @@ export async function readBounded(body: AsyncIterable<Buffer>, limit: number): P
   return Buffer.concat(chunks).toString('utf8').slice(0, limit);
 }
 
-/** A backend answered 2xx with something we cannot use. */
-export function badResponse(backendName: string, what: string): DataPlaneError {
+/** A backend answered 2xx with something we cannot use; `cause` is what found it so. */
+export function badResponse(backendName: string, what: string, cause?: unknown): DataPlaneError {
   return new DataPlaneError(
     DataPlaneErrorCode.UpstreamBadResponse,
     `backend "${backendName}" answered with ${what}`,
+    { cause },
   );
 }
 
 /** A stream that broke or reported an error after it started. */
-export function streamInterrupted(backendName: string, what: string): DataPlaneError {
+export function streamInterrupted(
+  backendName: string,
+  what: string,
+  cause?: unknown,
+): DataPlaneError {
   return new DataPlaneError(
     DataPlaneErrorCode.StreamInterrupted,
     `backend "${backendName}" ${what}`,
+    { cause },
   );
 }
 

@@ -13,6 +13,7 @@ import {
   MAX_ERROR_BODY_BYTES,
   type UpstreamPost,
 } from './upstream-http';
+import { parseJsonObject } from './json-shape';
 import { transportError, upstreamHttpError } from './upstream-failure';
 
 /** Distinct upstream URLs whose origin/path split is remembered (backends × operations). */
@@ -72,16 +73,6 @@ export async function fetchUpstreamJson(
     throw badResponse(target.backendName, `JSON nested deeper than ${MAX_BODY_DEPTH} levels`);
   }
   return { headers: response.headers, body };
-}
-
-function parseJsonObject(text: string): JsonObject | undefined {
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as JsonObject;
-  } catch {
-    // not JSON: the caller reports it
-  }
-  return undefined;
 }
 
 const splits = new Map<string, { origin: string; path: string }>();

@@ -1,22 +1,48 @@
-import type { JsonObject, TokenUsage } from '@aigw/contracts/data-plane';
+import type { Operation, TokenUsage } from '@aigw/contracts/data-plane';
+import { isJsonObject } from './json-shape';
 
 /**
- * A token count as a provider reported it, made a whole non-negative number the events
- * accept (a fraction rounds up; a negative, missing or non-numeric count is 0).
+ * A token count as a provider reported it, made a whole number the usage events accept:
+ * a fraction rounds up (never bill less), a huge count is capped where numbers stop
+ * being exact. Undefined when it is no count at all (missing, null, negative, a string,
+ * NaN, Infinity), so the caller can tell "none" from a reported zero.
  */
-export function reportedTokens(value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) return 0;
+export function tokenCount(value: unknown): number | undefined {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) return undefined;
+  if (value === 0) return 0; // -0 too: deep equality and Object.is tell it from 0
   return Math.min(Math.ceil(value), Number.MAX_SAFE_INTEGER);
 }
 
-/** Reads an OpenAI-format `usage` object, or undefined when there is none. */
-export function openAiUsage(usage: unknown): TokenUsage | undefined {
-  if (!usage || typeof usage !== 'object') return undefined;
-  const u = usage as JsonObject;
-  const details = (u.prompt_tokens_details ?? {}) as JsonObject;
+/** Token counts added up; capped counts can add up past what a number holds exactly. */
+export function sumTokens(...counts: number[]): number {
+  let sum = 0;
+  for (const count of counts) sum += count;
+  return Math.min(sum, Number.MAX_SAFE_INTEGER);
+}
+
+/** A count where a missing or unusable one means none was spent: 0. */
+export function reportedTokens(value: unknown): number {
+  return tokenCount(value) ?? 0;
+}
+
+/**
+ * Reads an OpenAI-format `usage` object of an answer to `operation`. Undefined when
+ * there is none, or when its prompt or completion count is not a usable count: the
+ * caller then estimates the usage (and marks it so) rather than bill a zero as
+ * reported. Embeddings generate nothing, so their usage has no completion count.
+ */
+export function openAiUsage(usage: unknown, operation: Operation): TokenUsage | undefined {
+  if (!isJsonObject(usage)) return undefined;
+  const inputTokens = tokenCount(usage.prompt_tokens);
+  const outputTokens =
+    operation === 'embeddings'
+      ? (tokenCount(usage.completion_tokens) ?? 0)
+      : tokenCount(usage.completion_tokens);
+  if (inputTokens === undefined || outputTokens === undefined) return undefined;
+  const details = isJsonObject(usage.prompt_tokens_details) ? usage.prompt_tokens_details : {};
   return {
-    inputTokens: reportedTokens(u.prompt_tokens),
-    outputTokens: reportedTokens(u.completion_tokens),
+    inputTokens,
+    outputTokens,
     cachedInputTokens: reportedTokens(details.cached_tokens),
     source: 'reported',
   };

@@ -1,25 +1,8 @@
-import {
-  DataPlaneError,
-  DataPlaneErrorCode,
-  type JsonObject,
-  type TokenUsage,
-} from '@aigw/contracts/data-plane';
-import { countTokens } from '../core/tokenizer';
-import { isObject } from './gemini-json';
-
-/** The client's `dimensions`, if any; anything but a positive whole number is its 400. */
-export function geminiDimensions(body: JsonObject): number | undefined {
-  const dimensions = body.dimensions;
-  if (dimensions === undefined || dimensions === null) return undefined;
-  if (typeof dimensions !== 'number' || !Number.isSafeInteger(dimensions) || dimensions < 1) {
-    throw new DataPlaneError(
-      DataPlaneErrorCode.InvalidRequest,
-      'dimensions must be a positive integer',
-      { param: 'dimensions' },
-    );
-  }
-  return dimensions;
-}
+import type { JsonObject, TokenUsage } from '@aigw/contracts/data-plane';
+import { estimatedEmbeddingUsage, type EmbeddingEncoding } from '../core/embedding-input';
+import { embeddingVectors } from '../core/embedding-vectors';
+import { isJsonObject } from '../core/json-shape';
+import { embeddingList } from '../core/openai-output';
 
 /** The batchEmbedContents body: one request per input, each naming the model. */
 export function toGeminiEmbedRequest(
@@ -37,59 +20,24 @@ export function toGeminiEmbedRequest(
   };
 }
 
-/** A non-empty list of finite numbers: what a client can store as a vector. */
-function isVector(values: unknown): values is number[] {
-  return (
-    Array.isArray(values) &&
-    values.length > 0 &&
-    values.every((value) => typeof value === 'number' && Number.isFinite(value))
-  );
-}
-
 /**
- * The vectors of a batchEmbedContents answer, one per input, all of one size (the
- * size asked for, if any); undefined if the answer is anything else.
- */
-function vectorsOf(
-  response: JsonObject,
-  inputCount: number,
-  dimensions: number | undefined,
-): number[][] | undefined {
-  const embeddings = response.embeddings;
-  if (!Array.isArray(embeddings) || embeddings.length !== inputCount) return undefined;
-  const vectors = embeddings.map((embedding) => (isObject(embedding) ? embedding.values : null));
-  if (!vectors.every(isVector)) return undefined;
-  const size = dimensions ?? vectors[0].length;
-  return vectors.every((vector) => vector.length === size) ? vectors : undefined;
-}
-
-/**
- * batchEmbedContents' answer as OpenAI's embeddings list. Gemini reports no token
- * counts for embeddings, so usage is our tokenizer's estimate.
+ * batchEmbedContents' answer as OpenAI's embeddings list; undefined unless it holds one
+ * `values` vector per input, all of one size. Gemini reports no token counts for
+ * embeddings, so usage is our tokenizer's estimate.
  */
 export function fromGeminiEmbeddings(
   response: JsonObject,
   inputs: string[],
   model: string,
   dimensions: number | undefined,
+  encoding: EmbeddingEncoding = 'float',
 ): { body: JsonObject; usage: TokenUsage } | undefined {
-  const vectors = vectorsOf(response, inputs.length, dimensions);
+  const embeddings = Array.isArray(response.embeddings) ? response.embeddings : undefined;
+  const values = embeddings?.map((embedding) =>
+    isJsonObject(embedding) ? embedding.values : undefined,
+  );
+  const vectors = embeddingVectors(values, inputs.length, dimensions);
   if (!vectors) return undefined;
-  const data = vectors.map((embedding, index) => ({ object: 'embedding', index, embedding }));
-  const inputTokens = inputs.reduce((sum, text) => sum + countTokens(text), 0);
-  const usage: TokenUsage = {
-    inputTokens,
-    outputTokens: 0,
-    cachedInputTokens: 0,
-    source: 'estimated',
-  };
-  return {
-    body: {
-      object: 'list',
-      model,
-      data,
-      usage: { prompt_tokens: inputTokens, total_tokens: inputTokens },
-    },
-    usage,
-  };
+  const usage = estimatedEmbeddingUsage(inputs);
+  return { body: embeddingList(model, vectors, usage, encoding), usage };
 }

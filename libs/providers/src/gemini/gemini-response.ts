@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { JsonObject, TokenUsage } from '@aigw/contracts/data-plane';
 import { chatCompletion, type FinishReason, type OpenAiToolCall } from '../core/openai-output';
+import { isJsonObject, isNonEmptyString } from '../core/json-shape';
 import { badResponse } from '../core/upstream-http';
-import { reportedTokens } from '../core/usage';
-import { isObject } from './gemini-json';
+import { reportedTokens, sumTokens } from '../core/usage';
 
 /** Makes the error for an answer of the wrong shape; `what` completes "answered with ...". */
 export type RejectAnswer = (what: string) => Error;
@@ -16,11 +16,6 @@ const USAGE_COUNTS = [
   'cachedContentTokenCount',
 ];
 
-/** Two token counts added, never past what a number holds exactly. */
-function addTokens(a: number, b: number): number {
-  return Math.min(a + b, Number.MAX_SAFE_INTEGER);
-}
-
 /**
  * Gemini's usageMetadata in our terms: `promptTokenCount` already includes cached
  * content (reported apart as `cachedContentTokenCount`) and we add the prompt tokens of
@@ -28,15 +23,15 @@ function addTokens(a: number, b: number): number {
  * a single numeric count it is no usage at all (rather than a reported zero).
  */
 export function geminiUsage(metadata: unknown): TokenUsage | undefined {
-  if (!isObject(metadata)) return undefined;
+  if (!isJsonObject(metadata)) return undefined;
   if (!USAGE_COUNTS.some((field) => typeof metadata[field] === 'number')) return undefined;
-  const inputTokens = addTokens(
+  const inputTokens = sumTokens(
     reportedTokens(metadata.promptTokenCount),
     reportedTokens(metadata.toolUsePromptTokenCount),
   );
   return {
     inputTokens,
-    outputTokens: addTokens(
+    outputTokens: sumTokens(
       reportedTokens(metadata.candidatesTokenCount),
       reportedTokens(metadata.thoughtsTokenCount),
     ),
@@ -66,11 +61,11 @@ export function geminiFinishReason(reason: unknown, calledTools: boolean): Finis
 
 /** A functionCall part as an OpenAI tool call; a call without a name or object args is refused. */
 function toolCallOf(call: unknown, reject: RejectAnswer): OpenAiToolCall {
-  if (!isObject(call) || typeof call.name !== 'string' || call.name === '') {
+  if (!isJsonObject(call) || !isNonEmptyString(call.name)) {
     throw reject('a functionCall without a name');
   }
   const args = call.args ?? {};
-  if (!isObject(args))
+  if (!isJsonObject(args))
     throw reject(`a functionCall to "${call.name}" whose args are not an object`);
   return {
     // Gemini names calls only sometimes; clients need an id to answer them by.
@@ -89,11 +84,11 @@ export function candidateParts(
   reject: RejectAnswer,
 ): { text: string; toolCalls: OpenAiToolCall[] } {
   const content = candidate?.content;
-  const parts = isObject(content) && Array.isArray(content.parts) ? content.parts : [];
+  const parts = isJsonObject(content) && Array.isArray(content.parts) ? content.parts : [];
   let text = '';
   const toolCalls: OpenAiToolCall[] = [];
   for (const part of parts) {
-    if (!isObject(part)) continue;
+    if (!isJsonObject(part)) continue;
     if (typeof part.text === 'string' && part.thought !== true) text += part.text;
     if (part.functionCall !== undefined) toolCalls.push(toolCallOf(part.functionCall, reject));
   }
@@ -110,14 +105,14 @@ export function firstCandidate(body: JsonObject, reject: RejectAnswer): JsonObje
   if (!Array.isArray(candidates)) throw reject('"candidates" that is not a list');
   const candidate: unknown = candidates[0];
   if (candidate === undefined) return undefined;
-  if (!isObject(candidate)) throw reject('a candidate that is not an object');
+  if (!isJsonObject(candidate)) throw reject('a candidate that is not an object');
   return candidate;
 }
 
 /** Why Gemini refused the prompt outright, if it did. */
 export function blockReason(body: JsonObject): string | undefined {
   const feedback = body.promptFeedback;
-  return isObject(feedback) && typeof feedback.blockReason === 'string'
+  return isJsonObject(feedback) && typeof feedback.blockReason === 'string'
     ? feedback.blockReason
     : undefined;
 }

@@ -1,7 +1,9 @@
 import type { EventSourceMessage } from 'eventsource-parser';
 import type { JsonObject, TokenUsage } from '@aigw/contracts/data-plane';
+import { parseJsonObject } from '../core/json-shape';
 import { ChunkFactory } from '../core/openai-output';
 import type { StreamTranslation } from '../core/translated-stream';
+import { streamEventObject } from '../core/stream-event-json';
 import { streamInterrupted } from '../core/upstream-http';
 import {
   blockReason,
@@ -11,7 +13,6 @@ import {
   geminiUsage,
   type RejectAnswer,
 } from './gemini-response';
-import { isObject } from './gemini-json';
 
 /**
  * The larger of each count: Gemini's stream usage is cumulative, so an event reporting
@@ -94,25 +95,13 @@ export class GeminiStreamTranslation implements StreamTranslation<EventSourceMes
    * junk or an error there does not fail it; only usage is still taken from it.
    */
   private readLateUsage(data: string): void {
-    try {
-      const event: unknown = JSON.parse(data);
-      if (isObject(event)) this.readUsage(event);
-    } catch {
-      // not JSON: nothing to read
-    }
+    const event = parseJsonObject(data);
+    if (event) this.readUsage(event);
   }
 
   /** One event's data as an object; anything else (or an error object) ends the stream. */
   private parse(data: string): JsonObject {
-    let event: unknown;
-    try {
-      event = JSON.parse(data);
-    } catch {
-      throw streamInterrupted(this.backendName, 'sent a stream event that is not JSON');
-    }
-    if (!isObject(event)) {
-      throw streamInterrupted(this.backendName, 'sent a stream event that is not a JSON object');
-    }
+    const event = streamEventObject(this.backendName, data);
     if (event.error) throw streamInterrupted(this.backendName, 'reported an error mid-stream');
     return event;
   }

@@ -210,6 +210,20 @@ describe('GeminiAdapter against a fake Gemini API', () => {
     assert.equal(answer.usage.inputTokens, 2);
   });
 
+  it('sends vectors as base64 float32 when the client asks, as the openai SDKs do by default', async () => {
+    const request = gatewayChatRequest(
+      { input: ['one', 'two'], encoding_format: 'base64' },
+      { operation: 'embeddings' },
+    );
+    const answer = await invoke(request);
+    if (answer.kind !== 'json') return assert.fail('expected json');
+    const encoded = (answer.body.data as JsonObject[])[1].embedding;
+    assert.equal(typeof encoded, 'string');
+    const bytes = Buffer.from(encoded as string, 'base64');
+    const decoded = Array.from({ length: bytes.length / 4 }, (_, i) => bytes.readFloatLE(i * 4));
+    assert.deepEqual(decoded, [0.5, 1, -0.5]);
+  });
+
   it('rejects image links and malformed tools before calling', async () => {
     const link = gatewayChatRequest({
       messages: [

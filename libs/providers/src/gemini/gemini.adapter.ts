@@ -6,8 +6,8 @@ import { sseMessages } from '../core/sse-events';
 import { translatedStreamAnswer } from '../core/translated-stream';
 import { asCompletionBody, translatedJsonAnswer } from '../core/translated-answer';
 import { providerPost, sendUpstream, sharedUpstreamAgent } from '../core/upstream-http';
-import { embeddingInputs } from '../core/embedding-input';
-import { fromGeminiEmbeddings, geminiDimensions, toGeminiEmbedRequest } from './gemini-embeddings';
+import { embeddingInputs, requestedDimensions, requestedEncoding } from '../core/embedding-input';
+import { fromGeminiEmbeddings, toGeminiEmbedRequest } from './gemini-embeddings';
 import { toGeminiRequest } from './gemini-request';
 import { fromGeminiResponse } from './gemini-response';
 import { GeminiStreamTranslation } from './gemini-stream';
@@ -39,7 +39,7 @@ export class GeminiAdapter implements ProviderAdapter {
         throw unsupportedOperation('google-gemini', 'completions');
       case 'embeddings': {
         const inputs = embeddingInputs(request.body);
-        const dimensions = geminiDimensions(request.body);
+        const dimensions = requestedDimensions(request.body);
         return translatedJsonAnswer(
           call,
           post(
@@ -47,7 +47,14 @@ export class GeminiAdapter implements ProviderAdapter {
             toGeminiEmbedRequest(modelPath(target.model), inputs, dimensions),
           ),
           this.dispatcher,
-          (parsed) => fromGeminiEmbeddings(parsed, inputs, target.model, dimensions),
+          (parsed) =>
+            fromGeminiEmbeddings(
+              parsed,
+              inputs,
+              target.model,
+              dimensions,
+              requestedEncoding(request.body),
+            ),
           'a body without one embedding per input, all numbers of one size',
         );
       }

@@ -16,6 +16,8 @@ import type {
   EmbeddingResponse,
   OpenAiUsage,
 } from '@aigw/contracts';
+import { requestedEncoding } from '../core/embedding-input';
+import { encodedAs } from '../core/openai-output';
 import type { ProviderAdapter } from '../core/provider-adapter';
 
 import { localEmbedding, localReply } from './local-model';
@@ -55,7 +57,10 @@ export class LocalAdapter implements ProviderAdapter {
           data: inputs.map((input, index) => ({
             object: 'embedding',
             index,
-            embedding: localEmbedding(JSON.stringify(input), dimensions),
+            embedding: encodedAs(
+              requestedEncoding(request.body),
+              localEmbedding(JSON.stringify(input), dimensions),
+            ),
           })),
           usage: { prompt_tokens: inputTokens, total_tokens: inputTokens },
         } satisfies EmbeddingResponse,

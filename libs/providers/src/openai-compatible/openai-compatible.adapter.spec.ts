@@ -1,5 +1,7 @@
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
@@ -221,5 +223,75 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
       (error: unknown) =>
         error instanceof DataPlaneError && error.code === DataPlaneErrorCode.UpstreamError,
     );
+  });
+});
+
+describe('OpenAiCompatibleAdapter against a stream of events that are not chunks', () => {
+  let events: string[] = [];
+  let server: Server;
+  let target: UpstreamTarget;
+  const adapter = new OpenAiCompatibleAdapter();
+
+  before(async () => {
+    server = createServer((request, response) => {
+      request.resume();
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      for (const data of events) response.write(`data: ${data}\n\n`);
+      response.end('data: [DONE]\n\n');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    target = {
+      backendName: 'odd-stream',
+      provider: 'vllm',
+      model: 'served-model',
+      baseUrl: `http://127.0.0.1:${port}/v1`,
+      credential: {
+        headerName: 'Authorization',
+        headerPrefix: 'Bearer ',
+        apiKey: { reveal: () => 'sk-test-secret-key' },
+      },
+      requestTimeoutMs: 2_000,
+      firstByteTimeoutMs: 500,
+    };
+  });
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  const chunk = (choices: unknown[]) =>
+    JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', model: 'm', choices });
+
+  for (const data of ['null', '42', '"text"', '[]']) {
+    it(`ends the stream with an explicit error on an event that is ${data}, not a chunk`, async () => {
+      events = [chunk([{ index: 0, delta: { content: 'Hi' } }]), data];
+      const answer = await adapter.invoke({
+        request: chatRequest({ stream: true }),
+        target,
+        signal: new AbortController().signal,
+      });
+      assert.equal(answer.kind, 'stream');
+      const relayed: JsonObject[] = [];
+      await assert.rejects(
+        async () => {
+          for await (const event of answer.events) relayed.push(event);
+        },
+        (error: unknown) =>
+          error instanceof DataPlaneError &&
+          error.code === DataPlaneErrorCode.StreamInterrupted &&
+          /not a JSON object/.test(error.message),
+      );
+      assert.equal(relayed.length, 1, 'the chunk before it went through, nothing after');
+    });
+  }
+
+  it('relays a chunk whose choices hold a null, without a TypeError', async () => {
+    events = [chunk([null, { index: 0, delta: { content: 'Hi' } }])];
+    const answer = await adapter.invoke({
+      request: chatRequest({ stream: true }),
+      target,
+      signal: new AbortController().signal,
+    });
+    const relayed = await collect(answer as StreamAnswer);
+    assert.equal(relayed.length, 1);
+    assert.ok((await (answer as StreamAnswer).usage).outputTokens > 0, 'the text was counted');
   });
 });

@@ -1,0 +1,23 @@
+/** A non-empty list of finite numbers: what a client can store as a vector. */
+function isVector(value: unknown): value is number[] {
+  return (
+    Array.isArray(value) &&
+    value.length > 0 &&
+    value.every((item) => typeof item === 'number' && Number.isFinite(item))
+  );
+}
+
+/**
+ * The vectors of an embeddings answer: one per input, all of one size (the size asked
+ * for, if any), since a client stores them side by side. Undefined for anything else.
+ */
+export function embeddingVectors(
+  vectors: unknown,
+  inputCount: number,
+  dimensions: number | undefined,
+): number[][] | undefined {
+  if (!Array.isArray(vectors) || vectors.length !== inputCount) return undefined;
+  if (!vectors.every(isVector)) return undefined;
+  const size = dimensions ?? vectors.at(0)?.length;
+  return vectors.every((vector) => vector.length === size) ? vectors : undefined;
+}
