@@ -5,3 +5,4 @@ export { freeLoopbackPort } from './real-services/free-port';
 export * from './app-env';
 export { startRestartableKafka, type RestartableKafka } from './real-services/restartable-kafka';
 export { metricSum } from './metrics-text';
+export { numberedUsageEvent } from './usage-events';

@@ -7,15 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import {
-  createTokenUsageRecorded,
-  encodeEvent,
-  Topic,
-  UsageSource,
-  type GatewayEvent,
-  type TokenUsageRecorded,
-} from '@aigw/contracts';
+import { encodeEvent, Topic, type GatewayEvent, type TokenUsageRecorded } from '@aigw/contracts';
 import { type EachBatchPayload, type Kafka } from 'kafkajs';
+import { numberedUsageEvent } from '@aigw/testing';
 import { EventSpool } from './event-spool';
 import { KafkaEventBus, type KafkaEventBusOptions } from './kafka-event-bus';
 
@@ -149,25 +143,6 @@ function busOn(kafka: FakeKafka, options: Partial<KafkaEventBusOptions> = {}): K
   });
 }
 
-function usage(n: number): TokenUsageRecorded {
-  return createTokenUsageRecorded({
-    requestId: `req-${n}`,
-    partitionKey: 'u',
-    userId: 'u',
-    inputTokens: n,
-    outputTokens: 1,
-    cachedInputTokens: 0,
-    usageSource: UsageSource.Reported,
-    modelRequested: 'gpt-4o-mini',
-    modelServed: 'gpt-4o-mini',
-    provider: 'openai',
-    backend: 'openai',
-    costDollars: 0,
-    weightedTokenCost: n + 1,
-    cacheHit: false,
-  });
-}
-
 async function until(condition: () => boolean, what: string): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (!condition()) {
@@ -198,7 +173,10 @@ describe('KafkaEventBus consumers', () => {
     assert.equal(first.disconnected, true);
     const second = kafka.current;
     assert.equal(second.groupId, 'budget', 'the same group: it resumes at the committed offsets');
-    await second.deliver(Topic.UsageRecorded, 0, 7, [usage(1), usage(2)]);
+    await second.deliver(Topic.UsageRecorded, 0, 7, [
+      numberedUsageEvent('u', 1),
+      numberedUsageEvent('u', 2),
+    ]);
     assert.deepEqual(handled, [1, 2]);
     assert.deepEqual(second.commits, [{ topic: Topic.UsageRecorded, partition: 0, offset: '9' }]);
     assert.deepEqual(replaced, [{ group: 'budget', reason: 'crashed' }]);
@@ -233,7 +211,11 @@ describe('KafkaEventBus consumers', () => {
       handle: async () => {},
     });
     const first = kafka.current;
-    await first.deliver(Topic.UsageRecorded, 2, 40, [usage(1), usage(2), usage(3)]);
+    await first.deliver(Topic.UsageRecorded, 2, 40, [
+      numberedUsageEvent('u', 1),
+      numberedUsageEvent('u', 2),
+      numberedUsageEvent('u', 3),
+    ]);
     first.alive = false; // hangs without a word, as tulios/kafkajs#659 reports
 
     await until(() => kafka.consumers.length === 2, 'a fresh consumer');
@@ -259,7 +241,7 @@ describe('KafkaEventBus consumers', () => {
     });
     const consumer = kafka.current;
     consumer.alive = false; // kafkajs waits for the handler: no fetch meanwhile
-    const delivered = consumer.deliver(Topic.UsageRecorded, 0, 0, [usage(1)]);
+    const delivered = consumer.deliver(Topic.UsageRecorded, 0, 0, [numberedUsageEvent('u', 1)]);
     await new Promise((r) => setTimeout(r, 400));
     assert.deepEqual(replaced, []);
     release();

@@ -12,16 +12,14 @@ import {
   BudgetState,
   BudgetUnit,
   createBudgetStateChanged,
-  createTokenUsageRecorded,
   encodeEvent,
   LimitKind,
   Topic,
-  UsageSource,
   type BudgetStateChanged,
   type GatewayEvent,
   type TokenUsageRecorded,
 } from '@aigw/contracts';
-import { startKafka, type RealService } from '@aigw/testing';
+import { startKafka, type RealService, numberedUsageEvent } from '@aigw/testing';
 import { createKafka } from '../kafka/kafka-client';
 import { EventSpool } from './event-spool';
 import { DEAD_LETTER_HEADERS, KafkaEventBus, type KafkaEventBusObserver } from './kafka-event-bus';
@@ -62,25 +60,6 @@ async function until(condition: () => boolean | Promise<boolean>, what: string):
   }
 }
 
-function usage(user: string, n: number): TokenUsageRecorded {
-  return createTokenUsageRecorded({
-    requestId: `req-${user}-${n}`,
-    partitionKey: user,
-    userId: user,
-    inputTokens: n,
-    outputTokens: 1,
-    cachedInputTokens: 0,
-    usageSource: UsageSource.Reported,
-    modelRequested: 'gpt-4o-mini',
-    modelServed: 'gpt-4o-mini',
-    provider: 'openai',
-    backend: 'openai',
-    costDollars: 0,
-    weightedTokenCost: n + 1,
-    cacheHit: false,
-  });
-}
-
 function budgetState(user: string, kind: LimitKind, remaining: number): BudgetStateChanged {
   return createBudgetStateChanged({
     partitionKey: user,
@@ -115,7 +94,7 @@ describe('KafkaEventBus on a real broker', () => {
       },
     });
     const users = Array.from({ length: 12 }, (_, i) => `user-${i}`);
-    for (let n = 0; n < 600; n++) bus.publish(usage(users[n % users.length], n));
+    for (let n = 0; n < 600; n++) bus.publish(numberedUsageEvent(users[n % users.length], n));
     await bus.flush();
     await until(() => received >= 600, 'every event');
     assert.equal(received, 600);
@@ -150,7 +129,7 @@ describe('KafkaEventBus on a real broker', () => {
         for (const event of events) applied.add(event.eventId);
       },
     });
-    const events = Array.from({ length: 200 }, (_, n) => usage(`u${n % 3}`, n));
+    const events = Array.from({ length: 200 }, (_, n) => numberedUsageEvent(`u${n % 3}`, n));
     events.forEach((e) => bus.publish(e));
     await bus.flush();
     await until(() => applied.size === events.length, 'every event applied');
@@ -255,8 +234,8 @@ describe('KafkaEventBus on a real broker', () => {
     const rejected: { topic: string; code: string }[] = [];
     const bus = await openBus(prefix, { deadLettered: (labels) => rejected.push(labels) });
     const topic = `${prefix}${Topic.UsageRecorded}`;
-    const good = [usage('dl', 1), usage('dl', 2)];
-    const future = { ...encodeEvent(usage('dl', 3)) };
+    const good = [numberedUsageEvent('dl', 1), numberedUsageEvent('dl', 2)];
+    const future = { ...encodeEvent(numberedUsageEvent('dl', 3)) };
     const futureValue = Buffer.from(
       JSON.stringify({ ...(JSON.parse(future.value.toString()) as object), version: 2 }),
     );

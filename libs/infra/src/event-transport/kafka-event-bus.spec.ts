@@ -6,13 +6,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import {
-  createTokenUsageRecorded,
-  Topic,
-  UsageSource,
-  type TokenUsageRecorded,
-} from '@aigw/contracts';
+import { Topic } from '@aigw/contracts';
 import { type Kafka, type Message, type ProducerBatch } from 'kafkajs';
+import { numberedUsageEvent } from '@aigw/testing';
 import { EventSpool } from './event-spool';
 import { KafkaEventBus, type KafkaEventBusOptions } from './kafka-event-bus';
 
@@ -57,25 +53,6 @@ class FakeKafka {
   }
 }
 
-function usage(user: string, n: number): TokenUsageRecorded {
-  return createTokenUsageRecorded({
-    requestId: `req-${user}-${n}`,
-    partitionKey: user,
-    userId: user,
-    inputTokens: n,
-    outputTokens: 1,
-    cachedInputTokens: 0,
-    usageSource: UsageSource.Reported,
-    modelRequested: 'gpt-4o-mini',
-    modelServed: 'gpt-4o-mini',
-    provider: 'openai',
-    backend: 'openai',
-    costDollars: 0,
-    weightedTokenCost: n + 1,
-    cacheHit: false,
-  });
-}
-
 let files = 0;
 function busOn(
   kafka: FakeKafka,
@@ -111,7 +88,7 @@ describe('KafkaEventBus publisher', () => {
     const kafka = new FakeKafka();
     const bus = busOn(kafka, { maxBatch: 100 });
     await bus.start({ createTopics: false });
-    const events = Array.from({ length: 350 }, (_, i) => usage(`u${i % 7}`, i));
+    const events = Array.from({ length: 350 }, (_, i) => numberedUsageEvent(`u${i % 7}`, i));
     for (const event of events) bus.publish(event);
     await bus.flush();
     assert.deepEqual(
@@ -130,7 +107,7 @@ describe('KafkaEventBus publisher', () => {
     const depths: number[] = [];
     const bus = busOn(kafka, { observer: { spoolDepth: (n) => depths.push(n) } });
     await bus.start({ createTopics: false });
-    const events = Array.from({ length: 300 }, (_, i) => usage(`u${i % 5}`, i));
+    const events = Array.from({ length: 300 }, (_, i) => numberedUsageEvent(`u${i % 5}`, i));
     events.slice(0, 50).forEach((e) => bus.publish(e));
     await bus.flush();
     kafka.setMode('down');
@@ -157,7 +134,7 @@ describe('KafkaEventBus publisher', () => {
     const bus = busOn(kafka);
     await bus.start({ createTopics: false });
     kafka.setMode('silent');
-    const events = Array.from({ length: 40 }, (_, i) => usage('s', i));
+    const events = Array.from({ length: 40 }, (_, i) => numberedUsageEvent('s', i));
     events.slice(0, 20).forEach((e) => bus.publish(e));
     await bus.flush(); // the watchdog spools the unacknowledged batch
     assert.ok(bus.spooledCount >= 1);
@@ -182,7 +159,7 @@ describe('KafkaEventBus publisher', () => {
     });
     await bus.start({ createTopics: false });
     kafka.setMode('lost');
-    const events = Array.from({ length: 30 }, (_, i) => usage('lost', i));
+    const events = Array.from({ length: 30 }, (_, i) => numberedUsageEvent('lost', i));
     events.slice(0, 15).forEach((e) => bus.publish(e));
     await bus.flush(); // the watchdog spools the batch the lost request carries
     kafka.setMode('up');
@@ -212,7 +189,7 @@ describe('KafkaEventBus publisher', () => {
     });
     await bus.start({ createTopics: false });
     kafka.setMode('down');
-    const events = Array.from({ length: 100 }, (_, i) => usage('full', i));
+    const events = Array.from({ length: 100 }, (_, i) => numberedUsageEvent('full', i));
     events.forEach((e) => bus.publish(e));
     await bus.flush(); // resolves: each event is spooled or refused, none silently
     const total = refused.reduce((a, b) => a + b, 0);
@@ -242,7 +219,7 @@ describe('KafkaEventBus publisher', () => {
     const first = busOn(kafka, { path });
     await first.start({ createTopics: false });
     kafka.setMode('down');
-    const events = Array.from({ length: 30 }, (_, i) => usage(`r${i % 2}`, i));
+    const events = Array.from({ length: 30 }, (_, i) => numberedUsageEvent(`r${i % 2}`, i));
     events.slice(0, 20).forEach((e) => first.publish(e));
     await first.close(); // Kafka is down: the events stay on disk
     assert.equal(kafka.sent.length, 0);

@@ -8,13 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { type Kafka } from 'kafkajs';
+import { Topic, type TokenUsageRecorded } from '@aigw/contracts';
 import {
-  createTokenUsageRecorded,
-  Topic,
-  UsageSource,
-  type TokenUsageRecorded,
-} from '@aigw/contracts';
-import { engineSkipReason, startRestartableKafka, type RestartableKafka } from '@aigw/testing';
+  engineSkipReason,
+  startRestartableKafka,
+  type RestartableKafka,
+  numberedUsageEvent,
+} from '@aigw/testing';
 import { createKafka } from '../kafka/kafka-client';
 import { EventSpool } from './event-spool';
 import { KafkaEventBus } from './kafka-event-bus';
@@ -51,25 +51,6 @@ async function until(condition: () => boolean, what: string, timeoutMs = 180_000
 }
 
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function usage(user: string, n: number): TokenUsageRecorded {
-  return createTokenUsageRecorded({
-    requestId: `req-${user}-${n}`,
-    partitionKey: user,
-    userId: user,
-    inputTokens: n,
-    outputTokens: 1,
-    cachedInputTokens: 0,
-    usageSource: UsageSource.Reported,
-    modelRequested: 'gpt-4o-mini',
-    modelServed: 'gpt-4o-mini',
-    provider: 'openai',
-    backend: 'openai',
-    costDollars: 0,
-    weightedTokenCost: n + 1,
-    cacheHit: false,
-  });
-}
 
 it(
   'Kafka stopped and restarted mid-load: every usage event is applied exactly once',
@@ -112,7 +93,7 @@ it(
       let n = 0;
       const load = setInterval(() => {
         for (let i = 0; i < 10; i++, n++) {
-          const event = usage(`user-${n % 8}`, n);
+          const event = numberedUsageEvent(`user-${n % 8}`, n);
           try {
             publisher.publish(event);
             published.push(event);

@@ -1,14 +1,11 @@
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
   type GatewayRequest,
   type JsonObject,
   type StreamAnswer,
-  type TokenUsage,
   type UpstreamTarget,
 } from '@aigw/contracts/data-plane';
 import {
@@ -20,6 +17,9 @@ import {
   streamedText,
   streamedToolCalls,
   upstreamTarget,
+  isDataPlaneError,
+  assertSaneUsage,
+  RawSseUpstream,
 } from '@aigw/testing/fake-provider';
 import { CohereAdapter } from './cohere.adapter';
 
@@ -197,46 +197,6 @@ describe('CohereAdapter against a fake Cohere v2 API', () => {
   });
 });
 
-/**
- * A backend that answers every request with the next queued SSE text as it is, then
- * ends the response: streams no documented fake would send.
- */
-class RawSseUpstream {
-  private readonly answers: string[] = [];
-  private readonly server = createServer((request, response) => {
-    request.resume();
-    request.on('end', () => this.answer(response));
-  });
-
-  async start(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-  }
-
-  get baseUrl(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  /** Queues one answer: each item is one event, named by its `type` (strings as they are). */
-  next(events: unknown[]): void {
-    const text = events.map((event) => {
-      if (typeof event === 'string') return `data: ${event}\n\n`;
-      const type = (event as { type?: unknown }).type;
-      return `${typeof type === 'string' ? `event: ${type}\n` : ''}data: ${JSON.stringify(event)}\n\n`;
-    });
-    this.answers.push(text.join(''));
-  }
-
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  private answer(response: ServerResponse): void {
-    response.writeHead(200, { 'content-type': 'text/event-stream' });
-    response.end(this.answers.shift() ?? '');
-  }
-}
-
 const USAGE = {
   billed_units: { input_tokens: 12, output_tokens: 4 },
   tokens: { input_tokens: 70, output_tokens: 4 },
@@ -272,21 +232,9 @@ const messageEnd = (finish_reason = 'COMPLETE') => ({
   delta: { finish_reason, usage: USAGE },
 });
 
-const isCode = (code: DataPlaneErrorCode, message?: RegExp) => (error: unknown) =>
-  error instanceof DataPlaneError &&
-  error.code === code &&
-  (message === undefined || message.test(error.message));
-
-function assertSaneUsage(usage: TokenUsage): void {
-  for (const count of [usage.inputTokens, usage.outputTokens, usage.cachedInputTokens]) {
-    assert.ok(Number.isSafeInteger(count) && count >= 0, `${count} is not a whole token count`);
-  }
-  assert.ok(usage.cachedInputTokens <= usage.inputTokens, 'more cached than input tokens');
-}
-
 describe('CohereAdapter against a Cohere v2 API that answers oddly', () => {
   const upstream = new FakeCohereUpstream();
-  const raw = new RawSseUpstream();
+  const raw = new RawSseUpstream({ nameEventsByType: true });
   const adapter = new CohereAdapter();
   let target: UpstreamTarget;
   let rawTarget: UpstreamTarget;
@@ -323,7 +271,7 @@ describe('CohereAdapter against a Cohere v2 API that answers oddly', () => {
     upstream.next({ kind: 'json', body });
     await assert.rejects(
       invoke(gatewayChatRequest()),
-      isCode(DataPlaneErrorCode.UpstreamBadResponse, message),
+      isDataPlaneError(DataPlaneErrorCode.UpstreamBadResponse, message),
       JSON.stringify(body),
     );
   }
@@ -468,7 +416,7 @@ describe('CohereAdapter against a Cohere v2 API that answers oddly', () => {
     for (const event of ['null', '42', '[1]']) {
       const { error } = await streamOf([MESSAGE_START, event, messageEnd()]);
       assert.ok(
-        isCode(DataPlaneErrorCode.StreamInterrupted, /not a JSON object/)(error),
+        isDataPlaneError(DataPlaneErrorCode.StreamInterrupted, /not a JSON object/)(error),
         String(error),
       );
     }
@@ -480,7 +428,10 @@ describe('CohereAdapter against a Cohere v2 API that answers oddly', () => {
       toolStart(0, { id: 'call_1', type: 'function' }),
       messageEnd('TOOL_CALL'),
     ]);
-    assert.ok(isCode(DataPlaneErrorCode.StreamInterrupted, /tool call/)(error), String(error));
+    assert.ok(
+      isDataPlaneError(DataPlaneErrorCode.StreamInterrupted, /tool call/)(error),
+      String(error),
+    );
     assert.deepEqual(streamedToolCalls(chunks), []);
   });
 
@@ -522,7 +473,10 @@ describe('CohereAdapter against a Cohere v2 API that answers oddly', () => {
       toolDelta(3, '{"city": "Paris"}'),
       messageEnd('TOOL_CALL'),
     ]);
-    assert.ok(isCode(DataPlaneErrorCode.StreamInterrupted, /tool call/)(error), String(error));
+    assert.ok(
+      isDataPlaneError(DataPlaneErrorCode.StreamInterrupted, /tool call/)(error),
+      String(error),
+    );
   });
 
   it('ends a stream whose tool call arguments are not a JSON object with a StreamInterrupted', async () => {
@@ -536,7 +490,10 @@ describe('CohereAdapter against a Cohere v2 API that answers oddly', () => {
       toolDelta(0, '{"city": Par'),
       messageEnd('TOOL_CALL'),
     ]);
-    assert.ok(isCode(DataPlaneErrorCode.StreamInterrupted, /arguments/)(error), String(error));
+    assert.ok(
+      isDataPlaneError(DataPlaneErrorCode.StreamInterrupted, /arguments/)(error),
+      String(error),
+    );
   });
 
   it('opens with one role chunk and relays nothing (nor fails) after message-end', async () => {
@@ -635,7 +592,7 @@ describe('CohereAdapter against a Cohere v2 API that answers oddly', () => {
       upstream.next({ kind: 'json', body: embedAnswer(float) });
       await assert.rejects(
         invoke(embeddings({})),
-        isCode(DataPlaneErrorCode.UpstreamBadResponse),
+        isDataPlaneError(DataPlaneErrorCode.UpstreamBadResponse),
         JSON.stringify(float),
       );
     }
@@ -645,7 +602,7 @@ describe('CohereAdapter against a Cohere v2 API that answers oddly', () => {
     // The fake answers two values whatever output_dimension says.
     await assert.rejects(
       invoke(embeddings({ dimensions: 256 })),
-      isCode(DataPlaneErrorCode.UpstreamBadResponse),
+      isDataPlaneError(DataPlaneErrorCode.UpstreamBadResponse),
     );
     assert.equal(upstream.calls[0].body.output_dimension, 256);
   });

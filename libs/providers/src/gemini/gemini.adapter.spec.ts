@@ -1,14 +1,11 @@
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
   type GatewayRequest,
   type JsonObject,
   type StreamAnswer,
-  type TokenUsage,
   type UpstreamTarget,
 } from '@aigw/contracts/data-plane';
 import {
@@ -20,6 +17,9 @@ import {
   streamedText,
   streamedToolCalls,
   upstreamTarget,
+  isDataPlaneError,
+  assertSaneUsage,
+  RawSseUpstream,
 } from '@aigw/testing/fake-provider';
 import { GeminiAdapter } from './gemini.adapter';
 
@@ -253,47 +253,6 @@ describe('GeminiAdapter against a fake Gemini API', () => {
   });
 });
 
-/**
- * A backend that answers every request with the next queued SSE text as it is, then
- * ends the response (or drops the connection): streams no documented fake would send.
- */
-class RawSseUpstream {
-  private readonly answers: { events: string; drop: boolean }[] = [];
-  private readonly server = createServer((request, response) => {
-    request.resume();
-    request.on('end', () => this.answer(response));
-  });
-
-  async start(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-  }
-
-  get baseUrl(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1beta`;
-  }
-
-  /** Queues one answer: each item is sent as one `data:` event (strings as they are). */
-  next(events: unknown[], options: { drop?: boolean } = {}): void {
-    const text = events
-      .map((event) => `data: ${typeof event === 'string' ? event : JSON.stringify(event)}\n\n`)
-      .join('');
-    this.answers.push({ events: text, drop: options.drop ?? false });
-  }
-
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  private answer(response: ServerResponse): void {
-    const next = this.answers.shift() ?? { events: '', drop: false };
-    response.writeHead(200, { 'content-type': 'text/event-stream' });
-    response.write(next.events);
-    if (next.drop) setTimeout(() => response.destroy(), 20);
-    else response.end();
-  }
-}
-
 const USAGE_METADATA = { promptTokenCount: 30, candidatesTokenCount: 5, totalTokenCount: 35 };
 
 /** A complete GenerateContentResponse (or a stream's last event) with these parts. */
@@ -312,21 +271,9 @@ function streamEvent(parts: unknown[], extra: JsonObject = {}): JsonObject {
   return { candidates: [{ content: { role: 'model', parts }, index: 0 }], ...extra };
 }
 
-const isCode = (code: DataPlaneErrorCode, message?: RegExp) => (error: unknown) =>
-  error instanceof DataPlaneError &&
-  error.code === code &&
-  (message === undefined || message.test(error.message));
-
-function assertSaneUsage(usage: TokenUsage): void {
-  for (const count of [usage.inputTokens, usage.outputTokens, usage.cachedInputTokens]) {
-    assert.ok(Number.isSafeInteger(count) && count >= 0, `${count} is not a whole token count`);
-  }
-  assert.ok(usage.cachedInputTokens <= usage.inputTokens, 'more cached than input tokens');
-}
-
 describe('GeminiAdapter against a Gemini API that answers oddly', () => {
   const upstream = new FakeGeminiUpstream();
-  const raw = new RawSseUpstream();
+  const raw = new RawSseUpstream({ basePath: '/v1beta' });
   const adapter = new GeminiAdapter();
   let target: UpstreamTarget;
   let rawTarget: UpstreamTarget;
@@ -363,7 +310,7 @@ describe('GeminiAdapter against a Gemini API that answers oddly', () => {
     upstream.next({ kind: 'json', body });
     await assert.rejects(
       invoke(gatewayChatRequest()),
-      isCode(DataPlaneErrorCode.UpstreamBadResponse, message),
+      isDataPlaneError(DataPlaneErrorCode.UpstreamBadResponse, message),
       JSON.stringify(body),
     );
   }
@@ -507,7 +454,7 @@ describe('GeminiAdapter against a Gemini API that answers oddly', () => {
     for (const event of ['null', '42', '"text"', '[1]']) {
       const { error } = await streamOf([streamEvent([{ text: 'Hi' }]), event]);
       assert.ok(
-        isCode(DataPlaneErrorCode.StreamInterrupted, /not a JSON object/)(error),
+        isDataPlaneError(DataPlaneErrorCode.StreamInterrupted, /not a JSON object/)(error),
         String(error),
       );
     }
@@ -515,7 +462,10 @@ describe('GeminiAdapter against a Gemini API that answers oddly', () => {
 
   it('ends a stream whose candidates is not a list with a StreamInterrupted', async () => {
     const { error } = await streamOf([{ candidates: 'abc' }, answerOf([{ text: 'Hi' }])]);
-    assert.ok(isCode(DataPlaneErrorCode.StreamInterrupted, /candidates/)(error), String(error));
+    assert.ok(
+      isDataPlaneError(DataPlaneErrorCode.StreamInterrupted, /candidates/)(error),
+      String(error),
+    );
   });
 
   it('streams around null and unknown parts', async () => {
@@ -532,7 +482,10 @@ describe('GeminiAdapter against a Gemini API that answers oddly', () => {
       streamEvent([{ functionCall: { name: 'get_weather', args: 'Paris' } }]),
       answerOf([]),
     ]);
-    assert.ok(isCode(DataPlaneErrorCode.StreamInterrupted, /functionCall/)(error), String(error));
+    assert.ok(
+      isDataPlaneError(DataPlaneErrorCode.StreamInterrupted, /functionCall/)(error),
+      String(error),
+    );
     assert.deepEqual(streamedToolCalls(chunks), []);
   });
 
@@ -540,7 +493,7 @@ describe('GeminiAdapter against a Gemini API that answers oddly', () => {
     for (const drop of [false, true]) {
       const { chunks, error, usage } = await streamOf([streamEvent([{ text: 'Hi' }])], { drop });
       assert.equal(streamedText(chunks), 'Hi');
-      assert.ok(isCode(DataPlaneErrorCode.StreamInterrupted)(error), String(error));
+      assert.ok(isDataPlaneError(DataPlaneErrorCode.StreamInterrupted)(error), String(error));
       assert.equal(usage.source, 'estimated');
     }
   });
@@ -653,7 +606,7 @@ describe('GeminiAdapter against a Gemini API that answers oddly', () => {
       upstream.next({ kind: 'json', body: { embeddings: list } });
       await assert.rejects(
         invoke(embeddings({})),
-        isCode(DataPlaneErrorCode.UpstreamBadResponse),
+        isDataPlaneError(DataPlaneErrorCode.UpstreamBadResponse),
         JSON.stringify(list),
       );
     }
@@ -663,7 +616,7 @@ describe('GeminiAdapter against a Gemini API that answers oddly', () => {
     // The fake answers three values whatever outputDimensionality says.
     await assert.rejects(
       invoke(embeddings({ dimensions: 4 })),
-      isCode(DataPlaneErrorCode.UpstreamBadResponse),
+      isDataPlaneError(DataPlaneErrorCode.UpstreamBadResponse),
     );
     const requests = upstream.calls[0].body.requests as JsonObject[];
     assert.equal(requests[0].outputDimensionality, 4);

@@ -1,7 +1,5 @@
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
@@ -10,7 +8,7 @@ import {
   type StreamAnswer,
   type UpstreamTarget,
 } from '@aigw/contracts/data-plane';
-import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
+import { FakeOpenAiUpstream, RawSseUpstream, upstreamTarget } from '@aigw/testing/fake-provider';
 import { OpenAiCompatibleAdapter } from './openai-compatible.adapter';
 
 function chatRequest(overrides: Partial<GatewayRequest> = {}): GatewayRequest {
@@ -227,42 +225,25 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
 });
 
 describe('OpenAiCompatibleAdapter against a stream of events that are not chunks', () => {
-  let events: string[] = [];
-  let server: Server;
+  const raw = new RawSseUpstream({ basePath: '/v1' });
   let target: UpstreamTarget;
   const adapter = new OpenAiCompatibleAdapter();
 
   before(async () => {
-    server = createServer((request, response) => {
-      request.resume();
-      response.writeHead(200, { 'content-type': 'text/event-stream' });
-      for (const data of events) response.write(`data: ${data}\n\n`);
-      response.end('data: [DONE]\n\n');
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    target = {
-      backendName: 'odd-stream',
-      provider: 'vllm',
-      model: 'served-model',
-      baseUrl: `http://127.0.0.1:${port}/v1`,
-      credential: {
-        headerName: 'Authorization',
-        headerPrefix: 'Bearer ',
-        apiKey: { reveal: () => 'sk-test-secret-key' },
-      },
-      requestTimeoutMs: 2_000,
-      firstByteTimeoutMs: 500,
-    };
+    await raw.start();
+    target = upstreamTarget(
+      { provider: 'vllm', model: 'served-model', baseUrl: raw.baseUrl },
+      { headerName: 'Authorization', headerPrefix: 'Bearer ', value: 'sk-test-secret-key' },
+    );
   });
-  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  after(() => raw.stop());
 
   const chunk = (choices: unknown[]) =>
     JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', model: 'm', choices });
 
   for (const data of ['null', '42', '"text"', '[]']) {
     it(`ends the stream with an explicit error on an event that is ${data}, not a chunk`, async () => {
-      events = [chunk([{ index: 0, delta: { content: 'Hi' } }]), data];
+      raw.next([chunk([{ index: 0, delta: { content: 'Hi' } }]), data, '[DONE]']);
       const answer = await adapter.invoke({
         request: chatRequest({ stream: true }),
         target,
@@ -284,7 +265,7 @@ describe('OpenAiCompatibleAdapter against a stream of events that are not chunks
   }
 
   it('relays a chunk whose choices hold a null, without a TypeError', async () => {
-    events = [chunk([null, { index: 0, delta: { content: 'Hi' } }])];
+    raw.next([chunk([null, { index: 0, delta: { content: 'Hi' } }]), '[DONE]']);
     const answer = await adapter.invoke({
       request: chatRequest({ stream: true }),
       target,

@@ -8,3 +8,4 @@ export * from './fake-gemini-upstream';
 export * from './fake-bedrock-upstream';
 export * from './fake-cohere-upstream';
 export * from './fake-openai-tool-upstream';
+export * from './raw-sse-upstream';

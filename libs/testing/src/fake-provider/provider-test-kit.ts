@@ -1,8 +1,12 @@
-import type {
-  GatewayRequest,
-  JsonObject,
-  StreamAnswer,
-  UpstreamTarget,
+import assert from 'node:assert/strict';
+import {
+  DataPlaneError,
+  type DataPlaneErrorCode,
+  type GatewayRequest,
+  type JsonObject,
+  type StreamAnswer,
+  type TokenUsage,
+  type UpstreamTarget,
 } from '@aigw/contracts/data-plane';
 
 /** A gateway chat request as ingress would build it; `body` overrides merge in. */
@@ -93,4 +97,20 @@ export function streamedFinishReason(chunks: readonly JsonObject[]): unknown {
     if (choice?.finish_reason) reason = choice.finish_reason;
   }
   return reason;
+}
+
+/** For `assert.rejects`: a DataPlaneError with this code (and a message matching, if given). */
+export const isDataPlaneError =
+  (code: DataPlaneErrorCode, message?: RegExp) =>
+  (error: unknown): boolean =>
+    error instanceof DataPlaneError &&
+    error.code === code &&
+    (message === undefined || message.test(error.message));
+
+/** Usage the events accept: whole, non-negative, safe counts, no more cached than input. */
+export function assertSaneUsage(usage: TokenUsage): void {
+  for (const count of [usage.inputTokens, usage.outputTokens, usage.cachedInputTokens]) {
+    assert.ok(Number.isSafeInteger(count) && count >= 0, `${count} is not a whole token count`);
+  }
+  assert.ok(usage.cachedInputTokens <= usage.inputTokens, 'more cached than input tokens');
 }
