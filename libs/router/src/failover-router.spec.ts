@@ -257,6 +257,53 @@ spec:
     assert.equal(health.isCooling('openai-gpt4'), false);
   });
 
+  it('never calls a backend again within a request once it answered with Retry-After', async () => {
+    const config = configFrom(`
+kind: AIGatewayRoute
+metadata: {name: r}
+spec:
+  backends:
+  - {name: a, priority: 0, provider: openai, model: gpt-4}
+  - {name: b, priority: 1, provider: openai, model: gpt-4}
+  failover: {on: [rateLimit, error], retryAttempts: 3}
+`);
+    const providers = new ScriptedProviders({
+      a: fail(DataPlaneErrorCode.UpstreamRateLimited, 2_000),
+      b: fail(DataPlaneErrorCode.UpstreamError),
+    });
+    const router = new FailoverRouter({ config: () => config, providers, sleep: noSleep });
+    await assert.rejects(
+      router.route(request(), new AbortController().signal),
+      (e: unknown) => e instanceof DataPlaneError && e.code === DataPlaneErrorCode.UpstreamError,
+    );
+    assert.deepEqual(
+      providers.calls.map((c) => c.target.backendName),
+      ['a', 'b', 'b', 'b'],
+    );
+  });
+
+  it('stops, with the Retry-After, once every backend asked to wait', async () => {
+    const config = configFrom(`
+kind: AIGatewayRoute
+metadata: {name: r}
+spec:
+  backends:
+  - {name: a, priority: 0, provider: openai, model: gpt-4}
+  - {name: b, priority: 1, provider: openai, model: gpt-4}
+  failover: {on: [rateLimit], retryAttempts: 5}
+`);
+    const providers = new ScriptedProviders({
+      a: fail(DataPlaneErrorCode.UpstreamRateLimited, 2_000),
+      b: fail(DataPlaneErrorCode.UpstreamRateLimited, 7_000),
+    });
+    const router = new FailoverRouter({ config: () => config, providers, sleep: noSleep });
+    await assert.rejects(
+      router.route(request(), new AbortController().signal),
+      (e: unknown) => e instanceof DataPlaneError && e.retryAfterMs === 7_000,
+    );
+    assert.equal(providers.calls.length, 2, 'one call each, not six');
+  });
+
   it('fails a stream over when it breaks before its first event, not after', async () => {
     const chunk = (content: string): JsonObject => ({
       model: 'x',

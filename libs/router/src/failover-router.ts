@@ -80,8 +80,18 @@ export class FailoverRouter implements RouterPort {
 
     let lastError: unknown;
     let previous: ChainLink | undefined;
-    for (let attempt = 0; attempt < maxAttempts; attempt++) {
-      const link = ordered[attempt % ordered.length];
+    // Backends that answered this request with Retry-After: calling one again within the
+    // same request, milliseconds later, would only be refused again.
+    const askedToWait = new Set<string>();
+    let skippedInARow = 0;
+    for (let attempt = 0, position = 0; attempt < maxAttempts; position++) {
+      const link = ordered[position % ordered.length];
+      if (!isUnresolved(link) && askedToWait.has(link.backend.name)) {
+        if (++skippedInARow >= ordered.length) break; // every backend asked us to wait
+        continue;
+      }
+      skippedInARow = 0;
+      attempt++;
       if (isUnresolved(link)) {
         lastError = new DataPlaneError(
           DataPlaneErrorCode.ModelNotFound,
@@ -89,7 +99,7 @@ export class FailoverRouter implements RouterPort {
         );
         continue;
       }
-      if (attempt > 0 && route.failover.retryDelayMs > 0) {
+      if (attempt > 1 && route.failover.retryDelayMs > 0) {
         await this.sleep(route.failover.retryDelayMs, signal);
       }
       if (previous && lastError instanceof DataPlaneError && lastError.trigger) {
@@ -99,7 +109,7 @@ export class FailoverRouter implements RouterPort {
         this.deps.modelBudgetGate?.(route, link.upstreamModel);
         const answer = await this.attempt(request, link, signal);
         this.health.recordSuccess(link.backend.name);
-        return { ...answer, servedBy: { ...answer.servedBy, attempts: attempt + 1 } };
+        return { ...answer, servedBy: { ...answer.servedBy, attempts: attempt } };
       } catch (error) {
         if (signal.aborted) throw error;
         lastError = error;
@@ -108,6 +118,7 @@ export class FailoverRouter implements RouterPort {
         if (trigger === undefined || !route.failover.on.includes(trigger)) throw error;
         const retryAfterMs = error instanceof DataPlaneError ? error.retryAfterMs : undefined;
         this.health.recordFailure(link.backend.name, retryAfterMs);
+        if (retryAfterMs !== undefined && retryAfterMs > 0) askedToWait.add(link.backend.name);
       }
     }
     throw lastError;
