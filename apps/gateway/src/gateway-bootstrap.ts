@@ -37,7 +37,7 @@ export async function bootstrapGateway(env: Env): Promise<RunningGateway> {
       logger.warn(`identity: ${problem}`);
     }
     const budget = budgetSettings(env);
-    const budgetStore = openBudgetStore(runtime);
+    const budgetStore = await openBudgetStore(runtime);
     const exhaustion = await openExhaustionView(runtime);
     await startBudgetSettlement(runtime, budgetStore, budget.alertWebhookUrl);
 

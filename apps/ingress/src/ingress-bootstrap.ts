@@ -53,7 +53,7 @@ export async function bootstrapIngress(env: Env): Promise<RunningService> {
     });
     const admission = new BudgetAdmission(
       config,
-      openBudgetStore(runtime),
+      await openBudgetStore(runtime),
       await openExhaustionView(runtime),
       budgetSettings(env),
     );

@@ -39,6 +39,7 @@ const REJECT_REASON: Partial<Record<DataPlaneErrorCode, RejectReason>> = {
   [DataPlaneErrorCode.ModelNotAllowed]: RejectReason.ModelNotAllowed,
   [DataPlaneErrorCode.NoBackendAvailable]: RejectReason.NoBackend,
   [DataPlaneErrorCode.BudgetExceeded]: RejectReason.BudgetExhausted,
+  [DataPlaneErrorCode.BudgetUnavailable]: RejectReason.BudgetUnavailable,
   [DataPlaneErrorCode.Unauthenticated]: RejectReason.Unauthenticated,
   [DataPlaneErrorCode.Forbidden]: RejectReason.Forbidden,
 };

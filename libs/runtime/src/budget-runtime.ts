@@ -7,6 +7,7 @@ import {
   type BudgetStore,
 } from '@aigw/budget-core';
 import { createRedisClient } from '@aigw/infra';
+import type { Redis } from 'ioredis';
 import { StartupError } from './listen';
 import type { ServiceRuntime } from './service-runtime';
 import type { Env } from './service-settings';
@@ -46,14 +47,41 @@ export function budgetSettings(env: Env): BudgetSettings {
   };
 }
 
+/** Budget commands are single round trips; one taking longer means Redis is in trouble. */
+const REDIS_COMMAND_TIMEOUT_MS = 2_000;
+/** How long a start waits for Redis before serving (and refusing) without it. */
+const REDIS_STARTUP_WAIT_MS = 10_000;
+
+/** True once the client is ready, false if it is not within `ms`. */
+function becomesReady(redis: Redis, ms: number): Promise<boolean> {
+  if (redis.status === 'ready') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      redis.off('ready', onReady);
+      resolve(false);
+    }, ms);
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    redis.once('ready', onReady);
+  });
+}
+
 /**
  * The authoritative balances for this process: Redis when `REDIS_URL` is set (shared by
  * every replica), else SQLite under the data directory (one process only).
  */
-export function openBudgetStore(runtime: ServiceRuntime): BudgetStore {
+export async function openBudgetStore(runtime: ServiceRuntime): Promise<BudgetStore> {
   const { settings, logger } = runtime;
   if (settings.redisUrl) {
-    const redis = createRedisClient(settings.redisUrl);
+    const redis = createRedisClient(settings.redisUrl, {
+      // While Redis is away a command fails at once (the request gets a 503) instead of
+      // waiting in a queue through reconnect backoff, which held requests for 20 s and more.
+      enableOfflineQueue: false,
+      // A Redis that is connected but does not answer fails a command after this long.
+      commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
+    });
     redis.on('error', (error: Error) =>
       logger.warn('redis connection problem', { reason: error.name }),
     );
@@ -65,6 +93,13 @@ export function openBudgetStore(runtime: ServiceRuntime): BudgetStore {
         return { ready, state: redis.status };
       },
     });
+    // Without an offline queue, a command before the first connection would fail: wait
+    // for it (bounded; /readyz says "not ready" meanwhile, and requests get 503s).
+    if (!(await becomesReady(redis, REDIS_STARTUP_WAIT_MS))) {
+      logger.warn('Redis is not reachable yet; requests are refused (503) until it is', {
+        state: redis.status,
+      });
+    }
     return new RedisBudgetStore(redis);
   }
   const store = new LocalBudgetStore(join(settings.dataDir, 'budget.db'));

@@ -18,6 +18,8 @@ export enum DataPlaneErrorCode {
   UpstreamBadResponse = 'UPSTREAM.BAD_RESPONSE',
   StreamInterrupted = 'UPSTREAM.STREAM_INTERRUPTED',
   BudgetExceeded = 'BUDGET.EXCEEDED',
+  /** The budget store cannot be reached, so no spend can be admitted (fails closed). */
+  BudgetUnavailable = 'BUDGET.UNAVAILABLE',
   Unauthenticated = 'AUTH.UNAUTHENTICATED',
   Forbidden = 'AUTH.FORBIDDEN',
   Internal = 'GATEWAY.INTERNAL',
@@ -41,6 +43,7 @@ const HTTP_STATUS: Record<DataPlaneErrorCode, number> = {
   [DataPlaneErrorCode.UpstreamBadResponse]: 502,
   [DataPlaneErrorCode.StreamInterrupted]: 502,
   [DataPlaneErrorCode.BudgetExceeded]: 429,
+  [DataPlaneErrorCode.BudgetUnavailable]: 503,
   [DataPlaneErrorCode.Unauthenticated]: 401,
   [DataPlaneErrorCode.Forbidden]: 403,
   [DataPlaneErrorCode.Internal]: 500,
@@ -62,6 +65,7 @@ const OPENAI_TYPE: Record<DataPlaneErrorCode, OpenAiErrorType> = {
   [DataPlaneErrorCode.UpstreamBadResponse]: 'upstream_error',
   [DataPlaneErrorCode.StreamInterrupted]: 'upstream_error',
   [DataPlaneErrorCode.BudgetExceeded]: 'rate_limit_error',
+  [DataPlaneErrorCode.BudgetUnavailable]: 'service_unavailable',
   [DataPlaneErrorCode.Unauthenticated]: 'authentication_error',
   [DataPlaneErrorCode.Forbidden]: 'permission_error',
   [DataPlaneErrorCode.Internal]: 'internal_error',
@@ -74,6 +78,7 @@ const OPENAI_CODE: Partial<Record<DataPlaneErrorCode, string>> = {
   [DataPlaneErrorCode.UnknownUrl]: 'unknown_url',
   [DataPlaneErrorCode.InvalidRequest]: 'invalid_request',
   [DataPlaneErrorCode.BudgetExceeded]: 'budget_exceeded',
+  [DataPlaneErrorCode.BudgetUnavailable]: 'budget_store_unavailable',
   [DataPlaneErrorCode.UpstreamRateLimited]: 'rate_limit_exceeded',
 };
 

@@ -18,6 +18,8 @@ export enum RejectReason {
   PayloadTooLarge = 'payloadTooLarge',
   BlockedContent = 'blockedContent',
   NoBackend = 'noBackend',
+  /** The budget store could not be reached to admit the request. */
+  BudgetUnavailable = 'budgetUnavailable',
 }
 
 export enum CompletionStatus {

@@ -18,7 +18,7 @@ import {
   estimatePromptTokensUpperBound,
   type GatewayRequest,
 } from '@aigw/contracts/data-plane';
-import { BudgetAdmission } from './budget-admission';
+import { BUDGET_STORE_RETRY_AFTER_MS, BudgetAdmission } from './budget-admission';
 
 const parsed = parseGatewayConfig(
   `kind: AIGatewayRoute
@@ -120,6 +120,26 @@ describe('BudgetAdmission', () => {
       }),
       (error: unknown) => error instanceof DataPlaneError && error.httpStatus === 400,
     );
+  });
+
+  it('refuses with a 503 and a Retry-After, not an internal error, when the store cannot be reached', async () => {
+    const down = new LocalBudgetStore(':memory:');
+    down.reserve = () => Promise.reject(new Error('Connection is closed.'));
+    const admission = new BudgetAdmission(() => config, down, new ExhaustionView(), {
+      defaultMaxOutputTokens: 100,
+      holdMs: 600_000,
+      now: () => start,
+    });
+    const refusal = await admission.admit(request('u9', 10)).then(
+      () => assert.fail('admitted without the store'),
+      (error: unknown) => error,
+    );
+    assert.ok(refusal instanceof DataPlaneError);
+    assert.equal(refusal.code, DataPlaneErrorCode.BudgetUnavailable);
+    assert.equal(refusal.httpStatus, 503);
+    assert.equal(refusal.toOpenAiBody().error.code, 'budget_store_unavailable');
+    assert.equal(refusal.retryAfterMs, BUDGET_STORE_RETRY_AFTER_MS);
+    assert.doesNotMatch(refusal.message, /Connection is closed/, 'the cause stays in the logs');
   });
 
   it('refuses a key the broadcast said is exhausted with no call to the store', async () => {

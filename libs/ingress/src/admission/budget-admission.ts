@@ -137,11 +137,13 @@ export class BudgetAdmission {
       const held = modelLimit ? [...limits, modelLimit] : limits;
       if (held.length === 0) return NO_LIMITS;
       const reservationId = randomUUID();
-      const result = await this.store.reserve(
-        reservationId,
-        modelLimit ? [...changes, change(modelLimit)] : changes,
-        this.options.holdMs,
-        now,
+      const result = await reserveOrUnavailable(() =>
+        this.store.reserve(
+          reservationId,
+          modelLimit ? [...changes, change(modelLimit)] : changes,
+          this.options.holdMs,
+          now,
+        ),
       );
       if (result.ok) {
         return { reservationId, headers: tightestLimitHeaders(held, result.balances, now) };
@@ -191,6 +193,27 @@ export class BudgetAdmission {
     const perChoice =
       Number.isFinite(asked) && asked > 0 ? asked : this.options.defaultMaxOutputTokens;
     return perChoice * choicesOf(request.body);
+  }
+}
+
+/** How soon a client refused for an unreachable budget store is told to try again. */
+export const BUDGET_STORE_RETRY_AFTER_MS = 5_000;
+
+/**
+ * The store's answer, or a 503 when it cannot be reached: nothing is admitted that the
+ * budgets cannot account for (fail closed), and the client is told to come back soon
+ * rather than handed an internal error.
+ */
+async function reserveOrUnavailable<T>(reserve: () => Promise<T>): Promise<T> {
+  try {
+    return await reserve();
+  } catch (error) {
+    if (error instanceof DataPlaneError) throw error;
+    throw new DataPlaneError(
+      DataPlaneErrorCode.BudgetUnavailable,
+      'The budget store is unreachable, so the request cannot be admitted; try again shortly',
+      { retryAfterMs: BUDGET_STORE_RETRY_AFTER_MS, cause: error },
+    );
   }
 }
 

@@ -24,6 +24,7 @@ const RENDERING: Record<DataPlaneErrorCode, { status: number; type: MessagesErro
   [DataPlaneErrorCode.BudgetExceeded]: { status: 429, type: 'rate_limit_error' },
   // Every backend is down or cooling off: Anthropic's "try again shortly" status.
   [DataPlaneErrorCode.NoBackendAvailable]: { status: 529, type: 'overloaded_error' },
+  [DataPlaneErrorCode.BudgetUnavailable]: { status: 529, type: 'overloaded_error' },
   [DataPlaneErrorCode.UpstreamTimeout]: { status: 504, type: 'timeout_error' },
   [DataPlaneErrorCode.UpstreamError]: { status: 502, type: 'api_error' },
   [DataPlaneErrorCode.UpstreamBadResponse]: { status: 502, type: 'api_error' },
