@@ -91,9 +91,11 @@ spec:
       .join('\n');
   const metrics = async () => (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
 
+  // Up to 3 minutes: recovery may wait out the bus's own bounds (a produce given up after
+  // 60 s, a silent consumer replaced after 30 s) on a slow machine.
   async function usedBy(user: string, expected?: number): Promise<number> {
     let used: number | undefined;
-    for (let i = 0; i < 300; i++) {
+    for (let i = 0; i < 720; i++) {
       const left = remaining(await metrics(), user);
       used = left === undefined ? undefined : LIMIT - left;
       if (used !== undefined && (expected === undefined || used >= expected)) break;
