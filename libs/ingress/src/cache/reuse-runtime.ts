@@ -11,6 +11,9 @@ import { RedisFlightCoordinator } from '../dedup/redis-flight-coordinator';
 import { MemoryResponseCacheStore } from './domain/memory-cache-store';
 import type { ResponseCacheStore } from './domain/response-cache-store';
 import { parseReuseBilling } from './domain/reuse-billing';
+
+/** Cache and dedup commands are single round trips; one taking longer means Redis is away. */
+const REUSE_REDIS_COMMAND_TIMEOUT_MS = 2_000;
 import { RedisResponseCacheStore } from './redis-cache-store';
 import { ResponseReuse } from './response-reuse';
 import { ReusePublisher } from './reuse-publisher';
@@ -64,7 +67,10 @@ export function openResponseReuse(host: ReuseHost, env: Env): ResponseReuse {
   const client = (url: string): Redis => {
     let redis = clients.get(url);
     if (!redis) {
-      redis = createRedisClient(url);
+      // While Redis is away a lookup gives up after 2 s (a cache miss, no coordination)
+      // instead of holding the request through the whole reconnect backoff. Blocking reads
+      // of the dedup stream wait far less than that (blockMs).
+      redis = createRedisClient(url, { commandTimeout: REUSE_REDIS_COMMAND_TIMEOUT_MS });
       // The URL may carry a password: log the error's kind only.
       redis.on('error', (error: Error) => onError('cache redis connection', error));
       clients.set(url, redis);
