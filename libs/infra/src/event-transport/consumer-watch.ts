@@ -10,8 +10,8 @@ export interface WatchedConsumer {
   lastSignOfLife: number;
   /** Handler calls in progress: a handler retrying a batch is busy, not stalled. */
   handling: number;
-  /** A replacement is already under way. */
-  replacing: boolean;
+  /** A consumer is being started for it (the first one, or a replacement). */
+  starting: boolean;
 }
 
 /** The kafkajs events that show a consumer is still at work. */
@@ -29,13 +29,13 @@ export function signsOfLife(consumer: Consumer): ConsumerEvents[keyof ConsumerEv
   ];
 }
 
-/** Consumers that showed no sign of life for `stallAfterMs`, and are neither busy nor being replaced. */
+/** Consumers that showed no sign of life for `stallAfterMs`, and are neither busy nor starting. */
 export function stalledConsumers<T extends WatchedConsumer>(
   watched: readonly T[],
   now: number,
   stallAfterMs: number,
 ): T[] {
   return watched.filter(
-    (w) => !w.replacing && w.handling === 0 && now - w.lastSignOfLife > stallAfterMs,
+    (w) => !w.starting && w.handling === 0 && now - w.lastSignOfLife > stallAfterMs,
   );
 }

@@ -39,7 +39,10 @@ class FakeConsumer {
   private eachBatch: ((payload: EachBatchPayload) => Promise<void>) | undefined;
   private ticker: NodeJS.Timeout | undefined;
 
-  constructor(readonly groupId: string) {}
+  constructor(
+    readonly groupId: string,
+    private readonly joinAfterMs = 0,
+  ) {}
 
   on(event: string, listener: Listener): () => void {
     let set = this.listeners.get(event);
@@ -57,11 +60,14 @@ class FakeConsumer {
 
   run = async (options: { eachBatch: (payload: EachBatchPayload) => Promise<void> }) => {
     this.eachBatch = options.eachBatch;
-    setImmediate(() => this.emit(EVENTS.GROUP_JOIN));
-    // A healthy consumer's fetch loop: a fetch every few ms while alive.
-    this.ticker = setInterval(() => {
-      if (this.alive && !this.disconnected) this.emit(EVENTS.FETCH);
-    }, 5).unref();
+    setTimeout(() => {
+      if (this.disconnected) return;
+      this.emit(EVENTS.GROUP_JOIN);
+      // A healthy consumer's fetch loop, once it joined: a fetch every few ms while alive.
+      this.ticker = setInterval(() => {
+        if (this.alive && !this.disconnected) this.emit(EVENTS.FETCH);
+      }, 5).unref();
+    }, this.joinAfterMs).unref();
   };
 
   seek(position: { topic: string; partition: number; offset: string }): void {
@@ -110,9 +116,11 @@ class FakeConsumer {
 
 class FakeKafka {
   readonly consumers: FakeConsumer[] = [];
+  /** How long the next consumers take to join their group (silent meanwhile). */
+  joinAfterMs = 0;
 
   consumer(config: { groupId: string }) {
-    const consumer = new FakeConsumer(config.groupId);
+    const consumer = new FakeConsumer(config.groupId, this.joinAfterMs);
     this.consumers.push(consumer);
     return consumer;
   }
@@ -247,6 +255,18 @@ describe('KafkaEventBus consumers', () => {
     release();
     await delivered;
     consumer.alive = true;
+    await bus.close();
+  });
+
+  it('does not take a slow first join for a stall', async () => {
+    const kafka = new FakeKafka();
+    const replaced: unknown[] = [];
+    const bus = busOn(kafka, { observer: { consumerReplaced: (l) => replaced.push(l) } });
+    await bus.subscribe({ group: 'budget', topics: [Topic.UsageRecorded], handle: async () => {} });
+    kafka.joinAfterMs = 500; // past the 150 ms stall bound, with the watch running
+    await bus.subscribe({ group: 'sink', topics: [Topic.UsageRecorded], handle: async () => {} });
+    assert.equal(kafka.consumers.length, 2);
+    assert.deepEqual(replaced, []);
     await bus.close();
   });
 

@@ -528,7 +528,8 @@ export class KafkaEventBus implements EventPublisher {
       failing: false,
       lastSignOfLife: Date.now(),
       handling: 0,
-      replacing: false,
+      // A first join may be slow (a broker still loading its groups); it is not a stall.
+      starting: true,
     };
     this.members.push(member);
     try {
@@ -538,6 +539,9 @@ export class KafkaEventBus implements EventPublisher {
     } catch (error) {
       this.members.splice(this.members.indexOf(member), 1);
       throw error;
+    } finally {
+      member.starting = false;
+      member.lastSignOfLife = Date.now();
     }
     this.watchTimer ??= setInterval(() => this.replaceStalled(), this.watchEveryMs).unref();
   }
@@ -624,8 +628,8 @@ export class KafkaEventBus implements EventPublisher {
    * handlers absorb as they do any redelivery.
    */
   private replaceConsumer(member: Member, reason: ConsumerReplacement): void {
-    if (member.replacing || this.closing || !this.members.includes(member)) return;
-    member.replacing = true;
+    if (member.starting || this.closing || !this.members.includes(member)) return;
+    member.starting = true;
     const group = member.subscription.group;
     this.observer.consumerReplaced?.({ group, reason });
     this.logger.warn('replacing an event consumer with a fresh one', {
@@ -660,7 +664,7 @@ export class KafkaEventBus implements EventPublisher {
         delay = Math.min(delay * 2, this.retryMaxMs);
       }
     })().finally(() => {
-      member.replacing = false;
+      member.starting = false;
       member.lastSignOfLife = Date.now();
     });
   }
