@@ -3,36 +3,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import {
-  createTokenUsageRecorded,
-  encodeEvent,
-  UsageSource,
-  type EncodedEvent,
-} from '@aigw/contracts';
+import { encodeEvent, type EncodedEvent } from '@aigw/contracts';
+import { numberedUsageEvent } from '@aigw/testing';
 import { EventSpool, spooledBytes } from './event-spool';
 
 const dir = mkdtempSync(join(tmpdir(), 'aigw-spool-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 function usageEvent(user: string, n: number): EncodedEvent {
-  return encodeEvent(
-    createTokenUsageRecorded({
-      requestId: `req-${user}-${n}`,
-      partitionKey: user,
-      userId: user,
-      inputTokens: n,
-      outputTokens: 1,
-      cachedInputTokens: 0,
-      usageSource: UsageSource.Reported,
-      modelRequested: 'gpt-4o-mini',
-      modelServed: 'gpt-4o-mini',
-      provider: 'openai',
-      backend: 'openai',
-      costDollars: 0,
-      weightedTokenCost: n + 1,
-      cacheHit: false,
-    }),
-  );
+  return encodeEvent(numberedUsageEvent(user, n));
 }
 
 const idOf = (e: EncodedEvent): string => e.headers['aigw-event-id'];
