@@ -1,5 +1,5 @@
 import type { JsonObject, TokenUsage } from '@aigw/contracts/data-plane';
-import { estimatedEmbeddingUsage, type EmbeddingEncoding } from '../core/embedding-input';
+import { estimatedEmbeddingUsage, type EmbeddingAsk } from '../core/embedding-input';
 import { embeddingVectors } from '../core/embedding-vectors';
 import { isJsonObject } from '../core/json-shape';
 import { embeddingList } from '../core/openai-output';
@@ -11,10 +11,10 @@ import { cohereUsage } from './cohere-response';
  */
 export function toCohereEmbedRequest(
   model: string,
-  inputs: string[],
+  ask: EmbeddingAsk,
   body: JsonObject,
-  dimensions: number | undefined,
 ): JsonObject {
+  const { inputs, dimensions } = ask;
   return {
     model,
     texts: inputs,
@@ -30,11 +30,10 @@ export function toCohereEmbedRequest(
  */
 export function fromCohereEmbeddings(
   response: JsonObject,
-  inputs: string[],
+  ask: EmbeddingAsk,
   model: string,
-  dimensions: number | undefined,
-  encoding: EmbeddingEncoding = 'float',
 ): { body: JsonObject; usage: TokenUsage } | undefined {
+  const { inputs, dimensions, encoding } = ask;
   const floats = isJsonObject(response.embeddings) ? response.embeddings.float : undefined;
   const vectors = embeddingVectors(floats, inputs.length, dimensions);
   if (!vectors) return undefined;

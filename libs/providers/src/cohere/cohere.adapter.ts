@@ -6,7 +6,7 @@ import { sseMessages } from '../core/sse-events';
 import { translatedStreamAnswer } from '../core/translated-stream';
 import { asCompletionBody, translatedJsonAnswer } from '../core/translated-answer';
 import { providerPost, sendUpstream, sharedUpstreamAgent } from '../core/upstream-http';
-import { embeddingInputs, requestedDimensions, requestedEncoding } from '../core/embedding-input';
+import { embeddingAsk, EMBEDDINGS_EXPECTED } from '../core/embedding-input';
 import { fromCohereEmbeddings, toCohereEmbedRequest } from './cohere-embeddings';
 import { toCohereRequest } from './cohere-request';
 import { fromCohereResponse } from './cohere-response';
@@ -33,21 +33,13 @@ export class CohereAdapter implements ProviderAdapter {
       case 'completions':
         throw unsupportedOperation('cohere', 'completions');
       case 'embeddings': {
-        const inputs = embeddingInputs(request.body);
-        const dimensions = requestedDimensions(request.body);
+        const ask = embeddingAsk(request.body);
         return translatedJsonAnswer(
           call,
-          post('/v2/embed', toCohereEmbedRequest(target.model, inputs, request.body, dimensions)),
+          post('/v2/embed', toCohereEmbedRequest(target.model, ask, request.body)),
           this.dispatcher,
-          (parsed) =>
-            fromCohereEmbeddings(
-              parsed,
-              inputs,
-              target.model,
-              dimensions,
-              requestedEncoding(request.body),
-            ),
-          'a body without one embedding per input, all numbers of one size',
+          (parsed) => fromCohereEmbeddings(parsed, ask, target.model),
+          EMBEDDINGS_EXPECTED,
         );
       }
       case 'chat':

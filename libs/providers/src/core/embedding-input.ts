@@ -46,6 +46,26 @@ export function requestedEncoding(body: JsonObject): EmbeddingEncoding {
   return body.encoding_format === 'base64' ? 'base64' : 'float';
 }
 
+/** What an OpenAI embeddings request asks of a backend that builds the answer itself. */
+export interface EmbeddingAsk {
+  readonly inputs: string[];
+  readonly dimensions: number | undefined;
+  readonly encoding: EmbeddingEncoding;
+}
+
+/** The ask of an embeddings body; a bad `input` or `dimensions` is its 400. */
+export function embeddingAsk(body: JsonObject): EmbeddingAsk {
+  return {
+    inputs: embeddingInputs(body),
+    dimensions: requestedDimensions(body),
+    encoding: requestedEncoding(body),
+  };
+}
+
+/** What a translated embeddings answer must hold, for the bad-response message. */
+export const EMBEDDINGS_EXPECTED =
+  'a body without one embedding per input, all numbers of one size';
+
 /** Usage of embedding inputs a provider reported no counts for: our tokenizer's estimate. */
 export function estimatedEmbeddingUsage(inputs: readonly string[]): TokenUsage {
   const inputTokens = inputs.reduce((sum, text) => sumTokens(sum, countTokens(text)), 0);

@@ -33,10 +33,7 @@ export function base64Embedding(vector: readonly number[]): string {
 }
 
 /** A vector in the encoding the client asked for. */
-export function encodedAs(
-  encoding: EmbeddingEncoding,
-  vector: readonly number[],
-): number[] | string {
+function encodedAs(encoding: EmbeddingEncoding, vector: readonly number[]): number[] | string {
   return encoding === 'base64' ? base64Embedding(vector) : (vector as number[]);
 }
 

@@ -1,15 +1,12 @@
 import type { JsonObject, TokenUsage } from '@aigw/contracts/data-plane';
-import { estimatedEmbeddingUsage, type EmbeddingEncoding } from '../core/embedding-input';
+import { estimatedEmbeddingUsage, type EmbeddingAsk } from '../core/embedding-input';
 import { embeddingVectors } from '../core/embedding-vectors';
 import { isJsonObject } from '../core/json-shape';
 import { embeddingList } from '../core/openai-output';
 
 /** The batchEmbedContents body: one request per input, each naming the model. */
-export function toGeminiEmbedRequest(
-  modelPath: string,
-  inputs: string[],
-  dimensions: number | undefined,
-): JsonObject {
+export function toGeminiEmbedRequest(modelPath: string, ask: EmbeddingAsk): JsonObject {
+  const { inputs, dimensions } = ask;
   const size = dimensions === undefined ? {} : { outputDimensionality: dimensions };
   return {
     requests: inputs.map((text) => ({
@@ -27,11 +24,10 @@ export function toGeminiEmbedRequest(
  */
 export function fromGeminiEmbeddings(
   response: JsonObject,
-  inputs: string[],
+  ask: EmbeddingAsk,
   model: string,
-  dimensions: number | undefined,
-  encoding: EmbeddingEncoding = 'float',
 ): { body: JsonObject; usage: TokenUsage } | undefined {
+  const { inputs, dimensions, encoding } = ask;
   const embeddings = Array.isArray(response.embeddings) ? response.embeddings : undefined;
   const values = embeddings?.map((embedding) =>
     isJsonObject(embedding) ? embedding.values : undefined,

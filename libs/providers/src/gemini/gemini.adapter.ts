@@ -6,7 +6,7 @@ import { sseMessages } from '../core/sse-events';
 import { translatedStreamAnswer } from '../core/translated-stream';
 import { asCompletionBody, translatedJsonAnswer } from '../core/translated-answer';
 import { providerPost, sendUpstream, sharedUpstreamAgent } from '../core/upstream-http';
-import { embeddingInputs, requestedDimensions, requestedEncoding } from '../core/embedding-input';
+import { embeddingAsk, EMBEDDINGS_EXPECTED } from '../core/embedding-input';
 import { fromGeminiEmbeddings, toGeminiEmbedRequest } from './gemini-embeddings';
 import { toGeminiRequest } from './gemini-request';
 import { fromGeminiResponse } from './gemini-response';
@@ -38,24 +38,13 @@ export class GeminiAdapter implements ProviderAdapter {
       case 'completions':
         throw unsupportedOperation('google-gemini', 'completions');
       case 'embeddings': {
-        const inputs = embeddingInputs(request.body);
-        const dimensions = requestedDimensions(request.body);
+        const ask = embeddingAsk(request.body);
         return translatedJsonAnswer(
           call,
-          post(
-            `${base}:batchEmbedContents`,
-            toGeminiEmbedRequest(modelPath(target.model), inputs, dimensions),
-          ),
+          post(`${base}:batchEmbedContents`, toGeminiEmbedRequest(modelPath(target.model), ask)),
           this.dispatcher,
-          (parsed) =>
-            fromGeminiEmbeddings(
-              parsed,
-              inputs,
-              target.model,
-              dimensions,
-              requestedEncoding(request.body),
-            ),
-          'a body without one embedding per input, all numbers of one size',
+          (parsed) => fromGeminiEmbeddings(parsed, ask, target.model),
+          EMBEDDINGS_EXPECTED,
         );
       }
       case 'chat':

@@ -13,11 +13,10 @@ import type {
   ChatCompletionChunk,
   ChatCompletionResponse,
   CompletionResponse,
-  EmbeddingResponse,
   OpenAiUsage,
 } from '@aigw/contracts';
 import { requestedEncoding } from '../core/embedding-input';
-import { encodedAs } from '../core/openai-output';
+import { embeddingList } from '../core/openai-output';
 import type { ProviderAdapter } from '../core/provider-adapter';
 
 import { localEmbedding, localReply } from './local-model';
@@ -51,19 +50,12 @@ export class LocalAdapter implements ProviderAdapter {
         status: 200,
         servedBy,
         usage,
-        body: {
-          object: 'list',
-          model: target.model,
-          data: inputs.map((input, index) => ({
-            object: 'embedding',
-            index,
-            embedding: encodedAs(
-              requestedEncoding(request.body),
-              localEmbedding(JSON.stringify(input), dimensions),
-            ),
-          })),
-          usage: { prompt_tokens: inputTokens, total_tokens: inputTokens },
-        } satisfies EmbeddingResponse,
+        body: embeddingList(
+          target.model,
+          inputs.map((input) => localEmbedding(JSON.stringify(input), dimensions)),
+          usage,
+          requestedEncoding(request.body),
+        ),
       };
     }
 
