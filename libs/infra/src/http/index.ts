@@ -1,2 +1,3 @@
 export * from './buffered-dispatch';
 export * from './transport-errors';
+export * from './until-writable';

@@ -1,4 +1,6 @@
 import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { openServerResponse } from '@aigw/testing';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
@@ -118,5 +120,19 @@ describe('Messages stream relay', () => {
     assert.ok(isMessagesPath('/v1/messages/count_tokens'));
     assert.ok(!isMessagesPath('/v1/messagesx'));
     assert.ok(!isMessagesPath('/v1/chat/completions'));
+  });
+});
+
+describe('Messages stream relay, on a client that hung up', () => {
+  it('does not wait for ever on a write after the response closed', async () => {
+    const open = await openServerResponse();
+    try {
+      const relay = new MessagesStreamRelay(open.response, facts, 'req-1').start({});
+      await open.hangUp();
+      const wrote = relay.event(chunk('late')).then(() => true);
+      assert.equal(await Promise.race([wrote, sleep(2_000).then(() => false)]), true);
+    } finally {
+      open.close();
+    }
   });
 });

@@ -6,6 +6,7 @@ import type {
   JsonObject,
   TokenUsage,
 } from '@aigw/contracts/data-plane';
+import { untilWritable } from '@aigw/infra/http';
 import type { StreamRelay } from '../http/edge-exchange';
 import { SseWriter } from '../http/sse-writer';
 import type { MessagesRequestFacts } from './domain/anthropic-request';
@@ -52,15 +53,7 @@ export class MessagesStreamRelay implements StreamRelay {
   }
 
   private async write(text: string): Promise<void> {
-    if (this.response.write(text)) return;
-    // A client that hangs up never drains: stop waiting then too.
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        this.response.off('drain', done).off('close', done);
-        resolve();
-      };
-      this.response.once('drain', done).once('close', done);
-    });
+    if (!this.response.write(text)) await untilWritable(this.response);
   }
 }
 

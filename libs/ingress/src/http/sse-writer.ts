@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
-import { once } from 'node:events';
 import type { DataPlaneError, JsonObject } from '@aigw/contracts/data-plane';
+import { untilWritable } from '@aigw/infra/http';
 
 /** Writes OpenAI-style server-sent events, respecting the socket's backpressure. */
 export class SseWriter {
@@ -19,7 +19,7 @@ export class SseWriter {
 
   async event(data: JsonObject): Promise<void> {
     if (!this.response.write(`data: ${JSON.stringify(data)}\n\n`)) {
-      await once(this.response, 'drain');
+      await untilWritable(this.response);
     }
   }
 

@@ -15,6 +15,7 @@ import {
   WIRE_VERSION_HEADER,
   type GatewayAnswer,
 } from '@aigw/contracts/data-plane';
+import { untilWritable } from '@aigw/infra/http';
 
 // Shared, never mutated by Node: no header object is built per JSON answer.
 const JSON_HEADERS = { 'content-type': WIRE_JSON, [WIRE_VERSION_HEADER]: WIRE_VERSION };
@@ -70,23 +71,11 @@ export async function writeAnswer(
       if (stampModel !== undefined) chunk.model = stampModel;
       const raw = rawChunkLine(chunk);
       const flowing = raw ? response.write(raw) : response.write(chunkFrame(chunk));
-      if (!flowing) await drained(response);
+      if (!flowing) await untilWritable(response);
     }
     if (signal.aborted) return;
     response.end(endFrame(await answer.usage));
   } catch (error) {
     if (!signal.aborted) writeWireError(response, asDataPlaneError(error));
   }
-}
-
-function drained(response: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      response.off('drain', done);
-      response.off('close', done);
-      resolve();
-    };
-    response.once('drain', done);
-    response.once('close', done);
-  });
 }

@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, it } from 'node:test';
+import { openServerResponse } from '@aigw/testing';
+import { SseWriter } from './sse-writer';
+
+const settles = (promise: Promise<void>) =>
+  Promise.race([promise.then(() => true), sleep(2_000).then(() => false)]);
+
+describe('SseWriter', () => {
+  it('writes events as data lines and ends with [DONE]', async () => {
+    const open = await openServerResponse();
+    try {
+      let received = '';
+      open.client.on('data', (bytes: Buffer) => (received += bytes.toString()));
+      const writer = new SseWriter(open.response);
+      writer.start({ 'x-request-id': 'r1' });
+      await writer.event({ id: 'c1' });
+      writer.done();
+      await sleep(50);
+      assert.match(received, /x-request-id: r1\r\n/);
+      assert.ok(received.includes('data: {"id":"c1"}\n\n'), received);
+      assert.ok(received.includes('data: [DONE]\n\n'), received);
+    } finally {
+      open.close();
+    }
+  });
+
+  it('does not wait for ever on a client that hung up before the write', async () => {
+    // The response had closed before the writer learned it: write() returns false and
+    // nothing drains. Waiting for 'drain' held the request, its upstream call and its
+    // completion record (one request in 1,600 hang-ups, found by a soak test).
+    const open = await openServerResponse();
+    try {
+      const writer = new SseWriter(open.response);
+      writer.start({});
+      await open.hangUp();
+      assert.equal(await settles(writer.event({ id: 'late' })), true);
+    } finally {
+      open.close();
+    }
+  });
+});
