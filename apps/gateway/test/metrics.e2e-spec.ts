@@ -108,4 +108,38 @@ spec:
       assert.doesNotMatch(text, /sk-|Bearer /, 'no secret in metrics');
     }
   });
+
+  it('counts a stream in flight until its client leaves', async () => {
+    const inFlight = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
+      const line = /^ai_gateway_requests_in_flight\{route="chat\.completions"\} (\d+)$/m;
+      return Number(line.exec(text)?.[1] ?? 'NaN');
+    };
+    assert.equal(await inFlight(), 0, 'the workload before left nothing in flight');
+    // The failing primary is cooled down by now or fails over; either way the stream stalls.
+    failing.next({ kind: 'stall-stream', afterChunks: 1 });
+    healthy.next({ kind: 'stall-stream', afterChunks: 1 });
+    const leave = new AbortController();
+    const response = await fetch(`${gateway.baseUrl}/v1/chat/completions`, {
+      method: 'POST',
+      signal: leave.signal,
+      headers: { 'content-type': 'application/json', 'x-user-id': 'metrics-user' },
+      body: JSON.stringify({
+        model: 'gpt-4o',
+        stream: true,
+        messages: [{ role: 'user', content: 'a stream that stalls' }],
+      }),
+    });
+    const reader = response.body!.getReader();
+    await reader.read(); // the first chunk is through: the stream is open
+    assert.equal(await inFlight(), 1);
+    leave.abort();
+    await reader.read().catch(() => undefined);
+    let after = NaN;
+    for (let i = 0; i < 50 && after !== 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      after = await inFlight();
+    }
+    assert.equal(after, 0, 'the stream its client left is no longer counted');
+  });
 });

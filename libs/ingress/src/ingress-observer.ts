@@ -15,6 +15,9 @@ export interface RequestTimings {
 
 /** What the edge reports about each request: metrics and events hang off this. */
 export interface IngressObserver {
+  /** A request reached the edge; `finished` follows once it is answered in full or abandoned. */
+  started(operation: Operation): void;
+  finished(operation: Operation): void;
   accepted(request: GatewayRequest): void;
   completed(
     request: GatewayRequest,
@@ -49,6 +52,8 @@ export interface RequestFailure {
 export const INGRESS_OBSERVER = Symbol('INGRESS_OBSERVER');
 
 export const NOOP_INGRESS_OBSERVER: IngressObserver = {
+  started: () => undefined,
+  finished: () => undefined,
   accepted: () => undefined,
   completed: () => undefined,
   failed: () => undefined,

@@ -71,6 +71,14 @@ export class IngressTelemetry implements IngressObserver {
     private readonly onUnexpected: (error: unknown, requestId: string) => void = () => undefined,
   ) {}
 
+  started(operation: Operation): void {
+    this.metrics.trackRequestInFlight(ENDPOINT[operation], 1);
+  }
+
+  finished(operation: Operation): void {
+    this.metrics.trackRequestInFlight(ENDPOINT[operation], -1);
+  }
+
   accepted(request: GatewayRequest): void {
     this.events.publish(
       createRequestAccepted({

@@ -59,6 +59,20 @@ export class EdgeExchange {
     reply: FastifyReply,
     dialect: EdgeDialect,
   ): Promise<void> {
+    this.observer.started(operation);
+    try {
+      await this.answer(operation, http, reply, dialect);
+    } finally {
+      this.observer.finished(operation);
+    }
+  }
+
+  private async answer(
+    operation: Operation,
+    http: FastifyRequest,
+    reply: FastifyReply,
+    dialect: EdgeDialect,
+  ): Promise<void> {
     const timings: { startedAt: number; firstByteAt?: number } = { startedAt: performance.now() };
     const requestId = http.id;
     // A client that hangs up cancels its upstream call.

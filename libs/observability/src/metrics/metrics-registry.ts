@@ -172,6 +172,17 @@ export class MetricsRegistry {
     labelNames: ['route', 'status'] as const,
     registers: [this.registry],
   });
+  /** Requests being answered, by route: plain numbers per request, copied in when scraped. */
+  readonly #inFlightCounts = new Map<string, number>();
+  readonly #inFlight = new Gauge({
+    name: 'ai_gateway_requests_in_flight',
+    help: 'Requests received and not yet answered in full, by route (a stream counts until its last byte or until its client leaves)',
+    labelNames: ['route'] as const,
+    registers: [this.registry],
+    collect: () => {
+      for (const [route, count] of this.#inFlightCounts) this.#inFlight.set({ route }, count);
+    },
+  });
   readonly #budgetRemaining = new Gauge({
     name: 'ai_gateway_budget_remaining',
     help: 'Remaining budget in the current window (tokens or dollars, per limit)',
@@ -353,6 +364,11 @@ export class MetricsRegistry {
   /** `route` is the route pattern (`/v1/chat/completions`), never the raw URL. */
   recordRequest(labels: { route: string; status: number | string }): void {
     this.#requests.inc([labels.route, String(labels.status)]);
+  }
+
+  /** A request on `route` started (+1) or finished being answered (-1). */
+  trackRequestInFlight(route: string, change: 1 | -1): void {
+    this.#inFlightCounts.set(route, (this.#inFlightCounts.get(route) ?? 0) + change);
   }
 
   setBudgetRemaining(labels: { budgetKey: string; limit: string }, remaining: number): void {
