@@ -157,6 +157,13 @@ describe('a client that hung up', () => {
     assert.equal(completed.httpStatus, 0);
   });
 
+  it('carries no error code: the abort it caused is not a gateway error', () => {
+    // It had been recorded as GATEWAY.INTERNAL, so every hang-up counted as an internal
+    // error to anyone reading the completed events by error code.
+    const completed = hangUp(true).events[0] as GatewayEvent & { errorCode?: string };
+    assert.equal(completed.errorCode, undefined);
+  });
+
   it('keeps the status a stream had already sent', () => {
     const completed = hangUp(true, 200).events[0] as GatewayEvent & { httpStatus: number };
     assert.equal(completed.httpStatus, 200);

@@ -186,7 +186,9 @@ export class IngressTelemetry implements IngressObserver {
         cached: false,
         attempts: 0,
         tier: request.caller.tier,
-        errorCode: error.code,
+        // A hang-up's abort surfaces as an error of unknown kind: not one of ours to record.
+        errorCode:
+          clientGone && error.code === DataPlaneErrorCode.Internal ? undefined : error.code,
       }),
     );
   }
