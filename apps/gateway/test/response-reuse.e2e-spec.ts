@@ -225,6 +225,49 @@ describe('response cache and deduplication on the all-in-one gateway (embedded)'
     assert.equal(dedupUpstream.calls.length, 1);
     dedupUpstream.reset();
   });
+
+  for (const stream of [false, true]) {
+    it(`records a follower whose client left before the shared answer as cancelled, not answered (${stream ? 'streaming' : 'plain'})`, async () => {
+      dedupUpstream.reset();
+      dedupUpstream.always({ kind: 'delay', ms: 1_000 });
+      const prompt = `Follower leaves ${randomUUID()}`;
+      const [leaderUser, followerUser] = [`leader-${randomUUID()}`, `follower-${randomUUID()}`];
+      const leader = chat(gateway.baseUrl, {
+        model: 'dedup-model',
+        prompt,
+        stream,
+        user: leaderUser,
+      });
+      while (dedupUpstream.calls.length === 0) await new Promise((r) => setTimeout(r, 20));
+      const leaving = new AbortController();
+      const follower = chat(gateway.baseUrl, {
+        model: 'dedup-model',
+        prompt,
+        stream,
+        user: followerUser,
+        signal: leaving.signal,
+      }).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 200));
+      leaving.abort(); // gone while the shared call is still waiting on the upstream
+      await follower;
+      assert.equal(await answerText(await leader), FULL_ANSWER);
+      dedupUpstream.reset();
+
+      await settle();
+      const completed = events('gateway.request.completed.v1', followerUser);
+      assert.deepEqual(
+        completed.map((event) => event.status),
+        ['clientCancelled'],
+        'the answer it never got is not recorded as delivered',
+      );
+      assert.equal(completed[0]?.errorCode, undefined);
+      assert.deepEqual(events('gateway.usage.recorded.v1', followerUser), []);
+      assert.deepEqual(
+        events('gateway.request.completed.v1', leaderUser).map((event) => event.status),
+        ['success'],
+      );
+    });
+  }
 });
 
 describe('a cache hit billed by AI_GATEWAY_REUSE_BILLING=full (embedded)', () => {

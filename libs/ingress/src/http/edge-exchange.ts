@@ -1,13 +1,14 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type {
+import {
   DataPlaneError,
-  GatewayAnswer,
-  GatewayRequest,
-  JsonAnswer,
-  JsonObject,
-  Operation,
-  TokenUsage,
+  DataPlaneErrorCode,
+  type GatewayAnswer,
+  type GatewayRequest,
+  type JsonAnswer,
+  type JsonObject,
+  type Operation,
+  type TokenUsage,
 } from '@aigw/contracts/data-plane';
 import type { Admission, BudgetAdmission } from '../admission/budget-admission';
 import type { ResponseReuse, ServedAnswer } from '../cache/response-reuse';
@@ -85,6 +86,7 @@ export class EdgeExchange {
     let admission: Admission | undefined;
     let answered = false;
     let accepted = false;
+    let reused = false;
     try {
       const body = dialect.canonicalBody ? dialect.canonicalBody(http.body) : http.body;
       // A promise only when a JWT must be verified; awaiting a plain value costs a tick.
@@ -116,7 +118,10 @@ export class EdgeExchange {
         ? await served.answer
         : await this.pipeline.handle(request, abort.signal);
       answered = true;
-      const reused = served?.source === 'cache' || served?.source === 'follower';
+      reused = served?.source === 'cache' || served?.source === 'follower';
+      // Gone while the answer was on its way (a cache or a shared call does not stop for
+      // it): recorded as the hang-up it is, not as an answer delivered.
+      if (abort.signal.aborted) throw clientDisconnected();
       const done = (usage: TokenUsage) => {
         if (reused) this.reuse!.reused(admitted, answer.servedBy, usage);
         this.observer.completed(admitted, answer.servedBy, usage, timings, { cached: reused });
@@ -151,6 +156,7 @@ export class EdgeExchange {
           timings.firstByteAt ??= performance.now();
           await relay.event(event);
         }
+        if (abort.signal.aborted) throw clientDisconnected();
         await relay.end(answer.usage);
         done(await answer.usage);
       } catch (error) {
@@ -162,13 +168,18 @@ export class EdgeExchange {
       }
     } catch (error) {
       const mapped = toDataPlaneError(error);
-      // No answer means no usage event to settle the hold: give it back now.
-      if (admission && !answered) void this.admission?.release(admission).catch(() => undefined);
+      // No answer, or a reused one not delivered, means no usage event to settle the hold.
+      if (admission && (!answered || reused))
+        void this.admission?.release(admission).catch(() => undefined);
       const failure = { requestId, operation, request, error: mapped, timings, accepted };
       this.observer.failed({ ...failure, ...hangUp(reply, abort.signal) });
       if (!abort.signal.aborted) dialect.sendError(reply, mapped, requestId);
     }
   }
+}
+
+function clientDisconnected(): DataPlaneError {
+  return new DataPlaneError(DataPlaneErrorCode.Internal, 'the client disconnected');
 }
 
 /** Whether the client had gone when the request failed, and what status it had been sent. */
