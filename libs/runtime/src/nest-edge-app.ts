@@ -5,6 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { NestLoggerService, type Logger } from '@aigw/observability';
 import { edgeClientErrorHandler, type ClientErrorReason } from './edge-client-errors';
+import { requestBodyDecoder } from './request-body-decoding';
 import type { ServedApp } from './service-runtime';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -52,6 +53,10 @@ export async function createNestEdgeApp(
     abortOnError: false,
   });
   app.useGlobalFilters(options.filter);
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('preParsing', requestBodyDecoder(options.maxBodyBytes));
   return {
     listen: async (port, host) => {
       await app.listen(port, host);

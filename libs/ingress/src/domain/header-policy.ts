@@ -16,6 +16,8 @@ const NEVER_FORWARDED = new Set([
   'upgrade',
   'content-length',
   'content-type',
+  // The body is decoded at the edge and sent on as plain JSON (or the provider's own form).
+  'content-encoding',
   'accept',
   'accept-encoding',
   'expect',

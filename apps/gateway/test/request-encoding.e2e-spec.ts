@@ -1,0 +1,99 @@
+// Request bodies sent compressed (Content-Encoding): gzip, deflate and br are decoded
+// before parsing; any other coding, or bytes that are not what they claim, get a clear
+// error in the endpoint's own shape; the body limit holds for the decoded size.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
+import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
+import { startApp, type AppProcess } from '@aigw/testing/processes';
+
+const MAX_BODY_BYTES = 64 * 1024;
+
+describe('all-in-one gateway: compressed request bodies', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'aigw-encoding-'));
+  let upstream: FakeOpenAiUpstream;
+  let gateway: AppProcess;
+
+  before(async () => {
+    upstream = await new FakeOpenAiUpstream().start();
+    const config = join(dir, 'config.yaml');
+    writeFileSync(
+      config,
+      `kind: AIGatewayRoute
+metadata: {name: encoding}
+spec:
+  backends:
+  - {name: fake, provider: openai-compatible, baseUrl: "${upstream.baseUrl}", model: gpt-4o-mini}
+`,
+    );
+    gateway = await startApp('gateway', {
+      AI_GATEWAY_CONFIG: config,
+      AI_GATEWAY_DATA_DIR: join(dir, 'data'),
+      AI_GATEWAY_MISSING_SECRETS: 'warn',
+      AI_GATEWAY_MAX_BODY_BYTES: String(MAX_BODY_BYTES),
+    });
+  });
+
+  after(async () => {
+    await gateway?.stop();
+    await upstream?.stop();
+  });
+
+  const post = (path: string, coding: string, body: Buffer | string) =>
+    fetch(`${gateway.baseUrl}${path}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'content-encoding': coding,
+        'anthropic-version': '2023-06-01',
+      },
+      body,
+    });
+  const chatBody = (content: string) =>
+    Buffer.from(JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content }] }));
+
+  for (const [coding, encode] of [
+    ['gzip', gzipSync],
+    ['deflate', deflateSync],
+    ['br', brotliCompressSync],
+  ] as const) {
+    it(`decodes a ${coding} body and forwards the request it carries`, async () => {
+      const response = await post('/v1/chat/completions', coding, encode(chatBody(`in ${coding}`)));
+      assert.equal(response.status, 200, await response.clone().text());
+      const sent = upstream.calls.at(-1)?.body as { messages: { content: string }[] };
+      assert.equal(sent.messages[0]?.content, `in ${coding}`);
+      assert.equal(upstream.calls.at(-1)?.headers['content-encoding'], undefined);
+    });
+  }
+
+  it('refuses a coding it does not decode, naming it, in OpenAI shape', async () => {
+    const response = await post('/v1/chat/completions', 'zstd', gzipSync(chatBody('x')));
+    assert.equal(response.status, 400);
+    const { error } = (await response.json()) as { error: { message: string; type: string } };
+    assert.equal(error.type, 'invalid_request_error');
+    assert.match(error.message, /Content-Encoding 'zstd' is not supported/);
+  });
+
+  it('refuses bytes that are not the coding they claim, in Anthropic shape on /v1/messages', async () => {
+    const response = await post('/v1/messages', 'gzip', '{"model":"gpt-4o-mini"}');
+    assert.equal(response.status, 400);
+    const body = (await response.json()) as { type: string; error: { message: string } };
+    assert.equal(body.type, 'error');
+    assert.equal(body.error.message, 'The request body is not valid gzip data');
+  });
+
+  it('holds the body limit for the decoded size: a small body inflating past it is a 413', async () => {
+    // 48 KB of gzip that would inflate to 50 MB.
+    const bomb = gzipSync(chatBody('a'.repeat(50_000_000)));
+    assert.ok(bomb.length < MAX_BODY_BYTES);
+    const started = Date.now();
+    const response = await post('/v1/chat/completions', 'gzip', bomb);
+    assert.equal(response.status, 413);
+    assert.ok(Date.now() - started < 5_000, 'stopped at the limit, not inflated to the end');
+    const again = await post('/v1/chat/completions', 'identity', chatBody('still serving'));
+    assert.equal(again.status, 200);
+  });
+});

@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { forwardableHeaders } from './header-policy';
+
+describe('forwardableHeaders', () => {
+  it('never forwards credentials, hop-by-hop or framing headers', () => {
+    const forwarded = forwardableHeaders(
+      {
+        authorization: 'Bearer client-key',
+        'x-api-key': 'client-key',
+        cookie: 'session=1',
+        connection: 'keep-alive',
+        'transfer-encoding': 'chunked',
+        'content-length': '42',
+        'content-type': 'application/json',
+        // A compressed client body is decoded at the edge: the provider gets plain JSON.
+        'content-encoding': 'gzip',
+        'accept-encoding': 'br',
+        'x-forwarded-for': '10.0.0.1',
+        'x-ai-gateway-cache': 'hit',
+      },
+      [],
+    );
+    assert.deepEqual(forwarded, {});
+  });
+
+  it('forwards other headers lower-cased, minus the route stripHeaders, joining repeats', () => {
+    const forwarded = forwardableHeaders(
+      { 'OpenAI-Beta': 'assistants=v2', 'x-internal-auth': 's', 'x-tag': ['a', 'b'] },
+      ['x-internal-auth'],
+    );
+    assert.deepEqual(forwarded, { 'openai-beta': 'assistants=v2', 'x-tag': 'a, b' });
+  });
+});
