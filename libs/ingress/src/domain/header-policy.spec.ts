@@ -8,6 +8,10 @@ describe('forwardableHeaders', () => {
       {
         authorization: 'Bearer client-key',
         'x-api-key': 'client-key',
+        'openai-organization': 'org-of-the-client',
+        'openai-project': 'proj-of-the-client',
+        'x-amz-security-token': 'client-session',
+        'x-amz-date': '20260101T000000Z',
         cookie: 'session=1',
         connection: 'keep-alive',
         'transfer-encoding': 'chunked',

@@ -6,6 +6,9 @@ const NEVER_FORWARDED = new Set([
   'x-api-key',
   'api-key',
   'x-goog-api-key',
+  // Scope the client's own OpenAI key: beside the gateway's key they get a 401 (mismatch).
+  'openai-organization',
+  'openai-project',
   'cookie',
   'host',
   'connection',
@@ -32,6 +35,8 @@ export function forwardableHeaders(
     const lower = name.toLowerCase();
     if (value === undefined || NEVER_FORWARDED.has(lower) || stripHeaders.includes(lower)) continue;
     if (lower.startsWith('x-forwarded-') || lower.startsWith('x-ai-gateway-')) continue;
+    // AWS signing and session headers: the gateway signs Bedrock calls with its own.
+    if (lower.startsWith('x-amz-')) continue;
     forwarded[lower] = Array.isArray(value) ? value.join(', ') : value;
   }
   return forwarded;
