@@ -3,13 +3,10 @@
 // in OpenAI's error shape, closed and counted, and the gateway goes on serving.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { metricSum } from '@aigw/testing';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
-import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { startGatewayOnOneBackend, type AppProcess } from '@aigw/testing/processes';
 
 const RECEIVE_TIMEOUT_MS = 1_000;
 
@@ -56,26 +53,12 @@ function openAiErrorOf(response: string): { message: string; type: string; code:
 }
 
 describe('all-in-one gateway: connections that never become a request', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'aigw-client-conn-'));
   let upstream: FakeOpenAiUpstream;
   let gateway: AppProcess;
 
   before(async () => {
     upstream = await new FakeOpenAiUpstream().start();
-    const config = join(dir, 'config.yaml');
-    writeFileSync(
-      config,
-      `kind: AIGatewayRoute
-metadata: {name: client-connections}
-spec:
-  backends:
-  - {name: fake, provider: openai-compatible, baseUrl: "${upstream.baseUrl}", model: gpt-4o-mini}
-`,
-    );
-    gateway = await startApp('gateway', {
-      AI_GATEWAY_CONFIG: config,
-      AI_GATEWAY_DATA_DIR: join(dir, 'data'),
-      AI_GATEWAY_MISSING_SECRETS: 'warn',
+    gateway = await startGatewayOnOneBackend(upstream.baseUrl, {
       AI_GATEWAY_REQUEST_RECEIVE_TIMEOUT_MS: String(RECEIVE_TIMEOUT_MS),
     });
   });

@@ -3,36 +3,19 @@
 // error in the endpoint's own shape; the body limit holds for the decoded size.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
-import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { startGatewayOnOneBackend, type AppProcess } from '@aigw/testing/processes';
 
 const MAX_BODY_BYTES = 64 * 1024;
 
 describe('all-in-one gateway: compressed request bodies', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'aigw-encoding-'));
   let upstream: FakeOpenAiUpstream;
   let gateway: AppProcess;
 
   before(async () => {
     upstream = await new FakeOpenAiUpstream().start();
-    const config = join(dir, 'config.yaml');
-    writeFileSync(
-      config,
-      `kind: AIGatewayRoute
-metadata: {name: encoding}
-spec:
-  backends:
-  - {name: fake, provider: openai-compatible, baseUrl: "${upstream.baseUrl}", model: gpt-4o-mini}
-`,
-    );
-    gateway = await startApp('gateway', {
-      AI_GATEWAY_CONFIG: config,
-      AI_GATEWAY_DATA_DIR: join(dir, 'data'),
-      AI_GATEWAY_MISSING_SECRETS: 'warn',
+    gateway = await startGatewayOnOneBackend(upstream.baseUrl, {
       AI_GATEWAY_MAX_BODY_BYTES: String(MAX_BODY_BYTES),
     });
   });

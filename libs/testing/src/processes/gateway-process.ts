@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 
 const REPO_ROOT = resolve(__dirname, '../../../..');
 
@@ -155,5 +157,33 @@ export function runAppToExit(
       clearTimeout(timer);
       resolveExit({ code, stdout, stderr });
     });
+  });
+}
+
+/**
+ * Starts the all-in-one gateway with one unauthenticated OpenAI-compatible backend serving
+ * `gpt-4o-mini` at `baseUrl`, its config and data in a fresh temporary directory: the set-up
+ * of suites about the edge rather than about routing.
+ */
+export async function startGatewayOnOneBackend(
+  baseUrl: string,
+  env: Record<string, string> = {},
+): Promise<AppProcess> {
+  const dir = mkdtempSync(join(tmpdir(), 'aigw-one-backend-'));
+  const config = join(dir, 'config.yaml');
+  writeFileSync(
+    config,
+    `kind: AIGatewayRoute
+metadata: {name: one-backend}
+spec:
+  backends:
+  - {name: fake, provider: openai-compatible, baseUrl: "${baseUrl}", model: gpt-4o-mini}
+`,
+  );
+  return startApp('gateway', {
+    AI_GATEWAY_CONFIG: config,
+    AI_GATEWAY_DATA_DIR: join(dir, 'data'),
+    AI_GATEWAY_MISSING_SECRETS: 'warn',
+    ...env,
   });
 }
