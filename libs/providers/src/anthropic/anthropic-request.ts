@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { JsonObject } from '@aigw/contracts/data-plane';
 import type { ChatPart, ChatPrompt, ChatTurn } from '../core/chat-request';
+import type { AnswerTool } from '../core/answer-tool';
+import { anthropicAnswerToolFields } from './anthropic-response-format';
 
 /**
  * Anthropic requires `max_tokens`; OpenAI clients often leave it out. 4096 is what every
@@ -113,8 +115,16 @@ function toolChoice(prompt: ChatPrompt): JsonObject | undefined {
   }
 }
 
-/** The Messages API body for an OpenAI chat request. */
-export function toAnthropicRequest(prompt: ChatPrompt, model: string, stream: boolean): JsonObject {
+/**
+ * The Messages API body for an OpenAI chat request; `answerTool` is the tool
+ * `anthropicAnswerTool` made of its response_format, if it asks for JSON.
+ */
+export function toAnthropicRequest(
+  prompt: ChatPrompt,
+  model: string,
+  stream: boolean,
+  answerTool: AnswerTool | undefined,
+): JsonObject {
   const body: JsonObject = {
     model,
     max_tokens: prompt.maxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS,
@@ -135,6 +145,7 @@ export function toAnthropicRequest(prompt: ChatPrompt, model: string, stream: bo
   if (prompt.temperature !== undefined) body.temperature = prompt.temperature;
   if (prompt.topP !== undefined) body.top_p = prompt.topP;
   if (prompt.user !== undefined) body.metadata = { user_id: prompt.user };
+  if (answerTool) Object.assign(body, anthropicAnswerToolFields(answerTool));
   if (stream) body.stream = true;
   return body;
 }

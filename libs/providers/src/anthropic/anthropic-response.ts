@@ -82,19 +82,26 @@ interface AnswerParts {
 /**
  * The text and tool calls of a message's content; undefined when a block is malformed.
  * Other block types (thinking, server tools, types added later) have no OpenAI
- * counterpart and are skipped.
+ * counterpart and are skipped. With an answer tool (`anthropic-response-format.ts`) its
+ * input is the whole text: prose beside it would break the client's JSON, and a call of
+ * any other tool was never offered.
  */
-function answerParts(content: readonly unknown[]): AnswerParts | undefined {
+function answerParts(
+  content: readonly unknown[],
+  answerTool: string | undefined,
+): AnswerParts | undefined {
   const parts: AnswerParts = { text: '', toolCalls: [] };
   for (const block of content) {
     if (!isJsonObject(block)) return undefined;
     if (block.type === 'text') {
       if (typeof block.text !== 'string') return undefined;
-      parts.text += block.text;
+      if (answerTool === undefined) parts.text += block.text;
     } else if (block.type === 'tool_use') {
       const call = toolCallOf(block);
       if (!call) return undefined;
-      parts.toolCalls.push(call);
+      if (answerTool === undefined) parts.toolCalls.push(call);
+      else if (call.name === answerTool) parts.text += call.argumentsJson;
+      else return undefined;
     }
   }
   return parts;
@@ -102,15 +109,17 @@ function answerParts(content: readonly unknown[]): AnswerParts | undefined {
 
 /**
  * A Messages API response as an OpenAI chat.completion: text blocks joined, tool_use
- * blocks as tool_calls. Returns undefined when the body is not a well-formed message
- * with usage; `fallbackModel` names the model when the body does not.
+ * blocks as tool_calls, or the answer tool's input as the text when the request forced
+ * one. Returns undefined when the body is not a well-formed message with usage;
+ * `fallbackModel` names the model when the body does not.
  */
 export function fromAnthropicMessage(
   body: JsonObject,
   fallbackModel: string,
+  answerTool?: string,
 ): { completion: JsonObject; usage: TokenUsage } | undefined {
   if (body.type !== 'message' || !Array.isArray(body.content)) return undefined;
-  const parts = answerParts(body.content);
+  const parts = answerParts(body.content, answerTool);
   const usage = anthropicUsage(body.usage);
   if (!parts || !usage) return undefined;
   const completion = chatCompletion({

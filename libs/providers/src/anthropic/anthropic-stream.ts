@@ -20,7 +20,9 @@ const ERROR_TYPE = /^[a-z0-9_]{1,64}$/i;
  * tool use; OpenAI numbers tool calls alone, so each tool_use block gets the next tool
  * index. Usage starts in message_start (input, cache) and message_delta updates it.
  * Events out of order are tolerated where the answer stays sound; what would make it
- * unsound (a nameless tool call, a stop without a start) interrupts the stream.
+ * unsound (a nameless tool call, a stop without a start) interrupts the stream. With an
+ * answer tool (`anthropic-response-format.ts`) its input fragments are the content and
+ * prose is dropped, as in the JSON answer.
  */
 export class AnthropicStreamTranslation implements StreamTranslation<EventSourceMessage> {
   finished = false;
@@ -30,11 +32,14 @@ export class AnthropicStreamTranslation implements StreamTranslation<EventSource
   private readonly toolIndexByBlock = new Map<unknown, number>();
   private toolCount = 0;
   private readonly toolsWithArguments = new Set<number>();
+  /** The answer tool's blocks, by block index: whether input arrived for each. */
+  private readonly answerBlocks = new Map<unknown, boolean>();
   private counts: AnthropicCounts = {};
 
   constructor(
     private readonly backendName: string,
     model: string,
+    private readonly answerTool?: string,
   ) {
     this.chunks = new ChunkFactory('msg', model);
   }
@@ -75,12 +80,13 @@ export class AnthropicStreamTranslation implements StreamTranslation<EventSource
   private blockStart(event: JsonObject): JsonObject[] {
     const block = isJsonObject(event.content_block) ? event.content_block : {};
     if (block.type === 'text' && isNonEmptyString(block.text)) {
-      return [this.chunks.text(block.text)];
+      return this.answerTool === undefined ? [this.chunks.text(block.text)] : [];
     }
     if (block.type !== 'tool_use') return [];
     if (!isNonEmptyString(block.id) || !isNonEmptyString(block.name)) {
       throw streamInterrupted(this.backendName, 'sent a tool_use block without an id or a name');
     }
+    if (this.answerTool !== undefined) return this.answerBlockStart(event.index, block.name);
     // Counted apart from the map: a block index sent twice must not hand out an index twice.
     const toolIndex = this.toolCount++;
     this.toolIndexByBlock.set(event.index, toolIndex);
@@ -90,9 +96,13 @@ export class AnthropicStreamTranslation implements StreamTranslation<EventSource
   private blockDelta(event: JsonObject): JsonObject[] {
     const delta = isJsonObject(event.delta) ? event.delta : {};
     if (delta.type === 'text_delta' && typeof delta.text === 'string') {
-      return [this.chunks.text(delta.text)];
+      return this.answerTool === undefined ? [this.chunks.text(delta.text)] : [];
     }
     if (delta.type === 'input_json_delta' && isNonEmptyString(delta.partial_json)) {
+      if (this.answerBlocks.has(event.index)) {
+        this.answerBlocks.set(event.index, true);
+        return [this.chunks.text(delta.partial_json)];
+      }
       // A fragment for a block never started as tool_use has no call to go to.
       const toolIndex = this.toolIndexByBlock.get(event.index);
       if (toolIndex === undefined) return [];
@@ -104,10 +114,23 @@ export class AnthropicStreamTranslation implements StreamTranslation<EventSource
 
   /** A tool call that got no input fragments takes none: `{}`, which clients can parse. */
   private blockStop(event: JsonObject): JsonObject[] {
+    if (this.answerBlocks.get(event.index) === false) {
+      this.answerBlocks.set(event.index, true);
+      return [this.chunks.text('{}')];
+    }
     const toolIndex = this.toolIndexByBlock.get(event.index);
     if (toolIndex === undefined || this.toolsWithArguments.has(toolIndex)) return [];
     this.toolsWithArguments.add(toolIndex);
     return [this.chunks.toolCallArguments(toolIndex, '{}')];
+  }
+
+  /** The answer tool's call starts nothing the client sees: its input will be the content. */
+  private answerBlockStart(index: unknown, name: string): JsonObject[] {
+    if (name !== this.answerTool) {
+      throw streamInterrupted(this.backendName, 'called a tool the request did not offer');
+    }
+    if (!this.answerBlocks.has(index)) this.answerBlocks.set(index, false);
+    return [];
   }
 
   private messageDelta(event: JsonObject): JsonObject[] {

@@ -32,6 +32,15 @@ const WEATHER_TOOL = {
   },
 };
 
+const WEATHER_FORMAT = {
+  type: 'json_schema',
+  json_schema: {
+    name: 'weather_report',
+    description: 'A weather report',
+    schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+  },
+};
+
 describe('AnthropicAdapter against a fake Messages API', () => {
   const upstream = new FakeAnthropicUpstream();
   const adapter = new AnthropicAdapter();
@@ -220,6 +229,100 @@ describe('AnthropicAdapter against a fake Messages API', () => {
     ]);
     assert.equal(streamedFinishReason(chunks), 'tool_calls');
     assert.ok(chunks.every((chunk) => chunk.usage === undefined));
+  });
+
+  it('answers a json_schema response_format through a forced tool, as JSON content', async () => {
+    const answer = await invoke(gatewayChatRequest({ response_format: WEATHER_FORMAT }));
+    const call = upstream.calls[0];
+    assert.deepEqual(call.body.tools, [
+      {
+        name: 'weather_report',
+        description: 'A weather report',
+        input_schema: WEATHER_FORMAT.json_schema.schema,
+      },
+    ]);
+    assert.deepEqual(call.body.tool_choice, {
+      type: 'tool',
+      name: 'weather_report',
+      disable_parallel_tool_use: true,
+    });
+    assert.equal(call.body.output_config, undefined);
+    if (answer.kind !== 'json') return assert.fail('expected json');
+    const choice = (answer.body.choices as JsonObject[])[0];
+    // The fake says "Let me check." before the call; that prose would break the JSON.
+    assert.deepEqual(choice.message, { role: 'assistant', content: '{"city":"Paris"}' });
+    assert.equal(choice.finish_reason, 'stop');
+  });
+
+  it('streams a json_object answer as content deltas, with no tool_calls', async () => {
+    const request = gatewayChatRequest({ stream: true, response_format: { type: 'json_object' } });
+    const chunks = await collectStream((await invoke(request)) as StreamAnswer);
+    const call = upstream.calls[0];
+    assert.deepEqual(call.body.tools, [
+      {
+        name: 'json_response',
+        description: 'Give your whole answer as a JSON object through this tool.',
+        input_schema: { type: 'object' },
+      },
+    ]);
+    assert.deepEqual(call.body.tool_choice, {
+      type: 'tool',
+      name: 'json_response',
+      disable_parallel_tool_use: true,
+    });
+    assert.equal(streamedText(chunks), '{"city": "Paris"}');
+    assert.deepEqual(JSON.parse(streamedText(chunks)), { city: 'Paris' });
+    assert.deepEqual(streamedToolCalls(chunks), []);
+    assert.equal(streamedFinishReason(chunks), 'stop');
+  });
+
+  it('answers a strict json_schema through the same tool: it works on every Claude model', async () => {
+    // The openai SDKs' parse helpers send every schema as strict; Anthropic's own
+    // structured outputs would refuse them on models before Claude 4.5.
+    const strict = {
+      type: 'json_schema',
+      json_schema: { ...WEATHER_FORMAT.json_schema, strict: true },
+    };
+    const answer = await invoke(gatewayChatRequest({ response_format: strict }));
+    const call = upstream.calls[0];
+    assert.equal(call.body.output_config, undefined);
+    assert.equal((call.body.tools as JsonObject[])[0].name, 'weather_report');
+    assert.deepEqual(call.body.tool_choice, {
+      type: 'tool',
+      name: 'weather_report',
+      disable_parallel_tool_use: true,
+    });
+    if (answer.kind !== 'json') return assert.fail('expected json');
+    const choice = (answer.body.choices as JsonObject[])[0];
+    assert.deepEqual(choice.message, { role: 'assistant', content: '{"city":"Paris"}' });
+  });
+
+  it('refuses tools beside a response_format it answers through a tool, before calling', async () => {
+    for (const response_format of [WEATHER_FORMAT, { type: 'json_object' }]) {
+      await assert.rejects(
+        invoke(gatewayChatRequest({ response_format, tools: [WEATHER_TOOL] })),
+        (error: unknown) =>
+          error instanceof DataPlaneError &&
+          error.code === DataPlaneErrorCode.InvalidRequest &&
+          error.param === 'response_format' &&
+          /cannot combine tools with response_format json_(schema|object)/.test(error.message),
+      );
+    }
+    const listSchema = { name: 'cities', schema: { type: 'array', items: { type: 'string' } } };
+    await assert.rejects(
+      invoke(
+        gatewayChatRequest({ response_format: { type: 'json_schema', json_schema: listSchema } }),
+      ),
+      (error: unknown) =>
+        error instanceof DataPlaneError &&
+        error.param === 'response_format' &&
+        /top level is "type": "object"/.test(error.message),
+    );
+    assert.equal(upstream.calls.length, 0);
+    // A text format asks for nothing.
+    await invoke(gatewayChatRequest({ response_format: { type: 'text' }, tools: [WEATHER_TOOL] }));
+    assert.equal(upstream.calls[0].body.output_config, undefined);
+    assert.equal(upstream.calls[0].body.tool_choice, undefined);
   });
 
   it('rejects embeddings and a malformed tool schema before calling', async () => {
@@ -605,6 +708,90 @@ describe('AnthropicAdapter against a Messages API answering odd or hostile conte
     );
     const ids = streamedToolCalls(chunks).map((call) => call.id);
     assert.deepEqual(ids, ['toolu_01A', 'toolu_01B', 'toolu_01C']);
+  });
+
+  describe('with a forced answer tool (response_format json_object)', () => {
+    const JSON_OBJECT = { type: 'json_object' };
+    const answerToolUse = (fields: JsonObject = {}) => ({
+      type: 'tool_use',
+      id: 'toolu_01J',
+      name: 'json_response',
+      input: { ok: true },
+      ...fields,
+    });
+    const answerToJson = async (body: JsonObject) => {
+      upstream.next({ kind: 'json', body });
+      return invoke(gatewayChatRequest({ response_format: JSON_OBJECT }));
+    };
+    const jsonStreamOf = async (...events: (JsonObject | string)[]) => {
+      upstream.nextStream(...events);
+      const request = gatewayChatRequest({ stream: true, response_format: JSON_OBJECT });
+      return (await invoke(request)) as StreamAnswer;
+    };
+
+    it('answers the tool input as content, {} when it has none', async () => {
+      for (const [block, content] of [
+        [answerToolUse(), '{"ok":true}'],
+        [answerToolUse({ input: undefined }), '{}'],
+      ] as const) {
+        const answer = await answerToJson(message({ content: [block], stop_reason: 'tool_use' }));
+        if (answer.kind !== 'json') return assert.fail('expected json');
+        const choice = (answer.body.choices as JsonObject[])[0];
+        assert.deepEqual(choice.message, { role: 'assistant', content });
+        assert.equal(choice.finish_reason, 'stop');
+      }
+    });
+
+    it('reports a call of a tool it was not offered as a bad response', async () => {
+      const other = answerToolUse({ name: 'get_weather' });
+      await assert.rejects(
+        answerToJson(message({ content: [other], stop_reason: 'tool_use' })),
+        isCode(DataPlaneErrorCode.UpstreamBadResponse),
+      );
+    });
+
+    it('streams the input as content, drops prose, and sends {} for a call with no input', async () => {
+      const toolStart = (name: string) => ({
+        type: 'content_block_start',
+        index: 1,
+        content_block: { type: 'tool_use', id: 'toolu_01J', name, input: {} },
+      });
+      const inputDelta = (partial_json: string) => ({
+        type: 'content_block_delta',
+        index: 1,
+        delta: { type: 'input_json_delta', partial_json },
+      });
+      const withInput = await collectStream(
+        await jsonStreamOf(
+          MESSAGE_START,
+          TEXT_START,
+          textDelta('Sure, here it is:'),
+          blockStop(0),
+          toolStart('json_response'),
+          inputDelta('{"ok":'),
+          inputDelta(' true}'),
+          blockStop(1),
+          messageDelta('tool_use'),
+          MESSAGE_STOP,
+        ),
+      );
+      assert.equal(streamedText(withInput), '{"ok": true}');
+      assert.deepEqual(streamedToolCalls(withInput), []);
+      assert.equal(streamedFinishReason(withInput), 'stop');
+      const noInput = await collectStream(
+        await jsonStreamOf(
+          MESSAGE_START,
+          toolStart('json_response'),
+          inputDelta(''),
+          blockStop(1),
+          messageDelta('tool_use'),
+          MESSAGE_STOP,
+        ),
+      );
+      assert.equal(streamedText(noInput), '{}');
+      const otherTool = await jsonStreamOf(MESSAGE_START, toolStart('get_weather'), MESSAGE_STOP);
+      await assert.rejects(collectStream(otherTool), isDeliberateInterruption);
+    });
   });
 
   it('fails a stream that stops a message it never started', async () => {

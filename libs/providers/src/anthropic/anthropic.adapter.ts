@@ -8,6 +8,7 @@ import { asCompletionBody, translatedJsonAnswer } from '../core/translated-answe
 import { providerPost, sendUpstream, sharedUpstreamAgent } from '../core/upstream-http';
 import { toAnthropicRequest } from './anthropic-request';
 import { fromAnthropicMessage } from './anthropic-response';
+import { anthropicAnswerTool } from './anthropic-response-format';
 import { AnthropicStreamTranslation } from './anthropic-stream';
 
 export const ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
@@ -28,21 +29,27 @@ export class AnthropicAdapter implements ProviderAdapter {
     const { request, target } = call;
     if (request.operation !== 'chat') throw unsupportedOperation('anthropic', request.operation);
     const prompt = parseChatRequest(request.body);
-    const body = toAnthropicRequest(prompt, target.model, request.stream);
+    const tool = anthropicAnswerTool(prompt);
+    const answerTool = tool?.name;
+    const body = toAnthropicRequest(prompt, target.model, request.stream, tool);
     const base = (target.baseUrl ?? ANTHROPIC_BASE_URL).replace(/\/+$/, '').replace(/\/v1$/, '');
     const post = providerPost(call, `${base}/v1/messages`, body, {
       'anthropic-version': ANTHROPIC_VERSION,
     });
     if (request.stream) {
       const response = await sendUpstream(call, post, this.dispatcher);
-      const translation = new AnthropicStreamTranslation(target.backendName, target.model);
+      const translation = new AnthropicStreamTranslation(
+        target.backendName,
+        target.model,
+        answerTool,
+      );
       return translatedStreamAnswer(call, sseMessages(response.body), translation);
     }
     return translatedJsonAnswer(
       call,
       post,
       this.dispatcher,
-      (parsed) => asCompletionBody(fromAnthropicMessage(parsed, target.model)),
+      (parsed) => asCompletionBody(fromAnthropicMessage(parsed, target.model, answerTool)),
       'a body that is not a Messages API message',
     );
   }

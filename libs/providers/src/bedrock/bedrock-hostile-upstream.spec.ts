@@ -18,12 +18,14 @@ import {
 import {
   collectStream,
   gatewayChatRequest,
+  streamedFinishReason,
   streamedText,
   upstreamTarget,
 } from '@aigw/testing/fake-provider';
 import { parseChatRequest } from '../core/chat-request';
 import { BedrockAdapter } from './bedrock.adapter';
 import { toConverseRequest } from './bedrock-request';
+import { converseAnswerTool } from './bedrock-response-format';
 
 // Fixtures follow the Bedrock Runtime API reference for Converse and ConverseStream.
 const MODEL = 'anthropic.claude-3-5-sonnet-20240620-v1:0';
@@ -578,10 +580,85 @@ describe('BedrockAdapter against an upstream that breaks the Converse reference'
       assert.ok(usage.inputTokens > 0 && usage.outputTokens > 0);
     });
   });
+
+  describe('with a forced answer tool (response_format json_object)', () => {
+    const JSON_OBJECT = { type: 'json_object' };
+    const ANSWER = { toolUseId: 'tooluse_9', name: 'json_response' };
+    const answerToJson = async (body: unknown): Promise<JsonAnswer> => {
+      upstream.json(body);
+      return (await invoke(gatewayChatRequest({ response_format: JSON_OBJECT }))) as JsonAnswer;
+    };
+    const jsonStreamOf = async (frames: readonly Frame[]): Promise<StreamAnswer> => {
+      upstream.frames(frames);
+      const request = gatewayChatRequest({ stream: true, response_format: JSON_OBJECT });
+      return (await invoke(request)) as StreamAnswer;
+    };
+    const toolStart = (toolUse: JsonObject) =>
+      eventFrame('contentBlockStart', { contentBlockIndex: 1, start: { toolUse } });
+    const toolDelta = (input: string) =>
+      eventFrame('contentBlockDelta', { contentBlockIndex: 1, delta: { toolUse: { input } } });
+    const toolStop = eventFrame('contentBlockStop', { contentBlockIndex: 1 });
+    const TOOL_USE = eventFrame('messageStop', { stopReason: 'tool_use' });
+
+    it('answers the tool input as content, {} when it has none, and no tool_calls', async () => {
+      for (const [toolUse, content] of [
+        [{ ...ANSWER, input: { ok: true } }, '{"ok":true}'],
+        [ANSWER, '{}'],
+      ] as const) {
+        const answer = await answerToJson(answerOf([{ toolUse }], { stopReason: 'tool_use' }));
+        const choice = (answer.body.choices as JsonObject[])[0];
+        assert.deepEqual(choice.message, { role: 'assistant', content });
+        assert.equal(choice.finish_reason, 'stop');
+      }
+    });
+
+    it('refuses a call of a tool the request did not offer as a bad response', async () => {
+      const toolUse = { toolUseId: 'tooluse_1', name: 'get_weather', input: {} };
+      await assert.rejects(
+        answerToJson(answerOf([{ toolUse }], { stopReason: 'tool_use' })),
+        isError(DataPlaneErrorCode.UpstreamBadResponse, /did not offer/),
+      );
+    });
+
+    it('streams the input as content, drops prose, and sends {} for a call with no input', async () => {
+      const withInput = await collectStream(
+        await jsonStreamOf([
+          MESSAGE_START,
+          textDelta('Sure:'),
+          toolStart(ANSWER),
+          toolDelta('{"ok":'),
+          toolDelta(' true}'),
+          toolStop,
+          TOOL_USE,
+          METADATA,
+        ]),
+      );
+      assert.equal(streamedText(withInput), '{"ok": true}');
+      assert.equal(streamedFinishReason(withInput), 'stop');
+      assert.ok(withInput.every((chunk) => !JSON.stringify(chunk).includes('tool_calls')));
+      const noInput = await collectStream(
+        await jsonStreamOf([MESSAGE_START, toolStart(ANSWER), toolStop, TOOL_USE, METADATA]),
+      );
+      assert.equal(streamedText(noInput), '{}');
+    });
+
+    it('interrupts a stream that calls a tool the request did not offer', async () => {
+      const answer = await jsonStreamOf(
+        wellFormed(toolStart({ toolUseId: 'tooluse_1', name: 'get_weather' })),
+      );
+      await assert.rejects(
+        collectStream(answer),
+        isError(DataPlaneErrorCode.StreamInterrupted, /never offered/),
+      );
+    });
+  });
 });
 
 describe('toConverseRequest on requests Converse would refuse', () => {
-  const converseOf = (body: JsonObject) => toConverseRequest(parseChatRequest(body));
+  const converseOf = (body: JsonObject) => {
+    const prompt = parseChatRequest(body);
+    return toConverseRequest(prompt, converseAnswerTool(prompt));
+  };
 
   it('declares the tools named in the history when the request itself sends none', () => {
     const body = converseOf({
@@ -605,6 +682,41 @@ describe('toConverseRequest on requests Converse would refuse', () => {
     // Converse answers 400 to toolUse or toolResult blocks without a toolConfig.
     assert.deepEqual(body.toolConfig, {
       tools: [{ toolSpec: { name: 'get_weather', inputSchema: { json: { type: 'object' } } } }],
+    });
+  });
+
+  it("declares the history's tools beside a forced answer tool, which stays the choice", () => {
+    const body = converseOf({
+      messages: [
+        { role: 'user', content: 'Weather in Paris?' },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [
+            {
+              id: 'tooluse_1',
+              type: 'function',
+              function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
+            },
+          ],
+        },
+        { role: 'tool', tool_call_id: 'tooluse_1', content: '18C' },
+        { role: 'user', content: 'As JSON, please.' },
+      ],
+      response_format: { type: 'json_object' },
+    });
+    assert.deepEqual(body.toolConfig, {
+      tools: [
+        {
+          toolSpec: {
+            name: 'json_response',
+            description: 'Give your whole answer as a JSON object through this tool.',
+            inputSchema: { json: { type: 'object' } },
+          },
+        },
+        { toolSpec: { name: 'get_weather', inputSchema: { json: { type: 'object' } } } },
+      ],
+      toolChoice: { tool: { name: 'json_response' } },
     });
   });
 

@@ -1,4 +1,5 @@
 import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
+import type { AnswerTool } from '../core/answer-tool';
 import type { ChatPart, ChatPrompt, ChatTurn } from '../core/chat-request';
 
 type Block = JsonObject;
@@ -119,13 +120,18 @@ function toolSpec(name: string, description: string | undefined, schema: JsonObj
 /**
  * Converse's `toolConfig`. It refuses toolUse and toolResult blocks in the history
  * without one, which OpenAI allows (a last turn sent without tools), so the history's
- * tools are then declared by name, with a schema that takes any object.
+ * tools are then declared by name, with a schema that takes any object. An answer tool
+ * (`bedrock-response-format.ts`) comes with no client tools and is the forced choice.
  */
-function toolConfig(prompt: ChatPrompt): JsonObject | undefined {
+function toolConfig(prompt: ChatPrompt, answer: AnswerTool | undefined): JsonObject | undefined {
   if (prompt.tools.length === 0) {
-    const used = toolNamesInHistory(prompt.turns);
-    if (used.length === 0) return undefined;
-    return { tools: used.map((name) => toolSpec(name, undefined, { type: 'object' })) };
+    const used = toolNamesInHistory(prompt.turns).filter((name) => name !== answer?.name);
+    const declared = used.map((name) => toolSpec(name, undefined, { type: 'object' }));
+    if (!answer) return declared.length === 0 ? undefined : { tools: declared };
+    return {
+      tools: [toolSpec(answer.name, answer.description, answer.schema), ...declared],
+      toolChoice: { tool: { name: answer.name } },
+    };
   }
   const choice = toolChoice(prompt);
   return {
@@ -134,8 +140,11 @@ function toolConfig(prompt: ChatPrompt): JsonObject | undefined {
   };
 }
 
-/** The Converse / ConverseStream body for an OpenAI chat request. */
-export function toConverseRequest(prompt: ChatPrompt): JsonObject {
+/**
+ * The Converse / ConverseStream body for an OpenAI chat request; `answer` is the tool
+ * `converseAnswerTool` made of its response_format, if it asks for JSON.
+ */
+export function toConverseRequest(prompt: ChatPrompt, answer: AnswerTool | undefined): JsonObject {
   const converseMessages = messages(prompt.turns);
   if (converseMessages.length === 0) {
     // Converse would refuse it too; saying so here spares a call and names the field.
@@ -154,7 +163,7 @@ export function toConverseRequest(prompt: ChatPrompt): JsonObject {
   if (prompt.topP !== undefined) inference.topP = prompt.topP;
   if (prompt.stop.length > 0) inference.stopSequences = prompt.stop;
   if (Object.keys(inference).length > 0) body.inferenceConfig = inference;
-  const tools = toolConfig(prompt);
+  const tools = toolConfig(prompt, answer);
   if (tools) body.toolConfig = tools;
   return body;
 }

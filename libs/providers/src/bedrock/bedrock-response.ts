@@ -33,13 +33,17 @@ export function bedrockUsage(usage: unknown): TokenUsage | undefined {
   return { inputTokens, outputTokens, cachedInputTokens: cacheRead, source: 'reported' };
 }
 
-export function bedrockFinishReason(stopReason: unknown): FinishReason {
+/**
+ * Converse's stopReason as an OpenAI finish_reason. `tool_calls` only when the answer
+ * has a tool call (an answer tool's call is content): clients that see it look for one.
+ */
+export function bedrockFinishReason(stopReason: unknown, madeToolCalls: boolean): FinishReason {
   switch (stopReason) {
     case 'max_tokens':
     case 'model_context_window_exceeded':
       return 'length';
     case 'tool_use':
-      return 'tool_calls';
+      return madeToolCalls ? 'tool_calls' : 'stop';
     case 'guardrail_intervened':
     case 'content_filtered':
       return 'content_filter';
@@ -55,6 +59,8 @@ export interface ConverseAnswerContext {
   readonly backendName: string;
   /** Usage for an answer that reported none usable, from the text it generated. */
   readonly estimateUsage: (generated: string) => TokenUsage;
+  /** The forced answer tool (`bedrock-response-format.ts`), whose input is the text. */
+  readonly answerTool?: string;
 }
 
 /**
@@ -69,7 +75,7 @@ export function fromConverseResponse(
   const output = isJsonObject(body.output) ? body.output : undefined;
   const message = isJsonObject(output?.message) ? output.message : undefined;
   if (!message || !Array.isArray(message.content)) return undefined;
-  const { text, toolCalls } = answerContent(message.content, context.backendName);
+  const { text, toolCalls } = answerContent(message.content, context);
   const usage =
     bedrockUsage(body.usage) ??
     context.estimateUsage(text + toolCalls.map((call) => call.argumentsJson).join(''));
@@ -78,16 +84,20 @@ export function fromConverseResponse(
     model: context.model,
     text,
     toolCalls,
-    finishReason: bedrockFinishReason(body.stopReason),
+    finishReason: bedrockFinishReason(body.stopReason, toolCalls.length > 0),
     usage,
   });
   return { completion, usage };
 }
 
-/** The text and tool calls of Converse content blocks. */
+/**
+ * The text and tool calls of Converse content blocks. With an answer tool its input is
+ * the whole text: prose beside it would break the client's JSON, and a call of any other
+ * tool was never offered.
+ */
 function answerContent(
   content: readonly unknown[],
-  backendName: string,
+  { backendName, answerTool }: ConverseAnswerContext,
 ): { text: string; toolCalls: OpenAiToolCall[] } {
   let text = '';
   const toolCalls: OpenAiToolCall[] = [];
@@ -99,9 +109,12 @@ function answerContent(
       if (typeof block.text !== 'string') {
         throw badResponse(backendName, 'a text content block whose text is not a string');
       }
-      text += block.text;
+      if (answerTool === undefined) text += block.text;
     } else if ('toolUse' in block) {
-      toolCalls.push(toolCall(block.toolUse, backendName));
+      const call = toolCall(block.toolUse, backendName);
+      if (answerTool === undefined) toolCalls.push(call);
+      else if (call.name === answerTool) text += call.argumentsJson;
+      else throw badResponse(backendName, 'a toolUse block for a tool the request did not offer');
     }
     // Other blocks (reasoningContent, citationsContent, ...) have no OpenAI counterpart.
   }

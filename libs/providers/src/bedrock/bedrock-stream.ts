@@ -35,11 +35,15 @@ function exceptionCode(name: string): DataPlaneErrorCode {
 /**
  * ConverseStream events into OpenAI chunks. Text blocks have no start event; each toolUse
  * block starts with one and gets the next OpenAI tool-call index. The answer is complete
- * once both messageStop and the metadata event (which carries usage) arrived.
+ * once both messageStop and the metadata event (which carries usage) arrived. With an
+ * answer tool (`bedrock-response-format.ts`) its input fragments are the content and
+ * prose is dropped, as in the JSON answer.
  */
 export class BedrockStreamTranslation implements StreamTranslation<BedrockStreamEvent> {
   private readonly chunks: ChunkFactory;
   private readonly toolIndexByBlock = new Map<number, number>();
+  /** The answer tool's blocks, by block index: whether input arrived for each. */
+  private readonly answerBlocks = new Map<unknown, boolean>();
   private usage: TokenUsage | undefined;
   private sentChunk = false;
   private stopped = false;
@@ -49,6 +53,7 @@ export class BedrockStreamTranslation implements StreamTranslation<BedrockStream
     private readonly backendName: string,
     id: string,
     model: string,
+    private readonly answerTool?: string,
   ) {
     this.chunks = new ChunkFactory(id, model);
   }
@@ -83,12 +88,18 @@ export class BedrockStreamTranslation implements StreamTranslation<BedrockStream
       case 'messageStop':
         if (this.stopped) return [];
         this.stopped = true;
-        return [this.chunks.finish(bedrockFinishReason(payload.stopReason))];
+        return [
+          this.chunks.finish(
+            bedrockFinishReason(payload.stopReason, this.toolIndexByBlock.size > 0),
+          ),
+        ];
+      case 'contentBlockStop':
+        return this.answerBlockStop(payload);
       case 'metadata':
         this.sawMetadata = true;
         this.usage = bedrockUsage(payload.usage) ?? this.usage;
         return [];
-      default: // contentBlockStop and event types added later
+      default: // event types added later
         return [];
     }
   }
@@ -98,12 +109,18 @@ export class BedrockStreamTranslation implements StreamTranslation<BedrockStream
     const toolUse = start.toolUse;
     if (!isJsonObject(toolUse)) return []; // a start of another kind carries nothing to relay
     const block = this.blockIndex(payload);
-    if (this.toolIndexByBlock.has(block)) {
+    if (this.toolIndexByBlock.has(block) || this.answerBlocks.has(block)) {
       throw this.malformed(`a second start of content block ${block}`);
     }
     const { toolUseId, name } = toolUse;
     if (!isNonEmptyString(toolUseId) || !isNonEmptyString(name)) {
       throw this.malformed('a toolUse start without its toolUseId or name');
+    }
+    if (this.answerTool !== undefined) {
+      // The answer tool's call starts nothing the client sees: its input will be the content.
+      if (name !== this.answerTool) throw this.malformed('a toolUse for a tool never offered');
+      this.answerBlocks.set(block, false);
+      return [];
     }
     const toolIndex = this.toolIndexByBlock.size;
     this.toolIndexByBlock.set(block, toolIndex);
@@ -114,6 +131,7 @@ export class BedrockStreamTranslation implements StreamTranslation<BedrockStream
     const delta = isJsonObject(payload.delta) ? payload.delta : {};
     if ('text' in delta) {
       if (typeof delta.text !== 'string') throw this.malformed('a text delta that is not text');
+      if (this.answerTool !== undefined) return [];
       return delta.text === '' ? [] : [this.chunks.text(delta.text)];
     }
     if ('toolUse' in delta) return this.toolInput(payload, delta.toolUse);
@@ -123,12 +141,23 @@ export class BedrockStreamTranslation implements StreamTranslation<BedrockStream
   private toolInput(payload: JsonObject, toolUse: unknown): JsonObject[] {
     const block = this.blockIndex(payload);
     const toolIndex = this.toolIndexByBlock.get(block);
-    if (toolIndex === undefined) {
+    if (toolIndex === undefined && !this.answerBlocks.has(block)) {
       throw this.malformed(`toolUse input for content block ${block}, which never started`);
     }
     const input = isJsonObject(toolUse) ? toolUse.input : undefined;
     if (typeof input !== 'string') throw this.malformed('toolUse input that is not a string');
-    return input === '' ? [] : [this.chunks.toolCallArguments(toolIndex, input)];
+    if (input === '') return [];
+    if (toolIndex !== undefined) return [this.chunks.toolCallArguments(toolIndex, input)];
+    this.answerBlocks.set(block, true);
+    return [this.chunks.text(input)];
+  }
+
+  /** An answer tool that got no input takes none: `{}`, which clients can parse. */
+  private answerBlockStop(payload: JsonObject): JsonObject[] {
+    const block = payload.contentBlockIndex;
+    if (this.answerBlocks.get(block) !== false) return [];
+    this.answerBlocks.set(block, true);
+    return [this.chunks.text('{}')];
   }
 
   private blockIndex(payload: JsonObject): number {

@@ -34,6 +34,15 @@ const WEATHER_TOOL = {
   },
 };
 
+const WEATHER_FORMAT = {
+  type: 'json_schema',
+  json_schema: {
+    name: 'weather_report',
+    description: 'A weather report',
+    schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+  },
+};
+
 describe('bedrockRegion', () => {
   it('reads the region from a regional endpoint, else from the environment', () => {
     assert.equal(bedrockRegion('https://bedrock-runtime.eu-west-3.amazonaws.com', {}), 'eu-west-3');
@@ -205,6 +214,80 @@ describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () =
       { id: 'tooluse_1', name: 'get_weather', arguments: '{"city": "Paris"}' },
     ]);
     assert.equal(streamedFinishReason(chunks), 'tool_calls');
+  });
+
+  it('answers a json_schema response_format through a forced tool, as JSON content', async () => {
+    const answer = await invoke(gatewayChatRequest({ response_format: WEATHER_FORMAT }));
+    const call = upstream.calls[0];
+    assert.equal(upstream.lastSignatureProblem, undefined);
+    assert.deepEqual(call.body.toolConfig, {
+      tools: [
+        {
+          toolSpec: {
+            name: 'weather_report',
+            description: 'A weather report',
+            inputSchema: { json: WEATHER_FORMAT.json_schema.schema },
+          },
+        },
+      ],
+      toolChoice: { tool: { name: 'weather_report' } },
+    });
+    assert.equal(call.body.outputConfig, undefined);
+    if (answer.kind !== 'json') return assert.fail('expected json');
+    const choice = (answer.body.choices as JsonObject[])[0];
+    // The fake says "Checking." before the call; that prose would break the JSON.
+    assert.deepEqual(choice.message, { role: 'assistant', content: '{"city":"Paris"}' });
+    assert.equal(choice.finish_reason, 'stop');
+  });
+
+  it('streams a json_object answer as content deltas, with no tool_calls', async () => {
+    const request = gatewayChatRequest({ stream: true, response_format: { type: 'json_object' } });
+    const chunks = await collectStream((await invoke(request)) as StreamAnswer);
+    const toolConfig = upstream.calls[0].body.toolConfig as JsonObject;
+    assert.deepEqual(toolConfig.toolChoice, { tool: { name: 'json_response' } });
+    assert.deepEqual((toolConfig.tools as JsonObject[])[0].toolSpec, {
+      name: 'json_response',
+      description: 'Give your whole answer as a JSON object through this tool.',
+      inputSchema: { json: { type: 'object' } },
+    });
+    assert.equal(streamedText(chunks), '{"city": "Paris"}');
+    assert.deepEqual(JSON.parse(streamedText(chunks)), { city: 'Paris' });
+    assert.deepEqual(streamedToolCalls(chunks), []);
+    assert.equal(streamedFinishReason(chunks), 'stop');
+  });
+
+  it('answers a strict json_schema through the same tool: it works on every tool-calling model', async () => {
+    // The openai SDKs' parse helpers send every schema as strict; Bedrock's own structured
+    // outputs would refuse them on the models it does not list for them.
+    const strict = {
+      type: 'json_schema',
+      json_schema: { ...WEATHER_FORMAT.json_schema, strict: true },
+    };
+    const answer = await invoke(gatewayChatRequest({ response_format: strict }));
+    const call = upstream.calls[0];
+    assert.equal(call.body.outputConfig, undefined);
+    const toolConfig = call.body.toolConfig as JsonObject;
+    assert.deepEqual(toolConfig.toolChoice, { tool: { name: 'weather_report' } });
+    if (answer.kind !== 'json') return assert.fail('expected json');
+    const choice = (answer.body.choices as JsonObject[])[0];
+    assert.deepEqual(choice.message, { role: 'assistant', content: '{"city":"Paris"}' });
+  });
+
+  it('refuses tools beside a response_format it answers through a tool, before calling', async () => {
+    for (const response_format of [WEATHER_FORMAT, { type: 'json_object' }]) {
+      await assert.rejects(
+        invoke(gatewayChatRequest({ response_format, tools: [WEATHER_TOOL] })),
+        (error: unknown) =>
+          error instanceof DataPlaneError &&
+          error.code === DataPlaneErrorCode.InvalidRequest &&
+          error.param === 'response_format' &&
+          /bedrock backend cannot combine tools with response_format/.test(error.message),
+      );
+    }
+    assert.equal(upstream.calls.length, 0);
+    await invoke(gatewayChatRequest({ response_format: { type: 'text' } }));
+    assert.equal(upstream.calls[0].body.toolConfig, undefined);
+    assert.equal(upstream.calls[0].body.outputConfig, undefined);
   });
 
   it('is refused by the fake when signed with the wrong secret', async () => {

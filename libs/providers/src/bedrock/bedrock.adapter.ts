@@ -22,6 +22,7 @@ import {
 import { bedrockEvents } from './bedrock-event-stream';
 import { toConverseRequest } from './bedrock-request';
 import { fromConverseResponse } from './bedrock-response';
+import { converseAnswerTool } from './bedrock-response-format';
 import { type AwsCredentialsSource, bedrockRegion, BedrockSigner } from './bedrock-signer';
 import { BedrockStreamTranslation } from './bedrock-stream';
 
@@ -48,7 +49,10 @@ export class BedrockAdapter implements ProviderAdapter {
   async invoke(call: ProviderCall): Promise<GatewayAnswer> {
     const { request, target } = call;
     if (request.operation !== 'chat') throw unsupportedOperation('bedrock', request.operation);
-    const body = JSON.stringify(toConverseRequest(parseChatRequest(request.body)));
+    const prompt = parseChatRequest(request.body);
+    const tool = converseAnswerTool(prompt);
+    const answerTool = tool?.name;
+    const body = JSON.stringify(toConverseRequest(prompt, tool));
     const region = bedrockRegion(target.baseUrl);
     if (!region) {
       throw new DataPlaneError(
@@ -87,6 +91,7 @@ export class BedrockAdapter implements ProviderAdapter {
         target.backendName,
         converseId(response.headers),
         target.model,
+        answerTool,
       );
       const events = bedrockEvents(response.body, target.backendName);
       return translatedStreamAnswer(call, events, translation);
@@ -102,6 +107,7 @@ export class BedrockAdapter implements ProviderAdapter {
             model: target.model,
             backendName: target.backendName,
             estimateUsage: (generated) => estimatedUsage(request.body, countTokens(generated)),
+            answerTool,
           }),
         ),
       'a body that is not a Converse response',

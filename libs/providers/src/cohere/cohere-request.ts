@@ -1,5 +1,6 @@
 import type { JsonObject } from '@aigw/contracts/data-plane';
 import type { ChatPart, ChatPrompt, ChatTurn } from '../core/chat-request';
+import { cohereResponseFormat } from './cohere-response-format';
 
 function content(parts: readonly ChatPart[]): string | JsonObject[] {
   if (parts.every((part) => part.kind === 'text')) return parts.map((part) => part.text).join('');
@@ -78,5 +79,7 @@ export function toCohereRequest(prompt: ChatPrompt, model: string, stream: boole
   if (prompt.stop.length > 0) body.stop_sequences = prompt.stop;
   if (prompt.temperature !== undefined) body.temperature = prompt.temperature;
   if (prompt.topP !== undefined) body.p = Math.min(MAX_P, Math.max(MIN_P, prompt.topP));
+  const responseFormat = cohereResponseFormat(prompt.responseFormat);
+  if (responseFormat) body.response_format = responseFormat;
   return body;
 }

@@ -107,6 +107,21 @@ describe('CohereAdapter against a fake Cohere v2 API', () => {
     });
   });
 
+  it("sends a response_format as Cohere's json_object, with the schema when there is one", async () => {
+    const schema = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] };
+    await invoke(
+      gatewayChatRequest({
+        response_format: { type: 'json_schema', json_schema: { name: 'weather', schema } },
+      }),
+    );
+    await invoke(gatewayChatRequest({ response_format: { type: 'json_object' } }));
+    await invoke(gatewayChatRequest({ response_format: { type: 'text' } }));
+    const [jsonSchema, jsonObject, text] = upstream.calls;
+    assert.deepEqual(jsonSchema.body.response_format, { type: 'json_object', json_schema: schema });
+    assert.deepEqual(jsonObject.body.response_format, { type: 'json_object' });
+    assert.equal(text.body.response_format, undefined);
+  });
+
   it('answers a chat.completion with billed units as usage', async () => {
     const answer = await invoke(gatewayChatRequest());
     if (answer.kind !== 'json') return assert.fail('expected json');

@@ -92,4 +92,60 @@ describe('parseChatRequest', () => {
       /cannot take/,
     );
   });
+
+  it('reads response_format into a text, json_object or json_schema format', () => {
+    const schema = { type: 'object', properties: { city: { type: 'string' } } };
+    const formatOf = (response_format: unknown) =>
+      parseChatRequest({ messages: user, response_format }).responseFormat;
+    assert.equal(formatOf(undefined), undefined);
+    assert.equal(formatOf(null), undefined);
+    assert.deepEqual(formatOf({ type: 'text' }), { kind: 'text' });
+    assert.deepEqual(formatOf({ type: 'json_object' }), { kind: 'json_object' });
+    assert.deepEqual(
+      formatOf({
+        type: 'json_schema',
+        json_schema: { name: 'weather', description: 'A report', schema, strict: true },
+      }),
+      { kind: 'json_schema', name: 'weather', description: 'A report', schema, strict: true },
+    );
+    // OpenAI's default is not strict; null is how some SDKs leave it out.
+    assert.deepEqual(
+      formatOf({ type: 'json_schema', json_schema: { name: 'weather', schema, strict: null } }),
+      { kind: 'json_schema', name: 'weather', schema, strict: false },
+    );
+  });
+
+  it('rejects a response_format of a bad shape before any call, naming the field', () => {
+    const schema = { type: 'object' };
+    const bad: [unknown, RegExp][] = [
+      ['json_object', /must be an object with a type/],
+      [['json_object'], /must be an object with a type/],
+      [{}, /type must be "text", "json_object" or "json_schema"/],
+      [{ type: 'xml' }, /type must be "text", "json_object" or "json_schema"/],
+      [{ type: 'json_schema' }, /json_schema must be an object with a name and a schema/],
+      [{ type: 'json_schema', json_schema: 'weather' }, /json_schema must be an object/],
+      [{ type: 'json_schema', json_schema: { schema } }, /name must be 1-64 letters/],
+      [{ type: 'json_schema', json_schema: { name: 'a b', schema } }, /name must be 1-64/],
+      [{ type: 'json_schema', json_schema: { name: 'w' } }, /schema must be a JSON Schema object/],
+      [
+        { type: 'json_schema', json_schema: { name: 'w', schema: '{"type":"object"}' } },
+        /schema must be a JSON Schema object/,
+      ],
+      [
+        { type: 'json_schema', json_schema: { name: 'w', schema: [schema] } },
+        /schema must be a JSON Schema object/,
+      ],
+      [
+        { type: 'json_schema', json_schema: { name: 'w', schema, strict: 'yes' } },
+        /strict must be a boolean/,
+      ],
+      [
+        { type: 'json_schema', json_schema: { name: 'w', schema, description: 3 } },
+        /description must be a string/,
+      ],
+    ];
+    for (const [response_format, message] of bad) {
+      rejects({ messages: user, response_format }, 'response_format', message);
+    }
+  });
 });

@@ -1,5 +1,6 @@
 import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
 import { isJsonObject } from './json-shape';
+import { parseResponseFormat, type ResponseFormat } from './response-format';
 
 // An OpenAI chat request read once into a checked shape that every translating adapter
 // (Anthropic, Gemini, Bedrock, Cohere) builds its own wire format from. Bad input is a
@@ -60,6 +61,8 @@ export interface ChatPrompt {
   readonly topP?: number;
   readonly stop: readonly string[];
   readonly user?: string;
+  /** Absent when the client left it out. */
+  readonly responseFormat?: ResponseFormat;
 }
 
 // OpenAI's own rule for function names; every provider here accepts these.
@@ -279,6 +282,7 @@ export function parseChatRequest(body: JsonObject, options: ChatParseOptions = {
     topP: optionalNumber(body, 'top_p'),
     stop: parseStop(body.stop),
     user: typeof body.user === 'string' ? body.user : undefined,
+    responseFormat: parseResponseFormat(body.response_format),
   };
 }
 

@@ -5,6 +5,7 @@ import {
   type ChatTurn,
   toolResultObject,
 } from '../core/chat-request';
+import { geminiResponseFormatConfig } from './gemini-response-format';
 
 type Part = JsonObject;
 
@@ -119,6 +120,7 @@ export function toGeminiRequest(prompt: ChatPrompt): JsonObject {
   if (prompt.topP !== undefined) generation.topP = prompt.topP;
   if (prompt.maxTokens !== undefined) generation.maxOutputTokens = prompt.maxTokens;
   if (prompt.stop.length > 0) generation.stopSequences = prompt.stop;
+  Object.assign(generation, geminiResponseFormatConfig(prompt.responseFormat));
   if (Object.keys(generation).length > 0) body.generationConfig = generation;
   return body;
 }

@@ -137,6 +137,26 @@ describe('GeminiAdapter against a fake Gemini API', () => {
     });
   });
 
+  it('asks for JSON output, held to the schema as plain JSON Schema, for a response_format', async () => {
+    const schema = { type: 'object', properties: { city: { type: 'string' } } };
+    await invoke(
+      gatewayChatRequest({
+        response_format: { type: 'json_schema', json_schema: { name: 'weather', schema } },
+        temperature: 0,
+      }),
+    );
+    await invoke(gatewayChatRequest({ response_format: { type: 'json_object' } }));
+    await invoke(gatewayChatRequest({ response_format: { type: 'text' } }));
+    const [jsonSchema, jsonObject, text] = upstream.calls;
+    assert.deepEqual(jsonSchema.body.generationConfig, {
+      temperature: 0,
+      responseMimeType: 'application/json',
+      responseJsonSchema: schema,
+    });
+    assert.deepEqual(jsonObject.body.generationConfig, { responseMimeType: 'application/json' });
+    assert.equal(text.body.generationConfig, undefined);
+  });
+
   it('answers a chat.completion without thought text, with usageMetadata as usage', async () => {
     const answer = await invoke(gatewayChatRequest());
     if (answer.kind !== 'json') return assert.fail('expected json');
