@@ -34,9 +34,17 @@ describe('parseChatRequest', () => {
     assert.deepEqual(prompt.stop, ['x']);
   });
 
+  it('lets logprobs through when it asks for none', () => {
+    assert.doesNotThrow(() =>
+      parseChatRequest({ messages: user, logprobs: false, top_logprobs: 0 }),
+    );
+  });
+
   it('names the field at fault in every rejection', () => {
     rejects({ messages: [] }, 'messages', /non-empty/);
     rejects({ messages: user, n: 2 }, 'n', /one choice/);
+    rejects({ messages: user, logprobs: true }, 'logprobs', /log probabilities/);
+    rejects({ messages: user, top_logprobs: 3 }, 'logprobs', /log probabilities/);
     rejects({ messages: [{ role: 'wizard', content: 'x' }] }, 'messages[0].role', /role/);
     rejects(
       { messages: user, tools: [{ type: 'function', function: { name: 'f', parameters: [] } }] },

@@ -214,6 +214,10 @@ export function parseChatRequest(body: JsonObject, options: ChatParseOptions = {
   }
   const n = optionalNumber(body, 'n');
   if (n !== undefined && n !== 1) throw invalid('this backend answers with one choice (n=1)', 'n');
+  // Asked for, they would be missing from the answer without a word: say so instead.
+  if (body.logprobs === true || (body.top_logprobs ?? 0) !== 0) {
+    throw invalid('this backend does not return log probabilities (logprobs)', 'logprobs');
+  }
 
   const tools = parseTools(body.tools);
   const system: string[] = [];
