@@ -25,3 +25,18 @@ export function createRedisClient(
     ...options,
   });
 }
+
+/**
+ * Lets `redis` queue commands only until its first connection is ready; from then on a
+ * command sent while it is disconnected fails at once instead of waiting for the
+ * reconnection. For stores that only save work (a cache, request deduplication): while
+ * Redis is away every request should go on without them, not wait on each command.
+ * The first connection still queues, so the first requests of a fresh client are not
+ * all misses just because they came before its connect finished.
+ */
+export function queueOnlyUntilFirstReady(redis: Redis): Redis {
+  redis.once('ready', () => {
+    redis.options.enableOfflineQueue = false;
+  });
+  return redis;
+}

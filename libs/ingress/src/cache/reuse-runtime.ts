@@ -1,7 +1,7 @@
 import type Redis from 'ioredis';
 import type { GatewayConfig, RouteConfig } from '@aigw/config';
 import type { EventPublisher } from '@aigw/contracts';
-import { createRedisClient } from '@aigw/infra';
+import { createRedisClient, queueOnlyUntilFirstReady } from '@aigw/infra';
 import type { Logger, MetricsRegistry } from '@aigw/observability';
 import {
   InProcessFlightCoordinator,
@@ -67,10 +67,12 @@ export function openResponseReuse(host: ReuseHost, env: Env): ResponseReuse {
   const client = (url: string): Redis => {
     let redis = clients.get(url);
     if (!redis) {
-      // While Redis is away a lookup gives up after 2 s (a cache miss, no coordination)
-      // instead of holding the request through the whole reconnect backoff. Blocking reads
-      // of the dedup stream wait far less than that (blockMs).
-      redis = createRedisClient(url, { commandTimeout: REUSE_REDIS_COMMAND_TIMEOUT_MS });
+      // While Redis is away a lookup fails at once (a cache miss, no coordination) instead
+      // of waiting through the reconnect backoff; one sent to a Redis that is connected but
+      // silent gives up after 2 s. Blocking reads of the dedup stream wait far less (blockMs).
+      redis = queueOnlyUntilFirstReady(
+        createRedisClient(url, { commandTimeout: REUSE_REDIS_COMMAND_TIMEOUT_MS }),
+      );
       // The URL may carry a password: log the error's kind only.
       redis.on('error', (error: Error) => onError('cache redis connection', error));
       clients.set(url, redis);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';
 import { DataPlaneErrorCode, type GatewayAnswer } from '@aigw/contracts/data-plane';
-import { defineLuaScript, luaReply } from '@aigw/infra';
+import { defineLuaScript, luaReply, queueOnlyUntilFirstReady } from '@aigw/infra';
 import { Flight, pumpIntoFlight, type FlightEvent } from './domain/flight';
 import {
   LocalFlights,
@@ -234,7 +234,8 @@ export class RedisFlightCoordinator implements FlightCoordinator {
 
   private async readerConnection(): Promise<Redis> {
     if (!this.reader) {
-      const reader = this.redis.duplicate();
+      // Its own first connect is waited for, as the main client's was.
+      const reader = queueOnlyUntilFirstReady(this.redis.duplicate({ enableOfflineQueue: true }));
       reader.on('error', (error: Error) => this.options.onError?.('dedup reader', error));
       // A reconnected client has a new id.
       reader.on('ready', () => (this.readerId = undefined));
