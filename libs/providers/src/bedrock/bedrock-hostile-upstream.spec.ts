@@ -655,6 +655,22 @@ describe('BedrockAdapter against an upstream that breaks the Converse reference'
 });
 
 describe('toConverseRequest on requests Converse would refuse', () => {
+  // A conversation that called a tool, which the next request no longer offers.
+  const WEATHER_HISTORY: JsonObject[] = [
+    { role: 'user', content: 'Weather in Paris?' },
+    {
+      role: 'assistant',
+      content: null,
+      tool_calls: [
+        {
+          id: 'tooluse_1',
+          type: 'function',
+          function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
+        },
+      ],
+    },
+    { role: 'tool', tool_call_id: 'tooluse_1', content: '18C' },
+  ];
   const converseOf = (body: JsonObject) => {
     const prompt = parseChatRequest(body);
     return toConverseRequest(prompt, converseAnswerTool(prompt));
@@ -662,22 +678,7 @@ describe('toConverseRequest on requests Converse would refuse', () => {
 
   it('declares the tools named in the history when the request itself sends none', () => {
     const body = converseOf({
-      messages: [
-        { role: 'user', content: 'Weather in Paris?' },
-        {
-          role: 'assistant',
-          content: null,
-          tool_calls: [
-            {
-              id: 'tooluse_1',
-              type: 'function',
-              function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
-            },
-          ],
-        },
-        { role: 'tool', tool_call_id: 'tooluse_1', content: '18C' },
-        { role: 'user', content: 'Thanks. Summarize.' },
-      ],
+      messages: [...WEATHER_HISTORY, { role: 'user', content: 'Thanks. Summarize.' }],
     });
     // Converse answers 400 to toolUse or toolResult blocks without a toolConfig.
     assert.deepEqual(body.toolConfig, {
@@ -687,22 +688,7 @@ describe('toConverseRequest on requests Converse would refuse', () => {
 
   it("declares the history's tools beside a forced answer tool, which stays the choice", () => {
     const body = converseOf({
-      messages: [
-        { role: 'user', content: 'Weather in Paris?' },
-        {
-          role: 'assistant',
-          content: null,
-          tool_calls: [
-            {
-              id: 'tooluse_1',
-              type: 'function',
-              function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
-            },
-          ],
-        },
-        { role: 'tool', tool_call_id: 'tooluse_1', content: '18C' },
-        { role: 'user', content: 'As JSON, please.' },
-      ],
+      messages: [...WEATHER_HISTORY, { role: 'user', content: 'As JSON, please.' }],
       response_format: { type: 'json_object' },
     });
     assert.deepEqual(body.toolConfig, {
