@@ -1,4 +1,4 @@
-import { Agent, request as httpRequest, type Dispatcher } from 'undici';
+import { Agent, interceptors, request as httpRequest, type Dispatcher } from 'undici';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
@@ -19,11 +19,18 @@ export const MAX_ERROR_BODY_BYTES = 64 * 1024;
  */
 export const MAX_ANSWER_BYTES = 256 * 1024 * 1024;
 
-let sharedAgent: Agent | undefined;
+let sharedAgent: Dispatcher | undefined;
 
-/** One keep-alive pool per origin, shared by every adapter in the process. */
+/**
+ * One keep-alive pool per origin, shared by every adapter in the process. Answers a
+ * backend compresses anyway (a proxy in front of it, say; the gateway never asks for it)
+ * are decoded, error bodies too, and a compressed answer inflating past MAX_ANSWER_BYTES
+ * fails as one that large would.
+ */
 export function sharedUpstreamAgent(): Dispatcher {
-  sharedAgent ??= new Agent({ keepAliveTimeout: 30_000, connections: 256 });
+  sharedAgent ??= new Agent({ keepAliveTimeout: 30_000, connections: 256 }).compose(
+    interceptors.decompress({ skipErrorResponses: false, maxSize: MAX_ANSWER_BYTES }),
+  );
   return sharedAgent;
 }
 
