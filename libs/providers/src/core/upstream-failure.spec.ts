@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MAX_RETRY_AFTER_MS, parseRetryAfter, scrubbedUpstreamText } from './upstream-failure';
+import {
+  MAX_RETRY_AFTER_MS,
+  parseRetryAfter,
+  retryAfterOf,
+  scrubbedUpstreamText,
+} from './upstream-failure';
 
 test('Retry-After in seconds or as an HTTP date, never negative, at most a day', () => {
   const now = Date.parse('2026-12-03T12:00:00Z');
@@ -21,4 +26,15 @@ test("a provider's text loses key-like strings and its length past 500 character
   );
   assert.equal(scrubbedUpstreamText('x'.repeat(10_000)).length, 500);
   assert.equal(scrubbedUpstreamText('Too many tokens.'), 'Too many tokens.');
+});
+
+test('retryAfterOf prefers OpenAI and Azure retry-after-ms to the whole seconds of Retry-After', () => {
+  assert.equal(retryAfterOf({ 'retry-after-ms': '250', 'retry-after': '1' }), 250);
+  assert.equal(retryAfterOf({ 'retry-after-ms': '1500.5' }), 1500.5);
+  assert.equal(retryAfterOf({ 'retry-after-ms': '-3' }), 0);
+  assert.equal(retryAfterOf({ 'retry-after-ms': '999999999999' }), MAX_RETRY_AFTER_MS);
+  assert.equal(retryAfterOf({ 'retry-after-ms': 'soon', 'retry-after': '2' }), 2_000);
+  assert.equal(retryAfterOf({ 'retry-after-ms': '', 'retry-after': '3' }), 3_000);
+  assert.equal(retryAfterOf({ 'retry-after-ms': ['40', '90'] }), 40);
+  assert.equal(retryAfterOf({}), undefined);
 });

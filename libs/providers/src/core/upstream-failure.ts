@@ -33,6 +33,21 @@ export function parseRetryAfter(
   return Number.isNaN(ms) ? undefined : Math.min(MAX_RETRY_AFTER_MS, Math.max(0, ms));
 }
 
+/**
+ * How long a backend asked to be left alone: OpenAI's and Azure's `retry-after-ms` when
+ * sent (finer than whole seconds), else the standard `Retry-After`.
+ */
+export function retryAfterOf(
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+  now = Date.now(),
+): number | undefined {
+  const header = headers['retry-after-ms'];
+  const raw = (Array.isArray(header) ? header[0] : header)?.trim();
+  const millis = raw ? Number(raw) : NaN;
+  if (Number.isFinite(millis)) return Math.min(MAX_RETRY_AFTER_MS, Math.max(0, millis));
+  return parseRetryAfter(headers['retry-after'], now);
+}
+
 /** Pulls a readable message out of whatever error body a provider sent. */
 function upstreamMessage(bodyText: string): string {
   try {
@@ -54,12 +69,12 @@ export function upstreamHttpError(
   backendName: string,
   status: number,
   bodyText: string,
-  retryAfter: string | string[] | undefined,
+  headers: Readonly<Record<string, string | string[] | undefined>>,
 ): DataPlaneError {
   return new DataPlaneError(
     codeForStatus(status),
     `backend "${backendName}" answered ${status}: ${scrubbedUpstreamText(upstreamMessage(bodyText))}`,
-    { upstreamStatus: status, retryAfterMs: parseRetryAfter(retryAfter) },
+    { upstreamStatus: status, retryAfterMs: retryAfterOf(headers) },
   );
 }
 

@@ -64,7 +64,7 @@ export async function fetchUpstreamJson(
       target.backendName,
       response.statusCode,
       response.body,
-      response.headers['retry-after'],
+      response.headers,
     );
   }
   const body = parseJsonObject(response.body);
