@@ -79,6 +79,7 @@ export function toCohereRequest(prompt: ChatPrompt, model: string, stream: boole
   if (prompt.stop.length > 0) body.stop_sequences = prompt.stop;
   if (prompt.temperature !== undefined) body.temperature = prompt.temperature;
   if (prompt.topP !== undefined) body.p = Math.min(MAX_P, Math.max(MIN_P, prompt.topP));
+  if (prompt.seed !== undefined) body.seed = prompt.seed;
   const responseFormat = cohereResponseFormat(prompt.responseFormat);
   if (responseFormat) body.response_format = responseFormat;
   return body;

@@ -75,6 +75,7 @@ describe('CohereAdapter against a fake Cohere v2 API', () => {
         temperature: 0.2,
         top_p: 0.7,
         stop: 'END',
+        seed: 7,
       }),
     );
     const call = upstream.calls[0];
@@ -104,6 +105,7 @@ describe('CohereAdapter against a fake Cohere v2 API', () => {
       stop_sequences: ['END'],
       temperature: 0.2,
       p: 0.7,
+      seed: 7,
     });
   });
 

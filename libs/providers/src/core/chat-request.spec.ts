@@ -44,6 +44,7 @@ describe('parseChatRequest', () => {
     rejects({ messages: [] }, 'messages', /non-empty/);
     rejects({ messages: user, n: 2 }, 'n', /one choice/);
     rejects({ messages: user, logprobs: true }, 'logprobs', /log probabilities/);
+    rejects({ messages: user, seed: 1.5 }, 'seed', /integer/);
     rejects({ messages: user, top_logprobs: 3 }, 'logprobs', /log probabilities/);
     rejects({ messages: [{ role: 'wizard', content: 'x' }] }, 'messages[0].role', /role/);
     rejects(

@@ -60,6 +60,8 @@ export interface ChatPrompt {
   readonly temperature?: number;
   readonly topP?: number;
   readonly stop: readonly string[];
+  /** For repeatable sampling, where the provider takes one (Gemini, Cohere). */
+  readonly seed?: number;
   readonly user?: string;
   /** Absent when the client left it out. */
   readonly responseFormat?: ResponseFormat;
@@ -285,9 +287,18 @@ export function parseChatRequest(body: JsonObject, options: ChatParseOptions = {
     temperature: optionalNumber(body, 'temperature'),
     topP: optionalNumber(body, 'top_p'),
     stop: parseStop(body.stop),
+    seed: parseSeed(body),
     user: typeof body.user === 'string' ? body.user : undefined,
     responseFormat: parseResponseFormat(body.response_format),
   };
+}
+
+function parseSeed(body: JsonObject): number | undefined {
+  const seed = optionalNumber(body, 'seed');
+  if (seed !== undefined && !Number.isSafeInteger(seed)) {
+    throw invalid('seed must be an integer', 'seed');
+  }
+  return seed;
 }
 
 /** Parses a tool's JSON result for providers that want an object; text otherwise. */

@@ -120,6 +120,7 @@ export function toGeminiRequest(prompt: ChatPrompt): JsonObject {
   if (prompt.topP !== undefined) generation.topP = prompt.topP;
   if (prompt.maxTokens !== undefined) generation.maxOutputTokens = prompt.maxTokens;
   if (prompt.stop.length > 0) generation.stopSequences = prompt.stop;
+  if (prompt.seed !== undefined) generation.seed = prompt.seed;
   Object.assign(generation, geminiResponseFormatConfig(prompt.responseFormat));
   if (Object.keys(generation).length > 0) body.generationConfig = generation;
   return body;

@@ -86,6 +86,7 @@ describe('GeminiAdapter against a fake Gemini API', () => {
         top_p: 0.8,
         max_tokens: 100,
         stop: ['END'],
+        seed: 42,
       }),
     );
     const call = upstream.calls[0];
@@ -133,6 +134,7 @@ describe('GeminiAdapter against a fake Gemini API', () => {
         topP: 0.8,
         maxOutputTokens: 100,
         stopSequences: ['END'],
+        seed: 42,
       },
     });
   });
