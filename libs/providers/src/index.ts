@@ -28,7 +28,6 @@ export * from './gemini/gemini-stream';
 export * from './gemini/gemini-embeddings';
 export * from './gemini/gemini.adapter';
 export * from './bedrock/bedrock-request';
-export * from './bedrock/bedrock-response-format';
 export * from './bedrock/bedrock-response';
 export * from './bedrock/bedrock-event-stream';
 export * from './bedrock/bedrock-stream';

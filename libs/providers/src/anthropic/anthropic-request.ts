@@ -117,7 +117,7 @@ function toolChoice(prompt: ChatPrompt): JsonObject | undefined {
 
 /**
  * The Messages API body for an OpenAI chat request; `answerTool` is the tool
- * `anthropicAnswerTool` made of its response_format, if it asks for JSON.
+ * `answerTool` made of its response_format, if it asks for JSON.
  */
 export function toAnthropicRequest(
   prompt: ChatPrompt,

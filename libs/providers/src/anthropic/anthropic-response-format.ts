@@ -1,21 +1,13 @@
 import type { JsonObject } from '@aigw/contracts/data-plane';
-import { type AnswerTool, answerTool } from '../core/answer-tool';
-import type { ChatPrompt } from '../core/chat-request';
-import { jsonResponseFormat } from '../core/response-format';
+import type { AnswerTool } from '../core/answer-tool';
 
 /**
- * How a JSON response_format reaches the Messages API: through a forced answer tool.
- * Anthropic has no plain JSON mode, and its structured outputs (`output_config.format`)
- * take only Claude 4.5 models and later: the openai SDKs' parse helpers send every schema
- * as strict, so using them would fail such requests on older models, while a tool takes
- * any object schema on every Claude model.
+ * The Messages API fields that make the model answer a JSON response_format through the
+ * forced answer tool (`core/answer-tool.ts`). Anthropic has no plain JSON mode, and its
+ * structured outputs (`output_config.format`) take only Claude 4.5 models and later: the
+ * openai SDKs' parse helpers send every schema as strict, so using them would fail such
+ * requests on older models, while a tool takes any object schema on every Claude model.
  */
-export function anthropicAnswerTool(prompt: ChatPrompt): AnswerTool | undefined {
-  const format = jsonResponseFormat(prompt.responseFormat);
-  return format && answerTool(prompt, format, 'anthropic');
-}
-
-/** The Messages API fields that make the model answer through the tool. */
 export function anthropicAnswerToolFields(tool: AnswerTool): JsonObject {
   return {
     tools: [{ name: tool.name, description: tool.description, input_schema: tool.schema }],

@@ -1,5 +1,6 @@
 import type { Dispatcher } from 'undici';
 import type { GatewayAnswer, ProviderCall } from '@aigw/contracts/data-plane';
+import { answerTool } from '../core/answer-tool';
 import { parseChatRequest, unsupportedOperation } from '../core/chat-request';
 import type { ProviderAdapter } from '../core/provider-adapter';
 import { sseMessages } from '../core/sse-events';
@@ -8,7 +9,6 @@ import { asCompletionBody, translatedJsonAnswer } from '../core/translated-answe
 import { providerPost, sendUpstream, sharedUpstreamAgent } from '../core/upstream-http';
 import { toAnthropicRequest } from './anthropic-request';
 import { fromAnthropicMessage } from './anthropic-response';
-import { anthropicAnswerTool } from './anthropic-response-format';
 import { AnthropicStreamTranslation } from './anthropic-stream';
 
 export const ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
@@ -29,8 +29,8 @@ export class AnthropicAdapter implements ProviderAdapter {
     const { request, target } = call;
     if (request.operation !== 'chat') throw unsupportedOperation('anthropic', request.operation);
     const prompt = parseChatRequest(request.body);
-    const tool = anthropicAnswerTool(prompt);
-    const answerTool = tool?.name;
+    const tool = answerTool(prompt, 'anthropic');
+    const answerToolName = tool?.name;
     const body = toAnthropicRequest(prompt, target.model, request.stream, tool);
     const base = (target.baseUrl ?? ANTHROPIC_BASE_URL).replace(/\/+$/, '').replace(/\/v1$/, '');
     const post = providerPost(call, `${base}/v1/messages`, body, {
@@ -41,7 +41,7 @@ export class AnthropicAdapter implements ProviderAdapter {
       const translation = new AnthropicStreamTranslation(
         target.backendName,
         target.model,
-        answerTool,
+        answerToolName,
       );
       return translatedStreamAnswer(call, sseMessages(response.body), translation);
     }
@@ -49,7 +49,7 @@ export class AnthropicAdapter implements ProviderAdapter {
       call,
       post,
       this.dispatcher,
-      (parsed) => asCompletionBody(fromAnthropicMessage(parsed, target.model, answerTool)),
+      (parsed) => asCompletionBody(fromAnthropicMessage(parsed, target.model, answerToolName)),
       'a body that is not a Messages API message',
     );
   }

@@ -25,7 +25,7 @@ import {
 import { parseChatRequest } from '../core/chat-request';
 import { BedrockAdapter } from './bedrock.adapter';
 import { toConverseRequest } from './bedrock-request';
-import { converseAnswerTool } from './bedrock-response-format';
+import { answerTool } from '../core/answer-tool';
 
 // Fixtures follow the Bedrock Runtime API reference for Converse and ConverseStream.
 const MODEL = 'anthropic.claude-3-5-sonnet-20240620-v1:0';
@@ -673,7 +673,7 @@ describe('toConverseRequest on requests Converse would refuse', () => {
   ];
   const converseOf = (body: JsonObject) => {
     const prompt = parseChatRequest(body);
-    return toConverseRequest(prompt, converseAnswerTool(prompt));
+    return toConverseRequest(prompt, answerTool(prompt, 'bedrock'));
   };
 
   it('declares the tools named in the history when the request itself sends none', () => {

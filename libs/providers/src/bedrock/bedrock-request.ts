@@ -142,7 +142,7 @@ function toolConfig(prompt: ChatPrompt, answer: AnswerTool | undefined): JsonObj
 
 /**
  * The Converse / ConverseStream body for an OpenAI chat request; `answer` is the tool
- * `converseAnswerTool` made of its response_format, if it asks for JSON.
+ * `answerTool` made of its response_format, if it asks for JSON.
  */
 export function toConverseRequest(prompt: ChatPrompt, answer: AnswerTool | undefined): JsonObject {
   const converseMessages = messages(prompt.turns);

@@ -7,6 +7,7 @@ import {
   type GatewayAnswer,
   type ProviderCall,
 } from '@aigw/contracts/data-plane';
+import { answerTool } from '../core/answer-tool';
 import { parseChatRequest, unsupportedOperation } from '../core/chat-request';
 import type { ProviderAdapter } from '../core/provider-adapter';
 import { countTokens, estimatedUsage } from '../core/tokenizer';
@@ -22,7 +23,6 @@ import {
 import { bedrockEvents } from './bedrock-event-stream';
 import { toConverseRequest } from './bedrock-request';
 import { fromConverseResponse } from './bedrock-response';
-import { converseAnswerTool } from './bedrock-response-format';
 import { type AwsCredentialsSource, bedrockRegion, BedrockSigner } from './bedrock-signer';
 import { BedrockStreamTranslation } from './bedrock-stream';
 
@@ -50,8 +50,11 @@ export class BedrockAdapter implements ProviderAdapter {
     const { request, target } = call;
     if (request.operation !== 'chat') throw unsupportedOperation('bedrock', request.operation);
     const prompt = parseChatRequest(request.body);
-    const tool = converseAnswerTool(prompt);
-    const answerTool = tool?.name;
+    // A JSON response_format goes through a forced answer tool: Converse has no plain JSON
+    // mode, and its structured outputs (`outputConfig.textFormat`) take only the models
+    // Bedrock lists for them, while the openai SDKs' parse helpers mark every schema strict.
+    const tool = answerTool(prompt, 'bedrock');
+    const answerToolName = tool?.name;
     const body = JSON.stringify(toConverseRequest(prompt, tool));
     const region = bedrockRegion(target.baseUrl);
     if (!region) {
@@ -91,7 +94,7 @@ export class BedrockAdapter implements ProviderAdapter {
         target.backendName,
         converseId(response.headers),
         target.model,
-        answerTool,
+        answerToolName,
       );
       const events = bedrockEvents(response.body, target.backendName);
       return translatedStreamAnswer(call, events, translation);
@@ -107,7 +110,7 @@ export class BedrockAdapter implements ProviderAdapter {
             model: target.model,
             backendName: target.backendName,
             estimateUsage: (generated) => estimatedUsage(request.body, countTokens(generated)),
-            answerTool,
+            answerTool: answerToolName,
           }),
         ),
       'a body that is not a Converse response',

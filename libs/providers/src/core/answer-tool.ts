@@ -1,6 +1,6 @@
 import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
 import type { ChatPrompt } from './chat-request';
-import type { JsonResponseFormat } from './response-format';
+import { jsonResponseFormat } from './response-format';
 
 /**
  * JSON output through a tool call, for providers whose own JSON mode does not cover the
@@ -24,15 +24,14 @@ function invalid(message: string): DataPlaneError {
 }
 
 /**
- * The answer tool for a JSON response format. Refuses (400) what it cannot express: the
- * client's own tools beside it (forcing the answer tool would keep the model from ever
- * calling them) and a schema whose top level is not an object.
+ * The answer tool for a prompt whose response_format asks for JSON; undefined for prose.
+ * Refuses (400) what it cannot express: the client's own tools beside it (forcing the
+ * answer tool would keep the model from ever calling them) and a schema whose top level
+ * is not an object.
  */
-export function answerTool(
-  prompt: ChatPrompt,
-  format: JsonResponseFormat,
-  provider: string,
-): AnswerTool {
+export function answerTool(prompt: ChatPrompt, provider: string): AnswerTool | undefined {
+  const format = jsonResponseFormat(prompt.responseFormat);
+  if (!format) return undefined;
   if (prompt.tools.length > 0) {
     throw invalid(
       `the ${provider} backend cannot combine tools with response_format ${format.kind}: ` +
