@@ -11,6 +11,7 @@ import {
 import { isJsonObject } from './json-shape';
 import { sseMessages } from './sse-events';
 import { streamEventObject } from './stream-event-json';
+import { bodyChunks } from './upstream-body';
 import { countTokens, estimatedUsage, OutputTally } from './tokenizer';
 import {
   badResponse,
@@ -90,7 +91,7 @@ async function* openAiStreamEvents(
   const output = new OutputTally();
   let done = false;
   try {
-    for await (const message of sseMessages(body)) {
+    for await (const message of sseMessages(bodyChunks(body))) {
       if (message.data === '[DONE]') {
         done = true;
         break;
