@@ -1,3 +1,4 @@
 export * from './buffered-dispatch';
 export * from './transport-errors';
 export * from './until-writable';
+export * from './turn-batched-writer';

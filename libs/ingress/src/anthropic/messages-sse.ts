@@ -6,9 +6,9 @@ import type {
   JsonObject,
   TokenUsage,
 } from '@aigw/contracts/data-plane';
-import { untilWritable } from '@aigw/infra/http';
+import { TurnBatchedWriter } from '@aigw/infra/http';
 import type { StreamRelay } from '../http/edge-exchange';
-import { SseWriter } from '../http/sse-writer';
+import { sseHeaders } from '../http/sse-writer';
 import type { MessagesRequestFacts } from './domain/anthropic-request';
 import { MessageStreamTranslator } from './domain/anthropic-stream';
 import { messagesErrorEvent } from './messages-errors';
@@ -23,6 +23,7 @@ function frame(events: readonly AnthropicStreamEvent[]): string {
 /** Relays canonical chunks to a client of the Messages API as Anthropic's event stream. */
 export class MessagesStreamRelay implements StreamRelay {
   private readonly translator: MessageStreamTranslator;
+  private readonly out: TurnBatchedWriter;
 
   constructor(
     private readonly response: ServerResponse,
@@ -30,30 +31,26 @@ export class MessagesStreamRelay implements StreamRelay {
     requestId: string,
   ) {
     this.translator = new MessageStreamTranslator(facts, requestId);
+    this.out = new TurnBatchedWriter(response);
   }
 
   start(headers: Record<string, string>): this {
     // Same status and headers as the OpenAI stream; only the framing of events differs.
-    new SseWriter(this.response).start(headers);
+    this.out.writeHead(200, sseHeaders(headers));
     return this;
   }
 
   async event(chunk: JsonObject): Promise<void> {
     const events = this.translator.push(chunk);
-    if (events.length > 0) await this.write(frame(events));
+    if (events.length > 0) await this.out.write(frame(events));
   }
 
   async end(usage: Promise<TokenUsage>): Promise<void> {
-    const closing = frame(this.translator.finish(await usage));
-    this.response.end(closing);
+    this.out.end(frame(this.translator.finish(await usage)));
   }
 
   fail(error: DataPlaneError): void {
-    if (!this.response.writableEnded) this.response.end(messagesErrorEvent(error));
-  }
-
-  private async write(text: string): Promise<void> {
-    if (!this.response.write(text)) await untilWritable(this.response);
+    if (!this.response.writableEnded) this.out.end(messagesErrorEvent(error));
   }
 }
 

@@ -1,35 +1,44 @@
 import type { ServerResponse } from 'node:http';
 import type { DataPlaneError, JsonObject } from '@aigw/contracts/data-plane';
-import { untilWritable } from '@aigw/infra/http';
+import { TurnBatchedWriter } from '@aigw/infra/http';
 
-/** Writes OpenAI-style server-sent events, respecting the socket's backpressure. */
+/** The status and headers of every event stream the edge sends. */
+export function sseHeaders(headers: Record<string, string>): Record<string, string> {
+  return {
+    ...headers,
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  };
+}
+
+/**
+ * Writes OpenAI-style server-sent events, respecting the socket's backpressure; events
+ * written in one turn of the event loop leave in one socket write (`TurnBatchedWriter`).
+ */
 export class SseWriter {
-  constructor(private readonly response: ServerResponse) {}
+  private readonly out: TurnBatchedWriter;
 
-  start(headers: Record<string, string>): void {
-    this.response.writeHead(200, {
-      ...headers,
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    });
-    this.response.flushHeaders();
+  constructor(response: ServerResponse) {
+    this.out = new TurnBatchedWriter(response);
   }
 
-  async event(data: JsonObject): Promise<void> {
-    if (!this.response.write(`data: ${JSON.stringify(data)}\n\n`)) {
-      await untilWritable(this.response);
-    }
+  start(headers: Record<string, string>): void {
+    this.out.writeHead(200, sseHeaders(headers));
+  }
+
+  event(data: JsonObject): Promise<void> {
+    return this.out.write(`data: ${JSON.stringify(data)}\n\n`);
   }
 
   /** A clean end: the `[DONE]` sentinel OpenAI clients wait for. */
   done(): void {
-    this.response.end('data: [DONE]\n\n');
+    this.out.end('data: [DONE]\n\n');
   }
 
   /** An explicit error event, so a broken stream never looks like a finished one. */
   fail(error: DataPlaneError): void {
-    this.response.end(`data: ${JSON.stringify(error.toOpenAiBody())}\n\n`);
+    this.out.end(`data: ${JSON.stringify(error.toOpenAiBody())}\n\n`);
   }
 }

@@ -15,7 +15,7 @@ import {
   WIRE_VERSION_HEADER,
   type GatewayAnswer,
 } from '@aigw/contracts/data-plane';
-import { untilWritable } from '@aigw/infra/http';
+import { TurnBatchedWriter } from '@aigw/infra/http';
 
 // Shared, never mutated by Node: no header object is built per JSON answer.
 const JSON_HEADERS = { 'content-type': WIRE_JSON, [WIRE_VERSION_HEADER]: WIRE_VERSION };
@@ -60,7 +60,9 @@ export async function writeAnswer(
     response.end(encodeJsonAnswer(answer));
     return;
   }
-  response.writeHead(200, {
+  // Chunks that arrive together leave in one socket write, with the headers if first.
+  const out = new TurnBatchedWriter(response);
+  out.writeHead(200, {
     'content-type': WIRE_STREAM,
     [WIRE_VERSION_HEADER]: WIRE_VERSION,
     [SERVED_BY_HEADER]: encodeURIComponent(JSON.stringify(answer.servedBy)),
@@ -69,13 +71,12 @@ export async function writeAnswer(
     for await (const chunk of answer.events) {
       if (signal.aborted) break;
       if (stampModel !== undefined) chunk.model = stampModel;
-      const raw = rawChunkLine(chunk);
-      const flowing = raw ? response.write(raw) : response.write(chunkFrame(chunk));
-      if (!flowing) await untilWritable(response);
+      await out.write(rawChunkLine(chunk) ?? chunkFrame(chunk));
     }
     if (signal.aborted) return;
-    response.end(endFrame(await answer.usage));
+    out.end(endFrame(await answer.usage));
   } catch (error) {
-    if (!signal.aborted) writeWireError(response, asDataPlaneError(error));
+    // After the chunks still held, so none that reached us is lost before the error.
+    if (!signal.aborted && !response.destroyed) out.end(errorFrame(asDataPlaneError(error)));
   }
 }

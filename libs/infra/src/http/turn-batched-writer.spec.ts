@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import type { Socket } from 'node:net';
+import { describe, it } from 'node:test';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
+import { openServerResponse } from '@aigw/testing';
+import { TurnBatchedWriter } from './turn-batched-writer';
+
+/** Counts the writes the server's socket hands to the kernel (one per write or writev). */
+function countSocketWrites(socket: Socket): { count: number } {
+  const counter = { count: 0 };
+  const internals = socket as unknown as Record<'_write' | '_writev', (...a: unknown[]) => void>;
+  for (const method of ['_write', '_writev'] as const) {
+    const original = internals[method].bind(socket);
+    internals[method] = (...args: unknown[]) => {
+      counter.count++;
+      original(...args);
+    };
+  }
+  return counter;
+}
+
+/** Everything the client has received so far, as text. */
+function received(client: Socket): () => string {
+  let text = '';
+  client.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  return () => text;
+}
+
+describe('TurnBatchedWriter', () => {
+  it('sends the headers, the events and the end written in one turn in one socket write', async () => {
+    const { response, client, close } = await openServerResponse();
+    try {
+      const writes = countSocketWrites(response.socket!);
+      const text = received(client);
+      const out = new TurnBatchedWriter(response);
+      out.writeHead(200, { 'content-type': 'text/event-stream' });
+      await out.write('data: 1\n\n');
+      await out.write('data: 2\n\n');
+      out.end('data: [DONE]\n\n');
+      await sleep(50);
+      assert.equal(writes.count, 1);
+      assert.match(
+        text(),
+        /^HTTP\/1.1 200 OK\r\n[\s\S]*data: 1\n\n[\s\S]*data: 2\n\n[\s\S]*\[DONE\]/,
+      );
+    } finally {
+      close();
+    }
+  });
+
+  it('sends what a turn wrote by the end of that turn, without waiting for more', async () => {
+    const { response, client, close } = await openServerResponse();
+    try {
+      const text = received(client);
+      const out = new TurnBatchedWriter(response);
+      out.writeHead(200, { 'content-type': 'text/event-stream' });
+      await sleep(50);
+      assert.match(text(), /^HTTP\/1.1 200 OK/, 'the headers alone, at the end of their turn');
+      await out.write('data: first\n\n');
+      await nextTurn();
+      await sleep(50);
+      assert.match(text(), /data: first\n\n/);
+      assert.doesNotMatch(text(), /second/);
+      await out.write('data: second\n\n');
+      await sleep(50);
+      assert.match(text(), /data: second\n\n/);
+      out.end('');
+    } finally {
+      close();
+    }
+  });
+
+  it('still honours backpressure: a turn that writes past the buffer waits for the drain', async () => {
+    const { response, client, close } = await openServerResponse();
+    try {
+      const text = received(client);
+      const out = new TurnBatchedWriter(response);
+      out.writeHead(200, { 'content-type': 'application/octet-stream' });
+      const chunk = 'y'.repeat(1024 * 1024);
+      let waited = 0;
+      for (let i = 0; i < 4; i++) {
+        if (response.writableNeedDrain) waited++;
+        await out.write(chunk);
+        if (response.writableNeedDrain) waited++;
+      }
+      out.end('end');
+      await sleep(200);
+      assert.equal(waited, 0, 'each write resolved only once the response could take more');
+      assert.ok(text().length > 4 * chunk.length, `everything arrived: ${text().length}`);
+      assert.match(text(), /end\r\n0\r\n\r\n$/, 'the end, and the chunked body closed');
+    } finally {
+      close();
+    }
+  });
+});

@@ -1,0 +1,82 @@
+import type { ServerResponse } from 'node:http';
+import { untilWritable } from './until-writable';
+
+/** Held past this many bytes, a turn's writes go out at once rather than at its end. */
+const MAX_HELD_BYTES = 64 * 1024;
+
+/**
+ * Writes a streamed HTTP response so that what is written within one turn of the event
+ * loop leaves in one socket write: writes are held and sent together when the turn's I/O
+ * callbacks are done (`setImmediate`), or with the end.
+ *
+ * Why: Node coalesces the writes of one tick only, and a stream's end comes a tick after
+ * its last events (the upstream body's 'end'), so a stream whose events arrived together
+ * went out as three socket writes (the headers, the events, the end); on loopback each is
+ * a syscall that wakes the reader. Events that arrive apart in time still leave one by
+ * one, each by the end of the turn it arrived in. Node's `cork()` cannot do this: `end()`
+ * uncorks fully and sends the end's own pieces one write each.
+ */
+export class TurnBatchedWriter {
+  private held: (string | Uint8Array)[] = [];
+  private heldBytes = 0;
+  private headersOut = false;
+  private full = false;
+  private flush: NodeJS.Immediate | undefined;
+
+  constructor(private readonly response: ServerResponse) {}
+
+  /** Sets the status and headers; they leave with this turn's first bytes, or alone at its end. */
+  writeHead(status: number, headers: Record<string, string>): void {
+    this.response.writeHead(status, headers);
+    this.schedule();
+  }
+
+  /** Writes, resolving once the response can take more (see `untilWritable`). */
+  async write(data: string | Uint8Array): Promise<void> {
+    this.held.push(data);
+    this.heldBytes += data.length;
+    if (this.heldBytes >= MAX_HELD_BYTES) this.send();
+    else this.schedule();
+    if (this.full) {
+      await untilWritable(this.response);
+      this.full = this.response.writableNeedDrain;
+    }
+  }
+
+  /** Ends the response with its last bytes, sending what is held with them. */
+  end(data: string | Uint8Array): void {
+    this.cancel();
+    if (this.response.writableEnded) return;
+    // Written in one tick, so Node sends them and the end in one socket write.
+    for (const piece of this.take()) this.response.write(piece);
+    this.response.end(data);
+  }
+
+  private schedule(): void {
+    this.flush ??= setImmediate(this.send);
+  }
+
+  private cancel(): void {
+    if (this.flush) clearImmediate(this.flush);
+    this.flush = undefined;
+  }
+
+  private readonly send = (): void => {
+    this.cancel();
+    if (this.response.writableEnded) return;
+    const pieces = this.take();
+    if (pieces.length === 0) {
+      if (!this.headersOut) this.response.flushHeaders();
+    } else {
+      for (const piece of pieces) this.full = !this.response.write(piece) || this.full;
+    }
+    this.headersOut = true;
+  };
+
+  private take(): (string | Uint8Array)[] {
+    const pieces = this.held;
+    this.held = [];
+    this.heldBytes = 0;
+    return pieces;
+  }
+}
