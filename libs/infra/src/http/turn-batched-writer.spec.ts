@@ -6,13 +6,14 @@ import { openServerResponse } from '@aigw/testing';
 import { TurnBatchedWriter } from './turn-batched-writer';
 
 /** Counts the writes the server's socket hands to the kernel (one per write or writev). */
-function countSocketWrites(socket: Socket): { count: number } {
-  const counter = { count: 0 };
+function countSocketWrites(socket: Socket): { count: number; pieces: number } {
+  const counter = { count: 0, pieces: 0 };
   const internals = socket as unknown as Record<'_write' | '_writev', (...a: unknown[]) => void>;
   for (const method of ['_write', '_writev'] as const) {
     const original = internals[method].bind(socket);
     internals[method] = (...args: unknown[]) => {
       counter.count++;
+      counter.pieces += method === '_writev' ? (args[0] as unknown[]).length : 1;
       original(...args);
     };
   }
@@ -43,6 +44,26 @@ describe('TurnBatchedWriter', () => {
         text(),
         /^HTTP\/1.1 200 OK\r\n[\s\S]*data: 1\n\n[\s\S]*data: 2\n\n[\s\S]*\[DONE\]/,
       );
+    } finally {
+      close();
+    }
+  });
+
+  it("hands a turn's many events to the kernel as one piece of the body, not one each", async () => {
+    const { response, client, close } = await openServerResponse();
+    try {
+      const writes = countSocketWrites(response.socket!);
+      const text = received(client);
+      const out = new TurnBatchedWriter(response);
+      out.writeHead(200, { 'content-type': 'text/event-stream' });
+      for (let i = 0; i < 100; i++) await out.write(`data: ${i}\n\n`);
+      await nextTurn();
+      await sleep(50);
+      assert.equal(writes.count, 1);
+      // The headers, then one chunk framed as size, data and CRLF: not 300 pieces.
+      assert.ok(writes.pieces <= 4, `${writes.pieces} pieces`);
+      assert.match(text(), /data: 0\n\n[\s\S]*data: 99\n\n/);
+      out.end('');
     } finally {
       close();
     }

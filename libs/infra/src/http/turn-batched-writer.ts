@@ -47,8 +47,9 @@ export class TurnBatchedWriter {
   end(data: string | Uint8Array): void {
     this.cancel();
     if (this.response.writableEnded) return;
-    // Written in one tick, so Node sends them and the end in one socket write.
-    for (const piece of this.take()) this.response.write(piece);
+    const held = this.take();
+    // One piece and the end in one tick: Node sends them in one socket write.
+    if (held !== undefined) this.response.write(held);
     this.response.end(data);
   }
 
@@ -64,19 +65,25 @@ export class TurnBatchedWriter {
   private readonly send = (): void => {
     this.cancel();
     if (this.response.writableEnded) return;
-    const pieces = this.take();
-    if (pieces.length === 0) {
-      if (!this.headersOut) this.response.flushHeaders();
-    } else {
-      for (const piece of pieces) this.full = !this.response.write(piece) || this.full;
-    }
+    const held = this.take();
+    if (held !== undefined) this.full = !this.response.write(held) || this.full;
+    else if (!this.headersOut) this.response.flushHeaders();
     this.headersOut = true;
   };
 
-  private take(): (string | Uint8Array)[] {
+  /**
+   * What is held, as one piece: a chunked response frames each write (size, data, CRLF),
+   * so a hundred events written one by one were three hundred pieces for the kernel.
+   */
+  private take(): string | Uint8Array | undefined {
     const pieces = this.held;
+    if (pieces.length === 0) return undefined;
     this.held = [];
     this.heldBytes = 0;
-    return pieces;
+    if (pieces.length === 1) return pieces[0];
+    if (pieces.every((piece) => typeof piece === 'string')) return pieces.join('');
+    return Buffer.concat(
+      pieces.map((piece) => (typeof piece === 'string' ? Buffer.from(piece) : piece)),
+    );
   }
 }
