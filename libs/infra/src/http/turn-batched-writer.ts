@@ -1,8 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import { untilWritable } from './until-writable';
 
-/** Held past this many bytes, a turn's writes go out at once rather than at its end. */
-const MAX_HELD_BYTES = 64 * 1024;
+/** Held past this size (characters of text, bytes of buffers), a turn's writes go out at once. */
+const MAX_HELD_SIZE = 64 * 1024;
 
 /**
  * Writes a streamed HTTP response so that what is written within one turn of the event
@@ -18,7 +18,7 @@ const MAX_HELD_BYTES = 64 * 1024;
  */
 export class TurnBatchedWriter {
   private held: (string | Uint8Array)[] = [];
-  private heldBytes = 0;
+  private heldSize = 0;
   private headersOut = false;
   private full = false;
   private flush: NodeJS.Immediate | undefined;
@@ -34,8 +34,8 @@ export class TurnBatchedWriter {
   /** Writes, resolving once the response can take more (see `untilWritable`). */
   async write(data: string | Uint8Array): Promise<void> {
     this.held.push(data);
-    this.heldBytes += data.length;
-    if (this.heldBytes >= MAX_HELD_BYTES) this.send();
+    this.heldSize += data.length;
+    if (this.heldSize >= MAX_HELD_SIZE) this.send();
     else this.schedule();
     if (this.full) {
       await untilWritable(this.response);
@@ -79,7 +79,7 @@ export class TurnBatchedWriter {
     const pieces = this.held;
     if (pieces.length === 0) return undefined;
     this.held = [];
-    this.heldBytes = 0;
+    this.heldSize = 0;
     if (pieces.length === 1) return pieces[0];
     if (pieces.every((piece) => typeof piece === 'string')) return pieces.join('');
     return Buffer.concat(
