@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
+import { chunkFrame, lazyChunk, rawChunkLine } from '@aigw/contracts/data-plane';
 import { openServerResponse } from '@aigw/testing';
 import { SseWriter } from './sse-writer';
 
@@ -21,6 +22,26 @@ describe('SseWriter', () => {
       assert.match(received, /x-request-id: r1\r\n/);
       assert.ok(received.includes('data: {"id":"c1"}\n\n'), received);
       assert.ok(received.includes('data: [DONE]\n\n'), received);
+    } finally {
+      open.close();
+    }
+  });
+
+  it('sends a chunk relayed untouched from the router as its own JSON text, never parsed', async () => {
+    const open = await openServerResponse();
+    try {
+      let received = '';
+      open.client.on('data', (bytes: Buffer) => (received += bytes.toString()));
+      // Spacing JSON.stringify would not produce: seen verbatim only if the text is relayed.
+      const line = Buffer.from(chunkFrame({ id: 'c2' }).replace('{"id"', '{ "id"'));
+      const chunk = lazyChunk(line, 'gpt-4');
+      const writer = new SseWriter(open.response);
+      writer.start({});
+      await writer.event(chunk);
+      writer.done();
+      await sleep(50);
+      assert.ok(received.includes('data: { "id":"c2"}\n\n'), received);
+      assert.ok(rawChunkLine(chunk), 'the chunk was never parsed');
     } finally {
       open.close();
     }

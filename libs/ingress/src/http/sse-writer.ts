@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { DataPlaneError, JsonObject } from '@aigw/contracts/data-plane';
+import { rawChunkJson, type DataPlaneError, type JsonObject } from '@aigw/contracts/data-plane';
 import { TurnBatchedWriter } from '@aigw/infra/http';
 
 /** The status and headers of every event stream the edge sends. */
@@ -29,7 +29,8 @@ export class SseWriter {
   }
 
   event(data: JsonObject): Promise<void> {
-    return this.out.write(`data: ${JSON.stringify(data)}\n\n`);
+    // A chunk relayed untouched from the router (split deployment) is sent as its JSON text.
+    return this.out.write(`data: ${rawChunkJson(data) ?? JSON.stringify(data)}\n\n`);
   }
 
   /** A clean end: the `[DONE]` sentinel OpenAI clients wait for. */

@@ -1,11 +1,10 @@
 import {
   DataPlaneErrorCode,
   encodeRouteRequest,
-  framePayload,
+  lazyChunk,
   WIRE_PATHS,
   type GatewayAnswer,
   type GatewayRequest,
-  type JsonObject,
   type RouterPort,
 } from '@aigw/contracts/data-plane';
 import { WireClient } from './wire-client';
@@ -22,9 +21,6 @@ export interface HttpRouterClientOptions {
   readonly timeoutMs?: number;
   readonly connections?: number;
 }
-
-// The ingress writes each chunk as SSE with JSON.stringify, so it needs plain objects.
-const parseChunk = (line: Buffer): JsonObject => framePayload(line) as JsonObject;
 
 /** The router as the ingress sees it when the router runs as its own service. */
 export class HttpRouterClient implements RouterPort {
@@ -49,7 +45,8 @@ export class HttpRouterClient implements RouterPort {
       signal,
       stream: request.stream,
       timeoutMs: this.timeoutMs,
-      chunk: parseChunk,
+      // Parsed only if read: the OpenAI edge sends an untouched chunk's JSON text as it came.
+      chunk: (line) => lazyChunk(line, request.requestedModel),
     });
   }
 

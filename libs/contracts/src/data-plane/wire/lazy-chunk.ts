@@ -63,3 +63,13 @@ export function lazyChunk(line: Buffer, model: string): JsonObject {
 export function rawChunkLine(chunk: JsonObject): Buffer | undefined {
   return rawByProxy.get(chunk)?.line;
 }
+
+/**
+ * The JSON text of an untouched lazy chunk, or undefined if it was read or changed: what a
+ * writer of another framing (the edge's server-sent events) can send without a parse and
+ * a stringify of its own.
+ */
+export function rawChunkJson(chunk: JsonObject): string | undefined {
+  const line = rawByProxy.get(chunk)?.line;
+  return line?.toString('utf8', 1, line.length - 1);
+}
