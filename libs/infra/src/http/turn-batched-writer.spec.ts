@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
@@ -27,14 +28,30 @@ function received(client: Socket): () => string {
   return () => text;
 }
 
+/** A writer on a real response with its headers set, and what its client has received. */
+async function withWriter(
+  contentType: string,
+  use: (open: {
+    out: TurnBatchedWriter;
+    text: () => string;
+    response: ServerResponse;
+  }) => Promise<void>,
+): Promise<void> {
+  const { response, client, close } = await openServerResponse();
+  try {
+    const text = received(client);
+    const out = new TurnBatchedWriter(response);
+    out.writeHead(200, { 'content-type': contentType });
+    await use({ out, text, response });
+  } finally {
+    close();
+  }
+}
+
 describe('TurnBatchedWriter', () => {
-  it('sends the headers, the events and the end written in one turn in one socket write', async () => {
-    const { response, client, close } = await openServerResponse();
-    try {
+  it('sends the headers, the events and the end written in one turn in one socket write', () =>
+    withWriter('text/event-stream', async ({ out, text, response }) => {
       const writes = countSocketWrites(response.socket!);
-      const text = received(client);
-      const out = new TurnBatchedWriter(response);
-      out.writeHead(200, { 'content-type': 'text/event-stream' });
       await out.write('data: 1\n\n');
       await out.write('data: 2\n\n');
       out.end('data: [DONE]\n\n');
@@ -44,18 +61,11 @@ describe('TurnBatchedWriter', () => {
         text(),
         /^HTTP\/1.1 200 OK\r\n[\s\S]*data: 1\n\n[\s\S]*data: 2\n\n[\s\S]*\[DONE\]/,
       );
-    } finally {
-      close();
-    }
-  });
+    }));
 
-  it("hands a turn's many events to the kernel as one piece of the body, not one each", async () => {
-    const { response, client, close } = await openServerResponse();
-    try {
+  it("hands a turn's many events to the kernel as one piece of the body, not one each", () =>
+    withWriter('text/event-stream', async ({ out, text, response }) => {
       const writes = countSocketWrites(response.socket!);
-      const text = received(client);
-      const out = new TurnBatchedWriter(response);
-      out.writeHead(200, { 'content-type': 'text/event-stream' });
       for (let i = 0; i < 100; i++) await out.write(`data: ${i}\n\n`);
       await nextTurn();
       await sleep(50);
@@ -64,17 +74,10 @@ describe('TurnBatchedWriter', () => {
       assert.ok(writes.pieces <= 4, `${writes.pieces} pieces`);
       assert.match(text(), /data: 0\n\n[\s\S]*data: 99\n\n/);
       out.end('');
-    } finally {
-      close();
-    }
-  });
+    }));
 
-  it('sends what a turn wrote by the end of that turn, without waiting for more', async () => {
-    const { response, client, close } = await openServerResponse();
-    try {
-      const text = received(client);
-      const out = new TurnBatchedWriter(response);
-      out.writeHead(200, { 'content-type': 'text/event-stream' });
+  it('sends what a turn wrote by the end of that turn, without waiting for more', () =>
+    withWriter('text/event-stream', async ({ out, text }) => {
       await sleep(50);
       assert.match(text(), /^HTTP\/1.1 200 OK/, 'the headers alone, at the end of their turn');
       await out.write('data: first\n\n');
@@ -86,17 +89,10 @@ describe('TurnBatchedWriter', () => {
       await sleep(50);
       assert.match(text(), /data: second\n\n/);
       out.end('');
-    } finally {
-      close();
-    }
-  });
+    }));
 
-  it('still honours backpressure: a turn that writes past the buffer waits for the drain', async () => {
-    const { response, client, close } = await openServerResponse();
-    try {
-      const text = received(client);
-      const out = new TurnBatchedWriter(response);
-      out.writeHead(200, { 'content-type': 'application/octet-stream' });
+  it('still honours backpressure: a turn that writes past the buffer waits for the drain', () =>
+    withWriter('application/octet-stream', async ({ out, text, response }) => {
       const chunk = 'y'.repeat(1024 * 1024);
       let waited = 0;
       for (let i = 0; i < 4; i++) {
@@ -109,8 +105,5 @@ describe('TurnBatchedWriter', () => {
       assert.equal(waited, 0, 'each write resolved only once the response could take more');
       assert.ok(text().length > 4 * chunk.length, `everything arrived: ${text().length}`);
       assert.match(text(), /end\r\n0\r\n\r\n$/, 'the end, and the chunked body closed');
-    } finally {
-      close();
-    }
-  });
+    }));
 });
