@@ -66,7 +66,7 @@ export class TurnBatchedWriter {
     this.cancel();
     if (this.response.writableEnded) return;
     const held = this.take();
-    if (held !== undefined) this.full = !this.response.write(held) || this.full;
+    if (held !== undefined) this.full = !this.response.write(held);
     else if (!this.headersOut) this.response.flushHeaders();
     this.headersOut = true;
   };

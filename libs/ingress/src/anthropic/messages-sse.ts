@@ -25,11 +25,7 @@ export class MessagesStreamRelay implements StreamRelay {
   private readonly translator: MessageStreamTranslator;
   private readonly out: TurnBatchedWriter;
 
-  constructor(
-    private readonly response: ServerResponse,
-    facts: MessagesRequestFacts,
-    requestId: string,
-  ) {
+  constructor(response: ServerResponse, facts: MessagesRequestFacts, requestId: string) {
     this.translator = new MessageStreamTranslator(facts, requestId);
     this.out = new TurnBatchedWriter(response);
   }
@@ -50,7 +46,7 @@ export class MessagesStreamRelay implements StreamRelay {
   }
 
   fail(error: DataPlaneError): void {
-    if (!this.response.writableEnded) this.out.end(messagesErrorEvent(error));
+    this.out.end(messagesErrorEvent(error)); // a no-op on a response already ended
   }
 }
 

@@ -16,6 +16,7 @@ import {
   type ProviderFakeCall,
   gatewayChatRequest,
   itMapsUpstreamFailures,
+  assertStreamedTextAnswer,
   streamedFinishReason,
   streamedText,
   streamedToolCalls,
@@ -270,10 +271,8 @@ describe('AnthropicAdapter against a fake Messages API', () => {
       name: 'json_response',
       disable_parallel_tool_use: true,
     });
-    assert.equal(streamedText(chunks), '{"city": "Paris"}');
+    assertStreamedTextAnswer(chunks, '{"city": "Paris"}');
     assert.deepEqual(JSON.parse(streamedText(chunks)), { city: 'Paris' });
-    assert.deepEqual(streamedToolCalls(chunks), []);
-    assert.equal(streamedFinishReason(chunks), 'stop');
   });
 
   it('answers a strict json_schema through the same tool: it works on every Claude model', async () => {
@@ -842,9 +841,7 @@ describe('AnthropicAdapter against a Messages API answering odd or hostile conte
       textDelta(' After the end.', 1),
     );
     const chunks = await collectStream(answer);
-    assert.equal(streamedText(chunks), 'Hi there.');
-    assert.deepEqual(streamedToolCalls(chunks), []);
-    assert.equal(streamedFinishReason(chunks), 'stop');
+    assertStreamedTextAnswer(chunks, 'Hi there.');
   });
 
   it('fails a stream with an error event, whatever shape its error has', async () => {

@@ -114,3 +114,10 @@ export function assertSaneUsage(usage: TokenUsage): void {
   }
   assert.ok(usage.cachedInputTokens <= usage.inputTokens, 'more cached than input tokens');
 }
+
+/** A stream that answered in text alone: that text, no tool call, finished with `stop`. */
+export function assertStreamedTextAnswer(chunks: readonly JsonObject[], text: string): void {
+  assert.equal(streamedText(chunks), text);
+  assert.deepEqual(streamedToolCalls(chunks), []);
+  assert.equal(streamedFinishReason(chunks), 'stop');
+}
