@@ -17,6 +17,8 @@ import {
   gatewayChatRequest,
   itMapsUpstreamFailures,
   assertStreamedTextAnswer,
+  STRICT_WEATHER_FORMAT,
+  WEATHER_FORMAT,
   streamedFinishReason,
   streamedText,
   streamedToolCalls,
@@ -30,15 +32,6 @@ const WEATHER_TOOL = {
     name: 'get_weather',
     description: 'Weather in a city',
     parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
-  },
-};
-
-const WEATHER_FORMAT = {
-  type: 'json_schema',
-  json_schema: {
-    name: 'weather_report',
-    description: 'A weather report',
-    schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
   },
 };
 
@@ -278,11 +271,7 @@ describe('AnthropicAdapter against a fake Messages API', () => {
   it('answers a strict json_schema through the same tool: it works on every Claude model', async () => {
     // The openai SDKs' parse helpers send every schema as strict; Anthropic's own
     // structured outputs would refuse them on models before Claude 4.5.
-    const strict = {
-      type: 'json_schema',
-      json_schema: { ...WEATHER_FORMAT.json_schema, strict: true },
-    };
-    const answer = await invoke(gatewayChatRequest({ response_format: strict }));
+    const answer = await invoke(gatewayChatRequest({ response_format: STRICT_WEATHER_FORMAT }));
     const call = upstream.calls[0];
     assert.equal(call.body.output_config, undefined);
     assert.equal((call.body.tools as JsonObject[])[0].name, 'weather_report');

@@ -14,6 +14,8 @@ import {
   gatewayChatRequest,
   itMapsUpstreamFailures,
   assertStreamedTextAnswer,
+  STRICT_WEATHER_FORMAT,
+  WEATHER_FORMAT,
   streamedFinishReason,
   streamedText,
   streamedToolCalls,
@@ -32,15 +34,6 @@ const WEATHER_TOOL = {
   function: {
     name: 'get_weather',
     parameters: { type: 'object', properties: { city: { type: 'string' } } },
-  },
-};
-
-const WEATHER_FORMAT = {
-  type: 'json_schema',
-  json_schema: {
-    name: 'weather_report',
-    description: 'A weather report',
-    schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
   },
 };
 
@@ -258,11 +251,7 @@ describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () =
   it('answers a strict json_schema through the same tool: it works on every tool-calling model', async () => {
     // The openai SDKs' parse helpers send every schema as strict; Bedrock's own structured
     // outputs would refuse them on the models it does not list for them.
-    const strict = {
-      type: 'json_schema',
-      json_schema: { ...WEATHER_FORMAT.json_schema, strict: true },
-    };
-    const answer = await invoke(gatewayChatRequest({ response_format: strict }));
+    const answer = await invoke(gatewayChatRequest({ response_format: STRICT_WEATHER_FORMAT }));
     const call = upstream.calls[0];
     assert.equal(call.body.outputConfig, undefined);
     const toolConfig = call.body.toolConfig as JsonObject;

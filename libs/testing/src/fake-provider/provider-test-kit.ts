@@ -121,3 +121,19 @@ export function assertStreamedTextAnswer(chunks: readonly JsonObject[], text: st
   assert.deepEqual(streamedToolCalls(chunks), []);
   assert.equal(streamedFinishReason(chunks), 'stop');
 }
+
+/** A `response_format` asking for a JSON answer of a given shape, as the openai SDKs send it. */
+export const WEATHER_FORMAT = {
+  type: 'json_schema',
+  json_schema: {
+    name: 'weather_report',
+    description: 'A weather report',
+    schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+  },
+};
+
+/** The same, strict: what the openai SDKs' parse helpers send for every schema. */
+export const STRICT_WEATHER_FORMAT = {
+  type: 'json_schema',
+  json_schema: { ...WEATHER_FORMAT.json_schema, strict: true },
+};
