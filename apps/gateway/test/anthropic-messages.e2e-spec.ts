@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
+import { metricSum } from '@aigw/testing';
 import { FakeOpenAiToolUpstream, FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
 
@@ -113,6 +114,31 @@ describe('Anthropic Messages API on the all-in-one gateway (quickstart config)',
     assert.equal(one.id, 'gpt-4o-mini');
     assert.equal(one.display_name, 'gpt-4o-mini');
     await assert.rejects(client.models.retrieve('no-such-model'), Anthropic.NotFoundError);
+  });
+
+  it('is counted under its own route in the request metrics', async () => {
+    const scrape = async () =>
+      (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
+    const requests = (text: string, route: string) =>
+      metricSum(text, 'ai_gateway_requests_total', { route });
+    const before = await scrape();
+    await client.messages.create({
+      model: 'claude-local',
+      max_tokens: 20,
+      messages: [{ role: 'user', content: 'Count me' }],
+    });
+    const after = await scrape();
+    assert.equal(requests(after, 'messages') - requests(before, 'messages'), 1);
+    assert.equal(requests(after, 'chat.completions'), requests(before, 'chat.completions'));
+  });
+
+  it("answers a wrong method on its path in Anthropic's error shape", async () => {
+    const response = await fetch(`${gateway.baseUrl}/v1/messages`);
+    assert.equal(response.status, 405);
+    assert.equal(response.headers.get('allow'), 'POST');
+    const body = (await response.json()) as { type: string; error: { type: string } };
+    assert.equal(body.type, 'error');
+    assert.equal(body.error.type, 'invalid_request_error');
   });
 
   it('counts tokens', async () => {

@@ -186,6 +186,44 @@ describe('all-in-one gateway on the quickstart config (no keys, no network)', ()
     assert.ok(still.choices[0]?.message.content);
   });
 
+  it('serves the API without the /v1 prefix too (an SDK base URL set either way)', async () => {
+    const unprefixed = new OpenAI({
+      baseURL: gateway.baseUrl,
+      apiKey: 'client-key-never-forwarded',
+      maxRetries: 0,
+    });
+    const completion = await unprefixed.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'Say hello' }],
+    });
+    assert.match(completion.choices[0]?.message.content ?? '', /Say hello/);
+    const ids: string[] = [];
+    for await (const model of unprefixed.models.list()) ids.push(model.id);
+    assert.ok(ids.includes('gpt-4o-mini'), ids.join(','));
+    assert.equal((await unprefixed.models.retrieve('gpt-4o-mini')).id, 'gpt-4o-mini');
+  });
+
+  it('answers a served path asked with the wrong method with a 405 naming the right one', async () => {
+    const wrong = async (method: string, path: string) => {
+      const response = await fetch(`${gateway.baseUrl}${path}`, { method });
+      const body = (await response.json()) as { error: OpenAiErrorFields };
+      return { status: response.status, allow: response.headers.get('allow'), body };
+    };
+    for (const path of ['/v1/chat/completions', '/embeddings']) {
+      const { status, allow, body } = await wrong('GET', path);
+      assert.equal(status, 405, path);
+      assert.equal(allow, 'POST');
+      assertOpenAiError(body.error);
+      assert.equal(body.error.code, 'method_not_allowed');
+      assert.match(body.error.message, /use POST/);
+    }
+    const models = await wrong('POST', '/v1/models');
+    assert.equal(models.status, 405);
+    assert.equal(models.allow, 'GET, HEAD');
+    // A path we do not serve stays a 404, whatever the method.
+    assert.equal((await wrong('DELETE', '/v1/nope')).status, 404);
+  });
+
   it('blocks a prompt matching a block pattern without echoing it', async () => {
     const response = await fetch(`${gateway.baseUrl}/v1/chat/completions`, {
       method: 'POST',

@@ -1,12 +1,12 @@
 import { Inject, Injectable, Optional, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import type { FastifyInstance } from 'fastify';
-import type { Operation } from '@aigw/contracts/data-plane';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { GatewayEndpoint } from '@aigw/contracts';
 import { BudgetAdmission } from './admission/budget-admission';
 import { MESSAGES_DIALECT } from './anthropic/messages-dialect';
 import { sendMessagesError } from './anthropic/messages-errors';
 import { ResponseReuse } from './cache/response-reuse';
-import { EdgeExchange, type EdgeDialect } from './http/edge-exchange';
+import { EdgeExchange, type EdgeCall, type EdgeDialect } from './http/edge-exchange';
 import {
   anthropicModelEntry,
   modelEntry,
@@ -15,15 +15,28 @@ import {
 } from './http/model-entries';
 import { OPENAI_DIALECT } from './http/openai-dialect';
 import { sendOpenAiError, toDataPlaneError } from './http/openai-errors';
+import { PATH_PREFIXES } from './http/public-paths';
 import { IngressPipeline } from './ingress-pipeline';
 import { INGRESS_OBSERVER, type IngressObserver } from './ingress-observer';
 
 /** The hot endpoints: every model call of the OpenAI and Anthropic APIs. */
-const EDGE_ROUTES: readonly [url: string, operation: Operation, dialect: EdgeDialect][] = [
-  ['/v1/chat/completions', 'chat', OPENAI_DIALECT],
-  ['/v1/completions', 'completions', OPENAI_DIALECT],
-  ['/v1/embeddings', 'embeddings', OPENAI_DIALECT],
-  ['/v1/messages', 'chat', MESSAGES_DIALECT],
+const EDGE_ROUTES: readonly [path: string, call: EdgeCall, dialect: EdgeDialect][] = [
+  [
+    '/chat/completions',
+    { endpoint: GatewayEndpoint.ChatCompletions, operation: 'chat' },
+    OPENAI_DIALECT,
+  ],
+  [
+    '/completions',
+    { endpoint: GatewayEndpoint.Completions, operation: 'completions' },
+    OPENAI_DIALECT,
+  ],
+  [
+    '/embeddings',
+    { endpoint: GatewayEndpoint.Embeddings, operation: 'embeddings' },
+    OPENAI_DIALECT,
+  ],
+  ['/messages', { endpoint: GatewayEndpoint.Messages, operation: 'chat' }, MESSAGES_DIALECT],
 ];
 
 /**
@@ -55,25 +68,26 @@ export class EdgeRoutes implements OnModuleInit {
       throw new Error(`the edge routes need the Fastify adapter, not ${httpAdapter.getType()}`);
     }
     const fastify = httpAdapter.getInstance<FastifyInstance>();
-    for (const [url, operation, dialect] of EDGE_ROUTES) {
-      fastify.post(url, (request, reply) =>
-        this.exchange.serve(operation, request, reply, dialect),
-      );
-    }
-    // `client.models.retrieve(id)`. A Fastify wildcard: a model id may hold slashes
-    // (`meta-llama/Llama-3-8B`), which a Nest route parameter does not match.
-    fastify.get('/v1/models/*', (request, reply) => {
-      const anthropic = wantsAnthropicShape(request.headers);
-      try {
-        const id = servedModel(
-          this.pipeline.listModels(),
-          (request.params as { '*': string })['*'],
+    for (const prefix of PATH_PREFIXES) {
+      for (const [path, call, dialect] of EDGE_ROUTES) {
+        fastify.post(prefix + path, (request, reply) =>
+          this.exchange.serve(call, request, reply, dialect),
         );
-        void reply.send(anthropic ? anthropicModelEntry(id) : modelEntry(id));
-      } catch (error) {
-        const send = anthropic ? sendMessagesError : sendOpenAiError;
-        send(reply, toDataPlaneError(error), request.id);
       }
-    });
+      // `client.models.retrieve(id)`. A Fastify wildcard: a model id may hold slashes
+      // (`meta-llama/Llama-3-8B`), which a Nest route parameter does not match.
+      fastify.get(`${prefix}/models/*`, (request, reply) => this.sendModel(request, reply));
+    }
+  }
+
+  private sendModel(request: FastifyRequest, reply: FastifyReply): void {
+    const anthropic = wantsAnthropicShape(request.headers);
+    try {
+      const id = servedModel(this.pipeline.listModels(), (request.params as { '*': string })['*']);
+      void reply.send(anthropic ? anthropicModelEntry(id) : modelEntry(id));
+    } catch (error) {
+      const send = anthropic ? sendMessagesError : sendOpenAiError;
+      send(reply, toDataPlaneError(error), request.id);
+    }
   }
 }

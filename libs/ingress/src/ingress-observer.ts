@@ -1,7 +1,7 @@
+import type { GatewayEndpoint } from '@aigw/contracts';
 import type {
   DataPlaneError,
   GatewayRequest,
-  Operation,
   ServedBy,
   TokenUsage,
 } from '@aigw/contracts/data-plane';
@@ -13,13 +13,18 @@ export interface RequestTimings {
   readonly firstByteAt?: number;
 }
 
-/** What the edge reports about each request: metrics and events hang off this. */
+/**
+ * What the edge reports about each request: metrics and events hang off this. Each call
+ * names the public endpoint the request came in on (a Messages API call is a `chat`
+ * operation, but operators count it apart from the chat completions).
+ */
 export interface IngressObserver {
   /** A request reached the edge; `finished` follows once it is answered in full or abandoned. */
-  started(operation: Operation): void;
-  finished(operation: Operation): void;
-  accepted(request: GatewayRequest): void;
+  started(endpoint: GatewayEndpoint): void;
+  finished(endpoint: GatewayEndpoint): void;
+  accepted(endpoint: GatewayEndpoint, request: GatewayRequest): void;
   completed(
+    endpoint: GatewayEndpoint,
     request: GatewayRequest,
     servedBy: ServedBy,
     usage: TokenUsage,
@@ -36,7 +41,7 @@ export interface CompletionOutcome {
 
 export interface RequestFailure {
   readonly requestId: string;
-  readonly operation: Operation;
+  readonly endpoint: GatewayEndpoint;
   /** Undefined when the body was rejected before it became a request. */
   readonly request?: GatewayRequest;
   readonly error: DataPlaneError;

@@ -2,7 +2,13 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseGatewayConfig } from '@aigw/config';
 import { ExhaustionView, LocalBudgetStore } from '@aigw/budget-core';
-import { LimitKind, RejectReason, type EventPublisher, type GatewayEvent } from '@aigw/contracts';
+import {
+  GatewayEndpoint,
+  LimitKind,
+  RejectReason,
+  type EventPublisher,
+  type GatewayEvent,
+} from '@aigw/contracts';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
@@ -50,7 +56,7 @@ function reject(error: DataPlaneError) {
   const { events, telemetry: observer } = telemetry();
   observer.failed({
     requestId: 'r',
-    operation: 'chat',
+    endpoint: GatewayEndpoint.ChatCompletions,
     request,
     error,
     timings: { startedAt: performance.now() },
@@ -97,7 +103,7 @@ describe('failures of our own', () => {
     );
     observer.failed({
       requestId: 'req-7',
-      operation: 'chat',
+      endpoint: GatewayEndpoint.ChatCompletions,
       request,
       error,
       timings: { startedAt: performance.now() },
@@ -134,7 +140,7 @@ describe('a client that hung up', () => {
     } as unknown as MetricsRegistry;
     new IngressTelemetry(publisher, metrics, (error) => reported.push(error)).failed({
       requestId: 'req-9',
-      operation: 'chat',
+      endpoint: GatewayEndpoint.ChatCompletions,
       request,
       // What the edge makes of the abort: an error of unknown kind.
       error: new DataPlaneError(DataPlaneErrorCode.Internal, 'failed', {
@@ -174,5 +180,37 @@ describe('a client that hung up', () => {
     assert.deepEqual(events, []);
     assert.deepEqual(statuses, [499]);
     assert.deepEqual(reported, []);
+  });
+});
+
+describe('the endpoint a request came in on', () => {
+  it("is the events' endpoint and the metrics' route, apart from its operation", () => {
+    const events: GatewayEvent[] = [];
+    const routes: string[] = [];
+    const publisher: EventPublisher = {
+      publish: (event) => events.push(event),
+      flush: async () => {},
+    };
+    const metrics = {
+      recordRequest: ({ route }: { route: string }) => routes.push(route),
+    } as unknown as MetricsRegistry;
+    const observer = new IngressTelemetry(publisher, metrics);
+    // A Messages API call is a chat operation, counted as the Messages endpoint.
+    observer.accepted(GatewayEndpoint.Messages, request);
+    observer.completed(
+      GatewayEndpoint.Messages,
+      request,
+      { provider: 'openai', backend: 'b', model: 'm' },
+      { inputTokens: 1, outputTokens: 1, cachedInputTokens: 0, source: 'reported' },
+      { startedAt: performance.now() },
+    );
+    assert.deepEqual(
+      events.map((event) => [event.type, (event as { endpoint?: string }).endpoint]),
+      [
+        ['request.accepted', 'messages'],
+        ['request.completed', 'messages'],
+      ],
+    );
+    assert.deepEqual(routes, ['messages']);
   });
 });

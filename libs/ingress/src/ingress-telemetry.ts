@@ -4,15 +4,14 @@ import {
   createRequestAccepted,
   createRequestCompleted,
   createRequestRejected,
-  GatewayEndpoint,
   RejectReason,
+  type GatewayEndpoint,
   type EventPublisher,
 } from '@aigw/contracts';
 import {
   DataPlaneErrorCode,
   type DataPlaneError,
   type GatewayRequest,
-  type Operation,
   type ServedBy,
   type TokenUsage,
 } from '@aigw/contracts/data-plane';
@@ -23,12 +22,6 @@ import type {
   RequestFailure,
   RequestTimings,
 } from './ingress-observer';
-
-const ENDPOINT: Record<Operation, GatewayEndpoint> = {
-  chat: GatewayEndpoint.ChatCompletions,
-  completions: GatewayEndpoint.Completions,
-  embeddings: GatewayEndpoint.Embeddings,
-};
 
 /** Rejections decided at the edge, before any backend was tried. */
 const REJECT_REASON: Partial<Record<DataPlaneErrorCode, RejectReason>> = {
@@ -71,21 +64,21 @@ export class IngressTelemetry implements IngressObserver {
     private readonly onUnexpected: (error: unknown, requestId: string) => void = () => undefined,
   ) {}
 
-  started(operation: Operation): void {
-    this.metrics.trackRequestInFlight(ENDPOINT[operation], 1);
+  started(endpoint: GatewayEndpoint): void {
+    this.metrics.trackRequestInFlight(endpoint, 1);
   }
 
-  finished(operation: Operation): void {
-    this.metrics.trackRequestInFlight(ENDPOINT[operation], -1);
+  finished(endpoint: GatewayEndpoint): void {
+    this.metrics.trackRequestInFlight(endpoint, -1);
   }
 
-  accepted(request: GatewayRequest): void {
+  accepted(endpoint: GatewayEndpoint, request: GatewayRequest): void {
     this.events.publish(
       createRequestAccepted({
         requestId: request.requestId,
         partitionKey: request.caller.userKey,
         userId: request.caller.userKey,
-        endpoint: ENDPOINT[request.operation],
+        endpoint,
         modelRequested: request.requestedModel,
         stream: request.stream,
         tier: request.caller.tier,
@@ -94,6 +87,7 @@ export class IngressTelemetry implements IngressObserver {
   }
 
   completed(
+    endpoint: GatewayEndpoint,
     request: GatewayRequest,
     servedBy: ServedBy,
     _usage: TokenUsage,
@@ -106,7 +100,7 @@ export class IngressTelemetry implements IngressObserver {
         requestId: request.requestId,
         partitionKey: request.caller.userKey,
         userId: request.caller.userKey,
-        endpoint: ENDPOINT[request.operation],
+        endpoint,
         status: CompletionStatus.Success,
         httpStatus: 200,
         latencyMs: ms(timings.startedAt, now),
@@ -124,7 +118,7 @@ export class IngressTelemetry implements IngressObserver {
         tier: request.caller.tier,
       }),
     );
-    this.metrics.recordRequest({ route: ENDPOINT[request.operation], status: 200 });
+    this.metrics.recordRequest({ route: endpoint, status: 200 });
     if (request.stream && timings.firstByteAt !== undefined) {
       this.metrics.observeTimeToFirstToken(
         {
@@ -139,9 +133,8 @@ export class IngressTelemetry implements IngressObserver {
   }
 
   failed(failure: RequestFailure): void {
-    const { requestId, operation, request, error, timings, accepted, clientGone, statusSent } =
+    const { requestId, endpoint, request, error, timings, accepted, clientGone, statusSent } =
       failure;
-    const endpoint = ENDPOINT[operation];
     this.metrics.recordRequest({
       route: endpoint,
       status: clientGone ? CLIENT_CLOSED_REQUEST : error.httpStatus,

@@ -1,12 +1,12 @@
 import type { FastifyReply } from 'fastify';
 import type { DataPlaneError } from '@aigw/contracts/data-plane';
+import { unprefixedPath } from '../http/public-paths';
 import { messagesError } from './domain/anthropic-errors';
 
-/** The Anthropic Messages API's paths; errors there take Anthropic's shape. */
+/** The Anthropic Messages API's paths, `/v1` or not; errors there take Anthropic's shape. */
 export function isMessagesPath(url: string): boolean {
-  return (
-    url.startsWith('/v1/messages') && (url.length === 12 || url[12] === '/' || url[12] === '?')
-  );
+  const path = unprefixedPath(url);
+  return path === '/messages' || path.startsWith('/messages/');
 }
 
 /** An SSE `error` event, Anthropic's way of ending a stream that broke after it began. */

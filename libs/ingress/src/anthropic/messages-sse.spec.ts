@@ -120,6 +120,11 @@ describe('Messages stream relay', () => {
     assert.ok(isMessagesPath('/v1/messages/count_tokens'));
     assert.ok(!isMessagesPath('/v1/messagesx'));
     assert.ok(!isMessagesPath('/v1/chat/completions'));
+    // Served without the prefix too.
+    assert.ok(isMessagesPath('/messages'));
+    assert.ok(isMessagesPath('/messages?beta=true'));
+    assert.ok(!isMessagesPath('/messagesx'));
+    assert.ok(!isMessagesPath('/v2/messages'));
   });
 });
 

@@ -1,6 +1,7 @@
 import { Controller, HttpCode, Post, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { countPromptTokens } from '@aigw/contracts/data-plane';
+import { PATH_PREFIXES } from '../http/public-paths';
 import { IngressPipeline } from '../ingress-pipeline';
 import { translateMessagesRequest } from './domain/anthropic-request';
 
@@ -10,7 +11,7 @@ import { translateMessagesRequest } from './domain/anthropic-request';
  * every provider adapter apply unchanged. `POST /v1/messages` itself is a plain Fastify
  * route (see `EdgeRoutes`, `MESSAGES_DIALECT`); this controller serves the cold routes.
  */
-@Controller('v1/messages')
+@Controller(PATH_PREFIXES.map((prefix) => `${prefix}/messages`))
 export class MessagesController {
   constructor(private readonly pipeline: IngressPipeline) {}
 

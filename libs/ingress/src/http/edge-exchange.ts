@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { GatewayEndpoint } from '@aigw/contracts';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
@@ -24,6 +25,12 @@ export interface StreamRelay {
   end(usage: Promise<TokenUsage>): Promise<void>;
   /** An explicit error event, so a broken stream never looks like a finished one. */
   fail(error: DataPlaneError): void;
+}
+
+/** The public endpoint a call came in on, and the model operation it asks for. */
+export interface EdgeCall {
+  readonly endpoint: GatewayEndpoint;
+  readonly operation: Operation;
 }
 
 /** What differs between the public APIs the edge speaks (OpenAI, Anthropic Messages). */
@@ -55,21 +62,21 @@ export class EdgeExchange {
   ) {}
 
   async serve(
-    operation: Operation,
+    call: EdgeCall,
     http: FastifyRequest,
     reply: FastifyReply,
     dialect: EdgeDialect,
   ): Promise<void> {
-    this.observer.started(operation);
+    this.observer.started(call.endpoint);
     try {
-      await this.answer(operation, http, reply, dialect);
+      await this.answer(call, http, reply, dialect);
     } finally {
-      this.observer.finished(operation);
+      this.observer.finished(call.endpoint);
     }
   }
 
   private async answer(
-    operation: Operation,
+    { endpoint, operation }: EdgeCall,
     http: FastifyRequest,
     reply: FastifyReply,
     dialect: EdgeDialect,
@@ -99,7 +106,7 @@ export class EdgeExchange {
         admission = await this.admission.admit(request);
         request = { ...request, reservationId: admission.reservationId };
       }
-      this.observer.accepted(request);
+      this.observer.accepted(endpoint, request);
       accepted = true;
       const admitted = request;
       let served: ServedAnswer | undefined = found;
@@ -124,7 +131,9 @@ export class EdgeExchange {
       if (abort.signal.aborted) throw clientDisconnected();
       const done = (usage: TokenUsage) => {
         if (reused) this.reuse!.reused(admitted, answer.servedBy, usage);
-        this.observer.completed(admitted, answer.servedBy, usage, timings, { cached: reused });
+        this.observer.completed(endpoint, admitted, answer.servedBy, usage, timings, {
+          cached: reused,
+        });
       };
       const limitHeaders = { ...admission?.headers, ...served?.headers };
       if (answer.kind === 'json') {
@@ -163,7 +172,7 @@ export class EdgeExchange {
         if (reused && admission) void this.admission?.release(admission).catch(() => undefined);
         const mapped = toDataPlaneError(error);
         relay.fail(mapped);
-        const failure = { requestId, operation, request, error: mapped, timings, accepted };
+        const failure = { requestId, endpoint, request, error: mapped, timings, accepted };
         this.observer.failed({ ...failure, ...hangUp(reply, abort.signal) });
       }
     } catch (error) {
@@ -171,7 +180,7 @@ export class EdgeExchange {
       // No answer, or a reused one not delivered, means no usage event to settle the hold.
       if (admission && (!answered || reused))
         void this.admission?.release(admission).catch(() => undefined);
-      const failure = { requestId, operation, request, error: mapped, timings, accepted };
+      const failure = { requestId, endpoint, request, error: mapped, timings, accepted };
       this.observer.failed({ ...failure, ...hangUp(reply, abort.signal) });
       if (!abort.signal.aborted) dialect.sendError(reply, mapped, requestId);
     }

@@ -45,7 +45,10 @@ export function toDataPlaneError(error: unknown): DataPlaneError {
     );
   }
   if (status === 405) {
-    return new DataPlaneError(DataPlaneErrorCode.UnknownUrl, 'This method is not allowed here');
+    return new DataPlaneError(
+      DataPlaneErrorCode.MethodNotAllowed,
+      'This method is not allowed here',
+    );
   }
   return new DataPlaneError(
     DataPlaneErrorCode.Internal,

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 import { isMessagesPath, sendMessagesError } from '../anthropic/messages-errors';
 import { sendOpenAiError, toDataPlaneError } from './openai-errors';
+import { methodsAllowedAt } from './public-paths';
 
 type ErrorRenderer = (reply: FastifyReply, error: DataPlaneError, requestId?: string) => void;
 
@@ -25,7 +26,7 @@ export class OpenAiExceptionFilter implements ExceptionFilter {
     const request = http.getRequest<FastifyRequest>();
     const mapped =
       exception instanceof HttpException && exception.getStatus() === 404
-        ? new DataPlaneError(DataPlaneErrorCode.UnknownUrl, exception.message)
+        ? noRoute(request.method, request.url, exception.message)
         : toDataPlaneError(exception);
     if (mapped.code === DataPlaneErrorCode.Internal) this.onUnexpected(exception);
     const send = rendererFor(request.url);
@@ -37,6 +38,17 @@ export class OpenAiExceptionFilter implements ExceptionFilter {
     }
     send(reply, mapped, request.id);
   }
+}
+
+/** No route for this method and path: a 405 if the path is served with other methods. */
+function noRoute(method: string, url: string, message: string): DataPlaneError {
+  const allowed = methodsAllowedAt(url);
+  if (!allowed) return new DataPlaneError(DataPlaneErrorCode.UnknownUrl, message);
+  return new DataPlaneError(
+    DataPlaneErrorCode.MethodNotAllowed,
+    `${method} is not allowed on ${url.split('?')[0]}; use ${allowed.join(' or ')}`,
+    { headers: { allow: allowed.join(', ') } },
+  );
 }
 
 /** Past this much we stop reading and let the connection close. */

@@ -1,6 +1,7 @@
 import { Controller, Get, Headers } from '@nestjs/common';
 import type { ModelList } from '@aigw/contracts';
 import { IngressPipeline } from '../ingress-pipeline';
+import { PATH_PREFIXES } from './public-paths';
 import {
   anthropicModelList,
   modelList,
@@ -12,7 +13,7 @@ import {
  * The OpenAI-compatible API's cold routes. The model calls (chat completions, completions,
  * embeddings) are plain Fastify routes: see `EdgeRoutes`.
  */
-@Controller('v1')
+@Controller([...PATH_PREFIXES])
 export class OpenAiController {
   constructor(private readonly pipeline: IngressPipeline) {}
 

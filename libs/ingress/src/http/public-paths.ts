@@ -1,0 +1,33 @@
+// The public API's paths, in one place: which are served, under which prefixes, and with
+// which methods, so a known path asked with the wrong method gets a 405 naming the right
+// one instead of a 404 that reads as a wrong base URL.
+
+/**
+ * Every public path is served with and without `/v1`: an SDK's base URL is set either
+ * way (`http://gateway/v1` for OpenAI's, `http://gateway` for many others).
+ */
+export const PATH_PREFIXES = ['/v1', ''] as const;
+
+/** Paths of the model calls and token counts: POST only. */
+const POST_PATHS = new Set([
+  '/chat/completions',
+  '/completions',
+  '/embeddings',
+  '/messages',
+  '/messages/count_tokens',
+]);
+
+/** The path without its query and without the `/v1` prefix. */
+export function unprefixedPath(url: string): string {
+  const query = url.indexOf('?');
+  const path = query === -1 ? url : url.slice(0, query);
+  return path === '/v1' || path.startsWith('/v1/') ? path.slice(3) : path;
+}
+
+/** The methods a public path answers (for `Allow`), or undefined for a path not served. */
+export function methodsAllowedAt(url: string): readonly string[] | undefined {
+  const path = unprefixedPath(url);
+  if (POST_PATHS.has(path)) return ['POST'];
+  if (path === '/models' || path.startsWith('/models/')) return ['GET', 'HEAD'];
+  return undefined;
+}
