@@ -4,6 +4,7 @@ export * from './startup-errors';
 export * from './service-settings';
 export * from './service-runtime';
 export * from './nest-edge-app';
+export * from './cors-origins';
 export * from './data-plane-http';
 export * from './usage-pricing';
 export * from './budget-runtime';

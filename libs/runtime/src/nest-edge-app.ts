@@ -4,6 +4,7 @@ import type { DynamicModule, ExceptionFilter } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { NestLoggerService, type Logger } from '@aigw/observability';
+import { corsOptions, type CorsOrigins } from './cors-origins';
 import { edgeClientErrorHandler, type ClientErrorReason } from './edge-client-errors';
 import { requestBodyDecoder } from './request-body-decoding';
 import type { ServedApp } from './service-runtime';
@@ -20,6 +21,8 @@ export interface NestEdgeAppOptions {
    * its connection and buffer for ever.
    */
   readonly requestReceiveTimeoutMs: number;
+  /** Browser origins allowed to call the API (AI_GATEWAY_CORS_ORIGINS); unset: no CORS. */
+  readonly cors?: CorsOrigins;
   /** Told of each connection answered before it carried a request (metrics). */
   readonly onClientError?: (reason: ClientErrorReason) => void;
   /** Turns every error into the public API's error shape (OpenAI-style). */
@@ -53,6 +56,7 @@ export async function createNestEdgeApp(
     abortOnError: false,
   });
   app.useGlobalFilters(options.filter);
+  if (options.cors) app.enableCors(corsOptions(options.cors));
   app
     .getHttpAdapter()
     .getInstance()

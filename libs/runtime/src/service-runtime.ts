@@ -142,6 +142,7 @@ export class ServiceRuntime {
       logger: this.logger,
       maxBodyBytes: this.settings.maxBodyBytes,
       requestReceiveTimeoutMs: this.settings.requestReceiveTimeoutMs,
+      cors: this.settings.corsOrigins,
       onClientError: (reason) => this.metrics.recordClientError(reason),
       filter,
     };

@@ -6,6 +6,7 @@ import {
   type ProcessSettings,
 } from '@aigw/config';
 import type { Logger } from '@aigw/observability';
+import { corsOriginsFrom, type CorsOrigins } from './cors-origins';
 import { StartupError } from './listen';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -18,6 +19,8 @@ export interface ServiceSettings extends ProcessSettings {
   readonly requestReceiveTimeoutMs: number;
   /** The quickstart runs with missing keys; a user's own config refuses them by default. */
   readonly missingSecrets: MissingSecretPolicy;
+  /** Browser origins allowed to call the API; unset sends no CORS headers. */
+  readonly corsOrigins?: CorsOrigins;
 }
 
 export function positiveInteger(env: Env, name: string, fallback: number): number {
@@ -100,6 +103,7 @@ export async function loadServiceConfig(
     maxBodyBytes: positiveInteger(env, 'AI_GATEWAY_MAX_BODY_BYTES', 4 * 1024 * 1024),
     requestReceiveTimeoutMs: positiveInteger(env, 'AI_GATEWAY_REQUEST_RECEIVE_TIMEOUT_MS', 60_000),
     missingSecrets,
+    corsOrigins: corsOriginsFrom(env),
   };
   for (const note of startup.inferences) logger.info(`config: ${note}`);
   for (const warning of startup.warnings) logger.warn(`config: ${warning}`);

@@ -59,6 +59,7 @@ export const APP_OPTIONAL_ENV_VARS: Readonly<Record<AppName, readonly string[]>>
     'AI_GATEWAY_REUSE_BILLING',
     'AI_GATEWAY_CACHE_MEMORY_MAX_BYTES',
     'AI_GATEWAY_DEDUP_LEADER_TIMEOUT_MS',
+    'AI_GATEWAY_CORS_ORIGINS',
   ],
   router: [...COMMON_OPTIONAL_APP_ENV, 'PROVIDER_ADAPTER_CONNECTIONS'],
   'provider-adapter': [

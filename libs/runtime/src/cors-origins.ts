@@ -1,0 +1,63 @@
+// Browsers may call the API from the origins an operator lists (AI_GATEWAY_CORS_ORIGINS);
+// without the setting no CORS header is sent and browsers keep other sites out.
+import type { FastifyCorsOptions } from '@fastify/cors';
+import { StartupError } from './listen';
+import type { Env } from './service-settings';
+
+/** Every origin (`*`), or the exact origins listed. */
+export type CorsOrigins = '*' | readonly string[];
+
+/** What a browser script may read of an answer beyond the CORS-safelisted headers. */
+const EXPOSED_HEADERS = [
+  'x-request-id',
+  'x-ai-gateway-backend',
+  'retry-after',
+  'x-ratelimit-limit-tokens',
+  'x-ratelimit-remaining-tokens',
+  'x-ratelimit-reset-tokens',
+];
+
+/** AI_GATEWAY_CORS_ORIGINS: `*`, or origins like `https://app.example.com` split by commas. */
+export function corsOriginsFrom(env: Env): CorsOrigins | undefined {
+  const raw = env.AI_GATEWAY_CORS_ORIGINS?.trim();
+  if (!raw) return undefined;
+  if (raw === '*') return '*';
+  const origins = raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  for (const origin of origins) {
+    if (!isOrigin(origin)) {
+      throw new StartupError(
+        `AI_GATEWAY_CORS_ORIGINS must be * or origins like https://app.example.com separated by commas; "${origin}" is not an origin`,
+      );
+    }
+  }
+  return origins;
+}
+
+/** A scheme, host and port alone, as a browser sends it in `Origin`. */
+function isOrigin(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === text;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The options for `@fastify/cors`. No credentials: callers authenticate with a header
+ * (`Authorization`, `x-api-key`), never a cookie. Request headers are allowed as the
+ * preflight asks for them (the SDKs send their own `x-stainless-*` and `anthropic-*`).
+ */
+export function corsOptions(origins: CorsOrigins): FastifyCorsOptions {
+  return {
+    origin: origins === '*' ? '*' : [...origins],
+    methods: ['GET', 'HEAD', 'POST'],
+    exposedHeaders: EXPOSED_HEADERS,
+    credentials: false,
+    // Browsers cap it lower (Chrome: 2 hours); ten minutes spares most preflights.
+    maxAge: 600,
+  };
+}
