@@ -144,6 +144,7 @@ export function toAnthropicRequest(
   if (prompt.stop.length > 0) body.stop_sequences = prompt.stop;
   if (prompt.temperature !== undefined) body.temperature = prompt.temperature;
   if (prompt.topP !== undefined) body.top_p = prompt.topP;
+  // The Messages API takes no seed and no presence or frequency penalty: they are dropped.
   if (prompt.user !== undefined) body.metadata = { user_id: prompt.user };
   if (answerTool) Object.assign(body, anthropicAnswerToolFields(answerTool));
   if (stream) body.stream = true;

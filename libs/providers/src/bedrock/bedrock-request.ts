@@ -162,6 +162,7 @@ export function toConverseRequest(prompt: ChatPrompt, answer: AnswerTool | undef
   if (prompt.temperature !== undefined) inference.temperature = prompt.temperature;
   if (prompt.topP !== undefined) inference.topP = prompt.topP;
   if (prompt.stop.length > 0) inference.stopSequences = prompt.stop;
+  // Converse's inferenceConfig takes no seed and no presence or frequency penalty: dropped.
   if (Object.keys(inference).length > 0) body.inferenceConfig = inference;
   const tools = toolConfig(prompt, answer);
   if (tools) body.toolConfig = tools;

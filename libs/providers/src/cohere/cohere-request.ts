@@ -46,6 +46,13 @@ function message(turn: ChatTurn): JsonObject {
 const MIN_P = 0.01;
 const MAX_P = 0.99;
 
+// Cohere takes penalties only in 0 to 1 (OpenAI's are -2 to 2) and refuses the request
+// otherwise; a negative one, once clamped, is 0 and not sent.
+function penalty(value: number | undefined): number | undefined {
+  const clamped = value === undefined ? 0 : Math.min(1, Math.max(0, value));
+  return clamped === 0 ? undefined : clamped;
+}
+
 /** The v2 /chat body for an OpenAI chat request. */
 export function toCohereRequest(prompt: ChatPrompt, model: string, stream: boolean): JsonObject {
   const body: JsonObject = {
@@ -80,6 +87,10 @@ export function toCohereRequest(prompt: ChatPrompt, model: string, stream: boole
   if (prompt.temperature !== undefined) body.temperature = prompt.temperature;
   if (prompt.topP !== undefined) body.p = Math.min(MAX_P, Math.max(MIN_P, prompt.topP));
   if (prompt.seed !== undefined) body.seed = prompt.seed;
+  const frequencyPenalty = penalty(prompt.frequencyPenalty);
+  if (frequencyPenalty !== undefined) body.frequency_penalty = frequencyPenalty;
+  const presencePenalty = penalty(prompt.presencePenalty);
+  if (presencePenalty !== undefined) body.presence_penalty = presencePenalty;
   const responseFormat = cohereResponseFormat(prompt.responseFormat);
   if (responseFormat) body.response_format = responseFormat;
   return body;

@@ -124,6 +124,19 @@ describe('CohereAdapter against a fake Cohere v2 API', () => {
     assert.equal(text.body.response_format, undefined);
   });
 
+  it("clamps penalties into Cohere's 0 to 1 and sends none that clamp to 0", async () => {
+    await invoke(gatewayChatRequest({ presence_penalty: 0.4, frequency_penalty: 1.8 }));
+    await invoke(gatewayChatRequest({ presence_penalty: 0, frequency_penalty: -1 }));
+    await invoke(gatewayChatRequest({ presence_penalty: -2, frequency_penalty: 2 }));
+    const [inRange, none, mixed] = upstream.calls;
+    assert.equal(inRange.body.presence_penalty, 0.4);
+    assert.equal(inRange.body.frequency_penalty, 1);
+    assert.equal('presence_penalty' in none.body, false);
+    assert.equal('frequency_penalty' in none.body, false);
+    assert.equal('presence_penalty' in mixed.body, false);
+    assert.equal(mixed.body.frequency_penalty, 1);
+  });
+
   it('answers a chat.completion with billed units as usage', async () => {
     const answer = await invoke(gatewayChatRequest());
     if (answer.kind !== 'json') return assert.fail('expected json');

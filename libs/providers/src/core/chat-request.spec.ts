@@ -102,6 +102,28 @@ describe('parseChatRequest', () => {
     );
   });
 
+  it('reads presence_penalty and frequency_penalty, absent when left out or null', () => {
+    const prompt = parseChatRequest({
+      messages: user,
+      presence_penalty: -2,
+      frequency_penalty: 0.5,
+    });
+    assert.equal(prompt.presencePenalty, -2);
+    assert.equal(prompt.frequencyPenalty, 0.5);
+    const bare = parseChatRequest({ messages: user, presence_penalty: null });
+    assert.equal(bare.presencePenalty, undefined);
+    assert.equal(bare.frequencyPenalty, undefined);
+  });
+
+  it('rejects a penalty that is not a number or outside -2 to 2, naming the field', () => {
+    for (const field of ['presence_penalty', 'frequency_penalty']) {
+      rejects({ messages: user, [field]: '1' }, field, /must be a number/);
+      rejects({ messages: user, [field]: true }, field, /must be a number/);
+      rejects({ messages: user, [field]: 2.5 }, field, /between -2 and 2/);
+      rejects({ messages: user, [field]: -2.01 }, field, /between -2 and 2/);
+    }
+  });
+
   it('reads response_format into a text, json_object or json_schema format', () => {
     const schema = { type: 'object', properties: { city: { type: 'string' } } };
     const formatOf = (response_format: unknown) =>

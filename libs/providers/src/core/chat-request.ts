@@ -62,6 +62,9 @@ export interface ChatPrompt {
   readonly stop: readonly string[];
   /** For repeatable sampling, where the provider takes one (Gemini, Cohere). */
   readonly seed?: number;
+  /** OpenAI's -2 to 2; each adapter maps them to what its provider takes, or drops them. */
+  readonly presencePenalty?: number;
+  readonly frequencyPenalty?: number;
   readonly user?: string;
   /** Absent when the client left it out. */
   readonly responseFormat?: ResponseFormat;
@@ -288,6 +291,8 @@ export function parseChatRequest(body: JsonObject, options: ChatParseOptions = {
     topP: optionalNumber(body, 'top_p'),
     stop: parseStop(body.stop),
     seed: parseSeed(body),
+    presencePenalty: parsePenalty(body, 'presence_penalty'),
+    frequencyPenalty: parsePenalty(body, 'frequency_penalty'),
     user: typeof body.user === 'string' ? body.user : undefined,
     responseFormat: parseResponseFormat(body.response_format),
   };
@@ -299,6 +304,14 @@ function parseSeed(body: JsonObject): number | undefined {
     throw invalid('seed must be an integer', 'seed');
   }
   return seed;
+}
+
+function parsePenalty(body: JsonObject, field: string): number | undefined {
+  const penalty = optionalNumber(body, field);
+  if (penalty !== undefined && (penalty < -2 || penalty > 2)) {
+    throw invalid(`${field} must be between -2 and 2`, field);
+  }
+  return penalty;
 }
 
 /** Parses a tool's JSON result for providers that want an object; text otherwise. */

@@ -121,6 +121,15 @@ export function toGeminiRequest(prompt: ChatPrompt): JsonObject {
   if (prompt.maxTokens !== undefined) generation.maxOutputTokens = prompt.maxTokens;
   if (prompt.stop.length > 0) generation.stopSequences = prompt.stop;
   if (prompt.seed !== undefined) generation.seed = prompt.seed;
+  // 0 changes nothing, and some Gemini models refuse the fields outright: only a real
+  // penalty is sent (a model that refuses one answers 400, which the client sees).
+  const { presencePenalty, frequencyPenalty } = prompt;
+  if (presencePenalty !== undefined && presencePenalty !== 0) {
+    generation.presencePenalty = presencePenalty;
+  }
+  if (frequencyPenalty !== undefined && frequencyPenalty !== 0) {
+    generation.frequencyPenalty = frequencyPenalty;
+  }
   Object.assign(generation, geminiResponseFormatConfig(prompt.responseFormat));
   if (Object.keys(generation).length > 0) body.generationConfig = generation;
   return body;

@@ -159,6 +159,27 @@ describe('GeminiAdapter against a fake Gemini API', () => {
     assert.equal(text.body.generationConfig, undefined);
   });
 
+  it('sends non-zero penalties in generationConfig and no field for a penalty of 0', async () => {
+    await invoke(gatewayChatRequest({ presence_penalty: 0.6, frequency_penalty: -1.5 }));
+    await invoke(gatewayChatRequest({ presence_penalty: 0, frequency_penalty: 0 }));
+    await invoke(gatewayChatRequest({ presence_penalty: 0, frequency_penalty: 1, top_p: 0.9 }));
+    const [both, zeros, one] = upstream.calls;
+    assert.deepEqual(both.body.generationConfig, { presencePenalty: 0.6, frequencyPenalty: -1.5 });
+    assert.equal(zeros.body.generationConfig, undefined);
+    assert.deepEqual(one.body.generationConfig, { topP: 0.9, frequencyPenalty: 1 });
+  });
+
+  it('refuses an out-of-range penalty before calling Gemini', async () => {
+    await assert.rejects(
+      invoke(gatewayChatRequest({ frequency_penalty: 3 })),
+      (error: unknown) =>
+        error instanceof DataPlaneError &&
+        error.code === DataPlaneErrorCode.InvalidRequest &&
+        error.param === 'frequency_penalty',
+    );
+    assert.equal(upstream.calls.length, 0);
+  });
+
   it('answers a chat.completion without thought text, with usageMetadata as usage', async () => {
     const answer = await invoke(gatewayChatRequest());
     if (answer.kind !== 'json') return assert.fail('expected json');
