@@ -72,7 +72,10 @@ export async function bootstrapGateway(env: Env): Promise<RunningGateway> {
         usageAnalytics,
       ),
       runtime.edgeAppOptions(
-        new OpenAiExceptionFilter((error) => logger.error('unhandled request error', { error })),
+        new OpenAiExceptionFilter(
+          (error) => logger.error('unhandled request error', { error }),
+          (route, status) => metrics.recordRequest({ route, status }),
+        ),
       ),
     );
     return await runtime.serve(app);

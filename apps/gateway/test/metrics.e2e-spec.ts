@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { metricSum } from '@aigw/testing';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
 
@@ -141,5 +142,35 @@ spec:
       after = await inFlight();
     }
     assert.equal(after, 0, 'the stream its client left is no longer counted');
+  });
+
+  it('counts requests refused before any handler ran under their route, or other', async () => {
+    const scrape = async () =>
+      (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
+    const count = (text: string, route: string, status: string) =>
+      metricSum(text, 'ai_gateway_requests_total', { route, status });
+    const before = await scrape();
+    const send = (path: string, init: RequestInit) =>
+      fetch(`${gateway.baseUrl}${path}`, init).then((response) => response.arrayBuffer());
+    // A body that is not JSON fails in the parser, before the route's handler.
+    await send('/v1/chat/completions', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"model":',
+    });
+    await send('/embeddings', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: 'not json',
+    });
+    await send('/v1/chat/completions', { method: 'GET' });
+    await send('/v1/no-such-path', { method: 'GET' });
+    const after = await scrape();
+    const grew = (route: string, status: string) =>
+      count(after, route, status) - count(before, route, status);
+    assert.equal(grew('chat.completions', '400'), 1);
+    assert.equal(grew('embeddings', '400'), 1);
+    assert.equal(grew('chat.completions', '405'), 1);
+    assert.equal(grew('other', '404'), 1);
   });
 });

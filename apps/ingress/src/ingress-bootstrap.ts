@@ -68,7 +68,10 @@ export async function bootstrapIngress(env: Env): Promise<RunningService> {
         reuse: openResponseReuse(runtime, env),
       }),
       runtime.edgeAppOptions(
-        new OpenAiExceptionFilter((error) => logger.error('unhandled request error', { error })),
+        new OpenAiExceptionFilter(
+          (error) => logger.error('unhandled request error', { error }),
+          (route, status) => metrics.recordRequest({ route, status }),
+        ),
       ),
     );
     return await runtime.serve(app);

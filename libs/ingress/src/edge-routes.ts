@@ -15,28 +15,16 @@ import {
 } from './http/model-entries';
 import { OPENAI_DIALECT } from './http/openai-dialect';
 import { sendOpenAiError, toDataPlaneError } from './http/openai-errors';
-import { PATH_PREFIXES } from './http/public-paths';
+import { ENDPOINT_PATHS, PATH_PREFIXES } from './http/public-paths';
 import { IngressPipeline } from './ingress-pipeline';
 import { INGRESS_OBSERVER, type IngressObserver } from './ingress-observer';
 
 /** The hot endpoints: every model call of the OpenAI and Anthropic APIs. */
-const EDGE_ROUTES: readonly [path: string, call: EdgeCall, dialect: EdgeDialect][] = [
-  [
-    '/chat/completions',
-    { endpoint: GatewayEndpoint.ChatCompletions, operation: 'chat' },
-    OPENAI_DIALECT,
-  ],
-  [
-    '/completions',
-    { endpoint: GatewayEndpoint.Completions, operation: 'completions' },
-    OPENAI_DIALECT,
-  ],
-  [
-    '/embeddings',
-    { endpoint: GatewayEndpoint.Embeddings, operation: 'embeddings' },
-    OPENAI_DIALECT,
-  ],
-  ['/messages', { endpoint: GatewayEndpoint.Messages, operation: 'chat' }, MESSAGES_DIALECT],
+const EDGE_ROUTES: readonly [call: EdgeCall, dialect: EdgeDialect][] = [
+  [{ endpoint: GatewayEndpoint.ChatCompletions, operation: 'chat' }, OPENAI_DIALECT],
+  [{ endpoint: GatewayEndpoint.Completions, operation: 'completions' }, OPENAI_DIALECT],
+  [{ endpoint: GatewayEndpoint.Embeddings, operation: 'embeddings' }, OPENAI_DIALECT],
+  [{ endpoint: GatewayEndpoint.Messages, operation: 'chat' }, MESSAGES_DIALECT],
 ];
 
 /**
@@ -69,8 +57,8 @@ export class EdgeRoutes implements OnModuleInit {
     }
     const fastify = httpAdapter.getInstance<FastifyInstance>();
     for (const prefix of PATH_PREFIXES) {
-      for (const [path, call, dialect] of EDGE_ROUTES) {
-        fastify.post(prefix + path, (request, reply) =>
+      for (const [call, dialect] of EDGE_ROUTES) {
+        fastify.post(prefix + ENDPOINT_PATHS[call.endpoint], (request, reply) =>
           this.exchange.serve(call, request, reply, dialect),
         );
       }

@@ -3,7 +3,13 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 import { isMessagesPath, sendMessagesError } from '../anthropic/messages-errors';
 import { sendOpenAiError, toDataPlaneError } from './openai-errors';
-import { methodsAllowedAt } from './public-paths';
+import { endpointAt, methodsAllowedAt } from './public-paths';
+
+/** Told of each request the filter answers (a body that failed to parse, an unknown path). */
+export type RefusalListener = (route: string, status: number) => void;
+
+/** The route label of a refused request on no model call's path. */
+export const OTHER_ROUTE = 'other';
 
 type ErrorRenderer = (reply: FastifyReply, error: DataPlaneError, requestId?: string) => void;
 
@@ -14,11 +20,17 @@ function rendererFor(url: string): ErrorRenderer {
 
 /**
  * Every error a handler throws leaves with the right status, as an OpenAI-style body
- * (or an Anthropic-style one on the Messages API's paths).
+ * (or an Anthropic-style one on the Messages API's paths). The model calls answer their
+ * own errors; what reaches this filter failed before their handler ran (a body that is not
+ * JSON or too large, a path or method not served) or on a cold route, and is counted here
+ * under the model call's route, or `other`, so bad input shows in the request metrics.
  */
 @Catch()
 export class OpenAiExceptionFilter implements ExceptionFilter {
-  constructor(private readonly onUnexpected: (error: unknown) => void) {}
+  constructor(
+    private readonly onUnexpected: (error: unknown) => void,
+    private readonly onRefused: RefusalListener = () => undefined,
+  ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
@@ -29,6 +41,7 @@ export class OpenAiExceptionFilter implements ExceptionFilter {
         ? noRoute(request.method, request.url, exception.message)
         : toDataPlaneError(exception);
     if (mapped.code === DataPlaneErrorCode.Internal) this.onUnexpected(exception);
+    this.onRefused(endpointAt(request.url) ?? OTHER_ROUTE, mapped.httpStatus);
     const send = rendererFor(request.url);
     if (mapped.code === DataPlaneErrorCode.BodyTooLarge && !request.raw.complete) {
       // Read the rest of an oversized upload before answering: a client still sending

@@ -1,3 +1,5 @@
+import { GatewayEndpoint } from '@aigw/contracts';
+
 // The public API's paths, in one place: which are served, under which prefixes, and with
 // which methods, so a known path asked with the wrong method gets a 405 naming the right
 // one instead of a 404 that reads as a wrong base URL.
@@ -8,20 +10,31 @@
  */
 export const PATH_PREFIXES = ['/v1', ''] as const;
 
+/** The path of each model call (POST), which its requests are counted under. */
+export const ENDPOINT_PATHS: Readonly<Record<GatewayEndpoint, string>> = {
+  [GatewayEndpoint.ChatCompletions]: '/chat/completions',
+  [GatewayEndpoint.Completions]: '/completions',
+  [GatewayEndpoint.Embeddings]: '/embeddings',
+  [GatewayEndpoint.Messages]: '/messages',
+};
+
+const ENDPOINT_AT = new Map(
+  Object.entries(ENDPOINT_PATHS).map(([endpoint, path]) => [path, endpoint as GatewayEndpoint]),
+);
+
 /** Paths of the model calls and token counts: POST only. */
-const POST_PATHS = new Set([
-  '/chat/completions',
-  '/completions',
-  '/embeddings',
-  '/messages',
-  '/messages/count_tokens',
-]);
+const POST_PATHS = new Set([...ENDPOINT_AT.keys(), '/messages/count_tokens']);
 
 /** The path without its query and without the `/v1` prefix. */
 export function unprefixedPath(url: string): string {
   const query = url.indexOf('?');
   const path = query === -1 ? url : url.slice(0, query);
   return path === '/v1' || path.startsWith('/v1/') ? path.slice(3) : path;
+}
+
+/** The model call a URL names, `/v1` or not, if any. */
+export function endpointAt(url: string): GatewayEndpoint | undefined {
+  return ENDPOINT_AT.get(unprefixedPath(url));
 }
 
 /** The methods a public path answers (for `Allow`), or undefined for a path not served. */
