@@ -50,9 +50,10 @@ export async function bootstrapGateway(env: Env): Promise<RunningGateway> {
     const router = new FailoverRouter({
       config,
       providers,
-      observer: new RouterTelemetry(events, metrics),
+      observer: new RouterTelemetry(events, metrics, logger),
       modelBudgetGate: modelBudgetGate(exhaustion),
     });
+    metrics.watchBackendStates(() => router.backendStates());
     const admission = new BudgetAdmission(config, budgetStore, exhaustion, budget);
     // Analytics: every event into ClickHouse (CLICKHOUSE_URL) or SQLite; API port serves
     // /v1/analytics/* and the /usage page.

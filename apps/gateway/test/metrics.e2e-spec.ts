@@ -75,6 +75,7 @@ spec:
     await chat(false, 'first'); // failover, cache miss
     await chat(false, 'first'); // cache hit
     await chat(true, 'streamed'); // time to first token, per output token
+    await chat(false, 'third'); // the primary's third failure in a row: cooled down
     await new Promise((r) => setTimeout(r, 500)); // usage settles into the budget gauge
 
     for (const path of ['/metrics', '/stats/prometheus']) {
@@ -86,6 +87,13 @@ spec:
         text,
         /ai_gateway_fallback_total\{from="openai-compatible",to="vllm",reason="error"\} [1-9]/,
       );
+      // The always-failing primary was called three times: the third failure cooled it.
+      assert.match(
+        text,
+        /^ai_gateway_backend_cooldowns_total\{backend="openai-primary",reason="failures"\} 1$/m,
+      );
+      assert.match(text, /^ai_gateway_backend_cooling\{backend="openai-primary"\} 1$/m);
+      assert.match(text, /^ai_gateway_backend_cooling\{backend="vllm-fallback"\} 0$/m);
       assertSeries(text, 'ai_gateway_cost_dollars', ['user', 'model']);
       assertSeries(text, 'ai_gateway_cache_hits_total', ['model']);
       assertSeries(text, 'ai_gateway_cache_misses_total', ['model']);

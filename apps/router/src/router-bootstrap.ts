@@ -35,9 +35,10 @@ export async function bootstrapRouter(env: Env): Promise<RunningService> {
     const router = new FailoverRouter({
       config,
       providers,
-      observer: new RouterTelemetry(events, metrics),
+      observer: new RouterTelemetry(events, metrics, logger),
       modelBudgetGate: modelBudgetGate(exhaustion),
     });
+    metrics.watchBackendStates(() => router.backendStates());
     const { fastify, served } = createWireServer({
       maxBodyBytes: runtime.settings.maxBodyBytes,
       onUnexpected: (error) => logger.error('unhandled wire request error', { error }),

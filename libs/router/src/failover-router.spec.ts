@@ -257,6 +257,42 @@ spec:
     assert.equal(health.isCooling('openai-gpt4'), false);
   });
 
+  it('tells its observer when a backend is cooled down, once, and why', async () => {
+    let now = 1_000;
+    const health = new BackendHealth(undefined, () => now);
+    const cooled: [string, string, number][] = [];
+    const observer: RouterObserver = {
+      fallback: () => undefined,
+      cooledDown: (backend, cooldown) => cooled.push([backend.name, cooldown.reason, cooldown.ms]),
+    };
+    const providers = new ScriptedProviders({
+      'openai-gpt4': fail(DataPlaneErrorCode.UpstreamRateLimited, 60_000),
+      'anthropic-claude': fail(DataPlaneErrorCode.UpstreamError),
+    });
+    const router = new FailoverRouter({
+      config: () => THREE_BACKENDS,
+      providers,
+      health,
+      observer,
+      sleep: noSleep,
+    });
+    for (let i = 0; i < 4; i++) await router.route(request(), new AbortController().signal);
+    // The 429 cooled its backend at once; the 5xx backend on its third failure in a row,
+    // and failing again while cooling started no second cooldown.
+    assert.deepEqual(cooled, [
+      ['openai-gpt4', 'retry_after', 60_000],
+      ['anthropic-claude', 'failures', 30_000],
+    ]);
+    assert.deepEqual(router.backendStates(), [
+      { backend: 'openai-gpt4', cooling: true },
+      { backend: 'cheap', cooling: false },
+      { backend: 'anthropic-claude', cooling: true },
+      { backend: 'gemini', cooling: false },
+    ]);
+    now += 61_000;
+    assert.ok(router.backendStates().every((state) => !state.cooling));
+  });
+
   it('never calls a backend again within a request once it answered with Retry-After', async () => {
     const config = configFrom(`
 kind: AIGatewayRoute

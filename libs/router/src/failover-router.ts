@@ -12,11 +12,19 @@ import {
   type UpstreamTarget,
 } from '@aigw/contracts/data-plane';
 import { isUnresolved, planBackendChain, type ChainLink } from './domain/backend-chain';
-import { BackendHealth } from './domain/backend-health';
+import { BackendHealth, type Cooldown } from './domain/backend-health';
 
 /** What the router tells the rest of the gateway about its decisions. */
 export interface RouterObserver {
   fallback(request: GatewayRequest, from: ChainLink, to: ChainLink, reason: FailoverTrigger): void;
+  /** A backend is skipped for a while (tried only as a last resort) after failing. */
+  cooledDown?(backend: BackendConfig, cooldown: Cooldown): void;
+}
+
+/** Whether each configured backend is cooling down now, for the metrics. */
+export interface BackendState {
+  readonly backend: string;
+  readonly cooling: boolean;
 }
 
 export interface FailoverRouterDeps {
@@ -56,6 +64,17 @@ export class FailoverRouter implements RouterPort {
       }
     }
     return [...names];
+  }
+
+  /** Every backend of the configuration in force, and whether it is cooling down now. */
+  backendStates(): BackendState[] {
+    const states = new Map<string, boolean>();
+    for (const route of this.deps.config().routes) {
+      for (const backend of route.backends) {
+        states.set(backend.name, this.health.isCooling(backend.name));
+      }
+    }
+    return [...states].map(([backend, cooling]) => ({ backend, cooling }));
   }
 
   async route(request: GatewayRequest, signal: AbortSignal): Promise<GatewayAnswer> {
@@ -117,7 +136,8 @@ export class FailoverRouter implements RouterPort {
         const trigger = error instanceof DataPlaneError ? error.trigger : undefined;
         if (trigger === undefined || !route.failover.on.includes(trigger)) throw error;
         const retryAfterMs = error instanceof DataPlaneError ? error.retryAfterMs : undefined;
-        this.health.recordFailure(link.backend.name, retryAfterMs);
+        const cooldown = this.health.recordFailure(link.backend.name, retryAfterMs);
+        if (cooldown) this.deps.observer?.cooledDown?.(link.backend, cooldown);
         if (retryAfterMs !== undefined && retryAfterMs > 0) askedToWait.add(link.backend.name);
       }
     }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { BackendConfig } from '@aigw/config';
 import type { EventPublisher, GatewayEvent } from '@aigw/contracts';
 import type { GatewayRequest } from '@aigw/contracts/data-plane';
-import type { MetricsRegistry } from '@aigw/observability';
+import type { Logger, MetricsRegistry } from '@aigw/observability';
 import type { ChainLink } from './domain/backend-chain';
 import { RouterTelemetry } from './router-telemetry';
 
@@ -44,5 +44,38 @@ describe('RouterTelemetry: fallback.occurred', () => {
       return (event as GatewayEvent & { attempt: number }).attempt;
     });
     assert.deepEqual(attempts, [1, 2, 1]);
+  });
+});
+
+describe('RouterTelemetry: cooldowns', () => {
+  it('counts a cooldown by backend and reason and warns in the log, with no secret', () => {
+    const counted: { backend: string; reason: string }[] = [];
+    const warnings: { message: string; fields: Record<string, unknown> }[] = [];
+    const metrics = {
+      recordBackendCooldown: (labels: { backend: string; reason: string }) => counted.push(labels),
+    } as unknown as MetricsRegistry;
+    const logger = {
+      warn: (message: string, fields: Record<string, unknown>) =>
+        warnings.push({ message, fields }),
+    } as unknown as Logger;
+    const publisher: EventPublisher = { publish: () => undefined, flush: async () => {} };
+    const backend = {
+      name: 'primary',
+      provider: 'openai',
+      auth: { kind: 'apiKey', apiKey: 'sk-secret-never-logged' },
+    } as unknown as BackendConfig;
+    new RouterTelemetry(publisher, metrics, logger).cooledDown(backend, {
+      reason: 'failures',
+      ms: 30_000,
+    });
+    assert.deepEqual(counted, [{ backend: 'primary', reason: 'failures' }]);
+    assert.equal(warnings.length, 1);
+    assert.deepEqual(warnings[0].fields, {
+      backend: 'primary',
+      provider: 'openai',
+      reason: 'failures',
+      seconds: 30,
+    });
+    assert.doesNotMatch(JSON.stringify(warnings), /sk-secret/);
   });
 });

@@ -1,7 +1,9 @@
 import { createFallbackOccurred, FallbackReason, type EventPublisher } from '@aigw/contracts';
+import type { BackendConfig } from '@aigw/config';
 import type { FailoverTrigger, GatewayRequest } from '@aigw/contracts/data-plane';
-import type { MetricsRegistry } from '@aigw/observability';
+import type { Logger, MetricsRegistry } from '@aigw/observability';
 import type { ChainLink } from './domain/backend-chain';
+import type { Cooldown } from './domain/backend-health';
 import type { RouterObserver } from './failover-router';
 
 const REASON: Record<FailoverTrigger, FallbackReason> = {
@@ -11,14 +13,28 @@ const REASON: Record<FailoverTrigger, FallbackReason> = {
   budgetExceeded: FallbackReason.BudgetExceeded,
 };
 
-/** Every failover becomes an event and a count on `ai_gateway_fallback_total`. */
+/**
+ * Every failover becomes an event and a count on `ai_gateway_fallback_total`; every
+ * cooldown a count on `ai_gateway_backend_cooldowns_total` and a warning in the log.
+ */
 export class RouterTelemetry implements RouterObserver {
   private readonly attempts = new WeakMap<GatewayRequest, number>();
 
   constructor(
     private readonly events: EventPublisher,
     private readonly metrics: MetricsRegistry,
+    private readonly logger?: Logger,
   ) {}
+
+  cooledDown(backend: BackendConfig, cooldown: Cooldown): void {
+    this.metrics.recordBackendCooldown({ backend: backend.name, reason: cooldown.reason });
+    this.logger?.warn('backend cooled down: tried only when no other backend is left', {
+      backend: backend.name,
+      provider: backend.provider,
+      reason: cooldown.reason,
+      seconds: Math.round(cooldown.ms / 100) / 10,
+    });
+  }
 
   fallback(request: GatewayRequest, from: ChainLink, to: ChainLink, reason: FailoverTrigger): void {
     // Counts failovers, not calls: the first one is 1 (see FallbackOccurred.attempt).

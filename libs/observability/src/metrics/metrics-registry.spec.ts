@@ -39,6 +39,32 @@ describe('MetricsRegistry', () => {
     }
   });
 
+  it("exports backends' cooldowns, and which are cooling, read afresh at each scrape", async () => {
+    const m = fresh();
+    m.recordBackendCooldown({ backend: 'primary', reason: 'failures' });
+    m.recordBackendCooldown({ backend: 'primary', reason: 'failures' });
+    m.recordBackendCooldown({ backend: 'secondary', reason: 'retry_after' });
+    let states = [
+      { backend: 'primary', cooling: true },
+      { backend: 'secondary', cooling: false },
+    ];
+    m.watchBackendStates(() => states);
+    let text = await m.metrics();
+    for (const line of [
+      'ai_gateway_backend_cooldowns_total{backend="primary",reason="failures"} 2',
+      'ai_gateway_backend_cooldowns_total{backend="secondary",reason="retry_after"} 1',
+      'ai_gateway_backend_cooling{backend="primary"} 1',
+      'ai_gateway_backend_cooling{backend="secondary"} 0',
+    ]) {
+      assert.ok(text.includes(line), `missing: ${line}`);
+    }
+    // A reload removed the secondary; the primary is back in rotation.
+    states = [{ backend: 'primary', cooling: false }];
+    text = await m.metrics();
+    assert.ok(text.includes('ai_gateway_backend_cooling{backend="primary"} 0'));
+    assert.ok(!text.includes('ai_gateway_backend_cooling{backend="secondary"}'));
+  });
+
   it('exports the OpenTelemetry GenAI metrics and the operations metrics', async () => {
     const m = fresh();
     m.recordGenAiTokenUsage(genAi, { input: 120, output: 40 });

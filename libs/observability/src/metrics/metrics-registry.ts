@@ -256,6 +256,27 @@ export class MetricsRegistry {
     help: 'Analytics retention passes that failed (retried at the next one)',
     registers: [this.registry],
   });
+  readonly #backendCooldowns = new Counter({
+    name: 'ai_gateway_backend_cooldowns_total',
+    help: 'Backends cooled down after failing (skipped while others are left), by reason: retry_after (it asked us to wait) or failures (too many in a row)',
+    labelNames: ['backend', 'reason'] as const,
+    registers: [this.registry],
+  });
+  /** Where the cooling gauge reads the backends' state when scraped (the router, if any). */
+  #backendStates: () => Iterable<{ backend: string; cooling: boolean }> = () => [];
+  readonly #backendCooling = new Gauge({
+    name: 'ai_gateway_backend_cooling',
+    help: 'Whether a configured backend is cooling down now (1) or in rotation (0)',
+    labelNames: ['backend'] as const,
+    registers: [this.registry],
+    collect: () => {
+      // Read afresh each scrape, so a backend removed from the config leaves the series.
+      this.#backendCooling.reset();
+      for (const { backend, cooling } of this.#backendStates()) {
+        this.#backendCooling.set({ backend }, cooling ? 1 : 0);
+      }
+    },
+  });
   readonly #configReloads = new Counter({
     name: 'ai_gateway_config_reloads_total',
     help: 'Configuration reloads, by result (a failed reload keeps the last good config)',
@@ -424,6 +445,15 @@ export class MetricsRegistry {
 
   recordEventRejected(labels: { topic: string; code: string }): void {
     this.#eventsRejected.inc(labels);
+  }
+
+  recordBackendCooldown(labels: { backend: string; reason: string }): void {
+    this.#backendCooldowns.inc(labels);
+  }
+
+  /** The source of `ai_gateway_backend_cooling`: the process's router. */
+  watchBackendStates(states: () => Iterable<{ backend: string; cooling: boolean }>): void {
+    this.#backendStates = states;
   }
 
   recordConfigReload(success: boolean): void {

@@ -15,6 +15,15 @@ export const DEFAULT_BACKEND_HEALTH: BackendHealthOptions = {
   maxRetryAfterMs: 300_000,
 };
 
+/** Why a backend was cooled down: it asked us to wait, or it failed too often in a row. */
+export type CooldownReason = 'retry_after' | 'failures';
+
+/** A cooldown that a failure started (or lengthened). */
+export interface Cooldown {
+  readonly reason: CooldownReason;
+  readonly ms: number;
+}
+
 export class BackendHealth {
   private readonly consecutiveFailures = new Map<string, number>();
   private readonly coolUntil = new Map<string, number>();
@@ -34,18 +43,28 @@ export class BackendHealth {
     this.coolUntil.delete(backend);
   }
 
-  recordFailure(backend: string, retryAfterMs?: number): void {
+  /** Counts a failure; returns the cooldown it started, if it started one. */
+  recordFailure(backend: string, retryAfterMs?: number): Cooldown | undefined {
     const failures = (this.consecutiveFailures.get(backend) ?? 0) + 1;
     this.consecutiveFailures.set(backend, failures);
     if (retryAfterMs !== undefined && retryAfterMs > 0) {
-      this.coolFor(backend, Math.min(retryAfterMs, this.options.maxRetryAfterMs));
-    } else if (failures >= this.options.failureThreshold) {
-      this.coolFor(backend, this.options.cooldownMs);
+      return this.coolFor(
+        backend,
+        'retry_after',
+        Math.min(retryAfterMs, this.options.maxRetryAfterMs),
+      );
     }
+    if (failures >= this.options.failureThreshold) {
+      return this.coolFor(backend, 'failures', this.options.cooldownMs);
+    }
+    return undefined;
   }
 
-  private coolFor(backend: string, ms: number): void {
+  private coolFor(backend: string, reason: CooldownReason, ms: number): Cooldown | undefined {
+    // Failing again while already cooling (the last resort was tried) starts nothing new.
+    const wasCooling = this.isCooling(backend);
     const until = this.now() + ms;
     this.coolUntil.set(backend, Math.max(until, this.coolUntil.get(backend) ?? 0));
+    return wasCooling ? undefined : { reason, ms };
   }
 }
