@@ -284,6 +284,60 @@ describe('EmbeddedEventBus on the SQLite log', () => {
   });
 });
 
+describe('EmbeddedEventBus while the log refuses writes', () => {
+  it('retries on its timer only, bounds what waits in memory, and writes what it kept in order', async () => {
+    const log = new SqliteEventLog(':memory:');
+    const eventBytes = serializeEvent(usage('a', 1)).json.length;
+    const refusedTopics: string[] = [];
+    const bus = new EmbeddedEventBus(log, {
+      ...options(),
+      flushIntervalMs: 60_000,
+      maxBatch: 2,
+      maxPendingBytes: 3 * eventBytes,
+      onWriteError: () => undefined,
+      onRefused: (topic) => refusedTopics.push(topic),
+    });
+    const seen: string[] = [];
+    await bus.subscribe({
+      group: 'g',
+      topics: [Topic.UsageRecorded],
+      handle: async (events) => void seen.push(...events.map(userOf)),
+    });
+    const appendAll = log.appendAll.bind(log);
+    let broken = true;
+    let writes = 0;
+    log.appendAll = (events) => {
+      writes++;
+      if (broken) throw new Error('database or disk is full');
+      return appendAll(events);
+    };
+    bus.publish(usage('a', 1));
+    bus.publish(usage('b', 1)); // a full batch: written at once, and the write fails
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(writes, 1);
+    assert.deepEqual(bus.status(), { writable: false, pending: 2, refused: 0 });
+
+    bus.publish(usage('c', 1)); // past a full batch, yet no new write until the retry
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(writes, 1);
+    bus.publish(usage('d', 1)); // three events' bytes wait already: refused
+    assert.deepEqual(bus.status(), { writable: false, pending: 3, refused: 1 });
+    assert.deepEqual(refusedTopics, [Topic.UsageRecorded]);
+
+    broken = false;
+    await bus.flush();
+    assert.deepEqual(bus.status(), { writable: true, pending: 0, refused: 1 });
+    assert.equal(log.count(), 3);
+    assert.deepEqual(seen, ['a', 'b', 'c']);
+    // Room again once written.
+    bus.publish(usage('e', 1));
+    await bus.flush();
+    assert.deepEqual(seen, ['a', 'b', 'c', 'e']);
+    await bus.close();
+    log.close();
+  });
+});
+
 describe('EmbeddedEventBus delivery positions', () => {
   it('delivers rows another handle wrote between flushes, in log order', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'aigw-log-')), 'events.db');

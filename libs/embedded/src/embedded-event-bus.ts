@@ -21,6 +21,14 @@ export interface EmbeddedEventBusOptions {
   readonly onUndecodable?: (skipped: UndecodableEvent, group: string) => void;
   /** Called when a batch could not be written; it stays waiting and is retried. */
   readonly onWriteError?: (error: unknown, waiting: number) => void;
+  /**
+   * How many bytes of serialized events may wait in memory while the log refuses writes
+   * (a full disk, say); past it new events are refused (`onRefused`) rather than held until
+   * the process runs out of memory and loses them all. Default 64 MiB.
+   */
+  readonly maxPendingBytes?: number;
+  /** Called for each event refused because the waiting events reached `maxPendingBytes`. */
+  readonly onRefused?: (topic: EventTopic) => void;
   /** How often expired events are deleted from the log (topic retention); never if unset. */
   readonly pruneEveryMs?: number;
   /** Called after each pruning with how many events it deleted, or why it failed. */
@@ -34,7 +42,18 @@ export interface UndecodableEvent {
   readonly reason: string;
 }
 
+/** Whether the log takes writes, and what waits for it. */
+export interface EmbeddedBusStatus {
+  /** False from a failed write until a write succeeds again. */
+  readonly writable: boolean;
+  /** Events published and not yet written. */
+  readonly pending: number;
+  /** Events refused since start because too many were waiting. */
+  readonly refused: number;
+}
+
 const READ_BATCH = 500;
+const DEFAULT_MAX_PENDING_BYTES = 64 * 1024 * 1024;
 /** How soon a batch that failed to be written is tried again. */
 const WRITE_RETRY_MS = 1_000;
 /** Events deleted per statement while pruning; requests run between the statements. */
@@ -64,6 +83,10 @@ export class EmbeddedEventBus implements EventPublisher {
   // carried most of what outlived the young generation, ~0.6 KB a request, and peak RSS
   // with it. A catch-up is rare (a failed batch, a start) and reads the log.
   private pending: PendingEvent[] = [];
+  // JSON bytes of every event not yet written, those of a write in progress included.
+  private pendingBytes = 0;
+  private failing = false;
+  private refused = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly subscriptions: EventSubscription[] = [];
   private work: Promise<void> = Promise.resolve();
@@ -95,9 +118,23 @@ export class EmbeddedEventBus implements EventPublisher {
   }
 
   publish(event: GatewayEvent): void {
-    this.pending.push({ serialized: serializeEvent(event), event });
+    const serialized = serializeEvent(event);
+    if (this.pendingBytes >= (this.options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES)) {
+      this.refused++;
+      this.options.onRefused?.(serialized.topic);
+      return;
+    }
+    this.pending.push({ serialized, event });
+    this.pendingBytes += serialized.json.length;
+    // While the log refuses writes, only the retry timer tries again: a flush per publish
+    // would rewrite the whole growing backlog on every request.
+    if (this.failing) return;
     if (this.pending.length >= this.options.maxBatch) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), this.options.flushIntervalMs);
+  }
+
+  status(): EmbeddedBusStatus {
+    return { writable: !this.failing, pending: this.pending.length, refused: this.refused };
   }
 
   /** Adds a consumer group; it first catches up on whatever it has not committed. */
@@ -119,8 +156,11 @@ export class EmbeddedEventBus implements EventPublisher {
       let appended: AppendedRun | undefined;
       try {
         appended = batch.length > 0 ? this.append(batch) : undefined;
+        for (const { serialized } of batch) this.pendingBytes -= serialized.json.length;
+        this.failing = false;
       } catch (error) {
         // Nothing is lost: the batch waits, ahead of newer events, for the next try.
+        this.failing = true;
         this.pending = batch.concat(this.pending);
         this.options.onWriteError?.(error, this.pending.length);
         this.timer ??= setTimeout(() => void this.flush(), WRITE_RETRY_MS);

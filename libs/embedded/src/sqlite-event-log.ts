@@ -4,6 +4,7 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { EventTopic, SerializedEvent } from '@aigw/contracts';
 import { EventLogRetention } from './event-log-retention';
 import { EventRowInserter } from './event-row-inserter';
+import { inTransaction } from './sqlite-transaction';
 import { WalCheckpointer } from './wal-checkpointer';
 
 /** One stored event, with its position in the log. */
@@ -67,15 +68,7 @@ export class SqliteEventLog {
   /** Like `append`, returning each event's position (undefined for one already stored). */
   appendAll(events: readonly SerializedEvent[]): (number | undefined)[] {
     // IMMEDIATE: the write lock from the start, so no other handle writes in between.
-    this.db.exec('BEGIN IMMEDIATE');
-    try {
-      const seqs = this.inserter.insert(events);
-      this.db.exec('COMMIT');
-      return seqs;
-    } catch (error) {
-      this.db.exec('ROLLBACK');
-      throw error;
-    }
+    return inTransaction(this.db, () => this.inserter.insert(events), 'BEGIN IMMEDIATE');
   }
 
   /**

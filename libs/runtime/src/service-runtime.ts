@@ -110,7 +110,7 @@ export class ServiceRuntime {
     try {
       opened = holder.settings.kafkaBrokers
         ? await openKafkaEvents(env, options, holder.settings, logger, metrics, readiness)
-        : openEmbeddedEvents(options, holder.settings, logger, metrics);
+        : openEmbeddedEvents(options, holder.settings, logger, metrics, readiness);
     } catch (error) {
       holder.close();
       throw error;
@@ -228,6 +228,7 @@ function openEmbeddedEvents(
   settings: ServiceSettings,
   logger: Logger,
   metrics: MetricsRegistry,
+  readiness: ReadinessCheck[],
 ): OpenedEvents {
   const eventLog = new SqliteEventLog(
     join(settings.dataDir, options.eventLogFile ?? `${options.app}-events.db`),
@@ -252,8 +253,11 @@ function openEmbeddedEvents(
     onWriteError: (error, waiting) =>
       logger.error('event log write failed; the events wait in memory and are retried', {
         waiting,
+        refused: bus.status().refused,
         error,
       }),
+    // Past the backlog's bound: counted as Kafka's refused events are (a full spool).
+    onRefused: (topic) => metrics.recordEventRejected({ topic, code: 'EVENT_LOG.BACKLOG_FULL' }),
     // Kafka's topic retention, applied to the embedded log so its file stops growing.
     pruneEveryMs: EVENT_LOG_PRUNE_EVERY_MS,
     onPruned: (outcome) => {
@@ -266,6 +270,18 @@ function openEmbeddedEvents(
   });
   const spoolGauge = setInterval(() => metrics.setSpoolDepth(bus.pendingCount), 1_000);
   spoolGauge.unref();
+  readiness.push({
+    name: 'eventLog',
+    // Events that only memory holds are not yet a record: out of rotation until written.
+    check: async () => {
+      const { writable, pending, refused } = bus.status();
+      if (writable) return { ready: true, state: 'writing' };
+      return {
+        ready: false,
+        state: `failing (${pending} events waiting in memory, ${refused} refused)`,
+      };
+    },
+  });
   return {
     bus,
     stopConsumers: async () => undefined,

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { WalCheckpointer } from '@aigw/embedded';
+import { inTransaction, WalCheckpointer } from '@aigw/embedded';
 import {
   KEY_GRACE_MS,
   type Balance,
@@ -140,17 +140,16 @@ export class LocalBudgetStore implements BudgetStore {
     const now = this.clock();
     const ended = now >= this.nextSweepAt ? this.endedKeys(now) : [];
     if (this.dirty.size === 0 && !this.applied.hasPending && ended.length === 0) return;
-    this.db.exec('BEGIN');
     try {
-      for (const key of this.dirty) {
-        const entry = this.keys.get(key);
-        if (entry) this.saveUsed.run(key, entry.used, entry.expiresAt);
-      }
-      this.applied.writePending();
-      for (const key of ended) this.deleteKey.run(key);
-      this.db.exec('COMMIT');
+      inTransaction(this.db, () => {
+        for (const key of this.dirty) {
+          const entry = this.keys.get(key);
+          if (entry) this.saveUsed.run(key, entry.used, entry.expiresAt);
+        }
+        this.applied.writePending();
+        for (const key of ended) this.deleteKey.run(key);
+      });
     } catch (error) {
-      this.db.exec('ROLLBACK');
       // Their rows may still be there: the next sweep tries again.
       for (const key of ended) this.expiries.add(key, this.keys.get(key)?.expiresAt ?? 0);
       throw error;

@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { type EncodedEvent, type EventTopic } from '@aigw/contracts';
+import { inTransaction } from '@aigw/embedded';
 
 export const DEFAULT_SPOOL_MAX_BYTES = 256 * 1024 * 1024;
 
@@ -150,25 +151,24 @@ export class EventSpool {
     let firstSeq = 0;
     let lastSeq = 0;
     try {
-      this.db.exec('BEGIN IMMEDIATE');
-      try {
-        for (let i = 0; i < fits; i++) {
-          const event = events[i];
-          const result = this.insertStmt.run(
-            event.topic,
-            event.key,
-            event.value,
-            headersJson(event),
-            sizes[i],
-          );
-          lastSeq = Number(result.lastInsertRowid);
-          if (i === 0) firstSeq = lastSeq;
-        }
-        this.db.exec('COMMIT');
-      } catch (error) {
-        this.db.exec('ROLLBACK');
-        throw error;
-      }
+      inTransaction(
+        this.db,
+        () => {
+          for (let i = 0; i < fits; i++) {
+            const event = events[i];
+            const result = this.insertStmt.run(
+              event.topic,
+              event.key,
+              event.value,
+              headersJson(event),
+              sizes[i],
+            );
+            lastSeq = Number(result.lastInsertRowid);
+            if (i === 0) firstSeq = lastSeq;
+          }
+        },
+        'BEGIN IMMEDIATE',
+      );
     } catch (error) {
       return { accepted: 0, refused: events, reason: 'write-failed', error };
     }

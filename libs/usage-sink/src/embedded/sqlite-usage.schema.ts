@@ -1,4 +1,5 @@
 import type { DatabaseSync } from 'node:sqlite';
+import { inTransaction } from '@aigw/embedded';
 import { RAW_TABLES, TABLE_COLUMNS, type RawTable } from '../domain/event-rows';
 
 /**
@@ -19,23 +20,22 @@ const CLUSTERED_BY_TIME = 1;
 /** Creates the raw tables, or moves a database of the older layout onto the current one. */
 export function prepareRawTables(db: DatabaseSync): void {
   // IMMEDIATE: the version is read and the tables moved under one write lock.
-  db.exec('BEGIN IMMEDIATE');
-  try {
-    const { user_version: version } = db.prepare('PRAGMA user_version').get() as {
-      user_version: number;
-    };
-    if (version < CLUSTERED_BY_TIME) {
-      for (const table of RAW_TABLES) {
-        if (exists(db, table)) migrate(db, table);
-        else db.exec(createTable(table, table));
+  inTransaction(
+    db,
+    () => {
+      const { user_version: version } = db.prepare('PRAGMA user_version').get() as {
+        user_version: number;
+      };
+      if (version < CLUSTERED_BY_TIME) {
+        for (const table of RAW_TABLES) {
+          if (exists(db, table)) migrate(db, table);
+          else db.exec(createTable(table, table));
+        }
+        db.exec(`PRAGMA user_version = ${CLUSTERED_BY_TIME}`);
       }
-      db.exec(`PRAGMA user_version = ${CLUSTERED_BY_TIME}`);
-    }
-    db.exec('COMMIT');
-  } catch (error) {
-    db.exec('ROLLBACK');
-    throw error;
-  }
+    },
+    'BEGIN IMMEDIATE',
+  );
 }
 
 function createTable(table: RawTable, name: string): string {

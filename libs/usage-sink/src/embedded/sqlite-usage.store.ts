@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { setImmediate as yieldToRequests } from 'node:timers/promises';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import type { GatewayEvent } from '@aigw/contracts';
-import { WalCheckpointer } from '@aigw/embedded';
+import { inTransaction, WalCheckpointer } from '@aigw/embedded';
 import {
   addTotals,
   BUCKET_SECONDS,
@@ -120,8 +120,7 @@ export class SqliteUsageStore implements UsageEventWriter, UsageAnalytics, RawEv
   }
 
   async write(events: readonly GatewayEvent[]): Promise<void> {
-    this.db.exec('BEGIN');
-    try {
+    inTransaction(this.db, () => {
       // Straight from each event to its statement: no per-table grouping, no row objects.
       // An id repeated within the batch is ignored like one stored earlier.
       for (const event of events) {
@@ -130,11 +129,7 @@ export class SqliteUsageStore implements UsageEventWriter, UsageAnalytics, RawEv
         if (!insert) throw new Error(`no table ${table}`);
         insert.run(...values(event));
       }
-      this.db.exec('COMMIT');
-    } catch (error) {
-      this.db.exec('ROLLBACK');
-      throw error;
-    }
+    });
   }
 
   async usage(query: UsageQuery): Promise<UsageReport> {
