@@ -4,7 +4,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
-import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
+import {
+  assertContextLengthExceeded,
+  CONTEXT_LENGTH_EXCEEDED,
+  FakeOpenAiUpstream,
+} from '@aigw/testing/fake-provider';
 import { runAppToExit, startApp, type AppProcess } from '@aigw/testing/processes';
 
 const BODY_LIMIT = 64 * 1024;
@@ -170,6 +174,19 @@ describe('split deployment: ingress, router and provider-adapter as three proces
     assert.equal(primary.calls.length, 1);
     assert.equal(secondary.calls.length, 1);
     assert.equal(secondary.calls[0]?.body.model, 'secondary-model');
+  });
+
+  it("passes on a provider's refusal with its own code and param, without failing over", async () => {
+    resetUpstreams();
+    primary.next(CONTEXT_LENGTH_EXCEEDED);
+    await assert.rejects(
+      client.chat.completions.create({
+        model: 'gpt-4',
+        messages: [{ role: 'user', content: 'a very long conversation' }],
+      }),
+      assertContextLengthExceeded,
+    );
+    assert.equal(secondary.calls.length, 0, 'a refused request is not sent elsewhere');
   });
 
   it('fails a stream over on a 429 before its first byte', async () => {

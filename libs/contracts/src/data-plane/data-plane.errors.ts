@@ -94,6 +94,12 @@ export interface DataPlaneErrorOptions {
   retryAfterMs?: number;
   /** The request field at fault, for OpenAI's `error.param`. */
   param?: string;
+  /**
+   * The provider's own `error.code` (`context_length_exceeded`, say), passed on as the
+   * client's `error.code` so code written against the provider's API still recognises it.
+   * Only a short code-like string (`isProviderErrorCode`).
+   */
+  upstreamCode?: string;
   /** Response headers that explain the error (rate-limit state, say). */
   headers?: Readonly<Record<string, string>>;
   cause?: unknown;
@@ -103,6 +109,7 @@ export class DataPlaneError extends Error {
   readonly upstreamStatus?: number;
   readonly retryAfterMs?: number;
   readonly param?: string;
+  readonly upstreamCode?: string;
   readonly headers?: Readonly<Record<string, string>>;
 
   constructor(
@@ -115,6 +122,7 @@ export class DataPlaneError extends Error {
     this.upstreamStatus = options.upstreamStatus;
     this.retryAfterMs = options.retryAfterMs;
     this.param = options.param;
+    if (isProviderErrorCode(options.upstreamCode)) this.upstreamCode = options.upstreamCode;
     this.headers = options.headers;
   }
 
@@ -145,7 +153,7 @@ export class DataPlaneError extends Error {
       error: {
         message: this.message,
         type: OPENAI_TYPE[this.code],
-        code: OPENAI_CODE[this.code] ?? this.code,
+        code: this.upstreamCode ?? OPENAI_CODE[this.code] ?? this.code,
         param: this.param ?? null,
       },
     };
@@ -160,6 +168,11 @@ export class DataPlaneError extends Error {
     const param = typeof error?.param === 'string' ? error.param : undefined;
     return new DataPlaneError(code ?? codeForStatus(fallbackStatus), message, { param });
   }
+}
+
+/** A provider error code fit to pass on: short, letters, digits, `_`, `.` and `-` only. */
+export function isProviderErrorCode(value: unknown): value is string {
+  return typeof value === 'string' && /^[A-Za-z][\w.-]{0,63}$/.test(value);
 }
 
 /** Classifies an upstream HTTP status the way failover needs it. */

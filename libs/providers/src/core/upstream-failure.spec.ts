@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 import {
   MAX_RETRY_AFTER_MS,
   parseRetryAfter,
   retryAfterOf,
   scrubbedUpstreamText,
+  upstreamHttpError,
 } from './upstream-failure';
 
 test('Retry-After in seconds or as an HTTP date, never negative, at most a day', () => {
@@ -37,4 +39,39 @@ test('retryAfterOf prefers OpenAI and Azure retry-after-ms to the whole seconds 
   assert.equal(retryAfterOf({ 'retry-after-ms': '', 'retry-after': '3' }), 3_000);
   assert.equal(retryAfterOf({ 'retry-after-ms': ['40', '90'] }), 40);
   assert.equal(retryAfterOf({}), undefined);
+});
+
+test("a request the provider refused keeps the provider's own code and param", () => {
+  const body = JSON.stringify({
+    error: {
+      message: "This model's maximum context length is 8192 tokens.",
+      type: 'invalid_request_error',
+      param: 'messages',
+      code: 'context_length_exceeded',
+    },
+  });
+  const error = upstreamHttpError('primary', 400, body, {});
+  assert.equal(error.code, DataPlaneErrorCode.UpstreamRejected);
+  assert.deepEqual(error.toOpenAiBody().error, {
+    message: 'backend "primary" answered 400: This model\'s maximum context length is 8192 tokens.',
+    type: 'invalid_request_error',
+    code: 'context_length_exceeded',
+    param: 'messages',
+  });
+  // A param naming a nested field passes too.
+  const nested = JSON.stringify({ error: { message: 'bad', param: 'tools[0].function.name' } });
+  assert.equal(upstreamHttpError('b', 400, nested, {}).param, 'tools[0].function.name');
+});
+
+test('a refused credential, a quota or junk passes on no provider code', () => {
+  const body = (code: unknown) => JSON.stringify({ error: { message: 'no', code } });
+  // The gateway's own key or account: the client must not read it as its own.
+  const credential = upstreamHttpError('b', 401, body('invalid_api_key'), {});
+  assert.equal(credential.upstreamCode, undefined);
+  assert.equal(credential.toOpenAiBody().error.code, DataPlaneErrorCode.UpstreamError);
+  const quota = upstreamHttpError('b', 429, body('insufficient_quota'), {});
+  assert.equal(quota.toOpenAiBody().error.code, 'rate_limit_exceeded');
+  for (const junk of [400, 'two words', 'x'.repeat(65), '', null]) {
+    assert.equal(upstreamHttpError('b', 400, body(junk), {}).upstreamCode, undefined);
+  }
 });

@@ -1,5 +1,10 @@
 import { isTimeoutError } from '@aigw/infra/http';
-import { codeForStatus, DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+import {
+  codeForStatus,
+  DataPlaneError,
+  DataPlaneErrorCode,
+  isProviderErrorCode,
+} from '@aigw/contracts/data-plane';
 
 // Provider error messages sometimes echo part of the key they rejected.
 const KEY_LIKE = /\b(sk|pk|rk|key|AIza)[-_A-Za-z0-9]{8,}/g;
@@ -48,33 +53,63 @@ export function retryAfterOf(
   return parseRetryAfter(headers['retry-after'], now);
 }
 
-/** Pulls a readable message out of whatever error body a provider sent. */
-function upstreamMessage(bodyText: string): string {
+/** A request field as OpenAI names one in `error.param` (`messages[0].content`). */
+const PARAM = /^[A-Za-z][\w.[\]-]{0,127}$/;
+
+/** What a provider's error body says: its message, and its OpenAI-style code and param. */
+interface UpstreamErrorBody {
+  readonly message: string;
+  readonly code?: string;
+  readonly param?: string;
+}
+
+/** Reads whatever error body a provider sent; only OpenAI's shape yields a code and param. */
+function upstreamErrorBody(bodyText: string): UpstreamErrorBody {
   try {
     const parsed = JSON.parse(bodyText) as {
-      error?: { message?: unknown } | string;
+      error?: { message?: unknown; code?: unknown; param?: unknown } | string;
       message?: unknown;
     };
+    const error = typeof parsed.error === 'object' && parsed.error !== null ? parsed.error : {};
     const candidate =
-      typeof parsed.error === 'string' ? parsed.error : (parsed.error?.message ?? parsed.message);
-    if (typeof candidate === 'string') return candidate;
+      typeof parsed.error === 'string' ? parsed.error : (error.message ?? parsed.message);
+    if (typeof candidate === 'string') {
+      return {
+        message: candidate,
+        code: isProviderErrorCode(error.code) ? error.code : undefined,
+        param: typeof error.param === 'string' && PARAM.test(error.param) ? error.param : undefined,
+      };
+    }
   } catch {
     // not JSON: fall through to the raw text
   }
-  return bodyText.trim() || 'no error message';
+  return { message: bodyText.trim() || 'no error message' };
 }
 
-/** The error for an upstream that answered with an HTTP error status. */
+/**
+ * The error for an upstream that answered with an HTTP error status. For a request the
+ * provider refused, its own error code and param (OpenAI's `context_length_exceeded` on
+ * `messages`, say) reach the client, which may act on them as on the provider's answer.
+ */
 export function upstreamHttpError(
   backendName: string,
   status: number,
   bodyText: string,
   headers: Readonly<Record<string, string | string[] | undefined>>,
 ): DataPlaneError {
+  const { message, code, param } = upstreamErrorBody(bodyText);
+  const kind = codeForStatus(status);
+  // Only a request the provider refused has a code the client can act on; a refused
+  // credential or an exhausted quota is the gateway's own trouble with that backend.
+  const rejected = kind === DataPlaneErrorCode.UpstreamRejected;
   return new DataPlaneError(
-    codeForStatus(status),
-    `backend "${backendName}" answered ${status}: ${scrubbedUpstreamText(upstreamMessage(bodyText))}`,
-    { upstreamStatus: status, retryAfterMs: retryAfterOf(headers) },
+    kind,
+    `backend "${backendName}" answered ${status}: ${scrubbedUpstreamText(message)}`,
+    {
+      upstreamStatus: status,
+      retryAfterMs: retryAfterOf(headers),
+      ...(rejected ? { upstreamCode: code, param } : {}),
+    },
   );
 }
 

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -204,4 +205,41 @@ export class FakeOpenAiUpstream {
 function json(response: ServerResponse, body: unknown): void {
   response.writeHead(200, { 'content-type': 'application/json' });
   response.end(JSON.stringify(body));
+}
+
+/** OpenAI's answer to a prompt past the model's context window: a 400 with its own code. */
+export const CONTEXT_LENGTH_EXCEEDED: OpenAiFakeBehaviour = {
+  kind: 'status',
+  status: 400,
+  body: {
+    error: {
+      message: "This model's maximum context length is 8192 tokens.",
+      type: 'invalid_request_error',
+      param: 'messages',
+      code: 'context_length_exceeded',
+    },
+  },
+};
+
+/**
+ * The client-side view of `CONTEXT_LENGTH_EXCEEDED` through the gateway: the openai SDK's
+ * error for it, whose status, code and param code written against OpenAI checks.
+ */
+export function assertContextLengthExceeded(error: unknown): true {
+  const { status, code, param, type } = error as {
+    status?: number;
+    code?: string;
+    param?: string;
+    type?: string;
+  };
+  assert.deepEqual(
+    { status, code, param, type },
+    {
+      status: 400,
+      code: 'context_length_exceeded',
+      param: 'messages',
+      type: 'invalid_request_error',
+    },
+  );
+  return true;
 }

@@ -1,4 +1,4 @@
-import { DataPlaneError, DataPlaneErrorCode } from '../data-plane.errors';
+import { DataPlaneError, DataPlaneErrorCode, isProviderErrorCode } from '../data-plane.errors';
 import { WIRE_VERSION, WIRE_VERSION_HEADER } from './wire-protocol';
 
 /** An error as it crosses an internal hop: OpenAI's shape, with the internal code. */
@@ -10,6 +10,8 @@ export interface WireErrorBody {
     param: string | null;
     retryAfterMs?: number;
     upstreamStatus?: number;
+    /** The provider's own error code, passed on to the client. */
+    upstreamCode?: string;
     /** Response headers the error carries (e.g. a per-model 429's x-ratelimit-*). */
     headers?: Record<string, string>;
   };
@@ -21,6 +23,7 @@ export function encodeWireError(error: DataPlaneError): WireErrorBody {
   body.error.code = error.code;
   if (error.retryAfterMs !== undefined) body.error.retryAfterMs = error.retryAfterMs;
   if (error.upstreamStatus !== undefined) body.error.upstreamStatus = error.upstreamStatus;
+  if (error.upstreamCode !== undefined) body.error.upstreamCode = error.upstreamCode;
   if (error.headers !== undefined) body.error.headers = { ...error.headers };
   return body;
 }
@@ -49,13 +52,20 @@ export function decodeWireError(body: unknown, status: number): DataPlaneError {
   const retryAfterMs = nonNegative(extra?.retryAfterMs);
   const upstreamStatus = nonNegative(extra?.upstreamStatus);
   const headers = stringHeaders(extra?.headers);
-  if (retryAfterMs === undefined && upstreamStatus === undefined && headers === undefined) {
+  const upstreamCode = isProviderErrorCode(extra?.upstreamCode) ? extra.upstreamCode : undefined;
+  if (
+    retryAfterMs === undefined &&
+    upstreamStatus === undefined &&
+    headers === undefined &&
+    upstreamCode === undefined
+  ) {
     return plain;
   }
   return new DataPlaneError(plain.code, plain.message, {
     param: plain.param,
     retryAfterMs,
     upstreamStatus,
+    upstreamCode,
     headers,
   });
 }

@@ -95,6 +95,24 @@ describe('wire errors', () => {
     }
   });
 
+  it("keep a provider's own error code across the hop, and drop one that is not code-like", () => {
+    const refused = new DataPlaneError(DataPlaneErrorCode.UpstreamRejected, 'too long', {
+      upstreamCode: 'context_length_exceeded',
+      param: 'messages',
+    });
+    const body = JSON.parse(JSON.stringify(encodeWireError(refused))) as {
+      error: { upstreamCode?: string };
+    };
+    const rebuilt = decodeWireError(body, 400);
+    assert.equal(rebuilt.upstreamCode, 'context_length_exceeded');
+    assert.equal(rebuilt.toOpenAiBody().error.code, 'context_length_exceeded');
+    assert.equal(rebuilt.param, 'messages');
+    body.error.upstreamCode = '<script>alert(1)</script>';
+    const junk = decodeWireError(body, 400);
+    assert.equal(junk.upstreamCode, undefined);
+    assert.equal(junk.toOpenAiBody().error.code, DataPlaneErrorCode.UpstreamRejected);
+  });
+
   it("keep a per-model 429's x-ratelimit-* headers across the hop", () => {
     const headers = {
       'x-ratelimit-limit-tokens': '1000',
