@@ -44,3 +44,39 @@ test("'stream' must be a boolean when it is there, so a stream asked for is neve
     );
   }
 });
+
+test('the counts a budget hold is sized by must be whole numbers when sent', () => {
+  const withField = (operation: 'chat' | 'completions', field: string, value: unknown) =>
+    buildGatewayRequest(
+      operation,
+      operation === 'chat'
+        ? { model: 'm', messages: [{ role: 'user', content: 'hi' }], [field]: value }
+        : { model: 'm', prompt: 'hi', [field]: value },
+      context,
+    );
+  for (const [field, least] of [
+    ['max_tokens', 0],
+    ['max_completion_tokens', 0],
+    ['n', 1],
+    ['best_of', 1],
+  ] as const) {
+    assert.equal(withField('chat', field, least).body[field], least);
+    assert.equal(withField('completions', field, null).body[field], null);
+    for (const odd of [least - 1, 2.5, '16', true, 2 ** 53]) {
+      assert.throws(
+        () => withField('completions', field, odd),
+        (error: unknown) =>
+          error instanceof DataPlaneError &&
+          error.code === DataPlaneErrorCode.InvalidRequest &&
+          error.param === field &&
+          error.message === `'${field}' must be a whole number of at least ${least}`,
+        `${field}: ${String(odd)}`,
+      );
+    }
+  }
+  // Embeddings take none of them: left to the backend.
+  assert.equal(
+    buildGatewayRequest('embeddings', { model: 'm', input: 'hi', n: 'x' }, context).body.n,
+    'x',
+  );
+});

@@ -14,8 +14,31 @@ function invalid(message: string, param?: string): DataPlaneError {
   return new DataPlaneError(DataPlaneErrorCode.InvalidRequest, message, { param });
 }
 
+/**
+ * The counts a budget reservation is sized by (output tokens per choice, choices): when
+ * sent, whole numbers, as OpenAI requires. A string or fraction would be read one way
+ * here and perhaps another by a lenient backend, and the hold would not cover the call.
+ */
+const COUNT_FIELDS: readonly (readonly [field: string, least: number])[] = [
+  ['max_tokens', 0],
+  ['max_completion_tokens', 0],
+  ['n', 1],
+  ['best_of', 1],
+];
+
+function checkCounts(body: JsonObject): void {
+  for (const [field, least] of COUNT_FIELDS) {
+    const value = body[field];
+    if (value === undefined || value === null) continue;
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < least) {
+      throw invalid(`'${field}' must be a whole number of at least ${least}`, field);
+    }
+  }
+}
+
 /** The fields each operation cannot do without, checked before anything is routed. */
 function checkShape(operation: Operation, body: JsonObject): void {
+  if (operation !== 'embeddings') checkCounts(body);
   switch (operation) {
     case 'chat': {
       const messages = body.messages;
