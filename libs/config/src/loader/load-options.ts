@@ -14,5 +14,11 @@ export interface LoadOptions {
   readonly sourceName?: string;
 }
 
-export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+/**
+ * A backend call's whole duration (`requestTimeout`): long enough for a long answer or a
+ * reasoning model (minutes are common; 60 s cut them off and failed over to pay for them
+ * again), the same as the ingress's ROUTER_TIMEOUT_MS and within the pods' grace period.
+ */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 300_000;
+/** A stream's wait for its first event (`firstByteTimeout`); JSON answers are not bound by it. */
 export const DEFAULT_FIRST_BYTE_TIMEOUT_MS = 15_000;

@@ -239,7 +239,7 @@ describe('spec snippets (test-fixtures)', () => {
       headerPrefix: 'Bearer ',
       secretRef: { name: 'llm-credentials', key: 'openai-api-key' },
     });
-    assert.equal(backend.requestTimeoutMs, 60_000);
+    assert.equal(backend.requestTimeoutMs, 300_000);
     assert.equal(backend.firstByteTimeoutMs, 15_000);
     assert.ok(inferences.some((n) => n.includes('serves whatever model the client asks for')));
   });

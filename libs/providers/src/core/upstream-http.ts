@@ -75,9 +75,9 @@ export function providerPost(
 }
 
 /**
- * Sends one request to a backend with the call's timeouts: the time to the response
- * headers is the first-byte timeout, the whole call the request timeout. An HTTP error
- * status or a transport failure comes back as a DataPlaneError the router can act on.
+ * Sends one streaming request to a backend with the call's timeouts: the time to the
+ * response headers is the first-byte timeout, the whole call the request timeout. An HTTP
+ * error status or a transport failure comes back as a DataPlaneError the router can act on.
  */
 export async function sendUpstream(
   call: ProviderCall,

@@ -154,6 +154,33 @@ describe('fetchUpstreamJson', () => {
     assert.equal(error.code, DataPlaneErrorCode.UpstreamTimeout);
   });
 
+  it('waits past the first-byte timeout for an answer the model is still writing', async () => {
+    // A JSON answer's headers come only once the whole answer is written: a long generation
+    // must not be cut (and failed over) by the first-byte timeout meant for streams.
+    routes.set('/thinks', (_req, res) => {
+      setTimeout(() => {
+        res.setHeader('content-type', 'application/json');
+        res.end('{"done":true}');
+      }, 1_500); // past undici's timer resolution (about a second for long timeouts)
+    });
+    const answer = await fetchUpstreamJson(
+      call({ firstByteTimeoutMs: 100, requestTimeoutMs: 10_000 }),
+      { url: `${base}/thinks`, headers: {}, body: '' },
+      agent,
+    );
+    assert.deepEqual(answer.body, { done: true });
+    // The request timeout still bounds it.
+    const late = await rejection(
+      fetchUpstreamJson(
+        call({ firstByteTimeoutMs: 100, requestTimeoutMs: 200 }),
+        { url: `${base}/thinks`, headers: {}, body: '' },
+        agent,
+      ),
+    );
+    assert.ok(late instanceof DataPlaneError);
+    assert.equal(late.code, DataPlaneErrorCode.UpstreamTimeout);
+  });
+
   it("ends with the caller's own reason when the caller aborts, and holds no timer after", async () => {
     routes.set('/slow', () => undefined); // never answers
     const before = pendingTimers();

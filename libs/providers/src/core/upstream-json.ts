@@ -27,9 +27,11 @@ export interface UpstreamJson {
 
 /**
  * Sends one request whose answer is a single JSON object (no stream) and reads it whole,
- * with the same timeouts and errors as `sendUpstream`: the first-byte timeout for the
- * headers, the request timeout for the whole call, an HTTP error status or a transport
- * failure as a DataPlaneError the router can act on.
+ * within the request timeout; an HTTP error status or a transport failure comes back as a
+ * DataPlaneError the router can act on. The first-byte timeout does not apply: a backend
+ * sends a JSON answer's headers only once the model has written all of it, so a long
+ * answer would be cut (and paid for again on the next backend) by a bound meant for the
+ * first event of a stream.
  */
 export async function fetchUpstreamJson(
   call: ProviderCall,
@@ -46,7 +48,7 @@ export async function fetchUpstreamJson(
       method: post.method ?? 'POST',
       headers: post.headers,
       body: post.body,
-      headersTimeoutMs: target.firstByteTimeoutMs,
+      headersTimeoutMs: target.requestTimeoutMs,
       bodyTimeoutMs: target.requestTimeoutMs,
       totalTimeoutMs: target.requestTimeoutMs,
       signal: call.signal,
