@@ -4,11 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
-import {
-  assertContextLengthExceeded,
-  CONTEXT_LENGTH_EXCEEDED,
-  FakeOpenAiUpstream,
-} from '@aigw/testing/fake-provider';
+import { assertRefusalPassedOn, FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
 import { runAppToExit, startApp, type AppProcess } from '@aigw/testing/processes';
 
 const BODY_LIMIT = 64 * 1024;
@@ -178,15 +174,15 @@ describe('split deployment: ingress, router and provider-adapter as three proces
 
   it("passes on a provider's refusal with its own code and param, without failing over", async () => {
     resetUpstreams();
-    primary.next(CONTEXT_LENGTH_EXCEEDED);
-    await assert.rejects(
-      client.chat.completions.create({
-        model: 'gpt-4',
-        messages: [{ role: 'user', content: 'a very long conversation' }],
-      }),
-      assertContextLengthExceeded,
+    await assertRefusalPassedOn(
+      () =>
+        client.chat.completions.create({
+          model: 'gpt-4',
+          messages: [{ role: 'user', content: 'a very long conversation' }],
+        }),
+      primary,
+      secondary,
     );
-    assert.equal(secondary.calls.length, 0, 'a refused request is not sent elsewhere');
   });
 
   it('fails a stream over on a 429 before its first byte', async () => {

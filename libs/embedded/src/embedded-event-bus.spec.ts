@@ -17,7 +17,7 @@ import {
   type GatewayEvent,
   type TokenUsageRecorded,
 } from '@aigw/contracts';
-import { EmbeddedEventBus } from './embedded-event-bus';
+import { EmbeddedEventBus, type EmbeddedEventBusOptions } from './embedded-event-bus';
 import { SqliteEventLog } from './sqlite-event-log';
 
 function usage(user: string, inputTokens: number): TokenUsageRecorded {
@@ -54,6 +54,32 @@ const userOf = (event: GatewayEvent): string => (event as TokenUsageRecorded).us
 
 function options(errors: unknown[] = []) {
   return { flushIntervalMs: 5, maxBatch: 100, onError: (error: unknown) => errors.push(error) };
+}
+
+/**
+ * A bus on an in-memory log whose writes fail while `failing()` says so, a subscriber
+ * recording the users it was handed, and a count of the writes tried.
+ */
+async function busOnFlakyLog(
+  failing: () => boolean,
+  busOptions: Partial<EmbeddedEventBusOptions> = {},
+) {
+  const log = new SqliteEventLog(':memory:');
+  const bus = new EmbeddedEventBus(log, { ...options(), flushIntervalMs: 60_000, ...busOptions });
+  const seen: string[] = [];
+  await bus.subscribe({
+    group: 'g',
+    topics: [Topic.UsageRecorded],
+    handle: async (events) => void seen.push(...events.map(userOf)),
+  });
+  const appendAll = log.appendAll.bind(log);
+  const writes = { tried: 0 };
+  log.appendAll = (events) => {
+    writes.tried++;
+    if (failing()) throw new Error('database or disk is full');
+    return appendAll(events);
+  };
+  return { log, bus, seen, writes };
 }
 
 describe('EmbeddedEventBus on the SQLite log', () => {
@@ -247,28 +273,16 @@ describe('EmbeddedEventBus on the SQLite log', () => {
   });
 
   it('keeps a batch the log failed to write and writes it on the next flush, in order', async () => {
-    const log = new SqliteEventLog(':memory:');
     const failures: { waiting: number }[] = [];
-    const bus = new EmbeddedEventBus(log, {
-      ...options(),
-      flushIntervalMs: 60_000,
-      onWriteError: (_error: unknown, waiting: number) => failures.push({ waiting }),
-    });
-    const seen: string[] = [];
-    await bus.subscribe({
-      group: 'g',
-      topics: [Topic.UsageRecorded],
-      handle: async (events) => void seen.push(...events.map(userOf)),
-    });
-    const appendAll = log.appendAll.bind(log);
     let failNext = true;
-    log.appendAll = (events) => {
-      if (failNext) {
+    const { log, bus, seen } = await busOnFlakyLog(
+      () => {
+        const fail = failNext;
         failNext = false;
-        throw new Error('disk I/O error');
-      }
-      return appendAll(events);
-    };
+        return fail;
+      },
+      { onWriteError: (_error: unknown, waiting: number) => failures.push({ waiting }) },
+    );
     bus.publish(usage('a', 1));
     bus.publish(usage('b', 1));
     await bus.flush(); // fails, must not reject
@@ -286,40 +300,24 @@ describe('EmbeddedEventBus on the SQLite log', () => {
 
 describe('EmbeddedEventBus while the log refuses writes', () => {
   it('retries on its timer only, bounds what waits in memory, and writes what it kept in order', async () => {
-    const log = new SqliteEventLog(':memory:');
     const eventBytes = serializeEvent(usage('a', 1)).json.length;
     const refusedTopics: string[] = [];
-    const bus = new EmbeddedEventBus(log, {
-      ...options(),
-      flushIntervalMs: 60_000,
+    let broken = true;
+    const { log, bus, seen, writes } = await busOnFlakyLog(() => broken, {
       maxBatch: 2,
       maxPendingBytes: 3 * eventBytes,
       onWriteError: () => undefined,
       onRefused: (topic) => refusedTopics.push(topic),
     });
-    const seen: string[] = [];
-    await bus.subscribe({
-      group: 'g',
-      topics: [Topic.UsageRecorded],
-      handle: async (events) => void seen.push(...events.map(userOf)),
-    });
-    const appendAll = log.appendAll.bind(log);
-    let broken = true;
-    let writes = 0;
-    log.appendAll = (events) => {
-      writes++;
-      if (broken) throw new Error('database or disk is full');
-      return appendAll(events);
-    };
     bus.publish(usage('a', 1));
     bus.publish(usage('b', 1)); // a full batch: written at once, and the write fails
     await new Promise((resolve) => setImmediate(resolve));
-    assert.equal(writes, 1);
+    assert.equal(writes.tried, 1);
     assert.deepEqual(bus.status(), { writable: false, pending: 2, refused: 0 });
 
     bus.publish(usage('c', 1)); // past a full batch, yet no new write until the retry
     await new Promise((resolve) => setImmediate(resolve));
-    assert.equal(writes, 1);
+    assert.equal(writes.tried, 1);
     bus.publish(usage('d', 1)); // three events' bytes wait already: refused
     assert.deepEqual(bus.status(), { writable: false, pending: 3, refused: 1 });
     assert.deepEqual(refusedTopics, [Topic.UsageRecorded]);

@@ -208,7 +208,7 @@ function json(response: ServerResponse, body: unknown): void {
 }
 
 /** OpenAI's answer to a prompt past the model's context window: a 400 with its own code. */
-export const CONTEXT_LENGTH_EXCEEDED: OpenAiFakeBehaviour = {
+const CONTEXT_LENGTH_EXCEEDED: OpenAiFakeBehaviour = {
   kind: 'status',
   status: 400,
   body: {
@@ -222,24 +222,30 @@ export const CONTEXT_LENGTH_EXCEEDED: OpenAiFakeBehaviour = {
 };
 
 /**
- * The client-side view of `CONTEXT_LENGTH_EXCEEDED` through the gateway: the openai SDK's
- * error for it, whose status, code and param code written against OpenAI checks.
+ * Has `primary` refuse the next call as OpenAI refuses a prompt past the context window,
+ * makes the call with `send` (an openai SDK call through the gateway), and checks that the
+ * SDK's error carries the provider's status, code and param and that `secondary` was never
+ * asked: a refused request is not sent elsewhere.
  */
-export function assertContextLengthExceeded(error: unknown): true {
-  const { status, code, param, type } = error as {
-    status?: number;
-    code?: string;
-    param?: string;
-    type?: string;
-  };
-  assert.deepEqual(
-    { status, code, param, type },
-    {
-      status: 400,
-      code: 'context_length_exceeded',
-      param: 'messages',
-      type: 'invalid_request_error',
-    },
-  );
-  return true;
+export async function assertRefusalPassedOn(
+  send: () => Promise<unknown>,
+  primary: FakeOpenAiUpstream,
+  secondary: FakeOpenAiUpstream,
+): Promise<void> {
+  const asked = secondary.calls.length;
+  primary.next(CONTEXT_LENGTH_EXCEEDED);
+  await assert.rejects(send, (error: unknown) => {
+    const { status, code, param, type } = error as Record<string, unknown>;
+    assert.deepEqual(
+      { status, code, param, type },
+      {
+        status: 400,
+        code: 'context_length_exceeded',
+        param: 'messages',
+        type: 'invalid_request_error',
+      },
+    );
+    return true;
+  });
+  assert.equal(secondary.calls.length, asked, 'a refused request is not sent elsewhere');
 }
