@@ -18,7 +18,7 @@ export const DEFAULT_BACKEND_HEALTH: BackendHealthOptions = {
 /** Why a backend was cooled down: it asked us to wait, or it failed too often in a row. */
 export type CooldownReason = 'retry_after' | 'failures';
 
-/** A cooldown that a failure started (or lengthened). */
+/** A cooldown that a failure started. */
 export interface Cooldown {
   readonly reason: CooldownReason;
   readonly ms: number;
