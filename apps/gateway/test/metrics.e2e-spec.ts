@@ -94,6 +94,15 @@ spec:
       );
       assert.match(text, /^ai_gateway_backend_cooling\{backend="openai-primary"\} 1$/m);
       assert.match(text, /^ai_gateway_backend_cooling\{backend="vllm-fallback"\} 0$/m);
+      // Each call counted on the backend it went to, by how it began.
+      assert.match(
+        text,
+        /^ai_gateway_backend_requests_total\{backend="openai-primary",result="error"\} 3$/m,
+      );
+      assert.match(
+        text,
+        /^ai_gateway_backend_requests_total\{backend="vllm-fallback",result="ok"\} 3$/m,
+      );
       assertSeries(text, 'ai_gateway_cost_dollars', ['user', 'model']);
       assertSeries(text, 'ai_gateway_cache_hits_total', ['model']);
       assertSeries(text, 'ai_gateway_cache_misses_total', ['model']);

@@ -84,6 +84,10 @@ export function toSnakeCase(value: string): string {
  * labels go through cardinality guards; recording goes through methods, never the raw
  * metrics, so no caller can bypass them.
  */
+/** How a call to a backend began, for `ai_gateway_backend_requests_total`. */
+export type BackendCallResult =
+  'ok' | 'rate_limited' | 'timeout' | 'error' | 'rejected' | 'cancelled';
+
 export class MetricsRegistry {
   readonly registry = new Registry();
   readonly users: LabelCardinalityGuard;
@@ -254,6 +258,12 @@ export class MetricsRegistry {
   readonly #analyticsRetentionFailures = new Counter({
     name: 'ai_gateway_analytics_retention_failures_total',
     help: 'Analytics retention passes that failed (retried at the next one)',
+    registers: [this.registry],
+  });
+  readonly #backendCalls = new FastCounter({
+    name: 'ai_gateway_backend_requests_total',
+    help: 'Calls to each backend, by how they began: ok, rate_limited, timeout, error (5xx, unreachable, an unusable answer), rejected (the backend, or its adapter before calling it, refused the request) or cancelled (the client left first)',
+    labelNames: ['backend', 'result'] as const,
     registers: [this.registry],
   });
   readonly #backendCooldowns = new Counter({
@@ -445,6 +455,11 @@ export class MetricsRegistry {
 
   recordEventRejected(labels: { topic: string; code: string }): void {
     this.#eventsRejected.inc(labels);
+  }
+
+  /** One call to a backend, by how it began (a stream cut later still began `ok`). */
+  recordBackendCall(backend: string, result: BackendCallResult): void {
+    this.#backendCalls.inc([backend, result]);
   }
 
   recordBackendCooldown(labels: { backend: string; reason: string }): void {

@@ -1,5 +1,7 @@
 import type { EventPublisher } from '@aigw/contracts';
 import {
+  DataPlaneError,
+  DataPlaneErrorCode,
   usageRecordedEvent,
   type GatewayAnswer,
   type ProviderCall,
@@ -8,7 +10,7 @@ import {
   type TokenUsage,
   type UsagePrice,
 } from '@aigw/contracts/data-plane';
-import type { MetricsRegistry } from '@aigw/observability';
+import type { BackendCallResult, MetricsRegistry } from '@aigw/observability';
 
 /** Prices a call's usage: budget-weighted tokens and dollars. */
 export type UsagePricing = (
@@ -44,6 +46,7 @@ export class MeteredProviderPort implements ProviderPort {
     try {
       answer = await this.inner.invoke(call);
     } catch (error) {
+      this.metrics.recordBackendCall(call.target.backendName, callResult(error, call.signal));
       const errorType = (error as { code?: unknown }).code;
       this.metrics.observeGenAiRequestDuration(
         labels,
@@ -52,6 +55,7 @@ export class MeteredProviderPort implements ProviderPort {
       );
       throw error;
     }
+    this.metrics.recordBackendCall(call.target.backendName, 'ok');
     const usage = answer.kind === 'json' ? Promise.resolve(answer.usage) : answer.usage;
     void usage.then((settled) => this.record(call, answer.servedBy, settled, startedAt, labels));
     return answer;
@@ -84,5 +88,22 @@ export class MeteredProviderPort implements ProviderPort {
     if (usage.outputTokens > 0 && request.stream) {
       this.metrics.observeTimePerOutputToken(labels, seconds / usage.outputTokens);
     }
+  }
+}
+
+/** How a failed call began, in the vocabulary of `ai_gateway_backend_requests_total`. */
+function callResult(error: unknown, signal: AbortSignal): BackendCallResult {
+  if (signal.aborted) return 'cancelled';
+  if (!(error instanceof DataPlaneError)) return 'error';
+  switch (error.code) {
+    case DataPlaneErrorCode.UpstreamRateLimited:
+      return 'rate_limited';
+    case DataPlaneErrorCode.UpstreamTimeout:
+      return 'timeout';
+    case DataPlaneErrorCode.UpstreamRejected:
+    case DataPlaneErrorCode.InvalidRequest:
+      return 'rejected';
+    default:
+      return 'error';
   }
 }

@@ -1,0 +1,98 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { EventPublisher, GatewayEvent } from '@aigw/contracts';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type GatewayAnswer,
+  type GatewayRequest,
+  type ProviderCall,
+} from '@aigw/contracts/data-plane';
+import { MetricsRegistry } from '@aigw/observability';
+import { metricSum } from '@aigw/testing';
+import { MeteredProviderPort } from './metered-provider';
+
+const request: GatewayRequest = {
+  requestId: 'r',
+  operation: 'chat',
+  requestedModel: 'gpt-4',
+  stream: false,
+  clientWantsStreamUsage: false,
+  body: { model: 'gpt-4', messages: [{ role: 'user', content: 'hi' }] },
+  caller: { userKey: 'u' },
+  allowedModels: [],
+  forwardHeaders: {},
+};
+
+function callTo(backendName: string, signal = new AbortController().signal): ProviderCall {
+  return {
+    request,
+    signal,
+    target: {
+      backendName,
+      provider: 'openai',
+      model: 'gpt-4',
+      requestTimeoutMs: 1_000,
+      firstByteTimeoutMs: 1_000,
+    },
+  };
+}
+
+const answer: GatewayAnswer = {
+  kind: 'json',
+  status: 200,
+  body: { choices: [] },
+  usage: { inputTokens: 3, outputTokens: 2, cachedInputTokens: 0, source: 'reported' },
+  servedBy: { backend: 'east', provider: 'openai', model: 'gpt-4' },
+};
+
+describe('MeteredProviderPort', () => {
+  it('counts every call to a backend by how it began', async () => {
+    const metrics = new MetricsRegistry({ collectDefaultMetrics: false });
+    const events: GatewayEvent[] = [];
+    const publisher: EventPublisher = {
+      publish: (event) => events.push(event),
+      flush: async () => {},
+    };
+    const outcomes: Record<string, () => Promise<GatewayAnswer>> = {
+      east: async () => answer,
+      limited: () =>
+        Promise.reject(new DataPlaneError(DataPlaneErrorCode.UpstreamRateLimited, '429')),
+      slow: () => Promise.reject(new DataPlaneError(DataPlaneErrorCode.UpstreamTimeout, 'slow')),
+      refusing: () =>
+        Promise.reject(new DataPlaneError(DataPlaneErrorCode.UpstreamRejected, '400')),
+      broken: () => Promise.reject(new TypeError('bug')),
+    };
+    const port = new MeteredProviderPort(
+      { invoke: (call) => outcomes[call.target.backendName]() },
+      publisher,
+      metrics,
+      () => ({ weightedTokens: 5, dollars: 0 }),
+    );
+    await port.invoke(callTo('east'));
+    for (const backend of ['limited', 'slow', 'refusing', 'broken']) {
+      await assert.rejects(port.invoke(callTo(backend)));
+    }
+    const gone = new AbortController();
+    gone.abort();
+    outcomes.west = () => Promise.reject(new Error('aborted'));
+    await assert.rejects(port.invoke(callTo('west', gone.signal)));
+
+    const text = await metrics.metrics();
+    const calls = (backend: string, result: string) =>
+      metricSum(text, 'ai_gateway_backend_requests_total', { backend, result });
+    assert.equal(calls('east', 'ok'), 1);
+    assert.equal(calls('limited', 'rate_limited'), 1);
+    assert.equal(calls('slow', 'timeout'), 1);
+    assert.equal(calls('refusing', 'rejected'), 1);
+    assert.equal(calls('broken', 'error'), 1);
+    assert.equal(calls('west', 'cancelled'), 1);
+    assert.equal(metricSum(text, 'ai_gateway_backend_requests_total'), 6);
+    // The answered call is metered as before: one usage event.
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(
+      events.map((event) => event.type),
+      ['usage.recorded'],
+    );
+  });
+});
