@@ -127,6 +127,27 @@ spec:
     }
   });
 
+  it('tells the client what its call cost, and that a cache hit cost it nothing', async () => {
+    const ask = () =>
+      fetch(`${gateway.baseUrl}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-user-id': 'metrics-user' },
+        body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'priced' }] }),
+      });
+    const served = await ask();
+    const body = (await served.json()) as {
+      usage: { prompt_tokens: number; completion_tokens: number };
+    };
+    // llama-3 (the fallback that served it): 0.5 and 1.5 dollars per thousand tokens.
+    const expected = (body.usage.prompt_tokens * 0.5 + body.usage.completion_tokens * 1.5) / 1000;
+    assert.ok(expected > 0);
+    assert.equal(Number(served.headers.get('x-ai-gateway-cost-usd')), Number(expected.toFixed(7)));
+    const cached = await ask();
+    await cached.arrayBuffer();
+    assert.equal(cached.headers.get('x-ai-gateway-cache'), 'hit');
+    assert.equal(cached.headers.get('x-ai-gateway-cost-usd'), '0');
+  });
+
   it('counts a stream in flight until its client leaves', async () => {
     const inFlight = async () => {
       const text = await (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();

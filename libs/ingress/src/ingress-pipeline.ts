@@ -5,7 +5,10 @@ import {
   type GatewayRequest,
   type Operation,
   type RouterPort,
+  type ServedBy,
+  type TokenUsage,
 } from '@aigw/contracts/data-plane';
+import { pricedDollars } from './domain/answer-cost';
 import { forwardableHeaders } from './domain/header-policy';
 import { PromptGuard } from './domain/prompt-guard';
 import { buildGatewayRequest } from './domain/request-builder';
@@ -74,6 +77,11 @@ export class IngressPipeline {
 
   listModels(): readonly string[] {
     return this.router.listModels();
+  }
+
+  /** What `usage` costs in dollars under the pricing in force, if the model has a price. */
+  dollarsFor(servedBy: ServedBy, usage: TokenUsage): number | undefined {
+    return pricedDollars(this.config(), servedBy, usage);
   }
 
   private routeFor(model: string): CompiledRoute | undefined {

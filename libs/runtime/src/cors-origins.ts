@@ -11,6 +11,9 @@ export type CorsOrigins = '*' | readonly string[];
 const EXPOSED_HEADERS = [
   'x-request-id',
   'x-ai-gateway-backend',
+  'x-ai-gateway-cost-usd',
+  'x-ai-gateway-cache',
+  'x-ai-gateway-dedup',
   'retry-after',
   'x-ratelimit-limit-tokens',
   'x-ratelimit-remaining-tokens',

@@ -17,7 +17,7 @@ import {
 } from './domain/cached-answer';
 import { requestKey } from './domain/request-key';
 import type { ResponseCacheStore } from './domain/response-cache-store';
-import { billsReuse, type ReuseBilling } from './domain/reuse-billing';
+import { billedUsage, billsReuse, type ReuseBilling } from './domain/reuse-billing';
 import type { ReusePublisher } from './reuse-publisher';
 
 type IncomingHeaders = Readonly<Record<string, string | string[] | undefined>>;
@@ -77,6 +77,11 @@ export class ResponseReuse {
   /** Whether reused answers are billed, and so must be admitted against budgets first. */
   get billsReuse(): boolean {
     return billsReuse(this.deps.billing);
+  }
+
+  /** The tokens a reused answer bills its caller (none, all, or a share of them). */
+  billedFor(usage: TokenUsage): TokenUsage {
+    return billedUsage(this.deps.billing, usage);
   }
 
   plan(request: GatewayRequest, headers: IncomingHeaders): ReusePlan | undefined {

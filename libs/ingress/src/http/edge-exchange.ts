@@ -15,6 +15,7 @@ import type { Admission, BudgetAdmission } from '../admission/budget-admission';
 import type { ResponseReuse, ServedAnswer } from '../cache/response-reuse';
 import type { IngressPipeline } from '../ingress-pipeline';
 import type { IngressObserver } from '../ingress-observer';
+import { COST_HEADER, dollarText } from '../domain/answer-cost';
 import { toDataPlaneError } from './openai-errors';
 
 /** Writes one streamed answer in a public API's event format. */
@@ -139,6 +140,10 @@ export class EdgeExchange {
       if (answer.kind === 'json') {
         const body = dialect.answerBody(answer, request);
         timings.firstByteAt = performance.now();
+        // What this call cost its caller; a stream's is known only after its headers.
+        const billed = reused ? this.reuse!.billedFor(answer.usage) : answer.usage;
+        const dollars = this.pipeline.dollarsFor(answer.servedBy, billed);
+        if (dollars !== undefined) void reply.header(COST_HEADER, dollarText(dollars));
         void reply
           .headers(limitHeaders)
           .header('x-request-id', requestId)

@@ -1,0 +1,27 @@
+import { dollarCost, routeOfBackend, type GatewayConfig } from '@aigw/config';
+import type { ServedBy, TokenUsage } from '@aigw/contracts/data-plane';
+
+/** The response header that tells a client what its call cost, in US dollars. */
+export const COST_HEADER = 'x-ai-gateway-cost-usd';
+
+/**
+ * What `usage` costs under the `costControl.modelPricing` of the route that served it
+ * (the same price the call's usage event records), or undefined when that model has no
+ * price: an unknown cost is not a zero one.
+ */
+export function pricedDollars(
+  config: GatewayConfig,
+  servedBy: ServedBy,
+  usage: TokenUsage,
+): number | undefined {
+  const route = routeOfBackend(config.routes, servedBy.backend);
+  const pricing = route?.costControl?.modelPricing;
+  if (!route || !pricing || !Object.hasOwn(pricing, servedBy.model)) return undefined;
+  return dollarCost(route, servedBy.model, usage);
+}
+
+/** Dollars as plain decimal text (never exponent notation), to a tenth of a micro-dollar. */
+export function dollarText(dollars: number): string {
+  const text = dollars.toFixed(7);
+  return text.includes('.') ? text.replace(/\.?0+$/, '') : text;
+}
