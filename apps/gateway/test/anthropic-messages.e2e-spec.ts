@@ -187,7 +187,7 @@ describe('Anthropic Messages API on the all-in-one gateway (quickstart config)',
       JSON.stringify({
         model: 'm',
         max_tokens: 10,
-        messages: [{ role: 'user', content: 'x'.repeat(5 * 1024 * 1024) }],
+        messages: [{ role: 'user', content: 'x'.repeat(33 * 1024 * 1024) }],
       }),
     );
     assert.equal(huge.status, 413);

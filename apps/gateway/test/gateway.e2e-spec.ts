@@ -144,7 +144,7 @@ describe('all-in-one gateway on the quickstart config (no keys, no network)', ()
     const huge = await post(
       JSON.stringify({
         model: 'gpt-4o-mini',
-        messages: [{ role: 'user', content: 'x'.repeat(5 * 1024 * 1024) }],
+        messages: [{ role: 'user', content: 'x'.repeat(33 * 1024 * 1024) }],
       }),
     );
     assert.equal(huge.status, 413);

@@ -23,6 +23,13 @@ export interface ServiceSettings extends ProcessSettings {
   readonly corsOrigins?: CorsOrigins;
 }
 
+/**
+ * The largest request body taken by default: 32 MiB, Anthropic's own request limit. Images
+ * travel inside the JSON as base64 (a phone photo is 4-7 MB of it), so the 4 MiB this was
+ * refused ordinary vision requests with a 413.
+ */
+export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
+
 export function positiveInteger(env: Env, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -100,7 +107,7 @@ export async function loadServiceConfig(
   const settings: ServiceSettings = {
     ...startup.settings,
     host: env.HOST || '0.0.0.0',
-    maxBodyBytes: positiveInteger(env, 'AI_GATEWAY_MAX_BODY_BYTES', 4 * 1024 * 1024),
+    maxBodyBytes: positiveInteger(env, 'AI_GATEWAY_MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES),
     requestReceiveTimeoutMs: positiveInteger(env, 'AI_GATEWAY_REQUEST_RECEIVE_TIMEOUT_MS', 60_000),
     missingSecrets,
     corsOrigins: corsOriginsFrom(env),
