@@ -48,6 +48,33 @@ describe('prompt token estimates', () => {
     assert.ok(countPromptTokens(chat('hi', tools)) > countPromptTokens(chat('hi')));
   });
 
+  it('counts each image part at what an image may cost, not by its base64', () => {
+    const image = {
+      type: 'image_url',
+      image_url: { url: `data:image/png;base64,${'A'.repeat(10_000)}` },
+    };
+    const body = {
+      messages: [
+        { role: 'user', content: [{ type: 'text', text: 'hi' }, image] },
+        { role: 'assistant', content: 'a cat' },
+        { role: 'user', content: [image, { type: 'text', text: 'and this?' }] },
+      ],
+    };
+    const textOnly = {
+      messages: body.messages.map((message) => ({
+        ...message,
+        content: Array.isArray(message.content)
+          ? message.content.filter((part) => part.type === 'text')
+          : message.content,
+      })),
+    };
+    assert.equal(
+      estimatePromptTokensUpperBound(body),
+      estimatePromptTokensUpperBound(textOnly) + 2 * 1_600,
+    );
+    assert.equal(countPromptTokens(body), countPromptTokens(textOnly) + 2 * 1_600);
+  });
+
   it('counts by tokenizer for count_tokens', () => {
     assert.equal(countPromptTokens(chat('hello world')), 2 + FRAMING);
   });

@@ -92,9 +92,27 @@ function textTokensUpperBound(text: string): number {
   return estimateTokens(text);
 }
 
+// What one image in a prompt may cost, from above: OpenAI bills a high-detail image at
+// most ~1,500 tokens (85 + 170 per 512 px tile) and Anthropic ~1,600 (its 1.15-megapixel
+// cap at 750 pixels a token). The text estimate leaves images out (their base64 is not
+// text), so without this a request of images was held for its text alone.
+const TOKENS_PER_IMAGE = 1_600;
+
 function promptFraming(body: Record<string, unknown>): number {
-  const messages = Array.isArray(body.messages) ? body.messages.length : 0;
-  return messages * TOKENS_PER_MESSAGE + (messages > 0 ? REPLY_PRIMER_TOKENS : 0);
+  const messages = Array.isArray(body.messages) ? body.messages : [];
+  let images = 0;
+  for (const message of messages) {
+    const content = (message as { content?: unknown } | null)?.content;
+    if (!Array.isArray(content)) continue;
+    for (const part of content) {
+      if ((part as { type?: unknown } | null)?.type === 'image_url') images++;
+    }
+  }
+  return (
+    messages.length * TOKENS_PER_MESSAGE +
+    (messages.length > 0 ? REPLY_PRIMER_TOKENS : 0) +
+    images * TOKENS_PER_IMAGE
+  );
 }
 
 /**
