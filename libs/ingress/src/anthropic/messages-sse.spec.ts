@@ -10,6 +10,7 @@ import {
   type JsonObject,
   type TokenUsage,
 } from '@aigw/contracts/data-plane';
+import { StreamHeartbeats } from '../http/stream-heartbeats';
 import { MessagesStreamRelay } from './messages-sse';
 import { isMessagesPath } from './messages-errors';
 
@@ -112,6 +113,25 @@ describe('Messages stream relay', () => {
       relay.end(Promise.reject(new DataPlaneError(DataPlaneErrorCode.UpstreamTimeout, 'late'))),
     );
     assert.doesNotMatch(response.text, /message_stop/);
+  });
+
+  it("keeps a quiet stream alive with Anthropic's own ping event", async () => {
+    const response = new RecordingResponse();
+    const heartbeats = new StreamHeartbeats(25);
+    const relay = new MessagesStreamRelay(
+      response as unknown as ServerResponse,
+      facts,
+      'req-1',
+      heartbeats,
+    ).start({});
+    await relay.event(chunk('Hi'));
+    await sleep(120);
+    assert.ok(eventNames(response.text).includes('ping'), response.text);
+    assert.ok(response.text.includes('event: ping\ndata: {"type":"ping"}\n\n'), response.text);
+    await relay.end(Promise.resolve(usage));
+    response.emit('close');
+    assert.equal(heartbeats.size, 0);
+    assert.deepEqual(eventNames(response.text).slice(-1), ['message_stop']);
   });
 
   it('knows the Messages API paths', () => {

@@ -9,6 +9,7 @@ import type {
 import { TurnBatchedWriter } from '@aigw/infra/http';
 import type { StreamRelay } from '../http/edge-exchange';
 import { sseHeaders } from '../http/sse-writer';
+import { KeptAlive, type StreamHeartbeats } from '../http/stream-heartbeats';
 import type { MessagesRequestFacts } from './domain/anthropic-request';
 import { MessageStreamTranslator } from './domain/anthropic-stream';
 import { messagesErrorEvent } from './messages-errors';
@@ -20,23 +21,35 @@ function frame(events: readonly AnthropicStreamEvent[]): string {
   return text;
 }
 
+const PING = frame([{ type: 'ping' }]);
+
 /** Relays canonical chunks to a client of the Messages API as Anthropic's event stream. */
 export class MessagesStreamRelay implements StreamRelay {
   private readonly translator: MessageStreamTranslator;
   private readonly out: TurnBatchedWriter;
+  private readonly keptAlive: KeptAlive;
 
-  constructor(response: ServerResponse, facts: MessagesRequestFacts, requestId: string) {
+  constructor(
+    response: ServerResponse,
+    facts: MessagesRequestFacts,
+    requestId: string,
+    heartbeats?: StreamHeartbeats,
+  ) {
     this.translator = new MessageStreamTranslator(facts, requestId);
     this.out = new TurnBatchedWriter(response);
+    // Anthropic's own keep-alive, which its SDK reads and skips.
+    this.keptAlive = new KeptAlive(response, this.out, PING, heartbeats);
   }
 
   start(headers: Record<string, string>): this {
     // Same status and headers as the OpenAI stream; only the framing of events differs.
     this.out.writeHead(200, sseHeaders(headers));
+    this.keptAlive.start();
     return this;
   }
 
   async event(chunk: JsonObject): Promise<void> {
+    this.keptAlive.wroteSinceBeat = true;
     const events = this.translator.push(chunk);
     if (events.length > 0) await this.out.write(frame(events));
   }

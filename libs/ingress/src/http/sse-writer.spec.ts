@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { chunkFrame, lazyChunk, rawChunkLine } from '@aigw/contracts/data-plane';
 import { openServerResponse } from '@aigw/testing';
 import { SseWriter } from './sse-writer';
+import { StreamHeartbeats } from './stream-heartbeats';
 
 const settles = (promise: Promise<void>) =>
   Promise.race([promise.then(() => true), sleep(2_000).then(() => false)]);
@@ -21,6 +22,27 @@ describe('SseWriter', () => {
       await sleep(50);
       assert.match(received, /x-request-id: r1\r\n/);
       assert.ok(received.includes('data: {"id":"c1"}\n\n'), received);
+      assert.ok(received.includes('data: [DONE]\n\n'), received);
+    } finally {
+      open.close();
+    }
+  });
+
+  it('sends a comment on a quiet stream, and leaves the heartbeats once the stream ends', async () => {
+    const open = await openServerResponse();
+    try {
+      let received = '';
+      open.client.on('data', (bytes: Buffer) => (received += bytes.toString()));
+      const heartbeats = new StreamHeartbeats(25);
+      const writer = new SseWriter(open.response, heartbeats);
+      writer.start({});
+      await writer.event({ id: 'c1' });
+      await sleep(120); // quiet: a model thinking
+      assert.ok(received.includes(': keep-alive\n\n'), received);
+      assert.equal(heartbeats.size, 1);
+      writer.done();
+      await sleep(50);
+      assert.equal(heartbeats.size, 0);
       assert.ok(received.includes('data: [DONE]\n\n'), received);
     } finally {
       open.close();
