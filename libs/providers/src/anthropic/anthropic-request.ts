@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { JsonObject } from '@aigw/contracts/data-plane';
 import type { ChatPart, ChatPrompt, ChatTurn } from '../core/chat-request';
 import type { AnswerTool } from '../core/answer-tool';
+import { cacheField } from '../core/cache-control';
 import { anthropicAnswerToolFields } from './anthropic-response-format';
 
 /**
@@ -39,14 +40,15 @@ function contentBlocks(parts: readonly ChatPart[]): Block[] {
 function contentBlock(part: ChatPart): Block {
   switch (part.kind) {
     case 'text':
-      return { type: 'text', text: part.text };
+      return { type: 'text', text: part.text, ...cacheField(part.cache) };
     case 'image':
       return {
         type: 'image',
         source: { type: 'base64', media_type: part.mediaType, data: part.base64 },
+        ...cacheField(part.cache),
       };
     case 'image-url':
-      return { type: 'image', source: { type: 'url', url: part.url } };
+      return { type: 'image', source: { type: 'url', url: part.url }, ...cacheField(part.cache) };
   }
 }
 
@@ -76,6 +78,7 @@ function blocksOf(turn: ChatTurn): { role: 'user' | 'assistant'; blocks: Block[]
             type: 'tool_result',
             tool_use_id: anthropicToolId(turn.toolCallId),
             content: turn.content,
+            ...cacheField(turn.cache),
           },
         ],
       };
@@ -116,6 +119,21 @@ function toolChoice(prompt: ChatPrompt): JsonObject | undefined {
 }
 
 /**
+ * The system prompt: one string, or its text blocks as they came when any of them marks
+ * a caching breakpoint (a breakpoint moved to the end of the joined text would cache
+ * nothing for a prompt whose later blocks vary).
+ */
+function systemPrompt(prompt: ChatPrompt): string | Block[] | undefined {
+  if (prompt.systemTexts.some((text) => text.cache)) {
+    return prompt.systemTexts
+      .filter((text) => !isBlank(text.text))
+      .map((text) => ({ type: 'text', text: text.text, ...cacheField(text.cache) }));
+  }
+  const system = prompt.system.filter((text) => !isBlank(text));
+  return system.length > 0 ? system.join('\n\n') : undefined;
+}
+
+/**
  * The Messages API body for an OpenAI chat request; `answerTool` is the tool
  * `answerTool` made of its response_format, if it asks for JSON.
  */
@@ -130,13 +148,14 @@ export function toAnthropicRequest(
     max_tokens: prompt.maxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS,
     messages: messages(prompt.turns),
   };
-  const system = prompt.system.filter((text) => !isBlank(text));
-  if (system.length > 0) body.system = system.join('\n\n');
+  const system = systemPrompt(prompt);
+  if (system !== undefined) body.system = system;
   if (prompt.tools.length > 0) {
     body.tools = prompt.tools.map((tool) => ({
       name: tool.name,
       ...(tool.description === undefined ? {} : { description: tool.description }),
       input_schema: tool.parameters,
+      ...cacheField(tool.cache),
     }));
   }
   const choice = toolChoice(prompt);

@@ -153,6 +153,88 @@ describe('AnthropicAdapter against a fake Messages API', () => {
     assert.deepEqual(upstream.calls[1].body.tool_choice, { type: 'any' });
   });
 
+  it('keeps prompt-caching breakpoints where the request marked them', async () => {
+    const ephemeral = { type: 'ephemeral' };
+    await invoke(
+      gatewayChatRequest({
+        messages: [
+          {
+            role: 'system',
+            content: [
+              { type: 'text', text: 'A long, stable instruction.', cache_control: ephemeral },
+              { type: 'text', text: 'Today is Thursday.' },
+            ],
+          },
+          {
+            role: 'user',
+            content: [
+              {
+                type: 'text',
+                text: 'A long document.',
+                cache_control: { ...ephemeral, ttl: '1h' },
+              },
+              { type: 'text', text: 'What does it say?' },
+            ],
+          },
+          {
+            role: 'assistant',
+            content: null,
+            tool_calls: [
+              {
+                id: 'call_1',
+                type: 'function',
+                function: { name: 'get_weather', arguments: '{}' },
+              },
+            ],
+          },
+          {
+            role: 'tool',
+            tool_call_id: 'call_1',
+            content: [{ type: 'text', text: 'Sunny', cache_control: ephemeral }],
+          },
+        ],
+        tools: [{ ...WEATHER_TOOL, cache_control: ephemeral }],
+      }),
+    );
+    const body = upstream.calls[0].body as {
+      system: unknown;
+      messages: { content: Record<string, unknown>[] }[];
+      tools: Record<string, unknown>[];
+    };
+    // Blocks as they came, so the breakpoint stays before the part that varies.
+    assert.deepEqual(body.system, [
+      { type: 'text', text: 'A long, stable instruction.', cache_control: ephemeral },
+      { type: 'text', text: 'Today is Thursday.' },
+    ]);
+    assert.deepEqual(body.messages[0].content, [
+      { type: 'text', text: 'A long document.', cache_control: { type: 'ephemeral', ttl: '1h' } },
+      { type: 'text', text: 'What does it say?' },
+    ]);
+    assert.deepEqual(body.messages[2].content[0].cache_control, ephemeral);
+    assert.equal(body.messages[2].content[0].type, 'tool_result');
+    assert.deepEqual(body.tools[0].cache_control, ephemeral);
+  });
+
+  it('refuses a cache_control that is not a caching breakpoint, naming it', async () => {
+    await assert.rejects(
+      invoke(
+        gatewayChatRequest({
+          messages: [
+            {
+              role: 'user',
+              content: [{ type: 'text', text: 'hi', cache_control: { type: 'forever' } }],
+            },
+          ],
+        }),
+      ),
+      (error: unknown) =>
+        error instanceof DataPlaneError &&
+        error.code === DataPlaneErrorCode.InvalidRequest &&
+        error.param === 'messages[0].content[0].cache_control',
+    );
+    assert.equal(upstream.calls.length, 0);
+  });
+
   it('answers an OpenAI chat.completion with usage including cache tokens', async () => {
     const answer = await invoke(gatewayChatRequest());
     assert.equal(answer.kind, 'json');

@@ -1,17 +1,28 @@
 import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
 import { isJsonObject } from './json-shape';
+import { parseCacheControl, type CacheControl } from './cache-control';
 import { parseResponseFormat, type ResponseFormat } from './response-format';
 
 // An OpenAI chat request read once into a checked shape that every translating adapter
 // (Anthropic, Gemini, Bedrock, Cohere) builds its own wire format from. Bad input is a
 // 400 here, before any provider is called.
 
-export type ChatPart =
+export type ChatPart = (
   | { readonly kind: 'text'; readonly text: string }
   /** An inline image (a `data:` URL), already split into media type and base64. */
   | { readonly kind: 'image'; readonly mediaType: string; readonly base64: string }
   /** An image the provider must fetch itself. */
-  | { readonly kind: 'image-url'; readonly url: string };
+  | { readonly kind: 'image-url'; readonly url: string }
+) & {
+  /** A prompt-caching breakpoint after this part (`cache_control`), where marked. */
+  readonly cache?: CacheControl;
+};
+
+/** A text part of the system prompt, with its caching breakpoint if marked. */
+export interface ChatSystemText {
+  readonly text: string;
+  readonly cache?: CacheControl;
+}
 
 export interface ChatToolCall {
   readonly id: string;
@@ -34,6 +45,8 @@ export type ChatTurn =
       /** The called function's name, from the assistant turn that made the call. */
       readonly toolName: string;
       readonly content: string;
+      /** A caching breakpoint on the result, where one of its parts was marked. */
+      readonly cache?: CacheControl;
     };
 
 export interface ChatTool {
@@ -41,6 +54,8 @@ export interface ChatTool {
   readonly description?: string;
   /** A JSON Schema whose top level is an object. */
   readonly parameters: JsonObject;
+  /** A caching breakpoint after this tool's definition, where marked. */
+  readonly cache?: CacheControl;
 }
 
 export type ChatToolChoice =
@@ -52,6 +67,11 @@ export type ChatToolChoice =
 export interface ChatPrompt {
   /** System and developer messages, in order. */
   readonly system: readonly string[];
+  /**
+   * The same system prompt as its text parts, each with its caching breakpoint: for a
+   * provider that caches on request (Anthropic) when any part is marked.
+   */
+  readonly systemTexts: readonly ChatSystemText[];
   readonly turns: readonly ChatTurn[];
   readonly tools: readonly ChatTool[];
   readonly toolChoice?: ChatToolChoice;
@@ -94,17 +114,21 @@ function parseParts(content: unknown, param: string, allowImages: boolean): Chat
   return content.map((part: unknown, index): ChatPart => {
     const at = `${param}[${index}]`;
     if (!isJsonObject(part)) throw invalid(`${at} must be an object`, at);
+    const cache = parseCacheControl(part.cache_control, `${at}.cache_control`);
+    const marked = cache ? { cache } : {};
     if (part.type === 'text') {
       if (typeof part.text !== 'string') throw invalid(`${at}.text must be a string`, at);
-      return { kind: 'text', text: part.text };
+      return { kind: 'text', text: part.text, ...marked };
     }
     if (part.type === 'image_url' && allowImages) {
       const imageUrl = part.image_url;
       const url = isJsonObject(imageUrl) ? imageUrl.url : imageUrl;
       if (typeof url !== 'string') throw invalid(`${at}.image_url.url must be a string`, at);
       const inline = DATA_URL.exec(url);
-      if (inline) return { kind: 'image', mediaType: inline[1].toLowerCase(), base64: inline[2] };
-      if (/^https?:\/\//i.test(url)) return { kind: 'image-url', url };
+      if (inline) {
+        return { kind: 'image', mediaType: inline[1].toLowerCase(), base64: inline[2], ...marked };
+      }
+      if (/^https?:\/\//i.test(url)) return { kind: 'image-url', url, ...marked };
       throw invalid(`${at}.image_url.url must be an http(s) or base64 data URL`, at);
     }
     throw invalid(`${at} has a content type this backend cannot take: ${String(part.type)}`, at);
@@ -173,10 +197,12 @@ function parseTools(value: unknown): ChatTool[] {
         `${at}.function.parameters`,
       );
     }
+    const cache = parseCacheControl(tool.cache_control, `${at}.cache_control`);
     return {
       name: fn.name,
       description: fn.description,
       parameters: { type: 'object', ...parameters },
+      ...(cache ? { cache } : {}),
     };
   });
 }
@@ -226,6 +252,7 @@ export function parseChatRequest(body: JsonObject, options: ChatParseOptions = {
 
   const tools = parseTools(body.tools);
   const system: string[] = [];
+  const systemTexts: ChatSystemText[] = [];
   const turns: ChatTurn[] = [];
   const toolNames = new Map<string, string>();
   body.messages.forEach((message: unknown, index) => {
@@ -233,9 +260,14 @@ export function parseChatRequest(body: JsonObject, options: ChatParseOptions = {
     if (!isJsonObject(message)) throw invalid(`${at} must be an object`, at);
     switch (message.role) {
       case 'system':
-      case 'developer':
-        system.push(textOf(parseParts(message.content, `${at}.content`, false)));
+      case 'developer': {
+        const parts = parseParts(message.content, `${at}.content`, false);
+        system.push(textOf(parts));
+        for (const part of parts) {
+          if (part.kind === 'text') systemTexts.push({ text: part.text, cache: part.cache });
+        }
         return;
+      }
       case 'user':
         turns.push({
           role: 'user',
@@ -262,8 +294,15 @@ export function parseChatRequest(body: JsonObject, options: ChatParseOptions = {
             `${at}.tool_call_id`,
           );
         }
-        const content = textOf(parseParts(message.content, `${at}.content`, false));
-        turns.push({ role: 'tool', toolCallId: message.tool_call_id, toolName, content });
+        const parts = parseParts(message.content, `${at}.content`, false);
+        const cache = parts.findLast((part) => part.cache)?.cache;
+        turns.push({
+          role: 'tool',
+          toolCallId: message.tool_call_id,
+          toolName,
+          content: textOf(parts),
+          ...(cache ? { cache } : {}),
+        });
         return;
       }
       default:
@@ -281,6 +320,7 @@ export function parseChatRequest(body: JsonObject, options: ChatParseOptions = {
   }
   return {
     system,
+    systemTexts,
     turns,
     tools,
     toolChoice: parseToolChoice(body.tool_choice, tools),

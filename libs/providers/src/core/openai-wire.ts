@@ -12,6 +12,7 @@ import { isJsonObject } from './json-shape';
 import { sseMessages } from './sse-events';
 import { streamEventObject } from './stream-event-json';
 import { bodyChunks } from './upstream-body';
+import { withoutCacheControl } from './cache-control';
 import { countTokens, estimatedUsage, OutputTally } from './tokenizer';
 import {
   badResponse,
@@ -40,8 +41,9 @@ export function servedByTarget(call: ProviderCall): ServedBy {
 
 /**
  * One call to an endpoint that speaks OpenAI's wire format (OpenAI, its compatible
- * family, Azure OpenAI): the body goes as the client sent it, with the served model, and
- * streams ask for the usage chunk so they are billed from reported numbers.
+ * family, Azure OpenAI): the body goes as the client sent it, with the served model and
+ * without caching marks, and streams ask for the usage chunk so they are billed from
+ * reported numbers.
  */
 export async function invokeOpenAiWire(
   call: ProviderCall,
@@ -49,7 +51,8 @@ export async function invokeOpenAiWire(
   dispatcher: Dispatcher,
 ): Promise<GatewayAnswer> {
   const { request, target } = call;
-  const body: JsonObject = { ...request.body, model: target.model };
+  // Caching marks (from a Messages client, say) are Anthropic's: this family caches by itself.
+  const body: JsonObject = { ...withoutCacheControl(request.body), model: target.model };
   if (request.stream) {
     body.stream_options = { ...(body.stream_options as JsonObject), include_usage: true };
   }

@@ -75,6 +75,36 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
     assert.equal(answer.servedBy.backend, 'fake-openai');
   });
 
+  it("sends no caching marks, which are Anthropic's (this family caches by itself)", async () => {
+    const ephemeral = { type: 'ephemeral' };
+    const body = {
+      model: 'gpt-4',
+      messages: [
+        { role: 'system', content: [{ type: 'text', text: 'stable', cache_control: ephemeral }] },
+        { role: 'user', content: 'hi', cache_control: ephemeral },
+      ],
+      tools: [
+        {
+          type: 'function',
+          function: { name: 'f', parameters: { type: 'object' } },
+          cache_control: ephemeral,
+        },
+      ],
+    };
+    await adapter.invoke({
+      request: chatRequest({ body }),
+      target,
+      signal: new AbortController().signal,
+    });
+    assert.doesNotMatch(JSON.stringify(upstream.calls[0].body), /cache_control/);
+    assert.deepEqual(upstream.calls[0].body.messages, [
+      { role: 'system', content: [{ type: 'text', text: 'stable' }] },
+      { role: 'user', content: 'hi' },
+    ]);
+    // The client's own request is left as it was (a failover to Anthropic still has them).
+    assert.match(JSON.stringify(body.messages), /cache_control/);
+  });
+
   it('asks for stream usage and hides the usage chunk from a client that did not ask', async () => {
     const request = chatRequest({
       stream: true,
