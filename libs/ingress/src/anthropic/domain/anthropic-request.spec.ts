@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
 import { translateMessagesRequest } from './anthropic-request';
 
 const base = { model: 'claude-sonnet-4', max_tokens: 256 };
@@ -61,7 +61,7 @@ describe('Anthropic Messages request to OpenAI chat', () => {
     const fromBlocks = translateMessagesRequest({
       ...base,
       system: [
-        { type: 'text', text: 'Rule one.', cache_control: { type: 'ephemeral' } },
+        { type: 'text', text: 'Rule one.' },
         { type: 'text', text: 'Rule two.' },
       ],
       messages: [{ role: 'user', content: 'hi' }],
@@ -70,6 +70,84 @@ describe('Anthropic Messages request to OpenAI chat', () => {
       { role: 'system', content: 'Rule one.\n\nRule two.' },
       { role: 'user', content: 'hi' },
     ]);
+  });
+
+  it('keeps each prompt-caching breakpoint on the part it marked', () => {
+    const ephemeral = { type: 'ephemeral' };
+    const { chat } = translateMessagesRequest({
+      ...base,
+      system: [
+        { type: 'text', text: 'Rule one.', cache_control: ephemeral },
+        { type: 'text', text: 'Today is Thursday.' },
+      ],
+      tools: [
+        {
+          name: 'lookup',
+          input_schema: { type: 'object' },
+          cache_control: { type: 'ephemeral', ttl: '1h' },
+        },
+      ],
+      messages: [
+        {
+          role: 'user',
+          content: [{ type: 'text', text: 'A long document.', cache_control: ephemeral }],
+        },
+        {
+          role: 'assistant',
+          content: [{ type: 'tool_use', id: 'toolu_1', name: 'lookup', input: {} }],
+        },
+        {
+          role: 'user',
+          content: [
+            {
+              type: 'tool_result',
+              tool_use_id: 'toolu_1',
+              content: 'found',
+              cache_control: ephemeral,
+            },
+          ],
+        },
+      ],
+    });
+    const messages = chat.messages as JsonObject[];
+    // Marked system blocks stay blocks, so the breakpoint stays before what varies.
+    assert.deepEqual(messages[0], {
+      role: 'system',
+      content: [
+        { type: 'text', text: 'Rule one.', cache_control: ephemeral },
+        { type: 'text', text: 'Today is Thursday.' },
+      ],
+    });
+    // A lone marked text block stays a part, which can carry the mark.
+    assert.deepEqual(messages[1].content, [
+      { type: 'text', text: 'A long document.', cache_control: ephemeral },
+    ]);
+    assert.deepEqual(messages[3], {
+      role: 'tool',
+      tool_call_id: 'toolu_1',
+      content: [{ type: 'text', text: 'found', cache_control: ephemeral }],
+    });
+    assert.deepEqual((chat.tools as JsonObject[])[0].cache_control, {
+      type: 'ephemeral',
+      ttl: '1h',
+    });
+  });
+
+  it('refuses a cache_control that is not a caching breakpoint, naming it', () => {
+    assert.throws(
+      () =>
+        translateMessagesRequest({
+          ...base,
+          messages: [
+            {
+              role: 'user',
+              content: [{ type: 'text', text: 'hi', cache_control: { type: 'always' } }],
+            },
+          ],
+        }),
+      (error: unknown) =>
+        error instanceof DataPlaneError && error.param === 'messages.0.content.0.cache_control',
+    );
   });
 
   it('keeps a multi-turn conversation in order, text blocks joined for the assistant', () => {

@@ -45,6 +45,28 @@ function requiredString(value: unknown, field: string): string {
 type ChatPart = JsonObject;
 
 /**
+ * A block's prompt-caching breakpoint, checked, for the canonical part it becomes (the
+ * gateway's OpenAI-format requests carry Anthropic's `cache_control` as an extension; an
+ * Anthropic backend gets it back where it was, the OpenAI family never sees it).
+ */
+function cacheMark(block: JsonObject, at: string): JsonObject {
+  const mark = block.cache_control;
+  if (mark === undefined || mark === null) return {};
+  const ttl = isObject(mark) ? mark.ttl : undefined;
+  if (
+    !isObject(mark) ||
+    mark.type !== 'ephemeral' ||
+    (ttl !== undefined && ttl !== '5m' && ttl !== '1h')
+  ) {
+    throw invalid(
+      `${at}.cache_control`,
+      "Input should be {'type': 'ephemeral'}, with an optional 'ttl' of '5m' or '1h'",
+    );
+  }
+  return { cache_control: ttl === undefined ? { type: 'ephemeral' } : { type: 'ephemeral', ttl } };
+}
+
+/**
  * Validates an Anthropic Messages body and translates it into an OpenAI chat body.
  * Throws a DataPlaneError (400) naming the first field at fault.
  */
@@ -118,13 +140,17 @@ function systemMessages(system: unknown): JsonObject[] {
   if (!Array.isArray(system)) {
     throw invalid('system', 'Input should be a valid string or a list of text blocks');
   }
-  const texts = system.map((block: unknown, index) => {
+  const parts = system.map((block: unknown, index): ChatPart => {
     if (!isObject(block) || block.type !== 'text') {
       throw invalid(`system.${index}.type`, "Input should be 'text'");
     }
-    return requiredString(block.text, `system.${index}.text`);
+    const text = requiredString(block.text, `system.${index}.text`);
+    return { type: 'text', text, ...cacheMark(block, `system.${index}`) };
   });
-  return texts.length > 0 ? [{ role: 'system', content: texts.join('\n\n') }] : [];
+  if (parts.length === 0) return [];
+  // Marked blocks stay blocks, so each breakpoint stays where the client put it.
+  if (parts.some((part) => part.cache_control)) return [{ role: 'system', content: parts }];
+  return [{ role: 'system', content: parts.map((part) => part.text).join('\n\n') }];
 }
 
 function stopSequencesOf(value: unknown): string[] {
@@ -208,13 +234,17 @@ function userMessages(blocks: JsonObject[], path: string): JsonObject[] {
     const at = `${path}.${index}`;
     switch (block.type) {
       case 'text':
-        parts.push({ type: 'text', text: requiredString(block.text, `${at}.text`) });
+        parts.push({
+          type: 'text',
+          text: requiredString(block.text, `${at}.text`),
+          ...cacheMark(block, at),
+        });
         break;
       case 'image':
-        parts.push(imagePart(block, at));
+        parts.push({ ...imagePart(block, at), ...cacheMark(block, at) });
         break;
       case 'document':
-        parts.push(documentPart(block, at));
+        parts.push({ ...documentPart(block, at), ...cacheMark(block, at) });
         break;
       case 'tool_result': {
         const result = toolResult(block, at);
@@ -232,8 +262,9 @@ function userMessages(blocks: JsonObject[], path: string): JsonObject[] {
   });
   if (parts.length === 0) return toolMessages;
   const only = parts.length === 1 ? parts[0] : undefined;
-  // A lone text block travels as a plain string, which every OpenAI-compatible server takes.
-  const content = only?.type === 'text' ? only.text : parts;
+  // A lone text block travels as a plain string, which every OpenAI-compatible server
+  // takes, unless it marks a caching breakpoint.
+  const content = only?.type === 'text' && !only.cache_control ? only.text : parts;
   return [...toolMessages, { role: 'user', content }];
 }
 
@@ -307,7 +338,10 @@ function toolResult(block: JsonObject, at: string): { message: JsonObject; image
   }
   // OpenAI has no error flag on tool output; the model still learns that the tool failed.
   if (block.is_error === true) text = text ? `Error: ${text}` : 'Error';
-  return { message: { role: 'tool', tool_call_id: toolCallId, content: text }, images };
+  const mark = cacheMark(block, at);
+  // A marked result travels as a text part, which can carry the mark.
+  const output = mark.cache_control ? [{ type: 'text', text, ...mark }] : text;
+  return { message: { role: 'tool', tool_call_id: toolCallId, content: output }, images };
 }
 
 function translateTools(tools: unknown): JsonObject[] {
@@ -337,7 +371,7 @@ function translateTools(tools: unknown): JsonObject[] {
     if (tool.description !== undefined && tool.description !== null) {
       definition.description = requiredString(tool.description, `${at}.description`);
     }
-    return { type: 'function', function: definition };
+    return { type: 'function', function: definition, ...cacheMark(tool, at) };
   });
 }
 

@@ -1,0 +1,95 @@
+// Prompt caching through the gateway: the official Anthropic SDK marks breakpoints with
+// cache_control, and an Anthropic backend behind the gateway gets them on the same
+// blocks (the gateway's canonical OpenAI format carries them as an extension), so cached
+// prompts are billed as cache reads rather than in full.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Anthropic from '@anthropic-ai/sdk';
+import { FakeAnthropicUpstream } from '@aigw/testing/fake-provider';
+import { startApp, type AppProcess } from '@aigw/testing/processes';
+
+describe('all-in-one gateway: prompt caching on an Anthropic backend', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'aigw-caching-'));
+  const upstream = new FakeAnthropicUpstream();
+  let gateway: AppProcess;
+  let client: Anthropic;
+
+  before(async () => {
+    await upstream.start();
+    writeFileSync(
+      join(dir, 'config.yaml'),
+      `kind: AIGatewayRoute
+metadata: {name: caching}
+spec:
+  backends:
+  - name: claude
+    provider: anthropic
+    baseUrl: ${upstream.baseUrl}
+    model: claude-sonnet-4-5
+    modelNameOverride: claude
+    auth:
+      apiKeyRef: {name: anthropic-key}
+`,
+    );
+    gateway = await startApp('gateway', {
+      AI_GATEWAY_CONFIG: join(dir, 'config.yaml'),
+      AI_GATEWAY_DATA_DIR: join(dir, 'data'),
+      AI_GATEWAY_SECRET_ANTHROPIC_KEY_APIKEY: 'sk-ant-test',
+    });
+    client = new Anthropic({ baseURL: gateway.baseUrl, apiKey: 'unused', maxRetries: 0 });
+  });
+
+  after(async () => {
+    await gateway?.stop();
+    await upstream.stop();
+  });
+
+  it('sends each cache_control breakpoint on to the backend where the client put it', async () => {
+    const message = await client.messages.create({
+      model: 'claude',
+      max_tokens: 100,
+      system: [
+        { type: 'text', text: 'A long, stable instruction.', cache_control: { type: 'ephemeral' } },
+        { type: 'text', text: 'Today is Thursday.' },
+      ],
+      tools: [
+        {
+          name: 'lookup',
+          input_schema: { type: 'object' },
+          cache_control: { type: 'ephemeral', ttl: '1h' },
+        },
+      ],
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'A long document.', cache_control: { type: 'ephemeral' } },
+            { type: 'text', text: 'What does it say?' },
+          ],
+        },
+      ],
+    });
+    assert.equal(message.model, 'claude');
+    const sent = upstream.calls.at(-1)?.body as {
+      model: string;
+      system: unknown;
+      tools: { cache_control?: unknown }[];
+      messages: { content: unknown }[];
+    };
+    assert.equal(sent.model, 'claude-sonnet-4-5');
+    assert.deepEqual(sent.system, [
+      { type: 'text', text: 'A long, stable instruction.', cache_control: { type: 'ephemeral' } },
+      { type: 'text', text: 'Today is Thursday.' },
+    ]);
+    assert.deepEqual(sent.tools[0].cache_control, { type: 'ephemeral', ttl: '1h' });
+    assert.deepEqual(sent.messages[0].content, [
+      { type: 'text', text: 'A long document.', cache_control: { type: 'ephemeral' } },
+      { type: 'text', text: 'What does it say?' },
+    ]);
+    // What the backend read from its cache comes back to the client.
+    assert.equal(message.usage.cache_read_input_tokens, 100);
+  });
+});
