@@ -17,7 +17,19 @@ function isBlank(text: string): boolean {
   return text.trim() === '';
 }
 
+/**
+ * Converse's prompt-caching breakpoint: a block of its own after what it caches (where
+ * Anthropic marks the block itself with `cache_control`).
+ */
+const CACHE_POINT: Block = { cachePoint: { type: 'default' } };
+
+/** The blocks of a part, with a cache point after them when the part is marked. */
 function block(part: ChatPart, at: string): Block[] {
+  const blocks = partBlocks(part, at);
+  return part.cache && blocks.length > 0 ? [...blocks, CACHE_POINT] : blocks;
+}
+
+function partBlocks(part: ChatPart, at: string): Block[] {
   switch (part.kind) {
     case 'text':
       return isBlank(part.text) ? [] : [{ text: part.text }];
@@ -62,6 +74,7 @@ function blocksOf(turn: ChatTurn, index: number): { role: 'user' | 'assistant'; 
         role: 'user',
         content: [
           { toolResult: { toolUseId: turn.toolCallId, content: [{ text: turn.content }] } },
+          ...(turn.cache ? [CACHE_POINT] : []),
         ],
       };
   }
@@ -135,9 +148,22 @@ function toolConfig(prompt: ChatPrompt, answer: AnswerTool | undefined): JsonObj
   }
   const choice = toolChoice(prompt);
   return {
-    tools: prompt.tools.map((tool) => toolSpec(tool.name, tool.description, tool.parameters)),
+    tools: prompt.tools.flatMap((tool) => [
+      toolSpec(tool.name, tool.description, tool.parameters),
+      ...(tool.cache ? [CACHE_POINT] : []),
+    ]),
     ...(choice ? { toolChoice: choice } : {}),
   };
+}
+
+/** Converse's `system`: its text blocks, with a cache point after each marked one. */
+function systemBlocks(prompt: ChatPrompt): Block[] {
+  if (!prompt.systemTexts.some((text) => text.cache)) {
+    return prompt.system.filter((text) => !isBlank(text)).map((text) => ({ text }));
+  }
+  return prompt.systemTexts
+    .filter((text) => !isBlank(text.text))
+    .flatMap((text) => (text.cache ? [{ text: text.text }, CACHE_POINT] : [{ text: text.text }]));
 }
 
 /**
@@ -155,8 +181,8 @@ export function toConverseRequest(prompt: ChatPrompt, answer: AnswerTool | undef
     );
   }
   const body: JsonObject = { messages: converseMessages };
-  const system = prompt.system.filter((text) => !isBlank(text));
-  if (system.length > 0) body.system = system.map((text) => ({ text }));
+  const system = systemBlocks(prompt);
+  if (system.length > 0) body.system = system;
   const inference: JsonObject = {};
   if (prompt.maxTokens !== undefined) inference.maxTokens = prompt.maxTokens;
   if (prompt.temperature !== undefined) inference.temperature = prompt.temperature;

@@ -88,6 +88,47 @@ describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () =
     assert.ok(call.headers['x-amz-date']);
   });
 
+  it('puts a cache point after each block the request marked for caching', async () => {
+    const ephemeral = { type: 'ephemeral' };
+    await invoke(
+      gatewayChatRequest({
+        messages: [
+          {
+            role: 'system',
+            content: [
+              { type: 'text', text: 'Stable rules.', cache_control: ephemeral },
+              { type: 'text', text: 'Today is Thursday.' },
+            ],
+          },
+          {
+            role: 'user',
+            content: [{ type: 'text', text: 'A long document.', cache_control: ephemeral }],
+          },
+        ],
+        tools: [
+          {
+            type: 'function',
+            function: { name: 'lookup', parameters: { type: 'object' } },
+            cache_control: ephemeral,
+          },
+        ],
+      }),
+    );
+    const body = upstream.calls[0].body as {
+      system: unknown;
+      messages: { content: unknown }[];
+      toolConfig: { tools: unknown[] };
+    };
+    const point = { cachePoint: { type: 'default' } };
+    assert.deepEqual(body.system, [
+      { text: 'Stable rules.' },
+      point,
+      { text: 'Today is Thursday.' },
+    ]);
+    assert.deepEqual(body.messages[0].content, [{ text: 'A long document.' }, point]);
+    assert.deepEqual(body.toolConfig.tools[1], point);
+  });
+
   it('translates messages, system, tools and inference settings into Converse', async () => {
     await invoke(
       gatewayChatRequest({
