@@ -4,41 +4,19 @@
 // prompts are billed as cache reads rather than in full.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
 import { FakeAnthropicUpstream } from '@aigw/testing/fake-provider';
-import { startApp, type AppProcess } from '@aigw/testing/processes';
+import type { AppProcess } from '@aigw/testing/processes';
+import { startOnAnthropicBackend } from './anthropic-backend';
 
 describe('all-in-one gateway: prompt caching on an Anthropic backend', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'aigw-caching-'));
   const upstream = new FakeAnthropicUpstream();
   let gateway: AppProcess;
   let client: Anthropic;
 
   before(async () => {
     await upstream.start();
-    writeFileSync(
-      join(dir, 'config.yaml'),
-      `kind: AIGatewayRoute
-metadata: {name: caching}
-spec:
-  backends:
-  - name: claude
-    provider: anthropic
-    baseUrl: ${upstream.baseUrl}
-    model: claude-sonnet-4-5
-    modelNameOverride: claude
-    auth:
-      apiKeyRef: {name: anthropic-key}
-`,
-    );
-    gateway = await startApp('gateway', {
-      AI_GATEWAY_CONFIG: join(dir, 'config.yaml'),
-      AI_GATEWAY_DATA_DIR: join(dir, 'data'),
-      AI_GATEWAY_SECRET_ANTHROPIC_KEY_APIKEY: 'sk-ant-test',
-    });
+    gateway = await startOnAnthropicBackend(upstream, 'claude');
     client = new Anthropic({ baseURL: gateway.baseUrl, apiKey: 'unused', maxRetries: 0 });
   });
 

@@ -3,41 +3,19 @@
 // JSON as message content, never as a tool call.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import OpenAI from 'openai';
 import { FakeAnthropicUpstream } from '@aigw/testing/fake-provider';
-import { startApp, type AppProcess } from '@aigw/testing/processes';
+import type { AppProcess } from '@aigw/testing/processes';
+import { startOnAnthropicBackend } from './anthropic-backend';
 
 describe('all-in-one gateway: response_format on an Anthropic backend', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'aigw-structured-'));
   const upstream = new FakeAnthropicUpstream();
   let gateway: AppProcess;
   let client: OpenAI;
 
   before(async () => {
     await upstream.start();
-    writeFileSync(
-      join(dir, 'config.yaml'),
-      `kind: AIGatewayRoute
-metadata: {name: structured}
-spec:
-  backends:
-  - name: claude
-    provider: anthropic
-    baseUrl: ${upstream.baseUrl}
-    model: claude-sonnet-4-5
-    modelNameOverride: gpt-4o
-    auth:
-      apiKeyRef: {name: anthropic-key}
-`,
-    );
-    gateway = await startApp('gateway', {
-      AI_GATEWAY_CONFIG: join(dir, 'config.yaml'),
-      AI_GATEWAY_DATA_DIR: join(dir, 'data'),
-      AI_GATEWAY_SECRET_ANTHROPIC_KEY_APIKEY: 'sk-ant-test',
-    });
+    gateway = await startOnAnthropicBackend(upstream, 'gpt-4o');
     client = new OpenAI({ baseURL: `${gateway.baseUrl}/v1`, apiKey: 'unused', maxRetries: 0 });
   });
 

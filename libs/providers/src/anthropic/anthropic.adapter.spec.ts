@@ -14,6 +14,7 @@ import {
   collectStream,
   FakeAnthropicUpstream,
   type ProviderFakeCall,
+  cacheMarkedChatRequest,
   gatewayChatRequest,
   itMapsUpstreamFailures,
   assertStreamedTextAnswer,
@@ -155,27 +156,28 @@ describe('AnthropicAdapter against a fake Messages API', () => {
 
   it('keeps prompt-caching breakpoints where the request marked them', async () => {
     const ephemeral = { type: 'ephemeral' };
+    await invoke(cacheMarkedChatRequest());
+    const body = upstream.calls[0].body as {
+      system: unknown;
+      messages: { content: Record<string, unknown>[] }[];
+      tools: Record<string, unknown>[];
+    };
+    // Blocks as they came, so the breakpoint stays before the part that varies.
+    assert.deepEqual(body.system, [
+      { type: 'text', text: 'Stable rules.', cache_control: ephemeral },
+      { type: 'text', text: 'Today is Thursday.' },
+    ]);
+    assert.deepEqual(body.messages[0].content, [
+      { type: 'text', text: 'A long document.', cache_control: ephemeral },
+    ]);
+    assert.deepEqual(body.tools[0].cache_control, ephemeral);
+  });
+
+  it("marks a tool result, and keeps a mark's ttl", async () => {
     await invoke(
       gatewayChatRequest({
         messages: [
-          {
-            role: 'system',
-            content: [
-              { type: 'text', text: 'A long, stable instruction.', cache_control: ephemeral },
-              { type: 'text', text: 'Today is Thursday.' },
-            ],
-          },
-          {
-            role: 'user',
-            content: [
-              {
-                type: 'text',
-                text: 'A long document.',
-                cache_control: { ...ephemeral, ttl: '1h' },
-              },
-              { type: 'text', text: 'What does it say?' },
-            ],
-          },
+          { role: 'user', content: 'Weather?' },
           {
             role: 'assistant',
             content: null,
@@ -190,29 +192,18 @@ describe('AnthropicAdapter against a fake Messages API', () => {
           {
             role: 'tool',
             tool_call_id: 'call_1',
-            content: [{ type: 'text', text: 'Sunny', cache_control: ephemeral }],
+            content: [
+              { type: 'text', text: 'Sunny', cache_control: { type: 'ephemeral', ttl: '1h' } },
+            ],
           },
         ],
-        tools: [{ ...WEATHER_TOOL, cache_control: ephemeral }],
+        tools: [WEATHER_TOOL],
       }),
     );
-    const body = upstream.calls[0].body as {
-      system: unknown;
-      messages: { content: Record<string, unknown>[] }[];
-      tools: Record<string, unknown>[];
-    };
-    // Blocks as they came, so the breakpoint stays before the part that varies.
-    assert.deepEqual(body.system, [
-      { type: 'text', text: 'A long, stable instruction.', cache_control: ephemeral },
-      { type: 'text', text: 'Today is Thursday.' },
-    ]);
-    assert.deepEqual(body.messages[0].content, [
-      { type: 'text', text: 'A long document.', cache_control: { type: 'ephemeral', ttl: '1h' } },
-      { type: 'text', text: 'What does it say?' },
-    ]);
-    assert.deepEqual(body.messages[2].content[0].cache_control, ephemeral);
-    assert.equal(body.messages[2].content[0].type, 'tool_result');
-    assert.deepEqual(body.tools[0].cache_control, ephemeral);
+    const body = upstream.calls[0].body as { messages: { content: Record<string, unknown>[] }[] };
+    const [result] = body.messages[2].content;
+    assert.equal(result.type, 'tool_result');
+    assert.deepEqual(result.cache_control, { type: 'ephemeral', ttl: '1h' });
   });
 
   it('refuses a cache_control that is not a caching breakpoint, naming it', async () => {

@@ -11,6 +11,7 @@ import {
 import {
   collectStream,
   FakeBedrockUpstream,
+  cacheMarkedChatRequest,
   gatewayChatRequest,
   itMapsUpstreamFailures,
   assertStreamedTextAnswer,
@@ -89,31 +90,7 @@ describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () =
   });
 
   it('puts a cache point after each block the request marked for caching', async () => {
-    const ephemeral = { type: 'ephemeral' };
-    await invoke(
-      gatewayChatRequest({
-        messages: [
-          {
-            role: 'system',
-            content: [
-              { type: 'text', text: 'Stable rules.', cache_control: ephemeral },
-              { type: 'text', text: 'Today is Thursday.' },
-            ],
-          },
-          {
-            role: 'user',
-            content: [{ type: 'text', text: 'A long document.', cache_control: ephemeral }],
-          },
-        ],
-        tools: [
-          {
-            type: 'function',
-            function: { name: 'lookup', parameters: { type: 'object' } },
-            cache_control: ephemeral,
-          },
-        ],
-      }),
-    );
+    await invoke(cacheMarkedChatRequest());
     const body = upstream.calls[0].body as {
       system: unknown;
       messages: { content: unknown }[];

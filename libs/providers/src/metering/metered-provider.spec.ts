@@ -5,24 +5,14 @@ import {
   DataPlaneError,
   DataPlaneErrorCode,
   type GatewayAnswer,
-  type GatewayRequest,
   type ProviderCall,
 } from '@aigw/contracts/data-plane';
 import { MetricsRegistry } from '@aigw/observability';
 import { metricSum } from '@aigw/testing';
+import { gatewayChatRequest } from '@aigw/testing/fake-provider';
 import { MeteredProviderPort } from './metered-provider';
 
-const request: GatewayRequest = {
-  requestId: 'r',
-  operation: 'chat',
-  requestedModel: 'gpt-4',
-  stream: false,
-  clientWantsStreamUsage: false,
-  body: { model: 'gpt-4', messages: [{ role: 'user', content: 'hi' }] },
-  caller: { userKey: 'u' },
-  allowedModels: [],
-  forwardHeaders: {},
-};
+const request = gatewayChatRequest();
 
 function callTo(backendName: string, signal = new AbortController().signal): ProviderCall {
   return {

@@ -137,3 +137,34 @@ export const STRICT_WEATHER_FORMAT = {
   type: 'json_schema',
   json_schema: { ...WEATHER_FORMAT.json_schema, strict: true },
 };
+
+/**
+ * A chat request whose first system text, user text and only tool are marked for prompt
+ * caching (`cache_control`), with an unmarked system text after the mark: what each
+ * adapter that caches on request must place its breakpoints by.
+ */
+export function cacheMarkedChatRequest(): GatewayRequest {
+  const ephemeral = { type: 'ephemeral' };
+  return gatewayChatRequest({
+    messages: [
+      {
+        role: 'system',
+        content: [
+          { type: 'text', text: 'Stable rules.', cache_control: ephemeral },
+          { type: 'text', text: 'Today is Thursday.' },
+        ],
+      },
+      {
+        role: 'user',
+        content: [{ type: 'text', text: 'A long document.', cache_control: ephemeral }],
+      },
+    ],
+    tools: [
+      {
+        type: 'function',
+        function: { name: 'lookup', parameters: { type: 'object' } },
+        cache_control: ephemeral,
+      },
+    ],
+  });
+}
