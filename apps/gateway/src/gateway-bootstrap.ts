@@ -8,11 +8,12 @@ import {
   OpenAiExceptionFilter,
   openResponseReuse,
 } from '@aigw/ingress';
-import { defaultProviderAdapters, MeteredProviderPort, ProviderRegistry } from '@aigw/providers';
+import { DEFAULT_UPSTREAM_CONNECTIONS, meteredProviders } from '@aigw/providers';
 import { FailoverRouter, RouterTelemetry } from '@aigw/router';
 import {
   budgetSettings,
   configUsagePricing,
+  positiveInteger,
   createNestEdgeApp,
   openBudgetStore,
   openExhaustionView,
@@ -41,12 +42,16 @@ export async function bootstrapGateway(env: Env): Promise<RunningGateway> {
     const exhaustion = await openExhaustionView(runtime);
     await startBudgetSettlement(runtime, budgetStore, budget.alertWebhookUrl);
 
-    const providers = new MeteredProviderPort(
-      new ProviderRegistry(defaultProviderAdapters()),
+    const providers = meteredProviders({
       events,
       metrics,
-      configUsagePricing(config),
-    );
+      pricing: configUsagePricing(config),
+      connections: positiveInteger(
+        env,
+        'AI_GATEWAY_UPSTREAM_CONNECTIONS',
+        DEFAULT_UPSTREAM_CONNECTIONS,
+      ),
+    });
     const router = new FailoverRouter({
       config,
       providers,

@@ -94,6 +94,19 @@ spec:
       );
       assert.match(text, /^ai_gateway_backend_cooling\{backend="openai-primary"\} 1$/m);
       assert.match(text, /^ai_gateway_backend_cooling\{backend="vllm-fallback"\} 0$/m);
+      // The healthy backend's pool: connections kept open, none waited for.
+      const origin = new URL(healthy.baseUrl).origin;
+      assert.match(
+        text,
+        new RegExp(
+          `^ai_gateway_upstream_connections\\{origin="${origin}",state="open"\\} [1-9]`,
+          'm',
+        ),
+      );
+      assert.match(
+        text,
+        new RegExp(`^ai_gateway_upstream_requests_waiting\\{origin="${origin}"\\} 0$`, 'm'),
+      );
       // Each call counted on the backend it went to, by how it began.
       assert.match(
         text,

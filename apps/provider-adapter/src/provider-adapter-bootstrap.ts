@@ -1,6 +1,7 @@
-import { defaultProviderAdapters, MeteredProviderPort, ProviderRegistry } from '@aigw/providers';
+import { DEFAULT_UPSTREAM_CONNECTIONS, meteredProviders } from '@aigw/providers';
 import {
   configUsagePricing,
+  positiveInteger,
   createWireServer,
   registerProviderWire,
   ServiceRuntime,
@@ -18,12 +19,16 @@ export async function bootstrapProviderAdapter(env: Env): Promise<RunningService
   const runtime = await ServiceRuntime.open(env, { app: 'provider-adapter' });
   const { config, events, metrics, logger } = runtime;
   try {
-    const providers = new MeteredProviderPort(
-      new ProviderRegistry(defaultProviderAdapters()),
+    const providers = meteredProviders({
       events,
       metrics,
-      configUsagePricing(config),
-    );
+      pricing: configUsagePricing(config),
+      connections: positiveInteger(
+        env,
+        'AI_GATEWAY_UPSTREAM_CONNECTIONS',
+        DEFAULT_UPSTREAM_CONNECTIONS,
+      ),
+    });
     const { fastify, served } = createWireServer({
       maxBodyBytes: runtime.settings.maxBodyBytes,
       onUnexpected: (error) => logger.error('unhandled wire request error', { error }),

@@ -64,6 +64,7 @@ export const APP_OPTIONAL_ENV_VARS: Readonly<Record<AppName, readonly string[]>>
   router: [...COMMON_OPTIONAL_APP_ENV, 'PROVIDER_ADAPTER_CONNECTIONS'],
   'provider-adapter': [
     ...COMMON_OPTIONAL_APP_ENV,
+    'AI_GATEWAY_UPSTREAM_CONNECTIONS',
     'AZURE_OPENAI_API_VERSION',
     'AWS_REGION',
     'AWS_DEFAULT_REGION',

@@ -65,6 +65,23 @@ describe('MetricsRegistry', () => {
     assert.ok(!text.includes('ai_gateway_backend_cooling{backend="secondary"}'));
   });
 
+  it("exports each backend origin's connections and the calls waiting for one", async () => {
+    const m = fresh();
+    let pools = [{ origin: 'https://api.openai.com', open: 8, busy: 5, waiting: 2 }];
+    m.watchUpstreamPools(() => pools);
+    let text = await m.metrics();
+    for (const line of [
+      'ai_gateway_upstream_connections{origin="https://api.openai.com",state="open"} 8',
+      'ai_gateway_upstream_connections{origin="https://api.openai.com",state="busy"} 5',
+      'ai_gateway_upstream_requests_waiting{origin="https://api.openai.com"} 2',
+    ]) {
+      assert.ok(text.includes(line), `missing: ${line}`);
+    }
+    pools = [];
+    text = await m.metrics();
+    assert.ok(!text.includes('ai_gateway_upstream_requests_waiting{'));
+  });
+
   it('exports the OpenTelemetry GenAI metrics and the operations metrics', async () => {
     const m = fresh();
     m.recordGenAiTokenUsage(genAi, { input: 120, output: 40 });

@@ -266,6 +266,38 @@ export class MetricsRegistry {
     labelNames: ['backend', 'result'] as const,
     registers: [this.registry],
   });
+  /** Where the upstream pool gauges read each backend origin's pool when scraped. */
+  #upstreamPools: () => Iterable<{
+    origin: string;
+    open: number;
+    busy: number;
+    waiting: number;
+  }> = () => [];
+  readonly #upstreamConnections = new Gauge({
+    name: 'ai_gateway_upstream_connections',
+    help: 'Connections to each backend origin, by state: open (idle or busy) and busy (carrying a call, a stream for its whole length)',
+    labelNames: ['origin', 'state'] as const,
+    registers: [this.registry],
+    collect: () => {
+      this.#upstreamConnections.reset();
+      for (const { origin, open, busy } of this.#upstreamPools()) {
+        this.#upstreamConnections.set({ origin, state: 'open' }, open);
+        this.#upstreamConnections.set({ origin, state: 'busy' }, busy);
+      }
+    },
+  });
+  readonly #upstreamWaiting = new Gauge({
+    name: 'ai_gateway_upstream_requests_waiting',
+    help: 'Calls waiting for a connection to their backend origin: every connection AI_GATEWAY_UPSTREAM_CONNECTIONS allows is busy',
+    labelNames: ['origin'] as const,
+    registers: [this.registry],
+    collect: () => {
+      this.#upstreamWaiting.reset();
+      for (const { origin, waiting } of this.#upstreamPools()) {
+        this.#upstreamWaiting.set({ origin }, waiting);
+      }
+    },
+  });
   readonly #backendCooldowns = new Counter({
     name: 'ai_gateway_backend_cooldowns_total',
     help: 'Backends cooled down after failing (skipped while others are left), by reason: retry_after (it asked us to wait) or failures (too many in a row)',
@@ -464,6 +496,13 @@ export class MetricsRegistry {
 
   recordBackendCooldown(labels: { backend: string; reason: string }): void {
     this.#backendCooldowns.inc(labels);
+  }
+
+  /** The source of the upstream pool gauges: the process's shared upstream agent. */
+  watchUpstreamPools(
+    pools: () => Iterable<{ origin: string; open: number; busy: number; waiting: number }>,
+  ): void {
+    this.#upstreamPools = pools;
   }
 
   /** The source of `ai_gateway_backend_cooling`: the process's router. */

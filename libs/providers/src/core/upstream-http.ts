@@ -19,7 +19,21 @@ export const MAX_ERROR_BODY_BYTES = 64 * 1024;
  */
 export const MAX_ANSWER_BYTES = 256 * 1024 * 1024;
 
+/**
+ * Connections to one backend origin at once (AI_GATEWAY_UPSTREAM_CONNECTIONS): a stream
+ * holds one for its whole length, and a call past the limit waits for one to free up.
+ */
+export const DEFAULT_UPSTREAM_CONNECTIONS = 1024;
+
+let upstreamConnections = DEFAULT_UPSTREAM_CONNECTIONS;
+let sharedPools: Agent | undefined;
 let sharedAgent: Dispatcher | undefined;
+
+/** Sets the connections per origin of the shared agent, before its first use. */
+export function configureUpstreamConnections(connections: number): void {
+  if (sharedPools) throw new Error('the shared upstream agent is already in use');
+  upstreamConnections = connections;
+}
 
 /**
  * One keep-alive pool per origin, shared by every adapter in the process. Answers a
@@ -28,10 +42,38 @@ let sharedAgent: Dispatcher | undefined;
  * fails as one that large would.
  */
 export function sharedUpstreamAgent(): Dispatcher {
-  sharedAgent ??= new Agent({ keepAliveTimeout: 30_000, connections: 256 }).compose(
+  sharedPools ??= new Agent({ keepAliveTimeout: 30_000, connections: upstreamConnections });
+  sharedAgent ??= sharedPools.compose(
     interceptors.decompress({ skipErrorResponses: false, maxSize: MAX_ANSWER_BYTES }),
   );
   return sharedAgent;
+}
+
+/** One backend origin's pool: connections open and busy, and calls waiting for one. */
+export interface UpstreamPoolState {
+  readonly origin: string;
+  readonly open: number;
+  readonly busy: number;
+  readonly waiting: number;
+}
+
+/** The shared agent's pools, one per backend origin called so far. */
+export function upstreamPoolStates(): UpstreamPoolState[] {
+  return sharedPools ? poolStatesOf(sharedPools) : [];
+}
+
+/** An agent's pools by origin (a pool of one connection is a client, counted alike). */
+export function poolStatesOf(agent: Agent): UpstreamPoolState[] {
+  return Object.entries(agent.stats).map(([origin, stats]) =>
+    'queued' in stats
+      ? { origin, open: stats.connected, busy: stats.running, waiting: stats.queued }
+      : {
+          origin,
+          open: stats.connected ? 1 : 0,
+          busy: stats.running,
+          waiting: stats.pending,
+        },
+  );
 }
 
 /** The configured API key as a header, read from the secret only at this moment. */

@@ -11,6 +11,9 @@ import {
   type UsagePrice,
 } from '@aigw/contracts/data-plane';
 import type { BackendCallResult, MetricsRegistry } from '@aigw/observability';
+import { ProviderRegistry } from '../core/provider-registry';
+import { configureUpstreamConnections, upstreamPoolStates } from '../core/upstream-http';
+import { defaultProviderAdapters } from '../default-adapters';
 
 /** Prices a call's usage: budget-weighted tokens and dollars. */
 export type UsagePricing = (
@@ -106,4 +109,28 @@ function callResult(error: unknown, signal: AbortSignal): BackendCallResult {
     default:
       return 'error';
   }
+}
+
+export interface MeteredProvidersOptions {
+  readonly events: EventPublisher;
+  readonly metrics: MetricsRegistry;
+  readonly pricing: UsagePricing;
+  /** Connections to one backend origin at once (AI_GATEWAY_UPSTREAM_CONNECTIONS). */
+  readonly connections: number;
+}
+
+/**
+ * Every provider adapter behind metering, as a process serves them (the all-in-one
+ * gateway, the provider-adapter service): on the shared upstream agent sized by
+ * `connections`, whose pools the metrics read at each scrape.
+ */
+export function meteredProviders(options: MeteredProvidersOptions): MeteredProviderPort {
+  configureUpstreamConnections(options.connections);
+  options.metrics.watchUpstreamPools(upstreamPoolStates);
+  return new MeteredProviderPort(
+    new ProviderRegistry(defaultProviderAdapters()),
+    options.events,
+    options.metrics,
+    options.pricing,
+  );
 }
