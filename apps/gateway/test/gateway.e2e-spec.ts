@@ -186,6 +186,24 @@ describe('all-in-one gateway on the quickstart config (no keys, no network)', ()
     assert.ok(still.choices[0]?.message.content);
   });
 
+  it('takes a request carrying a photo as base64, several megabytes of JSON', async () => {
+    // About 9 MB: a phone photo inside the JSON (past the 4 MiB this once refused).
+    const photo = Buffer.alloc(7 * 1024 * 1024, 7).toString('base64');
+    const completion = await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'What is in this photo?' },
+            { type: 'image_url', image_url: { url: `data:image/jpeg;base64,${photo}` } },
+          ],
+        },
+      ],
+    });
+    assert.ok(completion.choices[0]?.message.content);
+  });
+
   it('serves the API without the /v1 prefix too (an SDK base URL set either way)', async () => {
     const unprefixed = new OpenAI({
       baseURL: gateway.baseUrl,
