@@ -1,6 +1,6 @@
 // What a call costs under a route's rules: `llmRequestCosts` weights and `modelCosts`
 // multipliers give budget tokens; `costControl.modelPricing` gives dollars.
-import { type RouteConfig } from './gateway-config';
+import { type ModelPricing, type RouteConfig } from './gateway-config';
 
 export interface TokenCounts {
   readonly inputTokens: number;
@@ -38,10 +38,15 @@ export function weightedTokens(route: RouteConfig, model: string, counts: TokenC
   return base * multiplier;
 }
 
-export function dollarCost(route: RouteConfig, model: string, counts: TokenCounts): number {
+/** The route's `costControl.modelPricing` entry for a model, if it has one. */
+export function modelPrice(route: RouteConfig, model: string): ModelPricing | undefined {
   // Own keys only: the model name comes from the client, and `constructor` would hit Object's.
   const pricing = route.costControl?.modelPricing;
-  const price = pricing && Object.hasOwn(pricing, model) ? pricing[model] : undefined;
+  return pricing && Object.hasOwn(pricing, model) ? pricing[model] : undefined;
+}
+
+export function dollarCost(route: RouteConfig, model: string, counts: TokenCounts): number {
+  const price = modelPrice(route, model);
   if (!price) return 0;
   return (
     (counts.inputTokens / 1000) * price.inputPer1k +

@@ -1,1 +1,2 @@
 export * from './messages.dto';
+export * from './cache-control';

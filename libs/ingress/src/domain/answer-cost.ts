@@ -1,4 +1,4 @@
-import { dollarCost, routeOfBackend, type GatewayConfig } from '@aigw/config';
+import { dollarCost, modelPrice, routeOfBackend, type GatewayConfig } from '@aigw/config';
 import type { ServedBy, TokenUsage } from '@aigw/contracts/data-plane';
 
 /** The response header that tells a client what its call cost, in US dollars. */
@@ -15,8 +15,7 @@ export function pricedDollars(
   usage: TokenUsage,
 ): number | undefined {
   const route = routeOfBackend(config.routes, servedBy.backend);
-  const pricing = route?.costControl?.modelPricing;
-  if (!route || !pricing || !Object.hasOwn(pricing, servedBy.model)) return undefined;
+  if (!route || !modelPrice(route, servedBy.model)) return undefined;
   return dollarCost(route, servedBy.model, usage);
 }
 

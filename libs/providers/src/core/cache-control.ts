@@ -1,4 +1,5 @@
 import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
+import { normalizedCacheControl, type AnthropicCacheControl } from '@aigw/contracts';
 import { isJsonObject } from './json-shape';
 
 /**
@@ -7,28 +8,20 @@ import { isJsonObject } from './json-shape';
  * The prompt up to and including the marked part is cached by a provider that caches on
  * request (Anthropic); the OpenAI family caches by itself and never sees the field.
  */
-export interface CacheControl {
-  readonly type: 'ephemeral';
-  /** How long the entry lives; Anthropic's default is 5 minutes. */
-  readonly ttl?: '5m' | '1h';
-}
+export type CacheControl = AnthropicCacheControl;
 
 /** The field's own value, checked: `{"type": "ephemeral"}`, with an optional `ttl`. */
 export function parseCacheControl(value: unknown, param: string): CacheControl | undefined {
   if (value === undefined || value === null) return undefined;
-  const ttl = isJsonObject(value) ? value.ttl : undefined;
-  if (
-    !isJsonObject(value) ||
-    value.type !== 'ephemeral' ||
-    (ttl !== undefined && ttl !== '5m' && ttl !== '1h')
-  ) {
+  const mark = normalizedCacheControl(value);
+  if (!mark) {
     throw new DataPlaneError(
       DataPlaneErrorCode.InvalidRequest,
       `${param} must be {"type": "ephemeral"} with an optional "ttl" of "5m" or "1h"`,
       { param },
     );
   }
-  return ttl === undefined ? { type: 'ephemeral' } : { type: 'ephemeral', ttl };
+  return mark;
 }
 
 /** `cache_control` for a block or tool built for Anthropic's API, when marked. */

@@ -1,3 +1,4 @@
+import { normalizedCacheControl } from '@aigw/contracts';
 import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
 
 // Anthropic Messages requests in the gateway's canonical format (OpenAI chat completions),
@@ -50,20 +51,15 @@ type ChatPart = JsonObject;
  * Anthropic backend gets it back where it was, the OpenAI family never sees it).
  */
 function cacheMark(block: JsonObject, at: string): JsonObject {
-  const mark = block.cache_control;
-  if (mark === undefined || mark === null) return {};
-  const ttl = isObject(mark) ? mark.ttl : undefined;
-  if (
-    !isObject(mark) ||
-    mark.type !== 'ephemeral' ||
-    (ttl !== undefined && ttl !== '5m' && ttl !== '1h')
-  ) {
+  if (block.cache_control === undefined || block.cache_control === null) return {};
+  const mark = normalizedCacheControl(block.cache_control);
+  if (!mark) {
     throw invalid(
       `${at}.cache_control`,
       "Input should be {'type': 'ephemeral'}, with an optional 'ttl' of '5m' or '1h'",
     );
   }
-  return { cache_control: ttl === undefined ? { type: 'ephemeral' } : { type: 'ephemeral', ttl } };
+  return { cache_control: { ...mark } };
 }
 
 /**
