@@ -4,3 +4,4 @@ export * from './token-estimate';
 export * from './json-depth';
 export * from './wire';
 export * from './usage-event';
+export * from './reasoning';

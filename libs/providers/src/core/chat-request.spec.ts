@@ -179,4 +179,53 @@ describe('parseChatRequest', () => {
       rejects({ messages: user, response_format }, 'response_format', message);
     }
   });
+
+  it('reads the reasoning asked for: thinking before reasoning_effort, none as off', () => {
+    assert.equal(parseChatRequest({ messages: user }).reasoning, undefined);
+    assert.deepEqual(
+      parseChatRequest({
+        messages: user,
+        thinking: { type: 'enabled', budget_tokens: 3000 },
+        reasoning_effort: 'low',
+      }).reasoning,
+      { kind: 'budget', budgetTokens: 3000 },
+    );
+    assert.deepEqual(
+      parseChatRequest({ messages: user, thinking: { type: 'disabled' } }).reasoning,
+      { kind: 'off' },
+    );
+    assert.deepEqual(parseChatRequest({ messages: user, reasoning_effort: 'high' }).reasoning, {
+      kind: 'effort',
+      effort: 'high',
+    });
+    assert.deepEqual(parseChatRequest({ messages: user, reasoning_effort: 'none' }).reasoning, {
+      kind: 'off',
+    });
+    rejects({ messages: user, reasoning_effort: 'max' }, 'reasoning_effort', /one of none/);
+    rejects(
+      { messages: user, thinking: { type: 'enabled', budget_tokens: 100 } },
+      'thinking',
+      /at least 1024/,
+    );
+  });
+
+  it("keeps an assistant turn's thinking blocks in order, and refuses malformed ones", () => {
+    const blocks = [
+      { type: 'thinking', thinking: 'Look it up.', signature: 'sig-1' },
+      { type: 'redacted_thinking', data: 'ZW5j' },
+    ];
+    const prompt = parseChatRequest({
+      messages: [...user, { role: 'assistant', content: 'ok', thinking_blocks: blocks }],
+    });
+    const turn = prompt.turns[1];
+    assert.equal(turn.role, 'assistant');
+    assert.deepEqual(turn.role === 'assistant' ? turn.thinking : undefined, blocks);
+    rejects(
+      {
+        messages: [...user, { role: 'assistant', content: 'ok', thinking_blocks: [{ type: 'x' }] }],
+      },
+      'messages[1].thinking_blocks[0]',
+      /must be \{"type": "thinking"/,
+    );
+  });
 });

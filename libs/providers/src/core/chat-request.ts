@@ -1,4 +1,14 @@
-import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  isReasoningEffort,
+  normalizedThinking,
+  normalizedThinkingBlock,
+  REASONING_EFFORTS,
+  type JsonObject,
+  type ReasoningEffort,
+  type ThinkingBlock,
+} from '@aigw/contracts/data-plane';
 import { isJsonObject } from './json-shape';
 import { parseCacheControl, type CacheControl } from './cache-control';
 import { parseResponseFormat, type ResponseFormat } from './response-format';
@@ -38,6 +48,8 @@ export type ChatTurn =
       readonly role: 'assistant';
       readonly parts: readonly ChatPart[];
       readonly toolCalls: readonly ChatToolCall[];
+      /** The turn's reasoning as the client carried it back (`thinking_blocks`), in order. */
+      readonly thinking: readonly ThinkingBlock[];
     }
   | {
       readonly role: 'tool';
@@ -64,6 +76,15 @@ export type ChatToolChoice =
   | { readonly kind: 'required' }
   | { readonly kind: 'function'; readonly name: string };
 
+/**
+ * The reasoning the client asked for: a token budget (`thinking`), an effort
+ * (`reasoning_effort`, which each adapter maps to what its provider takes), or none.
+ */
+export type ChatReasoning =
+  | { readonly kind: 'budget'; readonly budgetTokens: number }
+  | { readonly kind: 'effort'; readonly effort: Exclude<ReasoningEffort, 'none'> }
+  | { readonly kind: 'off' };
+
 export interface ChatPrompt {
   /** System and developer messages, in order. */
   readonly system: readonly string[];
@@ -88,6 +109,8 @@ export interface ChatPrompt {
   readonly user?: string;
   /** Absent when the client left it out. */
   readonly responseFormat?: ResponseFormat;
+  /** Absent when the client asked for no particular reasoning (the model's default). */
+  readonly reasoning?: ChatReasoning;
 }
 
 // OpenAI's own rule for function names; every provider here accepts these.
@@ -278,7 +301,8 @@ export function parseChatRequest(body: JsonObject, options: ChatParseOptions = {
         const toolCalls = parseToolCalls(message.tool_calls, `${at}.tool_calls`);
         for (const call of toolCalls) toolNames.set(call.id, call.name);
         const parts = parseParts(message.content, `${at}.content`, false);
-        turns.push({ role: 'assistant', parts, toolCalls });
+        const thinking = parseThinkingBlocks(message.thinking_blocks, `${at}.thinking_blocks`);
+        turns.push({ role: 'assistant', parts, toolCalls, thinking });
         return;
       }
       case 'tool': {
@@ -335,7 +359,48 @@ export function parseChatRequest(body: JsonObject, options: ChatParseOptions = {
     frequencyPenalty: parsePenalty(body, 'frequency_penalty'),
     user: typeof body.user === 'string' ? body.user : undefined,
     responseFormat: parseResponseFormat(body.response_format),
+    reasoning: parseReasoning(body),
   };
+}
+
+function parseThinkingBlocks(value: unknown, param: string): ThinkingBlock[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw invalid(`${param} must be an array`, param);
+  return value.map((item: unknown, index) => {
+    const block = normalizedThinkingBlock(item);
+    if (!block) {
+      throw invalid(
+        `${param}[${index}] must be {"type": "thinking", "thinking", "signature"} or {"type": "redacted_thinking", "data"}`,
+        `${param}[${index}]`,
+      );
+    }
+    return block;
+  });
+}
+
+/** `thinking` (a budget) when given, else `reasoning_effort`; absent when neither is. */
+function parseReasoning(body: JsonObject): ChatReasoning | undefined {
+  if (body.thinking !== undefined && body.thinking !== null) {
+    const thinking = normalizedThinking(body.thinking);
+    if (!thinking) {
+      throw invalid(
+        'thinking must be {"type": "enabled", "budget_tokens": <whole number of at least 1024>} or {"type": "disabled"}',
+        'thinking',
+      );
+    }
+    return thinking.type === 'enabled'
+      ? { kind: 'budget', budgetTokens: thinking.budget_tokens }
+      : { kind: 'off' };
+  }
+  const effort = body.reasoning_effort;
+  if (effort === undefined || effort === null) return undefined;
+  if (!isReasoningEffort(effort)) {
+    throw invalid(
+      `reasoning_effort must be one of ${REASONING_EFFORTS.join(', ')}`,
+      'reasoning_effort',
+    );
+  }
+  return effort === 'none' ? { kind: 'off' } : { kind: 'effort', effort };
 }
 
 function parseSeed(body: JsonObject): number | undefined {

@@ -1,4 +1,4 @@
-import type { JsonObject, TokenUsage } from '@aigw/contracts/data-plane';
+import type { JsonObject, ThinkingBlock, TokenUsage } from '@aigw/contracts/data-plane';
 import type { EmbeddingEncoding } from './embedding-input';
 import { sumTokens } from './usage';
 
@@ -60,6 +60,24 @@ export function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
 }
 
+/**
+ * An answer's reasoning in the canonical format (`@aigw/contracts` reasoning.ts): its
+ * text, and the blocks to send back where the provider signs or redacts them.
+ */
+export interface AnswerReasoning {
+  readonly text: string;
+  readonly blocks: readonly ThinkingBlock[];
+}
+
+/** `reasoning_content` and `thinking_blocks` for a message, where there are any. */
+export function reasoningFields(reasoning: AnswerReasoning | undefined): JsonObject {
+  if (!reasoning) return {};
+  const fields: JsonObject = {};
+  if (reasoning.text !== '') fields.reasoning_content = reasoning.text;
+  if (reasoning.blocks.length > 0) fields.thinking_blocks = reasoning.blocks.map((b) => ({ ...b }));
+  return fields;
+}
+
 /** A complete `chat.completion` with one choice. */
 export function chatCompletion(answer: {
   id: string;
@@ -68,10 +86,12 @@ export function chatCompletion(answer: {
   toolCalls: readonly OpenAiToolCall[];
   finishReason: FinishReason;
   usage: TokenUsage;
+  reasoning?: AnswerReasoning;
 }): JsonObject {
   const message: JsonObject = {
     role: 'assistant',
     content: answer.text === '' && answer.toolCalls.length > 0 ? null : answer.text,
+    ...reasoningFields(answer.reasoning),
   };
   if (answer.toolCalls.length > 0) {
     message.tool_calls = answer.toolCalls.map((call) => ({
@@ -115,6 +135,20 @@ export class ChunkFactory {
 
   text(content: string): JsonObject {
     return this.delta({ content });
+  }
+
+  /** A fragment of the model's reasoning text. */
+  reasoning(fragment: string): JsonObject {
+    return this.delta({ reasoning_content: fragment });
+  }
+
+  /**
+   * A reasoning block to send back, once it is whole: a thinking block's signature (its
+   * text came before as `reasoning` fragments, so `thinking` is empty here) or a
+   * redacted block.
+   */
+  thinkingBlock(block: ThinkingBlock): JsonObject {
+    return this.delta({ thinking_blocks: [{ ...block }] });
   }
 
   /** The first chunk of a tool call: its id and name, with empty arguments. */

@@ -1,0 +1,69 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  isReasoningEffort,
+  normalizedThinking,
+  normalizedThinkingBlock,
+  MIN_THINKING_BUDGET,
+} from './reasoning';
+
+describe('reasoning fields', () => {
+  it('takes thinking as Anthropic does: enabled with a whole budget of at least 1024, or disabled', () => {
+    assert.deepEqual(normalizedThinking({ type: 'enabled', budget_tokens: 2048, extra: 1 }), {
+      type: 'enabled',
+      budget_tokens: 2048,
+    });
+    assert.deepEqual(normalizedThinking({ type: 'disabled', budget_tokens: 5 }), {
+      type: 'disabled',
+    });
+    for (const bad of [
+      { type: 'enabled' },
+      { type: 'enabled', budget_tokens: MIN_THINKING_BUDGET - 1 },
+      { type: 'enabled', budget_tokens: 2048.5 },
+      { type: 'enabled', budget_tokens: '2048' },
+      { type: 'adaptive' },
+      'enabled',
+      null,
+      [],
+    ]) {
+      assert.equal(normalizedThinking(bad), undefined, JSON.stringify(bad));
+    }
+  });
+
+  it('rebuilds thinking blocks with their known fields, a missing signature as empty', () => {
+    assert.deepEqual(
+      normalizedThinkingBlock({ type: 'thinking', thinking: 'hm', signature: 's' }),
+      {
+        type: 'thinking',
+        thinking: 'hm',
+        signature: 's',
+      },
+    );
+    assert.deepEqual(normalizedThinkingBlock({ type: 'thinking', thinking: 'hm' }), {
+      type: 'thinking',
+      thinking: 'hm',
+      signature: '',
+    });
+    assert.deepEqual(normalizedThinkingBlock({ type: 'redacted_thinking', data: 'ZW5j', x: 1 }), {
+      type: 'redacted_thinking',
+      data: 'ZW5j',
+    });
+    for (const bad of [
+      { type: 'thinking' },
+      { type: 'thinking', thinking: 'hm', signature: 7 },
+      { type: 'redacted_thinking', data: '' },
+      { type: 'text', text: 'hi' },
+      'thinking',
+    ]) {
+      assert.equal(normalizedThinkingBlock(bad), undefined, JSON.stringify(bad));
+    }
+  });
+
+  it('knows the reasoning efforts adapters can map', () => {
+    for (const effort of ['none', 'minimal', 'low', 'medium', 'high']) {
+      assert.ok(isReasoningEffort(effort));
+    }
+    assert.ok(!isReasoningEffort('extreme'));
+    assert.ok(!isReasoningEffort(3));
+  });
+});
