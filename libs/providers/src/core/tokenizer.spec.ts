@@ -23,13 +23,31 @@ describe('tokenizer', () => {
 
   it('estimates a chat prompt and marks the usage as estimated', () => {
     const body = { messages: [{ role: 'user', content: 'hello world' }] };
-    assert.equal(estimatePromptTokens(body), 2);
+    // 2 of text, 4 framing the message, 3 priming the reply
+    assert.equal(estimatePromptTokens(body), 9);
     assert.deepEqual(estimatedUsage(body, 5), {
-      inputTokens: 2,
+      inputTokens: 9,
       outputTokens: 5,
       cachedInputTokens: 0,
       source: 'estimated',
     });
+  });
+
+  it('bills the images and tool definitions of a prompt, not its text alone', () => {
+    const text = { role: 'user', content: [{ type: 'text', text: 'What is this?' }] };
+    const withImage = {
+      role: 'user',
+      content: [
+        { type: 'text', text: 'What is this?' },
+        { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } },
+      ],
+    };
+    const plain = estimatePromptTokens({ messages: [text] });
+    assert.equal(estimatePromptTokens({ messages: [withImage] }), plain + 1_600);
+    const tools = [
+      { type: 'function', function: { name: 'lookup', parameters: { type: 'object' } } },
+    ];
+    assert.ok(estimatePromptTokens({ messages: [text], tools }) > plain + 5);
   });
 
   it('tallies streamed output pieces', () => {

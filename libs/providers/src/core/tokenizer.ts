@@ -1,6 +1,6 @@
 import {
+  countPromptTokens,
   estimateTokens,
-  promptText,
   type JsonObject,
   type TokenUsage,
 } from '@aigw/contracts/data-plane';
@@ -12,9 +12,13 @@ const MAX_EXACT_CHARS = 64 * 1024;
 /** Tokens in `text` by a real BPE tokenizer (OpenAI's cl100k); an estimate for other models. */
 export const countTokens = estimateTokens;
 
-/** Estimated prompt tokens of an OpenAI-format request body. */
+/**
+ * Estimated prompt tokens of an OpenAI-format request body, for billing a call whose
+ * provider reported none: what `count_tokens` answers (text, message framing, tool
+ * definitions, images), so an image-heavy or tool-heavy prompt is not billed as its text.
+ */
 export function estimatePromptTokens(body: JsonObject): number {
-  return countTokens(promptText(body));
+  return countPromptTokens(body);
 }
 
 /**
