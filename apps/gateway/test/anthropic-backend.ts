@@ -4,17 +4,13 @@ import { join } from 'node:path';
 import type { FakeAnthropicUpstream } from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
 
-/**
- * The all-in-one gateway with one Anthropic backend, the fake Messages API `upstream`,
- * serving claude-sonnet-4-5 as `virtualModel`.
- */
-export function startOnAnthropicBackend(
-  upstream: FakeAnthropicUpstream,
-  virtualModel: string,
-): Promise<AppProcess> {
-  const dir = mkdtempSync(join(tmpdir(), 'aigw-anthropic-backend-'));
+const ANTHROPIC_KEY = { AI_GATEWAY_SECRET_ANTHROPIC_KEY_APIKEY: 'sk-ant-test' };
+
+/** A config with one Anthropic backend, `upstream`, serving claude-sonnet-4-5 as `virtualModel`. */
+function writeConfig(dir: string, upstream: FakeAnthropicUpstream, virtualModel: string): string {
+  const file = join(dir, 'config.yaml');
   writeFileSync(
-    join(dir, 'config.yaml'),
+    file,
     `kind: AIGatewayRoute
 metadata: {name: anthropic-backend}
 spec:
@@ -28,9 +24,64 @@ spec:
       apiKeyRef: {name: anthropic-key}
 `,
   );
+  return file;
+}
+
+/** The all-in-one gateway with one Anthropic backend, the fake Messages API `upstream`. */
+export function startOnAnthropicBackend(
+  upstream: FakeAnthropicUpstream,
+  virtualModel: string,
+): Promise<AppProcess> {
+  const dir = mkdtempSync(join(tmpdir(), 'aigw-anthropic-backend-'));
   return startApp('gateway', {
-    AI_GATEWAY_CONFIG: join(dir, 'config.yaml'),
+    AI_GATEWAY_CONFIG: writeConfig(dir, upstream, virtualModel),
     AI_GATEWAY_DATA_DIR: join(dir, 'data'),
-    AI_GATEWAY_SECRET_ANTHROPIC_KEY_APIKEY: 'sk-ant-test',
+    ...ANTHROPIC_KEY,
   });
+}
+
+/** A deployment's public address, and how to stop all of it. */
+export interface Deployment {
+  readonly baseUrl: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The same backend behind ingress, router and provider-adapter as three processes; only
+ * the provider-adapter holds the provider's key.
+ */
+export async function startSplitOnAnthropicBackend(
+  upstream: FakeAnthropicUpstream,
+  virtualModel: string,
+): Promise<Deployment> {
+  const dir = mkdtempSync(join(tmpdir(), 'aigw-anthropic-split-'));
+  const config = writeConfig(dir, upstream, virtualModel);
+  const started: AppProcess[] = [];
+  const stop = async () => {
+    await Promise.all(started.map((app) => app.stop()));
+  };
+  try {
+    const adapter = await startApp('provider-adapter', {
+      AI_GATEWAY_CONFIG: config,
+      AI_GATEWAY_DATA_DIR: join(dir, 'adapter'),
+      ...ANTHROPIC_KEY,
+    });
+    started.push(adapter);
+    const router = await startApp('router', {
+      AI_GATEWAY_CONFIG: config,
+      AI_GATEWAY_DATA_DIR: join(dir, 'router'),
+      PROVIDER_ADAPTER_URL: adapter.baseUrl,
+    });
+    started.push(router);
+    const ingress = await startApp('ingress', {
+      AI_GATEWAY_CONFIG: config,
+      AI_GATEWAY_DATA_DIR: join(dir, 'ingress'),
+      ROUTER_URL: router.baseUrl,
+    });
+    started.push(ingress);
+    return { baseUrl: ingress.baseUrl, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }

@@ -18,6 +18,35 @@ const USAGE = {
   output_tokens: 9,
 };
 
+/** The reasoning the fake shows when a request enables thinking, and its signature. */
+export const ANTHROPIC_FAKE_THINKING = {
+  thinking: 'The user wants a greeting.',
+  signature: 'sig-fake-1',
+};
+
+function thinkingEnabled(body: Record<string, unknown>): boolean {
+  const thinking = body.thinking as { type?: unknown } | undefined;
+  return thinking?.type === 'enabled';
+}
+
+/**
+ * Anthropic's rule for tool use with thinking: the assistant turn that called a tool is
+ * sent back starting with its thinking block, signature and all, or the request is refused.
+ */
+function returnsThinkingWithToolUse(body: Record<string, unknown>): boolean {
+  const messages = (body.messages ?? []) as { role: string; content: unknown }[];
+  const lastAssistant = messages.findLast((message) => message.role === 'assistant');
+  const blocks = Array.isArray(lastAssistant?.content)
+    ? (lastAssistant.content as { type: string; signature?: unknown }[])
+    : [];
+  if (!blocks.some((block) => block.type === 'tool_use')) return true;
+  const first = blocks[0];
+  return (
+    first?.type === 'redacted_thinking' ||
+    (first?.type === 'thinking' && typeof first.signature === 'string' && first.signature !== '')
+  );
+}
+
 const ERROR_TYPES: Record<number, string> = {
   400: 'invalid_request_error',
   401: 'authentication_error',
@@ -47,14 +76,16 @@ export class FakeAnthropicUpstream extends FakeProviderServer {
   protected override reject(call: ProviderFakeCall): number | undefined {
     if (call.path !== '/v1/messages') return 404;
     if (!call.headers['x-api-key'] || !call.headers['anthropic-version']) return 401;
+    if (thinkingEnabled(call.body) && !returnsThinkingWithToolUse(call.body)) return 400;
     return undefined;
   }
 
   protected override answer(call: ProviderFakeCall, response: ServerResponse, mode: AnswerMode) {
     const tools = call.body.tools as { name: string }[] | undefined;
     const tool = tools?.[0]?.name;
-    if (call.body.stream === true) return this.stream(response, mode, tool);
-    const content: unknown[] = tool
+    const thinks = thinkingEnabled(call.body);
+    if (call.body.stream === true) return this.stream(response, mode, tool, thinks);
+    const answer: unknown[] = tool
       ? [
           { type: 'text', text: 'Let me check.' },
           {
@@ -65,6 +96,7 @@ export class FakeAnthropicUpstream extends FakeProviderServer {
           },
         ]
       : [{ type: 'text', text: WORDS.join('') }];
+    const content = thinks ? [{ type: 'thinking', ...ANTHROPIC_FAKE_THINKING }, ...answer] : answer;
     return sendJson(response, {
       id: 'msg_01fake',
       type: 'message',
@@ -77,12 +109,19 @@ export class FakeAnthropicUpstream extends FakeProviderServer {
     });
   }
 
-  private stream(response: ServerResponse, mode: AnswerMode, tool: string | undefined): void {
+  private stream(
+    response: ServerResponse,
+    mode: AnswerMode,
+    tool: string | undefined,
+    thinks: boolean,
+  ): void {
     const sse = new SseWriter(response, mode, {
       event: 'error',
       data: { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } },
     });
     const send = (data: { type: string }) => sse.send(data, data.type);
+    // With thinking, the thinking block is block 0 and the answer's blocks follow it.
+    const first = thinks ? 1 : 0;
     const steps: { type: string }[] = [
       {
         type: 'message_start',
@@ -97,30 +136,31 @@ export class FakeAnthropicUpstream extends FakeProviderServer {
           usage: { ...USAGE, output_tokens: 1 },
         },
       } as { type: string },
-      { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } } as {
+      ...(thinks ? thinkingSteps() : []),
+      { type: 'content_block_start', index: first, content_block: { type: 'text', text: '' } } as {
         type: string;
       },
       { type: 'ping' },
       ...(tool ? ['Let me check.'] : WORDS).map((text) => ({
         type: 'content_block_delta',
-        index: 0,
+        index: first,
         delta: { type: 'text_delta', text },
       })),
-      { type: 'content_block_stop', index: 0 } as { type: string },
+      { type: 'content_block_stop', index: first } as { type: string },
     ];
     if (tool) {
       steps.push(
         {
           type: 'content_block_start',
-          index: 1,
+          index: first + 1,
           content_block: { type: 'tool_use', id: 'toolu_01A', name: tool, input: {} },
         } as { type: string },
         ...['', ...ANTHROPIC_FAKE_TOOL_INPUT].map((partial_json) => ({
           type: 'content_block_delta',
-          index: 1,
+          index: first + 1,
           delta: { type: 'input_json_delta', partial_json },
         })),
-        { type: 'content_block_stop', index: 1 } as { type: string },
+        { type: 'content_block_stop', index: first + 1 } as { type: string },
       );
     }
     steps.push(
@@ -134,4 +174,30 @@ export class FakeAnthropicUpstream extends FakeProviderServer {
     for (const step of steps) if (!send(step)) return;
     sse.end();
   }
+}
+
+/** A thinking block as Anthropic streams it: its text in deltas, then its signature. */
+function thinkingSteps(): { type: string }[] {
+  const [head, tail] = [
+    ANTHROPIC_FAKE_THINKING.thinking.slice(0, 9),
+    ANTHROPIC_FAKE_THINKING.thinking.slice(9),
+  ];
+  return [
+    {
+      type: 'content_block_start',
+      index: 0,
+      content_block: { type: 'thinking', thinking: '', signature: '' },
+    },
+    ...[head, tail].map((thinking) => ({
+      type: 'content_block_delta',
+      index: 0,
+      delta: { type: 'thinking_delta', thinking },
+    })),
+    {
+      type: 'content_block_delta',
+      index: 0,
+      delta: { type: 'signature_delta', signature: ANTHROPIC_FAKE_THINKING.signature },
+    },
+    { type: 'content_block_stop', index: 0 },
+  ] as { type: string }[];
 }
