@@ -471,3 +471,46 @@ ${perUser}
     }
   });
 });
+
+describe('BudgetAdmission: the output a thinking budget may use', () => {
+  const start = Date.UTC(2026, 0, 1, 12, 0, 30);
+  const roomy = parseGatewayConfig(
+    `kind: AIGatewayRoute
+metadata: {name: r}
+spec:
+  backends: [{name: b, provider: anthropic, model: m}]
+  tokenBudget: {perUser: {limit: 1000000, period: 1d}}
+`,
+    { missingSecrets: 'warn', env: {} },
+  );
+  if (!roomy.ok) throw new Error('config');
+  const routed = roomy.config;
+  const admission = new BudgetAdmission(
+    () => routed,
+    new LocalBudgetStore(':memory:'),
+    new ExhaustionView(),
+    { defaultMaxOutputTokens: 100, holdMs: 600_000, now: () => start },
+  );
+  const chat = (userKey: string, fields: Record<string, unknown>): GatewayRequest => ({
+    ...request(userKey, 0),
+    body: { model: 'm', messages: [{ role: 'user', content: 'hello' }], ...fields },
+  });
+  const outputHeld = async (req: GatewayRequest) => {
+    const admitted = await admission.admit(req);
+    const held =
+      Number(admitted.headers['x-ratelimit-limit-tokens']) -
+      Number(admitted.headers['x-ratelimit-remaining-tokens']);
+    return held - estimatePromptTokensUpperBound(req.body);
+  };
+
+  it('holds the budget and the default answer after it when no max_tokens bounds the output', async () => {
+    const thinking = { type: 'enabled', budget_tokens: 8000 };
+    assert.equal(await outputHeld(chat('t1', { thinking })), 8000 + 100);
+    assert.equal(await outputHeld(chat('t2', { thinking, n: 2 })), 2 * (8000 + 100));
+    // A bound the client set is the most it can be billed; thinking off is an ordinary call.
+    assert.equal(await outputHeld(chat('t3', { thinking, max_tokens: 9000 })), 9000);
+    assert.equal(await outputHeld(chat('t4', { thinking, max_completion_tokens: 8500 })), 8500);
+    assert.equal(await outputHeld(chat('t5', { thinking: { type: 'disabled' } })), 100);
+    assert.equal(await outputHeld(chat('t6', {})), 100);
+  });
+});

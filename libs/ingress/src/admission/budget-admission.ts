@@ -22,6 +22,7 @@ import {
   DataPlaneError,
   DataPlaneErrorCode,
   estimatePromptTokensUpperBound,
+  normalizedThinking,
   type GatewayRequest,
 } from '@aigw/contracts/data-plane';
 
@@ -191,8 +192,19 @@ export class BudgetAdmission {
   private maxOutputTokens(request: GatewayRequest): number {
     const asked = Number(request.body.max_completion_tokens ?? request.body.max_tokens);
     const perChoice =
-      Number.isFinite(asked) && asked > 0 ? asked : this.options.defaultMaxOutputTokens;
+      Number.isFinite(asked) && asked > 0 ? asked : this.unboundedOutputTokens(request.body);
     return perChoice * choicesOf(request.body);
+  }
+
+  /**
+   * A choice's output when the request sets no bound: the default, after the `thinking`
+   * budget when it gives one. Reasoning is billed as output, and an adapter leaves the
+   * answer room past the budget (Anthropic's asks for the budget plus 4096).
+   */
+  private unboundedOutputTokens(body: GatewayRequest['body']): number {
+    const thinking = normalizedThinking(body.thinking);
+    const budget = thinking?.type === 'enabled' ? thinking.budget_tokens : 0;
+    return budget + this.options.defaultMaxOutputTokens;
   }
 }
 

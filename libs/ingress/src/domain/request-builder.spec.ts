@@ -80,3 +80,49 @@ test('the counts a budget hold is sized by must be whole numbers when sent', () 
     'x',
   );
 });
+
+test("a chat request's reasoning_effort must be a string and its thinking one the gateway knows", () => {
+  const withReasoning = (fields: Record<string, unknown>) =>
+    buildGatewayRequest(
+      'chat',
+      { model: 'm', messages: [{ role: 'user', content: 'hi' }], ...fields },
+      context,
+    );
+  // Any effort string passes: OpenAI backends check their own values.
+  for (const effort of ['low', 'xhigh', null]) {
+    assert.equal(withReasoning({ reasoning_effort: effort }).body.reasoning_effort, effort);
+  }
+  const budget = { type: 'enabled', budget_tokens: 1024 };
+  assert.deepEqual(withReasoning({ thinking: budget }).body.thinking, budget);
+  assert.deepEqual(withReasoning({ thinking: { type: 'disabled' } }).body.thinking, {
+    type: 'disabled',
+  });
+  const refused = (param: string, fields: Record<string, unknown>, message: RegExp) =>
+    assert.throws(
+      () => withReasoning(fields),
+      (error: unknown) =>
+        error instanceof DataPlaneError &&
+        error.code === DataPlaneErrorCode.InvalidRequest &&
+        error.param === param &&
+        message.test(error.message),
+      JSON.stringify(fields),
+    );
+  for (const effort of [1, true, ['low'], { effort: 'low' }]) {
+    refused(
+      'reasoning_effort',
+      { reasoning_effort: effort },
+      /^'reasoning_effort' must be a string$/,
+    );
+  }
+  for (const thinking of [
+    true,
+    'enabled',
+    { type: 'enabled' },
+    { type: 'enabled', budget_tokens: 1023 },
+    { type: 'enabled', budget_tokens: 2048.5 },
+    { type: 'enabled', budget_tokens: '2048' },
+    { type: 'adaptive' },
+  ]) {
+    refused('thinking', { thinking }, /^'thinking' must be .*at least 1024/);
+  }
+});

@@ -3,7 +3,9 @@ import {
   DataPlaneError,
   DataPlaneErrorCode,
   MAX_BODY_DEPTH,
+  MIN_THINKING_BUDGET,
   nestsDeeperThan,
+  normalizedThinking,
   type CallerContext,
   type GatewayRequest,
   type JsonObject,
@@ -36,6 +38,25 @@ function checkCounts(body: JsonObject): void {
   }
 }
 
+/**
+ * The reasoning a chat request asks for. Any `reasoning_effort` string passes (OpenAI
+ * backends check their own values, translating adapters the ones they map); `thinking`
+ * must be one the gateway knows, as the budget hold reads its budget.
+ */
+function checkReasoning(body: JsonObject): void {
+  const effort = body.reasoning_effort;
+  if (effort !== undefined && effort !== null && typeof effort !== 'string') {
+    throw invalid("'reasoning_effort' must be a string", 'reasoning_effort');
+  }
+  const thinking = body.thinking;
+  if (thinking !== undefined && thinking !== null && !normalizedThinking(thinking)) {
+    throw invalid(
+      `'thinking' must be {"type": "enabled", "budget_tokens": <whole number of at least ${MIN_THINKING_BUDGET}>} or {"type": "disabled"}`,
+      'thinking',
+    );
+  }
+}
+
 /** The fields each operation cannot do without, checked before anything is routed. */
 function checkShape(operation: Operation, body: JsonObject): void {
   if (operation !== 'embeddings') checkCounts(body);
@@ -51,6 +72,7 @@ function checkShape(operation: Operation, body: JsonObject): void {
           throw invalid(`'messages[${index}].role' must be a string`, `messages[${index}].role`);
         }
       });
+      checkReasoning(body);
       break;
     }
     case 'completions':

@@ -158,7 +158,6 @@ describe('Anthropic Messages request to OpenAI chat', () => {
         {
           role: 'assistant',
           content: [
-            { type: 'thinking', thinking: 'easy', signature: 'sig' },
             { type: 'text', text: 'It is ' },
             { type: 'text', text: '4.' },
           ],
@@ -171,6 +170,143 @@ describe('Anthropic Messages request to OpenAI chat', () => {
       { role: 'assistant', content: 'It is 4.' },
       { role: 'user', content: 'And 3+3?' },
     ]);
+  });
+
+  it('passes the thinking parameter on as the canonical thinking field', () => {
+    const messages = [{ role: 'user', content: 'Plan the trip.' }];
+    const enabled = translateMessagesRequest({
+      ...base,
+      max_tokens: 16000,
+      thinking: { type: 'enabled', budget_tokens: 10000 },
+      messages,
+    });
+    assert.deepEqual(enabled.chat.thinking, { type: 'enabled', budget_tokens: 10000 });
+    assert.equal(enabled.chat.max_tokens, 16000);
+    const disabled = translateMessagesRequest({
+      ...base,
+      thinking: { type: 'disabled' },
+      messages,
+    });
+    assert.deepEqual(disabled.chat.thinking, { type: 'disabled' });
+    assert.equal(translateMessagesRequest({ ...base, messages }).chat.thinking, undefined);
+    // Token counting takes thinking without max_tokens.
+    const counted = translateMessagesRequest(
+      { model: 'm', thinking: { type: 'enabled', budget_tokens: 2048 }, messages },
+      { requireMaxTokens: false },
+    );
+    assert.deepEqual(counted.chat.thinking, { type: 'enabled', budget_tokens: 2048 });
+  });
+
+  it('refuses a malformed thinking parameter, naming the part at fault', () => {
+    const messages = [{ role: 'user', content: 'x' }];
+    const withThinking = (thinking: unknown) => ({ ...base, max_tokens: 8000, messages, thinking });
+    rejects(withThinking('on'), 'thinking', /valid dictionary/);
+    rejects(withThinking({ type: 'adaptive' }), 'thinking.type', /'enabled' or 'disabled'/);
+    rejects(withThinking({ type: 'enabled' }), 'thinking.budget_tokens', /Field required/);
+    rejects(
+      withThinking({ type: 'enabled', budget_tokens: 1023 }),
+      'thinking.budget_tokens',
+      /greater than or equal to 1024/,
+    );
+    rejects(
+      withThinking({ type: 'enabled', budget_tokens: 2048.5 }),
+      'thinking.budget_tokens',
+      /integer/,
+    );
+    rejects(
+      withThinking({ type: 'enabled', budget_tokens: '2048' }),
+      'thinking.budget_tokens',
+      /integer/,
+    );
+  });
+
+  it('refuses max_tokens that leave no room past the thinking budget', () => {
+    const messages = [{ role: 'user', content: 'x' }];
+    const thinking = { type: 'enabled', budget_tokens: 2048 };
+    rejects(
+      { ...base, max_tokens: 2048, thinking, messages },
+      'max_tokens',
+      /thinking\.budget_tokens/,
+    );
+    rejects({ ...base, max_tokens: 1024, thinking, messages }, 'max_tokens', /greater than/);
+    assert.equal(
+      translateMessagesRequest({ ...base, max_tokens: 2049, thinking, messages }).chat.max_tokens,
+      2049,
+    );
+  });
+
+  it("keeps an assistant turn's thinking and redacted_thinking blocks, in order, as thinking_blocks", () => {
+    const { chat } = translateMessagesRequest({
+      ...base,
+      max_tokens: 4096,
+      thinking: { type: 'enabled', budget_tokens: 2048 },
+      tools: [{ name: 'get_weather', input_schema: { type: 'object' } }],
+      messages: [
+        { role: 'user', content: 'Weather in Paris?' },
+        {
+          role: 'assistant',
+          content: [
+            { type: 'thinking', thinking: 'I should call the tool.', signature: 'EqQBCgIYAhIM1' },
+            { type: 'redacted_thinking', data: 'EmwKAhgBEgy3va3pzix' },
+            { type: 'thinking', thinking: 'Then answer briefly.', signature: '' },
+            { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { city: 'Paris' } },
+          ],
+        },
+        {
+          role: 'user',
+          content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: '18C' }],
+        },
+      ],
+    });
+    assert.deepEqual((chat.messages as JsonObject[])[1], {
+      role: 'assistant',
+      content: null,
+      tool_calls: [
+        {
+          id: 'toolu_1',
+          type: 'function',
+          function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
+        },
+      ],
+      thinking_blocks: [
+        { type: 'thinking', thinking: 'I should call the tool.', signature: 'EqQBCgIYAhIM1' },
+        { type: 'redacted_thinking', data: 'EmwKAhgBEgy3va3pzix' },
+        // An unsigned block (another backend's reasoning, as this gateway answered it) stays.
+        { type: 'thinking', thinking: 'Then answer briefly.', signature: '' },
+      ],
+    });
+  });
+
+  it('refuses a thinking block without its signature or a redacted one without data', () => {
+    const turn = (block: JsonObject) => ({
+      ...base,
+      messages: [
+        { role: 'user', content: 'x' },
+        { role: 'assistant', content: [block, { type: 'text', text: 'y' }] },
+        { role: 'user', content: 'z' },
+      ],
+    });
+    rejects(
+      turn({ type: 'thinking', thinking: 'hmm' }),
+      'messages.1.content.0.signature',
+      /Field required/,
+    );
+    rejects(
+      turn({ type: 'thinking', thinking: 'hmm', signature: 7 }),
+      'messages.1.content.0.signature',
+      /valid string/,
+    );
+    rejects(
+      turn({ type: 'thinking', signature: 'sig' }),
+      'messages.1.content.0.thinking',
+      /Field required/,
+    );
+    rejects(turn({ type: 'redacted_thinking' }), 'messages.1.content.0.data', /Field required/);
+    rejects(
+      turn({ type: 'redacted_thinking', data: '' }),
+      'messages.1.content.0.data',
+      /at least 1 character/,
+    );
   });
 
   it('turns base64 and URL images into image_url parts beside the text', () => {

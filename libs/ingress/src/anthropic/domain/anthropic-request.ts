@@ -1,5 +1,13 @@
 import { normalizedCacheControl } from '@aigw/contracts';
-import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  MIN_THINKING_BUDGET,
+  normalizedThinking,
+  type JsonObject,
+  type ThinkingBlock,
+  type ThinkingConfig,
+} from '@aigw/contracts/data-plane';
 
 // Anthropic Messages requests in the gateway's canonical format (OpenAI chat completions),
 // so `/v1/messages` works against every backend. Validation names the field at fault in
@@ -100,8 +108,18 @@ export function translateMessagesRequest(
     messages.push(...translateMessage(message, `messages.${index}`));
   });
 
+  const thinking = thinkingConfig(body.thinking);
+  // Anthropic counts the thinking budget inside max_tokens, so an answer needs room past it.
+  if (thinking?.type === 'enabled' && !absent && maxTokens <= thinking.budget_tokens) {
+    throw invalid(
+      'max_tokens',
+      `must be greater than thinking.budget_tokens (${thinking.budget_tokens})`,
+    );
+  }
+
   const chat: JsonObject = { model, messages };
   if (!absent) chat.max_tokens = maxTokens;
+  if (thinking) chat.thinking = { ...thinking };
   if (stream) chat.stream = true;
 
   const stopSequences = stopSequencesOf(body.stop_sequences);
@@ -149,6 +167,27 @@ function systemMessages(system: unknown): JsonObject[] {
   return [{ role: 'system', content: parts.map((part) => part.text).join('\n\n') }];
 }
 
+/**
+ * The `thinking` parameter, checked with the gateway's own rule (the canonical request
+ * carries it in Anthropic's shape); the error names the part at fault.
+ */
+function thinkingConfig(value: unknown): ThinkingConfig | undefined {
+  if (value === undefined || value === null) return undefined;
+  const thinking = normalizedThinking(value);
+  if (thinking) return thinking;
+  if (!isObject(value)) throw invalid('thinking', 'Input should be a valid dictionary');
+  if (value.type !== 'enabled' && value.type !== 'disabled') {
+    throw invalid('thinking.type', "Input should be 'enabled' or 'disabled'");
+  }
+  if (value.budget_tokens === undefined || value.budget_tokens === null) {
+    throw invalid('thinking.budget_tokens', 'Field required');
+  }
+  throw invalid(
+    'thinking.budget_tokens',
+    `Input should be an integer greater than or equal to ${MIN_THINKING_BUDGET}`,
+  );
+}
+
 function stopSequencesOf(value: unknown): string[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) throw invalid('stop_sequences', 'Input should be a valid list');
@@ -181,6 +220,7 @@ function translateMessage(message: unknown, path: string): JsonObject[] {
 function assistantMessage(blocks: JsonObject[], path: string): JsonObject {
   const texts: string[] = [];
   const toolCalls: JsonObject[] = [];
+  const thinking: ThinkingBlock[] = [];
   blocks.forEach((block, index) => {
     const at = `${path}.${index}`;
     switch (block.type) {
@@ -202,7 +242,7 @@ function assistantMessage(blocks: JsonObject[], path: string): JsonObject {
       }
       case 'thinking':
       case 'redacted_thinking':
-        // Earlier reasoning has no place in an OpenAI conversation; the answer it led to stays.
+        thinking.push(thinkingBlock(block, at));
         break;
       default:
         throw invalid(
@@ -216,7 +256,23 @@ function assistantMessage(blocks: JsonObject[], path: string): JsonObject {
     content: texts.length > 0 ? texts.join('') : toolCalls.length > 0 ? null : '',
   };
   if (toolCalls.length > 0) message.tool_calls = toolCalls;
+  // Anthropic refuses a tool-using turn whose signed reasoning is not sent back as it came.
+  if (thinking.length > 0) message.thinking_blocks = thinking;
   return message;
+}
+
+/** A thinking or redacted_thinking block of an assistant turn, with the fields Anthropic requires. */
+function thinkingBlock(block: JsonObject, at: string): ThinkingBlock {
+  if (block.type === 'redacted_thinking') {
+    const data = requiredString(block.data, `${at}.data`);
+    if (data.length === 0) throw invalid(`${at}.data`, 'String should have at least 1 character');
+    return { type: 'redacted_thinking', data };
+  }
+  return {
+    type: 'thinking',
+    thinking: requiredString(block.thinking, `${at}.thinking`),
+    signature: requiredString(block.signature, `${at}.signature`),
+  };
 }
 
 /**

@@ -75,6 +75,68 @@ describe('OpenAI chat answer to Anthropic message', () => {
     assert.equal(message.stop_reason, 'tool_use');
   });
 
+  it('puts signed and redacted reasoning blocks first, as they came, before text and tool_use', () => {
+    const message = toAnthropicMessage(
+      completion(
+        {
+          content: 'Let me check.',
+          // The joined text too, as canonical answers carry it: the blocks take precedence.
+          reasoning_content: 'The user wants the weather.',
+          thinking_blocks: [
+            {
+              type: 'thinking',
+              thinking: 'The user wants the weather.',
+              signature: 'EqQBCgIYAhIM1gbcDa9GJwZA',
+            },
+            { type: 'redacted_thinking', data: 'EmwKAhgBEgy3va3pzix/LafPsn4a' },
+          ],
+          tool_calls: [
+            {
+              id: 'toolu_1',
+              type: 'function',
+              function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
+            },
+          ],
+        },
+        'tool_calls',
+      ),
+      usage,
+      facts,
+      'req-1',
+    );
+    assert.deepEqual(message.content, [
+      {
+        type: 'thinking',
+        thinking: 'The user wants the weather.',
+        signature: 'EqQBCgIYAhIM1gbcDa9GJwZA',
+      },
+      { type: 'redacted_thinking', data: 'EmwKAhgBEgy3va3pzix/LafPsn4a' },
+      { type: 'text', text: 'Let me check.' },
+      { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { city: 'Paris' } },
+    ]);
+  });
+
+  it('shows unsigned reasoning_content as one thinking block with an empty signature', () => {
+    const message = toAnthropicMessage(
+      completion({ content: '4', reasoning_content: '2+2 is 4.' }, 'stop'),
+      usage,
+      facts,
+      'req-1',
+    );
+    assert.deepEqual(message.content, [
+      { type: 'thinking', thinking: '2+2 is 4.', signature: '' },
+      { type: 'text', text: '4' },
+    ]);
+    // No reasoning, or an empty one, adds no block.
+    const plain = toAnthropicMessage(
+      completion({ content: '4', reasoning_content: '' }, 'stop'),
+      usage,
+      facts,
+      'req-1',
+    );
+    assert.deepEqual(plain.content, [{ type: 'text', text: '4' }]);
+  });
+
   it('keeps a text block in an empty answer', () => {
     const message = toAnthropicMessage(completion({ content: null }, 'length'), usage, facts, 'r');
     assert.deepEqual(message.content, [{ type: 'text', text: '' }]);

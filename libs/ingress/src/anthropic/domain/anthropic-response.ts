@@ -7,7 +7,9 @@ import type {
 import {
   DataPlaneError,
   DataPlaneErrorCode,
+  normalizedThinkingBlock,
   type JsonObject,
+  type ThinkingBlock,
   type TokenUsage,
 } from '@aigw/contracts/data-plane';
 import type { MessagesRequestFacts } from './anthropic-request';
@@ -99,6 +101,27 @@ export function toolInput(argumentsJson: unknown, toolName: string): Record<stri
   );
 }
 
+/** The canonical `thinking_blocks` of a message or delta, well-formed entries only. */
+export function thinkingBlocksOf(value: unknown): ThinkingBlock[] {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((entry: unknown) => normalizedThinkingBlock(entry) ?? []);
+}
+
+/**
+ * The answer's reasoning as Anthropic blocks: the signed or redacted blocks as they came,
+ * else its reasoning text as one unsigned block (a backend that reasons without signing,
+ * such as Gemini or DeepSeek), else none.
+ */
+function reasoningBlocks(message: JsonObject): AnthropicContentBlock[] {
+  const blocks = thinkingBlocksOf(message.thinking_blocks);
+  if (blocks.length > 0) return blocks.map((block) => ({ ...block }));
+  const text = message.reasoning_content;
+  if (typeof text === 'string' && text.length > 0) {
+    return [{ type: 'thinking', thinking: text, signature: '' }];
+  }
+  return [];
+}
+
 /** A complete OpenAI chat.completion as an Anthropic message. */
 export function toAnthropicMessage(
   completion: JsonObject,
@@ -115,7 +138,7 @@ export function toAnthropicMessage(
     );
   }
   const message = (choice.message ?? {}) as JsonObject;
-  const content: AnthropicContentBlock[] = [];
+  const content: AnthropicContentBlock[] = reasoningBlocks(message);
   const text = textOf(message.content);
   if (text.length > 0) content.push({ type: 'text', text });
   const toolCalls = Array.isArray(message.tool_calls) ? (message.tool_calls as JsonObject[]) : [];

@@ -132,6 +132,137 @@ describe('OpenAI chunks to Anthropic stream events', () => {
     });
   });
 
+  it('streams reasoning, its signature and a redacted block before text and a tool call', () => {
+    const events = run([
+      chunk({ role: 'assistant', reasoning_content: 'The user wants ' }),
+      chunk({ reasoning_content: 'the weather.' }),
+      chunk({
+        thinking_blocks: [{ type: 'thinking', thinking: '', signature: 'EqQBCgIYAhIM1gbcDa9G' }],
+      }),
+      chunk({ thinking_blocks: [{ type: 'redacted_thinking', data: 'EmwKAhgBEgy3va3pzix' }] }),
+      chunk({ content: 'Checking.' }),
+      chunk({
+        tool_calls: [
+          {
+            index: 0,
+            id: 'toolu_1',
+            type: 'function',
+            function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
+          },
+        ],
+      }),
+      chunk({}, 'tool_calls'),
+    ]);
+    assert.deepEqual(events.slice(1, -2), [
+      {
+        type: 'content_block_start',
+        index: 0,
+        content_block: { type: 'thinking', thinking: '', signature: '' },
+      },
+      {
+        type: 'content_block_delta',
+        index: 0,
+        delta: { type: 'thinking_delta', thinking: 'The user wants ' },
+      },
+      {
+        type: 'content_block_delta',
+        index: 0,
+        delta: { type: 'thinking_delta', thinking: 'the weather.' },
+      },
+      {
+        type: 'content_block_delta',
+        index: 0,
+        delta: { type: 'signature_delta', signature: 'EqQBCgIYAhIM1gbcDa9G' },
+      },
+      { type: 'content_block_stop', index: 0 },
+      {
+        type: 'content_block_start',
+        index: 1,
+        content_block: { type: 'redacted_thinking', data: 'EmwKAhgBEgy3va3pzix' },
+      },
+      { type: 'content_block_stop', index: 1 },
+      { type: 'content_block_start', index: 2, content_block: { type: 'text', text: '' } },
+      {
+        type: 'content_block_delta',
+        index: 2,
+        delta: { type: 'text_delta', text: 'Checking.' },
+      },
+      { type: 'content_block_stop', index: 2 },
+      {
+        type: 'content_block_start',
+        index: 3,
+        content_block: { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: {} },
+      },
+      {
+        type: 'content_block_delta',
+        index: 3,
+        delta: { type: 'input_json_delta', partial_json: '{"city":"Paris"}' },
+      },
+      { type: 'content_block_stop', index: 3 },
+    ]);
+    assert.deepEqual(
+      events.map((event) => event.type).filter((type) => type.startsWith('message')),
+      ['message_start', 'message_delta', 'message_stop'],
+    );
+  });
+
+  it('closes unsigned reasoning when text begins, and opens a block for a lone signature', () => {
+    // A backend that reasons without signing (Gemini, DeepSeek): the text closes the block.
+    const unsigned = run([
+      chunk({ reasoning_content: 'Easy.' }),
+      chunk({ content: '4' }),
+      chunk({}, 'stop'),
+    ]);
+    assert.deepEqual(unsigned.slice(1, -2), [
+      {
+        type: 'content_block_start',
+        index: 0,
+        content_block: { type: 'thinking', thinking: '', signature: '' },
+      },
+      {
+        type: 'content_block_delta',
+        index: 0,
+        delta: { type: 'thinking_delta', thinking: 'Easy.' },
+      },
+      { type: 'content_block_stop', index: 0 },
+      { type: 'content_block_start', index: 1, content_block: { type: 'text', text: '' } },
+      { type: 'content_block_delta', index: 1, delta: { type: 'text_delta', text: '4' } },
+      { type: 'content_block_stop', index: 1 },
+    ]);
+
+    // A signature with no reasoning text before it still gets a thinking block to sign;
+    // an entry without a signature (text LiteLLM repeats beside reasoning_content) adds nothing.
+    const lone = run([
+      chunk({ reasoning_content: 'a', thinking_blocks: [{ type: 'thinking', thinking: 'a' }] }),
+      chunk({ content: 'b' }),
+      chunk({ thinking_blocks: [{ type: 'thinking', thinking: '', signature: 'sig' }] }),
+    ]);
+    assert.deepEqual(
+      lone.slice(1, -2).map((event) => {
+        switch (event.type) {
+          case 'content_block_delta':
+            return `delta ${event.index} ${event.delta.type}`;
+          case 'content_block_start':
+          case 'content_block_stop':
+            return `${event.type} ${event.index}`;
+          default:
+            return event.type;
+        }
+      }),
+      [
+        'content_block_start 0',
+        'delta 0 thinking_delta',
+        'content_block_stop 0',
+        'content_block_start 1',
+        'delta 1 text_delta',
+        'content_block_stop 1',
+        'content_block_start 2',
+        'delta 2 signature_delta',
+        'content_block_stop 2',
+      ],
+    );
+  });
+
   it('maps length and a named stop sequence', () => {
     const long = run([chunk({ content: 'a' }), chunk({}, 'length')]);
     const delta = long.find((event) => event.type === 'message_delta');

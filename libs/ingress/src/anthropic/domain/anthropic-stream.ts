@@ -1,15 +1,20 @@
 import type { AnthropicStreamEvent } from '@aigw/contracts';
-import type { JsonObject, TokenUsage } from '@aigw/contracts/data-plane';
+import type { JsonObject, ThinkingBlock, TokenUsage } from '@aigw/contracts/data-plane';
 import type { MessagesRequestFacts } from './anthropic-request';
-import { anthropicStop, anthropicUsageOf, messageId } from './anthropic-response';
+import { anthropicStop, anthropicUsageOf, messageId, thinkingBlocksOf } from './anthropic-response';
 
-type OpenBlock = { readonly index: number; readonly kind: 'text' | 'tool' };
+type OpenBlock = {
+  readonly index: number;
+  readonly kind: 'text' | 'tool' | 'thinking' | 'redacted_thinking';
+};
 
 /**
  * Turns a stream of OpenAI chat.completion.chunk objects into Anthropic's event sequence:
  * message_start, then per content block content_block_start / _delta / _stop, then
- * message_delta (stop reason, usage) and message_stop. Text becomes text_delta; each
- * tool call becomes a tool_use block whose arguments arrive as input_json_delta.
+ * message_delta (stop reason, usage) and message_stop. Reasoning becomes a thinking block
+ * (thinking_delta, then signature_delta when its signature arrives) or a redacted_thinking
+ * block; text becomes text_delta; each tool call becomes a tool_use block whose arguments
+ * arrive as input_json_delta.
  *
  * Usage is known only when the stream has ended (our answers carry it as a promise), so
  * message_start reports zero tokens and message_delta the real counts, input included;
@@ -38,6 +43,12 @@ export class MessageStreamTranslator {
     if (!choice) return events; // a usage-only chunk: usage comes from the answer itself
     const delta = (choice.delta ?? {}) as JsonObject;
 
+    if (typeof delta.reasoning_content === 'string' && delta.reasoning_content.length > 0) {
+      this.thinkingDelta(delta.reasoning_content, events);
+    }
+    for (const block of thinkingBlocksOf(delta.thinking_blocks)) {
+      this.thinkingBlockDone(block, events);
+    }
     if (typeof delta.content === 'string' && delta.content.length > 0) {
       const index =
         this.open?.kind === 'text'
@@ -94,6 +105,46 @@ export class MessageStreamTranslator {
         usage: { input_tokens: 0, output_tokens: 0 },
       },
     });
+  }
+
+  /** A fragment of reasoning text, on the open thinking block or a new one. */
+  private thinkingDelta(thinking: string, events: AnthropicStreamEvent[]): void {
+    events.push({
+      type: 'content_block_delta',
+      index: this.thinkingIndex(events),
+      delta: { type: 'thinking_delta', thinking },
+    });
+  }
+
+  /**
+   * A whole reasoning block: a thinking block's signature ends the open thinking block; a
+   * redacted block is a block of its own, complete at its start.
+   */
+  private thinkingBlockDone(block: ThinkingBlock, events: AnthropicStreamEvent[]): void {
+    if (block.type === 'redacted_thinking') {
+      this.openBlock('redacted_thinking', events, { type: 'redacted_thinking', data: block.data });
+      this.closeBlock(events);
+      return;
+    }
+    // An entry without a signature repeats text that came as reasoning_content (LiteLLM
+    // streams its fragments so); only a signature completes a block.
+    if (block.signature === '') return;
+    const opened = this.open?.kind !== 'thinking';
+    const index = this.thinkingIndex(events);
+    // A backend that sends a block whole, text and signature at once, never streamed its text.
+    if (opened && block.thinking !== '') this.thinkingDelta(block.thinking, events);
+    events.push({
+      type: 'content_block_delta',
+      index,
+      delta: { type: 'signature_delta', signature: block.signature },
+    });
+    this.closeBlock(events);
+  }
+
+  private thinkingIndex(events: AnthropicStreamEvent[]): number {
+    return this.open?.kind === 'thinking'
+      ? this.open.index
+      : this.openBlock('thinking', events, { type: 'thinking', thinking: '', signature: '' });
   }
 
   private toolCallDelta(call: JsonObject, events: AnthropicStreamEvent[]): void {
