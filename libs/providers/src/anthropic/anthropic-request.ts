@@ -1,15 +1,17 @@
 import { createHash } from 'node:crypto';
-import type { JsonObject } from '@aigw/contracts/data-plane';
+import type { JsonObject, ThinkingBlock } from '@aigw/contracts/data-plane';
 import type { ChatPart, ChatPrompt, ChatTurn } from '../core/chat-request';
 import type { AnswerTool } from '../core/answer-tool';
 import { cacheField } from '../core/cache-control';
 import { anthropicAnswerToolFields } from './anthropic-response-format';
+import {
+  ANTHROPIC_DEFAULT_MAX_TOKENS,
+  claudeThinking,
+  replayableThinking,
+  type ClaudeThinking,
+} from './anthropic-thinking';
 
-/**
- * Anthropic requires `max_tokens`; OpenAI clients often leave it out. 4096 is what every
- * current Claude model can produce, so a missing value never fails a call.
- */
-export const ANTHROPIC_DEFAULT_MAX_TOKENS = 4096;
+export { ANTHROPIC_DEFAULT_MAX_TOKENS };
 
 type Block = JsonObject;
 
@@ -52,6 +54,15 @@ function contentBlock(part: ChatPart): Block {
   }
 }
 
+/** An assistant turn's reasoning as it came from Anthropic, signatures and all. */
+function thinkingBlocks(blocks: readonly ThinkingBlock[]): Block[] {
+  return replayableThinking(blocks).map((block) =>
+    block.type === 'thinking'
+      ? { type: 'thinking', thinking: block.thinking, signature: block.signature }
+      : { type: 'redacted_thinking', data: block.data },
+  );
+}
+
 function blocksOf(turn: ChatTurn): { role: 'user' | 'assistant'; blocks: Block[] } {
   switch (turn.role) {
     case 'user':
@@ -59,7 +70,9 @@ function blocksOf(turn: ChatTurn): { role: 'user' | 'assistant'; blocks: Block[]
     case 'assistant':
       return {
         role: 'assistant',
+        // Thinking first: Anthropic wants a turn's reasoning back where it produced it.
         blocks: [
+          ...thinkingBlocks(turn.thinking),
           ...contentBlocks(turn.parts),
           ...turn.toolCalls.map((call) => ({
             type: 'tool_use',
@@ -133,6 +146,13 @@ function systemPrompt(prompt: ChatPrompt): string | Block[] | undefined {
   return system.length > 0 ? system.join('\n\n') : undefined;
 }
 
+/** The `thinking` field for what the request asked. */
+function thinkingField(thinking: ClaudeThinking): JsonObject {
+  return thinking.kind === 'enabled'
+    ? { type: 'enabled', budget_tokens: thinking.budgetTokens }
+    : { type: 'disabled' };
+}
+
 /**
  * The Messages API body for an OpenAI chat request; `answerTool` is the tool
  * `answerTool` made of its response_format, if it asks for JSON.
@@ -143,11 +163,14 @@ export function toAnthropicRequest(
   stream: boolean,
   answerTool: AnswerTool | undefined,
 ): JsonObject {
+  const thinking = claudeThinking(prompt, answerTool);
+  const thinks = thinking?.kind === 'enabled';
   const body: JsonObject = {
     model,
-    max_tokens: prompt.maxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS,
+    max_tokens: thinks ? thinking.maxTokens : (prompt.maxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS),
     messages: messages(prompt.turns),
   };
+  if (thinking) body.thinking = thinkingField(thinking);
   const system = systemPrompt(prompt);
   if (system !== undefined) body.system = system;
   if (prompt.tools.length > 0) {
@@ -161,7 +184,9 @@ export function toAnthropicRequest(
   const choice = toolChoice(prompt);
   if (choice) body.tool_choice = choice;
   if (prompt.stop.length > 0) body.stop_sequences = prompt.stop;
-  if (prompt.temperature !== undefined) body.temperature = prompt.temperature;
+  // With thinking on, Anthropic refuses any temperature but 1, and clients send theirs out
+  // of habit: left out, it is the 1 that thinking runs at.
+  if (prompt.temperature !== undefined && !thinks) body.temperature = prompt.temperature;
   if (prompt.topP !== undefined) body.top_p = prompt.topP;
   // The Messages API takes no seed and no presence or frequency penalty: they are dropped.
   if (prompt.user !== undefined) body.metadata = { user_id: prompt.user };

@@ -1,7 +1,13 @@
-import type { JsonObject, TokenUsage } from '@aigw/contracts/data-plane';
+import {
+  normalizedThinkingBlock,
+  type JsonObject,
+  type ThinkingBlock,
+  type TokenUsage,
+} from '@aigw/contracts/data-plane';
 import { chatCompletion, type FinishReason, type OpenAiToolCall } from '../core/openai-output';
 import { isJsonObject, isNonEmptyString } from '../core/json-shape';
 import { sumTokens, tokenCount } from '../core/usage';
+import { replayableThinking } from './anthropic-thinking';
 
 const USAGE_FIELDS = [
   'input_tokens',
@@ -77,11 +83,21 @@ function toolCallOf(block: JsonObject): OpenAiToolCall | undefined {
 interface AnswerParts {
   text: string;
   toolCalls: OpenAiToolCall[];
+  reasoning: { text: string; blocks: ThinkingBlock[] };
+}
+
+/** A thinking or redacted_thinking block added to the reasoning; false when malformed. */
+function addReasoning(block: JsonObject, reasoning: AnswerParts['reasoning']): boolean {
+  const thinking = normalizedThinkingBlock(block);
+  if (!thinking) return false;
+  if (thinking.type === 'thinking') reasoning.text += thinking.thinking;
+  reasoning.blocks.push(thinking);
+  return true;
 }
 
 /**
- * The text and tool calls of a message's content; undefined when a block is malformed.
- * Other block types (thinking, server tools, types added later) have no OpenAI
+ * The text, tool calls and reasoning of a message's content; undefined when a block is
+ * malformed. Other block types (server tools, types added later) have no OpenAI
  * counterpart and are skipped. With an answer tool (`anthropic-response-format.ts`) its
  * input is the whole text: prose beside it would break the client's JSON, and a call of
  * any other tool was never offered.
@@ -90,7 +106,7 @@ function answerParts(
   content: readonly unknown[],
   answerTool: string | undefined,
 ): AnswerParts | undefined {
-  const parts: AnswerParts = { text: '', toolCalls: [] };
+  const parts: AnswerParts = { text: '', toolCalls: [], reasoning: { text: '', blocks: [] } };
   for (const block of content) {
     if (!isJsonObject(block)) return undefined;
     if (block.type === 'text') {
@@ -102,6 +118,8 @@ function answerParts(
       if (answerTool === undefined) parts.toolCalls.push(call);
       else if (call.name === answerTool) parts.text += call.argumentsJson;
       else return undefined;
+    } else if (block.type === 'thinking' || block.type === 'redacted_thinking') {
+      if (!addReasoning(block, parts.reasoning)) return undefined;
     }
   }
   return parts;
@@ -110,8 +128,9 @@ function answerParts(
 /**
  * A Messages API response as an OpenAI chat.completion: text blocks joined, tool_use
  * blocks as tool_calls, or the answer tool's input as the text when the request forced
- * one. Returns undefined when the body is not a well-formed message with usage;
- * `fallbackModel` names the model when the body does not.
+ * one. Thinking blocks are the reasoning: their text, and the blocks to send back (an
+ * unsigned one would be refused). Returns undefined when the body is not a well-formed
+ * message with usage; `fallbackModel` names the model when the body does not.
  */
 export function fromAnthropicMessage(
   body: JsonObject,
@@ -129,6 +148,7 @@ export function fromAnthropicMessage(
     toolCalls: parts.toolCalls,
     finishReason: anthropicFinishReason(body.stop_reason, parts.toolCalls.length > 0),
     usage,
+    reasoning: { text: parts.reasoning.text, blocks: replayableThinking(parts.reasoning.blocks) },
   });
   return { completion, usage };
 }

@@ -20,9 +20,11 @@ const ERROR_TYPE = /^[a-z0-9_]{1,64}$/i;
  * tool use; OpenAI numbers tool calls alone, so each tool_use block gets the next tool
  * index. Usage starts in message_start (input, cache) and message_delta updates it.
  * Events out of order are tolerated where the answer stays sound; what would make it
- * unsound (a nameless tool call, a stop without a start) interrupts the stream. With an
- * answer tool (`anthropic-response-format.ts`) its input fragments are the content and
- * prose is dropped, as in the JSON answer.
+ * unsound (a nameless tool call, a stop without a start) interrupts the stream. Thinking
+ * blocks are the reasoning: `reasoning_content` fragments, then the signature (or a
+ * redacted block) as a `thinking_blocks` entry to send back. With an answer tool
+ * (`anthropic-response-format.ts`) its input fragments are the content and prose is
+ * dropped, as in the JSON answer.
  */
 export class AnthropicStreamTranslation implements StreamTranslation<EventSourceMessage> {
   finished = false;
@@ -82,6 +84,14 @@ export class AnthropicStreamTranslation implements StreamTranslation<EventSource
     if (block.type === 'text' && isNonEmptyString(block.text)) {
       return this.answerTool === undefined ? [this.chunks.text(block.text)] : [];
     }
+    // A thinking block starts empty as a rule; its text and signature follow in deltas.
+    if (block.type === 'thinking' && isNonEmptyString(block.thinking)) {
+      return [this.chunks.reasoning(block.thinking)];
+    }
+    // Redacted reasoning comes whole in its start: sent on to be sent back, never shown.
+    if (block.type === 'redacted_thinking' && isNonEmptyString(block.data)) {
+      return [this.chunks.thinkingBlock({ type: 'redacted_thinking', data: block.data })];
+    }
     if (block.type !== 'tool_use') return [];
     if (!isNonEmptyString(block.id) || !isNonEmptyString(block.name)) {
       throw streamInterrupted(this.backendName, 'sent a tool_use block without an id or a name');
@@ -109,7 +119,23 @@ export class AnthropicStreamTranslation implements StreamTranslation<EventSource
       this.toolsWithArguments.add(toolIndex);
       return [this.chunks.toolCallArguments(toolIndex, delta.partial_json)];
     }
-    return []; // thinking and signature deltas have no OpenAI counterpart
+    return this.thinkingDelta(delta);
+  }
+
+  /**
+   * The reasoning's text in fragments, then its signature: the signature makes the block
+   * one to send back, with its text already sent as the fragments.
+   */
+  private thinkingDelta(delta: JsonObject): JsonObject[] {
+    if (delta.type === 'thinking_delta' && isNonEmptyString(delta.thinking)) {
+      return [this.chunks.reasoning(delta.thinking)];
+    }
+    if (delta.type === 'signature_delta' && isNonEmptyString(delta.signature)) {
+      return [
+        this.chunks.thinkingBlock({ type: 'thinking', thinking: '', signature: delta.signature }),
+      ];
+    }
+    return []; // deltas of types added later
   }
 
   /** A tool call that got no input fragments takes none: `{}`, which clients can parse. */

@@ -154,6 +154,130 @@ describe('AnthropicAdapter against a fake Messages API', () => {
     assert.deepEqual(upstream.calls[1].body.tool_choice, { type: 'any' });
   });
 
+  describe('asking for extended thinking', () => {
+    const bodyOf = async (fields: JsonObject) => {
+      const answer = await invoke(gatewayChatRequest(fields));
+      if (answer.kind === 'stream') await collectStream(answer);
+      return upstream.calls.at(-1)!.body;
+    };
+    const thinkingOf = (body: JsonObject) => ({
+      thinking: body.thinking,
+      max_tokens: body.max_tokens,
+    });
+    const enabled = (budget_tokens: number, max_tokens: number) => ({
+      thinking: { type: 'enabled', budget_tokens },
+      max_tokens,
+    });
+
+    it("maps each reasoning_effort to its budget, with max_tokens the budget plus Anthropic's default", async () => {
+      const cases = [
+        ['minimal', 1024],
+        ['low', 1024],
+        ['medium', 2048],
+        ['high', 4096],
+      ] as const;
+      for (const [reasoning_effort, budget] of cases) {
+        const body = await bodyOf({ reasoning_effort });
+        assert.deepEqual(thinkingOf(body), enabled(budget, budget + 4096), reasoning_effort);
+      }
+      const streamed = await bodyOf({ reasoning_effort: 'medium', stream: true });
+      assert.deepEqual(thinkingOf(streamed), enabled(2048, 2048 + 4096));
+      // Nothing asked, nothing sent: the model thinks as it does by default.
+      assert.deepEqual(thinkingOf(await bodyOf({})), { thinking: undefined, max_tokens: 4096 });
+    });
+
+    it("sends the client's own budget as given, and asks for no thinking when told off", async () => {
+      const explicit = { type: 'enabled', budget_tokens: 3000 };
+      assert.deepEqual(thinkingOf(await bodyOf({ thinking: explicit })), enabled(3000, 7096));
+      // Too small a max_tokens for the client's own budget: Anthropic's 400 says so.
+      assert.deepEqual(
+        thinkingOf(await bodyOf({ thinking: explicit, max_tokens: 2000 })),
+        enabled(3000, 2000),
+      );
+      for (const off of [{ thinking: { type: 'disabled' } }, { reasoning_effort: 'none' }]) {
+        assert.deepEqual(thinkingOf(await bodyOf({ ...off, max_tokens: 300 })), {
+          thinking: { type: 'disabled' },
+          max_tokens: 300,
+        });
+      }
+    });
+
+    it("fits an effort's budget under a small max_tokens, or leaves thinking out", async () => {
+      const fit = (reasoning_effort: string, max_tokens: number) =>
+        bodyOf({ reasoning_effort, max_tokens }).then(thinkingOf);
+      assert.deepEqual(await fit('medium', 5000), enabled(2048, 5000));
+      assert.deepEqual(await fit('high', 3000), enabled(2999, 3000));
+      assert.deepEqual(await fit('high', 1025), enabled(1024, 1025));
+      assert.deepEqual(await fit('low', 1024), { thinking: undefined, max_tokens: 1024 });
+    });
+
+    it('leaves out a temperature Anthropic refuses with thinking on, and keeps it otherwise', async () => {
+      const thinking = await bodyOf({ reasoning_effort: 'low', temperature: 0.3, top_p: 0.95 });
+      assert.equal(thinking.temperature, undefined);
+      assert.equal(thinking.top_p, 0.95);
+      const off = await bodyOf({ reasoning_effort: 'none', temperature: 0.3 });
+      assert.equal(off.temperature, 0.3);
+    });
+
+    it('leaves thinking out beside the forced answer tool, which Anthropic refuses with it', async () => {
+      const asked = { reasoning_effort: 'high', temperature: 0.2 };
+      assert.deepEqual(thinkingOf(await bodyOf(asked)), enabled(4096, 8192));
+      for (const response_format of [WEATHER_FORMAT, { type: 'json_object' }]) {
+        const body = await bodyOf({ ...asked, response_format });
+        assert.deepEqual(thinkingOf(body), { thinking: undefined, max_tokens: 4096 });
+        assert.equal(body.temperature, 0.2);
+        assert.equal((body.tool_choice as JsonObject).type, 'tool');
+      }
+    });
+
+    it("sends an assistant turn's thinking blocks first, signed, and leaves unsigned ones out", async () => {
+      const signed = {
+        type: 'thinking',
+        thinking: 'Paris needs a lookup.',
+        signature: 'EqQBCgIYAhIM1',
+      };
+      const redacted = { type: 'redacted_thinking', data: 'EmwKAhgBEgy3va3pzix/LafPsn4a' };
+      // Another provider's reasoning, carried back without a signature.
+      const unsigned = { type: 'thinking', thinking: 'Some other model thought this.' };
+      const body = await bodyOf({
+        reasoning_effort: 'high',
+        tools: [WEATHER_TOOL],
+        messages: [
+          { role: 'user', content: 'Weather in Paris?' },
+          {
+            role: 'assistant',
+            content: 'Let me check.',
+            thinking_blocks: [signed, unsigned, redacted],
+            tool_calls: [
+              {
+                id: 'toolu_01A',
+                type: 'function',
+                function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
+              },
+            ],
+          },
+          { role: 'tool', tool_call_id: 'toolu_01A', content: '18C' },
+          { role: 'assistant', content: 'It is 18C.', thinking_blocks: [unsigned] },
+          { role: 'user', content: 'Thanks.' },
+        ],
+      });
+      const messages = body.messages as JsonObject[];
+      assert.deepEqual(messages[1], {
+        role: 'assistant',
+        content: [
+          signed,
+          redacted,
+          { type: 'text', text: 'Let me check.' },
+          { type: 'tool_use', id: 'toolu_01A', name: 'get_weather', input: { city: 'Paris' } },
+        ],
+      });
+      assert.deepEqual(messages[3], {
+        role: 'assistant',
+        content: [{ type: 'text', text: 'It is 18C.' }],
+      });
+    });
+  });
+
   it('keeps prompt-caching breakpoints where the request marked them', async () => {
     const ephemeral = { type: 'ephemeral' };
     await invoke(cacheMarkedChatRequest());
@@ -506,6 +630,13 @@ const messageDelta = (stopReason: string | null, usage: JsonObject = { output_to
 });
 const MESSAGE_STOP = { type: 'message_stop' };
 
+/** The deltas that carry something (text, reasoning, tool calls), in order: no role, no finish. */
+function contentDeltas(chunks: readonly JsonObject[]): JsonObject[] {
+  return chunks
+    .map((chunk) => (chunk.choices as JsonObject[] | undefined)?.[0]?.delta as JsonObject)
+    .filter((delta) => delta && delta.role === undefined && Object.keys(delta).length > 0);
+}
+
 function isCode(code: DataPlaneErrorCode) {
   return (error: unknown) => error instanceof DataPlaneError && error.code === code;
 }
@@ -633,7 +764,6 @@ describe('AnthropicAdapter against a Messages API answering odd or hostile conte
       message({
         model: undefined,
         content: [
-          { type: 'thinking', thinking: 'Hmm.', signature: 'sig' },
           { type: 'block_from_the_future', payload: { deep: true } },
           { type: 'text', text: 'Hi.' },
         ],
@@ -645,6 +775,137 @@ describe('AnthropicAdapter against a Messages API answering odd or hostile conte
     assert.deepEqual(choice.message, { role: 'assistant', content: 'Hi.' });
     assert.equal(choice.finish_reason, 'stop');
     assert.equal(answer.body.model, 'claude-sonnet-4-5');
+  });
+
+  describe('answering with extended thinking', () => {
+    // Shaped from Anthropic's extended-thinking reference: the signature is opaque.
+    const THINKING = {
+      type: 'thinking',
+      thinking: 'The user asks about Paris. I should call the weather tool.',
+      signature: 'EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds',
+    };
+    const REDACTED = {
+      type: 'redacted_thinking',
+      data: 'EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIwxtE3rAFBa8cr3qpP',
+    };
+
+    it('answers thinking blocks as reasoning_content and thinking_blocks, text and tool calls after', async () => {
+      const answer = await answerTo(
+        message({
+          content: [
+            THINKING,
+            REDACTED,
+            { type: 'text', text: 'Let me check.' },
+            { type: 'tool_use', id: 'toolu_01A', name: 'get_weather', input: { city: 'Paris' } },
+          ],
+          stop_reason: 'tool_use',
+        }),
+      );
+      if (answer.kind !== 'json') return assert.fail('expected json');
+      const choice = (answer.body.choices as JsonObject[])[0];
+      assert.deepEqual(choice.message, {
+        role: 'assistant',
+        content: 'Let me check.',
+        reasoning_content: THINKING.thinking,
+        thinking_blocks: [THINKING, REDACTED],
+        tool_calls: [
+          {
+            id: 'toolu_01A',
+            type: 'function',
+            function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
+          },
+        ],
+      });
+      assert.equal(choice.finish_reason, 'tool_calls');
+    });
+
+    it('joins the text of several thinking blocks and sends back only the signed ones', async () => {
+      const unsigned = { type: 'thinking', thinking: ' Then answer.' };
+      const answer = await answerTo(
+        message({ content: [THINKING, unsigned, { type: 'text', text: 'Hi.' }] }),
+      );
+      if (answer.kind !== 'json') return assert.fail('expected json');
+      const choice = (answer.body.choices as JsonObject[])[0];
+      assert.deepEqual(choice.message, {
+        role: 'assistant',
+        content: 'Hi.',
+        reasoning_content: `${THINKING.thinking} Then answer.`,
+        thinking_blocks: [THINKING],
+      });
+    });
+
+    it('reports a thinking block of the wrong shape as a bad response', async () => {
+      const broken = [
+        { type: 'thinking', thinking: 42, signature: 'sig' },
+        { type: 'thinking', thinking: 'Hmm.', signature: 7 },
+        { type: 'redacted_thinking', data: '' },
+      ];
+      for (const block of broken) {
+        await rejectsAsBadResponse(message({ content: [block] }), JSON.stringify(block));
+      }
+    });
+
+    it('streams reasoning fragments, then the signature and the redacted block, then text', async () => {
+      const thinkingDelta = (thinking: string) => ({
+        type: 'content_block_delta',
+        index: 0,
+        delta: { type: 'thinking_delta', thinking },
+      });
+      const answer = await streamOf(
+        MESSAGE_START,
+        {
+          type: 'content_block_start',
+          index: 0,
+          content_block: { type: 'thinking', thinking: '', signature: '' },
+        },
+        thinkingDelta('The user asks about Paris.'),
+        thinkingDelta(' I should say hello.'),
+        {
+          type: 'content_block_delta',
+          index: 0,
+          delta: { type: 'signature_delta', signature: THINKING.signature },
+        },
+        blockStop(0),
+        { type: 'content_block_start', index: 1, content_block: REDACTED },
+        blockStop(1),
+        { type: 'content_block_start', index: 2, content_block: { type: 'text', text: '' } },
+        textDelta('Hello.', 2),
+        blockStop(2),
+        messageDelta('end_turn'),
+        MESSAGE_STOP,
+      );
+      const chunks = await collectStream(answer);
+      assert.deepEqual(contentDeltas(chunks), [
+        { reasoning_content: 'The user asks about Paris.' },
+        { reasoning_content: ' I should say hello.' },
+        { thinking_blocks: [{ type: 'thinking', thinking: '', signature: THINKING.signature }] },
+        { thinking_blocks: [REDACTED] },
+        { content: 'Hello.' },
+      ]);
+      assert.equal(streamedFinishReason(chunks), 'stop');
+    });
+
+    it('streams the text a thinking block starts with, and skips empty fragments', async () => {
+      const answer = await streamOf(
+        MESSAGE_START,
+        {
+          type: 'content_block_start',
+          index: 0,
+          content_block: { type: 'thinking', thinking: 'Already thinking.', signature: '' },
+        },
+        { type: 'content_block_delta', index: 0, delta: { type: 'thinking_delta', thinking: '' } },
+        {
+          type: 'content_block_delta',
+          index: 0,
+          delta: { type: 'signature_delta', signature: '' },
+        },
+        blockStop(0),
+        messageDelta('end_turn'),
+        MESSAGE_STOP,
+      );
+      const chunks = await collectStream(answer);
+      assert.deepEqual(contentDeltas(chunks), [{ reasoning_content: 'Already thinking.' }]);
+    });
   });
 
   it('does not claim tool_calls when a tool_use stop carries no tool_use block', async () => {

@@ -238,18 +238,27 @@ describe('BedrockAdapter against an upstream that breaks the Converse reference'
 
     it('skips block types without an OpenAI counterpart and takes an unknown stopReason as stop', async () => {
       const answer = await converse(
-        answerOf(
-          [
-            { reasoningContent: { reasoningText: { text: 'Thinking.' } } },
-            { someFutureBlock: { data: 1 } },
-            { text: 'Hi.' },
-          ],
-          { stopReason: 'a_reason_added_later' },
-        ),
+        answerOf([{ someFutureBlock: { data: 1 } }, { text: 'Hi.' }], {
+          stopReason: 'a_reason_added_later',
+        }),
       );
       const choice = (answer.body.choices as JsonObject[])[0];
       assert.deepEqual(choice.message, { role: 'assistant', content: 'Hi.' });
       assert.equal(choice.finish_reason, 'stop');
+    });
+
+    it('refuses reasoningContent of the wrong shape instead of losing reasoning to send back', async () => {
+      for (const reasoningContent of [
+        'Thinking.',
+        { reasoningText: { text: 42, signature: 'sig' } },
+        { reasoningText: { text: 'Thinking.', signature: ['sig'] } },
+      ]) {
+        await assert.rejects(
+          converse(answerOf([{ reasoningContent }, { text: 'Hi.' }])),
+          isError(DataPlaneErrorCode.UpstreamBadResponse, /reasoning/),
+          JSON.stringify(reasoningContent),
+        );
+      }
     });
 
     it('keeps token counts whole, non-negative and safe whatever usage says', async () => {
@@ -526,6 +535,20 @@ describe('BedrockAdapter against an upstream that breaks the Converse reference'
       }
     });
 
+    it('interrupts a stream whose reasoning delta is of the wrong shape', async () => {
+      for (const reasoningContent of ['Thinking.', { text: 42 }]) {
+        const bad = eventFrame('contentBlockDelta', {
+          contentBlockIndex: 0,
+          delta: { reasoningContent },
+        });
+        const answer = await converseStream(wellFormed(bad));
+        await assert.rejects(
+          collectStream(answer),
+          isError(DataPlaneErrorCode.StreamInterrupted, /reasoning/),
+        );
+      }
+    });
+
     it('refuses a stream that stops without its metadata event, and estimates its usage', async () => {
       const answer = await converseStream([MESSAGE_START, textDelta('Hi.'), END_TURN]);
       await assert.rejects(collectStream(answer), isError(DataPlaneErrorCode.StreamInterrupted));
@@ -543,7 +566,7 @@ describe('BedrockAdapter against an upstream that breaks the Converse reference'
         eventFrame('someEventAddedLater', { anything: [1, 2] }),
         eventFrame('contentBlockDelta', {
           contentBlockIndex: 0,
-          delta: { reasoningContent: { text: 'Thinking.' } },
+          delta: { citation: { title: 'A source', location: {} } },
         }),
         textDelta('Hi.', 1),
         eventFrame('contentBlockStop', { contentBlockIndex: 1 }),

@@ -1,6 +1,13 @@
-import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type JsonObject,
+  type ThinkingBlock,
+} from '@aigw/contracts/data-plane';
 import type { AnswerTool } from '../core/answer-tool';
 import type { ChatPart, ChatPrompt, ChatTurn } from '../core/chat-request';
+import { isJsonObject } from '../core/json-shape';
+import { claudeThinking, replayableThinking } from '../anthropic/anthropic-thinking';
 
 type Block = JsonObject;
 
@@ -54,6 +61,19 @@ function partBlocks(part: ChatPart, at: string): Block[] {
   }
 }
 
+/**
+ * An assistant turn's reasoning as Claude on Bedrock gave it, signatures and all; a
+ * redacted block's content is the base64 it came as (Converse's JSON form of a blob).
+ */
+function reasoningBlocks(blocks: readonly ThinkingBlock[]): Block[] {
+  return replayableThinking(blocks).map((block) => ({
+    reasoningContent:
+      block.type === 'thinking'
+        ? { reasoningText: { text: block.thinking, signature: block.signature } }
+        : { redactedContent: block.data },
+  }));
+}
+
 function blocksOf(turn: ChatTurn, index: number): { role: 'user' | 'assistant'; content: Block[] } {
   const at = `messages[${index}].content`;
   switch (turn.role) {
@@ -62,7 +82,9 @@ function blocksOf(turn: ChatTurn, index: number): { role: 'user' | 'assistant'; 
     case 'assistant':
       return {
         role: 'assistant',
+        // Reasoning first, where Claude produced it and wants it back.
         content: [
+          ...reasoningBlocks(turn.thinking),
           ...turn.parts.flatMap((p) => block(p, at)),
           ...turn.toolCalls.map((call) => ({
             toolUse: { toolUseId: call.id, name: call.name, input: call.arguments },
@@ -183,14 +205,33 @@ export function toConverseRequest(prompt: ChatPrompt, answer: AnswerTool | undef
   const body: JsonObject = { messages: converseMessages };
   const system = systemBlocks(prompt);
   if (system.length > 0) body.system = system;
+  const thinking = claudeThinking(prompt, answer);
+  // Only thinking on is sent: Bedrock's other model families refuse fields they do not
+  // know, so "off" is the field left out.
+  const thinks = thinking?.kind === 'enabled';
   const inference: JsonObject = {};
-  if (prompt.maxTokens !== undefined) inference.maxTokens = prompt.maxTokens;
-  if (prompt.temperature !== undefined) inference.temperature = prompt.temperature;
+  const maxTokens = thinks ? thinking.maxTokens : prompt.maxTokens;
+  if (maxTokens !== undefined) inference.maxTokens = maxTokens;
+  // With thinking on, Claude refuses any temperature but 1, and clients send theirs out
+  // of habit: left out, it is the 1 that thinking runs at.
+  if (prompt.temperature !== undefined && !thinks) inference.temperature = prompt.temperature;
   if (prompt.topP !== undefined) inference.topP = prompt.topP;
   if (prompt.stop.length > 0) inference.stopSequences = prompt.stop;
   // Converse's inferenceConfig takes no seed and no presence or frequency penalty: dropped.
   if (Object.keys(inference).length > 0) body.inferenceConfig = inference;
   const tools = toolConfig(prompt, answer);
   if (tools) body.toolConfig = tools;
+  if (thinks) {
+    withModelField(body, 'thinking', { type: 'enabled', budget_tokens: thinking.budgetTokens });
+  }
   return body;
+}
+
+/**
+ * Adds a field Converse passes to the model as it is (`additionalModelRequestFields`:
+ * Claude's thinking goes there), beside any already set.
+ */
+function withModelField(body: JsonObject, name: string, value: JsonObject): void {
+  const fields = body.additionalModelRequestFields;
+  body.additionalModelRequestFields = { ...(isJsonObject(fields) ? fields : {}), [name]: value };
 }

@@ -1,8 +1,9 @@
-import type { JsonObject, TokenUsage } from '@aigw/contracts/data-plane';
+import type { JsonObject, ThinkingBlock, TokenUsage } from '@aigw/contracts/data-plane';
 import { chatCompletion, type FinishReason, type OpenAiToolCall } from '../core/openai-output';
 import { isJsonObject, isNonEmptyString } from '../core/json-shape';
 import { badResponse } from '../core/upstream-http';
 import { sumTokens, tokenCount } from '../core/usage';
+import { replayableThinking } from '../anthropic/anthropic-thinking';
 
 /**
  * A token count Bedrock reported, or undefined when it is not a count at all. Unlike
@@ -75,10 +76,10 @@ export function fromConverseResponse(
   const output = isJsonObject(body.output) ? body.output : undefined;
   const message = isJsonObject(output?.message) ? output.message : undefined;
   if (!message || !Array.isArray(message.content)) return undefined;
-  const { text, toolCalls } = answerContent(message.content, context);
-  const usage =
-    bedrockUsage(body.usage) ??
-    context.estimateUsage(text + toolCalls.map((call) => call.argumentsJson).join(''));
+  const { text, toolCalls, reasoning } = answerContent(message.content, context);
+  // Reasoning is billed as output, so an estimate counts it too.
+  const generated = reasoning.text + text + toolCalls.map((call) => call.argumentsJson).join('');
+  const usage = bedrockUsage(body.usage) ?? context.estimateUsage(generated);
   const completion = chatCompletion({
     id: context.id,
     model: context.model,
@@ -86,21 +87,30 @@ export function fromConverseResponse(
     toolCalls,
     finishReason: bedrockFinishReason(body.stopReason, toolCalls.length > 0),
     usage,
+    // Only signed or redacted blocks go back to the client: Claude refuses unsigned ones.
+    reasoning: { text: reasoning.text, blocks: replayableThinking(reasoning.blocks) },
   });
   return { completion, usage };
 }
 
+interface AnswerContent {
+  text: string;
+  toolCalls: OpenAiToolCall[];
+  reasoning: { text: string; blocks: ThinkingBlock[] };
+}
+
 /**
- * The text and tool calls of Converse content blocks. With an answer tool its input is
- * the whole text: prose beside it would break the client's JSON, and a call of any other
- * tool was never offered.
+ * The text, tool calls and reasoning of Converse content blocks. With an answer tool its
+ * input is the whole text: prose beside it would break the client's JSON, and a call of
+ * any other tool was never offered.
  */
 function answerContent(
   content: readonly unknown[],
   { backendName, answerTool }: ConverseAnswerContext,
-): { text: string; toolCalls: OpenAiToolCall[] } {
+): AnswerContent {
   let text = '';
   const toolCalls: OpenAiToolCall[] = [];
+  const reasoning = { text: '', blocks: [] as ThinkingBlock[] };
   for (const block of content) {
     if (!isJsonObject(block)) {
       throw badResponse(backendName, 'a content block that is not an object');
@@ -115,10 +125,37 @@ function answerContent(
       if (answerTool === undefined) toolCalls.push(call);
       else if (call.name === answerTool) text += call.argumentsJson;
       else throw badResponse(backendName, 'a toolUse block for a tool the request did not offer');
+    } else if ('reasoningContent' in block) {
+      addReasoning(block.reasoningContent, reasoning, backendName);
     }
-    // Other blocks (reasoningContent, citationsContent, ...) have no OpenAI counterpart.
+    // Other blocks (citationsContent, ...) have no OpenAI counterpart.
   }
-  return { text, toolCalls };
+  return { text, toolCalls, reasoning };
+}
+
+/**
+ * A reasoningContent block added to the reasoning: its text, and the block itself (a
+ * redacted one's content is the base64 Converse sends a blob as).
+ */
+function addReasoning(
+  content: unknown,
+  reasoning: AnswerContent['reasoning'],
+  backendName: string,
+): void {
+  if (!isJsonObject(content)) {
+    throw badResponse(backendName, 'a reasoningContent block that is not an object');
+  }
+  const { reasoningText, redactedContent } = content;
+  if (isJsonObject(reasoningText)) {
+    const { text, signature = '' } = reasoningText;
+    if (typeof text !== 'string' || typeof signature !== 'string') {
+      throw badResponse(backendName, 'a reasoningText whose text or signature is not a string');
+    }
+    reasoning.text += text;
+    reasoning.blocks.push({ type: 'thinking', thinking: text, signature });
+  } else if (isNonEmptyString(redactedContent)) {
+    reasoning.blocks.push({ type: 'redacted_thinking', data: redactedContent });
+  }
 }
 
 function toolCall(toolUse: unknown, backendName: string): OpenAiToolCall {

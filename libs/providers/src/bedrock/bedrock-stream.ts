@@ -35,9 +35,10 @@ function exceptionCode(name: string): DataPlaneErrorCode {
 /**
  * ConverseStream events into OpenAI chunks. Text blocks have no start event; each toolUse
  * block starts with one and gets the next OpenAI tool-call index. The answer is complete
- * once both messageStop and the metadata event (which carries usage) arrived. With an
- * answer tool (`bedrock-response-format.ts`) its input fragments are the content and
- * prose is dropped, as in the JSON answer.
+ * once both messageStop and the metadata event (which carries usage) arrived. Reasoning
+ * deltas are `reasoning_content` fragments and, for a signature or a redacted block, a
+ * `thinking_blocks` entry to send back. With an answer tool (`bedrock-response-format.ts`)
+ * its input fragments are the content and prose is dropped, as in the JSON answer.
  */
 export class BedrockStreamTranslation implements StreamTranslation<BedrockStreamEvent> {
   private readonly chunks: ChunkFactory;
@@ -135,7 +136,30 @@ export class BedrockStreamTranslation implements StreamTranslation<BedrockStream
       return delta.text === '' ? [] : [this.chunks.text(delta.text)];
     }
     if ('toolUse' in delta) return this.toolInput(payload, delta.toolUse);
-    return []; // reasoning and citation deltas have no OpenAI counterpart
+    if ('reasoningContent' in delta) return this.reasoning(delta.reasoningContent);
+    return []; // citation deltas have no OpenAI counterpart
+  }
+
+  /**
+   * Claude's reasoning: its text in fragments, then its signature (which makes the block
+   * one to send back, its text already sent), or a redacted block whole, as base64.
+   */
+  private reasoning(reasoning: unknown): JsonObject[] {
+    if (!isJsonObject(reasoning)) {
+      throw this.malformed('a reasoningContent delta that is not an object');
+    }
+    const { text, signature, redactedContent } = reasoning;
+    if (text !== undefined) {
+      if (typeof text !== 'string') throw this.malformed('a reasoning text delta that is not text');
+      return text === '' ? [] : [this.chunks.reasoning(text)];
+    }
+    if (isNonEmptyString(signature)) {
+      return [this.chunks.thinkingBlock({ type: 'thinking', thinking: '', signature })];
+    }
+    if (isNonEmptyString(redactedContent)) {
+      return [this.chunks.thinkingBlock({ type: 'redacted_thinking', data: redactedContent })];
+    }
+    return []; // members added later
   }
 
   private toolInput(payload: JsonObject, toolUse: unknown): JsonObject[] {

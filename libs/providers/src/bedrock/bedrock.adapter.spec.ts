@@ -1,5 +1,8 @@
+import type { ServerResponse } from 'node:http';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { EventStreamCodec } from '@smithy/core/event-streams';
+import { fromUtf8, toUtf8 } from '@smithy/core/serde';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
@@ -9,8 +12,10 @@ import {
   type UpstreamTarget,
 } from '@aigw/contracts/data-plane';
 import {
+  type AnswerMode,
   collectStream,
   FakeBedrockUpstream,
+  type ProviderFakeCall,
   cacheMarkedChatRequest,
   gatewayChatRequest,
   itMapsUpstreamFailures,
@@ -38,6 +43,55 @@ const WEATHER_TOOL = {
   },
 };
 
+type StreamEvent = readonly [name: string, payload: JsonObject];
+
+/** The fake Bedrock Runtime, but a queued ConverseStream script is sent instead of its answer. */
+class ScriptedBedrockUpstream extends FakeBedrockUpstream {
+  private readonly frameCodec = new EventStreamCodec(toUtf8, fromUtf8);
+  private readonly scripts: StreamEvent[][] = [];
+
+  /** Answers the next ConverseStream call with these events, as Bedrock frames them. */
+  nextStream(...events: StreamEvent[]): this {
+    this.scripts.push(events);
+    return this;
+  }
+
+  override reset(): void {
+    super.reset();
+    this.scripts.length = 0;
+  }
+
+  protected override async answer(
+    call: ProviderFakeCall,
+    response: ServerResponse,
+    mode: AnswerMode,
+  ) {
+    const script = call.path.endsWith('/converse-stream') ? this.scripts.shift() : undefined;
+    if (script === undefined) return super.answer(call, response, mode);
+    response.writeHead(200, { 'content-type': 'application/vnd.amazon.eventstream' });
+    for (const [name, payload] of script) response.write(this.frame(name, payload));
+    response.end();
+  }
+
+  private frame(name: string, payload: JsonObject): Uint8Array {
+    return this.frameCodec.encode({
+      headers: {
+        ':message-type': { type: 'string', value: 'event' },
+        ':event-type': { type: 'string', value: name },
+        ':content-type': { type: 'string', value: 'application/json' },
+      },
+      body: fromUtf8(JSON.stringify(payload)),
+    });
+  }
+}
+
+/** The deltas that carry something (text, reasoning, tool calls), in order: no role, no finish. */
+function contentDeltas(chunks: readonly JsonObject[]): JsonObject[] {
+  return chunks
+    .map((chunk) => (chunk.choices as JsonObject[] | undefined)?.[0]?.delta as JsonObject)
+    .filter((delta) => delta && delta.role === undefined && Object.keys(delta).length > 0);
+}
+
 describe('bedrockRegion', () => {
   it('reads the region from a regional endpoint, else from the environment', () => {
     assert.equal(bedrockRegion('https://bedrock-runtime.eu-west-3.amazonaws.com', {}), 'eu-west-3');
@@ -52,7 +106,7 @@ describe('bedrockRegion', () => {
 });
 
 describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () => {
-  const upstream = new FakeBedrockUpstream(CREDENTIALS);
+  const upstream = new ScriptedBedrockUpstream(CREDENTIALS);
   const saved = { ...process.env };
   let adapter: BedrockAdapter;
   let target: UpstreamTarget;
@@ -174,6 +228,171 @@ describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () =
       },
     });
     assert.equal(upstream.lastSignatureProblem, undefined);
+  });
+
+  describe("with Claude's extended thinking", () => {
+    const bodyOf = async (fields: JsonObject) => {
+      const answer = await invoke(gatewayChatRequest(fields));
+      if (answer.kind === 'stream') await collectStream(answer);
+      return upstream.calls.at(-1)!.body;
+    };
+    const thinkingOf = (body: JsonObject) => ({
+      thinking: (body.additionalModelRequestFields as JsonObject | undefined)?.thinking,
+      maxTokens: (body.inferenceConfig as JsonObject | undefined)?.maxTokens,
+    });
+    const enabled = (budget_tokens: number, maxTokens: number) => ({
+      thinking: { type: 'enabled', budget_tokens },
+      maxTokens,
+    });
+    // Shaped from the Converse reference: a redacted block's content is base64.
+    const SIGNED = { text: 'The user asks about Paris.', signature: 'EqQBCgIYAhIM1gbcDa9GJwZA' };
+    const REDACTED = 'EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIw';
+
+    it('sends thinking in additionalModelRequestFields, with maxTokens above its budget', async () => {
+      const cases = [
+        ['minimal', 1024],
+        ['low', 1024],
+        ['medium', 2048],
+        ['high', 4096],
+      ] as const;
+      for (const [reasoning_effort, budget] of cases) {
+        const body = await bodyOf({ reasoning_effort });
+        assert.deepEqual(thinkingOf(body), enabled(budget, budget + 4096), reasoning_effort);
+      }
+      const streamed = await bodyOf({ reasoning_effort: 'low', stream: true });
+      assert.deepEqual(thinkingOf(streamed), enabled(1024, 1024 + 4096));
+      const explicit = { type: 'enabled', budget_tokens: 3000 };
+      assert.deepEqual(
+        thinkingOf(await bodyOf({ thinking: explicit, max_tokens: 2000 })),
+        enabled(3000, 2000),
+      );
+      assert.equal(upstream.lastSignatureProblem, undefined);
+    });
+
+    it("fits an effort's budget under a small max_tokens, or leaves thinking out", async () => {
+      const fit = (reasoning_effort: string, max_tokens: number) =>
+        bodyOf({ reasoning_effort, max_tokens }).then(thinkingOf);
+      assert.deepEqual(await fit('high', 3000), enabled(2999, 3000));
+      assert.deepEqual(await fit('medium', 5000), enabled(2048, 5000));
+      assert.deepEqual(await fit('low', 1024), { thinking: undefined, maxTokens: 1024 });
+    });
+
+    it('leaves the temperature out with thinking on; sends nothing when off or beside the answer tool', async () => {
+      const thinking = await bodyOf({ reasoning_effort: 'high', temperature: 0.3 });
+      assert.deepEqual(thinking.inferenceConfig, { maxTokens: 8192 });
+      // Other model families refuse fields they do not know: "off" sends none.
+      for (const off of [{ thinking: { type: 'disabled' } }, { reasoning_effort: 'none' }]) {
+        const body = await bodyOf({ ...off, temperature: 0.3 });
+        assert.equal(body.additionalModelRequestFields, undefined);
+        assert.deepEqual(body.inferenceConfig, { temperature: 0.3 });
+      }
+      // Claude refuses forced tool use with thinking on, and the answer tool is forced.
+      const json = await bodyOf({
+        reasoning_effort: 'high',
+        temperature: 0.3,
+        response_format: WEATHER_FORMAT,
+      });
+      assert.equal(json.additionalModelRequestFields, undefined);
+      assert.deepEqual(json.inferenceConfig, { temperature: 0.3 });
+    });
+
+    it("sends an assistant turn's reasoning first, signed, and leaves unsigned blocks out", async () => {
+      const body = await bodyOf({
+        reasoning_effort: 'high',
+        tools: [WEATHER_TOOL],
+        messages: [
+          { role: 'user', content: 'Weather in Paris?' },
+          {
+            role: 'assistant',
+            content: 'Checking.',
+            thinking_blocks: [
+              { type: 'thinking', thinking: SIGNED.text, signature: SIGNED.signature },
+              { type: 'thinking', thinking: 'Another model thought this.' },
+              { type: 'redacted_thinking', data: REDACTED },
+            ],
+            tool_calls: [
+              {
+                id: 'tooluse_1',
+                type: 'function',
+                function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
+              },
+            ],
+          },
+          { role: 'tool', tool_call_id: 'tooluse_1', content: '18C' },
+        ],
+      });
+      const messages = body.messages as JsonObject[];
+      assert.deepEqual(messages[1].content, [
+        { reasoningContent: { reasoningText: SIGNED } },
+        { reasoningContent: { redactedContent: REDACTED } },
+        { text: 'Checking.' },
+        { toolUse: { toolUseId: 'tooluse_1', name: 'get_weather', input: { city: 'Paris' } } },
+      ]);
+    });
+
+    it('answers reasoningContent blocks as reasoning_content and thinking_blocks', async () => {
+      upstream.next({
+        kind: 'json',
+        body: {
+          output: {
+            message: {
+              role: 'assistant',
+              content: [
+                { reasoningContent: { reasoningText: SIGNED } },
+                { reasoningContent: { reasoningText: { text: ' Unsigned.' } } },
+                { reasoningContent: { redactedContent: REDACTED } },
+                { text: 'It is 18C.' },
+              ],
+            },
+          },
+          stopReason: 'end_turn',
+          usage: { inputTokens: 30, outputTokens: 40, totalTokens: 70 },
+          metrics: { latencyMs: 300 },
+        },
+      });
+      const answer = await invoke(gatewayChatRequest({ reasoning_effort: 'low' }));
+      if (answer.kind !== 'json') return assert.fail('expected json');
+      const choice = (answer.body.choices as JsonObject[])[0];
+      assert.deepEqual(choice.message, {
+        role: 'assistant',
+        content: 'It is 18C.',
+        reasoning_content: `${SIGNED.text} Unsigned.`,
+        thinking_blocks: [
+          { type: 'thinking', thinking: SIGNED.text, signature: SIGNED.signature },
+          { type: 'redacted_thinking', data: REDACTED },
+        ],
+      });
+    });
+
+    it('streams reasoning fragments, then the signature and the redacted block, then text', async () => {
+      const delta = (contentBlockIndex: number, value: JsonObject): StreamEvent => [
+        'contentBlockDelta',
+        { contentBlockIndex, delta: value },
+      ];
+      upstream.nextStream(
+        ['messageStart', { role: 'assistant' }],
+        delta(0, { reasoningContent: { text: 'The user asks' } }),
+        delta(0, { reasoningContent: { text: ' about Paris.' } }),
+        delta(0, { reasoningContent: { signature: SIGNED.signature } }),
+        ['contentBlockStop', { contentBlockIndex: 0 }],
+        delta(1, { reasoningContent: { redactedContent: REDACTED } }),
+        ['contentBlockStop', { contentBlockIndex: 1 }],
+        delta(2, { text: 'It is 18C.' }),
+        ['contentBlockStop', { contentBlockIndex: 2 }],
+        ['messageStop', { stopReason: 'end_turn' }],
+        ['metadata', { usage: { inputTokens: 30, outputTokens: 40, totalTokens: 70 } }],
+      );
+      const request = gatewayChatRequest({ stream: true, reasoning_effort: 'low' });
+      const chunks = await collectStream((await invoke(request)) as StreamAnswer);
+      assert.deepEqual(contentDeltas(chunks), [
+        { reasoning_content: 'The user asks' },
+        { reasoning_content: ' about Paris.' },
+        { thinking_blocks: [{ type: 'thinking', thinking: '', signature: SIGNED.signature }] },
+        { thinking_blocks: [{ type: 'redacted_thinking', data: REDACTED }] },
+        { content: 'It is 18C.' },
+      ]);
+      assert.equal(streamedFinishReason(chunks), 'stop');
+    });
   });
 
   it('answers a chat.completion with usage including cache reads and writes', async () => {
