@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DataPlaneError } from '@aigw/contracts/data-plane';
-import { parseCacheControl, withoutCacheControl } from './cache-control';
+import { parseCacheControl } from './cache-control';
 
 test("reads Anthropic's caching breakpoint, with or without a ttl", () => {
   assert.equal(parseCacheControl(undefined, 'p'), undefined);
@@ -18,12 +18,4 @@ test("reads Anthropic's caching breakpoint, with or without a ttl", () => {
         error instanceof DataPlaneError && error.param === 'tools[0].cache_control',
     );
   }
-});
-
-test('leaves a body without caching marks as the very same object', () => {
-  const body = {
-    messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }],
-    tools: [{ type: 'function', function: { name: 'f' } }],
-  };
-  assert.equal(withoutCacheControl(body), body);
 });

@@ -12,7 +12,7 @@ import { isJsonObject } from './json-shape';
 import { sseMessages } from './sse-events';
 import { streamEventObject } from './stream-event-json';
 import { bodyChunks } from './upstream-body';
-import { withoutCacheControl } from './cache-control';
+import { withoutGatewayExtensions } from './openai-extensions';
 import { countTokens, estimatedUsage, OutputTally } from './tokenizer';
 import {
   badResponse,
@@ -42,7 +42,8 @@ export function servedByTarget(call: ProviderCall): ServedBy {
 /**
  * One call to an endpoint that speaks OpenAI's wire format (OpenAI, its compatible
  * family, Azure OpenAI): the body goes as the client sent it, with the served model and
- * without caching marks, and streams ask for the usage chunk so they are billed from
+ * without the gateway's own extensions (caching marks, `thinking`, reasoning carried back
+ * on assistant turns), and streams ask for the usage chunk so they are billed from
  * reported numbers.
  */
 export async function invokeOpenAiWire(
@@ -51,8 +52,7 @@ export async function invokeOpenAiWire(
   dispatcher: Dispatcher,
 ): Promise<GatewayAnswer> {
   const { request, target } = call;
-  // Caching marks (from a Messages client, say) are Anthropic's: this family caches by itself.
-  const body: JsonObject = { ...withoutCacheControl(request.body), model: target.model };
+  const body: JsonObject = { ...withoutGatewayExtensions(request.body), model: target.model };
   if (request.stream) {
     body.stream_options = { ...(body.stream_options as JsonObject), include_usage: true };
   }
@@ -112,6 +112,8 @@ async function* openAiStreamEvents(
       for (const choice of choices) {
         if (!isJsonObject(choice)) continue; // relayed as sent; it carries no text to count
         const delta = choice.delta as JsonObject | undefined;
+        // DeepSeek and vLLM stream reasoning apart from the answer; it is billed as output.
+        if (typeof delta?.reasoning_content === 'string') output.add(delta.reasoning_content);
         if (typeof delta?.content === 'string') output.add(delta.content);
         else if (typeof choice.text === 'string') output.add(choice.text);
       }

@@ -1,0 +1,89 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { JsonObject } from '@aigw/contracts/data-plane';
+import { withoutGatewayExtensions } from './openai-extensions';
+
+const ephemeral = { type: 'ephemeral' };
+
+describe('withoutGatewayExtensions', () => {
+  it('leaves a body without extensions as the very same object, reasoning_effort and all', () => {
+    const body = {
+      reasoning_effort: 'high',
+      messages: [
+        { role: 'system', content: [{ type: 'text', text: 'be brief' }] },
+        { role: 'user', content: [{ type: 'text', text: 'hi' }] },
+        { role: 'assistant', content: 'hello', tool_calls: [] },
+      ],
+      tools: [{ type: 'function', function: { name: 'f' } }],
+    };
+    assert.equal(withoutGatewayExtensions(body), body);
+  });
+
+  it('drops thinking, and the reasoning assistant turns carry back, keeping the rest', () => {
+    const user = { role: 'user', content: 'What is 2+2?' };
+    const assistant = {
+      role: 'assistant',
+      content: '4',
+      reasoning_content: 'Two and two make four.',
+      thinking_blocks: [{ type: 'thinking', thinking: 'Two and two...', signature: 'sig' }],
+    };
+    const body = {
+      model: 'deepseek-reasoner',
+      reasoning_effort: 'medium',
+      thinking: { type: 'enabled', budget_tokens: 2048 },
+      messages: [user, assistant, { role: 'user', content: 'And 3+3?' }],
+    };
+    const sent = withoutGatewayExtensions(body);
+    assert.deepEqual(sent, {
+      model: 'deepseek-reasoner',
+      reasoning_effort: 'medium',
+      messages: [user, { role: 'assistant', content: '4' }, { role: 'user', content: 'And 3+3?' }],
+    });
+    // Messages without extensions are passed on, not copied; the client's body is untouched.
+    assert.equal((sent.messages as unknown[])[0], user);
+    assert.equal(assistant.reasoning_content, 'Two and two make four.');
+    assert.ok('thinking' in body);
+  });
+
+  it('drops caching marks on content parts, messages and tools', () => {
+    const body = {
+      messages: [
+        { role: 'system', content: [{ type: 'text', text: 'stable', cache_control: ephemeral }] },
+        { role: 'user', content: 'hi', cache_control: ephemeral },
+      ],
+      tools: [{ type: 'function', function: { name: 'f' }, cache_control: ephemeral }],
+    };
+    assert.deepEqual(withoutGatewayExtensions(body), {
+      messages: [
+        { role: 'system', content: [{ type: 'text', text: 'stable' }] },
+        { role: 'user', content: 'hi' },
+      ],
+      tools: [{ type: 'function', function: { name: 'f' } }],
+    });
+    assert.match(JSON.stringify(body), /cache_control/);
+  });
+
+  it('finds each extension on its own, even when null', () => {
+    const message = (extra: JsonObject) => ({
+      messages: [{ role: 'assistant', content: 'x', ...extra }],
+    });
+    const bodies: [string, JsonObject][] = [
+      ['thinking', { thinking: null, messages: [] }],
+      ['reasoning_content', message({ reasoning_content: null })],
+      ['thinking_blocks', message({ thinking_blocks: [] })],
+      ['cache_control', message({ cache_control: ephemeral })],
+      ['cache_control', message({ content: [{ type: 'text', text: 'x', cache_control: null }] })],
+      ['cache_control', { messages: [], tools: [{ type: 'function', cache_control: ephemeral }] }],
+    ];
+    for (const [field, body] of bodies) {
+      const sent = withoutGatewayExtensions(body);
+      assert.notEqual(sent, body, field);
+      assert.doesNotMatch(JSON.stringify(sent), new RegExp(`"${field}"`), field);
+    }
+  });
+
+  it('passes messages and tools that are not objects on as they are', () => {
+    const body = { thinking: { type: 'disabled' }, messages: [null, 'x', 7], tools: 'none' };
+    assert.deepEqual(withoutGatewayExtensions(body), { messages: [null, 'x', 7], tools: 'none' });
+  });
+});

@@ -1,0 +1,63 @@
+import type { JsonObject } from '@aigw/contracts/data-plane';
+import { isJsonObject } from './json-shape';
+
+// The gateway's canonical request is OpenAI's chat request extended the way LiteLLM and
+// DeepSeek extend it: Anthropic's `cache_control` marks on parts, messages and tools, a
+// `thinking` budget, and the reasoning an assistant turn carries back (`thinking_blocks`,
+// `reasoning_content`). An OpenAI-format backend gets the client's body as it came minus
+// these: OpenAI refuses a field it does not know ("Unrecognized request argument"), and
+// DeepSeek answers 400 to `reasoning_content` in input messages. `reasoning_effort` is
+// OpenAI's own field and passes as it is.
+
+/**
+ * The body without the gateway's extensions. The same object when it has none, as it
+ * usually has not: this runs on every call to the OpenAI family.
+ */
+export function withoutGatewayExtensions(body: JsonObject): JsonObject {
+  if (!hasGatewayExtensions(body)) return body;
+  const { thinking: _thinking, ...copy } = body;
+  if (Array.isArray(body.messages)) copy.messages = body.messages.map(plainMessage);
+  if (Array.isArray(body.tools)) copy.tools = body.tools.map(unmarked);
+  return copy;
+}
+
+/** A cheap look for any extension, field names only (no serializing). */
+function hasGatewayExtensions(body: JsonObject): boolean {
+  if ('thinking' in body) return true;
+  if (Array.isArray(body.tools) && body.tools.some(isMarked)) return true;
+  return Array.isArray(body.messages) && body.messages.some(messageHasExtensions);
+}
+
+function messageHasExtensions(message: unknown): boolean {
+  if (!isJsonObject(message)) return false;
+  return (
+    'cache_control' in message ||
+    'thinking_blocks' in message ||
+    'reasoning_content' in message ||
+    (Array.isArray(message.content) && message.content.some(isMarked))
+  );
+}
+
+/** A message without the fields only the gateway reads; the same one when it has none. */
+function plainMessage(message: unknown): unknown {
+  if (!messageHasExtensions(message)) return message;
+  const {
+    cache_control: _mark,
+    thinking_blocks: _blocks,
+    reasoning_content: _reasoning,
+    ...rest
+  } = message as JsonObject;
+  if (Array.isArray(rest.content)) rest.content = rest.content.map(unmarked);
+  return rest;
+}
+
+function isMarked(item: unknown): boolean {
+  return isJsonObject(item) && 'cache_control' in item;
+}
+
+/** A content part or tool without its caching mark. */
+function unmarked(item: unknown): unknown {
+  if (!isMarked(item)) return item;
+  const { cache_control: _mark, ...rest } = item as JsonObject;
+  return rest;
+}

@@ -1,0 +1,119 @@
+import { after, before, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type {
+  GatewayRequest,
+  JsonObject,
+  StreamAnswer,
+  UpstreamTarget,
+} from '@aigw/contracts/data-plane';
+import {
+  collectStream,
+  FakeOpenAiUpstream,
+  gatewayChatRequest,
+  RawSseUpstream,
+  streamedText,
+  upstreamTarget,
+} from '@aigw/testing/fake-provider';
+import { invokeOpenAiWire } from './openai-wire';
+import { countTokens } from './tokenizer';
+import { sharedUpstreamAgent } from './upstream-http';
+
+const KEY = { headerName: 'Authorization', headerPrefix: 'Bearer ', value: 'sk-test' };
+
+/** A second turn to DeepSeek, carrying back the reasoning the gateway answered with. */
+function deepSeekFollowUp(extra: JsonObject = {}): GatewayRequest {
+  return gatewayChatRequest({
+    reasoning_effort: 'high',
+    thinking: { type: 'enabled', budget_tokens: 4096 },
+    messages: [
+      { role: 'user', content: 'What is 2+2?' },
+      {
+        role: 'assistant',
+        content: '4',
+        reasoning_content: 'Two and two make four.',
+        thinking_blocks: [{ type: 'thinking', thinking: 'Two and two...', signature: '' }],
+      },
+      { role: 'user', content: 'And 3+3?' },
+    ],
+    ...extra,
+  });
+}
+
+describe('invokeOpenAiWire against a fake OpenAI-format backend', () => {
+  const upstream = new FakeOpenAiUpstream();
+  let target: UpstreamTarget;
+  const invoke = (request: GatewayRequest) =>
+    invokeOpenAiWire(
+      { request, target, signal: new AbortController().signal },
+      { url: `${upstream.baseUrl}/chat/completions` },
+      sharedUpstreamAgent(),
+    );
+
+  before(async () => {
+    await upstream.start();
+    target = upstreamTarget(
+      { provider: 'deepseek', model: 'deepseek-reasoner', baseUrl: upstream.baseUrl },
+      KEY,
+    );
+  });
+  after(() => upstream.stop());
+  beforeEach(() => upstream.reset());
+
+  for (const stream of [false, true]) {
+    it(`sends a history without the gateway's reasoning fields, with reasoning_effort (stream: ${stream})`, async () => {
+      const request = deepSeekFollowUp({ stream });
+      const answer = await invoke(request);
+      if (answer.kind === 'stream') await collectStream(answer);
+      const sent = upstream.calls[0].body;
+      assert.deepEqual(sent.messages, [
+        { role: 'user', content: 'What is 2+2?' },
+        { role: 'assistant', content: '4' },
+        { role: 'user', content: 'And 3+3?' },
+      ]);
+      assert.equal(sent.reasoning_effort, 'high');
+      assert.equal('thinking' in sent, false);
+      assert.equal(sent.model, 'deepseek-reasoner');
+      // The client's request keeps them: a failover to Anthropic still needs the blocks.
+      assert.match(JSON.stringify(request.body), /thinking_blocks/);
+    });
+  }
+});
+
+describe('invokeOpenAiWire on a reasoning stream that reports no usage', () => {
+  const raw = new RawSseUpstream({ basePath: '/v1' });
+  let target: UpstreamTarget;
+
+  before(async () => {
+    await raw.start();
+    target = upstreamTarget({ provider: 'vllm', model: 'r1', baseUrl: raw.baseUrl }, KEY);
+  });
+  after(() => raw.stop());
+
+  const chunk = (delta: JsonObject) => ({
+    id: 'c1',
+    object: 'chat.completion.chunk',
+    model: 'r1',
+    choices: [{ index: 0, delta, finish_reason: null }],
+  });
+
+  it('counts delta.reasoning_content as output in the estimate', async () => {
+    const reasoning = ['The user wants a greeting.', ' A short one will do.'];
+    raw.next([
+      chunk({ role: 'assistant', content: '' }),
+      ...reasoning.map((fragment) => chunk({ reasoning_content: fragment, content: null })),
+      chunk({ content: 'Hi' }),
+      '[DONE]',
+    ]);
+    const request = gatewayChatRequest({ stream: true });
+    const answer = (await invokeOpenAiWire(
+      { request, target, signal: new AbortController().signal },
+      { url: `${raw.baseUrl}/chat/completions` },
+      sharedUpstreamAgent(),
+    )) as StreamAnswer;
+    const chunks = await collectStream(answer);
+    assert.equal(streamedText(chunks), 'Hi');
+    const usage = await answer.usage;
+    assert.equal(usage.source, 'estimated');
+    assert.equal(usage.outputTokens, countTokens(`${reasoning.join('')}Hi`));
+  });
+});
