@@ -1,6 +1,15 @@
 import type { JsonObject } from '@aigw/contracts/data-plane';
 import type { ChatPart, ChatPrompt, ChatTurn } from '../core/chat-request';
+import { thinkingBudget, type EffortBudgets } from '../core/reasoning';
 import { cohereResponseFormat } from './cohere-response-format';
+
+/** Thinking budgets for OpenAI's reasoning_effort; Cohere documents no mapping of its own. */
+export const COHERE_EFFORT_BUDGETS: EffortBudgets = {
+  minimal: 1024,
+  low: 1024,
+  medium: 2048,
+  high: 4096,
+};
 
 function content(parts: readonly ChatPart[]): string | JsonObject[] {
   if (parts.every((part) => part.kind === 'text')) return parts.map((part) => part.text).join('');
@@ -24,6 +33,8 @@ function message(turn: ChatTurn): JsonObject {
     case 'user':
       return { role: 'user', content: content(turn.parts) };
     case 'assistant': {
+      // The turn's thinking blocks are not sent: Cohere takes thinking items back but asks
+      // for none, and blocks from another provider's model would pass for this one's.
       const out: JsonObject = { role: 'assistant' };
       const text = content(turn.parts);
       if (text.length > 0) out.content = text;
@@ -51,6 +62,16 @@ const MAX_P = 0.99;
 function penalty(value: number | undefined): number | undefined {
   const clamped = value === undefined ? 0 : Math.min(1, Math.max(0, value));
   return clamped === 0 ? undefined : clamped;
+}
+
+/**
+ * The `thinking` field for the reasoning asked for, which Cohere's reasoning models
+ * (command-a-reasoning) take; undefined, so nothing is sent, for the model's default.
+ */
+function thinking(prompt: ChatPrompt): JsonObject | undefined {
+  const budget = thinkingBudget(prompt.reasoning, COHERE_EFFORT_BUDGETS);
+  if (budget === undefined) return undefined;
+  return budget === 0 ? { type: 'disabled' } : { type: 'enabled', token_budget: budget };
 }
 
 /** The v2 /chat body for an OpenAI chat request. */
@@ -93,5 +114,7 @@ export function toCohereRequest(prompt: ChatPrompt, model: string, stream: boole
   if (presencePenalty !== undefined) body.presence_penalty = presencePenalty;
   const responseFormat = cohereResponseFormat(prompt.responseFormat);
   if (responseFormat) body.response_format = responseFormat;
+  const reasoning = thinking(prompt);
+  if (reasoning) body.thinking = reasoning;
   return body;
 }

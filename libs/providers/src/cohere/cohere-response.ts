@@ -81,19 +81,28 @@ function toolCalls(message: JsonObject, backendName: string): OpenAiToolCall[] {
   return calls.map((call) => toolCallOf(call, backendName));
 }
 
+/** A message's answer text and its reasoning (the text of its `thinking` items). */
+interface MessageText {
+  readonly text: string;
+  readonly reasoning: string;
+}
+
 /**
- * The text of a message's content: its text parts (others, such as thinking, are left
- * out), or a plain string; undefined if it is neither.
+ * The text and reasoning of a message's content: its text and thinking items (others are
+ * left out), or a plain string; undefined if it is neither.
  */
-function contentText(content: unknown): string | undefined {
-  if (content === undefined || content === null) return '';
-  if (typeof content === 'string') return content;
+function messageText(content: unknown): MessageText | undefined {
+  if (content === undefined || content === null) return { text: '', reasoning: '' };
+  if (typeof content === 'string') return { text: content, reasoning: '' };
   if (!Array.isArray(content)) return undefined;
-  return content
-    .map((part) =>
-      isJsonObject(part) && part.type === 'text' && typeof part.text === 'string' ? part.text : '',
-    )
-    .join('');
+  let text = '';
+  let reasoning = '';
+  for (const item of content) {
+    if (!isJsonObject(item)) continue;
+    if (item.type === 'text' && typeof item.text === 'string') text += item.text;
+    if (item.type === 'thinking' && typeof item.thinking === 'string') reasoning += item.thinking;
+  }
+  return { text, reasoning };
 }
 
 /**
@@ -112,16 +121,18 @@ export function fromCohereResponse(
   if (typeof body.finish_reason === 'string' && FAILED_FINISH.has(body.finish_reason)) {
     throw badResponse(backendName, `finish_reason ${body.finish_reason}`);
   }
-  const text = contentText(message.content);
-  if (text === undefined) throw badResponse(backendName, 'message content that is not a list');
+  const content = messageText(message.content);
+  if (content === undefined) throw badResponse(backendName, 'message content that is not a list');
   const calls = toolCalls(message, backendName);
   const completion = chatCompletion({
     id: typeof body.id === 'string' ? body.id : 'chatcmpl-cohere',
     model,
-    text,
+    text: content.text,
     toolCalls: calls,
     finishReason: cohereFinishReason(body.finish_reason, calls.length > 0),
     usage,
+    // Cohere signs nothing: its reasoning is text alone, with no block to send back.
+    reasoning: { text: content.reasoning, blocks: [] },
   });
   return { completion, usage };
 }

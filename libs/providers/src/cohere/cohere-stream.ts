@@ -66,7 +66,7 @@ export class CohereStreamTranslation implements StreamTranslation<EventSourceMes
         if (!this.started && typeof event.id === 'string') this.chunks.id = event.id;
         return this.opening();
       case 'content-delta':
-        return this.text(event);
+        return this.content(event);
       case 'tool-call-start':
         return this.toolCallStart(event);
       case 'tool-call-delta':
@@ -94,11 +94,15 @@ export class CohereStreamTranslation implements StreamTranslation<EventSourceMes
     return [this.chunks.role()];
   }
 
-  private text(event: JsonObject): JsonObject[] {
+  /** A content-delta: a fragment of the answer's text, or of a thinking item's reasoning. */
+  private content(event: JsonObject): JsonObject[] {
     const content = messageDelta(event).content;
-    const text = isJsonObject(content) ? content.text : undefined;
-    if (!isNonEmptyString(text)) return [];
-    return [...this.opening(), this.chunks.text(text)];
+    if (!isJsonObject(content)) return [];
+    if (isNonEmptyString(content.thinking)) {
+      return [...this.opening(), this.chunks.reasoning(content.thinking)];
+    }
+    if (isNonEmptyString(content.text)) return [...this.opening(), this.chunks.text(content.text)];
+    return [];
   }
 
   private toolCallStart(event: JsonObject): JsonObject[] {

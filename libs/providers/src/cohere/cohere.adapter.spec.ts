@@ -14,6 +14,7 @@ import {
   gatewayChatRequest,
   itMapsUpstreamFailures,
   streamedFinishReason,
+  streamedReasoning,
   streamedText,
   streamedToolCalls,
   upstreamTarget,
@@ -135,6 +136,59 @@ describe('CohereAdapter against a fake Cohere v2 API', () => {
     assert.equal('frequency_penalty' in none.body, false);
     assert.equal('presence_penalty' in mixed.body, false);
     assert.equal(mixed.body.frequency_penalty, 1);
+  });
+
+  it("asks a reasoning model to think with a token budget for each effort, or the client's own", async () => {
+    const asks: [JsonObject, number][] = [
+      [{ reasoning_effort: 'minimal' }, 1024],
+      [{ reasoning_effort: 'low' }, 1024],
+      [{ reasoning_effort: 'medium' }, 2048],
+      [{ reasoning_effort: 'high' }, 4096],
+      [{ thinking: { type: 'enabled', budget_tokens: 3000 }, reasoning_effort: 'high' }, 3000],
+    ];
+    for (const [ask] of asks) await invoke(gatewayChatRequest(ask));
+    asks.forEach(([ask, budget], index) =>
+      assert.deepEqual(
+        upstream.calls[index].body.thinking,
+        { type: 'enabled', token_budget: budget },
+        JSON.stringify(ask),
+      ),
+    );
+  });
+
+  it('turns thinking off when the client wants no reasoning, and sends nothing when it asked for none', async () => {
+    await invoke(gatewayChatRequest({ reasoning_effort: 'none' }));
+    await invoke(gatewayChatRequest({ thinking: { type: 'disabled' }, reasoning_effort: 'high' }));
+    await invoke(gatewayChatRequest());
+    const [none, disabled, unasked] = upstream.calls;
+    assert.deepEqual(none.body.thinking, { type: 'disabled' });
+    assert.deepEqual(disabled.body.thinking, { type: 'disabled' });
+    assert.equal('thinking' in unasked.body, false);
+  });
+
+  it('sends none of the reasoning an assistant turn carries back', async () => {
+    await invoke(
+      gatewayChatRequest({
+        reasoning_effort: 'low',
+        messages: [
+          { role: 'user', content: 'What is 2+2?' },
+          {
+            role: 'assistant',
+            content: '4',
+            reasoning_content: 'Two and two make four.',
+            thinking_blocks: [{ type: 'thinking', thinking: 'Two and two...', signature: '' }],
+          },
+          { role: 'user', content: 'And 3+3?' },
+        ],
+      }),
+    );
+    const body = upstream.calls[0].body;
+    assert.deepEqual(body.messages, [
+      { role: 'user', content: 'What is 2+2?' },
+      { role: 'assistant', content: '4' },
+      { role: 'user', content: 'And 3+3?' },
+    ]);
+    assert.deepEqual(body.thinking, { type: 'enabled', token_budget: 1024 });
   });
 
   it('answers a chat.completion with billed units as usage', async () => {
@@ -328,12 +382,32 @@ describe('CohereAdapter against a Cohere v2 API that answers oddly', () => {
         content: [
           null,
           'stray',
-          { type: 'thinking', thinking: 'hmm' },
+          { type: 'a-kind-yet-unknown', value: 1 },
           { type: 'text', text: 'Hi' },
         ],
       }),
     );
     assert.deepEqual(choice.message, { role: 'assistant', content: 'Hi' });
+  });
+
+  it('answers thinking items as reasoning_content, apart from the text', async () => {
+    const { choice } = await answerTo(
+      chatAnswer({
+        role: 'assistant',
+        content: [
+          { type: 'thinking', thinking: 'Alice has 2 sisters, ' },
+          { type: 'thinking', thinking: 'so a brother has 3.' },
+          { type: 'text', text: 'Three.' },
+          { type: 'thinking', thinking: 42 },
+        ],
+      }),
+    );
+    // Text alone: Cohere signs nothing that could come back as thinking_blocks.
+    assert.deepEqual(choice.message, {
+      role: 'assistant',
+      content: 'Three.',
+      reasoning_content: 'Alice has 2 sisters, so a brother has 3.',
+    });
   });
 
   it('reads message.content given as a string, and reports other non-lists as a bad response', async () => {
@@ -563,6 +637,37 @@ describe('CohereAdapter against a Cohere v2 API that answers oddly', () => {
       messageEnd('COMPLETE'),
     ]);
     assert.equal(streamedFinishReason(chunks), 'tool_calls');
+  });
+
+  it('streams thinking content-deltas as reasoning_content fragments, never as content', async () => {
+    const thinkingDelta = (thinking: string) => ({
+      type: 'content-delta',
+      index: 0,
+      delta: { message: { content: { thinking } } },
+    });
+    const { chunks, error } = await streamOf([
+      MESSAGE_START,
+      {
+        type: 'content-start',
+        index: 0,
+        delta: { message: { content: { type: 'thinking', thinking: '' } } },
+      },
+      thinkingDelta('Alice has 2 sisters, '),
+      thinkingDelta('so a brother has 3.'),
+      { type: 'content-end', index: 0 },
+      {
+        type: 'content-start',
+        index: 1,
+        delta: { message: { content: { type: 'text', text: '' } } },
+      },
+      { ...textDelta('Three.'), index: 1 },
+      { type: 'content-end', index: 1 },
+      messageEnd(),
+    ]);
+    assert.equal(error, undefined);
+    assert.equal(streamedReasoning(chunks), 'Alice has 2 sisters, so a brother has 3.');
+    assert.equal(streamedText(chunks), 'Three.');
+    assert.doesNotMatch(JSON.stringify(chunks), /thinking_blocks/);
   });
 
   it('ignores events it does not know and deltas of the wrong shape', async () => {

@@ -5,7 +5,19 @@ import {
   type ChatTurn,
   toolResultObject,
 } from '../core/chat-request';
+import { thinkingBudget, type EffortBudgets } from '../core/reasoning';
 import { geminiResponseFormatConfig } from './gemini-response-format';
+
+/**
+ * Google's own budgets for OpenAI's reasoning_effort on Gemini 2.5 (its OpenAI-compatible
+ * endpoint maps low, medium and high to 1K, 8K and 24K thinking tokens); minimal is low.
+ */
+export const GEMINI_EFFORT_BUDGETS: EffortBudgets = {
+  minimal: 1024,
+  low: 1024,
+  medium: 8192,
+  high: 24576,
+};
 
 type Part = JsonObject;
 
@@ -36,6 +48,8 @@ function partsOf(turn: ChatTurn, index: number): { role: 'user' | 'model'; parts
     case 'user':
       return { role: 'user', parts: sentParts(turn.parts, at) };
     case 'assistant':
+      // The turn's thinking blocks are not sent: Gemini takes no thought text as input,
+      // and what it would take back (a part's thoughtSignature) is not in this shape.
       return {
         role: 'model',
         parts: [
@@ -96,6 +110,17 @@ function toolConfig(prompt: ChatPrompt): JsonObject | undefined {
   }
 }
 
+/**
+ * generationConfig.thinkingConfig for the reasoning asked for: a budget with the thought
+ * summaries (they become the answer's reasoning), a budget of 0 for none (a model that
+ * must think refuses it, and the client sees why), nothing for the model's default.
+ */
+function thinkingConfig(prompt: ChatPrompt): JsonObject | undefined {
+  const budget = thinkingBudget(prompt.reasoning, GEMINI_EFFORT_BUDGETS);
+  if (budget === undefined) return undefined;
+  return budget === 0 ? { thinkingBudget: 0 } : { thinkingBudget: budget, includeThoughts: true };
+}
+
 /** The generateContent body for an OpenAI chat request. */
 export function toGeminiRequest(prompt: ChatPrompt): JsonObject {
   const body: JsonObject = { contents: contents(prompt.turns) };
@@ -131,6 +156,8 @@ export function toGeminiRequest(prompt: ChatPrompt): JsonObject {
     generation.frequencyPenalty = frequencyPenalty;
   }
   Object.assign(generation, geminiResponseFormatConfig(prompt.responseFormat));
+  const thinking = thinkingConfig(prompt);
+  if (thinking) generation.thinkingConfig = thinking;
   if (Object.keys(generation).length > 0) body.generationConfig = generation;
   return body;
 }

@@ -75,24 +75,36 @@ function toolCallOf(call: unknown, reject: RejectAnswer): OpenAiToolCall {
   };
 }
 
+/** What one candidate's parts say, in OpenAI's terms. */
+export interface CandidateParts {
+  readonly text: string;
+  /** The thought summaries' text (parts marked `thought`), which is not the answer. */
+  readonly reasoning: string;
+  readonly toolCalls: OpenAiToolCall[];
+}
+
 /**
- * Text and function calls of one candidate's parts. Thought summaries and parts this
+ * Text, thought summaries and function calls of one candidate's parts. Parts this
  * gateway does not relay (code execution, inline data, junk) are left out.
  */
 export function candidateParts(
   candidate: JsonObject | undefined,
   reject: RejectAnswer,
-): { text: string; toolCalls: OpenAiToolCall[] } {
+): CandidateParts {
   const content = candidate?.content;
   const parts = isJsonObject(content) && Array.isArray(content.parts) ? content.parts : [];
   let text = '';
+  let reasoning = '';
   const toolCalls: OpenAiToolCall[] = [];
   for (const part of parts) {
     if (!isJsonObject(part)) continue;
-    if (typeof part.text === 'string' && part.thought !== true) text += part.text;
+    if (typeof part.text === 'string') {
+      if (part.thought === true) reasoning += part.text;
+      else text += part.text;
+    }
     if (part.functionCall !== undefined) toolCalls.push(toolCallOf(part.functionCall, reject));
   }
-  return { text, toolCalls };
+  return { text, reasoning, toolCalls };
 }
 
 /**
@@ -130,7 +142,7 @@ export function fromGeminiResponse(
   const candidate = firstCandidate(body, reject);
   // A prompt blocked outright comes back with no candidate at all.
   if (!candidate && !blockReason(body)) return undefined;
-  const { text, toolCalls } = candidateParts(candidate, reject);
+  const { text, reasoning, toolCalls } = candidateParts(candidate, reject);
   const finishReason = candidate
     ? geminiFinishReason(candidate.finishReason, toolCalls.length > 0)
     : 'content_filter';
@@ -143,6 +155,9 @@ export function fromGeminiResponse(
     toolCalls,
     finishReason,
     usage,
+    // Gemini signs its thoughts on the parts themselves (thoughtSignature), nothing a
+    // client could send back as a thinking block: the summaries are text alone.
+    reasoning: { text: reasoning, blocks: [] },
   });
   return { completion, usage };
 }

@@ -32,7 +32,8 @@ function mergeUsage(previous: TokenUsage | undefined, next: TokenUsage): TokenUs
  * streamGenerateContent (alt=sse) into OpenAI chunks. Each event is a partial
  * GenerateContentResponse; Gemini sends no end marker, so the answer is complete only
  * once a candidate carried a finishReason (or the prompt was blocked). Function calls
- * arrive whole, in one event. After the finish only usage is still read.
+ * arrive whole, in one event; thought summaries are reasoning fragments. After the
+ * finish only usage is still read.
  */
 export class GeminiStreamTranslation implements StreamTranslation<EventSourceMessage> {
   finished = false;
@@ -59,7 +60,9 @@ export class GeminiStreamTranslation implements StreamTranslation<EventSourceMes
     this.readUsage(event);
     const out = this.opening(event);
     const candidate = firstCandidate(event, this.reject);
-    const { text, toolCalls } = candidateParts(candidate, this.reject);
+    const { text, reasoning, toolCalls } = candidateParts(candidate, this.reject);
+    // Thought summaries are reasoning, never content; Gemini writes them before the answer.
+    if (reasoning !== '') out.push(this.chunks.reasoning(reasoning));
     if (text !== '') out.push(this.chunks.text(text));
     for (const call of toolCalls) {
       const index = this.toolCalls++;

@@ -14,6 +14,7 @@ import {
   gatewayChatRequest,
   itMapsUpstreamFailures,
   streamedFinishReason,
+  streamedReasoning,
   streamedText,
   streamedToolCalls,
   upstreamTarget,
@@ -180,11 +181,74 @@ describe('GeminiAdapter against a fake Gemini API', () => {
     assert.equal(upstream.calls.length, 0);
   });
 
-  it('answers a chat.completion without thought text, with usageMetadata as usage', async () => {
+  it("asks for thinking with Google's budget for each effort, or the client's own, and the thought summaries", async () => {
+    const asks: [JsonObject, number][] = [
+      [{ reasoning_effort: 'minimal' }, 1024],
+      [{ reasoning_effort: 'low' }, 1024],
+      [{ reasoning_effort: 'medium' }, 8192],
+      [{ reasoning_effort: 'high' }, 24576],
+      [{ thinking: { type: 'enabled', budget_tokens: 3000 }, reasoning_effort: 'high' }, 3000],
+    ];
+    for (const [ask] of asks) await invoke(gatewayChatRequest(ask));
+    asks.forEach(([ask, budget], index) =>
+      assert.deepEqual(
+        upstream.calls[index].body.generationConfig,
+        { thinkingConfig: { thinkingBudget: budget, includeThoughts: true } },
+        JSON.stringify(ask),
+      ),
+    );
+  });
+
+  it('asks for a thinking budget of 0 when the client wants no reasoning', async () => {
+    await invoke(gatewayChatRequest({ reasoning_effort: 'none' }));
+    await invoke(gatewayChatRequest({ thinking: { type: 'disabled' }, reasoning_effort: 'high' }));
+    for (const call of upstream.calls) {
+      assert.deepEqual(call.body.generationConfig, { thinkingConfig: { thinkingBudget: 0 } });
+    }
+  });
+
+  it('sends the thinking budget with the rest of generationConfig, and the reasoning carried back in the history not at all', async () => {
+    await invoke(
+      gatewayChatRequest({
+        reasoning_effort: 'medium',
+        temperature: 0.2,
+        max_tokens: 9000,
+        messages: [
+          { role: 'user', content: 'What is 2+2?' },
+          {
+            role: 'assistant',
+            content: '4',
+            reasoning_content: 'Two and two make four.',
+            thinking_blocks: [{ type: 'thinking', thinking: 'Two and two...', signature: 'c2ln' }],
+          },
+          { role: 'user', content: 'And 3+3?' },
+        ],
+      }),
+    );
+    assert.deepEqual(upstream.calls[0].body, {
+      contents: [
+        { role: 'user', parts: [{ text: 'What is 2+2?' }] },
+        { role: 'model', parts: [{ text: '4' }] },
+        { role: 'user', parts: [{ text: 'And 3+3?' }] },
+      ],
+      generationConfig: {
+        temperature: 0.2,
+        maxOutputTokens: 9000,
+        thinkingConfig: { thinkingBudget: 8192, includeThoughts: true },
+      },
+    });
+  });
+
+  it('answers a chat.completion with the thought summary as reasoning_content, and usageMetadata as usage', async () => {
     const answer = await invoke(gatewayChatRequest());
     if (answer.kind !== 'json') return assert.fail('expected json');
     const choice = (answer.body.choices as JsonObject[])[0];
-    assert.deepEqual(choice.message, { role: 'assistant', content: 'Hello from Gemini.' });
+    // Text alone: Gemini signs nothing that could come back as thinking_blocks.
+    assert.deepEqual(choice.message, {
+      role: 'assistant',
+      content: 'Hello from Gemini.',
+      reasoning_content: 'Thinking about it',
+    });
     assert.equal(choice.finish_reason, 'stop');
     assert.equal(answer.body.id, 'resp-gemini-1');
     assert.equal(answer.body.model, 'gemini-2.5-flash');
@@ -509,6 +573,22 @@ describe('GeminiAdapter against a Gemini API that answers oddly', () => {
       isDataPlaneError(DataPlaneErrorCode.StreamInterrupted, /candidates/)(error),
       String(error),
     );
+  });
+
+  it('streams thought summaries as reasoning_content fragments, never as content', async () => {
+    const { chunks, error } = await streamOf([
+      streamEvent([{ text: 'Weighing', thought: true }]),
+      streamEvent([{ text: ' the options.', thought: true }, { text: 'Paris' }]),
+      answerOf([{ text: '.' }]),
+    ]);
+    assert.equal(error, undefined);
+    assert.equal(streamedReasoning(chunks), 'Weighing the options.');
+    assert.equal(streamedText(chunks), 'Paris.');
+    // Within an event the summary goes first, as Gemini wrote it; no block to send back.
+    const deltas = chunks.map((chunk) => (chunk.choices as JsonObject[])[0]?.delta as JsonObject);
+    const reasoningAt = deltas.findIndex((d) => d?.reasoning_content === ' the options.');
+    assert.equal(deltas[reasoningAt + 1]?.content, 'Paris');
+    assert.doesNotMatch(JSON.stringify(chunks), /thinking_blocks/);
   });
 
   it('streams around null and unknown parts', async () => {

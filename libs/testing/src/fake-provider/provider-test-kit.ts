@@ -59,15 +59,25 @@ export async function collectStream(answer: StreamAnswer): Promise<JsonObject[]>
   return events;
 }
 
-/** The text content a stream of OpenAI chunks carried. */
-export function streamedText(chunks: readonly JsonObject[]): string {
+/** One string field of each chunk's delta, joined in order. */
+function joinedDeltas(chunks: readonly JsonObject[], field: string): string {
   return chunks
     .map((chunk) => {
       const choice = (chunk.choices as JsonObject[] | undefined)?.[0];
-      const content = (choice?.delta as JsonObject | undefined)?.content;
-      return typeof content === 'string' ? content : '';
+      const value = (choice?.delta as JsonObject | undefined)?.[field];
+      return typeof value === 'string' ? value : '';
     })
     .join('');
+}
+
+/** The text content a stream of OpenAI chunks carried. */
+export function streamedText(chunks: readonly JsonObject[]): string {
+  return joinedDeltas(chunks, 'content');
+}
+
+/** The reasoning a stream of OpenAI chunks carried (`delta.reasoning_content`). */
+export function streamedReasoning(chunks: readonly JsonObject[]): string {
+  return joinedDeltas(chunks, 'reasoning_content');
 }
 
 /** Tool calls reassembled from stream deltas, the way OpenAI clients do it. */
