@@ -46,10 +46,7 @@ export interface Deployment {
   stop(): Promise<void>;
 }
 
-/**
- * The same backend behind ingress, router and provider-adapter as three processes; only
- * the provider-adapter holds the provider's key.
- */
+/** The same backend behind ingress, router and provider-adapter as three processes. */
 export async function startSplitOnAnthropicBackend(
   upstream: FakeAnthropicUpstream,
   virtualModel: string,
@@ -71,12 +68,14 @@ export async function startSplitOnAnthropicBackend(
       AI_GATEWAY_CONFIG: config,
       AI_GATEWAY_DATA_DIR: join(dir, 'router'),
       PROVIDER_ADAPTER_URL: adapter.baseUrl,
+      ...ANTHROPIC_KEY,
     });
     started.push(router);
     const ingress = await startApp('ingress', {
       AI_GATEWAY_CONFIG: config,
       AI_GATEWAY_DATA_DIR: join(dir, 'ingress'),
       ROUTER_URL: router.baseUrl,
+      ...ANTHROPIC_KEY,
     });
     started.push(ingress);
     return { baseUrl: ingress.baseUrl, stop };
