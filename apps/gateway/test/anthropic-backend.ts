@@ -46,7 +46,10 @@ export interface Deployment {
   stop(): Promise<void>;
 }
 
-/** The same backend behind ingress, router and provider-adapter as three processes. */
+/**
+ * The same backend behind ingress, router and provider-adapter as three processes; the
+ * ingress holds no provider key, as in the Kubernetes manifests.
+ */
 export async function startSplitOnAnthropicBackend(
   upstream: FakeAnthropicUpstream,
   virtualModel: string,
@@ -75,7 +78,6 @@ export async function startSplitOnAnthropicBackend(
       AI_GATEWAY_CONFIG: config,
       AI_GATEWAY_DATA_DIR: join(dir, 'ingress'),
       ROUTER_URL: router.baseUrl,
-      ...ANTHROPIC_KEY,
     });
     started.push(ingress);
     return { baseUrl: ingress.baseUrl, stop };
