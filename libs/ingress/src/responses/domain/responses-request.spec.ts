@@ -1,0 +1,519 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
+import { responsesFacts, translateResponsesRequest } from './responses-request';
+
+const base = { model: 'gpt-4.1' };
+
+const WEATHER_TOOL = {
+  type: 'function',
+  name: 'get_weather',
+  description: 'Current weather for a city',
+  parameters: {
+    type: 'object',
+    properties: { city: { type: 'string' } },
+    required: ['city'],
+    additionalProperties: false,
+  },
+  strict: true,
+};
+
+function chatOf(body: JsonObject): JsonObject {
+  return translateResponsesRequest({ ...base, ...body }).chat;
+}
+
+function rejects(body: unknown, param: string, message: RegExp): void {
+  assert.throws(
+    () => translateResponsesRequest(body),
+    (error: unknown) => {
+      assert.ok(error instanceof DataPlaneError, String(error));
+      assert.equal(error.code, DataPlaneErrorCode.InvalidRequest);
+      assert.equal(error.httpStatus, 400);
+      assert.equal(error.param, param);
+      assert.match(error.message, message);
+      // The OpenAI error body names the parameter too.
+      assert.equal(error.toOpenAiBody().error.param, param);
+      return true;
+    },
+  );
+}
+
+describe('Responses API request to OpenAI chat', () => {
+  it('takes a string input as one user turn, and instructions as the system message', () => {
+    assert.deepEqual(chatOf({ input: 'Hello' }), {
+      model: 'gpt-4.1',
+      messages: [{ role: 'user', content: 'Hello' }],
+    });
+    assert.deepEqual(chatOf({ input: 'Hello', instructions: 'Be terse.' }).messages, [
+      { role: 'system', content: 'Be terse.' },
+      { role: 'user', content: 'Hello' },
+    ]);
+  });
+
+  it('maps the sampling fields, the user and the output limit', () => {
+    assert.deepEqual(
+      chatOf({
+        input: 'hi',
+        max_output_tokens: 300,
+        temperature: 0.3,
+        top_p: 0.8,
+        user: 'user-7',
+        metadata: { team: 'a' },
+        store: true,
+        include: ['reasoning.encrypted_content'],
+        truncation: 'auto',
+      }),
+      {
+        model: 'gpt-4.1',
+        messages: [{ role: 'user', content: 'hi' }],
+        max_tokens: 300,
+        temperature: 0.3,
+        top_p: 0.8,
+        user: 'user-7',
+      },
+    );
+  });
+
+  it('asks a stream for its usage chunk, where the reasoning token count arrives', () => {
+    const chat = chatOf({ input: 'hi', stream: true });
+    assert.equal(chat.stream, true);
+    assert.deepEqual(chat.stream_options, { include_usage: true });
+    assert.equal(chatOf({ input: 'hi', stream: false }).stream, undefined);
+  });
+
+  it('translates message items of every role, with text and image parts', () => {
+    const chat = chatOf({
+      input: [
+        { role: 'developer', content: 'Answer in French.' },
+        {
+          type: 'message',
+          role: 'system',
+          content: [
+            { type: 'input_text', text: 'Rule one.' },
+            { type: 'input_text', text: 'Rule two.' },
+          ],
+        },
+        {
+          type: 'message',
+          role: 'user',
+          content: [
+            { type: 'input_text', text: 'What is in these pictures?' },
+            { type: 'input_image', image_url: 'https://example.com/cat.png', detail: 'low' },
+            { type: 'input_image', image_url: 'data:image/png;base64,iVBORw0KGgo=' },
+          ],
+        },
+        {
+          type: 'message',
+          role: 'assistant',
+          id: 'msg_1',
+          status: 'completed',
+          content: [{ type: 'output_text', text: 'A cat and a dot.', annotations: [] }],
+        },
+        { role: 'user', content: [{ type: 'input_text', text: 'Thanks' }] },
+      ],
+    });
+    assert.deepEqual(chat.messages, [
+      { role: 'system', content: 'Answer in French.' },
+      {
+        role: 'system',
+        content: [
+          { type: 'text', text: 'Rule one.' },
+          { type: 'text', text: 'Rule two.' },
+        ],
+      },
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'What is in these pictures?' },
+          { type: 'image_url', image_url: { url: 'https://example.com/cat.png', detail: 'low' } },
+          { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } },
+        ],
+      },
+      { role: 'assistant', content: 'A cat and a dot.' },
+      { role: 'user', content: 'Thanks' },
+    ]);
+  });
+
+  it('joins function calls to the assistant turn before them and turns outputs into tool messages', () => {
+    const chat = chatOf({
+      input: [
+        { role: 'user', content: 'Weather in Paris and Oslo?' },
+        { type: 'reasoning', id: 'rs_1', summary: [], encrypted_content: 'opaque' },
+        {
+          type: 'message',
+          role: 'assistant',
+          content: [{ type: 'output_text', text: 'Checking both.' }],
+        },
+        {
+          type: 'function_call',
+          id: 'fc_1',
+          call_id: 'call_a',
+          name: 'get_weather',
+          arguments: '{"city":"Paris"}',
+        },
+        {
+          type: 'function_call',
+          call_id: 'call_b',
+          name: 'get_weather',
+          arguments: '{"city":"Oslo"}',
+        },
+        { type: 'function_call_output', call_id: 'call_a', output: '18C' },
+        {
+          type: 'function_call_output',
+          call_id: 'call_b',
+          output: [{ type: 'input_text', text: '-3C' }],
+        },
+        { type: 'function_call', call_id: 'call_c', name: 'get_time', arguments: '{}' },
+        { type: 'function_call_output', call_id: 'call_c', output: 'noon' },
+      ],
+    });
+    assert.deepEqual(chat.messages, [
+      { role: 'user', content: 'Weather in Paris and Oslo?' },
+      {
+        role: 'assistant',
+        content: 'Checking both.',
+        tool_calls: [
+          {
+            id: 'call_a',
+            type: 'function',
+            function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
+          },
+          {
+            id: 'call_b',
+            type: 'function',
+            function: { name: 'get_weather', arguments: '{"city":"Oslo"}' },
+          },
+        ],
+      },
+      { role: 'tool', tool_call_id: 'call_a', content: '18C' },
+      { role: 'tool', tool_call_id: 'call_b', content: '-3C' },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [
+          { id: 'call_c', type: 'function', function: { name: 'get_time', arguments: '{}' } },
+        ],
+      },
+      { role: 'tool', tool_call_id: 'call_c', content: 'noon' },
+    ]);
+  });
+
+  it('translates flat function tools, tool_choice and parallel_tool_calls', () => {
+    const chat = chatOf({
+      input: 'Weather?',
+      tools: [WEATHER_TOOL, { type: 'function', name: 'get_time', parameters: null }],
+      tool_choice: { type: 'function', name: 'get_weather' },
+      parallel_tool_calls: false,
+    });
+    assert.deepEqual(chat.tools, [
+      {
+        type: 'function',
+        function: {
+          name: 'get_weather',
+          description: 'Current weather for a city',
+          parameters: WEATHER_TOOL.parameters,
+          strict: true,
+        },
+      },
+      { type: 'function', function: { name: 'get_time' } },
+    ]);
+    assert.deepEqual(chat.tool_choice, { type: 'function', function: { name: 'get_weather' } });
+    assert.equal(chat.parallel_tool_calls, false);
+
+    for (const choice of ['auto', 'none', 'required']) {
+      assert.equal(
+        chatOf({ input: 'x', tools: [WEATHER_TOOL], tool_choice: choice }).tool_choice,
+        choice,
+      );
+    }
+    // Without tools, OpenAI refuses tool_choice and parallel_tool_calls: they are not sent.
+    const bare = chatOf({ input: 'x', tool_choice: 'auto', parallel_tool_calls: true });
+    assert.equal(bare.tool_choice, undefined);
+    assert.equal(bare.parallel_tool_calls, undefined);
+  });
+
+  it('maps reasoning.effort to reasoning_effort', () => {
+    const chat = chatOf({ input: 'x', reasoning: { effort: 'high', summary: 'auto' } });
+    assert.equal(chat.reasoning_effort, 'high');
+    assert.equal(
+      chatOf({ input: 'x', reasoning: { summary: 'auto' } }).reasoning_effort,
+      undefined,
+    );
+  });
+
+  it('maps text.format to response_format', () => {
+    assert.equal(
+      chatOf({ input: 'x', text: { format: { type: 'text' } } }).response_format,
+      undefined,
+    );
+    assert.deepEqual(
+      chatOf({ input: 'x', text: { format: { type: 'json_object' } } }).response_format,
+      {
+        type: 'json_object',
+      },
+    );
+    const schema = { type: 'object', properties: { n: { type: 'number' } }, required: ['n'] };
+    assert.deepEqual(
+      chatOf({
+        input: 'x',
+        text: {
+          verbosity: 'low',
+          format: {
+            type: 'json_schema',
+            name: 'count',
+            schema,
+            strict: true,
+            description: 'A count',
+          },
+        },
+      }).response_format,
+      {
+        type: 'json_schema',
+        json_schema: { name: 'count', schema, description: 'A count', strict: true },
+      },
+    );
+  });
+
+  it('keeps what the Response object echoes, with the API defaults', () => {
+    const body = {
+      ...base,
+      input: 'x',
+      instructions: 'Be brief.',
+      tools: [WEATHER_TOOL],
+      tool_choice: 'required',
+      parallel_tool_calls: false,
+      temperature: 0.5,
+      top_p: 0.9,
+      max_output_tokens: 64,
+      text: { format: { type: 'json_object' }, verbosity: 'low' },
+      reasoning: { effort: 'low', summary: 'auto' },
+      metadata: { team: 'a' },
+      user: 'u1',
+    };
+    assert.deepEqual(translateResponsesRequest(body).facts, {
+      instructions: 'Be brief.',
+      tools: [WEATHER_TOOL],
+      toolChoice: 'required',
+      parallelToolCalls: false,
+      temperature: 0.5,
+      topP: 0.9,
+      maxOutputTokens: 64,
+      text: { format: { type: 'json_object' }, verbosity: 'low' },
+      reasoning: { effort: 'low', summary: 'auto' },
+      metadata: { team: 'a' },
+      user: 'u1',
+    });
+    assert.deepEqual(responsesFacts({ ...base, input: 'x' }), {
+      instructions: null,
+      tools: [],
+      toolChoice: 'auto',
+      parallelToolCalls: true,
+      temperature: null,
+      topP: null,
+      maxOutputTokens: null,
+      text: { format: { type: 'text' } },
+      reasoning: { effort: null, summary: null },
+      metadata: {},
+      user: null,
+    });
+  });
+});
+
+describe('Responses API request: what is refused, naming the parameter', () => {
+  it('refuses a body without a model or an input', () => {
+    assert.throws(() => translateResponsesRequest([]), DataPlaneError);
+    rejects({ input: 'x' }, 'model', /Missing required parameter: 'model'/);
+    rejects({ model: 5, input: 'x' }, 'model', /expected a string/);
+    rejects({ ...base }, 'input', /Missing required parameter: 'input'/);
+    rejects({ ...base, input: 7 }, 'input', /expected a string or an array/);
+    rejects({ ...base, input: [] }, 'input', /at least one item/);
+    rejects({ ...base, input: [{ type: 'reasoning', summary: [] }] }, 'input', /holds no message/);
+  });
+
+  it('refuses what needs stored state: the gateway is stateless', () => {
+    rejects(
+      { ...base, input: 'x', previous_response_id: 'resp_123' },
+      'previous_response_id',
+      /stateless.*whole conversation in 'input'/,
+    );
+    rejects({ ...base, input: 'x', conversation: 'conv_1' }, 'conversation', /stateless/);
+    rejects({ ...base, input: 'x', prompt: { id: 'pmpt_1' } }, 'prompt', /stateless/);
+    rejects({ ...base, input: 'x', background: true }, 'background', /not supported/);
+    rejects(
+      { ...base, input: [{ type: 'item_reference', id: 'msg_1' }] },
+      'input[0].type',
+      /stateless/,
+    );
+    // Null is the SDKs' way of leaving a field out.
+    assert.ok(translateResponsesRequest({ ...base, input: 'x', previous_response_id: null }));
+  });
+
+  it('refuses items and parts it cannot translate', () => {
+    rejects({ ...base, input: ['x'] }, 'input[0]', /expected an object/);
+    rejects(
+      { ...base, input: [{ type: 'web_search_call', id: 'ws_1' }] },
+      'input[0].type',
+      /"web_search_call" items are not supported/,
+    );
+    rejects({ ...base, input: [{ role: 'tool', content: 'x' }] }, 'input[0].role', /'user'/);
+    rejects(
+      { ...base, input: [{ role: 'user', content: [{ type: 'input_file', file_id: 'f' }] }] },
+      'input[0].content[0].type',
+      /"input_file" content is not supported/,
+    );
+    rejects(
+      { ...base, input: [{ role: 'system', content: [{ type: 'input_image', image_url: 'u' }] }] },
+      'input[0].content[0].type',
+      /only accepted in user messages/,
+    );
+    rejects(
+      { ...base, input: [{ role: 'user', content: [{ type: 'input_image', file_id: 'file-1' }] }] },
+      'input[0].content[0].file_id',
+      /stores no files/,
+    );
+    rejects(
+      { ...base, input: [{ role: 'user', content: [{ type: 'input_image' }] }] },
+      'input[0].content[0].image_url',
+      /Missing required parameter/,
+    );
+    rejects(
+      {
+        ...base,
+        input: [
+          { role: 'user', content: [{ type: 'input_image', image_url: 'u', detail: 'max' }] },
+        ],
+      },
+      'input[0].content[0].detail',
+      /'auto', 'low' or 'high'/,
+    );
+    rejects(
+      {
+        ...base,
+        input: [{ role: 'assistant', content: [{ type: 'input_image', image_url: 'u' }] }],
+      },
+      'input[0].content[0].type',
+      /not supported in assistant messages/,
+    );
+    rejects(
+      { ...base, input: [{ type: 'function_call', name: 'f', arguments: '{}' }] },
+      'input[0].call_id',
+      /Missing required parameter/,
+    );
+    rejects(
+      { ...base, input: [{ type: 'function_call', call_id: 'c', name: 'f', arguments: {} }] },
+      'input[0].arguments',
+      /expected a string/,
+    );
+    rejects(
+      { ...base, input: [{ type: 'function_call_output', call_id: 'c' }] },
+      'input[0].output',
+      /Missing required parameter/,
+    );
+    rejects(
+      {
+        ...base,
+        input: [
+          {
+            type: 'function_call_output',
+            call_id: 'c',
+            output: [{ type: 'input_image', image_url: 'u' }],
+          },
+        ],
+      },
+      'input[0].output[0].type',
+      /only 'input_text'/,
+    );
+  });
+
+  it('refuses built-in tools and malformed function tools', () => {
+    rejects(
+      { ...base, input: 'x', tools: [WEATHER_TOOL, { type: 'web_search' }] },
+      'tools[1].type',
+      /"web_search" tools are not supported.*built-in/,
+    );
+    rejects({ ...base, input: 'x', tools: {} }, 'tools', /expected an array/);
+    rejects(
+      { ...base, input: 'x', tools: [{ type: 'function' }] },
+      'tools[0].name',
+      /Missing required parameter/,
+    );
+    rejects(
+      { ...base, input: 'x', tools: [{ type: 'function', name: 'get weather' }] },
+      'tools[0].name',
+      /letters, digits/,
+    );
+    rejects(
+      { ...base, input: 'x', tools: [{ type: 'function', name: 'f', parameters: 'x' }] },
+      'tools[0].parameters',
+      /JSON Schema object/,
+    );
+    rejects(
+      { ...base, input: 'x', tools: [{ type: 'function', name: 'f', strict: 'yes' }] },
+      'tools[0].strict',
+      /expected a boolean/,
+    );
+  });
+
+  it('refuses a tool_choice it cannot honour', () => {
+    rejects({ ...base, input: 'x', tool_choice: 'required' }, 'tool_choice', /at least one tool/);
+    rejects(
+      { ...base, input: 'x', tools: [WEATHER_TOOL], tool_choice: 'any' },
+      'tool_choice',
+      /'auto'/,
+    );
+    rejects(
+      { ...base, input: 'x', tools: [WEATHER_TOOL], tool_choice: { type: 'web_search_preview' } },
+      'tool_choice.type',
+      /not supported/,
+    );
+    rejects(
+      {
+        ...base,
+        input: 'x',
+        tools: [WEATHER_TOOL],
+        tool_choice: { type: 'function', name: 'nope' },
+      },
+      'tool_choice.name',
+      /no function named 'nope'/,
+    );
+    rejects(
+      { ...base, input: 'x', tools: [WEATHER_TOOL], parallel_tool_calls: 'no' },
+      'parallel_tool_calls',
+      /expected a boolean/,
+    );
+  });
+
+  it('refuses malformed settings', () => {
+    rejects({ ...base, input: 'x', instructions: ['a'] }, 'instructions', /expected a string/);
+    rejects({ ...base, input: 'x', stream: 'true' }, 'stream', /expected a boolean/);
+    rejects({ ...base, input: 'x', store: 'yes' }, 'store', /expected a boolean/);
+    rejects({ ...base, input: 'x', metadata: 'a' }, 'metadata', /expected an object/);
+    rejects({ ...base, input: 'x', max_output_tokens: 1.5 }, 'max_output_tokens', /whole number/);
+    rejects({ ...base, input: 'x', max_output_tokens: 0 }, 'max_output_tokens', /at least 1/);
+    rejects({ ...base, input: 'x', temperature: '1' }, 'temperature', /expected a number/);
+    rejects({ ...base, input: 'x', top_p: '1' }, 'top_p', /expected a number/);
+    rejects({ ...base, input: 'x', user: 1 }, 'user', /expected a string/);
+    rejects({ ...base, input: 'x', reasoning: 'high' }, 'reasoning', /expected an object/);
+    rejects(
+      { ...base, input: 'x', reasoning: { effort: 3 } },
+      'reasoning.effort',
+      /expected a string/,
+    );
+    rejects({ ...base, input: 'x', text: 'json' }, 'text', /expected an object/);
+    rejects(
+      { ...base, input: 'x', text: { format: { type: 'xml' } } },
+      'text.format.type',
+      /'text', 'json_object' or 'json_schema'/,
+    );
+    rejects(
+      { ...base, input: 'x', text: { format: { type: 'json_schema', schema: {} } } },
+      'text.format.name',
+      /Missing required parameter/,
+    );
+    rejects(
+      { ...base, input: 'x', text: { format: { type: 'json_schema', name: 'n' } } },
+      'text.format.schema',
+      /Missing required parameter/,
+    );
+  });
+});

@@ -1,0 +1,472 @@
+import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
+
+// OpenAI Responses API requests in the gateway's canonical format (OpenAI chat
+// completions), so `/v1/responses` works against every backend. The gateway keeps no
+// state: a request carries its whole conversation in `input`, and what needs a stored
+// response, conversation or prompt is refused with a 400 naming the field.
+
+/** What the answer side echoes back of the request (the Response object repeats them). */
+export interface ResponsesRequestFacts {
+  readonly instructions: string | null;
+  /** The tools as the client defined them (Responses' flat shape). */
+  readonly tools: readonly JsonObject[];
+  readonly toolChoice: unknown;
+  readonly parallelToolCalls: boolean;
+  readonly temperature: number | null;
+  readonly topP: number | null;
+  readonly maxOutputTokens: number | null;
+  readonly text: JsonObject;
+  readonly reasoning: { readonly effort: string | null; readonly summary: string | null };
+  readonly metadata: JsonObject;
+  readonly user: string | null;
+}
+
+export interface TranslatedResponsesRequest {
+  readonly chat: JsonObject;
+  readonly facts: ResponsesRequestFacts;
+}
+
+function error(param: string, message: string): DataPlaneError {
+  return new DataPlaneError(DataPlaneErrorCode.InvalidRequest, message, { param });
+}
+
+function missing(param: string): DataPlaneError {
+  return error(param, `Missing required parameter: '${param}'.`);
+}
+
+function wrongType(param: string, expected: string): DataPlaneError {
+  return error(param, `Invalid type for '${param}': expected ${expected}.`);
+}
+
+function badValue(param: string, why: string): DataPlaneError {
+  return error(param, `Invalid value for '${param}': ${why}`);
+}
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function absent(value: unknown): value is undefined | null {
+  return value === undefined || value === null;
+}
+
+function requiredString(value: unknown, param: string): string {
+  if (absent(value)) throw missing(param);
+  if (typeof value !== 'string') throw wrongType(param, 'a string');
+  return value;
+}
+
+function optionalString(value: unknown, param: string): string | undefined {
+  if (absent(value)) return undefined;
+  if (typeof value !== 'string') throw wrongType(param, 'a string');
+  return value;
+}
+
+function optionalNumber(value: unknown, param: string): number | undefined {
+  if (absent(value)) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw wrongType(param, 'a number');
+  return value;
+}
+
+function optionalBoolean(value: unknown, param: string): boolean | undefined {
+  if (absent(value)) return undefined;
+  if (typeof value !== 'boolean') throw wrongType(param, 'a boolean');
+  return value;
+}
+
+/** Fields that only make sense against stored state, which this gateway does not keep. */
+const STATEFUL_FIELDS: readonly [field: string, what: string][] = [
+  ['previous_response_id', 'earlier responses'],
+  ['conversation', 'conversations'],
+  ['prompt', 'prompt templates'],
+];
+
+function refuseStatefulFields(body: JsonObject): void {
+  for (const [field, what] of STATEFUL_FIELDS) {
+    if (absent(body[field])) continue;
+    throw error(
+      field,
+      `'${field}' is not supported: this gateway is stateless and stores no ${what}; send the whole conversation in 'input'.`,
+    );
+  }
+  if (body.background === true) {
+    throw error(
+      'background',
+      "'background' is not supported: this gateway answers while you wait.",
+    );
+  }
+}
+
+/**
+ * Validates a Responses API body and translates it into an OpenAI chat body.
+ * Throws a DataPlaneError (400, OpenAI's error format) naming the first field at fault.
+ */
+export function translateResponsesRequest(body: unknown): TranslatedResponsesRequest {
+  if (!isObject(body)) {
+    throw new DataPlaneError(
+      DataPlaneErrorCode.InvalidRequest,
+      'The request body must be a JSON object',
+    );
+  }
+  const model = requiredString(body.model, 'model');
+  if (model.length === 0) throw badValue('model', 'it must not be empty.');
+  refuseStatefulFields(body);
+
+  const messages: JsonObject[] = [];
+  const instructions = optionalString(body.instructions, 'instructions');
+  if (instructions) messages.push({ role: 'system', content: instructions });
+  messages.push(...inputMessages(body.input));
+
+  const chat: JsonObject = { model, messages };
+  if (optionalBoolean(body.stream, 'stream')) {
+    chat.stream = true;
+    // The usage chunk carries the reasoning token count the final Response reports.
+    chat.stream_options = { include_usage: true };
+  }
+  optionalBoolean(body.store, 'store'); // accepted; nothing is stored
+  if (!absent(body.metadata) && !isObject(body.metadata)) {
+    throw wrongType('metadata', 'an object');
+  }
+  applySampling(chat, body);
+  applyTools(chat, body);
+  const effort = reasoningEffort(body.reasoning);
+  if (effort !== undefined) chat.reasoning_effort = effort;
+  const format = responseFormat(body.text);
+  if (format) chat.response_format = format;
+  return { chat, facts: responsesFacts(body) };
+}
+
+/**
+ * The request fields a Response object repeats, read from a body already validated by
+ * `translateResponsesRequest` (the answer side reads them again from the client's body).
+ */
+export function responsesFacts(body: JsonObject): ResponsesRequestFacts {
+  const numberOrNull = (value: unknown) => (typeof value === 'number' ? value : null);
+  const stringOrNull = (value: unknown) => (typeof value === 'string' ? value : null);
+  const reasoning = isObject(body.reasoning) ? body.reasoning : {};
+  const text = isObject(body.text) ? body.text : {};
+  return {
+    instructions: stringOrNull(body.instructions),
+    tools: Array.isArray(body.tools) ? (body.tools as JsonObject[]) : [],
+    toolChoice: absent(body.tool_choice) ? 'auto' : body.tool_choice,
+    parallelToolCalls: body.parallel_tool_calls !== false,
+    temperature: numberOrNull(body.temperature),
+    topP: numberOrNull(body.top_p),
+    maxOutputTokens: numberOrNull(body.max_output_tokens),
+    text: { ...text, format: isObject(text.format) ? text.format : { type: 'text' } },
+    reasoning: { effort: stringOrNull(reasoning.effort), summary: stringOrNull(reasoning.summary) },
+    metadata: isObject(body.metadata) ? body.metadata : {},
+    user: stringOrNull(body.user),
+  };
+}
+
+function applySampling(chat: JsonObject, body: JsonObject): void {
+  const maxOutputTokens = body.max_output_tokens;
+  if (!absent(maxOutputTokens)) {
+    if (
+      typeof maxOutputTokens !== 'number' ||
+      !Number.isSafeInteger(maxOutputTokens) ||
+      maxOutputTokens < 1
+    ) {
+      throw badValue('max_output_tokens', 'it must be a whole number of at least 1.');
+    }
+    chat.max_tokens = maxOutputTokens;
+  }
+  const temperature = optionalNumber(body.temperature, 'temperature');
+  if (temperature !== undefined) chat.temperature = temperature;
+  const topP = optionalNumber(body.top_p, 'top_p');
+  if (topP !== undefined) chat.top_p = topP;
+  const user = optionalString(body.user, 'user');
+  if (user !== undefined) chat.user = user;
+}
+
+// --- input -----------------------------------------------------------------------------
+
+/** `input` as chat messages: a string is one user turn; a list is translated item by item. */
+function inputMessages(input: unknown): JsonObject[] {
+  if (absent(input)) throw missing('input');
+  if (typeof input === 'string') return [{ role: 'user', content: input }];
+  if (!Array.isArray(input)) throw wrongType('input', 'a string or an array of input items');
+  if (input.length === 0) throw badValue('input', 'it must hold at least one item.');
+  const messages: JsonObject[] = [];
+  input.forEach((item: unknown, index) => addInputItem(messages, item, `input[${index}]`));
+  if (messages.length === 0) {
+    throw badValue('input', 'it holds no message, function call or function call output.');
+  }
+  return messages;
+}
+
+function addInputItem(messages: JsonObject[], item: unknown, at: string): void {
+  if (!isObject(item)) throw wrongType(at, 'an object');
+  // A message may leave out its type ("easy input message").
+  const type = absent(item.type) && !absent(item.role) ? 'message' : item.type;
+  switch (type) {
+    case 'message':
+      messages.push(message(item, at));
+      return;
+    case 'function_call':
+      addFunctionCall(messages, item, at);
+      return;
+    case 'function_call_output':
+      messages.push({
+        role: 'tool',
+        tool_call_id: requiredString(item.call_id, `${at}.call_id`),
+        content: functionOutput(item.output, `${at}.output`),
+      });
+      return;
+    case 'reasoning':
+      // Earlier reasoning has no place in a chat conversation; the answer it led to stays.
+      return;
+    case 'item_reference':
+      throw error(
+        `${at}.type`,
+        "Item references are not supported: this gateway is stateless and stores no items; send the item itself in 'input'.",
+      );
+    default:
+      throw badValue(
+        `${at}.type`,
+        `${JSON.stringify(type ?? null)} items are not supported by this gateway (it takes message, function_call, function_call_output and reasoning).`,
+      );
+  }
+}
+
+const ROLES = new Set(['user', 'system', 'developer', 'assistant']);
+
+function message(item: JsonObject, at: string): JsonObject {
+  const role = item.role;
+  if (typeof role !== 'string' || !ROLES.has(role)) {
+    throw badValue(`${at}.role`, "it must be 'user', 'system', 'developer' or 'assistant'.");
+  }
+  if (role === 'assistant') return { role, content: assistantText(item.content, `${at}.content`) };
+  // 'developer' is OpenAI's newer name for system; not every OpenAI-compatible server knows it.
+  const chatRole = role === 'user' ? 'user' : 'system';
+  return { role: chatRole, content: inputContent(item.content, `${at}.content`, role === 'user') };
+}
+
+type ChatPart = JsonObject;
+
+/** User or system content: a lone text travels as a string, which every server takes. */
+function inputContent(content: unknown, at: string, imagesAllowed: boolean): string | ChatPart[] {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) throw wrongType(at, 'a string or an array of content parts');
+  const parts = content.map((part: unknown, index) =>
+    inputPart(part, `${at}[${index}]`, imagesAllowed),
+  );
+  const only = parts.length === 1 ? parts[0] : undefined;
+  return only?.type === 'text' ? (only.text as string) : parts;
+}
+
+function inputPart(part: unknown, at: string, imagesAllowed: boolean): ChatPart {
+  if (!isObject(part)) throw wrongType(at, 'an object');
+  switch (part.type) {
+    case 'input_text':
+      return { type: 'text', text: requiredString(part.text, `${at}.text`) };
+    case 'input_image':
+      if (!imagesAllowed) {
+        throw badValue(`${at}.type`, 'images are only accepted in user messages.');
+      }
+      return imagePart(part, at);
+    default:
+      throw badValue(
+        `${at}.type`,
+        `${JSON.stringify(part.type ?? null)} content is not supported here (use 'input_text'${imagesAllowed ? " or 'input_image'" : ''}).`,
+      );
+  }
+}
+
+const IMAGE_DETAILS = new Set(['auto', 'low', 'high']);
+
+function imagePart(part: JsonObject, at: string): ChatPart {
+  if (!absent(part.file_id)) {
+    throw error(
+      `${at}.file_id`,
+      "Uploaded files are not supported: this gateway stores no files; send the image as 'image_url' (a URL or a data URL).",
+    );
+  }
+  const url = requiredString(part.image_url, `${at}.image_url`);
+  const image: JsonObject = { url };
+  const detail = optionalString(part.detail, `${at}.detail`);
+  if (detail !== undefined) {
+    if (!IMAGE_DETAILS.has(detail))
+      throw badValue(`${at}.detail`, "it must be 'auto', 'low' or 'high'.");
+    image.detail = detail;
+  }
+  return { type: 'image_url', image_url: image };
+}
+
+/** An assistant turn's text: its output_text (or refusal) parts, joined. */
+function assistantText(content: unknown, at: string): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) throw wrongType(at, 'a string or an array of content parts');
+  return content
+    .map((part: unknown, index) => {
+      const partAt = `${at}[${index}]`;
+      if (!isObject(part)) throw wrongType(partAt, 'an object');
+      switch (part.type) {
+        case 'output_text':
+        case 'input_text':
+          return requiredString(part.text, `${partAt}.text`);
+        case 'refusal':
+          return requiredString(part.refusal, `${partAt}.refusal`);
+        default:
+          throw badValue(
+            `${partAt}.type`,
+            `${JSON.stringify(part.type ?? null)} content is not supported in assistant messages (use 'output_text').`,
+          );
+      }
+    })
+    .join('');
+}
+
+/**
+ * A function call the model made earlier. Chat carries tool calls on an assistant
+ * message: calls that follow an assistant turn (its text, or other calls) join it.
+ */
+function addFunctionCall(messages: JsonObject[], item: JsonObject, at: string): void {
+  const call = {
+    id: requiredString(item.call_id, `${at}.call_id`),
+    type: 'function',
+    function: {
+      name: requiredString(item.name, `${at}.name`),
+      arguments: requiredString(item.arguments, `${at}.arguments`),
+    },
+  };
+  const last = messages.at(-1);
+  if (last?.role === 'assistant') {
+    last.tool_calls = [...((last.tool_calls as JsonObject[] | undefined) ?? []), call];
+    if (last.content === '') last.content = null;
+    return;
+  }
+  messages.push({ role: 'assistant', content: null, tool_calls: [call] });
+}
+
+/** A function's output: a string, or text parts (joined). */
+function functionOutput(output: unknown, at: string): string {
+  if (absent(output)) throw missing(at);
+  if (typeof output === 'string') return output;
+  if (!Array.isArray(output)) throw wrongType(at, 'a string or an array of content parts');
+  return output
+    .map((part: unknown, index) => {
+      const partAt = `${at}[${index}]`;
+      if (!isObject(part) || part.type !== 'input_text') {
+        throw badValue(
+          `${partAt}.type`,
+          "only 'input_text' parts are accepted in a function's output.",
+        );
+      }
+      return requiredString(part.text, `${partAt}.text`);
+    })
+    .join('');
+}
+
+// --- tools -----------------------------------------------------------------------------
+
+const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+
+function applyTools(chat: JsonObject, body: JsonObject): void {
+  const tools = chatTools(body.tools);
+  if (tools.length > 0) chat.tools = tools;
+  const names = new Set(tools.map((tool) => (tool.function as JsonObject).name as string));
+  const choice = toolChoice(body.tool_choice, names);
+  if (choice !== undefined) chat.tool_choice = choice;
+  const parallel = optionalBoolean(body.parallel_tool_calls, 'parallel_tool_calls');
+  // OpenAI refuses parallel_tool_calls on a request without tools.
+  if (parallel !== undefined && tools.length > 0) chat.parallel_tool_calls = parallel;
+}
+
+/** Responses' flat function tools as chat tools; built-in tools are not run here. */
+function chatTools(tools: unknown): JsonObject[] {
+  if (absent(tools)) return [];
+  if (!Array.isArray(tools)) throw wrongType('tools', 'an array');
+  return tools.map((tool: unknown, index) => {
+    const at = `tools[${index}]`;
+    if (!isObject(tool)) throw wrongType(at, 'an object');
+    if (tool.type !== 'function') {
+      throw badValue(
+        `${at}.type`,
+        `${JSON.stringify(tool.type ?? null)} tools are not supported by this gateway: it runs no built-in tools; define a 'function' tool instead.`,
+      );
+    }
+    const name = requiredString(tool.name, `${at}.name`);
+    if (!TOOL_NAME.test(name)) {
+      throw badValue(`${at}.name`, 'it must be 1-64 letters, digits, underscores or dashes.');
+    }
+    const definition: JsonObject = { name };
+    const description = optionalString(tool.description, `${at}.description`);
+    if (description !== undefined) definition.description = description;
+    if (!absent(tool.parameters)) {
+      if (!isObject(tool.parameters)) throw wrongType(`${at}.parameters`, 'a JSON Schema object');
+      definition.parameters = tool.parameters;
+    }
+    const strict = optionalBoolean(tool.strict, `${at}.strict`);
+    if (strict !== undefined) definition.strict = strict;
+    return { type: 'function', function: definition };
+  });
+}
+
+function toolChoice(choice: unknown, toolNames: ReadonlySet<string>): unknown {
+  if (absent(choice)) return undefined;
+  const hasTools = toolNames.size > 0;
+  if (choice === 'auto' || choice === 'none') return hasTools ? choice : undefined;
+  if (choice === 'required') {
+    if (!hasTools) throw badValue('tool_choice', "'required' needs at least one tool in 'tools'.");
+    return choice;
+  }
+  if (!isObject(choice)) {
+    throw badValue(
+      'tool_choice',
+      'it must be \'auto\', \'none\', \'required\' or {"type": "function", "name"}.',
+    );
+  }
+  if (choice.type !== 'function') {
+    throw badValue(
+      'tool_choice.type',
+      `${JSON.stringify(choice.type ?? null)} is not supported by this gateway; use 'function'.`,
+    );
+  }
+  const name = requiredString(choice.name, 'tool_choice.name');
+  if (!toolNames.has(name))
+    throw badValue('tool_choice.name', `no function named '${name}' in 'tools'.`);
+  return { type: 'function', function: { name } };
+}
+
+// --- reasoning and output format -------------------------------------------------------
+
+/** `reasoning.effort` as chat's `reasoning_effort`; the backend checks the value it takes. */
+function reasoningEffort(reasoning: unknown): string | undefined {
+  if (absent(reasoning)) return undefined;
+  if (!isObject(reasoning)) throw wrongType('reasoning', 'an object');
+  optionalString(reasoning.summary, 'reasoning.summary'); // the summary is the reasoning we get
+  return optionalString(reasoning.effort, 'reasoning.effort');
+}
+
+/** `text.format` as chat's `response_format`; plain text is the default and sends nothing. */
+function responseFormat(text: unknown): JsonObject | undefined {
+  if (absent(text)) return undefined;
+  if (!isObject(text)) throw wrongType('text', 'an object');
+  const format = text.format;
+  if (absent(format)) return undefined;
+  if (!isObject(format)) throw wrongType('text.format', 'an object');
+  switch (format.type) {
+    case 'text':
+      return undefined;
+    case 'json_object':
+      return { type: 'json_object' };
+    case 'json_schema': {
+      const schema = format.schema;
+      if (absent(schema)) throw missing('text.format.schema');
+      if (!isObject(schema)) throw wrongType('text.format.schema', 'a JSON Schema object');
+      const jsonSchema: JsonObject = {
+        name: requiredString(format.name, 'text.format.name'),
+        schema,
+      };
+      const description = optionalString(format.description, 'text.format.description');
+      if (description !== undefined) jsonSchema.description = description;
+      const strict = optionalBoolean(format.strict, 'text.format.strict');
+      if (strict !== undefined) jsonSchema.strict = strict;
+      return { type: 'json_schema', json_schema: jsonSchema };
+    }
+    default:
+      throw badValue('text.format.type', "it must be 'text', 'json_object' or 'json_schema'.");
+  }
+}

@@ -1,0 +1,196 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type JsonObject,
+  type TokenUsage,
+} from '@aigw/contracts/data-plane';
+import { responsesFacts } from './responses-request';
+import { responseError, responseId, toResponse, type ResponseContext } from './responses-response';
+
+const usage: TokenUsage = {
+  inputTokens: 40,
+  outputTokens: 25,
+  cachedInputTokens: 16,
+  source: 'reported',
+};
+
+const context: ResponseContext = {
+  facts: responsesFacts({ model: 'gpt-virtual', input: 'x', instructions: 'Be brief.' }),
+  model: 'gpt-virtual',
+  requestId: 'req-1',
+  createdAt: 1_750_000_000,
+};
+
+function completion(
+  message: JsonObject,
+  finish_reason = 'stop',
+  extra: JsonObject = {},
+): JsonObject {
+  return {
+    id: 'chatcmpl-1',
+    object: 'chat.completion',
+    model: 'upstream-model',
+    choices: [{ index: 0, message: { role: 'assistant', ...message }, finish_reason }],
+    ...extra,
+  };
+}
+
+describe('OpenAI chat answer to a Response object', () => {
+  it('answers text as one message item, with usage and the echoed settings', () => {
+    const response = toResponse(completion({ content: 'Hello there.' }), usage, context);
+    assert.deepEqual(response, {
+      id: 'resp_req1',
+      object: 'response',
+      created_at: 1_750_000_000,
+      status: 'completed',
+      error: null,
+      incomplete_details: null,
+      instructions: 'Be brief.',
+      max_output_tokens: null,
+      model: 'gpt-virtual',
+      output: [
+        {
+          type: 'message',
+          id: 'msg_req1_0',
+          role: 'assistant',
+          status: 'completed',
+          content: [{ type: 'output_text', text: 'Hello there.', annotations: [] }],
+        },
+      ],
+      parallel_tool_calls: true,
+      previous_response_id: null,
+      reasoning: { effort: null, summary: null },
+      store: false,
+      temperature: null,
+      text: { format: { type: 'text' } },
+      tool_choice: 'auto',
+      tools: [],
+      top_p: null,
+      truncation: 'disabled',
+      usage: {
+        input_tokens: 40,
+        input_tokens_details: { cached_tokens: 16 },
+        output_tokens: 25,
+        output_tokens_details: { reasoning_tokens: 0 },
+        total_tokens: 65,
+      },
+      user: null,
+      metadata: {},
+    });
+  });
+
+  it('puts reasoning first as a summary, then the text, then one function_call per tool call', () => {
+    const response = toResponse(
+      completion(
+        {
+          content: 'Let me check.',
+          reasoning_content: 'The user wants weather.',
+          tool_calls: [
+            {
+              id: 'call_a',
+              type: 'function',
+              function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
+            },
+            { type: 'function', function: { name: 'get_time', arguments: '{}' } },
+          ],
+        },
+        'tool_calls',
+        { usage: { completion_tokens_details: { reasoning_tokens: 9 } } },
+      ),
+      usage,
+      context,
+    );
+    assert.equal(response.status, 'completed');
+    assert.deepEqual(response.output, [
+      {
+        type: 'reasoning',
+        id: 'rs_req1_0',
+        summary: [{ type: 'summary_text', text: 'The user wants weather.' }],
+      },
+      {
+        type: 'message',
+        id: 'msg_req1_1',
+        role: 'assistant',
+        status: 'completed',
+        content: [{ type: 'output_text', text: 'Let me check.', annotations: [] }],
+      },
+      {
+        type: 'function_call',
+        id: 'fc_req1_2',
+        call_id: 'call_a',
+        name: 'get_weather',
+        arguments: '{"city":"Paris"}',
+        status: 'completed',
+      },
+      {
+        type: 'function_call',
+        id: 'fc_req1_3',
+        call_id: 'call_req1_3',
+        name: 'get_time',
+        arguments: '{}',
+        status: 'completed',
+      },
+    ]);
+    assert.deepEqual(response.usage?.output_tokens_details, { reasoning_tokens: 9 });
+  });
+
+  it('answers a turn of tool calls alone without a message item', () => {
+    const response = toResponse(
+      completion(
+        {
+          content: null,
+          tool_calls: [
+            { id: 'call_a', type: 'function', function: { name: 'f', arguments: '{}' } },
+          ],
+        },
+        'tool_calls',
+      ),
+      usage,
+      context,
+    );
+    assert.deepEqual(
+      response.output.map((item) => item.type),
+      ['function_call'],
+    );
+  });
+
+  it('reports an answer cut by the token limit as incomplete', () => {
+    const response = toResponse(completion({ content: 'Once upon a' }, 'length'), usage, context);
+    assert.equal(response.status, 'incomplete');
+    assert.deepEqual(response.incomplete_details, { reason: 'max_output_tokens' });
+    assert.equal(response.output[0]?.type === 'message' && response.output[0].status, 'incomplete');
+    const filtered = toResponse(completion({ content: '' }, 'content_filter'), usage, context);
+    assert.deepEqual(filtered.incomplete_details, { reason: 'content_filter' });
+  });
+
+  it('still answers an empty answer with an empty message', () => {
+    const response = toResponse(completion({ content: '' }), usage, context);
+    assert.deepEqual(response.output, [
+      {
+        type: 'message',
+        id: 'msg_req1_0',
+        role: 'assistant',
+        status: 'completed',
+        content: [{ type: 'output_text', text: '', annotations: [] }],
+      },
+    ]);
+  });
+
+  it('refuses an answer without a choice as a bad backend answer', () => {
+    assert.throws(
+      () => toResponse({ id: 'x', choices: [] }, usage, context),
+      (error: unknown) =>
+        error instanceof DataPlaneError && error.code === DataPlaneErrorCode.UpstreamBadResponse,
+    );
+  });
+
+  it('builds ids from the request id and names a failure with the codes OpenAI uses', () => {
+    assert.equal(responseId('3f2a-77b0'), 'resp_3f2a77b0');
+    const limited = new DataPlaneError(DataPlaneErrorCode.UpstreamRateLimited, 'slow down');
+    assert.deepEqual(responseError(limited), { code: 'rate_limit_exceeded', message: 'slow down' });
+    const broken = new DataPlaneError(DataPlaneErrorCode.StreamInterrupted, 'cut');
+    assert.deepEqual(responseError(broken), { code: 'server_error', message: 'cut' });
+  });
+});

@@ -1,0 +1,278 @@
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type JsonObject,
+  type TokenUsage,
+} from '@aigw/contracts/data-plane';
+import type { ResponsesRequestFacts } from './responses-request';
+
+// OpenAI chat answers (the canonical format every backend's answer arrives in) as
+// Responses API Response objects.
+
+export type ResponseStatus = 'in_progress' | 'completed' | 'incomplete' | 'failed';
+export type ItemStatus = 'in_progress' | 'completed' | 'incomplete';
+
+export interface OutputText {
+  readonly type: 'output_text';
+  readonly text: string;
+  readonly annotations: readonly never[];
+}
+
+export interface SummaryText {
+  readonly type: 'summary_text';
+  readonly text: string;
+}
+
+export type OutputItem =
+  | { readonly type: 'reasoning'; readonly id: string; readonly summary: readonly SummaryText[] }
+  | {
+      readonly type: 'message';
+      readonly id: string;
+      readonly role: 'assistant';
+      readonly status: ItemStatus;
+      readonly content: readonly OutputText[];
+    }
+  | {
+      readonly type: 'function_call';
+      readonly id: string;
+      readonly call_id: string;
+      readonly name: string;
+      readonly arguments: string;
+      readonly status: ItemStatus;
+    };
+
+export interface ResponseUsage {
+  readonly input_tokens: number;
+  readonly input_tokens_details: { readonly cached_tokens: number };
+  readonly output_tokens: number;
+  readonly output_tokens_details: { readonly reasoning_tokens: number };
+  readonly total_tokens: number;
+}
+
+export interface ResponseError {
+  readonly code: 'server_error' | 'rate_limit_exceeded';
+  readonly message: string;
+}
+
+export interface IncompleteDetails {
+  readonly reason: 'max_output_tokens' | 'content_filter';
+}
+
+/** A Response object: OpenAI's fields, the request's own settings echoed as its SDK expects. */
+export interface ResponseObject {
+  readonly id: string;
+  readonly object: 'response';
+  readonly created_at: number;
+  readonly status: ResponseStatus;
+  readonly error: ResponseError | null;
+  readonly incomplete_details: IncompleteDetails | null;
+  readonly instructions: string | null;
+  readonly max_output_tokens: number | null;
+  readonly model: string;
+  readonly output: readonly OutputItem[];
+  readonly parallel_tool_calls: boolean;
+  readonly previous_response_id: null;
+  readonly reasoning: ResponsesRequestFacts['reasoning'];
+  /** Nothing is stored, whatever the request asked. */
+  readonly store: false;
+  readonly temperature: number | null;
+  readonly text: JsonObject;
+  readonly tool_choice: unknown;
+  readonly tools: readonly JsonObject[];
+  readonly top_p: number | null;
+  readonly truncation: 'disabled';
+  readonly usage: ResponseUsage | null;
+  readonly user: string | null;
+  readonly metadata: JsonObject;
+}
+
+/** Who is answered, and when: what every Response object of one request shares. */
+export interface ResponseContext {
+  readonly facts: ResponsesRequestFacts;
+  /** The model the client asked for: the name it must see. */
+  readonly model: string;
+  readonly requestId: string;
+  /** Unix seconds. */
+  readonly createdAt: number;
+}
+
+/** Ids made of the request id, so a stream's items keep theirs from first event to last. */
+export function responseId(requestId: string): string {
+  return `resp_${compactId(requestId)}`;
+}
+
+/** An output item's id: `msg_…`, `fc_…` or `rs_…`, unique by its place in the output. */
+export function outputItemId(
+  prefix: 'msg' | 'fc' | 'rs',
+  requestId: string,
+  index: number,
+): string {
+  return `${prefix}_${compactId(requestId)}_${index}`;
+}
+
+function compactId(requestId: string): string {
+  return requestId.replace(/[^a-zA-Z0-9]/g, '');
+}
+
+/** The Response object in a given state; `fields` fills in what the state knows. */
+export function responseObject(
+  context: ResponseContext,
+  status: ResponseStatus,
+  fields: {
+    output?: readonly OutputItem[];
+    usage?: ResponseUsage | null;
+    error?: ResponseError | null;
+    incompleteDetails?: IncompleteDetails | null;
+  } = {},
+): ResponseObject {
+  const { facts } = context;
+  return {
+    id: responseId(context.requestId),
+    object: 'response',
+    created_at: context.createdAt,
+    status,
+    error: fields.error ?? null,
+    incomplete_details: fields.incompleteDetails ?? null,
+    instructions: facts.instructions,
+    max_output_tokens: facts.maxOutputTokens,
+    model: context.model,
+    output: fields.output ?? [],
+    parallel_tool_calls: facts.parallelToolCalls,
+    previous_response_id: null,
+    reasoning: facts.reasoning,
+    store: false,
+    temperature: facts.temperature,
+    text: facts.text,
+    tool_choice: facts.toolChoice,
+    tools: facts.tools,
+    top_p: facts.topP,
+    truncation: 'disabled',
+    usage: fields.usage ?? null,
+    user: facts.user,
+    metadata: facts.metadata,
+  };
+}
+
+/**
+ * Our usage in the Responses API's terms. Both count cached tokens inside the input, as
+ * OpenAI's `prompt_tokens` does; reasoning tokens are known when the backend reported
+ * them (OpenAI's `completion_tokens_details`).
+ */
+export function responseUsage(usage: TokenUsage, reasoningTokens = 0): ResponseUsage {
+  return {
+    input_tokens: usage.inputTokens,
+    input_tokens_details: { cached_tokens: usage.cachedInputTokens },
+    output_tokens: usage.outputTokens,
+    output_tokens_details: { reasoning_tokens: Math.min(reasoningTokens, usage.outputTokens) },
+    total_tokens: usage.inputTokens + usage.outputTokens,
+  };
+}
+
+/** `completion_tokens_details.reasoning_tokens` of a canonical usage block, else 0. */
+export function reasoningTokensOf(usage: unknown): number {
+  const details = (usage as JsonObject | null | undefined)?.completion_tokens_details;
+  const tokens = (details as JsonObject | null | undefined)?.reasoning_tokens;
+  return typeof tokens === 'number' && Number.isFinite(tokens) && tokens > 0 ? tokens : 0;
+}
+
+/** Why an answer stopped short, from chat's finish_reason; null when it finished. */
+export function incompleteDetails(finishReason: unknown): IncompleteDetails | null {
+  switch (finishReason) {
+    case 'length':
+      return { reason: 'max_output_tokens' };
+    case 'content_filter':
+      return { reason: 'content_filter' };
+    default:
+      return null;
+  }
+}
+
+/** The `error` of a Response that failed: OpenAI names few codes, a rate limit one of them. */
+export function responseError(error: DataPlaneError): ResponseError {
+  const code =
+    error.code === DataPlaneErrorCode.UpstreamRateLimited ? 'rate_limit_exceeded' : 'server_error';
+  return { code, message: error.message };
+}
+
+export function outputText(text: string): OutputText {
+  return { type: 'output_text', text, annotations: [] };
+}
+
+export function textOf(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return content
+    .map((part: unknown) => {
+      const text = (part as JsonObject | null)?.text;
+      return typeof text === 'string' ? text : '';
+    })
+    .join('');
+}
+
+/** A tool call's arguments as the JSON text Responses carries. */
+function argumentsText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  return value === undefined || value === null ? '' : JSON.stringify(value);
+}
+
+/** A complete OpenAI chat.completion as a Response object. */
+export function toResponse(
+  completion: JsonObject,
+  usage: TokenUsage,
+  context: ResponseContext,
+): ResponseObject {
+  const choices = Array.isArray(completion.choices) ? (completion.choices as JsonObject[]) : [];
+  const choice = choices[0];
+  if (!choice) {
+    throw new DataPlaneError(
+      DataPlaneErrorCode.UpstreamBadResponse,
+      'The backend answered without a choice',
+    );
+  }
+  const message = (choice.message ?? {}) as JsonObject;
+  const incomplete = incompleteDetails(choice.finish_reason);
+  const { requestId } = context;
+  const output: OutputItem[] = [];
+  const reasoning = message.reasoning_content;
+  if (typeof reasoning === 'string' && reasoning.length > 0) {
+    output.push({
+      type: 'reasoning',
+      id: outputItemId('rs', requestId, output.length),
+      summary: [{ type: 'summary_text', text: reasoning }],
+    });
+  }
+  const text = textOf(message.content);
+  const toolCalls = Array.isArray(message.tool_calls) ? (message.tool_calls as JsonObject[]) : [];
+  // A turn of tool calls alone has no message; any other answer has one, empty or not.
+  if (text.length > 0 || toolCalls.length === 0) {
+    output.push({
+      type: 'message',
+      id: outputItemId('msg', requestId, output.length),
+      role: 'assistant',
+      status: incomplete ? 'incomplete' : 'completed',
+      content: [outputText(text)],
+    });
+  }
+  for (const call of toolCalls) {
+    const fn = (call.function ?? {}) as JsonObject;
+    const index = output.length;
+    output.push({
+      type: 'function_call',
+      id: outputItemId('fc', requestId, index),
+      call_id: typeof call.id === 'string' && call.id ? call.id : fallbackCallId(requestId, index),
+      name: typeof fn.name === 'string' ? fn.name : '',
+      arguments: argumentsText(fn.arguments),
+      status: 'completed',
+    });
+  }
+  return responseObject(context, incomplete ? 'incomplete' : 'completed', {
+    output,
+    usage: responseUsage(usage, reasoningTokensOf(completion.usage)),
+    incompleteDetails: incomplete,
+  });
+}
+
+/** The id of a call the backend left unnamed, for stream and JSON answers alike. */
+export function fallbackCallId(requestId: string, index: number): string {
+  return `call_${compactId(requestId)}_${index}`;
+}

@@ -1,0 +1,357 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type JsonObject,
+  type TokenUsage,
+} from '@aigw/contracts/data-plane';
+import { responsesFacts } from './responses-request';
+import { outputText, responseObject, type ResponseContext } from './responses-response';
+import { ResponseStreamTranslator, type ResponseStreamEvent } from './responses-stream';
+
+const usage: TokenUsage = {
+  inputTokens: 12,
+  outputTokens: 6,
+  cachedInputTokens: 0,
+  source: 'reported',
+};
+
+const context: ResponseContext = {
+  facts: responsesFacts({ model: 'gpt-virtual', input: 'x' }),
+  model: 'gpt-virtual',
+  requestId: 'req-1',
+  createdAt: 1_750_000_000,
+};
+
+function chunk(delta: JsonObject, finish_reason: string | null = null): JsonObject {
+  return {
+    id: 'chatcmpl-s',
+    object: 'chat.completion.chunk',
+    model: 'm',
+    choices: [{ index: 0, delta, finish_reason }],
+  };
+}
+
+function run(chunks: JsonObject[]): ResponseStreamEvent[] {
+  const translator = new ResponseStreamTranslator(context);
+  return [
+    ...translator.start(),
+    ...chunks.flatMap((c) => translator.push(c)),
+    ...translator.finish(usage),
+  ];
+}
+
+/** The events without their sequence numbers, which one test checks for all. */
+function unnumbered(events: ResponseStreamEvent[]): JsonObject[] {
+  return events.map(({ sequence_number: _, ...rest }) => rest);
+}
+
+const inProgress = responseObject(context, 'in_progress');
+const opening = [
+  { type: 'response.created', response: inProgress },
+  { type: 'response.in_progress', response: inProgress },
+];
+
+const finalUsage = {
+  input_tokens: 12,
+  input_tokens_details: { cached_tokens: 0 },
+  output_tokens: 6,
+  output_tokens_details: { reasoning_tokens: 0 },
+  total_tokens: 18,
+};
+
+describe('OpenAI chunks to Responses stream events', () => {
+  it('streams text in the documented order, numbered from 0, usage in response.completed', () => {
+    const events = run([
+      chunk({ role: 'assistant', content: '' }),
+      chunk({ content: 'Hello' }),
+      chunk({ content: ' world' }),
+      chunk({}, 'stop'),
+      { id: 'chatcmpl-s', object: 'chat.completion.chunk', choices: [], usage: {} },
+    ]);
+    assert.deepEqual(
+      events.map((event) => event.sequence_number),
+      events.map((_, index) => index),
+    );
+    const where = { item_id: 'msg_req1_0', output_index: 0 };
+    const message = {
+      type: 'message' as const,
+      id: 'msg_req1_0',
+      role: 'assistant' as const,
+      status: 'completed' as const,
+      content: [outputText('Hello world')],
+    };
+    assert.deepEqual(unnumbered(events), [
+      ...opening,
+      {
+        type: 'response.output_item.added',
+        output_index: 0,
+        item: { ...message, status: 'in_progress', content: [] },
+      },
+      {
+        type: 'response.content_part.added',
+        ...where,
+        content_index: 0,
+        part: { type: 'output_text', text: '', annotations: [] },
+      },
+      {
+        type: 'response.output_text.delta',
+        ...where,
+        content_index: 0,
+        delta: 'Hello',
+        logprobs: [],
+      },
+      {
+        type: 'response.output_text.delta',
+        ...where,
+        content_index: 0,
+        delta: ' world',
+        logprobs: [],
+      },
+      {
+        type: 'response.output_text.done',
+        ...where,
+        content_index: 0,
+        text: 'Hello world',
+        logprobs: [],
+      },
+      {
+        type: 'response.content_part.done',
+        ...where,
+        content_index: 0,
+        part: { type: 'output_text', text: 'Hello world', annotations: [] },
+      },
+      { type: 'response.output_item.done', output_index: 0, item: message },
+      {
+        type: 'response.completed',
+        response: responseObject(context, 'completed', { output: [message], usage: finalUsage }),
+      },
+    ]);
+  });
+
+  it('streams a tool call as a function_call item whose arguments arrive in pieces', () => {
+    const events = run([
+      chunk({ role: 'assistant', content: 'Checking.' }),
+      chunk({
+        tool_calls: [
+          {
+            index: 0,
+            id: 'call_a',
+            type: 'function',
+            function: { name: 'get_weather', arguments: '' },
+          },
+        ],
+      }),
+      chunk({ tool_calls: [{ index: 0, function: { arguments: '{"city":' } }] }),
+      chunk({ tool_calls: [{ index: 0, function: { arguments: '"Paris"}' } }] }),
+      chunk({}, 'tool_calls'),
+    ]);
+    const call = {
+      type: 'function_call',
+      id: 'fc_req1_1',
+      call_id: 'call_a',
+      name: 'get_weather',
+      arguments: '{"city":"Paris"}',
+      status: 'completed',
+    };
+    const where = { item_id: 'fc_req1_1', output_index: 1 };
+    assert.deepEqual(
+      unnumbered(events).map((event) => event.type),
+      [
+        'response.created',
+        'response.in_progress',
+        'response.output_item.added',
+        'response.content_part.added',
+        'response.output_text.delta',
+        'response.output_text.done',
+        'response.content_part.done',
+        'response.output_item.done',
+        'response.output_item.added',
+        'response.function_call_arguments.delta',
+        'response.function_call_arguments.delta',
+        'response.function_call_arguments.done',
+        'response.output_item.done',
+        'response.completed',
+      ],
+    );
+    assert.deepEqual(unnumbered(events).slice(8, 13), [
+      {
+        type: 'response.output_item.added',
+        output_index: 1,
+        item: { ...call, arguments: '', status: 'in_progress' },
+      },
+      { type: 'response.function_call_arguments.delta', ...where, delta: '{"city":' },
+      { type: 'response.function_call_arguments.delta', ...where, delta: '"Paris"}' },
+      { type: 'response.function_call_arguments.done', ...where, arguments: '{"city":"Paris"}' },
+      { type: 'response.output_item.done', output_index: 1, item: call },
+    ]);
+    const completed = events.at(-1)?.response as JsonObject;
+    assert.deepEqual(
+      (completed.output as JsonObject[]).map((item) => item.type),
+      ['message', 'function_call'],
+    );
+    assert.deepEqual((completed.output as JsonObject[])[1], call);
+  });
+
+  it('gives each of two calls in one chunk its own item, the first done before the second', () => {
+    const events = run([
+      chunk({
+        tool_calls: [
+          { index: 0, id: 'call_a', function: { name: 'f', arguments: '{}' } },
+          { index: 1, id: 'call_b', function: { name: 'g', arguments: '{"x":1}' } },
+        ],
+      }),
+      chunk({}, 'tool_calls'),
+    ]);
+    const items = events
+      .filter((event) => event.type === 'response.output_item.done')
+      .map((event) => event.item as JsonObject);
+    assert.deepEqual(
+      items.map((item) => [item.id, item.call_id, item.arguments]),
+      [
+        ['fc_req1_0', 'call_a', '{}'],
+        ['fc_req1_1', 'call_b', '{"x":1}'],
+      ],
+    );
+  });
+
+  it('streams reasoning as a reasoning item whose summary arrives in pieces', () => {
+    const events = run([
+      chunk({ role: 'assistant', reasoning_content: 'Think' }),
+      chunk({ reasoning_content: 'ing.' }),
+      chunk({ content: 'Done.' }),
+      chunk({}, 'stop'),
+      {
+        id: 'chatcmpl-s',
+        choices: [],
+        usage: { completion_tokens_details: { reasoning_tokens: 4 } },
+      },
+    ]);
+    const where = { item_id: 'rs_req1_0', output_index: 0 };
+    const reasoning = {
+      type: 'reasoning',
+      id: 'rs_req1_0',
+      summary: [{ type: 'summary_text', text: 'Thinking.' }],
+    };
+    assert.deepEqual(unnumbered(events).slice(2, 10), [
+      {
+        type: 'response.output_item.added',
+        output_index: 0,
+        item: { type: 'reasoning', id: 'rs_req1_0', summary: [] },
+      },
+      {
+        type: 'response.reasoning_summary_part.added',
+        ...where,
+        summary_index: 0,
+        part: { type: 'summary_text', text: '' },
+      },
+      { type: 'response.reasoning_summary_text.delta', ...where, summary_index: 0, delta: 'Think' },
+      { type: 'response.reasoning_summary_text.delta', ...where, summary_index: 0, delta: 'ing.' },
+      {
+        type: 'response.reasoning_summary_text.done',
+        ...where,
+        summary_index: 0,
+        text: 'Thinking.',
+      },
+      {
+        type: 'response.reasoning_summary_part.done',
+        ...where,
+        summary_index: 0,
+        part: { type: 'summary_text', text: 'Thinking.' },
+      },
+      { type: 'response.output_item.done', output_index: 0, item: reasoning },
+      {
+        type: 'response.output_item.added',
+        output_index: 1,
+        item: {
+          type: 'message',
+          id: 'msg_req1_1',
+          role: 'assistant',
+          status: 'in_progress',
+          content: [],
+        },
+      },
+    ]);
+    const completed = events.at(-1)?.response as JsonObject;
+    assert.deepEqual((completed.output as JsonObject[])[0], reasoning);
+    assert.deepEqual((completed.usage as JsonObject).output_tokens_details, {
+      reasoning_tokens: 4,
+    });
+  });
+
+  it('ends an answer cut by the token limit with response.incomplete', () => {
+    const events = run([chunk({ content: 'Once upon' }), chunk({}, 'length')]);
+    const last = events.at(-1);
+    assert.equal(last?.type, 'response.incomplete');
+    const response = last?.response as JsonObject;
+    assert.equal(response.status, 'incomplete');
+    assert.deepEqual(response.incomplete_details, { reason: 'max_output_tokens' });
+    assert.equal((response.output as JsonObject[])[0]?.status, 'incomplete');
+  });
+
+  it('still sends an empty message for an answer with nothing in it', () => {
+    const events = run([chunk({ role: 'assistant', content: '' }), chunk({}, 'stop')]);
+    assert.deepEqual(
+      events.map((event) => event.type),
+      [
+        'response.created',
+        'response.in_progress',
+        'response.output_item.added',
+        'response.content_part.added',
+        'response.output_text.done',
+        'response.content_part.done',
+        'response.output_item.done',
+        'response.completed',
+      ],
+    );
+  });
+
+  it('ends a broken stream with an error event and response.failed, never response.completed', () => {
+    const translator = new ResponseStreamTranslator(context);
+    const events = [...translator.start(), ...translator.push(chunk({ content: 'Hel' }))];
+    events.push(
+      ...translator.fail(
+        new DataPlaneError(DataPlaneErrorCode.StreamInterrupted, 'The backend closed the stream'),
+      ),
+    );
+    assert.deepEqual(
+      events.map((event) => event.sequence_number),
+      events.map((_, index) => index),
+    );
+    const [error, failed] = unnumbered(events).slice(-2);
+    assert.deepEqual(error, {
+      type: 'error',
+      code: 'UPSTREAM.STREAM_INTERRUPTED', // as the chat stream's error names it
+      message: 'The backend closed the stream',
+      param: null,
+    });
+    assert.equal(failed?.type, 'response.failed');
+    const response = failed?.response as JsonObject;
+    assert.equal(response.status, 'failed');
+    assert.deepEqual(response.error, {
+      code: 'server_error',
+      message: 'The backend closed the stream',
+    });
+    assert.deepEqual(response.output, [
+      {
+        type: 'message',
+        id: 'msg_req1_0',
+        role: 'assistant',
+        status: 'incomplete',
+        content: [{ type: 'output_text', text: 'Hel', annotations: [] }],
+      },
+    ]);
+  });
+
+  it('refuses arguments for a call that already ended', () => {
+    const translator = new ResponseStreamTranslator(context);
+    translator.push(chunk({ tool_calls: [{ index: 0, id: 'a', function: { name: 'f' } }] }));
+    translator.push(chunk({ tool_calls: [{ index: 1, id: 'b', function: { name: 'g' } }] }));
+    assert.throws(
+      () => translator.push(chunk({ tool_calls: [{ index: 0, function: { arguments: '{}' } }] })),
+      (error: unknown) =>
+        error instanceof DataPlaneError && error.code === DataPlaneErrorCode.UpstreamBadResponse,
+    );
+  });
+});

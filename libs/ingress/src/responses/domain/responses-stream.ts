@@ -1,0 +1,347 @@
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type JsonObject,
+  type TokenUsage,
+} from '@aigw/contracts/data-plane';
+import {
+  fallbackCallId,
+  incompleteDetails,
+  outputItemId,
+  outputText,
+  reasoningTokensOf,
+  responseError,
+  responseObject,
+  responseUsage,
+  type ItemStatus,
+  type OutputItem,
+  type ResponseContext,
+} from './responses-response';
+
+/** One event of a Responses stream; its SSE event name is its `type`. */
+export interface ResponseStreamEvent {
+  readonly type: string;
+  readonly sequence_number: number;
+  readonly [field: string]: unknown;
+}
+
+/** The output item being streamed, with what it has gathered so far. */
+type OpenItem =
+  | { readonly kind: 'reasoning'; readonly index: number; readonly id: string; text: string }
+  | { readonly kind: 'message'; readonly index: number; readonly id: string; text: string }
+  | {
+      readonly kind: 'function_call';
+      readonly index: number;
+      readonly id: string;
+      readonly toolIndex: number;
+      readonly callId: string;
+      readonly name: string;
+      args: string;
+    };
+
+/**
+ * Turns a stream of OpenAI chat.completion.chunk objects into the Responses API's event
+ * sequence: response.created and response.in_progress; then per output item
+ * response.output_item.added, its content events and response.output_item.done; then
+ * response.completed (or response.incomplete) carrying the whole Response with its usage.
+ * Reasoning (`delta.reasoning_content`) is a reasoning item's summary; text a message's
+ * output_text; each tool call a function_call item whose arguments arrive as deltas.
+ * Every event carries the next `sequence_number`, from 0.
+ *
+ * Usage is known only once the stream has ended (our answers carry it as a promise), so
+ * it is reported in the final event alone, as OpenAI does.
+ */
+export class ResponseStreamTranslator {
+  private sequence = 0;
+  private readonly output: OutputItem[] = [];
+  private open: OpenItem | undefined;
+  /** Chat tool-call indexes whose function_call item is done. */
+  private readonly closedTools = new Set<number>();
+  private finishReason: unknown = null;
+  private reasoningTokens = 0;
+
+  constructor(private readonly context: ResponseContext) {}
+
+  /** The opening events, sent before the backend's first chunk. */
+  start(): ResponseStreamEvent[] {
+    const response = responseObject(this.context, 'in_progress');
+    return [
+      this.event('response.created', { response }),
+      this.event('response.in_progress', { response }),
+    ];
+  }
+
+  /** The events one chunk produces (often one, sometimes none). */
+  push(chunk: JsonObject): ResponseStreamEvent[] {
+    this.reasoningTokens = reasoningTokensOf(chunk.usage) || this.reasoningTokens;
+    const choices = chunk.choices;
+    const choice = Array.isArray(choices) ? (choices[0] as JsonObject | undefined) : undefined;
+    if (!choice) return []; // a usage-only chunk: usage comes from the answer itself
+    const events: ResponseStreamEvent[] = [];
+    const delta = (choice.delta ?? {}) as JsonObject;
+    if (typeof delta.reasoning_content === 'string' && delta.reasoning_content.length > 0) {
+      this.reasoningDelta(delta.reasoning_content, events);
+    }
+    if (typeof delta.content === 'string' && delta.content.length > 0) {
+      this.textDelta(delta.content, events);
+    }
+    if (Array.isArray(delta.tool_calls)) {
+      for (const call of delta.tool_calls as JsonObject[]) this.toolCallDelta(call, events);
+    }
+    if (choice.finish_reason !== undefined && choice.finish_reason !== null) {
+      this.finishReason = choice.finish_reason;
+    }
+    return events;
+  }
+
+  /** The closing events, once the stream ended cleanly and its usage is known. */
+  finish(usage: TokenUsage): ResponseStreamEvent[] {
+    const events: ResponseStreamEvent[] = [];
+    const incomplete = incompleteDetails(this.finishReason);
+    // Like a JSON answer, an answer with nothing in it still has its (empty) message.
+    if (this.output.length === 0 && !this.open) this.openItem('message', events);
+    this.closeItem(events, incomplete ? 'incomplete' : 'completed');
+    const response = responseObject(this.context, incomplete ? 'incomplete' : 'completed', {
+      output: [...this.output],
+      usage: responseUsage(usage, this.reasoningTokens),
+      incompleteDetails: incomplete,
+    });
+    events.push(
+      this.event(incomplete ? 'response.incomplete' : 'response.completed', { response }),
+    );
+    return events;
+  }
+
+  /**
+   * A stream that broke after it began: an `error` event (which OpenAI's SDKs raise) and
+   * response.failed with the output so far, so it never reads as a finished answer.
+   */
+  fail(error: DataPlaneError): ResponseStreamEvent[] {
+    const { code, message, param } = error.toOpenAiBody().error;
+    const output = this.open
+      ? [...this.output, this.snapshot(this.open, 'incomplete')]
+      : this.output;
+    return [
+      this.event('error', { code, message, param }),
+      this.event('response.failed', {
+        response: responseObject(this.context, 'failed', {
+          output: [...output],
+          error: responseError(error),
+        }),
+      }),
+    ];
+  }
+
+  private event(type: string, fields: JsonObject): ResponseStreamEvent {
+    return { type, sequence_number: this.sequence++, ...fields };
+  }
+
+  private reasoningDelta(fragment: string, events: ResponseStreamEvent[]): void {
+    const item = this.open?.kind === 'reasoning' ? this.open : this.openItem('reasoning', events);
+    if (item.kind !== 'reasoning') return;
+    item.text += fragment;
+    events.push(
+      this.event('response.reasoning_summary_text.delta', {
+        item_id: item.id,
+        output_index: item.index,
+        summary_index: 0,
+        delta: fragment,
+      }),
+    );
+  }
+
+  private textDelta(fragment: string, events: ResponseStreamEvent[]): void {
+    const item = this.open?.kind === 'message' ? this.open : this.openItem('message', events);
+    if (item.kind !== 'message') return;
+    item.text += fragment;
+    events.push(
+      this.event('response.output_text.delta', {
+        item_id: item.id,
+        output_index: item.index,
+        content_index: 0,
+        delta: fragment,
+        logprobs: [],
+      }),
+    );
+  }
+
+  private toolCallDelta(call: JsonObject, events: ResponseStreamEvent[]): void {
+    const open = this.open?.kind === 'function_call' ? this.open : undefined;
+    const toolIndex = this.toolIndexOf(call, open);
+    let item = open?.toolIndex === toolIndex ? open : undefined;
+    if (!item) {
+      if (this.closedTools.has(toolIndex)) {
+        // OpenAI streams one call's arguments before the next call begins; its item is done.
+        throw new DataPlaneError(
+          DataPlaneErrorCode.UpstreamBadResponse,
+          'The backend streamed arguments of a tool call after the next one had begun',
+        );
+      }
+      const fn = (call.function ?? {}) as JsonObject;
+      item = this.openFunctionCall(toolIndex, call.id, fn.name, events);
+    }
+    const fragment = ((call.function ?? {}) as JsonObject).arguments;
+    if (typeof fragment === 'string' && fragment.length > 0) {
+      item.args += fragment;
+      events.push(
+        this.event('response.function_call_arguments.delta', {
+          item_id: item.id,
+          output_index: item.index,
+          delta: fragment,
+        }),
+      );
+    }
+  }
+
+  /** The chat tool-call index a fragment belongs to; a backend may leave it out. */
+  private toolIndexOf(call: JsonObject, open: OpenItem | undefined): number {
+    if (typeof call.index === 'number') return call.index;
+    if (open?.kind !== 'function_call') return this.closedTools.size;
+    const continues = call.id === undefined || call.id === open.callId;
+    return continues ? open.toolIndex : this.closedTools.size + 1;
+  }
+
+  private openFunctionCall(
+    toolIndex: number,
+    callId: unknown,
+    name: unknown,
+    events: ResponseStreamEvent[],
+  ): Extract<OpenItem, { kind: 'function_call' }> {
+    this.closeItem(events, 'completed');
+    const index = this.output.length;
+    const item: OpenItem = {
+      kind: 'function_call',
+      index,
+      id: outputItemId('fc', this.context.requestId, index),
+      toolIndex,
+      callId:
+        typeof callId === 'string' && callId
+          ? callId
+          : fallbackCallId(this.context.requestId, index),
+      name: typeof name === 'string' ? name : '',
+      args: '',
+    };
+    this.open = item;
+    events.push(
+      this.event('response.output_item.added', {
+        output_index: index,
+        item: this.snapshot(item, 'in_progress'),
+      }),
+    );
+    return item;
+  }
+
+  /** Opens a reasoning or message item, with its one summary or content part. */
+  private openItem(kind: 'reasoning' | 'message', events: ResponseStreamEvent[]): OpenItem {
+    this.closeItem(events, 'completed');
+    const index = this.output.length;
+    const prefix = kind === 'reasoning' ? 'rs' : 'msg';
+    const item: OpenItem = {
+      kind,
+      index,
+      id: outputItemId(prefix, this.context.requestId, index),
+      text: '',
+    };
+    this.open = item;
+    events.push(
+      this.event('response.output_item.added', {
+        output_index: index,
+        item: this.snapshot(item, 'in_progress', true),
+      }),
+    );
+    const where = { item_id: item.id, output_index: index };
+    if (kind === 'reasoning') {
+      events.push(
+        this.event('response.reasoning_summary_part.added', {
+          ...where,
+          summary_index: 0,
+          part: { type: 'summary_text', text: '' },
+        }),
+      );
+    } else {
+      events.push(
+        this.event('response.content_part.added', {
+          ...where,
+          content_index: 0,
+          part: outputText(''),
+        }),
+      );
+    }
+    return item;
+  }
+
+  /** Ends the open item: its closing content events, then response.output_item.done. */
+  private closeItem(events: ResponseStreamEvent[], status: ItemStatus): void {
+    const item = this.open;
+    if (!item) return;
+    this.open = undefined;
+    const where = { item_id: item.id, output_index: item.index };
+    switch (item.kind) {
+      case 'reasoning': {
+        const part = { type: 'summary_text', text: item.text };
+        events.push(
+          this.event('response.reasoning_summary_text.done', {
+            ...where,
+            summary_index: 0,
+            text: item.text,
+          }),
+          this.event('response.reasoning_summary_part.done', { ...where, summary_index: 0, part }),
+        );
+        break;
+      }
+      case 'message':
+        events.push(
+          this.event('response.output_text.done', {
+            ...where,
+            content_index: 0,
+            text: item.text,
+            logprobs: [],
+          }),
+          this.event('response.content_part.done', {
+            ...where,
+            content_index: 0,
+            part: outputText(item.text),
+          }),
+        );
+        break;
+      case 'function_call':
+        this.closedTools.add(item.toolIndex);
+        events.push(
+          this.event('response.function_call_arguments.done', { ...where, arguments: item.args }),
+        );
+        break;
+    }
+    const done = this.snapshot(item, status);
+    this.output.push(done);
+    events.push(this.event('response.output_item.done', { output_index: item.index, item: done }));
+  }
+
+  /** The item as the Response carries it; `empty` leaves out the parts (they are added apart). */
+  private snapshot(item: OpenItem, status: ItemStatus, empty = false): OutputItem {
+    switch (item.kind) {
+      case 'reasoning':
+        return {
+          type: 'reasoning',
+          id: item.id,
+          summary: empty ? [] : [{ type: 'summary_text', text: item.text }],
+        };
+      case 'message':
+        return {
+          type: 'message',
+          id: item.id,
+          role: 'assistant',
+          status,
+          content: empty ? [] : [outputText(item.text)],
+        };
+      case 'function_call':
+        return {
+          type: 'function_call',
+          id: item.id,
+          call_id: item.callId,
+          name: item.name,
+          arguments: item.args,
+          status,
+        };
+    }
+  }
+}
