@@ -70,4 +70,24 @@ describe('all-in-one gateway: prompt caching on an Anthropic backend', () => {
     // What the backend read from its cache comes back to the client.
     assert.equal(message.usage.cache_read_input_tokens, 100);
   });
+
+  it('keeps the breakpoint an agent puts on its last assistant turn', async () => {
+    await client.messages.create({
+      model: 'claude',
+      max_tokens: 100,
+      messages: [
+        { role: 'user', content: 'Read the file.' },
+        {
+          role: 'assistant',
+          content: [{ type: 'text', text: 'It says hello.', cache_control: { type: 'ephemeral' } }],
+        },
+        { role: 'user', content: 'Shorter?' },
+      ],
+    });
+    const sent = upstream.calls.at(-1)?.body as { messages: { role: string; content: unknown }[] };
+    assert.deepEqual(sent.messages[1], {
+      role: 'assistant',
+      content: [{ type: 'text', text: 'It says hello.', cache_control: { type: 'ephemeral' } }],
+    });
+  });
 });

@@ -172,6 +172,31 @@ describe('Anthropic Messages request to OpenAI chat', () => {
     ]);
   });
 
+  it("keeps a caching breakpoint on an assistant turn's text, as parts", () => {
+    const ephemeral = { type: 'ephemeral' };
+    const { chat } = translateMessagesRequest({
+      ...base,
+      messages: [
+        { role: 'user', content: 'Summarise the file.' },
+        {
+          role: 'assistant',
+          content: [
+            { type: 'text', text: 'The file says ' },
+            { type: 'text', text: 'hello.', cache_control: ephemeral },
+          ],
+        },
+        { role: 'user', content: 'Shorter?' },
+      ],
+    });
+    assert.deepEqual((chat.messages as JsonObject[])[1], {
+      role: 'assistant',
+      content: [
+        { type: 'text', text: 'The file says ' },
+        { type: 'text', text: 'hello.', cache_control: ephemeral },
+      ],
+    });
+  });
+
   it('passes the thinking parameter on as the canonical thinking field', () => {
     const messages = [{ role: 'user', content: 'Plan the trip.' }];
     const enabled = translateMessagesRequest({

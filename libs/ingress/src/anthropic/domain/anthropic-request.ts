@@ -218,14 +218,18 @@ function translateMessage(message: unknown, path: string): JsonObject[] {
 }
 
 function assistantMessage(blocks: JsonObject[], path: string): JsonObject {
-  const texts: string[] = [];
+  const texts: JsonObject[] = [];
   const toolCalls: JsonObject[] = [];
   const thinking: ThinkingBlock[] = [];
   blocks.forEach((block, index) => {
     const at = `${path}.${index}`;
     switch (block.type) {
       case 'text':
-        texts.push(requiredString(block.text, `${at}.text`));
+        texts.push({
+          type: 'text',
+          text: requiredString(block.text, `${at}.text`),
+          ...cacheMark(block, at),
+        });
         break;
       case 'tool_use': {
         const input = block.input ?? {};
@@ -251,14 +255,25 @@ function assistantMessage(blocks: JsonObject[], path: string): JsonObject {
         );
     }
   });
-  const message: JsonObject = {
-    role: 'assistant',
-    content: texts.length > 0 ? texts.join('') : toolCalls.length > 0 ? null : '',
-  };
+  const message: JsonObject = { role: 'assistant', content: assistantContent(texts, toolCalls) };
   if (toolCalls.length > 0) message.tool_calls = toolCalls;
   // Anthropic refuses a tool-using turn whose signed reasoning is not sent back as it came.
   if (thinking.length > 0) message.thinking_blocks = thinking;
   return message;
+}
+
+/**
+ * An assistant turn's text: one string, or its parts as they came when one marks a
+ * caching breakpoint (an agent marks its last turn so the next call reads the whole
+ * conversation from the cache; joined, the mark would be lost).
+ */
+function assistantContent(
+  texts: JsonObject[],
+  toolCalls: JsonObject[],
+): string | JsonObject[] | null {
+  if (texts.some((part) => part.cache_control)) return texts;
+  if (texts.length > 0) return texts.map((part) => part.text as string).join('');
+  return toolCalls.length > 0 ? null : '';
 }
 
 /** A thinking or redacted_thinking block of an assistant turn, with the fields Anthropic requires. */
