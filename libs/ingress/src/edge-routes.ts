@@ -18,13 +18,15 @@ import { sendOpenAiError, toDataPlaneError } from './http/openai-errors';
 import { ENDPOINT_PATHS, PATH_PREFIXES } from './http/public-paths';
 import { IngressPipeline } from './ingress-pipeline';
 import { INGRESS_OBSERVER, type IngressObserver } from './ingress-observer';
+import { RESPONSES_DIALECT } from './responses/responses-dialect';
 
-/** The hot endpoints: every model call of the OpenAI and Anthropic APIs. */
+/** The hot endpoints: every model call of the OpenAI (chat and Responses) and Anthropic APIs. */
 const EDGE_ROUTES: readonly [call: EdgeCall, dialect: EdgeDialect][] = [
   [{ endpoint: GatewayEndpoint.ChatCompletions, operation: 'chat' }, OPENAI_DIALECT],
   [{ endpoint: GatewayEndpoint.Completions, operation: 'completions' }, OPENAI_DIALECT],
   [{ endpoint: GatewayEndpoint.Embeddings, operation: 'embeddings' }, OPENAI_DIALECT],
   [{ endpoint: GatewayEndpoint.Messages, operation: 'chat' }, MESSAGES_DIALECT],
+  [{ endpoint: GatewayEndpoint.Responses, operation: 'chat' }, RESPONSES_DIALECT],
 ];
 
 /**

@@ -12,6 +12,7 @@ export * from './ingress.module';
 export * from './ingress-telemetry';
 export * from './admission/budget-admission';
 export * from './anthropic';
+export * from './responses';
 export * from './identity';
 export * from './cache';
 export * from './dedup';

@@ -4,6 +4,8 @@ export enum GatewayEndpoint {
   Completions = 'completions',
   Embeddings = 'embeddings',
   Messages = 'messages',
+  /** OpenAI's Responses API (`/v1/responses`). */
+  Responses = 'responses',
 }
 
 /** Why ingress turned a request away before any provider was called. */

@@ -38,13 +38,17 @@ export interface EdgeCall {
 export interface EdgeDialect {
   /** The request body in the canonical (OpenAI) format; absent when it already is. */
   readonly canonicalBody?: (body: unknown) => unknown;
-  /** The body of a complete answer. */
-  answerBody(answer: JsonAnswer, request: GatewayRequest): unknown;
+  /**
+   * The body of a complete answer. `clientBody` is the request as the client sent it,
+   * before `canonicalBody`, for an API whose answers repeat the request's settings.
+   */
+  answerBody(answer: JsonAnswer, request: GatewayRequest, clientBody: unknown): unknown;
   /** Starts the event stream (status and headers) and returns its relay. */
   openStream(
     response: ServerResponse,
     headers: Record<string, string>,
     request: GatewayRequest,
+    clientBody: unknown,
   ): StreamRelay;
   sendError(reply: FastifyReply, error: DataPlaneError, requestId: string): void;
 }
@@ -138,7 +142,7 @@ export class EdgeExchange {
       };
       const limitHeaders = { ...admission?.headers, ...served?.headers };
       if (answer.kind === 'json') {
-        const body = dialect.answerBody(answer, request);
+        const body = dialect.answerBody(answer, request, http.body);
         timings.firstByteAt = performance.now();
         // What this call cost its caller; a stream's is known only after its headers.
         const billed = reused ? this.reuse!.billedFor(answer.usage) : answer.usage;
@@ -163,6 +167,7 @@ export class EdgeExchange {
           'x-ai-gateway-backend': answer.servedBy.backend,
         },
         request,
+        http.body,
       );
       try {
         for await (const event of answer.events) {

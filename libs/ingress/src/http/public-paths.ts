@@ -16,6 +16,7 @@ export const ENDPOINT_PATHS: Readonly<Record<GatewayEndpoint, string>> = {
   [GatewayEndpoint.Completions]: '/completions',
   [GatewayEndpoint.Embeddings]: '/embeddings',
   [GatewayEndpoint.Messages]: '/messages',
+  [GatewayEndpoint.Responses]: '/responses',
 };
 
 const ENDPOINT_AT = new Map(

@@ -1,0 +1,285 @@
+// OpenAI's Responses API (what Codex CLI and the Agents SDK speak) through the all-in-one
+// gateway, with the official openai client, against OpenAI-compatible fake upstreams:
+// every request reaches the backend as a chat completion, and every answer comes back as
+// a Response or the Responses event stream.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+import { metricSum } from '@aigw/testing';
+import { FakeOpenAiToolUpstream, FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
+import { startApp, type AppProcess } from '@aigw/testing/processes';
+
+const WEATHER_TOOL: OpenAI.Responses.FunctionTool = {
+  type: 'function',
+  name: 'get_weather',
+  description: 'Current weather for a city',
+  parameters: {
+    type: 'object',
+    properties: { city: { type: 'string' }, unit: { type: 'string' } },
+    required: ['city'],
+  },
+  strict: false,
+};
+
+type Json = Record<string, unknown>;
+
+describe('Responses API on the all-in-one gateway, against OpenAI-compatible upstreams', () => {
+  const tools = new FakeOpenAiToolUpstream();
+  const plain = new FakeOpenAiUpstream('plain');
+  let gateway: AppProcess;
+  let client: OpenAI;
+
+  before(async () => {
+    await Promise.all([tools.start(), plain.start()]);
+    const dir = mkdtempSync(join(tmpdir(), 'aigw-responses-e2e-'));
+    const config = join(dir, 'config.yaml');
+    writeFileSync(
+      config,
+      `apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: AIGatewayRoute
+metadata: {name: responses-edge}
+spec:
+  backends:
+  - name: tools
+    provider: vllm
+    baseUrl: ${tools.baseUrl}
+    model: upstream-tool-model
+    modelNameOverride: gpt-tools
+  - name: plain
+    provider: vllm
+    baseUrl: ${plain.baseUrl}
+    model: upstream-plain-model
+    modelNameOverride: gpt-plain
+`,
+    );
+    gateway = await startApp('gateway', {
+      AI_GATEWAY_CONFIG: config,
+      AI_GATEWAY_DATA_DIR: join(dir, 'data'),
+    });
+    client = new OpenAI({
+      baseURL: `${gateway.baseUrl}/v1`,
+      apiKey: 'client-key-never-forwarded',
+      maxRetries: 0,
+    });
+  });
+  after(async () => {
+    await gateway?.stop();
+    await Promise.all([tools.stop(), plain.stop()]);
+  });
+
+  it('answers responses.create with a Response whose output_text the SDK reads', async () => {
+    plain.reset();
+    const response = await client.responses.create({
+      model: 'gpt-plain',
+      instructions: 'Be brief.',
+      input: 'Say hello',
+      max_output_tokens: 50,
+      temperature: 0.2,
+    });
+    assert.equal(response.object, 'response');
+    assert.match(response.id, /^resp_/);
+    assert.equal(response.status, 'completed');
+    assert.equal(response.model, 'gpt-plain');
+    assert.equal(response.output_text, 'Hello from the fake upstream.');
+    assert.equal(response.instructions, 'Be brief.');
+    assert.equal(response.max_output_tokens, 50);
+    assert.deepEqual(response.usage, {
+      input_tokens: 12,
+      input_tokens_details: { cached_tokens: 0 },
+      output_tokens: 6,
+      output_tokens_details: { reasoning_tokens: 0 },
+      total_tokens: 18,
+    });
+    // The backend got a chat completion.
+    const sent = plain.calls[0];
+    assert.equal(sent?.path, '/v1/chat/completions');
+    assert.equal(sent?.body.model, 'upstream-plain-model');
+    assert.deepEqual(sent?.body.messages, [
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'Say hello' },
+    ]);
+    assert.equal(sent?.body.max_tokens, 50);
+    assert.equal(sent?.body.temperature, 0.2);
+  });
+
+  it('completes a function-calling round trip: the call, then its output in the next turn', async () => {
+    tools.reset();
+    const question: OpenAI.Responses.ResponseInputItem = {
+      role: 'user',
+      content: 'Weather in Paris?',
+    };
+    const first = await client.responses.create({
+      model: 'gpt-tools',
+      input: [question],
+      tools: [WEATHER_TOOL],
+      tool_choice: 'auto',
+    });
+    const call = first.output.find((item) => item.type === 'function_call');
+    assert.ok(call?.type === 'function_call', JSON.stringify(first.output));
+    assert.equal(call.name, 'get_weather');
+    assert.deepEqual(JSON.parse(call.arguments), { city: 'Paris', unit: 'celsius' });
+    assert.equal(first.output_text, 'Let me look that up.');
+    assert.deepEqual(tools.calls[0]?.body.tools, [
+      {
+        type: 'function',
+        function: {
+          name: 'get_weather',
+          description: WEATHER_TOOL.description,
+          parameters: WEATHER_TOOL.parameters,
+          strict: false,
+        },
+      },
+    ]);
+    assert.equal(tools.calls[0]?.body.tool_choice, 'auto');
+
+    // As an agent loop does: the whole output goes back, with the function's output.
+    const second = await client.responses.create({
+      model: 'gpt-tools',
+      tools: [WEATHER_TOOL],
+      input: [
+        question,
+        ...(first.output as OpenAI.Responses.ResponseInputItem[]),
+        { type: 'function_call_output', call_id: call.call_id, output: '18C and sunny' },
+      ],
+    });
+    assert.equal(second.output_text, 'The tool said: 18C and sunny');
+    assert.deepEqual(tools.calls[1]?.body.messages, [
+      { role: 'user', content: 'Weather in Paris?' },
+      {
+        role: 'assistant',
+        content: 'Let me look that up.',
+        tool_calls: [
+          {
+            id: call.call_id,
+            type: 'function',
+            function: { name: 'get_weather', arguments: '{"city":"Paris","unit":"celsius"}' },
+          },
+        ],
+      },
+      { role: 'tool', tool_call_id: call.call_id, content: '18C and sunny' },
+    ]);
+  });
+
+  it('streams through responses.stream(...): text and argument deltas, then the final Response', async () => {
+    tools.reset();
+    const stream = client.responses.stream({
+      model: 'gpt-tools',
+      input: 'Weather in Oslo?',
+      tools: [WEATHER_TOOL],
+      tool_choice: { type: 'function', name: 'get_weather' },
+    });
+    let text = '';
+    let argumentDeltas = 0;
+    stream.on('response.output_text.delta', (event) => (text += event.delta));
+    stream.on('response.function_call_arguments.delta', () => argumentDeltas++);
+    const final = await stream.finalResponse();
+    assert.equal(text, 'Let me look that up.');
+    assert.ok(argumentDeltas >= 2, 'the arguments arrive in pieces');
+    assert.equal(final.status, 'completed');
+    assert.equal(final.output_text, 'Let me look that up.');
+    assert.deepEqual(
+      final.output.map((item) => item.type),
+      ['message', 'function_call'],
+    );
+    const call = final.output[1];
+    assert.ok(call?.type === 'function_call');
+    assert.deepEqual(JSON.parse(call.arguments), { city: 'Paris', unit: 'celsius' });
+    assert.equal(final.usage?.input_tokens, 31);
+    assert.equal(final.usage?.output_tokens, 17);
+    assert.deepEqual(tools.calls[0]?.body.tool_choice, {
+      type: 'function',
+      function: { name: 'get_weather' },
+    });
+    assert.equal(tools.calls[0]?.body.stream, true);
+  });
+
+  it('streams through create({ stream: true }): numbered events from response.created to response.completed', async () => {
+    const stream = await client.responses.create({
+      model: 'gpt-plain',
+      input: 'Stream please',
+      stream: true,
+    });
+    const events: OpenAI.Responses.ResponseStreamEvent[] = [];
+    for await (const event of stream) events.push(event);
+    assert.deepEqual(
+      events.map((event) => event.sequence_number),
+      events.map((_, index) => index),
+    );
+    assert.deepEqual(
+      events.slice(0, 4).map((event) => event.type),
+      [
+        'response.created',
+        'response.in_progress',
+        'response.output_item.added',
+        'response.content_part.added',
+      ],
+    );
+    const deltas = events.filter((event) => event.type === 'response.output_text.delta');
+    assert.ok(deltas.length > 3, 'the text arrives in several deltas');
+    assert.equal(deltas.map((event) => event.delta).join(''), 'Hello from the fake upstream.');
+    const last = events.at(-1);
+    assert.ok(last?.type === 'response.completed');
+    assert.equal(last.response.model, 'gpt-plain');
+    assert.equal(last.response.usage?.total_tokens, 18);
+  });
+
+  it('ends a stream that breaks after its first byte with an error the SDK raises', async () => {
+    plain.next({ kind: 'break-stream', afterChunks: 2 });
+    const stream = await client.responses.create({
+      model: 'gpt-plain',
+      input: 'hi',
+      stream: true,
+    });
+    const types: string[] = [];
+    await assert.rejects(async () => {
+      for await (const event of stream) types.push(event.type);
+    }, OpenAI.APIError);
+    assert.ok(types.includes('response.output_text.delta'), types.join(','));
+    assert.ok(!types.includes('response.completed'));
+  });
+
+  it('refuses what needs stored state, or a built-in tool, with a 400 naming the parameter', async () => {
+    await assert.rejects(
+      client.responses.create({
+        model: 'gpt-plain',
+        input: 'And then?',
+        previous_response_id: 'resp_123',
+      }),
+      (error: unknown) =>
+        error instanceof OpenAI.BadRequestError &&
+        error.param === 'previous_response_id' &&
+        /stateless/.test(error.message),
+    );
+    await assert.rejects(
+      client.responses.create({
+        model: 'gpt-plain',
+        input: 'Search the web',
+        tools: [{ type: 'web_search' }],
+      }),
+      (error: unknown) =>
+        error instanceof OpenAI.BadRequestError && error.param === 'tools[0].type',
+    );
+    const wrongMethod = await fetch(`${gateway.baseUrl}/v1/responses`);
+    assert.equal(wrongMethod.status, 405);
+    assert.equal(wrongMethod.headers.get('allow'), 'POST');
+    const body = (await wrongMethod.json()) as { error: Json };
+    assert.equal(body.error.code, 'method_not_allowed');
+  });
+
+  it('is served without the /v1 prefix and counted under its own route in the metrics', async () => {
+    const scrape = async () =>
+      (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
+    const requests = (text: string, route: string) =>
+      metricSum(text, 'ai_gateway_requests_total', { route });
+    const unprefixed = new OpenAI({ baseURL: gateway.baseUrl, apiKey: 'unused', maxRetries: 0 });
+    const before = await scrape();
+    const response = await unprefixed.responses.create({ model: 'gpt-plain', input: 'Count me' });
+    assert.equal(response.output_text, 'Hello from the fake upstream.');
+    const after = await scrape();
+    assert.equal(requests(after, 'responses') - requests(before, 'responses'), 1);
+    assert.equal(requests(after, 'chat.completions'), requests(before, 'chat.completions'));
+  });
+});
