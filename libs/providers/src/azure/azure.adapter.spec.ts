@@ -63,7 +63,7 @@ describe('AzureOpenAiAdapter against a fake Azure OpenAI resource', () => {
   beforeEach(() => upstream.reset());
 
   it('calls the deployment URL with api-version and the api-key header', async () => {
-    const answer = await invoke(gatewayChatRequest({ temperature: 0.2 }));
+    const answer = await invoke(gatewayChatRequest({ temperature: 0.2, max_tokens: 64 }));
     assert.equal(answer.kind, 'json');
     const call = upstream.calls[0];
     assert.equal(call.path, '/openai/deployments/gpt4o-prod/chat/completions');
@@ -71,6 +71,8 @@ describe('AzureOpenAiAdapter against a fake Azure OpenAI resource', () => {
     assert.equal(call.headers['api-key'], 'azure-secret-key');
     assert.equal(call.headers.authorization, undefined);
     assert.equal(call.body.temperature, 0.2);
+    assert.equal(call.body.max_completion_tokens, 64);
+    assert.equal('max_tokens' in call.body, false);
     assert.deepEqual(answer.usage, {
       inputTokens: 11,
       outputTokens: 4,

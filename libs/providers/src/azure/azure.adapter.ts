@@ -36,7 +36,7 @@ export class AzureOpenAiAdapter implements ProviderAdapter {
       );
     }
     // Azure opens a stream with a choice-less chunk of prompt-filter results: not for clients.
-    const endpoint = { url, skipChoicelessChunks: true };
+    const endpoint = { url, skipChoicelessChunks: true, maxTokensAsCompletionTokens: true };
     return invokeOpenAiWire(call, endpoint, this.dispatcher);
   }
 }

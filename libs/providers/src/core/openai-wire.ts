@@ -29,6 +29,13 @@ export interface OpenAiWireEndpoint {
   readonly url: string;
   /** Drop stream chunks that carry neither choices nor usage (provider annotations). */
   readonly skipChoicelessChunks?: boolean;
+  /**
+   * Send a chat request's `max_tokens` as `max_completion_tokens`: OpenAI's reasoning
+   * models (o-series, gpt-5) refuse `max_tokens`, which the Messages and Responses edges
+   * write, while every OpenAI and Azure chat model takes `max_completion_tokens`. Only for
+   * those two: much of the compatible family (DeepSeek, Mistral) knows `max_tokens` alone.
+   */
+  readonly maxTokensAsCompletionTokens?: boolean;
 }
 
 export function servedByTarget(call: ProviderCall): ServedBy {
@@ -53,6 +60,9 @@ export async function invokeOpenAiWire(
 ): Promise<GatewayAnswer> {
   const { request, target } = call;
   const body: JsonObject = { ...withoutGatewayExtensions(request.body), model: target.model };
+  if (endpoint.maxTokensAsCompletionTokens && request.operation === 'chat') {
+    renameMaxTokens(body);
+  }
   if (request.stream) {
     body.stream_options = { ...(body.stream_options as JsonObject), include_usage: true };
   }
@@ -132,4 +142,11 @@ async function* openAiStreamEvents(
   } finally {
     settle(reported ?? estimatedUsage(request.body, output.tokens));
   }
+}
+
+/** `max_tokens` as `max_completion_tokens`, unless the client sent that itself (it wins). */
+function renameMaxTokens(body: JsonObject): void {
+  if (body.max_tokens === undefined) return;
+  if (body.max_completion_tokens === undefined) body.max_completion_tokens = body.max_tokens;
+  delete body.max_tokens;
 }

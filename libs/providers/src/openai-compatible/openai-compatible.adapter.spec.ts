@@ -75,6 +75,39 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
     assert.equal(answer.servedBy.backend, 'fake-openai');
   });
 
+  it("sends OpenAI a chat request's max_tokens as max_completion_tokens, which its reasoning models require", async () => {
+    const invokeOn = async (
+      provider: string,
+      body: JsonObject,
+      operation: 'chat' | 'completions' = 'chat',
+    ) => {
+      upstream.reset();
+      await adapter.invoke({
+        request: chatRequest({ operation, body }),
+        target: { ...target, provider },
+        signal: new AbortController().signal,
+      });
+      return upstream.calls[0].body;
+    };
+    const messages = [{ role: 'user', content: 'hi' }];
+    const onOpenAi = await invokeOn('openai', { model: 'gpt-5', messages, max_tokens: 50 });
+    assert.equal(onOpenAi.max_completion_tokens, 50);
+    assert.equal('max_tokens' in onOpenAi, false);
+    // The client's own max_completion_tokens wins over a max_tokens beside it.
+    const both = { model: 'gpt-5', messages, max_tokens: 50, max_completion_tokens: 80 };
+    assert.equal((await invokeOn('openai', both)).max_completion_tokens, 80);
+    // The compatible family (DeepSeek, Mistral, vLLM) and legacy completions keep max_tokens.
+    const onVllm = await invokeOn('vllm', { model: 'm', messages, max_tokens: 50 });
+    assert.equal(onVllm.max_tokens, 50);
+    assert.equal('max_completion_tokens' in onVllm, false);
+    const legacy = await invokeOn(
+      'openai',
+      { model: 'm', prompt: 'hi', max_tokens: 50 },
+      'completions',
+    );
+    assert.equal(legacy.max_tokens, 50);
+  });
+
   it("sends no caching marks, which are Anthropic's (this family caches by itself)", async () => {
     const ephemeral = { type: 'ephemeral' };
     const body = {

@@ -24,6 +24,7 @@ export class OpenAiCompatibleAdapter implements ProviderAdapter {
   async invoke(call: ProviderCall): Promise<GatewayAnswer> {
     const { request, target } = call;
     const url = resolveBaseUrl(target.provider, target.baseUrl) + PATHS[request.operation];
-    return invokeOpenAiWire(call, { url }, this.dispatcher);
+    const maxTokensAsCompletionTokens = target.provider === 'openai';
+    return invokeOpenAiWire(call, { url, maxTokensAsCompletionTokens }, this.dispatcher);
   }
 }
