@@ -16,3 +16,4 @@ export * from './responses';
 export * from './identity';
 export * from './cache';
 export * from './dedup';
+export * from './tracing/edge-tracing';

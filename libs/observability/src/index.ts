@@ -5,3 +5,4 @@ export * from './logging/nest-logger.service';
 export * from './metrics/label-guard';
 export * from './metrics/metrics-registry';
 export * from './metrics/prometheus-text';
+export * from './tracing';

@@ -8,3 +8,4 @@ export * from './cors-origins';
 export * from './data-plane-http';
 export * from './usage-pricing';
 export * from './budget-runtime';
+export * from './tracing-settings';

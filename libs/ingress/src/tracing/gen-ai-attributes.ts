@@ -1,0 +1,47 @@
+// Attribute names of the OpenTelemetry GenAI semantic conventions, which are still in
+// development: the semantic-conventions package keeps them in its `incubating` entry point
+// and asks instrumentations to copy the ones they use rather than import it.
+export const GEN_AI_OPERATION_NAME = 'gen_ai.operation.name';
+export const GEN_AI_PROVIDER_NAME = 'gen_ai.provider.name';
+export const GEN_AI_REQUEST_MODEL = 'gen_ai.request.model';
+export const GEN_AI_REQUEST_MAX_TOKENS = 'gen_ai.request.max_tokens';
+export const GEN_AI_REQUEST_TEMPERATURE = 'gen_ai.request.temperature';
+export const GEN_AI_RESPONSE_MODEL = 'gen_ai.response.model';
+export const GEN_AI_USAGE_INPUT_TOKENS = 'gen_ai.usage.input_tokens';
+export const GEN_AI_USAGE_OUTPUT_TOKENS = 'gen_ai.usage.output_tokens';
+export const GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS = 'gen_ai.usage.cache_read.input_tokens';
+
+/** The gateway's own attributes beside them. */
+export const GATEWAY_ENDPOINT = 'ai_gateway.endpoint';
+export const GATEWAY_REQUEST_ID = 'ai_gateway.request_id';
+export const GATEWAY_USER = 'ai_gateway.user';
+export const GATEWAY_TIER = 'ai_gateway.tier';
+export const GATEWAY_STREAM = 'ai_gateway.stream';
+export const GATEWAY_BACKEND = 'ai_gateway.backend';
+export const GATEWAY_ATTEMPTS = 'ai_gateway.attempts';
+export const GATEWAY_CACHED = 'ai_gateway.cached';
+export const GATEWAY_USAGE_SOURCE = 'ai_gateway.usage.source';
+export const GATEWAY_CLIENT_GONE = 'ai_gateway.client_gone';
+
+/** The GenAI operation names of the gateway's operations. */
+export const GEN_AI_OPERATION = {
+  chat: 'chat',
+  completions: 'text_completion',
+  embeddings: 'embeddings',
+} as const;
+
+/**
+ * The conventions' well-known `gen_ai.provider.name` values for the providers the gateway
+ * knows; any other (vllm, openai-compatible, ...) is reported as configured.
+ */
+export const GEN_AI_PROVIDER: Readonly<Record<string, string>> = {
+  openai: 'openai',
+  anthropic: 'anthropic',
+  'google-gemini': 'gcp.gemini',
+  bedrock: 'aws.bedrock',
+  azure: 'azure.ai.openai',
+  mistral: 'mistral_ai',
+  cohere: 'cohere',
+  groq: 'groq',
+  deepseek: 'deepseek',
+};
