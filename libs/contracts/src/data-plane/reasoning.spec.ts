@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  reasoningTextOf,
   isReasoningEffort,
   normalizedThinking,
   normalizedThinkingBlock,
@@ -65,5 +66,13 @@ describe('reasoning fields', () => {
     }
     assert.ok(!isReasoningEffort('extreme'));
     assert.ok(!isReasoningEffort(3));
+  });
+
+  it('reads reasoning text from reasoning_content, or the reasoning field others write', () => {
+    assert.equal(reasoningTextOf({ reasoning_content: 'a', reasoning: 'b' }), 'a');
+    assert.equal(reasoningTextOf({ reasoning: 'b' }), 'b');
+    assert.equal(reasoningTextOf({ reasoning_content: '' }), undefined);
+    assert.equal(reasoningTextOf({ reasoning: { effort: 'low' } }), undefined);
+    assert.equal(reasoningTextOf({ content: 'x' }), undefined);
   });
 });

@@ -67,3 +67,13 @@ export function normalizedThinkingBlock(value: unknown): ThinkingBlock | undefin
   if (typeof signature !== 'string') return undefined;
   return { type: 'thinking', thinking: value.thinking, signature };
 }
+
+/**
+ * The reasoning text of an answer's message or a stream's delta: `reasoning_content`
+ * (DeepSeek, LiteLLM, this gateway's adapters), else `reasoning`, which vLLM, Groq, Ollama
+ * and OpenRouter write in its place; undefined when there is none.
+ */
+export function reasoningTextOf(messageOrDelta: Record<string, unknown>): string | undefined {
+  const text = messageOrDelta.reasoning_content ?? messageOrDelta.reasoning;
+  return typeof text === 'string' && text !== '' ? text : undefined;
+}

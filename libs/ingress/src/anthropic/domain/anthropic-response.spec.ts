@@ -135,6 +135,14 @@ describe('OpenAI chat answer to Anthropic message', () => {
       'req-1',
     );
     assert.deepEqual(plain.content, [{ type: 'text', text: '4' }]);
+    // vLLM, Groq, Ollama and OpenRouter name it `reasoning`.
+    const vllm = toAnthropicMessage(
+      completion({ content: '4', reasoning: '2+2 is 4.' }, 'stop'),
+      usage,
+      facts,
+      'req-1',
+    );
+    assert.deepEqual(vllm.content[0], { type: 'thinking', thinking: '2+2 is 4.', signature: '' });
   });
 
   it('keeps a text block in an empty answer', () => {

@@ -8,6 +8,7 @@ import {
   DataPlaneError,
   DataPlaneErrorCode,
   normalizedThinkingBlock,
+  reasoningTextOf,
   type JsonObject,
   type ThinkingBlock,
   type TokenUsage,
@@ -115,11 +116,8 @@ export function thinkingBlocksOf(value: unknown): ThinkingBlock[] {
 function reasoningBlocks(message: JsonObject): AnthropicContentBlock[] {
   const blocks = thinkingBlocksOf(message.thinking_blocks);
   if (blocks.length > 0) return blocks.map((block) => ({ ...block }));
-  const text = message.reasoning_content;
-  if (typeof text === 'string' && text.length > 0) {
-    return [{ type: 'thinking', thinking: text, signature: '' }];
-  }
-  return [];
+  const text = reasoningTextOf(message);
+  return text === undefined ? [] : [{ type: 'thinking', thinking: text, signature: '' }];
 }
 
 /** A complete OpenAI chat.completion as an Anthropic message. */

@@ -208,8 +208,9 @@ describe('OpenAI chunks to Anthropic stream events', () => {
 
   it('closes unsigned reasoning when text begins, and opens a block for a lone signature', () => {
     // A backend that reasons without signing (Gemini, DeepSeek): the text closes the block.
+    // vLLM, Groq, Ollama and OpenRouter stream it as `reasoning`.
     const unsigned = run([
-      chunk({ reasoning_content: 'Easy.' }),
+      chunk({ reasoning: 'Easy.' }),
       chunk({ content: '4' }),
       chunk({}, 'stop'),
     ]);

@@ -1,5 +1,10 @@
 import type { AnthropicStreamEvent } from '@aigw/contracts';
-import type { JsonObject, ThinkingBlock, TokenUsage } from '@aigw/contracts/data-plane';
+import {
+  reasoningTextOf,
+  type JsonObject,
+  type ThinkingBlock,
+  type TokenUsage,
+} from '@aigw/contracts/data-plane';
 import type { MessagesRequestFacts } from './anthropic-request';
 import { anthropicStop, anthropicUsageOf, messageId, thinkingBlocksOf } from './anthropic-response';
 
@@ -43,9 +48,8 @@ export class MessageStreamTranslator {
     if (!choice) return events; // a usage-only chunk: usage comes from the answer itself
     const delta = (choice.delta ?? {}) as JsonObject;
 
-    if (typeof delta.reasoning_content === 'string' && delta.reasoning_content.length > 0) {
-      this.thinkingDelta(delta.reasoning_content, events);
-    }
+    const reasoning = reasoningTextOf(delta);
+    if (reasoning !== undefined) this.thinkingDelta(reasoning, events);
     for (const block of thinkingBlocksOf(delta.thinking_blocks)) {
       this.thinkingBlockDone(block, events);
     }
