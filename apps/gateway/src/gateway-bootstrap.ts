@@ -2,6 +2,7 @@ import { startBudgetSettlement } from '@aigw/budget';
 import { modelBudgetGate } from '@aigw/budget-core';
 import {
   BudgetAdmission,
+  edgeTracing,
   identityConfigProblems,
   identityOptionsFromEnv,
   IngressTelemetry,
@@ -74,6 +75,7 @@ export async function bootstrapGateway(env: Env): Promise<RunningGateway> {
             logger.error('request failed unexpectedly', { requestId, error }),
           ),
           reuse: openResponseReuse(runtime, env),
+          tracing: runtime.tracing && (await edgeTracing(runtime.tracing)),
         }),
         usageAnalytics,
       ),

@@ -1,7 +1,8 @@
 // On its embedded defaults the all-in-one gateway talks to no Kafka, Redis or ClickHouse, so
 // its modules must not load their client libraries at start-up (about 5 MB of heap); they
 // load when a client is made (libs/infra/src/client-libraries.ts). One stray value import
-// of 'kafkajs' anywhere in the gateway's module graph fails this.
+// of 'kafkajs' anywhere in the gateway's module graph fails this. Nor, tracing off, the
+// OpenTelemetry SDK (libs/observability/src/tracing).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
@@ -25,5 +26,15 @@ describe("the all-in-one gateway's start-up", () => {
       'the gateway module graph was loaded',
     );
     assert.deepEqual(loadedClientLibraries(), []);
+  });
+
+  it('loads no OpenTelemetry SDK: tracing loads it only when it is configured', () => {
+    createRequire(__filename)('./gateway-bootstrap');
+    // The API package aside, which prom-client loads for itself.
+    const sdk = Object.keys(require.cache).filter(
+      (path) =>
+        path.includes('/node_modules/@opentelemetry/') && !path.includes('/@opentelemetry/api/'),
+    );
+    assert.deepEqual(sdk, []);
   });
 });

@@ -1,5 +1,6 @@
 import {
   BudgetAdmission,
+  edgeTracing,
   IngressModule,
   IngressTelemetry,
   OpenAiExceptionFilter,
@@ -66,6 +67,7 @@ export async function bootstrapIngress(env: Env): Promise<RunningService> {
           logger.error('request failed unexpectedly', { requestId, error }),
         ),
         reuse: openResponseReuse(runtime, env),
+        tracing: runtime.tracing && (await edgeTracing(runtime.tracing)),
       }),
       runtime.edgeAppOptions(
         new OpenAiExceptionFilter(

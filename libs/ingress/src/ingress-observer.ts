@@ -63,3 +63,29 @@ export const NOOP_INGRESS_OBSERVER: IngressObserver = {
   completed: () => undefined,
   failed: () => undefined,
 };
+
+/** Reports to each observer in turn (request telemetry, then tracing). */
+export function bothObservers(first: IngressObserver, second: IngressObserver): IngressObserver {
+  return {
+    started: (endpoint) => {
+      first.started(endpoint);
+      second.started(endpoint);
+    },
+    finished: (endpoint) => {
+      first.finished(endpoint);
+      second.finished(endpoint);
+    },
+    accepted: (endpoint, request) => {
+      first.accepted(endpoint, request);
+      second.accepted(endpoint, request);
+    },
+    completed: (...args) => {
+      first.completed(...args);
+      second.completed(...args);
+    },
+    failed: (failure) => {
+      first.failed(failure);
+      second.failed(failure);
+    },
+  };
+}

@@ -9,7 +9,7 @@ import {
   type TokenUsage,
 } from '@aigw/contracts/data-plane';
 import { pricedDollars } from './domain/answer-cost';
-import { forwardableHeaders } from './domain/header-policy';
+import { forwardableHeaders, withTraceHeaders } from './domain/header-policy';
 import { PromptGuard } from './domain/prompt-guard';
 import { buildGatewayRequest } from './domain/request-builder';
 import {
@@ -18,6 +18,7 @@ import {
   type CallerIdentity,
   type IdentityOptions,
 } from './identity';
+import type { EdgeTracing, TraceHeaders } from './tracing/edge-tracing';
 
 type IncomingHeaders = Readonly<Record<string, string | string[] | undefined>>;
 
@@ -43,6 +44,8 @@ export class IngressPipeline {
     private readonly config: () => GatewayConfig,
     private readonly router: RouterPort,
     identityOptions: IdentityOptions = identityOptionsFromEnv(),
+    /** Opens each call's span; absent (tracing off), nothing is traced. */
+    private readonly tracing?: EdgeTracing,
   ) {
     this.identifier = new CallerIdentifier(config, identityOptions);
   }
@@ -50,13 +53,18 @@ export class IngressPipeline {
   /**
    * Synchronous unless the caller's JWT must be verified now (not yet seen, or keys to
    * fetch): only then is a promise returned, so header-identified traffic pays nothing.
+   * `startedAt` (`performance.now()`) is when the request reached the edge, where its span
+   * starts when tracing is on.
    */
   prepare(
     operation: Operation,
     body: unknown,
     headers: IncomingHeaders,
     requestId: string,
+    startedAt?: number,
   ): GatewayRequest | Promise<GatewayRequest> {
+    // First, so the span covers identity and the prompt rules, and ends if they refuse.
+    const trace = this.tracing?.open(requestId, operation, headers, startedAt);
     const provisional = buildGatewayRequest(operation, body, {
       requestId,
       caller: { userKey: ANONYMOUS },
@@ -67,8 +75,8 @@ export class IngressPipeline {
     if (!route) return provisional; // the router answers "model not found"
     const identity = this.identifier.identify(headers, route.route);
     return identity instanceof Promise
-      ? identity.then((resolved) => admit(operation, provisional, route, resolved))
-      : admit(operation, provisional, route, identity);
+      ? identity.then((resolved) => admit(operation, provisional, route, resolved, trace))
+      : admit(operation, provisional, route, identity, trace);
   }
 
   handle(request: GatewayRequest, signal: AbortSignal): Promise<GatewayAnswer> {
@@ -114,12 +122,14 @@ function admit(
   provisional: GatewayRequest,
   route: CompiledRoute,
   identity: CallerIdentity,
+  trace: TraceHeaders | undefined,
 ): GatewayRequest {
   if (operation !== 'embeddings') route.guard.check(promptText(provisional.body));
+  const forwarded = forwardableHeaders(identity.headers, route.stripHeaders);
   return {
     ...provisional,
     caller: identity.caller,
     allowedModels: identity.allowedModels,
-    forwardHeaders: forwardableHeaders(identity.headers, route.stripHeaders),
+    forwardHeaders: withTraceHeaders(forwarded, trace, route.stripHeaders),
   };
 }

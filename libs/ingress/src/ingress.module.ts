@@ -7,7 +7,14 @@ import { ResponseReuse } from './cache/response-reuse';
 import { EdgeRoutes } from './edge-routes';
 import { OpenAiController } from './http/openai.controller';
 import { IngressPipeline } from './ingress-pipeline';
-import { INGRESS_OBSERVER, NOOP_INGRESS_OBSERVER, type IngressObserver } from './ingress-observer';
+import { identityOptionsFromEnv } from './identity';
+import {
+  bothObservers,
+  INGRESS_OBSERVER,
+  NOOP_INGRESS_OBSERVER,
+  type IngressObserver,
+} from './ingress-observer';
+import type { EdgeTracing } from './tracing/edge-tracing';
 
 export interface IngressModuleOptions {
   /** The configuration in force; read per request so reloads apply at once. */
@@ -15,6 +22,8 @@ export interface IngressModuleOptions {
   /** The router: in-process in the all-in-one gateway, an HTTP client otherwise. */
   readonly router: RouterPort;
   readonly observer?: IngressObserver;
+  /** A span per model call (OpenTelemetry); without it nothing is traced. */
+  readonly tracing?: EdgeTracing;
   /** Budget admission; without it every request is admitted. */
   readonly admission?: BudgetAdmission;
   /** Response cache and request deduplication; without it every request is routed. */
@@ -24,14 +33,24 @@ export interface IngressModuleOptions {
 @Module({})
 export class IngressModule {
   static forRoot(options: IngressModuleOptions): DynamicModule {
+    const observer = options.observer ?? NOOP_INGRESS_OBSERVER;
+    const pipeline = new IngressPipeline(
+      options.config,
+      options.router,
+      identityOptionsFromEnv(),
+      options.tracing,
+    );
     return {
       module: IngressModule,
       // The model calls are plain Fastify routes (EdgeRoutes); the controllers serve the rest.
       controllers: [OpenAiController, MessagesController],
       providers: [
         EdgeRoutes,
-        { provide: IngressPipeline, useValue: new IngressPipeline(options.config, options.router) },
-        { provide: INGRESS_OBSERVER, useValue: options.observer ?? NOOP_INGRESS_OBSERVER },
+        { provide: IngressPipeline, useValue: pipeline },
+        {
+          provide: INGRESS_OBSERVER,
+          useValue: options.tracing ? bothObservers(observer, options.tracing) : observer,
+        },
         ...(options.admission ? [{ provide: BudgetAdmission, useValue: options.admission }] : []),
         ...(options.reuse ? [{ provide: ResponseReuse, useValue: options.reuse }] : []),
       ],

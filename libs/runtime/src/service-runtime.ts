@@ -10,11 +10,12 @@ import {
   kafkaLogCreator,
   KafkaEventBus,
 } from '@aigw/infra';
-import { Logger, MetricsRegistry } from '@aigw/observability';
+import { Logger, MetricsRegistry, type Tracing } from '@aigw/observability';
 import { AdminServer } from './admin-server';
 import type { NestEdgeAppOptions } from './nest-edge-app';
 import { StartupError } from './listen';
 import { listenFailure } from './startup-errors';
+import { openTracing, tracingSettings } from './tracing-settings';
 import {
   loadServiceConfig,
   type ConfigHolder,
@@ -92,13 +93,19 @@ export class ServiceRuntime {
     readonly metrics: MetricsRegistry,
     private readonly holder: ConfigHolder,
     private readonly opened: OpenedEvents,
+    /** The OpenTelemetry tracer when OTEL_EXPORTER_OTLP_*ENDPOINT is set; else undefined. */
+    readonly tracing?: Tracing,
   ) {
     this.events = opened.bus;
+    // After the listeners (which end the last spans), before the event log.
+    if (tracing) this.onClose(() => tracing.shutdown());
   }
 
   static async open(env: Env, options: ServiceRuntimeOptions): Promise<ServiceRuntime> {
     const logger = Logger.fromEnv(env).child({ app: options.app });
     const metrics = MetricsRegistry.fromEnv(env);
+    // Checked before anything starts, so a bad endpoint is the one-line cause.
+    const tracing = tracingSettings(env, options.app);
     const holder = await loadServiceConfig(
       env,
       logger,
@@ -115,7 +122,14 @@ export class ServiceRuntime {
       holder.close();
       throw error;
     }
-    const runtime = new ServiceRuntime(options.app, logger, metrics, holder, opened);
+    const runtime = new ServiceRuntime(
+      options.app,
+      logger,
+      metrics,
+      holder,
+      opened,
+      await openTracing(tracing, logger),
+    );
     readiness.forEach((check) => runtime.addReadinessCheck(check));
     return runtime;
   }

@@ -41,3 +41,24 @@ export function forwardableHeaders(
   }
   return forwarded;
 }
+
+/** The W3C Trace Context headers, which name the caller's span. */
+const TRACE_CONTEXT_HEADERS = ['traceparent', 'tracestate'] as const;
+
+/**
+ * The forwarded headers with the gateway's span named in place of the client's, so the
+ * provider call is the gateway span's child; a route that strips `traceparent` sends none.
+ */
+export function withTraceHeaders(
+  forwarded: Record<string, string>,
+  trace: Readonly<Partial<Record<(typeof TRACE_CONTEXT_HEADERS)[number], string>>> | undefined,
+  stripHeaders: readonly string[],
+): Record<string, string> {
+  if (!trace || stripHeaders.includes('traceparent')) return forwarded;
+  for (const name of TRACE_CONTEXT_HEADERS) {
+    delete forwarded[name];
+    const value = trace[name];
+    if (value !== undefined) forwarded[name] = value;
+  }
+  return forwarded;
+}

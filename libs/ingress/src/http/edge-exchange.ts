@@ -102,7 +102,13 @@ export class EdgeExchange {
     try {
       const body = dialect.canonicalBody ? dialect.canonicalBody(http.body) : http.body;
       // A promise only when a JWT must be verified; awaiting a plain value costs a tick.
-      request = await this.pipeline.prepare(operation, body, http.headers, requestId);
+      request = await this.pipeline.prepare(
+        operation,
+        body,
+        http.headers,
+        requestId,
+        timings.startedAt,
+      );
       // With the route's cache or deduplication on: a cache hit, or an identical call to join.
       const plan = this.reuse?.plan(request, http.headers);
       const found = plan && (await this.reuse!.find(plan, request));

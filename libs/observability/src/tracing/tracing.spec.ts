@@ -1,5 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { ExportResultCode } from '@opentelemetry/core';
 import {
   InMemorySpanExporter,
@@ -81,5 +83,37 @@ describe('a started tracer', () => {
     assert.equal(failures.length, 1);
     assert.match(String(failures[0]), /collector unreachable/);
     await tracing.shutdown();
+  });
+
+  it('posts OTLP protobuf to the traces URL by default, and OTLP JSON when asked', async () => {
+    const received: { path?: string; type?: string; bytes: number }[] = [];
+    const collector = createServer((request, response) => {
+      let bytes = 0;
+      request.on('data', (chunk: Buffer) => (bytes += chunk.length));
+      request.on('end', () => {
+        received.push({ path: request.url, type: request.headers['content-type'], bytes });
+        response.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(collector.address() as AddressInfo).port}/v1/traces`;
+    try {
+      for (const protocol of ['http/protobuf', 'http/json'] as const) {
+        const tracing = await startTracing({ serviceName: 's', export: { url, protocol } });
+        tracing.tracer.startSpan('sent').end();
+        await tracing.shutdown();
+      }
+    } finally {
+      collector.closeAllConnections();
+      await new Promise((resolve) => collector.close(resolve));
+    }
+    assert.deepEqual(
+      received.map(({ path, type }) => [path, type]),
+      [
+        ['/v1/traces', 'application/x-protobuf'],
+        ['/v1/traces', 'application/json'],
+      ],
+    );
+    assert.ok(received.every(({ bytes }) => bytes > 0));
   });
 });
