@@ -228,4 +228,64 @@ describe('parseChatRequest', () => {
       /must be \{"type": "thinking"/,
     );
   });
+
+  it("reads a tool call's extra_content.google.thought_signature, and nothing when it has none", () => {
+    const call = (id: string, extra?: unknown) => ({
+      id,
+      type: 'function',
+      function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
+      ...(extra === undefined ? {} : { extra_content: extra }),
+    });
+    const prompt = parseChatRequest({
+      messages: [
+        ...user,
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [
+            call('c1', { google: { thought_signature: 'CqUBAdHtim9s' } }),
+            call('c2'),
+            call('c3', { google: { thought_signature: null } }),
+            call('c4', { google: { thought_signature: '' } }),
+            call('c5', { other_vendor: { x: 1 } }),
+            call('c6', null),
+          ],
+        },
+      ],
+    });
+    const turn = prompt.turns[1];
+    if (turn.role !== 'assistant') return assert.fail('expected an assistant turn');
+    assert.equal(turn.toolCalls[0].thoughtSignature, 'CqUBAdHtim9s');
+    // No key at all where there is no signature, so other adapters' calls are unchanged.
+    for (const unsigned of turn.toolCalls.slice(1)) {
+      assert.ok(!('thoughtSignature' in unsigned), unsigned.id);
+    }
+  });
+
+  it('refuses a thought signature that is not a string, or extra_content of the wrong shape, naming the field', () => {
+    const withExtra = (extra: unknown) => ({
+      messages: [
+        ...user,
+        {
+          role: 'assistant',
+          tool_calls: [
+            { id: 'c', type: 'function', function: { name: 'f' }, extra_content: extra },
+          ],
+        },
+      ],
+    });
+    const at = 'messages[1].tool_calls[0].extra_content';
+    rejects(
+      withExtra({ google: { thought_signature: 42 } }),
+      `${at}.google.thought_signature`,
+      /must be a string/,
+    );
+    rejects(
+      withExtra({ google: { thought_signature: ['a'] } }),
+      `${at}.google.thought_signature`,
+      /must be a string/,
+    );
+    rejects(withExtra({ google: 'sig' }), `${at}.google`, /must be an object/);
+    rejects(withExtra('sig'), at, /must be an object/);
+  });
 });

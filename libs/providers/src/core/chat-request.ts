@@ -40,6 +40,12 @@ export interface ChatToolCall {
   /** The arguments as the client sent them (JSON text) and parsed. */
   readonly argumentsJson: string;
   readonly arguments: JsonObject;
+  /**
+   * Gemini's opaque signature for this call, as the client carried it back
+   * (`extra_content.google.thought_signature`, the field Google's own OpenAI-compatible
+   * endpoint uses). Gemini 3 refuses its own function calls in the history without it.
+   */
+  readonly thoughtSignature?: string;
 }
 
 export type ChatTurn =
@@ -182,8 +188,36 @@ function parseToolCalls(value: unknown, param: string): ChatToolCall[] {
     if (!isJsonObject(parsed)) {
       throw invalid(`${at}.function.arguments must be a JSON object`, `${at}.function.arguments`);
     }
-    return { id: call.id, name: fn.name, argumentsJson, arguments: parsed };
+    const thoughtSignature = parseThoughtSignature(call.extra_content, `${at}.extra_content`);
+    return {
+      id: call.id,
+      name: fn.name,
+      argumentsJson,
+      arguments: parsed,
+      ...(thoughtSignature === undefined ? {} : { thoughtSignature }),
+    };
   });
+}
+
+/**
+ * A tool call's `extra_content.google.thought_signature`; absent (or null) at any level
+ * is none, and so is an empty one, which signs nothing.
+ */
+function parseThoughtSignature(extra: unknown, param: string): string | undefined {
+  if (extra === undefined || extra === null) return undefined;
+  if (!isJsonObject(extra)) throw invalid(`${param} must be an object`, param);
+  const google = extra.google;
+  if (google === undefined || google === null) return undefined;
+  if (!isJsonObject(google)) throw invalid(`${param}.google must be an object`, `${param}.google`);
+  const signature = google.thought_signature;
+  if (signature === undefined || signature === null) return undefined;
+  if (typeof signature !== 'string') {
+    throw invalid(
+      `${param}.google.thought_signature must be a string`,
+      `${param}.google.thought_signature`,
+    );
+  }
+  return signature === '' ? undefined : signature;
 }
 
 function parseTools(value: unknown): ChatTool[] {

@@ -63,6 +63,53 @@ describe('withoutGatewayExtensions', () => {
     assert.match(JSON.stringify(body), /cache_control/);
   });
 
+  it("drops a Gemini thought signature from an assistant turn's tool calls, keeping the calls", () => {
+    const signed = {
+      id: 'call_1',
+      type: 'function',
+      function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
+      extra_content: { google: { thought_signature: 'CqUBAdHtim9s' } },
+    };
+    const unsigned = {
+      id: 'call_2',
+      type: 'function',
+      function: { name: 'get_time', arguments: '{}' },
+    };
+    const tool = { role: 'tool', tool_call_id: 'call_1', content: '18C' };
+    const body = {
+      messages: [
+        { role: 'user', content: 'Weather and time in Paris?' },
+        { role: 'assistant', content: null, tool_calls: [signed, unsigned] },
+        tool,
+      ],
+    };
+    const sent = withoutGatewayExtensions(body);
+    const { extra_content: _extra, ...plain } = signed;
+    assert.deepEqual(sent, {
+      messages: [
+        { role: 'user', content: 'Weather and time in Paris?' },
+        { role: 'assistant', content: null, tool_calls: [plain, unsigned] },
+        tool,
+      ],
+    });
+    const calls = (sent.messages as JsonObject[])[1].tool_calls as unknown[];
+    assert.equal(calls[1], unsigned);
+    assert.ok('extra_content' in signed, "the client's body is untouched");
+  });
+
+  it('leaves tool calls without extra_content as the very same body', () => {
+    const body = {
+      messages: [
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '{}' } }],
+        },
+      ],
+    };
+    assert.equal(withoutGatewayExtensions(body), body);
+  });
+
   it('finds each extension on its own, even when null', () => {
     const message = (extra: JsonObject) => ({
       messages: [{ role: 'assistant', content: 'x', ...extra }],
@@ -74,6 +121,7 @@ describe('withoutGatewayExtensions', () => {
       ['cache_control', message({ cache_control: ephemeral })],
       ['cache_control', message({ content: [{ type: 'text', text: 'x', cache_control: null }] })],
       ['cache_control', { messages: [], tools: [{ type: 'function', cache_control: ephemeral }] }],
+      ['extra_content', message({ tool_calls: [{ id: 'c', extra_content: null }] })],
     ];
     for (const [field, body] of bodies) {
       const sent = withoutGatewayExtensions(body);

@@ -4,10 +4,12 @@ import { isJsonObject } from './json-shape';
 // The gateway's canonical request is OpenAI's chat request extended the way LiteLLM and
 // DeepSeek extend it: Anthropic's `cache_control` marks on parts, messages and tools, a
 // `thinking` budget, and the reasoning an assistant turn carries back (`thinking_blocks`,
-// `reasoning_content`). An OpenAI-format backend gets the client's body as it came minus
-// these: OpenAI refuses a field it does not know ("Unrecognized request argument"), and
-// DeepSeek answers 400 to `reasoning_content` in input messages. `reasoning_effort` is
-// OpenAI's own field and passes as it is.
+// `reasoning_content`), and, the way Google's OpenAI-compatible endpoint extends it, a
+// Gemini thought signature on an assistant turn's tool call
+// (`extra_content.google.thought_signature`). An OpenAI-format backend gets the client's
+// body as it came minus these: OpenAI refuses a field it does not know ("Unrecognized
+// request argument"), and DeepSeek answers 400 to `reasoning_content` in input messages.
+// `reasoning_effort` is OpenAI's own field and passes as it is.
 
 /**
  * The body without the gateway's extensions. The same object when it has none, as it
@@ -34,7 +36,8 @@ function messageHasExtensions(message: unknown): boolean {
     'cache_control' in message ||
     'thinking_blocks' in message ||
     'reasoning_content' in message ||
-    (Array.isArray(message.content) && message.content.some(isMarked))
+    (Array.isArray(message.content) && message.content.some(isMarked)) ||
+    (Array.isArray(message.tool_calls) && message.tool_calls.some(hasExtraContent))
   );
 }
 
@@ -48,6 +51,18 @@ function plainMessage(message: unknown): unknown {
     ...rest
   } = message as JsonObject;
   if (Array.isArray(rest.content)) rest.content = rest.content.map(unmarked);
+  if (Array.isArray(rest.tool_calls)) rest.tool_calls = rest.tool_calls.map(withoutExtraContent);
+  return rest;
+}
+
+function hasExtraContent(call: unknown): boolean {
+  return isJsonObject(call) && 'extra_content' in call;
+}
+
+/** A tool call without the provider extras it was answered with (Gemini's signature). */
+function withoutExtraContent(call: unknown): unknown {
+  if (!hasExtraContent(call)) return call;
+  const { extra_content: _extra, ...rest } = call as JsonObject;
   return rest;
 }
 
