@@ -10,6 +10,19 @@ export interface OpenAiToolCall {
   readonly id: string;
   readonly name: string;
   readonly argumentsJson: string;
+  /** Gemini's signature for the call, which the client must send back with it. */
+  readonly thoughtSignature?: string;
+}
+
+/**
+ * Where a tool call carries Gemini's signature, as Google's own OpenAI-compatible
+ * endpoint puts it: `extra_content.google.thought_signature` on the call. A client that
+ * appends the assistant message it got to its history sends it back unchanged.
+ */
+function signatureFields(thoughtSignature: string | undefined): JsonObject {
+  return thoughtSignature === undefined
+    ? {}
+    : { extra_content: { google: { thought_signature: thoughtSignature } } };
 }
 
 /** OpenAI's `usage` object; `prompt_tokens` includes cached tokens, as OpenAI reports it. */
@@ -98,6 +111,7 @@ export function chatCompletion(answer: {
       id: call.id,
       type: 'function',
       function: { name: call.name, arguments: call.argumentsJson },
+      ...signatureFields(call.thoughtSignature),
     }));
   }
   return {
@@ -151,10 +165,21 @@ export class ChunkFactory {
     return this.delta({ thinking_blocks: [{ ...block }] });
   }
 
-  /** The first chunk of a tool call: its id and name, with empty arguments. */
-  toolCallStart(index: number, id: string, name: string): JsonObject {
+  /**
+   * The first chunk of a tool call: its id and name, with empty arguments, and Gemini's
+   * signature for it where there is one.
+   */
+  toolCallStart(index: number, id: string, name: string, thoughtSignature?: string): JsonObject {
     return this.delta({
-      tool_calls: [{ index, id, type: 'function', function: { name, arguments: '' } }],
+      tool_calls: [
+        {
+          index,
+          id,
+          type: 'function',
+          function: { name, arguments: '' },
+          ...signatureFields(thoughtSignature),
+        },
+      ],
     });
   }
 

@@ -2,6 +2,7 @@ import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contr
 import {
   type ChatPart,
   type ChatPrompt,
+  type ChatToolCall,
   type ChatTurn,
   toolResultObject,
 } from '../core/chat-request';
@@ -20,6 +21,13 @@ export const GEMINI_EFFORT_BUDGETS: EffortBudgets = {
 };
 
 type Part = JsonObject;
+
+/**
+ * Google's documented stand-in for a function call's thoughtSignature where there is no
+ * real one ("transferred conversation" in ai.google.dev/gemini-api/docs/thought-signatures:
+ * a history from another model, or calls Gemini did not make, bypasses the check with it).
+ */
+export const SKIP_SIGNATURE_VALIDATION = 'skip_thought_signature_validator';
 
 function part(content: ChatPart, at: string): Part {
   switch (content.kind) {
@@ -49,15 +57,10 @@ function partsOf(turn: ChatTurn, index: number): { role: 'user' | 'model'; parts
       return { role: 'user', parts: sentParts(turn.parts, at) };
     case 'assistant':
       // The turn's thinking blocks are not sent: Gemini takes no thought text as input,
-      // and what it would take back (a part's thoughtSignature) is not in this shape.
+      // and what it takes back, a part's thoughtSignature, comes on the tool calls.
       return {
         role: 'model',
-        parts: [
-          ...sentParts(turn.parts, at),
-          ...turn.toolCalls.map((call) => ({
-            functionCall: { name: call.name, args: call.arguments },
-          })),
-        ],
+        parts: [...sentParts(turn.parts, at), ...turn.toolCalls.map(functionCallPart)],
       };
     case 'tool':
       // Gemini matches a result to its call by function name; the response is an object.
@@ -67,6 +70,31 @@ function partsOf(turn: ChatTurn, index: number): { role: 'user' | 'model'; parts
           { functionResponse: { name: turn.toolName, response: toolResultObject(turn.content) } },
         ],
       };
+  }
+}
+
+/** A tool call as Gemini's functionCall part, with the signature Gemini gave it, if any. */
+function functionCallPart(call: ChatToolCall): Part {
+  return {
+    functionCall: { name: call.name, args: call.arguments },
+    ...(call.thoughtSignature === undefined ? {} : { thoughtSignature: call.thoughtSignature }),
+  };
+}
+
+/**
+ * Gemini 3 refuses (400) a model turn whose first functionCall part has no signature: it
+ * signs only the first of parallel calls, and checks that one in each step. Where the
+ * client had no signature to send back (it rebuilt its history, the conversation began
+ * on another provider, a Messages or Responses client), that part gets the documented
+ * bypass; the signatures a client did carry back stay on the parts Gemini put them on.
+ * Not gated on the model: its name says little (aliases such as gemini-flash-latest,
+ * tuned models), earlier models require no signature, and this value is the one Google
+ * documents for exactly such unsigned calls.
+ */
+function signFirstFunctionCall(parts: Part[]): void {
+  const first = parts.find((part) => part.functionCall !== undefined);
+  if (first && first.thoughtSignature === undefined) {
+    first.thoughtSignature = SKIP_SIGNATURE_VALIDATION;
   }
 }
 
@@ -84,6 +112,7 @@ function contents(turns: readonly ChatTurn[]): JsonObject[] {
     if (last?.role === role) last.parts.push(...parts);
     else merged.push({ role, parts });
   });
+  for (const content of merged) if (content.role === 'model') signFirstFunctionCall(content.parts);
   if (merged.length === 0) {
     throw new DataPlaneError(
       DataPlaneErrorCode.InvalidRequest,

@@ -59,8 +59,13 @@ export function geminiFinishReason(reason: unknown, calledTools: boolean): Finis
   return calledTools ? 'tool_calls' : 'stop';
 }
 
-/** A functionCall part as an OpenAI tool call; a call without a name or object args is refused. */
-function toolCallOf(call: unknown, reject: RejectAnswer): OpenAiToolCall {
+/**
+ * A functionCall part as an OpenAI tool call, with the part's thoughtSignature: Gemini 3
+ * signs every call it makes (only the first of parallel calls) and refuses the call back
+ * in the history without it. A call without a name or object args is refused.
+ */
+function toolCallOf(part: JsonObject, reject: RejectAnswer): OpenAiToolCall {
+  const call = part.functionCall;
   if (!isJsonObject(call) || !isNonEmptyString(call.name)) {
     throw reject('a functionCall without a name');
   }
@@ -72,6 +77,7 @@ function toolCallOf(call: unknown, reject: RejectAnswer): OpenAiToolCall {
     id: typeof call.id === 'string' ? call.id : `call_${randomUUID().replaceAll('-', '')}`,
     name: call.name,
     argumentsJson: JSON.stringify(args),
+    ...(isNonEmptyString(part.thoughtSignature) ? { thoughtSignature: part.thoughtSignature } : {}),
   };
 }
 
@@ -102,7 +108,10 @@ export function candidateParts(
       if (part.thought === true) reasoning += part.text;
       else text += part.text;
     }
-    if (part.functionCall !== undefined) toolCalls.push(toolCallOf(part.functionCall, reject));
+    // A signature on a text part (Gemini 3 signs the last part of an answer without calls)
+    // is left out: only those on function calls are required back, and the canonical
+    // format has a place for no other.
+    if (part.functionCall !== undefined) toolCalls.push(toolCallOf(part, reject));
   }
   return { text, reasoning, toolCalls };
 }
@@ -156,7 +165,8 @@ export function fromGeminiResponse(
     finishReason,
     usage,
     // Gemini signs its thoughts on the parts themselves (thoughtSignature), nothing a
-    // client could send back as a thinking block: the summaries are text alone.
+    // client could send back as a thinking block: the summaries are text alone, and a
+    // function call's signature travels on the tool call.
     reasoning: { text: reasoning, blocks: [] },
   });
   return { completion, usage };

@@ -32,7 +32,8 @@ function mergeUsage(previous: TokenUsage | undefined, next: TokenUsage): TokenUs
  * streamGenerateContent (alt=sse) into OpenAI chunks. Each event is a partial
  * GenerateContentResponse; Gemini sends no end marker, so the answer is complete only
  * once a candidate carried a finishReason (or the prompt was blocked). Function calls
- * arrive whole, in one event; thought summaries are reasoning fragments. After the
+ * arrive whole, in one event, with their thoughtSignature (on the call's first delta
+ * entry, as in a JSON answer); thought summaries are reasoning fragments. After the
  * finish only usage is still read.
  */
 export class GeminiStreamTranslation implements StreamTranslation<EventSourceMessage> {
@@ -66,7 +67,7 @@ export class GeminiStreamTranslation implements StreamTranslation<EventSourceMes
     if (text !== '') out.push(this.chunks.text(text));
     for (const call of toolCalls) {
       const index = this.toolCalls++;
-      out.push(this.chunks.toolCallStart(index, call.id, call.name));
+      out.push(this.chunks.toolCallStart(index, call.id, call.name, call.thoughtSignature));
       out.push(this.chunks.toolCallArguments(index, call.argumentsJson));
     }
     const blocked = !candidate && blockReason(event) !== undefined;

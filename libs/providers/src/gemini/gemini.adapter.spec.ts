@@ -21,6 +21,7 @@ import {
   isDataPlaneError,
   assertSaneUsage,
   RawSseUpstream,
+  FAKE_GEMINI_SIGNATURE,
 } from '@aigw/testing/fake-provider';
 import { GeminiAdapter } from './gemini.adapter';
 
@@ -106,7 +107,11 @@ describe('GeminiAdapter against a fake Gemini API', () => {
           role: 'model',
           parts: [
             { text: 'Checking.' },
-            { functionCall: { name: 'get_weather', args: { city: 'Paris' } } },
+            // The client's call carried no signature back: Google's documented bypass.
+            {
+              functionCall: { name: 'get_weather', args: { city: 'Paris' } },
+              thoughtSignature: 'skip_thought_signature_validator',
+            },
           ],
         },
         {
@@ -754,6 +759,204 @@ describe('GeminiAdapter against a Gemini API that answers oddly', () => {
           error.code === DataPlaneErrorCode.InvalidRequest &&
           error.param === 'dimensions',
         String(dimensions),
+      );
+    }
+    assert.equal(upstream.calls.length, 0);
+  });
+});
+
+describe("GeminiAdapter and Gemini 3's thought signatures on function calls", () => {
+  const upstream = new FakeGeminiUpstream();
+  const adapter = new GeminiAdapter();
+  let target: UpstreamTarget;
+  const invoke = (request: GatewayRequest) =>
+    adapter.invoke({ request, target, signal: new AbortController().signal });
+  const SKIP = 'skip_thought_signature_validator';
+  const weatherCall = (id: string, extra?: JsonObject) => ({
+    id,
+    type: 'function',
+    function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
+    ...(extra ? { extra_content: extra } : {}),
+  });
+  const sentContents = () => upstream.calls.at(-1)?.body.contents as JsonObject[];
+
+  before(async () => {
+    await upstream.start();
+    target = upstreamTarget(
+      { provider: 'google-gemini', model: 'gemini-3-flash-preview', baseUrl: upstream.baseUrl },
+      { headerName: 'x-goog-api-key', value: 'AIzaSecretKey123456' },
+    );
+  });
+  after(() => upstream.stop());
+  beforeEach(() => upstream.reset());
+
+  async function answeredMessage(request: GatewayRequest): Promise<JsonObject> {
+    const answer = await invoke(request);
+    if (answer.kind !== 'json') return assert.fail('expected json');
+    return (answer.body.choices as JsonObject[])[0].message as JsonObject;
+  }
+
+  it("puts a functionCall part's thoughtSignature on its tool call as extra_content.google.thought_signature", async () => {
+    const message = await answeredMessage(gatewayChatRequest({ tools: [WEATHER_TOOL] }));
+    const [call] = message.tool_calls as JsonObject[];
+    assert.deepEqual(call.extra_content, {
+      google: { thought_signature: FAKE_GEMINI_SIGNATURE },
+    });
+    assert.deepEqual(call.function, { name: 'get_weather', arguments: '{"city":"Paris"}' });
+  });
+
+  it("signs only the call Gemini signed (the first of parallel calls) and leaves a text part's signature out", async () => {
+    upstream.next({
+      kind: 'json',
+      body: answerOf([
+        { text: 'Both cities.', thoughtSignature: 'dGV4dA==' },
+        {
+          functionCall: { name: 'get_weather', args: { city: 'Paris' } },
+          thoughtSignature: 'Zmly',
+        },
+        { functionCall: { name: 'get_weather', args: { city: 'Rome' } } },
+      ]),
+    });
+    const message = await answeredMessage(gatewayChatRequest({ tools: [WEATHER_TOOL] }));
+    const [first, second] = message.tool_calls as JsonObject[];
+    assert.deepEqual(first.extra_content, { google: { thought_signature: 'Zmly' } });
+    assert.ok(!('extra_content' in second));
+    assert.equal(message.content, 'Both cities.');
+    assert.doesNotMatch(JSON.stringify(message), /dGV4dA==/);
+  });
+
+  it("streams the signature on the tool call's first delta entry, and only there", async () => {
+    const request = gatewayChatRequest({ stream: true, tools: [WEATHER_TOOL] });
+    const chunks = await collectStream((await invoke(request)) as StreamAnswer);
+    const entries = chunks.flatMap(
+      (chunk) =>
+        ((chunk.choices as JsonObject[])[0]?.delta as JsonObject | undefined)?.tool_calls ?? [],
+    ) as JsonObject[];
+    assert.equal(entries.length, 2);
+    assert.equal(entries[0].id !== undefined, true);
+    assert.deepEqual(entries[0].extra_content, {
+      google: { thought_signature: FAKE_GEMINI_SIGNATURE },
+    });
+    assert.ok(!('extra_content' in entries[1]));
+    assert.equal(streamedFinishReason(chunks), 'tool_calls');
+  });
+
+  it('sends the signature of a tool call appended as answered back on its functionCall part', async () => {
+    const ask = { role: 'user', content: 'Weather in Paris?' };
+    const message = await answeredMessage(
+      gatewayChatRequest({ messages: [ask], tools: [WEATHER_TOOL] }),
+    );
+    const [call] = message.tool_calls as JsonObject[];
+    const answer = await answeredMessage(
+      gatewayChatRequest({
+        messages: [
+          ask,
+          message,
+          { role: 'tool', tool_call_id: call.id, content: '{"celsius":18}' },
+        ],
+        tools: [WEATHER_TOOL],
+      }),
+    );
+    assert.deepEqual(sentContents()[1], {
+      role: 'model',
+      parts: [
+        {
+          functionCall: { name: 'get_weather', args: { city: 'Paris' } },
+          thoughtSignature: FAKE_GEMINI_SIGNATURE,
+        },
+      ],
+    });
+    assert.equal(answer.content, 'It is 18°C in Paris.');
+  });
+
+  it('keeps signatures where Gemini put them among parallel calls, adding no bypass to a signed step', async () => {
+    await invoke(
+      gatewayChatRequest({
+        messages: [
+          { role: 'user', content: 'Paris and Rome?' },
+          {
+            role: 'assistant',
+            content: null,
+            tool_calls: [
+              weatherCall('c1', { google: { thought_signature: 'Zmly' } }),
+              weatherCall('c2'),
+            ],
+          },
+          { role: 'tool', tool_call_id: 'c1', content: '18' },
+          { role: 'tool', tool_call_id: 'c2', content: '21' },
+        ],
+        tools: [WEATHER_TOOL],
+      }),
+    );
+    const parts = sentContents()[1].parts as JsonObject[];
+    assert.equal(parts[0].thoughtSignature, 'Zmly');
+    assert.ok(!('thoughtSignature' in parts[1]));
+  });
+
+  it('gives the first functionCall part of each unsigned model step the documented bypass, and no other part', async () => {
+    await invoke(
+      gatewayChatRequest({
+        messages: [
+          { role: 'user', content: 'Paris and Rome, then Oslo?' },
+          {
+            role: 'assistant',
+            content: 'Checking both.',
+            tool_calls: [weatherCall('c1'), weatherCall('c2')],
+          },
+          { role: 'tool', tool_call_id: 'c1', content: '18' },
+          { role: 'tool', tool_call_id: 'c2', content: '21' },
+          { role: 'assistant', content: null, tool_calls: [weatherCall('c3')] },
+          { role: 'tool', tool_call_id: 'c3', content: '9' },
+        ],
+        tools: [WEATHER_TOOL],
+      }),
+    );
+    const contents = sentContents();
+    const signatures = (index: number) =>
+      (contents[index].parts as JsonObject[]).map((part) => part.thoughtSignature);
+    assert.equal(contents[1].role, 'model');
+    assert.deepEqual(signatures(1), [undefined, SKIP, undefined]);
+    assert.equal(contents[3].role, 'model');
+    assert.deepEqual(signatures(3), [SKIP]);
+    // Without it, Gemini 3 (and the fake, which checks as it does) refuses the request.
+    const unsigned = structuredClone(upstream.calls[0].body) as { contents: JsonObject[] };
+    for (const content of unsigned.contents) {
+      for (const part of content.parts as JsonObject[]) delete part.thoughtSignature;
+    }
+    const refused = await fetch(
+      `${upstream.baseUrl}/models/gemini-3-flash-preview:generateContent`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-goog-api-key': 'AIzaSecretKey123456' },
+        body: JSON.stringify(unsigned),
+      },
+    );
+    assert.equal(refused.status, 400);
+    const error = ((await refused.json()) as { error: JsonObject }).error;
+    assert.equal(error.status, 'INVALID_ARGUMENT');
+    assert.match(error.message as string, /thought_signature/);
+  });
+
+  it('refuses a thought signature that is not a string before calling Gemini, naming the field', async () => {
+    for (const signature of [42, { bytes: 'Zmly' }, true]) {
+      await assert.rejects(
+        invoke(
+          gatewayChatRequest({
+            messages: [
+              { role: 'user', content: 'Weather?' },
+              {
+                role: 'assistant',
+                content: null,
+                tool_calls: [weatherCall('c1', { google: { thought_signature: signature } })],
+              },
+              { role: 'tool', tool_call_id: 'c1', content: '18' },
+            ],
+          }),
+        ),
+        (error: unknown) =>
+          error instanceof DataPlaneError &&
+          error.httpStatus === 400 &&
+          error.param === 'messages[1].tool_calls[0].extra_content.google.thought_signature',
       );
     }
     assert.equal(upstream.calls.length, 0);

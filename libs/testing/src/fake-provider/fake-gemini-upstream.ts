@@ -7,8 +7,12 @@ import {
   SseWriter,
 } from './fake-provider-server';
 
-const MODEL_VERSION = 'gemini-2.5-flash';
 const WORDS = ['Hello', ' from', ' Gemini', '.'];
+const RESULT_WORDS = ['It is', ' 18°C', ' in Paris.'];
+/** The thoughtSignature this fake signs its function calls with (opaque base64, as Gemini's). */
+export const FAKE_GEMINI_SIGNATURE = Buffer.from('fake-gemini-thought-1').toString('base64');
+/** The one it puts on the last part of an answer without calls, which need not come back. */
+const TEXT_SIGNATURE = Buffer.from('fake-gemini-thought-text').toString('base64');
 const USAGE = {
   promptTokenCount: 30,
   candidatesTokenCount: 5,
@@ -27,11 +31,47 @@ const STATUS_NAMES: Record<number, string> = {
   504: 'DEADLINE_EXCEEDED',
 };
 
+interface GeminiContent {
+  role?: string;
+  parts?: Record<string, unknown>[];
+}
+
 /**
- * The Gemini API as documented: `/v1beta/models/{model}:generateContent`,
- * `:streamGenerateContent?alt=sse` (partial responses, no end marker) and
- * `:batchEmbedContents`, keyed by `x-goog-api-key`. With function declarations in the
- * request it answers with a functionCall to the first one.
+ * Where Gemini 3 refuses a request: the first functionCall part of a model step in the
+ * current turn (everything after the last user content that is not function responses)
+ * without a thoughtSignature. Earlier turns are not checked, as Gemini checks none.
+ */
+function unsignedFunctionCall(body: Record<string, unknown>): string | undefined {
+  const contents = Array.isArray(body.contents) ? (body.contents as GeminiContent[]) : [];
+  const isPrompt = (content: GeminiContent) =>
+    content.role === 'user' && (content.parts ?? []).some((part) => !('functionResponse' in part));
+  const turnStart = contents.findLastIndex(isPrompt);
+  for (const [index, content] of contents.entries()) {
+    if (index <= turnStart || content.role !== 'model') continue;
+    const first = content.parts?.find((part) => 'functionCall' in part);
+    if (first && typeof first.thoughtSignature !== 'string') {
+      const name = (first.functionCall as { name?: string }).name;
+      return `Function call \`${name}\` in contents[${index}] is missing a thought_signature in functionCall parts; see https://ai.google.dev/gemini-api/docs/thought-signatures`;
+    }
+  }
+  return undefined;
+}
+
+/** Whether the conversation ends in function results, which the model answers in text. */
+function endsInFunctionResponses(body: Record<string, unknown>): boolean {
+  const contents = Array.isArray(body.contents) ? (body.contents as GeminiContent[]) : [];
+  const parts = contents.at(-1)?.parts ?? [];
+  return parts.length > 0 && parts.every((part) => 'functionResponse' in part);
+}
+
+/**
+ * The Gemini API as documented, behaving as Gemini 3 does with function calls:
+ * `/v1beta/models/{model}:generateContent`, `:streamGenerateContent?alt=sse` (partial
+ * responses, no end marker) and `:batchEmbedContents`, keyed by `x-goog-api-key`. With
+ * function declarations in the request it answers with a functionCall to the first one,
+ * signed with FAKE_GEMINI_SIGNATURE, unless the conversation ends in function responses,
+ * which it answers in text; a request whose current turn has a model step whose first
+ * functionCall part is unsigned is refused (400 INVALID_ARGUMENT), as Gemini 3 refuses it.
  */
 export class FakeGeminiUpstream extends FakeProviderServer {
   get baseUrl(): string {
@@ -67,9 +107,23 @@ export class FakeGeminiUpstream extends FakeProviderServer {
         embeddings: requests.map((_, index) => ({ values: [0.5, index, -0.5] })),
       });
     }
+    const unsigned = unsignedFunctionCall(call.body);
+    if (unsigned) {
+      return sendJson(
+        response,
+        { error: { code: 400, message: unsigned, status: 'INVALID_ARGUMENT' } },
+        400,
+      );
+    }
+    const modelVersion = call.path.split('/').at(-1)?.split(':')[0];
     const tools = call.body.tools as { functionDeclarations?: { name: string }[] }[] | undefined;
     const tool = tools?.[0]?.functionDeclarations?.[0]?.name;
-    const functionCall = tool && { functionCall: { name: tool, args: { city: 'Paris' } } };
+    const functionCall = tool &&
+      !endsInFunctionResponses(call.body) && {
+        functionCall: { name: tool, args: { city: 'Paris' } },
+        thoughtSignature: FAKE_GEMINI_SIGNATURE,
+      };
+    const words = tool ? RESULT_WORDS : WORDS;
     if (method === 'generateContent') {
       return sendJson(response, {
         candidates: [
@@ -78,7 +132,9 @@ export class FakeGeminiUpstream extends FakeProviderServer {
               role: 'model',
               parts: [
                 { text: 'Thinking about it', thought: true },
-                ...(functionCall ? [functionCall] : [{ text: WORDS.join('') }]),
+                ...(functionCall
+                  ? [functionCall]
+                  : [{ text: words.join(''), thoughtSignature: TEXT_SIGNATURE }]),
               ],
             },
             finishReason: 'STOP',
@@ -86,7 +142,7 @@ export class FakeGeminiUpstream extends FakeProviderServer {
           },
         ],
         usageMetadata: USAGE,
-        modelVersion: MODEL_VERSION,
+        modelVersion,
         responseId: 'resp-gemini-1',
       });
     }
@@ -105,12 +161,15 @@ export class FakeGeminiUpstream extends FakeProviderServer {
       usageMetadata: last
         ? USAGE
         : { promptTokenCount: USAGE.promptTokenCount, totalTokenCount: 30 },
-      modelVersion: MODEL_VERSION,
+      modelVersion,
       responseId: 'resp-gemini-1',
     });
     const steps = functionCall
       ? [chunk([{ text: 'Checking.' }], false), chunk([functionCall], true)]
-      : WORDS.map((text, index) => chunk([{ text }], index === WORDS.length - 1));
+      : words.map((text, index) => {
+          const last = index === words.length - 1;
+          return chunk([last ? { text, thoughtSignature: TEXT_SIGNATURE } : { text }], last);
+        });
     for (const step of steps) if (!sse.send(step)) return;
     sse.end();
   }
