@@ -1,6 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type JsonObject,
+  type ThinkingBlock,
+} from '@aigw/contracts/data-plane';
+import { ENCRYPTED_REASONING_PREFIX, encodeReasoning } from './encrypted-reasoning';
 import { responsesFacts, translateResponsesRequest } from './responses-request';
 
 const base = { model: 'gpt-4.1' };
@@ -16,6 +22,26 @@ const WEATHER_TOOL = {
     additionalProperties: false,
   },
   strict: true,
+};
+
+// Thinking blocks as Anthropic returns them, signed or redacted.
+const SIGNED: ThinkingBlock = {
+  type: 'thinking',
+  thinking: 'The user wants the weather; call get_weather.',
+  signature: 'EqQBCkgIBxABGAIqQKz8a1y3sF0+9mQ/5c2d7/eHx0p4WmH1yJb2kLqS3tV9uR==',
+};
+const REDACTED: ThinkingBlock = {
+  type: 'redacted_thinking',
+  data: 'EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIwxtE3rAFBa8cr3qpPkNRj2Y==',
+};
+
+const WEATHER_CALL = {
+  type: 'function_call',
+  id: 'fc_1',
+  call_id: 'call_a',
+  name: 'get_weather',
+  arguments: '{"city":"Paris"}',
+  status: 'completed',
 };
 
 function chatOf(body: JsonObject): JsonObject {
@@ -138,7 +164,7 @@ describe('Responses API request to OpenAI chat', () => {
     const chat = chatOf({
       input: [
         { role: 'user', content: 'Weather in Paris and Oslo?' },
-        { type: 'reasoning', id: 'rs_1', summary: [], encrypted_content: 'opaque' },
+        { type: 'reasoning', id: 'rs_1', summary: [{ type: 'summary_text', text: 'Both.' }] },
         {
           type: 'message',
           role: 'assistant',
@@ -274,6 +300,85 @@ describe('Responses API request to OpenAI chat', () => {
     );
   });
 
+  it('gives an assistant turn back the signed reasoning that came before it, from encrypted_content', () => {
+    const chat = chatOf({
+      include: ['reasoning.encrypted_content'],
+      input: [
+        { role: 'user', content: 'Weather in Paris, then the time there?' },
+        {
+          type: 'reasoning',
+          id: 'rs_1',
+          summary: [{ type: 'summary_text', text: SIGNED.thinking }],
+          encrypted_content: encodeReasoning([SIGNED]),
+        },
+        {
+          type: 'message',
+          role: 'assistant',
+          content: [{ type: 'output_text', text: 'Let me check.' }],
+        },
+        WEATHER_CALL,
+        { type: 'function_call_output', call_id: 'call_a', output: '18C' },
+        // Reasoning before a turn of calls alone (Codex's usual shape), redacted this time.
+        { type: 'reasoning', summary: [], encrypted_content: encodeReasoning([REDACTED]) },
+        { type: 'function_call', call_id: 'call_b', name: 'get_time', arguments: '{}' },
+        { type: 'function_call_output', call_id: 'call_b', output: 'noon' },
+        // Reasoning the client kept without its content has nothing to give back.
+        { type: 'reasoning', summary: [{ type: 'summary_text', text: 'Answer now.' }] },
+        { type: 'reasoning', summary: [], encrypted_content: null },
+        { role: 'assistant', content: 'It is 18C at noon.' },
+      ],
+    });
+    assert.deepEqual(chat.messages, [
+      { role: 'user', content: 'Weather in Paris, then the time there?' },
+      {
+        role: 'assistant',
+        content: 'Let me check.',
+        tool_calls: [
+          {
+            id: 'call_a',
+            type: 'function',
+            function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
+          },
+        ],
+        thinking_blocks: [SIGNED],
+      },
+      { role: 'tool', tool_call_id: 'call_a', content: '18C' },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [
+          { id: 'call_b', type: 'function', function: { name: 'get_time', arguments: '{}' } },
+        ],
+        thinking_blocks: [REDACTED],
+      },
+      { role: 'tool', tool_call_id: 'call_b', content: 'noon' },
+      { role: 'assistant', content: 'It is 18C at noon.' },
+    ]);
+  });
+
+  it('joins consecutive reasoning items on their turn, and drops reasoning no assistant turn follows', () => {
+    const chat = chatOf({
+      input: [
+        { role: 'user', content: 'Weather in Paris?' },
+        { type: 'reasoning', summary: [], encrypted_content: encodeReasoning([SIGNED]) },
+        { type: 'reasoning', summary: [], encrypted_content: encodeReasoning([REDACTED]) },
+        WEATHER_CALL,
+        { type: 'function_call_output', call_id: 'call_a', output: '18C' },
+        // A turn cut before its answer: the user spoke next.
+        { type: 'reasoning', summary: [], encrypted_content: encodeReasoning([SIGNED]) },
+        { role: 'user', content: 'Never mind.' },
+        { role: 'assistant', content: 'OK.' },
+      ],
+    });
+    const messages = chat.messages as JsonObject[];
+    assert.deepEqual(messages[1]?.thinking_blocks, [SIGNED, REDACTED]);
+    assert.deepEqual(messages.slice(2), [
+      { role: 'tool', tool_call_id: 'call_a', content: '18C' },
+      { role: 'user', content: 'Never mind.' },
+      { role: 'assistant', content: 'OK.' },
+    ]);
+  });
+
   it('keeps what the Response object echoes, with the API defaults', () => {
     const body = {
       ...base,
@@ -289,6 +394,7 @@ describe('Responses API request to OpenAI chat', () => {
       reasoning: { effort: 'low', summary: 'auto' },
       metadata: { team: 'a' },
       user: 'u1',
+      include: ['message.output_text.logprobs', 'reasoning.encrypted_content'],
     };
     assert.deepEqual(translateResponsesRequest(body).facts, {
       instructions: 'Be brief.',
@@ -302,6 +408,7 @@ describe('Responses API request to OpenAI chat', () => {
       reasoning: { effort: 'low', summary: 'auto' },
       metadata: { team: 'a' },
       user: 'u1',
+      encryptedReasoning: true,
     });
     assert.deepEqual(responsesFacts({ ...base, input: 'x' }), {
       instructions: null,
@@ -315,6 +422,7 @@ describe('Responses API request to OpenAI chat', () => {
       reasoning: { effort: null, summary: null },
       metadata: {},
       user: null,
+      encryptedReasoning: false,
     });
   });
 });
@@ -483,6 +591,37 @@ describe('Responses API request: what is refused, naming the parameter', () => {
     );
   });
 
+  it('refuses encrypted_content this gateway did not write, naming the item', () => {
+    const bad: [what: string, value: unknown, message: RegExp][] = [
+      [
+        'OpenAI’s own',
+        'gAAAAABoZ3xkYWJjZGVmZ2hpamtsbW5vcA==',
+        /not reasoning this gateway returned/,
+      ],
+      ['bad base64url', `${ENCRYPTED_REASONING_PREFIX}not*base64`, /not reasoning this gateway/],
+      [
+        'not blocks',
+        `${ENCRYPTED_REASONING_PREFIX}${Buffer.from('{"thinking":"x"}').toString('base64url')}`,
+        /not reasoning this gateway returned/,
+      ],
+      ['not a string', 42, /expected a string/],
+    ];
+    for (const [, value, message] of bad) {
+      rejects(
+        {
+          ...base,
+          input: [
+            { role: 'user', content: 'Weather in Paris?' },
+            { type: 'reasoning', summary: [], encrypted_content: value },
+            WEATHER_CALL,
+          ],
+        },
+        'input[1].encrypted_content',
+        message,
+      );
+    }
+  });
+
   it('refuses malformed settings', () => {
     rejects({ ...base, input: 'x', instructions: ['a'] }, 'instructions', /expected a string/);
     rejects({ ...base, input: 'x', stream: 'true' }, 'stream', /expected a boolean/);
@@ -493,6 +632,8 @@ describe('Responses API request: what is refused, naming the parameter', () => {
     rejects({ ...base, input: 'x', temperature: '1' }, 'temperature', /expected a number/);
     rejects({ ...base, input: 'x', top_p: '1' }, 'top_p', /expected a number/);
     rejects({ ...base, input: 'x', user: 1 }, 'user', /expected a string/);
+    rejects({ ...base, input: 'x', include: 'reasoning' }, 'include', /an array of strings/);
+    rejects({ ...base, input: 'x', include: [7] }, 'include[0]', /expected a string/);
     rejects({ ...base, input: 'x', reasoning: 'high' }, 'reasoning', /expected an object/);
     rejects(
       { ...base, input: 'x', reasoning: { effort: 3 } },

@@ -1,11 +1,17 @@
-import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type JsonObject,
+  type ThinkingBlock,
+} from '@aigw/contracts/data-plane';
+import { decodeReasoning } from './encrypted-reasoning';
 
 // OpenAI Responses API requests in the gateway's canonical format (OpenAI chat
 // completions), so `/v1/responses` works against every backend. The gateway keeps no
 // state: a request carries its whole conversation in `input`, and what needs a stored
 // response, conversation or prompt is refused with a 400 naming the field.
 
-/** What the answer side echoes back of the request (the Response object repeats them). */
+/** What the answer side needs of the request: mostly what the Response object repeats. */
 export interface ResponsesRequestFacts {
   readonly instructions: string | null;
   /** The tools as the client defined them (Responses' flat shape). */
@@ -19,7 +25,12 @@ export interface ResponsesRequestFacts {
   readonly reasoning: { readonly effort: string | null; readonly summary: string | null };
   readonly metadata: JsonObject;
   readonly user: string | null;
+  /** `include` asked for `reasoning.encrypted_content`: reasoning items carry their blocks. */
+  readonly encryptedReasoning: boolean;
 }
+
+/** The `include` value asking for reasoning items the client can send back. */
+const ENCRYPTED_REASONING_INCLUDE = 'reasoning.encrypted_content';
 
 export interface TranslatedResponsesRequest {
   readonly chat: JsonObject;
@@ -124,6 +135,7 @@ export function translateResponsesRequest(body: unknown): TranslatedResponsesReq
     chat.stream_options = { include_usage: true };
   }
   optionalBoolean(body.store, 'store'); // accepted; nothing is stored
+  includeList(body.include);
   if (!absent(body.metadata) && !isObject(body.metadata)) {
     throw wrongType('metadata', 'an object');
   }
@@ -157,7 +169,18 @@ export function responsesFacts(body: JsonObject): ResponsesRequestFacts {
     reasoning: { effort: stringOrNull(reasoning.effort), summary: stringOrNull(reasoning.summary) },
     metadata: isObject(body.metadata) ? body.metadata : {},
     user: stringOrNull(body.user),
+    encryptedReasoning:
+      Array.isArray(body.include) && body.include.includes(ENCRYPTED_REASONING_INCLUDE),
   };
+}
+
+/** `include` is a list of names; those this gateway has nothing for are ignored. */
+function includeList(include: unknown): void {
+  if (absent(include)) return;
+  if (!Array.isArray(include)) throw wrongType('include', 'an array of strings');
+  include.forEach((entry: unknown, index) => {
+    if (typeof entry !== 'string') throw wrongType(`include[${index}]`, 'a string');
+  });
 }
 
 function applySampling(chat: JsonObject, body: JsonObject): void {
@@ -182,30 +205,41 @@ function applySampling(chat: JsonObject, body: JsonObject): void {
 
 // --- input -----------------------------------------------------------------------------
 
+/** The chat messages built so far, and reasoning waiting for the assistant turn it led to. */
+interface InputTranslation {
+  readonly messages: JsonObject[];
+  thinking: ThinkingBlock[];
+}
+
 /** `input` as chat messages: a string is one user turn; a list is translated item by item. */
 function inputMessages(input: unknown): JsonObject[] {
   if (absent(input)) throw missing('input');
   if (typeof input === 'string') return [{ role: 'user', content: input }];
   if (!Array.isArray(input)) throw wrongType('input', 'a string or an array of input items');
   if (input.length === 0) throw badValue('input', 'it must hold at least one item.');
-  const messages: JsonObject[] = [];
-  input.forEach((item: unknown, index) => addInputItem(messages, item, `input[${index}]`));
+  const translation: InputTranslation = { messages: [], thinking: [] };
+  input.forEach((item: unknown, index) => addInputItem(translation, item, `input[${index}]`));
+  const { messages } = translation;
   if (messages.length === 0) {
     throw badValue('input', 'it holds no message, function call or function call output.');
   }
   return messages;
 }
 
-function addInputItem(messages: JsonObject[], item: unknown, at: string): void {
+function addInputItem(translation: InputTranslation, item: unknown, at: string): void {
   if (!isObject(item)) throw wrongType(at, 'an object');
+  const { messages } = translation;
   // A message may leave out its type ("easy input message").
   const type = absent(item.type) && !absent(item.role) ? 'message' : item.type;
   switch (type) {
-    case 'message':
-      messages.push(message(item, at));
+    case 'message': {
+      const turn = message(item, at);
+      messages.push(turn);
+      takeThinking(translation, turn);
       return;
+    }
     case 'function_call':
-      addFunctionCall(messages, item, at);
+      takeThinking(translation, addFunctionCall(messages, item, at));
       return;
     case 'function_call_output':
       messages.push({
@@ -213,9 +247,10 @@ function addInputItem(messages: JsonObject[], item: unknown, at: string): void {
         tool_call_id: requiredString(item.call_id, `${at}.call_id`),
         content: functionOutput(item.output, `${at}.output`),
       });
+      translation.thinking = [];
       return;
     case 'reasoning':
-      // Earlier reasoning has no place in a chat conversation; the answer it led to stays.
+      translation.thinking.push(...reasoningBlocks(item, at));
       return;
     case 'item_reference':
       throw error(
@@ -319,10 +354,42 @@ function assistantText(content: unknown, at: string): string {
 }
 
 /**
+ * The thinking blocks a reasoning item carries back in `encrypted_content` (see
+ * encrypted-reasoning.ts); none without it: a summary alone has no place in a chat
+ * conversation, the answer it led to stays.
+ */
+function reasoningBlocks(item: JsonObject, at: string): ThinkingBlock[] {
+  const param = `${at}.encrypted_content`;
+  const encrypted = optionalString(item.encrypted_content, param);
+  if (encrypted === undefined) return [];
+  const blocks = decodeReasoning(encrypted);
+  if (!blocks) {
+    throw badValue(
+      param,
+      'it is not reasoning this gateway returned; send reasoning items back as they came.',
+    );
+  }
+  return blocks;
+}
+
+/**
+ * Reasoning belongs to the assistant turn that follows it (the one its function calls or
+ * its message build), as `thinking_blocks`; any other turn ends its wait.
+ */
+function takeThinking(translation: InputTranslation, turn: JsonObject): void {
+  const blocks = translation.thinking;
+  translation.thinking = [];
+  if (turn.role !== 'assistant' || blocks.length === 0) return;
+  const earlier = (turn.thinking_blocks as ThinkingBlock[] | undefined) ?? [];
+  turn.thinking_blocks = [...earlier, ...blocks];
+}
+
+/**
  * A function call the model made earlier. Chat carries tool calls on an assistant
  * message: calls that follow an assistant turn (its text, or other calls) join it.
+ * Returns the assistant turn that carries it.
  */
-function addFunctionCall(messages: JsonObject[], item: JsonObject, at: string): void {
+function addFunctionCall(messages: JsonObject[], item: JsonObject, at: string): JsonObject {
   const call = {
     id: requiredString(item.call_id, `${at}.call_id`),
     type: 'function',
@@ -335,9 +402,11 @@ function addFunctionCall(messages: JsonObject[], item: JsonObject, at: string): 
   if (last?.role === 'assistant') {
     last.tool_calls = [...((last.tool_calls as JsonObject[] | undefined) ?? []), call];
     if (last.content === '') last.content = null;
-    return;
+    return last;
   }
-  messages.push({ role: 'assistant', content: null, tool_calls: [call] });
+  const turn: JsonObject = { role: 'assistant', content: null, tool_calls: [call] };
+  messages.push(turn);
+  return turn;
 }
 
 /** A function's output: a string, or text parts (joined). */

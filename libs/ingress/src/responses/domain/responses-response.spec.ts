@@ -4,9 +4,11 @@ import {
   DataPlaneError,
   DataPlaneErrorCode,
   type JsonObject,
+  type ThinkingBlock,
   type TokenUsage,
 } from '@aigw/contracts/data-plane';
-import { responsesFacts } from './responses-request';
+import { decodeReasoning, encodeReasoning } from './encrypted-reasoning';
+import { responsesFacts, translateResponsesRequest } from './responses-request';
 import { responseError, responseId, toResponse, type ResponseContext } from './responses-response';
 
 const usage: TokenUsage = {
@@ -21,6 +23,33 @@ const context: ResponseContext = {
   model: 'gpt-virtual',
   requestId: 'req-1',
   createdAt: 1_750_000_000,
+};
+
+/** The same request, asking for reasoning it can send back (as Codex and the Agents SDK do). */
+const withEncrypted: ResponseContext = {
+  ...context,
+  facts: responsesFacts({
+    model: 'gpt-virtual',
+    input: 'x',
+    include: ['reasoning.encrypted_content'],
+  }),
+};
+
+// Shaped as Anthropic's thinking blocks reach the gateway, in the canonical thinking_blocks.
+const SIGNED: ThinkingBlock = {
+  type: 'thinking',
+  thinking: 'The user wants weather.',
+  signature: 'EqQBCkgIBxABGAIqQKz8a1y3sF0+9mQ/5c2d7/eHx0p4WmH1yJb2kLqS3tV9uR==',
+};
+const REDACTED: ThinkingBlock = {
+  type: 'redacted_thinking',
+  data: 'EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIwxtE3rAFBa8cr3qpPkNRj2Y==',
+};
+
+const WEATHER_CALL = {
+  id: 'toolu_01A',
+  type: 'function',
+  function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
 };
 
 function completion(
@@ -134,6 +163,83 @@ describe('OpenAI chat answer to a Response object', () => {
       },
     ]);
     assert.deepEqual(response.usage?.output_tokens_details, { reasoning_tokens: 9 });
+  });
+
+  it('gives the reasoning item its thinking blocks as encrypted_content when include asks for them', () => {
+    const answer = completion(
+      {
+        content: 'Let me check.',
+        reasoning_content: SIGNED.thinking,
+        thinking_blocks: [SIGNED, REDACTED],
+        tool_calls: [WEATHER_CALL],
+      },
+      'tool_calls',
+    );
+    const response = toResponse(answer, usage, withEncrypted);
+    assert.deepEqual(response.output[0], {
+      type: 'reasoning',
+      id: 'rs_req1_0',
+      summary: [{ type: 'summary_text', text: SIGNED.thinking }],
+      encrypted_content: encodeReasoning([SIGNED, REDACTED]),
+    });
+    const item = response.output[0];
+    assert.ok(item?.type === 'reasoning' && item.encrypted_content);
+    assert.deepEqual(decodeReasoning(item.encrypted_content), [SIGNED, REDACTED]);
+    // Not asked for, the item is as before: its summary alone.
+    assert.deepEqual(toResponse(answer, usage, context).output[0], {
+      type: 'reasoning',
+      id: 'rs_req1_0',
+      summary: [{ type: 'summary_text', text: SIGNED.thinking }],
+    });
+  });
+
+  it('answers redacted reasoning alone with a reasoning item that has no summary', () => {
+    const response = toResponse(
+      completion({ content: 'Hi.', thinking_blocks: [REDACTED, { type: 'thinking' }] }),
+      usage,
+      withEncrypted,
+    );
+    assert.deepEqual(response.output[0], {
+      type: 'reasoning',
+      id: 'rs_req1_0',
+      summary: [],
+      encrypted_content: encodeReasoning([REDACTED]),
+    });
+    assert.deepEqual(
+      toResponse(
+        completion({ content: 'Hi.', thinking_blocks: [REDACTED] }),
+        usage,
+        context,
+      ).output.map((item) => item.type),
+      ['message'],
+    );
+  });
+
+  it('round-trips: the output sent back as input gives the assistant turn its blocks', () => {
+    const answer = completion(
+      {
+        content: null,
+        reasoning_content: SIGNED.thinking,
+        thinking_blocks: [SIGNED],
+        tool_calls: [WEATHER_CALL],
+      },
+      'tool_calls',
+    );
+    const { output } = toResponse(answer, usage, withEncrypted);
+    const next = translateResponsesRequest({
+      model: 'gpt-virtual',
+      input: [
+        { role: 'user', content: 'Weather in Paris?' },
+        ...JSON.parse(JSON.stringify(output)),
+        { type: 'function_call_output', call_id: 'toolu_01A', output: '18C' },
+      ],
+    });
+    assert.deepEqual((next.chat.messages as JsonObject[])[1], {
+      role: 'assistant',
+      content: null,
+      tool_calls: [WEATHER_CALL],
+      thinking_blocks: [SIGNED],
+    });
   });
 
   it('answers a turn of tool calls alone without a message item', () => {

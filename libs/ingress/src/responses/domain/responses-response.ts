@@ -2,8 +2,10 @@ import {
   DataPlaneError,
   DataPlaneErrorCode,
   type JsonObject,
+  type ThinkingBlock,
   type TokenUsage,
 } from '@aigw/contracts/data-plane';
+import { encodeReasoning, thinkingBlocksOf } from './encrypted-reasoning';
 import type { ResponsesRequestFacts } from './responses-request';
 
 // OpenAI chat answers (the canonical format every backend's answer arrives in) as
@@ -23,8 +25,16 @@ export interface SummaryText {
   readonly text: string;
 }
 
+export interface ReasoningItem {
+  readonly type: 'reasoning';
+  readonly id: string;
+  readonly summary: readonly SummaryText[];
+  /** The thinking blocks to send back, when the request's `include` asked for them. */
+  readonly encrypted_content?: string;
+}
+
 export type OutputItem =
-  | { readonly type: 'reasoning'; readonly id: string; readonly summary: readonly SummaryText[] }
+  | ReasoningItem
   | {
       readonly type: 'message';
       readonly id: string;
@@ -194,6 +204,21 @@ export function responseError(error: DataPlaneError): ResponseError {
   return { code, message: error.message };
 }
 
+/**
+ * A reasoning item: its text as the summary, and the blocks (only given when the client
+ * asked for them) as `encrypted_content`.
+ */
+export function reasoningItem(
+  id: string,
+  text: string,
+  blocks: readonly ThinkingBlock[],
+): ReasoningItem {
+  const summary: SummaryText[] = text === '' ? [] : [{ type: 'summary_text', text }];
+  return blocks.length === 0
+    ? { type: 'reasoning', id, summary }
+    : { type: 'reasoning', id, summary, encrypted_content: encodeReasoning(blocks) };
+}
+
 export function outputText(text: string): OutputText {
   return { type: 'output_text', text, annotations: [] };
 }
@@ -233,13 +258,10 @@ export function toResponse(
   const incomplete = incompleteDetails(choice.finish_reason);
   const { requestId } = context;
   const output: OutputItem[] = [];
-  const reasoning = message.reasoning_content;
-  if (typeof reasoning === 'string' && reasoning.length > 0) {
-    output.push({
-      type: 'reasoning',
-      id: outputItemId('rs', requestId, output.length),
-      summary: [{ type: 'summary_text', text: reasoning }],
-    });
+  const reasoning = typeof message.reasoning_content === 'string' ? message.reasoning_content : '';
+  const blocks = context.facts.encryptedReasoning ? thinkingBlocksOf(message.thinking_blocks) : [];
+  if (reasoning !== '' || blocks.length > 0) {
+    output.push(reasoningItem(outputItemId('rs', requestId, 0), reasoning, blocks));
   }
   const text = textOf(message.content);
   const toolCalls = Array.isArray(message.tool_calls) ? (message.tool_calls as JsonObject[]) : [];

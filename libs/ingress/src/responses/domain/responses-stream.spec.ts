@@ -4,8 +4,10 @@ import {
   DataPlaneError,
   DataPlaneErrorCode,
   type JsonObject,
+  type ThinkingBlock,
   type TokenUsage,
 } from '@aigw/contracts/data-plane';
+import { decodeReasoning, encodeReasoning } from './encrypted-reasoning';
 import { responsesFacts } from './responses-request';
 import { outputText, responseObject, type ResponseContext } from './responses-response';
 import { ResponseStreamTranslator, type ResponseStreamEvent } from './responses-stream';
@@ -24,6 +26,13 @@ const context: ResponseContext = {
   createdAt: 1_750_000_000,
 };
 
+// Anthropic-shaped signature and redacted block, as the canonical stream carries them.
+const SIGNATURE = 'EqQBCkgIBxABGAIqQKz8a1y3sF0+9mQ/5c2d7/eHx0p4WmH1yJb2kLqS3tV9uR==';
+const REDACTED: ThinkingBlock = {
+  type: 'redacted_thinking',
+  data: 'EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIwxtE3rAFBa8cr3qpPkNRj2Y==',
+};
+
 function chunk(delta: JsonObject, finish_reason: string | null = null): JsonObject {
   return {
     id: 'chatcmpl-s',
@@ -33,8 +42,18 @@ function chunk(delta: JsonObject, finish_reason: string | null = null): JsonObje
   };
 }
 
-function run(chunks: JsonObject[]): ResponseStreamEvent[] {
-  const translator = new ResponseStreamTranslator(context);
+/** The same request, asking for reasoning it can send back (as Codex and the Agents SDK do). */
+const withEncrypted: ResponseContext = {
+  ...context,
+  facts: responsesFacts({
+    model: 'gpt-virtual',
+    input: 'x',
+    include: ['reasoning.encrypted_content'],
+  }),
+};
+
+function run(chunks: JsonObject[], on: ResponseContext = context): ResponseStreamEvent[] {
+  const translator = new ResponseStreamTranslator(on);
   return [
     ...translator.start(),
     ...chunks.flatMap((c) => translator.push(c)),
@@ -278,6 +297,122 @@ describe('OpenAI chunks to Responses stream events', () => {
     assert.deepEqual((completed.usage as JsonObject).output_tokens_details, {
       reasoning_tokens: 4,
     });
+  });
+
+  it('gives the reasoning item its signed block as encrypted_content: the fragments joined, then the signature', () => {
+    // As the canonical stream carries Anthropic's thinking: text fragments, then the
+    // signature in a thinking_blocks entry whose thinking is empty.
+    const chunks = [
+      chunk({ role: 'assistant', reasoning_content: 'The user ' }),
+      chunk({ reasoning_content: 'wants weather.' }),
+      chunk({ thinking_blocks: [{ type: 'thinking', thinking: '', signature: SIGNATURE }] }),
+      chunk({ content: 'Let me check.' }),
+      chunk({ tool_calls: [{ index: 0, id: 'toolu_01A', function: { name: 'get_weather' } }] }),
+      chunk({ tool_calls: [{ index: 0, function: { arguments: '{"city":"Paris"}' } }] }),
+      chunk({}, 'tool_calls'),
+    ];
+    const events = run(chunks, withEncrypted);
+    const expected = {
+      type: 'reasoning',
+      id: 'rs_req1_0',
+      summary: [{ type: 'summary_text', text: 'The user wants weather.' }],
+      encrypted_content: encodeReasoning([
+        { type: 'thinking', thinking: 'The user wants weather.', signature: SIGNATURE },
+      ]),
+    };
+    const added = events.find((event) => event.type === 'response.output_item.added');
+    assert.deepEqual(added?.item, { type: 'reasoning', id: 'rs_req1_0', summary: [] });
+    const done = events.find((event) => event.type === 'response.output_item.done');
+    assert.deepEqual(done?.item, expected);
+    const completed = events.at(-1)?.response as JsonObject;
+    assert.deepEqual((completed.output as JsonObject[])[0], expected);
+    assert.deepEqual(
+      (completed.output as JsonObject[]).map((item) => item.type),
+      ['reasoning', 'message', 'function_call'],
+    );
+    // The events are those of any reasoning: the signature adds none of its own.
+    const plain = run(chunks);
+    assert.deepEqual(
+      events.map((event) => event.type),
+      plain.map((event) => event.type),
+    );
+    // Not asked for, the item is its summary alone.
+    const { encrypted_content: _, ...summaryOnly } = expected;
+    assert.deepEqual(
+      ((plain.at(-1)?.response as JsonObject).output as JsonObject[])[0],
+      summaryOnly,
+    );
+  });
+
+  it('gives each signed block its own text, and ignores entries that only repeat the text', () => {
+    const events = run(
+      [
+        chunk({ reasoning_content: 'First.' }),
+        // LiteLLM repeats streamed text in thinking_blocks without a signature.
+        chunk({ thinking_blocks: [{ type: 'thinking', thinking: 'First.' }] }),
+        chunk({ thinking_blocks: [{ type: 'thinking', thinking: '', signature: 'sig-1' }] }),
+        chunk({ reasoning_content: 'Second.' }),
+        chunk({ thinking_blocks: [{ type: 'thinking', thinking: '', signature: 'sig-2' }] }),
+        // A backend that sends a block whole never streamed its text: it is the summary too.
+        chunk({ thinking_blocks: [{ type: 'thinking', thinking: 'Third.', signature: 'sig-3' }] }),
+        chunk({ content: 'Done.' }),
+        chunk({}, 'stop'),
+      ],
+      withEncrypted,
+    );
+    const reasoning = ((events.at(-1)?.response as JsonObject).output as JsonObject[])[0];
+    assert.deepEqual((reasoning?.summary as JsonObject[])[0]?.text, 'First.Second.Third.');
+    assert.deepEqual(decodeReasoning(reasoning?.encrypted_content as string), [
+      { type: 'thinking', thinking: 'First.', signature: 'sig-1' },
+      { type: 'thinking', thinking: 'Second.', signature: 'sig-2' },
+      { type: 'thinking', thinking: 'Third.', signature: 'sig-3' },
+    ]);
+  });
+
+  it('answers redacted reasoning alone with a reasoning item that has no summary part', () => {
+    const events = run(
+      [
+        chunk({ role: 'assistant', thinking_blocks: [REDACTED] }),
+        chunk({ content: 'Hi.' }),
+        chunk({}, 'stop'),
+      ],
+      withEncrypted,
+    );
+    const item = {
+      type: 'reasoning',
+      id: 'rs_req1_0',
+      summary: [],
+      encrypted_content: encodeReasoning([REDACTED]),
+    };
+    assert.deepEqual(unnumbered(events).slice(2, 5), [
+      {
+        type: 'response.output_item.added',
+        output_index: 0,
+        item: { type: 'reasoning', id: 'rs_req1_0', summary: [] },
+      },
+      { type: 'response.output_item.done', output_index: 0, item },
+      {
+        type: 'response.output_item.added',
+        output_index: 1,
+        item: {
+          type: 'message',
+          id: 'msg_req1_1',
+          role: 'assistant',
+          status: 'in_progress',
+          content: [],
+        },
+      },
+    ]);
+    // Not asked for, redacted reasoning shows nothing.
+    assert.deepEqual(
+      (
+        (
+          run([chunk({ thinking_blocks: [REDACTED] }), chunk({ content: 'Hi.' })]).at(-1)
+            ?.response as JsonObject
+        ).output as JsonObject[]
+      ).map((output) => output.type),
+      ['message'],
+    );
   });
 
   it('ends an answer cut by the token limit with response.incomplete', () => {

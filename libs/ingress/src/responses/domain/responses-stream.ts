@@ -2,13 +2,16 @@ import {
   DataPlaneError,
   DataPlaneErrorCode,
   type JsonObject,
+  type ThinkingBlock,
   type TokenUsage,
 } from '@aigw/contracts/data-plane';
+import { thinkingBlocksOf } from './encrypted-reasoning';
 import {
   fallbackCallId,
   incompleteDetails,
   outputItemId,
   outputText,
+  reasoningItem,
   reasoningTokensOf,
   responseError,
   responseObject,
@@ -25,9 +28,18 @@ export interface ResponseStreamEvent {
   readonly [field: string]: unknown;
 }
 
+/** A reasoning item being streamed: its summary text, and the blocks to send back. */
+interface OpenReasoning {
+  readonly kind: 'reasoning';
+  readonly index: number;
+  readonly id: string;
+  text: string;
+  readonly blocks: ThinkingBlock[];
+}
+
 /** The output item being streamed, with what it has gathered so far. */
 type OpenItem =
-  | { readonly kind: 'reasoning'; readonly index: number; readonly id: string; text: string }
+  | OpenReasoning
   | { readonly kind: 'message'; readonly index: number; readonly id: string; text: string }
   | {
       readonly kind: 'function_call';
@@ -46,6 +58,9 @@ type OpenItem =
  * response.completed (or response.incomplete) carrying the whole Response with its usage.
  * Reasoning (`delta.reasoning_content`) is a reasoning item's summary; text a message's
  * output_text; each tool call a function_call item whose arguments arrive as deltas.
+ * When the request's `include` asked for `reasoning.encrypted_content`, the thinking
+ * blocks (`delta.thinking_blocks`: a signature ending the text streamed before it, or a
+ * redacted block) are gathered on the reasoning item, which carries them when done.
  * Every event carries the next `sequence_number`, from 0.
  *
  * Usage is known only once the stream has ended (our answers carry it as a promise), so
@@ -59,6 +74,8 @@ export class ResponseStreamTranslator {
   private readonly closedTools = new Set<number>();
   private finishReason: unknown = null;
   private reasoningTokens = 0;
+  /** Reasoning text streamed since the last signature: the next signed block's text. */
+  private unsignedText = '';
 
   constructor(private readonly context: ResponseContext) {}
 
@@ -82,6 +99,11 @@ export class ResponseStreamTranslator {
     if (typeof delta.reasoning_content === 'string' && delta.reasoning_content.length > 0) {
       this.reasoningDelta(delta.reasoning_content, events);
     }
+    if (this.context.facts.encryptedReasoning) {
+      for (const block of thinkingBlocksOf(delta.thinking_blocks)) {
+        this.thinkingBlock(block, events);
+      }
+    }
     if (typeof delta.content === 'string' && delta.content.length > 0) {
       this.textDelta(delta.content, events);
     }
@@ -99,7 +121,7 @@ export class ResponseStreamTranslator {
     const events: ResponseStreamEvent[] = [];
     const incomplete = incompleteDetails(this.finishReason);
     // Like a JSON answer, an answer with nothing in it still has its (empty) message.
-    if (this.output.length === 0 && !this.open) this.openItem('message', events);
+    if (this.output.length === 0 && !this.open) this.openMessage(events);
     this.closeItem(events, incomplete ? 'incomplete' : 'completed');
     const response = responseObject(this.context, incomplete ? 'incomplete' : 'completed', {
       output: [...this.output],
@@ -137,9 +159,20 @@ export class ResponseStreamTranslator {
   }
 
   private reasoningDelta(fragment: string, events: ResponseStreamEvent[]): void {
-    const item = this.open?.kind === 'reasoning' ? this.open : this.openItem('reasoning', events);
-    if (item.kind !== 'reasoning') return;
+    const item = this.openReasoning(events);
+    // The summary part opens with its first text: a redacted block alone has none.
+    if (item.text === '') {
+      events.push(
+        this.event('response.reasoning_summary_part.added', {
+          item_id: item.id,
+          output_index: item.index,
+          summary_index: 0,
+          part: { type: 'summary_text', text: '' },
+        }),
+      );
+    }
     item.text += fragment;
+    this.unsignedText += fragment;
     events.push(
       this.event('response.reasoning_summary_text.delta', {
         item_id: item.id,
@@ -150,9 +183,53 @@ export class ResponseStreamTranslator {
     );
   }
 
+  /**
+   * A whole block to send back: a signature completes the text streamed since the last
+   * one; a redacted block stands alone.
+   */
+  private thinkingBlock(block: ThinkingBlock, events: ResponseStreamEvent[]): void {
+    if (block.type === 'redacted_thinking') {
+      this.openReasoning(events).blocks.push(block);
+      return;
+    }
+    // An entry without a signature repeats text that came as reasoning_content (LiteLLM
+    // streams its fragments so); only a signature completes a block.
+    if (block.signature === '') return;
+    // A backend that sends a block whole, text and signature at once, never streamed its text.
+    if (this.unsignedText === '' && block.thinking !== '') {
+      this.reasoningDelta(block.thinking, events);
+    }
+    this.openReasoning(events).blocks.push({
+      type: 'thinking',
+      thinking: this.unsignedText,
+      signature: block.signature,
+    });
+    this.unsignedText = '';
+  }
+
+  private openReasoning(events: ResponseStreamEvent[]): OpenReasoning {
+    if (this.open?.kind === 'reasoning') return this.open;
+    this.closeItem(events, 'completed');
+    const index = this.output.length;
+    const item: OpenReasoning = {
+      kind: 'reasoning',
+      index,
+      id: outputItemId('rs', this.context.requestId, index),
+      text: '',
+      blocks: [],
+    };
+    this.open = item;
+    events.push(
+      this.event('response.output_item.added', {
+        output_index: index,
+        item: this.snapshot(item, 'in_progress', true),
+      }),
+    );
+    return item;
+  }
+
   private textDelta(fragment: string, events: ResponseStreamEvent[]): void {
-    const item = this.open?.kind === 'message' ? this.open : this.openItem('message', events);
-    if (item.kind !== 'message') return;
+    const item = this.open?.kind === 'message' ? this.open : this.openMessage(events);
     item.text += fragment;
     events.push(
       this.event('response.output_text.delta', {
@@ -231,15 +308,14 @@ export class ResponseStreamTranslator {
     return item;
   }
 
-  /** Opens a reasoning or message item, with its one summary or content part. */
-  private openItem(kind: 'reasoning' | 'message', events: ResponseStreamEvent[]): OpenItem {
+  /** Opens a message item, with its one content part. */
+  private openMessage(events: ResponseStreamEvent[]): Extract<OpenItem, { kind: 'message' }> {
     this.closeItem(events, 'completed');
     const index = this.output.length;
-    const prefix = kind === 'reasoning' ? 'rs' : 'msg';
     const item: OpenItem = {
-      kind,
+      kind: 'message',
       index,
-      id: outputItemId(prefix, this.context.requestId, index),
+      id: outputItemId('msg', this.context.requestId, index),
       text: '',
     };
     this.open = item;
@@ -248,25 +324,13 @@ export class ResponseStreamTranslator {
         output_index: index,
         item: this.snapshot(item, 'in_progress', true),
       }),
+      this.event('response.content_part.added', {
+        item_id: item.id,
+        output_index: index,
+        content_index: 0,
+        part: outputText(''),
+      }),
     );
-    const where = { item_id: item.id, output_index: index };
-    if (kind === 'reasoning') {
-      events.push(
-        this.event('response.reasoning_summary_part.added', {
-          ...where,
-          summary_index: 0,
-          part: { type: 'summary_text', text: '' },
-        }),
-      );
-    } else {
-      events.push(
-        this.event('response.content_part.added', {
-          ...where,
-          content_index: 0,
-          part: outputText(''),
-        }),
-      );
-    }
     return item;
   }
 
@@ -278,6 +342,7 @@ export class ResponseStreamTranslator {
     const where = { item_id: item.id, output_index: item.index };
     switch (item.kind) {
       case 'reasoning': {
+        if (item.text === '') break; // no summary part was opened
         const part = { type: 'summary_text', text: item.text };
         events.push(
           this.event('response.reasoning_summary_text.done', {
@@ -320,11 +385,9 @@ export class ResponseStreamTranslator {
   private snapshot(item: OpenItem, status: ItemStatus, empty = false): OutputItem {
     switch (item.kind) {
       case 'reasoning':
-        return {
-          type: 'reasoning',
-          id: item.id,
-          summary: empty ? [] : [{ type: 'summary_text', text: item.text }],
-        };
+        return empty
+          ? reasoningItem(item.id, '', [])
+          : reasoningItem(item.id, item.text, item.blocks);
       case 'message':
         return {
           type: 'message',
