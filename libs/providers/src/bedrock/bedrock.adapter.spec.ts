@@ -548,7 +548,7 @@ describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () =
     assert.equal(upstream.calls[0].headers['x-amz-date'], undefined);
   });
 
-  it('rejects embeddings and image links before calling', async () => {
+  it('rejects embeddings on a model that does not embed, and image links, before calling', async () => {
     await assert.rejects(
       invoke(gatewayChatRequest({ input: 'x' }, { operation: 'embeddings' })),
       (error: unknown) =>

@@ -5,10 +5,17 @@ import {
   DataPlaneError,
   DataPlaneErrorCode,
   type GatewayAnswer,
+  type JsonAnswer,
   type ProviderCall,
+  type UpstreamTarget,
 } from '@aigw/contracts/data-plane';
 import { answerTool } from '../core/answer-tool';
+import { mapBounded } from '../core/bounded-map';
 import { parseChatRequest, unsupportedOperation } from '../core/chat-request';
+import { embeddingAsk, EMBEDDINGS_EXPECTED } from '../core/embedding-input';
+import { embeddingVectors } from '../core/embedding-vectors';
+import { embeddingList } from '../core/openai-output';
+import { servedByTarget } from '../core/openai-wire';
 import type { ProviderAdapter } from '../core/provider-adapter';
 import { countTokens, estimatedUsage } from '../core/tokenizer';
 import { translatedStreamAnswer } from '../core/translated-stream';
@@ -19,7 +26,16 @@ import {
   MAX_ERROR_BODY_BYTES,
   sendUpstream,
   sharedUpstreamAgent,
+  type UpstreamPost,
 } from '../core/upstream-http';
+import { fetchUpstreamJson } from '../core/upstream-json';
+import {
+  bedrockEmbeddingModel,
+  type EmbeddingInvocation,
+  notAnEmbeddingModel,
+  readEmbeddingPart,
+  summedEmbeddingUsage,
+} from './bedrock-embeddings';
 import { bedrockEvents } from './bedrock-event-stream';
 import { toConverseRequest } from './bedrock-request';
 import { fromConverseResponse } from './bedrock-response';
@@ -27,9 +43,22 @@ import { type AwsCredentialsSource, bedrockRegion, BedrockSigner } from './bedro
 import { BedrockStreamTranslation } from './bedrock-stream';
 
 /**
- * AWS Bedrock's Converse and ConverseStream. Requests are SigV4-signed with the default
- * AWS credential chain; a backend configured with an API key (a Bedrock API key) sends
- * it as a bearer token instead.
+ * InvokeModel calls of one embeddings request in flight at once: Titan embeds one text
+ * per call, and a long input list must not take all of the account's request quota.
+ */
+const PARALLEL_EMBEDDING_CALLS = 8;
+
+/** Where a backend's calls go: Bedrock Runtime's origin and the region signatures name. */
+interface BedrockEndpoint {
+  readonly base: string;
+  readonly region: string;
+}
+
+/**
+ * AWS Bedrock's Converse and ConverseStream for chat, and InvokeModel for embeddings
+ * (Amazon Titan Text Embeddings, Cohere Embed). Requests are SigV4-signed with the
+ * default AWS credential chain; a backend configured with an API key (a Bedrock API key)
+ * sends it as a bearer token instead.
  */
 export class BedrockAdapter implements ProviderAdapter {
   readonly name = 'bedrock';
@@ -48,6 +77,7 @@ export class BedrockAdapter implements ProviderAdapter {
 
   async invoke(call: ProviderCall): Promise<GatewayAnswer> {
     const { request, target } = call;
+    if (request.operation === 'embeddings') return this.embed(call);
     if (request.operation !== 'chat') throw unsupportedOperation('bedrock', request.operation);
     const prompt = parseChatRequest(request.body);
     // A JSON response_format goes through a forced answer tool: Converse has no plain JSON
@@ -56,29 +86,13 @@ export class BedrockAdapter implements ProviderAdapter {
     const tool = answerTool(prompt, 'bedrock');
     const answerToolName = tool?.name;
     const body = JSON.stringify(toConverseRequest(prompt, tool));
-    const region = bedrockRegion(target.baseUrl);
-    if (!region) {
-      throw new DataPlaneError(
-        DataPlaneErrorCode.Internal,
-        `backend "${target.backendName}" needs an AWS region: a regional baseUrl or AWS_REGION`,
-      );
-    }
-    const base = (target.baseUrl ?? `https://bedrock-runtime.${region}.amazonaws.com`).replace(
-      /\/+$/,
-      '',
-    );
-    // Model ids and ARNs carry ':' and '/', so the id is one encoded path segment.
+    const endpoint = bedrockEndpoint(target);
     const operation = request.stream ? 'converse-stream' : 'converse';
-    const url = new URL(`${base}/model/${encodeURIComponent(target.model)}/${operation}`);
-    const headers = {
-      'content-type': 'application/json',
-      accept: request.stream ? 'application/vnd.amazon.eventstream' : 'application/json',
-    };
-    const sent = target.credential
-      ? { ...headers, ...credentialHeaders(target) }
-      : await this.sign(url, region, headers, body, target.backendName);
-
-    const post = { url: url.toString(), headers: { ...request.forwardHeaders, ...sent }, body };
+    const accept = request.stream ? 'application/vnd.amazon.eventstream' : 'application/json';
+    const post = await this.post(call, endpoint, modelUrl(endpoint, target, operation), {
+      accept,
+      body,
+    });
     if (request.stream) {
       const response = await sendUpstream(call, post, this.dispatcher);
       const contentType = response.headers['content-type'];
@@ -117,6 +131,64 @@ export class BedrockAdapter implements ProviderAdapter {
     );
   }
 
+  /**
+   * Embeddings through InvokeModel, in the model family's own body (Titan, Cohere Embed):
+   * the request's inputs split into the calls the model takes, at most
+   * PARALLEL_EMBEDDING_CALLS at once, and the vectors put back in input order.
+   */
+  private async embed(call: ProviderCall): Promise<JsonAnswer> {
+    const { request, target } = call;
+    const model = bedrockEmbeddingModel(target.model);
+    if (!model) throw notAnEmbeddingModel(target.model);
+    const ask = embeddingAsk(request.body);
+    const invocations = model.invocations(ask, request.body);
+    const endpoint = bedrockEndpoint(target);
+    const url = modelUrl(endpoint, target, 'invoke');
+    const invoke = async (invocation: EmbeddingInvocation) => {
+      const body = JSON.stringify(invocation.body);
+      const post = await this.post(call, endpoint, url, { accept: 'application/json', body });
+      const answer = await fetchUpstreamJson(call, post, this.dispatcher);
+      const part = readEmbeddingPart(model, invocation, answer, ask.dimensions);
+      if (!part) throw badResponse(target.backendName, EMBEDDINGS_EXPECTED);
+      return part;
+    };
+    const parts = await mapBounded(invocations, PARALLEL_EMBEDDING_CALLS, invoke);
+    // Each call's vectors are of one size; across calls they must be too.
+    const all = parts.flatMap((part) => part.vectors);
+    const vectors = embeddingVectors(all, ask.inputs.length, ask.dimensions);
+    if (!vectors) throw badResponse(target.backendName, EMBEDDINGS_EXPECTED);
+    const usage = summedEmbeddingUsage(parts);
+    return {
+      kind: 'json',
+      status: 200,
+      body: embeddingList(target.model, vectors, usage, ask.encoding),
+      usage,
+      servedBy: servedByTarget(call),
+    };
+  }
+
+  /**
+   * A JSON POST to Bedrock Runtime with the caller's forwarded headers: SigV4-signed, or
+   * with the backend's Bedrock API key as a bearer token instead.
+   */
+  private async post(
+    call: ProviderCall,
+    endpoint: BedrockEndpoint,
+    url: URL,
+    content: { accept: string; body: string },
+  ): Promise<UpstreamPost> {
+    const { request, target } = call;
+    const headers = { 'content-type': 'application/json', accept: content.accept };
+    const sent = target.credential
+      ? { ...headers, ...credentialHeaders(target) }
+      : await this.sign(url, endpoint.region, headers, content.body, target.backendName);
+    return {
+      url: url.toString(),
+      headers: { ...request.forwardHeaders, ...sent },
+      body: content.body,
+    };
+  }
+
   private async sign(
     url: URL,
     region: string,
@@ -135,6 +207,24 @@ export class BedrockAdapter implements ProviderAdapter {
       );
     }
   }
+}
+
+/** The backend's Bedrock Runtime: its baseUrl, else the regional endpoint. */
+function bedrockEndpoint(target: UpstreamTarget): BedrockEndpoint {
+  const region = bedrockRegion(target.baseUrl);
+  if (!region) {
+    throw new DataPlaneError(
+      DataPlaneErrorCode.Internal,
+      `backend "${target.backendName}" needs an AWS region: a regional baseUrl or AWS_REGION`,
+    );
+  }
+  const base = target.baseUrl ?? `https://bedrock-runtime.${region}.amazonaws.com`;
+  return { base: base.replace(/\/+$/, ''), region };
+}
+
+/** `{base}/model/{id}/{operation}`; ids and ARNs carry ':' and '/', so one encoded segment. */
+function modelUrl(endpoint: BedrockEndpoint, target: UpstreamTarget, operation: string): URL {
+  return new URL(`${endpoint.base}/model/${encodeURIComponent(target.model)}/${operation}`);
 }
 
 /** The completion id: Bedrock's own request id when it sent one. */

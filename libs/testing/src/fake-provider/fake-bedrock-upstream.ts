@@ -30,6 +30,92 @@ const ERROR_TYPES: Record<number, string> = {
 const AUTH =
   /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/;
 
+/** A vector of `size` numbers that tells texts apart: the length and first code unit lead. */
+function fakeVector(text: string, size: number): number[] {
+  return Array.from({ length: size }, (_, index) =>
+    index === 0 ? text.length : index === 1 ? text.charCodeAt(0) || 0 : 0.001 * index,
+  );
+}
+
+/** Tokens a fake model counts in a text: one per word, at least one. */
+function fakeTokens(text: string): number {
+  return Math.max(1, text.split(/\s+/).filter(Boolean).length);
+}
+
+function validationError(response: ServerResponse, message: string): void {
+  sendJson(response, { message }, 400, { 'x-amzn-errortype': 'ValidationException' });
+}
+
+/**
+ * InvokeModel for the embedding models, each in its own body as Bedrock documents them:
+ * Amazon Titan Text Embeddings (one `inputText`; V2 takes `dimensions` 256, 512 or 1024)
+ * and Cohere Embed (up to 96 `texts`, `input_type` required, `embeddings.float` when
+ * `embedding_types` asks for it; v4 takes `output_dimension`). Token counts come in
+ * `X-Amzn-Bedrock-Input-Token-Count`, as InvokeModel sends them.
+ */
+function invokeEmbeddingModel(call: ProviderFakeCall, response: ServerResponse): void {
+  const modelId = decodeURIComponent(call.path.split('/')[2] ?? '');
+  const body = call.body;
+  const headers = (tokens: number) => ({
+    'x-amzn-requestid': 'req-bedrock-invoke',
+    'x-amzn-bedrock-input-token-count': String(tokens),
+    'x-amzn-bedrock-invocation-latency': '30',
+  });
+  if (modelId.includes('amazon.titan-embed-text-v')) {
+    const v2 = modelId.includes('-v2');
+    const text = body.inputText;
+    if (typeof text !== 'string' || text === '') {
+      return validationError(response, 'Malformed input request: #/inputText: expected a string');
+    }
+    const dimensions = body.dimensions;
+    if (!v2 && dimensions !== undefined) {
+      return validationError(response, 'Malformed input request: extraneous key [dimensions]');
+    }
+    if (dimensions !== undefined && ![256, 512, 1024].includes(dimensions as number)) {
+      return validationError(response, 'Malformed input request: #/dimensions: not a valid value');
+    }
+    const vector = fakeVector(text, typeof dimensions === 'number' ? dimensions : v2 ? 1024 : 1536);
+    const tokens = fakeTokens(text);
+    return sendJson(
+      response,
+      {
+        embedding: vector,
+        inputTextTokenCount: tokens,
+        ...(v2 ? { embeddingsByType: { float: vector } } : {}),
+      },
+      200,
+      headers(tokens),
+    );
+  }
+  if (modelId.includes('cohere.embed-')) {
+    const texts = body.texts;
+    if (!Array.isArray(texts) || texts.length > 96 || !texts.every((t) => typeof t === 'string')) {
+      return validationError(response, 'Malformed input request: #/texts: expected at most 96');
+    }
+    if (typeof body.input_type !== 'string') {
+      return validationError(response, 'Malformed input request: #/input_type: required');
+    }
+    const v4 = modelId.includes('embed-v4');
+    const size =
+      typeof body.output_dimension === 'number' ? body.output_dimension : v4 ? 1536 : 1024;
+    const vectors = texts.map((text) => fakeVector(text, size));
+    const byType = Array.isArray(body.embedding_types) && body.embedding_types.includes('float');
+    const tokens = texts.reduce((sum, text) => sum + fakeTokens(text), 0);
+    return sendJson(
+      response,
+      {
+        id: 'emb-bedrock-1',
+        embeddings: byType ? { float: vectors } : vectors,
+        response_type: byType ? 'embeddings_by_type' : 'embeddings_floats',
+        texts,
+      },
+      200,
+      headers(tokens),
+    );
+  }
+  return validationError(response, 'The provided model does not support InvokeModel embeddings.');
+}
+
 export interface FakeAwsCredentials {
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
@@ -38,7 +124,7 @@ export interface FakeAwsCredentials {
 /**
  * Bedrock Runtime's Converse API as documented: `POST /model/{modelId}/converse` (JSON)
  * and `/converse-stream` (binary `application/vnd.amazon.eventstream`, encoded with the
- * AWS SDK's own codec). Every request must carry a SigV4 signature that verifies with
+ * AWS SDK's own codec), and `/invoke` for the Titan and Cohere embedding models. Every request must carry a SigV4 signature that verifies with
  * the given credentials, or it is refused with 403 as AWS would.
  */
 export class FakeBedrockUpstream extends FakeProviderServer {
@@ -59,7 +145,7 @@ export class FakeBedrockUpstream extends FakeProviderServer {
   }
 
   protected override reject(call: ProviderFakeCall): number | undefined {
-    if (!/^\/model\/[^/]+\/(converse|converse-stream)$/.test(call.path)) return 404;
+    if (!/^\/model\/[^/]+\/(converse|converse-stream|invoke)$/.test(call.path)) return 404;
     return undefined;
   }
 
@@ -122,6 +208,7 @@ export class FakeBedrockUpstream extends FakeProviderServer {
         { 'x-amzn-errortype': 'InvalidSignatureException' },
       );
     }
+    if (call.path.endsWith('/invoke')) return invokeEmbeddingModel(call, response);
     const toolConfig = call.body.toolConfig as
       { tools?: { toolSpec: { name: string } }[] } | undefined;
     const tool = toolConfig?.tools?.[0]?.toolSpec.name;
