@@ -4,12 +4,17 @@
 // continuation whose assistant turn lacks its signed thinking block, so the gateway hands
 // the blocks out in the reasoning item's encrypted_content and takes them back from it.
 // With the official openai client against the fake Anthropic upstream, which keeps
-// Anthropic's rule.
+// Anthropic's rule, in both deployment shapes: the all-in-one gateway, and ingress,
+// router and provider-adapter as three processes.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { ANTHROPIC_FAKE_THINKING, FakeAnthropicUpstream } from '@aigw/testing/fake-provider';
-import { startOnAnthropicBackend, type Deployment } from './anthropic-backend';
+import {
+  startOnAnthropicBackend,
+  startSplitOnAnthropicBackend,
+  type Deployment,
+} from './anthropic-backend';
 
 const WEATHER_TOOL: OpenAI.Responses.FunctionTool = {
   type: 'function',
@@ -38,12 +43,19 @@ const AGENT_TURN = {
 } satisfies Partial<OpenAI.Responses.ResponseCreateParamsNonStreaming>;
 
 interface SentBody {
+  model?: string;
+  stream?: boolean;
+  system?: unknown;
   thinking?: unknown;
   messages: { role: string; content: unknown }[];
 }
 
 const SHAPES: [string, (upstream: FakeAnthropicUpstream) => Promise<Deployment>][] = [
   ['all-in-one gateway', (upstream) => startOnAnthropicBackend(upstream, 'claude')],
+  [
+    'ingress, router and provider-adapter processes',
+    (upstream) => startSplitOnAnthropicBackend(upstream, 'claude'),
+  ],
 ];
 
 for (const [shape, start] of SHAPES) {
@@ -85,6 +97,49 @@ for (const [shape, start] of SHAPES) {
         ...ANTHROPIC_FAKE_THINKING,
       });
     }
+
+    it('answers a plain responses.create', async () => {
+      upstream.reset();
+      const response = await client.responses.create({
+        model: 'claude',
+        instructions: 'Be brief.',
+        input: 'Say hello.',
+      });
+      assert.equal(response.status, 'completed');
+      assert.equal(response.model, 'claude');
+      assert.equal(response.output_text, 'Hello from Claude.');
+      assert.deepEqual(
+        response.output.map((item) => item.type),
+        ['message'],
+      );
+      // Anthropic counts cache reads and writes apart from input_tokens; Responses inside them.
+      assert.deepEqual(response.usage, {
+        input_tokens: 125,
+        input_tokens_details: { cached_tokens: 100 },
+        output_tokens: 9,
+        output_tokens_details: { reasoning_tokens: 0 },
+        total_tokens: 134,
+      });
+      const sent = lastSent();
+      assert.equal(sent.model, 'claude-sonnet-4-5');
+      assert.equal(sent.system, 'Be brief.');
+      assert.deepEqual(sent.messages, [
+        { role: 'user', content: [{ type: 'text', text: 'Say hello.' }] },
+      ]);
+    });
+
+    it('streams a plain answer through responses.stream', async () => {
+      upstream.reset();
+      const stream = client.responses.stream({ model: 'claude', input: 'Say hello.' });
+      let text = '';
+      stream.on('response.output_text.delta', (event) => (text += event.delta));
+      const final = await stream.finalResponse();
+      assert.equal(text, 'Hello from Claude.');
+      assert.equal(final.status, 'completed');
+      assert.equal(final.output_text, 'Hello from Claude.');
+      assert.equal(final.usage?.output_tokens, 9);
+      assert.equal(lastSent().stream, true);
+    });
 
     it('hands out the signed thinking as encrypted_content and takes it back with the tool output', async () => {
       upstream.reset();
