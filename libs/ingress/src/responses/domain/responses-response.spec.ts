@@ -110,6 +110,19 @@ describe('OpenAI chat answer to a Response object', () => {
     });
   });
 
+  it('reads the reasoning a backend names `reasoning` (vLLM, Groq, Ollama) as the summary', () => {
+    const response = toResponse(
+      completion({ content: '4', reasoning: '2+2 is 4.' }, 'stop'),
+      usage,
+      context,
+    );
+    assert.deepEqual(response.output[0], {
+      type: 'reasoning',
+      id: 'rs_req1_0',
+      summary: [{ type: 'summary_text', text: '2+2 is 4.' }],
+    });
+  });
+
   it('puts reasoning first as a summary, then the text, then one function_call per tool call', () => {
     const response = toResponse(
       completion(

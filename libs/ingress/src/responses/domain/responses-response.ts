@@ -1,6 +1,7 @@
 import {
   DataPlaneError,
   DataPlaneErrorCode,
+  reasoningTextOf,
   type JsonObject,
   type ThinkingBlock,
   type TokenUsage,
@@ -258,7 +259,7 @@ export function toResponse(
   const incomplete = incompleteDetails(choice.finish_reason);
   const { requestId } = context;
   const output: OutputItem[] = [];
-  const reasoning = typeof message.reasoning_content === 'string' ? message.reasoning_content : '';
+  const reasoning = reasoningTextOf(message) ?? '';
   const blocks = context.facts.encryptedReasoning ? thinkingBlocksOf(message.thinking_blocks) : [];
   if (reasoning !== '' || blocks.length > 0) {
     output.push(reasoningItem(outputItemId('rs', requestId, 0), reasoning, blocks));

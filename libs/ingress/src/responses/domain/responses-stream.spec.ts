@@ -238,7 +238,8 @@ describe('OpenAI chunks to Responses stream events', () => {
   it('streams reasoning as a reasoning item whose summary arrives in pieces', () => {
     const events = run([
       chunk({ role: 'assistant', reasoning_content: 'Think' }),
-      chunk({ reasoning_content: 'ing.' }),
+      // vLLM, Groq, Ollama and OpenRouter name it `reasoning`.
+      chunk({ reasoning: 'ing.' }),
       chunk({ content: 'Done.' }),
       chunk({}, 'stop'),
       {

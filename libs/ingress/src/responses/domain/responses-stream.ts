@@ -1,6 +1,7 @@
 import {
   DataPlaneError,
   DataPlaneErrorCode,
+  reasoningTextOf,
   type JsonObject,
   type ThinkingBlock,
   type TokenUsage,
@@ -96,9 +97,8 @@ export class ResponseStreamTranslator {
     if (!choice) return []; // a usage-only chunk: usage comes from the answer itself
     const events: ResponseStreamEvent[] = [];
     const delta = (choice.delta ?? {}) as JsonObject;
-    if (typeof delta.reasoning_content === 'string' && delta.reasoning_content.length > 0) {
-      this.reasoningDelta(delta.reasoning_content, events);
-    }
+    const reasoning = reasoningTextOf(delta);
+    if (reasoning !== undefined) this.reasoningDelta(reasoning, events);
     if (this.context.facts.encryptedReasoning) {
       for (const block of thinkingBlocksOf(delta.thinking_blocks)) {
         this.thinkingBlock(block, events);
