@@ -97,6 +97,25 @@ describe('withoutGatewayExtensions', () => {
     assert.ok('extra_content' in signed, "the client's body is untouched");
   });
 
+  it("keeps tool calls' extra_content for Google's OpenAI-compatible endpoint, stripping the rest", () => {
+    const call = {
+      id: 'call_1',
+      type: 'function',
+      function: { name: 'get_weather', arguments: '{}' },
+      extra_content: { google: { thought_signature: 'CqUBAdHtim9s' } },
+    };
+    const signedOnly = { messages: [{ role: 'assistant', content: null, tool_calls: [call] }] };
+    const keep = { keepToolCallExtras: true };
+    assert.equal(withoutGatewayExtensions(signedOnly, keep), signedOnly);
+    const withReasoning = {
+      thinking: { type: 'disabled' },
+      messages: [{ role: 'assistant', content: null, reasoning_content: 'x', tool_calls: [call] }],
+    };
+    assert.deepEqual(withoutGatewayExtensions(withReasoning, keep), {
+      messages: [{ role: 'assistant', content: null, tool_calls: [call] }],
+    });
+  });
+
   it('leaves tool calls without extra_content as the very same body', () => {
     const body = {
       messages: [

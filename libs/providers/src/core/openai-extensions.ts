@@ -11,39 +11,56 @@ import { isJsonObject } from './json-shape';
 // request argument"), and DeepSeek answers 400 to `reasoning_content` in input messages.
 // `reasoning_effort` is OpenAI's own field and passes as it is.
 
+export interface ExtensionStripping {
+  /**
+   * Keep tool calls' `extra_content`: the backend is Google's own OpenAI-compatible
+   * endpoint, where it is Google's field and Gemini 3 needs the signature back.
+   */
+  readonly keepToolCallExtras?: boolean;
+}
+
 /**
  * The body without the gateway's extensions. The same object when it has none, as it
  * usually has not: this runs on every call to the OpenAI family.
  */
-export function withoutGatewayExtensions(body: JsonObject): JsonObject {
-  if (!hasGatewayExtensions(body)) return body;
+export function withoutGatewayExtensions(
+  body: JsonObject,
+  options: ExtensionStripping = {},
+): JsonObject {
+  const stripExtras = options.keepToolCallExtras !== true;
+  if (!hasGatewayExtensions(body, stripExtras)) return body;
   const { thinking: _thinking, ...copy } = body;
-  if (Array.isArray(body.messages)) copy.messages = body.messages.map(plainMessage);
+  if (Array.isArray(body.messages)) {
+    copy.messages = body.messages.map((message) => plainMessage(message, stripExtras));
+  }
   if (Array.isArray(body.tools)) copy.tools = body.tools.map(unmarked);
   return copy;
 }
 
 /** A cheap look for any extension, field names only (no serializing). */
-function hasGatewayExtensions(body: JsonObject): boolean {
+function hasGatewayExtensions(body: JsonObject, stripExtras: boolean): boolean {
   if ('thinking' in body) return true;
   if (Array.isArray(body.tools) && body.tools.some(isMarked)) return true;
-  return Array.isArray(body.messages) && body.messages.some(messageHasExtensions);
+  return (
+    Array.isArray(body.messages) &&
+    body.messages.some((message) => messageHasExtensions(message, stripExtras))
+  );
 }
 
-function messageHasExtensions(message: unknown): boolean {
+function messageHasExtensions(message: unknown, stripExtras: boolean): boolean {
   if (!isJsonObject(message)) return false;
   return (
     'cache_control' in message ||
     'thinking_blocks' in message ||
     'reasoning_content' in message ||
     (Array.isArray(message.content) && message.content.some(isMarked)) ||
-    (Array.isArray(message.tool_calls) && message.tool_calls.some(hasExtraContent))
+    (stripExtras && Array.isArray(message.tool_calls) && message.tool_calls.some(hasExtraContent))
   );
 }
 
 /** A message without the fields only the gateway reads; the same one when it has none. */
-function plainMessage(message: unknown): unknown {
-  if (!messageHasExtensions(message)) return message;
+function plainMessage(message: unknown, stripExtras: boolean): unknown {
+  if (!messageHasExtensions(message, stripExtras)) return message;
   const {
     cache_control: _mark,
     thinking_blocks: _blocks,
@@ -51,7 +68,9 @@ function plainMessage(message: unknown): unknown {
     ...rest
   } = message as JsonObject;
   if (Array.isArray(rest.content)) rest.content = rest.content.map(unmarked);
-  if (Array.isArray(rest.tool_calls)) rest.tool_calls = rest.tool_calls.map(withoutExtraContent);
+  if (stripExtras && Array.isArray(rest.tool_calls)) {
+    rest.tool_calls = rest.tool_calls.map(withoutExtraContent);
+  }
   return rest;
 }
 

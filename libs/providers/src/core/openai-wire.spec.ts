@@ -77,6 +77,34 @@ describe('invokeOpenAiWire against a fake OpenAI-format backend', () => {
       assert.match(JSON.stringify(request.body), /thinking_blocks/);
     });
   }
+
+  it("sends a tool call's extra_content only to an endpoint that keeps it (Google's)", async () => {
+    const call = {
+      id: 'call_1',
+      type: 'function',
+      function: { name: 'get_weather', arguments: '{}' },
+      extra_content: { google: { thought_signature: 'CqUBAdHtim9s' } },
+    };
+    const request = gatewayChatRequest({
+      messages: [
+        { role: 'user', content: 'Weather?' },
+        { role: 'assistant', content: null, tool_calls: [call] },
+        { role: 'tool', tool_call_id: 'call_1', content: '18' },
+      ],
+    });
+    const url = `${upstream.baseUrl}/chat/completions`;
+    for (const keepsToolCallExtras of [false, true]) {
+      await invokeOpenAiWire(
+        { request, target, signal: new AbortController().signal },
+        { url, keepsToolCallExtras },
+        sharedUpstreamAgent(),
+      );
+      const sent = upstream.calls.at(-1)!.body.messages as JsonObject[];
+      const [sentCall] = sent[1].tool_calls as JsonObject[];
+      assert.equal('extra_content' in sentCall, keepsToolCallExtras);
+      assert.deepEqual(sentCall.function, call.function);
+    }
+  });
 });
 
 describe('invokeOpenAiWire on a reasoning stream that reports no usage', () => {

@@ -36,6 +36,11 @@ export interface OpenAiWireEndpoint {
    * those two: much of the compatible family (DeepSeek, Mistral) knows `max_tokens` alone.
    */
   readonly maxTokensAsCompletionTokens?: boolean;
+  /**
+   * Google's OpenAI-compatible endpoint: tool calls keep `extra_content`, its own field,
+   * where Gemini's signatures travel (Gemini 3 refuses its calls back without them).
+   */
+  readonly keepsToolCallExtras?: boolean;
 }
 
 export function servedByTarget(call: ProviderCall): ServedBy {
@@ -59,7 +64,10 @@ export async function invokeOpenAiWire(
   dispatcher: Dispatcher,
 ): Promise<GatewayAnswer> {
   const { request, target } = call;
-  const body: JsonObject = { ...withoutGatewayExtensions(request.body), model: target.model };
+  const plain = withoutGatewayExtensions(request.body, {
+    keepToolCallExtras: endpoint.keepsToolCallExtras,
+  });
+  const body: JsonObject = { ...plain, model: target.model };
   if (endpoint.maxTokensAsCompletionTokens && request.operation === 'chat') {
     renameMaxTokens(body);
   }

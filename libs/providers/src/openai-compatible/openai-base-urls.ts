@@ -35,3 +35,11 @@ function parseBaseUrl(provider: string, configured: string | undefined): string 
   const path = url.pathname.replace(/\/+$/, '');
   return `${url.origin}${path === '' ? '/v1' : path}`;
 }
+
+/**
+ * Whether a resolved base URL is one of Google's OpenAI-compatible endpoints (the Gemini
+ * API's `/v1beta/openai`, Vertex AI's), which define tool calls' `extra_content`.
+ */
+export function isGoogleEndpoint(base: string): boolean {
+  return /^https:\/\/([a-z0-9-]+\.)*googleapis\.com(:\d+)?\//i.test(base);
+}

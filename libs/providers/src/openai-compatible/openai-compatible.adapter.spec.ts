@@ -10,6 +10,7 @@ import {
 } from '@aigw/contracts/data-plane';
 import { FakeOpenAiUpstream, RawSseUpstream, upstreamTarget } from '@aigw/testing/fake-provider';
 import { OpenAiCompatibleAdapter } from './openai-compatible.adapter';
+import { isGoogleEndpoint, resolveBaseUrl } from './openai-base-urls';
 
 function chatRequest(overrides: Partial<GatewayRequest> = {}): GatewayRequest {
   return {
@@ -337,5 +338,31 @@ describe('OpenAiCompatibleAdapter against a stream of events that are not chunks
     const relayed = await collect(answer as StreamAnswer);
     assert.equal(relayed.length, 1);
     assert.ok((await (answer as StreamAnswer).usage).outputTokens > 0, 'the text was counted');
+  });
+});
+
+describe("Google's OpenAI-compatible endpoints", () => {
+  it('are told apart by host, so tool calls keep the extra_content Gemini 3 needs back', () => {
+    for (const configured of [
+      'https://generativelanguage.googleapis.com/v1beta/openai/',
+      'https://us-central1-aiplatform.googleapis.com/v1/projects/p/locations/us-central1/endpoints/openapi',
+    ]) {
+      assert.equal(
+        isGoogleEndpoint(resolveBaseUrl('openai-compatible', configured)),
+        true,
+        configured,
+      );
+    }
+    for (const configured of [
+      'https://api.openai.com/v1',
+      'https://googleapis.com.evil.example/v1',
+      'http://127.0.0.1:8000/v1',
+    ]) {
+      assert.equal(
+        isGoogleEndpoint(resolveBaseUrl('openai-compatible', configured)),
+        false,
+        configured,
+      );
+    }
   });
 });

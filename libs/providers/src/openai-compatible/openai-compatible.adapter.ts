@@ -3,7 +3,7 @@ import type { GatewayAnswer, Operation, ProviderCall } from '@aigw/contracts/dat
 import type { ProviderAdapter } from '../core/provider-adapter';
 import { invokeOpenAiWire } from '../core/openai-wire';
 import { sharedUpstreamAgent } from '../core/upstream-http';
-import { OPENAI_COMPATIBLE_BASE_URLS, resolveBaseUrl } from './openai-base-urls';
+import { isGoogleEndpoint, OPENAI_COMPATIBLE_BASE_URLS, resolveBaseUrl } from './openai-base-urls';
 
 const PATHS: Record<Operation, string> = {
   chat: '/chat/completions',
@@ -23,8 +23,12 @@ export class OpenAiCompatibleAdapter implements ProviderAdapter {
 
   async invoke(call: ProviderCall): Promise<GatewayAnswer> {
     const { request, target } = call;
-    const url = resolveBaseUrl(target.provider, target.baseUrl) + PATHS[request.operation];
-    const maxTokensAsCompletionTokens = target.provider === 'openai';
-    return invokeOpenAiWire(call, { url, maxTokensAsCompletionTokens }, this.dispatcher);
+    const base = resolveBaseUrl(target.provider, target.baseUrl);
+    const endpoint = {
+      url: base + PATHS[request.operation],
+      maxTokensAsCompletionTokens: target.provider === 'openai',
+      keepsToolCallExtras: isGoogleEndpoint(base),
+    };
+    return invokeOpenAiWire(call, endpoint, this.dispatcher);
   }
 }
