@@ -13,6 +13,7 @@ import {
   type ThinkingBlock,
   type TokenUsage,
 } from '@aigw/contracts/data-plane';
+import { firstChoice } from '../../domain/canonical-answer';
 import type { MessagesRequestFacts } from './anthropic-request';
 
 // OpenAI chat answers (the canonical format every backend's answer arrives in) as
@@ -127,14 +128,7 @@ export function toAnthropicMessage(
   facts: MessagesRequestFacts,
   requestId: string,
 ): AnthropicMessagesResponse {
-  const choices = Array.isArray(completion.choices) ? (completion.choices as JsonObject[]) : [];
-  const choice = choices[0];
-  if (!choice) {
-    throw new DataPlaneError(
-      DataPlaneErrorCode.UpstreamBadResponse,
-      'The backend answered without a choice',
-    );
-  }
+  const choice = firstChoice(completion);
   const message = (choice.message ?? {}) as JsonObject;
   const content: AnthropicContentBlock[] = reasoningBlocks(message);
   const text = textOf(message.content);

@@ -1,5 +1,5 @@
 import {
-  DataPlaneError,
+  type DataPlaneError,
   DataPlaneErrorCode,
   reasoningTextOf,
   type JsonObject,
@@ -7,6 +7,7 @@ import {
   type TokenUsage,
 } from '@aigw/contracts/data-plane';
 import { encodeReasoning, thinkingBlocksOf } from './encrypted-reasoning';
+import { firstChoice } from '../../domain/canonical-answer';
 import type { ResponsesRequestFacts } from './responses-request';
 
 // OpenAI chat answers (the canonical format every backend's answer arrives in) as
@@ -247,14 +248,7 @@ export function toResponse(
   usage: TokenUsage,
   context: ResponseContext,
 ): ResponseObject {
-  const choices = Array.isArray(completion.choices) ? (completion.choices as JsonObject[]) : [];
-  const choice = choices[0];
-  if (!choice) {
-    throw new DataPlaneError(
-      DataPlaneErrorCode.UpstreamBadResponse,
-      'The backend answered without a choice',
-    );
-  }
+  const choice = firstChoice(completion);
   const message = (choice.message ?? {}) as JsonObject;
   const incomplete = incompleteDetails(choice.finish_reason);
   const { requestId } = context;
