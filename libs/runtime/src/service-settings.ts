@@ -44,6 +44,15 @@ export function positiveInteger(env: Env, name: string, fallback: number): numbe
 export function requiredUrl(env: Env, name: string): URL {
   const raw = env[name]?.trim();
   if (!raw) throw new StartupError(`${name} is required (the http:// address of the service)`);
+  return checkedHttpUrl(name, raw);
+}
+
+/**
+ * `raw`, the value of `name`, as an http(s) URL without credentials; otherwise a one-line
+ * start-up error, which never echoes credentials (they would land in a log), and says where
+ * they go instead when `credentialsHint` does.
+ */
+export function checkedHttpUrl(name: string, raw: string, credentialsHint?: string): URL {
   let url: URL;
   try {
     url = new URL(raw);
@@ -54,8 +63,8 @@ export function requiredUrl(env: Env, name: string): URL {
     throw new StartupError(`${name} must be an http:// or https:// URL, got "${raw}"`);
   }
   if (url.username || url.password) {
-    // Never echo it: the credentials would land in a log.
-    throw new StartupError(`${name} must not carry credentials`);
+    const hint = credentialsHint ? ` (${credentialsHint})` : '';
+    throw new StartupError(`${name} must not carry credentials${hint}`);
   }
   return url;
 }

@@ -8,7 +8,7 @@ import {
   type TracingOptions,
 } from '@aigw/observability';
 import { StartupError } from './listen';
-import type { Env } from './service-settings';
+import { checkedHttpUrl, type Env } from './service-settings';
 
 /** Where and how a service sends its spans, from the standard OTEL_* variables. */
 export interface TracingSettings {
@@ -62,22 +62,7 @@ function tracesUrl(env: Env): string | undefined {
 }
 
 function checkedUrl(name: string, raw: string): URL {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new StartupError(`${name} must be an http:// or https:// URL, got "${raw}"`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new StartupError(`${name} must be an http:// or https:// URL, got "${raw}"`);
-  }
-  if (url.username || url.password) {
-    // Never echoed: the credentials would land in a log. Headers carry them instead.
-    throw new StartupError(
-      `${name} must not carry credentials (set them in OTEL_EXPORTER_OTLP_HEADERS)`,
-    );
-  }
-  return url;
+  return checkedHttpUrl(name, raw, 'set them in OTEL_EXPORTER_OTLP_HEADERS');
 }
 
 function otlpProtocol(env: Env): OtlpProtocol {
