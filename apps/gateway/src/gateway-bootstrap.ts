@@ -46,7 +46,7 @@ export async function bootstrapGateway(env: Env): Promise<RunningGateway> {
     const providers = meteredProviders({
       events,
       metrics,
-      pricing: configUsagePricing(config),
+      pricing: configUsagePricing(config, metrics),
       connections: positiveInteger(
         env,
         'AI_GATEWAY_UPSTREAM_CONNECTIONS',

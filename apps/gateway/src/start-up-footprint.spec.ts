@@ -2,7 +2,9 @@
 // its modules must not load their client libraries at start-up (about 5 MB of heap); they
 // load when a client is made (libs/infra/src/client-libraries.ts). One stray value import
 // of 'kafkajs' anywhere in the gateway's module graph fails this. Nor, tracing off, the
-// OpenTelemetry SDK (libs/observability/src/tracing).
+// OpenTelemetry SDK (libs/observability/src/tracing), nor the built-in price catalog (about
+// 18 MB resident), which loads on the first model no route prices
+// (libs/config/src/domain/builtin-prices.ts).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
@@ -36,5 +38,13 @@ describe("the all-in-one gateway's start-up", () => {
         path.includes('/node_modules/@opentelemetry/') && !path.includes('/@opentelemetry/api/'),
     );
     assert.deepEqual(sdk, []);
+  });
+
+  it('loads no price catalog: a model no route prices loads it when first priced', () => {
+    createRequire(__filename)('./gateway-bootstrap');
+    const catalog = Object.keys(require.cache).filter((path) =>
+      path.includes('/node_modules/@pydantic/genai-prices/'),
+    );
+    assert.deepEqual(catalog, []);
   });
 });

@@ -22,7 +22,7 @@ export async function bootstrapProviderAdapter(env: Env): Promise<RunningService
     const providers = meteredProviders({
       events,
       metrics,
-      pricing: configUsagePricing(config),
+      pricing: configUsagePricing(config, metrics),
       connections: positiveInteger(
         env,
         'AI_GATEWAY_UPSTREAM_CONNECTIONS',

@@ -32,3 +32,10 @@ export * from './nest/config.tokens';
 export { GatewayConfigStore } from './nest/gateway-config.store';
 export { ConfigModule, type ConfigModuleOptions } from './nest/config.module';
 export * from './domain/usage-cost';
+export {
+  builtinCatalogLoaded,
+  catalogProviderId,
+  configureBuiltinPrices,
+  type BuiltinPriceOptions,
+  type PriceLog,
+} from './domain/builtin-prices';

@@ -9,3 +9,4 @@ export * from './data-plane-http';
 export * from './usage-pricing';
 export * from './budget-runtime';
 export * from './tracing-settings';
+export * from './builtin-prices-setting';

@@ -12,6 +12,7 @@ import {
 } from '@aigw/infra';
 import { Logger, MetricsRegistry, type Tracing } from '@aigw/observability';
 import { AdminServer } from './admin-server';
+import { configurePricesFromEnv } from './builtin-prices-setting';
 import type { NestEdgeAppOptions } from './nest-edge-app';
 import { StartupError } from './listen';
 import { listenFailure } from './startup-errors';
@@ -106,6 +107,7 @@ export class ServiceRuntime {
     const metrics = MetricsRegistry.fromEnv(env);
     // Checked before anything starts, so a bad endpoint is the one-line cause.
     const tracing = tracingSettings(env, options.app);
+    configurePricesFromEnv(env, logger);
     const holder = await loadServiceConfig(
       env,
       logger,

@@ -1,9 +1,21 @@
-import { routeOfBackend, usageCost, type GatewayConfig } from '@aigw/config';
+import {
+  dollarsAt,
+  modelPrice,
+  routeOfBackend,
+  weightedTokens,
+  type GatewayConfig,
+} from '@aigw/config';
 import type { ProviderCall, ServedBy, TokenUsage } from '@aigw/contracts/data-plane';
+import type { MetricsRegistry } from '@aigw/observability';
 
-/** Prices a call's usage from the route that served it (budget weights and dollars). */
+/**
+ * Prices a call's usage from the route that served it (budget weights and dollars, the
+ * model's `modelPricing` entry, else the built-in catalog's price for its provider), and
+ * counts the calls whose model has no price at all in `ai_gateway_unpriced_calls_total`.
+ */
 export function configUsagePricing(
   config: () => GatewayConfig,
+  metrics: Pick<MetricsRegistry, 'recordUnpricedCall'>,
 ): (
   call: ProviderCall,
   servedBy: ServedBy,
@@ -11,10 +23,13 @@ export function configUsagePricing(
 ) => { weightedTokens: number; dollars: number } {
   return (_call, servedBy, usage) => {
     const route = routeOfBackend(config().routes, servedBy.backend);
-    const cost = route ? usageCost(route, servedBy.model, usage) : undefined;
+    const price = route ? modelPrice(route, servedBy.model, servedBy.provider) : undefined;
+    if (!price) metrics.recordUnpricedCall(servedBy.model);
     return {
-      weightedTokens: cost?.weightedTokens ?? usage.inputTokens + usage.outputTokens,
-      dollars: cost?.dollars ?? 0,
+      weightedTokens: route
+        ? weightedTokens(route, servedBy.model, usage)
+        : usage.inputTokens + usage.outputTokens,
+      dollars: price ? dollarsAt(price, usage) : 0,
     };
   };
 }

@@ -4,6 +4,8 @@ import type { LimitUnit } from './budget-limits';
 export interface TokenCounts {
   readonly inputTokens: number;
   readonly outputTokens: number;
+  /** The part of `inputTokens` read from the provider's prompt cache (billed lower). */
+  readonly cachedInputTokens?: number;
 }
 
 /** What `counts` tokens of `model` weigh in each unit a limit may count. */

@@ -88,6 +88,8 @@ export interface UserIdentificationConfig {
 export interface ModelPricing {
   readonly inputPer1k: number;
   readonly outputPer1k: number;
+  /** Prompt tokens read from the provider's cache; absent = billed as `inputPer1k`. */
+  readonly cachedInputPer1k?: number;
 }
 
 export interface CostControlConfig {

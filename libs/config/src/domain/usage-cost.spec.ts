@@ -1,17 +1,29 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
+import { configureBuiltinPrices } from './builtin-prices';
 import type { RouteConfig } from './gateway-config';
-import { dollarCost, usageCost } from './usage-cost';
+import { dollarCost, dollarsAt, modelPrice, usageCost } from './usage-cost';
 
-const route = (modelPricing: unknown): RouteConfig =>
+const route = (modelPricing: unknown, backends: unknown[] = []): RouteConfig =>
   ({
     name: 'r',
+    backends,
     llmRequestCosts: [],
     modelCosts: [],
     costControl: { modelPricing },
   }) as unknown as RouteConfig;
 
+const backend = (provider: string, model?: string, modelNameOverride?: string) => ({
+  name: `${provider}-${model ?? 'any'}`,
+  provider,
+  model,
+  virtualModel: modelNameOverride ?? model,
+});
+
 const counts = { inputTokens: 1000, outputTokens: 2000 };
+
+// Each test starts from the catalog on, with nothing looked up yet.
+afterEach(() => configureBuiltinPrices({ enabled: true }));
 
 describe('dollarCost', () => {
   it('prices a model from its own entry', () => {
@@ -30,5 +42,87 @@ describe('dollarCost', () => {
   it('still prices a model literally configured as "constructor"', () => {
     const pricing = Object.fromEntries([['constructor', { inputPer1k: 1, outputPer1k: 1 }]]);
     assert.equal(dollarCost(route(pricing), 'constructor', counts), 3);
+  });
+});
+
+describe('dollarCost with cached input', () => {
+  const cachedCounts = { inputTokens: 10_000, cachedInputTokens: 8_000, outputTokens: 1_000 };
+
+  it('bills cache reads at cachedInputPer1k and the rest of the input at inputPer1k', () => {
+    const r = route({
+      claude: { inputPer1k: 0.003, cachedInputPer1k: 0.0003, outputPer1k: 0.015 },
+    });
+    const expected = 2 * 0.003 + 8 * 0.0003 + 1 * 0.015;
+    assert.ok(Math.abs(dollarCost(r, 'claude', cachedCounts) - expected) < 1e-12);
+    assert.ok(Math.abs(usageCost(r, 'claude', cachedCounts).dollars - expected) < 1e-12);
+  });
+
+  it('bills cache reads as input when the entry sets no cachedInputPer1k', () => {
+    const r = route({ claude: { inputPer1k: 0.003, outputPer1k: 0.015 } });
+    const expected = 10 * 0.003 + 1 * 0.015;
+    assert.ok(Math.abs(dollarCost(r, 'claude', cachedCounts) - expected) < 1e-12);
+  });
+
+  it('never bills more cached tokens than input tokens, nor a negative count', () => {
+    const price = { inputPer1k: 1, cachedInputPer1k: 0.1, outputPer1k: 0 };
+    assert.equal(
+      dollarsAt(price, { inputTokens: 1000, cachedInputTokens: 5000, outputTokens: 0 }),
+      0.1,
+    );
+    assert.equal(
+      dollarsAt(price, { inputTokens: 1000, cachedInputTokens: -5, outputTokens: 0 }),
+      1,
+    );
+  });
+});
+
+describe('modelPrice: the route’s entry, else the catalog for the backend serving it', () => {
+  it('an entry of the route wins over the catalog, which is not consulted', () => {
+    const logs: string[] = [];
+    configureBuiltinPrices({
+      enabled: true,
+      log: { info: (m) => logs.push(m), warn: (m) => logs.push(m) },
+    });
+    const own = { inputPer1k: 9, outputPer1k: 9 };
+    const r = route({ 'gpt-4o-mini': own }, [backend('openai', 'gpt-4o-mini')]);
+    assert.equal(modelPrice(r, 'gpt-4o-mini'), own);
+    assert.deepEqual(logs, []);
+  });
+
+  it('finds the provider from the backend of that model, or the one renaming another', () => {
+    const r = route({}, [backend('openai', 'gpt-4o-mini'), backend('vllm', 'llama-3', 'fast')]);
+    assert.ok(modelPrice(r, 'gpt-4o-mini'), 'openai has a list price for gpt-4o-mini');
+    // The vllm backend serving `fast` as llama-3: self-hosted, so no list price.
+    assert.equal(modelPrice(r, 'fast'), undefined);
+    // The same model name behind a self-hosted backend: no list price either.
+    assert.equal(modelPrice(route({}, [backend('vllm', 'gpt-4o-mini')]), 'gpt-4o-mini'), undefined);
+  });
+
+  it('a renamed model takes its upstream model’s entry', () => {
+    const own = { inputPer1k: 2, outputPer1k: 2 };
+    const r = route({ 'claude-sonnet-4-5': own }, [
+      backend('anthropic', 'claude-sonnet-4-5', 'gpt-4o'),
+    ]);
+    assert.equal(modelPrice(r, 'gpt-4o'), own);
+  });
+
+  it('a wildcard backend passes the name on: priced by its provider', () => {
+    const r = route({}, [backend('openai')]);
+    assert.ok(modelPrice(r, 'gpt-4o-mini'));
+    assert.equal(modelPrice(r, 'no-such-model-anywhere'), undefined);
+  });
+
+  it('a served call names its provider: the route’s backends are not searched', () => {
+    const r = route({}, []);
+    assert.ok(modelPrice(r, 'gpt-4o-mini', 'openai'));
+    assert.equal(modelPrice(r, 'gpt-4o-mini', 'openai-compatible'), undefined);
+    assert.ok(dollarCost(r, 'gpt-4o-mini', counts, 'openai') > 0);
+  });
+
+  it('with the catalog off an unpriced model costs 0', () => {
+    configureBuiltinPrices({ enabled: false });
+    const r = route({}, [backend('openai', 'gpt-4o-mini')]);
+    assert.equal(modelPrice(r, 'gpt-4o-mini'), undefined);
+    assert.equal(dollarCost(r, 'gpt-4o-mini', counts), 0);
   });
 });

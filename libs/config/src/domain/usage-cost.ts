@@ -1,10 +1,14 @@
 // What a call costs under a route's rules: `llmRequestCosts` weights and `modelCosts`
-// multipliers give budget tokens; `costControl.modelPricing` gives dollars.
+// multipliers give budget tokens; `costControl.modelPricing` gives dollars, and for a model
+// it does not price, the built-in catalog (builtin-prices.ts).
+import { builtinPrice } from './builtin-prices';
 import { type ModelPricing, type RouteConfig } from './gateway-config';
 
 export interface TokenCounts {
   readonly inputTokens: number;
   readonly outputTokens: number;
+  /** The part of `inputTokens` read from the provider's prompt cache. */
+  readonly cachedInputTokens?: number;
 }
 
 export interface UsageCost {
@@ -38,26 +42,84 @@ export function weightedTokens(route: RouteConfig, model: string, counts: TokenC
   return base * multiplier;
 }
 
-/** The route's `costControl.modelPricing` entry for a model, if it has one. */
-export function modelPrice(route: RouteConfig, model: string): ModelPricing | undefined {
+/** The route's own `costControl.modelPricing` entry for a model, if it has one. */
+export function configuredPrice(route: RouteConfig, model: string): ModelPricing | undefined {
   // Own keys only: the model name comes from the client, and `constructor` would hit Object's.
   const pricing = route.costControl?.modelPricing;
   return pricing && Object.hasOwn(pricing, model) ? pricing[model] : undefined;
 }
 
-export function dollarCost(route: RouteConfig, model: string, counts: TokenCounts): number {
-  const price = modelPrice(route, model);
-  if (!price) return 0;
+/**
+ * What a model costs on a route: its `modelPricing` entry (the operator's price wins), else
+ * the built-in catalog's list price for the backend that serves it. `provider` is that
+ * backend's when the caller knows it (a served call); else the route's backend of that
+ * model tells it.
+ */
+export function modelPrice(
+  route: RouteConfig,
+  model: string,
+  provider?: string,
+): ModelPricing | undefined {
+  const own = configuredPrice(route, model);
+  if (own) return own;
+  const served = provider === undefined ? servingBackend(route, model) : { provider, model };
+  if (!served) return undefined;
+  // A name clients use for another model (modelNameOverride): that model's own entry.
+  const upstream = served.model === model ? undefined : configuredPrice(route, served.model);
+  return upstream ?? builtinPrice(served.provider, served.model);
+}
+
+/**
+ * The provider and upstream model behind a model name on a route: the backend of that
+ * model, else one presenting another model under that name, else a wildcard backend
+ * (which sends the name on as it is).
+ */
+function servingBackend(
+  route: RouteConfig,
+  model: string,
+): { provider: string; model: string } | undefined {
+  const backends = route.backends;
+  const own = backends.find((backend) => backend.model === model);
+  if (own) return { provider: own.provider, model };
+  const renamed = backends.find((backend) => backend.virtualModel === model && backend.model);
+  if (renamed?.model) return { provider: renamed.provider, model: renamed.model };
+  const wildcard = backends.find((backend) => backend.model === undefined);
+  return wildcard && { provider: wildcard.provider, model };
+}
+
+/**
+ * US dollars for `counts` at `price`: the cached part of the input at `cachedInputPer1k`
+ * (providers bill cache reads at a fraction of input), or at `inputPer1k` without it.
+ */
+export function dollarsAt(price: ModelPricing, counts: TokenCounts): number {
+  const cached = Math.min(Math.max(counts.cachedInputTokens ?? 0, 0), counts.inputTokens);
   return (
-    (counts.inputTokens / 1000) * price.inputPer1k +
+    ((counts.inputTokens - cached) / 1000) * price.inputPer1k +
+    (cached / 1000) * (price.cachedInputPer1k ?? price.inputPer1k) +
     (counts.outputTokens / 1000) * price.outputPer1k
   );
 }
 
-export function usageCost(route: RouteConfig, model: string, counts: TokenCounts): UsageCost {
+/** US dollars; 0 when the model has no price (`modelPrice` tells which). */
+export function dollarCost(
+  route: RouteConfig,
+  model: string,
+  counts: TokenCounts,
+  provider?: string,
+): number {
+  const price = modelPrice(route, model, provider);
+  return price ? dollarsAt(price, counts) : 0;
+}
+
+export function usageCost(
+  route: RouteConfig,
+  model: string,
+  counts: TokenCounts,
+  provider?: string,
+): UsageCost {
   return {
     weightedTokens: weightedTokens(route, model, counts),
-    dollars: dollarCost(route, model, counts),
+    dollars: dollarCost(route, model, counts, provider),
   };
 }
 

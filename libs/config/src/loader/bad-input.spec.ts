@@ -138,6 +138,34 @@ describe('bad input', () => {
     );
   });
 
+  it('modelPricing.cachedInputPer1k is optional, and a number >= 0 when given', () => {
+    const pricing = (cached: string) =>
+      `${ROUTE_HEAD}  costControl:\n    modelPricing:\n` +
+      `      claude: {inputPer1k: 0.003, outputPer1k: 0.015${cached}}\n`;
+    for (const bad of ['-0.1', '"cheap"', '.nan']) {
+      const errors = errorsOf(pricing(`, cachedInputPer1k: ${bad}`));
+      assert.deepEqual(
+        errors,
+        [
+          'gw.yaml:8: document 1 (AIGatewayRoute "r"): spec.costControl.modelPricing.claude.cachedInputPer1k: ' +
+            'expected US dollars per 1000 input tokens read from cache (a number >= 0)',
+        ],
+        bad,
+      );
+    }
+    const priced = (cached: string) => {
+      const result = parseGatewayConfig(pricing(cached), options);
+      assert.ok(result.ok, cached);
+      return result.config.routes[0].costControl?.modelPricing.claude;
+    };
+    assert.deepEqual(priced(', cachedInputPer1k: 0.0003'), {
+      inputPer1k: 0.003,
+      outputPer1k: 0.015,
+      cachedInputPer1k: 0.0003,
+    });
+    assert.deepEqual(priced(''), { inputPer1k: 0.003, outputPer1k: 0.015 });
+  });
+
   it('a block pattern that is not a regular expression', () => {
     const [line] = errorsOf(
       `${ROUTE_HEAD}  security:\n    promptValidation:\n      blockPatterns: ["(unclosed"]\n`,

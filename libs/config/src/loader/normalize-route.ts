@@ -197,7 +197,11 @@ function costControl(dto: CostControlDto, path: PathSegment[], ctx: Ctx): CostCo
   const modelPricing = Object.fromEntries(
     [...(dto.modelPricing ?? new Map<string, ModelPricingDto>())].map(([model, price]) => [
       model,
-      { inputPer1k: price.inputPer1k, outputPer1k: price.outputPer1k },
+      {
+        inputPer1k: price.inputPer1k,
+        outputPer1k: price.outputPer1k,
+        ...optional('cachedInputPer1k', price.cachedInputPer1k),
+      },
     ]),
   );
   return {

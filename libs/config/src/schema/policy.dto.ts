@@ -164,6 +164,11 @@ export class ModelPricingDto {
   @IsNumber(FINITE, expecting('US dollars per 1000 output tokens (a number >= 0)'))
   @Min(0, expecting('US dollars per 1000 output tokens (a number >= 0)'))
   outputPer1k!: number;
+
+  @IsOptional()
+  @IsNumber(FINITE, expecting('US dollars per 1000 input tokens read from cache (a number >= 0)'))
+  @Min(0, expecting('US dollars per 1000 input tokens read from cache (a number >= 0)'))
+  cachedInputPer1k?: number;
 }
 
 export class CostControlDto {
@@ -180,7 +185,7 @@ export class CostControlDto {
   @IsOptional()
   @ValidateNested({
     each: true,
-    message: 'expected a mapping of model name to {inputPer1k, outputPer1k}',
+    message: 'expected a mapping of model name to {inputPer1k, outputPer1k, cachedInputPer1k}',
   })
   @Type(() => ModelPricingDto)
   modelPricing?: Map<string, ModelPricingDto>;

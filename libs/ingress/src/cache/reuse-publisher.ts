@@ -31,7 +31,9 @@ export class ReusePublisher {
       routeForModel(config, request.requestedModel);
     const billed = usage.inputTokens + usage.outputTokens > 0;
     const cost =
-      route && billed ? usageCost(route, servedBy.model, usage) : { weightedTokens: 0, dollars: 0 };
+      route && billed
+        ? usageCost(route, servedBy.model, usage, servedBy.provider)
+        : { weightedTokens: 0, dollars: 0 };
     const user = request.caller.userKey;
     this.events.publish(usageRecordedEvent(request, servedBy, usage, cost, true));
     if (!billed) return;

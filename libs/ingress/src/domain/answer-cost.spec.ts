@@ -10,9 +10,12 @@ spec:
   backends:
   - {name: priced, provider: openai, model: gpt-4o}
   - {name: free, priority: 1, provider: openai, model: llama-3}
+  - {name: listed, priority: 2, provider: openai, model: gpt-4o-mini}
+  - {name: cached, priority: 3, provider: anthropic, model: claude-sonnet-4-5}
   costControl:
     modelPricing:
       gpt-4o: {inputPer1k: 0.0025, outputPer1k: 0.01}
+      claude-sonnet-4-5: {inputPer1k: 0.003, cachedInputPer1k: 0.0003, outputPer1k: 0.015}
 `,
   { missingSecrets: 'warn', env: {} },
 );
@@ -45,6 +48,17 @@ test("prices an answer by its route's modelPricing for the model that served it"
     pricedDollars(config, { backend: 'priced', provider: 'openai', model: 'constructor' }, usage),
     undefined,
   );
+});
+
+test('prices cache reads at cachedInputPer1k, and an unpriced model from the catalog', () => {
+  const cachedUsage = { ...usage, cachedInputTokens: 1000 };
+  const served = { backend: 'cached', provider: 'anthropic', model: 'claude-sonnet-4-5' };
+  const dollars = pricedDollars(config, served, cachedUsage);
+  assert.ok(dollars !== undefined);
+  assert.ok(Math.abs(dollars - (0.2 * 0.003 + 1 * 0.0003 + 0.3 * 0.015)) < 1e-12);
+  // No modelPricing entry, but a list price for its provider: a cost, not an unknown.
+  const listed = { backend: 'listed', provider: 'openai', model: 'gpt-4o-mini' };
+  assert.ok((pricedDollars(config, listed, usage) ?? 0) > 0);
 });
 
 test('writes dollars as plain decimals', () => {

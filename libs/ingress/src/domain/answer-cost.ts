@@ -1,13 +1,14 @@
-import { dollarCost, modelPrice, routeOfBackend, type GatewayConfig } from '@aigw/config';
+import { dollarsAt, modelPrice, routeOfBackend, type GatewayConfig } from '@aigw/config';
 import type { ServedBy, TokenUsage } from '@aigw/contracts/data-plane';
 
 /** The response header that tells a client what its call cost, in US dollars. */
 export const COST_HEADER = 'x-ai-gateway-cost-usd';
 
 /**
- * What `usage` costs under the `costControl.modelPricing` of the route that served it
- * (the same price the call's usage event records), or undefined when that model has no
- * price: an unknown cost is not a zero one.
+ * What `usage` costs under the `costControl.modelPricing` of the route that served it, or
+ * the built-in catalog's price for the backend's provider (the same price the call's
+ * usage event records), or undefined when that model has no price: an unknown cost is not
+ * a zero one.
  */
 export function pricedDollars(
   config: GatewayConfig,
@@ -15,8 +16,8 @@ export function pricedDollars(
   usage: TokenUsage,
 ): number | undefined {
   const route = routeOfBackend(config.routes, servedBy.backend);
-  if (!route || !modelPrice(route, servedBy.model)) return undefined;
-  return dollarCost(route, servedBy.model, usage);
+  const price = route && modelPrice(route, servedBy.model, servedBy.provider);
+  return price ? dollarsAt(price, usage) : undefined;
 }
 
 /** Dollars as plain decimal text (never exponent notation), to a tenth of a micro-dollar. */

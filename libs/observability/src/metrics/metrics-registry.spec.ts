@@ -39,6 +39,17 @@ describe('MetricsRegistry', () => {
     }
   });
 
+  it('counts the calls metered without a price, by model, within the model cap', async () => {
+    const m = new MetricsRegistry({ maxModels: 1, collectDefaultMetrics: false });
+    m.recordUnpricedCall('llama-3');
+    m.recordUnpricedCall('llama-3');
+    m.recordUnpricedCall('invented-by-a-client');
+    const text = await m.metrics();
+    assert.ok(text.includes('# TYPE ai_gateway_unpriced_calls_total counter'));
+    assert.ok(text.includes('ai_gateway_unpriced_calls_total{model="llama-3"} 2'));
+    assert.ok(text.includes('ai_gateway_unpriced_calls_total{model="__other__"} 1'));
+  });
+
   it("exports backends' cooldowns, and which are cooling, read afresh at each scrape", async () => {
     const m = fresh();
     m.recordBackendCooldown({ backend: 'primary', reason: 'failures' });

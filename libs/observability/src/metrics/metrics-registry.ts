@@ -126,6 +126,12 @@ export class MetricsRegistry {
     labelNames: ['user', 'model'] as const,
     registers: [this.registry],
   });
+  readonly #unpricedCalls = new FastCounter({
+    name: 'ai_gateway_unpriced_calls_total',
+    help: 'Provider calls metered at $0 because their model has no price (neither costControl.modelPricing nor the built-in catalog), by upstream model',
+    labelNames: ['model'] as const,
+    registers: [this.registry],
+  });
   readonly #cacheHits = new FastCounter({
     name: 'ai_gateway_cache_hits_total',
     help: 'Responses served from the gateway cache',
@@ -373,6 +379,11 @@ export class MetricsRegistry {
   addCost(labels: { user: string; model: string }, dollars: number): void {
     if (!(dollars > 0)) return;
     this.#cost.inc([this.users.admit(labels.user), this.models.admit(labels.model)], dollars);
+  }
+
+  /** A call whose model has no price: its cost is missing from the dollars, not zero. */
+  recordUnpricedCall(model: string): void {
+    this.#unpricedCalls.inc([this.models.admit(model)]);
   }
 
   recordCacheHit(model: string): void {

@@ -1,0 +1,288 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import { createRequire } from 'node:module';
+import net from 'node:net';
+import { dirname, join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import tls from 'node:tls';
+import type * as GenAiPrices from '@pydantic/genai-prices';
+import {
+  builtinCatalogLoaded,
+  builtinPrice,
+  catalogProviderId,
+  configureBuiltinPrices,
+} from './builtin-prices';
+import { PROVIDER_KINDS } from './providers';
+import { dollarsAt } from './usage-cost';
+
+// Every way out of the process fails and is recorded, from before the catalog is first
+// loaded to the end of the file: the last test asserts that none was tried. Sockets are
+// refused under http, https and undici alike; fetch is Node's own undici, stubbed whole.
+const network: string[] = [];
+const realFetch = globalThis.fetch;
+const exits: [string, Record<string, unknown>, string][] = [
+  ['http', http, 'request'],
+  ['http', http, 'get'],
+  ['https', https, 'request'],
+  ['https', https, 'get'],
+  ['net', net, 'connect'],
+  ['net', net, 'createConnection'],
+  ['tls', tls, 'connect'],
+];
+const realExits = exits.map(([, module, name]) => module[name]);
+function refuse(what: string): never {
+  network.push(what);
+  throw new Error('no network in this test');
+}
+globalThis.fetch = async (input: unknown) => refuse(`fetch ${String(input)}`);
+for (const [label, module, name] of exits) module[name] = () => refuse(`${label}.${name}`);
+
+after(() => {
+  globalThis.fetch = realFetch;
+  exits.forEach(([, module, name], index) => (module[name] = realExits[index]));
+});
+
+/** The package's own exports object, the one the catalog module requires. */
+const packageExports = (): typeof GenAiPrices =>
+  createRequire(__filename)('@pydantic/genai-prices') as typeof GenAiPrices;
+
+const catalogVersion = (): string => {
+  const main = createRequire(__filename).resolve('@pydantic/genai-prices');
+  const manifest = JSON.parse(readFileSync(join(dirname(main), '..', 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  return manifest.version;
+};
+
+/** A model's prices as the package lists them (the first, undated ones when conditional). */
+function listedPrices(providerId: string, modelId: string): GenAiPrices.ModelPrice {
+  const model = packageExports()
+    .findProvider({ providerId })
+    ?.models.find((entry) => entry.id === modelId);
+  assert.ok(model, `${providerId} lists ${modelId}`);
+  return Array.isArray(model.prices) ? model.prices[0].prices : model.prices;
+}
+
+/** Per 1000 tokens, from the base tier of a tiered price. */
+function per1k(value: GenAiPrices.ModelPrice[string]): number {
+  const perMillion = typeof value === 'number' ? value : value?.base;
+  assert.equal(typeof perMillion, 'number');
+  return (perMillion as number) / 1000;
+}
+
+interface Logged {
+  readonly level: 'info' | 'warn';
+  readonly message: string;
+}
+
+function recordingLog(): {
+  lines: Logged[];
+  log: Parameters<typeof configureBuiltinPrices>[0]['log'];
+} {
+  const lines: Logged[] = [];
+  return {
+    lines,
+    log: {
+      info: (message) => lines.push({ level: 'info', message }),
+      warn: (message) => lines.push({ level: 'warn', message }),
+    },
+  };
+}
+
+/** Counts the catalog's look-ups and any update it is asked for; `restore` ends it. */
+function spyOnCatalog(): { lookups: () => number; updates: () => number; restore: () => void } {
+  const lib = packageExports() as {
+    -readonly [K in keyof typeof GenAiPrices]: (typeof GenAiPrices)[K];
+  };
+  const { calcPrice, updatePrices } = lib;
+  let lookups = 0;
+  let updates = 0;
+  lib.calcPrice = (...args) => {
+    lookups++;
+    return calcPrice(...args);
+  };
+  lib.updatePrices = (...args) => {
+    updates++;
+    return updatePrices(...args);
+  };
+  return {
+    lookups: () => lookups,
+    updates: () => updates,
+    restore: () => {
+      lib.calcPrice = calcPrice;
+      lib.updatePrices = updatePrices;
+    },
+  };
+}
+
+describe('catalogProviderId', () => {
+  it('maps each provider with list prices to the catalog’s id, and self-hosted ones to none', () => {
+    const expected: Record<string, string | undefined> = {
+      openai: 'openai',
+      anthropic: 'anthropic',
+      'google-gemini': 'google',
+      bedrock: 'aws',
+      azure: 'azure',
+      mistral: 'mistral',
+      cohere: 'cohere',
+      groq: 'groq',
+      deepseek: 'deepseek',
+      together: 'together',
+      vllm: undefined,
+      kserve: undefined,
+      'openai-compatible': undefined,
+      local: undefined,
+    };
+    assert.deepEqual(
+      Object.fromEntries(PROVIDER_KINDS.map((kind) => [kind, catalogProviderId(kind)])),
+      expected,
+    );
+    // Aliases, as the config accepts them; an unknown name has none.
+    assert.equal(catalogProviderId('gemini'), 'google');
+    assert.equal(catalogProviderId('aws-bedrock'), 'aws');
+    assert.equal(catalogProviderId('Together-AI'), 'together');
+    assert.equal(catalogProviderId('acme'), undefined);
+  });
+
+  it('names only ids the catalog has', () => {
+    const lib = packageExports();
+    for (const kind of PROVIDER_KINDS) {
+      const id = catalogProviderId(kind);
+      if (id !== undefined) assert.equal(lib.findProvider({ providerId: id })?.id, id, kind);
+    }
+  });
+});
+
+describe('builtinPrice', () => {
+  let catalog: ReturnType<typeof spyOnCatalog>;
+  before(() => {
+    catalog = spyOnCatalog();
+  });
+  after(() => catalog.restore());
+
+  it('is off: no price, a warning, and no look-up', () => {
+    const { lines, log } = recordingLog();
+    configureBuiltinPrices({ enabled: false, log });
+    assert.equal(builtinPrice('openai', 'gpt-4o-mini'), undefined);
+    assert.equal(catalog.lookups(), 0);
+    assert.deepEqual(lines, [
+      {
+        level: 'warn',
+        message: 'no price for gpt-4o-mini: its calls cost $0 in metrics and budgets',
+      },
+    ]);
+  });
+
+  it('prices gpt-4o-mini on openai as the catalog lists it, cache reads included', () => {
+    const { lines, log } = recordingLog();
+    configureBuiltinPrices({ enabled: true, log });
+    const listed = listedPrices('openai', 'gpt-4o-mini');
+    const price = builtinPrice('openai', 'gpt-4o-mini');
+    assert.deepEqual(price, {
+      inputPer1k: per1k(listed.input_mtok),
+      outputPer1k: per1k(listed.output_mtok),
+      cachedInputPer1k: per1k(listed.cache_read_mtok),
+    });
+    // The package's own arithmetic for the same usage agrees with ours.
+    const usage = { inputTokens: 12_000, cachedInputTokens: 10_000, outputTokens: 700 };
+    const theirs = packageExports().calcPrice(
+      { input_tokens: 12_000, cache_read_tokens: 10_000, output_tokens: 700 },
+      'gpt-4o-mini',
+      { providerId: 'openai' },
+    );
+    assert.ok(theirs);
+    assert.ok(price);
+    assert.ok(Math.abs(dollarsAt(price, usage) - theirs.total_price) < 1e-12);
+    assert.deepEqual(lines, [
+      {
+        level: 'info',
+        message: `priced gpt-4o-mini from the built-in catalog (genai-prices ${catalogVersion()})`,
+      },
+    ]);
+  });
+
+  it('prices claude-sonnet-4-5 on anthropic at its base tier, and says so', () => {
+    const { lines, log } = recordingLog();
+    configureBuiltinPrices({ enabled: true, log });
+    const listed = listedPrices('anthropic', 'claude-sonnet-4-5');
+    assert.equal(typeof listed.input_mtok, 'object', 'a tiered price in the catalog');
+    const expected = {
+      inputPer1k: per1k(listed.input_mtok),
+      outputPer1k: per1k(listed.output_mtok),
+      cachedInputPer1k: per1k(listed.cache_read_mtok),
+    };
+    assert.deepEqual(builtinPrice('anthropic', 'claude-sonnet-4-5'), expected);
+    // A dated snapshot name is the same model to the catalog.
+    assert.deepEqual(builtinPrice('anthropic', 'claude-sonnet-4-5-20250929'), expected);
+    const tier = (listed.input_mtok as GenAiPrices.TieredPrices).tiers[0].start;
+    assert.equal(lines.length, 2);
+    assert.match(
+      lines[0].message,
+      /^priced claude-sonnet-4-5 from the built-in catalog \(genai-prices /,
+    );
+    assert.ok(
+      lines[0].message.includes(`base tier; the catalog charges more past ${tier} input tokens`),
+    );
+  });
+
+  it('reaches Gemini and Bedrock through their catalog ids', () => {
+    configureBuiltinPrices({ enabled: true });
+    assert.ok(builtinPrice('google-gemini', 'gemini-2.5-flash'));
+    assert.ok(builtinPrice('bedrock', 'anthropic.claude-3-haiku-20240307-v1:0'));
+  });
+
+  it('misses an unknown model, and a self-hosted backend without asking the catalog', () => {
+    const { lines, log } = recordingLog();
+    configureBuiltinPrices({ enabled: true, log });
+    assert.equal(builtinPrice('openai', 'no-such-model-anywhere'), undefined);
+    const asked = catalog.lookups();
+    assert.equal(builtinPrice('vllm', 'gpt-4o-mini'), undefined);
+    assert.equal(catalog.lookups(), asked);
+    assert.deepEqual(
+      lines.map((line) => line.level),
+      ['warn', 'warn'],
+    );
+    assert.match(lines[0].message, /^no price for no-such-model-anywhere: /);
+  });
+
+  it('looks each (provider, model) up once, hit or miss, and logs it once', () => {
+    const { lines, log } = recordingLog();
+    configureBuiltinPrices({ enabled: true, log });
+    const before = catalog.lookups();
+    const first = builtinPrice('openai', 'gpt-4o-mini');
+    for (let i = 0; i < 5; i++) {
+      assert.equal(builtinPrice('openai', 'gpt-4o-mini'), first);
+      assert.equal(builtinPrice('openai', 'no-such-model-anywhere'), undefined);
+    }
+    assert.equal(catalog.lookups() - before, 2);
+    assert.equal(lines.length, 2);
+    // Another provider is another entry.
+    builtinPrice('azure', 'gpt-4o-mini');
+    assert.equal(catalog.lookups() - before, 3);
+  });
+
+  it('takes the conditional price in force now, and the next one once it applies', () => {
+    const lib = packageExports();
+    const o3 = lib.findProvider({ providerId: 'openai' })?.models.find((m) => m.id === 'o3');
+    assert.ok(o3 && Array.isArray(o3.prices), 'o3 has dated prices in the catalog');
+    const [earlier, dated] = o3.prices;
+    assert.equal(dated.constraint?.type, 'start_date');
+    const switchAt = Date.parse(`${dated.constraint.start_date}T00:00:00Z`);
+    let now = switchAt - 30_000;
+    const { lines, log } = recordingLog();
+    configureBuiltinPrices({ enabled: true, log, now: () => now });
+    assert.equal(builtinPrice('openai', 'o3')?.inputPer1k, per1k(earlier.prices.input_mtok));
+    now = switchAt + 31_000; // a minute on: looked up again
+    assert.equal(builtinPrice('openai', 'o3')?.inputPer1k, per1k(dated.prices.input_mtok));
+    assert.notEqual(per1k(earlier.prices.input_mtok), per1k(dated.prices.input_mtok));
+    assert.equal(lines.length, 1, 'logged once');
+  });
+
+  it('never asked for an update, nor reached the network', () => {
+    assert.ok(builtinCatalogLoaded());
+    assert.equal(catalog.updates(), 0);
+    assert.deepEqual(network, []);
+  });
+});

@@ -1,0 +1,221 @@
+// The built-in price catalog: what a model costs when no route prices it, from the data
+// bundled in the `@pydantic/genai-prices` package. The package can replace its data with a
+// download, but only when `updatePrices` is called, which nothing here does: prices never
+// come from the network. It is loaded on the first model it is asked about (its data is
+// about 18 MB of resident memory), so a gateway whose models are all priced, or all on
+// self-hosted backends, never loads it.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type * as GenAiPrices from '@pydantic/genai-prices';
+import type { ModelPricing } from './gateway-config';
+import { canonicalProvider, type ProviderKind } from './providers';
+
+const CATALOG_PACKAGE = '@pydantic/genai-prices';
+
+/**
+ * The catalog's provider id for each of our providers. Self-hosted and generic endpoints
+ * (and the offline `local` one) have no list price.
+ */
+const CATALOG_PROVIDERS: Readonly<Record<ProviderKind, string | undefined>> = {
+  openai: 'openai',
+  azure: 'azure',
+  anthropic: 'anthropic',
+  'google-gemini': 'google',
+  bedrock: 'aws',
+  mistral: 'mistral',
+  groq: 'groq',
+  deepseek: 'deepseek',
+  together: 'together',
+  cohere: 'cohere',
+  vllm: undefined,
+  kserve: undefined,
+  'openai-compatible': undefined,
+  local: undefined,
+};
+
+/** The catalog's id for a provider name (ours, or one of its aliases); none for self-hosted. */
+export function catalogProviderId(provider: string): string | undefined {
+  const kind = canonicalProvider(provider);
+  return kind === undefined ? undefined : CATALOG_PROVIDERS[kind];
+}
+
+/** Where the catalog says what it priced; the service's logger fits. */
+export interface PriceLog {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface BuiltinPriceOptions {
+  /** AI_GATEWAY_BUILTIN_PRICES; false leaves every unpriced model at $0. */
+  readonly enabled: boolean;
+  readonly log?: PriceLog;
+  readonly now?: () => number;
+}
+
+const SILENT: PriceLog = { info: () => undefined, warn: () => undefined };
+
+/** A conditional (dated or time-of-day) price is looked up again after this long. */
+const CONDITIONAL_PRICE_TTL_MS = 60_000;
+/** Wildcard backends pass clients' model names through: the memo must not grow with them. */
+const MAX_MEMO_ENTRIES = 1024;
+
+interface MemoEntry {
+  readonly price: ModelPricing | undefined;
+  /** When to look it up again: Infinity for all but conditional prices. */
+  readonly until: number;
+}
+
+/** A catalog price as found, with what the log says about it. */
+interface CatalogFind {
+  readonly price: ModelPricing;
+  readonly catalogModel: string;
+  readonly conditional: boolean;
+  readonly notes: readonly string[];
+}
+
+let settings: Required<BuiltinPriceOptions> = { enabled: true, log: SILENT, now: Date.now };
+const memo = new Map<string, MemoEntry>();
+let loaded: { readonly lib: typeof GenAiPrices; readonly version: string } | undefined;
+
+/** Sets up the catalog for this process (and forgets what it had looked up). */
+export function configureBuiltinPrices(options: BuiltinPriceOptions): void {
+  settings = {
+    enabled: options.enabled,
+    log: options.log ?? SILENT,
+    now: options.now ?? Date.now,
+  };
+  memo.clear();
+}
+
+/** Whether this process has loaded the catalog package (it loads on first need). */
+export function builtinCatalogLoaded(): boolean {
+  return loaded !== undefined;
+}
+
+/**
+ * The catalog's price of `model` on a backend of `provider`, or undefined when it has none
+ * (or the catalog is off). Found once per (provider, model), hit or miss, and said so in the
+ * log; after that a Map lookup.
+ */
+export function builtinPrice(provider: string, model: string): ModelPricing | undefined {
+  const key = `${provider}\n${model}`;
+  const known = memo.get(key);
+  if (known !== undefined && (known.until === Infinity || settings.now() < known.until)) {
+    return known.price;
+  }
+  const now = settings.now();
+  const providerId = catalogProviderId(provider);
+  const found = settings.enabled && providerId ? findInCatalog(providerId, model, now) : undefined;
+  if (known === undefined) report(provider, model, found);
+  if (memo.size >= MAX_MEMO_ENTRIES) memo.clear();
+  const until = found?.conditional ? now + CONDITIONAL_PRICE_TTL_MS : Infinity;
+  memo.set(key, { price: found?.price, until });
+  return found?.price;
+}
+
+function report(provider: string, model: string, found: CatalogFind | undefined): void {
+  if (found === undefined) {
+    settings.log.warn(`no price for ${model}: its calls cost $0 in metrics and budgets`, {
+      provider,
+      builtinPrices: settings.enabled,
+      fix: 'add it to costControl.modelPricing',
+    });
+    return;
+  }
+  const source = [`genai-prices ${loaded?.version ?? 'unknown'}`, ...found.notes].join('; ');
+  settings.log.info(`priced ${model} from the built-in catalog (${source})`, {
+    provider,
+    catalogModel: found.catalogModel,
+    ...found.price,
+  });
+}
+
+function catalog(): NonNullable<typeof loaded> {
+  if (loaded === undefined) {
+    // Deferred on purpose: see the top of the file.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const lib = require(CATALOG_PACKAGE) as typeof GenAiPrices;
+    loaded = { lib, version: packageVersion() };
+  }
+  return loaded;
+}
+
+/** The package's version, which dates its bundled prices. */
+function packageVersion(): string {
+  try {
+    const main = require.resolve(CATALOG_PACKAGE);
+    const manifest = JSON.parse(
+      readFileSync(join(dirname(main), '..', 'package.json'), 'utf8'),
+    ) as { version?: unknown };
+    return typeof manifest.version === 'string' ? manifest.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+function findInCatalog(providerId: string, model: string, now: number): CatalogFind | undefined {
+  const { lib } = catalog();
+  let result: GenAiPrices.PriceCalculationResult;
+  try {
+    // No usage: only the model's match and the price in force at `now` are wanted.
+    result = lib.calcPrice({ input_tokens: 0, output_tokens: 0 }, model, {
+      providerId,
+      timestamp: new Date(now),
+    });
+  } catch {
+    return undefined;
+  }
+  if (!result) return undefined;
+  const prices = result.model_price;
+  const input = baseRate(prices.input_mtok);
+  const output = baseRate(prices.output_mtok);
+  const cached = baseRate(prices.cache_read_mtok);
+  // Priced by something other than tokens (pages, audio seconds): not ours to price.
+  if (input === undefined && output === undefined && Object.keys(prices).length > 0) {
+    return undefined;
+  }
+  const price: ModelPricing = {
+    inputPer1k: (input ?? 0) / 1000,
+    outputPer1k: (output ?? 0) / 1000,
+    ...(cached === undefined ? {} : { cachedInputPer1k: cached / 1000 }),
+  };
+  const conditional = Array.isArray(result.model.prices);
+  return {
+    price,
+    catalogModel: result.model.id,
+    conditional,
+    notes: [
+      ...tierNote(prices),
+      ...(conditional
+        ? conditionNote(result.model.prices as GenAiPrices.ConditionalPrice[], prices)
+        : []),
+    ],
+  };
+}
+
+/** Dollars per million tokens of a flat price, or of a tiered price's base tier. */
+function baseRate(value: GenAiPrices.ModelPrice[string]): number | undefined {
+  if (typeof value === 'number') return value;
+  if (value !== undefined && typeof value.base === 'number') return value.base;
+  return undefined;
+}
+
+/** Tiered prices are charged at their base tier: the log says from where that undercounts. */
+function tierNote(prices: GenAiPrices.ModelPrice): string[] {
+  const starts = [prices.input_mtok, prices.output_mtok, prices.cache_read_mtok].flatMap((value) =>
+    typeof value === 'object' ? value.tiers.map((tier) => tier.start) : [],
+  );
+  if (starts.length === 0) return [];
+  return [`base tier; the catalog charges more past ${Math.min(...starts)} input tokens`];
+}
+
+/** Which of a model's conditional prices is in force (it is looked up again each minute). */
+function conditionNote(
+  conditions: readonly GenAiPrices.ConditionalPrice[],
+  inForce: GenAiPrices.ModelPrice,
+): string[] {
+  const constraint = conditions.find((condition) => condition.prices === inForce)?.constraint;
+  if (constraint === undefined) return ['its default price, of several by date or hour'];
+  if (constraint.type === 'start_date') return [`price in force since ${constraint.start_date}`];
+  return [`price of ${constraint.start_time} to ${constraint.end_time}`];
+}

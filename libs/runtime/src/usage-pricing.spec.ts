@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import { configureBuiltinPrices, parseGatewayConfig } from '@aigw/config';
+import type { ProviderCall, TokenUsage } from '@aigw/contracts/data-plane';
+import { configUsagePricing } from './usage-pricing';
+
+const parsed = parseGatewayConfig(
+  `kind: AIGatewayRoute
+metadata: {name: r}
+spec:
+  backends:
+  - {name: own, provider: anthropic, model: claude-sonnet-4-5}
+  - {name: listed, priority: 1, provider: openai, model: gpt-4o-mini}
+  - {name: local, priority: 2, provider: vllm, baseUrl: "http://127.0.0.1:1/v1", model: llama-3}
+  costControl:
+    modelPricing:
+      claude-sonnet-4-5: {inputPer1k: 0.003, cachedInputPer1k: 0.0003, outputPer1k: 0.015}
+`,
+  { missingSecrets: 'warn', env: {} },
+);
+if (!parsed.ok) throw new Error(parsed.errors.map((e) => e.format()).join('\n'));
+const config = parsed.config;
+const call = {} as ProviderCall;
+const usage: TokenUsage = {
+  inputTokens: 10_000,
+  cachedInputTokens: 9_000,
+  outputTokens: 100,
+  source: 'reported',
+};
+
+function pricingWithCounter() {
+  const unpriced: string[] = [];
+  const price = configUsagePricing(() => config, {
+    recordUnpricedCall: (model) => unpriced.push(model),
+  });
+  return { price, unpriced };
+}
+
+afterEach(() => configureBuiltinPrices({ enabled: true }));
+
+describe('configUsagePricing', () => {
+  it('prices cache reads at the route’s cachedInputPer1k', () => {
+    const { price, unpriced } = pricingWithCounter();
+    const cost = price(
+      call,
+      { backend: 'own', provider: 'anthropic', model: 'claude-sonnet-4-5' },
+      usage,
+    );
+    assert.ok(Math.abs(cost.dollars - (1 * 0.003 + 9 * 0.0003 + 0.1 * 0.015)) < 1e-12);
+    assert.equal(cost.weightedTokens, 10_100);
+    assert.deepEqual(unpriced, []);
+  });
+
+  it('prices a model the route does not from the catalog, for the provider that served it', () => {
+    const { price, unpriced } = pricingWithCounter();
+    const served = { backend: 'listed', provider: 'openai', model: 'gpt-4o-mini' };
+    assert.ok(price(call, served, usage).dollars > 0);
+    assert.deepEqual(unpriced, []);
+  });
+
+  it('counts a call with no price anywhere, by the model that served it', () => {
+    const { price, unpriced } = pricingWithCounter();
+    const cost = price(call, { backend: 'local', provider: 'vllm', model: 'llama-3' }, usage);
+    assert.equal(cost.dollars, 0);
+    // A backend a reload removed: no route, no price.
+    price(call, { backend: 'gone', provider: 'openai', model: 'gpt-4o-mini' }, usage);
+    configureBuiltinPrices({ enabled: false });
+    price(call, { backend: 'listed', provider: 'openai', model: 'gpt-4o-mini' }, usage);
+    assert.deepEqual(unpriced, ['llama-3', 'gpt-4o-mini', 'gpt-4o-mini']);
+  });
+});
