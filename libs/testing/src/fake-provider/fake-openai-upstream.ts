@@ -28,6 +28,21 @@ export type OpenAiFakeBehaviour = FakeBehaviour | { kind: 'stall-stream'; afterC
 
 const WORDS = ['Hello', ' from', ' the', ' fake', ' upstream', '.'];
 
+/** The `usage` of a chat completion, as OpenAI reports it. */
+export interface FakeOpenAiUsage {
+  readonly prompt_tokens: number;
+  readonly completion_tokens: number;
+  readonly total_tokens: number;
+  /** `cached_tokens`: the part of `prompt_tokens` read from OpenAI's prompt cache. */
+  readonly prompt_tokens_details?: { readonly cached_tokens: number };
+}
+
+const DEFAULT_USAGE: FakeOpenAiUsage = {
+  prompt_tokens: 12,
+  completion_tokens: 6,
+  total_tokens: 18,
+};
+
 /**
  * A stand-in for OpenAI's API that answers instantly in its documented format, plain and
  * streaming, and can be told to fail in the ways real providers do.
@@ -37,6 +52,7 @@ export class FakeOpenAiUpstream {
   private readonly server: Server;
   private readonly queue: OpenAiFakeBehaviour[] = [];
   private fallbackBehaviour: OpenAiFakeBehaviour = { kind: 'ok' };
+  private answerUsage: FakeOpenAiUsage = DEFAULT_USAGE;
   private port = 0;
 
   constructor(private readonly name = 'fake') {
@@ -65,10 +81,17 @@ export class FakeOpenAiUpstream {
     return this;
   }
 
+  /** The usage every chat answer reports from now on (plain, and a stream's last chunk). */
+  reportUsage(usage: FakeOpenAiUsage): this {
+    this.answerUsage = usage;
+    return this;
+  }
+
   reset(): void {
     this.calls.length = 0;
     this.queue.length = 0;
     this.fallbackBehaviour = { kind: 'ok' };
+    this.answerUsage = DEFAULT_USAGE;
   }
 
   async stop(): Promise<void> {
@@ -158,7 +181,7 @@ export class FakeOpenAiUpstream {
           finish_reason: 'stop',
         },
       ],
-      usage: { prompt_tokens: 12, completion_tokens: 6, total_tokens: 18 },
+      usage: this.answerUsage,
     });
   }
 
@@ -195,7 +218,7 @@ export class FakeOpenAiUpstream {
       send({
         ...base,
         choices: [],
-        usage: { prompt_tokens: 12, completion_tokens: 6, total_tokens: 18 },
+        usage: this.answerUsage,
       });
     }
     response.end('data: [DONE]\n\n');
