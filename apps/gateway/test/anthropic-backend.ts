@@ -6,8 +6,16 @@ import { startApp, type AppProcess } from '@aigw/testing/processes';
 
 const ANTHROPIC_KEY = { AI_GATEWAY_SECRET_ANTHROPIC_KEY_APIKEY: 'sk-ant-test' };
 
-/** A config with one Anthropic backend, `upstream`, serving claude-sonnet-4-5 as `virtualModel`. */
-function writeConfig(dir: string, upstream: FakeAnthropicUpstream, virtualModel: string): string {
+/** Claude 4.5: thinks within a budget (4.6 and later think adaptively). */
+const DEFAULT_CLAUDE = 'claude-sonnet-4-5';
+
+/** A config with one Anthropic backend, `upstream`, serving `model` as `virtualModel`. */
+function writeConfig(
+  dir: string,
+  upstream: FakeAnthropicUpstream,
+  virtualModel: string,
+  model: string,
+): string {
   const file = join(dir, 'config.yaml');
   writeFileSync(
     file,
@@ -18,7 +26,7 @@ spec:
   - name: claude
     provider: anthropic
     baseUrl: ${upstream.baseUrl}
-    model: claude-sonnet-4-5
+    model: ${model}
     modelNameOverride: ${virtualModel}
     auth:
       apiKeyRef: {name: anthropic-key}
@@ -31,10 +39,11 @@ spec:
 export function startOnAnthropicBackend(
   upstream: FakeAnthropicUpstream,
   virtualModel: string,
+  model = DEFAULT_CLAUDE,
 ): Promise<AppProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'aigw-anthropic-backend-'));
   return startApp('gateway', {
-    AI_GATEWAY_CONFIG: writeConfig(dir, upstream, virtualModel),
+    AI_GATEWAY_CONFIG: writeConfig(dir, upstream, virtualModel, model),
     AI_GATEWAY_DATA_DIR: join(dir, 'data'),
     ...ANTHROPIC_KEY,
   });
@@ -53,9 +62,10 @@ export interface Deployment {
 export async function startSplitOnAnthropicBackend(
   upstream: FakeAnthropicUpstream,
   virtualModel: string,
+  model = DEFAULT_CLAUDE,
 ): Promise<Deployment> {
   const dir = mkdtempSync(join(tmpdir(), 'aigw-anthropic-split-'));
-  const config = writeConfig(dir, upstream, virtualModel);
+  const config = writeConfig(dir, upstream, virtualModel, model);
   const started: AppProcess[] = [];
   const stop = async () => {
     await Promise.all(started.map((app) => app.stop()));

@@ -157,3 +157,57 @@ for (const [shape, start] of SHAPES) {
     });
   });
 }
+
+// Claude 4.6 and later think adaptively, at an effort, and from Opus 4.7 refuse a budget:
+// what Claude Code sends them must reach them as sent, and an OpenAI client's effort too.
+describe('all-in-one gateway: adaptive thinking on Claude Opus 4.7', () => {
+  const upstream = new FakeAnthropicUpstream();
+  let gateway: Deployment;
+  let anthropic: Anthropic;
+  let openai: OpenAI;
+
+  before(async () => {
+    await upstream.start();
+    gateway = await startOnAnthropicBackend(upstream, 'claude', 'claude-opus-4-7');
+    anthropic = new Anthropic({ baseURL: gateway.baseUrl, apiKey: 'unused', maxRetries: 0 });
+    openai = new OpenAI({ baseURL: `${gateway.baseUrl}/v1`, apiKey: 'unused', maxRetries: 0 });
+  });
+
+  after(async () => {
+    await gateway?.stop();
+    await upstream.stop();
+  });
+
+  const lastSent = () =>
+    upstream.calls.at(-1)?.body as unknown as SentBody & { output_config?: unknown };
+
+  it("passes a Messages client's adaptive thinking and effort on, and shows the thinking", async () => {
+    const params = {
+      model: 'claude',
+      max_tokens: 8000,
+      thinking: { type: 'adaptive', display: 'summarized' },
+      output_config: { effort: 'high' },
+      messages: [{ role: 'user', content: 'Say hello.' }],
+    } as unknown as Anthropic.MessageCreateParamsNonStreaming;
+    const message = await anthropic.messages.create(params);
+    const sent = lastSent();
+    assert.deepEqual(sent.thinking, { type: 'adaptive', display: 'summarized' });
+    assert.deepEqual(sent.output_config, { effort: 'high' });
+    assert.equal(sent.max_tokens, 8000);
+    assert.deepEqual(message.content[0], { type: 'thinking', ...ANTHROPIC_FAKE_THINKING });
+  });
+
+  it("gives an OpenAI client's reasoning_effort as adaptive thinking at that effort, never a budget", async () => {
+    const completion = await openai.chat.completions.create({
+      model: 'claude',
+      reasoning_effort: 'medium',
+      messages: [{ role: 'user', content: 'Say hello.' }],
+    });
+    const sent = lastSent();
+    assert.deepEqual(sent.thinking, { type: 'adaptive' });
+    assert.deepEqual(sent.output_config, { effort: 'medium' });
+    assert.equal(sent.max_tokens, 16_384);
+    const message = completion.choices[0].message as { reasoning_content?: string };
+    assert.equal(message.reasoning_content, ANTHROPIC_FAKE_THINKING.thinking);
+  });
+});

@@ -9,7 +9,7 @@ import {
 } from './reasoning';
 
 describe('reasoning fields', () => {
-  it('takes thinking as Anthropic does: enabled with a whole budget of at least 1024, or disabled', () => {
+  it('takes thinking as Anthropic does: a whole budget of at least 1024, adaptive, or disabled', () => {
     assert.deepEqual(normalizedThinking({ type: 'enabled', budget_tokens: 2048, extra: 1 }), {
       type: 'enabled',
       budget_tokens: 2048,
@@ -17,12 +17,20 @@ describe('reasoning fields', () => {
     assert.deepEqual(normalizedThinking({ type: 'disabled', budget_tokens: 5 }), {
       type: 'disabled',
     });
+    assert.deepEqual(normalizedThinking({ type: 'adaptive', budget_tokens: 5 }), {
+      type: 'adaptive',
+    });
+    assert.deepEqual(normalizedThinking({ type: 'adaptive', display: 'summarized' }), {
+      type: 'adaptive',
+      display: 'summarized',
+    });
     for (const bad of [
+      { type: 'adaptive', display: 'full' },
       { type: 'enabled' },
       { type: 'enabled', budget_tokens: MIN_THINKING_BUDGET - 1 },
       { type: 'enabled', budget_tokens: 2048.5 },
       { type: 'enabled', budget_tokens: '2048' },
-      { type: 'adaptive' },
+      { type: 'auto' },
       'enabled',
       null,
       [],
@@ -61,7 +69,7 @@ describe('reasoning fields', () => {
   });
 
   it('knows the reasoning efforts adapters can map', () => {
-    for (const effort of ['none', 'minimal', 'low', 'medium', 'high']) {
+    for (const effort of ['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max']) {
       assert.ok(isReasoningEffort(effort));
     }
     assert.ok(!isReasoningEffort('extreme'));

@@ -2,8 +2,11 @@
 // completions extended the way LiteLLM and DeepSeek extend it, so a client of either API
 // reaches the reasoning of any backend that has some:
 //
-// - asked for with OpenAI's `reasoning_effort`, or with `thinking` in Anthropic's shape
-//   (a token budget); `thinking` wins when both are given;
+// - asked for with OpenAI's `reasoning_effort`, or with `thinking` in Anthropic's shape:
+//   a token budget (`enabled`, Claude up to 4.5), or `adaptive` (Claude 4.6 and later, the
+//   model choosing how much to think, with `reasoning_effort` as its effort; the Messages
+//   edge carries Anthropic's `output_config.effort` there); `thinking` wins over an effort
+//   alone;
 // - an assistant turn carries its earlier reasoning back in `thinking_blocks`: Anthropic
 //   (and Claude on Bedrock) need a tool-using turn's signed thinking blocks returned as
 //   they came, or refuse the request;
@@ -18,15 +21,38 @@ export type ThinkingBlock =
   /** Reasoning the provider encrypted: sent back as it came, never shown. */
   | { readonly type: 'redacted_thinking'; readonly data: string };
 
+/** How an adaptive model shows its thinking: a summary, or nothing (newer Claude's default). */
+export type ThinkingDisplay = 'summarized' | 'omitted';
+
 /** The `thinking` request field, Anthropic's shape. */
 export type ThinkingConfig =
-  { readonly type: 'enabled'; readonly budget_tokens: number } | { readonly type: 'disabled' };
+  | { readonly type: 'enabled'; readonly budget_tokens: number }
+  | { readonly type: 'adaptive'; readonly display?: ThinkingDisplay }
+  | { readonly type: 'disabled' };
 
 /** The smallest budget Anthropic takes; the gateway asks the same of every client. */
 export const MIN_THINKING_BUDGET = 1024;
 
-/** OpenAI's `reasoning_effort` values that translating adapters know how to map. */
-export const REASONING_EFFORTS = ['none', 'minimal', 'low', 'medium', 'high'] as const;
+/**
+ * The output a request with adaptive thinking and no `max_tokens` is given (the thinking
+ * shares it with the answer, and a common 4096 would cut a long think short); budget
+ * holds reserve as much.
+ */
+export const ADAPTIVE_THINKING_MAX_TOKENS = 16_384;
+
+/**
+ * The efforts translating adapters know how to map: OpenAI's `reasoning_effort` values
+ * (`xhigh` since gpt-5.1) and Anthropic's `output_config.effort` ones (`max`).
+ */
+export const REASONING_EFFORTS = [
+  'none',
+  'minimal',
+  'low',
+  'medium',
+  'high',
+  'xhigh',
+  'max',
+] as const;
 export type ReasoningEffort = (typeof REASONING_EFFORTS)[number];
 
 export function isReasoningEffort(value: unknown): value is ReasoningEffort {
@@ -39,13 +65,21 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 /**
  * A `thinking` value rebuilt with its known fields alone: `{"type": "enabled",
- * "budget_tokens": N}` with N a whole number of at least 1024, or `{"type": "disabled"}`;
- * undefined for anything else. The edges and the adapters check it with this, each in
- * its own error style.
+ * "budget_tokens": N}` with N a whole number of at least 1024, `{"type": "adaptive"}` with
+ * an optional `display` of "summarized" or "omitted", or `{"type": "disabled"}`; undefined
+ * for anything else. The edges and the adapters check it with this, each in its own error
+ * style.
  */
 export function normalizedThinking(value: unknown): ThinkingConfig | undefined {
   if (!isRecord(value)) return undefined;
   if (value.type === 'disabled') return { type: 'disabled' };
+  if (value.type === 'adaptive') {
+    const display = value.display;
+    if (display === undefined || display === null) return { type: 'adaptive' };
+    return display === 'summarized' || display === 'omitted'
+      ? { type: 'adaptive', display }
+      : undefined;
+  }
   const budget = value.budget_tokens;
   if (value.type !== 'enabled' || typeof budget !== 'number') return undefined;
   if (!Number.isSafeInteger(budget) || budget < MIN_THINKING_BUDGET) return undefined;

@@ -511,6 +511,8 @@ spec:
     assert.equal(await outputHeld(chat('t3', { thinking, max_tokens: 9000 })), 9000);
     assert.equal(await outputHeld(chat('t4', { thinking, max_completion_tokens: 8500 })), 8500);
     assert.equal(await outputHeld(chat('t5', { thinking: { type: 'disabled' } })), 100);
+    // Adaptive thinking with no bound gets the room an adapter gives it.
+    assert.equal(await outputHeld(chat('t-adaptive', { thinking: { type: 'adaptive' } })), 16_384);
     assert.equal(await outputHeld(chat('t6', {})), 100);
   });
 });

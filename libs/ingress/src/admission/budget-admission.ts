@@ -23,6 +23,7 @@ import {
   DataPlaneErrorCode,
   estimatePromptTokensUpperBound,
   normalizedThinking,
+  ADAPTIVE_THINKING_MAX_TOKENS,
   type GatewayRequest,
 } from '@aigw/contracts/data-plane';
 
@@ -198,13 +199,16 @@ export class BudgetAdmission {
 
   /**
    * A choice's output when the request sets no bound: the default, after the `thinking`
-   * budget when it gives one. Reasoning is billed as output, and an adapter leaves the
-   * answer room past the budget (Anthropic's asks for the budget plus 4096).
+   * budget when it gives one (reasoning is billed as output, and an adapter leaves the
+   * answer room past the budget: Anthropic's asks for the budget plus 4096), or the room
+   * adaptive thinking is given.
    */
   private unboundedOutputTokens(body: GatewayRequest['body']): number {
     const thinking = normalizedThinking(body.thinking);
+    const fallback = this.options.defaultMaxOutputTokens;
+    if (thinking?.type === 'adaptive') return Math.max(fallback, ADAPTIVE_THINKING_MAX_TOKENS);
     const budget = thinking?.type === 'enabled' ? thinking.budget_tokens : 0;
-    return budget + this.options.defaultMaxOutputTokens;
+    return budget + fallback;
   }
 }
 

@@ -97,6 +97,9 @@ test("a chat request's reasoning_effort must be a string and its thinking one th
   assert.deepEqual(withReasoning({ thinking: { type: 'disabled' } }).body.thinking, {
     type: 'disabled',
   });
+  // Adaptive thinking (Claude 4.6 and later), with its display.
+  const adaptive = { type: 'adaptive', display: 'summarized' };
+  assert.deepEqual(withReasoning({ thinking: adaptive }).body.thinking, adaptive);
   const refused = (param: string, fields: Record<string, unknown>, message: RegExp) =>
     assert.throws(
       () => withReasoning(fields),
@@ -121,7 +124,8 @@ test("a chat request's reasoning_effort must be a string and its thinking one th
     { type: 'enabled', budget_tokens: 1023 },
     { type: 'enabled', budget_tokens: 2048.5 },
     { type: 'enabled', budget_tokens: '2048' },
-    { type: 'adaptive' },
+    { type: 'adaptive', display: 'full' },
+    { type: 'auto' },
   ]) {
     refused('thinking', { thinking }, /^'thinking' must be .*at least 1024/);
   }

@@ -51,7 +51,7 @@ function checkReasoning(body: JsonObject): void {
   const thinking = body.thinking;
   if (thinking !== undefined && thinking !== null && !normalizedThinking(thinking)) {
     throw invalid(
-      `'thinking' must be {"type": "enabled", "budget_tokens": <whole number of at least ${MIN_THINKING_BUDGET}>} or {"type": "disabled"}`,
+      `'thinking' must be {"type": "enabled", "budget_tokens": <whole number of at least ${MIN_THINKING_BUDGET}>}, {"type": "adaptive"} or {"type": "disabled"}`,
       'thinking',
     );
   }

@@ -7,8 +7,8 @@ import { anthropicAnswerToolFields } from './anthropic-response-format';
 import {
   ANTHROPIC_DEFAULT_MAX_TOKENS,
   claudeThinking,
+  claudeThinkingFields,
   replayableThinking,
-  type ClaudeThinking,
 } from './anthropic-thinking';
 
 export { ANTHROPIC_DEFAULT_MAX_TOKENS };
@@ -146,13 +146,6 @@ function systemPrompt(prompt: ChatPrompt): string | Block[] | undefined {
   return system.length > 0 ? system.join('\n\n') : undefined;
 }
 
-/** The `thinking` field for what the request asked. */
-function thinkingField(thinking: ClaudeThinking): JsonObject {
-  return thinking.kind === 'enabled'
-    ? { type: 'enabled', budget_tokens: thinking.budgetTokens }
-    : { type: 'disabled' };
-}
-
 /**
  * The Messages API body for an OpenAI chat request; `answerTool` is the tool
  * `answerTool` made of its response_format, if it asks for JSON.
@@ -163,14 +156,13 @@ export function toAnthropicRequest(
   stream: boolean,
   answerTool: AnswerTool | undefined,
 ): JsonObject {
-  const thinking = claudeThinking(prompt, answerTool);
-  const thinks = thinking?.kind === 'enabled';
+  const thinking = claudeThinking(prompt, answerTool, model);
   const body: JsonObject = {
     model,
-    max_tokens: thinks ? thinking.maxTokens : (prompt.maxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS),
+    max_tokens: thinking ? thinking.maxTokens : (prompt.maxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS),
     messages: messages(prompt.turns),
   };
-  if (thinking) body.thinking = thinkingField(thinking);
+  if (thinking) Object.assign(body, claudeThinkingFields(thinking));
   const system = systemPrompt(prompt);
   if (system !== undefined) body.system = system;
   if (prompt.tools.length > 0) {
@@ -186,7 +178,7 @@ export function toAnthropicRequest(
   if (prompt.stop.length > 0) body.stop_sequences = prompt.stop;
   // With thinking on, Anthropic refuses any temperature but 1, and clients send theirs out
   // of habit: left out, it is the 1 that thinking runs at.
-  if (prompt.temperature !== undefined && !thinks) body.temperature = prompt.temperature;
+  if (prompt.temperature !== undefined && !thinking) body.temperature = prompt.temperature;
   if (prompt.topP !== undefined) body.top_p = prompt.topP;
   // The Messages API takes no seed and no presence or frequency penalty: they are dropped.
   if (prompt.user !== undefined) body.metadata = { user_id: prompt.user };

@@ -1,10 +1,18 @@
-import { MIN_THINKING_BUDGET, type ThinkingBlock } from '@aigw/contracts/data-plane';
+import {
+  ADAPTIVE_THINKING_MAX_TOKENS,
+  MIN_THINKING_BUDGET,
+  type ThinkingBlock,
+  type ThinkingDisplay,
+} from '@aigw/contracts/data-plane';
 import type { AnswerTool } from '../core/answer-tool';
-import type { ChatPrompt } from '../core/chat-request';
+import type { ChatPrompt, ChatReasoning, ThinkingEffort } from '../core/chat-request';
 import { thinkingBudget, type EffortBudgets } from '../core/reasoning';
 
-// Claude's extended thinking, as the Messages API and Claude on Bedrock (Converse) both
-// take it: the same budgets and the same rules, each adapter writing its own fields.
+// Claude's thinking, as the Messages API and Claude on Bedrock (Converse) both take it:
+// the same rules, each adapter writing its own fields. Two generations: Claude 4.5 and
+// older think within a token budget (`thinking: {type: enabled, budget_tokens}`); Claude
+// 4.6 and later think adaptively (`thinking: {type: adaptive}` with `output_config.effort`),
+// and from Opus 4.7 refuse a budget with a 400. Each request is written for its model's.
 
 /**
  * Anthropic requires `max_tokens`; OpenAI clients often leave it out. 4096 is what every
@@ -12,51 +20,121 @@ import { thinkingBudget, type EffortBudgets } from '../core/reasoning';
  */
 export const ANTHROPIC_DEFAULT_MAX_TOKENS = 4096;
 
-/** The thinking budget for each `reasoning_effort`; 1024 is the least Claude takes. */
+/** The thinking budget for each effort on budget-only models; 1024 is the least Claude takes. */
 export const ANTHROPIC_EFFORT_BUDGETS: EffortBudgets = {
   minimal: 1024,
   low: 1024,
   medium: 2048,
   high: 4096,
+  xhigh: 8192,
+  max: 16384,
 };
+
+/** Anthropic's `output_config.effort` for each effort (it has no minimal: that is its low). */
+const ANTHROPIC_EFFORTS: Readonly<Record<ThinkingEffort, string>> = {
+  minimal: 'low',
+  low: 'low',
+  medium: 'medium',
+  high: 'high',
+  xhigh: 'xhigh',
+  max: 'max',
+};
+
+/**
+ * Claude models from before adaptive thinking (3.x, 4, 4.1, 4.5, with or without a date
+ * or a Bedrock or Vertex suffix). Any other Claude, including models newer than this
+ * code, is taken to think adaptively: that is where Anthropic has gone.
+ */
+const BUDGET_ONLY_CLAUDE =
+  /claude-(?:instant|[123])(?:[-.@]|$)|claude-(?:opus|sonnet|haiku)-4(?:-[015])?(?:[-@:]\d{8}|[-@:]v\d|$)/;
+
+/** Whether a Claude model takes a thinking budget only, not adaptive thinking. */
+export function thinksWithinBudgetOnly(model: string): boolean {
+  return BUDGET_ONLY_CLAUDE.test(model);
+}
 
 /** What a Claude request says about thinking, when it says anything. */
 export type ClaudeThinking =
-  | { readonly kind: 'enabled'; readonly budgetTokens: number; readonly maxTokens: number }
-  /** The client asked for no thinking. */
-  | { readonly kind: 'disabled' };
+  | { readonly kind: 'budget'; readonly budgetTokens: number; readonly maxTokens: number }
+  | {
+      readonly kind: 'adaptive';
+      /** Anthropic's `output_config.effort`; absent for the model's default. */
+      readonly effort?: string;
+      readonly display?: ThinkingDisplay;
+      readonly maxTokens: number;
+    };
 
 /**
- * The thinking to ask Claude for, with the `max_tokens` that goes with it (Claude wants
- * it above the budget); undefined to leave thinking out, so the model does its default.
+ * The thinking to ask `model` for, with the `max_tokens` that goes with it; undefined to
+ * leave thinking out. "None" is left out too rather than sent as `disabled`, which the
+ * newest models refuse: without the field no Claude thinks.
  */
 export function claudeThinking(
   prompt: ChatPrompt,
   answerTool: AnswerTool | undefined,
+  model: string,
 ): ClaudeThinking | undefined {
   // Claude refuses forced tool use with thinking on, and the answer tool is forced: the
   // JSON answer the client asked for matters more than the reasoning behind it.
   if (answerTool) return undefined;
-  const budget = thinkingBudget(prompt.reasoning, ANTHROPIC_EFFORT_BUDGETS);
-  if (budget === undefined) return undefined;
-  if (budget === 0) return { kind: 'disabled' };
+  const reasoning = prompt.reasoning;
+  if (reasoning === undefined || reasoning.kind === 'off') return undefined;
+  return thinksWithinBudgetOnly(model)
+    ? budgetThinking(prompt, reasoning)
+    : adaptiveThinking(reasoning, prompt.maxTokens);
+}
+
+function budgetThinking(prompt: ChatPrompt, reasoning: ChatReasoning): ClaudeThinking | undefined {
+  const budget = thinkingBudget(reasoning, ANTHROPIC_EFFORT_BUDGETS);
+  if (budget === undefined || budget === 0) return undefined;
   const maxTokens = prompt.maxTokens;
-  if (maxTokens === undefined) {
-    return enabled(budget, budget + ANTHROPIC_DEFAULT_MAX_TOKENS);
-  }
+  if (maxTokens === undefined) return budgeted(budget, budget + ANTHROPIC_DEFAULT_MAX_TOKENS);
   // A budget the client chose goes as given: if it does not fit, Anthropic's own 400
   // tells the client so.
-  if (prompt.reasoning?.kind === 'budget' || maxTokens > budget) {
-    return enabled(budget, maxTokens);
-  }
+  if (reasoning.kind === 'budget' || maxTokens > budget) return budgeted(budget, maxTokens);
   // An effort's budget is ours to fit under the client's max_tokens; when even the least
   // budget does not fit, the answer is better had without thinking than refused.
   const fitted = maxTokens - 1;
-  return fitted >= MIN_THINKING_BUDGET ? enabled(fitted, maxTokens) : undefined;
+  return fitted >= MIN_THINKING_BUDGET ? budgeted(fitted, maxTokens) : undefined;
 }
 
-function enabled(budgetTokens: number, maxTokens: number): ClaudeThinking {
-  return { kind: 'enabled', budgetTokens, maxTokens };
+function budgeted(budgetTokens: number, maxTokens: number): ClaudeThinking {
+  return { kind: 'budget', budgetTokens, maxTokens };
+}
+
+/** A client's budget, for a model that takes none, as the effort nearest its intent. */
+function effortForBudget(budgetTokens: number): ThinkingEffort {
+  if (budgetTokens <= 2048) return 'low';
+  return budgetTokens <= 8192 ? 'medium' : 'high';
+}
+
+function adaptiveThinking(
+  reasoning: Exclude<ChatReasoning, { kind: 'off' }>,
+  maxTokens: number | undefined,
+): ClaudeThinking {
+  const effort =
+    reasoning.kind === 'budget' ? effortForBudget(reasoning.budgetTokens) : reasoning.effort;
+  const display = reasoning.kind === 'adaptive' ? reasoning.display : undefined;
+  return {
+    kind: 'adaptive',
+    ...(effort === undefined ? {} : { effort: ANTHROPIC_EFFORTS[effort] }),
+    ...(display === undefined ? {} : { display }),
+    maxTokens: maxTokens ?? ADAPTIVE_THINKING_MAX_TOKENS,
+  };
+}
+
+/** Claude's `thinking` field, and `output_config` when an effort goes with it. */
+export function claudeThinkingFields(thinking: ClaudeThinking): {
+  thinking: Record<string, unknown>;
+  output_config?: Record<string, unknown>;
+} {
+  if (thinking.kind === 'budget') {
+    return { thinking: { type: 'enabled', budget_tokens: thinking.budgetTokens } };
+  }
+  return {
+    thinking: { type: 'adaptive', ...(thinking.display ? { display: thinking.display } : {}) },
+    ...(thinking.effort ? { output_config: { effort: thinking.effort } } : {}),
+  };
 }
 
 /**

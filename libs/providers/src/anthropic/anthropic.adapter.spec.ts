@@ -186,7 +186,7 @@ describe('AnthropicAdapter against a fake Messages API', () => {
       assert.deepEqual(thinkingOf(await bodyOf({})), { thinking: undefined, max_tokens: 4096 });
     });
 
-    it("sends the client's own budget as given, and asks for no thinking when told off", async () => {
+    it("sends the client's own budget as given, and nothing when told off", async () => {
       const explicit = { type: 'enabled', budget_tokens: 3000 };
       assert.deepEqual(thinkingOf(await bodyOf({ thinking: explicit })), enabled(3000, 7096));
       // Too small a max_tokens for the client's own budget: Anthropic's 400 says so.
@@ -194,12 +194,78 @@ describe('AnthropicAdapter against a fake Messages API', () => {
         thinkingOf(await bodyOf({ thinking: explicit, max_tokens: 2000 })),
         enabled(3000, 2000),
       );
+      // No field at all rather than `disabled`, which the newest models refuse: without
+      // it no Claude thinks.
       for (const off of [{ thinking: { type: 'disabled' } }, { reasoning_effort: 'none' }]) {
         assert.deepEqual(thinkingOf(await bodyOf({ ...off, max_tokens: 300 })), {
-          thinking: { type: 'disabled' },
+          thinking: undefined,
           max_tokens: 300,
         });
       }
+    });
+
+    it('asks Claude 4.6 and later for adaptive thinking at an effort, never for a budget', async () => {
+      const on = async (fields: JsonObject) => {
+        const request = gatewayChatRequest(fields);
+        const model = { ...target, model: 'claude-opus-4-7' };
+        await adapter.invoke({ request, target: model, signal: new AbortController().signal });
+        const body = upstream.calls.at(-1)!.body;
+        return {
+          thinking: body.thinking,
+          output_config: body.output_config,
+          max_tokens: body.max_tokens,
+        };
+      };
+      const adaptive = (effort: string | undefined, max_tokens: number, display?: string) => ({
+        thinking: { type: 'adaptive', ...(display ? { display } : {}) },
+        output_config: effort ? { effort } : undefined,
+        max_tokens,
+      });
+      assert.deepEqual(await on({ reasoning_effort: 'minimal' }), adaptive('low', 16384));
+      assert.deepEqual(
+        await on({ reasoning_effort: 'high', max_tokens: 9000 }),
+        adaptive('high', 9000),
+      );
+      // A Messages client's own adaptive thinking, its effort and display kept.
+      assert.deepEqual(
+        await on({
+          thinking: { type: 'adaptive', display: 'summarized' },
+          reasoning_effort: 'max',
+        }),
+        adaptive('max', 16384, 'summarized'),
+      );
+      assert.deepEqual(await on({ thinking: { type: 'adaptive' } }), adaptive(undefined, 16384));
+      // A budget, which these models refuse with a 400, is the effort nearest to it.
+      assert.deepEqual(
+        await on({ thinking: { type: 'enabled', budget_tokens: 10000 }, max_tokens: 12000 }),
+        adaptive('high', 12000),
+      );
+      assert.deepEqual(
+        await on({ thinking: { type: 'enabled', budget_tokens: 1024 } }),
+        adaptive('low', 16384),
+      );
+      assert.deepEqual(await on({ reasoning_effort: 'none' }), {
+        thinking: undefined,
+        output_config: undefined,
+        max_tokens: 4096,
+      });
+      const withTemperature = await on({ reasoning_effort: 'low', temperature: 0.2 });
+      assert.equal(
+        upstream.calls.at(-1)!.body.temperature,
+        undefined,
+        JSON.stringify(withTemperature),
+      );
+    });
+
+    it('gives a budget-only Claude (4.5 and older) a budget when the client asks adaptive thinking', async () => {
+      assert.deepEqual(
+        thinkingOf(await bodyOf({ thinking: { type: 'adaptive' } })),
+        enabled(4096, 8192),
+      );
+      assert.deepEqual(
+        thinkingOf(await bodyOf({ thinking: { type: 'adaptive' }, reasoning_effort: 'low' })),
+        enabled(1024, 5120),
+      );
     });
 
     it("fits an effort's budget under a small max_tokens, or leaves thinking out", async () => {

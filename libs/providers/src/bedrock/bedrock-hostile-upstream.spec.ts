@@ -696,7 +696,7 @@ describe('toConverseRequest on requests Converse would refuse', () => {
   ];
   const converseOf = (body: JsonObject) => {
     const prompt = parseChatRequest(body);
-    return toConverseRequest(prompt, answerTool(prompt, 'bedrock'));
+    return toConverseRequest(prompt, answerTool(prompt, 'bedrock'), 'anthropic.claude-sonnet-4-6');
   };
 
   it('declares the tools named in the history when the request itself sends none', () => {

@@ -7,7 +7,11 @@ import {
 import type { AnswerTool } from '../core/answer-tool';
 import type { ChatPart, ChatPrompt, ChatTurn } from '../core/chat-request';
 import { isJsonObject } from '../core/json-shape';
-import { claudeThinking, replayableThinking } from '../anthropic/anthropic-thinking';
+import {
+  claudeThinking,
+  claudeThinkingFields,
+  replayableThinking,
+} from '../anthropic/anthropic-thinking';
 
 type Block = JsonObject;
 
@@ -192,7 +196,11 @@ function systemBlocks(prompt: ChatPrompt): Block[] {
  * The Converse / ConverseStream body for an OpenAI chat request; `answer` is the tool
  * `answerTool` made of its response_format, if it asks for JSON.
  */
-export function toConverseRequest(prompt: ChatPrompt, answer: AnswerTool | undefined): JsonObject {
+export function toConverseRequest(
+  prompt: ChatPrompt,
+  answer: AnswerTool | undefined,
+  model: string,
+): JsonObject {
   const converseMessages = messages(prompt.turns);
   if (converseMessages.length === 0) {
     // Converse would refuse it too; saying so here spares a call and names the field.
@@ -205,24 +213,23 @@ export function toConverseRequest(prompt: ChatPrompt, answer: AnswerTool | undef
   const body: JsonObject = { messages: converseMessages };
   const system = systemBlocks(prompt);
   if (system.length > 0) body.system = system;
-  const thinking = claudeThinking(prompt, answer);
-  // Only thinking on is sent: Bedrock's other model families refuse fields they do not
-  // know, so "off" is the field left out.
-  const thinks = thinking?.kind === 'enabled';
+  const thinking = claudeThinking(prompt, answer, model);
   const inference: JsonObject = {};
-  const maxTokens = thinks ? thinking.maxTokens : prompt.maxTokens;
+  const maxTokens = thinking ? thinking.maxTokens : prompt.maxTokens;
   if (maxTokens !== undefined) inference.maxTokens = maxTokens;
   // With thinking on, Claude refuses any temperature but 1, and clients send theirs out
   // of habit: left out, it is the 1 that thinking runs at.
-  if (prompt.temperature !== undefined && !thinks) inference.temperature = prompt.temperature;
+  if (prompt.temperature !== undefined && !thinking) inference.temperature = prompt.temperature;
   if (prompt.topP !== undefined) inference.topP = prompt.topP;
   if (prompt.stop.length > 0) inference.stopSequences = prompt.stop;
   // Converse's inferenceConfig takes no seed and no presence or frequency penalty: dropped.
   if (Object.keys(inference).length > 0) body.inferenceConfig = inference;
   const tools = toolConfig(prompt, answer);
   if (tools) body.toolConfig = tools;
-  if (thinks) {
-    withModelField(body, 'thinking', { type: 'enabled', budget_tokens: thinking.budgetTokens });
+  if (thinking) {
+    for (const [name, value] of Object.entries(claudeThinkingFields(thinking))) {
+      withModelField(body, name, value);
+    }
   }
   return body;
 }

@@ -269,6 +269,19 @@ describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () =
       assert.equal(upstream.lastSignatureProblem, undefined);
     });
 
+    it('asks Claude 4.6 and later on Bedrock for adaptive thinking with output_config.effort', async () => {
+      const model = { ...target, model: 'us.anthropic.claude-opus-4-7' };
+      const request = gatewayChatRequest({ reasoning_effort: 'medium', temperature: 0.4 });
+      await adapter.invoke({ request, target: model, signal: new AbortController().signal });
+      const body = upstream.calls.at(-1)!.body;
+      assert.deepEqual(body.additionalModelRequestFields, {
+        thinking: { type: 'adaptive' },
+        output_config: { effort: 'medium' },
+      });
+      assert.deepEqual(body.inferenceConfig, { maxTokens: 16384 });
+      assert.equal(upstream.lastSignatureProblem, undefined);
+    });
+
     it("fits an effort's budget under a small max_tokens, or leaves thinking out", async () => {
       const fit = (reasoning_effort: string, max_tokens: number) =>
         bodyOf({ reasoning_effort, max_tokens }).then(thinkingOf);

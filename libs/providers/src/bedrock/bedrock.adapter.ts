@@ -85,7 +85,7 @@ export class BedrockAdapter implements ProviderAdapter {
     // Bedrock lists for them, while the openai SDKs' parse helpers mark every schema strict.
     const tool = answerTool(prompt, 'bedrock');
     const answerToolName = tool?.name;
-    const body = JSON.stringify(toConverseRequest(prompt, tool));
+    const body = JSON.stringify(toConverseRequest(prompt, tool, target.model));
     const endpoint = bedrockEndpoint(target);
     const operation = request.stream ? 'converse-stream' : 'converse';
     const accept = request.stream ? 'application/vnd.amazon.eventstream' : 'application/json';

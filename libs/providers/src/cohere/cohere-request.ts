@@ -9,6 +9,8 @@ export const COHERE_EFFORT_BUDGETS: EffortBudgets = {
   low: 1024,
   medium: 2048,
   high: 4096,
+  xhigh: 8192,
+  max: 16384,
 };
 
 function content(parts: readonly ChatPart[]): string | JsonObject[] {

@@ -201,7 +201,20 @@ describe('parseChatRequest', () => {
     assert.deepEqual(parseChatRequest({ messages: user, reasoning_effort: 'none' }).reasoning, {
       kind: 'off',
     });
-    rejects({ messages: user, reasoning_effort: 'max' }, 'reasoning_effort', /one of none/);
+    // Adaptive thinking (Claude 4.6 and later) at the effort given beside it, if any.
+    assert.deepEqual(
+      parseChatRequest({
+        messages: user,
+        thinking: { type: 'adaptive', display: 'summarized' },
+        reasoning_effort: 'max',
+      }).reasoning,
+      { kind: 'adaptive', effort: 'max', display: 'summarized' },
+    );
+    assert.deepEqual(
+      parseChatRequest({ messages: user, thinking: { type: 'adaptive' } }).reasoning,
+      { kind: 'adaptive' },
+    );
+    rejects({ messages: user, reasoning_effort: 'extreme' }, 'reasoning_effort', /one of none/);
     rejects(
       { messages: user, thinking: { type: 'enabled', budget_tokens: 100 } },
       'thinking',

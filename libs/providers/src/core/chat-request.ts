@@ -8,6 +8,7 @@ import {
   type JsonObject,
   type ReasoningEffort,
   type ThinkingBlock,
+  type ThinkingDisplay,
 } from '@aigw/contracts/data-plane';
 import { isJsonObject } from './json-shape';
 import { parseCacheControl, type CacheControl } from './cache-control';
@@ -88,8 +89,17 @@ export type ChatToolChoice =
  */
 export type ChatReasoning =
   | { readonly kind: 'budget'; readonly budgetTokens: number }
-  | { readonly kind: 'effort'; readonly effort: Exclude<ReasoningEffort, 'none'> }
+  | { readonly kind: 'effort'; readonly effort: ThinkingEffort }
+  /** The model decides how much to think (Claude 4.6 and later), at an effort if given. */
+  | {
+      readonly kind: 'adaptive';
+      readonly effort?: ThinkingEffort;
+      readonly display?: ThinkingDisplay;
+    }
   | { readonly kind: 'off' };
+
+/** An effort that asks for some reasoning. */
+export type ThinkingEffort = Exclude<ReasoningEffort, 'none'>;
 
 export interface ChatPrompt {
   /** System and developer messages, in order. */
@@ -412,21 +422,39 @@ function parseThinkingBlocks(value: unknown, param: string): ThinkingBlock[] {
   });
 }
 
-/** `thinking` (a budget) when given, else `reasoning_effort`; absent when neither is. */
+/**
+ * `thinking` when given (a budget, adaptive at `reasoning_effort`, or none), else
+ * `reasoning_effort` alone; absent when neither is.
+ */
 function parseReasoning(body: JsonObject): ChatReasoning | undefined {
+  const effort = parseEffort(body.reasoning_effort);
   if (body.thinking !== undefined && body.thinking !== null) {
     const thinking = normalizedThinking(body.thinking);
     if (!thinking) {
       throw invalid(
-        'thinking must be {"type": "enabled", "budget_tokens": <whole number of at least 1024>} or {"type": "disabled"}',
+        'thinking must be {"type": "enabled", "budget_tokens": <whole number of at least 1024>}, {"type": "adaptive"} or {"type": "disabled"}',
         'thinking',
       );
     }
-    return thinking.type === 'enabled'
-      ? { kind: 'budget', budgetTokens: thinking.budget_tokens }
-      : { kind: 'off' };
+    switch (thinking.type) {
+      case 'enabled':
+        return { kind: 'budget', budgetTokens: thinking.budget_tokens };
+      case 'adaptive':
+        if (effort === 'none') return { kind: 'off' };
+        return {
+          kind: 'adaptive',
+          ...(effort === undefined ? {} : { effort }),
+          ...(thinking.display === undefined ? {} : { display: thinking.display }),
+        };
+      case 'disabled':
+        return { kind: 'off' };
+    }
   }
-  const effort = body.reasoning_effort;
+  if (effort === undefined) return undefined;
+  return effort === 'none' ? { kind: 'off' } : { kind: 'effort', effort };
+}
+
+function parseEffort(effort: unknown): ReasoningEffort | undefined {
   if (effort === undefined || effort === null) return undefined;
   if (!isReasoningEffort(effort)) {
     throw invalid(
@@ -434,7 +462,7 @@ function parseReasoning(body: JsonObject): ChatReasoning | undefined {
       'reasoning_effort',
     );
   }
-  return effort === 'none' ? { kind: 'off' } : { kind: 'effort', effort };
+  return effort;
 }
 
 function parseSeed(body: JsonObject): number | undefined {

@@ -1,13 +1,16 @@
-import type { ReasoningEffort } from '@aigw/contracts/data-plane';
-import type { ChatReasoning } from './chat-request';
+import type { ChatReasoning, ThinkingEffort } from './chat-request';
 
 /** The token budget an adapter thinks with for each effort the client may ask for. */
-export type EffortBudgets = Readonly<Record<Exclude<ReasoningEffort, 'none'>, number>>;
+export type EffortBudgets = Readonly<Record<ThinkingEffort, number>>;
+
+/** The effort a model thinks at when left to decide: Anthropic's and OpenAI's default. */
+export const DEFAULT_EFFORT: ThinkingEffort = 'high';
 
 /**
  * The budget to think with: the client's own (`thinking`), the adapter's for the effort
- * it asked (`reasoning_effort`), or 0 for no thinking; undefined when it asked for
- * nothing in particular, so the model does what it does by default.
+ * it asked (`reasoning_effort`; adaptive thinking at the default effort when it gave
+ * none), or 0 for no thinking; undefined when it asked for nothing in particular, so the
+ * model does what it does by default.
  */
 export function thinkingBudget(
   reasoning: ChatReasoning | undefined,
@@ -22,5 +25,7 @@ export function thinkingBudget(
       return reasoning.budgetTokens;
     case 'effort':
       return budgets[reasoning.effort];
+    case 'adaptive':
+      return budgets[reasoning.effort ?? DEFAULT_EFFORT];
   }
 }

@@ -18,6 +18,9 @@ export const GEMINI_EFFORT_BUDGETS: EffortBudgets = {
   low: 1024,
   medium: 8192,
   high: 24576,
+  // 24K is the most every 2.5 model takes (Flash's ceiling).
+  xhigh: 24576,
+  max: 24576,
 };
 
 type Part = JsonObject;
@@ -145,7 +148,12 @@ function toolConfig(prompt: ChatPrompt): JsonObject | undefined {
  * must think refuses it, and the client sees why), nothing for the model's default.
  */
 function thinkingConfig(prompt: ChatPrompt): JsonObject | undefined {
-  const budget = thinkingBudget(prompt.reasoning, GEMINI_EFFORT_BUDGETS);
+  const reasoning = prompt.reasoning;
+  // Adaptive thinking without an effort is Gemini's dynamic thinking (-1: the model decides).
+  if (reasoning?.kind === 'adaptive' && reasoning.effort === undefined) {
+    return { thinkingBudget: -1, includeThoughts: true };
+  }
+  const budget = thinkingBudget(reasoning, GEMINI_EFFORT_BUDGETS);
   if (budget === undefined) return undefined;
   return budget === 0 ? { thinkingBudget: 0 } : { thinkingBudget: budget, includeThoughts: true };
 }

@@ -204,6 +204,19 @@ describe('GeminiAdapter against a fake Gemini API', () => {
     );
   });
 
+  it("asks for Gemini's dynamic thinking when a client leaves the amount to the model", async () => {
+    await invoke(gatewayChatRequest({ thinking: { type: 'adaptive' } }));
+    await invoke(
+      gatewayChatRequest({ thinking: { type: 'adaptive' }, reasoning_effort: 'medium' }),
+    );
+    assert.deepEqual(upstream.calls[0].body.generationConfig, {
+      thinkingConfig: { thinkingBudget: -1, includeThoughts: true },
+    });
+    assert.deepEqual(upstream.calls[1].body.generationConfig, {
+      thinkingConfig: { thinkingBudget: 8192, includeThoughts: true },
+    });
+  });
+
   it('asks for a thinking budget of 0 when the client wants no reasoning', async () => {
     await invoke(gatewayChatRequest({ reasoning_effort: 'none' }));
     await invoke(gatewayChatRequest({ thinking: { type: 'disabled' }, reasoning_effort: 'high' }));

@@ -24,9 +24,10 @@ export const ANTHROPIC_FAKE_THINKING = {
   signature: 'sig-fake-1',
 };
 
+/** Thinking with a budget (Claude 4.5 and older) or adaptive (4.6 and later). */
 function thinkingEnabled(body: Record<string, unknown>): boolean {
   const thinking = body.thinking as { type?: unknown } | undefined;
-  return thinking?.type === 'enabled';
+  return thinking?.type === 'enabled' || thinking?.type === 'adaptive';
 }
 
 /**

@@ -226,7 +226,14 @@ describe('Anthropic Messages request to OpenAI chat', () => {
     const messages = [{ role: 'user', content: 'x' }];
     const withThinking = (thinking: unknown) => ({ ...base, max_tokens: 8000, messages, thinking });
     rejects(withThinking('on'), 'thinking', /valid dictionary/);
-    rejects(withThinking({ type: 'adaptive' }), 'thinking.type', /'enabled' or 'disabled'/);
+    rejects(withThinking({ type: 'auto' }), 'thinking.type', /'enabled', 'adaptive' or 'disabled'/);
+    rejects(withThinking({ type: 'adaptive', display: 'full' }), 'thinking.display', /summarized/);
+    rejects({ ...base, messages, output_config: 'high' }, 'output_config', /valid dictionary/);
+    rejects(
+      { ...base, messages, output_config: { effort: 'extreme' } },
+      'output_config.effort',
+      /'low', 'medium', 'high', 'xhigh' or 'max'/,
+    );
     rejects(withThinking({ type: 'enabled' }), 'thinking.budget_tokens', /Field required/);
     rejects(
       withThinking({ type: 'enabled', budget_tokens: 1023 }),
@@ -243,6 +250,26 @@ describe('Anthropic Messages request to OpenAI chat', () => {
       'thinking.budget_tokens',
       /integer/,
     );
+  });
+
+  it("takes Claude 4.6's adaptive thinking, its effort carried as reasoning_effort", () => {
+    const { chat } = translateMessagesRequest({
+      ...base,
+      max_tokens: 2000,
+      thinking: { type: 'adaptive', display: 'summarized' },
+      output_config: { effort: 'high', task_budget: 5 },
+      messages: [{ role: 'user', content: 'x' }],
+    });
+    assert.deepEqual(chat.thinking, { type: 'adaptive', display: 'summarized' });
+    assert.equal(chat.reasoning_effort, 'high');
+    // An effort alone (it steers the answer's length too) goes as well.
+    const effortOnly = translateMessagesRequest({
+      ...base,
+      output_config: { effort: 'low' },
+      messages: [{ role: 'user', content: 'x' }],
+    });
+    assert.equal(effortOnly.chat.thinking, undefined);
+    assert.equal(effortOnly.chat.reasoning_effort, 'low');
   });
 
   it('refuses max_tokens that leave no room past the thinking budget', () => {

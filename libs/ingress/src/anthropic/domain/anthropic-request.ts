@@ -2,6 +2,7 @@ import { normalizedCacheControl } from '@aigw/contracts';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
+  isReasoningEffort,
   MIN_THINKING_BUDGET,
   normalizedThinking,
   type JsonObject,
@@ -120,6 +121,10 @@ export function translateMessagesRequest(
   const chat: JsonObject = { model, messages };
   if (!absent) chat.max_tokens = maxTokens;
   if (thinking) chat.thinking = { ...thinking };
+  // Claude 4.6 and later take their effort apart from thinking; the canonical request
+  // carries it as OpenAI's reasoning_effort, which every adapter maps.
+  const effort = outputEffort(body.output_config);
+  if (effort !== undefined) chat.reasoning_effort = effort;
   if (stream) chat.stream = true;
 
   const stopSequences = stopSequencesOf(body.stop_sequences);
@@ -176,8 +181,11 @@ function thinkingConfig(value: unknown): ThinkingConfig | undefined {
   const thinking = normalizedThinking(value);
   if (thinking) return thinking;
   if (!isObject(value)) throw invalid('thinking', 'Input should be a valid dictionary');
+  if (value.type === 'adaptive') {
+    throw invalid('thinking.display', "Input should be 'summarized' or 'omitted'");
+  }
   if (value.type !== 'enabled' && value.type !== 'disabled') {
-    throw invalid('thinking.type', "Input should be 'enabled' or 'disabled'");
+    throw invalid('thinking.type', "Input should be 'enabled', 'adaptive' or 'disabled'");
   }
   if (value.budget_tokens === undefined || value.budget_tokens === null) {
     throw invalid('thinking.budget_tokens', 'Field required');
@@ -186,6 +194,24 @@ function thinkingConfig(value: unknown): ThinkingConfig | undefined {
     'thinking.budget_tokens',
     `Input should be an integer greater than or equal to ${MIN_THINKING_BUDGET}`,
   );
+}
+
+/**
+ * `output_config.effort`, checked against the efforts the adapters map. The rest of
+ * `output_config` has no counterpart in the canonical request and is dropped.
+ */
+function outputEffort(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!isObject(value)) throw invalid('output_config', 'Input should be a valid dictionary');
+  const effort = value.effort;
+  if (effort === undefined || effort === null) return undefined;
+  if (!isReasoningEffort(effort) || effort === 'none' || effort === 'minimal') {
+    throw invalid(
+      'output_config.effort',
+      "Input should be 'low', 'medium', 'high', 'xhigh' or 'max'",
+    );
+  }
+  return effort;
 }
 
 function stopSequencesOf(value: unknown): string[] {
