@@ -214,6 +214,24 @@ describe('parseChatRequest', () => {
       parseChatRequest({ messages: user, thinking: { type: 'adaptive' } }).reasoning,
       { kind: 'adaptive' },
     );
+    // A Messages client's effort arrives in Anthropic's output_config.
+    assert.deepEqual(
+      parseChatRequest({
+        messages: user,
+        thinking: { type: 'adaptive' },
+        output_config: { effort: 'low' },
+      }).reasoning,
+      { kind: 'adaptive', effort: 'low' },
+    );
+    assert.deepEqual(
+      parseChatRequest({ messages: user, output_config: { effort: 'medium' } }).reasoning,
+      { kind: 'effort', effort: 'medium' },
+    );
+    rejects(
+      { messages: user, output_config: { effort: 'extreme' } },
+      'output_config.effort',
+      /one of none/,
+    );
     rejects({ messages: user, reasoning_effort: 'extreme' }, 'reasoning_effort', /one of none/);
     rejects(
       { messages: user, thinking: { type: 'enabled', budget_tokens: 100 } },

@@ -427,7 +427,7 @@ function parseThinkingBlocks(value: unknown, param: string): ThinkingBlock[] {
  * `reasoning_effort` alone; absent when neither is.
  */
 function parseReasoning(body: JsonObject): ChatReasoning | undefined {
-  const effort = parseEffort(body.reasoning_effort);
+  const effort = parseEffort(body.reasoning_effort) ?? parseOutputEffort(body.output_config);
   if (body.thinking !== undefined && body.thinking !== null) {
     const thinking = normalizedThinking(body.thinking);
     if (!thinking) {
@@ -452,6 +452,23 @@ function parseReasoning(body: JsonObject): ChatReasoning | undefined {
   }
   if (effort === undefined) return undefined;
   return effort === 'none' ? { kind: 'off' } : { kind: 'effort', effort };
+}
+
+/** Anthropic's `output_config.effort`, which a Messages client's request carries. */
+function parseOutputEffort(outputConfig: unknown): ReasoningEffort | undefined {
+  if (outputConfig === undefined || outputConfig === null) return undefined;
+  if (!isJsonObject(outputConfig)) {
+    throw invalid('output_config must be an object', 'output_config');
+  }
+  const effort = outputConfig.effort;
+  if (effort === undefined || effort === null) return undefined;
+  if (!isReasoningEffort(effort)) {
+    throw invalid(
+      `output_config.effort must be one of ${REASONING_EFFORTS.join(', ')}`,
+      'output_config.effort',
+    );
+  }
+  return effort;
 }
 
 function parseEffort(effort: unknown): ReasoningEffort | undefined {

@@ -31,6 +31,7 @@ describe('withoutGatewayExtensions', () => {
       model: 'deepseek-reasoner',
       reasoning_effort: 'medium',
       thinking: { type: 'enabled', budget_tokens: 2048 },
+      output_config: { effort: 'high' },
       messages: [user, assistant, { role: 'user', content: 'And 3+3?' }],
     };
     const sent = withoutGatewayExtensions(body);

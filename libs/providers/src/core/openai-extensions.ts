@@ -2,8 +2,8 @@ import type { JsonObject } from '@aigw/contracts/data-plane';
 import { isJsonObject } from './json-shape';
 
 // The gateway's canonical request is OpenAI's chat request extended the way LiteLLM and
-// DeepSeek extend it: Anthropic's `cache_control` marks on parts, messages and tools, a
-// `thinking` budget, and the reasoning an assistant turn carries back (`thinking_blocks`,
+// DeepSeek extend it: Anthropic's `cache_control` marks on parts, messages and tools,
+// Anthropic's `thinking` and `output_config` (a Messages client's effort), and the reasoning an assistant turn carries back (`thinking_blocks`,
 // `reasoning_content`), and, the way Google's OpenAI-compatible endpoint extends it, a
 // Gemini thought signature on an assistant turn's tool call
 // (`extra_content.google.thought_signature`). An OpenAI-format backend gets the client's
@@ -29,7 +29,7 @@ export function withoutGatewayExtensions(
 ): JsonObject {
   const stripExtras = options.keepToolCallExtras !== true;
   if (!hasGatewayExtensions(body, stripExtras)) return body;
-  const { thinking: _thinking, ...copy } = body;
+  const { thinking: _thinking, output_config: _outputConfig, ...copy } = body;
   if (Array.isArray(body.messages)) {
     copy.messages = body.messages.map((message) => plainMessage(message, stripExtras));
   }
@@ -39,7 +39,7 @@ export function withoutGatewayExtensions(
 
 /** A cheap look for any extension, field names only (no serializing). */
 function hasGatewayExtensions(body: JsonObject, stripExtras: boolean): boolean {
-  if ('thinking' in body) return true;
+  if ('thinking' in body || 'output_config' in body) return true;
   if (Array.isArray(body.tools) && body.tools.some(isMarked)) return true;
   return (
     Array.isArray(body.messages) &&

@@ -252,7 +252,7 @@ describe('Anthropic Messages request to OpenAI chat', () => {
     );
   });
 
-  it("takes Claude 4.6's adaptive thinking, its effort carried as reasoning_effort", () => {
+  it("takes Claude 4.6's adaptive thinking and its effort, output_config's other fields dropped", () => {
     const { chat } = translateMessagesRequest({
       ...base,
       max_tokens: 2000,
@@ -261,7 +261,7 @@ describe('Anthropic Messages request to OpenAI chat', () => {
       messages: [{ role: 'user', content: 'x' }],
     });
     assert.deepEqual(chat.thinking, { type: 'adaptive', display: 'summarized' });
-    assert.equal(chat.reasoning_effort, 'high');
+    assert.deepEqual(chat.output_config, { effort: 'high' });
     // An effort alone (it steers the answer's length too) goes as well.
     const effortOnly = translateMessagesRequest({
       ...base,
@@ -269,7 +269,7 @@ describe('Anthropic Messages request to OpenAI chat', () => {
       messages: [{ role: 'user', content: 'x' }],
     });
     assert.equal(effortOnly.chat.thinking, undefined);
-    assert.equal(effortOnly.chat.reasoning_effort, 'low');
+    assert.deepEqual(effortOnly.chat.output_config, { effort: 'low' });
   });
 
   it('refuses max_tokens that leave no room past the thinking budget', () => {

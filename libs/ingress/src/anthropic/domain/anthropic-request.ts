@@ -121,10 +121,11 @@ export function translateMessagesRequest(
   const chat: JsonObject = { model, messages };
   if (!absent) chat.max_tokens = maxTokens;
   if (thinking) chat.thinking = { ...thinking };
-  // Claude 4.6 and later take their effort apart from thinking; the canonical request
-  // carries it as OpenAI's reasoning_effort, which every adapter maps.
+  // Claude 4.6 and later take their effort apart from thinking. The canonical request
+  // carries it in Anthropic's shape, which translating adapters map and the OpenAI family
+  // never sees (a model without reasoning there refuses reasoning_effort).
   const effort = outputEffort(body.output_config);
-  if (effort !== undefined) chat.reasoning_effort = effort;
+  if (effort !== undefined) chat.output_config = { effort };
   if (stream) chat.stream = true;
 
   const stopSequences = stopSequencesOf(body.stop_sequences);
