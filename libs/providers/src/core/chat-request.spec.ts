@@ -319,4 +319,56 @@ describe('parseChatRequest', () => {
     rejects(withExtra({ google: 'sig' }), `${at}.google`, /must be an object/);
     rejects(withExtra('sig'), at, /must be an object/);
   });
+
+  describe('a thought signature carried in the tool call id', () => {
+    // Gemini's signatures are base64 of opaque bytes; the id carries those bytes as base64url.
+    const signature = Buffer.from([0xfb, 0xff, 0x01, 0x3e, 0x10]).toString('base64'); // '+/8BPhA='
+    const inId = Buffer.from(signature, 'base64').toString('base64url'); // '-_8BPhA'
+
+    function toolCallsOf(calls: JsonObject[]) {
+      const prompt = parseChatRequest({
+        messages: [...user, { role: 'assistant', content: null, tool_calls: calls }],
+      });
+      const turn = prompt.turns[1];
+      if (turn.role !== 'assistant') return assert.fail('expected an assistant turn');
+      return turn.toolCalls;
+    }
+    const call = (id: string, extra?: JsonObject): JsonObject => ({
+      id,
+      type: 'function',
+      function: { name: 'get_weather', arguments: '{}' },
+      ...(extra === undefined ? {} : { extra_content: extra }),
+    });
+
+    it('decodes the signature from an id rebuilt without extra_content, keeping the id whole', () => {
+      const [rebuilt] = toolCallsOf([call(`call_abc__gts__${inId}`)]);
+      assert.equal(rebuilt.thoughtSignature, signature);
+      // The id stays as the client sent it: its tool result names it so.
+      assert.equal(rebuilt.id, `call_abc__gts__${inId}`);
+    });
+
+    it('takes the signature in extra_content over the one in the id', () => {
+      const [both] = toolCallsOf([
+        call(`call_abc__gts__${inId}`, { google: { thought_signature: 'CqUBAdHtim9s' } }),
+      ]);
+      assert.equal(both.thoughtSignature, 'CqUBAdHtim9s');
+    });
+
+    it("reads a malformed or foreign id as no signature, never an error (it may be the client's own)", () => {
+      const ids = [
+        'call_abc', // no separator
+        'toolu_01A09q90qw90lq917835lq9', // another provider's id
+        'call_abc__gts__', // nothing after it
+        'call_abc__gts__not base64!', // outside base64url
+        'call_abc__gts__-_8BPhB', // non-canonical: its last character carries stray bits
+        'call_abc__gts__-_8BPhA=', // padded
+        `call_abc__gts__${'A'.repeat(4100)}`, // over the cap
+      ];
+      const [signed, ...unsigned] = toolCallsOf(
+        [`call_abc__gts__${inId}`, ...ids].map((id) => call(id)),
+      );
+      assert.equal(signed.thoughtSignature, signature);
+      for (const each of unsigned) assert.ok(!('thoughtSignature' in each), each.id);
+    });
+  });
 });

@@ -13,6 +13,7 @@ import {
 import { isJsonObject } from './json-shape';
 import { parseCacheControl, type CacheControl } from './cache-control';
 import { parseResponseFormat, type ResponseFormat } from './response-format';
+import { signatureInId } from './tool-call-signature-id';
 
 // An OpenAI chat request read once into a checked shape that every translating adapter
 // (Anthropic, Gemini, Bedrock, Cohere) builds its own wire format from. Bad input is a
@@ -44,7 +45,8 @@ export interface ChatToolCall {
   /**
    * Gemini's opaque signature for this call, as the client carried it back
    * (`extra_content.google.thought_signature`, the field Google's own OpenAI-compatible
-   * endpoint uses). Gemini 3 refuses its own function calls in the history without it.
+   * endpoint uses, else in the id: see tool-call-signature-id). Gemini 3 refuses its own
+   * function calls in the history without it.
    */
   readonly thoughtSignature?: string;
 }
@@ -198,7 +200,8 @@ function parseToolCalls(value: unknown, param: string): ChatToolCall[] {
     if (!isJsonObject(parsed)) {
       throw invalid(`${at}.function.arguments must be a JSON object`, `${at}.function.arguments`);
     }
-    const thoughtSignature = parseThoughtSignature(call.extra_content, `${at}.extra_content`);
+    const thoughtSignature =
+      parseThoughtSignature(call.extra_content, `${at}.extra_content`) ?? signatureInId(call.id);
     return {
       id: call.id,
       name: fn.name,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { JsonObject, TokenUsage } from '@aigw/contracts/data-plane';
 import { chatCompletion, type FinishReason, type OpenAiToolCall } from '../core/openai-output';
 import { isJsonObject, isNonEmptyString } from '../core/json-shape';
+import { idWithSignature } from '../core/tool-call-signature-id';
 import { badResponse } from '../core/upstream-http';
 import { reportedTokens, sumTokens } from '../core/usage';
 
@@ -60,9 +61,10 @@ export function geminiFinishReason(reason: unknown, calledTools: boolean): Finis
 }
 
 /**
- * A functionCall part as an OpenAI tool call, with the part's thoughtSignature: Gemini 3
- * signs every call it makes (only the first of parallel calls) and refuses the call back
- * in the history without it. A call without a name or object args is refused.
+ * A functionCall part as an OpenAI tool call, with the part's thoughtSignature (in
+ * extra_content, and in the id where it fits): Gemini 3 signs every call it makes (only the
+ * first of parallel calls) and refuses the call back in the history without it. A call
+ * without a name or object args is refused.
  */
 function toolCallOf(part: JsonObject, reject: RejectAnswer): OpenAiToolCall {
   const call = part.functionCall;
@@ -72,12 +74,17 @@ function toolCallOf(part: JsonObject, reject: RejectAnswer): OpenAiToolCall {
   const args = call.args ?? {};
   if (!isJsonObject(args))
     throw reject(`a functionCall to "${call.name}" whose args are not an object`);
+  // Gemini names calls only sometimes; clients need an id to answer them by.
+  const id = typeof call.id === 'string' ? call.id : `call_${randomUUID().replaceAll('-', '')}`;
+  const signature = part.thoughtSignature;
+  if (!isNonEmptyString(signature))
+    return { id, name: call.name, argumentsJson: JSON.stringify(args) };
   return {
-    // Gemini names calls only sometimes; clients need an id to answer them by.
-    id: typeof call.id === 'string' ? call.id : `call_${randomUUID().replaceAll('-', '')}`,
+    // In the id as well, the one field every client sends back (see tool-call-signature-id).
+    id: idWithSignature(id, signature),
     name: call.name,
     argumentsJson: JSON.stringify(args),
-    ...(isNonEmptyString(part.thoughtSignature) ? { thoughtSignature: part.thoughtSignature } : {}),
+    thoughtSignature: signature,
   };
 }
 

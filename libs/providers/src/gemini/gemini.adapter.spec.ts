@@ -950,6 +950,128 @@ describe("GeminiAdapter and Gemini 3's thought signatures on function calls", ()
     assert.match(error.message as string, /thought_signature/);
   });
 
+  describe('the signature carried in the tool call id', () => {
+    // The fake's signature as base64url of its bytes, after the separator.
+    const IN_ID = Buffer.from(FAKE_GEMINI_SIGNATURE, 'base64').toString('base64url');
+    const SIGNED_ID = new RegExp(`^call_[0-9a-f]{32}__gts__${IN_ID}$`);
+    const ask = { role: 'user', content: 'Weather in Paris?' };
+
+    it('hands the tool call an id that carries the signature, beside extra_content', async () => {
+      const message = await answeredMessage(gatewayChatRequest({ tools: [WEATHER_TOOL] }));
+      const [call] = message.tool_calls as JsonObject[];
+      assert.match(call.id as string, SIGNED_ID);
+      assert.deepEqual(call.extra_content, {
+        google: { thought_signature: FAKE_GEMINI_SIGNATURE },
+      });
+    });
+
+    it("streams the id with the signature on the call's first delta entry", async () => {
+      const request = gatewayChatRequest({ stream: true, tools: [WEATHER_TOOL] });
+      const chunks = await collectStream((await invoke(request)) as StreamAnswer);
+      const [call] = streamedToolCalls(chunks);
+      assert.match(call.id, SIGNED_ID);
+    });
+
+    it('sends the signature back on the functionCall part when the history kept only the id', async () => {
+      const message = await answeredMessage(
+        gatewayChatRequest({ messages: [ask], tools: [WEATHER_TOOL] }),
+      );
+      const [call] = message.tool_calls as JsonObject[];
+      const id = call.id as string;
+      await answeredMessage(
+        gatewayChatRequest({
+          messages: [
+            ask,
+            { role: 'assistant', content: null, tool_calls: [weatherCall(id)] },
+            { role: 'tool', tool_call_id: id, content: '{"celsius":18}' },
+          ],
+          tools: [WEATHER_TOOL],
+        }),
+      );
+      // Gemini matches results to calls by name: no id is sent, only the signature.
+      assert.deepEqual(sentContents()[1], {
+        role: 'model',
+        parts: [
+          {
+            functionCall: { name: 'get_weather', args: { city: 'Paris' } },
+            thoughtSignature: FAKE_GEMINI_SIGNATURE,
+          },
+        ],
+      });
+    });
+
+    it("leaves an id from Gemini that holds the separator as it is, and reads a foreign id's tail as no signature", async () => {
+      upstream.next({
+        kind: 'json',
+        body: answerOf([
+          {
+            functionCall: { id: 'fc__gts__1', name: 'get_weather', args: { city: 'Paris' } },
+            thoughtSignature: 'Zmly',
+          },
+        ]),
+      });
+      const message = await answeredMessage(gatewayChatRequest({ tools: [WEATHER_TOOL] }));
+      const [call] = message.tool_calls as JsonObject[];
+      assert.equal(call.id, 'fc__gts__1');
+      assert.deepEqual(call.extra_content, { google: { thought_signature: 'Zmly' } });
+
+      // A client's own id is sent on as no signature (the bypass), beside one that is ours.
+      const foreign = 'toolu_01__gts__not-a-signature!';
+      const ours = `call_1__gts__${IN_ID}`;
+      await answeredMessage(
+        gatewayChatRequest({
+          messages: [
+            ask,
+            {
+              role: 'assistant',
+              content: null,
+              tool_calls: [weatherCall(foreign), weatherCall(ours)],
+            },
+            { role: 'tool', tool_call_id: foreign, content: '18' },
+            { role: 'tool', tool_call_id: ours, content: '18' },
+          ],
+          tools: [WEATHER_TOOL],
+        }),
+      );
+      const parts = sentContents()[1].parts as JsonObject[];
+      assert.deepEqual(
+        parts.map((part) => part.thoughtSignature),
+        [SKIP, FAKE_GEMINI_SIGNATURE],
+      );
+    });
+
+    it('keeps an over-long signature out of the id, in extra_content only', async () => {
+      const long = Buffer.alloc(4000, 7).toString('base64');
+      const short = Buffer.alloc(3000, 7).toString('base64');
+      upstream.next({
+        kind: 'json',
+        body: answerOf([
+          {
+            functionCall: { name: 'get_weather', args: { city: 'Paris' } },
+            thoughtSignature: long,
+          },
+        ]),
+      });
+      upstream.next({
+        kind: 'json',
+        body: answerOf([
+          {
+            functionCall: { name: 'get_weather', args: { city: 'Rome' } },
+            thoughtSignature: short,
+          },
+        ]),
+      });
+      const [overLong] = (await answeredMessage(gatewayChatRequest({ tools: [WEATHER_TOOL] })))
+        .tool_calls as JsonObject[];
+      assert.match(overLong.id as string, /^call_[0-9a-f]{32}$/);
+      assert.deepEqual(overLong.extra_content, { google: { thought_signature: long } });
+      // Just under the cap still fits: 3,000 bytes are 4,000 characters of id.
+      const [fits] = (await answeredMessage(gatewayChatRequest({ tools: [WEATHER_TOOL] })))
+        .tool_calls as JsonObject[];
+      assert.equal((fits.id as string).split('__gts__')[1].length, 4000);
+    });
+  });
+
   it('refuses a thought signature that is not a string before calling Gemini, naming the field', async () => {
     for (const signature of [42, { bytes: 'Zmly' }, true]) {
       await assert.rejects(
