@@ -2,13 +2,16 @@
 // the official openai client. Gemini 3 signs each function call it makes and refuses its
 // calls back in the history without the signature: the gateway hands it to the client on
 // the tool call (extra_content.google.thought_signature, as Google's own OpenAI-compatible
-// endpoint does), so a client that appends the assistant message it got sends it back; a
-// client that rebuilt the message gets Google's documented bypass instead of a 400.
+// endpoint does) and in the tool call's id, so a client that appends the assistant message it
+// got, one that rebuilt it from id, type and function, and a Messages or Responses client all
+// send it back; a call under an id of the client's own gets Google's documented bypass
+// instead of a 400.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import type {
   ChatCompletionMessage,
@@ -130,7 +133,7 @@ describe('all-in-one gateway: tool use over several turns on a Gemini 3 backend'
     assert.equal(sentCall?.thoughtSignature, FAKE_GEMINI_SIGNATURE);
   });
 
-  it('continues the loop when the client rebuilt the assistant message without the signature', async () => {
+  it('brings Gemini its own signature back when the client rebuilt the assistant message from id, type and function (the id carries it), and the bypass under an id of its own', async () => {
     const first = await client.chat.completions.create({
       model: 'gemini',
       messages: [ASK],
@@ -151,6 +154,99 @@ describe('all-in-one gateway: tool use over several turns on a Gemini 3 backend'
 
     const { completion, sentCall } = await answerTheCall(rebuilt, call.id);
     assert.equal(completion.choices[0].message.content, 'It is 18°C in Paris.');
-    assert.equal(sentCall?.thoughtSignature, 'skip_thought_signature_validator');
+    assert.equal(sentCall?.thoughtSignature, FAKE_GEMINI_SIGNATURE);
+
+    // Under an id of the client's own the call has no signature: the bypass, not a 400.
+    const renamed: ChatCompletionMessageParam = {
+      role: 'assistant',
+      content: null,
+      tool_calls: [{ id: 'my_call_1', type: 'function', function: call.function }],
+    };
+    const bypassed = await answerTheCall(renamed, 'my_call_1');
+    assert.equal(bypassed.completion.choices[0].message.content, 'It is 18°C in Paris.');
+    assert.equal(bypassed.sentCall?.thoughtSignature, 'skip_thought_signature_validator');
+  });
+
+  it("keeps Gemini's signature across a Messages API tool loop with the official anthropic client, which has no extra_content", async () => {
+    const anthropic = new Anthropic({ baseURL: gateway.baseUrl, apiKey: 'unused', maxRetries: 0 });
+    const tools = [
+      {
+        name: 'get_weather',
+        description: 'The weather in a city',
+        input_schema: {
+          type: 'object' as const,
+          properties: { city: { type: 'string' } },
+          required: ['city'],
+        },
+      },
+    ];
+    const ask = { role: 'user' as const, content: 'Weather in Paris?' };
+    const first = await anthropic.messages.create({
+      model: 'gemini',
+      max_tokens: 200,
+      messages: [ask],
+      tools,
+    });
+    assert.equal(first.stop_reason, 'tool_use');
+    const toolUse = first.content.find((block) => block.type === 'tool_use');
+    if (toolUse?.type !== 'tool_use') return assert.fail('expected a tool_use block');
+    assert.match(toolUse.id, /^[a-zA-Z0-9_-]+$/);
+
+    const second = await anthropic.messages.create({
+      model: 'gemini',
+      max_tokens: 200,
+      messages: [
+        ask,
+        { role: 'assistant', content: first.content },
+        {
+          role: 'user',
+          content: [{ type: 'tool_result', tool_use_id: toolUse.id, content: '{"celsius":18}' }],
+        },
+      ],
+      tools,
+    });
+    const text = second.content.find((block) => block.type === 'text');
+    assert.equal(text?.type === 'text' ? text.text : undefined, 'It is 18°C in Paris.');
+    const sent = upstream.calls.at(-1)?.body as unknown as SentBody;
+    const sentCall = sent.contents[1].parts.find((part) => 'functionCall' in part);
+    assert.equal(sentCall?.thoughtSignature, FAKE_GEMINI_SIGNATURE);
+  });
+
+  it("keeps Gemini's signature across a Responses API tool loop with the openai client", async () => {
+    const tools: OpenAI.Responses.FunctionTool[] = [
+      {
+        type: 'function',
+        name: 'get_weather',
+        description: 'The weather in a city',
+        parameters: WEATHER_TOOL.function.parameters ?? null,
+        strict: false,
+      },
+    ];
+    const first = await client.responses.create({
+      model: 'gemini',
+      input: 'Weather in Paris?',
+      tools,
+    });
+    const call = first.output.find((item) => item.type === 'function_call');
+    if (call?.type !== 'function_call') return assert.fail('expected a function_call item');
+
+    const second = await client.responses.create({
+      model: 'gemini',
+      input: [
+        { role: 'user', content: 'Weather in Paris?' },
+        {
+          type: 'function_call',
+          call_id: call.call_id,
+          name: call.name,
+          arguments: call.arguments,
+        },
+        { type: 'function_call_output', call_id: call.call_id, output: '{"celsius":18}' },
+      ],
+      tools,
+    });
+    assert.equal(second.output_text, 'It is 18°C in Paris.');
+    const sent = upstream.calls.at(-1)?.body as unknown as SentBody;
+    const sentCall = sent.contents[1].parts.find((part) => 'functionCall' in part);
+    assert.equal(sentCall?.thoughtSignature, FAKE_GEMINI_SIGNATURE);
   });
 });
