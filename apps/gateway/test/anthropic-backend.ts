@@ -56,8 +56,8 @@ export interface Deployment {
 }
 
 /**
- * The same backend behind ingress, router and provider-adapter as three processes; the
- * ingress holds no provider key, as in the Kubernetes manifests.
+ * The same backend behind ingress, router and provider-adapter as three processes; only
+ * the provider-adapter holds the provider key, as in the Kubernetes manifests.
  */
 export async function startSplitOnAnthropicBackend(
   upstream: FakeAnthropicUpstream,
@@ -81,7 +81,6 @@ export async function startSplitOnAnthropicBackend(
       AI_GATEWAY_CONFIG: config,
       AI_GATEWAY_DATA_DIR: join(dir, 'router'),
       PROVIDER_ADAPTER_URL: adapter.baseUrl,
-      ...ANTHROPIC_KEY,
     });
     started.push(router);
     const ingress = await startApp('ingress', {

@@ -64,16 +64,14 @@ describe('split deployment: ingress, router and provider-adapter as three proces
       AI_GATEWAY_CONFIG: config(primary, secondary),
       AI_GATEWAY_MAX_BODY_BYTES: String(BODY_LIMIT),
     };
-    // Only the services that may need the key see it; the ingress runs without it.
-    const secret = { AI_GATEWAY_SECRET_PRIMARY_KEY_APIKEY: 'sk-primary-secret' };
+    // Only the provider-adapter, which injects it, sees the key; router and ingress run without.
     adapter = await startApp('provider-adapter', {
       ...shared,
-      ...secret,
+      AI_GATEWAY_SECRET_PRIMARY_KEY_APIKEY: 'sk-primary-secret',
       AI_GATEWAY_DATA_DIR: join(dir, 'adapter'),
     });
     router = await startApp('router', {
       ...shared,
-      ...secret,
       AI_GATEWAY_DATA_DIR: join(dir, 'router'),
       PROVIDER_ADAPTER_URL: adapter.baseUrl,
     });
@@ -103,6 +101,10 @@ describe('split deployment: ingress, router and provider-adapter as three proces
     for (const service of [adapter, router, ingress]) {
       assert.match(service.output(), /"level":"warn".*no KAFKA_BROKERS: events stay in this/);
     }
+  });
+
+  it('starts the router without the provider key, saying nothing about it', () => {
+    assert.doesNotMatch(router.output(), /secret|unauthenticated/i);
   });
 
   it('answers a chat completion with the virtual model name and the configured key', async () => {
@@ -304,6 +306,50 @@ describe('split deployment: ingress, router and provider-adapter as three proces
 
     const ready = await fetch(`http://127.0.0.1:${router.adminPort}/readyz`);
     assert.equal(ready.status, 503, 'the router reports the adapter unreachable');
+  });
+});
+
+describe('split deployment: a key missing from the provider-adapter too', () => {
+  const primary = new FakeOpenAiUpstream('primary');
+  const secondary = new FakeOpenAiUpstream('secondary');
+  const started: AppProcess[] = [];
+
+  after(async () => {
+    await Promise.all(started.map((app) => app.stop()));
+    await Promise.all([primary.stop(), secondary.stop()]);
+  });
+
+  it('fails over past the keyless backend without calling it unauthenticated', async () => {
+    await Promise.all([primary.start(), secondary.start()]);
+    const shared = { AI_GATEWAY_CONFIG: config(primary, secondary) };
+    const keyless = join(dir, 'keyless');
+    const adapter = await startApp('provider-adapter', {
+      ...shared,
+      AI_GATEWAY_MISSING_SECRETS: 'warn',
+      AI_GATEWAY_DATA_DIR: join(keyless, 'adapter'),
+    });
+    started.push(adapter);
+    const router = await startApp('router', {
+      ...shared,
+      AI_GATEWAY_DATA_DIR: join(keyless, 'router'),
+      PROVIDER_ADAPTER_URL: adapter.baseUrl,
+    });
+    started.push(router);
+    const ingress = await startApp('ingress', {
+      ...shared,
+      AI_GATEWAY_DATA_DIR: join(keyless, 'ingress'),
+      ROUTER_URL: router.baseUrl,
+    });
+    started.push(ingress);
+    const client = new OpenAI({ baseURL: `${ingress.baseUrl}/v1`, apiKey: 'c', maxRetries: 0 });
+
+    const completion = await client.chat.completions.create({
+      model: 'gpt-4',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    assert.equal(completion.model, 'gpt-4');
+    assert.equal(primary.calls.length, 0, 'no unauthenticated call to the keyless backend');
+    assert.equal(secondary.calls[0]?.body.model, 'secondary-model');
   });
 });
 

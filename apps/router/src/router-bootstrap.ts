@@ -19,7 +19,8 @@ import {
 export async function bootstrapRouter(env: Env): Promise<RunningService> {
   const providerUrl = requiredUrl(env, 'PROVIDER_ADAPTER_URL');
   const connections = positiveInteger(env, 'PROVIDER_ADAPTER_CONNECTIONS', 256);
-  const runtime = await ServiceRuntime.open(env, { app: 'router' });
+  // Least privilege: the provider-adapter injects every key, so the router holds none.
+  const runtime = await ServiceRuntime.open(env, { app: 'router', missingSecrets: 'not-needed' });
   const { config, events, metrics, logger } = runtime;
   try {
     const providers = new HttpProviderClient({ url: providerUrl, connections });

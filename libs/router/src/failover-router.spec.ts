@@ -417,3 +417,58 @@ spec:
     assert.deepEqual([...router.listModels()].sort(), ['gpt-3.5-turbo', 'gpt-4']);
   });
 });
+
+describe('FailoverRouter: backends with an API key', () => {
+  const KEYED = `
+kind: AIGatewayRoute
+metadata: {name: keyed}
+spec:
+  backends:
+  - {name: primary, priority: 0, provider: openai, model: gpt-4, auth: {apiKeyRef: {name: primary-key}}}
+  - {name: secondary, priority: 1, provider: openai, model: gpt-4, auth: {apiKeyRef: {name: secondary-key}}}
+`;
+  const keyedConfig = (missingSecrets: 'warn' | 'not-needed', env: Record<string, string>) => {
+    const result = parseGatewayConfig(KEYED, { missingSecrets, env });
+    if (!result.ok) throw new Error(result.errors.map((e) => e.format()).join('\n'));
+    return result.config;
+  };
+
+  it('skips a backend whose key is missing (warn) and calls the next with its key', async () => {
+    const config = keyedConfig('warn', { AI_GATEWAY_SECRET_SECONDARY_KEY_APIKEY: 'sk-second' });
+    const providers = new ScriptedProviders({});
+    const router = new FailoverRouter({ config: () => config, providers, sleep: noSleep });
+    const answer = await router.route(request(), new AbortController().signal);
+    assert.equal(answer.servedBy.backend, 'secondary');
+    assert.deepEqual(
+      providers.calls.map((c) => c.target.backendName),
+      ['secondary'],
+    );
+    assert.equal(providers.calls[0].target.credential?.apiKey.reveal(), 'sk-second');
+  });
+
+  it('refuses a request when no backend has its key (warn)', async () => {
+    const config = keyedConfig('warn', {});
+    const providers = new ScriptedProviders({});
+    const router = new FailoverRouter({ config: () => config, providers, sleep: noSleep });
+    await assert.rejects(
+      router.route(request(), new AbortController().signal),
+      (error: DataPlaneError) => error.code === DataPlaneErrorCode.NoBackendAvailable,
+    );
+    assert.equal(providers.calls.length, 0);
+  });
+
+  it('calls a backend whose key the provider-adapter holds (not-needed), sending none', async () => {
+    const config = keyedConfig('not-needed', {});
+    const providers = new ScriptedProviders({ primary: fail(DataPlaneErrorCode.UpstreamError) });
+    const router = new FailoverRouter({ config: () => config, providers, sleep: noSleep });
+    const answer = await router.route(request(), new AbortController().signal);
+    assert.equal(answer.servedBy.backend, 'secondary');
+    assert.deepEqual(
+      providers.calls.map((c) => [c.target.backendName, c.target.credential]),
+      [
+        ['primary', undefined],
+        ['secondary', undefined],
+      ],
+    );
+  });
+});

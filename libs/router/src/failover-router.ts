@@ -170,8 +170,10 @@ function attemptBudget(route: RouteConfig, chainLength: number): number {
   return Math.max(1, 1 + retries, route.retry?.maxAttempts ?? 0);
 }
 
+/** Callable: its key is loaded here, held by the provider-adapter, or not needed. */
 function isAuthenticated(backend: BackendConfig): boolean {
-  return backend.auth.kind !== 'apiKey' || backend.auth.apiKey !== undefined;
+  const auth = backend.auth;
+  return auth.kind !== 'apiKey' || auth.apiKey !== undefined || auth.keyHeldElsewhere === true;
 }
 
 function upstreamTarget(link: ChainLink): UpstreamTarget {

@@ -74,10 +74,12 @@ function missingSecretPolicy(
   fallback: MissingSecretPolicy | undefined,
 ): MissingSecretPolicy {
   const given = env.AI_GATEWAY_MISSING_SECRETS;
-  if (given === 'error' || given === 'warn') return given;
-  if (given !== undefined && given !== '') {
+  if (given !== undefined && given !== '' && given !== 'error' && given !== 'warn') {
     throw new StartupError(`AI_GATEWAY_MISSING_SECRETS must be "error" or "warn", got "${given}"`);
   }
+  // A service that never calls a provider reads no key, whatever a shared environment says.
+  if (fallback === 'not-needed') return fallback;
+  if (given === 'error' || given === 'warn') return given;
   return fallback ?? (env.AI_GATEWAY_CONFIG ? 'error' : 'warn');
 }
 
@@ -92,7 +94,8 @@ export interface ServiceConfigOptions {
   /**
    * What a missing secret does when AI_GATEWAY_MISSING_SECRETS is unset. Default: refuse
    * for an operator's own config, warn for the quickstart. A service that never injects
-   * keys (ingress) passes `warn`.
+   * keys (ingress) passes `warn`; one that never calls a provider (the split router) passes
+   * `not-needed`, which AI_GATEWAY_MISSING_SECRETS does not override.
    */
   readonly missingSecrets?: MissingSecretPolicy;
 }

@@ -15,6 +15,11 @@ export type BackendAuth =
       readonly kind: 'apiKey';
       /** Absent when the secret was missing and the load allowed it: the backend is unauthenticated. */
       readonly apiKey?: Secret;
+      /**
+       * Set when the config was loaded with `missingSecrets: 'not-needed'`: another process
+       * (the provider-adapter) holds the key, so this one counts the backend as authenticated.
+       */
+      readonly keyHeldElsewhere?: true;
       readonly headerName: string;
       readonly headerPrefix: string;
       readonly secretRef: SecretRef;

@@ -1,7 +1,12 @@
 // Options shared by every entry point that loads a config.
 
-/** What a missing secret does: refuse the file (`error`) or warn and run unauthenticated (`warn`). */
-export type MissingSecretPolicy = 'error' | 'warn';
+/**
+ * What a missing secret does: refuse the file (`error`) or warn and run unauthenticated
+ * (`warn`). `not-needed` is for a process that never calls a provider (the split router,
+ * whose provider-adapter holds the keys): no key is read, so none is missing, and each
+ * API-key backend keeps its header and secretRef with `keyHeldElsewhere` instead of a key.
+ */
+export type MissingSecretPolicy = 'error' | 'warn' | 'not-needed';
 
 export interface LoadOptions {
   /** Default `error`, right for production; the quickstart uses `warn` so it runs with no keys. */

@@ -205,6 +205,10 @@ function normalizeAuth(
   }
   const secretRef = { name: dto.apiKeyRef.name, key: dto.apiKeyRef.key ?? DEFAULT_SECRET_KEY };
   const header = apiKeyHeader(dto, provider, label, path, ctx);
+  // Least privilege: a process that never calls a provider does not even read the key.
+  if (ctx.missingSecrets === 'not-needed') {
+    return { kind: 'apiKey', ...header, secretRef, keyHeldElsewhere: true };
+  }
   const lookup = resolveSecret(secretRef, ctx.secrets);
   if (lookup.found) return { kind: 'apiKey', apiKey: lookup.secret, ...header, secretRef };
   const refPath = [...path, 'apiKeyRef'];

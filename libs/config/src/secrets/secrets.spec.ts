@@ -116,6 +116,28 @@ describe('missing secret', () => {
     assert.ok(auth.kind === 'apiKey' && auth.apiKey === undefined);
     assert.ok(result.warnings.some((w) => w.includes('runs unauthenticated')));
   });
+
+  it('not-needed (the split router): no key, header and ref kept, nothing reported', () => {
+    const result = parseGatewayConfig(text, { env: {}, missingSecrets: 'not-needed' });
+    assert.ok(result.ok);
+    assert.deepEqual(result.warnings, []);
+    assert.deepEqual(result.config.routes[0].backends[0].auth, {
+      kind: 'apiKey',
+      headerName: 'Authorization',
+      headerPrefix: 'Bearer ',
+      secretRef: { name: 'nowhere', key: 'apiKey' },
+      keyHeldElsewhere: true,
+    });
+  });
+
+  it('not-needed leaves a key this process could read unread', () => {
+    const env = { AI_GATEWAY_SECRET_NOWHERE_APIKEY: SECRET_VALUE };
+    const result = parseGatewayConfig(text, { env, secretsDir: dir, missingSecrets: 'not-needed' });
+    assert.ok(result.ok);
+    const auth = result.config.routes[0].backends[0].auth;
+    assert.ok(auth.kind === 'apiKey' && auth.apiKey === undefined && auth.keyHeldElsewhere);
+    assert.ok(!JSON.stringify(result.config).includes(SECRET_VALUE));
+  });
 });
 
 describe('redaction', () => {

@@ -23,8 +23,9 @@ function backends(config: GatewayConfig): Map<string, BackendConfig> {
 /**
  * The provider-adapter's half of "no key crosses the internal hop": the router names the
  * backend, and where it lives and how to authenticate come from this service's config.
- * A backend this config does not know (configs out of step during a rollout) is an
- * upstream error, so the router fails over instead of failing the request.
+ * A backend this config does not know (configs out of step during a rollout), or whose key
+ * is missing here, is an upstream error, so the router fails over instead of failing the
+ * request.
  */
 export function upstreamTargetFor(config: GatewayConfig, wire: WireTarget): UpstreamTarget {
   const backend = backends(config).get(wire.backendName);
@@ -35,6 +36,15 @@ export function upstreamTargetFor(config: GatewayConfig, wire: WireTarget): Upst
     );
   }
   const auth = backend.auth;
+  if (auth.kind === 'apiKey' && auth.apiKey === undefined) {
+    // The router no longer holds keys, so it cannot skip this backend itself: refuse it
+    // here, before an unauthenticated call, as an upstream error the router fails over on.
+    throw new DataPlaneError(
+      DataPlaneErrorCode.UpstreamError,
+      `backend "${backend.name}" has no API key in the provider-adapter's configuration ` +
+        `(secret "${auth.secretRef.name}" key "${auth.secretRef.key}" is missing)`,
+    );
+  }
   return {
     backendName: backend.name,
     provider: backend.provider,
