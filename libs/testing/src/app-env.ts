@@ -20,8 +20,8 @@ export const COMMON_APP_ENV = [
 /** What a deployment must set for each app. */
 export const APP_ENV_VARS: Readonly<Record<AppName, readonly string[]>> = {
   ingress: [...COMMON_APP_ENV, 'ROUTER_URL'],
-  // Only the two services that resolve provider keys need the mounted secrets.
-  router: [...COMMON_APP_ENV, 'AI_GATEWAY_SECRETS_DIR', 'PROVIDER_ADAPTER_URL'],
+  // Only the provider-adapter, which injects the provider keys, needs the mounted secrets.
+  router: [...COMMON_APP_ENV, 'PROVIDER_ADAPTER_URL'],
   'provider-adapter': [...COMMON_APP_ENV, 'AI_GATEWAY_SECRETS_DIR'],
   budget: [...COMMON_APP_ENV],
   'usage-sink': [...COMMON_APP_ENV],
@@ -93,9 +93,10 @@ export const DEPENDENCY_ENV_VARS: Readonly<Partial<Record<AppName, readonly stri
   ],
 };
 
-/** A secret from the environment (`AI_GATEWAY_SECRET_<NAME>_<KEY>`), for the key holders. */
+/** A secret from the environment (`AI_GATEWAY_SECRET_<NAME>_<KEY>`), for the key holder. */
 export const SECRET_ENV_PREFIX = 'AI_GATEWAY_SECRET_';
-export const SECRET_ENV_APPS: readonly AppName[] = ['router', 'provider-adapter'];
+/** The one app that reads provider keys; the router loads its config without them. */
+export const SECRET_ENV_APPS: readonly AppName[] = ['provider-adapter'];
 
 /** Whether `app` reads the variable `name` (required, optional, or a secret by prefix). */
 export function appReadsEnv(app: AppName, name: string): boolean {

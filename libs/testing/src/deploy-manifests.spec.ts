@@ -15,6 +15,7 @@ import {
   APP_OPTIONAL_ENV_VARS,
   appReadsEnv,
   SECRET_ENV_APPS,
+  SECRET_ENV_PREFIX,
   type AppName,
 } from './app-env';
 
@@ -49,6 +50,7 @@ interface Volume {
   projected?: {
     sources: { secret?: { name: string; items?: { key: string; path: string }[] } }[];
   };
+  secret?: { secretName: string };
   emptyDir?: object;
 }
 interface Manifest {
@@ -285,9 +287,13 @@ for (const app of APP_NAMES) {
     assert.ok(volumes.get(dataMount.name)?.emptyDir, `${app}: data on an emptyDir`);
 
     // Secrets: every apiKeyRef of the config at <dir>/<name>/<key>, only where needed.
+    const config = readFileSync(join(base, file.split('=').at(-1)!), 'utf8');
+    const refs = [...config.matchAll(/apiKeyRef:\s*\{\s*name:\s*([\w.-]+)(?:,\s*key:\s*(\w+))?/g)];
+    assert.ok(refs.length > 0, 'the config references secrets');
     const secretsDir = envValue(env.get('AI_GATEWAY_SECRETS_DIR'));
     if (!SECRET_ENV_APPS.includes(app)) {
       assert.equal(secretsDir, undefined, `${app} resolves no provider keys: no secrets`);
+      assertHoldsNoProviderKey(app, spec.template.spec.volumes ?? [], container, refs);
       return;
     }
     assert.ok(secretsDir, `${app}: AI_GATEWAY_SECRETS_DIR`);
@@ -299,14 +305,38 @@ for (const app of APP_NAMES) {
         (s.secret?.items ?? []).map((i) => [i.path, `${s.secret!.name}/${i.key}`] as const),
       ),
     );
-    const config = readFileSync(join(base, file.split('=').at(-1)!), 'utf8');
-    const refs = [...config.matchAll(/apiKeyRef:\s*\{\s*name:\s*([\w.-]+)(?:,\s*key:\s*(\w+))?/g)];
-    assert.ok(refs.length > 0, 'the config references secrets');
     for (const [, name, secretKey = 'apiKey'] of refs) {
       // The Kubernetes Secret is named like the apiKeyRef, as in the spec.
       assert.equal(paths.get(`${name}/${secretKey}`), `${name}/${secretKey}`, `${app}: ${name}`);
     }
   });
+}
+
+/**
+ * Least privilege: an app that calls no provider gets no provider key, neither mounted
+ * (a projected or secret volume naming one of the config's Secrets) nor in its environment.
+ */
+function assertHoldsNoProviderKey(
+  app: AppName,
+  volumes: readonly Volume[],
+  container: Container,
+  refs: readonly RegExpMatchArray[],
+): void {
+  const providerSecrets = new Set(refs.map(([, name]) => name));
+  for (const volume of volumes) {
+    const named = [
+      ...(volume.projected?.sources ?? []).map((source) => source.secret?.name),
+      volume.secret?.secretName,
+    ];
+    for (const name of named) {
+      assert.ok(!name || !providerSecrets.has(name), `${app} mounts the provider Secret ${name}`);
+    }
+  }
+  for (const entry of container.env ?? []) {
+    assert.ok(!entry.name.startsWith(SECRET_ENV_PREFIX), `${app} is given ${entry.name}`);
+    const from = entry.valueFrom?.secretKeyRef?.name;
+    assert.ok(!from || !providerSecrets.has(from), `${app} reads the provider Secret ${from}`);
+  }
 }
 
 test('no Deployment, Service or HPA for an app that does not exist', () => {
