@@ -340,11 +340,21 @@ describe('parseChatRequest', () => {
       ...(extra === undefined ? {} : { extra_content: extra }),
     });
 
-    it('decodes the signature from an id rebuilt without extra_content, keeping the id whole', () => {
+    it('decodes the signature from an id rebuilt without extra_content, the id short again', () => {
       const [rebuilt] = toolCallsOf([call(`call_abc__gts__${inId}`)]);
       assert.equal(rebuilt.thoughtSignature, signature);
-      // The id stays as the client sent it: its tool result names it so.
-      assert.equal(rebuilt.id, `call_abc__gts__${inId}`);
+      // Every backend gets the short id (OpenAI and others cap ids), its result too.
+      assert.equal(rebuilt.id, 'call_abc');
+      const prompt = parseChatRequest({
+        messages: [
+          ...user,
+          { role: 'assistant', content: null, tool_calls: [call(`call_abc__gts__${inId}`)] },
+          { role: 'tool', tool_call_id: `call_abc__gts__${inId}`, content: 'sunny' },
+        ],
+      });
+      const result = prompt.turns[2];
+      assert.equal(result.role === 'tool' ? result.toolCallId : undefined, 'call_abc');
+      assert.equal(result.role === 'tool' ? result.toolName : undefined, 'get_weather');
     });
 
     it('takes the signature in extra_content over the one in the id', () => {
@@ -369,6 +379,11 @@ describe('parseChatRequest', () => {
       );
       assert.equal(signed.thoughtSignature, signature);
       for (const each of unsigned) assert.ok(!('thoughtSignature' in each), each.id);
+      // An id that carries no signature of ours is the client's own: left whole.
+      assert.deepEqual(
+        unsigned.map((each) => each.id),
+        ids,
+      );
     });
   });
 });

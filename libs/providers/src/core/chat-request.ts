@@ -13,7 +13,7 @@ import {
 import { isJsonObject } from './json-shape';
 import { parseCacheControl, type CacheControl } from './cache-control';
 import { parseResponseFormat, type ResponseFormat } from './response-format';
-import { signatureInId } from './tool-call-signature-id';
+import { idWithoutSignature, signatureInId } from './tool-call-signature-id';
 
 // An OpenAI chat request read once into a checked shape that every translating adapter
 // (Anthropic, Gemini, Bedrock, Cohere) builds its own wire format from. Bad input is a
@@ -203,7 +203,8 @@ function parseToolCalls(value: unknown, param: string): ChatToolCall[] {
     const thoughtSignature =
       parseThoughtSignature(call.extra_content, `${at}.extra_content`) ?? signatureInId(call.id);
     return {
-      id: call.id,
+      // Short for every backend: the signature, if the id carried one, is read above.
+      id: idWithoutSignature(call.id),
       name: fn.name,
       argumentsJson,
       arguments: parsed,
@@ -356,8 +357,9 @@ export function parseChatRequest(body: JsonObject, options: ChatParseOptions = {
         if (typeof message.tool_call_id !== 'string') {
           throw invalid(`${at}.tool_call_id must be a string`, `${at}.tool_call_id`);
         }
+        const toolCallId = idWithoutSignature(message.tool_call_id);
         const toolName =
-          toolNames.get(message.tool_call_id) ??
+          toolNames.get(toolCallId) ??
           (typeof message.name === 'string' ? message.name : undefined);
         if (!toolName) {
           throw invalid(
@@ -369,7 +371,7 @@ export function parseChatRequest(body: JsonObject, options: ChatParseOptions = {
         const cache = parts.findLast((part) => part.cache)?.cache;
         turns.push({
           role: 'tool',
-          toolCallId: message.tool_call_id,
+          toolCallId,
           toolName,
           content: textOf(parts),
           ...(cache ? { cache } : {}),

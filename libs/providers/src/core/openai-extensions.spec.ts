@@ -154,4 +154,35 @@ describe('withoutGatewayExtensions', () => {
     const body = { thinking: { type: 'disabled' }, messages: [null, 'x', 7], tools: 'none' };
     assert.deepEqual(withoutGatewayExtensions(body), { messages: [null, 'x', 7], tools: 'none' });
   });
+
+  it("shortens tool call ids that carry a Gemini signature, the call's and its result's alike", () => {
+    const signed = `call_1__gts__${Buffer.from('signature bytes').toString('base64url')}`;
+    const body = {
+      messages: [
+        { role: 'user', content: 'Weather?' },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [
+            { id: signed, type: 'function', function: { name: 'w', arguments: '{}' } },
+            { id: 'call_2', type: 'function', function: { name: 'w', arguments: '{}' } },
+          ],
+        },
+        { role: 'tool', tool_call_id: signed, content: 'sunny' },
+        { role: 'tool', tool_call_id: 'call_2', content: 'rain' },
+      ],
+    };
+    const sent = withoutGatewayExtensions(body) as { messages: JsonObject[] };
+    const calls = sent.messages[1].tool_calls as JsonObject[];
+    assert.deepEqual(
+      calls.map((call) => call.id),
+      ['call_1', 'call_2'],
+    );
+    assert.equal(sent.messages[2].tool_call_id, 'call_1');
+    assert.equal(sent.messages[3], body.messages[3]);
+    // The client's body is untouched; ids without one are nothing to strip.
+    assert.equal((body.messages[1].tool_calls as JsonObject[])[0].id, signed);
+    const plain = { messages: [body.messages[0], body.messages[3]] };
+    assert.equal(withoutGatewayExtensions(plain), plain);
+  });
 });

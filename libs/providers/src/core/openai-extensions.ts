@@ -1,5 +1,6 @@
 import type { JsonObject } from '@aigw/contracts/data-plane';
 import { isJsonObject } from './json-shape';
+import { idWithoutSignature, SIGNATURE_ID_SEPARATOR } from './tool-call-signature-id';
 
 // The gateway's canonical request is OpenAI's chat request extended the way LiteLLM and
 // DeepSeek extend it: Anthropic's `cache_control` marks on parts, messages and tools,
@@ -54,7 +55,12 @@ function messageHasExtensions(message: unknown, stripExtras: boolean): boolean {
     'thinking_blocks' in message ||
     'reasoning_content' in message ||
     (Array.isArray(message.content) && message.content.some(isMarked)) ||
-    (stripExtras && Array.isArray(message.tool_calls) && message.tool_calls.some(hasExtraContent))
+    (Array.isArray(message.tool_calls) &&
+      message.tool_calls.some(
+        (call) => (stripExtras && hasExtraContent(call)) || hasSignedId(call),
+      )) ||
+    (typeof message.tool_call_id === 'string' &&
+      message.tool_call_id.includes(SIGNATURE_ID_SEPARATOR))
   );
 }
 
@@ -68,10 +74,28 @@ function plainMessage(message: unknown, stripExtras: boolean): unknown {
     ...rest
   } = message as JsonObject;
   if (Array.isArray(rest.content)) rest.content = rest.content.map(unmarked);
-  if (stripExtras && Array.isArray(rest.tool_calls)) {
-    rest.tool_calls = rest.tool_calls.map(withoutExtraContent);
+  if (Array.isArray(rest.tool_calls)) {
+    rest.tool_calls = rest.tool_calls.map((call) =>
+      shortId(stripExtras ? withoutExtraContent(call) : call),
+    );
   }
+  if (typeof rest.tool_call_id === 'string')
+    rest.tool_call_id = idWithoutSignature(rest.tool_call_id);
   return rest;
+}
+
+/** Whether a tool call's id carries a Gemini signature (tool-call-signature-id). */
+function hasSignedId(call: unknown): boolean {
+  return (
+    isJsonObject(call) && typeof call.id === 'string' && call.id.includes(SIGNATURE_ID_SEPARATOR)
+  );
+}
+
+/** A tool call with its id short again: OpenAI and others cap ids far below a signature's length. */
+function shortId(call: unknown): unknown {
+  if (!hasSignedId(call)) return call;
+  const id = (call as JsonObject).id as string;
+  return { ...(call as JsonObject), id: idWithoutSignature(id) };
 }
 
 function hasExtraContent(call: unknown): boolean {

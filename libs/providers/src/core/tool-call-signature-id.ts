@@ -52,3 +52,13 @@ export function signatureInId(id: string): string | undefined {
   if (bytes.toString('base64url') !== encoded) return undefined;
   return bytes.toString('base64');
 }
+
+/**
+ * The id without the signature it carries: what every backend but Gemini gets. A
+ * conversation that moves to another provider (a failover) must not send it ids of kilobytes,
+ * which OpenAI and others cap; the call and its result shorten alike, so they still pair.
+ */
+export function idWithoutSignature(id: string): string {
+  if (!id.includes(SIGNATURE_ID_SEPARATOR) || signatureInId(id) === undefined) return id;
+  return id.slice(0, id.indexOf(SIGNATURE_ID_SEPARATOR));
+}
