@@ -13,7 +13,7 @@ import {
  * alerts. It serves only the admin port.
  */
 export async function bootstrapBudget(env: Env): Promise<RunningService> {
-  const runtime = await ServiceRuntime.open(env, { app: 'budget', missingSecrets: 'warn' });
+  const runtime = await ServiceRuntime.open(env, { app: 'budget', missingSecrets: 'not-needed' });
   const { logger } = runtime;
   try {
     const settings = budgetSettings(env);

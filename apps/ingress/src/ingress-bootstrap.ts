@@ -28,8 +28,8 @@ export async function bootstrapIngress(env: Env): Promise<RunningService> {
   const routerUrl = requiredUrl(env, 'ROUTER_URL');
   const connections = positiveInteger(env, 'ROUTER_CONNECTIONS', 256);
   const timeoutMs = positiveInteger(env, 'ROUTER_TIMEOUT_MS', 300_000);
-  // The ingress never injects a key, so a secret it cannot see is no reason to refuse.
-  const runtime = await ServiceRuntime.open(env, { app: 'ingress', missingSecrets: 'warn' });
+  // The ingress never injects a key: it reads none (only the provider-adapter holds them).
+  const runtime = await ServiceRuntime.open(env, { app: 'ingress', missingSecrets: 'not-needed' });
   const { config, events, metrics, logger } = runtime;
   try {
     let models: { for?: object; names: readonly string[] } = { names: [] };

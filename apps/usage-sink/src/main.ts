@@ -17,7 +17,10 @@ class UsageSinkModule {}
  * CLICKHOUSE_URL) in batches, and the analytics API plus the usage page on PORT.
  */
 export async function bootstrapUsageSink(env: Env): Promise<RunningService> {
-  const runtime = await ServiceRuntime.open(env, { app: 'usage-sink', missingSecrets: 'warn' });
+  const runtime = await ServiceRuntime.open(env, {
+    app: 'usage-sink',
+    missingSecrets: 'not-needed',
+  });
   try {
     const analytics = await openUsageAnalytics(runtime, env, { maxWaitMs: 1_000 });
     const app = await createNestEdgeApp(
