@@ -6,7 +6,7 @@ import {
 } from '@aigw/contracts/data-plane';
 import type { AnswerTool } from '../core/answer-tool';
 import type { ChatPrompt, ChatReasoning, ThinkingEffort } from '../core/chat-request';
-import { thinkingBudget, type EffortBudgets } from '../core/reasoning';
+import { DOUBLING_EFFORT_BUDGETS, thinkingBudget, type EffortBudgets } from '../core/reasoning';
 
 // Claude's thinking, as the Messages API and Claude on Bedrock (Converse) both take it:
 // the same rules, each adapter writing its own fields. Two generations: Claude 4.5 and
@@ -20,15 +20,8 @@ import { thinkingBudget, type EffortBudgets } from '../core/reasoning';
  */
 export const ANTHROPIC_DEFAULT_MAX_TOKENS = 4096;
 
-/** The thinking budget for each effort on budget-only models; 1024 is the least Claude takes. */
-export const ANTHROPIC_EFFORT_BUDGETS: EffortBudgets = {
-  minimal: 1024,
-  low: 1024,
-  medium: 2048,
-  high: 4096,
-  xhigh: 8192,
-  max: 16384,
-};
+/** The thinking budget for each effort on budget-only models. */
+export const ANTHROPIC_EFFORT_BUDGETS: EffortBudgets = DOUBLING_EFFORT_BUDGETS;
 
 /** Anthropic's `output_config.effort` for each effort (it has no minimal: that is its low). */
 const ANTHROPIC_EFFORTS: Readonly<Record<ThinkingEffort, string>> = {

@@ -1,17 +1,10 @@
 import type { JsonObject } from '@aigw/contracts/data-plane';
 import type { ChatPart, ChatPrompt, ChatTurn } from '../core/chat-request';
-import { thinkingBudget, type EffortBudgets } from '../core/reasoning';
+import { DOUBLING_EFFORT_BUDGETS, thinkingBudget, type EffortBudgets } from '../core/reasoning';
 import { cohereResponseFormat } from './cohere-response-format';
 
 /** Thinking budgets for OpenAI's reasoning_effort; Cohere documents no mapping of its own. */
-export const COHERE_EFFORT_BUDGETS: EffortBudgets = {
-  minimal: 1024,
-  low: 1024,
-  medium: 2048,
-  high: 4096,
-  xhigh: 8192,
-  max: 16384,
-};
+export const COHERE_EFFORT_BUDGETS: EffortBudgets = DOUBLING_EFFORT_BUDGETS;
 
 function content(parts: readonly ChatPart[]): string | JsonObject[] {
   if (parts.every((part) => part.kind === 'text')) return parts.map((part) => part.text).join('');

@@ -3,6 +3,19 @@ import type { ChatReasoning, ThinkingEffort } from './chat-request';
 /** The token budget an adapter thinks with for each effort the client may ask for. */
 export type EffortBudgets = Readonly<Record<ThinkingEffort, number>>;
 
+/**
+ * Budgets where a provider documents none of its own: doubling from 1024, the least Claude
+ * takes (minimal is low), as LiteLLM maps OpenAI's efforts for Claude.
+ */
+export const DOUBLING_EFFORT_BUDGETS: EffortBudgets = {
+  minimal: 1024,
+  low: 1024,
+  medium: 2048,
+  high: 4096,
+  xhigh: 8192,
+  max: 16384,
+};
+
 /** The effort a model thinks at when left to decide: Anthropic's and OpenAI's default. */
 export const DEFAULT_EFFORT: ThinkingEffort = 'high';
 
