@@ -213,7 +213,7 @@ export function toConverseRequest(
   const body: JsonObject = { messages: converseMessages };
   const system = systemBlocks(prompt);
   if (system.length > 0) body.system = system;
-  const thinking = claudeThinking(prompt, answer, model);
+  const thinking = mayBeClaude(model) ? claudeThinking(prompt, answer, model) : undefined;
   const inference: JsonObject = {};
   const maxTokens = thinking ? thinking.maxTokens : prompt.maxTokens;
   if (maxTokens !== undefined) inference.maxTokens = maxTokens;
@@ -232,6 +232,15 @@ export function toConverseRequest(
     }
   }
   return body;
+}
+
+/**
+ * Whether a Bedrock model id may name Claude: it says so, or it is an ARN (an inference
+ * profile or provisioned model, whose name it need not hold). Claude's thinking fields go
+ * to no other family (Nova, Llama, Mistral... refuse fields they do not know).
+ */
+function mayBeClaude(model: string): boolean {
+  return model.includes('claude') || model.includes('anthropic.') || model.startsWith('arn:');
 }
 
 /**

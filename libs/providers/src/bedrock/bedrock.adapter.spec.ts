@@ -269,6 +269,17 @@ describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () =
       assert.equal(upstream.lastSignatureProblem, undefined);
     });
 
+    it("sends Claude's thinking to no other model family", async () => {
+      for (const other of ['amazon.nova-pro-v1:0', 'us.meta.llama3-3-70b-instruct-v1:0']) {
+        const request = gatewayChatRequest({ reasoning_effort: 'high', temperature: 0.4 });
+        const model = { ...target, model: other };
+        await adapter.invoke({ request, target: model, signal: new AbortController().signal });
+        const body = upstream.calls.at(-1)!.body;
+        assert.equal(body.additionalModelRequestFields, undefined, other);
+        assert.deepEqual(body.inferenceConfig, { temperature: 0.4 }, other);
+      }
+    });
+
     it('asks Claude 4.6 and later on Bedrock for adaptive thinking with output_config.effort', async () => {
       const model = { ...target, model: 'us.anthropic.claude-opus-4-7' };
       const request = gatewayChatRequest({ reasoning_effort: 'medium', temperature: 0.4 });
