@@ -6,4 +6,4 @@ export * from './app-env';
 export { startRestartableKafka, type RestartableKafka } from './real-services/restartable-kafka';
 export { metricSum } from './metrics-text';
 export { numberedUsageEvent } from './usage-events';
-export { openServerResponse, type OpenServerResponse } from './server-response';
+export { openServerResponse, RecordingResponse, type OpenServerResponse } from './server-response';

@@ -1,4 +1,4 @@
-import { once } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import { createServer, type ServerResponse } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 
@@ -39,4 +39,30 @@ export async function openServerResponse(): Promise<OpenServerResponse> {
       server.close();
     },
   };
+}
+
+/**
+ * Just enough of a ServerResponse to record what a relay writes, for tests that read the
+ * framing rather than a real socket's behaviour (cast it to ServerResponse).
+ */
+export class RecordingResponse extends EventEmitter {
+  status = 0;
+  headers: Record<string, string> = {};
+  text = '';
+  writableEnded = false;
+  writeHead(status: number, headers: Record<string, string>): this {
+    this.status = status;
+    this.headers = headers;
+    return this;
+  }
+  flushHeaders(): void {}
+  write(text: string): boolean {
+    this.text += text;
+    return true;
+  }
+  end(text = ''): this {
+    this.text += text;
+    this.writableEnded = true;
+    return this;
+  }
 }

@@ -1,9 +1,8 @@
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
-import { openServerResponse } from '@aigw/testing';
+import { openServerResponse, RecordingResponse } from '@aigw/testing';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
@@ -15,29 +14,6 @@ import { StreamHeartbeats } from '../http/stream-heartbeats';
 import { responsesFacts } from './domain/responses-request';
 import type { ResponseContext } from './domain/responses-response';
 import { responseContext, ResponsesStreamRelay } from './responses-sse';
-
-/** Just enough of a ServerResponse to record what a relay writes. */
-class RecordingResponse extends EventEmitter {
-  status = 0;
-  headers: Record<string, string> = {};
-  text = '';
-  writableEnded = false;
-  writeHead(status: number, headers: Record<string, string>): this {
-    this.status = status;
-    this.headers = headers;
-    return this;
-  }
-  flushHeaders(): void {}
-  write(text: string): boolean {
-    this.text += text;
-    return true;
-  }
-  end(text = ''): this {
-    this.text += text;
-    this.writableEnded = true;
-    return this;
-  }
-}
 
 const usage: TokenUsage = {
   inputTokens: 5,

@@ -6,7 +6,7 @@ import {
 } from '@aigw/contracts/data-plane';
 import type { AnswerTool } from '../core/answer-tool';
 import type { ChatPrompt, ChatReasoning, ThinkingEffort } from '../core/chat-request';
-import { DOUBLING_EFFORT_BUDGETS, thinkingBudget, type EffortBudgets } from '../core/reasoning';
+import { DOUBLING_EFFORT_BUDGETS, thinkingBudget } from '../core/reasoning';
 
 // Claude's thinking, as the Messages API and Claude on Bedrock (Converse) both take it:
 // the same rules, each adapter writing its own fields. Two generations: Claude 4.5 and
@@ -19,9 +19,6 @@ import { DOUBLING_EFFORT_BUDGETS, thinkingBudget, type EffortBudgets } from '../
  * current Claude model can produce, so a missing value never fails a call.
  */
 export const ANTHROPIC_DEFAULT_MAX_TOKENS = 4096;
-
-/** The thinking budget for each effort on budget-only models. */
-export const ANTHROPIC_EFFORT_BUDGETS: EffortBudgets = DOUBLING_EFFORT_BUDGETS;
 
 /** Anthropic's `output_config.effort` for each effort (it has no minimal: that is its low). */
 const ANTHROPIC_EFFORTS: Readonly<Record<ThinkingEffort, string>> = {
@@ -78,7 +75,7 @@ export function claudeThinking(
 }
 
 function budgetThinking(prompt: ChatPrompt, reasoning: ChatReasoning): ClaudeThinking | undefined {
-  const budget = thinkingBudget(reasoning, ANTHROPIC_EFFORT_BUDGETS);
+  const budget = thinkingBudget(reasoning, DOUBLING_EFFORT_BUDGETS);
   if (budget === undefined || budget === 0) return undefined;
   const maxTokens = prompt.maxTokens;
   if (maxTokens === undefined) return budgeted(budget, budget + ANTHROPIC_DEFAULT_MAX_TOKENS);

@@ -1,10 +1,7 @@
 import type { JsonObject } from '@aigw/contracts/data-plane';
 import type { ChatPart, ChatPrompt, ChatTurn } from '../core/chat-request';
-import { DOUBLING_EFFORT_BUDGETS, thinkingBudget, type EffortBudgets } from '../core/reasoning';
+import { DOUBLING_EFFORT_BUDGETS, thinkingBudget } from '../core/reasoning';
 import { cohereResponseFormat } from './cohere-response-format';
-
-/** Thinking budgets for OpenAI's reasoning_effort; Cohere documents no mapping of its own. */
-export const COHERE_EFFORT_BUDGETS: EffortBudgets = DOUBLING_EFFORT_BUDGETS;
 
 function content(parts: readonly ChatPart[]): string | JsonObject[] {
   if (parts.every((part) => part.kind === 'text')) return parts.map((part) => part.text).join('');
@@ -64,7 +61,8 @@ function penalty(value: number | undefined): number | undefined {
  * (command-a-reasoning) take; undefined, so nothing is sent, for the model's default.
  */
 function thinking(prompt: ChatPrompt): JsonObject | undefined {
-  const budget = thinkingBudget(prompt.reasoning, COHERE_EFFORT_BUDGETS);
+  // Cohere documents no budgets of its own for efforts.
+  const budget = thinkingBudget(prompt.reasoning, DOUBLING_EFFORT_BUDGETS);
   if (budget === undefined) return undefined;
   return budget === 0 ? { type: 'disabled' } : { type: 'enabled', token_budget: budget };
 }

@@ -83,7 +83,7 @@ export interface AnswerReasoning {
 }
 
 /** `reasoning_content` and `thinking_blocks` for a message, where there are any. */
-export function reasoningFields(reasoning: AnswerReasoning | undefined): JsonObject {
+function reasoningFields(reasoning: AnswerReasoning | undefined): JsonObject {
   if (!reasoning) return {};
   const fields: JsonObject = {};
   if (reasoning.text !== '') fields.reasoning_content = reasoning.text;

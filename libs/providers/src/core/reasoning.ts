@@ -17,7 +17,7 @@ export const DOUBLING_EFFORT_BUDGETS: EffortBudgets = {
 };
 
 /** The effort a model thinks at when left to decide: Anthropic's and OpenAI's default. */
-export const DEFAULT_EFFORT: ThinkingEffort = 'high';
+const DEFAULT_EFFORT: ThinkingEffort = 'high';
 
 /**
  * The budget to think with: the client's own (`thinking`), the adapter's for the effort

@@ -20,7 +20,7 @@ export const SIGNATURE_ID_SEPARATOR = '__gts__';
  * there) have to take. Above this many bytes (4 KB of id) the signature travels in
  * extra_content only, and a client that drops it gets the bypass.
  */
-export const MAX_ID_SIGNATURE_BYTES = 3072;
+const MAX_ID_SIGNATURE_BYTES = 3072;
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 

@@ -13,7 +13,7 @@ import { geminiResponseFormatConfig } from './gemini-response-format';
  * Google's own budgets for OpenAI's reasoning_effort on Gemini 2.5 (its OpenAI-compatible
  * endpoint maps low, medium and high to 1K, 8K and 24K thinking tokens); minimal is low.
  */
-export const GEMINI_EFFORT_BUDGETS: EffortBudgets = {
+const GEMINI_EFFORT_BUDGETS: EffortBudgets = {
   minimal: 1024,
   low: 1024,
   medium: 8192,
