@@ -40,6 +40,11 @@ export interface TokenUsage {
   readonly inputTokens: number;
   readonly outputTokens: number;
   readonly cachedInputTokens: number;
+  /**
+   * The part of `inputTokens` written to the provider's prompt cache (billed above input
+   * by Anthropic and Bedrock). Absent when none was: only those providers report it.
+   */
+  readonly cacheWriteInputTokens?: number;
   readonly source: 'reported' | 'estimated';
 }
 

@@ -29,6 +29,8 @@ export function usageRecordedEvent(
     inputTokens: usage.inputTokens,
     outputTokens: usage.outputTokens,
     cachedInputTokens: usage.cachedInputTokens,
+    // Left out rather than 0 (see the event): only cache-writing answers carry it.
+    cacheWriteInputTokens: usage.cacheWriteInputTokens || undefined,
     usageSource: usage.source === 'reported' ? UsageSource.Reported : UsageSource.Estimated,
     modelRequested: request.requestedModel,
     modelServed: servedBy.model,

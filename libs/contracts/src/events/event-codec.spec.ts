@@ -182,6 +182,32 @@ describe('event codec', () => {
     assert.equal(typed.cachedInputTokens, 100);
   });
 
+  it('reads a cache write when an event has one, and an event of an older build without it', () => {
+    const old = JSON.parse(encodeEvent(usage()).value.toString()) as Record<string, unknown>;
+    assert.ok(!('cacheWriteInputTokens' in old), 'an event without a write carries no field');
+    const decodedOld = decodeEvent(Topic.UsageRecorded, JSON.stringify(old));
+    assert.ok(decodedOld.ok, decodedOld.ok ? '' : decodedOld.error.message);
+    assert.equal(decodedOld.value.cacheWriteInputTokens, undefined);
+
+    const written = Object.assign(usage(), { cacheWriteInputTokens: 20 });
+    const decoded = decodeEvent(Topic.UsageRecorded, encodeEvent(written).value);
+    assert.ok(decoded.ok, decoded.ok ? '' : decoded.error.message);
+    assert.equal(decoded.value.cacheWriteInputTokens, 20);
+    assert.equal(decoded.value.version, 1);
+
+    for (const bad of [-1, 1.5, '20']) {
+      const refused = decodeEvent(
+        Topic.UsageRecorded,
+        JSON.stringify({ ...old, cacheWriteInputTokens: bad }),
+      );
+      assert.ok(!refused.ok);
+      assert.deepEqual(
+        refused.error.details.issues?.map((i) => i.path),
+        refused.error.details.issues?.map(() => 'cacheWriteInputTokens'),
+      );
+    }
+  });
+
   it('rejects an unknown version loudly', () => {
     const body = { ...JSON.parse(encodeEvent(usage()).value.toString()), version: 2 };
     const decoded = decodeEvent(Topic.UsageRecorded, Buffer.from(JSON.stringify(body)));

@@ -29,6 +29,16 @@ export class TokenUsageRecorded extends RequestEventEnvelope {
   @Count()
   cachedInputTokens!: number;
 
+  /**
+   * Part of `inputTokens` the provider wrote to its prompt cache. Optional, and left out
+   * when none was written: events of older builds have no such field, and a consumer of
+   * an older build (which refuses fields it does not know) still reads every event
+   * without a write.
+   */
+  @IsOptional()
+  @Count()
+  cacheWriteInputTokens?: number;
+
   @IsEnum(UsageSource)
   usageSource!: UsageSource;
 

@@ -33,18 +33,20 @@ export function anthropicCounts(usage: unknown): AnthropicCounts {
 /**
  * Anthropic's usage in our terms. Anthropic's `input_tokens` excludes prompt-cache reads
  * and writes, so `inputTokens` is all three added up (the whole prompt, like OpenAI's
- * `prompt_tokens`) and `cachedInputTokens` is the part read from the cache. Cache writes
- * count as ordinary input here. Without both input and output counts nothing was
- * reported: undefined, never a zero that would under-bill.
+ * `prompt_tokens`), `cachedInputTokens` is the part read from the cache and
+ * `cacheWriteInputTokens` the part written to it (billed above input). Without both input
+ * and output counts nothing was reported: undefined, never a zero that would under-bill.
  */
 export function usageFromCounts(counts: AnthropicCounts): TokenUsage | undefined {
   const { input_tokens: input, output_tokens: output } = counts;
   if (input === undefined || output === undefined) return undefined;
   const cacheRead = counts.cache_read_input_tokens ?? 0;
+  const cacheWrite = counts.cache_creation_input_tokens ?? 0;
   return {
-    inputTokens: sumTokens(input, counts.cache_creation_input_tokens ?? 0, cacheRead),
+    inputTokens: sumTokens(input, cacheWrite, cacheRead),
     outputTokens: output,
     cachedInputTokens: cacheRead,
+    ...(cacheWrite > 0 ? { cacheWriteInputTokens: cacheWrite } : {}),
     source: 'reported',
   };
 }

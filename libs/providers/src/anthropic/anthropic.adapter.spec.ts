@@ -425,11 +425,12 @@ describe('AnthropicAdapter against a fake Messages API', () => {
     assert.equal(choice.finish_reason, 'stop');
     assert.equal(answer.body.object, 'chat.completion');
     assert.equal(answer.body.model, 'claude-sonnet-4-5-20250929');
-    // input_tokens 20 + cache writes 5 + cache reads 100; the reads are the cached part.
+    // input_tokens 20 + cache writes 5 + cache reads 100: reads and writes each their part.
     assert.deepEqual(answer.usage, {
       inputTokens: 125,
       outputTokens: 9,
       cachedInputTokens: 100,
+      cacheWriteInputTokens: 5,
       source: 'reported',
     });
     assert.deepEqual(answer.body.usage, {
@@ -473,6 +474,7 @@ describe('AnthropicAdapter against a fake Messages API', () => {
       inputTokens: 125,
       outputTokens: 9,
       cachedInputTokens: 100,
+      cacheWriteInputTokens: 5,
       source: 'reported',
     });
   });
@@ -802,7 +804,8 @@ describe('AnthropicAdapter against a Messages API answering odd or hostile conte
       }),
     );
     if (answer.kind !== 'json') return assert.fail('expected json');
-    for (const count of [answer.usage.inputTokens, answer.usage.cachedInputTokens]) {
+    const { inputTokens, cachedInputTokens, cacheWriteInputTokens } = answer.usage;
+    for (const count of [inputTokens, cachedInputTokens, cacheWriteInputTokens ?? 0]) {
       assert.ok(Number.isSafeInteger(count) && count >= 0, `${count} is not a safe count`);
     }
     assert.equal(answer.usage.outputTokens, 3);
@@ -1006,6 +1009,7 @@ describe('AnthropicAdapter against a Messages API answering odd or hostile conte
       inputTokens: 125,
       outputTokens: 9,
       cachedInputTokens: 100,
+      cacheWriteInputTokens: 5,
       source: 'reported',
     });
   });

@@ -136,10 +136,12 @@ function isError(code: DataPlaneErrorCode, message?: RegExp) {
 }
 
 function assertWholeCounts(usage: TokenUsage): void {
-  for (const count of [usage.inputTokens, usage.outputTokens, usage.cachedInputTokens]) {
+  const written = usage.cacheWriteInputTokens ?? 0;
+  for (const count of [usage.inputTokens, usage.outputTokens, usage.cachedInputTokens, written]) {
     assert.ok(Number.isSafeInteger(count) && count >= 0, `${count} is not a whole count`);
   }
   assert.ok(usage.cachedInputTokens <= usage.inputTokens);
+  assert.ok(written <= usage.inputTokens);
 }
 
 describe('BedrockAdapter against an upstream that breaks the Converse reference', () => {

@@ -20,8 +20,9 @@ function bedrockTokenCount(value: unknown): number | undefined {
  * Converse usage in our terms, or undefined when Bedrock sent none that can be trusted
  * (its required `inputTokens` and `outputTokens` are not counts): an estimate then beats
  * billing zero. Bedrock's `inputTokens` leaves out prompt-cache reads and writes, so
- * `inputTokens` here adds them (the whole prompt) and `cachedInputTokens` is the part
- * read from the cache. An unusable cache count counts as none.
+ * `inputTokens` here adds them (the whole prompt), `cachedInputTokens` is the part read
+ * from the cache and `cacheWriteInputTokens` the part written to it. An unusable cache
+ * count counts as none.
  */
 export function bedrockUsage(usage: unknown): TokenUsage | undefined {
   if (!isJsonObject(usage)) return undefined;
@@ -31,7 +32,13 @@ export function bedrockUsage(usage: unknown): TokenUsage | undefined {
   const cacheRead = bedrockTokenCount(usage.cacheReadInputTokens) ?? 0;
   const cacheWrite = bedrockTokenCount(usage.cacheWriteInputTokens) ?? 0;
   const inputTokens = sumTokens(input, cacheRead, cacheWrite);
-  return { inputTokens, outputTokens, cachedInputTokens: cacheRead, source: 'reported' };
+  return {
+    inputTokens,
+    outputTokens,
+    cachedInputTokens: cacheRead,
+    ...(cacheWrite > 0 ? { cacheWriteInputTokens: cacheWrite } : {}),
+    source: 'reported',
+  };
 }
 
 /**

@@ -430,6 +430,7 @@ describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () =
       inputTokens: 65,
       outputTokens: 6,
       cachedInputTokens: 40,
+      cacheWriteInputTokens: 10,
       source: 'reported',
     });
   });
@@ -460,6 +461,7 @@ describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () =
     assert.equal((chunks.at(-1)!.usage as JsonObject).prompt_tokens, 65);
     assert.equal((await answer.usage).source, 'reported');
     assert.equal((await answer.usage).cachedInputTokens, 40);
+    assert.equal((await answer.usage).cacheWriteInputTokens, 10);
   });
 
   it('streams toolUse blocks as tool_call deltas', async () => {

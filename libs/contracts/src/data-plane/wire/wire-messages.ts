@@ -94,10 +94,13 @@ export function decodeUsage(value: unknown): TokenUsage {
     if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) throw malformed(`usage.${name}`);
     return n;
   };
+  // Optional: a peer of an older build sends none, and none means nothing was written.
+  const written = object.cacheWriteInputTokens === undefined ? 0 : count('cacheWriteInputTokens');
   return {
     inputTokens: count('inputTokens'),
     outputTokens: count('outputTokens'),
     cachedInputTokens: count('cachedInputTokens'),
+    ...(written > 0 ? { cacheWriteInputTokens: written } : {}),
     source: object.source === 'reported' ? 'reported' : 'estimated',
   };
 }

@@ -9,6 +9,7 @@ import {
   decodeInvokeRequest,
   decodeJsonAnswer,
   decodeRouteRequest,
+  decodeUsage,
   encodeInvokeRequest,
   encodeJsonAnswer,
   encodeRouteRequest,
@@ -77,6 +78,35 @@ describe('wire messages', () => {
       () => decodeJsonAnswer({ body: {} }, 'the router'),
       (error: unknown) =>
         error instanceof DataPlaneError && error.code === DataPlaneErrorCode.UpstreamBadResponse,
+    );
+  });
+
+  it("carries a cache write in the usage, reads an older peer's usage without one as none", () => {
+    const usage = {
+      inputTokens: 1200,
+      outputTokens: 2,
+      cachedInputTokens: 0,
+      cacheWriteInputTokens: 1000,
+      source: 'reported' as const,
+    };
+    const answer = {
+      kind: 'json' as const,
+      status: 200,
+      body: { id: 'x' },
+      usage,
+      servedBy: { backend: 'b', provider: 'anthropic', model: 'm' },
+    };
+    const decoded = decodeJsonAnswer(JSON.parse(encodeJsonAnswer(answer)), 'peer');
+    assert.equal(decoded.usage.cacheWriteInputTokens, 1000);
+    assert.deepEqual(decodeUsage({ ...usage, cacheWriteInputTokens: undefined }), {
+      inputTokens: 1200,
+      outputTokens: 2,
+      cachedInputTokens: 0,
+      source: 'reported',
+    });
+    assert.throws(
+      () => decodeUsage({ ...usage, cacheWriteInputTokens: -1 }),
+      /usage\.cacheWriteInputTokens/,
     );
   });
 });
