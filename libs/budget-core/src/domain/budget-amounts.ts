@@ -6,6 +6,8 @@ export interface TokenCounts {
   readonly outputTokens: number;
   /** The part of `inputTokens` read from the provider's prompt cache (billed lower). */
   readonly cachedInputTokens?: number;
+  /** The part of `inputTokens` written to the provider's prompt cache (billed higher). */
+  readonly cacheWriteInputTokens?: number;
 }
 
 /** What `counts` tokens of `model` weigh in each unit a limit may count. */

@@ -212,6 +212,7 @@ describe('builtinPrice', () => {
       inputPer1k: per1k(listed.input_mtok),
       outputPer1k: per1k(listed.output_mtok),
       cachedInputPer1k: per1k(listed.cache_read_mtok),
+      cacheWritePer1k: per1k(listed.cache_write_mtok),
     };
     assert.deepEqual(builtinPrice('anthropic', 'claude-sonnet-4-5'), expected);
     // A dated snapshot name is the same model to the catalog.
@@ -225,6 +226,36 @@ describe('builtinPrice', () => {
     assert.ok(
       lines[0].message.includes(`base tier; the catalog charges more past ${tier} input tokens`),
     );
+  });
+
+  it('prices cache writes as the catalog lists them, as the package itself does', () => {
+    configureBuiltinPrices({ enabled: true });
+    const usage = {
+      inputTokens: 12_000,
+      cachedInputTokens: 6_000,
+      cacheWriteInputTokens: 5_000,
+      outputTokens: 700,
+    };
+    for (const [provider, providerId, model] of [
+      ['anthropic', 'anthropic', 'claude-3-5-haiku-latest'],
+      ['bedrock', 'aws', 'anthropic.claude-sonnet-4-5-20250929-v1:0'],
+    ]) {
+      const price = builtinPrice(provider, model);
+      assert.ok(price?.cacheWritePer1k !== undefined, `${model} has a cache-write price`);
+      assert.ok(price.cacheWritePer1k > price.inputPer1k, 'writes cost more than input');
+      const theirs = packageExports().calcPrice(
+        {
+          input_tokens: 12_000,
+          cache_read_tokens: 6_000,
+          cache_write_tokens: 5_000,
+          output_tokens: 700,
+        },
+        model,
+        { providerId },
+      );
+      assert.ok(theirs);
+      assert.ok(Math.abs(dollarsAt(price, usage) - theirs.total_price) < 1e-12, model);
+    }
   });
 
   it('reaches Gemini and Bedrock through their catalog ids', () => {

@@ -170,6 +170,8 @@ function findInCatalog(providerId: string, model: string, now: number): CatalogF
   const input = baseRate(prices.input_mtok);
   const output = baseRate(prices.output_mtok);
   const cached = baseRate(prices.cache_read_mtok);
+  // The 5-minute write price where the catalog tells a 1-hour one apart.
+  const written = baseRate(prices.cache_write_mtok);
   // Priced by something other than tokens (pages, audio seconds): not ours to price.
   if (input === undefined && output === undefined && Object.keys(prices).length > 0) {
     return undefined;
@@ -178,6 +180,7 @@ function findInCatalog(providerId: string, model: string, now: number): CatalogF
     inputPer1k: (input ?? 0) / 1000,
     outputPer1k: (output ?? 0) / 1000,
     ...(cached === undefined ? {} : { cachedInputPer1k: cached / 1000 }),
+    ...(written === undefined ? {} : { cacheWritePer1k: written / 1000 }),
   };
   const conditional = Array.isArray(result.model.prices);
   return {
@@ -202,7 +205,13 @@ function baseRate(value: GenAiPrices.ModelPrice[string]): number | undefined {
 
 /** Tiered prices are charged at their base tier: the log says from where that undercounts. */
 function tierNote(prices: GenAiPrices.ModelPrice): string[] {
-  const starts = [prices.input_mtok, prices.output_mtok, prices.cache_read_mtok].flatMap((value) =>
+  const rates = [
+    prices.input_mtok,
+    prices.output_mtok,
+    prices.cache_read_mtok,
+    prices.cache_write_mtok,
+  ];
+  const starts = rates.flatMap((value) =>
     typeof value === 'object' ? value.tiers.map((tier) => tier.start) : [],
   );
   if (starts.length === 0) return [];

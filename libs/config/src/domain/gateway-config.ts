@@ -95,6 +95,8 @@ export interface ModelPricing {
   readonly outputPer1k: number;
   /** Prompt tokens read from the provider's cache; absent = billed as `inputPer1k`. */
   readonly cachedInputPer1k?: number;
+  /** Prompt tokens written to the provider's cache; absent = billed as `inputPer1k`. */
+  readonly cacheWritePer1k?: number;
 }
 
 export interface CostControlConfig {

@@ -76,6 +76,52 @@ describe('dollarCost with cached input', () => {
   });
 });
 
+describe('dollarCost with cache writes', () => {
+  // 10k prompt tokens: 6k read from the cache, 3k written to it, 1k neither.
+  const counts = {
+    inputTokens: 10_000,
+    cachedInputTokens: 6_000,
+    cacheWriteInputTokens: 3_000,
+    outputTokens: 1_000,
+  };
+
+  it('bills cache writes at cacheWritePer1k, reads at cachedInputPer1k, the rest as input', () => {
+    const r = route({
+      claude: {
+        inputPer1k: 0.003,
+        cachedInputPer1k: 0.0003,
+        cacheWritePer1k: 0.00375,
+        outputPer1k: 0.015,
+      },
+    });
+    const expected = 1 * 0.003 + 6 * 0.0003 + 3 * 0.00375 + 1 * 0.015;
+    assert.ok(Math.abs(dollarCost(r, 'claude', counts) - expected) < 1e-12);
+    assert.ok(Math.abs(usageCost(r, 'claude', counts).dollars - expected) < 1e-12);
+  });
+
+  it('bills cache writes as input when the entry sets no cacheWritePer1k', () => {
+    const r = route({
+      claude: { inputPer1k: 0.003, cachedInputPer1k: 0.0003, outputPer1k: 0.015 },
+    });
+    const expected = 4 * 0.003 + 6 * 0.0003 + 1 * 0.015;
+    assert.ok(Math.abs(dollarCost(r, 'claude', counts) - expected) < 1e-12);
+  });
+
+  it('never bills more written tokens than the input not read from the cache, nor a negative count', () => {
+    const price = { inputPer1k: 1, cachedInputPer1k: 0.1, cacheWritePer1k: 2, outputPer1k: 0 };
+    const at = (cachedInputTokens: number, cacheWriteInputTokens: number) =>
+      dollarsAt(price, {
+        inputTokens: 1000,
+        cachedInputTokens,
+        cacheWriteInputTokens,
+        outputTokens: 0,
+      });
+    assert.ok(Math.abs(at(400, 5000) - (0.04 + 1.2)) < 1e-12);
+    assert.equal(at(0, -5), 1);
+    assert.ok(Math.abs(at(0, 1000) - 2) < 1e-12);
+  });
+});
+
 describe('modelPrice: the route’s entry, else the catalog for the backend serving it', () => {
   it('an entry of the route wins over the catalog, which is not consulted', () => {
     const logs: string[] = [];

@@ -9,6 +9,8 @@ export interface TokenCounts {
   readonly outputTokens: number;
   /** The part of `inputTokens` read from the provider's prompt cache. */
   readonly cachedInputTokens?: number;
+  /** The part of `inputTokens` written to the provider's prompt cache. */
+  readonly cacheWriteInputTokens?: number;
 }
 
 export interface UsageCost {
@@ -88,14 +90,20 @@ function servingBackend(
 }
 
 /**
- * US dollars for `counts` at `price`: the cached part of the input at `cachedInputPer1k`
- * (providers bill cache reads at a fraction of input), or at `inputPer1k` without it.
+ * US dollars for `counts` at `price`: the input read from the cache at `cachedInputPer1k`
+ * (providers bill cache reads at a fraction of input), the input written to it at
+ * `cacheWritePer1k` (billed above input), each at `inputPer1k` without its own price, the
+ * rest of the input at `inputPer1k`.
  */
 export function dollarsAt(price: ModelPricing, counts: TokenCounts): number {
-  const cached = Math.min(Math.max(counts.cachedInputTokens ?? 0, 0), counts.inputTokens);
+  const input = counts.inputTokens;
+  const cached = Math.min(Math.max(counts.cachedInputTokens ?? 0, 0), input);
+  // Reads and writes are disjoint parts of the prompt: together never more than all of it.
+  const written = Math.min(Math.max(counts.cacheWriteInputTokens ?? 0, 0), input - cached);
   return (
-    ((counts.inputTokens - cached) / 1000) * price.inputPer1k +
+    ((input - cached - written) / 1000) * price.inputPer1k +
     (cached / 1000) * (price.cachedInputPer1k ?? price.inputPer1k) +
+    (written / 1000) * (price.cacheWritePer1k ?? price.inputPer1k) +
     (counts.outputTokens / 1000) * price.outputPer1k
   );
 }

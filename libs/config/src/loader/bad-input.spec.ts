@@ -166,6 +166,35 @@ describe('bad input', () => {
     assert.deepEqual(priced(''), { inputPer1k: 0.003, outputPer1k: 0.015 });
   });
 
+  it('modelPricing.cacheWritePer1k is optional, and a number >= 0 when given', () => {
+    const pricing = (written: string) =>
+      `${ROUTE_HEAD}  costControl:\n    modelPricing:\n` +
+      `      claude: {inputPer1k: 0.003, outputPer1k: 0.015${written}}\n`;
+    for (const bad of ['-0.1', '"dear"', '.nan', '.inf']) {
+      const errors = errorsOf(pricing(`, cacheWritePer1k: ${bad}`));
+      assert.deepEqual(
+        errors,
+        [
+          'gw.yaml:8: document 1 (AIGatewayRoute "r"): spec.costControl.modelPricing.claude.cacheWritePer1k: ' +
+            'expected US dollars per 1000 input tokens written to cache (a number >= 0)',
+        ],
+        bad,
+      );
+    }
+    const priced = (written: string) => {
+      const result = parseGatewayConfig(pricing(written), options);
+      assert.ok(result.ok, written);
+      return result.config.routes[0].costControl?.modelPricing.claude;
+    };
+    assert.deepEqual(priced(', cachedInputPer1k: 0.0003, cacheWritePer1k: 0.00375'), {
+      inputPer1k: 0.003,
+      outputPer1k: 0.015,
+      cachedInputPer1k: 0.0003,
+      cacheWritePer1k: 0.00375,
+    });
+    assert.deepEqual(priced(''), { inputPer1k: 0.003, outputPer1k: 0.015 });
+  });
+
   it('a block pattern that is not a regular expression', () => {
     const [line] = errorsOf(
       `${ROUTE_HEAD}  security:\n    promptValidation:\n      blockPatterns: ["(unclosed"]\n`,

@@ -201,6 +201,7 @@ function costControl(dto: CostControlDto, path: PathSegment[], ctx: Ctx): CostCo
         inputPer1k: price.inputPer1k,
         outputPer1k: price.outputPer1k,
         ...optional('cachedInputPer1k', price.cachedInputPer1k),
+        ...optional('cacheWritePer1k', price.cacheWritePer1k),
       },
     ]),
   );

@@ -169,6 +169,11 @@ export class ModelPricingDto {
   @IsNumber(FINITE, expecting('US dollars per 1000 input tokens read from cache (a number >= 0)'))
   @Min(0, expecting('US dollars per 1000 input tokens read from cache (a number >= 0)'))
   cachedInputPer1k?: number;
+
+  @IsOptional()
+  @IsNumber(FINITE, expecting('US dollars per 1000 input tokens written to cache (a number >= 0)'))
+  @Min(0, expecting('US dollars per 1000 input tokens written to cache (a number >= 0)'))
+  cacheWritePer1k?: number;
 }
 
 export class CostControlDto {
@@ -185,7 +190,8 @@ export class CostControlDto {
   @IsOptional()
   @ValidateNested({
     each: true,
-    message: 'expected a mapping of model name to {inputPer1k, outputPer1k, cachedInputPer1k}',
+    message:
+      'expected a mapping of model name to {inputPer1k, outputPer1k, cachedInputPer1k, cacheWritePer1k}',
   })
   @Type(() => ModelPricingDto)
   modelPricing?: Map<string, ModelPricingDto>;
