@@ -36,7 +36,7 @@ export function metricsOptionsFromEnv(
   };
 }
 
-export type TokenType = 'input' | 'output' | 'cached';
+export type TokenType = 'input' | 'output' | 'cached' | 'cache_write';
 
 /** Labels of the OpenTelemetry GenAI metrics, in our own spelling. */
 export interface GenAiLabels {
@@ -64,7 +64,7 @@ const REQUEST_DURATION_BUCKETS = [
   0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300,
 ];
 
-const TOKEN_TYPES: readonly TokenType[] = ['input', 'output', 'cached'];
+const TOKEN_TYPES: readonly TokenType[] = ['input', 'output', 'cached', 'cache_write'];
 
 const GEN_AI_LABELS = [
   'gen_ai_operation_name',
@@ -103,7 +103,7 @@ export class MetricsRegistry {
   // The spec's metrics.
   readonly #tokens = new FastCounter({
     name: 'ai_gateway_tokens_total',
-    help: 'Tokens processed, by user, model and type (input, output, cached input)',
+    help: 'Tokens processed, by user, model and type (input, output, cached input, cache-write input)',
     labelNames: ['user', 'model', 'type'] as const,
     registers: [this.registry],
   });
@@ -354,7 +354,10 @@ export class MetricsRegistry {
     return new MetricsRegistry({ ...metricsOptionsFromEnv(env), ...options });
   }
 
-  /** Tokens of one request. `cached` is the cached part of `input`, reported on its own series. */
+  /**
+   * Tokens of one request. `cached` (read from the prompt cache) and `cache_write` (written
+   * to it) are parts of `input`, each reported on its own series.
+   */
   recordTokens(
     labels: { user: string; model: string },
     counts: Partial<Record<TokenType, number>>,

@@ -85,4 +85,41 @@ describe('MeteredProviderPort', () => {
       ['usage.recorded'],
     );
   });
+
+  it('counts the tokens read from and written to the prompt cache on their own series', async () => {
+    const metrics = new MetricsRegistry({ collectDefaultMetrics: false });
+    const events: GatewayEvent[] = [];
+    const publisher: EventPublisher = {
+      publish: (event) => events.push(event),
+      flush: async () => {},
+    };
+    const cached: GatewayAnswer = {
+      ...answer,
+      usage: {
+        inputTokens: 1_325,
+        outputTokens: 9,
+        cachedInputTokens: 100,
+        cacheWriteInputTokens: 1_200,
+        source: 'reported',
+      },
+    };
+    const port = new MeteredProviderPort(
+      { invoke: async () => cached },
+      publisher,
+      metrics,
+      () => ({
+        weightedTokens: 1_334,
+        dollars: 0,
+      }),
+    );
+    await port.invoke(callTo('east'));
+    await new Promise((resolve) => setImmediate(resolve));
+    const text = await metrics.metrics();
+    const tokens = (type: string) => metricSum(text, 'ai_gateway_tokens_total', { type });
+    assert.equal(tokens('input'), 1_325);
+    assert.equal(tokens('cached'), 100);
+    assert.equal(tokens('cache_write'), 1_200);
+    const [event] = events;
+    assert.equal(event.type === 'usage.recorded' && event.cacheWriteInputTokens, 1_200);
+  });
 });

@@ -79,7 +79,12 @@ export class MeteredProviderPort implements ProviderPort {
     const model = request.requestedModel;
     this.metrics.recordTokens(
       { user, model },
-      { input: usage.inputTokens, output: usage.outputTokens, cached: usage.cachedInputTokens },
+      {
+        input: usage.inputTokens,
+        output: usage.outputTokens,
+        cached: usage.cachedInputTokens,
+        cache_write: usage.cacheWriteInputTokens,
+      },
     );
     if (price.dollars > 0) this.metrics.addCost({ user, model }, price.dollars);
     this.metrics.observeRequestDuration({ provider: servedBy.provider, model }, seconds);

@@ -170,6 +170,24 @@ describe('OpenAI chat answer to Anthropic message', () => {
     assert.equal(anthropicStop('stop', 'OTHER', withStops).stop_reason, 'end_turn');
   });
 
+  it('reports the prompt-cache writes apart, as Anthropic does, out of input_tokens', () => {
+    assert.deepEqual(
+      anthropicUsageOf({
+        inputTokens: 1_325,
+        outputTokens: 9,
+        cachedInputTokens: 100,
+        cacheWriteInputTokens: 1_200,
+        source: 'reported',
+      }),
+      {
+        input_tokens: 25,
+        output_tokens: 9,
+        cache_creation_input_tokens: 1_200,
+        cache_read_input_tokens: 100,
+      },
+    );
+  });
+
   it('reports estimated usage the same way, never negative', () => {
     assert.deepEqual(
       anthropicUsageOf({

@@ -21,14 +21,16 @@ import type { MessagesRequestFacts } from './anthropic-request';
 
 /**
  * Our usage in Anthropic's terms: Anthropic's `input_tokens` leaves out prompt-cache
- * reads, which OpenAI's `prompt_tokens` (our `inputTokens`) includes.
+ * reads and writes, which OpenAI's `prompt_tokens` (our `inputTokens`) includes.
  */
 export function anthropicUsageOf(usage: TokenUsage): AnthropicUsage {
+  const read = usage.cachedInputTokens;
+  const written = usage.cacheWriteInputTokens ?? 0;
   return {
-    input_tokens: Math.max(0, usage.inputTokens - usage.cachedInputTokens),
+    input_tokens: Math.max(0, usage.inputTokens - read - written),
     output_tokens: usage.outputTokens,
-    cache_creation_input_tokens: 0,
-    cache_read_input_tokens: usage.cachedInputTokens,
+    cache_creation_input_tokens: written,
+    cache_read_input_tokens: read,
   };
 }
 

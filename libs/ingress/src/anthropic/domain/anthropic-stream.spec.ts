@@ -69,6 +69,23 @@ describe('OpenAI chunks to Anthropic stream events', () => {
     ]);
   });
 
+  it('reports the prompt-cache writes and reads in message_delta, where the SDKs read them', () => {
+    const translator = new MessageStreamTranslator(
+      { model: 'claude-virtual', stream: true, stopSequences: [] },
+      'req-1',
+    );
+    translator.push(chunk({ content: 'Hi' }, 'stop'));
+    const written = { ...usage, inputTokens: 1_325, cachedInputTokens: 100 };
+    const events = translator.finish({ ...written, cacheWriteInputTokens: 1_200 });
+    const delta = events.find((event) => event.type === 'message_delta');
+    assert.deepEqual(delta?.usage, {
+      input_tokens: 25,
+      output_tokens: 6,
+      cache_creation_input_tokens: 1_200,
+      cache_read_input_tokens: 100,
+    });
+  });
+
   it('streams tool calls as tool_use blocks with input_json_delta pieces', () => {
     const events = run([
       chunk({ role: 'assistant', content: 'Checking.' }),
