@@ -10,7 +10,7 @@ import {
   openResponseReuse,
 } from '@aigw/ingress';
 import { DEFAULT_UPSTREAM_CONNECTIONS, meteredProviders } from '@aigw/providers';
-import { FailoverRouter, RouterTelemetry } from '@aigw/router';
+import { attemptTracing, FailoverRouter, RouterTelemetry } from '@aigw/router';
 import {
   budgetSettings,
   configUsagePricing,
@@ -58,6 +58,7 @@ export async function bootstrapGateway(env: Env): Promise<RunningGateway> {
       providers,
       observer: new RouterTelemetry(events, metrics, logger),
       modelBudgetGate: modelBudgetGate(exhaustion),
+      tracing: runtime.tracing && (await attemptTracing(runtime.tracing)),
     });
     metrics.watchBackendStates(() => router.backendStates());
     const admission = new BudgetAdmission(config, budgetStore, exhaustion, budget);

@@ -1,5 +1,5 @@
 import { modelBudgetGate } from '@aigw/budget-core';
-import { FailoverRouter, RouterTelemetry } from '@aigw/router';
+import { attemptTracing, FailoverRouter, RouterTelemetry } from '@aigw/router';
 import {
   createWireServer,
   HttpProviderClient,
@@ -38,6 +38,7 @@ export async function bootstrapRouter(env: Env): Promise<RunningService> {
       providers,
       observer: new RouterTelemetry(events, metrics, logger),
       modelBudgetGate: modelBudgetGate(exhaustion),
+      tracing: runtime.tracing && (await attemptTracing(runtime.tracing)),
     });
     metrics.watchBackendStates(() => router.backendStates());
     const { fastify, served } = createWireServer({

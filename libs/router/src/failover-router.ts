@@ -11,8 +11,14 @@ import {
   type StreamAnswer,
   type UpstreamTarget,
 } from '@aigw/contracts/data-plane';
-import { isUnresolved, planBackendChain, type ChainLink } from './domain/backend-chain';
+import {
+  isUnresolved,
+  planBackendChain,
+  type ChainLink,
+  type UnresolvedLink,
+} from './domain/backend-chain';
 import { BackendHealth, type Cooldown } from './domain/backend-health';
+import type { AttemptSpan, AttemptTracing } from './tracing/attempt-tracing';
 
 /** What the router tells the rest of the gateway about its decisions. */
 export interface RouterObserver {
@@ -40,6 +46,8 @@ export interface FailoverRouterDeps {
    */
   readonly modelBudgetGate?: (route: RouteConfig, model: string) => void;
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** A span per upstream attempt; absent (tracing off), nothing is traced or built. */
+  readonly tracing?: AttemptTracing;
 }
 
 /**
@@ -124,21 +132,35 @@ export class FailoverRouter implements RouterPort {
       if (previous && lastError instanceof DataPlaneError && lastError.trigger) {
         this.deps.observer?.fallback(request, previous, link, lastError.trigger);
       }
+      let span: AttemptSpan | undefined;
       try {
         this.deps.modelBudgetGate?.(route, link.upstreamModel);
-        const answer = await this.attempt(request, link, signal);
+        const target = upstreamTarget(link);
+        span = this.deps.tracing?.start(request, target, attempt, signal);
+        const answer = await this.attempt(span ? span.request : request, target, signal);
         this.health.recordSuccess(link.backend.name);
-        return { ...answer, servedBy: { ...answer.servedBy, attempts: attempt } };
+        const served = { ...answer, servedBy: { ...answer.servedBy, attempts: attempt } };
+        return span ? span.answered(served) : served;
       } catch (error) {
-        if (signal.aborted) throw error;
+        if (signal.aborted) {
+          span?.failed(error, 'clientGone');
+          throw error;
+        }
         lastError = error;
         previous = link;
         const trigger = error instanceof DataPlaneError ? error.trigger : undefined;
-        if (trigger === undefined || !route.failover.on.includes(trigger)) throw error;
+        if (trigger === undefined || !route.failover.on.includes(trigger)) {
+          span?.failed(error, 'final');
+          throw error;
+        }
         const retryAfterMs = error instanceof DataPlaneError ? error.retryAfterMs : undefined;
         const cooldown = this.health.recordFailure(link.backend.name, retryAfterMs);
         if (cooldown) this.deps.observer?.cooledDown?.(link.backend, cooldown);
         if (retryAfterMs !== undefined && retryAfterMs > 0) askedToWait.add(link.backend.name);
+        span?.failed(
+          error,
+          attempt < maxAttempts && callableLeft(ordered, askedToWait) ? 'failover' : 'final',
+        );
       }
     }
     throw lastError;
@@ -146,10 +168,9 @@ export class FailoverRouter implements RouterPort {
 
   private async attempt(
     request: GatewayRequest,
-    link: ChainLink,
+    target: UpstreamTarget,
     signal: AbortSignal,
   ): Promise<GatewayAnswer> {
-    const target = upstreamTarget(link);
     const answer = await this.deps.providers.invoke({ request, target, signal });
     if (answer.kind === 'json') {
       if (request.operation !== 'embeddings' || answer.body.model !== undefined) {
@@ -168,6 +189,14 @@ export class FailoverRouter implements RouterPort {
 function attemptBudget(route: RouteConfig, chainLength: number): number {
   const retries = route.failover.retryAttempts ?? chainLength - 1;
   return Math.max(1, 1 + retries, route.retry?.maxAttempts ?? 0);
+}
+
+/** Whether a backend of the chain is left that did not ask this request to wait. */
+function callableLeft(
+  ordered: readonly (ChainLink | UnresolvedLink)[],
+  askedToWait: ReadonlySet<string>,
+): boolean {
+  return ordered.some((link) => !isUnresolved(link) && !askedToWait.has(link.backend.name));
 }
 
 /** Callable: its key is loaded here, held by the provider-adapter, or not needed. */

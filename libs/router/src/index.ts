@@ -2,3 +2,4 @@ export * from './domain/backend-chain';
 export * from './domain/backend-health';
 export * from './failover-router';
 export * from './router-telemetry';
+export * from './tracing/attempt-tracing';

@@ -21,7 +21,7 @@ import { GatewayEndpoint } from '@aigw/contracts';
 import type { GatewayRequest, Operation, ServedBy, TokenUsage } from '@aigw/contracts/data-plane';
 import type { CompletionOutcome, RequestFailure, RequestTimings } from '../ingress-observer';
 import type { EdgeTracing, TraceHeaders } from './edge-tracing';
-import * as attr from './gen-ai-attributes';
+import { spanAttributes as attr } from '@aigw/observability';
 
 type IncomingHeaders = Readonly<Record<string, string | string[] | undefined>>;
 

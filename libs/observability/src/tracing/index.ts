@@ -1,1 +1,2 @@
 export * from './tracing';
+export * as spanAttributes from './gen-ai-attributes';

@@ -6,7 +6,11 @@ export const GEN_AI_PROVIDER_NAME = 'gen_ai.provider.name';
 export const GEN_AI_REQUEST_MODEL = 'gen_ai.request.model';
 export const GEN_AI_REQUEST_MAX_TOKENS = 'gen_ai.request.max_tokens';
 export const GEN_AI_REQUEST_TEMPERATURE = 'gen_ai.request.temperature';
+export const GEN_AI_REQUEST_STREAM = 'gen_ai.request.stream';
 export const GEN_AI_RESPONSE_MODEL = 'gen_ai.response.model';
+export const GEN_AI_RESPONSE_ID = 'gen_ai.response.id';
+export const GEN_AI_RESPONSE_FINISH_REASONS = 'gen_ai.response.finish_reasons';
+export const GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK = 'gen_ai.response.time_to_first_chunk';
 export const GEN_AI_USAGE_INPUT_TOKENS = 'gen_ai.usage.input_tokens';
 export const GEN_AI_USAGE_OUTPUT_TOKENS = 'gen_ai.usage.output_tokens';
 export const GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS = 'gen_ai.usage.cache_read.input_tokens';
@@ -22,6 +26,10 @@ export const GATEWAY_ATTEMPTS = 'ai_gateway.attempts';
 export const GATEWAY_CACHED = 'ai_gateway.cached';
 export const GATEWAY_USAGE_SOURCE = 'ai_gateway.usage.source';
 export const GATEWAY_CLIENT_GONE = 'ai_gateway.client_gone';
+/** An upstream attempt's number in the request's failover chain, from 1. */
+export const GATEWAY_ATTEMPT = 'ai_gateway.attempt';
+/** On a failed attempt: the failover trigger it set off, when the router tried another. */
+export const GATEWAY_FAILOVER_TRIGGER = 'ai_gateway.failover.trigger';
 
 /** The GenAI operation names of the gateway's operations. */
 export const GEN_AI_OPERATION = {
