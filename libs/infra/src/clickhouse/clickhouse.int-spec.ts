@@ -11,6 +11,7 @@ import {
   sqlIdentifier,
   sqlString,
 } from './clickhouse-client';
+import { BUILTIN_MIGRATIONS_DIR, loadMigrations } from './migration-files';
 import { migrate } from './migration-runner';
 
 let server: RealService;
@@ -34,7 +35,7 @@ after(async () => {
 
 test('migrations apply once and are recorded', async () => {
   const first = await migrate(client);
-  const all = ['001_usage_events', '002_request_events', '003_rollups'];
+  const all = ['001_usage_events', '002_request_events', '003_rollups', '004_usage_cache_writes'];
   assert.deepEqual(first.applied, all);
   assert.match(first.serverVersion, /^\d+\.\d+/);
   const second = await migrate(client);
@@ -115,6 +116,71 @@ test('usage inserted as JSONEachRow sums up per user and day in the rollup', asy
     })
   ).json<{ n: string }>();
   assert.equal(Number(escaped[0].n), 1);
+});
+
+test('a database of migration 003 gains the cache-write column: old rows read 0, rollups go on', async () => {
+  const name = sqlIdentifier(`it_${randomUUID().replace(/-/g, '').slice(0, 12)}`);
+  await admin.command({ query: `CREATE DATABASE ${name}` });
+  const older = createClickHouseClient({ url: server.url, database: name });
+  try {
+    const shipped = loadMigrations(BUILTIN_MIGRATIONS_DIR);
+    await migrate(older, { migrations: shipped.filter((m) => m.version <= 3) });
+    const row = (at: string, input: number, extra: Record<string, number>) => ({
+      event_id: randomUUID(),
+      occurred_at: at,
+      user_id: 'alice',
+      request_id: randomUUID(),
+      model_requested: 'claude',
+      model_served: 'claude',
+      provider: 'anthropic',
+      input_tokens: input,
+      output_tokens: 1,
+      cached_input_tokens: 0,
+      cost_dollars: 0.5,
+      weighted_token_cost: input + 1,
+      cache_hit: 0,
+      ...extra,
+    });
+    await older.insert({
+      table: 'usage_events',
+      format: 'JSONEachRow',
+      values: [row('2026-03-01 10:00:00', 100, {})],
+    });
+    assert.deepEqual((await migrate(older)).applied, ['004_usage_cache_writes']);
+    await older.insert({
+      table: 'usage_events',
+      format: 'JSONEachRow',
+      values: [
+        row('2026-03-01 10:30:00', 1_300, { cache_write_input_tokens: 1_200 }),
+        row('2026-03-01 11:00:00', 50, { cache_write_input_tokens: 0 }),
+      ],
+    });
+    const sums = async (query: string) =>
+      (
+        await (await older.query({ query, format: 'JSONEachRow' })).json<Record<string, string>>()
+      ).map((r) => Object.values(r).map(Number));
+    assert.deepEqual(
+      await sums(
+        `SELECT count() AS n, sum(cache_write_input_tokens) AS w FROM usage_events
+         WHERE cache_write_input_tokens = 0`,
+      ),
+      [[2, 0]],
+    );
+    assert.deepEqual(await sums('SELECT sum(cache_write_input_tokens) AS w FROM usage_events'), [
+      [1_200],
+    ]);
+    // The rollups' views still take every row, before the column and after.
+    for (const table of ['usage_hourly', 'usage_daily']) {
+      assert.deepEqual(
+        await sums(`SELECT sum(requests) AS r, sum(tokens_in) AS i, sum(cost) AS c FROM ${table}`),
+        [[3, 1_450, 1.5]],
+        table,
+      );
+    }
+  } finally {
+    await older.close();
+    await admin.command({ query: `DROP DATABASE IF EXISTS ${name}` });
+  }
 });
 
 test('the server version is read from the server', async () => {

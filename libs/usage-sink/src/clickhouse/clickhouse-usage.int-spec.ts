@@ -167,6 +167,12 @@ describe('the ClickHouse sink', () => {
     );
     assert.ok(fromRaw.length > 3);
     assert.deepEqual(fromRollup, fromRaw);
+    const written = workload.usage.reduce((a, u) => a + (u.cacheWriteInputTokens ?? 0), 0);
+    assert.ok(written > 0);
+    assert.equal(
+      await scalar(db.client, 'SELECT sum(cache_write_input_tokens) AS n FROM usage_events FINAL'),
+      written,
+    );
 
     const daily = await rows<{ b: string; n: string }>(
       db.client,

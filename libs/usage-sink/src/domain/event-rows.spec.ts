@@ -63,7 +63,15 @@ test('a usage event becomes its row, optional fields filled', () => {
     cost_dollars: 0.25,
     weighted_token_cost: 26,
     cache_hit: 1,
+    cache_write_input_tokens: 0,
   });
+});
+
+test("a usage event's prompt-cache writes fill their column", () => {
+  const written = { ...usage, cacheWriteInputTokens: 5 };
+  const [[, [row]]] = [...toRowsByTable([written])];
+  assert.equal(row.cache_write_input_tokens, 5);
+  assert.equal(row.input_tokens, 12);
 });
 
 test('values come in the order of the table columns, for every event type', () => {

@@ -7,7 +7,8 @@ import {
 } from '@aigw/contracts';
 
 // One flat row per event, in the column names of the raw tables (ClickHouse migrations
-// 001/002 and the embedded SQLite schema): both stores write exactly these rows.
+// 001/002/004 and the embedded SQLite schema): both stores write exactly these rows. A
+// column added to a table later comes last, where adding it to an existing table puts it.
 
 export type RowValue = string | number;
 export type EventRow = Readonly<Record<string, RowValue>>;
@@ -70,6 +71,7 @@ const READERS: { readonly [T in GatewayEventType]: ColumnReaders<EventOfType<T>>
     cost_dollars: (e) => e.costDollars,
     weighted_token_cost: (e) => e.weightedTokenCost,
     cache_hit: (e) => flag(e.cacheHit),
+    cache_write_input_tokens: (e) => e.cacheWriteInputTokens ?? 0,
   },
   'request.completed': {
     ...ENVELOPE,

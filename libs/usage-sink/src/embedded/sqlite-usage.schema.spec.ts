@@ -4,15 +4,37 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
-import { RAW_TABLES, TABLE_COLUMNS, toRowsByTable } from '../domain/event-rows';
+import type { TokenUsageRecorded } from '@aigw/contracts';
+import { RAW_TABLES, TABLE_COLUMNS, toRowsByTable, type RawTable } from '../domain/event-rows';
 import { buildWorkload, RANGE } from '../testing/analytics-fixture';
 import { SqliteUsageStore } from './sqlite-usage.store';
+
+/** The columns of layouts 0 and 1: every one but those added since. */
+function olderColumns(table: RawTable): readonly string[] {
+  return TABLE_COLUMNS[table].filter((c) => c !== 'cache_write_input_tokens');
+}
+
+/** The prompt-cache writes stored in a database, and the rows without their column filled. */
+function storedWrites(path: string): { total: number; unset: number } {
+  const db = new DatabaseSync(path);
+  const row = db
+    .prepare(
+      `SELECT coalesce(sum(cache_write_input_tokens), 0) AS total,
+         count(*) - count(cache_write_input_tokens) AS unset FROM usage_events`,
+    )
+    .get() as { total: number; unset: number };
+  db.close();
+  return { total: row.total, unset: row.unset };
+}
+
+const writesOf = (usage: readonly TokenUsageRecorded[]) =>
+  usage.reduce((sum, u) => sum + (u.cacheWriteInputTokens ?? 0), 0);
 
 /** A database as the store wrote it before the tables were keyed by time (layout 0). */
 function writeLayoutZero(path: string, rows: ReturnType<typeof toRowsByTable>): void {
   const db = new DatabaseSync(path);
   for (const table of RAW_TABLES) {
-    const columns = TABLE_COLUMNS[table];
+    const columns = olderColumns(table);
     const rest = columns
       .filter((c) => c !== 'event_id')
       .map((c) => (c === 'occurred_at' ? 'occurred_at INTEGER NOT NULL' : c));
@@ -58,6 +80,57 @@ test('a database of the older layout keeps its rows and ids when the store opens
     .all();
   db.close();
   assert.deepEqual(indexes, [], 'the occurred_at indexes are gone');
+  // Written before the column existed: every row reads 0 writes, none is left unset.
+  assert.deepEqual(storedWrites(path), { total: 0, unset: 0 });
+});
+
+/** A database as the store wrote it before usage rows had their cache writes (layout 1). */
+function writeLayoutOne(path: string, rows: ReturnType<typeof toRowsByTable>): void {
+  const db = new DatabaseSync(path);
+  for (const table of RAW_TABLES) {
+    const columns = olderColumns(table);
+    const rest = columns.filter((c) => c !== 'event_id' && c !== 'occurred_at');
+    db.exec(`CREATE TABLE ${table} (
+      occurred_at INTEGER NOT NULL, event_id TEXT NOT NULL, ${rest.join(', ')},
+      PRIMARY KEY (occurred_at, event_id)
+    ) WITHOUT ROWID`);
+    const insert = db.prepare(
+      `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
+    );
+    for (const row of rows.get(table) ?? []) insert.run(...columns.map((c) => row[c]));
+  }
+  db.exec('PRAGMA user_version = 1');
+  db.close();
+}
+
+test('a database of layout 1 gains the cache-write column, its rows at 0, and stores writes', async () => {
+  const older = buildWorkload(30);
+  const newer = buildWorkload(30);
+  assert.ok(writesOf(newer.usage) > 0, 'the workload writes to the prompt cache');
+  const path = join(mkdtempSync(join(tmpdir(), 'aigw-analytics-')), 'a.db');
+  writeLayoutOne(path, toRowsByTable(older.events));
+
+  const store = new SqliteUsageStore(path);
+  try {
+    assert.equal(store.count('usage_events'), older.usage.length);
+    await store.write(newer.events);
+    assert.equal(store.count('usage_events'), older.usage.length + newer.usage.length);
+  } finally {
+    store.close();
+  }
+  assert.deepEqual(storedWrites(path), { total: writesOf(newer.usage), unset: 0 });
+  const db = new DatabaseSync(path);
+  const { user_version: version } = db.prepare('PRAGMA user_version').get() as {
+    user_version: number;
+  };
+  const columns = db.prepare(`SELECT name FROM pragma_table_info('usage_events')`).all();
+  db.close();
+  assert.equal(version, 2);
+  const later = TABLE_COLUMNS.usage_events.filter((c) => c !== 'event_id' && c !== 'occurred_at');
+  assert.deepEqual(
+    columns.map((c) => c.name),
+    ['occurred_at', 'event_id', ...later],
+  );
 });
 
 test('a store opened again keeps its rows', async () => {
@@ -73,4 +146,5 @@ test('a store opened again keeps its rows', async () => {
   } finally {
     again.close();
   }
+  assert.deepEqual(storedWrites(path), { total: writesOf(usage), unset: 0 });
 });

@@ -14,10 +14,21 @@ import { RAW_TABLES, TABLE_COLUMNS, type RawTable } from '../domain/event-rows';
  * 9–14 µs, growing with the table, → 5 µs, flat (300k events, measured). A redelivered
  * event carries the same time, so the key still stores each event id once; ClickHouse
  * folds on the same key (`ORDER BY (occurred_at, event_id)`).
+ * 2. as 1, and `usage_events` has `cache_write_input_tokens` (ClickHouse migration 004).
  */
 const CLUSTERED_BY_TIME = 1;
+const CACHE_WRITES = 2;
+const LAYOUT = CACHE_WRITES;
 
-/** Creates the raw tables, or moves a database of the older layout onto the current one. */
+/**
+ * Columns added to a table after it was first laid out, with the value the rows stored
+ * before it hold. They come last in `TABLE_COLUMNS`, where ALTER TABLE adds them.
+ */
+const ADDED_COLUMNS: Readonly<Partial<Record<RawTable, Readonly<Record<string, number>>>>> = {
+  usage_events: { cache_write_input_tokens: 0 },
+};
+
+/** Creates the raw tables, or moves a database of an older layout onto the current one. */
 export function prepareRawTables(db: DatabaseSync): void {
   // IMMEDIATE: the version is read and the tables moved under one write lock.
   inTransaction(
@@ -31,8 +42,9 @@ export function prepareRawTables(db: DatabaseSync): void {
           if (exists(db, table)) migrate(db, table);
           else db.exec(createTable(table, table));
         }
-        db.exec(`PRAGMA user_version = ${CLUSTERED_BY_TIME}`);
       }
+      if (version < CACHE_WRITES) addColumns(db);
+      if (version < LAYOUT) db.exec(`PRAGMA user_version = ${LAYOUT}`);
     },
     'BEGIN IMMEDIATE',
   );
@@ -40,20 +52,44 @@ export function prepareRawTables(db: DatabaseSync): void {
 
 function createTable(table: RawTable, name: string): string {
   // Numbers bind as REAL; INTEGER affinity keeps times whole for bucket arithmetic.
-  const rest = TABLE_COLUMNS[table].filter((c) => c !== 'event_id' && c !== 'occurred_at');
+  const added = ADDED_COLUMNS[table] ?? {};
+  const rest = TABLE_COLUMNS[table]
+    .filter((c) => c !== 'event_id' && c !== 'occurred_at')
+    .map((c) => (Object.hasOwn(added, c) ? `${c} DEFAULT ${added[c]}` : c));
   return `CREATE TABLE ${name} (
     occurred_at INTEGER NOT NULL, event_id TEXT NOT NULL, ${rest.join(', ')},
     PRIMARY KEY (occurred_at, event_id)
   ) WITHOUT ROWID`;
 }
 
-/** Copies the rows of a table of layout 0 into one of the current layout (drops its index). */
+/**
+ * Copies the rows of a table of layout 0 into one of the current layout (drops its index).
+ * Columns added since take their default.
+ */
 function migrate(db: DatabaseSync, table: RawTable): void {
-  const columns = TABLE_COLUMNS[table].join(', ');
+  const held = columnsOf(db, table);
+  const columns = TABLE_COLUMNS[table].filter((c) => held.has(c)).join(', ');
   db.exec(`${createTable(table, `${table}_next`)};
     INSERT INTO ${table}_next (${columns}) SELECT ${columns} FROM ${table};
     DROP TABLE ${table};
     ALTER TABLE ${table}_next RENAME TO ${table}`);
+}
+
+/** Adds to each table the columns added since it was made, with their default. */
+function addColumns(db: DatabaseSync): void {
+  for (const [table, added] of Object.entries(ADDED_COLUMNS)) {
+    const held = columnsOf(db, table);
+    for (const [column, value] of Object.entries(added)) {
+      if (!held.has(column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} DEFAULT ${value}`);
+    }
+  }
+}
+
+function columnsOf(db: DatabaseSync, table: string): Set<string> {
+  const rows = db.prepare(`SELECT name FROM pragma_table_info(?)`).all(table) as {
+    name: string;
+  }[];
+  return new Set(rows.map((row) => row.name));
 }
 
 function exists(db: DatabaseSync, table: string): boolean {

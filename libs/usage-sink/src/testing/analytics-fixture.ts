@@ -98,6 +98,7 @@ export function buildWorkload(requests = 60): Workload {
         inputTokens,
         outputTokens,
         cachedInputTokens: i % 4 === 0 ? 3 : 0,
+        ...(i % 5 === 2 ? { cacheWriteInputTokens: 4 } : {}),
         usageSource: UsageSource.Reported,
         modelRequested: model,
         modelServed: model,
