@@ -350,8 +350,36 @@ describe('split deployment: a key missing from the provider-adapter too', () => 
     assert.equal(completion.model, 'gpt-4');
     assert.equal(primary.calls.length, 0, 'no unauthenticated call to the keyless backend');
     assert.equal(secondary.calls[0]?.body.model, 'secondary-model');
+
+    // The refusal asked the router to leave that backend for a while: the next requests go
+    // straight to the one with a key, with no second hop to the adapter and no failover.
+    for (let i = 0; i < 2; i++) {
+      await client.chat.completions.create({
+        model: 'gpt-4',
+        messages: [{ role: 'user', content: 'again' }],
+      });
+    }
+    assert.equal(primary.calls.length, 0);
+    assert.equal(secondary.calls.length, 3);
+    const metrics = await (await fetch(`http://127.0.0.1:${router.adminPort}/metrics`)).text();
+    assert.equal(counterTotal(metrics, 'ai_gateway_fallback_total'), 1, 'one failover, not three');
+    assert.match(
+      metrics,
+      /ai_gateway_backend_cooldowns_total\{backend="primary",reason="retry_after"\} 1/,
+    );
   });
 });
+
+/** The sum of a counter's samples over all its label sets in a Prometheus text page. */
+function counterTotal(page: string, name: string): number {
+  let total = 0;
+  for (const line of page.split('\n')) {
+    if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) {
+      total += Number(line.slice(line.lastIndexOf(' ') + 1));
+    }
+  }
+  return total;
+}
 
 describe('split deployment start-up failures', () => {
   it('exits with one line when a service is not told where its next hop is', async () => {

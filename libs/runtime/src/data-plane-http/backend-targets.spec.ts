@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseGatewayConfig, type GatewayConfig } from '@aigw/config';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
-import { upstreamTargetFor } from './backend-targets';
+import { MISSING_KEY_RETRY_AFTER_MS, upstreamTargetFor } from './backend-targets';
 
 const KEY = 'sk-adapter-only-7d1c';
 
@@ -45,6 +45,8 @@ describe('upstreamTargetFor', () => {
         assert.equal(error.trigger, 'error');
         assert.match(error.message, /backend "openai-main" has no API key/);
         assert.match(error.message, /secret "openai-key" key "apiKey" is missing/);
+        // The router cools the backend for this long instead of failing over on every call.
+        assert.equal(error.retryAfterMs, MISSING_KEY_RETRY_AFTER_MS);
         return true;
       },
     );

@@ -8,6 +8,13 @@ import {
 
 const byConfig = new WeakMap<GatewayConfig, Map<string, BackendConfig>>();
 
+/**
+ * How long the router is asked to leave a backend whose key this service lacks: a key
+ * appears only with a new secret and a config reload, so a minute costs nothing, and
+ * without it every request would pay a hop here and a failover.
+ */
+export const MISSING_KEY_RETRY_AFTER_MS = 60_000;
+
 function backends(config: GatewayConfig): Map<string, BackendConfig> {
   let map = byConfig.get(config);
   if (!map) {
@@ -38,11 +45,13 @@ export function upstreamTargetFor(config: GatewayConfig, wire: WireTarget): Upst
   const auth = backend.auth;
   if (auth.kind === 'apiKey' && auth.apiKey === undefined) {
     // The router no longer holds keys, so it cannot skip this backend itself: refuse it
-    // here, before an unauthenticated call, as an upstream error the router fails over on.
+    // here, before an unauthenticated call, as an upstream error the router fails over on,
+    // with a Retry-After so the router cools the backend down and stops sending it here.
     throw new DataPlaneError(
       DataPlaneErrorCode.UpstreamError,
       `backend "${backend.name}" has no API key in the provider-adapter's configuration ` +
         `(secret "${auth.secretRef.name}" key "${auth.secretRef.key}" is missing)`,
+      { retryAfterMs: MISSING_KEY_RETRY_AFTER_MS },
     );
   }
   return {
