@@ -126,10 +126,13 @@ function admit(
 ): GatewayRequest {
   if (operation !== 'embeddings') route.guard.check(promptText(provisional.body));
   const forwarded = forwardableHeaders(identity.headers, route.stripHeaders);
-  return {
+  const admitted: GatewayRequest = {
     ...provisional,
     caller: identity.caller,
     allowedModels: identity.allowedModels,
     forwardHeaders: withTraceHeaders(forwarded, trace, route.stripHeaders),
   };
+  // Apart from the forwarded headers, so the router's spans join the trace on a route
+  // that keeps `traceparent` from the provider.
+  return trace ? { ...admitted, traceContext: trace } : admitted;
 }

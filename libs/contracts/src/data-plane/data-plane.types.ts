@@ -33,6 +33,18 @@ export interface GatewayRequest {
   readonly allowedModels: readonly string[];
   /** Headers the client sent that may travel upstream (already sanitized). */
   readonly forwardHeaders: Readonly<Record<string, string>>;
+  /**
+   * The W3C Trace Context of the edge's span when the edge traces, so the spans of the
+   * services after it join its trace. Never sent to a provider: `forwardHeaders` holds what
+   * the provider may see (a route that strips `traceparent` has it only here).
+   */
+  readonly traceContext?: TraceContext;
+}
+
+/** A span's W3C Trace Context, as its headers carry it. */
+export interface TraceContext {
+  readonly traceparent: string;
+  readonly tracestate?: string;
 }
 
 /** Token counts for one call. `source` says whether a provider reported them. */

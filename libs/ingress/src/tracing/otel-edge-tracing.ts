@@ -158,7 +158,7 @@ export class OtelEdgeTracing implements EdgeTracing {
   private take(requestId: string, request: GatewayRequest | undefined): OpenSpan | undefined {
     const same = this.spans.get(requestId);
     if (!same) return undefined;
-    const named = request?.forwardHeaders.traceparent;
+    const named = request?.traceContext?.traceparent ?? request?.forwardHeaders.traceparent;
     const index = Math.max(
       0,
       same.findIndex((open) => named?.includes(open.span.spanContext().spanId)),

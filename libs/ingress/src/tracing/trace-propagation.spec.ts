@@ -71,6 +71,10 @@ describe('the trace context the provider is sent', () => {
       tracestate: 'congo=t61rcWkgMzE',
       'x-trace-note': 'kept',
     });
+    assert.deepEqual(request.traceContext, {
+      traceparent: `00-${CLIENT_TRACE_ID}-${spanId}-01`,
+      tracestate: 'congo=t61rcWkgMzE',
+    });
   });
 
   it('starts the trace when the client sent none', async () => {
@@ -87,11 +91,18 @@ describe('the trace context the provider is sent', () => {
     );
     const request = await pipeline.prepare('chat', body, clientHeaders, 'r');
     assert.deepEqual(request.forwardHeaders, { 'x-trace-note': 'kept' });
+    // The router's spans still join the edge's trace, from the request's own field.
+    assert.match(
+      request.traceContext?.traceparent ?? '',
+      new RegExp(`^00-${CLIENT_TRACE_ID}-[0-9a-f]{16}-01$`),
+    );
+    assert.equal(request.traceContext?.tracestate, 'congo=t61rcWkgMzE');
   });
 
   it("is the client's own, unchanged, when tracing is off", async () => {
     const pipeline = new IngressPipeline(() => config(), router, {});
     const request = await pipeline.prepare('chat', body, clientHeaders, 'r');
     assert.deepEqual(request.forwardHeaders, clientHeaders);
+    assert.equal('traceContext' in request, false);
   });
 });

@@ -353,14 +353,18 @@ describe('the span of each upstream attempt', () => {
     assert.equal(span.attributes['error.type'], undefined);
   });
 
-  it('adds no traceparent for the provider when the route strips it', async () => {
+  it("adds no traceparent for the provider when the route strips it, yet joins the edge's trace", async () => {
     const providers = new ScriptedProviders({});
     const router = await tracedRouter(providers);
-    const stripped = request({ forwardHeaders: { 'x-client': 'kept' } });
+    const stripped = request({
+      forwardHeaders: { 'x-client': 'kept' },
+      traceContext: { traceparent: EDGE_TRACEPARENT },
+    });
     await router.route(stripped, new AbortController().signal);
     assert.equal(providers.calls[0].request, stripped);
     const [span] = await exported();
-    assert.equal(span.parentSpanContext, undefined);
+    assert.equal(span.spanContext().traceId, EDGE_TRACE_ID);
+    assert.equal(span.parentSpanContext?.spanId, EDGE_SPAN_ID);
   });
 });
 

@@ -37,7 +37,8 @@ const OTHER_ERROR = '_OTHER';
 /**
  * One CLIENT span per call to a backend, named and described by the GenAI semantic
  * conventions (`chat gpt-4o`, gen_ai.*, server.*) plus the gateway's own (ai_gateway.*).
- * Its parent is the span the request's `traceparent` names (the edge's). It carries
+ * Its parent is the edge's span (the request's trace context, else its forwarded
+ * `traceparent`). It carries
  * counts, names and codes only: never prompt or answer text, an error's message, or a header.
  */
 export class OtelAttemptTracing implements AttemptTracing {
@@ -49,7 +50,11 @@ export class OtelAttemptTracing implements AttemptTracing {
     attempt: number,
     signal: AbortSignal,
   ): AttemptSpan {
-    const parent = propagator.extract(ROOT_CONTEXT, request.forwardHeaders, defaultTextMapGetter);
+    const parent = propagator.extract(
+      ROOT_CONTEXT,
+      request.traceContext ?? request.forwardHeaders,
+      defaultTextMapGetter,
+    );
     const operation = attr.GEN_AI_OPERATION[request.operation];
     const span = this.tracer.startSpan(
       `${operation} ${target.model}`,

@@ -6,6 +6,7 @@ import type {
   Operation,
   ServedBy,
   TokenUsage,
+  TraceContext,
 } from '../data-plane.types';
 
 /** What the router tells the provider-adapter about a backend: names only, no secrets. */
@@ -141,7 +142,20 @@ function gatewayRequest(value: unknown): GatewayRequest {
     },
     allowedModels,
     forwardHeaders: forwardHeaders as Record<string, string>,
+    ...(object.traceContext === undefined
+      ? {}
+      : { traceContext: traceContext(object.traceContext) }),
   };
+}
+
+function traceContext(value: unknown): TraceContext {
+  const object = asObject(value, 'request.traceContext');
+  const tracestate = object.tracestate;
+  if (tracestate !== undefined && typeof tracestate !== 'string') {
+    throw malformed('request.traceContext.tracestate');
+  }
+  const traceparent = str(object, 'traceparent', 'request.traceContext');
+  return tracestate === undefined ? { traceparent } : { traceparent, tracestate };
 }
 
 function malformed(path: string): DataPlaneError {

@@ -48,6 +48,29 @@ describe('wire messages', () => {
     });
   });
 
+  it("carries the edge span's trace context, and refuses one that is not strings", () => {
+    const traced = {
+      ...request,
+      traceContext: {
+        traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+        tracestate: 'congo=t61rcWkgMzE',
+      },
+    };
+    assert.deepEqual(decodeRouteRequest(JSON.parse(encodeRouteRequest(traced))), traced);
+    const target = { backendName: 'primary', provider: 'vllm', model: 'm' };
+    assert.deepEqual(
+      decodeInvokeRequest(JSON.parse(encodeInvokeRequest(traced, target))).request,
+      traced,
+    );
+    for (const traceContext of [{ traceparent: 7 }, { traceparent: 'x', tracestate: 1 }, 'x']) {
+      assert.throws(
+        () => decodeRouteRequest({ request: { ...request, traceContext } }),
+        (error: unknown) =>
+          error instanceof DataPlaneError && /request\.traceContext/.test(error.message),
+      );
+    }
+  });
+
   it('never carries a credential in the call to the adapter', () => {
     const text = encodeInvokeRequest(request, { backendName: 'b', provider: 'openai', model: 'm' });
     assert.doesNotMatch(text, /credential|apiKey|baseUrl/);
