@@ -11,7 +11,17 @@ const MODEL = 'claude-sonnet-4-5-20250929';
 const WORDS = ['Hello', ' from', ' Claude', '.'];
 /** What the fake calls the first tool with, streamed in two JSON fragments. */
 export const ANTHROPIC_FAKE_TOOL_INPUT = ['{"city": "Pa', 'ris"}'];
-const USAGE = {
+/** The `usage` of a message, as Anthropic reports it (input_tokens excludes the cache's). */
+export interface FakeAnthropicUsage {
+  readonly input_tokens: number;
+  /** Prompt tokens written to the cache. */
+  readonly cache_creation_input_tokens: number;
+  /** Prompt tokens read from the cache. */
+  readonly cache_read_input_tokens: number;
+  readonly output_tokens: number;
+}
+
+const DEFAULT_USAGE: FakeAnthropicUsage = {
   input_tokens: 20,
   cache_creation_input_tokens: 5,
   cache_read_input_tokens: 100,
@@ -63,8 +73,21 @@ const ERROR_TYPES: Record<number, string> = {
  * tools in the request it answers with a tool_use block calling the first tool.
  */
 export class FakeAnthropicUpstream extends FakeProviderServer {
+  private usage: FakeAnthropicUsage = DEFAULT_USAGE;
+
   get baseUrl(): string {
     return this.origin;
+  }
+
+  /** The usage every answer reports from now on (plain, and a stream's message_start). */
+  reportUsage(usage: FakeAnthropicUsage): this {
+    this.usage = usage;
+    return this;
+  }
+
+  override reset(): void {
+    super.reset();
+    this.usage = DEFAULT_USAGE;
   }
 
   protected override errorBody(status: number): unknown {
@@ -106,7 +129,7 @@ export class FakeAnthropicUpstream extends FakeProviderServer {
       content,
       stop_reason: tool ? 'tool_use' : 'end_turn',
       stop_sequence: null,
-      usage: USAGE,
+      usage: this.usage,
     });
   }
 
@@ -134,7 +157,7 @@ export class FakeAnthropicUpstream extends FakeProviderServer {
           content: [],
           stop_reason: null,
           stop_sequence: null,
-          usage: { ...USAGE, output_tokens: 1 },
+          usage: { ...this.usage, output_tokens: 1 },
         },
       } as { type: string },
       ...(thinks ? thinkingSteps() : []),
@@ -168,7 +191,7 @@ export class FakeAnthropicUpstream extends FakeProviderServer {
       {
         type: 'message_delta',
         delta: { stop_reason: tool ? 'tool_use' : 'end_turn', stop_sequence: null },
-        usage: { output_tokens: USAGE.output_tokens },
+        usage: { output_tokens: this.usage.output_tokens },
       } as { type: string },
       { type: 'message_stop' },
     );
