@@ -83,7 +83,7 @@ describe('the edge span of a model call', () => {
       GatewayEndpoint.ChatCompletions,
       chatRequest(),
       SERVED,
-      { ...USAGE, cachedInputTokens: 4 },
+      { ...USAGE, cachedInputTokens: 4, cacheWriteInputTokens: 3 },
       { startedAt },
       { cached: false },
     );
@@ -100,6 +100,7 @@ describe('the edge span of a model call', () => {
       'gen_ai.usage.input_tokens': 12,
       'gen_ai.usage.output_tokens': 5,
       'gen_ai.usage.cache_read.input_tokens': 4,
+      'gen_ai.usage.cache_write.input_tokens': 3,
       'http.request.method': 'POST',
       'http.response.status_code': 200,
       'ai_gateway.endpoint': 'chat.completions',

@@ -221,6 +221,9 @@ function servedAttributes(
     ...(usage.cachedInputTokens > 0
       ? { [attr.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]: usage.cachedInputTokens }
       : {}),
+    ...(usage.cacheWriteInputTokens
+      ? { [attr.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS]: usage.cacheWriteInputTokens }
+      : {}),
     [attr.GATEWAY_USAGE_SOURCE]: usage.source,
     [attr.GATEWAY_BACKEND]: servedBy.backend,
     [attr.GATEWAY_CACHED]: outcome?.cached ?? false,

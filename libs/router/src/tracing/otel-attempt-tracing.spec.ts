@@ -68,6 +68,7 @@ const USAGE: TokenUsage = {
   inputTokens: 12,
   outputTokens: 5,
   cachedInputTokens: 4,
+  cacheWriteInputTokens: 3,
   source: 'reported',
 };
 
@@ -203,6 +204,7 @@ describe('the span of each upstream attempt', () => {
       'gen_ai.usage.input_tokens': 12,
       'gen_ai.usage.output_tokens': 5,
       'gen_ai.usage.cache_read.input_tokens': 4,
+      'gen_ai.usage.cache_write.input_tokens': 3,
       'ai_gateway.usage.source': 'reported',
     });
     const text = JSON.stringify(spans.map((s) => [s.attributes, s.events, s.status]));

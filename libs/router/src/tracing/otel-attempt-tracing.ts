@@ -252,6 +252,9 @@ function usageAttributes(usage: TokenUsage): Attributes {
     ...(usage.cachedInputTokens > 0
       ? { [attr.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]: usage.cachedInputTokens }
       : {}),
+    ...(usage.cacheWriteInputTokens
+      ? { [attr.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS]: usage.cacheWriteInputTokens }
+      : {}),
     [attr.GATEWAY_USAGE_SOURCE]: usage.source,
   };
 }
