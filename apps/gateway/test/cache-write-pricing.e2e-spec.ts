@@ -3,7 +3,7 @@
 // prompt to its cache. The client sees the write in cache_creation_input_tokens (JSON and
 // streamed), and the call is billed at the route's cacheWritePer1k, or the built-in
 // catalog's write price where no route prices the model, in the cost header, the token
-// metrics and the stored usage rows.
+// metrics, the stored usage rows and the analytics API's totals.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -167,5 +167,21 @@ spec:
     } finally {
       db.close();
     }
+
+    // The analytics API totals them.
+    const query = new URLSearchParams({
+      bucket: 'day',
+      from: new Date(Date.now() - 86_400_000).toISOString(),
+      to: new Date(Date.now() + 86_400_000).toISOString(),
+    });
+    const report = (await (
+      await fetch(`${gateway.baseUrl}/v1/analytics/usage?${query.toString()}`)
+    ).json()) as {
+      totals: { requests: number; cacheWriteInputTokens: number; costDollars: number };
+    };
+    assert.equal(report.totals.requests, 3);
+    assert.equal(report.totals.cacheWriteInputTokens, 6_000);
+    const dollars = 2 * PRICED_DOLLARS + catalogDollars(LISTED);
+    assert.ok(Math.abs(report.totals.costDollars - dollars) < 1e-9, `${report.totals.costDollars}`);
   });
 });

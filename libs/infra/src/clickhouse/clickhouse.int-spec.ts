@@ -35,7 +35,13 @@ after(async () => {
 
 test('migrations apply once and are recorded', async () => {
   const first = await migrate(client);
-  const all = ['001_usage_events', '002_request_events', '003_rollups', '004_usage_cache_writes'];
+  const all = [
+    '001_usage_events',
+    '002_request_events',
+    '003_rollups',
+    '004_usage_cache_writes',
+    '005_cache_write_rollups',
+  ];
   assert.deepEqual(first.applied, all);
   assert.match(first.serverVersion, /^\d+\.\d+/);
   const second = await migrate(client);
@@ -118,7 +124,7 @@ test('usage inserted as JSONEachRow sums up per user and day in the rollup', asy
   assert.equal(Number(escaped[0].n), 1);
 });
 
-test('a database of migration 003 gains the cache-write column: old rows read 0, rollups go on', async () => {
+test('a database of migration 003 gains cache writes: old rows read 0, all roll up', async () => {
   const name = sqlIdentifier(`it_${randomUUID().replace(/-/g, '').slice(0, 12)}`);
   await admin.command({ query: `CREATE DATABASE ${name}` });
   const older = createClickHouseClient({ url: server.url, database: name });
@@ -146,7 +152,10 @@ test('a database of migration 003 gains the cache-write column: old rows read 0,
       format: 'JSONEachRow',
       values: [row('2026-03-01 10:00:00', 100, {})],
     });
-    assert.deepEqual((await migrate(older)).applied, ['004_usage_cache_writes']);
+    assert.deepEqual((await migrate(older)).applied, [
+      '004_usage_cache_writes',
+      '005_cache_write_rollups',
+    ]);
     await older.insert({
       table: 'usage_events',
       format: 'JSONEachRow',
@@ -175,6 +184,13 @@ test('a database of migration 003 gains the cache-write column: old rows read 0,
         await sums(`SELECT sum(requests) AS r, sum(tokens_in) AS i, sum(cost) AS c FROM ${table}`),
         [[3, 1_450, 1.5]],
         table,
+      );
+    }
+    for (const table of ['cache_writes_hourly', 'cache_writes_daily']) {
+      assert.deepEqual(
+        await sums(`SELECT count() AS n, sum(tokens_cache_write_in) AS w FROM ${table}`),
+        [[1, 1_200]],
+        `${table} holds only the groups with writes`,
       );
     }
   } finally {

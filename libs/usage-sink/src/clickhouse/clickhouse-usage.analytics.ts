@@ -36,14 +36,34 @@ interface TotalsRow {
   s_tokens_in: Num;
   s_tokens_out: Num;
   s_tokens_cached_in: Num;
+  s_tokens_cache_write_in: Num;
   s_cost: Num;
   s_weighted: Num;
 }
 
 const TOTALS_COLUMNS = `sum(requests) AS s_requests, sum(cache_hits) AS s_cache_hits,
   sum(tokens_in) AS s_tokens_in, sum(tokens_out) AS s_tokens_out,
-  sum(tokens_cached_in) AS s_tokens_cached_in, sum(cost) AS s_cost,
+  sum(tokens_cached_in) AS s_tokens_cached_in,
+  sum(tokens_cache_write_in) AS s_tokens_cache_write_in, sum(cost) AS s_cost,
   sum(weighted_cost) AS s_weighted`;
+
+const ROLLUP_KEYS = 'bucket, user_id, model_requested, model_served, provider, tier';
+
+/**
+ * The rows of a usage rollup (`usage_hourly`, `usage_daily`) matching `where`, with those of
+ * its cache-write rollup (migration 005) added as rows of their own, every other count 0:
+ * the totals' sums take both. `where` goes into each side, where it meets their keys.
+ */
+function usageRows(bucket: 'hourly' | 'daily', where: string): string {
+  const zero = 'toUInt64(0)';
+  return `(SELECT ${ROLLUP_KEYS}, requests, cache_hits, tokens_in, tokens_out, tokens_cached_in,
+      ${zero} AS tokens_cache_write_in, cost, weighted_cost
+    FROM usage_${bucket} ${where}
+    UNION ALL
+    SELECT ${ROLLUP_KEYS}, ${zero}, ${zero}, ${zero}, ${zero}, ${zero}, tokens_cache_write_in,
+      toFloat64(0), toFloat64(0)
+    FROM cache_writes_${bucket} ${where})`;
+}
 
 function totalsOf(row: TotalsRow): UsageTotals {
   return {
@@ -52,6 +72,7 @@ function totalsOf(row: TotalsRow): UsageTotals {
     inputTokens: Number(row.s_tokens_in),
     outputTokens: Number(row.s_tokens_out),
     cachedInputTokens: Number(row.s_tokens_cached_in),
+    cacheWriteInputTokens: Number(row.s_tokens_cache_write_in),
     costDollars: Number(row.s_cost),
     weightedTokens: Number(row.s_weighted),
   };
@@ -63,16 +84,16 @@ const finite = (value: Num | null | undefined): number => {
   return Number.isFinite(n) ? n : 0;
 };
 
-/** Answers from the rollup tables of migration 003; no query reads a raw table. */
+/** Answers from the rollup tables of migrations 003 and 005; no query reads a raw table. */
 export class ClickHouseUsageAnalytics implements UsageAnalytics {
   constructor(private readonly client: ClickHouseClient) {}
 
   async usage(query: UsageQuery): Promise<UsageReport> {
-    const table = query.bucket === 'hour' ? 'usage_hourly' : 'usage_daily';
+    const where = whereClause(query, query.filters, SERVED_COLUMNS);
     const rows = await this.rows<TotalsRow & { t: Num; key: string }>(
       `SELECT toUnixTimestamp(bucket) AS t, ${keyExpression(query.groupBy, SERVED_COLUMNS)} AS key,
          ${TOTALS_COLUMNS}
-       FROM ${table} ${whereClause(query, query.filters, SERVED_COLUMNS)}
+       FROM ${usageRows(query.bucket === 'hour' ? 'hourly' : 'daily', where)}
        GROUP BY t, key ORDER BY t, key`,
     );
     const series: UsagePoint[] = rows.map((row) => ({
@@ -87,7 +108,7 @@ export class ClickHouseUsageAnalytics implements UsageAnalytics {
     const order = query.orderBy === 'cost' ? 's_cost' : '(s_tokens_in + s_tokens_out)';
     const rows = await this.rows<TotalsRow & { user_id: string }>(
       `SELECT user_id, ${TOTALS_COLUMNS}
-       FROM usage_hourly ${whereClause(query, query.filters, SERVED_COLUMNS)}
+       FROM ${usageRows('hourly', whereClause(query, query.filters, SERVED_COLUMNS))}
        GROUP BY user_id ORDER BY ${order} DESC, user_id LIMIT ${limitOf(query.limit)}`,
     );
     return rows.map((row) => ({ user: row.user_id, ...totalsOf(row) }));

@@ -173,6 +173,27 @@ describe('the ClickHouse sink', () => {
       await scalar(db.client, 'SELECT sum(cache_write_input_tokens) AS n FROM usage_events FINAL'),
       written,
     );
+    for (const [rollup, start] of [
+      ['cache_writes_hourly', 'toStartOfHour'],
+      ['cache_writes_daily', 'toStartOfDay'],
+    ]) {
+      const writesRollup = await rows<Record<string, string | number>>(
+        db.client,
+        `SELECT ${dims}, sum(tokens_cache_write_in) AS cw
+         FROM ${rollup} GROUP BY b, user_id, model_served, provider, tier, model_requested
+         ORDER BY b, user_id, model_served, provider, tier, model_requested`,
+      );
+      const writesRaw = await rows<Record<string, string | number>>(
+        db.client,
+        `SELECT toString(${start}(occurred_at)) AS b, user_id, model_served, provider, tier,
+           model_requested, sum(cache_write_input_tokens) AS cw
+         FROM usage_events FINAL WHERE cache_write_input_tokens > 0
+         GROUP BY b, user_id, model_served, provider, tier, model_requested
+         ORDER BY b, user_id, model_served, provider, tier, model_requested`,
+      );
+      assert.ok(writesRaw.length > 0);
+      assert.deepEqual(writesRollup, writesRaw, rollup);
+    }
 
     const daily = await rows<{ b: string; n: string }>(
       db.client,

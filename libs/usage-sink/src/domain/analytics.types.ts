@@ -36,6 +36,8 @@ export interface UsageTotals {
   readonly inputTokens: number;
   readonly outputTokens: number;
   readonly cachedInputTokens: number;
+  /** The part of `inputTokens` written to providers' prompt caches. */
+  readonly cacheWriteInputTokens: number;
   readonly costDollars: number;
   /** Tokens after `llmRequestCosts` weights and `modelCosts`: what token budgets count. */
   readonly weightedTokens: number;
@@ -147,6 +149,7 @@ export const EMPTY_TOTALS: UsageTotals = {
   inputTokens: 0,
   outputTokens: 0,
   cachedInputTokens: 0,
+  cacheWriteInputTokens: 0,
   costDollars: 0,
   weightedTokens: 0,
 };
@@ -158,6 +161,7 @@ export function addTotals(a: UsageTotals, b: UsageTotals): UsageTotals {
     inputTokens: a.inputTokens + b.inputTokens,
     outputTokens: a.outputTokens + b.outputTokens,
     cachedInputTokens: a.cachedInputTokens + b.cachedInputTokens,
+    cacheWriteInputTokens: a.cacheWriteInputTokens + b.cacheWriteInputTokens,
     costDollars: a.costDollars + b.costDollars,
     weightedTokens: a.weightedTokens + b.weightedTokens,
   };
