@@ -203,29 +203,68 @@ describe('builtinPrice', () => {
     ]);
   });
 
-  it('prices claude-sonnet-4-5 on anthropic at its base tier, and says so', () => {
+  it('prices claude-sonnet-4-5 on anthropic with its long-prompt tier, and says so', () => {
     const { lines, log } = recordingLog();
     configureBuiltinPrices({ enabled: true, log });
     const listed = listedPrices('anthropic', 'claude-sonnet-4-5');
     assert.equal(typeof listed.input_mtok, 'object', 'a tiered price in the catalog');
-    const expected = {
-      inputPer1k: per1k(listed.input_mtok),
-      outputPer1k: per1k(listed.output_mtok),
-      cachedInputPer1k: per1k(listed.cache_read_mtok),
-      cacheWritePer1k: per1k(listed.cache_write_mtok),
-    };
-    assert.deepEqual(builtinPrice('anthropic', 'claude-sonnet-4-5'), expected);
+    const tiered = listed.input_mtok as GenAiPrices.TieredPrices;
+    const start = tiered.tiers[0].start;
+    const price = builtinPrice('anthropic', 'claude-sonnet-4-5');
+    assert.deepEqual(
+      { ...price, tiers: undefined },
+      {
+        inputPer1k: per1k(listed.input_mtok),
+        outputPer1k: per1k(listed.output_mtok),
+        cachedInputPer1k: per1k(listed.cache_read_mtok),
+        cacheWritePer1k: per1k(listed.cache_write_mtok),
+        tiers: undefined,
+      },
+    );
+    assert.equal(price?.tiers?.[0].aboveInputTokens, start);
+    assert.equal(price?.tiers?.[0].inputPer1k, tiered.tiers[0].price / 1000);
     // A dated snapshot name is the same model to the catalog.
-    assert.deepEqual(builtinPrice('anthropic', 'claude-sonnet-4-5-20250929'), expected);
-    const tier = (listed.input_mtok as GenAiPrices.TieredPrices).tiers[0].start;
+    assert.deepEqual(builtinPrice('anthropic', 'claude-sonnet-4-5-20250929'), price);
     assert.equal(lines.length, 2);
     assert.match(
       lines[0].message,
       /^priced claude-sonnet-4-5 from the built-in catalog \(genai-prices /,
     );
-    assert.ok(
-      lines[0].message.includes(`base tier; the catalog charges more past ${tier} input tokens`),
-    );
+    assert.ok(lines[0].message.includes(`dearer past ${start} prompt tokens`), lines[0].message);
+  });
+
+  it('bills a long prompt at the tier it reaches, as the package itself does', () => {
+    configureBuiltinPrices({ enabled: true });
+    for (const [provider, providerId, model] of [
+      ['anthropic', 'anthropic', 'claude-sonnet-4-5'],
+      ['google-gemini', 'google', 'gemini-2.5-pro'],
+    ]) {
+      const price = builtinPrice(provider, model);
+      assert.ok(price?.tiers && price.tiers.length > 0, `${model} has long-prompt tiers`);
+      const threshold = price.tiers[0].aboveInputTokens;
+      // Just under the threshold, just over it, and far past it: base, tier, tier.
+      for (const inputTokens of [threshold, threshold + 1, threshold * 2]) {
+        const usage = {
+          inputTokens,
+          cachedInputTokens: 10_000,
+          outputTokens: 3_000,
+        };
+        const theirs = packageExports().calcPrice(
+          { input_tokens: inputTokens, cache_read_tokens: 10_000, output_tokens: 3_000 },
+          model,
+          { providerId },
+        );
+        assert.ok(theirs, model);
+        const ours = dollarsAt(price, usage);
+        assert.ok(
+          Math.abs(ours - theirs.total_price) < 1e-9,
+          `${model} at ${inputTokens}: ${ours} vs ${theirs.total_price}`,
+        );
+      }
+      const below = dollarsAt(price, { inputTokens: threshold, outputTokens: 0 });
+      const above = dollarsAt(price, { inputTokens: threshold + 1, outputTokens: 0 });
+      assert.ok(above > below * 1.5, `${model}: the whole prompt is dearer past the threshold`);
+    }
   });
 
   it('prices cache writes as the catalog lists them, as the package itself does', () => {

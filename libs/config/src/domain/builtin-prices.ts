@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type * as GenAiPrices from '@pydantic/genai-prices';
-import type { ModelPricing } from './gateway-config';
+import type { ModelPricing, PriceTier } from './gateway-config';
 import { canonicalProvider, type ProviderKind } from './providers';
 
 const CATALOG_PACKAGE = '@pydantic/genai-prices';
@@ -176,11 +176,13 @@ function findInCatalog(providerId: string, model: string, now: number): CatalogF
   if (input === undefined && output === undefined && Object.keys(prices).length > 0) {
     return undefined;
   }
+  const tiers = catalogTiers(prices);
   const price: ModelPricing = {
     inputPer1k: (input ?? 0) / 1000,
     outputPer1k: (output ?? 0) / 1000,
     ...(cached === undefined ? {} : { cachedInputPer1k: cached / 1000 }),
     ...(written === undefined ? {} : { cacheWritePer1k: written / 1000 }),
+    ...(tiers.length === 0 ? {} : { tiers }),
   };
   const conditional = Array.isArray(result.model.prices);
   return {
@@ -203,19 +205,48 @@ function baseRate(value: GenAiPrices.ModelPrice[string]): number | undefined {
   return undefined;
 }
 
-/** Tiered prices are charged at their base tier: the log says from where that undercounts. */
+/** Dollars per million tokens of a price for a prompt of `inputTokens`, tiers included. */
+function rateFor(value: GenAiPrices.ModelPrice[string], inputTokens: number): number | undefined {
+  if (typeof value !== 'object') return baseRate(value);
+  let rate = value.base;
+  // The catalog's rule: a tier is in force for a prompt longer than its start.
+  for (const tier of value.tiers) if (inputTokens > tier.start) rate = tier.price;
+  return rate;
+}
+
+/**
+ * The catalog's long-prompt tiers as ours: one tier at each threshold where any of the
+ * rates changes, each carrying every rate the model has, as in force past that threshold.
+ */
+function catalogTiers(prices: GenAiPrices.ModelPrice): PriceTier[] {
+  const rates = {
+    inputPer1k: prices.input_mtok,
+    outputPer1k: prices.output_mtok,
+    cachedInputPer1k: prices.cache_read_mtok,
+    cacheWritePer1k: prices.cache_write_mtok,
+  };
+  const starts = new Set<number>();
+  for (const value of Object.values(rates)) {
+    if (typeof value === 'object') for (const tier of value.tiers) starts.add(tier.start);
+  }
+  return [...starts]
+    .sort((a, b) => a - b)
+    .map((start) => {
+      const tier: Record<string, number> = { aboveInputTokens: start };
+      for (const [field, value] of Object.entries(rates)) {
+        const rate = rateFor(value, start + 1);
+        if (rate !== undefined) tier[field] = rate / 1000;
+      }
+      return tier as unknown as PriceTier;
+    });
+}
+
+/** The log says where a price has long-prompt tiers, which the catalog's entry carries. */
 function tierNote(prices: GenAiPrices.ModelPrice): string[] {
-  const rates = [
-    prices.input_mtok,
-    prices.output_mtok,
-    prices.cache_read_mtok,
-    prices.cache_write_mtok,
-  ];
-  const starts = rates.flatMap((value) =>
-    typeof value === 'object' ? value.tiers.map((tier) => tier.start) : [],
-  );
-  if (starts.length === 0) return [];
-  return [`base tier; the catalog charges more past ${Math.min(...starts)} input tokens`];
+  const tiers = catalogTiers(prices);
+  if (tiers.length === 0) return [];
+  const from = tiers.map((tier) => tier.aboveInputTokens).join(', ');
+  return [`dearer past ${from} prompt tokens, as the catalog charges`];
 }
 
 /** Which of a model's conditional prices is in force (it is looked up again each minute). */

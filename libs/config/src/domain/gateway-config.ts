@@ -90,13 +90,28 @@ export interface UserIdentificationConfig {
   readonly sources: readonly UserIdSource[];
 }
 
-export interface ModelPricing {
+/** The per-token rates of a price, in US dollars per 1000 tokens. */
+export interface TokenRates {
   readonly inputPer1k: number;
   readonly outputPer1k: number;
   /** Prompt tokens read from the provider's cache; absent = billed as `inputPer1k`. */
   readonly cachedInputPer1k?: number;
   /** Prompt tokens written to the provider's cache; absent = billed as `inputPer1k`. */
   readonly cacheWritePer1k?: number;
+}
+
+/**
+ * The rates of a call whose prompt is longer than `aboveInputTokens` (Gemini 2.5 Pro, and
+ * Claude with a 1M context, bill the whole call dearer past 200,000 prompt tokens). A rate a
+ * tier leaves out is the one in force below it.
+ */
+export interface PriceTier extends Partial<TokenRates> {
+  readonly aboveInputTokens: number;
+}
+
+export interface ModelPricing extends TokenRates {
+  /** Long-prompt tiers, in ascending `aboveInputTokens`; absent = one price for any prompt. */
+  readonly tiers?: readonly PriceTier[];
 }
 
 export interface CostControlConfig {

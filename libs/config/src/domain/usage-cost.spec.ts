@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { configureBuiltinPrices } from './builtin-prices';
 import type { RouteConfig } from './gateway-config';
-import { dollarCost, dollarsAt, modelPrice, usageCost } from './usage-cost';
+import { dollarCost, dollarsAt, modelPrice, ratesForPrompt, usageCost } from './usage-cost';
 
 const route = (modelPricing: unknown, backends: unknown[] = []): RouteConfig =>
   ({
@@ -119,6 +119,45 @@ describe('dollarCost with cache writes', () => {
     assert.ok(Math.abs(at(400, 5000) - (0.04 + 1.2)) < 1e-12);
     assert.equal(at(0, -5), 1);
     assert.ok(Math.abs(at(0, 1000) - 2) < 1e-12);
+  });
+});
+
+describe('long-prompt tiers', () => {
+  const price = {
+    inputPer1k: 1,
+    outputPer1k: 10,
+    cachedInputPer1k: 0.1,
+    tiers: [
+      { aboveInputTokens: 200_000, inputPer1k: 2, outputPer1k: 15, cachedInputPer1k: 0.2 },
+      // Sets input only: output and cache reads stay at the tier below's.
+      { aboveInputTokens: 1_000_000, inputPer1k: 4 },
+    ],
+  };
+
+  it('bills the whole call at the rates of the last tier its prompt is longer than', () => {
+    const at = (inputTokens: number) => dollarsAt(price, { inputTokens, outputTokens: 1000 });
+    assert.equal(at(200_000), 200 + 10, 'at the threshold: the base rates');
+    assert.equal(at(200_001), 200_001 * 0.002 + 15, 'past it: every token at the tier');
+    assert.equal(at(1_000_001), 1_000_001 * 0.004 + 15, 'a tier inherits what it leaves out');
+  });
+
+  it('prices cache reads at the tier’s own read rate', () => {
+    const counts = { inputTokens: 300_000, cachedInputTokens: 100_000, outputTokens: 0 };
+    assert.ok(Math.abs(dollarsAt(price, counts) - (200 * 2 + 100 * 0.2)) < 1e-9);
+    assert.deepEqual(ratesForPrompt(price, 300_000), {
+      inputPer1k: 2,
+      outputPer1k: 15,
+      cachedInputPer1k: 0.2,
+      cacheWritePer1k: undefined,
+    });
+  });
+
+  it('holds a budget for the tier the prompt estimate reaches', () => {
+    const r = route({ 'gemini-2.5-pro': price });
+    const short = dollarCost(r, 'gemini-2.5-pro', { inputTokens: 1000, outputTokens: 1000 });
+    const long = dollarCost(r, 'gemini-2.5-pro', { inputTokens: 250_000, outputTokens: 1000 });
+    assert.equal(short, 1 + 10);
+    assert.equal(long, 500 + 15);
   });
 });
 

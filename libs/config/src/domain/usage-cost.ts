@@ -2,7 +2,7 @@
 // multipliers give budget tokens; `costControl.modelPricing` gives dollars, and for a model
 // it does not price, the built-in catalog (builtin-prices.ts).
 import { builtinPrice } from './builtin-prices';
-import { type ModelPricing, type RouteConfig } from './gateway-config';
+import { type ModelPricing, type RouteConfig, type TokenRates } from './gateway-config';
 
 export interface TokenCounts {
   readonly inputTokens: number;
@@ -97,15 +97,35 @@ function servingBackend(
  */
 export function dollarsAt(price: ModelPricing, counts: TokenCounts): number {
   const input = counts.inputTokens;
+  const rates = price.tiers ? ratesForPrompt(price, input) : price;
   const cached = Math.min(Math.max(counts.cachedInputTokens ?? 0, 0), input);
   // Reads and writes are disjoint parts of the prompt: together never more than all of it.
   const written = Math.min(Math.max(counts.cacheWriteInputTokens ?? 0, 0), input - cached);
   return (
-    ((input - cached - written) / 1000) * price.inputPer1k +
-    (cached / 1000) * (price.cachedInputPer1k ?? price.inputPer1k) +
-    (written / 1000) * (price.cacheWritePer1k ?? price.inputPer1k) +
-    (counts.outputTokens / 1000) * price.outputPer1k
+    ((input - cached - written) / 1000) * rates.inputPer1k +
+    (cached / 1000) * (rates.cachedInputPer1k ?? rates.inputPer1k) +
+    (written / 1000) * (rates.cacheWritePer1k ?? rates.inputPer1k) +
+    (counts.outputTokens / 1000) * rates.outputPer1k
   );
+}
+
+/**
+ * The rates a call with a prompt of `inputTokens` pays: those of the last tier its prompt
+ * is longer than, over the tiers below it and the base price. The whole call is billed at
+ * them (as Google and Anthropic bill long prompts), not only the tokens past the threshold.
+ */
+export function ratesForPrompt(price: ModelPricing, inputTokens: number): TokenRates {
+  let rates: TokenRates = price;
+  for (const tier of price.tiers ?? []) {
+    if (inputTokens <= tier.aboveInputTokens) break;
+    rates = {
+      inputPer1k: tier.inputPer1k ?? rates.inputPer1k,
+      outputPer1k: tier.outputPer1k ?? rates.outputPer1k,
+      cachedInputPer1k: tier.cachedInputPer1k ?? rates.cachedInputPer1k,
+      cacheWritePer1k: tier.cacheWritePer1k ?? rates.cacheWritePer1k,
+    };
+  }
+  return rates;
 }
 
 /** US dollars; 0 when the model has no price (`modelPrice` tells which). */

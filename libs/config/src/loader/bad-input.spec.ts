@@ -195,6 +195,46 @@ describe('bad input', () => {
     assert.deepEqual(priced(''), { inputPer1k: 0.003, outputPer1k: 0.015 });
   });
 
+  it('modelPricing.tiers: thresholds that climb, rates >= 0', () => {
+    const pricing = (tiers: string) =>
+      `${ROUTE_HEAD}  costControl:\n    modelPricing:\n` +
+      `      gemini: {inputPer1k: 0.00125, outputPer1k: 0.01, tiers: ${tiers}}\n`;
+    const at =
+      'gw.yaml:8: document 1 (AIGatewayRoute "r"): spec.costControl.modelPricing.gemini.tiers';
+    assert.deepEqual(errorsOf(pricing('[{aboveInputTokens: -1, inputPer1k: 0.0025}]')), [
+      `${at}[0].aboveInputTokens: expected a number of prompt tokens (a whole number >= 0)`,
+    ]);
+    assert.deepEqual(errorsOf(pricing('[{inputPer1k: 0.0025}]')), [
+      `${at}[0].aboveInputTokens: is required`,
+    ]);
+    assert.deepEqual(errorsOf(pricing('[{aboveInputTokens: 200000, outputPer1k: "dear"}]')), [
+      `${at}[0].outputPer1k: expected US dollars per 1000 output tokens (a number >= 0)`,
+    ]);
+    assert.deepEqual(
+      errorsOf(
+        pricing(
+          '[{aboveInputTokens: 200000, inputPer1k: 1}, {aboveInputTokens: 200000, inputPer1k: 2}]',
+        ),
+      ),
+      [
+        `${at}[1].aboveInputTokens: must be above the tier before it (200000): ` +
+          'list tiers from the shortest prompt up',
+      ],
+    );
+    assert.equal(errorsOf(pricing('{aboveInputTokens: 200000}')).length, 1, 'not a list');
+
+    const result = parseGatewayConfig(
+      pricing('[{aboveInputTokens: 200000, inputPer1k: 0.0025, outputPer1k: 0.015}]'),
+      options,
+    );
+    assert.ok(result.ok);
+    assert.deepEqual(result.config.routes[0].costControl?.modelPricing.gemini, {
+      inputPer1k: 0.00125,
+      outputPer1k: 0.01,
+      tiers: [{ aboveInputTokens: 200000, inputPer1k: 0.0025, outputPer1k: 0.015 }],
+    });
+  });
+
   it('a block pattern that is not a regular expression', () => {
     const [line] = errorsOf(
       `${ROUTE_HEAD}  security:\n    promptValidation:\n      blockPatterns: ["(unclosed"]\n`,

@@ -10,6 +10,7 @@ import {
   type FailoverTrigger,
   type FallbackStrategy,
   type ModelCost,
+  type PriceTier,
   type RequestCost,
   type RequestCostType,
   type RetryConfig,
@@ -27,6 +28,7 @@ import {
   type FailoverDto,
   type ModelPricingDto,
   type PerModelRateLimitDto,
+  type PriceTierDto,
   type TokenBudgetDto,
   type TokenRateLimitDto,
   type UserIdentificationDto,
@@ -202,6 +204,10 @@ function costControl(dto: CostControlDto, path: PathSegment[], ctx: Ctx): CostCo
         outputPer1k: price.outputPer1k,
         ...optional('cachedInputPer1k', price.cachedInputPer1k),
         ...optional('cacheWritePer1k', price.cacheWritePer1k),
+        ...optional(
+          'tiers',
+          price.tiers && priceTiers(price.tiers, [...path, 'modelPricing', model, 'tiers'], ctx),
+        ),
       },
     ]),
   );
@@ -210,6 +216,31 @@ function costControl(dto: CostControlDto, path: PathSegment[], ctx: Ctx): CostCo
     ...optional('alertThreshold', alert),
     modelPricing,
   };
+}
+
+/**
+ * A price's long-prompt tiers, each with only the rates it sets. They must climb: a tier
+ * is in force past its own threshold and up to the next one's, so an out-of-order or
+ * repeated threshold has no meaning, and is an error naming it.
+ */
+function priceTiers(tiers: readonly PriceTierDto[], path: PathSegment[], ctx: Ctx): PriceTier[] {
+  tiers.forEach((tier, index) => {
+    const below = tiers[index - 1];
+    if (below !== undefined && tier.aboveInputTokens <= below.aboveInputTokens) {
+      ctx.report.error(
+        ctx.doc,
+        [...path, index, 'aboveInputTokens'],
+        `must be above the tier before it (${below.aboveInputTokens}): list tiers from the shortest prompt up`,
+      );
+    }
+  });
+  return tiers.map((tier) => ({
+    aboveInputTokens: tier.aboveInputTokens,
+    ...optional('inputPer1k', tier.inputPer1k),
+    ...optional('outputPer1k', tier.outputPer1k),
+    ...optional('cachedInputPer1k', tier.cachedInputPer1k),
+    ...optional('cacheWritePer1k', tier.cacheWritePer1k),
+  }));
 }
 
 function keyComponents(

@@ -154,6 +154,36 @@ export class UserIdentificationDto {
   jwt?: JwtUserIdDto;
 }
 
+const RATE_FIELDS = 'inputPer1k, outputPer1k, cachedInputPer1k, cacheWritePer1k';
+
+/** A long-prompt tier of a price: the rates it changes, past `aboveInputTokens`. */
+export class PriceTierDto {
+  @IsDefined(REQUIRED)
+  @IsInt(expecting('a number of prompt tokens (a whole number >= 0)'))
+  @Min(0, expecting('a number of prompt tokens (a whole number >= 0)'))
+  aboveInputTokens!: number;
+
+  @IsOptional()
+  @IsNumber(FINITE, expecting('US dollars per 1000 input tokens (a number >= 0)'))
+  @Min(0, expecting('US dollars per 1000 input tokens (a number >= 0)'))
+  inputPer1k?: number;
+
+  @IsOptional()
+  @IsNumber(FINITE, expecting('US dollars per 1000 output tokens (a number >= 0)'))
+  @Min(0, expecting('US dollars per 1000 output tokens (a number >= 0)'))
+  outputPer1k?: number;
+
+  @IsOptional()
+  @IsNumber(FINITE, expecting('US dollars per 1000 input tokens read from cache (a number >= 0)'))
+  @Min(0, expecting('US dollars per 1000 input tokens read from cache (a number >= 0)'))
+  cachedInputPer1k?: number;
+
+  @IsOptional()
+  @IsNumber(FINITE, expecting('US dollars per 1000 input tokens written to cache (a number >= 0)'))
+  @Min(0, expecting('US dollars per 1000 input tokens written to cache (a number >= 0)'))
+  cacheWritePer1k?: number;
+}
+
 export class ModelPricingDto {
   @IsDefined(REQUIRED)
   @IsNumber(FINITE, expecting('US dollars per 1000 input tokens (a number >= 0)'))
@@ -174,6 +204,12 @@ export class ModelPricingDto {
   @IsNumber(FINITE, expecting('US dollars per 1000 input tokens written to cache (a number >= 0)'))
   @Min(0, expecting('US dollars per 1000 input tokens written to cache (a number >= 0)'))
   cacheWritePer1k?: number;
+
+  @IsOptional()
+  @IsArray(expecting(`a list of {aboveInputTokens, ${RATE_FIELDS}}`))
+  @ValidateNested(expecting(`a mapping {aboveInputTokens, ${RATE_FIELDS}}`, { each: true }))
+  @Type(() => PriceTierDto)
+  tiers?: PriceTierDto[];
 }
 
 export class CostControlDto {
@@ -191,7 +227,7 @@ export class CostControlDto {
   @ValidateNested({
     each: true,
     message:
-      'expected a mapping of model name to {inputPer1k, outputPer1k, cachedInputPer1k, cacheWritePer1k}',
+      'expected a mapping of model name to {inputPer1k, outputPer1k, cachedInputPer1k, cacheWritePer1k, tiers}',
   })
   @Type(() => ModelPricingDto)
   modelPricing?: Map<string, ModelPricingDto>;
