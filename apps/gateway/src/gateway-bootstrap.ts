@@ -8,6 +8,7 @@ import {
   IngressTelemetry,
   OpenAiExceptionFilter,
   openResponseReuse,
+  openResponseState,
 } from '@aigw/ingress';
 import { DEFAULT_UPSTREAM_CONNECTIONS, meteredProviders } from '@aigw/providers';
 import { attemptTracing, FailoverRouter, RouterTelemetry } from '@aigw/router';
@@ -76,6 +77,7 @@ export async function bootstrapGateway(env: Env): Promise<RunningGateway> {
             logger.error('request failed unexpectedly', { requestId, error }),
           ),
           reuse: openResponseReuse(runtime, env),
+          responses: openResponseState(runtime, env),
           tracing: runtime.tracing && (await edgeTracing(runtime.tracing)),
         }),
         usageAnalytics,

@@ -5,6 +5,7 @@ import {
   IngressTelemetry,
   OpenAiExceptionFilter,
   openResponseReuse,
+  openResponseState,
 } from '@aigw/ingress';
 import {
   budgetSettings,
@@ -67,6 +68,7 @@ export async function bootstrapIngress(env: Env): Promise<RunningService> {
           logger.error('request failed unexpectedly', { requestId, error }),
         ),
         reuse: openResponseReuse(runtime, env),
+        responses: openResponseState(runtime, env),
         tracing: runtime.tracing && (await edgeTracing(runtime.tracing)),
       }),
       runtime.edgeAppOptions(

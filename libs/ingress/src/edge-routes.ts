@@ -18,16 +18,20 @@ import { sendOpenAiError, toDataPlaneError } from './http/openai-errors';
 import { ENDPOINT_PATHS, PATH_PREFIXES } from './http/public-paths';
 import { IngressPipeline } from './ingress-pipeline';
 import { INGRESS_OBSERVER, type IngressObserver } from './ingress-observer';
-import { RESPONSES_DIALECT } from './responses/responses-dialect';
+import { responsesDialect } from './responses/responses-dialect';
+import { ResponseState } from './responses/state/response-state';
+import { StoredResponsesRoutes } from './responses/stored-responses-routes';
 
 /** The hot endpoints: every model call of the OpenAI (chat and Responses) and Anthropic APIs. */
-const EDGE_ROUTES: readonly [call: EdgeCall, dialect: EdgeDialect][] = [
-  [{ endpoint: GatewayEndpoint.ChatCompletions, operation: 'chat' }, OPENAI_DIALECT],
-  [{ endpoint: GatewayEndpoint.Completions, operation: 'completions' }, OPENAI_DIALECT],
-  [{ endpoint: GatewayEndpoint.Embeddings, operation: 'embeddings' }, OPENAI_DIALECT],
-  [{ endpoint: GatewayEndpoint.Messages, operation: 'chat' }, MESSAGES_DIALECT],
-  [{ endpoint: GatewayEndpoint.Responses, operation: 'chat' }, RESPONSES_DIALECT],
-];
+function edgeRoutes(responses: EdgeDialect): readonly [call: EdgeCall, dialect: EdgeDialect][] {
+  return [
+    [{ endpoint: GatewayEndpoint.ChatCompletions, operation: 'chat' }, OPENAI_DIALECT],
+    [{ endpoint: GatewayEndpoint.Completions, operation: 'completions' }, OPENAI_DIALECT],
+    [{ endpoint: GatewayEndpoint.Embeddings, operation: 'embeddings' }, OPENAI_DIALECT],
+    [{ endpoint: GatewayEndpoint.Messages, operation: 'chat' }, MESSAGES_DIALECT],
+    [{ endpoint: GatewayEndpoint.Responses, operation: 'chat' }, responses],
+  ];
+}
 
 /**
  * The model calls as plain Fastify routes on the app's own instance, beside the Nest
@@ -40,6 +44,9 @@ const EDGE_ROUTES: readonly [call: EdgeCall, dialect: EdgeDialect][] = [
 @Injectable()
 export class EdgeRoutes implements OnModuleInit {
   private readonly exchange: EdgeExchange;
+  private readonly routes: ReturnType<typeof edgeRoutes>;
+  /** The Responses API's stored responses (retrieve, input items, delete), when kept. */
+  private readonly storedResponses?: StoredResponsesRoutes;
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
@@ -47,8 +54,11 @@ export class EdgeRoutes implements OnModuleInit {
     @Inject(INGRESS_OBSERVER) observer: IngressObserver,
     @Optional() admission?: BudgetAdmission,
     @Optional() reuse?: ResponseReuse,
+    @Optional() responses?: ResponseState,
   ) {
     this.exchange = new EdgeExchange(pipeline, observer, admission, reuse);
+    this.routes = edgeRoutes(responsesDialect(responses));
+    this.storedResponses = responses && new StoredResponsesRoutes(responses, pipeline);
   }
 
   /** Runs while Nest registers its own routes, before the app listens. */
@@ -59,7 +69,7 @@ export class EdgeRoutes implements OnModuleInit {
     }
     const fastify = httpAdapter.getInstance<FastifyInstance>();
     for (const prefix of PATH_PREFIXES) {
-      for (const [call, dialect] of EDGE_ROUTES) {
+      for (const [call, dialect] of this.routes) {
         fastify.post(prefix + ENDPOINT_PATHS[call.endpoint], (request, reply) =>
           this.exchange.serve(call, request, reply, dialect),
         );
@@ -67,6 +77,7 @@ export class EdgeRoutes implements OnModuleInit {
       // `client.models.retrieve(id)`. A Fastify wildcard: a model id may hold slashes
       // (`meta-llama/Llama-3-8B`), which a Nest route parameter does not match.
       fastify.get(`${prefix}/models/*`, (request, reply) => this.sendModel(request, reply));
+      this.storedResponses?.register(fastify, prefix);
     }
   }
 

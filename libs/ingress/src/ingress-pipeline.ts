@@ -79,6 +79,20 @@ export class IngressPipeline {
       : admit(operation, provisional, route, identity, trace);
   }
 
+  /**
+   * The caller's user key as the route serving `model` identifies callers, for requests
+   * that name no model (a stored response's, whose model says which route made it);
+   * undefined when no route serves the model any more.
+   */
+  userKeyFor(model: string, headers: IncomingHeaders): string | undefined | Promise<string> {
+    const route = this.routeFor(model);
+    if (!route) return undefined;
+    const identity = this.identifier.identify(headers, route.route);
+    return identity instanceof Promise
+      ? identity.then((resolved) => resolved.caller.userKey)
+      : identity.caller.userKey;
+  }
+
   handle(request: GatewayRequest, signal: AbortSignal): Promise<GatewayAnswer> {
     return this.router.route(request, signal);
   }

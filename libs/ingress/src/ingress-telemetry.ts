@@ -26,6 +26,7 @@ import type {
 /** Rejections decided at the edge, before any backend was tried. */
 const REJECT_REASON: Partial<Record<DataPlaneErrorCode, RejectReason>> = {
   [DataPlaneErrorCode.InvalidRequest]: RejectReason.InvalidRequest,
+  [DataPlaneErrorCode.NotFound]: RejectReason.InvalidRequest,
   [DataPlaneErrorCode.BodyTooLarge]: RejectReason.PayloadTooLarge,
   [DataPlaneErrorCode.PromptBlocked]: RejectReason.BlockedContent,
   [DataPlaneErrorCode.ModelNotFound]: RejectReason.InvalidRequest,

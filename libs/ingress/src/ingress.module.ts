@@ -8,6 +8,7 @@ import { EdgeRoutes } from './edge-routes';
 import { OpenAiController } from './http/openai.controller';
 import { IngressPipeline } from './ingress-pipeline';
 import { identityOptionsFromEnv } from './identity';
+import { ResponseState } from './responses/state/response-state';
 import {
   bothObservers,
   INGRESS_OBSERVER,
@@ -28,6 +29,8 @@ export interface IngressModuleOptions {
   readonly admission?: BudgetAdmission;
   /** Response cache and request deduplication; without it every request is routed. */
   readonly reuse?: ResponseReuse;
+  /** The Responses API's stored responses; without it `/v1/responses` is stateless. */
+  readonly responses?: ResponseState;
 }
 
 @Module({})
@@ -53,6 +56,7 @@ export class IngressModule {
         },
         ...(options.admission ? [{ provide: BudgetAdmission, useValue: options.admission }] : []),
         ...(options.reuse ? [{ provide: ResponseReuse, useValue: options.reuse }] : []),
+        ...(options.responses ? [{ provide: ResponseState, useValue: options.responses }] : []),
       ],
     };
   }

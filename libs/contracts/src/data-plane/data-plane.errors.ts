@@ -8,6 +8,8 @@ export enum DataPlaneErrorCode {
   BodyTooLarge = 'REQUEST.TOO_LARGE',
   PromptBlocked = 'REQUEST.PROMPT_BLOCKED',
   UnknownUrl = 'REQUEST.UNKNOWN_URL',
+  /** A stored object the request names (a stored response) is not there for this caller. */
+  NotFound = 'REQUEST.NOT_FOUND',
   /** A known path asked with a method it does not answer (`headers` carries `Allow`). */
   MethodNotAllowed = 'REQUEST.METHOD_NOT_ALLOWED',
   ModelNotFound = 'ROUTE.MODEL_NOT_FOUND',
@@ -35,6 +37,7 @@ const HTTP_STATUS: Record<DataPlaneErrorCode, number> = {
   [DataPlaneErrorCode.BodyTooLarge]: 413,
   [DataPlaneErrorCode.PromptBlocked]: 400,
   [DataPlaneErrorCode.UnknownUrl]: 404,
+  [DataPlaneErrorCode.NotFound]: 404,
   [DataPlaneErrorCode.MethodNotAllowed]: 405,
   [DataPlaneErrorCode.ModelNotFound]: 404,
   [DataPlaneErrorCode.ModelNotAllowed]: 403,
@@ -58,6 +61,7 @@ const OPENAI_TYPE: Record<DataPlaneErrorCode, OpenAiErrorType> = {
   [DataPlaneErrorCode.BodyTooLarge]: 'invalid_request_error',
   [DataPlaneErrorCode.PromptBlocked]: 'invalid_request_error',
   [DataPlaneErrorCode.UnknownUrl]: 'invalid_request_error',
+  [DataPlaneErrorCode.NotFound]: 'invalid_request_error',
   [DataPlaneErrorCode.MethodNotAllowed]: 'invalid_request_error',
   [DataPlaneErrorCode.ModelNotFound]: 'invalid_request_error',
   [DataPlaneErrorCode.ModelNotAllowed]: 'permission_error',
@@ -80,6 +84,7 @@ const OPENAI_CODE: Partial<Record<DataPlaneErrorCode, string>> = {
   [DataPlaneErrorCode.BodyTooLarge]: 'request_too_large',
   [DataPlaneErrorCode.PromptBlocked]: 'prompt_blocked',
   [DataPlaneErrorCode.UnknownUrl]: 'unknown_url',
+  [DataPlaneErrorCode.NotFound]: 'not_found',
   [DataPlaneErrorCode.MethodNotAllowed]: 'method_not_allowed',
   [DataPlaneErrorCode.InvalidRequest]: 'invalid_request',
   [DataPlaneErrorCode.BudgetExceeded]: 'budget_exceeded',

@@ -39,8 +39,17 @@ export interface EdgeDialect {
   /** The request body in the canonical (OpenAI) format; absent when it already is. */
   readonly canonicalBody?: (body: unknown) => unknown;
   /**
+   * The request completed from state the gateway keeps for its caller (the Responses
+   * API's earlier turns), once the caller is known and before budgets and the cache see it.
+   */
+  readonly withState?: (
+    request: GatewayRequest,
+    clientBody: unknown,
+  ) => GatewayRequest | Promise<GatewayRequest>;
+  /**
    * The body of a complete answer. `clientBody` is the request as the client sent it,
-   * before `canonicalBody`, for an API whose answers repeat the request's settings.
+   * before `canonicalBody`, for an API whose answers repeat the request's settings. A
+   * promise when there is work to finish before it is sent (storing it).
    */
   answerBody(answer: JsonAnswer, request: GatewayRequest, clientBody: unknown): unknown;
   /** Starts the event stream (status and headers) and returns its relay. */
@@ -109,6 +118,7 @@ export class EdgeExchange {
         requestId,
         timings.startedAt,
       );
+      if (dialect.withState) request = await dialect.withState(request, http.body);
       // With the route's cache or deduplication on: a cache hit, or an identical call to join.
       const plan = this.reuse?.plan(request, http.headers);
       const found = plan && (await this.reuse!.find(plan, request));
@@ -148,7 +158,8 @@ export class EdgeExchange {
       };
       const limitHeaders = { ...admission?.headers, ...served?.headers };
       if (answer.kind === 'json') {
-        const body = dialect.answerBody(answer, request, http.body);
+        const made = dialect.answerBody(answer, request, http.body);
+        const body: unknown = made instanceof Promise ? await made : made;
         timings.firstByteAt = performance.now();
         // What this call cost its caller; a stream's is known only after its headers.
         const billed = reused ? this.reuse!.billedFor(answer.usage) : answer.usage;

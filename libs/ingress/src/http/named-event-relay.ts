@@ -34,6 +34,11 @@ export interface NamedEventStyle {
   readonly keepAlive: string;
   /** The text that ends a broken stream, so it never looks finished. */
   readonly failure: (error: DataPlaneError) => string;
+  /**
+   * Work done once the stream ended cleanly, before its closing events go out (the
+   * Responses API stores the answer first, so a client that chains on it finds it).
+   */
+  readonly beforeClosing?: () => Promise<void>;
 }
 
 /**
@@ -70,7 +75,9 @@ export class NamedEventRelay implements StreamRelay {
   }
 
   async end(usage: Promise<TokenUsage>): Promise<void> {
-    this.out.end(namedEventFrames(this.translator.finish(await usage)));
+    const closing = namedEventFrames(this.translator.finish(await usage));
+    if (this.style.beforeClosing) await this.style.beforeClosing();
+    this.out.end(closing);
   }
 
   fail(error: DataPlaneError): void {

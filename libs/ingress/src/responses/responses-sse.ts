@@ -1,9 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { GatewayRequest, JsonObject } from '@aigw/contracts/data-plane';
 import { NamedEventRelay, namedEventFrames } from '../http/named-event-relay';
 import type { StreamHeartbeats } from '../http/stream-heartbeats';
 import { responsesFacts } from './domain/responses-request';
-import type { ResponseContext } from './domain/responses-response';
+import type { ResponseContext, ResponseObject } from './domain/responses-response';
 import { ResponseStreamTranslator } from './domain/responses-stream';
 
 /** An SSE comment: every client skips it (the stream has no `[DONE]` and no ping event). */
@@ -11,10 +12,17 @@ const KEEP_ALIVE = ': keep-alive\n\n';
 
 /**
  * Relays canonical chunks to a client of the Responses API as its event stream;
- * response.created goes out as the stream opens, before the first chunk.
+ * response.created goes out as the stream opens, before the first chunk. `onFinished`
+ * gets the finished Response (with its reasoning blocks) before response.completed (or
+ * response.incomplete) goes out; a stream that breaks never reaches it.
  */
 export class ResponsesStreamRelay extends NamedEventRelay {
-  constructor(response: ServerResponse, context: ResponseContext, heartbeats?: StreamHeartbeats) {
+  constructor(
+    response: ServerResponse,
+    context: ResponseContext,
+    heartbeats?: StreamHeartbeats,
+    onFinished?: (response: ResponseObject) => Promise<void>,
+  ) {
     const translator = new ResponseStreamTranslator(context);
     super(
       response,
@@ -22,18 +30,36 @@ export class ResponsesStreamRelay extends NamedEventRelay {
       {
         keepAlive: KEEP_ALIVE,
         failure: (error) => namedEventFrames(translator.fail(error)),
+        beforeClosing: onFinished && (() => onFinished(translator.finalResponse!)),
       },
       heartbeats,
     );
   }
 }
 
-/** What every Response object of a request repeats: its settings, model, id and time. */
-export function responseContext(request: GatewayRequest, clientBody: unknown): ResponseContext {
+/** A stored Response's id: random, so no client can name (or overwrite) another's. */
+export function storedResponseId(): string {
+  return `resp_${randomBytes(24).toString('hex')}`;
+}
+
+/**
+ * What every Response object of a request repeats: its settings, model, id and time.
+ * `stateful`: the gateway stores responses, so one is stored unless `store` is false.
+ */
+export function responseContext(
+  request: GatewayRequest,
+  clientBody: unknown,
+  stateful = false,
+): ResponseContext {
+  const body = (clientBody ?? {}) as JsonObject;
+  const store = stateful && body.store !== false;
+  const previous = body.previous_response_id;
   return {
-    facts: responsesFacts((clientBody ?? {}) as JsonObject),
+    facts: responsesFacts(body),
     model: request.requestedModel,
     requestId: request.requestId,
     createdAt: Math.floor(Date.now() / 1000),
+    ...(store ? { store, responseId: storedResponseId() } : {}),
+    previousResponseId: stateful && typeof previous === 'string' ? previous : null,
   };
 }

@@ -144,6 +144,12 @@ export class MetricsRegistry {
     labelNames: ['model'] as const,
     registers: [this.registry],
   });
+  readonly #storedResponses = new Counter({
+    name: 'ai_gateway_stored_responses_total',
+    help: 'Responses API stored responses: stored, too_large, store_failed, hit, miss, deleted, evicted',
+    labelNames: ['event'] as const,
+    registers: [this.registry],
+  });
 
   // OpenTelemetry GenAI semantic-convention metrics, Prometheus spelling.
   readonly #genAiTokens = new FastHistogram({
@@ -395,6 +401,11 @@ export class MetricsRegistry {
 
   recordCacheMiss(model: string): void {
     this.#cacheMisses.inc([this.models.admit(model)]);
+  }
+
+  /** An event of the Responses API's response store (a fixed set of names, no user data). */
+  recordStoredResponse(event: string): void {
+    this.#storedResponses.inc({ event });
   }
 
   recordGenAiTokenUsage(labels: GenAiLabels, counts: { input?: number; output?: number }): void {

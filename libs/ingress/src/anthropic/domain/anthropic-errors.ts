@@ -16,6 +16,7 @@ const RENDERING: Record<DataPlaneErrorCode, { status: number; type: MessagesErro
   [DataPlaneErrorCode.UpstreamRejected]: { status: 400, type: 'invalid_request_error' },
   [DataPlaneErrorCode.BodyTooLarge]: { status: 413, type: 'request_too_large' },
   [DataPlaneErrorCode.UnknownUrl]: { status: 404, type: 'not_found_error' },
+  [DataPlaneErrorCode.NotFound]: { status: 404, type: 'not_found_error' },
   [DataPlaneErrorCode.MethodNotAllowed]: { status: 405, type: 'invalid_request_error' },
   [DataPlaneErrorCode.ModelNotFound]: { status: 404, type: 'not_found_error' },
   [DataPlaneErrorCode.ModelNotAllowed]: { status: 403, type: 'permission_error' },

@@ -438,22 +438,46 @@ describe('Responses API request: what is refused, naming the parameter', () => {
     rejects({ ...base, input: [{ type: 'reasoning', summary: [] }] }, 'input', /holds no message/);
   });
 
-  it('refuses what needs stored state: the gateway is stateless', () => {
+  it('refuses what needs state it does not keep: conversations, prompts, items', () => {
     rejects(
       { ...base, input: 'x', previous_response_id: 'resp_123' },
       'previous_response_id',
       /stateless.*whole conversation in 'input'/,
     );
-    rejects({ ...base, input: 'x', conversation: 'conv_1' }, 'conversation', /stateless/);
-    rejects({ ...base, input: 'x', prompt: { id: 'pmpt_1' } }, 'prompt', /stateless/);
+    rejects(
+      { ...base, input: 'x', conversation: 'conv_1' },
+      'conversation',
+      /keeps no conversations; chain responses with 'previous_response_id'/,
+    );
+    rejects({ ...base, input: 'x', prompt: { id: 'pmpt_1' } }, 'prompt', /no prompt templates/);
     rejects({ ...base, input: 'x', background: true }, 'background', /not supported/);
     rejects(
       { ...base, input: [{ type: 'item_reference', id: 'msg_1' }] },
       'input[0].type',
-      /stateless/,
+      /Item references are not supported/,
     );
     // Null is the SDKs' way of leaving a field out.
     assert.ok(translateResponsesRequest({ ...base, input: 'x', previous_response_id: null }));
+  });
+
+  it('takes previous_response_id when the gateway stores responses, and checks it', () => {
+    const stateful = { stateful: true };
+    const { chat } = translateResponsesRequest(
+      { ...base, input: 'x', previous_response_id: 'resp_1' },
+      stateful,
+    );
+    assert.deepEqual(chat.messages, [{ role: 'user', content: 'x' }]);
+    assert.equal(chat.previous_response_id, undefined, 'never sent to a backend');
+    const fails = (body: Record<string, unknown>, param: string, message: RegExp) =>
+      assert.throws(
+        () => translateResponsesRequest({ ...base, input: 'x', ...body }, stateful),
+        (error: unknown) =>
+          error instanceof DataPlaneError && error.param === param && message.test(error.message),
+      );
+    fails({ previous_response_id: 7 }, 'previous_response_id', /expected a string/);
+    fails({ previous_response_id: '' }, 'previous_response_id', /must not be empty/);
+    fails({ conversation: { id: 'conv_1' } }, 'conversation', /not supported/);
+    fails({ store: 'yes' }, 'store', /expected a boolean/);
   });
 
   it('refuses items and parts it cannot translate', () => {

@@ -7,9 +7,10 @@ import {
 import { decodeReasoning } from './encrypted-reasoning';
 
 // OpenAI Responses API requests in the gateway's canonical format (OpenAI chat
-// completions), so `/v1/responses` works against every backend. The gateway keeps no
-// state: a request carries its whole conversation in `input`, and what needs a stored
-// response, conversation or prompt is refused with a 400 naming the field.
+// completions), so `/v1/responses` works against every backend. The conversation is
+// `input`, after the earlier turns `previous_response_id` names when the gateway stores
+// responses (see ../state); what needs a stored conversation, prompt or item is refused
+// with a 400 naming the field.
 
 /** What the answer side needs of the request: mostly what the Response object repeats. */
 export interface ResponsesRequestFacts {
@@ -85,20 +86,34 @@ function optionalBoolean(value: unknown, param: string): boolean | undefined {
   return value;
 }
 
-/** Fields that only make sense against stored state, which this gateway does not keep. */
-const STATEFUL_FIELDS: readonly [field: string, what: string][] = [
-  ['previous_response_id', 'earlier responses'],
-  ['conversation', 'conversations'],
-  ['prompt', 'prompt templates'],
+export interface TranslationOptions {
+  /** The gateway stores responses: `previous_response_id` may name one. */
+  readonly stateful?: boolean;
+}
+
+/** Fields that only make sense against state this gateway does not keep. */
+const STATEFUL_FIELDS: readonly [field: string, refusal: string][] = [
+  [
+    'conversation',
+    "this gateway keeps no conversations; chain responses with 'previous_response_id', or send the whole conversation in 'input'.",
+  ],
+  ['prompt', "this gateway stores no prompt templates; send the prompt in 'input'."],
 ];
 
-function refuseStatefulFields(body: JsonObject): void {
-  for (const [field, what] of STATEFUL_FIELDS) {
-    if (absent(body[field])) continue;
+function refuseStatefulFields(body: JsonObject, stateful: boolean): void {
+  if (!stateful && !absent(body.previous_response_id)) {
     throw error(
-      field,
-      `'${field}' is not supported: this gateway is stateless and stores no ${what}; send the whole conversation in 'input'.`,
+      'previous_response_id',
+      "'previous_response_id' is not supported: this gateway is stateless (its response store is off) and stores no earlier responses; send the whole conversation in 'input'.",
     );
+  }
+  if (stateful) {
+    const previous = optionalString(body.previous_response_id, 'previous_response_id');
+    if (previous === '') throw badValue('previous_response_id', 'it must not be empty.');
+  }
+  for (const [field, refusal] of STATEFUL_FIELDS) {
+    if (absent(body[field])) continue;
+    throw error(field, `'${field}' is not supported: ${refusal}`);
   }
   if (body.background === true) {
     throw error(
@@ -112,7 +127,10 @@ function refuseStatefulFields(body: JsonObject): void {
  * Validates a Responses API body and translates it into an OpenAI chat body.
  * Throws a DataPlaneError (400, OpenAI's error format) naming the first field at fault.
  */
-export function translateResponsesRequest(body: unknown): TranslatedResponsesRequest {
+export function translateResponsesRequest(
+  body: unknown,
+  options: TranslationOptions = {},
+): TranslatedResponsesRequest {
   if (!isObject(body)) {
     throw new DataPlaneError(
       DataPlaneErrorCode.InvalidRequest,
@@ -121,7 +139,7 @@ export function translateResponsesRequest(body: unknown): TranslatedResponsesReq
   }
   const model = requiredString(body.model, 'model');
   if (model.length === 0) throw badValue('model', 'it must not be empty.');
-  refuseStatefulFields(body);
+  refuseStatefulFields(body, options.stateful === true);
 
   const messages: JsonObject[] = [];
   const instructions = optionalString(body.instructions, 'instructions');
@@ -134,7 +152,7 @@ export function translateResponsesRequest(body: unknown): TranslatedResponsesReq
     // The usage chunk carries the reasoning token count the final Response reports.
     chat.stream_options = { include_usage: true };
   }
-  optionalBoolean(body.store, 'store'); // accepted; nothing is stored
+  optionalBoolean(body.store, 'store'); // the answer side stores (or not)
   includeList(body.include);
   if (!absent(body.metadata) && !isObject(body.metadata)) {
     throw wrongType('metadata', 'an object');
@@ -255,7 +273,7 @@ function addInputItem(translation: InputTranslation, item: unknown, at: string):
     case 'item_reference':
       throw error(
         `${at}.type`,
-        "Item references are not supported: this gateway is stateless and stores no items; send the item itself in 'input'.",
+        "Item references are not supported: this gateway looks up no items; send the item itself in 'input', or chain with 'previous_response_id'.",
       );
     default:
       throw badValue(

@@ -83,10 +83,10 @@ export interface ResponseObject {
   readonly model: string;
   readonly output: readonly OutputItem[];
   readonly parallel_tool_calls: boolean;
-  readonly previous_response_id: null;
+  readonly previous_response_id: string | null;
   readonly reasoning: ResponsesRequestFacts['reasoning'];
-  /** Nothing is stored, whatever the request asked. */
-  readonly store: false;
+  /** Whether the gateway keeps it (retrievable, and chainable by `previous_response_id`). */
+  readonly store: boolean;
   readonly temperature: number | null;
   readonly text: JsonObject;
   readonly tool_choice: unknown;
@@ -106,6 +106,11 @@ export interface ResponseContext {
   readonly requestId: string;
   /** Unix seconds. */
   readonly createdAt: number;
+  /** The Response's id; made of the request id when absent (a response nobody stores). */
+  readonly responseId?: string;
+  /** The gateway stores the finished Response (default: it does not). */
+  readonly store?: boolean;
+  readonly previousResponseId?: string | null;
 }
 
 /** Ids made of the request id, so a stream's items keep theirs from first event to last. */
@@ -139,7 +144,7 @@ export function responseObject(
 ): ResponseObject {
   const { facts } = context;
   return {
-    id: responseId(context.requestId),
+    id: context.responseId ?? responseId(context.requestId),
     object: 'response',
     created_at: context.createdAt,
     status,
@@ -150,9 +155,9 @@ export function responseObject(
     model: context.model,
     output: fields.output ?? [],
     parallel_tool_calls: facts.parallelToolCalls,
-    previous_response_id: null,
+    previous_response_id: context.previousResponseId ?? null,
     reasoning: facts.reasoning,
-    store: false,
+    store: context.store === true,
     temperature: facts.temperature,
     text: facts.text,
     tool_choice: facts.toolChoice,
@@ -254,7 +259,9 @@ export function toResponse(
   const { requestId } = context;
   const output: OutputItem[] = [];
   const reasoning = reasoningTextOf(message) ?? '';
-  const blocks = context.facts.encryptedReasoning ? thinkingBlocksOf(message.thinking_blocks) : [];
+  // A stored Response keeps the blocks for the turn that continues it, shown or not.
+  const keepBlocks = context.facts.encryptedReasoning || context.store === true;
+  const blocks = keepBlocks ? thinkingBlocksOf(message.thinking_blocks) : [];
   if (reasoning !== '' || blocks.length > 0) {
     output.push(reasoningItem(outputItemId('rs', requestId, 0), reasoning, blocks));
   }
@@ -292,4 +299,12 @@ export function toResponse(
 /** The id of a call the backend left unnamed, for stream and JSON answers alike. */
 export function fallbackCallId(requestId: string, index: number): string {
   return `call_${compactId(requestId)}_${index}`;
+}
+
+/** The reasoning items without their thinking blocks: what a client that did not ask sees. */
+export function withoutReasoningBlocks(output: readonly OutputItem[]): OutputItem[] {
+  return output.map((item) => {
+    if (item.type !== 'reasoning' || item.encrypted_content === undefined) return item;
+    return { type: 'reasoning', id: item.id, summary: item.summary };
+  });
 }

@@ -20,6 +20,8 @@ import {
   type ItemStatus,
   type OutputItem,
   type ResponseContext,
+  type ResponseObject,
+  withoutReasoningBlocks,
 } from './responses-response';
 
 /** One event of a Responses stream; its SSE event name is its `type`. */
@@ -77,8 +79,19 @@ export class ResponseStreamTranslator {
   private reasoningTokens = 0;
   /** Reasoning text streamed since the last signature: the next signed block's text. */
   private unsignedText = '';
+  /** Blocks are gathered to be shown (`include`) or kept with the stored Response. */
+  private readonly keepBlocks: boolean;
+  /** The finished Response with every reasoning item's blocks: what the gateway stores. */
+  private finished?: ResponseObject;
 
-  constructor(private readonly context: ResponseContext) {}
+  constructor(private readonly context: ResponseContext) {
+    this.keepBlocks = context.facts.encryptedReasoning || context.store === true;
+  }
+
+  /** The Response the stream finished with (completed or incomplete); none if it broke. */
+  get finalResponse(): ResponseObject | undefined {
+    return this.finished;
+  }
 
   /** The opening events, sent before the backend's first chunk. */
   start(): ResponseStreamEvent[] {
@@ -99,7 +112,7 @@ export class ResponseStreamTranslator {
     const delta = (choice.delta ?? {}) as JsonObject;
     const reasoning = reasoningTextOf(delta);
     if (reasoning !== undefined) this.reasoningDelta(reasoning, events);
-    if (this.context.facts.encryptedReasoning) {
+    if (this.keepBlocks) {
       for (const block of thinkingBlocksOf(delta.thinking_blocks)) {
         this.thinkingBlock(block, events);
       }
@@ -123,10 +136,15 @@ export class ResponseStreamTranslator {
     // Like a JSON answer, an answer with nothing in it still has its (empty) message.
     if (this.output.length === 0 && !this.open) this.openMessage(events);
     this.closeItem(events, incomplete ? 'incomplete' : 'completed');
-    const response = responseObject(this.context, incomplete ? 'incomplete' : 'completed', {
-      output: [...this.output],
+    const status = incomplete ? 'incomplete' : 'completed';
+    const fields = {
       usage: responseUsage(usage, this.reasoningTokens),
       incompleteDetails: incomplete,
+    };
+    this.finished = responseObject(this.context, status, { ...fields, output: [...this.output] });
+    const response = responseObject(this.context, status, {
+      ...fields,
+      output: this.output.map((item) => this.shown(item)),
     });
     events.push(
       this.event(incomplete ? 'response.incomplete' : 'response.completed', { response }),
@@ -147,7 +165,7 @@ export class ResponseStreamTranslator {
       this.event('error', { code, message, param }),
       this.event('response.failed', {
         response: responseObject(this.context, 'failed', {
-          output: [...output],
+          output: output.map((item) => this.shown(item)),
           error: responseError(error),
         }),
       }),
@@ -378,7 +396,18 @@ export class ResponseStreamTranslator {
     }
     const done = this.snapshot(item, status);
     this.output.push(done);
-    events.push(this.event('response.output_item.done', { output_index: item.index, item: done }));
+    events.push(
+      this.event('response.output_item.done', {
+        output_index: item.index,
+        item: this.shown(done),
+      }),
+    );
+  }
+
+  /** An item as the client sees it: reasoning blocks only when it asked for them. */
+  private shown(item: OutputItem): OutputItem {
+    if (this.context.facts.encryptedReasoning) return item;
+    return withoutReasoningBlocks([item])[0];
   }
 
   /** The item as the Response carries it; `empty` leaves out the parts (they are added apart). */

@@ -1,0 +1,213 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ServerResponse } from 'node:http';
+import { RecordingResponse } from '@aigw/testing';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type GatewayRequest,
+  type JsonAnswer,
+  type JsonObject,
+  type ThinkingBlock,
+} from '@aigw/contracts/data-plane';
+import { translateResponsesRequest } from './domain/responses-request';
+import type { ResponseObject } from './domain/responses-response';
+import { decodeReasoning } from './domain/encrypted-reasoning';
+import { responsesDialect } from './responses-dialect';
+import { MemoryResponseStore } from './state/memory-response-store';
+import { ResponseState } from './state/response-state';
+
+const SIGNED: ThinkingBlock = { type: 'thinking', thinking: 'Think.', signature: 'c2lnbmF0dXJl' };
+
+function answerOf(content: string, message: JsonObject = {}): JsonAnswer {
+  return {
+    kind: 'json',
+    status: 200,
+    body: {
+      id: 'chatcmpl-1',
+      choices: [
+        { index: 0, message: { role: 'assistant', content, ...message }, finish_reason: 'stop' },
+      ],
+    },
+    usage: { inputTokens: 3, outputTokens: 2, cachedInputTokens: 0, source: 'reported' },
+    servedBy: { backend: 'b', provider: 'openai', model: 'upstream' },
+  };
+}
+
+function setUp() {
+  const store = new MemoryResponseStore({ maxEntries: 100, maxBytes: 1_000_000 });
+  const state = new ResponseState({ store, ttlMs: 60_000 });
+  const dialect = responsesDialect(state);
+  /** What the edge does before routing: translate, identify (given), complete from state. */
+  const prepare = async (body: JsonObject, userKey: string): Promise<GatewayRequest> => {
+    const chat = dialect.canonicalBody!(body) as JsonObject;
+    const request = {
+      requestId: `req-${Math.random()}`,
+      requestedModel: body.model,
+      body: chat,
+      caller: { userKey },
+    } as GatewayRequest;
+    return dialect.withState ? dialect.withState(request, body) : request;
+  };
+  const create = async (body: JsonObject, userKey: string, answer = answerOf('Hi.')) => {
+    const request = await prepare(body, userKey);
+    const response = (await dialect.answerBody(answer, request, body)) as ResponseObject;
+    return { request, response };
+  };
+  return { store, state, dialect, prepare, create };
+}
+
+describe('Responses API dialect with stored responses', () => {
+  it('stores an answer by default under its caller, saying store: true, with a fresh id', async () => {
+    const { state, create } = setUp();
+    const { response } = await create({ model: 'm', input: 'hi' }, 'alice');
+    assert.equal(response.store, true);
+    assert.equal(response.previous_response_id, null);
+    assert.match(response.id, /^resp_[0-9a-f]{48}$/);
+    const stored = await state.find('alice', response.id);
+    assert.deepEqual(stored.response, response);
+    assert.equal(stored.model, 'm');
+    assert.deepEqual(stored.input, [
+      {
+        type: 'message',
+        role: 'user',
+        content: [{ type: 'input_text', text: 'hi' }],
+        id: `msg_${response.id.slice(5)}_in0`,
+      },
+    ]);
+    const again = await create({ model: 'm', input: 'hi' }, 'alice');
+    assert.notEqual(again.response.id, response.id);
+  });
+
+  it('stores nothing for store: false, and says so', async () => {
+    const { store, create } = setUp();
+    const { response } = await create({ model: 'm', input: 'hi', store: false }, 'alice');
+    assert.equal(response.store, false);
+    assert.deepEqual(store.size(), { entries: 0, bytes: 0 });
+  });
+
+  it("prepends the chain's turns, oldest first, and only this request's instructions", async () => {
+    const { create } = setUp();
+    const first = await create(
+      { model: 'm', instructions: 'Old rules.', input: 'My name is Ann.' },
+      'alice',
+      answerOf('Hello Ann.'),
+    );
+    const second = await create(
+      { model: 'm', input: 'And my city is Oslo.', previous_response_id: first.response.id },
+      'alice',
+      answerOf('Noted.'),
+    );
+    assert.equal(second.response.previous_response_id, first.response.id);
+    const third = await create(
+      {
+        model: 'm',
+        instructions: 'New rules.',
+        input: [{ role: 'user', content: 'What do you know?' }],
+        previous_response_id: second.response.id,
+      },
+      'alice',
+    );
+    assert.deepEqual(third.request.body.messages, [
+      { role: 'system', content: 'New rules.' },
+      { role: 'user', content: 'My name is Ann.' },
+      { role: 'assistant', content: 'Hello Ann.' },
+      { role: 'user', content: 'And my city is Oslo.' },
+      { role: 'assistant', content: 'Noted.' },
+      { role: 'user', content: 'What do you know?' },
+    ]);
+    assert.equal(third.request.body.previous_response_id, undefined);
+  });
+
+  it("refuses another caller's previous_response_id with a 404, before anything is routed", async () => {
+    const { create, prepare } = setUp();
+    const { response } = await create({ model: 'm', input: 'secret plan' }, 'alice');
+    await assert.rejects(
+      prepare({ model: 'm', input: 'and?', previous_response_id: response.id }, 'bob'),
+      (error: unknown) =>
+        error instanceof DataPlaneError &&
+        error.code === DataPlaneErrorCode.NotFound &&
+        error.httpStatus === 404 &&
+        error.param === 'previous_response_id' &&
+        !/secret/.test(error.message),
+    );
+  });
+
+  it('keeps the reasoning blocks for the next turn though the client did not ask to see them', async () => {
+    const { create, state } = setUp();
+    const first = await create(
+      { model: 'm', input: 'Weather?' },
+      'alice',
+      answerOf('Sunny.', { reasoning_content: 'Think.', thinking_blocks: [SIGNED] }),
+    );
+    const shown = first.response.output[0];
+    assert.equal(shown.type, 'reasoning');
+    assert.equal((shown as { encrypted_content?: string }).encrypted_content, undefined);
+    const kept = (await state.find('alice', first.response.id)).response.output[0] as {
+      encrypted_content?: string;
+    };
+    assert.deepEqual(decodeReasoning(kept.encrypted_content!), [SIGNED]);
+    const next = await create(
+      { model: 'm', input: 'Tomorrow?', previous_response_id: first.response.id },
+      'alice',
+    );
+    const assistant = (next.request.body.messages as JsonObject[])[1];
+    assert.deepEqual(assistant.thinking_blocks, [SIGNED]);
+  });
+
+  it('stores a stream once it finished, before response.completed goes out', async () => {
+    const { dialect, prepare, state } = setUp();
+    const body = { model: 'm', input: 'hi', stream: true };
+    const request = await prepare(body, 'alice');
+    const out = new RecordingResponse();
+    let textWhenStored = '';
+    const save = state.save.bind(state);
+    state.save = async (record) => {
+      textWhenStored = out.text;
+      return save(record);
+    };
+    const relay = dialect.openStream(out as unknown as ServerResponse, {}, request, body);
+    await relay.event({ choices: [{ index: 0, delta: { content: 'Hel' } }] });
+    await relay.event({ choices: [{ index: 0, delta: { content: 'lo' }, finish_reason: 'stop' }] });
+    await relay.end(
+      Promise.resolve({
+        inputTokens: 1,
+        outputTokens: 2,
+        cachedInputTokens: 0,
+        source: 'reported',
+      }),
+    );
+    assert.doesNotMatch(textWhenStored, /response\.completed/);
+    const completed = [...out.text.matchAll(/^data: (.*)$/gm)]
+      .map((match) => JSON.parse(match[1]) as JsonObject)
+      .find((event) => event.type === 'response.completed')!.response as ResponseObject;
+    assert.equal(completed.store, true);
+    const stored = await state.find('alice', completed.id);
+    assert.deepEqual(stored.response, completed);
+    assert.equal(stored.response.usage?.output_tokens, 2);
+  });
+
+  it('stores nothing of a stream that broke', async () => {
+    const { dialect, prepare, store } = setUp();
+    const body = { model: 'm', input: 'hi', stream: true };
+    const relay = dialect.openStream(
+      new RecordingResponse() as unknown as ServerResponse,
+      {},
+      await prepare(body, 'alice'),
+      body,
+    );
+    await relay.event({ choices: [{ index: 0, delta: { content: 'Hel' } }] });
+    relay.fail(new DataPlaneError(DataPlaneErrorCode.StreamInterrupted, 'cut'));
+    assert.equal(store.size().entries, 0);
+  });
+
+  it('without a store, stays stateless', () => {
+    const dialect = responsesDialect();
+    assert.equal(dialect.withState, undefined);
+    assert.throws(
+      () => dialect.canonicalBody!({ model: 'm', input: 'hi', previous_response_id: 'resp_1' }),
+      /stateless/,
+    );
+    assert.ok(translateResponsesRequest({ model: 'm', input: 'hi' }));
+  });
+});

@@ -1,0 +1,82 @@
+import { createRedisClient, queueOnlyUntilFirstReady } from '@aigw/infra';
+import type { Logger, MetricsRegistry } from '@aigw/observability';
+import { MemoryResponseStore } from './memory-response-store';
+import { RedisResponseStore } from './redis-response-store';
+import { DEFAULT_MAX_CHAIN_BYTES, ResponseState } from './response-state';
+import type { ResponseStore } from './response-store';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** What a service process offers the response store (a `ServiceRuntime` fits). */
+export interface ResponseStateHost {
+  readonly settings: { readonly redisUrl?: string };
+  readonly metrics: MetricsRegistry;
+  readonly logger: Logger;
+  onClose(closer: () => Promise<void> | void): void;
+}
+
+/** OpenAI keeps stored responses 30 days. */
+const DEFAULT_TTL_SECONDS = 30 * 24 * 60 * 60;
+const DEFAULT_MEMORY_BYTES = 64 * 1024 * 1024;
+const DEFAULT_MEMORY_ENTRIES = 10_000;
+/** Single round trips; one taking longer means Redis is away. */
+const REDIS_COMMAND_TIMEOUT_MS = 2_000;
+
+function positive(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new Error(`${name} must be a positive whole number, got "${raw}"`);
+  }
+  return value;
+}
+
+/**
+ * The Responses API's response store for a service process, or undefined when
+ * `AI_GATEWAY_RESPONSES_STORE=false` (then nothing is stored and `previous_response_id`
+ * is refused). `REDIS_URL` → Redis, shared by every replica (the split deployment);
+ * otherwise this process's memory, bounded by `AI_GATEWAY_RESPONSES_MEMORY_MAX_ENTRIES`
+ * (10,000) and `AI_GATEWAY_RESPONSES_MEMORY_MAX_BYTES` (64 MiB), least recently used
+ * first. Records live `AI_GATEWAY_RESPONSES_TTL_SECONDS` (30 days, as OpenAI's).
+ */
+export function openResponseState(host: ResponseStateHost, env: Env): ResponseState | undefined {
+  const { logger, metrics } = host;
+  const enabled = env.AI_GATEWAY_RESPONSES_STORE;
+  if (enabled === 'false') {
+    logger.info('responses store off: nothing stored, previous_response_id refused');
+    return undefined;
+  }
+  if (enabled !== undefined && enabled !== '' && enabled !== 'true') {
+    throw new Error(`AI_GATEWAY_RESPONSES_STORE must be true or false, got "${enabled}"`);
+  }
+  const ttlSeconds = positive(env, 'AI_GATEWAY_RESPONSES_TTL_SECONDS', DEFAULT_TTL_SECONDS);
+  const onEvent = (event: string) => metrics.recordStoredResponse(event);
+  const onError = (what: string, error: unknown) =>
+    // The URL may carry a password: the error's kind only.
+    logger.warn(`${what} failed`, { reason: error instanceof Error ? error.name : 'unknown' });
+
+  let store: ResponseStore;
+  const url = host.settings.redisUrl;
+  if (url) {
+    const redis = queueOnlyUntilFirstReady(
+      createRedisClient(url, { commandTimeout: REDIS_COMMAND_TIMEOUT_MS }),
+    );
+    redis.on('error', (error: Error) => onError('responses store redis connection', error));
+    store = new RedisResponseStore(redis, DEFAULT_MAX_CHAIN_BYTES);
+    logger.info('responses store: redis', { ttlSeconds });
+  } else {
+    const limits = {
+      maxEntries: positive(env, 'AI_GATEWAY_RESPONSES_MEMORY_MAX_ENTRIES', DEFAULT_MEMORY_ENTRIES),
+      maxBytes: positive(env, 'AI_GATEWAY_RESPONSES_MEMORY_MAX_BYTES', DEFAULT_MEMORY_BYTES),
+    };
+    store = new MemoryResponseStore(limits, () => onEvent('evicted'));
+    logger.info('responses store: process memory, least recently used evicted past its limits', {
+      ttlSeconds,
+      ...limits,
+    });
+  }
+  const state = new ResponseState({ store, ttlMs: ttlSeconds * 1000, onEvent, onError });
+  host.onClose(() => state.close());
+  return state;
+}

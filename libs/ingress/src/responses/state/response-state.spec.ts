@@ -1,0 +1,152 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { DataPlaneError } from '@aigw/contracts/data-plane';
+import { MemoryResponseStore } from './memory-response-store';
+import { ResponseState, type ResponseStateEvent } from './response-state';
+import type { ResponseStore } from './response-store';
+import { storedRecord } from './test-records';
+
+function stateWith(options: { maxChainDepth?: number; maxChainBytes?: number } = {}) {
+  const events: ResponseStateEvent[] = [];
+  const store = new MemoryResponseStore({ maxEntries: 1_000, maxBytes: 10_000_000 });
+  const state = new ResponseState({
+    store,
+    ttlMs: 60_000,
+    onEvent: (event) => events.push(event),
+    ...options,
+  });
+  return { state, store, events };
+}
+
+function notFound(param: string | undefined, id = /resp_/) {
+  return (error: unknown) =>
+    error instanceof DataPlaneError &&
+    error.httpStatus === 404 &&
+    error.param === param &&
+    error.toOpenAiBody().error.type === 'invalid_request_error' &&
+    id.test(error.message);
+}
+
+/** A chain a → b → c stored by `owner`. */
+async function chainOf(state: ResponseState, owner: string): Promise<void> {
+  await state.save(storedRecord('resp_a', owner));
+  await state.save(storedRecord('resp_b', owner, { ancestors: ['resp_a'] }));
+  await state.save(storedRecord('resp_c', owner, { ancestors: ['resp_a', 'resp_b'] }));
+}
+
+describe('stored responses, as each caller sees them', () => {
+  it("brings a conversation back oldest first: each turn's input, then its output", async () => {
+    const { state } = stateWith();
+    await chainOf(state, 'alice');
+    const { items, ids } = await state.history('alice', 'resp_c');
+    assert.deepEqual(ids, ['resp_a', 'resp_b', 'resp_c']);
+    assert.deepEqual(
+      items.map((item) => item.id),
+      ['in_resp_a', 'msg_resp_a', 'in_resp_b', 'msg_resp_b', 'in_resp_c', 'msg_resp_c'],
+    );
+  });
+
+  it("is a 404 for another caller's response, exactly as for one never stored", async () => {
+    const { state, events } = stateWith();
+    await chainOf(state, 'alice');
+    await assert.rejects(state.history('bob', 'resp_c'), notFound('previous_response_id'));
+    await assert.rejects(state.history('bob', 'resp_nope'), notFound('previous_response_id'));
+    await assert.rejects(state.find('bob', 'resp_a'), notFound(undefined));
+    const error = await state.history('bob', 'resp_c').catch((e: DataPlaneError) => e);
+    assert.equal(
+      (error as DataPlaneError).toOpenAiBody().error.code,
+      'previous_response_not_found',
+    );
+    assert.doesNotMatch((error as DataPlaneError).message, /alice|question|answer/);
+    // The owner still has it.
+    assert.equal((await state.find('alice', 'resp_c')).owner, 'alice');
+    assert.deepEqual(
+      events.filter((e) => e !== 'stored'),
+      ['miss', 'miss', 'miss', 'miss', 'hit'],
+    );
+  });
+
+  it('answers a lookup naming no model only to the owner its route identifies', async () => {
+    const { state } = stateWith();
+    await state.save(storedRecord('resp_a', 'alice'));
+    assert.equal((await state.lookup('resp_a', async () => 'alice')).id, 'resp_a');
+    await assert.rejects(
+      state.lookup('resp_a', () => 'bob'),
+      notFound(undefined),
+    );
+    await assert.rejects(
+      state.lookup('resp_a', () => undefined),
+      notFound(undefined),
+    );
+    await assert.rejects(
+      state.lookup('resp_b', () => 'alice'),
+      notFound(undefined),
+    );
+  });
+
+  it('refuses to continue a chain one of whose earlier turns is gone', async () => {
+    const { state, store } = stateWith();
+    await chainOf(state, 'alice');
+    await store.delete('resp_a');
+    await assert.rejects(
+      state.history('alice', 'resp_c'),
+      notFound('previous_response_id', /earlier response .*'resp_a'.* expired or was deleted/),
+    );
+  });
+
+  it('refuses a chain deeper or larger than its caps with a 400', async () => {
+    const deep = stateWith({ maxChainDepth: 3 });
+    await chainOf(deep.state, 'alice');
+    assert.ok(await deep.state.history('alice', 'resp_b'));
+    await assert.rejects(
+      deep.state.history('alice', 'resp_c'),
+      (error: unknown) =>
+        error instanceof DataPlaneError &&
+        error.httpStatus === 400 &&
+        error.param === 'previous_response_id' &&
+        /holds 3 responses; this gateway chains at most 2/.test(error.message),
+    );
+    const large = stateWith({ maxChainBytes: 500 });
+    await large.state.save(storedRecord('resp_big', 'alice', { padding: 600 }));
+    await assert.rejects(
+      large.state.history('alice', 'resp_big'),
+      (error: unknown) =>
+        error instanceof DataPlaneError &&
+        error.httpStatus === 400 &&
+        /larger than the 500 bytes/.test(error.message),
+    );
+  });
+
+  it('deletes a record, which then reads as never stored', async () => {
+    const { state, events } = stateWith();
+    await state.save(storedRecord('resp_a', 'alice'));
+    await state.remove(await state.find('alice', 'resp_a'));
+    await assert.rejects(state.find('alice', 'resp_a'), notFound(undefined));
+    assert.ok(events.includes('deleted'));
+  });
+
+  it('reports a store that failed or refused rather than failing the answer', async () => {
+    const events: ResponseStateEvent[] = [];
+    const errors: string[] = [];
+    const broken: ResponseStore = {
+      kind: 'redis',
+      put: async (record) => {
+        if (record.id === 'resp_big') return false;
+        throw new Error('connection lost');
+      },
+      get: async () => [],
+      delete: async () => false,
+      close: async () => undefined,
+    };
+    const state = new ResponseState({
+      store: broken,
+      ttlMs: 1_000,
+      onEvent: (event) => events.push(event),
+      onError: (what) => errors.push(what),
+    });
+    await state.save(storedRecord('resp_a', 'alice'));
+    await state.save(storedRecord('resp_big', 'alice'));
+    assert.deepEqual(events, ['store_failed', 'too_large']);
+    assert.deepEqual(errors, ['storing a response']);
+  });
+});

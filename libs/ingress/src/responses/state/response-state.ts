@@ -1,0 +1,173 @@
+import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
+import type { ResponseStore } from './response-store';
+import type { StoredResponse } from './stored-response';
+
+/** What the operator is told of stored responses (a metric per event). */
+export type ResponseStateEvent =
+  'stored' | 'store_failed' | 'too_large' | 'hit' | 'miss' | 'deleted' | 'evicted';
+
+export interface ResponseStateOptions {
+  readonly store: ResponseStore;
+  /** How long a record is kept. */
+  readonly ttlMs: number;
+  /** Responses one chain may hold, its new turn included. */
+  readonly maxChainDepth?: number;
+  /** Serialized bytes of the earlier turns one chain may bring back. */
+  readonly maxChainBytes?: number;
+  readonly onEvent?: (event: ResponseStateEvent) => void;
+  /** A store that failed (Redis away): logged, never the client's error once answered. */
+  readonly onError?: (what: string, error: unknown) => void;
+}
+
+/** Enough for a long agent session (each tool round trip is one response). */
+export const DEFAULT_MAX_CHAIN_DEPTH = 1_000;
+/** Half the edge's default body limit, so the expanded request still crosses the wire. */
+export const DEFAULT_MAX_CHAIN_BYTES = 16 * 1024 * 1024;
+
+/** The 404 a response unknown to this caller gets: the same whether absent, expired or not theirs. */
+export function responseNotFound(id: string, param?: string): DataPlaneError {
+  const previous = param === 'previous_response_id';
+  return new DataPlaneError(
+    DataPlaneErrorCode.NotFound,
+    `${previous ? 'Previous response' : 'Response'} with id '${printable(id)}' not found.`,
+    { param, upstreamCode: previous ? 'previous_response_not_found' : 'not_found' },
+  );
+}
+
+/** An id as an error message may repeat it: short, and only the characters ids are made of. */
+function printable(id: string): string {
+  return id.slice(0, 128).replace(/[^A-Za-z0-9_-]/g, '?');
+}
+
+/**
+ * Stored responses as each caller sees them: a record belongs to the user key that made
+ * it, and is absent (404) for every other caller, exactly as for an id never stored.
+ */
+export class ResponseState {
+  readonly ttlMs: number;
+  private readonly maxChainDepth: number;
+  private readonly maxChainBytes: number;
+  private readonly onEvent: (event: ResponseStateEvent) => void;
+  private readonly onError: (what: string, error: unknown) => void;
+
+  constructor(private readonly options: ResponseStateOptions) {
+    this.ttlMs = options.ttlMs;
+    this.maxChainDepth = options.maxChainDepth ?? DEFAULT_MAX_CHAIN_DEPTH;
+    this.maxChainBytes = options.maxChainBytes ?? DEFAULT_MAX_CHAIN_BYTES;
+    this.onEvent = options.onEvent ?? (() => undefined);
+    this.onError = options.onError ?? (() => undefined);
+  }
+
+  get storeKind(): ResponseStore['kind'] {
+    return this.options.store.kind;
+  }
+
+  /** Keeps a finished response; a failure is reported, not thrown (the answer is on its way). */
+  async save(record: StoredResponse): Promise<void> {
+    try {
+      const kept = await this.options.store.put(record, this.ttlMs);
+      this.onEvent(kept ? 'stored' : 'too_large');
+    } catch (error) {
+      this.onEvent('store_failed');
+      this.onError('storing a response', error);
+    }
+  }
+
+  /** The caller's record, or a 404. */
+  async find(owner: string, id: string, param?: string): Promise<StoredResponse> {
+    const [record] = await this.options.store.get([id]);
+    if (!record || record.owner !== owner) {
+      this.onEvent('miss');
+      throw responseNotFound(id, param);
+    }
+    this.onEvent('hit');
+    return record;
+  }
+
+  /**
+   * The record, or a 404, for a request that names no model: `whoAsks` identifies the
+   * caller by the record's own model (its route says how callers are identified), and
+   * only its owner gets it.
+   */
+  async lookup(
+    id: string,
+    whoAsks: (record: StoredResponse) => string | undefined | Promise<string | undefined>,
+  ): Promise<StoredResponse> {
+    const [record] = await this.options.store.get([id]);
+    const asker = record && (await whoAsks(record));
+    if (!record || asker === undefined || asker !== record.owner) {
+      this.onEvent('miss');
+      throw responseNotFound(id);
+    }
+    this.onEvent('hit');
+    return record;
+  }
+
+  /** Deletes a record its owner looked up. */
+  async remove(record: StoredResponse): Promise<void> {
+    await this.options.store.delete(record.id);
+    this.onEvent('deleted');
+  }
+
+  /**
+   * The conversation `previousId` ends: every turn's input then output, oldest first.
+   * 404 when the response, or an earlier one of its chain, is gone or not the caller's;
+   * 400 when the chain is longer or larger than the gateway replays.
+   */
+  async history(
+    owner: string,
+    previousId: string,
+  ): Promise<{ items: JsonObject[]; ids: string[] }> {
+    const param = 'previous_response_id';
+    const last = await this.find(owner, previousId, param);
+    const ids = [...last.ancestors, last.id];
+    if (ids.length >= this.maxChainDepth) {
+      throw new DataPlaneError(
+        DataPlaneErrorCode.InvalidRequest,
+        `The conversation ending at '${printable(previousId)}' holds ${ids.length} responses; this gateway chains at most ${this.maxChainDepth - 1}. Start a new one, sending the context you need in 'input'.`,
+        { param },
+      );
+    }
+    const earlier = await this.options.store.get(last.ancestors);
+    const chain: StoredResponse[] = [];
+    for (const [index, record] of earlier.entries()) {
+      if (!record || record.owner !== owner) {
+        this.onEvent('miss');
+        throw new DataPlaneError(
+          DataPlaneErrorCode.NotFound,
+          `Previous response with id '${printable(previousId)}' cannot be continued: an earlier response of its conversation ('${printable(last.ancestors[index])}') has expired or was deleted.`,
+          { param, upstreamCode: 'previous_response_not_found' },
+        );
+      }
+      chain.push(record);
+    }
+    chain.push(last);
+    const items: JsonObject[] = [];
+    let bytes = 0;
+    for (const record of chain) {
+      for (const item of [
+        ...record.input,
+        ...(record.response.output as unknown as JsonObject[]),
+      ]) {
+        bytes += Buffer.byteLength(JSON.stringify(item));
+        items.push(item);
+      }
+    }
+    if (bytes > this.maxChainBytes) {
+      throw new DataPlaneError(
+        DataPlaneErrorCode.InvalidRequest,
+        `The conversation ending at '${printable(previousId)}' is larger than the ${this.maxChainBytes} bytes this gateway replays. Start a new one, sending the context you need in 'input'.`,
+        { param },
+      );
+    }
+    return { items, ids };
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.options.store.close();
+    } catch (error) {
+      this.onError('closing the response store', error);
+    }
+  }
+}

@@ -1,0 +1,104 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
+import { sendOpenAiError, toDataPlaneError } from '../http/openai-errors';
+import type { IngressPipeline } from '../ingress-pipeline';
+import { withoutReasoningBlocks } from './domain/responses-response';
+import type { ResponseState } from './state/response-state';
+import type { StoredResponse } from './state/stored-response';
+
+type Query = Readonly<Record<string, string | string[] | undefined>>;
+
+function invalid(param: string, message: string): DataPlaneError {
+  return new DataPlaneError(DataPlaneErrorCode.InvalidRequest, message, { param });
+}
+
+/** `include` asks for the reasoning items' blocks (`?include=…` or `?include[]=…`). */
+function wantsReasoningBlocks(query: Query): boolean {
+  const include = query.include ?? query['include[]'];
+  const values = Array.isArray(include) ? include : [include];
+  return values.includes('reasoning.encrypted_content');
+}
+
+/** One page of `input_items`: `limit` 1-100 (20), `order` asc or desc (desc), `after` an id. */
+export function inputItemsPage(items: readonly JsonObject[], query: Query): JsonObject {
+  const limitText = typeof query.limit === 'string' ? query.limit : undefined;
+  const limit = limitText === undefined ? 20 : Number(limitText);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
+    throw invalid('limit', "Invalid value for 'limit': it must be a whole number from 1 to 100.");
+  }
+  const order = query.order ?? 'desc';
+  if (order !== 'asc' && order !== 'desc') {
+    throw invalid('order', "Invalid value for 'order': it must be 'asc' or 'desc'.");
+  }
+  const ordered = order === 'asc' ? [...items] : [...items].reverse();
+  let start = 0;
+  if (typeof query.after === 'string' && query.after !== '') {
+    const at = ordered.findIndex((item) => item.id === query.after);
+    if (at === -1) {
+      throw invalid(
+        'after',
+        `Invalid value for 'after': no input item '${query.after.slice(0, 128)}' in this response.`,
+      );
+    }
+    start = at + 1;
+  }
+  const data = ordered.slice(start, start + limit);
+  return {
+    object: 'list',
+    data,
+    first_id: data[0]?.id ?? null,
+    last_id: data.at(-1)?.id ?? null,
+    has_more: start + limit < ordered.length,
+  };
+}
+
+/**
+ * `GET /v1/responses/{id}`, `DELETE /v1/responses/{id}` and
+ * `GET /v1/responses/{id}/input_items`: a caller's stored responses, identified as the
+ * POST that stored them was (by the route of the response's model); every other caller,
+ * like an unknown or expired id, gets a 404.
+ */
+export class StoredResponsesRoutes {
+  constructor(
+    private readonly state: ResponseState,
+    private readonly pipeline: IngressPipeline,
+  ) {}
+
+  register(fastify: FastifyInstance, prefix: string): void {
+    const path = `${prefix}/responses/:id`;
+    fastify.get(path, (request, reply) =>
+      this.serve(request, reply, (record, query) => ({
+        ...record.response,
+        output: wantsReasoningBlocks(query)
+          ? record.response.output
+          : withoutReasoningBlocks(record.response.output),
+      })),
+    );
+    fastify.get(`${path}/input_items`, (request, reply) =>
+      this.serve(request, reply, (record, query) => inputItemsPage(record.input, query)),
+    );
+    fastify.delete(path, (request, reply) =>
+      this.serve(request, reply, async (record) => {
+        await this.state.remove(record);
+        return { id: record.id, object: 'response', deleted: true };
+      }),
+    );
+  }
+
+  private async serve(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    answer: (record: StoredResponse, query: Query) => unknown,
+  ): Promise<void> {
+    try {
+      const { id } = request.params as { id: string };
+      const record = await this.state.lookup(id, (found) =>
+        this.pipeline.userKeyFor(found.model, request.headers),
+      );
+      const body = await answer(record, (request.query ?? {}) as Query);
+      void reply.header('x-request-id', request.id).send(body);
+    } catch (error) {
+      sendOpenAiError(reply, toDataPlaneError(error), request.id);
+    }
+  }
+}
