@@ -10,6 +10,15 @@ export interface BalanceChange {
   readonly windowEndsAt: number;
 }
 
+/** An operator's adjustment of one limit's balance in its current window. */
+export interface BalanceAdjustment {
+  readonly key: string;
+  readonly limit: number;
+  readonly windowEndsAt: number;
+  /** Spend taken off, in the limit's unit, down to 0 at most; `reset` takes it all. */
+  readonly credit: number | 'reset';
+}
+
 export interface Balance {
   readonly key: string;
   readonly used: number;
@@ -54,6 +63,16 @@ export interface BudgetStore {
     eventId: string,
     reservationId: string | undefined,
     changes: readonly BalanceChange[],
+    occurredAt: number,
+  ): Promise<SettleResult>;
+  /**
+   * Gives spend back once per event id (an operator's reset or credit): `used` goes down
+   * by the credit, never below 0, or to 0 for a reset; holds in flight stay. A balance
+   * nothing spent against stays absent. `occurredAt` is the event's own time, as in `settle`.
+   */
+  adjust(
+    eventId: string,
+    changes: readonly BalanceAdjustment[],
     occurredAt: number,
   ): Promise<SettleResult>;
   balances(keys: readonly { key: string; limit: number }[], now: number): Promise<Balance[]>;

@@ -1,6 +1,7 @@
 import type { GatewayConfig } from '@aigw/config';
 import type {
   Balance,
+  BalanceAdjustment,
   BalanceChange,
   BudgetStore,
   ReserveResult,
@@ -65,6 +66,19 @@ class KeyRecordingStore implements BudgetStore {
       undefined,
       changes.map((change) => ({ ...change, key: this.prefix + change.key })),
       now,
+    );
+  }
+
+  adjust(
+    eventId: string,
+    changes: readonly BalanceAdjustment[],
+    occurredAt: number,
+  ): Promise<SettleResult> {
+    for (const change of changes) this.keys.set(change.key, change.limit);
+    return this.inner.adjust(
+      eventId,
+      changes.map((change) => ({ ...change, key: this.prefix + change.key })),
+      occurredAt,
     );
   }
 

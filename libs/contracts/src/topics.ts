@@ -8,6 +8,8 @@ export enum Topic {
   Fallback = 'gateway.fallback.v1',
   BudgetState = 'gateway.budget.state.v1',
   Alert = 'gateway.alert.v1',
+  /** Operators' budget resets and credits, keyed by user; the budget service applies them. */
+  BudgetAdjusted = 'gateway.budget.adjusted.v1',
   /** Messages a consumer could not decode, forwarded raw with the error in headers. */
   DeadLetter = 'gateway.dead-letter.v1',
 }
@@ -41,6 +43,8 @@ export const TOPIC_SETTINGS: Readonly<Record<Topic, TopicSettings>> = {
     extraConfig: { 'min.cleanable.dirty.ratio': '0.1', 'segment.ms': String(60 * 60 * 1000) },
   },
   [Topic.Alert]: { partitions: 3, retentionMs: 30 * DAY_MS, cleanupPolicy: 'delete' },
+  // Replayed with usage when balances are rebuilt: kept as long as usage is.
+  [Topic.BudgetAdjusted]: { partitions: 12, retentionMs: 40 * DAY_MS, cleanupPolicy: 'delete' },
   [Topic.DeadLetter]: { partitions: 3, retentionMs: 30 * DAY_MS, cleanupPolicy: 'delete' },
 };
 

@@ -5,6 +5,7 @@ import { inTransaction, WalCheckpointer } from '@aigw/embedded';
 import {
   KEY_GRACE_MS,
   type Balance,
+  type BalanceAdjustment,
   type BalanceChange,
   type BudgetStore,
   type ReserveResult,
@@ -136,6 +137,26 @@ export class LocalBudgetStore implements BudgetStore {
     return { applied: true, balances };
   }
 
+  async adjust(
+    eventId: string,
+    changes: readonly BalanceAdjustment[],
+    occurredAt: number,
+  ): Promise<SettleResult> {
+    if (this.applied.has(eventId, occurredAt)) {
+      return { applied: false, balances: changes.map((c) => this.balance(c.key, c.limit)) };
+    }
+    const balances: Balance[] = changes.map((change) => {
+      const entry = this.keys.get(change.key);
+      if (entry) {
+        entry.used = spentAfter(entry.used, change.credit);
+        this.dirty.add(change.key);
+      }
+      return this.balance(change.key, change.limit);
+    });
+    this.applied.add(eventId, occurredAt);
+    return { applied: true, balances };
+  }
+
   async flush(): Promise<void> {
     const now = this.clock();
     const ended = now >= this.nextSweepAt ? this.endedKeys(now) : [];
@@ -236,4 +257,11 @@ export class LocalBudgetStore implements BudgetStore {
     }
     this.nextLapseAt = next;
   }
+}
+
+/** Spend left after a credit (none after a reset); a float residue counts as none. */
+function spentAfter(used: number, credit: number | 'reset'): number {
+  if (credit === 'reset') return 0;
+  const left = used - credit;
+  return left > 1e-9 ? left : 0;
 }

@@ -95,6 +95,34 @@ end
 return out
 `;
 
+/**
+ * KEYS: applied-marker, balance keys... ARGV: marker ttl ms, then per balance key: the
+ * credit ('reset' for all of it), expireAt. Returns {applied, used, reserved, ...}. A
+ * balance nothing spent against is left absent (no key without an expiry).
+ */
+export const ADJUST_LUA = `
+local fresh = redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1])
+local out = {fresh and 1 or 0}
+for i = 2, #KEYS do
+  local bal = KEYS[i]
+  local base = 1 + (i - 2) * 2
+  if fresh and redis.call('EXISTS', bal) == 1 then
+    local credit = ARGV[base + 1]
+    local used = tonumber(redis.call('HGET', bal, 'used') or '0')
+    if credit == 'reset' or used - tonumber(credit) <= 1e-9 then
+      redis.call('HSET', bal, 'used', '0')
+    else
+      -- The credit as sent: exact, where used - credit in Lua would round.
+      redis.call('HINCRBYFLOAT', bal, 'used', '-' .. credit)
+    end
+    redis.call('PEXPIREAT', bal, ARGV[base + 2])
+  end
+  out[#out + 1] = redis.call('HGET', bal, 'used') or '0'
+  out[#out + 1] = redis.call('HGET', bal, 'reserved') or '0'
+end
+return out
+`;
+
 /** KEYS: balance keys. ARGV: now. Sweeps lapsed holds, returns {used, reserved, ...}. */
 export const BALANCES_LUA = `
 local now = tonumber(ARGV[1])

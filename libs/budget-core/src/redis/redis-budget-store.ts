@@ -3,12 +3,13 @@ import {
   APPLIED_EVENT_MEMORY_MS,
   KEY_GRACE_MS,
   type Balance,
+  type BalanceAdjustment,
   type BalanceChange,
   type BudgetStore,
   type ReserveResult,
   type SettleResult,
 } from '../budget-store.port';
-import { BALANCES_LUA, RELEASE_LUA, RESERVE_LUA, SETTLE_LUA } from './budget-scripts';
+import { ADJUST_LUA, BALANCES_LUA, RELEASE_LUA, RESERVE_LUA, SETTLE_LUA } from './budget-scripts';
 
 type ScriptReply = (string | number)[];
 
@@ -17,6 +18,7 @@ interface BudgetCommands {
   aigwRelease(numKeys: number, ...args: (string | number)[]): Promise<number>;
   aigwSettle(numKeys: number, ...args: (string | number)[]): Promise<ScriptReply>;
   aigwBalances(numKeys: number, ...args: (string | number)[]): Promise<ScriptReply>;
+  aigwAdjust(numKeys: number, ...args: (string | number)[]): Promise<ScriptReply>;
 }
 
 export interface RedisBudgetStoreOptions {
@@ -41,6 +43,7 @@ export class RedisBudgetStore implements BudgetStore {
     redis.defineCommand('aigwRelease', { lua: RELEASE_LUA });
     redis.defineCommand('aigwSettle', { lua: SETTLE_LUA });
     redis.defineCommand('aigwBalances', { lua: BALANCES_LUA });
+    redis.defineCommand('aigwAdjust', { lua: ADJUST_LUA });
     this.redis = redis as Redis & BudgetCommands;
     this.namespace = options.namespace ?? 'aigw';
     this.appliedTtlMs = options.appliedTtlMs ?? APPLIED_EVENT_MEMORY_MS;
@@ -107,6 +110,32 @@ export class RedisBudgetStore implements BudgetStore {
     for (const change of changes)
       args.push(amount(change.amount), change.windowEndsAt + KEY_GRACE_MS);
     const reply = await this.redis.aigwSettle(changes.length + 2, ...args);
+    return {
+      applied: num(reply[0]) === 1,
+      balances: changes.map((c, i) => ({
+        key: c.key,
+        limit: c.limit,
+        used: num(reply[1 + 2 * i]),
+        reserved: num(reply[2 + 2 * i]),
+      })),
+    };
+  }
+
+  async adjust(
+    eventId: string,
+    changes: readonly BalanceAdjustment[],
+    _occurredAt: number,
+  ): Promise<SettleResult> {
+    const args: (string | number)[] = [
+      `${this.namespace}:applied:${eventId}`,
+      ...changes.map((c) => c.key),
+      this.appliedTtlMs,
+    ];
+    for (const change of changes) {
+      const credit = change.credit === 'reset' ? 'reset' : amount(change.credit);
+      args.push(credit, change.windowEndsAt + KEY_GRACE_MS);
+    }
+    const reply = await this.redis.aigwAdjust(changes.length + 1, ...args);
     return {
       applied: num(reply[0]) === 1,
       balances: changes.map((c, i) => ({

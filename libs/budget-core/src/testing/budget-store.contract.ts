@@ -90,6 +90,67 @@ export function describeBudgetStoreContract(
       assert.ok(Math.abs(balance.used - 1) < 1e-6, `used ${balance.used}`);
     });
 
+    it('resets a balance to 0 once per event id, keeping holds in flight', async () => {
+      const k = key();
+      await store.settle(randomUUID(), undefined, [change(k, 90)], now);
+      await store.reserve('in-flight', [change(k, 5)], 30_000, now);
+      const id = randomUUID();
+      const reset = await store.adjust(id, [{ ...change(k, 0), credit: 'reset' }], now);
+      assert.equal(reset.applied, true);
+      assert.deepEqual(reset.balances, [{ key: k, limit: 100, used: 0, reserved: 5 }]);
+      // Spent again after it: a redelivery of the reset must not wipe that out.
+      await store.settle(randomUUID(), undefined, [change(k, 30)], now);
+      const again = await store.adjust(id, [{ ...change(k, 0), credit: 'reset' }], now);
+      assert.equal(again.applied, false);
+      assert.equal(again.balances[0].used, 30);
+      assert.equal((await store.balances([{ key: k, limit: 100 }], now))[0].used, 30);
+    });
+
+    it("credits in the limit's unit, never below 0, once per event id", async () => {
+      const k = key();
+      await store.settle(randomUUID(), undefined, [change(k, 2.5, 10)], now);
+      const id = randomUUID();
+      const credit = await store.adjust(id, [{ ...change(k, 0, 10), credit: 1.25 }], now);
+      assert.equal(credit.applied, true);
+      assert.ok(Math.abs(credit.balances[0].used - 1.25) < 1e-6, `${credit.balances[0].used}`);
+      const redelivered = await store.adjust(id, [{ ...change(k, 0, 10), credit: 1.25 }], now);
+      assert.equal(redelivered.applied, false);
+      assert.ok(Math.abs(redelivered.balances[0].used - 1.25) < 1e-6);
+      const more = await store.adjust(randomUUID(), [{ ...change(k, 0, 10), credit: 5 }], now);
+      assert.equal(more.balances[0].used, 0, 'floored at 0');
+      // The credit is room again: a reservation the spend had blocked now fits.
+      assert.equal((await store.reserve('fits', [change(k, 10, 10)], 30_000, now)).ok, true);
+    });
+
+    it('adjusts only the balance it names: not another limit, not another window', async () => {
+      const named = key();
+      const otherLimit = key();
+      const lastWindow = key();
+      for (const k of [named, otherLimit, lastWindow]) {
+        await store.settle(randomUUID(), undefined, [change(k, 100)], now);
+      }
+      await store.adjust(randomUUID(), [{ ...change(named, 0), credit: 'reset' }], now);
+      const [a, b, c] = await store.balances(
+        [named, otherLimit, lastWindow].map((k) => ({ key: k, limit: 100 })),
+        now,
+      );
+      assert.deepEqual([a.used, b.used, c.used], [0, 100, 100]);
+      assert.equal(
+        (await store.reserve('after-reset', [change(named, 100)], 30_000, now)).ok,
+        true,
+      );
+      assert.equal((await store.reserve('other', [change(otherLimit, 1)], 30_000, now)).ok, false);
+    });
+
+    it('leaves a balance nothing spent against as it was', async () => {
+      const k = key();
+      const result = await store.adjust(randomUUID(), [{ ...change(k, 0), credit: 40 }], now);
+      assert.equal(result.applied, true);
+      assert.deepEqual(result.balances, [{ key: k, limit: 100, used: 0, reserved: 0 }]);
+      await store.settle(randomUUID(), undefined, [change(k, 30)], now);
+      assert.equal((await store.balances([{ key: k, limit: 100 }], now))[0].used, 30);
+    });
+
     it('never lets concurrent reservations overshoot the limit', async () => {
       const k = key();
       const results = await Promise.all(

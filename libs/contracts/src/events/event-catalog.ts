@@ -1,6 +1,7 @@
 import { type ClassConstructor } from 'class-transformer';
 import { Topic } from '../topics';
 import { ALERT_RAISED, AlertRaised } from './alert-raised.event';
+import { BUDGET_ADJUSTED, BudgetAdjusted } from './budget-adjusted.event';
 import { BUDGET_STATE_CHANGED, BudgetStateChanged } from './budget-state-changed.event';
 import { FALLBACK_OCCURRED, FallbackOccurred } from './fallback-occurred.event';
 import { REQUEST_ACCEPTED, RequestAccepted } from './request-accepted.event';
@@ -17,6 +18,7 @@ export interface TopicEventMap {
   [Topic.Fallback]: FallbackOccurred;
   [Topic.BudgetState]: BudgetStateChanged;
   [Topic.Alert]: AlertRaised;
+  [Topic.BudgetAdjusted]: BudgetAdjusted;
 }
 
 export type EventTopic = keyof TopicEventMap;
@@ -77,6 +79,12 @@ export const EVENT_CATALOG: { readonly [T in EventTopic]: EventSpec<TopicEventMa
     topic: Topic.Alert,
     ...ALERT_RAISED,
     cls: AlertRaised,
+    messageKey: byPartitionKey,
+  },
+  [Topic.BudgetAdjusted]: {
+    topic: Topic.BudgetAdjusted,
+    ...BUDGET_ADJUSTED,
+    cls: BudgetAdjusted,
     messageKey: byPartitionKey,
   },
 };

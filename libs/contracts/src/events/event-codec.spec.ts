@@ -14,8 +14,10 @@ import {
 } from './event-enums';
 import { EVENT_CATALOG, type GatewayEvent } from './event-catalog';
 import { decodeEvent, encodeEvent, serializeEvent } from './event-codec';
+import { BudgetAdjustmentAction } from './budget-adjusted.event';
 import {
   createAlertRaised,
+  createBudgetAdjusted,
   createBudgetStateChanged,
   createFallbackOccurred,
   createRequestAccepted,
@@ -123,6 +125,14 @@ const oneOfEach = (): GatewayEvent[] => [
     limit: 10,
     unit: BudgetUnit.Dollars,
     message: 'alice spent $8.01 of $10.00 today',
+  }),
+  createBudgetAdjusted({
+    partitionKey: 'alice',
+    userKey: 'alice',
+    limitKind: LimitKind.MaxDailyCostPerUser,
+    action: BudgetAdjustmentAction.Credit,
+    amount: 2.5,
+    reason: 'runaway script',
   }),
 ];
 

@@ -1,4 +1,5 @@
 import { ALERT_RAISED, AlertRaised } from './alert-raised.event';
+import { BUDGET_ADJUSTED, BudgetAdjusted } from './budget-adjusted.event';
 import { BUDGET_STATE_CHANGED, BudgetStateChanged } from './budget-state-changed.event';
 import { type EventEnvelope } from './event-envelope';
 import { newEventId } from './event-id';
@@ -67,3 +68,6 @@ export const createBudgetStateChanged = (
 
 export const createAlertRaised = (init: EventInit<AlertRaised>, meta: EventMeta = {}) =>
   build(AlertRaised, ALERT_RAISED, init, meta);
+
+export const createBudgetAdjusted = (init: EventInit<BudgetAdjusted>, meta: EventMeta = {}) =>
+  build(BudgetAdjusted, BUDGET_ADJUSTED, init, meta);

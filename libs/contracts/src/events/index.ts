@@ -7,6 +7,7 @@ export * from './token-usage-recorded.event';
 export * from './fallback-occurred.event';
 export * from './budget-state-changed.event';
 export * from './alert-raised.event';
+export * from './budget-adjusted.event';
 export * from './event-catalog';
 export * from './event-factories';
 export * from './event-codec';

@@ -158,6 +158,10 @@ describe('BudgetAdmission', () => {
         calls.push('settle');
         throw new Error('the store was called');
       },
+      adjust: async () => {
+        calls.push('adjust');
+        throw new Error('the store was called');
+      },
       balances: async () => {
         calls.push('balances');
         throw new Error('the store was called');

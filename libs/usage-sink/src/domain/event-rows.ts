@@ -22,7 +22,15 @@ export type RawTable =
   | 'budget_state_events'
   | 'alert_events';
 
-export const TABLE_OF_TOPIC: Readonly<Record<EventTopic, RawTable>> = {
+/**
+ * Operators' budget adjustments are the budget service's input, not analytics: the sink
+ * does not subscribe to their topic (the event log keeps them).
+ */
+type SunkTopic = Exclude<EventTopic, Topic.BudgetAdjusted>;
+type SunkEventType = Exclude<GatewayEventType, 'budget.adjusted'>;
+
+export const TABLE_OF_TOPIC: Readonly<Record<SunkTopic, RawTable>> &
+  Readonly<Partial<Record<EventTopic, RawTable>>> = {
   [Topic.UsageRecorded]: 'usage_events',
   [Topic.RequestCompleted]: 'request_completed_events',
   [Topic.RequestAccepted]: 'request_accepted_events',
@@ -40,7 +48,7 @@ export const RAW_TABLES = Object.values(TABLE_OF_TOPIC);
 /** Rows of one batch, grouped by the table they go to. */
 export type RowsByTable = ReadonlyMap<RawTable, readonly EventRow[]>;
 
-type EventOfType<T extends GatewayEventType> = Extract<GatewayEvent, { type: T }>;
+type EventOfType<T extends SunkEventType> = Extract<GatewayEvent, { type: T }>;
 
 /** Each column of a raw table, in the table's order, and how an event fills it. */
 type ColumnReaders<E> = Readonly<Record<string, (event: E) => RowValue>>;
@@ -53,7 +61,7 @@ const ENVELOPE = {
   occurred_at: (e: GatewayEvent) => seconds(e.occurredAt),
 };
 
-const READERS: { readonly [T in GatewayEventType]: ColumnReaders<EventOfType<T>> } = {
+const READERS: { readonly [T in SunkEventType]: ColumnReaders<EventOfType<T>> } = {
   'usage.recorded': {
     ...ENVELOPE,
     user_id: (e) => e.userId,
@@ -184,9 +192,9 @@ function layout(table: RawTable, readers: ColumnReaders<never>): RowLayout {
 }
 
 const LAYOUTS = new Map<GatewayEventType, RowLayout>(
-  (Object.keys(READERS) as GatewayEventType[]).map((type) => [
+  (Object.keys(READERS) as SunkEventType[]).map((type) => [
     type,
-    layout(TABLE_OF_TOPIC[topicForType(type)], READERS[type]),
+    layout(TABLE_OF_TOPIC[topicForType(type) as SunkTopic], READERS[type]),
   ]),
 );
 
