@@ -241,17 +241,17 @@ spec:
     assert.ok(!types.includes('response.completed'));
   });
 
-  it('refuses what needs stored state, or a built-in tool, with a 400 naming the parameter', async () => {
+  it('refuses state it does not keep, or a built-in tool, with a 400 naming the parameter', async () => {
     await assert.rejects(
       client.responses.create({
         model: 'gpt-plain',
         input: 'And then?',
-        previous_response_id: 'resp_123',
+        conversation: 'conv_123',
       }),
       (error: unknown) =>
         error instanceof OpenAI.BadRequestError &&
-        error.param === 'previous_response_id' &&
-        /stateless/.test(error.message),
+        error.param === 'conversation' &&
+        /previous_response_id/.test(error.message),
     );
     await assert.rejects(
       client.responses.create({

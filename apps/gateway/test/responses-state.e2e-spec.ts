@@ -1,0 +1,207 @@
+// Stored responses through the all-in-one gateway on embedded defaults (process memory),
+// with the official openai client: a response is stored, chained with
+// previous_response_id (the backend, an OpenAI-compatible fake that keeps no state, gets
+// the earlier turns), retrieved, listed and deleted; each caller (x-user-id) sees its own.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+import { metricSum } from '@aigw/testing';
+import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
+import { startApp, type AppProcess } from '@aigw/testing/processes';
+
+const ANSWER = 'Hello from the fake upstream.';
+
+/** `store`, which the gateway's Response carries and this SDK's type leaves out. */
+const stored = (response: OpenAI.Responses.Response) =>
+  (response as unknown as { store?: boolean }).store;
+
+describe('Responses API state on the all-in-one gateway', () => {
+  const upstream = new FakeOpenAiUpstream('plain');
+  let gateway: AppProcess;
+  let alice: OpenAI;
+  let bob: OpenAI;
+
+  before(async () => {
+    await upstream.start();
+    const dir = mkdtempSync(join(tmpdir(), 'aigw-responses-state-e2e-'));
+    const config = join(dir, 'config.yaml');
+    writeFileSync(
+      config,
+      `apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: AIGatewayRoute
+metadata: {name: responses-state}
+spec:
+  backends:
+  - name: plain
+    provider: vllm
+    baseUrl: ${upstream.baseUrl}
+    model: upstream-plain-model
+    modelNameOverride: gpt-plain
+  userIdentification: {header: x-user-id}
+`,
+    );
+    gateway = await startApp('gateway', {
+      AI_GATEWAY_CONFIG: config,
+      AI_GATEWAY_DATA_DIR: join(dir, 'data'),
+    });
+    const clientFor = (user: string) =>
+      new OpenAI({
+        baseURL: `${gateway.baseUrl}/v1`,
+        apiKey: 'unused',
+        maxRetries: 0,
+        defaultHeaders: { 'x-user-id': user },
+      });
+    alice = clientFor('alice');
+    bob = clientFor('bob');
+  });
+  after(async () => {
+    await gateway?.stop();
+    await upstream.stop();
+  });
+
+  const notFound = (param?: string) => (error: unknown) =>
+    error instanceof OpenAI.NotFoundError &&
+    error.type === 'invalid_request_error' &&
+    (param === undefined || error.param === param);
+
+  it('chains turns with previous_response_id: the backend gets the earlier turns, not their instructions', async () => {
+    upstream.reset();
+    const first = await alice.responses.create({
+      model: 'gpt-plain',
+      instructions: 'Be brief.',
+      input: 'My name is Ann.',
+    });
+    assert.equal(stored(first), true);
+    assert.equal(first.previous_response_id, null);
+    const second = await alice.responses.create({
+      model: 'gpt-plain',
+      input: [{ role: 'user', content: 'What is my name?' }],
+      previous_response_id: first.id,
+    });
+    assert.equal(second.previous_response_id, first.id);
+    assert.equal(stored(second), true);
+    assert.deepEqual(upstream.calls[1]?.body.messages, [
+      { role: 'user', content: 'My name is Ann.' },
+      { role: 'assistant', content: ANSWER },
+      { role: 'user', content: 'What is my name?' },
+    ]);
+    assert.equal(upstream.calls[1]?.body.previous_response_id, undefined);
+
+    // A stream is stored once it finished, and chains the same way.
+    const stream = await alice.responses.create({
+      model: 'gpt-plain',
+      input: 'And now?',
+      previous_response_id: second.id,
+      stream: true,
+    });
+    let streamedId = '';
+    for await (const event of stream) {
+      if (event.type === 'response.completed') streamedId = event.response.id;
+    }
+    await alice.responses.create({
+      model: 'gpt-plain',
+      input: 'Last one.',
+      previous_response_id: streamedId,
+    });
+    const messages = upstream.calls[3]?.body.messages as { content: string }[];
+    assert.deepEqual(
+      messages.map((message) => message.content),
+      ['My name is Ann.', ANSWER, 'What is my name?', ANSWER, 'And now?', ANSWER, 'Last one.'],
+    );
+  });
+
+  it('retrieves a stored response and lists its input items', async () => {
+    const created = await alice.responses.create({
+      model: 'gpt-plain',
+      input: [
+        { role: 'user', content: 'First part.' },
+        { role: 'user', content: [{ type: 'input_text', text: 'Second part.' }] },
+      ],
+    });
+    const retrieved = await alice.responses.retrieve(created.id);
+    assert.equal(retrieved.id, created.id);
+    assert.equal(retrieved.output_text, ANSWER);
+    assert.deepEqual(retrieved.usage, created.usage);
+    assert.equal(retrieved.created_at, created.created_at);
+
+    const page = await alice.responses.inputItems.list(created.id, { order: 'asc' });
+    const texts = page.data.map((item) => {
+      assert.equal(item.type, 'message');
+      return (item as { content: { text: string }[] }).content[0]?.text;
+    });
+    assert.deepEqual(texts, ['First part.', 'Second part.']);
+    const newestFirst = await alice.responses.inputItems.list(created.id, { limit: 1 });
+    assert.equal(newestFirst.data.length, 1);
+    assert.equal(newestFirst.has_more, true);
+    assert.equal(
+      (newestFirst.data[0] as { content: { text: string }[] }).content[0]?.text,
+      'Second part.',
+    );
+  });
+
+  it('gives another caller a 404 for a response, whether it reads, chains or deletes', async () => {
+    upstream.reset();
+    const mine = await alice.responses.create({ model: 'gpt-plain', input: 'Secret plan.' });
+    await assert.rejects(bob.responses.retrieve(mine.id), notFound());
+    await assert.rejects(bob.responses.inputItems.list(mine.id), notFound());
+    await assert.rejects(bob.responses.delete(mine.id), notFound());
+    await assert.rejects(
+      bob.responses.create({
+        model: 'gpt-plain',
+        input: 'Tell me.',
+        previous_response_id: mine.id,
+      }),
+      (error: unknown) => notFound('previous_response_id')(error) && !/Secret/.test(String(error)),
+    );
+    assert.equal(upstream.calls.length, 1, "bob's chained request never reached the backend");
+    // Still alice's.
+    assert.equal((await alice.responses.retrieve(mine.id)).id, mine.id);
+  });
+
+  it('deletes a response, which is then a 404 to read and to chain from', async () => {
+    const created = await alice.responses.create({ model: 'gpt-plain', input: 'Forget me.' });
+    const deleted = await fetch(`${gateway.baseUrl}/v1/responses/${created.id}`, {
+      method: 'DELETE',
+      headers: { 'x-user-id': 'alice' },
+    });
+    assert.equal(deleted.status, 200);
+    assert.deepEqual(await deleted.json(), { id: created.id, object: 'response', deleted: true });
+    await assert.rejects(alice.responses.retrieve(created.id), notFound());
+    await assert.rejects(alice.responses.delete(created.id), notFound());
+    await assert.rejects(
+      alice.responses.create({ model: 'gpt-plain', input: 'x', previous_response_id: created.id }),
+      notFound('previous_response_id'),
+    );
+  });
+
+  it('stores nothing for store: false, so there is nothing to chain from', async () => {
+    const unstored = await alice.responses.create({
+      model: 'gpt-plain',
+      input: 'Do not keep this.',
+      store: false,
+    });
+    assert.equal(stored(unstored), false);
+    await assert.rejects(alice.responses.retrieve(unstored.id), notFound());
+    await assert.rejects(
+      alice.responses.create({ model: 'gpt-plain', input: 'x', previous_response_id: unstored.id }),
+      (error: unknown) =>
+        notFound('previous_response_id')(error) &&
+        (error as InstanceType<typeof OpenAI.APIError>).code === 'previous_response_not_found',
+    );
+  });
+
+  it('counts stores, hits and misses in ai_gateway_stored_responses_total', async () => {
+    const text = await (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
+    const count = (event: string) =>
+      metricSum(text, 'ai_gateway_stored_responses_total', { event });
+    // What the tests above did, in order: 7 responses stored (store: false is not), 8
+    // lookups of the owner's own, 9 of another's, deleted or unstored ones, 1 deletion.
+    assert.equal(count('stored'), 7);
+    assert.equal(count('hit'), 8);
+    assert.equal(count('miss'), 9);
+    assert.equal(count('deleted'), 1);
+  });
+});
