@@ -3,13 +3,14 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadStartupConfig } from '@aigw/config';
 import { LocalBudgetStore, RedisBudgetStore, type BudgetStore } from '@aigw/budget-core';
-import { rebuildBalances, type UsageLog } from '@aigw/budget';
+import { rebuildBalances, withAdjustments, type UsageLog } from '@aigw/budget';
 import { createKafka, createRedisClient, replayTopic } from '@aigw/infra';
-import { Topic } from '@aigw/contracts';
+import { Topic, type BudgetAdjusted } from '@aigw/contracts';
 import { EmbeddedEventBus, SqliteEventLog } from '@aigw/embedded';
 
 const USAGE = `usage: npm run budget:rebuild -- [--data-dir DIR] [--events-file FILE]
-Rebuilds every budget balance from the usage events and compares it with the live
+Rebuilds every budget balance from the usage events (and operators' resets and credits,
+the budget-adjusted topic) and compares it with the live
 balances. With KAFKA_BROKERS and REDIS_URL set: from the Kafka usage topic (honouring
 AI_GATEWAY_KAFKA_TOPIC_PREFIX) against the balances in Redis, rebuilt under a scratch
 prefix there. Otherwise: from the embedded event log (DIR/FILE) against DIR/budget.db.
@@ -45,11 +46,20 @@ async function main(): Promise<number> {
       brokers: settings.kafkaBrokers,
     });
     const prefix = process.env.AI_GATEWAY_KAFKA_TOPIC_PREFIX?.trim() ?? '';
-    usageLog = {
-      replay: async (onBatch) => {
-        await replayTopic(kafka, Topic.UsageRecorded, { prefix }, onBatch);
+    usageLog = withAdjustments(
+      {
+        replay: async (onBatch) => {
+          await replayTopic(kafka, Topic.UsageRecorded, { prefix }, onBatch);
+        },
       },
-    };
+      async () => {
+        const adjustments: BudgetAdjusted[] = [];
+        await replayTopic(kafka, Topic.BudgetAdjusted, { prefix }, async (batch) => {
+          for (const event of batch) if (event.type === 'budget.adjusted') adjustments.push(event);
+        });
+        return adjustments;
+      },
+    );
     const redis = createRedisClient(settings.redisUrl);
     closers.push(() => void redis.disconnect());
     live = new RedisBudgetStore(redis);
@@ -72,7 +82,10 @@ async function main(): Promise<number> {
       () => rebuiltLocal.close(),
       () => log.close(),
     );
-    usageLog = { replay: (onBatch) => bus.replay([Topic.UsageRecorded], onBatch) };
+    // One log: adjustments come back in the order they were written among the usage.
+    usageLog = {
+      replay: (onBatch) => bus.replay([Topic.UsageRecorded, Topic.BudgetAdjusted], onBatch),
+    };
     live = liveLocal;
     rebuilt = rebuiltLocal;
   }

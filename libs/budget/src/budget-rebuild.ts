@@ -7,13 +7,54 @@ import type {
   ReserveResult,
   SettleResult,
 } from '@aigw/budget-core';
-import { DISCARDING_PUBLISHER, type GatewayEvent } from '@aigw/contracts';
+import { DISCARDING_PUBLISHER, type BudgetAdjusted, type GatewayEvent } from '@aigw/contracts';
 import { MetricsRegistry } from '@aigw/observability';
 import { BudgetSettler } from './budget-settler';
 
-/** Every usage event from the beginning of the log, oldest first, in batches. */
+/**
+ * Every usage event from the beginning of the log, oldest first, in batches, with the
+ * operators' budget adjustments among them where they were made.
+ */
 export interface UsageLog {
   replay(onBatch: (events: readonly GatewayEvent[]) => Promise<void>): Promise<void>;
+}
+
+/**
+ * A usage log whose adjustments come from elsewhere (Kafka: a topic of their own, read
+ * first, they are few): each user's adjustment goes in just before the first of their
+ * usage that occurred after it, as the live settler most likely met it; the rest at the end.
+ */
+export function withAdjustments(
+  usage: UsageLog,
+  adjustments: () => Promise<readonly BudgetAdjusted[]>,
+): UsageLog {
+  return {
+    replay: async (onBatch) => {
+      const pending = new Map<string, BudgetAdjusted[]>();
+      const oldestFirst = [...(await adjustments())].sort(
+        (a, b) => Date.parse(a.occurredAt) - Date.parse(b.occurredAt),
+      );
+      for (const adjustment of oldestFirst) {
+        const queue = pending.get(adjustment.partitionKey);
+        if (queue) queue.push(adjustment);
+        else pending.set(adjustment.partitionKey, [adjustment]);
+      }
+      await usage.replay(async (batch) => {
+        const merged: GatewayEvent[] = [];
+        for (const event of batch) {
+          const queue = pending.get(event.partitionKey);
+          const at = Date.parse(event.occurredAt);
+          while (queue?.length && Date.parse(queue[0].occurredAt) <= at) {
+            merged.push(queue.shift()!);
+          }
+          merged.push(event);
+        }
+        await onBatch(merged);
+      });
+      const rest = [...pending.values()].flat();
+      if (rest.length > 0) await onBatch(rest);
+    },
+  };
 }
 
 export interface BalanceMismatch {

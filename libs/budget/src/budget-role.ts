@@ -17,5 +17,5 @@ export async function startBudgetSettlement(
   const alerts = webhookAlertNotifier(alertWebhookUrl, (reason) =>
     logger.warn('alert webhook failed', { reason }),
   );
-  await events.subscribe(new BudgetSettler(config, store, events, metrics, alerts));
+  await events.subscribe(new BudgetSettler(config, store, events, metrics, alerts, logger));
 }

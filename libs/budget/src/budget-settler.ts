@@ -19,19 +19,22 @@ import {
   type BudgetStore,
 } from '@aigw/budget-core';
 import {
+  BudgetAdjustmentAction,
   BudgetState,
   BudgetUnit,
   createAlertRaised,
   createBudgetStateChanged,
   LimitKind,
   Topic,
+  type BudgetAdjusted,
   type BudgetStateChanged,
   type EventPublisher,
   type EventSubscription,
   type GatewayEvent,
   type TokenUsageRecorded,
 } from '@aigw/contracts';
-import type { MetricsRegistry } from '@aigw/observability';
+import type { Logger, MetricsRegistry } from '@aigw/observability';
+import { adjustableLimits } from './adjustable-limits';
 import type { AlertNotifier } from './alert-notifier';
 
 /** A dollar spend tracked only to raise an alert: it limits nothing. */
@@ -65,11 +68,15 @@ const MAX_WITHOUT_ROOM = 100_000;
  *   or held full): its first settlement in a new window, or a settlement whose release of
  *   its hold brought it back under. An ingress clears its mark on it.
  * A limit spent to its limit gets nothing more in that window, so the topic's latest
- * value for it (it is compacted per budget key and limit kind) stays `exhausted`.
+ * value for it (it is compacted per budget key and limit kind) stays `exhausted`, unless
+ * an operator gives budget back (`budget.adjusted`): then each limit adjusted gets
+ * `recovered` at once (`remaining` 0 if holds in flight still fill it).
  */
 export class BudgetSettler implements EventSubscription {
   readonly group = 'budget';
-  readonly topics = [Topic.UsageRecorded] as const;
+  // Adjustments have a topic of their own (consumers of the usage topic read only usage),
+  // so their order with a user's usage is by time, not by offset; they are rare.
+  readonly topics = [Topic.UsageRecorded, Topic.BudgetAdjusted] as const;
 
   private readonly limits = new BoundLimitCache<TrackedLimit>();
   /**
@@ -86,6 +93,7 @@ export class BudgetSettler implements EventSubscription {
     private readonly events: EventPublisher,
     private readonly metrics: MetricsRegistry,
     private readonly alerts?: AlertNotifier,
+    private readonly logger?: Pick<Logger, 'info' | 'warn'>,
   ) {}
 
   // Sequential on purpose: one user's events arrive in order and must apply in order.
@@ -93,6 +101,7 @@ export class BudgetSettler implements EventSubscription {
     try {
       for (const event of events) {
         if (event.type === 'usage.recorded') await this.apply(event);
+        else if (event.type === 'budget.adjusted') await this.adjust(event);
       }
     } finally {
       this.announceSettled();
@@ -145,6 +154,60 @@ export class BudgetSettler implements EventSubscription {
       const { used, reserved } = result.balances[index];
       this.announce(usage, limits[index], used - changes[index].amount, used, reserved);
     }
+  }
+
+  /**
+   * An operator's reset or credit, once per event id, on the user's limits in the window
+   * each was in when it was made (as usage binds them): the state of each goes out at
+   * once, so every ingress drops its exhaustion mark without waiting for more usage.
+   */
+  private async adjust(event: BudgetAdjusted): Promise<void> {
+    const at = Date.parse(event.occurredAt);
+    const limits = adjustableLimits(this.config(), event.userKey, event.limitKind, at);
+    const fields = {
+      eventId: event.eventId,
+      userKey: event.userKey,
+      action: event.action,
+      limits: limits.map((limit) => limit.kind),
+      ...(event.amount === undefined ? {} : { amount: event.amount }),
+      ...(event.reason ? { reason: event.reason } : {}),
+    };
+    if (limits.length === 0) {
+      this.logger?.warn('budget adjustment matched no configured limit of the user', {
+        ...fields,
+        limits: event.limitKind ?? 'all',
+      });
+      return;
+    }
+    const credit = event.action === BudgetAdjustmentAction.Reset ? 'reset' : (event.amount ?? 0);
+    const result = await this.store.adjust(
+      event.eventId,
+      limits.map((limit) => ({
+        key: limit.key,
+        limit: limit.limit,
+        windowEndsAt: limit.windowRef.endsAt,
+        credit,
+      })),
+      at,
+    );
+    if (!result.applied) return; // redelivered: applied and announced before
+    limits.forEach((limit, index) => {
+      const { used, reserved } = result.balances[index];
+      // Whatever the batch settled against it before is stale now.
+      this.settled.delete(limit.key);
+      this.metrics.recordBudgetAdjustment({ action: event.action, limit: limit.kind });
+      this.metrics.setBudgetRemaining(
+        { budgetKey: limit.subject, limit: limit.kind },
+        Math.max(0, limit.limit - used),
+      );
+      const room = Math.max(0, limit.limit - used - reserved);
+      const id = `${limit.kind}|${limit.subject}`;
+      if (room > 0) this.withoutRoom.delete(id);
+      else this.rememberWithoutRoom(id);
+      const state = room > 0 ? BudgetState.Recovered : BudgetState.Remaining;
+      this.events.publish(stateChanged(limit, state, room, null));
+    });
+    this.logger?.info('budget adjusted', fields);
   }
 
   /**
@@ -229,7 +292,7 @@ function stateChanged(
   limit: BoundLimit,
   state: BudgetState,
   remaining: number,
-  requestId: string,
+  requestId: string | null,
 ): BudgetStateChanged {
   return createBudgetStateChanged({
     requestId,

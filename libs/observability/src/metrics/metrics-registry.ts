@@ -217,6 +217,12 @@ export class MetricsRegistry {
     labelNames: ['limit'] as const,
     registers: [this.registry],
   });
+  readonly #budgetAdjustments = new Counter({
+    name: 'ai_gateway_budget_adjustments_total',
+    help: 'Operator budget adjustments the budget service applied, per limit: action (reset, credit) and limit kind',
+    labelNames: ['action', 'limit'] as const,
+    registers: [this.registry],
+  });
   readonly #broadcastLag = new FastHistogram({
     name: 'ai_gateway_budget_broadcast_lag_seconds',
     help: 'From the budget service announcing a state change to this replica applying it',
@@ -469,6 +475,11 @@ export class MetricsRegistry {
   /** One usage event through the settler: applied once, or skipped as already applied. */
   recordUsageSettlement(result: 'applied' | 'duplicate'): void {
     this.#usageSettlements.inc([result]);
+  }
+
+  /** One limit's balance given back by an operator (a fixed set of names: no user key). */
+  recordBudgetAdjustment(labels: { action: string; limit: string }): void {
+    this.#budgetAdjustments.inc(labels);
   }
 
   recordReservationOvershoot(labels: { limit: string }, tokens: number): void {
