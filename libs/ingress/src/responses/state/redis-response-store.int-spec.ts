@@ -1,0 +1,70 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import type Redis from 'ioredis';
+import { createRedisClient } from '@aigw/infra';
+import { startRedis, type RealService } from '@aigw/testing';
+import { RedisResponseStore } from './redis-response-store';
+import { ResponseState } from './response-state';
+import { storedRecord } from './test-records';
+
+describe('stored responses in real Redis', () => {
+  let redis: RealService;
+  let client: Redis;
+  let store: RedisResponseStore;
+  const id = () => `resp_${randomUUID().replace(/-/g, '')}`;
+
+  before(async () => {
+    redis = await startRedis();
+    client = createRedisClient(redis.url);
+    store = new RedisResponseStore(client, 100_000);
+  });
+  after(async () => {
+    await store.close();
+    await redis.stop();
+  });
+
+  it('gives back what it stored, by id, in the order asked, and deletes it', async () => {
+    const [a, b] = [id(), id()];
+    const record = storedRecord(a, 'alice');
+    assert.equal(await store.put(record, 60_000), true);
+    await store.put(storedRecord(b, 'bob'), 60_000);
+    const [gotB, missing, gotA] = await store.get([b, id(), a]);
+    assert.equal(gotB?.owner, 'bob');
+    assert.equal(missing, undefined);
+    assert.deepEqual(gotA, record);
+    assert.equal(await store.delete(a), true);
+    assert.equal(await store.delete(a), false);
+    assert.deepEqual(await store.get([a]), [undefined]);
+  });
+
+  it('lets a record expire with its TTL, and refuses one over its size cap', async () => {
+    const short = id();
+    await store.put(storedRecord(short, 'alice'), 150);
+    assert.ok((await store.get([short]))[0]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.deepEqual(await store.get([short]), [undefined]);
+    const big = id();
+    assert.equal(await store.put(storedRecord(big, 'alice', { padding: 100_000 }), 60_000), false);
+    assert.equal(await client.exists(`aigw:resp:v1:${big}`), 0);
+  });
+
+  it('keeps callers apart and replays a chain across processes sharing the Redis', async () => {
+    const [a, b] = [id(), id()];
+    // Two ingress replicas: one stores, the other continues the conversation.
+    const writer = new ResponseState({ store, ttlMs: 60_000 });
+    const other = new RedisResponseStore(createRedisClient(redis.url), 100_000);
+    const reader = new ResponseState({ store: other, ttlMs: 60_000 });
+    try {
+      await writer.save(storedRecord(a, 'alice'));
+      await writer.save(storedRecord(b, 'alice', { ancestors: [a] }));
+      const { ids, items } = await reader.history('alice', b);
+      assert.deepEqual(ids, [a, b]);
+      assert.equal(items.length, 4);
+      await assert.rejects(reader.history('bob', b), /not found/);
+      await assert.rejects(reader.find('bob', a), /not found/);
+    } finally {
+      await other.close();
+    }
+  });
+});
