@@ -147,6 +147,25 @@ describe('split deployment: ingress, router and provider-adapter as three proces
     assert.equal(primary.calls[0]?.body.model, 'primary-model');
   });
 
+  it('keeps Responses API state in the ingress: previous_response_id reaches the backend as the earlier turns', async () => {
+    resetUpstreams();
+    const first = await client.responses.create({ model: 'gpt-4', input: 'My name is Ann.' });
+    const second = await client.responses.create({
+      model: 'gpt-4',
+      input: 'What is my name?',
+      previous_response_id: first.id,
+    });
+    assert.equal(second.previous_response_id, first.id);
+    assert.deepEqual(primary.calls[1]?.body.messages, [
+      { role: 'user', content: 'My name is Ann.' },
+      { role: 'assistant', content: 'Hello from the fake upstream.' },
+      { role: 'user', content: 'What is my name?' },
+    ]);
+    assert.equal((await client.responses.retrieve(second.id)).id, second.id);
+    await client.responses.delete(first.id);
+    await assert.rejects(client.responses.retrieve(first.id), OpenAI.NotFoundError);
+  });
+
   it('serves embeddings and lists the virtual models', async () => {
     resetUpstreams();
     const embedding = await client.embeddings.create({

@@ -59,8 +59,9 @@ export function openResponseState(host: ResponseStateHost, env: Env): ResponseSt
   let store: ResponseStore;
   const url = host.settings.redisUrl;
   if (url) {
+    // Connects on first use: a deployment whose clients never call /v1/responses pays nothing.
     const redis = queueOnlyUntilFirstReady(
-      createRedisClient(url, { commandTimeout: REDIS_COMMAND_TIMEOUT_MS }),
+      createRedisClient(url, { commandTimeout: REDIS_COMMAND_TIMEOUT_MS, lazyConnect: true }),
     );
     redis.on('error', (error: Error) => onError('responses store redis connection', error));
     store = new RedisResponseStore(redis, DEFAULT_MAX_CHAIN_BYTES);
