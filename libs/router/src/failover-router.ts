@@ -17,6 +17,7 @@ import {
   type ChainLink,
   type UnresolvedLink,
 } from './domain/backend-chain';
+import { BackendBalancer } from './domain/backend-balancer';
 import { BackendHealth, type Cooldown } from './domain/backend-health';
 import type { AttemptSpan, AttemptTracing } from './tracing/attempt-tracing';
 
@@ -57,6 +58,7 @@ export interface FailoverRouterDeps {
  */
 export class FailoverRouter implements RouterPort {
   private readonly health: BackendHealth;
+  private readonly balancer = new BackendBalancer();
   private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
 
   constructor(private readonly deps: FailoverRouterDeps) {
@@ -91,7 +93,9 @@ export class FailoverRouter implements RouterPort {
       request.requestedModel,
       request.allowedModels,
     );
-    const usable = links.filter((link) => isUnresolved(link) || isAuthenticated(link.backend));
+    const usable = this.balancer.order(
+      links.filter((link) => isUnresolved(link) || isAuthenticated(link.backend)),
+    );
     if (usable.length === 0) {
       throw new DataPlaneError(
         DataPlaneErrorCode.NoBackendAvailable,

@@ -38,6 +38,11 @@ export interface BackendConfig {
   readonly virtualModel?: string;
   /** Lower is tried first. */
   readonly priority: number;
+  /**
+   * Its share of the requests among backends of the same priority (default 1); 0 makes it
+   * a standby there, called only when the others fail.
+   */
+  readonly weight: number;
   readonly baseUrl?: string;
   readonly auth: BackendAuth;
   readonly requestTimeoutMs: number;

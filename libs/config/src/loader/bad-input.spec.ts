@@ -195,6 +195,31 @@ describe('bad input', () => {
     assert.deepEqual(priced(''), { inputPer1k: 0.003, outputPer1k: 0.015 });
   });
 
+  it('a backend weight is a whole number >= 0, 1 when left out', () => {
+    const backends = (weight: string) =>
+      `${ROUTE_HEAD}  backends:\n` +
+      `  - {name: a, provider: vllm, baseUrl: "http://a", model: m, priority: 0${weight}}\n` +
+      `  - {name: b, provider: vllm, baseUrl: "http://b", model: m, priority: 0}\n`;
+    for (const bad of ['-1', '1.5', '"heavy"']) {
+      assert.deepEqual(
+        errorsOf(backends(`, weight: ${bad}`)),
+        [
+          'gw.yaml:7: document 1 (AIGatewayRoute "r"): spec.backends[0].weight: ' +
+            'expected an integer >= 0 (its share among backends of the same priority)',
+        ],
+        bad,
+      );
+    }
+    const weights = (weight: string) => {
+      const result = parseGatewayConfig(backends(weight), options);
+      assert.ok(result.ok, weight);
+      return result.config.routes[0].backends.map((b) => b.weight);
+    };
+    assert.deepEqual(weights(', weight: 3'), [3, 1]);
+    assert.deepEqual(weights(', weight: 0'), [0, 1]);
+    assert.deepEqual(weights(''), [1, 1]);
+  });
+
   it('modelPricing.tiers: thresholds that climb, rates >= 0', () => {
     const pricing = (tiers: string) =>
       `${ROUTE_HEAD}  costControl:\n    modelPricing:\n` +

@@ -23,6 +23,9 @@ import {
 } from './load-options';
 import { type DocumentContext, type LoadReport } from './report';
 
+/** A backend's share among those of its priority when it names none: all alike. */
+const DEFAULT_WEIGHT = 1;
+
 export interface BackendContext {
   readonly doc: DocumentContext;
   readonly report: LoadReport;
@@ -105,6 +108,7 @@ function normalizeBackend(
     ...(dto.modelNameOverride === undefined ? {} : { modelNameOverride: dto.modelNameOverride }),
     ...(dto.model === undefined ? {} : { virtualModel: dto.modelNameOverride ?? dto.model }),
     priority,
+    weight: dto.weight ?? DEFAULT_WEIGHT,
     ...(dto.baseUrl === undefined ? {} : { baseUrl: dto.baseUrl.replace(/\/+$/, '') }),
     auth,
     requestTimeoutMs,

@@ -61,6 +61,11 @@ export class BackendDto {
   priority?: number;
 
   @IsOptional()
+  @IsInt(expecting('an integer >= 0 (its share among backends of the same priority)'))
+  @Min(0, expecting('an integer >= 0 (its share among backends of the same priority)'))
+  weight?: number;
+
+  @IsOptional()
   @IsIn(PROVIDER_NAMES, expecting(`one of ${PROVIDER_KINDS.join(', ')}`))
   provider?: string;
 
