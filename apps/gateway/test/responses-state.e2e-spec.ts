@@ -193,15 +193,27 @@ spec:
     );
   });
 
+  it('stores nothing of a stream that broke', async () => {
+    upstream.next({ kind: 'break-stream', afterChunks: 2 });
+    const stream = await alice.responses.create({ model: 'gpt-plain', input: 'hi', stream: true });
+    let id = '';
+    await assert.rejects(async () => {
+      for await (const event of stream)
+        if (event.type === 'response.created') id = event.response.id;
+    }, OpenAI.APIError);
+    assert.match(id, /^resp_/);
+    await assert.rejects(alice.responses.retrieve(id), notFound());
+  });
+
   it('counts stores, hits and misses in ai_gateway_stored_responses_total', async () => {
     const text = await (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
     const count = (event: string) =>
       metricSum(text, 'ai_gateway_stored_responses_total', { event });
     // What the tests above did, in order: 7 responses stored (store: false is not), 8
-    // lookups of the owner's own, 9 of another's, deleted or unstored ones, 1 deletion.
+    // lookups of the owner's own, 10 of another's, deleted, unstored or broken ones, 1 deletion.
     assert.equal(count('stored'), 7);
     assert.equal(count('hit'), 8);
-    assert.equal(count('miss'), 9);
+    assert.equal(count('miss'), 10);
     assert.equal(count('deleted'), 1);
   });
 });
