@@ -1,11 +1,12 @@
 import type { BudgetStore } from '@aigw/budget-core';
 import type { ServiceRuntime } from '@aigw/runtime';
+import { budgetAdminRoutes } from './admin/budget-admin-routes';
 import { webhookAlertNotifier } from './alert-notifier';
 import { BudgetSettler } from './budget-settler';
 
 /**
  * The budget role in a process: the settler as a consumer of the usage topic, with the
- * alert webhook when one is configured. The budget service and the all-in-one gateway
+ * alert webhook when one is configured, and the admin port's budget resets and credits. The budget service and the all-in-one gateway
  * both run it.
  */
 export async function startBudgetSettlement(
@@ -18,4 +19,6 @@ export async function startBudgetSettlement(
     logger.warn('alert webhook failed', { reason }),
   );
   await events.subscribe(new BudgetSettler(config, store, events, metrics, alerts, logger));
+  // Operators give budget back through the settler too: resets and credits are events.
+  for (const route of budgetAdminRoutes(events)) runtime.addAdminRoute(route);
 }

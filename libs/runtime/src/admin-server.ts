@@ -8,7 +8,32 @@ export interface AdminSources {
   metricsContentType: string;
   /** Ready to take traffic: configuration loaded, dependencies reachable. */
   ready(): Promise<{ ready: boolean; checks: Record<string, string> }>;
+  /** Operator actions a service adds (budget resets, say), tried before the 404. */
+  routes?: readonly AdminRoute[];
 }
+
+/** A request to an operator action: the path's captures (URI-decoded) and the JSON body. */
+export interface AdminRequest {
+  readonly params: readonly string[];
+  /** The parsed JSON body; `{}` when there is none. */
+  readonly body: unknown;
+}
+
+export interface AdminReply {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+/** An operator action on the admin port: a method and a path pattern. */
+export interface AdminRoute {
+  readonly method: 'GET' | 'POST';
+  /** Matched against the whole path; capture groups become `params`. */
+  readonly path: RegExp;
+  handle(request: AdminRequest): Promise<AdminReply>;
+}
+
+/** Operator actions take small JSON bodies; more is a mistake or abuse. */
+export const MAX_ADMIN_BODY_BYTES = 16 * 1024;
 
 /**
  * The operator's port, apart from client traffic: liveness, readiness and metrics
@@ -54,8 +79,73 @@ export class AdminServer {
         return;
       }
       default:
-        return json(response, 404, { error: 'not found' });
+        return this.route(path, request, response);
     }
+  }
+
+  private async route(
+    path: string,
+    request: IncomingMessage,
+    response: ServerResponse,
+  ): Promise<void> {
+    for (const route of this.sources.routes ?? []) {
+      const match = route.path.exec(path);
+      if (!match) continue;
+      if (request.method !== route.method) {
+        response.setHeader('allow', route.method);
+        return json(response, 405, invalid('method_not_allowed', `use ${route.method} ${path}`));
+      }
+      let params: string[];
+      try {
+        params = match.slice(1).map((param) => decodeURIComponent(param));
+      } catch {
+        return json(
+          response,
+          400,
+          invalid('invalid_request', 'the path is not valid URI encoding'),
+        );
+      }
+      const body = await readJson(request);
+      if (!body.ok) return json(response, body.status, invalid('invalid_request', body.message));
+      const reply = await route.handle({ params, body: body.value });
+      return json(response, reply.status, reply.body);
+    }
+    return json(response, 404, { error: 'not found' });
+  }
+}
+
+/** The error shape of operator actions (the analytics API's): a 400 lists its issues. */
+function invalid(
+  type: string,
+  message: string,
+): { error: { type: string; message: string; issues?: { path: string; message: string }[] } } {
+  return {
+    error: {
+      type,
+      message,
+      ...(type === 'invalid_request' ? { issues: [{ path: '', message }] } : {}),
+    },
+  };
+}
+
+type BodyResult = { ok: true; value: unknown } | { ok: false; status: number; message: string };
+
+async function readJson(request: IncomingMessage): Promise<BodyResult> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_ADMIN_BODY_BYTES) {
+      return { ok: false, status: 413, message: `the body exceeds ${MAX_ADMIN_BODY_BYTES} bytes` };
+    }
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8').trim();
+  if (text === '') return { ok: true, value: {} };
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch {
+    return { ok: false, status: 400, message: 'the body is not JSON' };
   }
 }
 

@@ -11,7 +11,7 @@ import {
   KafkaEventBus,
 } from '@aigw/infra';
 import { Logger, MetricsRegistry, type Tracing } from '@aigw/observability';
-import { AdminServer } from './admin-server';
+import { AdminServer, type AdminRoute } from './admin-server';
 import { configurePricesFromEnv } from './builtin-prices-setting';
 import type { NestEdgeAppOptions } from './nest-edge-app';
 import { StartupError } from './listen';
@@ -84,6 +84,7 @@ export interface ServiceRuntimeOptions {
 export class ServiceRuntime {
   private readonly closers: (() => Promise<void> | void)[] = [];
   private readonly checks: ReadinessCheck[] = [];
+  private readonly adminRoutes: AdminRoute[] = [];
   private closing?: Promise<void>;
   /** Kafka when KAFKA_BROKERS is set, else the embedded log under the data directory. */
   readonly events: RuntimeEventBus;
@@ -152,6 +153,11 @@ export class ServiceRuntime {
     this.checks.push(check);
   }
 
+  /** An operator action on the admin port; added before `serve`. */
+  addAdminRoute(route: AdminRoute): void {
+    this.adminRoutes.push(route);
+  }
+
   /** The options of a public Nest app (createNestEdgeApp) from this process's settings. */
   edgeAppOptions(filter: ExceptionFilter): NestEdgeAppOptions {
     return {
@@ -174,6 +180,7 @@ export class ServiceRuntime {
       metricsContentType: this.metrics.contentType,
       metrics: () => this.metrics.metrics(),
       ready: () => this.readiness(),
+      routes: this.adminRoutes,
     });
     this.closers.unshift(() =>
       Promise.allSettled([app.close(), admin.close()]).then(() => undefined),

@@ -1,0 +1,132 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  BudgetAdjustmentAction,
+  decodeEvent,
+  encodeEvent,
+  LimitKind,
+  MAX_ADJUSTMENT_REASON_LENGTH,
+  Topic,
+  type EventPublisher,
+  type GatewayEvent,
+} from '@aigw/contracts';
+import { AdminServer } from '@aigw/runtime';
+import { budgetAdminRoutes } from './budget-admin-routes';
+
+/** An answer: a 202's fields, or a 400's error. */
+interface Reply {
+  readonly [field: string]: unknown;
+  readonly error: { type: string; message: string; issues?: unknown };
+}
+
+class Captured implements EventPublisher {
+  readonly events: GatewayEvent[] = [];
+  publish(event: GatewayEvent): void {
+    this.events.push(event);
+  }
+  async flush(): Promise<void> {}
+}
+
+describe('admin: POST /admin/budgets/{userKey}/reset and /credit', () => {
+  const published = new Captured();
+  const server = new AdminServer({
+    metrics: async () => '',
+    metricsContentType: 'text/plain',
+    ready: async () => ({ ready: true, checks: {} }),
+    routes: budgetAdminRoutes(published),
+  });
+  let base = '';
+  before(async () => {
+    base = `http://127.0.0.1:${await server.listen(0, '127.0.0.1')}`;
+  });
+  after(() => server.close());
+
+  async function post(path: string, body?: string) {
+    const response = await fetch(`${base}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body }),
+    });
+    return { status: response.status, body: (await response.json()) as Reply };
+  }
+
+  /** A refusal: 400 in the error shape, naming `field`, with no event published. */
+  async function refused(path: string, body: string, field: RegExp) {
+    const before = published.events.length;
+    const reply = await post(path, body);
+    assert.equal(reply.status, 400, `${path} ${body}: ${JSON.stringify(reply.body)}`);
+    assert.equal(reply.body.error.type, 'invalid_request');
+    assert.match(reply.body.error.message, field, body);
+    assert.ok(Array.isArray(reply.body.error.issues), body);
+    assert.equal(published.events.length, before, 'nothing published');
+  }
+
+  it('publishes a reset of every limit, keyed by the user, and answers 202 with its id', async () => {
+    const reply = await post('/admin/budgets/alice/reset');
+    assert.equal(reply.status, 202);
+    const event = published.events.at(-1)!;
+    assert.equal(event.type, 'budget.adjusted');
+    assert.deepEqual(reply.body, {
+      eventId: event.eventId,
+      userKey: 'alice',
+      action: 'reset',
+      limit: 'all',
+    });
+    // A valid event, on its topic, keyed by the user.
+    const encoded = encodeEvent(event, { validate: true });
+    assert.equal(encoded.topic, Topic.BudgetAdjusted);
+    assert.equal(encoded.key, 'alice');
+    assert.ok(decodeEvent(Topic.BudgetAdjusted, encoded.value).ok);
+  });
+
+  it('publishes a reset of one limit and a credit, with the reason', async () => {
+    const reset = await post(
+      '/admin/budgets/team%2Falice/reset',
+      JSON.stringify({ limit: LimitKind.TokenBudgetPerUser, reason: 'ticket 42' }),
+    );
+    assert.equal(reset.status, 202);
+    assert.equal(reset.body.userKey, 'team/alice');
+    assert.equal(reset.body.limit, LimitKind.TokenBudgetPerUser);
+    const credit = await post(
+      '/admin/budgets/bob/credit',
+      JSON.stringify({ limit: LimitKind.MaxDailyCostPerUser, amount: 2.5 }),
+    );
+    assert.equal(credit.status, 202);
+    const event = published.events.at(-1)!;
+    assert.ok(event.type === 'budget.adjusted');
+    assert.equal(event.action, BudgetAdjustmentAction.Credit);
+    assert.equal(event.amount, 2.5);
+    assert.equal(event.limitKind, LimitKind.MaxDailyCostPerUser);
+    assert.equal(event.partitionKey, 'bob');
+    assert.equal(encodeEvent(event, { validate: true }).key, 'bob');
+  });
+
+  it('refuses bad input with a 400 naming the field', async () => {
+    const credit = '/admin/budgets/bob/credit';
+    const kind = LimitKind.TokenBudgetPerUser;
+    await refused('/admin/budgets/bob/reset', '{"limit":"tokenBudget.perWeek"}', /limit must be/);
+    await refused(credit, `{"limit":"${LimitKind.ModelTokensPerMinute}","amount":5}`, /limit/);
+    for (const amount of ['0', '-1', '"5"', '1e400', 'null']) {
+      await refused(credit, `{"limit":"${kind}","amount":${amount}}`, /amount/);
+    }
+    await refused(credit, `{"limit":"${kind}"}`, /a credit needs an amount/);
+    await refused(credit, '{"amount":5}', /a credit needs a limit/);
+    await refused('/admin/budgets/bob/reset', '{"amount":5}', /a reset takes no amount/);
+    const long = 'x'.repeat(MAX_ADJUSTMENT_REASON_LENGTH + 1);
+    await refused('/admin/budgets/bob/reset', `{"reason":"${long}"}`, /reason must be at most/);
+    await refused('/admin/budgets/bob/reset', '{"reason":5}', /reason must be a string/);
+    await refused('/admin/budgets/bob/reset', '{"user":"mallory"}', /user should not exist/);
+    await refused('/admin/budgets/bob/reset', '[1]', /JSON object/);
+    await refused('/admin/budgets/bob/reset', '{"limit":', /not JSON/);
+    await refused(`/admin/budgets/${'u'.repeat(257)}/reset`, '{}', /userKey/);
+    await refused('/admin/budgets/%E0%A4%A/reset', '{}', /URI/);
+  });
+
+  it('answers 405 to another method and 404 to another action', async () => {
+    const get = await fetch(`${base}/admin/budgets/bob/reset`);
+    assert.equal(get.status, 405);
+    assert.equal(get.headers.get('allow'), 'POST');
+    assert.equal((await post('/admin/budgets/bob/refund', '{}')).status, 404);
+    assert.equal((await post('/admin/budgets//reset', '{}')).status, 404);
+  });
+});

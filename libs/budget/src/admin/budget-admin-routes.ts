@@ -1,0 +1,52 @@
+import { BudgetAdjustmentAction, createBudgetAdjusted, type EventPublisher } from '@aigw/contracts';
+import type { AdminReply, AdminRoute } from '@aigw/runtime';
+import { parseBudgetAdjustment } from './budget-adjustment.dto';
+
+/**
+ * `POST /admin/budgets/{userKey}/reset` and `.../credit` on the admin port: each publishes
+ * one `budget.adjusted` event for the budget service to apply (202 with its id), or
+ * answers 400 naming every problem of the request. Nothing is applied here.
+ */
+export function budgetAdminRoutes(events: EventPublisher): AdminRoute[] {
+  return Object.values(BudgetAdjustmentAction).map((action): AdminRoute => ({
+    method: 'POST',
+    path: new RegExp(`^/admin/budgets/([^/]+)/${action}$`),
+    handle: async ({ params, body }) => adjust(events, action, params[0], body),
+  }));
+}
+
+async function adjust(
+  events: EventPublisher,
+  action: BudgetAdjustmentAction,
+  userKey: string,
+  body: unknown,
+): Promise<AdminReply> {
+  const parsed = parseBudgetAdjustment(userKey, action, body);
+  if (!parsed.ok) {
+    // Several checks of one field may share a message: say it once.
+    const issues = [...new Map(parsed.issues.map((i) => [`${i.path}\n${i.message}`, i])).values()];
+    return {
+      status: 400,
+      body: {
+        error: {
+          type: 'invalid_request',
+          message: issues.map((issue) => issue.message).join('; '),
+          issues,
+        },
+      },
+    };
+  }
+  const request = parsed.value;
+  const event = createBudgetAdjusted({ partitionKey: request.userKey, ...request });
+  events.publish(event);
+  return {
+    status: 202,
+    body: {
+      eventId: event.eventId,
+      userKey: event.userKey,
+      action: event.action,
+      limit: event.limitKind ?? 'all',
+      ...(event.amount === undefined ? {} : { amount: event.amount }),
+    },
+  };
+}
