@@ -98,7 +98,7 @@ async function main(): Promise<number> {
       targetPrefix,
     );
     process.stdout.write(
-      `rebuilt ${report.keys} balances from ${report.events} usage events: ${report.mismatches.length} mismatches\n`,
+      `rebuilt ${report.keys} balances from ${report.events} usage events and ${report.adjustments} adjustments: ${report.mismatches.length} mismatches\n`,
     );
     for (const m of report.mismatches) {
       process.stdout.write(`  ${m.key}: rebuilt ${m.rebuilt}, live ${m.live}\n`);

@@ -64,7 +64,10 @@ export interface BalanceMismatch {
 }
 
 export interface RebuildReport {
+  /** Usage events replayed. */
   readonly events: number;
+  /** Operators' budget adjustments replayed among them. */
+  readonly adjustments: number;
   readonly keys: number;
   readonly mismatches: readonly BalanceMismatch[];
 }
@@ -159,8 +162,12 @@ export async function rebuildBalances(
     new MetricsRegistry({ collectDefaultMetrics: false }),
   );
   let events = 0;
+  let adjustments = 0;
   await log.replay(async (batch) => {
-    events += batch.length;
+    for (const event of batch) {
+      if (event.type === 'budget.adjusted') adjustments++;
+      else events++;
+    }
     await settler.handle(batch);
   });
   const keys = [...recording.keys].map(([key, limit]) => ({ key, limit }));
@@ -176,5 +183,5 @@ export async function rebuildBalances(
       mismatches.push({ key: balance.key, rebuilt: balance.used, live: liveUsed });
     }
   });
-  return { events, keys: keys.length, mismatches };
+  return { events, adjustments, keys: keys.length, mismatches };
 }
