@@ -25,6 +25,7 @@ export {
   type ConfigReload,
   type ConfigWatcherOptions,
 } from './watcher/config-watcher';
+export * from './env/numeric-setting';
 export * from './env/process-settings';
 export * from './startup/config-load.errors';
 export * from './startup/load-startup-config';

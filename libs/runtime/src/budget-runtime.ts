@@ -6,6 +6,7 @@ import {
   RedisBudgetStore,
   type BudgetStore,
 } from '@aigw/budget-core';
+import { positiveIntegerSetting } from '@aigw/config';
 import { createRedisClient } from '@aigw/infra';
 import type { Redis } from 'ioredis';
 import { StartupError } from './listen';
@@ -21,16 +22,6 @@ export interface BudgetSettings {
   readonly alertWebhookUrl?: string;
 }
 
-function positive(env: Env, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new StartupError(`${name} must be a positive whole number, got "${raw}"`);
-  }
-  return value;
-}
-
 export function budgetSettings(env: Env): BudgetSettings {
   const webhook = env.AI_GATEWAY_ALERT_WEBHOOK_URL;
   if (webhook) {
@@ -41,8 +32,12 @@ export function budgetSettings(env: Env): BudgetSettings {
     }
   }
   return {
-    defaultMaxOutputTokens: positive(env, 'AI_GATEWAY_DEFAULT_MAX_OUTPUT_TOKENS', 4096),
-    holdMs: positive(env, 'AI_GATEWAY_RESERVATION_HOLD_MS', 600_000),
+    defaultMaxOutputTokens: positiveIntegerSetting(
+      env,
+      'AI_GATEWAY_DEFAULT_MAX_OUTPUT_TOKENS',
+      4096,
+    ),
+    holdMs: positiveIntegerSetting(env, 'AI_GATEWAY_RESERVATION_HOLD_MS', 600_000),
     ...(webhook ? { alertWebhookUrl: webhook } : {}),
   };
 }

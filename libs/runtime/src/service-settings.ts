@@ -1,6 +1,7 @@
 import {
   ConfigWatcher,
   loadStartupConfig,
+  positiveIntegerSetting,
   type GatewayConfig,
   type MissingSecretPolicy,
   type ProcessSettings,
@@ -30,15 +31,8 @@ export interface ServiceSettings extends ProcessSettings {
  */
 export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
 
-export function positiveInteger(env: Env, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new StartupError(`${name} must be a positive whole number, got "${raw}"`);
-  }
-  return value;
-}
+/** A whole number > 0 from the environment, or the fallback; shared with the libraries. */
+export const positiveInteger = positiveIntegerSetting;
 
 /** An http(s) URL a service must be given (ROUTER_URL, PROVIDER_ADAPTER_URL). */
 export function requiredUrl(env: Env, name: string): URL {

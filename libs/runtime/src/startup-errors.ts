@@ -1,13 +1,14 @@
+import { InvalidSettingError } from '@aigw/config';
 import { StartupError } from './listen';
 
 /** A failure at start is one line on stderr and a non-zero exit, never a stack trace. */
 export function exitWithStartupError(error: unknown): never {
-  const message =
-    error instanceof StartupError
-      ? error.message
-      : `unexpected failure at start: ${error instanceof Error ? error.message : String(error)}`;
+  const expected = error instanceof StartupError || error instanceof InvalidSettingError;
+  const message = expected
+    ? error.message
+    : `unexpected failure at start: ${error instanceof Error ? error.message : String(error)}`;
   process.stderr.write(`ai-gateway: ${message}\n`);
-  if (!(error instanceof StartupError) && error instanceof Error && process.env.AI_GATEWAY_DEBUG) {
+  if (!expected && error instanceof Error && process.env.AI_GATEWAY_DEBUG) {
     process.stderr.write(`${error.stack ?? ''}\n`);
   }
   process.exit(1);

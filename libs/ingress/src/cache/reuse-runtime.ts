@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import type { GatewayConfig, RouteConfig } from '@aigw/config';
+import { positiveIntegerSetting, type GatewayConfig, type RouteConfig } from '@aigw/config';
 import type { EventPublisher } from '@aigw/contracts';
 import { createRedisClient, queueOnlyUntilFirstReady } from '@aigw/infra';
 import type { Logger, MetricsRegistry } from '@aigw/observability';
@@ -32,16 +32,6 @@ export interface ReuseHost {
 
 const DEFAULT_MEMORY_BYTES = 64 * 1024 * 1024;
 
-function positive(env: Env, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new Error(`${name} must be a positive whole number, got "${raw}"`);
-  }
-  return value;
-}
-
 /** `redis:6379` as the spec writes it, or a full redis:// URL. */
 function redisUrlOf(address: string): string {
   return /^rediss?:\/\//.test(address) ? address : `redis://${address}`;
@@ -58,8 +48,12 @@ function redisUrlOf(address: string): string {
 export function openResponseReuse(host: ReuseHost, env: Env): ResponseReuse {
   const { logger } = host;
   const billing = parseReuseBilling(env.AI_GATEWAY_REUSE_BILLING);
-  const memoryBytes = positive(env, 'AI_GATEWAY_CACHE_MEMORY_MAX_BYTES', DEFAULT_MEMORY_BYTES);
-  const leaderTimeoutMs = positive(env, 'AI_GATEWAY_DEDUP_LEADER_TIMEOUT_MS', 10_000);
+  const memoryBytes = positiveIntegerSetting(
+    env,
+    'AI_GATEWAY_CACHE_MEMORY_MAX_BYTES',
+    DEFAULT_MEMORY_BYTES,
+  );
+  const leaderTimeoutMs = positiveIntegerSetting(env, 'AI_GATEWAY_DEDUP_LEADER_TIMEOUT_MS', 10_000);
   const onError = (what: string, error: unknown) =>
     logger.warn(`${what} failed`, { reason: error instanceof Error ? error.name : 'unknown' });
 

@@ -1,3 +1,4 @@
+import { positiveIntegerSetting } from '@aigw/config';
 import { createRedisClient, queueOnlyUntilFirstReady } from '@aigw/infra';
 import type { Logger, MetricsRegistry } from '@aigw/observability';
 import { MemoryResponseStore } from './memory-response-store';
@@ -22,16 +23,6 @@ const DEFAULT_MEMORY_ENTRIES = 10_000;
 /** Single round trips; one taking longer means Redis is away. */
 const REDIS_COMMAND_TIMEOUT_MS = 2_000;
 
-function positive(env: Env, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new Error(`${name} must be a positive whole number, got "${raw}"`);
-  }
-  return value;
-}
-
 /**
  * The Responses API's response store for a service process, or undefined when
  * `AI_GATEWAY_RESPONSES_STORE=false` (then nothing is stored and `previous_response_id`
@@ -50,7 +41,11 @@ export function openResponseState(host: ResponseStateHost, env: Env): ResponseSt
   if (enabled !== undefined && enabled !== '' && enabled !== 'true') {
     throw new Error(`AI_GATEWAY_RESPONSES_STORE must be true or false, got "${enabled}"`);
   }
-  const ttlSeconds = positive(env, 'AI_GATEWAY_RESPONSES_TTL_SECONDS', DEFAULT_TTL_SECONDS);
+  const ttlSeconds = positiveIntegerSetting(
+    env,
+    'AI_GATEWAY_RESPONSES_TTL_SECONDS',
+    DEFAULT_TTL_SECONDS,
+  );
   const onEvent = (event: string) => metrics.recordStoredResponse(event);
   const onError = (what: string, error: unknown) =>
     // The URL may carry a password: the error's kind only.
@@ -68,8 +63,16 @@ export function openResponseState(host: ResponseStateHost, env: Env): ResponseSt
     logger.info('responses store: redis', { ttlSeconds });
   } else {
     const limits = {
-      maxEntries: positive(env, 'AI_GATEWAY_RESPONSES_MEMORY_MAX_ENTRIES', DEFAULT_MEMORY_ENTRIES),
-      maxBytes: positive(env, 'AI_GATEWAY_RESPONSES_MEMORY_MAX_BYTES', DEFAULT_MEMORY_BYTES),
+      maxEntries: positiveIntegerSetting(
+        env,
+        'AI_GATEWAY_RESPONSES_MEMORY_MAX_ENTRIES',
+        DEFAULT_MEMORY_ENTRIES,
+      ),
+      maxBytes: positiveIntegerSetting(
+        env,
+        'AI_GATEWAY_RESPONSES_MEMORY_MAX_BYTES',
+        DEFAULT_MEMORY_BYTES,
+      ),
     };
     store = new MemoryResponseStore(limits, () => onEvent('evicted'));
     logger.info('responses store: process memory, least recently used evicted past its limits', {
