@@ -186,6 +186,10 @@ function endpointOperation(endpoint: GatewayEndpoint): Operation {
       return 'completions';
     case GatewayEndpoint.Embeddings:
       return 'embeddings';
+    case GatewayEndpoint.AudioTranscriptions:
+      return 'transcriptions';
+    case GatewayEndpoint.AudioTranslations:
+      return 'translations';
     default:
       return 'chat';
   }
@@ -216,15 +220,7 @@ function servedAttributes(
   return {
     [attr.GEN_AI_RESPONSE_MODEL]: servedBy.model,
     [attr.GEN_AI_PROVIDER_NAME]: attr.GEN_AI_PROVIDER[servedBy.provider] ?? servedBy.provider,
-    [attr.GEN_AI_USAGE_INPUT_TOKENS]: usage.inputTokens,
-    [attr.GEN_AI_USAGE_OUTPUT_TOKENS]: usage.outputTokens,
-    ...(usage.cachedInputTokens > 0
-      ? { [attr.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]: usage.cachedInputTokens }
-      : {}),
-    ...(usage.cacheWriteInputTokens
-      ? { [attr.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS]: usage.cacheWriteInputTokens }
-      : {}),
-    [attr.GATEWAY_USAGE_SOURCE]: usage.source,
+    ...attr.usageAttributes(usage),
     [attr.GATEWAY_BACKEND]: servedBy.backend,
     [attr.GATEWAY_CACHED]: outcome?.cached ?? false,
     ...(servedBy.attempts === undefined ? {} : { [attr.GATEWAY_ATTEMPTS]: servedBy.attempts }),

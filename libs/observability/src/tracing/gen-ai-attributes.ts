@@ -1,6 +1,8 @@
 // Attribute names of the OpenTelemetry GenAI semantic conventions, which are still in
 // development: the semantic-conventions package keeps them in its `incubating` entry point
 // and asks instrumentations to copy the ones they use rather than import it.
+import type { Attributes } from '@opentelemetry/api';
+
 export const GEN_AI_OPERATION_NAME = 'gen_ai.operation.name';
 export const GEN_AI_PROVIDER_NAME = 'gen_ai.provider.name';
 export const GEN_AI_REQUEST_MODEL = 'gen_ai.request.model';
@@ -37,6 +39,8 @@ export const GEN_AI_OPERATION = {
   chat: 'chat',
   completions: 'text_completion',
   embeddings: 'embeddings',
+  transcriptions: 'transcriptions',
+  translations: 'translations',
 } as const;
 
 /**
@@ -54,3 +58,27 @@ export const GEN_AI_PROVIDER: Readonly<Record<string, string>> = {
   groq: 'groq',
   deepseek: 'deepseek',
 };
+
+/** A call's token counts, as the data plane reports them (its TokenUsage). */
+export interface SpanUsage {
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly cachedInputTokens: number;
+  readonly cacheWriteInputTokens?: number;
+  readonly source: string;
+}
+
+/** A call's tokens as span attributes: the cache's only when it read or wrote any. */
+export function usageAttributes(usage: SpanUsage): Attributes {
+  return {
+    [GEN_AI_USAGE_INPUT_TOKENS]: usage.inputTokens,
+    [GEN_AI_USAGE_OUTPUT_TOKENS]: usage.outputTokens,
+    ...(usage.cachedInputTokens > 0
+      ? { [GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]: usage.cachedInputTokens }
+      : {}),
+    ...(usage.cacheWriteInputTokens
+      ? { [GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS]: usage.cacheWriteInputTokens }
+      : {}),
+    [GATEWAY_USAGE_SOURCE]: usage.source,
+  };
+}

@@ -23,7 +23,6 @@ import {
   type GatewayRequest,
   type JsonObject,
   type StreamAnswer,
-  type TokenUsage,
   type UpstreamTarget,
 } from '@aigw/contracts/data-plane';
 import { spanAttributes as attr } from '@aigw/observability';
@@ -83,7 +82,7 @@ class OtelAttemptSpan implements AttemptSpan {
       this.span.setAttributes({
         ...servedAttributes(answer),
         ...answerAttributes(answer.body),
-        ...usageAttributes(answer.usage),
+        ...attr.usageAttributes(answer.usage),
       });
     }
     this.end();
@@ -145,7 +144,7 @@ class OtelAttemptSpan implements AttemptSpan {
           ...(finishReasons.length > 0
             ? { [attr.GEN_AI_RESPONSE_FINISH_REASONS]: finishReasons }
             : {}),
-          ...(usage ? usageAttributes(usage) : {}),
+          ...(usage ? attr.usageAttributes(usage) : {}),
         });
       }
       this.end();
@@ -243,20 +242,6 @@ function collectFinishReasons(object: JsonObject, into: string[]): void {
     const reason = choice?.finish_reason;
     if (typeof reason === 'string') into.push(reason);
   }
-}
-
-function usageAttributes(usage: TokenUsage): Attributes {
-  return {
-    [attr.GEN_AI_USAGE_INPUT_TOKENS]: usage.inputTokens,
-    [attr.GEN_AI_USAGE_OUTPUT_TOKENS]: usage.outputTokens,
-    ...(usage.cachedInputTokens > 0
-      ? { [attr.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]: usage.cachedInputTokens }
-      : {}),
-    ...(usage.cacheWriteInputTokens
-      ? { [attr.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS]: usage.cacheWriteInputTokens }
-      : {}),
-    [attr.GATEWAY_USAGE_SOURCE]: usage.source,
-  };
 }
 
 /**
