@@ -4,6 +4,7 @@ import { err, ok, type Result } from '../result';
 import { isTopic } from '../topics';
 import {
   flattenValidationErrors,
+  CONSUMED_EVENT_VALIDATION,
   STRICT_VALIDATION,
   validatePlain,
 } from '../validation/validate-plain';
@@ -161,7 +162,7 @@ export function decodeEvent(
     );
   }
 
-  const validated = validatePlain(spec.cls, parsed, STRICT_VALIDATION);
+  const validated = validatePlain(spec.cls, parsed, CONSUMED_EVENT_VALIDATION);
   if (!validated.ok) {
     const issues = validated.error;
     return err(

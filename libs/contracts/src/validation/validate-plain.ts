@@ -11,6 +11,19 @@ export const STRICT_VALIDATION: ValidatorOptions = {
   validationError: { target: false, value: false },
 };
 
+/**
+ * Options for events a consumer reads: a field its build does not know is dropped, not
+ * refused. A newer producer may add optional fields to a version (usage events gained
+ * prompt-cache writes); refusing them dead-lettered every such event in a consumer not yet
+ * upgraded, and with it the usage a budget had to settle. Unknown versions stay refused.
+ */
+export const CONSUMED_EVENT_VALIDATION: ValidatorOptions = {
+  whitelist: true,
+  forbidNonWhitelisted: false,
+  forbidUnknownValues: true,
+  validationError: { target: false, value: false },
+};
+
 /** Options for third-party wire formats: providers add fields often, let them through. */
 export const LENIENT_VALIDATION: ValidatorOptions = {
   whitelist: false,
