@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { Topic } from '@aigw/contracts';
+import { createTokenUsageRecorded, encodeEvent, Topic, UsageSource } from '@aigw/contracts';
 import { estimatePromptTokensUpperBound } from '@aigw/contracts/data-plane';
 import { startKafka, startRedis, type RealService, metricSum } from '@aigw/testing';
-import { prepareEventTopics } from '@aigw/infra';
+import { createKafka, prepareEventTopics } from '@aigw/infra';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
 
 // The split deployment with real Kafka and Redis: two ingress replicas share one budget
@@ -202,6 +202,73 @@ ${METERED.map((m) => `      ${m}: {tokensPerMinute: 60}`).join('\n')}
     assert.equal(used, 10 * perRequestUsed);
   });
 
+  it("lifts a spent user's 429 on both replicas when an operator resets it on the budget service", async () => {
+    const user = `reset-${randomUUID()}`;
+    // Spent by one usage event of the whole budget, straight onto the usage topic: no
+    // request of this user holds anything, so only the balance stands between it and a 200.
+    const spent = createTokenUsageRecorded({
+      requestId: `spent-${user}`,
+      partitionKey: user,
+      userId: user,
+      inputTokens: LIMIT / 2,
+      outputTokens: LIMIT / 2,
+      cachedInputTokens: 0,
+      usageSource: UsageSource.Reported,
+      modelRequested: 'gpt-4o-mini',
+      modelServed: 'gpt-4o-mini',
+      provider: 'local',
+      backend: 'local',
+      costDollars: 0,
+      weightedTokenCost: LIMIT,
+      cacheHit: false,
+    });
+    const producer = createKafka({ clientId: 'reset-test', brokers: kafka.url }).producer();
+    await producer.connect();
+    try {
+      const message = encodeEvent(spent);
+      await producer.send({
+        topic: `${prefix}${message.topic}`,
+        messages: [{ key: message.key, value: message.value, headers: message.headers }],
+      });
+    } finally {
+      await producer.disconnect();
+    }
+    // The exhaustion broadcast reaches both replicas.
+    for (const replica of [ingressA, ingressB]) {
+      const until = Date.now() + 15_000;
+      let status = 0;
+      while (status !== 429 && Date.now() < until) {
+        status = (await chat(replica, user)).status;
+        if (status !== 429) await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.equal(status, 429, `a replica still admits ${user}`);
+    }
+
+    const reply = await fetch(`http://127.0.0.1:${budget.adminPort}/admin/budgets/${user}/reset`, {
+      method: 'POST',
+      body: JSON.stringify({ limit: 'tokenBudget.perUser', reason: 'integration test' }),
+    });
+    assert.equal(reply.status, 202, await reply.text());
+
+    // Applied in Redis and broadcast: both replicas answer again within seconds.
+    for (const replica of [ingressA, ingressB]) {
+      const until = Date.now() + 15_000;
+      let status = 0;
+      while (status !== 200 && Date.now() < until) {
+        status = (await chat(replica, user)).status;
+        if (status !== 200) await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.equal(status, 200, `a replica still refuses ${user} after the reset`);
+    }
+    assert.equal(
+      metricSum(await metricsOf(budget), 'ai_gateway_budget_adjustments_total', {
+        action: 'reset',
+        limit: 'tokenBudget.perUser',
+      }),
+      1,
+    );
+  });
+
   it('rebuilds every balance from the Kafka log equal to the live ones in Redis', async () => {
     // Let the budget service apply what is still in flight before comparing.
     await new Promise((r) => setTimeout(r, 2_000));
@@ -210,7 +277,9 @@ ${METERED.map((m) => `      ${m}: {tokensPerMinute: 60}`).join('\n')}
       ['--require', '@swc-node/register', 'apps/budget/src/rebuild-cli.ts'],
       { cwd: ROOT, env: { ...process.env, ...env }, timeout: 120_000 },
     );
-    const match = /rebuilt (\d+) balances from (\d+) usage events: 0 mismatches/.exec(stdout);
+    // The reset above is replayed among the usage (from its own topic, by time).
+    const match =
+      /rebuilt (\d+) balances from (\d+) usage events and 1 adjustments: 0 mismatches/.exec(stdout);
     assert.ok(match, stdout);
     assert.ok(Number(match[1]) > 0 && Number(match[2]) > 0, stdout);
     process.stdout.write(`# ${stdout.trim()}\n`);
@@ -218,6 +287,7 @@ ${METERED.map((m) => `      ${m}: {tokensPerMinute: 60}`).join('\n')}
 
   it('reports its consumer lag per partition of the usage topic, caught up after the workload', async () => {
     const usageTopic = `${prefix}${Topic.UsageRecorded}`;
+    const adjustedTopic = `${prefix}${Topic.BudgetAdjusted}`;
     // The gauge is set after each committed batch; poll until the last ones are in.
     const deadline = Date.now() + 30_000;
     let samples: LagSample[] = [];
@@ -234,8 +304,9 @@ ${METERED.map((m) => `      ${m}: {tokensPerMinute: 60}`).join('\n')}
       assert.deepEqual(Object.keys(sample.labels).sort(), ['group', 'partition', 'topic']);
     }
     for (const sample of samples.filter((s) => s.labels.group === 'budget')) {
-      // The settler's group consumes only the usage topic, made with 3 partitions above.
-      assert.equal(sample.labels.topic, usageTopic);
+      // The settler's group consumes the usage topic and operators' adjustments, made with
+      // 3 partitions above.
+      assert.ok([usageTopic, adjustedTopic].includes(sample.labels.topic ?? ''), sample.line);
       assert.ok(['0', '1', '2'].includes(sample.labels.partition ?? ''), sample.line);
     }
   });
