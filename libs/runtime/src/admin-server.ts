@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { checkAdminAccess, type AdminAccess, type AdminAccessVerdict } from './admin-access';
 import { listenOrExplain } from './listen';
 
 /** What the admin listener reports; each service supplies its own. */
@@ -10,6 +11,17 @@ export interface AdminSources {
   ready(): Promise<{ ready: boolean; checks: Record<string, string> }>;
   /** Operator actions a service adds (budget resets, say), tried before the 404. */
   routes?: readonly AdminRoute[];
+  /** Who may call them (AI_GATEWAY_ADMIN_TOKEN); default: this host only. */
+  access?: AdminAccess;
+  /** Told of each refused call to an operator route, for the log. */
+  onRefused?: (refusal: AdminRefusal) => void;
+}
+
+/** A call to an operator route that was refused, as the log tells it (no credentials). */
+export interface AdminRefusal {
+  readonly path: string;
+  readonly reason: Extract<AdminAccessVerdict, { allowed: false }>['reason'];
+  readonly remoteAddress?: string;
 }
 
 /** A request to an operator action: the path's captures (URI-decoded) and the JSON body. */
@@ -91,6 +103,16 @@ export class AdminServer {
     for (const route of this.sources.routes ?? []) {
       const match = route.path.exec(path);
       if (!match) continue;
+      const verdict = checkAdminAccess(this.sources.access ?? { kind: 'loopback' }, request);
+      if (!verdict.allowed) {
+        this.sources.onRefused?.({
+          path,
+          reason: verdict.reason,
+          remoteAddress: request.socket.remoteAddress,
+        });
+        if (verdict.status === 401) response.setHeader('www-authenticate', 'Bearer');
+        return json(response, verdict.status, invalid('forbidden', verdict.message));
+      }
       if (request.method !== route.method) {
         response.setHeader('allow', route.method);
         return json(response, 405, invalid('method_not_allowed', `use ${route.method} ${path}`));

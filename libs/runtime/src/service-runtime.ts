@@ -181,6 +181,9 @@ export class ServiceRuntime {
       metrics: () => this.metrics.metrics(),
       ready: () => this.readiness(),
       routes: this.adminRoutes,
+      access: settings.adminAccess,
+      onRefused: (refusal) =>
+        this.logger.warn('refused a call to an operator route', { ...refusal }),
     });
     this.closers.unshift(() =>
       Promise.allSettled([app.close(), admin.close()]).then(() => undefined),
@@ -203,6 +206,13 @@ export class ServiceRuntime {
         : `${this.app} listening on ${settings.host}:${port} (admin ${adminPort})`;
     // port and adminPort as fields: with PORT=0 this line is how a supervisor learns them.
     this.logger.info(where, { port, adminPort, dataDir: settings.dataDir });
+    if (this.adminRoutes.length > 0) {
+      this.logger.info(
+        settings.adminAccess.kind === 'token'
+          ? 'operator routes on the admin port take the bearer of AI_GATEWAY_ADMIN_TOKEN'
+          : 'operator routes on the admin port answer this host only: set AI_GATEWAY_ADMIN_TOKEN to call them from elsewhere',
+      );
+    }
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       process.once(signal, () => void this.close().then(() => process.exit(0)));
     }

@@ -7,6 +7,7 @@ import {
   type ProcessSettings,
 } from '@aigw/config';
 import type { Logger } from '@aigw/observability';
+import { adminAccessFrom, type AdminAccess } from './admin-access';
 import { corsOriginsFrom, type CorsOrigins } from './cors-origins';
 import { StartupError } from './listen';
 
@@ -22,6 +23,8 @@ export interface ServiceSettings extends ProcessSettings {
   readonly missingSecrets: MissingSecretPolicy;
   /** Browser origins allowed to call the API; unset sends no CORS headers. */
   readonly corsOrigins?: CorsOrigins;
+  /** Who may call the admin port's operator routes (AI_GATEWAY_ADMIN_TOKEN). */
+  readonly adminAccess: AdminAccess;
 }
 
 /**
@@ -117,6 +120,7 @@ export async function loadServiceConfig(
     requestReceiveTimeoutMs: positiveInteger(env, 'AI_GATEWAY_REQUEST_RECEIVE_TIMEOUT_MS', 60_000),
     missingSecrets,
     corsOrigins: corsOriginsFrom(env),
+    adminAccess: adminAccessFrom(env),
   };
   for (const note of startup.inferences) logger.info(`config: ${note}`);
   for (const warning of startup.warnings) logger.warn(`config: ${warning}`);

@@ -1,0 +1,90 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { StartupError } from './listen';
+
+/** Who may call the admin port's operator routes (budget resets, say). */
+export type AdminAccess =
+  /** Callers showing `Authorization: Bearer <token>`, from anywhere. */
+  | { readonly kind: 'token'; readonly digest: Buffer }
+  /** No token set: callers on this host only (a shell, a `kubectl port-forward`). */
+  | { readonly kind: 'loopback' };
+
+export type AdminAccessVerdict =
+  | { readonly allowed: true }
+  | {
+      readonly allowed: false;
+      readonly status: 401 | 403;
+      readonly reason: 'browser' | 'token' | 'remote';
+      readonly message: string;
+    };
+
+/** Shorter tokens are guessable; a generated one (`openssl rand -hex 32`) is 64. */
+const MIN_TOKEN_LENGTH = 16;
+
+/** AI_GATEWAY_ADMIN_TOKEN, as the admin port checks it; the token itself is kept only hashed. */
+export function adminAccessFrom(env: Readonly<Record<string, string | undefined>>): AdminAccess {
+  const token = env.AI_GATEWAY_ADMIN_TOKEN?.trim();
+  if (!token) return { kind: 'loopback' };
+  if (token.length < MIN_TOKEN_LENGTH) {
+    // Says how long it is, never what it is.
+    throw new StartupError(
+      `AI_GATEWAY_ADMIN_TOKEN must be at least ${MIN_TOKEN_LENGTH} characters (it has ${token.length})`,
+    );
+  }
+  return { kind: 'token', digest: digestOf(token) };
+}
+
+/**
+ * Whether a request may run an operator route. Health, readiness and metrics are not
+ * operator routes and are always served.
+ * - A request a browser sent (it carries `Origin`) is refused whatever else it shows: a web
+ *   page open on an operator's machine must not be able to reset budgets on localhost.
+ * - With a token set, the request must bear it; compared in constant time.
+ * - Without one, only this host may call, so an admin port that a scraper or the pod
+ *   network can reach does not hand budgets to whoever reaches it.
+ */
+export function checkAdminAccess(
+  access: AdminAccess,
+  request: IncomingMessage,
+): AdminAccessVerdict {
+  if (request.headers.origin !== undefined) {
+    return refuse(403, 'browser', 'operator routes do not answer browser requests');
+  }
+  if (access.kind === 'token') {
+    const presented = bearerToken(request.headers.authorization);
+    if (presented !== undefined && timingSafeEqual(digestOf(presented), access.digest)) {
+      return { allowed: true };
+    }
+    return refuse(401, 'token', 'send Authorization: Bearer <AI_GATEWAY_ADMIN_TOKEN>');
+  }
+  if (isLoopback(request.socket.remoteAddress)) return { allowed: true };
+  return refuse(
+    403,
+    'remote',
+    'operator routes answer only this host unless AI_GATEWAY_ADMIN_TOKEN is set',
+  );
+}
+
+function refuse(
+  status: 401 | 403,
+  reason: 'browser' | 'token' | 'remote',
+  message: string,
+): AdminAccessVerdict {
+  return { allowed: false, status, reason, message };
+}
+
+function bearerToken(header: string | undefined): string | undefined {
+  const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}
+
+/** Equal-length digests, so the comparison takes as long whatever was sent. */
+function digestOf(token: string): Buffer {
+  return createHash('sha256').update(token).digest();
+}
+
+function isLoopback(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  const v4 = address.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
+  return v4.startsWith('127.') || address === '::1';
+}
