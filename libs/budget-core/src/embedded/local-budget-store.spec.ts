@@ -32,6 +32,23 @@ describe('LocalBudgetStore persistence', () => {
     second.close();
   });
 
+  it('keeps an adjusted balance and its event id across a restart', async () => {
+    const path = dbPath();
+    const now = Date.now();
+    const change = { key: 'k', amount: 80, limit: 100, windowEndsAt: now + 60_000 };
+    const first = new LocalBudgetStore(path);
+    await first.settle('spent', undefined, [change], now);
+    await first.flush();
+    await first.adjust('credit', [{ ...change, credit: 50 }], now);
+    first.close();
+
+    const second = new LocalBudgetStore(path);
+    const [balance] = await second.balances([{ key: 'k', limit: 100 }], now);
+    assert.equal(balance.used, 30);
+    assert.equal((await second.adjust('credit', [{ ...change, credit: 50 }], now)).applied, false);
+    second.close();
+  });
+
   it('refuses a redelivery from an earlier batch, older or newer than the rest', async () => {
     const store = new LocalBudgetStore(dbPath());
     const now = Date.now();
