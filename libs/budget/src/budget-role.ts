@@ -20,5 +20,5 @@ export async function startBudgetSettlement(
   );
   await events.subscribe(new BudgetSettler(config, store, events, metrics, alerts, logger));
   // Operators give budget back through the settler too: resets and credits are events.
-  for (const route of budgetAdminRoutes(events)) runtime.addAdminRoute(route);
+  for (const route of budgetAdminRoutes(events, config)) runtime.addAdminRoute(route);
 }

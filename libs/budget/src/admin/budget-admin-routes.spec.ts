@@ -10,6 +10,7 @@ import {
   type EventPublisher,
   type GatewayEvent,
 } from '@aigw/contracts';
+import { parseGatewayConfig, type GatewayConfig } from '@aigw/config';
 import { AdminServer } from '@aigw/runtime';
 import { budgetAdminRoutes } from './budget-admin-routes';
 
@@ -18,6 +19,25 @@ interface Reply {
   readonly [field: string]: unknown;
   readonly error: { type: string; message: string; issues?: unknown };
 }
+
+function configFrom(yaml: string): GatewayConfig {
+  const result = parseGatewayConfig(yaml, { missingSecrets: 'warn', env: {} });
+  if (!result.ok) throw new Error(result.errors.map((e) => e.format()).join('\n'));
+  return result.config;
+}
+
+// Every user has a token budget and a daily dollar cap; no other limit.
+const CONFIG = configFrom(`
+kind: AIGatewayRoute
+metadata: {name: r}
+spec:
+  backends:
+  - {name: primary, provider: openai, model: gpt-4-turbo}
+  tokenBudget:
+    perUser: {limit: 100, period: 30d}
+  costControl:
+    maxDailyCostPerUser: 10.00
+`);
 
 class Captured implements EventPublisher {
   readonly events: GatewayEvent[] = [];
@@ -29,11 +49,12 @@ class Captured implements EventPublisher {
 
 describe('admin: POST /admin/budgets/{userKey}/reset and /credit', () => {
   const published = new Captured();
+  let config = CONFIG;
   const server = new AdminServer({
     metrics: async () => '',
     metricsContentType: 'text/plain',
     ready: async () => ({ ready: true, checks: {} }),
-    routes: budgetAdminRoutes(published),
+    routes: budgetAdminRoutes(published, () => config),
   });
   let base = '';
   before(async () => {
@@ -120,6 +141,33 @@ describe('admin: POST /admin/budgets/{userKey}/reset and /credit', () => {
     await refused('/admin/budgets/bob/reset', '{"limit":', /not JSON/);
     await refused(`/admin/budgets/${'u'.repeat(257)}/reset`, '{}', /userKey/);
     await refused('/admin/budgets/%E0%A4%A/reset', '{}', /URI/);
+  });
+
+  it('answers 404 when the configuration gives the user no such limit, publishing nothing', async () => {
+    const before = published.events.length;
+    const missing = await post(
+      '/admin/budgets/bob/reset',
+      JSON.stringify({ limit: LimitKind.TokenBudgetPerMinute }),
+    );
+    assert.equal(missing.status, 404);
+    assert.equal(missing.body.error.type, 'not_found');
+    assert.match(
+      missing.body.error.message,
+      /no route configures a tokenBudget\.perMinute for bob/,
+    );
+    config = configFrom(`
+kind: AIGatewayRoute
+metadata: {name: r}
+spec:
+  backends:
+  - {name: primary, provider: openai, model: gpt-4-turbo}
+`);
+    try {
+      assert.equal((await post('/admin/budgets/bob/reset')).status, 404, 'no limit at all');
+    } finally {
+      config = CONFIG;
+    }
+    assert.equal(published.events.length, before);
   });
 
   it('answers 405 to another method and 404 to another action', async () => {

@@ -1,22 +1,29 @@
 import { BudgetAdjustmentAction, createBudgetAdjusted, type EventPublisher } from '@aigw/contracts';
+import type { GatewayConfig } from '@aigw/config';
 import type { AdminReply, AdminRoute } from '@aigw/runtime';
+import { adjustableLimits } from '../adjustable-limits';
 import { parseBudgetAdjustment } from './budget-adjustment.dto';
 
 /**
  * `POST /admin/budgets/{userKey}/reset` and `.../credit` on the admin port: each publishes
  * one `budget.adjusted` event for the budget service to apply (202 with its id), or
- * answers 400 naming every problem of the request. Nothing is applied here.
+ * answers 400 naming every problem of the request, or 404 when the configuration in force
+ * gives the user no such limit (nothing to give back). Nothing is applied here.
  */
-export function budgetAdminRoutes(events: EventPublisher): AdminRoute[] {
+export function budgetAdminRoutes(
+  events: EventPublisher,
+  config: () => GatewayConfig,
+): AdminRoute[] {
   return Object.values(BudgetAdjustmentAction).map((action): AdminRoute => ({
     method: 'POST',
     path: new RegExp(`^/admin/budgets/([^/]+)/${action}$`),
-    handle: async ({ params, body }) => adjust(events, action, params[0], body),
+    handle: async ({ params, body }) => adjust(events, config, action, params[0], body),
   }));
 }
 
 async function adjust(
   events: EventPublisher,
+  config: () => GatewayConfig,
   action: BudgetAdjustmentAction,
   userKey: string,
   body: unknown,
@@ -37,6 +44,20 @@ async function adjust(
     };
   }
   const request = parsed.value;
+  // The budget service binds the limits again when it applies the event (the config may
+  // be reloaded between); this only spares an operator a 202 that can change nothing.
+  if (adjustableLimits(config(), request.userKey, request.limitKind, Date.now()).length === 0) {
+    const what = request.limitKind ?? 'budget limit';
+    return {
+      status: 404,
+      body: {
+        error: {
+          type: 'not_found',
+          message: `no route configures a ${what} for ${request.userKey}: nothing to give back`,
+        },
+      },
+    };
+  }
   const event = createBudgetAdjusted({ partitionKey: request.userKey, ...request });
   events.publish(event);
   return {
