@@ -207,6 +207,19 @@ describe('BudgetSettler: operator adjustments', () => {
     assert.equal(await used(store, 'carol', LimitKind.TokenBudgetPerUser), 0);
   });
 
+  it('leaves a limit still spent after a short credit exhausted', async () => {
+    const { store, published, settler } = setup();
+    await settler.handle([usage('hank', 150, 0)]);
+    published.events.length = 0;
+    await settler.handle([credit('hank', LimitKind.TokenBudgetPerUser, 30)]);
+    assert.equal(await used(store, 'hank', LimitKind.TokenBudgetPerUser), 120);
+    assert.deepEqual(states(published.events), [], '`exhausted` stays the latest state');
+    await settler.handle([credit('hank', LimitKind.TokenBudgetPerUser, 30)]);
+    assert.deepEqual(summary(published.events), [
+      `${LimitKind.TokenBudgetPerUser} hank ${BudgetState.Recovered} 10`,
+    ]);
+  });
+
   it('applies to the window the limit was in when the adjustment was made', async () => {
     const { store, settler } = setup();
     const minute = thisMinute();

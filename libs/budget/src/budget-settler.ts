@@ -200,6 +200,8 @@ export class BudgetSettler implements EventSubscription {
         { budgetKey: limit.subject, limit: limit.kind },
         Math.max(0, limit.limit - used),
       );
+      // Still spent (a credit short of the overspend): its `exhausted` stands.
+      if (used >= limit.limit) return;
       const room = Math.max(0, limit.limit - used - reserved);
       const id = `${limit.kind}|${limit.subject}`;
       if (room > 0) this.withoutRoom.delete(id);
