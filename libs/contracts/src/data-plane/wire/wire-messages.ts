@@ -142,6 +142,11 @@ function gatewayRequest(value: unknown): GatewayRequest {
     },
     allowedModels,
     forwardHeaders: forwardHeaders as Record<string, string>,
+    // The hold admission took: the usage event settles it, and without it the hold only
+    // lapses (minutes later), refusing the caller for spend already accounted.
+    ...(object.reservationId === undefined
+      ? {}
+      : { reservationId: str(object, 'reservationId', 'request') }),
     ...(object.traceContext === undefined
       ? {}
       : { traceContext: traceContext(object.traceContext) }),

@@ -48,6 +48,20 @@ describe('wire messages', () => {
     });
   });
 
+  it('carries the budget hold admission took, which the usage event settles', () => {
+    const held = { ...request, reservationId: 'hold-7' };
+    assert.deepEqual(decodeRouteRequest(JSON.parse(encodeRouteRequest(held))), held);
+    const target = { backendName: 'primary', provider: 'vllm', model: 'm' };
+    assert.equal(
+      decodeInvokeRequest(JSON.parse(encodeInvokeRequest(held, target))).request.reservationId,
+      'hold-7',
+    );
+    assert.throws(
+      () => decodeRouteRequest({ request: { ...request, reservationId: 7 } }),
+      /request\.reservationId/,
+    );
+  });
+
   it("carries the edge span's trace context, and refuses one that is not strings", () => {
     const traced = {
       ...request,
