@@ -153,6 +153,31 @@ ${METERED.map((m) => `      ${m}: {tokensPerMinute: 60}`).join('\n')}
     );
   });
 
+  it('releases each hold at settlement, so calls one after another spend the budget to its end', async () => {
+    // Each call holds its worst case (prompt estimate + max_tokens: about 210 tokens here,
+    // a third of the limit) and spends far less. Kept until they lapse, holds would fill
+    // the limit by the third call; released when the usage settles, calls go on until
+    // what was spent leaves no room for a worst case.
+    const user = `sequential-${randomUUID()}`;
+    const call = () =>
+      fetch(`${ingressA.baseUrl}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-user-id': user },
+        body: JSON.stringify({ model: 'gpt-4o-mini', messages: PROMPT, max_tokens: 200 }),
+      }).then(async (response) => ({ status: response.status, body: await response.text() }));
+    let used = 0;
+    for (let n = 1; n <= 6; n++) {
+      const reply = await call();
+      assert.equal(reply.status, 200, `call ${n} after ${used} tokens spent: ${reply.body}`);
+      const before = used;
+      for (let i = 0; i < 100 && used === before; i++) {
+        used = await settledUsed(user);
+        if (used === before) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(used > before, `call ${n} settled`);
+    }
+  });
+
   it('broadcasts budget state to both replicas (propagation measured)', async () => {
     for (const model of METERED) {
       // Spend the model's budget through replica A until it is refused.
