@@ -110,15 +110,7 @@ export class RedisBudgetStore implements BudgetStore {
     for (const change of changes)
       args.push(amount(change.amount), change.windowEndsAt + KEY_GRACE_MS);
     const reply = await this.redis.aigwSettle(changes.length + 2, ...args);
-    return {
-      applied: num(reply[0]) === 1,
-      balances: changes.map((c, i) => ({
-        key: c.key,
-        limit: c.limit,
-        used: num(reply[1 + 2 * i]),
-        reserved: num(reply[2 + 2 * i]),
-      })),
-    };
+    return appliedBalances(reply, changes);
   }
 
   async adjust(
@@ -136,15 +128,7 @@ export class RedisBudgetStore implements BudgetStore {
       args.push(credit, change.windowEndsAt + KEY_GRACE_MS);
     }
     const reply = await this.redis.aigwAdjust(changes.length + 1, ...args);
-    return {
-      applied: num(reply[0]) === 1,
-      balances: changes.map((c, i) => ({
-        key: c.key,
-        limit: c.limit,
-        used: num(reply[1 + 2 * i]),
-        reserved: num(reply[2 + 2 * i]),
-      })),
-    };
+    return appliedBalances(reply, changes);
   }
 
   async balances(keys: readonly { key: string; limit: number }[], now: number): Promise<Balance[]> {
@@ -161,4 +145,23 @@ export class RedisBudgetStore implements BudgetStore {
   private holdKey(reservationId: string): string {
     return `${this.namespace}:hold:${reservationId}`;
   }
+}
+
+/**
+ * A settle or adjust script's reply: whether the event was applied this time (not seen
+ * before), then used and reserved of each key in the order the changes named them.
+ */
+function appliedBalances(
+  reply: ScriptReply,
+  changes: readonly { readonly key: string; readonly limit: number }[],
+): SettleResult {
+  return {
+    applied: num(reply[0]) === 1,
+    balances: changes.map((c, i) => ({
+      key: c.key,
+      limit: c.limit,
+      used: num(reply[1 + 2 * i]),
+      reserved: num(reply[2 + 2 * i]),
+    })),
+  };
 }
