@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayEndpoint } from '@aigw/contracts';
 import { BudgetAdmission } from './admission/budget-admission';
 import { MESSAGES_DIALECT } from './anthropic/messages-dialect';
+import { AUDIO_DIALECT, registerFormParser } from './audio/audio-dialect';
 import { sendMessagesError } from './anthropic/messages-errors';
 import { ResponseReuse } from './cache/response-reuse';
 import { EdgeExchange, type EdgeCall, type EdgeDialect } from './http/edge-exchange';
@@ -30,6 +31,8 @@ function edgeRoutes(responses: EdgeDialect): readonly [call: EdgeCall, dialect: 
     [{ endpoint: GatewayEndpoint.Embeddings, operation: 'embeddings' }, OPENAI_DIALECT],
     [{ endpoint: GatewayEndpoint.Messages, operation: 'chat' }, MESSAGES_DIALECT],
     [{ endpoint: GatewayEndpoint.Responses, operation: 'chat' }, responses],
+    [{ endpoint: GatewayEndpoint.AudioTranscriptions, operation: 'transcriptions' }, AUDIO_DIALECT],
+    [{ endpoint: GatewayEndpoint.AudioTranslations, operation: 'translations' }, AUDIO_DIALECT],
   ];
 }
 
@@ -68,6 +71,7 @@ export class EdgeRoutes implements OnModuleInit {
       throw new Error(`the edge routes need the Fastify adapter, not ${httpAdapter.getType()}`);
     }
     const fastify = httpAdapter.getInstance<FastifyInstance>();
+    registerFormParser(fastify);
     for (const prefix of PATH_PREFIXES) {
       for (const [call, dialect] of this.routes) {
         fastify.post(prefix + ENDPOINT_PATHS[call.endpoint], (request, reply) =>

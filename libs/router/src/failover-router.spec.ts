@@ -472,3 +472,53 @@ spec:
     );
   });
 });
+
+describe('FailoverRouter: operations a backend cannot serve', () => {
+  const MIXED = configFrom(`
+kind: AIGatewayRoute
+metadata: {name: audio}
+spec:
+  backends:
+  - {name: claude, priority: 0, provider: anthropic, model: claude-sonnet-4-5, modelNameOverride: stt}
+  - {name: whisper, priority: 1, provider: groq, model: whisper-large-v3, modelNameOverride: stt}
+  - {name: gemini-only, provider: google-gemini, model: gemini-2.5-flash}
+  failover:
+    on: [rateLimit, timeout, error]
+`);
+  const transcription = (model: string) =>
+    request({ operation: 'transcriptions', requestedModel: model, body: { model } });
+
+  it('skips a backend without audio and calls the next that has it', async () => {
+    const providers = new ScriptedProviders({});
+    const router = new FailoverRouter({ config: () => MIXED, providers });
+    const answer = await router.route(transcription('stt'), new AbortController().signal);
+    assert.equal(answer.servedBy.backend, 'whisper');
+    assert.deepEqual(
+      providers.calls.map((call) => call.target.backendName),
+      ['whisper'],
+    );
+  });
+
+  it('refuses with a 400 naming the operation when no backend has it, calling none', async () => {
+    const providers = new ScriptedProviders({});
+    const router = new FailoverRouter({ config: () => MIXED, providers });
+    await assert.rejects(
+      router.route(transcription('gemini-2.5-flash'), new AbortController().signal),
+      (error: unknown) =>
+        error instanceof DataPlaneError &&
+        error.code === DataPlaneErrorCode.InvalidRequest &&
+        /serves transcriptions/.test(error.message),
+    );
+    assert.equal(providers.calls.length, 0);
+  });
+
+  it('leaves chat on every backend', async () => {
+    const providers = new ScriptedProviders({});
+    const router = new FailoverRouter({ config: () => MIXED, providers });
+    const answer = await router.route(
+      request({ requestedModel: 'stt', body: { model: 'stt', messages: [] } }),
+      new AbortController().signal,
+    );
+    assert.equal(answer.servedBy.backend, 'claude');
+  });
+});

@@ -19,6 +19,7 @@ import {
 } from './domain/backend-chain';
 import { BackendBalancer } from './domain/backend-balancer';
 import { BackendHealth, type Cooldown } from './domain/backend-health';
+import { servesOperation } from './domain/operation-support';
 import type { AttemptSpan, AttemptTracing } from './tracing/attempt-tracing';
 
 /** What the router tells the rest of the gateway about its decisions. */
@@ -93,8 +94,13 @@ export class FailoverRouter implements RouterPort {
       request.requestedModel,
       request.allowedModels,
     );
+    // A backend whose API lacks the operation (audio on Anthropic) is no failover target.
+    const able = links.filter(
+      (link) => isUnresolved(link) || servesOperation(link.backend.provider, request.operation),
+    );
+    if (able.length === 0 && links.length > 0) throw unservedOperation(request);
     const usable = this.balancer.order(
-      links.filter((link) => isUnresolved(link) || isAuthenticated(link.backend)),
+      able.filter((link) => isUnresolved(link) || isAuthenticated(link.backend)),
     );
     if (usable.length === 0) {
       throw new DataPlaneError(
@@ -177,13 +183,24 @@ export class FailoverRouter implements RouterPort {
   ): Promise<GatewayAnswer> {
     const answer = await this.deps.providers.invoke({ request, target, signal });
     if (answer.kind === 'json') {
-      if (request.operation !== 'embeddings' || answer.body.model !== undefined) {
+      // Chat answers always name a model; others (embeddings, audio) only when they did.
+      const namesModel = request.operation === 'chat' || request.operation === 'completions';
+      if (namesModel || answer.body.model !== undefined) {
         answer.body.model = request.requestedModel;
       }
       return answer;
     }
     return commitStream(answer, request.requestedModel, target.firstByteTimeoutMs, signal);
   }
+}
+
+function unservedOperation(request: GatewayRequest): DataPlaneError {
+  return new DataPlaneError(
+    DataPlaneErrorCode.InvalidRequest,
+    `no backend of "${request.requestedModel}" serves ${request.operation}: route it to an ` +
+      'OpenAI, Azure OpenAI or OpenAI-compatible backend',
+    { param: 'model' },
+  );
 }
 
 /**

@@ -8,9 +8,13 @@ export interface TokenCounts {
   readonly cachedInputTokens?: number;
   /** The part of `inputTokens` written to the provider's prompt cache (billed higher). */
   readonly cacheWriteInputTokens?: number;
+  /** The part of `inputTokens` that was audio (billed at its own rate). */
+  readonly audioInputTokens?: number;
+  /** Seconds of audio, for models billed by the minute. */
+  readonly audioSeconds?: number;
 }
 
-/** What `counts` tokens of `model` weigh in each unit a limit may count. */
+/** What one call of `counts` tokens of `model` weighs in each unit a limit may count. */
 export function amountsFor(
   route: RouteConfig,
   model: string,
@@ -22,5 +26,6 @@ export function amountsFor(
     outputTokens: counts.outputTokens,
     totalTokens: counts.inputTokens + counts.outputTokens,
     dollars: dollarCost(route, model, counts),
+    requests: 1,
   };
 }

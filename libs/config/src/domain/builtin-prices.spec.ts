@@ -297,6 +297,27 @@ describe('builtinPrice', () => {
     }
   });
 
+  it('prices transcription audio tokens as the package does, and Whisper by the minute', () => {
+    configureBuiltinPrices({ enabled: true });
+    const price = builtinPrice('openai', 'gpt-4o-transcribe');
+    assert.ok(price?.audioInputPer1k !== undefined, 'gpt-4o-transcribe has an audio rate');
+    assert.ok(price.audioInputPer1k > price.inputPer1k, 'audio costs more than text');
+    const theirs = packageExports().calcPrice(
+      { input_tokens: 1_000, input_audio_tokens: 800, output_tokens: 100 },
+      'gpt-4o-transcribe',
+      { providerId: 'openai' },
+    );
+    assert.ok(theirs);
+    const usage = { inputTokens: 1_000, audioInputTokens: 800, outputTokens: 100 };
+    assert.ok(Math.abs(dollarsAt(price, usage) - theirs.total_price) < 1e-12);
+    // $0.36 an hour of audio, the catalog says: $0.006 a minute, no token rates.
+    const whisper = builtinPrice('openai', 'whisper-1');
+    assert.ok(whisper?.perMinute !== undefined);
+    assert.ok(Math.abs(whisper.perMinute - 0.006) < 1e-12);
+    assert.equal(whisper.inputPer1k, 0);
+    assert.ok(builtinPrice('groq', 'whisper-large-v3')?.perMinute !== undefined);
+  });
+
   it('reaches Gemini and Bedrock through their catalog ids', () => {
     configureBuiltinPrices({ enabled: true });
     assert.ok(builtinPrice('google-gemini', 'gemini-2.5-flash'));

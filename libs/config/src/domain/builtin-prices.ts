@@ -172,8 +172,16 @@ function findInCatalog(providerId: string, model: string, now: number): CatalogF
   const cached = baseRate(prices.cache_read_mtok);
   // The 5-minute write price where the catalog tells a 1-hour one apart.
   const written = baseRate(prices.cache_write_mtok);
-  // Priced by something other than tokens (pages, audio seconds): not ours to price.
-  if (input === undefined && output === undefined && Object.keys(prices).length > 0) {
+  const audio = baseRate(prices.input_audio_mtok);
+  // Speech to text billed by the hour of audio (whisper-1, Whisper on Groq).
+  const hourly = baseRate(prices.input_audio_hours) ?? baseRate(prices.audio_hours);
+  // Priced by something else still (pages, images): not ours to price.
+  if (
+    input === undefined &&
+    output === undefined &&
+    hourly === undefined &&
+    Object.keys(prices).length > 0
+  ) {
     return undefined;
   }
   const tiers = catalogTiers(prices);
@@ -182,6 +190,8 @@ function findInCatalog(providerId: string, model: string, now: number): CatalogF
     outputPer1k: (output ?? 0) / 1000,
     ...(cached === undefined ? {} : { cachedInputPer1k: cached / 1000 }),
     ...(written === undefined ? {} : { cacheWritePer1k: written / 1000 }),
+    ...(audio === undefined ? {} : { audioInputPer1k: audio / 1000 }),
+    ...(hourly === undefined ? {} : { perMinute: hourly / 60 }),
     ...(tiers.length === 0 ? {} : { tiers }),
   };
   const conditional = Array.isArray(result.model.prices);

@@ -82,8 +82,17 @@ export interface TokenRateLimitConfig {
     readonly inputTokensPerMinute?: number;
     readonly outputTokensPerMinute?: number;
     readonly totalTokensPerDay?: number;
+    /** Extension to the spec: calls per minute. */
+    readonly requestsPerMinute?: number;
   };
-  readonly perModel: Readonly<Record<string, { readonly tokensPerMinute: number }>>;
+  /** Each entry has at least one of the two. */
+  readonly perModel: Readonly<Record<string, ModelRateLimitConfig>>;
+}
+
+export interface ModelRateLimitConfig {
+  readonly tokensPerMinute?: number;
+  /** Extension to the spec: calls the model serves per minute, across its callers. */
+  readonly requestsPerMinute?: number;
 }
 
 /** Where the user key comes from, in the order tried. */
@@ -117,6 +126,10 @@ export interface PriceTier extends Partial<TokenRates> {
 export interface ModelPricing extends TokenRates {
   /** Long-prompt tiers, in ascending `aboveInputTokens`; absent = one price for any prompt. */
   readonly tiers?: readonly PriceTier[];
+  /** US dollars per 1000 audio input tokens (gpt-4o-transcribe); absent = `inputPer1k`. */
+  readonly audioInputPer1k?: number;
+  /** US dollars per minute of audio, for models billed by duration (whisper-1). */
+  readonly perMinute?: number;
 }
 
 export interface CostControlConfig {

@@ -99,6 +99,28 @@ describe('dollarCost with cache writes', () => {
     assert.ok(Math.abs(usageCost(r, 'claude', counts).dollars - expected) < 1e-12);
   });
 
+  it('bills audio seconds at perMinute beside the tokens, and none without a perMinute', () => {
+    const whisper = route({ 'whisper-1': { inputPer1k: 0, outputPer1k: 0, perMinute: 0.006 } });
+    const audio = { inputTokens: 0, outputTokens: 0, audioSeconds: 90 };
+    assert.ok(Math.abs(dollarCost(whisper, 'whisper-1', audio) - 1.5 * 0.006) < 1e-12);
+    const tokens = route({ 'gpt-4o-transcribe': { inputPer1k: 0.006, outputPer1k: 0.01 } });
+    const both = { inputTokens: 1000, outputTokens: 100, audioSeconds: 90 };
+    assert.ok(Math.abs(dollarCost(tokens, 'gpt-4o-transcribe', both) - (0.006 + 0.001)) < 1e-12);
+  });
+
+  it('bills audio input tokens at audioInputPer1k, else at inputPer1k', () => {
+    const audio = { inputTokens: 1000, audioInputTokens: 800, outputTokens: 0 };
+    const rated = route({
+      m: { inputPer1k: 0.0025, audioInputPer1k: 0.006, outputPer1k: 0.01 },
+    });
+    assert.ok(Math.abs(dollarCost(rated, 'm', audio) - (0.2 * 0.0025 + 0.8 * 0.006)) < 1e-12);
+    const flat = route({ m: { inputPer1k: 0.0025, outputPer1k: 0.01 } });
+    assert.ok(Math.abs(dollarCost(flat, 'm', audio) - 0.0025) < 1e-12);
+    // Never more audio than the input: the excess is not billed twice.
+    const over = { inputTokens: 100, audioInputTokens: 500, outputTokens: 0 };
+    assert.ok(Math.abs(dollarCost(rated, 'm', over) - 0.1 * 0.006) < 1e-12);
+  });
+
   it('bills cache writes as input when the entry sets no cacheWritePer1k', () => {
     const r = route({
       claude: { inputPer1k: 0.003, cachedInputPer1k: 0.0003, outputPer1k: 0.015 },

@@ -11,6 +11,10 @@ export interface TokenCounts {
   readonly cachedInputTokens?: number;
   /** The part of `inputTokens` written to the provider's prompt cache. */
   readonly cacheWriteInputTokens?: number;
+  /** The part of `inputTokens` that was audio (`audioInputPer1k`). */
+  readonly audioInputTokens?: number;
+  /** Seconds of audio, for models billed by the minute (`perMinute`). */
+  readonly audioSeconds?: number;
 }
 
 export interface UsageCost {
@@ -93,7 +97,8 @@ function servingBackend(
  * US dollars for `counts` at `price`: the input read from the cache at `cachedInputPer1k`
  * (providers bill cache reads at a fraction of input), the input written to it at
  * `cacheWritePer1k` (billed above input), each at `inputPer1k` without its own price, the
- * rest of the input at `inputPer1k`.
+ * rest of the input at `inputPer1k` (its audio tokens at `audioInputPer1k`); audio billed by
+ * duration at `perMinute`.
  */
 export function dollarsAt(price: ModelPricing, counts: TokenCounts): number {
   const input = counts.inputTokens;
@@ -101,11 +106,14 @@ export function dollarsAt(price: ModelPricing, counts: TokenCounts): number {
   const cached = Math.min(Math.max(counts.cachedInputTokens ?? 0, 0), input);
   // Reads and writes are disjoint parts of the prompt: together never more than all of it.
   const written = Math.min(Math.max(counts.cacheWriteInputTokens ?? 0, 0), input - cached);
+  const audio = Math.min(Math.max(counts.audioInputTokens ?? 0, 0), input - cached - written);
   return (
-    ((input - cached - written) / 1000) * rates.inputPer1k +
+    ((input - cached - written - audio) / 1000) * rates.inputPer1k +
+    (audio / 1000) * (price.audioInputPer1k ?? rates.inputPer1k) +
     (cached / 1000) * (rates.cachedInputPer1k ?? rates.inputPer1k) +
     (written / 1000) * (rates.cacheWritePer1k ?? rates.inputPer1k) +
-    (counts.outputTokens / 1000) * rates.outputPer1k
+    (counts.outputTokens / 1000) * rates.outputPer1k +
+    ((counts.audioSeconds ?? 0) / 60) * (price.perMinute ?? 0)
   );
 }
 

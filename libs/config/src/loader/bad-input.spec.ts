@@ -195,6 +195,29 @@ describe('bad input', () => {
     assert.deepEqual(priced(''), { inputPer1k: 0.003, outputPer1k: 0.015 });
   });
 
+  it('modelPricing.perMinute is optional, and a number >= 0 when given', () => {
+    const pricing = (perMinute: string) =>
+      `${ROUTE_HEAD}  costControl:\n    modelPricing:\n` +
+      `      whisper-1: {inputPer1k: 0, outputPer1k: 0${perMinute}}\n`;
+    for (const bad of ['-0.006', '"cheap"', '.nan', '.inf']) {
+      assert.deepEqual(
+        errorsOf(pricing(`, perMinute: ${bad}`)),
+        [
+          'gw.yaml:8: document 1 (AIGatewayRoute "r"): spec.costControl.modelPricing["whisper-1"].perMinute: ' +
+            'expected US dollars per minute of audio (a number >= 0)',
+        ],
+        bad,
+      );
+    }
+    const result = parseGatewayConfig(pricing(', perMinute: 0.006'), options);
+    assert.ok(result.ok);
+    assert.deepEqual(result.config.routes[0].costControl?.modelPricing['whisper-1'], {
+      inputPer1k: 0,
+      outputPer1k: 0,
+      perMinute: 0.006,
+    });
+  });
+
   it('a backend weight is a whole number >= 0, 1 when left out', () => {
     const backends = (weight: string) =>
       `${ROUTE_HEAD}  backends:\n` +

@@ -154,13 +154,17 @@ function tokenRateLimit(dto: TokenRateLimitDto): TokenRateLimitConfig {
   const perModel = Object.fromEntries(
     [...(dto.perModel ?? new Map<string, PerModelRateLimitDto>())].map(([model, limit]) => [
       model,
-      { tokensPerMinute: limit.tokensPerMinute },
+      {
+        ...optional('tokensPerMinute', limit.tokensPerMinute),
+        ...optional('requestsPerMinute', limit.requestsPerMinute),
+      },
     ]),
   );
   const perUser = dto.perUser && {
     ...optional('inputTokensPerMinute', dto.perUser.inputTokensPerMinute),
     ...optional('outputTokensPerMinute', dto.perUser.outputTokensPerMinute),
     ...optional('totalTokensPerDay', dto.perUser.totalTokensPerDay),
+    ...optional('requestsPerMinute', dto.perUser.requestsPerMinute),
   };
   return { ...optional('perUser', perUser), perModel };
 }
@@ -204,6 +208,8 @@ function costControl(dto: CostControlDto, path: PathSegment[], ctx: Ctx): CostCo
         outputPer1k: price.outputPer1k,
         ...optional('cachedInputPer1k', price.cachedInputPer1k),
         ...optional('cacheWritePer1k', price.cacheWritePer1k),
+        ...optional('audioInputPer1k', price.audioInputPer1k),
+        ...optional('perMinute', price.perMinute),
         ...optional(
           'tiers',
           price.tiers && priceTiers(price.tiers, [...path, 'modelPricing', model, 'tiers'], ctx),

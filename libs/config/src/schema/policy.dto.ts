@@ -12,6 +12,7 @@ import {
   Matches,
   Min,
   MinLength,
+  ValidateIf,
   ValidateNested,
 } from 'class-validator';
 import { FAILOVER_TRIGGERS, REQUEST_COST_TYPES } from '../domain/gateway-config';
@@ -19,6 +20,7 @@ import { IsDuration, IsPeriod, REQUIRED, expecting } from './validators';
 
 const FINITE = { allowNaN: false, allowInfinity: false } as const;
 const POSITIVE_INT = 'a whole number of tokens > 0';
+const POSITIVE_REQUESTS = 'a whole number of requests > 0';
 
 export class FailoverDto {
   @IsOptional()
@@ -107,26 +109,48 @@ export class PerUserRateLimitDto {
   @IsInt(expecting(POSITIVE_INT))
   @Min(1, expecting(POSITIVE_INT))
   totalTokensPerDay?: number;
+
+  /** Extension to the spec: calls per minute, whatever their size. */
+  @IsOptional()
+  @IsInt(expecting(POSITIVE_REQUESTS))
+  @Min(1, expecting(POSITIVE_REQUESTS))
+  requestsPerMinute?: number;
 }
 
+// A model's entry needs a limit; either one will do (requestsPerMinute is an extension).
+const modelLimitGiven = (entry: PerModelRateLimitDto) =>
+  entry.tokensPerMinute !== undefined || entry.requestsPerMinute === undefined;
+
 export class PerModelRateLimitDto {
-  @IsDefined(REQUIRED)
+  @ValidateIf(modelLimitGiven)
+  @IsDefined({ message: 'is required (or requestsPerMinute)' })
   @IsInt(expecting(POSITIVE_INT))
   @Min(1, expecting(POSITIVE_INT))
-  tokensPerMinute!: number;
+  tokensPerMinute?: number;
+
+  /** Extension to the spec: calls the model serves per minute, across its callers. */
+  @IsOptional()
+  @IsInt(expecting(POSITIVE_REQUESTS))
+  @Min(1, expecting(POSITIVE_REQUESTS))
+  requestsPerMinute?: number;
 }
 
 export class TokenRateLimitDto {
   @IsOptional()
   @ValidateNested(
-    expecting('a mapping {inputTokensPerMinute, outputTokensPerMinute, totalTokensPerDay}'),
+    expecting(
+      'a mapping {inputTokensPerMinute, outputTokensPerMinute, totalTokensPerDay, requestsPerMinute}',
+    ),
   )
   @Type(() => PerUserRateLimitDto)
   perUser?: PerUserRateLimitDto;
 
   // A mapping of model name -> limits; class-transformer builds a Map from the object.
   @IsOptional()
-  @ValidateNested({ each: true, message: 'expected a mapping of model name to {tokensPerMinute}' })
+  @ValidateNested({
+    each: true,
+    message: 'expected a mapping of model name to {tokensPerMinute, requestsPerMinute}',
+  })
   @Type(() => PerModelRateLimitDto)
   perModel?: Map<string, PerModelRateLimitDto>;
 }
@@ -156,6 +180,17 @@ export class UserIdentificationDto {
 
 const RATE_FIELDS = 'inputPer1k, outputPer1k, cachedInputPer1k, cacheWritePer1k';
 
+/** US dollars per 1000 tokens of `what`: a finite number >= 0. */
+function DollarsPer1k(what: string): PropertyDecorator {
+  const expected = expecting(`US dollars per 1000 ${what} (a number >= 0)`);
+  const isNumber = IsNumber(FINITE, expected);
+  const atLeastZero = Min(0, expected);
+  return (target, key) => {
+    isNumber(target, key);
+    atLeastZero(target, key);
+  };
+}
+
 /** A long-prompt tier of a price: the rates it changes, past `aboveInputTokens`. */
 export class PriceTierDto {
   @IsDefined(REQUIRED)
@@ -164,46 +199,48 @@ export class PriceTierDto {
   aboveInputTokens!: number;
 
   @IsOptional()
-  @IsNumber(FINITE, expecting('US dollars per 1000 input tokens (a number >= 0)'))
-  @Min(0, expecting('US dollars per 1000 input tokens (a number >= 0)'))
+  @DollarsPer1k('input tokens')
   inputPer1k?: number;
 
   @IsOptional()
-  @IsNumber(FINITE, expecting('US dollars per 1000 output tokens (a number >= 0)'))
-  @Min(0, expecting('US dollars per 1000 output tokens (a number >= 0)'))
+  @DollarsPer1k('output tokens')
   outputPer1k?: number;
 
   @IsOptional()
-  @IsNumber(FINITE, expecting('US dollars per 1000 input tokens read from cache (a number >= 0)'))
-  @Min(0, expecting('US dollars per 1000 input tokens read from cache (a number >= 0)'))
+  @DollarsPer1k('input tokens read from cache')
   cachedInputPer1k?: number;
 
   @IsOptional()
-  @IsNumber(FINITE, expecting('US dollars per 1000 input tokens written to cache (a number >= 0)'))
-  @Min(0, expecting('US dollars per 1000 input tokens written to cache (a number >= 0)'))
+  @DollarsPer1k('input tokens written to cache')
   cacheWritePer1k?: number;
 }
 
 export class ModelPricingDto {
   @IsDefined(REQUIRED)
-  @IsNumber(FINITE, expecting('US dollars per 1000 input tokens (a number >= 0)'))
-  @Min(0, expecting('US dollars per 1000 input tokens (a number >= 0)'))
+  @DollarsPer1k('input tokens')
   inputPer1k!: number;
 
   @IsDefined(REQUIRED)
-  @IsNumber(FINITE, expecting('US dollars per 1000 output tokens (a number >= 0)'))
-  @Min(0, expecting('US dollars per 1000 output tokens (a number >= 0)'))
+  @DollarsPer1k('output tokens')
   outputPer1k!: number;
 
   @IsOptional()
-  @IsNumber(FINITE, expecting('US dollars per 1000 input tokens read from cache (a number >= 0)'))
-  @Min(0, expecting('US dollars per 1000 input tokens read from cache (a number >= 0)'))
+  @DollarsPer1k('input tokens read from cache')
   cachedInputPer1k?: number;
 
   @IsOptional()
-  @IsNumber(FINITE, expecting('US dollars per 1000 input tokens written to cache (a number >= 0)'))
-  @Min(0, expecting('US dollars per 1000 input tokens written to cache (a number >= 0)'))
+  @DollarsPer1k('input tokens written to cache')
   cacheWritePer1k?: number;
+
+  @IsOptional()
+  @IsNumber(FINITE, expecting('US dollars per 1000 audio input tokens (a number >= 0)'))
+  @Min(0, expecting('US dollars per 1000 audio input tokens (a number >= 0)'))
+  audioInputPer1k?: number;
+
+  @IsOptional()
+  @IsNumber(FINITE, expecting('US dollars per minute of audio (a number >= 0)'))
+  @Min(0, expecting('US dollars per minute of audio (a number >= 0)'))
+  perMinute?: number;
 
   @IsOptional()
   @IsArray(expecting(`a list of {aboveInputTokens, ${RATE_FIELDS}}`))
@@ -227,7 +264,7 @@ export class CostControlDto {
   @ValidateNested({
     each: true,
     message:
-      'expected a mapping of model name to {inputPer1k, outputPer1k, cachedInputPer1k, cacheWritePer1k, tiers}',
+      'expected a mapping of model name to {inputPer1k, outputPer1k, cachedInputPer1k, cacheWritePer1k, audioInputPer1k, perMinute, tiers}',
   })
   @Type(() => ModelPricingDto)
   modelPricing?: Map<string, ModelPricingDto>;

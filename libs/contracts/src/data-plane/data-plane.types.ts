@@ -3,7 +3,22 @@
 // depends on a framework, so every deployment shape shares it.
 
 /** The OpenAI-compatible operations the data plane carries. */
-export type Operation = 'chat' | 'completions' | 'embeddings';
+export type Operation = 'chat' | 'completions' | 'embeddings' | 'transcriptions' | 'translations';
+
+/** The operations whose request carries an audio file (`upload`) instead of a prompt. */
+export const AUDIO_OPERATIONS: ReadonlySet<Operation> = new Set(['transcriptions', 'translations']);
+
+/**
+ * A file the client sent in a multipart request (the audio to transcribe), held once in
+ * memory so a failover can send it again; adapters write it into their own upstream form.
+ */
+export interface Upload {
+  /** The form field it came in (`file`). */
+  readonly field: string;
+  readonly filename: string;
+  readonly contentType: string;
+  readonly data: Uint8Array;
+}
 
 /** A JSON object as parsed once at the edge; adapters translate from it. */
 export type JsonObject = { [key: string]: unknown };
@@ -26,6 +41,8 @@ export interface GatewayRequest {
   /** Whether the client asked for the usage-only chunk at the end of a stream. */
   readonly clientWantsStreamUsage: boolean;
   readonly body: JsonObject;
+  /** The file of a multipart request (audio operations); `body` holds its other fields. */
+  readonly upload?: Upload;
   readonly caller: CallerContext;
   /** The budget hold taken at admission; the usage event settles it. */
   readonly reservationId?: string;
@@ -57,6 +74,10 @@ export interface TokenUsage {
    * by Anthropic and Bedrock). Absent when none was: only those providers report it.
    */
   readonly cacheWriteInputTokens?: number;
+  /** The part of `inputTokens` that was audio (gpt-4o-transcribe bills it above text). */
+  readonly audioInputTokens?: number;
+  /** Seconds of audio a backend billed by the minute (whisper-1); absent for token-billed calls. */
+  readonly audioSeconds?: number;
   readonly source: 'reported' | 'estimated';
 }
 
@@ -75,6 +96,11 @@ export interface JsonAnswer {
   readonly kind: 'json';
   readonly status: number;
   readonly body: JsonObject;
+  /**
+   * Set when the answer is not JSON (a transcription as text, srt or vtt): `body.text` is
+   * the whole answer, sent to the client as this media type.
+   */
+  readonly mediaType?: string;
   readonly usage: TokenUsage;
   readonly servedBy: ServedBy;
 }

@@ -5,3 +5,4 @@ export * from './json-depth';
 export * from './wire';
 export * from './usage-event';
 export * from './reasoning';
+export * from './audio-duration';

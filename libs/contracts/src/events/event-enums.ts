@@ -6,6 +6,10 @@ export enum GatewayEndpoint {
   Messages = 'messages',
   /** OpenAI's Responses API (`/v1/responses`). */
   Responses = 'responses',
+  /** Speech to text (`/v1/audio/transcriptions`). */
+  AudioTranscriptions = 'audio.transcriptions',
+  /** Speech to English text (`/v1/audio/translations`). */
+  AudioTranslations = 'audio.translations',
 }
 
 /** Why ingress turned a request away before any provider was called. */

@@ -26,6 +26,7 @@ import {
   ADAPTIVE_THINKING_MAX_TOKENS,
   type GatewayRequest,
 } from '@aigw/contracts/data-plane';
+import { audioHoldCounts } from './audio-hold';
 
 export interface AdmissionOptions {
   /** Output tokens assumed for a request that sets no `max_tokens`. */
@@ -99,10 +100,16 @@ export class BudgetAdmission {
     if (limits.length === 0 && !(perModel && models.some((m) => Object.hasOwn(perModel, m)))) {
       return NO_LIMITS;
     }
-    const amounts = worstCase(route, models, {
-      inputTokens: estimatePromptTokensUpperBound(request.body),
-      outputTokens: request.operation === 'embeddings' ? 0 : this.maxOutputTokens(request),
-    });
+    const amounts = worstCase(
+      route,
+      models,
+      request.upload
+        ? audioHoldCounts(request)
+        : {
+            inputTokens: estimatePromptTokensUpperBound(request.body),
+            outputTokens: request.operation === 'embeddings' ? 0 : this.maxOutputTokens(request),
+          },
+    );
     const change = (limit: AdmissionLimit): BalanceChange => ({
       key: limit.key,
       amount: amounts[limit.unit],

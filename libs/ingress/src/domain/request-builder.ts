@@ -81,6 +81,9 @@ function checkShape(operation: Operation, body: JsonObject): void {
     case 'embeddings':
       if (body.input === undefined) throw invalid("'input' is required", 'input');
       break;
+    case 'transcriptions':
+    case 'translations':
+      break; // the form was checked as it was read (audioRequestParts)
   }
 }
 

@@ -165,6 +165,8 @@ export class EdgeExchange {
         const billed = reused ? this.reuse!.billedFor(answer.usage) : answer.usage;
         const dollars = this.pipeline.dollarsFor(answer.servedBy, billed);
         if (dollars !== undefined) void reply.header(COST_HEADER, dollarText(dollars));
+        // A text answer (a transcript as srt, say) goes out as the media type it came as.
+        if (answer.mediaType !== undefined) void reply.type(answer.mediaType);
         void reply
           .headers(limitHeaders)
           .header('x-request-id', requestId)

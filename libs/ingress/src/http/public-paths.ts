@@ -17,6 +17,8 @@ export const ENDPOINT_PATHS: Readonly<Record<GatewayEndpoint, string>> = {
   [GatewayEndpoint.Embeddings]: '/embeddings',
   [GatewayEndpoint.Messages]: '/messages',
   [GatewayEndpoint.Responses]: '/responses',
+  [GatewayEndpoint.AudioTranscriptions]: '/audio/transcriptions',
+  [GatewayEndpoint.AudioTranslations]: '/audio/translations',
 };
 
 const ENDPOINT_AT = new Map(

@@ -11,6 +11,8 @@ const OPERATION_PATHS: Record<Operation, string> = {
   chat: 'chat/completions',
   completions: 'completions',
   embeddings: 'embeddings',
+  transcriptions: 'audio/transcriptions',
+  translations: 'audio/translations',
 };
 
 /**

@@ -1,11 +1,13 @@
 import type { Dispatcher } from 'undici';
 import {
+  AUDIO_OPERATIONS,
   DataPlaneError,
   DataPlaneErrorCode,
   type GatewayAnswer,
   type ProviderCall,
 } from '@aigw/contracts/data-plane';
 import type { ProviderAdapter } from '../core/provider-adapter';
+import { invokeOpenAiAudio } from '../core/openai-audio';
 import { invokeOpenAiWire } from '../core/openai-wire';
 import { sharedUpstreamAgent } from '../core/upstream-http';
 import { azureDeploymentUrl } from './azure-urls';
@@ -34,6 +36,9 @@ export class AzureOpenAiAdapter implements ProviderAdapter {
         DataPlaneErrorCode.Internal,
         `backend "${target.backendName}": ${(error as Error).message}`,
       );
+    }
+    if (AUDIO_OPERATIONS.has(request.operation)) {
+      return invokeOpenAiAudio(call, url, this.dispatcher);
     }
     // Azure opens a stream with a choice-less chunk of prompt-filter results: not for clients.
     const endpoint = { url, skipChoicelessChunks: true, maxTokensAsCompletionTokens: true };

@@ -31,7 +31,9 @@ export class CohereAdapter implements ProviderAdapter {
 
     switch (request.operation) {
       case 'completions':
-        throw unsupportedOperation('cohere', 'completions');
+      case 'transcriptions':
+      case 'translations':
+        throw unsupportedOperation('cohere', request.operation);
       case 'embeddings': {
         const ask = embeddingAsk(request.body);
         return translatedJsonAnswer(

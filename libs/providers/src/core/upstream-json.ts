@@ -39,6 +39,22 @@ export async function fetchUpstreamJson(
   dispatcher: Dispatcher,
 ): Promise<UpstreamJson> {
   const { target } = call;
+  const response = await fetchUpstreamText(call, post, dispatcher);
+  const body = parseJsonObject(response.body);
+  if (!body) throw badResponse(target.backendName, 'a body that is not a JSON object');
+  if (nestsDeeperThan(body, MAX_BODY_DEPTH)) {
+    throw badResponse(target.backendName, `JSON nested deeper than ${MAX_BODY_DEPTH} levels`);
+  }
+  return { headers: response.headers, body };
+}
+
+/** A complete answer read as text, for endpoints that may answer in another format. */
+export async function fetchUpstreamText(
+  call: ProviderCall,
+  post: UpstreamPost,
+  dispatcher: Dispatcher,
+): Promise<{ readonly headers: IncomingHttpHeaders; readonly body: string }> {
+  const { target } = call;
   const { origin, path } = splitUrl(post.url);
   let response;
   try {
@@ -69,12 +85,7 @@ export async function fetchUpstreamJson(
       response.headers,
     );
   }
-  const body = parseJsonObject(response.body);
-  if (!body) throw badResponse(target.backendName, 'a body that is not a JSON object');
-  if (nestsDeeperThan(body, MAX_BODY_DEPTH)) {
-    throw badResponse(target.backendName, `JSON nested deeper than ${MAX_BODY_DEPTH} levels`);
-  }
-  return { headers: response.headers, body };
+  return { headers: response.headers, body: response.body };
 }
 
 const splits = new Map<string, { origin: string; path: string }>();

@@ -36,7 +36,9 @@ export class GeminiAdapter implements ProviderAdapter {
 
     switch (request.operation) {
       case 'completions':
-        throw unsupportedOperation('google-gemini', 'completions');
+      case 'transcriptions':
+      case 'translations':
+        throw unsupportedOperation('google-gemini', request.operation);
       case 'embeddings': {
         const ask = embeddingAsk(request.body);
         return translatedJsonAnswer(

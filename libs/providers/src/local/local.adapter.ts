@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  AUDIO_OPERATIONS,
   estimateTokens,
   promptText,
   type GatewayAnswer,
@@ -16,6 +17,7 @@ import type {
   OpenAiUsage,
 } from '@aigw/contracts';
 import { requestedEncoding } from '../core/embedding-input';
+import { unsupportedOperation } from '../core/chat-request';
 import { embeddingList } from '../core/openai-output';
 import type { ProviderAdapter } from '../core/provider-adapter';
 
@@ -33,6 +35,9 @@ export class LocalAdapter implements ProviderAdapter {
 
   async invoke(call: ProviderCall): Promise<GatewayAnswer> {
     const { request, target } = call;
+    if (AUDIO_OPERATIONS.has(request.operation)) {
+      throw unsupportedOperation('local', request.operation);
+    }
     const servedBy: ServedBy = {
       backend: target.backendName,
       provider: target.provider,

@@ -22,7 +22,13 @@ export type UsagePricing = (
   usage: TokenUsage,
 ) => UsagePrice;
 
-const GEN_AI_OPERATION = { chat: 'chat', completions: 'text_completion', embeddings: 'embeddings' };
+const GEN_AI_OPERATION = {
+  chat: 'chat',
+  completions: 'text_completion',
+  embeddings: 'embeddings',
+  transcriptions: 'transcriptions',
+  translations: 'translations',
+};
 
 /**
  * Records what every provider call consumed, once its usage is known (at the end of a

@@ -1,6 +1,12 @@
 import type { Dispatcher } from 'undici';
-import type { GatewayAnswer, Operation, ProviderCall } from '@aigw/contracts/data-plane';
+import {
+  AUDIO_OPERATIONS,
+  type GatewayAnswer,
+  type Operation,
+  type ProviderCall,
+} from '@aigw/contracts/data-plane';
 import type { ProviderAdapter } from '../core/provider-adapter';
+import { invokeOpenAiAudio } from '../core/openai-audio';
 import { invokeOpenAiWire } from '../core/openai-wire';
 import { sharedUpstreamAgent } from '../core/upstream-http';
 import { isGoogleEndpoint, OPENAI_COMPATIBLE_BASE_URLS, resolveBaseUrl } from './openai-base-urls';
@@ -9,6 +15,8 @@ const PATHS: Record<Operation, string> = {
   chat: '/chat/completions',
   completions: '/completions',
   embeddings: '/embeddings',
+  transcriptions: '/audio/transcriptions',
+  translations: '/audio/translations',
 };
 
 /** OpenAI and every provider that speaks its wire format (Mistral, Groq, vLLM, ...). */
@@ -24,6 +32,9 @@ export class OpenAiCompatibleAdapter implements ProviderAdapter {
   async invoke(call: ProviderCall): Promise<GatewayAnswer> {
     const { request, target } = call;
     const base = resolveBaseUrl(target.provider, target.baseUrl);
+    if (AUDIO_OPERATIONS.has(request.operation)) {
+      return invokeOpenAiAudio(call, base + PATHS[request.operation], this.dispatcher);
+    }
     const endpoint = {
       url: base + PATHS[request.operation],
       maxTokensAsCompletionTokens: target.provider === 'openai',

@@ -5,6 +5,7 @@ import {
   DataPlaneErrorCode,
   WIRE_VERSION,
   WIRE_VERSION_HEADER,
+  wireBodyBytes,
   wireVersionError,
 } from '@aigw/contracts/data-plane';
 import type { ServedApp } from '../service-runtime';
@@ -13,7 +14,7 @@ import { asDataPlaneError, writeWireError } from './answer-writer';
 /**
  * What a wire message may carry beyond the client's body: the request's envelope (caller,
  * forwarded headers, which Node caps at 16 KiB, target). The body itself is re-serialized,
- * which never makes it longer than the client sent it.
+ * which never makes it longer than the client sent it, but for an uploaded file's base64.
  */
 const WIRE_ENVELOPE_BYTES = 1024 * 1024;
 
@@ -36,7 +37,7 @@ export function createWireServer(options: WireServerOptions): {
 } {
   const fastify = Fastify({
     logger: false,
-    bodyLimit: options.maxBodyBytes + WIRE_ENVELOPE_BYTES,
+    bodyLimit: wireBodyBytes(options.maxBodyBytes) + WIRE_ENVELOPE_BYTES,
     keepAliveTimeout: 65_000,
     return503OnClosing: true,
   });

@@ -32,7 +32,7 @@ export class FakeAzureOpenAiUpstream extends FakeProviderServer {
 
   protected override answer(call: ProviderFakeCall, response: ServerResponse, mode: AnswerMode) {
     const match =
-      /^\/openai\/deployments\/([^/]+)\/(chat\/completions|completions|embeddings)$/.exec(
+      /^\/openai\/deployments\/([^/]+)\/(chat\/completions|completions|embeddings|audio\/transcriptions|audio\/translations)$/.exec(
         call.path,
       );
     if (!match || !call.query['api-version']) {
@@ -40,6 +40,10 @@ export class FakeAzureOpenAiUpstream extends FakeProviderServer {
     }
     const operation = match[2];
     const model = 'gpt-4o-2024-08-06';
+    if (operation.startsWith('audio/')) {
+      // Whisper on Azure: the transcript and the seconds billed.
+      return sendJson(response, { text: WORDS.join(''), usage: { type: 'duration', seconds: 2 } });
+    }
     if (operation === 'embeddings') {
       return sendJson(response, {
         object: 'list',

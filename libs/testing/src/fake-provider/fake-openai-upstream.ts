@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -53,6 +54,7 @@ export class FakeOpenAiUpstream {
   private readonly queue: OpenAiFakeBehaviour[] = [];
   private fallbackBehaviour: OpenAiFakeBehaviour = { kind: 'ok' };
   private answerUsage: FakeOpenAiUsage = DEFAULT_USAGE;
+  private audioUsage: Record<string, unknown> | undefined;
   private port = 0;
 
   constructor(private readonly name = 'fake') {
@@ -87,11 +89,22 @@ export class FakeOpenAiUpstream {
     return this;
   }
 
+  /**
+   * The `usage` every transcription answer in JSON reports from now on; undefined (the
+   * default): `{type: 'tokens', ...}` for a gpt-4o transcribe model, else `{type:
+   * 'duration', seconds: 3}` as whisper-1 reports.
+   */
+  reportAudioUsage(usage: Record<string, unknown> | undefined): this {
+    this.audioUsage = usage;
+    return this;
+  }
+
   reset(): void {
     this.calls.length = 0;
     this.queue.length = 0;
     this.fallbackBehaviour = { kind: 'ok' };
     this.answerUsage = DEFAULT_USAGE;
+    this.audioUsage = undefined;
   }
 
   async stop(): Promise<void> {
@@ -103,8 +116,11 @@ export class FakeOpenAiUpstream {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     let body: Record<string, unknown> = {};
+    const type = request.headers['content-type'] ?? '';
     try {
-      body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>;
+      body = type.startsWith('multipart/form-data')
+        ? await formFields(Buffer.concat(chunks), type)
+        : (JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>);
     } catch {
       // recorded as empty; the test asserts on what it sent
     }
@@ -142,6 +158,9 @@ export class FakeOpenAiUpstream {
     }
 
     const model = typeof body.model === 'string' ? body.model : 'unknown';
+    if (path.endsWith('/audio/transcriptions') || path.endsWith('/audio/translations')) {
+      return this.transcription(response, model, body);
+    }
     if (path.endsWith('/embeddings')) {
       const inputs = Array.isArray(body.input) ? body.input : [body.input];
       return json(response, {
@@ -185,6 +204,60 @@ export class FakeOpenAiUpstream {
     });
   }
 
+  /** A transcript of any audio: the fake's sentence, in the format asked for. */
+  private transcription(
+    response: ServerResponse,
+    model: string,
+    body: Record<string, unknown>,
+  ): void {
+    const text = WORDS.join('');
+    const format = typeof body.response_format === 'string' ? body.response_format : 'json';
+    const plain = (type: string, content: string) => {
+      response.writeHead(200, { 'content-type': type });
+      response.end(content);
+    };
+    if (format === 'text') return plain('text/plain; charset=utf-8', `${text}\n`);
+    if (format === 'srt')
+      return plain('text/plain; charset=utf-8', `1\n00:00:00,000 --> 00:00:03,000\n${text}\n\n`);
+    if (format === 'vtt')
+      return plain(
+        'text/vtt; charset=utf-8',
+        `WEBVTT\n\n00:00:00.000 --> 00:00:03.000\n${text}\n\n`,
+      );
+    const usage =
+      this.audioUsage ??
+      (model.includes('transcribe')
+        ? {
+            type: 'tokens',
+            input_tokens: 40,
+            output_tokens: 6,
+            total_tokens: 46,
+            input_token_details: { text_tokens: 0, audio_tokens: 40 },
+          }
+        : { type: 'duration', seconds: 3 });
+    if (format === 'verbose_json') {
+      const granularities = [body['timestamp_granularities[]'] ?? []].flat();
+      return json(response, {
+        task: 'transcribe',
+        language: 'english',
+        duration: 3,
+        text,
+        segments: [{ id: 0, start: 0, end: 3, text }],
+        ...(granularities.includes('word')
+          ? {
+              words: WORDS.map((word, index) => ({
+                word: word.trim(),
+                start: index / 2,
+                end: (index + 1) / 2,
+              })),
+            }
+          : {}),
+        usage,
+      });
+    }
+    return json(response, { text, usage });
+  }
+
   private stream(
     response: ServerResponse,
     model: string,
@@ -223,6 +296,32 @@ export class FakeOpenAiUpstream {
     }
     response.end('data: [DONE]\n\n');
   }
+}
+
+/**
+ * A multipart body as the fake records it: each text field by name (a repeated one as a
+ * list), each file as {filename, type, size, sha256}. Read with the platform's own form
+ * parser, apart from the gateway's.
+ */
+async function formFields(raw: Buffer, type: string): Promise<Record<string, unknown>> {
+  const form = await new Response(raw, { headers: { 'content-type': type } }).formData();
+  const fields: Record<string, unknown> = {};
+  for (const [name, value] of form.entries()) {
+    const item =
+      typeof value === 'string'
+        ? value
+        : {
+            filename: value.name,
+            type: value.type,
+            size: value.size,
+            sha256: createHash('sha256')
+              .update(Buffer.from(await value.arrayBuffer()))
+              .digest('hex'),
+          };
+    const known = fields[name];
+    fields[name] = known === undefined ? item : [known, item].flat();
+  }
+  return fields;
 }
 
 function json(response: ServerResponse, body: unknown): void {

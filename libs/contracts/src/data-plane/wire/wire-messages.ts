@@ -7,6 +7,7 @@ import type {
   ServedBy,
   TokenUsage,
   TraceContext,
+  Upload,
 } from '../data-plane.types';
 
 /** What the router tells the provider-adapter about a backend: names only, no secrets. */
@@ -21,14 +22,33 @@ export interface InvokeMessage {
   readonly target: WireTarget;
 }
 
-const OPERATIONS: ReadonlySet<string> = new Set<Operation>(['chat', 'completions', 'embeddings']);
+const OPERATIONS: ReadonlySet<string> = new Set<Operation>([
+  'chat',
+  'completions',
+  'embeddings',
+  'transcriptions',
+  'translations',
+]);
 
 export function encodeRouteRequest(request: GatewayRequest): string {
-  return JSON.stringify({ request });
+  return JSON.stringify({ request: wireRequest(request) });
 }
 
 export function encodeInvokeRequest(request: GatewayRequest, target: WireTarget): string {
-  return JSON.stringify({ request, target });
+  return JSON.stringify({ request: wireRequest(request), target });
+}
+
+/** A request's uploaded file travels as base64 (JSON has no bytes); the rest as it is. */
+function wireRequest(request: GatewayRequest): unknown {
+  if (!request.upload) return request;
+  const { data, ...upload } = request.upload;
+  const base64 = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64');
+  return { ...request, upload: { ...upload, base64 } };
+}
+
+/** How much larger a body grows on the wire: an uploaded file's base64 is 4/3 of it. */
+export function wireBodyBytes(clientBodyBytes: number): number {
+  return Math.ceil(clientBodyBytes / 3) * 4;
 }
 
 /** The JSON answer envelope; the OpenAI body rides inside unchanged. */
@@ -38,6 +58,7 @@ export function encodeJsonAnswer(answer: JsonAnswer): string {
     servedBy: answer.servedBy,
     usage: answer.usage,
     body: answer.body,
+    ...(answer.mediaType === undefined ? {} : { mediaType: answer.mediaType }),
   });
 }
 
@@ -65,12 +86,15 @@ export function decodeJsonAnswer(message: unknown, peer: string): JsonAnswer {
   try {
     const object = asObject(message, 'answer');
     const status = object.status;
+    const mediaType = object.mediaType;
+    if (mediaType !== undefined && typeof mediaType !== 'string') throw malformed('mediaType');
     return {
       kind: 'json',
       status: typeof status === 'number' ? status : 200,
       body: asObject(field(object, 'body'), 'body'),
       usage: decodeUsage(field(object, 'usage')),
       servedBy: decodeServedBy(field(object, 'servedBy')),
+      ...(mediaType === undefined ? {} : { mediaType }),
     };
   } catch (error) {
     throw badAnswer(peer, error);
@@ -97,11 +121,15 @@ export function decodeUsage(value: unknown): TokenUsage {
   };
   // Optional: a peer of an older build sends none, and none means nothing was written.
   const written = object.cacheWriteInputTokens === undefined ? 0 : count('cacheWriteInputTokens');
+  const audioSeconds = object.audioSeconds === undefined ? undefined : count('audioSeconds');
+  const audioInput = object.audioInputTokens === undefined ? 0 : count('audioInputTokens');
   return {
     inputTokens: count('inputTokens'),
     outputTokens: count('outputTokens'),
     cachedInputTokens: count('cachedInputTokens'),
     ...(written > 0 ? { cacheWriteInputTokens: written } : {}),
+    ...(audioInput > 0 ? { audioInputTokens: audioInput } : {}),
+    ...(audioSeconds === undefined ? {} : { audioSeconds }),
     source: object.source === 'reported' ? 'reported' : 'estimated',
   };
 }
@@ -136,6 +164,7 @@ function gatewayRequest(value: unknown): GatewayRequest {
     stream: bool(object, 'stream'),
     clientWantsStreamUsage: bool(object, 'clientWantsStreamUsage'),
     body: asObject(field(object, 'body'), 'request.body'),
+    ...(object.upload === undefined ? {} : { upload: upload(object.upload) }),
     caller: {
       userKey: str(caller, 'userKey', 'request.caller'),
       ...(typeof tier === 'string' ? { tier } : {}),
@@ -150,6 +179,16 @@ function gatewayRequest(value: unknown): GatewayRequest {
     ...(object.traceContext === undefined
       ? {}
       : { traceContext: traceContext(object.traceContext) }),
+  };
+}
+
+function upload(value: unknown): Upload {
+  const object = asObject(value, 'request.upload');
+  return {
+    field: str(object, 'field', 'request.upload'),
+    filename: str(object, 'filename', 'request.upload'),
+    contentType: str(object, 'contentType', 'request.upload'),
+    data: Buffer.from(str(object, 'base64', 'request.upload'), 'base64'),
   };
 }
 

@@ -148,6 +148,66 @@ describe('wire messages', () => {
   });
 });
 
+describe('wire messages for audio', () => {
+  const audio: GatewayRequest = {
+    ...request,
+    operation: 'transcriptions',
+    stream: false,
+    body: { model: 'stt', 'timestamp_granularities[]': ['word', 'segment'] },
+    upload: {
+      field: 'file',
+      filename: 'clip.wav',
+      contentType: 'audio/wav',
+      // A view into a larger buffer: only its own bytes may travel.
+      data: Buffer.from('xxRIFF\u0000\u00ff\r\n--yy').subarray(2, 12),
+    },
+  };
+
+  it('carries the uploaded file as base64 and gives back the same bytes', () => {
+    const wire = JSON.parse(encodeRouteRequest(audio)) as { request: { upload: JsonObject } };
+    assert.equal(wire.request.upload.base64, Buffer.from(audio.upload!.data).toString('base64'));
+    const decoded = decodeRouteRequest(wire);
+    assert.deepEqual(Buffer.from(decoded.upload!.data), Buffer.from(audio.upload!.data));
+    assert.deepEqual({ ...decoded, upload: undefined }, { ...audio, upload: undefined });
+    const invoked = decodeInvokeRequest(
+      JSON.parse(encodeInvokeRequest(audio, { backendName: 'b', provider: 'openai', model: 'm' })),
+    );
+    assert.equal(invoked.request.upload?.filename, 'clip.wav');
+    assert.throws(
+      () => decodeRouteRequest({ request: { ...wire.request, upload: { field: 'file' } } }),
+      /request\.upload\.filename/,
+    );
+  });
+
+  it("keeps a text answer's media type and a per-minute call's seconds", () => {
+    const answer = {
+      kind: 'json' as const,
+      status: 200,
+      body: { text: 'WEBVTT\n' },
+      mediaType: 'text/vtt',
+      usage: {
+        inputTokens: 0,
+        outputTokens: 2,
+        cachedInputTokens: 0,
+        audioSeconds: 12.5,
+        source: 'reported' as const,
+      },
+      servedBy: { backend: 'b', provider: 'openai', model: 'whisper-1' },
+    };
+    const decoded = decodeJsonAnswer(JSON.parse(encodeJsonAnswer(answer)), 'peer');
+    assert.equal(decoded.mediaType, 'text/vtt');
+    assert.equal(decoded.usage.audioSeconds, 12.5);
+    const tokens = {
+      ...answer.usage,
+      audioSeconds: undefined,
+      inputTokens: 50,
+      audioInputTokens: 40,
+    };
+    assert.equal(decodeUsage(JSON.parse(JSON.stringify(tokens))).audioInputTokens, 40);
+    assert.throws(() => decodeUsage({ ...answer.usage, audioSeconds: -1 }), /usage\.audioSeconds/);
+  });
+});
+
 describe('wire errors', () => {
   it('keep the internal code, Retry-After and upstream status across the hop', () => {
     for (const code of Object.values(DataPlaneErrorCode)) {

@@ -1,0 +1,133 @@
+// Speech to text in the split deployment (ingress, router and provider-adapter as three
+// processes) with the official openai client: the uploaded file crosses both internal
+// hops intact (as base64 in the wire message, so a file near the body limit still fits),
+// a failing backend fails over with the same file, a text answer keeps its media type,
+// and the ingress bills the reported minutes.
+import { after, before, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import OpenAI, { toFile } from 'openai';
+import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
+import { startApp, type AppProcess } from '@aigw/testing/processes';
+
+const BODY_LIMIT = 4 * 1024 * 1024;
+const PER_MINUTE = 0.006;
+
+/** `seconds` of 16 kHz mono 16-bit PCM silence as a WAV file (32,000 bytes a second). */
+function wav(seconds: number): Buffer {
+  const bytes = 32_000 * seconds;
+  const file = Buffer.alloc(44 + bytes);
+  file.write('RIFFxxxxWAVEfmt ', 0, 'latin1');
+  file.writeUInt32LE(36 + bytes, 4);
+  file.writeUInt32LE(16, 16);
+  file.writeUInt16LE(1, 20);
+  file.writeUInt16LE(1, 22);
+  file.writeUInt32LE(16_000, 24);
+  file.writeUInt32LE(32_000, 28);
+  file.writeUInt16LE(2, 32);
+  file.writeUInt16LE(16, 34);
+  file.write('data', 36, 'latin1');
+  file.writeUInt32LE(bytes, 40);
+  for (let at = 44; at < file.length; at += 997) file[at] = at % 251; // not all zeros
+  return file;
+}
+
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+describe('split deployment: audio transcriptions across the internal wire', () => {
+  const primary = new FakeOpenAiUpstream('primary');
+  const secondary = new FakeOpenAiUpstream('secondary');
+  const dir = mkdtempSync(join(tmpdir(), 'aigw-split-audio-'));
+  let services: AppProcess[] = [];
+  let ingress: AppProcess;
+  let client: OpenAI;
+
+  before(async () => {
+    await Promise.all([primary.start(), secondary.start()]);
+    const path = join(dir, 'split.yaml');
+    writeFileSync(
+      path,
+      `kind: AIGatewayRoute
+metadata: {name: split-audio}
+spec:
+  backends:
+  - {name: primary, priority: 0, provider: vllm, baseUrl: "${primary.baseUrl}", model: whisper-1, modelNameOverride: stt, auth: {apiKeyRef: {name: primary-key}}}
+  - {name: secondary, priority: 1, provider: vllm, baseUrl: "${secondary.baseUrl}", model: whisper-large-v3, modelNameOverride: stt}
+  failover: {on: [rateLimit, timeout, error], retryDelay: 0s}
+  costControl:
+    modelPricing:
+      whisper-1: {inputPer1k: 0, outputPer1k: 0, perMinute: ${PER_MINUTE}}
+`,
+    );
+    const shared = { AI_GATEWAY_CONFIG: path, AI_GATEWAY_MAX_BODY_BYTES: String(BODY_LIMIT) };
+    const adapter = await startApp('provider-adapter', {
+      ...shared,
+      AI_GATEWAY_SECRET_PRIMARY_KEY_APIKEY: 'sk-primary-secret',
+      AI_GATEWAY_DATA_DIR: join(dir, 'adapter'),
+    });
+    const router = await startApp('router', {
+      ...shared,
+      AI_GATEWAY_DATA_DIR: join(dir, 'router'),
+      PROVIDER_ADAPTER_URL: adapter.baseUrl,
+    });
+    ingress = await startApp('ingress', {
+      ...shared,
+      AI_GATEWAY_DATA_DIR: join(dir, 'ingress'),
+      ROUTER_URL: router.baseUrl,
+    });
+    services = [ingress, router, adapter];
+    client = new OpenAI({ baseURL: `${ingress.baseUrl}/v1`, apiKey: 'unused', maxRetries: 0 });
+  });
+
+  after(async () => {
+    await Promise.all(services.map((service) => service.stop()));
+    await Promise.all([primary.stop(), secondary.stop()]);
+  });
+
+  beforeEach(() => {
+    primary.reset();
+    secondary.reset();
+  });
+
+  it('carries a file near the body limit to the backend intact, under the served name', async () => {
+    // 129 s of WAV: about 4.13 MB, under the 4 MiB limit; as base64 it is 5.5 MB.
+    const audio = wav(129);
+    const { data, response } = await client.audio.transcriptions
+      .create({ file: await toFile(audio, 'long.wav', { type: 'audio/wav' }), model: 'stt' })
+      .withResponse();
+    assert.equal(data.text, 'Hello from the fake upstream.');
+    const sent = primary.calls[0];
+    assert.equal(sent.body.model, 'whisper-1');
+    assert.equal(sent.headers.authorization, 'Bearer sk-primary-secret');
+    assert.deepEqual(sent.body.file, {
+      filename: 'long.wav',
+      type: 'audio/wav',
+      size: audio.length,
+      sha256: sha256(audio),
+    });
+    // The fake reports 3 seconds of audio.
+    assert.equal(response.headers.get('x-ai-gateway-cost-usd'), '0.0003');
+  });
+
+  it('fails over with the same file and keeps a text answer text', async () => {
+    primary.next({ kind: 'status', status: 503 });
+    const audio = wav(1);
+    const { data, response } = await client.audio.transcriptions
+      .create({
+        file: await toFile(audio, 'clip.wav', { type: 'audio/wav' }),
+        model: 'stt',
+        response_format: 'srt',
+      })
+      .withResponse();
+    assert.match(data, /^1\n00:00:00,000 --> 00:00:03,000\nHello from the fake upstream\.\n/);
+    assert.match(response.headers.get('content-type') ?? '', /^text\/plain/);
+    assert.equal(primary.calls.length, 1);
+    assert.equal(secondary.calls.length, 1);
+    assert.equal(secondary.calls[0].body.model, 'whisper-large-v3');
+    assert.equal((secondary.calls[0].body.file as { sha256: string }).sha256, sha256(audio));
+    assert.equal(secondary.calls[0].body.response_format, 'srt');
+  });
+});

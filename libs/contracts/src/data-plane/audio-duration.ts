@@ -1,0 +1,32 @@
+/**
+ * The lowest bitrate assumed for compressed audio when the file does not say its length:
+ * 16 kbit/s, below speech codecs' usual settings (MP3 and M4A speech at 32-64 kbit/s, Opus
+ * voice at 16-24), so a file's duration is overestimated, never under.
+ */
+export const MIN_AUDIO_BYTES_PER_SECOND = 2_000;
+
+/** A duration no shorter than the audio's: exact for PCM WAV, a bound for the rest. */
+export function audioSecondsUpperBound(data: Uint8Array): number {
+  return wavSeconds(data) ?? data.byteLength / MIN_AUDIO_BYTES_PER_SECOND;
+}
+
+/** A RIFF/WAVE file's length from its `fmt ` byte rate and `data` size, if it has both. */
+export function wavSeconds(data: Uint8Array): number | undefined {
+  const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  if (bytes.length < 12 || bytes.toString('latin1', 0, 4) !== 'RIFF') return undefined;
+  if (bytes.toString('latin1', 8, 12) !== 'WAVE') return undefined;
+  let byteRate: number | undefined;
+  for (let at = 12; at + 8 <= bytes.length;) {
+    const id = bytes.toString('latin1', at, at + 4);
+    const size = bytes.readUInt32LE(at + 4);
+    if (id === 'fmt ' && at + 20 <= bytes.length) byteRate = bytes.readUInt32LE(at + 16);
+    if (id === 'data') {
+      if (!byteRate) return undefined;
+      // A streamed WAV may leave the size unset (0 or 0xFFFFFFFF): the bytes present bound it.
+      const present = bytes.length - at - 8;
+      return (size === 0 || size > present ? present : size) / byteRate;
+    }
+    at += 8 + size + (size % 2);
+  }
+  return undefined;
+}

@@ -1,0 +1,223 @@
+import { after, before, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type GatewayRequest,
+  type JsonAnswer,
+  type UpstreamTarget,
+} from '@aigw/contracts/data-plane';
+import { FakeAzureOpenAiUpstream, FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
+import { AzureOpenAiAdapter } from '../azure/azure.adapter';
+import { azureDeploymentUrl } from '../azure/azure-urls';
+import { OpenAiCompatibleAdapter } from '../openai-compatible/openai-compatible.adapter';
+import { audioForm, reportedAudioUsage } from './openai-audio';
+
+const AUDIO = Buffer.from('RIFF-not-really-a-wav\r\n--boundary-like--\r\n');
+
+function audioRequest(
+  body: Record<string, unknown> = {},
+  operation: GatewayRequest['operation'] = 'transcriptions',
+): GatewayRequest {
+  return {
+    requestId: 'req-1',
+    operation,
+    requestedModel: 'stt',
+    stream: false,
+    clientWantsStreamUsage: false,
+    body: { model: 'stt', ...body },
+    upload: { field: 'file', filename: 'clip.wav', contentType: 'audio/wav', data: AUDIO },
+    caller: { userKey: 'alice' },
+    allowedModels: [],
+    forwardHeaders: { 'x-trace-id': 't-1' },
+  };
+}
+
+describe('audioForm', () => {
+  it('writes the fields back with the served model, lists as repeats, then the file', async () => {
+    const { contentType, body } = audioForm(
+      { model: 'stt', prompt: 'a "b"', 'timestamp_granularities[]': ['word', 'segment'] },
+      'whisper-1',
+      { field: 'file', filename: 'my "clip".wav', contentType: 'audio/wav', data: AUDIO },
+    );
+    const form = await new Response(body, { headers: { 'content-type': contentType } }).formData();
+    assert.deepEqual(form.getAll('model'), ['whisper-1']);
+    assert.equal(form.get('prompt'), 'a "b"');
+    assert.deepEqual(form.getAll('timestamp_granularities[]'), ['word', 'segment']);
+    const file = form.get('file') as File;
+    assert.equal(file.name, 'my "clip".wav');
+    assert.equal(file.type, 'audio/wav');
+    assert.deepEqual(Buffer.from(await file.arrayBuffer()), AUDIO);
+  });
+});
+
+describe('reportedAudioUsage', () => {
+  it('reads token usage, duration usage, and verbose_json duration', () => {
+    assert.deepEqual(
+      reportedAudioUsage({
+        text: '',
+        usage: { type: 'tokens', input_tokens: 40, output_tokens: 6, total_tokens: 46 },
+      }),
+      { inputTokens: 40, outputTokens: 6, cachedInputTokens: 0, source: 'reported' },
+    );
+    assert.equal(
+      reportedAudioUsage({
+        text: '',
+        usage: {
+          type: 'tokens',
+          input_tokens: 40,
+          output_tokens: 6,
+          input_token_details: { text_tokens: 10, audio_tokens: 30 },
+        },
+      })?.audioInputTokens,
+      30,
+    );
+    assert.deepEqual(reportedAudioUsage({ text: '', usage: { type: 'duration', seconds: 7.5 } }), {
+      inputTokens: 0,
+      outputTokens: 0,
+      cachedInputTokens: 0,
+      audioSeconds: 7.5,
+      source: 'reported',
+    });
+    assert.equal(reportedAudioUsage({ text: '', duration: 2 })?.audioSeconds, 2);
+    assert.equal(
+      reportedAudioUsage({ text: '', usage: { type: 'duration', seconds: -1 } }),
+      undefined,
+    );
+    assert.equal(reportedAudioUsage({ text: '' }), undefined);
+  });
+});
+
+describe('audio on OpenAI-compatible and Azure backends', () => {
+  const upstream = new FakeOpenAiUpstream();
+  const azure = new FakeAzureOpenAiUpstream();
+  let target: UpstreamTarget;
+
+  before(async () => {
+    await Promise.all([upstream.start(), azure.start()]);
+    target = {
+      backendName: 'groq',
+      provider: 'groq',
+      model: 'whisper-large-v3',
+      baseUrl: upstream.baseUrl,
+      credential: {
+        headerName: 'Authorization',
+        headerPrefix: 'Bearer ',
+        apiKey: { reveal: () => 'sk-1' },
+      },
+      requestTimeoutMs: 2_000,
+      firstByteTimeoutMs: 500,
+    };
+  });
+
+  after(async () => Promise.all([upstream.stop(), azure.stop()]));
+  beforeEach(() => upstream.reset());
+
+  const invoke = (request: GatewayRequest, at = target) =>
+    new OpenAiCompatibleAdapter().invoke({
+      request,
+      target: at,
+      signal: new AbortController().signal,
+    }) as Promise<JsonAnswer>;
+
+  it('posts the form to /audio/transcriptions with the key and forwarded headers', async () => {
+    const answer = await invoke(audioRequest({ language: 'de' }));
+    assert.equal(answer.body.text, 'Hello from the fake upstream.');
+    assert.equal(answer.mediaType, undefined);
+    assert.deepEqual(answer.usage, {
+      inputTokens: 0,
+      outputTokens: 0,
+      cachedInputTokens: 0,
+      audioSeconds: 3,
+      source: 'reported',
+    });
+    assert.deepEqual(answer.servedBy, {
+      backend: 'groq',
+      provider: 'groq',
+      model: 'whisper-large-v3',
+    });
+    const [call] = upstream.calls;
+    assert.equal(call.path, '/v1/audio/transcriptions');
+    assert.equal(call.headers.authorization, 'Bearer sk-1');
+    assert.equal(call.headers['x-trace-id'], 't-1');
+    assert.equal(call.body.model, 'whisper-large-v3');
+    assert.equal(call.body.language, 'de');
+    assert.deepEqual(call.body.file, {
+      filename: 'clip.wav',
+      type: 'audio/wav',
+      size: AUDIO.length,
+      sha256: createHash('sha256').update(AUDIO).digest('hex'),
+    });
+  });
+
+  it('posts translations to /audio/translations', async () => {
+    await invoke(audioRequest({}, 'translations'));
+    assert.equal(upstream.calls[0].path, '/v1/audio/translations');
+  });
+
+  it('passes a text answer through with its media type, estimating its usage', async () => {
+    const answer = await invoke(audioRequest({ response_format: 'vtt' }));
+    assert.match(answer.body.text as string, /^WEBVTT/);
+    assert.match(answer.mediaType ?? '', /^text\/vtt/);
+    assert.equal(answer.usage.source, 'estimated');
+    assert.ok(answer.usage.outputTokens > 0);
+  });
+
+  it('fails over (bad response) on a JSON answer without its text, and maps upstream errors', async () => {
+    upstream.next({ kind: 'garbage' });
+    await assert.rejects(invoke(audioRequest()), (error: unknown) => {
+      assert.ok(error instanceof DataPlaneError);
+      assert.equal(error.code, DataPlaneErrorCode.UpstreamBadResponse);
+      return true;
+    });
+    upstream.next({ kind: 'status', status: 429 });
+    await assert.rejects(invoke(audioRequest()), (error: unknown) => {
+      assert.ok(error instanceof DataPlaneError);
+      assert.equal(error.code, DataPlaneErrorCode.UpstreamRateLimited);
+      return true;
+    });
+  });
+
+  it('refuses a request without its file before any call', async () => {
+    await assert.rejects(invoke({ ...audioRequest(), upload: undefined }), /file is missing/);
+    assert.equal(upstream.calls.length, 0);
+  });
+
+  it("builds Azure's deployment URL for audio with its api-version", () => {
+    assert.equal(
+      azureDeploymentUrl('https://res.openai.azure.com', 'whisper', 'transcriptions', {}),
+      'https://res.openai.azure.com/openai/deployments/whisper/audio/transcriptions?api-version=2024-10-21',
+    );
+    assert.equal(
+      azureDeploymentUrl(
+        'https://res.openai.azure.com/?api-version=2025-03-01-preview',
+        'w',
+        'translations',
+        {},
+      ),
+      'https://res.openai.azure.com/openai/deployments/w/audio/translations?api-version=2025-03-01-preview',
+    );
+  });
+
+  it('sends an Azure call to the deployment with the api-key', async () => {
+    const adapter = new AzureOpenAiAdapter();
+    const answer = await adapter.invoke({
+      request: audioRequest(),
+      target: {
+        ...target,
+        backendName: 'azure',
+        provider: 'azure',
+        model: 'whisper-deploy',
+        baseUrl: azure.baseUrl,
+        credential: { headerName: 'api-key', headerPrefix: '', apiKey: { reveal: () => 'az-1' } },
+      },
+      signal: new AbortController().signal,
+    });
+    assert.equal((answer as JsonAnswer).body.text, 'Hello from Azure.');
+    assert.equal((answer as JsonAnswer).usage.audioSeconds, 2);
+    const call = azure.calls.at(-1)!;
+    assert.match(call.path, /^\/openai\/deployments\/whisper-deploy\/audio\/transcriptions/);
+    assert.equal(call.headers['api-key'], 'az-1');
+  });
+});

@@ -1,0 +1,155 @@
+import type { Dispatcher } from 'undici';
+import {
+  audioSecondsUpperBound,
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type GatewayRequest,
+  type JsonAnswer,
+  type JsonObject,
+  type ProviderCall,
+  type TokenUsage,
+  type Upload,
+} from '@aigw/contracts/data-plane';
+import { isJsonObject, parseJsonObject } from './json-shape';
+import { servedByTarget } from './openai-wire';
+import { countTokens } from './tokenizer';
+import { badResponse, credentialHeaders, type UpstreamPost } from './upstream-http';
+import { fetchUpstreamText } from './upstream-json';
+
+/** The formats answered as JSON; the others (text, srt, vtt) are the transcript itself. */
+const JSON_FORMATS: ReadonlySet<string> = new Set(['json', 'verbose_json', 'diarized_json']);
+
+/**
+ * One transcription or translation at an endpoint of OpenAI's wire format: the client's
+ * form written out again (same fields, the served model, the file), the answer passed
+ * back as it came. Usage is the backend's: tokens (gpt-4o-transcribe), or the seconds of
+ * audio a per-minute model reports (`usage.seconds`, verbose_json's `duration`); else the
+ * duration is estimated from the file (exact for WAV) and the transcript's tokens counted.
+ */
+export async function invokeOpenAiAudio(
+  call: ProviderCall,
+  url: string,
+  dispatcher: Dispatcher,
+): Promise<JsonAnswer> {
+  const { request, target } = call;
+  if (!request.upload) {
+    throw new DataPlaneError(DataPlaneErrorCode.InvalidRequest, 'The audio file is missing', {
+      param: 'file',
+    });
+  }
+  const form = audioForm(request.body, target.model, request.upload);
+  const post: UpstreamPost = {
+    url,
+    headers: {
+      ...request.forwardHeaders,
+      ...credentialHeaders(target),
+      'content-type': form.contentType,
+      accept: 'application/json, text/plain, */*',
+    },
+    body: form.body,
+  };
+  const response = await fetchUpstreamText(call, post, dispatcher);
+  const servedBy = servedByTarget(call);
+  const format =
+    typeof request.body.response_format === 'string' ? request.body.response_format : 'json';
+  if (JSON_FORMATS.has(format)) {
+    const body = parseJsonObject(response.body);
+    if (!body || typeof body.text !== 'string') {
+      throw badResponse(target.backendName, 'a transcription without its "text"');
+    }
+    const usage = reportedAudioUsage(body) ?? estimatedAudioUsage(request, body.text);
+    return { kind: 'json', status: 200, body, usage, servedBy };
+  }
+  const type = response.headers['content-type'];
+  return {
+    kind: 'json',
+    status: 200,
+    body: { text: response.body },
+    mediaType: typeof type === 'string' && type !== '' ? type : 'text/plain; charset=utf-8',
+    usage: estimatedAudioUsage(request, response.body),
+    servedBy,
+  };
+}
+
+/** What a transcription's JSON says it used, if anything. */
+export function reportedAudioUsage(body: JsonObject): TokenUsage | undefined {
+  const usage = body.usage;
+  if (isJsonObject(usage)) {
+    if (usage.type === 'tokens' && count(usage.input_tokens) !== undefined) {
+      const details = isJsonObject(usage.input_token_details) ? usage.input_token_details : {};
+      const audio = count(details.audio_tokens) ?? 0;
+      return {
+        inputTokens: count(usage.input_tokens)!,
+        outputTokens: count(usage.output_tokens) ?? 0,
+        cachedInputTokens: 0,
+        ...(audio > 0 ? { audioInputTokens: audio } : {}),
+        source: 'reported',
+      };
+    }
+    if (usage.type === 'duration' && count(usage.seconds) !== undefined) {
+      return { ...NO_TOKENS, audioSeconds: count(usage.seconds)!, source: 'reported' };
+    }
+  }
+  const duration = count(body.duration);
+  return duration === undefined
+    ? undefined
+    : { ...NO_TOKENS, audioSeconds: duration, source: 'reported' };
+}
+
+const NO_TOKENS = { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0 } as const;
+
+/** Without a report: the file's duration (exact for WAV) and the transcript's tokens. */
+function estimatedAudioUsage(request: GatewayRequest, transcript: string): TokenUsage {
+  return {
+    ...NO_TOKENS,
+    outputTokens: countTokens(transcript),
+    audioSeconds: audioSecondsUpperBound(request.upload?.data ?? new Uint8Array()),
+    source: 'estimated',
+  };
+}
+
+function count(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
+}
+
+/**
+ * The upstream form: every text field as the client sent it (a list as that many fields
+ * of its name), `model` the served one, then the file. One buffer: the file is copied
+ * once per attempt, into the body the backend reads.
+ */
+export function audioForm(
+  body: JsonObject,
+  model: string,
+  upload: Upload,
+): { contentType: string; body: Buffer } {
+  const boundary = `aigw-${crypto.randomUUID()}`;
+  const parts: Buffer[] = [];
+  const field = (name: string, value: string) =>
+    parts.push(
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="${quoted(name)}"\r\n\r\n${value}\r\n`,
+      ),
+    );
+  field('model', model);
+  for (const [name, value] of Object.entries(body)) {
+    if (name === 'model') continue;
+    // The edge keeps a form's fields as strings, a repeated one as a list of them.
+    for (const item of [value].flat()) {
+      if (typeof item === 'string') field(name, item);
+    }
+  }
+  parts.push(
+    Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="${quoted(upload.field)}"; ` +
+        `filename="${quoted(upload.filename)}"\r\nContent-Type: ${upload.contentType.replace(/[\r\n]/g, '')}\r\n\r\n`,
+    ),
+    Buffer.from(upload.data.buffer, upload.data.byteOffset, upload.data.byteLength),
+    Buffer.from(`\r\n--${boundary}--\r\n`),
+  );
+  return { contentType: `multipart/form-data; boundary=${boundary}`, body: Buffer.concat(parts) };
+}
+
+/** A name as a quoted-string of a form part's header (RFC 7578 escapes by percent). */
+function quoted(value: string): string {
+  return value.replace(/"/g, '%22').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}

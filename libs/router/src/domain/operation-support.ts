@@ -1,0 +1,26 @@
+import { canonicalProvider, type ProviderKind } from '@aigw/config';
+import { AUDIO_OPERATIONS, type Operation } from '@aigw/contracts/data-plane';
+
+/**
+ * Providers whose API serves OpenAI's audio endpoints in its wire format: OpenAI, Azure
+ * OpenAI, Groq, Mistral and Together (Whisper and its successors), and the self-hosted
+ * OpenAI-compatible servers (vLLM serves Whisper). Anthropic, Gemini, Bedrock, Cohere,
+ * DeepSeek and the offline `local` provider have no such endpoint.
+ */
+const AUDIO_PROVIDERS: ReadonlySet<ProviderKind> = new Set<ProviderKind>([
+  'openai',
+  'azure',
+  'groq',
+  'mistral',
+  'together',
+  'vllm',
+  'kserve',
+  'openai-compatible',
+]);
+
+/** Whether a backend of `provider` can serve `operation` at all (so it is worth a call). */
+export function servesOperation(provider: string, operation: Operation): boolean {
+  if (!AUDIO_OPERATIONS.has(operation)) return true;
+  const kind = canonicalProvider(provider);
+  return kind !== undefined && AUDIO_PROVIDERS.has(kind);
+}
