@@ -5,6 +5,7 @@ import { GatewayEndpoint } from '@aigw/contracts';
 import { BudgetAdmission } from './admission/budget-admission';
 import { MESSAGES_DIALECT } from './anthropic/messages-dialect';
 import { AUDIO_DIALECT, registerFormParser } from './audio/audio-dialect';
+import { SPEECH_DIALECT } from './audio/speech-dialect';
 import { sendMessagesError } from './anthropic/messages-errors';
 import { ResponseReuse } from './cache/response-reuse';
 import { EdgeExchange, type EdgeCall, type EdgeDialect } from './http/edge-exchange';
@@ -33,6 +34,7 @@ function edgeRoutes(responses: EdgeDialect): readonly [call: EdgeCall, dialect: 
     [{ endpoint: GatewayEndpoint.Responses, operation: 'chat' }, responses],
     [{ endpoint: GatewayEndpoint.AudioTranscriptions, operation: 'transcriptions' }, AUDIO_DIALECT],
     [{ endpoint: GatewayEndpoint.AudioTranslations, operation: 'translations' }, AUDIO_DIALECT],
+    [{ endpoint: GatewayEndpoint.AudioSpeech, operation: 'speech' }, SPEECH_DIALECT],
   ];
 }
 

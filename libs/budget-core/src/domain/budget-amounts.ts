@@ -12,6 +12,8 @@ export interface TokenCounts {
   readonly audioInputTokens?: number;
   /** Seconds of audio, for models billed by the minute. */
   readonly audioSeconds?: number;
+  /** Characters spoken, for models billed by the character. */
+  readonly characters?: number;
 }
 
 /** What one call of `counts` tokens of `model` weighs in each unit a limit may count. */

@@ -130,6 +130,8 @@ export interface ModelPricing extends TokenRates {
   readonly audioInputPer1k?: number;
   /** US dollars per minute of audio, for models billed by duration (whisper-1). */
   readonly perMinute?: number;
+  /** US dollars per 1000 characters spoken, for models billed by the character (tts-1). */
+  readonly per1kCharacters?: number;
 }
 
 export interface CostControlConfig {

@@ -108,6 +108,14 @@ describe('dollarCost with cache writes', () => {
     assert.ok(Math.abs(dollarCost(tokens, 'gpt-4o-transcribe', both) - (0.006 + 0.001)) < 1e-12);
   });
 
+  it('bills characters spoken at per1kCharacters beside the tokens', () => {
+    const r = route({ 'tts-1': { inputPer1k: 0.001, outputPer1k: 0, per1kCharacters: 0.015 } });
+    const spoken = { inputTokens: 1000, outputTokens: 0, characters: 4096 };
+    assert.ok(Math.abs(dollarCost(r, 'tts-1', spoken) - (0.001 + 4.096 * 0.015)) < 1e-12);
+    const tokensOnly = route({ m: { inputPer1k: 0.001, outputPer1k: 0 } });
+    assert.ok(Math.abs(dollarCost(tokensOnly, 'm', spoken) - 0.001) < 1e-12);
+  });
+
   it('bills audio input tokens at audioInputPer1k, else at inputPer1k', () => {
     const audio = { inputTokens: 1000, audioInputTokens: 800, outputTokens: 0 };
     const rated = route({

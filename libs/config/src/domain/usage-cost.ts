@@ -15,6 +15,8 @@ export interface TokenCounts {
   readonly audioInputTokens?: number;
   /** Seconds of audio, for models billed by the minute (`perMinute`). */
   readonly audioSeconds?: number;
+  /** Characters spoken, for models billed by the character (`per1kCharacters`). */
+  readonly characters?: number;
 }
 
 export interface UsageCost {
@@ -98,7 +100,7 @@ function servingBackend(
  * (providers bill cache reads at a fraction of input), the input written to it at
  * `cacheWritePer1k` (billed above input), each at `inputPer1k` without its own price, the
  * rest of the input at `inputPer1k` (its audio tokens at `audioInputPer1k`); audio billed by
- * duration at `perMinute`.
+ * duration at `perMinute`, speech by its characters at `per1kCharacters`.
  */
 export function dollarsAt(price: ModelPricing, counts: TokenCounts): number {
   const input = counts.inputTokens;
@@ -113,7 +115,8 @@ export function dollarsAt(price: ModelPricing, counts: TokenCounts): number {
     (cached / 1000) * (rates.cachedInputPer1k ?? rates.inputPer1k) +
     (written / 1000) * (rates.cacheWritePer1k ?? rates.inputPer1k) +
     (counts.outputTokens / 1000) * rates.outputPer1k +
-    ((counts.audioSeconds ?? 0) / 60) * (price.perMinute ?? 0)
+    ((counts.audioSeconds ?? 0) / 60) * (price.perMinute ?? 0) +
+    ((counts.characters ?? 0) / 1000) * (price.per1kCharacters ?? 0)
   );
 }
 

@@ -218,6 +218,31 @@ describe('bad input', () => {
     });
   });
 
+  it('modelPricing.per1kCharacters and audioInputPer1k are numbers >= 0 when given', () => {
+    const pricing = (rest: string) =>
+      `${ROUTE_HEAD}  costControl:\n    modelPricing:\n` +
+      `      tts: {inputPer1k: 0, outputPer1k: 0${rest}}\n`;
+    for (const [field, unit] of [
+      ['per1kCharacters', 'US dollars per 1000 characters spoken (a number >= 0)'],
+      ['audioInputPer1k', 'US dollars per 1000 audio input tokens (a number >= 0)'],
+    ]) {
+      assert.deepEqual(errorsOf(pricing(`, ${field}: -1`)), [
+        `gw.yaml:8: document 1 (AIGatewayRoute "r"): spec.costControl.modelPricing.tts.${field}: expected ${unit}`,
+      ]);
+    }
+    const result = parseGatewayConfig(
+      pricing(', per1kCharacters: 0.015, audioInputPer1k: 0.006'),
+      options,
+    );
+    assert.ok(result.ok);
+    assert.deepEqual(result.config.routes[0].costControl?.modelPricing.tts, {
+      inputPer1k: 0,
+      outputPer1k: 0,
+      audioInputPer1k: 0.006,
+      per1kCharacters: 0.015,
+    });
+  });
+
   it('a backend weight is a whole number >= 0, 1 when left out', () => {
     const backends = (weight: string) =>
       `${ROUTE_HEAD}  backends:\n` +

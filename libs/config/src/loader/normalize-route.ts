@@ -210,6 +210,7 @@ function costControl(dto: CostControlDto, path: PathSegment[], ctx: Ctx): CostCo
         ...optional('cacheWritePer1k', price.cacheWritePer1k),
         ...optional('audioInputPer1k', price.audioInputPer1k),
         ...optional('perMinute', price.perMinute),
+        ...optional('per1kCharacters', price.per1kCharacters),
         ...optional(
           'tiers',
           price.tiers && priceTiers(price.tiers, [...path, 'modelPricing', model, 'tiers'], ctx),

@@ -243,6 +243,11 @@ export class ModelPricingDto {
   perMinute?: number;
 
   @IsOptional()
+  @IsNumber(FINITE, expecting('US dollars per 1000 characters spoken (a number >= 0)'))
+  @Min(0, expecting('US dollars per 1000 characters spoken (a number >= 0)'))
+  per1kCharacters?: number;
+
+  @IsOptional()
   @IsArray(expecting(`a list of {aboveInputTokens, ${RATE_FIELDS}}`))
   @ValidateNested(expecting(`a mapping {aboveInputTokens, ${RATE_FIELDS}}`, { each: true }))
   @Type(() => PriceTierDto)
@@ -264,7 +269,7 @@ export class CostControlDto {
   @ValidateNested({
     each: true,
     message:
-      'expected a mapping of model name to {inputPer1k, outputPer1k, cachedInputPer1k, cacheWritePer1k, audioInputPer1k, perMinute, tiers}',
+      'expected a mapping of model name to {inputPer1k, outputPer1k, cachedInputPer1k, cacheWritePer1k, audioInputPer1k, perMinute, per1kCharacters, tiers}',
   })
   @Type(() => ModelPricingDto)
   modelPricing?: Map<string, ModelPricingDto>;

@@ -30,3 +30,10 @@ export function wavSeconds(data: Uint8Array): number | undefined {
   }
   return undefined;
 }
+
+/**
+ * Audio tokens a character of speech is assumed to make when a backend reports none:
+ * gpt-4o-mini-tts bills about 1,250 output tokens a minute ($0.015 at $12 per million) and
+ * speech runs about 15 characters a second.
+ */
+export const SPEECH_TOKENS_PER_CHARACTER = 1.4;

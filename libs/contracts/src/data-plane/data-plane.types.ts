@@ -3,10 +3,18 @@
 // depends on a framework, so every deployment shape shares it.
 
 /** The OpenAI-compatible operations the data plane carries. */
-export type Operation = 'chat' | 'completions' | 'embeddings' | 'transcriptions' | 'translations';
+export type Operation =
+  'chat' | 'completions' | 'embeddings' | 'transcriptions' | 'translations' | 'speech';
 
 /** The operations whose request carries an audio file (`upload`) instead of a prompt. */
 export const AUDIO_OPERATIONS: ReadonlySet<Operation> = new Set(['transcriptions', 'translations']);
+
+/** OpenAI's audio API (speech to text and text to speech): its own endpoints, few providers. */
+export const AUDIO_API_OPERATIONS: ReadonlySet<Operation> = new Set([
+  'transcriptions',
+  'translations',
+  'speech',
+]);
 
 /**
  * A file the client sent in a multipart request (the audio to transcribe), held once in
@@ -78,6 +86,8 @@ export interface TokenUsage {
   readonly audioInputTokens?: number;
   /** Seconds of audio a backend billed by the minute (whisper-1); absent for token-billed calls. */
   readonly audioSeconds?: number;
+  /** Characters of text spoken, for models billed by the character (tts-1). */
+  readonly characters?: number;
   readonly source: 'reported' | 'estimated';
 }
 

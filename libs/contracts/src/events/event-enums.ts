@@ -10,6 +10,8 @@ export enum GatewayEndpoint {
   AudioTranscriptions = 'audio.transcriptions',
   /** Speech to English text (`/v1/audio/translations`). */
   AudioTranslations = 'audio.translations',
+  /** Text to speech (`/v1/audio/speech`). */
+  AudioSpeech = 'audio.speech',
 }
 
 /** Why ingress turned a request away before any provider was called. */

@@ -7,6 +7,7 @@ import {
 } from '@aigw/contracts/data-plane';
 import {
   AUDIO_TOKENS_PER_SECOND,
+  audioApiHoldCounts,
   audioHoldCounts,
   TRANSCRIPT_TOKENS_PER_SECOND,
 } from './audio-hold';
@@ -65,5 +66,23 @@ describe('audioHoldCounts', () => {
     assert.equal(counts.audioSeconds, 10);
     assert.equal(counts.outputTokens, 10 * TRANSCRIPT_TOKENS_PER_SECOND);
     assert.ok(counts.inputTokens > 10 * AUDIO_TOKENS_PER_SECOND, 'the prompt counts too');
+  });
+});
+
+describe('audioApiHoldCounts for speech', () => {
+  it('holds the characters, the text and instruction tokens, and the audio tokens', () => {
+    const speech = (body: Record<string, unknown>) =>
+      ({
+        operation: 'speech',
+        body: { model: 'tts-1', voice: 'a', ...body },
+      }) as unknown as GatewayRequest;
+    const counts = audioApiHoldCounts(speech({ input: 'Grüße 😀' }));
+    assert.equal(counts.characters, 7);
+    assert.equal(counts.outputTokens, Math.ceil(7 * 1.4));
+    assert.equal(counts.audioSeconds, undefined);
+    const instructed = audioApiHoldCounts(
+      speech({ input: 'Grüße 😀', instructions: 'Whisper it.' }),
+    );
+    assert.ok(instructed.inputTokens > counts.inputTokens);
   });
 });

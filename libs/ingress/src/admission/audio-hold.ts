@@ -2,6 +2,7 @@ import type { TokenCounts } from '@aigw/budget-core';
 import {
   audioSecondsUpperBound,
   estimatePromptTokensUpperBound,
+  SPEECH_TOKENS_PER_CHARACTER,
   type GatewayRequest,
 } from '@aigw/contracts/data-plane';
 
@@ -9,6 +10,32 @@ import {
 export const AUDIO_TOKENS_PER_SECOND = 25;
 /** Transcript tokens a second of speech may produce (fast speech is ~4 words a second). */
 export const TRANSCRIPT_TOKENS_PER_SECOND = 8;
+
+/**
+ * What a speech request costs, known before the call: its characters, the text's tokens
+ * and the audio tokens that many characters make (as the adapter counts the call).
+ */
+export function speechHoldCounts(request: GatewayRequest): TokenCounts {
+  const input = typeof request.body.input === 'string' ? request.body.input : '';
+  const characters = [...input].length;
+  return {
+    inputTokens: estimatePromptTokensUpperBound(request.body) + instructionTokens(request),
+    outputTokens: Math.ceil(characters * SPEECH_TOKENS_PER_CHARACTER),
+    characters,
+  };
+}
+
+function instructionTokens(request: GatewayRequest): number {
+  const instructions = request.body.instructions;
+  return typeof instructions === 'string'
+    ? estimatePromptTokensUpperBound({ prompt: instructions })
+    : 0;
+}
+
+/** The worst case of an audio API call (speech to text or text to speech). */
+export function audioApiHoldCounts(request: GatewayRequest): TokenCounts {
+  return request.operation === 'speech' ? speechHoldCounts(request) : audioHoldCounts(request);
+}
 
 /**
  * What an audio request may cost at most, before the backend says: its duration (a WAV's

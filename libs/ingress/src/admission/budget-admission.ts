@@ -19,6 +19,7 @@ import {
   type TokenCounts,
 } from '@aigw/budget-core';
 import {
+  AUDIO_API_OPERATIONS,
   DataPlaneError,
   DataPlaneErrorCode,
   estimatePromptTokensUpperBound,
@@ -26,7 +27,7 @@ import {
   ADAPTIVE_THINKING_MAX_TOKENS,
   type GatewayRequest,
 } from '@aigw/contracts/data-plane';
-import { audioHoldCounts } from './audio-hold';
+import { audioApiHoldCounts } from './audio-hold';
 
 export interface AdmissionOptions {
   /** Output tokens assumed for a request that sets no `max_tokens`. */
@@ -103,8 +104,8 @@ export class BudgetAdmission {
     const amounts = worstCase(
       route,
       models,
-      request.upload
-        ? audioHoldCounts(request)
+      AUDIO_API_OPERATIONS.has(request.operation)
+        ? audioApiHoldCounts(request)
         : {
             inputTokens: estimatePromptTokensUpperBound(request.body),
             outputTokens: request.operation === 'embeddings' ? 0 : this.maxOutputTokens(request),

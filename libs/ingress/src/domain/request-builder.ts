@@ -84,6 +84,8 @@ function checkShape(operation: Operation, body: JsonObject): void {
     case 'transcriptions':
     case 'translations':
       break; // the form was checked as it was read (audioRequestParts)
+    case 'speech':
+      break; // checked by checkedSpeechBody
   }
 }
 

@@ -19,6 +19,7 @@ export const ENDPOINT_PATHS: Readonly<Record<GatewayEndpoint, string>> = {
   [GatewayEndpoint.Responses]: '/responses',
   [GatewayEndpoint.AudioTranscriptions]: '/audio/transcriptions',
   [GatewayEndpoint.AudioTranslations]: '/audio/translations',
+  [GatewayEndpoint.AudioSpeech]: '/audio/speech',
 };
 
 const ENDPOINT_AT = new Map(

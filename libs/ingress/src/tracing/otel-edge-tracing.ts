@@ -190,6 +190,8 @@ function endpointOperation(endpoint: GatewayEndpoint): Operation {
       return 'transcriptions';
     case GatewayEndpoint.AudioTranslations:
       return 'translations';
+    case GatewayEndpoint.AudioSpeech:
+      return 'speech';
     default:
       return 'chat';
   }

@@ -41,6 +41,7 @@ export const GEN_AI_OPERATION = {
   embeddings: 'embeddings',
   transcriptions: 'transcriptions',
   translations: 'translations',
+  speech: 'speech',
 } as const;
 
 /**

@@ -13,6 +13,7 @@ const OPERATION_PATHS: Record<Operation, string> = {
   embeddings: 'embeddings',
   transcriptions: 'audio/transcriptions',
   translations: 'audio/translations',
+  speech: 'audio/speech',
 };
 
 /**

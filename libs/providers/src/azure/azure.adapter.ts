@@ -8,6 +8,7 @@ import {
 } from '@aigw/contracts/data-plane';
 import type { ProviderAdapter } from '../core/provider-adapter';
 import { invokeOpenAiAudio } from '../core/openai-audio';
+import { invokeOpenAiSpeech } from '../core/openai-speech';
 import { invokeOpenAiWire } from '../core/openai-wire';
 import { sharedUpstreamAgent } from '../core/upstream-http';
 import { azureDeploymentUrl } from './azure-urls';
@@ -37,6 +38,7 @@ export class AzureOpenAiAdapter implements ProviderAdapter {
         `backend "${target.backendName}": ${(error as Error).message}`,
       );
     }
+    if (request.operation === 'speech') return invokeOpenAiSpeech(call, url, this.dispatcher);
     if (AUDIO_OPERATIONS.has(request.operation)) {
       return invokeOpenAiAudio(call, url, this.dispatcher);
     }

@@ -33,6 +33,7 @@ export class CohereAdapter implements ProviderAdapter {
       case 'completions':
       case 'transcriptions':
       case 'translations':
+      case 'speech':
         throw unsupportedOperation('cohere', request.operation);
       case 'embeddings': {
         const ask = embeddingAsk(request.body);

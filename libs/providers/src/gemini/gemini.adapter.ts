@@ -38,6 +38,7 @@ export class GeminiAdapter implements ProviderAdapter {
       case 'completions':
       case 'transcriptions':
       case 'translations':
+      case 'speech':
         throw unsupportedOperation('google-gemini', request.operation);
       case 'embeddings': {
         const ask = embeddingAsk(request.body);

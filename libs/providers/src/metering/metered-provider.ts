@@ -28,6 +28,7 @@ const GEN_AI_OPERATION = {
   embeddings: 'embeddings',
   transcriptions: 'transcriptions',
   translations: 'translations',
+  speech: 'speech',
 };
 
 /**

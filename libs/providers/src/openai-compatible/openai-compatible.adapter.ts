@@ -7,6 +7,7 @@ import {
 } from '@aigw/contracts/data-plane';
 import type { ProviderAdapter } from '../core/provider-adapter';
 import { invokeOpenAiAudio } from '../core/openai-audio';
+import { invokeOpenAiSpeech } from '../core/openai-speech';
 import { invokeOpenAiWire } from '../core/openai-wire';
 import { sharedUpstreamAgent } from '../core/upstream-http';
 import { isGoogleEndpoint, OPENAI_COMPATIBLE_BASE_URLS, resolveBaseUrl } from './openai-base-urls';
@@ -17,6 +18,7 @@ const PATHS: Record<Operation, string> = {
   embeddings: '/embeddings',
   transcriptions: '/audio/transcriptions',
   translations: '/audio/translations',
+  speech: '/audio/speech',
 };
 
 /** OpenAI and every provider that speaks its wire format (Mistral, Groq, vLLM, ...). */
@@ -32,6 +34,9 @@ export class OpenAiCompatibleAdapter implements ProviderAdapter {
   async invoke(call: ProviderCall): Promise<GatewayAnswer> {
     const { request, target } = call;
     const base = resolveBaseUrl(target.provider, target.baseUrl);
+    if (request.operation === 'speech') {
+      return invokeOpenAiSpeech(call, base + PATHS.speech, this.dispatcher);
+    }
     if (AUDIO_OPERATIONS.has(request.operation)) {
       return invokeOpenAiAudio(call, base + PATHS[request.operation], this.dispatcher);
     }

@@ -1,5 +1,5 @@
 import { canonicalProvider, type ProviderKind } from '@aigw/config';
-import { AUDIO_OPERATIONS, type Operation } from '@aigw/contracts/data-plane';
+import { AUDIO_API_OPERATIONS, type Operation } from '@aigw/contracts/data-plane';
 
 /**
  * Providers whose API serves OpenAI's audio endpoints in its wire format: OpenAI, Azure
@@ -20,7 +20,7 @@ const AUDIO_PROVIDERS: ReadonlySet<ProviderKind> = new Set<ProviderKind>([
 
 /** Whether a backend of `provider` can serve `operation` at all (so it is worth a call). */
 export function servesOperation(provider: string, operation: Operation): boolean {
-  if (!AUDIO_OPERATIONS.has(operation)) return true;
+  if (!AUDIO_API_OPERATIONS.has(operation)) return true;
   const kind = canonicalProvider(provider);
   return kind !== undefined && AUDIO_PROVIDERS.has(kind);
 }

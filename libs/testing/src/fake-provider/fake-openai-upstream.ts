@@ -158,6 +158,13 @@ export class FakeOpenAiUpstream {
     }
 
     const model = typeof body.model === 'string' ? body.model : 'unknown';
+    if (path.endsWith('/audio/speech')) {
+      return speech(
+        response,
+        body,
+        behaviour.kind === 'break-stream' ? behaviour.afterChunks : undefined,
+      );
+    }
     if (path.endsWith('/audio/transcriptions') || path.endsWith('/audio/translations')) {
       return this.transcription(response, model, body);
     }
@@ -296,6 +303,50 @@ export class FakeOpenAiUpstream {
     }
     response.end('data: [DONE]\n\n');
   }
+}
+
+const SPEECH_TYPES: Readonly<Record<string, string>> = {
+  mp3: 'audio/mpeg',
+  opus: 'audio/opus',
+  aac: 'audio/aac',
+  flac: 'audio/flac',
+  wav: 'audio/wav',
+  pcm: 'audio/pcm',
+};
+
+/** The audio the fake speaks `input` as: three 40,000-byte pieces derived from the text. */
+export function fakeSpeechAudio(input: string): Buffer[] {
+  const seed = createHash('sha256').update(input).digest();
+  return [0, 1, 2].map((piece) => {
+    const bytes = Buffer.alloc(40_000);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = seed[(i + piece) % seed.length] ^ (i & 0xff);
+    return bytes;
+  });
+}
+
+/** Speaks the body's input in pieces, as OpenAI streams audio; cut after `breakAfter` of them. */
+function speech(
+  response: ServerResponse,
+  body: Record<string, unknown>,
+  breakAfter?: number,
+): void {
+  const format = typeof body.response_format === 'string' ? body.response_format : 'mp3';
+  response.writeHead(200, { 'content-type': SPEECH_TYPES[format] ?? 'application/octet-stream' });
+  const pieces = fakeSpeechAudio(typeof body.input === 'string' ? body.input : '');
+  let sent = 0;
+  const next = () => {
+    if (breakAfter !== undefined && sent >= breakAfter) {
+      response.destroy();
+      return;
+    }
+    if (sent === pieces.length) {
+      response.end();
+      return;
+    }
+    response.write(pieces[sent++]);
+    setTimeout(next, 5);
+  };
+  next();
 }
 
 /**

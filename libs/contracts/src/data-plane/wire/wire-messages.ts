@@ -28,6 +28,7 @@ const OPERATIONS: ReadonlySet<string> = new Set<Operation>([
   'embeddings',
   'transcriptions',
   'translations',
+  'speech',
 ]);
 
 export function encodeRouteRequest(request: GatewayRequest): string {
@@ -123,6 +124,7 @@ export function decodeUsage(value: unknown): TokenUsage {
   const written = object.cacheWriteInputTokens === undefined ? 0 : count('cacheWriteInputTokens');
   const audioSeconds = object.audioSeconds === undefined ? undefined : count('audioSeconds');
   const audioInput = object.audioInputTokens === undefined ? 0 : count('audioInputTokens');
+  const characters = object.characters === undefined ? undefined : count('characters');
   return {
     inputTokens: count('inputTokens'),
     outputTokens: count('outputTokens'),
@@ -130,6 +132,7 @@ export function decodeUsage(value: unknown): TokenUsage {
     ...(written > 0 ? { cacheWriteInputTokens: written } : {}),
     ...(audioInput > 0 ? { audioInputTokens: audioInput } : {}),
     ...(audioSeconds === undefined ? {} : { audioSeconds }),
+    ...(characters === undefined ? {} : { characters }),
     source: object.source === 'reported' ? 'reported' : 'estimated',
   };
 }

@@ -197,6 +197,8 @@ describe('wire messages for audio', () => {
     const decoded = decodeJsonAnswer(JSON.parse(encodeJsonAnswer(answer)), 'peer');
     assert.equal(decoded.mediaType, 'text/vtt');
     assert.equal(decoded.usage.audioSeconds, 12.5);
+    assert.equal(decodeUsage({ ...answer.usage, characters: 4096 }).characters, 4096);
+    assert.throws(() => decodeUsage({ ...answer.usage, characters: 'many' }), /usage\.characters/);
     const tokens = {
       ...answer.usage,
       audioSeconds: undefined,

@@ -1,0 +1,88 @@
+import type { Dispatcher } from 'undici';
+import {
+  SPEECH_TOKENS_PER_CHARACTER,
+  type JsonObject,
+  type ProviderCall,
+  type StreamAnswer,
+  type TokenUsage,
+} from '@aigw/contracts/data-plane';
+import { servedByTarget } from './openai-wire';
+import { countTokens } from './tokenizer';
+import { bodyChunks } from './upstream-body';
+import { credentialHeaders, sendUpstream, streamFailure, type UpstreamPost } from './upstream-http';
+
+/** Bytes of audio a stream event carries at most (base64 in the canonical events). */
+const MAX_EVENT_BYTES = 64 * 1024;
+
+/**
+ * One text-to-speech call at an endpoint of OpenAI's wire format. The audio is relayed as
+ * it arrives, as events `{type: 'speech.audio.chunk', content_type, audio}` (base64), so it
+ * takes the streams' path through router and wire: failover until the first bytes, then a
+ * broken stream is an error. OpenAI reports no usage for a plain audio answer: the call is
+ * counted as the characters spoken and the tokens they make (input by tokenizer, audio
+ * output at SPEECH_TOKENS_PER_CHARACTER), marked estimated.
+ */
+export async function invokeOpenAiSpeech(
+  call: ProviderCall,
+  url: string,
+  dispatcher: Dispatcher,
+): Promise<StreamAnswer> {
+  const { request, target } = call;
+  const post: UpstreamPost = {
+    url,
+    headers: {
+      ...request.forwardHeaders,
+      ...credentialHeaders(target),
+      'content-type': 'application/json',
+      accept: 'audio/*, application/octet-stream',
+    },
+    body: JSON.stringify({ ...request.body, model: target.model }),
+  };
+  const response = await sendUpstream(call, post, dispatcher);
+  const type = response.headers['content-type'];
+  const contentType = typeof type === 'string' && type !== '' ? type : 'application/octet-stream';
+  let settle!: (usage: TokenUsage) => void;
+  const usage = new Promise<TokenUsage>((resolve) => (settle = resolve));
+  const events = speechEvents(response.body, contentType, call, () =>
+    settle(speechUsage(request.body)),
+  );
+  return { kind: 'stream', status: 200, events, usage, servedBy: servedByTarget(call) };
+}
+
+/** What speaking `body.input` is counted as (the same whether it ended well or not). */
+export function speechUsage(body: JsonObject): TokenUsage {
+  const input = typeof body.input === 'string' ? body.input : '';
+  const instructions = typeof body.instructions === 'string' ? body.instructions : '';
+  const characters = [...input].length;
+  return {
+    inputTokens: countTokens(input) + (instructions ? countTokens(instructions) : 0),
+    outputTokens: Math.ceil(characters * SPEECH_TOKENS_PER_CHARACTER),
+    cachedInputTokens: 0,
+    characters,
+    source: 'estimated',
+  };
+}
+
+async function* speechEvents(
+  body: Dispatcher.ResponseData['body'],
+  contentType: string,
+  call: ProviderCall,
+  done: () => void,
+): AsyncGenerator<JsonObject> {
+  try {
+    for await (const chunk of bodyChunks(body)) {
+      for (let at = 0; at < chunk.length; at += MAX_EVENT_BYTES) {
+        const piece = chunk.subarray(at, at + MAX_EVENT_BYTES);
+        yield {
+          type: 'speech.audio.chunk',
+          content_type: contentType,
+          audio: piece.toString('base64'),
+        };
+      }
+    }
+  } catch (error) {
+    throw streamFailure(call.target.backendName, error, call.signal);
+  } finally {
+    done();
+  }
+}
