@@ -6,9 +6,11 @@ import {
   BoundLimitCache,
   budgetRefusal,
   ExhaustionView,
+  headerUnitOf,
   modelLimits,
   rateLimitHeaders,
   servingModels,
+  unitName,
   userLimits,
   type Balance,
   type BalanceChange,
@@ -16,6 +18,7 @@ import {
   type BudgetLimit,
   type BudgetStore,
   type LimitUnit,
+  type RateLimitHeaderUnit,
   type TokenCounts,
 } from '@aigw/budget-core';
 import {
@@ -59,9 +62,9 @@ function forAdmission(limit: BudgetLimit, at: number): AdmissionLimit {
 /**
  * Admits a request against every budget that binds it, before any provider is called:
  * its worst-case cost (prompt estimate plus the output it may produce, priced on the
- * dearest model that may serve it) is held atomically in the store against the caller's
- * limits and the `tokenRateLimit.perModel` limit of the model it is expected to be served
- * by, and settled to the real cost when its usage event arrives. A burst of parallel calls
+ * dearest model that may serve it), and one request for request-count limits, is held
+ * atomically in the store against the caller's limits and the `tokenRateLimit.perModel`
+ * limits of the model it is expected to be served by, and settled to the real cost when its usage event arrives. A burst of parallel calls
  * therefore cannot spend past a limit; it can only be refused. An exhausted limit known
  * from the broadcast is refused with no network call.
  */
@@ -134,23 +137,24 @@ export class BudgetAdmission {
     // budget service reports room. Without the trigger the first refusal is the answer.
     const failover = route.failover.on.includes('budgetExceeded');
     let refusal: DataPlaneError | undefined;
-    for (let index = 0; index < models.length; index++) {
-      const modelLimit = this.modelLimit(route, models[index], now);
-      if (modelLimit) {
+    models: for (let index = 0; index < models.length; index++) {
+      // The model's token and request limits, held together: a model is passed over if either is full.
+      const ownLimits = this.modelLimitsOf(route, models[index], now);
+      for (const modelLimit of ownLimits) {
         const resetAt = this.exhausted.exhaustedUntilByKey(modelLimit.exhaustionKey, now);
         if (resetAt !== undefined) {
           refusal ??= budgetRefusal(modelLimit, 0, resetAt, now);
-          if (failover) continue;
+          if (failover) continue models;
           throw refusal;
         }
       }
-      const held = modelLimit ? [...limits, modelLimit] : limits;
+      const held = ownLimits.length > 0 ? [...limits, ...ownLimits] : limits;
       if (held.length === 0) return NO_LIMITS;
       const reservationId = randomUUID();
       const result = await reserveOrUnavailable(() =>
         this.store.reserve(
           reservationId,
-          modelLimit ? [...changes, change(modelLimit)] : changes,
+          ownLimits.length > 0 ? [...changes, ...ownLimits.map(change)] : changes,
           this.options.holdMs,
           now,
         ),
@@ -160,15 +164,16 @@ export class BudgetAdmission {
       }
       const { used, reserved } = result.blocked;
       const limit = held.find((l) => l.key === result.blocked.key)!;
+      const modelLimit = ownLimits.includes(limit);
       const spent = used >= limit.limit;
       // Spent (not merely held) to the limit: remember it, so the next refusal is local.
       // Held full, a model is marked only to divert to a later one.
-      const diverting = failover && limit === modelLimit && index < models.length - 1;
+      const diverting = failover && modelLimit && index < models.length - 1;
       if (spent || diverting) this.mark(limit);
       const remaining = Math.max(0, limit.limit - used - reserved);
       const error = budgetRefusal(limit, remaining, limit.windowRef.endsAt, now);
       // A caller's own limit binds whichever model serves: no other model helps.
-      if (limit !== modelLimit || !failover) throw error;
+      if (!modelLimit || !failover) throw error;
       refusal ??= error;
     }
     // Every model that may serve has its limit full: the first one's refusal.
@@ -179,13 +184,13 @@ export class BudgetAdmission {
     if (admission.reservationId) await this.store.release(admission.reservationId);
   }
 
-  /** The model's `tokenRateLimit.perModel` limit in its current window, if it has one. */
-  private modelLimit(route: RouteConfig, model: string, now: number): AdmissionLimit | undefined {
+  /** The model's `tokenRateLimit.perModel` limits (tokens, requests) in their current window. */
+  private modelLimitsOf(route: RouteConfig, model: string, now: number): readonly AdmissionLimit[] {
     const perModel = route.tokenRateLimit?.perModel;
-    if (!perModel || !Object.hasOwn(perModel, model)) return undefined;
+    if (!perModel || !Object.hasOwn(perModel, model)) return [];
     return this.modelLimits.get(route, model, undefined, now, (at) =>
       modelLimits(route, model).map((limit) => forAdmission(limit, at)),
-    )[0];
+    );
   }
 
   private mark(limit: AdmissionLimit): void {
@@ -254,7 +259,7 @@ function choicesOf(body: Readonly<Record<string, unknown>>): number {
 }
 
 function largerThanLimit(limit: BoundLimit, amount: number): DataPlaneError {
-  const unit = limit.unit === 'dollars' ? 'dollars' : 'tokens';
+  const unit = unitName(limit.unit);
   return new DataPlaneError(
     DataPlaneErrorCode.InvalidRequest,
     `This request may cost up to ${amount} ${unit} (its prompt estimate plus max_tokens, on ` +
@@ -284,24 +289,29 @@ function worstCase(
   return worst;
 }
 
-/** The tightest token limit, in OpenAI's header names. */
+/**
+ * The tightest token limit and the tightest request limit, each in OpenAI's header names
+ * (`x-ratelimit-*-tokens`, `x-ratelimit-*-requests`): the one with the least room left.
+ */
 function tightestLimitHeaders(
   limits: readonly BoundLimit[],
   balances: readonly Balance[],
   now: number,
 ): Record<string, string> {
-  let tightest: BoundLimit | undefined;
-  let least = Infinity;
+  const tightest = new Map<RateLimitHeaderUnit, { limit: BoundLimit; remaining: number }>();
   for (let index = 0; index < limits.length; index++) {
     const limit = limits[index];
     if (limit.unit === 'dollars') continue;
     const { used, reserved } = balances[index];
     const remaining = Math.max(0, limit.limit - used - reserved);
-    if (remaining < least || !tightest) {
-      tightest = limit;
-      least = remaining;
-    }
+    const unit = headerUnitOf(limit.unit);
+    const least = tightest.get(unit);
+    if (!least || remaining < least.remaining) tightest.set(unit, { limit, remaining });
   }
-  if (!tightest) return {};
-  return rateLimitHeaders(tightest.limit, least, tightest.windowRef.endsAt - now);
+  let headers: Record<string, string> = {};
+  for (const [unit, { limit, remaining }] of tightest) {
+    const reset = limit.windowRef.endsAt - now;
+    headers = { ...headers, ...rateLimitHeaders(limit.limit, remaining, reset, unit) };
+  }
+  return headers;
 }
