@@ -52,6 +52,44 @@ describe('modelBudgetGate', () => {
     });
   });
 
+  it('refuses a model whose requests per minute are spent, with the request headers', () => {
+    const both = parseGatewayConfig(
+      `kind: AIGatewayRoute
+metadata: {name: r}
+spec:
+  backends: [{name: a, provider: openai, model: gpt-4-turbo}]
+  tokenRateLimit:
+    perModel:
+      gpt-4-turbo: {tokensPerMinute: 2000, requestsPerMinute: 3}
+`,
+      { missingSecrets: 'warn', env: {} },
+    );
+    if (!both.ok) throw new Error('config');
+    const requestRoute = both.config.routes[0];
+    const view = new ExhaustionView();
+    const limit = modelLimits(requestRoute, 'gpt-4-turbo')
+      .map((l) => bindLimit(l, now))
+      .find((l) => l.kind === LimitKind.ModelRequestsPerMinute)!;
+    view.markExhausted('gpt-4-turbo', limit.kind, limit.windowRef.id, limit.windowRef.endsAt);
+    const refusal = (() => {
+      try {
+        modelBudgetGate(view, () => now)(requestRoute, 'gpt-4-turbo');
+      } catch (error) {
+        return error;
+      }
+      return assert.fail('the gate let a model with no requests left through');
+    })();
+    assert.ok(refusal instanceof DataPlaneError);
+    assert.equal(refusal.httpStatus, 429);
+    assert.equal(refusal.trigger, 'budgetExceeded');
+    assert.match(refusal.message, /tokenRateLimit\.perModel\.requestsPerMinute/);
+    assert.deepEqual(refusal.headers, {
+      'x-ratelimit-limit-requests': '3',
+      'x-ratelimit-remaining-requests': '0',
+      'x-ratelimit-reset-requests': '45s',
+    });
+  });
+
   it('lets through a model with room, or with no per-model limit', () => {
     const view = new ExhaustionView();
     const gate = modelBudgetGate(view, () => now);

@@ -1,6 +1,6 @@
 import type { RouteConfig } from '@aigw/config';
 import { bindLimit, modelLimits } from './domain/budget-limits';
-import { budgetRefusal } from './domain/budget-refusal';
+import { budgetRefusal, unitName } from './domain/budget-refusal';
 import type { ExhaustionView } from './exhaustion-view';
 
 /**
@@ -20,7 +20,7 @@ export function modelBudgetGate(view: ExhaustionView, now: () => number = Date.n
           0,
           resetAt,
           at,
-          `The model "${model}" has used its token budget for this minute`,
+          `The model "${model}" has used its ${bound.limit} ${unitName(bound.unit)} of ${bound.kind} for this minute`,
         );
       }
     }

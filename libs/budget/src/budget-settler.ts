@@ -139,6 +139,7 @@ export class BudgetSettler implements EventSubscription {
       // The producer priced it with the config in force when it ran.
       tokens: usage.weightedTokenCost,
       dollars: usage.costDollars,
+      requests: requestsCounted(usage),
     };
     const changes = limits.map((limit): BalanceChange => ({
       key: limit.key,
@@ -251,7 +252,7 @@ export class BudgetSettler implements EventSubscription {
     used: number,
     reserved: number,
   ): void {
-    const unit = limit.unit === 'dollars' ? BudgetUnit.Dollars : BudgetUnit.Tokens;
+    const unit = budgetUnitOf(limit);
     if (limit.limit !== UNCAPPED) {
       // Re-inserted so the gauges and states go out in the order of their last change.
       this.settled.delete(limit.key);
@@ -305,9 +306,26 @@ function stateChanged(
     state,
     remaining,
     limit: limit.limit,
-    unit: limit.unit === 'dollars' ? BudgetUnit.Dollars : BudgetUnit.Tokens,
+    unit: budgetUnitOf(limit),
     resetAt: new Date(limit.windowRef.endsAt).toISOString(),
   });
+}
+
+/** The unit a limit's announcements and alerts name. */
+function budgetUnitOf(limit: BoundLimit): BudgetUnit {
+  if (limit.unit === 'dollars') return BudgetUnit.Dollars;
+  if (limit.unit === 'requests') return BudgetUnit.Requests;
+  return BudgetUnit.Tokens;
+}
+
+/**
+ * What a usage event counts against request limits: one call, unless it is an answer
+ * reused without a provider call (a cache hit, a deduplicated follower) that its billing
+ * rule charges nothing for (`AI_GATEWAY_REUSE_BILLING: none`, the default). Such an answer
+ * is not admitted against budgets either; one that is billed counts as a call.
+ */
+function requestsCounted(usage: TokenUsageRecorded): number {
+  return usage.cacheHit && usage.inputTokens + usage.outputTokens === 0 ? 0 : 1;
 }
 
 /**

@@ -103,3 +103,61 @@ describe('the per-model budget gate in the failover loop', () => {
     assert.deepEqual(providers.called, []);
   });
 });
+
+describe('the per-model gate for a request-count limit (requestsPerMinute)', () => {
+  function setupRequests(failover: string) {
+    const result = parseGatewayConfig(
+      `kind: AIGatewayRoute
+metadata: {name: r}
+spec:
+  backends:
+  - {name: limited, priority: 0, provider: openai, model: gpt-4-turbo, modelNameOverride: chat}
+  - {name: spare, priority: 1, provider: openai, model: gpt-3.5-turbo, modelNameOverride: chat}
+${failover}
+  tokenRateLimit:
+    perModel:
+      gpt-4-turbo: {tokensPerMinute: 2000, requestsPerMinute: 2}
+`,
+      { missingSecrets: 'warn', env: {} },
+    );
+    if (!result.ok) throw new Error(result.errors.map((e) => e.format()).join('\n'));
+    const config = result.config;
+    const now = Date.UTC(2026, 0, 1, 12, 0, 20);
+    const view = new ExhaustionView();
+    // Only the request limit is spent: the model still has tokens to spare.
+    const limit = modelLimits(config.routes[0], 'gpt-4-turbo')
+      .map((l) => bindLimit(l, now))
+      .find((l) => l.unit === 'requests')!;
+    view.markExhausted(limit.subject, limit.kind, limit.windowRef.id, limit.windowRef.endsAt);
+    const providers = new Providers();
+    const router = new FailoverRouter({
+      config: () => config,
+      providers,
+      modelBudgetGate: modelBudgetGate(view, () => now),
+    });
+    return { router, providers };
+  }
+
+  it('with budgetExceeded in failover.on, diverts to the next backend as a full token limit does', async () => {
+    const { router, providers } = setupRequests('  failover: {on: [budgetExceeded]}');
+    const answer = await router.route(request, new AbortController().signal);
+    assert.equal(answer.servedBy.backend, 'spare');
+    assert.deepEqual(providers.called, ['spare']);
+  });
+
+  it('without it, a 429 with the request headers', async () => {
+    const { router, providers } = setupRequests('  failover: {on: [error]}');
+    const refusal = await router.route(request, new AbortController().signal).then(
+      () => assert.fail('served'),
+      (error: unknown) => error,
+    );
+    assert.ok(refusal instanceof DataPlaneError);
+    assert.equal(refusal.httpStatus, 429);
+    assert.deepEqual(refusal.headers, {
+      'x-ratelimit-limit-requests': '2',
+      'x-ratelimit-remaining-requests': '0',
+      'x-ratelimit-reset-requests': '40s',
+    });
+    assert.deepEqual(providers.called, []);
+  });
+});

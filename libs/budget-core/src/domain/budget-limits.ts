@@ -2,8 +2,17 @@ import type { RouteConfig, UserTierConfig } from '@aigw/config';
 import { LimitKind } from '@aigw/contracts';
 import { DAY, MINUTE, windowAt, type BudgetWindow, type WindowSpec } from './budget-window';
 
-/** What a limit counts. `tokens` are weighted by `llmRequestCosts` and `modelCosts`. */
-export type LimitUnit = 'tokens' | 'inputTokens' | 'outputTokens' | 'totalTokens' | 'dollars';
+/**
+ * What a limit counts. `tokens` are weighted by `llmRequestCosts` and `modelCosts`;
+ * `requests` are calls, one each whatever their size.
+ */
+export type LimitUnit =
+  | 'tokens'
+  | 'inputTokens'
+  | 'outputTokens'
+  | 'totalTokens'
+  | 'dollars'
+  | 'requests';
 
 /** One limit as it applies to one request. */
 export interface BudgetLimit {
@@ -46,6 +55,7 @@ export function userLimits({ route, userKey, tier }: LimitContext): BudgetLimit[
   add(LimitKind.UserInputTokensPerMinute, 'inputTokens', perUser?.inputTokensPerMinute, MINUTE);
   add(LimitKind.UserOutputTokensPerMinute, 'outputTokens', perUser?.outputTokensPerMinute, MINUTE);
   add(LimitKind.UserTotalTokensPerDay, 'totalTokens', perUser?.totalTokensPerDay, DAY);
+  add(LimitKind.UserRequestsPerMinute, 'requests', perUser?.requestsPerMinute, MINUTE);
   if (tier?.tokenBudget.kind === 'daily') {
     add(LimitKind.TierDailyTokens, 'tokens', tier.tokenBudget.tokens, DAY);
   }
@@ -59,15 +69,14 @@ export function modelLimits(route: RouteConfig, model: string): BudgetLimit[] {
   // Own entries only: a client may name a model "constructor".
   const perModel = limits && Object.hasOwn(limits, model) ? limits[model] : undefined;
   if (!perModel) return [];
-  return [
-    {
-      kind: LimitKind.ModelTokensPerMinute,
-      subject: model,
-      unit: 'totalTokens',
-      limit: perModel.tokensPerMinute,
-      window: MINUTE,
-    },
-  ];
+  const bound: BudgetLimit[] = [];
+  const add = (kind: LimitKind, unit: LimitUnit, limit: number | undefined) => {
+    if (limit !== undefined && limit > 0)
+      bound.push({ kind, subject: model, unit, limit, window: MINUTE });
+  };
+  add(LimitKind.ModelTokensPerMinute, 'totalTokens', perModel.tokensPerMinute);
+  add(LimitKind.ModelRequestsPerMinute, 'requests', perModel.requestsPerMinute);
+  return bound;
 }
 
 /** Balance keys are namespaced so several gateways can share one Redis. */

@@ -1,7 +1,7 @@
 import type { LimitKind } from '@aigw/contracts';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
-import type { BoundLimit } from './budget-limits';
-import { rateLimitHeaders } from './rate-limit-headers';
+import type { BoundLimit, LimitUnit } from './budget-limits';
+import { rateLimitHeaders, type RateLimitHeaderUnit } from './rate-limit-headers';
 
 /** A budget refusal that knows which limit refused, for the `request.rejected` event. */
 export class BudgetRefusal extends DataPlaneError {
@@ -16,7 +16,7 @@ export class BudgetRefusal extends DataPlaneError {
 
 /**
  * The 429 for a limit with `remaining` left until `resetAt`, whoever refuses (admission at
- * the edge, the router's per-model gate): Retry-After, and OpenAI's token headers.
+ * the edge, the router's per-model gate): Retry-After, and OpenAI's token or request headers.
  */
 export function budgetRefusal(
   limit: BoundLimit,
@@ -27,16 +27,25 @@ export function budgetRefusal(
 ): BudgetRefusal {
   return new BudgetRefusal(limit.kind, message, {
     retryAfterMs: Math.max(0, resetAt - now),
-    // x-ratelimit-*-tokens count tokens (OpenAI's definition); a dollar cap has no such
-    // header, so it answers with Retry-After alone.
+    // x-ratelimit-*-tokens count tokens and -requests calls (OpenAI's definitions); a
+    // dollar cap has no such header, so it answers with Retry-After alone.
     headers:
       limit.unit === 'dollars'
         ? undefined
-        : rateLimitHeaders(limit.limit, remaining, resetAt - now),
+        : rateLimitHeaders(limit.limit, remaining, resetAt - now, headerUnitOf(limit.unit)),
   });
 }
 
+/** The OpenAI header family a limit's unit belongs to (`dollars` has none). */
+export function headerUnitOf(unit: LimitUnit): RateLimitHeaderUnit {
+  return unit === 'requests' ? 'requests' : 'tokens';
+}
+
+/** A limit's unit as messages say it. */
+export function unitName(unit: LimitUnit): 'dollars' | 'requests' | 'tokens' {
+  return unit === 'dollars' || unit === 'requests' ? unit : 'tokens';
+}
+
 function defaultMessage(limit: BoundLimit, resetAt: number): string {
-  const unit = limit.unit === 'dollars' ? 'dollars' : 'tokens';
-  return `Budget exceeded: ${limit.kind} allows ${limit.limit} ${unit} per window; try again after ${new Date(resetAt).toISOString()}`;
+  return `Budget exceeded: ${limit.kind} allows ${limit.limit} ${unitName(limit.unit)} per window; try again after ${new Date(resetAt).toISOString()}`;
 }

@@ -1,13 +1,17 @@
-/** OpenAI's rate-limit headers for one token limit. */
+/** What OpenAI's rate-limit headers count: `-tokens` or `-requests`. */
+export type RateLimitHeaderUnit = 'tokens' | 'requests';
+
+/** OpenAI's rate-limit headers for one token (or request) limit. */
 export function rateLimitHeaders(
   limit: number,
   remaining: number,
   resetInMs: number,
+  unit: RateLimitHeaderUnit = 'tokens',
 ): Record<string, string> {
   return {
-    'x-ratelimit-limit-tokens': String(limit),
-    'x-ratelimit-remaining-tokens': String(Math.max(0, Math.floor(remaining))),
-    'x-ratelimit-reset-tokens': resetDuration(resetInMs),
+    [`x-ratelimit-limit-${unit}`]: String(limit),
+    [`x-ratelimit-remaining-${unit}`]: String(Math.max(0, Math.floor(remaining))),
+    [`x-ratelimit-reset-${unit}`]: resetDuration(resetInMs),
   };
 }
 

@@ -71,10 +71,21 @@ describe('usage cost: llmRequestCosts weights and modelCosts multipliers', () =>
       outputTokens: 50,
       totalTokens: 150,
       dollars: (100 / 1000) * 0.01 + (50 / 1000) * 0.03,
+      requests: 1,
     });
     const cheap = amountsFor(inputOutput, 'gpt-3.5-turbo', counts);
     assert.equal(cheap.tokens, 400);
     assert.equal(cheap.totalTokens, 200, 'tokenRateLimit counts tokens unweighted');
     assert.equal(cheap.dollars, 0, 'a model with no modelPricing costs no dollars');
+  });
+
+  it('budget amounts: a call is one request whatever its size', () => {
+    for (const size of [
+      { inputTokens: 0, outputTokens: 0 },
+      { inputTokens: 1, outputTokens: 1 },
+      { inputTokens: 100_000, outputTokens: 30_000 },
+    ]) {
+      assert.equal(amountsFor(inputOutput, 'gpt-4', size).requests, 1);
+    }
   });
 });

@@ -1,12 +1,12 @@
 import { IsIn, IsNumber, IsPositive, IsString, MaxLength, ValidateIf } from 'class-validator';
 import {
   BudgetAdjustmentAction,
+  LimitKind,
   MAX_ADJUSTMENT_REASON_LENGTH,
   MAX_NAME_LENGTH,
   STRICT_VALIDATION,
   USER_LIMIT_KINDS,
   validatePlain,
-  type LimitKind,
   type ValidationIssue,
 } from '@aigw/contracts';
 
@@ -20,7 +20,7 @@ export class BudgetAdjustmentBody {
   @IsIn(USER_LIMIT_KINDS, { message: `limit must be one of ${USER_LIMIT_KINDS.join(', ')}` })
   limit?: LimitKind;
 
-  /** A credit's amount, in the limit's unit (tokens, or dollars for cost limits). */
+  /** A credit's amount, in the limit's unit (tokens; dollars for cost limits; requests for request limits). */
   @Optional()
   @IsNumber(
     { allowNaN: false, allowInfinity: false },
@@ -81,7 +81,19 @@ export function parseBudgetAdjustment(
     if (given.limit === undefined) {
       issues.push({
         path: 'limit',
-        message: "a credit needs a limit: its amount is in that limit's unit (tokens or dollars)",
+        message:
+          "a credit needs a limit: its amount is in that limit's unit (tokens, dollars or requests)",
+      });
+    }
+    // A request limit counts whole calls.
+    if (
+      given.limit === LimitKind.UserRequestsPerMinute &&
+      typeof given.amount === 'number' &&
+      !Number.isInteger(given.amount)
+    ) {
+      issues.push({
+        path: 'amount',
+        message: `a credit of ${given.limit} is a whole number of requests`,
       });
     }
   } else if (given.amount !== undefined) {

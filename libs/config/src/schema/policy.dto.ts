@@ -12,7 +12,7 @@ import {
   Matches,
   Min,
   MinLength,
-  ValidateIf,
+  ValidateBy,
   ValidateNested,
 } from 'class-validator';
 import { FAILOVER_TRIGGERS, REQUEST_COST_TYPES } from '../domain/gateway-config';
@@ -117,15 +117,19 @@ export class PerUserRateLimitDto {
   requestsPerMinute?: number;
 }
 
-// A model's entry needs a limit; either one will do (requestsPerMinute is an extension).
-const modelLimitGiven = (entry: PerModelRateLimitDto) =>
-  entry.tokensPerMinute !== undefined || entry.requestsPerMinute === undefined;
-
 export class PerModelRateLimitDto {
-  @ValidateIf(modelLimitGiven)
-  @IsDefined({ message: 'is required (or requestsPerMinute)' })
-  @IsInt(expecting(POSITIVE_INT))
-  @Min(1, expecting(POSITIVE_INT))
+  // Required unless requestsPerMinute (an extension) gives the model its limit.
+  @ValidateBy({
+    name: 'modelTokensPerMinute',
+    validator: {
+      validate: (value: unknown, args) =>
+        value === undefined
+          ? (args?.object as PerModelRateLimitDto).requestsPerMinute !== undefined
+          : Number.isInteger(value) && (value as number) >= 1,
+      defaultMessage: (args) =>
+        args?.value === undefined ? 'is required (or requestsPerMinute)' : `expected ${POSITIVE_INT}`,
+    },
+  })
   tokensPerMinute?: number;
 
   /** Extension to the spec: calls the model serves per minute, across its callers. */

@@ -9,7 +9,7 @@ export const BUDGET_ADJUSTED = { type: 'budget.adjusted', version: 1 } as const;
 export enum BudgetAdjustmentAction {
   /** The window's spend back to 0. */
   Reset = 'reset',
-  /** `amount` less spend, in the limit's own unit (tokens or dollars), never below 0. */
+  /** `amount` less spend, in the limit's own unit (tokens, dollars or requests), never below 0. */
   Credit = 'credit',
 }
 
@@ -23,6 +23,7 @@ export const USER_LIMIT_KINDS: readonly LimitKind[] = [
   LimitKind.UserInputTokensPerMinute,
   LimitKind.UserOutputTokensPerMinute,
   LimitKind.UserTotalTokensPerDay,
+  LimitKind.UserRequestsPerMinute,
   LimitKind.TierDailyTokens,
   LimitKind.MaxDailyCostPerUser,
 ];

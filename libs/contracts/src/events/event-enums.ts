@@ -59,7 +59,11 @@ export enum LimitKind {
   UserInputTokensPerMinute = 'tokenRateLimit.perUser.inputTokensPerMinute',
   UserOutputTokensPerMinute = 'tokenRateLimit.perUser.outputTokensPerMinute',
   UserTotalTokensPerDay = 'tokenRateLimit.perUser.totalTokensPerDay',
+  /** Extension to the spec: calls per minute, whatever their size. */
+  UserRequestsPerMinute = 'tokenRateLimit.perUser.requestsPerMinute',
   ModelTokensPerMinute = 'tokenRateLimit.perModel.tokensPerMinute',
+  /** Extension to the spec: calls a model serves per minute, across its callers. */
+  ModelRequestsPerMinute = 'tokenRateLimit.perModel.requestsPerMinute',
   TierDailyTokens = 'userTiers.tokenBudget.daily',
   TierCostTracking = 'userTiers.costTracking',
   MaxDailyCostPerUser = 'costControl.maxDailyCostPerUser',
@@ -74,4 +78,6 @@ export enum BudgetState {
 export enum BudgetUnit {
   Tokens = 'tokens',
   Dollars = 'dollars',
+  /** Calls (request-count rate limits). */
+  Requests = 'requests',
 }

@@ -201,7 +201,7 @@ export class MetricsRegistry {
   });
   readonly #budgetRemaining = new Gauge({
     name: 'ai_gateway_budget_remaining',
-    help: 'Remaining budget in the current window (tokens or dollars, per limit)',
+    help: 'Remaining budget in the current window (tokens, dollars or requests, per limit)',
     labelNames: ['budget_key', 'limit'] as const,
     registers: [this.registry],
   });
@@ -213,7 +213,7 @@ export class MetricsRegistry {
   });
   readonly #overshoot = new Counter({
     name: 'ai_gateway_reservation_overshoot_tokens_total',
-    help: 'Tokens billed beyond a limit after admission by reservation (the concurrency bound)',
+    help: 'Spend beyond a limit after admission by reservation, in the limit unit (tokens; dollars or requests for those limits): the concurrency bound',
     labelNames: ['limit'] as const,
     registers: [this.registry],
   });

@@ -1,0 +1,137 @@
+// Admission against request-count limits (tokenRateLimit.*.requestsPerMinute): one call holds one request.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseGatewayConfig } from '@aigw/config';
+import { ExhaustionView, LocalBudgetStore, modelBudgetGate } from '@aigw/budget-core';
+import { DataPlaneError, type GatewayRequest } from '@aigw/contracts/data-plane';
+import { BudgetAdmission } from './budget-admission';
+
+const start = Date.UTC(2026, 0, 1, 12, 0, 30);
+
+function setup(policy: string) {
+  const parsed = parseGatewayConfig(
+    `kind: AIGatewayRoute
+metadata: {name: r}
+spec:
+  backends:
+  - {name: limited, priority: 0, provider: openai, model: gpt-4-turbo, modelNameOverride: chat}
+  - {name: spare, priority: 1, provider: openai, model: gpt-3.5-turbo, modelNameOverride: chat}
+${policy}
+`,
+    { missingSecrets: 'warn', env: {} },
+  );
+  if (!parsed.ok) throw new Error(parsed.errors.map((e) => e.format()).join('\n'));
+  const config = parsed.config;
+  const view = new ExhaustionView();
+  const admission = new BudgetAdmission(() => config, new LocalBudgetStore(':memory:'), view, {
+    defaultMaxOutputTokens: 100,
+    holdMs: 600_000,
+    now: () => start,
+  });
+  return { admission, view, route: config.routes[0] };
+}
+
+const ask = (userKey: string, maxTokens = 10): GatewayRequest => ({
+  requestId: 'r',
+  operation: 'chat',
+  requestedModel: 'chat',
+  stream: false,
+  clientWantsStreamUsage: false,
+  body: { model: 'chat', messages: [{ role: 'user', content: 'hi' }], max_tokens: maxTokens },
+  caller: { userKey },
+  allowedModels: [],
+  forwardHeaders: {},
+});
+
+const refusalOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => assert.fail('admitted'),
+    (error: unknown) => {
+      assert.ok(error instanceof DataPlaneError);
+      return error;
+    },
+  );
+
+const requestHeaders = (headers: Readonly<Record<string, string>> | undefined) =>
+  Object.fromEntries(Object.entries(headers ?? {}).filter(([name]) => name.endsWith('-requests')));
+
+describe('BudgetAdmission: requestsPerMinute', () => {
+  it("holds one request per call on the caller's limit, whatever the call's size", async () => {
+    const { admission } = setup(`  tokenRateLimit:
+    perUser: {inputTokensPerMinute: 100000, requestsPerMinute: 3}`);
+    const remaining: string[] = [];
+    for (const size of [1, 2000, 10]) {
+      const admitted = await admission.admit(ask('alice', size));
+      assert.equal(admitted.headers['x-ratelimit-limit-requests'], '3');
+      assert.equal(admitted.headers['x-ratelimit-reset-requests'], '30s');
+      // Beside the tightest token limit's headers, not instead of them.
+      assert.equal(admitted.headers['x-ratelimit-limit-tokens'], '100000');
+      remaining.push(admitted.headers['x-ratelimit-remaining-requests']);
+    }
+    assert.deepEqual(remaining, ['2', '1', '0']);
+
+    const refusal = await refusalOf(admission.admit(ask('alice')));
+    assert.equal(refusal.httpStatus, 429);
+    assert.match(refusal.message, /tokenRateLimit\.perUser\.requestsPerMinute allows 3 requests/);
+    assert.equal(refusal.retryAfterMs, 30_000);
+    assert.deepEqual(refusal.headers, {
+      'x-ratelimit-limit-requests': '3',
+      'x-ratelimit-remaining-requests': '0',
+      'x-ratelimit-reset-requests': '30s',
+    });
+    // Another caller has a limit of its own.
+    const bob = await admission.admit(ask('bob'));
+    assert.equal(bob.headers['x-ratelimit-remaining-requests'], '2');
+  });
+
+  it('a released hold (a failed call) gives its request back', async () => {
+    const { admission } = setup(`  tokenRateLimit:
+    perUser: {requestsPerMinute: 1}`);
+    const first = await admission.admit(ask('alice'));
+    assert.deepEqual(first.headers, {
+      'x-ratelimit-limit-requests': '1',
+      'x-ratelimit-remaining-requests': '0',
+      'x-ratelimit-reset-requests': '30s',
+    });
+    await refusalOf(admission.admit(ask('alice')));
+    await admission.release(first);
+    assert.ok((await admission.admit(ask('alice'))).reservationId);
+  });
+
+  it("holds the served model's request limit, shared by every caller; the tightest is sent", async () => {
+    const { admission } = setup(`  tokenRateLimit:
+    perUser: {requestsPerMinute: 5}
+    perModel:
+      gpt-4-turbo: {requestsPerMinute: 2}`);
+    const first = await admission.admit(ask('alice'));
+    assert.deepEqual(requestHeaders(first.headers), {
+      'x-ratelimit-limit-requests': '2',
+      'x-ratelimit-remaining-requests': '1',
+      'x-ratelimit-reset-requests': '30s',
+    });
+    await admission.admit(ask('bob'));
+    const refusal = await refusalOf(admission.admit(ask('carol')));
+    assert.equal(refusal.httpStatus, 429);
+    assert.match(refusal.message, /tokenRateLimit\.perModel\.requestsPerMinute/);
+    assert.equal(refusal.headers?.['x-ratelimit-limit-requests'], '2');
+  });
+
+  it('with budgetExceeded failover: a model out of requests diverts to the next and is marked for the router', async () => {
+    const { admission, view, route } = setup(`  failover: {on: [budgetExceeded]}
+  tokenRateLimit:
+    perModel:
+      gpt-4-turbo: {tokensPerMinute: 100000, requestsPerMinute: 1}
+      gpt-3.5-turbo: {requestsPerMinute: 10}`);
+    const first = await admission.admit(ask('alice'));
+    assert.equal(first.headers['x-ratelimit-limit-requests'], '1');
+    const diverted = await admission.admit(ask('bob'));
+    assert.deepEqual(requestHeaders(diverted.headers), {
+      'x-ratelimit-limit-requests': '10',
+      'x-ratelimit-remaining-requests': '9',
+      'x-ratelimit-reset-requests': '30s',
+    });
+    const gate = modelBudgetGate(view, () => start);
+    assert.throws(() => gate(route, 'gpt-4-turbo'), /requestsPerMinute/);
+    gate(route, 'gpt-3.5-turbo');
+  });
+});
