@@ -309,10 +309,17 @@ export function describeAnalyticsContract(
 
     it('the latest state of each budget limit', async () => {
       const rows = await store.analytics.budgets();
-      assert.equal(rows.length, 1);
+      assert.deepEqual(
+        rows.map((r) => r.limitKind),
+        ['tokenBudget.perUser', 'tokenRateLimit.perUser.requestsPerMinute'],
+      );
       assert.equal(rows[0].state, 'recovered');
       assert.equal(rows[0].remaining, 500);
       assert.equal(rows[0].resetAt, '2026-04-01T00:00:00Z');
+      // A request-count limit is reported in its own unit.
+      assert.equal(rows[1].state, 'exhausted');
+      assert.equal(rows[1].limit, 3);
+      assert.equal(rows[1].unit, 'requests');
     });
 
     it('serves the same numbers over HTTP', async () => {
@@ -347,7 +354,7 @@ export function describeAnalyticsContract(
         assert.ok(Array.isArray(((await r.json()) as { rows: unknown[] }).rows), path);
       }
       const budgets = await fetch(`${base}/v1/analytics/budgets`);
-      assert.equal(((await budgets.json()) as { rows: unknown[] }).rows.length, 1);
+      assert.equal(((await budgets.json()) as { rows: unknown[] }).rows.length, 2);
     });
 
     it('refuses bad parameters with a 400 naming them', async () => {

@@ -175,6 +175,24 @@ export function buildWorkload(requests = 60): Workload {
       ),
     );
   }
+  // A request-count limit (an extension to the spec), in its own unit.
+  events.push(
+    createBudgetStateChanged(
+      {
+        requestId: null,
+        partitionKey: 'alice',
+        budgetKey: 'alice',
+        limitKind: LimitKind.UserRequestsPerMinute,
+        windowId: '60000@1772359200000',
+        state: BudgetState.Exhausted,
+        remaining: 0,
+        limit: 3,
+        unit: BudgetUnit.Requests,
+        resetAt: '2026-03-01T10:01:00.000Z',
+      },
+      { occurredAt: new Date(Date.parse(HOURS[0]) + 500) },
+    ),
+  );
   return { events, usage, completed };
 }
 
