@@ -64,9 +64,10 @@ function forAdmission(limit: BudgetLimit, at: number): AdmissionLimit {
  * its worst-case cost (prompt estimate plus the output it may produce, priced on the
  * dearest model that may serve it), and one request for request-count limits, is held
  * atomically in the store against the caller's limits and the `tokenRateLimit.perModel`
- * limits of the model it is expected to be served by, and settled to the real cost when its usage event arrives. A burst of parallel calls
- * therefore cannot spend past a limit; it can only be refused. An exhausted limit known
- * from the broadcast is refused with no network call.
+ * limits of the model it is expected to be served by, and settled to the real cost when
+ * its usage event arrives. A burst of parallel calls therefore cannot spend past a limit;
+ * it can only be refused. An exhausted limit known from the broadcast is refused with no
+ * network call.
  */
 export class BudgetAdmission {
   private readonly now: () => number;
@@ -138,7 +139,7 @@ export class BudgetAdmission {
     const failover = route.failover.on.includes('budgetExceeded');
     let refusal: DataPlaneError | undefined;
     models: for (let index = 0; index < models.length; index++) {
-      // The model's token and request limits, held together: a model is passed over if either is full.
+      // The model's token and request limits, held together: either full passes it over.
       const ownLimits = this.modelLimitsOf(route, models[index], now);
       for (const modelLimit of ownLimits) {
         const resetAt = this.exhausted.exhaustedUntilByKey(modelLimit.exhaustionKey, now);
