@@ -512,6 +512,26 @@ spec:
     assert.equal(providers.calls.length, 0);
   });
 
+  it('skips backends without images, and vLLM, for image generation', async () => {
+    const images = configFrom(`
+kind: AIGatewayRoute
+metadata: {name: images}
+spec:
+  backends:
+  - {name: vllm, priority: 0, provider: vllm, baseUrl: "http://vllm:8000", model: m, modelNameOverride: painter}
+  - {name: claude, priority: 1, provider: anthropic, model: claude-haiku-4-5, modelNameOverride: painter}
+  - {name: together, priority: 2, provider: together, model: flux, modelNameOverride: painter}
+`);
+    const providers = new ScriptedProviders({});
+    const router = new FailoverRouter({ config: () => images, providers });
+    const answer = await router.route(
+      request({ operation: 'images', requestedModel: 'painter', body: { model: 'painter' } }),
+      new AbortController().signal,
+    );
+    assert.equal(answer.servedBy.backend, 'together');
+    assert.equal(providers.calls.length, 1);
+  });
+
   it('leaves chat on every backend', async () => {
     const providers = new ScriptedProviders({});
     const router = new FailoverRouter({ config: () => MIXED, providers });

@@ -198,7 +198,7 @@ function unservedOperation(request: GatewayRequest): DataPlaneError {
   return new DataPlaneError(
     DataPlaneErrorCode.InvalidRequest,
     `no backend of "${request.requestedModel}" serves ${request.operation}: route it to an ` +
-      'OpenAI, Azure OpenAI or OpenAI-compatible backend',
+      'OpenAI, Azure OpenAI or OpenAI-compatible backend that does',
     { param: 'model' },
   );
 }

@@ -14,6 +14,9 @@ export interface TokenCounts {
   readonly audioSeconds?: number;
   /** Characters spoken, for models billed by the character. */
   readonly characters?: number;
+  /** Images made, for models billed by the image, and their `quality/size` as asked. */
+  readonly images?: number;
+  readonly imageVariant?: string;
 }
 
 /** What one call of `counts` tokens of `model` weighs in each unit a limit may count. */

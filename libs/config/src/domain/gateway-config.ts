@@ -132,6 +132,13 @@ export interface ModelPricing extends TokenRates {
   readonly perMinute?: number;
   /** US dollars per 1000 characters spoken, for models billed by the character (tts-1). */
   readonly per1kCharacters?: number;
+  /** US dollars per image made, for models billed by the image (dall-e-3). */
+  readonly perImage?: number;
+  /**
+   * Per-image prices by what was asked: `quality/size`, `quality` or `size` as the request
+   * sent them (`hd/1792x1024`, `hd`, `1024x1792`), looked up in that order before `perImage`.
+   */
+  readonly perImageVariants?: Readonly<Record<string, number>>;
 }
 
 export interface CostControlConfig {

@@ -108,6 +108,29 @@ describe('dollarCost with cache writes', () => {
     assert.ok(Math.abs(dollarCost(tokens, 'gpt-4o-transcribe', both) - (0.006 + 0.001)) < 1e-12);
   });
 
+  it('bills images at their variant, then their quality, their size, then perImage', () => {
+    const r = route({
+      'dall-e-3': {
+        inputPer1k: 0,
+        outputPer1k: 0,
+        perImage: 0.04,
+        perImageVariants: { hd: 0.08, '1792x1024': 0.08, 'hd/1792x1024': 0.12 },
+      },
+    });
+    const cost = (imageVariant?: string) =>
+      dollarCost(r, 'dall-e-3', { inputTokens: 0, outputTokens: 0, images: 2, imageVariant });
+    assert.equal(cost('hd/1792x1024'), 0.24);
+    assert.equal(cost('hd/1024x1024'), 0.16);
+    assert.equal(cost('standard/1792x1024'), 0.16);
+    assert.equal(cost('1792x1024'), 0.16);
+    assert.equal(cost('standard/1024x1024'), 0.08);
+    assert.equal(cost(undefined), 0.08);
+    assert.equal(cost('constructor'), 0.08, 'only its own keys');
+    const tokens = route({ 'gpt-image-1': { inputPer1k: 0.005, outputPer1k: 0.04 } });
+    const drawn = { inputTokens: 1000, outputTokens: 1000, images: 1 };
+    assert.ok(Math.abs(dollarCost(tokens, 'gpt-image-1', drawn) - 0.045) < 1e-12);
+  });
+
   it('bills characters spoken at per1kCharacters beside the tokens', () => {
     const r = route({ 'tts-1': { inputPer1k: 0.001, outputPer1k: 0, per1kCharacters: 0.015 } });
     const spoken = { inputTokens: 1000, outputTokens: 0, characters: 4096 };

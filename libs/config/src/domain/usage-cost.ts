@@ -17,6 +17,10 @@ export interface TokenCounts {
   readonly audioSeconds?: number;
   /** Characters spoken, for models billed by the character (`per1kCharacters`). */
   readonly characters?: number;
+  /** Images made, for models billed by the image (`perImage`). */
+  readonly images?: number;
+  /** The images' `quality/size` as asked, for `perImageVariants`. */
+  readonly imageVariant?: string;
 }
 
 export interface UsageCost {
@@ -100,7 +104,8 @@ function servingBackend(
  * (providers bill cache reads at a fraction of input), the input written to it at
  * `cacheWritePer1k` (billed above input), each at `inputPer1k` without its own price, the
  * rest of the input at `inputPer1k` (its audio tokens at `audioInputPer1k`); audio billed by
- * duration at `perMinute`, speech by its characters at `per1kCharacters`.
+ * duration at `perMinute`, speech by its characters at `per1kCharacters`, images by the
+ * image at `perImage` (or the variant asked).
  */
 export function dollarsAt(price: ModelPricing, counts: TokenCounts): number {
   const input = counts.inputTokens;
@@ -116,8 +121,21 @@ export function dollarsAt(price: ModelPricing, counts: TokenCounts): number {
     (written / 1000) * (rates.cacheWritePer1k ?? rates.inputPer1k) +
     (counts.outputTokens / 1000) * rates.outputPer1k +
     ((counts.audioSeconds ?? 0) / 60) * (price.perMinute ?? 0) +
-    ((counts.characters ?? 0) / 1000) * (price.per1kCharacters ?? 0)
+    ((counts.characters ?? 0) / 1000) * (price.per1kCharacters ?? 0) +
+    (counts.images ?? 0) * imagePrice(price, counts.imageVariant)
   );
+}
+
+/** One image's price: its `quality/size`, then its quality, then its size, then `perImage`. */
+export function imagePrice(price: ModelPricing, variant: string | undefined): number {
+  const variants = price.perImageVariants;
+  if (variants && variant) {
+    const [first, second] = variant.split('/');
+    for (const key of [variant, first, second]) {
+      if (key && Object.hasOwn(variants, key)) return variants[key];
+    }
+  }
+  return price.perImage ?? 0;
 }
 
 /**

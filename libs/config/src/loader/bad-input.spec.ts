@@ -243,6 +243,35 @@ describe('bad input', () => {
     });
   });
 
+  it('modelPricing.perImage and perImageVariants price images, numbers >= 0', () => {
+    const pricing = (rest: string) =>
+      `${ROUTE_HEAD}  costControl:\n    modelPricing:\n` +
+      `      dall-e-3: {inputPer1k: 0, outputPer1k: 0${rest}}\n`;
+    const at =
+      'gw.yaml:8: document 1 (AIGatewayRoute "r"): spec.costControl.modelPricing["dall-e-3"]';
+    assert.deepEqual(errorsOf(pricing(', perImage: -0.04')), [
+      `${at}.perImage: expected US dollars per image (a number >= 0)`,
+    ]);
+    for (const bad of ['{hd: -1}', '{hd: "dear"}', '[0.04]', '0.04']) {
+      const errors = errorsOf(pricing(`, perImageVariants: ${bad}`));
+      assert.equal(errors.length, 1, bad);
+      assert.match(errors[0], /perImageVariants/, bad);
+    }
+    const result = parseGatewayConfig(
+      pricing(
+        ', perImage: 0.04, perImageVariants: {hd: 0.08, "hd/1792x1024": 0.12, 1024x1792: 0.08}',
+      ),
+      options,
+    );
+    assert.ok(result.ok, JSON.stringify(!result.ok && result.errors.map((e) => e.format())));
+    assert.deepEqual(result.config.routes[0].costControl?.modelPricing['dall-e-3'], {
+      inputPer1k: 0,
+      outputPer1k: 0,
+      perImage: 0.04,
+      perImageVariants: { hd: 0.08, 'hd/1792x1024': 0.12, '1024x1792': 0.08 },
+    });
+  });
+
   it('a backend weight is a whole number >= 0, 1 when left out', () => {
     const backends = (weight: string) =>
       `${ROUTE_HEAD}  backends:\n` +

@@ -211,6 +211,8 @@ function costControl(dto: CostControlDto, path: PathSegment[], ctx: Ctx): CostCo
         ...optional('audioInputPer1k', price.audioInputPer1k),
         ...optional('perMinute', price.perMinute),
         ...optional('per1kCharacters', price.per1kCharacters),
+        ...optional('perImage', price.perImage),
+        ...optional('perImageVariants', price.perImageVariants && { ...price.perImageVariants }),
         ...optional(
           'tiers',
           price.tiers && priceTiers(price.tiers, [...path, 'modelPricing', model, 'tiers'], ctx),

@@ -16,7 +16,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { FAILOVER_TRIGGERS, REQUEST_COST_TYPES } from '../domain/gateway-config';
-import { IsDuration, IsPeriod, REQUIRED, expecting } from './validators';
+import { IsDuration, IsPeriod, IsPriceMap, REQUIRED, expecting } from './validators';
 
 const FINITE = { allowNaN: false, allowInfinity: false } as const;
 const POSITIVE_INT = 'a whole number of tokens > 0';
@@ -252,6 +252,15 @@ export class ModelPricingDto {
   per1kCharacters?: number;
 
   @IsOptional()
+  @IsNumber(FINITE, expecting('US dollars per image (a number >= 0)'))
+  @Min(0, expecting('US dollars per image (a number >= 0)'))
+  perImage?: number;
+
+  @IsOptional()
+  @IsPriceMap('a mapping of quality/size to US dollars per image (numbers >= 0)')
+  perImageVariants?: Record<string, number>;
+
+  @IsOptional()
   @IsArray(expecting(`a list of {aboveInputTokens, ${RATE_FIELDS}}`))
   @ValidateNested(expecting(`a mapping {aboveInputTokens, ${RATE_FIELDS}}`, { each: true }))
   @Type(() => PriceTierDto)
@@ -273,7 +282,7 @@ export class CostControlDto {
   @ValidateNested({
     each: true,
     message:
-      'expected a mapping of model name to {inputPer1k, outputPer1k, cachedInputPer1k, cacheWritePer1k, audioInputPer1k, perMinute, per1kCharacters, tiers}',
+      'expected a mapping of model name to {inputPer1k, outputPer1k, cachedInputPer1k, cacheWritePer1k, audioInputPer1k, perMinute, per1kCharacters, perImage, perImageVariants, tiers}',
   })
   @Type(() => ModelPricingDto)
   modelPricing?: Map<string, ModelPricingDto>;

@@ -64,3 +64,21 @@ export const IsRegexSource = stringCheck('isRegexSource', 'a valid regular expre
 export const SAFE_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$/;
 export const SAFE_NAME_EXPECTATION =
   'a name of letters, digits, ".", "_" or "-" (it names a file in the secrets directory)';
+
+/** A mapping of names to prices: a plain object whose values are finite numbers >= 0. */
+export function IsPriceMap(expectation: string): PropertyDecorator {
+  return ValidateBy({
+    name: 'isPriceMap',
+    validator: {
+      validate: (value: unknown) =>
+        !!value &&
+        typeof value === 'object' &&
+        !Array.isArray(value) &&
+        !(value instanceof Map) &&
+        Object.values(value).every(
+          (price) => typeof price === 'number' && Number.isFinite(price) && price >= 0,
+        ),
+      defaultMessage: () => `expected ${expectation}`,
+    },
+  });
+}

@@ -4,7 +4,7 @@
 
 /** The OpenAI-compatible operations the data plane carries. */
 export type Operation =
-  'chat' | 'completions' | 'embeddings' | 'transcriptions' | 'translations' | 'speech';
+  'chat' | 'completions' | 'embeddings' | 'transcriptions' | 'translations' | 'speech' | 'images';
 
 /** The operations whose request carries an audio file (`upload`) instead of a prompt. */
 export const AUDIO_OPERATIONS: ReadonlySet<Operation> = new Set(['transcriptions', 'translations']);
@@ -14,6 +14,12 @@ export const AUDIO_API_OPERATIONS: ReadonlySet<Operation> = new Set([
   'transcriptions',
   'translations',
   'speech',
+]);
+
+/** The media operations (audio and images): billed and held by their own units too. */
+export const MEDIA_OPERATIONS: ReadonlySet<Operation> = new Set([
+  ...AUDIO_API_OPERATIONS,
+  'images',
 ]);
 
 /**
@@ -88,6 +94,10 @@ export interface TokenUsage {
   readonly audioSeconds?: number;
   /** Characters of text spoken, for models billed by the character (tts-1). */
   readonly characters?: number;
+  /** Images made, for models billed by the image (dall-e-3). */
+  readonly images?: number;
+  /** What the images were asked as (`quality/size`, either alone, as sent), for their price. */
+  readonly imageVariant?: string;
   readonly source: 'reported' | 'estimated';
 }
 

@@ -12,6 +12,8 @@ export enum GatewayEndpoint {
   AudioTranslations = 'audio.translations',
   /** Text to speech (`/v1/audio/speech`). */
   AudioSpeech = 'audio.speech',
+  /** Image generation (`/v1/images/generations`). */
+  ImagesGenerations = 'images.generations',
 }
 
 /** Why ingress turned a request away before any provider was called. */

@@ -5,6 +5,7 @@ import {
   SPEECH_TOKENS_PER_CHARACTER,
   type GatewayRequest,
 } from '@aigw/contracts/data-plane';
+import { imageHoldCounts } from '../images/image-hold';
 
 /** Audio tokens a second of speech may bill (OpenAI's transcription models bill about 10). */
 export const AUDIO_TOKENS_PER_SECOND = 25;
@@ -35,6 +36,11 @@ function instructionTokens(request: GatewayRequest): number {
 /** The worst case of an audio API call (speech to text or text to speech). */
 export function audioApiHoldCounts(request: GatewayRequest): TokenCounts {
   return request.operation === 'speech' ? speechHoldCounts(request) : audioHoldCounts(request);
+}
+
+/** The worst case of a media call (audio or images), whose costs are not chat's. */
+export function mediaHoldCounts(request: GatewayRequest): TokenCounts {
+  return request.operation === 'images' ? imageHoldCounts(request) : audioApiHoldCounts(request);
 }
 
 /**

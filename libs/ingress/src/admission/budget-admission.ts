@@ -22,15 +22,15 @@ import {
   type TokenCounts,
 } from '@aigw/budget-core';
 import {
-  AUDIO_API_OPERATIONS,
   DataPlaneError,
   DataPlaneErrorCode,
   estimatePromptTokensUpperBound,
+  MEDIA_OPERATIONS,
   normalizedThinking,
   ADAPTIVE_THINKING_MAX_TOKENS,
   type GatewayRequest,
 } from '@aigw/contracts/data-plane';
-import { audioApiHoldCounts } from './audio-hold';
+import { mediaHoldCounts } from './audio-hold';
 
 export interface AdmissionOptions {
   /** Output tokens assumed for a request that sets no `max_tokens`. */
@@ -108,8 +108,8 @@ export class BudgetAdmission {
     const amounts = worstCase(
       route,
       models,
-      AUDIO_API_OPERATIONS.has(request.operation)
-        ? audioApiHoldCounts(request)
+      MEDIA_OPERATIONS.has(request.operation)
+        ? mediaHoldCounts(request)
         : {
             inputTokens: estimatePromptTokensUpperBound(request.body),
             outputTokens: request.operation === 'embeddings' ? 0 : this.maxOutputTokens(request),

@@ -88,8 +88,10 @@ export class ResponseReuse {
     const route = routeForModel(this.deps.config(), request.requestedModel);
     if (!route || (!route.caching.enabled && !route.deduplication.enabled)) return undefined;
     // An uploaded file is in no cache key: two recordings must never share an answer.
-    // Speech is audio, which the cache does not keep.
-    if (request.upload || request.operation === 'speech') return undefined;
+    // Speech is audio, which the cache does not keep; images come as short-lived URLs.
+    if (request.upload || request.operation === 'speech' || request.operation === 'images') {
+      return undefined;
+    }
     // A model the caller's plan does not allow is refused by the router, never reused.
     const allowed = request.allowedModels;
     if (allowed.length > 0 && !allowed.includes(request.requestedModel)) return undefined;

@@ -86,6 +86,8 @@ function checkShape(operation: Operation, body: JsonObject): void {
       break; // the form was checked as it was read (audioRequestParts)
     case 'speech':
       break; // checked by checkedSpeechBody
+    case 'images':
+      break; // checked by checkedImageBody
   }
 }
 

@@ -20,6 +20,7 @@ export const ENDPOINT_PATHS: Readonly<Record<GatewayEndpoint, string>> = {
   [GatewayEndpoint.AudioTranscriptions]: '/audio/transcriptions',
   [GatewayEndpoint.AudioTranslations]: '/audio/translations',
   [GatewayEndpoint.AudioSpeech]: '/audio/speech',
+  [GatewayEndpoint.ImagesGenerations]: '/images/generations',
 };
 
 const ENDPOINT_AT = new Map(

@@ -192,6 +192,8 @@ function endpointOperation(endpoint: GatewayEndpoint): Operation {
       return 'translations';
     case GatewayEndpoint.AudioSpeech:
       return 'speech';
+    case GatewayEndpoint.ImagesGenerations:
+      return 'images';
     default:
       return 'chat';
   }

@@ -42,6 +42,7 @@ export const GEN_AI_OPERATION = {
   transcriptions: 'transcriptions',
   translations: 'translations',
   speech: 'speech',
+  images: 'images',
 } as const;
 
 /**

@@ -14,6 +14,7 @@ const OPERATION_PATHS: Record<Operation, string> = {
   transcriptions: 'audio/transcriptions',
   translations: 'audio/translations',
   speech: 'audio/speech',
+  images: 'images/generations',
 };
 
 /**

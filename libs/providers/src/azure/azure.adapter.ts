@@ -8,6 +8,7 @@ import {
 } from '@aigw/contracts/data-plane';
 import type { ProviderAdapter } from '../core/provider-adapter';
 import { invokeOpenAiAudio } from '../core/openai-audio';
+import { invokeOpenAiImages } from '../core/openai-images';
 import { invokeOpenAiSpeech } from '../core/openai-speech';
 import { invokeOpenAiWire } from '../core/openai-wire';
 import { sharedUpstreamAgent } from '../core/upstream-http';
@@ -39,6 +40,7 @@ export class AzureOpenAiAdapter implements ProviderAdapter {
       );
     }
     if (request.operation === 'speech') return invokeOpenAiSpeech(call, url, this.dispatcher);
+    if (request.operation === 'images') return invokeOpenAiImages(call, url, this.dispatcher);
     if (AUDIO_OPERATIONS.has(request.operation)) {
       return invokeOpenAiAudio(call, url, this.dispatcher);
     }

@@ -34,6 +34,7 @@ export class CohereAdapter implements ProviderAdapter {
       case 'transcriptions':
       case 'translations':
       case 'speech':
+      case 'images':
         throw unsupportedOperation('cohere', request.operation);
       case 'embeddings': {
         const ask = embeddingAsk(request.body);

@@ -39,6 +39,7 @@ export class GeminiAdapter implements ProviderAdapter {
       case 'transcriptions':
       case 'translations':
       case 'speech':
+      case 'images':
         throw unsupportedOperation('google-gemini', request.operation);
       case 'embeddings': {
         const ask = embeddingAsk(request.body);

@@ -35,7 +35,7 @@ export class LocalAdapter implements ProviderAdapter {
 
   async invoke(call: ProviderCall): Promise<GatewayAnswer> {
     const { request, target } = call;
-    if (AUDIO_API_OPERATIONS.has(request.operation)) {
+    if (AUDIO_API_OPERATIONS.has(request.operation) || request.operation === 'images') {
       throw unsupportedOperation('local', request.operation);
     }
     const servedBy: ServedBy = {

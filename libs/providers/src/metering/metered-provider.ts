@@ -29,6 +29,7 @@ const GEN_AI_OPERATION = {
   transcriptions: 'transcriptions',
   translations: 'translations',
   speech: 'speech',
+  images: 'images',
 };
 
 /**

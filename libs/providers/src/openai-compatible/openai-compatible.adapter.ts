@@ -7,6 +7,7 @@ import {
 } from '@aigw/contracts/data-plane';
 import type { ProviderAdapter } from '../core/provider-adapter';
 import { invokeOpenAiAudio } from '../core/openai-audio';
+import { invokeOpenAiImages } from '../core/openai-images';
 import { invokeOpenAiSpeech } from '../core/openai-speech';
 import { invokeOpenAiWire } from '../core/openai-wire';
 import { sharedUpstreamAgent } from '../core/upstream-http';
@@ -19,6 +20,7 @@ const PATHS: Record<Operation, string> = {
   transcriptions: '/audio/transcriptions',
   translations: '/audio/translations',
   speech: '/audio/speech',
+  images: '/images/generations',
 };
 
 /** OpenAI and every provider that speaks its wire format (Mistral, Groq, vLLM, ...). */
@@ -34,6 +36,9 @@ export class OpenAiCompatibleAdapter implements ProviderAdapter {
   async invoke(call: ProviderCall): Promise<GatewayAnswer> {
     const { request, target } = call;
     const base = resolveBaseUrl(target.provider, target.baseUrl);
+    if (request.operation === 'images') {
+      return invokeOpenAiImages(call, base + PATHS.images, this.dispatcher);
+    }
     if (request.operation === 'speech') {
       return invokeOpenAiSpeech(call, base + PATHS.speech, this.dispatcher);
     }

@@ -18,9 +18,25 @@ const AUDIO_PROVIDERS: ReadonlySet<ProviderKind> = new Set<ProviderKind>([
   'openai-compatible',
 ]);
 
+/**
+ * Providers with OpenAI's image generation endpoint: OpenAI, Azure OpenAI, Together, and
+ * generic OpenAI-compatible servers (LocalAI and the like); vLLM, Groq, Mistral have none.
+ */
+const IMAGE_PROVIDERS: ReadonlySet<ProviderKind> = new Set<ProviderKind>([
+  'openai',
+  'azure',
+  'together',
+  'openai-compatible',
+]);
+
 /** Whether a backend of `provider` can serve `operation` at all (so it is worth a call). */
 export function servesOperation(provider: string, operation: Operation): boolean {
-  if (!AUDIO_API_OPERATIONS.has(operation)) return true;
+  const providers = AUDIO_API_OPERATIONS.has(operation)
+    ? AUDIO_PROVIDERS
+    : operation === 'images'
+      ? IMAGE_PROVIDERS
+      : undefined;
+  if (!providers) return true;
   const kind = canonicalProvider(provider);
-  return kind !== undefined && AUDIO_PROVIDERS.has(kind);
+  return kind !== undefined && providers.has(kind);
 }

@@ -158,6 +158,7 @@ export class FakeOpenAiUpstream {
     }
 
     const model = typeof body.model === 'string' ? body.model : 'unknown';
+    if (path.endsWith('/images/generations')) return images(response, model, body);
     if (path.endsWith('/audio/speech')) {
       return speech(
         response,
@@ -303,6 +304,41 @@ export class FakeOpenAiUpstream {
     }
     response.end('data: [DONE]\n\n');
   }
+}
+
+/** A 1x1 PNG, the image the fake draws whatever the prompt. */
+export const FAKE_IMAGE_B64 =
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+
+/**
+ * `n` images as OpenAI answers them: URLs (dall-e) or base64 (b64_json, and always for
+ * gpt-image models, which also report tokens: 20 in, 1056 out per image, medium 1024x1024).
+ */
+function images(response: ServerResponse, model: string, body: Record<string, unknown>): void {
+  const n = typeof body.n === 'number' ? body.n : 1;
+  const tokens = model.startsWith('gpt-image');
+  const b64 = tokens || body.response_format === 'b64_json';
+  json(response, {
+    created: 1_700_000_000,
+    data: Array.from({ length: n }, (_, index) =>
+      b64
+        ? { b64_json: FAKE_IMAGE_B64 }
+        : {
+            url: `https://images.example/fake-${index}.png`,
+            revised_prompt: `A rendering of: ${String(body.prompt)}`,
+          },
+    ),
+    ...(tokens
+      ? {
+          usage: {
+            input_tokens: 20,
+            output_tokens: 1056 * n,
+            total_tokens: 20 + 1056 * n,
+            input_tokens_details: { text_tokens: 20, image_tokens: 0 },
+          },
+        }
+      : {}),
+  });
 }
 
 const SPEECH_TYPES: Readonly<Record<string, string>> = {

@@ -29,6 +29,7 @@ const OPERATIONS: ReadonlySet<string> = new Set<Operation>([
   'transcriptions',
   'translations',
   'speech',
+  'images',
 ]);
 
 export function encodeRouteRequest(request: GatewayRequest): string {
@@ -125,6 +126,9 @@ export function decodeUsage(value: unknown): TokenUsage {
   const audioSeconds = object.audioSeconds === undefined ? undefined : count('audioSeconds');
   const audioInput = object.audioInputTokens === undefined ? 0 : count('audioInputTokens');
   const characters = object.characters === undefined ? undefined : count('characters');
+  const images = object.images === undefined ? undefined : count('images');
+  const variant = object.imageVariant;
+  if (variant !== undefined && typeof variant !== 'string') throw malformed('usage.imageVariant');
   return {
     inputTokens: count('inputTokens'),
     outputTokens: count('outputTokens'),
@@ -133,6 +137,8 @@ export function decodeUsage(value: unknown): TokenUsage {
     ...(audioInput > 0 ? { audioInputTokens: audioInput } : {}),
     ...(audioSeconds === undefined ? {} : { audioSeconds }),
     ...(characters === undefined ? {} : { characters }),
+    ...(images === undefined ? {} : { images }),
+    ...(variant === undefined ? {} : { imageVariant: variant }),
     source: object.source === 'reported' ? 'reported' : 'estimated',
   };
 }

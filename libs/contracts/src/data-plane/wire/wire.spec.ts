@@ -198,6 +198,10 @@ describe('wire messages for audio', () => {
     assert.equal(decoded.mediaType, 'text/vtt');
     assert.equal(decoded.usage.audioSeconds, 12.5);
     assert.equal(decodeUsage({ ...answer.usage, characters: 4096 }).characters, 4096);
+    const drawn = decodeUsage({ ...answer.usage, images: 2, imageVariant: 'hd/1024x1024' });
+    assert.equal(drawn.images, 2);
+    assert.equal(drawn.imageVariant, 'hd/1024x1024');
+    assert.throws(() => decodeUsage({ ...answer.usage, imageVariant: 3 }), /usage\.imageVariant/);
     assert.throws(() => decodeUsage({ ...answer.usage, characters: 'many' }), /usage\.characters/);
     const tokens = {
       ...answer.usage,

@@ -1,0 +1,207 @@
+// Image generation through the all-in-one gateway with the official openai client: the
+// body reaches an OpenAI-compatible backend under the served model's name, the images come
+// back as sent, dall-e-3 is billed per image by quality and size and gpt-image-1 by the
+// tokens it reports (cost header and stored usage), a dollar budget refuses once spent, a
+// failing backend fails over, backends without images are skipped, bad bodies are 400s.
+import { after, before, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import OpenAI from 'openai';
+import { metricSum } from '@aigw/testing';
+import {
+  FAKE_IMAGE_B64,
+  FakeAnthropicUpstream,
+  FakeOpenAiUpstream,
+} from '@aigw/testing/fake-provider';
+import { startApp, type AppProcess } from '@aigw/testing/processes';
+
+const COST_HEADER = 'x-ai-gateway-cost-usd';
+const GPT_IMAGE = { inputPer1k: 0.005, outputPer1k: 0.04 };
+const asHeader = (dollars: number) => Number(dollars.toFixed(7));
+
+describe('all-in-one gateway: /v1/images/generations', () => {
+  const primary = new FakeOpenAiUpstream('primary');
+  const secondary = new FakeOpenAiUpstream('secondary');
+  const anthropic = new FakeAnthropicUpstream();
+  const dir = mkdtempSync(join(tmpdir(), 'aigw-images-'));
+  let gateway: AppProcess;
+  let client: OpenAI;
+  let user: string;
+
+  before(async () => {
+    await Promise.all([primary.start(), secondary.start(), anthropic.start()]);
+    writeFileSync(
+      join(dir, 'config.yaml'),
+      `kind: AIGatewayRoute
+metadata: {name: images}
+spec:
+  backends:
+  - {name: claude-first, priority: 0, provider: anthropic, baseUrl: "${anthropic.baseUrl}", auth: {apiKeyRef: {name: anthropic-key}}, model: claude-haiku-4-5, modelNameOverride: painter}
+  - {name: primary, priority: 1, provider: openai, baseUrl: "${primary.baseUrl}", auth: {apiKeyRef: {name: openai-key}}, model: dall-e-3, modelNameOverride: painter}
+  - {name: secondary, priority: 2, provider: openai-compatible, baseUrl: "${secondary.baseUrl}", model: dall-e-3-backup, modelNameOverride: painter}
+  - {name: tokens, provider: openai-compatible, baseUrl: "${primary.baseUrl}", model: gpt-image-1}
+  userIdentification: {header: x-user-id}
+  failover: {on: [rateLimit, timeout, error], retryDelay: 0s}
+  costControl:
+    maxDailyCostPerUser: 0.25
+    modelPricing:
+      dall-e-3: {inputPer1k: 0, outputPer1k: 0, perImage: 0.04, perImageVariants: {hd: 0.08, 1792x1024: 0.08, hd/1792x1024: 0.12}}
+      dall-e-3-backup: {inputPer1k: 0, outputPer1k: 0, perImage: 0.04}
+      gpt-image-1: {inputPer1k: ${GPT_IMAGE.inputPer1k}, outputPer1k: ${GPT_IMAGE.outputPer1k}}
+`,
+    );
+    gateway = await startApp('gateway', {
+      AI_GATEWAY_CONFIG: join(dir, 'config.yaml'),
+      AI_GATEWAY_DATA_DIR: join(dir, 'data'),
+      AI_GATEWAY_SECRET_OPENAI_KEY_APIKEY: 'sk-openai-test',
+      AI_GATEWAY_SECRET_ANTHROPIC_KEY_APIKEY: 'sk-ant-test',
+    });
+  });
+
+  after(async () => {
+    await gateway?.stop();
+    await Promise.all([primary.stop(), secondary.stop(), anthropic.stop()]);
+  });
+
+  beforeEach(() => {
+    primary.reset();
+    secondary.reset();
+    anthropic.reset();
+    // A caller of its own per test: the route's $0.25 a day would not cover them all.
+    user = `painter-${randomUUID()}`;
+    client = new OpenAI({
+      baseURL: `${gateway.baseUrl}/v1`,
+      apiKey: 'unused',
+      maxRetries: 0,
+      defaultHeaders: { 'x-user-id': user },
+    });
+  });
+
+  it('generates under the served name and bills each image at its variant', async () => {
+    const { data, response } = await client.images
+      .generate({
+        model: 'painter',
+        prompt: 'a lighthouse',
+        n: 2,
+        quality: 'hd',
+        size: '1792x1024',
+      })
+      .withResponse();
+    assert.equal(data.data?.length, 2);
+    assert.equal(data.data?.[0].url, 'https://images.example/fake-0.png');
+    assert.equal(anthropic.calls.length, 0, 'a backend without images is no candidate');
+    const [call] = primary.calls;
+    assert.equal(call.path, '/v1/images/generations');
+    assert.equal(call.headers.authorization, 'Bearer sk-openai-test');
+    assert.deepEqual(call.body, {
+      model: 'dall-e-3',
+      prompt: 'a lighthouse',
+      n: 2,
+      quality: 'hd',
+      size: '1792x1024',
+    });
+    assert.equal(Number(response.headers.get(COST_HEADER)), 0.24);
+    // The quality alone, then the size alone, then perImage.
+    for (const [asked, each] of [
+      [{ quality: 'hd' as const }, 0.08],
+      [{ size: '1792x1024' as const }, 0.08],
+      [{ size: '1024x1024' as const }, 0.04],
+    ] as const) {
+      const { response: priced } = await client.images
+        // Another caller: this one's $0.24 leaves no room under the day's $0.25.
+        .generate(
+          { model: 'painter', prompt: 'x', ...asked },
+          { headers: { 'x-user-id': randomUUID() } },
+        )
+        .withResponse();
+      assert.equal(Number(priced.headers.get(COST_HEADER)), each, JSON.stringify(asked));
+    }
+  });
+
+  it('bills gpt-image-1 by the tokens it reports, and returns its base64 images', async () => {
+    const { data, response } = await client.images
+      .generate({ model: 'gpt-image-1', prompt: 'a fox', n: 1, quality: 'medium' })
+      .withResponse();
+    assert.equal(data.data?.[0].b64_json, FAKE_IMAGE_B64);
+    assert.equal(data.usage?.output_tokens, 1056);
+    const dollars = (20 / 1000) * GPT_IMAGE.inputPer1k + (1056 / 1000) * GPT_IMAGE.outputPer1k;
+    assert.equal(Number(response.headers.get(COST_HEADER)), asHeader(dollars));
+  });
+
+  it('fails over to the next backend', async () => {
+    primary.next({ kind: 'status', status: 500 });
+    const data = await client.images.generate({ model: 'painter', prompt: 'a bridge' });
+    assert.equal(data.data?.length, 1);
+    assert.equal(primary.calls.length, 1);
+    assert.equal(secondary.calls[0].body.model, 'dall-e-3-backup');
+  });
+
+  it('refuses bad bodies with OpenAI-style 400s before any call', async () => {
+    for (const [body, param] of [
+      [{ model: 'painter' }, 'prompt'],
+      [{ model: 'painter', prompt: 'x', n: 11 }, 'n'],
+      [{ model: 'painter', prompt: 'x', n: 1.5 }, 'n'],
+      [{ model: 'painter', prompt: 'x', size: 1024 }, 'size'],
+      [{ model: 'painter', prompt: 'x', response_format: 'png' }, 'response_format'],
+      [{ model: 'painter', prompt: 'x', stream: true }, 'stream'],
+    ] as const) {
+      const response = await fetch(`${gateway.baseUrl}/v1/images/generations`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      assert.equal(response.status, 400, param);
+      const error = ((await response.json()) as { error: { param: string } }).error;
+      assert.equal(error.param, param);
+    }
+    assert.equal(primary.calls.length + secondary.calls.length, 0);
+  });
+
+  it('refuses a caller whose dollar budget the images spent', async () => {
+    // $0.08 a call (two standard images) against $0.25 a day: the fourth cannot fit.
+    let refusedAt = -1;
+    for (let i = 0; i < 8 && refusedAt < 0; i++) {
+      try {
+        await client.images.generate({ model: 'painter', prompt: 'a cat', n: 2 });
+      } catch (error) {
+        assert.ok(error instanceof OpenAI.RateLimitError, String(error));
+        assert.match(error.message, /maxDailyCostPerUser/);
+        refusedAt = i;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    assert.equal(refusedAt, 3);
+  });
+
+  it('stores the usage with its cost and counts route="images.generations"', async () => {
+    await client.images.generate({ model: 'painter', prompt: 'a tree', quality: 'hd' });
+    const text = await (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
+    assert.ok(
+      metricSum(text, 'ai_gateway_requests_total', {
+        route: 'images.generations',
+        status: '200',
+      }) >= 10,
+    );
+    const db = new DatabaseSync(join(dir, 'data', 'analytics.db'), { readOnly: true });
+    try {
+      const rows = () =>
+        db.prepare(`SELECT cost_dollars AS cost FROM usage_events WHERE user_id = ?`).all(user) as {
+          cost: number;
+        }[];
+      const deadline = Date.now() + 10_000;
+      while (rows().length < 1 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.deepEqual(
+        rows().map((row) => row.cost),
+        [0.08],
+      );
+    } finally {
+      db.close();
+    }
+  });
+});

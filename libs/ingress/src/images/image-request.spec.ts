@@ -1,0 +1,63 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { DataPlaneError, type GatewayRequest } from '@aigw/contracts/data-plane';
+import { IMAGE_OUTPUT_TOKENS, imageHoldCounts } from './image-hold';
+import { checkedImageBody, MAX_IMAGES } from './image-request';
+
+const ok = { model: 'dall-e-3', prompt: 'a lighthouse' };
+
+function refusedFor(param: string, body: Record<string, unknown>): void {
+  assert.throws(
+    () => checkedImageBody({ ...ok, ...body }),
+    (error: unknown) =>
+      error instanceof DataPlaneError && error.httpStatus === 400 && error.param === param,
+    JSON.stringify(body),
+  );
+}
+
+describe('checkedImageBody', () => {
+  it('passes a good body through as it is', () => {
+    const body = {
+      ...ok,
+      n: MAX_IMAGES,
+      size: '1024x1024',
+      quality: 'hd',
+      style: 'vivid',
+      response_format: 'b64_json',
+      stream: false,
+      moderation: 'low',
+    };
+    assert.equal(checkedImageBody(body), body);
+  });
+
+  it('refuses what OpenAI refuses, naming the field', () => {
+    refusedFor('prompt', { prompt: undefined });
+    refusedFor('prompt', { prompt: '' });
+    for (const n of [0, 11, 2.5, '2']) refusedFor('n', { n });
+    refusedFor('size', { size: 1024 });
+    refusedFor('quality', { quality: ['hd'] });
+    refusedFor('response_format', { response_format: 'png' });
+    refusedFor('stream', { stream: true });
+    refusedFor('partial_images', { partial_images: 2 });
+  });
+});
+
+describe('imageHoldCounts', () => {
+  const request = (body: Record<string, unknown>) =>
+    ({ operation: 'images', body: { ...ok, ...body } }) as unknown as GatewayRequest;
+
+  it('holds n images as asked and their output tokens at the quality asked', () => {
+    const held = imageHoldCounts(request({ n: 3, quality: 'low', size: '1024x1536' }));
+    assert.equal(held.images, 3);
+    assert.equal(held.imageVariant, 'low/1024x1536');
+    assert.equal(held.outputTokens, 3 * IMAGE_OUTPUT_TOKENS.low);
+    assert.ok(held.inputTokens > 0);
+  });
+
+  it('assumes one image at the highest quality when the body leaves them out', () => {
+    const held = imageHoldCounts(request({ quality: 'auto' }));
+    assert.equal(held.images, 1);
+    assert.equal(held.outputTokens, IMAGE_OUTPUT_TOKENS.high);
+    assert.equal(imageHoldCounts(request({})).imageVariant, undefined);
+  });
+});

@@ -1,0 +1,115 @@
+import { after, before, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type GatewayRequest,
+  type JsonAnswer,
+  type UpstreamTarget,
+} from '@aigw/contracts/data-plane';
+import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
+import { azureDeploymentUrl } from '../azure/azure-urls';
+import { OpenAiCompatibleAdapter } from '../openai-compatible/openai-compatible.adapter';
+import { imageUsage, imageVariant } from './openai-images';
+
+function imageRequest(body: Record<string, unknown> = {}): GatewayRequest {
+  return {
+    requestId: 'req-1',
+    operation: 'images',
+    requestedModel: 'painter',
+    stream: false,
+    clientWantsStreamUsage: false,
+    body: { model: 'painter', prompt: 'a fox in the snow', ...body },
+    caller: { userKey: 'alice' },
+    allowedModels: [],
+    forwardHeaders: {},
+  };
+}
+
+describe('imageUsage', () => {
+  it('counts the images made as asked, with the tokens gpt-image-1 reports', () => {
+    assert.deepEqual(
+      imageUsage(
+        { prompt: 'x', quality: 'high', size: '1024x1024' },
+        { data: [{}, {}], usage: { input_tokens: 12, output_tokens: 8320 } },
+      ),
+      {
+        inputTokens: 12,
+        outputTokens: 8320,
+        cachedInputTokens: 0,
+        images: 2,
+        imageVariant: 'high/1024x1024',
+        source: 'reported',
+      },
+    );
+  });
+
+  it("counts the prompt's tokens when nothing is reported", () => {
+    const usage = imageUsage({ prompt: 'a fox in the snow' }, { data: [{}] });
+    assert.equal(usage.images, 1);
+    assert.equal(usage.imageVariant, undefined);
+    assert.ok(usage.inputTokens > 0);
+    assert.equal(usage.source, 'estimated');
+  });
+
+  it('names the variant by what was sent', () => {
+    assert.equal(imageVariant({ quality: 'hd' }), 'hd');
+    assert.equal(imageVariant({ size: '1792x1024' }), '1792x1024');
+    assert.equal(imageVariant({ quality: '', size: 5 }), undefined);
+  });
+});
+
+describe('images on OpenAI-compatible backends', () => {
+  const upstream = new FakeOpenAiUpstream();
+  let target: UpstreamTarget;
+  before(async () => {
+    await upstream.start();
+    target = {
+      backendName: 'together',
+      provider: 'together',
+      model: 'dall-e-3',
+      baseUrl: upstream.baseUrl,
+      requestTimeoutMs: 2_000,
+      firstByteTimeoutMs: 500,
+    };
+  });
+  after(() => upstream.stop());
+  beforeEach(() => upstream.reset());
+
+  const invoke = (request: GatewayRequest) =>
+    new OpenAiCompatibleAdapter().invoke({
+      request,
+      target,
+      signal: new AbortController().signal,
+    }) as Promise<JsonAnswer>;
+
+  it('posts the body with the served model and passes the images back', async () => {
+    const answer = await invoke(imageRequest({ n: 2, size: '1024x1792' }));
+    assert.equal((answer.body.data as unknown[]).length, 2);
+    assert.equal(answer.usage.images, 2);
+    assert.equal(answer.usage.imageVariant, '1024x1792');
+    assert.equal(upstream.calls[0].path, '/v1/images/generations');
+    assert.deepEqual(upstream.calls[0].body, {
+      model: 'dall-e-3',
+      prompt: 'a fox in the snow',
+      n: 2,
+      size: '1024x1792',
+    });
+  });
+
+  it('fails over (bad response) on an answer without its data', async () => {
+    upstream.next({ kind: 'garbage' });
+    await assert.rejects(invoke(imageRequest()), (error: unknown) => {
+      assert.ok(error instanceof DataPlaneError);
+      assert.equal(error.code, DataPlaneErrorCode.UpstreamBadResponse);
+      return true;
+    });
+  });
+
+  it("builds Azure's deployment URL for images", () => {
+    assert.equal(
+      azureDeploymentUrl('https://res.openai.azure.com', 'dalle', 'images', {}),
+      'https://res.openai.azure.com/openai/deployments/dalle/images/generations?api-version=2024-10-21',
+    );
+  });
+});

@@ -1,0 +1,72 @@
+import type { Dispatcher } from 'undici';
+import type { JsonAnswer, JsonObject, ProviderCall, TokenUsage } from '@aigw/contracts/data-plane';
+import { isJsonObject } from './json-shape';
+import { servedByTarget } from './openai-wire';
+import { countTokens } from './tokenizer';
+import { badResponse, providerPost } from './upstream-http';
+import { fetchUpstreamJson } from './upstream-json';
+
+/**
+ * One image generation at an endpoint of OpenAI's wire format: the body as the client
+ * sent it with the served model, the answer as it came. Usage counts the images made and
+ * what they were asked as (`quality/size`), for per-image prices (dall-e-3), beside the
+ * tokens gpt-image-1 reports (its images are output tokens); without a report, the
+ * prompt's tokens are counted.
+ */
+export async function invokeOpenAiImages(
+  call: ProviderCall,
+  url: string,
+  dispatcher: Dispatcher,
+): Promise<JsonAnswer> {
+  const { request, target } = call;
+  const post = providerPost(call, url, { ...request.body, model: target.model });
+  const { body } = await fetchUpstreamJson(call, post, dispatcher);
+  if (!Array.isArray(body.data)) {
+    throw badResponse(target.backendName, 'a body without its "data" list');
+  }
+  return {
+    kind: 'json',
+    status: 200,
+    body,
+    usage: imageUsage(request.body, body),
+    servedBy: servedByTarget(call),
+  };
+}
+
+/** The images made, as asked, and the tokens reported (else the prompt's, estimated). */
+export function imageUsage(asked: JsonObject, answer: JsonObject): TokenUsage {
+  const images = Array.isArray(answer.data) ? answer.data.length : 0;
+  const variant = imageVariant(asked);
+  const counts = { images, ...(variant ? { imageVariant: variant } : {}) };
+  const usage = answer.usage;
+  const input = isJsonObject(usage) ? count(usage.input_tokens) : undefined;
+  if (isJsonObject(usage) && input !== undefined) {
+    return {
+      inputTokens: input,
+      outputTokens: count(usage.output_tokens) ?? 0,
+      cachedInputTokens: 0,
+      ...counts,
+      source: 'reported',
+    };
+  }
+  const prompt = typeof asked.prompt === 'string' ? asked.prompt : '';
+  return {
+    inputTokens: countTokens(prompt),
+    outputTokens: 0,
+    cachedInputTokens: 0,
+    ...counts,
+    source: 'estimated',
+  };
+}
+
+/** `quality/size`, or the one of them the request sent, or undefined for neither. */
+export function imageVariant(body: JsonObject): string | undefined {
+  const parts = [body.quality, body.size].filter(
+    (part): part is string => typeof part === 'string' && part !== '',
+  );
+  return parts.length > 0 ? parts.join('/') : undefined;
+}
+
+function count(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
+}
