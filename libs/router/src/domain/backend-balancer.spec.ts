@@ -16,7 +16,7 @@ const names = (links: readonly (ChainLink | UnresolvedLink)[]) =>
 function firstCounts(balancer: BackendBalancer, links: ChainLink[], rounds: number) {
   const counts: Record<string, number> = {};
   for (let i = 0; i < rounds; i++) {
-    const first = balancer.order(links)[0] as ChainLink;
+    const first = balancer.order(links)[0];
     counts[first.backend.name] = (counts[first.backend.name] ?? 0) + 1;
   }
   return counts;
