@@ -2,7 +2,7 @@
 // Deployment, Service and HorizontalPodAutoscaler per app, runs the image's entry points,
 // probes the admin paths on the admin port, sets every variable an app needs and nothing it
 // does not read, mounts config and secrets where the loader looks; the ServiceMonitor is
-// the spec's, and every dashboard query names a metric the registry defines.
+// the spec's, and every dashboard query names a metric and labels the registry defines.
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -417,43 +417,129 @@ function metricNames(expr: string): string[] {
     });
 }
 
-test('every dashboard query reads metrics the registry defines, and the spec’s are shown', async () => {
-  const dashboard = JSON.parse(read('deploy/grafana/ai-gateway-dashboard.json')) as {
-    panels: { title: string; targets?: { expr: string }[] }[];
-  };
-  const metrics = new MetricsRegistry({ collectDefaultMetrics: false });
-  const defined = new Set<string>();
-  for (const metric of await metrics.registry.getMetricsAsJSON()) {
-    defined.add(metric.name);
-    if (String(metric.type) === 'histogram') {
-      for (const suffix of ['_bucket', '_sum', '_count']) defined.add(metric.name + suffix);
+/** The label names a PromQL expression groups by, matches on, or (legend) prints. */
+function labelNames(expr: string, legendFormat = ''): string[] {
+  const noStrings = expr.replace(/"(?:[^"\\]|\\.)*"/g, '""');
+  const labels = new Set<string>();
+  for (const [, list] of noStrings.matchAll(/\b(?:by|without)\s*\(([^)]*)\)/g)) {
+    for (const label of list.split(',')) if (label.trim()) labels.add(label.trim());
+  }
+  for (const [, matchers] of noStrings.matchAll(/\{([^}]*)\}/g)) {
+    for (const [, label] of matchers.matchAll(/([A-Za-z_][A-Za-z0-9_]*)\s*(?:=~|!~|!=|=)/g)) {
+      labels.add(label);
     }
   }
+  for (const [, label] of legendFormat.matchAll(/\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g)) {
+    labels.add(label);
+  }
+  return [...labels];
+}
+
+// Labels Prometheus adds to every series it scrapes through the ServiceMonitor.
+const TARGET_LABELS = ['job', 'instance', 'namespace', 'service', 'pod', 'container', 'endpoint'];
+
+interface DashboardPanel {
+  id: number;
+  type: string;
+  title: string;
+  gridPos: { x: number; y: number; w: number; h: number };
+  datasource?: { uid?: string };
+  targets?: { expr: string; legendFormat?: string; datasource?: { uid?: string } }[];
+}
+
+/** Every metric the registry exports (process metrics included), with its label names. */
+function exportedMetrics(): Map<string, readonly string[]> {
+  const metrics = new MetricsRegistry();
+  const exported = new Map<string, readonly string[]>();
+  for (const metric of metrics.registry.getMetricsAsArray()) {
+    const {
+      name,
+      type,
+      labelNames = [],
+    } = metric as unknown as {
+      name: string;
+      type: string;
+      labelNames?: readonly string[];
+    };
+    exported.set(name, labelNames);
+    if (type === 'histogram') {
+      for (const suffix of ['_bucket', '_sum', '_count']) {
+        exported.set(name + suffix, suffix === '_bucket' ? [...labelNames, 'le'] : labelNames);
+      }
+    }
+  }
+  return exported;
+}
+
+test('every dashboard query reads metrics and labels the registry exports, and shows all of the gateway’s', () => {
+  const dashboard = JSON.parse(read('deploy/grafana/ai-gateway-dashboard.json')) as {
+    panels: DashboardPanel[];
+  };
+  const exported = exportedMetrics();
   const used = new Set<string>();
   for (const panel of dashboard.panels) {
     for (const target of panel.targets ?? []) {
       const names = metricNames(target.expr);
       assert.ok(names.length > 0, `${panel.title}: reads a metric`);
+      const known = new Set(TARGET_LABELS);
       for (const name of names) {
-        assert.ok(defined.has(name), `${panel.title}: ${name} is not a metric of the registry`);
+        const labels = exported.get(name);
+        assert.ok(labels, `${panel.title}: ${name} is not a metric the gateway exports`);
+        for (const label of labels) known.add(label);
         used.add(name.replace(/_(bucket|sum|count)$/, ''));
+      }
+      for (const label of labelNames(target.expr, target.legendFormat)) {
+        assert.ok(known.has(label), `${panel.title}: no metric of ${target.expr} has ${label}`);
       }
     }
   }
-  for (const name of [
-    'ai_gateway_tokens_total',
-    'ai_gateway_request_duration_seconds',
-    'ai_gateway_fallback_total',
-    'ai_gateway_cost_dollars',
-    'ai_gateway_cache_hits_total',
-    'ai_gateway_cache_misses_total',
-    'ai_gateway_budget_remaining',
-    'ai_gateway_reservation_overshoot_tokens_total',
-    'ai_gateway_kafka_producer_spool_depth',
-    'ai_gateway_kafka_consumer_lag',
-  ]) {
-    assert.ok(used.has(name), `the dashboard shows ${name}`);
+  // A metric the gateway adds should reach the operator: give it a panel.
+  for (const name of exported.keys()) {
+    if (!/^(ai_gateway|gen_ai)_/.test(name) || /_(bucket|sum|count)$/.test(name)) continue;
+    assert.ok(used.has(name), `no dashboard panel shows ${name}`);
   }
+});
+
+test('the dashboard’s panels have unique ids, do not overlap, use its data source, and sit in its rows', () => {
+  const dashboard = JSON.parse(read('deploy/grafana/ai-gateway-dashboard.json')) as {
+    panels: DashboardPanel[];
+    templating: { list: { name: string; type: string }[] };
+  };
+  assert.ok(
+    dashboard.templating.list.some((v) => v.name === 'datasource' && v.type === 'datasource'),
+  );
+  const ids = dashboard.panels.map((panel) => panel.id);
+  assert.equal(new Set(ids).size, ids.length, `panel ids repeat: ${ids.join(', ')}`);
+  const cells = new Map<string, string>();
+  for (const panel of dashboard.panels) {
+    const { x, y, w, h } = panel.gridPos;
+    assert.ok(x >= 0 && w > 0 && x + w <= 24, `${panel.title}: within the 24 columns`);
+    for (let row = y; row < y + h; row++) {
+      for (let column = x; column < x + w; column++) {
+        const other = cells.get(`${row}:${column}`);
+        assert.equal(other, undefined, `${panel.title} overlaps ${other}`);
+        cells.set(`${row}:${column}`, panel.title);
+      }
+    }
+    if (panel.type === 'row') continue;
+    assert.equal(panel.datasource?.uid, '${datasource}', `${panel.title}: its data source`);
+    for (const target of panel.targets ?? []) {
+      assert.equal(target.datasource?.uid, '${datasource}', `${panel.title}: its data source`);
+    }
+  }
+  const rows = dashboard.panels.filter((panel) => panel.type === 'row').map((row) => row.title);
+  assert.deepEqual(rows, [
+    'Traffic',
+    'Latency',
+    'Cost & tokens',
+    'Budgets',
+    'Failover & backends',
+    'Cache & Responses state',
+    'Events & storage',
+    'Edge errors',
+    'Processes',
+  ]);
+  assert.equal(dashboard.panels[0].type, 'row', 'the first panel is a row');
 });
 
 test('the metric-name extraction sees through PromQL', () => {
@@ -462,6 +548,13 @@ test('the metric-name extraction sees through PromQL', () => {
       'histogram_quantile(0.95, sum by (le, provider) (rate(x_bucket{a="b"}[$__rate_interval]))) / clamp_min(y, 1e-9)',
     ),
     ['x_bucket', 'y'],
+  );
+  assert.deepEqual(
+    labelNames(
+      'sum by (le, provider) (rate(x_bucket{a="b", c!~"d|e{f}"}[5m])) / on (g) y',
+      '{{provider}} {{ h }}',
+    ),
+    ['le', 'provider', 'a', 'c', 'h'],
   );
 });
 
