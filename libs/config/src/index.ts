@@ -3,6 +3,7 @@ export * from './domain/config-issue';
 export * from './domain/gateway-config';
 export * from './domain/model-resolution';
 export * from './domain/providers';
+export * from './domain/redact-config';
 export * from './domain/secret';
 export * from './domain/units';
 export { parseGatewayConfig, loadGatewayConfigFile, type LoadResult } from './loader/load-config';

@@ -3,6 +3,7 @@
 import { type Period } from './units';
 import { type ProviderKind } from './providers';
 import { type Secret } from './secret';
+import { type RedactConfig } from './redact-config';
 
 export interface SecretRef {
   readonly name: string;
@@ -197,6 +198,8 @@ export interface SecurityConfig {
     readonly enabled: boolean;
     /** JavaScript regular expression sources, already checked to compile. */
     readonly blockPatterns: readonly string[];
+    /** Absent when nothing is redacted (or `enabled: false`): the edge then does no work. */
+    readonly redact?: RedactConfig;
   };
 }
 

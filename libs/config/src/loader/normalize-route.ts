@@ -40,6 +40,7 @@ import {
   type SecurityDto,
 } from '../schema/traffic.dto';
 import { normalizeBackends, type BackendContext } from './normalize-backends';
+import { normalizeRedact } from './normalize-redact';
 import { normalizeUserTiers } from './normalize-user-tiers';
 
 export const DEFAULT_FAILOVER_TRIGGERS: readonly FailoverTrigger[] = [
@@ -346,16 +347,28 @@ function retry(dto: RetryDto, path: PathSegment[], ctx: Ctx): RetryConfig {
 
 function security(dto: SecurityDto | undefined, path: PathSegment[], ctx: Ctx): SecurityConfig {
   const patterns = dto?.promptValidation?.blockPatterns ?? [];
-  const enabled = dto?.promptValidation?.enabled;
-  if (dto?.promptValidation && enabled === undefined) {
+  const at = [...path, 'promptValidation'];
+  const redact = normalizeRedact(
+    dto?.promptValidation?.redact,
+    [...at, 'redact'],
+    ctx.doc,
+    ctx.report,
+  );
+  const given = patterns.length > 0 || redact !== undefined;
+  const enabled = dto?.promptValidation?.enabled ?? given;
+  if (dto?.promptValidation && dto.promptValidation.enabled === undefined) {
     ctx.report.infer(
       ctx.doc,
-      [...path, 'promptValidation'],
-      `prompt validation ${patterns.length > 0 ? 'enabled (patterns are given)' : 'disabled (no patterns)'}`,
+      at,
+      `prompt validation ${given ? 'enabled (patterns are given)' : 'disabled (no patterns)'}`,
     );
   }
   return {
     stripHeaders: [...new Set((dto?.stripHeaders ?? []).map((h) => h.toLowerCase()))],
-    promptValidation: { enabled: enabled ?? patterns.length > 0, blockPatterns: patterns },
+    promptValidation: {
+      enabled,
+      blockPatterns: patterns,
+      ...(enabled && redact && { redact }),
+    },
   };
 }

@@ -19,6 +19,7 @@ import {
   CACHE_KEY_COMPONENTS,
   FALLBACK_STRATEGIES,
 } from '../domain/gateway-config';
+import { REDACT_DETECTORS, REDACT_MODES } from '../domain/redact-config';
 import { IsByteSize, IsDuration, IsRegexSource, REQUIRED, expecting } from './validators';
 
 const KEY_COMPONENTS = `one of ${CACHE_KEY_COMPONENTS.join(', ')}`;
@@ -102,6 +103,61 @@ export class RetryDto {
   fallbackOrder?: string[];
 }
 
+const DETECTOR_NAMES = `one of ${REDACT_DETECTORS.join(', ')}`;
+const MODES = `one of ${REDACT_MODES.join(', ')}`;
+// Names a placeholder and a metric label: short, and nothing a regex or JSON would read.
+const REDACT_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+
+export class RedactDetectorDto {
+  @IsDefined(REQUIRED)
+  @IsIn(REDACT_DETECTORS, expecting(DETECTOR_NAMES))
+  name!: string;
+
+  @IsOptional()
+  @IsIn(REDACT_MODES, expecting(MODES))
+  mode?: string;
+}
+
+// A detector is written by name (`email`) or as `{name, mode}`; the name is read as `{name}`.
+function toRedactDetectors({ value }: { value: unknown }): unknown {
+  if (!Array.isArray(value)) return value;
+  return value.map((item: unknown) => {
+    if (typeof item === 'string') return plainToInstance(RedactDetectorDto, { name: item });
+    if (item !== null && typeof item === 'object' && !Array.isArray(item)) {
+      return plainToInstance(RedactDetectorDto, item);
+    }
+    return item;
+  });
+}
+
+export class RedactPatternDto {
+  @IsDefined(REQUIRED)
+  @Matches(REDACT_NAME, expecting('a name of letters, digits, "_" or "-" (at most 64)'))
+  name!: string;
+
+  @IsDefined(REQUIRED)
+  @IsRegexSource()
+  regex!: string;
+
+  @IsOptional()
+  @IsIn(REDACT_MODES, expecting(MODES))
+  mode?: string;
+}
+
+export class RedactDto {
+  @IsOptional()
+  @Transform(toRedactDetectors, { toClassOnly: true })
+  @IsArray(expecting(`a list of detectors (${DETECTOR_NAMES}, or a mapping {name, mode})`))
+  @ValidateNested({ each: true, message: `expected ${DETECTOR_NAMES}, or a mapping {name, mode}` })
+  detectors?: RedactDetectorDto[];
+
+  @IsOptional()
+  @IsArray(expecting('a list of mappings {name, regex, mode}'))
+  @ValidateNested({ each: true })
+  @Type(() => RedactPatternDto)
+  patterns?: RedactPatternDto[];
+}
+
 export class PromptValidationDto {
   @IsOptional()
   @IsBoolean(expecting('true or false'))
@@ -111,6 +167,12 @@ export class PromptValidationDto {
   @IsArray(expecting('a list of regular expressions'))
   @IsRegexSource({ each: true })
   blockPatterns?: string[];
+
+  /** An extension to the spec. */
+  @IsOptional()
+  @ValidateNested(expecting('a mapping {detectors, patterns}'))
+  @Type(() => RedactDto)
+  redact?: RedactDto;
 }
 
 export class SecurityDto {
@@ -120,7 +182,7 @@ export class SecurityDto {
   stripHeaders?: string[];
 
   @IsOptional()
-  @ValidateNested(expecting('a mapping {enabled, blockPatterns}'))
+  @ValidateNested(expecting('a mapping {enabled, blockPatterns, redact}'))
   @Type(() => PromptValidationDto)
   promptValidation?: PromptValidationDto;
 }
