@@ -32,6 +32,8 @@ export interface IngressObserver {
     outcome?: CompletionOutcome,
   ): void;
   failed(failure: RequestFailure): void;
+  /** Prompt redaction masked `tally` matches per detector on the route named; never the text. */
+  redacted?(route: string, tally: ReadonlyMap<string, number>): void;
 }
 
 export interface CompletionOutcome {
@@ -86,6 +88,10 @@ export function bothObservers(first: IngressObserver, second: IngressObserver): 
     failed: (failure) => {
       first.failed(failure);
       second.failed(failure);
+    },
+    redacted: (route, tally) => {
+      first.redacted?.(route, tally);
+      second.redacted?.(route, tally);
     },
   };
 }

@@ -12,6 +12,8 @@ import { pricedDollars } from './domain/answer-cost';
 import { forwardableHeaders, withTraceHeaders } from './domain/header-policy';
 import { PromptGuard } from './domain/prompt-guard';
 import { buildGatewayRequest } from './domain/request-builder';
+import { redactBody } from './redaction/redact-body';
+import { Redactor, type RedactionTally } from './redaction/redactor';
 import {
   CallerIdentifier,
   identityOptionsFromEnv,
@@ -28,8 +30,13 @@ const ANONYMOUS = 'anonymous';
 interface CompiledRoute {
   readonly route: RouteConfig;
   readonly guard: PromptGuard;
+  /** Absent when the route redacts nothing: then redaction costs one check. */
+  readonly redactor?: Redactor;
   readonly stripHeaders: readonly string[];
 }
+
+/** What a request's redaction masked, per detector, on the route named. */
+export type RedactionReport = (route: string, tally: ReadonlyMap<string, number>) => void;
 
 /**
  * The edge's work for one request, independent of the HTTP framework: check the body,
@@ -93,6 +100,22 @@ export class IngressPipeline {
       : identity.caller.userKey;
   }
 
+  /**
+   * The request with `security.promptValidation.redact` applied to its body, reported to
+   * `report` when anything was masked. Apart from `prepare` because the Responses API
+   * completes the body from stored turns after it; the edge calls this once the body is
+   * whole and before the cache, deduplication, budgets or the router read it. A match of
+   * a `block` detector refuses the request (PromptBlocked), as blockPatterns do.
+   */
+  redact(request: GatewayRequest, report: RedactionReport): GatewayRequest {
+    const route = this.routeFor(request.requestedModel);
+    if (!route?.redactor) return request;
+    const tally: RedactionTally = new Map();
+    const body = redactBody(request.operation, request.body, route.redactor, tally);
+    if (tally.size > 0) report(route.route.name, tally);
+    return body === request.body ? request : { ...request, body };
+  }
+
   handle(request: GatewayRequest, signal: AbortSignal): Promise<GatewayAnswer> {
     return this.router.route(request, signal);
   }
@@ -122,6 +145,9 @@ export class IngressPipeline {
           route.security.promptValidation.enabled,
           route.security.promptValidation.blockPatterns,
         ),
+        redactor: route.security.promptValidation.redact
+          ? new Redactor(route.security.promptValidation.redact)
+          : undefined,
         stripHeaders: route.security.stripHeaders,
       };
       this.compiled.set(route, compiled);

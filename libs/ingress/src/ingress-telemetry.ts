@@ -133,6 +133,10 @@ export class IngressTelemetry implements IngressObserver {
     }
   }
 
+  redacted(route: string, tally: ReadonlyMap<string, number>): void {
+    for (const [detector, count] of tally) this.metrics.recordRedactions(detector, route, count);
+  }
+
   failed(failure: RequestFailure): void {
     const { requestId, endpoint, request, error, timings, accepted, clientGone, statusSent } =
       failure;

@@ -24,6 +24,8 @@ export class MessagesController {
   async countTokens(@Req() request: FastifyRequest): Promise<{ input_tokens: number }> {
     const { chat } = translateMessagesRequest(request.body, { requireMaxTokens: false });
     const prepared = await this.pipeline.prepare('chat', chat, request.headers, request.id);
-    return { input_tokens: countPromptTokens(prepared.body) };
+    // Counted as a provider would be sent it; nothing is, so nothing is reported.
+    const redacted = this.pipeline.redact(prepared, () => undefined);
+    return { input_tokens: countPromptTokens(redacted.body) };
   }
 }

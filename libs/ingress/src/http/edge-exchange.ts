@@ -75,6 +75,9 @@ export class EdgeExchange {
     private readonly reuse?: ResponseReuse,
   ) {}
 
+  private readonly reportRedactions = (route: string, tally: ReadonlyMap<string, number>) =>
+    this.observer.redacted?.(route, tally);
+
   async serve(
     call: EdgeCall,
     http: FastifyRequest,
@@ -119,6 +122,8 @@ export class EdgeExchange {
         timings.startedAt,
       );
       if (dialect.withState) request = await dialect.withState(request, http.body);
+      // Once the body is whole, and before the cache, budgets and the router read it.
+      request = this.pipeline.redact(request, this.reportRedactions);
       // With the route's cache or deduplication on: a cache hit, or an identical call to join.
       const plan = this.reuse?.plan(request, http.headers);
       const found = plan && (await this.reuse!.find(plan, request));

@@ -144,6 +144,12 @@ export class MetricsRegistry {
     labelNames: ['model'] as const,
     registers: [this.registry],
   });
+  readonly #redactions = new FastCounter({
+    name: 'ai_gateway_redactions_total',
+    help: 'Matches masked in prompts by security.promptValidation.redact, by detector and route (never the text)',
+    labelNames: ['detector', 'route'] as const,
+    registers: [this.registry],
+  });
   readonly #storedResponses = new Counter({
     name: 'ai_gateway_stored_responses_total',
     help: 'Responses API stored responses: stored, too_large, store_failed, hit, miss, deleted, evicted',
@@ -399,6 +405,11 @@ export class MetricsRegistry {
   /** A call whose model has no price: its cost is missing from the dollars, not zero. */
   recordUnpricedCall(model: string): void {
     this.#unpricedCalls.inc([this.models.admit(model)]);
+  }
+
+  /** `count` matches of `detector` masked in one request's prompt on `route` (config names). */
+  recordRedactions(detector: string, route: string, count: number): void {
+    this.#redactions.inc([detector, route], count);
   }
 
   recordCacheHit(model: string): void {

@@ -1,0 +1,241 @@
+// security.promptValidation.redact (an extension to the spec) on the all-in-one gateway:
+// the provider gets placeholders on every endpoint, the client still gets its answer, the
+// metric counts each match, and neither events nor logs hold the original text.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
+import { metricSum } from '@aigw/testing';
+import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
+import { startApp, type AppProcess } from '@aigw/testing/processes';
+
+const EMAIL = 'jane.doe@example.com';
+const CARD = '4111 1111 1111 1111';
+const KEY = 'sk-proj-abcdefghijklmnopqrstuvwxyz0123456789';
+const EMPLOYEE = 'EMP-123456';
+const SECRETS = [EMAIL, CARD, KEY, EMPLOYEE, '4111111111111111'];
+
+describe('prompt redaction on the all-in-one gateway', () => {
+  const upstream = new FakeOpenAiUpstream('redacting');
+  const dir = mkdtempSync(join(tmpdir(), 'aigw-redaction-e2e-'));
+  const dataDir = join(dir, 'data');
+  let gateway: AppProcess;
+  let openai: OpenAI;
+  let anthropic: Anthropic;
+
+  before(async () => {
+    await upstream.start();
+    const config = join(dir, 'config.yaml');
+    writeFileSync(
+      config,
+      `apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: AIGatewayRoute
+metadata: {name: private}
+spec:
+  backends:
+  - {name: chat, provider: vllm, baseUrl: ${upstream.baseUrl}, model: upstream-chat, modelNameOverride: private-chat}
+  - {name: embed, provider: vllm, baseUrl: ${upstream.baseUrl}, model: upstream-embed, modelNameOverride: private-embed}
+  security:
+    promptValidation:
+      redact:
+        detectors: [email, creditCard, apiKey, {name: iban, mode: block}]
+        patterns:
+        - {name: employeeId, regex: "EMP-[0-9]{6}"}
+---
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: AIGatewayRoute
+metadata: {name: open}
+spec:
+  backends:
+  - {name: open, provider: vllm, baseUrl: ${upstream.baseUrl}, model: upstream-open, modelNameOverride: open-chat}
+`,
+    );
+    gateway = await startApp('gateway', {
+      AI_GATEWAY_CONFIG: config,
+      AI_GATEWAY_DATA_DIR: dataDir,
+    });
+    openai = new OpenAI({ baseURL: `${gateway.baseUrl}/v1`, apiKey: 'unused', maxRetries: 0 });
+    anthropic = new Anthropic({ baseURL: gateway.baseUrl, apiKey: 'unused', maxRetries: 0 });
+  });
+  after(async () => {
+    await gateway?.stop();
+    await upstream.stop();
+  });
+
+  const lastCall = () => JSON.stringify(upstream.calls.at(-1)?.body);
+  const assertClean = (sent: string) => {
+    for (const secret of SECRETS) assert.ok(!sent.includes(secret), `${secret} in ${sent}`);
+  };
+  const redactions = async (detector: string, route = 'private') =>
+    metricSum(
+      await (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text(),
+      'ai_gateway_redactions_total',
+      { detector, route },
+    );
+
+  it('chat (openai client): messages, parts and tool arguments reach the provider masked', async () => {
+    upstream.reset();
+    const completion = await openai.chat.completions.create({
+      model: 'private-chat',
+      messages: [
+        { role: 'system', content: `Escalate to ${EMAIL}.` },
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: `Pay with ${CARD}, my key is ${KEY}, I am ${EMPLOYEE}` },
+            { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } },
+          ],
+        },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [
+            {
+              id: 'call_1',
+              type: 'function',
+              function: { name: 'lookup', arguments: JSON.stringify({ email: EMAIL }) },
+            },
+          ],
+        },
+        { role: 'tool', tool_call_id: 'call_1', content: `found ${EMAIL}` },
+      ],
+    });
+    assert.ok(completion.choices[0]?.message.content, 'the client gets its answer');
+    const sent = upstream.calls.at(-1)!.body as {
+      messages: {
+        content: unknown;
+        tool_calls?: { id: string; function: { arguments: string } }[];
+      }[];
+    };
+    assertClean(JSON.stringify(sent));
+    assert.equal(sent.messages[0].content, 'Escalate to [REDACTED:email].');
+    assert.deepEqual(sent.messages[1].content, [
+      {
+        type: 'text',
+        text: 'Pay with [REDACTED:creditCard], my key is [REDACTED:apiKey], I am [REDACTED:employeeId]',
+      },
+      { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } },
+    ]);
+    const call = sent.messages[2].tool_calls![0];
+    assert.equal(call.id, 'call_1');
+    assert.deepEqual(JSON.parse(call.function.arguments), { email: '[REDACTED:email]' });
+    assert.equal(sent.messages[3].content, 'found [REDACTED:email]');
+    assert.equal(await redactions('email'), 3);
+    assert.equal(await redactions('creditCard'), 1);
+    assert.equal(await redactions('apiKey'), 1);
+    assert.equal(await redactions('employeeId'), 1);
+  });
+
+  it('a streamed chat and embeddings are masked too', async () => {
+    upstream.reset();
+    const stream = await openai.chat.completions.create({
+      model: 'private-chat',
+      messages: [{ role: 'user', content: `mail ${EMAIL}` }],
+      stream: true,
+    });
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    assert.ok(text.length > 0);
+    assert.match(lastCall(), /mail \[REDACTED:email\]/);
+
+    const embedding = await openai.embeddings.create({
+      model: 'private-embed',
+      input: [`card ${CARD}`, 'plain'],
+    });
+    assert.equal(embedding.data.length, 2);
+    assert.deepEqual(upstream.calls.at(-1)?.body.input, ['card [REDACTED:creditCard]', 'plain']);
+    assert.equal(await redactions('email'), 4);
+    assert.equal(await redactions('creditCard'), 2);
+  });
+
+  it('Anthropic Messages (official SDK): system, content blocks and tool results masked', async () => {
+    upstream.reset();
+    const message = await anthropic.messages.create({
+      model: 'private-chat',
+      max_tokens: 100,
+      system: `Escalate to ${EMAIL}`,
+      messages: [
+        { role: 'user', content: [{ type: 'text', text: `I am ${EMPLOYEE}` }] },
+        {
+          role: 'assistant',
+          content: [{ type: 'tool_use', id: 'toolu_1', name: 'lookup', input: { key: KEY } }],
+        },
+        {
+          role: 'user',
+          content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: `card ${CARD}` }],
+        },
+      ],
+    });
+    assert.equal(message.type, 'message');
+    assert.ok(message.content.length > 0, 'the client gets its answer');
+    const sent = lastCall();
+    assertClean(sent);
+    for (const name of ['email', 'employeeId', 'apiKey', 'creditCard']) {
+      assert.ok(sent.includes(`[REDACTED:${name}]`), `${name} placeholder in ${sent}`);
+    }
+    assert.match(sent, /"tool_call_id":"toolu_1"/);
+  });
+
+  it('Responses: input, instructions and the stored earlier turns sent again are masked', async () => {
+    upstream.reset();
+    const first = await openai.responses.create({
+      model: 'private-chat',
+      instructions: `Escalate to ${EMAIL}`,
+      input: `I am ${EMPLOYEE}`,
+    });
+    assert.ok(first.output_text.length > 0);
+    await openai.responses.create({
+      model: 'private-chat',
+      input: 'and again?',
+      previous_response_id: first.id,
+    });
+    assert.equal(upstream.calls.length, 2);
+    for (const call of upstream.calls) assertClean(JSON.stringify(call.body));
+    assert.match(JSON.stringify(upstream.calls[1].body), /I am \[REDACTED:employeeId\]/);
+  });
+
+  it('a block-mode detector refuses without calling the provider or echoing the text', async () => {
+    upstream.reset();
+    const iban = 'DE89 3704 0044 0532 0130 00';
+    await assert.rejects(
+      openai.chat.completions.create({
+        model: 'private-chat',
+        messages: [{ role: 'user', content: `wire it to ${iban}` }],
+      }),
+      (error: unknown) =>
+        error instanceof OpenAI.BadRequestError &&
+        /security\.promptValidation\.redact \(iban\)/.test(error.message) &&
+        !error.message.includes('DE89'),
+    );
+    assert.equal(upstream.calls.length, 0);
+  });
+
+  it('a route without redact passes the prompt through; nothing is counted for it', async () => {
+    upstream.reset();
+    await openai.chat.completions.create({
+      model: 'open-chat',
+      messages: [{ role: 'user', content: `mail ${EMAIL}` }],
+    });
+    assert.ok(lastCall().includes(EMAIL));
+    assert.equal(await redactions('email', 'open'), 0);
+  });
+
+  it('neither the events nor the logs hold a masked text', () => {
+    const db = new DatabaseSync(join(dataDir, 'events.db'), { readOnly: true });
+    try {
+      const rows = db.prepare('SELECT value FROM events').all() as unknown as { value: string }[];
+      assert.ok(rows.length > 0);
+      // The open route's prompt was never masked; only the private route's are checked.
+      for (const secret of SECRETS.filter((s) => s !== EMAIL)) {
+        for (const row of rows) assert.ok(!row.value.includes(secret), `${secret} in an event`);
+      }
+    } finally {
+      db.close();
+    }
+    for (const secret of SECRETS) assert.ok(!gateway.output().includes(secret), `${secret} logged`);
+  });
+});

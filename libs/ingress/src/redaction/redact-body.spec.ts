@@ -1,0 +1,183 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { JsonObject, Operation } from '@aigw/contracts/data-plane';
+import { translateMessagesRequest } from '../anthropic/domain/anthropic-request';
+import { translateResponsesRequest } from '../responses/domain/responses-request';
+import { redactBody } from './redact-body';
+import { Redactor, type RedactionTally } from './redactor';
+
+const EMAIL = 'jane@example.com';
+const MASK = '[REDACTED:email]';
+const redactor = new Redactor({
+  detectors: [
+    { name: 'email', mode: 'redact' },
+    { name: 'creditCard', mode: 'redact' },
+  ],
+  patterns: [],
+});
+
+function redact(operation: Operation, body: JsonObject) {
+  const tally: RedactionTally = new Map();
+  const out = redactBody(operation, body, redactor, tally);
+  return { out, tally, text: JSON.stringify(out) };
+}
+
+describe('redactBody', () => {
+  it('chat: string content, text parts, tool results and tool arguments; structure kept', () => {
+    const image = { type: 'image_url', image_url: { url: `https://img.test/${EMAIL}.png` } };
+    const body: JsonObject = {
+      model: 'm',
+      messages: [
+        { role: 'system', content: `support is ${EMAIL}` },
+        { role: 'user', content: [{ type: 'text', text: `I am ${EMAIL}` }, image] },
+        {
+          role: 'assistant',
+          content: `Writing to ${EMAIL}`,
+          tool_calls: [
+            {
+              id: 'call_jane@example.com',
+              type: 'function',
+              function: {
+                name: 'send',
+                arguments: `{"to": "${EMAIL}", "cc": ["a@b.io"], "n": 4111111111111111}`,
+              },
+            },
+          ],
+        },
+        { role: 'tool', tool_call_id: 'call_jane@example.com', content: `sent to ${EMAIL}` },
+      ],
+      tools: [{ type: 'function', function: { name: 'send', description: `mail ${EMAIL}` } }],
+    };
+    const { out, tally } = redact('chat', body);
+    const messages = out.messages as JsonObject[];
+    assert.equal(messages[0].content, `support is ${MASK}`);
+    assert.deepEqual(messages[1].content, [{ type: 'text', text: `I am ${MASK}` }, image]);
+    assert.equal((messages[1].content as unknown[])[1], image, 'an image part is the same object');
+    assert.equal(messages[2].content, `Writing to ${MASK}`);
+    const call = (messages[2].tool_calls as JsonObject[])[0];
+    assert.equal(call.id, 'call_jane@example.com', 'ids are never touched');
+    // The arguments stay valid JSON; a number is no text, so it stays.
+    assert.deepEqual(JSON.parse((call.function as JsonObject).arguments as string), {
+      to: MASK,
+      cc: [MASK],
+      n: 4111111111111111,
+    });
+    assert.equal(messages[3].tool_call_id, 'call_jane@example.com');
+    assert.equal(messages[3].content, `sent to ${MASK}`);
+    assert.equal(out.tools, body.tools, 'tool definitions are the developer’s, not the user’s');
+    assert.equal(tally.get('email'), 6);
+    assert.match(JSON.stringify(body), /jane@example\.com/, 'the client body is not mutated');
+  });
+
+  it('chat: the legacy function_call and arguments that are not JSON', () => {
+    const { out } = redact('chat', {
+      model: 'm',
+      messages: [
+        {
+          role: 'assistant',
+          content: null,
+          function_call: { name: 'f', arguments: `{"a":"${EMAIL}"}` },
+        },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'c', function: { name: 'f', arguments: `to ${EMAIL}` } }],
+        },
+      ],
+    });
+    const [legacy, broken] = out.messages as JsonObject[];
+    assert.equal((legacy.function_call as JsonObject).arguments, `{"a":"${MASK}"}`);
+    const call = (broken.tool_calls as JsonObject[])[0].function as JsonObject;
+    assert.equal(call.arguments, `to ${MASK}`);
+  });
+
+  it('returns the very same body when nothing matches (no copy)', () => {
+    const body: JsonObject = {
+      model: 'm',
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'hello 1.2.3' }] }],
+    };
+    const { out, tally } = redact('chat', body);
+    assert.equal(out, body);
+    assert.equal(tally.size, 0);
+  });
+
+  it('Anthropic Messages: system, text and document blocks, tool_use input, tool_result; thinking kept', () => {
+    const { chat } = translateMessagesRequest({
+      model: 'claude',
+      max_tokens: 10,
+      system: [{ type: 'text', text: `sys ${EMAIL}` }],
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: `hi ${EMAIL}` },
+            { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'AAAA' } },
+            { type: 'document', source: { type: 'text', media_type: 'text/plain', data: EMAIL } },
+          ],
+        },
+        {
+          role: 'assistant',
+          content: [
+            { type: 'thinking', thinking: `noted ${EMAIL}`, signature: 'sig-1' },
+            { type: 'tool_use', id: 'toolu_1', name: 'send', input: { to: EMAIL } },
+          ],
+        },
+        {
+          role: 'user',
+          content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: `sent ${EMAIL}` }],
+        },
+      ],
+    });
+    const { out, tally } = redact('chat', chat);
+    const messages = out.messages as JsonObject[];
+    assert.equal(messages[0].content, `sys ${MASK}`);
+    const blocks = messages[2].thinking_blocks as JsonObject[];
+    assert.deepEqual(blocks, [
+      { type: 'thinking', thinking: `noted ${EMAIL}`, signature: 'sig-1' },
+    ]);
+    // Everything but the signed thinking block is masked.
+    assert.equal(JSON.stringify(out).split(EMAIL).length - 1, 1);
+    assert.equal(tally.get('email'), 5);
+    assert.match(JSON.stringify(messages[1].content), /data:image\/png;base64,AAAA/);
+  });
+
+  it('Responses: instructions, input_text, function_call arguments and outputs', () => {
+    const { chat } = translateResponsesRequest({
+      model: 'm',
+      instructions: `ins ${EMAIL}`,
+      input: [
+        { role: 'user', content: [{ type: 'input_text', text: `in ${EMAIL}` }] },
+        { type: 'function_call', call_id: 'c1', name: 'f', arguments: `{"to":"${EMAIL}"}` },
+        { type: 'function_call_output', call_id: 'c1', output: `done ${EMAIL}` },
+      ],
+    });
+    const { text, tally } = redact('chat', chat);
+    assert.ok(!text.includes(EMAIL), text);
+    assert.equal(tally.get('email'), 4);
+    assert.match(text, /"tool_call_id":"c1"/);
+  });
+
+  it('completions: prompt and suffix, strings or lists; token arrays untouched', () => {
+    const tokens = [[1, 2, 3]];
+    const { out } = redact('completions', {
+      model: 'm',
+      prompt: [`to ${EMAIL}`, 'plain'],
+      suffix: EMAIL,
+    });
+    assert.deepEqual(out.prompt, [`to ${MASK}`, 'plain']);
+    assert.equal(out.suffix, MASK);
+    const same = { model: 'm', prompt: tokens };
+    assert.equal(redact('completions', same).out, same);
+  });
+
+  it('embeddings: input as a string or a list', () => {
+    assert.equal(
+      redact('embeddings', { model: 'e', input: `card 4111 1111 1111 1111` }).out.input,
+      'card [REDACTED:creditCard]',
+    );
+    assert.deepEqual(redact('embeddings', { model: 'e', input: [EMAIL, 'x'] }).out.input, [
+      MASK,
+      'x',
+    ]);
+  });
+});

@@ -1,0 +1,133 @@
+import type { JsonObject, Operation } from '@aigw/contracts/data-plane';
+import type { RedactionTally, Redactor } from './redactor';
+
+type Redact = (text: string) => string;
+
+/** Content parts whose text is prose; image, audio and file parts pass untouched. */
+const TEXT_PARTS = new Set(['text', 'input_text', 'output_text']);
+
+/**
+ * The canonical (OpenAI) body with every text the client wrote redacted: chat messages'
+ * content and content parts (the Anthropic Messages and Responses APIs arrive translated,
+ * so their system prompt, instructions, content blocks and tool results are these),
+ * function call arguments, and the prompt, suffix or input of the other operations.
+ * Copy on write: an object or array nothing matched in is returned as it came, so the
+ * common case allocates nothing.
+ *
+ * Assistant turns are redacted too: they often repeat what the user wrote ("I emailed
+ * jane@example.com") and their tool arguments carry it, so leaving them would hand the
+ * provider the same data on the next turn. What identifies or signs a turn is never
+ * touched: ids, tool_call_id, names, and thinking or reasoning blocks (signed or
+ * encrypted: a provider refuses one that was altered).
+ */
+export function redactBody(
+  operation: Operation,
+  body: JsonObject,
+  redactor: Redactor,
+  tally: RedactionTally,
+): JsonObject {
+  const redact: Redact = (text) => redactor.redact(text, tally);
+  if (operation === 'chat') {
+    const messages = body.messages;
+    if (!Array.isArray(messages)) return body;
+    const redacted = mapSame(messages, (message) => redactMessage(message, redact));
+    return redacted === messages ? body : { ...body, messages: redacted };
+  }
+  let out = body;
+  for (const field of ['prompt', 'suffix', 'input'] as const) {
+    const value = body[field];
+    const redacted = redactPrompt(value, redact);
+    if (redacted !== value) out = { ...out, [field]: redacted };
+  }
+  return out;
+}
+
+/** A prompt or input: a string or a list of them; token arrays pass untouched. */
+function redactPrompt(value: unknown, redact: Redact): unknown {
+  if (typeof value === 'string') return redact(value);
+  if (Array.isArray(value)) {
+    return mapSame(value, (item) => (typeof item === 'string' ? redact(item) : item));
+  }
+  return value;
+}
+
+function redactMessage(message: unknown, redact: Redact): unknown {
+  if (!isObject(message)) return message;
+  let out = message;
+  const content = redactContent(message.content, redact);
+  if (content !== message.content) out = { ...out, content };
+  if (Array.isArray(message.tool_calls)) {
+    const calls = mapSame(message.tool_calls, (call) => redactCall(call, redact));
+    if (calls !== message.tool_calls) out = { ...out, tool_calls: calls };
+  }
+  const legacy = redactCall({ function: message.function_call }, redact) as JsonObject;
+  if (legacy.function !== message.function_call) out = { ...out, function_call: legacy.function };
+  return out;
+}
+
+function redactContent(content: unknown, redact: Redact): unknown {
+  if (typeof content === 'string') return redact(content);
+  if (!Array.isArray(content)) return content;
+  return mapSame(content, (part) => {
+    if (!isObject(part) || typeof part.text !== 'string') return part;
+    if (part.type !== undefined && !TEXT_PARTS.has(part.type as string)) return part;
+    const text = redact(part.text);
+    return text === part.text ? part : { ...part, text };
+  });
+}
+
+/** A tool call's `function.arguments`; its id and name stay as they are. */
+function redactCall(call: unknown, redact: Redact): unknown {
+  if (!isObject(call) || !isObject(call.function)) return call;
+  const args = call.function.arguments;
+  if (typeof args !== 'string') return call;
+  const redacted = redactArguments(args, redact);
+  return redacted === args
+    ? call
+    : { ...call, function: { ...call.function, arguments: redacted } };
+}
+
+/**
+ * Arguments are JSON: each string value is redacted on its own and the JSON written again
+ * only if one changed, so a pattern can never eat a quote and leave invalid JSON behind.
+ * Arguments that are not JSON (a model's malformed call) are redacted as text.
+ */
+function redactArguments(args: string, redact: Redact): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(args);
+  } catch {
+    return redact(args);
+  }
+  const redacted = redactJson(parsed, redact);
+  return redacted === parsed ? args : JSON.stringify(redacted);
+}
+
+function redactJson(value: unknown, redact: Redact): unknown {
+  if (typeof value === 'string') return redact(value);
+  if (Array.isArray(value)) return mapSame(value, (item) => redactJson(item, redact));
+  if (!isObject(value)) return value;
+  let out = value;
+  for (const [key, item] of Object.entries(value)) {
+    const redacted = redactJson(item, redact);
+    if (redacted !== item) out = { ...out, [key]: redacted };
+  }
+  return out;
+}
+
+/** `items` mapped, or `items` itself when no item changed. */
+function mapSame(items: readonly unknown[], map: (item: unknown) => unknown): unknown[] {
+  let out: unknown[] | undefined;
+  for (let i = 0; i < items.length; i++) {
+    const mapped = map(items[i]);
+    if (mapped !== items[i]) {
+      out ??= items.slice();
+      out[i] = mapped;
+    }
+  }
+  return out ?? (items as unknown[]);
+}
+
+function isObject(value: unknown): value is JsonObject {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
