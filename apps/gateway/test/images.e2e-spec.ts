@@ -10,7 +10,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import OpenAI from 'openai';
+import OpenAI, { toFile } from 'openai';
 import { metricSum } from '@aigw/testing';
 import {
   FAKE_IMAGE_B64,
@@ -175,6 +175,37 @@ spec:
       await new Promise((resolve) => setTimeout(resolve, 300));
     }
     assert.equal(refusedAt, 3);
+  });
+
+  it('edits uploaded images through /v1/images/edits, billed per image', async () => {
+    const png = Buffer.from(FAKE_IMAGE_B64, 'base64');
+    const { data, response } = await client.images
+      .edit({
+        model: 'painter',
+        image: await toFile(png, 'photo.png', { type: 'image/png' }),
+        mask: await toFile(png, 'mask.png', { type: 'image/png' }),
+        prompt: 'add a hat',
+        n: 2,
+      })
+      .withResponse();
+    assert.equal(data.data?.length, 2);
+    assert.equal(Number(response.headers.get(COST_HEADER)), 0.08);
+    const [call] = primary.calls;
+    assert.equal(call.path, '/v1/images/edits');
+    assert.equal(call.body.model, 'dall-e-3');
+    assert.equal(call.body.prompt, 'add a hat');
+    assert.equal((call.body.image as { size: number }).size, png.length);
+    assert.equal((call.body.mask as { filename: string }).filename, 'mask.png');
+
+    const noImage = new FormData();
+    noImage.append('model', 'painter');
+    noImage.append('prompt', 'add a hat');
+    const refused = await fetch(`${gateway.baseUrl}/v1/images/edits`, {
+      method: 'POST',
+      body: noImage,
+    });
+    assert.equal(refused.status, 400);
+    assert.equal(((await refused.json()) as { error: { param: string } }).error.param, 'image');
   });
 
   it('stores the usage with its cost and counts route="images.generations"', async () => {

@@ -16,7 +16,7 @@ import {
   wantsAnthropicShape,
 } from './http/model-entries';
 import { OPENAI_DIALECT } from './http/openai-dialect';
-import { IMAGES_DIALECT } from './images/images-dialect';
+import { IMAGE_EDITS_DIALECT, IMAGES_DIALECT } from './images/images-dialect';
 import { sendOpenAiError, toDataPlaneError } from './http/openai-errors';
 import { ENDPOINT_PATHS, PATH_PREFIXES } from './http/public-paths';
 import { IngressPipeline } from './ingress-pipeline';
@@ -37,6 +37,7 @@ function edgeRoutes(responses: EdgeDialect): readonly [call: EdgeCall, dialect: 
     [{ endpoint: GatewayEndpoint.AudioTranslations, operation: 'translations' }, AUDIO_DIALECT],
     [{ endpoint: GatewayEndpoint.AudioSpeech, operation: 'speech' }, SPEECH_DIALECT],
     [{ endpoint: GatewayEndpoint.ImagesGenerations, operation: 'images' }, IMAGES_DIALECT],
+    [{ endpoint: GatewayEndpoint.ImagesEdits, operation: 'image-edits' }, IMAGE_EDITS_DIALECT],
   ];
 }
 

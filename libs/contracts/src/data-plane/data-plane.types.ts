@@ -4,9 +4,16 @@
 
 /** The OpenAI-compatible operations the data plane carries. */
 export type Operation =
-  'chat' | 'completions' | 'embeddings' | 'transcriptions' | 'translations' | 'speech' | 'images';
+  | 'chat'
+  | 'completions'
+  | 'embeddings'
+  | 'transcriptions'
+  | 'translations'
+  | 'speech'
+  | 'images'
+  | 'image-edits';
 
-/** The operations whose request carries an audio file (`upload`) instead of a prompt. */
+/** The operations whose request carries an audio file (`uploads`) instead of a prompt. */
 export const AUDIO_OPERATIONS: ReadonlySet<Operation> = new Set(['transcriptions', 'translations']);
 
 /** OpenAI's audio API (speech to text and text to speech): its own endpoints, few providers. */
@@ -16,15 +23,19 @@ export const AUDIO_API_OPERATIONS: ReadonlySet<Operation> = new Set([
   'speech',
 ]);
 
+/** The image operations (generation, and edits of uploaded images). */
+export const IMAGE_OPERATIONS: ReadonlySet<Operation> = new Set(['images', 'image-edits']);
+
 /** The media operations (audio and images): billed and held by their own units too. */
 export const MEDIA_OPERATIONS: ReadonlySet<Operation> = new Set([
   ...AUDIO_API_OPERATIONS,
-  'images',
+  ...IMAGE_OPERATIONS,
 ]);
 
 /**
- * A file the client sent in a multipart request (the audio to transcribe), held once in
- * memory so a failover can send it again; adapters write it into their own upstream form.
+ * A file the client sent in a multipart request (the audio to transcribe, the image to
+ * edit), held once in memory so a failover can send it again; adapters write it into their
+ * own upstream form.
  */
 export interface Upload {
   /** The form field it came in (`file`). */
@@ -55,8 +66,8 @@ export interface GatewayRequest {
   /** Whether the client asked for the usage-only chunk at the end of a stream. */
   readonly clientWantsStreamUsage: boolean;
   readonly body: JsonObject;
-  /** The file of a multipart request (audio operations); `body` holds its other fields. */
-  readonly upload?: Upload;
+  /** The files of a multipart request, in form order; `body` holds its other fields. */
+  readonly uploads?: readonly Upload[];
   readonly caller: CallerContext;
   /** The budget hold taken at admission; the usage event settles it. */
   readonly reservationId?: string;

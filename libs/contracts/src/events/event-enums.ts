@@ -14,6 +14,8 @@ export enum GatewayEndpoint {
   AudioSpeech = 'audio.speech',
   /** Image generation (`/v1/images/generations`). */
   ImagesGenerations = 'images.generations',
+  /** Image edits (`/v1/images/edits`). */
+  ImagesEdits = 'images.edits',
 }
 
 /** Why ingress turned a request away before any provider was called. */

@@ -55,12 +55,14 @@ describe('audioHoldCounts', () => {
   it('holds the duration, and the audio and transcript tokens it may bill', () => {
     const request = {
       body: { model: 'whisper-1', prompt: 'x' },
-      upload: {
-        field: 'file',
-        filename: 'a.wav',
-        contentType: 'audio/wav',
-        data: wavHeader(32_000, 320_000),
-      },
+      uploads: [
+        {
+          field: 'file',
+          filename: 'a.wav',
+          contentType: 'audio/wav',
+          data: wavHeader(32_000, 320_000),
+        },
+      ],
     } as unknown as GatewayRequest;
     const counts = audioHoldCounts(request);
     assert.equal(counts.audioSeconds, 10);

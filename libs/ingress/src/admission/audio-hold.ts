@@ -2,6 +2,7 @@ import type { TokenCounts } from '@aigw/budget-core';
 import {
   audioSecondsUpperBound,
   estimatePromptTokensUpperBound,
+  IMAGE_OPERATIONS,
   SPEECH_TOKENS_PER_CHARACTER,
   type GatewayRequest,
 } from '@aigw/contracts/data-plane';
@@ -40,7 +41,9 @@ export function audioApiHoldCounts(request: GatewayRequest): TokenCounts {
 
 /** The worst case of a media call (audio or images), whose costs are not chat's. */
 export function mediaHoldCounts(request: GatewayRequest): TokenCounts {
-  return request.operation === 'images' ? imageHoldCounts(request) : audioApiHoldCounts(request);
+  return IMAGE_OPERATIONS.has(request.operation)
+    ? imageHoldCounts(request)
+    : audioApiHoldCounts(request);
 }
 
 /**
@@ -49,7 +52,7 @@ export function mediaHoldCounts(request: GatewayRequest): TokenCounts {
  * price, or that many audio tokens in and transcript tokens out at the token price.
  */
 export function audioHoldCounts(request: GatewayRequest): TokenCounts {
-  const seconds = audioSecondsUpperBound(request.upload?.data ?? new Uint8Array());
+  const seconds = audioSecondsUpperBound(request.uploads?.[0]?.data ?? new Uint8Array());
   const audioTokens = Math.ceil(seconds * AUDIO_TOKENS_PER_SECOND);
   return {
     inputTokens: estimatePromptTokensUpperBound(request.body) + audioTokens,

@@ -12,6 +12,7 @@ import { parseMultipartForm } from './multipart-form';
 const FORM_ENDPOINTS: ReadonlySet<GatewayEndpoint> = new Set([
   GatewayEndpoint.AudioTranscriptions,
   GatewayEndpoint.AudioTranslations,
+  GatewayEndpoint.ImagesEdits,
 ]);
 
 /**
@@ -21,7 +22,7 @@ const FORM_ENDPOINTS: ReadonlySet<GatewayEndpoint> = new Set([
  */
 export const AUDIO_DIALECT: EdgeDialect = {
   canonicalBody: (form) => audioRequestParts(form).body,
-  withState: (request, form) => ({ ...request, upload: audioRequestParts(form).upload }),
+  withState: (request, form) => ({ ...request, uploads: audioRequestParts(form).uploads }),
   answerBody: (answer) => (answer.mediaType === undefined ? answer.body : answer.body.text),
   // Never opened: audio requests are refused a stream (see audioRequestParts).
   openStream: (response, headers, request, clientBody) =>

@@ -44,7 +44,7 @@ describe('audioRequestParts', () => {
       'timestamp_granularities[]': ['word', 'segment'],
       'chunking_strategy[type]': 'auto',
     });
-    assert.deepEqual(parts.upload, FILE);
+    assert.deepEqual(parts.uploads, [FILE]);
   });
 
   it('refuses what OpenAI refuses, naming the field', () => {

@@ -29,7 +29,7 @@ export interface AudioRequestParts {
    * brackets), a repeated one as a list, so an adapter writes the same form back out.
    */
   readonly body: JsonObject;
-  readonly upload: Upload;
+  readonly uploads: readonly Upload[];
 }
 
 /**
@@ -94,5 +94,5 @@ export function audioRequestParts(form: unknown): AudioRequestParts {
   }
   const [file] = files;
   if (file.data.byteLength === 0) throw invalid('The audio file is empty', 'file');
-  return { body, upload: { ...file } };
+  return { body, uploads: [{ ...file }] };
 }

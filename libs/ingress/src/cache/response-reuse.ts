@@ -89,7 +89,7 @@ export class ResponseReuse {
     if (!route || (!route.caching.enabled && !route.deduplication.enabled)) return undefined;
     // An uploaded file is in no cache key: two recordings must never share an answer.
     // Speech is audio, which the cache does not keep; images come as short-lived URLs.
-    if (request.upload || request.operation === 'speech' || request.operation === 'images') {
+    if (request.uploads || request.operation === 'speech' || request.operation === 'images') {
       return undefined;
     }
     // A model the caller's plan does not allow is refused by the router, never reused.

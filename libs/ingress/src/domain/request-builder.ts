@@ -88,6 +88,8 @@ function checkShape(operation: Operation, body: JsonObject): void {
       break; // checked by checkedSpeechBody
     case 'images':
       break; // checked by checkedImageBody
+    case 'image-edits':
+      break; // checked by imageEditParts
   }
 }
 

@@ -21,6 +21,7 @@ export const ENDPOINT_PATHS: Readonly<Record<GatewayEndpoint, string>> = {
   [GatewayEndpoint.AudioTranslations]: '/audio/translations',
   [GatewayEndpoint.AudioSpeech]: '/audio/speech',
   [GatewayEndpoint.ImagesGenerations]: '/images/generations',
+  [GatewayEndpoint.ImagesEdits]: '/images/edits',
 };
 
 const ENDPOINT_AT = new Map(

@@ -194,6 +194,8 @@ function endpointOperation(endpoint: GatewayEndpoint): Operation {
       return 'speech';
     case GatewayEndpoint.ImagesGenerations:
       return 'images';
+    case GatewayEndpoint.ImagesEdits:
+      return 'image-edits';
     default:
       return 'chat';
   }

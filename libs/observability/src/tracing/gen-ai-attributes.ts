@@ -43,6 +43,7 @@ export const GEN_AI_OPERATION = {
   translations: 'translations',
   speech: 'speech',
   images: 'images',
+  'image-edits': 'image_edits',
 } as const;
 
 /**

@@ -15,6 +15,7 @@ const OPERATION_PATHS: Record<Operation, string> = {
   translations: 'audio/translations',
   speech: 'audio/speech',
   images: 'images/generations',
+  'image-edits': 'images/edits',
 };
 
 /**

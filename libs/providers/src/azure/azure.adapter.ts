@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici';
 import {
   AUDIO_OPERATIONS,
+  IMAGE_OPERATIONS,
   DataPlaneError,
   DataPlaneErrorCode,
   type GatewayAnswer,
@@ -40,7 +41,9 @@ export class AzureOpenAiAdapter implements ProviderAdapter {
       );
     }
     if (request.operation === 'speech') return invokeOpenAiSpeech(call, url, this.dispatcher);
-    if (request.operation === 'images') return invokeOpenAiImages(call, url, this.dispatcher);
+    if (IMAGE_OPERATIONS.has(request.operation)) {
+      return invokeOpenAiImages(call, url, this.dispatcher);
+    }
     if (AUDIO_OPERATIONS.has(request.operation)) {
       return invokeOpenAiAudio(call, url, this.dispatcher);
     }

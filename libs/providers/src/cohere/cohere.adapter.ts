@@ -35,6 +35,7 @@ export class CohereAdapter implements ProviderAdapter {
       case 'translations':
       case 'speech':
       case 'images':
+      case 'image-edits':
         throw unsupportedOperation('cohere', request.operation);
       case 'embeddings': {
         const ask = embeddingAsk(request.body);

@@ -12,7 +12,8 @@ import { FakeAzureOpenAiUpstream, FakeOpenAiUpstream } from '@aigw/testing/fake-
 import { AzureOpenAiAdapter } from '../azure/azure.adapter';
 import { azureDeploymentUrl } from '../azure/azure-urls';
 import { OpenAiCompatibleAdapter } from '../openai-compatible/openai-compatible.adapter';
-import { audioForm, reportedAudioUsage } from './openai-audio';
+import { reportedAudioUsage } from './openai-audio';
+import { uploadForm } from './upload-form';
 
 const AUDIO = Buffer.from('RIFF-not-really-a-wav\r\n--boundary-like--\r\n');
 
@@ -27,24 +28,28 @@ function audioRequest(
     stream: false,
     clientWantsStreamUsage: false,
     body: { model: 'stt', ...body },
-    upload: { field: 'file', filename: 'clip.wav', contentType: 'audio/wav', data: AUDIO },
+    uploads: [{ field: 'file', filename: 'clip.wav', contentType: 'audio/wav', data: AUDIO }],
     caller: { userKey: 'alice' },
     allowedModels: [],
     forwardHeaders: { 'x-trace-id': 't-1' },
   };
 }
 
-describe('audioForm', () => {
-  it('writes the fields back with the served model, lists as repeats, then the file', async () => {
-    const { contentType, body } = audioForm(
+describe('uploadForm', () => {
+  it('writes the fields back with the served model, lists as repeats, then the files', async () => {
+    const { contentType, body } = uploadForm(
       { model: 'stt', prompt: 'a "b"', 'timestamp_granularities[]': ['word', 'segment'] },
       'whisper-1',
-      { field: 'file', filename: 'my "clip".wav', contentType: 'audio/wav', data: AUDIO },
+      [
+        { field: 'file', filename: 'my "clip".wav', contentType: 'audio/wav', data: AUDIO },
+        { field: 'file', filename: 'two.wav', contentType: 'audio/wav', data: Buffer.from('2') },
+      ],
     );
     const form = await new Response(body, { headers: { 'content-type': contentType } }).formData();
     assert.deepEqual(form.getAll('model'), ['whisper-1']);
     assert.equal(form.get('prompt'), 'a "b"');
     assert.deepEqual(form.getAll('timestamp_granularities[]'), ['word', 'segment']);
+    assert.equal(form.getAll('file').length, 2);
     const file = form.get('file') as File;
     assert.equal(file.name, 'my "clip".wav');
     assert.equal(file.type, 'audio/wav');
@@ -180,7 +185,7 @@ describe('audio on OpenAI-compatible and Azure backends', () => {
   });
 
   it('refuses a request without its file before any call', async () => {
-    await assert.rejects(invoke({ ...audioRequest(), upload: undefined }), /file is missing/);
+    await assert.rejects(invoke({ ...audioRequest(), uploads: undefined }), /file is missing/);
     assert.equal(upstream.calls.length, 0);
   });
 

@@ -8,12 +8,12 @@ import {
   type JsonObject,
   type ProviderCall,
   type TokenUsage,
-  type Upload,
 } from '@aigw/contracts/data-plane';
 import { isJsonObject, parseJsonObject } from './json-shape';
 import { servedByTarget } from './openai-wire';
 import { countTokens } from './tokenizer';
 import { badResponse, credentialHeaders, type UpstreamPost } from './upstream-http';
+import { uploadForm } from './upload-form';
 import { fetchUpstreamText } from './upstream-json';
 
 /** The formats answered as JSON; the others (text, srt, vtt) are the transcript itself. */
@@ -32,12 +32,12 @@ export async function invokeOpenAiAudio(
   dispatcher: Dispatcher,
 ): Promise<JsonAnswer> {
   const { request, target } = call;
-  if (!request.upload) {
+  if (!request.uploads?.some((upload) => upload.field === 'file')) {
     throw new DataPlaneError(DataPlaneErrorCode.InvalidRequest, 'The audio file is missing', {
       param: 'file',
     });
   }
-  const form = audioForm(request.body, target.model, request.upload);
+  const form = uploadForm(request.body, target.model, request.uploads);
   const post: UpstreamPost = {
     url,
     headers: {
@@ -103,53 +103,11 @@ function estimatedAudioUsage(request: GatewayRequest, transcript: string): Token
   return {
     ...NO_TOKENS,
     outputTokens: countTokens(transcript),
-    audioSeconds: audioSecondsUpperBound(request.upload?.data ?? new Uint8Array()),
+    audioSeconds: audioSecondsUpperBound(request.uploads?.[0]?.data ?? new Uint8Array()),
     source: 'estimated',
   };
 }
 
 function count(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
-}
-
-/**
- * The upstream form: every text field as the client sent it (a list as that many fields
- * of its name), `model` the served one, then the file. One buffer: the file is copied
- * once per attempt, into the body the backend reads.
- */
-export function audioForm(
-  body: JsonObject,
-  model: string,
-  upload: Upload,
-): { contentType: string; body: Buffer } {
-  const boundary = `aigw-${crypto.randomUUID()}`;
-  const parts: Buffer[] = [];
-  const field = (name: string, value: string) =>
-    parts.push(
-      Buffer.from(
-        `--${boundary}\r\nContent-Disposition: form-data; name="${quoted(name)}"\r\n\r\n${value}\r\n`,
-      ),
-    );
-  field('model', model);
-  for (const [name, value] of Object.entries(body)) {
-    if (name === 'model') continue;
-    // The edge keeps a form's fields as strings, a repeated one as a list of them.
-    for (const item of [value].flat()) {
-      if (typeof item === 'string') field(name, item);
-    }
-  }
-  parts.push(
-    Buffer.from(
-      `--${boundary}\r\nContent-Disposition: form-data; name="${quoted(upload.field)}"; ` +
-        `filename="${quoted(upload.filename)}"\r\nContent-Type: ${upload.contentType.replace(/[\r\n]/g, '')}\r\n\r\n`,
-    ),
-    Buffer.from(upload.data.buffer, upload.data.byteOffset, upload.data.byteLength),
-    Buffer.from(`\r\n--${boundary}--\r\n`),
-  );
-  return { contentType: `multipart/form-data; boundary=${boundary}`, body: Buffer.concat(parts) };
-}
-
-/** A name as a quoted-string of a form part's header (RFC 7578 escapes by percent). */
-function quoted(value: string): string {
-  return value.replace(/"/g, '%22').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 }

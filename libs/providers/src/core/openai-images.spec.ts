@@ -106,10 +106,35 @@ describe('images on OpenAI-compatible backends', () => {
     });
   });
 
+  it('posts an edit as a form: the fields, the served model, the images and mask', async () => {
+    const png = Buffer.from('\u0089PNG-not-really');
+    const answer = await invoke({
+      ...imageRequest({ n: 2, size: '1024x1024' }),
+      operation: 'image-edits',
+      uploads: [
+        { field: 'image[]', filename: 'a.png', contentType: 'image/png', data: png },
+        { field: 'mask', filename: 'm.png', contentType: 'image/png', data: Buffer.from('m') },
+      ],
+    });
+    assert.equal((answer.body.data as unknown[]).length, 2);
+    assert.equal(answer.usage.images, 2);
+    const [call] = upstream.calls;
+    assert.equal(call.path, '/v1/images/edits');
+    assert.equal(call.body.model, 'dall-e-3');
+    assert.equal(call.body.n, '2');
+    assert.equal(call.body.prompt, 'a fox in the snow');
+    assert.equal((call.body['image[]'] as { size: number }).size, png.length);
+    assert.equal((call.body.mask as { filename: string }).filename, 'm.png');
+  });
+
   it("builds Azure's deployment URL for images", () => {
     assert.equal(
       azureDeploymentUrl('https://res.openai.azure.com', 'dalle', 'images', {}),
       'https://res.openai.azure.com/openai/deployments/dalle/images/generations?api-version=2024-10-21',
+    );
+    assert.equal(
+      azureDeploymentUrl('https://res.openai.azure.com', 'img', 'image-edits', {}),
+      'https://res.openai.azure.com/openai/deployments/img/images/edits?api-version=2024-10-21',
     );
   });
 });

@@ -3,7 +3,8 @@ import type { JsonAnswer, JsonObject, ProviderCall, TokenUsage } from '@aigw/con
 import { isJsonObject } from './json-shape';
 import { servedByTarget } from './openai-wire';
 import { countTokens } from './tokenizer';
-import { badResponse, providerPost } from './upstream-http';
+import { uploadForm } from './upload-form';
+import { badResponse, credentialHeaders, providerPost, type UpstreamPost } from './upstream-http';
 import { fetchUpstreamJson } from './upstream-json';
 
 /**
@@ -19,7 +20,9 @@ export async function invokeOpenAiImages(
   dispatcher: Dispatcher,
 ): Promise<JsonAnswer> {
   const { request, target } = call;
-  const post = providerPost(call, url, { ...request.body, model: target.model });
+  const post = request.uploads
+    ? formPost(call, url, uploadForm(request.body, target.model, request.uploads))
+    : providerPost(call, url, { ...request.body, model: target.model });
   const { body } = await fetchUpstreamJson(call, post, dispatcher);
   if (!Array.isArray(body.data)) {
     throw badResponse(target.backendName, 'a body without its "data" list');
@@ -30,6 +33,24 @@ export async function invokeOpenAiImages(
     body,
     usage: imageUsage(request.body, body),
     servedBy: servedByTarget(call),
+  };
+}
+
+/** An edit's form, with the call's forwarded headers and key. */
+function formPost(
+  call: ProviderCall,
+  url: string,
+  form: { contentType: string; body: Buffer },
+): UpstreamPost {
+  return {
+    url,
+    headers: {
+      ...call.request.forwardHeaders,
+      ...credentialHeaders(call.target),
+      'content-type': form.contentType,
+      accept: 'application/json',
+    },
+    body: form.body,
   };
 }
 

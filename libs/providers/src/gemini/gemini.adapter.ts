@@ -40,6 +40,7 @@ export class GeminiAdapter implements ProviderAdapter {
       case 'translations':
       case 'speech':
       case 'images':
+      case 'image-edits':
         throw unsupportedOperation('google-gemini', request.operation);
       case 'embeddings': {
         const ask = embeddingAsk(request.body);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
-  AUDIO_API_OPERATIONS,
+  MEDIA_OPERATIONS,
   estimateTokens,
   promptText,
   type GatewayAnswer,
@@ -35,7 +35,7 @@ export class LocalAdapter implements ProviderAdapter {
 
   async invoke(call: ProviderCall): Promise<GatewayAnswer> {
     const { request, target } = call;
-    if (AUDIO_API_OPERATIONS.has(request.operation) || request.operation === 'images') {
+    if (MEDIA_OPERATIONS.has(request.operation)) {
       throw unsupportedOperation('local', request.operation);
     }
     const servedBy: ServedBy = {

@@ -30,6 +30,7 @@ const GEN_AI_OPERATION = {
   translations: 'translations',
   speech: 'speech',
   images: 'images',
+  'image-edits': 'image_edits',
 };
 
 /**

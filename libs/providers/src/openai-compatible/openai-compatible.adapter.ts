@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici';
 import {
   AUDIO_OPERATIONS,
+  IMAGE_OPERATIONS,
   type GatewayAnswer,
   type Operation,
   type ProviderCall,
@@ -21,6 +22,7 @@ const PATHS: Record<Operation, string> = {
   translations: '/audio/translations',
   speech: '/audio/speech',
   images: '/images/generations',
+  'image-edits': '/images/edits',
 };
 
 /** OpenAI and every provider that speaks its wire format (Mistral, Groq, vLLM, ...). */
@@ -36,8 +38,8 @@ export class OpenAiCompatibleAdapter implements ProviderAdapter {
   async invoke(call: ProviderCall): Promise<GatewayAnswer> {
     const { request, target } = call;
     const base = resolveBaseUrl(target.provider, target.baseUrl);
-    if (request.operation === 'images') {
-      return invokeOpenAiImages(call, base + PATHS.images, this.dispatcher);
+    if (IMAGE_OPERATIONS.has(request.operation)) {
+      return invokeOpenAiImages(call, base + PATHS[request.operation], this.dispatcher);
     }
     if (request.operation === 'speech') {
       return invokeOpenAiSpeech(call, base + PATHS.speech, this.dispatcher);

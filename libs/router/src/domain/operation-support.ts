@@ -1,5 +1,5 @@
 import { canonicalProvider, type ProviderKind } from '@aigw/config';
-import { AUDIO_API_OPERATIONS, type Operation } from '@aigw/contracts/data-plane';
+import { AUDIO_API_OPERATIONS, IMAGE_OPERATIONS, type Operation } from '@aigw/contracts/data-plane';
 
 /**
  * Providers whose API serves OpenAI's audio endpoints in its wire format: OpenAI, Azure
@@ -33,7 +33,7 @@ const IMAGE_PROVIDERS: ReadonlySet<ProviderKind> = new Set<ProviderKind>([
 export function servesOperation(provider: string, operation: Operation): boolean {
   const providers = AUDIO_API_OPERATIONS.has(operation)
     ? AUDIO_PROVIDERS
-    : operation === 'images'
+    : IMAGE_OPERATIONS.has(operation)
       ? IMAGE_PROVIDERS
       : undefined;
   if (!providers) return true;

@@ -158,7 +158,9 @@ export class FakeOpenAiUpstream {
     }
 
     const model = typeof body.model === 'string' ? body.model : 'unknown';
-    if (path.endsWith('/images/generations')) return images(response, model, body);
+    if (path.endsWith('/images/generations') || path.endsWith('/images/edits')) {
+      return images(response, model, body);
+    }
     if (path.endsWith('/audio/speech')) {
       return speech(
         response,
@@ -315,7 +317,7 @@ export const FAKE_IMAGE_B64 =
  * gpt-image models, which also report tokens: 20 in, 1056 out per image, medium 1024x1024).
  */
 function images(response: ServerResponse, model: string, body: Record<string, unknown>): void {
-  const n = typeof body.n === 'number' ? body.n : 1;
+  const n = Number(body.n ?? 1); // a number in JSON, text in an edit's form
   const tokens = model.startsWith('gpt-image');
   const b64 = tokens || body.response_format === 'b64_json';
   json(response, {

@@ -30,6 +30,7 @@ const OPERATIONS: ReadonlySet<string> = new Set<Operation>([
   'translations',
   'speech',
   'images',
+  'image-edits',
 ]);
 
 export function encodeRouteRequest(request: GatewayRequest): string {
@@ -40,12 +41,14 @@ export function encodeInvokeRequest(request: GatewayRequest, target: WireTarget)
   return JSON.stringify({ request: wireRequest(request), target });
 }
 
-/** A request's uploaded file travels as base64 (JSON has no bytes); the rest as it is. */
+/** A request's uploaded files travel as base64 (JSON has no bytes); the rest as it is. */
 function wireRequest(request: GatewayRequest): unknown {
-  if (!request.upload) return request;
-  const { data, ...upload } = request.upload;
-  const base64 = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64');
-  return { ...request, upload: { ...upload, base64 } };
+  if (!request.uploads) return request;
+  const uploads = request.uploads.map(({ data, ...upload }) => ({
+    ...upload,
+    base64: Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64'),
+  }));
+  return { ...request, uploads };
 }
 
 /** How much larger a body grows on the wire: an uploaded file's base64 is 4/3 of it. */
@@ -173,7 +176,7 @@ function gatewayRequest(value: unknown): GatewayRequest {
     stream: bool(object, 'stream'),
     clientWantsStreamUsage: bool(object, 'clientWantsStreamUsage'),
     body: asObject(field(object, 'body'), 'request.body'),
-    ...(object.upload === undefined ? {} : { upload: upload(object.upload) }),
+    ...(object.uploads === undefined ? {} : { uploads: uploads(object.uploads) }),
     caller: {
       userKey: str(caller, 'userKey', 'request.caller'),
       ...(typeof tier === 'string' ? { tier } : {}),
@@ -191,14 +194,17 @@ function gatewayRequest(value: unknown): GatewayRequest {
   };
 }
 
-function upload(value: unknown): Upload {
-  const object = asObject(value, 'request.upload');
-  return {
-    field: str(object, 'field', 'request.upload'),
-    filename: str(object, 'filename', 'request.upload'),
-    contentType: str(object, 'contentType', 'request.upload'),
-    data: Buffer.from(str(object, 'base64', 'request.upload'), 'base64'),
-  };
+function uploads(value: unknown): Upload[] {
+  if (!Array.isArray(value)) throw malformed('request.uploads');
+  return value.map((item) => {
+    const object = asObject(item, 'request.uploads[]');
+    return {
+      field: str(object, 'field', 'request.uploads[]'),
+      filename: str(object, 'filename', 'request.uploads[]'),
+      contentType: str(object, 'contentType', 'request.uploads[]'),
+      data: Buffer.from(str(object, 'base64', 'request.uploads[]'), 'base64'),
+    };
+  });
 }
 
 function traceContext(value: unknown): TraceContext {

@@ -154,28 +154,40 @@ describe('wire messages for audio', () => {
     operation: 'transcriptions',
     stream: false,
     body: { model: 'stt', 'timestamp_granularities[]': ['word', 'segment'] },
-    upload: {
-      field: 'file',
-      filename: 'clip.wav',
-      contentType: 'audio/wav',
-      // A view into a larger buffer: only its own bytes may travel.
-      data: Buffer.from('xxRIFF\u0000\u00ff\r\n--yy').subarray(2, 12),
-    },
+    uploads: [
+      {
+        field: 'file',
+        filename: 'clip.wav',
+        contentType: 'audio/wav',
+        // A view into a larger buffer: only its own bytes may travel.
+        data: Buffer.from('xxRIFF\u0000\u00ff\r\n--yy').subarray(2, 12),
+      },
+      { field: 'mask', filename: 'm.png', contentType: 'image/png', data: Buffer.from([1, 2]) },
+    ],
   };
 
   it('carries the uploaded file as base64 and gives back the same bytes', () => {
-    const wire = JSON.parse(encodeRouteRequest(audio)) as { request: { upload: JsonObject } };
-    assert.equal(wire.request.upload.base64, Buffer.from(audio.upload!.data).toString('base64'));
+    const wire = JSON.parse(encodeRouteRequest(audio)) as { request: { uploads: JsonObject[] } };
+    const sent = audio.uploads!;
+    assert.equal(wire.request.uploads[0].base64, Buffer.from(sent[0].data).toString('base64'));
     const decoded = decodeRouteRequest(wire);
-    assert.deepEqual(Buffer.from(decoded.upload!.data), Buffer.from(audio.upload!.data));
-    assert.deepEqual({ ...decoded, upload: undefined }, { ...audio, upload: undefined });
+    assert.equal(decoded.uploads?.length, 2);
+    decoded.uploads!.forEach((upload, index) => {
+      assert.deepEqual(Buffer.from(upload.data), Buffer.from(sent[index].data));
+      assert.equal(upload.field, sent[index].field);
+    });
+    assert.deepEqual({ ...decoded, uploads: undefined }, { ...audio, uploads: undefined });
     const invoked = decodeInvokeRequest(
       JSON.parse(encodeInvokeRequest(audio, { backendName: 'b', provider: 'openai', model: 'm' })),
     );
-    assert.equal(invoked.request.upload?.filename, 'clip.wav');
+    assert.equal(invoked.request.uploads?.[0].filename, 'clip.wav');
     assert.throws(
-      () => decodeRouteRequest({ request: { ...wire.request, upload: { field: 'file' } } }),
-      /request\.upload\.filename/,
+      () => decodeRouteRequest({ request: { ...wire.request, uploads: [{ field: 'file' }] } }),
+      /request\.uploads\[\]\.filename/,
+    );
+    assert.throws(
+      () => decodeRouteRequest({ request: { ...wire.request, uploads: {} } }),
+      /request\.uploads/,
     );
   });
 
