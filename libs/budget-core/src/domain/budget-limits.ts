@@ -7,12 +7,7 @@ import { DAY, MINUTE, windowAt, type BudgetWindow, type WindowSpec } from './bud
  * `requests` are calls, one each whatever their size.
  */
 export type LimitUnit =
-  | 'tokens'
-  | 'inputTokens'
-  | 'outputTokens'
-  | 'totalTokens'
-  | 'dollars'
-  | 'requests';
+  'tokens' | 'inputTokens' | 'outputTokens' | 'totalTokens' | 'dollars' | 'requests';
 
 /** One limit as it applies to one request. */
 export interface BudgetLimit {

@@ -127,7 +127,9 @@ export class PerModelRateLimitDto {
           ? (args?.object as PerModelRateLimitDto).requestsPerMinute !== undefined
           : Number.isInteger(value) && (value as number) >= 1,
       defaultMessage: (args) =>
-        args?.value === undefined ? 'is required (or requestsPerMinute)' : `expected ${POSITIVE_INT}`,
+        args?.value === undefined
+          ? 'is required (or requestsPerMinute)'
+          : `expected ${POSITIVE_INT}`,
     },
   })
   tokensPerMinute?: number;
