@@ -2,7 +2,8 @@
 // processes) with the official openai client: the uploaded file crosses both internal
 // hops intact (as base64 in the wire message, so a file near the body limit still fits),
 // a failing backend fails over with the same file, a text answer keeps its media type,
-// and the ingress bills the reported minutes.
+// and the ingress bills the reported minutes. Speech audio and an image edit's files cross
+// the same hops.
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -10,7 +11,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI, { toFile } from 'openai';
-import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
+import { FAKE_IMAGE_B64, FakeOpenAiUpstream, fakeSpeechAudio } from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
 
 const BODY_LIMIT = 4 * 1024 * 1024;
@@ -56,6 +57,8 @@ spec:
   backends:
   - {name: primary, priority: 0, provider: vllm, baseUrl: "${primary.baseUrl}", model: whisper-1, modelNameOverride: stt, auth: {apiKeyRef: {name: primary-key}}}
   - {name: secondary, priority: 1, provider: vllm, baseUrl: "${secondary.baseUrl}", model: whisper-large-v3, modelNameOverride: stt}
+  - {name: speaker, priority: 0, provider: vllm, baseUrl: "${primary.baseUrl}", model: tts-1, modelNameOverride: voice}
+  - {name: painter, priority: 0, provider: openai-compatible, baseUrl: "${primary.baseUrl}", model: dall-e-2, modelNameOverride: painter}
   failover: {on: [rateLimit, timeout, error], retryDelay: 0s}
   costControl:
     modelPricing:
@@ -129,5 +132,42 @@ spec:
     assert.equal(secondary.calls[0].body.model, 'whisper-large-v3');
     assert.equal((secondary.calls[0].body.file as { sha256: string }).sha256, sha256(audio));
     assert.equal(secondary.calls[0].body.response_format, 'srt');
+  });
+
+  it('streams speech audio across both hops byte for byte, with its content type', async () => {
+    const response = await client.audio.speech.create({
+      model: 'voice',
+      voice: 'alloy',
+      input: 'Across the wire.',
+      response_format: 'opus',
+    });
+    assert.equal(response.headers.get('content-type'), 'audio/opus');
+    assert.deepEqual(
+      Buffer.from(await response.arrayBuffer()),
+      Buffer.concat(fakeSpeechAudio('Across the wire.')),
+    );
+    assert.equal(primary.calls[0].body.model, 'tts-1');
+  });
+
+  it("carries an image edit's files across both hops", async () => {
+    const png = Buffer.from(FAKE_IMAGE_B64, 'base64');
+    const data = await client.images.edit({
+      model: 'painter',
+      image: [
+        await toFile(png, 'a.png', { type: 'image/png' }),
+        await toFile(Buffer.concat([png, png]), 'b.png', { type: 'image/png' }),
+      ],
+      prompt: 'merge them',
+    });
+    assert.equal(data.data?.length, 1);
+    const sent = primary.calls[0].body['image[]'] as { filename: string; size: number }[];
+    assert.deepEqual(
+      sent.map((file) => [file.filename, file.size]),
+      [
+        ['a.png', png.length],
+        ['b.png', 2 * png.length],
+      ],
+    );
+    assert.equal(primary.calls[0].body.model, 'dall-e-2');
   });
 });

@@ -130,3 +130,17 @@ test("a chat request's reasoning_effort must be a string and its thinking one th
     refused('thinking', { thinking }, /^'thinking' must be .*at least 1024/);
   }
 });
+
+test('speech is a stream whatever the body says (its audio is relayed as it comes); a transcription is not', () => {
+  const speech = buildGatewayRequest(
+    'speech',
+    { model: 'tts-1', voice: 'alloy', input: 'hi' },
+    context,
+  );
+  assert.equal(speech.stream, true);
+  assert.equal(speech.clientWantsStreamUsage, false);
+  assert.equal(
+    buildGatewayRequest('transcriptions', { model: 'whisper-1' }, context).stream,
+    false,
+  );
+});

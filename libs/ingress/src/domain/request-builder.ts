@@ -125,7 +125,8 @@ export function buildGatewayRequest(
   if (json.stream !== undefined && json.stream !== null && typeof json.stream !== 'boolean') {
     throw invalid("'stream' must be a boolean", 'stream');
   }
-  const stream = operation !== 'embeddings' && json.stream === true;
+  // Speech is always answered as a stream (its audio as it comes), whatever the body says.
+  const stream = operation === 'speech' || (operation !== 'embeddings' && json.stream === true);
   const streamOptions = json.stream_options as JsonObject | undefined;
   return {
     requestId: context.requestId,
