@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DataPlaneError } from '@aigw/contracts/data-plane';
 import { audioRequestParts } from './audio-form';
-import { MultipartForm, type FormFile } from './multipart-form';
+import { MultipartForm, type FormFile } from '../forms/multipart-form';
 
 const FILE: FormFile = {
   field: 'file',

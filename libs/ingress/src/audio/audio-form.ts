@@ -4,7 +4,7 @@ import {
   type JsonObject,
   type Upload,
 } from '@aigw/contracts/data-plane';
-import { MultipartForm } from './multipart-form';
+import { MultipartForm } from '../forms/multipart-form';
 
 /** What OpenAI's transcription and translation endpoints answer in. */
 export const AUDIO_RESPONSE_FORMATS: ReadonlySet<string> = new Set([

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DataPlaneError } from '@aigw/contracts/data-plane';
-import { MultipartForm, type FormFile } from '../audio/multipart-form';
+import { MultipartForm, type FormFile } from '../forms/multipart-form';
 import { imageEditParts, MAX_EDIT_IMAGES } from './image-edit-form';
 
 const file = (field: string, bytes = [1, 2, 3]): FormFile => ({

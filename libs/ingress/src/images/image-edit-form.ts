@@ -4,7 +4,7 @@ import {
   type JsonObject,
   type Upload,
 } from '@aigw/contracts/data-plane';
-import { MultipartForm } from '../audio/multipart-form';
+import { MultipartForm } from '../forms/multipart-form';
 import { checkedImageBody } from './image-request';
 
 /** The most images gpt-image-1 edits together. */
