@@ -196,6 +196,38 @@ spec:
     assert.equal(Number(response.headers.get(COST_HEADER)), asHeader(dollars));
   });
 
+  it("streams gpt-4o-transcribe's events, and whisper-1's whole transcript as one", async () => {
+    const stream = await client.audio.transcriptions.create({
+      file: await clip(),
+      model: 'gpt-4o-transcribe',
+      stream: true,
+    });
+    const events: { type: string; delta?: string; usage?: unknown }[] = [];
+    for await (const event of stream) events.push(event);
+    assert.equal(
+      events
+        .filter((event) => event.type === 'transcript.text.delta')
+        .map((event) => event.delta)
+        .join(''),
+      'Hello from the fake upstream.',
+    );
+    assert.equal(events.at(-1)?.type, 'transcript.text.done');
+    assert.equal((events.at(-1)?.usage as { input_tokens: number }).input_tokens, 40);
+    assert.equal(primary.calls[0].body.stream, 'true');
+
+    const whole = await client.audio.transcriptions.create({
+      file: await clip(),
+      model: 'speech-to-text',
+      stream: true,
+    });
+    const all: { type: string; text?: string }[] = [];
+    for await (const event of whole) all.push(event);
+    assert.deepEqual(
+      all.map((event) => [event.type, event.text]),
+      [['transcript.text.done', 'Hello from the fake upstream.']],
+    );
+  });
+
   it('fails over to the next backend with the same file', async () => {
     primary.next({ kind: 'status', status: 503 });
     const data = await client.audio.transcriptions.create({
@@ -243,7 +275,7 @@ spec:
 
     const streamed = new FormData();
     streamed.append('model', 'speech-to-text');
-    streamed.append('stream', 'true');
+    streamed.append('stream', 'yes');
     streamed.append('file', new Blob([CLIP], { type: 'audio/wav' }), 'clip.wav');
     response = await post('transcriptions', streamed);
     assert.equal(response.status, 400);

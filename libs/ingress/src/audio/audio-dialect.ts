@@ -12,7 +12,7 @@ export const AUDIO_DIALECT: EdgeDialect = {
   canonicalBody: (form) => audioRequestParts(form).body,
   withState: (request, form) => ({ ...request, uploads: audioRequestParts(form).uploads }),
   answerBody: (answer) => (answer.mediaType === undefined ? answer.body : answer.body.text),
-  // Never opened: audio requests are refused a stream (see audioRequestParts).
+  // A streamed transcript: OpenAI's events as server-sent events, as for chat.
   openStream: (response, headers, request, clientBody) =>
     OPENAI_DIALECT.openStream(response, headers, request, clientBody),
   sendError: sendOpenAiError,

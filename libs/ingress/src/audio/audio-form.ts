@@ -35,8 +35,8 @@ export interface AudioRequestParts {
 /**
  * Reads and checks a transcription or translation form the way OpenAI does: one `file`,
  * a `model`, and the settings the gateway reads itself (format, temperature,
- * granularities). Other fields pass through to the backend untouched. A stream is
- * refused: the gateway relays audio answers whole.
+ * granularities). Other fields pass through to the backend untouched; `stream` becomes a
+ * boolean, so the request is a stream.
  */
 export function audioRequestParts(form: unknown): AudioRequestParts {
   if (!(form instanceof MultipartForm)) {
@@ -80,14 +80,13 @@ export function audioRequestParts(form: unknown): AudioRequestParts {
       'timestamp_granularities',
     );
   }
+  // A stream (gpt-4o-transcribe's events) is asked for as the data plane asks: a boolean.
   const stream = body.stream;
-  if (stream === 'true') {
-    throw invalid('This gateway answers audio requests whole: leave stream unset', 'stream');
-  }
-  if (stream !== undefined && stream !== 'false') {
+  if (stream !== undefined && stream !== 'true' && stream !== 'false') {
     throw invalid("'stream' must be true or false", 'stream');
   }
-  delete body.stream;
+  if (stream === 'true') body.stream = true;
+  else delete body.stream;
   const files = form.files.filter((file) => file.field === 'file');
   if (files.length !== 1 || form.files.length !== 1) {
     throw invalid("Send exactly one audio file, in the 'file' part", 'file');

@@ -6,6 +6,8 @@ import {
   DataPlaneErrorCode,
   type GatewayRequest,
   type JsonAnswer,
+  type JsonObject,
+  type StreamAnswer,
   type UpstreamTarget,
 } from '@aigw/contracts/data-plane';
 import { FakeAzureOpenAiUpstream, FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
@@ -182,6 +184,35 @@ describe('audio on OpenAI-compatible and Azure backends', () => {
       assert.equal(error.code, DataPlaneErrorCode.UpstreamRateLimited);
       return true;
     });
+  });
+
+  it("relays a stream's events with the done event's usage, and a JSON answer as one event", async () => {
+    const streamed = (await new OpenAiCompatibleAdapter().invoke({
+      request: { ...audioRequest(), stream: true, body: { model: 'stt', stream: true } },
+      target: { ...target, model: 'gpt-4o-transcribe' },
+      signal: new AbortController().signal,
+    })) as StreamAnswer;
+    const events: JsonObject[] = [];
+    for await (const event of streamed.events) events.push(event);
+    assert.equal(events.length, 7);
+    assert.equal(events.at(-1)?.type, 'transcript.text.done');
+    assert.deepEqual(await streamed.usage, {
+      inputTokens: 40,
+      outputTokens: 6,
+      cachedInputTokens: 0,
+      audioInputTokens: 40,
+      source: 'reported',
+    });
+    assert.equal(upstream.calls[0].body.stream, 'true');
+
+    const whole = (await invoke({ ...audioRequest(), stream: true })) as unknown as StreamAnswer;
+    const only: JsonObject[] = [];
+    for await (const event of whole.events) only.push(event);
+    assert.deepEqual(
+      only.map((event) => event.type),
+      ['transcript.text.done'],
+    );
+    assert.equal((await whole.usage).audioSeconds, 3);
   });
 
   it('refuses a request without its file before any call', async () => {

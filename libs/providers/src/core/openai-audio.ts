@@ -7,9 +7,11 @@ import {
   type JsonAnswer,
   type JsonObject,
   type ProviderCall,
+  type StreamAnswer,
   type TokenUsage,
 } from '@aigw/contracts/data-plane';
 import { isJsonObject, parseJsonObject } from './json-shape';
+import { streamTranscript } from './openai-audio-stream';
 import { servedByTarget } from './openai-wire';
 import { countTokens } from './tokenizer';
 import { badResponse, credentialHeaders, type UpstreamPost } from './upstream-http';
@@ -30,7 +32,7 @@ export async function invokeOpenAiAudio(
   call: ProviderCall,
   url: string,
   dispatcher: Dispatcher,
-): Promise<JsonAnswer> {
+): Promise<JsonAnswer | StreamAnswer> {
   const { request, target } = call;
   if (!request.uploads?.some((upload) => upload.field === 'file')) {
     throw new DataPlaneError(DataPlaneErrorCode.InvalidRequest, 'The audio file is missing', {
@@ -48,6 +50,11 @@ export async function invokeOpenAiAudio(
     },
     body: form.body,
   };
+  if (request.stream) {
+    return streamTranscript(call, post, dispatcher, reportedAudioUsage, (text) =>
+      estimatedAudioUsage(request, text),
+    );
+  }
   const response = await fetchUpstreamText(call, post, dispatcher);
   const servedBy = servedByTarget(call);
   const format =

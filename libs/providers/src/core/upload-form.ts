@@ -21,10 +21,12 @@ export function uploadForm(
   field('model', model);
   for (const [name, value] of Object.entries(body)) {
     if (name === 'model') continue;
-    // The edge keeps a form's fields as strings (a count as a number), a repeated one as a
-    // list of them.
+    // The edge keeps a form's fields as strings (a count as a number, `stream` as a
+    // boolean), a repeated one as a list of them.
     for (const item of [value].flat()) {
-      if (typeof item === 'string' || typeof item === 'number') field(name, String(item));
+      if (typeof item === 'string' || typeof item === 'number' || typeof item === 'boolean') {
+        field(name, String(item));
+      }
     }
   }
   for (const upload of uploads) {

@@ -222,6 +222,24 @@ export class FakeOpenAiUpstream {
   ): void {
     const text = WORDS.join('');
     const format = typeof body.response_format === 'string' ? body.response_format : 'json';
+    // gpt-4o transcribe models stream their transcript; whisper-1 ignores `stream`.
+    if (body.stream === 'true' && model.includes('transcribe')) {
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      for (const word of WORDS) {
+        response.write(
+          `data: ${JSON.stringify({ type: 'transcript.text.delta', delta: word })}\n\n`,
+        );
+      }
+      const usage = this.audioUsage ?? {
+        type: 'tokens',
+        input_tokens: 40,
+        output_tokens: 6,
+        total_tokens: 46,
+        input_token_details: { text_tokens: 0, audio_tokens: 40 },
+      };
+      response.end(`data: ${JSON.stringify({ type: 'transcript.text.done', text, usage })}\n\n`);
+      return;
+    }
     const plain = (type: string, content: string) => {
       response.writeHead(200, { 'content-type': type });
       response.end(content);
