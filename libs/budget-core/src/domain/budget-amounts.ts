@@ -1,23 +1,8 @@
-import { dollarCost, weightedTokens, type RouteConfig } from '@aigw/config';
+import { dollarCost, weightedTokens, type RouteConfig, type TokenCounts } from '@aigw/config';
 import type { LimitUnit } from './budget-limits';
 
-export interface TokenCounts {
-  readonly inputTokens: number;
-  readonly outputTokens: number;
-  /** The part of `inputTokens` read from the provider's prompt cache (billed lower). */
-  readonly cachedInputTokens?: number;
-  /** The part of `inputTokens` written to the provider's prompt cache (billed higher). */
-  readonly cacheWriteInputTokens?: number;
-  /** The part of `inputTokens` that was audio (billed at its own rate). */
-  readonly audioInputTokens?: number;
-  /** Seconds of audio, for models billed by the minute. */
-  readonly audioSeconds?: number;
-  /** Characters spoken, for models billed by the character. */
-  readonly characters?: number;
-  /** Images made, for models billed by the image, and their `quality/size` as asked. */
-  readonly images?: number;
-  readonly imageVariant?: string;
-}
+/** A call's counts as budgets weigh them: the price's own (tokens, audio, characters, images). */
+export type { TokenCounts };
 
 /** What one call of `counts` tokens of `model` weighs in each unit a limit may count. */
 export function amountsFor(

@@ -186,9 +186,9 @@ export class UserIdentificationDto {
 
 const RATE_FIELDS = 'inputPer1k, outputPer1k, cachedInputPer1k, cacheWritePer1k';
 
-/** US dollars per 1000 tokens of `what`: a finite number >= 0. */
-function DollarsPer1k(what: string): PropertyDecorator {
-  const expected = expecting(`US dollars per 1000 ${what} (a number >= 0)`);
+/** US dollars per `unit` (1000 input tokens, a minute of audio, an image): a finite number >= 0. */
+function UsDollarsPer(unit: string): PropertyDecorator {
+  const expected = expecting(`US dollars per ${unit} (a number >= 0)`);
   const isNumber = IsNumber(FINITE, expected);
   const atLeastZero = Min(0, expected);
   return (target, key) => {
@@ -205,57 +205,53 @@ export class PriceTierDto {
   aboveInputTokens!: number;
 
   @IsOptional()
-  @DollarsPer1k('input tokens')
+  @UsDollarsPer('1000 input tokens')
   inputPer1k?: number;
 
   @IsOptional()
-  @DollarsPer1k('output tokens')
+  @UsDollarsPer('1000 output tokens')
   outputPer1k?: number;
 
   @IsOptional()
-  @DollarsPer1k('input tokens read from cache')
+  @UsDollarsPer('1000 input tokens read from cache')
   cachedInputPer1k?: number;
 
   @IsOptional()
-  @DollarsPer1k('input tokens written to cache')
+  @UsDollarsPer('1000 input tokens written to cache')
   cacheWritePer1k?: number;
 }
 
 export class ModelPricingDto {
   @IsDefined(REQUIRED)
-  @DollarsPer1k('input tokens')
+  @UsDollarsPer('1000 input tokens')
   inputPer1k!: number;
 
   @IsDefined(REQUIRED)
-  @DollarsPer1k('output tokens')
+  @UsDollarsPer('1000 output tokens')
   outputPer1k!: number;
 
   @IsOptional()
-  @DollarsPer1k('input tokens read from cache')
+  @UsDollarsPer('1000 input tokens read from cache')
   cachedInputPer1k?: number;
 
   @IsOptional()
-  @DollarsPer1k('input tokens written to cache')
+  @UsDollarsPer('1000 input tokens written to cache')
   cacheWritePer1k?: number;
 
   @IsOptional()
-  @IsNumber(FINITE, expecting('US dollars per 1000 audio input tokens (a number >= 0)'))
-  @Min(0, expecting('US dollars per 1000 audio input tokens (a number >= 0)'))
+  @UsDollarsPer('1000 audio input tokens')
   audioInputPer1k?: number;
 
   @IsOptional()
-  @IsNumber(FINITE, expecting('US dollars per minute of audio (a number >= 0)'))
-  @Min(0, expecting('US dollars per minute of audio (a number >= 0)'))
+  @UsDollarsPer('minute of audio')
   perMinute?: number;
 
   @IsOptional()
-  @IsNumber(FINITE, expecting('US dollars per 1000 characters spoken (a number >= 0)'))
-  @Min(0, expecting('US dollars per 1000 characters spoken (a number >= 0)'))
+  @UsDollarsPer('1000 characters spoken')
   per1kCharacters?: number;
 
   @IsOptional()
-  @IsNumber(FINITE, expecting('US dollars per image (a number >= 0)'))
-  @Min(0, expecting('US dollars per image (a number >= 0)'))
+  @UsDollarsPer('image')
   perImage?: number;
 
   @IsOptional()
