@@ -19,7 +19,7 @@ import {
 } from './domain/backend-chain';
 import { BackendBalancer } from './domain/backend-balancer';
 import { BackendHealth, type Cooldown } from './domain/backend-health';
-import { servesOperation } from './domain/operation-support';
+import { isSpecialOperation, servesOperation } from './domain/operation-support';
 import type { AttemptSpan, AttemptTracing } from './tracing/attempt-tracing';
 
 /** What the router tells the rest of the gateway about its decisions. */
@@ -94,10 +94,13 @@ export class FailoverRouter implements RouterPort {
       request.requestedModel,
       request.allowedModels,
     );
-    // A backend whose API lacks the operation (audio on Anthropic) is no failover target.
-    const able = links.filter(
-      (link) => isUnresolved(link) || servesOperation(link.backend.provider, request.operation),
-    );
+    // A backend whose API lacks the operation (audio on Anthropic) is no failover target;
+    // every backend serves chat, completions and embeddings, so those skip the filter.
+    const able = isSpecialOperation(request.operation)
+      ? links.filter(
+          (link) => isUnresolved(link) || servesOperation(link.backend.provider, request.operation),
+        )
+      : links;
     if (able.length === 0 && links.length > 0) throw unservedOperation(request);
     const usable = this.balancer.order(
       able.filter((link) => isUnresolved(link) || isAuthenticated(link.backend)),

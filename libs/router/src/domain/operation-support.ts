@@ -29,6 +29,11 @@ const IMAGE_PROVIDERS: ReadonlySet<ProviderKind> = new Set<ProviderKind>([
   'openai-compatible',
 ]);
 
+/** Whether only some providers serve `operation` (audio, images), so chains are filtered. */
+export function isSpecialOperation(operation: Operation): boolean {
+  return AUDIO_API_OPERATIONS.has(operation) || IMAGE_OPERATIONS.has(operation);
+}
+
 /** Whether a backend of `provider` can serve `operation` at all (so it is worth a call). */
 export function servesOperation(provider: string, operation: Operation): boolean {
   const providers = AUDIO_API_OPERATIONS.has(operation)
