@@ -18,7 +18,6 @@ import {
   type BudgetLimit,
   type BudgetStore,
   type LimitUnit,
-  type RateLimitHeaderUnit,
   type TokenCounts,
 } from '@aigw/budget-core';
 import {
@@ -299,20 +298,30 @@ function tightestLimitHeaders(
   balances: readonly Balance[],
   now: number,
 ): Record<string, string> {
-  const tightest = new Map<RateLimitHeaderUnit, { limit: BoundLimit; remaining: number }>();
+  // Two running minimums rather than a map of them: this runs on every admitted request.
+  let tokens: BoundLimit | undefined;
+  let tokensLeft = Infinity;
+  let requests: BoundLimit | undefined;
+  let requestsLeft = Infinity;
   for (let index = 0; index < limits.length; index++) {
     const limit = limits[index];
     if (limit.unit === 'dollars') continue;
     const { used, reserved } = balances[index];
     const remaining = Math.max(0, limit.limit - used - reserved);
-    const unit = headerUnitOf(limit.unit);
-    const least = tightest.get(unit);
-    if (!least || remaining < least.remaining) tightest.set(unit, { limit, remaining });
+    if (headerUnitOf(limit.unit) === 'requests') {
+      if (remaining < requestsLeft) {
+        requests = limit;
+        requestsLeft = remaining;
+      }
+    } else if (remaining < tokensLeft) {
+      tokens = limit;
+      tokensLeft = remaining;
+    }
   }
-  let headers: Record<string, string> = {};
-  for (const [unit, { limit, remaining }] of tightest) {
-    const reset = limit.windowRef.endsAt - now;
-    headers = { ...headers, ...rateLimitHeaders(limit.limit, remaining, reset, unit) };
-  }
-  return headers;
+  const headers = tokens
+    ? rateLimitHeaders(tokens.limit, tokensLeft, tokens.windowRef.endsAt - now)
+    : {};
+  if (!requests) return headers;
+  const reset = requests.windowRef.endsAt - now;
+  return Object.assign(headers, rateLimitHeaders(requests.limit, requestsLeft, reset, 'requests'));
 }
