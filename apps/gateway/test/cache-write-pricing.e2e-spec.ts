@@ -3,7 +3,8 @@
 // prompt to its cache. The client sees the write in cache_creation_input_tokens (JSON and
 // streamed), and the call is billed at the route's cacheWritePer1k, or the built-in
 // catalog's write price where no route prices the model, in the cost header, the token
-// metrics, the stored usage rows and the analytics API's totals.
+// metrics, the stored usage rows and the analytics API's totals. Writes made for an hour
+// (`cache_creation.ephemeral_1h_input_tokens`) are billed at cacheWrite1hPer1k.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -21,7 +22,12 @@ const COST_HEADER = 'x-ai-gateway-cost-usd';
 const PRICED = 'claude-sonnet-4-5';
 /** Priced by no route: the built-in catalog's list price. */
 const LISTED = 'claude-opus-4-1';
-const PRICE = { inputPer1k: 0.003, cachedInputPer1k: 0.0003, cacheWritePer1k: 0.00375 };
+const PRICE = {
+  inputPer1k: 0.003,
+  cachedInputPer1k: 0.0003,
+  cacheWritePer1k: 0.00375,
+  cacheWrite1hPer1k: 0.006,
+};
 const OUTPUT_PER_1K = 0.015;
 
 /** A first call on a long prompt: most of it written to the cache, some read. */
@@ -39,13 +45,24 @@ const PRICED_DOLLARS =
   (400 / 1000) * PRICE.cachedInputPer1k +
   (10 / 1000) * OUTPUT_PER_1K;
 
+/** WRITING with 500 of its 2,000 written tokens written for an hour. */
+const WRITING_FOR_AN_HOUR: FakeAnthropicUsage = {
+  ...WRITING,
+  cache_creation: { ephemeral_5m_input_tokens: 1_500, ephemeral_1h_input_tokens: 500 },
+};
+
+/** What WRITING_FOR_AN_HOUR costs at PRICE: the 1-hour writes at their own price. */
+const HOUR_PRICED_DOLLARS =
+  PRICED_DOLLARS + (500 / 1000) * (PRICE.cacheWrite1hPer1k - PRICE.cacheWritePer1k);
+
 /** What the package itself says WRITING costs on `model` (Anthropic's list price). */
-function catalogDollars(model: string): number {
+function catalogDollars(model: string, writtenForAnHour = 0): number {
   const prices = createRequire(__filename)('@pydantic/genai-prices') as typeof GenAiPrices;
   const result = prices.calcPrice(
     {
       input_tokens: 2_450,
       cache_write_tokens: 2_000,
+      cache_write_1h_tokens: writtenForAnHour,
       cache_read_tokens: 400,
       output_tokens: 10,
     },
@@ -91,7 +108,7 @@ spec:
   - {name: listed, priority: 1, ${anthropic}, model: ${LISTED}}
   costControl:
     modelPricing:
-      ${PRICED}: {inputPer1k: ${PRICE.inputPer1k}, cachedInputPer1k: ${PRICE.cachedInputPer1k}, cacheWritePer1k: ${PRICE.cacheWritePer1k}, outputPer1k: ${OUTPUT_PER_1K}}
+      ${PRICED}: {inputPer1k: ${PRICE.inputPer1k}, cachedInputPer1k: ${PRICE.cachedInputPer1k}, cacheWritePer1k: ${PRICE.cacheWritePer1k}, cacheWrite1hPer1k: ${PRICE.cacheWrite1hPer1k}, outputPer1k: ${OUTPUT_PER_1K}}
 `,
     );
     gateway = await startApp('gateway', {
@@ -183,5 +200,28 @@ spec:
     assert.equal(report.totals.cacheWriteInputTokens, 6_000);
     const dollars = 2 * PRICED_DOLLARS + catalogDollars(LISTED);
     assert.ok(Math.abs(report.totals.costDollars - dollars) < 1e-9, `${report.totals.costDollars}`);
+  });
+
+  // Last: the calls above are counted in the metrics and rows.
+  it('bills writes made for an hour at cacheWrite1hPer1k, and at the catalog’s 1-hour price', async () => {
+    upstream.reportUsage(WRITING_FOR_AN_HOUR);
+    try {
+      const priced = await client.messages
+        .create({ model: PRICED, ...CACHED_REQUEST })
+        .withResponse();
+      assert.equal(priced.data.usage.cache_creation_input_tokens, 2_000);
+      const cost = Number(priced.response.headers.get(COST_HEADER));
+      assert.equal(cost, asHeader(HOUR_PRICED_DOLLARS));
+      assert.ok(cost > asHeader(PRICED_DOLLARS), 'dearer than 5-minute writes');
+      const listed = await client.messages
+        .create({ model: LISTED, ...CACHED_REQUEST })
+        .withResponse();
+      assert.equal(
+        Number(listed.response.headers.get(COST_HEADER)),
+        asHeader(catalogDollars(LISTED, 500)),
+      );
+    } finally {
+      upstream.reportUsage(WRITING);
+    }
   });
 });

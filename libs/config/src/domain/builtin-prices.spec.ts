@@ -65,6 +65,15 @@ function listedPrices(providerId: string, modelId: string): GenAiPrices.ModelPri
   return Array.isArray(model.prices) ? model.prices[0].prices : model.prices;
 }
 
+/** The prices the package matches a model name to, as in force now. */
+function matchedPrices(providerId: string, model: string): GenAiPrices.ModelPrice {
+  const found = packageExports().calcPrice({ input_tokens: 0, output_tokens: 0 }, model, {
+    providerId,
+  });
+  assert.ok(found, `${providerId} prices ${model}`);
+  return found.model_price;
+}
+
 /** Per 1000 tokens, from the base tier of a tiered price. */
 function per1k(value: GenAiPrices.ModelPrice[string]): number {
   const perMillion = typeof value === 'number' ? value : value?.base;
@@ -218,6 +227,7 @@ describe('builtinPrice', () => {
         outputPer1k: per1k(listed.output_mtok),
         cachedInputPer1k: per1k(listed.cache_read_mtok),
         cacheWritePer1k: per1k(listed.cache_write_mtok),
+        cacheWrite1hPer1k: per1k(listed.cache_write_1h_mtok),
         tiers: undefined,
       },
     );
@@ -295,6 +305,50 @@ describe('builtinPrice', () => {
       assert.ok(theirs);
       assert.ok(Math.abs(dollarsAt(price, usage) - theirs.total_price) < 1e-12, model);
     }
+  });
+
+  it('prices 1-hour cache writes as the package itself does, and Claude without one at twice input', () => {
+    const { lines, log } = recordingLog();
+    configureBuiltinPrices({ enabled: true, log });
+    // 12k prompt tokens: 6k read, 5k written (2k of them for an hour), 1k neither.
+    const usage = {
+      inputTokens: 12_000,
+      cachedInputTokens: 6_000,
+      cacheWriteInputTokens: 5_000,
+      cacheWrite1hInputTokens: 2_000,
+      outputTokens: 700,
+    };
+    for (const model of ['claude-3-5-haiku-latest', 'claude-sonnet-4-5']) {
+      const price = builtinPrice('anthropic', model);
+      assert.ok(price?.cacheWrite1hPer1k !== undefined, `${model} has a 1-hour write price`);
+      assert.equal(
+        price.cacheWrite1hPer1k,
+        per1k(matchedPrices('anthropic', model).cache_write_1h_mtok),
+      );
+      const theirs = packageExports().calcPrice(
+        {
+          input_tokens: 12_000,
+          cache_read_tokens: 6_000,
+          cache_write_tokens: 5_000,
+          cache_write_1h_tokens: 2_000,
+          output_tokens: 700,
+        },
+        model,
+        { providerId: 'anthropic' },
+      );
+      assert.ok(theirs);
+      assert.ok(Math.abs(dollarsAt(price, usage) - theirs.total_price) < 1e-12, model);
+    }
+    // Claude on Bedrock: the catalog lists no 1-hour price; Anthropic's rule is twice input.
+    const bedrockModel = 'anthropic.claude-sonnet-4-5-20250929-v1:0';
+    assert.equal(matchedPrices('aws', bedrockModel).cache_write_1h_mtok, undefined);
+    const onBedrock = builtinPrice('bedrock', bedrockModel);
+    assert.ok(onBedrock?.cacheWrite1hPer1k !== undefined);
+    assert.ok(Math.abs(onBedrock.cacheWrite1hPer1k - 2 * onBedrock.inputPer1k) < 1e-15);
+    const said = lines.find((line) => line.message.startsWith(`priced ${bedrockModel}`));
+    assert.ok(said?.message.includes('1-hour cache writes at twice input'), said?.message);
+    // Not Claude: no 1-hour price is made up.
+    assert.equal(builtinPrice('openai', 'gpt-4o-mini')?.cacheWrite1hPer1k, undefined);
   });
 
   it('prices transcription audio tokens as the package does, and Whisper by the minute', () => {

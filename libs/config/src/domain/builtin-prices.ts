@@ -166,12 +166,15 @@ function findInCatalog(providerId: string, model: string, now: number): CatalogF
     return undefined;
   }
   if (!result) return undefined;
-  const prices = result.model_price;
+  const listed = result.model_price;
+  const hourByRule = hourWritesByRule(providerId, result.model.id, listed);
+  const prices = hourByRule ? { ...listed, cache_write_1h_mtok: hourByRule } : listed;
   const input = baseRate(prices.input_mtok);
   const output = baseRate(prices.output_mtok);
   const cached = baseRate(prices.cache_read_mtok);
   // The 5-minute write price where the catalog tells a 1-hour one apart.
   const written = baseRate(prices.cache_write_mtok);
+  const writtenFor1h = baseRate(prices.cache_write_1h_mtok);
   const audio = baseRate(prices.input_audio_mtok);
   // Speech to text billed by the hour of audio (whisper-1, Whisper on Groq).
   const hourly = baseRate(prices.input_audio_hours) ?? baseRate(prices.audio_hours);
@@ -190,6 +193,7 @@ function findInCatalog(providerId: string, model: string, now: number): CatalogF
     outputPer1k: (output ?? 0) / 1000,
     ...(cached === undefined ? {} : { cachedInputPer1k: cached / 1000 }),
     ...(written === undefined ? {} : { cacheWritePer1k: written / 1000 }),
+    ...(writtenFor1h === undefined ? {} : { cacheWrite1hPer1k: writtenFor1h / 1000 }),
     ...(audio === undefined ? {} : { audioInputPer1k: audio / 1000 }),
     ...(hourly === undefined ? {} : { perMinute: hourly / 60 }),
     ...(tiers.length === 0 ? {} : { tiers }),
@@ -201,11 +205,30 @@ function findInCatalog(providerId: string, model: string, now: number): CatalogF
     conditional,
     notes: [
       ...tierNote(prices),
+      ...(hourByRule ? ['1-hour cache writes at twice input, as Anthropic bills them'] : []),
       ...(conditional
         ? conditionNote(result.model.prices as GenAiPrices.ConditionalPrice[], prices)
         : []),
     ],
   };
+}
+
+/**
+ * The 1-hour cache-write price of a Claude model whose catalog entry lists none (Claude on
+ * Bedrock): twice input, Anthropic's documented rule for 1-hour writes. Undefined where the
+ * catalog lists one (Anthropic's own entries do) and for other providers' models, whose
+ * 1-hour writes, if any, stay at the write price.
+ */
+function hourWritesByRule(
+  providerId: string,
+  modelId: string,
+  prices: GenAiPrices.ModelPrice,
+): GenAiPrices.ModelPrice[string] {
+  const claude = providerId === 'anthropic' || modelId.toLowerCase().includes('claude');
+  const input = prices.input_mtok;
+  if (!claude || prices.cache_write_1h_mtok !== undefined || input === undefined) return undefined;
+  if (typeof input === 'number') return input * 2;
+  return { base: input.base * 2, tiers: input.tiers.map((t) => ({ ...t, price: t.price * 2 })) };
 }
 
 /** Dollars per million tokens of a flat price, or of a tiered price's base tier. */
@@ -234,6 +257,7 @@ function catalogTiers(prices: GenAiPrices.ModelPrice): PriceTier[] {
     outputPer1k: prices.output_mtok,
     cachedInputPer1k: prices.cache_read_mtok,
     cacheWritePer1k: prices.cache_write_mtok,
+    cacheWrite1hPer1k: prices.cache_write_1h_mtok,
   };
   const starts = new Set<number>();
   for (const value of Object.values(rates)) {

@@ -113,6 +113,11 @@ export interface TokenRates {
   readonly cachedInputPer1k?: number;
   /** Prompt tokens written to the provider's cache; absent = billed as `inputPer1k`. */
   readonly cacheWritePer1k?: number;
+  /**
+   * Prompt tokens written to the cache for an hour (Anthropic's `ttl: "1h"`, billed at twice
+   * input); absent = billed as the other writes.
+   */
+  readonly cacheWrite1hPer1k?: number;
 }
 
 /**

@@ -152,6 +152,42 @@ describe('dollarCost with cache writes', () => {
     assert.ok(Math.abs(dollarCost(rated, 'm', over) - 0.1 * 0.006) < 1e-12);
   });
 
+  it('bills 1-hour cache writes at cacheWrite1hPer1k and the other writes at cacheWritePer1k', () => {
+    const price = {
+      inputPer1k: 0.003,
+      cachedInputPer1k: 0.0003,
+      cacheWritePer1k: 0.00375,
+      cacheWrite1hPer1k: 0.006,
+      outputPer1k: 0.015,
+    };
+    // Of the 3k written: 1k for an hour, 2k for five minutes.
+    const mixed = { ...counts, cacheWrite1hInputTokens: 1_000 };
+    const expected = 1 * 0.003 + 6 * 0.0003 + 2 * 0.00375 + 1 * 0.006 + 1 * 0.015;
+    assert.ok(Math.abs(dollarsAt(price, mixed) - expected) < 1e-12);
+    const allHour = { ...counts, cacheWrite1hInputTokens: 3_000 };
+    const hourOnly = 1 * 0.003 + 6 * 0.0003 + 3 * 0.006 + 1 * 0.015;
+    assert.ok(Math.abs(dollarsAt(price, allHour) - hourOnly) < 1e-12);
+    // More 1-hour tokens than were written at all: no more than the writes.
+    const over = { ...counts, cacheWrite1hInputTokens: 9_000 };
+    assert.ok(Math.abs(dollarsAt(price, over) - hourOnly) < 1e-12);
+    // A negative count is none.
+    const negative = { ...counts, cacheWrite1hInputTokens: -5 };
+    const noHour = 1 * 0.003 + 6 * 0.0003 + 3 * 0.00375 + 1 * 0.015;
+    assert.ok(Math.abs(dollarsAt(price, negative) - noHour) < 1e-12);
+  });
+
+  it('bills 1-hour writes at cacheWritePer1k without cacheWrite1hPer1k, else at inputPer1k', () => {
+    const mixed = { ...counts, cacheWrite1hInputTokens: 1_000 };
+    const writes = { inputPer1k: 0.003, cacheWritePer1k: 0.00375, outputPer1k: 0 };
+    // 6k read and 1k neither at input (no read price), the 3k written all at the write price.
+    assert.ok(Math.abs(dollarsAt(writes, mixed) - (7 * 0.003 + 3 * 0.00375)) < 1e-12);
+    const flat = { inputPer1k: 0.003, outputPer1k: 0 };
+    assert.ok(Math.abs(dollarsAt(flat, mixed) - 10 * 0.003) < 1e-12);
+    // Only a 1-hour price: the 5-minute writes are billed as input, the 1-hour ones at theirs.
+    const hourOnly = { inputPer1k: 0.003, cacheWrite1hPer1k: 0.006, outputPer1k: 0 };
+    assert.ok(Math.abs(dollarsAt(hourOnly, mixed) - (9 * 0.003 + 1 * 0.006)) < 1e-12);
+  });
+
   it('bills cache writes as input when the entry sets no cacheWritePer1k', () => {
     const r = route({
       claude: { inputPer1k: 0.003, cachedInputPer1k: 0.0003, outputPer1k: 0.015 },
@@ -202,7 +238,29 @@ describe('long-prompt tiers', () => {
       outputPer1k: 15,
       cachedInputPer1k: 0.2,
       cacheWritePer1k: undefined,
+      cacheWrite1hPer1k: undefined,
     });
+  });
+
+  it('prices 1-hour cache writes at the tier’s own 1-hour rate, else the one below', () => {
+    const hourly = {
+      ...price,
+      cacheWritePer1k: 1.25,
+      cacheWrite1hPer1k: 2,
+      tiers: [
+        { aboveInputTokens: 200_000, inputPer1k: 2, cacheWritePer1k: 2.5, cacheWrite1hPer1k: 4 },
+      ],
+    };
+    const counts = {
+      inputTokens: 300_000,
+      cacheWriteInputTokens: 100_000,
+      cacheWrite1hInputTokens: 100_000,
+      outputTokens: 0,
+    };
+    assert.ok(Math.abs(dollarsAt(hourly, counts) - (200 * 2 + 100 * 4)) < 1e-9);
+    const { cacheWrite1hPer1k: _, ...tier } = hourly.tiers[0];
+    const inherited = { ...hourly, tiers: [tier] };
+    assert.ok(Math.abs(dollarsAt(inherited, counts) - (200 * 2 + 100 * 2)) < 1e-9);
   });
 
   it('holds a budget for the tier the prompt estimate reaches', () => {

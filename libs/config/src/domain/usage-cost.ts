@@ -11,6 +11,8 @@ export interface TokenCounts {
   readonly cachedInputTokens?: number;
   /** The part of `inputTokens` written to the provider's prompt cache. */
   readonly cacheWriteInputTokens?: number;
+  /** The part of `cacheWriteInputTokens` written for an hour (`cacheWrite1hPer1k`). */
+  readonly cacheWrite1hInputTokens?: number;
   /** The part of `inputTokens` that was audio (`audioInputPer1k`). */
   readonly audioInputTokens?: number;
   /** Seconds of audio, for models billed by the minute (`perMinute`). */
@@ -102,7 +104,8 @@ function servingBackend(
 /**
  * US dollars for `counts` at `price`: the input read from the cache at `cachedInputPer1k`
  * (providers bill cache reads at a fraction of input), the input written to it at
- * `cacheWritePer1k` (billed above input), each at `inputPer1k` without its own price, the
+ * `cacheWritePer1k` (billed above input; the part written for an hour at `cacheWrite1hPer1k`,
+ * else as the rest), each at `inputPer1k` without its own price, the
  * rest of the input at `inputPer1k` (its audio tokens at `audioInputPer1k`); audio billed by
  * duration at `perMinute`, speech by its characters at `per1kCharacters`, images by the
  * image at `perImage` (or the variant asked).
@@ -113,12 +116,15 @@ export function dollarsAt(price: ModelPricing, counts: TokenCounts): number {
   const cached = Math.min(Math.max(counts.cachedInputTokens ?? 0, 0), input);
   // Reads and writes are disjoint parts of the prompt: together never more than all of it.
   const written = Math.min(Math.max(counts.cacheWriteInputTokens ?? 0, 0), input - cached);
+  const writtenFor1h = Math.min(Math.max(counts.cacheWrite1hInputTokens ?? 0, 0), written);
   const audio = Math.min(Math.max(counts.audioInputTokens ?? 0, 0), input - cached - written);
+  const writeRate = rates.cacheWritePer1k ?? rates.inputPer1k;
   return (
     ((input - cached - written - audio) / 1000) * rates.inputPer1k +
     (audio / 1000) * (price.audioInputPer1k ?? rates.inputPer1k) +
     (cached / 1000) * (rates.cachedInputPer1k ?? rates.inputPer1k) +
-    (written / 1000) * (rates.cacheWritePer1k ?? rates.inputPer1k) +
+    ((written - writtenFor1h) / 1000) * writeRate +
+    (writtenFor1h / 1000) * (rates.cacheWrite1hPer1k ?? writeRate) +
     (counts.outputTokens / 1000) * rates.outputPer1k +
     ((counts.audioSeconds ?? 0) / 60) * (price.perMinute ?? 0) +
     ((counts.characters ?? 0) / 1000) * (price.per1kCharacters ?? 0) +
@@ -152,6 +158,7 @@ export function ratesForPrompt(price: ModelPricing, inputTokens: number): TokenR
       outputPer1k: tier.outputPer1k ?? rates.outputPer1k,
       cachedInputPer1k: tier.cachedInputPer1k ?? rates.cachedInputPer1k,
       cacheWritePer1k: tier.cacheWritePer1k ?? rates.cacheWritePer1k,
+      cacheWrite1hPer1k: tier.cacheWrite1hPer1k ?? rates.cacheWrite1hPer1k,
     };
   }
   return rates;

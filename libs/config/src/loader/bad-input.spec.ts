@@ -195,6 +195,39 @@ describe('bad input', () => {
     assert.deepEqual(priced(''), { inputPer1k: 0.003, outputPer1k: 0.015 });
   });
 
+  it('modelPricing.cacheWrite1hPer1k is optional, a number >= 0, on the price and its tiers', () => {
+    const pricing = (fields: string) =>
+      `${ROUTE_HEAD}  costControl:\n    modelPricing:\n` +
+      `      claude: {inputPer1k: 0.003, outputPer1k: 0.015${fields}}\n`;
+    const at = 'gw.yaml:8: document 1 (AIGatewayRoute "r"): spec.costControl.modelPricing.claude';
+    const expected =
+      'expected US dollars per 1000 input tokens written to cache for an hour (a number >= 0)';
+    for (const bad of ['-0.1', '"dear"', '.nan', '.inf']) {
+      assert.deepEqual(errorsOf(pricing(`, cacheWrite1hPer1k: ${bad}`)), [
+        `${at}.cacheWrite1hPer1k: ${expected}`,
+      ]);
+      assert.deepEqual(
+        errorsOf(pricing(`, tiers: [{aboveInputTokens: 200000, cacheWrite1hPer1k: ${bad}}]`)),
+        [`${at}.tiers[0].cacheWrite1hPer1k: ${expected}`],
+      );
+    }
+    const result = parseGatewayConfig(
+      pricing(
+        ', cacheWritePer1k: 0.00375, cacheWrite1hPer1k: 0.006, ' +
+          'tiers: [{aboveInputTokens: 200000, cacheWrite1hPer1k: 0.012}]',
+      ),
+      options,
+    );
+    assert.ok(result.ok);
+    assert.deepEqual(result.config.routes[0].costControl?.modelPricing.claude, {
+      inputPer1k: 0.003,
+      outputPer1k: 0.015,
+      cacheWritePer1k: 0.00375,
+      cacheWrite1hPer1k: 0.006,
+      tiers: [{ aboveInputTokens: 200000, cacheWrite1hPer1k: 0.012 }],
+    });
+  });
+
   it('modelPricing.perMinute is optional, and a number >= 0 when given', () => {
     const pricing = (perMinute: string) =>
       `${ROUTE_HEAD}  costControl:\n    modelPricing:\n` +

@@ -209,6 +209,7 @@ function costControl(dto: CostControlDto, path: PathSegment[], ctx: Ctx): CostCo
         outputPer1k: price.outputPer1k,
         ...optional('cachedInputPer1k', price.cachedInputPer1k),
         ...optional('cacheWritePer1k', price.cacheWritePer1k),
+        ...optional('cacheWrite1hPer1k', price.cacheWrite1hPer1k),
         ...optional('audioInputPer1k', price.audioInputPer1k),
         ...optional('perMinute', price.perMinute),
         ...optional('per1kCharacters', price.per1kCharacters),
@@ -250,6 +251,7 @@ function priceTiers(tiers: readonly PriceTierDto[], path: PathSegment[], ctx: Ct
     ...optional('outputPer1k', tier.outputPer1k),
     ...optional('cachedInputPer1k', tier.cachedInputPer1k),
     ...optional('cacheWritePer1k', tier.cacheWritePer1k),
+    ...optional('cacheWrite1hPer1k', tier.cacheWrite1hPer1k),
   }));
 }
 

@@ -184,7 +184,7 @@ export class UserIdentificationDto {
   jwt?: JwtUserIdDto;
 }
 
-const RATE_FIELDS = 'inputPer1k, outputPer1k, cachedInputPer1k, cacheWritePer1k';
+const RATE_FIELDS = 'inputPer1k, outputPer1k, cachedInputPer1k, cacheWritePer1k, cacheWrite1hPer1k';
 
 /** US dollars per `unit` (1000 input tokens, a minute of audio, an image): a finite number >= 0. */
 function UsDollarsPer(unit: string): PropertyDecorator {
@@ -219,6 +219,10 @@ export class PriceTierDto {
   @IsOptional()
   @UsDollarsPer('1000 input tokens written to cache')
   cacheWritePer1k?: number;
+
+  @IsOptional()
+  @UsDollarsPer('1000 input tokens written to cache for an hour')
+  cacheWrite1hPer1k?: number;
 }
 
 export class ModelPricingDto {
@@ -237,6 +241,10 @@ export class ModelPricingDto {
   @IsOptional()
   @UsDollarsPer('1000 input tokens written to cache')
   cacheWritePer1k?: number;
+
+  @IsOptional()
+  @UsDollarsPer('1000 input tokens written to cache for an hour')
+  cacheWrite1hPer1k?: number;
 
   @IsOptional()
   @UsDollarsPer('1000 audio input tokens')
@@ -280,7 +288,7 @@ export class CostControlDto {
   @ValidateNested({
     each: true,
     message:
-      'expected a mapping of model name to {inputPer1k, outputPer1k, cachedInputPer1k, cacheWritePer1k, audioInputPer1k, perMinute, per1kCharacters, perImage, perImageVariants, tiers}',
+      'expected a mapping of model name to {inputPer1k, outputPer1k, cachedInputPer1k, cacheWritePer1k, cacheWrite1hPer1k, audioInputPer1k, perMinute, per1kCharacters, perImage, perImageVariants, tiers}',
   })
   @Type(() => ModelPricingDto)
   modelPricing?: Map<string, ModelPricingDto>;

@@ -99,6 +99,11 @@ export interface TokenUsage {
    * by Anthropic and Bedrock). Absent when none was: only those providers report it.
    */
   readonly cacheWriteInputTokens?: number;
+  /**
+   * The part of `cacheWriteInputTokens` written with a 1-hour lifetime (Anthropic bills it
+   * at twice input, not the 5-minute write's 1.25 times). Absent when none was.
+   */
+  readonly cacheWrite1hInputTokens?: number;
   /** The part of `inputTokens` that was audio (gpt-4o-transcribe bills it above text). */
   readonly audioInputTokens?: number;
   /** Seconds of audio a backend billed by the minute (whisper-1); absent for token-billed calls. */

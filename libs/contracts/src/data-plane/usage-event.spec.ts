@@ -42,4 +42,13 @@ describe('usageRecordedEvent', () => {
     assert.ok(!('cacheWriteInputTokens' in recorded(base)));
     assert.ok(!('cacheWriteInputTokens' in recorded({ ...base, cacheWriteInputTokens: 0 })));
   });
+
+  it('records the part written for an hour, and leaves it out when there is none', () => {
+    const written = { ...base, cacheWriteInputTokens: 1000 };
+    const event = recorded({ ...written, cacheWrite1hInputTokens: 600 });
+    assert.equal(event.cacheWrite1hInputTokens, 600);
+    assert.equal(event.cacheWriteInputTokens, 1000);
+    assert.ok(!('cacheWrite1hInputTokens' in recorded(written)));
+    assert.ok(!('cacheWrite1hInputTokens' in recorded({ ...written, cacheWrite1hInputTokens: 0 })));
+  });
 });

@@ -218,6 +218,34 @@ describe('event codec', () => {
     }
   });
 
+  it('reads the 1-hour part of a cache write, and an event without it as none', () => {
+    const old = JSON.parse(encodeEvent(usage()).value.toString()) as Record<string, unknown>;
+    assert.ok(!('cacheWrite1hInputTokens' in old), 'an event without one carries no field');
+    const decodedOld = decodeEvent(Topic.UsageRecorded, JSON.stringify(old));
+    assert.ok(decodedOld.ok, decodedOld.ok ? '' : decodedOld.error.message);
+    assert.equal(decodedOld.value.cacheWrite1hInputTokens, undefined);
+
+    const written = Object.assign(usage(), {
+      cacheWriteInputTokens: 20,
+      cacheWrite1hInputTokens: 15,
+    });
+    const decoded = decodeEvent(Topic.UsageRecorded, encodeEvent(written).value);
+    assert.ok(decoded.ok, decoded.ok ? '' : decoded.error.message);
+    assert.equal(decoded.value.cacheWrite1hInputTokens, 15);
+
+    for (const bad of [-1, 1.5, '20']) {
+      const refused = decodeEvent(
+        Topic.UsageRecorded,
+        JSON.stringify({ ...old, cacheWrite1hInputTokens: bad }),
+      );
+      assert.ok(!refused.ok, JSON.stringify(bad));
+      assert.deepEqual(
+        refused.error.details.issues?.map((i) => i.path),
+        ['cacheWrite1hInputTokens'],
+      );
+    }
+  });
+
   it('rejects an unknown version loudly', () => {
     const body = { ...JSON.parse(encodeEvent(usage()).value.toString()), version: 2 };
     const decoded = decodeEvent(Topic.UsageRecorded, Buffer.from(JSON.stringify(body)));

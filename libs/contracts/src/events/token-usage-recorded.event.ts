@@ -39,6 +39,14 @@ export class TokenUsageRecorded extends RequestEventEnvelope {
   @Count()
   cacheWriteInputTokens?: number;
 
+  /**
+   * Part of `cacheWriteInputTokens` written with a 1-hour lifetime (priced apart, at
+   * `cacheWrite1hPer1k`). Optional and left out when none was, for the same reason.
+   */
+  @IsOptional()
+  @Count()
+  cacheWrite1hInputTokens?: number;
+
   @IsEnum(UsageSource)
   usageSource!: UsageSource;
 

@@ -16,8 +16,14 @@ const USAGE_FIELDS = [
   'cache_read_input_tokens',
 ] as const;
 
-/** The token counts of an Anthropic `usage` object that are usable; the others left out. */
-export type AnthropicCounts = Partial<Record<(typeof USAGE_FIELDS)[number], number>>;
+/**
+ * The token counts of an Anthropic `usage` object that are usable; the others left out.
+ * `cache_creation_1h` is `cache_creation.ephemeral_1h_input_tokens`: the part of the cache
+ * writes made with a 1-hour lifetime, billed dearer.
+ */
+export type AnthropicCounts = Partial<
+  Record<(typeof USAGE_FIELDS)[number] | 'cache_creation_1h', number>
+>;
 
 /** The usable counts of a `usage` object (message, message_start or message_delta). */
 export function anthropicCounts(usage: unknown): AnthropicCounts {
@@ -27,6 +33,11 @@ export function anthropicCounts(usage: unknown): AnthropicCounts {
     const count = tokenCount(usage[field]);
     if (count !== undefined) counts[field] = count;
   }
+  const byLifetime = usage.cache_creation;
+  const forAnHour = isJsonObject(byLifetime)
+    ? tokenCount(byLifetime.ephemeral_1h_input_tokens)
+    : undefined;
+  if (forAnHour !== undefined) counts.cache_creation_1h = forAnHour;
   return counts;
 }
 
@@ -34,7 +45,8 @@ export function anthropicCounts(usage: unknown): AnthropicCounts {
  * Anthropic's usage in our terms. Anthropic's `input_tokens` excludes prompt-cache reads
  * and writes, so `inputTokens` is all three added up (the whole prompt, like OpenAI's
  * `prompt_tokens`), `cachedInputTokens` is the part read from the cache and
- * `cacheWriteInputTokens` the part written to it (billed above input). Without both input
+ * `cacheWriteInputTokens` the part written to it (billed above input), of which
+ * `cacheWrite1hInputTokens` was written for an hour (billed higher still). Without both input
  * and output counts nothing was reported: undefined, never a zero that would under-bill.
  */
 export function usageFromCounts(counts: AnthropicCounts): TokenUsage | undefined {
@@ -42,11 +54,14 @@ export function usageFromCounts(counts: AnthropicCounts): TokenUsage | undefined
   if (input === undefined || output === undefined) return undefined;
   const cacheRead = counts.cache_read_input_tokens ?? 0;
   const cacheWrite = counts.cache_creation_input_tokens ?? 0;
+  // Never more than all the writes, whatever the breakdown says.
+  const forAnHour = Math.min(counts.cache_creation_1h ?? 0, cacheWrite);
   return {
     inputTokens: sumTokens(input, cacheWrite, cacheRead),
     outputTokens: output,
     cachedInputTokens: cacheRead,
     ...(cacheWrite > 0 ? { cacheWriteInputTokens: cacheWrite } : {}),
+    ...(forAnHour > 0 ? { cacheWrite1hInputTokens: forAnHour } : {}),
     source: 'reported',
   };
 }

@@ -811,6 +811,38 @@ describe('AnthropicAdapter against a Messages API answering odd or hostile conte
     assert.equal(answer.usage.outputTokens, 3);
   });
 
+  it('tells the 1-hour part of the cache writes apart when cache_creation breaks them down', async () => {
+    const usage = {
+      input_tokens: 10,
+      output_tokens: 3,
+      cache_creation_input_tokens: 3_000,
+      cache_creation: { ephemeral_5m_input_tokens: 2_000, ephemeral_1h_input_tokens: 1_000 },
+    };
+    const answer = await answerTo(message({ usage }));
+    if (answer.kind !== 'json') return assert.fail('expected json');
+    assert.deepEqual(answer.usage, {
+      inputTokens: 3_010,
+      outputTokens: 3,
+      cachedInputTokens: 0,
+      cacheWriteInputTokens: 3_000,
+      cacheWrite1hInputTokens: 1_000,
+      source: 'reported',
+    });
+    // No breakdown, or one with no 1-hour writes: every write is a 5-minute one.
+    for (const cache_creation of [undefined, { ephemeral_5m_input_tokens: 3_000 }, 'odd']) {
+      const plain = await answerTo(message({ usage: { ...usage, cache_creation } }));
+      if (plain.kind !== 'json') return assert.fail('expected json');
+      assert.equal(plain.usage.cacheWriteInputTokens, 3_000);
+      assert.ok(!('cacheWrite1hInputTokens' in plain.usage), JSON.stringify(cache_creation));
+    }
+    // A breakdown claiming more than all the writes is capped at them.
+    const over = await answerTo(
+      message({ usage: { ...usage, cache_creation: { ephemeral_1h_input_tokens: 9_000 } } }),
+    );
+    if (over.kind !== 'json') return assert.fail('expected json');
+    assert.equal(over.usage.cacheWrite1hInputTokens, 3_000);
+  });
+
   it('ignores invalid cache counts instead of failing the answer', async () => {
     const usage = {
       input_tokens: 10,
@@ -1012,6 +1044,44 @@ describe('AnthropicAdapter against a Messages API answering odd or hostile conte
       cacheWriteInputTokens: 5,
       source: 'reported',
     });
+  });
+
+  it('streams the 1-hour part of the cache writes from message_start and message_delta', async () => {
+    const breakdown = { ephemeral_5m_input_tokens: 3, ephemeral_1h_input_tokens: 2 };
+    const start = {
+      ...MESSAGE_START,
+      message: {
+        ...MESSAGE_START.message,
+        usage: { ...MESSAGE_START.message.usage, cache_creation: breakdown },
+      },
+    };
+    const fromStart = await streamOf(
+      start,
+      TEXT_START,
+      textDelta('Hi.'),
+      blockStop(0),
+      messageDelta('end_turn', { output_tokens: 9 }),
+      MESSAGE_STOP,
+    );
+    await collectStream(fromStart);
+    assert.deepEqual(await fromStart.usage, {
+      inputTokens: 125,
+      outputTokens: 9,
+      cachedInputTokens: 100,
+      cacheWriteInputTokens: 5,
+      cacheWrite1hInputTokens: 2,
+      source: 'reported',
+    });
+    const fromDelta = await streamOf(
+      MESSAGE_START,
+      TEXT_START,
+      textDelta('Hi.'),
+      blockStop(0),
+      messageDelta('end_turn', { output_tokens: 9, cache_creation: breakdown }),
+      MESSAGE_STOP,
+    );
+    await collectStream(fromDelta);
+    assert.equal((await fromDelta.usage)?.cacheWrite1hInputTokens, 2);
   });
 
   it('ignores a message_delta count that is negative or not a number', async () => {

@@ -279,6 +279,36 @@ describe('BedrockAdapter against an upstream that breaks the Converse reference'
       assert.deepEqual((answer.body.usage as JsonObject).completion_tokens, 4);
     });
 
+    it('takes the 1-hour cache writes from cacheDetails, ignoring unusable entries', async () => {
+      const usage = {
+        inputTokens: 10,
+        outputTokens: 2,
+        cacheWriteInputTokens: 3_000,
+        cacheDetails: [
+          { ttl: '1h', inputTokens: 1_000 },
+          { ttl: '5m', inputTokens: 2_000 },
+          { ttl: '1h', inputTokens: 'lots' },
+          null,
+        ],
+      };
+      const answer = await converse(answerOf([{ text: 'Hi.' }], { usage }));
+      assert.equal(answer.usage.cacheWriteInputTokens, 3_000);
+      assert.equal(answer.usage.cacheWrite1hInputTokens, 1_000);
+      for (const cacheDetails of [undefined, [], [{ ttl: '5m', inputTokens: 3_000 }], {}]) {
+        const plain = await converse(
+          answerOf([{ text: 'Hi.' }], { usage: { ...usage, cacheDetails } }),
+        );
+        assert.ok(!('cacheWrite1hInputTokens' in plain.usage), JSON.stringify(cacheDetails));
+      }
+      // Never more than all the writes.
+      const over = await converse(
+        answerOf([{ text: 'Hi.' }], {
+          usage: { ...usage, cacheDetails: [{ ttl: '1h', inputTokens: 9_000 }] },
+        }),
+      );
+      assert.equal(over.usage.cacheWrite1hInputTokens, 3_000);
+    });
+
     it('estimates usage reported as strings or negative counts instead of billing zero', async () => {
       for (const usage of [
         { inputTokens: '12', outputTokens: '4' },

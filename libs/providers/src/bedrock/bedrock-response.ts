@@ -21,8 +21,9 @@ function bedrockTokenCount(value: unknown): number | undefined {
  * (its required `inputTokens` and `outputTokens` are not counts): an estimate then beats
  * billing zero. Bedrock's `inputTokens` leaves out prompt-cache reads and writes, so
  * `inputTokens` here adds them (the whole prompt), `cachedInputTokens` is the part read
- * from the cache and `cacheWriteInputTokens` the part written to it. An unusable cache
- * count counts as none.
+ * from the cache and `cacheWriteInputTokens` the part written to it, of which
+ * `cacheWrite1hInputTokens` is what `cacheDetails` says was written for an hour. An
+ * unusable cache count counts as none.
  */
 export function bedrockUsage(usage: unknown): TokenUsage | undefined {
   if (!isJsonObject(usage)) return undefined;
@@ -32,13 +33,26 @@ export function bedrockUsage(usage: unknown): TokenUsage | undefined {
   const cacheRead = bedrockTokenCount(usage.cacheReadInputTokens) ?? 0;
   const cacheWrite = bedrockTokenCount(usage.cacheWriteInputTokens) ?? 0;
   const inputTokens = sumTokens(input, cacheRead, cacheWrite);
+  const forAnHour = Math.min(hourWrites(usage.cacheDetails), cacheWrite);
   return {
     inputTokens,
     outputTokens,
     cachedInputTokens: cacheRead,
     ...(cacheWrite > 0 ? { cacheWriteInputTokens: cacheWrite } : {}),
+    ...(forAnHour > 0 ? { cacheWrite1hInputTokens: forAnHour } : {}),
     source: 'reported',
   };
+}
+
+/** The tokens Converse's `cacheDetails` ([{ttl: '5m' | '1h', inputTokens}]) wrote for an hour. */
+function hourWrites(details: unknown): number {
+  if (!Array.isArray(details)) return 0;
+  let tokens = 0;
+  for (const detail of details) {
+    if (!isJsonObject(detail) || detail.ttl !== '1h') continue;
+    tokens = sumTokens(tokens, bedrockTokenCount(detail.inputTokens) ?? 0);
+  }
+  return tokens;
 }
 
 /**

@@ -19,6 +19,11 @@ export interface FakeAnthropicUsage {
   /** Prompt tokens read from the cache. */
   readonly cache_read_input_tokens: number;
   readonly output_tokens: number;
+  /** The writes by lifetime, as Anthropic breaks them down. */
+  readonly cache_creation?: {
+    readonly ephemeral_5m_input_tokens: number;
+    readonly ephemeral_1h_input_tokens: number;
+  };
 }
 
 const DEFAULT_USAGE: FakeAnthropicUsage = {

@@ -126,6 +126,8 @@ export function decodeUsage(value: unknown): TokenUsage {
   };
   // Optional: a peer of an older build sends none, and none means nothing was written.
   const written = object.cacheWriteInputTokens === undefined ? 0 : count('cacheWriteInputTokens');
+  const writtenFor1h =
+    object.cacheWrite1hInputTokens === undefined ? 0 : count('cacheWrite1hInputTokens');
   const audioSeconds = object.audioSeconds === undefined ? undefined : count('audioSeconds');
   const audioInput = object.audioInputTokens === undefined ? 0 : count('audioInputTokens');
   const characters = object.characters === undefined ? undefined : count('characters');
@@ -137,6 +139,7 @@ export function decodeUsage(value: unknown): TokenUsage {
     outputTokens: count('outputTokens'),
     cachedInputTokens: count('cachedInputTokens'),
     ...(written > 0 ? { cacheWriteInputTokens: written } : {}),
+    ...(writtenFor1h > 0 ? { cacheWrite1hInputTokens: writtenFor1h } : {}),
     ...(audioInput > 0 ? { audioInputTokens: audioInput } : {}),
     ...(audioSeconds === undefined ? {} : { audioSeconds }),
     ...(characters === undefined ? {} : { characters }),

@@ -146,6 +146,35 @@ describe('wire messages', () => {
       /usage\.cacheWriteInputTokens/,
     );
   });
+
+  it('carries the 1-hour part of a cache write; none from an older peer is none', () => {
+    const usage = {
+      inputTokens: 1200,
+      outputTokens: 2,
+      cachedInputTokens: 0,
+      cacheWriteInputTokens: 1000,
+      cacheWrite1hInputTokens: 400,
+      source: 'reported' as const,
+    };
+    const answer = {
+      kind: 'json' as const,
+      status: 200,
+      body: { id: 'x' },
+      usage,
+      servedBy: { backend: 'b', provider: 'anthropic', model: 'm' },
+    };
+    const decoded = decodeJsonAnswer(JSON.parse(encodeJsonAnswer(answer)), 'peer');
+    assert.deepEqual(decoded.usage, usage);
+    const { cacheWrite1hInputTokens: _, ...older } = usage;
+    assert.ok(!('cacheWrite1hInputTokens' in decodeUsage(older)));
+    assert.ok(
+      !('cacheWrite1hInputTokens' in decodeUsage({ ...usage, cacheWrite1hInputTokens: 0 })),
+    );
+    assert.throws(
+      () => decodeUsage({ ...usage, cacheWrite1hInputTokens: 'many' }),
+      /usage\.cacheWrite1hInputTokens/,
+    );
+  });
 });
 
 describe('wire messages for audio', () => {
