@@ -1,6 +1,5 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseGatewayConfig, type GatewayConfig } from '@aigw/config';
 import { bindLimit, ExhaustionView, LocalBudgetStore, userLimits } from '@aigw/budget-core';
 import {
   BudgetAdjustmentAction,
@@ -10,21 +9,14 @@ import {
   LimitKind,
   UsageSource,
   type BudgetStateChanged,
-  type EventPublisher,
   type GatewayEvent,
 } from '@aigw/contracts';
 import { Logger, MetricsRegistry } from '@aigw/observability';
-import { metricSum } from '@aigw/testing';
+import { configFromYaml, RecordingPublisher, metricSum } from '@aigw/testing';
 import { BudgetSettler } from './budget-settler';
 import { rebuildBalances, withAdjustments } from './budget-rebuild';
 
-function configFrom(yaml: string): GatewayConfig {
-  const result = parseGatewayConfig(yaml, { missingSecrets: 'warn', env: {} });
-  if (!result.ok) throw new Error(result.errors.map((e) => e.format()).join('\n'));
-  return result.config;
-}
-
-const CONFIG = configFrom(`
+const CONFIG = configFromYaml(`
 kind: AIGatewayRoute
 metadata: {name: r}
 spec:
@@ -38,14 +30,6 @@ spec:
     modelPricing:
       gpt-4-turbo: {inputPer1k: 0.01, outputPer1k: 0.03}
 `);
-
-class Captured implements EventPublisher {
-  readonly events: GatewayEvent[] = [];
-  publish(event: GatewayEvent): void {
-    this.events.push(event);
-  }
-  async flush(): Promise<void> {}
-}
 
 const thisMinute = () => Math.floor(Date.now() / 60_000) * 60_000;
 
@@ -93,7 +77,7 @@ function credit(user: string, limitKind: LimitKind, amount: number, occurredAt =
 
 function setup(config = CONFIG) {
   const store = new LocalBudgetStore(':memory:');
-  const published = new Captured();
+  const published = new RecordingPublisher();
   const metrics = new MetricsRegistry({ collectDefaultMetrics: false });
   const lines: Record<string, unknown>[] = [];
   const logger = new Logger({
@@ -253,7 +237,7 @@ describe('BudgetSettler: operator adjustments', () => {
 
   it('warns and changes nothing when the user has no such limit configured', async () => {
     const { published, lines, settler } = setup(
-      configFrom(`
+      configFromYaml(`
 kind: AIGatewayRoute
 metadata: {name: r}
 spec:

@@ -1,7 +1,6 @@
 // Settlement of request-count limits (tokenRateLimit.*.requestsPerMinute): one request per usage event.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseGatewayConfig, type GatewayConfig } from '@aigw/config';
 import { bindLimit, LocalBudgetStore, modelLimits, userLimits } from '@aigw/budget-core';
 import {
   BudgetAdjustmentAction,
@@ -12,20 +11,14 @@ import {
   LimitKind,
   UsageSource,
   type BudgetStateChanged,
-  type EventPublisher,
   type GatewayEvent,
 } from '@aigw/contracts';
+import { configFromYaml, RecordingPublisher } from '@aigw/testing';
 import { MetricsRegistry } from '@aigw/observability';
 import { parseBudgetAdjustment } from './admin/budget-adjustment.dto';
 import { BudgetSettler } from './budget-settler';
 
-function configFrom(yaml: string): GatewayConfig {
-  const result = parseGatewayConfig(yaml, { missingSecrets: 'warn', env: {} });
-  if (!result.ok) throw new Error(result.errors.map((e) => e.format()).join('\n'));
-  return result.config;
-}
-
-const CONFIG = configFrom(`
+const CONFIG = configFromYaml(`
 kind: AIGatewayRoute
 metadata: {name: r}
 spec:
@@ -37,14 +30,6 @@ spec:
       gpt-4-turbo: {requestsPerMinute: 5}
 `);
 const route = CONFIG.routes[0];
-
-class Captured implements EventPublisher {
-  readonly events: GatewayEvent[] = [];
-  publish(event: GatewayEvent): void {
-    this.events.push(event);
-  }
-  async flush(): Promise<void> {}
-}
 
 // One minute for the whole test, so no window boundary falls inside it.
 const at = Math.floor(Date.now() / 60_000) * 60_000 + 1_000;
@@ -78,7 +63,7 @@ function usage(
 
 function setup() {
   const store = new LocalBudgetStore(':memory:');
-  const published = new Captured();
+  const published = new RecordingPublisher();
   const metrics = new MetricsRegistry({ collectDefaultMetrics: false });
   const settler = new BudgetSettler(() => CONFIG, store, published, metrics);
   return { store, published, settler };

@@ -2,7 +2,6 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parseGatewayConfig, type GatewayConfig } from '@aigw/config';
 import { bindLimit, ExhaustionView, LocalBudgetStore, modelLimits } from '@aigw/budget-core';
 import {
   BudgetState,
@@ -11,20 +10,14 @@ import {
   UsageSource,
   type AlertRaised,
   type BudgetStateChanged,
-  type EventPublisher,
   type GatewayEvent,
 } from '@aigw/contracts';
+import { configFromYaml, RecordingPublisher } from '@aigw/testing';
 import { MetricsRegistry } from '@aigw/observability';
 import { WebhookAlertNotifier } from './alert-notifier';
 import { BudgetSettler } from './budget-settler';
 
-function configFrom(yaml: string): GatewayConfig {
-  const result = parseGatewayConfig(yaml, { missingSecrets: 'warn', env: {} });
-  if (!result.ok) throw new Error(result.errors.map((e) => e.format()).join('\n'));
-  return result.config;
-}
-
-const CONFIG = configFrom(`
+const CONFIG = configFromYaml(`
 kind: AIGatewayRoute
 metadata: {name: r}
 spec:
@@ -43,7 +36,7 @@ spec:
 `);
 
 // The spec's enterprise plan: no token budget, an alert at $1000 of spend a day.
-const UNLIMITED = configFrom(`
+const UNLIMITED = configFromYaml(`
 kind: AIGatewayRoute
 metadata: {name: r}
 spec:
@@ -58,14 +51,6 @@ spec:
     modelPricing:
       gpt-4-turbo: {inputPer1k: 0.01, outputPer1k: 0.03}
 `);
-
-class Captured implements EventPublisher {
-  readonly events: GatewayEvent[] = [];
-  publish(event: GatewayEvent): void {
-    this.events.push(event);
-  }
-  async flush(): Promise<void> {}
-}
 
 function usage(
   user: string,
@@ -100,7 +85,7 @@ function usage(
 
 function setup() {
   const store = new LocalBudgetStore(':memory:');
-  const published = new Captured();
+  const published = new RecordingPublisher();
   const alerts: AlertRaised[] = [];
   const metrics = new MetricsRegistry({ collectDefaultMetrics: false });
   const settler = new BudgetSettler(() => CONFIG, store, published, metrics, {
@@ -311,7 +296,7 @@ describe('BudgetSettler', () => {
     try {
       const { port } = server.address() as AddressInfo;
       const failures: string[] = [];
-      const published = new Captured();
+      const published = new RecordingPublisher();
       const settler = new BudgetSettler(
         () => UNLIMITED,
         new LocalBudgetStore(':memory:'),

@@ -7,3 +7,4 @@ export { startRestartableKafka, type RestartableKafka } from './real-services/re
 export { metricSum } from './metrics-text';
 export { numberedUsageEvent } from './usage-events';
 export { openServerResponse, RecordingResponse, type OpenServerResponse } from './server-response';
+export { configFromYaml, RecordingPublisher } from './config-and-events';

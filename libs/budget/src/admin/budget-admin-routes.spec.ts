@@ -7,10 +7,8 @@ import {
   LimitKind,
   MAX_ADJUSTMENT_REASON_LENGTH,
   Topic,
-  type EventPublisher,
-  type GatewayEvent,
 } from '@aigw/contracts';
-import { parseGatewayConfig, type GatewayConfig } from '@aigw/config';
+import { configFromYaml, RecordingPublisher } from '@aigw/testing';
 import { AdminServer } from '@aigw/runtime';
 import { budgetAdminRoutes } from './budget-admin-routes';
 
@@ -20,14 +18,8 @@ interface Reply {
   readonly error: { type: string; message: string; issues?: unknown };
 }
 
-function configFrom(yaml: string): GatewayConfig {
-  const result = parseGatewayConfig(yaml, { missingSecrets: 'warn', env: {} });
-  if (!result.ok) throw new Error(result.errors.map((e) => e.format()).join('\n'));
-  return result.config;
-}
-
 // Every user has a token budget and a daily dollar cap; no other limit.
-const CONFIG = configFrom(`
+const CONFIG = configFromYaml(`
 kind: AIGatewayRoute
 metadata: {name: r}
 spec:
@@ -39,16 +31,8 @@ spec:
     maxDailyCostPerUser: 10.00
 `);
 
-class Captured implements EventPublisher {
-  readonly events: GatewayEvent[] = [];
-  publish(event: GatewayEvent): void {
-    this.events.push(event);
-  }
-  async flush(): Promise<void> {}
-}
-
 describe('admin: POST /admin/budgets/{userKey}/reset and /credit', () => {
-  const published = new Captured();
+  const published = new RecordingPublisher();
   let config = CONFIG;
   const server = new AdminServer({
     metrics: async () => '',
@@ -155,7 +139,7 @@ describe('admin: POST /admin/budgets/{userKey}/reset and /credit', () => {
       missing.body.error.message,
       /no route configures a tokenBudget\.perMinute for bob/,
     );
-    config = configFrom(`
+    config = configFromYaml(`
 kind: AIGatewayRoute
 metadata: {name: r}
 spec:

@@ -197,21 +197,8 @@ function UsDollarsPer(unit: string): PropertyDecorator {
   };
 }
 
-/** A long-prompt tier of a price: the rates it changes, past `aboveInputTokens`. */
-export class PriceTierDto {
-  @IsDefined(REQUIRED)
-  @IsInt(expecting('a number of prompt tokens (a whole number >= 0)'))
-  @Min(0, expecting('a number of prompt tokens (a whole number >= 0)'))
-  aboveInputTokens!: number;
-
-  @IsOptional()
-  @UsDollarsPer('1000 input tokens')
-  inputPer1k?: number;
-
-  @IsOptional()
-  @UsDollarsPer('1000 output tokens')
-  outputPer1k?: number;
-
+/** The prompt-cache rates a price and each of its long-prompt tiers may set. */
+class CacheRatesDto {
   @IsOptional()
   @UsDollarsPer('1000 input tokens read from cache')
   cachedInputPer1k?: number;
@@ -225,7 +212,23 @@ export class PriceTierDto {
   cacheWrite1hPer1k?: number;
 }
 
-export class ModelPricingDto {
+/** A long-prompt tier of a price: the rates it changes, past `aboveInputTokens`. */
+export class PriceTierDto extends CacheRatesDto {
+  @IsDefined(REQUIRED)
+  @IsInt(expecting('a number of prompt tokens (a whole number >= 0)'))
+  @Min(0, expecting('a number of prompt tokens (a whole number >= 0)'))
+  aboveInputTokens!: number;
+
+  @IsOptional()
+  @UsDollarsPer('1000 input tokens')
+  inputPer1k?: number;
+
+  @IsOptional()
+  @UsDollarsPer('1000 output tokens')
+  outputPer1k?: number;
+}
+
+export class ModelPricingDto extends CacheRatesDto {
   @IsDefined(REQUIRED)
   @UsDollarsPer('1000 input tokens')
   inputPer1k!: number;
@@ -233,18 +236,6 @@ export class ModelPricingDto {
   @IsDefined(REQUIRED)
   @UsDollarsPer('1000 output tokens')
   outputPer1k!: number;
-
-  @IsOptional()
-  @UsDollarsPer('1000 input tokens read from cache')
-  cachedInputPer1k?: number;
-
-  @IsOptional()
-  @UsDollarsPer('1000 input tokens written to cache')
-  cacheWritePer1k?: number;
-
-  @IsOptional()
-  @UsDollarsPer('1000 input tokens written to cache for an hour')
-  cacheWrite1hPer1k?: number;
 
   @IsOptional()
   @UsDollarsPer('1000 audio input tokens')

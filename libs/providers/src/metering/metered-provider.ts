@@ -10,7 +10,7 @@ import {
   type TokenUsage,
   type UsagePrice,
 } from '@aigw/contracts/data-plane';
-import type { BackendCallResult, MetricsRegistry } from '@aigw/observability';
+import { spanAttributes, type BackendCallResult, type MetricsRegistry } from '@aigw/observability';
 import { ProviderRegistry } from '../core/provider-registry';
 import { configureUpstreamConnections, upstreamPoolStates } from '../core/upstream-http';
 import { defaultProviderAdapters } from '../default-adapters';
@@ -21,17 +21,6 @@ export type UsagePricing = (
   servedBy: ServedBy,
   usage: TokenUsage,
 ) => UsagePrice;
-
-const GEN_AI_OPERATION = {
-  chat: 'chat',
-  completions: 'text_completion',
-  embeddings: 'embeddings',
-  transcriptions: 'transcriptions',
-  translations: 'translations',
-  speech: 'speech',
-  images: 'images',
-  'image-edits': 'image_edits',
-};
 
 /**
  * Records what every provider call consumed, once its usage is known (at the end of a
@@ -49,7 +38,7 @@ export class MeteredProviderPort implements ProviderPort {
   async invoke(call: ProviderCall): Promise<GatewayAnswer> {
     const startedAt = performance.now();
     const labels = {
-      operation: GEN_AI_OPERATION[call.request.operation],
+      operation: spanAttributes.GEN_AI_OPERATION[call.request.operation],
       requestModel: call.request.requestedModel,
       responseModel: call.target.model,
       provider: call.target.provider,
