@@ -21,7 +21,7 @@ import { GatewayEndpoint } from '@aigw/contracts';
 import type { GatewayRequest, Operation, ServedBy, TokenUsage } from '@aigw/contracts/data-plane';
 import type { CompletionOutcome, RequestFailure, RequestTimings } from '../ingress-observer';
 import type { EdgeTracing, TraceHeaders } from './edge-tracing';
-import { spanAttributes as attr } from '@aigw/observability';
+import { spanAttributes as attr, spanTime } from '@aigw/observability';
 
 type IncomingHeaders = Readonly<Record<string, string | string[] | undefined>>;
 
@@ -91,7 +91,7 @@ export class OtelEdgeTracing implements EdgeTracing {
       ...servedAttributes(servedBy, usage, outcome),
       [ATTR_HTTP_RESPONSE_STATUS_CODE]: 200,
     });
-    span.end();
+    span.end(spanTime());
   }
 
   failed(failure: RequestFailure): void {
@@ -122,7 +122,7 @@ export class OtelEdgeTracing implements EdgeTracing {
       // The code only: an error's message may quote a provider, and so the prompt.
       span.setStatus({ code: SpanStatusCode.ERROR, message: error.code });
     }
-    span.end();
+    span.end(spanTime());
   }
 
   private startSpan(
@@ -135,7 +135,7 @@ export class OtelEdgeTracing implements EdgeTracing {
       attr.GEN_AI_OPERATION[operation],
       {
         kind: SpanKind.SERVER,
-        ...(startedAt === undefined ? {} : { startTime: startedAt }),
+        startTime: spanTime(startedAt),
         attributes: {
           [attr.GEN_AI_OPERATION_NAME]: attr.GEN_AI_OPERATION[operation],
           [ATTR_HTTP_REQUEST_METHOD]: 'POST',
@@ -172,7 +172,7 @@ export class OtelEdgeTracing implements EdgeTracing {
   private dropOldest(): void {
     const [requestId] = this.spans.keys();
     if (requestId === undefined) return;
-    this.take(requestId, undefined)?.span.end();
+    this.take(requestId, undefined)?.span.end(spanTime());
   }
 }
 

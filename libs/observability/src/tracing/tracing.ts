@@ -46,3 +46,14 @@ export async function startTracing(options: TracingOptions): Promise<Tracing> {
   const { startOtelTracing } = await import('./otel-sdk');
   return startOtelTracing(options);
 }
+
+/**
+ * A time for a span's start or end, in milliseconds since the epoch, read from the
+ * monotonic clock (`performance.now()` unless given). A span left to time itself starts at
+ * `Date.now()`, in whole milliseconds, and each span anchors its own clock, so a failed
+ * attempt and the next one begun within the same millisecond could appear to overlap;
+ * every span of the gateway is timed by this instead.
+ */
+export function spanTime(performanceMs: number = performance.now()): number {
+  return performance.timeOrigin + performanceMs;
+}

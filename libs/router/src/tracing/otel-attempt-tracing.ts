@@ -25,7 +25,7 @@ import {
   type StreamAnswer,
   type UpstreamTarget,
 } from '@aigw/contracts/data-plane';
-import { spanAttributes as attr } from '@aigw/observability';
+import { spanAttributes as attr, spanTime } from '@aigw/observability';
 import type { AttemptEnd, AttemptSpan, AttemptTracing } from './attempt-tracing';
 
 const propagator = new W3CTraceContextPropagator();
@@ -57,7 +57,7 @@ export class OtelAttemptTracing implements AttemptTracing {
     const operation = attr.GEN_AI_OPERATION[request.operation];
     const span = this.tracer.startSpan(
       `${operation} ${target.model}`,
-      { kind: SpanKind.CLIENT },
+      { kind: SpanKind.CLIENT, startTime: spanTime() },
       parent,
     );
     // A trace the sampler dropped still hands its context on, but records nothing.
@@ -185,7 +185,7 @@ class OtelAttemptSpan implements AttemptSpan {
   private end(): void {
     if (this.ended) return;
     this.ended = true;
-    this.span.end();
+    this.span.end(spanTime());
   }
 }
 
