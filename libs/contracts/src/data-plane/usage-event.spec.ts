@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { encodeEvent } from '../events/event-codec';
-import type { GatewayRequest, TokenUsage } from './data-plane.types';
+import type { GatewayRequest, Operation, TokenUsage } from './data-plane.types';
+import { decodeInvokeRequest, encodeInvokeRequest } from './wire/wire-messages';
 import { usageRecordedEvent } from './usage-event';
 
 const request: GatewayRequest = {
@@ -50,5 +51,37 @@ describe('usageRecordedEvent', () => {
     assert.equal(event.cacheWriteInputTokens, 1000);
     assert.ok(!('cacheWrite1hInputTokens' in recorded(written)));
     assert.ok(!('cacheWrite1hInputTokens' in recorded({ ...written, cacheWrite1hInputTokens: 0 })));
+  });
+
+  const operations: Operation[] = [
+    'chat',
+    'completions',
+    'embeddings',
+    'transcriptions',
+    'translations',
+    'speech',
+    'images',
+    'image-edits',
+  ];
+
+  it('names the operation of every call, as the event log carries it', () => {
+    for (const operation of operations) {
+      const event = usageRecordedEvent({ ...request, operation }, servedBy, base, price, true);
+      const json = JSON.parse(encodeEvent(event, { validate: true }).value.toString()) as {
+        operation?: string;
+      };
+      assert.equal(json.operation, operation);
+    }
+  });
+
+  it('names it in the split deployment too, from the call the router sent over the wire', () => {
+    // The provider-adapter meters the request it decoded from the router's message.
+    const target = { backendName: 'b', provider: 'openai', model: 'whisper-1' };
+    for (const operation of operations) {
+      const sent = encodeInvokeRequest({ ...request, operation }, target);
+      const { request: received } = decodeInvokeRequest(JSON.parse(sent));
+      const event = usageRecordedEvent(received, servedBy, base, price, false);
+      assert.equal(event.operation, operation);
+    }
   });
 });

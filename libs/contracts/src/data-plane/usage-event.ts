@@ -42,5 +42,6 @@ export function usageRecordedEvent(
     weightedTokenCost: price.weightedTokens,
     cacheHit,
     reservationId: request.reservationId,
+    operation: request.operation,
   });
 }

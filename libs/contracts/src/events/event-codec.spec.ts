@@ -246,6 +246,33 @@ describe('event codec', () => {
     }
   });
 
+  it("reads the operation an event names, an older build's event without one, and a newer one's", () => {
+    const old = JSON.parse(encodeEvent(usage()).value.toString()) as Record<string, unknown>;
+    assert.ok(!('operation' in old), 'the fixture is an event of an older build');
+    const decodedOld = decodeEvent(Topic.UsageRecorded, JSON.stringify(old));
+    assert.ok(decodedOld.ok, decodedOld.ok ? '' : decodedOld.error.message);
+    assert.equal(decodedOld.value.operation, undefined);
+
+    // 'moderations' is no operation of this build: a later build's usage is still settled.
+    for (const operation of ['transcriptions', 'moderations']) {
+      const named = Object.assign(usage(), { operation });
+      const decoded = decodeEvent(
+        Topic.UsageRecorded,
+        encodeEvent(named, { validate: true }).value,
+      );
+      assert.ok(decoded.ok, decoded.ok ? '' : decoded.error.message);
+      assert.equal(decoded.value.operation, operation);
+    }
+    for (const bad of ['', 7, 'x'.repeat(65)]) {
+      const refused = decodeEvent(Topic.UsageRecorded, JSON.stringify({ ...old, operation: bad }));
+      assert.ok(!refused.ok, JSON.stringify(bad));
+      assert.deepEqual(
+        [...new Set(refused.error.details.issues?.map((i) => i.path))],
+        ['operation'],
+      );
+    }
+  });
+
   it('rejects an unknown version loudly', () => {
     const body = { ...JSON.parse(encodeEvent(usage()).value.toString()), version: 2 };
     const decoded = decodeEvent(Topic.UsageRecorded, Buffer.from(JSON.stringify(body)));

@@ -5,6 +5,9 @@ import { Amount, Count, Name } from './event-fields';
 
 export const USAGE_RECORDED = { type: 'usage.recorded', version: 1 } as const;
 
+/** Longest operation name a usage event may carry (today's are under 16 characters). */
+export const OPERATION_NAME_LENGTH = 64;
+
 /**
  * Tokens one request consumed. The budget service settles the request's reservation
  * with it, and it is the log balances are rebuilt from, so it must never be lost.
@@ -82,4 +85,16 @@ export class TokenUsageRecorded extends RequestEventEnvelope {
   @IsOptional()
   @Name(128)
   reservationId?: string;
+
+  /**
+   * The model operation served (`Operation` of the data plane: chat, embeddings,
+   * transcriptions, speech, images, ...), so an audio or image call's usage is told apart
+   * without joining request.completed. Set by every producer of this build; absent in
+   * events of older builds, which analytics store and report as '' (unknown). A name
+   * rather than an enum: a consumer of an older build must keep reading (and settling)
+   * usage of an operation added after it, not refuse the event.
+   */
+  @IsOptional()
+  @Name(OPERATION_NAME_LENGTH)
+  operation?: string;
 }
