@@ -4,7 +4,8 @@
 // streamed), and the call is billed at the route's cacheWritePer1k, or the built-in
 // catalog's write price where no route prices the model, in the cost header, the token
 // metrics, the stored usage rows and the analytics API's totals. Writes made for an hour
-// (`cache_creation.ephemeral_1h_input_tokens`) are billed at cacheWrite1hPer1k.
+// (`cache_creation.ephemeral_1h_input_tokens`) are billed at cacheWrite1hPer1k, counted as
+// type="cache_write_1h", and reported back in the client's `usage.cache_creation`.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -131,6 +132,10 @@ spec:
     const sent = upstream.calls.at(-1)?.body as { system: { cache_control?: unknown }[] };
     assert.deepEqual(sent.system[0].cache_control, { type: 'ephemeral' });
     assert.equal(data.usage.cache_creation_input_tokens, 2_000);
+    assert.deepEqual(data.usage.cache_creation, {
+      ephemeral_5m_input_tokens: 2_000,
+      ephemeral_1h_input_tokens: 0,
+    });
     assert.equal(data.usage.cache_read_input_tokens, 400);
     assert.equal(data.usage.input_tokens, 50);
     assert.equal(data.usage.output_tokens, 10);
@@ -157,6 +162,7 @@ spec:
     const text = await (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
     assert.equal(metricSum(text, 'ai_gateway_tokens_total', { type: 'cache_write' }), 6_000);
     assert.equal(metricSum(text, 'ai_gateway_tokens_total', { type: 'cached' }), 1_200);
+    assert.equal(metricSum(text, 'ai_gateway_tokens_total', { type: 'cache_write_1h' }), 0);
 
     // The usage events reach the embedded store in batches: wait for all three rows.
     const db = new DatabaseSync(join(dir, 'data', 'analytics.db'), { readOnly: true });
@@ -210,6 +216,10 @@ spec:
         .create({ model: PRICED, ...CACHED_REQUEST })
         .withResponse();
       assert.equal(priced.data.usage.cache_creation_input_tokens, 2_000);
+      assert.deepEqual(priced.data.usage.cache_creation, {
+        ephemeral_5m_input_tokens: 1_500,
+        ephemeral_1h_input_tokens: 500,
+      });
       const cost = Number(priced.response.headers.get(COST_HEADER));
       assert.equal(cost, asHeader(HOUR_PRICED_DOLLARS));
       assert.ok(cost > asHeader(PRICED_DOLLARS), 'dearer than 5-minute writes');
@@ -220,6 +230,25 @@ spec:
         Number(listed.response.headers.get(COST_HEADER)),
         asHeader(catalogDollars(LISTED, 500)),
       );
+
+      // Streamed: unknown when the message starts, split in message_delta with the counts.
+      const events: Anthropic.MessageStreamEvent[] = [];
+      for await (const event of client.messages.stream({ model: PRICED, ...CACHED_REQUEST })) {
+        events.push(event);
+      }
+      const start = events.find((event) => event.type === 'message_start');
+      assert.equal(start?.message.usage.cache_creation, null);
+      const delta = events.find((event) => event.type === 'message_delta');
+      assert.equal(delta?.usage.cache_creation_input_tokens, 2_000);
+      assert.deepEqual((delta?.usage as { cache_creation?: unknown } | undefined)?.cache_creation, {
+        ephemeral_5m_input_tokens: 1_500,
+        ephemeral_1h_input_tokens: 500,
+      });
+
+      const text = await (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
+      const tokens = (type: string) => metricSum(text, 'ai_gateway_tokens_total', { type });
+      assert.equal(tokens('cache_write_1h'), 1_500, 'three calls writing 500 for an hour');
+      assert.equal(tokens('cache_write'), 12_000, 'the 1-hour writes are counted in cache_write');
     } finally {
       upstream.reportUsage(WRITING);
     }

@@ -126,11 +126,19 @@ export interface AnthropicMessagesRequest {
 export type AnthropicStopReason =
   'end_turn' | 'max_tokens' | 'stop_sequence' | 'tool_use' | 'pause_turn' | 'refusal';
 
+/** The prompt-cache writes of `cache_creation_input_tokens`, by the lifetime they were written for. */
+export interface AnthropicCacheCreation {
+  ephemeral_5m_input_tokens: number;
+  ephemeral_1h_input_tokens: number;
+}
+
 export interface AnthropicUsage {
   input_tokens: number;
   output_tokens: number;
   cache_creation_input_tokens?: number | null;
   cache_read_input_tokens?: number | null;
+  /** Null where the writes are not known yet (a stream's `message_start`). */
+  cache_creation?: AnthropicCacheCreation | null;
   service_tier?: string | null;
 }
 

@@ -36,7 +36,11 @@ export function metricsOptionsFromEnv(
   };
 }
 
-export type TokenType = 'input' | 'output' | 'cached' | 'cache_write';
+/**
+ * `cached` and `cache_write` are parts of `input`; `cache_write_1h` is the part of
+ * `cache_write` written with a 1-hour lifetime (priced above the 5-minute writes).
+ */
+export type TokenType = 'input' | 'output' | 'cached' | 'cache_write' | 'cache_write_1h';
 
 /** Labels of the OpenTelemetry GenAI metrics, in our own spelling. */
 export interface GenAiLabels {
@@ -64,7 +68,13 @@ const REQUEST_DURATION_BUCKETS = [
   0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300,
 ];
 
-const TOKEN_TYPES: readonly TokenType[] = ['input', 'output', 'cached', 'cache_write'];
+const TOKEN_TYPES: readonly TokenType[] = [
+  'input',
+  'output',
+  'cached',
+  'cache_write',
+  'cache_write_1h',
+];
 
 const GEN_AI_LABELS = [
   'gen_ai_operation_name',
@@ -103,7 +113,7 @@ export class MetricsRegistry {
   // The spec's metrics.
   readonly #tokens = new FastCounter({
     name: 'ai_gateway_tokens_total',
-    help: 'Tokens processed, by user, model and type (input, output, cached input, cache-write input)',
+    help: 'Tokens processed, by user, model and type: input, output; cached and cache_write (read from and written to the prompt cache) are parts of input; cache_write_1h is the part of cache_write written for an hour',
     labelNames: ['user', 'model', 'type'] as const,
     registers: [this.registry],
   });

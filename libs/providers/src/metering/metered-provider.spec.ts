@@ -100,6 +100,7 @@ describe('MeteredProviderPort', () => {
         outputTokens: 9,
         cachedInputTokens: 100,
         cacheWriteInputTokens: 1_200,
+        cacheWrite1hInputTokens: 500,
         source: 'reported',
       },
     };
@@ -119,6 +120,7 @@ describe('MeteredProviderPort', () => {
     assert.equal(tokens('input'), 1_325);
     assert.equal(tokens('cached'), 100);
     assert.equal(tokens('cache_write'), 1_200);
+    assert.equal(tokens('cache_write_1h'), 500, 'a part of cache_write, counted on its own too');
     const [event] = events;
     assert.equal(event.type === 'usage.recorded' && event.cacheWriteInputTokens, 1_200);
   });

@@ -82,6 +82,7 @@ export class MeteredProviderPort implements ProviderPort {
         output: usage.outputTokens,
         cached: usage.cachedInputTokens,
         cache_write: usage.cacheWriteInputTokens,
+        cache_write_1h: usage.cacheWrite1hInputTokens,
       },
     );
     if (price.dollars > 0) this.metrics.addCost({ user, model }, price.dollars);

@@ -43,6 +43,7 @@ describe('OpenAI chat answer to Anthropic message', () => {
         output_tokens: 30,
         cache_creation_input_tokens: 0,
         cache_read_input_tokens: 100,
+        cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 },
       },
     });
   });
@@ -184,6 +185,32 @@ describe('OpenAI chat answer to Anthropic message', () => {
         output_tokens: 9,
         cache_creation_input_tokens: 1_200,
         cache_read_input_tokens: 100,
+        cache_creation: { ephemeral_5m_input_tokens: 1_200, ephemeral_1h_input_tokens: 0 },
+      },
+    );
+  });
+
+  it('splits the writes by lifetime: the 1-hour ones are a part of all of them', () => {
+    const written: TokenUsage = {
+      inputTokens: 1_325,
+      outputTokens: 9,
+      cachedInputTokens: 100,
+      cacheWriteInputTokens: 1_200,
+      cacheWrite1hInputTokens: 500,
+      source: 'reported',
+    };
+    const reported = anthropicUsageOf(written);
+    assert.equal(reported.cache_creation_input_tokens, 1_200);
+    assert.deepEqual(reported.cache_creation, {
+      ephemeral_5m_input_tokens: 700,
+      ephemeral_1h_input_tokens: 500,
+    });
+    // A breakdown larger than the writes never makes the 5-minute count negative.
+    assert.deepEqual(
+      anthropicUsageOf({ ...written, cacheWrite1hInputTokens: 5_000 }).cache_creation,
+      {
+        ephemeral_5m_input_tokens: 0,
+        ephemeral_1h_input_tokens: 1_200,
       },
     );
   });
@@ -201,6 +228,7 @@ describe('OpenAI chat answer to Anthropic message', () => {
         output_tokens: 4,
         cache_creation_input_tokens: 0,
         cache_read_input_tokens: 0,
+        cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 },
       },
     );
   });

@@ -21,16 +21,23 @@ import type { MessagesRequestFacts } from './anthropic-request';
 
 /**
  * Our usage in Anthropic's terms: Anthropic's `input_tokens` leaves out prompt-cache
- * reads and writes, which OpenAI's `prompt_tokens` (our `inputTokens`) includes.
+ * reads and writes, which OpenAI's `prompt_tokens` (our `inputTokens`) includes. The
+ * writes are split by lifetime in `cache_creation`: our 1-hour count is a part of all the
+ * writes, the rest were written for 5 minutes.
  */
 export function anthropicUsageOf(usage: TokenUsage): AnthropicUsage {
   const read = usage.cachedInputTokens;
   const written = usage.cacheWriteInputTokens ?? 0;
+  const forAnHour = Math.min(usage.cacheWrite1hInputTokens ?? 0, written);
   return {
     input_tokens: Math.max(0, usage.inputTokens - read - written),
     output_tokens: usage.outputTokens,
     cache_creation_input_tokens: written,
     cache_read_input_tokens: read,
+    cache_creation: {
+      ephemeral_5m_input_tokens: written - forAnHour,
+      ephemeral_1h_input_tokens: forAnHour,
+    },
   };
 }
 

@@ -48,7 +48,8 @@ describe('OpenAI chunks to Anthropic stream events', () => {
           model: 'claude-virtual',
           stop_reason: null,
           stop_sequence: null,
-          usage: { input_tokens: 0, output_tokens: 0 },
+          // Not known before the end: null, as Anthropic's Usage allows.
+          usage: { input_tokens: 0, output_tokens: 0, cache_creation: null },
         },
       },
       { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
@@ -63,26 +64,32 @@ describe('OpenAI chunks to Anthropic stream events', () => {
           output_tokens: 6,
           cache_creation_input_tokens: 0,
           cache_read_input_tokens: 0,
+          cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 },
         },
       },
       { type: 'message_stop' },
     ]);
   });
 
-  it('reports the prompt-cache writes and reads in message_delta, where the SDKs read them', () => {
+  it('reports the prompt-cache writes (by lifetime) and reads in message_delta, where the SDKs read them', () => {
     const translator = new MessageStreamTranslator(
       { model: 'claude-virtual', stream: true, stopSequences: [] },
       'req-1',
     );
     translator.push(chunk({ content: 'Hi' }, 'stop'));
     const written = { ...usage, inputTokens: 1_325, cachedInputTokens: 100 };
-    const events = translator.finish({ ...written, cacheWriteInputTokens: 1_200 });
+    const events = translator.finish({
+      ...written,
+      cacheWriteInputTokens: 1_200,
+      cacheWrite1hInputTokens: 500,
+    });
     const delta = events.find((event) => event.type === 'message_delta');
     assert.deepEqual(delta?.usage, {
       input_tokens: 25,
       output_tokens: 6,
       cache_creation_input_tokens: 1_200,
       cache_read_input_tokens: 100,
+      cache_creation: { ephemeral_5m_input_tokens: 700, ephemeral_1h_input_tokens: 500 },
     });
   });
 

@@ -23,7 +23,10 @@ type OpenBlock = {
  *
  * Usage is known only when the stream has ended (our answers carry it as a promise), so
  * message_start reports zero tokens and message_delta the real counts, input included;
- * the official SDKs take both from message_delta.
+ * the official SDKs take both from message_delta. The cache writes' split by lifetime
+ * (`cache_creation`) is null in message_start, as Anthropic's Usage allows for a count not
+ * known, and given in message_delta beside the other counts (the SDKs' accumulated
+ * message keeps message_start's; a client reading the events gets it).
  */
 export class MessageStreamTranslator {
   private started = false;
@@ -106,7 +109,7 @@ export class MessageStreamTranslator {
         model: this.facts.model,
         stop_reason: null,
         stop_sequence: null,
-        usage: { input_tokens: 0, output_tokens: 0 },
+        usage: { input_tokens: 0, output_tokens: 0, cache_creation: null },
       },
     });
   }
