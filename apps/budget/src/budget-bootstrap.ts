@@ -20,7 +20,7 @@ export async function bootstrapBudget(env: Env): Promise<RunningService> {
     if (!runtime.settings.redisUrl) {
       logger.warn('REDIS_URL is not set: balances live in this process only (embedded store)');
     }
-    await startBudgetSettlement(runtime, await openBudgetStore(runtime), settings.alertWebhookUrl);
+    await startBudgetSettlement(runtime, await openBudgetStore(runtime), settings);
     return await runtime.serve();
   } catch (error) {
     await runtime.close();

@@ -42,7 +42,7 @@ export async function bootstrapGateway(env: Env): Promise<RunningGateway> {
     const budget = budgetSettings(env);
     const budgetStore = await openBudgetStore(runtime);
     const exhaustion = await openExhaustionView(runtime);
-    await startBudgetSettlement(runtime, budgetStore, budget.alertWebhookUrl);
+    await startBudgetSettlement(runtime, budgetStore, budget);
 
     const providers = meteredProviders({
       events,

@@ -1,5 +1,5 @@
 import type { BudgetStore } from '@aigw/budget-core';
-import type { ServiceRuntime } from '@aigw/runtime';
+import type { BudgetSettings, ServiceRuntime } from '@aigw/runtime';
 import { budgetAdminRoutes } from './admin/budget-admin-routes';
 import { webhookAlertNotifier } from './alert-notifier';
 import { BudgetSettler } from './budget-settler';
@@ -12,13 +12,18 @@ import { BudgetSettler } from './budget-settler';
 export async function startBudgetSettlement(
   runtime: ServiceRuntime,
   store: BudgetStore,
-  alertWebhookUrl: string | undefined,
+  settings: Pick<BudgetSettings, 'alertWebhookUrl' | 'stateIntervalMs'>,
 ): Promise<void> {
   const { config, events, metrics, logger } = runtime;
-  const alerts = webhookAlertNotifier(alertWebhookUrl, (reason) =>
+  const alerts = webhookAlertNotifier(settings.alertWebhookUrl, (reason) =>
     logger.warn('alert webhook failed', { reason }),
   );
-  await events.subscribe(new BudgetSettler(config, store, events, metrics, alerts, logger));
+  const settler = new BudgetSettler(config, store, events, metrics, alerts, logger, {
+    remainingIntervalMs: settings.stateIntervalMs,
+  });
+  // Before the event log closes, so the topic ends on each limit's latest state.
+  runtime.onClose(() => settler.close());
+  await events.subscribe(settler);
   // Operators give budget back through the settler too: resets and credits are events.
   for (const route of budgetAdminRoutes(events, config)) runtime.addAdminRoute(route);
 }

@@ -153,6 +153,50 @@ describe('BudgetSettler', () => {
     assert.deepEqual(summary(published.events), [], 'a redelivered event changes nothing');
   });
 
+  it('paces `remaining` to one per limit per interval, and never lets one follow an exhaustion', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const store = new LocalBudgetStore(':memory:');
+    const published = new RecordingPublisher();
+    const metrics = new MetricsRegistry({ collectDefaultMetrics: false });
+    const settler = new BudgetSettler(
+      () => CONFIG,
+      store,
+      published,
+      metrics,
+      undefined,
+      undefined,
+      {
+        remainingIntervalMs: 60_000,
+      },
+    );
+    const at = new Date(thisMinute() + 10_000);
+    const tokenStates = () =>
+      states(published.events)
+        .filter((e) => e.limitKind === LimitKind.TokenBudgetPerUser)
+        .map((e) => `${e.state} ${e.remaining}`);
+    await settler.handle([usage('p1', 10, 0.1, at)]);
+    await settler.handle([usage('p1', 20, 0.1, at)]);
+    await settler.handle([usage('p1', 30, 0.1, at)]);
+    assert.deepEqual(tokenStates(), ['remaining 90'], 'the first at once, the next two wait');
+    t.mock.timers.tick(60_000);
+    assert.deepEqual(
+      tokenStates(),
+      ['remaining 90', 'remaining 40'],
+      'the latest when the interval ends; the one in between folded into it',
+    );
+    assert.match(await metrics.metrics(), /ai_gateway_budget_states_coalesced_total 3/);
+
+    await settler.handle([usage('p1', 5, 0.1, at)]);
+    await settler.handle([usage('p1', 40, 0.1, at)]);
+    t.mock.timers.tick(60_000);
+    assert.deepEqual(
+      tokenStates(),
+      ['remaining 90', 'remaining 40', 'exhausted 0'],
+      'the waiting remaining (35) was dropped: the compacted topic ends on exhausted',
+    );
+    settler.close();
+  });
+
   it('announces a recovery at the first settlement of a new window after an exhaustion', async () => {
     const { published, settler } = setup();
     const minute = thisMinute();

@@ -36,6 +36,7 @@ import {
 import type { Logger, MetricsRegistry } from '@aigw/observability';
 import { adjustableLimits } from './adjustable-limits';
 import type { AlertNotifier } from './alert-notifier';
+import { RemainingAnnouncer } from './remaining-announcer';
 
 /** A dollar spend tracked only to raise an alert: it limits nothing. */
 const UNCAPPED = Number.MAX_SAFE_INTEGER;
@@ -56,6 +57,15 @@ interface Settled {
 /** Limits remembered as announced without room, for their Recovered; more are forgotten. */
 const MAX_WITHOUT_ROOM = 100_000;
 
+export interface BudgetSettlerOptions {
+  /**
+   * At most one `remaining` per limit this often, in ms (`RemainingAnnouncer`); 0 (the
+   * default here; the services take `AI_GATEWAY_BUDGET_STATE_INTERVAL_MS`) announces
+   * one per limit per settled batch.
+   */
+  readonly remainingIntervalMs?: number;
+}
+
 /**
  * The budget service's core: applies each usage event to the authoritative balances
  * once (idempotent per event id), settles the request's hold, and announces what
@@ -63,7 +73,8 @@ const MAX_WITHOUT_ROOM = 100_000;
  * threshold crossings as alerts. Per limit the topic carries:
  * - `exhausted` as soon as a settlement spends it to its limit;
  * - else, once per batch that settled against it, `remaining`: what new reservations may
- *   still take (limit - used - held);
+ *   still take (limit - used - held); with room left, paced to one per limit per interval
+ *   (`remainingIntervalMs`), the latest of a busy spell going out at its end;
  * - or `recovered` instead when this settler last announced it with no room (exhausted,
  *   or held full): its first settlement in a new window, or a settlement whose release of
  *   its hold brought it back under. An ingress clears its mark on it.
@@ -86,6 +97,8 @@ export class BudgetSettler implements EventSubscription {
   private readonly settled = new Map<string, Settled>();
   /** `kind|subject` of limits last announced with no room left (exhausted or held full). */
   private readonly withoutRoom = new Set<string>();
+  /** Paces `remaining` with room, per `kind|subject` (the compacted topic's key). */
+  private readonly remaining: RemainingAnnouncer<BudgetStateChanged>;
 
   constructor(
     private readonly config: () => GatewayConfig,
@@ -94,7 +107,22 @@ export class BudgetSettler implements EventSubscription {
     private readonly metrics: MetricsRegistry,
     private readonly alerts?: AlertNotifier,
     private readonly logger?: Pick<Logger, 'info' | 'warn'>,
-  ) {}
+    options: BudgetSettlerOptions = {},
+  ) {
+    this.remaining = new RemainingAnnouncer(
+      options.remainingIntervalMs ?? 0,
+      (state) => this.events.publish(state),
+      () => this.metrics.recordBudgetStateCoalesced(),
+    );
+  }
+
+  /**
+   * Sends the `remaining` announcements still waiting for their interval to end; those
+   * of settlements after it (the log's last delivery at shutdown) go out at once.
+   */
+  close(): void {
+    this.remaining.close();
+  }
 
   // Sequential on purpose: one user's events arrive in order and must apply in order.
   async handle(events: readonly GatewayEvent[]): Promise<void> {
@@ -208,6 +236,7 @@ export class BudgetSettler implements EventSubscription {
       if (room > 0) this.withoutRoom.delete(id);
       else this.rememberWithoutRoom(id);
       const state = room > 0 ? BudgetState.Recovered : BudgetState.Remaining;
+      this.remaining.supersede(id);
       this.events.publish(stateChanged(limit, state, room, null));
     });
     this.logger?.info('budget adjusted', fields);
@@ -228,12 +257,15 @@ export class BudgetSettler implements EventSubscription {
       if (used >= limit.limit) continue;
       const room = Math.max(0, limit.limit - used - reserved);
       const id = `${limit.kind}|${limit.subject}`;
-      let state = BudgetState.Remaining;
-      if (room > 0) {
-        if (this.withoutRoom.delete(id)) state = BudgetState.Recovered;
-      } else {
-        this.rememberWithoutRoom(id);
+      if (room > 0 && !this.withoutRoom.delete(id)) {
+        // Room before and after: only the amount changed, and the next one replaces it.
+        this.remaining.offer(id, () => stateChanged(limit, BudgetState.Remaining, room, requestId));
+        continue;
       }
+      // A change of state (room again, or none left): out at once, ahead of any waiting.
+      if (room === 0) this.rememberWithoutRoom(id);
+      this.remaining.supersede(id);
+      const state = room > 0 ? BudgetState.Recovered : BudgetState.Remaining;
       this.events.publish(stateChanged(limit, state, room, requestId));
     }
     this.settled.clear();
@@ -267,8 +299,10 @@ export class BudgetSettler implements EventSubscription {
       }
       // Announced at once, not at the end of the batch: every ingress should stop sending.
       if (before < limit.limit && used >= limit.limit) {
+        const id = `${limit.kind}|${limit.subject}`;
+        this.remaining.supersede(id);
         this.events.publish(stateChanged(limit, BudgetState.Exhausted, 0, usage.requestId));
-        this.rememberWithoutRoom(`${limit.kind}|${limit.subject}`);
+        this.rememberWithoutRoom(id);
       }
     }
     if (limit.alertAt !== undefined && before < limit.alertAt && used >= limit.alertAt) {

@@ -6,7 +6,7 @@ import {
   RedisBudgetStore,
   type BudgetStore,
 } from '@aigw/budget-core';
-import { positiveIntegerSetting } from '@aigw/config';
+import { nonNegativeIntegerSetting, positiveIntegerSetting } from '@aigw/config';
 import { createRedisClient } from '@aigw/infra';
 import type { Redis } from 'ioredis';
 import { StartupError } from './listen';
@@ -20,6 +20,8 @@ export interface BudgetSettings {
   /** How long a reservation holds if nothing settles or releases it. */
   readonly holdMs: number;
   readonly alertWebhookUrl?: string;
+  /** At most one `remaining` state per limit this often (ms); 0 = one per settled batch. */
+  readonly stateIntervalMs: number;
 }
 
 export function budgetSettings(env: Env): BudgetSettings {
@@ -38,6 +40,7 @@ export function budgetSettings(env: Env): BudgetSettings {
       4096,
     ),
     holdMs: positiveIntegerSetting(env, 'AI_GATEWAY_RESERVATION_HOLD_MS', 600_000),
+    stateIntervalMs: nonNegativeIntegerSetting(env, 'AI_GATEWAY_BUDGET_STATE_INTERVAL_MS', 1_000),
     ...(webhook ? { alertWebhookUrl: webhook } : {}),
   };
 }

@@ -16,11 +16,30 @@ export function positiveIntegerSetting(
   name: string,
   fallback: number,
 ): number {
+  return integerSetting(env, name, fallback, 1, 'a positive whole number');
+}
+
+/** Like `positiveIntegerSetting`, where 0 is allowed (it turns something off). */
+export function nonNegativeIntegerSetting(
+  env: Readonly<Record<string, string | undefined>>,
+  name: string,
+  fallback: number,
+): number {
+  return integerSetting(env, name, fallback, 0, 'a whole number, 0 or more');
+}
+
+function integerSetting(
+  env: Readonly<Record<string, string | undefined>>,
+  name: string,
+  fallback: number,
+  min: number,
+  expected: string,
+): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new InvalidSettingError(`${name} must be a positive whole number, got "${raw}"`);
+  if (!Number.isInteger(value) || value < min) {
+    throw new InvalidSettingError(`${name} must be ${expected}, got "${raw}"`);
   }
   return value;
 }

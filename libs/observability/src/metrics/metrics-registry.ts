@@ -239,6 +239,11 @@ export class MetricsRegistry {
     labelNames: ['action', 'limit'] as const,
     registers: [this.registry],
   });
+  readonly #budgetStatesCoalesced = new Counter({
+    name: 'ai_gateway_budget_states_coalesced_total',
+    help: 'Budget state announcements of room left (remaining) folded into a later one for the same limit, to keep the state topic at one per limit per interval',
+    registers: [this.registry],
+  });
   readonly #broadcastLag = new FastHistogram({
     name: 'ai_gateway_budget_broadcast_lag_seconds',
     help: 'From the budget service announcing a state change to this replica applying it',
@@ -501,6 +506,10 @@ export class MetricsRegistry {
   /** One limit's balance given back by an operator (a fixed set of names: no user key). */
   recordBudgetAdjustment(labels: { action: string; limit: string }): void {
     this.#budgetAdjustments.inc(labels);
+  }
+
+  recordBudgetStateCoalesced(): void {
+    this.#budgetStatesCoalesced.inc();
   }
 
   recordReservationOvershoot(labels: { limit: string }, tokens: number): void {
