@@ -63,7 +63,14 @@ describe('the usage-sink service', () => {
     ).json<{ name: string }>();
     assert.deepEqual(
       applied.map((r) => r.name),
-      ['usage_events', 'request_events', 'rollups', 'usage_cache_writes', 'cache_write_rollups'],
+      [
+        'usage_events',
+        'request_events',
+        'rollups',
+        'usage_cache_writes',
+        'cache_write_rollups',
+        'usage_operations',
+      ],
     );
   });
 });

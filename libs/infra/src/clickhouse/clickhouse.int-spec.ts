@@ -41,6 +41,7 @@ test('migrations apply once and are recorded', async () => {
     '003_rollups',
     '004_usage_cache_writes',
     '005_cache_write_rollups',
+    '006_usage_operations',
   ];
   assert.deepEqual(first.applied, all);
   assert.match(first.serverVersion, /^\d+\.\d+/);
@@ -155,6 +156,7 @@ test('a database of migration 003 gains cache writes: old rows read 0, all roll 
     assert.deepEqual((await migrate(older)).applied, [
       '004_usage_cache_writes',
       '005_cache_write_rollups',
+      '006_usage_operations',
     ]);
     await older.insert({
       table: 'usage_events',

@@ -2,10 +2,10 @@
 // value reaches the text through `sqlString` (strings) or as a whole number we computed
 // (times, limits); column names come only from the fixed maps below, never from input.
 import { sqlString } from '@aigw/infra';
-import { type AnalyticsFilters, type Dimension, type TimeRange } from '../domain/analytics.types';
+import { type TimeRange, type UsageDimension, type UsageFilters } from '../domain/analytics.types';
 
 /** Which column of a rollup a filter or dimension means; absent = does not apply. */
-export type ColumnMap = Readonly<Partial<Record<Exclude<Dimension, 'none'>, string>>>;
+export type ColumnMap = Readonly<Partial<Record<Exclude<UsageDimension, 'none'>, string>>>;
 
 export const SERVED_COLUMNS: ColumnMap = {
   user: 'user_id',
@@ -13,6 +13,8 @@ export const SERVED_COLUMNS: ColumnMap = {
   provider: 'provider',
   tier: 'tier',
 };
+/** The usage rollups by operation (migration 006). */
+export const OPERATION_COLUMNS: ColumnMap = { ...SERVED_COLUMNS, operation: 'operation' };
 export const REJECTION_COLUMNS: ColumnMap = {
   user: 'user_id',
   model: 'model_requested',
@@ -32,9 +34,9 @@ export function rangeCondition(range: TimeRange): string {
   return `bucket >= toDateTime(${wholeSeconds(from)}) AND bucket < toDateTime(${wholeSeconds(to)})`;
 }
 
-export function filterConditions(filters: AnalyticsFilters, columns: ColumnMap): string[] {
+export function filterConditions(filters: UsageFilters, columns: ColumnMap): string[] {
   const conditions: string[] = [];
-  for (const dimension of ['user', 'model', 'provider', 'tier'] as const) {
+  for (const dimension of ['user', 'model', 'provider', 'tier', 'operation'] as const) {
     const value = filters[dimension];
     const column = columns[dimension];
     if (value === undefined || column === undefined) continue;
@@ -43,11 +45,7 @@ export function filterConditions(filters: AnalyticsFilters, columns: ColumnMap):
   return conditions;
 }
 
-export function whereClause(
-  range: TimeRange,
-  filters: AnalyticsFilters,
-  columns: ColumnMap,
-): string {
+export function whereClause(range: TimeRange, filters: UsageFilters, columns: ColumnMap): string {
   return [
     'WHERE',
     [rangeCondition(range), ...filterConditions(filters, columns)].join(' AND '),
@@ -55,7 +53,7 @@ export function whereClause(
 }
 
 /** The group key expression; `'all'` when not grouped. */
-export function keyExpression(dimension: Dimension, columns: ColumnMap): string {
+export function keyExpression(dimension: UsageDimension, columns: ColumnMap): string {
   if (dimension === 'none') return `'all'`;
   const column = columns[dimension];
   if (column === undefined) throw new Error(`cannot group by ${dimension} here`);

@@ -22,6 +22,7 @@ import {
 import {
   FALLBACK_COLUMNS,
   keyExpression,
+  OPERATION_COLUMNS,
   REJECTION_COLUMNS,
   SERVED_COLUMNS,
   whereClause,
@@ -65,6 +66,59 @@ function usageRows(bucket: 'hourly' | 'daily', where: string): string {
     FROM cache_writes_${bucket} ${where})`;
 }
 
+/** The totals of `operationRows`, under the names `totalsOf` reads. */
+const OPERATION_TOTALS = `sum(n_requests) AS s_requests, sum(n_cache_hits) AS s_cache_hits,
+  sum(n_in) AS s_tokens_in, sum(n_out) AS s_tokens_out, sum(n_cached_in) AS s_tokens_cached_in,
+  sum(n_cache_write_in) AS s_tokens_cache_write_in, sum(n_cost) AS s_cost,
+  sum(n_weighted) AS s_weighted`;
+
+/**
+ * Rows of a rollup by operation (migration 006), as signed numbers; `negated`: with every
+ * number negated and the operation '' (taken away from the '' group). Columns are named
+ * apart from the rollups' (18.16 resolves an alias equal to a source column).
+ */
+function operationSide(bucket: 'hourly' | 'daily', where: string, negated: boolean): string {
+  const sign = negated ? '-' : '';
+  const count = (column: string, alias: string) => `${sign}toInt64(${column}) AS ${alias}`;
+  return `SELECT ${ROLLUP_KEYS}, ${negated ? `'' AS operation` : 'operation'},
+      ${count('requests', 'n_requests')}, ${count('cache_hits', 'n_cache_hits')},
+      ${count('tokens_in', 'n_in')}, ${count('tokens_out', 'n_out')},
+      ${count('tokens_cached_in', 'n_cached_in')},
+      ${count('tokens_cache_write_in', 'n_cache_write_in')},
+      ${sign}cost AS n_cost, ${sign}weighted_cost AS n_weighted
+    FROM usage_operations_${bucket} ${where}`;
+}
+
+/**
+ * Usage rows by operation matching `where`. With an operation filter (in `where`): the
+ * rollups by operation alone. Grouped by operation without one: those, plus the usage
+ * and cache-write rollups as operation '' less the rows by operation, so the '' group is
+ * the usage that names none (an older build's, or stored before migration 006) and every
+ * total still adds up to the ungrouped one. Groups left at 0 requests are dropped by the
+ * caller (HAVING).
+ */
+function operationRows(bucket: 'hourly' | 'daily', where: string, filtered: boolean): string {
+  if (filtered) return `(${operationSide(bucket, where, false)})`;
+  const zero = 'toInt64(0)';
+  return `(${operationSide(bucket, where, false)}
+    UNION ALL
+    SELECT ${ROLLUP_KEYS}, '' AS operation, toInt64(requests) AS n_requests,
+      toInt64(cache_hits) AS n_cache_hits, toInt64(tokens_in) AS n_in,
+      toInt64(tokens_out) AS n_out, toInt64(tokens_cached_in) AS n_cached_in,
+      ${zero} AS n_cache_write_in, cost AS n_cost, weighted_cost AS n_weighted
+    FROM usage_${bucket} ${where}
+    UNION ALL
+    SELECT ${ROLLUP_KEYS}, '' AS operation, ${zero}, ${zero}, ${zero}, ${zero}, ${zero},
+      toInt64(tokens_cache_write_in), toFloat64(0), toFloat64(0)
+    FROM cache_writes_${bucket} ${where}
+    UNION ALL
+    ${operationSide(bucket, where, true)})`;
+}
+
+/** Whether a usage query needs the rollups by operation. */
+const byOperation = (groupBy: string, filters: { operation?: string }): boolean =>
+  groupBy === 'operation' || filters.operation !== undefined;
+
 function totalsOf(row: TotalsRow): UsageTotals {
   return {
     requests: Number(row.s_requests),
@@ -89,6 +143,7 @@ export class ClickHouseUsageAnalytics implements UsageAnalytics {
   constructor(private readonly client: ClickHouseClient) {}
 
   async usage(query: UsageQuery): Promise<UsageReport> {
+    if (byOperation(query.groupBy, query.filters)) return this.usageByOperation(query);
     const where = whereClause(query, query.filters, SERVED_COLUMNS);
     const rows = await this.rows<TotalsRow & { t: Num; key: string }>(
       `SELECT toUnixTimestamp(bucket) AS t, ${keyExpression(query.groupBy, SERVED_COLUMNS)} AS key,
@@ -104,11 +159,32 @@ export class ClickHouseUsageAnalytics implements UsageAnalytics {
     return { series, totals: series.reduce<UsageTotals>(addTotals, EMPTY_TOTALS) };
   }
 
+  private async usageByOperation(query: UsageQuery): Promise<UsageReport> {
+    const where = whereClause(query, query.filters, OPERATION_COLUMNS);
+    const filtered = query.filters.operation !== undefined;
+    const rows = await this.rows<TotalsRow & { t: Num; key: string }>(
+      `SELECT toUnixTimestamp(bucket) AS t,
+         ${keyExpression(query.groupBy, OPERATION_COLUMNS)} AS key, ${OPERATION_TOTALS}
+       FROM ${operationRows(query.bucket === 'hour' ? 'hourly' : 'daily', where, filtered)}
+       GROUP BY t, key HAVING s_requests != 0 ORDER BY t, key`,
+    );
+    const series: UsagePoint[] = rows.map((row) => ({
+      bucket: isoSeconds(Number(row.t)),
+      key: row.key,
+      ...totalsOf(row),
+    }));
+    return { series, totals: series.reduce<UsageTotals>(addTotals, EMPTY_TOTALS) };
+  }
+
   async topSpenders(query: TopSpendersQuery): Promise<readonly SpenderRow[]> {
     const order = query.orderBy === 'cost' ? 's_cost' : '(s_tokens_in + s_tokens_out)';
+    // One operation's spend comes from the rollups by operation alone.
+    const from =
+      query.filters.operation === undefined
+        ? `${TOTALS_COLUMNS} FROM ${usageRows('hourly', whereClause(query, query.filters, SERVED_COLUMNS))}`
+        : `${OPERATION_TOTALS} FROM ${operationRows('hourly', whereClause(query, query.filters, OPERATION_COLUMNS), true)}`;
     const rows = await this.rows<TotalsRow & { user_id: string }>(
-      `SELECT user_id, ${TOTALS_COLUMNS}
-       FROM ${usageRows('hourly', whereClause(query, query.filters, SERVED_COLUMNS))}
+      `SELECT user_id, ${from}
        GROUP BY user_id ORDER BY ${order} DESC, user_id LIMIT ${limitOf(query.limit)}`,
     );
     return rows.map((row) => ({ user: row.user_id, ...totalsOf(row) }));

@@ -7,10 +7,17 @@ import { after, before, describe, it } from 'node:test';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { GatewayEvent } from '@aigw/contracts';
 import { EmbeddedEventBus, SqliteEventLog } from '@aigw/embedded';
-import { createClickHouseClient, migrate, sqlIdentifier } from '@aigw/infra';
+import {
+  BUILTIN_MIGRATIONS_DIR,
+  createClickHouseClient,
+  loadMigrations,
+  migrate,
+  sqlIdentifier,
+} from '@aigw/infra';
 import { startClickHouse, type RealService } from '@aigw/testing';
 import { describeAnalyticsContract } from '../testing/analytics-contract';
-import { buildWorkload, usageEventAt } from '../testing/analytics-fixture';
+import { toRowsByTable } from '../domain/event-rows';
+import { buildWorkload, RANGE, usageEventAt } from '../testing/analytics-fixture';
 import { UsageSinkConsumer } from '../usage-sink.consumer';
 import { ClickHouseRawEventExpiry } from './clickhouse-retention';
 import { ClickHouseUsageAnalytics } from './clickhouse-usage.analytics';
@@ -195,6 +202,33 @@ describe('the ClickHouse sink', () => {
       assert.deepEqual(writesRollup, writesRaw, rollup);
     }
 
+    // The rollups by operation (migration 006) hold every total of the rows naming one.
+    const byOperation = `b, operation, user_id, model_served, provider, tier, model_requested`;
+    for (const [rollup, start] of [
+      ['usage_operations_hourly', 'toStartOfHour'],
+      ['usage_operations_daily', 'toStartOfDay'],
+    ]) {
+      const operationsRollup = await rows<Record<string, string | number>>(
+        db.client,
+        `SELECT ${dims}, operation, sum(requests) AS requests, sum(cache_hits) AS hits,
+           sum(tokens_in) AS i, sum(tokens_out) AS o, sum(tokens_cached_in) AS c,
+           sum(tokens_cache_write_in) AS cw, round(sum(cost), 9) AS cost, sum(weighted_cost) AS w
+         FROM ${rollup} GROUP BY ${byOperation} ORDER BY ${byOperation}`,
+      );
+      const operationsRaw = await rows<Record<string, string | number>>(
+        db.client,
+        `SELECT toString(${start}(occurred_at)) AS b, user_id, model_served, provider, tier,
+           model_requested, operation, count() AS requests, sum(cache_hit) AS hits,
+           sum(input_tokens) AS i, sum(output_tokens) AS o, sum(cached_input_tokens) AS c,
+           sum(cache_write_input_tokens) AS cw, round(sum(cost_dollars), 9) AS cost,
+           sum(weighted_token_cost) AS w
+         FROM usage_events FINAL WHERE operation != ''
+         GROUP BY ${byOperation} ORDER BY ${byOperation}`,
+      );
+      assert.ok(new Set(operationsRaw.map((r) => r.operation)).size >= 3, rollup);
+      assert.deepEqual(operationsRollup, operationsRaw, rollup);
+    }
+
     const daily = await rows<{ b: string; n: string }>(
       db.client,
       'SELECT toString(bucket) AS b, sum(requests) AS n FROM usage_daily GROUP BY b ORDER BY b',
@@ -253,6 +287,59 @@ describe('the ClickHouse sink', () => {
       maxWaitMs: 0,
     });
     await assert.rejects(consumer.handle(workload.events.slice(0, 5)));
+  });
+});
+
+describe('a ClickHouse database of migration 005', () => {
+  it("gains operations: usage stored before reads '', and every total still adds up", async () => {
+    server ??= await startClickHouse();
+    const name = sqlIdentifier(`it_ops_${randomUUID().replace(/-/g, '').slice(0, 12)}`);
+    const admin = createClickHouseClient({ url: server.url });
+    await admin.command({ query: `CREATE DATABASE ${name}` });
+    const client = createClickHouseClient({ url: server.url, database: name });
+    clients.push(client, admin);
+    try {
+      const shipped = loadMigrations(BUILTIN_MIGRATIONS_DIR);
+      await migrate(client, { migrations: shipped.filter((m) => m.version <= 5) });
+      // Rows as a sink of that release wrote them: no operation column.
+      const older = buildWorkload(40);
+      for (const [table, tableRows] of toRowsByTable(older.events)) {
+        const values = tableRows.map(({ operation: _dropped, ...row }) => row);
+        await client.insert({ table, values, format: 'JSONEachRow' });
+      }
+      assert.ok((await migrate(client)).applied.includes('006_usage_operations'));
+      const newer = buildWorkload(40);
+      await new ClickHouseUsageWriter(client).write(newer.events);
+
+      const analytics = new ClickHouseUsageAnalytics(client);
+      const range = { from: new Date(RANGE.from), to: new Date(RANGE.to) };
+      for (const bucket of ['hour', 'day'] as const) {
+        const all = await analytics.usage({ ...range, bucket, groupBy: 'none', filters: {} });
+        const grouped = await analytics.usage({
+          ...range,
+          bucket,
+          groupBy: 'operation',
+          filters: {},
+        });
+        assert.equal(all.totals.requests, older.usage.length + newer.usage.length);
+        assert.equal(grouped.totals.requests, all.totals.requests, bucket);
+        assert.ok(Math.abs(grouped.totals.costDollars - all.totals.costDollars) < 1e-9, bucket);
+        assert.equal(grouped.totals.cacheWriteInputTokens, all.totals.cacheWriteInputTokens);
+        const requests = (key: string) =>
+          grouped.series.filter((p) => p.key === key).reduce((n, p) => n + p.requests, 0);
+        const named = (op: string) => newer.usage.filter((u) => (u.operation ?? '') === op).length;
+        assert.equal(requests(''), older.usage.length + named(''), `${bucket}: none named`);
+        for (const op of ['chat', 'embeddings', 'transcriptions']) {
+          assert.equal(requests(op), named(op), `${bucket}: ${op}`);
+        }
+        assert.ok(
+          grouped.series.every((p) => p.requests > 0),
+          'no empty group',
+        );
+      }
+    } finally {
+      await admin.command({ query: `DROP DATABASE IF EXISTS ${name}` });
+    }
   });
 });
 

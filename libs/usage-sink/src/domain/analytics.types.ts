@@ -11,12 +11,25 @@ export const BUCKET_SECONDS: Readonly<Record<Bucket, number>> = { hour: 3600, da
 export type Dimension = 'none' | 'user' | 'model' | 'provider' | 'tier';
 export const DIMENSIONS: readonly Dimension[] = ['none', 'user', 'model', 'provider', 'tier'];
 
+/**
+ * Usage and cost also break down by the model operation (chat, embeddings,
+ * transcriptions, ...), which only usage events name; usage of an older build's event,
+ * which names none, is the group ''.
+ */
+export type UsageDimension = Dimension | 'operation';
+export const USAGE_DIMENSIONS: readonly UsageDimension[] = [...DIMENSIONS, 'operation'];
+
 /** Exact-match filters; `model` is the model that served the request. */
 export interface AnalyticsFilters {
   readonly user?: string;
   readonly model?: string;
   readonly provider?: string;
   readonly tier?: string;
+}
+
+/** The filters of usage and spend, which can also pick one operation. */
+export interface UsageFilters extends AnalyticsFilters {
+  readonly operation?: string;
 }
 
 export interface TimeRange {
@@ -26,8 +39,8 @@ export interface TimeRange {
 
 export interface UsageQuery extends TimeRange {
   readonly bucket: Bucket;
-  readonly groupBy: Dimension;
-  readonly filters: AnalyticsFilters;
+  readonly groupBy: UsageDimension;
+  readonly filters: UsageFilters;
 }
 
 export interface UsageTotals {
@@ -46,7 +59,7 @@ export interface UsageTotals {
 export interface UsagePoint extends UsageTotals {
   /** Start of the bucket, ISO 8601 UTC. */
   readonly bucket: string;
-  /** The group's value (user, model, ...); `all` when not grouped. */
+  /** The group's value (user, model, ...); `all` when not grouped; '' for none recorded. */
   readonly key: string;
 }
 
@@ -60,7 +73,7 @@ export type SpendOrder = 'cost' | 'tokens';
 export interface TopSpendersQuery extends TimeRange {
   readonly limit: number;
   readonly orderBy: SpendOrder;
-  readonly filters: AnalyticsFilters;
+  readonly filters: UsageFilters;
 }
 
 export interface SpenderRow extends UsageTotals {

@@ -64,7 +64,15 @@ test('a usage event becomes its row, optional fields filled', () => {
     weighted_token_cost: 26,
     cache_hit: 1,
     cache_write_input_tokens: 0,
+    operation: '',
   });
+});
+
+test("a usage event's operation fills its column; an older build's event reads ''", () => {
+  const [[, [row]]] = [...toRowsByTable([{ ...usage, operation: 'speech' }])];
+  assert.equal(row.operation, 'speech');
+  const [[, [old]]] = [...toRowsByTable([usage])];
+  assert.equal(old.operation, '');
 });
 
 test("a usage event's prompt-cache writes fill their column", () => {

@@ -7,7 +7,7 @@ import {
 } from '@aigw/contracts';
 
 // One flat row per event, in the column names of the raw tables (ClickHouse migrations
-// 001/002/004 and the embedded SQLite schema): both stores write exactly these rows. A
+// 001/002/004/006 and the embedded SQLite schema): both stores write exactly these rows. A
 // column added to a table later comes last, where adding it to an existing table puts it.
 
 export type RowValue = string | number;
@@ -80,6 +80,8 @@ const READERS: { readonly [T in SunkEventType]: ColumnReaders<EventOfType<T>> } 
     weighted_token_cost: (e) => e.weightedTokenCost,
     cache_hit: (e) => flag(e.cacheHit),
     cache_write_input_tokens: (e) => e.cacheWriteInputTokens ?? 0,
+    // '' for an older build's event, which names no operation.
+    operation: (e) => e.operation ?? '',
   },
   'request.completed': {
     ...ENVELOPE,

@@ -9,9 +9,15 @@ import { RAW_TABLES, TABLE_COLUMNS, toRowsByTable, type RawTable } from '../doma
 import { buildWorkload, RANGE } from '../testing/analytics-fixture';
 import { SqliteUsageStore } from './sqlite-usage.store';
 
-/** The columns of layouts 0 and 1: every one but those added since. */
-function olderColumns(table: RawTable): readonly string[] {
-  return TABLE_COLUMNS[table].filter((c) => c !== 'cache_write_input_tokens');
+/** Columns added by layouts 2 and 3. */
+const ADDED_BY: Readonly<Record<2 | 3, string>> = { 2: 'cache_write_input_tokens', 3: 'operation' };
+
+/** The columns of a table in an older layout: every one but those added since. */
+function olderColumns(table: RawTable, layout = 1): readonly string[] {
+  const later = Object.entries(ADDED_BY)
+    .filter(([added]) => Number(added) > layout)
+    .map(([, column]) => column);
+  return TABLE_COLUMNS[table].filter((c) => !later.includes(c));
 }
 
 /** The prompt-cache writes stored in a database, and the rows without their column filled. */
@@ -84,11 +90,14 @@ test('a database of the older layout keeps its rows and ids when the store opens
   assert.deepEqual(storedWrites(path), { total: 0, unset: 0 });
 });
 
-/** A database as the store wrote it before usage rows had their cache writes (layout 1). */
-function writeLayoutOne(path: string, rows: ReturnType<typeof toRowsByTable>): void {
+/**
+ * A database as the store wrote it before usage rows had their cache writes (layout 1), or
+ * their operation (layout 2).
+ */
+function writeLayoutOne(path: string, rows: ReturnType<typeof toRowsByTable>, layout = 1): void {
   const db = new DatabaseSync(path);
   for (const table of RAW_TABLES) {
-    const columns = olderColumns(table);
+    const columns = olderColumns(table, layout);
     const rest = columns.filter((c) => c !== 'event_id' && c !== 'occurred_at');
     db.exec(`CREATE TABLE ${table} (
       occurred_at INTEGER NOT NULL, event_id TEXT NOT NULL, ${rest.join(', ')},
@@ -99,7 +108,7 @@ function writeLayoutOne(path: string, rows: ReturnType<typeof toRowsByTable>): v
     );
     for (const row of rows.get(table) ?? []) insert.run(...columns.map((c) => row[c]));
   }
-  db.exec('PRAGMA user_version = 1');
+  db.exec(`PRAGMA user_version = ${layout}`);
   db.close();
 }
 
@@ -125,12 +134,64 @@ test('a database of layout 1 gains the cache-write column, its rows at 0, and st
   };
   const columns = db.prepare(`SELECT name FROM pragma_table_info('usage_events')`).all();
   db.close();
-  assert.equal(version, 2);
+  assert.equal(version, 3);
   const later = TABLE_COLUMNS.usage_events.filter((c) => c !== 'event_id' && c !== 'occurred_at');
   assert.deepEqual(
     columns.map((c) => c.name),
     ['occurred_at', 'event_id', ...later],
   );
+});
+
+/** Rows per operation stored in a database ('' for none), and the rows left unset. */
+function storedOperations(path: string): Record<string, number> {
+  const db = new DatabaseSync(path);
+  const rows = db
+    .prepare(
+      `SELECT coalesce(operation, 'NULL') AS op, count(*) AS n FROM usage_events GROUP BY op`,
+    )
+    .all() as { op: string; n: number }[];
+  db.close();
+  return Object.fromEntries(rows.map((r) => [r.op, r.n]));
+}
+
+test("a database of layout 2 gains the operation column, its rows at '', and stores operations", async () => {
+  const older = buildWorkload(30);
+  const newer = buildWorkload(30);
+  const path = join(mkdtempSync(join(tmpdir(), 'aigw-analytics-')), 'a.db');
+  writeLayoutOne(path, toRowsByTable(older.events), 2);
+
+  const store = new SqliteUsageStore(path);
+  try {
+    await store.write(newer.events);
+    assert.equal(store.count('usage_events'), older.usage.length + newer.usage.length);
+    const report = await store.usage({
+      from: new Date(RANGE.from),
+      to: new Date(RANGE.to),
+      bucket: 'day',
+      groupBy: 'operation',
+      filters: {},
+    });
+    const requests = (key: string) =>
+      report.series.filter((p) => p.key === key).reduce((n, p) => n + p.requests, 0);
+    const named = (op: string) => newer.usage.filter((u) => (u.operation ?? '') === op).length;
+    assert.ok(named('transcriptions') > 0, 'the workload has audio calls');
+    assert.equal(requests('transcriptions'), named('transcriptions'));
+    assert.equal(requests(''), older.usage.length + named(''), 'stored before: no operation');
+  } finally {
+    store.close();
+  }
+  const expected: Record<string, number> = { '': older.usage.length };
+  for (const u of newer.usage) {
+    const key = u.operation ?? '';
+    expected[key] = (expected[key] ?? 0) + 1;
+  }
+  assert.deepEqual(storedOperations(path), expected);
+  const db = new DatabaseSync(path);
+  const { user_version: version } = db.prepare('PRAGMA user_version').get() as {
+    user_version: number;
+  };
+  db.close();
+  assert.equal(version, 3);
 });
 
 test('a store opened again keeps its rows', async () => {

@@ -15,17 +15,18 @@ import { RAW_TABLES, TABLE_COLUMNS, type RawTable } from '../domain/event-rows';
  * event carries the same time, so the key still stores each event id once; ClickHouse
  * folds on the same key (`ORDER BY (occurred_at, event_id)`).
  * 2. as 1, and `usage_events` has `cache_write_input_tokens` (ClickHouse migration 004).
+ * 3. as 2, and `usage_events` has `operation` ('' in rows stored before; migration 006).
  */
 const CLUSTERED_BY_TIME = 1;
-const CACHE_WRITES = 2;
-const LAYOUT = CACHE_WRITES;
+const OPERATIONS = 3;
+const LAYOUT = OPERATIONS;
 
 /**
  * Columns added to a table after it was first laid out, with the value the rows stored
  * before it hold. They come last in `TABLE_COLUMNS`, where ALTER TABLE adds them.
  */
-const ADDED_COLUMNS: Readonly<Partial<Record<RawTable, Readonly<Record<string, number>>>>> = {
-  usage_events: { cache_write_input_tokens: 0 },
+const ADDED_COLUMNS: Readonly<Partial<Record<RawTable, Readonly<Record<string, number | ''>>>>> = {
+  usage_events: { cache_write_input_tokens: 0, operation: '' },
 };
 
 /** Creates the raw tables, or moves a database of an older layout onto the current one. */
@@ -43,7 +44,8 @@ export function prepareRawTables(db: DatabaseSync): void {
           else db.exec(createTable(table, table));
         }
       }
-      if (version < CACHE_WRITES) addColumns(db);
+      // Adds only the columns a table lacks, so one pass serves every older layout.
+      if (version < LAYOUT) addColumns(db);
       if (version < LAYOUT) db.exec(`PRAGMA user_version = ${LAYOUT}`);
     },
     'BEGIN IMMEDIATE',
@@ -55,7 +57,7 @@ function createTable(table: RawTable, name: string): string {
   const added = ADDED_COLUMNS[table] ?? {};
   const rest = TABLE_COLUMNS[table]
     .filter((c) => c !== 'event_id' && c !== 'occurred_at')
-    .map((c) => (Object.hasOwn(added, c) ? `${c} DEFAULT ${added[c]}` : c));
+    .map((c) => (Object.hasOwn(added, c) ? `${c} DEFAULT ${sqlDefault(added[c])}` : c));
   return `CREATE TABLE ${name} (
     occurred_at INTEGER NOT NULL, event_id TEXT NOT NULL, ${rest.join(', ')},
     PRIMARY KEY (occurred_at, event_id)
@@ -80,9 +82,16 @@ function addColumns(db: DatabaseSync): void {
   for (const [table, added] of Object.entries(ADDED_COLUMNS)) {
     const held = columnsOf(db, table);
     for (const [column, value] of Object.entries(added)) {
-      if (!held.has(column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} DEFAULT ${value}`);
+      if (!held.has(column)) {
+        db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} DEFAULT ${sqlDefault(value)}`);
+      }
     }
   }
+}
+
+/** A default from the fixed table above: a number, or the empty text. */
+function sqlDefault(value: number | ''): string {
+  return value === '' ? `''` : String(value);
 }
 
 function columnsOf(db: DatabaseSync, table: string): Set<string> {

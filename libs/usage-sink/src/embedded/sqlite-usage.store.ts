@@ -11,10 +11,8 @@ import {
   isoSeconds,
   LATENCY_LEVELS,
   ratio,
-  type AnalyticsFilters,
   type Bucket,
   type BudgetStateRow,
-  type Dimension,
   type FallbackRow,
   type FallbacksQuery,
   type LatencyQuery,
@@ -25,6 +23,8 @@ import {
   type TimeRange,
   type TopSpendersQuery,
   type UsageAnalytics,
+  type UsageDimension,
+  type UsageFilters,
   type UsagePoint,
   type UsageQuery,
   type UsageReport,
@@ -36,7 +36,7 @@ import { interpolatedQuantile } from '../domain/percentiles';
 import type { UsageEventWriter } from '../usage-sink.consumer';
 import { prepareRawTables } from './sqlite-usage.schema';
 
-type Columns = Readonly<Partial<Record<Exclude<Dimension, 'none'>, string>>>;
+type Columns = Readonly<Partial<Record<Exclude<UsageDimension, 'none'>, string>>>;
 
 const SERVED: Columns = {
   user: 'user_id',
@@ -44,6 +44,8 @@ const SERVED: Columns = {
   provider: 'provider',
   tier: 'tier',
 };
+/** usage_events: what was served, and the operation ('' in an older build's event). */
+const USAGE: Columns = { ...SERVED, operation: 'operation' };
 const REJECTED: Columns = { user: 'user_id', model: 'model_requested', tier: 'tier' };
 const FALLBACK: Columns = { user: 'user_id', model: 'model_requested' };
 
@@ -135,9 +137,9 @@ export class SqliteUsageStore implements UsageEventWriter, UsageAnalytics, RawEv
 
   async usage(query: UsageQuery): Promise<UsageReport> {
     const t = bucketExpr(query.bucket);
-    const where = whereOf(query, query.bucket, query.filters, SERVED);
+    const where = whereOf(query, query.bucket, query.filters, USAGE);
     const rows = this.all<UsageTotals & { t: number; key: string }>(
-      `SELECT ${t} AS t, ${keyOf(query.groupBy, SERVED)} AS key, ${TOTALS}
+      `SELECT ${t} AS t, ${keyOf(query.groupBy, USAGE)} AS key, ${TOTALS}
        FROM usage_events ${where.sql} GROUP BY t, key ORDER BY t, key`,
       where.params,
     );
@@ -150,7 +152,7 @@ export class SqliteUsageStore implements UsageEventWriter, UsageAnalytics, RawEv
   }
 
   async topSpenders(query: TopSpendersQuery): Promise<readonly SpenderRow[]> {
-    const where = whereOf(query, 'hour', query.filters, SERVED);
+    const where = whereOf(query, 'hour', query.filters, USAGE);
     const order = query.orderBy === 'cost' ? 'costDollars' : '(inputTokens + outputTokens)';
     const rows = this.all<UsageTotals & { user: string }>(
       `SELECT user_id AS user, ${TOTALS} FROM usage_events ${where.sql}
@@ -279,7 +281,7 @@ function bucketExpr(bucket: Bucket): string {
   return `((CAST(occurred_at AS INTEGER) / ${size}) * ${size})`;
 }
 
-function keyOf(dimension: Dimension, columns: Columns): string {
+function keyOf(dimension: UsageDimension, columns: Columns): string {
   if (dimension === 'none') return `'all'`;
   const column = columns[dimension];
   if (column === undefined) throw new Error(`cannot group by ${dimension} here`);
@@ -287,12 +289,7 @@ function keyOf(dimension: Dimension, columns: Columns): string {
 }
 
 /** Events whose bucket starts in [from, to), plus the filters that apply to the table. */
-function whereOf(
-  range: TimeRange,
-  bucket: Bucket,
-  filters: AnalyticsFilters,
-  columns: Columns,
-): Where {
+function whereOf(range: TimeRange, bucket: Bucket, filters: UsageFilters, columns: Columns): Where {
   const from = Math.ceil(range.from.getTime() / 1000);
   const to = Math.ceil(range.to.getTime() / 1000);
   const conditions = [`${bucketExpr(bucket)} >= ?`, `${bucketExpr(bucket)} < ?`];
@@ -305,9 +302,10 @@ function whereOf(
     conditions.push('occurred_at >= ?', 'occurred_at < ?');
     params.push(Math.ceil(from / size) * size, Math.ceil(to / size) * size);
   }
-  for (const dimension of ['user', 'model', 'provider', 'tier'] as const) {
+  for (const dimension of ['user', 'model', 'provider', 'tier', 'operation'] as const) {
     const value = filters[dimension];
     const column = columns[dimension];
+    // A filter that does not apply to the table (the provider of a rejection) is left out.
     if (value === undefined || column === undefined) continue;
     conditions.push(`${column} = ?`);
     params.push(value);

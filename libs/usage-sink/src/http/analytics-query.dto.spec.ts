@@ -3,6 +3,8 @@ import { test } from 'node:test';
 import {
   AnalyticsQueryError,
   parseFallbacksQuery,
+  parseLatencyQuery,
+  parseRatesQuery,
   parseTopSpendersQuery,
   parseUsageQuery,
 } from './analytics-query.dto';
@@ -57,4 +59,16 @@ test('a parameter given twice, or one another endpoint takes, is refused', () =>
   assert.throws(() => parseUsageQuery({ user: ['a', 'b'] }, now), AnalyticsQueryError);
   assert.throws(() => parseFallbacksQuery({ provider: 'openai' }, now), /should not exist/);
   assert.throws(() => parseTopSpendersQuery({ limit: '101' }, now), /1 to 100/);
+});
+
+test('usage and spend group and filter by operation; tables without it refuse it', () => {
+  const usage = parseUsageQuery({ groupBy: 'operation', operation: 'transcriptions' }, now);
+  assert.equal(usage.groupBy, 'operation');
+  assert.deepEqual(usage.filters, { operation: 'transcriptions' });
+  const spenders = parseTopSpendersQuery({ operation: 'images' }, now);
+  assert.deepEqual(spenders.filters, { operation: 'images' });
+  assert.throws(() => parseUsageQuery({ operation: '' }, now), /operation must be 1 to 256/);
+  // Latency and rates read request.completed, which names an endpoint, not an operation.
+  assert.throws(() => parseLatencyQuery({ groupBy: 'operation' }, now), /groupBy must be one of/);
+  assert.throws(() => parseRatesQuery({ operation: 'chat' }, now), /should not exist/);
 });

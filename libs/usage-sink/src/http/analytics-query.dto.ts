@@ -12,7 +12,7 @@ import type { ClassConstructor } from 'class-transformer';
 import {
   BUCKETS,
   DIMENSIONS,
-  type AnalyticsFilters,
+  USAGE_DIMENSIONS,
   type Bucket,
   type Dimension,
   type FallbacksQuery,
@@ -21,6 +21,8 @@ import {
   type SpendOrder,
   type TimeRange,
   type TopSpendersQuery,
+  type UsageDimension,
+  type UsageFilters,
   type UsageQuery,
 } from '../domain/analytics.types';
 
@@ -77,17 +79,23 @@ class FilteredRangeDto extends RangeDto {
   tier?: string;
 }
 
-export class UsageQueryDto extends FilteredRangeDto {
+/** Usage and spend: the filters of every table, and the operation usage events name. */
+class UsageFilteredRangeDto extends FilteredRangeDto {
+  @FilterValue()
+  operation?: string;
+}
+
+export class UsageQueryDto extends UsageFilteredRangeDto {
   @IsOptional()
   @IsIn(BUCKETS)
   bucket?: Bucket;
 
   @IsOptional()
-  @IsIn(DIMENSIONS)
-  groupBy?: Dimension;
+  @IsIn(USAGE_DIMENSIONS)
+  groupBy?: UsageDimension;
 }
 
-export class TopSpendersQueryDto extends FilteredRangeDto {
+export class TopSpendersQueryDto extends UsageFilteredRangeDto {
   @IsOptional()
   @Matches(/^(100|[1-9][0-9]?)$/, { message: 'limit must be a whole number from 1 to 100' })
   limit?: string;
@@ -149,9 +157,9 @@ function rangeOf(dto: RangeDto, now: Date, defaultMs: number, maxMs: number): Ti
   return { from, to };
 }
 
-function filtersOf(dto: Partial<Record<keyof AnalyticsFilters, string>>): AnalyticsFilters {
+function filtersOf(dto: Partial<Record<keyof UsageFilters, string>>): UsageFilters {
   const filters: Record<string, string> = {};
-  for (const name of ['user', 'model', 'provider', 'tier'] as const) {
+  for (const name of ['user', 'model', 'provider', 'tier', 'operation'] as const) {
     const value = dto[name];
     if (value !== undefined) filters[name] = value;
   }

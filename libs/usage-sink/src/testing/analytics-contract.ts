@@ -9,8 +9,8 @@ import {
   isoSeconds,
   LATENCY_LEVELS,
   type Bucket,
-  type Dimension,
   type UsageAnalytics,
+  type UsageDimension,
   type UsageTotals,
 } from '../domain/analytics.types';
 import { interpolatedQuantile } from '../domain/percentiles';
@@ -137,10 +137,12 @@ export function describeAnalyticsContract(
 
     // Each grouping the API offers, keyed by the event field the store must group on.
     type Usage = Workload['usage'][number];
-    const dimensions: [Dimension, (u: Usage) => string | undefined][] = [
+    const dimensions: [UsageDimension, (u: Usage) => string | undefined][] = [
       ['user', (u) => u.userId],
       ['provider', (u) => u.provider],
       ['tier', (u) => u.tier],
+      // An older build's event names no operation: its group is ''.
+      ['operation', (u) => u.operation ?? ''],
     ];
     for (const bucket of ['hour', 'day'] as const) {
       for (const [groupBy, keyOf] of dimensions) {
@@ -198,6 +200,44 @@ export function describeAnalyticsContract(
       );
       assert.ok(report.totals.requests > 0);
       assert.deepEqual([...new Set(report.series.map((p) => p.key))], ['gpt-4o-mini']);
+    });
+
+    it('filters usage and top spenders by operation', async () => {
+      const range = { from: new Date(RANGE.from), to: new Date(RANGE.to) };
+      const audio = (u: Usage) => u.operation === 'transcriptions';
+      assert.ok(workload.usage.some(audio) && !workload.usage.every(audio));
+      for (const bucket of ['hour', 'day'] as const) {
+        const report = await store.analytics.usage({
+          ...range,
+          bucket,
+          groupBy: 'model',
+          filters: { operation: 'transcriptions', user: ODD_USER },
+        });
+        assertTotals(
+          report.totals,
+          expectedTotals(workload, (u) => audio(u) && u.userId === ODD_USER),
+          `transcriptions by ${bucket}`,
+        );
+        assert.ok(report.totals.requests > 0);
+        const models = new Set(workload.usage.filter(audio).map((u) => u.modelServed));
+        assert.ok(report.series.every((p) => models.has(p.key)));
+      }
+      const spenders = await store.analytics.topSpenders({
+        ...range,
+        limit: 10,
+        orderBy: 'cost',
+        filters: { operation: 'embeddings' },
+      });
+      const embeddings = (u: Usage) => u.operation === 'embeddings';
+      const users = [...new Set(workload.usage.filter(embeddings).map((u) => u.userId))];
+      assert.deepEqual(spenders.map((r) => r.user).sort(), users.sort());
+      for (const row of spenders) {
+        assertTotals(
+          row,
+          expectedTotals(workload, (u) => embeddings(u) && u.userId === row.user),
+          `embeddings of ${row.user}`,
+        );
+      }
     });
 
     it('the range is [from, to) over bucket starts', async () => {
@@ -339,6 +379,21 @@ export function describeAnalyticsContract(
       );
       assert.ok(body.series.every((p) => p.key === ODD_USER));
 
+      const byOperation = await fetch(
+        `${base}/v1/analytics/usage?${new URLSearchParams({ ...RANGE, bucket: 'day', groupBy: 'operation', operation: 'embeddings' }).toString()}`,
+      );
+      assert.equal(byOperation.status, 200);
+      const operations = (await byOperation.json()) as {
+        totals: UsageTotals;
+        series: { key: string }[];
+      };
+      assertTotals(
+        operations.totals,
+        expectedTotals(workload, (u) => u.operation === 'embeddings'),
+        'http by operation',
+      );
+      assert.deepEqual([...new Set(operations.series.map((p) => p.key))], ['embeddings']);
+
       const rates = await fetch(
         `${base}/v1/analytics/rates?${new URLSearchParams(RANGE).toString()}`,
       );
@@ -376,6 +431,9 @@ export function describeAnalyticsContract(
         ['top-spenders?limit=1e2', /limit must be a whole number from 1 to 100/],
         ['top-spenders?orderBy=name', /orderBy must be one of/],
         ['fallbacks?tier=pro', /property tier should not exist/],
+        ['latency?groupBy=operation', /groupBy must be one of/],
+        ['rates?operation=chat', /property operation should not exist/],
+        ['usage?operation=', /operation must be 1 to 256 printable characters/],
         ['budgets?x=1', /property x should not exist/],
       ];
       for (const [path, message] of cases) {

@@ -30,6 +30,8 @@ const MODELS = [
   { model: 'claude-3-haiku', provider: 'anthropic', price: 0.000002 },
 ];
 const TIERS = ['free', 'pro'];
+/** Operations usage events name; undefined: an event of a build before they named one. */
+const OPERATIONS = ['chat', 'embeddings', 'transcriptions', undefined];
 /** Hours the events fall in: two on one day, one on the next. */
 export const HOURS = ['2026-03-01T10:00:00Z', '2026-03-01T11:00:00Z', '2026-03-02T00:00:00Z'];
 export const RANGE = { from: '2026-03-01T00:00:00Z', to: '2026-03-03T00:00:00Z' };
@@ -108,6 +110,7 @@ export function buildWorkload(requests = 60): Workload {
         costDollars: cacheHit ? 0 : (inputTokens + outputTokens) * price,
         weightedTokenCost: inputTokens + outputTokens * 2,
         cacheHit,
+        operation: OPERATIONS[i % OPERATIONS.length],
       },
       { occurredAt: at },
     );
