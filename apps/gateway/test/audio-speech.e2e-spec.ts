@@ -2,7 +2,10 @@
 // backend's audio arrives byte for byte with its content type, under the served model's
 // name, billed per character (tts-1) or by tokens (gpt-4o-mini-tts) in the stored usage
 // rows; a dollar budget refuses once spent, a failing backend fails over before the first
-// byte, a stream cut after it is a failed download, and bad bodies are 400s.
+// byte, a stream cut after it is a failed download, and bad bodies are 400s. With
+// stream_format "sse" the backend's events arrive as server-sent events, billed at the
+// usage of their done event; tts-1's refusal of them is passed on, and a model only Azure
+// OpenAI serves (its speech API has no events) is a 400 before any call.
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -13,6 +16,7 @@ import { DatabaseSync } from 'node:sqlite';
 import OpenAI from 'openai';
 import { metricSum } from '@aigw/testing';
 import {
+  FAKE_SPEECH_USAGE,
   FakeAnthropicUpstream,
   FakeOpenAiUpstream,
   fakeSpeechAudio,
@@ -45,6 +49,8 @@ spec:
   - {name: primary, priority: 1, provider: openai, baseUrl: "${primary.baseUrl}", auth: {apiKeyRef: {name: openai-key}}, model: tts-1, modelNameOverride: voice}
   - {name: secondary, priority: 2, provider: vllm, baseUrl: "${secondary.baseUrl}", model: kokoro, modelNameOverride: voice}
   - {name: mini, provider: vllm, baseUrl: "${primary.baseUrl}", model: gpt-4o-mini-tts}
+  - {name: narrator, provider: openai, baseUrl: "${primary.baseUrl}", auth: {apiKeyRef: {name: openai-key}}, model: gpt-4o-mini-tts, modelNameOverride: narrator}
+  - {name: azure-voice, provider: azure, baseUrl: "${primary.baseUrl}", auth: {apiKeyRef: {name: openai-key}}, model: azure-tts}
   userIdentification: {header: x-user-id}
   failover: {on: [rateLimit, timeout, error], retryDelay: 0s}
   costControl:
@@ -128,6 +134,90 @@ spec:
     await assert.rejects(broken.arrayBuffer());
   });
 
+  it('streams stream_format "sse" as the backend’s events, billed at the done event’s usage', async () => {
+    const response = await client.audio.speech.create({
+      model: 'narrator',
+      voice: 'coral',
+      input: TEXT,
+      stream_format: 'sse',
+    });
+    assert.match(response.headers.get('content-type') ?? '', /^text\/event-stream/);
+    const text = await response.text();
+    assert.ok(!text.includes('[DONE]'), 'the done event ends the stream, as OpenAI’s does');
+    const events = text
+      .split('\n\n')
+      .filter((block) => block.startsWith('data: '))
+      .map((block) => JSON.parse(block.slice('data: '.length)) as Record<string, unknown>);
+    const done = events.pop();
+    // Relayed as they came, named by the model asked for, as every relayed stream event is.
+    assert.deepEqual(done, {
+      type: 'speech.audio.done',
+      usage: FAKE_SPEECH_USAGE,
+      model: 'narrator',
+    });
+    assert.ok(events.every((event) => event.type === 'speech.audio.delta'));
+    assert.deepEqual(
+      Buffer.concat(events.map((event) => Buffer.from(event.audio as string, 'base64'))),
+      Buffer.concat(fakeSpeechAudio(TEXT)),
+    );
+    const [call] = primary.calls;
+    assert.equal(call.headers.authorization, 'Bearer sk-openai-test');
+    assert.deepEqual(call.body, {
+      model: 'gpt-4o-mini-tts',
+      voice: 'coral',
+      input: TEXT,
+      stream_format: 'sse',
+    });
+
+    const db = new DatabaseSync(join(dir, 'data', 'analytics.db'), { readOnly: true });
+    try {
+      const rows = () =>
+        db
+          .prepare(
+            `SELECT input_tokens AS input, output_tokens AS output, cost_dollars AS cost
+             FROM usage_events WHERE user_id = ?`,
+          )
+          .all(user) as { input: number; output: number; cost: number }[];
+      const deadline = Date.now() + 10_000;
+      while (rows().length < 1 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const [row] = rows();
+      assert.equal(row.input, FAKE_SPEECH_USAGE.input_tokens);
+      assert.equal(row.output, FAKE_SPEECH_USAGE.output_tokens);
+      const dollars = (row.input / 1000) * MINI.inputPer1k + (row.output / 1000) * MINI.outputPer1k;
+      assert.ok(Math.abs(row.cost - dollars) < 1e-12, String(row.cost));
+    } finally {
+      db.close();
+    }
+  });
+
+  it('passes on tts-1’s refusal of stream_format "sse", and refuses it where only Azure serves the model', async () => {
+    await assert.rejects(
+      client.audio.speech.create({ model: 'voice', voice: 'a', input: TEXT, stream_format: 'sse' }),
+      (error: unknown) =>
+        error instanceof OpenAI.BadRequestError &&
+        error.param === 'stream_format' &&
+        /not supported for tts-1/.test(error.message),
+    );
+    assert.equal(primary.calls.length, 1);
+    assert.equal(secondary.calls.length, 0, 'a refused request is not sent elsewhere');
+
+    await assert.rejects(
+      client.audio.speech.create({
+        model: 'azure-tts',
+        voice: 'a',
+        input: TEXT,
+        stream_format: 'sse',
+      }),
+      (error: unknown) =>
+        error instanceof OpenAI.BadRequestError &&
+        error.param === 'stream_format' &&
+        /server-sent events/.test(error.message),
+    );
+    assert.equal(primary.calls.length, 1, 'no call for the Azure-only model');
+  });
+
   it('refuses bad bodies with OpenAI-style 400s', async () => {
     const post = (body: unknown) =>
       fetch(`${gateway.baseUrl}/v1/audio/speech`, {
@@ -141,7 +231,7 @@ spec:
       [{ model: 'voice', input: 'hi' }, 'voice'],
       [{ model: 'voice', voice: 'alloy', input: 'hi', response_format: 'ogg' }, 'response_format'],
       [{ model: 'voice', voice: 'alloy', input: 'hi', speed: 9 }, 'speed'],
-      [{ model: 'voice', voice: 'alloy', input: 'hi', stream_format: 'sse' }, 'stream_format'],
+      [{ model: 'voice', voice: 'alloy', input: 'hi', stream_format: 'json' }, 'stream_format'],
     ] as const) {
       const response = await post(body);
       assert.equal(response.status, 400, param);

@@ -3,7 +3,7 @@
 // hops intact (as base64 in the wire message, so a file near the body limit still fits),
 // a failing backend fails over with the same file, a text answer keeps its media type,
 // and the ingress bills the reported minutes. Speech audio and an image edit's files cross
-// the same hops.
+// the same hops, and so do speech events (stream_format "sse").
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -11,7 +11,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI, { toFile } from 'openai';
-import { FAKE_IMAGE_B64, FakeOpenAiUpstream, fakeSpeechAudio } from '@aigw/testing/fake-provider';
+import {
+  FAKE_IMAGE_B64,
+  FAKE_SPEECH_USAGE,
+  FakeOpenAiUpstream,
+  fakeSpeechAudio,
+} from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
 
 const BODY_LIMIT = 4 * 1024 * 1024;
@@ -58,6 +63,7 @@ spec:
   - {name: primary, priority: 0, provider: vllm, baseUrl: "${primary.baseUrl}", model: whisper-1, modelNameOverride: stt, auth: {apiKeyRef: {name: primary-key}}}
   - {name: secondary, priority: 1, provider: vllm, baseUrl: "${secondary.baseUrl}", model: whisper-large-v3, modelNameOverride: stt}
   - {name: speaker, priority: 0, provider: vllm, baseUrl: "${primary.baseUrl}", model: tts-1, modelNameOverride: voice}
+  - {name: narrator, priority: 0, provider: openai-compatible, baseUrl: "${primary.baseUrl}", model: gpt-4o-mini-tts, modelNameOverride: narrator}
   - {name: painter, priority: 0, provider: openai-compatible, baseUrl: "${primary.baseUrl}", model: dall-e-2, modelNameOverride: painter}
   failover: {on: [rateLimit, timeout, error], retryDelay: 0s}
   costControl:
@@ -147,6 +153,27 @@ spec:
       Buffer.concat(fakeSpeechAudio('Across the wire.')),
     );
     assert.equal(primary.calls[0].body.model, 'tts-1');
+  });
+
+  it('streams speech events (stream_format "sse") across both hops, the done event last', async () => {
+    const response = await client.audio.speech.create({
+      model: 'narrator',
+      voice: 'alloy',
+      input: 'Across the wire.',
+      stream_format: 'sse',
+    });
+    assert.match(response.headers.get('content-type') ?? '', /^text\/event-stream/);
+    const events = (await response.text())
+      .split('\n\n')
+      .filter((block) => block.startsWith('data: '))
+      .map((block) => JSON.parse(block.slice('data: '.length)) as Record<string, unknown>);
+    const done = events.pop();
+    assert.equal(done?.type, 'speech.audio.done');
+    assert.deepEqual(done?.usage, FAKE_SPEECH_USAGE);
+    assert.deepEqual(
+      Buffer.concat(events.map((event) => Buffer.from(event.audio as string, 'base64'))),
+      Buffer.concat(fakeSpeechAudio('Across the wire.')),
+    );
   });
 
   it("carries an image edit's files across both hops", async () => {

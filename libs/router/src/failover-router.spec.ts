@@ -541,4 +541,50 @@ spec:
     );
     assert.equal(answer.servedBy.backend, 'claude');
   });
+
+  describe('speech as server-sent events', () => {
+    const VOICES = configFrom(`
+kind: AIGatewayRoute
+metadata: {name: voices}
+spec:
+  backends:
+  - {name: azure, priority: 0, provider: azure, baseUrl: "https://res.openai.azure.com", model: tts, modelNameOverride: voice}
+  - {name: openai, priority: 1, provider: openai, model: gpt-4o-mini-tts, modelNameOverride: voice}
+  - {name: azure-only, provider: azure, baseUrl: "https://res.openai.azure.com", model: tts-deployment}
+  failover:
+    on: [rateLimit, timeout, error]
+`);
+    const speech = (model: string, streamFormat?: string) =>
+      request({
+        operation: 'speech',
+        requestedModel: model,
+        stream: true,
+        body: { model, voice: 'alloy', input: 'hi', stream_format: streamFormat },
+      });
+
+    it('skips Azure OpenAI, whose speech API has no events, and calls the next backend', async () => {
+      const providers = new ScriptedProviders({});
+      const router = new FailoverRouter({ config: () => VOICES, providers });
+      await router.route(speech('voice', 'sse'), new AbortController().signal);
+      await router.route(speech('voice', 'audio'), new AbortController().signal);
+      assert.deepEqual(
+        providers.calls.map((call) => call.target.backendName),
+        ['openai', 'azure'],
+      );
+    });
+
+    it('refuses with a 400 naming stream_format when only Azure could speak it, calling none', async () => {
+      const providers = new ScriptedProviders({});
+      const router = new FailoverRouter({ config: () => VOICES, providers });
+      await assert.rejects(
+        router.route(speech('tts-deployment', 'sse'), new AbortController().signal),
+        (error: unknown) =>
+          error instanceof DataPlaneError &&
+          error.code === DataPlaneErrorCode.InvalidRequest &&
+          error.param === 'stream_format' &&
+          /server-sent events/.test(error.message),
+      );
+      assert.equal(providers.calls.length, 0);
+    });
+  });
 });

@@ -19,7 +19,12 @@ import {
 } from './domain/backend-chain';
 import { BackendBalancer } from './domain/backend-balancer';
 import { BackendHealth, type Cooldown } from './domain/backend-health';
-import { isSpecialOperation, servesOperation } from './domain/operation-support';
+import {
+  isSpecialOperation,
+  isSpeechAsEvents,
+  servesOperation,
+  servesRequest,
+} from './domain/operation-support';
 import type { AttemptSpan, AttemptTracing } from './tracing/attempt-tracing';
 
 /** What the router tells the rest of the gateway about its decisions. */
@@ -97,11 +102,9 @@ export class FailoverRouter implements RouterPort {
     // A backend whose API lacks the operation (audio on Anthropic) is no failover target;
     // every backend serves chat, completions and embeddings, so those skip the filter.
     const able = isSpecialOperation(request.operation)
-      ? links.filter(
-          (link) => isUnresolved(link) || servesOperation(link.backend.provider, request.operation),
-        )
+      ? links.filter((link) => isUnresolved(link) || servesRequest(link.backend.provider, request))
       : links;
-    if (able.length === 0 && links.length > 0) throw unservedOperation(request);
+    if (able.length === 0 && links.length > 0) throw unservedOperation(request, links);
     const usable = this.balancer.order(
       able.filter((link) => isUnresolved(link) || isAuthenticated(link.backend)),
     );
@@ -197,7 +200,22 @@ export class FailoverRouter implements RouterPort {
   }
 }
 
-function unservedOperation(request: GatewayRequest): DataPlaneError {
+function unservedOperation(
+  request: GatewayRequest,
+  links: readonly (ChainLink | UnresolvedLink)[],
+): DataPlaneError {
+  const speaks = links.some(
+    (link) => !isUnresolved(link) && servesOperation(link.backend.provider, request.operation),
+  );
+  if (speaks && isSpeechAsEvents(request)) {
+    return new DataPlaneError(
+      DataPlaneErrorCode.InvalidRequest,
+      `no backend of "${request.requestedModel}" serves speech as server-sent events ` +
+        '(Azure OpenAI has none): ask for stream_format "audio", or route it to an OpenAI or ' +
+        'OpenAI-compatible backend',
+      { param: 'stream_format' },
+    );
+  }
   return new DataPlaneError(
     DataPlaneErrorCode.InvalidRequest,
     `no backend of "${request.requestedModel}" serves ${request.operation}: route it to an ` +

@@ -3,19 +3,39 @@ import type { DataPlaneError, JsonObject } from '@aigw/contracts/data-plane';
 import { TurnBatchedWriter } from '@aigw/infra/http';
 import type { EdgeDialect, StreamRelay } from '../http/edge-exchange';
 import { sendOpenAiError } from '../http/openai-errors';
+import { SseWriter } from '../http/sse-writer';
 import { checkedSpeechBody } from './speech-request';
 
 /**
  * OpenAI's text to speech: JSON in, the backend's audio bytes out as they arrive, with
  * the backend's content type. The data plane carries the audio as stream events of base64
- * (`speech.audio.chunk`), so it fails over until its first bytes as any stream does.
+ * (`speech.audio.chunk`), so it fails over until its first bytes as any stream does. With
+ * `stream_format: "sse"` the backend's events (`speech.audio.delta`, `speech.audio.done`)
+ * go out as server-sent events instead.
  */
 export const SPEECH_DIALECT: EdgeDialect = {
   canonicalBody: checkedSpeechBody,
   answerBody: (answer) => answer.body,
-  openStream: (response, headers) => new AudioRelay(response, headers),
+  openStream: (response, headers, request) =>
+    request.body.stream_format === 'sse'
+      ? speechEventRelay(response, headers)
+      : new AudioRelay(response, headers),
   sendError: sendOpenAiError,
 };
+
+/**
+ * Speech events as OpenAI sends them: one `data:` line each, and no `[DONE]` sentinel (the
+ * done event ends the stream); a failure after the first is an OpenAI error event.
+ */
+function speechEventRelay(response: ServerResponse, headers: Record<string, string>): StreamRelay {
+  const writer = new SseWriter(response);
+  writer.start(headers);
+  return {
+    event: (event) => writer.event(event),
+    end: async () => writer.close(),
+    fail: (error) => writer.fail(error),
+  };
+}
 
 class AudioRelay implements StreamRelay {
   private readonly out: TurnBatchedWriter;

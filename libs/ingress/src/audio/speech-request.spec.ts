@@ -26,6 +26,8 @@ describe('checkedSpeechBody', () => {
       extra: true,
     };
     assert.equal(checkedSpeechBody(body), body);
+    const asEvents = { ...ok, model: 'gpt-4o-mini-tts', stream_format: 'sse' };
+    assert.equal(checkedSpeechBody(asEvents), asEvents);
     const longest = { ...ok, input: '€'.repeat(MAX_SPEECH_CHARACTERS) };
     assert.equal(checkedSpeechBody(longest), longest);
   });
@@ -41,7 +43,8 @@ describe('checkedSpeechBody', () => {
     refusedFor('response_format', { response_format: 'ogg' });
     for (const speed of [0.2, 4.5, '1', Number.NaN]) refusedFor('speed', { speed });
     refusedFor('instructions', { instructions: 3 });
-    refusedFor('stream_format', { stream_format: 'sse' });
+    refusedFor('stream_format', { stream_format: 'json' });
+    refusedFor('stream_format', { stream_format: true });
     refusedFor('stream', { stream: true });
   });
 

@@ -12,8 +12,8 @@ function invalid(message: string, param: string): DataPlaneError {
 /**
  * Checks a text-to-speech body as OpenAI does, before it is routed: the text (at most
  * 4096 characters: the budget hold and the per-character bill read it), a voice (a name or
- * `{id}`), the format, the speed. The answer is relayed as audio, so `stream_format: sse`
- * is a 400. Other fields pass through.
+ * `{id}`), the format, the speed, and `stream_format` (`audio`, or `sse` for the
+ * backend's events). Other fields pass through.
  */
 export function checkedSpeechBody(body: unknown): unknown {
   if (!body || typeof body !== 'object' || Array.isArray(body)) return body; // the builder says so
@@ -41,11 +41,9 @@ export function checkedSpeechBody(body: unknown): unknown {
   if (json.instructions !== undefined && typeof json.instructions !== 'string') {
     throw invalid("'instructions' must be a string", 'instructions');
   }
-  if (json.stream_format !== undefined && json.stream_format !== 'audio') {
-    throw invalid(
-      "This gateway relays speech as audio: 'stream_format' must be 'audio'",
-      'stream_format',
-    );
+  const streamFormat = json.stream_format;
+  if (streamFormat !== undefined && streamFormat !== 'audio' && streamFormat !== 'sse') {
+    throw invalid("'stream_format' must be 'audio' or 'sse'", 'stream_format');
   }
   if (json.stream !== undefined) {
     throw invalid("'stream' is not a speech setting: the audio is always streamed", 'stream');

@@ -45,6 +45,11 @@ export class SseWriter {
     this.out.end('data: [DONE]\n\n');
   }
 
+  /** A clean end without the sentinel, for a stream whose last event says it is done. */
+  close(): void {
+    this.out.end('');
+  }
+
   /** An explicit error event, so a broken stream never looks like a finished one. */
   fail(error: DataPlaneError): void {
     this.out.end(`data: ${JSON.stringify(error.toOpenAiBody())}\n\n`);

@@ -11,6 +11,7 @@ import type { ProviderAdapter } from '../core/provider-adapter';
 import { invokeOpenAiAudio } from '../core/openai-audio';
 import { invokeOpenAiImages } from '../core/openai-images';
 import { invokeOpenAiSpeech } from '../core/openai-speech';
+import { wantsSpeechEvents } from '../core/openai-speech-events';
 import { invokeOpenAiWire } from '../core/openai-wire';
 import { sharedUpstreamAgent } from '../core/upstream-http';
 import { azureDeploymentUrl } from './azure-urls';
@@ -40,7 +41,17 @@ export class AzureOpenAiAdapter implements ProviderAdapter {
         `backend "${target.backendName}": ${(error as Error).message}`,
       );
     }
-    if (request.operation === 'speech') return invokeOpenAiSpeech(call, url, this.dispatcher);
+    if (request.operation === 'speech') {
+      // Its speech API answers audio only; the router keeps such requests from it.
+      if (wantsSpeechEvents(request.body)) {
+        throw new DataPlaneError(
+          DataPlaneErrorCode.InvalidRequest,
+          'Azure OpenAI has no speech events: ask for stream_format "audio"',
+          { param: 'stream_format' },
+        );
+      }
+      return invokeOpenAiSpeech(call, url, this.dispatcher);
+    }
     if (IMAGE_OPERATIONS.has(request.operation)) {
       return invokeOpenAiImages(call, url, this.dispatcher);
     }

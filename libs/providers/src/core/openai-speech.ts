@@ -6,13 +6,15 @@ import {
   type StreamAnswer,
   type TokenUsage,
 } from '@aigw/contracts/data-plane';
+import {
+  audioPieces,
+  speechEvents,
+  spokenCharacters,
+  wantsSpeechEvents,
+} from './openai-speech-events';
 import { servedByTarget } from './openai-wire';
 import { countTokens } from './tokenizer';
-import { bodyChunks } from './upstream-body';
 import { credentialHeaders, sendUpstream, streamFailure, type UpstreamPost } from './upstream-http';
-
-/** Bytes of audio a stream event carries at most (base64 in the canonical events). */
-const MAX_EVENT_BYTES = 64 * 1024;
 
 /**
  * One text-to-speech call at an endpoint of OpenAI's wire format. The audio is relayed as
@@ -20,7 +22,9 @@ const MAX_EVENT_BYTES = 64 * 1024;
  * takes the streams' path through router and wire: failover until the first bytes, then a
  * broken stream is an error. OpenAI reports no usage for a plain audio answer: the call is
  * counted as the characters spoken and the tokens they make (input by tokenizer, audio
- * output at SPEECH_TOKENS_PER_CHARACTER), marked estimated.
+ * output at SPEECH_TOKENS_PER_CHARACTER), marked estimated. With `stream_format: "sse"` the
+ * backend's own events are relayed instead (`speechEvents`), and counted as the usage of
+ * their done event when it has one.
  */
 export async function invokeOpenAiSpeech(
   call: ProviderCall,
@@ -28,13 +32,16 @@ export async function invokeOpenAiSpeech(
   dispatcher: Dispatcher,
 ): Promise<StreamAnswer> {
   const { request, target } = call;
+  const asEvents = wantsSpeechEvents(request.body);
   const post: UpstreamPost = {
     url,
     headers: {
       ...request.forwardHeaders,
       ...credentialHeaders(target),
       'content-type': 'application/json',
-      accept: 'audio/*, application/octet-stream',
+      accept: asEvents
+        ? 'text/event-stream, audio/*, application/octet-stream'
+        : 'audio/*, application/octet-stream',
     },
     body: JSON.stringify({ ...request.body, model: target.model }),
   };
@@ -43,9 +50,11 @@ export async function invokeOpenAiSpeech(
   const contentType = typeof type === 'string' && type !== '' ? type : 'application/octet-stream';
   let settle!: (usage: TokenUsage) => void;
   const usage = new Promise<TokenUsage>((resolve) => (settle = resolve));
-  const events = speechEvents(response.body, contentType, call, () =>
-    settle(speechUsage(request.body)),
-  );
+  const events = asEvents
+    ? speechEvents(response.body, contentType, call, (reported) =>
+        settle(reported ?? speechUsage(request.body)),
+      )
+    : audioEvents(response.body, contentType, call, () => settle(speechUsage(request.body)));
   return { kind: 'stream', status: 200, events, usage, servedBy: servedByTarget(call) };
 }
 
@@ -53,7 +62,7 @@ export async function invokeOpenAiSpeech(
 export function speechUsage(body: JsonObject): TokenUsage {
   const input = typeof body.input === 'string' ? body.input : '';
   const instructions = typeof body.instructions === 'string' ? body.instructions : '';
-  const characters = [...input].length;
+  const characters = spokenCharacters(body);
   return {
     inputTokens: countTokens(input) + (instructions ? countTokens(instructions) : 0),
     outputTokens: Math.ceil(characters * SPEECH_TOKENS_PER_CHARACTER),
@@ -63,22 +72,19 @@ export function speechUsage(body: JsonObject): TokenUsage {
   };
 }
 
-async function* speechEvents(
+async function* audioEvents(
   body: Dispatcher.ResponseData['body'],
   contentType: string,
   call: ProviderCall,
   done: () => void,
 ): AsyncGenerator<JsonObject> {
   try {
-    for await (const chunk of bodyChunks(body)) {
-      for (let at = 0; at < chunk.length; at += MAX_EVENT_BYTES) {
-        const piece = chunk.subarray(at, at + MAX_EVENT_BYTES);
-        yield {
-          type: 'speech.audio.chunk',
-          content_type: contentType,
-          audio: piece.toString('base64'),
-        };
-      }
+    for await (const piece of audioPieces(body)) {
+      yield {
+        type: 'speech.audio.chunk',
+        content_type: contentType,
+        audio: piece.toString('base64'),
+      };
     }
   } catch (error) {
     throw streamFailure(call.target.backendName, error, call.signal);

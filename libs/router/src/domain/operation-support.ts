@@ -1,5 +1,10 @@
 import { canonicalProvider, type ProviderKind } from '@aigw/config';
-import { AUDIO_API_OPERATIONS, IMAGE_OPERATIONS, type Operation } from '@aigw/contracts/data-plane';
+import {
+  AUDIO_API_OPERATIONS,
+  IMAGE_OPERATIONS,
+  type GatewayRequest,
+  type Operation,
+} from '@aigw/contracts/data-plane';
 
 /**
  * Providers whose API serves OpenAI's audio endpoints in its wire format: OpenAI, Azure
@@ -44,4 +49,22 @@ export function servesOperation(provider: string, operation: Operation): boolean
   if (!providers) return true;
   const kind = canonicalProvider(provider);
   return kind !== undefined && providers.has(kind);
+}
+
+/**
+ * Whether a backend of `provider` can serve `request`: its operation, and speech as
+ * server-sent events (`stream_format: "sse"`), which Azure OpenAI's speech API lacks (its
+ * deployment endpoint answers audio only), so an Azure backend is no candidate for it.
+ */
+export function servesRequest(
+  provider: string,
+  request: Pick<GatewayRequest, 'operation' | 'body'>,
+): boolean {
+  if (!servesOperation(provider, request.operation)) return false;
+  return !(isSpeechAsEvents(request) && canonicalProvider(provider) === 'azure');
+}
+
+/** A speech request asking for server-sent events rather than the audio itself. */
+export function isSpeechAsEvents(request: Pick<GatewayRequest, 'operation' | 'body'>): boolean {
+  return request.operation === 'speech' && request.body.stream_format === 'sse';
 }

@@ -380,14 +380,43 @@ export function fakeSpeechAudio(input: string): Buffer[] {
   });
 }
 
-/** Speaks the body's input in pieces, as OpenAI streams audio; cut after `breakAfter` of them. */
+/** The usage of the fake's `speech.audio.done` event (none of the gateway's estimates). */
+export const FAKE_SPEECH_USAGE = { input_tokens: 11, output_tokens: 333, total_tokens: 344 };
+
+/**
+ * Speaks the body's input in pieces, as OpenAI streams audio; cut after `breakAfter` of
+ * them. With `stream_format: "sse"` a gpt-* model streams OpenAI's events instead (each
+ * piece as a `speech.audio.delta`, then `speech.audio.done` with FAKE_SPEECH_USAGE), tts-1
+ * refuses as OpenAI does, and any other model ignores it (a server without the events).
+ */
 function speech(
   response: ServerResponse,
   body: Record<string, unknown>,
   breakAfter?: number,
 ): void {
+  const model = typeof body.model === 'string' ? body.model : '';
+  const events = body.stream_format === 'sse' && model.startsWith('gpt-');
+  if (body.stream_format === 'sse' && model.startsWith('tts-1')) {
+    response.writeHead(400, { 'content-type': 'application/json' });
+    response.end(
+      JSON.stringify({
+        error: {
+          message: `stream_format 'sse' is not supported for ${model}`,
+          type: 'invalid_request_error',
+          param: 'stream_format',
+          code: null,
+        },
+      }),
+    );
+    return;
+  }
   const format = typeof body.response_format === 'string' ? body.response_format : 'mp3';
-  response.writeHead(200, { 'content-type': SPEECH_TYPES[format] ?? 'application/octet-stream' });
+  response.writeHead(200, {
+    'content-type': events
+      ? 'text/event-stream'
+      : (SPEECH_TYPES[format] ?? 'application/octet-stream'),
+  });
+  const event = (data: unknown) => `data: ${JSON.stringify(data)}\n\n`;
   const pieces = fakeSpeechAudio(typeof body.input === 'string' ? body.input : '');
   let sent = 0;
   const next = () => {
@@ -396,10 +425,15 @@ function speech(
       return;
     }
     if (sent === pieces.length) {
-      response.end();
+      response.end(
+        events ? event({ type: 'speech.audio.done', usage: FAKE_SPEECH_USAGE }) : undefined,
+      );
       return;
     }
-    response.write(pieces[sent++]);
+    const piece = pieces[sent++];
+    response.write(
+      events ? event({ type: 'speech.audio.delta', audio: piece.toString('base64') }) : piece,
+    );
     setTimeout(next, 5);
   };
   next();
