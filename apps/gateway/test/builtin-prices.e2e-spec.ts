@@ -79,7 +79,10 @@ const asHeader = (dollars: number) => Number(dollars.toFixed(7));
 async function askWithHeaders(
   client: OpenAI,
   model: string,
-): Promise<{ cost: string | null; usage: OpenAI.CompletionUsage | undefined }> {
+): Promise<{
+  cost: string | null;
+  usage: (OpenAI.CompletionUsage & { cost?: number }) | undefined;
+}> {
   const { data, response } = await client.chat.completions
     .create({ model, max_tokens: 50, messages: [{ role: 'user', content: 'How much?' }] })
     .withResponse();
@@ -119,6 +122,7 @@ describe('all-in-one gateway: built-in prices', () => {
     const expected = catalogDollars('gpt-4o-mini', CACHED_ANSWER);
     assert.ok(expected > 0);
     assert.equal(Number(cost), asHeader(expected));
+    assert.equal(usage?.cost, asHeader(expected), 'the body says it too, as usage.cost');
     assert.match(
       gateway.output(),
       /"msg":"priced gpt-4o-mini from the built-in catalog \(genai-prices /,
@@ -138,10 +142,42 @@ describe('all-in-one gateway: built-in prices', () => {
     assert.equal(Number(cost), asHeader((500 * 0.0025 + 1500 * 0.00125 + 100 * 0.01) / 1000));
   });
 
+  it("puts a stream's cost in its closing usage chunk, when the client asked for usage", async () => {
+    const usage = { prompt_tokens: 400, completion_tokens: 50, total_tokens: 450 };
+    upstream.reportUsage(usage);
+    const ask = (includeUsage: boolean) =>
+      client.chat.completions.create({
+        model: 'gpt-4o',
+        max_tokens: 50,
+        stream: true,
+        ...(includeUsage ? { stream_options: { include_usage: true } } : {}),
+        messages: [{ role: 'user', content: 'How much, streamed?' }],
+      });
+    const chunks: OpenAI.ChatCompletionChunk[] = [];
+    for await (const chunk of await ask(true)) chunks.push(chunk);
+    const last = chunks.at(-1)!;
+    assert.deepEqual(last.choices, [], 'the usage-only chunk still ends the stream');
+    assert.equal(last.usage?.prompt_tokens, 400);
+    assert.equal(
+      (last.usage as { cost?: number }).cost,
+      asHeader((400 * 0.0025 + 50 * 0.01) / 1000),
+    );
+    assert.ok(chunks.slice(0, -1).some((c) => c.choices[0]?.delta?.content));
+
+    const plain: OpenAI.ChatCompletionChunk[] = [];
+    for await (const chunk of await ask(false)) plain.push(chunk);
+    assert.ok(plain.length > 0);
+    assert.ok(
+      plain.every((c) => !c.usage),
+      'no usage asked for: no usage chunk, and no cost',
+    );
+  });
+
   it('counts a call whose model has no price anywhere, and sends no cost for it', async () => {
     upstream.reportUsage(CACHED_ANSWER);
-    const { cost } = await askWithHeaders(client, 'llama-3');
+    const { cost, usage } = await askWithHeaders(client, 'llama-3');
     assert.equal(cost, null);
+    assert.equal(usage?.cost, undefined, 'an unknown cost is not a zero one');
     const text = await metricsText(gateway);
     assert.match(text, /^ai_gateway_unpriced_calls_total\{model="llama-3"\} 1$/m);
     assert.doesNotMatch(text, /^ai_gateway_unpriced_calls_total\{model="gpt-4o(-mini)?"\}/m);

@@ -9,6 +9,7 @@ import {
   type JsonAnswer,
   type JsonObject,
   type Operation,
+  type ServedBy,
   type TokenUsage,
 } from '@aigw/contracts/data-plane';
 import type { Admission, BudgetAdmission } from '../admission/budget-admission';
@@ -16,6 +17,7 @@ import type { ResponseReuse, ServedAnswer } from '../cache/response-reuse';
 import type { IngressPipeline } from '../ingress-pipeline';
 import type { IngressObserver } from '../ingress-observer';
 import { COST_HEADER, dollarText } from '../domain/answer-cost';
+import { isUsageOnlyChunk, withUsageCost } from '../domain/usage-cost-field';
 import { toDataPlaneError } from './openai-errors';
 
 /** Writes one streamed answer in a public API's event format. */
@@ -60,6 +62,11 @@ export interface EdgeDialect {
     clientBody: unknown,
   ): StreamRelay;
   sendError(reply: FastifyReply, error: DataPlaneError, requestId: string): void;
+  /**
+   * Answers are OpenAI-format objects whose `usage` may also carry the call's cost
+   * (`usage.cost`): the JSON answer's, and a stream's closing usage-only chunk's.
+   */
+  readonly costInUsage?: boolean;
 }
 
 /**
@@ -164,12 +171,14 @@ export class EdgeExchange {
       const limitHeaders = { ...admission?.headers, ...served?.headers };
       if (answer.kind === 'json') {
         const made = dialect.answerBody(answer, request, http.body);
-        const body: unknown = made instanceof Promise ? await made : made;
+        let body: unknown = made instanceof Promise ? await made : made;
         timings.firstByteAt = performance.now();
         // What this call cost its caller; a stream's is known only after its headers.
-        const billed = reused ? this.reuse!.billedFor(answer.usage) : answer.usage;
-        const dollars = this.pipeline.dollarsFor(answer.servedBy, billed);
-        if (dollars !== undefined) void reply.header(COST_HEADER, dollarText(dollars));
+        const dollars = this.dollarsBilled(answer.servedBy, answer.usage, reused);
+        if (dollars !== undefined) {
+          void reply.header(COST_HEADER, dollarText(dollars));
+          if (dialect.costInUsage) body = withUsageCost(body, dollars);
+        }
         // A text answer (a transcript as srt, say) goes out as the media type it came as.
         if (answer.mediaType !== undefined) void reply.type(answer.mediaType);
         void reply
@@ -194,12 +203,21 @@ export class EdgeExchange {
         http.body,
       );
       try {
+        // Held back until the usage has settled, to carry the cost (`costInUsage`).
+        let usageChunk: JsonObject | undefined;
         for await (const event of answer.events) {
           if (abort.signal.aborted) break;
           timings.firstByteAt ??= performance.now();
-          await relay.event(event);
+          if (dialect.costInUsage && isUsageOnlyChunk(event)) usageChunk = event;
+          else await relay.event(event);
         }
         if (abort.signal.aborted) throw clientDisconnected();
+        if (usageChunk) {
+          const dollars = this.dollarsBilled(answer.servedBy, await answer.usage, reused);
+          await relay.event(
+            dollars === undefined ? usageChunk : withUsageCost(usageChunk, dollars),
+          );
+        }
         await relay.end(answer.usage);
         done(await answer.usage);
       } catch (error) {
@@ -218,6 +236,12 @@ export class EdgeExchange {
       this.observer.failed({ ...failure, ...hangUp(reply, abort.signal) });
       if (!abort.signal.aborted) dialect.sendError(reply, mapped, requestId);
     }
+  }
+
+  /** What a call cost its caller: a reused answer is billed by the reuse rule. */
+  private dollarsBilled(servedBy: ServedBy, usage: TokenUsage, reused: boolean) {
+    const billed = reused ? this.reuse!.billedFor(usage) : usage;
+    return this.pipeline.dollarsFor(servedBy, billed);
   }
 }
 

@@ -15,4 +15,5 @@ export const OPENAI_DIALECT: EdgeDialect = {
     };
   },
   sendError: sendOpenAiError,
+  costInUsage: true,
 };
