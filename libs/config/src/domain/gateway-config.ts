@@ -145,6 +145,11 @@ export interface ModelPricing extends TokenRates {
    * sent them (`hd/1792x1024`, `hd`, `1024x1792`), looked up in that order before `perImage`.
    */
   readonly perImageVariants?: Readonly<Record<string, number>>;
+  /**
+   * US dollars per 1000 search units, for rerank models billed by the search (Cohere: one
+   * unit per query of up to 100 documents, a long document counting as several).
+   */
+  readonly per1kSearches?: number;
 }
 
 export interface CostControlConfig {

@@ -131,6 +131,14 @@ describe('dollarCost with cache writes', () => {
     assert.ok(Math.abs(dollarCost(tokens, 'gpt-image-1', drawn) - 0.045) < 1e-12);
   });
 
+  it('bills rerank search units at per1kSearches beside the tokens', () => {
+    const r = route({ 'rerank-v3.5': { inputPer1k: 0.001, outputPer1k: 0, per1kSearches: 2 } });
+    const ranked = { inputTokens: 1000, outputTokens: 0, searches: 3 };
+    assert.ok(Math.abs(dollarCost(r, 'rerank-v3.5', ranked) - (0.001 + 0.006)) < 1e-12);
+    const tokensOnly = route({ m: { inputPer1k: 0.001, outputPer1k: 0 } });
+    assert.ok(Math.abs(dollarCost(tokensOnly, 'm', ranked) - 0.001) < 1e-12);
+  });
+
   it('bills characters spoken at per1kCharacters beside the tokens', () => {
     const r = route({ 'tts-1': { inputPer1k: 0.001, outputPer1k: 0, per1kCharacters: 0.015 } });
     const spoken = { inputTokens: 1000, outputTokens: 0, characters: 4096 };

@@ -23,6 +23,8 @@ export interface TokenCounts {
   readonly images?: number;
   /** The images' `quality/size` as asked, for `perImageVariants`. */
   readonly imageVariant?: string;
+  /** Search units of a rerank, for models billed by the search (`per1kSearches`). */
+  readonly searches?: number;
 }
 
 export interface UsageCost {
@@ -108,7 +110,7 @@ function servingBackend(
  * else as the rest), each at `inputPer1k` without its own price, the
  * rest of the input at `inputPer1k` (its audio tokens at `audioInputPer1k`); audio billed by
  * duration at `perMinute`, speech by its characters at `per1kCharacters`, images by the
- * image at `perImage` (or the variant asked).
+ * image at `perImage` (or the variant asked), reranks by the search unit at `per1kSearches`.
  */
 export function dollarsAt(price: ModelPricing, counts: TokenCounts): number {
   const input = counts.inputTokens;
@@ -128,7 +130,8 @@ export function dollarsAt(price: ModelPricing, counts: TokenCounts): number {
     (counts.outputTokens / 1000) * rates.outputPer1k +
     ((counts.audioSeconds ?? 0) / 60) * (price.perMinute ?? 0) +
     ((counts.characters ?? 0) / 1000) * (price.per1kCharacters ?? 0) +
-    (counts.images ?? 0) * imagePrice(price, counts.imageVariant)
+    (counts.images ?? 0) * imagePrice(price, counts.imageVariant) +
+    ((counts.searches ?? 0) / 1000) * (price.per1kSearches ?? 0)
   );
 }
 

@@ -276,6 +276,28 @@ describe('bad input', () => {
     });
   });
 
+  it('modelPricing.per1kSearches prices rerank search units, a number >= 0', () => {
+    const pricing = (rest: string) =>
+      `${ROUTE_HEAD}  costControl:\n    modelPricing:\n` +
+      `      rerank-v3.5: {inputPer1k: 0, outputPer1k: 0${rest}}\n`;
+    const at =
+      'gw.yaml:8: document 1 (AIGatewayRoute "r"): spec.costControl.modelPricing["rerank-v3.5"]';
+    for (const bad of ['-2', '"two"', '.inf']) {
+      assert.deepEqual(
+        errorsOf(pricing(`, per1kSearches: ${bad}`)),
+        [`${at}.per1kSearches: expected US dollars per 1000 search units (a number >= 0)`],
+        bad,
+      );
+    }
+    const result = parseGatewayConfig(pricing(', per1kSearches: 2'), options);
+    assert.ok(result.ok, JSON.stringify(!result.ok && result.errors.map((e) => e.format())));
+    assert.deepEqual(result.config.routes[0].costControl?.modelPricing['rerank-v3.5'], {
+      inputPer1k: 0,
+      outputPer1k: 0,
+      per1kSearches: 2,
+    });
+  });
+
   it('modelPricing.perImage and perImageVariants price images, numbers >= 0', () => {
     const pricing = (rest: string) =>
       `${ROUTE_HEAD}  costControl:\n    modelPricing:\n` +

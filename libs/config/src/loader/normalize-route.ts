@@ -215,6 +215,7 @@ function costControl(dto: CostControlDto, path: PathSegment[], ctx: Ctx): CostCo
         ...optional('per1kCharacters', price.per1kCharacters),
         ...optional('perImage', price.perImage),
         ...optional('perImageVariants', price.perImageVariants && { ...price.perImageVariants }),
+        ...optional('per1kSearches', price.per1kSearches),
         ...optional(
           'tiers',
           price.tiers && priceTiers(price.tiers, [...path, 'modelPricing', model, 'tiers'], ctx),

@@ -258,6 +258,10 @@ export class ModelPricingDto extends CacheRatesDto {
   perImageVariants?: Record<string, number>;
 
   @IsOptional()
+  @UsDollarsPer('1000 search units')
+  per1kSearches?: number;
+
+  @IsOptional()
   @IsArray(expecting(`a list of {aboveInputTokens, ${RATE_FIELDS}}`))
   @ValidateNested(expecting(`a mapping {aboveInputTokens, ${RATE_FIELDS}}`, { each: true }))
   @Type(() => PriceTierDto)
@@ -279,7 +283,7 @@ export class CostControlDto {
   @ValidateNested({
     each: true,
     message:
-      'expected a mapping of model name to {inputPer1k, outputPer1k, cachedInputPer1k, cacheWritePer1k, cacheWrite1hPer1k, audioInputPer1k, perMinute, per1kCharacters, perImage, perImageVariants, tiers}',
+      'expected a mapping of model name to {inputPer1k, outputPer1k, cachedInputPer1k, cacheWritePer1k, cacheWrite1hPer1k, audioInputPer1k, perMinute, per1kCharacters, perImage, perImageVariants, per1kSearches, tiers}',
   })
   @Type(() => ModelPricingDto)
   modelPricing?: Map<string, ModelPricingDto>;

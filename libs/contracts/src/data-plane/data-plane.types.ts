@@ -11,7 +11,9 @@ export type Operation =
   | 'translations'
   | 'speech'
   | 'images'
-  | 'image-edits';
+  | 'image-edits'
+  | 'moderations'
+  | 'rerank';
 
 /** The operations whose request carries an audio file (`uploads`) instead of a prompt. */
 export const AUDIO_OPERATIONS: ReadonlySet<Operation> = new Set(['transcriptions', 'translations']);
@@ -25,6 +27,13 @@ export const AUDIO_API_OPERATIONS: ReadonlySet<Operation> = new Set([
 
 /** The image operations (generation, and edits of uploaded images). */
 export const IMAGE_OPERATIONS: ReadonlySet<Operation> = new Set(['images', 'image-edits']);
+
+/**
+ * The operations that score their input and generate nothing, each served by few
+ * providers: content moderation (OpenAI's `/v1/moderations`) and document reranking
+ * (Cohere's `/v2/rerank` shape, which vLLM also serves).
+ */
+export const SCORING_OPERATIONS: ReadonlySet<Operation> = new Set(['moderations', 'rerank']);
 
 /** The media operations (audio and images): billed and held by their own units too. */
 export const MEDIA_OPERATIONS: ReadonlySet<Operation> = new Set([
@@ -114,6 +123,8 @@ export interface TokenUsage {
   readonly images?: number;
   /** What the images were asked as (`quality/size`, either alone, as sent), for their price. */
   readonly imageVariant?: string;
+  /** Search units of a rerank (Cohere bills one per query of up to 100 document chunks). */
+  readonly searches?: number;
   readonly source: 'reported' | 'estimated';
 }
 

@@ -16,6 +16,10 @@ export enum GatewayEndpoint {
   ImagesGenerations = 'images.generations',
   /** Image edits (`/v1/images/edits`). */
   ImagesEdits = 'images.edits',
+  /** Content moderation (`/v1/moderations`). */
+  Moderations = 'moderations',
+  /** Document reranking (`/v1/rerank`, Cohere's shape). */
+  Rerank = 'rerank',
 }
 
 /** Why ingress turned a request away before any provider was called. */

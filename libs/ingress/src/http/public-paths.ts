@@ -22,6 +22,8 @@ export const ENDPOINT_PATHS: Readonly<Record<GatewayEndpoint, string>> = {
   [GatewayEndpoint.AudioSpeech]: '/audio/speech',
   [GatewayEndpoint.ImagesGenerations]: '/images/generations',
   [GatewayEndpoint.ImagesEdits]: '/images/edits',
+  [GatewayEndpoint.Moderations]: '/moderations',
+  [GatewayEndpoint.Rerank]: '/rerank',
 };
 
 const ENDPOINT_AT = new Map(

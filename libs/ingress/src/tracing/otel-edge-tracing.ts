@@ -196,6 +196,10 @@ function endpointOperation(endpoint: GatewayEndpoint): Operation {
       return 'images';
     case GatewayEndpoint.ImagesEdits:
       return 'image-edits';
+    case GatewayEndpoint.Moderations:
+      return 'moderations';
+    case GatewayEndpoint.Rerank:
+      return 'rerank';
     default:
       return 'chat';
   }

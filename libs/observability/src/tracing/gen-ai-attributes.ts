@@ -44,6 +44,8 @@ export const GEN_AI_OPERATION = {
   speech: 'speech',
   images: 'images',
   'image-edits': 'image_edits',
+  moderations: 'moderations',
+  rerank: 'rerank',
 } as const;
 
 /**

@@ -7,7 +7,8 @@ import type { Operation } from '@aigw/contracts/data-plane';
  */
 export const AZURE_DEFAULT_API_VERSION = '2024-10-21';
 
-const OPERATION_PATHS: Record<Operation, string> = {
+/** Azure OpenAI's deployment paths; it has no moderations or rerank API. */
+const OPERATION_PATHS: Readonly<Partial<Record<Operation, string>>> = {
   chat: 'chat/completions',
   completions: 'completions',
   embeddings: 'embeddings',
@@ -33,6 +34,8 @@ export function azureDeploymentUrl(
       'an azure backend needs baseUrl, the resource endpoint (https://NAME.openai.azure.com)',
     );
   }
+  const operationPath = OPERATION_PATHS[operation];
+  if (operationPath === undefined) throw new Error(`Azure OpenAI has no ${operation} API`);
   const base = new URL(baseUrl);
   const apiVersion =
     base.searchParams.get('api-version') ||
@@ -41,7 +44,7 @@ export function azureDeploymentUrl(
   let path = base.pathname.replace(/\/+$/, '');
   if (!path.endsWith('/openai')) path += '/openai';
   const url = new URL(
-    `${base.origin}${path}/deployments/${encodeURIComponent(deployment)}/${OPERATION_PATHS[operation]}`,
+    `${base.origin}${path}/deployments/${encodeURIComponent(deployment)}/${operationPath}`,
   );
   url.searchParams.set('api-version', apiVersion);
   return url.toString();

@@ -36,6 +36,8 @@ export class CohereAdapter implements ProviderAdapter {
       case 'speech':
       case 'images':
       case 'image-edits':
+      case 'moderations':
+      case 'rerank':
         throw unsupportedOperation('cohere', request.operation);
       case 'embeddings': {
         const ask = embeddingAsk(request.body);

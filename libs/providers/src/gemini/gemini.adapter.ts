@@ -41,6 +41,8 @@ export class GeminiAdapter implements ProviderAdapter {
       case 'speech':
       case 'images':
       case 'image-edits':
+      case 'moderations':
+      case 'rerank':
         throw unsupportedOperation('google-gemini', request.operation);
       case 'embeddings': {
         const ask = embeddingAsk(request.body);

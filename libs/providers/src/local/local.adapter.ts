@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   MEDIA_OPERATIONS,
+  SCORING_OPERATIONS,
   estimateTokens,
   promptText,
   type GatewayAnswer,
@@ -35,7 +36,7 @@ export class LocalAdapter implements ProviderAdapter {
 
   async invoke(call: ProviderCall): Promise<GatewayAnswer> {
     const { request, target } = call;
-    if (MEDIA_OPERATIONS.has(request.operation)) {
+    if (MEDIA_OPERATIONS.has(request.operation) || SCORING_OPERATIONS.has(request.operation)) {
       throw unsupportedOperation('local', request.operation);
     }
     const servedBy: ServedBy = {

@@ -23,6 +23,9 @@ const PATHS: Record<Operation, string> = {
   speech: '/audio/speech',
   images: '/images/generations',
   'image-edits': '/images/edits',
+  moderations: '/moderations',
+  // vLLM serves Cohere's shape at /rerank, /v1/rerank and /v2/rerank; baseUrl ends in /v1.
+  rerank: '/rerank',
 };
 
 /** OpenAI and every provider that speaks its wire format (Mistral, Groq, vLLM, ...). */

@@ -31,6 +31,8 @@ const OPERATIONS: ReadonlySet<string> = new Set<Operation>([
   'speech',
   'images',
   'image-edits',
+  'moderations',
+  'rerank',
 ]);
 
 export function encodeRouteRequest(request: GatewayRequest): string {
@@ -132,6 +134,7 @@ export function decodeUsage(value: unknown): TokenUsage {
   const audioInput = object.audioInputTokens === undefined ? 0 : count('audioInputTokens');
   const characters = object.characters === undefined ? undefined : count('characters');
   const images = object.images === undefined ? undefined : count('images');
+  const searches = object.searches === undefined ? undefined : count('searches');
   const variant = object.imageVariant;
   if (variant !== undefined && typeof variant !== 'string') throw malformed('usage.imageVariant');
   return {
@@ -145,6 +148,7 @@ export function decodeUsage(value: unknown): TokenUsage {
     ...(characters === undefined ? {} : { characters }),
     ...(images === undefined ? {} : { images }),
     ...(variant === undefined ? {} : { imageVariant: variant }),
+    ...(searches === undefined ? {} : { searches }),
     source: object.source === 'reported' ? 'reported' : 'estimated',
   };
 }

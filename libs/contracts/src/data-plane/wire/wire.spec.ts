@@ -85,6 +85,13 @@ describe('wire messages', () => {
     }
   });
 
+  it('carries moderations and rerank requests', () => {
+    for (const operation of ['moderations', 'rerank'] as const) {
+      const scored = { ...request, operation, stream: false };
+      assert.deepEqual(decodeRouteRequest(JSON.parse(encodeRouteRequest(scored))), scored);
+    }
+  });
+
   it('never carries a credential in the call to the adapter', () => {
     const text = encodeInvokeRequest(request, { backendName: 'b', provider: 'openai', model: 'm' });
     assert.doesNotMatch(text, /credential|apiKey|baseUrl/);
@@ -243,6 +250,9 @@ describe('wire messages for audio', () => {
     assert.equal(drawn.images, 2);
     assert.equal(drawn.imageVariant, 'hd/1024x1024');
     assert.throws(() => decodeUsage({ ...answer.usage, imageVariant: 3 }), /usage\.imageVariant/);
+    assert.equal(decodeUsage({ ...answer.usage, searches: 2 }).searches, 2);
+    assert.equal(decodeUsage(answer.usage).searches, undefined, 'an older peer sends none');
+    assert.throws(() => decodeUsage({ ...answer.usage, searches: -1 }), /usage\.searches/);
     assert.throws(() => decodeUsage({ ...answer.usage, characters: 'many' }), /usage\.characters/);
     const tokens = {
       ...answer.usage,
