@@ -2,6 +2,8 @@
 // with the official openai client: a response is stored, chained with
 // previous_response_id (the backend, an OpenAI-compatible fake that keeps no state, gets
 // the earlier turns), retrieved, listed and deleted; each caller (x-user-id) sees its own.
+// A store that keeps nothing makes the answer say store: false (JSON and the stream's
+// response.completed), so no client counts on chaining from it.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -215,5 +217,66 @@ spec:
     assert.equal(count('hit'), 8);
     assert.equal(count('miss'), 10);
     assert.equal(count('deleted'), 1);
+  });
+});
+
+describe('Responses API on a gateway whose store keeps nothing', () => {
+  const upstream = new FakeOpenAiUpstream('plain');
+  let gateway: AppProcess;
+  let client: OpenAI;
+
+  before(async () => {
+    await upstream.start();
+    const dir = mkdtempSync(join(tmpdir(), 'aigw-responses-unstored-e2e-'));
+    const config = join(dir, 'config.yaml');
+    writeFileSync(
+      config,
+      `kind: AIGatewayRoute
+metadata: {name: responses-unstored}
+spec:
+  backends:
+  - {name: plain, provider: vllm, baseUrl: "${upstream.baseUrl}", model: upstream-plain-model, modelNameOverride: gpt-plain}
+`,
+    );
+    gateway = await startApp('gateway', {
+      AI_GATEWAY_CONFIG: config,
+      AI_GATEWAY_DATA_DIR: join(dir, 'data'),
+      // Smaller than any response: every write is refused, as a store that is down fails it.
+      AI_GATEWAY_RESPONSES_MEMORY_MAX_BYTES: '64',
+    });
+    client = new OpenAI({ baseURL: `${gateway.baseUrl}/v1`, apiKey: 'unused', maxRetries: 0 });
+  });
+  after(async () => {
+    await gateway?.stop();
+    await upstream.stop();
+  });
+
+  it('answers store: false, JSON and streamed, and chaining from it is the 404 it says', async () => {
+    const created = await client.responses.create({ model: 'gpt-plain', input: 'Keep this?' });
+    assert.equal(created.output_text, ANSWER);
+    assert.equal(stored(created), false);
+    await assert.rejects(
+      client.responses.create({ model: 'gpt-plain', input: 'x', previous_response_id: created.id }),
+      (error: unknown) =>
+        error instanceof OpenAI.NotFoundError && error.code === 'previous_response_not_found',
+    );
+
+    const stream = await client.responses.create({
+      model: 'gpt-plain',
+      input: 'And this?',
+      stream: true,
+    });
+    const states: (boolean | undefined)[] = [];
+    for await (const event of stream) {
+      if (event.type === 'response.created' || event.type === 'response.completed') {
+        states.push(stored(event.response));
+      }
+    }
+    // Asked for when the stream opened; not kept once it finished.
+    assert.deepEqual(states, [true, false]);
+
+    const text = await (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
+    assert.equal(metricSum(text, 'ai_gateway_stored_responses_total', { event: 'too_large' }), 2);
+    assert.equal(metricSum(text, 'ai_gateway_stored_responses_total', { event: 'stored' }), 0);
   });
 });

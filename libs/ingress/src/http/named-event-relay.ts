@@ -35,10 +35,11 @@ export interface NamedEventStyle {
   /** The text that ends a broken stream, so it never looks finished. */
   readonly failure: (error: DataPlaneError) => string;
   /**
-   * Work done once the stream ended cleanly, before its closing events go out (the
-   * Responses API stores the answer first, so a client that chains on it finds it).
+   * Work done once the stream ended cleanly, before its closing events go out, which may
+   * amend them (the Responses API stores the answer first, so a client that chains on it
+   * finds it, and says `store: false` in them when it could not).
    */
-  readonly beforeClosing?: () => Promise<void>;
+  readonly beforeClosing?: (closing: readonly NamedEvent[]) => Promise<readonly NamedEvent[]>;
 }
 
 /**
@@ -75,9 +76,9 @@ export class NamedEventRelay implements StreamRelay {
   }
 
   async end(usage: Promise<TokenUsage>): Promise<void> {
-    const closing = namedEventFrames(this.translator.finish(await usage));
-    if (this.style.beforeClosing) await this.style.beforeClosing();
-    this.out.end(closing);
+    let closing = this.translator.finish(await usage);
+    if (this.style.beforeClosing) closing = await this.style.beforeClosing(closing);
+    this.out.end(namedEventFrames(closing));
   }
 
   fail(error: DataPlaneError): void {

@@ -14,8 +14,10 @@ import { translateResponsesRequest } from './domain/responses-request';
 import type { ResponseObject } from './domain/responses-response';
 import { decodeReasoning } from './domain/encrypted-reasoning';
 import { responsesDialect } from './responses-dialect';
+import type { EdgeDialect } from '../http/edge-exchange';
 import { MemoryResponseStore } from './state/memory-response-store';
-import { ResponseState } from './state/response-state';
+import { ResponseState, type ResponseStateEvent } from './state/response-state';
+import type { ResponseStore } from './state/response-store';
 
 const SIGNED: ThinkingBlock = { type: 'thinking', thinking: 'Think.', signature: 'c2lnbmF0dXJl' };
 
@@ -34,9 +36,27 @@ function answerOf(content: string, message: JsonObject = {}): JsonAnswer {
   };
 }
 
-function setUp() {
-  const store = new MemoryResponseStore({ maxEntries: 100, maxBytes: 1_000_000 });
-  const state = new ResponseState({ store, ttlMs: 60_000 });
+/** A store that is down: every write fails (Redis away). */
+const DOWN: ResponseStore = {
+  kind: 'redis',
+  put: async () => {
+    throw new Error('connection lost');
+  },
+  get: async () => [],
+  delete: async () => false,
+  close: async () => undefined,
+};
+
+function setUp(store?: ResponseStore) {
+  const memory = new MemoryResponseStore({ maxEntries: 100, maxBytes: 1_000_000 });
+  const events: ResponseStateEvent[] = [];
+  const errors: string[] = [];
+  const state = new ResponseState({
+    store: store ?? memory,
+    ttlMs: 60_000,
+    onEvent: (event) => events.push(event),
+    onError: (what) => errors.push(what),
+  });
   const dialect = responsesDialect(state);
   /** What the edge does before routing: translate, identify (given), complete from state. */
   const prepare = async (body: JsonObject, userKey: string): Promise<GatewayRequest> => {
@@ -54,7 +74,24 @@ function setUp() {
     const response = (await dialect.answerBody(answer, request, body)) as ResponseObject;
     return { request, response };
   };
-  return { store, state, dialect, prepare, create };
+  return { store: memory, state, dialect, prepare, create, events, errors };
+}
+
+/** The Response of a stream's response.completed event, from what the client was sent. */
+function completedOf(text: string): ResponseObject {
+  return [...text.matchAll(/^data: (.*)$/gm)]
+    .map((match) => JSON.parse(match[1]) as JsonObject)
+    .find((event) => event.type === 'response.completed')!.response as ResponseObject;
+}
+
+async function streamed(dialect: EdgeDialect, request: GatewayRequest, body: JsonObject) {
+  const out = new RecordingResponse();
+  const relay = dialect.openStream(out as unknown as ServerResponse, {}, request, body);
+  await relay.event({ choices: [{ index: 0, delta: { content: 'Hi' }, finish_reason: 'stop' }] });
+  await relay.end(
+    Promise.resolve({ inputTokens: 1, outputTokens: 2, cachedInputTokens: 0, source: 'reported' }),
+  );
+  return out.text;
 }
 
 describe('Responses API dialect with stored responses', () => {
@@ -185,6 +222,42 @@ describe('Responses API dialect with stored responses', () => {
     const stored = await state.find('alice', completed.id);
     assert.deepEqual(stored.response, completed);
     assert.equal(stored.response.usage?.output_tokens, 2);
+  });
+
+  it('says store: false when the store failed or refused the answer, which it reports', async () => {
+    const down = setUp(DOWN);
+    const { response } = await down.create({ model: 'm', input: 'hi' }, 'alice');
+    assert.equal(response.store, false, 'a later previous_response_id would get a 404');
+    assert.match(response.id, /^resp_/);
+    assert.deepEqual(down.events, ['store_failed']);
+    assert.deepEqual(down.errors, ['storing a response']);
+
+    const tiny = setUp(new MemoryResponseStore({ maxEntries: 100, maxBytes: 10 }));
+    const refused = await tiny.create({ model: 'm', input: 'hi' }, 'alice');
+    assert.equal(refused.response.store, false);
+    assert.deepEqual(tiny.events, ['too_large']);
+  });
+
+  it("says store: false in a stream's response.completed when the store failed", async () => {
+    const { dialect, prepare, events } = setUp(DOWN);
+    const body = { model: 'm', input: 'hi', stream: true };
+    const text = await streamed(dialect, await prepare(body, 'alice'), body);
+    const created = [...text.matchAll(/^data: (.*)$/gm)]
+      .map((match) => JSON.parse(match[1]) as JsonObject)
+      .find((event) => event.type === 'response.created')!.response as ResponseObject;
+    assert.equal(created.store, true, 'as asked, before the answer was there to store');
+    const completed = completedOf(text);
+    assert.equal(completed.store, false);
+    assert.equal(completed.status, 'completed');
+    assert.equal(completed.usage?.output_tokens, 2);
+    assert.deepEqual(events, ['store_failed']);
+
+    // A store that works leaves the event as it was.
+    const working = setUp();
+    const kept = completedOf(
+      await streamed(working.dialect, await working.prepare(body, 'bob'), body),
+    );
+    assert.equal(kept.store, true);
   });
 
   it('stores nothing of a stream that broke', async () => {

@@ -64,7 +64,10 @@ export function responsesDialect(state?: ResponseState): EdgeDialect {
       const context = responseContext(request, clientBody, stateful);
       const response = toResponse(answer.body, answer.usage, context);
       if (!context.store) return response;
-      return save(request, clientBody, response).then(() => shown(context, response));
+      // Not kept (store down, or too large): the client must not count on it being there.
+      return save(request, clientBody, response).then((stored) =>
+        shown(context, stored ? response : { ...response, store: false }),
+      );
     },
     openStream: (response, headers, request, clientBody) => {
       const context = responseContext(request, clientBody, stateful);

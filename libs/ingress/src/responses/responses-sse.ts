@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { GatewayRequest, JsonObject } from '@aigw/contracts/data-plane';
-import { NamedEventRelay, namedEventFrames } from '../http/named-event-relay';
+import { NamedEventRelay, namedEventFrames, type NamedEvent } from '../http/named-event-relay';
 import type { StreamHeartbeats } from '../http/stream-heartbeats';
 import { responsesFacts } from './domain/responses-request';
 import type { ResponseContext, ResponseObject } from './domain/responses-response';
@@ -14,14 +14,15 @@ const KEEP_ALIVE = ': keep-alive\n\n';
  * Relays canonical chunks to a client of the Responses API as its event stream;
  * response.created goes out as the stream opens, before the first chunk. `onFinished`
  * gets the finished Response (with its reasoning blocks) before response.completed (or
- * response.incomplete) goes out; a stream that breaks never reaches it.
+ * response.incomplete) goes out, and says whether it was stored: when not, that event's
+ * Response says `store: false`. A stream that breaks never reaches it.
  */
 export class ResponsesStreamRelay extends NamedEventRelay {
   constructor(
     response: ServerResponse,
     context: ResponseContext,
     heartbeats?: StreamHeartbeats,
-    onFinished?: (response: ResponseObject) => Promise<void>,
+    onFinished?: (response: ResponseObject) => Promise<boolean>,
   ) {
     const translator = new ResponseStreamTranslator(context);
     super(
@@ -30,11 +31,22 @@ export class ResponsesStreamRelay extends NamedEventRelay {
       {
         keepAlive: KEEP_ALIVE,
         failure: (error) => namedEventFrames(translator.fail(error)),
-        beforeClosing: onFinished && (() => onFinished(translator.finalResponse!)),
+        beforeClosing:
+          onFinished &&
+          (async (closing) =>
+            (await onFinished(translator.finalResponse!)) ? closing : unstored(closing)),
       },
       heartbeats,
     );
   }
+}
+
+/** Closing events whose Response was not stored after all: it says `store: false`. */
+function unstored(closing: readonly NamedEvent[]): NamedEvent[] {
+  return closing.map((event) => {
+    const { response } = event as NamedEvent & { response?: ResponseObject };
+    return response ? { ...event, response: { ...response, store: false } } : event;
+  });
 }
 
 /** A stored Response's id: random, so no client can name (or overwrite) another's. */

@@ -119,7 +119,7 @@ describe('stored responses, as each caller sees them', () => {
 
   it('deletes a record, which then reads as never stored', async () => {
     const { state, events } = stateWith();
-    await state.save(storedRecord('resp_a', 'alice'));
+    assert.equal(await state.save(storedRecord('resp_a', 'alice')), true);
     await state.remove(await state.find('alice', 'resp_a'));
     await assert.rejects(state.find('alice', 'resp_a'), notFound(undefined));
     assert.ok(events.includes('deleted'));
@@ -144,8 +144,8 @@ describe('stored responses, as each caller sees them', () => {
       onEvent: (event) => events.push(event),
       onError: (what) => errors.push(what),
     });
-    await state.save(storedRecord('resp_a', 'alice'));
-    await state.save(storedRecord('resp_big', 'alice'));
+    assert.equal(await state.save(storedRecord('resp_a', 'alice')), false);
+    assert.equal(await state.save(storedRecord('resp_big', 'alice')), false);
     assert.deepEqual(events, ['store_failed', 'too_large']);
     assert.deepEqual(errors, ['storing a response']);
   });

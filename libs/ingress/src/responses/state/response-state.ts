@@ -62,14 +62,19 @@ export class ResponseState {
     return this.options.store.kind;
   }
 
-  /** Keeps a finished response; a failure is reported, not thrown (the answer is on its way). */
-  async save(record: StoredResponse): Promise<void> {
+  /**
+   * Keeps a finished response, and says whether it did. A failure is reported, not thrown
+   * (the answer is on its way, and says `store: false` when nothing was kept).
+   */
+  async save(record: StoredResponse): Promise<boolean> {
     try {
       const kept = await this.options.store.put(record, this.ttlMs);
       this.onEvent(kept ? 'stored' : 'too_large');
+      return kept;
     } catch (error) {
       this.onEvent('store_failed');
       this.onError('storing a response', error);
+      return false;
     }
   }
 
