@@ -154,14 +154,34 @@ describe('budget resets and credits on the all-in-one gateway (embedded store)',
     const reply = await admin(`/admin/budgets/${dave}/credit`, {
       limit: 'tokenBudget.perUser',
       amount: LIMIT,
+      reason: 'ticket 7',
     });
     assert.equal(reply.status, 202);
+    const { eventId } = (await reply.json()) as { eventId: string };
     await eventually('the recovery broadcast', async () =>
       (await statesOf(dave)).find((e) => e.state === 'recovered'),
     );
     await pause(200);
     const next = await chat(dave);
     assert.equal(next.status, 200, next.body);
+
+    // The analytics API answers who gave dave budget back, when and how much.
+    const listed = await eventually('the adjustment in analytics', async () => {
+      const { rows } = (await (
+        await fetch(`${gateway.baseUrl}/v1/analytics/budget-adjustments?user=${dave}`)
+      ).json()) as { rows: Record<string, unknown>[] };
+      return rows.length > 0 ? rows : undefined;
+    });
+    assert.deepEqual(
+      listed.map((r) => [r.eventId, r.user, r.action, r.limitKind, r.amount, r.reason]),
+      [[eventId, dave, 'credit', 'tokenBudget.perUser', LIMIT, 'ticket 7']],
+    );
+    // And dave's usage names its operation: every call was a chat.
+    const usage = (await (
+      await fetch(`${gateway.baseUrl}/v1/analytics/usage?groupBy=operation&user=${dave}`)
+    ).json()) as { series: { key: string }[]; totals: { requests: number } };
+    assert.ok(usage.totals.requests >= 3, JSON.stringify(usage.totals));
+    assert.deepEqual([...new Set(usage.series.map((p) => p.key))], ['chat']);
   });
 
   it('refuses a bad request with a 400 in the error shape, and publishes nothing', async () => {

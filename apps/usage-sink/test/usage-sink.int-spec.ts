@@ -70,6 +70,7 @@ describe('the usage-sink service', () => {
         'usage_cache_writes',
         'cache_write_rollups',
         'usage_operations',
+        'budget_adjustments',
       ],
     );
   });

@@ -42,6 +42,7 @@ test('migrations apply once and are recorded', async () => {
     '004_usage_cache_writes',
     '005_cache_write_rollups',
     '006_usage_operations',
+    '007_budget_adjustments',
   ];
   assert.deepEqual(first.applied, all);
   assert.match(first.serverVersion, /^\d+\.\d+/);
@@ -157,6 +158,7 @@ test('a database of migration 003 gains cache writes: old rows read 0, all roll 
       '004_usage_cache_writes',
       '005_cache_write_rollups',
       '006_usage_operations',
+      '007_budget_adjustments',
     ]);
     await older.insert({
       table: 'usage_events',

@@ -1,9 +1,13 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import { sqlString } from '@aigw/infra';
 import {
   addTotals,
+  adjustmentRow,
   EMPTY_TOTALS,
   isoSeconds,
   ratio,
+  type BudgetAdjustmentRow,
+  type BudgetAdjustmentsQuery,
   type BudgetStateRow,
   type FallbackRow,
   type FallbacksQuery,
@@ -293,10 +297,55 @@ export class ClickHouseUsageAnalytics implements UsageAnalytics {
     }));
   }
 
+  /** From the raw table (migration 007): adjustments are few, and read with FINAL. */
+  async budgetAdjustments(query: BudgetAdjustmentsQuery): Promise<readonly BudgetAdjustmentRow[]> {
+    const fromMs = wholeNumber(query.from.getTime());
+    const toMs = wholeNumber(query.to.getTime());
+    // The seconds bound the partitions and granules read; the milliseconds make it exact.
+    const conditions = [
+      `occurred_at >= toDateTime(${Math.floor(fromMs / 1000)})`,
+      `occurred_at <= toDateTime(${Math.floor(toMs / 1000)})`,
+      `occurred_ms >= ${fromMs}`,
+      `occurred_ms < ${toMs}`,
+    ];
+    if (query.filters.user !== undefined) {
+      conditions.push(`user_key = ${sqlString(query.filters.user)}`);
+    }
+    const rows = await this.rows<{
+      at_ms: Num;
+      event_id: string;
+      user_key: string;
+      action: string;
+      limit_kind: string;
+      amount: Num;
+      reason: string;
+    }>(
+      `SELECT occurred_ms AS at_ms, event_id, user_key, action, limit_kind, amount, reason
+       FROM budget_adjustment_events FINAL WHERE ${conditions.join(' AND ')}
+       ORDER BY occurred_ms DESC, event_id DESC LIMIT ${limitOf(query.limit)}`,
+    );
+    return rows.map((row) =>
+      adjustmentRow({
+        atMs: Number(row.at_ms),
+        eventId: row.event_id,
+        user: row.user_key,
+        action: row.action,
+        limitKind: row.limit_kind,
+        amount: Number(row.amount),
+        reason: row.reason,
+      }),
+    );
+  }
+
   private async rows<T>(query: string): Promise<T[]> {
     const result = await this.client.query({ query, format: 'JSONEachRow' });
     return result.json<T>();
   }
+}
+
+function wholeNumber(value: number): number {
+  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`not a whole time: ${value}`);
+  return value;
 }
 
 function limitOf(limit: number): number {

@@ -82,6 +82,7 @@ describeAnalyticsContract('ClickHouse', async () => {
     storedCounts: async () => ({
       usage: await scalar(client, 'SELECT count() AS n FROM usage_events'),
       completed: await scalar(client, 'SELECT count() AS n FROM request_completed_events'),
+      adjustments: await scalar(client, 'SELECT count() AS n FROM budget_adjustment_events'),
     }),
     close: () => contractDb.drop(),
   };
@@ -304,6 +305,7 @@ describe('a ClickHouse database of migration 005', () => {
       // Rows as a sink of that release wrote them: no operation column.
       const older = buildWorkload(40);
       for (const [table, tableRows] of toRowsByTable(older.events)) {
+        if (table === 'budget_adjustment_events') continue; // a table of migration 007
         const values = tableRows.map(({ operation: _dropped, ...row }) => row);
         await client.insert({ table, values, format: 'JSONEachRow' });
       }

@@ -1,3 +1,5 @@
+import { BudgetAdjustmentAction } from '@aigw/contracts';
+
 // What the analytics API answers, independent of the store behind it (ClickHouse
 // rollups, or SQLite tables in the all-in-one gateway). Times are UTC; a range is
 // [from, to) over bucket starts: an event counts when the bucket it falls in starts
@@ -143,6 +145,28 @@ export interface BudgetStateRow {
   readonly at: string;
 }
 
+export interface BudgetAdjustmentsQuery extends TimeRange {
+  /** Most rows answered, newest first. */
+  readonly limit: number;
+  /** `user`: the user key the adjustment was made to. */
+  readonly filters: Pick<AnalyticsFilters, 'user'>;
+}
+
+/** An operator's reset or credit of a user's budget (a `budget.adjusted` event). */
+export interface BudgetAdjustmentRow {
+  /** When the operator made it, ISO 8601 UTC with milliseconds. */
+  readonly at: string;
+  readonly eventId: string;
+  readonly user: string;
+  readonly action: string;
+  /** The limit adjusted, or `all` (a reset of every limit of the user). */
+  readonly limitKind: string;
+  /** A credit's amount in the limit's own unit; null for a reset. */
+  readonly amount: number | null;
+  /** Why, in the operator's words; null when none was given. */
+  readonly reason: string | null;
+}
+
 /** The analytics API's one port; the ClickHouse and the embedded stores implement it. */
 export interface UsageAnalytics {
   usage(query: UsageQuery): Promise<UsageReport>;
@@ -152,6 +176,32 @@ export interface UsageAnalytics {
   fallbacks(query: FallbacksQuery): Promise<readonly FallbackRow[]>;
   /** The latest reported state of every limit that has had one. */
   budgets(): Promise<readonly BudgetStateRow[]>;
+  /** Operators' resets and credits whose time is in [from, to), newest first. */
+  budgetAdjustments(query: BudgetAdjustmentsQuery): Promise<readonly BudgetAdjustmentRow[]>;
+}
+
+/** `limit_kind` '' is every limit of the user. */
+export const ALL_LIMITS = 'all';
+
+/** The API's row of a stored adjustment: '' and a reset's 0 read back as absent. */
+export function adjustmentRow(stored: {
+  atMs: number;
+  eventId: string;
+  user: string;
+  action: string;
+  limitKind: string;
+  amount: number;
+  reason: string;
+}): BudgetAdjustmentRow {
+  return {
+    at: new Date(stored.atMs).toISOString(),
+    eventId: stored.eventId,
+    user: stored.user,
+    action: stored.action,
+    limitKind: stored.limitKind === '' ? ALL_LIMITS : stored.limitKind,
+    amount: stored.action === (BudgetAdjustmentAction.Reset as string) ? null : stored.amount,
+    reason: stored.reason === '' ? null : stored.reason,
+  };
 }
 
 export const USAGE_ANALYTICS = Symbol('USAGE_ANALYTICS');

@@ -7,7 +7,7 @@ import {
 } from '@aigw/contracts';
 
 // One flat row per event, in the column names of the raw tables (ClickHouse migrations
-// 001/002/004/006 and the embedded SQLite schema): both stores write exactly these rows. A
+// 001/002/004/006/007 and the embedded SQLite schema): both stores write exactly these rows. A
 // column added to a table later comes last, where adding it to an existing table puts it.
 
 export type RowValue = string | number;
@@ -20,17 +20,10 @@ export type RawTable =
   | 'request_rejected_events'
   | 'fallback_events'
   | 'budget_state_events'
-  | 'alert_events';
+  | 'alert_events'
+  | 'budget_adjustment_events';
 
-/**
- * Operators' budget adjustments are the budget service's input, not analytics: the sink
- * does not subscribe to their topic (the event log keeps them).
- */
-type SunkTopic = Exclude<EventTopic, Topic.BudgetAdjusted>;
-type SunkEventType = Exclude<GatewayEventType, 'budget.adjusted'>;
-
-export const TABLE_OF_TOPIC: Readonly<Record<SunkTopic, RawTable>> &
-  Readonly<Partial<Record<EventTopic, RawTable>>> = {
+export const TABLE_OF_TOPIC: Readonly<Record<EventTopic, RawTable>> = {
   [Topic.UsageRecorded]: 'usage_events',
   [Topic.RequestCompleted]: 'request_completed_events',
   [Topic.RequestAccepted]: 'request_accepted_events',
@@ -38,6 +31,8 @@ export const TABLE_OF_TOPIC: Readonly<Record<SunkTopic, RawTable>> &
   [Topic.Fallback]: 'fallback_events',
   [Topic.BudgetState]: 'budget_state_events',
   [Topic.Alert]: 'alert_events',
+  // Operators' resets and credits: who gave a user budget back, when and how much.
+  [Topic.BudgetAdjusted]: 'budget_adjustment_events',
 };
 
 /** Every topic that carries events: the sink consumes them all. */
@@ -48,7 +43,7 @@ export const RAW_TABLES = Object.values(TABLE_OF_TOPIC);
 /** Rows of one batch, grouped by the table they go to. */
 export type RowsByTable = ReadonlyMap<RawTable, readonly EventRow[]>;
 
-type EventOfType<T extends SunkEventType> = Extract<GatewayEvent, { type: T }>;
+type EventOfType<T extends GatewayEventType> = Extract<GatewayEvent, { type: T }>;
 
 /** Each column of a raw table, in the table's order, and how an event fills it. */
 type ColumnReaders<E> = Readonly<Record<string, (event: E) => RowValue>>;
@@ -61,7 +56,7 @@ const ENVELOPE = {
   occurred_at: (e: GatewayEvent) => seconds(e.occurredAt),
 };
 
-const READERS: { readonly [T in SunkEventType]: ColumnReaders<EventOfType<T>> } = {
+const READERS: { readonly [T in GatewayEventType]: ColumnReaders<EventOfType<T>> } = {
   'usage.recorded': {
     ...ENVELOPE,
     user_id: (e) => e.userId,
@@ -166,6 +161,17 @@ const READERS: { readonly [T in SunkEventType]: ColumnReaders<EventOfType<T>> } 
     tier: (e) => e.tier ?? '',
     message: (e) => e.message,
   },
+  'budget.adjusted': {
+    ...ENVELOPE,
+    occurred_ms: (e) => Date.parse(e.occurredAt),
+    user_key: (e) => e.userKey,
+    action: (e) => e.action,
+    // '' for every limit of the user (a reset without a limit kind).
+    limit_kind: (e) => e.limitKind ?? '',
+    // 0 for a reset, which has no amount.
+    amount: (e) => e.amount ?? 0,
+    reason: (e) => e.reason ?? '',
+  },
 };
 
 /** How one event type becomes a row of its raw table. */
@@ -194,9 +200,9 @@ function layout(table: RawTable, readers: ColumnReaders<never>): RowLayout {
 }
 
 const LAYOUTS = new Map<GatewayEventType, RowLayout>(
-  (Object.keys(READERS) as SunkEventType[]).map((type) => [
+  (Object.keys(READERS) as GatewayEventType[]).map((type) => [
     type,
-    layout(TABLE_OF_TOPIC[topicForType(type) as SunkTopic], READERS[type]),
+    layout(TABLE_OF_TOPIC[topicForType(type)], READERS[type]),
   ]),
 );
 

@@ -96,7 +96,8 @@ test('a database of the older layout keeps its rows and ids when the store opens
  */
 function writeLayoutOne(path: string, rows: ReturnType<typeof toRowsByTable>, layout = 1): void {
   const db = new DatabaseSync(path);
-  for (const table of RAW_TABLES) {
+  // Budget adjustments have a table from layout 4 on.
+  for (const table of RAW_TABLES.filter((t) => layout >= 4 || t !== 'budget_adjustment_events')) {
     const columns = olderColumns(table, layout);
     const rest = columns.filter((c) => c !== 'event_id' && c !== 'occurred_at');
     db.exec(`CREATE TABLE ${table} (
@@ -134,7 +135,7 @@ test('a database of layout 1 gains the cache-write column, its rows at 0, and st
   };
   const columns = db.prepare(`SELECT name FROM pragma_table_info('usage_events')`).all();
   db.close();
-  assert.equal(version, 3);
+  assert.equal(version, 4);
   const later = TABLE_COLUMNS.usage_events.filter((c) => c !== 'event_id' && c !== 'occurred_at');
   assert.deepEqual(
     columns.map((c) => c.name),
@@ -191,7 +192,39 @@ test("a database of layout 2 gains the operation column, its rows at '', and sto
     user_version: number;
   };
   db.close();
-  assert.equal(version, 3);
+  assert.equal(version, 4);
+});
+
+test('a database of layout 3 gains the budget adjustments table, and stores adjustments', async () => {
+  const older = buildWorkload(30);
+  const newer = buildWorkload(30);
+  const adjustments = (events: readonly { type: string }[]) =>
+    events.filter((e) => e.type === 'budget.adjusted').length;
+  assert.ok(adjustments(newer.events) > 0, 'the workload adjusts budgets');
+  const path = join(mkdtempSync(join(tmpdir(), 'aigw-analytics-')), 'a.db');
+  writeLayoutOne(path, toRowsByTable(older.events), 3);
+
+  const store = new SqliteUsageStore(path);
+  try {
+    assert.equal(store.count('usage_events'), older.usage.length);
+    await store.write([...newer.events, ...newer.events]);
+    assert.equal(store.count('budget_adjustment_events'), adjustments(newer.events));
+    const rows = await store.budgetAdjustments({
+      from: new Date(RANGE.from),
+      to: new Date(RANGE.to),
+      limit: 100,
+      filters: {},
+    });
+    assert.equal(rows.length, adjustments(newer.events));
+  } finally {
+    store.close();
+  }
+  const db = new DatabaseSync(path);
+  const { user_version: version } = db.prepare('PRAGMA user_version').get() as {
+    user_version: number;
+  };
+  db.close();
+  assert.equal(version, 4);
 });
 
 test('a store opened again keeps its rows', async () => {

@@ -16,10 +16,11 @@ import { RAW_TABLES, TABLE_COLUMNS, type RawTable } from '../domain/event-rows';
  * folds on the same key (`ORDER BY (occurred_at, event_id)`).
  * 2. as 1, and `usage_events` has `cache_write_input_tokens` (ClickHouse migration 004).
  * 3. as 2, and `usage_events` has `operation` ('' in rows stored before; migration 006).
+ * 4. as 3, and a `budget_adjustment_events` table (migration 007).
  */
 const CLUSTERED_BY_TIME = 1;
-const OPERATIONS = 3;
-const LAYOUT = OPERATIONS;
+const BUDGET_ADJUSTMENTS = 4;
+const LAYOUT = BUDGET_ADJUSTMENTS;
 
 /**
  * Columns added to a table after it was first laid out, with the value the rows stored
@@ -44,8 +45,9 @@ export function prepareRawTables(db: DatabaseSync): void {
           else db.exec(createTable(table, table));
         }
       }
-      // Adds only the columns a table lacks, so one pass serves every older layout.
+      // Each adds only what a database lacks, so one pass serves every older layout.
       if (version < LAYOUT) addColumns(db);
+      if (version < BUDGET_ADJUSTMENTS) addTables(db);
       if (version < LAYOUT) db.exec(`PRAGMA user_version = ${LAYOUT}`);
     },
     'BEGIN IMMEDIATE',
@@ -92,6 +94,11 @@ function addColumns(db: DatabaseSync): void {
 /** A default from the fixed table above: a number, or the empty text. */
 function sqlDefault(value: number | ''): string {
   return value === '' ? `''` : String(value);
+}
+
+/** Creates the tables added since a database was laid out (a table of a topic sunk later). */
+function addTables(db: DatabaseSync): void {
+  for (const table of RAW_TABLES) if (!exists(db, table)) db.exec(createTable(table, table));
 }
 
 function columnsOf(db: DatabaseSync, table: string): Set<string> {

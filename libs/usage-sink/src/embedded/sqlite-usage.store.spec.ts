@@ -26,6 +26,7 @@ describeAnalyticsContract('the embedded SQLite store', async () => {
     storedCounts: async () => ({
       usage: store.count('usage_events'),
       completed: store.count('request_completed_events'),
+      adjustments: store.count('budget_adjustment_events'),
     }),
     close: async () => store.close(),
   };

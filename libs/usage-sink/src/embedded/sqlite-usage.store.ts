@@ -6,12 +6,15 @@ import type { GatewayEvent } from '@aigw/contracts';
 import { inTransaction, WalCheckpointer } from '@aigw/embedded';
 import {
   addTotals,
+  adjustmentRow,
   BUCKET_SECONDS,
   EMPTY_TOTALS,
   isoSeconds,
   LATENCY_LEVELS,
   ratio,
   type Bucket,
+  type BudgetAdjustmentRow,
+  type BudgetAdjustmentsQuery,
   type BudgetStateRow,
   type FallbackRow,
   type FallbacksQuery,
@@ -258,6 +261,36 @@ export class SqliteUsageStore implements UsageEventWriter, UsageAnalytics, RawEv
       resetAt: isoSeconds(resetAt),
       at: new Date(atMs).toISOString(),
     }));
+  }
+
+  async budgetAdjustments(query: BudgetAdjustmentsQuery): Promise<readonly BudgetAdjustmentRow[]> {
+    const fromMs = query.from.getTime();
+    const toMs = query.to.getTime();
+    // The seconds key bounds the seek; the milliseconds make the range exact.
+    const conditions = [
+      'occurred_at >= ?',
+      'occurred_at <= ?',
+      'occurred_ms >= ?',
+      'occurred_ms < ?',
+    ];
+    const params: SQLInputValue[] = [
+      Math.floor(fromMs / 1000),
+      Math.floor(toMs / 1000),
+      fromMs,
+      toMs,
+    ];
+    if (query.filters.user !== undefined) {
+      conditions.push('user_key = ?');
+      params.push(query.filters.user);
+    }
+    const rows = this.all<Parameters<typeof adjustmentRow>[0]>(
+      `SELECT occurred_ms AS atMs, event_id AS eventId, user_key AS user, action,
+         limit_kind AS limitKind, amount, reason
+       FROM budget_adjustment_events WHERE ${conditions.join(' AND ')}
+       ORDER BY occurred_ms DESC, event_id DESC LIMIT ?`,
+      [...params, query.limit],
+    );
+    return rows.map(adjustmentRow);
   }
 
   /** Rows per raw table, for tests and the rebuild check. */

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   AnalyticsQueryError,
+  parseBudgetAdjustmentsQuery,
   parseFallbacksQuery,
   parseLatencyQuery,
   parseRatesQuery,
@@ -71,4 +72,16 @@ test('usage and spend group and filter by operation; tables without it refuse it
   // Latency and rates read request.completed, which names an endpoint, not an operation.
   assert.throws(() => parseLatencyQuery({ groupBy: 'operation' }, now), /groupBy must be one of/);
   assert.throws(() => parseRatesQuery({ operation: 'chat' }, now), /should not exist/);
+});
+
+test('budget adjustments: the last 30 days, 100 rows, one user or all', () => {
+  const q = parseBudgetAdjustmentsQuery({}, now);
+  assert.equal(q.from.toISOString(), '2026-02-08T12:00:00.000Z');
+  assert.equal(q.limit, 100);
+  assert.deepEqual(q.filters, {});
+  const alice = parseBudgetAdjustmentsQuery({ user: 'alice', limit: '1000' }, now);
+  assert.deepEqual(alice.filters, { user: 'alice' });
+  assert.equal(alice.limit, 1000);
+  assert.throws(() => parseBudgetAdjustmentsQuery({ limit: '1001' }, now), /1 to 1000/);
+  assert.throws(() => parseBudgetAdjustmentsQuery({ tier: 'pro' }, now), /should not exist/);
 });

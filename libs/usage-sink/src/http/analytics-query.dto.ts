@@ -14,6 +14,7 @@ import {
   DIMENSIONS,
   USAGE_DIMENSIONS,
   type Bucket,
+  type BudgetAdjustmentsQuery,
   type Dimension,
   type FallbacksQuery,
   type LatencyQuery,
@@ -122,6 +123,16 @@ export class FallbacksQueryDto extends RangeDto {
   model?: string;
 }
 
+export class BudgetAdjustmentsQueryDto extends RangeDto {
+  /** The user key adjusted. */
+  @FilterValue()
+  user?: string;
+
+  @IsOptional()
+  @Matches(/^(1000|[1-9][0-9]{0,2})$/, { message: 'limit must be a whole number from 1 to 1000' })
+  limit?: string;
+}
+
 /** A query string the API refuses, with every problem named by its parameter. */
 export class AnalyticsQueryError extends Error {
   override name = 'AnalyticsQueryError';
@@ -204,6 +215,19 @@ export function parseLatencyQuery(query: unknown, now = new Date()): LatencyQuer
 export function parseFallbacksQuery(query: unknown, now = new Date()): FallbacksQuery {
   const dto = validated(FallbacksQueryDto, query);
   return { ...rangeOf(dto, now, DAY_MS, MAX_SUMMARY_RANGE_MS), filters: filtersOf(dto) };
+}
+
+/** Operators' adjustments: the last 30 days by default, newest first, 100 at most. */
+export function parseBudgetAdjustmentsQuery(
+  query: unknown,
+  now = new Date(),
+): BudgetAdjustmentsQuery {
+  const dto = validated(BudgetAdjustmentsQueryDto, query);
+  return {
+    ...rangeOf(dto, now, DEFAULT_RANGE_MS.day, MAX_SUMMARY_RANGE_MS),
+    limit: dto.limit === undefined ? 100 : Number(dto.limit),
+    filters: dto.user === undefined ? {} : { user: dto.user },
+  };
 }
 
 /** The budgets panel takes no parameters; any given is a mistake worth reporting. */

@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { Controller, Get, Headers, Inject, Query, UseFilters } from '@nestjs/common';
 import {
   USAGE_ANALYTICS,
+  type BudgetAdjustmentRow,
   type BudgetStateRow,
   type FallbackRow,
   type LatencyRow,
@@ -11,6 +12,7 @@ import {
   type UsageReport,
 } from '../domain/analytics.types';
 import {
+  parseBudgetAdjustmentsQuery,
   parseBudgetsQuery,
   parseFallbacksQuery,
   parseLatencyQuery,
@@ -97,6 +99,16 @@ export class AnalyticsController {
     this.authorize(authorization);
     parseBudgetsQuery(query);
     return { rows: await this.analytics.budgets() };
+  }
+
+  /** Who gave a user budget back, when and how much: operators' resets and credits. */
+  @Get('budget-adjustments')
+  async budgetAdjustments(
+    @Query() query: unknown,
+    @Headers('authorization') authorization?: string,
+  ): Promise<{ rows: readonly BudgetAdjustmentRow[] }> {
+    this.authorize(authorization);
+    return { rows: await this.analytics.budgetAdjustments(parseBudgetAdjustmentsQuery(query)) };
   }
 
   private authorize(header: string | undefined): void {

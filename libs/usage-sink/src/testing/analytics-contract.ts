@@ -17,14 +17,21 @@ import { interpolatedQuantile } from '../domain/percentiles';
 import { AnalyticsExceptionFilter } from '../http/analytics-exception.filter';
 import { AnalyticsHttpModule } from '../http/analytics-http.module';
 import { UsageSinkConsumer, type UsageEventWriter } from '../usage-sink.consumer';
-import { buildWorkload, ODD_USER, RANGE, type Workload } from './analytics-fixture';
+import {
+  ADJUSTMENTS,
+  buildWorkload,
+  ODD_USER,
+  RANGE,
+  type ExpectedAdjustment,
+  type Workload,
+} from './analytics-fixture';
 
 export interface AnalyticsStoreUnderTest {
   /** A fresh writer over the same store, as a restarted sink would have. */
   writer(): UsageEventWriter;
   readonly analytics: UsageAnalytics;
-  /** Rows stored for usage and completed requests, counted once per event id. */
-  storedCounts(): Promise<{ usage: number; completed: number }>;
+  /** Rows stored for usage, completed requests and budget adjustments, once per event id. */
+  storedCounts(): Promise<{ usage: number; completed: number; adjustments: number }>;
   close(): Promise<void>;
 }
 
@@ -108,6 +115,7 @@ export function describeAnalyticsContract(
       assert.deepEqual(await store.storedCounts(), {
         usage: workload.usage.length,
         completed: workload.completed.length,
+        adjustments: ADJUSTMENTS.length,
       });
     });
 
@@ -120,6 +128,7 @@ export function describeAnalyticsContract(
       assert.deepEqual(await store.storedCounts(), {
         usage: workload.usage.length,
         completed: workload.completed.length,
+        adjustments: ADJUSTMENTS.length,
       });
       const report = await store.analytics.usage({
         from: new Date(RANGE.from),
@@ -362,6 +371,38 @@ export function describeAnalyticsContract(
       assert.equal(rows[1].unit, 'requests');
     });
 
+    it('lists budget adjustments per user and time range, newest first', async () => {
+      const list = (filters: { user?: string }, from = RANGE.from, to = RANGE.to, limit = 100) =>
+        store.analytics.budgetAdjustments({
+          from: new Date(from),
+          to: new Date(to),
+          limit,
+          filters,
+        });
+      type Named = Omit<ExpectedAdjustment, 'action'> & { readonly action: string };
+      const named = (rows: readonly Named[]) =>
+        rows.map(({ at, user, action, limitKind, amount, reason }) => ({
+          at,
+          user,
+          action,
+          limitKind,
+          amount,
+          reason,
+        }));
+      const all = await list({});
+      assert.deepEqual(named(all), [...ADJUSTMENTS].reverse());
+      assert.equal(new Set(all.map((r) => r.eventId)).size, ADJUSTMENTS.length);
+      assert.deepEqual(named(await list({ user: 'alice' })), [ADJUSTMENTS[2], ADJUSTMENTS[1]]);
+      assert.deepEqual(named(await list({ user: ODD_USER })), [ADJUSTMENTS[0]]);
+      // [from, to) to the millisecond: the reset at .100 is out, the credit at .900 in.
+      assert.deepEqual(
+        named(await list({}, '2026-03-01T11:00:00.500Z', '2026-03-02T00:00:00.000Z')),
+        [ADJUSTMENTS[2]],
+      );
+      assert.deepEqual(named(await list({}, RANGE.from, RANGE.to, 1)), [ADJUSTMENTS[3]]);
+      assert.deepEqual(await list({ user: 'nobody' }), []);
+    });
+
     it('serves the same numbers over HTTP', async () => {
       const query = new URLSearchParams({
         ...RANGE,
@@ -408,6 +449,20 @@ export function describeAnalyticsContract(
         assert.equal(r.status, 200, path);
         assert.ok(Array.isArray(((await r.json()) as { rows: unknown[] }).rows), path);
       }
+      const adjustments = await fetch(
+        `${base}/v1/analytics/budget-adjustments?${new URLSearchParams({ ...RANGE, user: 'alice' }).toString()}`,
+      );
+      assert.equal(adjustments.status, 200);
+      const { rows: adjusted } = (await adjustments.json()) as {
+        rows: { action: string; amount: number | null; reason: string | null }[];
+      };
+      assert.deepEqual(
+        adjusted.map((r) => [r.action, r.amount, r.reason]),
+        [
+          ['credit', 2.5, 'support ticket 42'],
+          ['reset', null, null],
+        ],
+      );
       const budgets = await fetch(`${base}/v1/analytics/budgets`);
       assert.equal(((await budgets.json()) as { rows: unknown[] }).rows.length, 2);
     });
@@ -435,6 +490,9 @@ export function describeAnalyticsContract(
         ['rates?operation=chat', /property operation should not exist/],
         ['usage?operation=', /operation must be 1 to 256 printable characters/],
         ['budgets?x=1', /property x should not exist/],
+        ['budget-adjustments?limit=0', /limit must be a whole number from 1 to 1000/],
+        ['budget-adjustments?model=m', /property model should not exist/],
+        ['budget-adjustments?user=a%0Ab', /user must be 1 to 256 printable characters/],
       ];
       for (const [path, message] of cases) {
         const response = await fetch(`${base}/v1/analytics/${path}`);

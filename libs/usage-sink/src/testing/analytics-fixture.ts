@@ -1,7 +1,9 @@
 import {
+  BudgetAdjustmentAction,
   BudgetState,
   BudgetUnit,
   CompletionStatus,
+  createBudgetAdjusted,
   createBudgetStateChanged,
   createFallbackOccurred,
   createRequestAccepted,
@@ -196,7 +198,74 @@ export function buildWorkload(requests = 60): Workload {
       { occurredAt: new Date(Date.parse(HOURS[0]) + 500) },
     ),
   );
+  events.push(...budgetAdjustments());
   return { events, usage, completed };
+}
+
+/** What the budget adjustments of the workload are, by name, as the API must list them. */
+export interface ExpectedAdjustment {
+  readonly at: string;
+  readonly user: string;
+  readonly action: BudgetAdjustmentAction;
+  readonly limitKind: string;
+  readonly amount: number | null;
+  readonly reason: string | null;
+}
+
+/**
+ * Operators' adjustments of the workload, oldest first: a credit to a user whose name
+ * needs escaping, a reset of every limit and a dollar credit of alice's within one second
+ * (told apart by milliseconds), and a request credit of bob's.
+ */
+export const ADJUSTMENTS: readonly ExpectedAdjustment[] = [
+  {
+    at: '2026-03-01T10:00:00.100Z',
+    user: ODD_USER,
+    action: BudgetAdjustmentAction.Credit,
+    limitKind: LimitKind.TokenBudgetPerUser,
+    amount: 5000,
+    reason: "refund: the provider's outage",
+  },
+  {
+    at: '2026-03-01T11:00:00.100Z',
+    user: 'alice',
+    action: BudgetAdjustmentAction.Reset,
+    limitKind: 'all',
+    amount: null,
+    reason: null,
+  },
+  {
+    at: '2026-03-01T11:00:00.900Z',
+    user: 'alice',
+    action: BudgetAdjustmentAction.Credit,
+    limitKind: LimitKind.MaxDailyCostPerUser,
+    amount: 2.5,
+    reason: 'support ticket 42',
+  },
+  {
+    at: '2026-03-02T00:00:00.000Z',
+    user: 'bob',
+    action: BudgetAdjustmentAction.Credit,
+    limitKind: LimitKind.UserRequestsPerMinute,
+    amount: 10,
+    reason: null,
+  },
+];
+
+function budgetAdjustments(): GatewayEvent[] {
+  return ADJUSTMENTS.map((a) =>
+    createBudgetAdjusted(
+      {
+        partitionKey: a.user,
+        userKey: a.user,
+        action: a.action,
+        ...(a.limitKind === 'all' ? {} : { limitKind: a.limitKind as LimitKind }),
+        ...(a.amount === null ? {} : { amount: a.amount }),
+        ...(a.reason === null ? {} : { reason: a.reason }),
+      },
+      { occurredAt: a.at },
+    ),
+  );
 }
 
 /** One usage event of alice's at `at`: 10 tokens in, 2 out, on model `m`. */
