@@ -6,3 +6,4 @@ export * from './wire';
 export * from './usage-event';
 export * from './reasoning';
 export * from './audio-duration';
+export * from './rerank-units';

@@ -7,14 +7,16 @@ import { translatedStreamAnswer } from '../core/translated-stream';
 import { asCompletionBody, translatedJsonAnswer } from '../core/translated-answer';
 import { providerPost, sendUpstream, sharedUpstreamAgent } from '../core/upstream-http';
 import { embeddingAsk, EMBEDDINGS_EXPECTED } from '../core/embedding-input';
+import { rerankAnswer, RERANK_EXPECTED } from '../core/rerank';
 import { fromCohereEmbeddings, toCohereEmbedRequest } from './cohere-embeddings';
 import { toCohereRequest } from './cohere-request';
+import { toCohereRerankRequest } from './cohere-rerank';
 import { fromCohereResponse } from './cohere-response';
 import { CohereStreamTranslation } from './cohere-stream';
 
 export const COHERE_BASE_URL = 'https://api.cohere.com';
 
-/** Cohere's v2 API: /v2/chat (plain and streaming) and /v2/embed, with a bearer key. */
+/** Cohere's v2 API: /v2/chat (plain and streaming), /v2/embed and /v2/rerank, with a bearer key. */
 export class CohereAdapter implements ProviderAdapter {
   readonly name = 'cohere';
 
@@ -37,8 +39,15 @@ export class CohereAdapter implements ProviderAdapter {
       case 'images':
       case 'image-edits':
       case 'moderations':
-      case 'rerank':
         throw unsupportedOperation('cohere', request.operation);
+      case 'rerank':
+        return translatedJsonAnswer(
+          call,
+          post('/v2/rerank', toCohereRerankRequest(target.model, request.body)),
+          this.dispatcher,
+          (parsed) => rerankAnswer(request.body, parsed),
+          RERANK_EXPECTED,
+        );
       case 'embeddings': {
         const ask = embeddingAsk(request.body);
         return translatedJsonAnswer(

@@ -9,8 +9,10 @@ import {
 import type { ProviderAdapter } from '../core/provider-adapter';
 import { invokeOpenAiAudio } from '../core/openai-audio';
 import { invokeOpenAiImages } from '../core/openai-images';
+import { invokeOpenAiModerations } from '../core/openai-moderations';
 import { invokeOpenAiSpeech } from '../core/openai-speech';
 import { invokeOpenAiWire } from '../core/openai-wire';
+import { invokeOpenAiRerank } from '../core/rerank';
 import { sharedUpstreamAgent } from '../core/upstream-http';
 import { isGoogleEndpoint, OPENAI_COMPATIBLE_BASE_URLS, resolveBaseUrl } from './openai-base-urls';
 
@@ -43,6 +45,12 @@ export class OpenAiCompatibleAdapter implements ProviderAdapter {
     const base = resolveBaseUrl(target.provider, target.baseUrl);
     if (IMAGE_OPERATIONS.has(request.operation)) {
       return invokeOpenAiImages(call, base + PATHS[request.operation], this.dispatcher);
+    }
+    if (request.operation === 'moderations') {
+      return invokeOpenAiModerations(call, base + PATHS.moderations, this.dispatcher);
+    }
+    if (request.operation === 'rerank') {
+      return invokeOpenAiRerank(call, base + PATHS.rerank, this.dispatcher);
     }
     if (request.operation === 'speech') {
       return invokeOpenAiSpeech(call, base + PATHS.speech, this.dispatcher);

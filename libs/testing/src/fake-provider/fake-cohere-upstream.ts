@@ -6,6 +6,7 @@ import {
   sendJson,
   SseWriter,
 } from './fake-provider-server';
+import { fakeRerank } from './fake-scoring';
 
 const WORDS = ['Hello', ' from', ' Cohere', '.'];
 const USAGE = {
@@ -15,8 +16,8 @@ const USAGE = {
 
 /**
  * Cohere's v2 API as documented: `POST /v2/chat` (plain, and streamed as typed SSE
- * events ending in message-end) and `POST /v2/embed`, with a bearer key. With tools in
- * the request it answers with a tool call to the first one.
+ * events ending in message-end), `POST /v2/embed` and `POST /v2/rerank`, with a bearer
+ * key. With tools in the request it answers with a tool call to the first one.
  */
 export class FakeCohereUpstream extends FakeProviderServer {
   get baseUrl(): string {
@@ -28,11 +29,12 @@ export class FakeCohereUpstream extends FakeProviderServer {
   }
 
   protected override reject(call: ProviderFakeCall): number | undefined {
-    if (call.path !== '/v2/chat' && call.path !== '/v2/embed') return 404;
+    if (!['/v2/chat', '/v2/embed', '/v2/rerank'].includes(call.path)) return 404;
     return String(call.headers.authorization ?? '').startsWith('Bearer ') ? undefined : 401;
   }
 
   protected override answer(call: ProviderFakeCall, response: ServerResponse, mode: AnswerMode) {
+    if (call.path === '/v2/rerank') return sendJson(response, fakeRerank(call.body, 'cohere'));
     if (call.path === '/v2/embed') {
       const texts = (call.body.texts as unknown[] | undefined) ?? [];
       return sendJson(response, {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fakeModeration, fakeRerank } from './fake-scoring';
 
 /** One request the fake received. */
 export interface RecordedCall {
@@ -161,6 +162,8 @@ export class FakeOpenAiUpstream {
     if (path.endsWith('/images/generations') || path.endsWith('/images/edits')) {
       return images(response, model, body);
     }
+    if (path.endsWith('/moderations')) return json(response, fakeModeration(model, body));
+    if (path.endsWith('/rerank')) return json(response, fakeRerank(body, 'vllm'));
     if (path.endsWith('/audio/speech')) {
       return speech(
         response,

@@ -9,3 +9,4 @@ export * from './fake-bedrock-upstream';
 export * from './fake-cohere-upstream';
 export * from './fake-openai-tool-upstream';
 export * from './raw-sse-upstream';
+export * from './fake-scoring';
