@@ -10,7 +10,9 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import OpenAI, { toFile } from 'openai';
+import { Topic } from '@aigw/contracts';
 import {
   FAKE_IMAGE_B64,
   FAKE_SPEECH_USAGE,
@@ -196,5 +198,40 @@ spec:
       ],
     );
     assert.equal(primary.calls[0].body.model, 'dall-e-2');
+  });
+
+  it("meters in the provider-adapter, whose usage events name each call's operation", async () => {
+    await client.audio.transcriptions.create({
+      file: await toFile(wav(1), 'op.wav', { type: 'audio/wav' }),
+      model: 'stt',
+    });
+    await (
+      await client.audio.speech.create({ model: 'voice', voice: 'alloy', input: 'op' })
+    ).arrayBuffer();
+    // Without Kafka the adapter logs its events to SQLite in its data directory.
+    const operations = async () => {
+      const db = new DatabaseSync(join(dir, 'adapter', 'provider-adapter-events.db'), {
+        readOnly: true,
+      });
+      try {
+        const rows = db
+          .prepare('SELECT value FROM events WHERE topic = ?')
+          .all(Topic.UsageRecorded) as { value: string }[];
+        return rows.map((row) => (JSON.parse(row.value) as { operation?: string }).operation);
+      } finally {
+        db.close();
+      }
+    };
+    const deadline = Date.now() + 10_000;
+    let seen = await operations();
+    while (!(seen.includes('transcriptions') && seen.includes('speech')) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      seen = await operations();
+    }
+    assert.ok(seen.includes('transcriptions') && seen.includes('speech'), JSON.stringify(seen));
+    assert.ok(
+      seen.every((operation) => typeof operation === 'string'),
+      'every event names one',
+    );
   });
 });
