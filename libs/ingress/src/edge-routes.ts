@@ -24,6 +24,7 @@ import { IngressPipeline } from './ingress-pipeline';
 import { INGRESS_OBSERVER, type IngressObserver } from './ingress-observer';
 import { responsesDialect } from './responses/responses-dialect';
 import { ResponseState } from './responses/state/response-state';
+import { MODERATIONS_DIALECT, RERANK_DIALECT } from './scoring/scoring-dialect';
 import { StoredResponsesRoutes } from './responses/stored-responses-routes';
 
 /** The hot endpoints: every model call of the OpenAI (chat and Responses) and Anthropic APIs. */
@@ -39,6 +40,8 @@ function edgeRoutes(responses: EdgeDialect): readonly [call: EdgeCall, dialect: 
     [{ endpoint: GatewayEndpoint.AudioSpeech, operation: 'speech' }, SPEECH_DIALECT],
     [{ endpoint: GatewayEndpoint.ImagesGenerations, operation: 'images' }, IMAGES_DIALECT],
     [{ endpoint: GatewayEndpoint.ImagesEdits, operation: 'image-edits' }, IMAGE_EDITS_DIALECT],
+    [{ endpoint: GatewayEndpoint.Moderations, operation: 'moderations' }, MODERATIONS_DIALECT],
+    [{ endpoint: GatewayEndpoint.Rerank, operation: 'rerank' }, RERANK_DIALECT],
   ];
 }
 

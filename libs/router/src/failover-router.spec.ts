@@ -532,6 +532,67 @@ spec:
     assert.equal(providers.calls.length, 1);
   });
 
+  describe('moderations and rerank', () => {
+    const SCORING = configFrom(`
+kind: AIGatewayRoute
+metadata: {name: scoring}
+spec:
+  backends:
+  - {name: azure, priority: 0, provider: azure, baseUrl: "https://res.openai.azure.com", model: m, modelNameOverride: guard}
+  - {name: openai, priority: 1, provider: openai, model: omni-moderation-latest, modelNameOverride: guard}
+  - {name: openai-rr, priority: 0, provider: openai, model: m, modelNameOverride: ranker}
+  - {name: vllm, priority: 1, provider: vllm, baseUrl: "http://vllm:8000/v1", model: bge, modelNameOverride: ranker}
+  - {name: cohere, priority: 2, provider: cohere, model: rerank-v3.5, modelNameOverride: ranker}
+  - {name: azure-only, provider: azure, baseUrl: "https://res.openai.azure.com", model: azure-dep}
+  failover:
+    on: [rateLimit, timeout, error]
+`);
+    const scoring = (operation: 'moderations' | 'rerank', model: string) =>
+      request({ operation, requestedModel: model, body: { model } });
+
+    it('moderates on OpenAI, never Azure OpenAI', async () => {
+      const providers = new ScriptedProviders({});
+      const router = new FailoverRouter({ config: () => SCORING, providers });
+      const answer = await router.route(
+        scoring('moderations', 'guard'),
+        new AbortController().signal,
+      );
+      assert.equal(answer.servedBy.backend, 'openai');
+      assert.equal(providers.calls.length, 1);
+    });
+
+    it('reranks on vLLM, then Cohere, never OpenAI', async () => {
+      const providers = new ScriptedProviders({
+        vllm: fail(DataPlaneErrorCode.UpstreamRateLimited),
+      });
+      const router = new FailoverRouter({ config: () => SCORING, providers });
+      const answer = await router.route(scoring('rerank', 'ranker'), new AbortController().signal);
+      assert.equal(answer.servedBy.backend, 'cohere');
+      assert.deepEqual(
+        providers.calls.map((call) => call.target.backendName),
+        ['vllm', 'cohere'],
+      );
+    });
+
+    it('refuses a chain without either with a 400 naming where to route it', async () => {
+      const providers = new ScriptedProviders({});
+      const router = new FailoverRouter({ config: () => SCORING, providers });
+      for (const [operation, where] of [
+        ['moderations', /serves moderations: route it to an OpenAI or OpenAI-compatible/],
+        ['rerank', /serves rerank: route it to a Cohere, vLLM/],
+      ] as const) {
+        await assert.rejects(
+          router.route(scoring(operation, 'azure-dep'), new AbortController().signal),
+          (error: unknown) =>
+            error instanceof DataPlaneError &&
+            error.code === DataPlaneErrorCode.InvalidRequest &&
+            where.test(error.message),
+        );
+      }
+      assert.equal(providers.calls.length, 0);
+    });
+  });
+
   it('leaves chat on every backend', async () => {
     const providers = new ScriptedProviders({});
     const router = new FailoverRouter({ config: () => MIXED, providers });

@@ -22,6 +22,7 @@ import { BackendHealth, type Cooldown } from './domain/backend-health';
 import {
   isSpecialOperation,
   isSpeechAsEvents,
+  providersServing,
   servesOperation,
   servesRequest,
 } from './domain/operation-support';
@@ -218,8 +219,8 @@ function unservedOperation(
   }
   return new DataPlaneError(
     DataPlaneErrorCode.InvalidRequest,
-    `no backend of "${request.requestedModel}" serves ${request.operation}: route it to an ` +
-      'OpenAI, Azure OpenAI or OpenAI-compatible backend that does',
+    `no backend of "${request.requestedModel}" serves ${request.operation}: route it to ` +
+      providersServing(request.operation),
     { param: 'model' },
   );
 }

@@ -46,7 +46,7 @@ export function estimateTokens(text: string): number {
 /**
  * Concatenates the text a request sends the model: message content and text parts, and
  * the arguments of earlier tool calls (which the client also sends, and the provider
- * counts), for prompt rules and prompt token estimates.
+ * counts), or a rerank's query and documents, for prompt rules and prompt token estimates.
  */
 export function promptText(body: Record<string, unknown>): string {
   const parts: string[] = [];
@@ -67,8 +67,12 @@ export function promptText(body: Record<string, unknown>): string {
     const args = (fn as { arguments?: unknown } | null | undefined)?.arguments;
     if (typeof args === 'string') parts.push(args);
   };
-  collect(body.messages ?? body.prompt ?? body.input);
+  collect(body.messages ?? body.prompt ?? body.input ?? rerankTexts(body));
   return parts.join('\n');
+}
+
+function rerankTexts(body: Record<string, unknown>): unknown {
+  return body.query === undefined ? undefined : [body.query, body.documents];
 }
 
 // Providers count more prompt tokens than the text: a few per message for role and

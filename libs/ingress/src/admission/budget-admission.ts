@@ -25,11 +25,26 @@ import {
   DataPlaneErrorCode,
   estimatePromptTokensUpperBound,
   MEDIA_OPERATIONS,
+  SCORING_OPERATIONS,
   normalizedThinking,
   ADAPTIVE_THINKING_MAX_TOKENS,
   type GatewayRequest,
+  type Operation,
 } from '@aigw/contracts/data-plane';
 import { mediaHoldCounts } from './audio-hold';
+import { scoringHoldCounts } from '../scoring/scoring-hold';
+
+/** The operations held by their own counts (media, moderations, reranks), not chat's. */
+const OWN_HOLD_OPERATIONS: ReadonlySet<Operation> = new Set([
+  ...MEDIA_OPERATIONS,
+  ...SCORING_OPERATIONS,
+]);
+
+function ownHoldCounts(request: GatewayRequest): TokenCounts {
+  return SCORING_OPERATIONS.has(request.operation)
+    ? scoringHoldCounts(request)
+    : mediaHoldCounts(request);
+}
 
 export interface AdmissionOptions {
   /** Output tokens assumed for a request that sets no `max_tokens`. */
@@ -107,8 +122,8 @@ export class BudgetAdmission {
     const amounts = worstCase(
       route,
       models,
-      MEDIA_OPERATIONS.has(request.operation)
-        ? mediaHoldCounts(request)
+      OWN_HOLD_OPERATIONS.has(request.operation)
+        ? ownHoldCounts(request)
         : {
             inputTokens: estimatePromptTokensUpperBound(request.body),
             outputTokens: request.operation === 'embeddings' ? 0 : this.maxOutputTokens(request),

@@ -90,6 +90,10 @@ function checkShape(operation: Operation, body: JsonObject): void {
       break; // checked by checkedImageBody
     case 'image-edits':
       break; // checked by imageEditParts
+    case 'moderations':
+      break; // checked by checkedModerationBody
+    case 'rerank':
+      break; // checked by checkedRerankBody
   }
 }
 

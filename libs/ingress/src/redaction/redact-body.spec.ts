@@ -180,4 +180,28 @@ describe('redactBody', () => {
       'x',
     ]);
   });
+
+  it('rerank: the query and each document, strings or {text} objects', () => {
+    const { out, tally } = redact('rerank', {
+      model: 'm',
+      query: `mail ${EMAIL}`,
+      documents: [EMAIL, { text: `to ${EMAIL}`, id: 'd2' }, 'plain'],
+      top_n: 2,
+    });
+    assert.deepEqual(out, {
+      model: 'm',
+      query: `mail ${MASK}`,
+      documents: [MASK, { text: `to ${MASK}`, id: 'd2' }, 'plain'],
+      top_n: 2,
+    });
+    assert.equal(tally.get('email'), 3);
+  });
+
+  it("moderations: a multimodal input's text parts; image parts untouched", () => {
+    const image = { type: 'image_url', image_url: { url: `https://img.test/${EMAIL}.png` } };
+    const { out } = redact('moderations', {
+      input: [{ type: 'text', text: EMAIL }, image],
+    });
+    assert.deepEqual(out.input, [{ type: 'text', text: MASK }, image]);
+  });
 });

@@ -34,7 +34,7 @@ export function redactBody(
     return redacted === messages ? body : { ...body, messages: redacted };
   }
   let out = body;
-  for (const field of ['prompt', 'suffix', 'input'] as const) {
+  for (const field of operation === 'rerank' ? RERANK_FIELDS : PROMPT_FIELDS) {
     const value = body[field];
     const redacted = redactPrompt(value, redact);
     if (redacted !== value) out = { ...out, [field]: redacted };
@@ -42,13 +42,27 @@ export function redactBody(
   return out;
 }
 
-/** A prompt or input: a string or a list of them; token arrays pass untouched. */
+const PROMPT_FIELDS = ['prompt', 'suffix', 'input'] as const;
+/** A rerank's texts: its query and the documents ranked against it. */
+const RERANK_FIELDS = ['query', 'documents'] as const;
+
+/**
+ * A prompt, input, query or documents: a string or a list of them, or of text parts
+ * (`{type: 'text', text}`, a moderation's) or `{text}` objects (a rerank's documents);
+ * token arrays and image parts pass untouched.
+ */
 function redactPrompt(value: unknown, redact: Redact): unknown {
   if (typeof value === 'string') return redact(value);
-  if (Array.isArray(value)) {
-    return mapSame(value, (item) => (typeof item === 'string' ? redact(item) : item));
-  }
+  if (Array.isArray(value)) return mapSame(value, (item) => redactItem(item, redact));
   return value;
+}
+
+function redactItem(item: unknown, redact: Redact): unknown {
+  if (typeof item === 'string') return redact(item);
+  if (!isObject(item) || typeof item.text !== 'string') return item;
+  if (item.type !== undefined && !TEXT_PARTS.has(item.type as string)) return item;
+  const text = redact(item.text);
+  return text === item.text ? item : { ...item, text };
 }
 
 function redactMessage(message: unknown, redact: Redact): unknown {

@@ -2,6 +2,7 @@ import { canonicalProvider, type ProviderKind } from '@aigw/config';
 import {
   AUDIO_API_OPERATIONS,
   IMAGE_OPERATIONS,
+  SCORING_OPERATIONS,
   type GatewayRequest,
   type Operation,
 } from '@aigw/contracts/data-plane';
@@ -34,18 +35,60 @@ const IMAGE_PROVIDERS: ReadonlySet<ProviderKind> = new Set<ProviderKind>([
   'openai-compatible',
 ]);
 
-/** Whether only some providers serve `operation` (audio, images), so chains are filtered. */
+/**
+ * Providers with OpenAI's moderations endpoint: OpenAI, and generic OpenAI-compatible
+ * servers (a proxy in front of it). Azure OpenAI has none (its content filters run inside
+ * its other calls); Mistral's has another shape; vLLM, Groq and Together have none.
+ */
+const MODERATION_PROVIDERS: ReadonlySet<ProviderKind> = new Set<ProviderKind>([
+  'openai',
+  'openai-compatible',
+]);
+
+/**
+ * Providers with a rerank endpoint in Cohere's shape: Cohere (/v2/rerank), vLLM and
+ * KServe's vLLM runtime, Together, and generic OpenAI-compatible servers (LiteLLM,
+ * Infinity) at {baseUrl}/rerank. OpenAI, Azure OpenAI and the rest have none.
+ */
+const RERANK_PROVIDERS: ReadonlySet<ProviderKind> = new Set<ProviderKind>([
+  'cohere',
+  'vllm',
+  'kserve',
+  'together',
+  'openai-compatible',
+]);
+
+/** Which providers serve each operation only some do, and how an error names them. */
+const FEW_PROVIDERS: ReadonlyMap<Operation, ReadonlySet<ProviderKind>> = new Map([
+  ...[...AUDIO_API_OPERATIONS].map((operation) => [operation, AUDIO_PROVIDERS] as const),
+  ...[...IMAGE_OPERATIONS].map((operation) => [operation, IMAGE_PROVIDERS] as const),
+  ['moderations', MODERATION_PROVIDERS],
+  ['rerank', RERANK_PROVIDERS],
+]);
+
+/**
+ * Whether only some providers serve `operation` (audio, images, moderations, rerank), so
+ * chains are filtered.
+ */
 export function isSpecialOperation(operation: Operation): boolean {
-  return AUDIO_API_OPERATIONS.has(operation) || IMAGE_OPERATIONS.has(operation);
+  return (
+    AUDIO_API_OPERATIONS.has(operation) ||
+    IMAGE_OPERATIONS.has(operation) ||
+    SCORING_OPERATIONS.has(operation)
+  );
+}
+
+/** The backends to route `operation` to, for an error saying none of a chain can serve it. */
+export function providersServing(operation: Operation): string {
+  if (operation === 'rerank')
+    return 'a Cohere, vLLM, KServe, Together or OpenAI-compatible backend';
+  if (operation === 'moderations') return 'an OpenAI or OpenAI-compatible backend';
+  return 'an OpenAI, Azure OpenAI or OpenAI-compatible backend that does';
 }
 
 /** Whether a backend of `provider` can serve `operation` at all (so it is worth a call). */
 export function servesOperation(provider: string, operation: Operation): boolean {
-  const providers = AUDIO_API_OPERATIONS.has(operation)
-    ? AUDIO_PROVIDERS
-    : IMAGE_OPERATIONS.has(operation)
-      ? IMAGE_PROVIDERS
-      : undefined;
+  const providers = FEW_PROVIDERS.get(operation);
   if (!providers) return true;
   const kind = canonicalProvider(provider);
   return kind !== undefined && providers.has(kind);
