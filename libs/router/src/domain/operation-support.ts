@@ -2,7 +2,6 @@ import { canonicalProvider, type ProviderKind } from '@aigw/config';
 import {
   AUDIO_API_OPERATIONS,
   IMAGE_OPERATIONS,
-  SCORING_OPERATIONS,
   type GatewayRequest,
   type Operation,
 } from '@aigw/contracts/data-plane';
@@ -58,7 +57,7 @@ const RERANK_PROVIDERS: ReadonlySet<ProviderKind> = new Set<ProviderKind>([
   'openai-compatible',
 ]);
 
-/** Which providers serve each operation only some do, and how an error names them. */
+/** The providers of each operation that only some serve; chat and the rest are on every one. */
 const FEW_PROVIDERS: ReadonlyMap<Operation, ReadonlySet<ProviderKind>> = new Map([
   ...[...AUDIO_API_OPERATIONS].map((operation) => [operation, AUDIO_PROVIDERS] as const),
   ...[...IMAGE_OPERATIONS].map((operation) => [operation, IMAGE_PROVIDERS] as const),
@@ -71,11 +70,7 @@ const FEW_PROVIDERS: ReadonlyMap<Operation, ReadonlySet<ProviderKind>> = new Map
  * chains are filtered.
  */
 export function isSpecialOperation(operation: Operation): boolean {
-  return (
-    AUDIO_API_OPERATIONS.has(operation) ||
-    IMAGE_OPERATIONS.has(operation) ||
-    SCORING_OPERATIONS.has(operation)
-  );
+  return FEW_PROVIDERS.has(operation); // one look-up: chat pays nothing more
 }
 
 /** The backends to route `operation` to, for an error saying none of a chain can serve it. */
