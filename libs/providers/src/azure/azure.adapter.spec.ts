@@ -20,6 +20,15 @@ describe('azureDeploymentUrl', () => {
     );
   });
 
+  it('has no URL for moderations or rerank, which Azure OpenAI does not serve', () => {
+    for (const operation of ['moderations', 'rerank'] as const) {
+      assert.throws(
+        () => azureDeploymentUrl('https://res.openai.azure.com', 'd', operation, {}),
+        new RegExp(`Azure OpenAI has no ${operation} API`),
+      );
+    }
+  });
+
   it('takes the api-version from baseUrl first, then AZURE_OPENAI_API_VERSION', () => {
     assert.equal(
       azureDeploymentUrl(
