@@ -70,6 +70,14 @@ spec:
     modelPricing:
       rerank-v3.5: {inputPer1k: 0, outputPer1k: 0, per1kSearches: 2}
       rerank-multilingual-v3.0: {inputPer1k: 0, outputPer1k: 0, per1kSearches: 2}
+---
+kind: AIGatewayRoute
+metadata: {name: cached-scoring}
+spec:
+  backends:
+  - {name: cached-ranker, provider: vllm, baseUrl: "${secondary.baseUrl}", model: bge-cached, modelNameOverride: cached-ranker}
+  - {name: cached-guard, provider: openai-compatible, baseUrl: "${secondary.baseUrl}", model: omni-cached, modelNameOverride: cached-guard}
+  caching: {enabled: true, ttl: 60s, backend: memory}
 `,
     );
     gateway = await startApp('gateway', {
@@ -246,6 +254,33 @@ spec:
     }
     assert.deepEqual(statuses, [200, 200, 429, 429]);
     assert.equal(cohere.calls.length, 2);
+  });
+
+  it('answers a repeated rerank or moderation from the cache, and a changed one afresh', async () => {
+    const ask = async (path: string, body: unknown) => {
+      const response = await fetch(`${gateway.baseUrl}/v1/${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      assert.equal(response.status, 200, path);
+      return { cache: response.headers.get('x-ai-gateway-cache'), body: await response.json() };
+    };
+    const ranked = { model: 'cached-ranker', query: 'capital of France', documents: DOCUMENTS };
+    const first = await ask('rerank', ranked);
+    const again = await ask('rerank', ranked);
+    assert.deepEqual([first.cache, again.cache], ['miss', 'hit']);
+    assert.deepEqual(again.body, first.body);
+    const other = await ask('rerank', { ...ranked, documents: DOCUMENTS.slice(1) });
+    assert.equal(other.cache, 'miss', 'other documents, another answer');
+    const moderated = { model: 'cached-guard', input: 'hello' };
+    await ask('moderations', moderated);
+    assert.equal((await ask('moderations', moderated)).cache, 'hit');
+    assert.equal((await ask('moderations', { ...moderated, input: 'bye' })).cache, 'miss');
+    assert.deepEqual(
+      secondary.calls.map((call) => call.path),
+      ['/v1/rerank', '/v1/rerank', '/v1/moderations', '/v1/moderations'],
+    );
   });
 
   it('stores each usage with its operation and cost, and counts both routes', async () => {
