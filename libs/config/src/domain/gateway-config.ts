@@ -211,6 +211,19 @@ export interface SecurityConfig {
     /** Absent when nothing is redacted (or `enabled: false`): the edge then does no work. */
     readonly redact?: RedactConfig;
   };
+  /**
+   * An extension to the spec: blockPatterns and redact applied to the model's answers.
+   * Absent when off, so the edge does no work on answers.
+   */
+  readonly responseValidation?: ResponseValidationConfig;
+}
+
+export interface ResponseValidationConfig {
+  /** JavaScript regular expression sources: a match withholds the answer (content_filter). */
+  readonly blockPatterns: readonly string[];
+  readonly redact?: RedactConfig;
+  /** Characters of a streamed answer's text held back so a split match is still caught. */
+  readonly streamHoldChars: number;
 }
 
 export type TierTokenBudget =

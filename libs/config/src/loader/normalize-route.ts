@@ -15,6 +15,7 @@ import {
   type RequestCostType,
   type RetryConfig,
   type RouteConfig,
+  type ResponseValidationConfig,
   type SecurityConfig,
   type TokenBudgetConfig,
   type TokenRateLimitConfig,
@@ -37,6 +38,7 @@ import {
   type CachingDto,
   type DeduplicationDto,
   type RetryDto,
+  type ResponseValidationDto,
   type SecurityDto,
 } from '../schema/traffic.dto';
 import { normalizeBackends, type BackendContext } from './normalize-backends';
@@ -366,6 +368,7 @@ function security(dto: SecurityDto | undefined, path: PathSegment[], ctx: Ctx): 
       `prompt validation ${given ? 'enabled (patterns are given)' : 'disabled (no patterns)'}`,
     );
   }
+  const answers = responseValidation(dto?.responseValidation, [...path, 'responseValidation'], ctx);
   return {
     stripHeaders: [...new Set((dto?.stripHeaders ?? []).map((h) => h.toLowerCase()))],
     promptValidation: {
@@ -373,5 +376,30 @@ function security(dto: SecurityDto | undefined, path: PathSegment[], ctx: Ctx): 
       blockPatterns: patterns,
       ...(enabled && redact && { redact }),
     },
+    ...(answers && { responseValidation: answers }),
+  };
+}
+
+/** Default hold: the longest built-in match (an OpenAI project key) with room to spare. */
+export const DEFAULT_STREAM_HOLD_CHARS = 256;
+
+/** Undefined when nothing would be checked, so answers pass without any work. */
+function responseValidation(
+  dto: ResponseValidationDto | undefined,
+  path: PathSegment[],
+  ctx: Ctx,
+): ResponseValidationConfig | undefined {
+  if (!dto) return undefined;
+  const blockPatterns = dto.blockPatterns ?? [];
+  const redact = normalizeRedact(dto.redact, [...path, 'redact'], ctx.doc, ctx.report);
+  if (dto.enabled === false) return undefined;
+  if (blockPatterns.length === 0 && !redact) {
+    ctx.report.warn(ctx.doc, path, 'has no blockPatterns and no redact: answers are not checked');
+    return undefined;
+  }
+  return {
+    blockPatterns,
+    ...(redact && { redact }),
+    streamHoldChars: dto.streamHoldChars ?? DEFAULT_STREAM_HOLD_CHARS,
   };
 }

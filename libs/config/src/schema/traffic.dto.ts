@@ -8,6 +8,7 @@ import {
   IsInstance,
   IsInt,
   IsOptional,
+  Max,
   IsString,
   Matches,
   Min,
@@ -175,6 +176,29 @@ export class PromptValidationDto {
   redact?: RedactDto;
 }
 
+export class ResponseValidationDto {
+  @IsOptional()
+  @IsBoolean(expecting('true or false'))
+  enabled?: boolean;
+
+  @IsOptional()
+  @IsArray(expecting('a list of regular expressions'))
+  @IsRegexSource({ each: true })
+  blockPatterns?: string[];
+
+  @IsOptional()
+  @ValidateNested(expecting('a mapping {detectors, patterns}'))
+  @Type(() => RedactDto)
+  redact?: RedactDto;
+
+  /** How much of a streamed answer is held back so a match split across chunks is caught. */
+  @IsOptional()
+  @IsInt(expecting('an integer from 16 to 4096 (characters)'))
+  @Min(16, expecting('an integer from 16 to 4096 (characters)'))
+  @Max(4096, expecting('an integer from 16 to 4096 (characters)'))
+  streamHoldChars?: number;
+}
+
 export class SecurityDto {
   @IsOptional()
   @IsArray(expecting('a list of header names'))
@@ -185,4 +209,10 @@ export class SecurityDto {
   @ValidateNested(expecting('a mapping {enabled, blockPatterns, redact}'))
   @Type(() => PromptValidationDto)
   promptValidation?: PromptValidationDto;
+
+  /** An extension to the spec: the same checks on what the model answers. */
+  @IsOptional()
+  @ValidateNested(expecting('a mapping {enabled, blockPatterns, redact, streamHoldChars}'))
+  @Type(() => ResponseValidationDto)
+  responseValidation?: ResponseValidationDto;
 }
