@@ -155,6 +155,7 @@ describe('budget resets and credits on the all-in-one gateway (embedded store)',
       limit: 'tokenBudget.perUser',
       amount: LIMIT,
       reason: 'ticket 7',
+      operator: 'sre-oncall',
     });
     assert.equal(reply.status, 202);
     const { eventId } = (await reply.json()) as { eventId: string };
@@ -165,6 +166,19 @@ describe('budget resets and credits on the all-in-one gateway (embedded store)',
     const next = await chat(dave);
     assert.equal(next.status, 200, next.body);
 
+    // The log line names who made it.
+    await eventually('the log line', async () =>
+      gateway
+        .output()
+        .split('\n')
+        .some(
+          (line) =>
+            line.includes('"msg":"budget adjusted"') && line.includes('"operator":"sre-oncall"'),
+        )
+        ? true
+        : undefined,
+    );
+
     // The analytics API answers who gave dave budget back, when and how much.
     const listed = await eventually('the adjustment in analytics', async () => {
       const { rows } = (await (
@@ -173,8 +187,8 @@ describe('budget resets and credits on the all-in-one gateway (embedded store)',
       return rows.length > 0 ? rows : undefined;
     });
     assert.deepEqual(
-      listed.map((r) => [r.eventId, r.user, r.action, r.limitKind, r.amount, r.reason]),
-      [[eventId, dave, 'credit', 'tokenBudget.perUser', LIMIT, 'ticket 7']],
+      listed.map((r) => [r.eventId, r.user, r.action, r.limitKind, r.amount, r.reason, r.operator]),
+      [[eventId, dave, 'credit', 'tokenBudget.perUser', LIMIT, 'ticket 7', 'sre-oncall']],
     );
     // And dave's usage names its operation: every call was a chat.
     const usage = (await (

@@ -71,6 +71,7 @@ describe('the usage-sink service', () => {
         'cache_write_rollups',
         'usage_operations',
         'budget_adjustments',
+        'budget_adjustment_operators',
       ],
     );
   });

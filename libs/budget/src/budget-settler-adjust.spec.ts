@@ -63,6 +63,7 @@ function reset(user: string, limitKind?: LimitKind, occurredAt = new Date()) {
       action: BudgetAdjustmentAction.Reset,
       ...(limitKind ? { limitKind } : {}),
       reason: 'runaway script',
+      operator: 'sre-oncall',
     },
     { occurredAt },
   );
@@ -155,6 +156,7 @@ describe('BudgetSettler: operator adjustments', () => {
     assert.equal(logged[0].userKey, 'alice');
     assert.equal(logged[0].action, 'reset');
     assert.equal(logged[0].reason, 'runaway script');
+    assert.equal(logged[0].operator, 'sre-oncall');
     assert.deepEqual(
       [...(logged[0].limits as string[])].sort(),
       [

@@ -200,6 +200,7 @@ export class BudgetSettler implements EventSubscription {
       limits: limits.map((limit) => limit.kind),
       ...(event.amount === undefined ? {} : { amount: event.amount }),
       ...(event.reason ? { reason: event.reason } : {}),
+      ...(event.operator ? { operator: event.operator } : {}),
     };
     if (limits.length === 0) {
       this.logger?.warn('budget adjustment matched no configured limit of the user', {

@@ -1,14 +1,27 @@
-import { IsIn, IsNumber, IsPositive, IsString, MaxLength, ValidateIf } from 'class-validator';
+import {
+  IsIn,
+  IsNumber,
+  IsPositive,
+  IsString,
+  Matches,
+  MaxLength,
+  MinLength,
+  ValidateIf,
+} from 'class-validator';
 import {
   BudgetAdjustmentAction,
   LimitKind,
   MAX_ADJUSTMENT_REASON_LENGTH,
   MAX_NAME_LENGTH,
+  MAX_OPERATOR_LENGTH,
+  OPERATOR_PATTERN,
   STRICT_VALIDATION,
   USER_LIMIT_KINDS,
   validatePlain,
   type ValidationIssue,
 } from '@aigw/contracts';
+
+const OPERATOR_MESSAGE = `operator must be 1 to ${MAX_OPERATOR_LENGTH} printable characters`;
 
 /** Absent may be left out; `null` is a value, and refused (IsOptional would let it by). */
 const Optional = (): PropertyDecorator => ValidateIf((_, value) => value !== undefined);
@@ -35,6 +48,17 @@ export class BudgetAdjustmentBody {
     message: `reason must be at most ${MAX_ADJUSTMENT_REASON_LENGTH} characters`,
   })
   reason?: string;
+
+  /**
+   * Who is making it (a login or handle), kept on the event, logged and listed by the
+   * analytics API. Said by the caller: the admin port trusts whoever reaches it.
+   */
+  @Optional()
+  @IsString({ message: OPERATOR_MESSAGE })
+  @MinLength(1, { message: OPERATOR_MESSAGE })
+  @MaxLength(MAX_OPERATOR_LENGTH, { message: OPERATOR_MESSAGE })
+  @Matches(OPERATOR_PATTERN, { message: OPERATOR_MESSAGE })
+  operator?: string;
 }
 
 /** A valid adjustment request, ready to become a `budget.adjusted` event. */
@@ -44,6 +68,7 @@ export interface BudgetAdjustmentRequest {
   readonly limitKind?: LimitKind;
   readonly amount?: number;
   readonly reason?: string;
+  readonly operator?: string;
 }
 
 export type ParsedAdjustment =
@@ -105,7 +130,7 @@ export function parseBudgetAdjustment(
   const validated = validatePlain(BudgetAdjustmentBody, { ...body }, STRICT_VALIDATION);
   if (!validated.ok) issues.push(...validated.error);
   if (!validated.ok || issues.length > 0) return { ok: false, issues };
-  const { limit, amount, reason } = validated.value;
+  const { limit, amount, reason, operator } = validated.value;
   return {
     ok: true,
     value: {
@@ -114,6 +139,7 @@ export function parseBudgetAdjustment(
       ...(limit === undefined ? {} : { limitKind: limit }),
       ...(amount === undefined ? {} : { amount }),
       ...(reason ? { reason } : {}),
+      ...(operator === undefined ? {} : { operator }),
     },
   };
 }

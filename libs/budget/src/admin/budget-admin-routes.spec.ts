@@ -6,6 +6,7 @@ import {
   encodeEvent,
   LimitKind,
   MAX_ADJUSTMENT_REASON_LENGTH,
+  MAX_OPERATOR_LENGTH,
   Topic,
 } from '@aigw/contracts';
 import { configFromYaml, RecordingPublisher } from '@aigw/testing';
@@ -106,6 +107,32 @@ describe('admin: POST /admin/budgets/{userKey}/reset and /credit', () => {
     assert.equal(encodeEvent(event, { validate: true }).key, 'bob');
   });
 
+  it('carries who made it, when the body names an operator, on the event and in the answer', async () => {
+    const reply = await post(
+      '/admin/budgets/carol/credit',
+      JSON.stringify({
+        limit: LimitKind.TokenBudgetPerUser,
+        amount: 10,
+        operator: 'sre-oncall',
+      }),
+    );
+    assert.equal(reply.status, 202);
+    assert.equal(reply.body.operator, 'sre-oncall');
+    const event = published.events.at(-1)!;
+    assert.ok(event.type === 'budget.adjusted');
+    assert.equal(event.operator, 'sre-oncall');
+    const decoded = decodeEvent(Topic.BudgetAdjusted, encodeEvent(event, { validate: true }).value);
+    assert.ok(decoded.ok);
+    assert.equal(decoded.value.operator, 'sre-oncall');
+    // Unnamed: neither the event nor the answer has the field.
+    const unnamed = await post('/admin/budgets/carol/reset');
+    assert.ok(!('operator' in unnamed.body));
+    const last = published.events.at(-1)!;
+    assert.ok(last.type === 'budget.adjusted');
+    assert.equal(last.operator, undefined);
+    assert.ok(!('operator' in JSON.parse(encodeEvent(last).value.toString())));
+  });
+
   it('refuses bad input with a 400 naming the field', async () => {
     const credit = '/admin/budgets/bob/credit';
     const kind = LimitKind.TokenBudgetPerUser;
@@ -121,6 +148,10 @@ describe('admin: POST /admin/budgets/{userKey}/reset and /credit', () => {
     await refused('/admin/budgets/bob/reset', `{"reason":"${long}"}`, /reason must be at most/);
     await refused('/admin/budgets/bob/reset', '{"reason":5}', /reason must be a string/);
     await refused('/admin/budgets/bob/reset', '{"user":"mallory"}', /user should not exist/);
+    const operator = /operator must be 1 to 64 printable characters/;
+    for (const bad of ['""', '5', 'null', '"a\\nb"', `"${'o'.repeat(MAX_OPERATOR_LENGTH + 1)}"`]) {
+      await refused('/admin/budgets/bob/reset', `{"operator":${bad}}`, operator);
+    }
     await refused('/admin/budgets/bob/reset', '[1]', /JSON object/);
     await refused('/admin/budgets/bob/reset', '{"limit":', /not JSON/);
     await refused(`/admin/budgets/${'u'.repeat(257)}/reset`, '{}', /userKey/);

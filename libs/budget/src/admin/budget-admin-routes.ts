@@ -68,6 +68,7 @@ async function adjust(
       action: event.action,
       limit: event.limitKind ?? 'all',
       ...(event.amount === undefined ? {} : { amount: event.amount }),
+      ...(event.operator === undefined ? {} : { operator: event.operator }),
     },
   };
 }

@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ContractsErrorCode } from '../contracts.errors';
 import { Topic } from '../topics';
-import { BudgetAdjustmentAction, MAX_ADJUSTMENT_REASON_LENGTH } from './budget-adjusted.event';
+import {
+  BudgetAdjustmentAction,
+  MAX_ADJUSTMENT_REASON_LENGTH,
+  MAX_OPERATOR_LENGTH,
+} from './budget-adjusted.event';
 import { decodeEvent, encodeEvent } from './event-codec';
 import { LimitKind } from './event-enums';
 import { createBudgetAdjusted } from './event-factories';
@@ -82,6 +86,25 @@ describe('budget.adjusted event', () => {
     const longest = 'x'.repeat(MAX_ADJUSTMENT_REASON_LENGTH);
     assert.ok(decodeEvent(Topic.BudgetAdjusted, wire({ reason: longest })).ok);
     assert.match(problems(wire({ reason: `${longest}x` })), /reason/);
+  });
+
+  it('carries an optional operator, a short printable name, across the wire', () => {
+    const named = createBudgetAdjusted({
+      partitionKey: 'alice',
+      userKey: 'alice',
+      action: BudgetAdjustmentAction.Reset,
+      operator: 'sre-oncall',
+    });
+    const decoded = decodeEvent(Topic.BudgetAdjusted, encodeEvent(named, { validate: true }).value);
+    assert.ok(decoded.ok);
+    assert.equal(decoded.value.operator, 'sre-oncall');
+    assert.deepEqual({ ...decoded.value }, { ...named });
+    assert.ok(
+      decodeEvent(Topic.BudgetAdjusted, wire({ operator: 'o'.repeat(MAX_OPERATOR_LENGTH) })).ok,
+    );
+    for (const operator of ['', 'a\nb', 5, 'o'.repeat(MAX_OPERATOR_LENGTH + 1)]) {
+      assert.match(problems(wire({ operator })), /operator/, JSON.stringify(operator));
+    }
   });
 
   it('is refused on the usage topic, whose consumers read only usage', () => {

@@ -1,4 +1,12 @@
-import { Equals, IsIn, IsOptional, IsString, MaxLength, ValidateBy } from 'class-validator';
+import {
+  Equals,
+  IsIn,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  ValidateBy,
+} from 'class-validator';
 import { LimitKind } from './event-enums';
 import { EventEnvelope } from './event-envelope';
 import { Name } from './event-fields';
@@ -30,6 +38,12 @@ export const USER_LIMIT_KINDS: readonly LimitKind[] = [
 
 /** Longest reason an operator may give (it is logged and kept in the event log). */
 export const MAX_ADJUSTMENT_REASON_LENGTH = 500;
+
+/** Longest operator name: a login or a short handle, not a sentence (that is `reason`). */
+export const MAX_OPERATOR_LENGTH = 64;
+
+/** An operator name: printable, no control characters (it is logged and shown on a page). */
+export const OPERATOR_PATTERN = /^[^\u0000-\u001f\u007f]+$/;
 
 /**
  * An operator gave a user budget back: the budget service applies it once to the
@@ -83,4 +97,14 @@ export class BudgetAdjusted extends EventEnvelope {
   @IsString()
   @MaxLength(MAX_ADJUSTMENT_REASON_LENGTH)
   reason?: string;
+
+  /**
+   * Who made it, as the operator named themselves (the admin route's `operator`). Optional
+   * and added within version 1: events without it stay valid, and consumers built before
+   * it drop it (they ignore unknown fields).
+   */
+  @IsOptional()
+  @Name(MAX_OPERATOR_LENGTH)
+  @Matches(OPERATOR_PATTERN, { message: 'operator must be printable characters' })
+  operator?: string;
 }

@@ -43,6 +43,7 @@ test('migrations apply once and are recorded', async () => {
     '005_cache_write_rollups',
     '006_usage_operations',
     '007_budget_adjustments',
+    '008_budget_adjustment_operators',
   ];
   assert.deepEqual(first.applied, all);
   assert.match(first.serverVersion, /^\d+\.\d+/);
@@ -159,6 +160,7 @@ test('a database of migration 003 gains cache writes: old rows read 0, all roll 
       '005_cache_write_rollups',
       '006_usage_operations',
       '007_budget_adjustments',
+      '008_budget_adjustment_operators',
     ]);
     await older.insert({
       table: 'usage_events',

@@ -297,7 +297,7 @@ export class ClickHouseUsageAnalytics implements UsageAnalytics {
     }));
   }
 
-  /** From the raw table (migration 007): adjustments are few, and read with FINAL. */
+  /** From the raw table (migrations 007, 008): adjustments are few, and read with FINAL. */
   async budgetAdjustments(query: BudgetAdjustmentsQuery): Promise<readonly BudgetAdjustmentRow[]> {
     const fromMs = wholeNumber(query.from.getTime());
     const toMs = wholeNumber(query.to.getTime());
@@ -319,8 +319,10 @@ export class ClickHouseUsageAnalytics implements UsageAnalytics {
       limit_kind: string;
       amount: Num;
       reason: string;
+      operator: string;
     }>(
-      `SELECT occurred_ms AS at_ms, event_id, user_key, action, limit_kind, amount, reason
+      `SELECT occurred_ms AS at_ms, event_id, user_key, action, limit_kind, amount, reason,
+         operator
        FROM budget_adjustment_events FINAL WHERE ${conditions.join(' AND ')}
        ORDER BY occurred_ms DESC, event_id DESC LIMIT ${limitOf(query.limit)}`,
     );
@@ -333,6 +335,7 @@ export class ClickHouseUsageAnalytics implements UsageAnalytics {
         limitKind: row.limit_kind,
         amount: Number(row.amount),
         reason: row.reason,
+        operator: row.operator,
       }),
     );
   }

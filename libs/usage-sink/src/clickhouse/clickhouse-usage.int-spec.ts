@@ -17,7 +17,7 @@ import {
 import { startClickHouse, type RealService } from '@aigw/testing';
 import { describeAnalyticsContract } from '../testing/analytics-contract';
 import { toRowsByTable } from '../domain/event-rows';
-import { buildWorkload, RANGE, usageEventAt } from '../testing/analytics-fixture';
+import { ADJUSTMENTS, buildWorkload, RANGE, usageEventAt } from '../testing/analytics-fixture';
 import { UsageSinkConsumer } from '../usage-sink.consumer';
 import { ClickHouseRawEventExpiry } from './clickhouse-retention';
 import { ClickHouseUsageAnalytics } from './clickhouse-usage.analytics';
@@ -339,6 +339,51 @@ describe('a ClickHouse database of migration 005', () => {
           'no empty group',
         );
       }
+    } finally {
+      await admin.command({ query: `DROP DATABASE IF EXISTS ${name}` });
+    }
+  });
+});
+
+describe('a ClickHouse database of migration 007', () => {
+  it('gains operators: adjustments stored before read none, later ones their own', async () => {
+    server ??= await startClickHouse();
+    const name = sqlIdentifier(`it_adj_${randomUUID().replace(/-/g, '').slice(0, 12)}`);
+    const admin = createClickHouseClient({ url: server.url });
+    await admin.command({ query: `CREATE DATABASE ${name}` });
+    const client = createClickHouseClient({ url: server.url, database: name });
+    clients.push(client, admin);
+    try {
+      const shipped = loadMigrations(BUILTIN_MIGRATIONS_DIR);
+      await migrate(client, { migrations: shipped.filter((m) => m.version <= 7) });
+      // Adjustments as a sink of that release wrote them: no operator column.
+      const older = buildWorkload(10).events.filter((e) => e.type === 'budget.adjusted');
+      const values = (toRowsByTable(older).get('budget_adjustment_events') ?? []).map(
+        ({ operator: _dropped, ...row }) => row,
+      );
+      await client.insert({ table: 'budget_adjustment_events', values, format: 'JSONEachRow' });
+      assert.deepEqual((await migrate(client)).applied, ['008_budget_adjustment_operators']);
+      const newer = buildWorkload(10).events.filter((e) => e.type === 'budget.adjusted');
+      await new ClickHouseUsageWriter(client).write(newer);
+
+      const listed = await new ClickHouseUsageAnalytics(client).budgetAdjustments({
+        from: new Date(RANGE.from),
+        to: new Date(RANGE.to),
+        limit: 100,
+        filters: {},
+      });
+      const operators = (events: readonly GatewayEvent[]) => {
+        const ids = new Set(events.map((e) => e.eventId));
+        return listed.filter((r) => ids.has(r.eventId)).map((r) => r.operator);
+      };
+      assert.deepEqual(
+        operators(older),
+        older.map(() => null),
+      );
+      assert.deepEqual(
+        operators(newer),
+        [...ADJUSTMENTS].reverse().map((a) => a.operator),
+      );
     } finally {
       await admin.command({ query: `DROP DATABASE IF EXISTS ${name}` });
     }

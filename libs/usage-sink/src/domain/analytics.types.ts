@@ -165,6 +165,8 @@ export interface BudgetAdjustmentRow {
   readonly amount: number | null;
   /** Why, in the operator's words; null when none was given. */
   readonly reason: string | null;
+  /** Who made it, as the operator named themselves; null when unnamed (or made before 008). */
+  readonly operator: string | null;
 }
 
 /** The analytics API's one port; the ClickHouse and the embedded stores implement it. */
@@ -192,6 +194,7 @@ export function adjustmentRow(stored: {
   limitKind: string;
   amount: number;
   reason: string;
+  operator: string;
 }): BudgetAdjustmentRow {
   return {
     at: new Date(stored.atMs).toISOString(),
@@ -201,6 +204,7 @@ export function adjustmentRow(stored: {
     limitKind: stored.limitKind === '' ? ALL_LIMITS : stored.limitKind,
     amount: stored.action === (BudgetAdjustmentAction.Reset as string) ? null : stored.amount,
     reason: stored.reason === '' ? null : stored.reason,
+    operator: stored.operator === '' ? null : stored.operator,
   };
 }
 

@@ -7,7 +7,7 @@ import {
 } from '@aigw/contracts';
 
 // One flat row per event, in the column names of the raw tables (ClickHouse migrations
-// 001/002/004/006/007 and the embedded SQLite schema): both stores write exactly these rows. A
+// 001/002/004/006/007/008 and the embedded SQLite schema): both stores write exactly these rows. A
 // column added to a table later comes last, where adding it to an existing table puts it.
 
 export type RowValue = string | number;
@@ -171,6 +171,8 @@ const READERS: { readonly [T in GatewayEventType]: ColumnReaders<EventOfType<T>>
     // 0 for a reset, which has no amount.
     amount: (e) => e.amount ?? 0,
     reason: (e) => e.reason ?? '',
+    // Who made it ('' when unnamed); added by migration 008, so it comes last.
+    operator: (e) => e.operator ?? '',
   },
 };
 

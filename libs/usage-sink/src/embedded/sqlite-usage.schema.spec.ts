@@ -4,13 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
-import type { TokenUsageRecorded } from '@aigw/contracts';
+import type { GatewayEvent, TokenUsageRecorded } from '@aigw/contracts';
 import { RAW_TABLES, TABLE_COLUMNS, toRowsByTable, type RawTable } from '../domain/event-rows';
-import { buildWorkload, RANGE } from '../testing/analytics-fixture';
+import { ADJUSTMENTS, buildWorkload, RANGE } from '../testing/analytics-fixture';
 import { SqliteUsageStore } from './sqlite-usage.store';
 
-/** Columns added by layouts 2 and 3. */
-const ADDED_BY: Readonly<Record<2 | 3, string>> = { 2: 'cache_write_input_tokens', 3: 'operation' };
+/** Columns added by layouts 2, 3 and 5. */
+const ADDED_BY: Readonly<Record<2 | 3 | 5, string>> = {
+  2: 'cache_write_input_tokens',
+  3: 'operation',
+  5: 'operator',
+};
 
 /** The columns of a table in an older layout: every one but those added since. */
 function olderColumns(table: RawTable, layout = 1): readonly string[] {
@@ -135,7 +139,7 @@ test('a database of layout 1 gains the cache-write column, its rows at 0, and st
   };
   const columns = db.prepare(`SELECT name FROM pragma_table_info('usage_events')`).all();
   db.close();
-  assert.equal(version, 4);
+  assert.equal(version, 5);
   const later = TABLE_COLUMNS.usage_events.filter((c) => c !== 'event_id' && c !== 'occurred_at');
   assert.deepEqual(
     columns.map((c) => c.name),
@@ -192,7 +196,7 @@ test("a database of layout 2 gains the operation column, its rows at '', and sto
     user_version: number;
   };
   db.close();
-  assert.equal(version, 4);
+  assert.equal(version, 5);
 });
 
 test('a database of layout 3 gains the budget adjustments table, and stores adjustments', async () => {
@@ -224,7 +228,46 @@ test('a database of layout 3 gains the budget adjustments table, and stores adju
     user_version: number;
   };
   db.close();
-  assert.equal(version, 4);
+  assert.equal(version, 5);
+});
+
+test('a database of layout 4 gains the operator column, its adjustments unnamed, and stores operators', async () => {
+  const older = buildWorkload(30);
+  const newer = buildWorkload(30);
+  const path = join(mkdtempSync(join(tmpdir(), 'aigw-analytics-')), 'a.db');
+  writeLayoutOne(path, toRowsByTable(older.events), 4);
+
+  const store = new SqliteUsageStore(path);
+  try {
+    assert.equal(store.count('budget_adjustment_events'), ADJUSTMENTS.length);
+    await store.write(newer.events);
+    const rows = await store.budgetAdjustments({
+      from: new Date(RANGE.from),
+      to: new Date(RANGE.to),
+      limit: 100,
+      filters: {},
+    });
+    const ids = (events: readonly GatewayEvent[]) =>
+      new Set(events.filter((e) => e.type === 'budget.adjusted').map((e) => e.eventId));
+    const before = ids(older.events);
+    // Stored before the column: no operator. Stored after: the events' own.
+    assert.deepEqual(
+      rows.filter((r) => before.has(r.eventId)).map((r) => r.operator),
+      ADJUSTMENTS.map(() => null),
+    );
+    assert.deepEqual(
+      rows.filter((r) => ids(newer.events).has(r.eventId)).map((r) => r.operator),
+      [...ADJUSTMENTS].reverse().map((a) => a.operator),
+    );
+  } finally {
+    store.close();
+  }
+  const db = new DatabaseSync(path);
+  const { user_version: version } = db.prepare('PRAGMA user_version').get() as {
+    user_version: number;
+  };
+  db.close();
+  assert.equal(version, 5);
 });
 
 test('a store opened again keeps its rows', async () => {

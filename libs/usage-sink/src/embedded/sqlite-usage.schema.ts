@@ -17,10 +17,12 @@ import { RAW_TABLES, TABLE_COLUMNS, type RawTable } from '../domain/event-rows';
  * 2. as 1, and `usage_events` has `cache_write_input_tokens` (ClickHouse migration 004).
  * 3. as 2, and `usage_events` has `operation` ('' in rows stored before; migration 006).
  * 4. as 3, and a `budget_adjustment_events` table (migration 007).
+ * 5. as 4, and `budget_adjustment_events` has `operator` ('' in rows stored before; 008).
  */
 const CLUSTERED_BY_TIME = 1;
 const BUDGET_ADJUSTMENTS = 4;
-const LAYOUT = BUDGET_ADJUSTMENTS;
+const ADJUSTMENT_OPERATORS = 5;
+const LAYOUT = ADJUSTMENT_OPERATORS;
 
 /**
  * Columns added to a table after it was first laid out, with the value the rows stored
@@ -28,6 +30,7 @@ const LAYOUT = BUDGET_ADJUSTMENTS;
  */
 const ADDED_COLUMNS: Readonly<Partial<Record<RawTable, Readonly<Record<string, number | ''>>>>> = {
   usage_events: { cache_write_input_tokens: 0, operation: '' },
+  budget_adjustment_events: { operator: '' },
 };
 
 /** Creates the raw tables, or moves a database of an older layout onto the current one. */
@@ -45,9 +48,10 @@ export function prepareRawTables(db: DatabaseSync): void {
           else db.exec(createTable(table, table));
         }
       }
-      // Each adds only what a database lacks, so one pass serves every older layout.
-      if (version < LAYOUT) addColumns(db);
+      // Each adds only what a database lacks, so one pass serves every older layout. Tables
+      // first: a table made now has every column, and the columns go to older tables only.
       if (version < BUDGET_ADJUSTMENTS) addTables(db);
+      if (version < LAYOUT) addColumns(db);
       if (version < LAYOUT) db.exec(`PRAGMA user_version = ${LAYOUT}`);
     },
     'BEGIN IMMEDIATE',

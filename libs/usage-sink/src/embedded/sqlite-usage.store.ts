@@ -285,7 +285,7 @@ export class SqliteUsageStore implements UsageEventWriter, UsageAnalytics, RawEv
     }
     const rows = this.all<Parameters<typeof adjustmentRow>[0]>(
       `SELECT occurred_ms AS atMs, event_id AS eventId, user_key AS user, action,
-         limit_kind AS limitKind, amount, reason
+         limit_kind AS limitKind, amount, reason, operator
        FROM budget_adjustment_events WHERE ${conditions.join(' AND ')}
        ORDER BY occurred_ms DESC, event_id DESC LIMIT ?`,
       [...params, query.limit],

@@ -381,13 +381,14 @@ export function describeAnalyticsContract(
         });
       type Named = Omit<ExpectedAdjustment, 'action'> & { readonly action: string };
       const named = (rows: readonly Named[]) =>
-        rows.map(({ at, user, action, limitKind, amount, reason }) => ({
+        rows.map(({ at, user, action, limitKind, amount, reason, operator }) => ({
           at,
           user,
           action,
           limitKind,
           amount,
           reason,
+          operator,
         }));
       const all = await list({});
       assert.deepEqual(named(all), [...ADJUSTMENTS].reverse());
@@ -454,13 +455,18 @@ export function describeAnalyticsContract(
       );
       assert.equal(adjustments.status, 200);
       const { rows: adjusted } = (await adjustments.json()) as {
-        rows: { action: string; amount: number | null; reason: string | null }[];
+        rows: {
+          action: string;
+          amount: number | null;
+          reason: string | null;
+          operator: string | null;
+        }[];
       };
       assert.deepEqual(
-        adjusted.map((r) => [r.action, r.amount, r.reason]),
+        adjusted.map((r) => [r.action, r.amount, r.reason, r.operator]),
         [
-          ['credit', 2.5, 'support ticket 42'],
-          ['reset', null, null],
+          ['credit', 2.5, 'support ticket 42', 'sre-oncall'],
+          ['reset', null, null, null],
         ],
       );
       const budgets = await fetch(`${base}/v1/analytics/budgets`);

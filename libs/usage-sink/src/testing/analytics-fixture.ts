@@ -210,12 +210,14 @@ export interface ExpectedAdjustment {
   readonly limitKind: string;
   readonly amount: number | null;
   readonly reason: string | null;
+  readonly operator: string | null;
 }
 
 /**
  * Operators' adjustments of the workload, oldest first: a credit to a user whose name
  * needs escaping, a reset of every limit and a dollar credit of alice's within one second
- * (told apart by milliseconds), and a request credit of bob's.
+ * (told apart by milliseconds), and a request credit of bob's. Two name their operator
+ * (one with a name that needs escaping), two do not (as events made before operators).
  */
 export const ADJUSTMENTS: readonly ExpectedAdjustment[] = [
   {
@@ -225,6 +227,7 @@ export const ADJUSTMENTS: readonly ExpectedAdjustment[] = [
     limitKind: LimitKind.TokenBudgetPerUser,
     amount: 5000,
     reason: "refund: the provider's outage",
+    operator: "o'brien",
   },
   {
     at: '2026-03-01T11:00:00.100Z',
@@ -233,6 +236,7 @@ export const ADJUSTMENTS: readonly ExpectedAdjustment[] = [
     limitKind: 'all',
     amount: null,
     reason: null,
+    operator: null,
   },
   {
     at: '2026-03-01T11:00:00.900Z',
@@ -241,6 +245,7 @@ export const ADJUSTMENTS: readonly ExpectedAdjustment[] = [
     limitKind: LimitKind.MaxDailyCostPerUser,
     amount: 2.5,
     reason: 'support ticket 42',
+    operator: 'sre-oncall',
   },
   {
     at: '2026-03-02T00:00:00.000Z',
@@ -249,6 +254,7 @@ export const ADJUSTMENTS: readonly ExpectedAdjustment[] = [
     limitKind: LimitKind.UserRequestsPerMinute,
     amount: 10,
     reason: null,
+    operator: null,
   },
 ];
 
@@ -262,6 +268,7 @@ function budgetAdjustments(): GatewayEvent[] {
         ...(a.limitKind === 'all' ? {} : { limitKind: a.limitKind as LimitKind }),
         ...(a.amount === null ? {} : { amount: a.amount }),
         ...(a.reason === null ? {} : { reason: a.reason }),
+        ...(a.operator === null ? {} : { operator: a.operator }),
       },
       { occurredAt: a.at },
     ),
