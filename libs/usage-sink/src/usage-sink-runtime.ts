@@ -46,8 +46,8 @@ const RETENTION_PASS_EVERY_MS = 3_600_000;
  * Env: `USAGE_SINK_BATCH_SIZE` (events per write, default 1000), `USAGE_SINK_FLUSH_MS`
  * (longest wait of a batch), `CLICKHOUSE_DATABASE` (default: the server's default),
  * `AI_GATEWAY_ANALYTICS_TOKEN` (if set, the API requires `Authorization: Bearer` it),
- * `AI_GATEWAY_ANALYTICS_RETENTION_DAYS` (raw rows older than this are deleted; unset or 0
- * keeps them all).
+ * `AI_GATEWAY_ANALYTICS_RETENTION_DAYS` (raw rows older than this are deleted, budget
+ * adjustments excepted; unset or 0 keeps them all).
  */
 export async function openUsageAnalytics(
   runtime: ServiceRuntime,

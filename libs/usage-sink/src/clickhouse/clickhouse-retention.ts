@@ -1,7 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { sqlIdentifier, sqlString } from '@aigw/infra';
-import type { RawEventExpiry } from '../domain/analytics-retention';
-import { RAW_TABLES } from '../domain/event-rows';
+import { EXPIRING_TABLES, type RawEventExpiry } from '../domain/analytics-retention';
 
 /** A month partition of the raw tables (`PARTITION BY toYYYYMM(occurred_at)`). */
 const MONTH_PARTITION = /^(\d{4})(\d{2})$/;
@@ -17,7 +16,8 @@ interface PartitionRow {
  * the whole month is older than the cutoff, so a row goes up to a month after its
  * retention and never before. Dropping a partition is a metadata operation and works on
  * every version we support (18.16 has no table TTL). The rollups the analytics API reads
- * (`usage_hourly`, ...) are kept: they are small, and dashboards keep their history.
+ * (`usage_hourly`, ...) are kept: they are small, and dashboards keep their history; so
+ * are the audit tables (operators' budget adjustments).
  */
 export class ClickHouseRawEventExpiry implements RawEventExpiry {
   constructor(private readonly client: ClickHouseClient) {}
@@ -41,7 +41,7 @@ export class ClickHouseRawEventExpiry implements RawEventExpiry {
     const result = await this.client.query({
       query: `SELECT table, partition, sum(rows) AS rows FROM system.parts
               WHERE database = currentDatabase() AND active
-                AND table IN (${RAW_TABLES.map(sqlString).join(', ')})
+                AND table IN (${EXPIRING_TABLES.map(sqlString).join(', ')})
               GROUP BY table, partition ORDER BY table, partition`,
       format: 'JSONEachRow',
     });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { GatewayEvent } from '@aigw/contracts';
+import { BudgetAdjustmentAction, createBudgetAdjusted, type GatewayEvent } from '@aigw/contracts';
 import { EmbeddedEventBus, SqliteEventLog } from '@aigw/embedded';
 import {
   BUILTIN_MIGRATIONS_DIR,
@@ -415,6 +415,42 @@ describe('raw-table retention on ClickHouse', () => {
       );
       // The rollups the API reads keep every month.
       assert.equal(await scalar(db.client, 'SELECT sum(requests) AS n FROM usage_daily'), 9);
+    } finally {
+      await db.drop();
+    }
+  });
+
+  it('keeps the audit trail: budget adjustments of an expired month stay', async () => {
+    const db = await freshDatabase();
+    try {
+      const adjustments = ADJUSTMENTS.map((a, i) =>
+        createBudgetAdjusted(
+          {
+            partitionKey: a.user,
+            userKey: a.user,
+            action: BudgetAdjustmentAction.Reset,
+            ...(a.operator === null ? {} : { operator: a.operator }),
+          },
+          { occurredAt: `2024-01-1${i}T00:00:00.000Z` },
+        ),
+      );
+      await new ClickHouseUsageWriter(db.client).write([
+        usageAt('2024-01-15T12:00:00Z', 200),
+        ...adjustments,
+      ]);
+      const expiry = new ClickHouseRawEventExpiry(db.client);
+      assert.equal(await expiry.expireBefore(at('2024-03-01T00:00:00Z')), 1, 'the usage row');
+      assert.equal(await scalar(db.client, 'SELECT count() AS n FROM usage_events'), 0);
+      const listed = await new ClickHouseUsageAnalytics(db.client).budgetAdjustments({
+        from: new Date('2024-01-01T00:00:00Z'),
+        to: new Date('2024-02-01T00:00:00Z'),
+        limit: 100,
+        filters: {},
+      });
+      assert.deepEqual(
+        listed.map((r) => r.eventId),
+        adjustments.map((e) => e.eventId).reverse(),
+      );
     } finally {
       await db.drop();
     }

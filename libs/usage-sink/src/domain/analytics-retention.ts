@@ -1,9 +1,22 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { RAW_TABLES, type RawTable } from './event-rows';
+
+/**
+ * Raw tables retention never deletes from: an audit trail rather than traffic. Operators'
+ * budget adjustments are a few rows each, and "who gave this user budget back" must still
+ * be answerable after the usage they offset is gone. No rollup holds them either.
+ */
+export const AUDIT_TABLES: readonly RawTable[] = ['budget_adjustment_events'];
+
+/** The raw tables retention deletes old rows from: every one but the audit trail. */
+export const EXPIRING_TABLES: readonly RawTable[] = RAW_TABLES.filter(
+  (table) => !AUDIT_TABLES.includes(table),
+);
 
 /** A store whose raw event rows can be deleted by age. */
 export interface RawEventExpiry {
   /**
-   * Deletes raw event rows that occurred before `cutoffSeconds` (Unix seconds), or as
+   * Deletes raw event rows of `EXPIRING_TABLES` that occurred before `cutoffSeconds` (Unix seconds), or as
    * many of them as the store's granularity allows without touching a newer one (a
    * ClickHouse month goes only once all of it is older). Returns the rows deleted.
    */
@@ -27,7 +40,8 @@ const DAY_MS = 86_400_000;
 export const RETENTION_DAYS_VARIABLE = 'AI_GATEWAY_ANALYTICS_RETENTION_DAYS';
 
 /**
- * Deletes the analytics store's raw event rows past their retention, one pass at start and
+ * Deletes the analytics store's raw event rows past their retention (the audit tables'
+ * rows are kept), one pass at start and
  * then every `everyMs`, so a long-running gateway's analytics stop growing with traffic.
  * Passes never overlap; a failed pass is reported and the next one tries again.
  */

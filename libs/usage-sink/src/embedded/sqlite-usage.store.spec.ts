@@ -10,8 +10,9 @@ import {
   type GatewayEvent,
 } from '@aigw/contracts';
 import { bucketStart } from '../domain/analytics.types';
-import { RAW_TABLES, TABLE_OF_TOPIC, type RawTable } from '../domain/event-rows';
-import { buildWorkload } from '../testing/analytics-fixture';
+import { AUDIT_TABLES, EXPIRING_TABLES } from '../domain/analytics-retention';
+import { TABLE_OF_TOPIC, type RawTable } from '../domain/event-rows';
+import { ADJUSTMENTS, buildWorkload, RANGE } from '../testing/analytics-fixture';
 import { describeAnalyticsContract } from '../testing/analytics-contract';
 import { SqliteUsageStore } from './sqlite-usage.store';
 
@@ -114,27 +115,57 @@ test('a range counts the events whose bucket starts in it, at every bucket edge'
 
 test('expiry deletes the raw rows older than the cutoff in every table, and no newer one', async () => {
   const { events } = buildWorkload();
+  const audited = (e: GatewayEvent) => AUDIT_TABLES.includes(TABLE_OF_TOPIC[topicOf(e)]);
+  const expiring = events.filter((e) => !audited(e));
   const seconds = (e: GatewayEvent) => Math.floor(Date.parse(e.occurredAt) / 1000);
-  const times = [...new Set(events.map(seconds))].sort((a, b) => a - b);
+  const times = [...new Set(expiring.map(seconds))].sort((a, b) => a - b);
   const cutoff = times[Math.floor(times.length / 2)];
-  const tables = RAW_TABLES.filter((t) => events.some((e) => TABLE_OF_TOPIC[topicOf(e)] === t));
+  const tables = EXPIRING_TABLES.filter((t) =>
+    events.some((e) => TABLE_OF_TOPIC[topicOf(e)] === t),
+  );
   assert.ok(tables.length >= 3, 'the workload spans several tables');
   const store = new SqliteUsageStore(':memory:');
   try {
     await store.write(events);
     const kept = (table: RawTable) =>
       events.filter((e) => TABLE_OF_TOPIC[topicOf(e)] === table && seconds(e) >= cutoff).length;
-    const older = events.filter((e) => seconds(e) < cutoff).length;
-    assert.ok(older > 7 && older < events.length, 'the cutoff splits the workload');
+    const older = expiring.filter((e) => seconds(e) < cutoff).length;
+    assert.ok(older > 7 && older < expiring.length, 'the cutoff splits the workload');
 
     // Chunks of 7 rows: each table is emptied of its old rows over several statements.
     assert.equal(await store.expireBefore(cutoff, 7), older);
     for (const table of tables) assert.equal(store.count(table), kept(table), table);
     assert.equal(await store.expireBefore(cutoff, 7), 0, 'nothing left to expire');
     // The rows at the cutoff itself stay; one second later they go.
-    const atCutoff = events.filter((e) => seconds(e) === cutoff).length;
+    const atCutoff = expiring.filter((e) => seconds(e) === cutoff).length;
     assert.ok(atCutoff > 0);
     assert.equal(await store.expireBefore(cutoff + 1), atCutoff);
+  } finally {
+    store.close();
+  }
+});
+
+test('expiry keeps the audit trail: budget adjustments outlive the raw rows', async () => {
+  const { events } = buildWorkload();
+  const store = new SqliteUsageStore(':memory:');
+  try {
+    await store.write(events);
+    const last = Math.max(...events.map((e) => Date.parse(e.occurredAt)));
+    // Past every event: all the traffic goes, every adjustment stays and is still listed.
+    const expired = await store.expireBefore(Math.floor(last / 1000) + 1);
+    assert.equal(expired, events.filter((e) => e.type !== 'budget.adjusted').length);
+    for (const table of EXPIRING_TABLES) assert.equal(store.count(table), 0, table);
+    assert.equal(store.count('budget_adjustment_events'), ADJUSTMENTS.length);
+    const listed = await store.budgetAdjustments({
+      from: new Date(RANGE.from),
+      to: new Date(RANGE.to),
+      limit: 100,
+      filters: {},
+    });
+    assert.deepEqual(
+      listed.map((r) => r.at),
+      [...ADJUSTMENTS].reverse().map((a) => a.at),
+    );
   } finally {
     store.close();
   }

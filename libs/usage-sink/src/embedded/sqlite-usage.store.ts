@@ -34,7 +34,7 @@ import {
   type UsageTotals,
 } from '../domain/analytics.types';
 import { RAW_TABLES, rowLayoutOf, TABLE_COLUMNS, type RawTable } from '../domain/event-rows';
-import type { RawEventExpiry } from '../domain/analytics-retention';
+import { EXPIRING_TABLES, type RawEventExpiry } from '../domain/analytics-retention';
 import { interpolatedQuantile } from '../domain/percentiles';
 import type { UsageEventWriter } from '../usage-sink.consumer';
 import { prepareRawTables } from './sqlite-usage.schema';
@@ -92,7 +92,7 @@ export class SqliteUsageStore implements UsageEventWriter, UsageAnalytics, RawEv
         ),
       );
     }
-    for (const table of RAW_TABLES) {
+    for (const table of EXPIRING_TABLES) {
       // The oldest rows first, found by the (occurred_at, event_id) key the table is stored in.
       this.expiries.set(
         table,
@@ -107,13 +107,14 @@ export class SqliteUsageStore implements UsageEventWriter, UsageAnalytics, RawEv
   }
 
   /**
-   * Deletes the raw rows that occurred before `cutoffSeconds`, `chunkRows` at a time with
+   * Deletes the raw rows that occurred before `cutoffSeconds` (the audit tables' are kept),
+   * `chunkRows` at a time with
    * the event loop let go in between, so requests and the sink's writes interleave with a
    * large deletion. The file keeps its size; SQLite reuses the freed pages for new rows.
    */
   async expireBefore(cutoffSeconds: number, chunkRows = 1_000): Promise<number> {
     let deleted = 0;
-    for (const table of RAW_TABLES) {
+    for (const table of EXPIRING_TABLES) {
       const expire = this.expiries.get(table)!;
       for (;;) {
         const { changes } = expire.run(cutoffSeconds, chunkRows);
