@@ -34,6 +34,10 @@ export interface IngressObserver {
   failed(failure: RequestFailure): void;
   /** Prompt redaction masked `tally` matches per detector on the route named; never the text. */
   redacted?(route: string, tally: ReadonlyMap<string, number>): void;
+  /** `security.responseValidation` masked `tally` matches in one answer; never the text. */
+  answerRedacted?(route: string, tally: ReadonlyMap<string, number>): void;
+  /** `security.responseValidation` withheld an answer's choice by the rule named. */
+  answerBlocked?(route: string, rule: string): void;
 }
 
 export interface CompletionOutcome {
@@ -92,6 +96,14 @@ export function bothObservers(first: IngressObserver, second: IngressObserver): 
     redacted: (route, tally) => {
       first.redacted?.(route, tally);
       second.redacted?.(route, tally);
+    },
+    answerRedacted: (route, tally) => {
+      first.answerRedacted?.(route, tally);
+      second.answerRedacted?.(route, tally);
+    },
+    answerBlocked: (route, rule) => {
+      first.answerBlocked?.(route, rule);
+      second.answerBlocked?.(route, rule);
     },
   };
 }

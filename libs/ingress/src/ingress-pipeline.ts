@@ -12,6 +12,7 @@ import { pricedDollars } from './domain/answer-cost';
 import { forwardableHeaders, withTraceHeaders } from './domain/header-policy';
 import { PromptGuard } from './domain/prompt-guard';
 import { buildGatewayRequest } from './domain/request-builder';
+import { AnswerGuard, type AnswerReport } from './redaction/answer-guard';
 import { redactBody } from './redaction/redact-body';
 import { Redactor, type RedactionTally } from './redaction/redactor';
 import {
@@ -32,8 +33,13 @@ interface CompiledRoute {
   readonly guard: PromptGuard;
   /** Absent when the route redacts nothing: then redaction costs one check. */
   readonly redactor?: Redactor;
+  /** Absent when the route checks no answers (`security.responseValidation`). */
+  readonly answerGuard?: AnswerGuard;
   readonly stripHeaders: readonly string[];
 }
+
+/** The report for one answer's checks on the route named (config names). */
+export type RouteAnswerReport = (route: string) => AnswerReport;
 
 /** What a request's redaction masked, per detector, on the route named. */
 export type RedactionReport = (route: string, tally: ReadonlyMap<string, number>) => void;
@@ -45,6 +51,8 @@ export type RedactionReport = (route: string, tally: ReadonlyMap<string, number>
 export class IngressPipeline {
   private compiledFor?: GatewayConfig;
   private compiled = new Map<RouteConfig, CompiledRoute>();
+  /** Whether any route checks answers: when none does, answers cost no look-up. */
+  private answersChecked = false;
   private readonly identifier: CallerIdentifier;
 
   constructor(
@@ -101,6 +109,21 @@ export class IngressPipeline {
   }
 
   /**
+   * The caller's user key for requests that name no model and no stored record (the
+   * Conversations API): as the route of a wildcard backend identifies callers, else the
+   * first route; undefined when there is no route.
+   */
+  userKeyWithoutModel(headers: IncomingHeaders): string | undefined | Promise<string> {
+    const config = this.config();
+    const route = routeForModel(config, '') ?? config.routes[0];
+    if (!route) return undefined;
+    const identity = this.identifier.identify(headers, route);
+    return identity instanceof Promise
+      ? identity.then((resolved) => resolved.caller.userKey)
+      : identity.caller.userKey;
+  }
+
+  /**
    * The request with `security.promptValidation.redact` applied to its body, reported to
    * `report` when anything was masked. Apart from `prepare` because the Responses API
    * completes the body from stored turns after it; the edge calls this once the body is
@@ -116,8 +139,46 @@ export class IngressPipeline {
     return body === request.body ? request : { ...request, body };
   }
 
-  handle(request: GatewayRequest, signal: AbortSignal): Promise<GatewayAnswer> {
-    return this.router.route(request, signal);
+  /**
+   * The router's answer, checked by the route's `security.responseValidation` when it has
+   * one and `report` is given (see AnswerGuard); otherwise the router's promise as it is.
+   */
+  handle(
+    request: GatewayRequest,
+    signal: AbortSignal,
+    report?: RouteAnswerReport,
+  ): Promise<GatewayAnswer> {
+    const answered = this.router.route(request, signal);
+    if (!report) return answered;
+    const checked = this.answerCheckFor(request);
+    return checked
+      ? answered.then((answer) =>
+          checked.guard.check(answer, request.operation, report(checked.route)),
+        )
+      : answered;
+  }
+
+  /**
+   * A reused answer (a cache hit) checked as a fresh one is: it may have been stored before
+   * the route checked answers. Placeholders match no detector, so a checked one is unchanged.
+   */
+  checkAnswer(
+    request: GatewayRequest,
+    answer: GatewayAnswer,
+    report: RouteAnswerReport,
+  ): GatewayAnswer {
+    const checked = this.answerCheckFor(request);
+    return checked ? checked.guard.check(answer, request.operation, report(checked.route)) : answer;
+  }
+
+  /** The route's answer guard; found with no look-up when no route checks answers. */
+  private answerCheckFor(
+    request: GatewayRequest,
+  ): { readonly guard: AnswerGuard; readonly route: string } | undefined {
+    this.refresh(this.config());
+    if (!this.answersChecked || !AnswerGuard.checks(request.operation)) return undefined;
+    const route = this.routeFor(request.requestedModel);
+    return route?.answerGuard && { guard: route.answerGuard, route: route.route.name };
   }
 
   listModels(): readonly string[] {
@@ -129,12 +190,16 @@ export class IngressPipeline {
     return pricedDollars(this.config(), servedBy, usage);
   }
 
+  private refresh(config: GatewayConfig): void {
+    if (this.compiledFor === config) return;
+    this.compiled = new Map();
+    this.compiledFor = config;
+    this.answersChecked = config.routes.some((r) => r.security.responseValidation);
+  }
+
   private routeFor(model: string): CompiledRoute | undefined {
     const config = this.config();
-    if (this.compiledFor !== config) {
-      this.compiled = new Map();
-      this.compiledFor = config;
-    }
+    this.refresh(config);
     const route = routeForModel(config, model);
     if (!route) return undefined;
     let compiled = this.compiled.get(route);
@@ -147,6 +212,9 @@ export class IngressPipeline {
         ),
         redactor: route.security.promptValidation.redact
           ? new Redactor(route.security.promptValidation.redact)
+          : undefined,
+        answerGuard: route.security.responseValidation
+          ? new AnswerGuard(route.security.responseValidation)
           : undefined,
         stripHeaders: route.security.stripHeaders,
       };

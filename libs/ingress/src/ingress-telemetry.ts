@@ -137,6 +137,16 @@ export class IngressTelemetry implements IngressObserver {
     for (const [detector, count] of tally) this.metrics.recordRedactions(detector, route, count);
   }
 
+  answerRedacted(route: string, tally: ReadonlyMap<string, number>): void {
+    for (const [detector, count] of tally) {
+      this.metrics.recordRedactions(detector, route, count, 'answer');
+    }
+  }
+
+  answerBlocked(route: string, rule: string): void {
+    this.metrics.recordAnswerBlocked(rule, route);
+  }
+
   failed(failure: RequestFailure): void {
     const { requestId, endpoint, request, error, timings, accepted, clientGone, statusSent } =
       failure;

@@ -14,7 +14,7 @@ import {
 } from '@aigw/contracts/data-plane';
 import type { Admission, BudgetAdmission } from '../admission/budget-admission';
 import type { ResponseReuse, ServedAnswer } from '../cache/response-reuse';
-import type { IngressPipeline } from '../ingress-pipeline';
+import type { IngressPipeline, RouteAnswerReport } from '../ingress-pipeline';
 import type { IngressObserver } from '../ingress-observer';
 import { COST_HEADER, dollarText } from '../domain/answer-cost';
 import { isUsageOnlyChunk, withUsageCost } from '../domain/usage-cost-field';
@@ -85,6 +85,11 @@ export class EdgeExchange {
   private readonly reportRedactions = (route: string, tally: ReadonlyMap<string, number>) =>
     this.observer.redacted?.(route, tally);
 
+  private readonly reportAnswer: RouteAnswerReport = (route) => ({
+    redacted: (tally) => this.observer.answerRedacted?.(route, tally),
+    blocked: (rule) => this.observer.answerBlocked?.(route, rule),
+  });
+
   async serve(
     call: EdgeCall,
     http: FastifyRequest,
@@ -146,7 +151,7 @@ export class EdgeExchange {
       if (!served && plan) {
         served = await this.reuse!.call(
           plan,
-          (signal) => this.pipeline.handle(admitted, signal),
+          (signal) => this.pipeline.handle(admitted, signal, this.reportAnswer),
           abort.signal,
         );
         if (served.source === 'follower' && admission && !this.reuse!.billsReuse) {
@@ -154,9 +159,12 @@ export class EdgeExchange {
           void this.admission?.release(admission).catch(() => undefined);
         }
       }
+      // Checked before the cache stores it; a hit is checked again (stored before the check?).
       const answer: GatewayAnswer = served
-        ? await served.answer
-        : await this.pipeline.handle(request, abort.signal);
+        ? found
+          ? this.pipeline.checkAnswer(request, await served.answer, this.reportAnswer)
+          : await served.answer
+        : await this.pipeline.handle(request, abort.signal, this.reportAnswer);
       answered = true;
       reused = served?.source === 'cache' || served?.source === 'follower';
       // Gone while the answer was on its way (a cache or a shared call does not stop for

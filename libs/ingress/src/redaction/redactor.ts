@@ -7,6 +7,15 @@ interface Rule extends Detector {
   readonly placeholder: string;
 }
 
+/** Where a rule matched in a text (never the text itself); `block` when its mode is block. */
+export interface RedactMatch {
+  readonly start: number;
+  readonly end: number;
+  readonly rule: string;
+  readonly block: boolean;
+  readonly placeholder: string;
+}
+
 /** Matches per detector name, for the metric; never the matched text. */
 export type RedactionTally = Map<string, number>;
 
@@ -20,7 +29,11 @@ export const placeholderFor = (name: string): string => `[REDACTED:${name}]`;
 export class Redactor {
   private readonly rules: readonly Rule[];
 
-  constructor(config: RedactConfig) {
+  /**
+   * `blockPatterns` (the answer side's) join as block rules named
+   * `blockPatterns[<i>]`, after every redact rule.
+   */
+  constructor(config: RedactConfig, blockPatterns: readonly string[] = []) {
     const custom: Rule[] = config.patterns.map((pattern) => ({
       name: pattern.name,
       // Case-insensitive, as blockPatterns are.
@@ -34,7 +47,46 @@ export class Redactor {
       mode: modes.get(name)!,
       placeholder: placeholderFor(name),
     }));
-    this.rules = [...custom, ...builtins];
+    const blocks: Rule[] = blockPatterns.map((source, index) => ({
+      name: `blockPatterns[${index}]`,
+      regex: new RegExp(source, 'gi'),
+      mode: 'block',
+      placeholder: '',
+    }));
+    this.rules = [...custom, ...builtins, ...blocks];
+  }
+
+  /**
+   * Every accepted match starting at or after `from`, in text order. The text before
+   * `from` is context the look-behinds read (a stream's text already released). Where
+   * two rules' matches overlap, the earlier rule wins, as it does in `redact`.
+   */
+  matches(text: string, from = 0): RedactMatch[] {
+    const found: RedactMatch[] = [];
+    for (const rule of this.rules) {
+      if (rule.mightMatch && !rule.mightMatch(text)) continue;
+      const regex = rule.regex;
+      regex.lastIndex = from;
+      for (let m = regex.exec(text); m !== null; m = regex.exec(text)) {
+        const start = m.index;
+        const end = start + m[0].length;
+        if (end === start) {
+          regex.lastIndex++; // a look-around alone: nothing to mask
+          continue;
+        }
+        if (rule.accept && !rule.accept(m[0])) continue;
+        if (found.some((other) => start < other.end && other.start < end)) continue;
+        found.push({
+          start,
+          end,
+          rule: rule.name,
+          block: rule.mode === 'block',
+          placeholder: rule.placeholder,
+        });
+      }
+      regex.lastIndex = 0;
+    }
+    return found.length > 1 ? found.sort((a, b) => a.start - b.start) : found;
   }
 
   /**

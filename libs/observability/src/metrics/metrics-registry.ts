@@ -156,13 +156,19 @@ export class MetricsRegistry {
   });
   readonly #redactions = new FastCounter({
     name: 'ai_gateway_redactions_total',
-    help: 'Matches masked in prompts by security.promptValidation.redact, by detector and route (never the text)',
-    labelNames: ['detector', 'route'] as const,
+    help: 'Matches masked by security.promptValidation.redact (direction="prompt") and security.responseValidation.redact (direction="answer"), by detector and route (never the text)',
+    labelNames: ['detector', 'route', 'direction'] as const,
+    registers: [this.registry],
+  });
+  readonly #answersBlocked = new FastCounter({
+    name: 'ai_gateway_answers_blocked_total',
+    help: 'Answer choices withheld (finish_reason content_filter) by security.responseValidation, by rule (a detector, pattern or blockPatterns[i]) and route (never the text)',
+    labelNames: ['rule', 'route'] as const,
     registers: [this.registry],
   });
   readonly #storedResponses = new Counter({
     name: 'ai_gateway_stored_responses_total',
-    help: 'Responses API stored responses: stored, too_large, store_failed, hit, miss, deleted, evicted',
+    help: 'Responses API stored responses (stored, too_large, store_failed, hit, miss, deleted, evicted) and conversations (conversation_created, _updated, _deleted, _items_added, _item_deleted, _hit, _miss, _too_large, _append_failed, _evicted)',
     labelNames: ['event'] as const,
     registers: [this.registry],
   });
@@ -422,9 +428,19 @@ export class MetricsRegistry {
     this.#unpricedCalls.inc([this.models.admit(model)]);
   }
 
-  /** `count` matches of `detector` masked in one request's prompt on `route` (config names). */
-  recordRedactions(detector: string, route: string, count: number): void {
-    this.#redactions.inc([detector, route], count);
+  /** `count` matches of `detector` masked in one request's prompt or answer on `route` (config names). */
+  recordRedactions(
+    detector: string,
+    route: string,
+    count: number,
+    direction: 'prompt' | 'answer' = 'prompt',
+  ): void {
+    this.#redactions.inc([detector, route, direction], count);
+  }
+
+  /** An answer's choice withheld by `rule` on `route` (config names, a bounded set). */
+  recordAnswerBlocked(rule: string, route: string): void {
+    this.#answersBlocked.inc([rule, route]);
   }
 
   recordCacheHit(model: string): void {

@@ -1,0 +1,394 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ResponseValidationConfig } from '@aigw/config';
+import type { JsonAnswer, JsonObject, StreamAnswer, TokenUsage } from '@aigw/contracts/data-plane';
+import { AnswerGuard, type AnswerReport } from './answer-guard';
+import type { RedactionTally } from './redactor';
+import { StreamTail } from './stream-tail';
+import { Redactor } from './redactor';
+
+const EMAIL = 'jane.doe@example.com';
+const CARD = '4111 1111 1111 1111';
+const KEY = 'sk-proj-abcdefghijklmnopqrstuvwxyz0123456789';
+const IBAN = 'GB82 WEST 1234 5698 7654 32';
+const SSN = '123-45-6789';
+
+const CONFIG: ResponseValidationConfig = {
+  blockPatterns: ['BEGIN PRIVATE KEY'],
+  redact: {
+    detectors: [
+      { name: 'email', mode: 'redact' },
+      { name: 'creditCard', mode: 'redact' },
+      { name: 'apiKey', mode: 'redact' },
+      { name: 'iban', mode: 'redact' },
+      { name: 'usSsn', mode: 'block' },
+    ],
+    patterns: [{ name: 'employeeId', regex: 'EMP-[0-9]{6}', mode: 'redact' }],
+  },
+  streamHoldChars: 64,
+};
+
+const USAGE: TokenUsage = {
+  inputTokens: 3,
+  outputTokens: 5,
+  cachedInputTokens: 0,
+  source: 'reported',
+};
+const SERVED = { backend: 'b', provider: 'openai', model: 'm' };
+
+class Recorder implements AnswerReport {
+  readonly tallies: Map<string, number>[] = [];
+  readonly blocks: string[] = [];
+  redacted(tally: ReadonlyMap<string, number>): void {
+    this.tallies.push(new Map(tally));
+  }
+  blocked(rule: string): void {
+    this.blocks.push(rule);
+  }
+  count(rule: string): number {
+    return this.tallies.reduce((sum, tally) => sum + (tally.get(rule) ?? 0), 0);
+  }
+}
+
+const chatJson = (content: unknown, extra: JsonObject = {}): JsonAnswer => ({
+  kind: 'json',
+  status: 200,
+  body: {
+    id: 'c1',
+    object: 'chat.completion',
+    choices: [
+      {
+        index: 0,
+        message: { role: 'assistant', content, ...extra },
+        logprobs: { content: [] },
+        finish_reason: 'stop',
+      },
+    ],
+  },
+  usage: USAGE,
+  servedBy: SERVED,
+});
+
+function chunk(
+  index: number,
+  content: string | undefined,
+  finish: string | null = null,
+): JsonObject {
+  return {
+    id: 'c1',
+    object: 'chat.completion.chunk',
+    choices: [{ index, delta: content === undefined ? {} : { content }, finish_reason: finish }],
+  };
+}
+
+const USAGE_CHUNK: JsonObject = {
+  id: 'c1',
+  object: 'chat.completion.chunk',
+  choices: [],
+  usage: { prompt_tokens: 3, completion_tokens: 5, total_tokens: 8 },
+};
+
+async function* from(chunks: readonly JsonObject[]): AsyncGenerator<JsonObject> {
+  for (const c of chunks) yield c;
+}
+
+async function streamed(
+  guard: AnswerGuard,
+  chunks: readonly JsonObject[],
+  report: AnswerReport,
+  operation: 'chat' | 'completions' = 'chat',
+): Promise<JsonObject[]> {
+  const answer: StreamAnswer = {
+    kind: 'stream',
+    status: 200,
+    events: from(chunks),
+    usage: Promise.resolve(USAGE),
+    servedBy: SERVED,
+  };
+  const checked = guard.check(answer, operation, report);
+  assert.equal(checked.kind, 'stream');
+  const out: JsonObject[] = [];
+  for await (const event of checked.events) out.push(event);
+  return out;
+}
+
+/** Each choice's text as the client would join it, and its finish. */
+function joined(chunks: readonly JsonObject[]): Map<number, { text: string; finish?: string }> {
+  const out = new Map<number, { text: string; finish?: string }>();
+  for (const c of chunks) {
+    for (const choice of c.choices as JsonObject[]) {
+      const entry = out.get(choice.index as number) ?? { text: '' };
+      const delta = choice.delta as JsonObject | undefined;
+      entry.text +=
+        (delta?.content as string | undefined) ?? (choice.text as string | undefined) ?? '';
+      if (choice.finish_reason) entry.finish = choice.finish_reason as string;
+      out.set(choice.index as number, entry);
+    }
+  }
+  return out;
+}
+
+describe('AnswerGuard on JSON answers', () => {
+  const guard = new AnswerGuard(CONFIG);
+
+  it('redacts message content with the prompt detectors, drops logprobs, counts by rule', () => {
+    const report = new Recorder();
+    const answer = guard.check(
+      chatJson(`Mail ${EMAIL}, card ${CARD}, key ${KEY}, IBAN ${IBAN}, id EMP-123456.`),
+      'chat',
+      report,
+    ) as JsonAnswer;
+    const choice = (answer.body.choices as JsonObject[])[0];
+    assert.equal(
+      (choice.message as JsonObject).content,
+      'Mail [REDACTED:email], card [REDACTED:creditCard], key [REDACTED:apiKey], ' +
+        'IBAN [REDACTED:iban], id [REDACTED:employeeId].',
+    );
+    assert.equal(choice.logprobs, null);
+    assert.equal(choice.finish_reason, 'stop');
+    assert.deepEqual(report.tallies, [
+      new Map([
+        ['employeeId', 1],
+        ['apiKey', 1],
+        ['email', 1],
+        ['iban', 1],
+        ['creditCard', 1],
+      ]),
+    ]);
+  });
+
+  it('redacts text parts and completions text; leaves tool-call arguments as they are', () => {
+    const report = new Recorder();
+    const calls = [
+      { id: 't', type: 'function', function: { name: 'send', arguments: `{"to":"${EMAIL}"}` } },
+    ];
+    const parts = guard.check(
+      chatJson(
+        [
+          { type: 'text', text: `to ${EMAIL}` },
+          { type: 'image_url', image_url: { url: 'x' } },
+        ],
+        {
+          tool_calls: calls,
+        },
+      ),
+      'chat',
+      report,
+    ) as JsonAnswer;
+    const message = (parts.body.choices as JsonObject[])[0].message as JsonObject;
+    assert.deepEqual(message.content, [
+      { type: 'text', text: 'to [REDACTED:email]' },
+      { type: 'image_url', image_url: { url: 'x' } },
+    ]);
+    assert.deepEqual(message.tool_calls, calls);
+    const completion = guard.check(
+      {
+        ...chatJson(null),
+        body: { choices: [{ index: 0, text: `key ${KEY}`, finish_reason: 'stop' }] },
+      },
+      'completions',
+      report,
+    ) as JsonAnswer;
+    assert.equal((completion.body.choices as JsonObject[])[0].text, 'key [REDACTED:apiKey]');
+  });
+
+  it('a block match withholds the choice with finish_reason content_filter, never the text', () => {
+    for (const text of [`Your SSN is ${SSN}.`, '-----BEGIN PRIVATE KEY-----\nMIIE']) {
+      const report = new Recorder();
+      const answer = guard.check(chatJson(text), 'chat', report) as JsonAnswer;
+      const choice = (answer.body.choices as JsonObject[])[0];
+      assert.deepEqual(choice.message, { role: 'assistant', content: null });
+      assert.equal(choice.finish_reason, 'content_filter');
+      assert.equal(choice.logprobs, null);
+      assert.equal(JSON.stringify(answer.body).includes(SSN), false);
+      assert.deepEqual(report.blocks, [text.startsWith('Your') ? 'usSsn' : 'blockPatterns[0]']);
+    }
+    const report = new Recorder();
+    const completion = guard.check(
+      {
+        ...chatJson(null),
+        body: { choices: [{ index: 0, text: `ssn ${SSN}`, finish_reason: 'stop' }] },
+      },
+      'completions',
+      report,
+    ) as JsonAnswer;
+    assert.deepEqual((completion.body.choices as JsonObject[])[0], {
+      index: 0,
+      text: '',
+      logprobs: null,
+      finish_reason: 'content_filter',
+    });
+  });
+
+  it('an answer with nothing to mask is the very same object, and nothing is reported', () => {
+    const report = new Recorder();
+    const answer = chatJson('Nothing to see: version 1.2.3, order 4155552671.');
+    assert.equal(guard.check(answer, 'chat', report), answer);
+    assert.deepEqual(report.tallies, []);
+    assert.deepEqual(report.blocks, []);
+  });
+});
+
+describe('StreamTail', () => {
+  const scanner = new Redactor(CONFIG.redact!, CONFIG.blockPatterns);
+  const TEXT = `Hello. Mail ${EMAIL} or pay with ${CARD}; the key is ${KEY} and the IBAN ${IBAN}. Bye EMP-654321!`;
+  const EXPECTED =
+    'Hello. Mail [REDACTED:email] or pay with [REDACTED:creditCard]; the key is [REDACTED:apiKey] ' +
+    'and the IBAN [REDACTED:iban]. Bye [REDACTED:employeeId]!';
+
+  function run(pieces: readonly string[], hold = 64): { text: string; tally: RedactionTally } {
+    const tally: RedactionTally = new Map();
+    const tail = new StreamTail(scanner, hold, tally);
+    let text = '';
+    for (const piece of pieces) {
+      const step = tail.push(piece);
+      assert.equal(step.blocked, undefined);
+      text += step.text;
+    }
+    const last = tail.flush();
+    assert.equal(last.blocked, undefined);
+    return { text: text + last.text, tally };
+  }
+
+  it('catches every match however the text is split in two or three chunks', () => {
+    for (let i = 0; i <= TEXT.length; i++) {
+      const two = run([TEXT.slice(0, i), TEXT.slice(i)]);
+      assert.equal(two.text, EXPECTED, `split at ${i}`);
+      assert.equal(
+        [...two.tally.values()].reduce((a, b) => a + b),
+        5,
+        `split at ${i}`,
+      );
+      const j = Math.min(TEXT.length, i + 7);
+      assert.equal(run([TEXT.slice(0, i), TEXT.slice(i, j), TEXT.slice(j)]).text, EXPECTED);
+    }
+  });
+
+  it('one character per chunk, with the smallest hold that fits the longest match', () => {
+    assert.equal(run([...TEXT], KEY.length + 1).text, EXPECTED);
+  });
+
+  it('releases text once more than the hold has arrived, never more than it must keep', () => {
+    const tally: RedactionTally = new Map();
+    const tail = new StreamTail(scanner, 16, tally);
+    assert.equal(tail.push('a'.repeat(16)).text, '');
+    assert.equal(tail.push(' and more text').text, 'a'.repeat(14));
+  });
+
+  it('a block match is cut where it starts, whichever chunk it begins in', () => {
+    const text = `Here it is: ${SSN} and then more words after it.`;
+    for (let i = 0; i <= text.length; i++) {
+      const tally: RedactionTally = new Map();
+      const tail = new StreamTail(scanner, 16, tally);
+      let out = '';
+      let blocked: string | undefined;
+      for (const piece of [text.slice(0, i), text.slice(i)]) {
+        const step = tail.push(piece);
+        out += step.text;
+        blocked ??= step.blocked;
+        if (blocked) break;
+      }
+      if (!blocked) {
+        const step = tail.flush();
+        out += step.text;
+        blocked = step.blocked;
+      }
+      assert.equal(blocked, 'usSsn', `split at ${i}`);
+      assert.equal(out, 'Here it is: ', `split at ${i}`);
+    }
+  });
+});
+
+describe('AnswerGuard on streams', () => {
+  const guard = new AnswerGuard(CONFIG);
+
+  it('a match split across chunks reaches the client masked; usage and finish pass', async () => {
+    const text = `Write to ${EMAIL} today, or ring me.`;
+    for (let i = 1; i < text.length; i++) {
+      const report = new Recorder();
+      const chunks = [
+        {
+          ...chunk(0, ''),
+          choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }],
+        },
+        chunk(0, text.slice(0, i)),
+        chunk(0, text.slice(i)),
+        chunk(0, undefined, 'stop'),
+        USAGE_CHUNK,
+      ];
+      const out = await streamed(guard, chunks, report);
+      assert.deepEqual(joined(out).get(0), {
+        text: 'Write to [REDACTED:email] today, or ring me.',
+        finish: 'stop',
+      });
+      assert.deepEqual(out.at(-1), USAGE_CHUNK);
+      assert.deepEqual((out[0].choices as JsonObject[])[0].delta, {
+        role: 'assistant',
+        content: '',
+      });
+      assert.equal(report.count('email'), 1);
+    }
+  });
+
+  it('a block match mid-stream ends the choice with content_filter and drops the rest; usage still comes', async () => {
+    const report = new Recorder();
+    const before = 'x'.repeat(100) + ' Your number is ';
+    const chunks = [
+      chunk(0, before + SSN.slice(0, 5)),
+      chunk(0, SSN.slice(5) + ' and ' + 'y'.repeat(100)),
+      chunk(0, 'more text that must not arrive'),
+      chunk(0, undefined, 'stop'),
+      USAGE_CHUNK,
+    ];
+    const out = await streamed(guard, chunks, report);
+    const choice = joined(out).get(0)!;
+    assert.equal(choice.finish, 'content_filter');
+    assert.equal(choice.text, before);
+    assert.equal(JSON.stringify(out).includes('6789'), false);
+    assert.equal(JSON.stringify(out).includes('must not arrive'), false);
+    assert.equal(
+      out.filter((c) => (c.choices as JsonObject[]).some((x) => x.finish_reason)).length,
+      1,
+    );
+    assert.deepEqual(out.at(-1), USAGE_CHUNK);
+    assert.deepEqual(report.blocks, ['usSsn']);
+  });
+
+  it('a stream that ends without a finish still gets its held text, checked', async () => {
+    const report = new Recorder();
+    const out = await streamed(guard, [chunk(0, `mail ${EMAIL}`)], report);
+    assert.equal(joined(out).get(0)!.text, 'mail [REDACTED:email]');
+  });
+
+  it('completions streams: the text field is held and checked the same way', async () => {
+    const report = new Recorder();
+    const pieces = ['key: sk-proj-abcdefghij', 'klmnopqrstuvwxyz0123456789', ' end'];
+    const out = await streamed(
+      guard,
+      [
+        ...pieces.map((text) => ({ id: 'c', choices: [{ index: 0, text, finish_reason: null }] })),
+        { id: 'c', choices: [{ index: 0, text: '', finish_reason: 'stop' }] },
+      ],
+      report,
+      'completions',
+    );
+    assert.deepEqual(joined(out).get(0), { text: 'key: [REDACTED:apiKey] end', finish: 'stop' });
+  });
+
+  it('two choices are held apart', async () => {
+    const report = new Recorder();
+    const out = await streamed(
+      guard,
+      [
+        chunk(0, 'a jane.doe@exa'),
+        chunk(1, `b ${SSN} c`),
+        chunk(0, 'mple.com z'),
+        chunk(1, undefined, 'stop'),
+        chunk(0, undefined, 'stop'),
+      ],
+      report,
+    );
+    assert.deepEqual(joined(out).get(0), { text: 'a [REDACTED:email] z', finish: 'stop' });
+    assert.deepEqual(joined(out).get(1), { text: 'b ', finish: 'content_filter' });
+  });
+});

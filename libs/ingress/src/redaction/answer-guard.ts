@@ -1,0 +1,242 @@
+import type { ResponseValidationConfig } from '@aigw/config';
+import type {
+  GatewayAnswer,
+  JsonAnswer,
+  JsonObject,
+  Operation,
+  StreamAnswer,
+} from '@aigw/contracts/data-plane';
+import { Redactor, type RedactionTally } from './redactor';
+import { StreamTail, applyMatches, type TailStep } from './stream-tail';
+
+/** What the checks found in one answer, for the metrics: counts and rule names, never text. */
+export interface AnswerReport {
+  redacted(tally: ReadonlyMap<string, number>): void;
+  blocked(rule: string): void;
+}
+
+/** The finish OpenAI and Azure give an answer their filters withheld. */
+export const CONTENT_FILTER = 'content_filter';
+
+/**
+ * `security.responseValidation` on one route: the model's answer text checked by the same
+ * detectors as prompts, in the canonical (OpenAI) answer before a dialect writes it, so
+ * every public API (chat, completions, Responses, Messages) gets it. What is scanned is the
+ * text a reader sees: chat message content (string or text parts) and a completion's
+ * text. Tool-call arguments are left as they are: they are the caller's own program's
+ * input (an email address to send to), and masking them would break the call, not
+ * protect a reader. A redacted or withheld choice loses its logprobs, which spell the
+ * same text token by token.
+ *
+ * A block match withholds the choice, as OpenAI's and Azure's filters do: finish_reason
+ * content_filter and no content (an empty text for completions).
+ */
+export class AnswerGuard {
+  private readonly scanner: Redactor;
+  private readonly hold: number;
+
+  constructor(config: ResponseValidationConfig) {
+    this.scanner = new Redactor(
+      config.redact ?? { detectors: [], patterns: [] },
+      config.blockPatterns,
+    );
+    this.hold = config.streamHoldChars;
+  }
+
+  /** Whether answers of `operation` carry text this checks. */
+  static checks(operation: Operation): boolean {
+    return operation === 'chat' || operation === 'completions';
+  }
+
+  check(answer: GatewayAnswer, operation: Operation, report: AnswerReport): GatewayAnswer {
+    return answer.kind === 'json'
+      ? this.json(answer, operation, report)
+      : this.stream(answer, operation, report);
+  }
+
+  /** `text` redacted, or cut where a block rule matched. */
+  text(text: string, tally: RedactionTally): TailStep {
+    const matches = this.scanner.matches(text);
+    return matches.length === 0 ? { text } : applyMatches(text, matches, 0, text.length, tally);
+  }
+
+  private json(answer: JsonAnswer, operation: Operation, report: AnswerReport): JsonAnswer {
+    const choices = answer.body.choices;
+    if (answer.status !== 200 || !Array.isArray(choices)) return answer;
+    const tally: RedactionTally = new Map();
+    let changed: unknown[] | undefined;
+    choices.forEach((choice, i) => {
+      if (!isObject(choice)) return;
+      const checked =
+        operation === 'chat' ? this.chatChoice(choice, tally) : this.textChoice(choice, tally);
+      if (typeof checked === 'string') {
+        report.blocked(checked);
+        (changed ??= choices.slice())[i] = withheld(choice, operation);
+      } else if (checked !== choice) {
+        (changed ??= choices.slice())[i] = checked;
+      }
+    });
+    if (tally.size > 0) report.redacted(tally);
+    return changed ? { ...answer, body: { ...answer.body, choices: changed } } : answer;
+  }
+
+  /** The choice redacted, the same one when nothing matched, or the blocking rule's name. */
+  private chatChoice(choice: JsonObject, tally: RedactionTally): JsonObject | string {
+    const message = choice.message;
+    if (!isObject(message)) return choice;
+    let content = message.content;
+    if (typeof content === 'string') {
+      const step = this.text(content, tally);
+      if (step.blocked) return step.blocked;
+      content = step.text;
+    } else if (Array.isArray(content)) {
+      const parts: unknown[] = [];
+      for (const part of content) {
+        if (!isObject(part) || typeof part.text !== 'string') {
+          parts.push(part);
+          continue;
+        }
+        const step = this.text(part.text, tally);
+        if (step.blocked) return step.blocked;
+        parts.push(step.text === part.text ? part : { ...part, text: step.text });
+      }
+      if (parts.every((part, i) => part === (content as unknown[])[i])) content = message.content;
+      else content = parts;
+    }
+    if (content === message.content) return choice;
+    return { ...choice, message: { ...message, content }, logprobs: null };
+  }
+
+  private textChoice(choice: JsonObject, tally: RedactionTally): JsonObject | string {
+    if (typeof choice.text !== 'string') return choice;
+    const step = this.text(choice.text, tally);
+    if (step.blocked) return step.blocked;
+    return step.text === choice.text ? choice : { ...choice, text: step.text, logprobs: null };
+  }
+
+  private stream(answer: StreamAnswer, operation: Operation, report: AnswerReport): StreamAnswer {
+    return { ...answer, events: this.events(answer.events, operation, report) };
+  }
+
+  /**
+   * The chunks with each choice's text held back and released checked (see StreamTail).
+   * A block match ends that choice with a content_filter chunk; the upstream stream is
+   * still read to its end, so the usage chunk (and the metering) still come.
+   */
+  private async *events(
+    events: AsyncIterable<JsonObject>,
+    operation: Operation,
+    report: AnswerReport,
+  ): AsyncGenerator<JsonObject> {
+    const chat = operation === 'chat';
+    const tally: RedactionTally = new Map();
+    const tails = new Map<number, StreamTail>();
+    const done = new Set<number>();
+    let template: JsonObject | undefined;
+    try {
+      for await (const chunk of events) {
+        const choices = chunk.choices;
+        if (!Array.isArray(choices) || choices.length === 0) {
+          yield chunk;
+          continue;
+        }
+        template = chunk;
+        const out: JsonObject[] = [];
+        for (const choice of choices) {
+          if (!isObject(choice)) continue;
+          const index = typeof choice.index === 'number' ? choice.index : 0;
+          if (done.has(index)) continue; // withheld: nothing more of it goes out
+          let tail = tails.get(index);
+          if (!tail) tails.set(index, (tail = new StreamTail(this.scanner, this.hold, tally)));
+          const text = chat
+            ? isObject(choice.delta)
+              ? choice.delta.content
+              : undefined
+            : choice.text;
+          let step: TailStep =
+            typeof text === 'string' && text.length > 0 ? tail.push(text) : { text: '' };
+          const finished = choice.finish_reason !== null && choice.finish_reason !== undefined;
+          if (!step.blocked && finished) {
+            const rest = tail.flush();
+            step = { text: step.text + rest.text, blocked: rest.blocked };
+          }
+          if (step.blocked) {
+            done.add(index);
+            report.blocked(step.blocked);
+            out.push(filteredChunkChoice(index, step.text, chat));
+            continue;
+          }
+          if (finished) done.add(index);
+          const released = withStreamText(choice, step.text, chat);
+          if (released) out.push(released);
+        }
+        if (out.length > 0 || chunk.usage != null) yield { ...chunk, choices: out };
+      }
+      // A stream that ended without a finish for a choice: what it held is final now.
+      for (const [index, tail] of tails) {
+        if (done.has(index)) continue;
+        const step = tail.flush();
+        if (step.blocked) report.blocked(step.blocked);
+        if (step.text.length === 0 && !step.blocked) continue;
+        const choice = step.blocked
+          ? filteredChunkChoice(index, step.text, chat)
+          : chat
+            ? { index, delta: { content: step.text }, finish_reason: null }
+            : { index, text: step.text, finish_reason: null };
+        yield { ...template, choices: [choice] };
+      }
+    } finally {
+      if (tally.size > 0) report.redacted(tally);
+    }
+  }
+}
+
+/** A withheld JSON choice: no content, finish_reason content_filter. */
+function withheld(choice: JsonObject, operation: Operation): JsonObject {
+  const { message: _message, logprobs: _logprobs, ...rest } = choice;
+  return operation === 'chat'
+    ? {
+        ...rest,
+        message: { role: 'assistant', content: null },
+        logprobs: null,
+        finish_reason: CONTENT_FILTER,
+      }
+    : { ...rest, text: '', logprobs: null, finish_reason: CONTENT_FILTER };
+}
+
+/** A withheld stream choice's last chunk: the text before the match, and the filter finish. */
+function filteredChunkChoice(index: number, text: string, chat: boolean): JsonObject {
+  return chat
+    ? { index, delta: text.length > 0 ? { content: text } : {}, finish_reason: CONTENT_FILTER }
+    : { index, text, finish_reason: CONTENT_FILTER };
+}
+
+/**
+ * The chunk's choice carrying `text` in place of what came; undefined when nothing is left
+ * to send (all its text held back and nothing else in it).
+ */
+function withStreamText(choice: JsonObject, text: string, chat: boolean): JsonObject | undefined {
+  const finished = choice.finish_reason !== null && choice.finish_reason !== undefined;
+  const { logprobs: _logprobs, ...rest } = choice;
+  if (!chat) {
+    if (text.length === 0 && !finished && choice.text !== '') return undefined;
+    return { ...rest, text };
+  }
+  const delta = isObject(choice.delta) ? choice.delta : {};
+  const { content, ...others } = delta;
+  if (text.length > 0) return { ...rest, delta: { ...others, content: text } };
+  // Text held back: the chunk goes only for what else it carries (role, tool calls, finish).
+  if (
+    typeof content === 'string' &&
+    content.length > 0 &&
+    Object.keys(others).length === 0 &&
+    !finished
+  ) {
+    return undefined;
+  }
+  return { ...rest, delta: typeof content === 'string' ? { ...others, content: '' } : others };
+}
+
+function isObject(value: unknown): value is JsonObject {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
