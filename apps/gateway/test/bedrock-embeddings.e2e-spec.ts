@@ -80,8 +80,11 @@ spec:
       [97, 98],
     );
     assert.ok(embedding.data.every((item) => item.embedding.length === 1024));
-    // One token each, as Bedrock reported them for the two calls.
-    assert.deepEqual(embedding.usage, { prompt_tokens: 2, total_tokens: 2 });
+    // One token each, as Bedrock reported them for the two calls; and what they cost, at
+    // the built-in catalog's Titan price (usage.cost, beside the cost header).
+    const { cost, ...tokens } = embedding.usage as typeof embedding.usage & { cost?: number };
+    assert.deepEqual(tokens, { prompt_tokens: 2, total_tokens: 2 });
+    assert.ok(typeof cost === 'number' && cost > 0, `usage.cost ${cost}`);
     assert.equal(upstream.calls.length, 2);
     assert.deepEqual(upstream.calls.map((call) => call.body.inputText).sort(), ['a', 'b']);
     for (const call of upstream.calls) {
