@@ -26,6 +26,7 @@ import { responsesDialect } from './responses/responses-dialect';
 import { ResponseState } from './responses/state/response-state';
 import { MODERATIONS_DIALECT, RERANK_DIALECT } from './scoring/scoring-dialect';
 import { StoredResponsesRoutes } from './responses/stored-responses-routes';
+import { ConversationsRoutes } from './responses/conversations/conversations-routes';
 
 /** The hot endpoints: every model call of the OpenAI (chat and Responses) and Anthropic APIs. */
 function edgeRoutes(responses: EdgeDialect): readonly [call: EdgeCall, dialect: EdgeDialect][] {
@@ -59,6 +60,8 @@ export class EdgeRoutes implements OnModuleInit {
   private readonly routes: ReturnType<typeof edgeRoutes>;
   /** The Responses API's stored responses (retrieve, input items, delete), when kept. */
   private readonly storedResponses?: StoredResponsesRoutes;
+  /** The Conversations API, kept beside them. */
+  private readonly conversations?: ConversationsRoutes;
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
@@ -71,6 +74,8 @@ export class EdgeRoutes implements OnModuleInit {
     this.exchange = new EdgeExchange(pipeline, observer, admission, reuse);
     this.routes = edgeRoutes(responsesDialect(responses));
     this.storedResponses = responses && new StoredResponsesRoutes(responses, pipeline);
+    const conversations = responses?.conversations;
+    this.conversations = conversations && new ConversationsRoutes(conversations, pipeline);
   }
 
   /** Runs while Nest registers its own routes, before the app listens. */
@@ -91,6 +96,7 @@ export class EdgeRoutes implements OnModuleInit {
       // (`meta-llama/Llama-3-8B`), which a Nest route parameter does not match.
       fastify.get(`${prefix}/models/*`, (request, reply) => this.sendModel(request, reply));
       this.storedResponses?.register(fastify, prefix);
+      this.conversations?.register(fastify, prefix);
     }
   }
 

@@ -18,6 +18,9 @@ import type { EdgeDialect } from '../http/edge-exchange';
 import { MemoryResponseStore } from './state/memory-response-store';
 import { ResponseState, type ResponseStateEvent } from './state/response-state';
 import type { ResponseStore } from './state/response-store';
+import { conversationItems } from './conversations/conversation';
+import { ConversationState } from './conversations/conversation-state';
+import { MemoryConversationStore } from './conversations/memory-conversation-store';
 
 const SIGNED: ThinkingBlock = { type: 'thinking', thinking: 'Think.', signature: 'c2lnbmF0dXJl' };
 
@@ -282,5 +285,150 @@ describe('Responses API dialect with stored responses', () => {
       /stateless/,
     );
     assert.ok(translateResponsesRequest({ model: 'm', input: 'hi' }));
+  });
+});
+
+describe('Responses API dialect with a conversation', () => {
+  function withConversations() {
+    const conversations = new ConversationState({
+      store: new MemoryConversationStore({ maxEntries: 100, maxBytes: 1_000_000 }),
+      ttlMs: 60_000,
+      maxBytes: 1_000_000,
+    });
+    const state = new ResponseState({
+      store: new MemoryResponseStore({ maxEntries: 100, maxBytes: 1_000_000 }),
+      ttlMs: 60_000,
+      conversations,
+    });
+    const dialect = responsesDialect(state);
+    const prepare = async (body: JsonObject, userKey: string): Promise<GatewayRequest> => {
+      const request = {
+        requestId: `req-${Math.random()}`,
+        requestedModel: body.model,
+        body: dialect.canonicalBody!(body) as JsonObject,
+        caller: { userKey },
+      } as GatewayRequest;
+      return dialect.withState!(request, body);
+    };
+    const create = async (body: JsonObject, userKey: string, answer = answerOf('Hi.')) => {
+      const request = await prepare(body, userKey);
+      return {
+        request,
+        response: (await dialect.answerBody(answer, request, body)) as ResponseObject,
+      };
+    };
+    return { conversations, dialect, prepare, create };
+  }
+  const contents = (items: readonly JsonObject[]) =>
+    items.map((item) => [item.type, item.role, (item.content as { text: string }[])[0].text]);
+
+  it("sends the conversation's items before the input, then appends the turn", async () => {
+    const { conversations, create } = withConversations();
+    const header = await conversations.create(
+      'alice',
+      {},
+      conversationItems([{ role: 'user', content: 'My name is Ann.' }], false),
+    );
+    const first = await create(
+      { model: 'm', instructions: 'Be brief.', input: 'Hello?', conversation: header.id },
+      'alice',
+      answerOf('Hello Ann.'),
+    );
+    assert.deepEqual(first.request.body.messages, [
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'My name is Ann.' },
+      { role: 'user', content: 'Hello?' },
+    ]);
+    assert.equal(first.request.body.conversation, undefined);
+    assert.deepEqual(first.response.conversation, { id: header.id });
+    assert.equal(first.response.status, 'completed');
+    const second = await create(
+      { model: 'm', input: [{ role: 'user', content: 'Again?' }], conversation: { id: header.id } },
+      'alice',
+      answerOf('Sure.'),
+    );
+    assert.deepEqual((second.request.body.messages as JsonObject[]).slice(-2), [
+      { role: 'assistant', content: 'Hello Ann.' },
+      { role: 'user', content: 'Again?' },
+    ]);
+    const { items } = await conversations.read('alice', header.id);
+    assert.deepEqual(contents(items), [
+      ['message', 'user', 'My name is Ann.'],
+      ['message', 'user', 'Hello?'],
+      ['message', 'assistant', 'Hello Ann.'],
+      ['message', 'user', 'Again?'],
+      ['message', 'assistant', 'Sure.'],
+    ]);
+    assert.equal(items[2].id, first.response.output[0].id);
+  });
+
+  it('appends nothing of an incomplete response, and appends with store: false', async () => {
+    const { conversations, create } = withConversations();
+    const header = await conversations.create('alice', {}, []);
+    const cut = answerOf('Half an ans');
+    (cut.body as { choices: JsonObject[] }).choices[0].finish_reason = 'length';
+    const incomplete = await create(
+      { model: 'm', input: 'Long?', conversation: header.id },
+      'alice',
+      cut,
+    );
+    assert.equal(incomplete.response.status, 'incomplete');
+    assert.deepEqual((await conversations.read('alice', header.id)).items, []);
+    const unstored = await create(
+      { model: 'm', input: 'Short?', store: false, conversation: header.id },
+      'alice',
+    );
+    assert.equal(unstored.response.store, false);
+    assert.deepEqual(contents((await conversations.read('alice', header.id)).items), [
+      ['message', 'user', 'Short?'],
+      ['message', 'assistant', 'Hi.'],
+    ]);
+  });
+
+  it('appends a stream once it completed, before response.completed goes out', async () => {
+    const { conversations, dialect, prepare } = withConversations();
+    const header = await conversations.create('alice', {}, []);
+    const body = { model: 'm', input: 'hi', stream: true, conversation: header.id };
+    const text = await streamed(dialect, await prepare(body, 'alice'), body);
+    assert.deepEqual(completedOf(text).conversation, { id: header.id });
+    assert.deepEqual(contents((await conversations.read('alice', header.id)).items), [
+      ['message', 'user', 'hi'],
+      ['message', 'assistant', 'Hi'],
+    ]);
+  });
+
+  it("refuses another caller's conversation with a 404, and a conversation with previous_response_id", async () => {
+    const { conversations, prepare, dialect } = withConversations();
+    const header = await conversations.create(
+      'alice',
+      {},
+      conversationItems([{ role: 'user', content: 'secret' }], false),
+    );
+    await assert.rejects(
+      prepare({ model: 'm', input: 'and?', conversation: header.id }, 'bob'),
+      (error: unknown) =>
+        error instanceof DataPlaneError &&
+        error.httpStatus === 404 &&
+        error.param === 'conversation' &&
+        !/secret/.test(error.message),
+    );
+    assert.throws(
+      () =>
+        dialect.canonicalBody!({
+          model: 'm',
+          input: 'x',
+          conversation: header.id,
+          previous_response_id: 'resp_1',
+        }),
+      (error: unknown) =>
+        error instanceof DataPlaneError &&
+        error.httpStatus === 400 &&
+        error.param === 'conversation' &&
+        /Mutually exclusive/.test(error.message),
+    );
+    assert.throws(
+      () => responsesDialect().canonicalBody!({ model: 'm', input: 'x', conversation: header.id }),
+      /response store is off/,
+    );
   });
 });

@@ -1,13 +1,14 @@
 import type { GatewayRequest, JsonObject } from '@aigw/contracts/data-plane';
 import type { EdgeDialect } from '../http/edge-exchange';
 import { sendOpenAiError } from '../http/openai-errors';
-import { translateResponsesRequest } from './domain/responses-request';
+import { conversationParam, translateResponsesRequest } from './domain/responses-request';
 import {
   toResponse,
   withoutReasoningBlocks,
   type ResponseContext,
   type ResponseObject,
 } from './domain/responses-response';
+import { asConversationItems } from './conversations/conversation';
 import { responseContext, ResponsesStreamRelay } from './responses-sse';
 import type { ResponseState } from './state/response-state';
 import { normalizedInput, type StoredResponse } from './state/stored-response';
@@ -17,7 +18,8 @@ import { normalizedInput, type StoredResponse } from './state/stored-response';
  * requests, answers go back as Response objects or the Responses event stream; errors
  * keep OpenAI's format, as on its other endpoints. With `state`, responses are stored
  * (unless `store: false`) and `previous_response_id` brings a stored conversation back:
- * its turns go before this request's input (its instructions do not: OpenAI's rule).
+ * its turns go before this request's input (its instructions do not: OpenAI's rule);
+ * `conversation` does the same with a conversation's items, and gets this turn appended.
  */
 export function responsesDialect(state?: ResponseState): EdgeDialect {
   const stateful = state !== undefined;
@@ -42,38 +44,82 @@ export function responsesDialect(state?: ResponseState): EdgeDialect {
     return state!.save(record);
   };
 
+  /**
+   * A finished response's state, before it goes out: stored unless `store` is false (says
+   * whether it was kept), and its input and output appended to its conversation when
+   * it completed: OpenAI appends them "after this response completes", so a response
+   * cut short (incomplete) or failed adds nothing, and the client can send that turn again.
+   */
+  const finish = async (
+    request: GatewayRequest,
+    clientBody: unknown,
+    context: ResponseContext,
+    response: ResponseObject,
+  ): Promise<boolean> => {
+    const conversation = context.conversationId;
+    if (conversation !== undefined && response.status === 'completed') {
+      const body = (clientBody ?? {}) as JsonObject;
+      const items = [
+        ...asConversationItems(normalizedInput(body.input, response.id)),
+        ...(response.output as unknown as JsonObject[]),
+      ];
+      await state!.conversations!.appendTurn(request.caller.userKey, conversation, items);
+    }
+    // Not kept (store down, or too large): the client must not count on it being there.
+    return context.store ? save(request, clientBody, response) : false;
+  };
+
   return {
     canonicalBody: (body) => translateResponsesRequest(body, { stateful }).chat,
     ...(state && {
       withState: async (request: GatewayRequest, clientBody: unknown) => {
         const body = clientBody as JsonObject;
         const previous = body.previous_response_id;
-        if (typeof previous !== 'string') return request;
-        const { items, ids } = await state.history(request.caller.userKey, previous);
+        const conversation = conversationParam(body.conversation);
+        if (typeof previous !== 'string' && conversation === undefined) return request;
         const input =
           typeof body.input === 'string' ? [{ role: 'user', content: body.input }] : body.input;
+        let earlier: JsonObject[];
+        if (conversation !== undefined) {
+          const conversations = state.conversations!;
+          const inputBytes = Buffer.byteLength(JSON.stringify(input));
+          earlier = await conversations.forResponse(
+            request.caller.userKey,
+            conversation,
+            inputBytes,
+          );
+        } else {
+          const { items, ids } = await state.history(request.caller.userKey, previous as string);
+          chains.set(body, ids);
+          earlier = items;
+        }
+        // The whole input, before budgets, redaction, the cache and the router see it.
         const { chat } = translateResponsesRequest(
-          { ...body, previous_response_id: null, input: [...items, ...(input as unknown[])] },
+          {
+            ...body,
+            previous_response_id: null,
+            conversation: null,
+            input: [...earlier, ...(input as unknown[])],
+          },
           { stateful },
         );
-        chains.set(body, ids);
         return { ...request, body: chat };
       },
     }),
     answerBody: (answer, request, clientBody) => {
       const context = responseContext(request, clientBody, stateful);
       const response = toResponse(answer.body, answer.usage, context);
-      if (!context.store) return response;
-      // Not kept (store down, or too large): the client must not count on it being there.
-      return save(request, clientBody, response).then((stored) =>
+      if (!context.store && context.conversationId === undefined) return response;
+      return finish(request, clientBody, context, response).then((stored) =>
         shown(context, stored ? response : { ...response, store: false }),
       );
     },
     openStream: (response, headers, request, clientBody) => {
       const context = responseContext(request, clientBody, stateful);
-      const onFinished = context.store
-        ? (finished: ResponseObject) => save(request, clientBody, finished)
-        : undefined;
+      const onFinished =
+        context.store || context.conversationId !== undefined
+          ? (finished: ResponseObject) => finish(request, clientBody, context, finished)
+          : undefined;
       return new ResponsesStreamRelay(response, context, undefined, onFinished).start(headers);
     },
     sendError: sendOpenAiError,

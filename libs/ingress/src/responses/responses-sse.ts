@@ -3,7 +3,7 @@ import type { ServerResponse } from 'node:http';
 import type { GatewayRequest, JsonObject } from '@aigw/contracts/data-plane';
 import { NamedEventRelay, namedEventFrames, type NamedEvent } from '../http/named-event-relay';
 import type { StreamHeartbeats } from '../http/stream-heartbeats';
-import { responsesFacts } from './domain/responses-request';
+import { conversationParam, responsesFacts } from './domain/responses-request';
 import type { ResponseContext, ResponseObject } from './domain/responses-response';
 import { ResponseStreamTranslator } from './domain/responses-stream';
 
@@ -73,5 +73,6 @@ export function responseContext(
     createdAt: Math.floor(Date.now() / 1000),
     ...(store ? { store, responseId: storedResponseId() } : {}),
     previousResponseId: stateful && typeof previous === 'string' ? previous : null,
+    ...(stateful && { conversationId: conversationParam(body.conversation) }),
   };
 }

@@ -13,14 +13,18 @@ function invalid(param: string, message: string): DataPlaneError {
 }
 
 /** `include` asks for the reasoning items' blocks (`?include=…` or `?include[]=…`). */
-function wantsReasoningBlocks(query: Query): boolean {
+export function wantsReasoningBlocks(query: Query): boolean {
   const include = query.include ?? query['include[]'];
   const values = Array.isArray(include) ? include : [include];
   return values.includes('reasoning.encrypted_content');
 }
 
 /** One page of `input_items`: `limit` 1-100 (20), `order` asc or desc (desc), `after` an id. */
-export function inputItemsPage(items: readonly JsonObject[], query: Query): JsonObject {
+export function inputItemsPage(
+  items: readonly JsonObject[],
+  query: Query,
+  holder: 'response' | 'conversation' = 'response',
+): JsonObject {
   const limitText = typeof query.limit === 'string' ? query.limit : undefined;
   const limit = limitText === undefined ? 20 : Number(limitText);
   if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
@@ -37,7 +41,7 @@ export function inputItemsPage(items: readonly JsonObject[], query: Query): Json
     if (at === -1) {
       throw invalid(
         'after',
-        `Invalid value for 'after': no input item '${query.after.slice(0, 128)}' in this response.`,
+        `Invalid value for 'after': no ${holder === 'response' ? 'input item' : 'item'} '${query.after.slice(0, 128)}' in this ${holder}.`,
       );
     }
     start = at + 1;

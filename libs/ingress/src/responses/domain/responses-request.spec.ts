@@ -447,7 +447,7 @@ describe('Responses API request: what is refused, naming the parameter', () => {
     rejects(
       { ...base, input: 'x', conversation: 'conv_1' },
       'conversation',
-      /keeps no conversations; chain responses with 'previous_response_id'/,
+      /response store is off, so it keeps no conversations/,
     );
     rejects({ ...base, input: 'x', prompt: { id: 'pmpt_1' } }, 'prompt', /no prompt templates/);
     rejects({ ...base, input: 'x', background: true }, 'background', /not supported/);
@@ -476,7 +476,17 @@ describe('Responses API request: what is refused, naming the parameter', () => {
       );
     fails({ previous_response_id: 7 }, 'previous_response_id', /expected a string/);
     fails({ previous_response_id: '' }, 'previous_response_id', /must not be empty/);
-    fails({ conversation: { id: 'conv_1' } }, 'conversation', /not supported/);
+    const { chat: inConversation } = translateResponsesRequest(
+      { ...base, input: 'x', conversation: { id: 'conv_1' } },
+      stateful,
+    );
+    assert.equal(inConversation.conversation, undefined, 'never sent to a backend');
+    fails({ conversation: 7 }, 'conversation', /expected a conversation id or \{id\}/);
+    fails(
+      { conversation: { id: 'conv_1' }, previous_response_id: 'resp_1' },
+      'conversation',
+      /Mutually exclusive/,
+    );
     fails({ store: 'yes' }, 'store', /expected a boolean/);
   });
 

@@ -86,6 +86,17 @@ function optionalBoolean(value: unknown, param: string): boolean | undefined {
   return value;
 }
 
+/** The `conversation` of a Responses request: an id, or `{id}`; undefined when absent. */
+export function conversationParam(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  const id = typeof value === 'object' && !Array.isArray(value) ? (value as JsonObject).id : value;
+  if (typeof id !== 'string') {
+    throw wrongType('conversation', 'a conversation id or {id}');
+  }
+  if (id === '') throw badValue('conversation', 'it must not be empty.');
+  return id;
+}
+
 export interface TranslationOptions {
   /** The gateway stores responses: `previous_response_id` may name one. */
   readonly stateful?: boolean;
@@ -93,10 +104,6 @@ export interface TranslationOptions {
 
 /** Fields that only make sense against state this gateway does not keep. */
 const STATEFUL_FIELDS: readonly [field: string, refusal: string][] = [
-  [
-    'conversation',
-    "this gateway keeps no conversations; chain responses with 'previous_response_id', or send the whole conversation in 'input'.",
-  ],
   ['prompt', "this gateway stores no prompt templates; send the prompt in 'input'."],
 ];
 
@@ -107,9 +114,23 @@ function refuseStatefulFields(body: JsonObject, stateful: boolean): void {
       "'previous_response_id' is not supported: this gateway is stateless (its response store is off) and stores no earlier responses; send the whole conversation in 'input'.",
     );
   }
+  if (!stateful && !absent(body.conversation)) {
+    throw error(
+      'conversation',
+      "'conversation' is not supported: this gateway's response store is off, so it keeps no conversations; send the whole conversation in 'input'.",
+    );
+  }
   if (stateful) {
     const previous = optionalString(body.previous_response_id, 'previous_response_id');
     if (previous === '') throw badValue('previous_response_id', 'it must not be empty.');
+    conversationParam(body.conversation);
+    if (previous !== undefined && !absent(body.conversation)) {
+      // OpenAI's rule: a response continues one or the other.
+      throw error(
+        'conversation',
+        "Mutually exclusive parameters: provide either 'previous_response_id' or 'conversation', not both.",
+      );
+    }
   }
   for (const [field, refusal] of STATEFUL_FIELDS) {
     if (absent(body[field])) continue;

@@ -96,6 +96,8 @@ export interface ResponseObject {
   readonly usage: ResponseUsage | null;
   readonly user: string | null;
   readonly metadata: JsonObject;
+  /** The conversation its input and output were appended to (only when it names one). */
+  readonly conversation?: { readonly id: string };
 }
 
 /** Who is answered, and when: what every Response object of one request shares. */
@@ -111,6 +113,20 @@ export interface ResponseContext {
   /** The gateway stores the finished Response (default: it does not). */
   readonly store?: boolean;
   readonly previousResponseId?: string | null;
+  /** The conversation the request continues, whose items its input and output join. */
+  readonly conversationId?: string;
+}
+
+/**
+ * Reasoning blocks are kept when shown (`include`), or kept for a later turn (a stored
+ * response, or a conversation's items), which sends them back to the backend.
+ */
+export function keepsReasoningBlocks(context: ResponseContext): boolean {
+  return (
+    context.facts.encryptedReasoning ||
+    context.store === true ||
+    context.conversationId !== undefined
+  );
 }
 
 /** Ids made of the request id, so a stream's items keep theirs from first event to last. */
@@ -167,6 +183,7 @@ export function responseObject(
     usage: fields.usage ?? null,
     user: facts.user,
     metadata: facts.metadata,
+    ...(context.conversationId !== undefined && { conversation: { id: context.conversationId } }),
   };
 }
 
@@ -260,7 +277,7 @@ export function toResponse(
   const output: OutputItem[] = [];
   const reasoning = reasoningTextOf(message) ?? '';
   // A stored Response keeps the blocks for the turn that continues it, shown or not.
-  const keepBlocks = context.facts.encryptedReasoning || context.store === true;
+  const keepBlocks = keepsReasoningBlocks(context);
   const blocks = keepBlocks ? thinkingBlocksOf(message.thinking_blocks) : [];
   if (reasoning !== '' || blocks.length > 0) {
     output.push(reasoningItem(outputItemId('rs', requestId, 0), reasoning, blocks));

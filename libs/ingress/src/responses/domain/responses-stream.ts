@@ -10,6 +10,7 @@ import { thinkingBlocksOf } from './encrypted-reasoning';
 import {
   fallbackCallId,
   incompleteDetails,
+  keepsReasoningBlocks,
   outputItemId,
   outputText,
   reasoningItem,
@@ -85,7 +86,7 @@ export class ResponseStreamTranslator {
   private finished?: ResponseObject;
 
   constructor(private readonly context: ResponseContext) {
-    this.keepBlocks = context.facts.encryptedReasoning || context.store === true;
+    this.keepBlocks = keepsReasoningBlocks(context);
   }
 
   /** The Response the stream finished with (completed or incomplete); none if it broke. */

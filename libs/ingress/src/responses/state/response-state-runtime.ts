@@ -1,6 +1,10 @@
 import { positiveIntegerSetting } from '@aigw/config';
 import { createRedisClient, queueOnlyUntilFirstReady } from '@aigw/infra';
 import type { Logger, MetricsRegistry } from '@aigw/observability';
+import { ConversationState } from '../conversations/conversation-state';
+import type { ConversationStore } from '../conversations/conversation-store';
+import { MemoryConversationStore } from '../conversations/memory-conversation-store';
+import { RedisConversationStore } from '../conversations/redis-conversation-store';
 import { MemoryResponseStore } from './memory-response-store';
 import { RedisResponseStore } from './redis-response-store';
 import { DEFAULT_MAX_CHAIN_BYTES, ResponseState } from './response-state';
@@ -30,6 +34,8 @@ const REDIS_COMMAND_TIMEOUT_MS = 2_000;
  * otherwise this process's memory, bounded by `AI_GATEWAY_RESPONSES_MEMORY_MAX_ENTRIES`
  * (10,000) and `AI_GATEWAY_RESPONSES_MEMORY_MAX_BYTES` (64 MiB), least recently used
  * first. Records live `AI_GATEWAY_RESPONSES_TTL_SECONDS` (30 days, as OpenAI's).
+ * Conversations live beside them, under the same settings (in memory, bounded apart by
+ * the same limits; a conversation's TTL runs from its last write).
  */
 export function openResponseState(host: ResponseStateHost, env: Env): ResponseState | undefined {
   const { logger, metrics } = host;
@@ -52,6 +58,7 @@ export function openResponseState(host: ResponseStateHost, env: Env): ResponseSt
     logger.warn(`${what} failed`, { reason: error instanceof Error ? error.name : 'unknown' });
 
   let store: ResponseStore;
+  let conversationStore: ConversationStore;
   const url = host.settings.redisUrl;
   if (url) {
     // Connects on first use: a deployment whose clients never call /v1/responses pays nothing.
@@ -60,6 +67,8 @@ export function openResponseState(host: ResponseStateHost, env: Env): ResponseSt
     );
     redis.on('error', (error: Error) => onError('responses store redis connection', error));
     store = new RedisResponseStore(redis, DEFAULT_MAX_CHAIN_BYTES);
+    // The same client: the response store closes it.
+    conversationStore = new RedisConversationStore(redis, DEFAULT_MAX_CHAIN_BYTES, false);
     logger.info('responses store: redis', { ttlSeconds });
   } else {
     const limits = {
@@ -75,12 +84,22 @@ export function openResponseState(host: ResponseStateHost, env: Env): ResponseSt
       ),
     };
     store = new MemoryResponseStore(limits, () => onEvent('evicted'));
+    // The same limits, for conversations apart: a busy one never evicts stored responses.
+    conversationStore = new MemoryConversationStore(limits, () => onEvent('conversation_evicted'));
     logger.info('responses store: process memory, least recently used evicted past its limits', {
       ttlSeconds,
       ...limits,
     });
   }
-  const state = new ResponseState({ store, ttlMs: ttlSeconds * 1000, onEvent, onError });
+  const ttlMs = ttlSeconds * 1000;
+  const conversations = new ConversationState({
+    store: conversationStore,
+    ttlMs,
+    maxBytes: DEFAULT_MAX_CHAIN_BYTES,
+    onEvent,
+    onError,
+  });
+  const state = new ResponseState({ store, ttlMs, onEvent, onError, conversations });
   host.onClose(() => state.close());
   return state;
 }

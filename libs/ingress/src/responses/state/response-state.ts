@@ -1,4 +1,5 @@
 import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
+import type { ConversationState } from '../conversations/conversation-state';
 import type { ResponseStore } from './response-store';
 import type { StoredResponse } from './stored-response';
 
@@ -17,6 +18,8 @@ export interface ResponseStateOptions {
   readonly onEvent?: (event: ResponseStateEvent) => void;
   /** A store that failed (Redis away): logged, never the client's error once answered. */
   readonly onError?: (what: string, error: unknown) => void;
+  /** The Conversations API's state, kept in the same place (memory or Redis). */
+  readonly conversations?: ConversationState;
 }
 
 /** Enough for a long agent session (each tool round trip is one response). */
@@ -56,6 +59,11 @@ export class ResponseState {
     this.maxChainBytes = options.maxChainBytes ?? DEFAULT_MAX_CHAIN_BYTES;
     this.onEvent = options.onEvent ?? (() => undefined);
     this.onError = options.onError ?? (() => undefined);
+  }
+
+  /** Conversations, when kept. */
+  get conversations(): ConversationState | undefined {
+    return this.options.conversations;
   }
 
   get storeKind(): ResponseStore['kind'] {
@@ -169,6 +177,7 @@ export class ResponseState {
   }
 
   async close(): Promise<void> {
+    await this.options.conversations?.close();
     try {
       await this.options.store.close();
     } catch (error) {

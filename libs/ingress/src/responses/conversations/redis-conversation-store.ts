@@ -1,0 +1,128 @@
+import type Redis from 'ioredis';
+import type { JsonObject } from '@aigw/contracts/data-plane';
+import type { ConversationHeader, StoredConversation } from './conversation';
+import type { AppendResult, ConversationStore } from './conversation-store';
+
+// The id in braces is the cluster hash tag: a conversation's two keys share a slot, so
+// one script or transaction can touch both.
+const headerKey = (id: string) => `aigw:conv:v1:{${id}}`;
+const itemsKey = (id: string) => `aigw:conv:v1:{${id}}:items`;
+
+/** Appends only to a conversation that still exists, and gives both keys the TTL again. */
+const APPEND = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('RPUSH', KEYS[2], unpack(ARGV, 2))
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[2], ARGV[1])
+return 1
+`;
+
+/**
+ * Conversations in Redis, shared by every ingress replica: the header (owner, time,
+ * metadata) in one key, the items in a list beside it, both with the TTL, which every
+ * write renews. Redis' own memory policy bounds the rest; a conversation larger than
+ * `maxConversationBytes` takes no more items.
+ */
+export class RedisConversationStore implements ConversationStore {
+  readonly kind = 'redis';
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly maxConversationBytes: number,
+    private readonly closeClient = true,
+  ) {}
+
+  async create(conversation: StoredConversation, ttlMs: number): Promise<boolean> {
+    const { header, items } = conversation;
+    const texts = items.map((item) => JSON.stringify(item));
+    const headerText = JSON.stringify(header);
+    const bytes = texts.reduce((sum, text) => sum + Buffer.byteLength(text), 0);
+    if (ttlMs <= 0 || bytes + Buffer.byteLength(headerText) > this.maxConversationBytes) {
+      return false;
+    }
+    const ttl = Math.ceil(ttlMs);
+    const multi = this.redis.multi().set(headerKey(header.id), headerText, 'PX', ttl);
+    if (texts.length > 0)
+      multi.rpush(itemsKey(header.id), ...texts).pexpire(itemsKey(header.id), ttl);
+    await exec(multi);
+    return true;
+  }
+
+  async header(id: string): Promise<ConversationHeader | undefined> {
+    const text = await this.redis.get(headerKey(id));
+    return text === null ? undefined : (JSON.parse(text) as ConversationHeader);
+  }
+
+  async read(id: string): Promise<StoredConversation | undefined> {
+    const [header, items] = (await exec(
+      this.redis.multi().get(headerKey(id)).lrange(itemsKey(id), 0, -1),
+    )) as [string | null, string[]];
+    if (header === null) return undefined;
+    return {
+      header: JSON.parse(header) as ConversationHeader,
+      items: items.map((text) => JSON.parse(text) as JsonObject),
+    };
+  }
+
+  async append(id: string, items: readonly JsonObject[], ttlMs: number): Promise<AppendResult> {
+    if (items.length === 0)
+      return (await this.redis.exists(headerKey(id))) ? 'appended' : 'missing';
+    const texts = items.map((item) => JSON.stringify(item));
+    const added = texts.reduce((sum, text) => sum + Buffer.byteLength(text), 0);
+    if (added > this.maxConversationBytes) return 'too_large';
+    const done = await this.redis.eval(
+      APPEND,
+      2,
+      headerKey(id),
+      itemsKey(id),
+      String(Math.ceil(ttlMs)),
+      ...texts,
+    );
+    return done === 1 ? 'appended' : 'missing';
+  }
+
+  async setMetadata(
+    id: string,
+    metadata: Readonly<Record<string, string>>,
+    ttlMs: number,
+  ): Promise<boolean> {
+    const header = await this.header(id);
+    if (!header) return false;
+    const ttl = Math.ceil(ttlMs);
+    // XX: a conversation deleted meanwhile stays deleted.
+    const [set] = (await exec(
+      this.redis
+        .multi()
+        .set(headerKey(id), JSON.stringify({ ...header, metadata }), 'PX', ttl, 'XX')
+        .pexpire(itemsKey(id), ttl),
+    )) as [string | null];
+    return set === 'OK';
+  }
+
+  async deleteItem(id: string, itemId: string): Promise<boolean> {
+    const texts = await this.redis.lrange(itemsKey(id), 0, -1);
+    const text = texts.find((entry) => (JSON.parse(entry) as JsonObject).id === itemId);
+    // By its exact text: item ids are unique in a conversation, so this one alone.
+    return text !== undefined && (await this.redis.lrem(itemsKey(id), 1, text)) > 0;
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const [deleted] = (await exec(this.redis.multi().del(headerKey(id)).del(itemsKey(id)))) as [
+      number,
+    ];
+    return deleted > 0;
+  }
+
+  async close(): Promise<void> {
+    if (this.closeClient) this.redis.disconnect();
+  }
+}
+
+/** A transaction's results, or its first error. */
+async function exec(multi: ReturnType<Redis['multi']>): Promise<unknown[]> {
+  const results = (await multi.exec()) ?? [];
+  return results.map(([error, value]) => {
+    if (error) throw error;
+    return value;
+  });
+}
