@@ -55,6 +55,7 @@ export class FakeOpenAiUpstream {
   private readonly queue: OpenAiFakeBehaviour[] = [];
   private fallbackBehaviour: OpenAiFakeBehaviour = { kind: 'ok' };
   private answerUsage: FakeOpenAiUsage = DEFAULT_USAGE;
+  private answerWords: readonly string[] = WORDS;
   private audioUsage: Record<string, unknown> | undefined;
   private port = 0;
 
@@ -90,6 +91,12 @@ export class FakeOpenAiUpstream {
     return this;
   }
 
+  /** What every chat answer says from now on: joined in JSON, a chunk per word streamed. */
+  answerWith(words: readonly string[]): this {
+    this.answerWords = words;
+    return this;
+  }
+
   /**
    * The `usage` every transcription answer in JSON reports from now on; undefined (the
    * default): `{type: 'tokens', ...}` for a gpt-4o transcribe model, else `{type:
@@ -105,6 +112,7 @@ export class FakeOpenAiUpstream {
     this.queue.length = 0;
     this.fallbackBehaviour = { kind: 'ok' };
     this.answerUsage = DEFAULT_USAGE;
+    this.answerWords = WORDS;
     this.audioUsage = undefined;
   }
 
@@ -209,7 +217,7 @@ export class FakeOpenAiUpstream {
       choices: [
         {
           index: 0,
-          message: { role: 'assistant', content: WORDS.join('') },
+          message: { role: 'assistant', content: this.answerWords.join('') },
           finish_reason: 'stop',
         },
       ],
@@ -307,7 +315,7 @@ export class FakeOpenAiUpstream {
       ...base,
       choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }],
     });
-    for (const [index, word] of WORDS.entries()) {
+    for (const [index, word] of this.answerWords.entries()) {
       if (cut !== undefined && index >= cut.afterChunks) {
         // Let the client see the first chunks, then drop the connection mid-answer; a
         // stall sends nothing more and leaves it open.

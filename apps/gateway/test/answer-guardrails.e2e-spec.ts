@@ -1,0 +1,192 @@
+// security.responseValidation (an extension to the spec) on the all-in-one gateway: what
+// the model answers is masked in JSON and in streams (a match split across chunks too), a
+// block match withholds the answer with finish_reason content_filter (a refusal on the
+// Messages API) and the usage chunk still comes, the metrics count, and no log holds it.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
+import { metricSum } from '@aigw/testing';
+import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
+import { startApp, type AppProcess } from '@aigw/testing/processes';
+
+const EMAIL = 'jane.doe@example.com';
+const CARD = '4111 1111 1111 1111';
+const KEY = 'sk-proj-abcdefghijklmnopqrstuvwxyz0123456789';
+const SSN = '123-45-6789';
+const SECRETS = [EMAIL, CARD, KEY, SSN, 'oe@example', '6789'];
+
+describe('answer guardrails on the all-in-one gateway', () => {
+  const upstream = new FakeOpenAiUpstream('answers');
+  const dir = mkdtempSync(join(tmpdir(), 'aigw-answer-guard-e2e-'));
+  let gateway: AppProcess;
+  let openai: OpenAI;
+  let anthropic: Anthropic;
+
+  before(async () => {
+    await upstream.start();
+    const config = join(dir, 'config.yaml');
+    writeFileSync(
+      config,
+      `apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: AIGatewayRoute
+metadata: {name: guarded}
+spec:
+  backends:
+  - {name: chat, provider: vllm, baseUrl: ${upstream.baseUrl}, model: upstream-chat, modelNameOverride: guarded-chat}
+  security:
+    responseValidation:
+      blockPatterns: ["BEGIN PRIVATE KEY"]
+      redact:
+        detectors: [email, creditCard, apiKey, {name: usSsn, mode: block}]
+      streamHoldChars: 64
+---
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: AIGatewayRoute
+metadata: {name: open}
+spec:
+  backends:
+  - {name: open, provider: vllm, baseUrl: ${upstream.baseUrl}, model: upstream-open, modelNameOverride: open-chat}
+`,
+    );
+    gateway = await startApp('gateway', {
+      AI_GATEWAY_CONFIG: config,
+      AI_GATEWAY_DATA_DIR: join(dir, 'data'),
+    });
+    openai = new OpenAI({ baseURL: `${gateway.baseUrl}/v1`, apiKey: 'unused', maxRetries: 0 });
+    anthropic = new Anthropic({ baseURL: gateway.baseUrl, apiKey: 'unused', maxRetries: 0 });
+  });
+  after(async () => {
+    await gateway?.stop();
+    await upstream.stop();
+  });
+
+  const metrics = async () => (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
+  const assertClean = (text: string) => {
+    for (const secret of SECRETS) assert.ok(!text.includes(secret), `${secret} in ${text}`);
+  };
+  const messages = [{ role: 'user' as const, content: 'tell me' }];
+
+  it('a JSON chat answer is masked before the client sees it, and counted as an answer', async () => {
+    upstream.reset();
+    upstream.answerWith(['Mail ', EMAIL, ' or pay with ', CARD, '.']);
+    const before = metricSum(await metrics(), 'ai_gateway_redactions_total', {
+      detector: 'email',
+      route: 'guarded',
+      direction: 'answer',
+    });
+    const completion = await openai.chat.completions.create({ model: 'guarded-chat', messages });
+    assert.equal(
+      completion.choices[0].message.content,
+      'Mail [REDACTED:email] or pay with [REDACTED:creditCard].',
+    );
+    assert.equal(completion.choices[0].finish_reason, 'stop');
+    const after = metricSum(await metrics(), 'ai_gateway_redactions_total', {
+      detector: 'email',
+      route: 'guarded',
+      direction: 'answer',
+    });
+    assert.equal(after - before, 1);
+    // The other route does not check answers: the same answer arrives as it came.
+    const open = await openai.chat.completions.create({ model: 'open-chat', messages });
+    assert.equal(open.choices[0].message.content, `Mail ${EMAIL} or pay with ${CARD}.`);
+  });
+
+  it('a stream: matches split across chunks are masked, the usage chunk still comes', async () => {
+    upstream.reset();
+    upstream.answerWith([
+      'Mail jane.d',
+      'oe@exam',
+      'ple.com',
+      ' key sk-proj-abc',
+      KEY.slice(12),
+      ' bye.',
+    ]);
+    const stream = await openai.chat.completions.create({
+      model: 'guarded-chat',
+      messages,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let text = '';
+    let finish: string | null = null;
+    let usage: OpenAI.CompletionUsage | undefined | null;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? '';
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+      usage = chunk.usage ?? usage;
+    }
+    assert.equal(text, 'Mail [REDACTED:email] key [REDACTED:apiKey] bye.');
+    assert.equal(finish, 'stop');
+    assert.equal(usage?.completion_tokens, 6);
+  });
+
+  it('a block match mid-stream ends it with content_filter, the text withheld, usage after it', async () => {
+    upstream.reset();
+    upstream.answerWith(['Sure. Your SSN is 123-', '45-6789', ' and I also know more.']);
+    const before = metricSum(await metrics(), 'ai_gateway_answers_blocked_total', {
+      rule: 'usSsn',
+      route: 'guarded',
+    });
+    const stream = await openai.chat.completions.create({
+      model: 'guarded-chat',
+      messages,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let text = '';
+    const finishes: string[] = [];
+    let usage: OpenAI.CompletionUsage | undefined | null;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? '';
+      if (chunk.choices[0]?.finish_reason) finishes.push(chunk.choices[0].finish_reason);
+      usage = chunk.usage ?? usage;
+    }
+    assert.equal(text, 'Sure. Your SSN is ');
+    assert.deepEqual(finishes, ['content_filter']);
+    assert.ok(usage, 'the usage chunk still arrives');
+    const after = metricSum(await metrics(), 'ai_gateway_answers_blocked_total', {
+      rule: 'usSsn',
+      route: 'guarded',
+    });
+    assert.equal(after - before, 1);
+  });
+
+  it('a block match in a JSON answer: content withheld, finish_reason content_filter', async () => {
+    upstream.reset();
+    upstream.answerWith(['-----BEGIN PRIVATE KEY-----\n', 'MIIEvQIBADANBg']);
+    const completion = await openai.chat.completions.create({ model: 'guarded-chat', messages });
+    assert.equal(completion.choices[0].finish_reason, 'content_filter');
+    assert.equal(completion.choices[0].message.content, null);
+  });
+
+  it('Anthropic Messages (official SDK): the text block masked, a block match a refusal', async () => {
+    upstream.reset();
+    upstream.answerWith([`Reach me at ${EMAIL}.`]);
+    const message = await anthropic.messages.create({
+      model: 'guarded-chat',
+      max_tokens: 100,
+      messages,
+    });
+    assert.deepEqual(
+      message.content.map((block) => (block.type === 'text' ? block.text : block.type)),
+      ['Reach me at [REDACTED:email].'],
+    );
+    upstream.answerWith([`It is ${SSN}.`]);
+    const refused = await anthropic.messages.create({
+      model: 'guarded-chat',
+      max_tokens: 100,
+      messages,
+    });
+    assert.equal(refused.stop_reason, 'refusal');
+    assertClean(JSON.stringify(refused));
+    // Nothing masked or withheld reached a log line either.
+    const output = gateway.output();
+    for (const secret of [CARD, KEY, SSN, '45-6789']) {
+      assert.ok(!output.includes(secret), `${secret} logged`);
+    }
+  });
+});
