@@ -44,6 +44,18 @@ interface RatesBody {
 interface LatencyBody {
   rows: { key: string; requests: number; p50Ms: number; p95Ms: number }[];
 }
+interface AdjustmentsBody {
+  rows: {
+    at: string;
+    eventId: string;
+    user: string;
+    action: string;
+    limitKind: string;
+    amount: number | null;
+    operator: string | null;
+    reason: string | null;
+  }[];
+}
 interface BudgetsBody {
   rows: {
     budgetKey: string;
@@ -61,6 +73,7 @@ const cost = (n: number) => `$${n.toFixed(6)}`;
 const int = (n: number) => String(Math.round(n));
 const pct = (r: number) => `${(r * 100).toFixed(1)}%`;
 const ms = (n: number) => `${n.toFixed(1)} ms`;
+const maybe = (v: string | number | null) => (v === null ? '–' : String(v));
 
 function perKey(series: UsageBody['series']): Map<string, Totals> {
   const totals = new Map<string, Totals>();
@@ -116,6 +129,9 @@ spec:
       // What admission holds for output when a request names no max_tokens: less than the
       // local model's full reply, so such calls spend past their hold.
       AI_GATEWAY_DEFAULT_MAX_OUTPUT_TOKENS: '1',
+      // Every settlement's room announced at once, not paced per second: the budgets the
+      // test reads from the API settle with the last usage, and the page then reads the same.
+      AI_GATEWAY_BUDGET_STATE_INTERVAL_MS: '0',
     });
     // The workload: three users, two models, plain and streamed. `cyd` names no max_tokens
     // and sends until the budget's admission refuses (429): its spend passes the limit, so
@@ -145,6 +161,34 @@ spec:
     assert.equal(repeated.status, 200);
     assert.equal(repeated.headers.get('x-ai-gateway-cache'), 'hit');
     served++;
+    // Two embeddings calls of ada's: usage of a second operation.
+    for (const input of ['first passage', 'second passage']) {
+      const embedded = await fetch(`${gateway.baseUrl}/v1/embeddings`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-user-id': 'ada' },
+        body: JSON.stringify({ model: MODELS[0], input }),
+      });
+      assert.equal(embedded.status, 200, await embedded.text());
+      served++;
+    }
+    // An operator gives dee (no traffic yet) budget twice on the admin port: a named,
+    // reasoned credit, then a bare reset.
+    const adjust = (path: string, body: unknown) =>
+      fetch(`http://127.0.0.1:${gateway.adminPort}/admin/budgets/${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const credit = await adjust('dee/credit', {
+      limit: 'tokenBudget.perUser',
+      amount: 50,
+      reason: 'onboarding',
+      operator: 'sre-oncall',
+    });
+    assert.equal(credit.status, 202, await credit.text());
+    await new Promise((resolve) => setTimeout(resolve, 5)); // a later millisecond
+    const reset = await adjust('dee/reset', {});
+    assert.equal(reset.status, 202, await reset.text());
   });
 
   after(async () => {
@@ -177,12 +221,14 @@ spec:
     let rates = await api<RatesBody>('rates', span);
     let latency = await api<LatencyBody>('latency', { ...span, groupBy: 'none' });
     let budgets = await api<BudgetsBody>('budgets', {});
+    let adjustments = await api<AdjustmentsBody>('budget-adjustments', span);
     for (
       let i = 0;
       i < 100 &&
       (rates.requests < served ||
         latency.rows[0]?.requests !== served ||
-        budgets.rows.length < 3 ||
+        budgets.rows.length < 4 ||
+        adjustments.rows.length < 2 ||
         // cyd's earlier batches announced room before her last one spent the limit.
         !budgets.rows.some((b) => b.budgetKey === 'cyd' && b.state === 'exhausted'));
       i++
@@ -191,6 +237,7 @@ spec:
       rates = await api<RatesBody>('rates', span);
       latency = await api<LatencyBody>('latency', { ...span, groupBy: 'none' });
       budgets = await api<BudgetsBody>('budgets', {});
+      adjustments = await api<AdjustmentsBody>('budget-adjustments', span);
     }
     // The last settlements' announcements trail the usage rows by a flush: wait until the
     // budgets stop changing, so the page reads what the API answered.
@@ -205,9 +252,11 @@ spec:
     assert.equal(latency.rows[0].requests, served);
     assert.ok(rates.cacheHitRate > 0, 'the workload has a cache hit');
     assert.ok(rates.fallbackRate > 0, 'the workload has a failover');
-    // The budget service announces every settled limit: cyd spent hers, the others have room.
+    // The budget service announces every settled limit: cyd spent hers, the others have room,
+    // and dee's, given back, is whole.
     const stateOf = (user: string) => budgets.rows.find((b) => b.budgetKey === user);
-    assert.deepEqual(budgets.rows.map((b) => b.budgetKey).sort(), ['ada', 'brook', 'cyd']);
+    assert.deepEqual(budgets.rows.map((b) => b.budgetKey).sort(), ['ada', 'brook', 'cyd', 'dee']);
+    assert.deepEqual([stateOf('dee')?.state, stateOf('dee')?.remaining], ['recovered', 300]);
     assert.deepEqual(
       [stateOf('cyd')?.limitKind, stateOf('cyd')?.state, stateOf('cyd')?.remaining],
       ['tokenBudget.perUser', 'exhausted', 0],
@@ -219,6 +268,17 @@ spec:
     }
     assert.ok(budgets.rows.every((b) => b.limit === 300));
     const byUser = await api<UsageBody>('usage', { ...range, groupBy: 'user' });
+    const byOperation = await api<UsageBody>('usage', { ...range, groupBy: 'operation' });
+    assert.deepEqual([...perKey(byOperation.series).keys()].sort(), ['chat', 'embeddings']);
+    assert.equal(perKey(byOperation.series).get('embeddings')?.requests, 2);
+    // Newest first: the bare reset, then the operator's credit.
+    assert.deepEqual(
+      adjustments.rows.map((a) => [a.user, a.action, a.amount, a.operator, a.reason]),
+      [
+        ['dee', 'reset', null, null, null],
+        ['dee', 'credit', 50, 'sre-oncall', 'onboarding'],
+      ],
+    );
 
     const profile = mkdtempSync(join(tmpdir(), 'aigw-chromium-'));
     let context: BrowserContext | undefined;
@@ -259,6 +319,7 @@ spec:
       for (const [table, series] of [
         ['by-user', byUser.series],
         ['by-model', byModel.series],
+        ['by-operation', byOperation.series],
       ] as const) {
         const expected = perKey(series);
         const rows: { key: string; cells: string[] }[] = [];
@@ -290,6 +351,7 @@ spec:
       // Charts: drawn by uPlot (a canvas each), one series per model or user.
       for (const [id, count] of [
         ['chart-cost', MODELS.length],
+        ['chart-operations', 2],
         ['chart-tokens', USERS.length],
         ['chart-burn', USERS.length],
       ] as const) {
@@ -337,6 +399,35 @@ spec:
           ],
         })),
       );
+      // Spend by operation: the chart's legend names each operation (after the time axis).
+      const legendLabels = await page
+        .locator('#chart-operations .u-legend tr.u-series .u-label')
+        .allInnerTexts();
+      assert.deepEqual(legendLabels.slice(1).sort(), ['chat', 'embeddings']);
+      // The latest adjustments, row by row as the API lists them, absent values as '–'.
+      const adjustmentRows: { key: string; cells: string[] }[] = [];
+      for (const tr of await page.locator('#adjustments tbody tr').all()) {
+        adjustmentRows.push({
+          key: (await tr.getAttribute('data-key')) ?? '',
+          cells: await tr.locator('td').allTextContents(),
+        });
+      }
+      assert.deepEqual(
+        adjustmentRows,
+        adjustments.rows.map((a) => ({
+          key: a.eventId,
+          cells: [
+            a.at,
+            a.user,
+            a.action,
+            a.limitKind,
+            maybe(a.amount),
+            maybe(a.operator),
+            maybe(a.reason),
+          ],
+        })),
+      );
+      assert.equal(await page.locator('#adjustments-empty').isHidden(), true);
       assert.deepEqual(problems, []);
       assert.deepEqual(foreign, [], 'the page loads nothing from outside the gateway');
     } finally {

@@ -10,6 +10,10 @@
     '7d': [7 * 86400e3, 'hour'],
     '30d': [30 * 86400e3, 'day'],
   };
+  // How many of the latest budget adjustments the page lists.
+  const ADJUSTMENTS_SHOWN = 20;
+  // Usage stored before events named their operation groups under ''.
+  const UNNAMED_OPERATION = '(not recorded)';
   const COLORS = ['#3366cc', '#dc3912', '#ff9900', '#109618', '#990099', '#0099c6', '#dd4477'];
 
   const fmt = {
@@ -17,6 +21,8 @@
     int: (n) => String(Math.round(n)),
     pct: (r) => (r * 100).toFixed(1) + '%',
     ms: (n) => n.toFixed(1) + ' ms',
+    // An adjustment's absent amount (a reset), operator or reason.
+    maybe: (v) => (v === null || v === undefined ? '–' : String(v)),
   };
   window.usageFormat = fmt;
 
@@ -78,14 +84,14 @@
     );
   }
 
-  function fillTable(id, rows) {
+  function fillTable(id, rows, label) {
     const body = document.querySelector('#' + id + ' tbody');
     body.replaceChildren();
     for (const [key, t] of rows) {
       const tr = document.createElement('tr');
       tr.dataset.key = key;
       tr.append(
-        cell(key),
+        cell(label ? label(key) : key),
         cell(fmt.int(t.requests), true),
         cell(fmt.int(t.inputTokens), true),
         cell(fmt.int(t.outputTokens), true),
@@ -111,6 +117,7 @@
     const el = document.getElementById(id);
     el.replaceChildren();
     const { keys, data } = columns(series, value, options.cumulative);
+    const label = options.label || ((key) => key);
     el.dataset.series = String(keys.length);
     if (data[0].length === 0) {
       el.textContent = 'No data in this range.';
@@ -124,7 +131,7 @@
         series: [
           {},
           ...keys.map((key, i) => ({
-            label: key,
+            label: label(key),
             stroke: COLORS[i % COLORS.length],
             width: 2,
             value: (u, v) => (v == null ? '' : options.format(v)),
@@ -140,13 +147,16 @@
   async function load() {
     const range = rangeParams();
     const span = { from: range.from, to: range.to };
-    const [byModel, byUser, rates, latency, budgets] = await Promise.all([
+    const [byModel, byUser, byOperation, rates, latency, budgets, adjustments] = await Promise.all([
       api('usage', { ...range, groupBy: 'model' }),
       api('usage', { ...range, groupBy: 'user' }),
+      api('usage', { ...range, groupBy: 'operation' }),
       api('rates', span),
       api('latency', { ...span, groupBy: 'none' }),
       api('budgets', {}),
+      api('budget-adjustments', { ...span, limit: String(ADJUSTMENTS_SHOWN) }),
     ]);
+    const operation = (key) => key || UNNAMED_OPERATION;
     text('range', `${byModel.query.from} – ${byModel.query.to}, per ${byModel.query.bucket} (UTC)`);
     const totals = byModel.totals;
     text('total-cost', fmt.cost(totals.costDollars));
@@ -159,8 +169,13 @@
 
     fillTable('by-user', byKey(byUser.series));
     fillTable('by-model', byKey(byModel.series));
+    fillTable('by-operation', byKey(byOperation.series), operation);
     chart('chart-cost', byModel.series, (p) => p.costDollars, {
       format: (v) => '$' + v.toFixed(4),
+    });
+    chart('chart-operations', byOperation.series, (p) => p.costDollars, {
+      format: (v) => '$' + v.toFixed(4),
+      label: operation,
     });
     chart('chart-tokens', byUser.series, (p) => p.inputTokens + p.outputTokens, {
       format: fmt.int,
@@ -182,6 +197,28 @@
         cell(String(b.remaining) + ' ' + b.unit, true),
         cell(String(b.limit), true),
         cell(b.resetAt),
+      );
+      body.append(tr);
+    }
+    fillAdjustments(adjustments.rows);
+  }
+
+  /** Operators' resets and credits, newest first: who gave whom budget back, and why. */
+  function fillAdjustments(rows) {
+    const body = document.querySelector('#adjustments tbody');
+    body.replaceChildren();
+    document.getElementById('adjustments-empty').hidden = rows.length > 0;
+    for (const a of rows) {
+      const tr = document.createElement('tr');
+      tr.dataset.key = a.eventId;
+      tr.append(
+        cell(a.at),
+        cell(a.user),
+        cell(a.action),
+        cell(a.limitKind),
+        cell(fmt.maybe(a.amount), true),
+        cell(fmt.maybe(a.operator)),
+        cell(fmt.maybe(a.reason)),
       );
       body.append(tr);
     }
