@@ -241,7 +241,7 @@ spec:
     assert.ok(!types.includes('response.completed'));
   });
 
-  it('refuses state it does not keep, or a built-in tool, with a 400 naming the parameter', async () => {
+  it('refuses an unknown conversation (404), or a built-in tool (400), naming the parameter', async () => {
     await assert.rejects(
       client.responses.create({
         model: 'gpt-plain',
@@ -249,9 +249,9 @@ spec:
         conversation: 'conv_123',
       }),
       (error: unknown) =>
-        error instanceof OpenAI.BadRequestError &&
+        error instanceof OpenAI.NotFoundError &&
         error.param === 'conversation' &&
-        /previous_response_id/.test(error.message),
+        /Conversation with id 'conv_123' not found/.test(error.message),
     );
     await assert.rejects(
       client.responses.create({

@@ -1,0 +1,296 @@
+// OpenAI's Conversations API through the all-in-one gateway on embedded defaults (process
+// memory), with the official openai client: client.conversations.* and
+// client.responses.create({conversation}) against a fake upstream that keeps no state, so
+// every earlier turn the backend gets came from the gateway's conversation.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+import { metricSum } from '@aigw/testing';
+import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
+import { startApp, type AppProcess } from '@aigw/testing/processes';
+
+const ANSWER = 'Hello from the fake upstream.';
+
+type Item = OpenAI.Conversations.ConversationItem;
+/** What each item says: role and first text, or its type. */
+const said = (items: readonly Item[]) =>
+  items.map((item) =>
+    item.type === 'message'
+      ? `${item.role}: ${(item.content[0] as { text: string }).text}`
+      : item.type,
+  );
+
+describe('Conversations API on the all-in-one gateway', () => {
+  const upstream = new FakeOpenAiUpstream('plain');
+  let gateway: AppProcess;
+  let alice: OpenAI;
+  let bob: OpenAI;
+
+  before(async () => {
+    await upstream.start();
+    const dir = mkdtempSync(join(tmpdir(), 'aigw-conversations-e2e-'));
+    const config = join(dir, 'config.yaml');
+    writeFileSync(
+      config,
+      `apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: AIGatewayRoute
+metadata: {name: conversations}
+spec:
+  backends:
+  - name: plain
+    provider: vllm
+    baseUrl: ${upstream.baseUrl}
+    model: upstream-plain-model
+    modelNameOverride: gpt-plain
+  userIdentification: {header: x-user-id}
+`,
+    );
+    gateway = await startApp('gateway', {
+      AI_GATEWAY_CONFIG: config,
+      AI_GATEWAY_DATA_DIR: join(dir, 'data'),
+    });
+    const clientFor = (user: string) =>
+      new OpenAI({
+        baseURL: `${gateway.baseUrl}/v1`,
+        apiKey: 'unused',
+        maxRetries: 0,
+        defaultHeaders: { 'x-user-id': user },
+      });
+    alice = clientFor('alice');
+    bob = clientFor('bob');
+  });
+  after(async () => {
+    await gateway?.stop();
+    await upstream.stop();
+  });
+
+  const notFound = (param?: string) => (error: unknown) =>
+    error instanceof OpenAI.NotFoundError &&
+    error.type === 'invalid_request_error' &&
+    (param === undefined || error.param === param);
+
+  it('creates, retrieves, updates and deletes a conversation', async () => {
+    const conversation = await alice.conversations.create({
+      metadata: { topic: 'demo' },
+      items: [{ role: 'user', content: 'My name is Ann.' }],
+    });
+    assert.match(conversation.id, /^conv_/);
+    assert.equal(conversation.object, 'conversation');
+    assert.deepEqual(conversation.metadata, { topic: 'demo' });
+    assert.ok(Math.abs(conversation.created_at - Date.now() / 1000) < 60);
+
+    const retrieved = await alice.conversations.retrieve(conversation.id);
+    assert.deepEqual(retrieved, conversation);
+    const updated = await alice.conversations.update(conversation.id, {
+      metadata: { topic: 'billing' },
+    });
+    assert.deepEqual(updated.metadata, { topic: 'billing' });
+    assert.equal(updated.created_at, conversation.created_at);
+
+    const deleted = await alice.conversations.delete(conversation.id);
+    assert.deepEqual(deleted, {
+      id: conversation.id,
+      object: 'conversation.deleted',
+      deleted: true,
+    });
+    await assert.rejects(alice.conversations.retrieve(conversation.id), notFound());
+  });
+
+  it('continues a conversation with responses.create: its items first, then the turn appended', async () => {
+    upstream.reset();
+    const conversation = await alice.conversations.create({
+      items: [{ role: 'user', content: 'My name is Ann.' }],
+    });
+    const first = await alice.responses.create({
+      model: 'gpt-plain',
+      instructions: 'Be brief.',
+      input: 'What is my name?',
+      conversation: conversation.id,
+    });
+    assert.deepEqual(first.conversation, { id: conversation.id });
+    assert.deepEqual(upstream.calls[0]?.body.messages, [
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'My name is Ann.' },
+      { role: 'user', content: 'What is my name?' },
+    ]);
+    assert.equal(upstream.calls[0]?.body.conversation, undefined);
+
+    // Streamed, with {id}: appended once it completed.
+    const stream = await alice.responses.create({
+      model: 'gpt-plain',
+      input: [{ role: 'user', content: 'And now?' }],
+      conversation: { id: conversation.id },
+      stream: true,
+    });
+    let completed: OpenAI.Responses.Response | undefined;
+    for await (const event of stream)
+      if (event.type === 'response.completed') completed = event.response;
+    assert.deepEqual(completed?.conversation, { id: conversation.id });
+    assert.deepEqual(
+      (upstream.calls[1]?.body.messages as { content: string }[]).map((m) => m.content),
+      ['My name is Ann.', 'What is my name?', ANSWER, 'And now?'],
+    );
+
+    const items = [];
+    for await (const item of alice.conversations.items.list(conversation.id, {
+      order: 'asc',
+      limit: 2,
+    })) {
+      items.push(item);
+    }
+    assert.deepEqual(said(items), [
+      'user: My name is Ann.',
+      'user: What is my name?',
+      `assistant: ${ANSWER}`,
+      'user: And now?',
+      `assistant: ${ANSWER}`,
+    ]);
+    assert.equal(items[2].id, first.output[0].id);
+    assert.equal(new Set(items.map((item) => item.id)).size, 5);
+    const newest = await alice.conversations.items.list(conversation.id, { limit: 1 });
+    assert.deepEqual(said(newest.data), [`assistant: ${ANSWER}`]);
+    assert.equal(newest.has_more, true);
+  });
+
+  it('adds, retrieves and deletes items, which the next response sees', async () => {
+    upstream.reset();
+    const conversation = await alice.conversations.create();
+    const added = await alice.conversations.items.create(conversation.id, {
+      items: [
+        { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Keep this.' }] },
+        { role: 'user', content: 'Drop this.' },
+      ],
+    });
+    assert.equal(added.object, 'list');
+    assert.equal(added.data.length, 2);
+    assert.equal(added.first_id, added.data[0].id);
+    const kept = await alice.conversations.items.retrieve(added.data[0].id, {
+      conversation_id: conversation.id,
+    });
+    assert.deepEqual(kept, added.data[0]);
+    const after = await alice.conversations.items.delete(added.data[1].id, {
+      conversation_id: conversation.id,
+    });
+    assert.equal(after.id, conversation.id);
+    assert.equal(after.object, 'conversation');
+    await assert.rejects(
+      alice.conversations.items.retrieve(added.data[1].id, { conversation_id: conversation.id }),
+      notFound(),
+    );
+    await alice.responses.create({
+      model: 'gpt-plain',
+      input: 'Go.',
+      conversation: conversation.id,
+    });
+    assert.deepEqual(upstream.calls[0]?.body.messages, [
+      { role: 'user', content: 'Keep this.' },
+      { role: 'user', content: 'Go.' },
+    ]);
+  });
+
+  it("keeps each caller's conversations apart: another caller gets a 404 everywhere", async () => {
+    const conversation = await alice.conversations.create({
+      items: [{ role: 'user', content: 'secret plan' }],
+    });
+    await assert.rejects(bob.conversations.retrieve(conversation.id), notFound());
+    await assert.rejects(bob.conversations.items.list(conversation.id), notFound());
+    await assert.rejects(
+      bob.conversations.items.create(conversation.id, { items: [{ role: 'user', content: 'x' }] }),
+      notFound(),
+    );
+    await assert.rejects(bob.conversations.update(conversation.id, { metadata: {} }), notFound());
+    await assert.rejects(bob.conversations.delete(conversation.id), notFound());
+    await assert.rejects(
+      bob.responses.create({ model: 'gpt-plain', input: 'and?', conversation: conversation.id }),
+      (error: unknown) => notFound('conversation')(error) && !/secret/.test(String(error)),
+    );
+    const items = await alice.conversations.items.list(conversation.id);
+    assert.deepEqual(said(items.data), ['user: secret plan']);
+  });
+
+  it('appends nothing of a failed response, plain or streamed', async () => {
+    const conversation = await alice.conversations.create();
+    upstream.next({ kind: 'status', status: 500 });
+    await assert.rejects(
+      alice.responses.create({ model: 'gpt-plain', input: 'Boom?', conversation: conversation.id }),
+      OpenAI.APIError,
+    );
+    upstream.next({ kind: 'break-stream', afterChunks: 2 });
+    const stream = await alice.responses.create({
+      model: 'gpt-plain',
+      input: 'Broken?',
+      conversation: conversation.id,
+      stream: true,
+    });
+    await assert.rejects(async () => {
+      for await (const event of stream) void event;
+    }, OpenAI.APIError);
+    assert.deepEqual((await alice.conversations.items.list(conversation.id)).data, []);
+  });
+
+  it('refuses bad input with 400s naming the parameter', async () => {
+    const bad = (param: string, message?: RegExp) => (error: unknown) =>
+      error instanceof OpenAI.BadRequestError &&
+      error.param === param &&
+      (message === undefined || message.test(error.message));
+    await assert.rejects(
+      alice.conversations.create({
+        items: Array.from({ length: 21 }, () => ({ role: 'user' as const, content: 'x' })),
+      }),
+      bad('items', /at most 20/),
+    );
+    await assert.rejects(
+      alice.conversations.create({ metadata: { ['k'.repeat(65)]: 'v' } }),
+      bad('metadata'),
+    );
+    const conversation = await alice.conversations.create();
+    await assert.rejects(
+      alice.conversations.items.create(conversation.id, {
+        items: [{ role: 'robot' as 'user', content: 'x' }],
+      }),
+      bad('items[0].role'),
+    );
+    await assert.rejects(
+      alice.conversations.items.list(conversation.id, { after: 'msg_nope' }),
+      bad('after'),
+    );
+    const response = await alice.responses.create({ model: 'gpt-plain', input: 'hi' });
+    await assert.rejects(
+      alice.responses.create({
+        model: 'gpt-plain',
+        input: 'x',
+        conversation: conversation.id,
+        previous_response_id: response.id,
+      }),
+      bad('conversation', /Mutually exclusive/),
+    );
+  });
+
+  it('counts conversation operations in ai_gateway_stored_responses_total', async () => {
+    const scrape = async () =>
+      (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
+    const count = (text: string, event: string) =>
+      metricSum(text, 'ai_gateway_stored_responses_total', { event });
+    const before = await scrape();
+    const conversation = await alice.conversations.create();
+    await alice.responses.create({
+      model: 'gpt-plain',
+      input: 'hi',
+      conversation: conversation.id,
+    });
+    await bob.conversations.retrieve(conversation.id).catch(() => undefined);
+    await alice.conversations.delete(conversation.id);
+    const after = await scrape();
+    for (const [event, added] of [
+      ['conversation_created', 1],
+      ['conversation_items_added', 1],
+      ['conversation_miss', 1],
+      ['conversation_deleted', 1],
+    ] as const) {
+      assert.equal(count(after, event) - count(before, event), added, event);
+    }
+  });
+});
