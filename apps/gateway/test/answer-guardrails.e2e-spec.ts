@@ -95,6 +95,15 @@ spec:
     assert.equal(open.choices[0].message.content, `Mail ${EMAIL} or pay with ${CARD}.`);
   });
 
+  it('Responses (openai client): the output text is masked, and so is what the store keeps', async () => {
+    upstream.reset();
+    upstream.answerWith(['Key: ', KEY, '.']);
+    const response = await openai.responses.create({ model: 'guarded-chat', input: 'tell me' });
+    assert.equal(response.output_text, 'Key: [REDACTED:apiKey].');
+    const stored = await openai.responses.retrieve(response.id);
+    assertClean(JSON.stringify(stored));
+  });
+
   it('a stream: matches split across chunks are masked, the usage chunk still comes', async () => {
     upstream.reset();
     upstream.answerWith([
