@@ -166,18 +166,19 @@ spec:
     });
     assert.equal(added.object, 'list');
     assert.equal(added.data.length, 2);
-    assert.equal(added.first_id, added.data[0].id);
-    const kept = await alice.conversations.items.retrieve(added.data[0].id, {
+    const [keepId, dropId] = added.data.map((item) => (item as { id: string }).id);
+    assert.equal(added.first_id, keepId);
+    const kept = await alice.conversations.items.retrieve(keepId, {
       conversation_id: conversation.id,
     });
     assert.deepEqual(kept, added.data[0]);
-    const after = await alice.conversations.items.delete(added.data[1].id, {
+    const after = await alice.conversations.items.delete(dropId, {
       conversation_id: conversation.id,
     });
     assert.equal(after.id, conversation.id);
     assert.equal(after.object, 'conversation');
     await assert.rejects(
-      alice.conversations.items.retrieve(added.data[1].id, { conversation_id: conversation.id }),
+      alice.conversations.items.retrieve(dropId, { conversation_id: conversation.id }),
       notFound(),
     );
     await alice.responses.create({
