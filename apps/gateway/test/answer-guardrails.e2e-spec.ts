@@ -192,6 +192,16 @@ spec:
     });
     assert.equal(refused.stop_reason, 'refusal');
     assertClean(JSON.stringify(refused));
+    // Streamed, the SSN split across events: the text before it, then the refusal.
+    upstream.answerWith(['It is 123-4', '5-6789 for sure.']);
+    const streamed = await anthropic.messages
+      .stream({ model: 'guarded-chat', max_tokens: 100, messages })
+      .finalMessage();
+    assert.equal(streamed.stop_reason, 'refusal');
+    assert.deepEqual(
+      streamed.content.map((block) => (block.type === 'text' ? block.text : block.type)),
+      ['It is '],
+    );
     // Nothing masked or withheld reached a log line either.
     const output = gateway.output();
     for (const secret of [CARD, KEY, SSN, '45-6789']) {

@@ -375,6 +375,25 @@ describe('AnswerGuard on streams', () => {
     assert.deepEqual(joined(out).get(0), { text: 'key: [REDACTED:apiKey] end', finish: 'stop' });
   });
 
+  it('text held back goes out before a tool call that follows it, not after', async () => {
+    const report = new Recorder();
+    const call = { index: 0, id: 't', type: 'function', function: { name: 'f', arguments: '{}' } };
+    const out = await streamed(
+      guard,
+      [
+        chunk(0, 'Let me look that up.'),
+        { id: 'c1', choices: [{ index: 0, delta: { tool_calls: [call] }, finish_reason: null }] },
+        chunk(0, undefined, 'tool_calls'),
+      ],
+      report,
+    );
+    assert.deepEqual((out[0].choices as JsonObject[])[0].delta, {
+      tool_calls: [call],
+      content: 'Let me look that up.',
+    });
+    assert.equal(out.length, 2);
+  });
+
   it('two choices are held apart', async () => {
     const report = new Recorder();
     const out = await streamed(

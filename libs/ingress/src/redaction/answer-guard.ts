@@ -156,7 +156,9 @@ export class AnswerGuard {
           let step: TailStep =
             typeof text === 'string' && text.length > 0 ? tail.push(text) : { text: '' };
           const finished = choice.finish_reason !== null && choice.finish_reason !== undefined;
-          if (!step.blocked && finished) {
+          // A tool call starting ends the text before it: release it first, so a dialect
+          // that writes content blocks in order (Messages) keeps text before the tool use.
+          if (!step.blocked && (finished || (chat && callsIn(choice)))) {
             const rest = tail.flush();
             step = { text: step.text + rest.text, blocked: rest.blocked };
           }
@@ -235,6 +237,11 @@ function withStreamText(choice: JsonObject, text: string, chat: boolean): JsonOb
     return undefined;
   }
   return { ...rest, delta: typeof content === 'string' ? { ...others, content: '' } : others };
+}
+
+function callsIn(choice: JsonObject): boolean {
+  const delta = choice.delta;
+  return isObject(delta) && (delta.tool_calls !== undefined || delta.function_call !== undefined);
 }
 
 function isObject(value: unknown): value is JsonObject {
