@@ -166,6 +166,35 @@ describe('split deployment: ingress, router and provider-adapter as three proces
     await assert.rejects(client.responses.retrieve(first.id), OpenAI.NotFoundError);
   });
 
+  it('keeps conversations in the ingress: a streamed turn is appended and sent again', async () => {
+    resetUpstreams();
+    const conversation = await client.conversations.create({
+      items: [{ role: 'user', content: 'My name is Ann.' }],
+    });
+    const stream = await client.responses.create({
+      model: 'gpt-4',
+      input: 'Hello?',
+      conversation: conversation.id,
+      stream: true,
+    });
+    for await (const event of stream) void event;
+    await client.responses.create({
+      model: 'gpt-4',
+      input: 'What is my name?',
+      conversation: { id: conversation.id },
+    });
+    assert.deepEqual(primary.calls[1]?.body.messages, [
+      { role: 'user', content: 'My name is Ann.' },
+      { role: 'user', content: 'Hello?' },
+      { role: 'assistant', content: 'Hello from the fake upstream.' },
+      { role: 'user', content: 'What is my name?' },
+    ]);
+    const items = await client.conversations.items.list(conversation.id, { order: 'asc' });
+    assert.equal(items.data.length, 5);
+    await client.conversations.delete(conversation.id);
+    await assert.rejects(client.conversations.retrieve(conversation.id), OpenAI.NotFoundError);
+  });
+
   it('serves embeddings and lists the virtual models', async () => {
     resetUpstreams();
     const embedding = await client.embeddings.create({
