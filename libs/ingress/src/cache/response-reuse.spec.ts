@@ -167,6 +167,26 @@ describe('response cache', () => {
     assert.equal(store.bytesIn('r'), 0);
   });
 
+  it('never stores an answer a content filter withheld, streamed or JSON', async () => {
+    const { reuse, store } = setup('  caching: {ttl: 1h}\n');
+    await text(
+      await serve(reuse, request(true), async () =>
+        streamAnswer([chunk('a'), chunk('', 'content_filter')]),
+      ),
+    );
+    await text(
+      await serve(reuse, request(false), async () => ({
+        ...jsonAnswer(),
+        body: {
+          object: 'chat.completion',
+          choices: [{ message: { content: null }, finish_reason: 'content_filter' }],
+        },
+      })),
+    );
+    await tick();
+    assert.equal(store.bytesIn('r'), 0);
+  });
+
   it('honours no-store (no lookup, no store) and no-cache (no lookup, store)', async () => {
     const { reuse, store } = setup('  caching: {ttl: 1h}\n');
     let calls = 0;

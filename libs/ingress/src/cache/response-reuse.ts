@@ -2,6 +2,7 @@ import { routeForModel, type GatewayConfig, type RouteConfig } from '@aigw/confi
 import type {
   GatewayAnswer,
   GatewayRequest,
+  JsonObject,
   ServedBy,
   TokenUsage,
 } from '@aigw/contracts/data-plane';
@@ -12,6 +13,7 @@ import {
   decodeCachedAnswer,
   encodeCachedAnswer,
   replayCachedAnswer,
+  contentFiltered,
   streamCompleted,
   type CachedAnswer,
 } from './domain/cached-answer';
@@ -231,13 +233,17 @@ function headersFor(plan: ReusePlan, source: ReuseSource): Record<string, string
   return headers;
 }
 
+function choicesOf(body: JsonObject): readonly unknown[] {
+  return Array.isArray(body.choices) ? body.choices : [];
+}
+
 function cachedFromFlight(flight: Flight): CachedAnswer | undefined {
   const events = flight.snapshot();
   const head = events[0];
   if (head?.t !== 'head' || head.status !== 200) return undefined;
   const last = events[events.length - 1];
   if (head.kind === 'json') {
-    return last?.t === 'json'
+    return last?.t === 'json' && !contentFiltered(choicesOf(last.body), false)
       ? {
           v: 1,
           kind: 'json',
@@ -250,7 +256,7 @@ function cachedFromFlight(flight: Flight): CachedAnswer | undefined {
   }
   if (last?.t !== 'end') return undefined;
   const chunks = events.flatMap((event) => (event.t === 'chunk' ? [event.data] : []));
-  if (!streamCompleted(chunks)) return undefined;
+  if (!streamCompleted(chunks) || contentFiltered(chunks, true)) return undefined;
   return {
     v: 1,
     kind: 'stream',

@@ -31,6 +31,19 @@ export function streamCompleted(chunks: readonly JsonObject[]): boolean {
   );
 }
 
+/**
+ * Whether some choice was withheld by a content filter (the provider's, or the gateway's
+ * responseValidation): such an answer is not kept, so the next call gets a fresh one.
+ */
+export function contentFiltered(choicesOrChunks: readonly unknown[], inChunks: boolean): boolean {
+  const filtered = (choices: unknown) =>
+    Array.isArray(choices) &&
+    choices.some((choice) => (choice as JsonObject | null)?.finish_reason === 'content_filter');
+  return inChunks
+    ? choicesOrChunks.some((chunk) => filtered((chunk as JsonObject | null)?.choices))
+    : filtered(choicesOrChunks);
+}
+
 export function encodeCachedAnswer(answer: CachedAnswer): string {
   return JSON.stringify(answer);
 }
