@@ -101,4 +101,39 @@ spec:
     await assert.rejects(clientOf(a, 'alice').responses.retrieve(first.id), isNotFound);
     assert.equal(await client.exists(`aigw:resp:v1:${first.id}`), 0);
   });
+
+  it('keeps a conversation in Redis: created on one replica, continued and listed on the other', async () => {
+    const [a, b] = replicas as [AppProcess, AppProcess];
+    upstream.reset();
+    const conversation = await clientOf(a, 'alice').conversations.create({
+      items: [{ role: 'user', content: 'My name is Ann.' }],
+    });
+    const ttl = await client.pttl(`aigw:conv:v1:{${conversation.id}}`);
+    assert.ok(ttl > 590_000 && ttl <= 600_000, `TTL from the env: ${ttl}`);
+    await clientOf(b, 'alice').responses.create({
+      model: 'gpt-plain',
+      input: 'Hello?',
+      conversation: conversation.id,
+    });
+    await clientOf(a, 'alice').responses.create({
+      model: 'gpt-plain',
+      input: 'What is my name?',
+      conversation: conversation.id,
+    });
+    assert.deepEqual(upstream.calls[1]?.body.messages, [
+      { role: 'user', content: 'My name is Ann.' },
+      { role: 'user', content: 'Hello?' },
+      { role: 'assistant', content: ANSWER },
+      { role: 'user', content: 'What is my name?' },
+    ]);
+    const items = await clientOf(b, 'alice').conversations.items.list(conversation.id, {
+      order: 'asc',
+    });
+    assert.equal(items.data.length, 5);
+    const isNotFound = (error: unknown) => error instanceof OpenAI.NotFoundError;
+    await assert.rejects(clientOf(b, 'bob').conversations.retrieve(conversation.id), isNotFound);
+    await clientOf(b, 'alice').conversations.delete(conversation.id);
+    await assert.rejects(clientOf(a, 'alice').conversations.retrieve(conversation.id), isNotFound);
+    assert.equal(await client.exists(`aigw:conv:v1:{${conversation.id}}:items`), 0);
+  });
 });

@@ -1,0 +1,111 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import type Redis from 'ioredis';
+import { createRedisClient } from '@aigw/infra';
+import { startRedis, type RealService } from '@aigw/testing';
+import type { StoredConversation } from './conversation';
+import { ConversationState } from './conversation-state';
+import { RedisConversationStore } from './redis-conversation-store';
+
+const message = (id: string, text: string) => ({
+  type: 'message',
+  id,
+  role: 'user',
+  content: text,
+});
+
+describe('conversations in real Redis', () => {
+  let redis: RealService;
+  let client: Redis;
+  let store: RedisConversationStore;
+  const id = () => `conv_${randomUUID().replace(/-/g, '')}`;
+  const conversation = (convId: string, owner = 'alice'): StoredConversation => ({
+    header: { id: convId, owner, created_at: 1, metadata: { a: '1' } },
+    items: [message('m1', 'one')],
+  });
+
+  before(async () => {
+    redis = await startRedis();
+    client = createRedisClient(redis.url);
+    store = new RedisConversationStore(client, 10_000);
+  });
+  after(async () => {
+    await store.close();
+    await redis.stop();
+  });
+
+  it('keeps items in order, replaces metadata, deletes one item and the whole', async () => {
+    const conv = id();
+    assert.equal(await store.create(conversation(conv), 60_000), true);
+    assert.equal(
+      await store.append(conv, [message('m2', 'two'), message('m3', 'three')], 60_000),
+      'appended',
+    );
+    assert.deepEqual(
+      (await store.read(conv))?.items.map((item) => item.id),
+      ['m1', 'm2', 'm3'],
+    );
+    assert.equal(await store.setMetadata(conv, { b: '2' }, 60_000), true);
+    assert.deepEqual((await store.header(conv))?.metadata, { b: '2' });
+    assert.equal(await store.deleteItem(conv, 'm2'), true);
+    assert.equal(await store.deleteItem(conv, 'm2'), false);
+    assert.deepEqual(
+      (await store.read(conv))?.items.map((item) => item.id),
+      ['m1', 'm3'],
+    );
+    assert.equal(await store.delete(conv), true);
+    assert.equal(await store.read(conv), undefined);
+    assert.equal(await client.exists(`aigw:conv:v1:{${conv}}:items`), 0);
+    // Gone: nothing appended, no metadata set, and no stray item list left behind.
+    assert.equal(await store.append(conv, [message('m4', 'late')], 60_000), 'missing');
+    assert.equal(await store.setMetadata(conv, {}, 60_000), false);
+    assert.equal(await client.exists(`aigw:conv:v1:{${conv}}`, `aigw:conv:v1:{${conv}}:items`), 0);
+  });
+
+  it('expires with its TTL, renewed by each write, and refuses more than its size cap', async () => {
+    const conv = id();
+    await store.create(conversation(conv), 300);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await store.append(conv, [message('m2', 'two')], 300);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.ok(await store.header(conv), 'the append renewed it');
+    assert.ok((await client.pttl(`aigw:conv:v1:{${conv}}:items`)) > 0);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    assert.equal(await store.read(conv), undefined);
+    assert.equal(await client.exists(`aigw:conv:v1:{${conv}}:items`), 0);
+
+    const big = id();
+    assert.equal(await store.create(conversation(big), 60_000), true);
+    assert.equal(
+      await store.append(big, [message('huge', 'x'.repeat(10_000))], 60_000),
+      'too_large',
+    );
+    const huge: StoredConversation = {
+      ...conversation(id()),
+      items: [message('h', 'x'.repeat(10_000))],
+    };
+    assert.equal(await store.create(huge, 60_000), false);
+  });
+
+  it('keeps callers apart and continues a conversation across processes sharing the Redis', async () => {
+    const writer = new ConversationState({ store, ttlMs: 60_000, maxBytes: 10_000 });
+    const other = new RedisConversationStore(createRedisClient(redis.url), 10_000);
+    const reader = new ConversationState({ store: other, ttlMs: 60_000, maxBytes: 10_000 });
+    try {
+      const header = await writer.create('alice', {}, [message('m1', 'hello')]);
+      assert.equal(await reader.appendTurn('alice', header.id, [message('m1', 'again')]), true);
+      const items = await writer.forResponse('alice', header.id, 0);
+      assert.deepEqual(
+        items.map((item) => item.content),
+        ['hello', 'again'],
+      );
+      assert.notEqual(items[1].id, 'm1', 'an id already held gets a new one');
+      await assert.rejects(reader.read('bob', header.id), /not found/);
+      await assert.rejects(reader.delete('bob', header.id), /not found/);
+      assert.ok(await writer.header('alice', header.id));
+    } finally {
+      await other.close();
+    }
+  });
+});
