@@ -270,6 +270,17 @@ spec:
     );
   });
 
+  it('answers a wrong method with a 405 naming the right ones', async () => {
+    const list = await fetch(`${gateway.baseUrl}/v1/conversations`);
+    assert.equal(list.status, 405);
+    assert.equal(list.headers.get('allow'), 'POST');
+    const put = await fetch(`${gateway.baseUrl}/conversations/conv_1/items/msg_1`, {
+      method: 'PUT',
+    });
+    assert.equal(put.status, 405);
+    assert.equal(put.headers.get('allow'), 'GET, DELETE');
+  });
+
   it('counts conversation operations in ai_gateway_stored_responses_total', async () => {
     const scrape = async () =>
       (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();

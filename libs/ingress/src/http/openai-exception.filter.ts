@@ -56,7 +56,10 @@ export class OpenAiExceptionFilter implements ExceptionFilter {
 /** No route for this method and path: a 405 if the path is served with other methods. */
 function noRoute(method: string, url: string, message: string): DataPlaneError {
   const allowed = methodsAllowedAt(url);
-  if (!allowed) return new DataPlaneError(DataPlaneErrorCode.UnknownUrl, message);
+  // Allowed yet unrouted: a path served only when configured (conversations without a store).
+  if (!allowed || allowed.includes(method)) {
+    return new DataPlaneError(DataPlaneErrorCode.UnknownUrl, message);
+  }
   return new DataPlaneError(
     DataPlaneErrorCode.MethodNotAllowed,
     `${method} is not allowed on ${url.split('?')[0]}; use ${allowed.join(' or ')}`,

@@ -50,5 +50,16 @@ export function methodsAllowedAt(url: string): readonly string[] | undefined {
   const path = unprefixedPath(url);
   if (POST_PATHS.has(path)) return ['POST'];
   if (path === '/models' || path.startsWith('/models/')) return ['GET', 'HEAD'];
+  return conversationMethods(path);
+}
+
+/** The Conversations API's paths (served when the response store is on). */
+function conversationMethods(path: string): readonly string[] | undefined {
+  if (!path.startsWith('/conversations')) return undefined;
+  const depth = path.split('/').length - 1;
+  if (path === '/conversations') return ['POST'];
+  if (depth === 2) return ['GET', 'POST', 'DELETE'];
+  if (depth === 3 && path.endsWith('/items')) return ['GET', 'POST'];
+  if (depth === 4 && path.split('/')[3] === 'items') return ['GET', 'DELETE'];
   return undefined;
 }

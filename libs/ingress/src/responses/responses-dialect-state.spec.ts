@@ -277,6 +277,17 @@ describe('Responses API dialect with stored responses', () => {
     assert.equal(store.size().entries, 0);
   });
 
+  it('refuses a conversation with a 400 when its state keeps none', async () => {
+    const { prepare } = setUp();
+    await assert.rejects(
+      prepare({ model: 'm', input: 'hi', conversation: 'conv_1' }, 'alice'),
+      (error: unknown) =>
+        error instanceof DataPlaneError &&
+        error.httpStatus === 400 &&
+        error.param === 'conversation',
+    );
+  });
+
   it('without a store, stays stateless', () => {
     const dialect = responsesDialect();
     assert.equal(dialect.withState, undefined);

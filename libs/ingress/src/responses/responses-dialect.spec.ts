@@ -13,6 +13,15 @@ describe('Responses API dialect', () => {
     assert.equal(endpointAt('/v1/responses/resp_1'), undefined);
   });
 
+  it("names the Conversations API's methods, so a wrong one is a 405 with Allow", () => {
+    assert.deepEqual(methodsAllowedAt('/v1/conversations'), ['POST']);
+    assert.deepEqual(methodsAllowedAt('/conversations/conv_1'), ['GET', 'POST', 'DELETE']);
+    assert.deepEqual(methodsAllowedAt('/v1/conversations/conv_1/items?limit=2'), ['GET', 'POST']);
+    assert.deepEqual(methodsAllowedAt('/v1/conversations/conv_1/items/msg_1'), ['GET', 'DELETE']);
+    assert.equal(methodsAllowedAt('/v1/conversations/conv_1/other'), undefined);
+    assert.equal(methodsAllowedAt('/v1/conversationsx'), undefined);
+  });
+
   it('hands the router a chat body and refuses what it cannot translate', () => {
     const canonical = RESPONSES_DIALECT.canonicalBody!;
     assert.deepEqual(canonical({ model: 'm', input: 'hi' }), {

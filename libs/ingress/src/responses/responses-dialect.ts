@@ -1,4 +1,9 @@
-import type { GatewayRequest, JsonObject } from '@aigw/contracts/data-plane';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type GatewayRequest,
+  type JsonObject,
+} from '@aigw/contracts/data-plane';
 import type { EdgeDialect } from '../http/edge-exchange';
 import { sendOpenAiError } from '../http/openai-errors';
 import { conversationParam, translateResponsesRequest } from './domain/responses-request';
@@ -81,7 +86,14 @@ export function responsesDialect(state?: ResponseState): EdgeDialect {
           typeof body.input === 'string' ? [{ role: 'user', content: body.input }] : body.input;
         let earlier: JsonObject[];
         if (conversation !== undefined) {
-          const conversations = state.conversations!;
+          const conversations = state.conversations;
+          if (!conversations) {
+            throw new DataPlaneError(
+              DataPlaneErrorCode.InvalidRequest,
+              "'conversation' is not supported: this gateway keeps no conversations.",
+              { param: 'conversation' },
+            );
+          }
           const inputBytes = Buffer.byteLength(JSON.stringify(input));
           earlier = await conversations.forResponse(
             request.caller.userKey,
