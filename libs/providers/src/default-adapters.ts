@@ -6,15 +6,23 @@ import { CohereAdapter } from './cohere/cohere.adapter';
 import { GeminiAdapter } from './gemini/gemini.adapter';
 import { LocalAdapter } from './local/local.adapter';
 import { OpenAiCompatibleAdapter } from './openai-compatible/openai-compatible.adapter';
+import type { TokenRefreshListener } from './vertex/google-access-token';
+import { VertexAdapter } from './vertex/vertex.adapter';
+
+export interface DefaultAdapterOptions {
+  /** Told of every access-token refresh (Vertex AI), for the metrics. */
+  readonly onTokenRefresh?: TokenRefreshListener;
+}
 
 /** Every wire format this build speaks; the registry picks one per backend's provider. */
-export function defaultProviderAdapters(): ProviderAdapter[] {
+export function defaultProviderAdapters(options: DefaultAdapterOptions = {}): ProviderAdapter[] {
   return [
     new OpenAiCompatibleAdapter(),
     new AzureOpenAiAdapter(),
     new AnthropicAdapter(),
     new GeminiAdapter(),
     new BedrockAdapter(),
+    new VertexAdapter({ onTokenRefresh: options.onTokenRefresh }),
     new CohereAdapter(),
     new LocalAdapter(),
   ];

@@ -256,6 +256,7 @@ function upstreamTarget(link: ChainLink): UpstreamTarget {
     provider: backend.provider,
     model: link.upstreamModel,
     baseUrl: backend.baseUrl,
+    vertex: backend.vertex,
     credential:
       auth.kind === 'apiKey' && auth.apiKey
         ? { headerName: auth.headerName, headerPrefix: auth.headerPrefix, apiKey: auth.apiKey }

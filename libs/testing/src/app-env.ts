@@ -70,6 +70,8 @@ export const APP_OPTIONAL_ENV_VARS: Readonly<Record<AppName, readonly string[]>>
     'AZURE_OPENAI_API_VERSION',
     'AWS_REGION',
     'AWS_DEFAULT_REGION',
+    // Vertex AI without a service-account key: where the metadata server is (host[:port]).
+    'GCE_METADATA_HOST',
   ],
   budget: [...COMMON_OPTIONAL_APP_ENV, ...BUDGET_TUNING],
   'usage-sink': [

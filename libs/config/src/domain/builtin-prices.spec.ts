@@ -133,6 +133,7 @@ describe('catalogProviderId', () => {
       anthropic: 'anthropic',
       'google-gemini': 'google',
       bedrock: 'aws',
+      vertex: 'google',
       azure: 'azure',
       mistral: 'mistral',
       cohere: 'cohere',

@@ -22,6 +22,8 @@ const CATALOG_PROVIDERS: Readonly<Record<ProviderKind, string | undefined>> = {
   anthropic: 'anthropic',
   'google-gemini': 'google',
   bedrock: 'aws',
+  // The catalog's Google provider prices Vertex AI too (Gemini and Claude on Vertex).
+  vertex: 'google',
   mistral: 'mistral',
   groq: 'groq',
   deepseek: 'deepseek',

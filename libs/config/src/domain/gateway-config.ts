@@ -28,6 +28,12 @@ export type BackendAuth =
   /** AWS Signature V4 with credentials from the AWS default chain (env, profile, role). */
   | { readonly kind: 'aws-sigv4' };
 
+export interface VertexPlacement {
+  readonly project: string;
+  /** A region such as us-central1, or global. */
+  readonly location: string;
+}
+
 export interface BackendConfig {
   readonly name: string;
   readonly provider: ProviderKind;
@@ -45,6 +51,8 @@ export interface BackendConfig {
    */
   readonly weight: number;
   readonly baseUrl?: string;
+  /** Where a vertex backend's models run: its Google Cloud project and location. */
+  readonly vertex?: VertexPlacement;
   readonly auth: BackendAuth;
   readonly requestTimeoutMs: number;
   readonly firstByteTimeoutMs: number;

@@ -5,6 +5,8 @@ export const PROVIDER_KINDS = [
   'anthropic',
   'google-gemini',
   'bedrock',
+  // Google Vertex AI: Gemini and Claude in a Google Cloud project, OAuth2 access tokens.
+  'vertex',
   'azure',
   'mistral',
   'cohere',
@@ -27,6 +29,9 @@ export const PROVIDER_ALIASES: Readonly<Record<string, ProviderKind>> = {
   google: 'google-gemini',
   'azure-openai': 'azure',
   'aws-bedrock': 'bedrock',
+  'vertex-ai': 'vertex',
+  vertexai: 'vertex',
+  'google-vertex': 'vertex',
   'together-ai': 'together',
   togetherai: 'together',
 };
@@ -48,10 +53,12 @@ export function requiresBaseUrl(provider: ProviderKind): boolean {
   );
 }
 
-// Checked in order: "azure-openai" must hit azure before openai, "google-gemini" is gemini.
+// Checked in order: "azure-openai" must hit azure before openai, "google-gemini" is gemini,
+// "vertex-gemini" is vertex.
 const NAME_HINTS: ReadonlyArray<readonly [string, ProviderKind]> = [
   ['azure', 'azure'],
   ['bedrock', 'bedrock'],
+  ['vertex', 'vertex'],
   ['gemini', 'google-gemini'],
   ['google', 'google-gemini'],
   ['anthropic', 'anthropic'],
@@ -115,6 +122,7 @@ export function defaultApiKeyHeader(provider: ProviderKind): ApiKeyHeader {
       return { headerName: 'x-goog-api-key', headerPrefix: '' };
     case 'openai':
     case 'bedrock': // Bedrock API keys (not IAM) are bearer tokens.
+    case 'vertex': // Unused: the secret is a service-account key, exchanged for a token.
     case 'mistral':
     case 'cohere':
     case 'groq':
@@ -136,6 +144,7 @@ export function expectsApiKey(provider: ProviderKind): boolean {
     case 'openai-compatible':
     case 'local':
     case 'bedrock':
+    case 'vertex': // No key: the metadata server's token (Workload Identity).
       return false;
     case 'openai':
     case 'anthropic':

@@ -1,7 +1,11 @@
 // Turns validated `spec.backends` into BackendConfig: provider and auth inferred where
 // left out, secrets resolved, defaults filled, sorted by priority.
 import { type PathSegment } from '../domain/config-issue';
-import { type BackendAuth, type BackendConfig } from '../domain/gateway-config';
+import {
+  type BackendAuth,
+  type BackendConfig,
+  type VertexPlacement,
+} from '../domain/gateway-config';
 import {
   PROVIDER_KINDS,
   canonicalProvider,
@@ -90,6 +94,7 @@ function normalizeBackend(
       `is required for provider ${provider} (it has no default endpoint)`,
     );
   }
+  const vertex = vertexPlacement(dto, provider, path, ctx);
   const auth = normalizeAuth(dto.auth, provider, label, [...path, 'auth'], ctx);
   const requestTimeoutMs = optionalDuration(dto.requestTimeout) ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const firstByteTimeoutMs =
@@ -110,10 +115,44 @@ function normalizeBackend(
     priority,
     weight: dto.weight ?? DEFAULT_WEIGHT,
     ...(dto.baseUrl === undefined ? {} : { baseUrl: dto.baseUrl.replace(/\/+$/, '') }),
+    ...(vertex === undefined ? {} : { vertex }),
     auth,
     requestTimeoutMs,
     firstByteTimeoutMs,
   };
+}
+
+/** A vertex backend's project and location, both required; other providers take neither. */
+function vertexPlacement(
+  dto: BackendDto,
+  provider: ProviderKind,
+  path: readonly PathSegment[],
+  { report, doc }: BackendContext,
+): VertexPlacement | undefined {
+  if (provider !== 'vertex') {
+    for (const field of ['project', 'location'] as const) {
+      if (dto[field] !== undefined) {
+        report.error(doc, [...path, field], `applies only to provider vertex (not ${provider})`);
+      }
+    }
+    return undefined;
+  }
+  if (dto.project === undefined) {
+    report.error(
+      doc,
+      [...path, 'project'],
+      'is required for provider vertex (the Google Cloud project id)',
+    );
+  }
+  if (dto.location === undefined) {
+    report.error(
+      doc,
+      [...path, 'location'],
+      'is required for provider vertex (a region such as "us-central1", or "global")',
+    );
+  }
+  if (dto.project === undefined || dto.location === undefined) return undefined;
+  return { project: dto.project, location: dto.location };
 }
 
 function optionalDuration(text: string | undefined): number | undefined {
@@ -175,6 +214,14 @@ function normalizeAuth(
       report.infer(doc, path, `${label}: AWS SigV4 signing with the default AWS credential chain`);
       return { kind: 'aws-sigv4' };
     }
+    if (provider === 'vertex') {
+      report.infer(
+        doc,
+        path,
+        `${label}: access tokens from the Google metadata server (the instance's or Workload Identity's service account)`,
+      );
+      return { kind: 'none' };
+    }
     if (expectsApiKey(provider)) {
       report.warn(
         doc,
@@ -231,6 +278,21 @@ function apiKeyHeader(
   path: readonly PathSegment[],
   { report, doc }: BackendContext,
 ) {
+  if (provider === 'vertex') {
+    if (dto.headerName !== undefined || dto.headerPrefix !== undefined) {
+      report.error(
+        doc,
+        path,
+        'headerName and headerPrefix do not apply to provider vertex (its apiKeyRef is a service-account key, exchanged for access tokens)',
+      );
+    }
+    report.infer(
+      doc,
+      path,
+      `${label}: apiKeyRef holds a service-account key (JSON), exchanged for access tokens`,
+    );
+    return defaultApiKeyHeader(provider);
+  }
   const preset = defaultApiKeyHeader(provider);
   const headerName = dto.headerName ?? preset.headerName;
   // The provider's prefix ("Bearer ") belongs to its own header; a custom header gets none.

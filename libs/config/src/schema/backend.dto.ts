@@ -18,6 +18,14 @@ import { IsDuration, REQUIRED, SAFE_NAME, SAFE_NAME_EXPECTATION, expecting } fro
 export const AUTH_TYPES = ['APIKey', 'AWSSigV4', 'None'] as const;
 export type AuthType = (typeof AUTH_TYPES)[number];
 
+// Google Cloud project ids (6-30 characters), optionally domain-scoped ("example.com:proj").
+const GCP_PROJECT = /^(?:[a-z0-9.-]+:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
+const GCP_PROJECT_EXPECTATION =
+  'a Google Cloud project id: 6-30 lowercase letters, digits or hyphens, starting with a letter';
+// The location becomes part of the host name, so only a region's shape (or global) passes.
+const GCP_LOCATION = /^(?:global|[a-z]+(?:-[a-z]+[0-9]+)?)$/;
+const GCP_LOCATION_EXPECTATION = 'a Google Cloud region such as "us-central1", or "global"';
+
 const PROVIDER_NAMES = [...PROVIDER_KINDS, ...Object.keys(PROVIDER_ALIASES)];
 
 export class ApiKeyRefDto {
@@ -85,6 +93,16 @@ export class BackendDto {
     expecting('an http(s) URL such as "http://vllm:8000/v1"'),
   )
   baseUrl?: string;
+
+  /** Provider vertex: the Google Cloud project id the models are called in. */
+  @IsOptional()
+  @Matches(GCP_PROJECT, expecting(GCP_PROJECT_EXPECTATION))
+  project?: string;
+
+  /** Provider vertex: the region (us-central1, europe-west4, ...) or global. */
+  @IsOptional()
+  @Matches(GCP_LOCATION, expecting(GCP_LOCATION_EXPECTATION))
+  location?: string;
 
   @IsOptional()
   @ValidateNested(expecting('a mapping {type, apiKeyRef, headerName, headerPrefix}'))

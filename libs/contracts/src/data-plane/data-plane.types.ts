@@ -90,6 +90,21 @@ export interface GatewayRequest {
    * the provider may see (a route that strips `traceparent` has it only here).
    */
   readonly traceContext?: TraceContext;
+  /** What the client narrowed for this call (`x-ai-gateway-*` headers); absent when nothing. */
+  readonly overrides?: RequestOverrides;
+}
+
+/**
+ * A client's per-request narrowing of the route's failover settings. Each only narrows:
+ * the router clamps it to what the operator configured.
+ */
+export interface RequestOverrides {
+  /** The whole call's deadline in milliseconds, failover attempts and delays included. */
+  readonly timeoutMs?: number;
+  /** Calls after the first (as `failover.retryAttempts` counts them): 0 is one call. */
+  readonly retries?: number;
+  /** false: the first backend of the chain only, no failover to others or cheaper models. */
+  readonly fallback?: false;
 }
 
 /** A span's W3C Trace Context, as its headers carry it. */
@@ -187,6 +202,8 @@ export interface UpstreamTarget {
   /** The model the provider runs for this call. */
   readonly model: string;
   readonly baseUrl?: string;
+  /** Provider vertex: the Google Cloud project and location its models are called in. */
+  readonly vertex?: { readonly project: string; readonly location: string };
   readonly credential?: {
     readonly headerName: string;
     readonly headerPrefix: string;

@@ -371,6 +371,13 @@ export class MetricsRegistry {
     registers: [this.registry],
   });
 
+  readonly #providerTokenRefreshes = new Counter({
+    name: 'ai_gateway_provider_token_refreshes_total',
+    help: 'Access tokens minted for a backend (Vertex AI: source service_account or metadata), by result ok or failed',
+    labelNames: ['backend', 'source', 'result'] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: MetricsRegistryOptions = {}) {
     const overflow = (label: string): void => this.#labelOverflow.inc({ label });
     this.users = new LabelCardinalityGuard('user', options.maxUsers ?? DEFAULT_MAX_USERS, overflow);
@@ -590,6 +597,11 @@ export class MetricsRegistry {
   /** The source of `ai_gateway_backend_cooling`: the process's router. */
   watchBackendStates(states: () => Iterable<{ backend: string; cooling: boolean }>): void {
     this.#backendStates = states;
+  }
+
+  /** One access-token refresh: a service-account exchange or a metadata-server request. */
+  recordProviderTokenRefresh(backend: string, source: string, result: 'ok' | 'failed'): void {
+    this.#providerTokenRefreshes.inc({ backend, source, result });
   }
 
   recordConfigReload(success: boolean): void {

@@ -57,6 +57,7 @@ export const GEN_AI_PROVIDER: Readonly<Record<string, string>> = {
   anthropic: 'anthropic',
   'google-gemini': 'gcp.gemini',
   bedrock: 'aws.bedrock',
+  vertex: 'gcp.vertex_ai',
   azure: 'azure.ai.openai',
   mistral: 'mistral_ai',
   cohere: 'cohere',

@@ -132,7 +132,12 @@ export function meteredProviders(options: MeteredProvidersOptions): MeteredProvi
   configureUpstreamConnections(options.connections);
   options.metrics.watchUpstreamPools(upstreamPoolStates);
   return new MeteredProviderPort(
-    new ProviderRegistry(defaultProviderAdapters()),
+    new ProviderRegistry(
+      defaultProviderAdapters({
+        onTokenRefresh: (event) =>
+          options.metrics.recordProviderTokenRefresh(event.backend, event.source, event.result),
+      }),
+    ),
     options.events,
     options.metrics,
     options.pricing,

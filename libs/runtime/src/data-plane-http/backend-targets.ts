@@ -59,6 +59,7 @@ export function upstreamTargetFor(config: GatewayConfig, wire: WireTarget): Upst
     provider: backend.provider,
     model: wire.model,
     baseUrl: backend.baseUrl,
+    vertex: backend.vertex,
     credential:
       auth.kind === 'apiKey' && auth.apiKey
         ? { headerName: auth.headerName, headerPrefix: auth.headerPrefix, apiKey: auth.apiKey }

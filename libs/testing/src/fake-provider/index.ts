@@ -10,3 +10,4 @@ export * from './fake-cohere-upstream';
 export * from './fake-openai-tool-upstream';
 export * from './raw-sse-upstream';
 export * from './fake-scoring';
+export * from './fake-vertex-upstream';

@@ -1,0 +1,294 @@
+import { after, before, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type GatewayRequest,
+  type JsonObject,
+  type StreamAnswer,
+  type UpstreamTarget,
+} from '@aigw/contracts/data-plane';
+import {
+  collectStream,
+  fakeServiceAccount,
+  FakeGoogleOAuth,
+  FakeVertexClaudeUpstream,
+  FakeVertexGeminiUpstream,
+  gatewayChatRequest,
+  streamedText,
+  upstreamTarget,
+  type FakeServiceAccount,
+} from '@aigw/testing/fake-provider';
+import {
+  GoogleAccessTokens,
+  REFRESH_MARGIN_MS,
+  type TokenRefreshEvent,
+} from './google-access-token';
+import { VertexAdapter } from './vertex.adapter';
+import { vertexModel, vertexModelUrl } from './vertex-urls';
+
+const PLACE = { project: 'proj-1', location: 'us-central1' };
+
+describe('Vertex AI URLs', () => {
+  it('builds regional and global endpoints for both publishers', () => {
+    assert.equal(
+      vertexModelUrl(PLACE, vertexModel('gemini-2.5-flash'), 'generateContent'),
+      'https://us-central1-aiplatform.googleapis.com/v1/projects/proj-1/locations/us-central1/publishers/google/models/gemini-2.5-flash:generateContent',
+    );
+    assert.equal(
+      vertexModelUrl(
+        { project: 'proj-1', location: 'global' },
+        vertexModel('gemini-2.5-pro'),
+        'streamGenerateContent',
+      ),
+      'https://aiplatform.googleapis.com/v1/projects/proj-1/locations/global/publishers/google/models/gemini-2.5-pro:streamGenerateContent?alt=sse',
+    );
+    assert.equal(
+      vertexModelUrl(
+        { project: 'proj-1', location: 'europe-west1' },
+        vertexModel('claude-sonnet-4-5@20250929'),
+        'streamRawPredict',
+      ),
+      'https://europe-west1-aiplatform.googleapis.com/v1/projects/proj-1/locations/europe-west1/publishers/anthropic/models/claude-sonnet-4-5@20250929:streamRawPredict',
+    );
+  });
+
+  it('lets baseUrl replace the host (with or without /v1) and names publishers explicitly', () => {
+    assert.equal(
+      vertexModelUrl(
+        PLACE,
+        vertexModel('claude-haiku-4-5'),
+        'rawPredict',
+        'http://psc.internal:8080/v1/',
+      ),
+      'http://psc.internal:8080/v1/projects/proj-1/locations/us-central1/publishers/anthropic/models/claude-haiku-4-5:rawPredict',
+    );
+    assert.deepEqual(vertexModel('publishers/anthropic/models/claude-x'), {
+      publisher: 'anthropic',
+      id: 'claude-x',
+    });
+    assert.deepEqual(vertexModel('gemini-2.0-flash'), {
+      publisher: 'google',
+      id: 'gemini-2.0-flash',
+    });
+  });
+});
+
+describe('Google access tokens', () => {
+  const oauth = new FakeGoogleOAuth();
+  let account: FakeServiceAccount;
+  before(async () => {
+    await oauth.start();
+    account = fakeServiceAccount(oauth.tokenUri);
+    oauth.trust(account);
+  });
+  after(() => oauth.stop());
+  beforeEach(() => oauth.reset());
+
+  it('signs an RS256 JWT with the key, exchanges it, and caches the token until shortly before expiry', async () => {
+    let now = Date.now(); // the fake checks the assertion's iat and exp against its clock
+    const events: TokenRefreshEvent[] = [];
+    const tokens = new GoogleAccessTokens({ now: () => now, onRefresh: (e) => events.push(e) });
+    const first = await tokens.accessToken('vertex-a', account.json);
+    assert.ok(oauth.authorizes(`Bearer ${first}`), 'the fake verified the assertion and minted it');
+    assert.equal(await tokens.accessToken('vertex-a', account.json), first);
+    now += 3600_000 - REFRESH_MARGIN_MS - 1;
+    assert.equal(await tokens.accessToken('vertex-a', account.json), first, 'still cached');
+    assert.equal(oauth.exchanges, 1);
+    now += 2;
+    const second = await tokens.accessToken('vertex-a', account.json);
+    assert.notEqual(second, first, 'refreshed within the margin');
+    assert.equal(oauth.exchanges, 2);
+    assert.deepEqual(events, [
+      { backend: 'vertex-a', source: 'service_account', result: 'ok' },
+      { backend: 'vertex-a', source: 'service_account', result: 'ok' },
+    ]);
+  });
+
+  it('refreshes once for many concurrent callers (single flight)', async () => {
+    oauth.delayMs = 50;
+    const tokens = new GoogleAccessTokens();
+    const all = await Promise.all(
+      Array.from({ length: 10 }, () => tokens.accessToken('vertex-a', account.json)),
+    );
+    assert.equal(new Set(all).size, 1);
+    assert.equal(oauth.exchanges, 1);
+  });
+
+  it('names the backend and the refused exchange, never the key or a token, and retries next time', async () => {
+    const events: TokenRefreshEvent[] = [];
+    const tokens = new GoogleAccessTokens({ onRefresh: (e) => events.push(e) });
+    oauth.failWith = 400;
+    const error = await tokens.accessToken('vertex-a', account.json).then(
+      () => assert.fail('expected a failure'),
+      (e: unknown) => e as DataPlaneError,
+    );
+    assert.ok(error instanceof DataPlaneError);
+    assert.equal(error.code, DataPlaneErrorCode.UpstreamError);
+    assert.match(
+      error.message,
+      /^backend "vertex-a": the service-account token exchange at 127\.0\.0\.1:\d+ refused the token request with 400 \(invalid_grant\)$/,
+    );
+    assert.ok(!error.message.includes('PRIVATE KEY') && !error.message.includes('gserviceaccount'));
+    oauth.failWith = undefined;
+    assert.ok(oauth.authorizes(`Bearer ${await tokens.accessToken('vertex-a', account.json)}`));
+    assert.deepEqual(
+      events.map((e) => e.result),
+      ['failed', 'ok'],
+    );
+  });
+
+  it('refuses a secret that is not a service-account key without echoing it', async () => {
+    const tokens = new GoogleAccessTokens();
+    for (const secret of [
+      'sk-not-json-secret',
+      '{"type":"authorized_user","refresh_token":"rt-secret"}',
+    ]) {
+      await assert.rejects(tokens.accessToken('vertex-a', secret), (error: Error) => {
+        assert.match(
+          error.message,
+          /^backend "vertex-a": the auth\.apiKeyRef secret is not a service-account key/,
+        );
+        assert.ok(!error.message.includes('secret"') && !error.message.includes('rt-secret'));
+        return true;
+      });
+    }
+  });
+
+  it('without a key, asks the metadata server with Metadata-Flavor: Google', async () => {
+    const events: TokenRefreshEvent[] = [];
+    const tokens = new GoogleAccessTokens({
+      metadataHost: oauth.host,
+      onRefresh: (e) => events.push(e),
+    });
+    const token = await tokens.accessToken('vertex-a', undefined);
+    assert.ok(oauth.authorizes(`Bearer ${token}`));
+    assert.equal(await tokens.accessToken('vertex-a', undefined), token);
+    assert.equal(oauth.metadataRequests, 1);
+    assert.deepEqual(events, [{ backend: 'vertex-a', source: 'metadata', result: 'ok' }]);
+  });
+
+  it('says when the metadata server is unreachable', async () => {
+    const events: TokenRefreshEvent[] = [];
+    const tokens = new GoogleAccessTokens({
+      metadataHost: '127.0.0.1:1',
+      onRefresh: (e) => events.push(e),
+    });
+    await assert.rejects(
+      tokens.accessToken('vertex-b', undefined),
+      /^DataPlaneError: backend "vertex-b": the Google metadata server \(127\.0\.0\.1:1\) is unreachable \(ECONNREFUSED\)$/,
+    );
+    assert.deepEqual(events, [{ backend: 'vertex-b', source: 'metadata', result: 'failed' }]);
+  });
+});
+
+describe('VertexAdapter against fake Vertex AI endpoints', () => {
+  const oauth = new FakeGoogleOAuth();
+  const gemini = new FakeVertexGeminiUpstream(oauth);
+  const claude = new FakeVertexClaudeUpstream(oauth);
+  const adapter = new VertexAdapter();
+  let account: FakeServiceAccount;
+  const target = (model: string, baseUrl: string): UpstreamTarget =>
+    upstreamTarget(
+      { provider: 'vertex', model, baseUrl, vertex: PLACE },
+      { headerName: 'Authorization', headerPrefix: 'Bearer ', value: account.json },
+    );
+  const invoke = (request: GatewayRequest, to: UpstreamTarget) =>
+    adapter.invoke({ request, target: to, signal: new AbortController().signal });
+
+  before(async () => {
+    await Promise.all([oauth.start(), gemini.start(), claude.start()]);
+    account = fakeServiceAccount(oauth.tokenUri);
+    oauth.trust(account);
+  });
+  after(() => Promise.all([oauth.stop(), gemini.stop(), claude.stop()]));
+  beforeEach(() => {
+    gemini.reset();
+    claude.reset();
+  });
+
+  it('calls Gemini with generateContent and a bearer token, with usageMetadata as usage', async () => {
+    const answer = await invoke(gatewayChatRequest(), target('gemini-2.5-flash', gemini.baseUrl));
+    assert.equal(answer.kind, 'json');
+    if (answer.kind !== 'json') return;
+    const choices = answer.body.choices as { message: { content: string } }[];
+    assert.equal(choices[0].message.content, 'Hello from Gemini.');
+    assert.equal(answer.usage.inputTokens, 30);
+    assert.equal(answer.usage.source, 'reported');
+    const call = gemini.calls[0];
+    assert.equal(
+      call.path,
+      '/v1/projects/proj-1/locations/us-central1/publishers/google/models/gemini-2.5-flash:generateContent',
+    );
+    assert.ok(oauth.authorizes(call.headers.authorization));
+    assert.ok(!JSON.stringify(call.headers).includes('PRIVATE KEY'), 'the key never leaves');
+    assert.deepEqual(call.body.contents, [{ role: 'user', parts: [{ text: 'hi' }] }]);
+  });
+
+  it('streams Gemini over streamGenerateContent?alt=sse with the final usage', async () => {
+    const answer = (await invoke(
+      gatewayChatRequest({ stream: true, stream_options: { include_usage: true } }),
+      target('gemini-2.5-flash', gemini.baseUrl),
+    )) as StreamAnswer;
+    const chunks = await collectStream(answer);
+    assert.equal(streamedText(chunks), 'Hello from Gemini.');
+    assert.equal((await answer.usage).outputTokens, 7);
+    assert.equal(gemini.calls[0].query.alt, 'sse');
+    assert.match(gemini.calls[0].path, /:streamGenerateContent$/);
+  });
+
+  it('calls Claude with rawPredict, anthropic_version in the body and no model', async () => {
+    const answer = await invoke(
+      gatewayChatRequest({ max_tokens: 64 }),
+      target('claude-sonnet-4-5@20250929', claude.baseUrl),
+    );
+    assert.equal(answer.kind, 'json');
+    if (answer.kind !== 'json') return;
+    assert.ok(((answer.body.choices as JsonObject[])[0].message as JsonObject).content);
+    assert.ok(answer.usage.inputTokens > 0);
+    assert.equal(answer.usage.source, 'reported');
+    const call = claude.calls[0];
+    assert.equal(
+      call.path,
+      '/v1/projects/proj-1/locations/us-central1/publishers/anthropic/models/claude-sonnet-4-5@20250929:rawPredict',
+    );
+    assert.equal(call.body.anthropic_version, 'vertex-2023-10-16');
+    assert.ok(!('model' in call.body));
+    assert.ok(!('anthropic-version' in call.headers));
+  });
+
+  it('streams Claude over streamRawPredict with usage', async () => {
+    const answer = (await invoke(
+      gatewayChatRequest({ stream: true, stream_options: { include_usage: true } }),
+      target('claude-haiku-4-5@20251001', claude.baseUrl),
+    )) as StreamAnswer;
+    const chunks = await collectStream(answer);
+    assert.ok(streamedText(chunks).length > 0);
+    assert.ok((await answer.usage).outputTokens > 0);
+    assert.match(claude.calls[0].path, /:streamRawPredict$/);
+    assert.equal(claude.calls[0].body.stream, true);
+  });
+
+  it('refuses embeddings clearly (Vertex embeds with :predict) without a call', async () => {
+    await assert.rejects(
+      invoke(
+        gatewayChatRequest({}, { operation: 'embeddings', body: { model: 'm', input: 'hi' } }),
+        target('text-embedding-005', gemini.baseUrl),
+      ),
+      (error: DataPlaneError) => {
+        assert.equal(error.code, DataPlaneErrorCode.InvalidRequest);
+        assert.match(error.message, /does not serve embeddings/);
+        return true;
+      },
+    );
+    assert.equal(gemini.calls.length, 0);
+  });
+
+  it('maps a 429 from Vertex to a rate limit the router fails over on', async () => {
+    gemini.next({ kind: 'status', status: 429 });
+    await assert.rejects(
+      invoke(gatewayChatRequest(), target('gemini-2.5-flash', gemini.baseUrl)),
+      (error: DataPlaneError) => error.code === DataPlaneErrorCode.UpstreamRateLimited,
+    );
+  });
+});
