@@ -198,6 +198,23 @@ spec:
     assert.match(JSON.stringify(upstream.calls[1].body), /I am \[REDACTED:employeeId\]/);
   });
 
+  it("Responses: a conversation's items sent again are masked, and kept as the client wrote them", async () => {
+    upstream.reset();
+    const conversation = await openai.conversations.create({
+      items: [{ role: 'user', content: `Mail me at ${EMAIL}` }],
+    });
+    await openai.responses.create({
+      model: 'private-chat',
+      input: 'and again?',
+      conversation: conversation.id,
+    });
+    assert.equal(upstream.calls.length, 1);
+    assertClean(lastCall());
+    assert.match(lastCall(), /Mail me at \[REDACTED:email\]/);
+    const items = await openai.conversations.items.list(conversation.id, { order: 'asc' });
+    assert.match(JSON.stringify(items.data[0]), new RegExp(EMAIL.replace(/[.@]/g, '\\$&')));
+  });
+
   it('a block-mode detector refuses without calling the provider or echoing the text', async () => {
     upstream.reset();
     const iban = 'DE89 3704 0044 0532 0130 00';
