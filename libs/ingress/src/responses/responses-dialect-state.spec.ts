@@ -373,6 +373,57 @@ describe('Responses API dialect with a conversation', () => {
     assert.equal(items[2].id, first.response.output[0].id);
   });
 
+  it("continues a tool loop: the function call kept in the conversation meets the client's output", async () => {
+    const { conversations, create } = withConversations();
+    const header = await conversations.create('alice', {}, []);
+    const call = answerOf('', {
+      content: null,
+      tool_calls: [
+        {
+          id: 'call_1',
+          type: 'function',
+          function: { name: 'weather', arguments: '{"city":"Oslo"}' },
+        },
+      ],
+    });
+    (call.body as { choices: JsonObject[] }).choices[0].finish_reason = 'tool_calls';
+    const first = await create(
+      { model: 'm', input: 'Weather in Oslo?', conversation: header.id },
+      'alice',
+      call,
+    );
+    assert.equal(first.response.output[0].type, 'function_call');
+    const second = await create(
+      {
+        model: 'm',
+        input: [{ type: 'function_call_output', call_id: 'call_1', output: 'Sunny' }],
+        conversation: header.id,
+      },
+      'alice',
+      answerOf('It is sunny.'),
+    );
+    assert.deepEqual(second.request.body.messages, [
+      { role: 'user', content: 'Weather in Oslo?' },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [
+          {
+            id: 'call_1',
+            type: 'function',
+            function: { name: 'weather', arguments: '{"city":"Oslo"}' },
+          },
+        ],
+      },
+      { role: 'tool', tool_call_id: 'call_1', content: 'Sunny' },
+    ]);
+    const { items } = await conversations.read('alice', header.id);
+    assert.deepEqual(
+      items.map((item) => item.type),
+      ['message', 'function_call', 'function_call_output', 'message'],
+    );
+  });
+
   it('appends nothing of an incomplete response, and appends with store: false', async () => {
     const { conversations, create } = withConversations();
     const header = await conversations.create('alice', {}, []);
