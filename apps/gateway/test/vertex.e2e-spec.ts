@@ -1,0 +1,171 @@
+// Google Vertex AI through the all-in-one gateway, with the official openai client: Gemini
+// and Claude on fake Vertex endpoints that accept only bearer tokens a fake Google OAuth2
+// server minted, from a service-account key (a JWT it verifies) or its metadata path.
+import { after, before, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+import {
+  fakeServiceAccount,
+  FakeGoogleOAuth,
+  FakeOpenAiUpstream,
+  FakeVertexClaudeUpstream,
+  FakeVertexGeminiUpstream,
+  type FakeServiceAccount,
+} from '@aigw/testing/fake-provider';
+import { startApp, type AppProcess } from '@aigw/testing/processes';
+
+describe('all-in-one gateway: Vertex AI backends', () => {
+  const oauth = new FakeGoogleOAuth();
+  const gemini = new FakeVertexGeminiUpstream(oauth);
+  const claude = new FakeVertexClaudeUpstream(oauth);
+  const openai = new FakeOpenAiUpstream();
+  let account: FakeServiceAccount;
+  let gateway: AppProcess;
+  let client: OpenAI;
+
+  before(async () => {
+    await Promise.all([oauth.start(), gemini.start(), claude.start(), openai.start()]);
+    account = fakeServiceAccount(oauth.tokenUri);
+    oauth.trust(account);
+    const dir = mkdtempSync(join(tmpdir(), 'aigw-vertex-'));
+    const sa = '{apiKeyRef: {name: gcp-sa, key: json}}';
+    writeFileSync(
+      join(dir, 'config.yaml'),
+      `kind: AIGatewayRoute
+metadata: {name: vertex}
+spec:
+  backends:
+  - {name: vertex-gemini, provider: vertex, project: proj-1, location: us-central1, baseUrl: "${gemini.baseUrl}", auth: ${sa}, model: gemini-2.5-flash}
+  - {name: vertex-claude, provider: vertex-ai, project: proj-1, location: global, baseUrl: "${claude.baseUrl}", auth: ${sa}, model: "claude-sonnet-4-5@20250929", modelNameOverride: claude}
+  - {name: vertex-wi, priority: 0, provider: vertex, project: proj-1, location: europe-west4, baseUrl: "${gemini.baseUrl}", model: gemini-2.5-pro, modelNameOverride: resilient}
+  - {name: openai-standby, priority: 1, provider: openai, baseUrl: "${openai.baseUrl}", auth: {apiKeyRef: {name: openai-key}}, model: gpt-4o-mini, modelNameOverride: resilient}
+  failover: {on: [rateLimit], retryDelay: 0s}
+`,
+    );
+    gateway = await startApp('gateway', {
+      AI_GATEWAY_CONFIG: join(dir, 'config.yaml'),
+      AI_GATEWAY_DATA_DIR: join(dir, 'data'),
+      AI_GATEWAY_SECRET_GCP_SA_JSON: account.json,
+      AI_GATEWAY_SECRET_OPENAI_KEY_APIKEY: 'sk-openai-test',
+      // vertex-wi has no key: its tokens come from the (fake) metadata server.
+      GCE_METADATA_HOST: oauth.host,
+    });
+    client = new OpenAI({ baseURL: `${gateway.baseUrl}/v1`, apiKey: 'unused', maxRetries: 0 });
+  });
+
+  after(async () => {
+    await gateway?.stop();
+    await Promise.all([oauth.stop(), gemini.stop(), claude.stop(), openai.stop()]);
+  });
+
+  beforeEach(() => {
+    gemini.reset();
+    claude.reset();
+    openai.reset();
+  });
+
+  it('answers a Gemini chat with usageMetadata as usage, authorized by the service account', async () => {
+    const completion = await client.chat.completions.create({
+      model: 'gemini-2.5-flash',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    assert.equal(completion.choices[0].message.content, 'Hello from Gemini.');
+    assert.equal(completion.usage?.prompt_tokens, 30);
+    assert.equal(completion.usage?.completion_tokens, 7);
+    assert.equal(
+      gemini.calls[0].path,
+      '/v1/projects/proj-1/locations/us-central1/publishers/google/models/gemini-2.5-flash:generateContent',
+    );
+    assert.ok(oauth.authorizes(gemini.calls[0].headers.authorization));
+  });
+
+  it('streams a Gemini chat with the usage chunk', async () => {
+    const stream = await client.chat.completions.create({
+      model: 'gemini-2.5-flash',
+      messages: [{ role: 'user', content: 'hi' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let text = '';
+    let usage: OpenAI.CompletionUsage | undefined | null;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? '';
+      usage = chunk.usage ?? usage;
+    }
+    assert.equal(text, 'Hello from Gemini.');
+    assert.equal(usage?.completion_tokens, 7);
+    assert.match(gemini.calls[0].path, /:streamGenerateContent$/);
+  });
+
+  it('answers and streams Claude through rawPredict and streamRawPredict', async () => {
+    const completion = await client.chat.completions.create({
+      model: 'claude',
+      messages: [{ role: 'user', content: 'hi' }],
+      max_tokens: 64,
+    });
+    assert.ok(completion.choices[0].message.content);
+    assert.ok((completion.usage?.prompt_tokens ?? 0) > 0);
+    assert.equal(
+      claude.calls[0].path,
+      '/v1/projects/proj-1/locations/global/publishers/anthropic/models/claude-sonnet-4-5@20250929:rawPredict',
+    );
+    assert.equal(claude.calls[0].body.anthropic_version, 'vertex-2023-10-16');
+
+    const stream = await client.chat.completions.create({
+      model: 'claude',
+      messages: [{ role: 'user', content: 'hi' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let text = '';
+    let usage: OpenAI.CompletionUsage | undefined | null;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? '';
+      usage = chunk.usage ?? usage;
+    }
+    assert.equal(text, completion.choices[0].message.content);
+    assert.ok((usage?.completion_tokens ?? 0) > 0);
+    assert.match(claude.calls[1].path, /:streamRawPredict$/);
+    assert.ok(claude.calls.every((call) => oauth.authorizes(call.headers.authorization)));
+  });
+
+  it('fails over from Vertex (metadata-server token) to the standby on a 429', async () => {
+    gemini.next({ kind: 'status', status: 429 });
+    const completion = await client.chat.completions.create({
+      model: 'resilient',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    assert.ok(completion.choices[0].message.content);
+    assert.equal(gemini.calls.length, 1, 'Vertex was asked first');
+    assert.match(
+      gemini.calls[0].path,
+      /\/locations\/europe-west4\/.*gemini-2\.5-pro:generateContent$/,
+    );
+    assert.ok(oauth.authorizes(gemini.calls[0].headers.authorization));
+    assert.equal(openai.calls.length, 1, 'then the standby answered');
+  });
+
+  it('counts token refreshes by source, and logs no key or token', async () => {
+    const text = await (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
+    // One token per backend, cached across the calls above.
+    assert.match(
+      text,
+      /^ai_gateway_provider_token_refreshes_total\{backend="vertex-gemini",source="service_account",result="ok"\} 1$/m,
+    );
+    assert.match(
+      text,
+      /^ai_gateway_provider_token_refreshes_total\{backend="vertex-claude",source="service_account",result="ok"\} 1$/m,
+    );
+    assert.match(
+      text,
+      /^ai_gateway_provider_token_refreshes_total\{backend="vertex-wi",source="metadata",result="ok"\} 1$/m,
+    );
+    assert.equal(oauth.metadataRequests, 1);
+    const output = gateway.output();
+    assert.ok(!output.includes('PRIVATE KEY'), 'no key in the logs');
+    for (const token of oauth.issued) assert.ok(!output.includes(token), 'no token in the logs');
+  });
+});
