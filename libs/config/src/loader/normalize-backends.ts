@@ -261,7 +261,17 @@ function normalizeAuth(
     return { kind: 'apiKey', ...header, secretRef, keyHeldElsewhere: true };
   }
   const lookup = resolveSecret(secretRef, ctx.secrets);
-  if (lookup.found) return { kind: 'apiKey', apiKey: lookup.secret, ...header, secretRef };
+  if (lookup.found) {
+    if (provider === 'vertex' && !isServiceAccountKey(lookup.secret.reveal())) {
+      // Said at load rather than at the first call; the secret's content is never shown.
+      report.error(
+        doc,
+        [...path, 'apiKeyRef'],
+        `${label}: secret "${secretRef.name}" key "${secretRef.key}" is not a service-account key (JSON with type service_account, client_email and private_key)`,
+      );
+    }
+    return { kind: 'apiKey', apiKey: lookup.secret, ...header, secretRef };
+  }
   const refPath = [...path, 'apiKeyRef'];
   if (ctx.missingSecrets === 'error') {
     report.error(doc, refPath, `${label}: ${lookup.reason}`);
@@ -269,6 +279,20 @@ function normalizeAuth(
     report.warn(doc, refPath, `${label}: ${lookup.reason}; the backend runs unauthenticated`);
   }
   return { kind: 'apiKey', ...header, secretRef };
+}
+
+/** Whether a secret is a Google service-account key file, as Vertex backends need. */
+function isServiceAccountKey(text: string): boolean {
+  try {
+    const key = JSON.parse(text) as Record<string, unknown> | null;
+    return (
+      key?.type === 'service_account' &&
+      typeof key.client_email === 'string' &&
+      typeof key.private_key === 'string'
+    );
+  } catch {
+    return false;
+  }
 }
 
 function apiKeyHeader(

@@ -7,7 +7,8 @@ import { parseGatewayConfig } from './load-config';
 
 const HEAD =
   'apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: AIGatewayRoute\nmetadata:\n  name: r\nspec:\n  backends:\n';
-const KEY_JSON = '{"type":"service_account","client_email":"a@p.iam.gserviceaccount.com"}';
+const KEY_JSON =
+  '{"type":"service_account","client_email":"a@p.iam.gserviceaccount.com","private_key":"-----BEGIN PRIVATE KEY-----"}';
 
 function load(backend: string, env: Record<string, string> = {}) {
   return parseGatewayConfig(`${HEAD}${backend}`, {
@@ -46,6 +47,20 @@ describe('vertex backends', () => {
     const auth = result.config.routes[0].backends[0].auth;
     assert.equal(auth.kind, 'apiKey');
     assert.equal(auth.kind === 'apiKey' && auth.apiKey?.reveal(), KEY_JSON);
+  });
+
+  it('refuses a secret that is not a service-account key, without showing it', () => {
+    const result = load(
+      '  - name: v\n    provider: vertex\n    model: m\n    project: proj-1\n    location: us-central1\n    auth: {apiKeyRef: {name: gcp-sa}}\n',
+      { AI_GATEWAY_SECRET_GCP_SA_APIKEY: 'sk-a-plain-api-key' },
+    );
+    assert.equal(result.ok, false);
+    const [line] = !result.ok ? result.errors.map((e) => e.format()) : [];
+    assert.match(
+      line,
+      /spec\.backends\[0\]\.auth\.apiKeyRef: backend "v": secret "gcp-sa" key "apiKey" is not a service-account key/,
+    );
+    assert.ok(!line.includes('sk-a-plain'));
   });
 
   it('requires project and location, naming their paths', () => {
