@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { metricSum } from '@aigw/testing';
-import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
+import { FakeOpenAiToolUpstream, FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
 
 const ANSWER = 'Hello from the fake upstream.';
@@ -25,12 +25,13 @@ const said = (items: readonly Item[]) =>
 
 describe('Conversations API on the all-in-one gateway', () => {
   const upstream = new FakeOpenAiUpstream('plain');
+  const tools = new FakeOpenAiToolUpstream();
   let gateway: AppProcess;
   let alice: OpenAI;
   let bob: OpenAI;
 
   before(async () => {
-    await upstream.start();
+    await Promise.all([upstream.start(), tools.start()]);
     const dir = mkdtempSync(join(tmpdir(), 'aigw-conversations-e2e-'));
     const config = join(dir, 'config.yaml');
     writeFileSync(
@@ -45,6 +46,11 @@ spec:
     baseUrl: ${upstream.baseUrl}
     model: upstream-plain-model
     modelNameOverride: gpt-plain
+  - name: tools
+    provider: vllm
+    baseUrl: ${tools.baseUrl}
+    model: upstream-tool-model
+    modelNameOverride: gpt-tools
   userIdentification: {header: x-user-id}
 `,
     );
@@ -64,7 +70,7 @@ spec:
   });
   after(async () => {
     await gateway?.stop();
-    await upstream.stop();
+    await Promise.all([upstream.stop(), tools.stop()]);
   });
 
   const notFound = (param?: string) => (error: unknown) =>
@@ -153,6 +159,44 @@ spec:
     const newest = await alice.conversations.items.list(conversation.id, { limit: 1 });
     assert.deepEqual(said(newest.data), [`assistant: ${ANSWER}`]);
     assert.equal(newest.has_more, true);
+  });
+
+  it('runs a tool loop in a conversation, sending back only the function output', async () => {
+    tools.reset();
+    const weather: OpenAI.Responses.FunctionTool = {
+      type: 'function',
+      name: 'get_weather',
+      description: 'Current weather for a city',
+      parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+      strict: false,
+    };
+    const conversation = await alice.conversations.create();
+    const first = await alice.responses.create({
+      model: 'gpt-tools',
+      input: 'Weather in Paris?',
+      tools: [weather],
+      conversation: conversation.id,
+    });
+    const call = first.output.find((item) => item.type === 'function_call');
+    assert.ok(call?.type === 'function_call', JSON.stringify(first.output));
+    const second = await alice.responses.create({
+      model: 'gpt-tools',
+      tools: [weather],
+      input: [{ type: 'function_call_output', call_id: call.call_id, output: '18C and sunny' }],
+      conversation: conversation.id,
+    });
+    assert.equal(second.output_text, 'The tool said: 18C and sunny');
+    const sent = tools.calls[1]?.body.messages as { role: string; tool_calls?: { id: string }[] }[];
+    assert.deepEqual(
+      sent.map((message) => message.role),
+      ['user', 'assistant', 'tool'],
+    );
+    assert.equal(sent[1].tool_calls?.[0]?.id, call.call_id);
+    const items = await alice.conversations.items.list(conversation.id, { order: 'asc' });
+    assert.deepEqual(
+      items.data.map((item) => item.type),
+      ['message', 'message', 'function_call', 'function_call_output', 'message'],
+    );
   });
 
   it('adds, retrieves and deletes items, which the next response sees', async () => {
