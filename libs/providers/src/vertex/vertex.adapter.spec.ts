@@ -284,6 +284,28 @@ describe('VertexAdapter against fake Vertex AI endpoints', () => {
     assert.equal(gemini.calls.length, 0);
   });
 
+  it('gives up on a slow token after the first-byte timeout, as on a hung backend', async () => {
+    const slow = new VertexAdapter({ tokens: new GoogleAccessTokens() });
+    oauth.delayMs = 800; // the target's first-byte timeout is 500 ms
+    try {
+      await assert.rejects(
+        slow.invoke({
+          request: gatewayChatRequest(),
+          target: target('gemini-2.5-flash', gemini.baseUrl),
+          signal: new AbortController().signal,
+        }),
+        (error: DataPlaneError) => {
+          assert.equal(error.code, DataPlaneErrorCode.UpstreamTimeout);
+          assert.equal(error.message, 'backend "fake-vertex": no access token within 500 ms');
+          return true;
+        },
+      );
+      assert.equal(gemini.calls.length, 0);
+    } finally {
+      oauth.delayMs = 0;
+    }
+  });
+
   it('maps a 429 from Vertex to a rate limit the router fails over on', async () => {
     gemini.next({ kind: 'status', status: 429 });
     await assert.rejects(

@@ -26,6 +26,37 @@ import { vertexModel, vertexModelUrl, type VertexModel } from './vertex-urls';
 /** The Messages API version Claude on Vertex AI takes, in the body rather than a header. */
 export const VERTEX_ANTHROPIC_VERSION = 'vertex-2023-10-16';
 
+/**
+ * Waits for a token no longer than the call may wait for its first byte, or until the
+ * caller gives up: a hung metadata server then fails over like a hung backend. The shared
+ * refresh goes on and fills the cache for the calls after.
+ */
+async function withinFirstByteTimeout(call: ProviderCall, token: Promise<string>): Promise<string> {
+  const { signal, target } = call;
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const gaveUp = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new DataPlaneError(
+            DataPlaneErrorCode.UpstreamTimeout,
+            `backend "${target.backendName}": no access token within ${target.firstByteTimeoutMs} ms`,
+          ),
+        ),
+      target.firstByteTimeoutMs,
+    );
+    onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([token, gaveUp]);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+  }
+}
+
 export interface VertexAdapterOptions {
   readonly dispatcher?: Dispatcher;
   readonly tokens?: GoogleAccessTokens;
@@ -77,9 +108,9 @@ export class VertexAdapter implements ProviderAdapter {
     }
     const model = vertexModel(target.model);
     const prompt = parseChatRequest(request.body);
-    const token = await this.tokens.accessToken(
-      target.backendName,
-      target.credential?.apiKey.reveal(),
+    const token = await withinFirstByteTimeout(
+      call,
+      this.tokens.accessToken(target.backendName, target.credential?.apiKey.reveal()),
     );
     // The secret is the service-account key: it must never become a header.
     const bearer: ProviderCall = { ...call, target: { ...target, credential: undefined } };
