@@ -6,8 +6,8 @@ export type AppendResult = 'appended' | 'missing' | 'too_large';
 
 /**
  * Where conversations live, beside stored responses: this process's memory or Redis.
- * Keyed by conversation id alone; whose it is is `ConversationState`'s concern. Every
- * write gives the conversation its TTL again, so a conversation in use stays.
+ * Keyed by conversation id alone; whose it is is `ConversationState`'s concern. Creating,
+ * appending and setting metadata give the conversation its TTL again, so one in use stays.
  */
 export interface ConversationStore {
   readonly kind: 'memory' | 'redis';
