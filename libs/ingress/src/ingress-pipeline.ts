@@ -12,6 +12,7 @@ import { pricedDollars } from './domain/answer-cost';
 import { forwardableHeaders, withTraceHeaders } from './domain/header-policy';
 import { PromptGuard } from './domain/prompt-guard';
 import { buildGatewayRequest } from './domain/request-builder';
+import { requestOverrides } from './domain/request-overrides';
 import { AnswerGuard, type AnswerReport } from './redaction/answer-guard';
 import { redactBody } from './redaction/redact-body';
 import { Redactor, type RedactionTally } from './redaction/redactor';
@@ -234,11 +235,14 @@ function admit(
 ): GatewayRequest {
   if (operation !== 'embeddings') route.guard.check(promptText(provisional.body));
   const forwarded = forwardableHeaders(identity.headers, route.stripHeaders);
+  // Never forwarded (x-ai-gateway-*): the router reads them from here.
+  const overrides = requestOverrides(identity.headers);
   const admitted: GatewayRequest = {
     ...provisional,
     caller: identity.caller,
     allowedModels: identity.allowedModels,
     forwardHeaders: withTraceHeaders(forwarded, trace, route.stripHeaders),
+    overrides,
   };
   // Apart from the forwarded headers, so the router's spans join the trace on a route
   // that keeps `traceparent` from the provider.

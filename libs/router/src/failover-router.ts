@@ -7,6 +7,7 @@ import {
   type GatewayRequest,
   type JsonObject,
   type ProviderPort,
+  type RequestOverrides,
   type RouterPort,
   type StreamAnswer,
   type UpstreamTarget,
@@ -19,6 +20,7 @@ import {
 } from './domain/backend-chain';
 import { BackendBalancer } from './domain/backend-balancer';
 import { BackendHealth, type Cooldown } from './domain/backend-health';
+import { RequestDeadline } from './domain/request-deadline';
 import {
   isSpecialOperation,
   isSpeechAsEvents,
@@ -33,6 +35,18 @@ export interface RouterObserver {
   fallback(request: GatewayRequest, from: ChainLink, to: ChainLink, reason: FailoverTrigger): void;
   /** A backend is skipped for a while (tried only as a last resort) after failing. */
   cooledDown?(backend: BackendConfig, cooldown: Cooldown): void;
+  /** The client narrowed this call (`request.overrides`): what the router applied. */
+  overridden?(request: GatewayRequest, applied: AppliedOverrides): void;
+}
+
+/** A request's overrides as the router applied them, after clamping. */
+export interface AppliedOverrides {
+  readonly timeoutMs?: number;
+  /** Calls after the first, at most the route's. */
+  readonly retries?: number;
+  /** The client asked for more retries than the route allows (clamped to `retries`). */
+  readonly retriesClamped?: boolean;
+  readonly fallback?: false;
 }
 
 /** Whether each configured backend is cooling down now, for the metrics. */
@@ -94,34 +108,92 @@ export class FailoverRouter implements RouterPort {
     return [...states].map(([backend, cooling]) => ({ backend, cooling }));
   }
 
-  async route(request: GatewayRequest, signal: AbortSignal): Promise<GatewayAnswer> {
-    const { route, links } = planBackendChain(
-      this.deps.config(),
-      request.requestedModel,
-      request.allowedModels,
-    );
-    // A backend whose API lacks the operation (audio on Anthropic) is no failover target;
-    // every backend serves chat, completions and embeddings, so those skip the filter.
-    const able = isSpecialOperation(request.operation)
-      ? links.filter((link) => isUnresolved(link) || servesRequest(link.backend.provider, request))
-      : links;
-    if (able.length === 0 && links.length > 0) throw unservedOperation(request, links);
-    const usable = this.balancer.order(
-      able.filter((link) => isUnresolved(link) || isAuthenticated(link.backend)),
-    );
-    if (usable.length === 0) {
-      throw new DataPlaneError(
-        DataPlaneErrorCode.NoBackendAvailable,
-        `no backend for "${request.requestedModel}" has credentials configured`,
+  route(request: GatewayRequest, signal: AbortSignal): Promise<GatewayAnswer> {
+    let route: RouteConfig;
+    let ordered: (ChainLink | UnresolvedLink)[];
+    try {
+      const chain = planBackendChain(
+        this.deps.config(),
+        request.requestedModel,
+        request.allowedModels,
       );
+      route = chain.route;
+      const links = chain.links;
+      // A backend whose API lacks the operation (audio on Anthropic) is no failover target;
+      // every backend serves chat, completions and embeddings, so those skip the filter.
+      const able = isSpecialOperation(request.operation)
+        ? links.filter(
+            (link) => isUnresolved(link) || servesRequest(link.backend.provider, request),
+          )
+        : links;
+      if (able.length === 0 && links.length > 0) throw unservedOperation(request, links);
+      const usable = this.balancer.order(
+        able.filter((link) => isUnresolved(link) || isAuthenticated(link.backend)),
+      );
+      if (usable.length === 0) {
+        throw new DataPlaneError(
+          DataPlaneErrorCode.NoBackendAvailable,
+          `no backend for "${request.requestedModel}" has credentials configured`,
+        );
+      }
+      // Healthy backends first; cooled ones stay as a last resort rather than failing outright.
+      ordered = [
+        ...usable.filter((l) => isUnresolved(l) || !this.health.isCooling(l.backend.name)),
+        ...usable.filter((l) => !isUnresolved(l) && this.health.isCooling(l.backend.name)),
+      ];
+    } catch (error) {
+      // Rejected, not thrown, as when this method was async (planning throws DataPlaneErrors).
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+      return Promise.reject(error);
     }
-    // Healthy backends first; cooled ones stay as a last resort rather than failing outright.
-    const ordered = [
-      ...usable.filter((l) => isUnresolved(l) || !this.health.isCooling(l.backend.name)),
-      ...usable.filter((l) => !isUnresolved(l) && this.health.isCooling(l.backend.name)),
-    ];
-    const maxAttempts = attemptBudget(route, ordered.length);
+    const overrides = request.overrides;
+    if (!overrides) {
+      return this.tryChain(request, route, ordered, attemptBudget(route, ordered.length), signal);
+    }
+    return this.routeNarrowed(request, route, ordered, overrides, signal);
+  }
 
+  /**
+   * The client's overrides applied, each only narrowing: the first backend alone
+   * (`fallback: false`), fewer calls, and a deadline over the whole call.
+   */
+  private async routeNarrowed(
+    request: GatewayRequest,
+    route: RouteConfig,
+    ordered: readonly (ChainLink | UnresolvedLink)[],
+    overrides: RequestOverrides,
+    signal: AbortSignal,
+  ): Promise<GatewayAnswer> {
+    const chain = overrides.fallback === false ? ordered.slice(0, 1) : ordered;
+    const maxAttempts = this.narrowedBudget(request, route, chain.length, overrides);
+    if (overrides.timeoutMs === undefined) {
+      return this.tryChain(request, route, chain, maxAttempts, signal);
+    }
+    const deadline = new RequestDeadline(overrides.timeoutMs, signal);
+    try {
+      return deadline.releaseAfter(
+        await this.tryChain(request, route, chain, maxAttempts, signal, deadline),
+      );
+    } catch (error) {
+      deadline.release();
+      throw error;
+    }
+  }
+
+  /**
+   * Calls the chain's backends in turn, failing over on the route's triggers, until one
+   * answers or `maxAttempts` calls were made; within `deadline` when the client set one.
+   */
+  private async tryChain(
+    request: GatewayRequest,
+    route: RouteConfig,
+    ordered: readonly (ChainLink | UnresolvedLink)[],
+    maxAttempts: number,
+    signal: AbortSignal,
+    deadline?: RequestDeadline,
+  ): Promise<GatewayAnswer> {
+    // The attempts run on the deadline's signal, so it cancels the call in flight.
+    const callSignal = deadline?.signal ?? signal;
     let lastError: unknown;
     let previous: ChainLink | undefined;
     // Backends that answered this request with Retry-After: calling one again within the
@@ -144,7 +216,9 @@ export class FailoverRouter implements RouterPort {
         continue;
       }
       if (attempt > 1 && route.failover.retryDelayMs > 0) {
-        await this.sleep(route.failover.retryDelayMs, signal);
+        // No call could start before the deadline: end now rather than sleep until it.
+        if (deadline && deadline.remaining() <= route.failover.retryDelayMs) throw deadline.error;
+        await this.sleep(route.failover.retryDelayMs, callSignal);
       }
       if (previous && lastError instanceof DataPlaneError && lastError.trigger) {
         this.deps.observer?.fallback(request, previous, link, lastError.trigger);
@@ -153,8 +227,8 @@ export class FailoverRouter implements RouterPort {
       try {
         this.deps.modelBudgetGate?.(route, link.upstreamModel);
         const target = upstreamTarget(link);
-        span = this.deps.tracing?.start(request, target, attempt, signal);
-        const answer = await this.attempt(span ? span.request : request, target, signal);
+        span = this.deps.tracing?.start(request, target, attempt, callSignal);
+        const answer = await this.attempt(span ? span.request : request, target, callSignal);
         this.health.recordSuccess(link.backend.name);
         const served = { ...answer, servedBy: { ...answer.servedBy, attempts: attempt } };
         return span ? span.answered(served) : served;
@@ -162,6 +236,11 @@ export class FailoverRouter implements RouterPort {
         if (signal.aborted) {
           span?.failed(error, 'clientGone');
           throw error;
+        }
+        // The client's deadline, not the backend's fault: no cooldown, no further call.
+        if (deadline?.passed) {
+          span?.failed(error, 'final');
+          throw deadline.error;
         }
         lastError = error;
         previous = link;
@@ -181,6 +260,26 @@ export class FailoverRouter implements RouterPort {
       }
     }
     throw lastError;
+  }
+
+  /** The route's attempts, cut to the client's retries; reported to the observer. */
+  private narrowedBudget(
+    request: GatewayRequest,
+    route: RouteConfig,
+    chainLength: number,
+    overrides: RequestOverrides,
+  ): number {
+    const budget = attemptBudget(route, chainLength);
+    const asked = overrides.retries;
+    const maxAttempts = asked === undefined ? budget : Math.min(budget, 1 + asked);
+    this.deps.observer?.overridden?.(request, {
+      ...(overrides.timeoutMs === undefined ? {} : { timeoutMs: overrides.timeoutMs }),
+      ...(asked === undefined
+        ? {}
+        : { retries: maxAttempts - 1, retriesClamped: 1 + asked > budget }),
+      ...(overrides.fallback === false ? { fallback: false as const } : {}),
+    });
+    return maxAttempts;
   }
 
   private async attempt(

@@ -79,3 +79,38 @@ describe('RouterTelemetry: cooldowns', () => {
     assert.doesNotMatch(JSON.stringify(warnings), /sk-secret/);
   });
 });
+
+describe('RouterTelemetry: request overrides', () => {
+  it('counts each override applied, clamped or not, and logs them with the request id', () => {
+    const counted: string[] = [];
+    const lines: { message: string; fields: Record<string, unknown> }[] = [];
+    const metrics = {
+      recordRequestOverride: (override: string, clamped: boolean) =>
+        counted.push(`${override}:${clamped}`),
+    } as unknown as MetricsRegistry;
+    const logger = {
+      info: (message: string, fields: Record<string, unknown>) => lines.push({ message, fields }),
+    } as unknown as Logger;
+    const publisher: EventPublisher = { publish: () => undefined, flush: async () => {} };
+    const telemetry = new RouterTelemetry(publisher, metrics, logger);
+    telemetry.overridden(request('r7'), {
+      timeoutMs: 2000,
+      retries: 3,
+      retriesClamped: true,
+      fallback: false,
+    });
+    telemetry.overridden(request('r8'), { retries: 0, retriesClamped: false });
+    assert.deepEqual(counted, ['timeout:false', 'retries:true', 'fallback:false', 'retries:false']);
+    assert.deepEqual(lines[0], {
+      message: 'request overrides applied',
+      fields: {
+        requestId: 'r7',
+        timeoutMs: 2000,
+        retries: 3,
+        retriesClamped: true,
+        fallback: false,
+      },
+    });
+    assert.equal(lines.length, 2);
+  });
+});

@@ -4,7 +4,7 @@ import type { FailoverTrigger, GatewayRequest } from '@aigw/contracts/data-plane
 import type { Logger, MetricsRegistry } from '@aigw/observability';
 import type { ChainLink } from './domain/backend-chain';
 import type { Cooldown } from './domain/backend-health';
-import type { RouterObserver } from './failover-router';
+import type { AppliedOverrides, RouterObserver } from './failover-router';
 
 const REASON: Record<FailoverTrigger, FallbackReason> = {
   rateLimit: FallbackReason.RateLimit,
@@ -15,7 +15,8 @@ const REASON: Record<FailoverTrigger, FallbackReason> = {
 
 /**
  * Every failover becomes an event and a count on `ai_gateway_fallback_total`; every
- * cooldown a count on `ai_gateway_backend_cooldowns_total` and a warning in the log.
+ * cooldown a count on `ai_gateway_backend_cooldowns_total` and a warning in the log; a
+ * client's overrides a count each on `ai_gateway_request_overrides_total` and a log line.
  */
 export class RouterTelemetry implements RouterObserver {
   private readonly attempts = new WeakMap<GatewayRequest, number>();
@@ -34,6 +35,15 @@ export class RouterTelemetry implements RouterObserver {
       reason: cooldown.reason,
       seconds: Math.round(cooldown.ms / 100) / 10,
     });
+  }
+
+  overridden(request: GatewayRequest, applied: AppliedOverrides): void {
+    if (applied.timeoutMs !== undefined) this.metrics.recordRequestOverride('timeout', false);
+    if (applied.retries !== undefined) {
+      this.metrics.recordRequestOverride('retries', applied.retriesClamped === true);
+    }
+    if (applied.fallback === false) this.metrics.recordRequestOverride('fallback', false);
+    this.logger?.info('request overrides applied', { requestId: request.requestId, ...applied });
   }
 
   fallback(request: GatewayRequest, from: ChainLink, to: ChainLink, reason: FailoverTrigger): void {

@@ -18,7 +18,13 @@ import {
   ATTR_HTTP_RESPONSE_STATUS_CODE,
 } from '@opentelemetry/semantic-conventions';
 import { GatewayEndpoint } from '@aigw/contracts';
-import type { GatewayRequest, Operation, ServedBy, TokenUsage } from '@aigw/contracts/data-plane';
+import type {
+  GatewayRequest,
+  Operation,
+  RequestOverrides,
+  ServedBy,
+  TokenUsage,
+} from '@aigw/contracts/data-plane';
 import type { CompletionOutcome, RequestFailure, RequestTimings } from '../ingress-observer';
 import type { EdgeTracing, TraceHeaders } from './edge-tracing';
 import { spanAttributes as attr, spanTime } from '@aigw/observability';
@@ -218,7 +224,17 @@ function requestAttributes(request: GatewayRequest): Attributes {
       : {}),
     ...(caller.userKey === ANONYMOUS ? {} : { [attr.GATEWAY_USER]: caller.userKey }),
     ...(caller.tier === undefined ? {} : { [attr.GATEWAY_TIER]: caller.tier }),
+    ...(request.overrides ? { [attr.GATEWAY_OVERRIDES]: overrideNames(request.overrides) } : {}),
   };
+}
+
+/** Which overrides the client sent, as the metric names them. */
+function overrideNames(overrides: RequestOverrides): string[] {
+  const names: string[] = [];
+  if (overrides.timeoutMs !== undefined) names.push('timeout');
+  if (overrides.retries !== undefined) names.push('retries');
+  if (overrides.fallback === false) names.push('fallback');
+  return names;
 }
 
 /** Who answered and what it cost in tokens. */

@@ -130,6 +130,12 @@ export class MetricsRegistry {
     labelNames: ['from', 'to', 'reason'] as const,
     registers: [this.registry],
   });
+  readonly #requestOverrides = new Counter({
+    name: 'ai_gateway_request_overrides_total',
+    help: 'Calls a client narrowed with an x-ai-gateway-* override header, by override (timeout, retries, fallback); clamped=true when it asked for more than the route allows',
+    labelNames: ['override', 'clamped'] as const,
+    registers: [this.registry],
+  });
   readonly #cost = new FastCounter({
     name: 'ai_gateway_cost_dollars',
     help: 'Estimated cost in US dollars, by user and model',
@@ -423,6 +429,11 @@ export class MetricsRegistry {
   /** `from`/`to` are provider names; `reason` in either spelling (`rateLimit` or `rate_limit`). */
   recordFallback(labels: { from: string; to: string; reason: string }): void {
     this.#fallback.inc({ from: labels.from, to: labels.to, reason: toSnakeCase(labels.reason) });
+  }
+
+  /** One override the router applied to a call (a call with two counts twice). */
+  recordRequestOverride(override: 'timeout' | 'retries' | 'fallback', clamped: boolean): void {
+    this.#requestOverrides.inc({ override, clamped: clamped ? 'true' : 'false' });
   }
 
   addCost(labels: { user: string; model: string }, dollars: number): void {

@@ -26,6 +26,8 @@ export const GATEWAY_TIER = 'ai_gateway.tier';
 export const GATEWAY_STREAM = 'ai_gateway.stream';
 export const GATEWAY_BACKEND = 'ai_gateway.backend';
 export const GATEWAY_ATTEMPTS = 'ai_gateway.attempts';
+/** The x-ai-gateway-* overrides a client narrowed the call with: timeout, retries, fallback. */
+export const GATEWAY_OVERRIDES = 'ai_gateway.overrides';
 export const GATEWAY_CACHED = 'ai_gateway.cached';
 export const GATEWAY_USAGE_SOURCE = 'ai_gateway.usage.source';
 export const GATEWAY_CLIENT_GONE = 'ai_gateway.client_gone';

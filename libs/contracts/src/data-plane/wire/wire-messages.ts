@@ -4,6 +4,7 @@ import type {
   JsonAnswer,
   JsonObject,
   Operation,
+  RequestOverrides,
   ServedBy,
   TokenUsage,
   TraceContext,
@@ -198,6 +199,30 @@ function gatewayRequest(value: unknown): GatewayRequest {
     ...(object.traceContext === undefined
       ? {}
       : { traceContext: traceContext(object.traceContext) }),
+    // The client's narrowing of failover: dropped here, the router would widen it back.
+    ...(object.overrides === undefined ? {} : { overrides: overrides(object.overrides) }),
+  };
+}
+
+function overrides(value: unknown): RequestOverrides {
+  const object = asObject(value, 'request.overrides');
+  const count = (name: 'timeoutMs' | 'retries', least: number): number | undefined => {
+    const field = object[name];
+    if (field === undefined) return undefined;
+    if (typeof field !== 'number' || !Number.isSafeInteger(field) || field < least) {
+      throw malformed(`request.overrides.${name}`);
+    }
+    return field;
+  };
+  if (object.fallback !== undefined && object.fallback !== false) {
+    throw malformed('request.overrides.fallback');
+  }
+  const timeoutMs = count('timeoutMs', 1);
+  const retries = count('retries', 0);
+  return {
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    ...(retries === undefined ? {} : { retries }),
+    ...(object.fallback === false ? { fallback: false as const } : {}),
   };
 }
 

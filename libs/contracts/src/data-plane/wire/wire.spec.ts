@@ -85,6 +85,36 @@ describe('wire messages', () => {
     }
   });
 
+  it("carries the client's overrides to the router and the adapter, and refuses bad ones", () => {
+    const narrowed: GatewayRequest = {
+      ...request,
+      overrides: { timeoutMs: 1500, retries: 0, fallback: false },
+    };
+    assert.deepEqual(decodeRouteRequest(JSON.parse(encodeRouteRequest(narrowed))), narrowed);
+    const target = { backendName: 'primary', provider: 'vllm', model: 'm' };
+    assert.deepEqual(
+      decodeInvokeRequest(JSON.parse(encodeInvokeRequest(narrowed, target))).request.overrides,
+      narrowed.overrides,
+    );
+    const onlyRetries = { ...request, overrides: { retries: 2 } };
+    assert.deepEqual(decodeRouteRequest(JSON.parse(encodeRouteRequest(onlyRetries))), onlyRetries);
+    for (const [overrides, field] of [
+      [{ timeoutMs: 0 }, 'timeoutMs'],
+      [{ timeoutMs: '5' }, 'timeoutMs'],
+      [{ retries: -1 }, 'retries'],
+      [{ retries: 1.5 }, 'retries'],
+      [{ fallback: true }, 'fallback'],
+      ['none', 'overrides'],
+    ] as const) {
+      assert.throws(
+        () => decodeRouteRequest({ request: { ...request, overrides } }),
+        (error: unknown) =>
+          error instanceof DataPlaneError &&
+          error.message.includes(`request.${field === 'overrides' ? '' : 'overrides.'}${field}`),
+      );
+    }
+  });
+
   it('carries moderations and rerank requests', () => {
     for (const operation of ['moderations', 'rerank'] as const) {
       const scored = { ...request, operation, stream: false };
