@@ -51,6 +51,8 @@ const DEFAULT_USAGE: FakeOpenAiUsage = {
  */
 export class FakeOpenAiUpstream {
   readonly calls: RecordedCall[] = [];
+  /** Calls the caller hung up on before the answer was complete (a cancelled call). */
+  hungUp = 0;
   private readonly server: Server;
   private readonly queue: OpenAiFakeBehaviour[] = [];
   private fallbackBehaviour: OpenAiFakeBehaviour = { kind: 'ok' };
@@ -109,6 +111,7 @@ export class FakeOpenAiUpstream {
 
   reset(): void {
     this.calls.length = 0;
+    this.hungUp = 0;
     this.queue.length = 0;
     this.fallbackBehaviour = { kind: 'ok' };
     this.answerUsage = DEFAULT_USAGE;
@@ -135,6 +138,9 @@ export class FakeOpenAiUpstream {
     }
     const path = (request.url ?? '').split('?')[0] ?? '';
     this.calls.push({ path, headers: request.headers, body });
+    response.once('close', () => {
+      if (!response.writableFinished) this.hungUp++;
+    });
     const behaviour = this.queue.shift() ?? this.fallbackBehaviour;
 
     switch (behaviour.kind) {
