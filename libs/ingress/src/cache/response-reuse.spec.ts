@@ -295,3 +295,36 @@ describe('request deduplication (in process)', () => {
     }
   });
 });
+
+describe('reuse of calls a client narrowed (x-ai-gateway-* overrides)', () => {
+  const narrowed = (overrides: GatewayRequest['overrides']): GatewayRequest => ({
+    ...request(),
+    overrides,
+  });
+
+  it('neither joins nor leads a shared call', async () => {
+    const { reuse } = setup('  deduplication: {window: 30s}\n');
+    let calls = 0;
+    const invoke = async () => (calls++, jsonAnswer());
+    const leader = await serve(reuse, request(), invoke);
+    assert.equal(leader.source, 'leader');
+    // Joining, its deadline would not bind the shared call: it makes its own.
+    assert.equal(reuse.plan(narrowed({ timeoutMs: 500 }), {}), undefined);
+    // Nor does the narrowed call become one that others join.
+    assert.equal(reuse.plan(narrowed({ fallback: false }), {}), undefined);
+    assert.equal(calls, 1);
+  });
+
+  it('with fallback none, does not answer from the cache but still stores its answer', async () => {
+    const { reuse } = setup('  caching: {enabled: true, ttl: 60s}\n');
+    const stored = await serve(reuse, request(), async () => jsonAnswer());
+    await stored.answer;
+    await tick();
+    const plan = reuse.plan(narrowed({ fallback: false }), {});
+    assert.ok(plan?.cache);
+    assert.equal(plan.cache.lookup, false);
+    assert.equal(plan.cache.keep, true);
+    // Other overrides leave the cache as it is: a hit is an answer within any deadline.
+    assert.equal(reuse.plan(narrowed({ retries: 0, timeoutMs: 500 }), {})?.cache?.lookup, true);
+  });
+});

@@ -104,7 +104,9 @@ export class ResponseReuse {
         store: this.deps.cacheStore(route),
         namespace: route.name,
         key: requestKey('cache', request, route.caching.keyComponents),
-        lookup: directives.lookup,
+        // x-ai-gateway-fallback: none asks for the first backend's answer; a stored one may
+        // have come from any backend of the chain. Its own answer is stored as any other.
+        lookup: directives.lookup && request.overrides?.fallback !== false,
         keep: directives.store,
         ttlMs: route.caching.ttlMs,
         ...(route.caching.maxSizeBytes === undefined
@@ -112,12 +114,16 @@ export class ResponseReuse {
           : { maxBytes: route.caching.maxSizeBytes }),
       };
     }
-    const dedup = route.deduplication.enabled
-      ? {
-          key: requestKey(`dedup:${route.name}`, request, route.deduplication.keyComponents),
-          windowMs: route.deduplication.windowMs,
-        }
-      : undefined;
+    // A call a client narrowed (x-ai-gateway-* overrides) is its own: joining another, its
+    // deadline or fallback would not bind; leading, other callers would inherit them.
+    const dedup =
+      route.deduplication.enabled && request.overrides === undefined
+        ? {
+            key: requestKey(`dedup:${route.name}`, request, route.deduplication.keyComponents),
+            windowMs: route.deduplication.windowMs,
+          }
+        : undefined;
+    if (!cache && !dedup) return undefined;
     return { ...(cache ? { cache } : {}), ...(dedup ? { dedup } : {}) };
   }
 
