@@ -373,6 +373,31 @@ describe('builtinPrice', () => {
     assert.ok(builtinPrice('groq', 'whisper-large-v3')?.perMinute !== undefined);
   });
 
+  it('prices gpt-image input images at the catalog’s image rate, as the package does', () => {
+    configureBuiltinPrices({ enabled: true });
+    for (const model of ['gpt-image-1', 'gpt-image-1-mini']) {
+      const price = builtinPrice('openai', model);
+      const listed = matchedPrices('openai', model);
+      assert.ok(price?.imageInputPer1k !== undefined, `${model} has an image input rate`);
+      assert.equal(price.imageInputPer1k, per1k(listed.input_image_mtok));
+      assert.ok(price.imageInputPer1k > price.inputPer1k, 'images cost more than text');
+      const theirs = packageExports().calcPrice(
+        { input_tokens: 1_300, input_image_tokens: 1_200, output_tokens: 4_160 },
+        model,
+        { providerId: 'openai' },
+      );
+      assert.ok(theirs);
+      const usage = { inputTokens: 1_300, imageInputTokens: 1_200, outputTokens: 4_160 };
+      assert.ok(Math.abs(dollarsAt(price, usage) - theirs.total_price) < 1e-12, model);
+    }
+    // gpt-image-1: $5 text and $10 image input per 1M tokens.
+    assert.ok(
+      Math.abs((builtinPrice('openai', 'gpt-image-1')?.imageInputPer1k ?? 0) - 0.01) < 1e-15,
+    );
+    // A chat model bills images as text input: no image rate.
+    assert.equal(builtinPrice('openai', 'gpt-4o-mini')?.imageInputPer1k, undefined);
+  });
+
   it('reaches Gemini and Bedrock through their catalog ids', () => {
     configureBuiltinPrices({ enabled: true });
     assert.ok(builtinPrice('google-gemini', 'gemini-2.5-flash'));

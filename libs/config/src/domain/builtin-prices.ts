@@ -178,6 +178,8 @@ function findInCatalog(providerId: string, model: string, now: number): CatalogF
   const written = baseRate(prices.cache_write_mtok);
   const writtenFor1h = baseRate(prices.cache_write_1h_mtok);
   const audio = baseRate(prices.input_audio_mtok);
+  // Images sent to an image model (gpt-image-1 edits), listed apart from text input.
+  const image = baseRate(prices.input_image_mtok);
   // Speech to text billed by the hour of audio (whisper-1, Whisper on Groq).
   const hourly = baseRate(prices.input_audio_hours) ?? baseRate(prices.audio_hours);
   // Priced by something else still (pages, images): not ours to price.
@@ -196,6 +198,7 @@ function findInCatalog(providerId: string, model: string, now: number): CatalogF
     ...(cached === undefined ? {} : { cachedInputPer1k: cached / 1000 }),
     ...(written === undefined ? {} : { cacheWritePer1k: written / 1000 }),
     ...(writtenFor1h === undefined ? {} : { cacheWrite1hPer1k: writtenFor1h / 1000 }),
+    ...(image === undefined ? {} : { imageInputPer1k: image / 1000 }),
     ...(audio === undefined ? {} : { audioInputPer1k: audio / 1000 }),
     ...(hourly === undefined ? {} : { perMinute: hourly / 60 }),
     ...(tiers.length === 0 ? {} : { tiers }),
@@ -260,6 +263,7 @@ function catalogTiers(prices: GenAiPrices.ModelPrice): PriceTier[] {
     cachedInputPer1k: prices.cache_read_mtok,
     cacheWritePer1k: prices.cache_write_mtok,
     cacheWrite1hPer1k: prices.cache_write_1h_mtok,
+    imageInputPer1k: prices.input_image_mtok,
   };
   const starts = new Set<number>();
   for (const value of Object.values(rates)) {

@@ -126,6 +126,11 @@ export interface TokenRates {
    * input); absent = billed as the other writes.
    */
   readonly cacheWrite1hPer1k?: number;
+  /**
+   * Image input tokens (gpt-image-1's edits: the images sent, which OpenAI bills at twice
+   * text input); absent = billed as `inputPer1k`. Chat models bill images as text input.
+   */
+  readonly imageInputPer1k?: number;
 }
 
 /**

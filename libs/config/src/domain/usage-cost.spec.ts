@@ -219,6 +219,42 @@ describe('dollarCost with cache writes', () => {
   });
 });
 
+describe('dollarsAt with image input', () => {
+  // gpt-image-1: $5 text, $10 image input, $40 output per 1M tokens.
+  const image = { inputPer1k: 0.005, imageInputPer1k: 0.01, outputPer1k: 0.04 };
+  // An edit: 1,300 input tokens of which 1,200 were the images sent, 4,160 out.
+  const edit = { inputTokens: 1_300, imageInputTokens: 1_200, outputTokens: 4_160 };
+
+  it('bills image input tokens at imageInputPer1k and the text at inputPer1k', () => {
+    const expected = 0.1 * 0.005 + 1.2 * 0.01 + 4.16 * 0.04;
+    assert.ok(Math.abs(dollarsAt(image, edit) - expected) < 1e-12);
+  });
+
+  it('bills them at inputPer1k without imageInputPer1k', () => {
+    const flat = { inputPer1k: 0.005, outputPer1k: 0.04 };
+    assert.ok(Math.abs(dollarsAt(flat, edit) - (1.3 * 0.005 + 4.16 * 0.04)) < 1e-12);
+  });
+
+  it('never bills more image tokens than the input, nor a negative count', () => {
+    const over = { ...edit, imageInputTokens: 9_000 };
+    assert.ok(Math.abs(dollarsAt(image, over) - (1.3 * 0.01 + 4.16 * 0.04)) < 1e-12);
+    const negative = { ...edit, imageInputTokens: -5 };
+    assert.ok(Math.abs(dollarsAt(image, negative) - (1.3 * 0.005 + 4.16 * 0.04)) < 1e-12);
+  });
+
+  it('takes a tier’s image rate past its threshold, else the one below', () => {
+    const tiered = {
+      ...image,
+      tiers: [{ aboveInputTokens: 1_000, inputPer1k: 0.006, imageInputPer1k: 0.02 }],
+    };
+    const expected = 0.1 * 0.006 + 1.2 * 0.02 + 4.16 * 0.04;
+    assert.ok(Math.abs(dollarsAt(tiered, edit) - expected) < 1e-12);
+    const inherited = { ...image, tiers: [{ aboveInputTokens: 1_000, inputPer1k: 0.006 }] };
+    const below = 0.1 * 0.006 + 1.2 * 0.01 + 4.16 * 0.04;
+    assert.ok(Math.abs(dollarsAt(inherited, edit) - below) < 1e-12);
+  });
+});
+
 describe('long-prompt tiers', () => {
   const price = {
     inputPer1k: 1,
@@ -247,6 +283,7 @@ describe('long-prompt tiers', () => {
       cachedInputPer1k: 0.2,
       cacheWritePer1k: undefined,
       cacheWrite1hPer1k: undefined,
+      imageInputPer1k: undefined,
     });
   });
 

@@ -15,6 +15,8 @@ export interface TokenCounts {
   readonly cacheWrite1hInputTokens?: number;
   /** The part of `inputTokens` that was audio (`audioInputPer1k`). */
   readonly audioInputTokens?: number;
+  /** The part of `inputTokens` that was images (`imageInputPer1k`). */
+  readonly imageInputTokens?: number;
   /** Seconds of audio, for models billed by the minute (`perMinute`). */
   readonly audioSeconds?: number;
   /** Characters spoken, for models billed by the character (`per1kCharacters`). */
@@ -108,7 +110,8 @@ function servingBackend(
  * (providers bill cache reads at a fraction of input), the input written to it at
  * `cacheWritePer1k` (billed above input; the part written for an hour at `cacheWrite1hPer1k`,
  * else as the rest), each at `inputPer1k` without its own price, the
- * rest of the input at `inputPer1k` (its audio tokens at `audioInputPer1k`); audio billed by
+ * rest of the input at `inputPer1k` (its audio tokens at `audioInputPer1k`, its image tokens
+ * at `imageInputPer1k`, each else at `inputPer1k`); audio billed by
  * duration at `perMinute`, speech by its characters at `per1kCharacters`, images by the
  * image at `perImage` (or the variant asked), reranks by the search unit at `per1kSearches`.
  */
@@ -120,10 +123,15 @@ export function dollarsAt(price: ModelPricing, counts: TokenCounts): number {
   const written = Math.min(Math.max(counts.cacheWriteInputTokens ?? 0, 0), input - cached);
   const writtenFor1h = Math.min(Math.max(counts.cacheWrite1hInputTokens ?? 0, 0), written);
   const audio = Math.min(Math.max(counts.audioInputTokens ?? 0, 0), input - cached - written);
+  const image = Math.min(
+    Math.max(counts.imageInputTokens ?? 0, 0),
+    input - cached - written - audio,
+  );
   const writeRate = rates.cacheWritePer1k ?? rates.inputPer1k;
   return (
-    ((input - cached - written - audio) / 1000) * rates.inputPer1k +
+    ((input - cached - written - audio - image) / 1000) * rates.inputPer1k +
     (audio / 1000) * (price.audioInputPer1k ?? rates.inputPer1k) +
+    (image / 1000) * (rates.imageInputPer1k ?? rates.inputPer1k) +
     (cached / 1000) * (rates.cachedInputPer1k ?? rates.inputPer1k) +
     ((written - writtenFor1h) / 1000) * writeRate +
     (writtenFor1h / 1000) * (rates.cacheWrite1hPer1k ?? writeRate) +
@@ -162,6 +170,7 @@ export function ratesForPrompt(price: ModelPricing, inputTokens: number): TokenR
       cachedInputPer1k: tier.cachedInputPer1k ?? rates.cachedInputPer1k,
       cacheWritePer1k: tier.cacheWritePer1k ?? rates.cacheWritePer1k,
       cacheWrite1hPer1k: tier.cacheWrite1hPer1k ?? rates.cacheWrite1hPer1k,
+      imageInputPer1k: tier.imageInputPer1k ?? rates.imageInputPer1k,
     };
   }
   return rates;

@@ -228,6 +228,37 @@ describe('bad input', () => {
     });
   });
 
+  it('modelPricing.imageInputPer1k is optional, a number >= 0, on the price and its tiers', () => {
+    const pricing = (fields: string) =>
+      `${ROUTE_HEAD}  costControl:\n    modelPricing:\n` +
+      `      gpt-image-1: {inputPer1k: 0.005, outputPer1k: 0.04${fields}}\n`;
+    const at =
+      'gw.yaml:8: document 1 (AIGatewayRoute "r"): spec.costControl.modelPricing["gpt-image-1"]';
+    const expected = 'expected US dollars per 1000 image input tokens (a number >= 0)';
+    for (const bad of ['-0.1', '"dear"', '.nan', '.inf']) {
+      assert.deepEqual(errorsOf(pricing(`, imageInputPer1k: ${bad}`)), [
+        `${at}.imageInputPer1k: ${expected}`,
+      ]);
+      assert.deepEqual(
+        errorsOf(pricing(`, tiers: [{aboveInputTokens: 200000, imageInputPer1k: ${bad}}]`)),
+        [`${at}.tiers[0].imageInputPer1k: ${expected}`],
+      );
+    }
+    const result = parseGatewayConfig(
+      pricing(
+        ', imageInputPer1k: 0.01, tiers: [{aboveInputTokens: 200000, imageInputPer1k: 0.02}]',
+      ),
+      options,
+    );
+    assert.ok(result.ok);
+    assert.deepEqual(result.config.routes[0].costControl?.modelPricing['gpt-image-1'], {
+      inputPer1k: 0.005,
+      outputPer1k: 0.04,
+      imageInputPer1k: 0.01,
+      tiers: [{ aboveInputTokens: 200000, imageInputPer1k: 0.02 }],
+    });
+  });
+
   it('modelPricing.perMinute is optional, and a number >= 0 when given', () => {
     const pricing = (perMinute: string) =>
       `${ROUTE_HEAD}  costControl:\n    modelPricing:\n` +

@@ -212,6 +212,7 @@ function costControl(dto: CostControlDto, path: PathSegment[], ctx: Ctx): CostCo
         ...optional('cachedInputPer1k', price.cachedInputPer1k),
         ...optional('cacheWritePer1k', price.cacheWritePer1k),
         ...optional('cacheWrite1hPer1k', price.cacheWrite1hPer1k),
+        ...optional('imageInputPer1k', price.imageInputPer1k),
         ...optional('audioInputPer1k', price.audioInputPer1k),
         ...optional('perMinute', price.perMinute),
         ...optional('per1kCharacters', price.per1kCharacters),
@@ -255,6 +256,7 @@ function priceTiers(tiers: readonly PriceTierDto[], path: PathSegment[], ctx: Ct
     ...optional('cachedInputPer1k', tier.cachedInputPer1k),
     ...optional('cacheWritePer1k', tier.cacheWritePer1k),
     ...optional('cacheWrite1hPer1k', tier.cacheWrite1hPer1k),
+    ...optional('imageInputPer1k', tier.imageInputPer1k),
   }));
 }
 

@@ -130,6 +130,11 @@ export interface TokenUsage {
   readonly cacheWrite1hInputTokens?: number;
   /** The part of `inputTokens` that was audio (gpt-4o-transcribe bills it above text). */
   readonly audioInputTokens?: number;
+  /**
+   * The part of `inputTokens` that was images (gpt-image-1's edits bill their input images
+   * at twice text input). Absent when none was; chat models bill images as text input.
+   */
+  readonly imageInputTokens?: number;
   /** Seconds of audio a backend billed by the minute (whisper-1); absent for token-billed calls. */
   readonly audioSeconds?: number;
   /** Characters of text spoken, for models billed by the character (tts-1). */

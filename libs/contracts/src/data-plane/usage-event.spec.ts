@@ -84,4 +84,12 @@ describe('usageRecordedEvent', () => {
       assert.equal(event.operation, operation);
     }
   });
+
+  it('records the image input tokens, and leaves them out when there are none', () => {
+    const event = recorded({ ...base, imageInputTokens: 1000 });
+    assert.equal(event.imageInputTokens, 1000);
+    assert.equal(event.inputTokens, 1200);
+    assert.ok(!('imageInputTokens' in recorded(base)));
+    assert.ok(!('imageInputTokens' in recorded({ ...base, imageInputTokens: 0 })));
+  });
 });

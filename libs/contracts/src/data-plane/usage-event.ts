@@ -32,6 +32,7 @@ export function usageRecordedEvent(
     // Left out rather than 0 (see the event): only cache-writing answers carry it.
     cacheWriteInputTokens: usage.cacheWriteInputTokens || undefined,
     cacheWrite1hInputTokens: usage.cacheWrite1hInputTokens || undefined,
+    imageInputTokens: usage.imageInputTokens || undefined,
     usageSource: usage.source === 'reported' ? UsageSource.Reported : UsageSource.Estimated,
     modelRequested: request.requestedModel,
     modelServed: servedBy.model,

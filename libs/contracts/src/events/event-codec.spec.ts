@@ -218,6 +218,31 @@ describe('event codec', () => {
     }
   });
 
+  it('reads the image input tokens, and an event without them as none', () => {
+    const old = JSON.parse(encodeEvent(usage()).value.toString()) as Record<string, unknown>;
+    assert.ok(!('imageInputTokens' in old), 'an event without image input carries no field');
+    const decodedOld = decodeEvent(Topic.UsageRecorded, JSON.stringify(old));
+    assert.ok(decodedOld.ok, decodedOld.ok ? '' : decodedOld.error.message);
+    assert.equal(decodedOld.value.imageInputTokens, undefined);
+
+    const edited = Object.assign(usage(), { imageInputTokens: 40 });
+    const decoded = decodeEvent(Topic.UsageRecorded, encodeEvent(edited).value);
+    assert.ok(decoded.ok, decoded.ok ? '' : decoded.error.message);
+    assert.equal(decoded.value.imageInputTokens, 40);
+
+    for (const bad of [-1, 1.5, '20']) {
+      const refused = decodeEvent(
+        Topic.UsageRecorded,
+        JSON.stringify({ ...old, imageInputTokens: bad }),
+      );
+      assert.ok(!refused.ok, JSON.stringify(bad));
+      assert.deepEqual(
+        refused.error.details.issues?.map((i) => i.path),
+        ['imageInputTokens'],
+      );
+    }
+  });
+
   it('reads the 1-hour part of a cache write, and an event without it as none', () => {
     const old = JSON.parse(encodeEvent(usage()).value.toString()) as Record<string, unknown>;
     assert.ok(!('cacheWrite1hInputTokens' in old), 'an event without one carries no field');

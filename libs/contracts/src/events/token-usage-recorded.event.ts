@@ -50,6 +50,14 @@ export class TokenUsageRecorded extends RequestEventEnvelope {
   @Count()
   cacheWrite1hInputTokens?: number;
 
+  /**
+   * Part of `inputTokens` that was images (an image edit's inputs, priced at
+   * `imageInputPer1k`). Optional and left out when none was, for the same reason.
+   */
+  @IsOptional()
+  @Count()
+  imageInputTokens?: number;
+
   @IsEnum(UsageSource)
   usageSource!: UsageSource;
 

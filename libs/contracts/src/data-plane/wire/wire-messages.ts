@@ -133,6 +133,7 @@ export function decodeUsage(value: unknown): TokenUsage {
     object.cacheWrite1hInputTokens === undefined ? 0 : count('cacheWrite1hInputTokens');
   const audioSeconds = object.audioSeconds === undefined ? undefined : count('audioSeconds');
   const audioInput = object.audioInputTokens === undefined ? 0 : count('audioInputTokens');
+  const imageInput = object.imageInputTokens === undefined ? 0 : count('imageInputTokens');
   const characters = object.characters === undefined ? undefined : count('characters');
   const images = object.images === undefined ? undefined : count('images');
   const searches = object.searches === undefined ? undefined : count('searches');
@@ -145,6 +146,7 @@ export function decodeUsage(value: unknown): TokenUsage {
     ...(written > 0 ? { cacheWriteInputTokens: written } : {}),
     ...(writtenFor1h > 0 ? { cacheWrite1hInputTokens: writtenFor1h } : {}),
     ...(audioInput > 0 ? { audioInputTokens: audioInput } : {}),
+    ...(imageInput > 0 ? { imageInputTokens: imageInput } : {}),
     ...(audioSeconds === undefined ? {} : { audioSeconds }),
     ...(characters === undefined ? {} : { characters }),
     ...(images === undefined ? {} : { images }),

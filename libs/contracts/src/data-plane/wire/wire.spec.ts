@@ -212,6 +212,33 @@ describe('wire messages', () => {
       /usage\.cacheWrite1hInputTokens/,
     );
   });
+
+  it('carries image input tokens; none from an older peer is none', () => {
+    const usage = {
+      inputTokens: 1300,
+      outputTokens: 4160,
+      cachedInputTokens: 0,
+      imageInputTokens: 1200,
+      images: 1,
+      source: 'reported' as const,
+    };
+    const answer = {
+      kind: 'json' as const,
+      status: 200,
+      body: { data: [] },
+      usage,
+      servedBy: { backend: 'b', provider: 'openai', model: 'gpt-image-1' },
+    };
+    const decoded = decodeJsonAnswer(JSON.parse(encodeJsonAnswer(answer)), 'peer');
+    assert.deepEqual(decoded.usage, usage);
+    const { imageInputTokens: _, ...older } = usage;
+    assert.ok(!('imageInputTokens' in decodeUsage(older)));
+    assert.ok(!('imageInputTokens' in decodeUsage({ ...usage, imageInputTokens: 0 })));
+    assert.throws(
+      () => decodeUsage({ ...usage, imageInputTokens: 'many' }),
+      /usage\.imageInputTokens/,
+    );
+  });
 });
 
 describe('wire messages for audio', () => {
