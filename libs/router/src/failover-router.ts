@@ -164,7 +164,7 @@ export class FailoverRouter implements RouterPort {
     overrides: RequestOverrides,
     signal: AbortSignal,
   ): Promise<GatewayAnswer> {
-    const chain = overrides.fallback === false ? ordered.slice(0, 1) : ordered;
+    const chain = overrides.fallback === false ? firstOfModel(request, ordered) : ordered;
     const maxAttempts = this.narrowedBudget(request, route, chain.length, overrides);
     if (overrides.timeoutMs === undefined) {
       return this.tryChain(request, route, chain, maxAttempts, signal);
@@ -322,6 +322,27 @@ function unservedOperation(
       providersServing(request.operation),
     { param: 'model' },
   );
+}
+
+/**
+ * The chain's first backend of the requested model itself (x-ai-gateway-fallback: none):
+ * never a cheaper model's, even when every backend of the model is cooling down or has no
+ * key, as the client needs that model's answer.
+ */
+function firstOfModel(
+  request: GatewayRequest,
+  ordered: readonly (ChainLink | UnresolvedLink)[],
+): ChainLink[] {
+  const first = ordered.find(
+    (link): link is ChainLink => !isUnresolved(link) && link.viaModel === request.requestedModel,
+  );
+  if (!first) {
+    throw new DataPlaneError(
+      DataPlaneErrorCode.NoBackendAvailable,
+      `no backend of "${request.requestedModel}" itself can be called, and x-ai-gateway-fallback: none allows no other model`,
+    );
+  }
+  return [first];
 }
 
 /**

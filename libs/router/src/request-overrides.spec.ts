@@ -160,6 +160,37 @@ spec:
   });
 });
 
+describe('FailoverRouter: x-ai-gateway-fallback none, the model itself', () => {
+  it('calls a backend of the requested model even when only a cheaper one is healthy', async () => {
+    const { router, providers, health } = routerWith({});
+    for (const name of ['a', 'b', 'c', 'd']) health.recordFailure(name, 60_000);
+    const answer = await router.route(request({ fallback: false }), signal());
+    assert.equal(answer.servedBy.backend, 'a');
+    assert.deepEqual(providers.backends, ['a']);
+  });
+
+  it('refuses rather than call a cheaper model when no backend of the model can be called', async () => {
+    const config = configFrom(`
+kind: AIGatewayRoute
+metadata: {name: r}
+spec:
+  backends:
+  - {name: a, provider: openai, model: gpt-4, auth: {apiKeyRef: {name: missing-key}}}
+  - {name: cheap, provider: openai, model: gpt-4o-mini}
+  failover: {on: [error]}
+  retry:
+    fallbackStrategy: cheaperModel
+    fallbackOrder: [gpt-4, gpt-4o-mini]
+`);
+    const { router, providers } = routerWith({}, { config });
+    await assert.rejects(router.route(request({ fallback: false }), signal()), {
+      code: DataPlaneErrorCode.NoBackendAvailable,
+      message: /x-ai-gateway-fallback: none/,
+    });
+    assert.deepEqual(providers.backends, []);
+  });
+});
+
 describe('FailoverRouter: x-ai-gateway-retries', () => {
   it('makes at most that many calls after the first', async () => {
     const { router, providers } = routerWith(everyBackendFails);
