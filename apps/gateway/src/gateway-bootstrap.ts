@@ -10,8 +10,18 @@ import {
   openResponseReuse,
   openResponseState,
 } from '@aigw/ingress';
-import { DEFAULT_UPSTREAM_CONNECTIONS, meteredProviders } from '@aigw/providers';
-import { attemptTracing, FailoverRouter, RouterTelemetry } from '@aigw/router';
+import {
+  DEFAULT_UPSTREAM_CONNECTIONS,
+  meteredProviders,
+  upstreamPoolStates,
+} from '@aigw/providers';
+import {
+  attemptTracing,
+  BackendHealth,
+  backendAdminRoutes,
+  FailoverRouter,
+  RouterTelemetry,
+} from '@aigw/router';
 import {
   budgetSettings,
   configUsagePricing,
@@ -54,14 +64,25 @@ export async function bootstrapGateway(env: Env): Promise<RunningGateway> {
         DEFAULT_UPSTREAM_CONNECTIONS,
       ),
     });
+    const health = new BackendHealth();
     const router = new FailoverRouter({
       config,
       providers,
+      health,
       observer: new RouterTelemetry(events, metrics, logger),
       modelBudgetGate: modelBudgetGate(exhaustion),
       tracing: runtime.tracing && (await attemptTracing(runtime.tracing)),
     });
     metrics.watchBackendStates(() => router.backendStates());
+    // This process calls the backends, so it can show their upstream pools.
+    const routes = backendAdminRoutes({
+      config,
+      health,
+      metrics,
+      logger,
+      upstreamPools: upstreamPoolStates,
+    });
+    for (const route of routes) runtime.addAdminRoute(route);
     const admission = new BudgetAdmission(config, budgetStore, exhaustion, budget);
     // Analytics: every event into ClickHouse (CLICKHOUSE_URL) or SQLite; API port serves
     // /v1/analytics/* and the /usage page.

@@ -1,5 +1,11 @@
 import { modelBudgetGate } from '@aigw/budget-core';
-import { attemptTracing, FailoverRouter, RouterTelemetry } from '@aigw/router';
+import {
+  attemptTracing,
+  BackendHealth,
+  backendAdminRoutes,
+  FailoverRouter,
+  RouterTelemetry,
+} from '@aigw/router';
 import {
   createWireServer,
   HttpProviderClient,
@@ -33,14 +39,20 @@ export async function bootstrapRouter(env: Env): Promise<RunningService> {
       },
     });
     const exhaustion = await openExhaustionView(runtime);
+    const health = new BackendHealth();
     const router = new FailoverRouter({
       config,
       providers,
+      health,
       observer: new RouterTelemetry(events, metrics, logger),
       modelBudgetGate: modelBudgetGate(exhaustion),
       tracing: runtime.tracing && (await attemptTracing(runtime.tracing)),
     });
     metrics.watchBackendStates(() => router.backendStates());
+    // No upstream pools here: the provider-adapter calls the backends.
+    for (const route of backendAdminRoutes({ config, health, metrics, logger })) {
+      runtime.addAdminRoute(route);
+    }
     const { fastify, served } = createWireServer({
       maxBodyBytes: runtime.settings.maxBodyBytes,
       onUnexpected: (error) => logger.error('unhandled wire request error', { error }),

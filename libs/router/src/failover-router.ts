@@ -136,10 +136,10 @@ export class FailoverRouter implements RouterPort {
           `no backend for "${request.requestedModel}" has credentials configured`,
         );
       }
-      // Healthy backends first; cooled ones stay as a last resort rather than failing outright.
+      // Healthy backends first; cooled or drained ones stay a last resort, not a failure.
       ordered = [
-        ...usable.filter((l) => isUnresolved(l) || !this.health.isCooling(l.backend.name)),
-        ...usable.filter((l) => !isUnresolved(l) && this.health.isCooling(l.backend.name)),
+        ...usable.filter((l) => isUnresolved(l) || !this.health.isOutOfRotation(l.backend.name)),
+        ...usable.filter((l) => !isUnresolved(l) && this.health.isOutOfRotation(l.backend.name)),
       ];
     } catch (error) {
       // Rejected, not thrown, as when this method was async (planning throws DataPlaneErrors).
@@ -250,7 +250,7 @@ export class FailoverRouter implements RouterPort {
           throw error;
         }
         const retryAfterMs = error instanceof DataPlaneError ? error.retryAfterMs : undefined;
-        const cooldown = this.health.recordFailure(link.backend.name, retryAfterMs);
+        const cooldown = this.health.recordFailure(link.backend.name, retryAfterMs, trigger);
         if (cooldown) this.deps.observer?.cooledDown?.(link.backend, cooldown);
         if (retryAfterMs !== undefined && retryAfterMs > 0) askedToWait.add(link.backend.name);
         span?.failed(

@@ -3,3 +3,4 @@ export * from './domain/backend-health';
 export * from './failover-router';
 export * from './router-telemetry';
 export * from './tracing/attempt-tracing';
+export * from './admin/backend-admin-routes';

@@ -1,4 +1,5 @@
 export * from './admin-server';
+export { adminAccessFrom, type AdminAccess } from './admin-access';
 export * from './listen';
 export * from './startup-errors';
 export * from './service-settings';

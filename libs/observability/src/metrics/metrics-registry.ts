@@ -38,9 +38,11 @@ export function metricsOptionsFromEnv(
 
 /**
  * `cached` and `cache_write` are parts of `input`; `cache_write_1h` is the part of
- * `cache_write` written with a 1-hour lifetime (priced above the 5-minute writes).
+ * `cache_write` written with a 1-hour lifetime (priced above the 5-minute writes);
+ * `image_input` is the part of `input` that was images (an image edit's, priced apart).
  */
-export type TokenType = 'input' | 'output' | 'cached' | 'cache_write' | 'cache_write_1h';
+export type TokenType =
+  'input' | 'output' | 'cached' | 'cache_write' | 'cache_write_1h' | 'image_input';
 
 /** Labels of the OpenTelemetry GenAI metrics, in our own spelling. */
 export interface GenAiLabels {
@@ -74,6 +76,7 @@ const TOKEN_TYPES: readonly TokenType[] = [
   'cached',
   'cache_write',
   'cache_write_1h',
+  'image_input',
 ];
 
 const GEN_AI_LABELS = [
@@ -113,7 +116,7 @@ export class MetricsRegistry {
   // The spec's metrics.
   readonly #tokens = new FastCounter({
     name: 'ai_gateway_tokens_total',
-    help: 'Tokens processed, by user, model and type: input, output; cached and cache_write (read from and written to the prompt cache) are parts of input; cache_write_1h is the part of cache_write written for an hour',
+    help: 'Tokens processed, by user, model and type: input, output; cached and cache_write (read from and written to the prompt cache) are parts of input; cache_write_1h is the part of cache_write written for an hour; image_input is the part of input that was images (image edits)',
     labelNames: ['user', 'model', 'type'] as const,
     registers: [this.registry],
   });
@@ -353,6 +356,12 @@ export class MetricsRegistry {
     name: 'ai_gateway_backend_cooldowns_total',
     help: 'Backends cooled down after failing (skipped while others are left), by reason: retry_after (it asked us to wait) or failures (too many in a row)',
     labelNames: ['backend', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly #backendAdminActions = new Counter({
+    name: 'ai_gateway_backend_admin_actions_total',
+    help: 'Operator actions on backends from the admin port, by action: reset (its cooldown and drain ended) or drain (out of rotation until reset)',
+    labelNames: ['action'] as const,
     registers: [this.registry],
   });
   /** Where the cooling gauge reads the backends' state when scraped (the router, if any). */
@@ -596,6 +605,11 @@ export class MetricsRegistry {
 
   recordBackendCooldown(labels: { backend: string; reason: string }): void {
     this.#backendCooldowns.inc(labels);
+  }
+
+  /** An operator's reset or drain of a backend (POST /admin/backends/...). */
+  recordBackendAdminAction(action: 'reset' | 'drain'): void {
+    this.#backendAdminActions.inc({ action });
   }
 
   /** The source of the upstream pool gauges: the process's shared upstream agent. */

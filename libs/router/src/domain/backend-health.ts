@@ -1,5 +1,8 @@
 // Remembers which backends keep failing so the router skips them for a while instead of
 // paying a timeout on every request. A 429 with Retry-After cools a backend at once.
+// An operator may end a cooldown (reset) or take a backend out of rotation (drain); both
+// live in this process only, so a restart or another replica knows nothing of them.
+import type { FailoverTrigger } from '@aigw/contracts/data-plane';
 
 export interface BackendHealthOptions {
   /** Consecutive failures after which a backend is cooled down. */
@@ -24,9 +27,37 @@ export interface Cooldown {
   readonly ms: number;
 }
 
+/** What started a backend's current cooldown. */
+interface CooldownCause {
+  readonly since: number;
+  readonly reason: CooldownReason;
+  readonly trigger?: FailoverTrigger;
+  /** The Retry-After the backend sent, when that is what cooled it (before the cap). */
+  readonly retryAfterMs?: number;
+}
+
+/** Who drained a backend, and when; as the operator said it. */
+export interface DrainNote {
+  readonly operator?: string;
+  readonly reason?: string;
+}
+
+/** One backend's health as an operator reads it; times are epoch milliseconds. */
+export interface BackendHealthSnapshot {
+  /** `drained` wins over `cooling`: an operator's drain outlasts any cooldown. */
+  readonly state: 'available' | 'cooling' | 'drained';
+  readonly cooling?: CooldownCause & { readonly until: number };
+  readonly drained?: DrainNote & { readonly since: number };
+  readonly consecutiveFailures: number;
+  readonly lastFailure?: { readonly at: number; readonly trigger?: FailoverTrigger };
+}
+
 export class BackendHealth {
   private readonly consecutiveFailures = new Map<string, number>();
   private readonly coolUntil = new Map<string, number>();
+  private readonly cooledBy = new Map<string, CooldownCause>();
+  private readonly lastFailure = new Map<string, { at: number; trigger?: FailoverTrigger }>();
+  private readonly drained = new Map<string, DrainNote & { since: number }>();
 
   constructor(
     private readonly options: BackendHealthOptions = DEFAULT_BACKEND_HEALTH,
@@ -38,33 +69,78 @@ export class BackendHealth {
     return until !== undefined && until > this.now();
   }
 
+  /** Cooling or drained: called only when the backends in rotation failed. */
+  isOutOfRotation(backend: string): boolean {
+    return (this.drained.size > 0 && this.drained.has(backend)) || this.isCooling(backend);
+  }
+
   recordSuccess(backend: string): void {
     this.consecutiveFailures.delete(backend);
     this.coolUntil.delete(backend);
   }
 
   /** Counts a failure; returns the cooldown it started, if it started one. */
-  recordFailure(backend: string, retryAfterMs?: number): Cooldown | undefined {
+  recordFailure(
+    backend: string,
+    retryAfterMs?: number,
+    trigger?: FailoverTrigger,
+  ): Cooldown | undefined {
     const failures = (this.consecutiveFailures.get(backend) ?? 0) + 1;
     this.consecutiveFailures.set(backend, failures);
+    this.lastFailure.set(backend, { at: this.now(), trigger });
     if (retryAfterMs !== undefined && retryAfterMs > 0) {
       return this.coolFor(
         backend,
-        'retry_after',
+        { reason: 'retry_after', trigger, retryAfterMs },
         Math.min(retryAfterMs, this.options.maxRetryAfterMs),
       );
     }
     if (failures >= this.options.failureThreshold) {
-      return this.coolFor(backend, 'failures', this.options.cooldownMs);
+      return this.coolFor(backend, { reason: 'failures', trigger }, this.options.cooldownMs);
     }
     return undefined;
   }
 
-  private coolFor(backend: string, reason: CooldownReason, ms: number): Cooldown | undefined {
+  /** Ends a backend's cooldown and drain and forgets its failures in a row. */
+  reset(backend: string): void {
+    this.consecutiveFailures.delete(backend);
+    this.coolUntil.delete(backend);
+    this.cooledBy.delete(backend);
+    this.drained.delete(backend);
+  }
+
+  /** Takes a backend out of rotation until `reset` (a last resort, as a cooled one). */
+  drain(backend: string, note: DrainNote = {}): void {
+    this.drained.set(backend, { ...note, since: this.now() });
+  }
+
+  snapshot(backend: string): BackendHealthSnapshot {
+    const until = this.coolUntil.get(backend);
+    const cause = this.cooledBy.get(backend);
+    const cooling =
+      until !== undefined && until > this.now() && cause ? { ...cause, until } : undefined;
+    const drained = this.drained.get(backend);
+    const lastFailure = this.lastFailure.get(backend);
+    return {
+      state: drained ? 'drained' : cooling ? 'cooling' : 'available',
+      ...(cooling ? { cooling } : {}),
+      ...(drained ? { drained } : {}),
+      consecutiveFailures: this.consecutiveFailures.get(backend) ?? 0,
+      ...(lastFailure ? { lastFailure } : {}),
+    };
+  }
+
+  private coolFor(
+    backend: string,
+    cause: Omit<CooldownCause, 'since'>,
+    ms: number,
+  ): Cooldown | undefined {
     // Failing again while already cooling (the last resort was tried) starts nothing new.
     const wasCooling = this.isCooling(backend);
     const until = this.now() + ms;
     this.coolUntil.set(backend, Math.max(until, this.coolUntil.get(backend) ?? 0));
-    return wasCooling ? undefined : { reason, ms };
+    if (wasCooling) return undefined;
+    this.cooledBy.set(backend, { ...cause, since: this.now() });
+    return { reason: cause.reason, ms };
   }
 }

@@ -1,0 +1,287 @@
+import type { BackendConfig, GatewayConfig, RouteConfig } from '@aigw/config';
+import type { Logger, MetricsRegistry } from '@aigw/observability';
+import type { AdminReply, AdminRoute } from '@aigw/runtime';
+import type { FailoverTrigger } from '@aigw/contracts/data-plane';
+import type { BackendHealth, CooldownReason } from '../domain/backend-health';
+
+/** One backend origin's upstream pool, as the providers' shared agent reports it. */
+export interface OriginPool {
+  readonly origin: string;
+  readonly open: number;
+  readonly busy: number;
+  readonly waiting: number;
+}
+
+export interface BackendAdminDeps {
+  readonly config: () => GatewayConfig;
+  /** The health the process's FailoverRouter keeps (its `health` dependency). */
+  readonly health: BackendHealth;
+  readonly metrics: Pick<MetricsRegistry, 'recordBackendAdminAction'>;
+  readonly logger?: Pick<Logger, 'info'>;
+  /**
+   * The upstream pools when this process holds them (the all-in-one gateway); absent where
+   * another process calls the backends (the split router: the provider-adapter does).
+   */
+  readonly upstreamPools?: () => Iterable<OriginPool>;
+}
+
+type Action = 'reset' | 'drain';
+
+/** `GET /admin/backends`: this process's view; other replicas keep their own. */
+export interface BackendsReply {
+  readonly scope: 'process';
+  readonly backends: BackendView[];
+}
+
+/** One backend of one route; every field always present, null when there is nothing. */
+export interface BackendView {
+  readonly route: string;
+  readonly backend: string;
+  readonly provider: string;
+  /** The model sent upstream; null for a backend serving whatever model is asked. */
+  readonly model: string | null;
+  readonly priority: number;
+  readonly weight: number;
+  readonly state: 'available' | 'cooling' | 'drained';
+  readonly cooling: {
+    readonly since: string;
+    readonly until: string;
+    readonly remainingMs: number;
+    /** retry_after (it sent Retry-After) or failures (too many in a row). */
+    readonly reason: CooldownReason;
+    /** The failover trigger of the failure that cooled it: rateLimit, timeout, error, ... */
+    readonly trigger: FailoverTrigger | null;
+    readonly retryAfterMs: number | null;
+  } | null;
+  readonly drained: {
+    readonly since: string;
+    readonly operator: string | null;
+    readonly reason: string | null;
+  } | null;
+  readonly failures: {
+    readonly consecutive: number;
+    readonly lastAt: string | null;
+    readonly lastTrigger: FailoverTrigger | null;
+  };
+  readonly upstream: UpstreamView;
+}
+
+/** The pool of the backend's origin (shared by every backend on it), or why it is unknown. */
+export type UpstreamView =
+  | {
+      readonly known: true;
+      readonly origin: string;
+      readonly openConnections: number;
+      readonly inFlight: number;
+      readonly waiting: number;
+    }
+  | { readonly known: false; readonly note: string };
+
+/** The answer to a reset or drain: the backend as it is now. */
+export interface BackendActionReply {
+  readonly action: Action;
+  /** Applied in this process only: no other replica, and no restart, knows of it. */
+  readonly processOnly: true;
+  readonly backend: BackendView;
+}
+
+/** Longest operator or reason text kept; they go to the log as given. */
+const MAX_NOTE_LENGTH = 200;
+
+const SPLIT_UPSTREAM_NOTE =
+  'this process does not call the backends (split deployment): the provider-adapter holds ' +
+  'the upstream pools, see ai_gateway_upstream_connections on its admin port';
+
+/**
+ * `GET /admin/backends` on the admin port: every configured backend with its health in this
+ * process (available, cooling with why and until when, or drained), its failures in a row
+ * and its upstream pool where known. `POST /admin/backends/{route}/{backend}/reset` ends its
+ * cooldown and drain; `.../drain` takes it out of rotation (a last resort, as a cooled one)
+ * until reset. Both act on this process only: other replicas and a restart know nothing of
+ * them. Health is kept by backend name, so a name two routes share shares its state.
+ */
+export function backendAdminRoutes(deps: BackendAdminDeps): AdminRoute[] {
+  const act = (action: Action): AdminRoute => ({
+    method: 'POST',
+    path: new RegExp(`^/admin/backends/([^/]+)/([^/]+)/${action}$`),
+    handle: async ({ params, body }) => apply(deps, action, params[0], params[1], body),
+  });
+  return [
+    {
+      method: 'GET',
+      path: /^\/admin\/backends$/,
+      handle: async () => ({ status: 200, body: listBackends(deps) }),
+    },
+    act('reset'),
+    act('drain'),
+  ];
+}
+
+function listBackends(deps: BackendAdminDeps): BackendsReply {
+  const pools = deps.upstreamPools ? new Map(pool(deps.upstreamPools)) : undefined;
+  const backends = deps
+    .config()
+    .routes.flatMap((route) =>
+      route.backends.map((backend) => backendView(deps.health, route, backend, pools)),
+    );
+  return { scope: 'process', backends };
+}
+
+function pool(pools: () => Iterable<OriginPool>): [string, OriginPool][] {
+  return [...pools()].map((p) => [p.origin, p]);
+}
+
+/** A backend as the operator sees it; every field always present (null when not known). */
+function backendView(
+  health: BackendHealth,
+  route: RouteConfig,
+  backend: BackendConfig,
+  pools?: ReadonlyMap<string, OriginPool>,
+): BackendView {
+  const now = Date.now();
+  const snapshot = health.snapshot(backend.name);
+  const { cooling, drained, lastFailure } = snapshot;
+  return {
+    route: route.name,
+    backend: backend.name,
+    provider: backend.provider,
+    model: backend.model ?? null,
+    priority: backend.priority,
+    weight: backend.weight,
+    state: snapshot.state,
+    cooling: cooling
+      ? {
+          since: iso(cooling.since),
+          until: iso(cooling.until),
+          remainingMs: Math.max(0, cooling.until - now),
+          reason: cooling.reason,
+          trigger: cooling.trigger ?? null,
+          retryAfterMs: cooling.retryAfterMs ?? null,
+        }
+      : null,
+    drained: drained
+      ? {
+          since: iso(drained.since),
+          operator: drained.operator ?? null,
+          reason: drained.reason ?? null,
+        }
+      : null,
+    failures: {
+      consecutive: snapshot.consecutiveFailures,
+      lastAt: lastFailure ? iso(lastFailure.at) : null,
+      lastTrigger: lastFailure?.trigger ?? null,
+    },
+    upstream: upstreamView(backend, pools),
+  };
+}
+
+/** The pool of the backend's origin: shared by every backend on that origin. */
+function upstreamView(
+  backend: BackendConfig,
+  pools?: ReadonlyMap<string, OriginPool>,
+): UpstreamView {
+  if (!pools) return { known: false, note: SPLIT_UPSTREAM_NOTE };
+  const origin = originOf(backend.baseUrl);
+  if (origin === undefined) {
+    return {
+      known: false,
+      note: "no baseUrl: the provider's default host; see ai_gateway_upstream_connections",
+    };
+  }
+  const found = pools.get(origin);
+  return {
+    known: true,
+    origin,
+    openConnections: found?.open ?? 0,
+    inFlight: found?.busy ?? 0,
+    waiting: found?.waiting ?? 0,
+  };
+}
+
+function originOf(baseUrl: string | undefined): string | undefined {
+  if (baseUrl === undefined) return undefined;
+  try {
+    return new URL(baseUrl).origin;
+  } catch {
+    return undefined;
+  }
+}
+
+async function apply(
+  deps: BackendAdminDeps,
+  action: Action,
+  routeName: string,
+  backendName: string,
+  body: unknown,
+): Promise<AdminReply> {
+  const note = parseNote(body);
+  if (!note.ok) return invalid(note.issues);
+  const route = deps.config().routes.find((r) => r.name === routeName);
+  const backend = route?.backends.find((b) => b.name === backendName);
+  if (!route || !backend) {
+    const message = route
+      ? `route "${routeName}" has no backend "${backendName}"`
+      : `no route "${routeName}" in the configuration in force`;
+    return { status: 404, body: { error: { type: 'not_found', message } } };
+  }
+  if (action === 'reset') deps.health.reset(backend.name);
+  else deps.health.drain(backend.name, note.value);
+  deps.metrics.recordBackendAdminAction(action);
+  deps.logger?.info(action === 'reset' ? 'backend reset' : 'backend drained', {
+    route: route.name,
+    backend: backend.name,
+    ...note.value,
+  });
+  const reply: BackendActionReply = {
+    action,
+    processOnly: true,
+    backend: backendView(deps.health, route, backend),
+  };
+  return { status: 200, body: reply };
+}
+
+type Issue = { path: string; message: string };
+type Parsed =
+  { ok: true; value: { operator?: string; reason?: string } } | { ok: false; issues: Issue[] };
+
+/** The optional body: `{ operator?, reason? }`, short strings; anything else is refused. */
+function parseNote(body: unknown): Parsed {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return { ok: false, issues: [{ path: '', message: 'the body must be a JSON object' }] };
+  }
+  const issues: Issue[] = [];
+  const value: { operator?: string; reason?: string } = {};
+  for (const [key, field] of Object.entries(body)) {
+    if (key !== 'operator' && key !== 'reason') {
+      issues.push({
+        path: key,
+        message: `unknown field "${key}" (operator and reason are allowed)`,
+      });
+    } else if (typeof field !== 'string' || field.trim() === '' || field.length > MAX_NOTE_LENGTH) {
+      issues.push({
+        path: key,
+        message: `${key} must be a non-empty string of at most ${MAX_NOTE_LENGTH} characters`,
+      });
+    } else {
+      value[key] = field.trim();
+    }
+  }
+  return issues.length > 0 ? { ok: false, issues } : { ok: true, value };
+}
+
+function invalid(issues: Issue[]): AdminReply {
+  return {
+    status: 400,
+    body: {
+      error: {
+        type: 'invalid_request',
+        message: issues.map((issue) => issue.message).join('; '),
+        issues,
+      },
+    },
+  };
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
