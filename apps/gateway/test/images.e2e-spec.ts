@@ -1,7 +1,8 @@
 // Image generation through the all-in-one gateway with the official openai client: the
 // body reaches an OpenAI-compatible backend under the served model's name, the images come
 // back as sent, dall-e-3 is billed per image by quality and size and gpt-image-1 by the
-// tokens it reports (cost header and stored usage), a dollar budget refuses once spent, a
+// tokens it reports (cost header and stored usage; an edit's input images at their own
+// image input price), a dollar budget refuses once spent, a
 // failing backend fails over, backends without images are skipped, bad bodies are 400s.
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,13 +15,15 @@ import OpenAI, { toFile } from 'openai';
 import { metricSum } from '@aigw/testing';
 import {
   FAKE_IMAGE_B64,
+  FAKE_INPUT_IMAGE_TOKENS,
   FakeAnthropicUpstream,
   FakeOpenAiUpstream,
 } from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
 
 const COST_HEADER = 'x-ai-gateway-cost-usd';
-const GPT_IMAGE = { inputPer1k: 0.005, outputPer1k: 0.04 };
+// gpt-image-1's list prices: $5 text and $10 image input, $40 output per 1M tokens.
+const GPT_IMAGE = { inputPer1k: 0.005, imageInputPer1k: 0.01, outputPer1k: 0.04 };
 const asHeader = (dollars: number) => Number(dollars.toFixed(7));
 
 describe('all-in-one gateway: /v1/images/generations', () => {
@@ -51,7 +54,7 @@ spec:
     modelPricing:
       dall-e-3: {inputPer1k: 0, outputPer1k: 0, perImage: 0.04, perImageVariants: {hd: 0.08, 1792x1024: 0.08, hd/1792x1024: 0.12}}
       dall-e-3-backup: {inputPer1k: 0, outputPer1k: 0, perImage: 0.04}
-      gpt-image-1: {inputPer1k: ${GPT_IMAGE.inputPer1k}, outputPer1k: ${GPT_IMAGE.outputPer1k}}
+      gpt-image-1: {inputPer1k: ${GPT_IMAGE.inputPer1k}, imageInputPer1k: ${GPT_IMAGE.imageInputPer1k}, outputPer1k: ${GPT_IMAGE.outputPer1k}}
 `,
     );
     gateway = await startApp('gateway', {
@@ -130,6 +133,48 @@ spec:
     assert.equal(data.usage?.output_tokens, 1056);
     const dollars = (20 / 1000) * GPT_IMAGE.inputPer1k + (1056 / 1000) * GPT_IMAGE.outputPer1k;
     assert.equal(Number(response.headers.get(COST_HEADER)), asHeader(dollars));
+  });
+
+  it("bills a gpt-image-1 edit's input images at imageInputPer1k: header, usage.cost, stored row", async () => {
+    const png = Buffer.from(FAKE_IMAGE_B64, 'base64');
+    const { data, response } = await client.images
+      .edit({
+        model: 'gpt-image-1',
+        image: [
+          await toFile(png, 'room.png', { type: 'image/png' }),
+          await toFile(png, 'lamp.png', { type: 'image/png' }),
+        ],
+        prompt: 'put the lamp in the room',
+        quality: 'medium',
+      })
+      .withResponse();
+    const imageTokens = 2 * FAKE_INPUT_IMAGE_TOKENS;
+    assert.equal(data.usage?.input_tokens_details.image_tokens, imageTokens);
+    // 20 text tokens at the text price, the two images' tokens at the image price.
+    const dollars =
+      (20 / 1000) * GPT_IMAGE.inputPer1k +
+      (imageTokens / 1000) * GPT_IMAGE.imageInputPer1k +
+      (1056 / 1000) * GPT_IMAGE.outputPer1k;
+    assert.equal(Number(response.headers.get(COST_HEADER)), asHeader(dollars));
+    assert.equal((data.usage as unknown as { cost: number }).cost, asHeader(dollars));
+    const db = new DatabaseSync(join(dir, 'data', 'analytics.db'), { readOnly: true });
+    try {
+      const rows = () =>
+        db
+          .prepare(
+            `SELECT input_tokens AS input, cost_dollars AS cost FROM usage_events WHERE user_id = ?`,
+          )
+          .all(user) as { input: number; cost: number }[];
+      const deadline = Date.now() + 10_000;
+      while (rows().length < 1 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const [row] = rows();
+      assert.equal(row.input, 20 + imageTokens);
+      assert.ok(Math.abs(row.cost - dollars) < 1e-9, `${row.cost} stored, ${dollars} billed`);
+    } finally {
+      db.close();
+    }
   });
 
   it('fails over to the next backend', async () => {

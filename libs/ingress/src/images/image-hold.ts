@@ -13,8 +13,18 @@ export const IMAGE_OUTPUT_TOKENS: Readonly<Record<string, number>> = {
 };
 
 /**
+ * The most image tokens gpt-image-1 bills for one image an edit sends. At low input
+ * fidelity an image is scaled to fit 2048x2048, then its short side to 512, and billed 65
+ * tokens plus 129 a 512px tile: 581 for the longest shape (4 tiles). High fidelity adds
+ * 4,160 (square) or 6,240 (otherwise) tokens. `input_fidelity` unset may be high (later
+ * gpt-image models always edit at high fidelity), so only an explicit `low` holds the less.
+ */
+export const INPUT_IMAGE_TOKENS = { low: 581, high: 581 + 6_240 } as const;
+
+/**
  * What an image generation may cost at most: `n` images as asked (for per-image prices),
- * the prompt's tokens, and each image's output tokens at its quality's largest size.
+ * the prompt's tokens, each image's output tokens at its quality's largest size, and an
+ * edit's files (the mask too: an upper bound) at `INPUT_IMAGE_TOKENS` each, as image input.
  */
 export function imageHoldCounts(request: GatewayRequest): TokenCounts {
   const { body } = request;
@@ -26,8 +36,11 @@ export function imageHoldCounts(request: GatewayRequest): TokenCounts {
   const variant = [body.quality, body.size].filter(
     (part): part is string => typeof part === 'string' && part !== '',
   );
+  const fidelity = body.input_fidelity === 'low' ? 'low' : 'high';
+  const imageInput = (request.uploads?.length ?? 0) * INPUT_IMAGE_TOKENS[fidelity];
   return {
-    inputTokens: estimatePromptTokensUpperBound(body),
+    inputTokens: estimatePromptTokensUpperBound(body) + imageInput,
+    ...(imageInput > 0 ? { imageInputTokens: imageInput } : {}),
     outputTokens: images * perImage,
     images,
     ...(variant.length > 0 ? { imageVariant: variant.join('/') } : {}),

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DataPlaneError, type GatewayRequest } from '@aigw/contracts/data-plane';
-import { IMAGE_OUTPUT_TOKENS, imageHoldCounts } from './image-hold';
+import { IMAGE_OUTPUT_TOKENS, imageHoldCounts, INPUT_IMAGE_TOKENS } from './image-hold';
 import { checkedImageBody, MAX_IMAGES } from './image-request';
 
 const ok = { model: 'dall-e-3', prompt: 'a lighthouse' };
@@ -59,5 +59,30 @@ describe('imageHoldCounts', () => {
     assert.equal(held.images, 1);
     assert.equal(held.outputTokens, IMAGE_OUTPUT_TOKENS.high);
     assert.equal(imageHoldCounts(request({})).imageVariant, undefined);
+  });
+
+  it("holds an edit's files as image input, at low fidelity only when asked", () => {
+    const file = {
+      field: 'image[]',
+      filename: 'a.png',
+      contentType: 'image/png',
+      data: Buffer.from('x'),
+    };
+    const edit = (body: Record<string, unknown>) =>
+      ({
+        ...request(body),
+        operation: 'image-edits',
+        uploads: [file, file, { ...file, field: 'mask' }],
+      }) as GatewayRequest;
+    const prompt = imageHoldCounts(request({})).inputTokens;
+    const high = imageHoldCounts(edit({}));
+    assert.equal(high.imageInputTokens, 3 * INPUT_IMAGE_TOKENS.high);
+    assert.equal(high.inputTokens, prompt + 3 * INPUT_IMAGE_TOKENS.high);
+    assert.equal(imageHoldCounts(edit({ input_fidelity: 'high' })).imageInputTokens, 3 * 6_821);
+    const low = imageHoldCounts(edit({ input_fidelity: 'low' }));
+    assert.equal(low.imageInputTokens, 3 * 581);
+    assert.equal(low.inputTokens, prompt + 3 * 581);
+    // A generation sends no image.
+    assert.ok(!('imageInputTokens' in imageHoldCounts(request({}))));
   });
 });

@@ -7,7 +7,7 @@ import {
   type JsonAnswer,
   type UpstreamTarget,
 } from '@aigw/contracts/data-plane';
-import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
+import { FAKE_INPUT_IMAGE_TOKENS, FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
 import { azureDeploymentUrl } from '../azure/azure-urls';
 import { OpenAiCompatibleAdapter } from '../openai-compatible/openai-compatible.adapter';
 import { imageUsage, imageVariant } from './openai-images';
@@ -42,6 +42,27 @@ describe('imageUsage', () => {
         source: 'reported',
       },
     );
+  });
+
+  it('counts the image tokens of the input an edit reports apart from its text', () => {
+    const reported = (details: unknown) =>
+      imageUsage(
+        { prompt: 'add a hat' },
+        {
+          data: [{}],
+          usage: { input_tokens: 408, output_tokens: 1056, input_tokens_details: details },
+        },
+      );
+    const usage = reported({ text_tokens: 20, image_tokens: 388 });
+    assert.equal(usage.inputTokens, 408);
+    assert.equal(usage.imageInputTokens, 388);
+    assert.equal(usage.outputTokens, 1056);
+    // None, a bad count, no details: no image part.
+    for (const details of [{ text_tokens: 408, image_tokens: 0 }, { image_tokens: -1 }, null]) {
+      assert.ok(!('imageInputTokens' in reported(details)), JSON.stringify(details));
+    }
+    // Never more than the input it is a part of.
+    assert.equal(reported({ image_tokens: 9_000 }).imageInputTokens, 408);
   });
 
   it("counts the prompt's tokens when nothing is reported", () => {
@@ -125,6 +146,28 @@ describe('images on OpenAI-compatible backends', () => {
     assert.equal(call.body.prompt, 'a fox in the snow');
     assert.equal((call.body['image[]'] as { size: number }).size, png.length);
     assert.equal((call.body.mask as { filename: string }).filename, 'm.png');
+  });
+
+  it("reports a gpt-image edit's input image tokens from the backend's answer", async () => {
+    const png = Buffer.from('\u0089PNG-not-really');
+    const upload = (filename: string) => ({
+      field: 'image[]',
+      filename,
+      contentType: 'image/png',
+      data: png,
+    });
+    const answer = (await new OpenAiCompatibleAdapter().invoke({
+      request: {
+        ...imageRequest({ model: 'gpt-image-1' }),
+        operation: 'image-edits',
+        uploads: [upload('a.png'), upload('b.png')],
+      },
+      target: { ...target, model: 'gpt-image-1' },
+      signal: new AbortController().signal,
+    })) as JsonAnswer;
+    assert.equal(answer.usage.imageInputTokens, 2 * FAKE_INPUT_IMAGE_TOKENS);
+    assert.equal(answer.usage.inputTokens, 20 + 2 * FAKE_INPUT_IMAGE_TOKENS);
+    assert.equal(answer.usage.source, 'reported');
   });
 
   it("builds Azure's deployment URL for images", () => {

@@ -11,8 +11,8 @@ import { fetchUpstreamJson } from './upstream-json';
  * One image generation at an endpoint of OpenAI's wire format: the body as the client
  * sent it with the served model, the answer as it came. Usage counts the images made and
  * what they were asked as (`quality/size`), for per-image prices (dall-e-3), beside the
- * tokens gpt-image-1 reports (its images are output tokens); without a report, the
- * prompt's tokens are counted.
+ * tokens gpt-image-1 reports (its images are output tokens, an edit's input images the
+ * input's image tokens, priced apart); without a report, the prompt's tokens are counted.
  */
 export async function invokeOpenAiImages(
   call: ProviderCall,
@@ -54,7 +54,11 @@ function formPost(
   };
 }
 
-/** The images made, as asked, and the tokens reported (else the prompt's, estimated). */
+/**
+ * The images made, as asked, and the tokens reported (else the prompt's, estimated): of the
+ * input, the image tokens (`input_tokens_details.image_tokens`, an edit's input images),
+ * which OpenAI bills above text.
+ */
 export function imageUsage(asked: JsonObject, answer: JsonObject): TokenUsage {
   const images = Array.isArray(answer.data) ? answer.data.length : 0;
   const variant = imageVariant(asked);
@@ -62,10 +66,17 @@ export function imageUsage(asked: JsonObject, answer: JsonObject): TokenUsage {
   const usage = answer.usage;
   const input = isJsonObject(usage) ? count(usage.input_tokens) : undefined;
   if (isJsonObject(usage) && input !== undefined) {
+    const details = usage.input_tokens_details;
+    // Never more than the input they are a part of.
+    const imageInput = Math.min(
+      (isJsonObject(details) ? count(details.image_tokens) : undefined) ?? 0,
+      input,
+    );
     return {
       inputTokens: input,
       outputTokens: count(usage.output_tokens) ?? 0,
       cachedInputTokens: 0,
+      ...(imageInput > 0 ? { imageInputTokens: imageInput } : {}),
       ...counts,
       source: 'reported',
     };

@@ -124,4 +124,40 @@ describe('MeteredProviderPort', () => {
     const [event] = events;
     assert.equal(event.type === 'usage.recorded' && event.cacheWriteInputTokens, 1_200);
   });
+
+  it("counts an edit's image input tokens on their own series and in the usage event", async () => {
+    const metrics = new MetricsRegistry({ collectDefaultMetrics: false });
+    const events: GatewayEvent[] = [];
+    const publisher: EventPublisher = {
+      publish: (event) => events.push(event),
+      flush: async () => {},
+    };
+    const edited: GatewayAnswer = {
+      ...answer,
+      usage: {
+        inputTokens: 408,
+        outputTokens: 1056,
+        cachedInputTokens: 0,
+        imageInputTokens: 388,
+        source: 'reported',
+      },
+    };
+    const port = new MeteredProviderPort(
+      { invoke: async () => edited },
+      publisher,
+      metrics,
+      () => ({
+        weightedTokens: 1_464,
+        dollars: 0,
+      }),
+    );
+    await port.invoke(callTo('east'));
+    await new Promise((resolve) => setImmediate(resolve));
+    const text = await metrics.metrics();
+    const tokens = (type: string) => metricSum(text, 'ai_gateway_tokens_total', { type });
+    assert.equal(tokens('input'), 408);
+    assert.equal(tokens('image_input'), 388, 'a part of input, counted on its own too');
+    const [event] = events;
+    assert.equal(event.type === 'usage.recorded' && event.imageInputTokens, 388);
+  });
 });

@@ -83,6 +83,7 @@ export class MeteredProviderPort implements ProviderPort {
         cached: usage.cachedInputTokens,
         cache_write: usage.cacheWriteInputTokens,
         cache_write_1h: usage.cacheWrite1hInputTokens,
+        image_input: usage.imageInputTokens,
       },
     );
     if (price.dollars > 0) this.metrics.addCost({ user, model }, price.dollars);

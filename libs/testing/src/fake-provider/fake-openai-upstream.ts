@@ -347,14 +347,21 @@ export class FakeOpenAiUpstream {
 export const FAKE_IMAGE_B64 =
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
 
+/** Image tokens the fake bills an edit's input image: a square at low fidelity (65 + 129). */
+export const FAKE_INPUT_IMAGE_TOKENS = 194;
+
 /**
  * `n` images as OpenAI answers them: URLs (dall-e) or base64 (b64_json, and always for
- * gpt-image models, which also report tokens: 20 in, 1056 out per image, medium 1024x1024).
+ * gpt-image models, which also report tokens: 20 text tokens in, plus
+ * `FAKE_INPUT_IMAGE_TOKENS` per image an edit sends (not the mask) as image tokens, and
+ * 1056 out per image, medium 1024x1024).
  */
 function images(response: ServerResponse, model: string, body: Record<string, unknown>): void {
   const n = Number(body.n ?? 1); // a number in JSON, text in an edit's form
   const tokens = model.startsWith('gpt-image');
   const b64 = tokens || body.response_format === 'b64_json';
+  const sent = [body.image, body['image[]']].flat().filter((file) => typeof file === 'object');
+  const imageTokens = FAKE_INPUT_IMAGE_TOKENS * sent.length;
   json(response, {
     created: 1_700_000_000,
     data: Array.from({ length: n }, (_, index) =>
@@ -368,10 +375,10 @@ function images(response: ServerResponse, model: string, body: Record<string, un
     ...(tokens
       ? {
           usage: {
-            input_tokens: 20,
+            input_tokens: 20 + imageTokens,
             output_tokens: 1056 * n,
-            total_tokens: 20 + 1056 * n,
-            input_tokens_details: { text_tokens: 20, image_tokens: 0 },
+            total_tokens: 20 + imageTokens + 1056 * n,
+            input_tokens_details: { text_tokens: 20, image_tokens: imageTokens },
           },
         }
       : {}),
