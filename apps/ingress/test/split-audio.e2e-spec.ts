@@ -15,6 +15,7 @@ import OpenAI, { toFile } from 'openai';
 import { Topic } from '@aigw/contracts';
 import {
   FAKE_IMAGE_B64,
+  FAKE_INPUT_IMAGE_TOKENS,
   FAKE_SPEECH_USAGE,
   FakeOpenAiUpstream,
   fakeSpeechAudio,
@@ -67,10 +68,12 @@ spec:
   - {name: speaker, priority: 0, provider: vllm, baseUrl: "${primary.baseUrl}", model: tts-1, modelNameOverride: voice}
   - {name: narrator, priority: 0, provider: openai-compatible, baseUrl: "${primary.baseUrl}", model: gpt-4o-mini-tts, modelNameOverride: narrator}
   - {name: painter, priority: 0, provider: openai-compatible, baseUrl: "${primary.baseUrl}", model: dall-e-2, modelNameOverride: painter}
+  - {name: editor, priority: 0, provider: openai-compatible, baseUrl: "${primary.baseUrl}", model: gpt-image-1}
   failover: {on: [rateLimit, timeout, error], retryDelay: 0s}
   costControl:
     modelPricing:
       whisper-1: {inputPer1k: 0, outputPer1k: 0, perMinute: ${PER_MINUTE}}
+      gpt-image-1: {inputPer1k: 0.005, imageInputPer1k: 0.01, outputPer1k: 0.04}
 `,
     );
     const shared = { AI_GATEWAY_CONFIG: path, AI_GATEWAY_MAX_BODY_BYTES: String(BODY_LIMIT) };
@@ -198,6 +201,22 @@ spec:
       ],
     );
     assert.equal(primary.calls[0].body.model, 'dall-e-2');
+  });
+
+  it("prices an edit's input images at imageInputPer1k at the ingress, across the wire", async () => {
+    const png = Buffer.from(FAKE_IMAGE_B64, 'base64');
+    const { data, response } = await client.images
+      .edit({
+        model: 'gpt-image-1',
+        image: await toFile(png, 'a.png', { type: 'image/png' }),
+        prompt: 'a hat',
+      })
+      .withResponse();
+    // The ingress prices the usage the wire brought: 20 text, 194 image, 1056 output tokens.
+    const dollars = 0.02 * 0.005 + (FAKE_INPUT_IMAGE_TOKENS / 1000) * 0.01 + 1.056 * 0.04;
+    const rounded = Number(dollars.toFixed(7));
+    assert.equal(Number(response.headers.get('x-ai-gateway-cost-usd')), rounded);
+    assert.equal((data.usage as unknown as { cost: number }).cost, rounded);
   });
 
   it("meters in the provider-adapter, whose usage events name each call's operation", async () => {
