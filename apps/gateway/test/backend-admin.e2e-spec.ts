@@ -32,7 +32,13 @@ interface BackendView {
   } | null;
   drained: { since: string; operator: string | null; reason: string | null } | null;
   failures: { consecutive: number; lastAt: string | null; lastTrigger: string | null };
-  upstream: { known: boolean; origin?: string; inFlight?: number; waiting?: number };
+  upstream: {
+    known: boolean;
+    origin?: string;
+    openConnections?: number;
+    inFlight?: number;
+    waiting?: number;
+  };
 }
 
 describe('backend health on the admin port of the all-in-one gateway', () => {
