@@ -268,6 +268,18 @@ describe('StreamTail', () => {
     assert.equal(run([...TEXT], KEY.length + 1).text, EXPECTED);
   });
 
+  it('a secret longer than the hold is masked whole, its tail never released', () => {
+    const long = `sk-svcacct-${'A1b2C3d4'.repeat(40)}`;
+    const text = `token ${long} end`;
+    for (const size of [1, 5, 17, 64]) {
+      const pieces: string[] = [];
+      for (let i = 0; i < text.length; i += size) pieces.push(text.slice(i, i + size));
+      const { text: out, tally } = run(pieces, 64);
+      assert.equal(out, 'token [REDACTED:apiKey] end', `chunks of ${size}`);
+      assert.equal(tally.get('apiKey'), 1);
+    }
+  });
+
   it('releases text once more than the hold has arrived, never more than it must keep', () => {
     const tally: RedactionTally = new Map();
     const tail = new StreamTail(scanner, 16, tally);

@@ -9,6 +9,9 @@ export interface TailStep {
 /** Characters of released text kept before the held text, for the rules' look-behinds. */
 const CONTEXT = 16;
 
+/** The longest a released match is followed as it grows (memory and scan time bounded). */
+const MAX_GROWN = 64 * 1024;
+
 /**
  * `text` from `from` to `to` with every match in it replaced by its placeholder (counted),
  * or cut before the first block match. `matches` are in text order.
@@ -41,13 +44,16 @@ export function applyMatches(
  * held whole. What lies further back is final and is released redacted. Work per chunk
  * is one scan of at most about twice `hold` characters plus the chunk.
  *
- * A match longer than `hold` is released when it reaches that length: what follows it is
- * no longer seen as part of it, so `hold` must exceed the longest secret to catch.
+ * A match as long as `hold` is released (as its placeholder) when it reaches that length;
+ * while it may still grow, its start is kept and what it grows by is swallowed, so a secret
+ * longer than the hold (a JWT) never shows its tail. Past MAX_GROWN characters it is let go.
  */
 export class StreamTail {
   /** Released context (the first `from` characters), then the held text. */
   private text = '';
   private from = 0;
+  /** Where in `text` a match released at the hold's length starts, while it may grow. */
+  private growing: number | undefined;
 
   constructor(
     private readonly scanner: Redactor,
@@ -70,20 +76,50 @@ export class StreamTail {
 
   private release(final: boolean): TailStep {
     const text = this.text;
-    const matches = this.scanner.matches(text, this.from);
+    const matches = this.scanner.matches(text, this.growing ?? this.from);
+    let from = this.from;
+    if (this.growing !== undefined) {
+      const start = this.growing;
+      this.growing = undefined;
+      // Its placeholder went out: what it grew by is part of it, masked, and sent nowhere.
+      const grown = matches.find((m) => m.start === start && m.end > from);
+      if (grown && grown.end === text.length && !final) {
+        if (text.length - start <= MAX_GROWN) {
+          this.growing = start;
+          this.from = text.length;
+        } else {
+          this.keep(text, text.length);
+        }
+        return { text: '' };
+      }
+      if (grown) from = grown.end;
+    }
     let cut = final ? text.length : text.length - this.hold;
+    let growing: number | undefined;
     if (!final) {
-      const straddling = matches.find((m) => m.start < cut && m.end > cut);
+      const straddling = matches.find((m) => m.start >= from && m.start < cut && m.end > cut);
       // A short match may still grow: hold it whole. One as long as the hold is let go.
       if (straddling) {
-        cut = straddling.end - straddling.start >= this.hold ? straddling.end : straddling.start;
+        const long = straddling.end - straddling.start >= this.hold;
+        cut = long ? straddling.end : straddling.start;
+        // Reaching the end of what came, it may go on in the next chunk.
+        if (long && straddling.end === text.length) growing = straddling.start;
       }
     }
-    if (cut <= this.from) return { text: '' };
-    const step = applyMatches(text, matches, this.from, cut, this.tally);
-    const kept = Math.min(CONTEXT, cut);
+    if (cut <= from) {
+      this.from = from;
+      return { text: '' };
+    }
+    const step = applyMatches(text, matches, from, cut, this.tally);
+    this.keep(text, cut, growing);
+    return step;
+  }
+
+  /** Keeps the text from `cut` on, with context before it (from `growing` on, if given). */
+  private keep(text: string, cut: number, growing?: number): void {
+    const kept = cut - Math.max(0, Math.min(cut - CONTEXT, growing ?? cut));
     this.text = text.slice(cut - kept);
     this.from = kept;
-    return step;
+    if (growing !== undefined) this.growing = growing - (cut - kept);
   }
 }
