@@ -11,6 +11,7 @@ import {
   openResponseState,
 } from '@aigw/ingress';
 import {
+  backendOrigin,
   DEFAULT_UPSTREAM_CONNECTIONS,
   meteredProviders,
   upstreamPoolStates,
@@ -81,6 +82,7 @@ export async function bootstrapGateway(env: Env): Promise<RunningGateway> {
       metrics,
       logger,
       upstreamPools: upstreamPoolStates,
+      originOf: backendOrigin,
     });
     for (const route of routes) runtime.addAdminRoute(route);
     const admission = new BudgetAdmission(config, budgetStore, exhaustion, budget);

@@ -46,3 +46,4 @@ export * from './local/local.adapter';
 export * from './local/local-model';
 export * from './metering/metered-provider';
 export * from './default-adapters';
+export * from './backend-origin';

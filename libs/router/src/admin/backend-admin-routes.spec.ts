@@ -180,7 +180,20 @@ describe('GET /admin/backends', () => {
       inFlight: 2,
       waiting: 1,
     });
-    assert.equal(body.backends[1].upstream.known, false, 'no baseUrl: the default host');
+    assert.equal(body.backends[1].upstream.known, false, 'no baseUrl, no origin given');
+    // The gateway tells the origin of a backend without baseUrl: its provider's endpoint.
+    const told = harness({
+      upstreamPools: () => [{ origin: 'https://api.openai.com', open: 1, busy: 1, waiting: 0 }],
+      originOf: (backend) => backend.baseUrl ?? 'https://api.openai.com',
+    });
+    const standby = (await call(told.routes, 'GET', '/admin/backends')).body.backends[1];
+    assert.deepEqual(standby.upstream, {
+      known: true,
+      origin: 'https://api.openai.com',
+      openConnections: 1,
+      inFlight: 1,
+      waiting: 0,
+    });
   });
 });
 

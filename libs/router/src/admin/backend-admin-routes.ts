@@ -23,9 +23,17 @@ export interface BackendAdminDeps {
    * another process calls the backends (the split router: the provider-adapter does).
    */
   readonly upstreamPools?: () => Iterable<OriginPool>;
+  /** The origin a backend calls (its pool's key); default: its baseUrl's. */
+  readonly originOf?: (backend: BackendConfig) => string | undefined;
 }
 
 type Action = 'reset' | 'drain';
+
+/** The process's pools by origin, and how a backend's origin is found. */
+interface Pools {
+  readonly byOrigin: ReadonlyMap<string, OriginPool>;
+  readonly originOf: (backend: BackendConfig) => string | undefined;
+}
 
 /** `GET /admin/backends`: this process's view; other replicas keep their own. */
 export interface BackendsReply {
@@ -118,7 +126,10 @@ export function backendAdminRoutes(deps: BackendAdminDeps): AdminRoute[] {
 }
 
 function listBackends(deps: BackendAdminDeps): BackendsReply {
-  const pools = deps.upstreamPools ? new Map(pool(deps.upstreamPools)) : undefined;
+  const pools = deps.upstreamPools && {
+    byOrigin: new Map(pool(deps.upstreamPools)),
+    originOf: deps.originOf ?? ((backend: BackendConfig) => originOf(backend.baseUrl)),
+  };
   const backends = deps
     .config()
     .routes.flatMap((route) =>
@@ -136,7 +147,7 @@ function backendView(
   health: BackendHealth,
   route: RouteConfig,
   backend: BackendConfig,
-  pools?: ReadonlyMap<string, OriginPool>,
+  pools?: Pools,
 ): BackendView {
   const now = Date.now();
   const snapshot = health.snapshot(backend.name);
@@ -176,19 +187,13 @@ function backendView(
 }
 
 /** The pool of the backend's origin: shared by every backend on that origin. */
-function upstreamView(
-  backend: BackendConfig,
-  pools?: ReadonlyMap<string, OriginPool>,
-): UpstreamView {
+function upstreamView(backend: BackendConfig, pools?: Pools): UpstreamView {
   if (!pools) return { known: false, note: SPLIT_UPSTREAM_NOTE };
-  const origin = originOf(backend.baseUrl);
+  const origin = pools.originOf(backend);
   if (origin === undefined) {
-    return {
-      known: false,
-      note: "no baseUrl: the provider's default host; see ai_gateway_upstream_connections",
-    };
+    return { known: false, note: 'the backend calls no host, or its host is not known here' };
   }
-  const found = pools.get(origin);
+  const found = pools.byOrigin.get(origin);
   return {
     known: true,
     origin,
