@@ -280,6 +280,20 @@ describe('StreamTail', () => {
     }
   });
 
+  it('never releases half of a surrogate pair (emoji, rare CJK)', () => {
+    const text = `Mail ${EMAIL} 😀🎉 ${'𠜎😀x'.repeat(30)} done`;
+    for (const size of [1, 2, 3, 7]) {
+      const tail = new StreamTail(scanner, 24, new Map());
+      const steps: string[] = [];
+      for (let i = 0; i < text.length; i += size)
+        steps.push(tail.push(text.slice(i, i + size)).text);
+      steps.push(tail.flush().text);
+      const lone = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+      for (const step of steps) assert.doesNotMatch(step, lone, `chunks of ${size}`);
+      assert.equal(steps.join(''), text.replace(EMAIL, '[REDACTED:email]'));
+    }
+  });
+
   it('releases text once more than the hold has arrived, never more than it must keep', () => {
     const tally: RedactionTally = new Map();
     const tail = new StreamTail(scanner, 16, tally);

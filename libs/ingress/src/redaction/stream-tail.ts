@@ -106,6 +106,9 @@ export class StreamTail {
         if (long && straddling.end === text.length) growing = straddling.start;
       }
     }
+    // Never between a surrogate pair's halves: each half alone is no character, and a
+    // client that decodes chunk by chunk (or re-encodes as UTF-8) would mangle it.
+    if (cut < text.length && isHighSurrogate(text.charCodeAt(cut - 1))) cut--;
     if (cut <= from) {
       this.from = from;
       return { text: '' };
@@ -122,4 +125,8 @@ export class StreamTail {
     this.from = kept;
     if (growing !== undefined) this.growing = growing - (cut - kept);
   }
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
 }
