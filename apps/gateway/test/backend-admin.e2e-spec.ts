@@ -1,7 +1,8 @@
 // An operator asks the all-in-one gateway's admin port which backends are cooled down,
 // why and until when, and puts one back (real process, the openai client, fake upstreams):
 // a backend answering 429 with Retry-After is shown cooling with its trigger and until,
-// reset sends the next call to it again, drain moves calls to the standby until reset.
+// reset sends the next call to it again, drain moves calls to the standby until reset
+// (ai_gateway_backend_drained says so meanwhile).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -175,10 +176,15 @@ ${backend('standby', standby, 1)}
     const drained = await post('/admin/backends/chat/primary/drain', { reason: 'key rotation' });
     assert.equal(drained.status, 200);
     assert.equal((await backends()).get('primary')?.state, 'drained');
+    assert.match(
+      await (await admin('/metrics')).text(),
+      /^ai_gateway_backend_drained\{backend="primary"\} 1$/m,
+    );
     assert.equal(await servedBy(), 'standby');
     assert.equal(await servedBy(), 'standby');
     await post('/admin/backends/chat/primary/reset');
     assert.equal(await servedBy(), 'primary');
+    assert.doesNotMatch(await (await admin('/metrics')).text(), /ai_gateway_backend_drained\{/);
     assert.match(
       await (await admin('/metrics')).text(),
       /^ai_gateway_backend_admin_actions_total\{action="drain"\} 1$/m,

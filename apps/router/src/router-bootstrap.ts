@@ -49,6 +49,7 @@ export async function bootstrapRouter(env: Env): Promise<RunningService> {
       tracing: runtime.tracing && (await attemptTracing(runtime.tracing)),
     });
     metrics.watchBackendStates(() => router.backendStates());
+    metrics.watchDrainedBackends(() => health.drainedBackends());
     // No upstream pools here: the provider-adapter calls the backends.
     for (const route of backendAdminRoutes({ config, health, metrics, logger })) {
       runtime.addAdminRoute(route);

@@ -358,6 +358,18 @@ export class MetricsRegistry {
     labelNames: ['backend', 'reason'] as const,
     registers: [this.registry],
   });
+  /** Where the drained gauge reads the drained backends when scraped (the router, if any). */
+  #drainedBackends: () => Iterable<string> = () => [];
+  readonly #backendDrained = new Gauge({
+    name: 'ai_gateway_backend_drained',
+    help: 'Backends an operator drained on this process (POST /admin/backends/{route}/{backend}/drain): 1 until reset; a drained backend is called only when the others fail',
+    labelNames: ['backend'] as const,
+    registers: [this.registry],
+    collect: () => {
+      this.#backendDrained.reset();
+      for (const backend of this.#drainedBackends()) this.#backendDrained.set({ backend }, 1);
+    },
+  });
   readonly #backendAdminActions = new Counter({
     name: 'ai_gateway_backend_admin_actions_total',
     help: 'Operator actions on backends from the admin port, by action: reset (its cooldown and drain ended) or drain (out of rotation until reset)',
@@ -605,6 +617,11 @@ export class MetricsRegistry {
 
   recordBackendCooldown(labels: { backend: string; reason: string }): void {
     this.#backendCooldowns.inc(labels);
+  }
+
+  /** The source of `ai_gateway_backend_drained`: the process's backend health. */
+  watchDrainedBackends(backends: () => Iterable<string>): void {
+    this.#drainedBackends = backends;
   }
 
   /** An operator's reset or drain of a backend (POST /admin/backends/...). */

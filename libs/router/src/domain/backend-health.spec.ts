@@ -82,7 +82,9 @@ describe('BackendHealth: what an operator reads, reset and drain', () => {
       consecutiveFailures: 0,
     });
     assert.equal(health.isOutOfRotation('b'), false);
+    assert.deepEqual(health.drainedBackends(), ['a']);
     health.reset('a');
+    assert.deepEqual(health.drainedBackends(), []);
     assert.equal(health.isOutOfRotation('a'), false);
     assert.equal(health.snapshot('a').state, 'available');
   });

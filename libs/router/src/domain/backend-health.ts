@@ -114,6 +114,11 @@ export class BackendHealth {
     this.drained.set(backend, { ...note, since: this.now() });
   }
 
+  /** The backends drained now, for the metrics. */
+  drainedBackends(): string[] {
+    return [...this.drained.keys()];
+  }
+
   snapshot(backend: string): BackendHealthSnapshot {
     const until = this.coolUntil.get(backend);
     const cause = this.cooledBy.get(backend);
