@@ -6,6 +6,9 @@ import {
   type StreamAnswer,
 } from '@aigw/contracts/data-plane';
 
+/** The longest a Node timer waits (2^31 - 1 ms, about 24.8 days). */
+const MAX_TIMER_MS = 2_147_483_647;
+
 /**
  * A client's deadline for a whole call (`x-ai-gateway-request-timeout-ms`): failover
  * attempts, retry delays and a stream's body included. It only cuts: each attempt still
@@ -28,7 +31,9 @@ export class RequestDeadline {
       DataPlaneErrorCode.UpstreamTimeout,
       `the request did not complete within its x-ai-gateway-request-timeout-ms (${ms} ms)`,
     );
-    this.timer = setTimeout(() => this.controller.abort(this.error), ms);
+    // Node fires a timer set past MAX_TIMER_MS after 1 ms; a deadline that far off is
+    // later than any backend's own timeout, so waiting MAX_TIMER_MS cuts nothing.
+    this.timer = setTimeout(() => this.controller.abort(this.error), Math.min(ms, MAX_TIMER_MS));
     this.timer.unref(); // a stream never read must not hold the process until the deadline
     this.signal = AbortSignal.any([clientSignal, this.controller.signal]);
   }
