@@ -398,6 +398,45 @@ describe('builtinPrice', () => {
     assert.equal(builtinPrice('openai', 'gpt-4o-mini')?.imageInputPer1k, undefined);
   });
 
+  it('prices image output tokens at the catalog’s image output rate where it lists one, as the package does', () => {
+    configureBuiltinPrices({ enabled: true });
+    // Every model of ours the package lists an output_image_mtok for.
+    const listing = [
+      ['openai', 'openai'],
+      ['google-gemini', 'google'],
+    ] as const;
+    let checked = 0;
+    for (const [ours, theirsId] of listing) {
+      for (const entry of packageExports().findProvider({ providerId: theirsId })?.models ?? []) {
+        if (listedPrices(theirsId, entry.id).output_image_mtok === undefined) continue;
+        const price = builtinPrice(ours, entry.id);
+        assert.ok(price?.imageOutputPer1k !== undefined, `${entry.id} has an image output rate`);
+        assert.equal(
+          price.imageOutputPer1k,
+          per1k(matchedPrices(theirsId, entry.id).output_image_mtok),
+        );
+        // 120 text and 4,160 image tokens out.
+        const theirs = packageExports().calcPrice(
+          { input_tokens: 50, output_tokens: 4_280, output_image_tokens: 4_160 },
+          entry.id,
+          { providerId: theirsId },
+        );
+        assert.ok(theirs, entry.id);
+        const usage = { inputTokens: 50, outputTokens: 4_280, imageOutputTokens: 4_160 };
+        assert.ok(Math.abs(dollarsAt(price, usage) - theirs.total_price) < 1e-12, entry.id);
+        checked++;
+      }
+    }
+    assert.ok(checked >= 2, `${checked} models checked`);
+    // gpt-image-1.5: $10 text and $32 image output per 1M tokens.
+    const image15 = builtinPrice('openai', 'gpt-image-1.5');
+    assert.ok(Math.abs((image15?.imageOutputPer1k ?? 0) - 0.032) < 1e-15);
+    assert.ok(Math.abs((image15?.outputPer1k ?? 0) - 0.01) < 1e-15);
+    // One price for all its output (gpt-image-1, a chat model): no image output rate.
+    assert.equal(builtinPrice('openai', 'gpt-image-1')?.imageOutputPer1k, undefined);
+    assert.equal(builtinPrice('openai', 'gpt-4o-mini')?.imageOutputPer1k, undefined);
+  });
+
   it('reaches Gemini and Bedrock through their catalog ids', () => {
     configureBuiltinPrices({ enabled: true });
     assert.ok(builtinPrice('google-gemini', 'gemini-2.5-flash'));

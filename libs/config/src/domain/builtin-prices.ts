@@ -180,6 +180,9 @@ function findInCatalog(providerId: string, model: string, now: number): CatalogF
   const audio = baseRate(prices.input_audio_mtok);
   // Images sent to an image model (gpt-image-1 edits), listed apart from text input.
   const image = baseRate(prices.input_image_mtok);
+  // The images an image model makes, where listed apart from its text output (gpt-image-1.5,
+  // Gemini's image models); else they are its output_mtok.
+  const imageOutput = baseRate(prices.output_image_mtok);
   // Speech to text billed by the hour of audio (whisper-1, Whisper on Groq).
   const hourly = baseRate(prices.input_audio_hours) ?? baseRate(prices.audio_hours);
   // Priced by something else still (pages, images): not ours to price.
@@ -199,6 +202,7 @@ function findInCatalog(providerId: string, model: string, now: number): CatalogF
     ...(written === undefined ? {} : { cacheWritePer1k: written / 1000 }),
     ...(writtenFor1h === undefined ? {} : { cacheWrite1hPer1k: writtenFor1h / 1000 }),
     ...(image === undefined ? {} : { imageInputPer1k: image / 1000 }),
+    ...(imageOutput === undefined ? {} : { imageOutputPer1k: imageOutput / 1000 }),
     ...(audio === undefined ? {} : { audioInputPer1k: audio / 1000 }),
     ...(hourly === undefined ? {} : { perMinute: hourly / 60 }),
     ...(tiers.length === 0 ? {} : { tiers }),
@@ -264,6 +268,7 @@ function catalogTiers(prices: GenAiPrices.ModelPrice): PriceTier[] {
     cacheWritePer1k: prices.cache_write_mtok,
     cacheWrite1hPer1k: prices.cache_write_1h_mtok,
     imageInputPer1k: prices.input_image_mtok,
+    imageOutputPer1k: prices.output_image_mtok,
   };
   const starts = new Set<number>();
   for (const value of Object.values(rates)) {

@@ -131,6 +131,11 @@ export interface TokenRates {
    * text input); absent = billed as `inputPer1k`. Chat models bill images as text input.
    */
   readonly imageInputPer1k?: number;
+  /**
+   * Image output tokens (the images an image model makes; gpt-image-1.5 bills them at $32
+   * per 1M against $10 for its text output); absent = billed as `outputPer1k`.
+   */
+  readonly imageOutputPer1k?: number;
 }
 
 /**

@@ -255,6 +255,40 @@ describe('dollarsAt with image input', () => {
   });
 });
 
+describe('dollarsAt with image output', () => {
+  // gpt-image-1.5: $5 text input, $10 text output, $32 image output per 1M tokens.
+  const image = { inputPer1k: 0.005, outputPer1k: 0.01, imageOutputPer1k: 0.032 };
+  // A generation: 50 in, 4,280 out of which 4,160 were the image.
+  const made = { inputTokens: 50, outputTokens: 4_280, imageOutputTokens: 4_160 };
+
+  it('bills image output tokens at imageOutputPer1k and the text at outputPer1k, else all at outputPer1k', () => {
+    const expected = 0.05 * 0.005 + 0.12 * 0.01 + 4.16 * 0.032;
+    assert.ok(Math.abs(dollarsAt(image, made) - expected) < 1e-12);
+    // Without imageOutputPer1k, at outputPer1k.
+    const flat = { inputPer1k: 0.005, outputPer1k: 0.01 };
+    assert.ok(Math.abs(dollarsAt(flat, made) - (0.05 * 0.005 + 4.28 * 0.01)) < 1e-12);
+  });
+
+  it('never bills more image tokens than the output, nor a negative count', () => {
+    const over = { ...made, imageOutputTokens: 9_000 };
+    assert.ok(Math.abs(dollarsAt(image, over) - (0.05 * 0.005 + 4.28 * 0.032)) < 1e-12);
+    const negative = { ...made, imageOutputTokens: -5 };
+    assert.ok(Math.abs(dollarsAt(image, negative) - (0.05 * 0.005 + 4.28 * 0.01)) < 1e-12);
+  });
+
+  it('takes a tier’s image output rate past its threshold, else the one below', () => {
+    const tiered = {
+      ...image,
+      tiers: [{ aboveInputTokens: 10, outputPer1k: 0.02, imageOutputPer1k: 0.064 }],
+    };
+    const expected = 0.05 * 0.005 + 0.12 * 0.02 + 4.16 * 0.064;
+    assert.ok(Math.abs(dollarsAt(tiered, made) - expected) < 1e-12);
+    const inherited = { ...image, tiers: [{ aboveInputTokens: 10, outputPer1k: 0.02 }] };
+    const below = 0.05 * 0.005 + 0.12 * 0.02 + 4.16 * 0.032;
+    assert.ok(Math.abs(dollarsAt(inherited, made) - below) < 1e-12);
+  });
+});
+
 describe('long-prompt tiers', () => {
   const price = {
     inputPer1k: 1,
@@ -284,6 +318,7 @@ describe('long-prompt tiers', () => {
       cacheWritePer1k: undefined,
       cacheWrite1hPer1k: undefined,
       imageInputPer1k: undefined,
+      imageOutputPer1k: undefined,
     });
   });
 

@@ -17,6 +17,8 @@ export interface TokenCounts {
   readonly audioInputTokens?: number;
   /** The part of `inputTokens` that was images (`imageInputPer1k`). */
   readonly imageInputTokens?: number;
+  /** The part of `outputTokens` that was images (`imageOutputPer1k`). */
+  readonly imageOutputTokens?: number;
   /** Seconds of audio, for models billed by the minute (`perMinute`). */
   readonly audioSeconds?: number;
   /** Characters spoken, for models billed by the character (`per1kCharacters`). */
@@ -111,7 +113,8 @@ function servingBackend(
  * `cacheWritePer1k` (billed above input; the part written for an hour at `cacheWrite1hPer1k`,
  * else as the rest), each at `inputPer1k` without its own price, the
  * rest of the input at `inputPer1k` (its audio tokens at `audioInputPer1k`, its image tokens
- * at `imageInputPer1k`, each else at `inputPer1k`); audio billed by
+ * at `imageInputPer1k`, each else at `inputPer1k`); the output at `outputPer1k`, its image
+ * tokens at `imageOutputPer1k` (else `outputPer1k`); audio billed by
  * duration at `perMinute`, speech by its characters at `per1kCharacters`, images by the
  * image at `perImage` (or the variant asked), reranks by the search unit at `per1kSearches`.
  */
@@ -127,6 +130,8 @@ export function dollarsAt(price: ModelPricing, counts: TokenCounts): number {
     Math.max(counts.imageInputTokens ?? 0, 0),
     input - cached - written - audio,
   );
+  const output = counts.outputTokens;
+  const imageOutput = Math.min(Math.max(counts.imageOutputTokens ?? 0, 0), output);
   const writeRate = rates.cacheWritePer1k ?? rates.inputPer1k;
   return (
     ((input - cached - written - audio - image) / 1000) * rates.inputPer1k +
@@ -135,7 +140,8 @@ export function dollarsAt(price: ModelPricing, counts: TokenCounts): number {
     (cached / 1000) * (rates.cachedInputPer1k ?? rates.inputPer1k) +
     ((written - writtenFor1h) / 1000) * writeRate +
     (writtenFor1h / 1000) * (rates.cacheWrite1hPer1k ?? writeRate) +
-    (counts.outputTokens / 1000) * rates.outputPer1k +
+    ((output - imageOutput) / 1000) * rates.outputPer1k +
+    (imageOutput / 1000) * (rates.imageOutputPer1k ?? rates.outputPer1k) +
     ((counts.audioSeconds ?? 0) / 60) * (price.perMinute ?? 0) +
     ((counts.characters ?? 0) / 1000) * (price.per1kCharacters ?? 0) +
     (counts.images ?? 0) * imagePrice(price, counts.imageVariant) +
@@ -171,6 +177,7 @@ export function ratesForPrompt(price: ModelPricing, inputTokens: number): TokenR
       cacheWritePer1k: tier.cacheWritePer1k ?? rates.cacheWritePer1k,
       cacheWrite1hPer1k: tier.cacheWrite1hPer1k ?? rates.cacheWrite1hPer1k,
       imageInputPer1k: tier.imageInputPer1k ?? rates.imageInputPer1k,
+      imageOutputPer1k: tier.imageOutputPer1k ?? rates.imageOutputPer1k,
     };
   }
   return rates;

@@ -259,6 +259,37 @@ describe('bad input', () => {
     });
   });
 
+  it('modelPricing.imageOutputPer1k is optional, a number >= 0, on the price and its tiers', () => {
+    const pricing = (fields: string) =>
+      `${ROUTE_HEAD}  costControl:\n    modelPricing:\n` +
+      `      gpt-image-1.5: {inputPer1k: 0.005, outputPer1k: 0.01${fields}}\n`;
+    const at =
+      'gw.yaml:8: document 1 (AIGatewayRoute "r"): spec.costControl.modelPricing["gpt-image-1.5"]';
+    const expected = 'expected US dollars per 1000 image output tokens (a number >= 0)';
+    for (const bad of ['-0.1', '"dear"', '.nan', '.inf']) {
+      assert.deepEqual(errorsOf(pricing(`, imageOutputPer1k: ${bad}`)), [
+        `${at}.imageOutputPer1k: ${expected}`,
+      ]);
+      assert.deepEqual(
+        errorsOf(pricing(`, tiers: [{aboveInputTokens: 200000, imageOutputPer1k: ${bad}}]`)),
+        [`${at}.tiers[0].imageOutputPer1k: ${expected}`],
+      );
+    }
+    const result = parseGatewayConfig(
+      pricing(
+        ', imageOutputPer1k: 0.032, tiers: [{aboveInputTokens: 200000, imageOutputPer1k: 0.064}]',
+      ),
+      options,
+    );
+    assert.ok(result.ok);
+    assert.deepEqual(result.config.routes[0].costControl?.modelPricing['gpt-image-1.5'], {
+      inputPer1k: 0.005,
+      outputPer1k: 0.01,
+      imageOutputPer1k: 0.032,
+      tiers: [{ aboveInputTokens: 200000, imageOutputPer1k: 0.064 }],
+    });
+  });
+
   it('modelPricing.perMinute is optional, and a number >= 0 when given', () => {
     const pricing = (perMinute: string) =>
       `${ROUTE_HEAD}  costControl:\n    modelPricing:\n` +

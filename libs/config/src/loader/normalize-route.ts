@@ -213,6 +213,7 @@ function costControl(dto: CostControlDto, path: PathSegment[], ctx: Ctx): CostCo
         ...optional('cacheWritePer1k', price.cacheWritePer1k),
         ...optional('cacheWrite1hPer1k', price.cacheWrite1hPer1k),
         ...optional('imageInputPer1k', price.imageInputPer1k),
+        ...optional('imageOutputPer1k', price.imageOutputPer1k),
         ...optional('audioInputPer1k', price.audioInputPer1k),
         ...optional('perMinute', price.perMinute),
         ...optional('per1kCharacters', price.per1kCharacters),
@@ -257,6 +258,7 @@ function priceTiers(tiers: readonly PriceTierDto[], path: PathSegment[], ctx: Ct
     ...optional('cacheWritePer1k', tier.cacheWritePer1k),
     ...optional('cacheWrite1hPer1k', tier.cacheWrite1hPer1k),
     ...optional('imageInputPer1k', tier.imageInputPer1k),
+    ...optional('imageOutputPer1k', tier.imageOutputPer1k),
   }));
 }
 

@@ -185,7 +185,7 @@ export class UserIdentificationDto {
 }
 
 const RATE_FIELDS =
-  'inputPer1k, outputPer1k, cachedInputPer1k, cacheWritePer1k, cacheWrite1hPer1k, imageInputPer1k';
+  'inputPer1k, outputPer1k, cachedInputPer1k, cacheWritePer1k, cacheWrite1hPer1k, imageInputPer1k, imageOutputPer1k';
 
 /** US dollars per `unit` (1000 input tokens, a minute of audio, an image): a finite number >= 0. */
 function UsDollarsPer(unit: string): PropertyDecorator {
@@ -231,6 +231,10 @@ export class PriceTierDto extends CacheRatesDto {
   @IsOptional()
   @UsDollarsPer('1000 image input tokens')
   imageInputPer1k?: number;
+
+  @IsOptional()
+  @UsDollarsPer('1000 image output tokens')
+  imageOutputPer1k?: number;
 }
 
 export class ModelPricingDto extends CacheRatesDto {
@@ -245,6 +249,10 @@ export class ModelPricingDto extends CacheRatesDto {
   @IsOptional()
   @UsDollarsPer('1000 image input tokens')
   imageInputPer1k?: number;
+
+  @IsOptional()
+  @UsDollarsPer('1000 image output tokens')
+  imageOutputPer1k?: number;
 
   @IsOptional()
   @UsDollarsPer('1000 audio input tokens')
@@ -292,7 +300,7 @@ export class CostControlDto {
   @ValidateNested({
     each: true,
     message:
-      'expected a mapping of model name to {inputPer1k, outputPer1k, cachedInputPer1k, cacheWritePer1k, cacheWrite1hPer1k, imageInputPer1k, audioInputPer1k, perMinute, per1kCharacters, perImage, perImageVariants, per1kSearches, tiers}',
+      'expected a mapping of model name to {inputPer1k, outputPer1k, cachedInputPer1k, cacheWritePer1k, cacheWrite1hPer1k, imageInputPer1k, imageOutputPer1k, audioInputPer1k, perMinute, per1kCharacters, perImage, perImageVariants, per1kSearches, tiers}',
   })
   @Type(() => ModelPricingDto)
   modelPricing?: Map<string, ModelPricingDto>;

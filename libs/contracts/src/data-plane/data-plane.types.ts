@@ -135,6 +135,11 @@ export interface TokenUsage {
    * at twice text input). Absent when none was; chat models bill images as text input.
    */
   readonly imageInputTokens?: number;
+  /**
+   * The part of `outputTokens` that was images (gpt-image-1.5 bills them above its text
+   * output). Absent when none was or the model prices all its output alike.
+   */
+  readonly imageOutputTokens?: number;
   /** Seconds of audio a backend billed by the minute (whisper-1); absent for token-billed calls. */
   readonly audioSeconds?: number;
   /** Characters of text spoken, for models billed by the character (tts-1). */

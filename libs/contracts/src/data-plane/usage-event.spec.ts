@@ -92,4 +92,11 @@ describe('usageRecordedEvent', () => {
     assert.ok(!('imageInputTokens' in recorded(base)));
     assert.ok(!('imageInputTokens' in recorded({ ...base, imageInputTokens: 0 })));
   });
+
+  it('records the image output tokens, and leaves them out when there are none', () => {
+    const event = recorded({ ...base, imageOutputTokens: 4 });
+    assert.equal(event.imageOutputTokens, 4);
+    assert.ok(!('imageOutputTokens' in recorded(base)));
+    assert.ok(!('imageOutputTokens' in recorded({ ...base, imageOutputTokens: 0 })));
+  });
 });

@@ -33,6 +33,7 @@ export function usageRecordedEvent(
     cacheWriteInputTokens: usage.cacheWriteInputTokens || undefined,
     cacheWrite1hInputTokens: usage.cacheWrite1hInputTokens || undefined,
     imageInputTokens: usage.imageInputTokens || undefined,
+    imageOutputTokens: usage.imageOutputTokens || undefined,
     usageSource: usage.source === 'reported' ? UsageSource.Reported : UsageSource.Estimated,
     modelRequested: request.requestedModel,
     modelServed: servedBy.model,

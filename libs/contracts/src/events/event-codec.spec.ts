@@ -243,6 +243,31 @@ describe('event codec', () => {
     }
   });
 
+  it('reads the image output tokens, and an event without them as none', () => {
+    const old = JSON.parse(encodeEvent(usage()).value.toString()) as Record<string, unknown>;
+    assert.ok(!('imageOutputTokens' in old), 'an event without image output carries no field');
+    const decodedOld = decodeEvent(Topic.UsageRecorded, JSON.stringify(old));
+    assert.ok(decodedOld.ok, decodedOld.ok ? '' : decodedOld.error.message);
+    assert.equal(decodedOld.value.imageOutputTokens, undefined);
+
+    const made = Object.assign(usage(), { imageOutputTokens: 30 });
+    const decoded = decodeEvent(Topic.UsageRecorded, encodeEvent(made).value);
+    assert.ok(decoded.ok, decoded.ok ? '' : decoded.error.message);
+    assert.equal(decoded.value.imageOutputTokens, 30);
+
+    for (const bad of [-1, 1.5, '20']) {
+      const refused = decodeEvent(
+        Topic.UsageRecorded,
+        JSON.stringify({ ...old, imageOutputTokens: bad }),
+      );
+      assert.ok(!refused.ok, JSON.stringify(bad));
+      assert.deepEqual(
+        refused.error.details.issues?.map((i) => i.path),
+        ['imageOutputTokens'],
+      );
+    }
+  });
+
   it('reads the 1-hour part of a cache write, and an event without it as none', () => {
     const old = JSON.parse(encodeEvent(usage()).value.toString()) as Record<string, unknown>;
     assert.ok(!('cacheWrite1hInputTokens' in old), 'an event without one carries no field');

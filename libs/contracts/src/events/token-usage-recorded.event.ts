@@ -58,6 +58,14 @@ export class TokenUsageRecorded extends RequestEventEnvelope {
   @Count()
   imageInputTokens?: number;
 
+  /**
+   * Part of `outputTokens` that was images (an image model's, priced at `imageOutputPer1k`).
+   * Optional and left out when none was, for the same reason.
+   */
+  @IsOptional()
+  @Count()
+  imageOutputTokens?: number;
+
   @IsEnum(UsageSource)
   usageSource!: UsageSource;
 

@@ -134,6 +134,7 @@ export function decodeUsage(value: unknown): TokenUsage {
   const audioSeconds = object.audioSeconds === undefined ? undefined : count('audioSeconds');
   const audioInput = object.audioInputTokens === undefined ? 0 : count('audioInputTokens');
   const imageInput = object.imageInputTokens === undefined ? 0 : count('imageInputTokens');
+  const imageOutput = object.imageOutputTokens === undefined ? 0 : count('imageOutputTokens');
   const characters = object.characters === undefined ? undefined : count('characters');
   const images = object.images === undefined ? undefined : count('images');
   const searches = object.searches === undefined ? undefined : count('searches');
@@ -147,6 +148,7 @@ export function decodeUsage(value: unknown): TokenUsage {
     ...(writtenFor1h > 0 ? { cacheWrite1hInputTokens: writtenFor1h } : {}),
     ...(audioInput > 0 ? { audioInputTokens: audioInput } : {}),
     ...(imageInput > 0 ? { imageInputTokens: imageInput } : {}),
+    ...(imageOutput > 0 ? { imageOutputTokens: imageOutput } : {}),
     ...(audioSeconds === undefined ? {} : { audioSeconds }),
     ...(characters === undefined ? {} : { characters }),
     ...(images === undefined ? {} : { images }),

@@ -239,6 +239,33 @@ describe('wire messages', () => {
       /usage\.imageInputTokens/,
     );
   });
+
+  it('carries image output tokens; none from an older peer is none', () => {
+    const usage = {
+      inputTokens: 50,
+      outputTokens: 4280,
+      cachedInputTokens: 0,
+      imageOutputTokens: 4160,
+      images: 1,
+      source: 'reported' as const,
+    };
+    const answer = {
+      kind: 'json' as const,
+      status: 200,
+      body: { data: [] },
+      usage,
+      servedBy: { backend: 'b', provider: 'openai', model: 'gpt-image-1.5' },
+    };
+    const decoded = decodeJsonAnswer(JSON.parse(encodeJsonAnswer(answer)), 'peer');
+    assert.deepEqual(decoded.usage, usage);
+    const { imageOutputTokens: _, ...older } = usage;
+    assert.ok(!('imageOutputTokens' in decodeUsage(older)));
+    assert.ok(!('imageOutputTokens' in decodeUsage({ ...usage, imageOutputTokens: 0 })));
+    assert.throws(
+      () => decodeUsage({ ...usage, imageOutputTokens: -1 }),
+      /usage\.imageOutputTokens/,
+    );
+  });
 });
 
 describe('wire messages for audio', () => {
