@@ -21,4 +21,21 @@ describe('RequestDeadline', () => {
     assert.equal(deadline.passed, true);
     assert.equal(deadline.signal.reason, deadline.error);
   });
+
+  it('a client gone releases the timer, even when no stream is ever read', async () => {
+    const client = new AbortController();
+    const deadline = new RequestDeadline(30, client.signal);
+    deadline.releaseAfter({
+      kind: 'stream',
+      status: 200,
+      events: (async function* () {})(),
+      usage: new Promise(() => undefined),
+      servedBy: { backend: 'b', provider: 'openai', model: 'm' },
+    });
+    client.abort(new Error('client disconnected'));
+    await sleep(60);
+    // Its timer was cleared: the deadline itself never passed.
+    assert.equal(deadline.passed, false);
+    assert.equal(deadline.signal.aborted, true);
+  });
 });

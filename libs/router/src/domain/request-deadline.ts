@@ -24,7 +24,7 @@ export class RequestDeadline {
 
   constructor(
     readonly ms: number,
-    clientSignal: AbortSignal,
+    private readonly clientSignal: AbortSignal,
   ) {
     this.endsAt = performance.now() + ms;
     this.error = new DataPlaneError(
@@ -36,6 +36,9 @@ export class RequestDeadline {
     this.timer = setTimeout(() => this.controller.abort(this.error), Math.min(ms, MAX_TIMER_MS));
     this.timer.unref(); // a stream never read must not hold the process until the deadline
     this.signal = AbortSignal.any([clientSignal, this.controller.signal]);
+    // A client gone ends the call: a stream it never read would not release the timer.
+    if (clientSignal.aborted) this.release();
+    else clientSignal.addEventListener('abort', this.release, { once: true });
   }
 
   get passed(): boolean {
@@ -47,9 +50,10 @@ export class RequestDeadline {
     return this.passed ? 0 : Math.max(0, this.endsAt - performance.now());
   }
 
-  release(): void {
+  readonly release = (): void => {
     clearTimeout(this.timer);
-  }
+    this.clientSignal.removeEventListener('abort', this.release);
+  };
 
   /** The answer, the deadline released once it is complete (a stream: when it ends). */
   releaseAfter(answer: GatewayAnswer): GatewayAnswer {
