@@ -2,7 +2,8 @@
 // body reaches an OpenAI-compatible backend under the served model's name, the images come
 // back as sent, dall-e-3 is billed per image by quality and size and gpt-image-1 by the
 // tokens it reports (cost header and stored usage; an edit's input images at their own
-// image input price), a dollar budget refuses once spent, a
+// image input price, gpt-image-1.5's images at their image output price, held at it too),
+// a dollar budget refuses once spent, a
 // failing backend fails over, backends without images are skipped, bad bodies are 400s.
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,6 +17,7 @@ import { metricSum } from '@aigw/testing';
 import {
   FAKE_IMAGE_B64,
   FAKE_INPUT_IMAGE_TOKENS,
+  FAKE_OUTPUT_TEXT_TOKENS,
   FakeAnthropicUpstream,
   FakeOpenAiUpstream,
 } from '@aigw/testing/fake-provider';
@@ -24,6 +26,8 @@ import { startApp, type AppProcess } from '@aigw/testing/processes';
 const COST_HEADER = 'x-ai-gateway-cost-usd';
 // gpt-image-1's list prices: $5 text and $10 image input, $40 output per 1M tokens.
 const GPT_IMAGE = { inputPer1k: 0.005, imageInputPer1k: 0.01, outputPer1k: 0.04 };
+// gpt-image-1.5's: $5 text input, $10 text output, $32 image output per 1M tokens.
+const GPT_IMAGE_15 = { inputPer1k: 0.005, outputPer1k: 0.01, imageOutputPer1k: 0.032 };
 const asHeader = (dollars: number) => Number(dollars.toFixed(7));
 
 describe('all-in-one gateway: /v1/images/generations', () => {
@@ -47,6 +51,7 @@ spec:
   - {name: primary, priority: 1, provider: openai, baseUrl: "${primary.baseUrl}", auth: {apiKeyRef: {name: openai-key}}, model: dall-e-3, modelNameOverride: painter}
   - {name: secondary, priority: 2, provider: openai-compatible, baseUrl: "${secondary.baseUrl}", model: dall-e-3-backup, modelNameOverride: painter}
   - {name: tokens, provider: openai-compatible, baseUrl: "${primary.baseUrl}", model: gpt-image-1}
+  - {name: tokens-15, provider: openai-compatible, baseUrl: "${primary.baseUrl}", model: gpt-image-1.5}
   userIdentification: {header: x-user-id}
   failover: {on: [rateLimit, timeout, error], retryDelay: 0s}
   costControl:
@@ -55,6 +60,7 @@ spec:
       dall-e-3: {inputPer1k: 0, outputPer1k: 0, perImage: 0.04, perImageVariants: {hd: 0.08, 1792x1024: 0.08, hd/1792x1024: 0.12}}
       dall-e-3-backup: {inputPer1k: 0, outputPer1k: 0, perImage: 0.04}
       gpt-image-1: {inputPer1k: ${GPT_IMAGE.inputPer1k}, imageInputPer1k: ${GPT_IMAGE.imageInputPer1k}, outputPer1k: ${GPT_IMAGE.outputPer1k}}
+      gpt-image-1.5: {inputPer1k: ${GPT_IMAGE_15.inputPer1k}, outputPer1k: ${GPT_IMAGE_15.outputPer1k}, imageOutputPer1k: ${GPT_IMAGE_15.imageOutputPer1k}}
 `,
     );
     gateway = await startApp('gateway', {
@@ -133,6 +139,50 @@ spec:
     assert.equal(data.usage?.output_tokens, 1056);
     const dollars = (20 / 1000) * GPT_IMAGE.inputPer1k + (1056 / 1000) * GPT_IMAGE.outputPer1k;
     assert.equal(Number(response.headers.get(COST_HEADER)), asHeader(dollars));
+  });
+
+  it("bills gpt-image-1.5's images at imageOutputPer1k and its text output at outputPer1k", async () => {
+    const { data, response } = await client.images
+      .generate({ model: 'gpt-image-1.5', prompt: 'a fox', n: 2, quality: 'medium' })
+      .withResponse();
+    assert.equal(data.data?.length, 2);
+    assert.equal(data.usage?.output_tokens_details?.image_tokens, 2 * 1056);
+    assert.equal(data.usage?.output_tokens, 2 * 1056 + FAKE_OUTPUT_TEXT_TOKENS);
+    const dollars =
+      (20 / 1000) * GPT_IMAGE_15.inputPer1k +
+      (FAKE_OUTPUT_TEXT_TOKENS / 1000) * GPT_IMAGE_15.outputPer1k +
+      ((2 * 1056) / 1000) * GPT_IMAGE_15.imageOutputPer1k;
+    assert.equal(Number(response.headers.get(COST_HEADER)), asHeader(dollars));
+    assert.equal((data.usage as unknown as { cost: number }).cost, asHeader(dollars));
+    const text = await (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
+    const tokens = (type: string) =>
+      metricSum(text, 'ai_gateway_tokens_total', { user, model: 'gpt-image-1.5', type });
+    assert.equal(tokens('output'), 2 * 1056 + FAKE_OUTPUT_TEXT_TOKENS);
+    assert.equal(tokens('image_output'), 2 * 1056);
+  });
+
+  it("holds gpt-image-1.5's images at imageOutputPer1k: two high-quality ones never fit $0.25", async () => {
+    // Held at 2 x 6,240 image tokens: about $0.40 at $32 per 1M ($0.125 at the text's $10,
+    // which would let the call through).
+    await assert.rejects(
+      client.images.generate({ model: 'gpt-image-1.5', prompt: 'a fox', n: 2, quality: 'high' }),
+      (error: unknown) => {
+        assert.ok(error instanceof OpenAI.BadRequestError, String(error));
+        const held = Number(/cost up to ([\d.]+) dollars/.exec(error.message)?.[1]);
+        const images = ((2 * 6_240) / 1000) * GPT_IMAGE_15.imageOutputPer1k;
+        assert.ok(held >= images && held < images + 0.001, `${held} held`);
+        assert.match(error.message, /maxDailyCostPerUser/);
+        return true;
+      },
+    );
+    assert.equal(primary.calls.length, 0, 'refused before any call');
+    // One fits ($0.20).
+    const one = await client.images.generate({
+      model: 'gpt-image-1.5',
+      prompt: 'a fox',
+      quality: 'high',
+    });
+    assert.equal(one.data?.length, 1);
   });
 
   it("bills a gpt-image-1 edit's input images at imageInputPer1k: header, usage.cost, stored row", async () => {

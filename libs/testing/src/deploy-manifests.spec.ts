@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseAllDocuments, parse } from 'yaml';
-import { MetricsRegistry } from '@aigw/observability';
+import { MetricsRegistry, TOKEN_TYPES } from '@aigw/observability';
 import {
   APP_ENV_VARS,
   APP_NAMES,
@@ -497,6 +497,36 @@ test('every dashboard query reads metrics and labels the registry exports, and s
   for (const name of exported.keys()) {
     if (!/^(ai_gateway|gen_ai)_/.test(name) || /_(bucket|sum|count)$/.test(name)) continue;
     assert.ok(used.has(name), `no dashboard panel shows ${name}`);
+  }
+});
+
+test('the token panels name every token type the gateway records, and count only input and output as totals', () => {
+  const dashboard = JSON.parse(read('deploy/grafana/ai-gateway-dashboard.json')) as {
+    panels: (DashboardPanel & { description?: string })[];
+  };
+  const reading = dashboard.panels.filter((panel) =>
+    (panel.targets ?? []).some((target) => target.expr.includes('ai_gateway_tokens_total')),
+  );
+  const byType = reading.find((panel) =>
+    panel.targets?.some((target) => /by \([^)]*\btype\b/.test(target.expr)),
+  );
+  assert.ok(byType, 'a panel shows ai_gateway_tokens_total by type');
+  for (const type of TOKEN_TYPES) {
+    assert.match(byType.description ?? '', new RegExp(`\\b${type}\\b`), `${byType.title}: ${type}`);
+  }
+  // A total of tokens adds input and output only: the other types are parts of them.
+  for (const panel of reading) {
+    for (const target of panel.targets ?? []) {
+      if (!/sum by \(user\)/.test(target.expr)) continue;
+      assert.match(target.expr, /type=~"input\|output"/, panel.title);
+      for (const part of TOKEN_TYPES.filter((type) => type !== 'input' && type !== 'output')) {
+        assert.match(
+          panel.description ?? '',
+          new RegExp(`\\b${part}\\b`),
+          `${panel.title}: ${part}`,
+        );
+      }
+    }
   }
 });
 

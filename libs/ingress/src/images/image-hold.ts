@@ -23,7 +23,8 @@ export const INPUT_IMAGE_TOKENS = { low: 581, high: 581 + 6_240 } as const;
 
 /**
  * What an image generation may cost at most: `n` images as asked (for per-image prices),
- * the prompt's tokens, each image's output tokens at its quality's largest size, and an
+ * the prompt's tokens, each image's output tokens at its quality's largest size (as image
+ * output, `imageOutputPer1k` where the model has it), and an
  * edit's files (the mask too: an upper bound) at `INPUT_IMAGE_TOKENS` each, as image input.
  */
 export function imageHoldCounts(request: GatewayRequest): TokenCounts {
@@ -42,6 +43,8 @@ export function imageHoldCounts(request: GatewayRequest): TokenCounts {
     inputTokens: estimatePromptTokensUpperBound(body) + imageInput,
     ...(imageInput > 0 ? { imageInputTokens: imageInput } : {}),
     outputTokens: images * perImage,
+    // All of it images, held at the image output price where the model has one.
+    imageOutputTokens: images * perImage,
     images,
     ...(variant.length > 0 ? { imageVariant: variant.join('/') } : {}),
   };

@@ -54,6 +54,14 @@ describe('imageHoldCounts', () => {
     assert.ok(held.inputTokens > 0);
   });
 
+  it('holds every output token as an image token, for the image output price', () => {
+    for (const body of [{ n: 3, quality: 'low' }, { quality: 'auto' }, {}]) {
+      const held = imageHoldCounts(request(body));
+      assert.equal(held.imageOutputTokens, held.outputTokens, JSON.stringify(body));
+      assert.ok(held.outputTokens > 0);
+    }
+  });
+
   it('assumes one image at the highest quality when the body leaves them out', () => {
     const held = imageHoldCounts(request({ quality: 'auto' }));
     assert.equal(held.images, 1);

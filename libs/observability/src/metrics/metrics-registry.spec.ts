@@ -25,6 +25,7 @@ describe('MetricsRegistry', () => {
         cache_write: 15,
         cache_write_1h: 5,
         image_input: 7,
+        image_output: 30,
       },
     );
     m.observeRequestDuration({ provider: 'openai', model: 'gpt-4' }, 0.8);
@@ -40,6 +41,7 @@ describe('MetricsRegistry', () => {
       'ai_gateway_tokens_total{user="alice",model="gpt-4",type="cache_write"} 15',
       'ai_gateway_tokens_total{user="alice",model="gpt-4",type="cache_write_1h"} 5',
       'ai_gateway_tokens_total{user="alice",model="gpt-4",type="image_input"} 7',
+      'ai_gateway_tokens_total{user="alice",model="gpt-4",type="image_output"} 30',
       'ai_gateway_request_duration_seconds_count{provider="openai",model="gpt-4"} 1',
       'ai_gateway_fallback_total{from="openai",to="anthropic",reason="rate_limit"} 1',
       'ai_gateway_cost_dollars{user="alice",model="gpt-4"} 0.0048',

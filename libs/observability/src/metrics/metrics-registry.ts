@@ -39,10 +39,11 @@ export function metricsOptionsFromEnv(
 /**
  * `cached` and `cache_write` are parts of `input`; `cache_write_1h` is the part of
  * `cache_write` written with a 1-hour lifetime (priced above the 5-minute writes);
- * `image_input` is the part of `input` that was images (an image edit's, priced apart).
+ * `image_input` is the part of `input` that was images (an image edit's, priced apart);
+ * `image_output` the part of `output` that was images (an image model's, priced apart).
  */
 export type TokenType =
-  'input' | 'output' | 'cached' | 'cache_write' | 'cache_write_1h' | 'image_input';
+  'input' | 'output' | 'cached' | 'cache_write' | 'cache_write_1h' | 'image_input' | 'image_output';
 
 /** Labels of the OpenTelemetry GenAI metrics, in our own spelling. */
 export interface GenAiLabels {
@@ -70,13 +71,15 @@ const REQUEST_DURATION_BUCKETS = [
   0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300,
 ];
 
-const TOKEN_TYPES: readonly TokenType[] = [
+/** Every `type` of `ai_gateway_tokens_total`, in the order recorded. */
+export const TOKEN_TYPES: readonly TokenType[] = [
   'input',
   'output',
   'cached',
   'cache_write',
   'cache_write_1h',
   'image_input',
+  'image_output',
 ];
 
 const GEN_AI_LABELS = [
@@ -116,7 +119,7 @@ export class MetricsRegistry {
   // The spec's metrics.
   readonly #tokens = new FastCounter({
     name: 'ai_gateway_tokens_total',
-    help: 'Tokens processed, by user, model and type: input, output; cached and cache_write (read from and written to the prompt cache) are parts of input; cache_write_1h is the part of cache_write written for an hour; image_input is the part of input that was images (image edits)',
+    help: 'Tokens processed, by user, model and type: input, output; cached and cache_write (read from and written to the prompt cache) are parts of input; cache_write_1h is the part of cache_write written for an hour; image_input is the part of input that was images (image edits); image_output is the part of output that was images (image models)',
     labelNames: ['user', 'model', 'type'] as const,
     registers: [this.registry],
   });

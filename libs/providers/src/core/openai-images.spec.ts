@@ -7,7 +7,11 @@ import {
   type JsonAnswer,
   type UpstreamTarget,
 } from '@aigw/contracts/data-plane';
-import { FAKE_INPUT_IMAGE_TOKENS, FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
+import {
+  FAKE_INPUT_IMAGE_TOKENS,
+  FAKE_OUTPUT_TEXT_TOKENS,
+  FakeOpenAiUpstream,
+} from '@aigw/testing/fake-provider';
 import { azureDeploymentUrl } from '../azure/azure-urls';
 import { OpenAiCompatibleAdapter } from '../openai-compatible/openai-compatible.adapter';
 import { imageUsage, imageVariant } from './openai-images';
@@ -37,6 +41,8 @@ describe('imageUsage', () => {
         inputTokens: 12,
         outputTokens: 8320,
         cachedInputTokens: 0,
+        // No breakdown: what the Images API makes is images.
+        imageOutputTokens: 8320,
         images: 2,
         imageVariant: 'high/1024x1024',
         source: 'reported',
@@ -63,6 +69,32 @@ describe('imageUsage', () => {
     }
     // Never more than the input it is a part of.
     assert.equal(reported({ image_tokens: 9_000 }).imageInputTokens, 408);
+  });
+
+  it('counts the image tokens of the output apart from its text, all of it without a breakdown', () => {
+    const reported = (details?: unknown) =>
+      imageUsage(
+        { prompt: 'a fox' },
+        {
+          data: [{}],
+          usage: {
+            input_tokens: 20,
+            output_tokens: 1080,
+            ...(details === undefined ? {} : { output_tokens_details: details }),
+          },
+        },
+      );
+    const usage = reported({ text_tokens: 24, image_tokens: 1056 });
+    assert.equal(usage.outputTokens, 1080);
+    assert.equal(usage.imageOutputTokens, 1056);
+    // No breakdown, or one without a usable image count: the output is the images made.
+    for (const details of [undefined, null, { text_tokens: 24 }, { image_tokens: -1 }]) {
+      assert.equal(reported(details).imageOutputTokens, 1080, JSON.stringify(details));
+    }
+    // A breakdown of no image tokens has no image part.
+    assert.ok(!('imageOutputTokens' in reported({ text_tokens: 1080, image_tokens: 0 })));
+    // Never more than the output it is a part of.
+    assert.equal(reported({ image_tokens: 9_000 }).imageOutputTokens, 1080);
   });
 
   it("counts the prompt's tokens when nothing is reported", () => {
@@ -167,6 +199,17 @@ describe('images on OpenAI-compatible backends', () => {
     })) as JsonAnswer;
     assert.equal(answer.usage.imageInputTokens, 2 * FAKE_INPUT_IMAGE_TOKENS);
     assert.equal(answer.usage.inputTokens, 20 + 2 * FAKE_INPUT_IMAGE_TOKENS);
+    assert.equal(answer.usage.source, 'reported');
+  });
+
+  it("reports a gpt-image-1.5 generation's image output tokens apart from its text", async () => {
+    const answer = (await new OpenAiCompatibleAdapter().invoke({
+      request: imageRequest({ model: 'gpt-image-1.5', n: 2 }),
+      target: { ...target, model: 'gpt-image-1.5' },
+      signal: new AbortController().signal,
+    })) as JsonAnswer;
+    assert.equal(answer.usage.outputTokens, 2 * 1056 + FAKE_OUTPUT_TEXT_TOKENS);
+    assert.equal(answer.usage.imageOutputTokens, 2 * 1056);
     assert.equal(answer.usage.source, 'reported');
   });
 

@@ -11,8 +11,8 @@ import { fetchUpstreamJson } from './upstream-json';
  * One image generation at an endpoint of OpenAI's wire format: the body as the client
  * sent it with the served model, the answer as it came. Usage counts the images made and
  * what they were asked as (`quality/size`), for per-image prices (dall-e-3), beside the
- * tokens gpt-image-1 reports (its images are output tokens, an edit's input images the
- * input's image tokens, priced apart); without a report, the prompt's tokens are counted.
+ * tokens gpt-image-1 reports (its images are output image tokens, an edit's input images the
+ * input's image tokens, each priced apart); without a report, the prompt's tokens are counted.
  */
 export async function invokeOpenAiImages(
   call: ProviderCall,
@@ -57,7 +57,8 @@ function formPost(
 /**
  * The images made, as asked, and the tokens reported (else the prompt's, estimated): of the
  * input, the image tokens (`input_tokens_details.image_tokens`, an edit's input images),
- * which OpenAI bills above text.
+ * which OpenAI bills above text; of the output, the image tokens
+ * (`output_tokens_details.image_tokens`), else all of it: what this API makes is images.
  */
 export function imageUsage(asked: JsonObject, answer: JsonObject): TokenUsage {
   const images = Array.isArray(answer.data) ? answer.data.length : 0;
@@ -72,11 +73,19 @@ export function imageUsage(asked: JsonObject, answer: JsonObject): TokenUsage {
       (isJsonObject(details) ? count(details.image_tokens) : undefined) ?? 0,
       input,
     );
+    const output = count(usage.output_tokens) ?? 0;
+    const outputDetails = usage.output_tokens_details;
+    // Without a breakdown the output is the images made; never more than the output.
+    const imageOutput = Math.min(
+      (isJsonObject(outputDetails) ? count(outputDetails.image_tokens) : undefined) ?? output,
+      output,
+    );
     return {
       inputTokens: input,
-      outputTokens: count(usage.output_tokens) ?? 0,
+      outputTokens: output,
       cachedInputTokens: 0,
       ...(imageInput > 0 ? { imageInputTokens: imageInput } : {}),
+      ...(imageOutput > 0 ? { imageOutputTokens: imageOutput } : {}),
       ...counts,
       source: 'reported',
     };

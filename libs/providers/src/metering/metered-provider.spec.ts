@@ -160,4 +160,35 @@ describe('MeteredProviderPort', () => {
     const [event] = events;
     assert.equal(event.type === 'usage.recorded' && event.imageInputTokens, 388);
   });
+
+  it("counts an image model's image output tokens on their own series and in the usage event", async () => {
+    const metrics = new MetricsRegistry({ collectDefaultMetrics: false });
+    const events: GatewayEvent[] = [];
+    const publisher: EventPublisher = {
+      publish: (event) => events.push(event),
+      flush: async () => {},
+    };
+    const made: GatewayAnswer = {
+      ...answer,
+      usage: {
+        inputTokens: 20,
+        outputTokens: 1080,
+        cachedInputTokens: 0,
+        imageOutputTokens: 1056,
+        source: 'reported',
+      },
+    };
+    const port = new MeteredProviderPort({ invoke: async () => made }, publisher, metrics, () => ({
+      weightedTokens: 1_100,
+      dollars: 0,
+    }));
+    await port.invoke(callTo('east'));
+    await new Promise((resolve) => setImmediate(resolve));
+    const text = await metrics.metrics();
+    const tokens = (type: string) => metricSum(text, 'ai_gateway_tokens_total', { type });
+    assert.equal(tokens('output'), 1080);
+    assert.equal(tokens('image_output'), 1056, 'a part of output, counted on its own too');
+    const [event] = events;
+    assert.equal(event.type === 'usage.recorded' && event.imageOutputTokens, 1056);
+  });
 });

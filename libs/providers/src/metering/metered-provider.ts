@@ -84,6 +84,7 @@ export class MeteredProviderPort implements ProviderPort {
         cache_write: usage.cacheWriteInputTokens,
         cache_write_1h: usage.cacheWrite1hInputTokens,
         image_input: usage.imageInputTokens,
+        image_output: usage.imageOutputTokens,
       },
     );
     if (price.dollars > 0) this.metrics.addCost({ user, model }, price.dollars);

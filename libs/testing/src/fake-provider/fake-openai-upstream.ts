@@ -351,10 +351,18 @@ export const FAKE_IMAGE_B64 =
 export const FAKE_INPUT_IMAGE_TOKENS = 194;
 
 /**
+ * Text tokens the fake reports in the output of gpt-image models after gpt-image-1 (-mini),
+ * beside their image tokens (`output_tokens_details`); gpt-image-1's answers carry no
+ * breakdown.
+ */
+export const FAKE_OUTPUT_TEXT_TOKENS = 24;
+
+/**
  * `n` images as OpenAI answers them: URLs (dall-e) or base64 (b64_json, and always for
  * gpt-image models, which also report tokens: 20 text tokens in, plus
  * `FAKE_INPUT_IMAGE_TOKENS` per image an edit sends (not the mask) as image tokens, and
- * 1056 out per image, medium 1024x1024).
+ * 1056 image tokens out per image, medium 1024x1024; later models than gpt-image-1 also
+ * `FAKE_OUTPUT_TEXT_TOKENS` of text out, broken down in `output_tokens_details`).
  */
 function images(response: ServerResponse, model: string, body: Record<string, unknown>): void {
   const n = Number(body.n ?? 1); // a number in JSON, text in an edit's form
@@ -362,6 +370,7 @@ function images(response: ServerResponse, model: string, body: Record<string, un
   const b64 = tokens || body.response_format === 'b64_json';
   const sent = [body.image, body['image[]']].flat().filter((file) => typeof file === 'object');
   const imageTokens = FAKE_INPUT_IMAGE_TOKENS * sent.length;
+  const textOut = /^gpt-image-1(-mini)?$/.test(model) ? 0 : FAKE_OUTPUT_TEXT_TOKENS;
   json(response, {
     created: 1_700_000_000,
     data: Array.from({ length: n }, (_, index) =>
@@ -376,9 +385,12 @@ function images(response: ServerResponse, model: string, body: Record<string, un
       ? {
           usage: {
             input_tokens: 20 + imageTokens,
-            output_tokens: 1056 * n,
-            total_tokens: 20 + imageTokens + 1056 * n,
+            output_tokens: 1056 * n + textOut,
+            total_tokens: 20 + imageTokens + 1056 * n + textOut,
             input_tokens_details: { text_tokens: 20, image_tokens: imageTokens },
+            ...(textOut > 0
+              ? { output_tokens_details: { text_tokens: textOut, image_tokens: 1056 * n } }
+              : {}),
           },
         }
       : {}),
