@@ -294,6 +294,20 @@ describe('StreamTail', () => {
     }
   });
 
+  it("keeping a pair whole never cuts into a match an operator's pattern ends mid-pair", () => {
+    // Without the u flag '.' takes one UTF-16 unit: this match ends between a pair's halves.
+    const custom = new Redactor({
+      detectors: [],
+      patterns: [{ name: 'z', regex: 'Z{24}.', mode: 'redact' }],
+    });
+    const tail = new StreamTail(custom, 24, new Map());
+    let out = tail.push(`ab ${'Z'.repeat(21)}`).text;
+    out += tail.push('ZZZ😀 and').text;
+    out += tail.push(' some more text after it').text + tail.flush().text;
+    assert.doesNotMatch(out, /Z/);
+    assert.match(out, /^ab \[REDACTED:z\]/);
+  });
+
   it('releases text once more than the hold has arrived, never more than it must keep', () => {
     const tally: RedactionTally = new Map();
     const tail = new StreamTail(scanner, 16, tally);

@@ -97,6 +97,9 @@ export class StreamTail {
     let cut = final ? text.length : text.length - this.hold;
     let growing: number | undefined;
     if (!final) {
+      // Never between a surrogate pair's halves: each half alone is no character, and a
+      // client that decodes chunk by chunk (or re-encodes as UTF-8) would mangle it.
+      if (isHighSurrogate(text.charCodeAt(cut - 1))) cut--;
       const straddling = matches.find((m) => m.start >= from && m.start < cut && m.end > cut);
       // A short match may still grow: hold it whole. One as long as the hold is let go.
       if (straddling) {
@@ -106,9 +109,6 @@ export class StreamTail {
         if (long && straddling.end === text.length) growing = straddling.start;
       }
     }
-    // Never between a surrogate pair's halves: each half alone is no character, and a
-    // client that decodes chunk by chunk (or re-encodes as UTF-8) would mangle it.
-    if (cut < text.length && isHighSurrogate(text.charCodeAt(cut - 1))) cut--;
     if (cut <= from) {
       this.from = from;
       return { text: '' };
