@@ -16,6 +16,7 @@ import { Topic } from '@aigw/contracts';
 import {
   FAKE_IMAGE_B64,
   FAKE_INPUT_IMAGE_TOKENS,
+  FAKE_OUTPUT_TEXT_TOKENS,
   FAKE_SPEECH_USAGE,
   FakeOpenAiUpstream,
   fakeSpeechAudio,
@@ -69,11 +70,13 @@ spec:
   - {name: narrator, priority: 0, provider: openai-compatible, baseUrl: "${primary.baseUrl}", model: gpt-4o-mini-tts, modelNameOverride: narrator}
   - {name: painter, priority: 0, provider: openai-compatible, baseUrl: "${primary.baseUrl}", model: dall-e-2, modelNameOverride: painter}
   - {name: editor, priority: 0, provider: openai-compatible, baseUrl: "${primary.baseUrl}", model: gpt-image-1}
+  - {name: maker, priority: 0, provider: openai-compatible, baseUrl: "${primary.baseUrl}", model: gpt-image-1.5}
   failover: {on: [rateLimit, timeout, error], retryDelay: 0s}
   costControl:
     modelPricing:
       whisper-1: {inputPer1k: 0, outputPer1k: 0, perMinute: ${PER_MINUTE}}
       gpt-image-1: {inputPer1k: 0.005, imageInputPer1k: 0.01, outputPer1k: 0.04}
+      gpt-image-1.5: {inputPer1k: 0.005, outputPer1k: 0.01, imageOutputPer1k: 0.032}
 `,
     );
     const shared = { AI_GATEWAY_CONFIG: path, AI_GATEWAY_MAX_BODY_BYTES: String(BODY_LIMIT) };
@@ -214,6 +217,17 @@ spec:
       .withResponse();
     // The ingress prices the usage the wire brought: 20 text, 194 image, 1056 output tokens.
     const dollars = 0.02 * 0.005 + (FAKE_INPUT_IMAGE_TOKENS / 1000) * 0.01 + 1.056 * 0.04;
+    const rounded = Number(dollars.toFixed(7));
+    assert.equal(Number(response.headers.get('x-ai-gateway-cost-usd')), rounded);
+    assert.equal((data.usage as unknown as { cost: number }).cost, rounded);
+  });
+
+  it("prices a generation's output images at imageOutputPer1k at the ingress, across the wire", async () => {
+    const { data, response } = await client.images
+      .generate({ model: 'gpt-image-1.5', prompt: 'a hat' })
+      .withResponse();
+    // The ingress prices the usage the wire brought: 20 in, 24 text and 1056 image tokens out.
+    const dollars = 0.02 * 0.005 + (FAKE_OUTPUT_TEXT_TOKENS / 1000) * 0.01 + 1.056 * 0.032;
     const rounded = Number(dollars.toFixed(7));
     assert.equal(Number(response.headers.get('x-ai-gateway-cost-usd')), rounded);
     assert.equal((data.usage as unknown as { cost: number }).cost, rounded);
