@@ -12,8 +12,12 @@ const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 export const REFRESH_MARGIN_MS = 5 * 60_000;
 /** How long a token exchange or metadata request may take before the call fails over. */
 const TOKEN_REQUEST_TIMEOUT_MS = 10_000;
-/** Token sources kept at once: one per service-account key, and the metadata server's. */
-const MAX_SOURCES = 64;
+/**
+ * Token sources kept at once (one per backend and key), least recently used dropped
+ * first: well above any configuration's Vertex backends (models times regions), so a
+ * source is only dropped for a key rotated away, never by backends called in turn.
+ */
+const MAX_SOURCES = 4096;
 
 export type TokenSourceKind = 'service_account' | 'metadata';
 
@@ -154,7 +158,11 @@ export class GoogleAccessTokens {
         ? `${backend}\0metadata`
         : `${backend}\0${createHash('sha256').update(serviceAccountKey).digest('hex')}`;
     let source = this.sources.get(id);
-    if (!source) {
+    if (source) {
+      // Re-inserted: the map's order is the order of last use, oldest first.
+      this.sources.delete(id);
+      this.sources.set(id, source);
+    } else {
       const mint =
         serviceAccountKey === undefined
           ? () => this.counted(backend, 'metadata', () => this.fromMetadata(backend))

@@ -115,6 +115,16 @@ describe('Google access tokens', () => {
     assert.equal(oauth.exchanges, 1);
   });
 
+  it('keeps a token per backend for configurations with many Vertex backends', async () => {
+    // Models times regions: 80 backends called in turn must not evict each other's tokens.
+    const tokens = new GoogleAccessTokens();
+    const backends = Array.from({ length: 80 }, (_, i) => `vertex-${i}`);
+    for (let round = 0; round < 3; round++) {
+      for (const backend of backends) await tokens.accessToken(backend, account.json);
+    }
+    assert.equal(oauth.exchanges, 80);
+  });
+
   it('names the backend and the refused exchange, never the key or a token, and retries next time', async () => {
     const events: TokenRefreshEvent[] = [];
     const tokens = new GoogleAccessTokens({ onRefresh: (e) => events.push(e) });
