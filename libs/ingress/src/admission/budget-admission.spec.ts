@@ -102,6 +102,30 @@ describe('BudgetAdmission', () => {
     assert.ok(Number(next.headers['x-ratelimit-remaining-tokens']) >= 300 - 100 - 50);
   });
 
+  it('says what to shrink in an image or embeddings request larger than the window', async () => {
+    const { admission } = setup();
+    const refusal = (over: Partial<GatewayRequest>) =>
+      admission.admit({ ...request('u5', 1), ...over }).then(
+        () => assert.fail('admitted a request larger than the window'),
+        (error: unknown) => error as DataPlaneError,
+      );
+    // Ten high-quality images hold 10 x 6,240 output tokens: never within 300 a minute.
+    const images = await refusal({
+      operation: 'images',
+      body: { model: 'm', prompt: 'a lighthouse', n: 10, quality: 'high' },
+    });
+    assert.equal(images.httpStatus, 400);
+    assert.equal(images.param, 'n');
+    assert.match(images.message, /ask for fewer, smaller or lower-quality images$/);
+    assert.doesNotMatch(images.message, /max_tokens/);
+    const embeddings = await refusal({
+      operation: 'embeddings',
+      body: { model: 'm', input: 'word '.repeat(400) },
+    });
+    assert.equal(embeddings.param, 'input');
+    assert.match(embeddings.message, /send less input$/);
+  });
+
   it('holds max_tokens for each of the n choices a request asks for', async () => {
     const { admission } = setup();
     const single = await admission.admit(request('u5', 50));

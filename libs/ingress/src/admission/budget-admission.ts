@@ -24,6 +24,8 @@ import {
   DataPlaneError,
   DataPlaneErrorCode,
   estimatePromptTokensUpperBound,
+  AUDIO_OPERATIONS,
+  IMAGE_OPERATIONS,
   MEDIA_OPERATIONS,
   SCORING_OPERATIONS,
   normalizedThinking,
@@ -138,7 +140,7 @@ export class BudgetAdmission {
     // A worst case above a whole window of one of the caller's limits is refused whenever
     // it is retried: say so (400), not "try again after the reset" (429).
     const unfit = limits.find((limit) => amounts[limit.unit] > limit.limit);
-    if (unfit) throw largerThanLimit(unfit, amounts[unfit.unit]);
+    if (unfit) throw largerThanLimit(unfit, amounts[unfit.unit], request.operation);
     const changes = limits.map(change);
 
     // The per-model limit held is that of the first model of the chain with room. With
@@ -273,15 +275,48 @@ function choicesOf(body: Readonly<Record<string, unknown>>): number {
   return choices;
 }
 
-function largerThanLimit(limit: BoundLimit, amount: number): DataPlaneError {
+function largerThanLimit(limit: BoundLimit, amount: number, operation: Operation): DataPlaneError {
   const unit = unitName(limit.unit);
+  const { estimate, advice, param } = shrinkAdvice(operation);
   return new DataPlaneError(
     DataPlaneErrorCode.InvalidRequest,
-    `This request may cost up to ${amount} ${unit} (its prompt estimate plus max_tokens, on ` +
-      `the dearest model that may serve it), more than ${limit.kind} allows in a whole window ` +
-      `(${limit.limit}): lower max_tokens or shorten the prompt`,
-    { param: 'max_tokens' },
+    `This request may cost up to ${amount} ${unit} (${estimate}, on the dearest model that ` +
+      `may serve it), more than ${limit.kind} allows in a whole window (${limit.limit}): ${advice}`,
+    { param },
   );
+}
+
+/** How a request too large for a whole window was sized, and what the caller can shrink. */
+function shrinkAdvice(operation: Operation): { estimate: string; advice: string; param: string } {
+  if (IMAGE_OPERATIONS.has(operation)) {
+    return {
+      estimate: 'the images it asks for at their size and quality, with the prompt',
+      advice: 'ask for fewer, smaller or lower-quality images',
+      param: 'n',
+    };
+  }
+  if (AUDIO_OPERATIONS.has(operation)) {
+    return {
+      estimate: "the audio file's length and its transcript",
+      advice: 'send a shorter file',
+      param: 'file',
+    };
+  }
+  if (operation === 'speech') {
+    return { estimate: 'the text to speak', advice: 'send a shorter input', param: 'input' };
+  }
+  if (operation === 'embeddings' || operation === 'moderations' || operation === 'rerank') {
+    return {
+      estimate: 'its input estimate',
+      advice: 'send less input',
+      param: operation === 'rerank' ? 'documents' : 'input',
+    };
+  }
+  return {
+    estimate: 'its prompt estimate plus max_tokens',
+    advice: 'lower max_tokens or shorten the prompt',
+    param: 'max_tokens',
+  };
 }
 
 /**
