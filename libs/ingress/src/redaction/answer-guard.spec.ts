@@ -280,6 +280,24 @@ describe('StreamTail', () => {
     }
   });
 
+  it('a JWT longer than the hold is masked whole: it is a match from its payload on', () => {
+    // An ID token: header, an 800-character payload (claims, PII), signature.
+    const b64 = (text: string) => Buffer.from(text).toString('base64url');
+    const jwt = [
+      b64('{"alg":"RS256","kid":"k1","typ":"JWT"}'),
+      b64(JSON.stringify({ sub: '1234567890', email: 'jane@example.com', pad: 'x'.repeat(560) })),
+      'S'.repeat(342),
+    ].join('.');
+    const text = `Your token is ${jwt} (keep it safe).`;
+    for (const size of [1, 5, 40]) {
+      const pieces: string[] = [];
+      for (let i = 0; i < text.length; i += size) pieces.push(text.slice(i, i + size));
+      const { text: out, tally } = run(pieces, 256);
+      assert.equal(out, 'Your token is [REDACTED:apiKey] (keep it safe).', `chunks of ${size}`);
+      assert.equal(tally.get('apiKey'), 1);
+    }
+  });
+
   it('never releases half of a surrogate pair (emoji, rare CJK)', () => {
     const text = `Mail ${EMAIL} 😀🎉 ${'𠜎😀x'.repeat(30)} done`;
     for (const size of [1, 2, 3, 7]) {

@@ -64,7 +64,9 @@ export const BUILTIN_DETECTORS: Readonly<Record<RedactDetectorName, Detector>> =
           'github_pat_[A-Za-z0-9_]{22,255}',
           'xox[abposr]-[A-Za-z0-9-]{10,}', // Slack
           'AIza[0-9A-Za-z_-]{35}', // Google API keys
-          'eyJ[A-Za-z0-9_-]{5,}\\.eyJ[A-Za-z0-9_-]{5,}\\.[A-Za-z0-9_-]{10,}', // JWTs
+          // JWTs, signed or not: a match from the payload's start, so a stream's hold
+          // catches a token longer than itself (an ID token) before its head goes out.
+          'eyJ[A-Za-z0-9_-]{5,}\\.eyJ[A-Za-z0-9_-]{5,}(?:\\.[A-Za-z0-9_-]{10,})?',
         ].join('|') +
         ')(?![A-Za-z0-9_-])',
       'g',

@@ -121,6 +121,7 @@ describe('Redactor built-in detectors', () => {
       'xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx',
       'AIzaSyA1234567890abcdefghijklmnopqrstuv',
       'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U',
+      'eyJhbGciOiJub25lIn0.eyJzdWIiOiIxMjM0NTY3ODkwIn0', // unsigned: the claims alone
       'sk_live_abcdefghijklmnop1234',
     ]);
     spares('apiKey', [
