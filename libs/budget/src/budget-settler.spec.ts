@@ -197,6 +197,33 @@ describe('BudgetSettler', () => {
     settler.close();
   });
 
+  it('sends a waiting `remaining` at once when the usage partitions may move (rebalance)', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const published = new RecordingPublisher();
+    const settler = new BudgetSettler(
+      () => CONFIG,
+      new LocalBudgetStore(':memory:'),
+      published,
+      new MetricsRegistry({ collectDefaultMetrics: false }),
+      undefined,
+      undefined,
+      { remainingIntervalMs: 60_000 },
+    );
+    const at = new Date(thisMinute() + 10_000);
+    await settler.handle([usage('q1', 10, 0.1, at)]);
+    await settler.handle([usage('q1', 20, 0.1, at)]);
+    const perUser = () =>
+      states(published.events)
+        .filter((e) => e.limitKind === LimitKind.TokenBudgetPerUser)
+        .map((e) => e.remaining);
+    assert.deepEqual(perUser(), [90]);
+    settler.onRebalance();
+    assert.deepEqual(perUser(), [90, 70], 'before the next owner can announce anything');
+    t.mock.timers.tick(60_000);
+    assert.deepEqual(perUser(), [90, 70], 'nothing left to send at the end of the interval');
+    settler.close();
+  });
+
   it('announces a recovery at the first settlement of a new window after an exhaustion', async () => {
     const { published, settler } = setup();
     const minute = thisMinute();

@@ -117,6 +117,15 @@ export class BudgetSettler implements EventSubscription {
   }
 
   /**
+   * A usage partition may move to another budget replica: what waits goes out now, so the
+   * next owner's `exhausted` for the same limit cannot be followed by this one's stale
+   * `remaining` on the compacted topic.
+   */
+  onRebalance(): void {
+    this.remaining.flush();
+  }
+
+  /**
    * Sends the `remaining` announcements still waiting for their interval to end; those
    * of settlements after it (the log's last delivery at shutdown) go out at once.
    */

@@ -20,6 +20,12 @@ export interface EventSubscription {
    */
   readonly ephemeral?: boolean;
   handle(events: readonly GatewayEvent[]): Promise<void>;
+  /**
+   * The group is rebalancing: this member's partitions may move to another. Whatever the
+   * subscriber holds back for them (paced announcements) should go out now, before the
+   * next owner starts publishing for the same keys.
+   */
+  onRebalance?(): void;
 }
 
 export const EVENT_PUBLISHER = Symbol('EVENT_PUBLISHER');

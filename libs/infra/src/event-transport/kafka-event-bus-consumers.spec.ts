@@ -24,6 +24,7 @@ const EVENTS = {
   START_BATCH_PROCESS: 'consumer.start_batch_process',
   END_BATCH_PROCESS: 'consumer.end_batch_process',
   CRASH: 'consumer.crash',
+  REBALANCING: 'consumer.rebalancing',
 } as const;
 
 type Listener = (event: { payload: Record<string, unknown> }) => void;
@@ -189,6 +190,29 @@ describe('KafkaEventBus consumers', () => {
     assert.deepEqual(second.commits, [{ topic: Topic.UsageRecorded, partition: 0, offset: '9' }]);
     assert.deepEqual(replaced, [{ group: 'budget', reason: 'crashed' }]);
     await until(() => bus.status().state === 'connected', 'fetching again');
+    await bus.close();
+  });
+
+  it("tells a subscriber when its group rebalances, and survives the subscriber's failure", async () => {
+    const kafka = new FakeKafka();
+    let rebalances = 0;
+    const bus = busOn(kafka);
+    await bus.subscribe({
+      group: 'budget',
+      topics: [Topic.UsageRecorded],
+      handle: async () => {},
+      onRebalance: () => {
+        rebalances++;
+        if (rebalances === 2) throw new Error('hand-over failed');
+      },
+    });
+    kafka.current.emit(EVENTS.REBALANCING, { groupId: 'budget' });
+    assert.equal(rebalances, 1);
+    kafka.current.emit(EVENTS.REBALANCING, { groupId: 'budget' });
+    assert.equal(rebalances, 2, 'a failing hand-over is logged, not thrown into kafkajs');
+    await bus.subscribe({ group: 'sink', topics: [Topic.UsageRecorded], handle: async () => {} });
+    kafka.current.emit(EVENTS.REBALANCING, { groupId: 'sink' });
+    assert.equal(rebalances, 2, 'a subscriber without the hook is left alone');
     await bus.close();
   });
 

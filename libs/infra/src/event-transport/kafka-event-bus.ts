@@ -574,6 +574,17 @@ export class KafkaEventBus implements EventPublisher {
     consumer.on(consumer.events.FETCH, () => {
       if (current()) member.failing = false;
     });
+    consumer.on(consumer.events.REBALANCING, () => {
+      if (!current()) return;
+      try {
+        member.subscription.onRebalance?.();
+      } catch (error) {
+        this.logger.warn('a subscriber failed to hand over before a rebalance', {
+          group: member.subscription.group,
+          error,
+        });
+      }
+    });
     let gaveUp: (error: unknown) => void = () => undefined;
     const givenUp = new Promise<never>((_, reject) => (gaveUp = reject));
     givenUp.catch(() => undefined);
