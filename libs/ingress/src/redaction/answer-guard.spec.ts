@@ -220,6 +220,16 @@ describe('AnswerGuard on JSON answers', () => {
     });
   });
 
+  it('a block rule wins over a mask it overlaps: the choice is withheld, not masked', () => {
+    const overlapping = new AnswerGuard({ ...CONFIG, blockPatterns: ['token=\\S+'] });
+    const report = new Recorder();
+    const answer = overlapping.check(chatJson(`Use token=${KEY} now.`), 'chat', report);
+    const choice = ((answer as JsonAnswer).body.choices as JsonObject[])[0];
+    assert.equal(choice.finish_reason, 'content_filter');
+    assert.deepEqual(report.blocks, ['blockPatterns[0]']);
+    assert.equal(report.count('apiKey'), 0, 'the key it contained is not counted as masked');
+  });
+
   it('an answer with nothing to mask is the very same object, and nothing is reported', () => {
     const report = new Recorder();
     const answer = chatJson('Nothing to see: version 1.2.3, order 4155552671.');

@@ -75,12 +75,19 @@ export class Redactor {
           continue;
         }
         if (rule.accept && !rule.accept(m[0])) continue;
-        if (found.some((other) => start < other.end && other.start < end)) continue;
+        const block = rule.mode === 'block';
+        if (found.some((other) => start < other.end && other.start < end)) {
+          // A block rule wins over the masks it overlaps: the operator asked to withhold.
+          if (!block || found.some((o) => o.block && start < o.end && o.start < end)) continue;
+          for (let i = found.length - 1; i >= 0; i--) {
+            if (start < found[i].end && found[i].start < end) found.splice(i, 1);
+          }
+        }
         found.push({
           start,
           end,
           rule: rule.name,
-          block: rule.mode === 'block',
+          block,
           placeholder: rule.placeholder,
         });
       }
