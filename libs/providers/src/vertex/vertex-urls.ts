@@ -3,7 +3,7 @@ export type VertexPublisher = 'google' | 'anthropic';
 
 /** The methods each publisher's models answer on. */
 export type VertexMethod =
-  'generateContent' | 'streamGenerateContent' | 'rawPredict' | 'streamRawPredict';
+  'generateContent' | 'streamGenerateContent' | 'rawPredict' | 'streamRawPredict' | 'predict';
 
 export interface VertexModel {
   readonly publisher: VertexPublisher;

@@ -279,19 +279,146 @@ describe('VertexAdapter against fake Vertex AI endpoints', () => {
     assert.equal(claude.calls[0].body.stream, true);
   });
 
-  it('refuses embeddings clearly (Vertex embeds with :predict) without a call', async () => {
+  const embed = (model: string, body: JsonObject) =>
+    invoke(
+      gatewayChatRequest({}, { operation: 'embeddings', body: { model: 'm', ...body } }),
+      target(model, gemini.baseUrl),
+    );
+  const vectorsOf = (body: JsonObject) =>
+    (body.data as { embedding: number[] | string; index: number }[]).map((d) => d.embedding);
+
+  it('embeds a list with one :predict call on text-embedding-005, usage summed from token_count', async () => {
+    const answer = await embed('text-embedding-005', {
+      input: ['one', 'two words', 'three more words'],
+    });
+    assert.equal(answer.kind, 'json');
+    if (answer.kind !== 'json') return;
+    assert.deepEqual(vectorsOf(answer.body), [
+      [3, 0, 0.5],
+      [9, 1, 0.5],
+      [16, 2, 0.5],
+    ]);
+    assert.deepEqual(answer.usage, {
+      inputTokens: 6,
+      outputTokens: 0,
+      cachedInputTokens: 0,
+      source: 'reported',
+    });
+    assert.equal((answer.body.usage as JsonObject).prompt_tokens, 6);
+    assert.equal(gemini.calls.length, 1);
+    const call = gemini.calls[0];
+    assert.equal(
+      call.path,
+      '/v1/projects/proj-1/locations/us-central1/publishers/google/models/text-embedding-005:predict',
+    );
+    assert.ok(oauth.authorizes(call.headers.authorization));
+    assert.deepEqual(call.body, {
+      instances: [{ content: 'one' }, { content: 'two words' }, { content: 'three more words' }],
+      parameters: { autoTruncate: false },
+    });
+  });
+
+  it('splits more than 250 inputs into :predict calls of at most 250, in order', async () => {
+    const input = Array.from({ length: 251 }, (_, i) => 'x'.repeat((i % 7) + 1));
+    const answer = await embed('text-multilingual-embedding-002', { input });
+    if (answer.kind !== 'json') return assert.fail('a json answer');
+    assert.deepEqual(
+      gemini.calls.map((c) => (c.body.instances as unknown[]).length),
+      [250, 1],
+    );
+    const vectors = vectorsOf(answer.body) as number[][];
+    assert.deepEqual(
+      vectors.map((v) => v[0]),
+      input.map((text) => text.length),
+    );
+    assert.deepEqual(
+      vectors[250],
+      [input[250].length, 0, 0.5],
+      'the last input opens the second call',
+    );
+  });
+
+  it('fans gemini-embedding-001 out one input per call, a few at once, and keeps the order', async () => {
+    // Earlier inputs answer later, so the calls finish out of order.
+    gemini.predictDelayMs = (content) => 90 - content.length * 10;
+    const input = ['a', 'bb', 'ccc', 'dddd', 'eeeee', 'ffffff', 'ggggggg', 'hhhhhhhh'];
+    const answer = await embed('gemini-embedding-001', { input, dimensions: 4 });
+    if (answer.kind !== 'json') return assert.fail('a json answer');
+    assert.equal(gemini.calls.length, 8);
+    for (const call of gemini.calls) {
+      assert.equal((call.body.instances as unknown[]).length, 1);
+      assert.deepEqual(call.body.parameters, { autoTruncate: false, outputDimensionality: 4 });
+    }
+    assert.deepEqual(
+      vectorsOf(answer.body),
+      input.map((text) => [text.length, 0, 0.5, 0.5]),
+    );
+    assert.ok(gemini.maxConcurrentPredicts > 1, 'in parallel');
+    assert.ok(gemini.maxConcurrentPredicts <= 4, 'at most 4 at once');
+    assert.equal(answer.usage.inputTokens, 8);
+  });
+
+  it('answers base64 vectors when asked, and passes task_type through', async () => {
+    const answer = await embed('text-embedding-005', {
+      input: 'hello there',
+      encoding_format: 'base64',
+      task_type: 'RETRIEVAL_QUERY',
+    });
+    if (answer.kind !== 'json') return assert.fail('a json answer');
+    const [encoded] = vectorsOf(answer.body) as string[];
+    const bytes = Buffer.from(encoded, 'base64');
+    const floats = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
+    assert.deepEqual([...floats], [11, 0, 0.5]);
+    assert.deepEqual(gemini.calls[0].body.instances, [
+      { content: 'hello there', task_type: 'RETRIEVAL_QUERY' },
+    ]);
+  });
+
+  it('estimates usage, marked so, when Vertex reports no token_count', async () => {
+    gemini.next({ kind: 'json', body: { predictions: [{ embeddings: { values: [0.1, 0.2] } }] } });
+    const answer = await embed('text-embedding-005', { input: ['hello world'] });
+    if (answer.kind !== 'json') return assert.fail('a json answer');
+    assert.equal(answer.usage.source, 'estimated');
+    assert.ok(answer.usage.inputTokens > 0);
+  });
+
+  it("maps Vertex's errors: 429 fails over, a refused request is the client's with Google's message", async () => {
+    gemini.next({ kind: 'status', status: 429 });
     await assert.rejects(
-      invoke(
-        gatewayChatRequest({}, { operation: 'embeddings', body: { model: 'm', input: 'hi' } }),
-        target('text-embedding-005', gemini.baseUrl),
-      ),
+      embed('text-embedding-005', { input: 'hi' }),
+      (error: DataPlaneError) => error.code === DataPlaneErrorCode.UpstreamRateLimited,
+    );
+    gemini.next({
+      kind: 'status',
+      status: 400,
+      body: {
+        error: {
+          code: 400,
+          message: 'Value must be at most 768 for outputDimensionality.',
+          status: 'INVALID_ARGUMENT',
+        },
+      },
+    });
+    await assert.rejects(
+      embed('text-embedding-005', { input: 'hi', dimensions: 4096 }),
       (error: DataPlaneError) => {
-        assert.equal(error.code, DataPlaneErrorCode.InvalidRequest);
-        assert.match(error.message, /does not serve embeddings/);
+        assert.equal(error.code, DataPlaneErrorCode.UpstreamRejected);
+        assert.match(error.message, /at most 768 for outputDimensionality/);
         return true;
       },
     );
-    assert.equal(gemini.calls.length, 0);
+  });
+
+  it('refuses embeddings on a Claude model without a call', async () => {
+    await assert.rejects(
+      embed('claude-sonnet-4-5@20250929', { input: 'hi' }),
+      (error: DataPlaneError) => {
+        assert.equal(error.code, DataPlaneErrorCode.InvalidRequest);
+        assert.match(error.message, /makes no embeddings/);
+        return true;
+      },
+    );
+    assert.equal(gemini.calls.length + claude.calls.length, 0);
   });
 
   it('gives up on a slow token after the first-byte timeout, as on a hung backend', async () => {

@@ -3,6 +3,7 @@ import {
   DataPlaneError,
   DataPlaneErrorCode,
   type GatewayAnswer,
+  type JsonAnswer,
   type JsonObject,
   type ProviderCall,
   type UpstreamTarget,
@@ -11,17 +12,41 @@ import { AnthropicStreamTranslation } from '../anthropic/anthropic-stream';
 import { fromAnthropicMessage } from '../anthropic/anthropic-response';
 import { toAnthropicRequest } from '../anthropic/anthropic-request';
 import { answerTool } from '../core/answer-tool';
+import { mapBounded } from '../core/bounded-map';
 import { parseChatRequest, unsupportedOperation, type ChatPrompt } from '../core/chat-request';
+import { embeddingAsk, EMBEDDINGS_EXPECTED, type EmbeddingAsk } from '../core/embedding-input';
+import { embeddingVectors } from '../core/embedding-vectors';
+import { embeddingList } from '../core/openai-output';
+import { servedByTarget } from '../core/openai-wire';
 import type { ProviderAdapter } from '../core/provider-adapter';
 import { sseMessages } from '../core/sse-events';
 import { translatedStreamAnswer } from '../core/translated-stream';
 import { asCompletionBody, translatedJsonAnswer } from '../core/translated-answer';
-import { providerPost, sendUpstream, sharedUpstreamAgent } from '../core/upstream-http';
+import {
+  badResponse,
+  providerPost,
+  sendUpstream,
+  sharedUpstreamAgent,
+} from '../core/upstream-http';
+import { fetchUpstreamJson } from '../core/upstream-json';
 import { toGeminiRequest } from '../gemini/gemini-request';
 import { fromGeminiResponse } from '../gemini/gemini-response';
 import { GeminiStreamTranslation } from '../gemini/gemini-stream';
 import { GoogleAccessTokens, type TokenRefreshListener } from './google-access-token';
+import {
+  notAnEmbeddingModel,
+  readPredictAnswer,
+  summedVertexUsage,
+  vertexPredictCalls,
+  type VertexPredictCall,
+} from './vertex-embeddings';
 import { vertexModel, vertexModelUrl, type VertexModel } from './vertex-urls';
+
+/**
+ * :predict calls of one embeddings request in flight at once: Gemini embedding models
+ * take one text per call, and a long list must not take all of the project's quota.
+ */
+const PARALLEL_PREDICT_CALLS = 4;
 
 /** The Messages API version Claude on Vertex AI takes, in the body rather than a header. */
 export const VERTEX_ANTHROPIC_VERSION = 'vertex-2023-10-16';
@@ -64,8 +89,8 @@ export interface VertexAdapterOptions {
 }
 
 /**
- * Google Vertex AI: Gemini (generateContent, the Gemini API's body) and Claude (rawPredict,
- * Anthropic's Messages body) in a project and location, with OAuth2 access tokens from a
+ * Google Vertex AI: Gemini (generateContent, the Gemini API's body), Claude (rawPredict,
+ * Anthropic's Messages body) and Google's text embedding models (predict) in a project and location, with OAuth2 access tokens from a
  * service-account key or the metadata server. The bodies are the Gemini and Anthropic
  * adapters' translations; only the URLs, the auth and Claude's version field differ.
  */
@@ -91,15 +116,10 @@ export class VertexAdapter implements ProviderAdapter {
 
   async invoke(call: ProviderCall): Promise<GatewayAnswer> {
     const { request, target } = call;
-    if (request.operation === 'embeddings') {
-      // Vertex embeds with :predict (instances/predictions), not the Gemini API's
-      // batchEmbedContents: refused rather than half-translated.
-      throw new DataPlaneError(
-        DataPlaneErrorCode.InvalidRequest,
-        `the vertex backend "${target.backendName}" does not serve embeddings yet (Vertex AI's :predict shape); route embeddings to a google-gemini or openai backend`,
-      );
+    const embeds = request.operation === 'embeddings';
+    if (!embeds && request.operation !== 'chat') {
+      throw unsupportedOperation('vertex', request.operation);
     }
-    if (request.operation !== 'chat') throw unsupportedOperation('vertex', request.operation);
     if (!target.vertex) {
       throw new DataPlaneError(
         DataPlaneErrorCode.UpstreamError,
@@ -107,7 +127,9 @@ export class VertexAdapter implements ProviderAdapter {
       );
     }
     const model = vertexModel(target.model);
-    const prompt = parseChatRequest(request.body);
+    // The request is read (a bad one is its 400) before a token is fetched for it.
+    const work = embeds ? embeddingAsk(request.body) : parseChatRequest(request.body);
+    if (embeds && model.publisher !== 'google') throw notAnEmbeddingModel(target.model);
     const token = await withinFirstByteTimeout(
       call,
       this.tokens.accessToken(target.backendName, target.credential?.apiKey.reveal()),
@@ -115,9 +137,47 @@ export class VertexAdapter implements ProviderAdapter {
     // The secret is the service-account key: it must never become a header.
     const bearer: ProviderCall = { ...call, target: { ...target, credential: undefined } };
     const headers = { authorization: `Bearer ${token}` };
+    if ('inputs' in work) return this.embed(bearer, target.vertex, model, work, headers);
     return model.publisher === 'anthropic'
-      ? this.claude(bearer, target.vertex, model, prompt, headers)
-      : this.gemini(bearer, target.vertex, model, prompt, headers);
+      ? this.claude(bearer, target.vertex, model, work, headers)
+      : this.gemini(bearer, target.vertex, model, work, headers);
+  }
+
+  /**
+   * Embeddings through :predict: the inputs in the calls the model takes (one each for
+   * Gemini embedding models, at most PARALLEL_PREDICT_CALLS at once), the vectors put
+   * back in input order.
+   */
+  private async embed(
+    call: ProviderCall,
+    placement: NonNullable<UpstreamTarget['vertex']>,
+    model: VertexModel,
+    ask: EmbeddingAsk,
+    headers: Record<string, string>,
+  ): Promise<JsonAnswer> {
+    const { request, target } = call;
+    const url = vertexModelUrl(placement, model, 'predict', target.baseUrl);
+    const predict = async (predictCall: VertexPredictCall) => {
+      const post = providerPost(call, url, predictCall.body, headers);
+      const answer = await fetchUpstreamJson(call, post, this.dispatcher);
+      const part = readPredictAnswer(predictCall, answer.body, ask.dimensions);
+      if (!part) throw badResponse(target.backendName, EMBEDDINGS_EXPECTED);
+      return part;
+    };
+    const calls = vertexPredictCalls(model.id, ask, request.body);
+    const parts = await mapBounded(calls, PARALLEL_PREDICT_CALLS, predict);
+    // Each call's vectors are of one size; across calls they must be too.
+    const all = parts.flatMap((part) => part.vectors);
+    const vectors = embeddingVectors(all, ask.inputs.length, ask.dimensions);
+    if (!vectors) throw badResponse(target.backendName, EMBEDDINGS_EXPECTED);
+    const usage = summedVertexUsage(parts);
+    return {
+      kind: 'json',
+      status: 200,
+      body: embeddingList(target.model, vectors, usage, ask.encoding),
+      usage,
+      servedBy: servedByTarget(call),
+    };
   }
 
   private async gemini(

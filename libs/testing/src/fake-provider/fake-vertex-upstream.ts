@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { jwtVerify } from 'jose';
 import { FakeAnthropicUpstream } from './fake-anthropic-upstream';
 import { FakeGeminiUpstream } from './fake-gemini-upstream';
-import type { ProviderFakeCall } from './fake-provider-server';
+import { type AnswerMode, type ProviderFakeCall, sendJson } from './fake-provider-server';
 
 const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
@@ -199,9 +199,19 @@ function vertexRejection(
 /**
  * Gemini on Vertex AI: the Gemini API's bodies at
  * /v1/projects/{p}/locations/{l}/publishers/google/models/{m}:generateContent and
- * :streamGenerateContent?alt=sse, authorized by a bearer token `oauth` minted.
+ * :streamGenerateContent?alt=sse, and text embeddings at :predict (instances of
+ * {content}; gemini-embedding models take one instance, the others up to 250, as Vertex
+ * documents), authorized by a bearer token `oauth` minted. Each embedding is
+ * [content length, index in its call, 0.5...] at outputDimensionality (3 by default), with
+ * statistics.token_count the content's word count.
  */
 export class FakeVertexGeminiUpstream extends FakeGeminiUpstream {
+  /** How long a :predict waits before answering, by its first content (to reorder answers). */
+  predictDelayMs: ((content: string) => number) | undefined;
+  /** The most :predict calls that were in flight at once. */
+  maxConcurrentPredicts = 0;
+  private predicting = 0;
+
   constructor(private readonly oauth: FakeGoogleOAuth) {
     super();
   }
@@ -210,11 +220,66 @@ export class FakeVertexGeminiUpstream extends FakeGeminiUpstream {
     return this.origin;
   }
 
+  override reset(): void {
+    super.reset();
+    this.predictDelayMs = undefined;
+    this.maxConcurrentPredicts = 0;
+  }
+
   protected override reject(call: ProviderFakeCall): number | undefined {
     return vertexRejection(call, this.oauth, 'google', [
       'generateContent',
       'streamGenerateContent',
+      'predict',
     ]);
+  }
+
+  protected override answer(call: ProviderFakeCall, response: ServerResponse, mode: AnswerMode) {
+    if (!call.path.endsWith(':predict')) return super.answer(call, response, mode);
+    void this.predict(call, response);
+  }
+
+  private async predict(call: ProviderFakeCall, response: ServerResponse): Promise<void> {
+    this.predicting++;
+    this.maxConcurrentPredicts = Math.max(this.maxConcurrentPredicts, this.predicting);
+    try {
+      const instances = Array.isArray(call.body.instances)
+        ? (call.body.instances as { content?: unknown }[]).map((instance) =>
+            typeof instance.content === 'string' ? instance.content : '',
+          )
+        : [];
+      const model = /models\/([^/:]+):predict$/.exec(call.path)?.[1] ?? '';
+      const most = model.startsWith('gemini-embedding') ? 1 : 250;
+      if (instances.length === 0 || instances.length > most) {
+        const message = `Unable to submit request because the model supports up to ${most} instances per request; ${instances.length} were given.`;
+        return sendJson(
+          response,
+          { error: { code: 400, message, status: 'INVALID_ARGUMENT' } },
+          400,
+        );
+      }
+      const first = instances[0];
+      const delay = this.predictDelayMs?.(first) ?? 0;
+      if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+      const parameters = (call.body.parameters ?? {}) as { outputDimensionality?: number };
+      const size = parameters.outputDimensionality ?? 3;
+      sendJson(response, {
+        predictions: instances.map((content, index) => {
+          const values = [content.length, index, ...Array<number>(Math.max(0, size - 2)).fill(0.5)];
+          return {
+            embeddings: {
+              values: values.slice(0, size),
+              statistics: {
+                token_count: content.split(/\s+/).filter(Boolean).length,
+                truncated: false,
+              },
+            },
+          };
+        }),
+      });
+    } finally {
+      this.predicting--;
+    }
   }
 }
 

@@ -1,0 +1,41 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { DataPlaneErrorCode, type DataPlaneError } from '@aigw/contracts/data-plane';
+import { countTokens } from '../core/tokenizer';
+import { TOKENS_PER_PREDICT, vertexPredictCalls } from './vertex-embeddings';
+
+const ask = (inputs: string[]) => ({ inputs, dimensions: undefined, encoding: 'float' as const });
+
+describe('vertexPredictCalls', () => {
+  it("keeps each call under Vertex's 20,000-token cap, in input order", () => {
+    const text = 'lorem ipsum dolor sit amet '.repeat(300);
+    const inputs = Array.from({ length: 30 }, (_, i) => `${i} ${text}`);
+    const calls = vertexPredictCalls('text-embedding-005', ask(inputs), {});
+    assert.ok(calls.length > 1, 'split by tokens, though far fewer than 250 inputs');
+    for (const call of calls) {
+      const tokens = call.texts.reduce((sum, t) => sum + countTokens(t), 0);
+      assert.ok(tokens <= TOKENS_PER_PREDICT, `${tokens} tokens in one call`);
+    }
+    assert.deepEqual(
+      calls.flatMap((call) => call.texts),
+      inputs,
+    );
+  });
+
+  it('sends an input alone past the cap in a call of its own', () => {
+    const huge = 'word '.repeat(30_000);
+    const calls = vertexPredictCalls('text-embedding-005', ask(['a', huge, 'b']), {});
+    assert.deepEqual(
+      calls.map((call) => call.texts.length),
+      [1, 1, 1],
+    );
+  });
+
+  it('refuses more than 2048 inputs, as OpenAI does', () => {
+    assert.throws(
+      () => vertexPredictCalls('gemini-embedding-001', ask(Array(2049).fill('x')), {}),
+      (error: DataPlaneError) =>
+        error.code === DataPlaneErrorCode.InvalidRequest && /at most 2048/.test(error.message),
+    );
+  });
+});

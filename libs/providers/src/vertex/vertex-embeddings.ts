@@ -1,0 +1,150 @@
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type JsonObject,
+  type TokenUsage,
+} from '@aigw/contracts/data-plane';
+import { estimatedEmbeddingUsage, type EmbeddingAsk } from '../core/embedding-input';
+import { embeddingVectors } from '../core/embedding-vectors';
+import { isJsonObject } from '../core/json-shape';
+import { countTokens } from '../core/tokenizer';
+import { sumTokens, tokenCount } from '../core/usage';
+
+/** The most inputs one embeddings request may hold, as on OpenAI. */
+export const MAX_EMBEDDING_INPUTS = 2048;
+
+/** Vertex's text embedding models take at most 250 instances per :predict call... */
+export const INSTANCES_PER_PREDICT = 250;
+
+/** ...and at most 20,000 input tokens in all (a 400 past it); counted with our estimate. */
+export const TOKENS_PER_PREDICT = 20_000;
+
+/** One :predict call of an embeddings request: its body, and the inputs it embeds. */
+export interface VertexPredictCall {
+  readonly body: JsonObject;
+  readonly texts: readonly string[];
+}
+
+/** What one :predict answered, read: one vector per text, and its usage. */
+export interface VertexEmbeddingPart {
+  readonly vectors: number[][];
+  readonly usage: TokenUsage;
+}
+
+/** The 400 for an embeddings request routed to a Claude model on Vertex, which does not embed. */
+export function notAnEmbeddingModel(modelId: string): DataPlaneError {
+  return new DataPlaneError(
+    DataPlaneErrorCode.InvalidRequest,
+    `the vertex backend's model "${modelId.slice(0, 200)}" makes no embeddings (Google's ` +
+      'text-embedding and gemini-embedding models do); route this model to a backend that does',
+    { param: 'model' },
+  );
+}
+
+/** Gemini embedding models take one instance per :predict call; the text-embedding ones a list. */
+export function embedsOneAtATime(modelId: string): boolean {
+  return /^gemini-embedding/i.test(modelId);
+}
+
+/**
+ * The request's inputs in :predict calls, in input order: one per call for Gemini
+ * embedding models, else up to INSTANCES_PER_PREDICT and TOKENS_PER_PREDICT per call (an
+ * input alone past the token cap goes in a call of its own, for Vertex to judge).
+ * `task_type` and `title`, Vertex's own instance fields, pass through when the client
+ * names them. autoTruncate is off, so an over-long text is refused, as on OpenAI.
+ */
+export function vertexPredictCalls(
+  modelId: string,
+  ask: EmbeddingAsk,
+  clientBody: JsonObject,
+): VertexPredictCall[] {
+  const { inputs, dimensions } = ask;
+  if (inputs.length > MAX_EMBEDDING_INPUTS) {
+    throw new DataPlaneError(
+      DataPlaneErrorCode.InvalidRequest,
+      `input may hold at most ${MAX_EMBEDDING_INPUTS} texts, not ${inputs.length}`,
+      { param: 'input' },
+    );
+  }
+  const extras: JsonObject = {};
+  if (typeof clientBody.task_type === 'string') extras.task_type = clientBody.task_type;
+  if (typeof clientBody.title === 'string') extras.title = clientBody.title;
+  const parameters: JsonObject = {
+    autoTruncate: false,
+    ...(dimensions === undefined ? {} : { outputDimensionality: dimensions }),
+  };
+  const call = (texts: string[]): VertexPredictCall => ({
+    body: { instances: texts.map((content) => ({ content, ...extras })), parameters },
+    texts,
+  });
+  if (embedsOneAtATime(modelId)) return inputs.map((text) => call([text]));
+  const calls: VertexPredictCall[] = [];
+  let batch: string[] = [];
+  let tokens = 0;
+  for (const text of inputs) {
+    const count = countTokens(text);
+    const full = batch.length === INSTANCES_PER_PREDICT || tokens + count > TOKENS_PER_PREDICT;
+    if (batch.length > 0 && full) {
+      calls.push(call(batch));
+      batch = [];
+      tokens = 0;
+    }
+    batch.push(text);
+    tokens += count;
+  }
+  if (batch.length > 0) calls.push(call(batch));
+  return calls;
+}
+
+/**
+ * One :predict answer read: `predictions[].embeddings.values`, one per text of the call,
+ * and the sum of their `statistics.token_count` (our estimate where a count is missing,
+ * and the usage then marked estimated). Undefined for an answer without those vectors.
+ */
+export function readPredictAnswer(
+  call: VertexPredictCall,
+  answer: JsonObject,
+  dimensions: number | undefined,
+): VertexEmbeddingPart | undefined {
+  const predictions = Array.isArray(answer.predictions) ? answer.predictions : undefined;
+  const embeddings = predictions?.map((prediction) =>
+    isJsonObject(prediction) && isJsonObject(prediction.embeddings)
+      ? prediction.embeddings
+      : undefined,
+  );
+  const vectors = embeddingVectors(
+    embeddings?.map((embedding) => embedding?.values),
+    call.texts.length,
+    dimensions,
+  );
+  if (!vectors || !embeddings) return undefined;
+  const counts = embeddings.map((embedding) => {
+    const statistics = embedding && isJsonObject(embedding.statistics) ? embedding.statistics : {};
+    return tokenCount(statistics.token_count);
+  });
+  const reported = counts.every((count) => count !== undefined);
+  const inputTokens = counts.reduce<number>(
+    (sum, count, index) =>
+      sumTokens(sum, count ?? estimatedEmbeddingUsage([call.texts[index]]).inputTokens),
+    0,
+  );
+  return {
+    vectors,
+    usage: {
+      inputTokens,
+      outputTokens: 0,
+      cachedInputTokens: 0,
+      source: reported ? 'reported' : 'estimated',
+    },
+  };
+}
+
+/** The usage of all calls: their input tokens added up, estimated if any part was. */
+export function summedVertexUsage(parts: readonly VertexEmbeddingPart[]): TokenUsage {
+  return {
+    inputTokens: sumTokens(...parts.map((part) => part.usage.inputTokens)),
+    outputTokens: 0,
+    cachedInputTokens: 0,
+    source: parts.every((part) => part.usage.source === 'reported') ? 'reported' : 'estimated',
+  };
+}
