@@ -40,6 +40,8 @@ spec:
   backends:
   - {name: vertex-gemini, provider: vertex, project: proj-1, location: us-central1, baseUrl: "${gemini.baseUrl}", auth: ${sa}, model: gemini-2.5-flash}
   - {name: vertex-claude, provider: vertex-ai, project: proj-1, location: global, baseUrl: "${claude.baseUrl}", auth: ${sa}, model: "claude-sonnet-4-5@20250929", modelNameOverride: claude}
+  - {name: vertex-embed, provider: vertex, project: proj-1, location: us-central1, baseUrl: "${gemini.baseUrl}", auth: ${sa}, model: text-embedding-005}
+  - {name: vertex-gemini-embed, provider: vertex, project: proj-1, location: us-central1, baseUrl: "${gemini.baseUrl}", auth: ${sa}, model: gemini-embedding-001}
   - {name: vertex-wi, priority: 0, provider: vertex, project: proj-1, location: europe-west4, baseUrl: "${gemini.baseUrl}", model: gemini-2.5-pro, modelNameOverride: resilient}
   - {name: openai-standby, priority: 1, provider: openai, baseUrl: "${openai.baseUrl}", auth: {apiKeyRef: {name: openai-key}}, model: gpt-4o-mini, modelNameOverride: resilient}
   failover: {on: [rateLimit], retryDelay: 0s}
@@ -130,6 +132,51 @@ spec:
     assert.ok((usage?.completion_tokens ?? 0) > 0);
     assert.match(claude.calls[1].path, /:streamRawPredict$/);
     assert.ok(claude.calls.every((call) => oauth.authorizes(call.headers.authorization)));
+  });
+
+  it('embeds a list through :predict, batched on text-embedding-005 and one per call on gemini-embedding-001', async () => {
+    // The openai client asks for base64 and decodes it.
+    const batched = await client.embeddings.create({
+      model: 'text-embedding-005',
+      input: ['one', 'two words', 'three more words'],
+    });
+    assert.deepEqual(
+      batched.data.map((d) => [d.index, ...d.embedding]),
+      [
+        [0, 3, 0, 0.5],
+        [1, 9, 1, 0.5],
+        [2, 16, 2, 0.5],
+      ],
+    );
+    assert.equal(batched.usage.prompt_tokens, 6, "Vertex's token_count summed");
+    assert.equal(gemini.calls.length, 1);
+    assert.equal(
+      gemini.calls[0].path,
+      '/v1/projects/proj-1/locations/us-central1/publishers/google/models/text-embedding-005:predict',
+    );
+    assert.equal((gemini.calls[0].body.instances as unknown[]).length, 3);
+
+    const fanned = await client.embeddings.create({
+      model: 'gemini-embedding-001',
+      input: ['a', 'bb', 'ccc'],
+      dimensions: 4,
+    });
+    assert.deepEqual(
+      fanned.data.map((d) => d.embedding),
+      [
+        [1, 0, 0.5, 0.5],
+        [2, 0, 0.5, 0.5],
+        [3, 0, 0.5, 0.5],
+      ],
+    );
+    assert.equal(fanned.usage.prompt_tokens, 3);
+    const predicts = gemini.calls.slice(1);
+    assert.equal(predicts.length, 3, 'one call per input');
+    for (const call of predicts) {
+      assert.match(call.path, /gemini-embedding-001:predict$/);
+      assert.deepEqual(call.body.parameters, { autoTruncate: false, outputDimensionality: 4 });
+      assert.ok(oauth.authorizes(call.headers.authorization));
+    }
   });
 
   it('fails over from Vertex (metadata-server token) to the standby on a 429', async () => {
