@@ -1,4 +1,5 @@
 import type { JsonObject } from '@aigw/contracts/data-plane';
+import { BoundedLru } from '../bounded-lru';
 import type { MemoryStoreLimits } from '../state/memory-response-store';
 import type { EvictionReason } from '../state/response-store';
 import type { ConversationHeader, StoredConversation } from './conversation';
@@ -21,40 +22,33 @@ const bytesOf = (text: string) => Buffer.byteLength(text);
  */
 export class MemoryConversationStore implements ConversationStore {
   readonly kind = 'memory';
-  /** Map order is recency order: oldest first. */
-  private readonly entries = new Map<string, Entry>();
-  private bytes = 0;
+  private readonly lru: BoundedLru<Entry>;
 
   constructor(
     readonly limits: MemoryStoreLimits,
-    private readonly onEvicted: (reason: EvictionReason) => void = () => undefined,
+    onEvicted: (reason: EvictionReason) => void = () => undefined,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.lru = new BoundedLru(limits, onEvicted, now);
+  }
 
   async create(conversation: StoredConversation, ttlMs: number): Promise<boolean> {
     const header = JSON.stringify(conversation.header);
     const items = conversation.items.map((item) => JSON.stringify(item));
     const bytes = items.reduce((sum, text) => sum + bytesOf(text), bytesOf(header));
     if (bytes > this.limits.maxBytes || ttlMs <= 0) return false;
-    this.remove(conversation.header.id);
-    this.makeRoom(bytes, 1);
-    this.entries.set(conversation.header.id, {
-      header,
-      items,
-      bytes,
-      expiresAt: this.now() + ttlMs,
-    });
-    this.bytes += bytes;
+    this.lru.remove(conversation.header.id);
+    this.lru.add(conversation.header.id, { header, items, bytes, expiresAt: this.now() + ttlMs });
     return true;
   }
 
   async header(id: string): Promise<ConversationHeader | undefined> {
-    const entry = this.live(id);
+    const entry = this.lru.live(id);
     return entry && (JSON.parse(entry.header) as ConversationHeader);
   }
 
   async read(id: string): Promise<StoredConversation | undefined> {
-    const entry = this.live(id);
+    const entry = this.lru.live(id);
     if (!entry) return undefined;
     return {
       header: JSON.parse(entry.header) as ConversationHeader,
@@ -63,18 +57,17 @@ export class MemoryConversationStore implements ConversationStore {
   }
 
   async append(id: string, items: readonly JsonObject[], ttlMs: number): Promise<AppendResult> {
-    const entry = this.live(id);
+    const entry = this.lru.live(id);
     if (!entry) return 'missing';
     const texts = items.map((item) => JSON.stringify(item));
     const added = texts.reduce((sum, text) => sum + bytesOf(text), 0);
     if (entry.bytes + added > this.limits.maxBytes) return 'too_large';
-    this.entries.delete(id);
-    this.makeRoom(added, 1);
+    // Taken out and added back grown, so making room never evicts the conversation itself.
+    this.lru.remove(id);
     entry.items.push(...texts);
     entry.bytes += added;
     entry.expiresAt = this.now() + ttlMs;
-    this.entries.set(id, entry);
-    this.bytes += added;
+    this.lru.add(id, entry);
     return 'appended';
   }
 
@@ -83,77 +76,36 @@ export class MemoryConversationStore implements ConversationStore {
     metadata: Readonly<Record<string, string>>,
     ttlMs: number,
   ): Promise<boolean> {
-    const entry = this.live(id);
+    const entry = this.lru.live(id);
     if (!entry) return false;
     const header = JSON.parse(entry.header) as ConversationHeader;
     const text = JSON.stringify({ ...header, metadata });
     const change = bytesOf(text) - bytesOf(entry.header);
     entry.header = text;
-    entry.bytes += change;
+    this.lru.resize(entry, change);
     entry.expiresAt = this.now() + ttlMs;
-    this.bytes += change;
     return true;
   }
 
   async deleteItem(id: string, itemId: string): Promise<boolean> {
-    const entry = this.live(id);
+    const entry = this.lru.live(id);
     const at = entry?.items.findIndex((text) => (JSON.parse(text) as JsonObject).id === itemId);
     if (!entry || at === undefined || at === -1) return false;
     const [removed] = entry.items.splice(at, 1);
-    entry.bytes -= bytesOf(removed);
-    this.bytes -= bytesOf(removed);
+    this.lru.resize(entry, -bytesOf(removed));
     return true;
   }
 
   async delete(id: string): Promise<boolean> {
-    return this.remove(id);
+    return this.lru.remove(id);
   }
 
   /** Conversations and bytes held, for tests and diagnostics. */
   size(): { entries: number; bytes: number } {
-    return { entries: this.entries.size, bytes: this.bytes };
+    return this.lru.size();
   }
 
   async close(): Promise<void> {
-    this.entries.clear();
-    this.bytes = 0;
-  }
-
-  /** The entry, made the most recently used, unless absent or expired. */
-  private live(id: string): Entry | undefined {
-    const entry = this.entries.get(id);
-    if (!entry) return undefined;
-    if (entry.expiresAt <= this.now()) {
-      this.evict(id, 'expired');
-      return undefined;
-    }
-    this.entries.delete(id);
-    this.entries.set(id, entry);
-    return entry;
-  }
-
-  /** Evicts expired, then least recently used, conversations until `bytes` more fit. */
-  private makeRoom(bytes: number, entries: number): void {
-    const now = this.now();
-    for (const [id, entry] of this.entries) {
-      const full =
-        this.entries.size + entries > this.limits.maxEntries ||
-        this.bytes + bytes > this.limits.maxBytes;
-      if (entry.expiresAt <= now) this.evict(id, 'expired');
-      else if (full) this.evict(id, 'capacity');
-      else break;
-    }
-  }
-
-  private evict(id: string, reason: EvictionReason): void {
-    if (this.remove(id)) this.onEvicted(reason);
-  }
-
-  private remove(id: string): boolean {
-    const entry = this.entries.get(id);
-    if (!entry) return false;
-    this.entries.delete(id);
-    this.bytes -= entry.bytes;
-    return true;
+    this.lru.clear();
   }
 }
