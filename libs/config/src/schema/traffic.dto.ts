@@ -159,20 +159,40 @@ export class RedactDto {
   patterns?: RedactPatternDto[];
 }
 
+/** Several property decorators as one, in the order of a list of them written out. */
+function allOf(...decorators: PropertyDecorator[]): PropertyDecorator {
+  // TypeScript applies a decorator list bottom up.
+  return (target, key) => {
+    for (const decorate of [...decorators].reverse()) decorate(target, key);
+  };
+}
+
+// Prompts and answers take blockPatterns and redact alike, with the same messages. Shared as
+// decorators, not a base class: a base's fields would be listed after the answer's own in
+// "unknown field (expected one of: ...)".
+const BlockPatterns = () =>
+  allOf(
+    IsOptional(),
+    IsArray(expecting('a list of regular expressions')),
+    IsRegexSource({ each: true }),
+  );
+const Redact = () =>
+  allOf(
+    IsOptional(),
+    ValidateNested(expecting('a mapping {detectors, patterns}')),
+    Type(() => RedactDto),
+  );
+
 export class PromptValidationDto {
   @IsOptional()
   @IsBoolean(expecting('true or false'))
   enabled?: boolean;
 
-  @IsOptional()
-  @IsArray(expecting('a list of regular expressions'))
-  @IsRegexSource({ each: true })
+  @BlockPatterns()
   blockPatterns?: string[];
 
   /** An extension to the spec. */
-  @IsOptional()
-  @ValidateNested(expecting('a mapping {detectors, patterns}'))
-  @Type(() => RedactDto)
+  @Redact()
   redact?: RedactDto;
 }
 
@@ -181,14 +201,10 @@ export class ResponseValidationDto {
   @IsBoolean(expecting('true or false'))
   enabled?: boolean;
 
-  @IsOptional()
-  @IsArray(expecting('a list of regular expressions'))
-  @IsRegexSource({ each: true })
+  @BlockPatterns()
   blockPatterns?: string[];
 
-  @IsOptional()
-  @ValidateNested(expecting('a mapping {detectors, patterns}'))
-  @Type(() => RedactDto)
+  @Redact()
   redact?: RedactDto;
 
   /** How much of a streamed answer is held back so a match split across chunks is caught. */
