@@ -6,15 +6,10 @@ import {
   type TokenUsage,
 } from '@aigw/contracts/data-plane';
 import { estimatedEmbeddingUsage, type EmbeddingAsk } from '../core/embedding-input';
+import { boundedEmbeddingInputs, type EmbeddingPart } from '../core/embedding-parts';
 import { embeddingVectors } from '../core/embedding-vectors';
 import { isJsonObject } from '../core/json-shape';
-import { sumTokens, tokenCount } from '../core/usage';
-
-/**
- * The most inputs one embeddings request may hold, as on OpenAI: Titan embeds one text
- * per call, so a longer list would become that many calls.
- */
-export const MAX_EMBEDDING_INPUTS = 2048;
+import { tokenCount } from '../core/usage';
 
 /** Cohere Embed on Bedrock takes at most 96 texts per InvokeModel call. */
 export const COHERE_TEXTS_PER_CALL = 96;
@@ -23,12 +18,6 @@ export const COHERE_TEXTS_PER_CALL = 96;
 export interface EmbeddingInvocation {
   readonly body: JsonObject;
   readonly texts: readonly string[];
-}
-
-/** What an InvokeModel call answered, read: its vectors, one per text, and its usage. */
-export interface EmbeddingPart {
-  readonly vectors: number[][];
-  readonly usage: TokenUsage;
 }
 
 /** How one family of Bedrock embedding models is called and read. */
@@ -71,18 +60,6 @@ export function notAnEmbeddingModel(modelId: string): DataPlaneError {
   );
 }
 
-/** The request's inputs, at most MAX_EMBEDDING_INPUTS of them. */
-function boundedInputs(ask: EmbeddingAsk): readonly string[] {
-  if (ask.inputs.length > MAX_EMBEDDING_INPUTS) {
-    throw new DataPlaneError(
-      DataPlaneErrorCode.InvalidRequest,
-      `input may hold at most ${MAX_EMBEDDING_INPUTS} texts, not ${ask.inputs.length}`,
-      { param: 'input' },
-    );
-  }
-  return ask.inputs;
-}
-
 /** The asked `dimensions` if `model` takes that size, else the 400 naming the field. */
 function checkedDimensions(
   dimensions: number | undefined,
@@ -109,7 +86,7 @@ function titan(name: string, sizes: readonly number[]): BedrockEmbeddingModel {
     invocations(ask) {
       const dimensions = checkedDimensions(ask.dimensions, name, sizes);
       const size = dimensions === undefined ? {} : { dimensions };
-      return boundedInputs(ask).map((text) => ({
+      return boundedEmbeddingInputs(ask).map((text) => ({
         body: { inputText: text, ...size },
         texts: [text],
       }));
@@ -138,7 +115,7 @@ function cohere(name: string, sizes: readonly number[]): BedrockEmbeddingModel {
       const dimensions = checkedDimensions(ask.dimensions, name, sizes);
       const inputType =
         typeof clientBody.input_type === 'string' ? clientBody.input_type : 'search_document';
-      const inputs = boundedInputs(ask);
+      const inputs = boundedEmbeddingInputs(ask);
       const invocations: EmbeddingInvocation[] = [];
       for (let start = 0; start < inputs.length; start += COHERE_TEXTS_PER_CALL) {
         const texts = inputs.slice(start, start + COHERE_TEXTS_PER_CALL);
@@ -199,14 +176,4 @@ export function readEmbeddingPart(
       ? estimatedEmbeddingUsage(invocation.texts)
       : { inputTokens: reported, outputTokens: 0, cachedInputTokens: 0, source: 'reported' };
   return { vectors, usage };
-}
-
-/** The usage of all calls: their input tokens added up, estimated if any part was. */
-export function summedEmbeddingUsage(parts: readonly EmbeddingPart[]): TokenUsage {
-  return {
-    inputTokens: sumTokens(...parts.map((part) => part.usage.inputTokens)),
-    outputTokens: 0,
-    cachedInputTokens: 0,
-    source: parts.every((part) => part.usage.source === 'reported') ? 'reported' : 'estimated',
-  };
 }

@@ -13,9 +13,7 @@ import { answerTool } from '../core/answer-tool';
 import { mapBounded } from '../core/bounded-map';
 import { parseChatRequest, unsupportedOperation } from '../core/chat-request';
 import { embeddingAsk, EMBEDDINGS_EXPECTED } from '../core/embedding-input';
-import { embeddingVectors } from '../core/embedding-vectors';
-import { embeddingList } from '../core/openai-output';
-import { servedByTarget } from '../core/openai-wire';
+import { embeddingPartsAnswer } from '../core/embedding-parts';
 import type { ProviderAdapter } from '../core/provider-adapter';
 import { countTokens, estimatedUsage } from '../core/tokenizer';
 import { translatedStreamAnswer } from '../core/translated-stream';
@@ -34,7 +32,6 @@ import {
   type EmbeddingInvocation,
   notAnEmbeddingModel,
   readEmbeddingPart,
-  summedEmbeddingUsage,
 } from './bedrock-embeddings';
 import { bedrockEvents } from './bedrock-event-stream';
 import { toConverseRequest } from './bedrock-request';
@@ -153,18 +150,7 @@ export class BedrockAdapter implements ProviderAdapter {
       return part;
     };
     const parts = await mapBounded(invocations, PARALLEL_EMBEDDING_CALLS, invoke);
-    // Each call's vectors are of one size; across calls they must be too.
-    const all = parts.flatMap((part) => part.vectors);
-    const vectors = embeddingVectors(all, ask.inputs.length, ask.dimensions);
-    if (!vectors) throw badResponse(target.backendName, EMBEDDINGS_EXPECTED);
-    const usage = summedEmbeddingUsage(parts);
-    return {
-      kind: 'json',
-      status: 200,
-      body: embeddingList(target.model, vectors, usage, ask.encoding),
-      usage,
-      servedBy: servedByTarget(call),
-    };
+    return embeddingPartsAnswer(call, ask, parts);
   }
 
   /**

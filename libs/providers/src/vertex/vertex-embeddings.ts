@@ -1,17 +1,10 @@
-import {
-  DataPlaneError,
-  DataPlaneErrorCode,
-  type JsonObject,
-  type TokenUsage,
-} from '@aigw/contracts/data-plane';
+import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
 import { estimatedEmbeddingUsage, type EmbeddingAsk } from '../core/embedding-input';
+import { boundedEmbeddingInputs, type EmbeddingPart } from '../core/embedding-parts';
 import { embeddingVectors } from '../core/embedding-vectors';
 import { isJsonObject } from '../core/json-shape';
 import { countTokens } from '../core/tokenizer';
 import { sumTokens, tokenCount } from '../core/usage';
-
-/** The most inputs one embeddings request may hold, as on OpenAI. */
-export const MAX_EMBEDDING_INPUTS = 2048;
 
 /** Vertex's text embedding models take at most 250 instances per :predict call... */
 export const INSTANCES_PER_PREDICT = 250;
@@ -23,12 +16,6 @@ export const TOKENS_PER_PREDICT = 20_000;
 export interface VertexPredictCall {
   readonly body: JsonObject;
   readonly texts: readonly string[];
-}
-
-/** What one :predict answered, read: one vector per text, and its usage. */
-export interface VertexEmbeddingPart {
-  readonly vectors: number[][];
-  readonly usage: TokenUsage;
 }
 
 /** The 400 for an embeddings request routed to a Claude model on Vertex, which does not embed. */
@@ -58,14 +45,8 @@ export function vertexPredictCalls(
   ask: EmbeddingAsk,
   clientBody: JsonObject,
 ): VertexPredictCall[] {
-  const { inputs, dimensions } = ask;
-  if (inputs.length > MAX_EMBEDDING_INPUTS) {
-    throw new DataPlaneError(
-      DataPlaneErrorCode.InvalidRequest,
-      `input may hold at most ${MAX_EMBEDDING_INPUTS} texts, not ${inputs.length}`,
-      { param: 'input' },
-    );
-  }
+  const inputs = boundedEmbeddingInputs(ask);
+  const { dimensions } = ask;
   const extras: JsonObject = {};
   if (typeof clientBody.task_type === 'string') extras.task_type = clientBody.task_type;
   if (typeof clientBody.title === 'string') extras.title = clientBody.title;
@@ -105,7 +86,7 @@ export function readPredictAnswer(
   call: VertexPredictCall,
   answer: JsonObject,
   dimensions: number | undefined,
-): VertexEmbeddingPart | undefined {
+): EmbeddingPart | undefined {
   const predictions = Array.isArray(answer.predictions) ? answer.predictions : undefined;
   const embeddings = predictions?.map((prediction) =>
     isJsonObject(prediction) && isJsonObject(prediction.embeddings)
@@ -136,15 +117,5 @@ export function readPredictAnswer(
       cachedInputTokens: 0,
       source: reported ? 'reported' : 'estimated',
     },
-  };
-}
-
-/** The usage of all calls: their input tokens added up, estimated if any part was. */
-export function summedVertexUsage(parts: readonly VertexEmbeddingPart[]): TokenUsage {
-  return {
-    inputTokens: sumTokens(...parts.map((part) => part.usage.inputTokens)),
-    outputTokens: 0,
-    cachedInputTokens: 0,
-    source: parts.every((part) => part.usage.source === 'reported') ? 'reported' : 'estimated',
   };
 }

@@ -15,9 +15,7 @@ import { answerTool } from '../core/answer-tool';
 import { mapBounded } from '../core/bounded-map';
 import { parseChatRequest, unsupportedOperation, type ChatPrompt } from '../core/chat-request';
 import { embeddingAsk, EMBEDDINGS_EXPECTED, type EmbeddingAsk } from '../core/embedding-input';
-import { embeddingVectors } from '../core/embedding-vectors';
-import { embeddingList } from '../core/openai-output';
-import { servedByTarget } from '../core/openai-wire';
+import { embeddingPartsAnswer } from '../core/embedding-parts';
 import type { ProviderAdapter } from '../core/provider-adapter';
 import { sseMessages } from '../core/sse-events';
 import { translatedStreamAnswer } from '../core/translated-stream';
@@ -36,7 +34,6 @@ import { GoogleAccessTokens, type TokenRefreshListener } from './google-access-t
 import {
   notAnEmbeddingModel,
   readPredictAnswer,
-  summedVertexUsage,
   vertexPredictCalls,
   type VertexPredictCall,
 } from './vertex-embeddings';
@@ -166,18 +163,7 @@ export class VertexAdapter implements ProviderAdapter {
     };
     const calls = vertexPredictCalls(model.id, ask, request.body);
     const parts = await mapBounded(calls, PARALLEL_PREDICT_CALLS, predict);
-    // Each call's vectors are of one size; across calls they must be too.
-    const all = parts.flatMap((part) => part.vectors);
-    const vectors = embeddingVectors(all, ask.inputs.length, ask.dimensions);
-    if (!vectors) throw badResponse(target.backendName, EMBEDDINGS_EXPECTED);
-    const usage = summedVertexUsage(parts);
-    return {
-      kind: 'json',
-      status: 200,
-      body: embeddingList(target.model, vectors, usage, ask.encoding),
-      usage,
-      servedBy: servedByTarget(call),
-    };
+    return embeddingPartsAnswer(call, ask, parts);
   }
 
   private async gemini(

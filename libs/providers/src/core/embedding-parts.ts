@@ -1,0 +1,70 @@
+// An embeddings request served in several upstream calls (Bedrock, Vertex): its bound,
+// each call's part, and the one OpenAI-shaped answer the parts make.
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type JsonAnswer,
+  type ProviderCall,
+  type TokenUsage,
+} from '@aigw/contracts/data-plane';
+import { EMBEDDINGS_EXPECTED, type EmbeddingAsk } from './embedding-input';
+import { embeddingVectors } from './embedding-vectors';
+import { embeddingList } from './openai-output';
+import { servedByTarget } from './openai-wire';
+import { badResponse } from './upstream-http';
+import { sumTokens } from './usage';
+
+/**
+ * The most inputs one embeddings request may hold, as on OpenAI: a model that embeds one
+ * text per call would otherwise make a longer list that many calls.
+ */
+export const MAX_EMBEDDING_INPUTS = 2048;
+
+/** What one upstream call answered, read: one vector per text it embedded, and its usage. */
+export interface EmbeddingPart {
+  readonly vectors: number[][];
+  readonly usage: TokenUsage;
+}
+
+/** The request's inputs, at most MAX_EMBEDDING_INPUTS of them (else the 400 naming input). */
+export function boundedEmbeddingInputs(ask: EmbeddingAsk): readonly string[] {
+  if (ask.inputs.length > MAX_EMBEDDING_INPUTS) {
+    throw new DataPlaneError(
+      DataPlaneErrorCode.InvalidRequest,
+      `input may hold at most ${MAX_EMBEDDING_INPUTS} texts, not ${ask.inputs.length}`,
+      { param: 'input' },
+    );
+  }
+  return ask.inputs;
+}
+
+/** The usage of all calls: their input tokens added up, estimated if any part was. */
+export function summedEmbeddingUsage(parts: readonly EmbeddingPart[]): TokenUsage {
+  return {
+    inputTokens: sumTokens(...parts.map((part) => part.usage.inputTokens)),
+    outputTokens: 0,
+    cachedInputTokens: 0,
+    source: parts.every((part) => part.usage.source === 'reported') ? 'reported' : 'estimated',
+  };
+}
+
+/** The parts, in input order, as the client's embeddings list, or a bad-response error. */
+export function embeddingPartsAnswer(
+  call: ProviderCall,
+  ask: EmbeddingAsk,
+  parts: readonly EmbeddingPart[],
+): JsonAnswer {
+  const { target } = call;
+  // Each call's vectors are of one size; across calls they must be too.
+  const all = parts.flatMap((part) => part.vectors);
+  const vectors = embeddingVectors(all, ask.inputs.length, ask.dimensions);
+  if (!vectors) throw badResponse(target.backendName, EMBEDDINGS_EXPECTED);
+  const usage = summedEmbeddingUsage(parts);
+  return {
+    kind: 'json',
+    status: 200,
+    body: embeddingList(target.model, vectors, usage, ask.encoding),
+    usage,
+    servedBy: servedByTarget(call),
+  };
+}
