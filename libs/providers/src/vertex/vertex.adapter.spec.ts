@@ -443,6 +443,28 @@ describe('VertexAdapter against fake Vertex AI endpoints', () => {
     }
   });
 
+  it('stops waiting for a slow token as soon as the caller has gone', async () => {
+    const slow = new VertexAdapter({ tokens: new GoogleAccessTokens() });
+    oauth.delayMs = 400; // under the 500 ms first-byte timeout
+    try {
+      const gone = new AbortController();
+      gone.abort(new Error('client gone'));
+      const started = Date.now();
+      await assert.rejects(
+        slow.invoke({
+          request: gatewayChatRequest(),
+          target: target('gemini-2.5-flash', gemini.baseUrl),
+          signal: gone.signal,
+        }),
+        /client gone/,
+      );
+      assert.ok(Date.now() - started < 200, `waited ${Date.now() - started} ms`);
+      assert.equal(gemini.calls.length, 0);
+    } finally {
+      oauth.delayMs = 0;
+    }
+  });
+
   it('maps a 429 from Vertex to a rate limit the router fails over on', async () => {
     gemini.next({ kind: 'status', status: 429 });
     await assert.rejects(

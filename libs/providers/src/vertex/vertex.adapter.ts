@@ -69,7 +69,9 @@ async function withinFirstByteTimeout(call: ProviderCall, token: Promise<string>
       target.firstByteTimeoutMs,
     );
     onAbort = () => reject(signal.reason as Error);
-    signal.addEventListener('abort', onAbort, { once: true });
+    // A signal that fired before this call would never call the listener.
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
   });
   try {
     return await Promise.race([token, gaveUp]);
