@@ -18,10 +18,25 @@ const USAGE_COUNTS = [
 ];
 
 /**
+ * The IMAGE entries of `candidatesTokensDetails` (a list of {modality, tokenCount}):
+ * the output tokens an image model spent on images, priced apart from its text.
+ */
+function imageCandidateTokens(details: unknown): number {
+  if (!Array.isArray(details)) return 0;
+  const counts: number[] = [];
+  for (const entry of details) {
+    if (isJsonObject(entry) && entry.modality === 'IMAGE')
+      counts.push(reportedTokens(entry.tokenCount));
+  }
+  return sumTokens(...counts);
+}
+
+/**
  * Gemini's usageMetadata in our terms: `promptTokenCount` already includes cached
  * content (reported apart as `cachedContentTokenCount`) and we add the prompt tokens of
- * tool use; thinking tokens are billed as output, so they count as output here. Without
- * a single numeric count it is no usage at all (rather than a reported zero).
+ * tool use; thinking tokens are billed as output, so they count as output here, and
+ * the candidates' IMAGE tokens are the output's image tokens. Without a single numeric
+ * count it is no usage at all (rather than a reported zero).
  */
 export function geminiUsage(metadata: unknown): TokenUsage | undefined {
   if (!isJsonObject(metadata)) return undefined;
@@ -30,14 +45,21 @@ export function geminiUsage(metadata: unknown): TokenUsage | undefined {
     reportedTokens(metadata.promptTokenCount),
     reportedTokens(metadata.toolUsePromptTokenCount),
   );
+  const outputTokens = sumTokens(
+    reportedTokens(metadata.candidatesTokenCount),
+    reportedTokens(metadata.thoughtsTokenCount),
+  );
+  // Part of the output, as the cached tokens are of the input.
+  const imageOutputTokens = Math.min(
+    imageCandidateTokens(metadata.candidatesTokensDetails),
+    outputTokens,
+  );
   return {
     inputTokens,
-    outputTokens: sumTokens(
-      reportedTokens(metadata.candidatesTokenCount),
-      reportedTokens(metadata.thoughtsTokenCount),
-    ),
+    outputTokens,
     // Part of the input: a larger count is the backend's mistake, not more tokens.
     cachedInputTokens: Math.min(reportedTokens(metadata.cachedContentTokenCount), inputTokens),
+    ...(imageOutputTokens > 0 ? { imageOutputTokens } : {}),
     source: 'reported',
   };
 }

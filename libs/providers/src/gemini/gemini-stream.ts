@@ -20,10 +20,13 @@ import {
  */
 function mergeUsage(previous: TokenUsage | undefined, next: TokenUsage): TokenUsage {
   if (!previous) return next;
+  const outputTokens = Math.max(previous.outputTokens, next.outputTokens);
+  const imageOutputTokens = Math.max(previous.imageOutputTokens ?? 0, next.imageOutputTokens ?? 0);
   return {
     inputTokens: Math.max(previous.inputTokens, next.inputTokens),
-    outputTokens: Math.max(previous.outputTokens, next.outputTokens),
+    outputTokens,
     cachedInputTokens: Math.max(previous.cachedInputTokens, next.cachedInputTokens),
+    ...(imageOutputTokens > 0 ? { imageOutputTokens } : {}),
     source: 'reported',
   };
 }

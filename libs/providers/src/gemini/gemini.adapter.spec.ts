@@ -23,6 +23,7 @@ import {
   RawSseUpstream,
   FAKE_GEMINI_SIGNATURE,
 } from '@aigw/testing/fake-provider';
+import { dollarsAt, type ModelPricing } from '@aigw/config';
 import { GeminiAdapter } from './gemini.adapter';
 
 const WEATHER_TOOL = {
@@ -380,6 +381,24 @@ describe('GeminiAdapter against a fake Gemini API', () => {
 
 const USAGE_METADATA = { promptTokenCount: 30, candidatesTokenCount: 5, totalTokenCount: 35 };
 
+/** An image model's answer: one 1024px image (1290 tokens) and a line of text. */
+const IMAGE_USAGE_METADATA = {
+  promptTokenCount: 12,
+  candidatesTokenCount: 1300,
+  totalTokenCount: 1312,
+  candidatesTokensDetails: [
+    { modality: 'TEXT', tokenCount: 10 },
+    { modality: 'IMAGE', tokenCount: 1290 },
+  ],
+};
+
+/** gemini-2.5-flash-image as genai-prices lists it, per 1000 tokens. */
+const FLASH_IMAGE_PRICE: ModelPricing = {
+  inputPer1k: 0.0003,
+  outputPer1k: 0.0025,
+  imageOutputPer1k: 0.03,
+};
+
 /** A complete GenerateContentResponse (or a stream's last event) with these parts. */
 function answerOf(parts: unknown[], extra: JsonObject = {}): JsonObject {
   return {
@@ -692,6 +711,60 @@ describe('GeminiAdapter against a Gemini API that answers oddly', () => {
       }),
     ]);
     assertSaneUsage(usage);
+  });
+
+  it("reads the candidates' IMAGE tokens as image output, never more than the output", async () => {
+    const read = async (usageMetadata: JsonObject) => {
+      upstream.next({ kind: 'json', body: answerOf([{ text: 'Here.' }], { usageMetadata }) });
+      const answer = await invoke(gatewayChatRequest());
+      if (answer.kind !== 'json') return assert.fail('expected json');
+      return answer.usage;
+    };
+    const usage = await read(IMAGE_USAGE_METADATA);
+    assert.deepEqual(usage, {
+      inputTokens: 12,
+      outputTokens: 1300,
+      cachedInputTokens: 0,
+      imageOutputTokens: 1290,
+      source: 'reported',
+    });
+    // 12 input tokens at $0.30 per 1M, 10 text tokens at $2.50 and 1290 image tokens at
+    // $30 (not $2.50).
+    assert.ok(Math.abs(dollarsAt(FLASH_IMAGE_PRICE, usage) - 0.0387286) < 1e-9);
+    const textOnly = await read({
+      ...USAGE_METADATA,
+      candidatesTokensDetails: [{ modality: 'TEXT', tokenCount: 5 }],
+    });
+    assert.equal(textOnly.imageOutputTokens, undefined);
+    const odd = await read({
+      promptTokenCount: 12,
+      candidatesTokenCount: 100,
+      candidatesTokensDetails: [
+        null,
+        { modality: 'image', tokenCount: 7 },
+        { modality: 'IMAGE', tokenCount: 'many' },
+        { modality: 'IMAGE', tokenCount: 1290 },
+      ],
+    });
+    assert.equal(odd.outputTokens, 100);
+    assert.equal(odd.imageOutputTokens, 100);
+  });
+
+  it('keeps the image output a stream reported, even when a later event leaves it out', async () => {
+    const { usage } = await streamOf([
+      streamEvent([{ text: 'Here.' }], { usageMetadata: { promptTokenCount: 12 } }),
+      answerOf([], { usageMetadata: IMAGE_USAGE_METADATA }),
+      answerOf([], { usageMetadata: { promptTokenCount: 12, candidatesTokenCount: 1300 } }),
+    ]);
+    assert.equal(usage.outputTokens, 1300);
+    assert.equal(usage.imageOutputTokens, 1290);
+    const { usage: textOnly } = await streamOf([answerOf([{ text: 'Hi' }])]);
+    assert.deepEqual(textOnly, {
+      inputTokens: 30,
+      outputTokens: 5,
+      cachedInputTokens: 0,
+      source: 'reported',
+    });
   });
 
   it('leaves out empty text parts and empty system messages', async () => {
