@@ -108,7 +108,7 @@ spec:
     const conversation = await clientOf(a, 'alice').conversations.create({
       items: [{ role: 'user', content: 'My name is Ann.' }],
     });
-    const ttl = await client.pttl(`aigw:conv:v1:{${conversation.id}}`);
+    const ttl = await client.pttl(`aigw:conv:v2:{${conversation.id}}`);
     assert.ok(ttl > 590_000 && ttl <= 600_000, `TTL from the env: ${ttl}`);
     await clientOf(b, 'alice').responses.create({
       model: 'gpt-plain',
@@ -134,6 +134,6 @@ spec:
     await assert.rejects(clientOf(b, 'bob').conversations.retrieve(conversation.id), isNotFound);
     await clientOf(b, 'alice').conversations.delete(conversation.id);
     await assert.rejects(clientOf(a, 'alice').conversations.retrieve(conversation.id), isNotFound);
-    assert.equal(await client.exists(`aigw:conv:v1:{${conversation.id}}:items`), 0);
+    assert.equal(await client.exists(`aigw:conv:v2:{${conversation.id}}:items`), 0);
   });
 });

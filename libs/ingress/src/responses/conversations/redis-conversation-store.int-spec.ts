@@ -56,11 +56,11 @@ describe('conversations in real Redis', () => {
     );
     assert.equal(await store.delete(conv), true);
     assert.equal(await store.read(conv), undefined);
-    assert.equal(await client.exists(`aigw:conv:v1:{${conv}}:items`), 0);
+    assert.equal(await client.exists(`aigw:conv:v2:{${conv}}:items`), 0);
     // Gone: nothing appended, no metadata set, and no stray item list left behind.
     assert.equal(await store.append(conv, [message('m4', 'late')], 60_000), 'missing');
     assert.equal(await store.setMetadata(conv, {}, 60_000), false);
-    assert.equal(await client.exists(`aigw:conv:v1:{${conv}}`, `aigw:conv:v1:{${conv}}:items`), 0);
+    assert.equal(await client.exists(`aigw:conv:v2:{${conv}}`, `aigw:conv:v2:{${conv}}:items`), 0);
   });
 
   it('expires with its TTL, renewed by each write, and refuses more than its size cap', async () => {
@@ -70,10 +70,10 @@ describe('conversations in real Redis', () => {
     await store.append(conv, [message('m2', 'two')], 300);
     await new Promise((resolve) => setTimeout(resolve, 200));
     assert.ok(await store.header(conv), 'the append renewed it');
-    assert.ok((await client.pttl(`aigw:conv:v1:{${conv}}:items`)) > 0);
+    assert.ok((await client.pttl(`aigw:conv:v2:{${conv}}:items`)) > 0);
     await new Promise((resolve) => setTimeout(resolve, 250));
     assert.equal(await store.read(conv), undefined);
-    assert.equal(await client.exists(`aigw:conv:v1:{${conv}}:items`), 0);
+    assert.equal(await client.exists(`aigw:conv:v2:{${conv}}:items`), 0);
 
     const big = id();
     assert.equal(await store.create(conversation(big), 60_000), true);
@@ -86,6 +86,29 @@ describe('conversations in real Redis', () => {
       items: [message('h', 'x'.repeat(10_000))],
     };
     assert.equal(await store.create(huge, 60_000), false);
+  });
+
+  it('refuses the turn that would take the whole conversation past its cap, atomically', async () => {
+    const conv = id();
+    assert.equal(await store.create(conversation(conv), 60_000), true);
+    assert.equal(await store.append(conv, [message('a', 'x'.repeat(6_000))], 60_000), 'appended');
+    // Each turn alone is under the 10 000 bytes; together they are not.
+    assert.equal(await store.append(conv, [message('b', 'x'.repeat(6_000))], 60_000), 'too_large');
+    const racing = await Promise.all(
+      ['c', 'd', 'e'].map((item) => store.append(conv, [message(item, 'x'.repeat(1_500))], 60_000)),
+    );
+    assert.deepEqual(racing.filter((result) => result === 'appended').length, 2);
+    assert.equal(await store.setMetadata(conv, { long: 'y'.repeat(400) }, 60_000), true);
+    assert.equal(await store.append(conv, [message('f', 'x'.repeat(500))], 60_000), 'too_large');
+    // Deleting an item gives its bytes back.
+    assert.equal(await store.deleteItem(conv, 'a'), true);
+    assert.equal(await store.append(conv, [message('g', 'x'.repeat(5_000))], 60_000), 'appended');
+    const { header, items } = (await store.read(conv))!;
+    const total = [header, ...items].reduce(
+      (sum: number, part) => sum + Buffer.byteLength(JSON.stringify(part)),
+      0,
+    );
+    assert.ok(total <= 10_000, `${total} bytes held`);
   });
 
   it('keeps callers apart and continues a conversation across processes sharing the Redis', async () => {

@@ -4,17 +4,46 @@ import type { ConversationHeader, StoredConversation } from './conversation';
 import type { AppendResult, ConversationStore } from './conversation-store';
 
 // The id in braces is the cluster hash tag: a conversation's two keys share a slot, so
-// one script or transaction can touch both.
-const headerKey = (id: string) => `aigw:conv:v1:{${id}}`;
-const itemsKey = (id: string) => `aigw:conv:v1:{${id}}:items`;
+// one script or transaction can touch both. The header key is a hash: the header's JSON
+// and the bytes the whole conversation holds (header and items), which the scripts keep
+// in step with the list. v2: v1 kept the header as a plain string.
+const headerKey = (id: string) => `aigw:conv:v2:{${id}}`;
+const itemsKey = (id: string) => `aigw:conv:v2:{${id}}:items`;
 
-/** Appends only to a conversation that still exists, and gives both keys the TTL again. */
+/**
+ * Appends only to a conversation that still exists and stays within the cap as a whole
+ * (0 missing, 1 appended, 2 too large), and gives both keys the TTL again.
+ * ARGV: TTL ms, the cap, the bytes added, the items.
+ */
 const APPEND = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('RPUSH', KEYS[2], unpack(ARGV, 2))
+local held = tonumber(redis.call('HGET', KEYS[1], 'bytes') or '0')
+if held + tonumber(ARGV[3]) > tonumber(ARGV[2]) then return 2 end
+redis.call('RPUSH', KEYS[2], unpack(ARGV, 4))
+redis.call('HINCRBY', KEYS[1], 'bytes', ARGV[3])
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 redis.call('PEXPIRE', KEYS[2], ARGV[1])
 return 1
+`;
+
+/** Replaces the header of a conversation that still exists, counting the change. ARGV: TTL ms, header. */
+const SET_HEADER = `
+local old = redis.call('HGET', KEYS[1], 'header')
+if not old then return 0 end
+redis.call('HSET', KEYS[1], 'header', ARGV[2])
+redis.call('HINCRBY', KEYS[1], 'bytes', #ARGV[2] - #old)
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[2], ARGV[1])
+return 1
+`;
+
+/** Removes one item by its exact text and gives its bytes back (# is bytes in Lua). ARGV: item. */
+const DELETE_ITEM = `
+local removed = redis.call('LREM', KEYS[2], 1, ARGV[1])
+if removed > 0 and redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('HINCRBY', KEYS[1], 'bytes', -#ARGV[1])
+end
+return removed
 `;
 
 /**
@@ -41,7 +70,17 @@ export class RedisConversationStore implements ConversationStore {
       return false;
     }
     const ttl = Math.ceil(ttlMs);
-    const multi = this.redis.multi().set(headerKey(header.id), headerText, 'PX', ttl);
+    const multi = this.redis
+      .multi()
+      .del(headerKey(header.id))
+      .hset(
+        headerKey(header.id),
+        'header',
+        headerText,
+        'bytes',
+        bytes + Buffer.byteLength(headerText),
+      )
+      .pexpire(headerKey(header.id), ttl);
     if (texts.length > 0)
       multi.rpush(itemsKey(header.id), ...texts).pexpire(itemsKey(header.id), ttl);
     await exec(multi);
@@ -49,13 +88,13 @@ export class RedisConversationStore implements ConversationStore {
   }
 
   async header(id: string): Promise<ConversationHeader | undefined> {
-    const text = await this.redis.get(headerKey(id));
+    const text = await this.redis.hget(headerKey(id), 'header');
     return text === null ? undefined : (JSON.parse(text) as ConversationHeader);
   }
 
   async read(id: string): Promise<StoredConversation | undefined> {
     const [header, items] = (await exec(
-      this.redis.multi().get(headerKey(id)).lrange(itemsKey(id), 0, -1),
+      this.redis.multi().hget(headerKey(id), 'header').lrange(itemsKey(id), 0, -1),
     )) as [string | null, string[]];
     if (header === null) return undefined;
     return {
@@ -69,16 +108,17 @@ export class RedisConversationStore implements ConversationStore {
       return (await this.redis.exists(headerKey(id))) ? 'appended' : 'missing';
     const texts = items.map((item) => JSON.stringify(item));
     const added = texts.reduce((sum, text) => sum + Buffer.byteLength(text), 0);
-    if (added > this.maxConversationBytes) return 'too_large';
     const done = await this.redis.eval(
       APPEND,
       2,
       headerKey(id),
       itemsKey(id),
       String(Math.ceil(ttlMs)),
+      String(this.maxConversationBytes),
+      String(added),
       ...texts,
     );
-    return done === 1 ? 'appended' : 'missing';
+    return done === 1 ? 'appended' : done === 2 ? 'too_large' : 'missing';
   }
 
   async setMetadata(
@@ -88,22 +128,26 @@ export class RedisConversationStore implements ConversationStore {
   ): Promise<boolean> {
     const header = await this.header(id);
     if (!header) return false;
-    const ttl = Math.ceil(ttlMs);
-    // XX: a conversation deleted meanwhile stays deleted.
-    const [set] = (await exec(
-      this.redis
-        .multi()
-        .set(headerKey(id), JSON.stringify({ ...header, metadata }), 'PX', ttl, 'XX')
-        .pexpire(itemsKey(id), ttl),
-    )) as [string | null];
-    return set === 'OK';
+    // The script sets it only if still there: a conversation deleted meanwhile stays deleted.
+    const set = await this.redis.eval(
+      SET_HEADER,
+      2,
+      headerKey(id),
+      itemsKey(id),
+      String(Math.ceil(ttlMs)),
+      JSON.stringify({ ...header, metadata }),
+    );
+    return set === 1;
   }
 
   async deleteItem(id: string, itemId: string): Promise<boolean> {
     const texts = await this.redis.lrange(itemsKey(id), 0, -1);
     const text = texts.find((entry) => (JSON.parse(entry) as JsonObject).id === itemId);
     // By its exact text: item ids are unique in a conversation, so this one alone.
-    return text !== undefined && (await this.redis.lrem(itemsKey(id), 1, text)) > 0;
+    if (text === undefined) return false;
+    return (
+      ((await this.redis.eval(DELETE_ITEM, 2, headerKey(id), itemsKey(id), text)) as number) > 0
+    );
   }
 
   async delete(id: string): Promise<boolean> {
