@@ -247,6 +247,36 @@ describe('VertexAdapter against fake Vertex AI endpoints', () => {
     assert.match(gemini.calls[0].path, /:streamGenerateContent$/);
   });
 
+  it("reads a Gemini image model's IMAGE tokens as image output", async () => {
+    gemini.next({
+      kind: 'json',
+      body: {
+        candidates: [
+          {
+            content: {
+              role: 'model',
+              parts: [{ inlineData: { mimeType: 'image/png', data: 'iVBO' } }],
+            },
+            finishReason: 'STOP',
+          },
+        ],
+        usageMetadata: {
+          promptTokenCount: 12,
+          candidatesTokenCount: 1290,
+          totalTokenCount: 1302,
+          candidatesTokensDetails: [{ modality: 'IMAGE', tokenCount: 1290 }],
+        },
+      },
+    });
+    const answer = await invoke(
+      gatewayChatRequest(),
+      target('gemini-2.5-flash-image', gemini.baseUrl),
+    );
+    if (answer.kind !== 'json') return assert.fail('expected json');
+    assert.equal(answer.usage.outputTokens, 1290);
+    assert.equal(answer.usage.imageOutputTokens, 1290);
+  });
+
   it('calls Claude with rawPredict, anthropic_version in the body and no model', async () => {
     const answer = await invoke(
       gatewayChatRequest({ max_tokens: 64 }),
