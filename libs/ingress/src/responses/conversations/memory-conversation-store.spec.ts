@@ -103,6 +103,22 @@ describe('in-process conversation store', () => {
     );
   });
 
+  it('refuses the turn that would take one conversation past its own cap, as the Redis store does', async () => {
+    const store = new MemoryConversationStore(
+      { maxEntries: 100, maxBytes: 1_000_000, maxConversationBytes: 10_000 },
+      () => undefined,
+    );
+    const turn = (id: string, size: number) => [
+      { type: 'message', id, role: 'user', content: 'x'.repeat(size) },
+    ];
+    assert.equal(await store.create(conversation('conv_a'), HOUR), true);
+    assert.equal(await store.append('conv_a', turn('a', 6_000), HOUR), 'appended');
+    // Each turn alone is under the 10 000 bytes; together they are not.
+    assert.equal(await store.append('conv_a', turn('b', 6_000), HOUR), 'too_large');
+    assert.equal(await store.create(conversation('conv_b', 'x'.repeat(10_000)), HOUR), false);
+    assert.ok(store.size().bytes <= 10_000);
+  });
+
   it('replaces metadata, deletes one item and whole conversations', async () => {
     const { store } = storeWith();
     await store.create(conversation('conv_a'), HOUR);

@@ -15,6 +15,11 @@ interface Entry {
 
 const bytesOf = (text: string) => Buffer.byteLength(text);
 
+export interface MemoryConversationLimits extends MemoryStoreLimits {
+  /** The most one conversation (header and items) holds; the store's own bytes when unset. */
+  readonly maxConversationBytes?: number;
+}
+
 /**
  * Conversations in this process's memory: lost on restart, not shared between processes.
  * Bounded by conversations and serialized bytes (the response store's limits, applied to
@@ -23,20 +28,25 @@ const bytesOf = (text: string) => Buffer.byteLength(text);
 export class MemoryConversationStore implements ConversationStore {
   readonly kind = 'memory';
   private readonly lru: BoundedLru<Entry>;
+  private readonly maxConversationBytes: number;
 
   constructor(
-    readonly limits: MemoryStoreLimits,
+    readonly limits: MemoryConversationLimits,
     onEvicted: (reason: EvictionReason) => void = () => undefined,
     private readonly now: () => number = Date.now,
   ) {
     this.lru = new BoundedLru(limits, onEvicted, now);
+    this.maxConversationBytes = Math.min(
+      limits.maxBytes,
+      limits.maxConversationBytes ?? limits.maxBytes,
+    );
   }
 
   async create(conversation: StoredConversation, ttlMs: number): Promise<boolean> {
     const header = JSON.stringify(conversation.header);
     const items = conversation.items.map((item) => JSON.stringify(item));
     const bytes = items.reduce((sum, text) => sum + bytesOf(text), bytesOf(header));
-    if (bytes > this.limits.maxBytes || ttlMs <= 0) return false;
+    if (bytes > this.maxConversationBytes || ttlMs <= 0) return false;
     this.lru.remove(conversation.header.id);
     this.lru.add(conversation.header.id, { header, items, bytes, expiresAt: this.now() + ttlMs });
     return true;
@@ -61,7 +71,7 @@ export class MemoryConversationStore implements ConversationStore {
     if (!entry) return 'missing';
     const texts = items.map((item) => JSON.stringify(item));
     const added = texts.reduce((sum, text) => sum + bytesOf(text), 0);
-    if (entry.bytes + added > this.limits.maxBytes) return 'too_large';
+    if (entry.bytes + added > this.maxConversationBytes) return 'too_large';
     // Taken out and added back grown, so making room never evicts the conversation itself.
     this.lru.remove(id);
     entry.items.push(...texts);

@@ -85,7 +85,11 @@ export function openResponseState(host: ResponseStateHost, env: Env): ResponseSt
     };
     store = new MemoryResponseStore(limits, () => onEvent('evicted'));
     // The same limits, for conversations apart: a busy one never evicts stored responses.
-    conversationStore = new MemoryConversationStore(limits, () => onEvent('conversation_evicted'));
+    // Each conversation within the cap the Redis store keeps too.
+    conversationStore = new MemoryConversationStore(
+      { ...limits, maxConversationBytes: DEFAULT_MAX_CHAIN_BYTES },
+      () => onEvent('conversation_evicted'),
+    );
     logger.info('responses store: process memory, least recently used evicted past its limits', {
       ttlSeconds,
       ...limits,
