@@ -91,6 +91,14 @@ function reasoningFields(reasoning: AnswerReasoning | undefined): JsonObject {
   return fields;
 }
 
+/**
+ * Images a model generated (data URLs), as OpenRouter relays them for image-output
+ * models: `images: [{type: 'image_url', image_url: {url}}]` on the message or delta.
+ */
+function imageList(dataUrls: readonly string[]): JsonObject[] {
+  return dataUrls.map((url) => ({ type: 'image_url', image_url: { url } }));
+}
+
 /** A complete `chat.completion` with one choice. */
 export function chatCompletion(answer: {
   id: string;
@@ -100,12 +108,14 @@ export function chatCompletion(answer: {
   finishReason: FinishReason;
   usage: TokenUsage;
   reasoning?: AnswerReasoning;
+  images?: readonly string[];
 }): JsonObject {
   const message: JsonObject = {
     role: 'assistant',
     content: answer.text === '' && answer.toolCalls.length > 0 ? null : answer.text,
     ...reasoningFields(answer.reasoning),
   };
+  if (answer.images && answer.images.length > 0) message.images = imageList(answer.images);
   if (answer.toolCalls.length > 0) {
     message.tool_calls = answer.toolCalls.map((call) => ({
       id: call.id,
@@ -149,6 +159,11 @@ export class ChunkFactory {
 
   text(content: string): JsonObject {
     return this.delta({ content });
+  }
+
+  /** Images the model generated, as data URLs. */
+  images(dataUrls: readonly string[]): JsonObject {
+    return this.delta({ images: imageList(dataUrls) });
   }
 
   /** A fragment of the model's reasoning text. */

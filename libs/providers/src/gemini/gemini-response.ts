@@ -116,11 +116,30 @@ export interface CandidateParts {
   /** The thought summaries' text (parts marked `thought`), which is not the answer. */
   readonly reasoning: string;
   readonly toolCalls: OpenAiToolCall[];
+  /** The images the model generated (inlineData parts), as data URLs. */
+  readonly images: string[];
+}
+
+/** A plain type/subtype: anything else could bend the data URL it goes into. */
+const MIME_TYPE = /^[\w.+-]+\/[\w.+-]+$/;
+
+/**
+ * An inlineData part (an image model's output) as a data URL; undefined for one of the
+ * wrong shape, or a thought image (an interim draft, as thought text is not the answer).
+ * Its size is the answer's: the JSON body and each stream event are already bounded.
+ */
+function inlineDataUrl(part: JsonObject): string | undefined {
+  const inline = part.inlineData;
+  if (!isJsonObject(inline) || part.thought === true) return undefined;
+  const { mimeType, data } = inline;
+  if (typeof mimeType !== 'string' || !MIME_TYPE.test(mimeType) || !isNonEmptyString(data))
+    return undefined;
+  return `data:${mimeType};base64,${data}`;
 }
 
 /**
- * Text, thought summaries and function calls of one candidate's parts. Parts this
- * gateway does not relay (code execution, inline data, junk) are left out.
+ * Text, thought summaries, function calls and generated images of one candidate's parts.
+ * Parts this gateway does not relay (code execution, junk) are left out.
  */
 export function candidateParts(
   candidate: JsonObject | undefined,
@@ -131,8 +150,11 @@ export function candidateParts(
   let text = '';
   let reasoning = '';
   const toolCalls: OpenAiToolCall[] = [];
+  const images: string[] = [];
   for (const part of parts) {
     if (!isJsonObject(part)) continue;
+    const image = inlineDataUrl(part);
+    if (image !== undefined) images.push(image);
     if (typeof part.text === 'string') {
       if (part.thought === true) reasoning += part.text;
       else text += part.text;
@@ -142,7 +164,7 @@ export function candidateParts(
     // format has a place for no other.
     if (part.functionCall !== undefined) toolCalls.push(toolCallOf(part, reject));
   }
-  return { text, reasoning, toolCalls };
+  return { text, reasoning, toolCalls, images };
 }
 
 /**
@@ -180,7 +202,7 @@ export function fromGeminiResponse(
   const candidate = firstCandidate(body, reject);
   // A prompt blocked outright comes back with no candidate at all.
   if (!candidate && !blockReason(body)) return undefined;
-  const { text, reasoning, toolCalls } = candidateParts(candidate, reject);
+  const { text, reasoning, toolCalls, images } = candidateParts(candidate, reject);
   const finishReason = candidate
     ? geminiFinishReason(candidate.finishReason, toolCalls.length > 0)
     : 'content_filter';
@@ -197,6 +219,7 @@ export function fromGeminiResponse(
     // client could send back as a thinking block: the summaries are text alone, and a
     // function call's signature travels on the tool call.
     reasoning: { text: reasoning, blocks: [] },
+    images,
   });
   return { completion, usage };
 }

@@ -64,10 +64,12 @@ export class GeminiStreamTranslation implements StreamTranslation<EventSourceMes
     this.readUsage(event);
     const out = this.opening(event);
     const candidate = firstCandidate(event, this.reject);
-    const { text, reasoning, toolCalls } = candidateParts(candidate, this.reject);
+    const { text, reasoning, toolCalls, images } = candidateParts(candidate, this.reject);
     // Thought summaries are reasoning, never content; Gemini writes them before the answer.
     if (reasoning !== '') out.push(this.chunks.reasoning(reasoning));
     if (text !== '') out.push(this.chunks.text(text));
+    // Relayed as they come, each no larger than the (bounded) event that carried it.
+    if (images.length > 0) out.push(this.chunks.images(images));
     for (const call of toolCalls) {
       const index = this.toolCalls++;
       out.push(this.chunks.toolCallStart(index, call.id, call.name, call.thoughtSignature));

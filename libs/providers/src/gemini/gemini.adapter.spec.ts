@@ -480,12 +480,34 @@ describe('GeminiAdapter against a Gemini API that answers oddly', () => {
         null,
         'stray',
         { executableCode: { language: 'PYTHON', code: 'print(1)' } },
-        { inlineData: { mimeType: 'image/png', data: 'iVBO' } },
+        // Images without data, with a mime type that would bend the data URL, or a draft.
+        { inlineData: { mimeType: 'image/png' } },
+        { inlineData: { mimeType: 'image/png;x=,', data: 'iVBO' } },
+        { inlineData: { mimeType: 'image/png', data: 'iVBO' }, thought: true },
         { text: 'Hi' },
       ]),
     );
     assert.deepEqual(choice.message, { role: 'assistant', content: 'Hi' });
     assert.equal(choice.finish_reason, 'stop');
+  });
+
+  it("relays an image model's inlineData parts as message.images data URLs, the text unchanged", async () => {
+    const choice = await answerTo(
+      answerOf([
+        { text: 'A cat:' },
+        { inlineData: { mimeType: 'image/png', data: 'iVBORw0KGgo=' } },
+        { text: ' and a dog.' },
+        { inlineData: { mimeType: 'image/jpeg', data: '/9j/4A==' } },
+      ]),
+    );
+    assert.deepEqual(choice.message, {
+      role: 'assistant',
+      content: 'A cat: and a dog.',
+      images: [
+        { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } },
+        { type: 'image_url', image_url: { url: 'data:image/jpeg;base64,/9j/4A==' } },
+      ],
+    });
   });
 
   it('tolerates a candidate without content or with content of the wrong shape', async () => {
@@ -610,6 +632,23 @@ describe('GeminiAdapter against a Gemini API that answers oddly', () => {
       isDataPlaneError(DataPlaneErrorCode.StreamInterrupted, /candidates/)(error),
       String(error),
     );
+  });
+
+  it("streams an image model's inlineData parts as delta.images data URLs, the text unchanged", async () => {
+    const { chunks, error, usage } = await streamOf([
+      streamEvent([{ text: 'A cat:' }]),
+      streamEvent([{ inlineData: { mimeType: 'image/png', data: 'iVBORw0KGgo=' } }]),
+      answerOf([{ text: ' done.' }], { usageMetadata: IMAGE_USAGE_METADATA }),
+    ]);
+    assert.equal(error, undefined);
+    assert.equal(streamedText(chunks), 'A cat: done.');
+    const images = chunks.flatMap(
+      (chunk) => ((chunk.choices as JsonObject[])[0]?.delta as JsonObject)?.images ?? [],
+    );
+    assert.deepEqual(images, [
+      { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } },
+    ]);
+    assert.equal(usage?.imageOutputTokens, 1290);
   });
 
   it('streams thought summaries as reasoning_content fragments, never as content', async () => {
