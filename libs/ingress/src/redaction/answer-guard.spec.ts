@@ -220,6 +220,36 @@ describe('AnswerGuard on JSON answers', () => {
     });
   });
 
+  it("checks a refusal's text like content: redacted, or the choice withheld", () => {
+    const report = new Recorder();
+    const answer = guard.check(
+      chatJson(null, { refusal: `I cannot email ${EMAIL}.` }),
+      'chat',
+      report,
+    ) as JsonAnswer;
+    const choice = (answer.body.choices as JsonObject[])[0];
+    assert.deepEqual(choice.message, {
+      role: 'assistant',
+      content: null,
+      refusal: 'I cannot email [REDACTED:email].',
+    });
+    assert.equal(choice.logprobs, null);
+    assert.equal(report.count('email'), 1);
+    const blocking = new Recorder();
+    const withheld = guard.check(
+      chatJson(null, { refusal: `Not with SSN ${SSN}.` }),
+      'chat',
+      blocking,
+    ) as JsonAnswer;
+    const gone = (withheld.body.choices as JsonObject[])[0];
+    assert.deepEqual(gone.message, { role: 'assistant', content: null });
+    assert.equal(gone.finish_reason, 'content_filter');
+    assert.deepEqual(blocking.blocks, ['usSsn']);
+    // Reasoning is left as it is (signed by the provider).
+    const thinking = chatJson('ok', { reasoning_content: `thought of ${EMAIL}` });
+    assert.equal(guard.check(thinking, 'chat', new Recorder()), thinking);
+  });
+
   it('a block rule wins over a mask it overlaps: the choice is withheld, not masked', () => {
     const overlapping = new AnswerGuard({ ...CONFIG, blockPatterns: ['token=\\S+'] });
     const report = new Recorder();
@@ -460,6 +490,65 @@ describe('AnswerGuard on streams', () => {
       content: 'Let me look that up.',
     });
     assert.equal(out.length, 2);
+  });
+
+  it('a refusal is held and checked like content, per choice; reasoning passes as it is', async () => {
+    const report = new Recorder();
+    const refusal = (index: number, text: string): JsonObject => ({
+      id: 'c1',
+      object: 'chat.completion.chunk',
+      choices: [{ index, delta: { refusal: text }, finish_reason: null }],
+    });
+    const out = await streamed(
+      guard,
+      [
+        {
+          id: 'c1',
+          object: 'chat.completion.chunk',
+          choices: [
+            {
+              index: 0,
+              delta: { role: 'assistant', content: '', refusal: null },
+              finish_reason: null,
+            },
+          ],
+        },
+        {
+          id: 'c1',
+          object: 'chat.completion.chunk',
+          choices: [
+            { index: 0, delta: { reasoning_content: `mail ${EMAIL}` }, finish_reason: null },
+          ],
+        },
+        refusal(0, 'I will not write to jane.doe@exa'),
+        refusal(1, `Not ${SSN.slice(0, 6)}`),
+        refusal(0, 'mple.com.'),
+        refusal(1, `${SSN.slice(6)} or more`),
+        chunk(0, undefined, 'stop'),
+        chunk(1, undefined, 'stop'),
+        USAGE_CHUNK,
+      ],
+      report,
+    );
+    const refused = new Map<number, { text: string; finish?: string }>();
+    for (const c of out) {
+      for (const choice of c.choices as JsonObject[]) {
+        const entry = refused.get(choice.index as number) ?? { text: '' };
+        const delta = choice.delta as JsonObject;
+        if (typeof delta.refusal === 'string') entry.text += delta.refusal;
+        if (choice.finish_reason) entry.finish = choice.finish_reason as string;
+        refused.set(choice.index as number, entry);
+      }
+    }
+    assert.deepEqual(refused.get(0), {
+      text: 'I will not write to [REDACTED:email].',
+      finish: 'stop',
+    });
+    assert.deepEqual(refused.get(1), { text: 'Not ', finish: 'content_filter' });
+    assert.equal(JSON.stringify(out).includes('6789'), false);
+    assert.ok(JSON.stringify(out).includes(`mail ${EMAIL}`), 'reasoning untouched');
+    assert.deepEqual(report.blocks, ['usSsn']);
+    assert.deepEqual(out.at(-1), USAGE_CHUNK);
   });
 
   it('two choices are held apart', async () => {

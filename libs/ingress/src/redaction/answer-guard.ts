@@ -22,11 +22,11 @@ export const CONTENT_FILTER = 'content_filter';
  * `security.responseValidation` on one route: the model's answer text checked by the same
  * detectors as prompts, in the canonical (OpenAI) answer before a dialect writes it, so
  * every public API (chat, completions, Responses, Messages) gets it. What is scanned is the
- * text a reader sees: chat message content (string or text parts) and a completion's
- * text. Tool-call arguments are left as they are: they are the caller's own program's
- * input (an email address to send to), and masking them would break the call, not
- * protect a reader. A redacted or withheld choice loses its logprobs, which spell the
- * same text token by token.
+ * text a reader sees: chat message content (string or text parts), a chat refusal and a
+ * completion's text. Reasoning is left as it is (providers sign it). Tool-call arguments
+ * are left as they are: they are the caller's own program's input (an email address to
+ * send to), and masking them would break the call, not protect a reader. A redacted or
+ * withheld choice loses its logprobs, which spell the same text token by token.
  *
  * A block match withholds the choice, as OpenAI's and Azure's filters do: finish_reason
  * content_filter and no content (an empty text for completions).
@@ -103,8 +103,19 @@ export class AnswerGuard {
       if (parts.every((part, i) => part === (content as unknown[])[i])) content = message.content;
       else content = parts;
     }
-    if (content === message.content) return choice;
-    return { ...choice, message: { ...message, content }, logprobs: null };
+    let refusal = message.refusal;
+    if (typeof refusal === 'string') {
+      const step = this.text(refusal, tally);
+      if (step.blocked) return step.blocked;
+      refusal = step.text;
+    }
+    if (content === message.content && refusal === message.refusal) return choice;
+    // Spread, not set: a message without a refusal keeps having none.
+    return {
+      ...choice,
+      message: { ...message, content, ...(refusal !== message.refusal && { refusal }) },
+      logprobs: null,
+    };
   }
 
   private textChoice(choice: JsonObject, tally: RedactionTally): JsonObject | string {
@@ -130,7 +141,15 @@ export class AnswerGuard {
   ): AsyncGenerator<JsonObject> {
     const chat = operation === 'chat';
     const tally: RedactionTally = new Map();
-    const tails = new Map<number, StreamTail>();
+    const tails = new Map<number, Map<string, StreamTail>>();
+    const fields = chat ? CHAT_TEXT : COMPLETION_TEXT;
+    const tailOf = (index: number, field: string): StreamTail => {
+      let held = tails.get(index);
+      if (!held) tails.set(index, (held = new Map<string, StreamTail>()));
+      let tail = held.get(field);
+      if (!tail) held.set(field, (tail = new StreamTail(this.scanner, this.hold, tally)));
+      return tail;
+    };
     const done = new Set<number>();
     let template: JsonObject | undefined;
     try {
@@ -146,45 +165,54 @@ export class AnswerGuard {
           if (!isObject(choice)) continue;
           const index = typeof choice.index === 'number' ? choice.index : 0;
           if (done.has(index)) continue; // withheld: nothing more of it goes out
-          let tail = tails.get(index);
-          if (!tail) tails.set(index, (tail = new StreamTail(this.scanner, this.hold, tally)));
-          const text = chat
-            ? isObject(choice.delta)
-              ? choice.delta.content
-              : undefined
-            : choice.text;
-          let step: TailStep =
-            typeof text === 'string' && text.length > 0 ? tail.push(text) : { text: '' };
+          const source = chat ? (isObject(choice.delta) ? choice.delta : {}) : choice;
           const finished = choice.finish_reason !== null && choice.finish_reason !== undefined;
-          // A tool call starting ends the text before it: release it first, so a dialect
-          // that writes content blocks in order (Messages) keeps text before the tool use.
-          if (!step.blocked && (finished || (chat && callsIn(choice)))) {
-            const rest = tail.flush();
-            step = { text: step.text + rest.text, blocked: rest.blocked };
+          const texts: Record<string, string> = {};
+          let blocked: string | undefined;
+          for (const field of fields) {
+            const text = source[field];
+            const came = typeof text === 'string' && text.length > 0;
+            // A tail only for a field that has carried text (most choices never refuse).
+            const tail = came ? tailOf(index, field) : tails.get(index)?.get(field);
+            let step: TailStep = came && tail ? tail.push(text) : { text: '' };
+            // A tool call starting ends the text before it: release it first, so a dialect
+            // that writes content blocks in order (Messages) keeps text before the tool use.
+            if (tail && !step.blocked && (finished || (chat && callsIn(choice)))) {
+              const rest = tail.flush();
+              step = { text: step.text + rest.text, blocked: rest.blocked };
+            }
+            texts[field] = step.text;
+            if ((blocked = step.blocked)) break;
           }
-          if (step.blocked) {
+          if (blocked) {
             done.add(index);
-            report.blocked(step.blocked);
-            out.push(filteredChunkChoice(index, step.text, chat));
+            report.blocked(blocked);
+            out.push(filteredChunkChoice(index, texts, chat));
             continue;
           }
           if (finished) done.add(index);
-          const released = withStreamText(choice, step.text, chat);
+          const released = withStreamText(choice, texts, fields, chat);
           if (released) out.push(released);
         }
         if (out.length > 0 || chunk.usage != null) yield { ...chunk, choices: out };
       }
       // A stream that ended without a finish for a choice: what it held is final now.
-      for (const [index, tail] of tails) {
+      for (const [index, held] of tails) {
         if (done.has(index)) continue;
-        const step = tail.flush();
-        if (step.blocked) report.blocked(step.blocked);
-        if (step.text.length === 0 && !step.blocked) continue;
-        const choice = step.blocked
-          ? filteredChunkChoice(index, step.text, chat)
+        const texts: Record<string, string> = {};
+        let blocked: string | undefined;
+        for (const [field, tail] of held) {
+          const step = tail.flush();
+          if (step.text.length > 0) texts[field] = step.text;
+          if ((blocked = step.blocked)) break;
+        }
+        if (blocked) report.blocked(blocked);
+        if (Object.keys(texts).length === 0 && !blocked) continue;
+        const choice = blocked
+          ? filteredChunkChoice(index, texts, chat)
           : chat
-            ? { index, delta: { content: step.text }, finish_reason: null }
-            : { index, text: step.text, finish_reason: null };
+            ? { index, delta: texts, finish_reason: null }
+            : { index, text: texts.text, finish_reason: null };
         yield { ...template, choices: [choice] };
       }
     } finally {
@@ -206,37 +234,56 @@ function withheld(choice: JsonObject, operation: Operation): JsonObject {
     : { ...rest, text: '', logprobs: null, finish_reason: CONTENT_FILTER };
 }
 
+/** The fields of a streamed choice whose text is held and checked. */
+const CHAT_TEXT = ['content', 'refusal'] as const;
+const COMPLETION_TEXT = ['text'] as const;
+
 /** A withheld stream choice's last chunk: the text before the match, and the filter finish. */
-function filteredChunkChoice(index: number, text: string, chat: boolean): JsonObject {
-  return chat
-    ? { index, delta: text.length > 0 ? { content: text } : {}, finish_reason: CONTENT_FILTER }
-    : { index, text, finish_reason: CONTENT_FILTER };
+function filteredChunkChoice(
+  index: number,
+  texts: Readonly<Record<string, string>>,
+  chat: boolean,
+): JsonObject {
+  if (!chat) return { index, text: texts.text ?? '', finish_reason: CONTENT_FILTER };
+  const delta = Object.fromEntries(Object.entries(texts).filter(([, text]) => text.length > 0));
+  return { index, delta, finish_reason: CONTENT_FILTER };
 }
 
 /**
  * The chunk's choice carrying `text` in place of what came; undefined when nothing is left
  * to send (all its text held back and nothing else in it).
  */
-function withStreamText(choice: JsonObject, text: string, chat: boolean): JsonObject | undefined {
+function withStreamText(
+  choice: JsonObject,
+  texts: Readonly<Record<string, string>>,
+  fields: readonly string[],
+  chat: boolean,
+): JsonObject | undefined {
   const finished = choice.finish_reason !== null && choice.finish_reason !== undefined;
   const { logprobs: _logprobs, ...rest } = choice;
   if (!chat) {
+    const text = texts.text;
     if (text.length === 0 && !finished && choice.text !== '') return undefined;
     return { ...rest, text };
   }
-  const delta = isObject(choice.delta) ? choice.delta : {};
-  const { content, ...others } = delta;
-  if (text.length > 0) return { ...rest, delta: { ...others, content: text } };
-  // Text held back: the chunk goes only for what else it carries (role, tool calls, finish).
-  if (
-    typeof content === 'string' &&
-    content.length > 0 &&
-    Object.keys(others).length === 0 &&
-    !finished
-  ) {
-    return undefined;
+  const others: JsonObject = { ...(isObject(choice.delta) ? choice.delta : {}) };
+  const out: JsonObject = {};
+  let released = false;
+  let heldBack = false;
+  for (const field of fields) {
+    const came = others[field];
+    if (texts[field].length > 0) {
+      out[field] = texts[field];
+      released = true;
+    } else if (typeof came === 'string') {
+      out[field] = '';
+      heldBack ||= came.length > 0;
+    } else continue;
+    delete others[field];
   }
-  return { ...rest, delta: typeof content === 'string' ? { ...others, content: '' } : others };
+  // Text held back: the chunk goes only for what else it carries (role, tool calls, finish).
+  if (!released && heldBack && Object.keys(others).length === 0 && !finished) return undefined;
+  return { ...rest, delta: { ...others, ...out } };
 }
 
 function callsIn(choice: JsonObject): boolean {
