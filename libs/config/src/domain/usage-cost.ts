@@ -4,30 +4,46 @@
 import { builtinPrice } from './builtin-prices';
 import { type ModelPricing, type RouteConfig, type TokenRates } from './gateway-config';
 
+/**
+ * What one call used, in every measure a price may bill; the data plane's TokenUsage is
+ * this plus where the counts came from. Parts are absent when the call had none.
+ */
 export interface TokenCounts {
   readonly inputTokens: number;
   readonly outputTokens: number;
   /** The part of `inputTokens` read from the provider's prompt cache. */
   readonly cachedInputTokens?: number;
-  /** The part of `inputTokens` written to the provider's prompt cache. */
+  /**
+   * The part of `inputTokens` written to the provider's prompt cache (billed above input
+   * by Anthropic and Bedrock; only those providers report it).
+   */
   readonly cacheWriteInputTokens?: number;
-  /** The part of `cacheWriteInputTokens` written for an hour (`cacheWrite1hPer1k`). */
+  /**
+   * The part of `cacheWriteInputTokens` written with a 1-hour lifetime (Anthropic bills it
+   * at twice input, not the 5-minute write's 1.25 times; `cacheWrite1hPer1k`).
+   */
   readonly cacheWrite1hInputTokens?: number;
-  /** The part of `inputTokens` that was audio (`audioInputPer1k`). */
+  /** The part of `inputTokens` that was audio (gpt-4o-transcribe; `audioInputPer1k`). */
   readonly audioInputTokens?: number;
-  /** The part of `inputTokens` that was images (`imageInputPer1k`). */
+  /**
+   * The part of `inputTokens` that was images (gpt-image-1's edits bill their input images
+   * at twice text input; `imageInputPer1k`). Chat models bill images as text input.
+   */
   readonly imageInputTokens?: number;
-  /** The part of `outputTokens` that was images (`imageOutputPer1k`). */
+  /**
+   * The part of `outputTokens` that was images (gpt-image-1.5 bills them above its text
+   * output; `imageOutputPer1k`).
+   */
   readonly imageOutputTokens?: number;
-  /** Seconds of audio, for models billed by the minute (`perMinute`). */
+  /** Seconds of audio, for models billed by the minute (whisper-1; `perMinute`). */
   readonly audioSeconds?: number;
-  /** Characters spoken, for models billed by the character (`per1kCharacters`). */
+  /** Characters spoken, for models billed by the character (tts-1; `per1kCharacters`). */
   readonly characters?: number;
-  /** Images made, for models billed by the image (`perImage`). */
+  /** Images made, for models billed by the image (dall-e-3; `perImage`). */
   readonly images?: number;
-  /** The images' `quality/size` as asked, for `perImageVariants`. */
+  /** What the images were asked as (`quality/size`, either alone), for `perImageVariants`. */
   readonly imageVariant?: string;
-  /** Search units of a rerank, for models billed by the search (`per1kSearches`). */
+  /** Search units of a rerank (Cohere bills one per query of up to 100 document chunks). */
   readonly searches?: number;
 }
 

@@ -2,6 +2,8 @@
 // are direct calls; split into services the same shapes travel over HTTP. Nothing here
 // depends on a framework, so every deployment shape shares it.
 
+import type { TokenCounts } from '@aigw/config';
+
 /** The OpenAI-compatible operations the data plane carries. */
 export type Operation =
   | 'chat'
@@ -113,43 +115,12 @@ export interface TraceContext {
   readonly tracestate?: string;
 }
 
-/** Token counts for one call. `source` says whether a provider reported them. */
-export interface TokenUsage {
-  readonly inputTokens: number;
-  readonly outputTokens: number;
+/**
+ * What one call used, in every measure a price may bill (`TokenCounts`, declared once with
+ * the prices that read it). `source` says whether a provider reported them.
+ */
+export interface TokenUsage extends TokenCounts {
   readonly cachedInputTokens: number;
-  /**
-   * The part of `inputTokens` written to the provider's prompt cache (billed above input
-   * by Anthropic and Bedrock). Absent when none was: only those providers report it.
-   */
-  readonly cacheWriteInputTokens?: number;
-  /**
-   * The part of `cacheWriteInputTokens` written with a 1-hour lifetime (Anthropic bills it
-   * at twice input, not the 5-minute write's 1.25 times). Absent when none was.
-   */
-  readonly cacheWrite1hInputTokens?: number;
-  /** The part of `inputTokens` that was audio (gpt-4o-transcribe bills it above text). */
-  readonly audioInputTokens?: number;
-  /**
-   * The part of `inputTokens` that was images (gpt-image-1's edits bill their input images
-   * at twice text input). Absent when none was; chat models bill images as text input.
-   */
-  readonly imageInputTokens?: number;
-  /**
-   * The part of `outputTokens` that was images (gpt-image-1.5 bills them above its text
-   * output). Absent when none was or the model prices all its output alike.
-   */
-  readonly imageOutputTokens?: number;
-  /** Seconds of audio a backend billed by the minute (whisper-1); absent for token-billed calls. */
-  readonly audioSeconds?: number;
-  /** Characters of text spoken, for models billed by the character (tts-1). */
-  readonly characters?: number;
-  /** Images made, for models billed by the image (dall-e-3). */
-  readonly images?: number;
-  /** What the images were asked as (`quality/size`, either alone, as sent), for their price. */
-  readonly imageVariant?: string;
-  /** Search units of a rerank (Cohere bills one per query of up to 100 document chunks). */
-  readonly searches?: number;
   readonly source: 'reported' | 'estimated';
 }
 
