@@ -36,6 +36,17 @@ export interface AdminReply {
   readonly body: unknown;
 }
 
+/** An operator route's 400: every problem found, in one message and one by one. */
+export function invalidAdminRequest(issues: readonly { readonly message: string }[]): AdminReply {
+  const message = issues.map((issue) => issue.message).join('; ');
+  return { status: 400, body: { error: { type: 'invalid_request', message, issues } } };
+}
+
+/** An operator route's 404: what it acts on does not exist. */
+export function adminNotFound(message: string): AdminReply {
+  return { status: 404, body: { error: { type: 'not_found', message } } };
+}
+
 /** An operator action on the admin port: a method and a path pattern. */
 export interface AdminRoute {
   readonly method: 'GET' | 'POST';

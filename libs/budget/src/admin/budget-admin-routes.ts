@@ -1,6 +1,11 @@
 import { BudgetAdjustmentAction, createBudgetAdjusted, type EventPublisher } from '@aigw/contracts';
 import type { GatewayConfig } from '@aigw/config';
-import type { AdminReply, AdminRoute } from '@aigw/runtime';
+import {
+  adminNotFound,
+  invalidAdminRequest,
+  type AdminReply,
+  type AdminRoute,
+} from '@aigw/runtime';
 import { adjustableLimits } from '../adjustable-limits';
 import { parseBudgetAdjustment } from './budget-adjustment.dto';
 
@@ -32,31 +37,16 @@ async function adjust(
   if (!parsed.ok) {
     // Several checks of one field may share a message: say it once.
     const issues = [...new Map(parsed.issues.map((i) => [`${i.path}\n${i.message}`, i])).values()];
-    return {
-      status: 400,
-      body: {
-        error: {
-          type: 'invalid_request',
-          message: issues.map((issue) => issue.message).join('; '),
-          issues,
-        },
-      },
-    };
+    return invalidAdminRequest(issues);
   }
   const request = parsed.value;
   // The budget service binds the limits again when it applies the event (the config may
   // be reloaded between); this only spares an operator a 202 that can change nothing.
   if (adjustableLimits(config(), request.userKey, request.limitKind, Date.now()).length === 0) {
     const what = request.limitKind ?? 'budget limit';
-    return {
-      status: 404,
-      body: {
-        error: {
-          type: 'not_found',
-          message: `no route configures a ${what} for ${request.userKey}: nothing to give back`,
-        },
-      },
-    };
+    return adminNotFound(
+      `no route configures a ${what} for ${request.userKey}: nothing to give back`,
+    );
   }
   const event = createBudgetAdjusted({ partitionKey: request.userKey, ...request });
   events.publish(event);

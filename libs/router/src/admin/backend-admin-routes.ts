@@ -1,6 +1,11 @@
 import type { BackendConfig, GatewayConfig, RouteConfig } from '@aigw/config';
 import type { Logger, MetricsRegistry } from '@aigw/observability';
-import type { AdminReply, AdminRoute } from '@aigw/runtime';
+import {
+  adminNotFound,
+  invalidAdminRequest,
+  type AdminReply,
+  type AdminRoute,
+} from '@aigw/runtime';
 import type { FailoverTrigger } from '@aigw/contracts/data-plane';
 import type { BackendHealth, CooldownReason } from '../domain/backend-health';
 
@@ -220,14 +225,14 @@ async function apply(
   body: unknown,
 ): Promise<AdminReply> {
   const note = parseNote(body);
-  if (!note.ok) return invalid(note.issues);
+  if (!note.ok) return invalidAdminRequest(note.issues);
   const route = deps.config().routes.find((r) => r.name === routeName);
   const backend = route?.backends.find((b) => b.name === backendName);
   if (!route || !backend) {
     const message = route
       ? `route "${routeName}" has no backend "${backendName}"`
       : `no route "${routeName}" in the configuration in force`;
-    return { status: 404, body: { error: { type: 'not_found', message } } };
+    return adminNotFound(message);
   }
   if (action === 'reset') deps.health.reset(backend.name);
   else deps.health.drain(backend.name, note.value);
@@ -272,19 +277,6 @@ function parseNote(body: unknown): Parsed {
     }
   }
   return issues.length > 0 ? { ok: false, issues } : { ok: true, value };
-}
-
-function invalid(issues: Issue[]): AdminReply {
-  return {
-    status: 400,
-    body: {
-      error: {
-        type: 'invalid_request',
-        message: issues.map((issue) => issue.message).join('; '),
-        issues,
-      },
-    },
-  };
 }
 
 function iso(ms: number): string {
