@@ -228,7 +228,11 @@ export class GoogleAccessTokens {
 
   private fromMetadata(backend: string): Promise<MintedToken> {
     const where = `the Google metadata server (${this.metadataHost})`;
-    return this.fetchToken(backend, where, `http://${this.metadataHost}${METADATA_TOKEN_PATH}`, {
+    // Asking for the scope: an instance created with narrower access scopes (the GCE
+    // default) then gets a cloud-platform token if its service account may have one,
+    // rather than a token Vertex refuses with a 403.
+    const url = `http://${this.metadataHost}${METADATA_TOKEN_PATH}?scopes=${encodeURIComponent(CLOUD_PLATFORM_SCOPE)}`;
+    return this.fetchToken(backend, where, url, {
       method: 'GET',
       headers: { 'metadata-flavor': 'Google' },
     });

@@ -175,6 +175,7 @@ describe('Google access tokens', () => {
     assert.ok(oauth.authorizes(`Bearer ${token}`));
     assert.equal(await tokens.accessToken('vertex-a', undefined), token);
     assert.equal(oauth.metadataRequests, 1);
+    assert.equal(oauth.lastMetadataScopes, 'https://www.googleapis.com/auth/cloud-platform');
     assert.deepEqual(events, [{ backend: 'vertex-a', source: 'metadata', result: 'ok' }]);
   });
 

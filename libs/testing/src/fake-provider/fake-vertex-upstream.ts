@@ -50,6 +50,8 @@ export class FakeGoogleOAuth {
   /** Requests per path, as received (the token exchange and the metadata server). */
   exchanges = 0;
   metadataRequests = 0;
+  /** The `scopes` query parameter of the last metadata token request (undefined when none). */
+  lastMetadataScopes: string | undefined;
   /** Lifetime of minted tokens, in seconds. */
   expiresIn = 3600;
   /** The status the next token requests get instead of a token (a refused exchange). */
@@ -100,6 +102,7 @@ export class FakeGoogleOAuth {
     this.issued.clear();
     this.exchanges = 0;
     this.metadataRequests = 0;
+    this.lastMetadataScopes = undefined;
     this.expiresIn = 3600;
     this.failWith = undefined;
     this.delayMs = 0;
@@ -108,7 +111,8 @@ export class FakeGoogleOAuth {
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
-    const path = new URL(request.url ?? '/', 'http://fake').pathname;
+    const url = new URL(request.url ?? '/', 'http://fake');
+    const path = url.pathname;
     if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
     if (request.method === 'POST' && path === '/token') {
       this.exchanges++;
@@ -116,6 +120,7 @@ export class FakeGoogleOAuth {
     }
     if (request.method === 'GET' && path === METADATA_TOKEN_PATH) {
       this.metadataRequests++;
+      this.lastMetadataScopes = url.searchParams.get('scopes') ?? undefined;
       if (request.headers['metadata-flavor'] !== 'Google')
         return reply(response, 403, 'missing Metadata-Flavor');
       return this.mint(response);
