@@ -149,6 +149,12 @@ spec:
       ],
     );
     assert.equal(batched.usage.prompt_tokens, 6, "Vertex's token_count summed");
+    // Billed by Vertex's 28 billable characters at Google's $0.000025 per 1,000, not by token.
+    const cost = (batched.usage as { cost?: number }).cost;
+    assert.ok(
+      cost !== undefined && Math.abs(cost - (28 / 1000) * 0.000025) < 1e-15,
+      `cost ${cost}`,
+    );
     assert.equal(gemini.calls.length, 1);
     assert.equal(
       gemini.calls[0].path,

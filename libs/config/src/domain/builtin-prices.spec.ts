@@ -443,6 +443,26 @@ describe('builtinPrice', () => {
     assert.ok(builtinPrice('bedrock', 'anthropic.claude-3-haiku-20240307-v1:0'));
   });
 
+  it("prices Vertex's text-embedding models by the character, which the catalog does not list", () => {
+    const { lines, log } = recordingLog();
+    configureBuiltinPrices({ enabled: true, log });
+    for (const model of ['text-embedding-005', 'text-multilingual-embedding-002@001']) {
+      const price = builtinPrice('vertex', model);
+      assert.deepEqual(price, { inputPer1k: 0, outputPer1k: 0, per1kCharacters: 0.000025 });
+      // 2,000 characters of a 400-token input: the characters are what costs.
+      assert.equal(
+        dollarsAt(price!, { inputTokens: 400, outputTokens: 0, characters: 2000 }),
+        0.00005,
+      );
+    }
+    assert.match(lines[0].message, /per-character list price for Vertex text embeddings/);
+    assert.doesNotMatch(lines[0].message, /genai-prices/);
+    // Only on Vertex (the Gemini API's own embeddings are priced by the token), and never
+    // in place of a catalog price (gemini-embedding-001 is billed by the token).
+    assert.equal(builtinPrice('google-gemini', 'text-embedding-005'), undefined);
+    assert.equal(builtinPrice('vertex', 'gemini-embedding-001')?.per1kCharacters, undefined);
+  });
+
   it('misses an unknown model, and a self-hosted backend without asking the catalog', () => {
     const { lines, log } = recordingLog();
     configureBuiltinPrices({ enabled: true, log });

@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import type * as GenAiPrices from '@pydantic/genai-prices';
 import type { ModelPricing, PriceTier } from './gateway-config';
 import { canonicalProvider, type ProviderKind } from './providers';
+import { vertexCharacterPrice } from './vertex-character-prices';
 
 const CATALOG_PACKAGE = '@pydantic/genai-prices';
 
@@ -73,6 +74,8 @@ interface CatalogFind {
   readonly catalogModel: string;
   readonly conditional: boolean;
   readonly notes: readonly string[];
+  /** Where the price comes from when not the catalog package. */
+  readonly source?: string;
 }
 
 let settings: Required<BuiltinPriceOptions> = { enabled: true, log: SILENT, now: Date.now };
@@ -107,12 +110,29 @@ export function builtinPrice(provider: string, model: string): ModelPricing | un
   }
   const now = settings.now();
   const providerId = catalogProviderId(provider);
-  const found = settings.enabled && providerId ? findInCatalog(providerId, model, now) : undefined;
+  const found =
+    settings.enabled && providerId
+      ? (findInCatalog(providerId, model, now) ?? listedApart(provider, model))
+      : undefined;
   if (known === undefined) report(provider, model, found);
   if (memo.size >= MAX_MEMO_ENTRIES) memo.clear();
   const until = found?.conditional ? now + CONDITIONAL_PRICE_TTL_MS : Infinity;
   memo.set(key, { price: found?.price, until });
   return found?.price;
+}
+
+/** A list price the catalog lacks, kept here: Vertex's per-character text embeddings. */
+function listedApart(provider: string, model: string): CatalogFind | undefined {
+  if (canonicalProvider(provider) !== 'vertex') return undefined;
+  const price = vertexCharacterPrice(model);
+  if (!price) return undefined;
+  return {
+    price,
+    catalogModel: model,
+    conditional: false,
+    notes: [],
+    source: "Google's per-character list price for Vertex text embeddings",
+  };
 }
 
 function report(provider: string, model: string, found: CatalogFind | undefined): void {
@@ -124,7 +144,10 @@ function report(provider: string, model: string, found: CatalogFind | undefined)
     });
     return;
   }
-  const source = [`genai-prices ${loaded?.version ?? 'unknown'}`, ...found.notes].join('; ');
+  const source = [
+    found.source ?? `genai-prices ${loaded?.version ?? 'unknown'}`,
+    ...found.notes,
+  ].join('; ');
   settings.log.info(`priced ${model} from the built-in catalog (${source})`, {
     provider,
     catalogModel: found.catalogModel,

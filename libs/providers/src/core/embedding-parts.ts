@@ -38,12 +38,19 @@ export function boundedEmbeddingInputs(ask: EmbeddingAsk): readonly string[] {
   return ask.inputs;
 }
 
-/** The usage of all calls: their input tokens added up, estimated if any part was. */
+/**
+ * The usage of all calls: their input tokens added up, estimated if any part was; their
+ * billed characters too where the provider counts them (Vertex's text-embedding models).
+ */
 export function summedEmbeddingUsage(parts: readonly EmbeddingPart[]): TokenUsage {
+  const counted = parts.filter((part) => part.usage.characters !== undefined);
   return {
     inputTokens: sumTokens(...parts.map((part) => part.usage.inputTokens)),
     outputTokens: 0,
     cachedInputTokens: 0,
+    ...(counted.length === 0
+      ? {}
+      : { characters: sumTokens(...counted.map((part) => part.usage.characters ?? 0)) }),
     source: parts.every((part) => part.usage.source === 'reported') ? 'reported' : 'estimated',
   };
 }

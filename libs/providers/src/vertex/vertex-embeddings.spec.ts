@@ -2,7 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DataPlaneErrorCode, type DataPlaneError } from '@aigw/contracts/data-plane';
 import { countTokens } from '../core/tokenizer';
-import { TOKENS_PER_PREDICT, vertexPredictCalls } from './vertex-embeddings';
+import { summedEmbeddingUsage } from '../core/embedding-parts';
+import { readPredictAnswer, TOKENS_PER_PREDICT, vertexPredictCalls } from './vertex-embeddings';
 
 const ask = (inputs: string[]) => ({ inputs, dimensions: undefined, encoding: 'float' as const });
 
@@ -37,5 +38,31 @@ describe('vertexPredictCalls', () => {
       (error: DataPlaneError) =>
         error.code === DataPlaneErrorCode.InvalidRequest && /at most 2048/.test(error.message),
     );
+  });
+});
+
+describe('readPredictAnswer', () => {
+  const answer = (metadata: Record<string, unknown> | undefined) => ({
+    predictions: [
+      { embeddings: { values: [0.1, 0.2], statistics: { token_count: 3 } } },
+      { embeddings: { values: [0.3, 0.4], statistics: { token_count: 4 } } },
+    ],
+    ...(metadata === undefined ? {} : { metadata }),
+  });
+  const call = { body: {}, texts: ['hello there', 'general kenobi'] };
+
+  it("carries Vertex's billable characters, which its text-embedding models are billed by", () => {
+    const first = readPredictAnswer(call, answer({ billableCharacterCount: 24 }), undefined);
+    assert.equal(first?.usage.inputTokens, 7);
+    assert.equal(first?.usage.characters, 24);
+    const second = readPredictAnswer(call, answer({ billableCharacterCount: 10 }), undefined);
+    assert.equal(summedEmbeddingUsage([first!, second!]).characters, 34);
+  });
+
+  it('counts no characters where Vertex reports none (gemini-embedding, billed by the token)', () => {
+    const part = readPredictAnswer(call, answer(undefined), undefined);
+    assert.equal(part?.usage.characters, undefined);
+    assert.equal(summedEmbeddingUsage([part!]).characters, undefined);
+    assert.equal('characters' in summedEmbeddingUsage([part!]), false);
   });
 });

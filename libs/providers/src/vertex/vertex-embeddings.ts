@@ -109,13 +109,24 @@ export function readPredictAnswer(
       sumTokens(sum, count ?? estimatedEmbeddingUsage([call.texts[index]]).inputTokens),
     0,
   );
+  const characters = billableCharacters(answer);
   return {
     vectors,
     usage: {
       inputTokens,
       outputTokens: 0,
       cachedInputTokens: 0,
+      ...(characters === undefined ? {} : { characters }),
       source: reported ? 'reported' : 'estimated',
     },
   };
+}
+
+/**
+ * The characters Vertex bills the call for (`metadata.billableCharacterCount`): Google
+ * prices its text-embedding models by the character, not the token.
+ */
+function billableCharacters(answer: JsonObject): number | undefined {
+  const metadata = isJsonObject(answer.metadata) ? answer.metadata : undefined;
+  return tokenCount(metadata?.billableCharacterCount);
 }

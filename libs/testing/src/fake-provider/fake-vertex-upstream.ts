@@ -281,6 +281,10 @@ export class FakeVertexGeminiUpstream extends FakeGeminiUpstream {
             },
           };
         }),
+        // Google bills its text-embedding models by the character, and says how many.
+        ...(model.startsWith('text-')
+          ? { metadata: { billableCharacterCount: instances.join('').length } }
+          : {}),
       });
     } finally {
       this.predicting--;
