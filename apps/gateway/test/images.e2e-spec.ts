@@ -18,6 +18,7 @@ import {
   FAKE_IMAGE_B64,
   FAKE_INPUT_IMAGE_TOKENS,
   FAKE_OUTPUT_TEXT_TOKENS,
+  FAKE_PARTIAL_IMAGE_TOKENS,
   FakeAnthropicUpstream,
   FakeOpenAiUpstream,
 } from '@aigw/testing/fake-provider';
@@ -52,6 +53,9 @@ spec:
   - {name: secondary, priority: 2, provider: openai-compatible, baseUrl: "${secondary.baseUrl}", model: dall-e-3-backup, modelNameOverride: painter}
   - {name: tokens, provider: openai-compatible, baseUrl: "${primary.baseUrl}", model: gpt-image-1}
   - {name: tokens-15, provider: openai-compatible, baseUrl: "${primary.baseUrl}", model: gpt-image-1.5}
+  - {name: stream-first, priority: 0, provider: openai, baseUrl: "${primary.baseUrl}", auth: {apiKeyRef: {name: openai-key}}, model: gpt-image-1, modelNameOverride: streamer}
+  - {name: stream-second, priority: 1, provider: openai-compatible, baseUrl: "${secondary.baseUrl}", model: gpt-image-1, modelNameOverride: streamer}
+  - {name: together-painter, provider: together, baseUrl: "${primary.baseUrl}", model: flux-schnell}
   userIdentification: {header: x-user-id}
   failover: {on: [rateLimit, timeout, error], retryDelay: 0s}
   costControl:
@@ -89,6 +93,27 @@ spec:
       defaultHeaders: { 'x-user-id': user },
     });
   });
+
+  /** This test's caller's stored usage rows, once `count` of them are there. */
+  async function storedRows(count: number) {
+    const db = new DatabaseSync(join(dir, 'data', 'analytics.db'), { readOnly: true });
+    try {
+      const rows = () =>
+        db
+          .prepare(
+            `SELECT input_tokens AS input, output_tokens AS output, cost_dollars AS cost
+             FROM usage_events WHERE user_id = ?`,
+          )
+          .all(user) as { input: number; output: number; cost: number }[];
+      const deadline = Date.now() + 10_000;
+      while (rows().length < count && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      return rows();
+    } finally {
+      db.close();
+    }
+  }
 
   it('generates under the served name and bills each image at its variant', async () => {
     const { data, response } = await client.images
@@ -227,6 +252,116 @@ spec:
     }
   });
 
+  it('streams gpt-image-1 partial images as events, billed at the completed usage', async () => {
+    const stream = await client.images.generate({
+      model: 'gpt-image-1',
+      prompt: 'a fox',
+      quality: 'medium',
+      stream: true,
+      partial_images: 2,
+    });
+    const events = [];
+    for await (const event of stream) events.push(event);
+    assert.deepEqual(
+      events.map((event) => event.type),
+      [
+        'image_generation.partial_image',
+        'image_generation.partial_image',
+        'image_generation.completed',
+      ],
+    );
+    const completed = events[2];
+    assert.ok(completed.type === 'image_generation.completed');
+    assert.equal(completed.b64_json, FAKE_IMAGE_B64);
+    const output = 1056 + 2 * FAKE_PARTIAL_IMAGE_TOKENS;
+    assert.equal(completed.usage.output_tokens, output);
+    const [call] = primary.calls;
+    assert.equal(call.body.stream, true);
+    assert.equal(call.body.partial_images, 2);
+    assert.equal(call.headers.accept, 'text/event-stream');
+    const dollars = (20 / 1000) * GPT_IMAGE.inputPer1k + (output / 1000) * GPT_IMAGE.outputPer1k;
+    const [row] = await storedRows(1);
+    assert.equal(row.input, 20);
+    assert.equal(row.output, output);
+    assert.ok(Math.abs(row.cost - dollars) < 1e-9, `${row.cost} stored, ${dollars} billed`);
+  });
+
+  it("streams a gpt-image-1 edit's events", async () => {
+    const png = Buffer.from(FAKE_IMAGE_B64, 'base64');
+    const stream = await client.images.edit({
+      model: 'gpt-image-1',
+      image: await toFile(png, 'room.png', { type: 'image/png' }),
+      prompt: 'add a lamp',
+      quality: 'low',
+      stream: true,
+      partial_images: 1,
+    });
+    const types = [];
+    for await (const event of stream) types.push(event.type);
+    assert.deepEqual(types, ['image_edit.partial_image', 'image_edit.completed']);
+    const [row] = await storedRows(1);
+    assert.equal(row.input, 20 + FAKE_INPUT_IMAGE_TOKENS);
+    assert.equal(row.output, 1056 + FAKE_PARTIAL_IMAGE_TOKENS);
+  });
+
+  it('fails an image stream over before its first event, and ends a cut one with an error event', async () => {
+    primary.next({ kind: 'status', status: 500 });
+    const types = [];
+    for await (const event of await client.images.generate({
+      model: 'streamer',
+      prompt: 'a bridge',
+      quality: 'medium',
+      stream: true,
+      partial_images: 1,
+    })) {
+      types.push(event.type);
+    }
+    assert.deepEqual(types, ['image_generation.partial_image', 'image_generation.completed']);
+    assert.equal(primary.calls.length, 1);
+    assert.equal(secondary.calls.length, 1);
+
+    primary.next({ kind: 'break-stream', afterChunks: 1 });
+    const seen: string[] = [];
+    await assert.rejects(
+      (async () => {
+        const stream = await client.images.generate({
+          model: 'streamer',
+          prompt: 'a bridge',
+          quality: 'medium',
+          stream: true,
+          partial_images: 2,
+        });
+        for await (const event of stream) seen.push(event.type);
+      })(),
+      (error: unknown) => {
+        assert.ok(error instanceof OpenAI.APIError, String(error));
+        assert.match(error.message, /stream/);
+        return true;
+      },
+    );
+    assert.deepEqual(seen, ['image_generation.partial_image']);
+    assert.equal(secondary.calls.length, 1, 'no failover after the first event');
+  });
+
+  it('refuses a stream only Together could make, and bad stream settings, before any call', async () => {
+    for (const [body, param] of [
+      [{ model: 'flux-schnell', prompt: 'x', stream: true }, 'stream'],
+      [{ model: 'gpt-image-1', prompt: 'x', stream: true, partial_images: 4 }, 'partial_images'],
+      [{ model: 'gpt-image-1', prompt: 'x', partial_images: 2 }, 'partial_images'],
+      [{ model: 'gpt-image-1', prompt: 'x', stream: true, n: 2 }, 'n'],
+    ] as const) {
+      const response = await fetch(`${gateway.baseUrl}/v1/images/generations`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      assert.equal(response.status, 400, JSON.stringify(body));
+      const error = ((await response.json()) as { error: { param: string } }).error;
+      assert.equal(error.param, param);
+    }
+    assert.equal(primary.calls.length + secondary.calls.length, 0);
+  });
+
   it('fails over to the next backend', async () => {
     primary.next({ kind: 'status', status: 500 });
     const data = await client.images.generate({ model: 'painter', prompt: 'a bridge' });
@@ -242,7 +377,7 @@ spec:
       [{ model: 'painter', prompt: 'x', n: 1.5 }, 'n'],
       [{ model: 'painter', prompt: 'x', size: 1024 }, 'size'],
       [{ model: 'painter', prompt: 'x', response_format: 'png' }, 'response_format'],
-      [{ model: 'painter', prompt: 'x', stream: true }, 'stream'],
+      [{ model: 'painter', prompt: 'x', stream: 'true' }, 'stream'],
     ] as const) {
       const response = await fetch(`${gateway.baseUrl}/v1/images/generations`, {
         method: 'POST',

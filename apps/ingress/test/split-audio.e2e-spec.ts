@@ -3,7 +3,7 @@
 // hops intact (as base64 in the wire message, so a file near the body limit still fits),
 // a failing backend fails over with the same file, a text answer keeps its media type,
 // and the ingress bills the reported minutes. Speech audio and an image edit's files cross
-// the same hops, and so do speech events (stream_format "sse").
+// the same hops, and so do speech events (stream_format "sse") and gpt-image streams.
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -17,6 +17,7 @@ import {
   FAKE_IMAGE_B64,
   FAKE_INPUT_IMAGE_TOKENS,
   FAKE_OUTPUT_TEXT_TOKENS,
+  FAKE_PARTIAL_IMAGE_TOKENS,
   FAKE_SPEECH_USAGE,
   FakeOpenAiUpstream,
   fakeSpeechAudio,
@@ -98,6 +99,31 @@ spec:
     services = [ingress, router, adapter];
     client = new OpenAI({ baseURL: `${ingress.baseUrl}/v1`, apiKey: 'unused', maxRetries: 0 });
   });
+
+  /** The provider-adapter's first usage event `matches` takes, once it is logged. */
+  async function adapterUsage(
+    matches: (event: Record<string, unknown>) => boolean,
+  ): Promise<Record<string, unknown> | undefined> {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      // Without Kafka the adapter logs its events to SQLite in its data directory.
+      const db = new DatabaseSync(join(dir, 'adapter', 'provider-adapter-events.db'), {
+        readOnly: true,
+      });
+      try {
+        const rows = db
+          .prepare('SELECT value FROM events WHERE topic = ?')
+          .all(Topic.UsageRecorded) as { value: string }[];
+        const found = rows
+          .map((row) => JSON.parse(row.value) as Record<string, unknown>)
+          .find(matches);
+        if (found || Date.now() > deadline) return found;
+      } finally {
+        db.close();
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
 
   after(async () => {
     await Promise.all(services.map((service) => service.stop()));
@@ -231,6 +257,50 @@ spec:
     const rounded = Number(dollars.toFixed(7));
     assert.equal(Number(response.headers.get('x-ai-gateway-cost-usd')), rounded);
     assert.equal((data.usage as unknown as { cost: number }).cost, rounded);
+  });
+
+  it('streams gpt-image events across both hops, metered at the completed usage', async () => {
+    const stream = await client.images.generate({
+      model: 'gpt-image-1',
+      prompt: 'a split fox',
+      stream: true,
+      partial_images: 2,
+    });
+    const events = [];
+    for await (const event of stream) events.push(event);
+    assert.deepEqual(
+      events.map((event) => event.type),
+      [
+        'image_generation.partial_image',
+        'image_generation.partial_image',
+        'image_generation.completed',
+      ],
+    );
+    assert.equal(events[2].b64_json, FAKE_IMAGE_B64);
+    assert.equal(primary.calls[0].body.stream, true);
+    const output = 1056 + 2 * FAKE_PARTIAL_IMAGE_TOKENS;
+    const usage = await adapterUsage((event) => event.outputTokens === output);
+    assert.equal(usage?.operation, 'images');
+    assert.equal(usage?.usageSource, 'reported');
+    assert.equal(usage?.imageOutputTokens, output);
+  });
+
+  it('ends an image stream cut after its first event with an error event across both hops', async () => {
+    primary.next({ kind: 'break-stream', afterChunks: 1 });
+    const seen: string[] = [];
+    await assert.rejects(
+      (async () => {
+        const stream = await client.images.generate({
+          model: 'gpt-image-1',
+          prompt: 'a cut fox',
+          stream: true,
+          partial_images: 2,
+        });
+        for await (const event of stream) seen.push(event.type);
+      })(),
+      (error: unknown) => error instanceof OpenAI.APIError,
+    );
+    assert.deepEqual(seen, ['image_generation.partial_image']);
   });
 
   it("meters in the provider-adapter, whose usage events name each call's operation", async () => {

@@ -648,4 +648,50 @@ spec:
       assert.equal(providers.calls.length, 0);
     });
   });
+
+  describe('image streams', () => {
+    const PAINTERS = configFrom(`
+kind: AIGatewayRoute
+metadata: {name: painters}
+spec:
+  backends:
+  - {name: together, priority: 0, provider: together, model: flux, modelNameOverride: painter}
+  - {name: azure, priority: 1, provider: azure, baseUrl: "https://res.openai.azure.com", model: img, modelNameOverride: painter}
+  - {name: together-only, provider: together, model: flux-only}
+  failover:
+    on: [rateLimit, timeout, error]
+`);
+    const images = (model: string, stream: boolean) =>
+      request({
+        operation: 'images',
+        requestedModel: model,
+        stream,
+        body: { model, prompt: 'a fox', stream },
+      });
+
+    it('skips Together, whose image API answers whole, for a stream only', async () => {
+      const providers = new ScriptedProviders({});
+      const router = new FailoverRouter({ config: () => PAINTERS, providers });
+      await router.route(images('painter', true), new AbortController().signal);
+      await router.route(images('painter', false), new AbortController().signal);
+      assert.deepEqual(
+        providers.calls.map((call) => call.target.backendName),
+        ['azure', 'together'],
+      );
+    });
+
+    it('refuses with a 400 naming stream when only Together could make it, calling none', async () => {
+      const providers = new ScriptedProviders({});
+      const router = new FailoverRouter({ config: () => PAINTERS, providers });
+      await assert.rejects(
+        router.route(images('flux-only', true), new AbortController().signal),
+        (error: unknown) =>
+          error instanceof DataPlaneError &&
+          error.code === DataPlaneErrorCode.InvalidRequest &&
+          error.param === 'stream' &&
+          /streams images/.test(error.message),
+      );
+      assert.equal(providers.calls.length, 0);
+    });
+  });
 });

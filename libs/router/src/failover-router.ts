@@ -22,6 +22,7 @@ import { BackendBalancer } from './domain/backend-balancer';
 import { BackendHealth, type Cooldown } from './domain/backend-health';
 import { RequestDeadline } from './domain/request-deadline';
 import {
+  isImageStream,
   isSpecialOperation,
   isSpeechAsEvents,
   providersServing,
@@ -314,6 +315,15 @@ function unservedOperation(
         '(Azure OpenAI has none): ask for stream_format "audio", or route it to an OpenAI or ' +
         'OpenAI-compatible backend',
       { param: 'stream_format' },
+    );
+  }
+  if (speaks && isImageStream(request)) {
+    return new DataPlaneError(
+      DataPlaneErrorCode.InvalidRequest,
+      `no backend of "${request.requestedModel}" streams images (Together answers them ` +
+        'whole): leave stream unset, or route it to an OpenAI, Azure OpenAI or ' +
+        'OpenAI-compatible backend',
+      { param: 'stream' },
     );
   }
   return new DataPlaneError(

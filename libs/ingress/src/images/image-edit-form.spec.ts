@@ -66,6 +66,25 @@ describe('imageEditParts', () => {
     refusedFor('n', form([['n', 'two']]));
     refusedFor('prompt', form([['prompt', 'again']]));
     refusedFor('response_format', form([['response_format', 'png']]));
-    refusedFor('stream', form([['stream', 'true']]));
+    refusedFor('stream', form([['stream', 'yes']]));
+    refusedFor(
+      'partial_images',
+      form([
+        ['stream', 'true'],
+        ['partial_images', '4'],
+      ]),
+    );
+    refusedFor('partial_images', form([['partial_images', '2']]));
+  });
+
+  it('reads a stream: stream as a boolean, partial_images as a number', () => {
+    const parts = imageEditParts(
+      form([
+        ['stream', 'true'],
+        ['partial_images', '2'],
+      ]),
+    );
+    assert.equal(parts.body.stream, true);
+    assert.equal(parts.body.partial_images, 2);
   });
 });

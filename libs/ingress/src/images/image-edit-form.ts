@@ -37,12 +37,14 @@ export function imageEditParts(form: unknown): ImageEditParts {
     if (body[name] !== undefined) throw invalid(`'${name}' must be sent once`, name);
     body[name] = value;
   }
-  if (body.n !== undefined) {
-    const n = Number(body.n);
-    body.n = body.n === '' || !Number.isFinite(n) ? body.n : n;
+  // A form's counts and flag are text: read as the JSON body's, so one check serves both.
+  for (const field of ['n', 'partial_images']) {
+    if (body[field] === undefined) continue;
+    const count = Number(body[field]);
+    body[field] = body[field] === '' || !Number.isFinite(count) ? body[field] : count;
   }
   if (body.stream === 'false') delete body.stream;
-  if (body.partial_images === '0') delete body.partial_images;
+  else if (body.stream === 'true') body.stream = true;
   if (typeof body.model !== 'string' || body.model === '') {
     throw invalid("'model' is required", 'model');
   }

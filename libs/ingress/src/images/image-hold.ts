@@ -22,18 +22,27 @@ export const IMAGE_OUTPUT_TOKENS: Readonly<Record<string, number>> = {
 export const INPUT_IMAGE_TOKENS = { low: 581, high: 581 + 6_240 } as const;
 
 /**
+ * The image output tokens OpenAI bills for each partial image a stream sends
+ * (`partial_images`), beside the image's own.
+ */
+export const PARTIAL_IMAGE_TOKENS = 100;
+
+/**
  * What an image generation may cost at most: `n` images as asked (for per-image prices),
- * the prompt's tokens, each image's output tokens at its quality's largest size (as image
- * output, `imageOutputPer1k` where the model has it), and an
+ * the prompt's tokens, each image's output tokens at its quality's largest size and its
+ * stream's partial images (as image output, `imageOutputPer1k` where the model has it), and an
  * edit's files (the mask too: an upper bound) at `INPUT_IMAGE_TOKENS` each, as image input.
  */
 export function imageHoldCounts(request: GatewayRequest): TokenCounts {
   const { body } = request;
   const images = typeof body.n === 'number' && body.n >= 1 ? body.n : 1;
   const quality = typeof body.quality === 'string' ? body.quality : '';
-  const perImage = Object.hasOwn(IMAGE_OUTPUT_TOKENS, quality)
-    ? IMAGE_OUTPUT_TOKENS[quality]
-    : IMAGE_OUTPUT_TOKENS.high;
+  const partials = typeof body.partial_images === 'number' ? body.partial_images : 0;
+  const perImage =
+    (Object.hasOwn(IMAGE_OUTPUT_TOKENS, quality)
+      ? IMAGE_OUTPUT_TOKENS[quality]
+      : IMAGE_OUTPUT_TOKENS.high) +
+    partials * PARTIAL_IMAGE_TOKENS;
   const variant = [body.quality, body.size].filter(
     (part): part is string => typeof part === 'string' && part !== '',
   );

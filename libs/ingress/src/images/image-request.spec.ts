@@ -1,7 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DataPlaneError, type GatewayRequest } from '@aigw/contracts/data-plane';
-import { IMAGE_OUTPUT_TOKENS, imageHoldCounts, INPUT_IMAGE_TOKENS } from './image-hold';
+import {
+  IMAGE_OUTPUT_TOKENS,
+  imageHoldCounts,
+  INPUT_IMAGE_TOKENS,
+  PARTIAL_IMAGE_TOKENS,
+} from './image-hold';
 import { checkedImageBody, MAX_IMAGES } from './image-request';
 
 const ok = { model: 'dall-e-3', prompt: 'a lighthouse' };
@@ -37,8 +42,19 @@ describe('checkedImageBody', () => {
     refusedFor('size', { size: 1024 });
     refusedFor('quality', { quality: ['hd'] });
     refusedFor('response_format', { response_format: 'png' });
-    refusedFor('stream', { stream: true });
+    refusedFor('stream', { stream: 'true' });
     refusedFor('partial_images', { partial_images: 2 });
+    for (const partial_images of [-1, 4, 1.5, '2']) {
+      refusedFor('partial_images', { stream: true, partial_images });
+    }
+    refusedFor('n', { stream: true, n: 2 });
+  });
+
+  it('passes a gpt-image stream with 0-3 partial images', () => {
+    for (const partial_images of [undefined, 0, 1, 3]) {
+      const body = { ...ok, model: 'gpt-image-1', stream: true, n: 1, partial_images };
+      assert.equal(checkedImageBody(body), body);
+    }
   });
 });
 
@@ -60,6 +76,12 @@ describe('imageHoldCounts', () => {
       assert.equal(held.imageOutputTokens, held.outputTokens, JSON.stringify(body));
       assert.ok(held.outputTokens > 0);
     }
+  });
+
+  it("holds a stream's partial images as image output beside the image", () => {
+    const held = imageHoldCounts(request({ stream: true, partial_images: 3, quality: 'low' }));
+    assert.equal(held.outputTokens, IMAGE_OUTPUT_TOKENS.low + 3 * PARTIAL_IMAGE_TOKENS);
+    assert.equal(held.imageOutputTokens, held.outputTokens);
   });
 
   it('assumes one image at the highest quality when the body leaves them out', () => {

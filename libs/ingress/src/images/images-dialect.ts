@@ -1,14 +1,35 @@
-import type { EdgeDialect } from '../http/edge-exchange';
+import type { ServerResponse } from 'node:http';
+import type { EdgeDialect, StreamRelay } from '../http/edge-exchange';
 import { OPENAI_DIALECT } from '../http/openai-dialect';
+import { SseWriter } from '../http/sse-writer';
 import { imageEditParts } from './image-edit-form';
 import { checkedImageBody } from './image-request';
 
-/** OpenAI's image generation: JSON in and out, checked first, relayed as it came. */
-export const IMAGES_DIALECT: EdgeDialect = { ...OPENAI_DIALECT, canonicalBody: checkedImageBody };
+/**
+ * A gpt-image stream as OpenAI sends it: one `data:` event each (`*.partial_image`, then
+ * `*.completed`), no `[DONE]` sentinel (the completed event ends it); a failure after the
+ * first event is an OpenAI error event, so a cut stream never looks finished.
+ */
+function imageEventRelay(response: ServerResponse, headers: Record<string, string>): StreamRelay {
+  const writer = new SseWriter(response);
+  writer.start(headers);
+  return {
+    event: (event) => writer.event(event),
+    end: async () => writer.close(),
+    fail: (error) => writer.fail(error),
+  };
+}
+
+/** OpenAI's image generation: JSON in, JSON out (or its events with `stream: true`). */
+export const IMAGES_DIALECT: EdgeDialect = {
+  ...OPENAI_DIALECT,
+  canonicalBody: checkedImageBody,
+  openStream: imageEventRelay,
+};
 
 /** OpenAI's image edits: a form in (its fields the body, its files the uploads), JSON out. */
 export const IMAGE_EDITS_DIALECT: EdgeDialect = {
-  ...OPENAI_DIALECT,
+  ...IMAGES_DIALECT,
   canonicalBody: (form) => imageEditParts(form).body,
   withState: (request, form) => ({ ...request, uploads: imageEditParts(form).uploads }),
 };

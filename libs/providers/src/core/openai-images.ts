@@ -1,10 +1,23 @@
 import type { Dispatcher } from 'undici';
-import type { JsonAnswer, JsonObject, ProviderCall, TokenUsage } from '@aigw/contracts/data-plane';
+import type {
+  JsonAnswer,
+  JsonObject,
+  ProviderCall,
+  StreamAnswer,
+  TokenUsage,
+} from '@aigw/contracts/data-plane';
 import { isJsonObject } from './json-shape';
+import { imageEvents, streamedImagesAnswer } from './openai-image-events';
 import { servedByTarget } from './openai-wire';
 import { countTokens } from './tokenizer';
 import { uploadForm } from './upload-form';
-import { badResponse, credentialHeaders, providerPost, type UpstreamPost } from './upstream-http';
+import {
+  badResponse,
+  credentialHeaders,
+  providerPost,
+  sendUpstream,
+  type UpstreamPost,
+} from './upstream-http';
 import { fetchUpstreamJson } from './upstream-json';
 
 /**
@@ -13,16 +26,18 @@ import { fetchUpstreamJson } from './upstream-json';
  * what they were asked as (`quality/size`), for per-image prices (dall-e-3), beside the
  * tokens gpt-image-1 reports (its images are output image tokens, an edit's input images the
  * input's image tokens, each priced apart); without a report, the prompt's tokens are counted.
+ * With `stream: true` the backend's events are relayed instead (`streamImages`).
  */
 export async function invokeOpenAiImages(
   call: ProviderCall,
   url: string,
   dispatcher: Dispatcher,
-): Promise<JsonAnswer> {
+): Promise<JsonAnswer | StreamAnswer> {
   const { request, target } = call;
   const post = request.uploads
     ? formPost(call, url, uploadForm(request.body, target.model, request.uploads))
     : providerPost(call, url, { ...request.body, model: target.model });
+  if (request.stream) return streamImages(call, post, dispatcher);
   const { body } = await fetchUpstreamJson(call, post, dispatcher);
   if (!Array.isArray(body.data)) {
     throw badResponse(target.backendName, 'a body without its "data" list');
@@ -34,6 +49,28 @@ export async function invokeOpenAiImages(
     usage: imageUsage(request.body, body),
     servedBy: servedByTarget(call),
   };
+}
+
+/**
+ * A gpt-image stream: the backend's events relayed as they come (`imageEvents`), billed
+ * as the JSON answer would be: the completed event's usage, else the prompt's estimate.
+ */
+async function streamImages(
+  call: ProviderCall,
+  post: UpstreamPost,
+  dispatcher: Dispatcher,
+): Promise<StreamAnswer> {
+  const response = await sendUpstream(call, post, dispatcher);
+  const type = response.headers['content-type'];
+  let settle!: (usage: TokenUsage) => void;
+  const usage = new Promise<TokenUsage>((resolve) => (settle = resolve));
+  const events = imageEvents(
+    response.body,
+    typeof type === 'string' ? type : '',
+    call,
+    (completed) => settle(imageUsage(call.request.body, streamedImagesAnswer(completed))),
+  );
+  return { kind: 'stream', status: 200, events, usage, servedBy: servedByTarget(call) };
 }
 
 /** An edit's form, with the call's forwarded headers and key. */
@@ -48,7 +85,7 @@ function formPost(
       ...call.request.forwardHeaders,
       ...credentialHeaders(call.target),
       'content-type': form.contentType,
-      accept: 'application/json',
+      accept: call.request.stream ? 'text/event-stream' : 'application/json',
     },
     body: form.body,
   };

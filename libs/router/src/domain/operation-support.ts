@@ -92,14 +92,32 @@ export function servesOperation(provider: string, operation: Operation): boolean
 /**
  * Whether a backend of `provider` can serve `request`: its operation, and speech as
  * server-sent events (`stream_format: "sse"`), which Azure OpenAI's speech API lacks (its
- * deployment endpoint answers audio only), so an Azure backend is no candidate for it.
+ * deployment endpoint answers audio only), so an Azure backend is no candidate for it; and
+ * image streams only on the providers that send their events.
  */
 export function servesRequest(
   provider: string,
   request: Pick<GatewayRequest, 'operation' | 'body'>,
 ): boolean {
   if (!servesOperation(provider, request.operation)) return false;
-  return !(isSpeechAsEvents(request) && canonicalProvider(provider) === 'azure');
+  const kind = canonicalProvider(provider);
+  if (isImageStream(request)) return kind !== undefined && IMAGE_STREAM_PROVIDERS.has(kind);
+  return !(isSpeechAsEvents(request) && kind === 'azure');
+}
+
+/**
+ * Providers that stream gpt-image events (`stream: true` on images and edits): OpenAI,
+ * Azure OpenAI and generic OpenAI-compatible servers. Together's image API answers whole.
+ */
+const IMAGE_STREAM_PROVIDERS: ReadonlySet<ProviderKind> = new Set<ProviderKind>([
+  'openai',
+  'azure',
+  'openai-compatible',
+]);
+
+/** An image generation or edit asking for its events (`stream: true`). */
+export function isImageStream(request: Pick<GatewayRequest, 'operation' | 'body'>): boolean {
+  return IMAGE_OPERATIONS.has(request.operation) && request.body.stream === true;
 }
 
 /** A speech request asking for server-sent events rather than the audio itself. */

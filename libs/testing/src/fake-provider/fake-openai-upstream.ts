@@ -174,6 +174,11 @@ export class FakeOpenAiUpstream {
 
     const model = typeof body.model === 'string' ? body.model : 'unknown';
     if (path.endsWith('/images/generations') || path.endsWith('/images/edits')) {
+      if (body.stream === true || body.stream === 'true') {
+        const kind = path.endsWith('/images/edits') ? 'image_edit' : 'image_generation';
+        const cutAfter = behaviour.kind === 'break-stream' ? behaviour.afterChunks : undefined;
+        return imageEvents(response, model, kind, body, cutAfter);
+      }
       return images(response, model, body);
     }
     if (path.endsWith('/moderations')) return json(response, fakeModeration(model, body));
@@ -395,6 +400,85 @@ function images(response: ServerResponse, model: string, body: Record<string, un
         }
       : {}),
   });
+}
+
+/** The image output tokens the fake bills per partial image, as OpenAI does. */
+export const FAKE_PARTIAL_IMAGE_TOKENS = 100;
+
+/**
+ * A gpt-image stream as OpenAI sends it: `partial_images` partial events (`event:` line and
+ * `data:`, base64 and `partial_image_index`), then the completed event with the image and
+ * the JSON answer's usage for one image plus FAKE_PARTIAL_IMAGE_TOKENS per partial; cut
+ * after `cutAfter` events. dall-e models refuse to stream, as OpenAI's do.
+ */
+function imageEvents(
+  response: ServerResponse,
+  model: string,
+  kind: 'image_generation' | 'image_edit',
+  body: Record<string, unknown>,
+  cutAfter?: number,
+): void {
+  if (!model.startsWith('gpt-image')) {
+    response.writeHead(400, { 'content-type': 'application/json' });
+    response.end(
+      JSON.stringify({
+        error: {
+          message: `Streaming is not supported for ${model}`,
+          type: 'invalid_request_error',
+          param: 'stream',
+          code: null,
+        },
+      }),
+    );
+    return;
+  }
+  const partials = Number(body.partial_images ?? 0);
+  const sent = [body.image, body['image[]']].flat().filter((file) => typeof file === 'object');
+  const imageTokens = FAKE_INPUT_IMAGE_TOKENS * sent.length;
+  const output = 1056 + partials * FAKE_PARTIAL_IMAGE_TOKENS;
+  const settings = {
+    size: '1024x1024',
+    quality: 'medium',
+    background: 'opaque',
+    output_format: 'png',
+  };
+  const events = [
+    ...Array.from({ length: partials }, (_, index) => ({
+      type: `${kind}.partial_image`,
+      b64_json: FAKE_IMAGE_B64,
+      created_at: 1_700_000_000,
+      ...settings,
+      partial_image_index: index,
+    })),
+    {
+      type: `${kind}.completed`,
+      b64_json: FAKE_IMAGE_B64,
+      created_at: 1_700_000_000,
+      ...settings,
+      usage: {
+        input_tokens: 20 + imageTokens,
+        input_tokens_details: { text_tokens: 20, image_tokens: imageTokens },
+        output_tokens: output,
+        total_tokens: 20 + imageTokens + output,
+      },
+    },
+  ];
+  response.writeHead(200, { 'content-type': 'text/event-stream' });
+  let at = 0;
+  const next = () => {
+    if (cutAfter !== undefined && at >= cutAfter) {
+      response.destroy();
+      return;
+    }
+    if (at === events.length) {
+      response.end();
+      return;
+    }
+    const event = events[at++];
+    response.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+    setTimeout(next, 5);
+  };
+  next();
 }
 
 const SPEECH_TYPES: Readonly<Record<string, string>> = {
