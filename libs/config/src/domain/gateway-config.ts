@@ -68,6 +68,26 @@ export interface FailoverConfig {
   readonly retryDelayMs: number;
 }
 
+/**
+ * How a route orders its backends of equal priority (an extension to the spec); only the
+ * order within one priority, never across priorities.
+ */
+export const LOAD_BALANCING_STRATEGIES = [
+  'weighted-round-robin',
+  'least-busy',
+  'lowest-latency',
+] as const;
+export type LoadBalancingStrategy = (typeof LOAD_BALANCING_STRATEGIES)[number];
+
+export interface LoadBalancingConfig {
+  readonly strategy: LoadBalancingStrategy;
+  /**
+   * lowest-latency only: the percentage of calls (0-100) still spread by weight, so a slow
+   * backend keeps being measured and its figure can recover. 0 for the other strategies.
+   */
+  readonly explorationPercent: number;
+}
+
 export const REQUEST_COST_TYPES = ['InputToken', 'OutputToken', 'TotalToken'] as const;
 export type RequestCostType = (typeof REQUEST_COST_TYPES)[number];
 
@@ -268,6 +288,8 @@ export interface RouteConfig {
   readonly failover: FailoverConfig;
   readonly llmRequestCosts: readonly RequestCost[];
   readonly modelCosts: readonly ModelCost[];
+  /** Absent in a hand-built config: weighted-round-robin. */
+  readonly loadBalancing?: LoadBalancingConfig;
   readonly tokenBudget?: TokenBudgetConfig;
   readonly tokenRateLimit?: TokenRateLimitConfig;
   readonly userIdentification: UserIdentificationConfig;

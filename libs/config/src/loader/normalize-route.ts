@@ -9,6 +9,8 @@ import {
   type FailoverConfig,
   type FailoverTrigger,
   type FallbackStrategy,
+  type LoadBalancingConfig,
+  type LoadBalancingStrategy,
   type ModelCost,
   type PriceTier,
   type RequestCost,
@@ -27,6 +29,7 @@ import { type RouteSpecDto } from '../schema/route.dto';
 import {
   type CostControlDto,
   type FailoverDto,
+  type LoadBalancingDto,
   type ModelPricingDto,
   type PerModelRateLimitDto,
   type PriceTierDto,
@@ -50,6 +53,8 @@ export const DEFAULT_FAILOVER_TRIGGERS: readonly FailoverTrigger[] = [
   'timeout',
   'error',
 ];
+/** lowest-latency's share of calls spread by weight when the route does not say. */
+export const DEFAULT_EXPLORATION_PERCENT = 5;
 export const DEFAULT_USER_HEADER = 'x-user-id';
 export const DEFAULT_CACHE_TTL_MS = 3_600_000;
 export const DEFAULT_DEDUP_WINDOW_MS = 1_000;
@@ -75,6 +80,7 @@ export function normalizeRoute(
     name,
     backends,
     failover: failover(spec.failover),
+    loadBalancing: loadBalancing(spec.loadBalancing, at('loadBalancing'), ctx),
     llmRequestCosts: requestCosts(spec, at('llmRequestCosts'), ctx),
     modelCosts: modelCosts(spec, at('modelCosts'), ctx),
     ...optional(
@@ -111,6 +117,25 @@ function failover(dto: FailoverDto | undefined): FailoverConfig {
     retryAttempts: dto?.retryAttempts,
     retryDelayMs: ms(dto?.retryDelay, 0),
   };
+}
+
+function loadBalancing(
+  dto: LoadBalancingDto | undefined,
+  path: PathSegment[],
+  ctx: Ctx,
+): LoadBalancingConfig {
+  const strategy = (dto?.strategy ?? 'weighted-round-robin') as LoadBalancingStrategy;
+  if (strategy !== 'lowest-latency') {
+    if (dto?.explorationPercent !== undefined) {
+      ctx.report.error(
+        ctx.doc,
+        [...path, 'explorationPercent'],
+        'applies only to strategy lowest-latency',
+      );
+    }
+    return { strategy, explorationPercent: 0 };
+  }
+  return { strategy, explorationPercent: dto?.explorationPercent ?? DEFAULT_EXPLORATION_PERCENT };
 }
 
 function requestCosts(spec: RouteSpecDto, path: PathSegment[], ctx: Ctx): RequestCost[] {

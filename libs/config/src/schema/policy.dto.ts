@@ -11,11 +11,16 @@ import {
   IsString,
   Matches,
   Min,
+  Max,
   MinLength,
   ValidateBy,
   ValidateNested,
 } from 'class-validator';
-import { FAILOVER_TRIGGERS, REQUEST_COST_TYPES } from '../domain/gateway-config';
+import {
+  FAILOVER_TRIGGERS,
+  LOAD_BALANCING_STRATEGIES,
+  REQUEST_COST_TYPES,
+} from '../domain/gateway-config';
 import { IsDuration, IsPeriod, IsPriceMap, REQUIRED, expecting } from './validators';
 
 const FINITE = { allowNaN: false, allowInfinity: false } as const;
@@ -39,6 +44,19 @@ export class FailoverDto {
   @IsOptional()
   @IsDuration()
   retryDelay?: string;
+}
+
+/** `loadBalancing` (an extension to the spec): how backends of equal priority are picked. */
+export class LoadBalancingDto {
+  @IsOptional()
+  @IsIn(LOAD_BALANCING_STRATEGIES, expecting(`one of ${LOAD_BALANCING_STRATEGIES.join(', ')}`))
+  strategy?: string;
+
+  @IsOptional()
+  @IsNumber(FINITE, expecting('a percentage from 0 to 100'))
+  @Min(0, expecting('a percentage from 0 to 100'))
+  @Max(100, expecting('a percentage from 0 to 100'))
+  explorationPercent?: number;
 }
 
 export class RequestCostDto {

@@ -14,6 +14,7 @@ import { BackendDto } from './backend.dto';
 import {
   CostControlDto,
   FailoverDto,
+  LoadBalancingDto,
   ModelCostDto,
   RequestCostDto,
   TokenBudgetDto,
@@ -59,6 +60,11 @@ export class RouteSpecDto {
   @ValidateNested(expecting('a mapping {on, retryAttempts, retryDelay}'))
   @Type(() => FailoverDto)
   failover?: FailoverDto;
+
+  @IsOptional()
+  @ValidateNested(expecting('a mapping {strategy, explorationPercent}'))
+  @Type(() => LoadBalancingDto)
+  loadBalancing?: LoadBalancingDto;
 
   @IsOptional()
   @IsArray(expecting('a list of {type, weight}'))
@@ -123,6 +129,7 @@ export class RouteSpecDto {
 export const ROUTE_SPEC_KEYS: readonly string[] = [
   'backends',
   'failover',
+  'loadBalancing',
   'llmRequestCosts',
   'modelCosts',
   'tokenBudget',
