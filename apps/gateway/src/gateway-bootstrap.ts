@@ -7,12 +7,14 @@ import {
   identityOptionsFromEnv,
   IngressTelemetry,
   OpenAiExceptionFilter,
+  openFilesAndBatches,
   openResponseReuse,
   openResponseState,
 } from '@aigw/ingress';
 import {
   backendOrigin,
   DEFAULT_UPSTREAM_CONNECTIONS,
+  HeldObjectUpstream,
   meteredProviders,
   upstreamPoolStates,
 } from '@aigw/providers';
@@ -102,6 +104,12 @@ export async function bootstrapGateway(env: Env): Promise<RunningGateway> {
           ),
           reuse: openResponseReuse(runtime, env),
           responses: openResponseState(runtime, env),
+          // This process holds the backends' keys, so it passes files and batches through.
+          batches: openFilesAndBatches(runtime, env, {
+            config,
+            upstream: new HeldObjectUpstream(env),
+            admission,
+          }),
           tracing: runtime.tracing && (await edgeTracing(runtime.tracing)),
         }),
         usageAnalytics,

@@ -3,6 +3,8 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayEndpoint } from '@aigw/contracts';
 import { BudgetAdmission } from './admission/budget-admission';
+import { FilesAndBatches } from './batches/files-and-batches';
+import { registerUnservedFilesAndBatches } from './batches/unserved-routes';
 import { MESSAGES_DIALECT } from './anthropic/messages-dialect';
 import { AUDIO_DIALECT } from './audio/audio-dialect';
 import { registerFormParser } from './forms/form-parser';
@@ -70,6 +72,7 @@ export class EdgeRoutes implements OnModuleInit {
     @Optional() admission?: BudgetAdmission,
     @Optional() reuse?: ResponseReuse,
     @Optional() responses?: ResponseState,
+    @Optional() private readonly batches?: FilesAndBatches,
   ) {
     this.exchange = new EdgeExchange(pipeline, observer, admission, reuse);
     this.routes = edgeRoutes(responsesDialect(responses));
@@ -97,6 +100,8 @@ export class EdgeRoutes implements OnModuleInit {
       fastify.get(`${prefix}/models/*`, (request, reply) => this.sendModel(request, reply));
       this.storedResponses?.register(fastify, prefix);
       this.conversations?.register(fastify, prefix);
+      if (this.batches) this.batches.register(fastify, prefix, this.pipeline);
+      else registerUnservedFilesAndBatches(fastify, prefix);
     }
   }
 

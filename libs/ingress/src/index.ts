@@ -17,3 +17,6 @@ export * from './identity';
 export * from './cache';
 export * from './dedup';
 export * from './tracing/edge-tracing';
+export * from './batches/files-and-batches';
+export * from './batches/files-and-batches-runtime';
+export * from './batches/held-objects';

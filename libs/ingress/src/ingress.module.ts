@@ -4,6 +4,7 @@ import type { RouterPort } from '@aigw/contracts/data-plane';
 import { BudgetAdmission } from './admission/budget-admission';
 import { MessagesController } from './anthropic/messages.controller';
 import { ResponseReuse } from './cache/response-reuse';
+import { FilesAndBatches } from './batches/files-and-batches';
 import { EdgeRoutes } from './edge-routes';
 import { OpenAiController } from './http/openai.controller';
 import { IngressPipeline } from './ingress-pipeline';
@@ -31,6 +32,11 @@ export interface IngressModuleOptions {
   readonly reuse?: ResponseReuse;
   /** The Responses API's stored responses; without it `/v1/responses` is stateless. */
   readonly responses?: ResponseState;
+  /**
+   * OpenAI's Files and Batch APIs, in a process that calls backends itself; without it
+   * their paths answer that this deployment does not serve them.
+   */
+  readonly batches?: FilesAndBatches;
 }
 
 @Module({})
@@ -57,6 +63,7 @@ export class IngressModule {
         ...(options.admission ? [{ provide: BudgetAdmission, useValue: options.admission }] : []),
         ...(options.reuse ? [{ provide: ResponseReuse, useValue: options.reuse }] : []),
         ...(options.responses ? [{ provide: ResponseState, useValue: options.responses }] : []),
+        ...(options.batches ? [{ provide: FilesAndBatches, useValue: options.batches }] : []),
       ],
     };
   }

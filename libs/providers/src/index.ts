@@ -47,3 +47,4 @@ export * from './local/local-model';
 export * from './metering/metered-provider';
 export * from './default-adapters';
 export * from './backend-origin';
+export * from './batches/held-object-upstream';

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { GatewayEndpoint } from '@aigw/contracts';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
-import { endpointAt } from '../http/public-paths';
+import { endpointAt, unprefixedPath } from '../http/public-paths';
 import { parseMultipartForm } from './multipart-form';
 
 /** The endpoints whose requests are forms with a file. */
@@ -22,7 +22,9 @@ export function registerFormParser(fastify: FastifyInstance): void {
     { parseAs: 'buffer' },
     (request, body, done) => {
       const endpoint = endpointAt(request.url);
-      if (endpoint === undefined || !FORM_ENDPOINTS.has(endpoint)) {
+      // `POST /v1/files` (the Files API) uploads a form too.
+      const upload = unprefixedPath(request.url) === '/files';
+      if (!upload && (endpoint === undefined || !FORM_ENDPOINTS.has(endpoint))) {
         done(
           new DataPlaneError(
             DataPlaneErrorCode.InvalidRequest,

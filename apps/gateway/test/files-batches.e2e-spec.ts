@@ -1,0 +1,433 @@
+// OpenAI's Files and Batch APIs through the all-in-one gateway with the official OpenAI SDK,
+// against a fake OpenAI backend that speaks the documented files and batches format and
+// finishes a batch as soon as it is looked at. The client sees the gateway's ids and its
+// own model name; the backend sees its model, its key (never the client's); another
+// caller gets a 404; a finished batch is billed once, at half the model's price, as
+// operation `batch`.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import OpenAI, { toFile } from 'openai';
+import { metricSum } from '@aigw/testing';
+import { startApp, type AppProcess } from '@aigw/testing/processes';
+
+const VIRTUAL = 'gpt-batch';
+const UPSTREAM = 'upstream-gpt';
+const BACKEND_KEY = 'sk-backend-secret';
+const PRICE = { inputPer1k: 0.002, outputPer1k: 0.008 };
+/** What the fake answers each request of a batch with. */
+const LINE_USAGE = { prompt_tokens: 100, completion_tokens: 20, total_tokens: 120 };
+
+interface FakeFile {
+  id: string;
+  purpose: string;
+  filename: string;
+  content: string;
+}
+interface FakeBatch {
+  id: string;
+  input_file_id: string;
+  endpoint: string;
+  status: string;
+  output_file_id: string | null;
+  metadata: unknown;
+}
+
+/** A fake OpenAI Files and Batch API (https://platform.openai.com/docs/api-reference/batch). */
+class FakeBatchBackend {
+  readonly files = new Map<string, FakeFile>();
+  readonly batches = new Map<string, FakeBatch>();
+  readonly calls: { method: string; path: string; authorization?: string }[] = [];
+  private readonly server: Server;
+  private next = 1;
+  baseUrl = '';
+
+  constructor() {
+    this.server = createServer((request, response) => void this.handle(request, response));
+  }
+
+  async start(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.baseUrl = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`;
+  }
+
+  stop(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  private fileObject(file: FakeFile) {
+    return {
+      id: file.id,
+      object: 'file',
+      bytes: Buffer.byteLength(file.content),
+      created_at: 1_700_000_000,
+      filename: file.filename,
+      purpose: file.purpose,
+    };
+  }
+
+  private batchObject(batch: FakeBatch) {
+    return {
+      id: batch.id,
+      object: 'batch',
+      endpoint: batch.endpoint,
+      model: UPSTREAM,
+      errors: null,
+      input_file_id: batch.input_file_id,
+      completion_window: '24h',
+      status: batch.status,
+      output_file_id: batch.output_file_id,
+      error_file_id: null,
+      created_at: 1_700_000_000,
+      request_counts: { total: 2, completed: batch.status === 'completed' ? 2 : 0, failed: 0 },
+      metadata: batch.metadata ?? null,
+    };
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    const path = new URL(request.url ?? '/', 'http://x').pathname;
+    const method = request.method ?? 'GET';
+    this.calls.push({ method, path, authorization: request.headers.authorization });
+    const send = (status: number, value: unknown, type = 'application/json') => {
+      response.writeHead(status, { 'content-type': type });
+      response.end(typeof value === 'string' ? value : JSON.stringify(value));
+    };
+    const missing = () =>
+      send(404, { error: { message: 'No such object', type: 'invalid_request_error' } });
+    let match: RegExpExecArray | null;
+    if (method === 'POST' && path === '/v1/files') {
+      const form = await new Request('http://x', {
+        method: 'POST',
+        headers: { 'content-type': request.headers['content-type'] ?? '' },
+        body,
+      }).formData();
+      const upload = form.get('file') as File;
+      const file: FakeFile = {
+        id: `file-up${this.next++}`,
+        purpose: form.get('purpose') as string,
+        filename: upload.name,
+        content: await upload.text(),
+      };
+      this.files.set(file.id, file);
+      return send(200, this.fileObject(file));
+    }
+    if ((match = /^\/v1\/files\/([^/]+)(\/content)?$/.exec(path))) {
+      const file = this.files.get(match[1]);
+      if (!file) return missing();
+      if (match[2]) return send(200, file.content, 'application/octet-stream');
+      if (method === 'DELETE') {
+        this.files.delete(file.id);
+        return send(200, { id: file.id, object: 'file', deleted: true });
+      }
+      return send(200, this.fileObject(file));
+    }
+    if (method === 'POST' && path === '/v1/batches') {
+      const sent = JSON.parse(body.toString()) as Record<string, unknown>;
+      if (!this.files.has(String(sent.input_file_id))) return missing();
+      const batch: FakeBatch = {
+        id: `batch_up${this.next++}`,
+        input_file_id: String(sent.input_file_id),
+        endpoint: String(sent.endpoint),
+        status: 'validating',
+        output_file_id: null,
+        metadata: sent.metadata,
+      };
+      this.batches.set(batch.id, batch);
+      return send(200, this.batchObject(batch));
+    }
+    if ((match = /^\/v1\/batches\/([^/]+)(\/cancel)?$/.exec(path))) {
+      const batch = this.batches.get(match[1]);
+      if (!batch) return missing();
+      if (match[2]) {
+        batch.status = 'cancelling';
+      } else if (batch.status === 'validating') {
+        this.complete(batch);
+      }
+      return send(200, this.batchObject(batch));
+    }
+    return missing();
+  }
+
+  /** Runs the batch: one answer with usage per input line. */
+  private complete(batch: FakeBatch): void {
+    const input = this.files.get(batch.input_file_id)!;
+    const lines = input.content
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => {
+        const request = JSON.parse(line) as { custom_id: string; body: { model: string } };
+        return JSON.stringify({
+          id: `batch_req_${request.custom_id}`,
+          custom_id: request.custom_id,
+          response: {
+            status_code: 200,
+            request_id: 'req',
+            body: {
+              id: 'chatcmpl-1',
+              object: 'chat.completion',
+              model: `${request.body.model}-2025-01-01`,
+              choices: [
+                { index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' },
+              ],
+              usage: LINE_USAGE,
+            },
+          },
+          error: null,
+        });
+      });
+    const output: FakeFile = {
+      id: `file-out${this.next++}`,
+      purpose: 'batch_output',
+      filename: 'batch_output.jsonl',
+      content: lines.join('\n') + '\n',
+    };
+    this.files.set(output.id, output);
+    batch.status = 'completed';
+    batch.output_file_id = output.id;
+  }
+}
+
+const requestLine = (id: string, model: string) =>
+  JSON.stringify({
+    custom_id: id,
+    method: 'POST',
+    url: '/v1/chat/completions',
+    body: { model, messages: [{ role: 'user', content: `question ${id}` }] },
+  });
+
+describe('all-in-one gateway: OpenAI Files and Batch APIs', () => {
+  const backend = new FakeBatchBackend();
+  const dir = mkdtempSync(join(tmpdir(), 'aigw-batches-'));
+  let gateway: AppProcess;
+  let alice: OpenAI;
+  let bob: OpenAI;
+  let fileId: string;
+  let batchId: string;
+
+  before(async () => {
+    await backend.start();
+    writeFileSync(
+      join(dir, 'config.yaml'),
+      `kind: AIGatewayRoute
+metadata: {name: batches}
+spec:
+  backends:
+  - {name: local-first, provider: vllm, baseUrl: "http://127.0.0.1:9/v1", model: other, modelNameOverride: ${VIRTUAL}}
+  - {name: openai-batch, priority: 1, provider: openai, baseUrl: "${backend.baseUrl}", model: ${UPSTREAM}, modelNameOverride: ${VIRTUAL}, auth: {apiKeyRef: {name: openai-key}}}
+  - {name: only-vllm, provider: vllm, baseUrl: "http://127.0.0.1:9/v1", model: vllm-model}
+  userIdentification: {header: x-user-id}
+  costControl:
+    modelPricing:
+      ${UPSTREAM}: {inputPer1k: ${PRICE.inputPer1k}, outputPer1k: ${PRICE.outputPer1k}}
+`,
+    );
+    gateway = await startApp('gateway', {
+      AI_GATEWAY_CONFIG: join(dir, 'config.yaml'),
+      AI_GATEWAY_DATA_DIR: join(dir, 'data'),
+      AI_GATEWAY_SECRET_OPENAI_KEY_APIKEY: BACKEND_KEY,
+    });
+    const clientFor = (user: string) =>
+      new OpenAI({
+        baseURL: `${gateway.baseUrl}/v1`,
+        apiKey: `sk-client-${user}`,
+        maxRetries: 0,
+        defaultHeaders: { 'x-user-id': user, 'x-ai-gateway-model': VIRTUAL },
+      });
+    alice = clientFor('alice');
+    bob = clientFor('bob');
+  });
+
+  after(async () => {
+    await gateway?.stop();
+    await backend.stop();
+  });
+
+  it('uploads a batch file to the OpenAI backend with its model, under a gateway id', async () => {
+    const jsonl = `${requestLine('a', VIRTUAL)}\n${requestLine('b', VIRTUAL)}\n`;
+    const file = await alice.files.create({
+      file: await toFile(Buffer.from(jsonl), 'input.jsonl'),
+      purpose: 'batch',
+    });
+    assert.match(file.id, /^file-aigw_/);
+    assert.equal(file.purpose, 'batch');
+    fileId = file.id;
+    const [held] = [...backend.files.values()];
+    assert.ok(!file.id.includes(held.id) || file.id !== held.id);
+    const sentModels = held.content
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => (JSON.parse(line) as { body: { model: string } }).body.model);
+    assert.deepEqual(sentModels, [UPSTREAM, UPSTREAM]);
+    const upload = backend.calls.at(-1)!;
+    assert.equal(upload.authorization, `Bearer ${BACKEND_KEY}`);
+
+    // The owner reads it back, with the client's model names in its lines.
+    const again = await alice.files.retrieve(fileId);
+    assert.equal(again.id, fileId);
+    const content = await (await alice.files.content(fileId)).text();
+    assert.ok(content.includes(`"model":"${VIRTUAL}"`) && !content.includes(UPSTREAM), content);
+  });
+
+  it('refuses a line for another model (naming it), and an upload naming no model', async () => {
+    const jsonl = `${requestLine('a', VIRTUAL)}\n${requestLine('b', 'gpt-other')}\n`;
+    await assert.rejects(
+      alice.files.create({ file: await toFile(Buffer.from(jsonl), 'bad.jsonl'), purpose: 'batch' }),
+      (error: unknown) =>
+        error instanceof OpenAI.BadRequestError && /Line 2 .*gpt-other/.test(error.message),
+    );
+    await assert.rejects(
+      alice.files.create(
+        { file: await toFile(Buffer.from(requestLine('a', VIRTUAL)), 'x.jsonl'), purpose: 'batch' },
+        { headers: { 'x-ai-gateway-model': null } },
+      ),
+      (error: unknown) =>
+        error instanceof OpenAI.BadRequestError &&
+        /'model' form field or the 'x-ai-gateway-model' header/.test(error.message),
+    );
+    await assert.rejects(
+      alice.files.create(
+        {
+          file: await toFile(Buffer.from(requestLine('a', 'vllm-model')), 'x.jsonl'),
+          purpose: 'batch',
+        },
+        { headers: { 'x-ai-gateway-model': 'vllm-model' } },
+      ),
+      (error: unknown) =>
+        error instanceof OpenAI.BadRequestError &&
+        /no OpenAI or Azure OpenAI backend/.test(error.message),
+    );
+    assert.equal(backend.files.size, 1, 'nothing refused reached the backend');
+  });
+
+  it("keeps a caller's file from every other caller", async () => {
+    await assert.rejects(bob.files.retrieve(fileId), OpenAI.NotFoundError);
+    await assert.rejects(bob.files.content(fileId), OpenAI.NotFoundError);
+    await assert.rejects(bob.files.delete(fileId), OpenAI.NotFoundError);
+    await assert.rejects(
+      bob.batches.create({
+        input_file_id: fileId,
+        endpoint: '/v1/chat/completions',
+        completion_window: '24h',
+      }),
+      OpenAI.NotFoundError,
+    );
+    assert.deepEqual((await bob.files.list()).data, []);
+    assert.deepEqual(
+      (await alice.files.list()).data.map((file) => file.id),
+      [fileId],
+    );
+  });
+
+  it('creates, retrieves and lists a batch under gateway ids, and reads its output', async () => {
+    const batch = await alice.batches.create({
+      input_file_id: fileId,
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+      metadata: { job: 'nightly' },
+    });
+    assert.match(batch.id, /^batch_aigw_/);
+    assert.equal(batch.input_file_id, fileId);
+    assert.equal(batch.status, 'validating');
+    assert.equal((batch as unknown as { model: string }).model, VIRTUAL);
+    batchId = batch.id;
+    const [held] = [...backend.batches.values()];
+    assert.equal(held.input_file_id, [...backend.files.keys()][0], 'the provider id went upstream');
+
+    const done = await alice.batches.retrieve(batchId);
+    assert.equal(done.status, 'completed');
+    assert.match(done.output_file_id ?? '', /^file-aigw_/);
+    const output = await (await alice.files.content(done.output_file_id!)).text();
+    const lines = output
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { response: { body: { model: string } } });
+    assert.equal(lines.length, 2);
+    for (const line of lines) assert.equal(line.response.body.model, VIRTUAL);
+    await assert.rejects(bob.files.content(done.output_file_id!), OpenAI.NotFoundError);
+
+    await assert.rejects(bob.batches.retrieve(batchId), OpenAI.NotFoundError);
+    assert.deepEqual((await bob.batches.list()).data, []);
+    const listed = await alice.batches.list();
+    assert.deepEqual(
+      listed.data.map((b) => [b.id, b.status]),
+      [[batchId, 'completed']],
+    );
+    for (const call of backend.calls) {
+      assert.equal(call.authorization, `Bearer ${BACKEND_KEY}`, `${call.method} ${call.path}`);
+    }
+  });
+
+  it('bills the finished batch once, at half the price, as operation batch', async () => {
+    await alice.batches.retrieve(batchId); // a second look bills nothing more
+    const input = 2 * LINE_USAGE.prompt_tokens;
+    const output = 2 * LINE_USAGE.completion_tokens;
+    const expected =
+      ((input / 1000) * PRICE.inputPer1k + (output / 1000) * PRICE.outputPer1k) * 0.5;
+    const db = new DatabaseSync(join(dir, 'data', 'analytics.db'), { readOnly: true });
+    try {
+      const rows = () =>
+        db
+          .prepare(
+            `SELECT user_id AS user, model_requested AS requested, model_served AS served,
+               input_tokens AS input, output_tokens AS output, cost_dollars AS cost, operation
+             FROM usage_events`,
+          )
+          .all() as Record<string, unknown>[];
+      const deadline = Date.now() + 10_000;
+      while (rows().length < 1 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const stored = rows();
+      assert.equal(stored.length, 1);
+      const [row] = stored;
+      assert.equal(row.user, 'alice');
+      assert.equal(row.requested, VIRTUAL);
+      assert.equal(row.served, UPSTREAM);
+      assert.equal(row.input, input);
+      assert.equal(row.output, output);
+      assert.equal(row.operation, 'batch');
+      assert.ok(Math.abs((row.cost as number) - expected) < 1e-12, `${String(row.cost)}`);
+    } finally {
+      db.close();
+    }
+    const text = await (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
+    assert.equal(
+      metricSum(text, 'ai_gateway_files_batches_total', {
+        kind: 'batch',
+        action: 'settle',
+        outcome: 'ok',
+      }),
+      1,
+    );
+  });
+
+  it('cancels a batch and deletes a file for their owner only', async () => {
+    const file = await alice.files.create({
+      file: await toFile(Buffer.from(requestLine('c', VIRTUAL)), 'more.jsonl'),
+      purpose: 'batch',
+    });
+    const batch = await alice.batches.create({
+      input_file_id: file.id,
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+    });
+    await assert.rejects(bob.batches.cancel(batch.id), OpenAI.NotFoundError);
+    const cancelled = await alice.batches.cancel(batch.id);
+    assert.equal(cancelled.id, batch.id);
+    assert.equal(cancelled.status, 'cancelling');
+
+    const deleted = await alice.files.delete(file.id);
+    assert.deepEqual(deleted, { id: file.id, object: 'file', deleted: true });
+    await assert.rejects(alice.files.retrieve(file.id), OpenAI.NotFoundError);
+    await assert.rejects(alice.batches.retrieve('batch_abc'), OpenAI.NotFoundError);
+  });
+});

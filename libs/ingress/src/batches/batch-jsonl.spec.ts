@@ -1,0 +1,87 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { DataPlaneError } from '@aigw/contracts/data-plane';
+import { restoreBatchModels, rewriteBatchInput, sumBatchUsage } from './batch-jsonl';
+
+const line = (id: string, model: unknown) =>
+  JSON.stringify({
+    custom_id: id,
+    method: 'POST',
+    url: '/v1/chat/completions',
+    body: { model, messages: [{ role: 'user', content: 'hi' }] },
+  });
+
+describe('batch input files', () => {
+  it('rewrites every body.model to the backend model, keeping the rest and blank lines', () => {
+    const text = `${line('a', 'gpt-virtual')}\r\n\n${line('b', 'gpt-virtual')}\n`;
+    const out = rewriteBatchInput(text, 'gpt-virtual', 'upstream-model');
+    const lines = out.split('\n');
+    assert.equal(lines.length, 4);
+    assert.equal(lines[1], '');
+    const first = JSON.parse(lines[0]);
+    assert.equal(first.body.model, 'upstream-model');
+    assert.equal(first.custom_id, 'a');
+    assert.deepEqual(first.body.messages, [{ role: 'user', content: 'hi' }]);
+    assert.equal(JSON.parse(lines[2]).body.model, 'upstream-model');
+  });
+
+  it('refuses a line naming another model, or none, or not JSON, with its number', () => {
+    const refuse = (text: string, pattern: RegExp) =>
+      assert.throws(
+        () => rewriteBatchInput(text, 'gpt-virtual', 'up'),
+        (error: unknown) =>
+          error instanceof DataPlaneError &&
+          error.httpStatus === 400 &&
+          pattern.test(error.message),
+      );
+    refuse(
+      `${line('a', 'gpt-virtual')}\n${line('b', 'gpt-other')}`,
+      /Line 2 .*'gpt-other'.*'gpt-virtual'/,
+    );
+    refuse(line('a', undefined), /Line 1 .*no model/);
+    refuse(`${line('a', 'gpt-virtual')}\n{oops`, /Line 2 .*not JSON/);
+    refuse('[1]', /Line 1 .*'body'/);
+  });
+
+  it('gives back the client model names in input and output lines', () => {
+    const input = JSON.stringify({ custom_id: 'a', body: { model: 'up', x: 1 } });
+    const output = JSON.stringify({
+      custom_id: 'a',
+      response: { status_code: 200, body: { model: 'up-2025', usage: {} } },
+    });
+    const restored = restoreBatchModels(`${input}\n${output}\nnot json`, 'gpt-virtual').split('\n');
+    assert.equal(JSON.parse(restored[0]).body.model, 'gpt-virtual');
+    assert.equal(JSON.parse(restored[0]).body.x, 1);
+    assert.equal(JSON.parse(restored[1]).response.body.model, 'gpt-virtual');
+    assert.equal(restored[2], 'not json');
+  });
+});
+
+describe('batch output usage', () => {
+  it('sums chat, embeddings and Responses usage; failed lines add nothing', () => {
+    const answered = (usage: unknown) =>
+      JSON.stringify({
+        custom_id: 'x',
+        response: { status_code: 200, body: { usage } },
+        error: null,
+      });
+    const text = [
+      answered({
+        prompt_tokens: 100,
+        completion_tokens: 20,
+        prompt_tokens_details: { cached_tokens: 40 },
+      }),
+      answered({ prompt_tokens: 7, total_tokens: 7 }),
+      answered({ input_tokens: 50, output_tokens: 5, input_tokens_details: { cached_tokens: 10 } }),
+      JSON.stringify({ custom_id: 'y', response: null, error: { code: 'x', message: 'failed' } }),
+      'garbage',
+      answered({ prompt_tokens: -3, completion_tokens: 'many' }),
+    ].join('\n');
+    assert.deepEqual(sumBatchUsage(text), {
+      inputTokens: 157,
+      outputTokens: 25,
+      cachedInputTokens: 50,
+      requests: 4,
+    });
+  });
+});

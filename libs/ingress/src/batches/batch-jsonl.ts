@@ -1,0 +1,133 @@
+import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+
+type Json = Record<string, unknown>;
+
+const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function invalidLine(line: number, message: string): DataPlaneError {
+  return new DataPlaneError(
+    DataPlaneErrorCode.InvalidRequest,
+    `Line ${line} of the batch input file ${message}`,
+    { param: 'file' },
+  );
+}
+
+/** The lines of a JSONL text, each with its 1-based number; blank lines kept as they are. */
+function mapLines(text: string, each: (line: string, number: number) => string): string {
+  return text
+    .split('\n')
+    .map((raw, index) => {
+      const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+      return line.trim() === '' ? raw : each(line, index + 1);
+    })
+    .join('\n');
+}
+
+/**
+ * A batch input file as its backend must read it: every request's `body.model` must be
+ * `virtualModel` (the model the upload named, whose backend will run the batch) and is
+ * rewritten to the model that backend runs, as `modelNameOverride` does for single calls.
+ * Any other line is refused with its number, before anything is uploaded.
+ */
+export function rewriteBatchInput(
+  text: string,
+  virtualModel: string,
+  upstreamModel: string,
+): string {
+  return mapLines(text, (line, number) => {
+    let request: unknown;
+    try {
+      request = JSON.parse(line);
+    } catch {
+      throw invalidLine(number, 'is not JSON.');
+    }
+    if (!isObject(request) || !isObject(request.body)) {
+      throw invalidLine(number, "is not a request object with a 'body'.");
+    }
+    const model = request.body.model;
+    if (model !== virtualModel) {
+      const named = typeof model === 'string' ? `'${model.slice(0, 128)}'` : 'no model';
+      throw invalidLine(
+        number,
+        `names ${named} in body.model; every request of this file must name '${virtualModel}', the model the file was uploaded for.`,
+      );
+    }
+    return JSON.stringify({ ...request, body: { ...request.body, model: upstreamModel } });
+  });
+}
+
+/**
+ * A batch file's lines with the model names the client used: `body.model` of input lines
+ * and `response.body.model` of output lines become `virtualModel`. Lines that are not JSON
+ * objects are passed on untouched.
+ */
+export function restoreBatchModels(text: string, virtualModel: string): string {
+  return mapLines(text, (line) => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      return line;
+    }
+    if (!isObject(parsed)) return line;
+    let changed = false;
+    if (isObject(parsed.body) && typeof parsed.body.model === 'string') {
+      parsed = { ...parsed, body: { ...parsed.body, model: virtualModel } };
+      changed = true;
+    }
+    const response = (parsed as Json).response;
+    if (isObject(response) && isObject(response.body) && typeof response.body.model === 'string') {
+      parsed = {
+        ...(parsed as Json),
+        response: { ...response, body: { ...response.body, model: virtualModel } },
+      };
+      changed = true;
+    }
+    return changed ? JSON.stringify(parsed) : line;
+  });
+}
+
+/** What a finished batch consumed, summed over its output file's answered requests. */
+export interface BatchUsage {
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly cachedInputTokens: number;
+  /** Output lines whose answer carried usage. */
+  readonly requests: number;
+}
+
+const count = (value: unknown): number =>
+  typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.floor(value) : 0;
+
+/**
+ * Sums `response.body.usage` over a batch output file: chat and embeddings usage
+ * (`prompt_tokens`, `completion_tokens`, `prompt_tokens_details.cached_tokens`) and the
+ * Responses API's (`input_tokens`, `output_tokens`, `input_tokens_details.cached_tokens`).
+ * Lines that failed (no usage) or are not JSON add nothing.
+ */
+export function sumBatchUsage(text: string): BatchUsage {
+  let inputTokens = 0;
+  let outputTokens = 0;
+  let cachedInputTokens = 0;
+  let requests = 0;
+  mapLines(text, (line) => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      return line;
+    }
+    const response = isObject(parsed) ? parsed.response : undefined;
+    const usage = isObject(response) && isObject(response.body) ? response.body.usage : undefined;
+    if (!isObject(usage)) return line;
+    const responsesShape = 'input_tokens' in usage || 'output_tokens' in usage;
+    const details = responsesShape ? usage.input_tokens_details : usage.prompt_tokens_details;
+    inputTokens += count(responsesShape ? usage.input_tokens : usage.prompt_tokens);
+    outputTokens += count(responsesShape ? usage.output_tokens : usage.completion_tokens);
+    cachedInputTokens += isObject(details) ? count(details.cached_tokens) : 0;
+    requests++;
+    return line;
+  });
+  return { inputTokens, outputTokens, cachedInputTokens, requests };
+}

@@ -1,0 +1,54 @@
+import {
+  dollarsAt,
+  modelPrice,
+  routeOfBackend,
+  weightedTokens,
+  type GatewayConfig,
+} from '@aigw/config';
+import { createTokenUsageRecorded, UsageSource, type TokenUsageRecorded } from '@aigw/contracts';
+import type { BatchUsage } from './batch-jsonl';
+import type { HeldRecord } from './held-objects';
+
+/** OpenAI and Azure OpenAI bill batch requests at half their synchronous price. */
+export const DEFAULT_BATCH_PRICE_FACTOR = 0.5;
+
+/**
+ * The usage event of a finished batch: everything its output file says it consumed, for
+ * the batch's owner, priced at the model's price times `priceFactor` (the batch
+ * discount), with operation `batch`. Budget-weighted tokens are not discounted: a token
+ * budget counts tokens. The batch's gateway id is its request id, so a replay of the
+ * event is recognisably the same batch.
+ */
+export function batchUsageEvent(
+  config: GatewayConfig,
+  batch: HeldRecord,
+  usage: BatchUsage,
+  priceFactor: number,
+): { event: TokenUsageRecorded; dollars: number; priced: boolean } {
+  const route = routeOfBackend(config.routes, batch.backend);
+  const price = route ? modelPrice(route, batch.upstreamModel, batch.provider) : undefined;
+  const counts = {
+    inputTokens: usage.inputTokens,
+    outputTokens: usage.outputTokens,
+    cachedInputTokens: usage.cachedInputTokens,
+  };
+  const dollars = price ? dollarsAt(price, counts) * priceFactor : 0;
+  const event = createTokenUsageRecorded({
+    requestId: batch.id.slice(0, 128),
+    partitionKey: batch.owner,
+    userId: batch.owner,
+    ...counts,
+    usageSource: UsageSource.Reported,
+    modelRequested: batch.model,
+    modelServed: batch.upstreamModel,
+    provider: batch.provider,
+    backend: batch.backend,
+    costDollars: dollars,
+    weightedTokenCost: route
+      ? weightedTokens(route, batch.upstreamModel, counts)
+      : counts.inputTokens + counts.outputTokens,
+    cacheHit: false,
+    operation: 'batch',
+  });
+  return { event, dollars, priced: price !== undefined };
+}

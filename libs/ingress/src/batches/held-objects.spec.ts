@@ -1,0 +1,79 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { MemoryHeldObjectStore, type HeldRecord } from './held-objects';
+
+const record = (id: string, owner: string, kind: 'file' | 'batch' = 'file'): HeldRecord => ({
+  id,
+  kind,
+  owner,
+  model: 'gpt-batch',
+  upstreamModel: 'up',
+  route: 'r',
+  backend: 'b',
+  provider: 'openai',
+  providerId: `p-${id}`,
+  createdAt: 0,
+  object: { id },
+});
+
+describe('held objects in memory', () => {
+  it("lists each owner's records of a kind, newest first, and forgets deleted ones", async () => {
+    const store = new MemoryHeldObjectStore({ maxEntries: 10, maxBytes: 1_000_000 });
+    await store.put(record('f1', 'alice'), 60_000);
+    await store.put(record('f2', 'bob'), 60_000);
+    await store.put(record('f3', 'alice'), 60_000);
+    await store.put(record('b1', 'alice', 'batch'), 60_000);
+    await store.put(record('f1', 'alice'), 60_000); // an update is not listed twice
+    assert.deepEqual(
+      (await store.list('alice', 'file', 10)).map((r) => r.id),
+      ['f3', 'f1'],
+    );
+    assert.deepEqual(
+      (await store.list('alice', 'batch', 10)).map((r) => r.id),
+      ['b1'],
+    );
+    assert.deepEqual(
+      (await store.list('bob', 'file', 10)).map((r) => r.id),
+      ['f2'],
+    );
+    await store.delete(record('f3', 'alice'));
+    assert.equal(await store.get('f3'), undefined);
+    assert.deepEqual(
+      (await store.list('alice', 'file', 1)).map((r) => r.id),
+      ['f1'],
+    );
+  });
+
+  it('expires records and drops the least recently used past its bound', async () => {
+    let now = 0;
+    const store = new MemoryHeldObjectStore(
+      { maxEntries: 2, maxBytes: 1_000_000 },
+      undefined,
+      () => now,
+    );
+    await store.put(record('f1', 'alice'), 1_000);
+    await store.put(record('f2', 'alice'), 60_000);
+    await store.put(record('f3', 'alice'), 60_000);
+    assert.equal(await store.get('f1'), undefined);
+    now = 2_000;
+    assert.deepEqual(
+      (await store.list('alice', 'file', 10)).map((r) => r.id),
+      ['f3', 'f2'],
+    );
+  });
+
+  it('grants a claim once until released or expired', async () => {
+    let now = 0;
+    const store = new MemoryHeldObjectStore(
+      { maxEntries: 10, maxBytes: 1_000_000 },
+      undefined,
+      () => now,
+    );
+    assert.equal(await store.claim('settled:b1', 1_000), true);
+    assert.equal(await store.claim('settled:b1', 1_000), false);
+    await store.release('settled:b1');
+    assert.equal(await store.claim('settled:b1', 1_000), true);
+    now = 5_000;
+    assert.equal(await store.claim('settled:b1', 1_000), true);
+  });
+});

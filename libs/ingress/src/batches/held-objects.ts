@@ -1,0 +1,193 @@
+import type Redis from 'ioredis';
+import type { JsonObject } from '@aigw/contracts/data-plane';
+import { BoundedLru, type BoundedLruLimits } from '../responses/bounded-lru';
+import type { HeldKind } from './gateway-ids';
+
+/** A file or batch one backend holds, as the gateway knows it: whose it is and where. */
+export interface HeldRecord {
+  /** The gateway's id (see gateway-ids). */
+  readonly id: string;
+  readonly kind: HeldKind;
+  /** The user key of the caller that made it (the one budgets use). */
+  readonly owner: string;
+  /** The model the client named; its route identifies callers of the object. */
+  readonly model: string;
+  /** The model the backend runs for it. */
+  readonly upstreamModel: string;
+  readonly route: string;
+  readonly backend: string;
+  readonly provider: string;
+  readonly providerId: string;
+  readonly createdAt: number;
+  /** The object as the client last saw it (gateway ids, its model names), for lists. */
+  readonly object: JsonObject;
+}
+
+/**
+ * Where held records live: this process's memory (the all-in-one gateway's default) or
+ * Redis (REDIS_URL), beside stored responses. Keyed by gateway id, with each owner's ids
+ * listed newest first.
+ */
+export interface HeldObjectStore {
+  readonly kind: 'memory' | 'redis';
+  put(record: HeldRecord, ttlMs: number): Promise<void>;
+  get(id: string): Promise<HeldRecord | undefined>;
+  delete(record: HeldRecord): Promise<void>;
+  /** The owner's records of a kind, newest first, at most `max`. */
+  list(owner: string, kind: HeldKind, max: number): Promise<HeldRecord[]>;
+  /** True for the first claim of `key` within `ttlMs` only (settling a batch once). */
+  claim(key: string, ttlMs: number): Promise<boolean>;
+  /** Gives a claim back (the work it guarded failed). */
+  release(key: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Oldest ids past this many per owner and kind are no longer listed. */
+export const MAX_LISTED = 1_000;
+
+interface MemoryEntry {
+  bytes: number;
+  expiresAt: number;
+  record: HeldRecord;
+}
+
+/** Held records in this process, bounded like stored responses (LRU by count and bytes). */
+export class MemoryHeldObjectStore implements HeldObjectStore {
+  readonly kind = 'memory';
+  private readonly records: BoundedLru<MemoryEntry>;
+  private readonly owners = new Map<string, string[]>();
+  private readonly claims = new Map<string, number>();
+
+  constructor(
+    private readonly limits: BoundedLruLimits,
+    onEvicted: () => void = () => undefined,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.records = new BoundedLru<MemoryEntry>(limits, onEvicted, now);
+  }
+
+  async put(record: HeldRecord, ttlMs: number): Promise<void> {
+    const bytes = Buffer.byteLength(JSON.stringify(record));
+    const fresh = !this.records.remove(record.id);
+    this.records.add(record.id, { bytes, expiresAt: this.now() + ttlMs, record });
+    if (!fresh) return;
+    const key = `${record.kind}\n${record.owner}`;
+    const ids = this.owners.get(key) ?? [];
+    ids.push(record.id);
+    if (ids.length > MAX_LISTED) ids.shift();
+    this.owners.set(key, ids);
+  }
+
+  async get(id: string): Promise<HeldRecord | undefined> {
+    return this.records.live(id)?.record;
+  }
+
+  async delete(record: HeldRecord): Promise<void> {
+    this.records.remove(record.id);
+    const ids = this.owners.get(`${record.kind}\n${record.owner}`);
+    const at = ids?.indexOf(record.id) ?? -1;
+    if (at >= 0) ids!.splice(at, 1);
+  }
+
+  async list(owner: string, kind: HeldKind, max: number): Promise<HeldRecord[]> {
+    const key = `${kind}\n${owner}`;
+    const ids = this.owners.get(key) ?? [];
+    // Evicted or expired ids leave the index as they are met.
+    const live = ids.filter((id) => this.records.live(id) !== undefined);
+    if (live.length === 0) this.owners.delete(key);
+    else this.owners.set(key, live);
+    return live
+      .slice(-max)
+      .reverse()
+      .map((id) => this.records.live(id)!.record);
+  }
+
+  async claim(key: string, ttlMs: number): Promise<boolean> {
+    const now = this.now();
+    const until = this.claims.get(key);
+    if (until !== undefined && until > now) return false;
+    this.claims.delete(key);
+    this.claims.set(key, now + ttlMs);
+    // Oldest first (Map order): a bounded record of settled batches.
+    for (const [oldest] of this.claims) {
+      if (this.claims.size <= this.limits.maxEntries) break;
+      this.claims.delete(oldest);
+    }
+    return true;
+  }
+
+  async release(key: string): Promise<void> {
+    this.claims.delete(key);
+  }
+
+  async close(): Promise<void> {
+    this.records.clear();
+    this.owners.clear();
+    this.claims.clear();
+  }
+}
+
+const PREFIX = 'aigw:held:v1:';
+
+/**
+ * Held records in Redis, shared by every replica: one key per record with its TTL, a
+ * sorted set per owner and kind (by creation time) for lists, and a key per claim.
+ */
+export class RedisHeldObjectStore implements HeldObjectStore {
+  readonly kind = 'redis';
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly closeClient = false,
+  ) {}
+
+  async put(record: HeldRecord, ttlMs: number): Promise<void> {
+    const ttl = Math.ceil(ttlMs);
+    const index = ownerKey(record.owner, record.kind);
+    await this.redis
+      .multi()
+      .set(PREFIX + record.id, JSON.stringify(record), 'PX', ttl)
+      .zadd(index, record.createdAt, record.id)
+      .pexpire(index, ttl)
+      .exec();
+  }
+
+  async get(id: string): Promise<HeldRecord | undefined> {
+    const text = await this.redis.get(PREFIX + id);
+    return text === null ? undefined : (JSON.parse(text) as HeldRecord);
+  }
+
+  async delete(record: HeldRecord): Promise<void> {
+    await this.redis
+      .multi()
+      .del(PREFIX + record.id)
+      .zrem(ownerKey(record.owner, record.kind), record.id)
+      .exec();
+  }
+
+  async list(owner: string, kind: HeldKind, max: number): Promise<HeldRecord[]> {
+    const index = ownerKey(owner, kind);
+    const ids = await this.redis.zrevrange(index, 0, Math.min(max, MAX_LISTED) - 1);
+    const records = await Promise.all(ids.map((id) => this.get(id)));
+    const gone = ids.filter((_, at) => records[at] === undefined);
+    if (gone.length > 0) await this.redis.zrem(index, ...gone);
+    return records.filter((record): record is HeldRecord => record !== undefined);
+  }
+
+  async claim(key: string, ttlMs: number): Promise<boolean> {
+    const set = await this.redis.set(`${PREFIX}claim:${key}`, '1', 'PX', Math.ceil(ttlMs), 'NX');
+    return set === 'OK';
+  }
+
+  async release(key: string): Promise<void> {
+    await this.redis.del(`${PREFIX}claim:${key}`);
+  }
+
+  async close(): Promise<void> {
+    if (this.closeClient) this.redis.disconnect();
+  }
+}
+
+function ownerKey(owner: string, kind: HeldKind): string {
+  return `${PREFIX}owner:${kind}:${owner}`;
+}

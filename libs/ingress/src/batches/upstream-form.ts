@@ -1,0 +1,31 @@
+/**
+ * A `multipart/form-data` body of text fields then one file, as a backend's `POST /files`
+ * reads it. Names and the filename are quoted as RFC 7578 says (percent-escaped).
+ */
+export function fileUploadForm(
+  fields: readonly (readonly [string, string])[],
+  file: { readonly filename: string; readonly contentType: string; readonly data: Uint8Array },
+): { contentType: string; data: Buffer } {
+  const boundary = `aigw-${crypto.randomUUID()}`;
+  const parts: Buffer[] = [];
+  for (const [name, value] of fields) {
+    parts.push(
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="${quoted(name)}"\r\n\r\n${value}\r\n`,
+      ),
+    );
+  }
+  parts.push(
+    Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${quoted(file.filename)}"\r\n` +
+        `Content-Type: ${file.contentType.replace(/[\r\n]/g, '')}\r\n\r\n`,
+    ),
+    Buffer.from(file.data.buffer, file.data.byteOffset, file.data.byteLength),
+    Buffer.from(`\r\n--${boundary}--\r\n`),
+  );
+  return { contentType: `multipart/form-data; boundary=${boundary}`, data: Buffer.concat(parts) };
+}
+
+function quoted(value: string): string {
+  return value.replace(/"/g, '%22').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}

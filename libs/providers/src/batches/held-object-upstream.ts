@@ -1,0 +1,113 @@
+import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+import { AZURE_DEFAULT_API_VERSION } from '../azure/azure-urls';
+import { upstreamHttpError, transportError } from '../core/upstream-failure';
+import { resolveBaseUrl } from '../openai-compatible/openai-base-urls';
+
+/** A backend that holds files and batches: OpenAI or Azure OpenAI. */
+export interface HeldObjectBackend {
+  readonly backendName: string;
+  readonly provider: string;
+  readonly baseUrl?: string;
+  readonly credential?: {
+    readonly headerName: string;
+    readonly headerPrefix: string;
+    readonly apiKey: { reveal(): string };
+  };
+  readonly requestTimeoutMs: number;
+}
+
+export interface HeldObjectReply {
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: Buffer;
+}
+
+export type HeldObjectMethod = 'GET' | 'POST' | 'DELETE';
+
+/** The providers whose Files and Batch APIs the gateway passes through. */
+export const HELD_OBJECT_PROVIDERS: ReadonlySet<string> = new Set(['openai', 'azure']);
+
+/**
+ * The URL of a Files or Batch API path (`/files`, `/batches/{id}/cancel`) on a backend.
+ * OpenAI: under its base URL (`https://api.openai.com/v1`). Azure OpenAI: under the
+ * resource's `/openai` with `?api-version=` (the backend URL's, else
+ * AZURE_OPENAI_API_VERSION, else the GA default), or `/openai/v1` without one when the
+ * version is `v1` (Azure's v1 API).
+ */
+export function heldObjectUrl(
+  backend: Pick<HeldObjectBackend, 'provider' | 'baseUrl'>,
+  path: string,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  if (backend.provider !== 'azure') return resolveBaseUrl(backend.provider, backend.baseUrl) + path;
+  if (!backend.baseUrl) {
+    throw new Error('an azure backend needs baseUrl, the resource endpoint');
+  }
+  const base = new URL(backend.baseUrl);
+  const apiVersion =
+    base.searchParams.get('api-version') ||
+    env.AZURE_OPENAI_API_VERSION ||
+    AZURE_DEFAULT_API_VERSION;
+  let prefix = base.pathname.replace(/\/+$/, '').replace(/\/v1$/, '');
+  if (!prefix.endsWith('/openai')) prefix += '/openai';
+  if (apiVersion === 'v1') return `${base.origin}${prefix}/v1${path}`;
+  const url = new URL(`${base.origin}${prefix}${path}`);
+  url.searchParams.set('api-version', apiVersion);
+  return url.toString();
+}
+
+/**
+ * Calls a backend's Files and Batch APIs with its own credential (never the client's).
+ * A 2xx answer is returned as it came; any other is a data-plane error as for model
+ * calls (its text scrubbed), a 404 kept a 404 (the object is gone at the provider).
+ */
+export class HeldObjectUpstream {
+  constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
+
+  async send(
+    backend: HeldObjectBackend,
+    method: HeldObjectMethod,
+    path: string,
+    body?: { readonly contentType: string; readonly data: Buffer },
+  ): Promise<HeldObjectReply> {
+    const headers: Record<string, string> = {};
+    if (backend.credential) {
+      const { headerName, headerPrefix, apiKey } = backend.credential;
+      headers[headerName] = headerPrefix + apiKey.reveal();
+    }
+    if (body) headers['content-type'] = body.contentType;
+    const signal = AbortSignal.timeout(backend.requestTimeoutMs);
+    let response: Response;
+    let data: Buffer;
+    try {
+      response = await fetch(heldObjectUrl(backend, path, this.env), {
+        method,
+        headers,
+        body: body?.data,
+        signal,
+      });
+      data = Buffer.from(await response.arrayBuffer());
+    } catch (error) {
+      throw transportError(backend.backendName, error, new AbortController().signal);
+    }
+    if (response.status >= 200 && response.status < 300) {
+      return {
+        status: response.status,
+        contentType: response.headers.get('content-type') ?? 'application/octet-stream',
+        body: data,
+      };
+    }
+    const text = data.toString('utf8');
+    if (response.status === 404) {
+      throw new DataPlaneError(DataPlaneErrorCode.NotFound, 'No such object at the provider.', {
+        upstreamStatus: 404,
+      });
+    }
+    throw upstreamHttpError(
+      backend.backendName,
+      response.status,
+      text,
+      Object.fromEntries(response.headers),
+    );
+  }
+}
