@@ -40,6 +40,13 @@ interface BackendView {
     inFlight?: number;
     waiting?: number;
   };
+  loadBalancing: {
+    strategy: string;
+    explorationPercent: number;
+    inFlight: number | null;
+    latencyMs: number | null;
+    latencySamples: number;
+  };
 }
 
 describe('backend health on the admin port of the all-in-one gateway', () => {
@@ -139,6 +146,14 @@ ${backend('standby', standby, 1)}
           openConnections: view.upstream.known ? view.upstream.openConnections : -1,
           inFlight: 0,
           waiting: 0,
+        },
+        // A failed call is not measured: no latency figure yet.
+        loadBalancing: {
+          strategy: 'weighted-round-robin',
+          explorationPercent: 0,
+          inFlight: 0,
+          latencyMs: null,
+          latencySamples: 0,
         },
       },
     );

@@ -2,6 +2,7 @@ import { modelBudgetGate } from '@aigw/budget-core';
 import {
   attemptTracing,
   BackendHealth,
+  BackendLoad,
   backendAdminRoutes,
   FailoverRouter,
   RouterTelemetry,
@@ -40,18 +41,22 @@ export async function bootstrapRouter(env: Env): Promise<RunningService> {
     });
     const exhaustion = await openExhaustionView(runtime);
     const health = new BackendHealth();
+    // Calls in flight and latency per backend, in this process (each replica its own).
+    const load = new BackendLoad();
     const router = new FailoverRouter({
       config,
       providers,
       health,
+      load,
       observer: new RouterTelemetry(events, metrics, logger),
       modelBudgetGate: modelBudgetGate(exhaustion),
       tracing: runtime.tracing && (await attemptTracing(runtime.tracing)),
     });
     metrics.watchBackendStates(() => router.backendStates());
+    metrics.watchBackendLoads(() => router.backendLoads());
     metrics.watchDrainedBackends(() => health.drainedBackends());
     // No upstream pools here: the provider-adapter calls the backends.
-    for (const route of backendAdminRoutes({ config, health, metrics, logger })) {
+    for (const route of backendAdminRoutes({ config, health, load, metrics, logger })) {
       runtime.addAdminRoute(route);
     }
     const { fastify, served } = createWireServer({

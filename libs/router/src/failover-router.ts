@@ -19,6 +19,8 @@ import {
   type UnresolvedLink,
 } from './domain/backend-chain';
 import { BackendBalancer } from './domain/backend-balancer';
+import { BackendLoad } from './domain/backend-load';
+import { measuredProviders } from './measured-providers';
 import { BackendHealth, type Cooldown } from './domain/backend-health';
 import { RequestDeadline } from './domain/request-deadline';
 import {
@@ -56,11 +58,24 @@ export interface BackendState {
   readonly cooling: boolean;
 }
 
+/** A configured backend's load in this process, for the metrics. */
+export interface BackendLoadState {
+  readonly backend: string;
+  /** Calls in flight from this process (a stream until it ends). */
+  readonly inFlight: number;
+  /** The moving average of its latency (a stream's first event), once it answered. */
+  readonly latencyMs?: number;
+}
+
 export interface FailoverRouterDeps {
   /** The configuration in force; read per request so reloads apply at once. */
   readonly config: () => GatewayConfig;
   readonly providers: ProviderPort;
   readonly health?: BackendHealth;
+  /** Each backend's calls in flight and latency, for `loadBalancing` and the operator. */
+  readonly load?: BackendLoad;
+  /** In [0, 1): draws lowest-latency's exploration share (injected by tests). */
+  readonly random?: () => number;
   readonly observer?: RouterObserver;
   /**
    * Throws a `BudgetExceeded` DataPlaneError when a backend's model has no budget left
@@ -80,11 +95,16 @@ export interface FailoverRouterDeps {
  */
 export class FailoverRouter implements RouterPort {
   private readonly health: BackendHealth;
-  private readonly balancer = new BackendBalancer();
+  private readonly load: BackendLoad;
+  private readonly balancer: BackendBalancer;
+  private readonly providers: ProviderPort;
   private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
 
   constructor(private readonly deps: FailoverRouterDeps) {
     this.health = deps.health ?? new BackendHealth();
+    this.load = deps.load ?? new BackendLoad();
+    this.balancer = new BackendBalancer(deps.random);
+    this.providers = measuredProviders(deps.providers, this.load);
     this.sleep = deps.sleep ?? abortableSleep;
   }
 
@@ -109,6 +129,15 @@ export class FailoverRouter implements RouterPort {
     return [...states].map(([backend, cooling]) => ({ backend, cooling }));
   }
 
+  /** Every backend of the configuration in force, with its calls in flight and latency. */
+  backendLoads(): BackendLoadState[] {
+    const names = new Set(this.deps.config().routes.flatMap((r) => r.backends.map((b) => b.name)));
+    return [...names].map((backend) => {
+      const { inFlight, latencyMs } = this.load.of(backend);
+      return latencyMs === undefined ? { backend, inFlight } : { backend, inFlight, latencyMs };
+    });
+  }
+
   route(request: GatewayRequest, signal: AbortSignal): Promise<GatewayAnswer> {
     let route: RouteConfig;
     let ordered: (ChainLink | UnresolvedLink)[];
@@ -130,6 +159,10 @@ export class FailoverRouter implements RouterPort {
       if (able.length === 0 && links.length > 0) throw unservedOperation(request, links);
       const usable = this.balancer.order(
         able.filter((link) => isUnresolved(link) || isAuthenticated(link.backend)),
+        route.loadBalancing && {
+          config: route.loadBalancing,
+          load: (backend) => this.load.of(backend),
+        },
       );
       if (usable.length === 0) {
         throw new DataPlaneError(
@@ -288,7 +321,7 @@ export class FailoverRouter implements RouterPort {
     target: UpstreamTarget,
     signal: AbortSignal,
   ): Promise<GatewayAnswer> {
-    const answer = await this.deps.providers.invoke({ request, target, signal });
+    const answer = await this.providers.invoke({ request, target, signal });
     if (answer.kind === 'json') {
       // Chat answers always name a model; others (embeddings, audio) only when they did.
       const namesModel = request.operation === 'chat' || request.operation === 'completions';

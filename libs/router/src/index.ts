@@ -1,5 +1,6 @@
 export * from './domain/backend-chain';
 export * from './domain/backend-health';
+export * from './domain/backend-load';
 export * from './failover-router';
 export * from './router-telemetry';
 export * from './tracing/attempt-tracing';

@@ -108,6 +108,34 @@ describe('MetricsRegistry', () => {
     assert.ok(!text.includes('ai_gateway_upstream_requests_waiting{'));
   });
 
+  it("exports each backend's calls in flight and latency estimate from the router", async () => {
+    const m = fresh();
+    let loads: { backend: string; inFlight: number; latencyMs?: number }[] = [
+      { backend: 'fast', inFlight: 2, latencyMs: 150 },
+      { backend: 'new', inFlight: 1 },
+    ];
+    m.watchBackendLoads(() => loads);
+    let text = await m.metrics();
+    for (const line of [
+      'ai_gateway_backend_in_flight{backend="fast"} 2',
+      'ai_gateway_backend_in_flight{backend="new"} 1',
+      'ai_gateway_backend_latency_ewma_seconds{backend="fast"} 0.15',
+    ]) {
+      assert.ok(text.includes(line), `missing: ${line}`);
+    }
+    assert.ok(
+      !text.includes('ai_gateway_backend_latency_ewma_seconds{backend="new"}'),
+      'unmeasured',
+    );
+    loads = [{ backend: 'new', inFlight: 0, latencyMs: 40 }];
+    text = await m.metrics();
+    assert.ok(
+      !text.includes('ai_gateway_backend_in_flight{backend="fast"}'),
+      'removed by a reload',
+    );
+    assert.ok(text.includes('ai_gateway_backend_latency_ewma_seconds{backend="new"} 0.04'));
+  });
+
   it('exports the OpenTelemetry GenAI metrics and the operations metrics', async () => {
     const m = fresh();
     m.recordGenAiTokenUsage(genAi, { input: 120, output: 40 });

@@ -104,6 +104,15 @@ export function toSnakeCase(value: string): string {
 export type BackendCallResult =
   'ok' | 'rate_limited' | 'timeout' | 'error' | 'rejected' | 'cancelled';
 
+/** A backend's load as the router measures it, read when the metrics are scraped. */
+export interface BackendLoadSample {
+  readonly backend: string;
+  /** Calls in flight from this process. */
+  readonly inFlight: number;
+  /** Its recent latency in ms; absent until it answered. */
+  readonly latencyMs?: number;
+}
+
 export class MetricsRegistry {
   readonly registry = new Registry();
   readonly users: LabelCardinalityGuard;
@@ -394,6 +403,32 @@ export class MetricsRegistry {
       }
     },
   });
+  /** Where the load gauges read the backends' figures when scraped (the router, if any). */
+  #backendLoads: () => Iterable<BackendLoadSample> = () => [];
+  readonly #backendInFlight = new Gauge({
+    name: 'ai_gateway_backend_in_flight',
+    help: "Calls this router process has in flight to a backend (a stream until its end), as loadBalancing's least-busy reads them",
+    labelNames: ['backend'] as const,
+    registers: [this.registry],
+    collect: () => {
+      this.#backendInFlight.reset();
+      for (const { backend, inFlight } of this.#backendLoads()) {
+        this.#backendInFlight.set({ backend }, inFlight);
+      }
+    },
+  });
+  readonly #backendLatency = new Gauge({
+    name: 'ai_gateway_backend_latency_ewma_seconds',
+    help: "A backend's recent latency in this router process (moving average of its answered calls: time to first byte for streams, the whole call for JSON), as loadBalancing's lowest-latency reads it; absent until it answered",
+    labelNames: ['backend'] as const,
+    registers: [this.registry],
+    collect: () => {
+      this.#backendLatency.reset();
+      for (const { backend, latencyMs } of this.#backendLoads()) {
+        if (latencyMs !== undefined) this.#backendLatency.set({ backend }, latencyMs / 1000);
+      }
+    },
+  });
   readonly #configReloads = new Counter({
     name: 'ai_gateway_config_reloads_total',
     help: 'Configuration reloads, by result (a failed reload keeps the last good config)',
@@ -642,6 +677,14 @@ export class MetricsRegistry {
   /** The source of `ai_gateway_backend_cooling`: the process's router. */
   watchBackendStates(states: () => Iterable<{ backend: string; cooling: boolean }>): void {
     this.#backendStates = states;
+  }
+
+  /**
+   * The source of `ai_gateway_backend_in_flight` and
+   * `ai_gateway_backend_latency_ewma_seconds`: the process's router.
+   */
+  watchBackendLoads(loads: () => Iterable<BackendLoadSample>): void {
+    this.#backendLoads = loads;
   }
 
   /** One access-token refresh: a service-account exchange or a metadata-server request. */

@@ -11,6 +11,7 @@ import {
 } from '@aigw/contracts/data-plane';
 import { AdminServer, adminAccessFrom, type AdminRoute } from '@aigw/runtime';
 import { BackendHealth } from '../domain/backend-health';
+import { BackendLoad } from '../domain/backend-load';
 import { FailoverRouter } from '../failover-router';
 import {
   backendAdminRoutes,
@@ -150,6 +151,7 @@ describe('GET /admin/backends', () => {
         drained: null,
         failures: { consecutive: 1, lastAt: undefined, lastTrigger: 'rateLimit' },
         upstream: primary.upstream,
+        loadBalancing: primary.loadBalancing,
       },
     );
     const cooling = primary.cooling;
@@ -194,6 +196,75 @@ describe('GET /admin/backends', () => {
       inFlight: 1,
       waiting: 0,
     });
+  });
+});
+
+describe('GET /admin/backends: load balancing', () => {
+  it("shows the route's strategy and each backend's calls in flight and latency", async () => {
+    const parsed = parseGatewayConfig(
+      `
+kind: AIGatewayRoute
+metadata: {name: chat}
+spec:
+  loadBalancing: {strategy: lowest-latency, explorationPercent: 10}
+  backends:
+  - {name: primary, priority: 0, provider: openai, model: gpt-4o}
+  - {name: standby, priority: 0, provider: openai, model: gpt-4o}
+`,
+      { missingSecrets: 'warn', env: {} },
+    );
+    assert.ok(parsed.ok);
+    const config = () => parsed.config;
+    let now = 0;
+    const load = new BackendLoad(() => now);
+    const health = new BackendHealth();
+    const router = new FailoverRouter({
+      config,
+      health,
+      load,
+      providers: {
+        invoke: async (call) => {
+          now += 120;
+          return new Providers().invoke(call);
+        },
+      },
+    });
+    await router.route(request, new AbortController().signal);
+    load.start('standby'); // a call under way
+    const routes = backendAdminRoutes({
+      config,
+      health,
+      load,
+      metrics: { recordBackendAdminAction: () => undefined },
+    });
+    const { body } = await call(routes, 'GET', '/admin/backends');
+    assert.deepEqual(
+      body.backends.map((b) => b.loadBalancing),
+      [
+        {
+          strategy: 'lowest-latency',
+          explorationPercent: 10,
+          inFlight: 0,
+          latencyMs: 120,
+          latencySamples: 1,
+        },
+        {
+          strategy: 'lowest-latency',
+          explorationPercent: 10,
+          inFlight: 1,
+          latencyMs: null,
+          latencySamples: 0,
+        },
+      ],
+    );
+    assert.deepEqual(router.backendLoads(), [
+      { backend: 'primary', inFlight: 0, latencyMs: 120 },
+      { backend: 'standby', inFlight: 1 },
+    ]);
+    // Without the router's load (none given), the figures are unknown, not zero.
+    const { body: unknown } = await call(harness().routes, 'GET', '/admin/backends');
+    assert.equal(unknown.backends[0].loadBalancing.inFlight, null);
+    assert.equal(unknown.backends[0].loadBalancing.strategy, 'weighted-round-robin');
   });
 });
 

@@ -1,4 +1,9 @@
-import type { BackendConfig, GatewayConfig, RouteConfig } from '@aigw/config';
+import type {
+  BackendConfig,
+  GatewayConfig,
+  LoadBalancingStrategy,
+  RouteConfig,
+} from '@aigw/config';
 import type { Logger, MetricsRegistry } from '@aigw/observability';
 import {
   adminNotFound,
@@ -8,6 +13,7 @@ import {
 } from '@aigw/runtime';
 import type { FailoverTrigger } from '@aigw/contracts/data-plane';
 import type { BackendHealth, CooldownReason } from '../domain/backend-health';
+import type { BackendLoad } from '../domain/backend-load';
 
 /** One backend origin's upstream pool, as the providers' shared agent reports it. */
 export interface OriginPool {
@@ -21,6 +27,8 @@ export interface BackendAdminDeps {
   readonly config: () => GatewayConfig;
   /** The health the process's FailoverRouter keeps (its `health` dependency). */
   readonly health: BackendHealth;
+  /** The load the process's FailoverRouter measures (its `load` dependency). */
+  readonly load?: BackendLoad;
   readonly metrics: Pick<MetricsRegistry, 'recordBackendAdminAction'>;
   readonly logger?: Pick<Logger, 'info'>;
   /**
@@ -77,6 +85,19 @@ export interface BackendView {
     readonly lastTrigger: FailoverTrigger | null;
   };
   readonly upstream: UpstreamView;
+  readonly loadBalancing: LoadBalancingView;
+}
+
+/** The route's strategy and the figures it reads for this backend, in this process. */
+export interface LoadBalancingView {
+  readonly strategy: LoadBalancingStrategy;
+  /** lowest-latency's share of calls spread by weight (0 for the other strategies). */
+  readonly explorationPercent: number;
+  /** Calls this process has in flight to it; null where the router's load is not known. */
+  readonly inFlight: number | null;
+  /** Its latency's moving average (ms); null until it answered. */
+  readonly latencyMs: number | null;
+  readonly latencySamples: number;
 }
 
 /** The pool of the backend's origin (shared by every backend on it), or why it is unknown. */
@@ -138,7 +159,7 @@ function listBackends(deps: BackendAdminDeps): BackendsReply {
   const backends = deps
     .config()
     .routes.flatMap((route) =>
-      route.backends.map((backend) => backendView(deps.health, route, backend, pools)),
+      route.backends.map((backend) => backendView(deps, route, backend, pools)),
     );
   return { scope: 'process', backends };
 }
@@ -149,7 +170,7 @@ function pool(pools: () => Iterable<OriginPool>): [string, OriginPool][] {
 
 /** A backend as the operator sees it; every field always present (null when not known). */
 function backendView(
-  health: BackendHealth,
+  { health, load }: Pick<BackendAdminDeps, 'health' | 'load'>,
   route: RouteConfig,
   backend: BackendConfig,
   pools?: Pools,
@@ -188,6 +209,22 @@ function backendView(
       lastTrigger: lastFailure?.trigger ?? null,
     },
     upstream: upstreamView(backend, pools),
+    loadBalancing: loadBalancingView(route, backend, load),
+  };
+}
+
+function loadBalancingView(
+  route: RouteConfig,
+  backend: BackendConfig,
+  load?: BackendLoad,
+): LoadBalancingView {
+  const figures = load?.of(backend.name);
+  return {
+    strategy: route.loadBalancing?.strategy ?? 'weighted-round-robin',
+    explorationPercent: route.loadBalancing?.explorationPercent ?? 0,
+    inFlight: figures?.inFlight ?? null,
+    latencyMs: figures?.latencyMs === undefined ? null : Math.round(figures.latencyMs * 10) / 10,
+    latencySamples: figures?.samples ?? 0,
   };
 }
 
@@ -245,7 +282,7 @@ async function apply(
   const reply: BackendActionReply = {
     action,
     processOnly: true,
-    backend: backendView(deps.health, route, backend),
+    backend: backendView(deps, route, backend),
   };
   return { status: 200, body: reply };
 }

@@ -1,4 +1,12 @@
+import type { LoadBalancingConfig } from '@aigw/config';
 import { isUnresolved, type ChainLink, type UnresolvedLink } from './backend-chain';
+import type { LoadFigures } from './backend-load';
+
+/** A route's strategy and where the backends' load is read. */
+export interface Balancing {
+  readonly config: LoadBalancingConfig;
+  readonly load: (backend: string) => LoadFigures;
+}
 
 /** Groups remembered at most; a config reload names new groups, so old ones are dropped. */
 const MAX_GROUPS = 10_000;
@@ -11,6 +19,12 @@ const MAX_GROUPS = 10_000;
  * order, those of weight 0 last (a standby, called only when the others fail). A chain with
  * no two backends of equal priority is returned as it is, with nothing allocated.
  *
+ * A route's `loadBalancing.strategy` may reorder the group's weighted backends by load:
+ * least-busy by calls in flight per unit of weight, lowest-latency by latency (unmeasured
+ * backends first, so each gets measured; `explorationPercent` of calls keep the weighted
+ * order, so a slow backend's figure can recover). The weighted turn moves on every call
+ * and breaks their ties, so idle backends still share calls by weight.
+ *
  * State is per router process: each replica balances its own requests, which spreads the
  * whole fleet's the same way.
  */
@@ -18,7 +32,13 @@ export class BackendBalancer {
   /** Each group's current weights, by the names of its backends. */
   private readonly groups = new Map<string, number[]>();
 
-  order<L extends ChainLink | UnresolvedLink>(links: readonly L[]): readonly L[] {
+  /** `random` in [0, 1), for lowest-latency's exploration share. */
+  constructor(private readonly random: () => number = Math.random) {}
+
+  order<L extends ChainLink | UnresolvedLink>(
+    links: readonly L[],
+    balancing?: Balancing,
+  ): readonly L[] {
     let ordered: L[] | undefined;
     for (let start = 0; start < links.length;) {
       const end = groupEnd(links, start);
@@ -26,11 +46,29 @@ export class BackendBalancer {
         ordered ??= links.slice();
         const group = links.slice(start, end) as ChainLink[];
         const turn = this.take(group);
-        ordered.splice(start, group.length, ...(inTurn(group, turn) as L[]));
+        const rotated = inTurn(group, turn);
+        ordered.splice(start, group.length, ...(this.byLoad(rotated, balancing) as L[]));
       }
       start = end;
     }
     return ordered ?? links;
+  }
+
+  /** The group in turn, its weighted backends reordered by the strategy (a stable sort). */
+  private byLoad(rotated: ChainLink[], balancing: Balancing | undefined): ChainLink[] {
+    const strategy = balancing?.config.strategy ?? 'weighted-round-robin';
+    if (!balancing || strategy === 'weighted-round-robin') return rotated;
+    const share = balancing.config.explorationPercent;
+    if (strategy === 'lowest-latency' && share > 0 && this.random() * 100 < share) return rotated;
+    const score = (link: ChainLink): number => {
+      const figures = balancing.load(link.backend.name);
+      if (strategy === 'least-busy') return figures.inFlight / link.backend.weight;
+      return figures.latencyMs ?? -1;
+    };
+    const weighted = rotated.filter((link) => link.backend.weight > 0);
+    const scores = new Map(weighted.map((link) => [link, score(link)]));
+    weighted.sort((a, b) => (scores.get(a) ?? 0) - (scores.get(b) ?? 0));
+    return [...weighted, ...rotated.filter((link) => link.backend.weight === 0)];
   }
 
   /** The index in `group` whose turn it is; moves the group's weights on by one pick. */

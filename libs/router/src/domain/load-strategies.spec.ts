@@ -1,0 +1,164 @@
+// The least-busy and lowest-latency strategies: the order within one priority by the load
+// BackendLoad measures (clock and random injected, so every order is exact).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { BackendConfig, LoadBalancingConfig } from '@aigw/config';
+import { BackendBalancer, type Balancing } from './backend-balancer';
+import type { ChainLink, UnresolvedLink } from './backend-chain';
+import { BackendLoad } from './backend-load';
+
+function link(name: string, priority: number, weight = 1): ChainLink {
+  const backend = { name, priority, weight } as BackendConfig;
+  return { backend, upstreamModel: `${name}-model`, viaModel: 'gpt-4' };
+}
+
+const names = (links: readonly (ChainLink | UnresolvedLink)[]) =>
+  links.map((l) => ('unresolvedModel' in l ? `?${l.unresolvedModel}` : l.backend.name));
+
+class Clock {
+  ms = 0;
+  readonly now = () => this.ms;
+}
+
+function balancing(load: BackendLoad, config: LoadBalancingConfig): Balancing {
+  return { config, load: (name) => load.of(name) };
+}
+
+const LEAST_BUSY: LoadBalancingConfig = { strategy: 'least-busy', explorationPercent: 0 };
+const LOWEST_LATENCY: LoadBalancingConfig = { strategy: 'lowest-latency', explorationPercent: 0 };
+
+/** Records one answered call of `ms` on `backend`. */
+function measure(load: BackendLoad, clock: Clock, backend: string, ms: number): void {
+  const call = load.start(backend);
+  clock.ms += ms;
+  call.answered();
+  call.ended();
+}
+
+describe('BackendLoad', () => {
+  it('counts calls in flight until each ends, once however often it is ended', () => {
+    const load = new BackendLoad();
+    const first = load.start('a');
+    const second = load.start('a');
+    assert.equal(load.of('a').inFlight, 2);
+    first.ended();
+    first.ended();
+    assert.equal(load.of('a').inFlight, 1);
+    second.ended();
+    assert.deepEqual(load.of('a'), { inFlight: 0, samples: 0 });
+    assert.deepEqual(load.of('never-called'), { inFlight: 0, samples: 0 });
+  });
+
+  it('keeps an exponentially weighted moving average of answered calls only', () => {
+    const clock = new Clock();
+    const load = new BackendLoad(clock.now);
+    measure(load, clock, 'a', 100);
+    assert.equal(load.of('a').latencyMs, 100, 'the first answer sets it');
+    measure(load, clock, 'a', 200);
+    assert.equal(load.of('a').latencyMs, 130, '30% of the new sample');
+    const failed = load.start('a');
+    clock.ms += 5000;
+    failed.ended();
+    const twice = load.start('a');
+    clock.ms += 30;
+    twice.answered();
+    clock.ms += 1000;
+    twice.answered();
+    twice.ended();
+    assert.deepEqual(load.of('a'), { inFlight: 0, latencyMs: 100, samples: 3 });
+  });
+});
+
+describe('BackendBalancer strategies', () => {
+  it('least-busy: the backend with the fewest calls in flight goes first', () => {
+    const load = new BackendLoad();
+    const balancer = new BackendBalancer();
+    const links = [link('a', 0), link('b', 0), link('c', 0), link('fallback', 1)];
+    load.start('a');
+    load.start('a');
+    load.start('b');
+    for (let i = 0; i < 3; i++) {
+      assert.deepEqual(names(balancer.order(links, balancing(load, LEAST_BUSY))), [
+        'c',
+        'b',
+        'a',
+        'fallback',
+      ]);
+    }
+  });
+
+  it('least-busy: calls in flight count relative to weight; idle ties go by weighted turn', () => {
+    const load = new BackendLoad();
+    const balancer = new BackendBalancer();
+    const links = [link('big', 0, 3), link('small', 0, 1)];
+    const lb = balancing(load, LEAST_BUSY);
+    // Idle: the weighted turn, exactly as weighted-round-robin (3:1: big big small big).
+    const firsts = Array.from({ length: 2 }, () => names(balancer.order(links, lb))[0]);
+    assert.deepEqual(firsts, ['big', 'big']);
+    // small's turn, but big with 2 in flight (2/3) is less busy than small with 1 (1/1).
+    load.start('big');
+    load.start('big');
+    load.start('small');
+    assert.deepEqual(names(balancer.order(links, lb)), ['big', 'small']);
+    load.start('big'); // 3/3 ties 1/1: the turn decides again (big big | big big small big)
+    const tied = Array.from({ length: 5 }, () => names(balancer.order(links, lb))[0]);
+    assert.deepEqual(tied, ['big', 'big', 'big', 'small', 'big']);
+  });
+
+  it('least-busy: a weight-0 standby stays last however idle it is', () => {
+    const load = new BackendLoad();
+    const links = [link('a', 0), link('standby', 0, 0), link('b', 0)];
+    load.start('a');
+    load.start('a');
+    load.start('b');
+    assert.deepEqual(names(new BackendBalancer().order(links, balancing(load, LEAST_BUSY))), [
+      'b',
+      'a',
+      'standby',
+    ]);
+  });
+
+  it('lowest-latency: unmeasured backends first, then the fastest average', () => {
+    const clock = new Clock();
+    const load = new BackendLoad(clock.now);
+    const balancer = new BackendBalancer();
+    const links = [link('slow', 0), link('fast', 0), link('new', 0), link('fallback', 1)];
+    const ll = balancing(load, LOWEST_LATENCY);
+    measure(load, clock, 'slow', 200);
+    measure(load, clock, 'fast', 20);
+    assert.deepEqual(names(balancer.order(links, ll)), ['new', 'fast', 'slow', 'fallback']);
+    measure(load, clock, 'new', 80);
+    for (let i = 0; i < 3; i++) {
+      assert.deepEqual(names(balancer.order(links, ll)), ['fast', 'new', 'slow', 'fallback']);
+    }
+    // The fast one slows down: its average passes the others' after a few answers.
+    for (let i = 0; i < 5; i++) measure(load, clock, 'fast', 400);
+    assert.deepEqual(names(balancer.order(links, ll)), ['new', 'slow', 'fast', 'fallback']);
+  });
+
+  it('lowest-latency: explorationPercent of calls keep the weighted order', () => {
+    const clock = new Clock();
+    const load = new BackendLoad(clock.now);
+    const draws = [0.04, 0.05, 0.01, 0.5];
+    const balancer = new BackendBalancer(() => draws.shift() ?? 0.99);
+    const links = [link('slow', 0), link('fast', 0)];
+    const ll = balancing(load, { strategy: 'lowest-latency', explorationPercent: 5 });
+    measure(load, clock, 'slow', 200);
+    measure(load, clock, 'fast', 20);
+    const firsts = Array.from({ length: 5 }, () => names(balancer.order(links, ll))[0]);
+    // 0.04 < 5%: the turn's order (slow first); 0.05: by latency; 0.01: the turn's again
+    // (slow: the turn moved on every call, slow fast slow); 0.5 and 0.99: by latency.
+    assert.deepEqual(firsts, ['slow', 'fast', 'slow', 'fast', 'fast']);
+    assert.equal(draws.length, 0);
+  });
+
+  it('weighted-round-robin (or no strategy) ignores the load', () => {
+    const load = new BackendLoad();
+    load.start('a');
+    load.start('a');
+    const links = [link('a', 0), link('b', 0)];
+    const wrr = balancing(load, { strategy: 'weighted-round-robin', explorationPercent: 0 });
+    assert.deepEqual(names(new BackendBalancer().order(links, wrr)), ['a', 'b']);
+    assert.deepEqual(names(new BackendBalancer().order(links)), ['a', 'b']);
+  });
+});

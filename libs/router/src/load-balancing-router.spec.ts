@@ -1,0 +1,194 @@
+// loadBalancing through the FailoverRouter: how it counts each backend's calls in flight
+// (a stream until it ends) and measures latency (a stream's first event, a JSON answer),
+// and how least-busy and lowest-latency then pick among backends of equal priority.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseGatewayConfig, type GatewayConfig } from '@aigw/config';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type GatewayAnswer,
+  type GatewayRequest,
+  type JsonObject,
+  type ProviderCall,
+  type StreamAnswer,
+} from '@aigw/contracts/data-plane';
+import { BackendLoad } from './domain/backend-load';
+import { FailoverRouter } from './failover-router';
+
+function configWith(loadBalancing: string): GatewayConfig {
+  const result = parseGatewayConfig(
+    `
+kind: AIGatewayRoute
+metadata: {name: r}
+spec:
+  ${loadBalancing}
+  backends:
+  - {name: a, priority: 0, provider: openai, model: gpt-4}
+  - {name: b, priority: 0, provider: openai, model: gpt-4}
+  - {name: fallback, priority: 1, provider: openai, model: gpt-4}
+`,
+    { missingSecrets: 'warn', env: {} },
+  );
+  if (!result.ok) throw new Error(result.errors.map((e) => e.format()).join('\n'));
+  return result.config;
+}
+
+function request(stream = false): GatewayRequest {
+  return {
+    requestId: 'r',
+    operation: 'chat',
+    requestedModel: 'gpt-4',
+    stream,
+    clientWantsStreamUsage: false,
+    body: { model: 'gpt-4', messages: [{ role: 'user', content: 'hi' }], stream },
+    caller: { userKey: 'u' },
+    allowedModels: [],
+    forwardHeaders: {},
+  };
+}
+
+/** A virtual clock the fake backends move on by their latency. */
+class Clock {
+  ms = 0;
+  readonly now = () => this.ms;
+}
+
+/** Backends answering after `latency[name]` virtual ms; streams of two events. */
+function providers(clock: Clock, latency: Record<string, number>, failing = new Set<string>()) {
+  const called: string[] = [];
+  return {
+    called,
+    async invoke(call: ProviderCall): Promise<GatewayAnswer> {
+      const backend = call.target.backendName;
+      called.push(backend);
+      const servedBy = { backend, provider: call.target.provider, model: call.target.model };
+      const usage = { inputTokens: 1, outputTokens: 1, cachedInputTokens: 0 };
+      if (failing.has(backend)) {
+        clock.ms += 1;
+        throw new DataPlaneError(DataPlaneErrorCode.UpstreamError, 'down');
+      }
+      if (!call.request.stream) {
+        clock.ms += latency[backend] ?? 0;
+        return {
+          kind: 'json',
+          status: 200,
+          body: {},
+          usage: { ...usage, source: 'reported' },
+          servedBy,
+        };
+      }
+      const events = (async function* (): AsyncGenerator<JsonObject> {
+        clock.ms += latency[backend] ?? 0;
+        yield { choices: [] };
+        clock.ms += 1_000; // the rest of the stream is not latency
+        yield { choices: [] };
+      })();
+      const answer: StreamAnswer = {
+        kind: 'stream',
+        status: 200,
+        events,
+        usage: Promise.resolve({ ...usage, source: 'reported' }),
+        servedBy,
+      };
+      return answer;
+    },
+  };
+}
+
+async function drain(answer: GatewayAnswer): Promise<void> {
+  if (answer.kind === 'stream') for await (const _ of answer.events) void _;
+}
+
+describe('FailoverRouter: load balancing', () => {
+  it('counts a stream in flight until it ends, and its latency to the first event', async () => {
+    const clock = new Clock();
+    const load = new BackendLoad(clock.now);
+    const p = providers(clock, { a: 50, b: 50 });
+    const router = new FailoverRouter({ config: () => configWith(''), providers: p, load });
+    const answer = await router.route(request(true), new AbortController().signal);
+    assert.deepEqual(load.of('a'), { inFlight: 1, latencyMs: 50, samples: 1 });
+    await drain(answer);
+    assert.deepEqual(load.of('a'), { inFlight: 0, latencyMs: 50, samples: 1 });
+    const dropped = await router.route(request(true), new AbortController().signal);
+    assert.equal(load.of('b').inFlight, 1);
+    assert.ok(dropped.kind === 'stream');
+    for await (const _ of dropped.events) break; // the client reads one event, then leaves
+    assert.equal(load.of('b').inFlight, 0, 'a stream given up is no longer in flight');
+  });
+
+  it('a stream whose client went away is no longer in flight, read or not', async () => {
+    const clock = new Clock();
+    const load = new BackendLoad(clock.now);
+    const router = new FailoverRouter({
+      config: () => configWith(''),
+      providers: providers(clock, {}),
+      load,
+    });
+    const client = new AbortController();
+    await router.route(request(true), client.signal);
+    assert.equal(load.of('a').inFlight, 1);
+    client.abort();
+    assert.equal(load.of('a').inFlight, 0);
+  });
+
+  it('a failed call is no longer in flight and is not measured', async () => {
+    const clock = new Clock();
+    const load = new BackendLoad(clock.now);
+    const p = providers(clock, { b: 30 }, new Set(['a']));
+    const router = new FailoverRouter({
+      config: () => configWith(''),
+      providers: p,
+      load,
+      sleep: async () => undefined,
+    });
+    await router.route(request(), new AbortController().signal);
+    assert.deepEqual(p.called, ['a', 'b']);
+    assert.deepEqual(load.of('a'), { inFlight: 0, samples: 0 });
+    assert.deepEqual(load.of('b'), { inFlight: 0, latencyMs: 30, samples: 1 });
+  });
+
+  it('least-busy: streams under way send the next calls to the idle backend', async () => {
+    const clock = new Clock();
+    const lb = new FailoverRouter({
+      config: () => configWith('loadBalancing: {strategy: least-busy}'),
+      providers: providers(clock, {}),
+    });
+    const wrr = new FailoverRouter({
+      config: () => configWith(''),
+      providers: providers(clock, {}),
+    });
+    const served = async (router: FailoverRouter) => {
+      const open = await router.route(request(true), new AbortController().signal);
+      const json = [];
+      for (let i = 0; i < 4; i++) {
+        json.push((await router.route(request(), new AbortController().signal)).servedBy.backend);
+      }
+      return [open.servedBy.backend, ...json];
+    };
+    // a holds the stream: b takes every call while it lasts; by weight alone they alternate.
+    assert.deepEqual(await served(lb), ['a', 'b', 'b', 'b', 'b']);
+    assert.deepEqual(await served(wrr), ['a', 'b', 'a', 'b', 'a']);
+  });
+
+  it('lowest-latency: after one measure each, calls go to the faster backend', async () => {
+    const clock = new Clock();
+    const p = providers(clock, { a: 200, b: 20 });
+    const router = new FailoverRouter({
+      load: new BackendLoad(clock.now),
+      config: () => configWith('loadBalancing: {strategy: lowest-latency, explorationPercent: 10}'),
+      providers: p,
+      random: () => 0.5, // never below 10%: no exploration here
+    });
+    for (let i = 0; i < 6; i++) await router.route(request(), new AbortController().signal);
+    assert.deepEqual(p.called, ['a', 'b', 'b', 'b', 'b', 'b']);
+    assert.deepEqual(
+      router.backendLoads().map((l) => [l.backend, l.latencyMs]),
+      [
+        ['a', 200],
+        ['b', 20],
+        ['fallback', undefined],
+      ],
+    );
+  });
+});
