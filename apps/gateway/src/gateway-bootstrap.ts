@@ -21,6 +21,7 @@ import {
 import {
   attemptTracing,
   BackendHealth,
+  BackendLoad,
   backendAdminRoutes,
   FailoverRouter,
   RouterTelemetry,
@@ -68,20 +69,25 @@ export async function bootstrapGateway(env: Env): Promise<RunningGateway> {
       ),
     });
     const health = new BackendHealth();
+    // Calls in flight and latency per backend, in this process (each replica its own).
+    const load = new BackendLoad();
     const router = new FailoverRouter({
       config,
       providers,
       health,
+      load,
       observer: new RouterTelemetry(events, metrics, logger),
       modelBudgetGate: modelBudgetGate(exhaustion),
       tracing: runtime.tracing && (await attemptTracing(runtime.tracing)),
     });
     metrics.watchBackendStates(() => router.backendStates());
+    metrics.watchBackendLoads(() => router.backendLoads());
     metrics.watchDrainedBackends(() => health.drainedBackends());
     // This process calls the backends, so it can show their upstream pools.
     const routes = backendAdminRoutes({
       config,
       health,
+      load,
       metrics,
       logger,
       upstreamPools: upstreamPoolStates,
