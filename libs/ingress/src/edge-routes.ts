@@ -19,7 +19,11 @@ import {
   wantsAnthropicShape,
 } from './http/model-entries';
 import { OPENAI_DIALECT } from './http/openai-dialect';
-import { IMAGE_EDITS_DIALECT, IMAGES_DIALECT } from './images/images-dialect';
+import {
+  IMAGE_EDITS_DIALECT,
+  IMAGE_VARIATIONS_DIALECT,
+  IMAGES_DIALECT,
+} from './images/images-dialect';
 import { sendOpenAiError, toDataPlaneError } from './http/openai-errors';
 import { ENDPOINT_PATHS, PATH_PREFIXES } from './http/public-paths';
 import { IngressPipeline } from './ingress-pipeline';
@@ -43,6 +47,10 @@ function edgeRoutes(responses: EdgeDialect): readonly [call: EdgeCall, dialect: 
     [{ endpoint: GatewayEndpoint.AudioSpeech, operation: 'speech' }, SPEECH_DIALECT],
     [{ endpoint: GatewayEndpoint.ImagesGenerations, operation: 'images' }, IMAGES_DIALECT],
     [{ endpoint: GatewayEndpoint.ImagesEdits, operation: 'image-edits' }, IMAGE_EDITS_DIALECT],
+    [
+      { endpoint: GatewayEndpoint.ImagesVariations, operation: 'image-variations' },
+      IMAGE_VARIATIONS_DIALECT,
+    ],
     [{ endpoint: GatewayEndpoint.Moderations, operation: 'moderations' }, MODERATIONS_DIALECT],
     [{ endpoint: GatewayEndpoint.Rerank, operation: 'rerank' }, RERANK_DIALECT],
   ];

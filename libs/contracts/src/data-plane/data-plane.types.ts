@@ -14,6 +14,7 @@ export type Operation =
   | 'speech'
   | 'images'
   | 'image-edits'
+  | 'image-variations'
   | 'moderations'
   | 'rerank';
 
@@ -27,8 +28,12 @@ export const AUDIO_API_OPERATIONS: ReadonlySet<Operation> = new Set([
   'speech',
 ]);
 
-/** The image operations (generation, and edits of uploaded images). */
-export const IMAGE_OPERATIONS: ReadonlySet<Operation> = new Set(['images', 'image-edits']);
+/** The image operations (generation, and edits and variations of uploaded images). */
+export const IMAGE_OPERATIONS: ReadonlySet<Operation> = new Set([
+  'images',
+  'image-edits',
+  'image-variations',
+]);
 
 /**
  * The operations that score their input and generate nothing, each served by few

@@ -62,6 +62,7 @@ describe('usageRecordedEvent', () => {
     'speech',
     'images',
     'image-edits',
+    'image-variations',
   ];
 
   it('names the operation of every call, as the event log carries it', () => {

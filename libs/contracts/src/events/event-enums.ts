@@ -16,6 +16,8 @@ export enum GatewayEndpoint {
   ImagesGenerations = 'images.generations',
   /** Image edits (`/v1/images/edits`). */
   ImagesEdits = 'images.edits',
+  /** Image variations (`/v1/images/variations`, dall-e-2). */
+  ImagesVariations = 'images.variations',
   /** Content moderation (`/v1/moderations`). */
   Moderations = 'moderations',
   /** Document reranking (`/v1/rerank`, Cohere's shape). */

@@ -90,6 +90,8 @@ function checkShape(operation: Operation, body: JsonObject): void {
       break; // checked by checkedImageBody
     case 'image-edits':
       break; // checked by imageEditParts
+    case 'image-variations':
+      break; // checked by imageVariationParts
     case 'moderations':
       break; // checked by checkedModerationBody
     case 'rerank':

@@ -9,6 +9,7 @@ const FORM_ENDPOINTS: ReadonlySet<GatewayEndpoint> = new Set([
   GatewayEndpoint.AudioTranscriptions,
   GatewayEndpoint.AudioTranslations,
   GatewayEndpoint.ImagesEdits,
+  GatewayEndpoint.ImagesVariations,
 ]);
 
 /**

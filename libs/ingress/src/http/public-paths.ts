@@ -22,6 +22,7 @@ export const ENDPOINT_PATHS: Readonly<Record<GatewayEndpoint, string>> = {
   [GatewayEndpoint.AudioSpeech]: '/audio/speech',
   [GatewayEndpoint.ImagesGenerations]: '/images/generations',
   [GatewayEndpoint.ImagesEdits]: '/images/edits',
+  [GatewayEndpoint.ImagesVariations]: '/images/variations',
   [GatewayEndpoint.Moderations]: '/moderations',
   [GatewayEndpoint.Rerank]: '/rerank',
 };

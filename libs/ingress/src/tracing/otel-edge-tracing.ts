@@ -202,6 +202,8 @@ function endpointOperation(endpoint: GatewayEndpoint): Operation {
       return 'images';
     case GatewayEndpoint.ImagesEdits:
       return 'image-edits';
+    case GatewayEndpoint.ImagesVariations:
+      return 'image-variations';
     case GatewayEndpoint.Moderations:
       return 'moderations';
     case GatewayEndpoint.Rerank:

@@ -46,6 +46,7 @@ export const GEN_AI_OPERATION = {
   speech: 'speech',
   images: 'images',
   'image-edits': 'image_edits',
+  'image-variations': 'image_variations',
   moderations: 'moderations',
   rerank: 'rerank',
 } as const;

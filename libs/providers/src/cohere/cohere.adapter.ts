@@ -38,6 +38,7 @@ export class CohereAdapter implements ProviderAdapter {
       case 'speech':
       case 'images':
       case 'image-edits':
+      case 'image-variations':
       case 'moderations':
         throw unsupportedOperation('cohere', request.operation);
       case 'rerank':

@@ -41,6 +41,7 @@ export class GeminiAdapter implements ProviderAdapter {
       case 'speech':
       case 'images':
       case 'image-edits':
+      case 'image-variations':
       case 'moderations':
       case 'rerank':
         throw unsupportedOperation('google-gemini', request.operation);

@@ -32,6 +32,7 @@ const OPERATIONS: ReadonlySet<string> = new Set<Operation>([
   'speech',
   'images',
   'image-edits',
+  'image-variations',
   'moderations',
   'rerank',
 ]);
