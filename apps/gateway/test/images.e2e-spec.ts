@@ -56,6 +56,8 @@ spec:
   - {name: stream-first, priority: 0, provider: openai, baseUrl: "${primary.baseUrl}", auth: {apiKeyRef: {name: openai-key}}, model: gpt-image-1, modelNameOverride: streamer}
   - {name: stream-second, priority: 1, provider: openai-compatible, baseUrl: "${secondary.baseUrl}", model: gpt-image-1, modelNameOverride: streamer}
   - {name: together-painter, provider: together, baseUrl: "${primary.baseUrl}", model: flux-schnell}
+  - {name: varier-azure, priority: 0, provider: azure, baseUrl: "${secondary.baseUrl}", auth: {apiKeyRef: {name: openai-key}}, model: dalle2, modelNameOverride: varier}
+  - {name: varier, priority: 1, provider: openai, baseUrl: "${primary.baseUrl}", auth: {apiKeyRef: {name: openai-key}}, model: dall-e-2, modelNameOverride: varier}
   userIdentification: {header: x-user-id}
   failover: {on: [rateLimit, timeout, error], retryDelay: 0s}
   costControl:
@@ -63,6 +65,7 @@ spec:
     modelPricing:
       dall-e-3: {inputPer1k: 0, outputPer1k: 0, perImage: 0.04, perImageVariants: {hd: 0.08, 1792x1024: 0.08, hd/1792x1024: 0.12}}
       dall-e-3-backup: {inputPer1k: 0, outputPer1k: 0, perImage: 0.04}
+      dall-e-2: {inputPer1k: 0, outputPer1k: 0, perImage: 0.02, perImageVariants: {256x256: 0.016, 512x512: 0.018}}
       gpt-image-1: {inputPer1k: ${GPT_IMAGE.inputPer1k}, imageInputPer1k: ${GPT_IMAGE.imageInputPer1k}, outputPer1k: ${GPT_IMAGE.outputPer1k}}
       gpt-image-1.5: {inputPer1k: ${GPT_IMAGE_15.inputPer1k}, outputPer1k: ${GPT_IMAGE_15.outputPer1k}, imageOutputPer1k: ${GPT_IMAGE_15.imageOutputPer1k}}
 `,
@@ -436,6 +439,72 @@ spec:
     });
     assert.equal(refused.status, 400);
     assert.equal(((await refused.json()) as { error: { param: string } }).error.param, 'image');
+  });
+
+  it('makes variations of an uploaded PNG through /v1/images/variations, billed per image', async () => {
+    const png = Buffer.from(FAKE_IMAGE_B64, 'base64');
+    const { data, response } = await client.images
+      .createVariation({
+        model: 'varier',
+        image: await toFile(png, 'otter.png', { type: 'image/png' }),
+        n: 2,
+        size: '512x512',
+      })
+      .withResponse();
+    assert.equal(data.data?.length, 2);
+    assert.equal(data.data?.[0].url, 'https://images.example/fake-0.png');
+    assert.equal(Number(response.headers.get(COST_HEADER)), 0.036);
+    assert.equal(secondary.calls.length, 0, 'Azure OpenAI has no variations: skipped');
+    const [call] = primary.calls;
+    assert.equal(call.path, '/v1/images/variations');
+    assert.equal(call.headers.authorization, 'Bearer sk-openai-test');
+    assert.equal(call.body.model, 'dall-e-2');
+    assert.equal(call.body.n, '2');
+    assert.equal(call.body.size, '512x512');
+    assert.equal((call.body.image as { size: number }).size, png.length);
+    const [row] = await storedRows(1);
+    assert.ok(Math.abs(row.cost - 0.036) < 1e-9, `${row.cost} stored`);
+    const text = await (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
+    assert.ok(
+      metricSum(text, 'ai_gateway_requests_total', { route: 'images.variations', status: '200' }) >=
+        1,
+    );
+  });
+
+  it('serves variations without /v1, answers a wrong method with a 405 and bad forms with 400s', async () => {
+    const png = Buffer.from(FAKE_IMAGE_B64, 'base64');
+    const form = (fields: Record<string, string>, image: Buffer = png) => {
+      const body = new FormData();
+      for (const [name, value] of Object.entries({ model: 'varier', ...fields })) {
+        body.append(name, value);
+      }
+      body.append('image', new Blob([image], { type: 'image/png' }), 'a.png');
+      return body;
+    };
+    const bare = await fetch(`${gateway.baseUrl}/images/variations`, {
+      method: 'POST',
+      body: form({ response_format: 'b64_json' }),
+    });
+    assert.equal(bare.status, 200);
+    const answer = (await bare.json()) as { data: { b64_json: string }[] };
+    assert.equal(answer.data[0].b64_json, FAKE_IMAGE_B64);
+    const wrong = await fetch(`${gateway.baseUrl}/v1/images/variations`);
+    assert.equal(wrong.status, 405);
+    assert.equal(wrong.headers.get('allow'), 'POST');
+    const before = primary.calls.length;
+    for (const [body, param] of [
+      [form({ n: '11' }), 'n'],
+      [form({}, Buffer.from('GIF89a')), 'image'],
+      [form({ stream: 'true' }), 'stream'],
+    ] as const) {
+      const refused = await fetch(`${gateway.baseUrl}/v1/images/variations`, {
+        method: 'POST',
+        body,
+      });
+      assert.equal(refused.status, 400, param);
+      assert.equal(((await refused.json()) as { error: { param: string } }).error.param, param);
+    }
+    assert.equal(primary.calls.length, before, 'no call for a refused form');
   });
 
   it('stores the usage with its cost and counts route="images.generations"', async () => {

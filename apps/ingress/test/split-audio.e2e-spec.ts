@@ -3,7 +3,8 @@
 // hops intact (as base64 in the wire message, so a file near the body limit still fits),
 // a failing backend fails over with the same file, a text answer keeps its media type,
 // and the ingress bills the reported minutes. Speech audio and an image edit's files cross
-// the same hops, and so do speech events (stream_format "sse") and gpt-image streams.
+// the same hops, and so do speech events (stream_format "sse"), gpt-image streams and a
+// variation's image.
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -257,6 +258,29 @@ spec:
     const rounded = Number(dollars.toFixed(7));
     assert.equal(Number(response.headers.get('x-ai-gateway-cost-usd')), rounded);
     assert.equal((data.usage as unknown as { cost: number }).cost, rounded);
+  });
+
+  it("carries a variation's image across both hops, metered as image-variations", async () => {
+    const png = Buffer.from(FAKE_IMAGE_B64, 'base64');
+    const data = await client.images.createVariation({
+      model: 'painter',
+      image: await toFile(png, 'otter.png', { type: 'image/png' }),
+      n: 2,
+      size: '256x256',
+    });
+    assert.equal(data.data?.length, 2);
+    const [call] = primary.calls;
+    assert.equal(call.path, '/v1/images/variations');
+    assert.equal(call.body.model, 'dall-e-2');
+    assert.equal(call.body.n, '2');
+    assert.deepEqual(call.body.image, {
+      filename: 'otter.png',
+      type: 'image/png',
+      size: png.length,
+      sha256: sha256(png),
+    });
+    const usage = await adapterUsage((event) => event.operation === 'image-variations');
+    assert.equal(usage?.modelServed, 'dall-e-2');
   });
 
   it('streams gpt-image events across both hops, metered at the completed usage', async () => {

@@ -680,6 +680,37 @@ spec:
       );
     });
 
+    it('makes variations on OpenAI and OpenAI-compatible backends only', async () => {
+      const VARIERS = configFrom(`
+kind: AIGatewayRoute
+metadata: {name: variers}
+spec:
+  backends:
+  - {name: azure, priority: 0, provider: azure, baseUrl: "https://res.openai.azure.com", model: dalle2, modelNameOverride: varier}
+  - {name: together, priority: 1, provider: together, model: flux, modelNameOverride: varier}
+  - {name: openai, priority: 2, provider: openai, model: dall-e-2, modelNameOverride: varier}
+  - {name: azure-only, provider: azure, baseUrl: "https://res.openai.azure.com", model: dalle2-only}
+`);
+      const providers = new ScriptedProviders({});
+      const router = new FailoverRouter({ config: () => VARIERS, providers });
+      const vary = (model: string) =>
+        request({ operation: 'image-variations', requestedModel: model, body: { model } });
+      await router.route(vary('varier'), new AbortController().signal);
+      assert.deepEqual(
+        providers.calls.map((call) => call.target.backendName),
+        ['openai'],
+      );
+      await assert.rejects(
+        router.route(vary('dalle2-only'), new AbortController().signal),
+        (error: unknown) =>
+          error instanceof DataPlaneError &&
+          error.param === 'model' &&
+          /serves image-variations: route it to an OpenAI or OpenAI-compatible backend/.test(
+            error.message,
+          ),
+      );
+    });
+
     it('refuses with a 400 naming stream when only Together could make it, calling none', async () => {
       const providers = new ScriptedProviders({});
       const router = new FailoverRouter({ config: () => PAINTERS, providers });

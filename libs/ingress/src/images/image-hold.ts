@@ -47,7 +47,9 @@ export function imageHoldCounts(request: GatewayRequest): TokenCounts {
     (part): part is string => typeof part === 'string' && part !== '',
   );
   const fidelity = body.input_fidelity === 'low' ? 'low' : 'high';
-  const imageInput = (request.uploads?.length ?? 0) * INPUT_IMAGE_TOKENS[fidelity];
+  // A variation (dall-e-2) bills per image, never its input image's tokens.
+  const sent = request.operation === 'image-variations' ? 0 : (request.uploads?.length ?? 0);
+  const imageInput = sent * INPUT_IMAGE_TOKENS[fidelity];
   return {
     inputTokens: estimatePromptTokensUpperBound(body) + imageInput,
     ...(imageInput > 0 ? { imageInputTokens: imageInput } : {}),

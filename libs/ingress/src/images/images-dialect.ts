@@ -4,6 +4,7 @@ import { OPENAI_DIALECT } from '../http/openai-dialect';
 import { SseWriter } from '../http/sse-writer';
 import { imageEditParts } from './image-edit-form';
 import { checkedImageBody } from './image-request';
+import { imageVariationParts } from './image-variation-form';
 
 /**
  * A gpt-image stream as OpenAI sends it: one `data:` event each (`*.partial_image`, then
@@ -32,4 +33,11 @@ export const IMAGE_EDITS_DIALECT: EdgeDialect = {
   ...IMAGES_DIALECT,
   canonicalBody: (form) => imageEditParts(form).body,
   withState: (request, form) => ({ ...request, uploads: imageEditParts(form).uploads }),
+};
+
+/** OpenAI's image variations (dall-e-2): a form with one PNG in, JSON out, never streamed. */
+export const IMAGE_VARIATIONS_DIALECT: EdgeDialect = {
+  ...OPENAI_DIALECT,
+  canonicalBody: (form) => imageVariationParts(form).body,
+  withState: (request, form) => ({ ...request, uploads: imageVariationParts(form).uploads }),
 };

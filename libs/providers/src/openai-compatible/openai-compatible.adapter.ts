@@ -25,6 +25,7 @@ const PATHS: Record<Operation, string> = {
   speech: '/audio/speech',
   images: '/images/generations',
   'image-edits': '/images/edits',
+  'image-variations': '/images/variations',
   moderations: '/moderations',
   // vLLM serves Cohere's shape at /rerank, /v1/rerank and /v2/rerank; baseUrl ends in /v1.
   rerank: '/rerank',

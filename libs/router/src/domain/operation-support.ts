@@ -35,6 +35,16 @@ const IMAGE_PROVIDERS: ReadonlySet<ProviderKind> = new Set<ProviderKind>([
 ]);
 
 /**
+ * Providers with OpenAI's image variations endpoint (dall-e-2): OpenAI and generic
+ * OpenAI-compatible servers. Azure OpenAI's deployments have no variations route, and
+ * Together none.
+ */
+const IMAGE_VARIATION_PROVIDERS: ReadonlySet<ProviderKind> = new Set<ProviderKind>([
+  'openai',
+  'openai-compatible',
+]);
+
+/**
  * Providers with OpenAI's moderations endpoint: OpenAI, and generic OpenAI-compatible
  * servers (a proxy in front of it). Azure OpenAI has none (its content filters run inside
  * its other calls); Mistral's has another shape; vLLM, Groq and Together have none.
@@ -61,6 +71,7 @@ const RERANK_PROVIDERS: ReadonlySet<ProviderKind> = new Set<ProviderKind>([
 const FEW_PROVIDERS: ReadonlyMap<Operation, ReadonlySet<ProviderKind>> = new Map([
   ...[...AUDIO_API_OPERATIONS].map((operation) => [operation, AUDIO_PROVIDERS] as const),
   ...[...IMAGE_OPERATIONS].map((operation) => [operation, IMAGE_PROVIDERS] as const),
+  ['image-variations', IMAGE_VARIATION_PROVIDERS], // after the images': fewer serve it
   ['moderations', MODERATION_PROVIDERS],
   ['rerank', RERANK_PROVIDERS],
 ]);
@@ -77,7 +88,9 @@ export function isSpecialOperation(operation: Operation): boolean {
 export function providersServing(operation: Operation): string {
   if (operation === 'rerank')
     return 'a Cohere, vLLM, KServe, Together or OpenAI-compatible backend';
-  if (operation === 'moderations') return 'an OpenAI or OpenAI-compatible backend';
+  if (operation === 'moderations' || operation === 'image-variations') {
+    return 'an OpenAI or OpenAI-compatible backend';
+  }
   return 'an OpenAI, Azure OpenAI or OpenAI-compatible backend that does';
 }
 

@@ -181,6 +181,7 @@ export class FakeOpenAiUpstream {
       }
       return images(response, model, body);
     }
+    if (path.endsWith('/images/variations')) return images(response, model, body);
     if (path.endsWith('/moderations')) return json(response, fakeModeration(model, body));
     if (path.endsWith('/rerank')) return json(response, fakeRerank(body, 'vllm'));
     if (path.endsWith('/audio/speech')) {
@@ -383,7 +384,10 @@ function images(response: ServerResponse, model: string, body: Record<string, un
         ? { b64_json: FAKE_IMAGE_B64 }
         : {
             url: `https://images.example/fake-${index}.png`,
-            revised_prompt: `A rendering of: ${String(body.prompt)}`,
+            // A variation has no prompt to revise.
+            ...(typeof body.prompt === 'string'
+              ? { revised_prompt: `A rendering of: ${body.prompt}` }
+              : {}),
           },
     ),
     ...(tokens
