@@ -4,12 +4,14 @@ import {
   IngressModule,
   IngressTelemetry,
   OpenAiExceptionFilter,
+  openFilesAndBatches,
   openResponseReuse,
   openResponseState,
 } from '@aigw/ingress';
 import {
   budgetSettings,
   createNestEdgeApp,
+  HttpHeldObjectClient,
   HttpRouterClient,
   openBudgetStore,
   openExhaustionView,
@@ -61,6 +63,13 @@ export async function bootstrapIngress(env: Env): Promise<RunningService> {
     );
     const app = await createNestEdgeApp(
       IngressModule.forRoot({
+        // Files and batches: ids, owners and billing here; the call itself through the
+        // router to the provider-adapter, which alone holds the backends' keys.
+        batches: openFilesAndBatches(runtime, env, {
+          config,
+          upstream: new HttpHeldObjectClient(routerUrl),
+          admission,
+        }),
         config,
         router,
         admission,

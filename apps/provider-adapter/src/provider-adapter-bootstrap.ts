@@ -1,8 +1,15 @@
-import { DEFAULT_UPSTREAM_CONNECTIONS, meteredProviders } from '@aigw/providers';
+import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+import {
+  DEFAULT_UPSTREAM_CONNECTIONS,
+  HELD_OBJECT_PROVIDERS,
+  HeldObjectUpstream,
+  meteredProviders,
+} from '@aigw/providers';
 import {
   configUsagePricing,
   positiveInteger,
   createWireServer,
+  registerHeldObjectServer,
   registerProviderWire,
   ServiceRuntime,
   upstreamTargetFor,
@@ -34,6 +41,20 @@ export async function bootstrapProviderAdapter(env: Env): Promise<RunningService
       onUnexpected: (error) => logger.error('unhandled wire request error', { error }),
     });
     registerProviderWire(fastify, providers, (target) => upstreamTargetFor(config(), target));
+    // Files and batches: the ingress keeps ids and owners; the call is made here, with the key.
+    registerHeldObjectServer(
+      fastify,
+      (call) => {
+        if (!HELD_OBJECT_PROVIDERS.has(call.provider)) {
+          throw new DataPlaneError(
+            DataPlaneErrorCode.InvalidRequest,
+            `files and batches go to OpenAI or Azure OpenAI backends, not ${call.provider}`,
+          );
+        }
+        return upstreamTargetFor(config(), { ...call, model: '' });
+      },
+      new HeldObjectUpstream(env),
+    );
     return await runtime.serve(served);
   } catch (error) {
     await runtime.close();

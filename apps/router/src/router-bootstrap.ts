@@ -9,9 +9,11 @@ import {
 } from '@aigw/router';
 import {
   createWireServer,
+  HttpHeldObjectClient,
   HttpProviderClient,
   openExhaustionView,
   positiveInteger,
+  registerHeldObjectRelay,
   registerRouterWire,
   requiredUrl,
   ServiceRuntime,
@@ -64,6 +66,15 @@ export async function bootstrapRouter(env: Env): Promise<RunningService> {
       onUnexpected: (error) => logger.error('unhandled wire request error', { error }),
     });
     registerRouterWire(fastify, router);
+    // Files and batches: relayed to the provider-adapter, which holds the backends' keys.
+    registerHeldObjectRelay(
+      fastify,
+      new HttpHeldObjectClient(providerUrl),
+      (name) =>
+        config()
+          .routes.flatMap((route) => route.backends)
+          .find((backend) => backend.name === name)?.requestTimeoutMs,
+    );
     return await runtime.serve(served);
   } catch (error) {
     await runtime.close();

@@ -33,8 +33,8 @@ export interface IngressModuleOptions {
   /** The Responses API's stored responses; without it `/v1/responses` is stateless. */
   readonly responses?: ResponseState;
   /**
-   * OpenAI's Files and Batch APIs, in a process that calls backends itself; without it
-   * their paths answer that this deployment does not serve them.
+   * OpenAI's Files and Batch APIs; without it their paths answer that this gateway does
+   * not serve them.
    */
   readonly batches?: FilesAndBatches;
 }

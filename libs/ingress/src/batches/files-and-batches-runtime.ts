@@ -40,8 +40,9 @@ export function batchPriceFactor(env: Env): number {
 }
 
 /**
- * The Files and Batch APIs for a process that calls backends itself (the all-in-one
- * gateway). Owners are kept where stored responses are: Redis with REDIS_URL, else this
+ * The Files and Batch APIs for an edge (the all-in-one gateway, which calls backends
+ * itself, or the ingress, whose calls `upstream` takes through the router to the
+ * provider-adapter). Owners are kept where stored responses are: Redis with REDIS_URL, else this
  * process's memory (AI_GATEWAY_RESPONSES_MEMORY_MAX_ENTRIES, 10,000), for
  * AI_GATEWAY_RESPONSES_TTL_SECONDS (30 days). Finished batches are billed at
  * AI_GATEWAY_BATCH_PRICE_FACTOR (0.5) of the model's price.

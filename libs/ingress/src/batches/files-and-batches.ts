@@ -571,15 +571,13 @@ export class FilesAndBatches {
 type Who = (model: string, headers: Headers) => string | undefined | Promise<string | undefined>;
 type Lister = (headers: Headers) => string | undefined | Promise<string | undefined>;
 
-/** How a backend is called: its URL and its own credential (the client's is never sent). */
+/**
+ * How a backend is called: its URL and its own credential (the client's is never sent).
+ * In the split deployment the key is held by the provider-adapter: only the backend's
+ * name crosses, and the adapter adds the key.
+ */
 function targetOf(backend: BackendConfig) {
   const auth = backend.auth;
-  if (auth.kind === 'apiKey' && !auth.apiKey && auth.keyHeldElsewhere) {
-    throw new DataPlaneError(
-      DataPlaneErrorCode.NoBackendAvailable,
-      `This process does not hold backend "${backend.name}"'s key; files and batches are served by the all-in-one gateway`,
-    );
-  }
   return {
     backendName: backend.name,
     provider: backend.provider,

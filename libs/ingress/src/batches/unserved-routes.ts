@@ -3,9 +3,8 @@ import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 import { sendOpenAiError } from '../http/openai-errors';
 
 /**
- * The Files and Batch APIs' paths where they are not served (the split deployment's
- * ingress, which holds no backend keys): an OpenAI-style error that says so, not a 404
- * that reads as a wrong base URL.
+ * The Files and Batch APIs' paths in an edge built without them: an OpenAI-style error
+ * that says so, not a 404 that reads as a wrong base URL.
  */
 export function registerUnservedFilesAndBatches(fastify: FastifyInstance, prefix: string): void {
   const unserved = (request: FastifyRequest, reply: FastifyReply) =>
@@ -13,7 +12,7 @@ export function registerUnservedFilesAndBatches(fastify: FastifyInstance, prefix
       reply,
       new DataPlaneError(
         DataPlaneErrorCode.UnknownUrl,
-        'The Files and Batch APIs are served by the all-in-one gateway; this deployment (ingress, router and provider-adapter apart) does not serve them yet.',
+        'This gateway does not serve the Files and Batch APIs.',
       ),
       request.id,
     );

@@ -6,3 +6,4 @@ export * from './provider-wire-server';
 export * from './http-router-client';
 export * from './http-provider-client';
 export * from './backend-targets';
+export * from './held-object-wire';

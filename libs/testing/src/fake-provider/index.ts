@@ -11,3 +11,4 @@ export * from './fake-openai-tool-upstream';
 export * from './raw-sse-upstream';
 export * from './fake-scoring';
 export * from './fake-vertex-upstream';
+export * from './fake-batch-upstream';

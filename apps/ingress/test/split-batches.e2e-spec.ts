@@ -1,0 +1,145 @@
+// The Files and Batch APIs in the split deployment (ingress, router and provider-adapter as
+// three processes) with the official openai client: the ingress keeps ids, owners and
+// billing; each backend call crosses both internal hops (a file's bytes as base64) to the
+// provider-adapter, which alone holds the backend's key. A finished batch is billed by the
+// ingress: one usage event, operation batch, at half the model's price.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import OpenAI, { toFile } from 'openai';
+import { Topic } from '@aigw/contracts';
+import {
+  FAKE_BATCH_LINE_USAGE,
+  FAKE_BATCH_MODEL,
+  FakeBatchBackend,
+} from '@aigw/testing/fake-provider';
+import { startApp, type AppProcess } from '@aigw/testing/processes';
+
+const VIRTUAL = 'gpt-batch';
+const BACKEND_KEY = 'sk-split-backend';
+const PRICE = { inputPer1k: 0.002, outputPer1k: 0.008 };
+
+describe('split deployment: files and batches across the internal wire', () => {
+  const backend = new FakeBatchBackend();
+  const dir = mkdtempSync(join(tmpdir(), 'aigw-split-batches-'));
+  let services: AppProcess[] = [];
+  let alice: OpenAI;
+  let bob: OpenAI;
+
+  before(async () => {
+    await backend.start();
+    const path = join(dir, 'split.yaml');
+    writeFileSync(
+      path,
+      `kind: AIGatewayRoute
+metadata: {name: split-batches}
+spec:
+  backends:
+  - {name: openai-batch, provider: openai, baseUrl: "${backend.baseUrl}", model: ${FAKE_BATCH_MODEL}, modelNameOverride: ${VIRTUAL}, auth: {apiKeyRef: {name: openai-key}}}
+  userIdentification: {header: x-user-id}
+  costControl:
+    modelPricing:
+      ${FAKE_BATCH_MODEL}: {inputPer1k: ${PRICE.inputPer1k}, outputPer1k: ${PRICE.outputPer1k}}
+`,
+    );
+    const adapter = await startApp('provider-adapter', {
+      AI_GATEWAY_CONFIG: path,
+      AI_GATEWAY_SECRET_OPENAI_KEY_APIKEY: BACKEND_KEY,
+      AI_GATEWAY_DATA_DIR: join(dir, 'adapter'),
+    });
+    const router = await startApp('router', {
+      AI_GATEWAY_CONFIG: path,
+      AI_GATEWAY_DATA_DIR: join(dir, 'router'),
+      PROVIDER_ADAPTER_URL: adapter.baseUrl,
+    });
+    const ingress = await startApp('ingress', {
+      AI_GATEWAY_CONFIG: path,
+      AI_GATEWAY_DATA_DIR: join(dir, 'ingress'),
+      ROUTER_URL: router.baseUrl,
+    });
+    services = [ingress, router, adapter];
+    const clientFor = (user: string) =>
+      new OpenAI({
+        baseURL: `${ingress.baseUrl}/v1`,
+        apiKey: `sk-client-${user}`,
+        maxRetries: 0,
+        defaultHeaders: { 'x-user-id': user, 'x-ai-gateway-model': VIRTUAL },
+      });
+    alice = clientFor('alice');
+    bob = clientFor('bob');
+  });
+
+  after(async () => {
+    await Promise.all(services.map((service) => service.stop()));
+    await backend.stop();
+  });
+
+  it('uploads, batches, reads the output and bills it, with the adapter holding the key', async () => {
+    const line = (id: string) =>
+      JSON.stringify({
+        custom_id: id,
+        method: 'POST',
+        url: '/v1/chat/completions',
+        body: { model: VIRTUAL, messages: [{ role: 'user', content: id }] },
+      });
+    const jsonl = `${line('a')}\n${line('b')}\n`;
+    const file = await alice.files.create({
+      file: await toFile(Buffer.from(jsonl), 'input.jsonl'),
+      purpose: 'batch',
+    });
+    assert.match(file.id, /^file-aigw_/);
+    const [held] = [...backend.files.values()];
+    assert.ok(held.content.includes(`"model":"${FAKE_BATCH_MODEL}"`));
+    assert.ok(!held.content.includes(`"model":"${VIRTUAL}"`));
+    await assert.rejects(bob.files.retrieve(file.id), OpenAI.NotFoundError);
+
+    const batch = await alice.batches.create({
+      input_file_id: file.id,
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+    });
+    assert.match(batch.id, /^batch_aigw_/);
+    const done = await alice.batches.retrieve(batch.id);
+    assert.equal(done.status, 'completed');
+    const output = await (await alice.files.content(done.output_file_id!)).text();
+    assert.equal(output.split('\n').filter(Boolean).length, 2);
+    assert.ok(output.includes(`"model":"${VIRTUAL}"`), output);
+    await assert.rejects(bob.batches.retrieve(batch.id), OpenAI.NotFoundError);
+
+    assert.ok(backend.calls.length >= 5);
+    for (const call of backend.calls) {
+      assert.equal(call.authorization, `Bearer ${BACKEND_KEY}`, `${call.method} ${call.path}`);
+    }
+
+    // The ingress records the batch's usage (its event log without Kafka).
+    const expected =
+      ((2 * FAKE_BATCH_LINE_USAGE.prompt_tokens * PRICE.inputPer1k) / 1000 +
+        (2 * FAKE_BATCH_LINE_USAGE.completion_tokens * PRICE.outputPer1k) / 1000) *
+      0.5;
+    const deadline = Date.now() + 10_000;
+    let events: Record<string, unknown>[] = [];
+    while (Date.now() < deadline) {
+      const db = new DatabaseSync(join(dir, 'ingress', 'ingress-events.db'), { readOnly: true });
+      try {
+        events = (
+          db.prepare('SELECT value FROM events WHERE topic = ?').all(Topic.UsageRecorded) as {
+            value: string;
+          }[]
+        )
+          .map((row) => JSON.parse(row.value) as Record<string, unknown>)
+          .filter((event) => event.operation === 'batch');
+      } finally {
+        db.close();
+      }
+      if (events.length > 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.equal(events.length, 1);
+    assert.equal(events[0].userId, 'alice');
+    assert.equal(events[0].inputTokens, 2 * FAKE_BATCH_LINE_USAGE.prompt_tokens);
+    assert.ok(Math.abs((events[0].costDollars as number) - expected) < 1e-12);
+  });
+});
