@@ -1,0 +1,95 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import type Redis from 'ioredis';
+import { createRedisClient } from '@aigw/infra';
+import { startRedis, type RealService } from '@aigw/testing';
+import { RedisHeldObjectStore, type HeldRecord } from './held-objects';
+
+const record = (owner: string, kind: 'file' | 'batch', createdAt: number): HeldRecord => {
+  const id = `${kind}-aigw_${randomUUID()}`;
+  return {
+    id,
+    kind,
+    owner,
+    model: 'gpt-batch',
+    upstreamModel: 'up',
+    route: 'r',
+    backend: 'b',
+    provider: 'openai',
+    providerId: `p-${id}`,
+    createdAt,
+    object: { id, object: kind },
+  };
+};
+
+describe('files and batches owners in real Redis', () => {
+  let redis: RealService;
+  let client: Redis;
+  let store: RedisHeldObjectStore;
+
+  before(async () => {
+    redis = await startRedis();
+    client = createRedisClient(redis.url);
+    store = new RedisHeldObjectStore(client, true);
+  });
+  after(async () => {
+    await store.close();
+    await redis.stop();
+  });
+
+  it("gives back a record by id and lists each owner's, newest first, apart by kind", async () => {
+    const owner = `alice-${randomUUID()}`;
+    const older = record(owner, 'file', 1_000);
+    const newer = record(owner, 'file', 2_000);
+    const batch = record(owner, 'batch', 3_000);
+    const other = record(`bob-${randomUUID()}`, 'file', 4_000);
+    for (const r of [older, newer, batch, other]) await store.put(r, 60_000);
+    assert.deepEqual(await store.get(older.id), older);
+    assert.deepEqual(
+      (await store.list(owner, 'file', 10)).map((r) => r.id),
+      [newer.id, older.id],
+    );
+    assert.deepEqual(
+      (await store.list(owner, 'batch', 10)).map((r) => r.id),
+      [batch.id],
+    );
+    assert.deepEqual(
+      (await store.list(owner, 'file', 1)).map((r) => r.id),
+      [newer.id],
+    );
+    await store.delete(newer);
+    assert.equal(await store.get(newer.id), undefined);
+    assert.deepEqual(
+      (await store.list(owner, 'file', 10)).map((r) => r.id),
+      [older.id],
+    );
+  });
+
+  it('forgets expired records, in lists too', async () => {
+    const owner = `carol-${randomUUID()}`;
+    const short = record(owner, 'file', 1);
+    await store.put(short, 150);
+    const kept = record(owner, 'file', 2);
+    await store.put(kept, 60_000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(await store.get(short.id), undefined);
+    assert.deepEqual(
+      (await store.list(owner, 'file', 10)).map((r) => r.id),
+      [kept.id],
+    );
+  });
+
+  it('grants a claim to one of two replicas, and again once released', async () => {
+    const other = new RedisHeldObjectStore(createRedisClient(redis.url), true);
+    try {
+      const key = `settled:batch_aigw_${randomUUID()}`;
+      const results = await Promise.all([store.claim(key, 60_000), other.claim(key, 60_000)]);
+      assert.deepEqual(results.sort(), [false, true]);
+      await other.release(key);
+      assert.equal(await store.claim(key, 60_000), true);
+    } finally {
+      await other.close();
+    }
+  });
+});
