@@ -451,7 +451,7 @@ describe('builtinPrice', () => {
       assert.deepEqual(price, { inputPer1k: 0, outputPer1k: 0, per1kCharacters: 0.000025 });
       // 2,000 characters of a 400-token input: the characters are what costs.
       assert.equal(
-        dollarsAt(price!, { inputTokens: 400, outputTokens: 0, characters: 2000 }),
+        dollarsAt(price, { inputTokens: 400, outputTokens: 0, characters: 2000 }),
         0.00005,
       );
     }
