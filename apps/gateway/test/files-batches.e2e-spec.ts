@@ -22,6 +22,8 @@ import { startApp, type AppProcess } from '@aigw/testing/processes';
 const VIRTUAL = 'gpt-batch';
 const BACKEND_KEY = 'sk-backend-secret';
 const PRICE = { inputPer1k: 0.002, outputPer1k: 0.008 };
+/** Below what the first batch costs (0.00036 at half price): billing it spends the day. */
+const DAILY_LIMIT = 0.0003;
 
 const requestLine = (id: string, model: string) =>
   JSON.stringify({
@@ -37,6 +39,7 @@ describe('all-in-one gateway: OpenAI Files and Batch APIs', () => {
   let gateway: AppProcess;
   let alice: OpenAI;
   let bob: OpenAI;
+  let carol: OpenAI;
   let fileId: string;
   let batchId: string;
 
@@ -53,6 +56,7 @@ spec:
   - {name: only-vllm, provider: vllm, baseUrl: "http://127.0.0.1:9/v1", model: vllm-model}
   userIdentification: {header: x-user-id}
   costControl:
+    maxDailyCostPerUser: ${DAILY_LIMIT}
     modelPricing:
       ${UPSTREAM}: {inputPer1k: ${PRICE.inputPer1k}, outputPer1k: ${PRICE.outputPer1k}}
 `,
@@ -71,6 +75,7 @@ spec:
       });
     alice = clientFor('alice');
     bob = clientFor('bob');
+    carol = clientFor('carol');
   });
 
   after(async () => {
@@ -238,24 +243,44 @@ spec:
     );
   });
 
+  it("refuses a new batch once the owner's budget is spent by a billed one", async () => {
+    // The billed batch reaches the budget through the event log: wait for it to settle.
+    const deadline = Date.now() + 10_000;
+    let refusal: unknown;
+    while (refusal === undefined && Date.now() < deadline) {
+      try {
+        await alice.batches.create({
+          input_file_id: fileId,
+          endpoint: '/v1/chat/completions',
+          completion_window: '24h',
+        });
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      } catch (error) {
+        refusal = error;
+      }
+    }
+    assert.ok(refusal instanceof OpenAI.RateLimitError, String(refusal));
+    assert.match(refusal.message, /maxDailyCostPerUser/);
+  });
+
   it('cancels a batch and deletes a file for their owner only', async () => {
-    const file = await alice.files.create({
+    const file = await carol.files.create({
       file: await toFile(Buffer.from(requestLine('c', VIRTUAL)), 'more.jsonl'),
       purpose: 'batch',
     });
-    const batch = await alice.batches.create({
+    const batch = await carol.batches.create({
       input_file_id: file.id,
       endpoint: '/v1/chat/completions',
       completion_window: '24h',
     });
     await assert.rejects(bob.batches.cancel(batch.id), OpenAI.NotFoundError);
-    const cancelled = await alice.batches.cancel(batch.id);
+    const cancelled = await carol.batches.cancel(batch.id);
     assert.equal(cancelled.id, batch.id);
     assert.equal(cancelled.status, 'cancelling');
 
-    const deleted = await alice.files.delete(file.id);
+    const deleted = await carol.files.delete(file.id);
     assert.deepEqual(deleted, { id: file.id, object: 'file', deleted: true });
-    await assert.rejects(alice.files.retrieve(file.id), OpenAI.NotFoundError);
-    await assert.rejects(alice.batches.retrieve('batch_abc'), OpenAI.NotFoundError);
+    await assert.rejects(carol.files.retrieve(file.id), OpenAI.NotFoundError);
+    await assert.rejects(carol.batches.retrieve('batch_abc'), OpenAI.NotFoundError);
   });
 });
