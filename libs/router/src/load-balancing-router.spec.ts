@@ -2,6 +2,7 @@
 // (a stream until it ends) and measures latency (a stream's first event, a JSON answer),
 // and how least-busy and lowest-latency then pick among backends of equal priority.
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { describe, it } from 'node:test';
 import { parseGatewayConfig, type GatewayConfig } from '@aigw/config';
 import {
@@ -190,5 +191,22 @@ describe('FailoverRouter: load balancing', () => {
         ['fallback', undefined],
       ],
     );
+  });
+});
+
+describe('FailoverRouter: load balancing, listeners on a long-lived signal', () => {
+  it("leaves no abort listener behind on a signal that outlives the call (a dedup leader's)", async () => {
+    const clock = new Clock();
+    const load = new BackendLoad(clock.now);
+    const router = new FailoverRouter({
+      config: () => configWith(''),
+      providers: providers(clock, {}),
+      load,
+    });
+    // The edge's deduplication calls every leader with one signal that never aborts.
+    const detached = new AbortController().signal;
+    for (let i = 0; i < 20; i++) await drain(await router.route(request(true), detached));
+    assert.equal(getEventListeners(detached, 'abort').length, 0);
+    assert.equal(load.of('a').inFlight + load.of('b').inFlight, 0);
   });
 });

@@ -29,9 +29,19 @@ export function measuredProviders(providers: ProviderPort, load: BackendLoad): P
         measured.ended();
         return answer;
       }
-      // Whoever drops the stream unread (the client gone) aborts the call's signal.
-      call.signal.addEventListener('abort', () => measured.ended(), { once: true });
-      return { ...answer, events: measuredEvents(answer, measured) };
+      // Whoever drops the stream unread (the client gone) aborts the call's signal. The
+      // listener goes when the stream ends: a signal may outlive many calls (a dedup leader's
+      // never aborts), and each listener left would hold its call.
+      const { signal } = call;
+      const ended = (): void => {
+        signal.removeEventListener('abort', ended);
+        measured.ended();
+      };
+      signal.addEventListener('abort', ended, { once: true });
+      return {
+        ...answer,
+        events: measuredEvents(answer, { answered: () => measured.answered(), ended }),
+      };
     },
   };
 }
