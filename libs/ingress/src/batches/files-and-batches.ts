@@ -541,10 +541,17 @@ export class FilesAndBatches {
     return record;
   }
 
+  /** The caller as the model's route identifies callers; 404 for a model no route serves. */
   private async ownerOf(model: string, headers: Headers, who: Who): Promise<string> {
     const owner = await who(model, headers);
-    if (owner === undefined) holdingBackendFor(this.options.config(), model); // says why
-    return owner!;
+    if (owner === undefined) {
+      throw new DataPlaneError(
+        DataPlaneErrorCode.ModelNotFound,
+        `The model "${model.slice(0, 128)}" does not exist or is not served by this gateway`,
+        { param: 'model' },
+      );
+    }
+    return owner;
   }
 
   private backendOf(record: HeldRecord): BackendConfig {
