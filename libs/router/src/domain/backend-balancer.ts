@@ -63,7 +63,10 @@ export class BackendBalancer {
     const score = (link: ChainLink): number => {
       const figures = balancing.load(link.backend.name);
       if (strategy === 'least-busy') return figures.inFlight / link.backend.weight;
-      return figures.latencyMs ?? -1;
+      if (figures.latencyMs !== undefined) return figures.latencyMs;
+      // Unmeasured: first, unless its first call is under way (its measure is coming; until
+      // then every call would pile onto it, however slow it is).
+      return figures.inFlight > 0 ? Number.MAX_VALUE : -1;
     };
     const weighted = rotated.filter((link) => link.backend.weight > 0);
     const scores = new Map(weighted.map((link) => [link, score(link)]));

@@ -136,6 +136,25 @@ describe('BackendBalancer strategies', () => {
     assert.deepEqual(names(balancer.order(links, ll)), ['new', 'slow', 'fast', 'fallback']);
   });
 
+  it('lowest-latency: an unmeasured backend whose first call is under way is not put first', () => {
+    const clock = new Clock();
+    const load = new BackendLoad(clock.now);
+    const balancer = new BackendBalancer();
+    const links = [link('fast', 0), link('new', 0)];
+    const ll = balancing(load, LOWEST_LATENCY);
+    measure(load, clock, 'fast', 20);
+    assert.deepEqual(names(balancer.order(links, ll)), ['new', 'fast'], 'first, to be measured');
+    // Its first call is slow; until it answers, every other call must not pile onto it.
+    const first = load.start('new');
+    for (let i = 0; i < 4; i++) {
+      assert.deepEqual(names(balancer.order(links, ll)), ['fast', 'new']);
+    }
+    clock.ms += 5_000;
+    first.answered();
+    first.ended();
+    assert.deepEqual(names(balancer.order(links, ll)), ['fast', 'new']);
+  });
+
   it('lowest-latency: explorationPercent of calls keep the weighted order', () => {
     const clock = new Clock();
     const load = new BackendLoad(clock.now);
