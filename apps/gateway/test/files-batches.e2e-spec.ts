@@ -35,6 +35,7 @@ const requestLine = (id: string, model: string) =>
 
 describe('all-in-one gateway: OpenAI Files and Batch APIs', () => {
   const backend = new FakeBatchBackend();
+  const azure = new FakeBatchBackend(true);
   const dir = mkdtempSync(join(tmpdir(), 'aigw-batches-'));
   let gateway: AppProcess;
   let alice: OpenAI;
@@ -44,7 +45,7 @@ describe('all-in-one gateway: OpenAI Files and Batch APIs', () => {
   let batchId: string;
 
   before(async () => {
-    await backend.start();
+    await Promise.all([backend.start(), azure.start()]);
     writeFileSync(
       join(dir, 'config.yaml'),
       `kind: AIGatewayRoute
@@ -54,6 +55,7 @@ spec:
   - {name: local-first, provider: vllm, baseUrl: "http://127.0.0.1:9/v1", model: other, modelNameOverride: ${VIRTUAL}}
   - {name: openai-batch, priority: 1, provider: openai, baseUrl: "${backend.baseUrl}", model: ${UPSTREAM}, modelNameOverride: ${VIRTUAL}, auth: {apiKeyRef: {name: openai-key}}}
   - {name: only-vllm, provider: vllm, baseUrl: "http://127.0.0.1:9/v1", model: vllm-model}
+  - {name: azure-batch, provider: azure, baseUrl: "${azure.baseUrl}", model: ${UPSTREAM}, modelNameOverride: azure-batch, auth: {apiKeyRef: {name: azure-key}}}
   userIdentification: {header: x-user-id}
   costControl:
     maxDailyCostPerUser: ${DAILY_LIMIT}
@@ -65,6 +67,7 @@ spec:
       AI_GATEWAY_CONFIG: join(dir, 'config.yaml'),
       AI_GATEWAY_DATA_DIR: join(dir, 'data'),
       AI_GATEWAY_SECRET_OPENAI_KEY_APIKEY: BACKEND_KEY,
+      AI_GATEWAY_SECRET_AZURE_KEY_APIKEY: 'azure-secret',
     });
     const clientFor = (user: string) =>
       new OpenAI({
@@ -80,7 +83,7 @@ spec:
 
   after(async () => {
     await gateway?.stop();
-    await backend.stop();
+    await Promise.all([backend.stop(), azure.stop()]);
   });
 
   it('uploads a batch file to the OpenAI backend with its model, under a gateway id', async () => {
@@ -282,5 +285,41 @@ spec:
     assert.deepEqual(deleted, { id: file.id, object: 'file', deleted: true });
     await assert.rejects(carol.files.retrieve(file.id), OpenAI.NotFoundError);
     await assert.rejects(carol.batches.retrieve('batch_abc'), OpenAI.NotFoundError);
+  });
+  it("runs a batch at an Azure OpenAI backend, on Azure's paths with its api-key", async () => {
+    const headers = { 'x-ai-gateway-model': 'azure-batch' };
+    const line = requestLine('z', 'azure-batch');
+    const file = await carol.files.create(
+      { file: await toFile(Buffer.from(line), 'azure.jsonl'), purpose: 'batch' },
+      { headers },
+    );
+    const batch = await carol.batches.create(
+      { input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' },
+      { headers },
+    );
+    const done = await carol.batches.retrieve(batch.id);
+    assert.equal(done.status, 'completed');
+    const output = await (await carol.files.content(done.output_file_id!)).text();
+    assert.ok(output.includes('"model":"azure-batch"'), output);
+    const [held] = [...azure.files.values()];
+    assert.ok(held.content.includes(`"model":"${UPSTREAM}"`));
+    // Billing reads the output once (on the retrieve that saw it finished), then the client.
+    const [batchHeld] = [...azure.batches.keys()];
+    const outputHeld = [...azure.files.keys()][1];
+    const version = '?api-version=2024-10-21';
+    assert.deepEqual(
+      azure.calls.map((call) => `${call.method} ${call.path}${call.query}`),
+      [
+        `POST /openai/files${version}`,
+        `POST /openai/batches${version}`,
+        `GET /openai/batches/${batchHeld}${version}`,
+        `GET /openai/files/${outputHeld}/content${version}`,
+        `GET /openai/files/${outputHeld}/content${version}`,
+      ],
+    );
+    for (const call of azure.calls) {
+      assert.equal(call.apiKey, 'azure-secret');
+      assert.equal(call.authorization, undefined, 'the client key is not forwarded');
+    }
   });
 });

@@ -29,22 +29,31 @@ interface FakeBatch {
  * A fake OpenAI Files and Batch API (platform.openai.com/docs/api-reference/files, /batch):
  * multipart uploads, file objects and content, batches that complete when first looked at
  * (one answer with usage per input line, in a batch_output file), cancel and delete.
+ * `azure`: Azure OpenAI's dated paths instead (`/openai/files?api-version=...`), its
+ * `baseUrl` then the resource endpoint.
  */
 export class FakeBatchBackend {
   readonly files = new Map<string, FakeFile>();
   readonly batches = new Map<string, FakeBatch>();
-  readonly calls: { method: string; path: string; authorization?: string }[] = [];
+  readonly calls: {
+    method: string;
+    path: string;
+    query: string;
+    authorization?: string;
+    apiKey?: string;
+  }[] = [];
   private readonly server: Server;
   private next = 1;
   baseUrl = '';
 
-  constructor() {
+  constructor(private readonly azure = false) {
     this.server = createServer((request, response) => void this.handle(request, response));
   }
 
   async start(): Promise<void> {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.baseUrl = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`;
+    const origin = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.baseUrl = this.azure ? origin : `${origin}/v1`;
   }
 
   stop(): Promise<void> {
@@ -84,9 +93,23 @@ export class FakeBatchBackend {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);
-    const path = new URL(request.url ?? '/', 'http://x').pathname;
+    const url = new URL(request.url ?? '/', 'http://x');
     const method = request.method ?? 'GET';
-    this.calls.push({ method, path, authorization: request.headers.authorization });
+    const apiKey = request.headers['api-key'];
+    this.calls.push({
+      method,
+      path: url.pathname,
+      query: url.search,
+      authorization: request.headers.authorization,
+      apiKey: typeof apiKey === 'string' ? apiKey : undefined,
+    });
+    // Azure's paths answered as OpenAI's: the same objects either way.
+    const path =
+      this.azure && url.pathname.startsWith('/openai/')
+        ? `/v1${url.pathname.slice('/openai'.length)}`
+        : this.azure
+          ? '/unknown'
+          : url.pathname;
     const send = (status: number, value: unknown, type = 'application/json') => {
       response.writeHead(status, { 'content-type': type });
       response.end(typeof value === 'string' ? value : JSON.stringify(value));
