@@ -228,9 +228,9 @@ export class GoogleAccessTokens {
 
   private fromMetadata(backend: string): Promise<MintedToken> {
     const where = `the Google metadata server (${this.metadataHost})`;
-    // Asking for the scope: an instance created with narrower access scopes (the GCE
-    // default) then gets a cloud-platform token if its service account may have one,
-    // rather than a token Vertex refuses with a 403.
+    // Asking for the scope: Cloud Run, App Engine and Cloud Functions then mint a
+    // cloud-platform token. A GCE VM ignores it (its token has the instance's access
+    // scopes): one created with the narrower defaults still gets a token Vertex refuses.
     const url = `http://${this.metadataHost}${METADATA_TOKEN_PATH}?scopes=${encodeURIComponent(CLOUD_PLATFORM_SCOPE)}`;
     return this.fetchToken(backend, where, url, {
       method: 'GET',
