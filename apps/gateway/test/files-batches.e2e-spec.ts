@@ -168,6 +168,7 @@ spec:
       endpoint: '/v1/chat/completions',
       completion_window: '24h',
       metadata: { job: 'nightly' },
+      output_expires_after: { anchor: 'created_at', seconds: 3600 },
     });
     assert.match(batch.id, /^batch_aigw_/);
     assert.equal(batch.input_file_id, fileId);
@@ -176,6 +177,8 @@ spec:
     batchId = batch.id;
     const [held] = [...backend.batches.values()];
     assert.equal(held.input_file_id, [...backend.files.keys()][0], 'the provider id went upstream');
+    assert.deepEqual(held.metadata, { job: 'nightly' });
+    assert.deepEqual(held.outputExpiresAfter, { anchor: 'created_at', seconds: 3600 });
 
     const done = await alice.batches.retrieve(batchId);
     assert.equal(done.status, 'completed');

@@ -298,7 +298,13 @@ export class FilesAndBatches {
     if (!body || typeof body !== 'object' || Array.isArray(body)) {
       throw invalid('The request body must be a JSON object');
     }
-    const { input_file_id: fileId, endpoint, completion_window: window, metadata } = body;
+    const {
+      input_file_id: fileId,
+      endpoint,
+      completion_window: window,
+      metadata,
+      output_expires_after: outputExpiry,
+    } = body;
     if (typeof fileId !== 'string' || fileId === '') {
       throw invalid("Missing required parameter: 'input_file_id'.", 'input_file_id');
     }
@@ -317,6 +323,15 @@ export class FilesAndBatches {
     if (metadata !== undefined && metadata !== null && typeof metadata !== 'object') {
       throw invalid("Invalid value for 'metadata': it must be an object.", 'metadata');
     }
+    if (
+      outputExpiry !== undefined &&
+      (typeof outputExpiry !== 'object' || Array.isArray(outputExpiry))
+    ) {
+      throw invalid(
+        "Invalid value for 'output_expires_after': it must be an object {anchor, seconds}.",
+        'output_expires_after',
+      );
+    }
     const file = await this.ownedRecord('file', fileId, request.headers, who, 'input_file_id');
     await this.checkBudget(file);
     const sent: JsonObject = {
@@ -324,6 +339,8 @@ export class FilesAndBatches {
       endpoint,
       completion_window: window,
       ...(metadata ? { metadata } : {}),
+      // When the backend drops the output files (their owners are remembered apart).
+      ...(outputExpiry ? { output_expires_after: outputExpiry } : {}),
     };
     const answer = jsonOf(
       await this.call(file, 'POST', '/batches', {

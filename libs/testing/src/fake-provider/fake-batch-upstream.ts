@@ -23,6 +23,7 @@ interface FakeBatch {
   status: string;
   output_file_id: string | null;
   metadata: unknown;
+  outputExpiresAfter?: unknown;
 }
 
 /**
@@ -153,6 +154,7 @@ export class FakeBatchBackend {
         status: 'validating',
         output_file_id: null,
         metadata: sent.metadata,
+        outputExpiresAfter: sent.output_expires_after,
       };
       this.batches.set(batch.id, batch);
       return send(200, this.batchObject(batch));
