@@ -10,6 +10,7 @@ import {
   openFilesAndBatches,
   openResponseReuse,
   openResponseState,
+  realtimeTelemetry,
 } from '@aigw/ingress';
 import {
   backendOrigin,
@@ -24,6 +25,7 @@ import {
   BackendLoad,
   backendAdminRoutes,
   FailoverRouter,
+  RealtimeRouting,
   RouterTelemetry,
 } from '@aigw/router';
 import {
@@ -110,6 +112,11 @@ export async function bootstrapGateway(env: Env): Promise<RunningGateway> {
           ),
           reuse: openResponseReuse(runtime, env),
           responses: openResponseState(runtime, env),
+          // Realtime sessions: this process holds the keys and meters each response.
+          realtime: {
+            router: new RealtimeRouting({ config, providers, health }),
+            observer: realtimeTelemetry(metrics, logger),
+          },
           // This process holds the backends' keys, so it passes files and batches through.
           batches: openFilesAndBatches(runtime, env, {
             config,

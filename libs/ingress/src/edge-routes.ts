@@ -2,6 +2,7 @@ import { Inject, Injectable, Optional, type OnModuleInit } from '@nestjs/common'
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayEndpoint } from '@aigw/contracts';
+import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 import { BudgetAdmission } from './admission/budget-admission';
 import { FilesAndBatches } from './batches/files-and-batches';
 import { registerUnservedFilesAndBatches } from './batches/unserved-routes';
@@ -33,6 +34,8 @@ import { ResponseState } from './responses/state/response-state';
 import { MODERATIONS_DIALECT, RERANK_DIALECT } from './scoring/scoring-dialect';
 import { StoredResponsesRoutes } from './responses/stored-responses-routes';
 import { ConversationsRoutes } from './responses/conversations/conversations-routes';
+import { REALTIME_EDGE, RealtimeEdge, type RealtimeEdgeOptions } from './realtime/realtime-edge';
+import { REALTIME_NOT_SERVED } from './realtime/realtime-handshake';
 
 /** The hot endpoints: every model call of the OpenAI (chat and Responses) and Anthropic APIs. */
 function edgeRoutes(responses: EdgeDialect): readonly [call: EdgeCall, dialect: EdgeDialect][] {
@@ -72,6 +75,9 @@ export class EdgeRoutes implements OnModuleInit {
   private readonly storedResponses?: StoredResponsesRoutes;
   /** The Conversations API, kept beside them. */
   private readonly conversations?: ConversationsRoutes;
+  /** OpenAI's Realtime API: WebSocket upgrades of `/v1/realtime`. */
+  private readonly realtime: RealtimeEdge;
+  private readonly realtimeServed: boolean;
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
@@ -80,6 +86,7 @@ export class EdgeRoutes implements OnModuleInit {
     @Optional() admission?: BudgetAdmission,
     @Optional() reuse?: ResponseReuse,
     @Optional() responses?: ResponseState,
+    @Optional() @Inject(REALTIME_EDGE) realtime?: RealtimeEdgeOptions,
     @Optional() private readonly batches?: FilesAndBatches,
   ) {
     this.exchange = new EdgeExchange(pipeline, observer, admission, reuse);
@@ -87,6 +94,8 @@ export class EdgeRoutes implements OnModuleInit {
     this.storedResponses = responses && new StoredResponsesRoutes(responses, pipeline);
     const conversations = responses?.conversations;
     this.conversations = conversations && new ConversationsRoutes(conversations, pipeline);
+    this.realtime = new RealtimeEdge(pipeline, realtime, admission);
+    this.realtimeServed = realtime !== undefined;
   }
 
   /** Runs while Nest registers its own routes, before the app listens. */
@@ -97,6 +106,10 @@ export class EdgeRoutes implements OnModuleInit {
     }
     const fastify = httpAdapter.getInstance<FastifyInstance>();
     registerFormParser(fastify);
+    // Every upgrade request: a Realtime session, or an HTTP error for any other path.
+    fastify.server.on('upgrade', (request, socket, head) =>
+      this.realtime.upgrade(request, socket, head),
+    );
     for (const prefix of PATH_PREFIXES) {
       for (const [call, dialect] of this.routes) {
         fastify.post(prefix + ENDPOINT_PATHS[call.endpoint], (request, reply) =>
@@ -106,11 +119,28 @@ export class EdgeRoutes implements OnModuleInit {
       // `client.models.retrieve(id)`. A Fastify wildcard: a model id may hold slashes
       // (`meta-llama/Llama-3-8B`), which a Nest route parameter does not match.
       fastify.get(`${prefix}/models/*`, (request, reply) => this.sendModel(request, reply));
+      // Reached without `Upgrade: websocket`: say what the endpoint is.
+      fastify.get(`${prefix}/realtime`, (request, reply) => this.sendRealtimeHint(request, reply));
       this.storedResponses?.register(fastify, prefix);
       this.conversations?.register(fastify, prefix);
       if (this.batches) this.batches.register(fastify, prefix, this.pipeline);
       else registerUnservedFilesAndBatches(fastify, prefix);
     }
+  }
+
+  private sendRealtimeHint(request: FastifyRequest, reply: FastifyReply): void {
+    if (!this.realtimeServed) {
+      void reply.code(501).send(REALTIME_NOT_SERVED);
+      return;
+    }
+    sendOpenAiError(
+      reply,
+      new DataPlaneError(
+        DataPlaneErrorCode.InvalidRequest,
+        'A realtime session is a WebSocket: connect with Upgrade: websocket to /v1/realtime?model=<model>',
+      ),
+      request.id,
+    );
   }
 
   private sendModel(request: FastifyRequest, reply: FastifyReply): void {

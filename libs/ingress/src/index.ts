@@ -17,6 +17,8 @@ export * from './identity';
 export * from './cache';
 export * from './dedup';
 export * from './tracing/edge-tracing';
+export * from './realtime/realtime-edge';
+export * from './realtime/realtime-telemetry';
 export * from './batches/files-and-batches';
 export * from './batches/files-and-batches-runtime';
 export * from './batches/held-objects';

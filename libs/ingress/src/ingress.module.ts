@@ -10,6 +10,7 @@ import { OpenAiController } from './http/openai.controller';
 import { IngressPipeline } from './ingress-pipeline';
 import { identityOptionsFromEnv } from './identity';
 import { ResponseState } from './responses/state/response-state';
+import { REALTIME_EDGE, type RealtimeEdgeOptions } from './realtime/realtime-edge';
 import {
   bothObservers,
   INGRESS_OBSERVER,
@@ -32,6 +33,8 @@ export interface IngressModuleOptions {
   readonly reuse?: ResponseReuse;
   /** The Responses API's stored responses; without it `/v1/responses` is stateless. */
   readonly responses?: ResponseState;
+  /** Realtime sessions (WebSockets); without it `/v1/realtime` is answered 501. */
+  readonly realtime?: RealtimeEdgeOptions;
   /**
    * OpenAI's Files and Batch APIs; without it their paths answer that this gateway does
    * not serve them.
@@ -63,6 +66,7 @@ export class IngressModule {
         ...(options.admission ? [{ provide: BudgetAdmission, useValue: options.admission }] : []),
         ...(options.reuse ? [{ provide: ResponseReuse, useValue: options.reuse }] : []),
         ...(options.responses ? [{ provide: ResponseState, useValue: options.responses }] : []),
+        ...(options.realtime ? [{ provide: REALTIME_EDGE, useValue: options.realtime }] : []),
         ...(options.batches ? [{ provide: FilesAndBatches, useValue: options.batches }] : []),
       ],
     };

@@ -48,3 +48,5 @@ export * from './metering/metered-provider';
 export * from './default-adapters';
 export * from './backend-origin';
 export * from './batches/held-object-upstream';
+export * from './realtime/realtime-url';
+export * from './realtime/realtime-connector';

@@ -201,6 +201,8 @@ function findInCatalog(providerId: string, model: string, now: number): CatalogF
   const written = baseRate(prices.cache_write_mtok);
   const writtenFor1h = baseRate(prices.cache_write_1h_mtok);
   const audio = baseRate(prices.input_audio_mtok);
+  // What a speech model says (gpt-realtime), listed apart from its text output.
+  const audioOutput = baseRate(prices.output_audio_mtok);
   // Images sent to an image model (gpt-image-1 edits), listed apart from text input.
   const image = baseRate(prices.input_image_mtok);
   // The images an image model makes, where listed apart from its text output (gpt-image-1.5,
@@ -227,6 +229,7 @@ function findInCatalog(providerId: string, model: string, now: number): CatalogF
     ...(image === undefined ? {} : { imageInputPer1k: image / 1000 }),
     ...(imageOutput === undefined ? {} : { imageOutputPer1k: imageOutput / 1000 }),
     ...(audio === undefined ? {} : { audioInputPer1k: audio / 1000 }),
+    ...(audioOutput === undefined ? {} : { audioOutputPer1k: audioOutput / 1000 }),
     ...(hourly === undefined ? {} : { perMinute: hourly / 60 }),
     ...(tiers.length === 0 ? {} : { tiers }),
   };

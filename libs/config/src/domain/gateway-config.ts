@@ -172,6 +172,8 @@ export interface ModelPricing extends TokenRates {
   readonly tiers?: readonly PriceTier[];
   /** US dollars per 1000 audio input tokens (gpt-4o-transcribe); absent = `inputPer1k`. */
   readonly audioInputPer1k?: number;
+  /** US dollars per 1000 audio output tokens (gpt-realtime speaking); absent = `outputPer1k`. */
+  readonly audioOutputPer1k?: number;
   /** US dollars per minute of audio, for models billed by duration (whisper-1). */
   readonly perMinute?: number;
   /** US dollars per 1000 characters spoken, for models billed by the character (tts-1). */

@@ -402,3 +402,33 @@ describe('modelPrice: the route’s entry, else the catalog for the backend serv
     assert.equal(dollarCost(r, 'gpt-4o-mini', counts), 0);
   });
 });
+
+describe('audio output (gpt-realtime speaking)', () => {
+  const price = { inputPer1k: 0.004, outputPer1k: 0.016, audioOutputPer1k: 0.064 };
+
+  it('bills the audio part of the output at audioOutputPer1k, the rest at outputPer1k', () => {
+    const dollars = dollarsAt(price, { inputTokens: 0, outputTokens: 500, audioOutputTokens: 400 });
+    assert.ok(Math.abs(dollars - (0.1 * 0.016 + 0.4 * 0.064)) < 1e-15, String(dollars));
+  });
+
+  it('without audioOutputPer1k audio output costs outputPer1k, and never more than the output', () => {
+    const plain = { inputPer1k: 0.004, outputPer1k: 0.016 };
+    assert.equal(
+      dollarsAt(plain, { inputTokens: 0, outputTokens: 500, audioOutputTokens: 400 }),
+      0.008,
+    );
+    assert.equal(
+      dollarsAt(price, { inputTokens: 0, outputTokens: 100, audioOutputTokens: 900 }),
+      0.1 * 0.064,
+    );
+  });
+
+  it('the catalog gives gpt-realtime its output audio price', () => {
+    const r = route({}, [backend('openai', 'gpt-realtime')]);
+    const listed = modelPrice(r, 'gpt-realtime');
+    assert.ok(listed);
+    assert.equal(listed.outputPer1k, 0.016);
+    assert.equal(listed.audioInputPer1k, 0.032);
+    assert.equal(listed.audioOutputPer1k, 0.064);
+  });
+});

@@ -35,6 +35,11 @@ export interface TokenCounts {
    * output; `imageOutputPer1k`).
    */
   readonly imageOutputTokens?: number;
+  /**
+   * The part of `outputTokens` that was audio (gpt-realtime's speech, billed at four times
+   * its text output; `audioOutputPer1k`).
+   */
+  readonly audioOutputTokens?: number;
   /** Seconds of audio, for models billed by the minute (whisper-1; `perMinute`). */
   readonly audioSeconds?: number;
   /** Characters spoken, for models billed by the character (tts-1; `per1kCharacters`). */
@@ -130,7 +135,8 @@ function servingBackend(
  * else as the rest), each at `inputPer1k` without its own price, the
  * rest of the input at `inputPer1k` (its audio tokens at `audioInputPer1k`, its image tokens
  * at `imageInputPer1k`, each else at `inputPer1k`); the output at `outputPer1k`, its image
- * tokens at `imageOutputPer1k` (else `outputPer1k`); audio billed by
+ * tokens at `imageOutputPer1k`, its audio tokens at `audioOutputPer1k` (each else
+ * `outputPer1k`); audio billed by
  * duration at `perMinute`, speech by its characters at `per1kCharacters`, images by the
  * image at `perImage` (or the variant asked), reranks by the search unit at `per1kSearches`.
  */
@@ -148,6 +154,7 @@ export function dollarsAt(price: ModelPricing, counts: TokenCounts): number {
   );
   const output = counts.outputTokens;
   const imageOutput = Math.min(Math.max(counts.imageOutputTokens ?? 0, 0), output);
+  const audioOutput = Math.min(Math.max(counts.audioOutputTokens ?? 0, 0), output - imageOutput);
   const writeRate = rates.cacheWritePer1k ?? rates.inputPer1k;
   return (
     ((input - cached - written - audio - image) / 1000) * rates.inputPer1k +
@@ -156,8 +163,9 @@ export function dollarsAt(price: ModelPricing, counts: TokenCounts): number {
     (cached / 1000) * (rates.cachedInputPer1k ?? rates.inputPer1k) +
     ((written - writtenFor1h) / 1000) * writeRate +
     (writtenFor1h / 1000) * (rates.cacheWrite1hPer1k ?? writeRate) +
-    ((output - imageOutput) / 1000) * rates.outputPer1k +
+    ((output - imageOutput - audioOutput) / 1000) * rates.outputPer1k +
     (imageOutput / 1000) * (rates.imageOutputPer1k ?? rates.outputPer1k) +
+    (audioOutput / 1000) * (price.audioOutputPer1k ?? rates.outputPer1k) +
     ((counts.audioSeconds ?? 0) / 60) * (price.perMinute ?? 0) +
     ((counts.characters ?? 0) / 1000) * (price.per1kCharacters ?? 0) +
     (counts.images ?? 0) * imagePrice(price, counts.imageVariant) +

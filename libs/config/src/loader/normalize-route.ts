@@ -240,6 +240,7 @@ function costControl(dto: CostControlDto, path: PathSegment[], ctx: Ctx): CostCo
         ...optional('imageInputPer1k', price.imageInputPer1k),
         ...optional('imageOutputPer1k', price.imageOutputPer1k),
         ...optional('audioInputPer1k', price.audioInputPer1k),
+        ...optional('audioOutputPer1k', price.audioOutputPer1k),
         ...optional('perMinute', price.perMinute),
         ...optional('per1kCharacters', price.per1kCharacters),
         ...optional('perImage', price.perImage),

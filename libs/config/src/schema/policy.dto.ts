@@ -277,6 +277,10 @@ export class ModelPricingDto extends CacheRatesDto {
   audioInputPer1k?: number;
 
   @IsOptional()
+  @UsDollarsPer('1000 audio output tokens')
+  audioOutputPer1k?: number;
+
+  @IsOptional()
   @UsDollarsPer('minute of audio')
   perMinute?: number;
 
@@ -318,7 +322,7 @@ export class CostControlDto {
   @ValidateNested({
     each: true,
     message:
-      'expected a mapping of model name to {inputPer1k, outputPer1k, cachedInputPer1k, cacheWritePer1k, cacheWrite1hPer1k, imageInputPer1k, imageOutputPer1k, audioInputPer1k, perMinute, per1kCharacters, perImage, perImageVariants, per1kSearches, tiers}',
+      'expected a mapping of model name to {inputPer1k, outputPer1k, cachedInputPer1k, cacheWritePer1k, cacheWrite1hPer1k, imageInputPer1k, imageOutputPer1k, audioInputPer1k, audioOutputPer1k, perMinute, per1kCharacters, perImage, perImageVariants, per1kSearches, tiers}',
   })
   @Type(() => ModelPricingDto)
   modelPricing?: Map<string, ModelPricingDto>;

@@ -16,7 +16,9 @@ export type Operation =
   | 'image-edits'
   | 'image-variations'
   | 'moderations'
-  | 'rerank';
+  | 'rerank'
+  /** A Realtime API session (a WebSocket): one usage event per `response.done`. */
+  | 'realtime';
 
 /** The operations whose request carries an audio file (`uploads`) instead of a prompt. */
 export const AUDIO_OPERATIONS: ReadonlySet<Operation> = new Set(['transcriptions', 'translations']);

@@ -7,3 +7,4 @@ export * from './usage-event';
 export * from './reasoning';
 export * from './audio-duration';
 export * from './rerank-units';
+export * from './realtime';

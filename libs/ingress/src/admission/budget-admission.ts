@@ -197,6 +197,29 @@ export class BudgetAdmission {
     throw refusal!;
   }
 
+  /**
+   * The refusal of one of the caller's own limits that is spent now, as this replica's view
+   * of the broadcast says (no network call); undefined while every one has room. A session
+   * that outlives its admission (Realtime) asks as it runs, to end once its caller's budget
+   * is gone.
+   */
+  spentLimit(request: GatewayRequest): DataPlaneError | undefined {
+    const config = this.config();
+    const route = routeForModel(config, request.requestedModel);
+    if (!route) return undefined;
+    const tier = tierByName(config, route, request.caller.tier);
+    const now = this.now();
+    const userKey = request.caller.userKey;
+    const limits = this.limits.get(route, userKey, tier, now, (at) =>
+      userLimits({ route, userKey, tier }).map((limit) => forAdmission(limit, at)),
+    );
+    for (const limit of limits) {
+      const resetAt = this.exhausted.exhaustedUntilByKey(limit.exhaustionKey, now);
+      if (resetAt !== undefined) return budgetRefusal(limit, 0, resetAt, now);
+    }
+    return undefined;
+  }
+
   async release(admission: Admission): Promise<void> {
     if (admission.reservationId) await this.store.release(admission.reservationId);
   }

@@ -194,6 +194,30 @@ export class MetricsRegistry {
     registers: [this.registry],
   });
 
+  readonly #realtimeSessionsOpen = new Gauge({
+    name: 'ai_gateway_realtime_sessions_open',
+    help: 'Realtime API sessions (WebSockets) open now, client and backend both connected',
+    registers: [this.registry],
+  });
+  readonly #realtimeSessions = new Counter({
+    name: 'ai_gateway_realtime_sessions_total',
+    help: 'Realtime API sessions asked for, by outcome: refused (before the upgrade), upstream_refused, client_closed, upstream_closed, budget_exceeded, error',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly #realtimeFrames = new FastCounter({
+    name: 'ai_gateway_realtime_frames_total',
+    help: 'WebSocket frames relayed in Realtime API sessions, by direction (client_to_backend, backend_to_client)',
+    labelNames: ['direction'] as const,
+    registers: [this.registry],
+  });
+  readonly #realtimeBytes = new FastCounter({
+    name: 'ai_gateway_realtime_bytes_total',
+    help: 'Bytes of the WebSocket frames relayed in Realtime API sessions, by direction',
+    labelNames: ['direction'] as const,
+    registers: [this.registry],
+  });
+
   // OpenTelemetry GenAI semantic-convention metrics, Prometheus spelling.
   readonly #genAiTokens = new FastHistogram({
     name: 'gen_ai_client_token_usage',
@@ -531,6 +555,22 @@ export class MetricsRegistry {
   /** An event of the Responses API's response store (a fixed set of names, no user data). */
   recordStoredResponse(event: string): void {
     this.#storedResponses.inc({ event });
+  }
+
+  /** A Realtime session opened (+1) or ended (-1). */
+  trackRealtimeSession(change: 1 | -1): void {
+    this.#realtimeSessionsOpen.inc(change);
+  }
+
+  /** How a Realtime session ended, or that it was refused (a fixed set of outcomes). */
+  recordRealtimeSession(outcome: string): void {
+    this.#realtimeSessions.inc({ outcome });
+  }
+
+  /** One frame relayed in a Realtime session. */
+  recordRealtimeFrame(direction: 'client_to_backend' | 'backend_to_client', bytes: number): void {
+    this.#realtimeFrames.inc([direction]);
+    this.#realtimeBytes.inc([direction], bytes);
   }
 
   recordGenAiTokenUsage(labels: GenAiLabels, counts: { input?: number; output?: number }): void {

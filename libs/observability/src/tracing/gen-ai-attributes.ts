@@ -49,6 +49,7 @@ export const GEN_AI_OPERATION = {
   'image-variations': 'image_variations',
   moderations: 'moderations',
   rerank: 'rerank',
+  realtime: 'realtime',
 } as const;
 
 /**

@@ -2,8 +2,13 @@ import type { EventPublisher } from '@aigw/contracts';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
+  realtimeUsage,
+  responseDone,
   usageRecordedEvent,
   type GatewayAnswer,
+  type RealtimeCall,
+  type RealtimeConnection,
+  type RealtimeProvider,
   type ProviderCall,
   type ProviderPort,
   type ServedBy,
@@ -14,6 +19,7 @@ import { spanAttributes, type BackendCallResult, type MetricsRegistry } from '@a
 import { ProviderRegistry } from '../core/provider-registry';
 import { configureUpstreamConnections, upstreamPoolStates } from '../core/upstream-http';
 import { defaultProviderAdapters } from '../default-adapters';
+import { RealtimeConnector } from '../realtime/realtime-connector';
 
 /** Prices a call's usage: budget-weighted tokens and dollars. */
 export type UsagePricing = (
@@ -27,13 +33,77 @@ export type UsagePricing = (
  * stream): one token-usage event for budgets and analytics, and the token, cost and
  * latency metrics. Wraps the adapters so no adapter can forget it.
  */
-export class MeteredProviderPort implements ProviderPort {
+export class MeteredProviderPort implements ProviderPort, RealtimeProvider {
   constructor(
     private readonly inner: ProviderPort,
     private readonly events: EventPublisher,
     private readonly metrics: MetricsRegistry,
     private readonly pricing: UsagePricing,
+    /** Opens Realtime sessions; absent, a session is refused. */
+    private readonly realtime?: RealtimeProvider,
   ) {}
+
+  /**
+   * A Realtime session, metered per response: each `response.done` that reports usage is
+   * one usage event (operation `realtime`) for the session's caller and model. The first
+   * carries the session's budget hold, which it settles; the later ones spend as they come.
+   */
+  async connectRealtime(call: RealtimeCall): Promise<RealtimeConnection> {
+    if (!this.realtime) {
+      throw new DataPlaneError(
+        DataPlaneErrorCode.InvalidRequest,
+        'realtime sessions are not served here',
+      );
+    }
+    const { target } = call;
+    const servedBy = {
+      backend: target.backendName,
+      provider: target.provider,
+      model: target.model,
+    };
+    let request = call.request;
+    const listener = {
+      frame: (frame: Parameters<RealtimeCall['listener']['frame']>[0]) => {
+        const done = responseDone(frame);
+        const usage = done && realtimeUsage(done);
+        if (usage) {
+          this.recordUsage({ ...call, request }, servedBy, usage);
+          // Settled once: the responses after it are not held.
+          if (request.reservationId !== undefined)
+            request = { ...request, reservationId: undefined };
+        }
+        call.listener.frame(frame);
+      },
+      closed: (code: number, reason: string) => call.listener.closed(code, reason),
+    };
+    try {
+      const connection = await this.realtime.connectRealtime({ ...call, listener });
+      this.metrics.recordBackendCall(target.backendName, 'ok');
+      return connection;
+    } catch (error) {
+      this.metrics.recordBackendCall(target.backendName, callResult(error, call.signal));
+      throw error;
+    }
+  }
+
+  /** One response's usage: its usage event, token and cost metrics (no latency: a session has none). */
+  private recordUsage(call: ProviderCall, servedBy: ServedBy, usage: TokenUsage): void {
+    const { request } = call;
+    const user = request.caller.userKey;
+    const price = this.pricing(call, servedBy, usage);
+    this.events.publish(usageRecordedEvent(request, servedBy, usage, price, false));
+    const model = request.requestedModel;
+    this.metrics.recordTokens(
+      { user, model },
+      {
+        input: usage.inputTokens,
+        output: usage.outputTokens,
+        cached: usage.cachedInputTokens,
+        image_input: usage.imageInputTokens,
+      },
+    );
+    if (price.dollars > 0) this.metrics.addCost({ user, model }, price.dollars);
+  }
 
   async invoke(call: ProviderCall): Promise<GatewayAnswer> {
     const startedAt = performance.now();
@@ -143,5 +213,6 @@ export function meteredProviders(options: MeteredProvidersOptions): MeteredProvi
     options.events,
     options.metrics,
     options.pricing,
+    new RealtimeConnector(),
   );
 }

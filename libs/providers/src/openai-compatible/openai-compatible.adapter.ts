@@ -29,6 +29,8 @@ const PATHS: Record<Operation, string> = {
   moderations: '/moderations',
   // vLLM serves Cohere's shape at /rerank, /v1/rerank and /v2/rerank; baseUrl ends in /v1.
   rerank: '/rerank',
+  // A WebSocket (realtime/realtime-connector.ts), never an HTTP call of this adapter.
+  realtime: '/realtime',
 };
 
 /** OpenAI and every provider that speaks its wire format (Mistral, Groq, vLLM, ...). */

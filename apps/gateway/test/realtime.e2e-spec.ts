@@ -1,0 +1,457 @@
+// OpenAI's Realtime API through the all-in-one gateway: a `ws` client talks to
+// /v1/realtime?model=<virtual model>; a fake backend speaks the documented events
+// (session.created, session.update -> session.updated, response.create
+// -> response.created ... response.done with usage). The session runs on the first OpenAI
+// or Azure OpenAI backend of the model's chain with the backend's own key (never the
+// client's), its events name the client's model, each response.done is billed (audio at
+// its own prices) to the caller, a spent budget refuses before the upgrade and ends an
+// open session, and unknown models, chains without realtime and refusals are HTTP errors.
+import { after, before, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import WebSocket, { WebSocketServer } from 'ws';
+import { metricSum } from '@aigw/testing';
+import { startApp, type AppProcess } from '@aigw/testing/processes';
+
+type Event = Record<string, unknown> & { type: string };
+
+const PRICE = {
+  inputPer1k: 0.004,
+  cachedInputPer1k: 0.0004,
+  audioInputPer1k: 0.032,
+  outputPer1k: 0.016,
+  audioOutputPer1k: 0.064,
+};
+/** One response's usage as OpenAI reports it: 100 cached tokens, 20 of them audio. */
+const USAGE = {
+  total_tokens: 1500,
+  input_tokens: 1000,
+  output_tokens: 500,
+  input_token_details: {
+    text_tokens: 400,
+    audio_tokens: 600,
+    image_tokens: 0,
+    cached_tokens: 100,
+    cached_tokens_details: { text_tokens: 80, audio_tokens: 20, image_tokens: 0 },
+  },
+  output_token_details: { text_tokens: 100, audio_tokens: 400 },
+};
+/** Uncached text 320, audio 580, cached 100; output text 100, audio 400. */
+const USAGE_DOLLARS =
+  (320 / 1000) * PRICE.inputPer1k +
+  (580 / 1000) * PRICE.audioInputPer1k +
+  (100 / 1000) * PRICE.cachedInputPer1k +
+  (100 / 1000) * PRICE.outputPer1k +
+  (400 / 1000) * PRICE.audioOutputPer1k;
+const BUDGET_TOKENS = 6000;
+
+interface Upgrade {
+  readonly url: string;
+  readonly headers: IncomingHttpHeaders;
+}
+
+/** A Realtime backend: records each upgrade and the frames it got, answers as documented. */
+class FakeRealtimeBackend {
+  readonly upgrades: Upgrade[] = [];
+  readonly received: Event[] = [];
+  /** Refuse the next upgrades with this HTTP status. */
+  refuseWith?: number;
+  usage: Record<string, unknown> = USAGE;
+  private readonly server: Server = createServer((_, res) => res.writeHead(404).end());
+  private readonly sockets = new WebSocketServer({ noServer: true });
+
+  get baseUrl(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async start(): Promise<void> {
+    this.server.on('upgrade', (request, socket, head) => {
+      this.upgrades.push({ url: request.url ?? '', headers: request.headers });
+      if (this.refuseWith) {
+        socket.end(`HTTP/1.1 ${this.refuseWith} Refused\r\ncontent-length: 0\r\n\r\n`);
+        return;
+      }
+      const model = new URL(request.url ?? '/', 'http://x').searchParams.get('model');
+      this.sockets.handleUpgrade(request, socket, head, (ws) => this.serve(ws, model ?? ''));
+    });
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+  }
+
+  async stop(): Promise<void> {
+    for (const client of this.sockets.clients) client.terminate();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  reset(): void {
+    this.upgrades.length = 0;
+    this.received.length = 0;
+    this.refuseWith = undefined;
+    this.usage = USAGE;
+  }
+
+  private serve(ws: WebSocket, model: string): void {
+    let session: Record<string, unknown> = { type: 'realtime', id: 'sess_1', model };
+    const send = (event: Record<string, unknown>) => ws.send(JSON.stringify(event));
+    send({ type: 'session.created', event_id: 'event_1', session });
+    ws.on('message', (data, binary) => {
+      if (binary) return send({ type: 'test.binary', bytes: (data as Buffer).length });
+      let event: Event;
+      try {
+        event = JSON.parse((data as Buffer).toString()) as Event;
+      } catch {
+        return send({ type: 'error', error: { type: 'invalid_request_error', code: 'bad' } });
+      }
+      this.received.push(event);
+      switch (event.type) {
+        case 'session.update':
+          session = { ...session, ...(event.session as object) };
+          return send({ type: 'session.updated', event_id: 'event_2', session });
+        case 'response.create':
+          send({ type: 'response.created', response: { id: 'resp_1', status: 'in_progress' } });
+          send({ type: 'response.output_audio.delta', response_id: 'resp_1', delta: 'AAAA/w==' });
+          send({
+            type: 'response.output_audio_transcript.delta',
+            response_id: 'resp_1',
+            delta: 'Hi',
+          });
+          return send({
+            type: 'response.done',
+            event_id: 'event_9',
+            response: { id: 'resp_1', status: 'completed', usage: this.usage },
+          });
+        case 'test.close':
+          return ws.close(1011, 'backend went away');
+        default:
+          return undefined;
+      }
+    });
+  }
+}
+
+/** A client socket with every event it got, in order. */
+interface Client {
+  readonly socket: WebSocket;
+  readonly events: Event[];
+  next(type: string): Promise<Event>;
+  closed: Promise<{ code: number; reason: string }>;
+}
+
+function connect(
+  url: string,
+  headers: Record<string, string>,
+  protocols?: string[],
+): Promise<Client> {
+  const socket = new WebSocket(url, protocols, { headers });
+  const events: Event[] = [];
+  const waiters: { type: string; resolve: (event: Event) => void }[] = [];
+  let seen = 0;
+  socket.on('message', (data) => {
+    const event = JSON.parse((data as Buffer).toString()) as Event;
+    events.push(event);
+    for (const waiter of waiters.splice(0)) {
+      if (waiter.type === event.type) {
+        seen = events.length;
+        waiter.resolve(event);
+      } else waiters.push(waiter);
+    }
+  });
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    socket.once('close', (code, reason) => resolve({ code, reason: String(reason) })),
+  );
+  return new Promise((resolve, reject) => {
+    socket.once('open', () =>
+      resolve({
+        socket,
+        events,
+        closed,
+        next: (type) => {
+          const found = events.slice(seen).find((event) => event.type === type);
+          if (found) {
+            seen = events.indexOf(found) + 1;
+            return Promise.resolve(found);
+          }
+          return new Promise((done) => waiters.push({ type, resolve: (e) => done(e) }));
+        },
+      }),
+    );
+    socket.once('unexpected-response', (_request, response) => {
+      let body = '';
+      response.on('data', (chunk: Buffer) => (body += String(chunk)));
+      response.on('end', () =>
+        reject(
+          Object.assign(new Error('refused'), {
+            status: response.statusCode,
+            body,
+            headers: response.headers,
+          }),
+        ),
+      );
+    });
+    socket.once('error', reject);
+  });
+}
+
+/** The upgrade's refusal: its status, headers and OpenAI error body. */
+async function refusal(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{
+  status: number;
+  body: { error: Record<string, unknown> };
+  headers: IncomingHttpHeaders;
+}> {
+  try {
+    const client = await connect(url, headers);
+    client.socket.close();
+  } catch (error) {
+    const {
+      status,
+      body,
+      headers: answered,
+    } = error as {
+      status: number;
+      body: string;
+      headers: IncomingHttpHeaders;
+    };
+    assert.ok(status, String(error));
+    return {
+      status,
+      body: JSON.parse(body) as { error: Record<string, unknown> },
+      headers: answered,
+    };
+  }
+  return assert.fail('the upgrade was accepted');
+}
+
+describe('all-in-one gateway: /v1/realtime', () => {
+  const backend = new FakeRealtimeBackend();
+  const dir = mkdtempSync(join(tmpdir(), 'aigw-realtime-'));
+  let gateway: AppProcess;
+  let wsBase: string;
+  let user: string;
+
+  before(async () => {
+    await backend.start();
+    writeFileSync(
+      join(dir, 'config.yaml'),
+      `kind: AIGatewayRoute
+metadata: {name: realtime}
+spec:
+  backends:
+  - {name: claude-first, priority: 0, provider: anthropic, baseUrl: "${backend.baseUrl}", auth: {apiKeyRef: {name: anthropic-key}}, model: claude-haiku-4-5, modelNameOverride: voice}
+  - {name: openai-rt, priority: 1, provider: openai, baseUrl: "${backend.baseUrl}/v1", auth: {apiKeyRef: {name: openai-key}}, model: gpt-realtime, modelNameOverride: voice}
+  - {name: azure-rt, provider: azure, baseUrl: "${backend.baseUrl}", auth: {apiKeyRef: {name: azure-key}}, model: rt-deployment, modelNameOverride: azure-voice}
+  - {name: chat-only, provider: anthropic, baseUrl: "${backend.baseUrl}", auth: {apiKeyRef: {name: anthropic-key}}, model: claude-sonnet-4-5}
+  userIdentification: {header: x-user-id}
+  failover: {on: [rateLimit, timeout, error], retryDelay: 0s}
+  tokenBudget:
+    perUser: {limit: ${BUDGET_TOKENS}, period: 30d}
+  costControl:
+    modelPricing:
+      gpt-realtime: {inputPer1k: ${PRICE.inputPer1k}, cachedInputPer1k: ${PRICE.cachedInputPer1k}, audioInputPer1k: ${PRICE.audioInputPer1k}, outputPer1k: ${PRICE.outputPer1k}, audioOutputPer1k: ${PRICE.audioOutputPer1k}}
+`,
+    );
+    gateway = await startApp('gateway', {
+      AI_GATEWAY_CONFIG: join(dir, 'config.yaml'),
+      AI_GATEWAY_DATA_DIR: join(dir, 'data'),
+      AI_GATEWAY_SECRET_OPENAI_KEY_APIKEY: 'sk-backend-openai',
+      AI_GATEWAY_SECRET_AZURE_KEY_APIKEY: 'azure-backend-key',
+      AI_GATEWAY_SECRET_ANTHROPIC_KEY_APIKEY: 'sk-ant-test',
+    });
+    wsBase = gateway.baseUrl.replace(/^http/, 'ws');
+  });
+
+  after(async () => {
+    await gateway?.stop();
+    await backend.stop();
+  });
+
+  beforeEach(() => {
+    backend.reset();
+    user = `talker-${randomUUID()}`;
+  });
+
+  const headers = () => ({ 'x-user-id': user, authorization: 'Bearer sk-client-secret' });
+
+  async function usageRows(count: number) {
+    const db = new DatabaseSync(join(dir, 'data', 'analytics.db'), { readOnly: true });
+    try {
+      const rows = () =>
+        db
+          .prepare(
+            `SELECT input_tokens AS input, output_tokens AS output, cost_dollars AS cost,
+                    operation, model_requested AS requested, model_served AS served
+             FROM usage_events WHERE user_id = ?`,
+          )
+          .all(user) as {
+          input: number;
+          output: number;
+          cost: number;
+          operation: string;
+          requested: string;
+          served: string;
+        }[];
+      const deadline = Date.now() + 10_000;
+      while (rows().length < count && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      return rows();
+    } finally {
+      db.close();
+    }
+  }
+
+  it('relays a session on the first realtime backend with its key, the model renamed both ways, and bills each response', async () => {
+    const client = await connect(`${wsBase}/v1/realtime?model=voice`, headers());
+    const created = await client.next('session.created');
+    assert.equal((created.session as { model: string }).model, 'voice');
+
+    client.socket.send(
+      JSON.stringify({
+        type: 'session.update',
+        session: { type: 'realtime', model: 'voice', instructions: 'Be brief' },
+      }),
+    );
+    const updated = await client.next('session.updated');
+    assert.equal((updated.session as { model: string }).model, 'voice');
+    assert.equal((updated.session as { instructions: string }).instructions, 'Be brief');
+
+    client.socket.send(JSON.stringify({ type: 'response.create' }));
+    const done = await client.next('response.done');
+    assert.deepEqual((done.response as { usage: unknown }).usage, USAGE);
+    const types = client.events.map((event) => event.type);
+    assert.deepEqual(types, [
+      'session.created',
+      'session.updated',
+      'response.created',
+      'response.output_audio.delta',
+      'response.output_audio_transcript.delta',
+      'response.done',
+    ]);
+    assert.equal(client.events[3].delta, 'AAAA/w==', 'audio relayed as it came');
+    client.socket.close();
+    await client.closed;
+
+    // The backend: OpenAI's URL under its baseUrl, its own key, never the client's.
+    assert.equal(backend.upgrades.length, 1, 'the anthropic backend first in the chain is skipped');
+    const [upgrade] = backend.upgrades;
+    assert.equal(upgrade.url, '/v1/realtime?model=gpt-realtime');
+    assert.equal(upgrade.headers.authorization, 'Bearer sk-backend-openai');
+    assert.ok(!JSON.stringify(upgrade.headers).includes('sk-client-secret'));
+    assert.equal(upgrade.headers['x-user-id'], undefined);
+    assert.equal((backend.received[0].session as { model: string }).model, 'gpt-realtime');
+
+    const [row, ...more] = await usageRows(1);
+    assert.equal(more.length, 0);
+    assert.equal(row.operation, 'realtime');
+    assert.equal(row.requested, 'voice');
+    assert.equal(row.served, 'gpt-realtime');
+    assert.equal(row.input, 1000);
+    assert.equal(row.output, 500);
+    assert.ok(Math.abs(row.cost - USAGE_DOLLARS) < 1e-12, `${row.cost} != ${USAGE_DOLLARS}`);
+
+    const metrics = await (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
+    assert.ok(
+      metricSum(metrics, 'ai_gateway_realtime_sessions_total', { outcome: 'client_closed' }) >= 1,
+    );
+    assert.ok(
+      metricSum(metrics, 'ai_gateway_realtime_frames_total', { direction: 'backend_to_client' }) >=
+        6,
+    );
+    assert.ok(
+      metricSum(metrics, 'ai_gateway_realtime_bytes_total', { direction: 'client_to_backend' }) > 0,
+    );
+    assert.ok(!metrics.includes('sk-backend-openai') && !metrics.includes('sk-client-secret'));
+    assert.ok(!gateway.output().includes('sk-backend-openai'));
+    assert.ok(!gateway.output().includes('sk-client-secret'));
+  });
+
+  it('takes a browser key subprotocol without passing it on, and reaches Azure OpenAI with api-key', async () => {
+    const client = await connect(`${wsBase}/realtime?model=azure-voice`, { 'x-user-id': user }, [
+      'realtime',
+      'openai-insecure-api-key.sk-browser-secret',
+    ]);
+    assert.equal(client.socket.protocol, 'realtime');
+    const created = await client.next('session.created');
+    assert.equal((created.session as { model: string }).model, 'azure-voice');
+    client.socket.close();
+    await client.closed;
+    const [upgrade] = backend.upgrades;
+    assert.equal(upgrade.url, '/openai/v1/realtime?model=rt-deployment');
+    assert.equal(upgrade.headers['api-key'], 'azure-backend-key');
+    assert.equal(upgrade.headers.authorization, undefined);
+    assert.ok(!JSON.stringify(upgrade.headers).includes('sk-browser-secret'));
+  });
+
+  it('refuses an unknown model, a chain without realtime and a plain GET as chat would, before any upgrade', async () => {
+    const unknown = await refusal(`${wsBase}/v1/realtime?model=nope`, headers());
+    assert.equal(unknown.status, 404);
+    assert.equal(unknown.body.error.code, 'model_not_found');
+
+    const chatOnly = await refusal(`${wsBase}/v1/realtime?model=claude-sonnet-4-5`, headers());
+    assert.equal(chatOnly.status, 400);
+    assert.equal(chatOnly.body.error.param, 'model');
+    assert.match(String(chatOnly.body.error.message), /claude-sonnet-4-5.*realtime/);
+
+    const noModel = await refusal(`${wsBase}/v1/realtime`, headers());
+    assert.equal(noModel.status, 400);
+    assert.equal(noModel.body.error.param, 'model');
+
+    const plain = await fetch(`${gateway.baseUrl}/v1/realtime?model=voice`, { headers: headers() });
+    assert.equal(plain.status, 400);
+    assert.equal(
+      ((await plain.json()) as { error: { type: string } }).error.type,
+      'invalid_request_error',
+    );
+    assert.equal(backend.upgrades.length, 0);
+  });
+
+  it('passes a backend’s refusal on as an HTTP error, and tells the client when the backend closes', async () => {
+    backend.refuseWith = 500;
+    const refused = await refusal(`${wsBase}/v1/realtime?model=voice`, headers());
+    assert.equal(refused.status, 502);
+    assert.equal(refused.body.error.type, 'upstream_error');
+
+    backend.refuseWith = undefined;
+    const client = await connect(`${wsBase}/v1/realtime?model=voice`, headers());
+    await client.next('session.created');
+    client.socket.send('not json at all {');
+    client.socket.send(Buffer.from([0, 1, 2, 3]));
+    const bad = await client.next('error');
+    assert.equal((bad.error as { code: string }).code, 'bad', 'garbage is relayed as it came');
+    assert.equal((await client.next('test.binary')).bytes, 4);
+    client.socket.send(JSON.stringify({ type: 'test.close' }));
+    const error = await client.next('error');
+    assert.equal((error.error as { code: string }).code, 'upstream_closed');
+    const { code } = await client.closed;
+    assert.equal(code, 1011);
+    // Still serving.
+    const again = await connect(`${wsBase}/v1/realtime?model=voice`, headers());
+    await again.next('session.created');
+    again.socket.close();
+  });
+
+  it('ends a session once its caller’s budget is spent, and refuses the next before the upgrade', async () => {
+    backend.usage = { ...USAGE, input_tokens: 4000, output_tokens: 3000, total_tokens: 7000 };
+    const client = await connect(`${wsBase}/v1/realtime?model=voice`, headers());
+    await client.next('session.created');
+    client.socket.send(JSON.stringify({ type: 'response.create' }));
+    await client.next('response.done');
+    const error = await client.next('error');
+    assert.equal((error.error as { type: string }).type, 'invalid_request_error');
+    assert.equal((error.error as { code: string }).code, 'budget_exceeded');
+    assert.equal((await client.closed).code, 1008);
+
+    const refused = await refusal(`${wsBase}/v1/realtime?model=voice`, headers());
+    assert.equal(refused.status, 429);
+    assert.equal(refused.body.error.code, 'budget_exceeded');
+    assert.ok(refused.headers['retry-after']);
+    assert.equal(backend.upgrades.length, 1, 'no backend call for the refused session');
+  });
+});

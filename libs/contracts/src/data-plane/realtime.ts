@@ -1,0 +1,160 @@
+// OpenAI's Realtime API (a WebSocket of JSON events) on the data plane: the ports each
+// role implements to open a session on a backend, and the pure event rules every role
+// shares (the model's name, the usage of `response.done`). No WebSocket library here.
+
+import type {
+  GatewayRequest,
+  JsonObject,
+  ServedBy,
+  TokenUsage,
+  UpstreamTarget,
+} from './data-plane.types';
+
+/** One WebSocket frame: a text frame as a string (a JSON event), a binary one as bytes. */
+export type RealtimeFrame = string | Uint8Array;
+
+/** What a session hears from its backend, after each role on the way had its look. */
+export interface RealtimeListener {
+  frame(frame: RealtimeFrame): void;
+  /** The backend's socket closed (`code` as the backend sent it, 1006 if it dropped). */
+  closed(code: number, reason: string): void;
+}
+
+/** An open session on a backend. */
+export interface RealtimeConnection {
+  readonly servedBy: ServedBy;
+  /** Sends a client frame to the backend. */
+  send(frame: RealtimeFrame): void;
+  /** Ends the session; the listener hears `closed` once the backend's socket is gone. */
+  close(code?: number, reason?: string): void;
+}
+
+/** One attempt at opening a session on one backend (the provider side). */
+export interface RealtimeCall {
+  readonly request: GatewayRequest;
+  readonly target: UpstreamTarget;
+  readonly listener: RealtimeListener;
+  readonly signal: AbortSignal;
+}
+
+/** The router's side: picks the backend. Absent where a role cannot carry sessions. */
+export interface RealtimeRouter {
+  connectRealtime(
+    request: GatewayRequest,
+    listener: RealtimeListener,
+    signal: AbortSignal,
+  ): Promise<RealtimeConnection>;
+}
+
+/** The provider side: credentials, the upstream socket, metering. */
+export interface RealtimeProvider {
+  connectRealtime(call: RealtimeCall): Promise<RealtimeConnection>;
+}
+
+/** Whether a port can carry Realtime sessions. */
+export function carriesRealtime<T extends object>(port: T): port is T & RealtimeRouter {
+  return typeof (port as Partial<RealtimeRouter>).connectRealtime === 'function';
+}
+
+/** Whether a provider port can open Realtime sessions. */
+export function opensRealtime<T extends object>(port: T): port is T & RealtimeProvider {
+  return typeof (port as Partial<RealtimeProvider>).connectRealtime === 'function';
+}
+
+/**
+ * A text frame that may need a look: only session events carry the model, only
+ * `response.done` the usage. Audio frames (base64: no `.`) never match, so they pass
+ * without being parsed.
+ */
+function mayConcern(frame: RealtimeFrame, marker: string): frame is string {
+  return typeof frame === 'string' && frame.includes(marker);
+}
+
+/** The event of a text frame, or undefined for anything that is not a JSON object. */
+export function realtimeEvent(frame: RealtimeFrame): JsonObject | undefined {
+  if (typeof frame !== 'string') return undefined;
+  try {
+    const parsed: unknown = JSON.parse(frame);
+    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)
+      ? (parsed as JsonObject)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The frame with `session.model` set to `model` in `session.*` events (as
+ * `modelNameOverride` renames a chat answer's `model`): the client's name on the way to
+ * it, the backend's on the way up (a session runs the model it was admitted for, whatever
+ * a `session.update` names). Every other frame is returned as it came, byte for byte.
+ */
+export function renameRealtimeModel(frame: RealtimeFrame, model: string): RealtimeFrame {
+  if (!mayConcern(frame, 'session.')) return frame;
+  const event = realtimeEvent(frame);
+  if (typeof event?.type !== 'string' || !event.type.startsWith('session.')) return frame;
+  const session = event.session;
+  if (session === null || typeof session !== 'object' || Array.isArray(session)) return frame;
+  const current = (session as JsonObject).model;
+  if (current === undefined || current === model) return frame;
+  return JSON.stringify({ ...event, session: { ...session, model } });
+}
+
+/** The `response.done` event of a frame, if it is one. */
+export function responseDone(frame: RealtimeFrame): JsonObject | undefined {
+  if (!mayConcern(frame, 'response.done')) return undefined;
+  const event = realtimeEvent(frame);
+  return event?.type === 'response.done' ? event : undefined;
+}
+
+function count(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.floor(value) : 0;
+}
+
+function details(value: unknown): JsonObject {
+  return value !== null && typeof value === 'object' ? (value as JsonObject) : {};
+}
+
+/**
+ * The usage of one `response.done` (`response.usage`: input and output tokens, with
+ * `input_token_details` {text, audio, image, cached tokens and `cached_tokens_details`}
+ * and `output_token_details` {text, audio}), or undefined when it reports none (a
+ * response cancelled before it began). Audio input is counted without its cached part,
+ * which is billed at the cache price with the rest of the cached input.
+ */
+export function realtimeUsage(event: JsonObject): TokenUsage | undefined {
+  const usage = details(details(event.response).usage);
+  if (usage.input_tokens === undefined && usage.output_tokens === undefined) return undefined;
+  const inputTokens = count(usage.input_tokens);
+  const outputTokens = count(usage.output_tokens);
+  const input = details(usage.input_token_details);
+  const output = details(usage.output_token_details);
+  const cachedInputTokens = Math.min(count(input.cached_tokens), inputTokens);
+  const cached = details(input.cached_tokens_details);
+  const audioInput = Math.max(0, count(input.audio_tokens) - count(cached.audio_tokens));
+  const imageInput = Math.max(0, count(input.image_tokens) - count(cached.image_tokens));
+  const audioOutput = Math.min(count(output.audio_tokens), outputTokens);
+  return {
+    inputTokens,
+    outputTokens,
+    cachedInputTokens,
+    ...(audioInput > 0 ? { audioInputTokens: audioInput } : {}),
+    ...(imageInput > 0 ? { imageInputTokens: imageInput } : {}),
+    ...(audioOutput > 0 ? { audioOutputTokens: audioOutput } : {}),
+    source: 'reported',
+  };
+}
+
+/** An `error` event of the Realtime API, as the gateway sends one before it closes. */
+export function realtimeErrorEvent(
+  type: string,
+  code: string,
+  message: string,
+  param: string | null = null,
+): string {
+  return JSON.stringify({
+    type: 'error',
+    event_id: `event_gw_${Date.now().toString(36)}`,
+    error: { type, code, message, param, event_id: null },
+  });
+}

@@ -1,0 +1,148 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type GatewayRequest,
+  type RealtimeRouter,
+} from '@aigw/contracts/data-plane';
+import type { Admission, BudgetAdmission } from '../admission/budget-admission';
+import { toDataPlaneError } from '../http/openai-errors';
+import type { IngressPipeline } from '../ingress-pipeline';
+import {
+  chosenProtocol,
+  identityHeaders,
+  REALTIME_NOT_SERVED,
+  REALTIME_PATHS,
+  refuseUpgrade,
+  requestedModel,
+  writeRefusal,
+} from './realtime-handshake';
+import { RealtimeSession } from './realtime-session';
+import { NOOP_REALTIME_OBSERVER, type RealtimeObserver } from './realtime-telemetry';
+
+/** The largest frame a client may send (a second of 24 kHz PCM is 64 KiB as base64). */
+const MAX_CLIENT_FRAME_BYTES = 16 * 1024 * 1024;
+
+/** What the edge needs to serve Realtime sessions; absent, they are answered 501. */
+export interface RealtimeEdgeOptions {
+  readonly router: RealtimeRouter;
+  readonly observer?: RealtimeObserver;
+}
+
+export const REALTIME_EDGE = Symbol('REALTIME_EDGE');
+
+/**
+ * OpenAI's Realtime API at `/v1/realtime?model=` (and `/realtime`): the upgrade request
+ * is identified, checked against the tier and admitted against budgets as a chat request
+ * is, and answered with the same HTTP errors before anything is upgraded; the router then
+ * opens the session on a backend, and only once the backend accepted it is the client's
+ * socket upgraded.
+ */
+export class RealtimeEdge {
+  private readonly server = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    maxPayload: MAX_CLIENT_FRAME_BYTES,
+    handleProtocols: (offered) => chosenProtocol(offered),
+  });
+
+  constructor(
+    private readonly pipeline: IngressPipeline,
+    private readonly options?: RealtimeEdgeOptions,
+    private readonly admission?: BudgetAdmission,
+  ) {}
+
+  private get observer(): RealtimeObserver {
+    return this.options?.observer ?? NOOP_REALTIME_OBSERVER;
+  }
+
+  /** The HTTP server's `upgrade` event: every upgrade request comes here. */
+  upgrade(http: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => undefined); // a client gone mid-handshake is no crash
+    const url = new URL(http.url ?? '/', 'http://gateway');
+    if (!REALTIME_PATHS.has(url.pathname)) {
+      refuseUpgrade(socket, new DataPlaneError(DataPlaneErrorCode.UnknownUrl, 'Unknown endpoint'));
+      return;
+    }
+    if (!this.options) {
+      writeRefusal(socket, 501, REALTIME_NOT_SERVED);
+      return;
+    }
+    // Checked before a backend is called: an upgrade that would fail after it leaves nothing open.
+    if (
+      http.method !== 'GET' ||
+      http.headers.upgrade?.toLowerCase() !== 'websocket' ||
+      !http.headers['sec-websocket-key']
+    ) {
+      refuseUpgrade(
+        socket,
+        new DataPlaneError(
+          DataPlaneErrorCode.InvalidRequest,
+          'A realtime session is a WebSocket: send GET with Upgrade: websocket',
+        ),
+      );
+      return;
+    }
+    void this.open(this.options.router, http, socket, head, url);
+  }
+
+  private async open(
+    router: RealtimeRouter,
+    http: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    url: URL,
+  ): Promise<void> {
+    const requestId = randomUUID();
+    const fields: Record<string, string | undefined> = { requestId };
+    const abort = new AbortController();
+    const gone = () => abort.abort(new Error('client disconnected'));
+    socket.once('close', gone);
+    let admission: Admission | undefined;
+    let upstream = false;
+    try {
+      const model = requestedModel(url);
+      let request: GatewayRequest = await this.pipeline.prepare(
+        'realtime',
+        { model },
+        identityHeaders(http.headers),
+        requestId,
+      );
+      Object.assign(fields, { model, user: request.caller.userKey });
+      if (this.admission) {
+        admission = await this.admission.admit(request);
+        request = { ...request, reservationId: admission.reservationId };
+      }
+      const admitted = request;
+      const session = new RealtimeSession({
+        observer: this.observer,
+        fields,
+        spentLimit: this.admission && (() => this.admission!.spentLimit(admitted)),
+        finished: (billed) => {
+          // No response reported usage: nothing will settle the hold.
+          if (!billed && admission) void this.admission?.release(admission).catch(() => undefined);
+        },
+      });
+      upstream = true;
+      const connection = await router.connectRealtime(request, session.listener, abort.signal);
+      fields.backend = connection.servedBy.backend;
+      socket.off('close', gone);
+      if (abort.signal.aborted || !socket.writable) {
+        connection.close(1001);
+        if (admission) void this.admission?.release(admission).catch(() => undefined);
+        return;
+      }
+      this.server.handleUpgrade(http, socket, head, (client) => session.attach(client, connection));
+    } catch (error) {
+      socket.off('close', gone);
+      if (admission) void this.admission?.release(admission).catch(() => undefined);
+      const refusal = toDataPlaneError(error);
+      this.observer.refused(refusal, upstream, fields);
+      if (!abort.signal.aborted) refuseUpgrade(socket, refusal, requestId);
+      else socket.destroy();
+    }
+  }
+}

@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { chosenProtocol, identityHeaders, offeredProtocols } from './realtime-handshake';
+
+describe('realtime handshake', () => {
+  it('identifies a browser by its key subprotocol, and drops the header that holds it', () => {
+    const headers = identityHeaders({
+      'x-user-id': 'u1',
+      'sec-websocket-protocol':
+        'realtime, openai-insecure-api-key.sk-browser, openai-beta.realtime-v1',
+    });
+    assert.deepEqual(headers, { 'x-user-id': 'u1', authorization: 'Bearer sk-browser' });
+  });
+
+  it('an Authorization header wins over the subprotocol key', () => {
+    const headers = identityHeaders({
+      authorization: 'Bearer sk-header',
+      'sec-websocket-protocol': 'openai-insecure-api-key.sk-browser',
+    });
+    assert.deepEqual(headers, { authorization: 'Bearer sk-header' });
+  });
+
+  it('answers realtime when offered, else the first protocol that is no key, never a key', () => {
+    assert.equal(
+      chosenProtocol(offeredProtocols({ 'sec-websocket-protocol': 'a, realtime' })),
+      'realtime',
+    );
+    assert.equal(
+      chosenProtocol(['openai-insecure-api-key.sk', 'openai-beta.realtime-v1']),
+      'openai-beta.realtime-v1',
+    );
+    assert.equal(chosenProtocol(['openai-insecure-api-key.sk']), false);
+    assert.equal(chosenProtocol([]), false);
+  });
+});

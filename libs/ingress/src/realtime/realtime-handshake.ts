@@ -1,0 +1,103 @@
+import { STATUS_CODES, type IncomingHttpHeaders } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+
+/** Browsers cannot set headers on a WebSocket: OpenAI takes the key as a subprotocol. */
+export const KEY_PROTOCOL_PREFIX = 'openai-insecure-api-key.';
+
+/** The paths of a Realtime session, with and without `/v1`, as every endpoint is served. */
+export const REALTIME_PATHS: ReadonlySet<string> = new Set(['/v1/realtime', '/realtime']);
+
+/** The subprotocols a client offered (`Sec-WebSocket-Protocol`), in order. */
+export function offeredProtocols(headers: IncomingHttpHeaders): string[] {
+  const value = headers['sec-websocket-protocol'];
+  if (typeof value !== 'string') return [];
+  return value
+    .split(',')
+    .map((protocol) => protocol.trim())
+    .filter((protocol) => protocol.length > 0);
+}
+
+/**
+ * The headers the caller is identified by: as sent, with a browser's key subprotocol
+ * (`openai-insecure-api-key.<key>`) as `Authorization: Bearer <key>` when no
+ * Authorization came, and without the subprotocol header itself (it may hold that key).
+ */
+export function identityHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const { 'sec-websocket-protocol': _protocols, ...rest } = headers;
+  if (rest.authorization !== undefined) return rest;
+  const key = offeredProtocols(headers).find((p) => p.startsWith(KEY_PROTOCOL_PREFIX));
+  const token = key?.slice(KEY_PROTOCOL_PREFIX.length);
+  return token ? { ...rest, authorization: `Bearer ${token}` } : rest;
+}
+
+/**
+ * The subprotocol the gateway answers with: `realtime` when offered, else the first one
+ * that is not a key; never a key (a browser fails the socket when one was offered and
+ * none is chosen, so one is chosen whenever possible).
+ */
+export function chosenProtocol(offered: Iterable<string>): string | false {
+  const safe = [...offered].filter((p) => !p.startsWith(KEY_PROTOCOL_PREFIX));
+  return safe.includes('realtime') ? 'realtime' : (safe[0] ?? false);
+}
+
+/** The model a session asks for (`?model=`), or a 400 naming `model`. */
+export function requestedModel(url: URL): string {
+  const model = url.searchParams.get('model');
+  if (!model) {
+    throw new DataPlaneError(
+      DataPlaneErrorCode.InvalidRequest,
+      "'model' is required: connect to /v1/realtime?model=<model>",
+      { param: 'model' },
+    );
+  }
+  return model;
+}
+
+/**
+ * Answers an upgrade request with an HTTP error in OpenAI's shape, as a chat request
+ * would get it, and closes the connection: nothing was upgraded.
+ */
+export function refuseUpgrade(socket: Duplex, error: DataPlaneError, requestId?: string): void {
+  writeRefusal(socket, error.httpStatus, error.toOpenAiBody(), {
+    ...error.headers,
+    ...(error.retryAfterMs === undefined
+      ? {}
+      : { 'retry-after': String(Math.ceil(error.retryAfterMs / 1000)) }),
+    ...(requestId === undefined ? {} : { 'x-request-id': requestId }),
+  });
+}
+
+/** An HTTP answer written on the raw socket of an upgrade request, then the socket closed. */
+export function writeRefusal(
+  socket: Duplex,
+  status: number,
+  body: unknown,
+  headers: Readonly<Record<string, string>> = {},
+): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const text = JSON.stringify(body);
+  const lines = [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}`,
+    'content-type: application/json; charset=utf-8',
+    `content-length: ${Buffer.byteLength(text)}`,
+    'connection: close',
+    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+  ];
+  socket.end(`${lines.join('\r\n')}\r\n\r\n${text}`);
+}
+
+/** The split ingress's answer: its router hop carries HTTP only, no WebSocket. */
+export const REALTIME_NOT_SERVED = {
+  error: {
+    message:
+      'Realtime sessions (/v1/realtime) are served by the all-in-one gateway only; this ' +
+      'deployment (ingress, router and provider-adapter apart) does not carry WebSockets yet',
+    type: 'invalid_request_error',
+    code: 'realtime_not_served',
+    param: null,
+  },
+} as const;

@@ -1,0 +1,150 @@
+import WebSocket from 'ws';
+import {
+  realtimeErrorEvent,
+  realtimeUsage,
+  responseDone,
+  type DataPlaneError,
+  type RealtimeConnection,
+  type RealtimeFrame,
+  type RealtimeListener,
+} from '@aigw/contracts/data-plane';
+import type { RealtimeLogFields, RealtimeObserver, RealtimeOutcome } from './realtime-telemetry';
+
+/** How often an open session looks whether its caller's budget was spent meanwhile. */
+export const BUDGET_CHECK_INTERVAL_MS = 250;
+
+export interface RealtimeSessionOptions {
+  readonly observer: RealtimeObserver;
+  readonly fields: RealtimeLogFields;
+  /** The refusal of a spent limit of the caller, if one is spent now (local, no network). */
+  readonly spentLimit?: () => DataPlaneError | undefined;
+  /** Told once the session is over; `billed` when a response reported usage. */
+  readonly finished?: (billed: boolean) => void;
+  readonly checkIntervalMs?: number;
+}
+
+function sizeOf(frame: RealtimeFrame): number {
+  return typeof frame === 'string' ? Buffer.byteLength(frame) : frame.byteLength;
+}
+
+/** A ws message as a frame: text as a string, binary as bytes. */
+function asFrame(data: WebSocket.RawData, binary: boolean): RealtimeFrame {
+  const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer);
+  return binary ? bytes : bytes.toString('utf8');
+}
+
+/**
+ * One Realtime session: the client's socket and the backend's, frames relayed both ways
+ * as they are (the roles before it renamed the model and metered the responses). The
+ * backend's first frames may come before the client's upgrade is done: they wait for it.
+ * Either side closing closes the other; the client hears why in an `error` event first
+ * when the backend went, or when its caller's budget is spent mid-session.
+ */
+export class RealtimeSession {
+  private client?: WebSocket;
+  private connection?: RealtimeConnection;
+  private readonly waiting: RealtimeFrame[] = [];
+  private upstreamGone?: { code: number; reason: string };
+  private outcome?: RealtimeOutcome;
+  private billed = false;
+  private timer?: NodeJS.Timeout;
+
+  constructor(private readonly options: RealtimeSessionOptions) {}
+
+  /** What the backend sends: for the client. */
+  readonly listener: RealtimeListener = {
+    frame: (frame) => {
+      if (!this.billed) {
+        const done = responseDone(frame);
+        if (done && realtimeUsage(done)) this.billed = true;
+      }
+      if (!this.client) {
+        this.waiting.push(frame);
+        return;
+      }
+      this.toClient(frame);
+    },
+    closed: (code, reason) => {
+      if (!this.client) {
+        this.upstreamGone = { code, reason };
+        return;
+      }
+      this.onUpstreamClosed(code);
+    },
+  };
+
+  /** The upgrade is done: relay from now on. */
+  attach(client: WebSocket, connection: RealtimeConnection): void {
+    this.client = client;
+    this.connection = connection;
+    this.options.observer.opened(this.options.fields);
+    client.on('error', () => undefined); // a bad frame closes it (1007, 1009): `close` follows
+    client.on('message', (data, binary) => this.fromClient(asFrame(data, binary)));
+    client.once('close', () => this.end('client_closed'));
+    for (const frame of this.waiting.splice(0)) this.toClient(frame);
+    if (this.upstreamGone) return this.onUpstreamClosed(this.upstreamGone.code);
+    if (this.options.spentLimit) {
+      this.timer = setInterval(
+        () => this.checkBudget(),
+        this.options.checkIntervalMs ?? BUDGET_CHECK_INTERVAL_MS,
+      );
+      this.timer.unref();
+    }
+  }
+
+  private fromClient(frame: RealtimeFrame): void {
+    if (this.outcome || this.checkBudget()) return;
+    this.options.observer.frame('client_to_backend', sizeOf(frame));
+    this.connection!.send(frame);
+  }
+
+  private toClient(frame: RealtimeFrame): void {
+    const client = this.client!;
+    if (client.readyState !== WebSocket.OPEN) return;
+    this.options.observer.frame('backend_to_client', sizeOf(frame));
+    client.send(frame);
+  }
+
+  /** Ends the session when the caller's budget is spent; true when it did. */
+  private checkBudget(): boolean {
+    const refusal = this.options.spentLimit?.();
+    if (!refusal) return false;
+    const body = refusal.toOpenAiBody().error;
+    this.sendError('invalid_request_error', 'budget_exceeded', body.message);
+    this.end('budget_exceeded', 1008, 'budget exceeded');
+    return true;
+  }
+
+  private onUpstreamClosed(code: number): void {
+    if (this.outcome) return this.end(this.outcome);
+    this.sendError(
+      'server_error',
+      'upstream_closed',
+      `the backend closed the realtime session (WebSocket code ${code})`,
+    );
+    this.end('upstream_closed', code === 1000 ? 1000 : 1011, 'backend closed the session');
+  }
+
+  private sendError(type: string, code: string, message: string): void {
+    if (this.client?.readyState === WebSocket.OPEN) {
+      this.client.send(realtimeErrorEvent(type, code, message));
+    }
+  }
+
+  /** Closes both sockets once; the first reason is the outcome. */
+  private end(outcome: RealtimeOutcome, code = 1000, reason = ''): void {
+    if (this.outcome) return;
+    this.outcome = outcome;
+    clearInterval(this.timer);
+    this.connection?.close(1000);
+    const client = this.client;
+    if (
+      client &&
+      (client.readyState === WebSocket.OPEN || client.readyState === WebSocket.CONNECTING)
+    ) {
+      client.close(code, reason);
+    }
+    this.options.observer.ended(outcome, this.options.fields);
+    this.options.finished?.(this.billed);
+  }
+}

@@ -1,0 +1,66 @@
+import type { DataPlaneError } from '@aigw/contracts/data-plane';
+import type { MetricsRegistry } from '@aigw/observability';
+
+/** How a Realtime session ended (the `outcome` of `ai_gateway_realtime_sessions_total`). */
+export type RealtimeOutcome =
+  | 'refused'
+  | 'upstream_refused'
+  | 'client_closed'
+  | 'upstream_closed'
+  | 'budget_exceeded'
+  | 'error';
+
+export type RealtimeDirection = 'client_to_backend' | 'backend_to_client';
+
+/** Facts of a session, never its content: ids, names, codes and counts. */
+export type RealtimeLogFields = Readonly<Record<string, string | number | undefined>>;
+
+/** What the edge reports of Realtime sessions. */
+export interface RealtimeObserver {
+  opened(fields: RealtimeLogFields): void;
+  ended(outcome: RealtimeOutcome, fields: RealtimeLogFields): void;
+  /** Refused before the upgrade (`upstream` when the backend refused it). */
+  refused(error: DataPlaneError, upstream: boolean, fields: RealtimeLogFields): void;
+  frame(direction: RealtimeDirection, bytes: number): void;
+}
+
+interface SessionLogger {
+  info(message: string, fields?: object): void;
+  warn(message: string, fields?: object): void;
+}
+
+/** The metrics of every session, and a log line as each opens, ends or is refused. */
+export function realtimeTelemetry(
+  metrics: MetricsRegistry,
+  logger?: SessionLogger,
+): RealtimeObserver {
+  return {
+    opened: (fields) => {
+      metrics.trackRealtimeSession(1);
+      logger?.info('realtime session opened', fields);
+    },
+    ended: (outcome, fields) => {
+      metrics.trackRealtimeSession(-1);
+      metrics.recordRealtimeSession(outcome);
+      logger?.info('realtime session ended', { ...fields, outcome });
+    },
+    refused: (error, upstream, fields) => {
+      metrics.recordRealtimeSession(upstream ? 'upstream_refused' : 'refused');
+      // The message only: it names models and limits, never a key or a prompt.
+      logger?.warn('realtime session refused', {
+        ...fields,
+        status: error.httpStatus,
+        code: error.code,
+        reason: error.message,
+      });
+    },
+    frame: (direction, bytes) => metrics.recordRealtimeFrame(direction, bytes),
+  };
+}
+
+export const NOOP_REALTIME_OBSERVER: RealtimeObserver = {
+  opened: () => undefined,
+  ended: () => undefined,
+  refused: () => undefined,
+  frame: () => undefined,
+};

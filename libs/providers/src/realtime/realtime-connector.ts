@@ -1,0 +1,129 @@
+import WebSocket from 'ws';
+import {
+  codeForStatus,
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type RealtimeCall,
+  type RealtimeConnection,
+  type RealtimeFrame,
+  type RealtimeProvider,
+} from '@aigw/contracts/data-plane';
+import { REALTIME_PROVIDERS, realtimeUrl } from './realtime-url';
+
+/** The close codes a peer may send (RFC 6455 7.4): others are replaced by 1011. */
+export function sendableCloseCode(code: number | undefined): number {
+  if (code === undefined) return 1000;
+  const valid =
+    (code >= 1000 && code <= 1003) ||
+    (code >= 1007 && code <= 1014) ||
+    (code >= 3000 && code <= 4999);
+  return valid ? code : 1011;
+}
+
+/** A close reason fits a close frame in 123 bytes; cut it short before that. */
+export function sendableCloseReason(reason: string | undefined): string {
+  if (!reason) return '';
+  let cut = reason.slice(0, 120);
+  while (Buffer.byteLength(cut) > 123) cut = cut.slice(0, -1);
+  return cut;
+}
+
+/**
+ * Opens a Realtime session on an OpenAI or Azure OpenAI backend, with the backend's own
+ * credential (the client's never travels here), and relays its frames to the listener.
+ * Resolves once the backend accepted the upgrade; a refusal is a DataPlaneError of the
+ * backend's status (401 and 403 fail over as the gateway's own trouble, as for calls).
+ */
+export class RealtimeConnector implements RealtimeProvider {
+  connectRealtime(call: RealtimeCall): Promise<RealtimeConnection> {
+    const { target, listener, signal } = call;
+    if (!REALTIME_PROVIDERS.has(target.provider)) {
+      return Promise.reject(
+        new DataPlaneError(
+          DataPlaneErrorCode.InvalidRequest,
+          `provider "${target.provider}" has no Realtime API`,
+          { param: 'model' },
+        ),
+      );
+    }
+    const headers: Record<string, string> = {};
+    const credential = target.credential;
+    if (credential) {
+      headers[credential.headerName] = credential.headerPrefix + credential.apiKey.reveal();
+    }
+    const backend = target.backendName;
+    const socket = new WebSocket(realtimeUrl(target), {
+      headers,
+      handshakeTimeout: target.firstByteTimeoutMs,
+      perMessageDeflate: false,
+      followRedirects: false,
+    });
+    const servedBy = { backend, provider: target.provider, model: target.model };
+    return new Promise<RealtimeConnection>((resolve, reject) => {
+      let opened = false;
+      const fail = (error: DataPlaneError) => {
+        if (opened) return;
+        signal.removeEventListener('abort', abort);
+        socket.removeAllListeners();
+        socket.on('error', () => undefined);
+        socket.terminate();
+        reject(error);
+      };
+      const abort = () =>
+        fail(new DataPlaneError(DataPlaneErrorCode.Internal, 'the client disconnected'));
+      if (signal.aborted) return abort();
+      signal.addEventListener('abort', abort, { once: true });
+      socket.once('unexpected-response', (_request, response) => {
+        const status = response.statusCode ?? 502;
+        response.resume();
+        const retryAfter = Number(response.headers['retry-after']);
+        fail(
+          new DataPlaneError(
+            codeForStatus(status),
+            `backend "${backend}" refused the realtime session (HTTP ${status})`,
+            {
+              upstreamStatus: status,
+              ...(Number.isFinite(retryAfter) && retryAfter > 0
+                ? { retryAfterMs: retryAfter * 1000 }
+                : {}),
+            },
+          ),
+        );
+      });
+      socket.on('error', (error) => {
+        const timedOut = /timed out/i.test(error.message);
+        fail(
+          new DataPlaneError(
+            timedOut ? DataPlaneErrorCode.UpstreamTimeout : DataPlaneErrorCode.UpstreamError,
+            `backend "${backend}" could not be reached for a realtime session` +
+              (timedOut ? ' in time' : ''),
+            { cause: error },
+          ),
+        );
+      });
+      socket.once('open', () => {
+        opened = true;
+        signal.removeEventListener('abort', abort);
+        socket.on('message', (data, binary) => {
+          const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer);
+          listener.frame(binary ? bytes : bytes.toString('utf8'));
+        });
+        socket.once('close', (code, reason) => listener.closed(code, reason.toString('utf8')));
+        resolve({
+          servedBy,
+          send: (frame: RealtimeFrame) => {
+            if (socket.readyState === WebSocket.OPEN) socket.send(frame);
+          },
+          close: (code?: number, reason?: string) => {
+            if (
+              socket.readyState === WebSocket.OPEN ||
+              socket.readyState === WebSocket.CONNECTING
+            ) {
+              socket.close(sendableCloseCode(code), sendableCloseReason(reason));
+            }
+          },
+        });
+      });
+    });
+  }
+}

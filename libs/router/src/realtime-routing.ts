@@ -1,0 +1,126 @@
+import { canonicalProvider, type BackendConfig, type GatewayConfig } from '@aigw/config';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  renameRealtimeModel,
+  type GatewayRequest,
+  type RealtimeConnection,
+  type RealtimeListener,
+  type RealtimeProvider,
+  type RealtimeRouter,
+  type UpstreamTarget,
+} from '@aigw/contracts/data-plane';
+import { isUnresolved, planBackendChain, type ChainLink } from './domain/backend-chain';
+import type { BackendHealth } from './domain/backend-health';
+
+/** The providers with OpenAI's Realtime WebSocket: OpenAI itself and Azure OpenAI. */
+const REALTIME_PROVIDERS: ReadonlySet<string> = new Set(['openai', 'azure']);
+
+export interface RealtimeRoutingDeps {
+  readonly config: () => GatewayConfig;
+  readonly providers: RealtimeProvider;
+  readonly health?: BackendHealth;
+}
+
+/**
+ * Picks the backend of a Realtime session: the model's chain (a tier's models only) cut
+ * to OpenAI and Azure OpenAI backends with a key, healthy ones first, each tried in turn
+ * while the route's `failover.on` lists the trigger of its refusal. Once open, the
+ * session runs on that backend: its events name the client's model (`session.model`),
+ * and the client's `session.update` the backend's.
+ */
+export class RealtimeRouting implements RealtimeRouter {
+  constructor(private readonly deps: RealtimeRoutingDeps) {}
+
+  async connectRealtime(
+    request: GatewayRequest,
+    listener: RealtimeListener,
+    signal: AbortSignal,
+  ): Promise<RealtimeConnection> {
+    const chain = planBackendChain(
+      this.deps.config(),
+      request.requestedModel,
+      request.allowedModels,
+    );
+    const links = chain.links.filter(
+      (link): link is ChainLink =>
+        !isUnresolved(link) &&
+        REALTIME_PROVIDERS.has(canonicalProvider(link.backend.provider) ?? ''),
+    );
+    if (links.length === 0) {
+      throw new DataPlaneError(
+        DataPlaneErrorCode.InvalidRequest,
+        `no backend of "${request.requestedModel}" serves realtime sessions: route it to an ` +
+          'OpenAI or Azure OpenAI backend of a realtime model',
+        { param: 'model' },
+      );
+    }
+    const usable = links.filter((link) => hasKey(link.backend));
+    if (usable.length === 0) {
+      throw new DataPlaneError(
+        DataPlaneErrorCode.NoBackendAvailable,
+        `no realtime backend for "${request.requestedModel}" has credentials configured`,
+      );
+    }
+    const health = this.deps.health;
+    const ordered = health
+      ? [
+          ...usable.filter((link) => !health.isOutOfRotation(link.backend.name)),
+          ...usable.filter((link) => health.isOutOfRotation(link.backend.name)),
+        ]
+      : usable;
+    let lastError: unknown;
+    for (const link of ordered) {
+      const target = realtimeTarget(link);
+      const renamed: RealtimeListener = {
+        frame: (frame) => listener.frame(renameRealtimeModel(frame, request.requestedModel)),
+        closed: (code, reason) => listener.closed(code, reason),
+      };
+      try {
+        const connection = await this.deps.providers.connectRealtime({
+          request,
+          target,
+          listener: renamed,
+          signal,
+        });
+        health?.recordSuccess(link.backend.name);
+        return {
+          servedBy: connection.servedBy,
+          send: (frame) => connection.send(renameRealtimeModel(frame, target.model)),
+          close: (code, reason) => connection.close(code, reason),
+        };
+      } catch (error) {
+        if (signal.aborted) throw error;
+        lastError = error;
+        const trigger = error instanceof DataPlaneError ? error.trigger : undefined;
+        if (trigger === undefined || !chain.route.failover.on.includes(trigger)) throw error;
+        const retryAfterMs = error instanceof DataPlaneError ? error.retryAfterMs : undefined;
+        health?.recordFailure(link.backend.name, retryAfterMs, trigger);
+      }
+    }
+    throw lastError;
+  }
+}
+
+/** Callable: its key is loaded here, held by the provider-adapter, or not needed. */
+function hasKey(backend: BackendConfig): boolean {
+  const auth = backend.auth;
+  return auth.kind !== 'apiKey' || auth.apiKey !== undefined || auth.keyHeldElsewhere === true;
+}
+
+function realtimeTarget(link: ChainLink): UpstreamTarget {
+  const { backend } = link;
+  const auth = backend.auth;
+  return {
+    backendName: backend.name,
+    provider: canonicalProvider(backend.provider) ?? backend.provider,
+    model: link.upstreamModel,
+    baseUrl: backend.baseUrl,
+    credential:
+      auth.kind === 'apiKey' && auth.apiKey
+        ? { headerName: auth.headerName, headerPrefix: auth.headerPrefix, apiKey: auth.apiKey }
+        : undefined,
+    requestTimeoutMs: backend.requestTimeoutMs,
+    firstByteTimeoutMs: backend.firstByteTimeoutMs,
+  };
+}
