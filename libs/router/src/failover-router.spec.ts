@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseGatewayConfig, type GatewayConfig } from '@aigw/config';
@@ -11,7 +12,7 @@ import {
   type ProviderPort,
 } from '@aigw/contracts/data-plane';
 import { BackendHealth } from './domain/backend-health';
-import { FailoverRouter, type RouterObserver } from './failover-router';
+import { abortableSleep, FailoverRouter, type RouterObserver } from './failover-router';
 
 function configFrom(yaml: string): GatewayConfig {
   const result = parseGatewayConfig(yaml, { missingSecrets: 'warn', env: {} });
@@ -724,5 +725,20 @@ spec:
       );
       assert.equal(providers.calls.length, 0);
     });
+  });
+});
+
+describe('abortableSleep', () => {
+  it('leaves no abort listener on a signal that outlives the waits (a dedup leader’s)', async () => {
+    const signal = new AbortController().signal;
+    for (let i = 0; i < 20; i++) await abortableSleep(1, signal);
+    assert.equal(getEventListeners(signal, 'abort').length, 0);
+  });
+
+  it('rejects with the abort reason, and the timer no longer runs', async () => {
+    const controller = new AbortController();
+    const waiting = abortableSleep(60_000, controller.signal);
+    controller.abort(new Error('client gone'));
+    await assert.rejects(waiting, /client gone/);
   });
 });
