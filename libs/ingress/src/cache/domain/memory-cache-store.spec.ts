@@ -47,3 +47,29 @@ it('bills reused answers by the configured rule', () => {
   assert.equal(billedUsage(parseReuseBilling('0.5'), usage).outputTokens, 3);
   assert.throws(() => parseReuseBilling('2'), /AI_GATEWAY_REUSE_BILLING/);
 });
+
+it('bills a reused answer its other measures in the same share, not its cache use', () => {
+  const usage = {
+    inputTokens: 10,
+    outputTokens: 0,
+    cachedInputTokens: 4,
+    cacheWriteInputTokens: 3,
+    characters: 2001,
+    searches: 1,
+    images: 3,
+    imageVariant: 'high/1024x1024',
+    audioSeconds: 3,
+    source: 'reported' as const,
+  };
+  assert.deepEqual(billedUsage(parseReuseBilling('0.5'), usage), {
+    inputTokens: 5,
+    outputTokens: 0,
+    cachedInputTokens: 0,
+    characters: 1001,
+    searches: 1,
+    images: 2,
+    imageVariant: 'high/1024x1024',
+    audioSeconds: 1.5,
+    source: 'reported',
+  });
+});

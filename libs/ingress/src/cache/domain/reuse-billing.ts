@@ -33,17 +33,44 @@ export function billsReuse(billing: ReuseBilling): boolean {
   return billing.kind === 'share';
 }
 
+/**
+ * What an answer held besides its input and output tokens, billed in the same share: the
+ * parts of those tokens priced apart, and the measures some models are billed by instead
+ * (a cached rerank's searches, Vertex embeddings' characters, images). Cache reads and
+ * writes are not: the reuse made no provider call to read or write a cache.
+ */
+const SHARED_COUNTS = [
+  'audioInputTokens',
+  'imageInputTokens',
+  'imageOutputTokens',
+  'characters',
+  'images',
+  'searches',
+] as const;
+
 /** The token counts a reused answer bills to its caller. */
 export function billedUsage(billing: ReuseBilling, original: TokenUsage): TokenUsage {
   switch (billing.kind) {
     case 'none':
       return { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, source: original.source };
-    case 'share':
-      return {
-        inputTokens: Math.ceil(original.inputTokens * billing.fraction),
-        outputTokens: Math.ceil(original.outputTokens * billing.fraction),
+    case 'share': {
+      const share = (count: number): number => Math.ceil(count * billing.fraction);
+      const usage: { -readonly [K in keyof TokenUsage]: TokenUsage[K] } = {
+        inputTokens: share(original.inputTokens),
+        outputTokens: share(original.outputTokens),
         cachedInputTokens: 0,
         source: original.source,
       };
+      for (const key of SHARED_COUNTS) {
+        const count = original[key];
+        if (count !== undefined) usage[key] = share(count);
+      }
+      // Seconds of audio are not whole units: shared as they are.
+      if (original.audioSeconds !== undefined) {
+        usage.audioSeconds = original.audioSeconds * billing.fraction;
+      }
+      if (original.imageVariant !== undefined) usage.imageVariant = original.imageVariant;
+      return usage;
+    }
   }
 }
