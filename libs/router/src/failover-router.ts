@@ -161,7 +161,7 @@ export class FailoverRouter implements RouterPort {
         able.filter((link) => isUnresolved(link) || isAuthenticated(link.backend)),
         route.loadBalancing && {
           config: route.loadBalancing,
-          load: (backend) => this.load.of(backend),
+          load: (backend) => this.load.of(backend, request.stream ? 'stream' : 'json'),
         },
       );
       if (usable.length === 0) {

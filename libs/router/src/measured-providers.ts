@@ -25,7 +25,7 @@ export function measuredProviders(providers: ProviderPort, load: BackendLoad): P
         throw error;
       }
       if (answer.kind === 'json') {
-        measured.answered();
+        measured.answered('json');
         measured.ended();
         return answer;
       }
@@ -40,7 +40,7 @@ export function measuredProviders(providers: ProviderPort, load: BackendLoad): P
       signal.addEventListener('abort', ended, { once: true });
       return {
         ...answer,
-        events: measuredEvents(answer, { answered: () => measured.answered(), ended }),
+        events: measuredEvents(answer, { answered: () => measured.answered('stream'), ended }),
       };
     },
   };

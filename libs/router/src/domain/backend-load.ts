@@ -14,18 +14,29 @@ export interface LoadFigures {
   readonly samples: number;
 }
 
+/**
+ * What a latency measures: a JSON answer's whole call, which grows with its length, or a
+ * stream's wait for its first event. They are averaged apart, and a request is ordered by
+ * its own kind's: one long JSON answer must not push a backend behind for streams.
+ */
+export type LatencyKind = 'json' | 'stream';
+
 /** A started call; `answered` and `ended` may each be called any number of times. */
 export interface CallInFlight {
   /** The backend answered (a JSON body, or a stream's first event): measures its latency. */
-  answered(): void;
+  answered(kind?: LatencyKind): void;
   /** The call is over, answered or not: no longer in flight. */
   ended(): void;
 }
 
-interface Figures {
-  inFlight: number;
+interface Average {
   latencyMs?: number;
   samples: number;
+}
+
+interface Figures extends Average {
+  inFlight: number;
+  readonly byKind: Record<LatencyKind, Average>;
 }
 
 /**
@@ -46,15 +57,12 @@ export class BackendLoad {
     let answered = false;
     let ended = false;
     return {
-      answered: () => {
+      answered: (kind: LatencyKind = 'json') => {
         if (answered || ended) return;
         answered = true;
         const sample = Math.max(0, this.now() - startedAt);
-        figures.latencyMs =
-          figures.latencyMs === undefined
-            ? sample
-            : figures.latencyMs + LATENCY_SMOOTHING * (sample - figures.latencyMs);
-        figures.samples++;
+        addSample(figures, sample);
+        addSample(figures.byKind[kind], sample);
       },
       ended: () => {
         if (ended) return;
@@ -64,16 +72,28 @@ export class BackendLoad {
     };
   }
 
-  of(backend: string): LoadFigures {
+  /**
+   * A backend's figures: with `kind`, the latency of that kind of answer only (what the
+   * lowest-latency strategy orders a request by), else of all its answers (the operator's).
+   */
+  of(backend: string, kind?: LatencyKind): LoadFigures {
     const figures = this.figures.get(backend);
-    return figures ? { ...figures } : { inFlight: 0, samples: 0 };
+    if (!figures) return { inFlight: 0, samples: 0 };
+    const { latencyMs, samples } = kind === undefined ? figures : figures.byKind[kind];
+    return latencyMs === undefined
+      ? { inFlight: figures.inFlight, samples }
+      : { inFlight: figures.inFlight, latencyMs, samples };
   }
 
   private entry(backend: string): Figures {
     let figures = this.figures.get(backend);
     if (!figures) {
       if (this.figures.size >= MAX_BACKENDS) this.dropIdle();
-      figures = { inFlight: 0, samples: 0 };
+      figures = {
+        inFlight: 0,
+        samples: 0,
+        byKind: { json: { samples: 0 }, stream: { samples: 0 } },
+      };
       this.figures.set(backend, figures);
     }
     return figures;
@@ -85,4 +105,12 @@ export class BackendLoad {
       if (figures.inFlight === 0) this.figures.delete(name);
     }
   }
+}
+
+function addSample(average: Average, sample: number): void {
+  average.latencyMs =
+    average.latencyMs === undefined
+      ? sample
+      : average.latencyMs + LATENCY_SMOOTHING * (sample - average.latencyMs);
+  average.samples++;
 }

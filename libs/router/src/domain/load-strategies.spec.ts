@@ -69,6 +69,37 @@ describe('BackendLoad', () => {
   });
 });
 
+describe('BackendLoad latency by kind', () => {
+  it('orders streams by first-event latency and JSON by whole-call latency, apart', () => {
+    const clock = new Clock();
+    const load = new BackendLoad(clock.now);
+    const answer = (backend: string, kind: 'json' | 'stream', ms: number) => {
+      const call = load.start(backend);
+      clock.ms += ms;
+      call.answered(kind);
+      call.ended();
+    };
+    // a: long JSON answers, quick to start streaming; b: the other way round.
+    answer('a', 'json', 5000);
+    answer('a', 'stream', 50);
+    answer('b', 'json', 200);
+    answer('b', 'stream', 400);
+    const balancer = new BackendBalancer();
+    const links = [link('a', 0), link('b', 0)];
+    const byKind = (kind: 'json' | 'stream'): Balancing => ({
+      config: LOWEST_LATENCY,
+      load: (name) => load.of(name, kind),
+    });
+    for (let i = 0; i < 4; i++) {
+      assert.deepEqual(names(balancer.order(links, byKind('stream'))), ['a', 'b']);
+      assert.deepEqual(names(balancer.order(links, byKind('json'))), ['b', 'a']);
+    }
+    assert.deepEqual(load.of('a', 'stream'), { inFlight: 0, latencyMs: 50, samples: 1 });
+    // The operator's figure averages both kinds.
+    assert.equal(load.of('a').samples, 2);
+  });
+});
+
 describe('BackendBalancer strategies', () => {
   it('least-busy: the backend with the fewest calls in flight goes first', () => {
     const load = new BackendLoad();
