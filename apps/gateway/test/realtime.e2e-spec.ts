@@ -10,16 +10,17 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import WebSocket, { WebSocketServer } from 'ws';
 import { metricSum } from '@aigw/testing';
+import {
+  connectRealtime as connect,
+  FAKE_REALTIME_USAGE as USAGE,
+  FakeRealtimeUpstream,
+  realtimeRefusal as refusal,
+} from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
-
-type Event = Record<string, unknown> & { type: string };
 
 const PRICE = {
   inputPer1k: 0.004,
@@ -27,20 +28,6 @@ const PRICE = {
   audioInputPer1k: 0.032,
   outputPer1k: 0.016,
   audioOutputPer1k: 0.064,
-};
-/** One response's usage as OpenAI reports it: 100 cached tokens, 20 of them audio. */
-const USAGE = {
-  total_tokens: 1500,
-  input_tokens: 1000,
-  output_tokens: 500,
-  input_token_details: {
-    text_tokens: 400,
-    audio_tokens: 600,
-    image_tokens: 0,
-    cached_tokens: 100,
-    cached_tokens_details: { text_tokens: 80, audio_tokens: 20, image_tokens: 0 },
-  },
-  output_token_details: { text_tokens: 100, audio_tokens: 400 },
 };
 /** Uncached text 320, audio 580, cached 100; output text 100, audio 400. */
 const USAGE_DOLLARS =
@@ -51,186 +38,8 @@ const USAGE_DOLLARS =
   (400 / 1000) * PRICE.audioOutputPer1k;
 const BUDGET_TOKENS = 6000;
 
-interface Upgrade {
-  readonly url: string;
-  readonly headers: IncomingHttpHeaders;
-}
-
-/** A Realtime backend: records each upgrade and the frames it got, answers as documented. */
-class FakeRealtimeBackend {
-  readonly upgrades: Upgrade[] = [];
-  readonly received: Event[] = [];
-  /** Refuse the next upgrades with this HTTP status. */
-  refuseWith?: number;
-  usage: Record<string, unknown> = USAGE;
-  private readonly server: Server = createServer((_, res) => res.writeHead(404).end());
-  private readonly sockets = new WebSocketServer({ noServer: true });
-
-  get baseUrl(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  async start(): Promise<void> {
-    this.server.on('upgrade', (request, socket, head) => {
-      this.upgrades.push({ url: request.url ?? '', headers: request.headers });
-      if (this.refuseWith) {
-        socket.end(`HTTP/1.1 ${this.refuseWith} Refused\r\ncontent-length: 0\r\n\r\n`);
-        return;
-      }
-      const model = new URL(request.url ?? '/', 'http://x').searchParams.get('model');
-      this.sockets.handleUpgrade(request, socket, head, (ws) => this.serve(ws, model ?? ''));
-    });
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-  }
-
-  async stop(): Promise<void> {
-    for (const client of this.sockets.clients) client.terminate();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  reset(): void {
-    this.upgrades.length = 0;
-    this.received.length = 0;
-    this.refuseWith = undefined;
-    this.usage = USAGE;
-  }
-
-  private serve(ws: WebSocket, model: string): void {
-    let session: Record<string, unknown> = { type: 'realtime', id: 'sess_1', model };
-    const send = (event: Record<string, unknown>) => ws.send(JSON.stringify(event));
-    send({ type: 'session.created', event_id: 'event_1', session });
-    ws.on('message', (data, binary) => {
-      if (binary) return send({ type: 'test.binary', bytes: (data as Buffer).length });
-      let event: Event;
-      try {
-        event = JSON.parse((data as Buffer).toString()) as Event;
-      } catch {
-        return send({ type: 'error', error: { type: 'invalid_request_error', code: 'bad' } });
-      }
-      this.received.push(event);
-      switch (event.type) {
-        case 'session.update':
-          session = { ...session, ...(event.session as object) };
-          return send({ type: 'session.updated', event_id: 'event_2', session });
-        case 'response.create':
-          send({ type: 'response.created', response: { id: 'resp_1', status: 'in_progress' } });
-          send({ type: 'response.output_audio.delta', response_id: 'resp_1', delta: 'AAAA/w==' });
-          send({
-            type: 'response.output_audio_transcript.delta',
-            response_id: 'resp_1',
-            delta: 'Hi',
-          });
-          return send({
-            type: 'response.done',
-            event_id: 'event_9',
-            response: { id: 'resp_1', status: 'completed', usage: this.usage },
-          });
-        case 'test.close':
-          return ws.close(1011, 'backend went away');
-        default:
-          return undefined;
-      }
-    });
-  }
-}
-
-/** A client socket with every event it got, in order. */
-interface Client {
-  readonly socket: WebSocket;
-  readonly events: Event[];
-  next(type: string): Promise<Event>;
-  closed: Promise<{ code: number; reason: string }>;
-}
-
-function connect(
-  url: string,
-  headers: Record<string, string>,
-  protocols?: string[],
-): Promise<Client> {
-  const socket = new WebSocket(url, protocols, { headers });
-  const events: Event[] = [];
-  const waiters: { type: string; resolve: (event: Event) => void }[] = [];
-  let seen = 0;
-  socket.on('message', (data) => {
-    const event = JSON.parse((data as Buffer).toString()) as Event;
-    events.push(event);
-    for (const waiter of waiters.splice(0)) {
-      if (waiter.type === event.type) {
-        seen = events.length;
-        waiter.resolve(event);
-      } else waiters.push(waiter);
-    }
-  });
-  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
-    socket.once('close', (code, reason) => resolve({ code, reason: String(reason) })),
-  );
-  return new Promise((resolve, reject) => {
-    socket.once('open', () =>
-      resolve({
-        socket,
-        events,
-        closed,
-        next: (type) => {
-          const found = events.slice(seen).find((event) => event.type === type);
-          if (found) {
-            seen = events.indexOf(found) + 1;
-            return Promise.resolve(found);
-          }
-          return new Promise((done) => waiters.push({ type, resolve: (e) => done(e) }));
-        },
-      }),
-    );
-    socket.once('unexpected-response', (_request, response) => {
-      let body = '';
-      response.on('data', (chunk: Buffer) => (body += String(chunk)));
-      response.on('end', () =>
-        reject(
-          Object.assign(new Error('refused'), {
-            status: response.statusCode,
-            body,
-            headers: response.headers,
-          }),
-        ),
-      );
-    });
-    socket.once('error', reject);
-  });
-}
-
-/** The upgrade's refusal: its status, headers and OpenAI error body. */
-async function refusal(
-  url: string,
-  headers: Record<string, string>,
-): Promise<{
-  status: number;
-  body: { error: Record<string, unknown> };
-  headers: IncomingHttpHeaders;
-}> {
-  try {
-    const client = await connect(url, headers);
-    client.socket.close();
-  } catch (error) {
-    const {
-      status,
-      body,
-      headers: answered,
-    } = error as {
-      status: number;
-      body: string;
-      headers: IncomingHttpHeaders;
-    };
-    assert.ok(status, String(error));
-    return {
-      status,
-      body: JSON.parse(body) as { error: Record<string, unknown> },
-      headers: answered,
-    };
-  }
-  return assert.fail('the upgrade was accepted');
-}
-
 describe('all-in-one gateway: /v1/realtime', () => {
-  const backend = new FakeRealtimeBackend();
+  const backend = new FakeRealtimeUpstream();
   const dir = mkdtempSync(join(tmpdir(), 'aigw-realtime-'));
   let gateway: AppProcess;
   let wsBase: string;

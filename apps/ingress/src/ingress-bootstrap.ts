@@ -7,6 +7,7 @@ import {
   openFilesAndBatches,
   openResponseReuse,
   openResponseState,
+  realtimeTelemetry,
 } from '@aigw/ingress';
 import {
   budgetSettings,
@@ -16,6 +17,7 @@ import {
   openBudgetStore,
   openExhaustionView,
   positiveInteger,
+  RealtimeRouterClient,
   requiredUrl,
   ServiceRuntime,
   virtualModelNames,
@@ -78,6 +80,11 @@ export async function bootstrapIngress(env: Env): Promise<RunningService> {
         ),
         reuse: openResponseReuse(runtime, env),
         responses: openResponseState(runtime, env),
+        // Realtime sessions: a WebSocket hop to the router, which pipes on to the adapter.
+        realtime: {
+          router: new RealtimeRouterClient(routerUrl),
+          observer: realtimeTelemetry(metrics, logger),
+        },
         tracing: runtime.tracing && (await edgeTracing(runtime.tracing)),
       }),
       runtime.edgeAppOptions(

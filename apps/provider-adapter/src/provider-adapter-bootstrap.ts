@@ -1,4 +1,8 @@
-import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  decodeInvokeRequest,
+} from '@aigw/contracts/data-plane';
 import {
   DEFAULT_UPSTREAM_CONNECTIONS,
   HELD_OBJECT_PROVIDERS,
@@ -11,6 +15,7 @@ import {
   createWireServer,
   registerHeldObjectServer,
   registerProviderWire,
+  serveRealtimeWire,
   ServiceRuntime,
   upstreamTargetFor,
   type Env,
@@ -41,6 +46,16 @@ export async function bootstrapProviderAdapter(env: Env): Promise<RunningService
       onUnexpected: (error) => logger.error('unhandled wire request error', { error }),
     });
     registerProviderWire(fastify, providers, (target) => upstreamTargetFor(config(), target));
+    // Realtime sessions: the key added here, each response.done metered here.
+    serveRealtimeWire(fastify.server, (message, listener, signal) => {
+      const { request, target } = decodeInvokeRequest(message);
+      return providers.connectRealtime({
+        request,
+        target: upstreamTargetFor(config(), target),
+        listener,
+        signal,
+      });
+    });
     // Files and batches: the ingress keeps ids and owners; the call is made here, with the key.
     registerHeldObjectServer(
       fastify,

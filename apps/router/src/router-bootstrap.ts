@@ -1,10 +1,12 @@
 import { modelBudgetGate } from '@aigw/budget-core';
+import { decodeRouteRequest } from '@aigw/contracts/data-plane';
 import {
   attemptTracing,
   BackendHealth,
   BackendLoad,
   backendAdminRoutes,
   FailoverRouter,
+  RealtimeRouting,
   RouterTelemetry,
 } from '@aigw/router';
 import {
@@ -13,9 +15,11 @@ import {
   HttpProviderClient,
   openExhaustionView,
   positiveInteger,
+  RealtimeProviderClient,
   registerHeldObjectRelay,
   registerRouterWire,
   requiredUrl,
+  serveRealtimeWire,
   ServiceRuntime,
   type Env,
   type RunningService,
@@ -66,6 +70,15 @@ export async function bootstrapRouter(env: Env): Promise<RunningService> {
       onUnexpected: (error) => logger.error('unhandled wire request error', { error }),
     });
     registerRouterWire(fastify, router);
+    // Realtime sessions: the backend picked here, the WebSocket piped on to the adapter.
+    const realtime = new RealtimeRouting({
+      config,
+      providers: new RealtimeProviderClient(providerUrl),
+      health,
+    });
+    serveRealtimeWire(fastify.server, (message, listener, signal) =>
+      realtime.connectRealtime(decodeRouteRequest(message), listener, signal),
+    );
     // Files and batches: relayed to the provider-adapter, which holds the backends' keys.
     registerHeldObjectRelay(
       fastify,

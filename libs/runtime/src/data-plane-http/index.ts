@@ -7,3 +7,4 @@ export * from './http-router-client';
 export * from './http-provider-client';
 export * from './backend-targets';
 export * from './held-object-wire';
+export * from './realtime-wire';

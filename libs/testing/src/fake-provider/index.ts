@@ -12,3 +12,4 @@ export * from './raw-sse-upstream';
 export * from './fake-scoring';
 export * from './fake-vertex-upstream';
 export * from './fake-batch-upstream';
+export * from './fake-realtime-upstream';

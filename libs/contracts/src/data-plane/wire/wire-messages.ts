@@ -35,6 +35,7 @@ const OPERATIONS: ReadonlySet<string> = new Set<Operation>([
   'image-variations',
   'moderations',
   'rerank',
+  'realtime',
 ]);
 
 export function encodeRouteRequest(request: GatewayRequest): string {
