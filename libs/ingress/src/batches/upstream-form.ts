@@ -1,11 +1,26 @@
+import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+
 /**
  * A `multipart/form-data` body of text fields then one file, as a backend's `POST /files`
- * reads it. Names and the filename are quoted as RFC 7578 says (percent-escaped).
+ * reads it. Names and the filename are quoted as RFC 7578 says (percent-escaped). A field
+ * sent twice is a 400: the gateway reads the first (a `purpose` of `batch` has its lines
+ * checked and rewritten), and a backend that reads the last would take another file.
  */
 export function fileUploadForm(
   fields: readonly (readonly [string, string])[],
   file: { readonly filename: string; readonly contentType: string; readonly data: Uint8Array },
 ): { contentType: string; data: Buffer } {
+  const seen = new Set<string>();
+  for (const [name] of fields) {
+    if (seen.has(name)) {
+      throw new DataPlaneError(
+        DataPlaneErrorCode.InvalidRequest,
+        `'${name.slice(0, 64)}' must be sent once`,
+        { param: name.slice(0, 64) },
+      );
+    }
+    seen.add(name);
+  }
   const boundary = `aigw-${crypto.randomUUID()}`;
   const parts: Buffer[] = [];
   for (const [name, value] of fields) {
