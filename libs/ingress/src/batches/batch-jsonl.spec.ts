@@ -43,6 +43,13 @@ describe('batch input files', () => {
     refuse('[1]', /Line 1 .*'body'/);
   });
 
+  it('reads a file that starts with a byte order mark, and uploads it without one', () => {
+    // Windows tools (PowerShell 5's Out-File, Notepad's "UTF-8 with BOM") write one.
+    const out = rewriteBatchInput(`\uFEFF${line('a', 'gpt-virtual')}\n`, 'gpt-virtual', 'up');
+    assert.equal(out.charCodeAt(0), '{'.charCodeAt(0));
+    assert.equal(JSON.parse(out.split('\n')[0]).body.model, 'up');
+  });
+
   it('gives back the client model names in input and output lines', () => {
     const input = JSON.stringify({ custom_id: 'a', body: { model: 'up', x: 1 } });
     const output = JSON.stringify({

@@ -35,7 +35,9 @@ export function rewriteBatchInput(
   virtualModel: string,
   upstreamModel: string,
 ): string {
-  return mapLines(text, (line, number) => {
+  // A UTF-8 byte order mark (Windows editors write one) is not JSON: line 1 would be refused.
+  const unmarked = text.startsWith('\uFEFF') ? text.slice(1) : text;
+  return mapLines(unmarked, (line, number) => {
     let request: unknown;
     try {
       request = JSON.parse(line);
