@@ -144,6 +144,20 @@ describe('gpt-image streams on OpenAI-compatible backends', () => {
     assert.equal(usage.source, 'estimated');
     assert.equal(usage.images, 0);
     assert.ok(usage.inputTokens > 0);
+    // The partial image it sent before the cut is billed as OpenAI bills it.
+    assert.equal(usage.outputTokens, FAKE_PARTIAL_IMAGE_TOKENS);
+    assert.equal(usage.imageOutputTokens, FAKE_PARTIAL_IMAGE_TOKENS);
+  });
+
+  it('bills the partial images a client read before it left the stream', async () => {
+    const answer = await invoke(streamRequest({ partial_images: 2 }));
+    assert.equal(answer.kind, 'stream');
+    for await (const event of answer.events) {
+      if (event.partial_image_index === 1) break; // the client hangs up after two
+    }
+    const usage = await answer.usage;
+    assert.equal(usage.source, 'estimated');
+    assert.equal(usage.imageOutputTokens, 2 * FAKE_PARTIAL_IMAGE_TOKENS);
   });
 
   it('passes on the refusal of a model that cannot stream, before any event', async () => {

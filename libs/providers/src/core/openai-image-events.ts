@@ -14,6 +14,17 @@ export function isCompletedImageEvent(event: JsonObject): boolean {
 }
 
 /**
+ * The image output tokens OpenAI bills for each partial image a stream sends, beside the
+ * completed image's own.
+ */
+export const PARTIAL_IMAGE_OUTPUT_TOKENS = 100;
+
+/** Whether an event is a partial image (`image_generation.partial_image`, `image_edit.partial_image`). */
+function isPartialImageEvent(event: JsonObject): boolean {
+  return typeof event.type === 'string' && event.type.endsWith('.partial_image');
+}
+
+/**
  * What a finished image stream made, as the JSON path reads an answer: one image per
  * completed event, and the usage of the last one that reported any (OpenAI streams one
  * image, so one completed event carries the call's usage).
@@ -32,16 +43,17 @@ export function streamedImagesAnswer(completed: readonly JsonObject[]): JsonObje
  * `*.completed` event with the image and the usage) relayed as they come. A body that is
  * not an event stream is a bad answer before any event (so the router fails over); a stream
  * that reports an error, or ends without a completed event, is interrupted. `settle` gets
- * the completed events seen, whatever happened.
+ * the completed events seen and how many partial images went out, whatever happened.
  */
 export async function* imageEvents(
   body: ResponseBody,
   contentType: string,
   call: ProviderCall,
-  settle: (completed: readonly JsonObject[]) => void,
+  settle: (completed: readonly JsonObject[], partials: number) => void,
 ): AsyncGenerator<JsonObject> {
   const backend = call.target.backendName;
   const completed: JsonObject[] = [];
+  let partials = 0;
   try {
     if (!contentType.includes('text/event-stream')) {
       // Drained, not destroyed: destroying it emits an error nobody listens for.
@@ -55,6 +67,8 @@ export async function* imageEvents(
         throw streamInterrupted(backend, 'reported an error mid-stream');
       }
       if (isCompletedImageEvent(event)) completed.push(event);
+      // Made at the backend, and billed there, whether or not the client stays to read it.
+      else if (isPartialImageEvent(event)) partials++;
       yield event;
     }
     if (completed.length === 0) {
@@ -63,6 +77,6 @@ export async function* imageEvents(
   } catch (error) {
     throw streamFailure(backend, error, call.signal);
   } finally {
-    settle(completed);
+    settle(completed, partials);
   }
 }

@@ -7,7 +7,11 @@ import type {
   TokenUsage,
 } from '@aigw/contracts/data-plane';
 import { isJsonObject } from './json-shape';
-import { imageEvents, streamedImagesAnswer } from './openai-image-events';
+import {
+  imageEvents,
+  PARTIAL_IMAGE_OUTPUT_TOKENS,
+  streamedImagesAnswer,
+} from './openai-image-events';
 import { servedByTarget } from './openai-wire';
 import { countTokens } from './tokenizer';
 import { uploadForm } from './upload-form';
@@ -68,9 +72,29 @@ async function streamImages(
     response.body,
     typeof type === 'string' ? type : '',
     call,
-    (completed) => settle(imageUsage(call.request.body, streamedImagesAnswer(completed))),
+    (completed, partials) => settle(streamUsage(call.request.body, completed, partials)),
   );
   return { kind: 'stream', status: 200, events, usage, servedBy: servedByTarget(call) };
+}
+
+/**
+ * A stream's usage: its completed event's, as a JSON answer's. A stream cut (or left by
+ * its client) before that event still made the partial images it sent, which OpenAI bills
+ * as image output whatever follows: the estimate counts them, not the prompt alone.
+ */
+function streamUsage(
+  asked: JsonObject,
+  completed: readonly JsonObject[],
+  partials: number,
+): TokenUsage {
+  const usage = imageUsage(asked, streamedImagesAnswer(completed));
+  if (completed.length > 0 || partials === 0) return usage;
+  const partialTokens = partials * PARTIAL_IMAGE_OUTPUT_TOKENS;
+  return {
+    ...usage,
+    outputTokens: usage.outputTokens + partialTokens,
+    imageOutputTokens: (usage.imageOutputTokens ?? 0) + partialTokens,
+  };
 }
 
 /** An edit's form, with the call's forwarded headers and key. */
