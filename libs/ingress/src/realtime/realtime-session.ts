@@ -12,6 +12,11 @@ import type { RealtimeLogFields, RealtimeObserver, RealtimeOutcome } from './rea
 
 /** How often an open session looks whether its caller's budget was spent meanwhile. */
 export const BUDGET_CHECK_INTERVAL_MS = 250;
+/**
+ * Frames the client has not read yet past which the session ends (a stalled client):
+ * minutes of audio, so memory stays bounded whatever the client does.
+ */
+export const MAX_CLIENT_BACKLOG_BYTES = 16 * 1024 * 1024;
 
 export interface RealtimeSessionOptions {
   readonly observer: RealtimeObserver;
@@ -101,6 +106,10 @@ export class RealtimeSession {
   private toClient(frame: RealtimeFrame): void {
     const client = this.client!;
     if (client.readyState !== WebSocket.OPEN) return;
+    if (client.bufferedAmount > MAX_CLIENT_BACKLOG_BYTES) {
+      this.end('client_too_slow', 1008, 'client too slow');
+      return;
+    }
     this.options.observer.frame('backend_to_client', sizeOf(frame));
     client.send(frame);
   }

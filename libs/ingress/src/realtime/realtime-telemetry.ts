@@ -8,7 +8,8 @@ export type RealtimeOutcome =
   | 'client_closed'
   | 'upstream_closed'
   | 'budget_exceeded'
-  | 'error';
+  /** The client read too slowly: its unread frames passed the bound. */
+  | 'client_too_slow';
 
 export type RealtimeDirection = 'client_to_backend' | 'backend_to_client';
 
