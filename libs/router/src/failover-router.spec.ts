@@ -410,6 +410,43 @@ spec:
     assert.equal(answer.servedBy.backend, 'fast');
   });
 
+  it("waits for an image stream's first event as a JSON image's answer, not the first-byte timeout", async () => {
+    // A gpt-image stream's first event is an image (the completed one without
+    // partial_images): it takes as long as the JSON answer, far past a chat first byte.
+    const config = configFrom(`
+kind: AIGatewayRoute
+metadata: {name: r}
+spec:
+  backends:
+  - {name: painter, priority: 0, provider: openai, model: gpt-image-1, firstByteTimeout: 50ms, requestTimeout: 5s}
+  - {name: other, priority: 1, provider: openai, model: gpt-image-1}
+  failover: {on: [timeout]}
+`);
+    const slowImage: Script = async (call) => ({
+      kind: 'stream',
+      status: 200,
+      usage: new Promise(() => undefined),
+      servedBy: { backend: call.target.backendName, provider: 'openai', model: call.target.model },
+      events: (async function* () {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        yield { type: 'image_generation.completed', b64_json: 'AAAA' };
+      })(),
+    });
+    const providers = new ScriptedProviders({ painter: slowImage, other: slowImage });
+    const router = new FailoverRouter({ config: () => config, providers, sleep: noSleep });
+    const answer = await router.route(
+      request({
+        operation: 'images',
+        requestedModel: 'gpt-image-1',
+        stream: true,
+        body: { model: 'gpt-image-1', prompt: 'a fox', stream: true },
+      }),
+      new AbortController().signal,
+    );
+    assert.equal(answer.servedBy.backend, 'painter');
+    assert.equal(providers.calls.length, 1);
+  });
+
   it('lists the virtual model names', () => {
     const router = new FailoverRouter({
       config: () => THREE_BACKENDS,

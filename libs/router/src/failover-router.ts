@@ -330,7 +330,12 @@ export class FailoverRouter implements RouterPort {
       }
       return answer;
     }
-    return commitStream(answer, request.requestedModel, target.firstByteTimeoutMs, signal);
+    // A gpt-image stream's first event is an image (a partial, or the whole one without
+    // partial_images): as slow as the JSON answer, which waits the request timeout.
+    const firstEventMs = isImageStream(request)
+      ? target.requestTimeoutMs
+      : target.firstByteTimeoutMs;
+    return commitStream(answer, request.requestedModel, firstEventMs, signal);
   }
 }
 
