@@ -76,4 +76,24 @@ describe('held objects in memory', () => {
     now = 5_000;
     assert.equal(await store.claim('settled:b1', 1_000), true);
   });
+
+  it('indexes unbilled batches least recently checked first, bounded and expiring', async () => {
+    let now = 0;
+    const store = new MemoryHeldObjectStore(
+      { maxEntries: 3, maxBytes: 1_000_000 },
+      undefined,
+      () => now,
+    );
+    for (const id of ['b1', 'b2', 'b3']) await store.addPending(id, 1_000);
+    await store.touchPending('b1');
+    await store.addPending('b2', 1_000); // already indexed: its place is kept
+    assert.deepEqual(await store.pending(10), ['b2', 'b3', 'b1']);
+    await store.addPending('b4', 5_000); // past the bound: the least recently checked goes
+    assert.deepEqual(await store.pending(10), ['b3', 'b1', 'b4']);
+    await store.removePending('b3');
+    await store.touchPending('b3');
+    assert.deepEqual(await store.pending(1), ['b1']);
+    now = 2_000;
+    assert.deepEqual(await store.pending(10), ['b4']);
+  });
 });

@@ -21,6 +21,8 @@ export interface HeldRecord {
   readonly createdAt: number;
   /** The object as the client last saw it (gateway ids, its model names), for lists. */
   readonly object: JsonObject;
+  /** A batch's output or error file: the batch's gateway id (billing on download). */
+  readonly batchId?: string;
 }
 
 /**
@@ -39,11 +41,20 @@ export interface HeldObjectStore {
   claim(key: string, ttlMs: number): Promise<boolean>;
   /** Gives a claim back (the work it guarded failed). */
   release(key: string): Promise<void>;
+  /** Indexes a batch not yet billed, for the sweeper (kept `ttlMs`, as owner records). */
+  addPending(id: string, ttlMs: number): Promise<void>;
+  /** At most `max` pending batch ids, the least recently checked first. */
+  pending(max: number): Promise<string[]>;
+  /** Puts a pending batch at the back of the queue (it was just checked). */
+  touchPending(id: string): Promise<void>;
+  removePending(id: string): Promise<void>;
   close(): Promise<void>;
 }
 
 /** Oldest ids past this many per owner and kind are no longer listed. */
 export const MAX_LISTED = 1_000;
+/** The pending index in Redis keeps at most this many batches (the least recently checked go). */
+export const MAX_PENDING = 100_000;
 
 interface MemoryEntry {
   bytes: number;
@@ -57,6 +68,8 @@ export class MemoryHeldObjectStore implements HeldObjectStore {
   private readonly records: BoundedLru<MemoryEntry>;
   private readonly owners = new Map<string, string[]>();
   private readonly claims = new Map<string, number>();
+  /** Pending batch ids (Map order: least recently checked first) and when each expires. */
+  private readonly pendingIds = new Map<string, number>();
 
   constructor(
     private readonly limits: BoundedLruLimits,
@@ -120,10 +133,43 @@ export class MemoryHeldObjectStore implements HeldObjectStore {
     this.claims.delete(key);
   }
 
+  async addPending(id: string, ttlMs: number): Promise<void> {
+    if (this.pendingIds.has(id)) return;
+    this.pendingIds.set(id, this.now() + ttlMs);
+    // Bounded like the records themselves: the least recently checked go first.
+    for (const [oldest] of this.pendingIds) {
+      if (this.pendingIds.size <= this.limits.maxEntries) break;
+      this.pendingIds.delete(oldest);
+    }
+  }
+
+  async pending(max: number): Promise<string[]> {
+    const now = this.now();
+    const ids: string[] = [];
+    for (const [id, expiresAt] of this.pendingIds) {
+      if (ids.length >= max) break;
+      if (expiresAt <= now) this.pendingIds.delete(id);
+      else ids.push(id);
+    }
+    return ids;
+  }
+
+  async touchPending(id: string): Promise<void> {
+    const expiresAt = this.pendingIds.get(id);
+    if (expiresAt === undefined) return;
+    this.pendingIds.delete(id);
+    this.pendingIds.set(id, expiresAt);
+  }
+
+  async removePending(id: string): Promise<void> {
+    this.pendingIds.delete(id);
+  }
+
   async close(): Promise<void> {
     this.records.clear();
     this.owners.clear();
     this.claims.clear();
+    this.pendingIds.clear();
   }
 }
 
@@ -131,7 +177,8 @@ const PREFIX = 'aigw:held:v1:';
 
 /**
  * Held records in Redis, shared by every replica: one key per record with its TTL, a
- * sorted set per owner and kind (by creation time) for lists, and a key per claim.
+ * sorted set per owner and kind (by creation time) for lists, a key per claim, and one
+ * sorted set of batches not yet billed (by when each was last checked) for the sweeper.
  */
 export class RedisHeldObjectStore implements HeldObjectStore {
   readonly kind = 'redis';
@@ -183,10 +230,34 @@ export class RedisHeldObjectStore implements HeldObjectStore {
     await this.redis.del(`${PREFIX}claim:${key}`);
   }
 
+  async addPending(id: string, ttlMs: number): Promise<void> {
+    await this.redis
+      .multi()
+      .zadd(PENDING, 'NX', Date.now(), id)
+      .pexpire(PENDING, Math.ceil(ttlMs))
+      // Bounded: past MAX_PENDING, the least recently checked leave the index.
+      .zremrangebyrank(PENDING, 0, -(MAX_PENDING + 1))
+      .exec();
+  }
+
+  async pending(max: number): Promise<string[]> {
+    return max > 0 ? await this.redis.zrange(PENDING, 0, String(max - 1)) : [];
+  }
+
+  async touchPending(id: string): Promise<void> {
+    await this.redis.zadd(PENDING, 'XX', Date.now(), id);
+  }
+
+  async removePending(id: string): Promise<void> {
+    await this.redis.zrem(PENDING, id);
+  }
+
   async close(): Promise<void> {
     if (this.closeClient) this.redis.disconnect();
   }
 }
+
+const PENDING = `${PREFIX}pending`;
 
 function ownerKey(owner: string, kind: HeldKind): string {
   return `${PREFIX}owner:${kind}:${owner}`;

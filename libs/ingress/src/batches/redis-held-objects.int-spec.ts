@@ -92,4 +92,29 @@ describe('files and batches owners in real Redis', () => {
       await other.close();
     }
   });
+
+  it('indexes unbilled batches for every replica, least recently checked first, with a TTL', async () => {
+    const other = new RedisHeldObjectStore(createRedisClient(redis.url), true);
+    const pause = () => new Promise((resolve) => setTimeout(resolve, 5));
+    try {
+      const [a, b, c] = [1, 2, 3].map(() => `batch_aigw_${randomUUID()}`);
+      for (const id of [a, b, c]) {
+        await store.addPending(id, 60_000);
+        await pause();
+      }
+      assert.deepEqual(await other.pending(10), [a, b, c]);
+      await other.touchPending(a); // checked just now: to the back
+      await pause();
+      await store.addPending(b, 60_000); // already indexed: its place is kept
+      assert.deepEqual(await store.pending(10), [b, c, a]);
+      await store.removePending(c);
+      await other.touchPending(c); // a removed batch is not brought back
+      assert.deepEqual(await other.pending(10), [b, a]);
+      assert.deepEqual(await other.pending(1), [b]);
+      const ttl = await client.pttl('aigw:held:v1:pending');
+      assert.ok(ttl > 0 && ttl <= 60_000, String(ttl));
+    } finally {
+      await other.close();
+    }
+  });
 });
