@@ -2,7 +2,9 @@
 // three processes) with the official openai client: the ingress keeps ids, owners and
 // billing; each backend call crosses both internal hops (a file's bytes as base64) to the
 // provider-adapter, which alone holds the backend's key. A finished batch is billed by the
-// ingress: one usage event, operation batch, at half the model's price.
+// ingress: one usage event, operation batch, at half the model's price; one no client
+// looks at is billed by the ingress's sweeper (every 200 ms here), its look crossing both
+// hops as a client's does.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -16,11 +18,28 @@ import {
   FAKE_BATCH_MODEL,
   FakeBatchBackend,
 } from '@aigw/testing/fake-provider';
+import { metricSum } from '@aigw/testing';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
 
 const VIRTUAL = 'gpt-batch';
 const BACKEND_KEY = 'sk-split-backend';
 const PRICE = { inputPer1k: 0.002, outputPer1k: 0.008 };
+
+/** The batch usage events the ingress recorded (its event log without Kafka). */
+function batchEvents(dir: string): Record<string, unknown>[] {
+  const db = new DatabaseSync(join(dir, 'ingress', 'ingress-events.db'), { readOnly: true });
+  try {
+    return (
+      db.prepare('SELECT value FROM events WHERE topic = ?').all(Topic.UsageRecorded) as {
+        value: string;
+      }[]
+    )
+      .map((row) => JSON.parse(row.value) as Record<string, unknown>)
+      .filter((event) => event.operation === 'batch');
+  } finally {
+    db.close();
+  }
+}
 
 describe('split deployment: files and batches across the internal wire', () => {
   const backend = new FakeBatchBackend();
@@ -28,6 +47,7 @@ describe('split deployment: files and batches across the internal wire', () => {
   let services: AppProcess[] = [];
   let alice: OpenAI;
   let bob: OpenAI;
+  let ingressAdminPort = 0;
 
   before(async () => {
     await backend.start();
@@ -59,8 +79,10 @@ spec:
       AI_GATEWAY_CONFIG: path,
       AI_GATEWAY_DATA_DIR: join(dir, 'ingress'),
       ROUTER_URL: router.baseUrl,
+      AI_GATEWAY_BATCH_POLL_INTERVAL_MS: '200',
     });
     services = [ingress, router, adapter];
+    ingressAdminPort = ingress.adminPort;
     const clientFor = (user: string) =>
       new OpenAI({
         baseURL: `${ingress.baseUrl}/v1`,
@@ -141,5 +163,38 @@ spec:
     assert.equal(events[0].userId, 'alice');
     assert.equal(events[0].inputTokens, 2 * FAKE_BATCH_LINE_USAGE.prompt_tokens);
     assert.ok(Math.abs((events[0].costDollars as number) - expected) < 1e-12);
+  });
+
+  it("bills a finished batch no client looks at, the sweeper's look crossing both hops", async () => {
+    const line = JSON.stringify({
+      custom_id: 'swept',
+      method: 'POST',
+      url: '/v1/chat/completions',
+      body: { model: VIRTUAL, messages: [{ role: 'user', content: 'swept' }] },
+    });
+    const file = await alice.files.create({
+      file: await toFile(Buffer.from(`${line}\n`), 'swept.jsonl'),
+      purpose: 'batch',
+    });
+    const before = batchEvents(dir).length;
+    await alice.batches.create({
+      input_file_id: file.id,
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+    });
+    const held = [...backend.batches.values()].at(-1)!;
+    const deadline = Date.now() + 10_000;
+    while (batchEvents(dir).length === before && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const events = batchEvents(dir);
+    assert.equal(events.length, before + 1, 'the sweeper billed the finished batch');
+    assert.equal(events.at(-1)!.userId, 'alice');
+    assert.equal(events.at(-1)!.inputTokens, FAKE_BATCH_LINE_USAGE.prompt_tokens);
+    // Its look went through the router to the adapter, which added the backend's key.
+    const look = backend.calls.find((call) => call.path === `/v1/batches/${held.id}`);
+    assert.equal(look?.authorization, `Bearer ${BACKEND_KEY}`);
+    const text = await (await fetch(`http://127.0.0.1:${ingressAdminPort}/metrics`)).text();
+    assert.ok(metricSum(text, 'ai_gateway_batches_billed_total', { trigger: 'sweeper' }) >= 1);
   });
 });

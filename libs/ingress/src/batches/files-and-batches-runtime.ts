@@ -1,11 +1,12 @@
 import { Counter } from 'prom-client';
 import type { GatewayConfig } from '@aigw/config';
-import { positiveIntegerSetting } from '@aigw/config';
+import { nonNegativeIntegerSetting, positiveIntegerSetting } from '@aigw/config';
 import type { EventPublisher } from '@aigw/contracts';
 import { createRedisClient, queueOnlyUntilFirstReady } from '@aigw/infra';
 import type { Logger, MetricsRegistry } from '@aigw/observability';
 import type { BudgetAdmission } from '../admission/budget-admission';
 import { DEFAULT_BATCH_PRICE_FACTOR } from './batch-settlement';
+import { BatchSweeper } from './batch-sweeper';
 import { FilesAndBatches, type HeldObjectCalls } from './files-and-batches';
 import { MemoryHeldObjectStore, RedisHeldObjectStore, type HeldObjectStore } from './held-objects';
 
@@ -25,6 +26,8 @@ const DEFAULT_TTL_SECONDS = 30 * 24 * 60 * 60;
 const DEFAULT_MEMORY_ENTRIES = 10_000;
 const DEFAULT_MEMORY_BYTES = 16 * 1024 * 1024;
 const REDIS_COMMAND_TIMEOUT_MS = 2_000;
+/** How often the sweeper looks for finished batches no client has looked at. */
+const DEFAULT_BATCH_POLL_INTERVAL_MS = 5 * 60 * 1000;
 
 /** `AI_GATEWAY_BATCH_PRICE_FACTOR`: a number above 0 and at most 1 (0.5 by default). */
 export function batchPriceFactor(env: Env): number {
@@ -45,7 +48,9 @@ export function batchPriceFactor(env: Env): number {
  * provider-adapter). Owners are kept where stored responses are: Redis with REDIS_URL, else this
  * process's memory (AI_GATEWAY_RESPONSES_MEMORY_MAX_ENTRIES, 10,000), for
  * AI_GATEWAY_RESPONSES_TTL_SECONDS (30 days). Finished batches are billed at
- * AI_GATEWAY_BATCH_PRICE_FACTOR (0.5) of the model's price.
+ * AI_GATEWAY_BATCH_PRICE_FACTOR (0.5) of the model's price, when a client looks at one
+ * finished, downloads its output, or the sweeper (every AI_GATEWAY_BATCH_POLL_INTERVAL_MS,
+ * 5 minutes; 0 turns it off) finds it finished.
  */
 export function openFilesAndBatches(
   host: FilesAndBatchesHost,
@@ -63,10 +68,27 @@ export function openFilesAndBatches(
     DEFAULT_TTL_SECONDS,
   );
   const priceFactor = batchPriceFactor(env);
+  const pollIntervalMs = nonNegativeIntegerSetting(
+    env,
+    'AI_GATEWAY_BATCH_POLL_INTERVAL_MS',
+    DEFAULT_BATCH_POLL_INTERVAL_MS,
+  );
   const actions = new Counter({
     name: 'ai_gateway_files_batches_total',
     help: 'Files and Batch API requests by kind (file, batch), action (create, list, retrieve, content, delete, cancel, settle) and outcome (ok, invalid, not_found, refused, upstream_error, failed)',
     labelNames: ['kind', 'action', 'outcome'] as const,
+    registers: [metrics.registry],
+  });
+  const billed = new Counter({
+    name: 'ai_gateway_batches_billed_total',
+    help: 'Finished batches billed, by what found them finished: a client retrieving or listing them (client_poll), the background sweeper (sweeper), or a download of the output file (content)',
+    labelNames: ['trigger'] as const,
+    registers: [metrics.registry],
+  });
+  const sweeps = new Counter({
+    name: 'ai_gateway_batch_sweeper_checks_total',
+    help: "The batch sweeper's checks of unbilled batches by outcome (billed, in_progress, finished, not_found, expired, forgotten, failed); round_failed counts rounds that could not read the index",
+    labelNames: ['outcome'] as const,
     registers: [metrics.registry],
   });
   const onError = (what: string, error: unknown) =>
@@ -93,9 +115,13 @@ export function openFilesAndBatches(
       maxBytes: DEFAULT_MEMORY_BYTES,
     });
   }
-  logger.info('files and batches: owners kept', { store: store.kind, ttlSeconds, priceFactor });
-  host.onClose(() => store.close());
-  return new FilesAndBatches({
+  logger.info('files and batches: owners kept', {
+    store: store.kind,
+    ttlSeconds,
+    priceFactor,
+    pollIntervalMs,
+  });
+  const batches = new FilesAndBatches({
     config: options.config,
     upstream: options.upstream,
     admission: options.admission,
@@ -104,15 +130,42 @@ export function openFilesAndBatches(
     priceFactor,
     publish: (event) => host.events.publish(event),
     onAction: (kind, action, outcome) => actions.inc({ kind, action, outcome }),
-    onSettled: (settled) =>
+    onSettled: (settled) => {
+      billed.inc({ trigger: settled.trigger });
       logger.info('batch billed', {
         batch: settled.batch.id,
         user: settled.batch.owner,
         model: settled.batch.model,
+        trigger: settled.trigger,
         inputTokens: settled.inputTokens,
         outputTokens: settled.outputTokens,
         dollars: settled.dollars,
-      }),
+      });
+    },
     onError,
   });
+  const sweeper = new BatchSweeper({
+    store,
+    check: (record) => batches.checkBatch(record),
+    // Replicas sharing Redis take turns: one sweeps each interval.
+    lease: store.kind === 'redis' ? (ttlMs) => store.claim('sweeper-round', ttlMs) : undefined,
+    intervalMs: pollIntervalMs,
+    onOutcome: (outcome) => sweeps.inc({ outcome }),
+    onRoundFailed: (error) => {
+      sweeps.inc({ outcome: 'round_failed' });
+      onError('a batch sweeper round', error);
+    },
+    onCheckFailed: (_id, error) => onError('the batch sweeper checking a batch', error),
+    onDropped: (record, outcome) =>
+      logger.warn('batch sweeper: batch dropped unbilled from the index', {
+        batch: record.id,
+        user: record.owner,
+        reason: outcome,
+      }),
+  });
+  sweeper.start();
+  // The sweeper stops (and its round ends) before the store it reads closes.
+  host.onClose(() => sweeper.stop());
+  host.onClose(() => store.close());
+  return batches;
 }

@@ -37,9 +37,20 @@ export interface HeldObjectCalls {
   ): Promise<{ readonly status: number; readonly contentType: string; readonly body: Buffer }>;
 }
 
+/** What made the gateway bill a batch: a client's look, the sweeper, or a download. */
+export type BillingTrigger = 'client_poll' | 'sweeper' | 'content';
+
+/**
+ * What a look at a batch found: billed by this look; still running; finished with nothing
+ * for this look to bill (no output, or billed or being billed elsewhere); or finished and
+ * its billing failed (the claim given back: the next look tries again).
+ */
+export type BatchState = 'billed' | 'in_progress' | 'finished' | 'failed';
+
 /** A finished batch's usage, as recorded. */
 export interface BatchSettled {
   readonly batch: HeldRecord;
+  readonly trigger: BillingTrigger;
   readonly inputTokens: number;
   readonly outputTokens: number;
   readonly dollars: number;
@@ -72,6 +83,8 @@ const BATCH_ENDPOINTS: ReadonlySet<string> = new Set([
 ]);
 /** A batch that ended with some work done: its output is billed. */
 const BILLED_STATUSES: ReadonlySet<string> = new Set(['completed', 'cancelled', 'expired']);
+/** A batch in one of these will not change again. */
+const FINAL_STATUSES: ReadonlySet<string> = new Set([...BILLED_STATUSES, 'failed']);
 const MAX_LIST = 100;
 
 function invalid(message: string, param?: string): DataPlaneError {
@@ -273,6 +286,12 @@ export class FilesAndBatches {
     const record = await this.owned('file', request, who);
     const answer = await this.call(record, 'GET', `/files/${enc(record.providerId)}/content`);
     const purpose = record.object.purpose;
+    // A finished batch's output read before any look billed it: billed from these bytes,
+    // after the answer (a claim and the event, never the client's wait or error).
+    if (purpose === 'batch_output' && record.batchId) {
+      const output = answer.body;
+      setImmediate(() => void this.billOnDownload(record, output));
+    }
     // A batch's input and output files name models: the client's names, not the backend's.
     const body =
       purpose === 'batch' || purpose === 'batch_output'
@@ -365,7 +384,11 @@ export class FilesAndBatches {
       providerId: answer.id,
       object: {},
     });
-    return this.seenBatch(batch, answer);
+    // Indexed until billed, so the sweeper bills it when no client looks again.
+    await this.options.store
+      .addPending(batch.id, this.options.ttlMs)
+      .catch((error: unknown) => this.options.onError?.('indexing a batch to bill', error));
+    return (await this.seenBatch(batch, answer, 'client_poll')).shown;
   }
 
   private async listBatches(request: FastifyRequest, lister: Lister): Promise<JsonObject> {
@@ -381,7 +404,7 @@ export class FilesAndBatches {
           const answer = jsonOf(
             await this.call(record, 'GET', `/batches/${enc(record.providerId)}`),
           );
-          return await this.seenBatch(record, answer);
+          return (await this.seenBatch(record, answer, 'client_poll')).shown;
         } catch (error) {
           this.options.onError?.('refreshing a listed batch', error);
           return record.object;
@@ -394,7 +417,17 @@ export class FilesAndBatches {
   private async retrieveBatch(request: FastifyRequest, who: Who): Promise<JsonObject> {
     const record = await this.owned('batch', request, who);
     const answer = jsonOf(await this.call(record, 'GET', `/batches/${enc(record.providerId)}`));
-    return this.seenBatch(record, answer);
+    return (await this.seenBatch(record, answer, 'client_poll')).shown;
+  }
+
+  /**
+   * The sweeper's look at a pending batch: retrieved as a client's GET retrieves it
+   * (through the router and adapter when split) and billed if finished. A backend's
+   * error (a 404 among them) is thrown.
+   */
+  async checkBatch(record: HeldRecord): Promise<BatchState> {
+    const answer = jsonOf(await this.call(record, 'GET', `/batches/${enc(record.providerId)}`));
+    return (await this.seenBatch(record, answer, 'sweeper')).state;
   }
 
   private async cancelBatch(request: FastifyRequest, who: Who): Promise<JsonObject> {
@@ -402,14 +435,18 @@ export class FilesAndBatches {
     const answer = jsonOf(
       await this.call(record, 'POST', `/batches/${enc(record.providerId)}/cancel`),
     );
-    return this.seenBatch(record, answer);
+    return (await this.seenBatch(record, answer, 'client_poll')).shown;
   }
 
   /**
    * The batch as the client sees it (gateway ids, its model name), remembered for lists;
    * its output and error files become the owner's; a finished batch is billed once.
    */
-  private async seenBatch(record: HeldRecord, answer: JsonObject): Promise<JsonObject> {
+  private async seenBatch(
+    record: HeldRecord,
+    answer: JsonObject,
+    trigger: BillingTrigger,
+  ): Promise<{ shown: JsonObject; state: BatchState }> {
     const fileId = (value: unknown) =>
       typeof value === 'string' && value !== ''
         ? gatewayId('file', { route: record.route, backend: record.backend, providerId: value })
@@ -428,16 +465,39 @@ export class FilesAndBatches {
       }
     }
     await this.options.store.put({ ...record, object: shown }, this.options.ttlMs);
-    const status = answer.status;
-    if (
-      typeof status === 'string' &&
-      BILLED_STATUSES.has(status) &&
-      typeof answer.output_file_id === 'string' &&
-      answer.output_file_id !== ''
-    ) {
-      await this.settle(record, answer.output_file_id);
+    const status = typeof answer.status === 'string' ? answer.status : '';
+    const output = answer.output_file_id;
+    if (BILLED_STATUSES.has(status) && typeof output === 'string' && output !== '') {
+      const read = async () =>
+        (await this.call(record, 'GET', `/files/${enc(output)}/content`)).body;
+      const state = await this.settle(record, read, trigger);
+      return { shown, state };
     }
-    return shown;
+    if (FINAL_STATUSES.has(status)) {
+      // Ended without output (failed, cancelled early): nothing will ever be billed.
+      await this.unindex(record.id);
+      return { shown, state: 'finished' };
+    }
+    return { shown, state: 'in_progress' };
+  }
+
+  /** A batch output file downloaded: its batch billed from it if no look has yet. */
+  private async billOnDownload(file: HeldRecord, output: Buffer): Promise<void> {
+    try {
+      const batch = await this.options.store.get(file.batchId!);
+      const status = batch?.object.status;
+      if (!batch || typeof status !== 'string' || !BILLED_STATUSES.has(status)) return;
+      if (batch.object.output_file_id !== file.id) return;
+      await this.settle(batch, async () => output, 'content');
+    } catch (error) {
+      this.options.onError?.('billing a batch on its output download', error);
+    }
+  }
+
+  private async unindex(id: string): Promise<void> {
+    await this.options.store
+      .removePending(id)
+      .catch((error: unknown) => this.options.onError?.('unindexing a billed batch', error));
   }
 
   /** A file the batch produced, recorded as its owner's (once). */
@@ -450,6 +510,7 @@ export class FilesAndBatches {
         id,
         kind: 'file',
         providerId,
+        batchId: batch.id,
         createdAt: this.now(),
         object: { id, object: 'file', purpose: 'batch_output' },
       },
@@ -459,21 +520,25 @@ export class FilesAndBatches {
 
   /**
    * Bills a finished batch once across replicas and repeated looks: the first to claim
-   * it reads the output file and records its usage; a failure gives the claim back (the
-   * next look tries again) and is never the client's error.
+   * it reads the output file and records its usage, and the batch leaves the sweeper's
+   * index; a failure gives the claim back (the next look tries again) and is never the
+   * client's error.
    */
-  private async settle(batch: HeldRecord, outputProviderId: string): Promise<void> {
+  private async settle(
+    batch: HeldRecord,
+    readOutput: () => Promise<Buffer>,
+    trigger: BillingTrigger,
+  ): Promise<BatchState> {
     const { store } = this.options;
     const key = `settled:${batch.id}`;
     try {
-      if (!(await store.claim(key, this.options.ttlMs))) return;
+      if (!(await store.claim(key, this.options.ttlMs))) return 'finished';
     } catch (error) {
       this.options.onError?.('claiming a batch to bill', error);
-      return;
+      return 'failed';
     }
     try {
-      const output = await this.call(batch, 'GET', `/files/${enc(outputProviderId)}/content`);
-      const usage = sumBatchUsage(output.body.toString('utf8'));
+      const usage = sumBatchUsage((await readOutput()).toString('utf8'));
       const { event, dollars } = batchUsageEvent(
         this.options.config(),
         batch,
@@ -484,6 +549,7 @@ export class FilesAndBatches {
       this.options.onAction?.('batch', 'settle', 'ok');
       this.options.onSettled?.({
         batch,
+        trigger,
         inputTokens: usage.inputTokens,
         outputTokens: usage.outputTokens,
         dollars,
@@ -492,7 +558,10 @@ export class FilesAndBatches {
       this.options.onAction?.('batch', 'settle', 'failed');
       this.options.onError?.('billing a finished batch', error);
       await store.release(key).catch(() => undefined);
+      return 'failed';
     }
+    await this.unindex(batch.id);
+    return 'billed';
   }
 
   /** Refuses a batch when the owner's budget is spent (held and at once given back). */
