@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   dollarsAt,
   modelPrice,
@@ -13,11 +14,25 @@ import type { HeldRecord } from './held-objects';
 export const DEFAULT_BATCH_PRICE_FACTOR = 0.5;
 
 /**
+ * The event id of a batch's usage: a name-based UUID (version 5's layout) of its gateway
+ * id, the same on every replica and every billing of it, so budgets (which settle an event
+ * id once) and analytics see a second billing of one batch (a claim that lapsed, or was
+ * given back after the event went out) as the duplicate it is.
+ */
+export function batchEventId(batchId: string): string {
+  const bytes = createHash('sha1').update(`aigw batch usage\n${batchId}`).digest().subarray(0, 16);
+  bytes[6] = (bytes[6] & 0x0f) | 0x50;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/**
  * The usage event of a finished batch: everything its output file says it consumed, for
  * the batch's owner, priced at the model's price times `priceFactor` (the batch
  * discount), with operation `batch`. Budget-weighted tokens are not discounted: a token
- * budget counts tokens. The batch's gateway id is its request id, so a replay of the
- * event is recognisably the same batch.
+ * budget counts tokens. The batch's gateway id is its request id, and its event id comes
+ * from it (`batchEventId`), so a replay of the event is recognisably the same batch.
  */
 export function batchUsageEvent(
   config: GatewayConfig,
@@ -33,22 +48,25 @@ export function batchUsageEvent(
     cachedInputTokens: usage.cachedInputTokens,
   };
   const dollars = price ? dollarsAt(price, counts) * priceFactor : 0;
-  const event = createTokenUsageRecorded({
-    requestId: batch.id.slice(0, 128),
-    partitionKey: batch.owner,
-    userId: batch.owner,
-    ...counts,
-    usageSource: UsageSource.Reported,
-    modelRequested: batch.model,
-    modelServed: batch.upstreamModel,
-    provider: batch.provider,
-    backend: batch.backend,
-    costDollars: dollars,
-    weightedTokenCost: route
-      ? weightedTokens(route, batch.upstreamModel, counts)
-      : counts.inputTokens + counts.outputTokens,
-    cacheHit: false,
-    operation: 'batch',
-  });
+  const event = createTokenUsageRecorded(
+    {
+      requestId: batch.id.slice(0, 128),
+      partitionKey: batch.owner,
+      userId: batch.owner,
+      ...counts,
+      usageSource: UsageSource.Reported,
+      modelRequested: batch.model,
+      modelServed: batch.upstreamModel,
+      provider: batch.provider,
+      backend: batch.backend,
+      costDollars: dollars,
+      weightedTokenCost: route
+        ? weightedTokens(route, batch.upstreamModel, counts)
+        : counts.inputTokens + counts.outputTokens,
+      cacheHit: false,
+      operation: 'batch',
+    },
+    { eventId: batchEventId(batch.id) },
+  );
   return { event, dollars, priced: price !== undefined };
 }
