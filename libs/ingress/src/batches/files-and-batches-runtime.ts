@@ -1,4 +1,3 @@
-import { Counter } from 'prom-client';
 import type { GatewayConfig } from '@aigw/config';
 import { nonNegativeIntegerSetting, positiveIntegerSetting } from '@aigw/config';
 import type { EventPublisher } from '@aigw/contracts';
@@ -73,24 +72,6 @@ export function openFilesAndBatches(
     'AI_GATEWAY_BATCH_POLL_INTERVAL_MS',
     DEFAULT_BATCH_POLL_INTERVAL_MS,
   );
-  const actions = new Counter({
-    name: 'ai_gateway_files_batches_total',
-    help: 'Files and Batch API requests by kind (file, batch), action (create, list, retrieve, content, delete, cancel, settle) and outcome (ok, invalid, not_found, refused, upstream_error, failed)',
-    labelNames: ['kind', 'action', 'outcome'] as const,
-    registers: [metrics.registry],
-  });
-  const billed = new Counter({
-    name: 'ai_gateway_batches_billed_total',
-    help: 'Finished batches billed, by what found them finished: a client retrieving or listing them (client_poll), the background sweeper (sweeper), or a download of the output file (content)',
-    labelNames: ['trigger'] as const,
-    registers: [metrics.registry],
-  });
-  const sweeps = new Counter({
-    name: 'ai_gateway_batch_sweeper_checks_total',
-    help: "The batch sweeper's checks of unbilled batches by outcome (billed, in_progress, finished, not_found, expired, forgotten, failed); round_failed counts rounds that could not read the index",
-    labelNames: ['outcome'] as const,
-    registers: [metrics.registry],
-  });
   const onError = (what: string, error: unknown) =>
     // A backend URL or Redis URL may carry a secret: the error's kind and code only.
     logger.warn(`files and batches: ${what} failed`, {
@@ -129,9 +110,9 @@ export function openFilesAndBatches(
     ttlMs: ttlSeconds * 1000,
     priceFactor,
     publish: (event) => host.events.publish(event),
-    onAction: (kind, action, outcome) => actions.inc({ kind, action, outcome }),
+    onAction: (kind, action, outcome) => metrics.recordFilesBatches(kind, action, outcome),
     onSettled: (settled) => {
-      billed.inc({ trigger: settled.trigger });
+      metrics.recordBatchBilled(settled.trigger);
       logger.info('batch billed', {
         batch: settled.batch.id,
         user: settled.batch.owner,
@@ -150,9 +131,9 @@ export function openFilesAndBatches(
     // Replicas sharing Redis take turns: one sweeps each interval.
     lease: store.kind === 'redis' ? (ttlMs) => store.claim('sweeper-round', ttlMs) : undefined,
     intervalMs: pollIntervalMs,
-    onOutcome: (outcome) => sweeps.inc({ outcome }),
+    onOutcome: (outcome) => metrics.recordBatchSweeperCheck(outcome),
     onRoundFailed: (error) => {
-      sweeps.inc({ outcome: 'round_failed' });
+      metrics.recordBatchSweeperCheck('round_failed');
       onError('a batch sweeper round', error);
     },
     onCheckFailed: (_id, error) => onError('the batch sweeper checking a batch', error),

@@ -218,6 +218,25 @@ export class MetricsRegistry {
     registers: [this.registry],
   });
 
+  readonly #filesBatches = new Counter({
+    name: 'ai_gateway_files_batches_total',
+    help: 'Files and Batch API requests by kind (file, batch), action (create, list, retrieve, content, delete, cancel, settle) and outcome (ok, invalid, not_found, refused, upstream_error, failed)',
+    labelNames: ['kind', 'action', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly #batchesBilled = new Counter({
+    name: 'ai_gateway_batches_billed_total',
+    help: 'Finished batches billed, by what found them finished: a client retrieving or listing them (client_poll), the background sweeper (sweeper), or a download of the output file (content)',
+    labelNames: ['trigger'] as const,
+    registers: [this.registry],
+  });
+  readonly #batchSweeperChecks = new Counter({
+    name: 'ai_gateway_batch_sweeper_checks_total',
+    help: "The batch sweeper's checks of unbilled batches by outcome (billed, in_progress, finished, not_found, expired, forgotten, failed); round_failed counts rounds that could not read the index",
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   // OpenTelemetry GenAI semantic-convention metrics, Prometheus spelling.
   readonly #genAiTokens = new FastHistogram({
     name: 'gen_ai_client_token_usage',
@@ -571,6 +590,21 @@ export class MetricsRegistry {
   recordRealtimeFrame(direction: 'client_to_backend' | 'backend_to_client', bytes: number): void {
     this.#realtimeFrames.inc([direction]);
     this.#realtimeBytes.inc([direction], bytes);
+  }
+
+  /** A Files or Batch API request (fixed sets of kinds, actions and outcomes). */
+  recordFilesBatches(kind: string, action: string, outcome: string): void {
+    this.#filesBatches.inc({ kind, action, outcome });
+  }
+
+  /** A finished batch billed, and what found it finished. */
+  recordBatchBilled(trigger: string): void {
+    this.#batchesBilled.inc({ trigger });
+  }
+
+  /** One check of the batch sweeper, or a round it could not run (`round_failed`). */
+  recordBatchSweeperCheck(outcome: string): void {
+    this.#batchSweeperChecks.inc({ outcome });
   }
 
   recordGenAiTokenUsage(labels: GenAiLabels, counts: { input?: number; output?: number }): void {
