@@ -13,6 +13,7 @@ import { toDataPlaneError } from '../http/openai-errors';
 import type { IngressPipeline } from '../ingress-pipeline';
 import {
   chosenProtocol,
+  handshakeProblem,
   identityHeaders,
   REALTIME_NOT_SERVED,
   REALTIME_PATHS,
@@ -72,18 +73,9 @@ export class RealtimeEdge {
       return;
     }
     // Checked before a backend is called: an upgrade that would fail after it leaves nothing open.
-    if (
-      http.method !== 'GET' ||
-      http.headers.upgrade?.toLowerCase() !== 'websocket' ||
-      !http.headers['sec-websocket-key']
-    ) {
-      refuseUpgrade(
-        socket,
-        new DataPlaneError(
-          DataPlaneErrorCode.InvalidRequest,
-          'A realtime session is a WebSocket: send GET with Upgrade: websocket',
-        ),
-      );
+    const problem = handshakeProblem(http);
+    if (problem) {
+      refuseUpgrade(socket, new DataPlaneError(DataPlaneErrorCode.InvalidRequest, problem));
       return;
     }
     void this.open(this.options.router, http, socket, head, url);
@@ -135,7 +127,17 @@ export class RealtimeEdge {
         if (admission) void this.admission?.release(admission).catch(() => undefined);
         return;
       }
-      this.server.handleUpgrade(http, socket, head, (client) => session.attach(client, connection));
+      let attached = false;
+      this.server.handleUpgrade(http, socket, head, (client) => {
+        attached = true;
+        session.attach(client, connection);
+      });
+      // ws answers the callback at once, or refused the upgrade itself (a bad subprotocol
+      // list, a socket half closed): nothing will ever end the backend's session then.
+      if (!attached) {
+        connection.close(1001);
+        if (admission) void this.admission?.release(admission).catch(() => undefined);
+      }
     } catch (error) {
       socket.off('close', gone);
       if (admission) void this.admission?.release(admission).catch(() => undefined);

@@ -1,4 +1,4 @@
-import { STATUS_CODES, type IncomingHttpHeaders } from 'node:http';
+import { STATUS_CODES, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 
@@ -39,6 +39,29 @@ export function identityHeaders(headers: IncomingHttpHeaders): IncomingHttpHeade
 export function chosenProtocol(offered: Iterable<string>): string | false {
   const safe = [...offered].filter((p) => !p.startsWith(KEY_PROTOCOL_PREFIX));
   return safe.includes('realtime') ? 'realtime' : (safe[0] ?? false);
+}
+
+/** ws's own test of a client's key: 16 bytes as base64. */
+const KEY_PATTERN = /^[+/0-9A-Za-z]{22}==$/;
+
+/**
+ * Why ws would refuse this upgrade request, if it would (its checks, in its order), so it
+ * is refused before a backend session is opened for it; undefined when it is well formed.
+ */
+export function handshakeProblem(http: IncomingMessage): string | undefined {
+  const headers = http.headers;
+  if (http.method !== 'GET' || headers.upgrade?.toLowerCase() !== 'websocket') {
+    return 'A realtime session is a WebSocket: send GET with Upgrade: websocket';
+  }
+  const key = headers['sec-websocket-key'];
+  if (key === undefined || !KEY_PATTERN.test(key)) {
+    return 'Missing or invalid Sec-WebSocket-Key header';
+  }
+  const version = headers['sec-websocket-version'];
+  if (version !== '13' && version !== '8') {
+    return 'Missing or invalid Sec-WebSocket-Version header (13)';
+  }
+  return undefined;
 }
 
 /** The model a session asks for (`?model=`), or a 400 naming `model`. */

@@ -252,8 +252,19 @@ export function serveRealtimeWire(server: Server, open: RealtimeOpener): void {
           socket.off('close', gone);
           if (abort.signal.aborted || !socket.writable) return connection.close(1001);
           const served = encode(JSON.stringify(connection.servedBy));
-          sockets.once('headers', (headers) => headers.push(`${SERVED_BY_HEADER}: ${served}`));
-          sockets.handleUpgrade(request, socket, head, (ws) => relay.attach(ws, connection));
+          const name = (headers: string[]) => headers.push(`${SERVED_BY_HEADER}: ${served}`);
+          sockets.once('headers', name);
+          let attached = false;
+          sockets.handleUpgrade(request, socket, head, (ws) => {
+            attached = true;
+            relay.attach(ws, connection);
+          });
+          // ws refused it itself (the caller half closed): end the session behind it, and
+          // keep this session's name off the next upgrade's answer.
+          if (!attached) {
+            sockets.off('headers', name);
+            connection.close(1001);
+          }
         },
         (error: unknown) => {
           socket.off('close', gone);
