@@ -96,6 +96,8 @@ function checkShape(operation: Operation, body: JsonObject): void {
       break; // checked by checkedModerationBody
     case 'rerank':
       break; // checked by checkedRerankBody
+    case 'realtime':
+      break; // a WebSocket session: its handshake was checked before the upgrade
   }
 }
 

@@ -40,6 +40,7 @@ export class CohereAdapter implements ProviderAdapter {
       case 'image-edits':
       case 'image-variations':
       case 'moderations':
+      case 'realtime':
         throw unsupportedOperation('cohere', request.operation);
       case 'rerank':
         return translatedJsonAnswer(

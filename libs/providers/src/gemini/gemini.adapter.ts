@@ -44,6 +44,7 @@ export class GeminiAdapter implements ProviderAdapter {
       case 'image-variations':
       case 'moderations':
       case 'rerank':
+      case 'realtime':
         throw unsupportedOperation('google-gemini', request.operation);
       case 'embeddings': {
         const ask = embeddingAsk(request.body);
