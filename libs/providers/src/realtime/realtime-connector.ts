@@ -10,6 +10,12 @@ import {
 } from '@aigw/contracts/data-plane';
 import { REALTIME_PROVIDERS, realtimeUrl } from './realtime-url';
 
+/**
+ * The client's frames the backend has not read yet past which the session ends (a stalled
+ * or slow backend): minutes of audio, so a fast client cannot grow the gateway's memory.
+ */
+export const MAX_BACKEND_BACKLOG_BYTES = 16 * 1024 * 1024;
+
 /** The close codes a peer may send (RFC 6455 7.4): others are replaced by 1011. */
 export function sendableCloseCode(code: number | undefined): number {
   if (code === undefined) return 1000;
@@ -108,11 +114,23 @@ export class RealtimeConnector implements RealtimeProvider {
           const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer);
           listener.frame(binary ? bytes : bytes.toString('utf8'));
         });
-        socket.once('close', (code, reason) => listener.closed(code, reason.toString('utf8')));
+        let behind = false;
+        socket.once('close', (code, reason) =>
+          behind
+            ? listener.closed(1008, 'the backend read too slowly')
+            : listener.closed(code, reason.toString('utf8')),
+        );
         resolve({
           servedBy,
           send: (frame: RealtimeFrame) => {
-            if (socket.readyState === WebSocket.OPEN) socket.send(frame);
+            if (socket.readyState !== WebSocket.OPEN) return;
+            if (socket.bufferedAmount > MAX_BACKEND_BACKLOG_BYTES) {
+              // A close frame would queue behind the backlog: drop the socket now.
+              behind = true;
+              socket.terminate();
+              return;
+            }
+            socket.send(frame);
           },
           close: (code?: number, reason?: string) => {
             if (

@@ -1,0 +1,58 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
+import type { GatewayRequest, RealtimeListener } from '@aigw/contracts/data-plane';
+import { MAX_BACKEND_BACKLOG_BYTES, RealtimeConnector } from './realtime-connector';
+
+describe('RealtimeConnector', () => {
+  const server: Server = createServer((_, res) => res.end());
+  const sockets = new WebSocketServer({ noServer: true });
+  let port = 0;
+
+  before(async () => {
+    // A backend that accepts the session and then never reads a byte of it.
+    server.on('upgrade', (request, socket, head) =>
+      sockets.handleUpgrade(request, socket, head, () => socket.pause()),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+  after(async () => {
+    for (const client of sockets.clients) client.terminate();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it('ends a session whose backend stops reading before the client’s frames pile up without bound', async () => {
+    const closed: number[] = [];
+    const listener: RealtimeListener = {
+      frame: () => undefined,
+      closed: (code) => closed.push(code),
+    };
+    const connection = await new RealtimeConnector().connectRealtime({
+      request: {} as GatewayRequest,
+      target: {
+        backendName: 'stalled',
+        provider: 'openai',
+        model: 'gpt-realtime',
+        baseUrl: `http://127.0.0.1:${port}/v1`,
+        requestTimeoutMs: 5_000,
+        firstByteTimeoutMs: 5_000,
+      },
+      listener,
+      signal: new AbortController().signal,
+    });
+    const chunk = 'a'.repeat(1024 * 1024);
+    const frames = (MAX_BACKEND_BACKLOG_BYTES / chunk.length) * 3;
+    for (let i = 0; i < frames; i++) connection.send(chunk);
+    for (let i = 0; i < 100 && closed.length === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.deepEqual(
+      closed,
+      [1008],
+      'the session ends (policy) once the backend is that far behind',
+    );
+  });
+});
