@@ -57,6 +57,15 @@ spec:
   - {name: only-vllm, provider: vllm, baseUrl: "http://127.0.0.1:9/v1", model: vllm-model}
   - {name: azure-batch, provider: azure, baseUrl: "${azure.baseUrl}", model: ${UPSTREAM}, modelNameOverride: azure-batch, auth: {apiKeyRef: {name: azure-key}}}
   userIdentification: {header: x-user-id}
+  userTiers:
+  - name: free
+    selector: {header: x-user-plan, value: free}
+    tokenBudget: {daily: 1000000}
+    allowedModels: [vllm-model]
+  - name: standard
+    default: true
+    selector: {header: x-user-plan, value: standard}
+    tokenBudget: {daily: 1000000000}
   costControl:
     maxDailyCostPerUser: ${DAILY_LIMIT}
     modelPricing:
@@ -159,6 +168,25 @@ spec:
     assert.deepEqual(
       (await alice.files.list()).data.map((file) => file.id),
       [fileId],
+    );
+  });
+
+  it("refuses an upload and a batch for a model the caller's tier may not use (403)", async () => {
+    const free = { headers: { 'x-user-plan': 'free' } };
+    await assert.rejects(
+      alice.files.create(
+        { file: await toFile(Buffer.from(requestLine('a', VIRTUAL)), 'x.jsonl'), purpose: 'batch' },
+        free,
+      ),
+      (error: unknown) =>
+        error instanceof OpenAI.PermissionDeniedError && error.message.includes(VIRTUAL),
+    );
+    await assert.rejects(
+      alice.batches.create(
+        { input_file_id: fileId, endpoint: '/v1/chat/completions', completion_window: '24h' },
+        free,
+      ),
+      OpenAI.PermissionDeniedError,
     );
   });
 

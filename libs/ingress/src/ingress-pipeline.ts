@@ -110,6 +110,20 @@ export class IngressPipeline {
   }
 
   /**
+   * Whether the caller's tier (as the route serving `model` identifies callers) may use
+   * `model`, as the router checks a call's; true for a model no route serves (the caller
+   * answers that itself). For requests the router never sees (files and batches).
+   */
+  mayUse(model: string, headers: IncomingHeaders): boolean | Promise<boolean> {
+    const route = this.routeFor(model);
+    if (!route) return true;
+    const allows = ({ allowedModels }: CallerIdentity) =>
+      allowedModels.length === 0 || allowedModels.includes(model);
+    const identity = this.identifier.identify(headers, route.route);
+    return identity instanceof Promise ? identity.then(allows) : allows(identity);
+  }
+
+  /**
    * The caller's user key for requests that name no model and no stored record (the
    * Conversations API): as the route of a wildcard backend identifies callers, else the
    * first route; undefined when there is no route.

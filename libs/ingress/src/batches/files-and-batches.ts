@@ -145,13 +145,24 @@ export class FilesAndBatches {
         this.serve(kind, action, request, reply, handle);
     };
     const who = (model: string, headers: Headers) => pipeline.userKeyFor(model, headers);
+    // The tier's allowedModels, which the router checks for calls it routes: a batch
+    // runs its lines at the backend without them passing the router.
+    const mayUse = async (model: string, headers: Headers) => {
+      if (!(await pipeline.mayUse(model, headers))) {
+        throw new DataPlaneError(
+          DataPlaneErrorCode.ModelNotAllowed,
+          `your plan does not allow the model "${model.slice(0, 128)}"`,
+          { param: 'model' },
+        );
+      }
+    };
     const lister = (headers: Headers) => {
       const model = firstHeader(headers, 'x-ai-gateway-model');
       return model ? pipeline.userKeyFor(model, headers) : pipeline.userKeyWithoutModel(headers);
     };
     fastify.post(
       `${prefix}/files`,
-      on('file', 'create', (rq) => this.createFile(rq, who)),
+      on('file', 'create', (rq) => this.createFile(rq, who, mayUse)),
     );
     fastify.get(
       `${prefix}/files`,
@@ -171,7 +182,7 @@ export class FilesAndBatches {
     );
     fastify.post(
       `${prefix}/batches`,
-      on('batch', 'create', (rq) => this.createBatch(rq, who)),
+      on('batch', 'create', (rq) => this.createBatch(rq, who, mayUse)),
     );
     fastify.get(
       `${prefix}/batches`,
@@ -207,7 +218,7 @@ export class FilesAndBatches {
 
   // --- files ---
 
-  private async createFile(request: FastifyRequest, who: Who): Promise<JsonObject> {
+  private async createFile(request: FastifyRequest, who: Who, mayUse: MayUse): Promise<JsonObject> {
     const form = request.body;
     if (!(form instanceof MultipartForm)) {
       throw invalid("Upload the file as 'multipart/form-data' with 'file' and 'purpose' fields");
@@ -225,6 +236,7 @@ export class FilesAndBatches {
       );
     }
     const owner = await this.ownerOf(model, request.headers, who);
+    await mayUse(model, request.headers);
     const holding = holdingBackendFor(this.options.config(), model);
     const data =
       purpose === 'batch'
@@ -312,7 +324,11 @@ export class FilesAndBatches {
 
   // --- batches ---
 
-  private async createBatch(request: FastifyRequest, who: Who): Promise<JsonObject> {
+  private async createBatch(
+    request: FastifyRequest,
+    who: Who,
+    mayUse: MayUse,
+  ): Promise<JsonObject> {
     const body = request.body as JsonObject | undefined;
     if (!body || typeof body !== 'object' || Array.isArray(body)) {
       throw invalid('The request body must be a JSON object');
@@ -352,6 +368,7 @@ export class FilesAndBatches {
       );
     }
     const file = await this.ownedRecord('file', fileId, request.headers, who, 'input_file_id');
+    await mayUse(file.model, request.headers);
     await this.checkBudget(file);
     const sent: JsonObject = {
       input_file_id: file.providerId,
@@ -662,6 +679,8 @@ export class FilesAndBatches {
 }
 
 type Who = (model: string, headers: Headers) => string | undefined | Promise<string | undefined>;
+/** Refuses (403) a model the caller's tier may not use. */
+type MayUse = (model: string, headers: Headers) => Promise<void>;
 type Lister = (headers: Headers) => string | undefined | Promise<string | undefined>;
 
 /**
