@@ -110,6 +110,11 @@ export class EdgeRoutes implements OnModuleInit {
     fastify.server.on('upgrade', (request, socket, head) =>
       this.realtime.upgrade(request, socket, head),
     );
+    // The server's close waits for upgraded sockets: end the sessions first.
+    fastify.addHook('preClose', (done) => {
+      this.realtime.close();
+      done();
+    });
     for (const prefix of PATH_PREFIXES) {
       for (const [call, dialect] of this.routes) {
         fastify.post(prefix + ENDPOINT_PATHS[call.endpoint], (request, reply) =>

@@ -49,6 +49,8 @@ export class RealtimeEdge {
     maxPayload: MAX_CLIENT_FRAME_BYTES,
     handleProtocols: (offered) => chosenProtocol(offered),
   });
+  /** Sessions open now, so a stopping gateway can close them (its server waits for them). */
+  private readonly sessions = new Set<RealtimeSession>();
 
   constructor(
     private readonly pipeline: IngressPipeline,
@@ -58,6 +60,16 @@ export class RealtimeEdge {
 
   private get observer(): RealtimeObserver {
     return this.options?.observer ?? NOOP_REALTIME_OBSERVER;
+  }
+
+  /**
+   * Before the HTTP server closes: every open session ends with a close frame (1001), and
+   * a handshake still under way is refused (ws answers 503; its backend is closed below).
+   * Without it, an open session kept the server, and so the process, from stopping.
+   */
+  close(): void {
+    this.server.close();
+    for (const session of [...this.sessions]) session.shutdown();
   }
 
   /** The HTTP server's `upgrade` event: every upgrade request comes here. */
@@ -114,6 +126,7 @@ export class RealtimeEdge {
         fields,
         spentLimit: this.admission && (() => this.admission!.spentLimit(admitted)),
         finished: (billed) => {
+          this.sessions.delete(session);
           // No response reported usage: nothing will settle the hold.
           if (!billed && admission) void this.admission?.release(admission).catch(() => undefined);
         },
@@ -130,6 +143,7 @@ export class RealtimeEdge {
       let attached = false;
       this.server.handleUpgrade(http, socket, head, (client) => {
         attached = true;
+        this.sessions.add(session);
         session.attach(client, connection);
       });
       // ws answers the callback at once, or refused the upgrade itself (a bad subprotocol

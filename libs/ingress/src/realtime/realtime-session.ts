@@ -114,6 +114,16 @@ export class RealtimeSession {
     client.send(frame);
   }
 
+  /** The gateway is stopping: the client hears why, then a close (1001, going away). */
+  shutdown(): void {
+    this.sendError(
+      'server_error',
+      'gateway_shutting_down',
+      'the gateway is restarting: open a new realtime session',
+    );
+    this.end('shutdown', 1001, 'gateway shutting down');
+  }
+
   /** Ends the session when the caller's budget is spent; true when it did. */
   private checkBudget(): boolean {
     const refusal = this.options.spentLimit?.();

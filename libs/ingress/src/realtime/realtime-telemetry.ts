@@ -9,7 +9,9 @@ export type RealtimeOutcome =
   | 'upstream_closed'
   | 'budget_exceeded'
   /** The client read too slowly: its unread frames passed the bound. */
-  | 'client_too_slow';
+  | 'client_too_slow'
+  /** The gateway stopped (SIGTERM): the client was told to reconnect. */
+  | 'shutdown';
 
 export type RealtimeDirection = 'client_to_backend' | 'backend_to_client';
 
