@@ -301,6 +301,16 @@ export interface RouteConfig {
   readonly retry?: RetryConfig;
   readonly security: SecurityConfig;
   readonly userTiers: readonly UserTierConfig[];
+  /** Absent unless the route logs prompts and answers (an extension to the spec). */
+  readonly payloadLogging?: PayloadLoggingConfig;
+}
+
+/** What a route logs of the requests it serves and their answers. */
+export interface PayloadLoggingConfig {
+  /** Each of the request and the answer is cut at this many UTF-8 bytes. */
+  readonly maxBytes: number;
+  /** The share of requests logged, 0 to 1. */
+  readonly sampleRate: number;
 }
 
 export interface JwtProviderConfig {

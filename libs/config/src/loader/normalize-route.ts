@@ -6,6 +6,7 @@ import {
   type CachingConfig,
   type CostControlConfig,
   type DeduplicationConfig,
+  type PayloadLoggingConfig,
   type FailoverConfig,
   type FailoverTrigger,
   type FallbackStrategy,
@@ -40,6 +41,7 @@ import {
 import {
   type CachingDto,
   type DeduplicationDto,
+  type PayloadLoggingDto,
   type RetryDto,
   type ResponseValidationDto,
   type SecurityDto,
@@ -98,6 +100,7 @@ export function normalizeRoute(
     ...optional('retry', spec.retry && retry(spec.retry, at('retry'), ctx)),
     security: security(spec.security, at('security'), ctx),
     userTiers: normalizeUserTiers(spec.userTiers ?? [], at('userTiers'), ctx.doc, ctx.report),
+    ...optional('payloadLogging', payloadLogging(spec.payloadLogging, at('payloadLogging'), ctx)),
   };
   return route;
 }
@@ -432,4 +435,24 @@ function responseValidation(
     ...(redact && { redact }),
     streamHoldChars: dto.streamHoldChars ?? DEFAULT_STREAM_HOLD_CHARS,
   };
+}
+
+export const DEFAULT_PAYLOAD_MAX_BYTES = 32_768;
+
+/** Undefined unless enabled, so a route that logs nothing pays one check per request. */
+function payloadLogging(
+  dto: PayloadLoggingDto | undefined,
+  path: PathSegment[],
+  ctx: Ctx,
+): PayloadLoggingConfig | undefined {
+  if (!dto) return undefined;
+  if (dto.enabled === undefined) {
+    ctx.report.infer(ctx.doc, path, 'payload logging enabled (the block is present)');
+  }
+  if (dto.enabled === false) return undefined;
+  const sampleRate = dto.sampleRate ?? 1;
+  if (sampleRate === 0) {
+    ctx.report.warn(ctx.doc, [...path, 'sampleRate'], 'is 0: no request is logged');
+  }
+  return { maxBytes: dto.maxBytes ?? DEFAULT_PAYLOAD_MAX_BYTES, sampleRate };
 }

@@ -21,7 +21,13 @@ import {
   TokenRateLimitDto,
   UserIdentificationDto,
 } from './policy.dto';
-import { CachingDto, DeduplicationDto, RetryDto, SecurityDto } from './traffic.dto';
+import {
+  CachingDto,
+  DeduplicationDto,
+  PayloadLoggingDto,
+  RetryDto,
+  SecurityDto,
+} from './traffic.dto';
 import { UserTierDto } from './user-tier.dto';
 import { REQUIRED, SAFE_NAME, expecting } from './validators';
 
@@ -118,6 +124,12 @@ export class RouteSpecDto {
   @Type(() => SecurityDto)
   security?: SecurityDto;
 
+  /** An extension to the spec: logs of prompts and answers, off by default. */
+  @IsOptional()
+  @ValidateNested(expecting('a mapping {enabled, maxBytes, sampleRate}'))
+  @Type(() => PayloadLoggingDto)
+  payloadLogging?: PayloadLoggingDto;
+
   @IsOptional()
   @IsArray(expecting('a list of tiers'))
   @ValidateNested({ each: true })
@@ -141,6 +153,7 @@ export const ROUTE_SPEC_KEYS: readonly string[] = [
   'retry',
   'security',
   'userTiers',
+  'payloadLogging',
 ];
 
 /** What every document of the gateway's kinds carries besides its spec. */

@@ -7,6 +7,7 @@ import {
   IsIn,
   IsInstance,
   IsInt,
+  IsNumber,
   IsOptional,
   Max,
   IsString,
@@ -231,4 +232,29 @@ export class SecurityDto {
   @ValidateNested(expecting('a mapping {enabled, blockPatterns, redact, streamHoldChars}'))
   @Type(() => ResponseValidationDto)
   responseValidation?: ResponseValidationDto;
+}
+
+export const PAYLOAD_MAX_BYTES_LIMIT = 262_144;
+const MAX_BYTES = `an integer from 256 to ${PAYLOAD_MAX_BYTES_LIMIT} (bytes)`;
+const SAMPLE_RATE = 'a number from 0 to 1';
+
+/** An extension to the spec: logs of what was asked and answered (off unless enabled). */
+export class PayloadLoggingDto {
+  @IsOptional()
+  @IsBoolean(expecting('true or false'))
+  enabled?: boolean;
+
+  /** Each of the request and the answer is cut at this many UTF-8 bytes. */
+  @IsOptional()
+  @IsInt(expecting(MAX_BYTES))
+  @Min(256, expecting(MAX_BYTES))
+  @Max(PAYLOAD_MAX_BYTES_LIMIT, expecting(MAX_BYTES))
+  maxBytes?: number;
+
+  /** The share of requests logged. */
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false }, expecting(SAMPLE_RATE))
+  @Min(0, expecting(SAMPLE_RATE))
+  @Max(1, expecting(SAMPLE_RATE))
+  sampleRate?: number;
 }
