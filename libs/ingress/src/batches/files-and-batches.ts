@@ -485,6 +485,7 @@ export class FilesAndBatches {
     const status = typeof answer.status === 'string' ? answer.status : '';
     const output = answer.output_file_id;
     if (BILLED_STATUSES.has(status) && typeof output === 'string' && output !== '') {
+      if (record.billed) return { shown, state: 'finished' };
       const read = async () =>
         (await this.call(record, 'GET', `/files/${enc(output)}/content`)).body;
       const state = await this.settle(record, read, trigger);
@@ -503,7 +504,9 @@ export class FilesAndBatches {
     try {
       const batch = await this.options.store.get(file.batchId!);
       const status = batch?.object.status;
-      if (!batch || typeof status !== 'string' || !BILLED_STATUSES.has(status)) return;
+      if (!batch || batch.billed || typeof status !== 'string' || !BILLED_STATUSES.has(status)) {
+        return;
+      }
       if (batch.object.output_file_id !== file.id) return;
       await this.settle(batch, async () => output, 'content');
     } catch (error) {
@@ -577,8 +580,20 @@ export class FilesAndBatches {
       await store.release(key).catch(() => undefined);
       return 'failed';
     }
+    await this.markBilled(batch.id);
     await this.unindex(batch.id);
     return 'billed';
+  }
+
+  /** Marks the batch's record billed, for as long as it is remembered (not its claim's TTL). */
+  private async markBilled(id: string): Promise<void> {
+    const { store, ttlMs } = this.options;
+    try {
+      const latest = await store.get(id);
+      if (latest) await store.put({ ...latest, billed: true }, ttlMs);
+    } catch (error) {
+      this.options.onError?.('marking a batch billed', error);
+    }
   }
 
   /** Refuses a batch when the owner's budget is spent (held and at once given back). */

@@ -23,6 +23,11 @@ export interface HeldRecord {
   readonly object: JsonObject;
   /** A batch's output or error file: the batch's gateway id (billing on download). */
   readonly batchId?: string;
+  /**
+   * A batch billed: kept with the record, which every look keeps for another TTL, where
+   * the billing claim lapses a TTL after it was taken.
+   */
+  readonly billed?: boolean;
 }
 
 /**

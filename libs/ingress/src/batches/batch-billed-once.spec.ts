@@ -1,0 +1,86 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseGatewayConfig } from '@aigw/config';
+import type { TokenUsageRecorded } from '@aigw/contracts';
+import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+import { FilesAndBatches, type HeldObjectCalls } from './files-and-batches';
+import { gatewayId } from './gateway-ids';
+import { MemoryHeldObjectStore, type HeldRecord } from './held-objects';
+
+const TTL = 30 * 24 * 3600_000;
+
+/** One finished batch with its output. */
+class Backend implements HeldObjectCalls {
+  async send(_backend: unknown, _method: string, path: string) {
+    const json = (body: unknown, type = 'application/json') => ({
+      status: 200,
+      contentType: type,
+      body: Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)),
+    });
+    if (path === '/batches/b1') {
+      return json({ id: 'b1', object: 'batch', status: 'completed', output_file_id: 'out1' });
+    }
+    if (path === '/files/out1/content') {
+      const usage = { prompt_tokens: 100, completion_tokens: 20 };
+      return json(`${JSON.stringify({ response: { body: { usage } } })}\n`, 'application/jsonl');
+    }
+    throw new DataPlaneError(DataPlaneErrorCode.NotFound, 'No such object');
+  }
+}
+
+describe('a finished batch', () => {
+  it('is billed once however long its owner keeps looking at it', async () => {
+    const parsed = parseGatewayConfig(
+      `kind: AIGatewayRoute
+metadata: {name: batches}
+spec:
+  backends:
+  - {name: openai-batch, provider: openai, baseUrl: "http://127.0.0.1:9/v1", model: up, modelNameOverride: gpt-batch}
+`,
+      { env: {} },
+    );
+    assert.ok(parsed.ok);
+    const config = parsed.config;
+    let now = 1_000_000;
+    const clock = () => now;
+    const store = new MemoryHeldObjectStore(
+      { maxEntries: 100, maxBytes: 1_000_000 },
+      undefined,
+      clock,
+    );
+    const events: TokenUsageRecorded[] = [];
+    const batches = new FilesAndBatches({
+      config: () => config,
+      upstream: new Backend(),
+      store,
+      ttlMs: TTL,
+      priceFactor: 0.5,
+      publish: (event) => events.push(event),
+      now: clock,
+    });
+    const id = gatewayId('batch', { route: 'batches', backend: 'openai-batch', providerId: 'b1' });
+    const record: HeldRecord = {
+      id,
+      kind: 'batch',
+      owner: 'alice',
+      model: 'gpt-batch',
+      upstreamModel: 'up',
+      route: 'batches',
+      backend: 'openai-batch',
+      provider: 'openai',
+      providerId: 'b1',
+      createdAt: now,
+      object: { id },
+    };
+    await store.put(record, TTL);
+    const look = async () => batches.checkBatch((await store.get(id))!);
+    assert.equal(await look(), 'billed');
+    // Each look keeps the batch remembered another TTL; the billing claim was taken once.
+    now += TTL - 1_000;
+    assert.equal(await look(), 'finished');
+    now += 2_000;
+    assert.ok(await store.get(id), 'the batch is still remembered');
+    assert.equal(await look(), 'finished');
+    assert.equal(events.length, 1);
+  });
+});
