@@ -108,6 +108,15 @@ describe('renameRealtimeModel', () => {
     );
   });
 
+  it('names it in a session.update whose type is spelled with JSON escapes', () => {
+    // What JSON.parse reads as session.update, and so does the backend.
+    const hidden = '{"type":"session\\u002eupdate","session":{"model":"gpt-realtime-pricier"}}';
+    const renamed = JSON.parse(renameRealtimeModel(hidden, 'gpt-realtime') as string) as {
+      session: { model: string };
+    };
+    assert.equal(renamed.session.model, 'gpt-realtime');
+  });
+
   it('leaves every other frame byte for byte', () => {
     const frames = [
       '{"type":"response.output_audio.delta","delta":"AAAA/w=="}',

@@ -63,11 +63,12 @@ export function opensRealtime<T extends object>(port: T): port is T & RealtimePr
 
 /**
  * A text frame that may need a look: only session events carry the model, only
- * `response.done` the usage. Audio frames (base64: no `.`) never match, so they pass
- * without being parsed.
+ * `response.done` the usage. Audio frames (base64: no `.`, no `\`) never match, so they
+ * pass without being parsed. A frame with a JSON escape is looked at too: a client could
+ * spell `session\u002eupdate`, which the backend reads as `session.update`.
  */
 function mayConcern(frame: RealtimeFrame, marker: string): frame is string {
-  return typeof frame === 'string' && frame.includes(marker);
+  return typeof frame === 'string' && (frame.includes(marker) || frame.includes('\\u'));
 }
 
 /** The event of a text frame, or undefined for anything that is not a JSON object. */
