@@ -26,7 +26,8 @@ import {
   IMAGES_DIALECT,
 } from './images/images-dialect';
 import { sendOpenAiError, toDataPlaneError } from './http/openai-errors';
-import { ENDPOINT_PATHS, PATH_PREFIXES } from './http/public-paths';
+import { ENDPOINT_PATHS, PATH_PREFIXES, type FixedPathEndpoint } from './http/public-paths';
+import { registerGeminiRoutes } from './gemini/gemini-routes';
 import { IngressPipeline } from './ingress-pipeline';
 import { INGRESS_OBSERVER, type IngressObserver } from './ingress-observer';
 import { responsesDialect } from './responses/responses-dialect';
@@ -38,7 +39,9 @@ import { REALTIME_EDGE, RealtimeEdge, type RealtimeEdgeOptions } from './realtim
 import { REALTIME_NOT_SERVED } from './realtime/realtime-handshake';
 
 /** The hot endpoints: every model call of the OpenAI (chat and Responses) and Anthropic APIs. */
-function edgeRoutes(responses: EdgeDialect): readonly [call: EdgeCall, dialect: EdgeDialect][] {
+function edgeRoutes(
+  responses: EdgeDialect,
+): readonly [call: EdgeCall & { endpoint: FixedPathEndpoint }, dialect: EdgeDialect][] {
   return [
     [{ endpoint: GatewayEndpoint.ChatCompletions, operation: 'chat' }, OPENAI_DIALECT],
     [{ endpoint: GatewayEndpoint.Completions, operation: 'completions' }, OPENAI_DIALECT],
@@ -115,6 +118,8 @@ export class EdgeRoutes implements OnModuleInit {
       this.realtime.close();
       done();
     });
+    // Google's Gemini API, its model in the path (`/v1beta/models/{model}:generateContent`).
+    registerGeminiRoutes(fastify, this.exchange, this.pipeline);
     for (const prefix of PATH_PREFIXES) {
       for (const [call, dialect] of this.routes) {
         fastify.post(prefix + ENDPOINT_PATHS[call.endpoint], (request, reply) =>

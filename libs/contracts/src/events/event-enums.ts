@@ -22,6 +22,10 @@ export enum GatewayEndpoint {
   Moderations = 'moderations',
   /** Document reranking (`/v1/rerank`, Cohere's shape). */
   Rerank = 'rerank',
+  /** Google's Gemini API (`/v1beta/models/{model}:generateContent`). */
+  GeminiGenerateContent = 'gemini.generateContent',
+  /** Its stream (`:streamGenerateContent?alt=sse`). */
+  GeminiStreamGenerateContent = 'gemini.streamGenerateContent',
 }
 
 /** Why ingress turned a request away before any provider was called. */

@@ -63,6 +63,11 @@ export interface EdgeDialect {
   ): StreamRelay;
   sendError(reply: FastifyReply, error: DataPlaneError, requestId: string): void;
   /**
+   * The headers the caller is identified by, when the API carries its key elsewhere than
+   * the client's headers (Google's `?key=`); the request's own headers otherwise.
+   */
+  readonly callerHeaders?: (http: FastifyRequest) => FastifyRequest['headers'];
+  /**
    * Answers are OpenAI-format objects whose `usage` may also carry the call's cost
    * (`usage.cost`): the JSON answer's, and a stream's closing usage-only chunk's.
    */
@@ -125,11 +130,12 @@ export class EdgeExchange {
     let reused = false;
     try {
       const body = dialect.canonicalBody ? dialect.canonicalBody(http.body) : http.body;
+      const headers = dialect.callerHeaders ? dialect.callerHeaders(http) : http.headers;
       // A promise only when a JWT must be verified; awaiting a plain value costs a tick.
       request = await this.pipeline.prepare(
         operation,
         body,
-        http.headers,
+        headers,
         requestId,
         timings.startedAt,
       );
@@ -137,7 +143,7 @@ export class EdgeExchange {
       // Once the body is whole, and before the cache, budgets and the router read it.
       request = this.pipeline.redact(request, this.reportRedactions);
       // With the route's cache or deduplication on: a cache hit, or an identical call to join.
-      const plan = this.reuse?.plan(request, http.headers);
+      const plan = this.reuse?.plan(request, headers);
       const found = plan && (await this.reuse!.find(plan, request));
       // A reused answer is admitted only when the billing rule charges for it.
       if (this.admission && (!found || this.reuse!.billsReuse)) {

@@ -2,6 +2,8 @@ import { Catch, HttpException, type ArgumentsHost, type ExceptionFilter } from '
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 import { isMessagesPath, sendMessagesError } from '../anthropic/messages-errors';
+import { sendGeminiError } from '../gemini/gemini-errors';
+import { isGeminiPath } from '../gemini/gemini-paths';
 import { sendOpenAiError, toDataPlaneError } from './openai-errors';
 import { endpointAt, methodsAllowedAt } from './public-paths';
 
@@ -15,12 +17,14 @@ type ErrorRenderer = (reply: FastifyReply, error: DataPlaneError, requestId?: st
 
 /** The public API a URL belongs to decides the shape of its errors. */
 function rendererFor(url: string): ErrorRenderer {
+  if (isGeminiPath(url)) return sendGeminiError;
   return isMessagesPath(url) ? sendMessagesError : sendOpenAiError;
 }
 
 /**
  * Every error a handler throws leaves with the right status, as an OpenAI-style body
- * (or an Anthropic-style one on the Messages API's paths). The model calls answer their
+ * (or an Anthropic-style one on the Messages API's paths, a Google-style one on the
+ * Gemini API's). The model calls answer their
  * own errors; what reaches this filter failed before their handler ran (a body that is not
  * JSON or too large, a path or method not served) or on a cold route, and is counted here
  * under the model call's route, or `other`, so bad input shows in the request metrics.

@@ -1,4 +1,5 @@
 import { GatewayEndpoint } from '@aigw/contracts';
+import { geminiEndpointAt, isGeminiPath } from '../gemini/gemini-paths';
 
 // The public API's paths, in one place: which are served, under which prefixes, and with
 // which methods, so a known path asked with the wrong method gets a 405 naming the right
@@ -10,8 +11,14 @@ import { GatewayEndpoint } from '@aigw/contracts';
  */
 export const PATH_PREFIXES = ['/v1', ''] as const;
 
+/** The model calls at one fixed path; the Gemini API's name their model in theirs. */
+export type FixedPathEndpoint = Exclude<
+  GatewayEndpoint,
+  GatewayEndpoint.GeminiGenerateContent | GatewayEndpoint.GeminiStreamGenerateContent
+>;
+
 /** The path of each model call (POST), which its requests are counted under. */
-export const ENDPOINT_PATHS: Readonly<Record<GatewayEndpoint, string>> = {
+export const ENDPOINT_PATHS: Readonly<Record<FixedPathEndpoint, string>> = {
   [GatewayEndpoint.ChatCompletions]: '/chat/completions',
   [GatewayEndpoint.Completions]: '/completions',
   [GatewayEndpoint.Embeddings]: '/embeddings',
@@ -43,13 +50,13 @@ export function unprefixedPath(url: string): string {
 
 /** The model call a URL names, `/v1` or not, if any. */
 export function endpointAt(url: string): GatewayEndpoint | undefined {
-  return ENDPOINT_AT.get(unprefixedPath(url));
+  return ENDPOINT_AT.get(unprefixedPath(url)) ?? geminiEndpointAt(url);
 }
 
 /** The methods a public path answers (for `Allow`), or undefined for a path not served. */
 export function methodsAllowedAt(url: string): readonly string[] | undefined {
   const path = unprefixedPath(url);
-  if (POST_PATHS.has(path)) return ['POST'];
+  if (POST_PATHS.has(path) || isGeminiPath(url)) return ['POST'];
   if (path === '/models' || path.startsWith('/models/')) return ['GET', 'HEAD'];
   return conversationMethods(path);
 }

@@ -1,0 +1,245 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { DataPlaneError } from '@aigw/contracts/data-plane';
+import { jsonSchemaOf, translateGeminiRequest } from './gemini-request';
+
+const call = { model: 'my-virtual', stream: false };
+
+function chatOf(body: unknown, stream = false) {
+  return translateGeminiRequest(body, { ...call, stream }).chat;
+}
+
+function refusal(body: unknown, field: RegExp): void {
+  assert.throws(
+    () => translateGeminiRequest(body, call),
+    (error: unknown) =>
+      error instanceof DataPlaneError && error.httpStatus === 400 && field.test(error.message),
+  );
+}
+
+describe('Gemini request translation', () => {
+  it('takes the model from the URL and a lone text as a plain user message', () => {
+    const { chat, facts } = translateGeminiRequest(
+      { contents: [{ role: 'user', parts: [{ text: 'Hi' }] }] },
+      { model: 'my-virtual', stream: true },
+    );
+    assert.deepEqual(chat, {
+      model: 'my-virtual',
+      messages: [{ role: 'user', content: 'Hi' }],
+      stream: true,
+    });
+    assert.deepEqual(facts, { model: 'my-virtual', stream: true, includeThoughts: false });
+  });
+
+  it('puts systemInstruction first and keeps a multi-turn conversation in order', () => {
+    const chat = chatOf({
+      systemInstruction: { parts: [{ text: 'Be brief.' }, { text: 'Be kind.' }] },
+      contents: [
+        { parts: [{ text: 'Hello' }] }, // no role: a user turn
+        { role: 'model', parts: [{ text: 'Hi, ' }, { text: 'there.' }] },
+        { role: 'user', parts: [{ text: 'Bye' }] },
+      ],
+    });
+    assert.deepEqual(chat.messages, [
+      { role: 'system', content: 'Be brief.\n\nBe kind.' },
+      { role: 'user', content: 'Hello' },
+      { role: 'assistant', content: 'Hi, there.' },
+      { role: 'user', content: 'Bye' },
+    ]);
+  });
+
+  it('makes inlineData images data URLs, PDFs files and drops thought parts of model turns', () => {
+    const chat = chatOf({
+      contents: [
+        {
+          role: 'user',
+          parts: [
+            { text: 'What is this?' },
+            { inlineData: { mimeType: 'image/png', data: 'iVBORw0KGgo=' } },
+            { inlineData: { mimeType: 'application/pdf', data: 'JVBERi0=' } },
+          ],
+        },
+        { role: 'model', parts: [{ text: 'pondering', thought: true }, { text: 'A cat.' }] },
+      ],
+    });
+    assert.deepEqual(chat.messages, [
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'What is this?' },
+          { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } },
+          { type: 'file', file: { file_data: 'data:application/pdf;base64,JVBERi0=' } },
+        ],
+      },
+      { role: 'assistant', content: 'A cat.' },
+    ]);
+  });
+
+  it('turns function calls into tool calls and function responses into tool messages', () => {
+    const chat = chatOf({
+      contents: [
+        { role: 'user', parts: [{ text: 'Weather in Paris and Rome?' }] },
+        {
+          role: 'model',
+          parts: [
+            {
+              functionCall: { name: 'weather', args: { city: 'Paris' } },
+              thoughtSignature: 'sig1',
+            },
+            { functionCall: { id: 'c-rome', name: 'weather', args: { city: 'Rome' } } },
+          ],
+        },
+        {
+          role: 'user',
+          parts: [
+            { functionResponse: { id: 'c-rome', name: 'weather', response: { temp: 20 } } },
+            { functionResponse: { name: 'weather', response: { temp: 15 } } },
+          ],
+        },
+      ],
+      tools: [
+        {
+          functionDeclarations: [
+            {
+              name: 'weather',
+              description: 'The weather',
+              parameters: {
+                type: 'OBJECT',
+                properties: { city: { type: 'STRING', nullable: true } },
+                required: ['city'],
+              },
+            },
+          ],
+        },
+      ],
+      toolConfig: { functionCallingConfig: { mode: 'ANY', allowedFunctionNames: ['weather'] } },
+    });
+    assert.deepEqual(chat.messages, [
+      { role: 'user', content: 'Weather in Paris and Rome?' },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [
+          {
+            id: 'call_gemini_0',
+            type: 'function',
+            function: { name: 'weather', arguments: '{"city":"Paris"}' },
+            extra_content: { google: { thought_signature: 'sig1' } },
+          },
+          {
+            id: 'c-rome',
+            type: 'function',
+            function: { name: 'weather', arguments: '{"city":"Rome"}' },
+          },
+        ],
+      },
+      // By id when it has one, else the first call waiting with that name.
+      { role: 'tool', tool_call_id: 'c-rome', content: '{"temp":20}' },
+      { role: 'tool', tool_call_id: 'call_gemini_0', content: '{"temp":15}' },
+    ]);
+    assert.deepEqual(chat.tools, [
+      {
+        type: 'function',
+        function: {
+          name: 'weather',
+          parameters: {
+            type: 'object',
+            properties: { city: { type: ['string', 'null'] } },
+            required: ['city'],
+          },
+          description: 'The weather',
+        },
+      },
+    ]);
+    assert.deepEqual(chat.tool_choice, { type: 'function', function: { name: 'weather' } });
+  });
+
+  it('refuses a function response that answers no call', () => {
+    refusal(
+      {
+        contents: [{ role: 'user', parts: [{ functionResponse: { name: 'x', response: {} } }] }],
+      },
+      /functionCall to 'x'/,
+    );
+  });
+
+  it('maps generationConfig, JSON mode with a schema and thinking', () => {
+    const { chat, facts } = translateGeminiRequest(
+      {
+        contents: [{ parts: [{ text: 'List two colours' }] }],
+        safetySettings: [{ category: 'HARM_CATEGORY_HARASSMENT', threshold: 'BLOCK_NONE' }],
+        generationConfig: {
+          temperature: 0.2,
+          topP: 0.9,
+          topK: 40,
+          maxOutputTokens: 4000,
+          stopSequences: ['END'],
+          candidateCount: 1,
+          responseMimeType: 'application/json',
+          responseSchema: { type: 'ARRAY', items: { type: 'STRING' } },
+          thinkingConfig: { thinkingBudget: 2048, includeThoughts: true },
+        },
+      },
+      call,
+    );
+    assert.deepEqual(chat, {
+      model: 'my-virtual',
+      messages: [{ role: 'user', content: 'List two colours' }],
+      temperature: 0.2,
+      top_p: 0.9,
+      max_tokens: 4000,
+      stop: ['END'],
+      response_format: {
+        type: 'json_schema',
+        json_schema: { name: 'response', schema: { type: 'array', items: { type: 'string' } } },
+      },
+      thinking: { type: 'enabled', budget_tokens: 2048 },
+    });
+    assert.equal(facts.includeThoughts, true);
+    assert.deepEqual(
+      chatOf({
+        contents: [{ parts: [{ text: 'x' }] }],
+        generationConfig: { responseMimeType: 'application/json' },
+      }).response_format,
+      { type: 'json_object' },
+    );
+    const levels = chatOf({
+      contents: [{ parts: [{ text: 'x' }] }],
+      generationConfig: { thinkingConfig: { thinkingLevel: 'LOW' } },
+    });
+    assert.equal(levels.reasoning_effort, 'low');
+    const off = chatOf({
+      contents: [{ parts: [{ text: 'x' }] }],
+      generationConfig: { thinkingConfig: { thinkingBudget: 0 } },
+    });
+    assert.deepEqual(off.thinking, { type: 'disabled' });
+  });
+
+  it('refuses what it cannot serve, naming the field', () => {
+    const text = [{ parts: [{ text: 'x' }] }];
+    refusal({ contents: [] }, /'contents'/);
+    refusal({ contents: text, generationConfig: { candidateCount: 2 } }, /candidate_count/);
+    refusal({ contents: text, tools: [{ googleSearch: {} }] }, /googleSearch/);
+    refusal({ contents: text, generationConfig: { responseMimeType: 'text/x.enum' } }, /mime/);
+    refusal({ contents: [{ role: 'system', parts: [{ text: 'x' }] }] }, /role/);
+    refusal(
+      { contents: [{ parts: [{ inlineData: { mimeType: 'video/mp4', data: 'AAAA' } }] }] },
+      /video\/mp4/,
+    );
+    refusal({ contents: text, cachedContent: 'cachedContents/1' }, /cached_content/);
+  });
+
+  it('rewrites nested OpenAPI schemas as JSON Schema', () => {
+    assert.deepEqual(
+      jsonSchemaOf({
+        type: 'OBJECT',
+        propertyOrdering: ['a'],
+        properties: { a: { type: 'ARRAY', items: { anyOf: [{ type: 'INTEGER' }] } } },
+      }),
+      {
+        type: 'object',
+        properties: { a: { type: 'array', items: { anyOf: [{ type: 'integer' }] } } },
+      },
+    );
+  });
+});

@@ -1,0 +1,529 @@
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  MIN_THINKING_BUDGET,
+  type JsonObject,
+} from '@aigw/contracts/data-plane';
+
+// Gemini generateContent requests in the gateway's canonical format (OpenAI chat
+// completions), so `/v1beta/models/{model}:generateContent` works against every backend.
+// The model comes from the URL; errors name the field at fault as Google's do.
+
+/** What the answer side needs to know about the request it answers. */
+export interface GeminiRequestFacts {
+  /** The model the client asked for, shown as the answers' `modelVersion`. */
+  readonly model: string;
+  readonly stream: boolean;
+  /** Gemini sends thought summaries only when asked (`thinkingConfig.includeThoughts`). */
+  readonly includeThoughts: boolean;
+}
+
+export interface TranslatedGeminiRequest {
+  readonly chat: JsonObject;
+  readonly facts: GeminiRequestFacts;
+}
+
+function invalid(field: string, problem: string): DataPlaneError {
+  return new DataPlaneError(
+    DataPlaneErrorCode.InvalidRequest,
+    `Invalid value at '${field}': ${problem}`,
+    {
+      param: field,
+    },
+  );
+}
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function present(value: unknown): boolean {
+  return value !== undefined && value !== null;
+}
+
+function stringAt(value: unknown, field: string): string {
+  if (typeof value !== 'string') throw invalid(field, 'a string is required');
+  return value;
+}
+
+function numberAt(value: unknown, field: string): number | undefined {
+  if (!present(value)) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw invalid(field, 'a number is required');
+  }
+  return value;
+}
+
+function listAt(value: unknown, field: string): unknown[] {
+  if (!present(value)) return [];
+  if (!Array.isArray(value)) throw invalid(field, 'a list is required');
+  return value;
+}
+
+/** A tool call of a model turn, waiting for the functionResponse that answers it. */
+interface PendingCall {
+  readonly id: string;
+  readonly name: string;
+}
+
+/** Everything translating `contents` keeps from one turn to the next. */
+interface ContentsState {
+  readonly messages: JsonObject[];
+  /** The calls not answered yet, oldest first: a response takes the one it names. */
+  pending: PendingCall[];
+  calls: number;
+}
+
+/**
+ * Validates a Gemini GenerateContentRequest and translates it into an OpenAI chat body.
+ * Throws a DataPlaneError (400) naming the first field at fault.
+ */
+export function translateGeminiRequest(
+  body: unknown,
+  call: { readonly model: string; readonly stream: boolean },
+): TranslatedGeminiRequest {
+  if (!isObject(body)) {
+    throw new DataPlaneError(
+      DataPlaneErrorCode.InvalidRequest,
+      'The request body must be a JSON object',
+    );
+  }
+  if (call.model.length === 0) throw invalid('model', 'a model name is required');
+  if (present(body.cachedContent)) {
+    throw invalid('cached_content', 'cached contents are not served by this gateway');
+  }
+  const state: ContentsState = {
+    messages: systemMessages(body.systemInstruction),
+    pending: [],
+    calls: 0,
+  };
+  const contents = listAt(body.contents, 'contents');
+  if (contents.length === 0) throw invalid('contents', 'at least one content is required');
+  contents.forEach((content, index) => translateContent(content, `contents[${index}]`, state));
+
+  const chat: JsonObject = { model: call.model, messages: state.messages };
+  if (call.stream) chat.stream = true;
+  const tools = translateTools(body.tools);
+  if (tools.length > 0) chat.tools = tools;
+  applyToolConfig(chat, body.toolConfig, tools);
+  const includeThoughts = applyGenerationConfig(chat, body.generationConfig);
+  // safetySettings and labels have no counterpart: accepted and not applied.
+  return { chat, facts: { model: call.model, stream: call.stream, includeThoughts } };
+}
+
+function systemMessages(instruction: unknown): JsonObject[] {
+  if (!present(instruction)) return [];
+  if (typeof instruction === 'string') {
+    return instruction === '' ? [] : [{ role: 'system', content: instruction }];
+  }
+  if (!isObject(instruction)) throw invalid('system_instruction', 'a Content object is required');
+  const texts = listAt(instruction.parts, 'system_instruction.parts').map((part, index) => {
+    const at = `system_instruction.parts[${index}]`;
+    if (!isObject(part)) throw invalid(at, 'a Part object is required');
+    return stringAt(part.text, `${at}.text`);
+  });
+  const text = texts.filter((t) => t !== '').join('\n\n');
+  return text === '' ? [] : [{ role: 'system', content: text }];
+}
+
+function translateContent(content: unknown, at: string, state: ContentsState): void {
+  if (!isObject(content)) throw invalid(at, 'a Content object is required');
+  const role = content.role ?? 'user';
+  const parts = listAt(content.parts, `${at}.parts`).map((part, index) => {
+    if (!isObject(part)) throw invalid(`${at}.parts[${index}]`, 'a Part object is required');
+    return part;
+  });
+  switch (role) {
+    case 'model':
+      modelTurn(parts, `${at}.parts`, state);
+      return;
+    // `function` is the role older clients gave the turn carrying function responses.
+    case 'user':
+    case 'function':
+      userTurn(parts, `${at}.parts`, state);
+      return;
+    default:
+      throw invalid(`${at}.role`, "the role must be 'user' or 'model'");
+  }
+}
+
+/** A model turn: its text is the assistant's, its functionCall parts the tool calls. */
+function modelTurn(parts: JsonObject[], at: string, state: ContentsState): void {
+  let text = '';
+  const toolCalls: JsonObject[] = [];
+  parts.forEach((part, index) => {
+    const partAt = `${at}[${index}]`;
+    if (part.thought === true) return; // thought summaries are not input
+    if (present(part.functionCall)) {
+      toolCalls.push(toolCall(part, partAt, state));
+    } else if (present(part.text)) {
+      text += stringAt(part.text, `${partAt}.text`);
+    } else {
+      throw unsupportedPart(part, partAt, 'model');
+    }
+  });
+  if (text === '' && toolCalls.length === 0) return;
+  const message: JsonObject = {
+    role: 'assistant',
+    content: text === '' && toolCalls.length > 0 ? null : text,
+  };
+  if (toolCalls.length > 0) message.tool_calls = toolCalls;
+  state.messages.push(message);
+}
+
+function toolCall(part: JsonObject, at: string, state: ContentsState): JsonObject {
+  const call = part.functionCall;
+  if (!isObject(call)) throw invalid(`${at}.function_call`, 'a FunctionCall object is required');
+  const name = stringAt(call.name, `${at}.function_call.name`);
+  const args = call.args ?? {};
+  if (!isObject(args)) throw invalid(`${at}.function_call.args`, 'an object is required');
+  // Gemini names calls only sometimes; the canonical format needs an id to answer them by.
+  const id = typeof call.id === 'string' && call.id !== '' ? call.id : `call_gemini_${state.calls}`;
+  state.calls += 1;
+  state.pending.push({ id, name });
+  const canonical: JsonObject = {
+    id,
+    type: 'function',
+    function: { name, arguments: JSON.stringify(args) },
+  };
+  // Gemini 3 wants the signature it gave a call back with it (see the Gemini adapter).
+  if (typeof part.thoughtSignature === 'string' && part.thoughtSignature !== '') {
+    canonical.extra_content = { google: { thought_signature: part.thoughtSignature } };
+  }
+  return canonical;
+}
+
+/**
+ * A user turn: its function responses first, as tool messages (OpenAI wants them right
+ * after the assistant's tool calls), then the rest as one user message.
+ */
+function userTurn(parts: JsonObject[], at: string, state: ContentsState): void {
+  const toolMessages: JsonObject[] = [];
+  const content: JsonObject[] = [];
+  parts.forEach((part, index) => {
+    const partAt = `${at}[${index}]`;
+    if (present(part.functionResponse)) toolMessages.push(toolResult(part, partAt, state));
+    else if (present(part.text))
+      content.push({ type: 'text', text: stringAt(part.text, `${partAt}.text`) });
+    else if (present(part.inlineData))
+      content.push(inlinePart(part.inlineData, `${partAt}.inline_data`));
+    else if (present(part.fileData)) content.push(filePart(part.fileData, `${partAt}.file_data`));
+    else throw unsupportedPart(part, partAt, 'user');
+  });
+  state.messages.push(...toolMessages);
+  if (content.length === 0) return;
+  const only = content.length === 1 ? content[0] : undefined;
+  // A lone text travels as a plain string, which every OpenAI-compatible server takes.
+  state.messages.push({ role: 'user', content: only?.type === 'text' ? only.text : content });
+}
+
+function toolResult(part: JsonObject, at: string, state: ContentsState): JsonObject {
+  const result = part.functionResponse;
+  if (!isObject(result)) {
+    throw invalid(`${at}.function_response`, 'a FunctionResponse object is required');
+  }
+  const name = stringAt(result.name, `${at}.function_response.name`);
+  const id = typeof result.id === 'string' && result.id !== '' ? result.id : undefined;
+  // Gemini matches a response to its call by id when both have one, else by name.
+  const byId = id === undefined ? -1 : state.pending.findIndex((call) => call.id === id);
+  const index = byId !== -1 ? byId : state.pending.findIndex((call) => call.name === name);
+  if (index === -1) {
+    throw invalid(
+      `${at}.function_response.name`,
+      `no functionCall to '${name}' before it is waiting for a response`,
+    );
+  }
+  const [answered] = state.pending.splice(index, 1);
+  const response = result.response ?? {};
+  if (!isObject(response))
+    throw invalid(`${at}.function_response.response`, 'an object is required');
+  return { role: 'tool', tool_call_id: answered.id, content: JSON.stringify(response) };
+}
+
+/** Audio formats OpenAI's `input_audio` takes, by MIME type. */
+const AUDIO_FORMATS: Readonly<Record<string, string>> = {
+  'audio/wav': 'wav',
+  'audio/x-wav': 'wav',
+  'audio/mp3': 'mp3',
+  'audio/mpeg': 'mp3',
+};
+
+function inlinePart(inline: unknown, at: string): JsonObject {
+  if (!isObject(inline)) throw invalid(at, 'a Blob object is required');
+  const mimeType = stringAt(inline.mimeType, `${at}.mime_type`);
+  const data = stringAt(inline.data, `${at}.data`);
+  if (data === '') throw invalid(`${at}.data`, 'the data is empty');
+  if (mimeType.startsWith('image/')) {
+    return { type: 'image_url', image_url: { url: `data:${mimeType};base64,${data}` } };
+  }
+  if (mimeType === 'application/pdf') {
+    return { type: 'file', file: { file_data: `data:${mimeType};base64,${data}` } };
+  }
+  const format = AUDIO_FORMATS[mimeType];
+  if (format) return { type: 'input_audio', input_audio: { data, format } };
+  throw invalid(
+    `${at}.mime_type`,
+    `'${mimeType}' is not served by this gateway (images, application/pdf, audio/wav and audio/mpeg are)`,
+  );
+}
+
+/** A file by URI: an image link, which OpenAI-family backends fetch themselves. */
+function filePart(file: unknown, at: string): JsonObject {
+  if (!isObject(file)) throw invalid(at, 'a FileData object is required');
+  const uri = stringAt(file.fileUri, `${at}.file_uri`);
+  const mimeType = typeof file.mimeType === 'string' ? file.mimeType : '';
+  if (!/^https?:\/\//.test(uri) || (mimeType !== '' && !mimeType.startsWith('image/'))) {
+    throw invalid(
+      `${at}.file_uri`,
+      'only image links (http or https) are served by this gateway; send other files as inline_data',
+    );
+  }
+  return { type: 'image_url', image_url: { url: uri } };
+}
+
+function unsupportedPart(part: JsonObject, at: string, role: string): DataPlaneError {
+  const kind = Object.keys(part).find((key) => key !== 'thoughtSignature' && key !== 'thought');
+  return invalid(
+    at,
+    kind === undefined
+      ? 'the part is empty'
+      : `'${kind}' parts in ${role} turns are not served by this gateway`,
+  );
+}
+
+function translateTools(tools: unknown): JsonObject[] {
+  const out: JsonObject[] = [];
+  listAt(tools, 'tools').forEach((tool, index) => {
+    const at = `tools[${index}]`;
+    if (!isObject(tool)) throw invalid(at, 'a Tool object is required');
+    const other = Object.keys(tool).find((key) => key !== 'functionDeclarations');
+    if (other !== undefined) {
+      throw invalid(
+        `${at}.${other}`,
+        `the '${other}' tool is not run by this gateway; declare functions in functionDeclarations`,
+      );
+    }
+    listAt(tool.functionDeclarations, `${at}.function_declarations`).forEach((fn, i) => {
+      const fnAt = `${at}.function_declarations[${i}]`;
+      if (!isObject(fn)) throw invalid(fnAt, 'a FunctionDeclaration object is required');
+      const name = stringAt(fn.name, `${fnAt}.name`);
+      if (!/^[a-zA-Z_][a-zA-Z0-9_.:-]{0,63}$/.test(name)) {
+        throw invalid(`${fnAt}.name`, 'the name must match ^[a-zA-Z_][a-zA-Z0-9_.:-]{0,63}$');
+      }
+      const definition: JsonObject = { name, parameters: parametersOf(fn, fnAt) };
+      if (present(fn.description))
+        definition.description = stringAt(fn.description, `${fnAt}.description`);
+      out.push({ type: 'function', function: definition });
+    });
+  });
+  return out;
+}
+
+/** `parametersJsonSchema` is JSON Schema as is; `parameters` Google's OpenAPI subset. */
+function parametersOf(fn: JsonObject, at: string): JsonObject {
+  if (present(fn.parametersJsonSchema)) {
+    if (!isObject(fn.parametersJsonSchema)) {
+      throw invalid(`${at}.parameters_json_schema`, 'an object is required');
+    }
+    return fn.parametersJsonSchema;
+  }
+  if (!present(fn.parameters)) return { type: 'object', properties: {} };
+  if (!isObject(fn.parameters)) throw invalid(`${at}.parameters`, 'a Schema object is required');
+  return jsonSchemaOf(fn.parameters);
+}
+
+/** Keywords of Google's Schema that JSON Schema has not, and OpenAI's servers may refuse. */
+const GOOGLE_ONLY = new Set(['nullable', 'propertyOrdering']);
+
+/**
+ * Google's OpenAPI-style Schema as JSON Schema: its upper-case types (`OBJECT`) in lower
+ * case, `nullable` as a `null` type, the nested schemas likewise.
+ */
+export function jsonSchemaOf(schema: JsonObject): JsonObject {
+  const out: JsonObject = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if (GOOGLE_ONLY.has(key)) continue;
+    if (key === 'type' && typeof value === 'string') out.type = value.toLowerCase();
+    else if ((key === 'items' || key === 'additionalProperties') && isObject(value)) {
+      out[key] = jsonSchemaOf(value);
+    } else if (key === 'properties' && isObject(value)) {
+      out.properties = Object.fromEntries(
+        Object.entries(value).map(([name, sub]) => [name, isObject(sub) ? jsonSchemaOf(sub) : sub]),
+      );
+    } else if ((key === 'anyOf' || key === 'oneOf' || key === 'allOf') && Array.isArray(value)) {
+      out[key] = (value as unknown[]).map((sub) => (isObject(sub) ? jsonSchemaOf(sub) : sub));
+    } else out[key] = value;
+  }
+  if (schema.nullable === true && typeof out.type === 'string') out.type = [out.type, 'null'];
+  return out;
+}
+
+function applyToolConfig(chat: JsonObject, config: unknown, tools: JsonObject[]): void {
+  if (!present(config)) return;
+  if (!isObject(config)) throw invalid('tool_config', 'a ToolConfig object is required');
+  const calling = config.functionCallingConfig;
+  if (!present(calling)) return;
+  if (!isObject(calling)) {
+    throw invalid(
+      'tool_config.function_calling_config',
+      'a FunctionCallingConfig object is required',
+    );
+  }
+  const allowed = listAt(
+    calling.allowedFunctionNames,
+    'tool_config.function_calling_config.allowed_function_names',
+  ).map((name, index) =>
+    stringAt(name, `tool_config.function_calling_config.allowed_function_names[${index}]`),
+  );
+  const mode = calling.mode ?? 'AUTO';
+  switch (mode) {
+    case 'AUTO':
+    case 'VALIDATED':
+    case 'MODE_UNSPECIFIED':
+      if (tools.length > 0) chat.tool_choice = 'auto';
+      return;
+    case 'NONE':
+      if (tools.length > 0) chat.tool_choice = 'none';
+      return;
+    case 'ANY': {
+      if (tools.length === 0) {
+        throw invalid(
+          'tool_config.function_calling_config.mode',
+          'ANY needs function declarations in tools',
+        );
+      }
+      const known = new Set(tools.map((tool) => (tool.function as JsonObject).name));
+      const unknown = allowed.find((name) => !known.has(name));
+      if (unknown !== undefined) {
+        throw invalid(
+          'tool_config.function_calling_config.allowed_function_names',
+          `no function named '${unknown}' is declared`,
+        );
+      }
+      // One name is OpenAI's named tool choice; several narrow the tools offered.
+      if (allowed.length === 1) {
+        chat.tool_choice = { type: 'function', function: { name: allowed[0] } };
+        return;
+      }
+      if (allowed.length > 1) {
+        chat.tools = tools.filter((tool) =>
+          allowed.includes((tool.function as JsonObject).name as string),
+        );
+      }
+      chat.tool_choice = 'required';
+      return;
+    }
+    default:
+      throw invalid(
+        'tool_config.function_calling_config.mode',
+        "the mode must be 'AUTO', 'ANY', 'NONE' or 'VALIDATED'",
+      );
+  }
+}
+
+/** Gemini 3's thinking levels, which are OpenAI's reasoning efforts by the same names. */
+const THINKING_LEVELS = new Set(['minimal', 'low', 'medium', 'high']);
+
+/** Applies generationConfig; says whether thought summaries were asked for. */
+function applyGenerationConfig(chat: JsonObject, value: unknown): boolean {
+  if (!present(value)) return false;
+  if (!isObject(value)) throw invalid('generation_config', 'a GenerationConfig object is required');
+  const at = (field: string) => `generation_config.${field}`;
+  const candidates = numberAt(value.candidateCount, at('candidate_count'));
+  if (candidates !== undefined && candidates !== 1) {
+    throw invalid(at('candidate_count'), 'only 1 candidate is served by this gateway');
+  }
+  const temperature = numberAt(value.temperature, at('temperature'));
+  if (temperature !== undefined) chat.temperature = temperature;
+  const topP = numberAt(value.topP, at('top_p'));
+  if (topP !== undefined) chat.top_p = topP;
+  numberAt(value.topK, at('top_k')); // no OpenAI counterpart: checked and dropped
+  const maxTokens = numberAt(value.maxOutputTokens, at('max_output_tokens'));
+  if (maxTokens !== undefined) {
+    if (!Number.isInteger(maxTokens) || maxTokens < 1) {
+      throw invalid(at('max_output_tokens'), 'a whole number of at least 1 is required');
+    }
+    chat.max_tokens = maxTokens;
+  }
+  const stop = listAt(value.stopSequences, at('stop_sequences')).map((s, i) =>
+    stringAt(s, at(`stop_sequences[${i}]`)),
+  );
+  if (stop.length > 0) chat.stop = stop;
+  const presence = numberAt(value.presencePenalty, at('presence_penalty'));
+  if (presence !== undefined) chat.presence_penalty = presence;
+  const frequency = numberAt(value.frequencyPenalty, at('frequency_penalty'));
+  if (frequency !== undefined) chat.frequency_penalty = frequency;
+  const seed = numberAt(value.seed, at('seed'));
+  if (seed !== undefined) chat.seed = seed;
+  const modalities = listAt(value.responseModalities, at('response_modalities'));
+  if (modalities.some((m) => m !== 'TEXT')) {
+    throw invalid(at('response_modalities'), 'only TEXT output is served by this gateway');
+  }
+  const format = responseFormat(value);
+  if (format) chat.response_format = format;
+  return applyThinking(chat, value.thinkingConfig);
+}
+
+/** responseMimeType and its schema as OpenAI's response_format. */
+function responseFormat(config: JsonObject): JsonObject | undefined {
+  const mime = config.responseMimeType;
+  const schema = config.responseJsonSchema ?? config.responseSchema;
+  if (!present(mime) || mime === 'text/plain') {
+    if (present(schema)) {
+      throw invalid('generation_config.response_mime_type', "a schema needs 'application/json'");
+    }
+    return undefined;
+  }
+  if (mime !== 'application/json') {
+    throw invalid(
+      'generation_config.response_mime_type',
+      "only 'text/plain' and 'application/json' are served by this gateway",
+    );
+  }
+  if (!present(schema)) return { type: 'json_object' };
+  if (!isObject(schema))
+    throw invalid('generation_config.response_schema', 'a schema object is required');
+  const jsonSchema = present(config.responseJsonSchema) ? schema : jsonSchemaOf(schema);
+  return { type: 'json_schema', json_schema: { name: 'response', schema: jsonSchema } };
+}
+
+function applyThinking(chat: JsonObject, value: unknown): boolean {
+  if (!present(value)) return false;
+  if (!isObject(value)) {
+    throw invalid('generation_config.thinking_config', 'a ThinkingConfig object is required');
+  }
+  const level = value.thinkingLevel;
+  if (present(level)) {
+    const effort = typeof level === 'string' ? level.toLowerCase() : '';
+    if (!THINKING_LEVELS.has(effort)) {
+      throw invalid(
+        'generation_config.thinking_config.thinking_level',
+        "the level must be 'MINIMAL', 'LOW', 'MEDIUM' or 'HIGH'",
+      );
+    }
+    chat.reasoning_effort = effort;
+  }
+  const budget = numberAt(
+    value.thinkingBudget,
+    'generation_config.thinking_config.thinking_budget',
+  );
+  if (budget !== undefined) {
+    if (!Number.isInteger(budget) || budget < -1) {
+      throw invalid(
+        'generation_config.thinking_config.thinking_budget',
+        'a whole number of tokens, 0 (off) or -1 (dynamic) is required',
+      );
+    }
+    if (present(level)) {
+      throw invalid(
+        'generation_config.thinking_config',
+        'thinking_budget and thinking_level cannot both be set',
+      );
+    }
+    // -1 is Gemini's dynamic thinking: the canonical request's adaptive thinking.
+    if (budget === -1) chat.thinking = { type: 'adaptive' };
+    else if (budget === 0) chat.thinking = { type: 'disabled' };
+    else chat.thinking = { type: 'enabled', budget_tokens: Math.max(budget, MIN_THINKING_BUDGET) };
+  }
+  return value.includeThoughts === true;
+}

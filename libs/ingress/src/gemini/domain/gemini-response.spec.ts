@@ -1,0 +1,130 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { JsonObject, TokenUsage } from '@aigw/contracts/data-plane';
+import { geminiFinishReason, geminiUsageMetadata, toGeminiResponse } from './gemini-response';
+
+const facts = { model: 'my-virtual', stream: false, includeThoughts: false };
+const usage: TokenUsage = {
+  inputTokens: 12,
+  outputTokens: 30,
+  cachedInputTokens: 4,
+  source: 'reported',
+};
+
+function completion(message: JsonObject, finish = 'stop', extra: JsonObject = {}): JsonObject {
+  return {
+    id: 'chatcmpl-1',
+    object: 'chat.completion',
+    model: 'gpt-4o-mini',
+    choices: [{ index: 0, message: { role: 'assistant', ...message }, finish_reason: finish }],
+    ...extra,
+  };
+}
+
+describe('Gemini answer translation', () => {
+  it('answers text as a model candidate under the model asked for', () => {
+    assert.deepEqual(toGeminiResponse(completion({ content: 'Hello!' }), usage, facts, 'req-1'), {
+      candidates: [
+        { content: { role: 'model', parts: [{ text: 'Hello!' }] }, finishReason: 'STOP', index: 0 },
+      ],
+      usageMetadata: {
+        promptTokenCount: 12,
+        candidatesTokenCount: 30,
+        totalTokenCount: 42,
+        cachedContentTokenCount: 4,
+      },
+      modelVersion: 'my-virtual',
+      responseId: 'chatcmpl-1',
+    });
+  });
+
+  it('answers tool calls as functionCall parts with their ids and signatures', () => {
+    const answer = toGeminiResponse(
+      completion(
+        {
+          content: null,
+          tool_calls: [
+            {
+              id: 'call_1',
+              type: 'function',
+              function: { name: 'weather', arguments: '{"city":"Paris"}' },
+              extra_content: { google: { thought_signature: 'sig' } },
+            },
+          ],
+        },
+        'tool_calls',
+      ),
+      usage,
+      facts,
+      'req-1',
+    );
+    const candidate = (answer.candidates as JsonObject[])[0];
+    assert.equal(candidate.finishReason, 'STOP');
+    assert.deepEqual((candidate.content as JsonObject).parts, [
+      {
+        functionCall: { name: 'weather', args: { city: 'Paris' }, id: 'call_1' },
+        thoughtSignature: 'sig',
+      },
+    ]);
+  });
+
+  it('shows reasoning as a thought part only when thoughts were asked for, and counts its tokens apart', () => {
+    const body = completion({ content: '42', reasoning_content: 'adding up' }, 'stop', {
+      usage: { completion_tokens_details: { reasoning_tokens: 10 } },
+    });
+    const withThoughts = toGeminiResponse(body, usage, { ...facts, includeThoughts: true }, 'r');
+    const parts = ((withThoughts.candidates as JsonObject[])[0].content as JsonObject).parts;
+    assert.deepEqual(parts, [{ text: 'adding up', thought: true }, { text: '42' }]);
+    assert.deepEqual(withThoughts.usageMetadata, {
+      promptTokenCount: 12,
+      candidatesTokenCount: 20,
+      totalTokenCount: 42,
+      cachedContentTokenCount: 4,
+      thoughtsTokenCount: 10,
+    });
+    const without = toGeminiResponse(body, usage, facts, 'r');
+    assert.deepEqual(((without.candidates as JsonObject[])[0].content as JsonObject).parts, [
+      { text: '42' },
+    ]);
+  });
+
+  it("maps finish reasons to Gemini's", () => {
+    assert.equal(geminiFinishReason('stop'), 'STOP');
+    assert.equal(geminiFinishReason('length'), 'MAX_TOKENS');
+    assert.equal(geminiFinishReason('content_filter'), 'SAFETY');
+    assert.equal(geminiFinishReason('tool_calls'), 'STOP');
+    assert.equal(geminiFinishReason('something_new'), 'OTHER');
+  });
+
+  it('gives an empty answer its text part, and no cached count when nothing was cached', () => {
+    const answer = toGeminiResponse(
+      completion({ content: '' }, 'length'),
+      { ...usage, cachedInputTokens: 0 },
+      facts,
+      'req-9',
+    );
+    const candidate = (answer.candidates as JsonObject[])[0];
+    assert.deepEqual((candidate.content as JsonObject).parts, [{ text: '' }]);
+    assert.equal(candidate.finishReason, 'MAX_TOKENS');
+    assert.deepEqual(geminiUsageMetadata({ ...usage, cachedInputTokens: 0 }), {
+      promptTokenCount: 12,
+      candidatesTokenCount: 30,
+      totalTokenCount: 42,
+    });
+  });
+
+  it('refuses tool arguments that are not an object as a bad backend answer', () => {
+    assert.throws(
+      () =>
+        toGeminiResponse(
+          completion({
+            tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '[1]' } }],
+          }),
+          usage,
+          facts,
+          'r',
+        ),
+      /not a JSON object/,
+    );
+  });
+});

@@ -1,0 +1,155 @@
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  reasoningTextOf,
+  type JsonObject,
+  type TokenUsage,
+} from '@aigw/contracts/data-plane';
+import { firstChoice } from '../../domain/canonical-answer';
+import type { GeminiRequestFacts } from './gemini-request';
+
+// OpenAI chat answers (the canonical format every backend's answer arrives in) as
+// Gemini GenerateContentResponse objects.
+
+export type GeminiFinishReason = 'STOP' | 'MAX_TOKENS' | 'SAFETY' | 'OTHER';
+
+/** OpenAI's finish_reason as Gemini's: a turn that called functions is a STOP too. */
+export function geminiFinishReason(finishReason: unknown): GeminiFinishReason {
+  switch (finishReason) {
+    case 'length':
+      return 'MAX_TOKENS';
+    case 'content_filter':
+      return 'SAFETY';
+    case 'stop':
+    case 'tool_calls':
+    case 'function_call':
+    case null:
+    case undefined:
+      return 'STOP';
+    default:
+      return 'OTHER';
+  }
+}
+
+/** The reasoning tokens an OpenAI usage object reports, part of its completion tokens. */
+export function reasoningTokensOf(usage: unknown): number {
+  const details = (usage as JsonObject | null | undefined)?.completion_tokens_details;
+  const tokens = (details as JsonObject | null | undefined)?.reasoning_tokens;
+  return typeof tokens === 'number' && Number.isFinite(tokens) && tokens > 0 ? tokens : 0;
+}
+
+/**
+ * Our usage in Gemini's terms: `promptTokenCount` includes the cached tokens (reported
+ * apart as `cachedContentTokenCount`), as our `inputTokens` does; the thinking tokens are
+ * `thoughtsTokenCount`, outside `candidatesTokenCount`, where our output counts both.
+ */
+export function geminiUsageMetadata(usage: TokenUsage, reasoningTokens = 0): JsonObject {
+  const thoughts = Math.min(reasoningTokens, usage.outputTokens);
+  const metadata: JsonObject = {
+    promptTokenCount: usage.inputTokens,
+    candidatesTokenCount: usage.outputTokens - thoughts,
+    totalTokenCount: usage.inputTokens + usage.outputTokens,
+  };
+  if (usage.cachedInputTokens > 0) metadata.cachedContentTokenCount = usage.cachedInputTokens;
+  if (thoughts > 0) metadata.thoughtsTokenCount = thoughts;
+  return metadata;
+}
+
+/** Tool arguments as the object Gemini's `args` must be. */
+export function toolArgs(argumentsJson: unknown, toolName: string): JsonObject {
+  if (argumentsJson === undefined || argumentsJson === null || argumentsJson === '') return {};
+  if (typeof argumentsJson === 'object' && !Array.isArray(argumentsJson)) {
+    return argumentsJson as JsonObject;
+  }
+  if (typeof argumentsJson === 'string') {
+    try {
+      const parsed: unknown = JSON.parse(argumentsJson);
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed))
+        return parsed as JsonObject;
+    } catch {
+      // reported below
+    }
+  }
+  throw new DataPlaneError(
+    DataPlaneErrorCode.UpstreamBadResponse,
+    `The backend called function '${toolName}' with arguments that are not a JSON object`,
+  );
+}
+
+/** A canonical tool call's thought signature (Gemini's own, carried back and forth). */
+export function thoughtSignatureOf(call: JsonObject): string | undefined {
+  const extra = call.extra_content as JsonObject | undefined;
+  const google = extra?.google as JsonObject | undefined;
+  const signature = google?.thought_signature;
+  return typeof signature === 'string' && signature !== '' ? signature : undefined;
+}
+
+/** A complete canonical tool call as a functionCall part. */
+export function functionCallPart(
+  id: unknown,
+  name: string,
+  args: JsonObject,
+  signature?: string,
+): JsonObject {
+  const call: JsonObject = { name, args };
+  // The id comes back on the client's functionResponse, which finds its call by it.
+  if (typeof id === 'string' && id !== '') call.id = id;
+  return signature === undefined
+    ? { functionCall: call }
+    : { functionCall: call, thoughtSignature: signature };
+}
+
+function textOf(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return content
+    .map((part: unknown) => {
+      const text = (part as JsonObject | null)?.text;
+      return typeof text === 'string' ? text : '';
+    })
+    .join('');
+}
+
+/** `responseId`: the backend's answer id, else the request's. */
+export function responseIdOf(id: unknown, fallback: string): string {
+  return typeof id === 'string' && id !== '' ? id : fallback;
+}
+
+/** A complete OpenAI chat.completion as a GenerateContentResponse. */
+export function toGeminiResponse(
+  completion: JsonObject,
+  usage: TokenUsage,
+  facts: GeminiRequestFacts,
+  requestId: string,
+): JsonObject {
+  const choice = firstChoice(completion);
+  const message = (choice.message ?? {}) as JsonObject;
+  const parts: JsonObject[] = [];
+  const reasoning = reasoningTextOf(message);
+  if (facts.includeThoughts && reasoning !== undefined)
+    parts.push({ text: reasoning, thought: true });
+  const text = textOf(message.content);
+  if (text !== '') parts.push({ text });
+  const toolCalls = Array.isArray(message.tool_calls) ? (message.tool_calls as JsonObject[]) : [];
+  for (const call of toolCalls) {
+    const fn = (call.function ?? {}) as JsonObject;
+    const name = typeof fn.name === 'string' ? fn.name : '';
+    parts.push(
+      functionCallPart(call.id, name, toolArgs(fn.arguments, name), thoughtSignatureOf(call)),
+    );
+  }
+  // Clients commonly read parts[0].text: an empty answer still has its text part.
+  if (parts.length === 0) parts.push({ text: '' });
+  return {
+    candidates: [
+      {
+        content: { role: 'model', parts },
+        finishReason: geminiFinishReason(choice.finish_reason),
+        index: 0,
+      },
+    ],
+    usageMetadata: geminiUsageMetadata(usage, reasoningTokensOf(completion.usage)),
+    modelVersion: facts.model,
+    responseId: responseIdOf(completion.id, requestId),
+  };
+}

@@ -1,0 +1,48 @@
+import type { FastifyRequest } from 'fastify';
+import type { EdgeDialect } from '../http/edge-exchange';
+import { translateGeminiRequest, type GeminiRequestFacts } from './domain/gemini-request';
+import { toGeminiResponse } from './domain/gemini-response';
+import { sendGeminiError } from './gemini-errors';
+import { GeminiStreamRelay } from './gemini-sse';
+
+/**
+ * The headers a Gemini API caller is identified by. Google's SDKs send their key as
+ * `x-goog-api-key`, or as `?key=` in the URL; either is the client's credential, as
+ * `Authorization` is on the other APIs: it identifies the caller where a route reads
+ * `Authorization` (a JWT, a header source) and, like it, is never forwarded upstream.
+ */
+export function geminiCallerHeaders(http: FastifyRequest): FastifyRequest['headers'] {
+  const query = http.query as Record<string, unknown> | undefined;
+  const fromQuery = typeof query?.key === 'string' && query.key !== '' ? query.key : undefined;
+  const given = http.headers['x-goog-api-key'];
+  const key = (Array.isArray(given) ? given[0] : given) ?? fromQuery;
+  if (key === undefined || key === '') return http.headers;
+  const headers = { ...http.headers, 'x-goog-api-key': key };
+  if (headers.authorization === undefined) headers.authorization = `Bearer ${key}`;
+  return headers;
+}
+
+/**
+ * Gemini generateContent requests become canonical chat requests; answers go back as
+ * GenerateContentResponse objects, or their `alt=sse` stream. One per call: the model and
+ * whether it streams come from the URL, and the answer needs what the request asked for.
+ */
+export function geminiDialect(call: {
+  readonly model: string;
+  readonly stream: boolean;
+}): EdgeDialect {
+  let facts: GeminiRequestFacts = { ...call, includeThoughts: false };
+  return {
+    canonicalBody: (body) => {
+      const translated = translateGeminiRequest(body, call);
+      facts = translated.facts;
+      return translated.chat;
+    },
+    answerBody: (answer, request) =>
+      toGeminiResponse(answer.body, answer.usage, facts, request.requestId),
+    openStream: (response, headers, request) =>
+      new GeminiStreamRelay(response, facts, request.requestId).start(headers),
+    sendError: sendGeminiError,
+    callerHeaders: geminiCallerHeaders,
+  };
+}

@@ -1,0 +1,55 @@
+import { GatewayEndpoint } from '@aigw/contracts';
+
+// Google's Gemini API paths: `/{version}/models/{model}:{method}`, the model the
+// gateway's virtual model name (which may hold slashes) and the method after its colon.
+
+/** The API versions Google's SDKs put before `models/` (`v1beta` by default). */
+export const GEMINI_PREFIXES = ['/v1beta', '/v1', ''] as const;
+
+export type GeminiMethod = 'generateContent' | 'streamGenerateContent' | 'countTokens';
+
+const METHODS = new Set<string>(['generateContent', 'streamGenerateContent', 'countTokens']);
+
+/** The model and method a Gemini path names, e.g. `gemini-pro:generateContent`. */
+export function geminiTarget(
+  target: string,
+): { readonly model: string; readonly method: GeminiMethod } | undefined {
+  const colon = target.lastIndexOf(':');
+  if (colon <= 0) return undefined;
+  const method = target.slice(colon + 1);
+  if (!METHODS.has(method)) return undefined;
+  return { model: target.slice(0, colon), method: method as GeminiMethod };
+}
+
+/** The part after `models/` of a Gemini API URL, or undefined for any other URL. */
+function modelsTarget(url: string): string | undefined {
+  const query = url.indexOf('?');
+  const path = query === -1 ? url : url.slice(0, query);
+  for (const prefix of GEMINI_PREFIXES) {
+    const start = `${prefix}/models/`;
+    if (path.startsWith(start)) return decoded(path.slice(start.length));
+  }
+  return undefined;
+}
+
+/** Whether a URL is a Gemini API call (its errors take Google's shape). */
+export function isGeminiPath(url: string): boolean {
+  const target = modelsTarget(url);
+  return target !== undefined && geminiTarget(target) !== undefined;
+}
+
+/** The endpoint a Gemini API URL is counted under, if it is one. */
+export function geminiEndpointAt(url: string): GatewayEndpoint | undefined {
+  const target = modelsTarget(url);
+  const method = target === undefined ? undefined : geminiTarget(target)?.method;
+  if (method === 'streamGenerateContent') return GatewayEndpoint.GeminiStreamGenerateContent;
+  return method === undefined ? undefined : GatewayEndpoint.GeminiGenerateContent;
+}
+
+function decoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text; // a malformed escape: matched as sent
+  }
+}

@@ -1,0 +1,96 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { GatewayEndpoint } from '@aigw/contracts';
+import {
+  countPromptTokens,
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type JsonObject,
+} from '@aigw/contracts/data-plane';
+import type { EdgeExchange } from '../http/edge-exchange';
+import { toDataPlaneError } from '../http/openai-errors';
+import type { IngressPipeline } from '../ingress-pipeline';
+import { translateGeminiRequest } from './domain/gemini-request';
+import { geminiCallerHeaders, geminiDialect } from './gemini-dialect';
+import { sendGeminiError } from './gemini-errors';
+import { GEMINI_PREFIXES, geminiTarget } from './gemini-paths';
+
+/**
+ * Google's Gemini API in front of any backend: `POST /v1beta/models/{model}:generateContent`,
+ * `:streamGenerateContent?alt=sse` and `:countTokens` (also under `/v1` and no prefix),
+ * `{model}` the gateway's virtual model. The calls go through the edge exchange as every
+ * other API's do (identity, budgets, cache, routing, metering); errors take Google's shape.
+ */
+export function registerGeminiRoutes(
+  fastify: FastifyInstance,
+  exchange: EdgeExchange,
+  pipeline: IngressPipeline,
+): void {
+  const serve = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const target = geminiTarget((request.params as { '*': string })['*']);
+    if (!target) {
+      const path = request.url.split('?')[0];
+      sendGeminiError(
+        reply,
+        new DataPlaneError(
+          DataPlaneErrorCode.UnknownUrl,
+          `No Gemini API method at ${path}: use models/{model}:generateContent, :streamGenerateContent?alt=sse or :countTokens`,
+        ),
+        request.id,
+      );
+      return;
+    }
+    const { model, method } = target;
+    if (method === 'countTokens') return countTokens(request, reply, model, pipeline);
+    const stream = method === 'streamGenerateContent';
+    if (stream && (request.query as Record<string, unknown> | undefined)?.alt !== 'sse') {
+      sendGeminiError(
+        reply,
+        new DataPlaneError(
+          DataPlaneErrorCode.InvalidRequest,
+          'This gateway streams streamGenerateContent as server-sent events only: add ?alt=sse to the URL',
+          { param: 'alt' },
+        ),
+        request.id,
+      );
+      return;
+    }
+    const endpoint = stream
+      ? GatewayEndpoint.GeminiStreamGenerateContent
+      : GatewayEndpoint.GeminiGenerateContent;
+    await exchange.serve(
+      { endpoint, operation: 'chat' },
+      request,
+      reply,
+      geminiDialect({ model, stream }),
+    );
+  };
+  for (const prefix of GEMINI_PREFIXES) fastify.post(`${prefix}/models/*`, serve);
+}
+
+/**
+ * An estimate by our tokenizer (OpenAI's cl100k), as `/v1/messages/count_tokens` gives:
+ * the backend's own tokenizer may count differently. Identity and prompt rules apply;
+ * nothing is routed. The body is a request's fields, or `{generateContentRequest}`.
+ */
+async function countTokens(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  model: string,
+  pipeline: IngressPipeline,
+): Promise<void> {
+  try {
+    const body = request.body as JsonObject | undefined;
+    const wrapped = body?.generateContentRequest;
+    const asked = typeof wrapped === 'object' && wrapped !== null ? wrapped : body;
+    const { chat } = translateGeminiRequest(asked, { model, stream: false });
+    const headers = geminiCallerHeaders(request);
+    const prepared = await pipeline.prepare('chat', chat, headers, request.id);
+    // Counted as a provider would be sent it; nothing is, so nothing is reported.
+    const redacted = pipeline.redact(prepared, () => undefined);
+    void reply
+      .header('x-request-id', request.id)
+      .send({ totalTokens: countPromptTokens(redacted.body) });
+  } catch (error) {
+    sendGeminiError(reply, toDataPlaneError(error), request.id);
+  }
+}

@@ -1,0 +1,138 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ServerResponse } from 'node:http';
+import { RecordingResponse } from '@aigw/testing';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type JsonObject,
+  type TokenUsage,
+} from '@aigw/contracts/data-plane';
+import { GeminiStreamRelay } from './gemini-sse';
+import { geminiEndpointAt, isGeminiPath } from './gemini-paths';
+
+const usage: TokenUsage = {
+  inputTokens: 5,
+  outputTokens: 7,
+  cachedInputTokens: 0,
+  source: 'reported',
+};
+const facts = { model: 'my-virtual', stream: true, includeThoughts: true };
+
+function delta(value: JsonObject, finish: string | null = null): JsonObject {
+  return { id: 'chatcmpl-9', choices: [{ index: 0, delta: value, finish_reason: finish }] };
+}
+
+function events(text: string): JsonObject[] {
+  return text
+    .split('\r\n\r\n')
+    .filter((frame) => frame.startsWith('data: '))
+    .map((frame) => JSON.parse(frame.slice('data: '.length)) as JsonObject);
+}
+
+function relayOn(response: RecordingResponse): GeminiStreamRelay {
+  return new GeminiStreamRelay(response as unknown as ServerResponse, facts, 'req-1').start({
+    'x-request-id': 'req-1',
+  });
+}
+
+function partsOf(event: JsonObject): unknown {
+  return ((event.candidates as JsonObject[])[0].content as JsonObject | undefined)?.parts;
+}
+
+describe('Gemini stream relay', () => {
+  it('sends text and thoughts as they come, a function call whole, then finish and usage', async () => {
+    const response = new RecordingResponse();
+    const relay = relayOn(response);
+    await relay.event(delta({ role: 'assistant', content: '' }));
+    await relay.event(delta({ reasoning_content: 'thinking' }));
+    await relay.event(delta({ content: 'Let me look.' }));
+    await relay.event(
+      delta({
+        tool_calls: [
+          {
+            index: 0,
+            id: 'call_1',
+            type: 'function',
+            function: { name: 'weather', arguments: '{"ci' },
+            extra_content: { google: { thought_signature: 'sig' } },
+          },
+        ],
+      }),
+    );
+    await relay.event(
+      delta({ tool_calls: [{ index: 0, function: { arguments: 'ty":"Rome"}' } }] }),
+    );
+    await relay.event(delta({}, 'tool_calls'));
+    await relay.event({
+      id: 'chatcmpl-9',
+      choices: [],
+      usage: { completion_tokens_details: { reasoning_tokens: 3 } },
+    });
+    await relay.end(Promise.resolve(usage));
+    assert.equal(response.status, 200);
+    assert.match(response.headers['content-type'] ?? '', /text\/event-stream/);
+    const sent = events(response.text);
+    assert.deepEqual(sent.map(partsOf), [
+      [{ text: 'thinking', thought: true }],
+      [{ text: 'Let me look.' }],
+      [
+        {
+          functionCall: { name: 'weather', args: { city: 'Rome' }, id: 'call_1' },
+          thoughtSignature: 'sig',
+        },
+      ],
+      undefined,
+    ]);
+    for (const event of sent) {
+      assert.equal(event.modelVersion, 'my-virtual');
+      assert.equal(event.responseId, 'chatcmpl-9');
+    }
+    const last = sent.at(-1)!;
+    assert.equal((last.candidates as JsonObject[])[0].finishReason, 'STOP');
+    assert.deepEqual(last.usageMetadata, {
+      promptTokenCount: 5,
+      candidatesTokenCount: 4,
+      totalTokenCount: 12,
+      thoughtsTokenCount: 3,
+    });
+    assert.ok(response.writableEnded);
+  });
+
+  it('ends a stream that broke mid-way with an error event in Google shape, never a finish', async () => {
+    const response = new RecordingResponse();
+    const relay = relayOn(response);
+    await relay.event(delta({ content: 'Hel' }));
+    relay.fail(
+      new DataPlaneError(DataPlaneErrorCode.StreamInterrupted, 'The backend closed the stream'),
+    );
+    const sent = events(response.text);
+    assert.deepEqual(sent.at(-1), {
+      error: { code: 502, message: 'The backend closed the stream', status: 'INTERNAL' },
+    });
+    assert.ok(!response.text.includes('finishReason'));
+    assert.ok(response.writableEnded);
+  });
+
+  it('reports MAX_TOKENS for a stream cut by the length limit', async () => {
+    const response = new RecordingResponse();
+    const relay = relayOn(response);
+    await relay.event(delta({ content: 'long' }, 'length'));
+    await relay.end(Promise.resolve(usage));
+    const last = events(response.text).at(-1)!;
+    assert.equal((last.candidates as JsonObject[])[0].finishReason, 'MAX_TOKENS');
+  });
+
+  it("knows the Gemini API's paths", () => {
+    assert.ok(isGeminiPath('/v1beta/models/my-virtual:generateContent'));
+    assert.ok(isGeminiPath('/v1beta/models/org/model:streamGenerateContent?alt=sse&key=k'));
+    assert.ok(isGeminiPath('/v1/models/m:countTokens'));
+    assert.ok(!isGeminiPath('/v1/models/m'));
+    assert.ok(!isGeminiPath('/v1beta/models/m:embedContent'));
+    assert.equal(geminiEndpointAt('/v1beta/models/m:generateContent'), 'gemini.generateContent');
+    assert.equal(
+      geminiEndpointAt('/models/m:streamGenerateContent?alt=sse'),
+      'gemini.streamGenerateContent',
+    );
+  });
+});
