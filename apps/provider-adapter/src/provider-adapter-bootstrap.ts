@@ -47,7 +47,7 @@ export async function bootstrapProviderAdapter(env: Env): Promise<RunningService
     });
     registerProviderWire(fastify, providers, (target) => upstreamTargetFor(config(), target));
     // Realtime sessions: the key added here, each response.done metered here.
-    serveRealtimeWire(fastify.server, (message, listener, signal) => {
+    const realtimeHops = serveRealtimeWire(fastify.server, (message, listener, signal) => {
       const { request, target } = decodeInvokeRequest(message);
       return providers.connectRealtime({
         request,
@@ -55,6 +55,11 @@ export async function bootstrapProviderAdapter(env: Env): Promise<RunningService
         listener,
         signal,
       });
+    });
+    // The server's close waits for upgraded sockets: end the sessions first.
+    fastify.addHook('preClose', (done) => {
+      realtimeHops.close();
+      done();
     });
     // Files and batches: the ingress keeps ids and owners; the call is made here, with the key.
     registerHeldObjectServer(

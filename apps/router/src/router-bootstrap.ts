@@ -76,9 +76,14 @@ export async function bootstrapRouter(env: Env): Promise<RunningService> {
       providers: new RealtimeProviderClient(providerUrl),
       health,
     });
-    serveRealtimeWire(fastify.server, (message, listener, signal) =>
+    const realtimeHops = serveRealtimeWire(fastify.server, (message, listener, signal) =>
       realtime.connectRealtime(decodeRouteRequest(message), listener, signal),
     );
+    // The server's close waits for upgraded sockets: end the sessions first.
+    fastify.addHook('preClose', (done) => {
+      realtimeHops.close();
+      done();
+    });
     // Files and batches: relayed to the provider-adapter, which holds the backends' keys.
     registerHeldObjectRelay(
       fastify,

@@ -211,10 +211,12 @@ function refuse(socket: Duplex, error: DataPlaneError): void {
  * Serves the Realtime hop on a wire server's HTTP server: each upgrade of
  * `REALTIME_WIRE_PATH` is opened with `open` (the router's routing, the adapter's
  * metered connector) before the upgrade is answered, so a refusal travels back as the
- * wire's HTTP error; then the frames and the close pass both ways.
+ * wire's HTTP error; then the frames and the close pass both ways. `close` (before the
+ * server closes, which waits for upgraded sockets) ends every session with 1001.
  */
-export function serveRealtimeWire(server: Server, open: RealtimeOpener): void {
+export function serveRealtimeWire(server: Server, open: RealtimeOpener): { close(): void } {
   const sockets = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 0 });
+  const relays = new Set<HopRelay>();
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => undefined);
     const path = new URL(request.url ?? '/', 'http://wire').pathname;
@@ -243,7 +245,7 @@ export function serveRealtimeWire(server: Server, open: RealtimeOpener): void {
     const abort = new AbortController();
     const gone = () => abort.abort(new Error('the caller disconnected'));
     socket.once('close', gone);
-    const relay = new HopRelay();
+    const relay = new HopRelay(() => relays.delete(relay));
     // A message the opener cannot read throws at once: answered as a refusal like the rest.
     Promise.resolve()
       .then(() => open(message, relay.listener, abort.signal))
@@ -257,6 +259,7 @@ export function serveRealtimeWire(server: Server, open: RealtimeOpener): void {
           let attached = false;
           sockets.handleUpgrade(request, socket, head, (ws) => {
             attached = true;
+            relays.add(relay);
             relay.attach(ws, connection);
           });
           // ws refused it itself (the caller half closed): end the session behind it, and
@@ -279,13 +282,22 @@ export function serveRealtimeWire(server: Server, open: RealtimeOpener): void {
         },
       );
   });
+  return {
+    close: () => {
+      sockets.close(); // a handshake under way is refused (503); its session closed above
+      for (const relay of [...relays]) relay.shutdown();
+    },
+  };
 }
 
 /** Pipes one hop: the caller's socket and the session behind it, closes carried across. */
 class HopRelay {
   private ws?: WebSocket;
+  private connection?: RealtimeConnection;
   private readonly waiting: RealtimeFrame[] = [];
   private gone?: { code: number; reason: string };
+
+  constructor(private readonly ended: () => void) {}
 
   readonly listener: RealtimeListener = {
     frame: (frame) => {
@@ -300,11 +312,21 @@ class HopRelay {
 
   attach(ws: WebSocket, connection: RealtimeConnection): void {
     this.ws = ws;
+    this.connection = connection;
     ws.on('error', () => undefined);
     ws.on('message', (data, binary) => connection.send(asFrame(data, binary)));
-    ws.once('close', (code, reason) => connection.close(sendable(code), reason.toString('utf8')));
+    ws.once('close', (code, reason) => {
+      this.ended();
+      connection.close(sendable(code), reason.toString('utf8'));
+    });
     for (const frame of this.waiting.splice(0)) ws.send(frame);
     if (this.gone) this.closeCaller(this.gone.code, this.gone.reason);
+  }
+
+  /** This service is stopping: both sides are told it is going away. */
+  shutdown(): void {
+    this.connection?.close(1001, 'shutting down');
+    this.closeCaller(1001, 'shutting down');
   }
 
   private closeCaller(code: number, reason: string): void {
