@@ -10,6 +10,11 @@ export enum Topic {
   Alert = 'gateway.alert.v1',
   /** Operators' budget resets and credits, keyed by user; the budget service applies them. */
   BudgetAdjusted = 'gateway.budget.adjusted.v1',
+  /**
+   * Prompts and answers of routes with payloadLogging on, keyed by user: only the
+   * usage-sink reads them, and they are kept briefly (they hold what users wrote).
+   */
+  RequestPayload = 'gateway.request.payload.v1',
   /** Messages a consumer could not decode, forwarded raw with the error in headers. */
   DeadLetter = 'gateway.dead-letter.v1',
 }
@@ -45,6 +50,14 @@ export const TOPIC_SETTINGS: Readonly<Record<Topic, TopicSettings>> = {
   [Topic.Alert]: { partitions: 3, retentionMs: 30 * DAY_MS, cleanupPolicy: 'delete' },
   // Replayed with usage when balances are rebuilt: kept as long as usage is.
   [Topic.BudgetAdjusted]: { partitions: 12, retentionMs: 40 * DAY_MS, cleanupPolicy: 'delete' },
+  // Content, not accounting: kept no longer than an operator needs to look into a call.
+  [Topic.RequestPayload]: {
+    partitions: 12,
+    retentionMs: 3 * DAY_MS,
+    cleanupPolicy: 'delete',
+    // Two bodies of up to 256 KiB each, escaped once more as JSON strings.
+    extraConfig: { 'max.message.bytes': String(2 * 1024 * 1024) },
+  },
   [Topic.DeadLetter]: { partitions: 3, retentionMs: 30 * DAY_MS, cleanupPolicy: 'delete' },
 };
 

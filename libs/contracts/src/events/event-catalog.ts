@@ -6,6 +6,7 @@ import { BUDGET_STATE_CHANGED, BudgetStateChanged } from './budget-state-changed
 import { FALLBACK_OCCURRED, FallbackOccurred } from './fallback-occurred.event';
 import { REQUEST_ACCEPTED, RequestAccepted } from './request-accepted.event';
 import { REQUEST_COMPLETED, RequestCompleted } from './request-completed.event';
+import { REQUEST_PAYLOAD, RequestPayloadLogged } from './request-payload.event';
 import { REQUEST_REJECTED, RequestRejected } from './request-rejected.event';
 import { TokenUsageRecorded, USAGE_RECORDED } from './token-usage-recorded.event';
 
@@ -19,6 +20,7 @@ export interface TopicEventMap {
   [Topic.BudgetState]: BudgetStateChanged;
   [Topic.Alert]: AlertRaised;
   [Topic.BudgetAdjusted]: BudgetAdjusted;
+  [Topic.RequestPayload]: RequestPayloadLogged;
 }
 
 export type EventTopic = keyof TopicEventMap;
@@ -85,6 +87,12 @@ export const EVENT_CATALOG: { readonly [T in EventTopic]: EventSpec<TopicEventMa
     topic: Topic.BudgetAdjusted,
     ...BUDGET_ADJUSTED,
     cls: BudgetAdjusted,
+    messageKey: byPartitionKey,
+  },
+  [Topic.RequestPayload]: {
+    topic: Topic.RequestPayload,
+    ...REQUEST_PAYLOAD,
+    cls: RequestPayloadLogged,
     messageKey: byPartitionKey,
   },
 };

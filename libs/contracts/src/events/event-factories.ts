@@ -7,6 +7,7 @@ import { isoTimestamp } from './iso-timestamp';
 import { FALLBACK_OCCURRED, FallbackOccurred } from './fallback-occurred.event';
 import { REQUEST_ACCEPTED, RequestAccepted } from './request-accepted.event';
 import { REQUEST_COMPLETED, RequestCompleted } from './request-completed.event';
+import { REQUEST_PAYLOAD, RequestPayloadLogged } from './request-payload.event';
 import { REQUEST_REJECTED, RequestRejected } from './request-rejected.event';
 import { TokenUsageRecorded, USAGE_RECORDED } from './token-usage-recorded.event';
 
@@ -71,3 +72,8 @@ export const createAlertRaised = (init: EventInit<AlertRaised>, meta: EventMeta 
 
 export const createBudgetAdjusted = (init: EventInit<BudgetAdjusted>, meta: EventMeta = {}) =>
   build(BudgetAdjusted, BUDGET_ADJUSTED, init, meta);
+
+export const createRequestPayloadLogged = (
+  init: EventInit<RequestPayloadLogged>,
+  meta: EventMeta = {},
+) => build(RequestPayloadLogged, REQUEST_PAYLOAD, init, meta);

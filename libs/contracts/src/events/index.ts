@@ -8,6 +8,7 @@ export * from './fallback-occurred.event';
 export * from './budget-state-changed.event';
 export * from './alert-raised.event';
 export * from './budget-adjusted.event';
+export * from './request-payload.event';
 export * from './event-catalog';
 export * from './event-factories';
 export * from './event-codec';

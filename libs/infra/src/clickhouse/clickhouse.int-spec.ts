@@ -44,6 +44,7 @@ test('migrations apply once and are recorded', async () => {
     '006_usage_operations',
     '007_budget_adjustments',
     '008_budget_adjustment_operators',
+    '009_request_payloads',
   ];
   assert.deepEqual(first.applied, all);
   assert.match(first.serverVersion, /^\d+\.\d+/);
@@ -63,6 +64,7 @@ test('migrations apply once and are recorded', async () => {
   assert.equal(engines.usage_daily_mv, 'MaterializedView');
   assert.equal(engines.request_completed_events, 'ReplacingMergeTree');
   assert.equal(engines.latency_hourly, 'AggregatingMergeTree');
+  assert.equal(engines.request_payload_events, 'ReplacingMergeTree');
 });
 
 test('usage inserted as JSONEachRow sums up per user and day in the rollup', async () => {
@@ -161,6 +163,7 @@ test('a database of migration 003 gains cache writes: old rows read 0, all roll 
       '006_usage_operations',
       '007_budget_adjustments',
       '008_budget_adjustment_operators',
+      '009_request_payloads',
     ]);
     await older.insert({
       table: 'usage_events',

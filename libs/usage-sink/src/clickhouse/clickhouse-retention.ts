@@ -4,6 +4,8 @@ import { EXPIRING_TABLES, type RawEventExpiry } from '../domain/analytics-retent
 
 /** A month partition of the raw tables (`PARTITION BY toYYYYMM(occurred_at)`). */
 const MONTH_PARTITION = /^(\d{4})(\d{2})$/;
+/** A day partition (`toYYYYMMDD`): the payload table, whose rows are kept briefly. */
+const DAY_PARTITION = /^(\d{4})(\d{2})(\d{2})$/;
 
 interface PartitionRow {
   readonly table: string;
@@ -25,9 +27,9 @@ export class ClickHouseRawEventExpiry implements RawEventExpiry {
   async expireBefore(cutoffSeconds: number): Promise<number> {
     let dropped = 0;
     for (const part of await this.partitions()) {
-      const end = monthEndSeconds(part.partition);
+      const end = partitionEndSeconds(part.partition);
       if (end === undefined || end > cutoffSeconds) continue;
-      // The partition id is six digits (checked above), so it is safe as a literal.
+      // The partition id is six or eight digits (checked above), so it is safe as a literal.
       await this.client.command({
         query: `ALTER TABLE ${sqlIdentifier(part.table)} DROP PARTITION ${part.partition}`,
       });
@@ -47,6 +49,22 @@ export class ClickHouseRawEventExpiry implements RawEventExpiry {
     });
     return result.json<PartitionRow>();
   }
+}
+
+/** The first second after what a month or day partition holds; undefined for any other id. */
+export function partitionEndSeconds(partition: string): number | undefined {
+  return monthEndSeconds(partition) ?? dayEndSeconds(partition);
+}
+
+/** The first second (Unix, UTC) after the day a `YYYYMMDD` partition holds. */
+export function dayEndSeconds(partition: string): number | undefined {
+  const match = DAY_PARTITION.exec(partition);
+  if (!match) return undefined;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const start = Date.UTC(year, month - 1, day);
+  // A day that does not exist (20240230) rolls over in Date.UTC: refused, never dropped.
+  if (new Date(start).getUTCDate() !== day || month < 1 || month > 12) return undefined;
+  return start / 1000 + 86_400;
 }
 
 /** The first second (Unix, UTC) after the month a `YYYYMM` partition holds. */

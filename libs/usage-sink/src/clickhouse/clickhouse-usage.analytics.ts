@@ -5,6 +5,10 @@ import {
   adjustmentRow,
   EMPTY_TOTALS,
   isoSeconds,
+  PAYLOAD_BODIES_SQL,
+  PAYLOAD_SUMMARY_SQL,
+  payloadRecord,
+  payloadSummary,
   ratio,
   type BudgetAdjustmentRow,
   type BudgetAdjustmentsQuery,
@@ -13,9 +17,14 @@ import {
   type FallbacksQuery,
   type LatencyQuery,
   type LatencyRow,
+  type PayloadRecord,
+  type PayloadsQuery,
+  type PayloadSummary,
   type RatesQuery,
   type RatesReport,
   type SpenderRow,
+  type StoredPayload,
+  type StoredPayloadSummary,
   type TopSpendersQuery,
   type UsageAnalytics,
   type UsagePoint,
@@ -298,6 +307,23 @@ export class ClickHouseUsageAnalytics implements UsageAnalytics {
   }
 
   /** From the raw table (migrations 007, 008): adjustments are few, and read with FINAL. */
+  async payload(requestId: string): Promise<PayloadRecord | undefined> {
+    const [row] = await this.rows<StoredPayload>(
+      `SELECT ${PAYLOAD_SUMMARY_SQL}, ${PAYLOAD_BODIES_SQL} FROM request_payload_events FINAL
+       WHERE request_id = ${sqlString(requestId)} ORDER BY occurred_ms DESC LIMIT 1`,
+    );
+    return row && payloadRecord(row);
+  }
+
+  async payloads(query: PayloadsQuery): Promise<readonly PayloadSummary[]> {
+    const rows = await this.rows<StoredPayloadSummary>(
+      `SELECT ${PAYLOAD_SUMMARY_SQL} FROM request_payload_events FINAL
+       WHERE user_id = ${sqlString(query.user)}
+       ORDER BY occurred_ms DESC, event_id DESC LIMIT ${limitOf(query.limit)}`,
+    );
+    return rows.map(payloadSummary);
+  }
+
   async budgetAdjustments(query: BudgetAdjustmentsQuery): Promise<readonly BudgetAdjustmentRow[]> {
     const fromMs = wholeNumber(query.from.getTime());
     const toMs = wholeNumber(query.to.getTime());

@@ -17,7 +17,13 @@ import {
 import { startClickHouse, type RealService } from '@aigw/testing';
 import { describeAnalyticsContract } from '../testing/analytics-contract';
 import { toRowsByTable } from '../domain/event-rows';
-import { ADJUSTMENTS, buildWorkload, RANGE, usageEventAt } from '../testing/analytics-fixture';
+import {
+  ADJUSTMENTS,
+  buildWorkload,
+  payloadEvents,
+  RANGE,
+  usageEventAt,
+} from '../testing/analytics-fixture';
 import { UsageSinkConsumer } from '../usage-sink.consumer';
 import { ClickHouseRawEventExpiry } from './clickhouse-retention';
 import { ClickHouseUsageAnalytics } from './clickhouse-usage.analytics';
@@ -362,7 +368,10 @@ describe('a ClickHouse database of migration 007', () => {
         ({ operator: _dropped, ...row }) => row,
       );
       await client.insert({ table: 'budget_adjustment_events', values, format: 'JSONEachRow' });
-      assert.deepEqual((await migrate(client)).applied, ['008_budget_adjustment_operators']);
+      assert.deepEqual((await migrate(client)).applied, [
+        '008_budget_adjustment_operators',
+        '009_request_payloads',
+      ]);
       const newer = buildWorkload(10).events.filter((e) => e.type === 'budget.adjusted');
       await new ClickHouseUsageWriter(client).write(newer);
 
@@ -451,6 +460,35 @@ describe('raw-table retention on ClickHouse', () => {
         listed.map((r) => r.eventId),
         adjustments.map((e) => e.eventId).reverse(),
       );
+    } finally {
+      await db.drop();
+    }
+  });
+
+  it('drops payloads a day at a time (their table is partitioned by day)', async () => {
+    const db = await freshDatabase();
+    try {
+      const [first, second, third] = payloadEvents();
+      const on = (event: typeof first, iso: string) =>
+        Object.assign(Object.create(Object.getPrototypeOf(event) as object) as typeof first, {
+          ...event,
+          occurredAt: iso,
+        });
+      await new ClickHouseUsageWriter(db.client).write([
+        on(first, '2024-01-10T23:59:59.000Z'),
+        on(second, '2024-01-11T00:00:00.000Z'),
+        on(third, '2024-01-11T12:00:00.000Z'),
+      ]);
+      const expiry = new ClickHouseRawEventExpiry(db.client);
+      const count = () => scalar(db.client, 'SELECT count() AS n FROM request_payload_events');
+      // Mid-January 11th: the 10th is wholly past, the 11th not (a month table would keep all).
+      assert.equal(await expiry.expireBefore(at('2024-01-11T18:00:00Z')), 1);
+      assert.equal(await count(), 2);
+      const analytics = new ClickHouseUsageAnalytics(db.client);
+      assert.equal(await analytics.payload(first.requestId), undefined);
+      assert.equal((await analytics.payload(second.requestId))?.requestId, second.requestId);
+      assert.equal(await expiry.expireBefore(at('2024-01-12T00:00:00Z')), 2);
+      assert.equal(await count(), 0);
     } finally {
       await db.drop();
     }

@@ -180,6 +180,121 @@ export interface UsageAnalytics {
   budgets(): Promise<readonly BudgetStateRow[]>;
   /** Operators' resets and credits whose time is in [from, to), newest first. */
   budgetAdjustments(query: BudgetAdjustmentsQuery): Promise<readonly BudgetAdjustmentRow[]>;
+  /** The logged request and answer of one request (payloadLogging); undefined when none. */
+  payload(requestId: string): Promise<PayloadRecord | undefined>;
+  /** A user's logged requests, newest first, without their bodies. */
+  payloads(query: PayloadsQuery): Promise<readonly PayloadSummary[]>;
+}
+
+export interface PayloadsQuery {
+  readonly user: string;
+  /** Most rows answered, newest first. */
+  readonly limit: number;
+}
+
+/** A logged request without its bodies, as listed. */
+export interface PayloadSummary {
+  readonly requestId: string;
+  /** When the request reached the gateway, and when it ended (ISO 8601 UTC, milliseconds). */
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly user: string;
+  readonly endpoint: string;
+  readonly modelRequested: string;
+  /** null when no backend answered (a failure before one did, or a cache hit's backend). */
+  readonly modelServed: string | null;
+  readonly provider: string | null;
+  readonly backend: string | null;
+  readonly stream: boolean;
+  readonly status: number;
+  readonly errorCode: string | null;
+  readonly latencyMs: number;
+}
+
+/** One logged body: its (maybe cut) text, whether it was cut, and its whole size. */
+export interface PayloadBody {
+  readonly body: string;
+  readonly truncated: boolean;
+  readonly bytes: number;
+}
+
+export interface PayloadRecord extends PayloadSummary {
+  readonly request: PayloadBody;
+  /** A JSON answer's body, or a stream's assembled answer; body '' when there was none. */
+  readonly response: PayloadBody;
+}
+
+/** How both stores select a payload row, in the API's names. */
+export const PAYLOAD_SUMMARY_SQL = `request_id AS requestId, started_ms AS startedMs,
+  occurred_ms AS finishedMs, user_id AS user, endpoint, model_requested AS modelRequested,
+  model_served AS modelServed, provider, backend, stream, http_status AS status,
+  error_code AS errorCode, latency_ms AS latencyMs`;
+
+export const PAYLOAD_BODIES_SQL = `request_body AS requestBody,
+  request_truncated AS requestTruncated, request_bytes AS requestBytes,
+  response_body AS responseBody, response_truncated AS responseTruncated,
+  response_bytes AS responseBytes`;
+
+export interface StoredPayloadSummary {
+  requestId: string;
+  startedMs: number | string;
+  finishedMs: number | string;
+  user: string;
+  endpoint: string;
+  modelRequested: string;
+  modelServed: string;
+  provider: string;
+  backend: string;
+  stream: number | string;
+  status: number | string;
+  errorCode: string;
+  latencyMs: number | string;
+}
+
+export interface StoredPayload extends StoredPayloadSummary {
+  requestBody: string;
+  requestTruncated: number | string;
+  requestBytes: number | string;
+  responseBody: string;
+  responseTruncated: number | string;
+  responseBytes: number | string;
+}
+
+const orNull = (value: string): string | null => (value === '' ? null : value);
+
+/** The API's row of a stored payload ('' reads back as null; ClickHouse's numbers as text). */
+export function payloadSummary(stored: StoredPayloadSummary): PayloadSummary {
+  return {
+    requestId: stored.requestId,
+    startedAt: new Date(Number(stored.startedMs)).toISOString(),
+    finishedAt: new Date(Number(stored.finishedMs)).toISOString(),
+    user: stored.user,
+    endpoint: stored.endpoint,
+    modelRequested: stored.modelRequested,
+    modelServed: orNull(stored.modelServed),
+    provider: orNull(stored.provider),
+    backend: orNull(stored.backend),
+    stream: Number(stored.stream) === 1,
+    status: Number(stored.status),
+    errorCode: orNull(stored.errorCode),
+    latencyMs: Number(stored.latencyMs),
+  };
+}
+
+export function payloadRecord(stored: StoredPayload): PayloadRecord {
+  return {
+    ...payloadSummary(stored),
+    request: {
+      body: stored.requestBody,
+      truncated: Number(stored.requestTruncated) === 1,
+      bytes: Number(stored.requestBytes),
+    },
+    response: {
+      body: stored.responseBody,
+      truncated: Number(stored.responseTruncated) === 1,
+      bytes: Number(stored.responseBytes),
+    },
+  };
 }
 
 /** `limit_kind` '' is every limit of the user. */

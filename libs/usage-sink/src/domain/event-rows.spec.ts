@@ -7,7 +7,7 @@ import {
   LimitKind,
   UsageSource,
 } from '@aigw/contracts';
-import { buildWorkload } from '../testing/analytics-fixture';
+import { buildWorkload, payloadEvents } from '../testing/analytics-fixture';
 import { RAW_TABLES, rowLayoutOf, TABLE_COLUMNS, toRowsByTable } from './event-rows';
 
 const usage = createTokenUsageRecorded(
@@ -83,7 +83,7 @@ test("a usage event's prompt-cache writes fill their column", () => {
 });
 
 test('values come in the order of the table columns, for every event type', () => {
-  const events = [...buildWorkload().events, alert];
+  const events = [...buildWorkload().events, alert, ...payloadEvents()];
   const tables = new Set(events.map((event) => rowLayoutOf(event).table));
   assert.deepEqual([...tables].sort(), [...RAW_TABLES].sort(), 'the workload covers every table');
   const rows = toRowsByTable(events);

@@ -7,7 +7,7 @@ import {
 } from '@aigw/contracts';
 
 // One flat row per event, in the column names of the raw tables (ClickHouse migrations
-// 001/002/004/006/007/008 and the embedded SQLite schema): both stores write exactly these rows. A
+// 001/002/004/006/007/008/009 and the embedded SQLite schema): both stores write exactly these rows. A
 // column added to a table later comes last, where adding it to an existing table puts it.
 
 export type RowValue = string | number;
@@ -21,7 +21,8 @@ export type RawTable =
   | 'fallback_events'
   | 'budget_state_events'
   | 'alert_events'
-  | 'budget_adjustment_events';
+  | 'budget_adjustment_events'
+  | 'request_payload_events';
 
 export const TABLE_OF_TOPIC: Readonly<Record<EventTopic, RawTable>> = {
   [Topic.UsageRecorded]: 'usage_events',
@@ -33,6 +34,8 @@ export const TABLE_OF_TOPIC: Readonly<Record<EventTopic, RawTable>> = {
   [Topic.Alert]: 'alert_events',
   // Operators' resets and credits: who gave a user budget back, when and how much.
   [Topic.BudgetAdjusted]: 'budget_adjustment_events',
+  // Prompts and answers of routes that log them (payloadLogging).
+  [Topic.RequestPayload]: 'request_payload_events',
 };
 
 /** Every topic that carries events: the sink consumes them all. */
@@ -173,6 +176,28 @@ const READERS: { readonly [T in GatewayEventType]: ColumnReaders<EventOfType<T>>
     reason: (e) => e.reason ?? '',
     // Who made it ('' when unnamed); added by migration 008, so it comes last.
     operator: (e) => e.operator ?? '',
+  },
+  'request.payload': {
+    ...ENVELOPE,
+    occurred_ms: (e) => Date.parse(e.occurredAt),
+    started_ms: (e) => Date.parse(e.startedAt),
+    request_id: (e) => e.requestId,
+    user_id: (e) => e.userId,
+    endpoint: (e) => e.endpoint,
+    model_requested: (e) => e.modelRequested,
+    model_served: (e) => e.modelServed ?? '',
+    provider: (e) => e.provider ?? '',
+    backend: (e) => e.backend ?? '',
+    stream: (e) => flag(e.stream),
+    http_status: (e) => e.httpStatus,
+    error_code: (e) => e.errorCode ?? '',
+    latency_ms: (e) => e.latencyMs,
+    request_body: (e) => e.requestBody,
+    request_truncated: (e) => flag(e.requestTruncated),
+    request_bytes: (e) => e.requestBytes,
+    response_body: (e) => e.responseBody,
+    response_truncated: (e) => flag(e.responseTruncated),
+    response_bytes: (e) => e.responseBytes,
   },
 };
 

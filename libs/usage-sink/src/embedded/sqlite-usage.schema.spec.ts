@@ -6,7 +6,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
 import type { GatewayEvent, TokenUsageRecorded } from '@aigw/contracts';
 import { RAW_TABLES, TABLE_COLUMNS, toRowsByTable, type RawTable } from '../domain/event-rows';
-import { ADJUSTMENTS, buildWorkload, RANGE } from '../testing/analytics-fixture';
+import { ADJUSTMENTS, buildWorkload, payloadEvents, RANGE } from '../testing/analytics-fixture';
 import { SqliteUsageStore } from './sqlite-usage.store';
 
 /** Columns added by layouts 2, 3 and 5. */
@@ -87,9 +87,15 @@ test('a database of the older layout keeps its rows and ids when the store opens
   const db = new DatabaseSync(path);
   const indexes = db
     .prepare(`SELECT name FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL`)
-    .all();
+    .all()
+    .map((row) => row.name as string);
   db.close();
-  assert.deepEqual(indexes, [], 'the occurred_at indexes are gone');
+  // Only the payload table's look-ups (layout 6) are left.
+  assert.deepEqual(
+    indexes.sort(),
+    ['request_payload_events_request', 'request_payload_events_user'],
+    'the occurred_at indexes are gone',
+  );
   // Written before the column existed: every row reads 0 writes, none is left unset.
   assert.deepEqual(storedWrites(path), { total: 0, unset: 0 });
 });
@@ -100,8 +106,13 @@ test('a database of the older layout keeps its rows and ids when the store opens
  */
 function writeLayoutOne(path: string, rows: ReturnType<typeof toRowsByTable>, layout = 1): void {
   const db = new DatabaseSync(path);
-  // Budget adjustments have a table from layout 4 on.
-  for (const table of RAW_TABLES.filter((t) => layout >= 4 || t !== 'budget_adjustment_events')) {
+  // Budget adjustments have a table from layout 4 on, payloads from layout 6.
+  const tables = RAW_TABLES.filter(
+    (t) =>
+      (layout >= 4 || t !== 'budget_adjustment_events') &&
+      (layout >= 6 || t !== 'request_payload_events'),
+  );
+  for (const table of tables) {
     const columns = olderColumns(table, layout);
     const rest = columns.filter((c) => c !== 'event_id' && c !== 'occurred_at');
     db.exec(`CREATE TABLE ${table} (
@@ -139,7 +150,7 @@ test('a database of layout 1 gains the cache-write column, its rows at 0, and st
   };
   const columns = db.prepare(`SELECT name FROM pragma_table_info('usage_events')`).all();
   db.close();
-  assert.equal(version, 5);
+  assert.equal(version, 6);
   const later = TABLE_COLUMNS.usage_events.filter((c) => c !== 'event_id' && c !== 'occurred_at');
   assert.deepEqual(
     columns.map((c) => c.name),
@@ -196,7 +207,7 @@ test("a database of layout 2 gains the operation column, its rows at '', and sto
     user_version: number;
   };
   db.close();
-  assert.equal(version, 5);
+  assert.equal(version, 6);
 });
 
 test('a database of layout 3 gains the budget adjustments table, and stores adjustments', async () => {
@@ -228,7 +239,7 @@ test('a database of layout 3 gains the budget adjustments table, and stores adju
     user_version: number;
   };
   db.close();
-  assert.equal(version, 5);
+  assert.equal(version, 6);
 });
 
 test('a database of layout 4 gains the operator column, its adjustments unnamed, and stores operators', async () => {
@@ -267,7 +278,34 @@ test('a database of layout 4 gains the operator column, its adjustments unnamed,
     user_version: number;
   };
   db.close();
-  assert.equal(version, 5);
+  assert.equal(version, 6);
+});
+
+test('a database of layout 5 gains the payload table and its indexes, and stores payloads', async () => {
+  const older = buildWorkload(30);
+  const path = join(mkdtempSync(join(tmpdir(), 'aigw-analytics-')), 'a.db');
+  writeLayoutOne(path, toRowsByTable(older.events), 5);
+  const store = new SqliteUsageStore(path);
+  try {
+    assert.equal(store.count('usage_events'), older.usage.length);
+    await store.write(payloadEvents());
+    assert.equal(store.count('request_payload_events'), payloadEvents().length);
+    assert.equal((await store.payload('req-payload-2'))?.request.truncated, true);
+  } finally {
+    store.close();
+  }
+  const db = new DatabaseSync(path);
+  const { user_version: version } = db.prepare('PRAGMA user_version').get() as {
+    user_version: number;
+  };
+  const plan = db
+    .prepare(`EXPLAIN QUERY PLAN SELECT * FROM request_payload_events WHERE request_id = ?`)
+    .all('x')
+    .map((row) => String(row.detail))
+    .join('\n');
+  db.close();
+  assert.equal(version, 6);
+  assert.match(plan, /USING INDEX request_payload_events_request/);
 });
 
 test('a store opened again keeps its rows', async () => {

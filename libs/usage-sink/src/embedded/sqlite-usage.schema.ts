@@ -18,11 +18,12 @@ import { RAW_TABLES, TABLE_COLUMNS, type RawTable } from '../domain/event-rows';
  * 3. as 2, and `usage_events` has `operation` ('' in rows stored before; migration 006).
  * 4. as 3, and a `budget_adjustment_events` table (migration 007).
  * 5. as 4, and `budget_adjustment_events` has `operator` ('' in rows stored before; 008).
+ * 6. as 5, and a `request_payload_events` table (migration 009), indexed by request id
+ *    and by user and time, the two ways it is read.
  */
 const CLUSTERED_BY_TIME = 1;
-const BUDGET_ADJUSTMENTS = 4;
-const ADJUSTMENT_OPERATORS = 5;
-const LAYOUT = ADJUSTMENT_OPERATORS;
+const REQUEST_PAYLOADS = 6;
+const LAYOUT = REQUEST_PAYLOADS;
 
 /**
  * Columns added to a table after it was first laid out, with the value the rows stored
@@ -50,8 +51,9 @@ export function prepareRawTables(db: DatabaseSync): void {
       }
       // Each adds only what a database lacks, so one pass serves every older layout. Tables
       // first: a table made now has every column, and the columns go to older tables only.
-      if (version < BUDGET_ADJUSTMENTS) addTables(db);
+      if (version < LAYOUT) addTables(db);
       if (version < LAYOUT) addColumns(db);
+      if (version < REQUEST_PAYLOADS) addPayloadIndexes(db);
       if (version < LAYOUT) db.exec(`PRAGMA user_version = ${LAYOUT}`);
     },
     'BEGIN IMMEDIATE',
@@ -103,6 +105,14 @@ function sqlDefault(value: number | ''): string {
 /** Creates the tables added since a database was laid out (a table of a topic sunk later). */
 function addTables(db: DatabaseSync): void {
   for (const table of RAW_TABLES) if (!exists(db, table)) db.exec(createTable(table, table));
+}
+
+/** A payload is looked up by its request, or listed by user newest first. */
+function addPayloadIndexes(db: DatabaseSync): void {
+  db.exec(`CREATE INDEX IF NOT EXISTS request_payload_events_request
+             ON request_payload_events (request_id);
+           CREATE INDEX IF NOT EXISTS request_payload_events_user
+             ON request_payload_events (user_id, occurred_ms)`);
 }
 
 function columnsOf(db: DatabaseSync, table: string): Set<string> {

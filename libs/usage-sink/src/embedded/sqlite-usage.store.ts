@@ -11,6 +11,10 @@ import {
   EMPTY_TOTALS,
   isoSeconds,
   LATENCY_LEVELS,
+  PAYLOAD_BODIES_SQL,
+  PAYLOAD_SUMMARY_SQL,
+  payloadRecord,
+  payloadSummary,
   ratio,
   type Bucket,
   type BudgetAdjustmentRow,
@@ -20,9 +24,14 @@ import {
   type FallbacksQuery,
   type LatencyQuery,
   type LatencyRow,
+  type PayloadRecord,
+  type PayloadsQuery,
+  type PayloadSummary,
   type RatesQuery,
   type RatesReport,
   type SpenderRow,
+  type StoredPayload,
+  type StoredPayloadSummary,
   type TimeRange,
   type TopSpendersQuery,
   type UsageAnalytics,
@@ -262,6 +271,24 @@ export class SqliteUsageStore implements UsageEventWriter, UsageAnalytics, RawEv
       resetAt: isoSeconds(resetAt),
       at: new Date(atMs).toISOString(),
     }));
+  }
+
+  async payload(requestId: string): Promise<PayloadRecord | undefined> {
+    // One request has one payload; a retried client request has a new id.
+    const [row] = this.all<StoredPayload>(
+      `SELECT ${PAYLOAD_SUMMARY_SQL}, ${PAYLOAD_BODIES_SQL} FROM request_payload_events
+       WHERE request_id = ? ORDER BY occurred_ms DESC LIMIT 1`,
+      [requestId],
+    );
+    return row && payloadRecord(row);
+  }
+
+  async payloads(query: PayloadsQuery): Promise<readonly PayloadSummary[]> {
+    return this.all<StoredPayloadSummary>(
+      `SELECT ${PAYLOAD_SUMMARY_SQL} FROM request_payload_events
+       WHERE user_id = ? ORDER BY occurred_ms DESC, event_id DESC LIMIT ?`,
+      [query.user, query.limit],
+    ).map(payloadSummary);
   }
 
   async budgetAdjustments(query: BudgetAdjustmentsQuery): Promise<readonly BudgetAdjustmentRow[]> {

@@ -18,6 +18,7 @@ import {
   type Dimension,
   type FallbacksQuery,
   type LatencyQuery,
+  type PayloadsQuery,
   type RatesQuery,
   type SpendOrder,
   type TimeRange,
@@ -133,6 +134,19 @@ export class BudgetAdjustmentsQueryDto extends RangeDto {
   limit?: string;
 }
 
+export class PayloadsQueryDto {
+  /** The user key whose logged requests are listed (required: checked after). */
+  @FilterValue()
+  user?: string;
+
+  @IsOptional()
+  @Matches(/^(1000|[1-9][0-9]{0,2})$/, { message: 'limit must be a whole number from 1 to 1000' })
+  limit?: string;
+}
+
+/** A request id as the gateway makes them or a client sends them (x-request-id). */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
 /** A query string the API refuses, with every problem named by its parameter. */
 export class AnalyticsQueryError extends Error {
   override name = 'AnalyticsQueryError';
@@ -228,6 +242,27 @@ export function parseBudgetAdjustmentsQuery(
     limit: dto.limit === undefined ? 100 : Number(dto.limit),
     filters: dto.user === undefined ? {} : { user: dto.user },
   };
+}
+
+export function parsePayloadsQuery(query: unknown): PayloadsQuery {
+  const dto = validated(PayloadsQueryDto, query);
+  if (dto.user === undefined) {
+    throw new AnalyticsQueryError([{ path: 'user', message: 'user is required' }]);
+  }
+  return { user: dto.user, limit: dto.limit === undefined ? 50 : Number(dto.limit) };
+}
+
+/** The path's request id, refused with a 400 when it could not be one. */
+export function parseRequestId(requestId: string): string {
+  if (!REQUEST_ID.test(requestId)) {
+    throw new AnalyticsQueryError([
+      {
+        path: 'requestId',
+        message: 'requestId must be 1 to 128 letters, digits or . _ : -',
+      },
+    ]);
+  }
+  return requestId;
 }
 
 /** The budgets panel takes no parameters; any given is a mistake worth reporting. */

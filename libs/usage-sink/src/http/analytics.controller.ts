@@ -1,11 +1,22 @@
 import { timingSafeEqual } from 'node:crypto';
-import { Controller, Get, Headers, Inject, Query, UseFilters } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Headers,
+  Inject,
+  NotFoundException,
+  Param,
+  Query,
+  UseFilters,
+} from '@nestjs/common';
 import {
   USAGE_ANALYTICS,
   type BudgetAdjustmentRow,
   type BudgetStateRow,
   type FallbackRow,
   type LatencyRow,
+  type PayloadRecord,
+  type PayloadSummary,
   type RatesReport,
   type SpenderRow,
   type UsageAnalytics,
@@ -16,6 +27,8 @@ import {
   parseBudgetsQuery,
   parseFallbacksQuery,
   parseLatencyQuery,
+  parsePayloadsQuery,
+  parseRequestId,
   parseRatesQuery,
   parseTopSpendersQuery,
   parseUsageQuery,
@@ -99,6 +112,31 @@ export class AnalyticsController {
     this.authorize(authorization);
     parseBudgetsQuery(query);
     return { rows: await this.analytics.budgets() };
+  }
+
+  /**
+   * What a request asked and was answered, on a route with payloadLogging on; 404 when
+   * none was logged (logging off, sampled out, expired, or not yet stored).
+   */
+  @Get('requests/:requestId/payload')
+  async payload(
+    @Param('requestId') requestId: string,
+    @Headers('authorization') authorization?: string,
+  ): Promise<PayloadRecord> {
+    this.authorize(authorization);
+    const found = await this.analytics.payload(parseRequestId(requestId));
+    if (!found) throw new NotFoundException(`no payload is stored for request ${requestId}`);
+    return found;
+  }
+
+  /** A user's logged requests, newest first, without their bodies. */
+  @Get('payloads')
+  async payloads(
+    @Query() query: unknown,
+    @Headers('authorization') authorization?: string,
+  ): Promise<{ rows: readonly PayloadSummary[] }> {
+    this.authorize(authorization);
+    return { rows: await this.analytics.payloads(parsePayloadsQuery(query)) };
   }
 
   /** Who gave a user budget back, when and how much: operators' resets and credits. */

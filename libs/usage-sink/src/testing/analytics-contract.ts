@@ -21,6 +21,7 @@ import {
   ADJUSTMENTS,
   buildWorkload,
   ODD_USER,
+  payloadEvents,
   RANGE,
   type ExpectedAdjustment,
   type Workload,
@@ -402,6 +403,68 @@ export function describeAnalyticsContract(
       );
       assert.deepEqual(named(await list({}, RANGE.from, RANGE.to, 1)), [ADJUSTMENTS[3]]);
       assert.deepEqual(await list({ user: 'nobody' }), []);
+    });
+
+    it('stores logged payloads once and answers them by request id and by user', async () => {
+      const [failed, streamed, other] = payloadEvents();
+      const writer = store.writer();
+      // A redelivery, and one event twice in a batch: still one row each.
+      await writer.write([failed, streamed, other]);
+      await writer.write([streamed, streamed]);
+      const found = await store.analytics.payload('req-payload-2');
+      assert.deepEqual(found, {
+        requestId: 'req-payload-2',
+        startedAt: '2026-03-01T10:00:00.250Z',
+        finishedAt: '2026-03-01T10:00:01.500Z',
+        user: ODD_USER,
+        endpoint: 'chat.completions',
+        modelRequested: 'gpt-4o',
+        modelServed: 'gpt-4o-2024-08-06',
+        provider: 'openai',
+        backend: 'openai-main',
+        stream: true,
+        status: 200,
+        errorCode: null,
+        latencyMs: 1250,
+        request: { body: streamed.requestBody, truncated: true, bytes: 70_000 },
+        response: { body: streamed.responseBody, truncated: false, bytes: 44 },
+      });
+      const bad = await store.analytics.payload('req-payload-1');
+      assert.equal(bad?.status, 502);
+      assert.equal(bad?.errorCode, 'UPSTREAM_ERROR');
+      assert.equal(bad?.modelServed, null);
+      assert.equal(bad?.response.body, '');
+      assert.equal(await store.analytics.payload('req-none'), undefined);
+      const listed = await store.analytics.payloads({ user: ODD_USER, limit: 10 });
+      assert.deepEqual(
+        listed.map((r) => r.requestId),
+        ['req-payload-2', 'req-payload-1'],
+      );
+      assert.equal('request' in listed[0], false, 'a list carries no bodies');
+      assert.deepEqual(
+        (await store.analytics.payloads({ user: ODD_USER, limit: 1 })).map((r) => r.requestId),
+        ['req-payload-2'],
+      );
+
+      const http = await fetch(`${base}/v1/analytics/requests/req-payload-2/payload`);
+      assert.equal(http.status, 200);
+      const body = (await http.json()) as { request: { body: string }; user: string };
+      assert.equal(body.request.body, streamed.requestBody);
+      assert.equal(body.user, ODD_USER);
+      const missing = await fetch(`${base}/v1/analytics/requests/req-none/payload`);
+      assert.equal(missing.status, 404);
+      assert.match(
+        ((await missing.json()) as { error: { message: string } }).error.message,
+        /req-none/,
+      );
+      const bogus = await fetch(`${base}/v1/analytics/requests/a%20b/payload`);
+      assert.equal(bogus.status, 400);
+      const list = await fetch(
+        `${base}/v1/analytics/payloads?${new URLSearchParams({ user: ODD_USER }).toString()}`,
+      );
+      assert.equal(list.status, 200);
+      assert.equal(((await list.json()) as { rows: unknown[] }).rows.length, 2);
+      assert.equal((await fetch(`${base}/v1/analytics/payloads`)).status, 400);
     });
 
     it('serves the same numbers over HTTP', async () => {

@@ -8,6 +8,7 @@ import {
   createFallbackOccurred,
   createRequestAccepted,
   createRequestCompleted,
+  createRequestPayloadLogged,
   createRequestRejected,
   createTokenUsageRecorded,
   FallbackReason,
@@ -17,6 +18,7 @@ import {
   UsageSource,
   type GatewayEvent,
   type RequestCompleted,
+  type RequestPayloadLogged,
   type TokenUsageRecorded,
 } from '@aigw/contracts';
 
@@ -296,4 +298,70 @@ export function usageEventAt(at: Date, requestId: string): TokenUsageRecorded {
     },
     { occurredAt: at },
   );
+}
+
+/** A failed call, a streamed one (its request cut), and another user's. */
+export function payloadEvents(): RequestPayloadLogged[] {
+  const base = {
+    partitionKey: ODD_USER,
+    userId: ODD_USER,
+    endpoint: GatewayEndpoint.ChatCompletions,
+    modelRequested: 'gpt-4o',
+    requestTruncated: false,
+    responseTruncated: false,
+  };
+  return [
+    createRequestPayloadLogged(
+      {
+        ...base,
+        requestId: 'req-payload-1',
+        stream: false,
+        httpStatus: 502,
+        errorCode: 'UPSTREAM_ERROR',
+        startedAt: '2026-03-01T09:59:59.000Z',
+        requestBody: '{"model":"gpt-4o","messages":[{"role":"user","content":"hi \'"}]}',
+        requestBytes: 63,
+        responseBody: '',
+        responseBytes: 0,
+        latencyMs: 1000,
+      },
+      { occurredAt: '2026-03-01T10:00:00.000Z' },
+    ),
+    createRequestPayloadLogged(
+      {
+        ...base,
+        requestId: 'req-payload-2',
+        modelServed: 'gpt-4o-2024-08-06',
+        provider: 'openai',
+        backend: 'openai-main',
+        stream: true,
+        httpStatus: 200,
+        startedAt: '2026-03-01T10:00:00.250Z',
+        requestBody: '{"model":"gpt-4o","messages":[{"role":"user","content":"ünïcödé',
+        requestTruncated: true,
+        requestBytes: 70_000,
+        responseBody: '{"choices":[{"text":"Hello","finish":"stop"}]}',
+        responseBytes: 44,
+        latencyMs: 1250,
+      },
+      { occurredAt: '2026-03-01T10:00:01.500Z' },
+    ),
+    createRequestPayloadLogged(
+      {
+        ...base,
+        partitionKey: 'alice',
+        userId: 'alice',
+        requestId: 'req-payload-3',
+        stream: false,
+        httpStatus: 200,
+        startedAt: '2026-03-01T10:00:02.000Z',
+        requestBody: '{}',
+        requestBytes: 2,
+        responseBody: '{}',
+        responseBytes: 2,
+        latencyMs: 1,
+      },
+      { occurredAt: '2026-03-01T10:00:02.001Z' },
+    ),
+  ];
 }
