@@ -12,6 +12,15 @@ class FakeClient extends EventEmitter {
   bufferedAmount = 0;
   readonly sent: RealtimeFrame[] = [];
   closedWith?: number;
+  pings = 0;
+  terminated = false;
+  ping(): void {
+    this.pings++;
+  }
+  terminate(): void {
+    this.terminated = true;
+    this.readyState = 3;
+  }
   send(frame: RealtimeFrame): void {
     this.sent.push(frame);
   }
@@ -21,7 +30,7 @@ class FakeClient extends EventEmitter {
   }
 }
 
-function session(spent?: () => DataPlaneError | undefined) {
+function session(spent?: () => DataPlaneError | undefined, pingIntervalMs = 60_000) {
   const upstream = { sent: [] as RealtimeFrame[], closed: false };
   const outcomes: RealtimeOutcome[] = [];
   const billed: boolean[] = [];
@@ -31,6 +40,7 @@ function session(spent?: () => DataPlaneError | undefined) {
     spentLimit: spent,
     finished: (was) => billed.push(was),
     checkIntervalMs: 60_000,
+    pingIntervalMs,
   });
   const client = new FakeClient();
   const connection = {
@@ -107,5 +117,22 @@ describe('RealtimeSession', () => {
     assert.equal(error.error.code, 'upstream_closed');
     assert.equal(s.client.closedWith, 1011);
     assert.deepEqual(s.outcomes, ['upstream_closed']);
+  });
+
+  it('pings the client and ends the session once a ping went unanswered', (t) => {
+    t.mock.timers.enable({ apis: ['setInterval'] });
+    const s = session(undefined, 1_000);
+    s.attach();
+    t.mock.timers.tick(1_000);
+    assert.equal(s.client.pings, 1);
+    s.client.emit('pong');
+    t.mock.timers.tick(1_000);
+    assert.deepEqual(s.outcomes, [], 'a client that answered stays');
+    assert.equal(s.client.pings, 2);
+    t.mock.timers.tick(1_000);
+    assert.deepEqual(s.outcomes, ['client_unresponsive']);
+    assert.ok(s.client.terminated);
+    assert.ok(s.upstream.closed, 'the backend’s session is closed');
+    assert.deepEqual(s.billed, [false]);
   });
 });

@@ -18,6 +18,13 @@ export const BUDGET_CHECK_INTERVAL_MS = 250;
  */
 export const MAX_CLIENT_BACKLOG_BYTES = 16 * 1024 * 1024;
 
+/**
+ * How often the client is pinged; one that answered neither the last ping nor with a frame
+ * since is gone (a dropped network sends no FIN, and an idle session writes nothing that
+ * would fail), and its session ends rather than hold the backend's open.
+ */
+export const CLIENT_PING_INTERVAL_MS = 30_000;
+
 export interface RealtimeSessionOptions {
   readonly observer: RealtimeObserver;
   readonly fields: RealtimeLogFields;
@@ -26,6 +33,7 @@ export interface RealtimeSessionOptions {
   /** Told once the session is over; `billed` when a response reported usage. */
   readonly finished?: (billed: boolean) => void;
   readonly checkIntervalMs?: number;
+  readonly pingIntervalMs?: number;
 }
 
 function sizeOf(frame: RealtimeFrame): number {
@@ -53,6 +61,9 @@ export class RealtimeSession {
   private outcome?: RealtimeOutcome;
   private billed = false;
   private timer?: NodeJS.Timeout;
+  private heartbeat?: NodeJS.Timeout;
+  /** Heard from since the last ping (a pong or any frame). */
+  private heard = true;
 
   constructor(private readonly options: RealtimeSessionOptions) {}
 
@@ -84,10 +95,19 @@ export class RealtimeSession {
     this.connection = connection;
     this.options.observer.opened(this.options.fields);
     client.on('error', () => undefined); // a bad frame closes it (1007, 1009): `close` follows
-    client.on('message', (data, binary) => this.fromClient(asFrame(data, binary)));
+    client.on('message', (data, binary) => {
+      this.heard = true;
+      this.fromClient(asFrame(data, binary));
+    });
+    client.on('pong', () => (this.heard = true));
     client.once('close', () => this.end('client_closed'));
     for (const frame of this.waiting.splice(0)) this.toClient(frame);
     if (this.upstreamGone) return this.onUpstreamClosed(this.upstreamGone.code);
+    this.heartbeat = setInterval(
+      () => this.ping(),
+      this.options.pingIntervalMs ?? CLIENT_PING_INTERVAL_MS,
+    );
+    this.heartbeat.unref();
     if (this.options.spentLimit) {
       this.timer = setInterval(
         () => this.checkBudget(),
@@ -95,6 +115,17 @@ export class RealtimeSession {
       );
       this.timer.unref();
     }
+  }
+
+  private ping(): void {
+    const client = this.client!;
+    if (!this.heard) {
+      this.end('client_unresponsive', 1001, 'no answer to ping');
+      client.terminate(); // no close handshake with a peer that is gone
+      return;
+    }
+    this.heard = false;
+    if (client.readyState === WebSocket.OPEN) client.ping();
   }
 
   private fromClient(frame: RealtimeFrame): void {
@@ -155,6 +186,7 @@ export class RealtimeSession {
     if (this.outcome) return;
     this.outcome = outcome;
     clearInterval(this.timer);
+    clearInterval(this.heartbeat);
     this.connection?.close(1000);
     const client = this.client;
     if (

@@ -10,6 +10,8 @@ export type RealtimeOutcome =
   | 'budget_exceeded'
   /** The client read too slowly: its unread frames passed the bound. */
   | 'client_too_slow'
+  /** The client answered no ping (its network dropped without a close). */
+  | 'client_unresponsive'
   /** The gateway stopped (SIGTERM): the client was told to reconnect. */
   | 'shutdown';
 
