@@ -25,27 +25,32 @@ const PRICE = { inputPer1k: 0.002, outputPer1k: 0.008 };
 /** Below what the first batch costs (0.00036 at half price): billing it spends the day. */
 const DAILY_LIMIT = 0.0003;
 
-const requestLine = (id: string, model: string) =>
+/** A second route: callers named by another header, with prompt rules. */
+const TEAM = 'team-batch';
+
+const requestLine = (id: string, model: string, content = `question ${id}`) =>
   JSON.stringify({
     custom_id: id,
     method: 'POST',
     url: '/v1/chat/completions',
-    body: { model, messages: [{ role: 'user', content: `question ${id}` }] },
+    body: { model, messages: [{ role: 'user', content }] },
   });
 
 describe('all-in-one gateway: OpenAI Files and Batch APIs', () => {
   const backend = new FakeBatchBackend();
   const azure = new FakeBatchBackend(true);
+  const teams = new FakeBatchBackend();
   const dir = mkdtempSync(join(tmpdir(), 'aigw-batches-'));
   let gateway: AppProcess;
   let alice: OpenAI;
   let bob: OpenAI;
   let carol: OpenAI;
+  let dave: OpenAI;
   let fileId: string;
   let batchId: string;
 
   before(async () => {
-    await Promise.all([backend.start(), azure.start()]);
+    await Promise.all([backend.start(), azure.start(), teams.start()]);
     writeFileSync(
       join(dir, 'config.yaml'),
       `kind: AIGatewayRoute
@@ -70,6 +75,17 @@ spec:
     maxDailyCostPerUser: ${DAILY_LIMIT}
     modelPricing:
       ${UPSTREAM}: {inputPer1k: ${PRICE.inputPer1k}, outputPer1k: ${PRICE.outputPer1k}}
+---
+kind: AIGatewayRoute
+metadata: {name: teams}
+spec:
+  backends:
+  - {name: teams-batch, provider: openai, baseUrl: "${teams.baseUrl}", model: ${UPSTREAM}, modelNameOverride: ${TEAM}, auth: {apiKeyRef: {name: openai-key}}}
+  userIdentification: {header: x-team-user}
+  security:
+    promptValidation:
+      blockPatterns: ["launch code"]
+      redact: {detectors: [email]}
 `,
     );
     gateway = await startApp('gateway', {
@@ -88,11 +104,17 @@ spec:
     alice = clientFor('alice');
     bob = clientFor('bob');
     carol = clientFor('carol');
+    dave = new OpenAI({
+      baseURL: `${gateway.baseUrl}/v1`,
+      apiKey: 'sk-client-dave',
+      maxRetries: 0,
+      defaultHeaders: { 'x-team-user': 'dave', 'x-ai-gateway-model': TEAM },
+    });
   });
 
   after(async () => {
     await gateway?.stop();
-    await Promise.all([backend.stop(), azure.stop()]);
+    await Promise.all([backend.stop(), azure.stop(), teams.stop()]);
   });
 
   it('uploads a batch file to the OpenAI backend with its model, under a gateway id', async () => {
@@ -352,5 +374,44 @@ spec:
       assert.equal(call.apiKey, 'azure-secret');
       assert.equal(call.authorization, undefined, 'the client key is not forwarded');
     }
+  });
+
+  it("holds every line of a batch file to the route's prompt rules, as a single call", async () => {
+    const metrics = async () =>
+      (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
+    const blocked = `${requestLine('a', TEAM)}\n${requestLine('b', TEAM, 'the launch code is 0000')}\n`;
+    await assert.rejects(
+      dave.files.create({ file: await toFile(Buffer.from(blocked), 'x.jsonl'), purpose: 'batch' }),
+      (error: unknown) =>
+        error instanceof OpenAI.BadRequestError &&
+        /Line 2 .*blockPatterns\[0\]/.test(error.message) &&
+        !error.message.includes('launch code'),
+    );
+    assert.equal(teams.files.size, 0, 'nothing refused reached the backend');
+    assert.equal(
+      metricSum(await metrics(), 'ai_gateway_files_batches_total', {
+        kind: 'file',
+        action: 'create',
+        outcome: 'blocked',
+      }),
+      1,
+    );
+
+    const masked = requestLine('m', TEAM, 'write to dave@example.com');
+    await dave.files.create({
+      file: await toFile(Buffer.from(masked), 'm.jsonl'),
+      purpose: 'batch',
+    });
+    const [held] = [...teams.files.values()];
+    assert.ok(!held.content.includes('dave@example.com'), held.content);
+    assert.ok(held.content.includes('write to [REDACTED:email]'), held.content);
+    assert.equal(
+      metricSum(await metrics(), 'ai_gateway_redactions_total', {
+        detector: 'email',
+        route: 'teams',
+        direction: 'prompt',
+      }),
+      1,
+    );
   });
 });

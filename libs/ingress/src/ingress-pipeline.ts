@@ -3,6 +3,7 @@ import {
   promptText,
   type GatewayAnswer,
   type GatewayRequest,
+  type JsonObject,
   type Operation,
   type RouterPort,
   type ServedBy,
@@ -152,6 +153,24 @@ export class IngressPipeline {
     const body = redactBody(request.operation, request.body, route.redactor, tally);
     if (tally.size > 0) report(route.route.name, tally);
     return body === request.body ? request : { ...request, body };
+  }
+
+  /**
+   * A request body the router never sees (a line of a batch input file) under the prompt
+   * rules a single call to `model` gets, with the same code: blockPatterns (not for
+   * embeddings, as in `prepare`), then redaction, masked matches added to `tally`. Throws
+   * PromptBlocked naming the rule; the body as it came when nothing was masked.
+   */
+  screenPrompt(
+    model: string,
+    operation: Operation,
+    body: JsonObject,
+    tally: RedactionTally,
+  ): JsonObject {
+    const route = this.routeFor(model);
+    if (!route) return body;
+    if (operation !== 'embeddings') route.guard.check(promptText(body));
+    return route.redactor ? redactBody(operation, body, route.redactor, tally) : body;
   }
 
   /**

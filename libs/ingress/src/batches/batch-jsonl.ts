@@ -28,12 +28,15 @@ function mapLines(text: string, each: (line: string, number: number) => string):
  * A batch input file as its backend must read it: every request's `body.model` must be
  * `virtualModel` (the model the upload named, whose backend will run the batch) and is
  * rewritten to the model that backend runs, as `modelNameOverride` does for single calls.
- * Any other line is refused with its number, before anything is uploaded.
+ * Any other line is refused with its number, before anything is uploaded; so is a line
+ * the route's prompt rules (`screen`) refuse, and a line they mask goes up masked.
  */
 export function rewriteBatchInput(
   text: string,
   virtualModel: string,
   upstreamModel: string,
+  /** The route's prompt rules over each line's body (`url`, `body`): masked, or thrown. */
+  screen?: (url: unknown, body: Json) => Json,
 ): string {
   // A UTF-8 byte order mark (Windows editors write one) is not JSON: line 1 would be refused.
   const unmarked = text.startsWith('\uFEFF') ? text.slice(1) : text;
@@ -55,7 +58,23 @@ export function rewriteBatchInput(
         `names ${named} in body.model; every request of this file must name '${virtualModel}', the model the file was uploaded for.`,
       );
     }
-    return JSON.stringify({ ...request, body: { ...request.body, model: upstreamModel } });
+    let body = request.body;
+    if (screen) {
+      try {
+        body = screen(request.url, body);
+      } catch (error) {
+        // A refusal names the rule, never the text it matched: here with the line's number.
+        if (!(error instanceof DataPlaneError)) throw error;
+        throw new DataPlaneError(
+          error.code,
+          `Line ${number} of the batch input file: ${error.message}`,
+          {
+            param: 'file',
+          },
+        );
+      }
+    }
+    return JSON.stringify({ ...request, body: { ...body, model: upstreamModel } });
   });
 }
 

@@ -111,6 +111,10 @@ export function openFilesAndBatches(
     priceFactor,
     publish: (event) => host.events.publish(event),
     onAction: (kind, action, outcome) => metrics.recordFilesBatches(kind, action, outcome),
+    // Counted as a single call's masked prompt is.
+    onRedacted: (route, tally) => {
+      for (const [detector, count] of tally) metrics.recordRedactions(detector, route, count);
+    },
     onSettled: (settled) => {
       metrics.recordBatchBilled(settled.trigger);
       logger.info('batch billed', {

@@ -1,12 +1,19 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { BackendConfig, GatewayConfig } from '@aigw/config';
 import type { TokenUsageRecorded } from '@aigw/contracts';
-import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type JsonObject,
+  type Operation,
+} from '@aigw/contracts/data-plane';
 import type { BudgetAdmission } from '../admission/budget-admission';
 import { buildGatewayRequest } from '../domain/request-builder';
 import { MultipartForm } from '../forms/multipart-form';
 import { sendOpenAiError, toDataPlaneError } from '../http/openai-errors';
 import type { IngressPipeline } from '../ingress-pipeline';
+import type { RedactionTally } from '../redaction/redactor';
+import { screenBatchBody } from './batch-prompt-rules';
 import { restoreBatchModels, rewriteBatchInput, sumBatchUsage } from './batch-jsonl';
 import { batchUsageEvent } from './batch-settlement';
 import { gatewayId, parseGatewayId, type HeldKind } from './gateway-ids';
@@ -68,6 +75,8 @@ export interface FilesAndBatchesOptions {
   readonly admission?: BudgetAdmission;
   /** Publishes a finished batch's usage event (budgets and analytics). */
   readonly publish: (event: TokenUsageRecorded) => void;
+  /** A batch upload's prompt redaction masked `tally` per detector on `route` (metrics). */
+  readonly onRedacted?: (route: string, tally: ReadonlyMap<string, number>) => void;
   /** One per request: which kind, what was done, and how it ended (metrics). */
   readonly onAction?: (kind: HeldKind, action: string, outcome: string) => void;
   readonly onSettled?: (settled: BatchSettled) => void;
@@ -160,9 +169,12 @@ export class FilesAndBatches {
       const model = firstHeader(headers, 'x-ai-gateway-model');
       return model ? pipeline.userKeyFor(model, headers) : pipeline.userKeyWithoutModel(headers);
     };
+    // A batch's lines never pass `prepare` or the router: the route's prompt rules here.
+    const screen: Screen = (model, operation, body, tally) =>
+      pipeline.screenPrompt(model, operation, body, tally);
     fastify.post(
       `${prefix}/files`,
-      on('file', 'create', (rq) => this.createFile(rq, who, mayUse)),
+      on('file', 'create', (rq) => this.createFile(rq, who, mayUse, screen)),
     );
     fastify.get(
       `${prefix}/files`,
@@ -218,7 +230,12 @@ export class FilesAndBatches {
 
   // --- files ---
 
-  private async createFile(request: FastifyRequest, who: Who, mayUse: MayUse): Promise<JsonObject> {
+  private async createFile(
+    request: FastifyRequest,
+    who: Who,
+    mayUse: MayUse,
+    screen: Screen,
+  ): Promise<JsonObject> {
     const form = request.body;
     if (!(form instanceof MultipartForm)) {
       throw invalid("Upload the file as 'multipart/form-data' with 'file' and 'purpose' fields");
@@ -238,6 +255,8 @@ export class FilesAndBatches {
     const owner = await this.ownerOf(model, request.headers, who);
     await mayUse(model, request.headers);
     const holding = holdingBackendFor(this.options.config(), model);
+    // Every line under the prompt rules a single call gets; a refused line refuses the upload.
+    const tally: RedactionTally = new Map();
     const data =
       purpose === 'batch'
         ? Buffer.from(
@@ -247,9 +266,14 @@ export class FilesAndBatches {
               ),
               model,
               holding.upstreamModel,
+              (url, body) =>
+                screenBatchBody(url, body, (operation, read) =>
+                  screen(model, operation, read, tally),
+                ),
             ),
           )
         : file.data;
+    if (tally.size > 0) this.options.onRedacted?.(holding.route, tally);
     // Every field but `model` (the gateway's own) goes on: purpose, expires_after[...].
     const fields = form.fields.filter(([name]) => name !== 'model');
     const upload = fileUploadForm(fields, { ...file, data });
@@ -696,6 +720,13 @@ export class FilesAndBatches {
 type Who = (model: string, headers: Headers) => string | undefined | Promise<string | undefined>;
 /** Refuses (403) a model the caller's tier may not use. */
 type MayUse = (model: string, headers: Headers) => Promise<void>;
+/** A body under the prompt rules of the route serving `model` (IngressPipeline.screenPrompt). */
+type Screen = (
+  model: string,
+  operation: Operation,
+  body: JsonObject,
+  tally: RedactionTally,
+) => JsonObject;
 type Lister = (headers: Headers) => string | undefined | Promise<string | undefined>;
 
 /**
@@ -752,6 +783,7 @@ function listPage<T>(
 function outcomeOf(error: DataPlaneError): string {
   const status = error.httpStatus;
   if (status === 404) return 'not_found';
+  if (error.code === DataPlaneErrorCode.PromptBlocked) return 'blocked';
   if (status === 429 || error.code === DataPlaneErrorCode.BudgetExceeded) return 'refused';
   if (status < 500) return 'invalid';
   return 'upstream_error';

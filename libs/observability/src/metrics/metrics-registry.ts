@@ -187,6 +187,18 @@ export class MetricsRegistry {
     labelNames: ['rule', 'route'] as const,
     registers: [this.registry],
   });
+  readonly #payloadsLogged = new FastCounter({
+    name: 'ai_gateway_payloads_logged_total',
+    help: 'Requests whose prompt and answer were logged (payloadLogging), by route and whether either body was cut at maxBytes (truncated true or false)',
+    labelNames: ['route', 'truncated'] as const,
+    registers: [this.registry],
+  });
+  readonly #payloadsDropped = new FastCounter({
+    name: 'ai_gateway_payloads_dropped_total',
+    help: 'Requests on a route with payloadLogging whose payload was not logged, by route and reason (sampled_out: not drawn by sampleRate)',
+    labelNames: ['route', 'reason'] as const,
+    registers: [this.registry],
+  });
   readonly #storedResponses = new Counter({
     name: 'ai_gateway_stored_responses_total',
     help: 'Responses API stored responses (stored, too_large, store_failed, hit, miss, deleted, evicted) and conversations (conversation_created, _updated, _deleted, _items_added, _item_deleted, _hit, _miss, _too_large, _append_failed, _evicted)',
@@ -220,7 +232,7 @@ export class MetricsRegistry {
 
   readonly #filesBatches = new Counter({
     name: 'ai_gateway_files_batches_total',
-    help: 'Files and Batch API requests by kind (file, batch), action (create, list, retrieve, content, delete, cancel, settle) and outcome (ok, invalid, not_found, refused, upstream_error, failed)',
+    help: 'Files and Batch API requests by kind (file, batch), action (create, list, retrieve, content, delete, cancel, settle) and outcome (ok, invalid, blocked (a prompt rule refused an upload), not_found, refused, upstream_error, failed)',
     labelNames: ['kind', 'action', 'outcome'] as const,
     registers: [this.registry],
   });
@@ -561,6 +573,16 @@ export class MetricsRegistry {
   /** An answer's choice withheld by `rule` on `route` (config names, a bounded set). */
   recordAnswerBlocked(rule: string, route: string): void {
     this.#answersBlocked.inc([rule, route]);
+  }
+
+  /** A request's payload logged on `route` (a config name); `truncated` if a body was cut. */
+  recordPayloadLogged(route: string, truncated: boolean): void {
+    this.#payloadsLogged.inc([route, truncated ? 'true' : 'false']);
+  }
+
+  /** A payload not logged on `route`, and why. */
+  recordPayloadDropped(route: string, reason: 'sampled_out'): void {
+    this.#payloadsDropped.inc([route, reason]);
   }
 
   recordCacheHit(model: string): void {
