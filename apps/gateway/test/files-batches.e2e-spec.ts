@@ -414,4 +414,29 @@ spec:
       1,
     );
   });
+
+  it("lists only the objects the caller owns on each object's own route", async () => {
+    // The first route names callers by x-user-id, which anyone may set: "dave" there is
+    // not the teams route's dave, and must not list his files and batches.
+    const mallory = new OpenAI({
+      baseURL: `${gateway.baseUrl}/v1`,
+      apiKey: 'sk-client-mallory',
+      maxRetries: 0,
+      defaultHeaders: { 'x-user-id': 'dave', 'x-ai-gateway-model': VIRTUAL },
+    });
+    const [file] = (await dave.files.list()).data;
+    assert.ok(file, "dave's masked upload is listed to him");
+    const batch = await dave.batches.create({
+      input_file_id: file.id,
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+    });
+    assert.deepEqual(
+      (await dave.batches.list()).data.map((b) => b.id),
+      [batch.id],
+    );
+    assert.deepEqual((await mallory.files.list()).data, []);
+    assert.deepEqual((await mallory.batches.list()).data, []);
+    await assert.rejects(mallory.files.retrieve(file.id), OpenAI.NotFoundError);
+  });
 });

@@ -178,7 +178,7 @@ export class FilesAndBatches {
     );
     fastify.get(
       `${prefix}/files`,
-      on('file', 'list', (rq) => this.listFiles(rq, lister)),
+      on('file', 'list', (rq) => this.listFiles(rq, lister, who)),
     );
     fastify.get(
       `${prefix}/files/:id`,
@@ -198,7 +198,7 @@ export class FilesAndBatches {
     );
     fastify.get(
       `${prefix}/batches`,
-      on('batch', 'list', (rq) => this.listBatches(rq, lister)),
+      on('batch', 'list', (rq) => this.listBatches(rq, lister, who)),
     );
     fastify.get(
       `${prefix}/batches/:id`,
@@ -300,10 +300,9 @@ export class FilesAndBatches {
     return record.object;
   }
 
-  private async listFiles(request: FastifyRequest, lister: Lister): Promise<JsonObject> {
-    const owner = await lister(request.headers);
+  private async listFiles(request: FastifyRequest, lister: Lister, who: Who): Promise<JsonObject> {
     const query = (request.query ?? {}) as Query;
-    const records = owner === undefined ? [] : await this.options.store.list(owner, 'file', 1000);
+    const records = await this.listed('file', 1000, request.headers, lister, who);
     const purpose = typeof query.purpose === 'string' ? query.purpose : undefined;
     const kept = purpose ? records.filter((r) => r.object.purpose === purpose) : records;
     return listPage(
@@ -432,11 +431,13 @@ export class FilesAndBatches {
     return (await this.seenBatch(batch, answer, 'client_poll')).shown;
   }
 
-  private async listBatches(request: FastifyRequest, lister: Lister): Promise<JsonObject> {
-    const owner = await lister(request.headers);
+  private async listBatches(
+    request: FastifyRequest,
+    lister: Lister,
+    who: Who,
+  ): Promise<JsonObject> {
     const query = (request.query ?? {}) as Query;
-    const records =
-      owner === undefined ? [] : await this.options.store.list(owner, 'batch', MAX_LIST);
+    const records = await this.listed('batch', MAX_LIST, request.headers, lister, who);
     const page = listPage(records, query, (record) => record.id);
     // Each as the backend has it now (a batch's status moves); the last seen on failure.
     const data = await Promise.all(
@@ -659,6 +660,39 @@ export class FilesAndBatches {
     };
     await this.options.store.put(record, this.options.ttlMs);
     return record;
+  }
+
+  /**
+   * The caller's records of a kind, newest first. The store lists by owner key, which
+   * routes make differently (one may take an unverified header): a record is kept only when
+   * its own route identifies the caller as its owner, as reading one by id requires.
+   */
+  private async listed(
+    kind: HeldKind,
+    max: number,
+    headers: Headers,
+    lister: Lister,
+    who: Who,
+  ): Promise<HeldRecord[]> {
+    const owner = await lister(headers);
+    if (owner === undefined) return [];
+    const records = await this.options.store.list(owner, kind, max);
+    const asker = new Map<string, Promise<string | undefined>>();
+    const askerOn = (model: string) => {
+      let found = asker.get(model);
+      if (!found) {
+        // Not identified on that route (a JWT route without a token): not the caller's.
+        found = Promise.resolve()
+          .then(() => who(model, headers))
+          .catch(() => undefined);
+        asker.set(model, found);
+      }
+      return found;
+    };
+    const mine = await Promise.all(
+      records.map(async (record) => (await askerOn(record.model)) === record.owner),
+    );
+    return records.filter((_, at) => mine[at]);
   }
 
   private async owned(kind: HeldKind, request: FastifyRequest, who: Who): Promise<HeldRecord> {
