@@ -28,6 +28,9 @@ const DAILY_LIMIT = 0.0003;
 /** A second route: callers named by another header, with prompt rules. */
 const TEAM = 'team-batch';
 
+/** Below what a two-line batch uses (2 × 120 tokens): billing it spends the tier's day. */
+const TIER_DAILY_TOKENS = 200;
+
 const requestLine = (id: string, model: string, content = `question ${id}`) =>
   JSON.stringify({
     custom_id: id,
@@ -82,6 +85,14 @@ spec:
   backends:
   - {name: teams-batch, provider: openai, baseUrl: "${teams.baseUrl}", model: ${UPSTREAM}, modelNameOverride: ${TEAM}, auth: {apiKeyRef: {name: openai-key}}}
   userIdentification: {header: x-team-user}
+  userTiers:
+  - name: small
+    selector: {header: x-user-plan, value: small}
+    tokenBudget: {daily: ${TIER_DAILY_TOKENS}}
+  - name: team
+    default: true
+    selector: {header: x-user-plan, value: team}
+    tokenBudget: {daily: 1000000000}
   security:
     promptValidation:
       blockPatterns: ["launch code"]
@@ -438,5 +449,40 @@ spec:
     assert.deepEqual((await mallory.files.list()).data, []);
     assert.deepEqual((await mallory.batches.list()).data, []);
     await assert.rejects(mallory.files.retrieve(file.id), OpenAI.NotFoundError);
+  });
+
+  it("checks a batch against its owner's tier budget and charges the tier for it", async () => {
+    const erin = new OpenAI({
+      baseURL: `${gateway.baseUrl}/v1`,
+      apiKey: 'sk-client-erin',
+      maxRetries: 0,
+      defaultHeaders: { 'x-team-user': 'erin', 'x-user-plan': 'small', 'x-ai-gateway-model': TEAM },
+    });
+    const jsonl = `${requestLine('a', TEAM)}\n${requestLine('b', TEAM)}\n`;
+    const file = await erin.files.create({
+      file: await toFile(Buffer.from(jsonl), 'tier.jsonl'),
+      purpose: 'batch',
+    });
+    const create = () =>
+      erin.batches.create({
+        input_file_id: file.id,
+        endpoint: '/v1/chat/completions',
+        completion_window: '24h',
+      });
+    const batch = await create();
+    assert.equal((await erin.batches.retrieve(batch.id)).status, 'completed'); // billed here
+    // The billed batch reaches the tier's budget through the event log: wait for it.
+    const deadline = Date.now() + 10_000;
+    let refusal: unknown;
+    while (refusal === undefined && Date.now() < deadline) {
+      try {
+        await create();
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      } catch (error) {
+        refusal = error;
+      }
+    }
+    assert.ok(refusal instanceof OpenAI.RateLimitError, String(refusal));
+    assert.match(refusal.message, /userTiers\.tokenBudget\.daily/);
   });
 });

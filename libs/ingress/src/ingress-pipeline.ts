@@ -1,6 +1,7 @@
 import { routeForModel, type GatewayConfig, type RouteConfig } from '@aigw/config';
 import {
   promptText,
+  type CallerContext,
   type GatewayAnswer,
   type GatewayRequest,
   type JsonObject,
@@ -108,6 +109,23 @@ export class IngressPipeline {
     return identity instanceof Promise
       ? identity.then((resolved) => resolved.caller.userKey)
       : identity.caller.userKey;
+  }
+
+  /**
+   * The caller (user key and tier) as the route serving `model` identifies callers, for
+   * work the router never sees that budgets must still attribute (a batch); undefined
+   * when no route serves the model.
+   */
+  callerFor(
+    model: string,
+    headers: IncomingHeaders,
+  ): CallerContext | undefined | Promise<CallerContext> {
+    const route = this.routeFor(model);
+    if (!route) return undefined;
+    const identity = this.identifier.identify(headers, route.route);
+    return identity instanceof Promise
+      ? identity.then((resolved) => resolved.caller)
+      : identity.caller;
   }
 
   /**

@@ -52,4 +52,19 @@ describe('batchUsageEvent', () => {
     assert.notEqual(first.eventId, other.eventId);
     assert.deepEqual(validateSync(first), []);
   });
+
+  it("attributes the usage as a single call's: owner, served backend, and the owner's tier", () => {
+    const event = batchUsageEvent(
+      config,
+      { ...batch('batch_aigw_t'), tier: 'pro' },
+      usage,
+      0.5,
+    ).event;
+    assert.deepEqual(
+      [event.userId, event.partitionKey, event.backend, event.tier],
+      ['alice', 'alice', 'openai-batch', 'pro'],
+    );
+    assert.deepEqual(validateSync(event), []);
+    assert.equal(batchUsageEvent(config, batch('batch_aigw_u'), usage, 0.5).event.tier, undefined);
+  });
 });

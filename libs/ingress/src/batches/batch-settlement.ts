@@ -59,6 +59,8 @@ export function batchUsageEvent(
       modelServed: batch.upstreamModel,
       provider: batch.provider,
       backend: batch.backend,
+      // The owner's tier at creation: tier budgets charge it, as a single call's usage.
+      ...(batch.tier !== undefined && { tier: batch.tier }),
       costDollars: dollars,
       weightedTokenCost: route
         ? weightedTokens(route, batch.upstreamModel, counts)

@@ -4,6 +4,7 @@ import type { TokenUsageRecorded } from '@aigw/contracts';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
+  type CallerContext,
   type JsonObject,
   type Operation,
 } from '@aigw/contracts/data-plane';
@@ -194,7 +195,9 @@ export class FilesAndBatches {
     );
     fastify.post(
       `${prefix}/batches`,
-      on('batch', 'create', (rq) => this.createBatch(rq, who, mayUse)),
+      on('batch', 'create', (rq) =>
+        this.createBatch(rq, who, mayUse, (model, headers) => pipeline.callerFor(model, headers)),
+      ),
     );
     fastify.get(
       `${prefix}/batches`,
@@ -351,6 +354,7 @@ export class FilesAndBatches {
     request: FastifyRequest,
     who: Who,
     mayUse: MayUse,
+    callerOf: CallerOf,
   ): Promise<JsonObject> {
     const body = request.body as JsonObject | undefined;
     if (!body || typeof body !== 'object' || Array.isArray(body)) {
@@ -392,7 +396,9 @@ export class FilesAndBatches {
     }
     const file = await this.ownedRecord('file', fileId, request.headers, who, 'input_file_id');
     await mayUse(file.model, request.headers);
-    await this.checkBudget(file);
+    // The file's owner (just checked) with the tier the route gives them now.
+    const tier = (await callerOf(file.model, request.headers))?.tier;
+    await this.checkBudget(file, tier);
     const sent: JsonObject = {
       input_file_id: file.providerId,
       endpoint,
@@ -422,6 +428,7 @@ export class FilesAndBatches {
       route: file.route,
       backend,
       providerId: answer.id,
+      ...(tier !== undefined && { tier }),
       object: {},
     });
     // Indexed until billed, so the sweeper bills it when no client looks again.
@@ -621,8 +628,11 @@ export class FilesAndBatches {
     }
   }
 
-  /** Refuses a batch when the owner's budget is spent (held and at once given back). */
-  private async checkBudget(file: HeldRecord): Promise<void> {
+  /**
+   * Refuses a batch when the owner's budgets are spent, their tier's among them (held and
+   * at once given back).
+   */
+  private async checkBudget(file: HeldRecord, tier: string | undefined): Promise<void> {
     const admission = this.options.admission;
     if (!admission) return;
     const probe = buildGatewayRequest(
@@ -630,7 +640,7 @@ export class FilesAndBatches {
       { model: file.model, input: '' },
       {
         requestId: `batch-admission-${crypto.randomUUID()}`,
-        caller: { userKey: file.owner },
+        caller: { userKey: file.owner, ...(tier !== undefined && { tier }) },
         allowedModels: [],
         forwardHeaders: {},
       },
@@ -752,6 +762,11 @@ export class FilesAndBatches {
 }
 
 type Who = (model: string, headers: Headers) => string | undefined | Promise<string | undefined>;
+/** The caller (user key, tier) on the route serving `model` (IngressPipeline.callerFor). */
+type CallerOf = (
+  model: string,
+  headers: Headers,
+) => CallerContext | undefined | Promise<CallerContext | undefined>;
 /** Refuses (403) a model the caller's tier may not use. */
 type MayUse = (model: string, headers: Headers) => Promise<void>;
 /** A body under the prompt rules of the route serving `model` (IngressPipeline.screenPrompt). */

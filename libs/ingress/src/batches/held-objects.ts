@@ -21,6 +21,11 @@ export interface HeldRecord {
   readonly createdAt: number;
   /** The object as the client last saw it (gateway ids, its model names), for lists. */
   readonly object: JsonObject;
+  /**
+   * A batch's: the tier its owner had on its route when it was created, which budgets
+   * check at creation and charge its usage to, as a single call's.
+   */
+  readonly tier?: string;
   /** A batch's output or error file: the batch's gateway id (billing on download). */
   readonly batchId?: string;
   /**
