@@ -5,6 +5,7 @@ import type {
   ServedBy,
   TokenUsage,
 } from '@aigw/contracts/data-plane';
+import type { LoggedPayload } from './payloads/payload-capture';
 
 /** `performance.now()` readings for one request. */
 export interface RequestTimings {
@@ -38,6 +39,10 @@ export interface IngressObserver {
   answerRedacted?(route: string, tally: ReadonlyMap<string, number>): void;
   /** `security.responseValidation` withheld an answer's choice by the rule named. */
   answerBlocked?(route: string, rule: string): void;
+  /** A request's prompt and answer, on a route with payloadLogging on. */
+  payloadLogged?(payload: LoggedPayload): void;
+  /** A request on such a route whose payload is not logged (sampleRate). */
+  payloadDropped?(route: string, reason: 'sampled_out'): void;
 }
 
 export interface CompletionOutcome {
@@ -104,6 +109,14 @@ export function bothObservers(first: IngressObserver, second: IngressObserver): 
     answerBlocked: (route, rule) => {
       first.answerBlocked?.(route, rule);
       second.answerBlocked?.(route, rule);
+    },
+    payloadLogged: (payload) => {
+      first.payloadLogged?.(payload);
+      second.payloadLogged?.(payload);
+    },
+    payloadDropped: (route, reason) => {
+      first.payloadDropped?.(route, reason);
+      second.payloadDropped?.(route, reason);
     },
   };
 }

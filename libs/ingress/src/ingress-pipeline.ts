@@ -24,6 +24,7 @@ import {
   type CallerIdentity,
   type IdentityOptions,
 } from './identity';
+import type { RoutePayloadLogging } from './payloads/payload-capture';
 import type { EdgeTracing, TraceHeaders } from './tracing/edge-tracing';
 
 type IncomingHeaders = Readonly<Record<string, string | string[] | undefined>>;
@@ -39,6 +40,8 @@ interface CompiledRoute {
   /** Absent when the route checks no answers (`security.responseValidation`). */
   readonly answerGuard?: AnswerGuard;
   readonly stripHeaders: readonly string[];
+  /** Absent unless the route logs prompts and answers. */
+  readonly payloadLogging?: RoutePayloadLogging;
 }
 
 /** The report for one answer's checks on the route named (config names). */
@@ -56,6 +59,8 @@ export class IngressPipeline {
   private compiled = new Map<RouteConfig, CompiledRoute>();
   /** Whether any route checks answers: when none does, answers cost no look-up. */
   private answersChecked = false;
+  /** Whether any route logs payloads: when none does, a request costs this one check. */
+  private payloadsLogged = false;
   private readonly identifier: CallerIdentifier;
 
   constructor(
@@ -233,6 +238,13 @@ export class IngressPipeline {
     return route?.answerGuard && { guard: route.answerGuard, route: route.route.name };
   }
 
+  /** The payload logging of the route serving the request; undefined when it logs none. */
+  payloadLoggingFor(request: GatewayRequest): RoutePayloadLogging | undefined {
+    this.refresh(this.config());
+    if (!this.payloadsLogged) return undefined;
+    return this.routeFor(request.requestedModel)?.payloadLogging;
+  }
+
   listModels(): readonly string[] {
     return this.router.listModels();
   }
@@ -247,6 +259,7 @@ export class IngressPipeline {
     this.compiled = new Map();
     this.compiledFor = config;
     this.answersChecked = config.routes.some((r) => r.security.responseValidation);
+    this.payloadsLogged = config.routes.some((r) => r.payloadLogging);
   }
 
   private routeFor(model: string): CompiledRoute | undefined {
@@ -269,6 +282,7 @@ export class IngressPipeline {
           ? new AnswerGuard(route.security.responseValidation)
           : undefined,
         stripHeaders: route.security.stripHeaders,
+        payloadLogging: route.payloadLogging && { ...route.payloadLogging, route: route.name },
       };
       this.compiled.set(route, compiled);
     }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { parseGatewayConfig } from '@aigw/config';
 import { ExhaustionView, LocalBudgetStore } from '@aigw/budget-core';
 import {
+  encodeEvent,
   GatewayEndpoint,
   LimitKind,
   RejectReason,
@@ -212,5 +213,55 @@ describe('the endpoint a request came in on', () => {
       ],
     );
     assert.deepEqual(routes, ['messages']);
+  });
+});
+
+describe('IngressTelemetry payloads', () => {
+  it('publishes a valid request.payload event and counts it, truncated or not', () => {
+    const events: GatewayEvent[] = [];
+    const counted: [string, boolean][] = [];
+    const publisher: EventPublisher = {
+      publish: (event) => events.push(event),
+      flush: async () => {},
+    };
+    const metrics = {
+      recordPayloadLogged: (route: string, truncated: boolean) => counted.push([route, truncated]),
+    } as unknown as MetricsRegistry;
+    new IngressTelemetry(publisher, metrics).payloadLogged({
+      route: 'r',
+      endpoint: GatewayEndpoint.ChatCompletions,
+      request,
+      servedBy: { provider: 'openai', backend: 'b', model: '' },
+      httpStatus: 200,
+      startedAt: Date.parse('2026-03-01T10:00:00.000Z'),
+      latencyMs: 12,
+      requestBody: { text: '{"model":"m"}', truncated: false, bytes: 13 },
+      responseBody: { text: '{"cho', truncated: true, bytes: 900 },
+    });
+    assert.equal(events.length, 1);
+    const [event] = events;
+    assert.equal(event.type, 'request.payload');
+    assert.doesNotThrow(() => encodeEvent(event, { validate: true }));
+    assert.deepEqual(
+      {
+        ...event,
+        eventId: undefined,
+        occurredAt: undefined,
+      },
+      {
+        ...event,
+        eventId: undefined,
+        occurredAt: undefined,
+        requestId: 'r',
+        userId: 'u',
+        partitionKey: 'u',
+        backend: 'b',
+        modelServed: undefined,
+        startedAt: '2026-03-01T10:00:00.000Z',
+        responseTruncated: true,
+        responseBytes: 900,
+      },
+    );
+    assert.deepEqual(counted, [['r', true]]);
   });
 });

@@ -3,6 +3,7 @@ import {
   CompletionStatus,
   createRequestAccepted,
   createRequestCompleted,
+  createRequestPayloadLogged,
   createRequestRejected,
   RejectReason,
   type GatewayEndpoint,
@@ -22,6 +23,7 @@ import type {
   RequestFailure,
   RequestTimings,
 } from './ingress-observer';
+import type { LoggedPayload } from './payloads/payload-capture';
 
 /** Rejections decided at the edge, before any backend was tried. */
 const REJECT_REASON: Partial<Record<DataPlaneErrorCode, RejectReason>> = {
@@ -145,6 +147,42 @@ export class IngressTelemetry implements IngressObserver {
 
   answerBlocked(route: string, rule: string): void {
     this.metrics.recordAnswerBlocked(rule, route);
+  }
+
+  payloadLogged(payload: LoggedPayload): void {
+    const { request, servedBy, requestBody, responseBody } = payload;
+    this.events.publish(
+      createRequestPayloadLogged({
+        requestId: request.requestId,
+        partitionKey: request.caller.userKey,
+        userId: request.caller.userKey,
+        endpoint: payload.endpoint,
+        modelRequested: request.requestedModel,
+        // Empty names are absent (events refuse an empty name).
+        modelServed: servedBy?.model || undefined,
+        provider: servedBy?.provider || undefined,
+        backend: servedBy?.backend || undefined,
+        stream: request.stream,
+        httpStatus: payload.httpStatus,
+        errorCode: payload.errorCode,
+        startedAt: new Date(payload.startedAt).toISOString(),
+        requestBody: requestBody.text,
+        requestTruncated: requestBody.truncated,
+        requestBytes: requestBody.bytes,
+        responseBody: responseBody.text,
+        responseTruncated: responseBody.truncated,
+        responseBytes: responseBody.bytes,
+        latencyMs: payload.latencyMs,
+      }),
+    );
+    this.metrics.recordPayloadLogged(
+      payload.route,
+      requestBody.truncated || responseBody.truncated,
+    );
+  }
+
+  payloadDropped(route: string, reason: 'sampled_out'): void {
+    this.metrics.recordPayloadDropped(route, reason);
   }
 
   failed(failure: RequestFailure): void {

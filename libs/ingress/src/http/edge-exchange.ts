@@ -18,6 +18,7 @@ import type { IngressPipeline, RouteAnswerReport } from '../ingress-pipeline';
 import type { IngressObserver } from '../ingress-observer';
 import { COST_HEADER, dollarText } from '../domain/answer-cost';
 import { isUsageOnlyChunk, withUsageCost } from '../domain/usage-cost-field';
+import { PayloadCapture } from '../payloads/payload-capture';
 import { toDataPlaneError } from './openai-errors';
 
 /** Writes one streamed answer in a public API's event format. */
@@ -90,6 +91,18 @@ export class EdgeExchange {
   private readonly reportRedactions = (route: string, tally: ReadonlyMap<string, number>) =>
     this.observer.redacted?.(route, tally);
 
+  private readonly reportSampledOut = (route: string) =>
+    this.observer.payloadDropped?.(route, 'sampled_out');
+
+  /** The request's payload to its observer, when its route logs it (the capture is there). */
+  private logPayload(
+    capture: PayloadCapture | undefined,
+    outcome: { httpStatus: number; errorCode?: string; servedBy?: ServedBy },
+    startedAt: number,
+  ): void {
+    if (capture) this.observer.payloadLogged?.(capture.finish(outcome, startedAt));
+  }
+
   private readonly reportAnswer: RouteAnswerReport = (route) => ({
     redacted: (tally) => this.observer.answerRedacted?.(route, tally),
     blocked: (rule) => this.observer.answerBlocked?.(route, rule),
@@ -128,20 +141,21 @@ export class EdgeExchange {
     let answered = false;
     let accepted = false;
     let reused = false;
+    let capture: PayloadCapture | undefined;
+    let servedBy: ServedBy | undefined;
     try {
       const body = dialect.canonicalBody ? dialect.canonicalBody(http.body) : http.body;
       const headers = dialect.callerHeaders ? dialect.callerHeaders(http) : http.headers;
       // A promise only when a JWT must be verified; awaiting a plain value costs a tick.
-      request = await this.pipeline.prepare(
-        operation,
-        body,
-        headers,
-        requestId,
-        timings.startedAt,
-      );
+      request = await this.pipeline.prepare(operation, body, headers, requestId, timings.startedAt);
       if (dialect.withState) request = await dialect.withState(request, http.body);
       // Once the body is whole, and before the cache, budgets and the router read it.
       request = this.pipeline.redact(request, this.reportRedactions);
+      // After redaction, so what is logged is masked as the provider sees it.
+      const logging = this.pipeline.payloadLoggingFor(request);
+      if (logging) {
+        capture = PayloadCapture.start(logging, endpoint, request, this.reportSampledOut);
+      }
       // With the route's cache or deduplication on: a cache hit, or an identical call to join.
       const plan = this.reuse?.plan(request, headers);
       const found = plan && (await this.reuse!.find(plan, request));
@@ -172,6 +186,7 @@ export class EdgeExchange {
           : await served.answer
         : await this.pipeline.handle(request, abort.signal, this.reportAnswer);
       answered = true;
+      servedBy = answer.servedBy;
       reused = served?.source === 'cache' || served?.source === 'follower';
       // Gone while the answer was on its way (a cache or a shared call does not stop for
       // it): recorded as the hang-up it is, not as an answer delivered.
@@ -202,6 +217,10 @@ export class EdgeExchange {
           .code(answer.status)
           .send(body);
         done(answer.usage);
+        if (capture) {
+          capture.answer(body);
+          this.logPayload(capture, { httpStatus: answer.status, servedBy }, timings.startedAt);
+        }
         return;
       }
 
@@ -222,6 +241,7 @@ export class EdgeExchange {
         for await (const event of answer.events) {
           if (abort.signal.aborted) break;
           timings.firstByteAt ??= performance.now();
+          capture?.chunk(event);
           if (dialect.costInUsage && isUsageOnlyChunk(event)) usageChunk = event;
           else await relay.event(event);
         }
@@ -234,10 +254,14 @@ export class EdgeExchange {
         }
         await relay.end(answer.usage);
         done(await answer.usage);
+        this.logPayload(capture, { httpStatus: 200, servedBy }, timings.startedAt);
       } catch (error) {
         if (reused && admission) void this.admission?.release(admission).catch(() => undefined);
         const mapped = toDataPlaneError(error);
         relay.fail(mapped);
+        // The stream's 200 went out; the error ended it.
+        const sent = { httpStatus: reply.raw.headersSent ? reply.raw.statusCode : 0, servedBy };
+        this.logPayload(capture, { ...sent, errorCode: mapped.code }, timings.startedAt);
         const failure = { requestId, endpoint, request, error: mapped, timings, accepted };
         this.observer.failed({ ...failure, ...hangUp(reply, abort.signal) });
       }
@@ -247,8 +271,11 @@ export class EdgeExchange {
       if (admission && (!answered || reused))
         void this.admission?.release(admission).catch(() => undefined);
       const failure = { requestId, endpoint, request, error: mapped, timings, accepted };
-      this.observer.failed({ ...failure, ...hangUp(reply, abort.signal) });
+      const gone = hangUp(reply, abort.signal);
+      this.observer.failed({ ...failure, ...gone });
       if (!abort.signal.aborted) dialect.sendError(reply, mapped, requestId);
+      const httpStatus = gone.clientGone ? (gone.statusSent ?? 0) : mapped.httpStatus;
+      this.logPayload(capture, { httpStatus, errorCode: mapped.code, servedBy }, timings.startedAt);
     }
   }
 
