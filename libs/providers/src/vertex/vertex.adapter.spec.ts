@@ -333,6 +333,8 @@ describe('VertexAdapter against fake Vertex AI endpoints', () => {
       inputTokens: 6,
       outputTokens: 0,
       cachedInputTokens: 0,
+      // Vertex's billableCharacterCount: what Google bills text-embedding-005 by.
+      characters: 28,
       source: 'reported',
     });
     assert.equal((answer.body.usage as JsonObject).prompt_tokens, 6);
