@@ -116,6 +116,28 @@ spec:
     }
   }
 
+  /** The user's rows of a request events table, once `count` are there (or 10 s passed). */
+  async function requestRows(table: string, count: number) {
+    const db = new DatabaseSync(join(dir, 'data', 'analytics.db'), { readOnly: true });
+    try {
+      const rows = () =>
+        db
+          .prepare(
+            table === 'request_completed_events'
+              ? `SELECT endpoint, status, backend, latency_ms AS latency FROM ${table} WHERE user_id = ?`
+              : `SELECT endpoint FROM ${table} WHERE user_id = ?`,
+          )
+          .all(user) as { endpoint: string; status: string; backend: string; latency: number }[];
+      const deadline = Date.now() + 10_000;
+      while (rows().length < count && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      return rows();
+    } finally {
+      db.close();
+    }
+  }
+
   it('relays a session on the first realtime backend with its key, the model renamed both ways, and bills each response', async () => {
     const client = await connect(`${wsBase}/v1/realtime?model=voice`, headers());
     const created = await client.next('session.created');
@@ -177,6 +199,16 @@ spec:
       metricSum(metrics, 'ai_gateway_realtime_bytes_total', { direction: 'client_to_backend' }) > 0,
     );
     assert.ok(!metrics.includes('sk-backend-openai') && !metrics.includes('sk-client-secret'));
+    // The session is one request in the request metrics and analytics, as a chat call is.
+    assert.ok(
+      metricSum(metrics, 'ai_gateway_requests_total', { route: 'realtime', status: '200' }) >= 1,
+    );
+    const [completed] = await requestRows('request_completed_events', 1);
+    assert.equal(completed.endpoint, 'realtime');
+    assert.equal(completed.status, 'success');
+    assert.equal(completed.backend, 'openai-rt');
+    assert.ok(completed.latency >= 0);
+    assert.equal((await requestRows('request_accepted_events', 1)).length, 1);
     assert.ok(!gateway.output().includes('sk-backend-openai'));
     assert.ok(!gateway.output().includes('sk-client-secret'));
   });

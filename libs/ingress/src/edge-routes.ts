@@ -97,7 +97,7 @@ export class EdgeRoutes implements OnModuleInit {
     this.storedResponses = responses && new StoredResponsesRoutes(responses, pipeline);
     const conversations = responses?.conversations;
     this.conversations = conversations && new ConversationsRoutes(conversations, pipeline);
-    this.realtime = new RealtimeEdge(pipeline, realtime, admission);
+    this.realtime = new RealtimeEdge(pipeline, realtime, admission, observer);
     this.realtimeServed = realtime !== undefined;
   }
 

@@ -26,6 +26,8 @@ export enum GatewayEndpoint {
   GeminiGenerateContent = 'gemini.generateContent',
   /** Its stream (`:streamGenerateContent?alt=sse`). */
   GeminiStreamGenerateContent = 'gemini.streamGenerateContent',
+  /** A Realtime session (`/v1/realtime` WebSocket), one request from upgrade to close. */
+  Realtime = 'realtime',
 }
 
 /** Why ingress turned a request away before any provider was called. */

@@ -11,10 +11,15 @@ import { geminiEndpointAt, isGeminiPath } from '../gemini/gemini-paths';
  */
 export const PATH_PREFIXES = ['/v1', ''] as const;
 
-/** The model calls at one fixed path; the Gemini API's name their model in theirs. */
+/**
+ * The model calls at one fixed path; the Gemini API's name their model in theirs, and a
+ * Realtime session is a WebSocket upgrade (realtime-edge.ts), not a POST.
+ */
 export type FixedPathEndpoint = Exclude<
   GatewayEndpoint,
-  GatewayEndpoint.GeminiGenerateContent | GatewayEndpoint.GeminiStreamGenerateContent
+  | GatewayEndpoint.GeminiGenerateContent
+  | GatewayEndpoint.GeminiStreamGenerateContent
+  | GatewayEndpoint.Realtime
 >;
 
 /** The path of each model call (POST), which its requests are counted under. */

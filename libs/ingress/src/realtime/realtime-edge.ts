@@ -2,15 +2,23 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
+import { GatewayEndpoint } from '@aigw/contracts';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
   type GatewayRequest,
   type RealtimeRouter,
+  type ServedBy,
 } from '@aigw/contracts/data-plane';
 import type { Admission, BudgetAdmission } from '../admission/budget-admission';
 import { toDataPlaneError } from '../http/openai-errors';
 import type { IngressPipeline } from '../ingress-pipeline';
+import {
+  NOOP_INGRESS_OBSERVER,
+  type IngressObserver,
+  type RequestTimings,
+} from '../ingress-observer';
+import { NO_USAGE, sessionRequestEnd, SWITCHING_PROTOCOLS } from './realtime-accounting';
 import {
   chosenProtocol,
   handshakeProblem,
@@ -21,7 +29,7 @@ import {
   requestedModel,
   writeRefusal,
 } from './realtime-handshake';
-import { RealtimeSession } from './realtime-session';
+import { RealtimeSession, type SessionEnd } from './realtime-session';
 import { NOOP_REALTIME_OBSERVER, type RealtimeObserver } from './realtime-telemetry';
 
 /** The largest frame a client may send (a second of 24 kHz PCM is 64 KiB as base64). */
@@ -56,6 +64,8 @@ export class RealtimeEdge {
     private readonly pipeline: IngressPipeline,
     private readonly options?: RealtimeEdgeOptions,
     private readonly admission?: BudgetAdmission,
+    /** Request telemetry and tracing, as for the HTTP calls: a session is one request. */
+    private readonly requests: IngressObserver = NOOP_INGRESS_OBSERVER,
   ) {}
 
   private get observer(): RealtimeObserver {
@@ -90,7 +100,42 @@ export class RealtimeEdge {
       refuseUpgrade(socket, new DataPlaneError(DataPlaneErrorCode.InvalidRequest, problem));
       return;
     }
-    void this.open(this.options.router, http, socket, head, url);
+    const endpoint = GatewayEndpoint.Realtime;
+    this.requests.started(endpoint);
+    const timings: { startedAt: number; firstByteAt?: number } = { startedAt: performance.now() };
+    let done = false;
+    // Once per session, however it ended: in flight no more.
+    const finished = () => {
+      if (done) return;
+      done = true;
+      this.requests.finished(endpoint);
+    };
+    void this.open(this.options.router, http, socket, head, url, timings, finished);
+  }
+
+  /** An open session's end as its request's: completed, or failed after the 101. */
+  private ended(
+    request: GatewayRequest,
+    servedBy: ServedBy,
+    timings: RequestTimings,
+    end: SessionEnd,
+  ): void {
+    const endpoint = GatewayEndpoint.Realtime;
+    const report = sessionRequestEnd(end.outcome, end.refusal);
+    if (report.kind === 'completed') {
+      this.requests.completed(endpoint, request, servedBy, end.usage ?? NO_USAGE, timings);
+      return;
+    }
+    this.requests.failed({
+      requestId: request.requestId,
+      endpoint,
+      request,
+      error: report.error,
+      timings,
+      accepted: true,
+      clientGone: report.clientGone,
+      statusSent: SWITCHING_PROTOCOLS,
+    });
   }
 
   private async open(
@@ -99,21 +144,26 @@ export class RealtimeEdge {
     socket: Duplex,
     head: Buffer,
     url: URL,
+    timings: { startedAt: number; firstByteAt?: number },
+    finished: () => void,
   ): Promise<void> {
+    const endpoint = GatewayEndpoint.Realtime;
     const requestId = randomUUID();
     const fields: Record<string, string | undefined> = { requestId };
     const abort = new AbortController();
     const gone = () => abort.abort(new Error('client disconnected'));
     socket.once('close', gone);
     let admission: Admission | undefined;
+    let request: GatewayRequest | undefined;
     let upstream = false;
     try {
       const model = requestedModel(url);
-      let request: GatewayRequest = await this.pipeline.prepare(
+      request = await this.pipeline.prepare(
         'realtime',
         { model },
         identityHeaders(http.headers),
         requestId,
+        timings.startedAt,
       );
       Object.assign(fields, { model, user: request.caller.userKey });
       if (this.admission) {
@@ -121,44 +171,64 @@ export class RealtimeEdge {
         request = { ...request, reservationId: admission.reservationId };
       }
       const admitted = request;
+      this.requests.accepted(endpoint, admitted);
+      upstream = true;
+      let servedBy: ServedBy | undefined;
       const session = new RealtimeSession({
         observer: this.observer,
         fields,
         spentLimit: this.admission && (() => this.admission!.spentLimit(admitted)),
-        finished: (billed) => {
+        finished: (end) => {
           this.sessions.delete(session);
           // No response reported usage: nothing will settle the hold.
-          if (!billed && admission) void this.admission?.release(admission).catch(() => undefined);
+          if (!end.usage && admission) {
+            void this.admission?.release(admission).catch(() => undefined);
+          }
+          if (servedBy) this.ended(admitted, servedBy, timings, end);
+          finished();
         },
       });
-      upstream = true;
       const connection = await router.connectRealtime(request, session.listener, abort.signal);
       fields.backend = connection.servedBy.backend;
       socket.off('close', gone);
       if (abort.signal.aborted || !socket.writable) {
         connection.close(1001);
-        if (admission) void this.admission?.release(admission).catch(() => undefined);
-        return;
+        throw new DataPlaneError(DataPlaneErrorCode.Internal, 'the client disconnected');
       }
-      let attached = false;
       this.server.handleUpgrade(http, socket, head, (client) => {
-        attached = true;
+        servedBy = connection.servedBy;
+        timings.firstByteAt = performance.now();
         this.sessions.add(session);
         session.attach(client, connection);
       });
       // ws answers the callback at once, or refused the upgrade itself (a bad subprotocol
       // list, a socket half closed): nothing will ever end the backend's session then.
-      if (!attached) {
+      if (!servedBy) {
         connection.close(1001);
-        if (admission) void this.admission?.release(admission).catch(() => undefined);
+        throw new DataPlaneError(
+          DataPlaneErrorCode.InvalidRequest,
+          'the WebSocket upgrade was refused',
+        );
       }
     } catch (error) {
       socket.off('close', gone);
       if (admission) void this.admission?.release(admission).catch(() => undefined);
       const refusal = toDataPlaneError(error);
+      const clientGone = abort.signal.aborted || !socket.writable;
       this.observer.refused(refusal, upstream, fields);
-      if (!abort.signal.aborted) refuseUpgrade(socket, refusal, requestId);
-      else socket.destroy();
+      this.requests.failed({
+        requestId,
+        endpoint,
+        request,
+        error: refusal,
+        timings,
+        accepted: upstream,
+        clientGone,
+      });
+      finished();
+      if (socket.writable && !socket.destroyed && !abort.signal.aborted) {
+        refuseUpgrade(socket, refusal, requestId);
+      } else socket.destroy();
     }
   }
 }

@@ -38,7 +38,7 @@ function session(spent?: () => DataPlaneError | undefined, pingIntervalMs = 60_0
     observer: { ...NOOP_REALTIME_OBSERVER, ended: (outcome) => outcomes.push(outcome) },
     fields: {},
     spentLimit: spent,
-    finished: (was) => billed.push(was),
+    finished: (end) => billed.push(end.usage !== undefined),
     checkIntervalMs: 60_000,
     pingIntervalMs,
   });

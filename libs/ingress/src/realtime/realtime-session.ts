@@ -7,7 +7,9 @@ import {
   type RealtimeConnection,
   type RealtimeFrame,
   type RealtimeListener,
+  type TokenUsage,
 } from '@aigw/contracts/data-plane';
+import { addUsage } from './realtime-accounting';
 import type { RealtimeLogFields, RealtimeObserver, RealtimeOutcome } from './realtime-telemetry';
 
 /** How often an open session looks whether its caller's budget was spent meanwhile. */
@@ -30,10 +32,19 @@ export interface RealtimeSessionOptions {
   readonly fields: RealtimeLogFields;
   /** The refusal of a spent limit of the caller, if one is spent now (local, no network). */
   readonly spentLimit?: () => DataPlaneError | undefined;
-  /** Told once the session is over; `billed` when a response reported usage. */
-  readonly finished?: (billed: boolean) => void;
+  /** Told once the session is over. */
+  readonly finished?: (end: SessionEnd) => void;
   readonly checkIntervalMs?: number;
   readonly pingIntervalMs?: number;
+}
+
+/** How a session ended. */
+export interface SessionEnd {
+  readonly outcome: RealtimeOutcome;
+  /** The responses' usage summed; undefined when none reported any (nothing billed). */
+  readonly usage?: TokenUsage;
+  /** The spent limit that ended it (`budget_exceeded`). */
+  readonly refusal?: DataPlaneError;
 }
 
 function sizeOf(frame: RealtimeFrame): number {
@@ -59,7 +70,8 @@ export class RealtimeSession {
   private readonly waiting: RealtimeFrame[] = [];
   private upstreamGone?: { code: number; reason: string };
   private outcome?: RealtimeOutcome;
-  private billed = false;
+  private usage?: TokenUsage;
+  private refusal?: DataPlaneError;
   private timer?: NodeJS.Timeout;
   private heartbeat?: NodeJS.Timeout;
   /** Heard from since the last ping (a pong or any frame). */
@@ -70,10 +82,9 @@ export class RealtimeSession {
   /** What the backend sends: for the client. */
   readonly listener: RealtimeListener = {
     frame: (frame) => {
-      if (!this.billed) {
-        const done = responseDone(frame);
-        if (done && realtimeUsage(done)) this.billed = true;
-      }
+      const done = responseDone(frame);
+      const usage = done && realtimeUsage(done);
+      if (usage) this.usage = addUsage(this.usage, usage);
       if (!this.client) {
         this.waiting.push(frame);
         return;
@@ -159,6 +170,7 @@ export class RealtimeSession {
   private checkBudget(): boolean {
     const refusal = this.options.spentLimit?.();
     if (!refusal) return false;
+    this.refusal = refusal;
     const body = refusal.toOpenAiBody().error;
     this.sendError('invalid_request_error', 'budget_exceeded', body.message);
     this.end('budget_exceeded', 1008, 'budget exceeded');
@@ -196,6 +208,6 @@ export class RealtimeSession {
       client.close(code, reason);
     }
     this.options.observer.ended(outcome, this.options.fields);
-    this.options.finished?.(this.billed);
+    this.options.finished?.({ outcome, usage: this.usage, refusal: this.refusal });
   }
 }

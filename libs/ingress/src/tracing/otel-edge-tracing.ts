@@ -208,6 +208,8 @@ function endpointOperation(endpoint: GatewayEndpoint): Operation {
       return 'moderations';
     case GatewayEndpoint.Rerank:
       return 'rerank';
+    case GatewayEndpoint.Realtime:
+      return 'realtime';
     default:
       return 'chat';
   }
