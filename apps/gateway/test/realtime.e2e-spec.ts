@@ -63,6 +63,8 @@ spec:
     perUser: {limit: ${BUDGET_TOKENS}, period: 30d}
   costControl:
     modelPricing:
+      gpt-4o-transcribe: {inputPer1k: 0.0025, audioInputPer1k: 0.006, outputPer1k: 0.01}
+      whisper-1: {inputPer1k: 0, outputPer1k: 0, perMinute: 0.006}
       gpt-realtime: {inputPer1k: ${PRICE.inputPer1k}, cachedInputPer1k: ${PRICE.cachedInputPer1k}, audioInputPer1k: ${PRICE.audioInputPer1k}, outputPer1k: ${PRICE.outputPer1k}, audioOutputPer1k: ${PRICE.audioOutputPer1k}}
 `,
     );
@@ -211,6 +213,37 @@ spec:
     assert.equal((await requestRows('request_accepted_events', 1)).length, 1);
     assert.ok(!gateway.output().includes('sk-backend-openai'));
     assert.ok(!gateway.output().includes('sk-client-secret'));
+  });
+
+  it('bills each input-audio transcription as the transcription model the session chose', async () => {
+    const client = await connect(`${wsBase}/v1/realtime?model=voice`, headers());
+    await client.next('session.created');
+    const transcribeWith = async (model: string) => {
+      client.socket.send(
+        JSON.stringify({
+          type: 'session.update',
+          session: { type: 'realtime', audio: { input: { transcription: { model } } } },
+        }),
+      );
+      await client.next('session.updated');
+      client.socket.send(JSON.stringify({ type: 'input_audio_buffer.commit' }));
+      await client.next('conversation.item.input_audio_transcription.completed');
+    };
+    await transcribeWith('gpt-4o-transcribe');
+    await transcribeWith('whisper-1');
+    client.socket.close();
+    await client.closed;
+    const rows = await usageRows(2);
+    assert.deepEqual(
+      rows.map((row) => [row.operation, row.requested, row.served, row.input, row.output]),
+      [
+        ['realtime', 'voice', 'gpt-4o-transcribe', 200, 30],
+        ['realtime', 'voice', 'whisper-1', 0, 0],
+      ],
+    );
+    const tokens = (20 / 1000) * 0.0025 + (180 / 1000) * 0.006 + (30 / 1000) * 0.01;
+    assert.ok(Math.abs(rows[0].cost - tokens) < 1e-12, `${rows[0].cost} != ${tokens}`);
+    assert.ok(Math.abs(rows[1].cost - (12 / 60) * 0.006) < 1e-12, `${rows[1].cost}`);
   });
 
   it('takes a browser key subprotocol without passing it on, and reaches Azure OpenAI with api-key', async () => {

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { realtimeErrorEvent, realtimeUsage, renameRealtimeModel, responseDone } from './realtime';
+import {
+  realtimeErrorEvent,
+  realtimeUsage,
+  renameRealtimeModel,
+  responseDone,
+  transcriptionModel,
+  transcriptionUsage,
+} from './realtime';
 
 /** A GA `response.done` as OpenAI documents it. */
 const DONE = {
@@ -148,5 +155,79 @@ describe('realtimeErrorEvent', () => {
       param: null,
       event_id: null,
     });
+  });
+});
+
+describe('transcriptionModel', () => {
+  const event = (type: string, session: unknown) => JSON.stringify({ type, session });
+  it('reads the GA and the beta shape of session.created and session.updated', () => {
+    const ga = { audio: { input: { transcription: { model: 'gpt-4o-transcribe' } } } };
+    assert.equal(transcriptionModel(event('session.updated', ga)), 'gpt-4o-transcribe');
+    const beta = { input_audio_transcription: { model: 'whisper-1' } };
+    assert.equal(transcriptionModel(event('session.created', beta)), 'whisper-1');
+  });
+  it('is null when the session stopped transcribing, undefined when a frame says nothing of it', () => {
+    assert.equal(
+      transcriptionModel(event('session.updated', { audio: { input: { transcription: null } } })),
+      null,
+    );
+    assert.equal(
+      transcriptionModel(event('session.updated', { input_audio_transcription: null })),
+      null,
+    );
+    assert.equal(transcriptionModel(event('session.updated', { instructions: 'x' })), undefined);
+    assert.equal(
+      transcriptionModel(event('session.update', { input_audio_transcription: { model: 'x' } })),
+      undefined,
+      'the client asking is not the backend taking it',
+    );
+    assert.equal(transcriptionModel('{"type":"response.done"}'), undefined);
+  });
+});
+
+describe('transcriptionUsage', () => {
+  const completed = (usage: unknown) =>
+    JSON.stringify({
+      type: 'conversation.item.input_audio_transcription.completed',
+      item_id: 'i',
+      transcript: 'hello',
+      usage,
+    });
+  it('reads token usage with its audio part, and whisper-1’s seconds', () => {
+    assert.deepEqual(
+      transcriptionUsage(
+        completed({
+          type: 'tokens',
+          input_tokens: 200,
+          output_tokens: 30,
+          total_tokens: 230,
+          input_token_details: { text_tokens: 20, audio_tokens: 180 },
+        }),
+      ),
+      {
+        inputTokens: 200,
+        outputTokens: 30,
+        cachedInputTokens: 0,
+        audioInputTokens: 180,
+        source: 'reported',
+      },
+    );
+    assert.deepEqual(transcriptionUsage(completed({ type: 'duration', seconds: 12.5 })), {
+      inputTokens: 0,
+      outputTokens: 0,
+      cachedInputTokens: 0,
+      audioSeconds: 12.5,
+      source: 'reported',
+    });
+  });
+  it('is undefined without usage and for other events', () => {
+    assert.equal(transcriptionUsage(completed(undefined)), undefined);
+    assert.equal(transcriptionUsage(completed({ type: 'duration', seconds: -1 })), undefined);
+    assert.equal(
+      transcriptionUsage(
+        '{"type":"conversation.item.input_audio_transcription.delta","delta":"x"}',
+      ),
+      undefined,
+    );
   });
 });

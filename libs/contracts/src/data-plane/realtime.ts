@@ -146,6 +146,63 @@ export function realtimeUsage(event: JsonObject): TokenUsage | undefined {
   };
 }
 
+/**
+ * The input-audio transcription model a `session.created` or `session.updated` event
+ * names (`session.audio.input.transcription.model`, or the beta shape's
+ * `session.input_audio_transcription.model`); undefined for other frames or when the
+ * session transcribes nothing (`null`, absent).
+ */
+export function transcriptionModel(frame: RealtimeFrame): string | null | undefined {
+  if (!mayConcern(frame, 'session.')) return undefined;
+  const event = realtimeEvent(frame);
+  if (event?.type !== 'session.created' && event?.type !== 'session.updated') return undefined;
+  const session = details(event.session);
+  const input = details(details(session.audio).input);
+  const config =
+    'transcription' in input
+      ? input.transcription
+      : 'input_audio_transcription' in session
+        ? session.input_audio_transcription
+        : undefined;
+  if (config === undefined) return undefined; // says nothing of transcription
+  const model = details(config).model;
+  return typeof model === 'string' && model !== '' ? model : null;
+}
+
+/**
+ * The usage of one `conversation.item.input_audio_transcription.completed` (its own
+ * `usage`, billed for the transcription model apart from the responses): tokens (with
+ * `input_token_details` {text, audio}) or, for models billed by the minute (whisper-1),
+ * `{type: 'duration', seconds}`. Undefined for other frames or one with no usage.
+ */
+export function transcriptionUsage(frame: RealtimeFrame): TokenUsage | undefined {
+  if (!mayConcern(frame, 'input_audio_transcription.completed')) return undefined;
+  const event = realtimeEvent(frame);
+  if (event?.type !== 'conversation.item.input_audio_transcription.completed') return undefined;
+  const usage = details(event.usage);
+  if (usage.type === 'duration') {
+    const seconds = typeof usage.seconds === 'number' && usage.seconds > 0 ? usage.seconds : 0;
+    if (seconds === 0) return undefined;
+    return {
+      inputTokens: 0,
+      outputTokens: 0,
+      cachedInputTokens: 0,
+      audioSeconds: seconds,
+      source: 'reported',
+    };
+  }
+  if (usage.input_tokens === undefined && usage.output_tokens === undefined) return undefined;
+  const inputTokens = count(usage.input_tokens);
+  const audioInput = Math.min(count(details(usage.input_token_details).audio_tokens), inputTokens);
+  return {
+    inputTokens,
+    outputTokens: count(usage.output_tokens),
+    cachedInputTokens: 0,
+    ...(audioInput > 0 ? { audioInputTokens: audioInput } : {}),
+    source: 'reported',
+  };
+}
+
 /** An `error` event of the Realtime API, as the gateway sends one before it closes. */
 export function realtimeErrorEvent(
   type: string,

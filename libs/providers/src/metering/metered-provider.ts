@@ -4,6 +4,8 @@ import {
   DataPlaneErrorCode,
   realtimeUsage,
   responseDone,
+  transcriptionModel,
+  transcriptionUsage,
   usageRecordedEvent,
   type GatewayAnswer,
   type RealtimeCall,
@@ -47,6 +49,9 @@ export class MeteredProviderPort implements ProviderPort, RealtimeProvider {
    * A Realtime session, metered per response: each `response.done` that reports usage is
    * one usage event (operation `realtime`) for the session's caller and model. The first
    * carries the session's budget hold, which it settles; the later ones spend as they come.
+   * The input audio's transcription is billed apart, as OpenAI bills it: each
+   * `conversation.item.input_audio_transcription.completed` is one usage event for the
+   * transcription model the backend's `session.created`/`session.updated` named.
    */
   async connectRealtime(call: RealtimeCall): Promise<RealtimeConnection> {
     if (!this.realtime) {
@@ -62,8 +67,22 @@ export class MeteredProviderPort implements ProviderPort, RealtimeProvider {
       model: target.model,
     };
     let request = call.request;
+    /** The transcription model the session runs now ('' when not known yet). */
+    let transcriber = '';
     const listener = {
       frame: (frame: Parameters<RealtimeCall['listener']['frame']>[0]) => {
+        const named = transcriptionModel(frame);
+        if (named !== undefined) transcriber = named ?? '';
+        const transcribed = transcriptionUsage(frame);
+        if (transcribed) {
+          // Priced as that model on this backend; unpriced (and counted so) if never named.
+          const model = transcriber || 'unknown-transcription-model';
+          this.recordUsage(
+            { ...call, request: { ...request, reservationId: undefined } },
+            { ...servedBy, model },
+            transcribed,
+          );
+        }
         const done = responseDone(frame);
         const usage = done && realtimeUsage(done);
         if (usage) {

@@ -25,6 +25,18 @@ export const FAKE_REALTIME_USAGE = {
   },
   output_token_details: { text_tokens: 100, audio_tokens: 400 },
 };
+
+/** A transcription's usage as OpenAI reports it for token-billed models (gpt-4o-transcribe). */
+export const FAKE_TRANSCRIPTION_USAGE = {
+  type: 'tokens',
+  total_tokens: 230,
+  input_tokens: 200,
+  input_token_details: { text_tokens: 20, audio_tokens: 180 },
+  output_tokens: 30,
+};
+/** And for whisper-1, billed by the minute. */
+export const FAKE_WHISPER_USAGE = { type: 'duration', seconds: 12 };
+
 export interface RealtimeUpgrade {
   readonly url: string;
   readonly headers: IncomingHttpHeaders;
@@ -86,6 +98,21 @@ export class FakeRealtimeUpstream {
         case 'session.update':
           session = { ...session, ...(event.session as object) };
           return send({ type: 'session.updated', event_id: 'event_2', session });
+        case 'input_audio_buffer.commit': {
+          send({ type: 'input_audio_buffer.committed', item_id: 'item_1' });
+          // Transcribed as the session asks (GA or beta shape), with its own usage.
+          const audio = session.audio as { input?: { transcription?: { model?: string } } };
+          const beta = session.input_audio_transcription as { model?: string } | undefined;
+          const transcriber = audio?.input?.transcription?.model ?? beta?.model;
+          if (!transcriber) return undefined;
+          return send({
+            type: 'conversation.item.input_audio_transcription.completed',
+            item_id: 'item_1',
+            content_index: 0,
+            transcript: 'Hello.',
+            usage: transcriber === 'whisper-1' ? FAKE_WHISPER_USAGE : FAKE_TRANSCRIPTION_USAGE,
+          });
+        }
         case 'response.create':
           send({ type: 'response.created', response: { id: 'resp_1', status: 'in_progress' } });
           send({ type: 'response.output_audio.delta', response_id: 'resp_1', delta: 'AAAA/w==' });
