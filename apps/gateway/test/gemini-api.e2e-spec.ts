@@ -1,0 +1,423 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ApiError, GoogleGenAI, type Content, type FunctionDeclaration } from '@google/genai';
+import { metricSum } from '@aigw/testing';
+import { FakeAnthropicUpstream, FakeOpenAiToolUpstream } from '@aigw/testing/fake-provider';
+import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { startSplitOnAnthropicBackend, type Deployment } from './anthropic-backend';
+
+// Google's own SDK (@google/genai) pointed at the gateway, as Gemini CLI is with
+// GOOGLE_GEMINI_BASE_URL, served by an OpenAI-compatible and an Anthropic backend.
+
+const dir = mkdtempSync(join(tmpdir(), 'aigw-gemini-e2e-'));
+const CLIENT_KEY = 'goog-client-key-never-forwarded';
+
+const WEATHER: FunctionDeclaration = {
+  name: 'get_weather',
+  description: 'Current weather for a city',
+  parametersJsonSchema: {
+    type: 'object',
+    properties: { city: { type: 'string' }, unit: { type: 'string' } },
+    required: ['city'],
+  },
+};
+
+function clientFor(gateway: AppProcess, headers: Record<string, string> = {}): GoogleGenAI {
+  return new GoogleGenAI({
+    apiKey: CLIENT_KEY,
+    httpOptions: { baseUrl: gateway.baseUrl, headers },
+  });
+}
+
+/** Whether the client's key appears anywhere in what a backend was sent. */
+function leaksClientKey(call: { headers: Record<string, unknown>; path: string }): boolean {
+  return JSON.stringify(call.headers).includes(CLIENT_KEY) || call.path.includes(CLIENT_KEY);
+}
+
+async function postRaw(
+  gateway: AppProcess,
+  path: string,
+  body: unknown,
+): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
+  const response = await fetch(`${gateway.baseUrl}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-goog-api-key': CLIENT_KEY },
+    body: JSON.stringify(body),
+  });
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: (await response.json()) as never,
+  };
+}
+
+describe('Gemini API on the all-in-one gateway, OpenAI and Anthropic backends', () => {
+  const tools = new FakeOpenAiToolUpstream();
+  const claude = new FakeAnthropicUpstream();
+  let gateway: AppProcess;
+  let client: GoogleGenAI;
+
+  before(async () => {
+    await Promise.all([tools.start(), claude.start()]);
+    const config = join(dir, 'upstreams.yaml');
+    writeFileSync(
+      config,
+      `apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: AIGatewayRoute
+metadata: {name: gemini-edge}
+spec:
+  backends:
+  - name: tools
+    provider: vllm
+    baseUrl: ${tools.baseUrl}
+    model: upstream-tool-model
+    modelNameOverride: gemini-tools
+    auth:
+      apiKeyRef: {name: tools-key}
+  - name: claude
+    provider: anthropic
+    baseUrl: ${claude.baseUrl}
+    model: claude-sonnet-4-5
+    modelNameOverride: gemini-claude
+    auth:
+      apiKeyRef: {name: anthropic-key}
+  failover:
+    on: [rateLimit, timeout, error]
+    retryDelay: 0s
+`,
+    );
+    gateway = await startApp('gateway', {
+      AI_GATEWAY_CONFIG: config,
+      AI_GATEWAY_SECRET_TOOLS_KEY_APIKEY: 'sk-tools-secret',
+      AI_GATEWAY_SECRET_ANTHROPIC_KEY_APIKEY: 'sk-ant-test',
+      AI_GATEWAY_DATA_DIR: join(dir, 'upstreams'),
+    });
+    client = clientFor(gateway);
+  });
+  after(async () => {
+    await gateway.stop();
+    await Promise.all([tools.stop(), claude.stop()]);
+  });
+
+  it('answers generateContent through the SDK from an OpenAI-compatible backend', async () => {
+    tools.reset();
+    const response = await client.models.generateContent({
+      model: 'gemini-tools',
+      contents: 'Say hello',
+      config: { systemInstruction: 'You are a test.', temperature: 0.3, maxOutputTokens: 100 },
+    });
+    assert.match(response.text ?? '', /The tool said: Say hello/);
+    assert.equal(response.modelVersion, 'gemini-tools');
+    assert.equal(response.candidates?.[0]?.finishReason, 'STOP');
+    const usage = response.usageMetadata;
+    assert.ok(usage?.promptTokenCount && usage.candidatesTokenCount, JSON.stringify(usage));
+    assert.equal(usage.totalTokenCount, usage.promptTokenCount + usage.candidatesTokenCount);
+
+    const upstream = tools.calls[0];
+    assert.equal(upstream?.body.model, 'upstream-tool-model');
+    assert.deepEqual(upstream?.body.messages, [
+      { role: 'system', content: 'You are a test.' },
+      { role: 'user', content: 'Say hello' },
+    ]);
+    assert.equal(upstream?.body.temperature, 0.3);
+    assert.equal(upstream?.body.max_tokens, 100);
+    assert.equal(upstream?.headers.authorization, 'Bearer sk-tools-secret');
+    assert.equal(upstream?.headers['x-goog-api-key'], undefined);
+    assert.ok(!leaksClientKey(upstream), "the client's key stays at the gateway");
+  });
+
+  it('streams generateContentStream from an Anthropic backend, usage on the last chunk', async () => {
+    claude.reset();
+    const stream = await client.models.generateContentStream({
+      model: 'gemini-claude',
+      contents: [{ role: 'user', parts: [{ text: 'Stream please' }] }],
+    });
+    let text = '';
+    const chunks = [];
+    for await (const chunk of stream) {
+      chunks.push(chunk);
+      text += chunk.text ?? '';
+    }
+    assert.equal(text, 'Hello from Claude.');
+    assert.ok(chunks.length > 2, `${chunks.length} chunks`);
+    const last = chunks.at(-1)!;
+    assert.equal(last.candidates?.[0]?.finishReason, 'STOP');
+    assert.equal(last.modelVersion, 'gemini-claude');
+    // The fake's 20 uncached + 5 written + 100 read prompt tokens, 9 output tokens.
+    assert.deepEqual(last.usageMetadata, {
+      promptTokenCount: 125,
+      candidatesTokenCount: 9,
+      totalTokenCount: 134,
+      cachedContentTokenCount: 100,
+    });
+    const upstream = claude.calls[0];
+    assert.equal(upstream?.headers['x-api-key'], 'sk-ant-test');
+    assert.equal(upstream?.headers['x-goog-api-key'], undefined);
+    assert.ok(!leaksClientKey(upstream), "the client's key stays at the gateway");
+  });
+
+  it('completes a function-call round trip, the call whole in the stream', async () => {
+    tools.reset();
+    const question: Content = { role: 'user', parts: [{ text: 'Weather in Paris?' }] };
+    const first = await client.models.generateContent({
+      model: 'gemini-tools',
+      contents: [question],
+      config: { tools: [{ functionDeclarations: [WEATHER] }] },
+    });
+    const calls = first.functionCalls ?? [];
+    assert.equal(calls.length, 1);
+    assert.equal(calls[0]?.name, 'get_weather');
+    assert.deepEqual(calls[0]?.args, { city: 'Paris', unit: 'celsius' });
+    assert.deepEqual(tools.calls[0]?.body.tools, [
+      {
+        type: 'function',
+        function: {
+          name: 'get_weather',
+          parameters: WEATHER.parametersJsonSchema,
+          description: 'Current weather for a city',
+        },
+      },
+    ]);
+
+    const second = await client.models.generateContent({
+      model: 'gemini-tools',
+      contents: [
+        question,
+        first.candidates![0].content!,
+        {
+          role: 'user',
+          parts: [
+            { functionResponse: { id: calls[0]?.id, name: 'get_weather', response: { temp: 21 } } },
+          ],
+        },
+      ],
+      config: { tools: [{ functionDeclarations: [WEATHER] }] },
+    });
+    assert.match(second.text ?? '', /The tool said: \{"temp":21\}/);
+    const sent = tools.calls[1]?.body.messages as Record<string, unknown>[];
+    const assistant = sent.at(-2)!;
+    const toolMessage = sent.at(-1)!;
+    const callId = (assistant.tool_calls as { id: string }[])[0]?.id;
+    assert.equal(toolMessage.role, 'tool');
+    assert.equal(toolMessage.tool_call_id, callId);
+
+    const stream = await client.models.generateContentStream({
+      model: 'gemini-tools',
+      contents: [question],
+      config: { tools: [{ functionDeclarations: [WEATHER] }] },
+    });
+    const streamed = [];
+    for await (const chunk of stream) streamed.push(...(chunk.functionCalls ?? []));
+    assert.deepEqual(
+      streamed.map((call) => [call.name, call.args]),
+      [['get_weather', { city: 'Paris', unit: 'celsius' }]],
+    );
+  });
+
+  it('counts tokens with countTokens', async () => {
+    const counted = await client.models.countTokens({
+      model: 'gemini-tools',
+      contents: 'How many tokens is this sentence?',
+    });
+    assert.ok((counted.totalTokens ?? 0) > 5, JSON.stringify(counted));
+  });
+
+  it("refuses an unknown model with a 404 in Google's error shape", async () => {
+    await assert.rejects(
+      client.models.generateContent({ model: 'no-such-model', contents: 'Hi' }),
+      (error: unknown) => error instanceof ApiError && error.status === 404,
+    );
+    const raw = await postRaw(gateway, '/v1beta/models/no-such-model:generateContent', {
+      contents: [{ parts: [{ text: 'Hi' }] }],
+    });
+    assert.equal(raw.status, 404);
+    const error = raw.body.error as Record<string, unknown>;
+    assert.equal(error.code, 404);
+    assert.equal(error.status, 'NOT_FOUND');
+    assert.match(String(error.message), /The model "no-such-model" does not exist/);
+  });
+
+  it("answers bad input and a stream without alt=sse in Google's shape", async () => {
+    const bad = await postRaw(gateway, '/v1beta/models/gemini-tools:generateContent', {
+      contents: [{ parts: [{ text: 'Hi' }] }],
+      generationConfig: { candidateCount: 3 },
+    });
+    assert.equal(bad.status, 400);
+    assert.deepEqual(Object.keys(bad.body), ['error']);
+    assert.equal((bad.body.error as Record<string, unknown>).status, 'INVALID_ARGUMENT');
+    const noSse = await postRaw(gateway, '/v1beta/models/gemini-tools:streamGenerateContent', {
+      contents: [{ parts: [{ text: 'Hi' }] }],
+    });
+    assert.equal(noSse.status, 400);
+    assert.match(String((noSse.body.error as Record<string, unknown>).message), /alt=sse/);
+    const notJson = await fetch(`${gateway.baseUrl}/v1beta/models/gemini-tools:generateContent`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{not json',
+    });
+    assert.equal(notJson.status, 400);
+    const body = (await notJson.json()) as { error: { status: string } };
+    assert.equal(body.error.status, 'INVALID_ARGUMENT');
+  });
+
+  it('takes the key as ?key= too, never passing it on', async () => {
+    claude.reset();
+    const response = await fetch(
+      `${gateway.baseUrl}/v1/models/gemini-claude:generateContent?key=${CLIENT_KEY}`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ contents: [{ parts: [{ text: 'Query key' }] }] }),
+      },
+    );
+    assert.equal(response.status, 200);
+    const upstream = claude.calls[0];
+    assert.ok(!leaksClientKey(upstream), "the client's key stays at the gateway");
+    assert.deepEqual(upstream.query, {});
+  });
+
+  it('ends a stream that broke mid-way with an error the SDK throws', async () => {
+    claude.reset();
+    claude.next({ kind: 'stream-error', afterChunks: 3 });
+    const stream = await client.models.generateContentStream({
+      model: 'gemini-claude',
+      contents: 'Break please',
+    });
+    await assert.rejects(async () => {
+      for await (const chunk of stream) void chunk;
+    }, ApiError);
+  });
+
+  it('is counted under its own routes in the request metrics', async () => {
+    const scrape = async () =>
+      (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
+    const requests = (text: string, route: string) =>
+      metricSum(text, 'ai_gateway_requests_total', { route });
+    const before = await scrape();
+    await client.models.generateContent({ model: 'gemini-tools', contents: 'Count me' });
+    const stream = await client.models.generateContentStream({
+      model: 'gemini-tools',
+      contents: 'Count me too',
+    });
+    for await (const chunk of stream) void chunk;
+    const after = await scrape();
+    assert.equal(
+      requests(after, 'gemini.generateContent') - requests(before, 'gemini.generateContent'),
+      1,
+    );
+    assert.equal(
+      requests(after, 'gemini.streamGenerateContent') -
+        requests(before, 'gemini.streamGenerateContent'),
+      1,
+    );
+    assert.equal(requests(after, 'chat.completions'), requests(before, 'chat.completions'));
+  });
+});
+
+describe('Gemini API and budgets', () => {
+  let gateway: AppProcess;
+
+  before(async () => {
+    const config = join(dir, 'budget.yaml');
+    writeFileSync(
+      config,
+      `apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: AIGatewayRoute
+metadata: {name: gemini-budget}
+spec:
+  backends:
+  - {name: local, provider: local, model: gemini-local}
+  userIdentification: {header: x-user-id}
+  tokenBudget:
+    perUser: {limit: 150, period: 30d}
+`,
+    );
+    gateway = await startApp('gateway', {
+      AI_GATEWAY_CONFIG: config,
+      AI_GATEWAY_DATA_DIR: join(dir, 'budget'),
+    });
+  });
+  after(() => gateway.stop());
+
+  it("refuses a caller past its budget with Google's 429 RESOURCE_EXHAUSTED and Retry-After", async () => {
+    const user = 'gemini-budget-user';
+    const prompt = 'A prompt long enough to spend a small token budget quickly, again and again.';
+    let refused: Response | undefined;
+    for (let i = 0; i < 20 && refused === undefined; i++) {
+      const response = await fetch(
+        `${gateway.baseUrl}/v1beta/models/gemini-local:generateContent`,
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-user-id': user },
+          body: JSON.stringify({
+            contents: [{ parts: [{ text: prompt }] }],
+            generationConfig: { maxOutputTokens: 20 },
+          }),
+        },
+      );
+      if (response.status === 200) await response.arrayBuffer();
+      else refused = response;
+    }
+    assert.equal(refused?.status, 429);
+    assert.ok(Number(refused.headers.get('retry-after')) > 0, 'Retry-After is set');
+    const body = (await refused.json()) as { error: { code: number; status: string } };
+    assert.equal(body.error.code, 429);
+    assert.equal(body.error.status, 'RESOURCE_EXHAUSTED');
+    // The SDK throws it as the API error it is (more calls may fit once earlier holds settle).
+    const client = clientFor(gateway, { 'x-user-id': user });
+    let thrown: unknown;
+    for (let i = 0; i < 20 && thrown === undefined; i++) {
+      await client.models
+        .generateContent({
+          model: 'gemini-local',
+          contents: prompt,
+          config: { maxOutputTokens: 20 },
+        })
+        .catch((error: unknown) => (thrown = error));
+    }
+    assert.ok(thrown instanceof ApiError && thrown.status === 429, String(thrown));
+  });
+});
+
+describe('Gemini API on the split deployment (ingress, router, provider-adapter)', () => {
+  const claude = new FakeAnthropicUpstream();
+  let deployment: Deployment;
+  let client: GoogleGenAI;
+
+  before(async () => {
+    await claude.start();
+    deployment = await startSplitOnAnthropicBackend(claude, 'gemini-split');
+    client = new GoogleGenAI({ apiKey: CLIENT_KEY, httpOptions: { baseUrl: deployment.baseUrl } });
+  });
+  after(async () => {
+    await deployment.stop();
+    await claude.stop();
+  });
+
+  it('answers and streams across the hops, the client key kept at the ingress', async () => {
+    claude.reset();
+    const answer = await client.models.generateContent({ model: 'gemini-split', contents: 'Hi' });
+    assert.equal(answer.text, 'Hello from Claude.');
+    assert.equal(answer.modelVersion, 'gemini-split');
+    const stream = await client.models.generateContentStream({
+      model: 'gemini-split',
+      contents: 'Stream',
+    });
+    let text = '';
+    let last;
+    for await (const chunk of stream) {
+      text += chunk.text ?? '';
+      last = chunk;
+    }
+    assert.equal(text, 'Hello from Claude.');
+    assert.equal(last?.usageMetadata?.totalTokenCount, 134);
+    assert.equal(claude.calls.length, 2);
+    for (const call of claude.calls) {
+      assert.equal(call.headers['x-api-key'], 'sk-ant-test');
+      assert.ok(!leaksClientKey(call), "the client's key stays at the ingress");
+    }
+  });
+});
