@@ -14,6 +14,8 @@ import {
   createNestEdgeApp,
   HttpHeldObjectClient,
   HttpRouterClient,
+  INTERNAL_TOKEN_ENV,
+  internalTokenFrom,
   openBudgetStore,
   openExhaustionView,
   positiveInteger,
@@ -33,15 +35,23 @@ export async function bootstrapIngress(env: Env): Promise<RunningService> {
   const routerUrl = requiredUrl(env, 'ROUTER_URL');
   const connections = positiveInteger(env, 'ROUTER_CONNECTIONS', 256);
   const timeoutMs = positiveInteger(env, 'ROUTER_TIMEOUT_MS', 300_000);
+  // Sent on every call to the router (HTTP, Realtime, files and batches).
+  const internalToken = internalTokenFrom(env);
   // The ingress never injects a key: it reads none (only the provider-adapter holds them).
   const runtime = await ServiceRuntime.open(env, { app: 'ingress', missingSecrets: 'not-needed' });
   const { config, events, metrics, logger } = runtime;
   try {
+    if (!internalToken) {
+      logger.warn(
+        `${INTERNAL_TOKEN_ENV} is not set: calls to the router carry no token, so the router's internal routes must take any caller`,
+      );
+    }
     let models: { for?: object; names: readonly string[] } = { names: [] };
     const router = new HttpRouterClient({
       url: routerUrl,
       connections,
       timeoutMs,
+      token: internalToken,
       // Recomputed only when a reload replaced the config.
       listModels: () => {
         const current = config();
@@ -69,7 +79,7 @@ export async function bootstrapIngress(env: Env): Promise<RunningService> {
         // router to the provider-adapter, which alone holds the backends' keys.
         batches: openFilesAndBatches(runtime, env, {
           config,
-          upstream: new HttpHeldObjectClient(routerUrl),
+          upstream: new HttpHeldObjectClient(routerUrl, internalToken),
           admission,
         }),
         config,
@@ -82,7 +92,7 @@ export async function bootstrapIngress(env: Env): Promise<RunningService> {
         responses: openResponseState(runtime, env),
         // Realtime sessions: a WebSocket hop to the router, which pipes on to the adapter.
         realtime: {
-          router: new RealtimeRouterClient(routerUrl),
+          router: new RealtimeRouterClient(routerUrl, internalToken),
           observer: realtimeTelemetry(metrics, logger),
         },
         tracing: runtime.tracing && (await edgeTracing(runtime.tracing)),

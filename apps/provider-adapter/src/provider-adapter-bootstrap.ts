@@ -13,12 +13,14 @@ import {
   configUsagePricing,
   positiveInteger,
   createWireServer,
+  internalTokenFrom,
   registerHeldObjectServer,
   registerProviderWire,
   serveRealtimeWire,
   ServiceRuntime,
   upstreamTargetFor,
   type Env,
+  wireAuthFor,
   type RunningService,
 } from '@aigw/runtime';
 
@@ -28,6 +30,8 @@ import {
  * cost metrics), exactly as the all-in-one gateway does in-process.
  */
 export async function bootstrapProviderAdapter(env: Env): Promise<RunningService> {
+  // Its wire routes add the backends' keys: with a token set, only its peers may call them.
+  const internalToken = internalTokenFrom(env);
   const runtime = await ServiceRuntime.open(env, { app: 'provider-adapter' });
   const { config, events, metrics, logger } = runtime;
   try {
@@ -41,21 +45,27 @@ export async function bootstrapProviderAdapter(env: Env): Promise<RunningService
         DEFAULT_UPSTREAM_CONNECTIONS,
       ),
     });
+    const auth = wireAuthFor(internalToken, 'provider-adapter', runtime);
     const { fastify, served } = createWireServer({
       maxBodyBytes: runtime.settings.maxBodyBytes,
       onUnexpected: (error) => logger.error('unhandled wire request error', { error }),
+      auth,
     });
     registerProviderWire(fastify, providers, (target) => upstreamTargetFor(config(), target));
     // Realtime sessions: the key added here, each response.done metered here.
-    const realtimeHops = serveRealtimeWire(fastify.server, (message, listener, signal) => {
-      const { request, target } = decodeInvokeRequest(message);
-      return providers.connectRealtime({
-        request,
-        target: upstreamTargetFor(config(), target),
-        listener,
-        signal,
-      });
-    });
+    const realtimeHops = serveRealtimeWire(
+      fastify.server,
+      (message, listener, signal) => {
+        const { request, target } = decodeInvokeRequest(message);
+        return providers.connectRealtime({
+          request,
+          target: upstreamTargetFor(config(), target),
+          listener,
+          signal,
+        });
+      },
+      auth,
+    );
     // The server's close waits for upgraded sockets: end the sessions first.
     fastify.addHook('preClose', (done) => {
       realtimeHops.close();

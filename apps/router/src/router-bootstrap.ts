@@ -13,6 +13,7 @@ import {
   createWireServer,
   HttpHeldObjectClient,
   HttpProviderClient,
+  internalTokenFrom,
   openExhaustionView,
   positiveInteger,
   RealtimeProviderClient,
@@ -22,6 +23,7 @@ import {
   serveRealtimeWire,
   ServiceRuntime,
   type Env,
+  wireAuthFor,
   type RunningService,
 } from '@aigw/runtime';
 
@@ -32,11 +34,18 @@ import {
 export async function bootstrapRouter(env: Env): Promise<RunningService> {
   const providerUrl = requiredUrl(env, 'PROVIDER_ADAPTER_URL');
   const connections = positiveInteger(env, 'PROVIDER_ADAPTER_CONNECTIONS', 256);
+  // Checked on this service's wire routes and sent on its calls to the provider-adapter.
+  const internalToken = internalTokenFrom(env);
   // Least privilege: the provider-adapter injects every key, so the router holds none.
   const runtime = await ServiceRuntime.open(env, { app: 'router', missingSecrets: 'not-needed' });
   const { config, events, metrics, logger } = runtime;
   try {
-    const providers = new HttpProviderClient({ url: providerUrl, connections });
+    const auth = wireAuthFor(internalToken, 'router', runtime);
+    const providers = new HttpProviderClient({
+      url: providerUrl,
+      connections,
+      token: internalToken,
+    });
     runtime.onClose(() => providers.close());
     runtime.addReadinessCheck({
       name: 'providerAdapter',
@@ -68,16 +77,20 @@ export async function bootstrapRouter(env: Env): Promise<RunningService> {
     const { fastify, served } = createWireServer({
       maxBodyBytes: runtime.settings.maxBodyBytes,
       onUnexpected: (error) => logger.error('unhandled wire request error', { error }),
+      auth,
     });
     registerRouterWire(fastify, router);
     // Realtime sessions: the backend picked here, the WebSocket piped on to the adapter.
     const realtime = new RealtimeRouting({
       config,
-      providers: new RealtimeProviderClient(providerUrl),
+      providers: new RealtimeProviderClient(providerUrl, internalToken),
       health,
     });
-    const realtimeHops = serveRealtimeWire(fastify.server, (message, listener, signal) =>
-      realtime.connectRealtime(decodeRouteRequest(message), listener, signal),
+    const realtimeHops = serveRealtimeWire(
+      fastify.server,
+      (message, listener, signal) =>
+        realtime.connectRealtime(decodeRouteRequest(message), listener, signal),
+      auth,
     );
     // The server's close waits for upgraded sockets: end the sessions first.
     fastify.addHook('preClose', (done) => {
@@ -87,7 +100,7 @@ export async function bootstrapRouter(env: Env): Promise<RunningService> {
     // Files and batches: relayed to the provider-adapter, which holds the backends' keys.
     registerHeldObjectRelay(
       fastify,
-      new HttpHeldObjectClient(providerUrl),
+      new HttpHeldObjectClient(providerUrl, internalToken),
       (name) =>
         config()
           .routes.flatMap((route) => route.backends)

@@ -35,4 +35,16 @@ describe('forwardableHeaders', () => {
     );
     assert.deepEqual(forwarded, { 'openai-beta': 'assistants=v2', 'x-tag': 'a, b' });
   });
+
+  it('drops the internal hops’ own headers a client sends (its x-aigw-internal-token)', () => {
+    const forwarded = forwardableHeaders(
+      {
+        'x-aigw-internal-token': 'forged-by-the-client-0123456789',
+        'X-Aigw-Wire': '1',
+        'x-tag': 'kept',
+      },
+      [],
+    );
+    assert.deepEqual(forwarded, { 'x-tag': 'kept' });
+  });
 });

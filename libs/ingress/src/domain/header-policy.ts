@@ -35,6 +35,8 @@ export function forwardableHeaders(
     const lower = name.toLowerCase();
     if (value === undefined || NEVER_FORWARDED.has(lower) || stripHeaders.includes(lower)) continue;
     if (lower.startsWith('x-forwarded-') || lower.startsWith('x-ai-gateway-')) continue;
+    // The internal hops' own headers (x-aigw-internal-token, say): a client never sets them.
+    if (lower.startsWith('x-aigw-')) continue;
     // AWS signing and session headers: the gateway signs Bedrock calls with its own.
     if (lower.startsWith('x-amz-')) continue;
     forwarded[lower] = Array.isArray(value) ? value.join(', ') : value;

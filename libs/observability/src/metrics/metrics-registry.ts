@@ -349,6 +349,12 @@ export class MetricsRegistry {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  readonly #internalAuthFailures = new Counter({
+    name: 'ai_gateway_internal_auth_failures_total',
+    help: 'Calls to an internal wire route (router, provider-adapter) refused for lacking the AI_GATEWAY_INTERNAL_TOKEN: none sent (missing) or another (wrong)',
+    labelNames: ['service', 'reason'] as const,
+    registers: [this.registry],
+  });
   readonly #consumerReplacements = new Counter({
     name: 'ai_gateway_kafka_consumer_replacements_total',
     help: 'Kafka consumers replaced with a fresh one: kafkajs gave up on it (crashed) or it went quiet (stalled)',
@@ -716,6 +722,10 @@ export class MetricsRegistry {
 
   recordClientError(reason: string): void {
     this.#clientErrors.inc({ reason });
+  }
+
+  recordInternalAuthFailure(labels: { service: string; reason: string }): void {
+    this.#internalAuthFailures.inc({ service: labels.service, reason: labels.reason });
   }
 
   recordConsumerReplaced(labels: { group: string; reason: string }): void {

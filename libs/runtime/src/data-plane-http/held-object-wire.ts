@@ -2,13 +2,13 @@ import type { FastifyInstance } from 'fastify';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
-  decodeWireError,
   WIRE_JSON,
   WIRE_VERSION,
   WIRE_VERSION_HEADER,
   type UpstreamTarget,
 } from '@aigw/contracts/data-plane';
 import { asDataPlaneError, writeWireError } from './answer-writer';
+import { decodePeerError, type InternalToken } from './internal-auth';
 
 /**
  * The Files and Batch APIs' calls across the split deployment: the ingress (which keeps
@@ -87,7 +87,11 @@ const TIMEOUT_MARGIN_MS = 5_000;
  * crosses, never a key; the peer's errors come back as the data-plane errors they were.
  */
 export class HttpHeldObjectClient implements HeldObjectSender {
-  constructor(private readonly url: URL) {}
+  constructor(
+    private readonly url: URL,
+    /** AI_GATEWAY_INTERNAL_TOKEN, sent on every call when set. */
+    private readonly token?: InternalToken,
+  ) {}
 
   async send(
     backend: Parameters<HeldObjectSender['send']>[0],
@@ -121,7 +125,11 @@ export class HttpHeldObjectClient implements HeldObjectSender {
     try {
       response = await fetch(new URL(HELD_OBJECT_WIRE_PATH, this.url), {
         method: 'POST',
-        headers: { 'content-type': WIRE_JSON, [WIRE_VERSION_HEADER]: WIRE_VERSION },
+        headers: {
+          'content-type': WIRE_JSON,
+          [WIRE_VERSION_HEADER]: WIRE_VERSION,
+          ...this.token?.headers(),
+        },
         body: text,
         signal: AbortSignal.timeout(timeoutMs + TIMEOUT_MARGIN_MS),
       });
@@ -133,7 +141,7 @@ export class HttpHeldObjectClient implements HeldObjectSender {
         { cause: error },
       );
     }
-    if (!response.ok) throw decodeWireError(parsed, response.status);
+    if (!response.ok) throw decodePeerError(parsed, response.status, 'files and batches peer');
     const reply = parsed as Partial<HeldObjectWireReply> | null;
     if (
       typeof reply?.status !== 'number' ||

@@ -7,12 +7,15 @@ import {
   type ProviderCall,
   type ProviderPort,
 } from '@aigw/contracts/data-plane';
+import type { InternalToken } from './internal-auth';
 import { WireClient } from './wire-client';
 
 export interface HttpProviderClientOptions {
   /** PROVIDER_ADAPTER_URL. */
   readonly url: URL;
   readonly connections?: number;
+  /** AI_GATEWAY_INTERNAL_TOKEN, sent on every call when set. */
+  readonly token?: InternalToken;
 }
 
 /** Headroom over the backend's own timeout, so the adapter reports it rather than us. */
@@ -33,6 +36,7 @@ export class HttpProviderClient implements ProviderPort {
       peer: 'provider-adapter',
       unreachableCode: DataPlaneErrorCode.UpstreamError,
       connections: options.connections,
+      token: options.token,
     });
   }
 

@@ -7,6 +7,7 @@ import {
   type GatewayRequest,
   type RouterPort,
 } from '@aigw/contracts/data-plane';
+import type { InternalToken } from './internal-auth';
 import { WireClient } from './wire-client';
 
 export interface HttpRouterClientOptions {
@@ -20,6 +21,8 @@ export interface HttpRouterClientOptions {
    */
   readonly timeoutMs?: number;
   readonly connections?: number;
+  /** AI_GATEWAY_INTERNAL_TOKEN, sent on every call when set. */
+  readonly token?: InternalToken;
 }
 
 /** The router as the ingress sees it when the router runs as its own service. */
@@ -34,6 +37,7 @@ export class HttpRouterClient implements RouterPort {
       // Our own router being down is "service unavailable" to the client, who may retry.
       unreachableCode: DataPlaneErrorCode.NoBackendAvailable,
       connections: options.connections,
+      token: options.token,
     });
     this.timeoutMs = options.timeoutMs ?? 300_000;
   }

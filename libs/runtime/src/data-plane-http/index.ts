@@ -8,3 +8,4 @@ export * from './http-provider-client';
 export * from './backend-targets';
 export * from './held-object-wire';
 export * from './realtime-wire';
+export * from './internal-auth';

@@ -5,7 +5,6 @@ import {
   DataPlaneError,
   DataPlaneErrorCode,
   decodeServedBy,
-  decodeWireError,
   encodeInvokeRequest,
   encodeRouteRequest,
   encodeWireError,
@@ -21,6 +20,13 @@ import {
   type RealtimeRouter,
   type ServedBy,
 } from '@aigw/contracts/data-plane';
+import {
+  decodePeerError,
+  INTERNAL_TOKEN_HEADER,
+  internalAuthRefusal,
+  type InternalToken,
+  type WireAuth,
+} from './internal-auth';
 
 /** The internal hop of a Realtime session: a WebSocket, ingress to router to provider-adapter. */
 export const REALTIME_WIRE_PATH = '/wire/realtime';
@@ -59,11 +65,16 @@ function openHop(
   unreachable: DataPlaneErrorCode,
   listener: RealtimeListener,
   signal: AbortSignal,
+  token: InternalToken | undefined,
 ): Promise<RealtimeConnection> {
   const url = new URL(REALTIME_WIRE_PATH, base);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   const socket = new WebSocket(url, {
-    headers: { [WIRE_VERSION_HEADER]: WIRE_VERSION, [MESSAGE_HEADER]: encode(message) },
+    headers: {
+      [WIRE_VERSION_HEADER]: WIRE_VERSION,
+      [MESSAGE_HEADER]: encode(message),
+      ...token?.headers(),
+    },
     perMessageDeflate: false,
     maxPayload: 0,
   });
@@ -102,7 +113,7 @@ function openHop(
         } catch {
           body = undefined;
         }
-        fail(decodeWireError(body, response.statusCode ?? 502));
+        fail(decodePeerError(body, response.statusCode ?? 502, peer));
       });
     });
     socket.on('error', (error) =>
@@ -142,7 +153,10 @@ function openHop(
 
 /** The router as the ingress service sees it for Realtime sessions (ROUTER_URL). */
 export class RealtimeRouterClient implements RealtimeRouter {
-  constructor(private readonly url: URL) {}
+  constructor(
+    private readonly url: URL,
+    private readonly token?: InternalToken,
+  ) {}
 
   connectRealtime(
     request: GatewayRequest,
@@ -156,6 +170,7 @@ export class RealtimeRouterClient implements RealtimeRouter {
       DataPlaneErrorCode.Internal,
       listener,
       signal,
+      this.token,
     );
   }
 }
@@ -165,7 +180,10 @@ export class RealtimeRouterClient implements RealtimeRouter {
  * (PROVIDER_ADAPTER_URL): only the backend's name and model cross; the adapter adds the key.
  */
 export class RealtimeProviderClient implements RealtimeProvider {
-  constructor(private readonly url: URL) {}
+  constructor(
+    private readonly url: URL,
+    private readonly token?: InternalToken,
+  ) {}
 
   connectRealtime(call: RealtimeCall): Promise<RealtimeConnection> {
     const { request, target } = call;
@@ -181,6 +199,7 @@ export class RealtimeProviderClient implements RealtimeProvider {
       DataPlaneErrorCode.UpstreamError,
       call.listener,
       call.signal,
+      this.token,
     );
   }
 }
@@ -212,14 +231,26 @@ function refuse(socket: Duplex, error: DataPlaneError): void {
  * `REALTIME_WIRE_PATH` is opened with `open` (the router's routing, the adapter's
  * metered connector) before the upgrade is answered, so a refusal travels back as the
  * wire's HTTP error; then the frames and the close pass both ways. `close` (before the
- * server closes, which waits for upgraded sockets) ends every session with 1001.
+ * server closes, which waits for upgraded sockets) ends every session with 1001. With
+ * `auth`, an upgrade without the internal token is refused (401) before anything else.
  */
-export function serveRealtimeWire(server: Server, open: RealtimeOpener): { close(): void } {
+export function serveRealtimeWire(
+  server: Server,
+  open: RealtimeOpener,
+  auth?: WireAuth,
+): { close(): void } {
   const sockets = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 0 });
   const relays = new Set<HopRelay>();
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => undefined);
     const path = new URL(request.url ?? '/', 'http://wire').pathname;
+    if (auth) {
+      const verdict = auth.token.verdict(request.headers[INTERNAL_TOKEN_HEADER]);
+      if (verdict !== 'ok') {
+        auth.onRefused({ reason: verdict, path, remoteAddress: request.socket.remoteAddress });
+        return refuse(socket, internalAuthRefusal(verdict));
+      }
+    }
     if (path !== REALTIME_WIRE_PATH) {
       return refuse(
         socket,

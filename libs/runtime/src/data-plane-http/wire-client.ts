@@ -27,6 +27,7 @@ import {
   type JsonObject,
   type TokenUsage,
 } from '@aigw/contracts/data-plane';
+import { decodePeerError, type InternalToken } from './internal-auth';
 
 export interface WireClientOptions {
   /** The peer's base URL (ROUTER_URL, PROVIDER_ADAPTER_URL). */
@@ -37,6 +38,8 @@ export interface WireClientOptions {
   readonly unreachableCode: DataPlaneErrorCode;
   /** Upper bound of sockets to the peer; each in-flight stream holds one. */
   readonly connections?: number;
+  /** AI_GATEWAY_INTERNAL_TOKEN, sent on every call when set. */
+  readonly token?: InternalToken;
 }
 
 export interface WireCall {
@@ -75,6 +78,7 @@ export class WireClient {
   private readonly origin: string;
   private readonly prefix: string;
   private readonly peerName: string;
+  private readonly headers: Readonly<Record<string, string>>;
 
   constructor(private readonly options: WireClientOptions) {
     this.pool = new Pool(options.url.origin, {
@@ -87,6 +91,9 @@ export class WireClient {
     this.origin = options.url.origin;
     this.prefix = options.url.pathname.replace(/\/+$/, '');
     this.peerName = `${options.peer} at ${options.url.origin}`;
+    this.headers = options.token
+      ? { ...REQUEST_HEADERS, ...options.token.headers() }
+      : REQUEST_HEADERS;
   }
 
   call(call: WireCall): Promise<GatewayAnswer> {
@@ -102,7 +109,7 @@ export class WireClient {
         origin: this.origin,
         path: this.prefix + call.path,
         method: 'POST',
-        headers: REQUEST_HEADERS,
+        headers: this.headers,
         body: call.body,
         headersTimeoutMs: call.timeoutMs,
         bodyTimeoutMs: call.timeoutMs,
@@ -118,7 +125,11 @@ export class WireClient {
     const version = response.headers[WIRE_VERSION_HEADER];
     if (version !== WIRE_VERSION) throw wireVersionError(version, this.peerName);
     if (response.statusCode >= 400) {
-      throw decodeWireError(parseOrUndefined(response.body), response.statusCode);
+      throw decodePeerError(
+        parseOrUndefined(response.body),
+        response.statusCode,
+        this.options.peer,
+      );
     }
     if (response.headers['content-type'] === WIRE_STREAM) {
       throw badAnswer(this.peerName, new Error('a stream for a request without stream'));
@@ -138,7 +149,7 @@ export class WireClient {
       response = await this.pool.request({
         path: this.prefix + call.path,
         method: 'POST',
-        headers: REQUEST_HEADERS,
+        headers: this.headers,
         body: call.body,
         signal: call.signal,
         headersTimeout: call.timeoutMs,
@@ -170,7 +181,7 @@ export class WireClient {
       const response = await this.pool.request({
         path: this.prefix + WIRE_PATHS.health,
         method: 'GET',
-        headers: REQUEST_HEADERS,
+        headers: this.headers,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });
@@ -198,7 +209,7 @@ export class WireClient {
     } catch {
       if (signal.aborted) return signal.reason;
     }
-    return decodeWireError(parseOrUndefined(text), response.statusCode);
+    return decodePeerError(parseOrUndefined(text), response.statusCode, this.options.peer);
   }
 
   private streamAnswer(response: Dispatcher.ResponseData, call: WireCall): GatewayAnswer {

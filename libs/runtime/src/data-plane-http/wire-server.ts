@@ -10,6 +10,12 @@ import {
 } from '@aigw/contracts/data-plane';
 import type { ServedApp } from '../service-runtime';
 import { asDataPlaneError, writeWireError } from './answer-writer';
+import {
+  INTERNAL_TOKEN_HEADER,
+  internalAuthRefusal,
+  needsInternalAuth,
+  type WireAuth,
+} from './internal-auth';
 
 /**
  * What a wire message may carry beyond the client's body: the request's envelope (caller,
@@ -23,6 +29,8 @@ export interface WireServerOptions {
   readonly maxBodyBytes: number;
   /** Reported for requests that failed unexpectedly (never for routine errors). */
   readonly onUnexpected?: (error: unknown) => void;
+  /** AI_GATEWAY_INTERNAL_TOKEN: every route but the health probe refuses calls without it. */
+  readonly auth?: WireAuth;
 }
 
 /**
@@ -51,6 +59,18 @@ export function createWireServer(options: WireServerOptions): {
   });
   // Refused before the body is read: another version's body means something else.
   fastify.addHook('onRequest', (request, reply, done) => {
+    const auth = options.auth;
+    if (auth) {
+      const path = request.url.split('?', 1)[0];
+      const verdict = needsInternalAuth(path)
+        ? auth.token.verdict(request.headers[INTERNAL_TOKEN_HEADER])
+        : 'ok';
+      if (verdict !== 'ok') {
+        auth.onRefused({ reason: verdict, path, remoteAddress: request.socket.remoteAddress });
+        reply.hijack();
+        return writeWireError(reply.raw, internalAuthRefusal(verdict));
+      }
+    }
     const version = request.headers[WIRE_VERSION_HEADER];
     if (version === WIRE_VERSION) return done();
     reply.hijack();

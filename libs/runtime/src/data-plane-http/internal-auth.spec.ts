@@ -1,0 +1,299 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { inspect } from 'node:util';
+import WebSocket from 'ws';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  WIRE_PATHS,
+  WIRE_VERSION,
+  WIRE_VERSION_HEADER,
+  type GatewayRequest,
+  type RouterPort,
+} from '@aigw/contracts/data-plane';
+import { Logger, MetricsRegistry } from '@aigw/observability';
+import { StartupError } from '../listen';
+import { HttpRouterClient } from './http-router-client';
+import {
+  INTERNAL_TOKEN_HEADER,
+  InternalToken,
+  internalTokenFrom,
+  tokensMatch,
+  wireAuthFor,
+  type InternalAuthRefusal,
+} from './internal-auth';
+import { REALTIME_WIRE_PATH, serveRealtimeWire } from './realtime-wire';
+import { registerRouterWire } from './router-wire-server';
+import { createWireServer } from './wire-server';
+
+const TOKEN = 'internal-token-0123456789abcdef';
+const WRONG = 'someone-elses-token-0123456789';
+
+describe('internalTokenFrom (AI_GATEWAY_INTERNAL_TOKEN)', () => {
+  it('is unset when the variable is absent or blank', () => {
+    assert.equal(internalTokenFrom({}), undefined);
+    assert.equal(internalTokenFrom({ AI_GATEWAY_INTERNAL_TOKEN: '  ' }), undefined);
+  });
+
+  it('refuses a token under 16 characters, saying its length and never the token', () => {
+    assert.throws(
+      () => internalTokenFrom({ AI_GATEWAY_INTERNAL_TOKEN: 'short-tok' }),
+      (error: unknown) =>
+        error instanceof StartupError &&
+        /at least 16 characters \(it has 9\)/.test(error.message) &&
+        !error.message.includes('short-tok'),
+    );
+  });
+
+  it('takes a trimmed token of 16+ characters, which prints as [REDACTED]', () => {
+    const token = internalTokenFrom({ AI_GATEWAY_INTERNAL_TOKEN: ` ${TOKEN}\n` });
+    assert.ok(token);
+    assert.deepEqual(token.headers(), { [INTERNAL_TOKEN_HEADER]: TOKEN });
+    for (const printed of [String(token), JSON.stringify({ token }), inspect(token)]) {
+      assert.ok(!printed.includes(TOKEN), printed);
+      assert.match(printed, /REDACTED/);
+    }
+  });
+});
+
+describe('InternalToken.verdict and tokensMatch', () => {
+  const token = new InternalToken(TOKEN);
+
+  it('accepts the token, and tells a missing one from a wrong one', () => {
+    assert.equal(token.verdict(TOKEN), 'ok');
+    assert.equal(token.verdict(undefined), 'missing');
+    assert.equal(token.verdict(''), 'missing');
+    assert.equal(token.verdict(WRONG), 'wrong');
+    assert.equal(token.verdict(`${TOKEN}x`), 'wrong');
+    assert.equal(token.verdict(TOKEN.slice(0, -1)), 'wrong');
+    assert.equal(token.verdict([TOKEN, TOKEN]), 'wrong');
+  });
+
+  it('compares digests of equal length, so any length is compared without throwing', () => {
+    const digest = createHash('sha256').update(TOKEN).digest();
+    assert.equal(tokensMatch(TOKEN, digest), true);
+    // timingSafeEqual on the raw strings would throw on a length mismatch (and leak it).
+    assert.equal(tokensMatch('x', digest), false);
+    assert.equal(tokensMatch('x'.repeat(10_000), digest), false);
+  });
+});
+
+describe('wireAuthFor', () => {
+  it('warns once at start when no token is set, and guards nothing', () => {
+    const lines: string[] = [];
+    const auth = wireAuthFor(undefined, 'router', {
+      logger: new Logger({ write: (line) => lines.push(line) }),
+      metrics: new MetricsRegistry({ collectDefaultMetrics: false }),
+    });
+    assert.equal(auth, undefined);
+    assert.equal(lines.length, 1);
+    assert.match(lines[0], /"level":"warn".*AI_GATEWAY_INTERNAL_TOKEN is not set/);
+  });
+
+  it('counts and logs a refusal by service and reason, without the token sent', async () => {
+    const lines: string[] = [];
+    const metrics = new MetricsRegistry({ collectDefaultMetrics: false });
+    const auth = wireAuthFor(new InternalToken(TOKEN), 'provider-adapter', {
+      logger: new Logger({ write: (line) => lines.push(line) }),
+      metrics,
+    });
+    assert.ok(auth);
+    assert.equal(lines.length, 0, 'no warning with a token set');
+    auth.onRefused({ reason: 'wrong', path: '/wire/invoke', remoteAddress: '10.0.0.9' });
+    const text = await metrics.metrics();
+    assert.match(
+      text,
+      /ai_gateway_internal_auth_failures_total\{service="provider-adapter",reason="wrong"\} 1/,
+    );
+    assert.equal(lines.length, 1);
+    const logged = JSON.parse(lines[0]) as Record<string, unknown>;
+    assert.equal(logged.msg, 'refused an internal call without the right token');
+    assert.equal(logged.level, 'warn');
+    assert.equal(logged.reason, 'wrong');
+    assert.equal(logged.path, '/wire/invoke');
+    assert.ok(!lines.join('').includes(TOKEN));
+  });
+});
+
+describe('a wire server with AI_GATEWAY_INTERNAL_TOKEN', () => {
+  const refusals: InternalAuthRefusal[] = [];
+  const routed: GatewayRequest[] = [];
+  const router: RouterPort = {
+    route: (request) => {
+      routed.push(request);
+      return Promise.resolve({
+        kind: 'json',
+        status: 200,
+        body: { id: 'c1', object: 'chat.completion', model: 'gpt-4', choices: [] },
+        usage: { inputTokens: 1, outputTokens: 1, cachedInputTokens: 0, source: 'reported' },
+        servedBy: { backend: 'b1', provider: 'vllm', model: 'm' },
+      });
+    },
+    listModels: () => [],
+  };
+  const opened: unknown[] = [];
+  const { fastify, served } = createWireServer({
+    maxBodyBytes: 64 * 1024,
+    auth: { token: new InternalToken(TOKEN), onRefused: (refusal) => refusals.push(refusal) },
+  });
+  registerRouterWire(fastify, router);
+  serveRealtimeWire(
+    fastify.server,
+    (message) => {
+      opened.push(message);
+      return Promise.reject(new DataPlaneError(DataPlaneErrorCode.ModelNotFound, 'no model'));
+    },
+    { token: new InternalToken(TOKEN), onRefused: (refusal) => refusals.push(refusal) },
+  );
+  let base = '';
+
+  before(async () => {
+    const port = await served.listen(0, '127.0.0.1');
+    base = `http://127.0.0.1:${port}`;
+  });
+  after(() => served.close());
+
+  const routeCall = (headers: Record<string, string>) =>
+    fetch(`${base}${WIRE_PATHS.route}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        [WIRE_VERSION_HEADER]: WIRE_VERSION,
+        ...headers,
+      },
+      body: '{}',
+    });
+
+  it('refuses a call without the token: 401 in the wire error shape, nothing routed', async () => {
+    refusals.length = 0;
+    const response = await routeCall({});
+    assert.equal(response.status, 401);
+    assert.equal(response.headers.get(WIRE_VERSION_HEADER), WIRE_VERSION);
+    const body = (await response.json()) as { error: { code: string; message: string } };
+    assert.equal(body.error.code, DataPlaneErrorCode.Unauthenticated);
+    assert.match(body.error.message, /x-aigw-internal-token/);
+    assert.deepEqual(
+      refusals.map(({ reason, path }) => ({ reason, path })),
+      [{ reason: 'missing', path: WIRE_PATHS.route }],
+    );
+    assert.equal(routed.length, 0);
+  });
+
+  it('refuses a wrong token without echoing either token', async () => {
+    refusals.length = 0;
+    const response = await routeCall({ [INTERNAL_TOKEN_HEADER]: WRONG });
+    assert.equal(response.status, 401);
+    const text = await response.text();
+    assert.ok(!text.includes(WRONG) && !text.includes(TOKEN), text);
+    assert.equal(refusals[0]?.reason, 'wrong');
+    assert.ok(!JSON.stringify(refusals).includes(WRONG));
+    assert.equal(routed.length, 0);
+  });
+
+  it('serves a peer that sends the token (HttpRouterClient)', async () => {
+    const client = new HttpRouterClient({
+      url: new URL(base),
+      listModels: () => [],
+      token: new InternalToken(TOKEN),
+    });
+    try {
+      const answer = await client.route(
+        {
+          requestId: 'r1',
+          operation: 'chat',
+          requestedModel: 'gpt-4',
+          stream: false,
+          clientWantsStreamUsage: false,
+          body: { model: 'gpt-4', messages: [] },
+          caller: { userKey: 'alice' },
+          allowedModels: [],
+          forwardHeaders: {},
+        },
+        new AbortController().signal,
+      );
+      assert.equal(answer.kind, 'json');
+      assert.equal(routed.length, 1);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('turns a peer refusing our token into a 500 naming the variable, not a 401', async () => {
+    const client = new HttpRouterClient({
+      url: new URL(base),
+      listModels: () => [],
+      token: new InternalToken(WRONG),
+    });
+    try {
+      await assert.rejects(
+        client.route(
+          {
+            requestId: 'r2',
+            operation: 'chat',
+            requestedModel: 'gpt-4',
+            stream: true,
+            clientWantsStreamUsage: false,
+            body: { model: 'gpt-4', messages: [] },
+            caller: { userKey: 'alice' },
+            allowedModels: [],
+            forwardHeaders: {},
+          },
+          new AbortController().signal,
+        ),
+        (error: unknown) =>
+          error instanceof DataPlaneError &&
+          error.httpStatus === 500 &&
+          /AI_GATEWAY_INTERNAL_TOKEN/.test(error.message) &&
+          !error.message.includes(WRONG),
+      );
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('keeps the health probe open', async () => {
+    const response = await fetch(`${base}${WIRE_PATHS.health}`, {
+      headers: { [WIRE_VERSION_HEADER]: WIRE_VERSION },
+    });
+    assert.equal(response.status, 200);
+  });
+
+  it('refuses a Realtime upgrade without the token before opening anything', async () => {
+    refusals.length = 0;
+    const socket = new WebSocket(`${base.replace('http', 'ws')}${REALTIME_WIRE_PATH}`, {
+      headers: {
+        [WIRE_VERSION_HEADER]: WIRE_VERSION,
+        'x-aigw-wire-message': Buffer.from('{}').toString('base64url'),
+      },
+    });
+    const status = await new Promise<number>((resolve, reject) => {
+      socket.once('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));
+      socket.once('open', () => reject(new Error('upgraded without the token')));
+      socket.once('error', reject);
+    });
+    socket.terminate();
+    assert.equal(status, 401);
+    assert.equal(refusals[0]?.reason, 'missing');
+    assert.equal(refusals[0]?.path, REALTIME_WIRE_PATH);
+    assert.equal(opened.length, 0);
+  });
+
+  it('opens a Realtime session for a caller with the token', async () => {
+    const socket = new WebSocket(`${base.replace('http', 'ws')}${REALTIME_WIRE_PATH}`, {
+      headers: {
+        [WIRE_VERSION_HEADER]: WIRE_VERSION,
+        [INTERNAL_TOKEN_HEADER]: TOKEN,
+        'x-aigw-wire-message': Buffer.from('{}').toString('base64url'),
+      },
+    });
+    // The opener refuses (no model): past the token check, as a 404 in the wire's shape.
+    const status = await new Promise<number>((resolve, reject) => {
+      socket.once('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));
+      socket.once('error', reject);
+    });
+    socket.terminate();
+    assert.equal(status, 404);
+    assert.equal(opened.length, 1);
+  });
+});
