@@ -163,7 +163,7 @@ spec:
       .create({ model: 'logged-chat', messages: [{ role: 'user', content: 'fail me' }] })
       .catch((error: unknown) => error as InstanceType<typeof OpenAI.APIError>);
     assert.ok(failed instanceof OpenAI.APIError);
-    const requestId = failed.headers?.get('x-request-id') ?? failed.request_id;
+    const requestId = failed.headers?.get('x-request-id') ?? failed.requestID;
     assert.ok(requestId);
     const logged = await payloadOf(requestId);
     assert.equal(logged.status, failed.status);

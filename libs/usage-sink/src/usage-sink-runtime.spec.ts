@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { analyticsRetentionDays } from './usage-sink-runtime';
+import { analyticsRetentionDays, payloadRetentionDays } from './usage-sink-runtime';
 
 test('analytics retention is unlimited unless a positive number of days is set', () => {
   assert.equal(analyticsRetentionDays({}), undefined);
@@ -11,6 +11,18 @@ test('analytics retention is unlimited unless a positive number of days is set',
     assert.throws(
       () => analyticsRetentionDays({ AI_GATEWAY_ANALYTICS_RETENTION_DAYS: bad }),
       new RegExp(`AI_GATEWAY_ANALYTICS_RETENTION_DAYS must be a whole number of days.*"${bad}"`),
+    );
+  }
+});
+
+test('payloads are kept 7 days unless told otherwise; 0 leaves them to the analytics retention', () => {
+  assert.equal(payloadRetentionDays({}), 7);
+  assert.equal(payloadRetentionDays({ AI_GATEWAY_PAYLOAD_RETENTION_DAYS: ' 2 ' }), 2);
+  assert.equal(payloadRetentionDays({ AI_GATEWAY_PAYLOAD_RETENTION_DAYS: '0' }), undefined);
+  for (const bad of ['-1', '0.5', '7d']) {
+    assert.throws(
+      () => payloadRetentionDays({ AI_GATEWAY_PAYLOAD_RETENTION_DAYS: bad }),
+      new RegExp(`AI_GATEWAY_PAYLOAD_RETENTION_DAYS must be a whole number of days.*"${bad}"`),
     );
   }
 });

@@ -8,8 +8,12 @@ import { ClickHouseUsageAnalytics } from './clickhouse/clickhouse-usage.analytic
 import { ClickHouseUsageWriter } from './clickhouse/clickhouse-usage.writer';
 import {
   AnalyticsRetention,
+  DEFAULT_PAYLOAD_RETENTION_DAYS,
+  PAYLOAD_RETENTION_DAYS_VARIABLE,
+  payloadExpiry,
   RETENTION_DAYS_VARIABLE,
   type RawEventExpiry,
+  type RetentionOutcome,
 } from './domain/analytics-retention';
 import type { UsageAnalytics } from './domain/analytics.types';
 import { SqliteUsageStore } from './embedded/sqlite-usage.store';
@@ -47,7 +51,8 @@ const RETENTION_PASS_EVERY_MS = 3_600_000;
  * (longest wait of a batch), `CLICKHOUSE_DATABASE` (default: the server's default),
  * `AI_GATEWAY_ANALYTICS_TOKEN` (if set, the API requires `Authorization: Bearer` it),
  * `AI_GATEWAY_ANALYTICS_RETENTION_DAYS` (raw rows older than this are deleted, budget
- * adjustments excepted; unset or 0 keeps them all).
+ * adjustments excepted; unset or 0 keeps them all), `AI_GATEWAY_PAYLOAD_RETENTION_DAYS`
+ * (logged prompts and answers are deleted after it, default 7; 0 leaves them to the other).
  */
 export async function openUsageAnalytics(
   runtime: ServiceRuntime,
@@ -56,6 +61,7 @@ export async function openUsageAnalytics(
 ): Promise<OpenedUsageAnalytics> {
   const { settings, logger } = runtime;
   const retentionDays = analyticsRetentionDays(env);
+  const payloadDays = payloadRetentionDays(env);
   const batch = {
     maxItems: positiveInteger(env, 'USAGE_SINK_BATCH_SIZE', 1000),
     maxWaitMs: nonNegativeInteger(env, 'USAGE_SINK_FLUSH_MS', defaults.maxWaitMs),
@@ -104,29 +110,37 @@ export async function openUsageAnalytics(
   }
 
   const consumer = new UsageSinkConsumer(writer, batch);
+  const onPass = (what: string, days: number) => (outcome: RetentionOutcome) => {
+    runtime.metrics.recordAnalyticsRetention(outcome);
+    if ('error' in outcome) {
+      logger.error(`${what} retention failed; retried at the next pass`, {
+        error: outcome.error,
+      });
+    } else if (outcome.expiredRows > 0) {
+      logger.info(`expired ${what} rows deleted`, { rows: outcome.expiredRows, days });
+    }
+  };
   const retention =
     retentionDays === undefined
       ? undefined
       : AnalyticsRetention.start(expiry, {
           retentionDays,
           everyMs: RETENTION_PASS_EVERY_MS,
-          onPass: (outcome) => {
-            runtime.metrics.recordAnalyticsRetention(outcome);
-            if ('error' in outcome) {
-              logger.error('analytics retention failed; retried at the next pass', {
-                error: outcome.error,
-              });
-            } else if (outcome.expiredRows > 0) {
-              logger.info('expired analytics rows deleted', {
-                rows: outcome.expiredRows,
-                retentionDays,
-              });
-            }
-          },
+          onPass: onPass('analytics', retentionDays),
+        });
+  // Prompts and answers go sooner than the rest, unless the analytics retention is shorter.
+  const payloadRetention =
+    payloadDays === undefined || (retentionDays !== undefined && retentionDays <= payloadDays)
+      ? undefined
+      : AnalyticsRetention.start(payloadExpiry(expiry), {
+          retentionDays: payloadDays,
+          everyMs: RETENTION_PASS_EVERY_MS,
+          onPass: onPass('payload', payloadDays),
         });
   runtime.onClose(async () => {
     // Deliver what the bus still holds, write it, then close the store.
     await retention?.stop();
+    await payloadRetention?.stop();
     await runtime.events.flush().catch(() => undefined);
     await consumer.drain();
     await closeStore();
@@ -137,6 +151,7 @@ export async function openUsageAnalytics(
     batchSize: batch.maxItems,
     flushMs: batch.maxWaitMs,
     retentionDays: retentionDays ?? 'unlimited',
+    payloadRetentionDays: payloadDays ?? retentionDays ?? 'unlimited',
   });
 
   const token = env.AI_GATEWAY_ANALYTICS_TOKEN?.trim();
@@ -191,6 +206,20 @@ export function analyticsRetentionDays(env: Env): number | undefined {
   if (!Number.isSafeInteger(days) || days <= 0) {
     throw new StartupError(
       `${RETENTION_DAYS_VARIABLE} must be a whole number of days (0 keeps every row), got "${raw}"`,
+    );
+  }
+  return days;
+}
+
+/** AI_GATEWAY_PAYLOAD_RETENTION_DAYS as whole days (default 7); 0 = no retention of its own. */
+export function payloadRetentionDays(env: Env): number | undefined {
+  const raw = env[PAYLOAD_RETENTION_DAYS_VARIABLE]?.trim();
+  if (raw === undefined || raw === '') return DEFAULT_PAYLOAD_RETENTION_DAYS;
+  if (raw === '0') return undefined;
+  const days = Number(raw);
+  if (!Number.isSafeInteger(days) || days <= 0) {
+    throw new StartupError(
+      `${PAYLOAD_RETENTION_DAYS_VARIABLE} must be a whole number of days (0: only the analytics retention applies), got "${raw}"`,
     );
   }
   return days;

@@ -1,6 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { sqlIdentifier, sqlString } from '@aigw/infra';
 import { EXPIRING_TABLES, type RawEventExpiry } from '../domain/analytics-retention';
+import type { RawTable } from '../domain/event-rows';
 
 /** A month partition of the raw tables (`PARTITION BY toYYYYMM(occurred_at)`). */
 const MONTH_PARTITION = /^(\d{4})(\d{2})$/;
@@ -24,9 +25,12 @@ interface PartitionRow {
 export class ClickHouseRawEventExpiry implements RawEventExpiry {
   constructor(private readonly client: ClickHouseClient) {}
 
-  async expireBefore(cutoffSeconds: number): Promise<number> {
+  async expireBefore(
+    cutoffSeconds: number,
+    tables: readonly RawTable[] = EXPIRING_TABLES,
+  ): Promise<number> {
     let dropped = 0;
-    for (const part of await this.partitions()) {
+    for (const part of await this.partitions(tables)) {
       const end = partitionEndSeconds(part.partition);
       if (end === undefined || end > cutoffSeconds) continue;
       // The partition id is six or eight digits (checked above), so it is safe as a literal.
@@ -39,11 +43,11 @@ export class ClickHouseRawEventExpiry implements RawEventExpiry {
   }
 
   /** Active partitions of the raw tables in this database, with their row counts. */
-  private async partitions(): Promise<PartitionRow[]> {
+  private async partitions(tables: readonly RawTable[]): Promise<PartitionRow[]> {
     const result = await this.client.query({
       query: `SELECT table, partition, sum(rows) AS rows FROM system.parts
               WHERE database = currentDatabase() AND active
-                AND table IN (${EXPIRING_TABLES.map(sqlString).join(', ')})
+                AND table IN (${tables.map(sqlString).join(', ')})
               GROUP BY table, partition ORDER BY table, partition`,
       format: 'JSONEachRow',
     });

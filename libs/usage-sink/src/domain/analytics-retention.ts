@@ -13,14 +13,27 @@ export const EXPIRING_TABLES: readonly RawTable[] = RAW_TABLES.filter(
   (table) => !AUDIT_TABLES.includes(table),
 );
 
+/** Prompts and answers (payloadLogging): kept for days, whatever the analytics retention. */
+export const PAYLOAD_TABLES: readonly RawTable[] = ['request_payload_events'];
+
 /** A store whose raw event rows can be deleted by age. */
 export interface RawEventExpiry {
   /**
-   * Deletes raw event rows of `EXPIRING_TABLES` that occurred before `cutoffSeconds` (Unix seconds), or as
-   * many of them as the store's granularity allows without touching a newer one (a
-   * ClickHouse month goes only once all of it is older). Returns the rows deleted.
+   * Deletes raw event rows of `tables` (default `EXPIRING_TABLES`) that occurred before
+   * `cutoffSeconds` (Unix seconds), or as many of them as the store's granularity allows
+   * without touching a newer one (a ClickHouse month, or the payloads' day, goes only once
+   * all of it is older). Returns the rows deleted.
    */
-  expireBefore(cutoffSeconds: number): Promise<number>;
+  expireBefore(cutoffSeconds: number, tables?: readonly RawTable[]): Promise<number>;
+}
+
+/** AI_GATEWAY_PAYLOAD_RETENTION_DAYS: logged prompts and answers are deleted after it. */
+export const PAYLOAD_RETENTION_DAYS_VARIABLE = 'AI_GATEWAY_PAYLOAD_RETENTION_DAYS';
+export const DEFAULT_PAYLOAD_RETENTION_DAYS = 7;
+
+/** The payload tables alone of `store`, for a retention of their own. */
+export function payloadExpiry(store: RawEventExpiry): RawEventExpiry {
+  return { expireBefore: (cutoff) => store.expireBefore(cutoff, PAYLOAD_TABLES) };
 }
 
 export type RetentionOutcome = { readonly expiredRows: number } | { readonly error: unknown };

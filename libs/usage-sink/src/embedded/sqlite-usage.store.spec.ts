@@ -10,9 +10,9 @@ import {
   type GatewayEvent,
 } from '@aigw/contracts';
 import { bucketStart } from '../domain/analytics.types';
-import { AUDIT_TABLES, EXPIRING_TABLES } from '../domain/analytics-retention';
+import { AUDIT_TABLES, EXPIRING_TABLES, payloadExpiry } from '../domain/analytics-retention';
 import { TABLE_OF_TOPIC, type RawTable } from '../domain/event-rows';
-import { ADJUSTMENTS, buildWorkload, RANGE } from '../testing/analytics-fixture';
+import { ADJUSTMENTS, buildWorkload, payloadEvents, RANGE } from '../testing/analytics-fixture';
 import { describeAnalyticsContract } from '../testing/analytics-contract';
 import { SqliteUsageStore } from './sqlite-usage.store';
 
@@ -133,13 +133,32 @@ test('expiry deletes the raw rows older than the cutoff in every table, and no n
     assert.ok(older > 7 && older < expiring.length, 'the cutoff splits the workload');
 
     // Chunks of 7 rows: each table is emptied of its old rows over several statements.
-    assert.equal(await store.expireBefore(cutoff, 7), older);
+    assert.equal(await store.expireBefore(cutoff, undefined, 7), older);
     for (const table of tables) assert.equal(store.count(table), kept(table), table);
-    assert.equal(await store.expireBefore(cutoff, 7), 0, 'nothing left to expire');
+    assert.equal(await store.expireBefore(cutoff, undefined, 7), 0, 'nothing left to expire');
     // The rows at the cutoff itself stay; one second later they go.
     const atCutoff = expiring.filter((e) => seconds(e) === cutoff).length;
     assert.ok(atCutoff > 0);
     assert.equal(await store.expireBefore(cutoff + 1), atCutoff);
+  } finally {
+    store.close();
+  }
+});
+
+test('the payload retention deletes old payloads and nothing else', async () => {
+  const { events } = buildWorkload();
+  const payloads = payloadEvents();
+  const store = new SqliteUsageStore(':memory:');
+  try {
+    await store.write([...events, ...payloads]);
+    const usage = store.count('usage_events');
+    // Past the second payload: two go, the third stays, the usage of those days too.
+    const cutoff = Math.floor(Date.parse('2026-03-01T10:00:02.000Z') / 1000);
+    assert.equal(await payloadExpiry(store).expireBefore(cutoff), 2);
+    assert.equal(store.count('request_payload_events'), 1);
+    assert.equal(store.count('usage_events'), usage);
+    assert.equal(await store.payload('req-payload-1'), undefined);
+    assert.ok(await store.payload('req-payload-3'));
   } finally {
     store.close();
   }

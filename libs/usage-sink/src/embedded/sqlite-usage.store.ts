@@ -121,10 +121,15 @@ export class SqliteUsageStore implements UsageEventWriter, UsageAnalytics, RawEv
    * the event loop let go in between, so requests and the sink's writes interleave with a
    * large deletion. The file keeps its size; SQLite reuses the freed pages for new rows.
    */
-  async expireBefore(cutoffSeconds: number, chunkRows = 1_000): Promise<number> {
+  async expireBefore(
+    cutoffSeconds: number,
+    tables: readonly RawTable[] = EXPIRING_TABLES,
+    chunkRows = 1_000,
+  ): Promise<number> {
     let deleted = 0;
-    for (const table of EXPIRING_TABLES) {
-      const expire = this.expiries.get(table)!;
+    for (const table of tables) {
+      const expire = this.expiries.get(table);
+      if (!expire) throw new Error(`${table} is not a table retention deletes from`);
       for (;;) {
         const { changes } = expire.run(cutoffSeconds, chunkRows);
         deleted += Number(changes);

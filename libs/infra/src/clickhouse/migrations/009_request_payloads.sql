@@ -3,8 +3,9 @@
 -- assembled answer, each cut at the route's maxBytes; never a header). Times in
 -- milliseconds (occurred_ms is the end, started_ms the start); model_served, provider,
 -- backend and error_code '' when absent. Read with FINAL by request id or by user
--- (libs/usage-sink: clickhouse-usage.analytics.ts). Partitioned by day, so the analytics
--- retention (AI_GATEWAY_ANALYTICS_RETENTION_DAYS) drops it a day at a time.
+-- (libs/usage-sink: clickhouse-usage.analytics.ts). Partitioned by day, so the payload
+-- retention (AI_GATEWAY_PAYLOAD_RETENTION_DAYS, 7 by default) and the analytics retention
+-- drop it a day at a time, on every server version (18.16 has no table TTL).
 CREATE TABLE IF NOT EXISTS request_payload_events (
     event_id String,
     occurred_at DateTime('UTC'),
@@ -31,7 +32,3 @@ CREATE TABLE IF NOT EXISTS request_payload_events (
 PARTITION BY toYYYYMMDD(occurred_at)
 ORDER BY (occurred_at, event_id);
 
--- Prompts and answers are kept 7 days at most, whatever the analytics retention; servers
--- without table TTL (before 19.6) rely on AI_GATEWAY_ANALYTICS_RETENTION_DAYS.
--- requires clickhouse >= 19.6
-ALTER TABLE request_payload_events MODIFY TTL occurred_at + INTERVAL 7 DAY;
