@@ -54,6 +54,9 @@ read -r AIGW_INGRESS_PORT AIGW_USAGE_PORT AIGW_KAFKA_PORT AIGW_REDIS_PORT AIGW_C
     });'
 )
 export AIGW_INGRESS_PORT AIGW_USAGE_PORT AIGW_KAFKA_PORT AIGW_REDIS_PORT AIGW_CLICKHOUSE_PORT
+# The internal hops run authenticated, as a deployment should (AI_GATEWAY_INTERNAL_TOKEN).
+AIGW_INTERNAL_TOKEN=$("$node_bin" -e 'process.stdout.write(require("node:crypto").randomBytes(32).toString("hex"))')
+export AIGW_INTERNAL_TOKEN
 project=aigw-smoke-$$
 engine=docker
 [ "$AIGW_INFRA_MODE" = podman ] && engine=podman
@@ -139,6 +142,11 @@ until curl -sf --max-time 2 "http://127.0.0.1:$AIGW_INGRESS_PORT/v1/models" >/de
   sleep 1
 done
 phase "ingress ready"
+
+# The ingress reached the router with the token; a call without it is refused (401).
+refused=$(compose exec -T ingress node -e "fetch('http://router:8080/wire/route', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }).then((r) => console.log(r.status), () => console.log(0))" | tr -d '\r')
+[ "$refused" = 401 ] || { log "FAIL: the router answered $refused to a call without the internal token"; exit 1; }
+log "the router refuses a call without the internal token"
 
 user=smoke-$$-$RANDOM
 log "chat completions through the ingress as $user"

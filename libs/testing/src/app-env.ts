@@ -50,6 +50,9 @@ const BUDGET_TUNING = [
   'AI_GATEWAY_ALERT_WEBHOOK_URL',
 ] as const;
 
+/** The shared token of the wire hops, on the three services that speak them. */
+export const INTERNAL_HOP_ENV = ['AI_GATEWAY_INTERNAL_TOKEN'] as const;
+
 /** What a deployment may also set for each app. */
 export const APP_OPTIONAL_ENV_VARS: Readonly<Record<AppName, readonly string[]>> = {
   ingress: [
@@ -62,10 +65,12 @@ export const APP_OPTIONAL_ENV_VARS: Readonly<Record<AppName, readonly string[]>>
     'AI_GATEWAY_CACHE_MEMORY_MAX_BYTES',
     'AI_GATEWAY_DEDUP_LEADER_TIMEOUT_MS',
     'AI_GATEWAY_CORS_ORIGINS',
+    ...INTERNAL_HOP_ENV,
   ],
-  router: [...COMMON_OPTIONAL_APP_ENV, 'PROVIDER_ADAPTER_CONNECTIONS'],
+  router: [...COMMON_OPTIONAL_APP_ENV, ...INTERNAL_HOP_ENV, 'PROVIDER_ADAPTER_CONNECTIONS'],
   'provider-adapter': [
     ...COMMON_OPTIONAL_APP_ENV,
+    ...INTERNAL_HOP_ENV,
     'AI_GATEWAY_UPSTREAM_CONNECTIONS',
     'AZURE_OPENAI_API_VERSION',
     'AWS_REGION',
