@@ -48,6 +48,8 @@ spec:
   security:
     promptValidation:
       redact: {detectors: [email]}
+    responseValidation:
+      redact: {detectors: [email]}
   payloadLogging: {enabled: true, maxBytes: 1024}
 ---
 apiVersion: gateway.envoyproxy.io/v1alpha1
@@ -107,6 +109,21 @@ spec:
     const whole = JSON.stringify(logged);
     for (const secret of [EMAIL, CLIENT_KEY, 'authorization', 'x-user-id']) {
       assert.ok(!whole.includes(secret), `${secret} logged`);
+    }
+  });
+
+  it('an answer is logged as the client got it, after responseValidation masked it', async () => {
+    upstream.answerWith(['Ask', ' bob@example.org', ' about', ' it.']);
+    try {
+      const { data, response } = await openai.chat.completions
+        .create({ model: 'logged-chat', messages: [{ role: 'user', content: 'who?' }] })
+        .withResponse();
+      assert.match(data.choices[0].message.content ?? '', /\[REDACTED:email\]/);
+      const logged = await payloadOf(response.headers.get('x-request-id')!);
+      assert.match(logged.response.body, /Ask \[REDACTED:email\] about it\./);
+      assert.ok(!logged.response.body.includes('bob@example.org'));
+    } finally {
+      upstream.answerWith(['Hello', ' from', ' the', ' fake', ' upstream', '.']);
     }
   });
 
