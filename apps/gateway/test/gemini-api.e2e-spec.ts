@@ -3,9 +3,19 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiError, GoogleGenAI, type Content, type FunctionDeclaration } from '@google/genai';
+import {
+  ApiError,
+  GoogleGenAI,
+  type Content,
+  type FunctionDeclaration,
+  type Part,
+} from '@google/genai';
 import { metricSum } from '@aigw/testing';
-import { FakeAnthropicUpstream, FakeOpenAiToolUpstream } from '@aigw/testing/fake-provider';
+import {
+  ANTHROPIC_FAKE_THINKING,
+  FakeAnthropicUpstream,
+  FakeOpenAiToolUpstream,
+} from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
 import { startSplitOnAnthropicBackend, type Deployment } from './anthropic-backend';
 
@@ -215,6 +225,60 @@ spec:
       streamed.map((call) => [call.name, call.args]),
       [['get_weather', { city: 'Paris', unit: 'celsius' }]],
     );
+  });
+
+  it("keeps Claude's signed thinking across a function-call round trip, plain and streaming", async () => {
+    const config = {
+      tools: [{ functionDeclarations: [WEATHER] }],
+      thinkingConfig: { thinkingBudget: 2048, includeThoughts: true },
+    };
+    const question: Content = { role: 'user', parts: [{ text: 'Weather in Paris?' }] };
+    const answerTo = (parts: Part[]): Content[] => {
+      const call = parts.find((part) => part.functionCall)?.functionCall;
+      return [
+        question,
+        { role: 'model', parts },
+        {
+          role: 'user',
+          parts: [{ functionResponse: { id: call?.id, name: call?.name, response: { t: 21 } } }],
+        },
+      ];
+    };
+    for (const streaming of [false, true]) {
+      claude.reset();
+      let parts: Part[];
+      if (streaming) {
+        parts = [];
+        const stream = await client.models.generateContentStream({
+          model: 'gemini-claude',
+          contents: [question],
+          config,
+        });
+        for await (const chunk of stream)
+          parts.push(...(chunk.candidates?.[0]?.content?.parts ?? []));
+      } else {
+        const first = await client.models.generateContent({
+          model: 'gemini-claude',
+          contents: [question],
+          config,
+        });
+        parts = first.candidates?.[0]?.content?.parts ?? [];
+      }
+      const thought = parts
+        .filter((part) => part.thought)
+        .map((part) => part.text)
+        .join('');
+      assert.equal(thought, ANTHROPIC_FAKE_THINKING.thinking);
+      assert.ok(parts.some((part) => part.functionCall?.name === 'get_weather'));
+      // The fake refuses (400) a tool-use continuation without the signed thinking block.
+      await client.models.generateContent({
+        model: 'gemini-claude',
+        contents: answerTo(parts),
+        config,
+      });
+      const sent = claude.calls[1]?.body.messages as { role: string; content: unknown[] }[];
+      assert.deepEqual(sent[1]?.content[0], { type: 'thinking', ...ANTHROPIC_FAKE_THINKING });
+    }
   });
 
   it('counts tokens with countTokens', async () => {

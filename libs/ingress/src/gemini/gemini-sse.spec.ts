@@ -8,6 +8,7 @@ import {
   type JsonObject,
   type TokenUsage,
 } from '@aigw/contracts/data-plane';
+import { decodeReasoning } from '../responses/domain/encrypted-reasoning';
 import { GeminiStreamRelay } from './gemini-sse';
 import { geminiEndpointAt, isGeminiPath } from './gemini-paths';
 
@@ -121,6 +122,30 @@ describe('Gemini stream relay', () => {
     await relay.end(Promise.resolve(usage));
     const last = events(response.text).at(-1)!;
     assert.equal((last.candidates as JsonObject[])[0].finishReason, 'MAX_TOKENS');
+  });
+
+  it("puts a stream's signed thinking blocks on its first function call", async () => {
+    const response = new RecordingResponse();
+    const relay = relayOn(response);
+    await relay.event(delta({ reasoning_content: 'pl' }));
+    await relay.event(delta({ reasoning_content: 'an' }));
+    await relay.event(
+      // Its signature alone, the text having come as reasoning (as Anthropic streams it).
+      delta({ thinking_blocks: [{ type: 'thinking', thinking: '', signature: 'sig-c' }] }),
+    );
+    await relay.event(
+      delta({
+        tool_calls: [{ index: 0, id: 'toolu_1', function: { name: 'f', arguments: '{}' } }],
+      }),
+    );
+    await relay.event(delta({}, 'tool_calls'));
+    await relay.end(Promise.resolve(usage));
+    const call = events(response.text)
+      .flatMap((event) => (partsOf(event) ?? []) as JsonObject[])
+      .find((part) => part.functionCall !== undefined);
+    assert.deepEqual(decodeReasoning(call?.thoughtSignature as string), [
+      { type: 'thinking', thinking: 'plan', signature: 'sig-c' },
+    ]);
   });
 
   it("knows the Gemini API's paths", () => {

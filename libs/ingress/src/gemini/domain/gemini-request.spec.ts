@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DataPlaneError } from '@aigw/contracts/data-plane';
+import { encodeReasoning } from '../../responses/domain/encrypted-reasoning';
 import { jsonSchemaOf, translateGeminiRequest } from './gemini-request';
 
 const call = { model: 'my-virtual', stream: false };
@@ -241,5 +242,32 @@ describe('Gemini request translation', () => {
         properties: { a: { type: 'array', items: { anyOf: [{ type: 'integer' }] } } },
       },
     );
+  });
+
+  it("gives back a backend's signed thinking blocks carried in the gateway's thoughtSignature", () => {
+    const blocks = [{ type: 'thinking' as const, thinking: 'plan', signature: 'sig-claude' }];
+    const chat = chatOf({
+      contents: [
+        { role: 'user', parts: [{ text: 'Weather?' }] },
+        {
+          role: 'model',
+          parts: [
+            { text: 'plan', thought: true },
+            {
+              functionCall: { id: 'toolu_1', name: 'weather', args: {} },
+              thoughtSignature: encodeReasoning(blocks),
+            },
+          ],
+        },
+        {
+          role: 'user',
+          parts: [{ functionResponse: { id: 'toolu_1', name: 'weather', response: {} } }],
+        },
+      ],
+    });
+    const assistant = (chat.messages as Record<string, unknown>[])[1];
+    assert.deepEqual(assistant.thinking_blocks, blocks);
+    const call = (assistant.tool_calls as Record<string, unknown>[])[0];
+    assert.equal(call.extra_content, undefined, 'not passed on as a Gemini signature');
   });
 });

@@ -3,7 +3,9 @@ import {
   DataPlaneErrorCode,
   MIN_THINKING_BUDGET,
   type JsonObject,
+  type ThinkingBlock,
 } from '@aigw/contracts/data-plane';
+import { decodeReasoning } from '../../responses/domain/encrypted-reasoning';
 
 // Gemini generateContent requests in the gateway's canonical format (OpenAI chat
 // completions), so `/v1beta/models/{model}:generateContent` works against every backend.
@@ -151,11 +153,12 @@ function translateContent(content: unknown, at: string, state: ContentsState): v
 function modelTurn(parts: JsonObject[], at: string, state: ContentsState): void {
   let text = '';
   const toolCalls: JsonObject[] = [];
+  const thinking: ThinkingBlock[] = [];
   parts.forEach((part, index) => {
     const partAt = `${at}[${index}]`;
     if (part.thought === true) return; // thought summaries are not input
     if (present(part.functionCall)) {
-      toolCalls.push(toolCall(part, partAt, state));
+      toolCalls.push(toolCall(part, partAt, state, thinking));
     } else if (present(part.text)) {
       text += stringAt(part.text, `${partAt}.text`);
     } else {
@@ -168,10 +171,17 @@ function modelTurn(parts: JsonObject[], at: string, state: ContentsState): void 
     content: text === '' && toolCalls.length > 0 ? null : text,
   };
   if (toolCalls.length > 0) message.tool_calls = toolCalls;
+  // Anthropic refuses a tool-using turn whose signed reasoning is not sent back as it came.
+  if (thinking.length > 0) message.thinking_blocks = thinking;
   state.messages.push(message);
 }
 
-function toolCall(part: JsonObject, at: string, state: ContentsState): JsonObject {
+function toolCall(
+  part: JsonObject,
+  at: string,
+  state: ContentsState,
+  thinking: ThinkingBlock[],
+): JsonObject {
   const call = part.functionCall;
   if (!isObject(call)) throw invalid(`${at}.function_call`, 'a FunctionCall object is required');
   const name = stringAt(call.name, `${at}.function_call.name`);
@@ -186,10 +196,13 @@ function toolCall(part: JsonObject, at: string, state: ContentsState): JsonObjec
     type: 'function',
     function: { name, arguments: JSON.stringify(args) },
   };
-  // Gemini 3 wants the signature it gave a call back with it (see the Gemini adapter).
-  if (typeof part.thoughtSignature === 'string' && part.thoughtSignature !== '') {
-    canonical.extra_content = { google: { thought_signature: part.thoughtSignature } };
-  }
+  const signature = part.thoughtSignature;
+  if (typeof signature !== 'string' || signature === '') return canonical;
+  // The gateway's own signature holds a backend's signed thinking blocks (see the answer
+  // side); any other is Gemini's, which Gemini 3 wants back with its call.
+  const blocks = decodeReasoning(signature);
+  if (blocks) thinking.push(...blocks);
+  else canonical.extra_content = { google: { thought_signature: signature } };
   return canonical;
 }
 

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { JsonObject, TokenUsage } from '@aigw/contracts/data-plane';
+import { decodeReasoning } from '../../responses/domain/encrypted-reasoning';
 import { geminiFinishReason, geminiUsageMetadata, toGeminiResponse } from './gemini-response';
 
 const facts = { model: 'my-virtual', stream: false, includeThoughts: false };
@@ -126,5 +127,32 @@ describe('Gemini answer translation', () => {
         ),
       /not a JSON object/,
     );
+  });
+
+  it("carries a backend's signed thinking blocks in the first call's thoughtSignature", () => {
+    const blocks = [
+      { type: 'thinking', thinking: 'plan', signature: 'sig-claude' },
+      { type: 'thinking', thinking: 'unsigned', signature: '' },
+    ];
+    const answer = toGeminiResponse(
+      completion(
+        {
+          content: null,
+          thinking_blocks: blocks,
+          tool_calls: [
+            { id: 'a', type: 'function', function: { name: 'f', arguments: '{}' } },
+            { id: 'b', type: 'function', function: { name: 'g', arguments: '{}' } },
+          ],
+        },
+        'tool_calls',
+      ),
+      usage,
+      facts,
+      'r',
+    );
+    const parts = ((answer.candidates as JsonObject[])[0].content as JsonObject)
+      .parts as JsonObject[];
+    assert.deepEqual(decodeReasoning(parts[0].thoughtSignature as string), [blocks[0]]);
+    assert.equal(parts[1].thoughtSignature, undefined);
   });
 });

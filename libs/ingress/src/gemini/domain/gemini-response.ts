@@ -3,9 +3,11 @@ import {
   DataPlaneErrorCode,
   reasoningTextOf,
   type JsonObject,
+  type ThinkingBlock,
   type TokenUsage,
 } from '@aigw/contracts/data-plane';
 import { firstChoice } from '../../domain/canonical-answer';
+import { encodeReasoning, thinkingBlocksOf } from '../../responses/domain/encrypted-reasoning';
 import type { GeminiRequestFacts } from './gemini-request';
 
 // OpenAI chat answers (the canonical format every backend's answer arrives in) as
@@ -84,6 +86,21 @@ export function thoughtSignatureOf(call: JsonObject): string | undefined {
   return typeof signature === 'string' && signature !== '' ? signature : undefined;
 }
 
+/**
+ * A backend's signed thinking blocks (Claude's) as a thoughtSignature for the turn's first
+ * function call: Anthropic refuses a tool-use continuation without them, a stateless
+ * gateway keeps nothing, and Gemini clients send a call's signature back with it, as
+ * Gemini 3 requires. Encoded as the Responses API's `encrypted_content` is (not secret:
+ * the signatures are the provider's, the text the summary). Unsigned blocks (a backend
+ * that reasons without signing) are nothing a backend checks, and are left out.
+ */
+export function reasoningBlocksSignature(blocks: readonly ThinkingBlock[]): string | undefined {
+  const signed = blocks.filter(
+    (block) => block.type === 'redacted_thinking' || block.signature !== '',
+  );
+  return signed.length === 0 ? undefined : encodeReasoning(signed);
+}
+
 /** A complete canonical tool call as a functionCall part. */
 export function functionCallPart(
   id: unknown,
@@ -131,12 +148,13 @@ export function toGeminiResponse(
   const text = textOf(message.content);
   if (text !== '') parts.push({ text });
   const toolCalls = Array.isArray(message.tool_calls) ? (message.tool_calls as JsonObject[]) : [];
+  let reasoningSignature = reasoningBlocksSignature(thinkingBlocksOf(message.thinking_blocks));
   for (const call of toolCalls) {
     const fn = (call.function ?? {}) as JsonObject;
     const name = typeof fn.name === 'string' ? fn.name : '';
-    parts.push(
-      functionCallPart(call.id, name, toolArgs(fn.arguments, name), thoughtSignatureOf(call)),
-    );
+    const signature = thoughtSignatureOf(call) ?? reasoningSignature;
+    reasoningSignature = undefined;
+    parts.push(functionCallPart(call.id, name, toolArgs(fn.arguments, name), signature));
   }
   // Clients commonly read parts[0].text: an empty answer still has its text part.
   if (parts.length === 0) parts.push({ text: '' });

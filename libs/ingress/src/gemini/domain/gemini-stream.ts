@@ -1,9 +1,16 @@
-import { reasoningTextOf, type JsonObject, type TokenUsage } from '@aigw/contracts/data-plane';
+import {
+  reasoningTextOf,
+  type JsonObject,
+  type ThinkingBlock,
+  type TokenUsage,
+} from '@aigw/contracts/data-plane';
+import { thinkingBlocksOf } from '../../responses/domain/encrypted-reasoning';
 import type { GeminiRequestFacts } from './gemini-request';
 import {
   functionCallPart,
   geminiFinishReason,
   geminiUsageMetadata,
+  reasoningBlocksSignature,
   reasoningTokensOf,
   responseIdOf,
   thoughtSignatureOf,
@@ -30,6 +37,10 @@ export class GeminiStreamTranslator {
   private readonly calls = new Map<number, OpenCall>();
   private finishReason: unknown = null;
   private reasoningTokens = 0;
+  /** Signed thinking blocks not yet given to a function call (see the JSON answer). */
+  private thinking: ThinkingBlock[] = [];
+  /** The reasoning text since the last block: a block's signature may come without it. */
+  private reasoningText = '';
 
   constructor(
     private readonly facts: GeminiRequestFacts,
@@ -51,6 +62,8 @@ export class GeminiStreamTranslator {
     if (reasoning !== undefined && this.facts.includeThoughts) {
       parts.push({ text: reasoning, thought: true });
     }
+    if (reasoning !== undefined) this.reasoningText += reasoning;
+    for (const block of thinkingBlocksOf(delta.thinking_blocks)) this.thinkingBlock(block);
     if (typeof delta.content === 'string' && delta.content !== '')
       parts.push({ text: delta.content });
     if (Array.isArray(delta.tool_calls)) {
@@ -100,10 +113,25 @@ export class GeminiStreamTranslator {
     return done;
   }
 
+  /**
+   * A reasoning block as the backend signed it: streamed, its text came before as
+   * reasoning fragments and its signature comes alone (Anthropic's signature_delta);
+   * an entry without a signature repeats text already streamed and completes nothing.
+   */
+  private thinkingBlock(block: ThinkingBlock): void {
+    if (block.type === 'thinking' && block.signature === '') return;
+    if (block.type === 'thinking' && block.thinking === '') {
+      this.thinking.push({ ...block, thinking: this.reasoningText });
+    } else this.thinking.push(block);
+    this.reasoningText = '';
+  }
+
   private flushCalls(): JsonObject[] {
-    const parts = [...this.calls.values()].map((call) =>
-      functionCallPart(call.id, call.name, toolArgs(call.args, call.name), call.signature),
-    );
+    const parts = [...this.calls.values()].map((call) => {
+      const signature = call.signature ?? reasoningBlocksSignature(this.thinking);
+      this.thinking = [];
+      return functionCallPart(call.id, call.name, toolArgs(call.args, call.name), signature);
+    });
     this.calls.clear();
     return parts;
   }
