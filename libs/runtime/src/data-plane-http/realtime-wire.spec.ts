@@ -1,15 +1,21 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import WebSocket from 'ws';
 import {
+  DataPlaneErrorCode,
   encodeRouteRequest,
   WIRE_VERSION,
   WIRE_VERSION_HEADER,
   type GatewayRequest,
 } from '@aigw/contracts/data-plane';
-import { REALTIME_WIRE_PATH, serveRealtimeWire } from './realtime-wire';
+import {
+  PROVIDER_HOP_GRACE_MS,
+  REALTIME_WIRE_PATH,
+  RealtimeProviderClient,
+  serveRealtimeWire,
+} from './realtime-wire';
 
 describe('serveRealtimeWire', () => {
   const server: Server = createServer((_, res) => res.end());
@@ -51,6 +57,47 @@ describe('serveRealtimeWire', () => {
       assert.equal(await closed, 1001);
       assert.deepEqual(behind, [1001], 'the session behind the hop is closed too');
       await serverClosed;
+    },
+  );
+});
+
+describe('a realtime hop whose peer never answers the handshake', () => {
+  it(
+    'fails as an unreachable peer once the backend’s firstByteTimeout and the grace passed',
+    { timeout: 10_000 },
+    async () => {
+      const held: Socket[] = [];
+      // Takes the connection and the upgrade request, and never answers (a hung adapter).
+      const hung = createTcpServer((socket) => void held.push(socket.on('error', () => undefined)));
+      await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+      const port = (hung.address() as AddressInfo).port;
+      try {
+        const client = new RealtimeProviderClient(new URL(`http://127.0.0.1:${port}`));
+        const startedAt = Date.now();
+        const failure = await client
+          .connectRealtime({
+            request: { requestedModel: 'voice', operation: 'realtime' } as GatewayRequest,
+            target: {
+              backendName: 'east',
+              provider: 'openai',
+              model: 'gpt-realtime',
+              requestTimeoutMs: 1_000,
+              firstByteTimeoutMs: 100,
+            },
+            listener: { frame: () => undefined, closed: () => undefined },
+            signal: new AbortController().signal,
+          })
+          .then(
+            () => assert.fail('a hop nobody answered opened'),
+            (error: { code: string; message: string }) => error,
+          );
+        assert.equal(failure.code, DataPlaneErrorCode.UpstreamError);
+        assert.match(failure.message, /provider-adapter could not be reached .* in 2100 ms/);
+        assert.ok(Date.now() - startedAt >= 100 + PROVIDER_HOP_GRACE_MS - 50);
+      } finally {
+        for (const socket of held) socket.destroy();
+        hung.close();
+      }
     },
   );
 });

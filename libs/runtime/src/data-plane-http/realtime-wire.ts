@@ -34,6 +34,17 @@ export const REALTIME_WIRE_PATH = '/wire/realtime';
 const MESSAGE_HEADER = 'x-aigw-wire-message';
 /** The backend that took the session, in the upgrade's answer (base64url JSON). */
 const SERVED_BY_HEADER = 'x-aigw-served-by';
+/**
+ * How long the ingress waits for the router to answer a session's handshake: long enough
+ * for a failover across a few backends, each bounded by its firstByteTimeout, yet bounded,
+ * so a hung router refuses the client rather than holding it forever.
+ */
+export const ROUTER_HOP_TIMEOUT_MS = 60_000;
+/**
+ * The router waits for the adapter a backend's firstByteTimeout and this, so that the
+ * adapter's own timeout, naming the backend, is what the client hears.
+ */
+export const PROVIDER_HOP_GRACE_MS = 2_000;
 
 const encode = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
 const decode = (text: string) =>
@@ -65,6 +76,7 @@ function openHop(
   unreachable: DataPlaneErrorCode,
   listener: RealtimeListener,
   signal: AbortSignal,
+  timeoutMs: number,
   token: InternalToken | undefined,
 ): Promise<RealtimeConnection> {
   const url = new URL(REALTIME_WIRE_PATH, base);
@@ -77,6 +89,8 @@ function openHop(
     },
     perMessageDeflate: false,
     maxPayload: 0,
+    // Until the peer answers the upgrade: past it, refused as an unreachable peer is.
+    handshakeTimeout: timeoutMs,
   });
   return new Promise<RealtimeConnection>((resolve, reject) => {
     let servedBy: ServedBy | undefined;
@@ -118,9 +132,12 @@ function openHop(
     });
     socket.on('error', (error) =>
       fail(
-        new DataPlaneError(unreachable, `the ${peer} could not be reached for a realtime session`, {
-          cause: error,
-        }),
+        new DataPlaneError(
+          unreachable,
+          `the ${peer} could not be reached for a realtime session` +
+            (/timed out/i.test(error.message) ? ` in ${timeoutMs} ms` : ''),
+          { cause: error },
+        ),
       ),
     );
     socket.once('open', () => {
@@ -170,6 +187,7 @@ export class RealtimeRouterClient implements RealtimeRouter {
       DataPlaneErrorCode.Internal,
       listener,
       signal,
+      ROUTER_HOP_TIMEOUT_MS,
       this.token,
     );
   }
@@ -199,6 +217,7 @@ export class RealtimeProviderClient implements RealtimeProvider {
       DataPlaneErrorCode.UpstreamError,
       call.listener,
       call.signal,
+      target.firstByteTimeoutMs + PROVIDER_HOP_GRACE_MS,
       this.token,
     );
   }
