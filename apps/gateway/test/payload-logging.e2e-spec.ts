@@ -11,6 +11,9 @@ import { metricSum } from '@aigw/testing';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
 
+const ANALYTICS_TOKEN = 'e2e-analytics-token-payloads';
+const ANALYTICS = { headers: { authorization: `Bearer ${ANALYTICS_TOKEN}` } };
+
 const EMAIL = 'jane.doe@example.com';
 const CLIENT_KEY = 'sk-client-key-do-not-log-0123456789';
 
@@ -63,6 +66,8 @@ spec:
     gateway = await startApp('gateway', {
       AI_GATEWAY_CONFIG: config,
       AI_GATEWAY_DATA_DIR: join(dir, 'data'),
+      // Logged payloads are served only with it set.
+      AI_GATEWAY_ANALYTICS_TOKEN: ANALYTICS_TOKEN,
     });
     openai = new OpenAI({
       baseURL: `${gateway.baseUrl}/v1`,
@@ -79,7 +84,10 @@ spec:
   const payloadOf = async (requestId: string): Promise<Payload> => {
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const response = await fetch(`${gateway.baseUrl}/v1/analytics/requests/${requestId}/payload`);
+      const response = await fetch(
+        `${gateway.baseUrl}/v1/analytics/requests/${requestId}/payload`,
+        ANALYTICS,
+      );
       if (response.status === 200) return (await response.json()) as Payload;
       assert.equal(response.status, 404, 'none yet, or the payload');
       if (Date.now() > deadline) assert.fail(`no payload for ${requestId}`);
@@ -199,10 +207,13 @@ spec:
       .create({ model: 'logged-chat', messages: [{ role: 'user', content: 'marker' }] })
       .withResponse();
     await payloadOf(later.headers.get('x-request-id')!);
-    const none = await fetch(`${gateway.baseUrl}/v1/analytics/requests/${requestId}/payload`);
+    const none = await fetch(
+      `${gateway.baseUrl}/v1/analytics/requests/${requestId}/payload`,
+      ANALYTICS,
+    );
     assert.equal(none.status, 404);
     const listed = (await (
-      await fetch(`${gateway.baseUrl}/v1/analytics/payloads?user=alice&limit=100`)
+      await fetch(`${gateway.baseUrl}/v1/analytics/payloads?user=alice&limit=100`, ANALYTICS)
     ).json()) as { rows: { requestId: string; modelRequested: string }[] };
     assert.ok(listed.rows.length >= 4);
     assert.ok(listed.rows.every((row) => row.modelRequested === 'logged-chat'));

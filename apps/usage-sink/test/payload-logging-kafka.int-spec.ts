@@ -12,6 +12,9 @@ import { createClickHouseClient, prepareEventTopics, sqlIdentifier } from '@aigw
 import { startClickHouse, startKafka, type RealService } from '@aigw/testing';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
 
+const ANALYTICS_TOKEN = 'int-analytics-token-payloads';
+const ANALYTICS = { headers: { authorization: `Bearer ${ANALYTICS_TOKEN}` } };
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Payload {
@@ -84,6 +87,8 @@ spec:
         CLICKHOUSE_DATABASE: database,
         AI_GATEWAY_DATA_DIR: join(dir, 'sink'),
         USAGE_SINK_FLUSH_MS: '100',
+        // Logged payloads are served only with it set.
+        AI_GATEWAY_ANALYTICS_TOKEN: ANALYTICS_TOKEN,
       },
       90_000,
     );
@@ -115,7 +120,10 @@ spec:
   async function payloadOf(requestId: string): Promise<Payload> {
     const deadline = Date.now() + 60_000;
     for (;;) {
-      const response = await fetch(`${sink.baseUrl}/v1/analytics/requests/${requestId}/payload`);
+      const response = await fetch(
+        `${sink.baseUrl}/v1/analytics/requests/${requestId}/payload`,
+        ANALYTICS,
+      );
       if (response.status === 200) return (await response.json()) as Payload;
       assert.equal(response.status, 404);
       if (Date.now() > deadline) assert.fail(`no payload for ${requestId}`);
@@ -142,7 +150,10 @@ spec:
     assert.ok(assembled.choices[0].content.length > 0);
     assert.ok(assembled.choices[0].finish_reason);
     const listed = (await (
-      await fetch(`${sink.baseUrl}/v1/analytics/payloads?user=${encodeURIComponent(user)}`)
+      await fetch(
+        `${sink.baseUrl}/v1/analytics/payloads?user=${encodeURIComponent(user)}`,
+        ANALYTICS,
+      )
     ).json()) as { rows: unknown[] };
     assert.equal(listed.rows.length, 2);
   });

@@ -9,13 +9,15 @@ import type { FastifyReply } from 'fastify';
 import {
   ANALYTICS_HTTP_OPTIONS,
   AnalyticsAccessError,
+  AnalyticsClosedError,
   type AnalyticsHttpOptions,
 } from './analytics-http.options';
 import { AnalyticsQueryError } from './analytics-query.dto';
 
 /**
  * The analytics API's own error shape, ahead of the gateway's OpenAI-style filter:
- * 400 with every parameter problem, 401 without the token, 503 when the store fails
+ * 400 with every parameter problem, 401 without the token, 403 for logged payloads
+ * where no token is set, 503 when the store fails
  * (logged; the body never carries the store's message, which may quote SQL).
  */
 @Catch()
@@ -35,6 +37,10 @@ export class AnalyticsExceptionFilter implements ExceptionFilter {
         .status(401)
         .header('www-authenticate', 'Bearer')
         .send({ error: { type: 'unauthorized', message: exception.message } });
+      return;
+    }
+    if (exception instanceof AnalyticsClosedError) {
+      void reply.status(403).send({ error: { type: 'forbidden', message: exception.message } });
       return;
     }
     if (exception instanceof HttpException) {

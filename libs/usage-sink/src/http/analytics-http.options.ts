@@ -11,3 +11,8 @@ export interface AnalyticsHttpOptions {
 export class AnalyticsAccessError extends Error {
   override name = 'AnalyticsAccessError';
 }
+
+/** A request for what the API serves only with a token set, where none is. */
+export class AnalyticsClosedError extends Error {
+  override name = 'AnalyticsClosedError';
+}

@@ -37,6 +37,7 @@ import { AnalyticsExceptionFilter } from './analytics-exception.filter';
 import {
   ANALYTICS_HTTP_OPTIONS,
   AnalyticsAccessError,
+  AnalyticsClosedError,
   type AnalyticsHttpOptions,
 } from './analytics-http.options';
 
@@ -123,7 +124,7 @@ export class AnalyticsController {
     @Param('requestId') requestId: string,
     @Headers('authorization') authorization?: string,
   ): Promise<PayloadRecord> {
-    this.authorize(authorization);
+    this.authorizePayloads(authorization);
     const found = await this.analytics.payload(parseRequestId(requestId));
     if (!found) throw new NotFoundException(`no payload is stored for request ${requestId}`);
     return found;
@@ -135,7 +136,7 @@ export class AnalyticsController {
     @Query() query: unknown,
     @Headers('authorization') authorization?: string,
   ): Promise<{ rows: readonly PayloadSummary[] }> {
-    this.authorize(authorization);
+    this.authorizePayloads(authorization);
     return { rows: await this.analytics.payloads(parsePayloadsQuery(query)) };
   }
 
@@ -147,6 +148,19 @@ export class AnalyticsController {
   ): Promise<{ rows: readonly BudgetAdjustmentRow[] }> {
     this.authorize(authorization);
     return { rows: await this.analytics.budgetAdjustments(parseBudgetAdjustmentsQuery(query)) };
+  }
+
+  /**
+   * Logged prompts and answers are what users wrote: never served without the token, even
+   * where the aggregates are left open (the all-in-one gateway serves them on its API port).
+   */
+  private authorizePayloads(header: string | undefined): void {
+    if (!this.options.accessToken) {
+      throw new AnalyticsClosedError(
+        'logged payloads are served only when AI_GATEWAY_ANALYTICS_TOKEN is set (then as Bearer)',
+      );
+    }
+    this.authorize(header);
   }
 
   private authorize(header: string | undefined): void {

@@ -65,6 +65,11 @@ function assertTotals(actual: UsageTotals, expected: UsageTotals, what: string):
   }
 }
 
+/** The contract's server takes the analytics token, as a deployment logging payloads must. */
+const ANALYTICS_TOKEN = 'contract-analytics-token';
+const get = (url: string): Promise<Response> =>
+  fetch(url, { headers: { authorization: `Bearer ${ANALYTICS_TOKEN}` } });
+
 const bucketOf = (iso: string, bucket: Bucket): string =>
   isoSeconds(bucketStart(Math.floor(Date.parse(iso) / 1000), bucket));
 
@@ -96,13 +101,18 @@ export function describeAnalyticsContract(
       app = await createNestEdgeApp(
         {
           module: TestModule,
-          imports: [AnalyticsHttpModule.forRoot(store.analytics, { onStoreError })],
+          imports: [
+            AnalyticsHttpModule.forRoot(store.analytics, {
+              accessToken: ANALYTICS_TOKEN,
+              onStoreError,
+            }),
+          ],
         },
         {
           logger,
           maxBodyBytes: 1024,
           requestReceiveTimeoutMs: 10_000,
-          filter: new AnalyticsExceptionFilter({ onStoreError }),
+          filter: new AnalyticsExceptionFilter({ accessToken: ANALYTICS_TOKEN, onStoreError }),
         },
       );
       base = `http://127.0.0.1:${await app.listen(0, '127.0.0.1')}`;
@@ -446,25 +456,28 @@ export function describeAnalyticsContract(
         ['req-payload-2'],
       );
 
-      const http = await fetch(`${base}/v1/analytics/requests/req-payload-2/payload`);
+      const http = await get(`${base}/v1/analytics/requests/req-payload-2/payload`);
       assert.equal(http.status, 200);
       const body = (await http.json()) as { request: { body: string }; user: string };
       assert.equal(body.request.body, streamed.requestBody);
       assert.equal(body.user, ODD_USER);
-      const missing = await fetch(`${base}/v1/analytics/requests/req-none/payload`);
+      const missing = await get(`${base}/v1/analytics/requests/req-none/payload`);
       assert.equal(missing.status, 404);
       assert.match(
         ((await missing.json()) as { error: { message: string } }).error.message,
         /req-none/,
       );
-      const bogus = await fetch(`${base}/v1/analytics/requests/a%20b/payload`);
+      const bogus = await get(`${base}/v1/analytics/requests/a%20b/payload`);
       assert.equal(bogus.status, 400);
-      const list = await fetch(
+      const list = await get(
         `${base}/v1/analytics/payloads?${new URLSearchParams({ user: ODD_USER }).toString()}`,
       );
       assert.equal(list.status, 200);
       assert.equal(((await list.json()) as { rows: unknown[] }).rows.length, 2);
-      assert.equal((await fetch(`${base}/v1/analytics/payloads`)).status, 400);
+      assert.equal((await get(`${base}/v1/analytics/payloads`)).status, 400);
+      const anonymous = await fetch(`${base}/v1/analytics/requests/req-payload-2/payload`);
+      assert.equal(anonymous.status, 401);
+      assert.doesNotMatch(await anonymous.text(), /req-payload-2|messages/);
     });
 
     it('serves the same numbers over HTTP', async () => {
@@ -474,7 +487,7 @@ export function describeAnalyticsContract(
         groupBy: 'user',
         user: ODD_USER,
       });
-      const response = await fetch(`${base}/v1/analytics/usage?${query.toString()}`);
+      const response = await get(`${base}/v1/analytics/usage?${query.toString()}`);
       assert.equal(response.status, 200);
       const body = (await response.json()) as { totals: UsageTotals; series: { key: string }[] };
       assertTotals(
@@ -484,7 +497,7 @@ export function describeAnalyticsContract(
       );
       assert.ok(body.series.every((p) => p.key === ODD_USER));
 
-      const byOperation = await fetch(
+      const byOperation = await get(
         `${base}/v1/analytics/usage?${new URLSearchParams({ ...RANGE, bucket: 'day', groupBy: 'operation', operation: 'embeddings' }).toString()}`,
       );
       assert.equal(byOperation.status, 200);
@@ -499,7 +512,7 @@ export function describeAnalyticsContract(
       );
       assert.deepEqual([...new Set(operations.series.map((p) => p.key))], ['embeddings']);
 
-      const rates = await fetch(
+      const rates = await get(
         `${base}/v1/analytics/rates?${new URLSearchParams(RANGE).toString()}`,
       );
       assert.equal(
@@ -507,13 +520,13 @@ export function describeAnalyticsContract(
         workload.completed.length,
       );
       for (const path of ['top-spenders', 'latency', 'fallbacks']) {
-        const r = await fetch(
+        const r = await get(
           `${base}/v1/analytics/${path}?${new URLSearchParams(RANGE).toString()}`,
         );
         assert.equal(r.status, 200, path);
         assert.ok(Array.isArray(((await r.json()) as { rows: unknown[] }).rows), path);
       }
-      const adjustments = await fetch(
+      const adjustments = await get(
         `${base}/v1/analytics/budget-adjustments?${new URLSearchParams({ ...RANGE, user: 'alice' }).toString()}`,
       );
       assert.equal(adjustments.status, 200);
@@ -532,7 +545,7 @@ export function describeAnalyticsContract(
           ['reset', null, null, null],
         ],
       );
-      const budgets = await fetch(`${base}/v1/analytics/budgets`);
+      const budgets = await get(`${base}/v1/analytics/budgets`);
       assert.equal(((await budgets.json()) as { rows: unknown[] }).rows.length, 2);
     });
 
@@ -564,13 +577,13 @@ export function describeAnalyticsContract(
         ['budget-adjustments?user=a%0Ab', /user must be 1 to 256 printable characters/],
       ];
       for (const [path, message] of cases) {
-        const response = await fetch(`${base}/v1/analytics/${path}`);
+        const response = await get(`${base}/v1/analytics/${path}`);
         assert.equal(response.status, 400, path);
         const body = (await response.json()) as { error: { message: string } };
         assert.match(body.error.message, message, path);
       }
       // An injection attempt is a user name like any other: no match, store intact.
-      const injected = await fetch(
+      const injected = await get(
         `${base}/v1/analytics/usage?${new URLSearchParams({ ...RANGE, user: "x' OR '1'='1" }).toString()}`,
       );
       assert.equal(injected.status, 200);
@@ -579,14 +592,14 @@ export function describeAnalyticsContract(
     });
 
     it('serves the usage page and its chart library from this process', async () => {
-      const page = await fetch(`${base}/usage`);
+      const page = await get(`${base}/usage`);
       assert.equal(page.status, 200);
       assert.match(page.headers.get('content-type') ?? '', /text\/html/);
       assert.match(await page.text(), /\/usage\/assets\/uPlot\.iife\.min\.js/);
-      const lib = await fetch(`${base}/usage/assets/uPlot.iife.min.js`);
+      const lib = await get(`${base}/usage/assets/uPlot.iife.min.js`);
       assert.equal(lib.status, 200);
       assert.match(lib.headers.get('content-type') ?? '', /javascript/);
-      assert.equal((await fetch(`${base}/usage/assets/..%2Fpackage.json`)).status, 404);
+      assert.equal((await get(`${base}/usage/assets/..%2Fpackage.json`)).status, 404);
     });
   });
 }
