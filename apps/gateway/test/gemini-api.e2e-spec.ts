@@ -281,6 +281,28 @@ spec:
     }
   });
 
+  it("lists and gets the virtual models in Gemini's shape", async () => {
+    const names: string[] = [];
+    for await (const model of await client.models.list()) names.push(model.name ?? '');
+    assert.deepEqual(names.sort(), ['models/gemini-claude', 'models/gemini-tools']);
+    // Under v1beta too, and OpenAI's shape still for OpenAI's clients.
+    const beta = (await (await fetch(`${gateway.baseUrl}/v1beta/models`)).json()) as {
+      models: { name: string }[];
+    };
+    assert.equal(beta.models.length, 2);
+    const openAi = (await (await fetch(`${gateway.baseUrl}/v1/models`)).json()) as {
+      object: string;
+    };
+    assert.equal(openAi.object, 'list');
+    const one = await client.models.get({ model: 'gemini-tools' });
+    assert.equal(one.name, 'models/gemini-tools');
+    assert.ok(one.supportedActions?.includes('generateContent'), JSON.stringify(one));
+    await assert.rejects(
+      client.models.get({ model: 'no-such-model' }),
+      (error: unknown) => error instanceof ApiError && error.status === 404,
+    );
+  });
+
   it('counts tokens with countTokens', async () => {
     const counted = await client.models.countTokens({
       model: 'gemini-tools',

@@ -28,6 +28,7 @@ import {
 import { sendOpenAiError, toDataPlaneError } from './http/openai-errors';
 import { ENDPOINT_PATHS, PATH_PREFIXES, type FixedPathEndpoint } from './http/public-paths';
 import { registerGeminiRoutes } from './gemini/gemini-routes';
+import { sendGeminiModel, wantsGeminiShape } from './gemini/gemini-models';
 import { IngressPipeline } from './ingress-pipeline';
 import { INGRESS_OBSERVER, type IngressObserver } from './ingress-observer';
 import { responsesDialect } from './responses/responses-dialect';
@@ -154,6 +155,7 @@ export class EdgeRoutes implements OnModuleInit {
   }
 
   private sendModel(request: FastifyRequest, reply: FastifyReply): void {
+    if (wantsGeminiShape(request.headers)) return sendGeminiModel(request, reply, this.pipeline);
     const anthropic = wantsAnthropicShape(request.headers);
     try {
       const id = servedModel(this.pipeline.listModels(), (request.params as { '*': string })['*']);

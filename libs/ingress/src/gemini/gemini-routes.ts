@@ -12,6 +12,7 @@ import type { IngressPipeline } from '../ingress-pipeline';
 import { translateGeminiRequest } from './domain/gemini-request';
 import { geminiCallerHeaders, geminiDialect } from './gemini-dialect';
 import { sendGeminiError } from './gemini-errors';
+import { registerGeminiModels } from './gemini-models';
 import { GEMINI_PREFIXES, geminiTarget } from './gemini-paths';
 
 /**
@@ -65,6 +66,7 @@ export function registerGeminiRoutes(
     );
   };
   for (const prefix of GEMINI_PREFIXES) fastify.post(`${prefix}/models/*`, serve);
+  registerGeminiModels(fastify, pipeline);
 }
 
 /**

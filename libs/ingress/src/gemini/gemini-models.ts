@@ -1,0 +1,59 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { toDataPlaneError } from '../http/openai-errors';
+import { servedModel } from '../http/model-entries';
+import type { IngressPipeline } from '../ingress-pipeline';
+import { sendGeminiError } from './gemini-errors';
+
+/** A virtual model name as Gemini's models API lists it (what we know of it: its name). */
+export function geminiModelEntry(id: string): Record<string, unknown> {
+  return {
+    name: `models/${id}`,
+    displayName: id,
+    supportedGenerationMethods: ['generateContent', 'streamGenerateContent', 'countTokens'],
+  };
+}
+
+/**
+ * Google's SDKs name themselves in `x-goog-api-client` and send their key as
+ * `x-goog-api-key`; OpenAI's and Anthropic's clients send neither. Their `/v1/models`
+ * (the SDK's default version) is answered in Gemini's shape.
+ */
+export function wantsGeminiShape(headers: Readonly<Record<string, unknown>>): boolean {
+  return (
+    typeof headers['x-goog-api-client'] === 'string' ||
+    typeof headers['x-goog-api-key'] === 'string'
+  );
+}
+
+/** `GET /models` in Gemini's shape: one page holding every virtual model. */
+export function geminiModelList(ids: readonly string[]): { models: Record<string, unknown>[] } {
+  return { models: ids.map(geminiModelEntry) };
+}
+
+/**
+ * `GET /v1beta/models` and `/v1beta/models/{model}` in Gemini's shape (`client.models.list()`
+ * and `.get()` of Google's SDKs): the virtual models, as `/v1/models` lists them to OpenAI
+ * clients; under `/v1` the same paths serve every API, and Google's clients are told
+ * apart by their headers (`wantsGeminiShape`).
+ */
+export function registerGeminiModels(fastify: FastifyInstance, pipeline: IngressPipeline): void {
+  fastify.get('/v1beta/models', (_request, reply) => {
+    void reply.send(geminiModelList(pipeline.listModels()));
+  });
+  fastify.get('/v1beta/models/*', (request, reply) => sendGeminiModel(request, reply, pipeline));
+}
+
+/** `GET .../models/{model}` in Gemini's shape, or Google's 404. */
+export function sendGeminiModel(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  pipeline: IngressPipeline,
+): void {
+  try {
+    const asked = (request.params as { '*': string })['*'];
+    const id = servedModel(pipeline.listModels(), asked.replace(/^models\//, ''));
+    void reply.send(geminiModelEntry(id));
+  } catch (error) {
+    sendGeminiError(reply, toDataPlaneError(error), request.id);
+  }
+}
