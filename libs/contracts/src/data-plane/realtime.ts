@@ -10,6 +10,13 @@ import type {
   UpstreamTarget,
 } from './data-plane.types';
 
+/**
+ * The largest frame any socket of a session takes (the client's, the backend's, the split
+ * deployment's hops): seconds of audio in one event, far past what the API sends. A larger
+ * one closes that socket with 1009 (message too big).
+ */
+export const MAX_REALTIME_FRAME_BYTES = 16 * 1024 * 1024;
+
 /** One WebSocket frame: a text frame as a string (a JSON event), a binary one as bytes. */
 export type RealtimeFrame = string | Uint8Array;
 

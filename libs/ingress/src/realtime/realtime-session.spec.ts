@@ -119,6 +119,16 @@ describe('RealtimeSession', () => {
     assert.deepEqual(s.outcomes, ['upstream_closed']);
   });
 
+  it('passes a frame-too-big close (1009) from the backend’s side on to the client, after the error event', () => {
+    const s = session();
+    s.attach();
+    s.relay.listener.closed(1009, '');
+    const error = JSON.parse(s.client.sent[0] as string) as { error: { message: string } };
+    assert.match(error.error.message, /1009/);
+    assert.equal(s.client.closedWith, 1009);
+    assert.deepEqual(s.outcomes, ['upstream_closed']);
+  });
+
   it('pings the client and ends the session once a ping went unanswered', (t) => {
     t.mock.timers.enable({ apis: ['setInterval'] });
     const s = session(undefined, 1_000);

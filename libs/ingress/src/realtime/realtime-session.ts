@@ -184,7 +184,9 @@ export class RealtimeSession {
       'upstream_closed',
       `the backend closed the realtime session (WebSocket code ${code})`,
     );
-    this.end('upstream_closed', code === 1000 ? 1000 : 1011, 'backend closed the session');
+    // 1009: a frame too big on the way (the backend's or a hop's bound); else ours is 1011.
+    const relayed = code === 1000 || code === 1009 ? code : 1011;
+    this.end('upstream_closed', relayed, 'backend closed the session');
   }
 
   private sendError(type: string, code: string, message: string): void {

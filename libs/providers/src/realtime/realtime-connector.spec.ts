@@ -3,7 +3,11 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
-import type { GatewayRequest, RealtimeListener } from '@aigw/contracts/data-plane';
+import {
+  MAX_REALTIME_FRAME_BYTES,
+  type GatewayRequest,
+  type RealtimeListener,
+} from '@aigw/contracts/data-plane';
 import { MAX_BACKEND_BACKLOG_BYTES, RealtimeConnector } from './realtime-connector';
 
 describe('RealtimeConnector', () => {
@@ -54,5 +58,50 @@ describe('RealtimeConnector', () => {
       [1008],
       'the session ends (policy) once the backend is that far behind',
     );
+  });
+});
+
+describe('RealtimeConnector: a backend frame past the bound', () => {
+  const server: Server = createServer((_, res) => res.end());
+  const sockets = new WebSocketServer({ noServer: true });
+  let port = 0;
+
+  before(async () => {
+    // A backend that answers the session with one frame a byte too big.
+    server.on('upgrade', (request, socket, head) =>
+      sockets.handleUpgrade(request, socket, head, (ws) =>
+        ws.send(Buffer.alloc(MAX_REALTIME_FRAME_BYTES + 1)),
+      ),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+  after(async () => {
+    for (const client of sockets.clients) client.terminate();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it('closes the session with 1009 rather than take it', async () => {
+    const frames: number[] = [];
+    const closed = new Promise<number>((resolve) => {
+      void new RealtimeConnector().connectRealtime({
+        request: {} as GatewayRequest,
+        target: {
+          backendName: 'huge',
+          provider: 'openai',
+          model: 'gpt-realtime',
+          baseUrl: `http://127.0.0.1:${port}/v1`,
+          requestTimeoutMs: 5_000,
+          firstByteTimeoutMs: 5_000,
+        },
+        listener: {
+          frame: (frame) => void frames.push(frame.length),
+          closed: (code) => resolve(code),
+        },
+        signal: new AbortController().signal,
+      });
+    });
+    assert.equal(await closed, 1009);
+    assert.deepEqual(frames, [], 'the frame is not relayed');
   });
 });

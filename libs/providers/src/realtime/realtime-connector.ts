@@ -3,6 +3,7 @@ import {
   codeForStatus,
   DataPlaneError,
   DataPlaneErrorCode,
+  MAX_REALTIME_FRAME_BYTES,
   type RealtimeCall,
   type RealtimeConnection,
   type RealtimeFrame,
@@ -63,6 +64,8 @@ export class RealtimeConnector implements RealtimeProvider {
       handshakeTimeout: target.firstByteTimeoutMs,
       perMessageDeflate: false,
       followRedirects: false,
+      // ws's default is 100 MiB held in memory per frame; larger closes with 1009.
+      maxPayload: MAX_REALTIME_FRAME_BYTES,
     });
     const servedBy = { backend, provider: target.provider, model: target.model };
     return new Promise<RealtimeConnection>((resolve, reject) => {
@@ -115,11 +118,16 @@ export class RealtimeConnector implements RealtimeProvider {
           listener.frame(binary ? bytes : bytes.toString('utf8'));
         });
         let behind = false;
-        socket.once('close', (code, reason) =>
-          behind
-            ? listener.closed(1008, 'the backend read too slowly')
-            : listener.closed(code, reason.toString('utf8')),
-        );
+        // A frame past maxPayload: ws sends the backend 1009 but reports 1006 itself.
+        let oversized = false;
+        socket.on('error', (error) => {
+          oversized ||= (error as { code?: unknown }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
+        });
+        socket.once('close', (code, reason) => {
+          if (behind) listener.closed(1008, 'the backend read too slowly');
+          else if (oversized) listener.closed(1009, 'the backend sent a frame too big');
+          else listener.closed(code, reason.toString('utf8'));
+        });
         resolve({
           servedBy,
           send: (frame: RealtimeFrame) => {

@@ -6,6 +6,7 @@ import WebSocket from 'ws';
 import {
   DataPlaneErrorCode,
   encodeRouteRequest,
+  MAX_REALTIME_FRAME_BYTES,
   WIRE_VERSION,
   WIRE_VERSION_HEADER,
   type GatewayRequest,
@@ -100,4 +101,73 @@ describe('a realtime hop whose peer never answers the handshake', () => {
       }
     },
   );
+});
+
+describe('a realtime hop’s frames are bounded both ways', () => {
+  const server: Server = createServer((_, res) => res.end());
+  const behind: (number | undefined)[] = [];
+  let port = 0;
+
+  before(async () => {
+    // An adapter whose backend sends one frame a byte past the bound.
+    serveRealtimeWire(server, (_message, listener) => {
+      setImmediate(() => listener.frame(Buffer.alloc(MAX_REALTIME_FRAME_BYTES + 1)));
+      return Promise.resolve({
+        servedBy: { backend: 'b', provider: 'openai', model: 'm' },
+        send: () => undefined,
+        close: (code?: number) => void behind.push(code),
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+  after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+
+  it('the caller’s side closes with 1009 on a frame too big, and the session behind is closed', async () => {
+    const client = new RealtimeProviderClient(new URL(`http://127.0.0.1:${port}`));
+    const frames: number[] = [];
+    let closed!: (code: number) => void;
+    const code = new Promise<number>((resolve) => (closed = resolve));
+    await client.connectRealtime({
+      request: { requestedModel: 'voice', operation: 'realtime' } as GatewayRequest,
+      target: {
+        backendName: 'b',
+        provider: 'openai',
+        model: 'm',
+        requestTimeoutMs: 5_000,
+        firstByteTimeoutMs: 5_000,
+      },
+      listener: { frame: (frame) => void frames.push(frame.length), closed: (c) => closed(c) },
+      signal: new AbortController().signal,
+    });
+    assert.equal(await code, 1009);
+    assert.deepEqual(frames, []);
+    for (let i = 0; i < 50 && behind.length === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.deepEqual(behind, [1009], 'the adapter’s side closes its backend with the same code');
+  });
+
+  it('the serving side closes a caller’s frame too big with 1009', async () => {
+    behind.length = 0;
+    const request = { requestedModel: 'voice', operation: 'realtime' } as GatewayRequest;
+    const socket = new WebSocket(`ws://127.0.0.1:${port}${REALTIME_WIRE_PATH}`, {
+      headers: {
+        [WIRE_VERSION_HEADER]: WIRE_VERSION,
+        'x-aigw-wire-message': Buffer.from(encodeRouteRequest(request)).toString('base64url'),
+      },
+    });
+    socket.on('error', () => undefined);
+    await new Promise((resolve) => socket.once('open', resolve));
+    const closed = new Promise<number>((resolve) => socket.once('close', resolve));
+    socket.send(Buffer.alloc(MAX_REALTIME_FRAME_BYTES + 1));
+    assert.equal(await closed, 1009);
+    for (let i = 0; i < 50 && behind.length === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.deepEqual(behind, [1009], 'the session behind hears why');
+  });
 });

@@ -8,6 +8,7 @@ import {
   encodeInvokeRequest,
   encodeRouteRequest,
   encodeWireError,
+  MAX_REALTIME_FRAME_BYTES,
   WIRE_VERSION,
   WIRE_VERSION_HEADER,
   wireVersionError,
@@ -59,6 +60,14 @@ function sendable(code: number): number {
   return valid ? code : 1011;
 }
 
+/**
+ * Whether a socket's error is a frame past its maxPayload: ws then sends the peer 1009 but
+ * reports 1006 itself (it reads no more, so never hears the peer's close); 1009 it is.
+ */
+function tooBig(error: Error): boolean {
+  return (error as { code?: unknown }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
+}
+
 function asFrame(data: WebSocket.RawData, binary: boolean): RealtimeFrame {
   const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer);
   return binary ? bytes : bytes.toString('utf8');
@@ -88,7 +97,7 @@ function openHop(
       ...token?.headers(),
     },
     perMessageDeflate: false,
-    maxPayload: 0,
+    maxPayload: MAX_REALTIME_FRAME_BYTES,
     // Until the peer answers the upgrade: past it, refused as an unreachable peer is.
     handshakeTimeout: timeoutMs,
   });
@@ -152,7 +161,13 @@ function openHop(
       settled = true;
       signal.removeEventListener('abort', abort);
       socket.on('message', (data, binary) => listener.frame(asFrame(data, binary)));
-      socket.once('close', (code, reason) => listener.closed(code, reason.toString('utf8')));
+      let oversized = false;
+      socket.on('error', (error) => (oversized ||= tooBig(error)));
+      socket.once('close', (code, reason) =>
+        oversized
+          ? listener.closed(1009, 'frame too big')
+          : listener.closed(code, reason.toString('utf8')),
+      );
       resolve({
         servedBy,
         send: (frame) => {
@@ -258,7 +273,11 @@ export function serveRealtimeWire(
   open: RealtimeOpener,
   auth?: WireAuth,
 ): { close(): void } {
-  const sockets = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 0 });
+  const sockets = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    maxPayload: MAX_REALTIME_FRAME_BYTES,
+  });
   const relays = new Set<HopRelay>();
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => undefined);
@@ -363,11 +382,13 @@ class HopRelay {
   attach(ws: WebSocket, connection: RealtimeConnection): void {
     this.ws = ws;
     this.connection = connection;
-    ws.on('error', () => undefined);
+    let oversized = false;
+    ws.on('error', (error) => (oversized ||= tooBig(error)));
     ws.on('message', (data, binary) => connection.send(asFrame(data, binary)));
     ws.once('close', (code, reason) => {
       this.ended();
-      connection.close(sendable(code), reason.toString('utf8'));
+      if (oversized) connection.close(1009, 'frame too big');
+      else connection.close(sendable(code), reason.toString('utf8'));
     });
     for (const frame of this.waiting.splice(0)) ws.send(frame);
     if (this.gone) this.closeCaller(this.gone.code, this.gone.reason);
