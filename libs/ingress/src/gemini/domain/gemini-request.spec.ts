@@ -49,7 +49,7 @@ describe('Gemini request translation', () => {
     ]);
   });
 
-  it('makes inlineData images data URLs, PDFs files and drops thought parts of model turns', () => {
+  it('makes inlineData images data URLs, PDFs files and drops thought and signature-only parts of model turns', () => {
     const chat = chatOf({
       contents: [
         {
@@ -60,7 +60,14 @@ describe('Gemini request translation', () => {
             { inlineData: { mimeType: 'application/pdf', data: 'JVBERi0=' } },
           ],
         },
-        { role: 'model', parts: [{ text: 'pondering', thought: true }, { text: 'A cat.' }] },
+        {
+          role: 'model',
+          parts: [
+            { text: 'pondering', thought: true },
+            { text: 'A cat.' },
+            { thoughtSignature: 'c2ln' }, // a part with only a signature, as Gemini 3 sends
+          ],
+        },
       ],
     });
     assert.deepEqual(chat.messages, [

@@ -161,7 +161,7 @@ function modelTurn(parts: JsonObject[], at: string, state: ContentsState): void 
       toolCalls.push(toolCall(part, partAt, state, thinking));
     } else if (present(part.text)) {
       text += stringAt(part.text, `${partAt}.text`);
-    } else {
+    } else if (!signatureOnly(part)) {
       throw unsupportedPart(part, partAt, 'model');
     }
   });
@@ -292,6 +292,14 @@ function filePart(file: unknown, at: string): JsonObject {
     );
   }
   return { type: 'image_url', image_url: { url: uri } };
+}
+
+/**
+ * A part holding only a thoughtSignature (Gemini 3 may end a turn with one, and clients
+ * send the turn back as it came): nothing a backend other than Gemini could read.
+ */
+function signatureOnly(part: JsonObject): boolean {
+  return Object.keys(part).every((key) => key === 'thoughtSignature' || key === 'thought');
 }
 
 function unsupportedPart(part: JsonObject, at: string, role: string): DataPlaneError {
