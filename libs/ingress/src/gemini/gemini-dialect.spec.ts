@@ -1,0 +1,36 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { FastifyRequest } from 'fastify';
+import { geminiCallerHeaders } from './gemini-dialect';
+
+function request(headers: Record<string, string>, query: Record<string, string> = {}) {
+  return { headers, query } as unknown as FastifyRequest;
+}
+
+describe("Gemini API caller's key", () => {
+  it('takes ?key= as x-goog-api-key and either as the bearer when there is no Authorization', () => {
+    assert.deepEqual(
+      geminiCallerHeaders(request({ 'x-user-id': 'u' }, { key: 'k1', alt: 'sse' })),
+      {
+        'x-user-id': 'u',
+        'x-goog-api-key': 'k1',
+        authorization: 'Bearer k1',
+      },
+    );
+    assert.deepEqual(geminiCallerHeaders(request({ 'x-goog-api-key': 'k2' })), {
+      'x-goog-api-key': 'k2',
+      authorization: 'Bearer k2',
+    });
+  });
+
+  it("keeps the client's own Authorization and header key first", () => {
+    assert.deepEqual(
+      geminiCallerHeaders(
+        request({ authorization: 'Bearer jwt', 'x-goog-api-key': 'k2' }, { key: 'q' }),
+      ),
+      { authorization: 'Bearer jwt', 'x-goog-api-key': 'k2' },
+    );
+    const plain = request({ 'x-user-id': 'u' });
+    assert.equal(geminiCallerHeaders(plain), plain.headers, 'no key: the headers as they came');
+  });
+});
