@@ -2,12 +2,16 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
-import type {
-  GatewayRequest,
-  RealtimeConnection,
-  RealtimeListener,
-  RealtimeRouter,
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type GatewayRequest,
+  type RealtimeConnection,
+  type RealtimeListener,
+  type RealtimeRouter,
 } from '@aigw/contracts/data-plane';
+import { NOOP_INGRESS_OBSERVER, type RequestFailure } from '../ingress-observer';
+import { NOOP_REALTIME_OBSERVER } from './realtime-telemetry';
 import type { IngressPipeline } from '../ingress-pipeline';
 import { RealtimeEdge } from './realtime-edge';
 
@@ -107,5 +111,63 @@ describe('RealtimeEdge', () => {
       router.opened.every((s) => s.closed),
       'a session the upgrade never reached is closed',
     );
+  });
+});
+
+describe('RealtimeEdge: a client hanging up mid-handshake', () => {
+  /** A backend slow to accept: the open fails once the client's abort comes, as the connector's does. */
+  const slow: RealtimeRouter = {
+    connectRealtime: (_request, _listener, signal) =>
+      new Promise((_resolve, reject) =>
+        signal.addEventListener('abort', () =>
+          reject(new DataPlaneError(DataPlaneErrorCode.Internal, 'the client disconnected')),
+        ),
+      ),
+  };
+  const outcomes: string[] = [];
+  const failures: RequestFailure[] = [];
+  const edge = new RealtimeEdge(
+    pipeline,
+    {
+      router: slow,
+      observer: {
+        ...NOOP_REALTIME_OBSERVER,
+        refused: (_error, upstream) =>
+          void outcomes.push(upstream ? 'upstream_refused' : 'refused'),
+        abandoned: () => void outcomes.push('client_gone_before_open'),
+      },
+    },
+    undefined,
+    { ...NOOP_INGRESS_OBSERVER, failed: (failure) => void failures.push(failure) },
+  );
+  const server: Server = createServer((_, res) => res.end());
+  let port = 0;
+
+  before(async () => {
+    // The client's socket closing while the backend is being opened (as a reset shows it).
+    server.on('upgrade', (request, socket, head) => {
+      edge.upgrade(request, socket, head);
+      setTimeout(() => socket.destroy(), 50);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('is counted as client_gone_before_open and a client-cancelled request, not a refusal', async () => {
+    const socket = connect(port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    socket.write(
+      [...HANDSHAKE, 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Version: 13']
+        .join('\r\n')
+        .concat('\r\n\r\n'),
+    );
+    for (let i = 0; i < 50 && outcomes.length === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.deepEqual(outcomes, ['client_gone_before_open']);
+    assert.equal(failures.length, 1);
+    assert.equal(failures[0].clientGone, true);
+    socket.destroy();
   });
 });

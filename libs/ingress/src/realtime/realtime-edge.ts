@@ -156,6 +156,8 @@ export class RealtimeEdge {
     let admission: Admission | undefined;
     let request: GatewayRequest | undefined;
     let upstream = false;
+    /** The client went while its backend session was being opened. */
+    let left = false;
     try {
       const model = requestedModel(url);
       request = await this.pipeline.prepare(
@@ -192,6 +194,7 @@ export class RealtimeEdge {
       fields.backend = connection.servedBy.backend;
       socket.off('close', gone);
       if (abort.signal.aborted || !socket.writable) {
+        left = true;
         connection.close(1001);
         throw new DataPlaneError(DataPlaneErrorCode.Internal, 'the client disconnected');
       }
@@ -214,8 +217,11 @@ export class RealtimeEdge {
       socket.off('close', gone);
       if (admission) void this.admission?.release(admission).catch(() => undefined);
       const refusal = toDataPlaneError(error);
-      const clientGone = abort.signal.aborted || !socket.writable;
-      this.observer.refused(refusal, upstream, fields);
+      // A hang-up mid-handshake is the client's doing, not a refusal (the backend's abort
+      // surfaces as an error too).
+      const clientGone = left || abort.signal.aborted;
+      if (clientGone) this.observer.abandoned(fields);
+      else this.observer.refused(refusal, upstream, fields);
       this.requests.failed({
         requestId,
         endpoint,

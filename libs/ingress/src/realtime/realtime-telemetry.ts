@@ -5,6 +5,8 @@ import type { MetricsRegistry } from '@aigw/observability';
 export type RealtimeOutcome =
   | 'refused'
   | 'upstream_refused'
+  /** The client hung up during the handshake (its backend session, if opened, closed). */
+  | 'client_gone_before_open'
   | 'client_closed'
   | 'upstream_closed'
   | 'budget_exceeded'
@@ -26,6 +28,8 @@ export interface RealtimeObserver {
   ended(outcome: RealtimeOutcome, fields: RealtimeLogFields): void;
   /** Refused before the upgrade (`upstream` when the backend refused it). */
   refused(error: DataPlaneError, upstream: boolean, fields: RealtimeLogFields): void;
+  /** The client hung up before its session was open: nobody refused it. */
+  abandoned(fields: RealtimeLogFields): void;
   frame(direction: RealtimeDirection, bytes: number): void;
 }
 
@@ -59,6 +63,10 @@ export function realtimeTelemetry(
         reason: error.message,
       });
     },
+    abandoned: (fields) => {
+      metrics.recordRealtimeSession('client_gone_before_open');
+      logger?.info('realtime session abandoned by its client during the handshake', fields);
+    },
     frame: (direction, bytes) => metrics.recordRealtimeFrame(direction, bytes),
   };
 }
@@ -67,5 +75,6 @@ export const NOOP_REALTIME_OBSERVER: RealtimeObserver = {
   opened: () => undefined,
   ended: () => undefined,
   refused: () => undefined,
+  abandoned: () => undefined,
   frame: () => undefined,
 };

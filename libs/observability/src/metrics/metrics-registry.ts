@@ -213,7 +213,7 @@ export class MetricsRegistry {
   });
   readonly #realtimeSessions = new Counter({
     name: 'ai_gateway_realtime_sessions_total',
-    help: 'Realtime API sessions asked for, by outcome: refused (before the upgrade), upstream_refused, client_closed, upstream_closed, budget_exceeded, client_too_slow, client_unresponsive (no answer to a ping), shutdown (the gateway stopped)',
+    help: 'Realtime API sessions asked for, by outcome: refused (before the upgrade), upstream_refused, client_gone_before_open (the client hung up during the handshake), client_closed, upstream_closed, budget_exceeded, client_too_slow, client_unresponsive (no answer to a ping), shutdown (the gateway stopped)',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
