@@ -24,6 +24,9 @@ class FakeKafka {
   readonly sent: { topic: string; message: Message }[] = [];
   batches = 0;
   producers = 0;
+  /** Requests holding one of these events, or more than `maxMessages`, are too large. */
+  readonly tooLarge = new Set<string>();
+  maxMessages = Infinity;
   private silent: (() => void)[] = [];
 
   setMode(mode: BrokerMode): void {
@@ -43,6 +46,13 @@ class FakeKafka {
         // A silent broker answers once it comes back (up) or the connection drops (down).
         while (this.mode === 'silent') await new Promise<void>((r) => this.silent.push(r));
         if (this.mode === 'down') throw new Error('connect ECONNREFUSED');
+        const messages = (batch.topicMessages ?? []).flatMap((t) => t.messages);
+        if (
+          messages.length > this.maxMessages ||
+          messages.some((m) => this.tooLarge.has(String(m.headers?.['aigw-event-id'])))
+        ) {
+          throw messageTooLarge();
+        }
         this.batches++;
         for (const { topic, messages } of batch.topicMessages ?? []) {
           for (const message of messages) this.sent.push({ topic, message });
@@ -51,6 +61,23 @@ class FakeKafka {
       },
     };
   }
+}
+
+/** What kafkajs throws for a produce request the broker refuses as too large. */
+function messageTooLarge(): Error {
+  const message =
+    'The request included a message larger than the max message size the server will accept';
+  const cause = Object.assign(new Error(message), {
+    name: 'KafkaJSProtocolError',
+    type: 'MESSAGE_TOO_LARGE',
+    code: 10,
+    retriable: false,
+  });
+  return Object.assign(new Error(message), {
+    name: 'KafkaJSNonRetriableError',
+    retriable: false,
+    cause,
+  });
 }
 
 let files = 0;
@@ -126,6 +153,35 @@ describe('KafkaEventBus publisher', () => {
     );
     assert.equal(depths.at(-1), 0);
     assert.equal(bus.status().state, 'connected');
+    await bus.close();
+  });
+
+  it('drops an event the broker refuses as too large, and splits a batch too large as a whole, so the rest flows', async () => {
+    const kafka = new FakeKafka();
+    const refused: { topic: string; reason: string; count: number }[] = [];
+    const bus = busOn(kafka, {
+      maxBatch: 100,
+      observer: { refused: (labels, count) => refused.push({ ...labels, count }) },
+    });
+    await bus.start({ createTopics: false });
+    const events = Array.from({ length: 120 }, (_, i) => numberedUsageEvent(`u${i % 3}`, i));
+    // One event over the broker's limit, and requests of over 30 events too large together.
+    kafka.tooLarge.add(events[37].eventId);
+    kafka.maxMessages = 30;
+    for (const event of events) bus.publish(event);
+    const stuck = new Promise<'stuck'>((resolve) => setTimeout(() => resolve('stuck'), 5_000));
+    assert.equal(await Promise.race([bus.flush().then(() => 'flushed'), stuck]), 'flushed');
+    await until(() => bus.spooledCount === 0, 'the spool to empty');
+    assert.deepEqual(
+      sentIds(kafka),
+      events.filter((_, i) => i !== 37).map((e) => e.eventId),
+    );
+    assert.deepEqual(refused, [{ topic: Topic.UsageRecorded, reason: 'too-large', count: 1 }]);
+    assert.equal(bus.status().refused, 1);
+    // Later events are not held back either.
+    const later = numberedUsageEvent('u0', 500);
+    bus.publish(later);
+    await until(() => sentIds(kafka).includes(later.eventId), 'a later event');
     await bus.close();
   });
 

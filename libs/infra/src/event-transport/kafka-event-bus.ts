@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import {
   decodeEvent,
   encodeEvent,
+  EVENT_HEADERS,
   Topic,
   type ContractsError,
   type EncodedEvent,
@@ -159,6 +160,8 @@ export class KafkaEventBus implements EventPublisher {
   private readonly spool: EventSpool;
   private readonly prefix: string;
   private readonly maxBatch: number;
+  /** Events per request now: halved while the broker refuses requests as too large. */
+  private batchLimit: number;
   private readonly lingerMs: number;
   private readonly spoolAfterMs: number;
   private readonly retryMinMs: number;
@@ -205,6 +208,7 @@ export class KafkaEventBus implements EventPublisher {
     this.spool = options.spool;
     this.prefix = options.topicPrefix ?? '';
     this.maxBatch = options.maxBatch ?? 500;
+    this.batchLimit = this.maxBatch;
     this.lingerMs = options.lingerMs ?? 20;
     this.spoolAfterMs = options.spoolAfterMs ?? 1_000;
     this.retryMinMs = options.retryMinMs ?? 250;
@@ -325,10 +329,10 @@ export class KafkaEventBus implements EventPublisher {
         }, wait);
         return;
       }
-      const rows: SpooledEvent[] = this.spool.peek(this.maxBatch);
+      const rows: SpooledEvent[] = this.spool.peek(this.batchLimit);
       this.send({ events: rows, spoolThrough: rows[rows.length - 1].seq, handedOff: true });
     } else if (this.memory.length > 0) {
-      this.send({ events: this.memory.splice(0, this.maxBatch), handedOff: false });
+      this.send({ events: this.memory.splice(0, this.batchLimit), handedOff: false });
     }
   }
 
@@ -376,6 +380,7 @@ export class KafkaEventBus implements EventPublisher {
     }
     this.failures = 0;
     this.nextAttemptAt = 0;
+    this.batchLimit = Math.min(this.maxBatch, this.batchLimit * 2);
     if (this.stopped) return; // the spool may be closed; what it holds replays next start
     if (flight.spoolThrough !== undefined) {
       this.spool.removeThrough(flight.spoolThrough);
@@ -391,6 +396,7 @@ export class KafkaEventBus implements EventPublisher {
   }
 
   private onSendFailed(flight: InFlight, error: unknown): void {
+    if (isTooLarge(error)) return this.onTooLarge(flight, error);
     this.failures++;
     const delay = Math.min(this.retryMinMs * 2 ** (this.failures - 1), this.retryMaxMs);
     this.nextAttemptAt = Date.now() + delay;
@@ -411,6 +417,42 @@ export class KafkaEventBus implements EventPublisher {
       flight.handedOff = true;
       this.spoolEvents(flight.events);
     }
+  }
+
+  /**
+   * A request the broker refused as too large (max.message.bytes counts a partition's whole
+   * batch) would be refused again as it is, and replayed first forever it would hold back
+   * every later event: a batch is retried in halves at once, and a single event the broker
+   * will never take is dropped, counted and logged (never its content).
+   */
+  private onTooLarge(flight: InFlight, error: unknown): void {
+    this.dropProducer();
+    if (this.stopped) return;
+    if (flight.events.length > 1) {
+      this.batchLimit = Math.max(1, Math.floor(flight.events.length / 2));
+      if (!flight.handedOff) {
+        flight.handedOff = true;
+        this.spoolEvents(flight.events);
+      }
+      return;
+    }
+    if (flight.spoolThrough !== undefined) {
+      this.spool.removeThrough(flight.spoolThrough);
+    } else if (flight.spooledRange) {
+      this.spool.removeRange(flight.spooledRange.first, flight.spooledRange.last);
+    } else if (!flight.handedOff) {
+      this.advance(flight.events.length);
+    }
+    this.reportSpool();
+    const [event] = flight.events;
+    this.observer.refused?.({ topic: event.topic, reason: 'too-large' }, 1);
+    this.refusedTotal++;
+    this.logger.error('Kafka refused an event as too large (max.message.bytes); it is dropped', {
+      topic: event.topic,
+      eventId: event.headers[EVENT_HEADERS.eventId],
+      bytes: event.value.length,
+      error,
+    });
   }
 
   /** The watchdog: a batch Kafka is slow to acknowledge is made durable on disk. */
@@ -913,6 +955,17 @@ class CatchUp {
     this.remaining.delete(key);
     if (this.remaining.size === 0) this.resolve();
   }
+}
+
+const TOO_LARGE = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
+
+/** Whether kafkajs failed a produce request because the broker found it too large. */
+function isTooLarge(error: unknown): boolean {
+  for (let e = error, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
+    if (TOO_LARGE.has(String((e as { type?: unknown }).type))) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 /**
