@@ -326,7 +326,7 @@ spec:
     assert.match(String(error.message), /The model "no-such-model" does not exist/);
   });
 
-  it("answers bad input and a stream without alt=sse in Google's shape", async () => {
+  it("answers bad input and an unknown alt in Google's shape", async () => {
     const bad = await postRaw(gateway, '/v1beta/models/gemini-tools:generateContent', {
       contents: [{ parts: [{ text: 'Hi' }] }],
       generationConfig: { candidateCount: 3 },
@@ -334,11 +334,13 @@ spec:
     assert.equal(bad.status, 400);
     assert.deepEqual(Object.keys(bad.body), ['error']);
     assert.equal((bad.body.error as Record<string, unknown>).status, 'INVALID_ARGUMENT');
-    const noSse = await postRaw(gateway, '/v1beta/models/gemini-tools:streamGenerateContent', {
-      contents: [{ parts: [{ text: 'Hi' }] }],
-    });
-    assert.equal(noSse.status, 400);
-    assert.match(String((noSse.body.error as Record<string, unknown>).message), /alt=sse/);
+    const badAlt = await postRaw(
+      gateway,
+      '/v1beta/models/gemini-tools:streamGenerateContent?alt=xml',
+      { contents: [{ parts: [{ text: 'Hi' }] }] },
+    );
+    assert.equal(badAlt.status, 400);
+    assert.match(String((badAlt.body.error as Record<string, unknown>).message), /alt=sse/);
     const notJson = await fetch(`${gateway.baseUrl}/v1beta/models/gemini-tools:generateContent`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -347,6 +349,30 @@ spec:
     assert.equal(notJson.status, 400);
     const body = (await notJson.json()) as { error: { status: string } };
     assert.equal(body.error.status, 'INVALID_ARGUMENT');
+  });
+
+  it('streams a JSON array without alt=sse, as Gemini does', async () => {
+    const response = await fetch(
+      `${gateway.baseUrl}/v1beta/models/gemini-claude:streamGenerateContent`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-goog-api-key': CLIENT_KEY },
+        body: JSON.stringify({ contents: [{ parts: [{ text: 'Array please' }] }] }),
+      },
+    );
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-type') ?? '', /application\/json/);
+    const events = (await response.json()) as {
+      candidates: { content?: { parts: { text: string }[] }; finishReason?: string }[];
+      usageMetadata?: { totalTokenCount: number };
+    }[];
+    const text = events
+      .flatMap((event) => event.candidates[0]?.content?.parts ?? [])
+      .map((part) => part.text)
+      .join('');
+    assert.equal(text, 'Hello from Claude.');
+    assert.equal(events.at(-1)?.candidates[0]?.finishReason, 'STOP');
+    assert.equal(events.at(-1)?.usageMetadata?.totalTokenCount, 134);
   });
 
   it('takes the key as ?key= too, never passing it on', async () => {

@@ -3,7 +3,7 @@ import type { EdgeDialect } from '../http/edge-exchange';
 import { translateGeminiRequest, type GeminiRequestFacts } from './domain/gemini-request';
 import { toGeminiResponse } from './domain/gemini-response';
 import { sendGeminiError } from './gemini-errors';
-import { GeminiStreamRelay } from './gemini-sse';
+import { GeminiStreamRelay, type GeminiFraming } from './gemini-sse';
 
 /**
  * The headers a Gemini API caller is identified by. Google's SDKs send their key as
@@ -30,8 +30,14 @@ export function geminiCallerHeaders(http: FastifyRequest): FastifyRequest['heade
 export function geminiDialect(call: {
   readonly model: string;
   readonly stream: boolean;
+  /** How a stream is written: `alt=sse`, or Gemini's default JSON array. */
+  readonly framing?: GeminiFraming;
 }): EdgeDialect {
-  let facts: GeminiRequestFacts = { ...call, includeThoughts: false };
+  let facts: GeminiRequestFacts = {
+    model: call.model,
+    stream: call.stream,
+    includeThoughts: false,
+  };
   return {
     canonicalBody: (body) => {
       const translated = translateGeminiRequest(body, call);
@@ -41,7 +47,13 @@ export function geminiDialect(call: {
     answerBody: (answer, request) =>
       toGeminiResponse(answer.body, answer.usage, facts, request.requestId),
     openStream: (response, headers, request) =>
-      new GeminiStreamRelay(response, facts, request.requestId).start(headers),
+      new GeminiStreamRelay(
+        response,
+        facts,
+        request.requestId,
+        undefined,
+        call.framing ?? 'sse',
+      ).start(headers),
     sendError: sendGeminiError,
     callerHeaders: geminiCallerHeaders,
   };

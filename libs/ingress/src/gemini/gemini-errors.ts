@@ -2,23 +2,18 @@ import type { FastifyReply } from 'fastify';
 import type { DataPlaneError } from '@aigw/contracts/data-plane';
 import { geminiError } from './domain/gemini-errors';
 
-/**
- * An SSE event holding Google's error object: what Google's SDKs read as a failed
- * stream (they throw on an event whose `error` has a code), so a broken stream never
- * looks finished.
- */
-export function geminiErrorEvent(error: DataPlaneError): string {
-  return `data: ${JSON.stringify(geminiError(error).body)}\r\n\r\n`;
-}
-
 /** Sends a Google-style error, or ends a stream that already started with an error event. */
 export function sendGeminiError(
   reply: FastifyReply,
   error: DataPlaneError,
   requestId?: string,
 ): void {
+  // A stream ends through its relay (`GeminiStreamRelay.fail`); this is the fallback for
+  // one that failed before it had one, as an `alt=sse` event (the SDKs' framing).
   if (reply.raw.headersSent) {
-    if (!reply.raw.writableEnded) reply.raw.end(geminiErrorEvent(error));
+    if (!reply.raw.writableEnded) {
+      reply.raw.end(`data: ${JSON.stringify(geminiError(error).body)}\r\n\r\n`);
+    }
     return;
   }
   const { status, body } = geminiError(error);

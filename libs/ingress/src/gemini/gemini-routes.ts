@@ -43,12 +43,14 @@ export function registerGeminiRoutes(
     const { model, method } = target;
     if (method === 'countTokens') return countTokens(request, reply, model, pipeline);
     const stream = method === 'streamGenerateContent';
-    if (stream && (request.query as Record<string, unknown> | undefined)?.alt !== 'sse') {
+    // Google's SDKs ask for server-sent events; without `alt`, Gemini streams a JSON array.
+    const alt = (request.query as Record<string, unknown> | undefined)?.alt;
+    if (stream && alt !== undefined && alt !== 'sse' && alt !== 'json') {
       sendGeminiError(
         reply,
         new DataPlaneError(
           DataPlaneErrorCode.InvalidRequest,
-          'This gateway streams streamGenerateContent as server-sent events only: add ?alt=sse to the URL',
+          `Invalid value for alt: '${typeof alt === 'string' ? alt.slice(0, 32) : 'a list'}'; use alt=sse (server-sent events) or leave it out (a JSON array)`,
           { param: 'alt' },
         ),
         request.id,
@@ -62,7 +64,7 @@ export function registerGeminiRoutes(
       { endpoint, operation: 'chat' },
       request,
       reply,
-      geminiDialect({ model, stream }),
+      geminiDialect({ model, stream, framing: alt === 'sse' ? 'sse' : 'array' }),
     );
   };
   for (const prefix of GEMINI_PREFIXES) fastify.post(`${prefix}/models/*`, serve);

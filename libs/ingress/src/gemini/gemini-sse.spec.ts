@@ -148,6 +148,38 @@ describe('Gemini stream relay', () => {
     ]);
   });
 
+  it('writes one JSON array without alt=sse, a broken one ending with the error element', async () => {
+    const whole = new RecordingResponse();
+    const relay = new GeminiStreamRelay(
+      whole as unknown as ServerResponse,
+      facts,
+      'req-1',
+      undefined,
+      'array',
+    ).start({});
+    await relay.event(delta({ content: 'Hi' }));
+    await relay.event(delta({ content: ' there' }, 'stop'));
+    await relay.end(Promise.resolve(usage));
+    assert.match(whole.headers['content-type'] ?? '', /application\/json/);
+    const events = JSON.parse(whole.text) as JsonObject[];
+    assert.deepEqual(events.slice(0, 2).map(partsOf), [[{ text: 'Hi' }], [{ text: ' there' }]]);
+    assert.equal((events[2].candidates as JsonObject[])[0].finishReason, 'STOP');
+
+    const broken = new RecordingResponse();
+    const failing = new GeminiStreamRelay(
+      broken as unknown as ServerResponse,
+      facts,
+      'req-1',
+      undefined,
+      'array',
+    ).start({});
+    await failing.event(delta({ content: 'Hel' }));
+    failing.fail(new DataPlaneError(DataPlaneErrorCode.UpstreamTimeout, 'too slow'));
+    assert.deepEqual((JSON.parse(broken.text) as JsonObject[]).at(-1), {
+      error: { code: 504, message: 'too slow', status: 'DEADLINE_EXCEEDED' },
+    });
+  });
+
   it("knows the Gemini API's paths", () => {
     assert.ok(isGeminiPath('/v1beta/models/my-virtual:generateContent'));
     assert.ok(isGeminiPath('/v1beta/models/org/model:streamGenerateContent?alt=sse&key=k'));

@@ -5,10 +5,16 @@ import type { StreamRelay } from '../http/edge-exchange';
 import { sseHeaders } from '../http/sse-writer';
 import { KeptAlive, type StreamHeartbeats } from '../http/stream-heartbeats';
 import type { GeminiRequestFacts } from './domain/gemini-request';
+import { geminiError } from './domain/gemini-errors';
 import { GeminiStreamTranslator } from './domain/gemini-stream';
-import { geminiErrorEvent } from './gemini-errors';
 
-/** Gemini's framing (`alt=sse`): data lines only, each event ended by a blank line. */
+/**
+ * How a stream is written: `sse` (`?alt=sse`, what Google's SDKs ask for) or `array`,
+ * Gemini's default without `alt`: one JSON array whose elements arrive as they are made.
+ */
+export type GeminiFraming = 'sse' | 'array';
+
+/** Gemini's `alt=sse` framing: data lines only, each event ended by a blank line. */
 export function geminiFrames(events: readonly JsonObject[]): string {
   let text = '';
   for (const event of events) text += `data: ${JSON.stringify(event)}\r\n\r\n`;
@@ -16,43 +22,66 @@ export function geminiFrames(events: readonly JsonObject[]): string {
 }
 
 /**
- * Relays canonical chunks to a client of the Gemini API as its `alt=sse` stream: events
- * written in one turn leave in one socket write, and a quiet stream gets an SSE comment,
- * which Google's SDKs skip (they read `data:` events only).
+ * Relays canonical chunks to a client of the Gemini API as its stream: events written in
+ * one turn leave in one socket write. A quiet stream gets an SSE comment (which Google's
+ * SDKs skip: they read `data:` events only), or, in an array, JSON whitespace. A broken
+ * stream ends with Google's error object as its last event or element.
  */
 export class GeminiStreamRelay implements StreamRelay {
   private readonly out: TurnBatchedWriter;
   private readonly keptAlive: KeptAlive;
   private readonly translator: GeminiStreamTranslator;
+  /** Elements written to the array so far (the next needs a comma before it). */
+  private elements = 0;
 
   constructor(
     response: ServerResponse,
     facts: GeminiRequestFacts,
     requestId: string,
     heartbeats?: StreamHeartbeats,
+    private readonly framing: GeminiFraming = 'sse',
   ) {
     this.out = new TurnBatchedWriter(response);
-    this.keptAlive = new KeptAlive(response, this.out, ': keep-alive\r\n\r\n', heartbeats);
+    const beat = framing === 'sse' ? ': keep-alive\r\n\r\n' : '\r\n';
+    this.keptAlive = new KeptAlive(response, this.out, beat, heartbeats);
     this.translator = new GeminiStreamTranslator(facts, requestId);
   }
 
   start(headers: Record<string, string>): this {
-    this.out.writeHead(200, sseHeaders(headers));
+    const sse = sseHeaders(headers);
+    this.out.writeHead(
+      200,
+      this.framing === 'sse' ? sse : { ...sse, 'content-type': 'application/json; charset=utf-8' },
+    );
     this.keptAlive.start();
+    if (this.framing === 'array') void this.out.write('[');
     return this;
   }
 
   async event(chunk: JsonObject): Promise<void> {
     this.keptAlive.wroteSinceBeat = true;
     const events = this.translator.push(chunk);
-    if (events.length > 0) await this.out.write(geminiFrames(events));
+    if (events.length > 0) await this.out.write(this.frames(events));
   }
 
   async end(usage: Promise<TokenUsage>): Promise<void> {
-    this.out.end(geminiFrames(this.translator.finish(await usage)));
+    const closing = this.frames(this.translator.finish(await usage));
+    this.out.end(this.framing === 'sse' ? closing : `${closing}\r\n]`);
   }
 
   fail(error: DataPlaneError): void {
-    this.out.end(geminiErrorEvent(error)); // a no-op on a response already ended
+    const body = geminiError(error).body as unknown as JsonObject;
+    // A no-op on a response already ended.
+    this.out.end(this.framing === 'sse' ? geminiFrames([body]) : `${this.frames([body])}\r\n]`);
+  }
+
+  private frames(events: readonly JsonObject[]): string {
+    if (this.framing === 'sse') return geminiFrames(events);
+    let text = '';
+    for (const event of events) {
+      text += `${this.elements === 0 ? '' : ','}\r\n${JSON.stringify(event)}`;
+      this.elements += 1;
+    }
+    return text;
   }
 }
