@@ -72,6 +72,7 @@ describe('the usage-sink service', () => {
         'usage_operations',
         'budget_adjustments',
         'budget_adjustment_operators',
+        'request_payloads',
       ],
     );
   });
