@@ -12,7 +12,9 @@ import {
   BudgetState,
   BudgetUnit,
   createBudgetStateChanged,
+  createRequestPayloadLogged,
   encodeEvent,
+  GatewayEndpoint,
   LimitKind,
   Topic,
   type BudgetStateChanged,
@@ -112,6 +114,49 @@ describe('KafkaEventBus on a real broker', () => {
     } finally {
       await admin.disconnect();
     }
+  });
+
+  it('splits a batch the broker refuses as too large, so one user’s large payloads and later events all arrive', async () => {
+    const prefix = prefixFor('too-large');
+    const bus = await openBus(prefix);
+    // At least once: a request refused for one partition may have written another's.
+    const received = new Set<string>();
+    await bus.subscribe({
+      group: 'payloads',
+      topics: [Topic.RequestPayload, Topic.UsageRecorded],
+      handle: async (events) => {
+        for (const event of events) received.add(event.eventId);
+      },
+    });
+    // Each about 800 KB on the wire (quotes escaped), all on one partition (one user's):
+    // together far over the topic's 2 MiB max.message.bytes, which counts a whole batch.
+    const body = '"'.repeat(200_000);
+    const payloads = Array.from({ length: 8 }, (_, i) =>
+      createRequestPayloadLogged({
+        requestId: `req-large-${i}`,
+        partitionKey: 'heavy-user',
+        userId: 'heavy-user',
+        endpoint: GatewayEndpoint.ChatCompletions,
+        modelRequested: 'gpt-4o',
+        stream: false,
+        httpStatus: 200,
+        startedAt: new Date().toISOString(),
+        requestBody: body,
+        requestTruncated: false,
+        requestBytes: body.length,
+        responseBody: body,
+        responseTruncated: false,
+        responseBytes: body.length,
+        latencyMs: 1,
+      }),
+    );
+    const later = numberedUsageEvent('heavy-user', 1);
+    for (const event of [...payloads, later]) bus.publish(event);
+    await bus.flush();
+    await until(() => received.size >= payloads.length + 1, 'every event');
+    assert.deepEqual([...received].sort(), [...payloads, later].map((e) => e.eventId).sort());
+    assert.equal(bus.spooledCount, 0);
+    assert.equal(bus.status().refused, 0);
   });
 
   it('hands a batch whose handler failed to the handler again; nothing is skipped', async () => {
