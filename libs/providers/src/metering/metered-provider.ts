@@ -105,7 +105,10 @@ export class MeteredProviderPort implements ProviderPort, RealtimeProvider {
     }
   }
 
-  /** One response's usage: its usage event, token and cost metrics (no latency: a session has none). */
+  /**
+   * One answer's usage: its usage event, token and cost metrics. A call's latency is
+   * `record`'s; a Realtime response has none of its own.
+   */
   private recordUsage(call: ProviderCall, servedBy: ServedBy, usage: TokenUsage): void {
     const { request } = call;
     const user = request.caller.userKey;
@@ -118,7 +121,10 @@ export class MeteredProviderPort implements ProviderPort, RealtimeProvider {
         input: usage.inputTokens,
         output: usage.outputTokens,
         cached: usage.cachedInputTokens,
+        cache_write: usage.cacheWriteInputTokens,
+        cache_write_1h: usage.cacheWrite1hInputTokens,
         image_input: usage.imageInputTokens,
+        image_output: usage.imageOutputTokens,
       },
     );
     if (price.dollars > 0) this.metrics.addCost({ user, model }, price.dollars);
@@ -160,23 +166,8 @@ export class MeteredProviderPort implements ProviderPort, RealtimeProvider {
   ): void {
     const seconds = (performance.now() - startedAt) / 1000;
     const { request } = call;
-    const user = request.caller.userKey;
-    const price = this.pricing(call, servedBy, usage);
-    this.events.publish(usageRecordedEvent(request, servedBy, usage, price, false));
+    this.recordUsage(call, servedBy, usage);
     const model = request.requestedModel;
-    this.metrics.recordTokens(
-      { user, model },
-      {
-        input: usage.inputTokens,
-        output: usage.outputTokens,
-        cached: usage.cachedInputTokens,
-        cache_write: usage.cacheWriteInputTokens,
-        cache_write_1h: usage.cacheWrite1hInputTokens,
-        image_input: usage.imageInputTokens,
-        image_output: usage.imageOutputTokens,
-      },
-    );
-    if (price.dollars > 0) this.metrics.addCost({ user, model }, price.dollars);
     this.metrics.observeRequestDuration({ provider: servedBy.provider, model }, seconds);
     this.metrics.observeGenAiRequestDuration(labels, seconds);
     this.metrics.recordGenAiTokenUsage(labels, {
