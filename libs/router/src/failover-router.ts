@@ -13,6 +13,7 @@ import {
   type UpstreamTarget,
 } from '@aigw/contracts/data-plane';
 import {
+  isAuthenticated,
   isUnresolved,
   planBackendChain,
   type ChainLink,
@@ -408,12 +409,6 @@ function callableLeft(
   askedToWait: ReadonlySet<string>,
 ): boolean {
   return ordered.some((link) => !isUnresolved(link) && !askedToWait.has(link.backend.name));
-}
-
-/** Callable: its key is loaded here, held by the provider-adapter, or not needed. */
-function isAuthenticated(backend: BackendConfig): boolean {
-  const auth = backend.auth;
-  return auth.kind !== 'apiKey' || auth.apiKey !== undefined || auth.keyHeldElsewhere === true;
 }
 
 function upstreamTarget(link: ChainLink): UpstreamTarget {

@@ -1,4 +1,4 @@
-import { canonicalProvider, type BackendConfig, type GatewayConfig } from '@aigw/config';
+import { canonicalProvider, type GatewayConfig } from '@aigw/config';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
@@ -10,7 +10,12 @@ import {
   type RealtimeRouter,
   type UpstreamTarget,
 } from '@aigw/contracts/data-plane';
-import { isUnresolved, planBackendChain, type ChainLink } from './domain/backend-chain';
+import {
+  isAuthenticated,
+  isUnresolved,
+  planBackendChain,
+  type ChainLink,
+} from './domain/backend-chain';
 import type { BackendHealth } from './domain/backend-health';
 
 /** The providers with OpenAI's Realtime WebSocket: OpenAI itself and Azure OpenAI. */
@@ -55,7 +60,7 @@ export class RealtimeRouting implements RealtimeRouter {
         { param: 'model' },
       );
     }
-    const usable = links.filter((link) => hasKey(link.backend));
+    const usable = links.filter((link) => isAuthenticated(link.backend));
     if (usable.length === 0) {
       throw new DataPlaneError(
         DataPlaneErrorCode.NoBackendAvailable,
@@ -100,12 +105,6 @@ export class RealtimeRouting implements RealtimeRouter {
     }
     throw lastError;
   }
-}
-
-/** Callable: its key is loaded here, held by the provider-adapter, or not needed. */
-function hasKey(backend: BackendConfig): boolean {
-  const auth = backend.auth;
-  return auth.kind !== 'apiKey' || auth.apiKey !== undefined || auth.keyHeldElsewhere === true;
 }
 
 function realtimeTarget(link: ChainLink): UpstreamTarget {

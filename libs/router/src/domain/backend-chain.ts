@@ -79,3 +79,9 @@ function linksFor(route: RouteConfig, model: string): ChainLink[] {
     viaModel: model,
   }));
 }
+
+/** Callable: its key is loaded here, held by the provider-adapter, or not needed. */
+export function isAuthenticated(backend: BackendConfig): boolean {
+  const auth = backend.auth;
+  return auth.kind !== 'apiKey' || auth.apiKey !== undefined || auth.keyHeldElsewhere === true;
+}
