@@ -101,19 +101,10 @@ export class BudgetAdmission {
   }
 
   async admit(request: GatewayRequest): Promise<Admission> {
-    const config = this.config();
-    const route = routeForModel(config, request.requestedModel);
-    if (!route) return NO_LIMITS; // the router answers "model not found"
-    const tier = tierByName(config, route, request.caller.tier);
-    const now = this.now();
-    const userKey = request.caller.userKey;
-    const limits = this.limits.get(route, userKey, tier, now, (at) =>
-      userLimits({ route, userKey, tier }).map((limit) => forAdmission(limit, at)),
-    );
-    for (const limit of limits) {
-      const resetAt = this.exhausted.exhaustedUntilByKey(limit.exhaustionKey, now);
-      if (resetAt !== undefined) throw budgetRefusal(limit, 0, resetAt, now);
-    }
+    const own = this.callerLimits(request);
+    if (!own) return NO_LIMITS; // the router answers "model not found"
+    const { route, now, limits } = own;
+    if (own.spent) throw own.spent;
 
     const served = servingModels(route, request.requestedModel, request.allowedModels);
     const models = served.length > 0 ? served : [request.requestedModel];
@@ -204,6 +195,21 @@ export class BudgetAdmission {
    * is gone.
    */
   spentLimit(request: GatewayRequest): DataPlaneError | undefined {
+    return this.callerLimits(request)?.spent;
+  }
+
+  /**
+   * The caller's own limits on the route of the requested model (undefined without one),
+   * and the refusal of the first one this replica's view says is spent now.
+   */
+  private callerLimits(request: GatewayRequest):
+    | {
+        readonly route: RouteConfig;
+        readonly now: number;
+        readonly limits: readonly AdmissionLimit[];
+        readonly spent?: DataPlaneError;
+      }
+    | undefined {
     const config = this.config();
     const route = routeForModel(config, request.requestedModel);
     if (!route) return undefined;
@@ -215,9 +221,11 @@ export class BudgetAdmission {
     );
     for (const limit of limits) {
       const resetAt = this.exhausted.exhaustedUntilByKey(limit.exhaustionKey, now);
-      if (resetAt !== undefined) return budgetRefusal(limit, 0, resetAt, now);
+      if (resetAt !== undefined) {
+        return { route, now, limits, spent: budgetRefusal(limit, 0, resetAt, now) };
+      }
     }
-    return undefined;
+    return { route, now, limits };
   }
 
   async release(admission: Admission): Promise<void> {
