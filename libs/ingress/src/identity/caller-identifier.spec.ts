@@ -356,6 +356,59 @@ describe('CallerIdentifier without JWT', () => {
   });
 });
 
+describe('CallerIdentifier identifying users by a credential header', () => {
+  const load = (header: string): RouteConfig => {
+    const result = parseGatewayConfig(
+      `kind: AIGatewayRoute
+metadata: {name: keyed}
+spec:
+  backends: [{name: any, provider: local}]
+  userIdentification: {header: ${header}}
+`,
+      { env: {} },
+    );
+    if (!result.ok) throw new Error(JSON.stringify(result.errors));
+    const config = result.config;
+    return routeNamed(config, 'keyed');
+  };
+  const KEY = 'sk-proj-9f8e7d6c5b4a39281706f5e4d3c2b1a0';
+  const userOf = (header: string, headers: Record<string, string>): string => {
+    const route = load(header);
+    const config = {
+      routes: [route],
+      securityPolicies: [],
+      userTiers: [],
+    } as unknown as GatewayConfig;
+    const identity = new CallerIdentifier(() => config).identify(headers, route);
+    assert.ok(!(identity instanceof Promise));
+    return identity.caller.userKey;
+  };
+
+  it('keys the user by a hash of the credential, never the credential, one id per key', () => {
+    const byApiKey = userOf('x-api-key', { 'x-api-key': KEY });
+    assert.match(byApiKey, /^key-[0-9a-f]{16}$/);
+    assert.ok(!byApiKey.includes(KEY));
+    assert.equal(userOf('X-Api-Key', { 'x-api-key': KEY }), byApiKey);
+    assert.equal(userOf('authorization', { authorization: `Bearer ${KEY}` }), byApiKey);
+    assert.equal(userOf('api-key', { 'api-key': KEY }), byApiKey);
+    assert.equal(userOf('x-goog-api-key', { 'x-goog-api-key': KEY }), byApiKey);
+    assert.equal(
+      userOf('proxy-authorization', { 'proxy-authorization': `bearer ${KEY}` }),
+      byApiKey,
+    );
+    assert.notEqual(userOf('x-api-key', { 'x-api-key': `${KEY}0` }), byApiKey);
+    assert.equal(userOf('x-api-key', {}), 'anonymous');
+  });
+
+  it('takes a credential longer than a user key may be (its id is short)', () => {
+    assert.match(userOf('x-api-key', { 'x-api-key': 'k'.repeat(400) }), /^key-[0-9a-f]{16}$/);
+  });
+
+  it('keeps other headers as they are', () => {
+    assert.equal(userOf('x-user-id', { 'x-user-id': KEY }), KEY);
+  });
+});
+
 describe('CallerIdentifier with a default tier from the configuration', () => {
   const load = (yaml: string): GatewayConfig => {
     const result = parseGatewayConfig(yaml, { env: {} });

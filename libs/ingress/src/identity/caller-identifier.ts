@@ -3,6 +3,7 @@ import { MAX_NAME_LENGTH } from '@aigw/contracts';
 import type { CallerContext } from '@aigw/contracts/data-plane';
 import { bearerToken } from './bearer-token';
 import { applyClaimHeaders, claimAsString } from './claim-headers';
+import { credentialUserKey, isCredentialHeader } from './credential-user-key';
 import {
   IdentityRejection,
   noTierMatched,
@@ -192,7 +193,7 @@ function userKey(
         ? verified?.provider.name === source.provider
           ? claimAsString(verified.claims, source.claim)
           : undefined
-        : firstValue(headers[source.header]);
+        : headerUserKey(source.header, firstValue(headers[source.header]));
     if (value && value.length > MAX_NAME_LENGTH) {
       throw userKeyTooLong(
         source.kind === 'jwt' ? `claim '${source.claim}'` : `header '${source.header}'`,
@@ -201,4 +202,9 @@ function userKey(
     if (value) return value;
   }
   return ANONYMOUS;
+}
+
+/** A credential header's value becomes `key-<hash>`: the raw key must never be a user key. */
+function headerUserKey(header: string, value: string | undefined): string | undefined {
+  return value && isCredentialHeader(header) ? credentialUserKey(value) : value;
 }

@@ -1,0 +1,37 @@
+// A user identified by a credential header (an API key) gets a user key derived from the
+// credential, never the credential itself: the user key lands in metric labels, usage
+// events, analytics rows, logs, payload logs and Kafka partition keys.
+import { createHash } from 'node:crypto';
+
+/** Headers that carry a client's credential (lowercase, as userIdentification stores them). */
+export const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set([
+  'authorization',
+  'proxy-authorization',
+  'x-api-key',
+  'api-key',
+  'x-goog-api-key',
+]);
+
+export const CREDENTIAL_USER_KEY_PREFIX = 'key-';
+const SCHEME = /^[ \t]*bearer[ \t]+/i;
+
+export function isCredentialHeader(header: string): boolean {
+  return CREDENTIAL_HEADERS.has(header.toLowerCase());
+}
+
+/**
+ * `key-` + the first 16 hex digits of SHA-256 of the credential (a `Bearer ` prefix
+ * removed, so one key sent as `Authorization: Bearer k` or `x-api-key: k` is one user).
+ * A plain hash, not an HMAC: API keys are high-entropy, so the hash cannot be reversed
+ * or guessed, and a keyless hash gives the same id on every ingress replica and in the
+ * split deployment with no shared secret to distribute, and lets an operator compute a
+ * key's id with `printf %s "$KEY" | sha256sum | cut -c1-16` (prefix it with `key-`).
+ * 64 bits: collisions are negligible below billions of keys. Undefined for an empty
+ * credential (no user named, as for an absent header).
+ */
+export function credentialUserKey(value: string): string | undefined {
+  const credential = value.replace(SCHEME, '').trim();
+  if (credential === '') return undefined;
+  const digest = createHash('sha256').update(credential, 'utf8').digest('hex');
+  return CREDENTIAL_USER_KEY_PREFIX + digest.slice(0, 16);
+}
