@@ -1,6 +1,6 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { StartupError } from './listen';
+import { matchesSecretDigest, secretDigest } from './secret-digest';
 
 /** Who may call the admin port's operator routes (budget resets, say). */
 export type AdminAccess =
@@ -31,7 +31,7 @@ export function adminAccessFrom(env: Readonly<Record<string, string | undefined>
       `AI_GATEWAY_ADMIN_TOKEN must be at least ${MIN_TOKEN_LENGTH} characters (it has ${token.length})`,
     );
   }
-  return { kind: 'token', digest: digestOf(token) };
+  return { kind: 'token', digest: secretDigest(token) };
 }
 
 /**
@@ -52,7 +52,7 @@ export function checkAdminAccess(
   }
   if (access.kind === 'token') {
     const presented = bearerToken(request.headers.authorization);
-    if (presented !== undefined && timingSafeEqual(digestOf(presented), access.digest)) {
+    if (presented !== undefined && matchesSecretDigest(presented, access.digest)) {
       return { allowed: true };
     }
     return refuse(401, 'token', 'send Authorization: Bearer <AI_GATEWAY_ADMIN_TOKEN>');
@@ -76,11 +76,6 @@ function refuse(
 function bearerToken(header: string | undefined): string | undefined {
   const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
   return match?.[1];
-}
-
-/** Equal-length digests, so the comparison takes as long whatever was sent. */
-function digestOf(token: string): Buffer {
-  return createHash('sha256').update(token).digest();
 }
 
 function isLoopback(address: string | undefined): boolean {

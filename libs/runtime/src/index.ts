@@ -1,5 +1,6 @@
 export * from './admin-server';
 export { adminAccessFrom, type AdminAccess } from './admin-access';
+export { matchesSecretDigest, secretDigest } from './secret-digest';
 export * from './listen';
 export * from './startup-errors';
 export * from './service-settings';

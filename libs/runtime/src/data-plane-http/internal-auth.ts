@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { inspect } from 'node:util';
 import {
   DataPlaneError,
@@ -8,6 +7,7 @@ import {
 } from '@aigw/contracts/data-plane';
 import { REDACTED, type Logger, type MetricsRegistry } from '@aigw/observability';
 import { StartupError } from '../listen';
+import { matchesSecretDigest, secretDigest } from '../secret-digest';
 
 /**
  * The header an internal hop (ingress → router → provider-adapter) carries its shared token
@@ -31,7 +31,7 @@ export class InternalToken {
 
   constructor(token: string) {
     this.#token = token;
-    this.#digest = digestOf(token);
+    this.#digest = secretDigest(token);
   }
 
   /** The headers an outgoing internal call adds. */
@@ -65,11 +65,7 @@ export class InternalToken {
  * same length, so the comparison takes as long whatever was sent (its length included).
  */
 export function tokensMatch(presented: string, digest: Buffer): boolean {
-  return timingSafeEqual(digestOf(presented), digest);
-}
-
-function digestOf(token: string): Buffer {
-  return createHash('sha256').update(token, 'utf8').digest();
+  return matchesSecretDigest(presented, digest);
 }
 
 /** AI_GATEWAY_INTERNAL_TOKEN, or undefined when unset; too short is a start-up error. */

@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import {
   Controller,
   Get,
@@ -9,6 +8,7 @@ import {
   Query,
   UseFilters,
 } from '@nestjs/common';
+import { matchesSecretDigest, secretDigest } from '@aigw/runtime';
 import {
   USAGE_ANALYTICS,
   type BudgetAdjustmentRow,
@@ -45,10 +45,15 @@ import {
 @Controller('v1/analytics')
 @UseFilters(AnalyticsExceptionFilter)
 export class AnalyticsController {
+  /** The token's digest, compared in constant time (see matchesSecretDigest). */
+  private readonly tokenDigest: Buffer | undefined;
+
   constructor(
     @Inject(USAGE_ANALYTICS) private readonly analytics: UsageAnalytics,
     @Inject(ANALYTICS_HTTP_OPTIONS) private readonly options: AnalyticsHttpOptions,
-  ) {}
+  ) {
+    this.tokenDigest = options.accessToken ? secretDigest(options.accessToken) : undefined;
+  }
 
   @Get('usage')
   async usage(
@@ -164,12 +169,10 @@ export class AnalyticsController {
   }
 
   private authorize(header: string | undefined): void {
-    const expected = this.options.accessToken;
-    if (!expected) return;
+    if (!this.tokenDigest) return;
     const given = header?.startsWith('Bearer ') ? header.slice('Bearer '.length) : '';
-    const a = Buffer.from(given);
-    const b = Buffer.from(expected);
-    if (a.length !== b.length || !timingSafeEqual(a, b)) {
+    // Digests, not the tokens: an early return on a length mismatch told callers the length.
+    if (!matchesSecretDigest(given, this.tokenDigest)) {
       throw new AnalyticsAccessError('the analytics API needs the operator token (Bearer)');
     }
   }
