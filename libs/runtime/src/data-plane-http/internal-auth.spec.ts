@@ -46,6 +46,27 @@ describe('internalTokenFrom (AI_GATEWAY_INTERNAL_TOKEN)', () => {
     );
   });
 
+  it('refuses a token an HTTP header cannot carry, naming the fix and never the token', () => {
+    for (const bad of [
+      `${TOKEN}\nsecond-line`,
+      `${TOKEN}\rx`,
+      `tok\u0000${TOKEN}`,
+      `${TOKEN}é`,
+      `${TOKEN}🔑`,
+    ]) {
+      assert.throws(
+        () => internalTokenFrom({ AI_GATEWAY_INTERNAL_TOKEN: bad }),
+        (error: unknown) =>
+          error instanceof StartupError &&
+          /character an HTTP header cannot carry/.test(error.message) &&
+          !error.message.includes(TOKEN),
+        JSON.stringify(bad),
+      );
+    }
+    // Spaces and tabs inside are fine in a header value.
+    assert.ok(internalTokenFrom({ AI_GATEWAY_INTERNAL_TOKEN: `${TOKEN} with\tspaces` }));
+  });
+
   it('takes a trimmed token of 16+ characters, which prints as [REDACTED]', () => {
     const token = internalTokenFrom({ AI_GATEWAY_INTERNAL_TOKEN: ` ${TOKEN}\n` });
     assert.ok(token);

@@ -18,6 +18,11 @@ export const INTERNAL_TOKEN_HEADER = 'x-aigw-internal-token';
 export const INTERNAL_TOKEN_ENV = 'AI_GATEWAY_INTERNAL_TOKEN';
 /** As for AI_GATEWAY_ADMIN_TOKEN: shorter is guessable; `openssl rand -hex 32` gives 64. */
 const MIN_TOKEN_LENGTH = 16;
+/**
+ * What an HTTP header value carries everywhere (printable ASCII, space, tab): a token with
+ * anything else (a newline inside, non-ASCII) passes start-up but fails every hop's request.
+ */
+const HEADER_SAFE = /^[\t\x20-\x7e]+$/;
 
 export type InternalAuthVerdict = 'ok' | 'missing' | 'wrong';
 
@@ -68,7 +73,10 @@ export function tokensMatch(presented: string, digest: Buffer): boolean {
   return matchesSecretDigest(presented, digest);
 }
 
-/** AI_GATEWAY_INTERNAL_TOKEN, or undefined when unset; too short is a start-up error. */
+/**
+ * AI_GATEWAY_INTERNAL_TOKEN, or undefined when unset; too short, or not sendable as a header
+ * value, is a start-up error.
+ */
 export function internalTokenFrom(
   env: Readonly<Record<string, string | undefined>>,
 ): InternalToken | undefined {
@@ -78,6 +86,11 @@ export function internalTokenFrom(
     // Says how long it is, never what it is.
     throw new StartupError(
       `${INTERNAL_TOKEN_ENV} must be at least ${MIN_TOKEN_LENGTH} characters (it has ${token.length})`,
+    );
+  }
+  if (!HEADER_SAFE.test(token)) {
+    throw new StartupError(
+      `${INTERNAL_TOKEN_ENV} has a character an HTTP header cannot carry (a control character or non-ASCII); use printable ASCII, e.g. \`openssl rand -hex 32\``,
     );
   }
   return new InternalToken(token);
