@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { UserTierConfig } from '@aigw/config';
+import { credentialUserKey } from './credential-user-key';
 import { TierSelector, tiersForRoute } from './tier-selector';
 
 const tier = (name: string, header: string, value: string): UserTierConfig => ({
@@ -21,6 +22,32 @@ describe('TierSelector', () => {
     assert.deepEqual(selector.select({ 'x-plan': 'pro' }), { kind: 'tier', tier: pro });
     assert.deepEqual(selector.select({ 'x-plan': ['free', 'pro'] }), { kind: 'tier', tier: free });
     assert.deepEqual(selector.select({ 'x-plan': 'PRO' }), { kind: 'unmatched' });
+  });
+
+  it('matches a selector naming a key by its id against the id of the key sent, never the raw value', () => {
+    const key = 'sk-team-4c1d9e8f7a6b5c4d3e2f1a0b';
+    const id = credentialUserKey(key) ?? '';
+    const team = tier('team', 'x-api-key', id);
+    const selector = new TierSelector([team], undefined);
+    assert.deepEqual(selector.select({ 'x-api-key': key }), { kind: 'tier', tier: team });
+    assert.deepEqual(selector.select({ 'x-api-key': `Bearer ${key}` }), {
+      kind: 'tier',
+      tier: team,
+    });
+    // The id is visible in metrics: sending it must not select the tier.
+    assert.deepEqual(selector.select({ 'x-api-key': id }), { kind: 'unmatched' });
+    assert.deepEqual(selector.select({ 'x-api-key': `${key}x` }), { kind: 'unmatched' });
+    // A raw key in a selector still matches as before; a key id on another header is a plain value.
+    const raw = tier('raw', 'x-api-key', key);
+    assert.deepEqual(new TierSelector([raw], undefined).select({ 'x-api-key': key }), {
+      kind: 'tier',
+      tier: raw,
+    });
+    const plain = tier('plain', 'x-plan', id);
+    assert.deepEqual(new TierSelector([plain], undefined).select({ 'x-plan': id }), {
+      kind: 'tier',
+      tier: plain,
+    });
   });
 
   it('falls back to the default tier, and says none when no tiers apply', () => {

@@ -1,4 +1,5 @@
 import type { UserTierConfig } from '@aigw/config';
+import { credentialUserKey, isCredentialHeader } from './credential-user-key';
 
 export type IncomingHeaders = Readonly<Record<string, string | string[] | undefined>>;
 
@@ -21,12 +22,28 @@ export class TierSelector {
   select(headers: IncomingHeaders): TierChoice {
     if (this.tiers.length === 0) return { kind: 'none' };
     for (const tier of this.tiers) {
-      if (firstValue(headers[tier.selector.header]) === tier.selector.value) {
+      if (selects(tier.selector, firstValue(headers[tier.selector.header]))) {
         return { kind: 'tier', tier };
       }
     }
     return this.defaultTier ? { kind: 'tier', tier: this.defaultTier } : { kind: 'unmatched' };
   }
+}
+
+const KEY_ID = /^key-[0-9a-f]{16}$/;
+
+/**
+ * A selector on a credential header may name the key by its id (`key-…`, as metrics show
+ * it), so configurations need not hold client keys: the id is then compared with the id of
+ * the key sent, never with the raw value (else sending the id, which dashboards show,
+ * would select the tier). Any other selector value is compared as sent.
+ */
+function selects(selector: UserTierConfig['selector'], value: string | undefined): boolean {
+  if (value === undefined) return false;
+  if (KEY_ID.test(selector.value) && isCredentialHeader(selector.header)) {
+    return credentialUserKey(value) === selector.value;
+  }
+  return value === selector.value;
 }
 
 export function firstValue(value: string | string[] | undefined): string | undefined {
