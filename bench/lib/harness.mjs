@@ -47,15 +47,25 @@ export function log(message) {
   process.stderr.write(`[bench] ${message}\n`);
 }
 
-export function freePort() {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => done(port));
+// Ports handed out by this run: the kernel may give a closed port out again before its
+// first taker listens on it, which once started two listeners of one build on one port.
+const handedOut = new Set();
+
+export async function freePort() {
+  for (;;) {
+    const port = await new Promise((done, fail) => {
+      const server = createServer();
+      server.once('error', fail);
+      server.listen(0, '127.0.0.1', () => {
+        const { port: picked } = server.address();
+        server.close(() => done(picked));
+      });
     });
-  });
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
 }
 
 export function which(command) {
