@@ -11,6 +11,7 @@ import {
   type RouterPort,
   type StreamAnswer,
   type UpstreamTarget,
+  upstreamTargetOf,
 } from '@aigw/contracts/data-plane';
 import {
   isAuthenticated,
@@ -412,21 +413,7 @@ function callableLeft(
 }
 
 function upstreamTarget(link: ChainLink): UpstreamTarget {
-  const { backend } = link;
-  const auth = backend.auth;
-  return {
-    backendName: backend.name,
-    provider: backend.provider,
-    model: link.upstreamModel,
-    baseUrl: backend.baseUrl,
-    vertex: backend.vertex,
-    credential:
-      auth.kind === 'apiKey' && auth.apiKey
-        ? { headerName: auth.headerName, headerPrefix: auth.headerPrefix, apiKey: auth.apiKey }
-        : undefined,
-    requestTimeoutMs: backend.requestTimeoutMs,
-    firstByteTimeoutMs: backend.firstByteTimeoutMs,
-  };
+  return upstreamTargetOf(link.backend, link.upstreamModel);
 }
 
 /**

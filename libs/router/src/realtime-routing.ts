@@ -9,6 +9,7 @@ import {
   type RealtimeProvider,
   type RealtimeRouter,
   type UpstreamTarget,
+  upstreamTargetOf,
 } from '@aigw/contracts/data-plane';
 import {
   isAuthenticated,
@@ -109,17 +110,8 @@ export class RealtimeRouting implements RealtimeRouter {
 
 function realtimeTarget(link: ChainLink): UpstreamTarget {
   const { backend } = link;
-  const auth = backend.auth;
   return {
-    backendName: backend.name,
+    ...upstreamTargetOf(backend, link.upstreamModel),
     provider: canonicalProvider(backend.provider) ?? backend.provider,
-    model: link.upstreamModel,
-    baseUrl: backend.baseUrl,
-    credential:
-      auth.kind === 'apiKey' && auth.apiKey
-        ? { headerName: auth.headerName, headerPrefix: auth.headerPrefix, apiKey: auth.apiKey }
-        : undefined,
-    requestTimeoutMs: backend.requestTimeoutMs,
-    firstByteTimeoutMs: backend.firstByteTimeoutMs,
   };
 }

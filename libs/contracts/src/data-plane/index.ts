@@ -8,3 +8,4 @@ export * from './reasoning';
 export * from './audio-duration';
 export * from './rerank-units';
 export * from './realtime';
+export * from './upstream-target';

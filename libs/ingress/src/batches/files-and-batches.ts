@@ -4,6 +4,8 @@ import type { TokenUsageRecorded } from '@aigw/contracts';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
+  upstreamTargetOf,
+  type BackendCallTarget,
   type CallerContext,
   type JsonObject,
   type Operation,
@@ -28,17 +30,7 @@ type Query = Readonly<Record<string, string | string[] | undefined>>;
 /** What the gateway needs of a backend call (the provider library's HeldObjectUpstream). */
 export interface HeldObjectCalls {
   send(
-    backend: {
-      readonly backendName: string;
-      readonly provider: string;
-      readonly baseUrl?: string;
-      readonly credential?: {
-        readonly headerName: string;
-        readonly headerPrefix: string;
-        readonly apiKey: { reveal(): string };
-      };
-      readonly requestTimeoutMs: number;
-    },
+    backend: BackendCallTarget,
     method: 'GET' | 'POST' | 'DELETE',
     path: string,
     body?: { readonly contentType: string; readonly data: Buffer },
@@ -783,18 +775,8 @@ type Lister = (headers: Headers) => string | undefined | Promise<string | undefi
  * In the split deployment the key is held by the provider-adapter: only the backend's
  * name crosses, and the adapter adds the key.
  */
-function targetOf(backend: BackendConfig) {
-  const auth = backend.auth;
-  return {
-    backendName: backend.name,
-    provider: backend.provider,
-    baseUrl: backend.baseUrl,
-    credential:
-      auth.kind === 'apiKey' && auth.apiKey
-        ? { headerName: auth.headerName, headerPrefix: auth.headerPrefix, apiKey: auth.apiKey }
-        : undefined,
-    requestTimeoutMs: backend.requestTimeoutMs,
-  };
+function targetOf(backend: BackendConfig): BackendCallTarget {
+  return upstreamTargetOf(backend, backend.model ?? '');
 }
 
 const enc = encodeURIComponent;

@@ -1,20 +1,14 @@
-import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type BackendCallTarget,
+} from '@aigw/contracts/data-plane';
 import { AZURE_DEFAULT_API_VERSION } from '../azure/azure-urls';
 import { upstreamHttpError, transportError } from '../core/upstream-failure';
 import { resolveBaseUrl } from '../openai-compatible/openai-base-urls';
 
 /** A backend that holds files and batches: OpenAI or Azure OpenAI. */
-export interface HeldObjectBackend {
-  readonly backendName: string;
-  readonly provider: string;
-  readonly baseUrl?: string;
-  readonly credential?: {
-    readonly headerName: string;
-    readonly headerPrefix: string;
-    readonly apiKey: { reveal(): string };
-  };
-  readonly requestTimeoutMs: number;
-}
+export type HeldObjectBackend = BackendCallTarget;
 
 export interface HeldObjectReply {
   readonly status: number;

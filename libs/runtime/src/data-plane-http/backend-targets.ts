@@ -2,6 +2,7 @@ import type { BackendConfig, GatewayConfig } from '@aigw/config';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
+  upstreamTargetOf,
   type UpstreamTarget,
   type WireTarget,
 } from '@aigw/contracts/data-plane';
@@ -54,17 +55,5 @@ export function upstreamTargetFor(config: GatewayConfig, wire: WireTarget): Upst
       { retryAfterMs: MISSING_KEY_RETRY_AFTER_MS },
     );
   }
-  return {
-    backendName: backend.name,
-    provider: backend.provider,
-    model: wire.model,
-    baseUrl: backend.baseUrl,
-    vertex: backend.vertex,
-    credential:
-      auth.kind === 'apiKey' && auth.apiKey
-        ? { headerName: auth.headerName, headerPrefix: auth.headerPrefix, apiKey: auth.apiKey }
-        : undefined,
-    requestTimeoutMs: backend.requestTimeoutMs,
-    firstByteTimeoutMs: backend.firstByteTimeoutMs,
-  };
+  return upstreamTargetOf(backend, wire.model);
 }
