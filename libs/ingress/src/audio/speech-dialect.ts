@@ -3,7 +3,7 @@ import type { DataPlaneError, JsonObject } from '@aigw/contracts/data-plane';
 import { TurnBatchedWriter } from '@aigw/infra/http';
 import type { EdgeDialect, StreamRelay } from '../http/edge-exchange';
 import { sendOpenAiError } from '../http/openai-errors';
-import { SseWriter } from '../http/sse-writer';
+import { selfEndingEventRelay } from '../http/self-ending-event-relay';
 import { checkedSpeechBody } from './speech-request';
 
 /**
@@ -18,24 +18,10 @@ export const SPEECH_DIALECT: EdgeDialect = {
   answerBody: (answer) => answer.body,
   openStream: (response, headers, request) =>
     request.body.stream_format === 'sse'
-      ? speechEventRelay(response, headers)
+      ? selfEndingEventRelay(response, headers)
       : new AudioRelay(response, headers),
   sendError: sendOpenAiError,
 };
-
-/**
- * Speech events as OpenAI sends them: one `data:` line each, and no `[DONE]` sentinel (the
- * done event ends the stream); a failure after the first is an OpenAI error event.
- */
-function speechEventRelay(response: ServerResponse, headers: Record<string, string>): StreamRelay {
-  const writer = new SseWriter(response);
-  writer.start(headers);
-  return {
-    event: (event) => writer.event(event),
-    end: async () => writer.close(),
-    fail: (error) => writer.fail(error),
-  };
-}
 
 class AudioRelay implements StreamRelay {
   private readonly out: TurnBatchedWriter;

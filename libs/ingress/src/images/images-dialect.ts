@@ -1,31 +1,15 @@
-import type { ServerResponse } from 'node:http';
-import type { EdgeDialect, StreamRelay } from '../http/edge-exchange';
+import type { EdgeDialect } from '../http/edge-exchange';
 import { OPENAI_DIALECT } from '../http/openai-dialect';
-import { SseWriter } from '../http/sse-writer';
+import { selfEndingEventRelay } from '../http/self-ending-event-relay';
 import { imageEditParts } from './image-edit-form';
 import { checkedImageBody } from './image-request';
 import { imageVariationParts } from './image-variation-form';
-
-/**
- * A gpt-image stream as OpenAI sends it: one `data:` event each (`*.partial_image`, then
- * `*.completed`), no `[DONE]` sentinel (the completed event ends it); a failure after the
- * first event is an OpenAI error event, so a cut stream never looks finished.
- */
-function imageEventRelay(response: ServerResponse, headers: Record<string, string>): StreamRelay {
-  const writer = new SseWriter(response);
-  writer.start(headers);
-  return {
-    event: (event) => writer.event(event),
-    end: async () => writer.close(),
-    fail: (error) => writer.fail(error),
-  };
-}
 
 /** OpenAI's image generation: JSON in, JSON out (or its events with `stream: true`). */
 export const IMAGES_DIALECT: EdgeDialect = {
   ...OPENAI_DIALECT,
   canonicalBody: checkedImageBody,
-  openStream: imageEventRelay,
+  openStream: selfEndingEventRelay,
 };
 
 /** OpenAI's image edits: a form in (its fields the body, its files the uploads), JSON out. */

@@ -15,6 +15,7 @@ import {
 } from '@aigw/contracts/data-plane';
 import { firstChoice } from '../../domain/canonical-answer';
 import type { MessagesRequestFacts } from './anthropic-request';
+import { contentText } from '../../domain/content-text';
 
 // OpenAI chat answers (the canonical format every backend's answer arrives in) as
 // Anthropic Messages answers.
@@ -78,18 +79,6 @@ export function messageId(openAiId: unknown, fallback: string): string {
   return id.startsWith('msg_') ? id : `msg_${id}`;
 }
 
-function textOf(content: unknown): string {
-  if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) return '';
-  return content
-    .map((part: unknown) =>
-      typeof (part as JsonObject | null)?.text === 'string'
-        ? ((part as JsonObject).text as string)
-        : '',
-    )
-    .join('');
-}
-
 /** Tool arguments as the object Anthropic's `input` must be. */
 export function toolInput(argumentsJson: unknown, toolName: string): Record<string, unknown> {
   if (argumentsJson === undefined || argumentsJson === null || argumentsJson === '') return {};
@@ -140,7 +129,7 @@ export function toAnthropicMessage(
   const choice = firstChoice(completion);
   const message = (choice.message ?? {}) as JsonObject;
   const content: AnthropicContentBlock[] = reasoningBlocks(message);
-  const text = textOf(message.content);
+  const text = contentText(message.content);
   if (text.length > 0) content.push({ type: 'text', text });
   const toolCalls = Array.isArray(message.tool_calls) ? (message.tool_calls as JsonObject[]) : [];
   toolCalls.forEach((call, index) => {

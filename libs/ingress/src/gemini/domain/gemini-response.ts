@@ -9,6 +9,7 @@ import {
 import { firstChoice } from '../../domain/canonical-answer';
 import { encodeReasoning, thinkingBlocksOf } from '../../responses/domain/encrypted-reasoning';
 import type { GeminiRequestFacts } from './gemini-request';
+import { contentText } from '../../domain/content-text';
 
 // OpenAI chat answers (the canonical format every backend's answer arrives in) as
 // Gemini GenerateContentResponse objects.
@@ -116,17 +117,6 @@ export function functionCallPart(
     : { functionCall: call, thoughtSignature: signature };
 }
 
-function textOf(content: unknown): string {
-  if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) return '';
-  return content
-    .map((part: unknown) => {
-      const text = (part as JsonObject | null)?.text;
-      return typeof text === 'string' ? text : '';
-    })
-    .join('');
-}
-
 /** `responseId`: the backend's answer id, else the request's. */
 export function responseIdOf(id: unknown, fallback: string): string {
   return typeof id === 'string' && id !== '' ? id : fallback;
@@ -145,7 +135,7 @@ export function toGeminiResponse(
   const reasoning = reasoningTextOf(message);
   if (facts.includeThoughts && reasoning !== undefined)
     parts.push({ text: reasoning, thought: true });
-  const text = textOf(message.content);
+  const text = contentText(message.content);
   if (text !== '') parts.push({ text });
   const toolCalls = Array.isArray(message.tool_calls) ? (message.tool_calls as JsonObject[]) : [];
   let reasoningSignature = reasoningBlocksSignature(thinkingBlocksOf(message.thinking_blocks));

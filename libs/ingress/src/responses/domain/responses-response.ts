@@ -9,6 +9,7 @@ import {
 import { encodeReasoning, thinkingBlocksOf } from './encrypted-reasoning';
 import { firstChoice } from '../../domain/canonical-answer';
 import type { ResponsesRequestFacts } from './responses-request';
+import { contentText } from '../../domain/content-text';
 
 // OpenAI chat answers (the canonical format every backend's answer arrives in) as
 // Responses API Response objects.
@@ -247,17 +248,6 @@ export function outputText(text: string): OutputText {
   return { type: 'output_text', text, annotations: [] };
 }
 
-export function textOf(content: unknown): string {
-  if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) return '';
-  return content
-    .map((part: unknown) => {
-      const text = (part as JsonObject | null)?.text;
-      return typeof text === 'string' ? text : '';
-    })
-    .join('');
-}
-
 /** A tool call's arguments as the JSON text Responses carries. */
 function argumentsText(value: unknown): string {
   if (typeof value === 'string') return value;
@@ -282,7 +272,7 @@ export function toResponse(
   if (reasoning !== '' || blocks.length > 0) {
     output.push(reasoningItem(outputItemId('rs', requestId, 0), reasoning, blocks));
   }
-  const text = textOf(message.content);
+  const text = contentText(message.content);
   const toolCalls = Array.isArray(message.tool_calls) ? (message.tool_calls as JsonObject[]) : [];
   // A turn of tool calls alone has no message; any other answer has one, empty or not.
   if (text.length > 0 || toolCalls.length === 0) {
