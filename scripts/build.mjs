@@ -5,7 +5,9 @@ import { readFileSync, mkdirSync, writeFileSync, copyFileSync, readdirSync, rmSy
 import { join, dirname, relative, resolve } from 'node:path';
 
 const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
-const outDir = join(root, 'dist');
+// `--out DIR` builds elsewhere (a benchmark's second build beside dist/); the layout is the same.
+const outAt = process.argv.indexOf('--out');
+const outDir = outAt > 0 ? resolve(process.argv[outAt + 1]) : join(root, 'dist');
 const tsconfig = JSON.parse(readFileSync(join(root, 'tsconfig.base.json'), 'utf8'));
 const ASSET = /\.(sql|ya?ml|html|json|js|css)$/;
 const SKIP = /\.(spec|int-spec|e2e-spec)\.ts$/;
@@ -50,4 +52,4 @@ for (const top of ['apps', 'libs']) {
     }
   }
 }
-console.log(`built ${compiled} files into dist/`);
+console.log(`built ${compiled} files into ${relative(root, outDir) || outDir}/`);
