@@ -1,5 +1,5 @@
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
-import type { BatchState } from './files-and-batches';
+import type { BatchState } from './files-and-batches-options';
 import type { HeldObjectStore, HeldRecord } from './held-objects';
 
 /** A batch's 24h completion window and the margin after it before the sweeper gives up. */

@@ -1,0 +1,172 @@
+import type { FastifyRequest } from 'fastify';
+import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
+import type { BatchBilling } from './batch-billing';
+import {
+  enc,
+  invalid,
+  jsonOf,
+  listPage,
+  MAX_LIST,
+  type CallerOf,
+  type Lister,
+  type MayUse,
+  type Query,
+  type Who,
+} from './held-api';
+import type { HeldObjectStore, HeldRecord } from './held-objects';
+import type { HeldRecords } from './held-records';
+
+const BATCH_ENDPOINTS: ReadonlySet<string> = new Set([
+  '/v1/chat/completions',
+  '/v1/embeddings',
+  '/v1/responses',
+]);
+
+interface BatchesOptions {
+  readonly store: HeldObjectStore;
+  readonly ttlMs: number;
+  readonly onError?: (what: string, error: unknown) => void;
+}
+
+/**
+ * OpenAI's Batch API: a batch runs at the backend holding its input file, for the file's
+ * owner only; every look at one shows it with the gateway's ids and bills it if finished.
+ */
+export class BatchesApi {
+  constructor(
+    private readonly options: BatchesOptions,
+    private readonly records: HeldRecords,
+    private readonly billing: BatchBilling,
+  ) {}
+
+  async createBatch(
+    request: FastifyRequest,
+    who: Who,
+    mayUse: MayUse,
+    callerOf: CallerOf,
+  ): Promise<JsonObject> {
+    const body = request.body as JsonObject | undefined;
+    if (!body || typeof body !== 'object' || Array.isArray(body)) {
+      throw invalid('The request body must be a JSON object');
+    }
+    const {
+      input_file_id: fileId,
+      endpoint,
+      completion_window: window,
+      metadata,
+      output_expires_after: outputExpiry,
+    } = body;
+    if (typeof fileId !== 'string' || fileId === '') {
+      throw invalid("Missing required parameter: 'input_file_id'.", 'input_file_id');
+    }
+    if (typeof endpoint !== 'string' || !BATCH_ENDPOINTS.has(endpoint)) {
+      throw invalid(
+        `Invalid value for 'endpoint': this gateway batches ${[...BATCH_ENDPOINTS].join(', ')}.`,
+        'endpoint',
+      );
+    }
+    if (window !== '24h') {
+      throw invalid(
+        "Invalid value for 'completion_window': it must be '24h'.",
+        'completion_window',
+      );
+    }
+    if (metadata !== undefined && metadata !== null && typeof metadata !== 'object') {
+      throw invalid("Invalid value for 'metadata': it must be an object.", 'metadata');
+    }
+    if (
+      outputExpiry !== undefined &&
+      (typeof outputExpiry !== 'object' || Array.isArray(outputExpiry))
+    ) {
+      throw invalid(
+        "Invalid value for 'output_expires_after': it must be an object {anchor, seconds}.",
+        'output_expires_after',
+      );
+    }
+    const file = await this.records.ownedRecord(
+      'file',
+      fileId,
+      request.headers,
+      who,
+      'input_file_id',
+    );
+    await mayUse(file.model, request.headers);
+    // The file's owner (just checked) with the tier the route gives them now.
+    const tier = (await callerOf(file.model, request.headers))?.tier;
+    await this.billing.checkBudget(file, tier);
+    const sent: JsonObject = {
+      input_file_id: file.providerId,
+      endpoint,
+      completion_window: window,
+      ...(metadata ? { metadata } : {}),
+      // When the backend drops the output files (their owners are remembered apart).
+      ...(outputExpiry ? { output_expires_after: outputExpiry } : {}),
+    };
+    const answer = jsonOf(
+      await this.records.call(file, 'POST', '/batches', {
+        contentType: 'application/json',
+        data: Buffer.from(JSON.stringify(sent)),
+      }),
+    );
+    if (typeof answer.id !== 'string' || answer.id === '') {
+      throw new DataPlaneError(
+        DataPlaneErrorCode.UpstreamBadResponse,
+        'The backend answered the batch without an id',
+      );
+    }
+    const backend = this.records.backendOf(file);
+    const batch = await this.records.keep({
+      kind: 'batch',
+      owner: file.owner,
+      model: file.model,
+      upstreamModel: file.upstreamModel,
+      route: file.route,
+      backend,
+      providerId: answer.id,
+      ...(tier !== undefined && { tier }),
+      object: {},
+    });
+    // Indexed until billed, so the sweeper bills it when no client looks again.
+    await this.options.store
+      .addPending(batch.id, this.options.ttlMs)
+      .catch((error: unknown) => this.options.onError?.('indexing a batch to bill', error));
+    return (await this.billing.seenBatch(batch, answer, 'client_poll')).shown;
+  }
+
+  async listBatches(request: FastifyRequest, lister: Lister, who: Who): Promise<JsonObject> {
+    const query = (request.query ?? {}) as Query;
+    const records = await this.records.listed('batch', MAX_LIST, request.headers, lister, who);
+    const page = listPage(records, query, (record) => record.id);
+    // Each as the backend has it now (a batch's status moves); the last seen on failure.
+    const data = await Promise.all(
+      (page.data as HeldRecord[]).map(async (record) => {
+        try {
+          const answer = jsonOf(
+            await this.records.call(record, 'GET', `/batches/${enc(record.providerId)}`),
+          );
+          return (await this.billing.seenBatch(record, answer, 'client_poll')).shown;
+        } catch (error) {
+          this.options.onError?.('refreshing a listed batch', error);
+          return record.object;
+        }
+      }),
+    );
+    return { ...page, data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null };
+  }
+
+  async retrieveBatch(request: FastifyRequest, who: Who): Promise<JsonObject> {
+    const record = await this.records.owned('batch', request, who);
+    const answer = jsonOf(
+      await this.records.call(record, 'GET', `/batches/${enc(record.providerId)}`),
+    );
+    return (await this.billing.seenBatch(record, answer, 'client_poll')).shown;
+  }
+
+  async cancelBatch(request: FastifyRequest, who: Who): Promise<JsonObject> {
+    const record = await this.records.owned('batch', request, who);
+    const answer = jsonOf(
+      await this.records.call(record, 'POST', `/batches/${enc(record.providerId)}/cancel`),
+    );
+    return (await this.billing.seenBatch(record, answer, 'client_poll')).shown;
+  }
+}

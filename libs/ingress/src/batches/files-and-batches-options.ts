@@ -1,0 +1,47 @@
+import type { GatewayConfig } from '@aigw/config';
+import type { TokenUsageRecorded } from '@aigw/contracts';
+import type { BudgetAdmission } from '../admission/budget-admission';
+import type { HeldKind } from './gateway-ids';
+import type { HeldObjectCalls } from './held-api';
+import type { HeldObjectStore, HeldRecord } from './held-objects';
+
+/** What made the gateway bill a batch: a client's look, the sweeper, or a download. */
+export type BillingTrigger = 'client_poll' | 'sweeper' | 'content';
+
+/**
+ * What a look at a batch found: billed by this look; still running; finished with nothing
+ * for this look to bill (no output, or billed or being billed elsewhere); or finished and
+ * its billing failed (the claim given back: the next look tries again).
+ */
+export type BatchState = 'billed' | 'in_progress' | 'finished' | 'failed';
+
+/** A finished batch's usage, as recorded. */
+export interface BatchSettled {
+  readonly batch: HeldRecord;
+  readonly trigger: BillingTrigger;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly dollars: number;
+}
+
+export interface FilesAndBatchesOptions {
+  readonly config: () => GatewayConfig;
+  readonly upstream: HeldObjectCalls;
+  readonly store: HeldObjectStore;
+  /** How long the gateway remembers a file or batch (and who owns it). */
+  readonly ttlMs: number;
+  /** The batch price as a share of the synchronous one (0.5: OpenAI's 50% discount). */
+  readonly priceFactor: number;
+  /** Checks the owner's budgets before a batch is created; absent, every batch is. */
+  readonly admission?: BudgetAdmission;
+  /** Publishes a finished batch's usage event (budgets and analytics). */
+  readonly publish: (event: TokenUsageRecorded) => void;
+  /** A batch upload's prompt redaction masked `tally` per detector on `route` (metrics). */
+  readonly onRedacted?: (route: string, tally: ReadonlyMap<string, number>) => void;
+  /** One per request: which kind, what was done, and how it ended (metrics). */
+  readonly onAction?: (kind: HeldKind, action: string, outcome: string) => void;
+  readonly onSettled?: (settled: BatchSettled) => void;
+  /** A failure the client is not told of (settling a batch): logged, without secrets. */
+  readonly onError?: (what: string, error: unknown) => void;
+  readonly now?: () => number;
+}

@@ -1,0 +1,160 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
+import { MultipartForm } from '../forms/multipart-form';
+import type { RedactionTally } from '../redaction/redactor';
+import type { BatchBilling } from './batch-billing';
+import { restoreBatchModels, rewriteBatchInput } from './batch-jsonl';
+import { screenBatchBody } from './batch-prompt-rules';
+import type { FilesAndBatchesOptions } from './files-and-batches-options';
+import {
+  enc,
+  firstHeader,
+  invalid,
+  jsonOf,
+  listPage,
+  targetOf,
+  type Lister,
+  type MayUse,
+  type Query,
+  type Screen,
+  type Who,
+} from './held-api';
+import { holdingBackendFor } from './held-backend';
+import type { HeldRecords } from './held-records';
+import { fileUploadForm } from './upstream-form';
+
+type FilesOptions = Pick<FilesAndBatchesOptions, 'config' | 'upstream' | 'store' | 'onRedacted'>;
+
+/**
+ * OpenAI's Files API: a file is uploaded to an OpenAI or Azure OpenAI backend of the model
+ * it names (a batch input file under the route's prompt rules, its model renamed), and
+ * read, listed and deleted only by its owner.
+ */
+export class FilesApi {
+  constructor(
+    private readonly options: FilesOptions,
+    private readonly records: HeldRecords,
+    private readonly billing: BatchBilling,
+  ) {}
+
+  async createFile(
+    request: FastifyRequest,
+    who: Who,
+    mayUse: MayUse,
+    screen: Screen,
+  ): Promise<JsonObject> {
+    const form = request.body;
+    if (!(form instanceof MultipartForm)) {
+      throw invalid("Upload the file as 'multipart/form-data' with 'file' and 'purpose' fields");
+    }
+    const field = (name: string) => form.fields.find(([key]) => key === name)?.[1];
+    const purpose = field('purpose');
+    if (!purpose) throw invalid("Missing required parameter: 'purpose'.", 'purpose');
+    const file = form.files.find((part) => part.field === 'file');
+    if (!file) throw invalid("Missing required parameter: 'file'.", 'file');
+    const model = field('model') || firstHeader(request.headers, 'x-ai-gateway-model');
+    if (!model) {
+      throw invalid(
+        "Name the model this file is for in a 'model' form field or the 'x-ai-gateway-model' header: the gateway keeps a file at an OpenAI or Azure OpenAI backend of that model.",
+        'model',
+      );
+    }
+    const owner = await this.records.ownerOf(model, request.headers, who);
+    await mayUse(model, request.headers);
+    const holding = holdingBackendFor(this.options.config(), model);
+    // Every line under the prompt rules a single call gets; a refused line refuses the upload.
+    const tally: RedactionTally = new Map();
+    const data =
+      purpose === 'batch'
+        ? Buffer.from(
+            rewriteBatchInput(
+              Buffer.from(file.data.buffer, file.data.byteOffset, file.data.byteLength).toString(
+                'utf8',
+              ),
+              model,
+              holding.upstreamModel,
+              (url, body) =>
+                screenBatchBody(url, body, (operation, read) =>
+                  screen(model, operation, read, tally),
+                ),
+            ),
+          )
+        : file.data;
+    if (tally.size > 0) this.options.onRedacted?.(holding.route, tally);
+    // Every field but `model` (the gateway's own) goes on: purpose, expires_after[...].
+    const fields = form.fields.filter(([name]) => name !== 'model');
+    const upload = fileUploadForm(fields, { ...file, data });
+    const answer = jsonOf(
+      await this.options.upstream.send(targetOf(holding.backend), 'POST', '/files', upload),
+    );
+    const providerId = answer.id;
+    if (typeof providerId !== 'string' || providerId === '') {
+      throw new DataPlaneError(
+        DataPlaneErrorCode.UpstreamBadResponse,
+        'The backend answered the upload without a file id',
+      );
+    }
+    const record = await this.records.keep({
+      kind: 'file',
+      owner,
+      model,
+      upstreamModel: holding.upstreamModel,
+      route: holding.route,
+      backend: holding.backend,
+      providerId,
+      object: answer,
+    });
+    return record.object;
+  }
+
+  async listFiles(request: FastifyRequest, lister: Lister, who: Who): Promise<JsonObject> {
+    const query = (request.query ?? {}) as Query;
+    const records = await this.records.listed('file', 1000, request.headers, lister, who);
+    const purpose = typeof query.purpose === 'string' ? query.purpose : undefined;
+    const kept = purpose ? records.filter((r) => r.object.purpose === purpose) : records;
+    return listPage(
+      kept.map((r) => r.object),
+      query,
+    );
+  }
+
+  async retrieveFile(request: FastifyRequest, who: Who): Promise<JsonObject> {
+    const record = await this.records.owned('file', request, who);
+    const answer = jsonOf(
+      await this.records.call(record, 'GET', `/files/${enc(record.providerId)}`),
+    );
+    return { ...answer, id: record.id };
+  }
+
+  async fileContent(request: FastifyRequest, reply: FastifyReply, who: Who): Promise<void> {
+    const record = await this.records.owned('file', request, who);
+    const answer = await this.records.call(
+      record,
+      'GET',
+      `/files/${enc(record.providerId)}/content`,
+    );
+    const purpose = record.object.purpose;
+    // A finished batch's output read before any look billed it: billed from these bytes,
+    // after the answer (a claim and the event, never the client's wait or error).
+    if (purpose === 'batch_output' && record.batchId) {
+      const output = answer.body;
+      setImmediate(() => void this.billing.billOnDownload(record, output));
+    }
+    // A batch's input and output files name models: the client's names, not the backend's.
+    const body =
+      purpose === 'batch' || purpose === 'batch_output'
+        ? Buffer.from(restoreBatchModels(answer.body.toString('utf8'), record.model))
+        : answer.body;
+    void reply
+      .header('x-request-id', request.id)
+      .header('content-type', answer.contentType)
+      .send(body);
+  }
+
+  async deleteFile(request: FastifyRequest, who: Who): Promise<JsonObject> {
+    const record = await this.records.owned('file', request, who);
+    await this.records.call(record, 'DELETE', `/files/${enc(record.providerId)}`);
+    await this.options.store.delete(record);
+    return { id: record.id, object: 'file', deleted: true };
+  }
+}

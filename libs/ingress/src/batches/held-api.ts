@@ -1,0 +1,123 @@
+import type { BackendConfig } from '@aigw/config';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  upstreamTargetOf,
+  type BackendCallTarget,
+  type CallerContext,
+  type JsonObject,
+  type Operation,
+} from '@aigw/contracts/data-plane';
+import type { RedactionTally } from '../redaction/redactor';
+import type { HeldKind } from './gateway-ids';
+
+export type Headers = Readonly<Record<string, string | string[] | undefined>>;
+export type Query = Readonly<Record<string, string | string[] | undefined>>;
+
+/** What the gateway needs of a backend call (the provider library's HeldObjectUpstream). */
+export interface HeldObjectCalls {
+  send(
+    backend: BackendCallTarget,
+    method: 'GET' | 'POST' | 'DELETE',
+    path: string,
+    body?: { readonly contentType: string; readonly data: Buffer },
+  ): Promise<{ readonly status: number; readonly contentType: string; readonly body: Buffer }>;
+}
+
+/** The caller's user key on the route serving `model` (IngressPipeline.userKeyFor). */
+export type Who = (
+  model: string,
+  headers: Headers,
+) => string | undefined | Promise<string | undefined>;
+/** The caller (user key, tier) on the route serving `model` (IngressPipeline.callerFor). */
+export type CallerOf = (
+  model: string,
+  headers: Headers,
+) => CallerContext | undefined | Promise<CallerContext | undefined>;
+/** Refuses (403) a model the caller's tier may not use. */
+export type MayUse = (model: string, headers: Headers) => Promise<void>;
+/** A body under the prompt rules of the route serving `model` (IngressPipeline.screenPrompt). */
+export type Screen = (
+  model: string,
+  operation: Operation,
+  body: JsonObject,
+  tally: RedactionTally,
+) => JsonObject;
+/** The key a list is read under: the caller on the model it names, or on any route. */
+export type Lister = (headers: Headers) => string | undefined | Promise<string | undefined>;
+
+export const MAX_LIST = 100;
+
+export function invalid(message: string, param?: string): DataPlaneError {
+  return new DataPlaneError(DataPlaneErrorCode.InvalidRequest, message, { param });
+}
+
+export function notFound(kind: HeldKind, id: string): DataPlaneError {
+  const shown = id.slice(0, 128).replace(/[^A-Za-z0-9_-]/g, '?');
+  return new DataPlaneError(
+    DataPlaneErrorCode.NotFound,
+    kind === 'file' ? `No such File object: ${shown}` : `No batch found with id '${shown}'.`,
+    { param: 'id' },
+  );
+}
+
+export function jsonOf(reply: { body: Buffer }): JsonObject {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(reply.body.toString('utf8'));
+  } catch {
+    parsed = undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new DataPlaneError(
+      DataPlaneErrorCode.UpstreamBadResponse,
+      'The backend answered the files or batches call with something other than a JSON object',
+    );
+  }
+  return parsed as JsonObject;
+}
+
+export function firstHeader(headers: Headers, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * How a backend is called: its URL and its own credential (the client's is never sent).
+ * In the split deployment the key is held by the provider-adapter: only the backend's
+ * name crosses, and the adapter adds the key.
+ */
+export function targetOf(backend: BackendConfig): BackendCallTarget {
+  return upstreamTargetOf(backend, backend.model ?? '');
+}
+
+export const enc = encodeURIComponent;
+
+/** `limit` (1-100, 20) and `after` (an id of the list) over items newest first. */
+export function listPage<T>(
+  items: readonly T[],
+  query: Query,
+  idOf: (item: T) => unknown = (item) => (item as JsonObject).id,
+): JsonObject {
+  const limitText = typeof query.limit === 'string' ? query.limit : undefined;
+  const limit = limitText === undefined ? 20 : Number(limitText);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST) {
+    throw invalid(
+      `Invalid value for 'limit': it must be a whole number from 1 to ${MAX_LIST}.`,
+      'limit',
+    );
+  }
+  let start = 0;
+  if (typeof query.after === 'string' && query.after !== '') {
+    start = items.findIndex((item) => idOf(item) === query.after) + 1;
+    if (start === 0) throw invalid("Invalid value for 'after': no such id in your list.", 'after');
+  }
+  const data = items.slice(start, start + limit) as unknown as JsonObject[];
+  return {
+    object: 'list',
+    data,
+    first_id: (data[0] as JsonObject | undefined)?.id ?? null,
+    last_id: data.at(-1)?.id ?? null,
+    has_more: start + limit < items.length,
+  };
+}

@@ -1,0 +1,132 @@
+import type { FastifyRequest } from 'fastify';
+import type { BackendConfig } from '@aigw/config';
+import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+import type { FilesAndBatchesOptions } from './files-and-batches-options';
+import { gatewayId, parseGatewayId, type HeldKind } from './gateway-ids';
+import { notFound, targetOf, type Headers, type Lister, type Who } from './held-api';
+import { heldBackend } from './held-backend';
+import type { HeldRecord } from './held-objects';
+
+type RecordsOptions = Pick<FilesAndBatchesOptions, 'config' | 'upstream' | 'store' | 'ttlMs'>;
+
+/**
+ * The gateway's records of held files and batches: kept under gateway ids, read back only
+ * by their owner (anyone else gets the 404 an unknown id gets), and called at the backend
+ * that holds them.
+ */
+export class HeldRecords {
+  constructor(
+    private readonly options: RecordsOptions,
+    private readonly now: () => number,
+  ) {}
+
+  async keep(
+    init: Omit<HeldRecord, 'id' | 'createdAt' | 'provider' | 'backend'> & {
+      readonly backend: BackendConfig;
+    },
+  ): Promise<HeldRecord> {
+    const id = gatewayId(init.kind, {
+      route: init.route,
+      backend: init.backend.name,
+      providerId: init.providerId,
+    });
+    const record: HeldRecord = {
+      ...init,
+      id,
+      backend: init.backend.name,
+      provider: init.backend.provider,
+      createdAt: this.now(),
+      object: { ...init.object, id },
+    };
+    await this.options.store.put(record, this.options.ttlMs);
+    return record;
+  }
+
+  /**
+   * The caller's records of a kind, newest first. The store lists by owner key, which
+   * routes make differently (one may take an unverified header): a record is kept only when
+   * its own route identifies the caller as its owner, as reading one by id requires.
+   */
+  async listed(
+    kind: HeldKind,
+    max: number,
+    headers: Headers,
+    lister: Lister,
+    who: Who,
+  ): Promise<HeldRecord[]> {
+    const owner = await lister(headers);
+    if (owner === undefined) return [];
+    const records = await this.options.store.list(owner, kind, max);
+    const asker = new Map<string, Promise<string | undefined>>();
+    const askerOn = (model: string) => {
+      let found = asker.get(model);
+      if (!found) {
+        // Not identified on that route (a JWT route without a token): not the caller's.
+        found = Promise.resolve()
+          .then(() => who(model, headers))
+          .catch(() => undefined);
+        asker.set(model, found);
+      }
+      return found;
+    };
+    const mine = await Promise.all(
+      records.map(async (record) => (await askerOn(record.model)) === record.owner),
+    );
+    return records.filter((_, at) => mine[at]);
+  }
+
+  async owned(kind: HeldKind, request: FastifyRequest, who: Who): Promise<HeldRecord> {
+    const { id } = request.params as { id: string };
+    return this.ownedRecord(kind, id, request.headers, who);
+  }
+
+  /** The caller's record, or a 404 the same for an unknown id and another's object. */
+  async ownedRecord(
+    kind: HeldKind,
+    id: string,
+    headers: Headers,
+    who: Who,
+    param?: string,
+  ): Promise<HeldRecord> {
+    const record = parseGatewayId(kind, id) && (await this.options.store.get(id));
+    const asker = record ? await who(record.model, headers) : undefined;
+    if (!record || record.kind !== kind || asker === undefined || asker !== record.owner) {
+      const error = notFound(kind, id);
+      throw param ? new DataPlaneError(error.code, error.message, { param }) : error;
+    }
+    return record;
+  }
+
+  /** The caller as the model's route identifies callers; 404 for a model no route serves. */
+  async ownerOf(model: string, headers: Headers, who: Who): Promise<string> {
+    const owner = await who(model, headers);
+    if (owner === undefined) {
+      throw new DataPlaneError(
+        DataPlaneErrorCode.ModelNotFound,
+        `The model "${model.slice(0, 128)}" does not exist or is not served by this gateway`,
+        { param: 'model' },
+      );
+    }
+    return owner;
+  }
+
+  backendOf(record: HeldRecord): BackendConfig {
+    const backend = heldBackend(this.options.config(), record.route, record.backend);
+    if (!backend) {
+      throw new DataPlaneError(
+        DataPlaneErrorCode.NoBackendAvailable,
+        `The backend holding this object ("${record.backend}") is no longer configured`,
+      );
+    }
+    return backend;
+  }
+
+  call(
+    record: HeldRecord,
+    method: 'GET' | 'POST' | 'DELETE',
+    path: string,
+    body?: { contentType: string; data: Buffer },
+  ) {
+    return this.options.upstream.send(targetOf(this.backendOf(record)), method, path, body);
+  }
+}
