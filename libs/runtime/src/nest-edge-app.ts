@@ -54,7 +54,13 @@ export async function createNestEdgeApp(
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     logger: new NestLoggerService(nestLogger(options.logger)),
     abortOnError: false,
+    // JSON bodies go to Fastify's own parser (registered by Fastify itself, same limits,
+    // same errors): Nest's wraps it per request (a buffer read, a parser and three
+    // closures made per call, runBodyParser), ~1.5 µs of the ~94 µs base path.
+    bodyParser: false,
   });
+  // Form bodies (the one other type Nest's parser takes) keep Nest's parser: a cold path.
+  app.useBodyParser('application/x-www-form-urlencoded', { bodyLimit: options.maxBodyBytes });
   app.useGlobalFilters(options.filter);
   if (options.cors) app.enableCors(corsOptions(options.cors));
   app
