@@ -11,16 +11,15 @@ import {
   type RouterPort,
   type StreamAnswer,
   type UpstreamTarget,
-  upstreamTargetOf,
 } from '@aigw/contracts/data-plane';
 import {
   isAuthenticated,
   isUnresolved,
-  planBackendChain,
   type ChainLink,
   type UnresolvedLink,
 } from './domain/backend-chain';
 import { BackendBalancer } from './domain/backend-balancer';
+import { PlannedChains } from './domain/planned-chains';
 import { BackendLoad } from './domain/backend-load';
 import { measuredProviders } from './measured-providers';
 import { BackendHealth, type Cooldown } from './domain/backend-health';
@@ -99,6 +98,7 @@ export class FailoverRouter implements RouterPort {
   private readonly health: BackendHealth;
   private readonly load: BackendLoad;
   private readonly balancer: BackendBalancer;
+  private readonly chains: PlannedChains;
   private readonly providers: ProviderPort;
   private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
 
@@ -106,6 +106,7 @@ export class FailoverRouter implements RouterPort {
     this.health = deps.health ?? new BackendHealth();
     this.load = deps.load ?? new BackendLoad();
     this.balancer = new BackendBalancer(deps.random);
+    this.chains = new PlannedChains();
     this.providers = measuredProviders(deps.providers, this.load);
     this.sleep = deps.sleep ?? abortableSleep;
   }
@@ -142,9 +143,9 @@ export class FailoverRouter implements RouterPort {
 
   route(request: GatewayRequest, signal: AbortSignal): Promise<GatewayAnswer> {
     let route: RouteConfig;
-    let ordered: (ChainLink | UnresolvedLink)[];
+    let ordered: readonly (ChainLink | UnresolvedLink)[];
     try {
-      const chain = planBackendChain(
+      const chain = this.chains.plan(
         this.deps.config(),
         request.requestedModel,
         request.allowedModels,
@@ -160,7 +161,7 @@ export class FailoverRouter implements RouterPort {
         : links;
       if (able.length === 0 && links.length > 0) throw unservedOperation(request, links);
       const usable = this.balancer.order(
-        able.filter((link) => isUnresolved(link) || isAuthenticated(link.backend)),
+        able.every(isCallable) ? able : able.filter(isCallable),
         route.loadBalancing && {
           config: route.loadBalancing,
           load: (backend) => this.load.of(backend, request.stream ? 'stream' : 'json'),
@@ -173,10 +174,12 @@ export class FailoverRouter implements RouterPort {
         );
       }
       // Healthy backends first; cooled or drained ones stay a last resort, not a failure.
-      ordered = [
-        ...usable.filter((l) => isUnresolved(l) || !this.health.isOutOfRotation(l.backend.name)),
-        ...usable.filter((l) => !isUnresolved(l) && this.health.isOutOfRotation(l.backend.name)),
-      ];
+      // With none out of rotation (the usual case) the order stands, with nothing copied.
+      const resting = (l: ChainLink | UnresolvedLink) =>
+        !isUnresolved(l) && this.health.isOutOfRotation(l.backend.name);
+      ordered = usable.some(resting)
+        ? [...usable.filter((l) => !resting(l)), ...usable.filter(resting)]
+        : usable;
     } catch (error) {
       // Rejected, not thrown, as when this method was async (planning throws DataPlaneErrors).
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
@@ -234,11 +237,12 @@ export class FailoverRouter implements RouterPort {
     let previous: ChainLink | undefined;
     // Backends that answered this request with Retry-After: calling one again within the
     // same request, milliseconds later, would only be refused again.
-    const askedToWait = new Set<string>();
+    // Made on the first Retry-After only: most requests never need it.
+    let askedToWait: Set<string> | undefined;
     let skippedInARow = 0;
     for (let attempt = 0, position = 0; attempt < maxAttempts; position++) {
       const link = ordered[position % ordered.length];
-      if (!isUnresolved(link) && askedToWait.has(link.backend.name)) {
+      if (askedToWait && !isUnresolved(link) && askedToWait.has(link.backend.name)) {
         if (++skippedInARow >= ordered.length) break; // every backend asked us to wait
         continue;
       }
@@ -262,7 +266,7 @@ export class FailoverRouter implements RouterPort {
       let span: AttemptSpan | undefined;
       try {
         this.deps.modelBudgetGate?.(route, link.upstreamModel);
-        const target = upstreamTarget(link);
+        const target = this.chains.target(link);
         span = this.deps.tracing?.start(request, target, attempt, callSignal);
         const answer = await this.attempt(span ? span.request : request, target, callSignal);
         this.health.recordSuccess(link.backend.name);
@@ -288,7 +292,9 @@ export class FailoverRouter implements RouterPort {
         const retryAfterMs = error instanceof DataPlaneError ? error.retryAfterMs : undefined;
         const cooldown = this.health.recordFailure(link.backend.name, retryAfterMs, trigger);
         if (cooldown) this.deps.observer?.cooledDown?.(link.backend, cooldown);
-        if (retryAfterMs !== undefined && retryAfterMs > 0) askedToWait.add(link.backend.name);
+        if (retryAfterMs !== undefined && retryAfterMs > 0) {
+          (askedToWait ??= new Set()).add(link.backend.name);
+        }
         span?.failed(
           error,
           attempt < maxAttempts && callableLeft(ordered, askedToWait) ? 'failover' : 'final',
@@ -407,13 +413,14 @@ function attemptBudget(route: RouteConfig, chainLength: number): number {
 /** Whether a backend of the chain is left that did not ask this request to wait. */
 function callableLeft(
   ordered: readonly (ChainLink | UnresolvedLink)[],
-  askedToWait: ReadonlySet<string>,
+  askedToWait: ReadonlySet<string> | undefined,
 ): boolean {
-  return ordered.some((link) => !isUnresolved(link) && !askedToWait.has(link.backend.name));
+  return ordered.some((link) => !isUnresolved(link) && !askedToWait?.has(link.backend.name));
 }
 
-function upstreamTarget(link: ChainLink): UpstreamTarget {
-  return upstreamTargetOf(link.backend, link.upstreamModel);
+/** A link to try: a backend with its key at hand, or a fallback model to report. */
+function isCallable(link: ChainLink | UnresolvedLink): boolean {
+  return isUnresolved(link) || isAuthenticated(link.backend);
 }
 
 /**
