@@ -35,6 +35,11 @@ const ANONYMOUS = 'anonymous';
 interface CompiledRoute {
   readonly route: RouteConfig;
   readonly guard: PromptGuard;
+  /**
+   * Whether the guard has a pattern to test: only then is the prompt's text gathered (a
+   * string built from every message, for nothing on a route without blockPatterns).
+   */
+  readonly checksPrompts: boolean;
   /** Absent when the route redacts nothing: then redaction costs one check. */
   readonly redactor?: Redactor;
   /** Absent when the route checks no answers (`security.responseValidation`). */
@@ -275,6 +280,9 @@ export class IngressPipeline {
           route.security.promptValidation.enabled,
           route.security.promptValidation.blockPatterns,
         ),
+        checksPrompts:
+          route.security.promptValidation.enabled &&
+          route.security.promptValidation.blockPatterns.length > 0,
         redactor: route.security.promptValidation.redact
           ? new Redactor(route.security.promptValidation.redact)
           : undefined,
@@ -298,7 +306,9 @@ function admit(
   identity: CallerIdentity,
   trace: TraceHeaders | undefined,
 ): GatewayRequest {
-  if (operation !== 'embeddings') route.guard.check(promptText(provisional.body));
+  if (route.checksPrompts && operation !== 'embeddings') {
+    route.guard.check(promptText(provisional.body));
+  }
   const forwarded = forwardableHeaders(identity.headers, route.stripHeaders);
   // Never forwarded (x-ai-gateway-*): the router reads them from here.
   const overrides = requestOverrides(identity.headers);
