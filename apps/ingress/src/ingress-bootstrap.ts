@@ -67,9 +67,10 @@ export async function bootstrapIngress(env: Env): Promise<RunningService> {
         return { ready, state: ready ? 'reachable' : 'unreachable' };
       },
     });
+    const budgetStore = await openBudgetStore(runtime);
     const admission = new BudgetAdmission(
       config,
-      await openBudgetStore(runtime),
+      budgetStore,
       await openExhaustionView(runtime),
       budgetSettings(env),
     );
@@ -81,6 +82,8 @@ export async function bootstrapIngress(env: Env): Promise<RunningService> {
           config,
           upstream: new HttpHeldObjectClient(routerUrl, internalToken),
           admission,
+          // A batch's estimated cost held where chat's holds are, until it is billed.
+          budgetStore,
         }),
         config,
         router,

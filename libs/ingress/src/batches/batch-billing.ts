@@ -69,18 +69,26 @@ export class BatchBilling {
         await this.adoptOutput(record, produced);
       }
     }
-    await this.options.store.put({ ...record, object: shown }, this.options.ttlMs);
     const status = typeof answer.status === 'string' ? answer.status : '';
-    const output = answer.output_file_id;
-    if (BILLED_STATUSES.has(status) && typeof output === 'string' && output !== '') {
+    const output = typeof answer.output_file_id === 'string' ? answer.output_file_id : '';
+    const billable = BILLED_STATUSES.has(status) && output !== '';
+    // Ended without output (failed, cancelled early): nothing will ever be billed.
+    const unbilled = !billable && FINAL_STATUSES.has(status);
+    const { reservationId, ...kept } = record;
+    await this.options.store.put(
+      // Its hold given back below: a later look has none to give back again.
+      { ...(unbilled ? kept : record), object: shown },
+      this.options.ttlMs,
+    );
+    if (billable) {
       if (record.billed) return { shown, state: 'finished' };
       const read = async () =>
         (await this.records.call(record, 'GET', `/files/${enc(output)}/content`)).body;
       const state = await this.settle(record, read, trigger);
       return { shown, state };
     }
-    if (FINAL_STATUSES.has(status)) {
-      // Ended without output (failed, cancelled early): nothing will ever be billed.
+    if (unbilled) {
+      await this.releaseHold(reservationId);
       await this.unindex(record.id);
       return { shown, state: 'finished' };
     }
@@ -120,6 +128,39 @@ export class BatchBilling {
       },
     );
     await admission.release(await admission.admit(probe));
+  }
+
+  /**
+   * Holds the batch's estimated cost (its input file's, summed at upload) against the
+   * owner's budgets until it is billed; undefined without holds or an estimate.
+   */
+  async hold(file: HeldRecord, tier: string | undefined): Promise<string | undefined> {
+    const { holds } = this.options;
+    if (!holds || !file.estimate) return undefined;
+    try {
+      const id = await holds.hold({ ...file, ...(tier !== undefined && { tier }) }, file.estimate);
+      if (id !== undefined) this.options.onAction?.('batch', 'hold', 'ok');
+      return id;
+    } catch (error) {
+      this.options.onAction?.('batch', 'hold', 'refused');
+      throw error;
+    }
+  }
+
+  /**
+   * Gives a batch's hold back: it ended with nothing to bill, or was never created. A
+   * failure is logged: the hold lapses by itself after the batch's window.
+   */
+  async releaseHold(reservationId: string | undefined): Promise<void> {
+    const { holds } = this.options;
+    if (!holds || reservationId === undefined) return;
+    try {
+      await holds.release(reservationId);
+      this.options.onAction?.('batch', 'release', 'ok');
+    } catch (error) {
+      this.options.onAction?.('batch', 'release', 'failed');
+      this.options.onError?.('releasing a batch hold', error);
+    }
   }
 
   private async unindex(id: string): Promise<void> {

@@ -61,6 +61,8 @@ export function batchUsageEvent(
       backend: batch.backend,
       // The owner's tier at creation: tier budgets charge it, as a single call's usage.
       ...(batch.tier !== undefined && { tier: batch.tier }),
+      // Settling the event drops the batch's hold: its spend replaces its estimate.
+      ...(batch.reservationId !== undefined && { reservationId: batch.reservationId }),
       costDollars: dollars,
       weightedTokenCost: route
         ? weightedTokens(route, batch.upstreamModel, counts)

@@ -45,7 +45,10 @@ export interface BatchSweeperOptions {
   /** A round that could not run (the index unreadable): counted and logged, never thrown. */
   readonly onRoundFailed?: (error: unknown) => void;
   /** Why a batch left the index (an operator reads why it was never billed). */
-  readonly onDropped?: (record: { id: string; owner?: string }, outcome: SweepOutcome) => void;
+  readonly onDropped?: (
+    record: { id: string; owner?: string; reservationId?: string },
+    outcome: SweepOutcome,
+  ) => void;
   readonly onCheckFailed?: (id: string, error: unknown) => void;
 }
 
@@ -142,7 +145,10 @@ export class BatchSweeper {
     try {
       if (outcome === 'not_found' || outcome === 'expired' || outcome === 'forgotten') {
         await store.removePending(id);
-        this.options.onDropped?.({ id, owner: record?.owner }, outcome);
+        this.options.onDropped?.(
+          { id, owner: record?.owner, reservationId: record?.reservationId },
+          outcome,
+        );
       } else if (outcome !== 'billed') {
         // Kept: to the back of the queue, so a large index is checked in turn.
         await store.touchPending(id);

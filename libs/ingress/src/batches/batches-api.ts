@@ -94,6 +94,7 @@ export class BatchesApi {
     // The file's owner (just checked) with the tier the route gives them now.
     const tier = (await callerOf(file.model, request.headers))?.tier;
     await this.billing.checkBudget(file, tier);
+    const reservationId = await this.billing.hold(file, tier);
     const sent: JsonObject = {
       input_file_id: file.providerId,
       endpoint,
@@ -102,6 +103,29 @@ export class BatchesApi {
       // When the backend drops the output files (their owners are remembered apart).
       ...(outputExpiry ? { output_expires_after: outputExpiry } : {}),
     };
+    let created: { batch: HeldRecord; answer: JsonObject };
+    try {
+      created = await this.create(file, tier, reservationId, sent);
+    } catch (error) {
+      // No batch, or none the gateway remembers (so none it will bill): the hold goes.
+      if (reservationId !== undefined) await this.billing.releaseHold(reservationId);
+      throw error;
+    }
+    const { batch, answer } = created;
+    // Indexed until billed, so the sweeper bills it when no client looks again.
+    await this.options.store
+      .addPending(batch.id, this.options.ttlMs)
+      .catch((error: unknown) => this.options.onError?.('indexing a batch to bill', error));
+    return (await this.billing.seenBatch(batch, answer, 'client_poll')).shown;
+  }
+
+  /** The batch created at the file's backend and remembered, with its hold. */
+  private async create(
+    file: HeldRecord,
+    tier: string | undefined,
+    reservationId: string | undefined,
+    sent: JsonObject,
+  ): Promise<{ batch: HeldRecord; answer: JsonObject }> {
     const answer = jsonOf(
       await this.records.call(file, 'POST', '/batches', {
         contentType: 'application/json',
@@ -124,13 +148,10 @@ export class BatchesApi {
       backend,
       providerId: answer.id,
       ...(tier !== undefined && { tier }),
+      ...(reservationId !== undefined && { reservationId }),
       object: {},
     });
-    // Indexed until billed, so the sweeper bills it when no client looks again.
-    await this.options.store
-      .addPending(batch.id, this.options.ttlMs)
-      .catch((error: unknown) => this.options.onError?.('indexing a batch to bill', error));
-    return (await this.billing.seenBatch(batch, answer, 'client_poll')).shown;
+    return { batch, answer };
   }
 
   async listBatches(request: FastifyRequest, lister: Lister, who: Who): Promise<JsonObject> {

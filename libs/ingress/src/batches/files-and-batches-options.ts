@@ -1,6 +1,7 @@
 import type { GatewayConfig } from '@aigw/config';
 import type { TokenUsageRecorded } from '@aigw/contracts';
 import type { BudgetAdmission } from '../admission/budget-admission';
+import type { BatchHolds } from './batch-holds';
 import type { HeldKind } from './gateway-ids';
 import type { HeldObjectCalls } from './held-api';
 import type { HeldObjectStore, HeldRecord } from './held-objects';
@@ -34,6 +35,10 @@ export interface FilesAndBatchesOptions {
   readonly priceFactor: number;
   /** Checks the owner's budgets before a batch is created; absent, every batch is. */
   readonly admission?: BudgetAdmission;
+  /** Holds a batch's estimated cost until it is billed; absent, nothing is held. */
+  readonly holds?: BatchHolds;
+  /** Output tokens a batch line that sets no max_tokens is held for (4096). */
+  readonly defaultMaxOutputTokens?: number;
   /** Publishes a finished batch's usage event (budgets and analytics). */
   readonly publish: (event: TokenUsageRecorded) => void;
   /** A batch upload's prompt redaction masked `tally` per detector on `route` (metrics). */

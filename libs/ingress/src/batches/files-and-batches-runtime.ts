@@ -1,9 +1,11 @@
+import type { BudgetStore } from '@aigw/budget-core';
 import type { GatewayConfig } from '@aigw/config';
 import { nonNegativeIntegerSetting, positiveIntegerSetting } from '@aigw/config';
 import type { EventPublisher } from '@aigw/contracts';
 import { createRedisClient, queueOnlyUntilFirstReady } from '@aigw/infra';
 import type { Logger, MetricsRegistry } from '@aigw/observability';
 import type { BudgetAdmission } from '../admission/budget-admission';
+import { BatchHolds } from './batch-holds';
 import { DEFAULT_BATCH_PRICE_FACTOR } from './batch-settlement';
 import { BatchSweeper } from './batch-sweeper';
 import { FilesAndBatches, type HeldObjectCalls } from './files-and-batches';
@@ -27,6 +29,8 @@ const DEFAULT_MEMORY_BYTES = 16 * 1024 * 1024;
 const REDIS_COMMAND_TIMEOUT_MS = 2_000;
 /** How often the sweeper looks for finished batches no client has looked at. */
 const DEFAULT_BATCH_POLL_INTERVAL_MS = 5 * 60 * 1000;
+/** AI_GATEWAY_DEFAULT_MAX_OUTPUT_TOKENS's default, as the budget settings read it. */
+const DEFAULT_MAX_OUTPUT_TOKENS = 4096;
 
 /** `AI_GATEWAY_BATCH_PRICE_FACTOR`: a number above 0 and at most 1 (0.5 by default). */
 export function batchPriceFactor(env: Env): number {
@@ -49,7 +53,9 @@ export function batchPriceFactor(env: Env): number {
  * AI_GATEWAY_RESPONSES_TTL_SECONDS (30 days). Finished batches are billed at
  * AI_GATEWAY_BATCH_PRICE_FACTOR (0.5) of the model's price, when a client looks at one
  * finished, downloads its output, or the sweeper (every AI_GATEWAY_BATCH_POLL_INTERVAL_MS,
- * 5 minutes; 0 turns it off) finds it finished.
+ * 5 minutes; 0 turns it off) finds it finished. With `budgetStore` (the one admission
+ * reserves in), a batch's estimated cost is held against its owner's budgets from its
+ * creation until it is billed or ends unbilled, and lapses after its window.
  */
 export function openFilesAndBatches(
   host: FilesAndBatchesHost,
@@ -58,6 +64,8 @@ export function openFilesAndBatches(
     readonly config: () => GatewayConfig;
     readonly upstream: HeldObjectCalls;
     readonly admission?: BudgetAdmission;
+    /** Where batches' holds are reserved; absent, batches hold nothing. */
+    readonly budgetStore?: BudgetStore;
   },
 ): FilesAndBatches {
   const { logger, metrics } = host;
@@ -96,17 +104,28 @@ export function openFilesAndBatches(
       maxBytes: DEFAULT_MEMORY_BYTES,
     });
   }
+  const holds =
+    options.budgetStore &&
+    new BatchHolds({ config: options.config, store: options.budgetStore, priceFactor });
   logger.info('files and batches: owners kept', {
     store: store.kind,
     ttlSeconds,
     priceFactor,
     pollIntervalMs,
+    batchHolds: holds !== undefined,
   });
   const batches = new FilesAndBatches({
     config: options.config,
     upstream: options.upstream,
     admission: options.admission,
     store,
+    holds,
+    // The output a batch line without max_tokens is held for, as admission's single call.
+    defaultMaxOutputTokens: positiveIntegerSetting(
+      env,
+      'AI_GATEWAY_DEFAULT_MAX_OUTPUT_TOKENS',
+      DEFAULT_MAX_OUTPUT_TOKENS,
+    ),
     ttlMs: ttlSeconds * 1000,
     priceFactor,
     publish: (event) => host.events.publish(event),
@@ -141,12 +160,15 @@ export function openFilesAndBatches(
       onError('a batch sweeper round', error);
     },
     onCheckFailed: (_id, error) => onError('the batch sweeper checking a batch', error),
-    onDropped: (record, outcome) =>
+    onDropped: (record, outcome) => {
       logger.warn('batch sweeper: batch dropped unbilled from the index', {
         batch: record.id,
         user: record.owner,
         reason: outcome,
-      }),
+      });
+      // Never billed now: its hold goes (else it lapses after the window).
+      void batches.releaseHold(record.reservationId);
+    },
   });
   sweeper.start();
   // The sweeper stops (and its round ends) before the store it reads closes.

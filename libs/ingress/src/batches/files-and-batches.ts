@@ -119,6 +119,11 @@ export class FilesAndBatches {
     return this.billing.checkBatch(record);
   }
 
+  /** Gives back the hold of a batch that will not be billed (the sweeper dropped it). */
+  releaseHold(reservationId: string | undefined): Promise<void> {
+    return this.billing.releaseHold(reservationId);
+  }
+
   private async serve(
     kind: HeldKind,
     action: string,

@@ -3,6 +3,7 @@ import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contr
 import { MultipartForm } from '../forms/multipart-form';
 import type { RedactionTally } from '../redaction/redactor';
 import type { BatchBilling } from './batch-billing';
+import { BatchEstimator } from './batch-estimate';
 import { restoreBatchModels, rewriteBatchInput } from './batch-jsonl';
 import { screenBatchBody } from './batch-prompt-rules';
 import type { FilesAndBatchesOptions } from './files-and-batches-options';
@@ -23,7 +24,13 @@ import { holdingBackendFor } from './held-backend';
 import type { HeldRecords } from './held-records';
 import { fileUploadForm } from './upstream-form';
 
-type FilesOptions = Pick<FilesAndBatchesOptions, 'config' | 'upstream' | 'store' | 'onRedacted'>;
+type FilesOptions = Pick<
+  FilesAndBatchesOptions,
+  'config' | 'upstream' | 'store' | 'onRedacted' | 'defaultMaxOutputTokens'
+>;
+
+/** A line's output when it sets no max_tokens: admission's default (AI_GATEWAY_DEFAULT_MAX_OUTPUT_TOKENS). */
+const DEFAULT_MAX_OUTPUT_TOKENS = 4096;
 
 /**
  * OpenAI's Files API: a file is uploaded to an OpenAI or Azure OpenAI backend of the model
@@ -64,6 +71,10 @@ export class FilesApi {
     const holding = holdingBackendFor(this.options.config(), model);
     // Every line under the prompt rules a single call gets; a refused line refuses the upload.
     const tally: RedactionTally = new Map();
+    // Each line's worst case, read as it is screened: what a batch of this file is held for.
+    const estimator = new BatchEstimator(
+      this.options.defaultMaxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
+    );
     const data =
       purpose === 'batch'
         ? Buffer.from(
@@ -73,10 +84,12 @@ export class FilesApi {
               ),
               model,
               holding.upstreamModel,
-              (url, body) =>
-                screenBatchBody(url, body, (operation, read) =>
+              (url, body) => {
+                estimator.add(url, body);
+                return screenBatchBody(url, body, (operation, read) =>
                   screen(model, operation, read, tally),
-                ),
+                );
+              },
             ),
           )
         : file.data;
@@ -102,6 +115,7 @@ export class FilesApi {
       route: holding.route,
       backend: holding.backend,
       providerId,
+      ...(purpose === 'batch' && { estimate: estimator.estimate }),
       object: answer,
     });
     return record.object;

@@ -1,6 +1,7 @@
 import type Redis from 'ioredis';
 import type { JsonObject } from '@aigw/contracts/data-plane';
 import { BoundedLru, type BoundedLruLimits } from '../responses/bounded-lru';
+import type { BatchEstimate } from './batch-estimate';
 import type { HeldKind } from './gateway-ids';
 
 /** A file or batch one backend holds, as the gateway knows it: whose it is and where. */
@@ -33,6 +34,10 @@ export interface HeldRecord {
    * the billing claim lapses a TTL after it was taken.
    */
   readonly billed?: boolean;
+  /** A batch input file's worst case, summed over its lines at upload (a batch's hold). */
+  readonly estimate?: BatchEstimate;
+  /** A batch's hold on its owner's budgets, settled by its usage event or released. */
+  readonly reservationId?: string;
 }
 
 /**

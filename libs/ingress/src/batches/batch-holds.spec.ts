@@ -1,0 +1,323 @@
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import Fastify from 'fastify';
+import {
+  bindLimit,
+  ExhaustionView,
+  LocalBudgetStore,
+  userLimits,
+  type BoundLimit,
+} from '@aigw/budget-core';
+import { parseGatewayConfig, routeForModel } from '@aigw/config';
+import type { TokenUsageRecorded } from '@aigw/contracts';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type GatewayRequest,
+} from '@aigw/contracts/data-plane';
+import { BudgetAdmission } from '../admission/budget-admission';
+import { buildGatewayRequest } from '../domain/request-builder';
+import type { IngressPipeline } from '../ingress-pipeline';
+import { BatchEstimator } from './batch-estimate';
+import { BATCH_HOLD_MS, BatchHolds } from './batch-holds';
+import { FilesAndBatches, type HeldObjectCalls } from './files-and-batches';
+import { gatewayId } from './gateway-ids';
+import { MemoryHeldObjectStore, type HeldRecord } from './held-objects';
+
+const TTL = 30 * 24 * 3600_000;
+/** $0.002 in and $0.008 out per 1k tokens; $0.01 a day for each user; batches at half. */
+const parsed = parseGatewayConfig(
+  `kind: AIGatewayRoute
+metadata: {name: batches}
+spec:
+  backends:
+  - {name: openai-batch, provider: openai, baseUrl: "http://127.0.0.1:9/v1", model: up, modelNameOverride: gpt-batch}
+  userIdentification: {header: x-user-id}
+  costControl:
+    maxDailyCostPerUser: 0.01
+    modelPricing:
+      up: {inputPer1k: 0.002, outputPer1k: 0.008}
+`,
+  { env: {} },
+);
+if (!parsed.ok) throw new Error('bad config');
+const config = parsed.config;
+
+/** A backend whose batches finish (or fail) when the test says. */
+class Backend implements HeldObjectCalls {
+  readonly created: string[] = [];
+  readonly status = new Map<string, string>();
+  refuseCreate = false;
+
+  async send(_backend: unknown, method: string, path: string) {
+    const json = (body: unknown, type = 'application/json') => ({
+      status: 200,
+      contentType: type,
+      body: Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)),
+    });
+    if (method === 'POST' && path === '/batches') {
+      if (this.refuseCreate) throw new DataPlaneError(DataPlaneErrorCode.UpstreamError, 'down');
+      const id = `b${this.created.length + 1}`;
+      this.created.push(id);
+      this.status.set(id, 'in_progress');
+      return json({ id, object: 'batch', status: 'in_progress' });
+    }
+    const batch = /^\/batches\/(b\d+)$/.exec(path)?.[1];
+    if (batch) {
+      const status = this.status.get(batch)!;
+      const output = status === 'completed' ? { output_file_id: `out-${batch}` } : {};
+      return json({ id: batch, object: 'batch', status, ...output });
+    }
+    if (path.startsWith('/files/out-')) {
+      // $0.006 at the full price, $0.003 billed.
+      const usage = { prompt_tokens: 1000, completion_tokens: 500 };
+      return json(`${JSON.stringify({ response: { body: { usage } } })}\n`, 'application/jsonl');
+    }
+    throw new DataPlaneError(DataPlaneErrorCode.NotFound, 'No such object');
+  }
+}
+
+const line = (max_tokens: number) => ({
+  model: 'gpt-batch',
+  messages: [{ role: 'user', content: 'q' }],
+  max_tokens,
+});
+
+function chat(maxTokens: number): GatewayRequest {
+  return buildGatewayRequest('chat', line(maxTokens), {
+    requestId: `chat-${maxTokens}`,
+    caller: { userKey: 'alice' },
+    allowedModels: [],
+    forwardHeaders: {},
+  });
+}
+
+function setup() {
+  let now = Date.UTC(2026, 11, 4, 1);
+  const clock = () => now;
+  const budgets = new LocalBudgetStore(':memory:', clock);
+  const admission = new BudgetAdmission(() => config, budgets, new ExhaustionView(), {
+    defaultMaxOutputTokens: 100,
+    holdMs: 60_000,
+    now: clock,
+  });
+  const store = new MemoryHeldObjectStore(
+    { maxEntries: 100, maxBytes: 1_000_000 },
+    undefined,
+    clock,
+  );
+  const backend = new Backend();
+  const events: TokenUsageRecorded[] = [];
+  const actions: string[] = [];
+  const batches = new FilesAndBatches({
+    config: () => config,
+    upstream: backend,
+    store,
+    admission,
+    holds: new BatchHolds({ config: () => config, store: budgets, priceFactor: 0.5, now: clock }),
+    ttlMs: TTL,
+    priceFactor: 0.5,
+    publish: (event) => events.push(event),
+    onAction: (kind, action, outcome) => actions.push(`${kind} ${action} ${outcome}`),
+    now: clock,
+  });
+  const app = Fastify();
+  const pipeline = {
+    userKeyFor: () => 'alice',
+    userKeyWithoutModel: () => 'alice',
+    mayUse: async () => true,
+    callerFor: () => ({ userKey: 'alice' }),
+  } as unknown as IngressPipeline;
+  batches.register(app, '/v1', pipeline);
+  const route = routeForModel(config, 'gpt-batch')!;
+  const dollars = (): BoundLimit =>
+    bindLimit(
+      userLimits({ route, userKey: 'alice' }).find((limit) => limit.unit === 'dollars')!,
+      now,
+    );
+  /** Used and held of alice's daily dollars. */
+  const balance = async () => {
+    const limit = dollars();
+    const [found] = await budgets.balances([{ key: limit.key, limit: limit.limit }], now);
+    return { used: found.used, reserved: found.reserved };
+  };
+  /** A batch input file of alice's, its lines asking for these max_tokens. */
+  const file = async (name: string, maxTokens: number[]) => {
+    const estimator = new BatchEstimator(100);
+    for (const tokens of maxTokens) estimator.add('/v1/chat/completions', line(tokens));
+    const id = gatewayId('file', { route: 'batches', backend: 'openai-batch', providerId: name });
+    const record: HeldRecord = {
+      id,
+      kind: 'file',
+      owner: 'alice',
+      model: 'gpt-batch',
+      upstreamModel: 'up',
+      route: 'batches',
+      backend: 'openai-batch',
+      provider: 'openai',
+      providerId: name,
+      createdAt: now,
+      estimate: estimator.estimate,
+      object: { id, object: 'file', purpose: 'batch' },
+    };
+    await store.put(record, TTL);
+    return id;
+  };
+  const create = (fileId: string) =>
+    app.inject({
+      method: 'POST',
+      url: '/v1/batches',
+      payload: {
+        input_file_id: fileId,
+        endpoint: '/v1/chat/completions',
+        completion_window: '24h',
+      },
+    });
+  /** What the budget settler does with a usage event: spend recorded, its hold dropped. */
+  const settle = async (event: TokenUsageRecorded) => {
+    const limit = dollars();
+    await budgets.settle(
+      event.eventId,
+      event.reservationId,
+      [
+        {
+          key: limit.key,
+          amount: event.costDollars,
+          limit: limit.limit,
+          windowEndsAt: limit.windowRef.endsAt,
+        },
+      ],
+      now,
+    );
+  };
+  return {
+    app,
+    admission,
+    backend,
+    batches,
+    store,
+    events,
+    actions,
+    balance,
+    file,
+    create,
+    settle,
+    advance: (ms: number) => (now += ms),
+  };
+}
+
+const close = (value: number, expected: number) =>
+  assert.ok(Math.abs(value - expected) < 1e-9, `${value} is not ${expected}`);
+
+describe('a batch holds its estimated cost against its owner budgets', () => {
+  const apps: { close(): Promise<unknown> }[] = [];
+  after(() => Promise.all(apps.map((app) => app.close())));
+
+  it('refuses a batch larger than the remaining budget before the backend hears of it', async () => {
+    const t = setup();
+    apps.push(t.app);
+    // Two lines of 1000 output tokens: about $0.008 at the batch price, of $0.01.
+    const first = await t.create(await t.file('f1', [1000, 1000]));
+    assert.equal(first.statusCode, 200, first.body);
+    const held = (await t.balance()).reserved;
+    assert.ok(held > 0.008 && held < 0.0085, `held ${held}`);
+    // One more line's $0.004 does not fit the $0.002 left: the 429 a chat call gets.
+    const second = await t.create(await t.file('f2', [1000]));
+    assert.equal(second.statusCode, 429, second.body);
+    const error = JSON.parse(second.body).error;
+    assert.equal(error.code, 'budget_exceeded');
+    assert.ok(second.headers['retry-after']);
+    assert.deepEqual(t.backend.created, ['b1']);
+    // Larger than a whole day's budget: refused whenever retried, a 400.
+    const huge = await t.create(await t.file('f3', [2000, 2000, 2000]));
+    assert.equal(huge.statusCode, 400, huge.body);
+    assert.equal(JSON.parse(huge.body).error.param, 'input_file_id');
+    assert.deepEqual(t.backend.created, ['b1']);
+    assert.ok(t.actions.includes('batch hold refused'));
+    close((await t.balance()).reserved, held);
+  });
+
+  it('leaves a chat call only the budget the batch does not hold, until it is billed', async () => {
+    const t = setup();
+    apps.push(t.app);
+    const created = await t.create(await t.file('f1', [1000, 1000]));
+    assert.equal(created.statusCode, 200, created.body);
+    const batchId = JSON.parse(created.body).id as string;
+    // $0.0032 of output fits $0.01 but not what the batch leaves: refused.
+    await assert.rejects(t.admission.admit(chat(400)), (error: DataPlaneError) => {
+      assert.equal(error.code, DataPlaneErrorCode.BudgetExceeded);
+      return true;
+    });
+    // $0.0008 fits what is left.
+    await t.admission.release(await t.admission.admit(chat(100)));
+
+    // Billed: the usage event names the hold, and settling it leaves the spend alone.
+    t.backend.status.set('b1', 'completed');
+    assert.equal(await t.batches.checkBatch((await t.store.get(batchId))!), 'billed');
+    assert.equal(t.events.length, 1);
+    const [event] = t.events;
+    assert.equal(event.reservationId, (await t.store.get(batchId))!.reservationId);
+    close(event.costDollars, 0.003);
+    await t.settle(event);
+    const after = await t.balance();
+    close(after.used, 0.003);
+    close(after.reserved, 0);
+    // The hold is gone: $0.0056 fits what is left now.
+    await t.admission.release(await t.admission.admit(chat(650)));
+  });
+
+  it('gives the hold back when the batch fails, or is not created', async () => {
+    const t = setup();
+    apps.push(t.app);
+    const created = await t.create(await t.file('f1', [1000]));
+    const batchId = JSON.parse(created.body).id as string;
+    assert.ok((await t.balance()).reserved > 0);
+    t.backend.status.set('b1', 'failed');
+    assert.equal(await t.batches.checkBatch((await t.store.get(batchId))!), 'finished');
+    close((await t.balance()).reserved, 0);
+    assert.equal((await t.store.get(batchId))!.reservationId, undefined);
+
+    t.backend.refuseCreate = true;
+    const refused = await t.create(await t.file('f2', [1000]));
+    assert.equal(refused.statusCode, 502, refused.body);
+    close((await t.balance()).reserved, 0);
+    assert.equal(t.actions.filter((action) => action === 'batch release ok').length, 2);
+  });
+
+  it("is reserved to lapse after the batch's window and the sweeper's margin", async () => {
+    const now = Date.UTC(2026, 11, 4, 1);
+    const budgets = new LocalBudgetStore(':memory:', () => now);
+    const asked: number[] = [];
+    const reserve = budgets.reserve.bind(budgets);
+    budgets.reserve = (id, changes, holdMs, at) => {
+      asked.push(holdMs);
+      return reserve(id, changes, holdMs, at);
+    };
+    const holds = new BatchHolds({
+      config: () => config,
+      store: budgets,
+      priceFactor: 0.5,
+      now: () => now,
+    });
+    const owner = { owner: 'alice', model: 'gpt-batch', upstreamModel: 'up' };
+    const id = await holds.hold(owner, { inputTokens: 10, outputTokens: 100, requests: 1 });
+    assert.ok(id);
+    assert.deepEqual(asked, [BATCH_HOLD_MS]);
+    assert.equal(BATCH_HOLD_MS, 36 * 3600_000);
+    // Lapsed, the whole day's budget can be held again.
+    const later = now + BATCH_HOLD_MS + 1;
+    const route = routeForModel(config, 'gpt-batch')!;
+    const limit = bindLimit(userLimits({ route, userKey: 'alice' })[0], now);
+    assert.equal(
+      (
+        await budgets.reserve(
+          'all',
+          [{ key: limit.key, amount: 0.01, limit: 0.01, windowEndsAt: later + 1 }],
+          1,
+          later,
+        )
+      ).ok,
+      true,
+    );
+  });
+});

@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto';
+import { routeForModel, tierByName, type GatewayConfig } from '@aigw/config';
+import {
+  amountsFor,
+  bindLimit,
+  budgetRefusal,
+  unitName,
+  userLimits,
+  type BalanceChange,
+  type BoundLimit,
+  type BudgetStore,
+  type WindowSpec,
+} from '@aigw/budget-core';
+import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+import type { BatchEstimate } from './batch-estimate';
+import { BATCH_WINDOW_MS, DEFAULT_GIVE_UP_MARGIN_MS } from './batch-sweeper';
+
+/** As long as the sweeper looks for a batch: a hold nothing settles or releases lapses then. */
+export const BATCH_HOLD_MS = BATCH_WINDOW_MS + DEFAULT_GIVE_UP_MARGIN_MS;
+/** How soon a batch refused for an unreachable budget store is retried (admission's). */
+const STORE_RETRY_AFTER_MS = 5_000;
+const MINUTE_MS = 60_000;
+
+export interface BatchHoldsOptions {
+  readonly config: () => GatewayConfig;
+  /** The balances chat admission reserves in (shared by the replicas with Redis). */
+  readonly store: BudgetStore;
+  /** The batch price as a share of the synchronous one: dollars are held at it. */
+  readonly priceFactor: number;
+  readonly holdMs?: number;
+  readonly now?: () => number;
+}
+
+/** Whose batch, on which model: what its hold is priced and counted for. */
+export interface BatchOwner {
+  readonly owner: string;
+  readonly model: string;
+  readonly upstreamModel: string;
+  readonly tier?: string;
+}
+
+/**
+ * Holds a batch's estimated cost against its owner's budgets from creation until it is
+ * billed (its usage event names the hold, and settling the event drops it), ends with
+ * nothing to bill, or its window and the sweeper's margin pass (the hold lapses). The
+ * hold is priced as the batch is billed: dollars at the batch price, tokens as they
+ * are. Per-minute limits are left out: they pace synchronous calls, and a batch runs
+ * over a day at the backend.
+ */
+export class BatchHolds {
+  private readonly now: () => number;
+
+  constructor(private readonly options: BatchHoldsOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /**
+   * The hold's id, or undefined when no limit binds the owner. Refused as a chat call
+   * is: a 429 when the limit lacks room now, a 400 when the batch is larger than a whole
+   * window, a 503 when the store cannot be reached.
+   */
+  async hold(batch: BatchOwner, estimate: BatchEstimate): Promise<string | undefined> {
+    const config = this.options.config();
+    const route = routeForModel(config, batch.model);
+    if (!route) return undefined;
+    const tier = tierByName(config, route, batch.tier);
+    const now = this.now();
+    const limits = userLimits({ route, userKey: batch.owner, tier })
+      .filter((limit) => longerThanAMinute(limit.window))
+      .map((limit) => bindLimit(limit, now));
+    if (limits.length === 0) return undefined;
+    const amounts = amountsFor(route, batch.upstreamModel, {
+      inputTokens: estimate.inputTokens,
+      outputTokens: estimate.outputTokens,
+    });
+    amounts.dollars *= this.options.priceFactor;
+    const unfit = limits.find((limit) => amounts[limit.unit] > limit.limit);
+    if (unfit) throw largerThanLimit(unfit, amounts[unfit.unit]);
+    const changes: BalanceChange[] = limits.map((limit) => ({
+      key: limit.key,
+      amount: amounts[limit.unit],
+      limit: limit.limit,
+      windowEndsAt: limit.windowRef.endsAt,
+    }));
+    const id = randomUUID();
+    let result;
+    try {
+      result = await this.options.store.reserve(
+        id,
+        changes,
+        this.options.holdMs ?? BATCH_HOLD_MS,
+        now,
+      );
+    } catch (error) {
+      throw new DataPlaneError(
+        DataPlaneErrorCode.BudgetUnavailable,
+        'The budget store is unreachable, so the batch cannot be admitted; try again shortly',
+        { retryAfterMs: STORE_RETRY_AFTER_MS, cause: error },
+      );
+    }
+    if (result.ok) return id;
+    const { used, reserved } = result.blocked;
+    const limit = limits.find((l) => l.key === result.blocked.key)!;
+    const remaining = Math.max(0, limit.limit - used - reserved);
+    throw budgetRefusal(limit, remaining, limit.windowRef.endsAt, now);
+  }
+
+  /** Gives a hold back (the batch was not created, or ended with nothing to bill). */
+  async release(id: string): Promise<void> {
+    await this.options.store.release(id);
+  }
+}
+
+function longerThanAMinute(window: WindowSpec): boolean {
+  return window.unit !== 'fixed' || window.ms > MINUTE_MS;
+}
+
+function largerThanLimit(limit: BoundLimit, amount: number): DataPlaneError {
+  return new DataPlaneError(
+    DataPlaneErrorCode.InvalidRequest,
+    `This batch may cost up to ${amount} ${unitName(limit.unit)} (its lines' prompt estimates ` +
+      `plus their max_tokens, at the batch price), more than ${limit.kind} allows in a whole ` +
+      `window (${limit.limit}): split it, or lower max_tokens`,
+    { param: 'input_file_id' },
+  );
+}
