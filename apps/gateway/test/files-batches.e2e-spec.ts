@@ -36,7 +36,9 @@ const requestLine = (id: string, model: string, content = `question ${id}`) =>
     custom_id: id,
     method: 'POST',
     url: '/v1/chat/completions',
-    body: { model, messages: [{ role: 'user', content }] },
+    // Bounded, so a batch's hold (its prompts and max_tokens at the batch price) fits the
+    // small daily limits below, which its billed usage then spends.
+    body: { model, messages: [{ role: 'user', content }], max_tokens: 20 },
   });
 
 describe('all-in-one gateway: OpenAI Files and Batch APIs', () => {
