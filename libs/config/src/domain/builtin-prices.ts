@@ -79,7 +79,10 @@ interface CatalogFind {
 }
 
 let settings: Required<BuiltinPriceOptions> = { enabled: true, log: SILENT, now: Date.now };
-const memo = new Map<string, MemoEntry>();
+// By provider, then model: a `provider\nmodel` key was a new string to build and hash on
+// every priced call (bench/micro/policies.ts).
+const memo = new Map<string, Map<string, MemoEntry>>();
+let memoEntries = 0;
 let loaded: { readonly lib: typeof GenAiPrices; readonly version: string } | undefined;
 
 /** Sets up the catalog for this process (and forgets what it had looked up). */
@@ -90,6 +93,7 @@ export function configureBuiltinPrices(options: BuiltinPriceOptions): void {
     now: options.now ?? Date.now,
   };
   memo.clear();
+  memoEntries = 0;
 }
 
 /** Whether this process has loaded the catalog package (it loads on first need). */
@@ -103,8 +107,7 @@ export function builtinCatalogLoaded(): boolean {
  * log; after that a Map lookup.
  */
 export function builtinPrice(provider: string, model: string): ModelPricing | undefined {
-  const key = `${provider}\n${model}`;
-  const known = memo.get(key);
+  const known = memo.get(provider)?.get(model);
   if (known !== undefined && (known.until === Infinity || settings.now() < known.until)) {
     return known.price;
   }
@@ -115,10 +118,23 @@ export function builtinPrice(provider: string, model: string): ModelPricing | un
       ? (findInCatalog(providerId, model, now) ?? listedApart(provider, model))
       : undefined;
   if (known === undefined) report(provider, model, found);
-  if (memo.size >= MAX_MEMO_ENTRIES) memo.clear();
   const until = found?.conditional ? now + CONDITIONAL_PRICE_TTL_MS : Infinity;
-  memo.set(key, { price: found?.price, until });
+  remember(provider, model, { price: found?.price, until });
   return found?.price;
+}
+
+function remember(provider: string, model: string, entry: MemoEntry): void {
+  if (memoEntries >= MAX_MEMO_ENTRIES) {
+    memo.clear();
+    memoEntries = 0;
+  }
+  let models = memo.get(provider);
+  if (!models) {
+    models = new Map();
+    memo.set(provider, models);
+  }
+  if (!models.has(model)) memoEntries++;
+  models.set(model, entry);
 }
 
 /** A list price the catalog lacks, kept here: Vertex's per-character text embeddings. */

@@ -101,13 +101,64 @@ export function modelPrice(
   model: string,
   provider?: string,
 ): ModelPricing | undefined {
+  const source = priceSourceOf(route, model, provider);
+  if (source === undefined) return undefined;
+  return source.own ?? builtinPrice(source.provider, source.model);
+}
+
+/** Where a model's price on a route comes from: the route's own entry, or the catalog's. */
+type PriceSource =
+  | { readonly own: ModelPricing; readonly provider?: undefined; readonly model?: undefined }
+  | { readonly own?: undefined; readonly provider: string; readonly model: string };
+
+/** Per route object, then provider ('' when not given), then model; undefined = no price. */
+const priceSources = new WeakMap<RouteConfig, Map<string, Map<string, PriceSource | undefined>>>();
+/** Wildcard backends pass clients' model names through: bounded per route. */
+const MAX_PRICE_SOURCES = 1_000;
+
+/**
+ * `modelPrice`'s look-ups in the route (its pricing, its backends), once per route object
+ * and model: they ran three times a request (admission, usage event, cost header), ~1 us
+ * of the bench config's policies (bench/micro/policies.ts). The catalog's own price is
+ * still asked each time (builtinPrice keeps it, and re-reads a dated one when it expires).
+ */
+function priceSourceOf(
+  route: RouteConfig,
+  model: string,
+  provider: string | undefined,
+): PriceSource | undefined {
+  let byProvider = priceSources.get(route);
+  if (!byProvider) {
+    byProvider = new Map();
+    priceSources.set(route, byProvider);
+  }
+  const providerKey = provider ?? '';
+  let byModel = byProvider.get(providerKey);
+  if (!byModel) {
+    byModel = new Map();
+    byProvider.set(providerKey, byModel);
+  }
+  let source = byModel.get(model);
+  if (source === undefined && !byModel.has(model)) {
+    source = findPriceSource(route, model, provider);
+    if (byModel.size >= MAX_PRICE_SOURCES) byModel.clear();
+    byModel.set(model, source);
+  }
+  return source;
+}
+
+function findPriceSource(
+  route: RouteConfig,
+  model: string,
+  provider: string | undefined,
+): PriceSource | undefined {
   const own = configuredPrice(route, model);
-  if (own) return own;
+  if (own) return { own };
   const served = provider === undefined ? servingBackend(route, model) : { provider, model };
   if (!served) return undefined;
   // A name clients use for another model (modelNameOverride): that model's own entry.
   const upstream = served.model === model ? undefined : configuredPrice(route, served.model);
-  return upstream ?? builtinPrice(served.provider, served.model);
+  return upstream ? { own: upstream } : served;
 }
 
 /**
@@ -230,10 +281,26 @@ export function usageCost(
   };
 }
 
-/** The route a backend belongs to, by name. */
+/** Per routes array (a config reload brings a new one): each backend name's route. */
+const routesByBackend = new WeakMap<readonly RouteConfig[], Map<string, RouteConfig>>();
+
+/**
+ * The route a backend belongs to, by name (the first route that has it). An index per
+ * routes array: this ran three times a request (usage price, cost header, settlement).
+ */
 export function routeOfBackend(
   routes: readonly RouteConfig[],
   backendName: string,
 ): RouteConfig | undefined {
-  return routes.find((route) => route.backends.some((backend) => backend.name === backendName));
+  let index = routesByBackend.get(routes);
+  if (!index) {
+    index = new Map();
+    for (const route of routes) {
+      for (const backend of route.backends) {
+        if (!index.has(backend.name)) index.set(backend.name, route);
+      }
+    }
+    routesByBackend.set(routes, index);
+  }
+  return index.get(backendName);
 }
