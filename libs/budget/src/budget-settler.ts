@@ -7,7 +7,6 @@ import {
   type UserTierConfig,
 } from '@aigw/config';
 import {
-  amountsFor,
   bindLimit,
   BoundLimitCache,
   modelLimits,
@@ -17,6 +16,7 @@ import {
   type BoundLimit,
   type BudgetLimit,
   type BudgetStore,
+  type LimitUnit,
 } from '@aigw/budget-core';
 import {
   BudgetAdjustmentAction,
@@ -48,11 +48,16 @@ interface TrackedLimit extends BoundLimit {
 
 /** A capped limit's balance after the last settlement of a batch that touched it. */
 interface Settled {
-  readonly limit: TrackedLimit;
-  readonly used: number;
-  readonly reserved: number;
-  readonly requestId: string;
+  limit: TrackedLimit;
+  used: number;
+  reserved: number;
+  requestId: string;
+  /** When it last changed in the batch: announced in that order. */
+  order: number;
 }
+
+/** Served models whose callers' limits are kept bound; past it the caches start over. */
+const MAX_MODELS = 1_000;
 
 /** Limits remembered as announced without room, for their Recovered; more are forgotten. */
 const MAX_WITHOUT_ROOM = 100_000;
@@ -89,12 +94,18 @@ export class BudgetSettler implements EventSubscription {
   // so their order with a user's usage is by time, not by offset; they are rare.
   readonly topics = [Topic.UsageRecorded, Topic.BudgetAdjusted] as const;
 
-  private readonly limits = new BoundLimitCache<TrackedLimit>();
+  /**
+   * By served model, then route and user (BoundLimitCache): a `model\nuser` key was a new
+   * string to build and hash per event (bench/micro/policies.ts).
+   */
+  private readonly limitsByModel = new Map<string, BoundLimitCache<TrackedLimit>>();
   /**
    * Capped limits this batch settled against, by balance key (callers of one model share
    * its key through limits bound for each): their gauge and state, once per batch.
    */
   private readonly settled = new Map<string, Settled>();
+  /** Counts the batch's balance changes, for their order in `settled`. */
+  private changeCount = 0;
   /** `kind|subject` of limits last announced with no room left (exhausted or held full). */
   private readonly withoutRoom = new Set<string>();
   /** Paces `remaining` with room, per `kind|subject` (the compacted topic's key). */
@@ -162,28 +173,31 @@ export class BudgetSettler implements EventSubscription {
     if (!route) return; // no route serves it any more: nothing binds this usage
     const tier = tierByName(config, route, usage.tier);
     const at = Date.parse(usage.occurredAt);
-    const limits = this.limits.get(
-      route,
-      `${usage.modelServed}\n${usage.userId}`,
-      tier,
-      at,
-      (bindAt) => trackedLimits(route, tier, usage, bindAt),
+    const limits = this.limitsOf(usage.modelServed).get(route, usage.userId, tier, at, (bindAt) =>
+      trackedLimits(route, tier, usage, bindAt),
     );
     // Nothing limits or watches this usage: no balance to keep, no hold to settle.
     if (limits.length === 0 && !usage.reservationId) return;
-    const amounts = {
-      ...amountsFor(route, usage.modelServed, usage),
-      // The producer priced it with the config in force when it ran.
+    // The producer priced it with the config in force when it ran: its weighted tokens and
+    // dollars, not amountsFor's, which priced it again only to be overwritten (~0.5 us a
+    // request, bench/micro/policies.ts).
+    const amounts: Record<LimitUnit, number> = {
       tokens: usage.weightedTokenCost,
+      inputTokens: usage.inputTokens,
+      outputTokens: usage.outputTokens,
+      totalTokens: usage.inputTokens + usage.outputTokens,
       dollars: usage.costDollars,
       requests: requestsCounted(usage),
     };
-    const changes = limits.map((limit): BalanceChange => ({
-      key: limit.key,
-      amount: amounts[limit.unit],
-      limit: limit.limit,
-      windowEndsAt: limit.windowRef.endsAt,
-    }));
+    const changes: BalanceChange[] = [];
+    for (const limit of limits) {
+      changes.push({
+        key: limit.key,
+        amount: amounts[limit.unit],
+        limit: limit.limit,
+        windowEndsAt: limit.windowRef.endsAt,
+      });
+    }
     const result = await this.store.settle(usage.eventId, usage.reservationId, changes, at);
     this.metrics.recordUsageSettlement(result.applied ? 'applied' : 'duplicate');
     if (!result.applied) return;
@@ -192,6 +206,17 @@ export class BudgetSettler implements EventSubscription {
       const { used, reserved } = result.balances[index];
       this.announce(usage, limits[index], used - changes[index].amount, used, reserved);
     }
+  }
+
+  private limitsOf(model: string): BoundLimitCache<TrackedLimit> {
+    let cache = this.limitsByModel.get(model);
+    if (!cache) {
+      // Wildcard backends serve clients' model names: bounded, as the caches are per model.
+      if (this.limitsByModel.size >= MAX_MODELS) this.limitsByModel.clear();
+      cache = new BoundLimitCache<TrackedLimit>();
+      this.limitsByModel.set(model, cache);
+    }
+    return cache;
   }
 
   /**
@@ -258,7 +283,9 @@ export class BudgetSettler implements EventSubscription {
    * per limit, so once per batch says the same as once per event.
    */
   private announceSettled(): void {
-    for (const { limit, used, reserved, requestId } of this.settled.values()) {
+    // In the order of each limit's last change, as a re-insertion per change kept them.
+    const settled = [...this.settled.values()].sort((a, b) => a.order - b.order);
+    for (const { limit, used, reserved, requestId } of settled) {
       this.metrics.setBudgetRemaining(
         { budgetKey: limit.subject, limit: limit.kind },
         Math.max(0, limit.limit - used),
@@ -279,6 +306,7 @@ export class BudgetSettler implements EventSubscription {
       this.events.publish(stateChanged(limit, state, room, requestId));
     }
     this.settled.clear();
+    this.changeCount = 0;
   }
 
   private rememberWithoutRoom(id: string): void {
@@ -294,11 +322,20 @@ export class BudgetSettler implements EventSubscription {
     used: number,
     reserved: number,
   ): void {
-    const unit = budgetUnitOf(limit);
     if (limit.limit !== UNCAPPED) {
-      // Re-inserted so the gauges and states go out in the order of their last change.
-      this.settled.delete(limit.key);
-      this.settled.set(limit.key, { limit, used, reserved, requestId: usage.requestId });
+      // Updated in place, with the order of its last change for the gauges and states to
+      // go out in: a delete and re-insert per limit and event cost more (~0.3 us a request).
+      const order = ++this.changeCount;
+      const settled = this.settled.get(limit.key);
+      if (settled) {
+        settled.limit = limit;
+        settled.used = used;
+        settled.reserved = reserved;
+        settled.requestId = usage.requestId;
+        settled.order = order;
+      } else {
+        this.settled.set(limit.key, { limit, used, reserved, requestId: usage.requestId, order });
+      }
       // Spend past a limit that admission held for is the overshoot we promise to bound
       // (per-model limits included: admission holds the one of the model it expects).
       if (used > limit.limit) {
@@ -316,6 +353,7 @@ export class BudgetSettler implements EventSubscription {
       }
     }
     if (limit.alertAt !== undefined && before < limit.alertAt && used >= limit.alertAt) {
+      const unit = budgetUnitOf(limit);
       const alert = createAlertRaised({
         requestId: usage.requestId,
         partitionKey: limit.subject,
