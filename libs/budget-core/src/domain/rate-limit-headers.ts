@@ -12,9 +12,12 @@ const HEADER_NAMES = {
   ],
 } as const;
 
-/** OpenAI's rate-limit headers for one token (or request) limit. */
+/**
+ * OpenAI's rate-limit headers for one token (or request) limit; `limit` may come as the
+ * header's text, made once per limit by a caller that sends it on every answer.
+ */
 export function rateLimitHeaders(
-  limit: number,
+  limit: number | string,
   remaining: number,
   resetInMs: number,
   unit: RateLimitHeaderUnit = 'tokens',
@@ -27,10 +30,24 @@ export function rateLimitHeaders(
   };
 }
 
+// The last duration made: every answer within the same second says the same one, and
+// building it was half of these headers' cost (bench/micro/policies.ts).
+let lastSeconds = -1;
+let lastDuration = '';
+
 /** OpenAI's duration format: `1h2m3s`, `45s`, `120ms`. */
 export function resetDuration(ms: number): string {
   if (ms < 1000) return `${Math.max(0, Math.ceil(ms))}ms`;
-  let seconds = Math.ceil(ms / 1000);
+  const whole = Math.ceil(ms / 1000);
+  if (whole !== lastSeconds) {
+    lastDuration = secondsDuration(whole);
+    lastSeconds = whole;
+  }
+  return lastDuration;
+}
+
+function secondsDuration(whole: number): string {
+  let seconds = whole;
   const hours = Math.floor(seconds / 3600);
   seconds -= hours * 3600;
   const minutes = Math.floor(seconds / 60);

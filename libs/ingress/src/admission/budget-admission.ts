@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { routeForModel, tierByName, type GatewayConfig, type RouteConfig } from '@aigw/config';
+import {
+  dollarCost,
+  routeForModel,
+  tierByName,
+  weightedTokens,
+  type GatewayConfig,
+  type RouteConfig,
+} from '@aigw/config';
 import {
   amountsFor,
   bindLimit,
@@ -18,6 +25,7 @@ import {
   type BudgetLimit,
   type BudgetStore,
   type LimitUnit,
+  type ReserveResult,
   type TokenCounts,
 } from '@aigw/budget-core';
 import {
@@ -67,12 +75,14 @@ const NO_LIMITS: Admission = { headers: {} };
 /** A limit as admission checks it: with its entry in the exhaustion view. */
 interface AdmissionLimit extends BoundLimit {
   readonly exhaustionKey: string;
+  /** `limit` as its rate-limit header says it, made once per window, not per answer. */
+  readonly limitText: string;
 }
 
 function forAdmission(limit: BudgetLimit, at: number): AdmissionLimit {
   const bound = bindLimit(limit, at);
   const exhaustionKey = ExhaustionView.keyOf(bound.subject, bound.kind, bound.windowRef.id);
-  return { ...bound, exhaustionKey };
+  return { ...bound, exhaustionKey, limitText: String(bound.limit) };
 }
 
 /**
@@ -122,17 +132,14 @@ export class BudgetAdmission {
             outputTokens: request.operation === 'embeddings' ? 0 : this.maxOutputTokens(request),
           },
     );
-    const change = (limit: AdmissionLimit): BalanceChange => ({
-      key: limit.key,
-      amount: amounts[limit.unit],
-      limit: limit.limit,
-      windowEndsAt: limit.windowRef.endsAt,
-    });
     // A worst case above a whole window of one of the caller's limits is refused whenever
     // it is retried: say so (400), not "try again after the reset" (429).
-    const unfit = limits.find((limit) => amounts[limit.unit] > limit.limit);
-    if (unfit) throw largerThanLimit(unfit, amounts[unfit.unit], request.operation);
-    const changes = limits.map(change);
+    for (const limit of limits) {
+      if (amounts[limit.unit] > limit.limit) {
+        throw largerThanLimit(limit, amounts[limit.unit], request.operation);
+      }
+    }
+    const changes = changesOf(limits, amounts);
 
     // The per-model limit held is that of the first model of the chain with room. With
     // `budgetExceeded` in `failover.on`, a model passed over for lack of room is marked in
@@ -159,13 +166,10 @@ export class BudgetAdmission {
       const held = ownLimits.length > 0 ? [...limits, ...ownLimits] : limits;
       if (held.length === 0) return NO_LIMITS;
       const reservationId = randomUUID();
-      const result = await reserveOrUnavailable(() =>
-        this.store.reserve(
-          reservationId,
-          ownLimits.length > 0 ? [...changes, ...ownLimits.map(change)] : changes,
-          this.options.holdMs,
-          now,
-        ),
+      const result = await this.reserve(
+        reservationId,
+        ownLimits.length > 0 ? [...changes, ...changesOf(ownLimits, amounts)] : changes,
+        now,
       );
       if (result.ok) {
         return { reservationId, headers: tightestLimitHeaders(held, result.balances, now) };
@@ -228,6 +232,28 @@ export class BudgetAdmission {
     return { route, now, limits };
   }
 
+  /**
+   * The store's answer, or a 503 when it cannot be reached: nothing is admitted that the
+   * budgets cannot account for (fail closed), and the client is told to come back soon
+   * rather than handed an internal error.
+   */
+  private async reserve(
+    reservationId: string,
+    changes: readonly BalanceChange[],
+    now: number,
+  ): Promise<ReserveResult> {
+    try {
+      return await this.store.reserve(reservationId, changes, this.options.holdMs, now);
+    } catch (error) {
+      if (error instanceof DataPlaneError) throw error;
+      throw new DataPlaneError(
+        DataPlaneErrorCode.BudgetUnavailable,
+        'The budget store is unreachable, so the request cannot be admitted; try again shortly',
+        { retryAfterMs: BUDGET_STORE_RETRY_AFTER_MS, cause: error },
+      );
+    }
+  }
+
   async release(admission: Admission): Promise<void> {
     if (admission.reservationId) await this.store.release(admission.reservationId);
   }
@@ -276,22 +302,21 @@ export class BudgetAdmission {
 /** How soon a client refused for an unreachable budget store is told to try again. */
 export const BUDGET_STORE_RETRY_AFTER_MS = 5_000;
 
-/**
- * The store's answer, or a 503 when it cannot be reached: nothing is admitted that the
- * budgets cannot account for (fail closed), and the client is told to come back soon
- * rather than handed an internal error.
- */
-async function reserveOrUnavailable<T>(reserve: () => Promise<T>): Promise<T> {
-  try {
-    return await reserve();
-  } catch (error) {
-    if (error instanceof DataPlaneError) throw error;
-    throw new DataPlaneError(
-      DataPlaneErrorCode.BudgetUnavailable,
-      'The budget store is unreachable, so the request cannot be admitted; try again shortly',
-      { retryAfterMs: BUDGET_STORE_RETRY_AFTER_MS, cause: error },
-    );
+/** Each limit's share of a reservation of `amounts`. */
+function changesOf(
+  limits: readonly AdmissionLimit[],
+  amounts: Readonly<Record<LimitUnit, number>>,
+): BalanceChange[] {
+  const changes: BalanceChange[] = [];
+  for (const limit of limits) {
+    changes.push({
+      key: limit.key,
+      amount: amounts[limit.unit],
+      limit: limit.limit,
+      windowEndsAt: limit.windowRef.endsAt,
+    });
   }
+  return changes;
 }
 
 /**
@@ -299,11 +324,11 @@ async function reserveOrUnavailable<T>(reserve: () => Promise<T>): Promise<T> {
  * `best_of` (generated server-side, all billed) when larger.
  */
 function choicesOf(body: Readonly<Record<string, unknown>>): number {
-  let choices = 1;
-  for (const value of [body.n, body.best_of]) {
-    if (typeof value === 'number' && Number.isInteger(value) && value > choices) choices = value;
-  }
-  return choices;
+  return moreChoices(moreChoices(1, body.n), body.best_of);
+}
+
+function moreChoices(choices: number, value: unknown): number {
+  return typeof value === 'number' && Number.isInteger(value) && value > choices ? value : choices;
 }
 
 function largerThanLimit(limit: BoundLimit, amount: number, operation: Operation): DataPlaneError {
@@ -361,11 +386,12 @@ function worstCase(
   counts: TokenCounts,
 ): Record<LimitUnit, number> {
   const worst = amountsFor(route, models[0], counts);
+  // Only the weighted tokens and the dollars depend on the model (see amountsFor).
   for (let index = 1; index < models.length; index++) {
-    const amounts = amountsFor(route, models[index], counts);
-    for (const unit of Object.keys(worst) as LimitUnit[]) {
-      if (amounts[unit] > worst[unit]) worst[unit] = amounts[unit];
-    }
+    const tokens = weightedTokens(route, models[index], counts);
+    if (tokens > worst.tokens) worst.tokens = tokens;
+    const dollars = dollarCost(route, models[index], counts);
+    if (dollars > worst.dollars) worst.dollars = dollars;
   }
   return worst;
 }
@@ -375,14 +401,14 @@ function worstCase(
  * (`x-ratelimit-*-tokens`, `x-ratelimit-*-requests`): the one with the least room left.
  */
 function tightestLimitHeaders(
-  limits: readonly BoundLimit[],
+  limits: readonly AdmissionLimit[],
   balances: readonly Balance[],
   now: number,
 ): Record<string, string> {
   // Two running minimums rather than a map of them: this runs on every admitted request.
-  let tokens: BoundLimit | undefined;
+  let tokens: AdmissionLimit | undefined;
   let tokensLeft = Infinity;
-  let requests: BoundLimit | undefined;
+  let requests: AdmissionLimit | undefined;
   let requestsLeft = Infinity;
   for (let index = 0; index < limits.length; index++) {
     const limit = limits[index];
@@ -400,9 +426,12 @@ function tightestLimitHeaders(
     }
   }
   const headers = tokens
-    ? rateLimitHeaders(tokens.limit, tokensLeft, tokens.windowRef.endsAt - now)
+    ? rateLimitHeaders(tokens.limitText, tokensLeft, tokens.windowRef.endsAt - now)
     : {};
   if (!requests) return headers;
   const reset = requests.windowRef.endsAt - now;
-  return Object.assign(headers, rateLimitHeaders(requests.limit, requestsLeft, reset, 'requests'));
+  return Object.assign(
+    headers,
+    rateLimitHeaders(requests.limitText, requestsLeft, reset, 'requests'),
+  );
 }
