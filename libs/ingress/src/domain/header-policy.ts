@@ -30,18 +30,49 @@ export function forwardableHeaders(
   headers: Readonly<Record<string, string | string[] | undefined>>,
   stripHeaders: readonly string[],
 ): Record<string, string> {
+  const decisions = decisionsFor(stripHeaders);
   const forwarded: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    const lower = name.toLowerCase();
-    if (value === undefined || NEVER_FORWARDED.has(lower) || stripHeaders.includes(lower)) continue;
-    if (lower.startsWith('x-forwarded-') || lower.startsWith('x-ai-gateway-')) continue;
-    // The internal hops' own headers (x-aigw-internal-token, say): a client never sets them.
-    if (lower.startsWith('x-aigw-')) continue;
-    // AWS signing and session headers: the gateway signs Bedrock calls with its own.
-    if (lower.startsWith('x-amz-')) continue;
+  // Object.keys, not Object.entries: no [name, value] pair to allocate per header.
+  for (const name of Object.keys(headers)) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    let lower = decisions.get(name);
+    if (lower === undefined) {
+      lower = forwardedName(name, stripHeaders);
+      if (decisions.size >= MAX_DECISIONS) decisions.clear();
+      decisions.set(name, lower);
+    }
+    if (lower === null) continue;
     forwarded[lower] = Array.isArray(value) ? value.join(', ') : value;
   }
   return forwarded;
+}
+
+/** The name a header is forwarded under (lowercase), or null when it never is. */
+function forwardedName(name: string, stripHeaders: readonly string[]): string | null {
+  const lower = name.toLowerCase();
+  if (NEVER_FORWARDED.has(lower) || stripHeaders.includes(lower)) return null;
+  if (lower.startsWith('x-forwarded-') || lower.startsWith('x-ai-gateway-')) return null;
+  // The internal hops' own headers (x-aigw-internal-token, say): a client never sets them.
+  if (lower.startsWith('x-aigw-')) return null;
+  // AWS signing and session headers: the gateway signs Bedrock calls with its own.
+  if (lower.startsWith('x-amz-')) return null;
+  return lower;
+}
+
+// Each header name's fate, per route's stripHeaders list (a reload brings new lists):
+// clients send the same few names on every request, and deciding afresh was a tenth of
+// the policies' cost (bench/micro/policies.ts). Names are the client's: bounded.
+const decisionsByList = new WeakMap<readonly string[], Map<string, string | null>>();
+const MAX_DECISIONS = 1_000;
+
+function decisionsFor(stripHeaders: readonly string[]): Map<string, string | null> {
+  let decisions = decisionsByList.get(stripHeaders);
+  if (!decisions) {
+    decisions = new Map();
+    decisionsByList.set(stripHeaders, decisions);
+  }
+  return decisions;
 }
 
 /** The W3C Trace Context headers, which name the caller's span. */
