@@ -69,7 +69,7 @@ function requestEvents(n: number): GatewayEvent[] {
     } as never),
     usageRecordedEvent(
       request as never,
-      servedBy as never,
+      servedBy,
       { inputTokens: 40, outputTokens: 12, cachedInputTokens: 0, source: 'reported' } as never,
       { weightedTokens: 76, dollars: 0.0000132 },
       false,
@@ -175,7 +175,8 @@ async function main(): Promise<void> {
   log.close();
   analytics.close();
   budget.close();
-  rmSync(dir, { recursive: true, force: true });
+  if (process.env.RECORD_KEEP) console.log(dir);
+  else rmSync(dir, { recursive: true, force: true });
 }
 
 void main();

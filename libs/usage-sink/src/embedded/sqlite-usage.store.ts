@@ -42,10 +42,11 @@ import {
   type UsageReport,
   type UsageTotals,
 } from '../domain/analytics.types';
-import { RAW_TABLES, rowLayoutOf, TABLE_COLUMNS, type RawTable } from '../domain/event-rows';
+import type { RawTable } from '../domain/event-rows';
 import { EXPIRING_TABLES, type RawEventExpiry } from '../domain/analytics-retention';
 import { interpolatedQuantile } from '../domain/percentiles';
 import type { UsageEventWriter } from '../usage-sink.consumer';
+import { RawRowInserter } from './raw-row-inserter';
 import { prepareRawTables } from './sqlite-usage.schema';
 
 type Columns = Readonly<Partial<Record<Exclude<UsageDimension, 'none'>, string>>>;
@@ -82,7 +83,7 @@ interface Where {
  */
 export class SqliteUsageStore implements UsageEventWriter, UsageAnalytics, RawEventExpiry {
   private readonly db: DatabaseSync;
-  private readonly inserts = new Map<RawTable, StatementSync>();
+  private readonly inserter: RawRowInserter;
   private readonly expiries = new Map<RawTable, StatementSync>();
   private readonly checkpointer: WalCheckpointer | undefined;
 
@@ -91,16 +92,7 @@ export class SqliteUsageStore implements UsageEventWriter, UsageAnalytics, RawEv
     this.db = new DatabaseSync(path);
     this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
     prepareRawTables(this.db);
-    for (const table of RAW_TABLES) {
-      const columns = TABLE_COLUMNS[table];
-      this.inserts.set(
-        table,
-        this.db.prepare(
-          `INSERT OR IGNORE INTO ${table} (${columns.join(', ')})
-           VALUES (${columns.map(() => '?').join(', ')})`,
-        ),
-      );
-    }
+    this.inserter = new RawRowInserter(this.db);
     for (const table of EXPIRING_TABLES) {
       // The oldest rows first, found by the (occurred_at, event_id) key the table is stored in.
       this.expiries.set(
@@ -141,16 +133,8 @@ export class SqliteUsageStore implements UsageEventWriter, UsageAnalytics, RawEv
   }
 
   async write(events: readonly GatewayEvent[]): Promise<void> {
-    inTransaction(this.db, () => {
-      // Straight from each event to its statement: no per-table grouping, no row objects.
-      // An id repeated within the batch is ignored like one stored earlier.
-      for (const event of events) {
-        const { table, values } = rowLayoutOf(event);
-        const insert = this.inserts.get(table);
-        if (!insert) throw new Error(`no table ${table}`);
-        insert.run(...values(event));
-      }
-    });
+    // An id repeated within the batch is ignored like one stored earlier.
+    inTransaction(this.db, () => this.inserter.insert(events));
   }
 
   async usage(query: UsageQuery): Promise<UsageReport> {
