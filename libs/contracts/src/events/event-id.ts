@@ -11,15 +11,22 @@ import { randomFillSync } from 'node:crypto';
 //   r: 48 random bits, fresh for every id.
 //
 // The `uuid` package's v7 takes ~1.3 µs an id (one getRandomValues call each); this takes
-// ~80 ns, close to crypto.randomUUID, by drawing random bytes from a pooled buffer.
+// ~60 ns by drawing random bytes from a pooled buffer.
 
 const COUNTER_BITS = 26;
 const COUNTER_LIMIT = 2 ** COUNTER_BITS;
 /** A new millisecond's counter starts below half its range: ≥ 2^25 ids fit before a wrap. */
 const SEED_MASK = 2 ** (COUNTER_BITS - 1) - 1;
 
-const DIGITS = '0123456789abcdef';
-const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+/** Char codes of each byte's two hex digits: HEX_CODES[2b] and HEX_CODES[2b + 1]. */
+const HEX_CODES = new Uint8Array(512);
+for (let byte = 0; byte < 256; byte++) {
+  const hex = byte.toString(16).padStart(2, '0');
+  HEX_CODES[2 * byte] = hex.charCodeAt(0);
+  HEX_CODES[2 * byte + 1] = hex.charCodeAt(1);
+}
+const DIGIT_CODES = Uint8Array.from('0123456789abcdef', (digit) => digit.charCodeAt(0));
+const DASH = 0x2d;
 
 /** Random bytes per id: 6 for the tail, 4 to seed the counter when the millisecond changes. */
 const RANDOM_BYTES_PER_ID = 10;
@@ -35,7 +42,8 @@ export class EventIdGenerator {
   private poolOffset = this.pool.length;
   private lastMs = -1;
   private counter = 0;
-  private timestampHex = '';
+  /** Char codes of `tttttttt-tttt-7`, the first 15 characters of this millisecond's ids. */
+  private readonly head = new Uint8Array(15);
 
   constructor(
     private readonly clock: () => number = Date.now,
@@ -57,20 +65,21 @@ export class EventIdGenerator {
     }
     const high = this.counter >>> 14; // 12 bits: rand_a
     const low = 0x8000 | (this.counter & 0x3fff); // variant 10, then 14 bits
-    return (
-      this.timestampHex +
-      DIGITS[high >>> 8] +
-      HEX[high & 0xff] +
-      '-' +
-      HEX[low >>> 8] +
-      HEX[low & 0xff] +
-      '-' +
-      HEX[pool[at]] +
-      HEX[pool[at + 1]] +
-      HEX[pool[at + 2]] +
-      HEX[pool[at + 3]] +
-      HEX[pool[at + 4]] +
-      HEX[pool[at + 5]]
+    const h = this.head;
+    const x = HEX_CODES;
+    // One flat string from char codes: joining 14 pieces with `+` made a tree of cons strings
+    // that JSON.stringify and SQLite then flattened; building the 3 events of a request
+    // and their JSON took ~2× the CPU with it (bench/micro/telemetry.ts: 8.0 -> 4.0 µs).
+    // prettier-ignore
+    return String.fromCharCode(
+      h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9], h[10], h[11], h[12], h[13], h[14],
+      DIGIT_CODES[high >>> 8], x[2 * (high & 0xff)], x[2 * (high & 0xff) + 1],
+      DASH,
+      x[2 * (low >>> 8)], x[2 * (low >>> 8) + 1], x[2 * (low & 0xff)], x[2 * (low & 0xff) + 1],
+      DASH,
+      x[2 * pool[at]], x[2 * pool[at] + 1], x[2 * pool[at + 1]], x[2 * pool[at + 1] + 1],
+      x[2 * pool[at + 2]], x[2 * pool[at + 2] + 1], x[2 * pool[at + 3]], x[2 * pool[at + 3] + 1],
+      x[2 * pool[at + 4]], x[2 * pool[at + 4] + 1], x[2 * pool[at + 5]], x[2 * pool[at + 5] + 1],
     );
   }
 
@@ -88,7 +97,8 @@ export class EventIdGenerator {
   private setTimestamp(ms: number): void {
     this.lastMs = ms;
     const hex = ms.toString(16).padStart(12, '0');
-    this.timestampHex = `${hex.slice(0, 8)}-${hex.slice(8)}-7`;
+    const head = `${hex.slice(0, 8)}-${hex.slice(8)}-7`;
+    for (let i = 0; i < head.length; i++) this.head[i] = head.charCodeAt(i);
   }
 }
 

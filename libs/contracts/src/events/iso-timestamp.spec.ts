@@ -8,7 +8,20 @@ describe('isoTimestamp', () => {
     for (let ms = start; ms < start + 3_000; ms += 7) {
       assert.equal(isoTimestamp(ms), new Date(ms).toISOString());
     }
-    for (const ms of [0, 5, 42, 999, 1_000, Date.UTC(2024, 1, 29, 12, 0, 0, 1), Date.now()]) {
+    // Twice in a row (the kept string), then the next millisecond.
+    for (const ms of [
+      start,
+      start,
+      start + 1,
+      start + 1,
+      0,
+      5,
+      42,
+      999,
+      1_000,
+      Date.UTC(2024, 1, 29, 12, 0, 0, 1),
+      Date.now(),
+    ]) {
       assert.equal(isoTimestamp(ms), new Date(ms).toISOString());
     }
   });
