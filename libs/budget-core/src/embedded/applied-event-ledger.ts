@@ -2,6 +2,12 @@ import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { APPLIED_EVENT_MEMORY_MS } from '../budget-store.port';
 
 const PRUNE_EVERY_MS = 3_600_000;
+/**
+ * Rows per INSERT. A row is two small columns, so one statement a row was mostly
+ * per-statement work: 16 a statement cut a settled event from ~1.1 to ~0.8 µs CPU
+ * (an A/B of the two over file-backed SQLite, 167 events a flush as at ~6000 req/s).
+ */
+const ROWS_PER_STATEMENT = 16;
 
 /**
  * The usage events the embedded store has applied, so a redelivery (a retried batch, a
@@ -14,7 +20,8 @@ const PRUNE_EVERY_MS = 3_600_000;
 export class AppliedEventLedger {
   private readonly pending = new Map<string, number>(); // event id -> occurred at
   private readonly isRecorded: StatementSync;
-  private readonly record: StatementSync;
+  // Prepared on first use for each row count 1..ROWS_PER_STATEMENT.
+  private readonly records: StatementSync[] = [];
   private readonly prune: StatementSync;
   /** Lookup in the table of an older version (keyed by id alone) while it holds rows. */
   private readonly isRecordedBefore: StatementSync | undefined;
@@ -34,7 +41,6 @@ export class AppliedEventLedger {
     this.isRecorded = db.prepare(
       'SELECT 1 AS found FROM settled_events WHERE occurred_at = ? AND event_id = ?',
     );
-    this.record = db.prepare('INSERT OR IGNORE INTO settled_events VALUES (?, ?)');
     this.prune = db.prepare('DELETE FROM settled_events WHERE occurred_at < ?');
     this.pruneOlderThan(now);
     this.loadNewest();
@@ -64,20 +70,40 @@ export class AppliedEventLedger {
 
   /** Writes the pending events; run inside the store's transaction, then `written()`. */
   writePending(): void {
+    let values: (string | number)[] = [];
     for (const [eventId, occurredAt] of this.pending) {
-      this.record.run(occurredAt, eventId);
+      values.push(occurredAt, eventId);
+      if (values.length === 2 * ROWS_PER_STATEMENT) {
+        this.recordRows(values);
+        values = [];
+      }
       if (occurredAt > this.newestRecorded) {
         this.newestRecorded = occurredAt;
         this.newestIds.clear();
       }
       if (occurredAt === this.newestRecorded) this.newestIds.add(eventId);
     }
+    if (values.length > 0) this.recordRows(values);
   }
 
   /** The transaction of `writePending` committed: the table answers for them now. */
   written(now: number): void {
     this.pending.clear();
     if (now >= this.nextPruneAt) this.pruneOlderThan(now);
+  }
+
+  /** `values` holds (time, id) pairs of 1..ROWS_PER_STATEMENT rows. */
+  private recordRows(values: readonly (string | number)[]): void {
+    const rows = values.length / 2;
+    let statement = this.records[rows];
+    if (!statement) {
+      statement = this.db.prepare(
+        'INSERT OR IGNORE INTO settled_events VALUES ' +
+          Array.from({ length: rows }, () => '(?, ?)').join(', '),
+      );
+      this.records[rows] = statement;
+    }
+    statement.run(...values);
   }
 
   private loadNewest(): void {
