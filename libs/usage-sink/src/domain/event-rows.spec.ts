@@ -8,7 +8,7 @@ import {
   UsageSource,
 } from '@aigw/contracts';
 import { buildWorkload, payloadEvents } from '../testing/analytics-fixture';
-import { RAW_TABLES, rowLayoutOf, TABLE_COLUMNS, toRowsByTable } from './event-rows';
+import { RAW_TABLES, rowLayoutOf, seconds, TABLE_COLUMNS, toRowsByTable } from './event-rows';
 
 const usage = createTokenUsageRecorded(
   {
@@ -101,4 +101,23 @@ test('an id twice in one batch is one row', () => {
   const rows = toRowsByTable([usage, alert, usage]);
   assert.equal(rows.get('usage_events')?.length, 1);
   assert.equal(rows.get('alert_events')?.length, 1);
+});
+
+test('seconds() equals Date.parse in whole seconds, for repeated and odd times alike', () => {
+  const times = [
+    '2026-03-01T10:00:01.999Z',
+    '2026-03-01T10:00:01.000Z',
+    '2026-03-01T10:00:02.001Z',
+    '2026-03-01T10:00:01.500Z', // back to an earlier second
+    '2026-03-01T10:00:01Z',
+    '2026-03-01T10:00:01.5Z',
+    '2026-03-01T10:00:01.999+02:00',
+    '2026-03-01T10:00:01.99xZ', // the cached second's text, not a time
+    '1969-12-31T23:59:59.500Z', // before the epoch: rounds down
+    'not a time at all, 24ch',
+  ];
+  for (const iso of [...times, ...times]) {
+    const expected = Math.floor(Date.parse(iso) / 1000);
+    assert.deepEqual(seconds(iso), expected, iso);
+  }
 });
