@@ -173,9 +173,11 @@ export class BatchBilling {
   private async adoptOutput(batch: HeldRecord, providerId: string): Promise<void> {
     const id = gatewayId('file', { route: batch.route, backend: batch.backend, providerId });
     if (await this.options.store.get(id)) return;
+    // The owner's, but not the batch's hold: only the batch's billing settles that.
+    const { reservationId: _hold, ...owner } = batch;
     await this.options.store.put(
       {
-        ...batch,
+        ...owner,
         id,
         kind: 'file',
         providerId,

@@ -257,6 +257,9 @@ describe('a batch holds its estimated cost against its owner budgets', () => {
     assert.equal(t.events.length, 1);
     const [event] = t.events;
     assert.equal(event.reservationId, (await t.store.get(batchId))!.reservationId);
+    const output = (await t.store.list('alice', 'file', 10)).find((f) => f.batchId === batchId);
+    assert.ok(output, 'the output file is adopted');
+    assert.equal(output.reservationId, undefined, 'an output file carries no hold');
     close(event.costDollars, 0.003);
     await t.settle(event);
     const after = await t.balance();
