@@ -122,6 +122,8 @@ export async function bootstrapGateway(env: Env): Promise<RunningGateway> {
             config,
             upstream: new HeldObjectUpstream(env),
             admission,
+            // A batch's estimated cost held where chat's holds are, until it is billed.
+            budgetStore,
           }),
           tracing: runtime.tracing && (await edgeTracing(runtime.tracing)),
         }),
