@@ -78,11 +78,30 @@ export function poolStatesOf(agent: Agent): UpstreamPoolState[] {
 
 /** The configured API key as a header, read from the secret only at this moment. */
 export function credentialHeaders(target: UpstreamTarget): Record<string, string> {
-  if (!target.credential) return {};
-  return {
-    [target.credential.headerName.toLowerCase()]:
-      target.credential.headerPrefix + target.credential.apiKey.reveal(),
-  };
+  const headers: Record<string, string> = {};
+  addCredential(headers, target);
+  return headers;
+}
+
+/** `credentialHeaders` written into `headers`, with no object of its own. */
+function addCredential(headers: Record<string, string>, target: UpstreamTarget): void {
+  const credential = target.credential;
+  if (!credential) return;
+  headers[lowerCaseName(credential.headerName)] =
+    credential.headerPrefix + credential.apiKey.reveal();
+}
+
+/** Header names lower-cased once: a backend's few configured names, bounded. */
+const lowerNames = new Map<string, string>();
+
+function lowerCaseName(name: string): string {
+  let lower = lowerNames.get(name);
+  if (lower === undefined) {
+    lower = name.toLowerCase();
+    if (lowerNames.size >= 256) lowerNames.clear();
+    lowerNames.set(name, lower);
+  }
+  return lower;
 }
 
 export interface UpstreamPost {
@@ -103,17 +122,14 @@ export function providerPost(
   providerHeaders: Record<string, string> = {},
 ): UpstreamPost {
   const { request, target } = call;
-  return {
-    url,
-    headers: {
-      ...request.forwardHeaders,
-      ...credentialHeaders(target),
-      ...providerHeaders,
-      'content-type': 'application/json',
-      accept: request.stream ? 'text/event-stream' : 'application/json',
-    },
-    body: JSON.stringify(body),
-  };
+  // Written in place, in the order (and with the overrides) of spreading the forwarded
+  // headers, the key and the provider's: one object, not three, per call.
+  const headers: Record<string, string> = { ...request.forwardHeaders };
+  addCredential(headers, target);
+  for (const name in providerHeaders) headers[name] = providerHeaders[name];
+  headers['content-type'] = 'application/json';
+  headers.accept = request.stream ? 'text/event-stream' : 'application/json';
+  return { url, headers, body: JSON.stringify(body) };
 }
 
 /**
