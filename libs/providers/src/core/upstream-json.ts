@@ -1,6 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
-import { AnswerTooLargeError, dispatchBuffered } from '@aigw/infra/http';
+import {
+  AnswerTooLargeError,
+  dispatchBuffered,
+  type BufferedRequest,
+  type BufferedResponse,
+} from '@aigw/infra/http';
 import {
   MAX_BODY_DEPTH,
   nestsDeeperThan,
@@ -39,7 +44,15 @@ export async function fetchUpstreamJson(
   dispatcher: Dispatcher,
 ): Promise<UpstreamJson> {
   const { target } = call;
-  const response = await fetchUpstreamText(call, post, dispatcher);
+  // dispatchBuffered awaited here, not through fetchUpstreamText: one async layer (a
+  // promise and a tick) less on every JSON call.
+  let response: BufferedResponse;
+  try {
+    response = await dispatchBuffered(dispatcher, bufferedRequest(call, post));
+  } catch (error) {
+    throw callFailure(call, error);
+  }
+  throwOnErrorStatus(call, response);
   const body = parseJsonObject(response.body);
   if (!body) throw badResponse(target.backendName, 'a body that is not a JSON object');
   if (nestsDeeperThan(body, MAX_BODY_DEPTH)) {
@@ -54,38 +67,53 @@ export async function fetchUpstreamText(
   post: UpstreamPost,
   dispatcher: Dispatcher,
 ): Promise<{ readonly headers: IncomingHttpHeaders; readonly body: string }> {
+  let response: BufferedResponse;
+  try {
+    response = await dispatchBuffered(dispatcher, bufferedRequest(call, post));
+  } catch (error) {
+    throw callFailure(call, error);
+  }
+  throwOnErrorStatus(call, response);
+  return { headers: response.headers, body: response.body };
+}
+
+/** The call as one buffered request, within the backend's request timeout. */
+function bufferedRequest(call: ProviderCall, post: UpstreamPost): BufferedRequest {
   const { target } = call;
   const { origin, path } = splitUrl(post.url);
-  let response;
-  try {
-    response = await dispatchBuffered(dispatcher, {
-      origin,
-      path,
-      method: post.method ?? 'POST',
-      headers: post.headers,
-      body: post.body,
-      headersTimeoutMs: target.requestTimeoutMs,
-      bodyTimeoutMs: target.requestTimeoutMs,
-      totalTimeoutMs: target.requestTimeoutMs,
-      signal: call.signal,
-      maxErrorBodyBytes: MAX_ERROR_BODY_BYTES,
-      maxBodyBytes: MAX_ANSWER_BYTES,
-    });
-  } catch (error) {
-    if (error instanceof AnswerTooLargeError) {
-      throw badResponse(target.backendName, `an answer larger than ${error.limitBytes} bytes`);
-    }
-    throw transportError(target.backendName, error, call.signal);
+  return {
+    origin,
+    path,
+    method: post.method ?? 'POST',
+    headers: post.headers,
+    body: post.body,
+    headersTimeoutMs: target.requestTimeoutMs,
+    bodyTimeoutMs: target.requestTimeoutMs,
+    totalTimeoutMs: target.requestTimeoutMs,
+    signal: call.signal,
+    maxErrorBodyBytes: MAX_ERROR_BODY_BYTES,
+    maxBodyBytes: MAX_ANSWER_BYTES,
+  };
+}
+
+/** What a failed buffered call is to the router: too large an answer, or the transport's. */
+function callFailure(call: ProviderCall, error: unknown): unknown {
+  const { target } = call;
+  if (error instanceof AnswerTooLargeError) {
+    return badResponse(target.backendName, `an answer larger than ${error.limitBytes} bytes`);
   }
+  return transportError(target.backendName, error, call.signal);
+}
+
+function throwOnErrorStatus(call: ProviderCall, response: BufferedResponse): void {
   if (response.statusCode >= 400) {
     throw upstreamHttpError(
-      target.backendName,
+      call.target.backendName,
       response.statusCode,
       response.body,
       response.headers,
     );
   }
-  return { headers: response.headers, body: response.body };
 }
 
 const splits = new Map<string, { origin: string; path: string }>();
