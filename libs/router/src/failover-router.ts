@@ -5,6 +5,7 @@ import {
   type FailoverTrigger,
   type GatewayAnswer,
   type GatewayRequest,
+  type JsonAnswer,
   type JsonObject,
   type ProviderPort,
   type RequestOverrides,
@@ -268,7 +269,18 @@ export class FailoverRouter implements RouterPort {
         this.deps.modelBudgetGate?.(route, link.upstreamModel);
         const target = this.chains.target(link);
         span = this.deps.tracing?.start(request, target, attempt, callSignal);
-        const answer = await this.attempt(span ? span.request : request, target, callSignal);
+        const attempted = span ? span.request : request;
+        // The provider's promise awaited here, a JSON answer finished without a further
+        // async layer (one promise and tick less per call); a stream waits for its start.
+        const called = await this.providers.invoke({
+          request: attempted,
+          target,
+          signal: callSignal,
+        });
+        const answer =
+          called.kind === 'json'
+            ? namedJson(called, attempted)
+            : await committedStream(called, attempted, target, callSignal);
         this.health.recordSuccess(link.backend.name);
         const served = { ...answer, servedBy: { ...answer.servedBy, attempts: attempt } };
         return span ? span.answered(served) : served;
@@ -323,28 +335,29 @@ export class FailoverRouter implements RouterPort {
     });
     return maxAttempts;
   }
+}
 
-  private async attempt(
-    request: GatewayRequest,
-    target: UpstreamTarget,
-    signal: AbortSignal,
-  ): Promise<GatewayAnswer> {
-    const answer = await this.providers.invoke({ request, target, signal });
-    if (answer.kind === 'json') {
-      // Chat answers always name a model; others (embeddings, audio) only when they did.
-      const namesModel = request.operation === 'chat' || request.operation === 'completions';
-      if (namesModel || answer.body.model !== undefined) {
-        answer.body.model = request.requestedModel;
-      }
-      return answer;
-    }
-    // A gpt-image stream's first event is an image (a partial, or the whole one without
-    // partial_images): as slow as the JSON answer, which waits the request timeout.
-    const firstEventMs = isImageStream(request)
-      ? target.requestTimeoutMs
-      : target.firstByteTimeoutMs;
-    return commitStream(answer, request.requestedModel, firstEventMs, signal);
+/** A JSON answer named for the model the client asked for. */
+function namedJson(answer: JsonAnswer, request: GatewayRequest): JsonAnswer {
+  // Chat answers always name a model; others (embeddings, audio) only when they did.
+  const namesModel = request.operation === 'chat' || request.operation === 'completions';
+  if (namesModel || answer.body.model !== undefined) {
+    answer.body.model = request.requestedModel;
   }
+  return answer;
+}
+
+/** A stream once its first event came, renamed for the model the client asked for. */
+function committedStream(
+  answer: StreamAnswer,
+  request: GatewayRequest,
+  target: UpstreamTarget,
+  signal: AbortSignal,
+): Promise<StreamAnswer> {
+  // A gpt-image stream's first event is an image (a partial, or the whole one without
+  // partial_images): as slow as the JSON answer, which waits the request timeout.
+  const firstEventMs = isImageStream(request) ? target.requestTimeoutMs : target.firstByteTimeoutMs;
+  return commitStream(answer, request.requestedModel, firstEventMs, signal);
 }
 
 function unservedOperation(
