@@ -132,11 +132,11 @@ export class BatchBilling {
 
   /**
    * Holds the batch's estimated cost (its input file's, summed at upload) against the
-   * owner's budgets until it is billed; undefined without holds or an estimate.
+   * owner's budgets until it is billed; undefined without holds or a binding limit.
    */
   async hold(file: HeldRecord, tier: string | undefined): Promise<string | undefined> {
     const { holds } = this.options;
-    if (!holds || !file.estimate) return undefined;
+    if (!holds) return undefined;
     try {
       const id = await holds.hold({ ...file, ...(tier !== undefined && { tier }) }, file.estimate);
       if (id !== undefined) this.options.onAction?.('batch', 'hold', 'ok');

@@ -141,10 +141,19 @@ function setup() {
     const [found] = await budgets.balances([{ key: limit.key, limit: limit.limit }], now);
     return { used: found.used, reserved: found.reserved };
   };
-  /** A batch input file of alice's, its lines asking for these max_tokens. */
-  const file = async (name: string, maxTokens: number[]) => {
+  /**
+   * A batch input file of alice's, its lines asking for these max_tokens; `as` makes one
+   * of another purpose, or one uploaded before uploads were estimated (no estimate kept).
+   */
+  const file = async (
+    name: string,
+    maxTokens: number[],
+    as: { purpose?: string; estimated?: boolean } = {},
+  ) => {
     const estimator = new BatchEstimator(100);
     for (const tokens of maxTokens) estimator.add('/v1/chat/completions', line(tokens));
+    const purpose = as.purpose ?? 'batch';
+    const estimated = purpose === 'batch' && as.estimated !== false;
     const id = gatewayId('file', { route: 'batches', backend: 'openai-batch', providerId: name });
     const record: HeldRecord = {
       id,
@@ -157,8 +166,8 @@ function setup() {
       provider: 'openai',
       providerId: name,
       createdAt: now,
-      estimate: estimator.estimate,
-      object: { id, object: 'file', purpose: 'batch' },
+      ...(estimated && { estimate: estimator.estimate }),
+      object: { id, object: 'file', purpose },
     };
     await store.put(record, TTL);
     return id;
@@ -285,6 +294,26 @@ describe('a batch holds its estimated cost against its owner budgets', () => {
     assert.equal(refused.statusCode, 502, refused.body);
     close((await t.balance()).reserved, 0);
     assert.equal(t.actions.filter((action) => action === 'batch release ok').length, 2);
+  });
+
+  it('refuses a batch whose input file was not estimated: no batch runs unheld', async () => {
+    const t = setup();
+    apps.push(t.app);
+    // Uploaded under another purpose: its lines were neither screened nor estimated.
+    const other = await t.create(await t.file('f1', [1000], { purpose: 'user_data' }));
+    assert.equal(other.statusCode, 400, other.body);
+    const otherError = JSON.parse(other.body).error;
+    assert.equal(otherError.type, 'invalid_request_error');
+    assert.equal(otherError.param, 'input_file_id');
+    assert.match(otherError.message, /purpose 'batch'/);
+    // Uploaded before uploads were estimated: nothing to hold, so upload it again.
+    const unestimated = await t.create(await t.file('f2', [1000], { estimated: false }));
+    assert.equal(unestimated.statusCode, 400, unestimated.body);
+    const error = JSON.parse(unestimated.body).error;
+    assert.equal(error.param, 'input_file_id');
+    assert.match(error.message, /upload it again/);
+    assert.deepEqual(t.backend.created, []);
+    close((await t.balance()).reserved, 0);
   });
 
   it("is reserved to lapse after the batch's window and the sweeper's margin", async () => {

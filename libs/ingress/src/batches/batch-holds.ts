@@ -59,7 +59,7 @@ export class BatchHolds {
    * is: a 429 when the limit lacks room now, a 400 when the batch is larger than a whole
    * window, a 503 when the store cannot be reached.
    */
-  async hold(batch: BatchOwner, estimate: BatchEstimate): Promise<string | undefined> {
+  async hold(batch: BatchOwner, estimate: BatchEstimate | undefined): Promise<string | undefined> {
     const config = this.options.config();
     const route = routeForModel(config, batch.model);
     if (!route) return undefined;
@@ -69,6 +69,8 @@ export class BatchHolds {
       .filter((limit) => longerThanAMinute(limit.window))
       .map((limit) => bindLimit(limit, now));
     if (limits.length === 0) return undefined;
+    // A file uploaded before uploads were estimated: holding nothing would run it unheld.
+    if (!estimate) throw unestimated();
     const amounts = amountsFor(route, batch.upstreamModel, {
       inputTokens: estimate.inputTokens,
       outputTokens: estimate.outputTokens,
@@ -113,6 +115,15 @@ export class BatchHolds {
 
 function longerThanAMinute(window: WindowSpec): boolean {
   return window.unit !== 'fixed' || window.ms > MINUTE_MS;
+}
+
+function unestimated(): DataPlaneError {
+  return new DataPlaneError(
+    DataPlaneErrorCode.InvalidRequest,
+    "This batch's input file was uploaded before the gateway estimated batch costs, so its " +
+      'cost cannot be held against your budgets: upload it again and create the batch from the new file',
+    { param: 'input_file_id' },
+  );
 }
 
 function largerThanLimit(limit: BoundLimit, amount: number): DataPlaneError {

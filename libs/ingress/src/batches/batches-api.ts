@@ -90,6 +90,13 @@ export class BatchesApi {
       who,
       'input_file_id',
     );
+    // OpenAI's rule, and the gateway's too: only a batch upload's lines were screened and estimated.
+    if (file.object.purpose !== 'batch') {
+      throw invalid(
+        "Invalid value for 'input_file_id': a batch's input file must be uploaded with purpose 'batch'.",
+        'input_file_id',
+      );
+    }
     await mayUse(file.model, request.headers);
     // The file's owner (just checked) with the tier the route gives them now.
     const tier = (await callerOf(file.model, request.headers))?.tier;
