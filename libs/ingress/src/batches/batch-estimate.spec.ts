@@ -14,7 +14,8 @@ describe('a batch input file estimate', () => {
     estimator.add('/v1/embeddings', { model: 'm', input: 'some words' });
     const prompts =
       3 * estimatePromptTokensUpperBound(chat) +
-      estimatePromptTokensUpperBound({ model: 'm', input: 'hi', max_output_tokens: 7 }) +
+      // A Responses line as the chat messages a single Responses call becomes.
+      estimatePromptTokensUpperBound({ messages: [{ role: 'user', content: 'hi' }] }) +
       estimatePromptTokensUpperBound({ model: 'm', input: 'some words' });
     assert.deepEqual(estimator.estimate, {
       inputTokens: prompts,
@@ -29,5 +30,24 @@ describe('a batch input file estimate', () => {
     estimator.add('/v1/chat/completions', { messages: [], max_tokens: 'lots', n: -1 });
     estimator.add('/v1/chat/completions', { messages: [], max_tokens: 0 });
     assert.equal(estimator.estimate.outputTokens, 128);
+  });
+
+  it("counts a Responses line's instructions, which a single Responses call is held for", () => {
+    const instructions = 'x'.repeat(40_000);
+    const estimator = new BatchEstimator(1);
+    estimator.add('/v1/responses', { model: 'm', input: 'hi', instructions, max_output_tokens: 1 });
+    const bare = estimatePromptTokensUpperBound({ model: 'm', input: 'hi' });
+    const withInstructions = estimatePromptTokensUpperBound({
+      model: 'm',
+      messages: [
+        { role: 'system', content: instructions },
+        { role: 'user', content: 'hi' },
+      ],
+    });
+    assert.ok(withInstructions > bare + 5_000);
+    assert.ok(
+      estimator.estimate.inputTokens >= withInstructions - 8,
+      `${estimator.estimate.inputTokens} leaves out the instructions`,
+    );
   });
 });

@@ -29,7 +29,9 @@ export class BatchEstimator {
 
   add(url: unknown, body: Readonly<Record<string, unknown>>): void {
     this.requests++;
-    this.inputTokens += estimatePromptTokensUpperBound(body);
+    this.inputTokens += estimatePromptTokensUpperBound(
+      url === '/v1/responses' ? asChatPrompt(body) : body,
+    );
     if (url === '/v1/embeddings') return;
     const asked =
       url === '/v1/responses'
@@ -46,4 +48,27 @@ export class BatchEstimator {
       requests: this.requests,
     };
   }
+}
+
+/**
+ * A Responses body's prompt as the chat messages a single Responses call becomes (its
+ * instructions first, each input item a message, function calls by their arguments and
+ * outputs), with its tools: what the single call's estimate reads.
+ */
+function asChatPrompt(body: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const input = body.input;
+  const items = input === undefined ? [] : Array.isArray(input) ? input : [input];
+  const messages: unknown[] = items.map((item: unknown) => {
+    if (typeof item === 'string') return { role: 'user', content: item };
+    const object = (item ?? {}) as Record<string, unknown>;
+    if (object.type === 'function_call') {
+      return { role: 'assistant', tool_calls: [{ function: { arguments: object.arguments } }] };
+    }
+    if (object.type === 'function_call_output') return { role: 'tool', content: object.output };
+    return object;
+  });
+  if (body.instructions !== undefined) {
+    messages.unshift({ role: 'system', content: body.instructions });
+  }
+  return { messages, ...(body.tools !== undefined && { tools: body.tools }) };
 }
