@@ -75,9 +75,12 @@ export class BatchBilling {
     // Ended without output (failed, cancelled early): nothing will ever be billed.
     const unbilled = !billable && FINAL_STATUSES.has(status);
     const { reservationId, ...kept } = record;
+    // Given back before the record forgets it: a release that fails (the budget store away)
+    // stays the batch's, and it stays indexed, so the next look (the sweeper's) tries again.
+    // Looks racing both give it back: releasing a hold twice gives nothing twice.
+    const released = unbilled && (await this.releaseHold(reservationId));
     await this.options.store.put(
-      // Its hold given back below: a later look has none to give back again.
-      { ...(unbilled ? kept : record), object: shown },
+      { ...(released ? kept : record), object: shown },
       this.options.ttlMs,
     );
     if (billable) {
@@ -88,8 +91,7 @@ export class BatchBilling {
       return { shown, state };
     }
     if (unbilled) {
-      await this.releaseHold(reservationId);
-      await this.unindex(record.id);
+      if (released) await this.unindex(record.id);
       return { shown, state: 'finished' };
     }
     return { shown, state: 'in_progress' };
@@ -148,18 +150,21 @@ export class BatchBilling {
   }
 
   /**
-   * Gives a batch's hold back: it ended with nothing to bill, or was never created. A
-   * failure is logged: the hold lapses by itself after the batch's window.
+   * Gives a batch's hold back: it ended with nothing to bill, or was never created. True
+   * when there is none left to give back; a failure is logged and answers false (else the
+   * hold lapses by itself after the batch's window).
    */
-  async releaseHold(reservationId: string | undefined): Promise<void> {
+  async releaseHold(reservationId: string | undefined): Promise<boolean> {
     const { holds } = this.options;
-    if (!holds || reservationId === undefined) return;
+    if (!holds || reservationId === undefined) return true;
     try {
       await holds.release(reservationId);
       this.options.onAction?.('batch', 'release', 'ok');
+      return true;
     } catch (error) {
       this.options.onAction?.('batch', 'release', 'failed');
       this.options.onError?.('releasing a batch hold', error);
+      return false;
     }
   }
 

@@ -202,6 +202,7 @@ function setup() {
   return {
     app,
     admission,
+    budgets,
     backend,
     batches,
     store,
@@ -294,6 +295,34 @@ describe('a batch holds its estimated cost against its owner budgets', () => {
     assert.equal(refused.statusCode, 502, refused.body);
     close((await t.balance()).reserved, 0);
     assert.equal(t.actions.filter((action) => action === 'batch release ok').length, 2);
+  });
+
+  it('keeps a hold it could not give back on the record, indexed, for the next look to retry', async () => {
+    const t = setup();
+    apps.push(t.app);
+    const created = await t.create(await t.file('f1', [1000]));
+    const batchId = JSON.parse(created.body).id as string;
+    assert.deepEqual(await t.store.pending(10), [batchId]);
+    t.backend.status.set('b1', 'failed');
+    // The budget store away for a moment: the release fails.
+    const release = t.budgets.release.bind(t.budgets);
+    t.budgets.release = async () => {
+      throw new Error('connection lost');
+    };
+    assert.equal(await t.batches.checkBatch((await t.store.get(batchId))!), 'finished');
+    assert.ok((await t.balance()).reserved > 0);
+    assert.ok((await t.store.get(batchId))!.reservationId, "the hold is still the batch's");
+    assert.deepEqual(await t.store.pending(10), [batchId], 'still indexed for the sweeper');
+    // Back: the next look gives the hold back and the batch leaves the index.
+    t.budgets.release = release;
+    assert.equal(await t.batches.checkBatch((await t.store.get(batchId))!), 'finished');
+    close((await t.balance()).reserved, 0);
+    assert.equal((await t.store.get(batchId))!.reservationId, undefined);
+    assert.deepEqual(await t.store.pending(10), []);
+    assert.deepEqual(
+      t.actions.filter((action) => action.startsWith('batch release')),
+      ['batch release failed', 'batch release ok'],
+    );
   });
 
   it('refuses a batch whose input file was not estimated: no batch runs unheld', async () => {

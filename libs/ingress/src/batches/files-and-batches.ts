@@ -120,7 +120,7 @@ export class FilesAndBatches {
   }
 
   /** Gives back the hold of a batch that will not be billed (the sweeper dropped it). */
-  releaseHold(reservationId: string | undefined): Promise<void> {
+  releaseHold(reservationId: string | undefined): Promise<boolean> {
     return this.billing.releaseHold(reservationId);
   }
 
