@@ -1,4 +1,4 @@
-import type { JsonObject } from '@aigw/contracts/data-plane';
+import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
 import { buildGatewayRequest } from '../domain/request-builder';
 import { sumBatchUsage } from './batch-jsonl';
 import { batchUsageEvent } from './batch-settlement';
@@ -144,7 +144,7 @@ export class BatchBilling {
       if (id !== undefined) this.options.onAction?.('batch', 'hold', 'ok');
       return id;
     } catch (error) {
-      this.options.onAction?.('batch', 'hold', 'refused');
+      this.options.onAction?.('batch', 'hold', holdOutcome(error));
       throw error;
     }
   }
@@ -251,4 +251,14 @@ export class BatchBilling {
       this.options.onError?.('marking a batch billed', error);
     }
   }
+}
+
+/**
+ * A hold that was not taken, as the metric tells it: refused for lack of room (429),
+ * invalid (larger than a whole window, an unestimated file), or failed (the store away).
+ */
+function holdOutcome(error: unknown): string {
+  if (!(error instanceof DataPlaneError)) return 'failed';
+  if (error.code === DataPlaneErrorCode.BudgetExceeded) return 'refused';
+  return error.code === DataPlaneErrorCode.InvalidRequest ? 'invalid' : 'failed';
 }
