@@ -1,17 +1,6 @@
 /** What OpenAI's rate-limit headers count: `-tokens` or `-requests`. */
 export type RateLimitHeaderUnit = 'tokens' | 'requests';
 
-// The names as constants: built per call from the unit, they were new strings for the
-// engine to hash on every answer (1.2% of the gateway's CPU under load, profiled).
-const HEADER_NAMES = {
-  tokens: ['x-ratelimit-limit-tokens', 'x-ratelimit-remaining-tokens', 'x-ratelimit-reset-tokens'],
-  requests: [
-    'x-ratelimit-limit-requests',
-    'x-ratelimit-remaining-requests',
-    'x-ratelimit-reset-requests',
-  ],
-} as const;
-
 /**
  * OpenAI's rate-limit headers for one token (or request) limit; `limit` may come as the
  * header's text, made once per limit by a caller that sends it on every answer.
@@ -22,12 +11,22 @@ export function rateLimitHeaders(
   resetInMs: number,
   unit: RateLimitHeaderUnit = 'tokens',
 ): Record<string, string> {
-  const [limitName, remainingName, resetName] = HEADER_NAMES[unit];
-  return {
-    [limitName]: String(limit),
-    [remainingName]: String(Math.max(0, Math.floor(remaining))),
-    [resetName]: resetDuration(resetInMs),
-  };
+  const limitText = String(limit);
+  const remainingText = String(Math.max(0, Math.floor(remaining)));
+  const reset = resetDuration(resetInMs);
+  // Literal names, one shape per unit: computed names built a slow (dictionary) object per
+  // answer, and new name strings to hash before that (1.2% of the gateway's CPU, profiled).
+  return unit === 'tokens'
+    ? {
+        'x-ratelimit-limit-tokens': limitText,
+        'x-ratelimit-remaining-tokens': remainingText,
+        'x-ratelimit-reset-tokens': reset,
+      }
+    : {
+        'x-ratelimit-limit-requests': limitText,
+        'x-ratelimit-remaining-requests': remainingText,
+        'x-ratelimit-reset-requests': reset,
+      };
 }
 
 // The last duration made: every answer within the same second says the same one, and

@@ -166,11 +166,14 @@ export class BudgetAdmission {
       const held = ownLimits.length > 0 ? [...limits, ...ownLimits] : limits;
       if (held.length === 0) return NO_LIMITS;
       const reservationId = randomUUID();
-      const result = await this.reserve(
-        reservationId,
-        ownLimits.length > 0 ? [...changes, ...changesOf(ownLimits, amounts)] : changes,
-        now,
-      );
+      const holds = ownLimits.length > 0 ? [...changes, ...changesOf(ownLimits, amounts)] : changes;
+      let result: ReserveResult;
+      // Awaited here, not in a helper: one promise less a request (the store's is enough).
+      try {
+        result = await this.store.reserve(reservationId, holds, this.options.holdMs, now);
+      } catch (error) {
+        throw unreachableStore(error);
+      }
       if (result.ok) {
         return { reservationId, headers: tightestLimitHeaders(held, result.balances, now) };
       }
@@ -232,28 +235,6 @@ export class BudgetAdmission {
     return { route, now, limits };
   }
 
-  /**
-   * The store's answer, or a 503 when it cannot be reached: nothing is admitted that the
-   * budgets cannot account for (fail closed), and the client is told to come back soon
-   * rather than handed an internal error.
-   */
-  private async reserve(
-    reservationId: string,
-    changes: readonly BalanceChange[],
-    now: number,
-  ): Promise<ReserveResult> {
-    try {
-      return await this.store.reserve(reservationId, changes, this.options.holdMs, now);
-    } catch (error) {
-      if (error instanceof DataPlaneError) throw error;
-      throw new DataPlaneError(
-        DataPlaneErrorCode.BudgetUnavailable,
-        'The budget store is unreachable, so the request cannot be admitted; try again shortly',
-        { retryAfterMs: BUDGET_STORE_RETRY_AFTER_MS, cause: error },
-      );
-    }
-  }
-
   async release(admission: Admission): Promise<void> {
     if (admission.reservationId) await this.store.release(admission.reservationId);
   }
@@ -301,6 +282,21 @@ export class BudgetAdmission {
 
 /** How soon a client refused for an unreachable budget store is told to try again. */
 export const BUDGET_STORE_RETRY_AFTER_MS = 5_000;
+
+/**
+ * What a failed reservation answers: a 503 when the store cannot be reached (a refusal
+ * of its own passes as it is). Nothing is admitted that the budgets cannot account for
+ * (fail closed), and the client is told to come back soon rather than handed an internal
+ * error.
+ */
+function unreachableStore(error: unknown): DataPlaneError {
+  if (error instanceof DataPlaneError) return error;
+  return new DataPlaneError(
+    DataPlaneErrorCode.BudgetUnavailable,
+    'The budget store is unreachable, so the request cannot be admitted; try again shortly',
+    { retryAfterMs: BUDGET_STORE_RETRY_AFTER_MS, cause: error },
+  );
+}
 
 /** Each limit's share of a reservation of `amounts`. */
 function changesOf(
