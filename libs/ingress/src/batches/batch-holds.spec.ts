@@ -92,8 +92,8 @@ function chat(maxTokens: number): GatewayRequest {
   });
 }
 
-function setup() {
-  let now = Date.UTC(2026, 11, 4, 1);
+function setup(start = Date.UTC(2026, 11, 4, 1)) {
+  let now = start;
   const clock = () => now;
   const budgets = new LocalBudgetStore(':memory:', clock);
   const admission = new BudgetAdmission(() => config, budgets, new ExhaustionView(), {
@@ -299,6 +299,31 @@ describe('a batch holds its estimated cost against its owner budgets', () => {
     assert.equal(refused.statusCode, 502, refused.body);
     close((await t.balance()).reserved, 0);
     assert.equal(t.actions.filter((action) => action === 'batch release ok').length, 2);
+  });
+
+  it('holds a batch created late in the day on the next day too, where its bill may land', async () => {
+    // 23:00: the batch is billed in the next 24 hours, most likely tomorrow.
+    const t = setup(Date.UTC(2026, 11, 4, 23));
+    apps.push(t.app);
+    const created = await t.create(await t.file('f1', [1000, 1000]));
+    assert.equal(created.statusCode, 200, created.body);
+    const batchId = JSON.parse(created.body).id as string;
+    t.advance(2 * 3600_000); // 01:00 the next day, the batch still running
+    const held = (await t.balance()).reserved;
+    assert.ok(held > 0.008 && held < 0.0085, `held ${held} on the day it is billed`);
+    // A chat call cannot spend today what the batch's bill will take.
+    await assert.rejects(t.admission.admit(chat(400)), (error: DataPlaneError) => {
+      assert.equal(error.code, DataPlaneErrorCode.BudgetExceeded);
+      return true;
+    });
+    // Billed today: the spend replaces both days' holds.
+    t.backend.status.set('b1', 'completed');
+    assert.equal(await t.batches.checkBatch((await t.store.get(batchId))!), 'billed');
+    await t.settle(t.events[0]);
+    const after = await t.balance();
+    close(after.used, 0.003);
+    close(after.reserved, 0);
+    await t.admission.release(await t.admission.admit(chat(650)));
   });
 
   it('keeps a hold it could not give back on the record, indexed, for the next look to retry', async () => {

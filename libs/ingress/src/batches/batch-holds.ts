@@ -8,6 +8,7 @@ import {
   userLimits,
   type BalanceChange,
   type BoundLimit,
+  type BudgetLimit,
   type BudgetStore,
   type WindowSpec,
 } from '@aigw/budget-core';
@@ -65,9 +66,12 @@ export class BatchHolds {
     if (!route) return undefined;
     const tier = tierByName(config, route, batch.tier);
     const now = this.now();
-    const limits = userLimits({ route, userKey: batch.owner, tier })
-      .filter((limit) => longerThanAMinute(limit.window))
-      .map((limit) => bindLimit(limit, now));
+    const limits = boundWhereBilled(
+      userLimits({ route, userKey: batch.owner, tier }).filter((limit) =>
+        longerThanAMinute(limit.window),
+      ),
+      now,
+    );
     if (limits.length === 0) return undefined;
     // A file uploaded before uploads were estimated: holding nothing would run it unheld.
     if (!estimate) throw unestimated();
@@ -111,6 +115,23 @@ export class BatchHolds {
   async release(id: string): Promise<void> {
     await this.options.store.release(id);
   }
+}
+
+/**
+ * Each limit bound in the window the batch is created in and in the one its completion
+ * window ends in, where its bill lands when it runs late: usage is spent when billed, so
+ * a daily budget's hold on the creation day alone would stop holding at midnight while
+ * the batch still runs. The hold is one reservation: billing settles both.
+ */
+function boundWhereBilled(limits: readonly BudgetLimit[], now: number): BoundLimit[] {
+  const bound: BoundLimit[] = [];
+  for (const limit of limits) {
+    const first = bindLimit(limit, now);
+    bound.push(first);
+    const last = bindLimit(limit, now + BATCH_WINDOW_MS);
+    if (last.key !== first.key) bound.push(last);
+  }
+  return bound;
 }
 
 function longerThanAMinute(window: WindowSpec): boolean {
