@@ -5,13 +5,14 @@ import {
   type GatewayAnswer,
   type Operation,
   type ProviderCall,
+  type UpstreamTarget,
 } from '@aigw/contracts/data-plane';
 import type { ProviderAdapter } from '../core/provider-adapter';
 import { invokeOpenAiAudio } from '../core/openai-audio';
 import { invokeOpenAiImages } from '../core/openai-images';
 import { invokeOpenAiModerations } from '../core/openai-moderations';
 import { invokeOpenAiSpeech } from '../core/openai-speech';
-import { invokeOpenAiWire } from '../core/openai-wire';
+import { invokeOpenAiWire, type OpenAiWireEndpoint } from '../core/openai-wire';
 import { invokeOpenAiRerank } from '../core/rerank';
 import { sharedUpstreamAgent } from '../core/upstream-http';
 import { isGoogleEndpoint, OPENAI_COMPATIBLE_BASE_URLS, resolveBaseUrl } from './openai-base-urls';
@@ -37,6 +38,8 @@ const PATHS: Record<Operation, string> = {
 export class OpenAiCompatibleAdapter implements ProviderAdapter {
   readonly name = 'openai-compatible';
 
+  private readonly backends = new Map<string, Map<string | undefined, BackendEndpoints>>();
+
   constructor(private readonly dispatcher: Dispatcher = sharedUpstreamAgent()) {}
 
   canHandle(provider: string): boolean {
@@ -58,7 +61,8 @@ export class OpenAiCompatibleAdapter implements ProviderAdapter {
 
   private call(call: ProviderCall): Promise<GatewayAnswer> {
     const { request, target } = call;
-    const base = resolveBaseUrl(target.provider, target.baseUrl);
+    const backend = this.backendOf(target);
+    const base = backend.base;
     if (IMAGE_OPERATIONS.has(request.operation)) {
       return invokeOpenAiImages(call, base + PATHS[request.operation], this.dispatcher);
     }
@@ -74,11 +78,43 @@ export class OpenAiCompatibleAdapter implements ProviderAdapter {
     if (AUDIO_OPERATIONS.has(request.operation)) {
       return invokeOpenAiAudio(call, base + PATHS[request.operation], this.dispatcher);
     }
-    const endpoint = {
-      url: base + PATHS[request.operation],
-      maxTokensAsCompletionTokens: target.provider === 'openai',
-      keepsToolCallExtras: isGoogleEndpoint(base),
-    };
+    let endpoint = backend.wire.get(request.operation);
+    if (!endpoint) {
+      endpoint = {
+        url: base + PATHS[request.operation],
+        maxTokensAsCompletionTokens: target.provider === 'openai',
+        keepsToolCallExtras: isGoogleEndpoint(base),
+      };
+      backend.wire.set(request.operation, endpoint);
+    }
     return invokeOpenAiWire(call, endpoint, this.dispatcher);
   }
+
+  /** A backend's base URL and endpoints, by provider and configured URL, worked out once. */
+  private backendOf(target: UpstreamTarget): BackendEndpoints {
+    let byUrl = this.backends.get(target.provider);
+    if (!byUrl) {
+      byUrl = new Map();
+      this.backends.set(target.provider, byUrl);
+    }
+    let backend = byUrl.get(target.baseUrl);
+    if (!backend) {
+      backend = { base: resolveBaseUrl(target.provider, target.baseUrl), wire: new Map() };
+      if (byUrl.size >= MAX_BACKEND_URLS) byUrl.clear();
+      byUrl.set(target.baseUrl, backend);
+    }
+    return backend;
+  }
+}
+
+/** More configured URLs of one provider than any config has; past it, start afresh. */
+const MAX_BACKEND_URLS = 256;
+
+/**
+ * A backend's resolved base URL and its OpenAI-wire endpoints by operation: built per call
+ * they were a key string, a regular expression test and an object on every request.
+ */
+interface BackendEndpoints {
+  readonly base: string;
+  readonly wire: Map<Operation, OpenAiWireEndpoint>;
 }
