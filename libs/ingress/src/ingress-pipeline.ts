@@ -30,6 +30,11 @@ import type { EdgeTracing, TraceHeaders } from './tracing/edge-tracing';
 type IncomingHeaders = Readonly<Record<string, string | string[] | undefined>>;
 
 const ANONYMOUS = 'anonymous';
+// The provisional request's caller, until identity says who it is: shared, not made per
+// request (frozen, as nothing may write to them).
+const ANONYMOUS_CALLER: CallerContext = Object.freeze({ userKey: ANONYMOUS });
+const NO_MODELS: readonly string[] = Object.freeze([]);
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 
 /** Per-configuration state that is costly to rebuild per request (compiled patterns). */
 interface CompiledRoute {
@@ -95,9 +100,9 @@ export class IngressPipeline {
     const trace = this.tracing?.open(requestId, operation, headers, startedAt);
     const provisional = buildGatewayRequest(operation, body, {
       requestId,
-      caller: { userKey: ANONYMOUS },
-      allowedModels: [],
-      forwardHeaders: {},
+      caller: ANONYMOUS_CALLER,
+      allowedModels: NO_MODELS,
+      forwardHeaders: NO_HEADERS,
     });
     const route = this.routeFor(provisional.requestedModel);
     if (!route) return provisional; // the router answers "model not found"
