@@ -11,3 +11,4 @@ export * from './domain/bound-limit-cache';
 export * from './domain/rate-limit-headers';
 export * from './domain/budget-refusal';
 export * from './domain/serving-models';
+export * from './domain/event-time';

@@ -12,6 +12,7 @@ import {
   modelLimits,
   userLimits,
   DAY,
+  eventTime,
   type BalanceChange,
   type BoundLimit,
   type BudgetLimit,
@@ -172,7 +173,7 @@ export class BudgetSettler implements EventSubscription {
       routeOfBackend(config.routes, usage.backend) ?? routeForModel(config, usage.modelRequested);
     if (!route) return; // no route serves it any more: nothing binds this usage
     const tier = tierByName(config, route, usage.tier);
-    const at = Date.parse(usage.occurredAt);
+    const at = eventTime(usage.occurredAt);
     const limits = this.limitsOf(usage.modelServed).get(route, usage.userId, tier, at, (bindAt) =>
       trackedLimits(route, tier, usage, bindAt),
     );

@@ -1,0 +1,33 @@
+// An event's `occurredAt` (ISO 8601, as toISOString writes it) in ms since the epoch, for
+// the settler, which reads one per usage event. Date.parse took ~0.3 us each; events of
+// one second share everything up to the seconds, so that part is parsed once a second.
+
+let lastSecond = '';
+let lastSecondMs = NaN;
+
+/** `Date.parse(iso)`, quicker for `YYYY-MM-DDTHH:mm:ss.sssZ`; any other form is parsed as is. */
+export function eventTime(iso: string): number {
+  if (iso.length !== 24 || iso.charCodeAt(19) !== DOT || iso.charCodeAt(23) !== Z) {
+    return Date.parse(iso);
+  }
+  const millis = digit(iso, 20) * 100 + digit(iso, 21) * 10 + digit(iso, 22);
+  if (!(millis >= 0)) return Date.parse(iso); // not digits
+  if (!iso.startsWith(lastSecond) || lastSecond === '') {
+    const second = iso.slice(0, 19);
+    const secondMs = Date.parse(`${second}Z`);
+    if (Number.isNaN(secondMs)) return Date.parse(iso);
+    lastSecond = second;
+    lastSecondMs = secondMs;
+  }
+  return lastSecondMs + millis;
+}
+
+const DOT = 0x2e;
+const Z = 0x5a;
+const ZERO = 0x30;
+
+/** The decimal digit at `index`, or NaN. */
+function digit(text: string, index: number): number {
+  const value = text.charCodeAt(index) - ZERO;
+  return value >= 0 && value <= 9 ? value : NaN;
+}
