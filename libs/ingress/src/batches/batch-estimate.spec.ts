@@ -21,6 +21,10 @@ describe('a batch input file estimate', () => {
       inputTokens: prompts,
       outputTokens: 100 + 30 * 2 + 500 + 7,
       requests: 5,
+      largestPromptTokens: Math.max(
+        estimatePromptTokensUpperBound(chat),
+        estimatePromptTokensUpperBound({ model: 'm', input: 'some words' }),
+      ),
     });
     assert.ok(prompts > 0);
   });

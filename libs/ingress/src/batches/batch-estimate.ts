@@ -5,6 +5,11 @@ export interface BatchEstimate {
   readonly inputTokens: number;
   readonly outputTokens: number;
   readonly requests: number;
+  /**
+   * The largest line's prompt estimate: the long-prompt price tier a line may reach (tiers
+   * price one request's prompt, never the file's sum). Absent on an older record.
+   */
+  readonly largestPromptTokens?: number;
 }
 
 const positive = (value: unknown): number | undefined => {
@@ -24,14 +29,17 @@ export class BatchEstimator {
   private inputTokens = 0;
   private outputTokens = 0;
   private requests = 0;
+  private largestPromptTokens = 0;
 
   constructor(private readonly defaultMaxOutputTokens: number) {}
 
   add(url: unknown, body: Readonly<Record<string, unknown>>): void {
     this.requests++;
-    this.inputTokens += estimatePromptTokensUpperBound(
+    const prompt = estimatePromptTokensUpperBound(
       url === '/v1/responses' ? asChatPrompt(body) : body,
     );
+    this.inputTokens += prompt;
+    if (prompt > this.largestPromptTokens) this.largestPromptTokens = prompt;
     if (url === '/v1/embeddings') return;
     const asked =
       url === '/v1/responses'
@@ -46,6 +54,7 @@ export class BatchEstimator {
       inputTokens: this.inputTokens,
       outputTokens: this.outputTokens,
       requests: this.requests,
+      largestPromptTokens: this.largestPromptTokens,
     };
   }
 }

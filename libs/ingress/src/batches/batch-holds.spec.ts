@@ -374,6 +374,54 @@ describe('a batch holds its estimated cost against its owner budgets', () => {
     close((await t.balance()).reserved, 0);
   });
 
+  it("prices a long-prompt tier by the largest line's prompt, not the file's summed input", async () => {
+    const tieredConfig = parseGatewayConfig(
+      `kind: AIGatewayRoute
+metadata: {name: long}
+spec:
+  backends:
+  - {name: openai-long, provider: openai, baseUrl: "http://127.0.0.1:9/v1", model: long}
+  userIdentification: {header: x-user-id}
+  costControl:
+    maxDailyCostPerUser: 100
+    modelPricing:
+      long:
+        inputPer1k: 0.002
+        outputPer1k: 0.008
+        tiers: [{aboveInputTokens: 272000, inputPer1k: 0.004, outputPer1k: 0.012}]
+`,
+      { env: {} },
+    );
+    if (!tieredConfig.ok) throw new Error('bad config');
+    const now = Date.UTC(2026, 11, 4, 1);
+    const budgets = new LocalBudgetStore(':memory:', () => now);
+    const holds = new BatchHolds({
+      config: () => tieredConfig.config,
+      store: budgets,
+      priceFactor: 0.5,
+      now: () => now,
+    });
+    const owner = { owner: 'alice', model: 'long', upstreamModel: 'long', provider: 'openai' };
+    // Three lines of at most 200k prompt tokens: each under the tier, together past it.
+    const estimate = {
+      inputTokens: 600_000,
+      outputTokens: 3_000,
+      requests: 3,
+      largestPromptTokens: 200_000,
+    };
+    assert.ok(await holds.hold(owner, estimate));
+    const route = routeForModel(tieredConfig.config, 'long')!;
+    const limit = bindLimit(userLimits({ route, userKey: 'alice' })[0], now);
+    const [balance] = await budgets.balances([{ key: limit.key, limit: limit.limit }], now);
+    close(balance.reserved, (600 * 0.002 + 3 * 0.008) * 0.5);
+    // A line past the threshold puts the file's lines at the tier's price.
+    await budgets.release('x');
+    const later = await holds.hold(owner, { ...estimate, largestPromptTokens: 300_000 });
+    const [after] = await budgets.balances([{ key: limit.key, limit: limit.limit }], now);
+    close(after.reserved - balance.reserved, (600 * 0.004 + 3 * 0.012) * 0.5);
+    assert.ok(later);
+  });
+
   it("is reserved to lapse after the batch's window and the sweeper's margin", async () => {
     const now = Date.UTC(2026, 11, 4, 1);
     const budgets = new LocalBudgetStore(':memory:', () => now);

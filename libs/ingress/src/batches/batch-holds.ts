@@ -1,5 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { routeForModel, tierByName, type GatewayConfig } from '@aigw/config';
+import {
+  dollarsAt,
+  modelPrice,
+  ratesForPrompt,
+  routeForModel,
+  tierByName,
+  type GatewayConfig,
+  type ModelPricing,
+} from '@aigw/config';
 import {
   amountsFor,
   bindLimit,
@@ -37,6 +45,8 @@ export interface BatchOwner {
   readonly owner: string;
   readonly model: string;
   readonly upstreamModel: string;
+  /** The provider of the backend running it: its model's price, as billing reads it. */
+  readonly provider?: string;
   readonly tier?: string;
 }
 
@@ -75,11 +85,10 @@ export class BatchHolds {
     if (limits.length === 0) return undefined;
     // A file uploaded before uploads were estimated: holding nothing would run it unheld.
     if (!estimate) throw unestimated();
-    const amounts = amountsFor(route, batch.upstreamModel, {
-      inputTokens: estimate.inputTokens,
-      outputTokens: estimate.outputTokens,
-    });
-    amounts.dollars *= this.options.priceFactor;
+    const counts = { inputTokens: estimate.inputTokens, outputTokens: estimate.outputTokens };
+    const amounts = amountsFor(route, batch.upstreamModel, counts);
+    const price = modelPrice(route, batch.upstreamModel, batch.provider);
+    amounts.dollars = price ? heldDollars(price, estimate, counts) * this.options.priceFactor : 0;
     const unfit = limits.find((limit) => amounts[limit.unit] > limit.limit);
     if (unfit) throw largerThanLimit(unfit, amounts[unfit.unit]);
     const changes: BalanceChange[] = limits.map((limit) => ({
@@ -132,6 +141,23 @@ function boundWhereBilled(limits: readonly BudgetLimit[], now: number): BoundLim
     if (last.key !== first.key) bound.push(last);
   }
   return bound;
+}
+
+/**
+ * The estimate's dollars at the price, every line at the long-prompt tier its largest
+ * line may reach (billing prices each line by its own prompt): the file's summed input
+ * would put every line past the threshold.
+ */
+function heldDollars(
+  price: ModelPricing,
+  estimate: BatchEstimate,
+  counts: { inputTokens: number; outputTokens: number },
+): number {
+  if (!price.tiers || price.tiers.length === 0) return dollarsAt(price, counts);
+  const largest = estimate.largestPromptTokens ?? estimate.inputTokens;
+  // The rates at that prompt, without the tiers that would price the sum again.
+  const { tiers: _tiers, ...flat } = { ...price, ...ratesForPrompt(price, largest) };
+  return dollarsAt(flat, counts);
 }
 
 function longerThanAMinute(window: WindowSpec): boolean {

@@ -89,6 +89,12 @@ describe('batch output usage', () => {
       outputTokens: 25,
       cachedInputTokens: 50,
       requests: 4,
+      perRequest: [
+        { inputTokens: 100, outputTokens: 20, cachedInputTokens: 40 },
+        { inputTokens: 7, outputTokens: 0, cachedInputTokens: 0 },
+        { inputTokens: 50, outputTokens: 5, cachedInputTokens: 10 },
+        { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0 },
+      ],
     });
   });
 });

@@ -116,6 +116,15 @@ export interface BatchUsage {
   readonly cachedInputTokens: number;
   /** Output lines whose answer carried usage. */
   readonly requests: number;
+  /** Each of those lines' own counts: a long-prompt price tier applies to one request's prompt. */
+  readonly perRequest: readonly RequestUsage[];
+}
+
+/** One answered request's usage. */
+export interface RequestUsage {
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly cachedInputTokens: number;
 }
 
 const count = (value: unknown): number =>
@@ -132,6 +141,7 @@ export function sumBatchUsage(text: string): BatchUsage {
   let outputTokens = 0;
   let cachedInputTokens = 0;
   let requests = 0;
+  const perRequest: RequestUsage[] = [];
   mapLines(text, (line) => {
     let parsed: unknown;
     try {
@@ -144,11 +154,17 @@ export function sumBatchUsage(text: string): BatchUsage {
     if (!isObject(usage)) return line;
     const responsesShape = 'input_tokens' in usage || 'output_tokens' in usage;
     const details = responsesShape ? usage.input_tokens_details : usage.prompt_tokens_details;
-    inputTokens += count(responsesShape ? usage.input_tokens : usage.prompt_tokens);
-    outputTokens += count(responsesShape ? usage.output_tokens : usage.completion_tokens);
-    cachedInputTokens += isObject(details) ? count(details.cached_tokens) : 0;
+    const own = {
+      inputTokens: count(responsesShape ? usage.input_tokens : usage.prompt_tokens),
+      outputTokens: count(responsesShape ? usage.output_tokens : usage.completion_tokens),
+      cachedInputTokens: isObject(details) ? count(details.cached_tokens) : 0,
+    };
+    inputTokens += own.inputTokens;
+    outputTokens += own.outputTokens;
+    cachedInputTokens += own.cachedInputTokens;
+    perRequest.push(own);
     requests++;
     return line;
   });
-  return { inputTokens, outputTokens, cachedInputTokens, requests };
+  return { inputTokens, outputTokens, cachedInputTokens, requests, perRequest };
 }

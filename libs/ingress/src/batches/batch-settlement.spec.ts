@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { validateSync } from 'class-validator';
 import { parseGatewayConfig } from '@aigw/config';
+import { sumBatchUsage } from './batch-jsonl';
 import { batchUsageEvent } from './batch-settlement';
 import type { HeldRecord } from './held-objects';
 
@@ -14,6 +15,10 @@ spec:
   costControl:
     modelPricing:
       gpt-up: {inputPer1k: 0.002, outputPer1k: 0.004}
+      gpt-long:
+        inputPer1k: 0.002
+        outputPer1k: 0.004
+        tiers: [{aboveInputTokens: 272000, inputPer1k: 0.004, outputPer1k: 0.006}]
 `,
   { missingSecrets: 'warn', env: {} },
 );
@@ -33,7 +38,16 @@ const batch = (id: string): HeldRecord => ({
   createdAt: 0,
   object: {},
 });
-const usage = { inputTokens: 1000, outputTokens: 500, cachedInputTokens: 0, requests: 2 };
+const usage = {
+  inputTokens: 1000,
+  outputTokens: 500,
+  cachedInputTokens: 0,
+  requests: 2,
+  perRequest: [
+    { inputTokens: 600, outputTokens: 200, cachedInputTokens: 0 },
+    { inputTokens: 400, outputTokens: 300, cachedInputTokens: 0 },
+  ],
+};
 
 describe('batchUsageEvent', () => {
   it('prices the batch at the factor of the model price', () => {
@@ -66,5 +80,22 @@ describe('batchUsageEvent', () => {
     );
     assert.deepEqual(validateSync(event), []);
     assert.equal(batchUsageEvent(config, batch('batch_aigw_u'), usage, 0.5).event.tier, undefined);
+  });
+
+  it("prices each request at its own prompt's tier, not the whole batch's input at the long-prompt one", () => {
+    // Three requests of 200k prompt tokens: each under the 272k tier, together over it.
+    const line = JSON.stringify({
+      response: { body: { usage: { prompt_tokens: 200_000, completion_tokens: 1_000 } } },
+    });
+    const output = sumBatchUsage([line, line, line].join('\n'));
+    assert.equal(output.inputTokens, 600_000);
+    const { dollars } = batchUsageEvent(
+      config,
+      { ...batch('batch_aigw_l'), upstreamModel: 'gpt-long' },
+      output,
+      0.5,
+    );
+    const each = 200 * 0.002 + 1 * 0.004;
+    assert.ok(Math.abs(dollars - 3 * each * 0.5) < 1e-9, `${dollars} is not ${3 * each * 0.5}`);
   });
 });

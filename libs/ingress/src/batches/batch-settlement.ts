@@ -5,6 +5,7 @@ import {
   routeOfBackend,
   weightedTokens,
   type GatewayConfig,
+  type ModelPricing,
 } from '@aigw/config';
 import { createTokenUsageRecorded, UsageSource, type TokenUsageRecorded } from '@aigw/contracts';
 import type { BatchUsage } from './batch-jsonl';
@@ -47,7 +48,7 @@ export function batchUsageEvent(
     outputTokens: usage.outputTokens,
     cachedInputTokens: usage.cachedInputTokens,
   };
-  const dollars = price ? dollarsAt(price, counts) * priceFactor : 0;
+  const dollars = price ? batchDollars(price, usage, counts) * priceFactor : 0;
   const event = createTokenUsageRecorded(
     {
       requestId: batch.id.slice(0, 128),
@@ -73,4 +74,20 @@ export function batchUsageEvent(
     { eventId: batchEventId(batch.id) },
   );
   return { event, dollars, priced: price !== undefined };
+}
+
+/**
+ * The batch's price: a long-prompt tier prices one request by its own prompt, so with
+ * tiers each request is priced alone (the batch's summed input would put every request
+ * past the threshold); without them, its totals (the same, in one step).
+ */
+function batchDollars(
+  price: ModelPricing,
+  usage: BatchUsage,
+  counts: { inputTokens: number; outputTokens: number; cachedInputTokens: number },
+): number {
+  if (!price.tiers || price.tiers.length === 0) return dollarsAt(price, counts);
+  let dollars = 0;
+  for (const request of usage.perRequest) dollars += dollarsAt(price, request);
+  return dollars;
 }
