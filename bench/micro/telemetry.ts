@@ -37,7 +37,8 @@ const publisher: EventPublisher = {
     const serialized = serializeEvent(event);
     kept.push({ serialized, event });
     keptBytes += serialized.json.length;
-    if (kept.length >= 3000) kept.length = 0;
+    // The gateway's bus writes (and then drops) its pending events 500 at a time.
+    if (kept.length >= 500) kept.length = 0;
   },
 } as EventPublisher;
 

@@ -29,9 +29,16 @@ function build<E extends EventEnvelope>(
   init: EventInit<E>,
   meta: EventMeta,
 ): E {
-  // Assigned onto the instance rather than merged from a third object: this runs three
-  // times per request. The class declares every field, so the JSON key order is fixed.
-  const event = Object.assign(new cls(), init);
+  // The class declares every field, so the JSON key order is fixed whatever init's order.
+  return stamp(Object.assign(new cls(), init), id, meta);
+}
+
+/** Fills the envelope fields the factory owns. */
+function stamp<E extends EventEnvelope>(
+  event: E,
+  id: { readonly type: E['type']; readonly version: E['version'] },
+  meta: EventMeta,
+): E {
   event.eventId = meta.eventId ?? newEventId();
   event.type = id.type;
   event.version = id.version;
@@ -45,19 +52,85 @@ function build<E extends EventEnvelope>(
   return event;
 }
 
-export const createRequestAccepted = (init: EventInit<RequestAccepted>, meta: EventMeta = {}) =>
-  build(RequestAccepted, REQUEST_ACCEPTED, init, meta);
+// The three events of every request copy their fields one by one: Object.assign onto the
+// instance was ~2/3 of building an event in the gateway's profile (a generic copy, as each
+// factory hands it another shape), and plain stores cost next to nothing. Every field of
+// the class is copied (event-factories.spec checks it), so the result is the same object.
 
-export const createRequestRejected = (init: EventInit<RequestRejected>, meta: EventMeta = {}) =>
-  build(RequestRejected, REQUEST_REJECTED, init, meta);
+export const createRequestAccepted = (
+  init: EventInit<RequestAccepted>,
+  meta: EventMeta = {},
+): RequestAccepted => {
+  const event = new RequestAccepted();
+  event.partitionKey = init.partitionKey;
+  event.requestId = init.requestId;
+  event.userId = init.userId;
+  event.endpoint = init.endpoint;
+  event.modelRequested = init.modelRequested;
+  event.stream = init.stream;
+  event.tier = init.tier;
+  event.reservationId = init.reservationId;
+  event.reservedTokens = init.reservedTokens;
+  event.estimatedInputTokens = init.estimatedInputTokens;
+  return stamp(event, REQUEST_ACCEPTED, meta);
+};
 
-export const createRequestCompleted = (init: EventInit<RequestCompleted>, meta: EventMeta = {}) =>
-  build(RequestCompleted, REQUEST_COMPLETED, init, meta);
+export const createRequestCompleted = (
+  init: EventInit<RequestCompleted>,
+  meta: EventMeta = {},
+): RequestCompleted => {
+  const event = new RequestCompleted();
+  event.partitionKey = init.partitionKey;
+  event.requestId = init.requestId;
+  event.userId = init.userId;
+  event.endpoint = init.endpoint;
+  event.status = init.status;
+  event.httpStatus = init.httpStatus;
+  event.latencyMs = init.latencyMs;
+  event.ttfbMs = init.ttfbMs;
+  event.provider = init.provider;
+  event.backend = init.backend;
+  event.modelRequested = init.modelRequested;
+  event.modelServed = init.modelServed;
+  event.stream = init.stream;
+  event.cached = init.cached;
+  event.attempts = init.attempts;
+  event.tier = init.tier;
+  event.errorCode = init.errorCode;
+  return stamp(event, REQUEST_COMPLETED, meta);
+};
 
 export const createTokenUsageRecorded = (
   init: EventInit<TokenUsageRecorded>,
   meta: EventMeta = {},
-) => build(TokenUsageRecorded, USAGE_RECORDED, init, meta);
+): TokenUsageRecorded => {
+  const event = new TokenUsageRecorded();
+  event.partitionKey = init.partitionKey;
+  event.requestId = init.requestId;
+  event.userId = init.userId;
+  event.inputTokens = init.inputTokens;
+  event.outputTokens = init.outputTokens;
+  event.cachedInputTokens = init.cachedInputTokens;
+  event.cacheWriteInputTokens = init.cacheWriteInputTokens;
+  event.cacheWrite1hInputTokens = init.cacheWrite1hInputTokens;
+  event.imageInputTokens = init.imageInputTokens;
+  event.imageOutputTokens = init.imageOutputTokens;
+  event.usageSource = init.usageSource;
+  event.modelRequested = init.modelRequested;
+  event.modelServed = init.modelServed;
+  event.provider = init.provider;
+  event.backend = init.backend;
+  event.tier = init.tier;
+  event.costDollars = init.costDollars;
+  event.weightedTokenCost = init.weightedTokenCost;
+  event.cacheHit = init.cacheHit;
+  event.reservationId = init.reservationId;
+  event.operation = init.operation;
+  return stamp(event, USAGE_RECORDED, meta);
+};
+
+export const createRequestRejected = (init: EventInit<RequestRejected>, meta: EventMeta = {}) =>
+  build(RequestRejected, REQUEST_REJECTED, init, meta);
 
 export const createFallbackOccurred = (init: EventInit<FallbackOccurred>, meta: EventMeta = {}) =>
   build(FallbackOccurred, FALLBACK_OCCURRED, init, meta);
