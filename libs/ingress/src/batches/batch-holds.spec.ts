@@ -109,6 +109,7 @@ function setup(start = Date.UTC(2026, 11, 4, 1)) {
   const backend = new Backend();
   const events: TokenUsageRecorded[] = [];
   const actions: string[] = [];
+  const errors: string[] = [];
   const batches = new FilesAndBatches({
     config: () => config,
     upstream: backend,
@@ -119,6 +120,7 @@ function setup(start = Date.UTC(2026, 11, 4, 1)) {
     priceFactor: 0.5,
     publish: (event) => events.push(event),
     onAction: (kind, action, outcome) => actions.push(`${kind} ${action} ${outcome}`),
+    onError: (what) => errors.push(what),
     now: clock,
   });
   const app = Fastify();
@@ -208,6 +210,7 @@ function setup(start = Date.UTC(2026, 11, 4, 1)) {
     store,
     events,
     actions,
+    errors,
     balance,
     file,
     create,
@@ -324,6 +327,24 @@ describe('a batch holds its estimated cost against its owner budgets', () => {
     close(after.used, 0.003);
     close(after.reserved, 0);
     await t.admission.release(await t.admission.admit(chat(650)));
+  });
+
+  it('keeps the hold of a batch the backend runs but the gateway could not remember', async () => {
+    const t = setup();
+    apps.push(t.app);
+    const fileId = await t.file('f1', [1000]);
+    const put = t.store.put.bind(t.store);
+    t.store.put = async (record, ttl) => {
+      if (record.kind === 'batch') throw new Error('store away');
+      return put(record, ttl);
+    };
+    const created = await t.create(fileId);
+    assert.ok(created.statusCode >= 500, created.body);
+    // It runs at the backend and no look will bill it: its hold is all that counts it.
+    assert.deepEqual(t.backend.created, ['b1']);
+    assert.ok((await t.balance()).reserved > 0);
+    assert.ok(!t.actions.includes('batch release ok'));
+    assert.deepEqual(t.errors, ['remembering a created batch (it runs unbilled, held)']);
   });
 
   it('keeps a hold it could not give back on the record, indexed, for the next look to retry', async () => {

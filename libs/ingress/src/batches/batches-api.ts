@@ -110,15 +110,23 @@ export class BatchesApi {
       // When the backend drops the output files (their owners are remembered apart).
       ...(outputExpiry ? { output_expires_after: outputExpiry } : {}),
     };
-    let created: { batch: HeldRecord; answer: JsonObject };
+    let submitted: { answer: JsonObject; providerId: string };
     try {
-      created = await this.create(file, tier, reservationId, sent);
+      submitted = await this.submit(file, sent);
     } catch (error) {
-      // No batch, or none the gateway remembers (so none it will bill): the hold goes.
+      // No batch: the hold goes.
       if (reservationId !== undefined) await this.billing.releaseHold(reservationId);
       throw error;
     }
-    const { batch, answer } = created;
+    // A batch the backend runs but the gateway fails to remember is never billed: its
+    // hold stays (it lapses after the batch's window), the one count of what it spends.
+    const { answer, providerId } = submitted;
+    const batch = await this.remember(file, tier, reservationId, providerId).catch(
+      (error: unknown) => {
+        this.options.onError?.('remembering a created batch (it runs unbilled, held)', error);
+        throw error;
+      },
+    );
     // Indexed until billed, so the sweeper bills it when no client looks again.
     await this.options.store
       .addPending(batch.id, this.options.ttlMs)
@@ -126,13 +134,11 @@ export class BatchesApi {
     return (await this.billing.seenBatch(batch, answer, 'client_poll')).shown;
   }
 
-  /** The batch created at the file's backend and remembered, with its hold. */
-  private async create(
+  /** The batch created at the file's backend: its answer and the backend's id for it. */
+  private async submit(
     file: HeldRecord,
-    tier: string | undefined,
-    reservationId: string | undefined,
     sent: JsonObject,
-  ): Promise<{ batch: HeldRecord; answer: JsonObject }> {
+  ): Promise<{ answer: JsonObject; providerId: string }> {
     const answer = jsonOf(
       await this.records.call(file, 'POST', '/batches', {
         contentType: 'application/json',
@@ -145,20 +151,29 @@ export class BatchesApi {
         'The backend answered the batch without an id',
       );
     }
+    return { answer, providerId: answer.id };
+  }
+
+  /** The created batch remembered as its owner's, with its hold. */
+  private async remember(
+    file: HeldRecord,
+    tier: string | undefined,
+    reservationId: string | undefined,
+    providerId: string,
+  ): Promise<HeldRecord> {
     const backend = this.records.backendOf(file);
-    const batch = await this.records.keep({
+    return await this.records.keep({
       kind: 'batch',
       owner: file.owner,
       model: file.model,
       upstreamModel: file.upstreamModel,
       route: file.route,
       backend,
-      providerId: answer.id,
+      providerId,
       ...(tier !== undefined && { tier }),
       ...(reservationId !== undefined && { reservationId }),
       object: {},
     });
-    return { batch, answer };
   }
 
   async listBatches(request: FastifyRequest, lister: Lister, who: Who): Promise<JsonObject> {
