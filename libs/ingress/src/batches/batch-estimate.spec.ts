@@ -25,6 +25,7 @@ describe('a batch input file estimate', () => {
         estimatePromptTokensUpperBound(chat),
         estimatePromptTokensUpperBound({ model: 'm', input: 'some words' }),
       ),
+      urls: ['/v1/chat/completions', '/v1/responses', '/v1/embeddings'],
     });
     assert.ok(prompts > 0);
   });

@@ -10,6 +10,8 @@ export interface BatchEstimate {
    * price one request's prompt, never the file's sum). Absent on an older record.
    */
   readonly largestPromptTokens?: number;
+  /** The lines' urls, each once: a batch runs them at its endpoint, which must be theirs. */
+  readonly urls?: readonly string[];
 }
 
 const positive = (value: unknown): number | undefined => {
@@ -30,11 +32,13 @@ export class BatchEstimator {
   private outputTokens = 0;
   private requests = 0;
   private largestPromptTokens = 0;
+  private readonly urls = new Set<string>();
 
   constructor(private readonly defaultMaxOutputTokens: number) {}
 
   add(url: unknown, body: Readonly<Record<string, unknown>>): void {
     this.requests++;
+    this.urls.add(String(url));
     const prompt = estimatePromptTokensUpperBound(
       url === '/v1/responses' ? asChatPrompt(body) : body,
     );
@@ -55,6 +59,7 @@ export class BatchEstimator {
       outputTokens: this.outputTokens,
       requests: this.requests,
       largestPromptTokens: this.largestPromptTokens,
+      urls: [...this.urls],
     };
   }
 }

@@ -150,10 +150,10 @@ function setup(start = Date.UTC(2026, 11, 4, 1)) {
   const file = async (
     name: string,
     maxTokens: number[],
-    as: { purpose?: string; estimated?: boolean } = {},
+    as: { purpose?: string; estimated?: boolean; url?: string } = {},
   ) => {
     const estimator = new BatchEstimator(100);
-    for (const tokens of maxTokens) estimator.add('/v1/chat/completions', line(tokens));
+    for (const tokens of maxTokens) estimator.add(as.url ?? '/v1/chat/completions', line(tokens));
     const purpose = as.purpose ?? 'batch';
     const estimated = purpose === 'batch' && as.estimated !== false;
     const id = gatewayId('file', { route: 'batches', backend: 'openai-batch', providerId: name });
@@ -391,6 +391,11 @@ describe('a batch holds its estimated cost against its owner budgets', () => {
     const error = JSON.parse(unestimated.body).error;
     assert.equal(error.param, 'input_file_id');
     assert.match(error.message, /upload it again/);
+    // Lines estimated as embeddings (no output), run as chat completions: refused too.
+    const mismatched = await t.create(await t.file('f3', [1000], { url: '/v1/embeddings' }));
+    assert.equal(mismatched.statusCode, 400, mismatched.body);
+    assert.equal(JSON.parse(mismatched.body).error.param, 'endpoint');
+    assert.match(JSON.parse(mismatched.body).error.message, /'\/v1\/embeddings'/);
     assert.deepEqual(t.backend.created, []);
     close((await t.balance()).reserved, 0);
   });

@@ -97,6 +97,15 @@ export class BatchesApi {
         'input_file_id',
       );
     }
+    // Its lines were estimated (and screened) as their urls say: a batch running them as
+    // another endpoint would be held for the wrong work (chat output as embeddings' none).
+    const otherUrl = file.estimate?.urls?.find((url) => url !== endpoint);
+    if (otherUrl !== undefined) {
+      throw invalid(
+        `Invalid value for 'endpoint': every line of the input file must have the url '${endpoint}', and one has '${otherUrl.slice(0, 64)}'.`,
+        'endpoint',
+      );
+    }
     await mayUse(file.model, request.headers);
     // The file's owner (just checked) with the tier the route gives them now.
     const tier = (await callerOf(file.model, request.headers))?.tier;
