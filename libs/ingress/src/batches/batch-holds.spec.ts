@@ -448,6 +448,40 @@ spec:
     assert.ok(later);
   });
 
+  it('holds an hourly budget in its own hour only, not the hour a day later', async () => {
+    const hourly = parseGatewayConfig(
+      `kind: AIGatewayRoute
+metadata: {name: hourly}
+spec:
+  backends:
+  - {name: openai-h, provider: openai, baseUrl: "http://127.0.0.1:9/v1", model: h}
+  userIdentification: {header: x-user-id}
+  tokenBudget:
+    perUser: {limit: 100000, period: 1h}
+`,
+      { env: {} },
+    );
+    if (!hourly.ok) throw new Error('bad config');
+    const now = Date.UTC(2026, 11, 4, 10, 30);
+    const budgets = new LocalBudgetStore(':memory:', () => now);
+    const holds = new BatchHolds({
+      config: () => hourly.config,
+      store: budgets,
+      priceFactor: 0.5,
+      now: () => now,
+    });
+    const owner = { owner: 'alice', model: 'h', upstreamModel: 'h', provider: 'openai' };
+    assert.ok(await holds.hold(owner, { inputTokens: 100, outputTokens: 900, requests: 1 }));
+    const route = routeForModel(hourly.config, 'h')!;
+    const [limit] = userLimits({ route, userKey: 'alice' });
+    const heldAt = async (at: number) => {
+      const bound = bindLimit(limit, at);
+      return (await budgets.balances([{ key: bound.key, limit: bound.limit }], now))[0].reserved;
+    };
+    assert.equal(await heldAt(now), 1000);
+    assert.equal(await heldAt(now + 24 * 3600_000), 0);
+  });
+
   it("is reserved to lapse after the batch's window and the sweeper's margin", async () => {
     const now = Date.UTC(2026, 11, 4, 1);
     const budgets = new LocalBudgetStore(':memory:', () => now);

@@ -137,6 +137,8 @@ function boundWhereBilled(limits: readonly BudgetLimit[], now: number): BoundLim
   for (const limit of limits) {
     const first = bindLimit(limit, now);
     bound.push(first);
+    // A window shorter than a day is one of many the bill may land in: its own only.
+    if (limit.window.unit === 'fixed' && limit.window.ms < BATCH_WINDOW_MS) continue;
     const last = bindLimit(limit, now + BATCH_WINDOW_MS);
     if (last.key !== first.key) bound.push(last);
   }
