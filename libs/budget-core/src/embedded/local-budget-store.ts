@@ -19,20 +19,23 @@ export const SWEEP_EVERY_MS = 60_000;
 
 /** One balance key: spent, held by reservations in flight, and when it may be dropped. */
 interface KeyBalance {
+  readonly key: string;
   used: number;
   reserved: number;
   /** The end of the key's window plus `KEY_GRACE_MS` (ms since epoch). */
   expiresAt: number;
 }
 
+/**
+ * A reservation in flight: each balance it holds on (a held key is never dropped, see
+ * endedKeys, so a release needs no look-up of each key again) and the amount held there.
+ * Not the caller's changes: a hold outlives a young-generation GC or two (until its usage
+ * is settled), and six change objects a request copied with it were a part of GC's cost.
+ */
 interface Hold {
   readonly until: number;
-  readonly changes: readonly BalanceChange[];
-  /**
-   * The balance of each change, in order: a held key is never dropped (see endedKeys), so
-   * a release needs no look-up of each key again (bench/micro/policies.ts).
-   */
   readonly entries: readonly KeyBalance[];
+  readonly amounts: readonly number[];
 }
 
 /**
@@ -83,7 +86,12 @@ export class LocalBudgetStore implements BudgetStore {
       used: number;
       expires_at: number;
     }[]) {
-      this.keys.set(row.key, { used: row.used, reserved: 0, expiresAt: row.expires_at });
+      this.keys.set(row.key, {
+        key: row.key,
+        used: row.used,
+        reserved: 0,
+        expiresAt: row.expires_at,
+      });
       this.expiries.add(row.key, row.expires_at);
     }
     this.checkpointer = WalCheckpointer.start(this.db, path);
@@ -106,14 +114,16 @@ export class LocalBudgetStore implements BudgetStore {
       entries.push(entry);
     }
     const balances: Balance[] = [];
+    const amounts: number[] = [];
     for (let index = 0; index < changes.length; index++) {
       const { key, limit, amount } = changes[index];
       const entry = entries[index];
       entry.reserved += amount;
+      amounts.push(amount);
       balances.push({ key, limit, used: entry.used, reserved: entry.reserved });
     }
     const until = now + holdMs;
-    this.holds.set(reservationId, { until, changes, entries });
+    this.holds.set(reservationId, { until, entries, amounts });
     if (until < this.nextLapseAt) this.nextLapseAt = until;
     return { ok: true, balances };
   }
@@ -205,7 +215,7 @@ export class LocalBudgetStore implements BudgetStore {
     const expiresAt = windowEndsAt + KEY_GRACE_MS;
     let entry = this.keys.get(key);
     if (!entry) {
-      entry = { used: 0, reserved: 0, expiresAt };
+      entry = { key, used: 0, reserved: 0, expiresAt };
       this.keys.set(key, entry);
       this.expiries.add(key, expiresAt);
     } else if (expiresAt > entry.expiresAt) {
@@ -224,7 +234,7 @@ export class LocalBudgetStore implements BudgetStore {
     if (due.length === 0) return due;
     // Holds are the requests in flight: few, and looked at once per sweep at most.
     const held = new Set<string>();
-    for (const hold of this.holds.values()) for (const change of hold.changes) held.add(change.key);
+    for (const hold of this.holds.values()) for (const entry of hold.entries) held.add(entry.key);
     const ended: string[] = [];
     for (const key of due) {
       const entry = this.keys.get(key);
@@ -244,10 +254,10 @@ export class LocalBudgetStore implements BudgetStore {
     const hold = this.holds.get(reservationId);
     if (!hold) return;
     this.holds.delete(reservationId);
-    const { changes, entries } = hold;
-    for (let index = 0; index < changes.length; index++) {
+    const { entries, amounts } = hold;
+    for (let index = 0; index < entries.length; index++) {
       const entry = entries[index];
-      const left = entry.reserved - changes[index].amount;
+      const left = entry.reserved - amounts[index];
       entry.reserved = left > 1e-9 ? left : 0;
     }
   }
