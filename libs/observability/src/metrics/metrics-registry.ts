@@ -232,7 +232,7 @@ export class MetricsRegistry {
 
   readonly #filesBatches = new Counter({
     name: 'ai_gateway_files_batches_total',
-    help: 'Files and Batch API requests by kind (file, batch), action (create, list, retrieve, content, delete, cancel, settle) and outcome (ok, invalid, blocked (a prompt rule refused an upload), not_found, refused, upstream_error, failed)',
+    help: 'Files and Batch API requests by kind (file, batch), action (create, list, retrieve, content, delete, cancel, settle, hold (the estimated cost of a batch held against budgets), release (a hold given back)) and outcome (ok, invalid, blocked (a prompt rule refused an upload), not_found, refused (no room left in a budget), upstream_error, failed (a store unreachable))',
     labelNames: ['kind', 'action', 'outcome'] as const,
     registers: [this.registry],
   });
