@@ -280,6 +280,21 @@ describe('BudgetSettler', () => {
     );
   });
 
+  it('gives back the hold of usage no route serves any more (its route was removed)', async () => {
+    const { store, settler } = setup();
+    const at = thisMinute() + 10_000;
+    const [model] = modelLimits(CONFIG.routes[0], 'gpt-4-turbo').map((l) => bindLimit(l, at));
+    const hold = { key: model.key, amount: 140, limit: 150, windowEndsAt: model.windowRef.endsAt };
+    assert.ok((await store.reserve('orphan', [hold], 600_000, at)).ok);
+    const orphan = Object.assign(usage('h1', 30, 0, new Date(at), undefined, 'orphan'), {
+      backend: 'removed',
+      modelRequested: 'removed-model',
+    });
+    await settler.handle([orphan]);
+    // Nothing binds the usage, but the hold it names is gone: the room is back.
+    assert.ok((await store.reserve('next', [hold], 600_000, at)).ok);
+  });
+
   it("keeps an ingress's view: exhausted, then cleared by the new window's recovery", async () => {
     const { published, settler } = setup();
     const view = new ExhaustionView();

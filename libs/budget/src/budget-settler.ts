@@ -171,7 +171,19 @@ export class BudgetSettler implements EventSubscription {
     const config = this.config();
     const route =
       routeOfBackend(config.routes, usage.backend) ?? routeForModel(config, usage.modelRequested);
-    if (!route) return; // no route serves it any more: nothing binds this usage
+    if (!route) {
+      // No route serves it any more: nothing binds this usage, but a hold it names (a call
+      // or a batch admitted before the route went) is given back now rather than lapsing.
+      if (usage.reservationId) {
+        await this.store.settle(
+          usage.eventId,
+          usage.reservationId,
+          [],
+          eventTime(usage.occurredAt),
+        );
+      }
+      return;
+    }
     const tier = tierByName(config, route, usage.tier);
     const at = eventTime(usage.occurredAt);
     const limits = this.limitsOf(usage.modelServed).get(route, usage.userId, tier, at, (bindAt) =>
