@@ -13,6 +13,7 @@ import {
 import { pricedDollars } from './domain/answer-cost';
 import { forwardableHeaders, withTraceHeaders } from './domain/header-policy';
 import { PromptGuard } from './domain/prompt-guard';
+import { promptTextOnce } from './domain/prompt-text-once';
 import { buildGatewayRequest } from './domain/request-builder';
 import { requestOverrides } from './domain/request-overrides';
 import { AnswerGuard, type AnswerReport } from './redaction/answer-guard';
@@ -312,7 +313,7 @@ function admit(
   trace: TraceHeaders | undefined,
 ): GatewayRequest {
   if (route.checksPrompts && operation !== 'embeddings') {
-    route.guard.check(promptText(provisional.body));
+    route.guard.check(promptTextOnce(provisional.body));
   }
   const forwarded = forwardableHeaders(identity.headers, route.stripHeaders);
   // Never forwarded (x-ai-gateway-*): the router reads them from here.

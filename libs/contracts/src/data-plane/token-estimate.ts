@@ -124,9 +124,13 @@ function promptFraming(body: Record<string, unknown>): number {
  * (by its byte length when short, else by tokenizer), plus message framing and tool
  * definitions. Budget reservations use it; settlement replaces it with the real count.
  */
-export function estimatePromptTokensUpperBound(body: Record<string, unknown>): number {
+export function estimatePromptTokensUpperBound(
+  body: Record<string, unknown>,
+  /** promptText(body), when the caller has it already (the edge's prompt guard built it). */
+  text: string = promptText(body),
+): number {
   const tools = body.tools === undefined ? 0 : textTokensUpperBound(JSON.stringify(body.tools));
-  return textTokensUpperBound(promptText(body)) + promptFraming(body) + tools;
+  return textTokensUpperBound(text) + promptFraming(body) + tools;
 }
 
 /** The prompt's tokens by tokenizer, with framing and tools: what `count_tokens` answers. */

@@ -43,6 +43,7 @@ import {
 } from '@aigw/contracts/data-plane';
 import { mediaHoldCounts } from './audio-hold';
 import { scoringHoldCounts } from '../scoring/scoring-hold';
+import { promptTextOnce } from '../domain/prompt-text-once';
 
 /** The operations held by their own counts (media, moderations, reranks), not chat's. */
 const OWN_HOLD_OPERATIONS: ReadonlySet<Operation> = new Set([
@@ -128,7 +129,7 @@ export class BudgetAdmission {
       OWN_HOLD_OPERATIONS.has(request.operation)
         ? ownHoldCounts(request)
         : {
-            inputTokens: estimatePromptTokensUpperBound(request.body),
+            inputTokens: estimatePromptTokensUpperBound(request.body, promptTextOnce(request.body)),
             outputTokens: request.operation === 'embeddings' ? 0 : this.maxOutputTokens(request),
           },
     );
