@@ -177,8 +177,12 @@ async function measure(running, round) {
       if (options.series) series[i].push(now);
     });
   }, 50);
-  const load = (seconds) =>
-    Promise.all(running.map((run) => runWrk(run.target, options.connections, seconds, body)));
+  // wrk now and then exits without its result line on this box: one more try, not a lost run.
+  const wrk = (run, seconds) =>
+    runWrk(run.target, options.connections, seconds, body).catch(() =>
+      runWrk(run.target, options.connections, seconds, body),
+    );
+  const load = (seconds) => Promise.all(running.map((run) => wrk(run, seconds)));
   await load(options.warmup);
   const before = running.map((run) => treeTicks([run.proc.child.pid]));
   const loads = await load(options.duration);
@@ -205,27 +209,31 @@ async function measure(running, round) {
   });
 }
 
-for (let round = 0; round < options.rounds; round++) {
-  const groups = options.paired ? [targets.map((t, i) => i)] : targets.map((t, i) => [i]);
-  for (const group of groups) {
-    const running = [];
-    try {
-      for (const index of group) {
-        const run = await start(targets[index], upstream, logDir, round, index);
-        running.push({ ...run, index, spec: targets[index].spec });
-        await validateWithRetries(run.target, body);
-        await sleep(500);
-        run.idle = memoryOf(run.proc.child.pid);
-        running.at(-1).idle = run.idle;
+// Whatever fails, nothing this probe started outlives it (they run in their own groups).
+try {
+  for (let round = 0; round < options.rounds; round++) {
+    const groups = options.paired ? [targets.map((t, i) => i)] : targets.map((t, i) => [i]);
+    for (const group of groups) {
+      const running = [];
+      try {
+        for (const index of group) {
+          const run = await start(targets[index], upstream, logDir, round, index);
+          running.push({ ...run, index, spec: targets[index].spec });
+          await validateWithRetries(run.target, body);
+          await sleep(500);
+          run.idle = memoryOf(run.proc.child.pid);
+          running.at(-1).idle = run.idle;
+        }
+        await measure(running, round);
+      } finally {
+        await Promise.all(running.map((run) => stop(run.proc)));
       }
-      await measure(running, round);
-    } finally {
-      await Promise.all(running.map((run) => stop(run.proc)));
     }
   }
+} finally {
+  await stop(upstreamProc);
+  await stopAll();
 }
-await stop(upstreamProc);
-await stopAll();
 
 console.log('\nmedians over rounds:');
 targets.forEach((target, i) => {
