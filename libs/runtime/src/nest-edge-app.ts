@@ -45,6 +45,10 @@ export async function createNestEdgeApp(
       connectionsCheckingInterval: Math.min(30_000, Math.ceil(options.requestReceiveTimeoutMs / 4)),
     },
     clientErrorHandler: edgeClientErrorHandler(options.onClientError),
+    // No Nest middleware is applied anywhere (no NestModule.configure, no app.use): middie's
+    // onRequest hook only passed every request on (~0.1 µs). Were one added, start-up fails
+    // (Fastify has no `use` without middie: a TypeError), not silently without it.
+    skipMiddie: true,
     // Honour a caller's request id so logs line up across systems.
     genReqId: (request: IncomingMessage) => {
       const given = request.headers['x-request-id'];
