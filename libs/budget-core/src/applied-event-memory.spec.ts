@@ -45,22 +45,22 @@ describe('applied-event memory', () => {
     let now = start;
     const change = (at: number) => ({ key: `k${at}`, amount: 1, limit: 100, windowEndsAt: at });
     const first = new LocalBudgetStore(path, () => now);
-    assert.equal((await first.settle('old', undefined, [change(start)], start)).applied, true);
+    assert.equal(first.settle('old', undefined, [change(start)], start).applied, true);
     await first.flush();
     // A settlement a month later: its flush prunes what the ledger no longer needs.
     now = start + 30 * DAY_MS;
-    await first.settle('recent', undefined, [change(now)], now);
+    first.settle('recent', undefined, [change(now)], now);
     await first.flush();
     first.close();
 
     const second = new LocalBudgetStore(path, () => now);
-    assert.equal((await second.settle('old', undefined, [change(start)], start)).applied, false);
+    assert.equal(second.settle('old', undefined, [change(start)], start).applied, false);
     second.close();
 
     // Past the memory the event is forgotten: the usage log no longer holds it either.
     now = start + APPLIED_EVENT_MEMORY_MS + DAY_MS;
     const third = new LocalBudgetStore(path, () => now);
-    assert.equal((await third.settle('old', undefined, [change(start)], start)).applied, true);
+    assert.equal(third.settle('old', undefined, [change(start)], start).applied, true);
     third.close();
   });
 });

@@ -44,14 +44,16 @@ export interface SettleResult {
 export interface BudgetStore {
   /**
    * Holds `amount` on every limit if each still has room (used + reserved + amount <=
-   * limit). The hold lapses after `holdMs` if nobody settles or releases it.
+   * limit). The hold lapses after `holdMs` if nobody settles or releases it. A store that
+   * answers at once (the embedded one) gives a plain result, as from `settle`: a promise
+   * and a tick less a request; callers await it or check for a promise.
    */
   reserve(
     reservationId: string,
     changes: readonly BalanceChange[],
     holdMs: number,
     now: number,
-  ): Promise<ReserveResult>;
+  ): ReserveResult | Promise<ReserveResult>;
   /** Drops a hold (the call failed or was abandoned). Unknown ids are ignored. */
   release(reservationId: string): Promise<void>;
   /**
@@ -64,7 +66,7 @@ export interface BudgetStore {
     reservationId: string | undefined,
     changes: readonly BalanceChange[],
     occurredAt: number,
-  ): Promise<SettleResult>;
+  ): SettleResult | Promise<SettleResult>;
   /**
    * Gives spend back once per event id (an operator's reset or credit): `used` goes down
    * by the credit, never below 0, or to 0 for a reset; holds in flight stay. A balance

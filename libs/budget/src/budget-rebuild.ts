@@ -89,7 +89,7 @@ class KeyRecordingStore implements BudgetStore {
     changes: readonly BalanceChange[],
     holdMs: number,
     now: number,
-  ): Promise<ReserveResult> {
+  ): ReserveResult | Promise<ReserveResult> {
     return this.inner.reserve(id, changes, holdMs, now);
   }
 
@@ -102,7 +102,7 @@ class KeyRecordingStore implements BudgetStore {
     _reservationId: string | undefined,
     changes: readonly BalanceChange[],
     now: number,
-  ): Promise<SettleResult> {
+  ): SettleResult | Promise<SettleResult> {
     for (const change of changes) this.keys.set(change.key, change.limit);
     // A rebuild has no holds to release: the reservation ids belong to the live store.
     return this.inner.settle(

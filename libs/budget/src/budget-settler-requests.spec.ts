@@ -124,7 +124,7 @@ describe('BudgetSettler: requestsPerMinute', () => {
   it('settles the hold admission took: one held becomes one spent', async () => {
     const { store, settler } = setup();
     const limit = userRequests('alice');
-    const held = await store.reserve(
+    const held = store.reserve(
       'hold-1',
       [{ key: limit.key, amount: 1, limit: 3, windowEndsAt: limit.windowRef.endsAt }],
       600_000,

@@ -262,7 +262,7 @@ describe('BudgetSettler', () => {
     const at = thisMinute() + 10_000;
     const [model] = modelLimits(CONFIG.routes[0], 'gpt-4-turbo').map((l) => bindLimit(l, at));
     const hold = { key: model.key, amount: 140, limit: 150, windowEndsAt: model.windowRef.endsAt };
-    assert.ok((await store.reserve('held', [hold], 600_000, at)).ok);
+    assert.ok(store.reserve('held', [hold], 600_000, at).ok);
     // Another caller's usage settles: 10 spent, 140 held, no room for any reservation.
     await settler.handle([usage('h1', 10, 0, new Date(at))]);
     const modelStates = () =>
@@ -285,14 +285,14 @@ describe('BudgetSettler', () => {
     const at = thisMinute() + 10_000;
     const [model] = modelLimits(CONFIG.routes[0], 'gpt-4-turbo').map((l) => bindLimit(l, at));
     const hold = { key: model.key, amount: 140, limit: 150, windowEndsAt: model.windowRef.endsAt };
-    assert.ok((await store.reserve('orphan', [hold], 600_000, at)).ok);
+    assert.ok(store.reserve('orphan', [hold], 600_000, at).ok);
     const orphan = Object.assign(usage('h1', 30, 0, new Date(at), undefined, 'orphan'), {
       backend: 'removed',
       modelRequested: 'removed-model',
     });
     await settler.handle([orphan]);
     // Nothing binds the usage, but the hold it names is gone: the room is back.
-    assert.ok((await store.reserve('next', [hold], 600_000, at)).ok);
+    assert.ok(store.reserve('next', [hold], 600_000, at).ok);
   });
 
   it("keeps an ingress's view: exhausted, then cleared by the new window's recovery", async () => {

@@ -211,7 +211,9 @@ export class BudgetSettler implements EventSubscription {
         windowEndsAt: limit.windowRef.endsAt,
       });
     }
-    const result = await this.store.settle(usage.eventId, usage.reservationId, changes, at);
+    // The embedded store settles with a plain result: not awaited, a tick less an event.
+    const settled = this.store.settle(usage.eventId, usage.reservationId, changes, at);
+    const result = settled instanceof Promise ? await settled : settled;
     this.metrics.recordUsageSettlement(result.applied ? 'applied' : 'duplicate');
     if (!result.applied) return;
 

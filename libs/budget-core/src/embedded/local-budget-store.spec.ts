@@ -15,20 +15,34 @@ describeBudgetStoreContract('embedded (memory + SQLite)', async () => {
 
 const dbPath = () => join(mkdtempSync(join(tmpdir(), 'aigw-budget-')), 'budget.db');
 
+describe('LocalBudgetStore answers', () => {
+  it('reserve and settle with plain results, not promises (admission and the settler skip the await)', () => {
+    const store = new LocalBudgetStore(':memory:');
+    const change = { key: 'k', amount: 5, limit: 10, windowEndsAt: Date.now() + 60_000 };
+    const reserved = store.reserve('r1', [change], 30_000, Date.now());
+    assert.ok(!(reserved instanceof Promise));
+    assert.equal(reserved.ok, true);
+    const settled = store.settle('e1', 'r1', [change], Date.now());
+    assert.ok(!(settled instanceof Promise));
+    assert.deepEqual(settled.balances, [{ key: 'k', limit: 10, used: 5, reserved: 0 }]);
+    store.close();
+  });
+});
+
 describe('LocalBudgetStore persistence', () => {
   it('keeps used balances and applied event ids across a restart, not holds', async () => {
     const path = dbPath();
     const now = Date.now();
     const change = { key: 'k', amount: 30, limit: 100, windowEndsAt: now + 60_000 };
     const first = new LocalBudgetStore(path);
-    await first.settle('e1', undefined, [change], now);
-    await first.reserve('held', [change], 30_000, now);
+    first.settle('e1', undefined, [change], now);
+    first.reserve('held', [change], 30_000, now);
     first.close();
 
     const second = new LocalBudgetStore(path);
     const [balance] = await second.balances([{ key: 'k', limit: 100 }], now);
     assert.deepEqual(balance, { key: 'k', limit: 100, used: 30, reserved: 0 });
-    assert.equal((await second.settle('e1', undefined, [change], now)).applied, false);
+    assert.equal(second.settle('e1', undefined, [change], now).applied, false);
     second.close();
   });
 
@@ -37,7 +51,7 @@ describe('LocalBudgetStore persistence', () => {
     const now = Date.now();
     const change = { key: 'k', amount: 80, limit: 100, windowEndsAt: now + 60_000 };
     const first = new LocalBudgetStore(path);
-    await first.settle('spent', undefined, [change], now);
+    first.settle('spent', undefined, [change], now);
     await first.flush();
     await first.adjust('credit', [{ ...change, credit: 50 }], now);
     first.close();
@@ -57,19 +71,19 @@ describe('LocalBudgetStore persistence', () => {
       ['late', now + 5],
       ['early', now - 5],
     ] as const) {
-      await store.settle(id, undefined, [change], at);
+      store.settle(id, undefined, [change], at);
     }
     await store.flush();
-    await store.settle('newer', undefined, [change], now + 10);
+    store.settle('newer', undefined, [change], now + 10);
     await store.flush();
     for (const [id, at] of [
       ['late', now + 5],
       ['early', now - 5],
       ['newer', now + 10],
     ] as const) {
-      assert.equal((await store.settle(id, undefined, [change], at)).applied, false, id);
+      assert.equal(store.settle(id, undefined, [change], at).applied, false, id);
     }
-    const sameMillisecond = await store.settle('other', undefined, [change], now + 10);
+    const sameMillisecond = store.settle('other', undefined, [change], now + 10);
     assert.equal(sameMillisecond.applied, true, 'another event of the newest millisecond');
     const [balance] = await store.balances([{ key: 'k', limit: 100 }], now);
     assert.equal(balance.used, 4);
@@ -87,8 +101,8 @@ describe('LocalBudgetStore persistence', () => {
 
     const store = new LocalBudgetStore(path);
     const change = { key: 'k', amount: 30, limit: 100, windowEndsAt: now + 60_000 };
-    assert.equal((await store.settle('old-event', undefined, [change], now)).applied, false);
-    assert.equal((await store.settle('new-event', undefined, [change], now)).applied, true);
+    assert.equal(store.settle('old-event', undefined, [change], now).applied, false);
+    assert.equal(store.settle('new-event', undefined, [change], now).applied, true);
     store.close();
   });
 });
@@ -105,11 +119,10 @@ describe('LocalBudgetStore sweep', () => {
       limit: 100,
       windowEndsAt: ends,
     });
-    for (let i = 0; i < 1_000; i++)
-      await store.settle(`e${i}`, undefined, [change(`old:${i}`)], now);
-    await store.settle('e-held', undefined, [change('held')], now);
-    await store.reserve('r', [change('held')], 10 * KEY_GRACE_MS, now);
-    await store.settle('e-live', undefined, [change('live', now + 10 * KEY_GRACE_MS)], now);
+    for (let i = 0; i < 1_000; i++) store.settle(`e${i}`, undefined, [change(`old:${i}`)], now);
+    store.settle('e-held', undefined, [change('held')], now);
+    store.reserve('r', [change('held')], 10 * KEY_GRACE_MS, now);
+    store.settle('e-live', undefined, [change('live', now + 10 * KEY_GRACE_MS)], now);
     await store.flush();
     assert.equal(store.size, 1_002, 'nothing has ended yet');
 
@@ -150,19 +163,14 @@ describe('LocalBudgetStore sweep', () => {
     let now = Date.UTC(2030, 0, 1);
     const first = new LocalBudgetStore(path, () => now);
     const change = { key: 'k', amount: 5, limit: 100, windowEndsAt: now + 60_000 };
-    await first.settle('e1', undefined, [change], now);
-    await first.settle('e2', undefined, [{ ...change, key: 'later' }], now);
+    first.settle('e1', undefined, [change], now);
+    first.settle('e2', undefined, [{ ...change, key: 'later' }], now);
     first.close();
 
     const second = new LocalBudgetStore(path, () => now);
     assert.equal(second.size, 2);
     const laterEndsAt = change.windowEndsAt + 10 * SWEEP_EVERY_MS;
-    await second.settle(
-      'e3',
-      undefined,
-      [{ ...change, key: 'later', windowEndsAt: laterEndsAt }],
-      now,
-    );
+    second.settle('e3', undefined, [{ ...change, key: 'later', windowEndsAt: laterEndsAt }], now);
     now = change.windowEndsAt + KEY_GRACE_MS + 1;
     await second.flush();
     assert.equal(second.size, 1, 'a loaded key is swept too');

@@ -147,7 +147,7 @@ describe('BudgetAdmission', () => {
   });
 
   it('refuses with a 503 and a Retry-After, not an internal error, when the store cannot be reached', async () => {
-    const down = new LocalBudgetStore(':memory:');
+    const down: BudgetStore = new LocalBudgetStore(':memory:');
     down.reserve = () => Promise.reject(new Error('Connection is closed.'));
     const admission = new BudgetAdmission(() => config, down, new ExhaustionView(), {
       defaultMaxOutputTokens: 100,

@@ -187,7 +187,7 @@ function setup(start = Date.UTC(2026, 11, 4, 1)) {
   /** What the budget settler does with a usage event: spend recorded, its hold dropped. */
   const settle = async (event: TokenUsageRecorded) => {
     const limit = dollars();
-    await budgets.settle(
+    budgets.settle(
       event.eventId,
       event.reservationId,
       [
@@ -507,13 +507,11 @@ spec:
     const route = routeForModel(config, 'gpt-batch')!;
     const limit = bindLimit(userLimits({ route, userKey: 'alice' })[0], now);
     assert.equal(
-      (
-        await budgets.reserve(
-          'all',
-          [{ key: limit.key, amount: 0.01, limit: 0.01, windowEndsAt: later + 1 }],
-          1,
-          later,
-        )
+      budgets.reserve(
+        'all',
+        [{ key: limit.key, amount: 0.01, limit: 0.01, windowEndsAt: later + 1 }],
+        1,
+        later,
       ).ok,
       true,
     );
