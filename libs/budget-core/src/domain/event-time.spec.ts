@@ -27,4 +27,17 @@ describe('eventTime', () => {
       assert.deepEqual(eventTime(text), Date.parse(text), text);
     }
   });
+
+  it('parses a second afresh unless it is written as toISOString writes it', () => {
+    // Each pair: a time whose second is remembered, then another of the same second's text
+    // that Date.parse reads otherwise (24:00 takes no milliseconds; V8's lenient forms).
+    for (const [first, second] of [
+      ['2026-01-01T24:00:00.000Z', '2026-01-01T24:00:00.500Z'],
+      ['2026-04-1: 03:39:27.000Z', '2026-04-1: 03:39:27.087Z'],
+      ['2026-10-12 02:+3:09.000Z', '2026-10-12 02:+3:09.191Z'],
+    ]) {
+      assert.deepEqual(eventTime(first), Date.parse(first), first);
+      assert.deepEqual(eventTime(second), Date.parse(second), second);
+    }
+  });
 });

@@ -121,3 +121,17 @@ test('seconds() equals Date.parse in whole seconds, for repeated and odd times a
     assert.deepEqual(seconds(iso), expected, iso);
   }
 });
+
+test('seconds() parses a second afresh unless it is written as toISOString writes it', () => {
+  // Each pair: a time whose second is remembered, then another of the same second's text
+  // that Date.parse reads otherwise (24:00 takes no milliseconds; V8's lenient forms).
+  for (const [first, second] of [
+    ['2026-01-01T24:00:00.000Z', '2026-01-01T24:00:00.500Z'],
+    ['2026-10-12 02:+3:09.000Z', '2026-10-12 02:+3:09.191Z'],
+    ['2026-09-27 16:11:-1.000Z', '2026-09-27 16:11:-1.094Z'],
+  ]) {
+    for (const iso of [first, second]) {
+      assert.deepEqual(seconds(iso), Math.floor(Date.parse(iso) / 1000), iso);
+    }
+  }
+});

@@ -60,7 +60,9 @@ let cachedSeconds = 0;
 export function seconds(iso: string): number {
   if (iso.length === 24 && iso.startsWith(cachedPrefix) && isMillisZ(iso)) return cachedSeconds;
   const value = Math.floor(Date.parse(iso) / 1000);
-  if (iso.length === 24 && Number.isFinite(value) && isMillisZ(iso)) {
+  // Only a second written as toISOString writes it: Date.parse reads lenient forms (and
+  // 24:00) otherwise, where another millisecond of the same text may not be the same second.
+  if (iso.length === 24 && Number.isFinite(value) && isMillisZ(iso) && isIsoSecond(iso)) {
     cachedPrefix = iso.slice(0, 20);
     cachedSeconds = value;
   }
@@ -81,6 +83,19 @@ function isMillisZ(iso: string): boolean {
 function isDigit(code: number): boolean {
   return code >= 48 && code <= 57;
 }
+
+/** `YYYY-MM-DDTHH:mm:ss` with an hour below 24 at the start of `iso`. */
+function isIsoSecond(iso: string): boolean {
+  for (let index = 0; index < 19; index++) {
+    const code = iso.charCodeAt(index);
+    const wanted = ISO_SEPARATORS[index];
+    if (wanted === 0 ? !isDigit(code) : code !== wanted) return false;
+  }
+  return (iso.charCodeAt(11) - 48) * 10 + (iso.charCodeAt(12) - 48) < 24;
+}
+
+/** The separator at each position of `YYYY-MM-DDTHH:mm:ss` (0: a digit). */
+const ISO_SEPARATORS = [0, 0, 0, 0, 0x2d, 0, 0, 0x2d, 0, 0, 0x54, 0, 0, 0x3a, 0, 0, 0x3a, 0, 0];
 const flag = (value: boolean): number => (value ? 1 : 0);
 
 const ENVELOPE = {
