@@ -280,6 +280,25 @@ describe('BudgetSettler', () => {
     );
   });
 
+  it('bounds the callers whose limits it keeps bound over all models together', async () => {
+    const { settler } = setup();
+    const at = new Date(thisMinute() + 10_000);
+    const events = Array.from({ length: 9_999 }, (_, i) =>
+      Object.assign(usage(`u${i}`, 2, 0, at), { modelServed: i % 2 ? 'gpt-4-turbo' : 'gpt-4o' }),
+    );
+    await settler.handle(events);
+    const cached = settler as unknown as {
+      limitsByModel: Map<string, unknown>;
+      boundCallers: number;
+    };
+    assert.equal(cached.limitsByModel.size, 2);
+    assert.equal(cached.boundCallers, 9_999);
+    // The 10,000th caller, whichever model it used, starts every cache over.
+    await settler.handle([usage('u-last', 2, 0, at)]);
+    assert.equal(cached.limitsByModel.size, 0);
+    assert.equal(cached.boundCallers, 0);
+  });
+
   it('gives back the hold of usage no route serves any more (its route was removed)', async () => {
     const { store, settler } = setup();
     const at = thisMinute() + 10_000;

@@ -60,6 +60,13 @@ interface Settled {
 /** Served models whose callers' limits are kept bound; past it the caches start over. */
 const MAX_MODELS = 1_000;
 
+/**
+ * Callers bound over all models' caches before they all start over: one bound for the
+ * whole settler, as when one cache was keyed by model and user (each cache's own cap alone
+ * would let 1,000 models × 10,000 callers stay, far past the memory goal).
+ */
+const MAX_BOUND_CALLERS = 10_000;
+
 /** Limits remembered as announced without room, for their Recovered; more are forgotten. */
 const MAX_WITHOUT_ROOM = 100_000;
 
@@ -100,6 +107,8 @@ export class BudgetSettler implements EventSubscription {
    * string to build and hash per event (bench/micro/policies.ts).
    */
   private readonly limitsByModel = new Map<string, BoundLimitCache<TrackedLimit>>();
+  /** Callers the caches in `limitsByModel` added since they last started over. */
+  private boundCallers = 0;
   /**
    * Capped limits this batch settled against, by balance key (callers of one model share
    * its key through limits bound for each): their gauge and state, once per batch.
@@ -186,9 +195,15 @@ export class BudgetSettler implements EventSubscription {
     }
     const tier = tierByName(config, route, usage.tier);
     const at = eventTime(usage.occurredAt);
-    const limits = this.limitsOf(usage.modelServed).get(route, usage.userId, tier, at, (bindAt) =>
+    const cache = this.limitsOf(usage.modelServed);
+    const addedBefore = cache.added;
+    const limits = cache.get(route, usage.userId, tier, at, (bindAt) =>
       trackedLimits(route, tier, usage, bindAt),
     );
+    if (cache.added !== addedBefore && ++this.boundCallers >= MAX_BOUND_CALLERS) {
+      this.limitsByModel.clear();
+      this.boundCallers = 0;
+    }
     // Nothing limits or watches this usage: no balance to keep, no hold to settle.
     if (limits.length === 0 && !usage.reservationId) return;
     // The producer priced it with the config in force when it ran: its weighted tokens and
@@ -227,7 +242,10 @@ export class BudgetSettler implements EventSubscription {
     let cache = this.limitsByModel.get(model);
     if (!cache) {
       // Wildcard backends serve clients' model names: bounded, as the caches are per model.
-      if (this.limitsByModel.size >= MAX_MODELS) this.limitsByModel.clear();
+      if (this.limitsByModel.size >= MAX_MODELS) {
+        this.limitsByModel.clear();
+        this.boundCallers = 0;
+      }
       cache = new BoundLimitCache<TrackedLimit>();
       this.limitsByModel.set(model, cache);
     }

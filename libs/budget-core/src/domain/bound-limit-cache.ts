@@ -18,6 +18,8 @@ interface Cached<L> {
  */
 export class BoundLimitCache<L extends BoundLimit> {
   private readonly byRoute = new WeakMap<RouteConfig, Map<string, Cached<L>>>();
+  /** Callers added since this cache was made (never lowered), for a bound over several caches. */
+  added = 0;
 
   /** `maxCallers` bounds the callers kept per route; past it the cache starts over. */
   constructor(private readonly maxCallers = 10_000) {}
@@ -45,7 +47,10 @@ export class BoundLimitCache<L extends BoundLimit> {
       from = Math.max(from, windowRef.startsAt);
       until = Math.min(until, windowRef.endsAt);
     }
-    if (!cached && callers.size >= this.maxCallers) callers.clear();
+    if (!cached) {
+      if (callers.size >= this.maxCallers) callers.clear();
+      this.added++;
+    }
     callers.set(caller, { scope, limits, from, until });
     return limits;
   }
