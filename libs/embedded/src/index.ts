@@ -2,3 +2,4 @@ export * from './embedded-event-bus';
 export * from './sqlite-event-log';
 export * from './wal-checkpointer';
 export * from './sqlite-transaction';
+export * from './multi-row-insert';

@@ -1,14 +1,14 @@
-import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type { DatabaseSync } from 'node:sqlite';
 import type { GatewayEvent } from '@aigw/contracts';
+import { MultiRowInsert, ROWS_PER_STATEMENT } from '@aigw/embedded';
 import { rowLayoutOf, TABLE_COLUMNS, type RawTable, type RowValue } from '../domain/event-rows';
 
 /**
  * Rows per INSERT statement. One statement a row spent ~20% of the sink's write in
  * per-statement work: 16 rows a statement cut it from ~6.8 to ~5.6 µs CPU a request (its
- * 3 rows; bench/micro/record.ts and an A/B of the two in one process). As for the event
- * log's rows, past 16 saves nothing more.
+ * 3 rows; bench/micro/record.ts and an A/B of the two in one process).
  */
-export const ROWS_PER_STATEMENT = 16;
+export { ROWS_PER_STATEMENT };
 
 /** The rows of one table waiting for their statement, as flat bind values. */
 interface TableRows {
@@ -24,8 +24,8 @@ interface TableRows {
  * the caller's transaction.
  */
 export class RawRowInserter {
-  // Prepared on first use for each table and row count 1..ROWS_PER_STATEMENT.
-  private readonly statements = new Map<RawTable, StatementSync[]>();
+  // Made on first use for each table.
+  private readonly inserts = new Map<RawTable, MultiRowInsert>();
 
   constructor(private readonly db: DatabaseSync) {}
 
@@ -45,27 +45,17 @@ export class RawRowInserter {
   }
 
   private write(rows: TableRows): void {
-    this.statementFor(rows.table, rows.rows).run(...rows.values);
+    this.insertInto(rows.table).run(rows.rows, rows.values);
     rows.values = [];
     rows.rows = 0;
   }
 
-  private statementFor(table: RawTable, rows: number): StatementSync {
-    let byCount = this.statements.get(table);
-    if (!byCount) {
-      byCount = [];
-      this.statements.set(table, byCount);
+  private insertInto(table: RawTable): MultiRowInsert {
+    let insert = this.inserts.get(table);
+    if (!insert) {
+      insert = new MultiRowInsert(this.db, table, TABLE_COLUMNS[table]);
+      this.inserts.set(table, insert);
     }
-    let statement = byCount[rows];
-    if (!statement) {
-      const columns = TABLE_COLUMNS[table];
-      const row = `(${columns.map(() => '?').join(', ')})`;
-      statement = this.db.prepare(
-        `INSERT OR IGNORE INTO ${table} (${columns.join(', ')}) VALUES ` +
-          Array.from({ length: rows }, () => row).join(', '),
-      );
-      byCount[rows] = statement;
-    }
-    return statement;
+    return insert;
   }
 }
