@@ -12,3 +12,4 @@ export * from './domain/rate-limit-headers';
 export * from './domain/budget-refusal';
 export * from './domain/serving-models';
 export * from './domain/event-time';
+export * from './domain/balance-changes';

@@ -7,13 +7,13 @@ import {
   type UserTierConfig,
 } from '@aigw/config';
 import {
+  balanceChangesOf,
   bindLimit,
   BoundLimitCache,
   modelLimits,
   userLimits,
   DAY,
   eventTime,
-  type BalanceChange,
   type BoundLimit,
   type BudgetLimit,
   type BudgetStore,
@@ -217,15 +217,7 @@ export class BudgetSettler implements EventSubscription {
       dollars: usage.costDollars,
       requests: requestsCounted(usage),
     };
-    const changes: BalanceChange[] = [];
-    for (const limit of limits) {
-      changes.push({
-        key: limit.key,
-        amount: amounts[limit.unit],
-        limit: limit.limit,
-        windowEndsAt: limit.windowRef.endsAt,
-      });
-    }
+    const changes = balanceChangesOf(limits, amounts);
     // The embedded store settles with a plain result: not awaited, a tick less an event.
     const settled = this.store.settle(usage.eventId, usage.reservationId, changes, at);
     const result = settled instanceof Promise ? await settled : settled;

@@ -9,6 +9,7 @@ import {
 } from '@aigw/config';
 import {
   amountsFor,
+  balanceChangesOf,
   bindLimit,
   BoundLimitCache,
   budgetRefusal,
@@ -20,7 +21,6 @@ import {
   unitName,
   userLimits,
   type Balance,
-  type BalanceChange,
   type BoundLimit,
   type BudgetLimit,
   type BudgetStore,
@@ -140,7 +140,7 @@ export class BudgetAdmission {
         throw largerThanLimit(limit, amounts[limit.unit], request.operation);
       }
     }
-    const changes = changesOf(limits, amounts);
+    const changes = balanceChangesOf(limits, amounts);
 
     // The per-model limit held is that of the first model of the chain with room. With
     // `budgetExceeded` in `failover.on`, a model passed over for lack of room is marked in
@@ -167,7 +167,8 @@ export class BudgetAdmission {
       const held = ownLimits.length > 0 ? [...limits, ...ownLimits] : limits;
       if (held.length === 0) return NO_LIMITS;
       const reservationId = randomUUID();
-      const holds = ownLimits.length > 0 ? [...changes, ...changesOf(ownLimits, amounts)] : changes;
+      const holds =
+        ownLimits.length > 0 ? [...changes, ...balanceChangesOf(ownLimits, amounts)] : changes;
       let result: ReserveResult;
       // Awaited here, not in a helper: one promise less a request (the store's is enough).
       // The embedded store answers with a plain result: not awaited, a tick less.
@@ -299,23 +300,6 @@ function unreachableStore(error: unknown): DataPlaneError {
     'The budget store is unreachable, so the request cannot be admitted; try again shortly',
     { retryAfterMs: BUDGET_STORE_RETRY_AFTER_MS, cause: error },
   );
-}
-
-/** Each limit's share of a reservation of `amounts`. */
-function changesOf(
-  limits: readonly AdmissionLimit[],
-  amounts: Readonly<Record<LimitUnit, number>>,
-): BalanceChange[] {
-  const changes: BalanceChange[] = [];
-  for (const limit of limits) {
-    changes.push({
-      key: limit.key,
-      amount: amounts[limit.unit],
-      limit: limit.limit,
-      windowEndsAt: limit.windowRef.endsAt,
-    });
-  }
-  return changes;
 }
 
 /**
