@@ -20,6 +20,7 @@ import {
   openExhaustionView,
   positiveInteger,
   RealtimeRouterClient,
+  realtimeHopHandshakeMs,
   requiredUrl,
   ServiceRuntime,
   virtualModelNames,
@@ -35,6 +36,7 @@ export async function bootstrapIngress(env: Env): Promise<RunningService> {
   const routerUrl = requiredUrl(env, 'ROUTER_URL');
   const connections = positiveInteger(env, 'ROUTER_CONNECTIONS', 256);
   const timeoutMs = positiveInteger(env, 'ROUTER_TIMEOUT_MS', 300_000);
+  const realtimeHandshakeMs = realtimeHopHandshakeMs(env);
   // Sent on every call to the router (HTTP, Realtime, files and batches).
   const internalToken = internalTokenFrom(env);
   // The ingress never injects a key: it reads none (only the provider-adapter holds them).
@@ -95,7 +97,7 @@ export async function bootstrapIngress(env: Env): Promise<RunningService> {
         responses: openResponseState(runtime, env),
         // Realtime sessions: a WebSocket hop to the router, which pipes on to the adapter.
         realtime: {
-          router: new RealtimeRouterClient(routerUrl, internalToken),
+          router: new RealtimeRouterClient(routerUrl, internalToken, realtimeHandshakeMs),
           observer: realtimeTelemetry(metrics, logger),
         },
         tracing: runtime.tracing && (await edgeTracing(runtime.tracing)),

@@ -10,6 +10,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { InvalidSettingError } from '@aigw/config';
 import { Topic } from '@aigw/contracts';
 import {
   connectRealtime,
@@ -18,6 +19,7 @@ import {
   realtimeRefusal,
 } from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { bootstrapIngress } from '../src/ingress-bootstrap';
 
 describe('split deployment: /v1/realtime across the internal hops', () => {
   const backend = new FakeRealtimeUpstream();
@@ -152,5 +154,18 @@ spec:
     const error = await client.next('error');
     assert.equal((error.error as { code: string }).code, 'upstream_closed');
     assert.equal((await client.closed).code, 1011);
+  });
+
+  it('refuses to start with a bad AI_GATEWAY_REALTIME_HOP_HANDSHAKE_MS, naming it', async () => {
+    await assert.rejects(
+      bootstrapIngress({
+        ROUTER_URL: 'http://127.0.0.1:9',
+        AI_GATEWAY_DATA_DIR: join(dir, 'refused'),
+        AI_GATEWAY_REALTIME_HOP_HANDSHAKE_MS: '60s',
+      }),
+      new InvalidSettingError(
+        'AI_GATEWAY_REALTIME_HOP_HANDSHAKE_MS must be a positive whole number, got "60s"',
+      ),
+    );
   });
 });

@@ -8,4 +8,5 @@ export * from './http-provider-client';
 export * from './backend-targets';
 export * from './held-object-wire';
 export * from './realtime-wire';
+export * from './realtime-hop-settings';
 export * from './internal-auth';

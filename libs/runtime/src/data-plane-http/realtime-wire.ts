@@ -36,9 +36,10 @@ const MESSAGE_HEADER = 'x-aigw-wire-message';
 /** The backend that took the session, in the upgrade's answer (base64url JSON). */
 const SERVED_BY_HEADER = 'x-aigw-served-by';
 /**
- * How long the ingress waits for the router to answer a session's handshake: long enough
- * for a failover across a few backends, each bounded by its firstByteTimeout, yet bounded,
- * so a hung router refuses the client rather than holding it forever.
+ * How long the ingress waits for the router to answer a session's handshake by default: long
+ * enough for a failover across a few backends, each bounded by its firstByteTimeout, yet
+ * bounded, so a hung router refuses the client rather than holding it forever. A deployment
+ * with longer chains or slower backends sets AI_GATEWAY_REALTIME_HOP_HANDSHAKE_MS.
  */
 export const ROUTER_HOP_TIMEOUT_MS = 60_000;
 /**
@@ -188,6 +189,8 @@ export class RealtimeRouterClient implements RealtimeRouter {
   constructor(
     private readonly url: URL,
     private readonly token?: InternalToken,
+    /** The router's handshake bound (`realtimeHopHandshakeMs`). */
+    private readonly handshakeTimeoutMs: number = ROUTER_HOP_TIMEOUT_MS,
   ) {}
 
   connectRealtime(
@@ -202,7 +205,7 @@ export class RealtimeRouterClient implements RealtimeRouter {
       DataPlaneErrorCode.Internal,
       listener,
       signal,
-      ROUTER_HOP_TIMEOUT_MS,
+      this.handshakeTimeoutMs,
       this.token,
     );
   }
