@@ -23,6 +23,7 @@ import {
   attemptTracing,
   BackendHealth,
   BackendLoad,
+  latencyHalfLifeMs,
   backendAdminRoutes,
   FailoverRouter,
   RealtimeRouting,
@@ -49,6 +50,7 @@ export type RunningGateway = RunningService;
  * balances live in SQLite under the data directory, and the hops between roles are calls.
  */
 export async function bootstrapGateway(env: Env): Promise<RunningGateway> {
+  const halfLifeMs = latencyHalfLifeMs(env);
   const runtime = await ServiceRuntime.open(env, { app: 'gateway', eventLogFile: 'events.db' });
   const { config, events, metrics, logger } = runtime;
   try {
@@ -72,7 +74,7 @@ export async function bootstrapGateway(env: Env): Promise<RunningGateway> {
     });
     const health = new BackendHealth();
     // Calls in flight and latency per backend, in this process (each replica its own).
-    const load = new BackendLoad();
+    const load = new BackendLoad(undefined, halfLifeMs);
     const router = new FailoverRouter({
       config,
       providers,

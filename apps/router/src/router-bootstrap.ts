@@ -4,6 +4,7 @@ import {
   attemptTracing,
   BackendHealth,
   BackendLoad,
+  latencyHalfLifeMs,
   backendAdminRoutes,
   FailoverRouter,
   RealtimeRouting,
@@ -33,6 +34,7 @@ import {
  */
 export async function bootstrapRouter(env: Env): Promise<RunningService> {
   const providerUrl = requiredUrl(env, 'PROVIDER_ADAPTER_URL');
+  const halfLifeMs = latencyHalfLifeMs(env);
   const connections = positiveInteger(env, 'PROVIDER_ADAPTER_CONNECTIONS', 256);
   // Checked on this service's wire routes and sent on its calls to the provider-adapter.
   const internalToken = internalTokenFrom(env);
@@ -57,7 +59,7 @@ export async function bootstrapRouter(env: Env): Promise<RunningService> {
     const exhaustion = await openExhaustionView(runtime);
     const health = new BackendHealth();
     // Calls in flight and latency per backend, in this process (each replica its own).
-    const load = new BackendLoad();
+    const load = new BackendLoad(undefined, halfLifeMs);
     const router = new FailoverRouter({
       config,
       providers,

@@ -161,11 +161,14 @@ export class FailoverRouter implements RouterPort {
           )
         : links;
       if (able.length === 0 && links.length > 0) throw unservedOperation(request, links);
+      // The clock is read once, and only if the strategy reads the load (figures age by it).
+      let now: number | undefined;
       const usable = this.balancer.order(
         able.every(isCallable) ? able : able.filter(isCallable),
         route.loadBalancing && {
           config: route.loadBalancing,
-          load: (backend) => this.load.of(backend, request.stream ? 'stream' : 'json'),
+          load: (backend) =>
+            this.load.of(backend, request.stream ? 'stream' : 'json', (now ??= this.load.time())),
         },
       );
       if (usable.length === 0) {

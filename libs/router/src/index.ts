@@ -1,6 +1,7 @@
 export * from './domain/backend-chain';
 export * from './domain/backend-health';
 export * from './domain/backend-load';
+export * from './domain/latency-half-life';
 export * from './failover-router';
 export * from './realtime-routing';
 export * from './router-telemetry';

@@ -194,6 +194,43 @@ describe('FailoverRouter: load balancing', () => {
   });
 });
 
+describe('FailoverRouter: lowest-latency with ageing figures', () => {
+  it('retries a backend whose slow figure went stale, reading the clock once to order', async () => {
+    const clock = new Clock();
+    let reads = 0;
+    const counted = () => (reads++, clock.ms);
+    const latency = { a: 200, b: 20 };
+    const p = providers(clock, latency);
+    const router = new FailoverRouter({
+      load: new BackendLoad(counted, 60_000),
+      config: () => configWith('loadBalancing: {strategy: lowest-latency, explorationPercent: 10}'),
+      providers: p,
+      random: () => 0.5, // never below 10%: no exploration here
+    });
+    const call = () => router.route(request(), new AbortController().signal);
+    await call();
+    await call();
+    assert.deepEqual(p.called, ['a', 'b']);
+    // A JSON call reads the clock at its start and its answer; ordering reads it once.
+    reads = 0;
+    await call();
+    assert.equal(reads, 3);
+    // b keeps every call for the half-life; a, measured slow once, is not called.
+    clock.ms += 59_000;
+    await call();
+    assert.deepEqual(p.called.slice(2), ['b', 'b']);
+    // a's figure is 60 s old now: unmeasured, so it gets the next call, and is quick now.
+    clock.ms += 1_000;
+    latency.a = 10;
+    await call();
+    assert.equal(p.called.at(-1), 'a');
+    const figure = router.backendLoads().find((l) => l.backend === 'a')?.latencyMs ?? 0;
+    assert.ok(figure > 100 && figure < 110, `the stale 200 about halved toward 10: ${figure}`);
+    await call();
+    assert.equal(p.called.at(-1), 'b', 'a fresh figure counts again: b is still faster');
+  });
+});
+
 describe('FailoverRouter: load balancing, listeners on a long-lived signal', () => {
   it("leaves no abort listener behind on a signal that outlives the call (a dedup leader's)", async () => {
     const clock = new Clock();

@@ -1,5 +1,12 @@
-/** How much of a new latency sample goes into a backend's moving average. */
+/** How much of a new latency sample goes into a backend's moving average, at least. */
 const LATENCY_SMOOTHING = 0.3;
+
+/**
+ * How fast a latency figure ages when no new answer refreshes it (AI_GATEWAY_LATENCY_HALF_LIFE_SECONDS).
+ * 5 minutes: a stale backend costs at most one probe call per kind per 5 minutes, while a
+ * figure from an hour ago no longer decides anything.
+ */
+export const DEFAULT_LATENCY_HALF_LIFE_MS = 300_000;
 
 /** Backends remembered at most; a config reload may name new ones, so old ones are dropped. */
 const MAX_BACKENDS = 10_000;
@@ -32,6 +39,8 @@ export interface CallInFlight {
 interface Average {
   latencyMs?: number;
   samples: number;
+  /** When the last sample was taken (the clock's ms). */
+  at: number;
 }
 
 interface Figures extends Average {
@@ -44,11 +53,27 @@ interface Figures extends Average {
  * latency (time to first byte of a stream, the whole call for JSON), for the least-busy and
  * lowest-latency strategies and the operator. Kept by backend name, per router process:
  * each replica sees only its own calls, as it keeps its own weighted turn.
+ *
+ * A figure ages by `halfLifeMs`: a backend rarely picked (slow once, then left to the
+ * exploration share) must not be judged for hours on one old measure. Once a figure is a
+ * half-life old it weighs less than one new sample would, so the order reads it as
+ * unmeasured (`of` with `now`): the backend is tried first, once, and re-measured. The new
+ * sample then weighs 1 - 2^(-age / halfLife) (at least the usual 0.3), so it mostly replaces
+ * the stale figure; samples close together average as before. Ageing costs a clock reading
+ * per ordered request and none per call: samples already read the clock.
  */
 export class BackendLoad {
   private readonly figures = new Map<string, Figures>();
 
-  constructor(private readonly now: () => number = () => performance.now()) {}
+  constructor(
+    private readonly now: () => number = () => performance.now(),
+    private readonly halfLifeMs: number = DEFAULT_LATENCY_HALF_LIFE_MS,
+  ) {}
+
+  /** The clock the figures are timed by, for `of`'s `now`. */
+  time(): number {
+    return this.now();
+  }
 
   start(backend: string): CallInFlight {
     const figures = this.entry(backend);
@@ -60,9 +85,10 @@ export class BackendLoad {
       answered: (kind: LatencyKind = 'json') => {
         if (answered || ended) return;
         answered = true;
-        const sample = Math.max(0, this.now() - startedAt);
-        addSample(figures, sample);
-        addSample(figures.byKind[kind], sample);
+        const at = this.now();
+        const sample = Math.max(0, at - startedAt);
+        addSample(figures, sample, at, this.halfLifeMs);
+        addSample(figures.byKind[kind], sample, at, this.halfLifeMs);
       },
       ended: () => {
         if (ended) return;
@@ -75,12 +101,13 @@ export class BackendLoad {
   /**
    * A backend's figures: with `kind`, the latency of that kind of answer only (what the
    * lowest-latency strategy orders a request by), else of all its answers (the operator's).
+   * With `now` (from `time()`), a latency a half-life old or more is left out: unmeasured.
    */
-  of(backend: string, kind?: LatencyKind): LoadFigures {
+  of(backend: string, kind?: LatencyKind, now?: number): LoadFigures {
     const figures = this.figures.get(backend);
     if (!figures) return { inFlight: 0, samples: 0 };
-    const { latencyMs, samples } = kind === undefined ? figures : figures.byKind[kind];
-    return latencyMs === undefined
+    const { latencyMs, samples, at } = kind === undefined ? figures : figures.byKind[kind];
+    return latencyMs === undefined || (now !== undefined && now - at >= this.halfLifeMs)
       ? { inFlight: figures.inFlight, samples }
       : { inFlight: figures.inFlight, latencyMs, samples };
   }
@@ -92,7 +119,8 @@ export class BackendLoad {
       figures = {
         inFlight: 0,
         samples: 0,
-        byKind: { json: { samples: 0 }, stream: { samples: 0 } },
+        at: 0,
+        byKind: { json: { samples: 0, at: 0 }, stream: { samples: 0, at: 0 } },
       };
       this.figures.set(backend, figures);
     }
@@ -107,10 +135,15 @@ export class BackendLoad {
   }
 }
 
-function addSample(average: Average, sample: number): void {
-  average.latencyMs =
-    average.latencyMs === undefined
-      ? sample
-      : average.latencyMs + LATENCY_SMOOTHING * (sample - average.latencyMs);
+/** Folds a sample taken at `at` in: the older the average, the more the sample weighs. */
+function addSample(average: Average, sample: number, at: number, halfLifeMs: number): void {
+  if (average.latencyMs === undefined) {
+    average.latencyMs = sample;
+  } else {
+    const aged = 1 - 2 ** (-Math.max(0, at - average.at) / halfLifeMs);
+    const weight = aged > LATENCY_SMOOTHING ? aged : LATENCY_SMOOTHING;
+    average.latencyMs += weight * (sample - average.latencyMs);
+  }
+  average.at = at;
   average.samples++;
 }

@@ -212,3 +212,89 @@ describe('BackendBalancer strategies', () => {
     assert.deepEqual(names(new BackendBalancer().order(links)), ['a', 'b']);
   });
 });
+
+describe('lowest-latency: latency figures age by their half-life', () => {
+  const HALF_LIFE = 10_000;
+
+  /** The order as the router asks for it: the figures read at the clock's time. */
+  function ageing(load: BackendLoad, clock: Clock): Balancing {
+    return { config: LOWEST_LATENCY, load: (name) => load.of(name, 'json', clock.ms) };
+  }
+
+  it('a backend slow once and then left alone is tried again once its figure is stale', () => {
+    const clock = new Clock();
+    const load = new BackendLoad(clock.now, HALF_LIFE);
+    const balancer = new BackendBalancer();
+    const links = [link('slow', 0), link('fast', 0)];
+    const ll = ageing(load, clock);
+    measure(load, clock, 'slow', 500);
+    measure(load, clock, 'fast', 50);
+    const slowMeasuredAt = 500;
+    // The fast one takes every call; the slow one's figure is not refreshed.
+    while (clock.ms < slowMeasuredAt + HALF_LIFE - 50) {
+      assert.deepEqual(names(balancer.order(links, ll)), ['fast', 'slow'], `at ${clock.ms}`);
+      measure(load, clock, 'fast', 50);
+    }
+    clock.ms = slowMeasuredAt + HALF_LIFE;
+    assert.equal(load.of('slow', 'json', clock.ms).latencyMs, undefined, 'stale: unmeasured');
+    assert.equal(load.of('slow', 'json', clock.ms).samples, 1);
+    assert.equal(load.of('fast', 'json', clock.ms).latencyMs, 50, 'fresh: as it was');
+    assert.deepEqual(names(balancer.order(links, ll)), ['slow', 'fast'], 'retried first');
+    // Its probe is under way: the other calls do not pile onto it meanwhile.
+    const probe = load.start('slow');
+    assert.deepEqual(names(balancer.order(links, ll)), ['fast', 'slow']);
+    clock.ms += 40;
+    probe.answered('json');
+    probe.ended();
+    // It is quick now: the stale 500 is mostly replaced (weight 1 - 2^-(10040/10000)).
+    const weight = 1 - 2 ** -((HALF_LIFE + 40) / HALF_LIFE);
+    assert.equal(load.of('slow', 'json', clock.ms).latencyMs, 500 + weight * (40 - 500));
+    assert.ok(load.of('slow', 'json', clock.ms).latencyMs! < 270);
+  });
+
+  it('a backend retried after a long quiet that is quick now goes first again', () => {
+    const clock = new Clock();
+    const load = new BackendLoad(clock.now, HALF_LIFE);
+    const balancer = new BackendBalancer();
+    const links = [link('fast', 0), link('recovered', 0)];
+    const ll = ageing(load, clock);
+    measure(load, clock, 'recovered', 400);
+    measure(load, clock, 'fast', 100);
+    clock.ms += 5 * HALF_LIFE; // hours, as far as the figures go
+    measure(load, clock, 'fast', 100);
+    measure(load, clock, 'recovered', 20);
+    // 400 over five half-lives old weighs under 1/32: one quick answer outweighs it.
+    const weight = 1 - 2 ** -((clock.ms - 400) / HALF_LIFE);
+    assert.ok(weight > 1 - 2 ** -5);
+    assert.equal(load.of('recovered', 'json', clock.ms).latencyMs, 400 + weight * (20 - 400));
+    assert.deepEqual(names(balancer.order(links, ll)), ['recovered', 'fast']);
+  });
+
+  it('fresh figures average and order as before: 30% of each sample taken close together', () => {
+    const clock = new Clock();
+    const load = new BackendLoad(clock.now, HALF_LIFE);
+    measure(load, clock, 'a', 100);
+    measure(load, clock, 'a', 200);
+    assert.equal(load.of('a', 'json', clock.ms).latencyMs, 130);
+    // Up to half a half-life apart the weight stays 30% (1 - 2^-0.5 is 0.29).
+    clock.ms += HALF_LIFE / 2 - 300;
+    measure(load, clock, 'a', 230);
+    assert.equal(load.of('a', 'json', clock.ms).latencyMs, 160);
+    // A figure just short of its half-life still counts.
+    clock.ms += HALF_LIFE - 1;
+    assert.equal(load.of('a', 'json', clock.ms).latencyMs, 160);
+    clock.ms += 1;
+    assert.equal(load.of('a', 'json', clock.ms).latencyMs, undefined);
+    // The operator's figure (no time given) keeps the last value, stale or not.
+    assert.equal(load.of('a').latencyMs, 160);
+  });
+
+  it('the sample after exactly one half-life weighs half', () => {
+    const clock = new Clock();
+    const load = new BackendLoad(clock.now, HALF_LIFE);
+    measure(load, clock, 'a', 100);
+    clock.ms += HALF_LIFE - 300;
+    measure(load, clock, 'a', 300);
+    assert.equal(load.of('a').latencyMs, 200);
+  });
+});
