@@ -15,6 +15,7 @@ import {
   ANTHROPIC_FAKE_THINKING,
   FakeAnthropicUpstream,
   FakeOpenAiToolUpstream,
+  FakeOpenAiUpstream,
 } from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
 import { startSplitOnAnthropicBackend, type Deployment } from './anthropic-backend';
@@ -491,6 +492,137 @@ spec:
         .catch((error: unknown) => (thrown = error));
     }
     assert.ok(thrown instanceof ApiError && thrown.status === 429, String(thrown));
+  });
+});
+
+describe('Gemini embeddings (embedContent, batchEmbedContents) on an OpenAI embeddings backend', () => {
+  const openai = new FakeOpenAiUpstream();
+  let gateway: AppProcess;
+  let client: GoogleGenAI;
+
+  /** An OpenAI embeddings list, its vectors listed last first (the gateway orders them). */
+  const listOf = (...vectors: number[][]) => ({
+    kind: 'status' as const,
+    status: 200,
+    body: {
+      object: 'list',
+      model: 'text-embedding-3-small-upstream-name',
+      data: vectors
+        .map((embedding, index) => ({ object: 'embedding', index, embedding }))
+        .reverse(),
+      usage: { prompt_tokens: 1000, total_tokens: 1000 },
+    },
+  });
+
+  before(async () => {
+    await openai.start();
+    const config = join(dir, 'embeddings.yaml');
+    writeFileSync(
+      config,
+      `kind: AIGatewayRoute
+metadata: {name: gemini-embeddings}
+spec:
+  backends:
+  - name: embed
+    provider: openai
+    baseUrl: "${openai.baseUrl}"
+    model: text-embedding-3-small
+    modelNameOverride: gemini-embed
+    auth: {apiKeyRef: {name: openai-key}}
+  userIdentification: {header: x-user-id}
+`,
+    );
+    gateway = await startApp('gateway', {
+      AI_GATEWAY_CONFIG: config,
+      AI_GATEWAY_SECRET_OPENAI_KEY_APIKEY: 'sk-openai-embed',
+      AI_GATEWAY_DATA_DIR: join(dir, 'embeddings'),
+    });
+    client = clientFor(gateway, { 'x-user-id': 'embedder' });
+  });
+  after(async () => {
+    await gateway.stop();
+    await openai.stop();
+  });
+
+  it('embeds one and several contents through the SDK, billed to the caller', async () => {
+    const scrape = async () =>
+      (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
+    const before = await scrape();
+    openai.reset();
+    openai.next(listOf([0.5, -0.5, 0.25]), listOf([1, 0], [0, 1], [0.5, 0.5]));
+
+    const one = await client.models.embedContent({
+      model: 'gemini-embed',
+      contents: 'Embed me',
+      config: { outputDimensionality: 3, taskType: 'RETRIEVAL_QUERY' },
+    });
+    assert.deepEqual(
+      one.embeddings?.map((embedding) => embedding.values),
+      [[0.5, -0.5, 0.25]],
+    );
+    const several = await client.models.embedContent({
+      model: 'gemini-embed',
+      contents: ['first', 'second', 'third'],
+    });
+    assert.deepEqual(
+      several.embeddings?.map((embedding) => embedding.values),
+      [
+        [1, 0],
+        [0, 1],
+        [0.5, 0.5],
+      ],
+    );
+    assert.equal(several.usageMetadata?.promptTokenCount, 1000);
+    // The backend's own model name stays at the gateway.
+    assert.ok(!JSON.stringify(several).includes('upstream-name'), JSON.stringify(several));
+
+    assert.equal(openai.calls.length, 2);
+    const [first, second] = openai.calls;
+    assert.match(first.path, /\/embeddings$/);
+    assert.equal(first.body.model, 'text-embedding-3-small');
+    assert.deepEqual(first.body.input, ['Embed me']);
+    assert.equal(first.body.dimensions, 3);
+    assert.deepEqual(second.body.input, ['first', 'second', 'third']);
+    assert.equal(first.headers.authorization, 'Bearer sk-openai-embed');
+    assert.ok(!leaksClientKey({ ...first, path: first.path }), "the client's key stays");
+
+    const after = await scrape();
+    const grew = (name: string, labels: Record<string, string>) =>
+      metricSum(after, name, labels) - metricSum(before, name, labels);
+    const caller = { user: 'embedder', model: 'gemini-embed' };
+    assert.equal(grew('ai_gateway_tokens_total', { ...caller, type: 'input' }), 2000);
+    assert.ok(grew('ai_gateway_cost_dollars', caller) > 0, 'the embeddings are priced');
+    assert.equal(
+      grew('ai_gateway_requests_total', { route: 'gemini.batchEmbedContents' }),
+      2,
+      'the SDK sends every embedContent as batchEmbedContents',
+    );
+  });
+
+  it("serves embedContent on the wire, and refuses what it cannot embed in Google's shape", async () => {
+    openai.reset();
+    openai.next(listOf([0.1, 0.9]));
+    const single = await postRaw(gateway, '/v1beta/models/gemini-embed:embedContent', {
+      model: 'models/gemini-embed',
+      content: { parts: [{ text: 'Wire' }] },
+    });
+    assert.equal(single.status, 200);
+    assert.deepEqual(single.body.embedding, { values: [0.1, 0.9] });
+
+    const image = await postRaw(gateway, '/v1beta/models/gemini-embed:embedContent', {
+      content: { parts: [{ inlineData: { mimeType: 'image/png', data: 'AAAA' } }] },
+    });
+    assert.equal(image.status, 400);
+    const error = image.body.error as Record<string, unknown>;
+    assert.equal(error.status, 'INVALID_ARGUMENT');
+    assert.match(String(error.message), /only text parts.*inlineData/);
+
+    const otherModel = await postRaw(gateway, '/v1beta/models/gemini-embed:batchEmbedContents', {
+      requests: [{ model: 'models/another', content: { parts: [{ text: 'x' }] } }],
+    });
+    assert.equal(otherModel.status, 400);
+    assert.match(String((otherModel.body.error as Record<string, unknown>).message), /another/);
+    assert.equal(openai.calls.length, 1, 'refused requests reach no backend');
   });
 });
 

@@ -26,6 +26,10 @@ export enum GatewayEndpoint {
   GeminiGenerateContent = 'gemini.generateContent',
   /** Its stream (`:streamGenerateContent?alt=sse`). */
   GeminiStreamGenerateContent = 'gemini.streamGenerateContent',
+  /** Its embeddings of one content (`:embedContent`). */
+  GeminiEmbedContent = 'gemini.embedContent',
+  /** Its embeddings of a list of requests (`:batchEmbedContents`). */
+  GeminiBatchEmbedContents = 'gemini.batchEmbedContents',
   /** A Realtime session (`/v1/realtime` WebSocket), one request from upgrade to close. */
   Realtime = 'realtime',
 }

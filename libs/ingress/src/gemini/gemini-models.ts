@@ -9,7 +9,14 @@ export function geminiModelEntry(id: string): Record<string, unknown> {
   return {
     name: `models/${id}`,
     displayName: id,
-    supportedGenerationMethods: ['generateContent', 'streamGenerateContent', 'countTokens'],
+    // Every method is served for every virtual model; its backend decides what it can do.
+    supportedGenerationMethods: [
+      'generateContent',
+      'streamGenerateContent',
+      'countTokens',
+      'embedContent',
+      'batchEmbedContents',
+    ],
   };
 }
 

@@ -6,9 +6,24 @@ import { GatewayEndpoint } from '@aigw/contracts';
 /** The API versions Google's SDKs put before `models/` (`v1beta` by default). */
 export const GEMINI_PREFIXES = ['/v1beta', '/v1', ''] as const;
 
-export type GeminiMethod = 'generateContent' | 'streamGenerateContent' | 'countTokens';
+export type GeminiMethod =
+  | 'generateContent'
+  | 'streamGenerateContent'
+  | 'countTokens'
+  | 'embedContent'
+  | 'batchEmbedContents';
 
-const METHODS = new Set<string>(['generateContent', 'streamGenerateContent', 'countTokens']);
+/** The methods served at `models/{model}:{method}`, each counted under its endpoint. */
+const ENDPOINTS: Readonly<Record<GeminiMethod, GatewayEndpoint>> = {
+  generateContent: GatewayEndpoint.GeminiGenerateContent,
+  streamGenerateContent: GatewayEndpoint.GeminiStreamGenerateContent,
+  // A token count is counted with the calls it sizes (it calls no model).
+  countTokens: GatewayEndpoint.GeminiGenerateContent,
+  embedContent: GatewayEndpoint.GeminiEmbedContent,
+  batchEmbedContents: GatewayEndpoint.GeminiBatchEmbedContents,
+};
+
+const METHODS = new Set<string>(Object.keys(ENDPOINTS));
 
 /** The model and method a Gemini path names, e.g. `gemini-pro:generateContent`. */
 export function geminiTarget(
@@ -42,8 +57,7 @@ export function isGeminiPath(url: string): boolean {
 export function geminiEndpointAt(url: string): GatewayEndpoint | undefined {
   const target = modelsTarget(url);
   const method = target === undefined ? undefined : geminiTarget(target)?.method;
-  if (method === 'streamGenerateContent') return GatewayEndpoint.GeminiStreamGenerateContent;
-  return method === undefined ? undefined : GatewayEndpoint.GeminiGenerateContent;
+  return method === undefined ? undefined : ENDPOINTS[method];
 }
 
 function decoded(text: string): string {

@@ -11,14 +11,15 @@ import { toDataPlaneError } from '../http/openai-errors';
 import type { IngressPipeline } from '../ingress-pipeline';
 import { translateGeminiRequest } from './domain/gemini-request';
 import { geminiCallerHeaders, geminiDialect } from './gemini-dialect';
+import { geminiEmbedDialect } from './gemini-embed-dialect';
 import { sendGeminiError } from './gemini-errors';
 import { registerGeminiModels } from './gemini-models';
 import { GEMINI_PREFIXES, geminiTarget } from './gemini-paths';
 
 /**
  * Google's Gemini API in front of any backend: `POST /v1beta/models/{model}:generateContent`,
- * `:streamGenerateContent?alt=sse` and `:countTokens` (also under `/v1` and no prefix),
- * `{model}` the gateway's virtual model. The calls go through the edge exchange as every
+ * `:streamGenerateContent?alt=sse`, `:countTokens`, and the embeddings `:embedContent` and
+ * `:batchEmbedContents` (also under `/v1` and no prefix), `{model}` the gateway's virtual model. The calls go through the edge exchange as every
  * other API's do (identity, budgets, cache, routing, metering); errors take Google's shape.
  */
 export function registerGeminiRoutes(
@@ -34,7 +35,7 @@ export function registerGeminiRoutes(
         reply,
         new DataPlaneError(
           DataPlaneErrorCode.UnknownUrl,
-          `No Gemini API method at ${path}: use models/{model}:generateContent, :streamGenerateContent?alt=sse or :countTokens`,
+          `No Gemini API method at ${path}: use models/{model}:generateContent, :streamGenerateContent?alt=sse, :countTokens, :embedContent or :batchEmbedContents`,
         ),
         request.id,
       );
@@ -42,6 +43,20 @@ export function registerGeminiRoutes(
     }
     const { model, method } = target;
     if (method === 'countTokens') return countTokens(request, reply, model, pipeline);
+    if (method === 'embedContent' || method === 'batchEmbedContents') {
+      const batch = method === 'batchEmbedContents';
+      const endpoint = batch
+        ? GatewayEndpoint.GeminiBatchEmbedContents
+        : GatewayEndpoint.GeminiEmbedContent;
+      // The same operation as `/v1/embeddings`: its prompt rules, budgets, routing, billing.
+      await exchange.serve(
+        { endpoint, operation: 'embeddings' },
+        request,
+        reply,
+        geminiEmbedDialect({ model, batch }),
+      );
+      return;
+    }
     const stream = method === 'streamGenerateContent';
     // Google's SDKs ask for server-sent events; without `alt`, Gemini streams a JSON array.
     const alt = (request.query as Record<string, unknown> | undefined)?.alt;

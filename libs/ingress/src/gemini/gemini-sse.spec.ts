@@ -185,7 +185,12 @@ describe('Gemini stream relay', () => {
     assert.ok(isGeminiPath('/v1beta/models/org/model:streamGenerateContent?alt=sse&key=k'));
     assert.ok(isGeminiPath('/v1/models/m:countTokens'));
     assert.ok(!isGeminiPath('/v1/models/m'));
-    assert.ok(!isGeminiPath('/v1beta/models/m:embedContent'));
+    assert.ok(!isGeminiPath('/v1beta/models/m:predict'));
+    assert.equal(geminiEndpointAt('/v1beta/models/m:embedContent'), 'gemini.embedContent');
+    assert.equal(
+      geminiEndpointAt('/v1/models/m:batchEmbedContents?key=k'),
+      'gemini.batchEmbedContents',
+    );
     assert.equal(geminiEndpointAt('/v1beta/models/m:generateContent'), 'gemini.generateContent');
     assert.equal(
       geminiEndpointAt('/models/m:streamGenerateContent?alt=sse'),

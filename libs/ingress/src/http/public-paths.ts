@@ -19,6 +19,8 @@ export type FixedPathEndpoint = Exclude<
   GatewayEndpoint,
   | GatewayEndpoint.GeminiGenerateContent
   | GatewayEndpoint.GeminiStreamGenerateContent
+  | GatewayEndpoint.GeminiEmbedContent
+  | GatewayEndpoint.GeminiBatchEmbedContents
   | GatewayEndpoint.Realtime
 >;
 

@@ -191,6 +191,8 @@ function endpointOperation(endpoint: GatewayEndpoint): Operation {
     case GatewayEndpoint.Completions:
       return 'completions';
     case GatewayEndpoint.Embeddings:
+    case GatewayEndpoint.GeminiEmbedContent:
+    case GatewayEndpoint.GeminiBatchEmbedContents:
       return 'embeddings';
     case GatewayEndpoint.AudioTranscriptions:
       return 'transcriptions';

@@ -1,0 +1,211 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { DataPlaneError, DataPlaneErrorCode, type TokenUsage } from '@aigw/contracts/data-plane';
+import {
+  toGeminiBatchEmbedResponse,
+  toGeminiEmbedResponse,
+  translateGeminiBatchEmbedRequest,
+  translateGeminiEmbedRequest,
+} from './gemini-embeddings';
+import { geminiError } from './gemini-errors';
+
+/** The Google error a translation throws, as the edge would send it. */
+function refusal(run: () => unknown): { code: number; status: string; message: string } {
+  try {
+    run();
+  } catch (error) {
+    assert.ok(error instanceof DataPlaneError, String(error));
+    return geminiError(error).body.error;
+  }
+  assert.fail('expected a refusal');
+}
+
+const USAGE: TokenUsage = {
+  inputTokens: 7,
+  outputTokens: 0,
+  cachedInputTokens: 0,
+  source: 'reported',
+};
+
+function openAiList(...vectors: number[][]) {
+  return {
+    object: 'list',
+    model: 'text-embedding-3-small',
+    data: vectors.map((embedding, index) => ({ object: 'embedding', index, embedding })),
+    usage: { prompt_tokens: 7, total_tokens: 7 },
+  };
+}
+
+describe('Gemini embedContent to canonical embeddings', () => {
+  it('takes the text parts as one input and outputDimensionality as dimensions', () => {
+    assert.deepEqual(
+      translateGeminiEmbedRequest(
+        {
+          content: { parts: [{ text: 'first line' }, { text: 'second line' }] },
+          taskType: 'RETRIEVAL_DOCUMENT',
+          title: 'A title',
+          outputDimensionality: 256,
+        },
+        'gemini-embed',
+      ),
+      { model: 'gemini-embed', input: 'first line\nsecond line', dimensions: 256 },
+    );
+  });
+
+  it('reads the settings from embedContentConfig too', () => {
+    assert.deepEqual(
+      translateGeminiEmbedRequest(
+        { content: { parts: [{ text: 'x' }] }, embedContentConfig: { outputDimensionality: 8 } },
+        'm',
+      ),
+      { model: 'm', input: 'x', dimensions: 8 },
+    );
+  });
+
+  it("refuses non-text parts and bad fields with Google's 400", () => {
+    const image = refusal(() =>
+      translateGeminiEmbedRequest(
+        {
+          content: {
+            parts: [{ text: 'a' }, { inlineData: { mimeType: 'image/png', data: 'AAAA' } }],
+          },
+        },
+        'm',
+      ),
+    );
+    assert.equal(image.code, 400);
+    assert.equal(image.status, 'INVALID_ARGUMENT');
+    assert.match(image.message, /content\.parts\[1\].*only text parts.*inlineData/);
+    assert.match(refusal(() => translateGeminiEmbedRequest({}, 'm')).message, /'content'/);
+    assert.match(
+      refusal(() => translateGeminiEmbedRequest({ content: { parts: [] } }, 'm')).message,
+      /content\.parts/,
+    );
+    assert.match(
+      refusal(() =>
+        translateGeminiEmbedRequest(
+          { content: { parts: [{ text: 'a' }] }, outputDimensionality: 0 },
+          'm',
+        ),
+      ).message,
+      /outputDimensionality/,
+    );
+    assert.match(
+      refusal(() =>
+        translateGeminiEmbedRequest({ content: { parts: [{ text: 'a' }] }, taskType: 3 }, 'm'),
+      ).message,
+      /taskType/,
+    );
+    assert.equal(refusal(() => translateGeminiEmbedRequest([], 'm')).code, 400);
+  });
+});
+
+describe('Gemini batchEmbedContents to canonical embeddings', () => {
+  const request = (text: string, model = 'models/gemini-embed', extra = {}) => ({
+    model,
+    content: { parts: [{ text }] },
+    ...extra,
+  });
+
+  it('takes every request as one input, in order', () => {
+    assert.deepEqual(
+      translateGeminiBatchEmbedRequest(
+        {
+          requests: [
+            request('one', 'models/gemini-embed', { outputDimensionality: 4 }),
+            request('two', 'gemini-embed', { outputDimensionality: 4, taskType: 'CLUSTERING' }),
+          ],
+        },
+        'gemini-embed',
+      ),
+      { model: 'gemini-embed', input: ['one', 'two'], dimensions: 4 },
+    );
+  });
+
+  it("refuses a request for another model, none, or sizes that differ, in Google's shape", () => {
+    const other = refusal(() =>
+      translateGeminiBatchEmbedRequest(
+        { requests: [request('a'), request('b', 'models/other')] },
+        'gemini-embed',
+      ),
+    );
+    assert.equal(other.status, 'INVALID_ARGUMENT');
+    assert.match(other.message, /requests\[1\]\.model.*models\/other.*models\/gemini-embed/);
+    assert.match(
+      refusal(() => translateGeminiBatchEmbedRequest({ requests: [] }, 'm')).message,
+      /'requests'/,
+    );
+    assert.match(
+      refusal(() =>
+        translateGeminiBatchEmbedRequest(
+          { requests: [{ content: { parts: [{ text: 'a' }] } }] },
+          'm',
+        ),
+      ).message,
+      /requests\[0\]\.model/,
+    );
+    assert.match(
+      refusal(() =>
+        translateGeminiBatchEmbedRequest(
+          {
+            requests: [
+              request('a', 'models/m', { outputDimensionality: 4 }),
+              request('b', 'models/m'),
+            ],
+          },
+          'm',
+        ),
+      ).message,
+      /requests\[1\]\.outputDimensionality/,
+    );
+    assert.match(
+      refusal(() =>
+        translateGeminiBatchEmbedRequest(
+          {
+            requests: [
+              request('a', 'models/m'),
+              { model: 'models/m', content: { parts: [{ fileData: {} }] } },
+            ],
+          },
+          'm',
+        ),
+      ).message,
+      /requests\[1\]\.content\.parts\[0\].*fileData/,
+    );
+  });
+});
+
+describe('canonical embeddings answers to Gemini', () => {
+  it('answers embedContent with its vector and usage', () => {
+    assert.deepEqual(toGeminiEmbedResponse(openAiList([0.5, -0.25]), USAGE), {
+      embedding: { values: [0.5, -0.25] },
+      usageMetadata: { promptTokenCount: 7, totalTokenCount: 7 },
+    });
+  });
+
+  it('answers batchEmbedContents in input order, whatever order the list came in', () => {
+    const list = openAiList([1, 1], [2, 2], [3, 3]);
+    list.data.reverse();
+    assert.deepEqual(toGeminiBatchEmbedResponse(list, 3).embeddings, [
+      { values: [1, 1] },
+      { values: [2, 2] },
+      { values: [3, 3] },
+    ]);
+  });
+
+  it('turns a list that does not fit the request into a 502', () => {
+    for (const run of [
+      () => toGeminiBatchEmbedResponse(openAiList([1]), 2),
+      () => toGeminiEmbedResponse({ data: [{ index: 0, embedding: 'base64' }] }),
+      () => toGeminiEmbedResponse({}),
+    ]) {
+      try {
+        run();
+        assert.fail('expected a bad-answer error');
+      } catch (error) {
+        assert.ok(error instanceof DataPlaneError);
+        assert.equal(error.code, DataPlaneErrorCode.UpstreamBadResponse);
+      }
+    }
+  });
+});

@@ -1,0 +1,204 @@
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type JsonObject,
+  type TokenUsage,
+} from '@aigw/contracts/data-plane';
+
+// Gemini's embedContent and batchEmbedContents in the gateway's canonical embeddings
+// format (OpenAI's: `input` and `dimensions`), and the answer back as Gemini's
+// ContentEmbedding objects. Only text is embedded; `taskType` and `title` have no OpenAI
+// counterpart and are checked, not applied.
+
+function invalid(field: string, problem: string): DataPlaneError {
+  return new DataPlaneError(
+    DataPlaneErrorCode.InvalidRequest,
+    `Invalid value at '${field}': ${problem}`,
+    { param: field },
+  );
+}
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function present(value: unknown): boolean {
+  return value !== undefined && value !== null;
+}
+
+/** One request's text and size, as the canonical body needs them. */
+interface EmbedAsk {
+  readonly text: string;
+  readonly dimensions?: number;
+}
+
+/** The text of a Content: its text parts, joined by newlines; any other part is a 400. */
+function contentText(content: unknown, at: string): string {
+  if (!isObject(content)) throw invalid(at, 'a Content object with text parts is required');
+  const parts = content.parts;
+  if (!Array.isArray(parts) || parts.length === 0) {
+    throw invalid(`${at}.parts`, 'at least one text part is required');
+  }
+  return parts
+    .map((part, index) => {
+      const where = `${at}.parts[${index}]`;
+      if (!isObject(part)) throw invalid(where, 'a Part object is required');
+      if (typeof part.text === 'string') return part.text;
+      const kind = Object.keys(part).find((key) => present(part[key])) ?? 'an empty part';
+      throw invalid(where, `only text parts can be embedded by this gateway, not ${kind}`);
+    })
+    .join('\n');
+}
+
+/** A whole number of at least 1, or undefined when not given. */
+function dimensionsAt(value: unknown, field: string): number | undefined {
+  if (!present(value)) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw invalid(field, 'a whole number of at least 1 is required');
+  }
+  return value;
+}
+
+/**
+ * One EmbedContentRequest's text and size. Its settings may also come in
+ * `embedContentConfig` (Google's newer spelling); the top-level field wins.
+ */
+function embedAsk(request: JsonObject, at: string): EmbedAsk {
+  const config = isObject(request.embedContentConfig) ? request.embedContentConfig : {};
+  const prefix = at === '' ? '' : `${at}.`;
+  for (const field of ['taskType', 'title'] as const) {
+    const value = request[field] ?? config[field];
+    if (present(value) && typeof value !== 'string') {
+      throw invalid(`${prefix}${field}`, 'a string is required');
+    }
+  }
+  const text = contentText(request.content, `${prefix}content`);
+  const dimensions = dimensionsAt(
+    request.outputDimensionality ?? config.outputDimensionality,
+    `${prefix}outputDimensionality`,
+  );
+  return dimensions === undefined ? { text } : { text, dimensions };
+}
+
+function requireBody(body: unknown): JsonObject {
+  if (!isObject(body)) {
+    throw new DataPlaneError(
+      DataPlaneErrorCode.InvalidRequest,
+      'The request body must be a JSON object',
+    );
+  }
+  return body;
+}
+
+function canonical(model: string, input: string | string[], dimensions?: number): JsonObject {
+  const body: JsonObject = { model, input };
+  if (dimensions !== undefined) body.dimensions = dimensions;
+  return body;
+}
+
+/** `models/{model}:embedContent`'s body as a canonical embeddings request of one input. */
+export function translateGeminiEmbedRequest(body: unknown, model: string): JsonObject {
+  const ask = embedAsk(requireBody(body), '');
+  return canonical(model, ask.text, ask.dimensions);
+}
+
+/** The model a batch's request names, with or without Google's `models/` prefix. */
+function requestModel(value: unknown, at: string): string {
+  if (typeof value !== 'string' || value === '') {
+    throw invalid(`${at}.model`, 'the model is required, as models/{model}');
+  }
+  return value.startsWith('models/') ? value.slice('models/'.length) : value;
+}
+
+/**
+ * `models/{model}:batchEmbedContents`'s body as one canonical embeddings request of every
+ * input, in order. Each request names the path's model (as Google requires), and all ask
+ * for one size: the canonical request has a single `dimensions`.
+ */
+export function translateGeminiBatchEmbedRequest(body: unknown, model: string): JsonObject {
+  const requests = requireBody(body).requests;
+  if (!Array.isArray(requests) || requests.length === 0) {
+    throw invalid('requests', 'at least one EmbedContentRequest is required');
+  }
+  const asks = requests.map((request, index) => {
+    const at = `requests[${index}]`;
+    if (!isObject(request)) throw invalid(at, 'an EmbedContentRequest object is required');
+    const named = requestModel(request.model, at);
+    if (named !== model) {
+      throw invalid(
+        `${at}.model`,
+        `models/${named} does not match the model of the URL, models/${model}`,
+      );
+    }
+    return embedAsk(request, at);
+  });
+  const dimensions = asks[0]?.dimensions;
+  asks.forEach((ask, index) => {
+    if (ask.dimensions !== dimensions) {
+      throw invalid(
+        `requests[${index}].outputDimensionality`,
+        'every request of a batch must ask for the same outputDimensionality',
+      );
+    }
+  });
+  return canonical(
+    model,
+    asks.map((ask) => ask.text),
+    dimensions,
+  );
+}
+
+function badAnswer(problem: string): DataPlaneError {
+  return new DataPlaneError(
+    DataPlaneErrorCode.UpstreamBadResponse,
+    `The backend's embeddings answer ${problem}`,
+  );
+}
+
+/** The vectors of an OpenAI embeddings list in input order; `count` of them, or a 502. */
+function vectors(answer: unknown, count: number): number[][] {
+  const data = isObject(answer) && Array.isArray(answer.data) ? answer.data : undefined;
+  if (!data || data.length !== count) {
+    throw badAnswer(`holds ${data?.length ?? 'no'} vectors for ${count} inputs`);
+  }
+  const ordered: number[][] = new Array<number[]>(count);
+  data.forEach((item, position) => {
+    const index = isObject(item) && typeof item.index === 'number' ? item.index : position;
+    const embedding = isObject(item) ? item.embedding : undefined;
+    if (
+      !Array.isArray(embedding) ||
+      !embedding.every((value) => typeof value === 'number') ||
+      index < 0 ||
+      index >= count ||
+      ordered[index] !== undefined
+    ) {
+      throw badAnswer(`has no vector of numbers for input ${index}`);
+    }
+    ordered[index] = embedding;
+  });
+  return ordered;
+}
+
+/** Token counts as Gemini reports them for embeddings (input only). */
+function usageMetadata(usage: TokenUsage | undefined): JsonObject | undefined {
+  if (!usage) return undefined;
+  return { promptTokenCount: usage.inputTokens, totalTokenCount: usage.inputTokens };
+}
+
+/** The answer to embedContent: `{embedding: {values}}`. */
+export function toGeminiEmbedResponse(answer: unknown, usage?: TokenUsage): JsonObject {
+  const [values] = vectors(answer, 1);
+  const metadata = usageMetadata(usage);
+  return metadata ? { embedding: { values }, usageMetadata: metadata } : { embedding: { values } };
+}
+
+/** The answer to batchEmbedContents: `{embeddings: [{values}]}`, in the requests' order. */
+export function toGeminiBatchEmbedResponse(
+  answer: unknown,
+  count: number,
+  usage?: TokenUsage,
+): JsonObject {
+  const embeddings = vectors(answer, count).map((values) => ({ values }));
+  const metadata = usageMetadata(usage);
+  return metadata ? { embeddings, usageMetadata: metadata } : { embeddings };
+}

@@ -1,0 +1,40 @@
+import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+import type { EdgeDialect } from '../http/edge-exchange';
+import {
+  toGeminiBatchEmbedResponse,
+  toGeminiEmbedResponse,
+  translateGeminiBatchEmbedRequest,
+  translateGeminiEmbedRequest,
+} from './domain/gemini-embeddings';
+import { geminiCallerHeaders } from './gemini-dialect';
+import { sendGeminiError } from './gemini-errors';
+
+/**
+ * Gemini's embedContent (one content) or batchEmbedContents (a list of requests) as the
+ * canonical embeddings operation, served as `/v1/embeddings` is; the answer goes back as
+ * Gemini's ContentEmbedding objects. One per call: the model comes from the URL.
+ */
+export function geminiEmbedDialect(call: {
+  readonly model: string;
+  readonly batch: boolean;
+}): EdgeDialect {
+  let inputs = 1;
+  return {
+    canonicalBody: (body) => {
+      if (!call.batch) return translateGeminiEmbedRequest(body, call.model);
+      const canonical = translateGeminiBatchEmbedRequest(body, call.model);
+      inputs = (canonical.input as unknown[]).length;
+      return canonical;
+    },
+    answerBody: (answer) =>
+      call.batch
+        ? toGeminiBatchEmbedResponse(answer.body, inputs, answer.usage)
+        : toGeminiEmbedResponse(answer.body, answer.usage),
+    // Embeddings are never streamed (the request builder sets no stream for them).
+    openStream: () => {
+      throw new DataPlaneError(DataPlaneErrorCode.Internal, 'embeddings are not streamed');
+    },
+    sendError: sendGeminiError,
+    callerHeaders: geminiCallerHeaders,
+  };
+}
