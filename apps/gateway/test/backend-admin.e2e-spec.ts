@@ -46,6 +46,7 @@ interface BackendView {
     inFlight: number | null;
     latencyMs: number | null;
     latencySamples: number;
+    latencyAgeSeconds: number | null;
   };
 }
 
@@ -154,6 +155,7 @@ ${backend('standby', standby, 1)}
           inFlight: 0,
           latencyMs: null,
           latencySamples: 0,
+          latencyAgeSeconds: null,
         },
       },
     );

@@ -20,6 +20,7 @@ interface LoadBalancingView {
   inFlight: number | null;
   latencyMs: number | null;
   latencySamples: number;
+  latencyAgeSeconds: number | null;
 }
 
 describe('loadBalancing strategies in the all-in-one gateway', () => {
@@ -92,6 +93,8 @@ ${backend('busy-b', idle, 'gpt-busy')}
     assert.ok((views['lat-fast'].latencyMs ?? Infinity) < (views['lat-slow'].latencyMs ?? 0));
     assert.equal(views['lat-fast'].latencySamples, fast.calls.length);
     assert.equal(views['lat-fast'].inFlight, 0);
+    // Just measured: seconds old (a figure a half-life old counts as unmeasured).
+    assert.ok((views['lat-fast'].latencyAgeSeconds ?? Infinity) < 60);
     const metrics = await (await admin('/metrics')).text();
     assert.match(
       metrics,

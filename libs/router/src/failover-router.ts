@@ -161,14 +161,19 @@ export class FailoverRouter implements RouterPort {
           )
         : links;
       if (able.length === 0 && links.length > 0) throw unservedOperation(request, links);
-      // The clock is read once, and only if the strategy reads the load (figures age by it).
+      // lowest-latency's figures age: the clock is read once, when the first is read.
       let now: number | undefined;
+      const ageing = route.loadBalancing?.strategy === 'lowest-latency';
       const usable = this.balancer.order(
         able.every(isCallable) ? able : able.filter(isCallable),
         route.loadBalancing && {
           config: route.loadBalancing,
           load: (backend) =>
-            this.load.of(backend, request.stream ? 'stream' : 'json', (now ??= this.load.time())),
+            this.load.of(
+              backend,
+              request.stream ? 'stream' : 'json',
+              ageing ? (now ??= this.load.time()) : undefined,
+            ),
         },
       );
       if (usable.length === 0) {

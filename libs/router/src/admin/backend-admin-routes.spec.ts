@@ -231,6 +231,7 @@ spec:
     });
     await router.route(request, new AbortController().signal);
     load.start('standby'); // a call under way
+    now += 2_500; // primary answered 2.5 s ago
     const routes = backendAdminRoutes({
       config,
       health,
@@ -247,6 +248,7 @@ spec:
           inFlight: 0,
           latencyMs: 120,
           latencySamples: 1,
+          latencyAgeSeconds: 2.5,
         },
         {
           strategy: 'lowest-latency',
@@ -254,6 +256,7 @@ spec:
           inFlight: 1,
           latencyMs: null,
           latencySamples: 0,
+          latencyAgeSeconds: null,
         },
       ],
     );

@@ -98,6 +98,11 @@ export interface LoadBalancingView {
   /** Its latency's moving average (ms); null until it answered. */
   readonly latencyMs: number | null;
   readonly latencySamples: number;
+  /**
+   * Seconds since its last answer; null until it answered. lowest-latency reads a figure
+   * this old past AI_GATEWAY_LATENCY_HALF_LIFE_SECONDS (300) as unmeasured, and retries it.
+   */
+  readonly latencyAgeSeconds: number | null;
 }
 
 /** The pool of the backend's origin (shared by every backend on it), or why it is unknown. */
@@ -219,12 +224,14 @@ function loadBalancingView(
   load?: BackendLoad,
 ): LoadBalancingView {
   const figures = load?.of(backend.name);
+  const age = load?.ageOf(backend.name);
   return {
     strategy: route.loadBalancing?.strategy ?? 'weighted-round-robin',
     explorationPercent: route.loadBalancing?.explorationPercent ?? 0,
     inFlight: figures?.inFlight ?? null,
     latencyMs: figures?.latencyMs === undefined ? null : Math.round(figures.latencyMs * 10) / 10,
     latencySamples: figures?.samples ?? 0,
+    latencyAgeSeconds: age === undefined ? null : Math.round(age / 100) / 10,
   };
 }
 

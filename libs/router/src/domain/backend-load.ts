@@ -112,6 +112,12 @@ export class BackendLoad {
       : { inFlight: figures.inFlight, latencyMs, samples };
   }
 
+  /** How long ago (the clock's ms) the backend last answered; undefined before it answered. */
+  ageOf(backend: string): number | undefined {
+    const figures = this.figures.get(backend);
+    return figures?.latencyMs === undefined ? undefined : Math.max(0, this.now() - figures.at);
+  }
+
   private entry(backend: string): Figures {
     let figures = this.figures.get(backend);
     if (!figures) {
