@@ -175,6 +175,37 @@ describe('Gemini batchEmbedContents to canonical embeddings', () => {
   });
 });
 
+describe('Gemini embedding refusals that would otherwise reach the backend', () => {
+  it('refuses an empty text, a text that is not a string, and a batch over 100', () => {
+    const empty = refusal(() =>
+      translateGeminiEmbedRequest({ content: { parts: [{ text: '' }, { text: '' }] } }, 'm'),
+    );
+    assert.equal(empty.status, 'INVALID_ARGUMENT');
+    assert.match(empty.message, /'content\.parts'.*empty/);
+    // One empty part among others is only a blank line.
+    assert.equal(
+      translateGeminiEmbedRequest({ content: { parts: [{ text: '' }, { text: 'a' }] } }, 'm').input,
+      '\na',
+    );
+    assert.match(
+      refusal(() => translateGeminiEmbedRequest({ content: { parts: [{ text: 42 }] } }, 'm'))
+        .message,
+      /'content\.parts\[0\]\.text': a string is required/,
+    );
+    const item = { model: 'models/m', content: { parts: [{ text: 'x' }] } };
+    assert.equal(
+      (translateGeminiBatchEmbedRequest({ requests: Array(100).fill(item) }, 'm').input as [])
+        .length,
+      100,
+    );
+    const over = refusal(() =>
+      translateGeminiBatchEmbedRequest({ requests: Array(101).fill(item) }, 'm'),
+    );
+    assert.equal(over.code, 400);
+    assert.match(over.message, /'requests'.*at most 100 requests/);
+  });
+});
+
 describe('canonical embeddings answers to Gemini', () => {
   it('answers embedContent with its vector and usage', () => {
     assert.deepEqual(toGeminiEmbedResponse(openAiList([0.5, -0.25]), USAGE), {

@@ -10,6 +10,9 @@ import {
 // ContentEmbedding objects. Only text is embedded; `taskType` and `title` have no OpenAI
 // counterpart and are checked, not applied.
 
+/** Google's own limit on a batchEmbedContents call; clients split longer lists. */
+export const MAX_BATCH_EMBED_REQUESTS = 100;
+
 function invalid(field: string, problem: string): DataPlaneError {
   return new DataPlaneError(
     DataPlaneErrorCode.InvalidRequest,
@@ -39,15 +42,17 @@ function contentText(content: unknown, at: string): string {
   if (!Array.isArray(parts) || parts.length === 0) {
     throw invalid(`${at}.parts`, 'at least one text part is required');
   }
-  return parts
-    .map((part, index) => {
-      const where = `${at}.parts[${index}]`;
-      if (!isObject(part)) throw invalid(where, 'a Part object is required');
-      if (typeof part.text === 'string') return part.text;
-      const kind = Object.keys(part).find((key) => present(part[key])) ?? 'an empty part';
-      throw invalid(where, `only text parts can be embedded by this gateway, not ${kind}`);
-    })
-    .join('\n');
+  const texts = parts.map((part, index) => {
+    const where = `${at}.parts[${index}]`;
+    if (!isObject(part)) throw invalid(where, 'a Part object is required');
+    if (typeof part.text === 'string') return part.text;
+    if (present(part.text)) throw invalid(`${where}.text`, 'a string is required');
+    const kind = Object.keys(part).find((key) => present(part[key])) ?? 'an empty part';
+    throw invalid(where, `only text parts can be embedded by this gateway, not ${kind}`);
+  });
+  // Google refuses an empty text, and so do OpenAI's backends: no call is spent on it.
+  if (texts.every((text) => text === '')) throw invalid(`${at}.parts`, 'the text is empty');
+  return texts.join('\n');
 }
 
 /** A whole number of at least 1, or undefined when not given. */
@@ -119,6 +124,12 @@ export function translateGeminiBatchEmbedRequest(body: unknown, model: string): 
   const requests = requireBody(body).requests;
   if (!Array.isArray(requests) || requests.length === 0) {
     throw invalid('requests', 'at least one EmbedContentRequest is required');
+  }
+  if (requests.length > MAX_BATCH_EMBED_REQUESTS) {
+    throw invalid(
+      'requests',
+      `at most ${MAX_BATCH_EMBED_REQUESTS} requests can be in one batch, not ${requests.length}`,
+    );
   }
   const asks = requests.map((request, index) => {
     const at = `requests[${index}]`;
