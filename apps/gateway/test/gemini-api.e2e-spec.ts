@@ -622,6 +622,18 @@ spec:
     });
     assert.equal(otherModel.status, 400);
     assert.match(String((otherModel.body.error as Record<string, unknown>).message), /another/);
+    // What Google refuses is refused here too, not spent on a backend call.
+    const empty = await postRaw(gateway, '/v1beta/models/gemini-embed:embedContent', {
+      content: { parts: [{ text: '' }] },
+    });
+    assert.equal(empty.status, 400);
+    assert.match(String((empty.body.error as Record<string, unknown>).message), /empty/);
+    const item = { model: 'models/gemini-embed', content: { parts: [{ text: 'x' }] } };
+    const tooMany = await postRaw(gateway, '/v1beta/models/gemini-embed:batchEmbedContents', {
+      requests: Array(101).fill(item),
+    });
+    assert.equal(tooMany.status, 400);
+    assert.match(String((tooMany.body.error as Record<string, unknown>).message), /at most 100/);
     assert.equal(openai.calls.length, 1, 'refused requests reach no backend');
   });
 });
