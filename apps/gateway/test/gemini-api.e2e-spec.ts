@@ -608,6 +608,14 @@ spec:
     });
     assert.equal(single.status, 200);
     assert.deepEqual(single.body.embedding, { values: [0.1, 0.9] });
+    // A backend that sends base64 (little-endian float32s) unasked: Gemini's clients get numbers.
+    const base64 = Buffer.from(new Float32Array([0.5, -1]).buffer).toString('base64');
+    openai.next({ kind: 'status', status: 200, body: { data: [{ index: 0, embedding: base64 }] } });
+    const decoded = await postRaw(gateway, '/v1beta/models/gemini-embed:embedContent', {
+      content: { parts: [{ text: 'Base64' }] },
+    });
+    assert.equal(decoded.status, 200, JSON.stringify(decoded.body));
+    assert.deepEqual(decoded.body.embedding, { values: [0.5, -1] });
 
     const image = await postRaw(gateway, '/v1beta/models/gemini-embed:embedContent', {
       content: { parts: [{ inlineData: { mimeType: 'image/png', data: 'AAAA' } }] },
@@ -634,7 +642,7 @@ spec:
     });
     assert.equal(tooMany.status, 400);
     assert.match(String((tooMany.body.error as Record<string, unknown>).message), /at most 100/);
-    assert.equal(openai.calls.length, 1, 'refused requests reach no backend');
+    assert.equal(openai.calls.length, 2, 'refused requests reach no backend');
   });
 });
 

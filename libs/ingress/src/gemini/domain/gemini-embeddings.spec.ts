@@ -224,10 +224,26 @@ describe('canonical embeddings answers to Gemini', () => {
     ]);
   });
 
+  it("decodes a backend's base64 vectors (little-endian float32s) into numbers", () => {
+    const base64 = Buffer.from(new Float32Array([0.5, -1]).buffer).toString('base64');
+    const list = {
+      data: [
+        { index: 1, embedding: [2] },
+        { index: 0, embedding: base64 },
+      ],
+    };
+    assert.deepEqual(toGeminiBatchEmbedResponse(list, 2).embeddings, [
+      { values: [0.5, -1] },
+      { values: [2] },
+    ]);
+  });
+
   it('turns a list that does not fit the request into a 502', () => {
     for (const run of [
       () => toGeminiBatchEmbedResponse(openAiList([1]), 2),
-      () => toGeminiEmbedResponse({ data: [{ index: 0, embedding: 'base64' }] }),
+      () => toGeminiEmbedResponse({ data: [{ index: 0, embedding: 'AAA=' }] }),
+      () => toGeminiEmbedResponse({ data: [{ index: 0, embedding: [] }] }),
+      () => toGeminiEmbedResponse({ data: [{ index: 0.5, embedding: [1] }] }),
       () => toGeminiEmbedResponse({}),
     ]) {
       try {

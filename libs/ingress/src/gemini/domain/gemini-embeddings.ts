@@ -175,19 +175,36 @@ function vectors(answer: unknown, count: number): number[][] {
   const ordered: number[][] = new Array<number[]>(count);
   data.forEach((item, position) => {
     const index = isObject(item) && typeof item.index === 'number' ? item.index : position;
-    const embedding = isObject(item) ? item.embedding : undefined;
+    const values = isObject(item) ? vectorOf(item.embedding) : undefined;
     if (
-      !Array.isArray(embedding) ||
-      !embedding.every((value) => typeof value === 'number') ||
+      !values ||
+      !Number.isInteger(index) ||
       index < 0 ||
       index >= count ||
       ordered[index] !== undefined
     ) {
       throw badAnswer(`has no vector of numbers for input ${index}`);
     }
-    ordered[index] = embedding;
+    ordered[index] = values;
   });
   return ordered;
+}
+
+/**
+ * A vector as numbers, or as OpenAI's base64 of little-endian float32s (what some
+ * OpenAI-compatible servers send unasked): Gemini's clients only read numbers.
+ */
+function vectorOf(embedding: unknown): number[] | undefined {
+  let values: unknown[] | undefined;
+  if (Array.isArray(embedding)) values = embedding;
+  else if (typeof embedding === 'string') {
+    const bytes = Buffer.from(embedding, 'base64');
+    if (bytes.length % 4 !== 0) return undefined;
+    values = Array.from({ length: bytes.length / 4 }, (_, i) => bytes.readFloatLE(i * 4));
+  }
+  const finite = (value: unknown): value is number =>
+    typeof value === 'number' && Number.isFinite(value);
+  return values && values.length > 0 && values.every(finite) ? values : undefined;
 }
 
 /** Token counts as Gemini reports them for embeddings (input only). */
