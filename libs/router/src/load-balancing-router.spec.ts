@@ -231,6 +231,26 @@ describe('FailoverRouter: lowest-latency with ageing figures', () => {
   });
 });
 
+describe('FailoverRouter: lowest-latency, calls in flight by kind', () => {
+  it("a stream under way holds back the backend's stream probe, not its JSON one", async () => {
+    const clock = new Clock();
+    const load = new BackendLoad(clock.now, 60_000);
+    const p = providers(clock, { a: 50, b: 50 });
+    const router = new FailoverRouter({
+      load,
+      config: () => configWith('loadBalancing: {strategy: lowest-latency, explorationPercent: 0}'),
+      providers: p,
+    });
+    const answer = await router.route(request(true), new AbortController().signal);
+    const backend = p.called[0];
+    assert.equal(load.of(backend, 'stream').kindInFlight, 1);
+    assert.equal(load.of(backend, 'json').kindInFlight, 0, 'no JSON call is measuring it');
+    assert.equal(load.of(backend).inFlight, 1);
+    await drain(answer);
+    assert.equal(load.of(backend, 'stream').kindInFlight, 0);
+  });
+});
+
 describe('FailoverRouter: load balancing, listeners on a long-lived signal', () => {
   it("leaves no abort listener behind on a signal that outlives the call (a dedup leader's)", async () => {
     const clock = new Clock();

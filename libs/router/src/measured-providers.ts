@@ -16,7 +16,7 @@ import type { BackendLoad, CallInFlight } from './domain/backend-load';
 export function measuredProviders(providers: ProviderPort, load: BackendLoad): ProviderPort {
   return {
     async invoke(call: ProviderCall): Promise<GatewayAnswer> {
-      const measured = load.start(call.target.backendName);
+      const measured = load.start(call.target.backendName, call.request.stream ? 'stream' : 'json');
       let answer: GatewayAnswer;
       try {
         answer = await providers.invoke(call);

@@ -19,6 +19,8 @@ export interface LoadFigures {
   readonly latencyMs?: number;
   /** Answers measured. */
   readonly samples: number;
+  /** With a kind: that kind's calls in flight (a figure of it is being measured). */
+  readonly kindInFlight?: number;
 }
 
 /**
@@ -41,10 +43,10 @@ interface Average {
   samples: number;
   /** When the last sample was taken (the clock's ms). */
   at: number;
+  inFlight: number;
 }
 
 interface Figures extends Average {
-  inFlight: number;
   readonly byKind: Record<LatencyKind, Average>;
 }
 
@@ -75,10 +77,19 @@ export class BackendLoad {
     return this.now();
   }
 
-  start(backend: string): CallInFlight {
+  /**
+   * `kind`: what the request is ordered by, so a probe of that kind is known under way;
+   * a call of no known kind counts as either.
+   */
+  start(backend: string, kind?: LatencyKind): CallInFlight {
     const figures = this.entry(backend);
+    const { json, stream } = figures.byKind;
+    const first = kind === 'stream' ? stream : json;
+    const second = kind === undefined ? stream : undefined;
     const startedAt = this.now();
     figures.inFlight++;
+    first.inFlight++;
+    if (second) second.inFlight++;
     let answered = false;
     let ended = false;
     return {
@@ -94,6 +105,8 @@ export class BackendLoad {
         if (ended) return;
         ended = true;
         figures.inFlight--;
+        first.inFlight--;
+        if (second) second.inFlight--;
       },
     };
   }
@@ -106,10 +119,15 @@ export class BackendLoad {
   of(backend: string, kind?: LatencyKind, now?: number): LoadFigures {
     const figures = this.figures.get(backend);
     if (!figures) return { inFlight: 0, samples: 0 };
-    const { latencyMs, samples, at } = kind === undefined ? figures : figures.byKind[kind];
-    return latencyMs === undefined || (now !== undefined && now - at >= this.halfLifeMs)
-      ? { inFlight: figures.inFlight, samples }
-      : { inFlight: figures.inFlight, latencyMs, samples };
+    if (kind === undefined) {
+      const { latencyMs, samples, inFlight } = figures;
+      return latencyMs === undefined ? { inFlight, samples } : { inFlight, latencyMs, samples };
+    }
+    const { latencyMs, samples, at, inFlight } = figures.byKind[kind];
+    const stale = now !== undefined && now - at >= this.halfLifeMs;
+    return latencyMs === undefined || stale
+      ? { inFlight: figures.inFlight, samples, kindInFlight: inFlight }
+      : { inFlight: figures.inFlight, latencyMs, samples, kindInFlight: inFlight };
   }
 
   /** How long ago (the clock's ms) the backend last answered; undefined before it answered. */
@@ -126,7 +144,10 @@ export class BackendLoad {
         inFlight: 0,
         samples: 0,
         at: 0,
-        byKind: { json: { samples: 0, at: 0 }, stream: { samples: 0, at: 0 } },
+        byKind: {
+          json: { samples: 0, at: 0, inFlight: 0 },
+          stream: { samples: 0, at: 0, inFlight: 0 },
+        },
       };
       this.figures.set(backend, figures);
     }

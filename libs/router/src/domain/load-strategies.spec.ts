@@ -94,7 +94,12 @@ describe('BackendLoad latency by kind', () => {
       assert.deepEqual(names(balancer.order(links, byKind('stream'))), ['a', 'b']);
       assert.deepEqual(names(balancer.order(links, byKind('json'))), ['b', 'a']);
     }
-    assert.deepEqual(load.of('a', 'stream'), { inFlight: 0, latencyMs: 50, samples: 1 });
+    assert.deepEqual(load.of('a', 'stream'), {
+      inFlight: 0,
+      latencyMs: 50,
+      samples: 1,
+      kindInFlight: 0,
+    });
     // The operator's figure averages both kinds.
     assert.equal(load.of('a').samples, 2);
   });
@@ -296,5 +301,56 @@ describe('lowest-latency: latency figures age by their half-life', () => {
     clock.ms += HALF_LIFE - 300;
     measure(load, clock, 'a', 300);
     assert.equal(load.of('a').latencyMs, 200);
+  });
+});
+
+describe('lowest-latency: a stale figure is probed once, by its own kind', () => {
+  const HALF_LIFE = 10_000;
+
+  function ordered(load: BackendLoad, clock: Clock, kind: 'json' | 'stream'): Balancing {
+    return { config: LOWEST_LATENCY, load: (name) => load.of(name, kind, clock.ms) };
+  }
+
+  /** One answered call of `kind` taking `ms`. */
+  function answer(
+    load: BackendLoad,
+    clock: Clock,
+    backend: string,
+    kind: 'json' | 'stream',
+    ms: number,
+  ) {
+    const call = load.start(backend, kind);
+    clock.ms += ms;
+    call.answered(kind);
+    call.ended();
+  }
+
+  it('a stale stream figure is probed while JSON calls to that backend are in flight', () => {
+    const clock = new Clock();
+    const load = new BackendLoad(clock.now, HALF_LIFE);
+    const balancer = new BackendBalancer();
+    const links = [link('other', 0), link('busy', 0)];
+    answer(load, clock, 'busy', 'stream', 10);
+    answer(load, clock, 'other', 'stream', 100);
+    clock.ms += HALF_LIFE;
+    answer(load, clock, 'other', 'stream', 100);
+    // busy serves JSON all the time: a JSON call is always under way there.
+    const json = load.start('busy', 'json');
+    // Its stream figure is stale and no stream call is measuring it: probed first.
+    assert.deepEqual(names(balancer.order(links, ordered(load, clock, 'stream'))), [
+      'busy',
+      'other',
+    ]);
+    // Once a stream probe is under way, the other streams do not pile onto it.
+    const probe = load.start('busy', 'stream');
+    assert.deepEqual(names(balancer.order(links, ordered(load, clock, 'stream'))), [
+      'other',
+      'busy',
+    ]);
+    probe.ended();
+    json.ended();
+    // least-busy still counts every call in flight.
+    load.start('busy', 'json');
+    assert.equal(load.of('busy', 'stream').inFlight, 1);
   });
 });
