@@ -231,6 +231,35 @@ describe('FailoverRouter: lowest-latency with ageing figures', () => {
   });
 });
 
+describe('FailoverRouter: lowest-latency, a stale backend that fails', () => {
+  it('is probed once a half-life, not first on every request while it fails', async () => {
+    const clock = new Clock();
+    const failing = new Set<string>();
+    const p = providers(clock, { a: 200, b: 20 }, failing);
+    const router = new FailoverRouter({
+      load: new BackendLoad(clock.now, 60_000),
+      config: () => configWith('loadBalancing: {strategy: lowest-latency, explorationPercent: 0}'),
+      providers: p,
+      sleep: async () => undefined,
+    });
+    const call = () => router.route(request(), new AbortController().signal);
+    await call();
+    await call();
+    assert.deepEqual(p.called, ['a', 'b']);
+    // a answered at 200 ms, b at 220: at 60 205 a's figure is stale, b's is not.
+    clock.ms = 60_205;
+    failing.add('a');
+    // a's probe fails over to b.
+    await call();
+    assert.deepEqual(p.called.slice(2), ['a', 'b']);
+    // The probe is spent: a's old figure orders it again (below the failure threshold, so
+    // no cooldown would keep it from going first on every request).
+    await call();
+    await call();
+    assert.deepEqual(p.called.slice(4), ['b', 'b']);
+  });
+});
+
 describe('FailoverRouter: lowest-latency, calls in flight by kind', () => {
   it("a stream under way holds back the backend's stream probe, not its JSON one", async () => {
     const clock = new Clock();

@@ -44,6 +44,8 @@ interface Average {
   /** When the last sample was taken (the clock's ms). */
   at: number;
   inFlight: number;
+  /** When a call of the kind that ended unanswered started: a probe spent (the clock's ms). */
+  failedAt: number;
 }
 
 interface Figures extends Average {
@@ -107,6 +109,11 @@ export class BackendLoad {
         figures.inFlight--;
         first.inFlight--;
         if (second) second.inFlight--;
+        // Failed calls are not measured: without this a stale backend that keeps failing
+        // would be probed first on every request.
+        if (answered) return;
+        first.failedAt = startedAt;
+        if (second) second.failedAt = startedAt;
       },
     };
   }
@@ -114,7 +121,8 @@ export class BackendLoad {
   /**
    * A backend's figures: with `kind`, the latency of that kind of answer only (what the
    * lowest-latency strategy orders a request by), else of all its answers (the operator's).
-   * With `now` (from `time()`), a latency a half-life old or more is left out: unmeasured.
+   * With `now` (from `time()`), a latency a half-life old or more is left out: unmeasured,
+   * unless a call of its kind failed since it went stale (that probe is spent).
    */
   of(backend: string, kind?: LatencyKind, now?: number): LoadFigures {
     const figures = this.figures.get(backend);
@@ -123,8 +131,8 @@ export class BackendLoad {
       const { latencyMs, samples, inFlight } = figures;
       return latencyMs === undefined ? { inFlight, samples } : { inFlight, latencyMs, samples };
     }
-    const { latencyMs, samples, at, inFlight } = figures.byKind[kind];
-    const stale = now !== undefined && now - at >= this.halfLifeMs;
+    const { latencyMs, samples, at, failedAt, inFlight } = figures.byKind[kind];
+    const stale = now !== undefined && now - (at > failedAt ? at : failedAt) >= this.halfLifeMs;
     return latencyMs === undefined || stale
       ? { inFlight: figures.inFlight, samples, kindInFlight: inFlight }
       : { inFlight: figures.inFlight, latencyMs, samples, kindInFlight: inFlight };
@@ -144,9 +152,10 @@ export class BackendLoad {
         inFlight: 0,
         samples: 0,
         at: 0,
+        failedAt: 0,
         byKind: {
-          json: { samples: 0, at: 0, inFlight: 0 },
-          stream: { samples: 0, at: 0, inFlight: 0 },
+          json: { samples: 0, at: 0, inFlight: 0, failedAt: 0 },
+          stream: { samples: 0, at: 0, inFlight: 0, failedAt: 0 },
         },
       };
       this.figures.set(backend, figures);

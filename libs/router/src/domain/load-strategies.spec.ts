@@ -353,4 +353,32 @@ describe('lowest-latency: a stale figure is probed once, by its own kind', () =>
     load.start('busy', 'json');
     assert.equal(load.of('busy', 'stream').inFlight, 1);
   });
+
+  it('a stale backend whose probe failed is not probed again on every request', () => {
+    const clock = new Clock();
+    const load = new BackendLoad(clock.now, HALF_LIFE);
+    const balancer = new BackendBalancer();
+    const links = [link('fast', 0), link('slow', 0)];
+    answer(load, clock, 'slow', 'json', 500);
+    answer(load, clock, 'fast', 'json', 50);
+    clock.ms += HALF_LIFE;
+    answer(load, clock, 'fast', 'json', 50);
+    assert.deepEqual(names(balancer.order(links, ordered(load, clock, 'json'))), ['slow', 'fast']);
+    // The probe fails (failed calls are not measured).
+    const probe = load.start('slow', 'json');
+    clock.ms += 5;
+    probe.ended();
+    // The probe was spent: its old figure counts again until another half-life passes.
+    for (let i = 0; i < 5; i++) {
+      answer(load, clock, 'fast', 'json', 50);
+      assert.deepEqual(names(balancer.order(links, ordered(load, clock, 'json'))), [
+        'fast',
+        'slow',
+      ]);
+    }
+    // A half-life after the failed probe, it is probed again.
+    clock.ms += HALF_LIFE;
+    answer(load, clock, 'fast', 'json', 50);
+    assert.deepEqual(names(balancer.order(links, ordered(load, clock, 'json'))), ['slow', 'fast']);
+  });
 });
