@@ -280,6 +280,29 @@ describe('BudgetSettler', () => {
     );
   });
 
+  it("settles a batch's bill into budgets but not into the per-minute limits that pace calls", async () => {
+    const { published, settler } = setup();
+    const at = new Date(thisMinute() + 10_000);
+    // 200 tokens: past the user's 100-token budget and the model's 150 a minute.
+    const bill = Object.assign(usage('batcher', 200, 0, at), { operation: 'batch' });
+    await settler.handle([bill]);
+    const exhausted = exhaustions(published.events).map((e) => e.limitKind);
+    assert.ok(
+      exhausted.includes(LimitKind.TokenBudgetPerUser),
+      `exhausted: ${exhausted.join(', ')}`,
+    );
+    assert.ok(
+      !exhausted.includes(LimitKind.ModelTokensPerMinute),
+      `exhausted: ${exhausted.join(', ')}`,
+    );
+    // A synchronous call's usage still counts against the model's minute.
+    published.events.length = 0;
+    await settler.handle([usage('caller', 160, 0, at)]);
+    assert.ok(
+      exhaustions(published.events).some((e) => e.limitKind === LimitKind.ModelTokensPerMinute),
+    );
+  });
+
   it('bounds the callers whose limits it keeps bound over all models together', async () => {
     const { settler } = setup();
     const at = new Date(thisMinute() + 10_000);

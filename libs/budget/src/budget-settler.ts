@@ -14,6 +14,7 @@ import {
   userLimits,
   DAY,
   eventTime,
+  pacesCalls,
   type BoundLimit,
   type BudgetLimit,
   type BudgetStore,
@@ -56,6 +57,11 @@ interface Settled {
   /** When it last changed in the batch: announced in that order. */
   order: number;
 }
+
+/** The operation of a batch's billed usage (one bill for many calls, spent at once). */
+const BATCH_OPERATION = 'batch';
+/** Prefixes the served model for a batch's limits, which leave out the per-minute ones. */
+const BATCH_KEY_PREFIX = 'batch\n';
 
 /** Served models whose callers' limits are kept bound; past it the caches start over. */
 const MAX_MODELS = 1_000;
@@ -195,10 +201,13 @@ export class BudgetSettler implements EventSubscription {
     }
     const tier = tierByName(config, route, usage.tier);
     const at = eventTime(usage.occurredAt);
-    const cache = this.limitsOf(usage.modelServed);
+    // A batch's bill is spent at once, not paced: it skips the per-minute limits (pacesCalls),
+    // so its limits are kept apart from the model's synchronous calls'.
+    const batch = usage.operation === BATCH_OPERATION;
+    const cache = this.limitsOf(batch ? BATCH_KEY_PREFIX + usage.modelServed : usage.modelServed);
     const addedBefore = cache.added;
     const limits = cache.get(route, usage.userId, tier, at, (bindAt) =>
-      trackedLimits(route, tier, usage, bindAt),
+      trackedLimits(route, tier, usage, bindAt, batch),
     );
     if (cache.added !== addedBefore && ++this.boundCallers >= MAX_BOUND_CALLERS) {
       this.limitsByModel.clear();
@@ -445,11 +454,13 @@ function trackedLimits(
   tier: UserTierConfig | undefined,
   usage: TokenUsageRecorded,
   at: number,
+  spentAtOnce: boolean,
 ): TrackedLimit[] {
-  const limits: BudgetLimit[] = [
+  const all: BudgetLimit[] = [
     ...userLimits({ route, userKey: usage.userId, tier }),
     ...modelLimits(route, usage.modelServed),
   ];
+  const limits = spentAtOnce ? all.filter((limit) => !pacesCalls(limit.window)) : all;
   const dailyCost = (kind: LimitKind): BudgetLimit => ({
     kind,
     subject: usage.userId,

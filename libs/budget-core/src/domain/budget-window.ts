@@ -8,6 +8,16 @@ export type WindowSpec = Period;
 export const MINUTE: WindowSpec = { unit: 'fixed', ms: 60_000, text: '1m' };
 export const DAY: WindowSpec = { unit: 'fixed', ms: 86_400_000, text: '1d' };
 
+/**
+ * Whether a limit with this window paces synchronous calls (a minute or less) rather than
+ * budgeting spend. A batch runs over a day at the provider and is billed in one lump: it is
+ * neither held against such limits nor settled into them, where one bill would shut every
+ * caller of the limit out for the rest of the minute.
+ */
+export function pacesCalls(window: WindowSpec): boolean {
+  return window.unit === 'fixed' && window.ms <= 60_000;
+}
+
 export interface BudgetWindow {
   /** Stable name of the window, part of the balance key. */
   readonly id: string;

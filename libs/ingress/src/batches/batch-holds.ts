@@ -18,7 +18,7 @@ import {
   type BoundLimit,
   type BudgetLimit,
   type BudgetStore,
-  type WindowSpec,
+  pacesCalls,
 } from '@aigw/budget-core';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 import type { BatchEstimate } from './batch-estimate';
@@ -28,7 +28,6 @@ import { BATCH_WINDOW_MS, DEFAULT_GIVE_UP_MARGIN_MS } from './batch-sweeper';
 export const BATCH_HOLD_MS = BATCH_WINDOW_MS + DEFAULT_GIVE_UP_MARGIN_MS;
 /** How soon a batch refused for an unreachable budget store is retried (admission's). */
 const STORE_RETRY_AFTER_MS = 5_000;
-const MINUTE_MS = 60_000;
 
 export interface BatchHoldsOptions {
   readonly config: () => GatewayConfig;
@@ -77,8 +76,8 @@ export class BatchHolds {
     const tier = tierByName(config, route, batch.tier);
     const now = this.now();
     const limits = boundWhereBilled(
-      userLimits({ route, userKey: batch.owner, tier }).filter((limit) =>
-        longerThanAMinute(limit.window),
+      userLimits({ route, userKey: batch.owner, tier }).filter(
+        (limit) => !pacesCalls(limit.window),
       ),
       now,
     );
@@ -160,10 +159,6 @@ function heldDollars(
   // The rates at that prompt, without the tiers that would price the sum again.
   const { tiers: _tiers, ...flat } = { ...price, ...ratesForPrompt(price, largest) };
   return dollarsAt(flat, counts);
-}
-
-function longerThanAMinute(window: WindowSpec): boolean {
-  return window.unit !== 'fixed' || window.ms > MINUTE_MS;
 }
 
 function unestimated(): DataPlaneError {
