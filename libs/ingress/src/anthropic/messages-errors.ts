@@ -1,5 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import type { DataPlaneError } from '@aigw/contracts/data-plane';
+import { sendErrorReply, type ErrorShape } from '../http/error-reply';
 import { unprefixedPath } from '../http/public-paths';
 import { messagesError } from './domain/anthropic-errors';
 
@@ -14,21 +15,16 @@ export function messagesErrorEvent(error: DataPlaneError): string {
   return `event: error\ndata: ${JSON.stringify(messagesError(error).body)}\n\n`;
 }
 
+const MESSAGES_ERRORS: ErrorShape = {
+  answer: (error, requestId) => messagesError(error, requestId),
+  streamEvent: messagesErrorEvent,
+};
+
 /** Sends an Anthropic-style error, or ends a stream that already started with an error event. */
 export function sendMessagesError(
   reply: FastifyReply,
   error: DataPlaneError,
   requestId?: string,
 ): void {
-  if (reply.raw.headersSent) {
-    if (!reply.raw.writableEnded) reply.raw.end(messagesErrorEvent(error));
-    return;
-  }
-  const { status, body } = messagesError(error, requestId);
-  if (requestId) void reply.header('x-request-id', requestId);
-  for (const [name, value] of Object.entries(error.headers ?? {})) void reply.header(name, value);
-  if (error.retryAfterMs !== undefined) {
-    void reply.header('retry-after', String(Math.ceil(error.retryAfterMs / 1000)));
-  }
-  void reply.code(status).send(body);
+  sendErrorReply(reply, error, requestId, MESSAGES_ERRORS);
 }

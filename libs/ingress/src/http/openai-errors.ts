@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply } from 'fastify';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+import { sendErrorReply, type ErrorShape } from './error-reply';
 
 /** Turns anything thrown on the edge into the error the OpenAI API would have sent. */
 export function toDataPlaneError(error: unknown): DataPlaneError {
@@ -59,22 +60,16 @@ export function toDataPlaneError(error: unknown): DataPlaneError {
   );
 }
 
+const OPENAI_ERRORS: ErrorShape = {
+  answer: (error) => ({ status: error.httpStatus, body: error.toOpenAiBody() }),
+  streamEvent: (error) => `data: ${JSON.stringify(error.toOpenAiBody())}\n\n`,
+};
+
 /** Sends an OpenAI-style error, or ends a stream that already started with an error event. */
 export function sendOpenAiError(
   reply: FastifyReply,
   error: DataPlaneError,
   requestId?: string,
 ): void {
-  if (reply.raw.headersSent) {
-    if (!reply.raw.writableEnded) {
-      reply.raw.end(`data: ${JSON.stringify(error.toOpenAiBody())}\n\n`);
-    }
-    return;
-  }
-  if (requestId) void reply.header('x-request-id', requestId);
-  for (const [name, value] of Object.entries(error.headers ?? {})) void reply.header(name, value);
-  if (error.retryAfterMs !== undefined) {
-    void reply.header('retry-after', String(Math.ceil(error.retryAfterMs / 1000)));
-  }
-  void reply.code(error.httpStatus).send(error.toOpenAiBody());
+  sendErrorReply(reply, error, requestId, OPENAI_ERRORS);
 }
