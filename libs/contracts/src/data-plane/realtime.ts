@@ -20,6 +20,25 @@ export const MAX_REALTIME_FRAME_BYTES = 16 * 1024 * 1024;
 /** One WebSocket frame: a text frame as a string (a JSON event), a binary one as bytes. */
 export type RealtimeFrame = string | Uint8Array;
 
+/** A message as a WebSocket library hands it over (ws's RawData): one buffer or fragments. */
+export type RawSocketMessage = Buffer | ArrayBuffer | readonly Buffer[];
+
+/** A received message as a frame: text as a string, binary as bytes. */
+export function realtimeFrameOf(data: RawSocketMessage, binary: boolean): RealtimeFrame {
+  const bytes = Array.isArray(data)
+    ? Buffer.concat(data as readonly Buffer[])
+    : Buffer.from(data as Buffer);
+  return binary ? bytes : bytes.toString('utf8');
+}
+
+/**
+ * Whether a socket's error is a frame past its maxPayload: ws then sends the peer 1009 but
+ * reports 1006 itself (it reads no more, so never hears the peer's close); 1009 it is.
+ */
+export function isOversizedFrameError(error: Error): boolean {
+  return (error as { code?: unknown }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
+}
+
 /** What a session hears from its backend, after each role on the way had its look. */
 export interface RealtimeListener {
   frame(frame: RealtimeFrame): void;

@@ -8,6 +8,7 @@ import {
   type RealtimeFrame,
   type RealtimeListener,
   type TokenUsage,
+  realtimeFrameOf,
 } from '@aigw/contracts/data-plane';
 import { addUsage } from './realtime-accounting';
 import type { RealtimeLogFields, RealtimeObserver, RealtimeOutcome } from './realtime-telemetry';
@@ -49,12 +50,6 @@ export interface SessionEnd {
 
 function sizeOf(frame: RealtimeFrame): number {
   return typeof frame === 'string' ? Buffer.byteLength(frame) : frame.byteLength;
-}
-
-/** A ws message as a frame: text as a string, binary as bytes. */
-function asFrame(data: WebSocket.RawData, binary: boolean): RealtimeFrame {
-  const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer);
-  return binary ? bytes : bytes.toString('utf8');
 }
 
 /**
@@ -108,7 +103,7 @@ export class RealtimeSession {
     client.on('error', () => undefined); // a bad frame closes it (1007, 1009): `close` follows
     client.on('message', (data, binary) => {
       this.heard = true;
-      this.fromClient(asFrame(data, binary));
+      this.fromClient(realtimeFrameOf(data, binary));
     });
     client.on('pong', () => (this.heard = true));
     client.once('close', () => this.end('client_closed'));

@@ -8,6 +8,8 @@ import {
   type RealtimeConnection,
   type RealtimeFrame,
   type RealtimeProvider,
+  isOversizedFrameError,
+  realtimeFrameOf,
 } from '@aigw/contracts/data-plane';
 import { REALTIME_PROVIDERS, realtimeUrl } from './realtime-url';
 
@@ -113,15 +115,12 @@ export class RealtimeConnector implements RealtimeProvider {
       socket.once('open', () => {
         opened = true;
         signal.removeEventListener('abort', abort);
-        socket.on('message', (data, binary) => {
-          const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer);
-          listener.frame(binary ? bytes : bytes.toString('utf8'));
-        });
+        socket.on('message', (data, binary) => listener.frame(realtimeFrameOf(data, binary)));
         let behind = false;
         // A frame past maxPayload: ws sends the backend 1009 but reports 1006 itself.
         let oversized = false;
         socket.on('error', (error) => {
-          oversized ||= (error as { code?: unknown }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
+          oversized ||= isOversizedFrameError(error);
         });
         socket.once('close', (code, reason) => {
           if (behind) listener.closed(1008, 'the backend read too slowly');

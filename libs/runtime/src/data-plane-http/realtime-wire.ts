@@ -20,6 +20,8 @@ import {
   type RealtimeProvider,
   type RealtimeRouter,
   type ServedBy,
+  isOversizedFrameError,
+  realtimeFrameOf,
 } from '@aigw/contracts/data-plane';
 import {
   decodePeerError,
@@ -59,19 +61,6 @@ function sendable(code: number): number {
     (code >= 1007 && code <= 1014) ||
     (code >= 3000 && code <= 4999);
   return valid ? code : 1011;
-}
-
-/**
- * Whether a socket's error is a frame past its maxPayload: ws then sends the peer 1009 but
- * reports 1006 itself (it reads no more, so never hears the peer's close); 1009 it is.
- */
-function tooBig(error: Error): boolean {
-  return (error as { code?: unknown }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
-}
-
-function asFrame(data: WebSocket.RawData, binary: boolean): RealtimeFrame {
-  const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer);
-  return binary ? bytes : bytes.toString('utf8');
 }
 
 /**
@@ -161,9 +150,9 @@ function openHop(
       }
       settled = true;
       signal.removeEventListener('abort', abort);
-      socket.on('message', (data, binary) => listener.frame(asFrame(data, binary)));
+      socket.on('message', (data, binary) => listener.frame(realtimeFrameOf(data, binary)));
       let oversized = false;
-      socket.on('error', (error) => (oversized ||= tooBig(error)));
+      socket.on('error', (error) => (oversized ||= isOversizedFrameError(error)));
       socket.once('close', (code, reason) =>
         oversized
           ? listener.closed(1009, 'frame too big')
@@ -386,8 +375,8 @@ class HopRelay {
     this.ws = ws;
     this.connection = connection;
     let oversized = false;
-    ws.on('error', (error) => (oversized ||= tooBig(error)));
-    ws.on('message', (data, binary) => connection.send(asFrame(data, binary)));
+    ws.on('error', (error) => (oversized ||= isOversizedFrameError(error)));
+    ws.on('message', (data, binary) => connection.send(realtimeFrameOf(data, binary)));
     ws.once('close', (code, reason) => {
       this.ended();
       if (oversized) connection.close(1009, 'frame too big');
