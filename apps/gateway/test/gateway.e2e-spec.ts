@@ -619,6 +619,20 @@ describe('gateway start-up failures', () => {
     assert.match(result.stderr, /missing-key/);
   });
 
+  it('exits non-zero with one line for a heap growth that is not 0 to 300', async () => {
+    const result = await runAppToExit('gateway', {
+      AI_GATEWAY_HEAP_GROWING_PERCENT: '500',
+      PORT: '0',
+      ADMIN_PORT: '0',
+    });
+    assert.notEqual(result.code, 0);
+    assertOneLine(result.stderr);
+    assert.match(
+      result.stderr,
+      /^ai-gateway: AI_GATEWAY_HEAP_GROWING_PERCENT must be a whole number from 0 to 300, got "500"$/m,
+    );
+  });
+
   it('exits non-zero with one line when the port is in use', async () => {
     const first = await startApp('gateway', { AI_GATEWAY_DATA_DIR: join(dir, 'data-port') });
     try {

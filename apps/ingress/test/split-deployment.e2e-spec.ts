@@ -441,4 +441,20 @@ describe('split deployment start-up failures', () => {
       assert.match(result.stderr, new RegExp(setting));
     }
   });
+
+  it('each service refuses a heap growth that is not 0 to 300, in one line', async () => {
+    const env = {
+      PORT: '0',
+      ADMIN_PORT: '0',
+      ROUTER_URL: 'http://127.0.0.1:9',
+      PROVIDER_ADAPTER_URL: 'http://127.0.0.1:9',
+      AI_GATEWAY_HEAP_GROWING_PERCENT: 'lots',
+    };
+    for (const app of ['ingress', 'router', 'provider-adapter'] as const) {
+      const result = await runAppToExit(app, env);
+      assert.notEqual(result.code, 0, app);
+      assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+      assert.match(result.stderr, /AI_GATEWAY_HEAP_GROWING_PERCENT must be a whole number/, app);
+    }
+  });
 });

@@ -1,3 +1,5 @@
+// First: V8's old-generation cap, before loading the modules runs the first full GCs.
+import '@aigw/runtime/heap-growth-at-start';
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import {

@@ -12,3 +12,4 @@ export * from './usage-pricing';
 export * from './budget-runtime';
 export * from './tracing-settings';
 export * from './builtin-prices-setting';
+export * from './heap';

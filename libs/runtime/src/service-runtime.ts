@@ -15,6 +15,7 @@ import { AdminServer, type AdminRoute } from './admin-server';
 import { configurePricesFromEnv } from './builtin-prices-setting';
 import type { NestEdgeAppOptions } from './nest-edge-app';
 import { StartupError } from './listen';
+import { applyHeapGrowth, HEAP_GROWING_PERCENT_SETTING, MAX_HEAP_GROWING_PERCENT } from './heap';
 import { listenFailure } from './startup-errors';
 import { openTracing, tracingSettings } from './tracing-settings';
 import {
@@ -104,6 +105,11 @@ export class ServiceRuntime {
   }
 
   static async open(env: Env, options: ServiceRuntimeOptions): Promise<ServiceRuntime> {
+    if (applyHeapGrowth(env) === undefined) {
+      throw new StartupError(
+        `${HEAP_GROWING_PERCENT_SETTING} must be a whole number from 0 to ${MAX_HEAP_GROWING_PERCENT}, got "${env[HEAP_GROWING_PERCENT_SETTING]}"`,
+      );
+    }
     const logger = Logger.fromEnv(env).child({ app: options.app });
     const metrics = MetricsRegistry.fromEnv(env);
     // Checked before anything starts, so a bad endpoint is the one-line cause.
