@@ -355,6 +355,13 @@ export class MetricsRegistry {
     labelNames: ['service', 'reason'] as const,
     registers: [this.registry],
   });
+  // Per call while a rotation is under way: the hot-path counter.
+  readonly #internalAuthPrevious = new FastCounter({
+    name: 'ai_gateway_internal_auth_previous_token_total',
+    help: 'Calls to an internal wire route (router, provider-adapter) accepted with AI_GATEWAY_INTERNAL_TOKEN_PREVIOUS during a rotation: once it stays flat on every replica, no peer sends the old token and the setting can go',
+    labelNames: ['service'] as const,
+    registers: [this.registry],
+  });
   readonly #consumerReplacements = new Counter({
     name: 'ai_gateway_kafka_consumer_replacements_total',
     help: 'Kafka consumers replaced with a fresh one: kafkajs gave up on it (crashed) or it went quiet (stalled)',
@@ -726,6 +733,10 @@ export class MetricsRegistry {
 
   recordInternalAuthFailure(labels: { service: string; reason: string }): void {
     this.#internalAuthFailures.inc({ service: labels.service, reason: labels.reason });
+  }
+
+  recordInternalAuthPrevious(service: string): void {
+    this.#internalAuthPrevious.inc([service]);
   }
 
   recordConsumerReplaced(labels: { group: string; reason: string }): void {

@@ -16,6 +16,7 @@ import { Logger, MetricsRegistry } from '@aigw/observability';
 import { StartupError } from '../listen';
 import { HttpRouterClient } from './http-router-client';
 import {
+  admitInternalCall,
   INTERNAL_TOKEN_HEADER,
   InternalToken,
   internalTokenFrom,
@@ -29,6 +30,7 @@ import { createWireServer } from './wire-server';
 
 const TOKEN = 'internal-token-0123456789abcdef';
 const WRONG = 'someone-elses-token-0123456789';
+const OLD = 'rotated-out-token-0123456789ab';
 
 describe('internalTokenFrom (AI_GATEWAY_INTERNAL_TOKEN)', () => {
   it('is unset when the variable is absent or blank', () => {
@@ -78,6 +80,68 @@ describe('internalTokenFrom (AI_GATEWAY_INTERNAL_TOKEN)', () => {
   });
 });
 
+describe('internalTokenFrom with AI_GATEWAY_INTERNAL_TOKEN_PREVIOUS', () => {
+  const refused = (env: Record<string, string>, pattern: RegExp) =>
+    assert.throws(
+      () => internalTokenFrom(env),
+      (error: unknown) =>
+        error instanceof StartupError &&
+        pattern.test(error.message) &&
+        !error.message.includes('\n') &&
+        !error.message.includes(TOKEN) &&
+        !error.message.includes(OLD),
+      JSON.stringify(pattern.source),
+    );
+
+  it('accepts a previous token beside the current one, sending only the current one', () => {
+    const token = internalTokenFrom({
+      AI_GATEWAY_INTERNAL_TOKEN: TOKEN,
+      AI_GATEWAY_INTERNAL_TOKEN_PREVIOUS: ` ${OLD}\n`,
+    });
+    assert.ok(token);
+    assert.equal(token.acceptsPrevious, true);
+    assert.deepEqual(token.headers(), { [INTERNAL_TOKEN_HEADER]: TOKEN });
+    assert.equal(token.verdict(OLD), 'previous');
+    assert.equal(token.verdict(TOKEN), 'ok');
+    for (const printed of [String(token), JSON.stringify({ token }), inspect(token)]) {
+      assert.ok(!printed.includes(OLD) && !printed.includes(TOKEN), printed);
+    }
+    // Blank is unset.
+    const plain = internalTokenFrom({
+      AI_GATEWAY_INTERNAL_TOKEN: TOKEN,
+      AI_GATEWAY_INTERNAL_TOKEN_PREVIOUS: ' ',
+    });
+    assert.equal(plain?.acceptsPrevious, false);
+    assert.equal(plain?.verdict(OLD), 'wrong');
+  });
+
+  it('refuses a previous token under the same rules as the token, naming its variable', () => {
+    refused(
+      { AI_GATEWAY_INTERNAL_TOKEN: TOKEN, AI_GATEWAY_INTERNAL_TOKEN_PREVIOUS: 'short-tok' },
+      /^AI_GATEWAY_INTERNAL_TOKEN_PREVIOUS must be at least 16 characters \(it has 9\)$/,
+    );
+    refused(
+      { AI_GATEWAY_INTERNAL_TOKEN: TOKEN, AI_GATEWAY_INTERNAL_TOKEN_PREVIOUS: `${OLD}é` },
+      /^AI_GATEWAY_INTERNAL_TOKEN_PREVIOUS has a character an HTTP header cannot carry/,
+    );
+  });
+
+  it('refuses a previous token equal to the current one, or set without one', () => {
+    refused(
+      { AI_GATEWAY_INTERNAL_TOKEN: TOKEN, AI_GATEWAY_INTERNAL_TOKEN_PREVIOUS: ` ${TOKEN}` },
+      /^AI_GATEWAY_INTERNAL_TOKEN_PREVIOUS is the same as AI_GATEWAY_INTERNAL_TOKEN/,
+    );
+    refused(
+      { AI_GATEWAY_INTERNAL_TOKEN_PREVIOUS: OLD },
+      /^AI_GATEWAY_INTERNAL_TOKEN_PREVIOUS is set without AI_GATEWAY_INTERNAL_TOKEN/,
+    );
+    refused(
+      { AI_GATEWAY_INTERNAL_TOKEN: '  ', AI_GATEWAY_INTERNAL_TOKEN_PREVIOUS: OLD },
+      /is set without AI_GATEWAY_INTERNAL_TOKEN/,
+    );
+  });
+});
+
 describe('InternalToken.verdict and tokensMatch', () => {
   const token = new InternalToken(TOKEN);
 
@@ -89,6 +153,17 @@ describe('InternalToken.verdict and tokensMatch', () => {
     assert.equal(token.verdict(`${TOKEN}x`), 'wrong');
     assert.equal(token.verdict(TOKEN.slice(0, -1)), 'wrong');
     assert.equal(token.verdict([TOKEN, TOKEN]), 'wrong');
+    assert.equal(token.verdict(OLD), 'wrong', 'no previous token set');
+  });
+
+  it('tells the previous token from the current and from a wrong one', () => {
+    const rotating = new InternalToken(TOKEN, OLD);
+    assert.equal(rotating.verdict(TOKEN), 'ok');
+    assert.equal(rotating.verdict(OLD), 'previous');
+    assert.equal(rotating.verdict(WRONG), 'wrong');
+    assert.equal(rotating.verdict(`${OLD}x`), 'wrong');
+    assert.equal(rotating.verdict(undefined), 'missing');
+    assert.equal(rotating.verdict([OLD, OLD]), 'wrong');
   });
 
   it('compares digests of equal length, so any length is compared without throwing', () => {
@@ -137,8 +212,37 @@ describe('wireAuthFor', () => {
   });
 });
 
+describe('wireAuthFor and admitInternalCall during a rotation', () => {
+  it('counts calls with the previous token by service, lets them through, says so once at start', async () => {
+    const lines: string[] = [];
+    const metrics = new MetricsRegistry({ collectDefaultMetrics: false });
+    const auth = wireAuthFor(new InternalToken(TOKEN, OLD), 'router', {
+      logger: new Logger({ write: (line) => lines.push(line) }),
+      metrics,
+    });
+    assert.ok(auth);
+    assert.equal(lines.length, 1);
+    assert.match(lines[0], /"level":"info".*AI_GATEWAY_INTERNAL_TOKEN_PREVIOUS is set/);
+    assert.equal(admitInternalCall(auth, OLD, '/wire/route', '10.0.0.1'), undefined);
+    assert.equal(admitInternalCall(auth, OLD, '/wire/realtime', '10.0.0.1'), undefined);
+    assert.equal(admitInternalCall(auth, TOKEN, '/wire/route', '10.0.0.1'), undefined);
+    assert.equal(admitInternalCall(auth, WRONG, '/wire/route', '10.0.0.1'), 'wrong');
+    assert.equal(admitInternalCall(auth, undefined, '/wire/route', '10.0.0.1'), 'missing');
+    const text = await metrics.metrics();
+    assert.match(text, /ai_gateway_internal_auth_previous_token_total\{service="router"\} 2\n/);
+    assert.match(
+      text,
+      /ai_gateway_internal_auth_failures_total\{service="router",reason="wrong"\} 1/,
+    );
+    const logged = lines.join('');
+    assert.ok(!logged.includes(TOKEN) && !logged.includes(OLD) && !logged.includes(WRONG));
+  });
+});
+
 describe('a wire server with AI_GATEWAY_INTERNAL_TOKEN', () => {
   const refusals: InternalAuthRefusal[] = [];
+  // Mid-rotation: OLD is the previous token, accepted and counted.
+  const previous: string[] = [];
   const routed: GatewayRequest[] = [];
   const router: RouterPort = {
     route: (request) => {
@@ -156,7 +260,11 @@ describe('a wire server with AI_GATEWAY_INTERNAL_TOKEN', () => {
   const opened: unknown[] = [];
   const { fastify, served } = createWireServer({
     maxBodyBytes: 64 * 1024,
-    auth: { token: new InternalToken(TOKEN), onRefused: (refusal) => refusals.push(refusal) },
+    auth: {
+      token: new InternalToken(TOKEN, OLD),
+      onRefused: (refusal) => refusals.push(refusal),
+      onPrevious: (path) => previous.push(path),
+    },
   });
   registerRouterWire(fastify, router);
   serveRealtimeWire(
@@ -165,7 +273,11 @@ describe('a wire server with AI_GATEWAY_INTERNAL_TOKEN', () => {
       opened.push(message);
       return Promise.reject(new DataPlaneError(DataPlaneErrorCode.ModelNotFound, 'no model'));
     },
-    { token: new InternalToken(TOKEN), onRefused: (refusal) => refusals.push(refusal) },
+    {
+      token: new InternalToken(TOKEN, OLD),
+      onRefused: (refusal) => refusals.push(refusal),
+      onPrevious: (path) => previous.push(path),
+    },
   );
   let base = '';
 
@@ -238,6 +350,42 @@ describe('a wire server with AI_GATEWAY_INTERNAL_TOKEN', () => {
     } finally {
       await client.close();
     }
+  });
+
+  it('serves a peer still sending the previous token, counted as such; the health probe is not', async () => {
+    previous.length = 0;
+    refusals.length = 0;
+    const before = routed.length;
+    const client = new HttpRouterClient({
+      url: new URL(base),
+      listModels: () => [],
+      token: new InternalToken(OLD),
+    });
+    try {
+      const answer = await client.route(
+        {
+          requestId: 'r-old',
+          operation: 'chat',
+          requestedModel: 'gpt-4',
+          stream: false,
+          clientWantsStreamUsage: false,
+          body: { model: 'gpt-4', messages: [] },
+          caller: { userKey: 'alice' },
+          allowedModels: [],
+          forwardHeaders: {},
+        },
+        new AbortController().signal,
+      );
+      assert.equal(answer.kind, 'json');
+    } finally {
+      await client.close();
+    }
+    assert.equal(routed.length, before + 1);
+    await fetch(`${base}${WIRE_PATHS.health}`, {
+      headers: { [WIRE_VERSION_HEADER]: WIRE_VERSION },
+    });
+    assert.deepEqual(previous, [WIRE_PATHS.route]);
+    assert.deepEqual(refusals, []);
   });
 
   it('turns a peer refusing our token into a 500 naming the variable, not a 401', async () => {
@@ -316,5 +464,23 @@ describe('a wire server with AI_GATEWAY_INTERNAL_TOKEN', () => {
     socket.terminate();
     assert.equal(status, 404);
     assert.equal(opened.length, 1);
+  });
+
+  it('opens a Realtime session for a caller with the previous token, counted', async () => {
+    previous.length = 0;
+    const socket = new WebSocket(`${base.replace('http', 'ws')}${REALTIME_WIRE_PATH}`, {
+      headers: {
+        [WIRE_VERSION_HEADER]: WIRE_VERSION,
+        [INTERNAL_TOKEN_HEADER]: OLD,
+        'x-aigw-wire-message': Buffer.from('{}').toString('base64url'),
+      },
+    });
+    const status = await new Promise<number>((resolve, reject) => {
+      socket.once('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));
+      socket.once('error', reject);
+    });
+    socket.terminate();
+    assert.equal(status, 404, 'past the token check');
+    assert.deepEqual(previous, [REALTIME_WIRE_PATH]);
   });
 });

@@ -16,6 +16,8 @@ import { matchesSecretDigest, secretDigest } from '../secret-digest';
  */
 export const INTERNAL_TOKEN_HEADER = 'x-aigw-internal-token';
 export const INTERNAL_TOKEN_ENV = 'AI_GATEWAY_INTERNAL_TOKEN';
+/** The token being rotated out: still accepted on a receiver's wire routes, never sent. */
+export const INTERNAL_TOKEN_PREVIOUS_ENV = 'AI_GATEWAY_INTERNAL_TOKEN_PREVIOUS';
 /** As for AI_GATEWAY_ADMIN_TOKEN: shorter is guessable; `openssl rand -hex 32` gives 64. */
 const MIN_TOKEN_LENGTH = 16;
 /**
@@ -24,19 +26,28 @@ const MIN_TOKEN_LENGTH = 16;
  */
 const HEADER_SAFE = /^[\t\x20-\x7e]+$/;
 
-export type InternalAuthVerdict = 'ok' | 'missing' | 'wrong';
+/** `previous`: the caller sent AI_GATEWAY_INTERNAL_TOKEN_PREVIOUS, accepted during a rotation. */
+export type InternalAuthVerdict = 'ok' | 'previous' | 'missing' | 'wrong';
 
 /**
  * AI_GATEWAY_INTERNAL_TOKEN as a service holds it: sent on its outgoing hops, checked on its
- * wire routes by digest. It prints as `[REDACTED]` however it is logged.
+ * wire routes by digest, as is AI_GATEWAY_INTERNAL_TOKEN_PREVIOUS when set (accepted, never
+ * sent). It prints as `[REDACTED]` however it is logged.
  */
 export class InternalToken {
   readonly #token: string;
   readonly #digest: Buffer;
+  readonly #previousDigest: Buffer | undefined;
 
-  constructor(token: string) {
+  constructor(token: string, previous?: string) {
     this.#token = token;
     this.#digest = secretDigest(token);
+    this.#previousDigest = previous === undefined ? undefined : secretDigest(previous);
+  }
+
+  /** Whether a previous token is accepted too (a rotation under way). */
+  get acceptsPrevious(): boolean {
+    return this.#previousDigest !== undefined;
   }
 
   /** The headers an outgoing internal call adds. */
@@ -44,12 +55,17 @@ export class InternalToken {
     return { [INTERNAL_TOKEN_HEADER]: this.#token };
   }
 
-  /** Whether an incoming call's header bears this token; compared in constant time. */
+  /** Whether an incoming call's header bears this token (or the previous one); constant time. */
   verdict(presented: string | string[] | undefined): InternalAuthVerdict {
     if (presented === undefined || presented === '') return 'missing';
     // Two copies of the header are never what a peer of ours sends.
     if (Array.isArray(presented)) return 'wrong';
-    return tokensMatch(presented, this.#digest) ? 'ok' : 'wrong';
+    const current = tokensMatch(presented, this.#digest);
+    // Both digests are compared whichever matches, so the time taken does not tell which.
+    const previous =
+      this.#previousDigest !== undefined && tokensMatch(presented, this.#previousDigest);
+    if (current) return 'ok';
+    return previous ? 'previous' : 'wrong';
   }
 
   toString(): string {
@@ -74,32 +90,56 @@ export function tokensMatch(presented: string, digest: Buffer): boolean {
 }
 
 /**
- * AI_GATEWAY_INTERNAL_TOKEN, or undefined when unset; too short, or not sendable as a header
- * value, is a start-up error.
+ * AI_GATEWAY_INTERNAL_TOKEN (with AI_GATEWAY_INTERNAL_TOKEN_PREVIOUS, when set), or undefined
+ * when unset. Either too short or not sendable as a header value, a previous token equal to
+ * the current one, or a previous token without a current one is a start-up error.
  */
 export function internalTokenFrom(
   env: Readonly<Record<string, string | undefined>>,
 ): InternalToken | undefined {
-  const token = env[INTERNAL_TOKEN_ENV]?.trim();
+  const token = tokenSetting(env, INTERNAL_TOKEN_ENV);
+  const previous = tokenSetting(env, INTERNAL_TOKEN_PREVIOUS_ENV);
+  if (previous !== undefined && token === undefined) {
+    throw new StartupError(
+      `${INTERNAL_TOKEN_PREVIOUS_ENV} is set without ${INTERNAL_TOKEN_ENV}: a rotation accepts the previous token beside the current one, so set the current one too`,
+    );
+  }
+  if (token === undefined) return undefined;
+  if (previous === token) {
+    throw new StartupError(
+      `${INTERNAL_TOKEN_PREVIOUS_ENV} is the same as ${INTERNAL_TOKEN_ENV}: set it to the token being rotated out, or leave it unset`,
+    );
+  }
+  return new InternalToken(token, previous);
+}
+
+/** One token variable, trimmed; undefined when unset or blank. */
+function tokenSetting(
+  env: Readonly<Record<string, string | undefined>>,
+  name: string,
+): string | undefined {
+  const token = env[name]?.trim();
   if (!token) return undefined;
   if (token.length < MIN_TOKEN_LENGTH) {
     // Says how long it is, never what it is.
     throw new StartupError(
-      `${INTERNAL_TOKEN_ENV} must be at least ${MIN_TOKEN_LENGTH} characters (it has ${token.length})`,
+      `${name} must be at least ${MIN_TOKEN_LENGTH} characters (it has ${token.length})`,
     );
   }
   if (!HEADER_SAFE.test(token)) {
     throw new StartupError(
-      `${INTERNAL_TOKEN_ENV} has a character an HTTP header cannot carry (a control character or non-ASCII); use printable ASCII, e.g. \`openssl rand -hex 32\``,
+      `${name} has a character an HTTP header cannot carry (a control character or non-ASCII); use printable ASCII, e.g. \`openssl rand -hex 32\``,
     );
   }
-  return new InternalToken(token);
+  return token;
 }
 
 /** What a wire server checks on each call: the token, and who hears of a refusal. */
 export interface WireAuth {
   readonly token: InternalToken;
   readonly onRefused: (refusal: InternalAuthRefusal) => void;
+  /** A call accepted with the previous token: what tells an operator it is still in use. */
+  readonly onPrevious?: (path: string) => void;
 }
 
 export interface InternalAuthRefusal {
@@ -112,7 +152,9 @@ export interface InternalAuthRefusal {
 /**
  * The wire-auth of a service with internal routes: refusals counted in
  * `ai_gateway_internal_auth_failures_total{service,reason}` and logged (never the token
- * sent); without a token, one warning at start that its wire routes take any caller.
+ * sent), calls with the previous token counted in
+ * `ai_gateway_internal_auth_previous_token_total{service}`; without a token, one warning at
+ * start that its wire routes take any caller.
  */
 export function wireAuthFor(
   token: InternalToken | undefined,
@@ -125,8 +167,14 @@ export function wireAuthFor(
     );
     return undefined;
   }
+  if (token.acceptsPrevious) {
+    observe.logger.info(
+      `${INTERNAL_TOKEN_PREVIOUS_ENV} is set: this ${service} accepts it beside ${INTERNAL_TOKEN_ENV} until it is removed; ai_gateway_internal_auth_previous_token_total counts the calls that still send it`,
+    );
+  }
   return {
     token,
+    onPrevious: () => observe.metrics.recordInternalAuthPrevious(service),
     onRefused: (refusal) => {
       observe.metrics.recordInternalAuthFailure({ service, reason: refusal.reason });
       observe.logger.warn('refused an internal call without the right token', {
@@ -135,6 +183,26 @@ export function wireAuthFor(
       });
     },
   };
+}
+
+/**
+ * Checks an incoming call's token header: undefined when it may proceed, or why it is
+ * refused (already counted and logged). A call with the previous token proceeds, counted.
+ */
+export function admitInternalCall(
+  auth: WireAuth,
+  presented: string | string[] | undefined,
+  path: string,
+  remoteAddress: string | undefined,
+): 'missing' | 'wrong' | undefined {
+  const verdict = auth.token.verdict(presented);
+  if (verdict === 'ok') return undefined;
+  if (verdict === 'previous') {
+    auth.onPrevious?.(path);
+    return undefined;
+  }
+  auth.onRefused({ reason: verdict, path, remoteAddress });
+  return verdict;
 }
 
 /** Only the peer's readiness probe is open: it says "up", nothing more. */

@@ -24,6 +24,7 @@ import {
   realtimeFrameOf,
 } from '@aigw/contracts/data-plane';
 import {
+  admitInternalCall,
   decodePeerError,
   INTERNAL_TOKEN_HEADER,
   internalAuthRefusal,
@@ -275,11 +276,13 @@ export function serveRealtimeWire(
     socket.on('error', () => undefined);
     const path = new URL(request.url ?? '/', 'http://wire').pathname;
     if (auth) {
-      const verdict = auth.token.verdict(request.headers[INTERNAL_TOKEN_HEADER]);
-      if (verdict !== 'ok') {
-        auth.onRefused({ reason: verdict, path, remoteAddress: request.socket.remoteAddress });
-        return refuse(socket, internalAuthRefusal(verdict));
-      }
+      const refused = admitInternalCall(
+        auth,
+        request.headers[INTERNAL_TOKEN_HEADER],
+        path,
+        request.socket.remoteAddress,
+      );
+      if (refused) return refuse(socket, internalAuthRefusal(refused));
     }
     if (path !== REALTIME_WIRE_PATH) {
       return refuse(

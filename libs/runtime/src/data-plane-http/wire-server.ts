@@ -11,6 +11,7 @@ import {
 import type { ServedApp } from '../service-runtime';
 import { asDataPlaneError, writeWireError } from './answer-writer';
 import {
+  admitInternalCall,
   INTERNAL_TOKEN_HEADER,
   internalAuthRefusal,
   needsInternalAuth,
@@ -62,13 +63,17 @@ export function createWireServer(options: WireServerOptions): {
     const auth = options.auth;
     if (auth) {
       const path = request.url.split('?', 1)[0];
-      const verdict = needsInternalAuth(path)
-        ? auth.token.verdict(request.headers[INTERNAL_TOKEN_HEADER])
-        : 'ok';
-      if (verdict !== 'ok') {
-        auth.onRefused({ reason: verdict, path, remoteAddress: request.socket.remoteAddress });
+      const refused = needsInternalAuth(path)
+        ? admitInternalCall(
+            auth,
+            request.headers[INTERNAL_TOKEN_HEADER],
+            path,
+            request.socket.remoteAddress,
+          )
+        : undefined;
+      if (refused) {
         reply.hijack();
-        return writeWireError(reply.raw, internalAuthRefusal(verdict));
+        return writeWireError(reply.raw, internalAuthRefusal(refused));
       }
     }
     const version = request.headers[WIRE_VERSION_HEADER];
