@@ -50,8 +50,14 @@ const BUDGET_TUNING = [
   'AI_GATEWAY_ALERT_WEBHOOK_URL',
 ] as const;
 
-/** The shared token of the wire hops, on the three services that speak them. */
-export const INTERNAL_HOP_ENV = ['AI_GATEWAY_INTERNAL_TOKEN'] as const;
+/**
+ * The shared token of the wire hops, on the three services that speak them, and the one
+ * being rotated out (accepted beside it while a rotation is under way).
+ */
+export const INTERNAL_HOP_ENV = [
+  'AI_GATEWAY_INTERNAL_TOKEN',
+  'AI_GATEWAY_INTERNAL_TOKEN_PREVIOUS',
+] as const;
 
 /** What a deployment may also set for each app. */
 export const APP_OPTIONAL_ENV_VARS: Readonly<Record<AppName, readonly string[]>> = {

@@ -86,6 +86,18 @@ for (const app of APP_NAMES) {
   });
 }
 
+test('ingress, router and provider-adapter take the internal token and the one being rotated out', () => {
+  for (const app of ['ingress', 'router', 'provider-adapter'] as const) {
+    const env = services[app].environment ?? {};
+    // Unset on the host, both are blank, which the apps read as unset.
+    assert.equal(env.AI_GATEWAY_INTERNAL_TOKEN, '${AIGW_INTERNAL_TOKEN:-}', app);
+    assert.equal(env.AI_GATEWAY_INTERNAL_TOKEN_PREVIOUS, '${AIGW_INTERNAL_TOKEN_PREVIOUS:-}', app);
+  }
+  for (const app of ['budget', 'usage-sink'] as const) {
+    assert.equal(services[app].environment?.AI_GATEWAY_INTERNAL_TOKEN_PREVIOUS, undefined, app);
+  }
+});
+
 test('published ports listen on 127.0.0.1 only', () => {
   // The host port may be movable: `127.0.0.1:${AIGW_X_PORT:-8080}:8080`.
   const hostPort = String.raw`(\d+|\$\{AIGW_[A-Z_]+_PORT:-\d+\})`;

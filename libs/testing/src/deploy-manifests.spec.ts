@@ -339,6 +339,28 @@ function assertHoldsNoProviderKey(
   }
 }
 
+test('the internal hop token and the one being rotated out come from one optional Secret, on the three hop services only', () => {
+  const hopApps: readonly AppName[] = ['ingress', 'router', 'provider-adapter'];
+  for (const app of APP_NAMES) {
+    const env = envOf(deploymentOf(app).container);
+    for (const [name, key] of [
+      ['AI_GATEWAY_INTERNAL_TOKEN', 'token'],
+      ['AI_GATEWAY_INTERNAL_TOKEN_PREVIOUS', 'previous'],
+    ] as const) {
+      if (!hopApps.includes(app)) {
+        assert.ok(!env.has(name), `${app} speaks no internal hop: no ${name}`);
+        continue;
+      }
+      // Optional: a deployment without the Secret (or before a rotation) still starts.
+      assert.deepEqual(
+        env.get(name)?.valueFrom?.secretKeyRef,
+        { name: 'ai-gateway-internal', key, optional: true },
+        `${app}: ${name}`,
+      );
+    }
+  }
+});
+
 test('no Deployment, Service or HPA for an app that does not exist', () => {
   for (const m of manifests) {
     if (['Deployment', 'Service', 'HorizontalPodAutoscaler'].includes(m.kind)) {
