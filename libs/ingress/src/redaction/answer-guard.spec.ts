@@ -245,9 +245,67 @@ describe('AnswerGuard on JSON answers', () => {
     assert.deepEqual(gone.message, { role: 'assistant', content: null });
     assert.equal(gone.finish_reason, 'content_filter');
     assert.deepEqual(blocking.blocks, ['usSsn']);
-    // Reasoning is left as it is (signed by the provider).
-    const thinking = chatJson('ok', { reasoning_content: `thought of ${EMAIL}` });
-    assert.equal(guard.check(thinking, 'chat', new Recorder()), thinking);
+  });
+
+  it('masks reasoning text and thinking blocks, keeps signatures and redacted blocks, counts once', () => {
+    const report = new Recorder();
+    const signed = { type: 'thinking', thinking: `Mail ${EMAIL}?`, signature: 'sig-1' };
+    const opaque = { type: 'redacted_thinking', data: `enc-${EMAIL}` };
+    const answer = guard.check(
+      chatJson('ok', { reasoning_content: `Mail ${EMAIL}?`, thinking_blocks: [signed, opaque] }),
+      'chat',
+      report,
+    ) as JsonAnswer;
+    const choice = (answer.body.choices as JsonObject[])[0];
+    assert.deepEqual(choice.message, {
+      role: 'assistant',
+      content: 'ok',
+      reasoning_content: 'Mail [REDACTED:email]?',
+      thinking_blocks: [
+        { type: 'thinking', thinking: 'Mail [REDACTED:email]?', signature: 'sig-1' },
+        opaque,
+      ],
+    });
+    assert.equal(choice.finish_reason, 'stop');
+    assert.equal(report.count('email'), 1, 'the blocks repeat the reasoning text');
+    // `reasoning` (vLLM, Groq, OpenRouter), and blocks with no reasoning text beside them.
+    const other = new Recorder();
+    const vllm = guard.check(
+      chatJson('ok', { reasoning: `key ${KEY}` }),
+      'chat',
+      other,
+    ) as JsonAnswer;
+    assert.equal(
+      ((vllm.body.choices as JsonObject[])[0].message as JsonObject).reasoning,
+      'key [REDACTED:apiKey]',
+    );
+    const alone = guard.check(chatJson('ok', { thinking_blocks: [signed] }), 'chat', other);
+    assert.deepEqual(((alone as JsonAnswer).body.choices as JsonObject[])[0].message, {
+      role: 'assistant',
+      content: 'ok',
+      thinking_blocks: [{ ...signed, thinking: 'Mail [REDACTED:email]?' }],
+    });
+    assert.equal(other.count('apiKey'), 1);
+    assert.equal(other.count('email'), 1);
+    // Nothing to mask: the very same answer.
+    const clean = chatJson('ok', { reasoning_content: 'fine', thinking_blocks: [opaque] });
+    assert.equal(guard.check(clean, 'chat', new Recorder()), clean);
+  });
+
+  it('a block match in reasoning withholds the choice as one in content does', () => {
+    for (const extra of [
+      { reasoning_content: `The SSN is ${SSN}.` },
+      { reasoning: '-----BEGIN PRIVATE KEY-----' },
+      { thinking_blocks: [{ type: 'thinking', thinking: `SSN ${SSN}`, signature: 's' }] },
+    ]) {
+      const report = new Recorder();
+      const answer = guard.check(chatJson('harmless', extra), 'chat', report) as JsonAnswer;
+      const choice = (answer.body.choices as JsonObject[])[0];
+      assert.deepEqual(choice.message, { role: 'assistant', content: null });
+      assert.equal(choice.finish_reason, 'content_filter');
+      assert.equal(report.blocks.length, 1);
+      assert.equal(JSON.stringify(answer).includes('6789'), false);
+    }
   });
 
   it('a block rule wins over a mask it overlaps: the choice is withheld, not masked', () => {
@@ -492,7 +550,7 @@ describe('AnswerGuard on streams', () => {
     assert.equal(out.length, 2);
   });
 
-  it('a refusal is held and checked like content, per choice; reasoning passes as it is', async () => {
+  it('a refusal is held and checked like content, per choice', async () => {
     const report = new Recorder();
     const refusal = (index: number, text: string): JsonObject => ({
       id: 'c1',
@@ -546,9 +604,113 @@ describe('AnswerGuard on streams', () => {
     });
     assert.deepEqual(refused.get(1), { text: 'Not ', finish: 'content_filter' });
     assert.equal(JSON.stringify(out).includes('6789'), false);
-    assert.ok(JSON.stringify(out).includes(`mail ${EMAIL}`), 'reasoning untouched');
+    assert.ok(JSON.stringify(out).includes('mail [REDACTED:email]'), 'reasoning checked');
     assert.deepEqual(report.blocks, ['usSsn']);
     assert.deepEqual(out.at(-1), USAGE_CHUNK);
+  });
+
+  const reasoningChunk = (delta: JsonObject, finish: string | null = null): JsonObject => ({
+    id: 'c1',
+    object: 'chat.completion.chunk',
+    choices: [{ index: 0, delta, finish_reason: finish }],
+  });
+
+  it('reasoning is held and masked, released before the answer and the signature', async () => {
+    const text = `I could mail ${EMAIL} now.`;
+    for (let i = 1; i < text.length; i++) {
+      const report = new Recorder();
+      const signature = { type: 'thinking', thinking: '', signature: 'sig-1' };
+      const out = await streamed(
+        guard,
+        [
+          reasoningChunk({ role: 'assistant', content: '' }),
+          reasoningChunk({ reasoning_content: text.slice(0, i) }),
+          reasoningChunk({ reasoning_content: text.slice(i) }),
+          reasoningChunk({ thinking_blocks: [signature] }),
+          chunk(0, 'Done.'),
+          chunk(0, undefined, 'stop'),
+          USAGE_CHUNK,
+        ],
+        report,
+      );
+      // In order: every reasoning fragment, then the signature, then the answer.
+      const seen: string[] = [];
+      for (const c of out) {
+        for (const choice of c.choices as JsonObject[]) {
+          const delta = choice.delta as JsonObject;
+          if (delta.reasoning_content) seen.push(`r:${delta.reasoning_content as string}`);
+          if (delta.thinking_blocks) seen.push(`s:${JSON.stringify(delta.thinking_blocks)}`);
+          if (delta.content) seen.push(`c:${delta.content as string}`);
+        }
+      }
+      const reasoning = seen.filter((s) => s.startsWith('r:')).map((s) => s.slice(2));
+      assert.equal(reasoning.join(''), 'I could mail [REDACTED:email] now.');
+      assert.deepEqual(seen.slice(reasoning.length), [
+        `s:${JSON.stringify([signature])}`,
+        'c:Done.',
+      ]);
+      assert.equal(report.count('email'), 1);
+      assert.deepEqual(out.at(-1), USAGE_CHUNK);
+    }
+  });
+
+  it('a block match in streamed reasoning ends the choice with content_filter; usage still comes', async () => {
+    const report = new Recorder();
+    const out = await streamed(
+      guard,
+      [
+        reasoningChunk({ reasoning: 'Thinking: the SSN is 123-' }),
+        reasoningChunk({ reasoning: '45-6789, so' }),
+        chunk(0, 'The answer must not arrive.'),
+        chunk(0, undefined, 'stop'),
+        USAGE_CHUNK,
+      ],
+      report,
+    );
+    const text = JSON.stringify(out);
+    assert.equal(text.includes('6789'), false);
+    assert.equal(text.includes('must not arrive'), false);
+    assert.deepEqual(joined(out).get(0), { text: '', finish: 'content_filter' });
+    assert.ok(text.includes('Thinking: the SSN is '), 'the reasoning before the match goes out');
+    assert.deepEqual(report.blocks, ['usSsn']);
+    assert.deepEqual(out.at(-1), USAGE_CHUNK);
+  });
+
+  it('a streamed thinking block with text is checked whole; a redacted one passes', async () => {
+    const report = new Recorder();
+    const opaque = { type: 'redacted_thinking', data: `enc-${EMAIL}` };
+    const out = await streamed(
+      guard,
+      [
+        reasoningChunk({
+          thinking_blocks: [
+            { type: 'thinking', thinking: `mail ${EMAIL}`, signature: 's' },
+            opaque,
+          ],
+        }),
+        chunk(0, 'ok', 'stop'),
+      ],
+      report,
+    );
+    assert.deepEqual((out[0].choices as JsonObject[])[0].delta, {
+      thinking_blocks: [
+        { type: 'thinking', thinking: 'mail [REDACTED:email]', signature: 's' },
+        opaque,
+      ],
+    });
+    assert.equal(report.count('email'), 1);
+    const blocking = new Recorder();
+    const withheld = await streamed(
+      guard,
+      [
+        reasoningChunk({ thinking_blocks: [{ type: 'thinking', thinking: SSN, signature: 's' }] }),
+        chunk(0, 'ok', 'stop'),
+      ],
+      blocking,
+    );
+    assert.equal(JSON.stringify(withheld).includes(SSN), false);
+    assert.equal(joined(withheld).get(0)?.finish, 'content_filter');
+    assert.deepEqual(blocking.blocks, ['usSsn']);
   });
 
   it('two choices are held apart', async () => {

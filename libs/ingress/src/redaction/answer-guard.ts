@@ -21,9 +21,11 @@ export const CONTENT_FILTER = 'content_filter';
 /**
  * `security.responseValidation` on one route: the model's answer text checked by the same
  * detectors as prompts, in the canonical (OpenAI) answer before a dialect writes it, so
- * every public API (chat, completions, Responses, Messages) gets it. What is scanned is the
- * text a reader sees: chat message content (string or text parts), a chat refusal and a
- * completion's text. Reasoning is left as it is (providers sign it). Tool-call arguments
+ * every public API (chat, completions, Responses, Messages, Gemini) gets it. What is scanned
+ * is the text a reader sees: chat message content (string or text parts), a chat refusal,
+ * the reasoning text (`reasoning_content` or `reasoning`, and the text of `thinking_blocks`,
+ * which the Messages API shows as thinking blocks) and a completion's text. Signatures and
+ * redacted (encrypted) blocks are opaque and pass as they came. Tool-call arguments
  * are left as they are: they are the caller's own program's input (an email address to
  * send to), and masking them would break the call, not protect a reader. A redacted or
  * withheld choice loses its logprobs, which spell the same text token by token.
@@ -109,13 +111,66 @@ export class AnswerGuard {
       if (step.blocked) return step.blocked;
       refusal = step.text;
     }
-    if (content === message.content && refusal === message.refusal) return choice;
+    const reasoning = this.reasoning(message, tally);
+    if (typeof reasoning === 'string') return reasoning;
+    if (content === message.content && refusal === message.refusal && !reasoning) return choice;
     // Spread, not set: a message without a refusal keeps having none.
     return {
       ...choice,
-      message: { ...message, content, ...(refusal !== message.refusal && { refusal }) },
+      message: {
+        ...message,
+        content,
+        ...(refusal !== message.refusal && { refusal }),
+        ...reasoning,
+      },
       logprobs: null,
     };
+  }
+
+  /**
+   * A message's reasoning checked: the fields that changed (undefined when none did), or
+   * the blocking rule. The text of its thinking blocks repeats its reasoning text, so their
+   * matches are counted only when there is no reasoning text to count them.
+   */
+  private reasoning(message: JsonObject, tally: RedactionTally): JsonObject | string | undefined {
+    let changed: JsonObject | undefined;
+    let counted = false;
+    for (const field of REASONING_TEXT) {
+      const text = message[field];
+      if (typeof text !== 'string') continue;
+      counted = true;
+      const step = this.text(text, tally);
+      if (step.blocked) return step.blocked;
+      if (step.text !== text) (changed ??= {})[field] = step.text;
+    }
+    if (message.thinking_blocks === undefined) return changed;
+    const blocks = this.thinkingBlocks(
+      message.thinking_blocks,
+      counted ? new Map<string, number>() : tally,
+    );
+    if (typeof blocks === 'string') return blocks;
+    if (blocks) (changed ??= {}).thinking_blocks = blocks;
+    return changed;
+  }
+
+  /**
+   * `thinking_blocks` with each thinking block's text checked, its signature kept as it
+   * came (a redacted block is encrypted: nothing to read); undefined when nothing changed,
+   * or the blocking rule.
+   */
+  private thinkingBlocks(blocks: unknown, tally: RedactionTally): unknown[] | string | undefined {
+    if (!Array.isArray(blocks)) return undefined;
+    let changed: unknown[] | undefined;
+    for (const [i, block] of blocks.entries()) {
+      if (!isObject(block) || block.type !== 'thinking') continue;
+      if (typeof block.thinking !== 'string' || block.thinking === '') continue;
+      const step = this.text(block.thinking, tally);
+      if (step.blocked) return step.blocked;
+      if (step.text !== block.thinking) {
+        (changed ??= blocks.slice())[i] = { ...block, thinking: step.text };
+      }
+    }
+    return changed;
   }
 
   private textChoice(choice: JsonObject, tally: RedactionTally): JsonObject | string {
@@ -167,6 +222,18 @@ export class AnswerGuard {
           if (done.has(index)) continue; // withheld: nothing more of it goes out
           const source = chat ? (isObject(choice.delta) ? choice.delta : {}) : choice;
           const finished = choice.finish_reason !== null && choice.finish_reason !== undefined;
+          const calls = chat && callsIn(choice);
+          const reasoningEnds = chat && endsReasoning(source);
+          // A thinking block comes whole; its text repeats reasoning streamed before it, if any.
+          const blocks =
+            chat && source.thinking_blocks !== undefined
+              ? this.thinkingBlocks(
+                  source.thinking_blocks,
+                  REASONING_TEXT.some((field) => tails.get(index)?.has(field))
+                    ? new Map<string, number>()
+                    : tally,
+                )
+              : undefined;
           const texts: Record<string, string> = {};
           let blocked: string | undefined;
           for (const field of fields) {
@@ -176,14 +243,17 @@ export class AnswerGuard {
             const tail = came ? tailOf(index, field) : tails.get(index)?.get(field);
             let step: TailStep = came && tail ? tail.push(text) : { text: '' };
             // A tool call starting ends the text before it: release it first, so a dialect
-            // that writes content blocks in order (Messages) keeps text before the tool use.
-            if (tail && !step.blocked && (finished || (chat && callsIn(choice)))) {
+            // that writes content blocks in order (Messages) keeps text before the tool use;
+            // likewise the answer (or a block's signature) ends the reasoning before it.
+            const ends = calls || (reasoningEnds && isReasoningField(field));
+            if (tail && !step.blocked && (finished || ends)) {
               const rest = tail.flush();
               step = { text: step.text + rest.text, blocked: rest.blocked };
             }
             texts[field] = step.text;
             if ((blocked = step.blocked)) break;
           }
+          if (!blocked && typeof blocks === 'string') blocked = blocks;
           if (blocked) {
             done.add(index);
             report.blocked(blocked);
@@ -191,7 +261,12 @@ export class AnswerGuard {
             continue;
           }
           if (finished) done.add(index);
-          const released = withStreamText(choice, texts, fields, chat);
+          const released = withStreamText(
+            blocks ? { ...choice, delta: { ...source, thinking_blocks: blocks } } : choice,
+            texts,
+            fields,
+            chat,
+          );
           if (released) out.push(released);
         }
         if (out.length > 0 || chunk.usage != null) yield { ...chunk, choices: out };
@@ -234,8 +309,15 @@ function withheld(choice: JsonObject, operation: Operation): JsonObject {
     : { ...rest, text: '', logprobs: null, finish_reason: CONTENT_FILTER };
 }
 
-/** The fields of a streamed choice whose text is held and checked. */
-const CHAT_TEXT = ['content', 'refusal'] as const;
+/** The fields of a chat message or delta that carry reasoning text (see reasoningTextOf). */
+const REASONING_TEXT = ['reasoning_content', 'reasoning'] as const;
+
+function isReasoningField(field: string): boolean {
+  return field === 'reasoning_content' || field === 'reasoning';
+}
+
+/** The fields of a streamed choice whose text is held and checked: reasoning comes first. */
+const CHAT_TEXT = [...REASONING_TEXT, 'content', 'refusal'] as const;
 const COMPLETION_TEXT = ['text'] as const;
 
 /** A withheld stream choice's last chunk: the text before the match, and the filter finish. */
@@ -284,6 +366,16 @@ function withStreamText(
   // Text held back: the chunk goes only for what else it carries (role, tool calls, finish).
   if (!released && heldBack && Object.keys(others).length === 0 && !finished) return undefined;
   return { ...rest, delta: { ...others, ...out } };
+}
+
+/** Whether a delta ends the reasoning before it: answer text, or a finished thinking block. */
+function endsReasoning(delta: JsonObject): boolean {
+  const { content, refusal, thinking_blocks: blocks } = delta;
+  return (
+    (typeof content === 'string' && content !== '') ||
+    (typeof refusal === 'string' && refusal !== '') ||
+    (Array.isArray(blocks) && blocks.length > 0)
+  );
 }
 
 function callsIn(choice: JsonObject): boolean {
