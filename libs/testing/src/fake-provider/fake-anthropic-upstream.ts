@@ -79,6 +79,7 @@ const ERROR_TYPES: Record<number, string> = {
  */
 export class FakeAnthropicUpstream extends FakeProviderServer {
   private usage: FakeAnthropicUsage = DEFAULT_USAGE;
+  private thinking = ANTHROPIC_FAKE_THINKING.thinking;
 
   get baseUrl(): string {
     return this.origin;
@@ -90,9 +91,16 @@ export class FakeAnthropicUpstream extends FakeProviderServer {
     return this;
   }
 
+  /** The thinking text every answer that thinks shows from now on (same signature). */
+  thinkWith(thinking: string): this {
+    this.thinking = thinking;
+    return this;
+  }
+
   override reset(): void {
     super.reset();
     this.usage = DEFAULT_USAGE;
+    this.thinking = ANTHROPIC_FAKE_THINKING.thinking;
   }
 
   protected override errorBody(status: number): unknown {
@@ -125,7 +133,8 @@ export class FakeAnthropicUpstream extends FakeProviderServer {
           },
         ]
       : [{ type: 'text', text: WORDS.join('') }];
-    const content = thinks ? [{ type: 'thinking', ...ANTHROPIC_FAKE_THINKING }, ...answer] : answer;
+    const thinking = { type: 'thinking', ...ANTHROPIC_FAKE_THINKING, thinking: this.thinking };
+    const content = thinks ? [thinking, ...answer] : answer;
     return sendJson(response, {
       id: 'msg_01fake',
       type: 'message',
@@ -165,7 +174,7 @@ export class FakeAnthropicUpstream extends FakeProviderServer {
           usage: { ...this.usage, output_tokens: 1 },
         },
       } as { type: string },
-      ...(thinks ? thinkingSteps() : []),
+      ...(thinks ? thinkingSteps(this.thinking) : []),
       { type: 'content_block_start', index: first, content_block: { type: 'text', text: '' } } as {
         type: string;
       },
@@ -206,11 +215,8 @@ export class FakeAnthropicUpstream extends FakeProviderServer {
 }
 
 /** A thinking block as Anthropic streams it: its text in deltas, then its signature. */
-function thinkingSteps(): { type: string }[] {
-  const [head, tail] = [
-    ANTHROPIC_FAKE_THINKING.thinking.slice(0, 9),
-    ANTHROPIC_FAKE_THINKING.thinking.slice(9),
-  ];
+function thinkingSteps(text: string): { type: string }[] {
+  const [head, tail] = [text.slice(0, 9), text.slice(9)];
   return [
     {
       type: 'content_block_start',

@@ -58,6 +58,8 @@ export class FakeOpenAiUpstream {
   private fallbackBehaviour: OpenAiFakeBehaviour = { kind: 'ok' };
   private answerUsage: FakeOpenAiUsage = DEFAULT_USAGE;
   private answerWords: readonly string[] = WORDS;
+  private reasoningWords: readonly string[] = [];
+  private reasoningField = 'reasoning_content';
   private audioUsage: Record<string, unknown> | undefined;
   private port = 0;
 
@@ -100,6 +102,17 @@ export class FakeOpenAiUpstream {
   }
 
   /**
+   * The reasoning every chat answer shows from now on, before its text, in `field`
+   * (`reasoning_content` as DeepSeek and LiteLLM, or `reasoning` as vLLM and OpenRouter):
+   * joined in JSON, a chunk per piece streamed. None by default.
+   */
+  reasonWith(words: readonly string[], field = 'reasoning_content'): this {
+    this.reasoningWords = words;
+    this.reasoningField = field;
+    return this;
+  }
+
+  /**
    * The `usage` every transcription answer in JSON reports from now on; undefined (the
    * default): `{type: 'tokens', ...}` for a gpt-4o transcribe model, else `{type:
    * 'duration', seconds: 3}` as whisper-1 reports.
@@ -116,6 +129,8 @@ export class FakeOpenAiUpstream {
     this.fallbackBehaviour = { kind: 'ok' };
     this.answerUsage = DEFAULT_USAGE;
     this.answerWords = WORDS;
+    this.reasoningWords = [];
+    this.reasoningField = 'reasoning_content';
     this.audioUsage = undefined;
   }
 
@@ -229,7 +244,13 @@ export class FakeOpenAiUpstream {
       choices: [
         {
           index: 0,
-          message: { role: 'assistant', content: this.answerWords.join('') },
+          message: {
+            role: 'assistant',
+            content: this.answerWords.join(''),
+            ...(this.reasoningWords.length > 0 && {
+              [this.reasoningField]: this.reasoningWords.join(''),
+            }),
+          },
           finish_reason: 'stop',
         },
       ],
@@ -327,6 +348,10 @@ export class FakeOpenAiUpstream {
       ...base,
       choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }],
     });
+    for (const piece of this.reasoningWords) {
+      const delta = { [this.reasoningField]: piece };
+      send({ ...base, choices: [{ index: 0, delta, finish_reason: null }] });
+    }
     for (const [index, word] of this.answerWords.entries()) {
       if (cut !== undefined && index >= cut.afterChunks) {
         // Let the client see the first chunks, then drop the connection mid-answer; a
