@@ -1,8 +1,10 @@
 import { setImmediate as yieldToRequests } from 'node:timers/promises';
 import {
   decodeEvent,
-  serializeEvent,
+  routeEvent,
+  withJson,
   type EventPublisher,
+  type EventRoute,
   type EventSubscription,
   type EventTopic,
   type GatewayEvent,
@@ -60,8 +62,10 @@ const WRITE_RETRY_MS = 1_000;
 const PRUNE_CHUNK = 1_000;
 
 interface PendingEvent {
-  readonly serialized: SerializedEvent;
+  readonly route: EventRoute;
   readonly event: GatewayEvent;
+  /** Its JSON, written at its first flush and kept while a failed write makes it wait. */
+  serialized?: SerializedEvent;
 }
 
 /** What one flush appended, when it directly follows the log end this bus knew. */
@@ -82,8 +86,12 @@ export class EmbeddedEventBus implements EventPublisher {
   // decode, and nothing keeps them after: holding recent events for catch-ups (512 of them)
   // carried most of what outlived the young generation, ~0.6 KB a request, and peak RSS
   // with it. A catch-up is rare (a failed batch, a start) and reads the log.
+  // Their JSON is written at the flush, not at publish: held for the flush interval, the
+  // text (~1.3 KB a request) outlived two scavenges and was copied into the old generation.
   private pending: PendingEvent[] = [];
-  // JSON bytes of every event not yet written, those of a write in progress included.
+  // JSON bytes of the waiting events written out so far: those of a write in progress, and
+  // every one while the log refuses writes (then the text is written at publish, so this
+  // bounds the backlog exactly).
   private pendingBytes = 0;
   private failing = false;
   private refused = 0;
@@ -118,17 +126,20 @@ export class EmbeddedEventBus implements EventPublisher {
   }
 
   publish(event: GatewayEvent): void {
-    const serialized = serializeEvent(event);
+    const route = routeEvent(event);
     if (this.pendingBytes >= (this.options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES)) {
       this.refused++;
-      this.options.onRefused?.(serialized.topic);
+      this.options.onRefused?.(route.topic);
       return;
     }
-    this.pending.push({ serialized, event });
-    this.pendingBytes += serialized.json.length;
+    const pending: PendingEvent = { route, event };
+    this.pending.push(pending);
     // While the log refuses writes, only the retry timer tries again: a flush per publish
     // would rewrite the whole growing backlog on every request.
-    if (this.failing) return;
+    if (this.failing) {
+      this.serialize(pending);
+      return;
+    }
     if (this.pending.length >= this.options.maxBatch) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), this.options.flushIntervalMs);
   }
@@ -156,7 +167,10 @@ export class EmbeddedEventBus implements EventPublisher {
       let appended: AppendedRun | undefined;
       try {
         appended = batch.length > 0 ? this.append(batch) : undefined;
-        for (const { serialized } of batch) this.pendingBytes -= serialized.json.length;
+        for (const pending of batch) {
+          this.pendingBytes -= pending.serialized?.json.length ?? 0;
+          pending.serialized = undefined; // written: the text can go with the next scavenge
+        }
         this.failing = false;
       } catch (error) {
         // Nothing is lost: the batch waits, ahead of newer events, for the next try.
@@ -230,7 +244,7 @@ export class EmbeddedEventBus implements EventPublisher {
 
   /** Writes a batch; returns it as a run when its positions follow the known log end. */
   private append(batch: readonly PendingEvent[]): AppendedRun | undefined {
-    const seqs = this.log.appendAll(batch.map((p) => p.serialized));
+    const seqs = this.log.appendAll(batch.map((pending) => this.serialize(pending)));
     const after = this.logEnd;
     const entries: PendingEvent[] = [];
     let contiguous = true;
@@ -243,6 +257,14 @@ export class EmbeddedEventBus implements EventPublisher {
     });
     // A gap means rows this bus did not write (another handle on the file): read them.
     return contiguous ? { after, last: after + entries.length, entries } : undefined;
+  }
+
+  private serialize(pending: PendingEvent): SerializedEvent {
+    if (pending.serialized) return pending.serialized;
+    const serialized = withJson(pending.route, pending.event);
+    pending.serialized = serialized;
+    this.pendingBytes += serialized.json.length;
+    return serialized;
   }
 
   // One writer at a time keeps the log order and the committed positions consistent.
@@ -280,8 +302,8 @@ export class EmbeddedEventBus implements EventPublisher {
     appended: AppendedRun,
   ): Promise<void> {
     const events: GatewayEvent[] = [];
-    for (const { serialized, event } of appended.entries) {
-      if (subscription.topics.includes(serialized.topic)) events.push(event);
+    for (const { route, event } of appended.entries) {
+      if (subscription.topics.includes(route.topic)) events.push(event);
     }
     if (events.length > 0 && !(await this.handle(subscription, events, appended.last))) return;
     this.advance(subscription, appended.last);

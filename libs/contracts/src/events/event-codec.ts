@@ -48,12 +48,15 @@ export interface EncodeOptions {
   readonly validate?: boolean;
 }
 
+/** Where an event goes: its topic, Kafka message key and id; the JSON body apart. */
+export type EventRoute = Omit<SerializedEvent, 'json'>;
+
 /**
- * Serialises an event for its topic, without the Kafka message's Buffer and headers (the
- * embedded log stores the JSON text as is). Throws ContractsError: a bad event is a
- * producer bug.
+ * Checks an event against its topic's contract and says where it goes, without writing its
+ * JSON (the embedded bus writes that when it flushes). Throws ContractsError: a bad event is
+ * a producer bug.
  */
-export function serializeEvent(event: GatewayEvent, options: EncodeOptions = {}): SerializedEvent {
+export function routeEvent(event: GatewayEvent, options: EncodeOptions = {}): EventRoute {
   const topic = topicForType(event.type);
   const spec = EVENT_CATALOG[topic] as EventSpec<GatewayEvent>;
   // Typed as the literal today; widened so a stale object built by hand is still caught.
@@ -76,10 +79,23 @@ export function serializeEvent(event: GatewayEvent, options: EncodeOptions = {})
       );
     }
   }
+  return { topic, key: spec.messageKey(event), eventId: event.eventId };
+}
+
+/**
+ * Serialises an event for its topic, without the Kafka message's Buffer and headers (the
+ * embedded log stores the JSON text as is). Throws ContractsError as `routeEvent` does.
+ */
+export function serializeEvent(event: GatewayEvent, options: EncodeOptions = {}): SerializedEvent {
+  return withJson(routeEvent(event, options), event);
+}
+
+/** A routed event with its JSON body. */
+export function withJson(route: EventRoute, event: GatewayEvent): SerializedEvent {
   return {
-    topic,
-    key: spec.messageKey(event),
-    eventId: event.eventId,
+    topic: route.topic,
+    key: route.key,
+    eventId: route.eventId,
     json: JSON.stringify(event),
   };
 }
