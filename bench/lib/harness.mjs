@@ -15,6 +15,8 @@ export const LOAD_CORE = '1';
 export const UPSTREAM_KEY = 'sk-bench-upstream';
 // Our apps run as `npm start` and the image run them (a test keeps the three in step).
 export const GATEWAY_NODE_FLAGS = ['--max-semi-space-size=16'];
+// glibc's malloc as `npm start` and the image set it (kept in step by a test).
+export const GATEWAY_MALLOC_ENV = { MALLOC_ARENA_MAX: '1', MALLOC_TRIM_THRESHOLD_: '65536' };
 
 // --- small helpers -------------------------------------------------------------------
 
@@ -226,6 +228,7 @@ export const OUR_HEADERS = [
 
 export function ourEnv(configFile, dataDir, port, adminPort) {
   return {
+    ...GATEWAY_MALLOC_ENV,
     HOST: '127.0.0.1',
     PORT: String(port),
     ADMIN_PORT: String(adminPort),

@@ -125,6 +125,8 @@ tar --numeric-owner -c -C "$rootfs" . -C "$stage/image" --no-recursion -T "$stag
     --change 'ENV LANG=C.UTF-8' \
     --change 'ENV NODE_ENV=production' \
     --change 'ENV NODE_OPTIONS=--max-semi-space-size=16' \
+    --change 'ENV MALLOC_ARENA_MAX=1' \
+    --change 'ENV MALLOC_TRIM_THRESHOLD_=65536' \
     --change 'ENV APP_MAIN=dist/apps/gateway/src/main.js' \
     --change 'WORKDIR /app' \
     --change 'USER 1000:1000' \

@@ -641,3 +641,20 @@ test('the image, npm start and the benchmark run the apps with the same V8 flags
   assert.ok(start.includes(`node ${flags} dist/apps/gateway`), start);
   assert.ok(read('bench/lib/harness.mjs').includes(`GATEWAY_NODE_FLAGS = ['${flags}']`));
 });
+
+test('the image, npm start and the benchmark set glibc malloc alike', () => {
+  const dockerfile = read('deploy/Dockerfile');
+  const script = read('scripts/deploy/build-app-image.sh');
+  const start = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts
+    .start;
+  const harness = read('bench/lib/harness.mjs');
+  for (const [name, value] of [
+    ['MALLOC_ARENA_MAX', '1'],
+    ['MALLOC_TRIM_THRESHOLD_', '65536'],
+  ]) {
+    assert.match(dockerfile, new RegExp(`\\n\\s+${name}=${value} \\\\\\n`), `Dockerfile: ${name}`);
+    assert.ok(script.includes(`--change 'ENV ${name}=${value}'`), `script: ${name}`);
+    assert.ok(start.includes(`${name}=${value} `) && start.indexOf(name) < start.indexOf(' node '));
+    assert.ok(harness.includes(`${name}: '${value}'`), `harness: ${name}`);
+  }
+});
