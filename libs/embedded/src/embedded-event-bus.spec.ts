@@ -336,6 +336,48 @@ describe('EmbeddedEventBus while the log refuses writes', () => {
   });
 });
 
+describe('EmbeddedEventBus behind a slow subscriber', () => {
+  it('bounds what waits past one batch, and writes what it kept in order once it is free', async () => {
+    const eventBytes = serializeEvent(usage('a', 1)).json.length;
+    const log = new SqliteEventLog(':memory:');
+    let refused = 0;
+    const bus = new EmbeddedEventBus(log, {
+      ...options(),
+      flushIntervalMs: 60_000,
+      maxBatch: 2,
+      maxPendingBytes: 3 * eventBytes,
+      onRefused: () => refused++,
+    });
+    let free!: () => void;
+    const busy = new Promise<void>((resolve) => (free = resolve));
+    const seen: string[] = [];
+    await bus.subscribe({
+      group: 'g',
+      topics: [Topic.UsageRecorded],
+      handle: async (events) => {
+        await busy; // a store that stopped answering holds up the writer
+        seen.push(...events.map(userOf));
+      },
+    });
+    bus.publish(usage('a', 1));
+    bus.publish(usage('b', 1)); // a full batch: written, then its subscriber does not return
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    for (const user of ['c', 'd', 'e', 'f', 'g', 'h', 'i']) bus.publish(usage(user, 1));
+    // One batch waits uncounted (c, d), three events' bytes past it (e, f, g): h, i refused.
+    assert.deepEqual(bus.status(), { writable: true, pending: 5, refused: 2 });
+    assert.equal(refused, 2);
+    free();
+    await bus.flush();
+    assert.deepEqual(seen, ['a', 'b', 'c', 'd', 'e', 'f', 'g']);
+    assert.equal(log.count(), 7);
+    // Room again once written.
+    bus.publish(usage('j', 1));
+    await bus.close();
+    assert.deepEqual(seen.at(-1), 'j');
+    log.close();
+  });
+});
+
 describe('EmbeddedEventBus delivery positions', () => {
   it('delivers rows another handle wrote between flushes, in log order', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'aigw-log-')), 'events.db');

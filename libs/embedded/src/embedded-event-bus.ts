@@ -25,7 +25,8 @@ export interface EmbeddedEventBusOptions {
   readonly onWriteError?: (error: unknown, waiting: number) => void;
   /**
    * How many bytes of serialized events may wait in memory while the log refuses writes
-   * (a full disk, say); past it new events are refused (`onRefused`) rather than held until
+   * (a full disk, say) or a slow subscriber holds up the writer (past one batch); past it
+   * new events are refused (`onRefused`) rather than held until
    * the process runs out of memory and loses them all. Default 64 MiB.
    */
   readonly maxPendingBytes?: number;
@@ -90,8 +91,8 @@ export class EmbeddedEventBus implements EventPublisher {
   // text (~1.3 KB a request) outlived two scavenges and was copied into the old generation.
   private pending: PendingEvent[] = [];
   // JSON bytes of the waiting events written out so far: those of a write in progress, and
-  // every one while the log refuses writes (then the text is written at publish, so this
-  // bounds the backlog exactly).
+  // every one past the first batch (the text is written at publish while the log refuses
+  // writes, or while a flush waits behind a slow subscriber), so this bounds the backlog.
   private pendingBytes = 0;
   private failing = false;
   private refused = 0;
@@ -140,6 +141,9 @@ export class EmbeddedEventBus implements EventPublisher {
       this.serialize(pending);
       return;
     }
+    // More than a batch waiting: the writer is behind (a subscriber still handling the last
+    // flush), so these count against maxPendingBytes as a failing log's would.
+    if (this.pending.length > this.options.maxBatch) this.serialize(pending);
     if (this.pending.length >= this.options.maxBatch) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), this.options.flushIntervalMs);
   }
