@@ -47,8 +47,23 @@ interface BackendView {
     latencyMs: number | null;
     latencySamples: number;
     latencyAgeSeconds: number | null;
+    byKind: Record<'json' | 'stream', KindLatency>;
   };
 }
+
+interface KindLatency {
+  latencyMs: number | null;
+  latencySamples: number;
+  latencyAgeSeconds: number | null;
+  stale: boolean;
+}
+
+const UNMEASURED: KindLatency = {
+  latencyMs: null,
+  latencySamples: 0,
+  latencyAgeSeconds: null,
+  stale: false,
+};
 
 describe('backend health on the admin port of the all-in-one gateway', () => {
   const primary = new FakeOpenAiUpstream('primary');
@@ -156,6 +171,7 @@ ${backend('standby', standby, 1)}
           latencyMs: null,
           latencySamples: 0,
           latencyAgeSeconds: null,
+          byKind: { json: UNMEASURED, stream: UNMEASURED },
         },
       },
     );

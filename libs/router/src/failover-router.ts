@@ -21,7 +21,7 @@ import {
 } from './domain/backend-chain';
 import { BackendBalancer } from './domain/backend-balancer';
 import { PlannedChains } from './domain/planned-chains';
-import { BackendLoad } from './domain/backend-load';
+import { BackendLoad, LATENCY_KINDS, type LatencyKind } from './domain/backend-load';
 import { measuredProviders } from './measured-providers';
 import { BackendHealth, type Cooldown } from './domain/backend-health';
 import { RequestDeadline } from './domain/request-deadline';
@@ -65,8 +65,13 @@ export interface BackendLoadState {
   readonly backend: string;
   /** Calls in flight from this process (a stream until it ends). */
   readonly inFlight: number;
-  /** The moving average of its latency (a stream's first event), once it answered. */
+  /**
+   * The moving average of its latency (a stream's first event, a JSON answer's whole call),
+   * once it answered and until no answer came for a half-life (no current figure then).
+   */
   readonly latencyMs?: number;
+  /** Seconds since each kind's last answer, for the kinds that answered. */
+  readonly latencyAges?: readonly { readonly kind: LatencyKind; readonly seconds: number }[];
 }
 
 export interface FailoverRouterDeps {
@@ -136,9 +141,19 @@ export class FailoverRouter implements RouterPort {
   /** Every backend of the configuration in force, with its calls in flight and latency. */
   backendLoads(): BackendLoadState[] {
     const names = new Set(this.deps.config().routes.flatMap((r) => r.backends.map((b) => b.name)));
+    const now = this.load.time();
     return [...names].map((backend) => {
-      const { inFlight, latencyMs } = this.load.of(backend);
-      return latencyMs === undefined ? { backend, inFlight } : { backend, inFlight, latencyMs };
+      const { inFlight, latencyMs } = this.load.of(backend, undefined, now);
+      const latencyAges = LATENCY_KINDS.flatMap((kind) => {
+        const age = this.load.ageOf(backend, kind, now);
+        return age === undefined ? [] : [{ kind, seconds: age / 1000 }];
+      });
+      return {
+        backend,
+        inFlight,
+        ...(latencyMs === undefined ? {} : { latencyMs }),
+        ...(latencyAges.length === 0 ? {} : { latencyAges }),
+      };
     });
   }
 

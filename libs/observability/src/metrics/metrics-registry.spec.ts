@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LabelCardinalityGuard, OVERFLOW_LABEL_VALUE } from './label-guard';
-import { MetricsRegistry, metricsOptionsFromEnv, toSnakeCase } from './metrics-registry';
+import {
+  MetricsRegistry,
+  metricsOptionsFromEnv,
+  toSnakeCase,
+  type BackendLoadSample,
+} from './metrics-registry';
 import { PROMETHEUS_PATHS, renderPrometheus } from './prometheus-text';
 
 const fresh = (maxUsers = 1000) => new MetricsRegistry({ maxUsers, collectDefaultMetrics: false });
@@ -134,6 +139,34 @@ describe('MetricsRegistry', () => {
       'removed by a reload',
     );
     assert.ok(text.includes('ai_gateway_backend_latency_ewma_seconds{backend="new"} 0.04'));
+  });
+
+  it("exports the age of each kind of a backend's latency figure, absent before it answered", async () => {
+    const m = fresh();
+    let loads: BackendLoadSample[] = [
+      {
+        backend: 'old',
+        inFlight: 0,
+        latencyAges: [
+          { kind: 'json', seconds: 12.5 },
+          { kind: 'stream', seconds: 400 },
+        ],
+      },
+      { backend: 'new', inFlight: 1 },
+    ];
+    m.watchBackendLoads(() => loads);
+    let text = await m.metrics();
+    for (const line of [
+      'ai_gateway_backend_latency_age_seconds{backend="old",kind="json"} 12.5',
+      'ai_gateway_backend_latency_age_seconds{backend="old",kind="stream"} 400',
+    ]) {
+      assert.ok(text.includes(line), `missing: ${line}`);
+    }
+    assert.ok(!text.includes('ai_gateway_backend_latency_ewma_seconds{backend="old"}'), 'stale');
+    assert.ok(!text.includes('ai_gateway_backend_latency_age_seconds{backend="new"'));
+    loads = [];
+    text = await m.metrics();
+    assert.ok(!text.includes('ai_gateway_backend_latency_age_seconds{'), 'removed by a reload');
   });
 
   it('exports the OpenTelemetry GenAI metrics and the operations metrics', async () => {

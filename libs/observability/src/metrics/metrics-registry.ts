@@ -109,8 +109,10 @@ export interface BackendLoadSample {
   readonly backend: string;
   /** Calls in flight from this process. */
   readonly inFlight: number;
-  /** Its recent latency in ms; absent until it answered. */
+  /** Its recent latency in ms; absent until it answered and once that figure is stale. */
   readonly latencyMs?: number;
+  /** Seconds since each kind of call (json, stream) last answered; absent until one did. */
+  readonly latencyAges?: readonly { readonly kind: string; readonly seconds: number }[];
 }
 
 export class MetricsRegistry {
@@ -487,13 +489,30 @@ export class MetricsRegistry {
   });
   readonly #backendLatency = new Gauge({
     name: 'ai_gateway_backend_latency_ewma_seconds',
-    help: "A backend's recent latency in this router process (moving average of its answered calls: time to first byte for streams, the whole call for JSON), as loadBalancing's lowest-latency reads it; absent until it answered",
+    help: "A backend's recent latency in this router process (moving average of its answered calls: time to first byte for streams, the whole call for JSON), as loadBalancing's lowest-latency reads it; absent until it answered and once no answer came for a latency half-life",
     labelNames: ['backend'] as const,
     registers: [this.registry],
     collect: () => {
       this.#backendLatency.reset();
       for (const { backend, latencyMs } of this.#backendLoads()) {
         if (latencyMs !== undefined) this.#backendLatency.set({ backend }, latencyMs / 1000);
+      }
+    },
+  });
+  // The latency series goes once its figure is stale rather than repeat an old value: a
+  // gap, not a flat line, while nothing measures the backend. The age per kind says which
+  // of lowest-latency's two figures is old and since when (compare with the half-life).
+  readonly #backendLatencyAge = new Gauge({
+    name: 'ai_gateway_backend_latency_age_seconds',
+    help: "Seconds since a backend's last answer of a kind (json, stream) in this router process; lowest-latency reads that kind's figure as unmeasured once this passes AI_GATEWAY_LATENCY_HALF_LIFE_SECONDS; absent until that kind answered",
+    labelNames: ['backend', 'kind'] as const,
+    registers: [this.registry],
+    collect: () => {
+      this.#backendLatencyAge.reset();
+      for (const { backend, latencyAges } of this.#backendLoads()) {
+        for (const { kind, seconds } of latencyAges ?? []) {
+          this.#backendLatencyAge.set({ backend, kind }, seconds);
+        }
       }
     },
   });
@@ -797,8 +816,8 @@ export class MetricsRegistry {
   }
 
   /**
-   * The source of `ai_gateway_backend_in_flight` and
-   * `ai_gateway_backend_latency_ewma_seconds`: the process's router.
+   * The source of `ai_gateway_backend_in_flight`, `ai_gateway_backend_latency_ewma_seconds`
+   * and `ai_gateway_backend_latency_age_seconds`: the process's router.
    */
   watchBackendLoads(loads: () => Iterable<BackendLoadSample>): void {
     this.#backendLoads = loads;

@@ -249,6 +249,10 @@ spec:
           latencyMs: 120,
           latencySamples: 1,
           latencyAgeSeconds: 2.5,
+          byKind: {
+            json: { latencyMs: 120, latencySamples: 1, latencyAgeSeconds: 2.5, stale: false },
+            stream: { latencyMs: null, latencySamples: 0, latencyAgeSeconds: null, stale: false },
+          },
         },
         {
           strategy: 'lowest-latency',
@@ -257,17 +261,107 @@ spec:
           latencyMs: null,
           latencySamples: 0,
           latencyAgeSeconds: null,
+          byKind: {
+            json: { latencyMs: null, latencySamples: 0, latencyAgeSeconds: null, stale: false },
+            stream: { latencyMs: null, latencySamples: 0, latencyAgeSeconds: null, stale: false },
+          },
         },
       ],
     );
     assert.deepEqual(router.backendLoads(), [
-      { backend: 'primary', inFlight: 0, latencyMs: 120 },
+      {
+        backend: 'primary',
+        inFlight: 0,
+        latencyMs: 120,
+        latencyAges: [{ kind: 'json', seconds: 2.5 }],
+      },
       { backend: 'standby', inFlight: 1 },
     ]);
     // Without the router's load (none given), the figures are unknown, not zero.
     const { body: unknown } = await call(harness().routes, 'GET', '/admin/backends');
     assert.equal(unknown.backends[0].loadBalancing.inFlight, null);
     assert.equal(unknown.backends[0].loadBalancing.strategy, 'weighted-round-robin');
+  });
+
+  it('shows the age of each kind of figure, and which one lowest-latency reads as stale', async () => {
+    let now = 0;
+    const load = new BackendLoad(() => now, 10_000); // a 10 s half-life
+    const answer = (kind: 'json' | 'stream', ms: number) => {
+      const started = load.start('primary', kind);
+      now += ms;
+      started.answered(kind);
+      started.ended();
+    };
+    answer('stream', 200); // the stream figure, at 0.2 s
+    now = 8_000;
+    answer('json', 500); // the JSON figure, at 8.5 s
+    now = 12_000;
+    const routes = backendAdminRoutes({
+      config: () => CONFIG,
+      health: new BackendHealth(),
+      load,
+      metrics: { recordBackendAdminAction: () => undefined },
+    });
+    const view = async () =>
+      (await call(routes, 'GET', '/admin/backends')).body.backends[0].loadBalancing;
+    let lb = await view();
+    assert.equal(lb.latencyAgeSeconds, 3.5, 'the last answer of any kind: JSON, fresh');
+    assert.deepEqual(lb.byKind, {
+      json: { latencyMs: 500, latencySamples: 1, latencyAgeSeconds: 3.5, stale: false },
+      stream: { latencyMs: 200, latencySamples: 1, latencyAgeSeconds: 11.8, stale: true },
+    });
+    // A stream probe that fails: lowest-latency orders by the old figure for another
+    // half-life, so it is no longer stale though no stream answered since.
+    load.start('primary', 'stream').ended();
+    lb = await view();
+    assert.deepEqual(lb.byKind.stream, {
+      latencyMs: 200,
+      latencySamples: 1,
+      latencyAgeSeconds: 11.8,
+      stale: false,
+    });
+  });
+});
+
+describe("FailoverRouter.backendLoads: the latency gauges' figures", () => {
+  it('leaves out a latency no answer refreshed for a half-life, and gives each kind its age', () => {
+    let now = 0;
+    const load = new BackendLoad(() => now, 10_000);
+    const router = new FailoverRouter({
+      config: () => CONFIG,
+      health: new BackendHealth(),
+      load,
+      providers: new Providers(),
+    });
+    const answer = (kind: 'json' | 'stream', ms: number) => {
+      const started = load.start('primary', kind);
+      now += ms;
+      started.answered(kind);
+      started.ended();
+    };
+    answer('stream', 100);
+    now = 5_000;
+    answer('json', 100); // 5.1 s
+    now = 9_100;
+    assert.deepEqual(router.backendLoads()[0], {
+      backend: 'primary',
+      inFlight: 0,
+      latencyMs: 100,
+      latencyAges: [
+        { kind: 'json', seconds: 4 },
+        { kind: 'stream', seconds: 9 },
+      ],
+    });
+    now = 15_100; // a half-life since the last answer: no current figure
+    assert.deepEqual(router.backendLoads()[0], {
+      backend: 'primary',
+      inFlight: 0,
+      latencyAges: [
+        { kind: 'json', seconds: 10 },
+        { kind: 'stream', seconds: 15 },
+      ],
+    });
+    assert.deepEqual(router.backendLoads()[1], { backend: 'standby', inFlight: 0 });
   });
 });
 

@@ -13,7 +13,7 @@ import {
 } from '@aigw/runtime';
 import type { FailoverTrigger } from '@aigw/contracts/data-plane';
 import type { BackendHealth, CooldownReason } from '../domain/backend-health';
-import type { BackendLoad } from '../domain/backend-load';
+import { LATENCY_KINDS, type BackendLoad, type LatencyKind } from '../domain/backend-load';
 
 /** One backend origin's upstream pool, as the providers' shared agent reports it. */
 export interface OriginPool {
@@ -99,10 +99,27 @@ export interface LoadBalancingView {
   readonly latencyMs: number | null;
   readonly latencySamples: number;
   /**
-   * Seconds since its last answer; null until it answered. lowest-latency reads a figure
-   * this old past AI_GATEWAY_LATENCY_HALF_LIFE_SECONDS (300) as unmeasured, and retries it.
+   * Seconds since its last answer of any kind; null until it answered. lowest-latency reads
+   * each kind's figure apart (see byKind): this one may be fresh while one of those is stale.
    */
   readonly latencyAgeSeconds: number | null;
+  /** The figures lowest-latency orders by: a stream's first event, a JSON answer's whole call. */
+  readonly byKind: Readonly<Record<LatencyKind, KindLatencyView>>;
+}
+
+/** One kind's latency figure for this backend, in this process. */
+export interface KindLatencyView {
+  /** Its moving average (ms); null until a call of this kind answered. */
+  readonly latencyMs: number | null;
+  readonly latencySamples: number;
+  /** Seconds since this kind's last answer; null until it answered. */
+  readonly latencyAgeSeconds: number | null;
+  /**
+   * lowest-latency reads the figure as unmeasured now: a half-life
+   * (AI_GATEWAY_LATENCY_HALF_LIFE_SECONDS, 300) since its last answer and since its last
+   * failed probe, so the next call of this kind probes it. False while unmeasured (null).
+   */
+  readonly stale: boolean;
 }
 
 /** The pool of the backend's origin (shared by every backend on it), or why it is unknown. */
@@ -224,15 +241,43 @@ function loadBalancingView(
   load?: BackendLoad,
 ): LoadBalancingView {
   const figures = load?.of(backend.name);
-  const age = load?.ageOf(backend.name);
+  const now = load?.time();
+  const byKind = Object.fromEntries(
+    LATENCY_KINDS.map((kind) => [kind, kindView(backend.name, kind, load, now)]),
+  ) as Record<LatencyKind, KindLatencyView>;
   return {
     strategy: route.loadBalancing?.strategy ?? 'weighted-round-robin',
     explorationPercent: route.loadBalancing?.explorationPercent ?? 0,
     inFlight: figures?.inFlight ?? null,
-    latencyMs: figures?.latencyMs === undefined ? null : Math.round(figures.latencyMs * 10) / 10,
+    latencyMs: milliseconds(figures?.latencyMs),
     latencySamples: figures?.samples ?? 0,
-    latencyAgeSeconds: age === undefined ? null : Math.round(age / 100) / 10,
+    latencyAgeSeconds: seconds(load?.ageOf(backend.name, undefined, now)),
+    byKind,
   };
+}
+
+function kindView(
+  name: string,
+  kind: LatencyKind,
+  load?: BackendLoad,
+  now?: number,
+): KindLatencyView {
+  const figures = load?.of(name, kind);
+  const latencyMs = figures?.latencyMs;
+  return {
+    latencyMs: milliseconds(latencyMs),
+    latencySamples: figures?.samples ?? 0,
+    latencyAgeSeconds: seconds(load?.ageOf(name, kind, now)),
+    stale: latencyMs !== undefined && load?.of(name, kind, now).latencyMs === undefined,
+  };
+}
+
+function milliseconds(ms: number | undefined): number | null {
+  return ms === undefined ? null : Math.round(ms * 10) / 10;
+}
+
+function seconds(ms: number | undefined): number | null {
+  return ms === undefined ? null : Math.round(ms / 100) / 10;
 }
 
 /** The pool of the backend's origin: shared by every backend on that origin. */

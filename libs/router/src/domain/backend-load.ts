@@ -30,6 +30,8 @@ export interface LoadFigures {
  */
 export type LatencyKind = 'json' | 'stream';
 
+export const LATENCY_KINDS: readonly LatencyKind[] = ['json', 'stream'];
+
 /** A started call; `answered` and `ended` may each be called any number of times. */
 export interface CallInFlight {
   /** The backend answered (a JSON body, or a stream's first event): measures its latency. */
@@ -121,15 +123,19 @@ export class BackendLoad {
   /**
    * A backend's figures: with `kind`, the latency of that kind of answer only (what the
    * lowest-latency strategy orders a request by), else of all its answers (the operator's).
-   * With `now` (from `time()`), a latency a half-life old or more is left out: unmeasured,
-   * unless a call of its kind failed since it went stale (that probe is spent).
+   * With `now` (from `time()`), a latency a half-life old or more is left out: with `kind`,
+   * unmeasured unless a call of its kind failed since it went stale (that probe is spent);
+   * without, the operator's figure once no answer came for a half-life (nothing current).
    */
   of(backend: string, kind?: LatencyKind, now?: number): LoadFigures {
     const figures = this.figures.get(backend);
     if (!figures) return { inFlight: 0, samples: 0 };
     if (kind === undefined) {
-      const { latencyMs, samples, inFlight } = figures;
-      return latencyMs === undefined ? { inFlight, samples } : { inFlight, latencyMs, samples };
+      const { latencyMs, samples, inFlight, at } = figures;
+      const stale = now !== undefined && now - at >= this.halfLifeMs;
+      return latencyMs === undefined || stale
+        ? { inFlight, samples }
+        : { inFlight, latencyMs, samples };
     }
     const { latencyMs, samples, at, failedAt, inFlight } = figures.byKind[kind];
     const stale = now !== undefined && now - (at > failedAt ? at : failedAt) >= this.halfLifeMs;
@@ -138,10 +144,14 @@ export class BackendLoad {
       : { inFlight: figures.inFlight, latencyMs, samples, kindInFlight: inFlight };
   }
 
-  /** How long ago (the clock's ms) the backend last answered; undefined before it answered. */
-  ageOf(backend: string): number | undefined {
+  /**
+   * How long ago (the clock's ms) the backend last answered, with `kind` an answer of that
+   * kind; undefined before it answered.
+   */
+  ageOf(backend: string, kind?: LatencyKind, now: number = this.now()): number | undefined {
     const figures = this.figures.get(backend);
-    return figures?.latencyMs === undefined ? undefined : Math.max(0, this.now() - figures.at);
+    const average = kind === undefined ? figures : figures?.byKind[kind];
+    return average?.latencyMs === undefined ? undefined : Math.max(0, now - average.at);
   }
 
   private entry(backend: string): Figures {

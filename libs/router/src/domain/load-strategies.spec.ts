@@ -103,6 +103,30 @@ describe('BackendLoad latency by kind', () => {
     // The operator's figure averages both kinds.
     assert.equal(load.of('a').samples, 2);
   });
+
+  it("ages each kind's figure apart, and the operator's from the last answer of any kind", () => {
+    const clock = new Clock();
+    const load = new BackendLoad(clock.now, 10_000);
+    const answer = (kind: 'json' | 'stream', ms: number) => {
+      const call = load.start('a', kind);
+      clock.ms += ms;
+      call.answered(kind);
+      call.ended();
+    };
+    assert.equal(load.ageOf('a', 'json'), undefined, 'never answered');
+    answer('stream', 100);
+    clock.ms = 6_000;
+    answer('json', 100); // at 6.1 s
+    clock.ms = 9_000;
+    assert.equal(load.ageOf('a'), 2_900);
+    assert.equal(load.ageOf('a', 'json'), 2_900);
+    assert.equal(load.ageOf('a', 'stream'), 8_900);
+    assert.equal(load.ageOf('a', 'stream', 20_000), 19_900, 'at the time given');
+    // The operator's figure, read at a time, is left out a half-life after the last answer.
+    assert.equal(load.of('a', undefined, 16_099).latencyMs, 100);
+    assert.deepEqual(load.of('a', undefined, 16_100), { inFlight: 0, samples: 2 });
+    assert.equal(load.of('a').latencyMs, 100, 'without a time: the last figure');
+  });
 });
 
 describe('BackendBalancer strategies', () => {
