@@ -1,6 +1,7 @@
 import type { PayloadLoggingConfig } from '@aigw/config';
 import type { GatewayEndpoint } from '@aigw/contracts';
 import type { GatewayRequest, JsonObject, Operation, ServedBy } from '@aigw/contracts/data-plane';
+import { cutJson } from './cut-json';
 import { cutText, NO_TEXT, type CutText } from './cut-text';
 import { StreamAnswer } from './stream-answer';
 
@@ -55,8 +56,8 @@ export class PayloadCapture {
     private readonly request: GatewayRequest,
   ) {
     // The body was parsed from the client's JSON and may have been redacted since: text
-    // of it is made only here, for a request that is logged.
-    this.requestBody = cutText(JSON.stringify(request.body) ?? '', logging.maxBytes);
+    // of it is made only here, for a request that is logged, and only up to maxBytes.
+    this.requestBody = cutJson(request.body, logging.maxBytes);
   }
 
   /**
@@ -81,8 +82,10 @@ export class PayloadCapture {
   /** A complete answer's body as sent (an object, or text for a text media type). */
   answer(body: unknown): void {
     if (Buffer.isBuffer(body) || body instanceof Uint8Array) return;
-    const text = typeof body === 'string' ? body : (JSON.stringify(body) ?? '');
-    this.answerBody = cutText(text, this.logging.maxBytes);
+    this.answerBody =
+      typeof body === 'string'
+        ? cutText(body, this.logging.maxBytes)
+        : cutJson(body, this.logging.maxBytes);
   }
 
   /** One canonical chunk of a streamed answer. */
