@@ -4,7 +4,7 @@
 // client's own x-aigw-internal-token never crosses the ingress.
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI, { toFile } from 'openai';
@@ -20,11 +20,11 @@ import {
 import { metricSum } from '@aigw/testing';
 import {
   connectRealtime,
-  FAKE_BATCH_MODEL,
   FakeBatchBackend,
   FakeOpenAiUpstream,
   FakeRealtimeUpstream,
 } from '@aigw/testing/fake-provider';
+import { writeInternalHopConfig } from './internal-hop-config';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
 
 const TOKEN = 'e2e-internal-token-5f0c1a9b7d3e';
@@ -55,20 +55,7 @@ describe('split deployment with AI_GATEWAY_INTERNAL_TOKEN on every hop', () => {
 
   before(async () => {
     await Promise.all([chat.start(), realtime.start(), batches.start()]);
-    const path = join(dir, 'split.yaml');
-    writeFileSync(
-      path,
-      `kind: AIGatewayRoute
-metadata: {name: split-auth}
-spec:
-  backends:
-  - {name: chat, provider: vllm, baseUrl: "${chat.baseUrl}", model: chat-model, modelNameOverride: gpt-4, auth: {apiKeyRef: {name: chat-key}}}
-  - {name: openai-rt, provider: openai, baseUrl: "${realtime.baseUrl}/v1", auth: {apiKeyRef: {name: chat-key}}, model: gpt-realtime, modelNameOverride: voice}
-  - {name: openai-batch, provider: openai, baseUrl: "${batches.baseUrl}", model: ${FAKE_BATCH_MODEL}, modelNameOverride: gpt-batch, auth: {apiKeyRef: {name: chat-key}}}
-  userIdentification: {header: x-user-id}
-  failover: {on: [rateLimit, timeout, error], retryDelay: 0s}
-`,
-    );
+    const path = writeInternalHopConfig(dir, 'split-auth', { chat, realtime, batches });
     const shared = { AI_GATEWAY_CONFIG: path, AI_GATEWAY_INTERNAL_TOKEN: TOKEN };
     adapter = await startApp('provider-adapter', {
       ...shared,

@@ -5,7 +5,7 @@
 // counted, so the operator knows when PREVIOUS can go.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI, { toFile } from 'openai';
@@ -20,11 +20,11 @@ import {
 import { metricSum } from '@aigw/testing';
 import {
   connectRealtime,
-  FAKE_BATCH_MODEL,
   FakeBatchBackend,
   FakeOpenAiUpstream,
   FakeRealtimeUpstream,
 } from '@aigw/testing/fake-provider';
+import { writeInternalHopConfig } from './internal-hop-config';
 import { runAppToExit, startApp, type AppProcess } from '@aigw/testing/processes';
 
 const OLD = 'e2e-old-internal-token-1b2c3d4e5f';
@@ -58,20 +58,7 @@ describe('split deployment mid-rotation of AI_GATEWAY_INTERNAL_TOKEN', () => {
 
   before(async () => {
     await Promise.all([chat.start(), realtime.start(), batches.start()]);
-    const path = join(dir, 'split.yaml');
-    writeFileSync(
-      path,
-      `kind: AIGatewayRoute
-metadata: {name: split-rotation}
-spec:
-  backends:
-  - {name: chat, provider: vllm, baseUrl: "${chat.baseUrl}", model: chat-model, modelNameOverride: gpt-4, auth: {apiKeyRef: {name: chat-key}}}
-  - {name: openai-rt, provider: openai, baseUrl: "${realtime.baseUrl}/v1", auth: {apiKeyRef: {name: chat-key}}, model: gpt-realtime, modelNameOverride: voice}
-  - {name: openai-batch, provider: openai, baseUrl: "${batches.baseUrl}", model: ${FAKE_BATCH_MODEL}, modelNameOverride: gpt-batch, auth: {apiKeyRef: {name: chat-key}}}
-  userIdentification: {header: x-user-id}
-  failover: {on: [rateLimit, timeout, error], retryDelay: 0s}
-`,
-    );
+    const path = writeInternalHopConfig(dir, 'split-rotation', { chat, realtime, batches });
     const rotating = {
       AI_GATEWAY_CONFIG: path,
       AI_GATEWAY_INTERNAL_TOKEN: NEW,
