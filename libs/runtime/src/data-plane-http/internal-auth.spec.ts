@@ -17,7 +17,9 @@ import { StartupError } from '../listen';
 import { HttpRouterClient } from './http-router-client';
 import {
   admitInternalCall,
+  decodePeerError,
   INTERNAL_TOKEN_HEADER,
+  internalAuthRefusal,
   InternalToken,
   internalTokenFrom,
   tokensMatch,
@@ -172,6 +174,23 @@ describe('InternalToken.verdict and tokensMatch', () => {
     // timingSafeEqual on the raw strings would throw on a length mismatch (and leak it).
     assert.equal(tokensMatch('x', digest), false);
     assert.equal(tokensMatch('x'.repeat(10_000), digest), false);
+  });
+});
+
+describe('refusals name the settings, never a token', () => {
+  it("a peer's 401 is the gateway's misconfiguration: a 500 naming both settings of a rotation", () => {
+    const error = decodePeerError({}, 401, 'router');
+    assert.equal(error.httpStatus, 500);
+    assert.match(error.message, /the router refused this service's internal token/);
+    assert.match(error.message, /AI_GATEWAY_INTERNAL_TOKEN_PREVIOUS/);
+  });
+
+  it('a wrong token is told it matches neither setting', () => {
+    assert.match(
+      internalAuthRefusal('wrong').message,
+      /matches neither this service's AI_GATEWAY_INTERNAL_TOKEN nor its AI_GATEWAY_INTERNAL_TOKEN_PREVIOUS/,
+    );
+    assert.equal(internalAuthRefusal('missing').httpStatus, 401);
   });
 });
 

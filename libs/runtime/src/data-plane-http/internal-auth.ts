@@ -216,7 +216,7 @@ export function internalAuthRefusal(reason: 'missing' | 'wrong'): DataPlaneError
     DataPlaneErrorCode.Unauthenticated,
     reason === 'missing'
       ? `internal routes need the ${INTERNAL_TOKEN_HEADER} header (${INTERNAL_TOKEN_ENV})`
-      : `the ${INTERNAL_TOKEN_HEADER} header does not match this service's ${INTERNAL_TOKEN_ENV}`,
+      : `the ${INTERNAL_TOKEN_HEADER} header matches neither this service's ${INTERNAL_TOKEN_ENV} nor its ${INTERNAL_TOKEN_PREVIOUS_ENV}`,
   );
 }
 
@@ -228,7 +228,7 @@ export function decodePeerError(body: unknown, status: number, peer: string): Da
   if (status === 401) {
     return new DataPlaneError(
       DataPlaneErrorCode.Internal,
-      `the ${peer} refused this service's internal token: set the same ${INTERNAL_TOKEN_ENV} on ingress, router and provider-adapter`,
+      `the ${peer} refused this service's internal token: set the same ${INTERNAL_TOKEN_ENV} on ingress, router and provider-adapter (during a rotation, this service's token must be the ${peer}'s ${INTERNAL_TOKEN_ENV} or ${INTERNAL_TOKEN_PREVIOUS_ENV})`,
     );
   }
   return decodeWireError(body, status);
