@@ -13,3 +13,4 @@ export * from './domain/budget-refusal';
 export * from './domain/serving-models';
 export * from './domain/event-time';
 export * from './domain/balance-changes';
+export * from './domain/hold-kind';

@@ -8,8 +8,8 @@ import { KEY_GRACE_MS } from '../budget-store.port';
 import { describeBudgetStoreContract } from '../testing/budget-store.contract';
 import { LocalBudgetStore, SWEEP_EVERY_MS } from './local-budget-store';
 
-describeBudgetStoreContract('embedded (memory + SQLite)', async () => {
-  const store = new LocalBudgetStore(':memory:');
+describeBudgetStoreContract('embedded (memory + SQLite)', async (onLapse) => {
+  const store = new LocalBudgetStore(':memory:', Date.now, onLapse);
   return { store, close: async () => store.close() };
 });
 

@@ -11,6 +11,7 @@ import {
   type ReserveResult,
   type SettleResult,
 } from '../budget-store.port';
+import { holdKind, type HoldLapseListener } from '../domain/hold-kind';
 import { AppliedEventLedger } from './applied-event-ledger';
 import { ExpiryBuckets } from './expiry-buckets';
 
@@ -63,6 +64,8 @@ export class LocalBudgetStore implements BudgetStore {
   constructor(
     path = ':memory:',
     private readonly clock: () => number = Date.now,
+    /** Told of each hold that lapses (a restart drops holds uncounted). */
+    private readonly onLapse?: HoldLapseListener,
   ) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new DatabaseSync(path);
@@ -268,8 +271,10 @@ export class LocalBudgetStore implements BudgetStore {
     // A scan, but only once the earliest hold has lapsed: holds differ in length.
     let next = Infinity;
     for (const [id, hold] of this.holds) {
-      if (hold.until <= now) this.dropHold(id);
-      else if (hold.until < next) next = hold.until;
+      if (hold.until <= now) {
+        this.dropHold(id);
+        this.onLapse?.(holdKind(id), 1);
+      } else if (hold.until < next) next = hold.until;
     }
     this.nextLapseAt = next;
   }

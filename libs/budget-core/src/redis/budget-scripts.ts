@@ -1,44 +1,73 @@
+import { BATCH_HOLD_PREFIX } from '../domain/hold-kind';
+
 // The Lua scripts that make every balance change atomic in Redis. Per limit there is a
 // hash (`used`, `reserved`) and a sorted set of holds (`<key>:holds`, member
 // `<reservationId>|<amount>`, score = when the hold lapses); per reservation a hash
 // mapping each balance key to the amount held there, so a release knows what to undo.
-// Lapsed holds are swept by the next reservation on the same key: no reaper job.
+// Lapsed holds are swept by the next reservation (or balance read) on the same key: no
+// reaper job. The sweep that finds a hold lapsed first deletes its record, so each lapse
+// is counted once (its other keys' members lapse at the same score and go uncounted).
 
-/** KEYS: balance keys..., hold record. ARGV: now, holdUntil, reservationId, then per key: amount, limit, expireAt. */
-export const RESERVE_LUA = `
+/**
+ * Drops the lapsed holds of one balance key and counts, by kind, those whose record it
+ * deleted (lapses[1] calls, lapses[2] batches). The record's key is named here, not in
+ * KEYS: its reservation id is only known once read off the sorted set.
+ */
+const SWEEP_BODY = `
+local function sweep(bal, now, holdPrefix, lapses)
+  local holds = bal .. ':holds'
+  local lapsed = redis.call('ZRANGEBYSCORE', holds, '-inf', now)
+  if #lapsed == 0 then return end
+  local total = 0
+  for _, member in ipairs(lapsed) do
+    local sep = string.find(member, '|', 1, true)
+    total = total + tonumber(string.sub(member, sep + 1))
+    local rid = string.sub(member, 1, sep - 1)
+    if redis.call('DEL', holdPrefix .. rid) == 1 then
+      if string.sub(rid, 1, ${BATCH_HOLD_PREFIX.length}) == '${BATCH_HOLD_PREFIX}' then
+        lapses[2] = lapses[2] + 1
+      else
+        lapses[1] = lapses[1] + 1
+      end
+    end
+  end
+  redis.call('HINCRBYFLOAT', bal, 'reserved', -total)
+  redis.call('ZREMRANGEBYSCORE', holds, '-inf', now)
+end
+`;
+
+/**
+ * KEYS: balance keys..., hold record. ARGV: now, holdUntil, reservationId, hold record
+ * prefix, then per key: amount, limit, expireAt. Replies {1, used, reserved, ...} or
+ * {0, index, used, reserved}, then the lapsed holds swept: calls, batches.
+ */
+export const RESERVE_LUA = `${SWEEP_BODY}
 local now = tonumber(ARGV[1])
 local holdUntil = tonumber(ARGV[2])
 local rid = ARGV[3]
+local holdPrefix = ARGV[4]
 local n = #KEYS - 1
 local holdKey = KEYS[#KEYS]
 local current = {}
+local lapses = {0, 0}
 for i = 1, n do
   local bal = KEYS[i]
-  local holds = bal .. ':holds'
-  local lapsed = redis.call('ZRANGEBYSCORE', holds, '-inf', now)
-  if #lapsed > 0 then
-    local total = 0
-    for _, member in ipairs(lapsed) do
-      local sep = string.find(member, '|', 1, true)
-      total = total + tonumber(string.sub(member, sep + 1))
-    end
-    redis.call('HINCRBYFLOAT', bal, 'reserved', -total)
-    redis.call('ZREMRANGEBYSCORE', holds, '-inf', now)
-  end
+  sweep(bal, now, holdPrefix, lapses)
   local used = tonumber(redis.call('HGET', bal, 'used') or '0')
   local reserved = tonumber(redis.call('HGET', bal, 'reserved') or '0')
-  local base = 3 + (i - 1) * 3
+  local base = 4 + (i - 1) * 3
   local amount = tonumber(ARGV[base + 1])
   local limit = tonumber(ARGV[base + 2])
   if used + reserved + amount > limit then
-    return {0, i, tostring(used), tostring(reserved)}
+    return {0, i, tostring(used), tostring(reserved), lapses[1], lapses[2]}
   end
   current[i] = {used, reserved + amount}
 end
 local out = {1}
+local lastExpireAt = 0
 for i = 1, n do
   local bal = KEYS[i]
-  local base = 3 + (i - 1) * 3
+  local base = 4 + (i - 1) * 3
   local amount = ARGV[base + 1]
   local expireAt = ARGV[base + 3]
   redis.call('HINCRBYFLOAT', bal, 'reserved', amount)
@@ -46,11 +75,15 @@ for i = 1, n do
   redis.call('HSET', holdKey, bal, amount)
   redis.call('PEXPIREAT', bal, expireAt)
   redis.call('PEXPIREAT', bal .. ':holds', expireAt)
+  lastExpireAt = math.max(lastExpireAt, tonumber(expireAt))
   out[#out + 1] = tostring(current[i][1])
   out[#out + 1] = tostring(current[i][2])
 end
--- Relative: the caller's clock may differ from Redis's; the record must outlive the hold.
-redis.call('PEXPIRE', holdKey, holdUntil - now + 60000)
+out[#out + 1] = lapses[1]
+out[#out + 1] = lapses[2]
+-- Relative: the caller's clock may differ from Redis's. The record outlives the hold and
+-- its keys, so a sweep of a lapsed hold still finds it (and counts it) while any is left.
+redis.call('PEXPIRE', holdKey, math.max(holdUntil, lastExpireAt) - now + 60000)
 return out
 `;
 
@@ -123,25 +156,22 @@ end
 return out
 `;
 
-/** KEYS: balance keys. ARGV: now. Sweeps lapsed holds, returns {used, reserved, ...}. */
-export const BALANCES_LUA = `
+/**
+ * KEYS: balance keys. ARGV: now, hold record prefix. Sweeps lapsed holds, returns
+ * {used, reserved, ...} then the lapsed holds swept: calls, batches.
+ */
+export const BALANCES_LUA = `${SWEEP_BODY}
 local now = tonumber(ARGV[1])
+local holdPrefix = ARGV[2]
+local lapses = {0, 0}
 local out = {}
 for i = 1, #KEYS do
   local bal = KEYS[i]
-  local holds = bal .. ':holds'
-  local lapsed = redis.call('ZRANGEBYSCORE', holds, '-inf', now)
-  if #lapsed > 0 then
-    local total = 0
-    for _, member in ipairs(lapsed) do
-      local sep = string.find(member, '|', 1, true)
-      total = total + tonumber(string.sub(member, sep + 1))
-    end
-    redis.call('HINCRBYFLOAT', bal, 'reserved', -total)
-    redis.call('ZREMRANGEBYSCORE', holds, '-inf', now)
-  end
+  sweep(bal, now, holdPrefix, lapses)
   out[#out + 1] = redis.call('HGET', bal, 'used') or '0'
   out[#out + 1] = redis.call('HGET', bal, 'reserved') or '0'
 end
+out[#out + 1] = lapses[1]
+out[#out + 1] = lapses[2]
 return out
 `;

@@ -9,6 +9,7 @@ import {
   type ReserveResult,
   type SettleResult,
 } from '../budget-store.port';
+import type { HoldLapseListener } from '../domain/hold-kind';
 import { ADJUST_LUA, BALANCES_LUA, RELEASE_LUA, RESERVE_LUA, SETTLE_LUA } from './budget-scripts';
 
 type ScriptReply = (string | number)[];
@@ -26,6 +27,8 @@ export interface RedisBudgetStoreOptions {
   readonly namespace?: string;
   /** How long an event id is remembered as applied (default `APPLIED_EVENT_MEMORY_MS`). */
   readonly appliedTtlMs?: number;
+  /** Told of the lapsed holds this process's scripts swept (each counted by one sweep). */
+  readonly onLapse?: HoldLapseListener;
 }
 
 // Numbers cross the script boundary as strings: Lua would truncate floats to integers.
@@ -37,6 +40,9 @@ export class RedisBudgetStore implements BudgetStore {
   private readonly redis: Redis & BudgetCommands;
   private readonly namespace: string;
   private readonly appliedTtlMs: number;
+  private readonly onLapse: HoldLapseListener | undefined;
+  /** The hold records' prefix: a sweep names the record of each lapsed hold it finds. */
+  private readonly holdPrefix: string;
 
   constructor(redis: Redis, options: RedisBudgetStoreOptions = {}) {
     redis.defineCommand('aigwReserve', { lua: RESERVE_LUA });
@@ -47,6 +53,8 @@ export class RedisBudgetStore implements BudgetStore {
     this.redis = redis as Redis & BudgetCommands;
     this.namespace = options.namespace ?? 'aigw';
     this.appliedTtlMs = options.appliedTtlMs ?? APPLIED_EVENT_MEMORY_MS;
+    this.onLapse = options.onLapse;
+    this.holdPrefix = this.holdKey('');
   }
 
   async reserve(
@@ -62,11 +70,14 @@ export class RedisBudgetStore implements BudgetStore {
       now,
       now + holdMs,
       reservationId,
+      this.holdPrefix,
     ];
     for (const change of changes) {
       args.push(amount(change.amount), change.limit, change.windowEndsAt + KEY_GRACE_MS);
     }
     const reply = await this.redis.aigwReserve(changes.length + 1, ...args);
+    // The lapses the sweep counted close the reply (two figures, past the balances).
+    this.reportLapses(reply);
     if (num(reply[0]) === 0) {
       const blocked = changes[num(reply[1]) - 1];
       return {
@@ -133,13 +144,26 @@ export class RedisBudgetStore implements BudgetStore {
 
   async balances(keys: readonly { key: string; limit: number }[], now: number): Promise<Balance[]> {
     if (keys.length === 0) return [];
-    const reply = await this.redis.aigwBalances(keys.length, ...keys.map((k) => k.key), now);
+    const reply = await this.redis.aigwBalances(
+      keys.length,
+      ...keys.map((k) => k.key),
+      now,
+      this.holdPrefix,
+    );
+    this.reportLapses(reply);
     return keys.map((k, i) => ({
       key: k.key,
       limit: k.limit,
       used: num(reply[2 * i]),
       reserved: num(reply[2 * i + 1]),
     }));
+  }
+
+  private reportLapses(reply: ScriptReply): void {
+    const calls = num(reply[reply.length - 2]);
+    const batches = num(reply[reply.length - 1]);
+    if (calls > 0) this.onLapse?.('call', calls);
+    if (batches > 0) this.onLapse?.('batch', batches);
   }
 
   private holdKey(reservationId: string): string {

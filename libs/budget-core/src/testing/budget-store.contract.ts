@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { BalanceChange, BudgetStore } from '../budget-store.port';
+import { BATCH_HOLD_PREFIX, type HoldKind, type HoldLapseListener } from '../domain/hold-kind';
 
 /**
  * The behaviour every BudgetStore must have, run against the embedded store in unit
@@ -9,7 +10,7 @@ import type { BalanceChange, BudgetStore } from '../budget-store.port';
  */
 export function describeBudgetStoreContract(
   name: string,
-  open: () => Promise<{ store: BudgetStore; close: () => Promise<void> }>,
+  open: (onLapse: HoldLapseListener) => Promise<{ store: BudgetStore; close: () => Promise<void> }>,
 ): void {
   describe(`BudgetStore contract: ${name}`, () => {
     let store: BudgetStore;
@@ -25,8 +26,48 @@ export function describeBudgetStoreContract(
       windowEndsAt,
     });
 
-    before(async () => ({ store, close } = await open()));
+    const lapses: Record<HoldKind, number> = { call: 0, batch: 0 };
+    before(
+      async () =>
+        ({ store, close } = await open((kind, count) => {
+          lapses[kind] += count;
+        })),
+    );
     after(() => close());
+
+    // First: the embedded store sweeps every lapsed hold, so earlier tests' would count.
+    it('counts each lapsed hold once, by kind, and no hold settled or released', async () => {
+      const user = key();
+      const tier = key();
+      const both = (amount: number) => [change(user, amount), change(tier, amount)];
+      await store.reserve('lapsing-call', both(10), 1_000, now);
+      await store.reserve(`${BATCH_HOLD_PREFIX}lapsing`, both(20), 1_000, now);
+      await store.reserve('settled-late', both(5), 1_000, now);
+      await store.reserve('released-late', both(5), 1_000, now);
+      // Ended after their time but before a sweep found them: not lapsed.
+      await store.settle(randomUUID(), 'settled-late', both(1), now + 1_500);
+      await store.release('released-late');
+      assert.deepEqual(lapses, { call: 0, batch: 0 }, 'nothing swept yet');
+
+      // The next reservation on one of the limits sweeps the lapsed holds there.
+      assert.equal((await store.reserve('next', [change(user, 1)], 30_000, now + 1_001)).ok, true);
+      assert.deepEqual(lapses, { call: 1, batch: 1 });
+      // Their holds on the other limit lapse too, but were counted already.
+      await store.reserve('next-tier', [change(tier, 1)], 30_000, now + 1_002);
+      await store.balances([{ key: tier, limit: 100 }], now + 1_003);
+      assert.deepEqual(lapses, { call: 1, batch: 1 });
+      const balances = await store.balances(
+        [user, tier].map((k) => ({ key: k, limit: 100 })),
+        now + 1_003,
+      );
+      assert.deepEqual(
+        balances.map((b) => [b.used, b.reserved]),
+        [
+          [1, 1],
+          [1, 1],
+        ],
+      );
+    });
 
     it('reserves while there is room and refuses the request that would not fit', async () => {
       const k = key();
