@@ -5,6 +5,7 @@ import {
   LocalBudgetStore,
   RedisBudgetStore,
   type BudgetStore,
+  type HoldLapseListener,
 } from '@aigw/budget-core';
 import { nonNegativeIntegerSetting, positiveIntegerSetting } from '@aigw/config';
 import { createRedisClient } from '@aigw/infra';
@@ -72,6 +73,10 @@ function becomesReady(redis: Redis, ms: number): Promise<boolean> {
  */
 export async function openBudgetStore(runtime: ServiceRuntime): Promise<BudgetStore> {
   const { settings, logger } = runtime;
+  // Holds lapse lazily, where a reservation (or a balance read) sweeps them: with Redis
+  // in ingress and the budget service alike, each counting the ones it swept.
+  const onLapse: HoldLapseListener = (kind, count) =>
+    runtime.metrics.recordBudgetHoldsLapsed(kind, count);
   if (settings.redisUrl) {
     const redis = createRedisClient(settings.redisUrl, {
       // While Redis is away a command fails at once (the request gets a 503) instead of
@@ -98,9 +103,9 @@ export async function openBudgetStore(runtime: ServiceRuntime): Promise<BudgetSt
         state: redis.status,
       });
     }
-    return new RedisBudgetStore(redis);
+    return new RedisBudgetStore(redis, { onLapse });
   }
-  const store = new LocalBudgetStore(join(settings.dataDir, 'budget.db'));
+  const store = new LocalBudgetStore(join(settings.dataDir, 'budget.db'), Date.now, onLapse);
   runtime.onClose(async () => {
     await runtime.events.flush(); // settle what is still queued before the balances close
     store.close();

@@ -95,7 +95,10 @@ function chat(maxTokens: number): GatewayRequest {
 function setup(start = Date.UTC(2026, 11, 4, 1)) {
   let now = start;
   const clock = () => now;
-  const budgets = new LocalBudgetStore(':memory:', clock);
+  const lapses: string[] = [];
+  const budgets = new LocalBudgetStore(':memory:', clock, (kind, count) =>
+    lapses.push(`${kind} ${count}`),
+  );
   const admission = new BudgetAdmission(() => config, budgets, new ExhaustionView(), {
     defaultMaxOutputTokens: 100,
     holdMs: 60_000,
@@ -215,6 +218,7 @@ function setup(start = Date.UTC(2026, 11, 4, 1)) {
     file,
     create,
     settle,
+    lapses,
     advance: (ms: number) => (now += ms),
   };
 }
@@ -327,6 +331,21 @@ describe('a batch holds its estimated cost against its owner budgets', () => {
     close(after.used, 0.003);
     close(after.reserved, 0);
     await t.admission.release(await t.admission.admit(chat(650)));
+  });
+
+  it('counts a hold nothing ended as a lapsed batch hold, and a chat call hold as a call', async () => {
+    const t = setup();
+    apps.push(t.app);
+    const created = await t.create(await t.file('f1', [1000]));
+    assert.equal(created.statusCode, 200, created.body);
+    await t.admission.admit(chat(100)); // a call whose usage never comes
+    t.advance(60_000);
+    await t.admission.release(await t.admission.admit(chat(100)));
+    assert.deepEqual(t.lapses, ['call 1']);
+    // Never billed nor given back: its hold lapses with the sweeper's last look.
+    t.advance(BATCH_HOLD_MS);
+    await t.admission.release(await t.admission.admit(chat(100)));
+    assert.deepEqual(t.lapses, ['call 1', 'batch 1']);
   });
 
   it('keeps the hold of a batch the backend runs but the gateway could not remember', async () => {

@@ -10,6 +10,7 @@ import {
 } from '@aigw/config';
 import {
   amountsFor,
+  BATCH_HOLD_PREFIX,
   bindLimit,
   budgetRefusal,
   unitName,
@@ -96,7 +97,8 @@ export class BatchHolds {
       limit: limit.limit,
       windowEndsAt: limit.windowRef.endsAt,
     }));
-    const id = randomUUID();
+    // Prefixed: a store that finds the hold lapsed counts it as a batch's, not a call's.
+    const id = BATCH_HOLD_PREFIX + randomUUID();
     let result;
     try {
       result = await this.options.store.reserve(

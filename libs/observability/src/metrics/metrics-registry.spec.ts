@@ -179,6 +179,8 @@ describe('MetricsRegistry', () => {
     m.recordRequest({ route: '/v1/chat/completions', status: 200 });
     m.setBudgetRemaining({ budgetKey: 'alice', limit: 'tokenBudget.perUser' }, 5000);
     m.recordReservationOvershoot({ limit: 'tokenBudget.perUser' }, 12);
+    m.recordBudgetHoldsLapsed('call', 2);
+    m.recordBudgetHoldsLapsed('batch', 1);
     m.setSpoolDepth(3);
     m.setConsumerLag({ group: 'budget', topic: 'gateway.usage.recorded.v1', partition: 4 }, 17);
     m.recordConfigReload(false);
@@ -204,6 +206,8 @@ describe('MetricsRegistry', () => {
       'ai_gateway_requests_total{route="/v1/chat/completions",status="200"} 1',
       'ai_gateway_budget_remaining{budget_key="alice",limit="tokenBudget.perUser"} 5000',
       'ai_gateway_reservation_overshoot_tokens_total{limit="tokenBudget.perUser"} 12',
+      'ai_gateway_budget_holds_lapsed_total{kind="call"} 2',
+      'ai_gateway_budget_holds_lapsed_total{kind="batch"} 1',
       'ai_gateway_kafka_producer_spool_depth 3',
       'ai_gateway_kafka_consumer_lag{group="budget",topic="gateway.usage.recorded.v1",partition="4"} 17',
       'ai_gateway_config_reloads_total{result="success"} 0',

@@ -317,6 +317,12 @@ export class MetricsRegistry {
     labelNames: ['limit'] as const,
     registers: [this.registry],
   });
+  readonly #holdsLapsed = new Counter({
+    name: 'ai_gateway_budget_holds_lapsed_total',
+    help: 'Budget holds that lapsed: nothing settled or released them in time (a call whose usage never came, after AI_GATEWAY_RESERVATION_HOLD_MS; a batch never billed nor given back, after 36 hours), by kind (call, batch). Counted once, by the process whose reservation found it lapsed',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
   readonly #budgetAdjustments = new Counter({
     name: 'ai_gateway_budget_adjustments_total',
     help: 'Operator budget adjustments the budget service applied, per limit: action (reset, credit) and limit kind',
@@ -727,6 +733,11 @@ export class MetricsRegistry {
   /** One limit's balance given back by an operator (a fixed set of names: no user key). */
   recordBudgetAdjustment(labels: { action: string; limit: string }): void {
     this.#budgetAdjustments.inc(labels);
+  }
+
+  /** Holds a budget store found lapsed (kind: call or batch, never a user). */
+  recordBudgetHoldsLapsed(kind: 'call' | 'batch', count: number): void {
+    this.#holdsLapsed.inc({ kind }, count);
   }
 
   recordBudgetStateCoalesced(): void {
