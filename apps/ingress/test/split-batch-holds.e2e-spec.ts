@@ -155,7 +155,7 @@ spec:
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     const [event] = batchEvents(dir);
-    assert.match(String(event?.reservationId), /^[0-9a-f-]{36}$/);
+    assert.match(String(event?.reservationId), /^batch-[0-9a-f-]{36}$/);
 
     const text = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
     const held = { kind: 'batch', action: 'hold' };
