@@ -13,7 +13,7 @@ describe('AI_GATEWAY_HEAP_GROWING_PERCENT', () => {
   });
 
   it('is undefined for anything but a whole number from 0 to 300', () => {
-    for (const value of ['-1', '2.5', 'lots', '301', '1e9']) {
+    for (const value of ['-1', '2.5', 'lots', '301', '1e9', '0x1e', '1e2', '+30', '1000']) {
       assert.equal(heapGrowingPercent({ AI_GATEWAY_HEAP_GROWING_PERCENT: value }), undefined);
     }
   });

@@ -21,10 +21,10 @@ export const HEAP_GROWING_PERCENT_SETTING = 'AI_GATEWAY_HEAP_GROWING_PERCENT';
 export function heapGrowingPercent(env: Env): number | undefined {
   const raw = env[HEAP_GROWING_PERCENT_SETTING];
   if (raw === undefined || raw.trim() === '') return DEFAULT_HEAP_GROWING_PERCENT;
+  // Digits only: Number() would also take 0x1e, 1e2 or +30.
+  if (!/^\d{1,3}$/.test(raw.trim())) return undefined;
   const percent = Number(raw);
-  return Number.isInteger(percent) && percent >= 0 && percent <= MAX_HEAP_GROWING_PERCENT
-    ? percent
-    : undefined;
+  return percent <= MAX_HEAP_GROWING_PERCENT ? percent : undefined;
 }
 
 /**
