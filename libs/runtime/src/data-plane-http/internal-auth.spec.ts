@@ -306,6 +306,33 @@ describe('a wire server with AI_GATEWAY_INTERNAL_TOKEN', () => {
   });
   after(() => served.close());
 
+  /** A chat call routed by a peer sending `token`, its client closed after. */
+  async function routeAs(token: string, requestId: string, stream = false) {
+    const client = new HttpRouterClient({
+      url: new URL(base),
+      listModels: () => [],
+      token: new InternalToken(token),
+    });
+    try {
+      return await client.route(
+        {
+          requestId,
+          operation: 'chat',
+          requestedModel: 'gpt-4',
+          stream,
+          clientWantsStreamUsage: false,
+          body: { model: 'gpt-4', messages: [] },
+          caller: { userKey: 'alice' },
+          allowedModels: [],
+          forwardHeaders: {},
+        },
+        new AbortController().signal,
+      );
+    } finally {
+      await client.close();
+    }
+  }
+
   const routeCall = (headers: Record<string, string>) =>
     fetch(`${base}${WIRE_PATHS.route}`, {
       method: 'POST',
@@ -344,61 +371,17 @@ describe('a wire server with AI_GATEWAY_INTERNAL_TOKEN', () => {
   });
 
   it('serves a peer that sends the token (HttpRouterClient)', async () => {
-    const client = new HttpRouterClient({
-      url: new URL(base),
-      listModels: () => [],
-      token: new InternalToken(TOKEN),
-    });
-    try {
-      const answer = await client.route(
-        {
-          requestId: 'r1',
-          operation: 'chat',
-          requestedModel: 'gpt-4',
-          stream: false,
-          clientWantsStreamUsage: false,
-          body: { model: 'gpt-4', messages: [] },
-          caller: { userKey: 'alice' },
-          allowedModels: [],
-          forwardHeaders: {},
-        },
-        new AbortController().signal,
-      );
-      assert.equal(answer.kind, 'json');
-      assert.equal(routed.length, 1);
-    } finally {
-      await client.close();
-    }
+    const answer = await routeAs(TOKEN, 'r1');
+    assert.equal(answer.kind, 'json');
+    assert.equal(routed.length, 1);
   });
 
   it('serves a peer still sending the previous token, counted as such; the health probe is not', async () => {
     previous.length = 0;
     refusals.length = 0;
     const before = routed.length;
-    const client = new HttpRouterClient({
-      url: new URL(base),
-      listModels: () => [],
-      token: new InternalToken(OLD),
-    });
-    try {
-      const answer = await client.route(
-        {
-          requestId: 'r-old',
-          operation: 'chat',
-          requestedModel: 'gpt-4',
-          stream: false,
-          clientWantsStreamUsage: false,
-          body: { model: 'gpt-4', messages: [] },
-          caller: { userKey: 'alice' },
-          allowedModels: [],
-          forwardHeaders: {},
-        },
-        new AbortController().signal,
-      );
-      assert.equal(answer.kind, 'json');
-    } finally {
-      await client.close();
-    }
+    const answer = await routeAs(OLD, 'r-old');
+    assert.equal(answer.kind, 'json');
     assert.equal(routed.length, before + 1);
     await fetch(`${base}${WIRE_PATHS.health}`, {
       headers: { [WIRE_VERSION_HEADER]: WIRE_VERSION },
@@ -408,36 +391,14 @@ describe('a wire server with AI_GATEWAY_INTERNAL_TOKEN', () => {
   });
 
   it('turns a peer refusing our token into a 500 naming the variable, not a 401', async () => {
-    const client = new HttpRouterClient({
-      url: new URL(base),
-      listModels: () => [],
-      token: new InternalToken(WRONG),
-    });
-    try {
-      await assert.rejects(
-        client.route(
-          {
-            requestId: 'r2',
-            operation: 'chat',
-            requestedModel: 'gpt-4',
-            stream: true,
-            clientWantsStreamUsage: false,
-            body: { model: 'gpt-4', messages: [] },
-            caller: { userKey: 'alice' },
-            allowedModels: [],
-            forwardHeaders: {},
-          },
-          new AbortController().signal,
-        ),
-        (error: unknown) =>
-          error instanceof DataPlaneError &&
-          error.httpStatus === 500 &&
-          /AI_GATEWAY_INTERNAL_TOKEN/.test(error.message) &&
-          !error.message.includes(WRONG),
-      );
-    } finally {
-      await client.close();
-    }
+    await assert.rejects(
+      routeAs(WRONG, 'r2', true),
+      (error: unknown) =>
+        error instanceof DataPlaneError &&
+        error.httpStatus === 500 &&
+        /AI_GATEWAY_INTERNAL_TOKEN/.test(error.message) &&
+        !error.message.includes(WRONG),
+    );
   });
 
   it('keeps the health probe open', async () => {
