@@ -15,7 +15,7 @@ import { AdminServer, type AdminRoute } from './admin-server';
 import { configurePricesFromEnv } from './builtin-prices-setting';
 import type { NestEdgeAppOptions } from './nest-edge-app';
 import { StartupError } from './listen';
-import { applyHeapGrowth, HEAP_GROWING_PERCENT_SETTING, MAX_HEAP_GROWING_PERCENT } from './heap';
+import { heapGrowingPercent, HEAP_GROWING_PERCENT_SETTING, MAX_HEAP_GROWING_PERCENT } from './heap';
 import { listenFailure } from './startup-errors';
 import { openTracing, tracingSettings } from './tracing-settings';
 import {
@@ -105,7 +105,8 @@ export class ServiceRuntime {
   }
 
   static async open(env: Env, options: ServiceRuntimeOptions): Promise<ServiceRuntime> {
-    if (applyHeapGrowth(env) === undefined) {
+    // Applied by each app's first import (heap-growth-at-start); a bad value stops here.
+    if (heapGrowingPercent(env) === undefined) {
       throw new StartupError(
         `${HEAP_GROWING_PERCENT_SETTING} must be a whole number from 0 to ${MAX_HEAP_GROWING_PERCENT}, got "${env[HEAP_GROWING_PERCENT_SETTING]}"`,
       );
