@@ -53,6 +53,7 @@ ${backend('lat-fast', fast)}
     stale: boolean;
   }
   interface LoadBalancingView {
+    latencyMs: number | null;
     latencyAgeSeconds: number | null;
     byKind: { json: KindView; stream: KindView };
   }
@@ -98,6 +99,7 @@ ${backend('lat-fast', fast)}
       'no stream answered: no age',
     );
     const stale = (await views())['lat-slow'];
+    assert.equal(stale.latencyMs, null, 'the figure of all answers: not shown once stale');
     assert.equal(stale.byKind.json.stale, true);
     assert.ok((stale.byKind.json.latencyAgeSeconds ?? 0) >= 3);
     assert.equal(stale.byKind.stream.latencyAgeSeconds, null);
@@ -109,6 +111,7 @@ ${backend('lat-fast', fast)}
     const fresh = (await views())['lat-slow'];
     const age = fresh.latencyAgeSeconds;
     assert.ok(typeof age === 'number' && age >= 0 && age < 3, `lat-slow measured ${age} s ago`);
+    assert.ok((fresh.latencyMs ?? 0) > 0, 're-measured: the figure is shown again');
     assert.equal(fresh.byKind.json.latencyAgeSeconds, age);
     assert.equal(fresh.byKind.json.stale, false);
     metrics = await (await adminGet('/metrics')).text();

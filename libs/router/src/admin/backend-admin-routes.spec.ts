@@ -321,6 +321,38 @@ spec:
       stale: false,
     });
   });
+
+  it('leaves the figure of all answers out once no answer came for a half-life', async () => {
+    let now = 0;
+    const load = new BackendLoad(() => now, 10_000); // a 10 s half-life
+    const started = load.start('primary', 'json');
+    now = 300;
+    started.answered('json');
+    started.ended();
+    const routes = backendAdminRoutes({
+      config: () => CONFIG,
+      health: new BackendHealth(),
+      load,
+      metrics: { recordBackendAdminAction: () => undefined },
+    });
+    const view = async () =>
+      (await call(routes, 'GET', '/admin/backends')).body.backends[0].loadBalancing;
+    now = 10_200; // just under a half-life: still current
+    let lb = await view();
+    assert.equal(lb.latencyMs, 300);
+    now = 10_300;
+    lb = await view();
+    // Stale: no figure to read as current, though its age and sample count remain.
+    assert.equal(lb.latencyMs, null);
+    assert.equal(lb.latencySamples, 1);
+    assert.equal(lb.latencyAgeSeconds, 10);
+    assert.deepEqual(lb.byKind.json, {
+      latencyMs: 300,
+      latencySamples: 1,
+      latencyAgeSeconds: 10,
+      stale: true,
+    });
+  });
 });
 
 describe("FailoverRouter.backendLoads: the latency gauges' figures", () => {

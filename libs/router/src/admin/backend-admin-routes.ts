@@ -95,7 +95,11 @@ export interface LoadBalancingView {
   readonly explorationPercent: number;
   /** Calls this process has in flight to it; null where the router's load is not known. */
   readonly inFlight: number | null;
-  /** Its latency's moving average (ms); null until it answered. */
+  /**
+   * Its latency's moving average (ms); null until it answered, and null again once no
+   * answer came for a half-life (as the latency gauge leaves it out): a consumer must not
+   * read an old figure as current. latencyAgeSeconds still says since when.
+   */
   readonly latencyMs: number | null;
   readonly latencySamples: number;
   /**
@@ -240,8 +244,9 @@ function loadBalancingView(
   backend: BackendConfig,
   load?: BackendLoad,
 ): LoadBalancingView {
-  const figures = load?.of(backend.name);
   const now = load?.time();
+  // Read at `now`: the latency is left out once stale, as the latency gauge leaves it out.
+  const figures = load?.of(backend.name, undefined, now);
   const byKind = Object.fromEntries(
     LATENCY_KINDS.map((kind) => [kind, kindView(backend.name, kind, load, now)]),
   ) as Record<LatencyKind, KindLatencyView>;
