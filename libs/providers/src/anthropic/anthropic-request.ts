@@ -180,6 +180,8 @@ export function toAnthropicRequest(
   // of habit: left out, it is the 1 that thinking runs at.
   if (prompt.temperature !== undefined && !thinking) body.temperature = prompt.temperature;
   if (prompt.topP !== undefined) body.top_p = prompt.topP;
+  // A Gemini client's topK (provider_extras); refused with thinking on, as temperature is.
+  if (prompt.topK !== undefined && !thinking) body.top_k = prompt.topK;
   // The Messages API takes no seed and no presence or frequency penalty: they are dropped.
   if (prompt.user !== undefined) body.metadata = { user_id: prompt.user };
   if (answerTool) Object.assign(body, anthropicAnswerToolFields(answerTool));

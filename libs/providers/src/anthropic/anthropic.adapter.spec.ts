@@ -285,6 +285,16 @@ describe('AnthropicAdapter against a fake Messages API', () => {
       assert.equal(off.temperature, 0.3);
     });
 
+    it("sends a Gemini client's top_k (provider_extras), but not with thinking on, and never safety settings", async () => {
+      const extras = { top_k: 40, safety_settings: [{ category: 'c', threshold: 't' }] };
+      const plain = await bodyOf({ reasoning_effort: 'none', provider_extras: extras });
+      assert.equal(plain.top_k, 40);
+      assert.equal(plain.provider_extras, undefined);
+      assert.equal(plain.safety_settings, undefined);
+      const thinking = await bodyOf({ reasoning_effort: 'low', provider_extras: extras });
+      assert.equal(thinking.top_k, undefined);
+    });
+
     it('leaves thinking out beside the forced answer tool, which Anthropic refuses with it', async () => {
       const asked = { reasoning_effort: 'high', temperature: 0.2 };
       assert.deepEqual(thinkingOf(await bodyOf(asked)), enabled(4096, 8192));

@@ -231,6 +231,11 @@ export function toConverseRequest(
       withModelField(body, name, value);
     }
   }
+  // A Gemini client's topK (provider_extras), for a model that says it is Claude (an ARN
+  // may be a family that refuses the field); refused with thinking on, as temperature is.
+  if (prompt.topK !== undefined && !thinking && namesClaude(model)) {
+    withModelField(body, 'top_k', prompt.topK);
+  }
   return body;
 }
 
@@ -240,14 +245,19 @@ export function toConverseRequest(
  * to no other family (Nova, Llama, Mistral... refuse fields they do not know).
  */
 function mayBeClaude(model: string): boolean {
-  return model.includes('claude') || model.includes('anthropic.') || model.startsWith('arn:');
+  return namesClaude(model) || model.startsWith('arn:');
+}
+
+/** Whether a Bedrock model id says it is Claude. */
+function namesClaude(model: string): boolean {
+  return model.includes('claude') || model.includes('anthropic.');
 }
 
 /**
  * Adds a field Converse passes to the model as it is (`additionalModelRequestFields`:
  * Claude's thinking goes there), beside any already set.
  */
-function withModelField(body: JsonObject, name: string, value: JsonObject): void {
+function withModelField(body: JsonObject, name: string, value: unknown): void {
   const fields = body.additionalModelRequestFields;
   body.additionalModelRequestFields = { ...(isJsonObject(fields) ? fields : {}), [name]: value };
 }

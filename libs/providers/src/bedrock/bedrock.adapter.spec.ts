@@ -280,6 +280,24 @@ describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () =
       }
     });
 
+    it("sends a Gemini client's top_k (provider_extras) to Claude without thinking, and to no other family", async () => {
+      const provider_extras = { top_k: 40 };
+      const plain = await bodyOf({ reasoning_effort: 'none', provider_extras });
+      assert.deepEqual(plain.additionalModelRequestFields, { top_k: 40 });
+      assert.equal(plain.provider_extras, undefined);
+      const thinking = await bodyOf({ reasoning_effort: 'low', provider_extras });
+      assert.equal((thinking.additionalModelRequestFields as JsonObject).top_k, undefined);
+      for (const other of [
+        'amazon.nova-pro-v1:0',
+        'arn:aws:bedrock:us-east-1:1:imported-model/x',
+      ]) {
+        const request = gatewayChatRequest({ provider_extras });
+        const model = { ...target, model: other };
+        await adapter.invoke({ request, target: model, signal: new AbortController().signal });
+        assert.equal(upstream.calls.at(-1)!.body.additionalModelRequestFields, undefined, other);
+      }
+    });
+
     it('asks Claude 4.6 and later on Bedrock for adaptive thinking with output_config.effort', async () => {
       const model = { ...target, model: 'us.anthropic.claude-opus-4-7' };
       const request = gatewayChatRequest({ reasoning_effort: 'medium', temperature: 0.4 });

@@ -102,6 +102,31 @@ describe('parseChatRequest', () => {
     );
   });
 
+  it('reads top_k and safety_settings from provider_extras, and not a top-level top_k', () => {
+    const safety = [{ category: 'HARM_CATEGORY_HARASSMENT', threshold: 'BLOCK_NONE' }];
+    const prompt = parseChatRequest({
+      messages: user,
+      top_k: 3,
+      provider_extras: { top_k: 40, safety_settings: safety },
+    });
+    assert.equal(prompt.topK, 40);
+    assert.deepEqual(prompt.safetySettings, safety);
+    const plain = parseChatRequest({ messages: user, top_k: 3 });
+    assert.equal(plain.topK, undefined);
+    assert.equal(plain.safetySettings, undefined);
+  });
+
+  it('rejects provider_extras of a bad shape, naming the field', () => {
+    rejects({ messages: user, provider_extras: 'x' }, 'provider_extras', /must be an object/);
+    rejects({ messages: user, provider_extras: { top_k: -1 } }, 'top_k', /at least 0/);
+    rejects({ messages: user, provider_extras: { top_k: '4' } }, 'top_k', /at least 0/);
+    rejects(
+      { messages: user, provider_extras: { safety_settings: [1] } },
+      'safety_settings',
+      /list of objects/,
+    );
+  });
+
   it('reads presence_penalty and frequency_penalty, absent when left out or null', () => {
     const prompt = parseChatRequest({
       messages: user,

@@ -12,6 +12,7 @@ import {
 } from '@aigw/contracts/data-plane';
 import { isJsonObject } from './json-shape';
 import { parseCacheControl, type CacheControl } from './cache-control';
+import { chatExtras, type ChatExtras } from './provider-extras';
 import { parseResponseFormat, type ResponseFormat } from './response-format';
 import { idWithoutSignature, signatureInId } from './tool-call-signature-id';
 
@@ -103,7 +104,8 @@ export type ChatReasoning =
 /** An effort that asks for some reasoning. */
 export type ThinkingEffort = Exclude<ReasoningEffort, 'none'>;
 
-export interface ChatPrompt {
+/** `ChatExtras`: topK and safetySettings, from the gateway's `provider_extras`. */
+export interface ChatPrompt extends ChatExtras {
   /** System and developer messages, in order. */
   readonly system: readonly string[];
   /**
@@ -409,6 +411,7 @@ export function parseChatRequest(body: JsonObject, options: ChatParseOptions = {
     user: typeof body.user === 'string' ? body.user : undefined,
     responseFormat: parseResponseFormat(body.response_format),
     reasoning: parseReasoning(body),
+    ...chatExtras(body),
   };
 }
 

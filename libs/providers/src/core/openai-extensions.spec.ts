@@ -150,6 +150,17 @@ describe('withoutGatewayExtensions', () => {
     }
   });
 
+  it("drops provider_extras (a Gemini client's topK, safetySettings, taskType), keeping top_k a client sent", () => {
+    const extras = { top_k: 40, safety_settings: [{ category: 'c', threshold: 't' }] };
+    const chat = { messages: [], top_k: 5, provider_extras: extras };
+    assert.deepEqual(withoutGatewayExtensions(chat), { messages: [], top_k: 5 });
+    const embeddings = { input: ['a'], provider_extras: { task_type: 'RETRIEVAL_QUERY' } };
+    assert.deepEqual(withoutGatewayExtensions(embeddings), { input: ['a'] });
+    assert.deepEqual(withoutGatewayExtensions({ input: 'a', provider_extras: null }), {
+      input: 'a',
+    });
+  });
+
   it('passes messages and tools that are not objects on as they are', () => {
     const body = { thinking: { type: 'disabled' }, messages: [null, 'x', 7], tools: 'none' };
     assert.deepEqual(withoutGatewayExtensions(body), { messages: [null, 'x', 7], tools: 'none' });

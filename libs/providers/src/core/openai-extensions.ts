@@ -7,7 +7,8 @@ import { idWithoutSignature, SIGNATURE_ID_SEPARATOR } from './tool-call-signatur
 // Anthropic's `thinking` and `output_config` (a Messages client's effort), and the reasoning an assistant turn carries back (`thinking_blocks`,
 // `reasoning_content`), and, the way Google's OpenAI-compatible endpoint extends it, a
 // Gemini thought signature on an assistant turn's tool call
-// (`extra_content.google.thought_signature`). An OpenAI-format backend gets the client's
+// (`extra_content.google.thought_signature`), and the settings only some providers take
+// (`provider_extras`: see provider-extras). An OpenAI-format backend gets the client's
 // body as it came minus these: OpenAI refuses a field it does not know ("Unrecognized
 // request argument"), and DeepSeek answers 400 to `reasoning_content` in input messages.
 // `reasoning_effort` is OpenAI's own field and passes as it is.
@@ -30,7 +31,12 @@ export function withoutGatewayExtensions(
 ): JsonObject {
   const stripExtras = options.keepToolCallExtras !== true;
   if (!hasGatewayExtensions(body, stripExtras)) return body;
-  const { thinking: _thinking, output_config: _outputConfig, ...copy } = body;
+  const {
+    thinking: _thinking,
+    output_config: _outputConfig,
+    provider_extras: _providerExtras,
+    ...copy
+  } = body;
   if (Array.isArray(body.messages)) {
     copy.messages = body.messages.map((message) => plainMessage(message, stripExtras));
   }
@@ -40,7 +46,7 @@ export function withoutGatewayExtensions(
 
 /** A cheap look for any extension, field names only (no serializing). */
 function hasGatewayExtensions(body: JsonObject, stripExtras: boolean): boolean {
-  if ('thinking' in body || 'output_config' in body) return true;
+  if ('thinking' in body || 'output_config' in body || 'provider_extras' in body) return true;
   if (Array.isArray(body.tools) && body.tools.some(isMarked)) return true;
   return (
     Array.isArray(body.messages) &&

@@ -3,17 +3,31 @@ import { estimatedEmbeddingUsage, type EmbeddingAsk } from '../core/embedding-in
 import { embeddingVectors } from '../core/embedding-vectors';
 import { isJsonObject } from '../core/json-shape';
 import { embeddingList } from '../core/openai-output';
+import { valueAt, type EmbeddingExtras } from '../core/provider-extras';
 
-/** The batchEmbedContents body: one request per input, each naming the model. */
-export function toGeminiEmbedRequest(modelPath: string, ask: EmbeddingAsk): JsonObject {
+/**
+ * The batchEmbedContents body: one request per input, each naming the model, with the
+ * input's taskType and title where a Gemini client gave them (provider_extras).
+ */
+export function toGeminiEmbedRequest(
+  modelPath: string,
+  ask: EmbeddingAsk,
+  extras: EmbeddingExtras = {},
+): JsonObject {
   const { inputs, dimensions } = ask;
   const size = dimensions === undefined ? {} : { outputDimensionality: dimensions };
   return {
-    requests: inputs.map((text) => ({
-      model: modelPath,
-      content: { parts: [{ text }] },
-      ...size,
-    })),
+    requests: inputs.map((text, index) => {
+      const taskType = valueAt(extras.taskType, index);
+      const title = valueAt(extras.title, index);
+      return {
+        model: modelPath,
+        content: { parts: [{ text }] },
+        ...size,
+        ...(taskType === undefined ? {} : { taskType }),
+        ...(title === undefined ? {} : { title }),
+      };
+    }),
   };
 }
 

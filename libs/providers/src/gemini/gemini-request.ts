@@ -180,6 +180,8 @@ export function toGeminiRequest(prompt: ChatPrompt): JsonObject {
   const generation: JsonObject = {};
   if (prompt.temperature !== undefined) generation.temperature = prompt.temperature;
   if (prompt.topP !== undefined) generation.topP = prompt.topP;
+  // From provider_extras (a Gemini client's own settings), as they came.
+  if (prompt.topK !== undefined) generation.topK = prompt.topK;
   if (prompt.maxTokens !== undefined) generation.maxOutputTokens = prompt.maxTokens;
   if (prompt.stop.length > 0) generation.stopSequences = prompt.stop;
   if (prompt.seed !== undefined) generation.seed = prompt.seed;
@@ -196,5 +198,6 @@ export function toGeminiRequest(prompt: ChatPrompt): JsonObject {
   const thinking = thinkingConfig(prompt);
   if (thinking) generation.thinkingConfig = thinking;
   if (Object.keys(generation).length > 0) body.generationConfig = generation;
+  if (prompt.safetySettings) body.safetySettings = prompt.safetySettings;
   return body;
 }

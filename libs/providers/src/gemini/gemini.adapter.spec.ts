@@ -176,6 +176,26 @@ describe('GeminiAdapter against a fake Gemini API', () => {
     assert.deepEqual(one.body.generationConfig, { topP: 0.9, frequencyPenalty: 1 });
   });
 
+  it("sends a Gemini client's topK and safetySettings (provider_extras) as they came", async () => {
+    const safetySettings = [
+      { category: 'HARM_CATEGORY_DANGEROUS_CONTENT', threshold: 'BLOCK_ONLY_HIGH' },
+    ];
+    await invoke(
+      gatewayChatRequest({
+        top_p: 0.9,
+        provider_extras: { top_k: 40, safety_settings: safetySettings },
+      }),
+    );
+    await invoke(gatewayChatRequest({ top_k: 7 }));
+    const [extras, plain] = upstream.calls;
+    assert.deepEqual(extras.body.generationConfig, { topP: 0.9, topK: 40 });
+    assert.deepEqual(extras.body.safetySettings, safetySettings);
+    assert.equal(extras.body.provider_extras, undefined);
+    // A top-level top_k is no Gemini field the gateway knows of: left out, as before.
+    assert.equal(plain.body.generationConfig, undefined);
+    assert.equal(plain.body.safetySettings, undefined);
+  });
+
   it('refuses an out-of-range penalty before calling Gemini', async () => {
     await assert.rejects(
       invoke(gatewayChatRequest({ frequency_penalty: 3 })),
@@ -334,6 +354,43 @@ describe('GeminiAdapter against a fake Gemini API', () => {
     assert.deepEqual(data[1], { object: 'embedding', index: 1, embedding: [0.5, 1, -0.5] });
     assert.equal(answer.usage.source, 'estimated');
     assert.equal(answer.usage.inputTokens, 2);
+  });
+
+  it("sends an embedding's taskType and title (provider_extras), shared or per input, on each request", async () => {
+    const ask = (extras: JsonObject) =>
+      invoke(
+        gatewayChatRequest(
+          { input: ['one', 'two'], provider_extras: extras },
+          { operation: 'embeddings' },
+        ),
+      );
+    await ask({ task_type: ['RETRIEVAL_DOCUMENT', null], title: ['First', null] });
+    await ask({ task_type: 'SEMANTIC_SIMILARITY' });
+    await ask({ title: 'Both' });
+    const [perInput, typeOnly, shared] = upstream.calls.map((call) => call.body.requests);
+    const model = 'models/gemini-2.5-flash';
+    assert.deepEqual(perInput, [
+      {
+        model,
+        content: { parts: [{ text: 'one' }] },
+        taskType: 'RETRIEVAL_DOCUMENT',
+        title: 'First',
+      },
+      { model, content: { parts: [{ text: 'two' }] } },
+    ]);
+    assert.deepEqual(
+      (typeOnly as JsonObject[]).map((request) => request.taskType),
+      ['SEMANTIC_SIMILARITY', 'SEMANTIC_SIMILARITY'],
+    );
+    assert.deepEqual(
+      (shared as JsonObject[]).map((request) => request.title),
+      ['Both', 'Both'],
+    );
+    await assert.rejects(
+      ask({ title: ['only one'] }),
+      (error: unknown) => error instanceof DataPlaneError && error.param === 'title',
+    );
+    assert.equal(upstream.calls.length, 3);
   });
 
   it('sends vectors as base64 float32 when the client asks, as the openai SDKs do by default', async () => {

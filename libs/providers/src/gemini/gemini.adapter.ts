@@ -7,6 +7,7 @@ import { translatedStreamAnswer } from '../core/translated-stream';
 import { asCompletionBody, translatedJsonAnswer } from '../core/translated-answer';
 import { providerPost, sendUpstream, sharedUpstreamAgent } from '../core/upstream-http';
 import { embeddingAsk, EMBEDDINGS_EXPECTED } from '../core/embedding-input';
+import { embeddingExtras } from '../core/provider-extras';
 import { fromGeminiEmbeddings, toGeminiEmbedRequest } from './gemini-embeddings';
 import { toGeminiRequest } from './gemini-request';
 import { fromGeminiResponse } from './gemini-response';
@@ -48,9 +49,11 @@ export class GeminiAdapter implements ProviderAdapter {
         throw unsupportedOperation('google-gemini', request.operation);
       case 'embeddings': {
         const ask = embeddingAsk(request.body);
+        const extras = embeddingExtras(request.body, ask.inputs.length);
+        const body = toGeminiEmbedRequest(modelPath(target.model), ask, extras);
         return translatedJsonAnswer(
           call,
-          post(`${base}:batchEmbedContents`, toGeminiEmbedRequest(modelPath(target.model), ask)),
+          post(`${base}:batchEmbedContents`, body),
           this.dispatcher,
           (parsed) => fromGeminiEmbeddings(parsed, ask, target.model),
           EMBEDDINGS_EXPECTED,

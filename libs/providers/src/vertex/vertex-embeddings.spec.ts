@@ -32,6 +32,34 @@ describe('vertexPredictCalls', () => {
     );
   });
 
+  it("sends a Gemini client's taskType and per-input titles (provider_extras) on each instance", () => {
+    const body = {
+      provider_extras: { task_type: 'RETRIEVAL_DOCUMENT', title: ['First', null, 'Third'] },
+    };
+    const batched = vertexPredictCalls('text-embedding-005', ask(['a', 'b', 'c']), body);
+    assert.deepEqual(batched[0].body.instances, [
+      { content: 'a', task_type: 'RETRIEVAL_DOCUMENT', title: 'First' },
+      { content: 'b', task_type: 'RETRIEVAL_DOCUMENT' },
+      { content: 'c', task_type: 'RETRIEVAL_DOCUMENT', title: 'Third' },
+    ]);
+    const single = vertexPredictCalls('gemini-embedding-001', ask(['a', 'b', 'c']), body);
+    assert.deepEqual(
+      single.map((call) => call.body.instances),
+      [
+        [{ content: 'a', task_type: 'RETRIEVAL_DOCUMENT', title: 'First' }],
+        [{ content: 'b', task_type: 'RETRIEVAL_DOCUMENT' }],
+        [{ content: 'c', task_type: 'RETRIEVAL_DOCUMENT', title: 'Third' }],
+      ],
+    );
+    const topLevel = vertexPredictCalls('text-embedding-005', ask(['a']), {
+      task_type: 'RETRIEVAL_QUERY',
+      title: 'T',
+    });
+    assert.deepEqual(topLevel[0].body.instances, [
+      { content: 'a', task_type: 'RETRIEVAL_QUERY', title: 'T' },
+    ]);
+  });
+
   it('refuses more than 2048 inputs, as OpenAI does', () => {
     assert.throws(
       () => vertexPredictCalls('gemini-embedding-001', ask(Array(2049).fill('x')), {}),

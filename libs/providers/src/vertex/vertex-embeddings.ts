@@ -3,6 +3,7 @@ import { estimatedEmbeddingUsage, type EmbeddingAsk } from '../core/embedding-in
 import { boundedEmbeddingInputs, type EmbeddingPart } from '../core/embedding-parts';
 import { embeddingVectors } from '../core/embedding-vectors';
 import { isJsonObject } from '../core/json-shape';
+import { embeddingExtras, valueAt } from '../core/provider-extras';
 import { countTokens } from '../core/tokenizer';
 import { sumTokens, tokenCount } from '../core/usage';
 
@@ -38,7 +39,8 @@ export function embedsOneAtATime(modelId: string): boolean {
  * embedding models, else up to INSTANCES_PER_PREDICT and TOKENS_PER_PREDICT per call (an
  * input alone past the token cap goes in a call of its own, for Vertex to judge).
  * `task_type` and `title`, Vertex's own instance fields, pass through when the client
- * names them. autoTruncate is off, so an over-long text is refused, as on OpenAI.
+ * names them, beside `input` or (a Gemini client's taskType and titles, one per input)
+ * in `provider_extras`. autoTruncate is off, so an over-long text is refused, as on OpenAI.
  */
 export function vertexPredictCalls(
   modelId: string,
@@ -47,22 +49,31 @@ export function vertexPredictCalls(
 ): VertexPredictCall[] {
   const inputs = boundedEmbeddingInputs(ask);
   const { dimensions } = ask;
-  const extras: JsonObject = {};
-  if (typeof clientBody.task_type === 'string') extras.task_type = clientBody.task_type;
-  if (typeof clientBody.title === 'string') extras.title = clientBody.title;
+  const extras = embeddingExtras(clientBody, inputs.length);
+  const sharedTask = typeof clientBody.task_type === 'string' ? clientBody.task_type : undefined;
+  const sharedTitle = typeof clientBody.title === 'string' ? clientBody.title : undefined;
+  const instance = (index: number): JsonObject => {
+    const taskType = valueAt(extras.taskType, index) ?? sharedTask;
+    const title = valueAt(extras.title, index) ?? sharedTitle;
+    return {
+      content: inputs[index],
+      ...(taskType === undefined ? {} : { task_type: taskType }),
+      ...(title === undefined ? {} : { title }),
+    };
+  };
   const parameters: JsonObject = {
     autoTruncate: false,
     ...(dimensions === undefined ? {} : { outputDimensionality: dimensions }),
   };
-  const call = (texts: string[]): VertexPredictCall => ({
-    body: { instances: texts.map((content) => ({ content, ...extras })), parameters },
-    texts,
+  const call = (indices: number[]): VertexPredictCall => ({
+    body: { instances: indices.map(instance), parameters },
+    texts: indices.map((index) => inputs[index]),
   });
-  if (embedsOneAtATime(modelId)) return inputs.map((text) => call([text]));
+  if (embedsOneAtATime(modelId)) return inputs.map((_, index) => call([index]));
   const calls: VertexPredictCall[] = [];
-  let batch: string[] = [];
+  let batch: number[] = [];
   let tokens = 0;
-  for (const text of inputs) {
+  inputs.forEach((text, index) => {
     const count = countTokens(text);
     const full = batch.length === INSTANCES_PER_PREDICT || tokens + count > TOKENS_PER_PREDICT;
     if (batch.length > 0 && full) {
@@ -70,9 +81,9 @@ export function vertexPredictCalls(
       batch = [];
       tokens = 0;
     }
-    batch.push(text);
+    batch.push(index);
     tokens += count;
-  }
+  });
   if (batch.length > 0) calls.push(call(batch));
   return calls;
 }

@@ -1,0 +1,102 @@
+import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
+import { isJsonObject } from './json-shape';
+
+// `provider_extras`: the gateway's own extension of the canonical request for settings
+// OpenAI's shape has no place for, which some providers take as they are. The Gemini edge
+// sets it (generationConfig.topK, safetySettings; an embedding's taskType and title).
+// Adapters whose provider takes a setting apply it; the others leave it, and an OpenAI-format
+// backend never sees the field (openai-extensions), as OpenAI refuses fields it does not know.
+
+export const PROVIDER_EXTRAS = 'provider_extras';
+
+/** What a chat request's extras ask, for the adapters that can honour them. */
+export interface ChatExtras {
+  /** Sample from the k likeliest tokens (Gemini's topK, Anthropic's top_k). */
+  readonly topK?: number;
+  /** Gemini's safetySettings, as the client sent them (Gemini and Vertex Gemini only). */
+  readonly safetySettings?: readonly JsonObject[];
+}
+
+/**
+ * What an embeddings request's extras ask (Gemini and Vertex embedding models): each one
+ * for every input, or one per input (null where an input has none).
+ */
+export interface EmbeddingExtras {
+  /** Gemini's taskType (RETRIEVAL_QUERY, RETRIEVAL_DOCUMENT, ...). */
+  readonly taskType?: PerInput;
+  /** A document's title (with taskType RETRIEVAL_DOCUMENT). */
+  readonly title?: PerInput;
+}
+
+export type PerInput = string | readonly (string | null)[];
+
+function invalid(message: string, param: string): DataPlaneError {
+  return new DataPlaneError(DataPlaneErrorCode.InvalidRequest, message, { param });
+}
+
+function extrasOf(body: JsonObject): JsonObject | undefined {
+  const extras = body[PROVIDER_EXTRAS];
+  if (extras === undefined || extras === null) return undefined;
+  if (!isJsonObject(extras)) throw invalid(`${PROVIDER_EXTRAS} must be an object`, PROVIDER_EXTRAS);
+  return extras;
+}
+
+/** The chat extras of a canonical body; a malformed one is its 400. */
+export function chatExtras(body: JsonObject): ChatExtras {
+  const extras = extrasOf(body);
+  if (!extras) return {};
+  const out: { topK?: number; safetySettings?: JsonObject[] } = {};
+  const topK = extras.top_k;
+  if (topK !== undefined && topK !== null) {
+    if (typeof topK !== 'number' || !Number.isFinite(topK) || topK < 0) {
+      throw invalid(`${PROVIDER_EXTRAS}.top_k must be a number of at least 0`, 'top_k');
+    }
+    out.topK = topK;
+  }
+  const safety = extras.safety_settings;
+  if (safety !== undefined && safety !== null) {
+    if (!Array.isArray(safety) || !safety.every(isJsonObject)) {
+      throw invalid(
+        `${PROVIDER_EXTRAS}.safety_settings must be a list of objects`,
+        'safety_settings',
+      );
+    }
+    if (safety.length > 0) out.safetySettings = safety;
+  }
+  return out;
+}
+
+/** The embedding extras of a canonical body, `inputs` long where they are per input. */
+export function embeddingExtras(body: JsonObject, inputs: number): EmbeddingExtras {
+  const extras = extrasOf(body);
+  if (!extras) return {};
+  const taskType = perInput(extras.task_type, 'task_type', inputs);
+  const title = perInput(extras.title, 'title', inputs);
+  return {
+    ...(taskType === undefined ? {} : { taskType }),
+    ...(title === undefined ? {} : { title }),
+  };
+}
+
+function perInput(value: unknown, field: string, inputs: number): PerInput | undefined {
+  if (value === undefined || value === null || typeof value === 'string') {
+    return value ?? undefined;
+  }
+  if (
+    Array.isArray(value) &&
+    value.length === inputs &&
+    value.every((item) => item === null || typeof item === 'string')
+  ) {
+    return value as (string | null)[];
+  }
+  throw invalid(
+    `${PROVIDER_EXTRAS}.${field} must be a string, or a list of one string or null per input`,
+    field,
+  );
+}
+
+/** The value of input `index`, if it has one. */
+export function valueAt(value: PerInput | undefined, index: number): string | undefined {
+  if (value === undefined || typeof value === 'string') return value;
+  return value[index] ?? undefined;
+}
