@@ -48,17 +48,26 @@ describe('Gemini embedContent to canonical embeddings', () => {
         },
         'gemini-embed',
       ),
-      { model: 'gemini-embed', input: 'first line\nsecond line', dimensions: 256 },
+      {
+        model: 'gemini-embed',
+        input: 'first line\nsecond line',
+        dimensions: 256,
+        // For Gemini and Vertex backends, which apply them; the others leave them.
+        provider_extras: { task_type: 'RETRIEVAL_DOCUMENT', title: 'A title' },
+      },
     );
   });
 
   it('reads the settings from embedContentConfig too', () => {
     assert.deepEqual(
       translateGeminiEmbedRequest(
-        { content: { parts: [{ text: 'x' }] }, embedContentConfig: { outputDimensionality: 8 } },
+        {
+          content: { parts: [{ text: 'x' }] },
+          embedContentConfig: { outputDimensionality: 8, taskType: 'RETRIEVAL_QUERY' },
+        },
         'm',
       ),
-      { model: 'm', input: 'x', dimensions: 8 },
+      { model: 'm', input: 'x', dimensions: 8, provider_extras: { task_type: 'RETRIEVAL_QUERY' } },
     );
   });
 
@@ -118,8 +127,42 @@ describe('Gemini batchEmbedContents to canonical embeddings', () => {
         },
         'gemini-embed',
       ),
-      { model: 'gemini-embed', input: ['one', 'two'], dimensions: 4 },
+      {
+        model: 'gemini-embed',
+        input: ['one', 'two'],
+        dimensions: 4,
+        provider_extras: { task_type: [null, 'CLUSTERING'] },
+      },
     );
+  });
+
+  it('sends one taskType and title for the batch when every request has the same, and none when none has', () => {
+    const same = { taskType: 'RETRIEVAL_DOCUMENT', title: 'Doc' };
+    assert.deepEqual(
+      translateGeminiBatchEmbedRequest(
+        { requests: [request('one', 'models/m', same), request('two', 'models/m', same)] },
+        'm',
+      ).provider_extras,
+      { task_type: 'RETRIEVAL_DOCUMENT', title: 'Doc' },
+    );
+    const titled = translateGeminiBatchEmbedRequest(
+      {
+        requests: [
+          request('one', 'models/m', { ...same, title: 'First' }),
+          request('two', 'models/m', same),
+        ],
+      },
+      'm',
+    );
+    assert.deepEqual(titled.provider_extras, {
+      task_type: 'RETRIEVAL_DOCUMENT',
+      title: ['First', 'Doc'],
+    });
+    const plain = translateGeminiBatchEmbedRequest(
+      { requests: [request('one', 'models/m'), request('two', 'models/m')] },
+      'm',
+    );
+    assert.equal(plain.provider_extras, undefined);
   });
 
   it("refuses a request for another model, none, or sizes that differ, in Google's shape", () => {

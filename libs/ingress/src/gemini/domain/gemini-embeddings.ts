@@ -8,7 +8,8 @@ import {
 // Gemini's embedContent and batchEmbedContents in the gateway's canonical embeddings
 // format (OpenAI's: `input` and `dimensions`), and the answer back as Gemini's
 // ContentEmbedding objects. Only text is embedded; `taskType` and `title` have no OpenAI
-// counterpart and are checked, not applied.
+// counterpart: they ride in the gateway's `provider_extras`, which Gemini and Vertex
+// backends apply and the others leave unapplied.
 
 /** Google's own limit on a batchEmbedContents call; clients split longer lists. */
 export const MAX_BATCH_EMBED_REQUESTS = 100;
@@ -29,10 +30,12 @@ function present(value: unknown): boolean {
   return value !== undefined && value !== null;
 }
 
-/** One request's text and size, as the canonical body needs them. */
+/** One request's text, size, task type and title, as the canonical body needs them. */
 interface EmbedAsk {
   readonly text: string;
   readonly dimensions?: number;
+  readonly taskType?: string;
+  readonly title?: string;
 }
 
 /** The text of a Content: its text parts, joined by newlines; any other part is a 400. */
@@ -71,18 +74,23 @@ function dimensionsAt(value: unknown, field: string): number | undefined {
 function embedAsk(request: JsonObject, at: string): EmbedAsk {
   const config = isObject(request.embedContentConfig) ? request.embedContentConfig : {};
   const prefix = at === '' ? '' : `${at}.`;
-  for (const field of ['taskType', 'title'] as const) {
+  const [taskType, title] = (['taskType', 'title'] as const).map((field) => {
     const value = request[field] ?? config[field];
-    if (present(value) && typeof value !== 'string') {
-      throw invalid(`${prefix}${field}`, 'a string is required');
-    }
-  }
+    if (!present(value)) return undefined;
+    if (typeof value !== 'string') throw invalid(`${prefix}${field}`, 'a string is required');
+    return value;
+  });
   const text = contentText(request.content, `${prefix}content`);
   const dimensions = dimensionsAt(
     request.outputDimensionality ?? config.outputDimensionality,
     `${prefix}outputDimensionality`,
   );
-  return dimensions === undefined ? { text } : { text, dimensions };
+  return {
+    text,
+    ...(dimensions === undefined ? {} : { dimensions }),
+    ...(taskType === undefined ? {} : { taskType }),
+    ...(title === undefined ? {} : { title }),
+  };
 }
 
 function requireBody(body: unknown): JsonObject {
@@ -95,16 +103,37 @@ function requireBody(body: unknown): JsonObject {
   return body;
 }
 
-function canonical(model: string, input: string | string[], dimensions?: number): JsonObject {
+function canonical(
+  model: string,
+  input: string | string[],
+  asks: readonly EmbedAsk[],
+  dimensions?: number,
+): JsonObject {
   const body: JsonObject = { model, input };
   if (dimensions !== undefined) body.dimensions = dimensions;
+  const extras: JsonObject = {};
+  const taskType = perInput(asks.map((ask) => ask.taskType));
+  if (taskType !== undefined) extras.task_type = taskType;
+  const title = perInput(asks.map((ask) => ask.title));
+  if (title !== undefined) extras.title = title;
+  if (Object.keys(extras).length > 0) body.provider_extras = extras;
   return body;
+}
+
+/**
+ * The inputs' values as `provider_extras` has them: one string when every input has the
+ * same, a list (null where an input has none) when they differ, nothing when none has one.
+ */
+function perInput(values: readonly (string | undefined)[]): string | (string | null)[] | undefined {
+  const first = values[0];
+  if (values.every((value) => value === first)) return first;
+  return values.map((value) => value ?? null);
 }
 
 /** `models/{model}:embedContent`'s body as a canonical embeddings request of one input. */
 export function translateGeminiEmbedRequest(body: unknown, model: string): JsonObject {
   const ask = embedAsk(requireBody(body), '');
-  return canonical(model, ask.text, ask.dimensions);
+  return canonical(model, ask.text, [ask], ask.dimensions);
 }
 
 /** The model a batch's request names, with or without Google's `models/` prefix. */
@@ -155,6 +184,7 @@ export function translateGeminiBatchEmbedRequest(body: unknown, model: string): 
   return canonical(
     model,
     asks.map((ask) => ask.text),
+    asks,
     dimensions,
   );
 }

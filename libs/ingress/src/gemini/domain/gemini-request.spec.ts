@@ -202,6 +202,11 @@ describe('Gemini request translation', () => {
         json_schema: { name: 'response', schema: { type: 'array', items: { type: 'string' } } },
       },
       thinking: { type: 'enabled', budget_tokens: 2048 },
+      // For the backends that take them as they came (Gemini, Vertex; Claude takes top_k).
+      provider_extras: {
+        top_k: 40,
+        safety_settings: [{ category: 'HARM_CATEGORY_HARASSMENT', threshold: 'BLOCK_NONE' }],
+      },
     });
     assert.equal(facts.includeThoughts, true);
     assert.deepEqual(
@@ -223,10 +228,41 @@ describe('Gemini request translation', () => {
     assert.deepEqual(off.thinking, { type: 'disabled' });
   });
 
+  it('asks for candidateCount choices (n), and refuses more than one candidate streamed', () => {
+    const text = [{ parts: [{ text: 'x' }] }];
+    assert.equal(chatOf({ contents: text, generationConfig: { candidateCount: 3 } }).n, 3);
+    assert.equal(chatOf({ contents: text, generationConfig: { candidateCount: 1 } }).n, undefined);
+    assert.throws(
+      () =>
+        translateGeminiRequest(
+          { contents: text, generationConfig: { candidateCount: 2 } },
+          { ...call, stream: true },
+        ),
+      (error: unknown) =>
+        error instanceof DataPlaneError &&
+        error.httpStatus === 400 &&
+        /candidate_count.*only 1 candidate is streamed/.test(error.message),
+    );
+    refusal({ contents: text, generationConfig: { candidateCount: 0 } }, /candidate_count/);
+    refusal({ contents: text, generationConfig: { candidateCount: 1.5 } }, /candidate_count/);
+  });
+
+  it('leaves provider_extras out when no topK or safetySettings is sent, and checks them', () => {
+    const text = [{ parts: [{ text: 'x' }] }];
+    const plain = chatOf({ contents: text, safetySettings: [], generationConfig: {} });
+    assert.equal(plain.provider_extras, undefined);
+    assert.deepEqual(chatOf({ contents: text, generationConfig: { topK: 1 } }).provider_extras, {
+      top_k: 1,
+    });
+    refusal({ contents: text, safetySettings: ['BLOCK_NONE'] }, /safety_settings\[0\]/);
+    refusal({ contents: text, safetySettings: {} }, /'safety_settings'/);
+    refusal({ contents: text, generationConfig: { topK: -1 } }, /top_k/);
+    refusal({ contents: text, generationConfig: { topK: '40' } }, /top_k/);
+  });
+
   it('refuses what it cannot serve, naming the field', () => {
     const text = [{ parts: [{ text: 'x' }] }];
     refusal({ contents: [] }, /'contents'/);
-    refusal({ contents: text, generationConfig: { candidateCount: 2 } }, /candidate_count/);
     refusal({ contents: text, tools: [{ googleSearch: {} }] }, /googleSearch/);
     refusal({ contents: text, generationConfig: { responseMimeType: 'text/x.enum' } }, /mime/);
     refusal({ contents: [{ role: 'system', parts: [{ text: 'x' }] }] }, /role/);

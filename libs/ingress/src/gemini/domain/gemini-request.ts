@@ -108,8 +108,9 @@ export function translateGeminiRequest(
   const tools = translateTools(body.tools);
   if (tools.length > 0) chat.tools = tools;
   applyToolConfig(chat, body.toolConfig, tools);
-  const includeThoughts = applyGenerationConfig(chat, body.generationConfig);
-  // safetySettings and labels have no counterpart: accepted and not applied.
+  const includeThoughts = applyGenerationConfig(chat, body.generationConfig, call.stream);
+  applySafetySettings(chat, body.safetySettings);
+  // labels have no counterpart: accepted and not applied.
   return { chat, facts: { model: call.model, stream: call.stream, includeThoughts } };
 }
 
@@ -445,20 +446,56 @@ function applyToolConfig(chat: JsonObject, config: unknown, tools: JsonObject[])
 /** Gemini 3's thinking levels, which are OpenAI's reasoning efforts by the same names. */
 const THINKING_LEVELS = new Set(['minimal', 'low', 'medium', 'high']);
 
+/**
+ * The gateway's `provider_extras` (see the providers' provider-extras): settings OpenAI's
+ * shape has no place for, which Gemini and Vertex backends take as they came (Claude
+ * backends take top_k) and the others leave unapplied.
+ */
+function providerExtras(chat: JsonObject): JsonObject {
+  const extras = (chat.provider_extras ?? {}) as JsonObject;
+  chat.provider_extras = extras;
+  return extras;
+}
+
+/** safetySettings, each a SafetySetting object, for the backends that apply them. */
+function applySafetySettings(chat: JsonObject, value: unknown): void {
+  const settings = listAt(value, 'safety_settings').map((setting, index) => {
+    if (!isObject(setting))
+      throw invalid(`safety_settings[${index}]`, 'a SafetySetting object is required');
+    return setting;
+  });
+  if (settings.length > 0) providerExtras(chat).safety_settings = settings;
+}
+
+/** candidateCount as OpenAI's `n`; its answers' choices come back as the candidates. */
+function applyCandidateCount(chat: JsonObject, value: unknown, stream: boolean): void {
+  const at = 'generation_config.candidate_count';
+  const candidates = numberAt(value, at);
+  if (candidates === undefined || candidates === 1) return;
+  if (!Number.isInteger(candidates) || candidates < 1) {
+    throw invalid(at, 'a whole number of at least 1 is required');
+  }
+  if (stream) {
+    throw invalid(at, 'only 1 candidate is streamed by this gateway; ask generateContent for more');
+  }
+  chat.n = candidates;
+}
+
 /** Applies generationConfig; says whether thought summaries were asked for. */
-function applyGenerationConfig(chat: JsonObject, value: unknown): boolean {
+function applyGenerationConfig(chat: JsonObject, value: unknown, stream: boolean): boolean {
   if (!present(value)) return false;
   if (!isObject(value)) throw invalid('generation_config', 'a GenerationConfig object is required');
   const at = (field: string) => `generation_config.${field}`;
-  const candidates = numberAt(value.candidateCount, at('candidate_count'));
-  if (candidates !== undefined && candidates !== 1) {
-    throw invalid(at('candidate_count'), 'only 1 candidate is served by this gateway');
-  }
+  applyCandidateCount(chat, value.candidateCount, stream);
   const temperature = numberAt(value.temperature, at('temperature'));
   if (temperature !== undefined) chat.temperature = temperature;
   const topP = numberAt(value.topP, at('top_p'));
   if (topP !== undefined) chat.top_p = topP;
-  numberAt(value.topK, at('top_k')); // no OpenAI counterpart: checked and dropped
+  const topK = numberAt(value.topK, at('top_k'));
+  if (topK !== undefined) {
+    if (topK < 0) throw invalid(at('top_k'), 'a number of at least 0 is required');
+    providerExtras(chat).top_k = topK;
+  }
   const maxTokens = numberAt(value.maxOutputTokens, at('max_output_tokens'));
   if (maxTokens !== undefined) {
     if (!Number.isInteger(maxTokens) || maxTokens < 1) {

@@ -89,6 +89,24 @@ describe('Gemini answer translation', () => {
     ]);
   });
 
+  it('answers each choice as a candidate, in order under its index (candidateCount as n)', () => {
+    const answer = completion({ content: 'One' }, 'stop', {
+      choices: [
+        { index: 0, message: { role: 'assistant', content: 'One' }, finish_reason: 'stop' },
+        { index: 1, message: { role: 'assistant', content: 'Two' }, finish_reason: 'length' },
+      ],
+    });
+    const candidates = toGeminiResponse(answer, usage, facts, 'req-1').candidates;
+    assert.deepEqual(candidates, [
+      { content: { role: 'model', parts: [{ text: 'One' }] }, finishReason: 'STOP', index: 0 },
+      {
+        content: { role: 'model', parts: [{ text: 'Two' }] },
+        finishReason: 'MAX_TOKENS',
+        index: 1,
+      },
+    ]);
+  });
+
   it("maps finish reasons to Gemini's", () => {
     assert.equal(geminiFinishReason('stop'), 'STOP');
     assert.equal(geminiFinishReason('length'), 'MAX_TOKENS');

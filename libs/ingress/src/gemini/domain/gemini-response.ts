@@ -122,14 +122,28 @@ export function responseIdOf(id: unknown, fallback: string): string {
   return typeof id === 'string' && id !== '' ? id : fallback;
 }
 
-/** A complete OpenAI chat.completion as a GenerateContentResponse. */
+/**
+ * A complete OpenAI chat.completion as a GenerateContentResponse: each choice a candidate
+ * (several when candidateCount asked for them, as `n`), in the choices' order.
+ */
 export function toGeminiResponse(
   completion: JsonObject,
   usage: TokenUsage,
   facts: GeminiRequestFacts,
   requestId: string,
 ): JsonObject {
-  const choice = firstChoice(completion);
+  firstChoice(completion); // an answer without one is the backend's fault
+  const choices = completion.choices as JsonObject[];
+  return {
+    candidates: choices.map((choice, position) => candidateOf(choice, position, facts)),
+    usageMetadata: geminiUsageMetadata(usage, reasoningTokensOf(completion.usage)),
+    modelVersion: facts.model,
+    responseId: responseIdOf(completion.id, requestId),
+  };
+}
+
+/** One choice as a candidate, under the choice's own index. */
+function candidateOf(choice: JsonObject, position: number, facts: GeminiRequestFacts): JsonObject {
   const message = (choice.message ?? {}) as JsonObject;
   const parts: JsonObject[] = [];
   const reasoning = reasoningTextOf(message);
@@ -149,15 +163,8 @@ export function toGeminiResponse(
   // Clients commonly read parts[0].text: an empty answer still has its text part.
   if (parts.length === 0) parts.push({ text: '' });
   return {
-    candidates: [
-      {
-        content: { role: 'model', parts },
-        finishReason: geminiFinishReason(choice.finish_reason),
-        index: 0,
-      },
-    ],
-    usageMetadata: geminiUsageMetadata(usage, reasoningTokensOf(completion.usage)),
-    modelVersion: facts.model,
-    responseId: responseIdOf(completion.id, requestId),
+    content: { role: 'model', parts },
+    finishReason: geminiFinishReason(choice.finish_reason),
+    index: typeof choice.index === 'number' ? choice.index : position,
   };
 }
