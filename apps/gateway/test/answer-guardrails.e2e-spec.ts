@@ -14,6 +14,7 @@ import OpenAI from 'openai';
 import { metricSum } from '@aigw/testing';
 import {
   ANTHROPIC_FAKE_THINKING,
+  ENCRYPTED_REASONING,
   FakeAnthropicUpstream,
   FakeOpenAiUpstream,
 } from '@aigw/testing/fake-provider';
@@ -295,6 +296,42 @@ spec:
     assert.deepEqual(blocked.finishes, ['content_filter']);
     assert.ok(blocked.usage, 'the usage chunk still arrives');
     assert.equal((await blockedCount('usSsn')) - blockedBefore, 1);
+  });
+
+  it("OpenRouter's reasoning_details: the text entries masked, JSON and streamed; encrypted ones as they came", async () => {
+    upstream.reset();
+    upstream
+      .answerWith(['Done.'])
+      .reasonWith(['Mail jane.d', 'oe@exam', 'ple.com now.'], 'reasoning_details');
+    type Detail = { type: string; text?: string; data?: string; index: number };
+    type Details = { reasoning?: string; reasoning_details?: Detail[] };
+    const completion = await openai.chat.completions.create({ model: 'guarded-chat', messages });
+    const message = completion.choices[0].message as unknown as Details;
+    assert.deepEqual(message.reasoning_details, [
+      { type: 'reasoning.text', text: 'Mail [REDACTED:email] now.', format: 'unknown', index: 0 },
+      ENCRYPTED_REASONING,
+    ]);
+    const stream = await openai.chat.completions.create({
+      model: 'guarded-chat',
+      messages,
+      stream: true,
+    });
+    let text = '';
+    const opaque: Detail[] = [];
+    for await (const chunk of stream) {
+      const delta = chunk.choices[0]?.delta as Details | undefined;
+      for (const detail of delta?.reasoning_details ?? []) {
+        if (detail.type === 'reasoning.text') text += detail.text ?? '';
+        else opaque.push(detail);
+      }
+    }
+    assert.equal(text, 'Mail [REDACTED:email] now.');
+    assert.deepEqual(opaque, [ENCRYPTED_REASONING]);
+    // A block match in them withholds the choice.
+    upstream.reasonWith([`SSN ${SSN}`], 'reasoning_details');
+    const withheld = await openai.chat.completions.create({ model: 'guarded-chat', messages });
+    assert.equal(withheld.choices[0].finish_reason, 'content_filter');
+    assertClean(JSON.stringify(withheld));
   });
 
   it('Anthropic Messages on a Claude backend: thinking masked with its signature kept, a block match a refusal', async () => {

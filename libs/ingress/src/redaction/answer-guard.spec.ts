@@ -308,6 +308,53 @@ describe('AnswerGuard on JSON answers', () => {
     }
   });
 
+  it("OpenRouter's reasoning_details: text and summary masked, encrypted data as it came", () => {
+    const encrypted = { type: 'reasoning.encrypted', data: `enc-${EMAIL}`, id: 'r1', index: 2 };
+    const details = [
+      { type: 'reasoning.text', text: `Mail ${EMAIL}?`, signature: 'sig', format: 'f', index: 0 },
+      { type: 'reasoning.summary', summary: `Use ${KEY}.`, format: 'f', index: 1 },
+      encrypted,
+      { type: 'reasoning.other', text: `not ours ${EMAIL}` },
+    ];
+    const report = new Recorder();
+    const answer = guard.check(
+      chatJson('ok', { reasoning_details: details }),
+      'chat',
+      report,
+    ) as JsonAnswer;
+    const message = (answer.body.choices as JsonObject[])[0].message as JsonObject;
+    assert.deepEqual(message.reasoning_details, [
+      { ...details[0], text: 'Mail [REDACTED:email]?' },
+      { ...details[1], summary: 'Use [REDACTED:apiKey].' },
+      encrypted,
+      details[3],
+    ]);
+    assert.equal((message.reasoning_details as unknown[])[2], encrypted, 'the very same entry');
+    assert.equal(report.count('email'), 1);
+    assert.equal(report.count('apiKey'), 1);
+    // Beside the flat reasoning text it repeats, its matches are counted once.
+    const both = new Recorder();
+    guard.check(
+      chatJson('ok', { reasoning: `Mail ${EMAIL}?`, reasoning_details: [details[0]] }),
+      'chat',
+      both,
+    );
+    assert.equal(both.count('email'), 1);
+    // A block match in one withholds the choice; only encrypted entries: the same answer.
+    const blocking = new Recorder();
+    const withheld = guard.check(
+      chatJson('ok', { reasoning_details: [{ type: 'reasoning.summary', summary: `SSN ${SSN}` }] }),
+      'chat',
+      blocking,
+    ) as JsonAnswer;
+    const gone = (withheld.body.choices as JsonObject[])[0];
+    assert.equal(gone.finish_reason, 'content_filter');
+    assert.equal(JSON.stringify(withheld).includes('6789'), false);
+    assert.deepEqual(blocking.blocks, ['usSsn']);
+    const opaque = chatJson('ok', { reasoning_details: [encrypted] });
+    assert.equal(guard.check(opaque, 'chat', new Recorder()), opaque);
+  });
+
   it('a block rule wins over a mask it overlaps: the choice is withheld, not masked', () => {
     const overlapping = new AnswerGuard({ ...CONFIG, blockPatterns: ['token=\\S+'] });
     const report = new Recorder();
@@ -711,6 +758,129 @@ describe('AnswerGuard on streams', () => {
     assert.equal(JSON.stringify(withheld).includes(SSN), false);
     assert.equal(joined(withheld).get(0)?.finish, 'content_filter');
     assert.deepEqual(blocking.blocks, ['usSsn']);
+    // The block and the answer in one chunk: the answer is withheld with it.
+    const together = await streamed(
+      guard,
+      [
+        reasoningChunk(
+          {
+            thinking_blocks: [{ type: 'thinking', thinking: SSN, signature: 's' }],
+            content: 'said',
+          },
+          'stop',
+        ),
+      ],
+      new Recorder(),
+    );
+    assert.deepEqual(joined(together).get(0), { text: '', finish: 'content_filter' });
+  });
+
+  /** The text of each reasoning_details entry (by type and index) as a client joins it. */
+  const joinedDetails = (chunks: readonly JsonObject[]): Record<string, string> => {
+    const out: Record<string, string> = {};
+    for (const c of chunks) {
+      for (const choice of c.choices as JsonObject[]) {
+        const entries = ((choice.delta as JsonObject).reasoning_details ?? []) as JsonObject[];
+        for (const e of entries) {
+          const key = `${e.type as string}:${e.index as number}`;
+          out[key] = (out[key] ?? '') + ((e.text ?? e.summary ?? e.data ?? '') as string);
+        }
+      }
+    }
+    return out;
+  };
+
+  it('streamed reasoning_details are held and masked per entry; encrypted ones pass', async () => {
+    const text = `I could mail ${EMAIL} now.`;
+    const summary = `Key ${KEY} used.`;
+    const encrypted = { type: 'reasoning.encrypted', data: `enc-${EMAIL}`, index: 2 };
+    for (const i of [1, 15, 22, text.length - 1]) {
+      const report = new Recorder();
+      const entry = (t: string, extra: JsonObject = {}) => ({
+        type: 'reasoning.text',
+        text: t,
+        format: 'anthropic-claude-v1',
+        index: 0,
+        ...extra,
+      });
+      const out = await streamed(
+        guard,
+        [
+          reasoningChunk({
+            reasoning: text.slice(0, i),
+            reasoning_details: [entry(text.slice(0, i))],
+          }),
+          reasoningChunk({ reasoning: text.slice(i), reasoning_details: [entry(text.slice(i))] }),
+          reasoningChunk({ reasoning_details: [entry('', { signature: 'sig-1' })] }),
+          reasoningChunk({
+            reasoning: summary.slice(0, 8),
+            reasoning_details: [
+              { type: 'reasoning.summary', summary: summary.slice(0, 8), index: 1 },
+              encrypted,
+            ],
+          }),
+          reasoningChunk({
+            reasoning: summary.slice(8),
+            reasoning_details: [{ type: 'reasoning.summary', summary: summary.slice(8), index: 1 }],
+          }),
+          chunk(0, 'Done.', 'stop'),
+          USAGE_CHUNK,
+        ],
+        report,
+      );
+      assert.deepEqual(joinedDetails(out), {
+        'reasoning.text:0': 'I could mail [REDACTED:email] now.',
+        'reasoning.summary:1': 'Key [REDACTED:apiKey] used.',
+        'reasoning.encrypted:2': `enc-${EMAIL}`,
+      });
+      const all = JSON.stringify(out);
+      assert.equal(all.split(EMAIL).length - 1, 1, 'only in the encrypted entry');
+      assert.equal(all.includes(KEY), false);
+      // The held text goes out before (with) the signature, and the signature as it came.
+      const signed = out.findIndex((c) => JSON.stringify(c).includes('sig-1'));
+      assert.ok(signed >= 0);
+      const before = joinedDetails(out.slice(0, signed + 1))['reasoning.text:0'];
+      assert.equal(before, 'I could mail [REDACTED:email] now.');
+      assert.equal(report.count('email'), 1, 'the details repeat the reasoning text');
+      assert.equal(report.count('apiKey'), 1);
+      assert.deepEqual(out.at(-1), USAGE_CHUNK);
+    }
+  });
+
+  it('a block match in streamed reasoning_details ends the choice; a held one goes at the end', async () => {
+    const report = new Recorder();
+    const out = await streamed(
+      guard,
+      [
+        reasoningChunk({
+          reasoning_details: [{ type: 'reasoning.text', text: 'SSN 123-', index: 0 }],
+        }),
+        reasoningChunk({
+          reasoning_details: [{ type: 'reasoning.text', text: '45-6789 ok', index: 0 }],
+        }),
+        chunk(0, 'The answer must not arrive.', 'stop'),
+        USAGE_CHUNK,
+      ],
+      report,
+    );
+    assert.equal(JSON.stringify(out).includes('6789'), false);
+    assert.equal(JSON.stringify(out).includes('must not arrive'), false);
+    assert.equal(joined(out).get(0)?.finish, 'content_filter');
+    assert.deepEqual(report.blocks, ['usSsn']);
+    assert.deepEqual(out.at(-1), USAGE_CHUNK);
+    // A stream that ends mid-reasoning (no finish): the held text goes out, masked.
+    const cut = new Recorder();
+    const rest = await streamed(
+      guard,
+      [
+        reasoningChunk({
+          reasoning_details: [{ type: 'reasoning.text', text: `m ${EMAIL}`, index: 0 }],
+        }),
+      ],
+      cut,
+    );
+    assert.deepEqual(joinedDetails(rest), { 'reasoning.text:0': 'm [REDACTED:email]' });
+    assert.equal(cut.count('email'), 1);
   });
 
   it('two choices are held apart', async () => {

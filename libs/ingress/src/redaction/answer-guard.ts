@@ -7,6 +7,7 @@ import type {
   StreamAnswer,
 } from '@aigw/contracts/data-plane';
 import { Redactor, type RedactionTally } from './redactor';
+import { DetailTails, checkDetails, signsDetails } from './reasoning-details';
 import { StreamTail, applyMatches, type TailStep } from './stream-tail';
 
 /** What the checks found in one answer, for the metrics: counts and rule names, never text. */
@@ -23,11 +24,12 @@ export const CONTENT_FILTER = 'content_filter';
  * detectors as prompts, in the canonical (OpenAI) answer before a dialect writes it, so
  * every public API (chat, completions, Responses, Messages, Gemini) gets it. What is scanned
  * is the text a reader sees: chat message content (string or text parts), a chat refusal,
- * the reasoning text (`reasoning_content` or `reasoning`, and the text of `thinking_blocks`,
- * which the Messages API shows as thinking blocks) and a completion's text. Signatures and
- * redacted (encrypted) blocks are opaque and pass as they came. Tool-call arguments
- * are left as they are: they are the caller's own program's input (an email address to
- * send to), and masking them would break the call, not protect a reader. A redacted or
+ * the reasoning text (`reasoning_content` or `reasoning`, the text of `thinking_blocks`,
+ * which the Messages API shows as thinking blocks, and of OpenRouter's `reasoning_details`)
+ * and a completion's text. Signatures and redacted (encrypted) blocks and entries are
+ * opaque and pass as they came. Tool-call arguments are left as they are: they are the
+ * caller's own program's input (an email address to send to), and masking them would
+ * break the call, not protect a reader. A redacted or
  * withheld choice loses its logprobs, which spell the same text token by token.
  *
  * A block match withholds the choice, as OpenAI's and Azure's filters do: finish_reason
@@ -129,8 +131,9 @@ export class AnswerGuard {
 
   /**
    * A message's reasoning checked: the fields that changed (undefined when none did), or
-   * the blocking rule. The text of its thinking blocks repeats its reasoning text, so their
-   * matches are counted only when there is no reasoning text to count them.
+   * the blocking rule. The text of its thinking blocks and reasoning details repeats its
+   * reasoning text, so their matches are counted only when there is no reasoning text to
+   * count them.
    */
   private reasoning(message: JsonObject, tally: RedactionTally): JsonObject | string | undefined {
     let changed: JsonObject | undefined;
@@ -143,13 +146,17 @@ export class AnswerGuard {
       if (step.blocked) return step.blocked;
       if (step.text !== text) (changed ??= {})[field] = step.text;
     }
-    if (message.thinking_blocks === undefined) return changed;
-    const blocks = this.thinkingBlocks(
-      message.thinking_blocks,
-      counted ? new Map<string, number>() : tally,
-    );
-    if (typeof blocks === 'string') return blocks;
-    if (blocks) (changed ??= {}).thinking_blocks = blocks;
+    const repeated = counted ? new Map<string, number>() : tally;
+    if (message.thinking_blocks !== undefined) {
+      const blocks = this.thinkingBlocks(message.thinking_blocks, repeated);
+      if (typeof blocks === 'string') return blocks;
+      if (blocks) (changed ??= {}).thinking_blocks = blocks;
+    }
+    if (message.reasoning_details !== undefined) {
+      const details = checkDetails(message.reasoning_details, (text) => this.text(text, repeated));
+      if (typeof details === 'string') return details;
+      if (details) (changed ??= {}).reasoning_details = details;
+    }
     return changed;
   }
 
@@ -205,6 +212,25 @@ export class AnswerGuard {
       if (!tail) held.set(field, (tail = new StreamTail(this.scanner, this.hold, tally)));
       return tail;
     };
+    // OpenRouter's reasoning_details, held per choice; their text repeats the reasoning
+    // text, so it is counted only for a choice with none.
+    const details = new Map<number, DetailTails>();
+    const detailsOf = (index: number, delta: JsonObject): DetailTails => {
+      let held = details.get(index);
+      if (!held) {
+        const counts = !REASONING_TEXT.some(
+          (field) =>
+            tails.get(index)?.has(field) ||
+            (typeof delta[field] === 'string' && delta[field] !== ''),
+        );
+        const into = counts ? tally : new Map<string, number>();
+        details.set(
+          index,
+          (held = new DetailTails(() => new StreamTail(this.scanner, this.hold, into))),
+        );
+      }
+      return held;
+    };
     const done = new Set<number>();
     let template: JsonObject | undefined;
     try {
@@ -234,9 +260,22 @@ export class AnswerGuard {
                     : tally,
                 )
               : undefined;
+          // Reasoning details before the text fields, so a block in them (or in a thinking
+          // block) withholds this chunk's answer text too.
+          let blocked = typeof blocks === 'string' ? blocks : undefined;
+          const detailed = chat ? source.reasoning_details : undefined;
+          const endsDetails = finished || calls || reasoningEnds;
+          let entries: unknown[] | undefined;
+          if (!blocked && (Array.isArray(detailed) || (endsDetails && details.has(index)))) {
+            const step = detailsOf(index, source).push(
+              Array.isArray(detailed) ? detailed : [],
+              endsDetails,
+            );
+            blocked = step.blocked;
+            entries = step.entries;
+          }
           const texts: Record<string, string> = {};
-          let blocked: string | undefined;
-          for (const field of fields) {
+          for (const field of blocked ? [] : fields) {
             const text = source[field];
             const came = typeof text === 'string' && text.length > 0;
             // A tail only for a field that has carried text (most choices never refuse).
@@ -253,7 +292,6 @@ export class AnswerGuard {
             texts[field] = step.text;
             if ((blocked = step.blocked)) break;
           }
-          if (!blocked && typeof blocks === 'string') blocked = blocks;
           if (blocked) {
             done.add(index);
             report.blocked(blocked);
@@ -262,31 +300,47 @@ export class AnswerGuard {
           }
           if (finished) done.add(index);
           const released = withStreamText(
-            blocks ? { ...choice, delta: { ...source, thinking_blocks: blocks } } : choice,
+            withDeltaParts(
+              choice,
+              source,
+              Array.isArray(blocks) ? blocks : undefined,
+              detailed,
+              entries,
+            ),
             texts,
             fields,
             chat,
           );
-          if (released) out.push(released);
+          // A chunk of reasoning details all held back, with nothing else in it, waits.
+          if (released && !(Array.isArray(detailed) && isEmptyDelta(released) && !finished)) {
+            out.push(released);
+          }
         }
         if (out.length > 0 || chunk.usage != null) yield { ...chunk, choices: out };
       }
       // A stream that ended without a finish for a choice: what it held is final now.
-      for (const [index, held] of tails) {
+      for (const index of new Set([...tails.keys(), ...details.keys()])) {
         if (done.has(index)) continue;
         const texts: Record<string, string> = {};
         let blocked: string | undefined;
-        for (const [field, tail] of held) {
+        for (const [field, tail] of tails.get(index) ?? []) {
           const step = tail.flush();
           if (step.text.length > 0) texts[field] = step.text;
           if ((blocked = step.blocked)) break;
         }
+        const rest = !blocked ? details.get(index)?.flush() : undefined;
+        blocked ??= rest?.blocked;
         if (blocked) report.blocked(blocked);
-        if (Object.keys(texts).length === 0 && !blocked) continue;
+        const entries = !blocked && rest && rest.entries.length > 0 ? rest.entries : undefined;
+        if (Object.keys(texts).length === 0 && !entries && !blocked) continue;
         const choice = blocked
           ? filteredChunkChoice(index, texts, chat)
           : chat
-            ? { index, delta: texts, finish_reason: null }
+            ? {
+                index,
+                delta: entries ? { ...texts, reasoning_details: entries } : texts,
+                finish_reason: null,
+              }
             : { index, text: texts.text, finish_reason: null };
         yield { ...template, choices: [choice] };
       }
@@ -368,14 +422,44 @@ function withStreamText(
   return { ...rest, delta: { ...others, ...out } };
 }
 
-/** Whether a delta ends the reasoning before it: answer text, or a finished thinking block. */
+/**
+ * Whether a delta ends the reasoning before it: answer text, a finished thinking block, or
+ * a signed reasoning detail.
+ */
 function endsReasoning(delta: JsonObject): boolean {
   const { content, refusal, thinking_blocks: blocks } = delta;
   return (
     (typeof content === 'string' && content !== '') ||
     (typeof refusal === 'string' && refusal !== '') ||
-    (Array.isArray(blocks) && blocks.length > 0)
+    (Array.isArray(blocks) && blocks.length > 0) ||
+    signsDetails(delta.reasoning_details)
   );
+}
+
+/**
+ * The choice with its delta's checked thinking blocks and reasoning details in place of
+ * what came: details all held back are left out, and held ones released at the end of the
+ * reasoning are added to a delta that had none.
+ */
+function withDeltaParts(
+  choice: JsonObject,
+  delta: JsonObject,
+  blocks: unknown[] | undefined,
+  came: unknown,
+  entries: unknown[] | undefined,
+): JsonObject {
+  if (!blocks && entries === undefined) return choice;
+  const out: JsonObject = { ...delta };
+  if (blocks) out.thinking_blocks = blocks;
+  if (entries !== undefined) {
+    if (entries.length > 0) out.reasoning_details = entries;
+    else if (came !== undefined) delete out.reasoning_details;
+  }
+  return { ...choice, delta: out };
+}
+
+function isEmptyDelta(choice: JsonObject): boolean {
+  return isObject(choice.delta) && Object.keys(choice.delta).length === 0;
 }
 
 function callsIn(choice: JsonObject): boolean {

@@ -29,6 +29,13 @@ export type FakeBehaviour =
 export type OpenAiFakeBehaviour = FakeBehaviour | { kind: 'stall-stream'; afterChunks: number };
 
 const WORDS = ['Hello', ' from', ' the', ' fake', ' upstream', '.'];
+/** An OpenRouter encrypted reasoning entry: opaque, to come back as it went. */
+export const ENCRYPTED_REASONING = Object.freeze({
+  type: 'reasoning.encrypted',
+  data: 'gAAAAB-opaque-jane.doe@example.com',
+  format: 'openai-responses-v1',
+  index: 1,
+});
 
 /** The `usage` of a chat completion, as OpenAI reports it. */
 export interface FakeOpenAiUsage {
@@ -103,13 +110,21 @@ export class FakeOpenAiUpstream {
 
   /**
    * The reasoning every chat answer shows from now on, before its text, in `field`
-   * (`reasoning_content` as DeepSeek and LiteLLM, or `reasoning` as vLLM and OpenRouter):
-   * joined in JSON, a chunk per piece streamed. None by default.
+   * (`reasoning_content` as DeepSeek and LiteLLM, or `reasoning` as vLLM and OpenRouter;
+   * `reasoning_details`: OpenRouter's `reasoning` with its reasoning.text entry, and an
+   * encrypted entry last): joined in JSON, a chunk per piece streamed. None by default.
    */
   reasonWith(words: readonly string[], field = 'reasoning_content'): this {
     this.reasoningWords = words;
     this.reasoningField = field;
     return this;
+  }
+
+  /** A message's (`whole`) or a delta's fields carrying `text` as reasoning (reasonWith). */
+  private reasoning(text: string, whole = false): Record<string, unknown> {
+    if (this.reasoningField !== 'reasoning_details') return { [this.reasoningField]: text };
+    const entry = { type: 'reasoning.text', text, format: 'unknown', index: 0 };
+    return { reasoning: text, reasoning_details: whole ? [entry, ENCRYPTED_REASONING] : [entry] };
   }
 
   /**
@@ -247,9 +262,8 @@ export class FakeOpenAiUpstream {
           message: {
             role: 'assistant',
             content: this.answerWords.join(''),
-            ...(this.reasoningWords.length > 0 && {
-              [this.reasoningField]: this.reasoningWords.join(''),
-            }),
+            ...(this.reasoningWords.length > 0 &&
+              this.reasoning(this.reasoningWords.join(''), true)),
           },
           finish_reason: 'stop',
         },
@@ -349,7 +363,11 @@ export class FakeOpenAiUpstream {
       choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }],
     });
     for (const piece of this.reasoningWords) {
-      const delta = { [this.reasoningField]: piece };
+      const delta = this.reasoning(piece);
+      send({ ...base, choices: [{ index: 0, delta, finish_reason: null }] });
+    }
+    if (this.reasoningWords.length > 0 && this.reasoningField === 'reasoning_details') {
+      const delta = { reasoning_details: [ENCRYPTED_REASONING] };
       send({ ...base, choices: [{ index: 0, delta, finish_reason: null }] });
     }
     for (const [index, word] of this.answerWords.entries()) {
