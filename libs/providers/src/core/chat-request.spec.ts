@@ -116,6 +116,18 @@ describe('parseChatRequest', () => {
     assert.equal(plain.safetySettings, undefined);
   });
 
+  it('reads n as choices where the backend answers several, and refuses a bad one', () => {
+    assert.equal(parseChatRequest({ messages: user, n: 3 }, { choices: true }).choices, 3);
+    assert.equal(parseChatRequest({ messages: user, n: 1 }, { choices: true }).choices, undefined);
+    assert.equal(parseChatRequest({ messages: user, n: 1 }).choices, undefined);
+    for (const n of [0, 1.5]) {
+      assert.throws(
+        () => parseChatRequest({ messages: user, n }, { choices: true }),
+        (error: unknown) => error instanceof DataPlaneError && error.param === 'n',
+      );
+    }
+  });
+
   it('rejects provider_extras of a bad shape, naming the field', () => {
     rejects({ messages: user, provider_extras: 'x' }, 'provider_extras', /must be an object/);
     rejects({ messages: user, provider_extras: { top_k: -1 } }, 'top_k', /at least 0/);

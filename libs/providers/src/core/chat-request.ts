@@ -131,6 +131,8 @@ export interface ChatPrompt extends ChatExtras {
   readonly responseFormat?: ResponseFormat;
   /** Absent when the client asked for no particular reasoning (the model's default). */
   readonly reasoning?: ChatReasoning;
+  /** The choices asked for (`n`) when more than one, where the backend answers several. */
+  readonly choices?: number;
 }
 
 // OpenAI's own rule for function names; every provider here accepts these.
@@ -308,6 +310,8 @@ function parseStop(value: unknown): string[] {
 export interface ChatParseOptions {
   /** Whether the backend takes image parts. */
   readonly images?: boolean;
+  /** Whether the backend answers several choices (`n`) for this request. */
+  readonly choices?: boolean;
 }
 
 /** Reads and checks an OpenAI chat body; throws a 400 DataPlaneError naming the field. */
@@ -317,7 +321,10 @@ export function parseChatRequest(body: JsonObject, options: ChatParseOptions = {
     throw invalid('messages must be a non-empty array', 'messages');
   }
   const n = optionalNumber(body, 'n');
-  if (n !== undefined && n !== 1) throw invalid('this backend answers with one choice (n=1)', 'n');
+  if (n !== undefined && n !== 1) {
+    if (options.choices !== true) throw invalid('this backend answers with one choice (n=1)', 'n');
+    if (!Number.isInteger(n) || n < 1) throw invalid('n must be a whole number of at least 1', 'n');
+  }
   // Asked for, they would be missing from the answer without a word: say so instead.
   if (body.logprobs === true || (body.top_logprobs ?? 0) !== 0) {
     throw invalid('this backend does not return log probabilities (logprobs)', 'logprobs');
@@ -411,6 +418,7 @@ export function parseChatRequest(body: JsonObject, options: ChatParseOptions = {
     user: typeof body.user === 'string' ? body.user : undefined,
     responseFormat: parseResponseFormat(body.response_format),
     reasoning: parseReasoning(body),
+    ...(n !== undefined && n > 1 ? { choices: n } : {}),
     ...chatExtras(body),
   };
 }

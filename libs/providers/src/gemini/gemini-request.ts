@@ -182,6 +182,7 @@ export function toGeminiRequest(prompt: ChatPrompt): JsonObject {
   if (prompt.topP !== undefined) generation.topP = prompt.topP;
   // From provider_extras (a Gemini client's own settings), as they came.
   if (prompt.topK !== undefined) generation.topK = prompt.topK;
+  if (prompt.choices !== undefined) generation.candidateCount = prompt.choices;
   if (prompt.maxTokens !== undefined) generation.maxOutputTokens = prompt.maxTokens;
   if (prompt.stop.length > 0) generation.stopSequences = prompt.stop;
   if (prompt.seed !== undefined) generation.seed = prompt.seed;

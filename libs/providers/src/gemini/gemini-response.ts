@@ -192,6 +192,7 @@ export function blockReason(body: JsonObject): string | undefined {
 /**
  * A GenerateContentResponse as an OpenAI chat.completion; undefined if it has no usage,
  * or neither a candidate nor a block reason. Parts of the wrong shape are a bad response.
+ * Each candidate (several when candidateCount asked for them) is a choice, in order.
  */
 export function fromGeminiResponse(
   body: JsonObject,
@@ -202,24 +203,38 @@ export function fromGeminiResponse(
   const candidate = firstCandidate(body, reject);
   // A prompt blocked outright comes back with no candidate at all.
   if (!candidate && !blockReason(body)) return undefined;
-  const { text, reasoning, toolCalls, images } = candidateParts(candidate, reject);
-  const finishReason = candidate
-    ? geminiFinishReason(candidate.finishReason, toolCalls.length > 0)
-    : 'content_filter';
   const usage = geminiUsage(body.usageMetadata);
   if (!usage) return undefined;
-  const completion = chatCompletion({
-    id: typeof body.responseId === 'string' ? body.responseId : `chatcmpl-${randomUUID()}`,
-    model: typeof body.modelVersion === 'string' ? body.modelVersion : model,
-    text,
-    toolCalls,
-    finishReason,
-    usage,
-    // Gemini signs its thoughts on the parts themselves (thoughtSignature), nothing a
-    // client could send back as a thinking block: the summaries are text alone, and a
-    // function call's signature travels on the tool call.
-    reasoning: { text: reasoning, blocks: [] },
-    images,
-  });
+  const id = typeof body.responseId === 'string' ? body.responseId : `chatcmpl-${randomUUID()}`;
+  const served = typeof body.modelVersion === 'string' ? body.modelVersion : model;
+  const completionOf = (one: JsonObject | undefined) => {
+    const { text, reasoning, toolCalls, images } = candidateParts(one, reject);
+    const finishReason = one
+      ? geminiFinishReason(one.finishReason, toolCalls.length > 0)
+      : 'content_filter';
+    return chatCompletion({
+      id,
+      model: served,
+      text,
+      toolCalls,
+      finishReason,
+      usage,
+      // Gemini signs its thoughts on the parts themselves (thoughtSignature), nothing a
+      // client could send back as a thinking block: the summaries are text alone, and a
+      // function call's signature travels on the tool call.
+      reasoning: { text: reasoning, blocks: [] },
+      images,
+    });
+  };
+  const completion = completionOf(candidate);
+  const others = (body.candidates as unknown[] | undefined)?.slice(1) ?? [];
+  if (others.length > 0) {
+    const more = others.map((other, offset) => {
+      if (!isJsonObject(other)) throw reject('a candidate that is not an object');
+      const [choice] = completionOf(other).choices as JsonObject[];
+      return { ...choice, index: offset + 1 };
+    });
+    completion.choices = [...(completion.choices as JsonObject[]), ...more];
+  }
   return { completion, usage };
 }

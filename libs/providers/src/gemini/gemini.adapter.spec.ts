@@ -567,6 +567,43 @@ describe('GeminiAdapter against a Gemini API that answers oddly', () => {
     });
   });
 
+  it('asks for n candidates (candidateCount) in a JSON answer, each a choice in order; a stream stays one', async () => {
+    const second = {
+      content: { role: 'model', parts: [{ text: 'Two' }] },
+      finishReason: 'MAX_TOKENS',
+      index: 1,
+    };
+    upstream.next({
+      kind: 'json',
+      body: answerOf([{ text: 'One' }], {
+        candidates: [
+          { content: { role: 'model', parts: [{ text: 'One' }] }, finishReason: 'STOP', index: 0 },
+          second,
+        ],
+      }),
+    });
+    const answer = await invoke(gatewayChatRequest({ n: 2 }));
+    if (answer.kind !== 'json') return assert.fail('expected json');
+    assert.equal((upstream.calls[0].body.generationConfig as JsonObject).candidateCount, 2);
+    const choices = answer.body.choices as JsonObject[];
+    assert.deepEqual(
+      choices.map((choice) => [
+        choice.index,
+        (choice.message as JsonObject).content,
+        choice.finish_reason,
+      ]),
+      [
+        [0, 'One', 'stop'],
+        [1, 'Two', 'length'],
+      ],
+    );
+    await assert.rejects(
+      invoke(gatewayChatRequest({ n: 2, stream: true })),
+      (error: unknown) => error instanceof DataPlaneError && error.param === 'n',
+    );
+    await rejectsAsBadResponse(answerOf([{ text: 'One' }], { candidates: [second, 'junk'] }));
+  });
+
   it('tolerates a candidate without content or with content of the wrong shape', async () => {
     for (const content of [undefined, null, 'text', { parts: 'text' }, { role: 'model' }]) {
       const choice = await answerTo({

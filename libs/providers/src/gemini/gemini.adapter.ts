@@ -63,7 +63,8 @@ export class GeminiAdapter implements ProviderAdapter {
         break;
     }
 
-    const body = toGeminiRequest(parseChatRequest(request.body));
+    // Several candidates (n) in a JSON answer; the stream's translation reads only the first.
+    const body = toGeminiRequest(parseChatRequest(request.body, { choices: !request.stream }));
     if (request.stream) {
       const response = await sendUpstream(
         call,

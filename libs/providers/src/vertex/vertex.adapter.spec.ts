@@ -248,6 +248,25 @@ describe('VertexAdapter against fake Vertex AI endpoints', () => {
     assert.match(gemini.calls[0].path, /:streamGenerateContent$/);
   });
 
+  it("sends Gemini a client's topK, safetySettings and n (as candidateCount); Claude only top_k, and no n", async () => {
+    const safety = [{ category: 'HARM_CATEGORY_HARASSMENT', threshold: 'BLOCK_NONE' }];
+    const asked = { n: 2, provider_extras: { top_k: 20, safety_settings: safety } };
+    await invoke(gatewayChatRequest(asked), target('gemini-2.5-flash', gemini.baseUrl));
+    const body = gemini.calls[0].body;
+    assert.deepEqual(body.generationConfig, { topK: 20, candidateCount: 2 });
+    assert.deepEqual(body.safetySettings, safety);
+    await assert.rejects(
+      invoke(gatewayChatRequest(asked), target('claude-sonnet-4-5@20250929', claude.baseUrl)),
+      (error: unknown) => error instanceof DataPlaneError && error.param === 'n',
+    );
+    await invoke(
+      gatewayChatRequest({ provider_extras: asked.provider_extras }),
+      target('claude-sonnet-4-5@20250929', claude.baseUrl),
+    );
+    assert.equal(claude.calls[0].body.top_k, 20);
+    assert.equal(claude.calls[0].body.safetySettings, undefined);
+  });
+
   it("reads a Gemini image model's IMAGE tokens as image output", async () => {
     gemini.next({
       kind: 'json',

@@ -127,7 +127,9 @@ export class VertexAdapter implements ProviderAdapter {
     }
     const model = vertexModel(target.model);
     // The request is read (a bad one is its 400) before a token is fetched for it.
-    const work = embeds ? embeddingAsk(request.body) : parseChatRequest(request.body);
+    // Gemini answers several candidates (n) in a JSON answer; Claude and streams one.
+    const choices = model.publisher === 'google' && !request.stream;
+    const work = embeds ? embeddingAsk(request.body) : parseChatRequest(request.body, { choices });
     if (embeds && model.publisher !== 'google') throw notAnEmbeddingModel(target.model);
     const token = await withinFirstByteTimeout(
       call,
