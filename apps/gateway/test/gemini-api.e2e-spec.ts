@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import {
   ApiError,
   GoogleGenAI,
+  HarmBlockThreshold,
+  HarmCategory,
   type Content,
   type FunctionDeclaration,
   type Part,
@@ -14,6 +16,7 @@ import { metricSum } from '@aigw/testing';
 import {
   ANTHROPIC_FAKE_THINKING,
   FakeAnthropicUpstream,
+  FakeGeminiUpstream,
   FakeOpenAiToolUpstream,
   FakeOpenAiUpstream,
 } from '@aigw/testing/fake-provider';
@@ -328,13 +331,21 @@ spec:
   });
 
   it("answers bad input and an unknown alt in Google's shape", async () => {
-    const bad = await postRaw(gateway, '/v1beta/models/gemini-tools:generateContent', {
-      contents: [{ parts: [{ text: 'Hi' }] }],
-      generationConfig: { candidateCount: 3 },
-    });
+    const bad = await postRaw(
+      gateway,
+      '/v1beta/models/gemini-tools:streamGenerateContent?alt=sse',
+      {
+        contents: [{ parts: [{ text: 'Hi' }] }],
+        generationConfig: { candidateCount: 3 },
+      },
+    );
     assert.equal(bad.status, 400);
     assert.deepEqual(Object.keys(bad.body), ['error']);
     assert.equal((bad.body.error as Record<string, unknown>).status, 'INVALID_ARGUMENT');
+    assert.match(
+      String((bad.body.error as Record<string, unknown>).message),
+      /candidate_count.*only 1 candidate is streamed/,
+    );
     const badAlt = await postRaw(
       gateway,
       '/v1beta/models/gemini-tools:streamGenerateContent?alt=xml',
@@ -350,6 +361,47 @@ spec:
     assert.equal(notJson.status, 400);
     const body = (await notJson.json()) as { error: { status: string } };
     assert.equal(body.error.status, 'INVALID_ARGUMENT');
+  });
+
+  it("keeps Gemini's own settings from an OpenAI backend, gives Claude topK, and asks OpenAI for candidateCount as n", async () => {
+    tools.reset();
+    claude.reset();
+    const config = {
+      topK: 40,
+      safetySettings: [
+        {
+          category: HarmCategory.HARM_CATEGORY_HARASSMENT,
+          threshold: HarmBlockThreshold.BLOCK_NONE,
+        },
+      ],
+    };
+    const plain = await client.models.generateContent({
+      model: 'gemini-tools',
+      contents: 'Say hello',
+      config: { ...config, candidateCount: 2 },
+    });
+    assert.match(plain.text ?? '', /The tool said: Say hello/);
+    const sent = tools.calls[0]?.body;
+    assert.equal(sent?.n, 2);
+    for (const field of ['provider_extras', 'top_k', 'safety_settings', 'safetySettings']) {
+      assert.equal(sent?.[field], undefined, `${field} is no OpenAI field`);
+    }
+    const fromClaude = await client.models.generateContent({
+      model: 'gemini-claude',
+      contents: 'Say hello',
+      config,
+    });
+    assert.ok(fromClaude.text);
+    assert.equal(claude.calls[0]?.body.top_k, 40);
+    assert.equal(claude.calls[0]?.body.provider_extras, undefined);
+    // Claude answers one choice: more candidates are the client's 400, in Google's shape.
+    const many = await postRaw(gateway, '/v1beta/models/gemini-claude:generateContent', {
+      contents: [{ parts: [{ text: 'Hi' }] }],
+      generationConfig: { candidateCount: 2 },
+    });
+    assert.equal(many.status, 400);
+    assert.equal((many.body.error as Record<string, unknown>).status, 'INVALID_ARGUMENT');
+    assert.equal(claude.calls.length, 1);
   });
 
   it('streams a JSON array without alt=sse, as Gemini does', async () => {
@@ -582,6 +634,9 @@ spec:
     assert.equal(first.body.model, 'text-embedding-3-small');
     assert.deepEqual(first.body.input, ['Embed me']);
     assert.equal(first.body.dimensions, 3);
+    // taskType is Gemini's: an OpenAI backend is not sent it (OpenAI refuses unknown fields).
+    assert.equal(first.body.provider_extras, undefined);
+    assert.equal(first.body.task_type, undefined);
     assert.deepEqual(second.body.input, ['first', 'second', 'third']);
     assert.equal(first.headers.authorization, 'Bearer sk-openai-embed');
     assert.ok(!leaksClientKey({ ...first, path: first.path }), "the client's key stays");
@@ -643,6 +698,153 @@ spec:
     assert.equal(tooMany.status, 400);
     assert.match(String((tooMany.body.error as Record<string, unknown>).message), /at most 100/);
     assert.equal(openai.calls.length, 2, 'refused requests reach no backend');
+  });
+});
+
+describe("Gemini API on a Gemini backend: Google's own settings reach it as they came", () => {
+  const gemini = new FakeGeminiUpstream();
+  let gateway: AppProcess;
+  let client: GoogleGenAI;
+
+  before(async () => {
+    await gemini.start();
+    const config = join(dir, 'gemini-backend.yaml');
+    writeFileSync(
+      config,
+      `kind: AIGatewayRoute
+metadata: {name: gemini-native}
+spec:
+  backends:
+  - name: gemini
+    provider: google-gemini
+    baseUrl: ${gemini.baseUrl}
+    model: gemini-2.5-flash
+    modelNameOverride: gemini-native
+    auth: {apiKeyRef: {name: gemini-key}}
+  - name: gemini-embed
+    provider: google-gemini
+    baseUrl: ${gemini.baseUrl}
+    model: gemini-embedding-001
+    modelNameOverride: gemini-native-embed
+    auth: {apiKeyRef: {name: gemini-key}}
+`,
+    );
+    gateway = await startApp('gateway', {
+      AI_GATEWAY_CONFIG: config,
+      AI_GATEWAY_SECRET_GEMINI_KEY_APIKEY: 'AIzaBackendKey',
+      AI_GATEWAY_DATA_DIR: join(dir, 'gemini-backend'),
+    });
+    client = clientFor(gateway);
+  });
+  after(async () => {
+    await gateway.stop();
+    await gemini.stop();
+  });
+
+  it('sends topK and safetySettings, plain and streamed', async () => {
+    gemini.reset();
+    const safetySettings = [
+      {
+        category: HarmCategory.HARM_CATEGORY_DANGEROUS_CONTENT,
+        threshold: HarmBlockThreshold.BLOCK_ONLY_HIGH,
+      },
+    ];
+    const config = { topK: 32, topP: 0.9, safetySettings };
+    const plain = await client.models.generateContent({
+      model: 'gemini-native',
+      contents: 'Hi',
+      config,
+    });
+    assert.equal(plain.text, 'Hello from Gemini.');
+    const stream = await client.models.generateContentStream({
+      model: 'gemini-native',
+      contents: 'Hi',
+      config,
+    });
+    let text = '';
+    for await (const chunk of stream) text += chunk.text ?? '';
+    assert.equal(text, 'Hello from Gemini.');
+    assert.equal(gemini.calls.length, 2);
+    for (const call of gemini.calls) {
+      assert.deepEqual(call.body.generationConfig, { topP: 0.9, topK: 32 });
+      assert.deepEqual(call.body.safetySettings, safetySettings);
+      assert.equal(call.headers['x-goog-api-key'], 'AIzaBackendKey');
+    }
+  });
+
+  it('asks for candidateCount candidates and answers each, in order', async () => {
+    gemini.reset();
+    const candidate = (text: string, index: number) => ({
+      content: { role: 'model', parts: [{ text }] },
+      finishReason: 'STOP',
+      index,
+    });
+    gemini.next({
+      kind: 'json',
+      body: {
+        candidates: [candidate('First.', 0), candidate('Second.', 1)],
+        usageMetadata: { promptTokenCount: 3, candidatesTokenCount: 4, totalTokenCount: 7 },
+      },
+    });
+    const response = await client.models.generateContent({
+      model: 'gemini-native',
+      contents: 'Two answers',
+      config: { candidateCount: 2 },
+    });
+    assert.deepEqual(
+      response.candidates?.map((c) => [c.index, c.content?.parts?.[0]?.text]),
+      [
+        [0, 'First.'],
+        [1, 'Second.'],
+      ],
+    );
+    assert.equal(
+      (gemini.calls[0]?.body.generationConfig as Record<string, unknown>).candidateCount,
+      2,
+    );
+  });
+
+  it("sends an embedding's taskType and each document's title on its request", async () => {
+    gemini.reset();
+    const batch = await postRaw(gateway, '/v1beta/models/gemini-native-embed:batchEmbedContents', {
+      requests: [
+        {
+          model: 'models/gemini-native-embed',
+          content: { parts: [{ text: 'Doc one' }] },
+          taskType: 'RETRIEVAL_DOCUMENT',
+          title: 'One',
+        },
+        {
+          model: 'models/gemini-native-embed',
+          content: { parts: [{ text: 'Doc two' }] },
+          taskType: 'RETRIEVAL_DOCUMENT',
+        },
+      ],
+    });
+    assert.equal(batch.status, 200, JSON.stringify(batch.body));
+    assert.equal((batch.body.embeddings as unknown[]).length, 2);
+    const one = await client.models.embedContent({
+      model: 'gemini-native-embed',
+      contents: 'A query',
+      config: { taskType: 'RETRIEVAL_QUERY' },
+    });
+    assert.equal(one.embeddings?.length, 1);
+    const [batched, single] = gemini.calls.map(
+      (call) => call.body.requests as Record<string, unknown>[],
+    );
+    const model = 'models/gemini-embedding-001';
+    assert.deepEqual(batched, [
+      {
+        model,
+        content: { parts: [{ text: 'Doc one' }] },
+        taskType: 'RETRIEVAL_DOCUMENT',
+        title: 'One',
+      },
+      { model, content: { parts: [{ text: 'Doc two' }] }, taskType: 'RETRIEVAL_DOCUMENT' },
+    ]);
+    assert.deepEqual(single, [
+      { model, content: { parts: [{ text: 'A query' }] }, taskType: 'RETRIEVAL_QUERY' },
+    ]);
   });
 });
 
