@@ -108,6 +108,8 @@ spec:
       AI_GATEWAY_SECRET_TOOLS_KEY_APIKEY: 'sk-tools-secret',
       AI_GATEWAY_SECRET_ANTHROPIC_KEY_APIKEY: 'sk-ant-test',
       AI_GATEWAY_DATA_DIR: join(dir, 'upstreams'),
+      // The settings a backend leaves unapplied are logged at debug.
+      AI_GATEWAY_LOG_LEVEL: 'debug',
     });
     client = clientFor(gateway);
   });
@@ -402,6 +404,17 @@ spec:
     assert.equal(many.status, 400);
     assert.equal((many.body.error as Record<string, unknown>).status, 'INVALID_ARGUMENT');
     assert.equal(claude.calls.length, 1);
+    // Names only, never the values.
+    const log = gateway.output();
+    assert.match(
+      log,
+      /Gemini settings not applied by backend \\?"tools\\?" \(vllm\): topK, safetySettings/,
+    );
+    assert.match(
+      log,
+      /Gemini settings not applied by backend \\?"claude\\?" \(anthropic\): safetySettings"/,
+    );
+    assert.doesNotMatch(log, /HARM_CATEGORY_HARASSMENT/);
   });
 
   it('streams a JSON array without alt=sse, as Gemini does', async () => {

@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyRequest } from 'fastify';
 import { geminiCallerHeaders } from './gemini-dialect';
+import { unappliedSettings } from './gemini-unapplied';
 
 function request(headers: Record<string, string>, query: Record<string, string> = {}) {
   return { headers, query } as unknown as FastifyRequest;
@@ -32,5 +33,32 @@ describe("Gemini API caller's key", () => {
     );
     const plain = request({ 'x-user-id': 'u' });
     assert.equal(geminiCallerHeaders(plain), plain.headers, 'no key: the headers as they came');
+  });
+});
+
+describe('Gemini settings a backend leaves unapplied', () => {
+  const extras = { top_k: 40, safety_settings: [{}] };
+  const by = (provider: string, model = 'm') => ({ backend: 'b', provider, model });
+
+  it('names none for Gemini on either API, topK not for Claude, both for the rest', () => {
+    assert.deepEqual(unappliedSettings(extras, by('google-gemini')), []);
+    assert.deepEqual(unappliedSettings(extras, by('vertex', 'gemini-2.5-flash')), []);
+    assert.deepEqual(unappliedSettings(extras, by('anthropic')), ['safetySettings']);
+    assert.deepEqual(unappliedSettings(extras, by('vertex', 'claude-sonnet-4-5@20250929')), [
+      'safetySettings',
+    ]);
+    assert.deepEqual(unappliedSettings(extras, by('bedrock', 'us.anthropic.claude-opus-4-7')), [
+      'safetySettings',
+    ]);
+    assert.deepEqual(unappliedSettings(extras, by('bedrock', 'amazon.nova-pro-v1:0')), [
+      'topK',
+      'safetySettings',
+    ]);
+    assert.deepEqual(unappliedSettings(extras, by('openai')), ['topK', 'safetySettings']);
+    assert.deepEqual(unappliedSettings({ task_type: 'X', title: 'T' }, by('cohere')), [
+      'taskType',
+      'title',
+    ]);
+    assert.deepEqual(unappliedSettings(undefined, by('openai')), []);
   });
 });

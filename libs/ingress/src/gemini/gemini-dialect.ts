@@ -4,6 +4,7 @@ import { translateGeminiRequest, type GeminiRequestFacts } from './domain/gemini
 import { toGeminiResponse } from './domain/gemini-response';
 import { sendGeminiError } from './gemini-errors';
 import { GeminiStreamRelay, type GeminiFraming } from './gemini-sse';
+import { reportUnapplied } from './gemini-unapplied';
 
 /**
  * The headers a Gemini API caller is identified by. Google's SDKs send their key as
@@ -38,14 +39,19 @@ export function geminiDialect(call: {
     stream: call.stream,
     includeThoughts: false,
   };
+  let extras: unknown;
   return {
     canonicalBody: (body) => {
       const translated = translateGeminiRequest(body, call);
       facts = translated.facts;
+      extras = translated.chat.provider_extras;
       return translated.chat;
     },
-    answerBody: (answer, request) =>
-      toGeminiResponse(answer.body, answer.usage, facts, request.requestId),
+    answerBody: (answer, request) => {
+      // A stream's backend is not known here (its relay starts without it): JSON answers only.
+      reportUnapplied(extras, answer.servedBy);
+      return toGeminiResponse(answer.body, answer.usage, facts, request.requestId);
+    },
     openStream: (response, headers, request) =>
       new GeminiStreamRelay(
         response,

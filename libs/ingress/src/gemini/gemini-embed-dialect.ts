@@ -8,6 +8,7 @@ import {
 } from './domain/gemini-embeddings';
 import { geminiCallerHeaders } from './gemini-dialect';
 import { sendGeminiError } from './gemini-errors';
+import { reportUnapplied } from './gemini-unapplied';
 
 /**
  * Gemini's embedContent (one content) or batchEmbedContents (a list of requests) as the
@@ -19,17 +20,25 @@ export function geminiEmbedDialect(call: {
   readonly batch: boolean;
 }): EdgeDialect {
   let inputs = 1;
+  let extras: unknown;
   return {
     canonicalBody: (body) => {
-      if (!call.batch) return translateGeminiEmbedRequest(body, call.model);
+      if (!call.batch) {
+        const canonical = translateGeminiEmbedRequest(body, call.model);
+        extras = canonical.provider_extras;
+        return canonical;
+      }
       const canonical = translateGeminiBatchEmbedRequest(body, call.model);
       inputs = (canonical.input as unknown[]).length;
+      extras = canonical.provider_extras;
       return canonical;
     },
-    answerBody: (answer) =>
-      call.batch
+    answerBody: (answer) => {
+      reportUnapplied(extras, answer.servedBy);
+      return call.batch
         ? toGeminiBatchEmbedResponse(answer.body, inputs, answer.usage)
-        : toGeminiEmbedResponse(answer.body, answer.usage),
+        : toGeminiEmbedResponse(answer.body, answer.usage);
+    },
     // Embeddings are never streamed (the request builder sets no stream for them).
     openStream: () => {
       throw new DataPlaneError(DataPlaneErrorCode.Internal, 'embeddings are not streamed');
