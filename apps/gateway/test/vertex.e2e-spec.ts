@@ -185,6 +185,41 @@ spec:
     }
   });
 
+  it("takes a Gemini API client's topK, safetySettings, taskType and titles to Vertex as sent", async () => {
+    const post = (path: string, body: unknown) =>
+      fetch(`${gateway.baseUrl}/v1beta/models/${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-goog-api-key': 'unused' },
+        body: JSON.stringify(body),
+      });
+    const safetySettings = [
+      { category: 'HARM_CATEGORY_HATE_SPEECH', threshold: 'BLOCK_LOW_AND_ABOVE' },
+    ];
+    const chat = await post('gemini-2.5-flash:generateContent', {
+      contents: [{ parts: [{ text: 'hi' }] }],
+      safetySettings,
+      generationConfig: { topK: 16 },
+    });
+    assert.equal(chat.status, 200, await chat.clone().text());
+    assert.deepEqual(gemini.calls[0].body.generationConfig, { topK: 16 });
+    assert.deepEqual(gemini.calls[0].body.safetySettings, safetySettings);
+
+    const doc = (text: string, title?: string) => ({
+      model: 'models/text-embedding-005',
+      content: { parts: [{ text }] },
+      taskType: 'RETRIEVAL_DOCUMENT',
+      ...(title === undefined ? {} : { title }),
+    });
+    const embedded = await post('text-embedding-005:batchEmbedContents', {
+      requests: [doc('one', 'First'), doc('two')],
+    });
+    assert.equal(embedded.status, 200, await embedded.clone().text());
+    assert.deepEqual(gemini.calls[1].body.instances, [
+      { content: 'one', task_type: 'RETRIEVAL_DOCUMENT', title: 'First' },
+      { content: 'two', task_type: 'RETRIEVAL_DOCUMENT' },
+    ]);
+  });
+
   it('fails over from Vertex (metadata-server token) to the standby on a 429', async () => {
     gemini.next({ kind: 'status', status: 429 });
     const completion = await client.chat.completions.create({
