@@ -92,6 +92,7 @@ spec:
       detector: 'email',
       route: 'guarded',
       direction: 'answer',
+      part: 'content',
     });
     const completion = await openai.chat.completions.create({ model: 'guarded-chat', messages });
     assert.equal(
@@ -103,6 +104,7 @@ spec:
       detector: 'email',
       route: 'guarded',
       direction: 'answer',
+      part: 'content',
     });
     assert.equal(after - before, 1);
     // The other route does not check answers: the same answer arrives as it came.
@@ -154,6 +156,7 @@ spec:
     const before = metricSum(await metrics(), 'ai_gateway_answers_blocked_total', {
       rule: 'usSsn',
       route: 'guarded',
+      part: 'content',
     });
     const stream = await openai.chat.completions.create({
       model: 'guarded-chat',
@@ -175,6 +178,7 @@ spec:
     const after = metricSum(await metrics(), 'ai_gateway_answers_blocked_total', {
       rule: 'usSsn',
       route: 'guarded',
+      part: 'content',
     });
     assert.equal(after - before, 1);
   });
@@ -223,13 +227,19 @@ spec:
       assert.ok(!output.includes(secret), `${secret} logged`);
     }
   });
-  const blockedCount = async (rule: string) =>
-    metricSum(await metrics(), 'ai_gateway_answers_blocked_total', { rule, route: 'guarded' });
-  const redactedCount = async (detector: string) =>
+  // Reasoning hits are counted apart from content hits (part="reasoning").
+  const blockedCount = async (rule: string, part = 'reasoning') =>
+    metricSum(await metrics(), 'ai_gateway_answers_blocked_total', {
+      rule,
+      route: 'guarded',
+      part,
+    });
+  const redactedCount = async (detector: string, part = 'reasoning') =>
     metricSum(await metrics(), 'ai_gateway_redactions_total', {
       detector,
       route: 'guarded',
       direction: 'answer',
+      part,
     });
   type ReasoningMessage = { content: string | null; reasoning_content?: string };
 
@@ -237,6 +247,7 @@ spec:
     upstream.reset();
     upstream.answerWith(['All done.']).reasonWith(['I will mail ', EMAIL, ' the card ', CARD]);
     const redactedBefore = await redactedCount('email');
+    const contentBefore = await redactedCount('email', 'content');
     const completion = await openai.chat.completions.create({ model: 'guarded-chat', messages });
     const message = completion.choices[0].message as ReasoningMessage;
     assert.equal(message.content, 'All done.');
@@ -245,6 +256,7 @@ spec:
       'I will mail [REDACTED:email] the card [REDACTED:creditCard]',
     );
     assert.equal((await redactedCount('email')) - redactedBefore, 1);
+    assert.equal((await redactedCount('email', 'content')) - contentBefore, 0, 'not a content hit');
 
     upstream.reasonWith([`The user's SSN is ${SSN}.`]);
     const blockedBefore = await blockedCount('usSsn');

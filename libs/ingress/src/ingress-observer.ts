@@ -6,6 +6,7 @@ import type {
   TokenUsage,
 } from '@aigw/contracts/data-plane';
 import type { LoggedPayload } from './payloads/payload-capture';
+import type { AnswerBlock, AnswerRedactions } from './redaction/answer-guard';
 
 /** `performance.now()` readings for one request. */
 export interface RequestTimings {
@@ -35,10 +36,13 @@ export interface IngressObserver {
   failed(failure: RequestFailure): void;
   /** Prompt redaction masked `tally` matches per detector on the route named; never the text. */
   redacted?(route: string, tally: ReadonlyMap<string, number>): void;
-  /** `security.responseValidation` masked `tally` matches in one answer; never the text. */
-  answerRedacted?(route: string, tally: ReadonlyMap<string, number>): void;
-  /** `security.responseValidation` withheld an answer's choice by the rule named. */
-  answerBlocked?(route: string, rule: string): void;
+  /**
+   * `security.responseValidation` masked these matches in one part (content or reasoning)
+   * of one answer; never the text.
+   */
+  answerRedacted?(route: string, redactions: AnswerRedactions): void;
+  /** `security.responseValidation` withheld an answer's choice by a rule matching in a part. */
+  answerBlocked?(route: string, block: AnswerBlock): void;
   /** A request's prompt and answer, on a route with payloadLogging on. */
   payloadLogged?(payload: LoggedPayload): void;
   /** A request on such a route whose payload is not logged (sampleRate). */
@@ -102,13 +106,13 @@ export function bothObservers(first: IngressObserver, second: IngressObserver): 
       first.redacted?.(route, tally);
       second.redacted?.(route, tally);
     },
-    answerRedacted: (route, tally) => {
-      first.answerRedacted?.(route, tally);
-      second.answerRedacted?.(route, tally);
+    answerRedacted: (route, redactions) => {
+      first.answerRedacted?.(route, redactions);
+      second.answerRedacted?.(route, redactions);
     },
-    answerBlocked: (route, rule) => {
-      first.answerBlocked?.(route, rule);
-      second.answerBlocked?.(route, rule);
+    answerBlocked: (route, block) => {
+      first.answerBlocked?.(route, block);
+      second.answerBlocked?.(route, block);
     },
     payloadLogged: (payload) => {
       first.payloadLogged?.(payload);

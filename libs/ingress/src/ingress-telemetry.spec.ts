@@ -15,7 +15,7 @@ import {
   DataPlaneErrorCode,
   type GatewayRequest,
 } from '@aigw/contracts/data-plane';
-import type { MetricsRegistry } from '@aigw/observability';
+import { MetricsRegistry } from '@aigw/observability';
 import { BudgetAdmission } from './admission/budget-admission';
 import { IngressTelemetry } from './ingress-telemetry';
 
@@ -263,5 +263,26 @@ describe('IngressTelemetry payloads', () => {
       },
     );
     assert.deepEqual(counted, [['r', true]]);
+  });
+});
+
+describe('IngressTelemetry answer checks', () => {
+  it("counts an answer's masks and withheld choices by the part they matched in", async () => {
+    const publisher: EventPublisher = { publish: () => {}, flush: async () => {} };
+    const metrics = new MetricsRegistry({ collectDefaultMetrics: false });
+    const observer = new IngressTelemetry(publisher, metrics);
+    observer.answerRedacted('g', { part: 'content', counts: new Map([['email', 2]]) });
+    observer.answerRedacted('g', { part: 'reasoning', counts: new Map([['email', 1]]) });
+    observer.answerBlocked('g', { rule: 'usSsn', part: 'reasoning' });
+    observer.redacted('g', new Map([['email', 3]]));
+    const text = await metrics.metrics();
+    for (const line of [
+      'ai_gateway_redactions_total{detector="email",route="g",direction="answer",part="content"} 2',
+      'ai_gateway_redactions_total{detector="email",route="g",direction="answer",part="reasoning"} 1',
+      'ai_gateway_redactions_total{detector="email",route="g",direction="prompt",part="content"} 3',
+      'ai_gateway_answers_blocked_total{rule="usSsn",route="g",part="reasoning"} 1',
+    ]) {
+      assert.ok(text.split('\n').includes(line), `${line} in\n${text}`);
+    }
   });
 });

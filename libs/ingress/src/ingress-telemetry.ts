@@ -24,6 +24,7 @@ import type {
   RequestTimings,
 } from './ingress-observer';
 import type { LoggedPayload } from './payloads/payload-capture';
+import type { AnswerBlock, AnswerRedactions } from './redaction/answer-guard';
 
 /** Rejections decided at the edge, before any backend was tried. */
 const REJECT_REASON: Partial<Record<DataPlaneErrorCode, RejectReason>> = {
@@ -139,14 +140,14 @@ export class IngressTelemetry implements IngressObserver {
     for (const [detector, count] of tally) this.metrics.recordRedactions(detector, route, count);
   }
 
-  answerRedacted(route: string, tally: ReadonlyMap<string, number>): void {
-    for (const [detector, count] of tally) {
-      this.metrics.recordRedactions(detector, route, count, 'answer');
+  answerRedacted(route: string, { part, counts }: AnswerRedactions): void {
+    for (const [detector, count] of counts) {
+      this.metrics.recordRedactions(detector, route, count, 'answer', part);
     }
   }
 
-  answerBlocked(route: string, rule: string): void {
-    this.metrics.recordAnswerBlocked(rule, route);
+  answerBlocked(route: string, { rule, part }: AnswerBlock): void {
+    this.metrics.recordAnswerBlocked(rule, route, part);
   }
 
   payloadLogged(payload: LoggedPayload): void {

@@ -2,7 +2,13 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ResponseValidationConfig } from '@aigw/config';
 import type { JsonAnswer, JsonObject, StreamAnswer, TokenUsage } from '@aigw/contracts/data-plane';
-import { AnswerGuard, type AnswerReport } from './answer-guard';
+import {
+  AnswerGuard,
+  type AnswerBlock,
+  type AnswerPart,
+  type AnswerRedactions,
+  type AnswerReport,
+} from './answer-guard';
 import type { RedactionTally } from './redactor';
 import { StreamTail } from './stream-tail';
 import { Redactor } from './redactor';
@@ -38,15 +44,24 @@ const SERVED = { backend: 'b', provider: 'openai', model: 'm' };
 
 class Recorder implements AnswerReport {
   readonly tallies: Map<string, number>[] = [];
+  readonly parts: AnswerPart[] = [];
   readonly blocks: string[] = [];
-  redacted(tally: ReadonlyMap<string, number>): void {
-    this.tallies.push(new Map(tally));
+  readonly blockParts: AnswerPart[] = [];
+  redacted({ part, counts }: AnswerRedactions): void {
+    this.tallies.push(new Map(counts));
+    this.parts.push(part);
   }
-  blocked(rule: string): void {
+  blocked({ rule, part }: AnswerBlock): void {
     this.blocks.push(rule);
+    this.blockParts.push(part);
   }
-  count(rule: string): number {
-    return this.tallies.reduce((sum, tally) => sum + (tally.get(rule) ?? 0), 0);
+  /** Matches of `rule` masked, in `part` or in any. */
+  count(rule: string, part?: AnswerPart): number {
+    return this.tallies.reduce(
+      (sum, tally, i) =>
+        sum + (part === undefined || this.parts[i] === part ? (tally.get(rule) ?? 0) : 0),
+      0,
+    );
   }
 }
 
@@ -353,6 +368,46 @@ describe('AnswerGuard on JSON answers', () => {
     assert.deepEqual(blocking.blocks, ['usSsn']);
     const opaque = chatJson('ok', { reasoning_details: [encrypted] });
     assert.equal(guard.check(opaque, 'chat', new Recorder()), opaque);
+  });
+
+  it('reports matches in content and in reasoning apart, masked and blocking', () => {
+    const report = new Recorder();
+    guard.check(
+      chatJson(`Mail ${EMAIL}`, { reasoning_content: `Mail ${EMAIL} with ${KEY}` }),
+      'chat',
+      report,
+    );
+    assert.deepEqual(report.parts, ['content', 'reasoning']);
+    assert.equal(report.count('email', 'content'), 1);
+    assert.equal(report.count('email', 'reasoning'), 1);
+    assert.equal(report.count('apiKey', 'reasoning'), 1);
+    assert.equal(report.count('apiKey', 'content'), 0);
+    const details = new Recorder();
+    guard.check(
+      chatJson('ok', { reasoning_details: [{ type: 'reasoning.text', text: EMAIL }] }),
+      'chat',
+      details,
+    );
+    guard.check(
+      chatJson('ok', { thinking_blocks: [{ type: 'thinking', thinking: EMAIL }] }),
+      'chat',
+      details,
+    );
+    assert.deepEqual(details.parts, ['reasoning', 'reasoning']);
+    for (const [extra, content, part] of [
+      [{ reasoning: SSN }, 'fine', 'reasoning'],
+      [{ reasoning_details: [{ type: 'reasoning.summary', summary: SSN }] }, 'fine', 'reasoning'],
+      [{ reasoning: 'fine' }, SSN, 'content'],
+      [{ refusal: SSN }, null, 'content'],
+    ] as const) {
+      const blocking = new Recorder();
+      guard.check(chatJson(content, extra), 'chat', blocking);
+      assert.deepEqual(blocking.blockParts, [part], JSON.stringify(extra));
+    }
+    const completion = new Recorder();
+    const text = { ...chatJson(null), body: { choices: [{ index: 0, text: `${EMAIL} ${SSN}` }] } };
+    guard.check(text, 'completions', completion);
+    assert.deepEqual(completion.blockParts, ['content']);
   });
 
   it('a block rule wins over a mask it overlaps: the choice is withheld, not masked', () => {
@@ -881,6 +936,42 @@ describe('AnswerGuard on streams', () => {
     );
     assert.deepEqual(joinedDetails(rest), { 'reasoning.text:0': 'm [REDACTED:email]' });
     assert.equal(cut.count('email'), 1);
+  });
+
+  it('reports streamed matches in content and in reasoning apart, masked and blocking', async () => {
+    const report = new Recorder();
+    await streamed(
+      guard,
+      [
+        reasoningChunk({ reasoning_content: `mail ${EMAIL} and ${KEY}` }),
+        chunk(0, `Mailed ${EMAIL}.`),
+        chunk(0, undefined, 'stop'),
+      ],
+      report,
+    );
+    assert.deepEqual(report.parts, ['content', 'reasoning']);
+    assert.equal(report.count('email', 'content'), 1);
+    assert.equal(report.count('email', 'reasoning'), 1);
+    assert.equal(report.count('apiKey', 'reasoning'), 1);
+    const cases: [JsonObject[], AnswerPart][] = [
+      [[reasoningChunk({ reasoning: `SSN ${SSN}` }), chunk(0, 'x', 'stop')], 'reasoning'],
+      [[reasoningChunk({ reasoning: 'fine' }), chunk(0, `SSN ${SSN}`, 'stop')], 'content'],
+      [[chunk(0, `SSN ${SSN}`)], 'content'], // no finish: found when the stream ends
+      [[reasoningChunk({ reasoning: `SSN ${SSN}` })], 'reasoning'],
+      [
+        [
+          reasoningChunk({ reasoning_details: [{ type: 'reasoning.text', text: SSN, index: 0 }] }),
+          chunk(0, 'x', 'stop'),
+        ],
+        'reasoning',
+      ],
+      [[reasoningChunk({ thinking_blocks: [{ type: 'thinking', thinking: SSN }] })], 'reasoning'],
+    ];
+    for (const [chunks, part] of cases) {
+      const blocking = new Recorder();
+      await streamed(guard, chunks, blocking);
+      assert.deepEqual(blocking.blockParts, [part], JSON.stringify(chunks));
+    }
   });
 
   it('two choices are held apart', async () => {

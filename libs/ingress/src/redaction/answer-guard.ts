@@ -10,10 +10,30 @@ import { Redactor, type RedactionTally } from './redactor';
 import { DetailTails, checkDetails, signsDetails } from './reasoning-details';
 import { StreamTail, applyMatches, type TailStep } from './stream-tail';
 
+/**
+ * Where in an answer a rule matched: the answer itself (content, a refusal, a completion's
+ * text) or the model's reasoning, so an operator can tell them apart.
+ */
+export type AnswerPart = 'content' | 'reasoning';
+
+/** The matches masked in one part of an answer, per rule. */
+export interface AnswerRedactions {
+  readonly part: AnswerPart;
+  readonly counts: ReadonlyMap<string, number>;
+}
+
+/** The rule that withheld an answer's choice, and the part it matched in. */
+export interface AnswerBlock {
+  readonly rule: string;
+  readonly part: AnswerPart;
+}
+
 /** What the checks found in one answer, for the metrics: counts and rule names, never text. */
 export interface AnswerReport {
-  redacted(tally: ReadonlyMap<string, number>): void;
-  blocked(rule: string): void;
+  /** Once per part with matches masked. */
+  redacted(redactions: AnswerRedactions): void;
+  /** Once per choice withheld. */
+  blocked(block: AnswerBlock): void;
 }
 
 /** The finish OpenAI and Azure give an answer their filters withheld. */
@@ -67,31 +87,34 @@ export class AnswerGuard {
   private json(answer: JsonAnswer, operation: Operation, report: AnswerReport): JsonAnswer {
     const choices = answer.body.choices;
     if (answer.status !== 200 || !Array.isArray(choices)) return answer;
-    const tally: RedactionTally = new Map();
+    const tallies = new PartTallies();
     let changed: unknown[] | undefined;
     choices.forEach((choice, i) => {
       if (!isObject(choice)) return;
       const checked =
-        operation === 'chat' ? this.chatChoice(choice, tally) : this.textChoice(choice, tally);
-      if (typeof checked === 'string') {
+        operation === 'chat'
+          ? this.chatChoice(choice, tallies)
+          : this.textChoice(choice, tallies.content);
+      if (checked instanceof Withheld) {
         report.blocked(checked);
         (changed ??= choices.slice())[i] = withheld(choice, operation);
       } else if (checked !== choice) {
         (changed ??= choices.slice())[i] = checked;
       }
     });
-    if (tally.size > 0) report.redacted(tally);
+    tallies.report(report);
     return changed ? { ...answer, body: { ...answer.body, choices: changed } } : answer;
   }
 
-  /** The choice redacted, the same one when nothing matched, or the blocking rule's name. */
-  private chatChoice(choice: JsonObject, tally: RedactionTally): JsonObject | string {
+  /** The choice redacted, the same one when nothing matched, or the block that withholds it. */
+  private chatChoice(choice: JsonObject, tallies: PartTallies): JsonObject | Withheld {
     const message = choice.message;
     if (!isObject(message)) return choice;
+    const tally = tallies.content;
     let content = message.content;
     if (typeof content === 'string') {
       const step = this.text(content, tally);
-      if (step.blocked) return step.blocked;
+      if (step.blocked) return new Withheld(step.blocked, 'content');
       content = step.text;
     } else if (Array.isArray(content)) {
       const parts: unknown[] = [];
@@ -101,7 +124,7 @@ export class AnswerGuard {
           continue;
         }
         const step = this.text(part.text, tally);
-        if (step.blocked) return step.blocked;
+        if (step.blocked) return new Withheld(step.blocked, 'content');
         parts.push(step.text === part.text ? part : { ...part, text: step.text });
       }
       if (parts.every((part, i) => part === (content as unknown[])[i])) content = message.content;
@@ -110,11 +133,11 @@ export class AnswerGuard {
     let refusal = message.refusal;
     if (typeof refusal === 'string') {
       const step = this.text(refusal, tally);
-      if (step.blocked) return step.blocked;
+      if (step.blocked) return new Withheld(step.blocked, 'content');
       refusal = step.text;
     }
-    const reasoning = this.reasoning(message, tally);
-    if (typeof reasoning === 'string') return reasoning;
+    const reasoning = this.reasoning(message, tallies.reasoning);
+    if (typeof reasoning === 'string') return new Withheld(reasoning, 'reasoning');
     if (content === message.content && refusal === message.refusal && !reasoning) return choice;
     // Spread, not set: a message without a refusal keeps having none.
     return {
@@ -180,10 +203,10 @@ export class AnswerGuard {
     return changed;
   }
 
-  private textChoice(choice: JsonObject, tally: RedactionTally): JsonObject | string {
+  private textChoice(choice: JsonObject, tally: RedactionTally): JsonObject | Withheld {
     if (typeof choice.text !== 'string') return choice;
     const step = this.text(choice.text, tally);
-    if (step.blocked) return step.blocked;
+    if (step.blocked) return new Withheld(step.blocked, 'content');
     return step.text === choice.text ? choice : { ...choice, text: step.text, logprobs: null };
   }
 
@@ -202,14 +225,17 @@ export class AnswerGuard {
     report: AnswerReport,
   ): AsyncGenerator<JsonObject> {
     const chat = operation === 'chat';
-    const tally: RedactionTally = new Map();
+    const tallies = new PartTallies();
     const tails = new Map<number, Map<string, StreamTail>>();
     const fields = chat ? CHAT_TEXT : COMPLETION_TEXT;
     const tailOf = (index: number, field: string): StreamTail => {
       let held = tails.get(index);
       if (!held) tails.set(index, (held = new Map<string, StreamTail>()));
       let tail = held.get(field);
-      if (!tail) held.set(field, (tail = new StreamTail(this.scanner, this.hold, tally)));
+      if (!tail) {
+        const tally = isReasoningField(field) ? tallies.reasoning : tallies.content;
+        held.set(field, (tail = new StreamTail(this.scanner, this.hold, tally)));
+      }
       return tail;
     };
     // OpenRouter's reasoning_details, held per choice; their text repeats the reasoning
@@ -223,7 +249,7 @@ export class AnswerGuard {
             tails.get(index)?.has(field) ||
             (typeof delta[field] === 'string' && delta[field] !== ''),
         );
-        const into = counts ? tally : new Map<string, number>();
+        const into = counts ? tallies.reasoning : new Map<string, number>();
         details.set(
           index,
           (held = new DetailTails(() => new StreamTail(this.scanner, this.hold, into))),
@@ -257,12 +283,13 @@ export class AnswerGuard {
                   source.thinking_blocks,
                   REASONING_TEXT.some((field) => tails.get(index)?.has(field))
                     ? new Map<string, number>()
-                    : tally,
+                    : tallies.reasoning,
                 )
               : undefined;
           // Reasoning details before the text fields, so a block in them (or in a thinking
           // block) withholds this chunk's answer text too.
           let blocked = typeof blocks === 'string' ? blocks : undefined;
+          let part: AnswerPart = 'reasoning';
           const detailed = chat ? source.reasoning_details : undefined;
           const endsDetails = finished || calls || reasoningEnds;
           let entries: unknown[] | undefined;
@@ -290,11 +317,14 @@ export class AnswerGuard {
               step = { text: step.text + rest.text, blocked: rest.blocked };
             }
             texts[field] = step.text;
-            if ((blocked = step.blocked)) break;
+            if ((blocked = step.blocked)) {
+              if (!isReasoningField(field)) part = 'content';
+              break;
+            }
           }
           if (blocked) {
             done.add(index);
-            report.blocked(blocked);
+            report.blocked(new Withheld(blocked, part));
             out.push(filteredChunkChoice(index, texts, chat));
             continue;
           }
@@ -323,14 +353,18 @@ export class AnswerGuard {
         if (done.has(index)) continue;
         const texts: Record<string, string> = {};
         let blocked: string | undefined;
+        let part: AnswerPart = 'reasoning';
         for (const [field, tail] of tails.get(index) ?? []) {
           const step = tail.flush();
           if (step.text.length > 0) texts[field] = step.text;
-          if ((blocked = step.blocked)) break;
+          if ((blocked = step.blocked)) {
+            if (!isReasoningField(field)) part = 'content';
+            break;
+          }
         }
         const rest = !blocked ? details.get(index)?.flush() : undefined;
         blocked ??= rest?.blocked;
-        if (blocked) report.blocked(blocked);
+        if (blocked) report.blocked(new Withheld(blocked, part));
         const entries = !blocked && rest && rest.entries.length > 0 ? rest.entries : undefined;
         if (Object.keys(texts).length === 0 && !entries && !blocked) continue;
         const choice = blocked
@@ -345,8 +379,27 @@ export class AnswerGuard {
         yield { ...template, choices: [choice] };
       }
     } finally {
-      if (tally.size > 0) report.redacted(tally);
+      tallies.report(report);
     }
+  }
+}
+
+/** The rule that withheld a choice, and where it matched. */
+class Withheld implements AnswerBlock {
+  constructor(
+    readonly rule: string,
+    readonly part: AnswerPart,
+  ) {}
+}
+
+/** One answer's matches masked, per part, reported once it is checked. */
+class PartTallies {
+  readonly content: RedactionTally = new Map();
+  readonly reasoning: RedactionTally = new Map();
+
+  report(report: AnswerReport): void {
+    if (this.content.size > 0) report.redacted({ part: 'content', counts: this.content });
+    if (this.reasoning.size > 0) report.redacted({ part: 'reasoning', counts: this.reasoning });
   }
 }
 

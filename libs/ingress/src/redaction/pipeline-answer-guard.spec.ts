@@ -62,12 +62,12 @@ describe('IngressPipeline answer checks (security.responseValidation)', () => {
     const { pipeline, request } = pipelineAnswering(load(ROUTES), answerOf('mail a@b.io'));
     const reports: string[] = [];
     const report: RouteAnswerReport = (route) => ({
-      redacted: (tally) => reports.push(`${route} ${[...tally].join()}`),
-      blocked: (rule) => reports.push(`${route} blocked ${rule}`),
+      redacted: ({ part, counts }) => reports.push(`${route} ${part} ${[...counts].join()}`),
+      blocked: ({ rule, part }) => reports.push(`${route} blocked ${rule} in ${part}`),
     });
     const answer = await pipeline.handle(request('guarded'), new AbortController().signal, report);
     assert.equal(contentOf(answer), 'mail [REDACTED:email]');
-    assert.deepEqual(reports, ['guarded email,1']);
+    assert.deepEqual(reports, ['guarded content email,1']);
     // A cache hit is checked the same way.
     const hit = pipeline.checkAnswer(request('guarded'), answerOf('x@y.io'), report);
     assert.equal(contentOf(hit), '[REDACTED:email]');

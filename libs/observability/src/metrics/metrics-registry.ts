@@ -179,14 +179,14 @@ export class MetricsRegistry {
   });
   readonly #redactions = new FastCounter({
     name: 'ai_gateway_redactions_total',
-    help: 'Matches masked by security.promptValidation.redact (direction="prompt") and security.responseValidation.redact (direction="answer"), by detector and route (never the text)',
-    labelNames: ['detector', 'route', 'direction'] as const,
+    help: 'Matches masked by security.promptValidation.redact (direction="prompt") and security.responseValidation.redact (direction="answer"), by detector, route and part (an answer\'s "content" or its "reasoning"; "content" for prompts) (never the text)',
+    labelNames: ['detector', 'route', 'direction', 'part'] as const,
     registers: [this.registry],
   });
   readonly #answersBlocked = new FastCounter({
     name: 'ai_gateway_answers_blocked_total',
-    help: 'Answer choices withheld (finish_reason content_filter) by security.responseValidation, by rule (a detector, pattern or blockPatterns[i]) and route (never the text)',
-    labelNames: ['rule', 'route'] as const,
+    help: 'Answer choices withheld (finish_reason content_filter) by security.responseValidation, by rule (a detector, pattern or blockPatterns[i]), route and the part it matched in ("content" or "reasoning") (never the text)',
+    labelNames: ['rule', 'route', 'part'] as const,
     registers: [this.registry],
   });
   readonly #payloadsLogged = new FastCounter({
@@ -598,19 +598,23 @@ export class MetricsRegistry {
     this.#unpricedCalls.inc([this.models.admit(model)]);
   }
 
-  /** `count` matches of `detector` masked in one request's prompt or answer on `route` (config names). */
+  /**
+   * `count` matches of `detector` masked in one request's prompt or answer on `route` (config
+   * names), in an answer's content or its reasoning.
+   */
   recordRedactions(
     detector: string,
     route: string,
     count: number,
     direction: 'prompt' | 'answer' = 'prompt',
+    part: 'content' | 'reasoning' = 'content',
   ): void {
-    this.#redactions.inc([detector, route, direction], count);
+    this.#redactions.inc([detector, route, direction, part], count);
   }
 
-  /** An answer's choice withheld by `rule` on `route` (config names, a bounded set). */
-  recordAnswerBlocked(rule: string, route: string): void {
-    this.#answersBlocked.inc([rule, route]);
+  /** An answer's choice withheld by `rule` on `route` (config names, a bounded set), matching in `part`. */
+  recordAnswerBlocked(rule: string, route: string, part: 'content' | 'reasoning'): void {
+    this.#answersBlocked.inc([rule, route, part]);
   }
 
   /** A request's payload logged on `route` (a config name); `truncated` if a body was cut. */
