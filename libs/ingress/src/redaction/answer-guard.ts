@@ -289,7 +289,7 @@ export class AnswerGuard {
           // Reasoning details before the text fields, so a block in them (or in a thinking
           // block) withholds this chunk's answer text too.
           let blocked = typeof blocks === 'string' ? blocks : undefined;
-          let part: AnswerPart = 'reasoning';
+          let part: AnswerPart = 'reasoning'; // until a content field's rule blocks
           const detailed = chat ? source.reasoning_details : undefined;
           const endsDetails = finished || calls || reasoningEnds;
           let entries: unknown[] | undefined;
