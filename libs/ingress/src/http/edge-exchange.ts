@@ -104,8 +104,8 @@ export class EdgeExchange {
   }
 
   private readonly reportAnswer: RouteAnswerReport = (route) => ({
-    redacted: (tally) => this.observer.answerRedacted?.(route, tally),
-    blocked: (rule) => this.observer.answerBlocked?.(route, rule),
+    redacted: (redactions) => this.observer.answerRedacted?.(route, redactions),
+    blocked: (block) => this.observer.answerBlocked?.(route, block),
   });
 
   /** Answers the request; its end is reported once all of it is done, errors included. */
