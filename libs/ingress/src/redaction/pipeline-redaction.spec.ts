@@ -63,6 +63,27 @@ describe('IngressPipeline.redact', () => {
     assert.equal(pipeline.redact(clean, report), clean);
   });
 
+  it("masks an embedding's titles as its input, on a call and on a batch line alike", () => {
+    const body = {
+      model: 'private',
+      input: ['doc a@b.io', 'doc'],
+      provider_extras: { title: ['To c@d.io', null] },
+    };
+    const reports: [string, [string, number][]][] = [];
+    const request = pipeline.prepare('embeddings', body, {}, 'r') as GatewayRequest;
+    const redacted = pipeline.redact(request, (route, tally) => reports.push([route, [...tally]]));
+    const masked = {
+      model: 'private',
+      input: ['doc [REDACTED:email]', 'doc'],
+      provider_extras: { title: ['To [REDACTED:email]', null] },
+    };
+    assert.deepEqual(redacted.body, masked);
+    assert.deepEqual(reports, [['private', [['email', 2]]]]);
+    const tally = new Map<string, number>();
+    assert.deepEqual(pipeline.screenPrompt('private', 'embeddings', body, tally), masked);
+    assert.deepEqual([...tally], [['email', 2]]);
+  });
+
   it('block patterns still refuse before redaction is reached', () => {
     assert.throws(() => prepare('private', 'forbidden a@b.io'), /blockPatterns\[0\]/);
   });

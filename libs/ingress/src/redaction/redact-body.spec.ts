@@ -181,6 +181,46 @@ describe('redactBody', () => {
     ]);
   });
 
+  it("embeddings: a document's title, beside input or in provider_extras, shared or per input", () => {
+    const { out, tally } = redact('embeddings', {
+      model: 'e',
+      input: ['one', 'two', 'three'],
+      title: `Vertex ${EMAIL}`,
+      provider_extras: { task_type: 'RETRIEVAL_DOCUMENT', title: [`To ${EMAIL}`, null, 'plain'] },
+    });
+    assert.deepEqual(out, {
+      model: 'e',
+      input: ['one', 'two', 'three'],
+      title: `Vertex ${MASK}`,
+      provider_extras: { task_type: 'RETRIEVAL_DOCUMENT', title: [`To ${MASK}`, null, 'plain'] },
+    });
+    assert.equal(tally.get('email'), 2);
+    const shared = redact('embeddings', {
+      model: 'e',
+      input: 'x',
+      provider_extras: { title: `card 4111 1111 1111 1111` },
+    });
+    assert.deepEqual(shared.out.provider_extras, { title: 'card [REDACTED:creditCard]' });
+    const clean = { model: 'e', input: 'x', title: 'Plain', provider_extras: { title: ['a'] } };
+    assert.equal(redact('embeddings', clean).out, clean, 'nothing masked: the same body');
+  });
+
+  it('embeddings: a block rule matching only in a title refuses the request, naming the rule', () => {
+    const blocking = new Redactor({ detectors: [{ name: 'iban', mode: 'block' }], patterns: [] });
+    const iban = 'DE89 3704 0044 0532 0130 00';
+    for (const body of [
+      { model: 'e', input: 'x', title: `wire ${iban}` },
+      { model: 'e', input: ['x', 'y'], provider_extras: { title: [null, `wire ${iban}`] } },
+    ]) {
+      assert.throws(
+        () => redactBody('embeddings', body, blocking, new Map()),
+        (error: Error) =>
+          /security\.promptValidation\.redact \(iban\)/.test(error.message) &&
+          !error.message.includes('DE89'),
+      );
+    }
+  });
+
   it('rerank: the query and each document, strings or {text} objects', () => {
     const { out, tally } = redact('rerank', {
       model: 'm',

@@ -10,7 +10,8 @@ const TEXT_PARTS = new Set(['text', 'input_text', 'output_text']);
  * The canonical (OpenAI) body with every text the client wrote redacted: chat messages'
  * content and content parts (the Anthropic Messages and Responses APIs arrive translated,
  * so their system prompt, instructions, content blocks and tool results are these),
- * function call arguments, and the prompt, suffix or input of the other operations.
+ * function call arguments, and the prompt, suffix or input of the other operations (and
+ * an embedding's document titles).
  * Copy on write: an object or array nothing matched in is returned as it came, so the
  * common case allocates nothing.
  *
@@ -39,7 +40,26 @@ export function redactBody(
     const redacted = redactPrompt(value, redact);
     if (redacted !== value) out = { ...out, [field]: redacted };
   }
-  return out;
+  return operation === 'embeddings' ? redactTitles(out, redact) : out;
+}
+
+/**
+ * An embedding's document titles, which ride beside `input` and reach the provider with it:
+ * Vertex's `title` sent beside `input`, and `provider_extras.title` (a Gemini client's, or a
+ * `/v1` client's), shared or one per input (null where an input has none). The other
+ * `provider_extras` are settings (top_k, Google's enum names), not text the client wrote.
+ */
+function redactTitles(body: JsonObject, redact: Redact): JsonObject {
+  let out = body;
+  if (typeof body.title === 'string') {
+    const title = redact(body.title);
+    if (title !== body.title) out = { ...out, title };
+  }
+  const extras = body.provider_extras;
+  if (!isObject(extras)) return out;
+  const titles = extras.title;
+  const redacted = redactPrompt(titles, redact);
+  return redacted === titles ? out : { ...out, provider_extras: { ...extras, title: redacted } };
 }
 
 const PROMPT_FIELDS = ['prompt', 'suffix', 'input'] as const;
