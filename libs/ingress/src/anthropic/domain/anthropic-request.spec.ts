@@ -36,12 +36,25 @@ describe('Anthropic Messages request to OpenAI chat', () => {
       top_p: 0.9,
       stop: ['END', '###'],
       user: 'user-42',
+      // For the backends that take it (Claude, Gemini); OpenAI-format ones never get it.
+      provider_extras: { top_k: 40 },
     });
     assert.deepEqual(facts, {
       model: 'claude-sonnet-4',
       stream: false,
       stopSequences: ['END', '###'],
     });
+  });
+
+  it('top_k must be a whole number of at least 0; top_k 0 is carried, null is none', () => {
+    const messages = [{ role: 'user', content: 'hi' }];
+    rejects({ ...base, messages, top_k: 'five' }, 'top_k', /valid number/);
+    rejects({ ...base, messages, top_k: 2.5 }, 'top_k', /valid integer/);
+    rejects({ ...base, messages, top_k: -1 }, 'top_k', /greater than or equal to 0/);
+    const zero = translateMessagesRequest({ ...base, messages, top_k: 0 }).chat;
+    assert.deepEqual(zero.provider_extras, { top_k: 0 });
+    const none = translateMessagesRequest({ ...base, messages, top_k: null }).chat;
+    assert.equal('provider_extras' in none, false);
   });
 
   it('puts a system string or system text blocks first, and passes stream on', () => {

@@ -134,8 +134,14 @@ export function translateMessagesRequest(
   if (temperature !== undefined) chat.temperature = temperature;
   const topP = optionalNumber(body, 'top_p');
   if (topP !== undefined) chat.top_p = topP;
-  // top_k has no OpenAI counterpart; it is checked and dropped.
-  optionalNumber(body, 'top_k');
+  // top_k has no OpenAI counterpart: it rides in the gateway's provider_extras, which Claude
+  // and Gemini backends apply and OpenAI-format backends never get.
+  const topK = optionalNumber(body, 'top_k');
+  if (topK !== undefined) {
+    if (!Number.isInteger(topK)) throw invalid('top_k', 'Input should be a valid integer');
+    if (topK < 0) throw invalid('top_k', 'Input should be greater than or equal to 0');
+    chat.provider_extras = { top_k: topK };
+  }
 
   if (body.metadata !== undefined && body.metadata !== null) {
     if (!isObject(body.metadata)) throw invalid('metadata', 'Input should be a valid dictionary');
