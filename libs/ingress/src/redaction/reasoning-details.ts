@@ -51,6 +51,7 @@ export interface DetailsStep {
 }
 
 interface HeldEntry {
+  readonly key: string;
   readonly tail: StreamTail;
   readonly field: string;
   /** The entry's other fields (type, index, id, format), for the text released later. */
@@ -59,12 +60,17 @@ interface HeldEntry {
 
 /**
  * One streamed choice's `reasoning_details`: each entry's text (by type and index, as
- * streamed fragments of one entry share them) held and released checked, like the flat
- * reasoning text (see StreamTail). An entry whose text is all held is left out of its
- * chunk; one carrying a signature ends its text, so what was held goes out with it.
+ * streamed fragments of one entry share them; by type alone without an index) held and
+ * released checked, like the flat reasoning text (see StreamTail). Entries stream one after
+ * another, so a fragment of another entry, or a signature, releases what the entry before
+ * it holds first: a client appending the entries' text in order reads each one whole. An
+ * entry whose text is all held is left out of its chunk; one carrying a signature ends its
+ * text, so what was held goes out with it.
  */
 export class DetailTails {
   private readonly held = new Map<string, HeldEntry>();
+  /** The entry whose text came last, and may hold some. */
+  private open: HeldEntry | undefined;
 
   /** `tail` makes the tail of an entry first seen. */
   constructor(private readonly tail: () => StreamTail) {}
@@ -72,17 +78,24 @@ export class DetailTails {
   /** A chunk's entries, as they may go now; `end`: the reasoning is over, all of it goes. */
   push(entries: readonly unknown[], end: boolean): DetailsStep {
     const out: unknown[] = [];
-    for (const [position, entry] of entries.entries()) {
+    for (const entry of entries) {
       const field = readableField(entry);
-      if (field === undefined) {
+      const key = field === undefined ? undefined : keyOf(entry as JsonObject);
+      if (this.open && (key ? key !== this.open.key : isSigned(entry))) {
+        const blocked = releaseInto(this.open, out);
+        this.open = undefined;
+        if (blocked) return { entries: out, blocked };
+      }
+      if (field === undefined || key === undefined) {
         out.push(entry);
         continue;
       }
       const fragment = entry as JsonObject;
       const text = fragment[field] as string;
-      const held = this.entryFor(fragment, field, position);
+      const held = this.entryFor(fragment, field, key);
+      this.open = held;
       let step = held.tail.push(text);
-      const signed = typeof fragment.signature === 'string' && fragment.signature !== '';
+      const signed = isSigned(fragment);
       if (!step.blocked && (signed || end)) {
         const rest = held.tail.flush();
         step = { text: step.text + rest.text, blocked: rest.blocked };
@@ -101,33 +114,44 @@ export class DetailTails {
   }
 
   private flushInto(out: unknown[]): DetailsStep {
-    for (const { tail, field, template } of this.held.values()) {
-      const rest = tail.flush();
-      if (rest.blocked) return { entries: out, blocked: rest.blocked };
-      if (rest.text !== '') out.push({ ...template, [field]: rest.text });
+    for (const held of this.held.values()) {
+      const blocked = releaseInto(held, out);
+      if (blocked) return { entries: out, blocked };
     }
     return { entries: out };
   }
 
-  private entryFor(fragment: JsonObject, field: string, position: number): HeldEntry {
-    const key = `${String(fragment.type)}:${typeof fragment.index === 'number' ? fragment.index : `@${position}`}`;
+  private entryFor(fragment: JsonObject, field: string, key: string): HeldEntry {
     let held = this.held.get(key);
     if (!held) {
       const { [field]: _text, signature: _signature, ...template } = fragment;
-      this.held.set(key, (held = { tail: this.tail(), field, template }));
+      this.held.set(key, (held = { key, tail: this.tail(), field, template }));
     }
     return held;
   }
 }
 
+/** An entry's type and index; without an index its fragments continue the last of its type. */
+function keyOf(entry: JsonObject): string {
+  const type = String(entry.type);
+  return typeof entry.index === 'number' ? `${type}:${entry.index}` : type;
+}
+
+/** What `held` still holds, checked, added to `out`; the blocking rule, if one matched. */
+function releaseInto(held: HeldEntry, out: unknown[]): string | undefined {
+  const rest = held.tail.flush();
+  if (rest.blocked) return rest.blocked;
+  if (rest.text !== '') out.push({ ...held.template, [held.field]: rest.text });
+  return undefined;
+}
+
+function isSigned(entry: unknown): boolean {
+  return isObject(entry) && typeof entry.signature === 'string' && entry.signature !== '';
+}
+
 /** Whether a delta's entries end a signed block (the text before the signature is final). */
 export function signsDetails(details: unknown): boolean {
-  return (
-    Array.isArray(details) &&
-    details.some(
-      (entry) => isObject(entry) && typeof entry.signature === 'string' && entry.signature !== '',
-    )
-  );
+  return Array.isArray(details) && details.some(isSigned);
 }
 
 function isObject(value: unknown): value is JsonObject {
