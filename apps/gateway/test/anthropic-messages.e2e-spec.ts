@@ -5,8 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
 import { metricSum } from '@aigw/testing';
-import { FakeOpenAiToolUpstream, FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
+import {
+  FakeAnthropicUpstream,
+  FakeOpenAiToolUpstream,
+  FakeOpenAiUpstream,
+} from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { startOnAnthropicBackend } from './anthropic-backend';
 
 const dir = mkdtempSync(join(tmpdir(), 'aigw-anthropic-e2e-'));
 
@@ -406,6 +411,19 @@ spec:
     assert.equal(first?.type === 'text' ? first.text : '', 'Hello from the fake upstream.');
   });
 
+  it('leaves top_k out for an OpenAI-format backend', async () => {
+    plain.reset();
+    await client.messages.create({
+      model: 'claude-plain',
+      max_tokens: 100,
+      top_k: 5,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    const sent = plain.calls.at(-1)!.body;
+    assert.equal(sent.top_k, undefined);
+    assert.equal(sent.provider_extras, undefined);
+  });
+
   it('maps upstream failures to Anthropic statuses', async () => {
     plain.reset();
     plain.always({ kind: 'status', status: 429, headers: { 'retry-after': '7' } });
@@ -441,5 +459,57 @@ spec:
         error instanceof Anthropic.NotFoundError &&
         (error.error as { error?: { type?: string } }).error?.type === 'not_found_error',
     );
+  });
+});
+
+describe('Anthropic Messages API on an Anthropic backend: top_k reaches it', () => {
+  const upstream = new FakeAnthropicUpstream();
+  let gateway: AppProcess;
+  let client: Anthropic;
+
+  before(async () => {
+    await upstream.start();
+    gateway = await startOnAnthropicBackend(upstream, 'claude-direct');
+    client = clientFor(gateway);
+  });
+  after(async () => {
+    await gateway.stop();
+    await upstream.stop();
+  });
+
+  it('sends top_k as the client sent it, plain and streamed', async () => {
+    upstream.reset();
+    const ask = { model: 'claude-direct', max_tokens: 100, top_k: 5 } as const;
+    const message = await client.messages.create({
+      ...ask,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    assert.equal(message.type, 'message');
+    const stream = client.messages.stream({
+      ...ask,
+      messages: [{ role: 'user', content: 'stream' }],
+    });
+    await stream.finalMessage();
+    assert.deepEqual(
+      upstream.calls.map((call) => [call.body.top_k, call.body.provider_extras]),
+      [
+        [5, undefined],
+        [5, undefined],
+      ],
+    );
+  });
+
+  it('refuses a top_k that is not a whole number of at least 0 before any call', async () => {
+    upstream.reset();
+    await assert.rejects(
+      client.messages.create({
+        model: 'claude-direct',
+        max_tokens: 100,
+        top_k: -1,
+        messages: [{ role: 'user', content: 'hi' }],
+      }),
+      (error: unknown) => error instanceof Anthropic.BadRequestError && /top_k/.test(error.message),
+    );
+    assert.equal(upstream.calls.length, 0);
   });
 });
