@@ -10,7 +10,7 @@ import { DatabaseSync } from 'node:sqlite';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { metricSum } from '@aigw/testing';
-import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
+import { FakeGeminiUpstream, FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
 
 const EMAIL = 'jane.doe@example.com';
@@ -21,6 +21,7 @@ const SECRETS = [EMAIL, CARD, KEY, EMPLOYEE, '4111111111111111'];
 
 describe('prompt redaction on the all-in-one gateway', () => {
   const upstream = new FakeOpenAiUpstream('redacting');
+  const gemini = new FakeGeminiUpstream();
   const dir = mkdtempSync(join(tmpdir(), 'aigw-redaction-e2e-'));
   const dataDir = join(dir, 'data');
   let gateway: AppProcess;
@@ -28,7 +29,7 @@ describe('prompt redaction on the all-in-one gateway', () => {
   let anthropic: Anthropic;
 
   before(async () => {
-    await upstream.start();
+    await Promise.all([upstream.start(), gemini.start()]);
     const config = join(dir, 'config.yaml');
     writeFileSync(
       config,
@@ -39,6 +40,7 @@ spec:
   backends:
   - {name: chat, provider: vllm, baseUrl: ${upstream.baseUrl}, model: upstream-chat, modelNameOverride: private-chat}
   - {name: embed, provider: vllm, baseUrl: ${upstream.baseUrl}, model: upstream-embed, modelNameOverride: private-embed}
+  - {name: gemini-embed, provider: google-gemini, baseUrl: ${gemini.baseUrl}, model: gemini-embedding-001, modelNameOverride: private-gemini-embed, auth: {apiKeyRef: {name: gemini-key}}}
   security:
     promptValidation:
       redact:
@@ -57,13 +59,14 @@ spec:
     gateway = await startApp('gateway', {
       AI_GATEWAY_CONFIG: config,
       AI_GATEWAY_DATA_DIR: dataDir,
+      AI_GATEWAY_SECRET_GEMINI_KEY_APIKEY: 'gemini-backend-key',
     });
     openai = new OpenAI({ baseURL: `${gateway.baseUrl}/v1`, apiKey: 'unused', maxRetries: 0 });
     anthropic = new Anthropic({ baseURL: gateway.baseUrl, apiKey: 'unused', maxRetries: 0 });
   });
   after(async () => {
     await gateway?.stop();
-    await upstream.stop();
+    await Promise.all([upstream.stop(), gemini.stop()]);
   });
 
   const lastCall = () => JSON.stringify(upstream.calls.at(-1)?.body);
@@ -229,6 +232,90 @@ spec:
         !error.message.includes('DE89'),
     );
     assert.equal(upstream.calls.length, 0);
+  });
+
+  const post = async (path: string, body: unknown) => {
+    const response = await fetch(`${gateway.baseUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return { status: response.status, text: await response.text() };
+  };
+  const geminiTitles = () =>
+    gemini.calls.map((call) =>
+      (call.body.requests as { title?: string }[]).map((request) => request.title ?? null),
+    );
+
+  it("an embedding's document titles reach the provider masked, on /v1 and the Gemini edge", async () => {
+    upstream.reset();
+    gemini.reset();
+    const before = {
+      email: await redactions('email'),
+      creditCard: await redactions('creditCard'),
+      apiKey: await redactions('apiKey'),
+    };
+    // A /v1 client's provider_extras, one title per input.
+    const v1 = await post('/v1/embeddings', {
+      model: 'private-gemini-embed',
+      input: ['doc one', 'doc two'],
+      provider_extras: { task_type: 'RETRIEVAL_DOCUMENT', title: [`To ${EMAIL}`, null] },
+    });
+    assert.equal(v1.status, 200, v1.text);
+    // A Gemini client's title, which the Gemini edge carries in provider_extras.
+    const edge = await post('/v1beta/models/private-gemini-embed:batchEmbedContents', {
+      requests: [
+        {
+          model: 'models/private-gemini-embed',
+          content: { parts: [{ text: 'doc three' }] },
+          taskType: 'RETRIEVAL_DOCUMENT',
+          title: `card ${CARD}`,
+        },
+      ],
+    });
+    assert.equal(edge.status, 200, edge.text);
+    assert.deepEqual(geminiTitles(), [
+      ['To [REDACTED:email]', null],
+      ['card [REDACTED:creditCard]'],
+    ]);
+    // Vertex's title beside input, which an OpenAI-format backend gets as it came.
+    const beside = await post('/v1/embeddings', {
+      model: 'private-embed',
+      input: 'doc four',
+      title: `key ${KEY}`,
+    });
+    assert.equal(beside.status, 200, beside.text);
+    assert.equal(upstream.calls.at(-1)?.body.title, 'key [REDACTED:apiKey]');
+    for (const call of [...gemini.calls, ...upstream.calls]) assertClean(JSON.stringify(call.body));
+    assert.equal(await redactions('email'), before.email + 1);
+    assert.equal(await redactions('creditCard'), before.creditCard + 1);
+    assert.equal(await redactions('apiKey'), before.apiKey + 1);
+  });
+
+  it('a block-mode detector matching in a title refuses the embedding without calling the provider', async () => {
+    upstream.reset();
+    gemini.reset();
+    const iban = 'DE89 3704 0044 0532 0130 00';
+    const v1 = await post('/v1/embeddings', {
+      model: 'private-gemini-embed',
+      input: ['doc one', 'doc two'],
+      provider_extras: { title: [null, `wire to ${iban}`] },
+    });
+    const edge = await post('/v1beta/models/private-gemini-embed:embedContent', {
+      content: { parts: [{ text: 'doc' }] },
+      title: `wire to ${iban}`,
+    });
+    const beside = await post('/v1/embeddings', {
+      model: 'private-embed',
+      input: 'doc',
+      title: `wire to ${iban}`,
+    });
+    for (const refused of [v1, edge, beside]) {
+      assert.equal(refused.status, 400, refused.text);
+      assert.match(refused.text, /security\.promptValidation\.redact \(iban\)/);
+      assert.ok(!refused.text.includes('DE89'), refused.text);
+    }
+    assert.equal(gemini.calls.length + upstream.calls.length, 0);
   });
 
   it('a route without redact passes the prompt through; nothing is counted for it', async () => {
