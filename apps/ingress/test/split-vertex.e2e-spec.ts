@@ -106,4 +106,43 @@ spec:
       assert.ok(!service.output().includes('PRIVATE KEY'), 'no key in any log');
     }
   });
+
+  it("takes a Gemini API client's topK, safetySettings, taskType and titles across both hops", async () => {
+    const post = (path: string, body: unknown) =>
+      fetch(`${services[0].baseUrl}/v1beta/models/${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-goog-api-key': 'unused' },
+        body: JSON.stringify(body),
+      });
+    const safetySettings = [
+      { category: 'HARM_CATEGORY_HATE_SPEECH', threshold: 'BLOCK_LOW_AND_ABOVE' },
+    ];
+    const chat = await post('gemini-2.5-flash:generateContent', {
+      contents: [{ parts: [{ text: 'hi' }] }],
+      safetySettings,
+      generationConfig: { topK: 16 },
+    });
+    assert.equal(chat.status, 200, await chat.clone().text());
+    assert.deepEqual(gemini.calls[0].body.generationConfig, { topK: 16 });
+    assert.deepEqual(gemini.calls[0].body.safetySettings, safetySettings);
+    assert.equal(gemini.calls[0].body.provider_extras, undefined);
+
+    const doc = (text: string, title?: string) => ({
+      model: 'models/gemini-2.5-flash',
+      content: { parts: [{ text }] },
+      taskType: 'RETRIEVAL_DOCUMENT',
+      ...(title === undefined ? {} : { title }),
+    });
+    const embedded = await post('gemini-2.5-flash:batchEmbedContents', {
+      requests: [doc('one', 'First'), doc('two')],
+    });
+    assert.equal(embedded.status, 200, await embedded.clone().text());
+    assert.deepEqual(
+      gemini.calls.slice(1).flatMap((call) => call.body.instances as unknown[]),
+      [
+        { content: 'one', task_type: 'RETRIEVAL_DOCUMENT', title: 'First' },
+        { content: 'two', task_type: 'RETRIEVAL_DOCUMENT' },
+      ],
+    );
+  });
 });
