@@ -3,9 +3,12 @@ import { isJsonObject } from './json-shape';
 
 // `provider_extras`: the gateway's own extension of the canonical request for settings
 // OpenAI's shape has no place for, which some providers take as they are. The Gemini edge
-// sets it (generationConfig.topK, safetySettings; an embedding's taskType and title).
+// sets it (generationConfig.topK, safetySettings; an embedding's taskType and title), the
+// Messages edge its top_k, and a `/v1` client may send it as it is.
 // Adapters whose provider takes a setting apply it; the others leave it, and an OpenAI-format
 // backend never sees the field (openai-extensions), as OpenAI refuses fields it does not know.
+// Titles are the one text here: the edge's prompt rules redact them with the input; the
+// other settings are numbers and Google's enum names, checked to be no more than that.
 
 export const PROVIDER_EXTRAS = 'provider_extras';
 
@@ -55,9 +58,10 @@ export function chatExtras(body: JsonObject): ChatExtras {
   }
   const safety = extras.safety_settings;
   if (safety !== undefined && safety !== null) {
-    if (!Array.isArray(safety) || !safety.every(isJsonObject)) {
+    if (!Array.isArray(safety) || !safety.every(isSafetySetting)) {
       throw invalid(
-        `${PROVIDER_EXTRAS}.safety_settings must be a list of objects`,
+        `${PROVIDER_EXTRAS}.safety_settings must be a list of objects of enum names ` +
+          '(category, threshold)',
         'safety_settings',
       );
     }
@@ -70,28 +74,55 @@ export function chatExtras(body: JsonObject): ChatExtras {
 export function embeddingExtras(body: JsonObject, inputs: number): EmbeddingExtras {
   const extras = extrasOf(body);
   if (!extras) return {};
-  const taskType = perInput(extras.task_type, 'task_type', inputs);
-  const title = perInput(extras.title, 'title', inputs);
+  const taskType = perInput(extras.task_type, 'task_type', inputs, true);
+  const title = perInput(extras.title, 'title', inputs, false);
   return {
     ...(taskType === undefined ? {} : { taskType }),
     ...(title === undefined ? {} : { title }),
   };
 }
 
-function perInput(value: unknown, field: string, inputs: number): PerInput | undefined {
-  if (value === undefined || value === null || typeof value === 'string') {
-    return value ?? undefined;
-  }
+function perInput(
+  value: unknown,
+  field: string,
+  inputs: number,
+  enumOnly: boolean,
+): PerInput | undefined {
+  if (value === undefined || value === null) return undefined;
+  const valid = (item: unknown) => typeof item === 'string' && (!enumOnly || isEnumName(item));
+  if (valid(value)) return value as string;
   if (
     Array.isArray(value) &&
     value.length === inputs &&
-    value.every((item) => item === null || typeof item === 'string')
+    value.every((item) => item === null || valid(item))
   ) {
     return value as (string | null)[];
   }
-  throw invalid(
-    `${PROVIDER_EXTRAS}.${field} must be a string, or a list of one string or null per input`,
-    field,
+  const what = enumOnly
+    ? 'an enum name, or a list of one enum name'
+    : 'a string, or a list of one string';
+  throw invalid(`${PROVIDER_EXTRAS}.${field} must be ${what} or null per input`, field);
+}
+
+// Google's enum names (HARM_CATEGORY_HARASSMENT, BLOCK_NONE, RETRIEVAL_DOCUMENT), or their
+// numbers as proto3 JSON allows. Checked so that no text rides in a setting: the prompt
+// rules redact the input and titles, not settings (a digit, space or sign is refused).
+const ENUM_NAME = /^[A-Za-z_]{1,64}$/;
+
+function isEnumName(value: string): boolean {
+  return ENUM_NAME.test(value);
+}
+
+/** A SafetySetting: each field an enum name or number ({category, threshold[, method]}). */
+function isSafetySetting(value: unknown): boolean {
+  return (
+    isJsonObject(value) &&
+    Object.entries(value).every(
+      ([key, item]) =>
+        isEnumName(key) &&
+        ((typeof item === 'string' && isEnumName(item)) ||
+          (typeof item === 'number' && Number.isInteger(item) && item >= 0)),
+    )
   );
 }
 
