@@ -9,6 +9,7 @@ import {
   type TokenUsage,
 } from '@aigw/contracts/data-plane';
 import { isJsonObject } from './json-shape';
+import { openAiAnswerProblem } from './openai-answer-shape';
 import { sseMessages } from './sse-events';
 import { streamEventObject } from './stream-event-json';
 import { bodyChunks } from './upstream-body';
@@ -78,11 +79,9 @@ export async function invokeOpenAiWire(
   const servedBy = servedByTarget(call);
   if (!request.stream) {
     const { body: parsed } = await fetchUpstreamJson(call, post, dispatcher);
-    // What the client's SDK reads first: without it the answer is no answer (fail over).
-    const results = request.operation === 'embeddings' ? 'data' : 'choices';
-    if (!Array.isArray(parsed[results])) {
-      throw badResponse(target.backendName, `a body without its "${results}" list`);
-    }
+    // What the client's SDK reads: without it the answer is no answer (fail over).
+    const problem = openAiAnswerProblem(request.operation, parsed);
+    if (problem) throw badResponse(target.backendName, problem);
     const usage =
       openAiUsage(parsed.usage, request.operation) ??
       estimatedUsage(request.body, countTokens(JSON.stringify(parsed.choices ?? '')));

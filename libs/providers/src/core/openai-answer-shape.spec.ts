@@ -1,0 +1,49 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { JsonObject } from '@aigw/contracts/data-plane';
+import { openAiAnswerProblem } from './openai-answer-shape';
+
+const chat = (choices: unknown): JsonObject => ({ choices });
+
+describe('openAiAnswerProblem', () => {
+  it('passes the answers clients read, extra fields and all', () => {
+    for (const message of [
+      { role: 'assistant', content: 'Hi' },
+      { role: 'assistant', content: null, tool_calls: [{ id: 'c', type: 'function' }] },
+      { role: 'assistant', refusal: 'no' },
+      { role: 'assistant', content: [{ type: 'text', text: 'Hi' }], extra: 1 },
+    ]) {
+      assert.equal(openAiAnswerProblem('chat', chat([{ index: 0, message }])), undefined);
+    }
+    assert.equal(openAiAnswerProblem('chat', chat([])), undefined);
+    assert.equal(openAiAnswerProblem('completions', chat([{ text: '' }])), undefined);
+    const vectors = { data: [{ embedding: [0.1, -2] }] };
+    assert.equal(openAiAnswerProblem('embeddings', vectors), undefined);
+    // Base64 float32s, asked for or sent unasked (the edges decode it for clients of numbers).
+    const float32s = Buffer.from(new Float32Array([0.5, -1]).buffer).toString('base64');
+    assert.equal(openAiAnswerProblem('embeddings', { data: [{ embedding: float32s }] }), undefined);
+  });
+
+  // Found by the bad-input fuzz suite: each reached the client as a clean 200.
+  it('names what is wrong with an answer a client could not read', () => {
+    const cases: [Parameters<typeof openAiAnswerProblem>[0], JsonObject, RegExp][] = [
+      ['chat', {}, /without its "choices" list/],
+      ['chat', chat([null]), /not an object/],
+      ['chat', chat([{ message: null }]), /without a message object/],
+      ['chat', chat([{ message: { content: 5 } }]), /content is not text/],
+      ['chat', chat([{ message: { content: 'a', tool_calls: 'x' } }]), /tool_calls/],
+      ['completions', chat([{ text: 5 }]), /text is not text/],
+      ['embeddings', { data: 'x' }, /without its "data" list/],
+      ['embeddings', { data: [{ embedding: 'x' }] }, /neither numbers nor base64/],
+      ['embeddings', { data: [{ embedding: 'AAA=' }] }, /neither numbers nor base64/],
+      ['embeddings', { data: [{ embedding: [1, 'a'] }] }, /neither numbers nor base64/],
+    ];
+    for (const [operation, answer, problem] of cases) {
+      assert.match(
+        openAiAnswerProblem(operation, answer) ?? 'none',
+        problem,
+        JSON.stringify(answer),
+      );
+    }
+  });
+});

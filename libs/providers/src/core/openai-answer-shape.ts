@@ -1,0 +1,68 @@
+import type { JsonObject, Operation } from '@aigw/contracts/data-plane';
+import { isJsonObject } from './json-shape';
+
+// The least an OpenAI-format answer must hold for a client's SDK to read it: the answer
+// passes through as the backend sent it, so a choice without its message (or with a number
+// for its text) would reach the client as a clean 200 that breaks it. Extra fields pass.
+
+const isNumberList = (value: unknown): boolean =>
+  Array.isArray(value) && value.every((n) => typeof n === 'number' && Number.isFinite(n));
+
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/**
+ * OpenAI's base64 vector (little-endian float32s): what a client asking for base64 gets,
+ * and some compatible backends send unasked (the edges decode it for clients of numbers).
+ */
+function isFloat32Base64(value: unknown): boolean {
+  if (typeof value !== 'string' || value.length % 4 !== 0 || !BASE64.test(value)) return false;
+  const bytes = Buffer.byteLength(value, 'base64');
+  return bytes > 0 && bytes % 4 === 0;
+}
+
+/** What is wrong with one result of the list, or undefined when the client can read it. */
+function resultProblem(operation: Operation, result: unknown): string | undefined {
+  if (!isJsonObject(result)) return 'an entry that is not an object';
+  switch (operation) {
+    case 'chat': {
+      const message = result.message;
+      if (!isJsonObject(message)) return 'a choice without a message object';
+      const content = message.content;
+      // Text, none (a tool call or refusal), or a list of parts (Mistral's reasoning models).
+      if (content !== undefined && content !== null && typeof content !== 'string') {
+        if (!Array.isArray(content)) return 'a message whose content is not text';
+      }
+      if (message.tool_calls !== undefined && message.tool_calls !== null) {
+        if (!Array.isArray(message.tool_calls)) return 'tool_calls that are not a list';
+      }
+      return undefined;
+    }
+    case 'completions':
+      // Checked only when present: some compatible servers answer in chat's shape here.
+      return result.text === undefined || typeof result.text === 'string'
+        ? undefined
+        : 'a choice whose text is not text';
+    case 'embeddings':
+      return isNumberList(result.embedding) || isFloat32Base64(result.embedding)
+        ? undefined
+        : 'an embedding that is neither numbers nor base64 float32s';
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * What makes a JSON answer unreadable for `operation` (chat, completions, embeddings), or
+ * undefined when it is fine.
+ */
+export function openAiAnswerProblem(operation: Operation, answer: JsonObject): string | undefined {
+  const list = operation === 'embeddings' ? answer.data : answer.choices;
+  if (!Array.isArray(list)) {
+    return `a body without its "${operation === 'embeddings' ? 'data' : 'choices'}" list`;
+  }
+  for (const result of list) {
+    const problem = resultProblem(operation, result);
+    if (problem) return problem;
+  }
+  return undefined;
+}
