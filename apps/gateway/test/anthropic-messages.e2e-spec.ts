@@ -25,6 +25,9 @@ const WEATHER_TOOL = {
   },
 };
 
+// The SDK's request types no longer list top_k; the Messages wire format still has it.
+const topK = (k: number): object => ({ top_k: k });
+
 function clientFor(gateway: AppProcess): Anthropic {
   return new Anthropic({
     baseURL: gateway.baseUrl,
@@ -416,7 +419,7 @@ spec:
     await client.messages.create({
       model: 'claude-plain',
       max_tokens: 100,
-      top_k: 5,
+      ...topK(5),
       messages: [{ role: 'user', content: 'hi' }],
     });
     const sent = plain.calls.at(-1)!.body;
@@ -479,7 +482,7 @@ describe('Anthropic Messages API on an Anthropic backend: top_k reaches it', () 
 
   it('sends top_k as the client sent it, plain and streamed', async () => {
     upstream.reset();
-    const ask = { model: 'claude-direct', max_tokens: 100, top_k: 5 } as const;
+    const ask = { model: 'claude-direct', max_tokens: 100, ...topK(5) } as const;
     const message = await client.messages.create({
       ...ask,
       messages: [{ role: 'user', content: 'hi' }],
@@ -505,7 +508,7 @@ describe('Anthropic Messages API on an Anthropic backend: top_k reaches it', () 
       client.messages.create({
         model: 'claude-direct',
         max_tokens: 100,
-        top_k: -1,
+        ...topK(-1),
         messages: [{ role: 'user', content: 'hi' }],
       }),
       (error: unknown) => error instanceof Anthropic.BadRequestError && /top_k/.test(error.message),
