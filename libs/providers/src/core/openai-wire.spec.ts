@@ -1,10 +1,12 @@
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type {
-  GatewayRequest,
-  JsonObject,
-  StreamAnswer,
-  UpstreamTarget,
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type GatewayRequest,
+  type JsonObject,
+  type StreamAnswer,
+  type UpstreamTarget,
 } from '@aigw/contracts/data-plane';
 import {
   collectStream,
@@ -103,6 +105,50 @@ describe('invokeOpenAiWire against a fake OpenAI-format backend', () => {
       const [sentCall] = sent[1].tool_calls as JsonObject[];
       assert.equal('extra_content' in sentCall, keepsToolCallExtras);
       assert.deepEqual(sentCall.function, call.function);
+    }
+  });
+
+  // Found by the bad-input fuzz suite: each was sent on, and a lenient backend answered it.
+  it('refuses an embeddings input or a completion prompt OpenAI would not take, sending nothing', async () => {
+    const cases: ['embeddings' | 'completions', JsonObject][] = [
+      ['embeddings', { input: 9007199254740992 }],
+      ['embeddings', { input: true }],
+      ['embeddings', { input: {} }],
+      ['embeddings', { input: [] }],
+      ['embeddings', { input: ['a', 1] }],
+      ['embeddings', { input: [[1, 2], ['a']] }],
+      ['completions', { prompt: 5 }],
+      ['completions', { prompt: { text: 'hi' } }],
+    ];
+    for (const [operation, fields] of cases) {
+      const request = gatewayChatRequest({ messages: undefined, ...fields }, { operation });
+      const url = `${upstream.baseUrl}/${operation}`;
+      const field = operation === 'embeddings' ? 'input' : 'prompt';
+      await assert.rejects(
+        invokeOpenAiWire(
+          { request, target, signal: new AbortController().signal },
+          { url },
+          sharedUpstreamAgent(),
+        ),
+        (error: unknown) =>
+          error instanceof DataPlaneError &&
+          error.code === DataPlaneErrorCode.InvalidRequest &&
+          error.param === field,
+        JSON.stringify(fields),
+      );
+    }
+    assert.equal(upstream.calls.length, 0);
+    for (const input of ['a', ['a', 'b'], [1, 2], [[1], [2, 3]]]) {
+      const request = gatewayChatRequest(
+        { messages: undefined, input },
+        { operation: 'embeddings' },
+      );
+      const answer = await invokeOpenAiWire(
+        { request, target, signal: new AbortController().signal },
+        { url: `${upstream.baseUrl}/embeddings` },
+        sharedUpstreamAgent(),
+      );
+      assert.equal(answer.kind, 'json', JSON.stringify(input));
     }
   });
 });

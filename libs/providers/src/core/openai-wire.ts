@@ -8,6 +8,7 @@ import {
   type ServedBy,
   type TokenUsage,
 } from '@aigw/contracts/data-plane';
+import { checkTextOrTokens } from './embedding-input';
 import { isJsonObject } from './json-shape';
 import { openAiAnswerProblem } from './openai-answer-shape';
 import { sseMessages } from './sse-events';
@@ -65,6 +66,8 @@ export async function invokeOpenAiWire(
   dispatcher: Dispatcher,
 ): Promise<GatewayAnswer> {
   const { request, target } = call;
+  if (request.operation === 'embeddings') checkTextOrTokens(request.body, 'input');
+  if (request.operation === 'completions') checkTextOrTokens(request.body, 'prompt');
   const plain = withoutGatewayExtensions(request.body, {
     keepToolCallExtras: endpoint.keepsToolCallExtras,
   });
