@@ -90,4 +90,32 @@ describe('LocalAdapter answers in OpenAI format', () => {
     assert.deepEqual(choicesOf(all.at(-1)!), []);
     assert.ok(all.at(-1)?.usage, 'the last chunk carries the usage');
   });
+
+  it('answers n choices, each billed, in JSON and in a stream', async () => {
+    const body = { ...chat, n: 3 };
+    const one = await invoke(request('chat', chat));
+    const three = await invoke(request('chat', body));
+    assert.ok(one.kind === 'json' && three.kind === 'json');
+    const choices = three.body.choices as { index: number; message: { content: string } }[];
+    assert.deepEqual(
+      choices.map((c) => [c.index, c.message.content]),
+      [0, 1, 2].map((index) => [index, localReply(body)]),
+    );
+    assert.equal(three.usage.outputTokens, 3 * one.usage.outputTokens);
+
+    const all = await events(await invoke(request('chat', body, true)));
+    for (const index of [0, 1, 2]) {
+      const mine = all.filter(
+        (e) => choicesOf(e)[0] && (e.choices as { index: number }[])[0].index === index,
+      );
+      assert.equal(
+        mine.map((e) => choicesOf(e)[0]?.delta?.content ?? '').join(''),
+        localReply(body),
+      );
+      assert.equal(choicesOf(mine.at(-1)!)[0]?.finish_reason, 'stop');
+    }
+    const completions = await invoke(request('completions', { ...prompt, n: 2 }));
+    assert.ok(completions.kind === 'json');
+    assert.equal((completions.body.choices as unknown[]).length, 2);
+  });
 });

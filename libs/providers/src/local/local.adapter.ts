@@ -66,7 +66,9 @@ export class LocalAdapter implements ProviderAdapter {
     }
 
     const text = localReply(request.body);
-    const usage = tokens(inputTokens, estimateTokens(text));
+    // `n` choices, as OpenAI answers them: the same reply under each index, each one billed.
+    const indexes = Array.from({ length: choiceCount(request.body) }, (_, index) => index);
+    const usage = tokens(inputTokens, estimateTokens(text) * indexes.length);
     const id = `${request.operation === 'chat' ? 'chatcmpl' : 'cmpl'}-${randomUUID()}`;
     if (!request.stream) {
       const body =
@@ -76,14 +78,12 @@ export class LocalAdapter implements ProviderAdapter {
               object: 'chat.completion',
               created,
               model: target.model,
-              choices: [
-                {
-                  index: 0,
-                  message: { role: 'assistant', content: text },
-                  finish_reason: 'stop',
-                  logprobs: null,
-                },
-              ],
+              choices: indexes.map((index) => ({
+                index,
+                message: { role: 'assistant', content: text },
+                finish_reason: 'stop',
+                logprobs: null,
+              })),
               usage: openAiUsageBody(usage),
             } satisfies ChatCompletionResponse)
           : ({
@@ -91,7 +91,12 @@ export class LocalAdapter implements ProviderAdapter {
               object: 'text_completion',
               created,
               model: target.model,
-              choices: [{ index: 0, text, finish_reason: 'stop', logprobs: null }],
+              choices: indexes.map((index) => ({
+                index,
+                text,
+                finish_reason: 'stop',
+                logprobs: null,
+              })),
               usage: openAiUsageBody(usage),
             } satisfies CompletionResponse);
       return { kind: 'json', status: 200, servedBy, usage, body };
@@ -102,15 +107,27 @@ export class LocalAdapter implements ProviderAdapter {
       servedBy,
       usage: Promise.resolve(usage),
       events: (request.operation === 'chat' ? streamChatWords : streamCompletionWords)(
-        id,
-        created,
-        target.model,
+        { id, created, model: target.model, indexes },
         text,
         usage,
         request.clientWantsStreamUsage,
       ),
     };
   }
+}
+
+/** How many choices the request asks for (`n`; validated at the edge, 1 when absent). */
+function choiceCount(body: JsonObject): number {
+  const n = body.n;
+  return typeof n === 'number' && Number.isInteger(n) && n > 1 ? n : 1;
+}
+
+/** What every chunk of one streamed answer shares, and the choices it streams. */
+interface StreamShape {
+  readonly id: string;
+  readonly created: number;
+  readonly model: string;
+  readonly indexes: readonly number[];
 }
 
 function tokens(inputTokens: number, outputTokens: number): TokenUsage {
@@ -130,29 +147,30 @@ function words(text: string): string[] {
   return text.split(/(?<= )/);
 }
 
+/** Each choice in turn, a word at a time: chunks carry their choice's index, as OpenAI's do. */
 async function* streamChatWords(
-  id: string,
-  created: number,
-  model: string,
+  { id, created, model, indexes }: StreamShape,
   text: string,
   usage: TokenUsage,
   withUsage: boolean,
 ): AsyncGenerator<JsonObject> {
   const base = { id, object: 'chat.completion.chunk', created, model } as const;
-  yield {
-    ...base,
-    choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }],
-  } satisfies ChatCompletionChunk;
-  for (const word of words(text)) {
+  for (const index of indexes) {
     yield {
       ...base,
-      choices: [{ index: 0, delta: { content: word }, finish_reason: null }],
+      choices: [{ index, delta: { role: 'assistant', content: '' }, finish_reason: null }],
+    } satisfies ChatCompletionChunk;
+    for (const word of words(text)) {
+      yield {
+        ...base,
+        choices: [{ index, delta: { content: word }, finish_reason: null }],
+      } satisfies ChatCompletionChunk;
+    }
+    yield {
+      ...base,
+      choices: [{ index, delta: {}, finish_reason: 'stop' }],
     } satisfies ChatCompletionChunk;
   }
-  yield {
-    ...base,
-    choices: [{ index: 0, delta: {}, finish_reason: 'stop' }],
-  } satisfies ChatCompletionChunk;
   if (withUsage) {
     yield { ...base, choices: [], usage: openAiUsageBody(usage) } satisfies ChatCompletionChunk;
   }
@@ -160,24 +178,24 @@ async function* streamChatWords(
 
 /** `/v1/completions` streams text_completion chunks with `text`, not chat deltas. */
 async function* streamCompletionWords(
-  id: string,
-  created: number,
-  model: string,
+  { id, created, model, indexes }: StreamShape,
   text: string,
   usage: TokenUsage,
   withUsage: boolean,
 ): AsyncGenerator<JsonObject> {
   const base = { id, object: 'text_completion', created, model } as const;
-  for (const word of words(text)) {
+  for (const index of indexes) {
+    for (const word of words(text)) {
+      yield {
+        ...base,
+        choices: [{ index, text: word, finish_reason: null, logprobs: null }],
+      } satisfies CompletionResponse;
+    }
     yield {
       ...base,
-      choices: [{ index: 0, text: word, finish_reason: null, logprobs: null }],
+      choices: [{ index, text: '', finish_reason: 'stop', logprobs: null }],
     } satisfies CompletionResponse;
   }
-  yield {
-    ...base,
-    choices: [{ index: 0, text: '', finish_reason: 'stop', logprobs: null }],
-  } satisfies CompletionResponse;
   if (withUsage) {
     yield { ...base, choices: [], usage: openAiUsageBody(usage) } satisfies CompletionResponse;
   }
