@@ -38,10 +38,7 @@ function resultProblem(operation: Operation, result: unknown): string | undefine
       return undefined;
     }
     case 'completions':
-      // Checked only when present: some compatible servers answer in chat's shape here.
-      return result.text === undefined || typeof result.text === 'string'
-        ? undefined
-        : 'a choice whose text is not text';
+      return typeof result.text === 'string' ? undefined : 'a choice without its text';
     case 'embeddings':
       return isNumberList(result.embedding) || isFloat32Base64(result.embedding)
         ? undefined

@@ -250,6 +250,17 @@ export class FakeOpenAiUpstream {
           : undefined,
       );
     }
+    if (path.endsWith('/completions') && !path.endsWith('/chat/completions')) {
+      // A legacy completion: its choices carry `text`, not a message.
+      return json(response, {
+        id: 'cmpl-fake',
+        object: 'text_completion',
+        created: 1_700_000_000,
+        model,
+        choices: [{ index: 0, text: this.answerWords.join(''), finish_reason: 'stop' }],
+        usage: this.answerUsage,
+      });
+    }
     return json(response, {
       id: 'chatcmpl-fake',
       object: 'chat.completion',
