@@ -14,14 +14,21 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { deflateSync, gzipSync } from 'node:zlib';
 import { metricSum } from '@aigw/testing';
-import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
+import {
+  FakeAnthropicUpstream,
+  FakeGeminiUpstream,
+  FakeOpenAiUpstream,
+} from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed_2026);
 /** Bad-input cases per endpoint, and garbage answers per (endpoint, backend) pair. */
 const CASES_PER_ENDPOINT = 36;
 const GARBAGE_PER_PAIR = 8;
+/** Bad-input cases per chat endpoint on each translating backend (Anthropic, Gemini). */
+const CASES_PER_TRANSLATED_ENDPOINT = 14;
 /** Longer than any answer here should take: past it a request counts as a hang. */
 const HANG_MS = 8_000;
 
@@ -260,6 +267,8 @@ interface Attempt {
   readonly body: Buffer | undefined;
   readonly mutation: string;
   readonly mustRefuse: boolean;
+  /** Headers beside the content type. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 const BAD_CONTENT_TYPES = [
@@ -274,6 +283,17 @@ const BAD_CONTENT_TYPES = [
 
 /** Invalid UTF-8: a stray continuation, a truncated sequence, an encoded surrogate. */
 const BAD_UTF8 = [[0xff, 0xfe], [0xc3, 0x28], [0xed, 0xa0, 0x80], [0xe2, 0x82], [0x80]];
+
+function unchanged(endpoint: Endpoint): Attempt {
+  return {
+    method: 'POST',
+    path: endpoint.path,
+    contentType: 'application/json',
+    body: Buffer.from(JSON.stringify(endpoint.body)),
+    mutation: 'none (the valid body)',
+    mustRefuse: false,
+  };
+}
 
 function mutate(endpoint: Endpoint, rng: Rng): Attempt {
   const base = { method: 'POST', path: endpoint.path, contentType: 'application/json' };
@@ -298,7 +318,7 @@ function mutate(endpoint: Endpoint, rng: Rng): Attempt {
   });
   const valid = endpoint.body;
   const text = JSON.stringify(valid);
-  const kind = rng.int(16);
+  const kind = rng.int(endpoint.format === 'gemini' ? 20 : 19);
   switch (kind) {
     case 0:
     case 1: {
@@ -392,6 +412,88 @@ function mutate(endpoint: Endpoint, rng: Rng): Attempt {
         mustRefuse: true,
       };
     }
+    case 16: {
+      // A coding the body is, is not, or that is not served.
+      const plainText = Buffer.from(text);
+      const codings: [string, Buffer, boolean][] = [
+        ['gzip', gzipSync(plainText), false],
+        ['deflate', deflateSync(plainText), false],
+        ['identity', plainText, false],
+        ['gzip', plainText, true],
+        ['br', rng.bytes(40), true],
+        ['gzip', gzipSync(plainText).subarray(0, 20), true],
+        ['zstd', plainText, true],
+        ['x-unknown', plainText, true],
+        ['gzip, gzip', gzipSync(gzipSync(plainText)), false],
+      ];
+      const [coding, body, mustRefuse] = rng.pick(codings);
+      return {
+        ...base,
+        headers: { 'content-encoding': coding },
+        body,
+        mutation: `content-encoding ${coding} (${body.length} bytes)`,
+        mustRefuse,
+      };
+    }
+    case 17: {
+      // Credentials, versions and ids of any length and bytes (Latin-1, as HTTP carries).
+      const name = rng.pick([
+        'authorization',
+        'x-api-key',
+        'x-goog-api-key',
+        'anthropic-version',
+        'anthropic-beta',
+        'x-user-id',
+        'accept',
+        'x-request-id',
+      ]);
+      const value = rng.pick([
+        '',
+        'Bearer',
+        'Bearer \xff\xfe',
+        '\u00e9t\u00e9',
+        'x'.repeat(8_000),
+        '2023-06-01, 1999-01-01',
+        '*/*;q=abc',
+        '../../etc/passwd',
+      ]);
+      return {
+        ...base,
+        headers: { [name]: value },
+        body: Buffer.from(text),
+        mutation: `header ${name}: ${value.slice(0, 40)}`,
+        mustRefuse: false,
+      };
+    }
+    case 18:
+      return json(valid, 'none (a control)');
+    case 19: {
+      // Gemini's path names the model and method: a bad one is a 4xx in Google's shape.
+      const [target, query = ''] = endpoint.path.split('?');
+      const model = target.slice(target.indexOf('/models/') + 8, target.lastIndexOf(':'));
+      const method = target.slice(target.lastIndexOf(':'));
+      const paths: [string, boolean][] = [
+        // A bad %-escape (/models/%ZZ:…) is not here: Fastify answers it in its own shape,
+        // before any route (libs/runtime's frameworkErrors; reported, not yet fixed).
+        [target.replace(`/${model}:`, '/:'), true],
+        [target.replace(`/${model}:`, `/${'m'.repeat(3_000)}:`), true],
+        [target.replace(`/${model}:`, '/%F0%9F%98%80:'), true],
+        [target.replace(`/${model}:`, '/..%2F..%2Fadmin:'), true],
+        [target.replace(method, ':generateContentX'), true],
+        [target.replace(method, ':'), true],
+        [`${target}?alt=xml`, false],
+        [`${target}?alt=sse&alt=json`, false],
+        [`${target}?${query}&key=${'k'.repeat(500)}`, false],
+      ];
+      const [path, mustRefuse] = rng.pick(paths);
+      return {
+        ...base,
+        path,
+        body: Buffer.from(text),
+        mutation: `path ${path.slice(0, 80)}`,
+        mustRefuse,
+      };
+    }
     default: {
       // Several changes at once.
       let body = valid;
@@ -424,6 +526,7 @@ interface Answer {
 async function send(gateway: AppProcess, attempt: Attempt, describeIt: string): Promise<Answer> {
   const headers: Record<string, string> = {};
   if (attempt.contentType !== undefined) headers['content-type'] = attempt.contentType;
+  Object.assign(headers, attempt.headers);
   let response: Response;
   try {
     response = await fetch(`${gateway.baseUrl}${attempt.path}`, {
@@ -825,6 +928,11 @@ function hasErrorEvent(format: Format, path: string, text: string): boolean {
 
 describe('bad input and bad upstream answers, fuzzed (all-in-one gateway)', () => {
   const upstream = new FakeOpenAiUpstream('fuzz');
+  // Backends the gateway translates chat requests for, where a field of a wrong type could
+  // break the translation rather than be relayed.
+  const claude = new FakeAnthropicUpstream();
+  const gemini = new FakeGeminiUpstream();
+  const upstreamCalls = () => upstream.calls.length + claude.calls.length + gemini.calls.length;
   const scripted = new ScriptedUpstream();
   const dir = mkdtempSync(join(tmpdir(), 'aigw-fuzz-'));
   let gateway: AppProcess;
@@ -838,7 +946,7 @@ describe('bad input and bad upstream answers, fuzzed (all-in-one gateway)', () =
   }
 
   before(async () => {
-    await Promise.all([upstream.start(), scripted.start()]);
+    await Promise.all([upstream.start(), claude.start(), gemini.start(), scripted.start()]);
     const openai = `provider: openai, baseUrl: "${upstream.baseUrl}", auth: {apiKeyRef: {name: openai-key}}`;
     const junk = (provider: string, base: string, key: string) =>
       `provider: ${provider}, baseUrl: "${scripted.origin}${base}", auth: {apiKeyRef: {name: ${key}}}`;
@@ -852,6 +960,8 @@ spec:
   - {name: embed, ${openai}, model: text-embedding-3-small, modelNameOverride: embed-fuzz}
   - {name: image, ${openai}, model: dall-e-3, modelNameOverride: image-fuzz}
   - {name: mod, ${openai}, model: omni-moderation-latest, modelNameOverride: mod-fuzz}
+  - {name: claude, provider: anthropic, baseUrl: "${claude.baseUrl}", auth: {apiKeyRef: {name: anthropic-key}}, model: claude-sonnet-4-5, modelNameOverride: claude-fuzz}
+  - {name: gemini, provider: google-gemini, baseUrl: "${gemini.baseUrl}", auth: {apiKeyRef: {name: gemini-key}}, model: gemini-2.5-flash, modelNameOverride: gemini-fuzz}
   - {name: junk-openai, ${junk('openai', '/v1', 'openai-key')}, model: gpt-4o-mini, modelNameOverride: junk-openai}
   - {name: junk-embed, ${junk('openai', '/v1', 'openai-key')}, model: text-embedding-3-small, modelNameOverride: junk-embed}
   - {name: junk-claude, ${junk('anthropic', '', 'anthropic-key')}, model: claude-sonnet-4-5, modelNameOverride: junk-claude}
@@ -869,21 +979,37 @@ spec:
   after(async () => {
     if (failed) console.log(`bad-input fuzz failed; replay with FUZZ_SEED=${SEED}`);
     await gateway.stop();
-    await Promise.all([upstream.stop(), scripted.stop()]);
+    await Promise.all([upstream.stop(), claude.stop(), gemini.stop(), scripted.stop()]);
   });
 
   it(`answers malformed requests with a 4xx in each API's error format, never calling the upstream (seed ${SEED})`, async () => {
     const rng = new Rng(SEED);
     const failures: string[] = [];
     let index = 0;
-    for (const endpoint of endpoints('gpt-fuzz', 'embed-fuzz')) {
-      for (let i = 0; i < CASES_PER_ENDPOINT; i++, index++) {
-        const attempt = mutate(endpoint, rng);
+    const translated = ['chat', 'responses', 'messages', 'gemini generateContent'];
+    const plan: [Endpoint, number][] = [
+      ...endpoints('gpt-fuzz', 'embed-fuzz').map((e): [Endpoint, number] => [
+        e,
+        CASES_PER_ENDPOINT,
+      ]),
+      ...['claude-fuzz', 'gemini-fuzz'].flatMap((model) =>
+        endpoints(model, 'embed-fuzz')
+          .filter((e) => translated.includes(e.name) || e.name.includes('stream'))
+          .map((e): [Endpoint, number] => [e, CASES_PER_TRANSLATED_ENDPOINT]),
+      ),
+    ];
+    for (const [endpoint, cases] of plan) {
+      for (let i = 0; i < cases; i++, index++) {
+        // The first, unchanged, is answered: else refusing every case would prove nothing.
+        const attempt = i === 0 ? unchanged(endpoint) : mutate(endpoint, rng);
         try {
           const describeIt = describeAttempt(endpoint, attempt, index);
-          const callsBefore = upstream.calls.length;
+          const callsBefore = upstreamCalls();
           const answer = await send(gateway, attempt, describeIt);
-          const called = upstream.calls.length - callsBefore;
+          const called = upstreamCalls() - callsBefore;
+          if (i === 0) {
+            assert.equal(answer.status, 200, `${describeIt}: ${answer.text.slice(0, 300)}`);
+          }
           assertNoSecret(answer, describeIt);
           assert.ok(
             answer.status < 500,
