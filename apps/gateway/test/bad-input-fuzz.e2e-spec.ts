@@ -1198,5 +1198,14 @@ spec:
     const text = await metrics.text();
     assert.ok(metricSum(text, 'ai_gateway_requests_total', {}) > 300, 'every request counted');
     for (const secret of Object.values(SECRETS)) assert.ok(!text.includes(secret));
+    // Its own log: no provider key, and nothing it counted as its own failure (a bug it
+    // caught and answered, say, or a promise nobody awaited).
+    const log = gateway.output();
+    for (const secret of Object.values(SECRETS))
+      assert.ok(!log.includes(secret), 'a key in the log');
+    const failures = log
+      .split('\n')
+      .filter((line) => /"level":"(error|fatal)"|Unhandled|uncaught/i.test(line));
+    assert.deepEqual(failures, [], 'the gateway logged failures of its own');
   });
 });
