@@ -1,7 +1,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DataPlaneError } from '@aigw/contracts/data-plane';
-import { restoreBatchModels, rewriteBatchInput, sumBatchUsage } from './batch-jsonl';
+import { Readable } from 'node:stream';
+import {
+  restoreBatchModels,
+  rewriteBatchInput,
+  sumBatchUsage,
+  sumBatchUsageStream,
+} from './batch-jsonl';
 
 const line = (id: string, model: unknown) =>
   JSON.stringify({
@@ -96,5 +102,36 @@ describe('batch output usage', () => {
         { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0 },
       ],
     });
+  });
+
+  it('sums the same from a stream, whatever byte the file is cut at', async () => {
+    const answered = (usage: unknown, text: string) =>
+      JSON.stringify({
+        custom_id: text,
+        response: { status_code: 200, body: { usage, choices: [{ message: { content: text } }] } },
+      });
+    const file = Buffer.from(
+      [
+        answered({ prompt_tokens: 100, completion_tokens: 20 }, 'héllo 🙂'),
+        answered({ input_tokens: 50, output_tokens: 5 }, '日本語'),
+        '',
+        'garbage',
+        answered(
+          { prompt_tokens: 7, completion_tokens: 3, prompt_tokens_details: { cached_tokens: 2 } },
+          'crlf',
+        ),
+      ].join('\r\n') +
+        '\n' +
+        answered({ prompt_tokens: 1, completion_tokens: 1 }, 'no newline'),
+    );
+    const whole = sumBatchUsage(file.toString('utf8'));
+    assert.equal(whole.requests, 4);
+    const stream = (chunks: Buffer[]) => Readable.from(chunks, { objectMode: false });
+    for (let cut = 0; cut <= file.length; cut++) {
+      const usage = await sumBatchUsageStream(stream([file.subarray(0, cut), file.subarray(cut)]));
+      assert.deepEqual(usage, whole, `cut at byte ${cut}`);
+    }
+    const bytes = [...file].map((byte) => Buffer.from([byte]));
+    assert.deepEqual(await sumBatchUsageStream(stream(bytes)), whole);
   });
 });

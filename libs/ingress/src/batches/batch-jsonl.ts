@@ -1,4 +1,5 @@
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+import { forEachLine, type LineMap } from './jsonl-lines';
 
 type Json = Record<string, unknown>;
 
@@ -84,29 +85,51 @@ export function rewriteBatchInput(
  * objects are passed on untouched.
  */
 export function restoreBatchModels(text: string, virtualModel: string): string {
-  return mapLines(text, (line) => {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(line);
-    } catch {
-      return line;
-    }
-    if (!isObject(parsed)) return line;
-    let changed = false;
-    if (isObject(parsed.body) && typeof parsed.body.model === 'string') {
-      parsed = { ...parsed, body: { ...parsed.body, model: virtualModel } };
-      changed = true;
-    }
-    const response = (parsed as Json).response;
-    if (isObject(response) && isObject(response.body) && typeof response.body.model === 'string') {
-      parsed = {
-        ...(parsed as Json),
-        response: { ...response, body: { ...response.body, model: virtualModel } },
-      };
-      changed = true;
-    }
-    return changed ? JSON.stringify(parsed) : line;
-  });
+  return mapLines(text, (line) => restoredLine(line, virtualModel) ?? line);
+}
+
+/** One line with the client's model names, or undefined when it names none (kept as it came). */
+export function restoredLine(line: string, virtualModel: string): string | undefined {
+  return restoredParsed(parseLine(line), virtualModel);
+}
+
+/** A line's JSON, or undefined when it is not JSON. */
+function parseLine(line: string): unknown {
+  try {
+    return JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+}
+
+function restoredParsed(parsed: unknown, virtualModel: string): string | undefined {
+  if (!isObject(parsed)) return undefined;
+  let changed = false;
+  if (isObject(parsed.body) && typeof parsed.body.model === 'string') {
+    parsed = { ...parsed, body: { ...parsed.body, model: virtualModel } };
+    changed = true;
+  }
+  const response = (parsed as Json).response;
+  if (isObject(response) && isObject(response.body) && typeof response.body.model === 'string') {
+    parsed = {
+      ...(parsed as Json),
+      response: { ...response, body: { ...response.body, model: virtualModel } },
+    };
+    changed = true;
+  }
+  return changed ? JSON.stringify(parsed) : undefined;
+}
+
+/**
+ * A downloaded batch file's line as the client gets it (its model names), read once: its
+ * usage, when `tally` is given, added as it passes.
+ */
+export function downloadedLine(virtualModel: string, tally?: BatchUsageTally): LineMap {
+  return (line) => {
+    const parsed = parseLine(line);
+    tally?.addParsed(parsed);
+    return restoredParsed(parsed, virtualModel);
+  };
 }
 
 /** What a finished batch consumed, summed over its output file's answered requests. */
@@ -137,21 +160,40 @@ const count = (value: unknown): number =>
  * Lines that failed (no usage) or are not JSON add nothing.
  */
 export function sumBatchUsage(text: string): BatchUsage {
-  let inputTokens = 0;
-  let outputTokens = 0;
-  let cachedInputTokens = 0;
-  let requests = 0;
-  const perRequest: RequestUsage[] = [];
+  const tally = new BatchUsageTally();
   mapLines(text, (line) => {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(line);
-    } catch {
-      return line;
-    }
+    tally.addLine(line);
+    return line;
+  });
+  return tally.usage;
+}
+
+/**
+ * `sumBatchUsage` over a file read as it arrives: one line in memory at a time (at most
+ * MAX_BATCH_LINE_BYTES), so an output file of any size is billed.
+ */
+export async function sumBatchUsageStream(source: AsyncIterable<Uint8Array>): Promise<BatchUsage> {
+  const tally = new BatchUsageTally();
+  await forEachLine(source, (line) => tally.addLine(line));
+  return tally.usage;
+}
+
+/** The running sum `sumBatchUsage` makes, fed one output line at a time. */
+export class BatchUsageTally {
+  private inputTokens = 0;
+  private outputTokens = 0;
+  private cachedInputTokens = 0;
+  private readonly perRequest: RequestUsage[] = [];
+
+  addLine(line: string): void {
+    this.addParsed(parseLine(line));
+  }
+
+  /** A line already parsed (undefined: not JSON). */
+  addParsed(parsed: unknown): void {
     const response = isObject(parsed) ? parsed.response : undefined;
     const usage = isObject(response) && isObject(response.body) ? response.body.usage : undefined;
-    if (!isObject(usage)) return line;
+    if (!isObject(usage)) return;
     const responsesShape = 'input_tokens' in usage || 'output_tokens' in usage;
     const details = responsesShape ? usage.input_tokens_details : usage.prompt_tokens_details;
     const own = {
@@ -159,12 +201,19 @@ export function sumBatchUsage(text: string): BatchUsage {
       outputTokens: count(responsesShape ? usage.output_tokens : usage.completion_tokens),
       cachedInputTokens: isObject(details) ? count(details.cached_tokens) : 0,
     };
-    inputTokens += own.inputTokens;
-    outputTokens += own.outputTokens;
-    cachedInputTokens += own.cachedInputTokens;
-    perRequest.push(own);
-    requests++;
-    return line;
-  });
-  return { inputTokens, outputTokens, cachedInputTokens, requests, perRequest };
+    this.inputTokens += own.inputTokens;
+    this.outputTokens += own.outputTokens;
+    this.cachedInputTokens += own.cachedInputTokens;
+    this.perRequest.push(own);
+  }
+
+  get usage(): BatchUsage {
+    return {
+      inputTokens: this.inputTokens,
+      outputTokens: this.outputTokens,
+      cachedInputTokens: this.cachedInputTokens,
+      requests: this.perRequest.length,
+      perRequest: [...this.perRequest],
+    };
+  }
 }
