@@ -1,5 +1,6 @@
 import type { ProviderAdapter } from './core/provider-adapter';
 import { AnthropicAdapter } from './anthropic/anthropic.adapter';
+import type { SettingsDroppedEventListener } from './anthropic/claude-sampling';
 import { AzureOpenAiAdapter } from './azure/azure.adapter';
 import { BedrockAdapter } from './bedrock/bedrock.adapter';
 import { CohereAdapter } from './cohere/cohere.adapter';
@@ -12,6 +13,8 @@ import { VertexAdapter } from './vertex/vertex.adapter';
 export interface DefaultAdapterOptions {
   /** Told of every access-token refresh (Vertex AI), for the metrics. */
   readonly onTokenRefresh?: TokenRefreshListener;
+  /** Told of every sampling setting a Claude request left out, for the metrics. */
+  readonly onSettingsDropped?: SettingsDroppedEventListener;
 }
 
 /** Every wire format this build speaks; the registry picks one per backend's provider. */
@@ -19,10 +22,13 @@ export function defaultProviderAdapters(options: DefaultAdapterOptions = {}): Pr
   return [
     new OpenAiCompatibleAdapter(),
     new AzureOpenAiAdapter(),
-    new AnthropicAdapter(),
+    new AnthropicAdapter(undefined, options.onSettingsDropped),
     new GeminiAdapter(),
-    new BedrockAdapter(),
-    new VertexAdapter({ onTokenRefresh: options.onTokenRefresh }),
+    new BedrockAdapter(undefined, undefined, options.onSettingsDropped),
+    new VertexAdapter({
+      onTokenRefresh: options.onTokenRefresh,
+      onSettingsDropped: options.onSettingsDropped,
+    }),
     new CohereAdapter(),
     new LocalAdapter(),
   ];

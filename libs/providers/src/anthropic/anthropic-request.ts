@@ -10,6 +10,7 @@ import {
   claudeThinkingFields,
   replayableThinking,
 } from './anthropic-thinking';
+import { claudeSampling, type SettingsDroppedListener } from './claude-sampling';
 
 export { ANTHROPIC_DEFAULT_MAX_TOKENS };
 
@@ -148,13 +149,15 @@ function systemPrompt(prompt: ChatPrompt): string | Block[] | undefined {
 
 /**
  * The Messages API body for an OpenAI chat request; `answerTool` is the tool
- * `answerTool` made of its response_format, if it asks for JSON.
+ * `answerTool` made of its response_format, if it asks for JSON. Sampling settings the
+ * model refuses are left out, each told to `onDropped`.
  */
 export function toAnthropicRequest(
   prompt: ChatPrompt,
   model: string,
   stream: boolean,
   answerTool: AnswerTool | undefined,
+  onDropped?: SettingsDroppedListener,
 ): JsonObject {
   const thinking = claudeThinking(prompt, answerTool, model);
   const body: JsonObject = {
@@ -176,12 +179,12 @@ export function toAnthropicRequest(
   const choice = toolChoice(prompt);
   if (choice) body.tool_choice = choice;
   if (prompt.stop.length > 0) body.stop_sequences = prompt.stop;
-  // With thinking on, Anthropic refuses any temperature but 1, and clients send theirs out
-  // of habit: left out, it is the 1 that thinking runs at.
-  if (prompt.temperature !== undefined && !thinking) body.temperature = prompt.temperature;
-  if (prompt.topP !== undefined) body.top_p = prompt.topP;
-  // A Gemini client's topK (provider_extras); refused with thinking on, as temperature is.
-  if (prompt.topK !== undefined && !thinking) body.top_k = prompt.topK;
+  // Only what the model takes (claude-sampling.ts); top_k may be a Gemini or Messages
+  // client's (provider_extras).
+  const sampling = claudeSampling(prompt, model, thinking !== undefined, onDropped);
+  if (sampling.temperature !== undefined) body.temperature = sampling.temperature;
+  if (sampling.topP !== undefined) body.top_p = sampling.topP;
+  if (sampling.topK !== undefined) body.top_k = sampling.topK;
   // The Messages API takes no seed and no presence or frequency penalty: they are dropped.
   if (prompt.user !== undefined) body.metadata = { user_id: prompt.user };
   if (answerTool) Object.assign(body, anthropicAnswerToolFields(answerTool));

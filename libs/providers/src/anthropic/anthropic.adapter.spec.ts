@@ -138,9 +138,62 @@ describe('AnthropicAdapter against a fake Messages API', () => {
       ],
       tool_choice: { type: 'tool', name: 'get_weather', disable_parallel_tool_use: true },
       stop_sequences: ['END'],
+      // Sonnet 4.5 takes temperature or top_p, not both: the temperature goes.
       temperature: 0.3,
-      top_p: 0.9,
       metadata: { user_id: 'alice' },
+    });
+  });
+
+  describe('sending only the sampling settings the model takes', () => {
+    const dropped: string[] = [];
+    const counted = new AnthropicAdapter(undefined, (event) =>
+      dropped.push(`${event.provider} ${event.setting} ${event.reason}`),
+    );
+    beforeEach(() => (dropped.length = 0));
+    const sampling = { temperature: 0.3, top_p: 0.9, provider_extras: { top_k: 40 } };
+    const bodyFor = async (model: string, fields: JsonObject = sampling) => {
+      const answer = await counted.invoke({
+        request: gatewayChatRequest(fields),
+        target: { ...target, model },
+        signal: new AbortController().signal,
+      });
+      if (answer.kind === 'stream') await collectStream(answer);
+      const body = upstream.calls.at(-1)!.body;
+      return { temperature: body.temperature, top_p: body.top_p, top_k: body.top_k };
+    };
+
+    it('sends Opus 4.7 and later none of temperature, top_p and top_k, and counts each', async () => {
+      for (const model of ['claude-opus-4-7', 'claude-opus-4-7-20260416', 'claude-sonnet-5']) {
+        const body = await bodyFor(model);
+        assert.deepEqual(body, { temperature: undefined, top_p: undefined, top_k: undefined });
+      }
+      assert.equal(dropped.length, 9);
+      assert.deepEqual(dropped.slice(0, 3), [
+        'anthropic temperature model',
+        'anthropic top_p model',
+        'anthropic top_k model',
+      ]);
+      const streamed = await bodyFor('claude-opus-4-7', { ...sampling, stream: true });
+      assert.deepEqual(streamed, { temperature: undefined, top_p: undefined, top_k: undefined });
+    });
+
+    it('keeps the temperature and leaves out top_p beside it on Claude 4.5 and 4.6', async () => {
+      for (const model of ['claude-sonnet-4-5-20250929', 'claude-haiku-4-5', 'claude-opus-4-6']) {
+        assert.deepEqual(await bodyFor(model), { temperature: 0.3, top_p: undefined, top_k: 40 });
+        assert.deepEqual(await bodyFor(model, { top_p: 0.9 }), {
+          temperature: undefined,
+          top_p: 0.9,
+          top_k: undefined,
+        });
+      }
+      assert.deepEqual(dropped, Array(3).fill('anthropic top_p model'));
+    });
+
+    it('sends older models everything, as asked', async () => {
+      for (const model of ['claude-sonnet-4-20250514', 'claude-3-7-sonnet-20250219']) {
+        assert.deepEqual(await bodyFor(model), { temperature: 0.3, top_p: 0.9, top_k: 40 });
+      }
+      assert.deepEqual(dropped, []);
     });
   });
 

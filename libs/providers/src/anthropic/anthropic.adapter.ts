@@ -10,6 +10,11 @@ import { providerPost, sendUpstream, sharedUpstreamAgent } from '../core/upstrea
 import { toAnthropicRequest } from './anthropic-request';
 import { fromAnthropicMessage } from './anthropic-response';
 import { AnthropicStreamTranslation } from './anthropic-stream';
+import {
+  droppedSettingsOf,
+  type SettingsDroppedEventListener,
+  type SettingsDroppedListener,
+} from './claude-sampling';
 
 export const ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
 /** The Messages API version every current model speaks. */
@@ -18,8 +23,15 @@ export const ANTHROPIC_VERSION = '2023-06-01';
 /** The Messages API, spoken to from OpenAI chat requests. */
 export class AnthropicAdapter implements ProviderAdapter {
   readonly name = 'anthropic';
+  private readonly onDropped: SettingsDroppedListener | undefined;
 
-  constructor(private readonly dispatcher: Dispatcher = sharedUpstreamAgent()) {}
+  /** `onSettingsDropped` is told of each sampling setting a request left out. */
+  constructor(
+    private readonly dispatcher: Dispatcher = sharedUpstreamAgent(),
+    onSettingsDropped?: SettingsDroppedEventListener,
+  ) {
+    this.onDropped = droppedSettingsOf(this.name, onSettingsDropped);
+  }
 
   canHandle(provider: string): boolean {
     return provider === 'anthropic';
@@ -31,7 +43,7 @@ export class AnthropicAdapter implements ProviderAdapter {
     const prompt = parseChatRequest(request.body);
     const tool = answerTool(prompt, 'anthropic');
     const answerToolName = tool?.name;
-    const body = toAnthropicRequest(prompt, target.model, request.stream, tool);
+    const body = toAnthropicRequest(prompt, target.model, request.stream, tool, this.onDropped);
     const base = (target.baseUrl ?? ANTHROPIC_BASE_URL).replace(/\/+$/, '').replace(/\/v1$/, '');
     const post = providerPost(call, `${base}/v1/messages`, body, {
       'anthropic-version': ANTHROPIC_VERSION,

@@ -12,6 +12,7 @@ import {
   claudeThinkingFields,
   replayableThinking,
 } from '../anthropic/anthropic-thinking';
+import { claudeSampling, type SettingsDroppedListener } from '../anthropic/claude-sampling';
 
 type Block = JsonObject;
 
@@ -194,12 +195,14 @@ function systemBlocks(prompt: ChatPrompt): Block[] {
 
 /**
  * The Converse / ConverseStream body for an OpenAI chat request; `answer` is the tool
- * `answerTool` made of its response_format, if it asks for JSON.
+ * `answerTool` made of its response_format, if it asks for JSON. Sampling settings a
+ * Claude model refuses are left out, each told to `onDropped`.
  */
 export function toConverseRequest(
   prompt: ChatPrompt,
   answer: AnswerTool | undefined,
   model: string,
+  onDropped?: SettingsDroppedListener,
 ): JsonObject {
   const converseMessages = messages(prompt.turns);
   if (converseMessages.length === 0) {
@@ -214,13 +217,14 @@ export function toConverseRequest(
   const system = systemBlocks(prompt);
   if (system.length > 0) body.system = system;
   const thinking = mayBeClaude(model) ? claudeThinking(prompt, answer, model) : undefined;
+  // Only what the model takes (claude-sampling.ts): other families, and ARNs that do not
+  // say which model they serve, get the client's settings as sent.
+  const sampling = claudeSampling(prompt, model, thinking !== undefined, onDropped);
   const inference: JsonObject = {};
   const maxTokens = thinking ? thinking.maxTokens : prompt.maxTokens;
   if (maxTokens !== undefined) inference.maxTokens = maxTokens;
-  // With thinking on, Claude refuses any temperature but 1, and clients send theirs out
-  // of habit: left out, it is the 1 that thinking runs at.
-  if (prompt.temperature !== undefined && !thinking) inference.temperature = prompt.temperature;
-  if (prompt.topP !== undefined) inference.topP = prompt.topP;
+  if (sampling.temperature !== undefined) inference.temperature = sampling.temperature;
+  if (sampling.topP !== undefined) inference.topP = sampling.topP;
   if (prompt.stop.length > 0) inference.stopSequences = prompt.stop;
   // Converse's inferenceConfig takes no seed and no presence or frequency penalty: dropped.
   if (Object.keys(inference).length > 0) body.inferenceConfig = inference;
@@ -231,10 +235,10 @@ export function toConverseRequest(
       withModelField(body, name, value);
     }
   }
-  // A Gemini client's topK (provider_extras), for a model that says it is Claude (an ARN
-  // may be a family that refuses the field); refused with thinking on, as temperature is.
-  if (prompt.topK !== undefined && !thinking && namesClaude(model)) {
-    withModelField(body, 'top_k', prompt.topK);
+  // A Gemini or Messages client's top_k (provider_extras), for a model that says it is
+  // Claude (an ARN may be a family that refuses the field).
+  if (sampling.topK !== undefined && namesClaude(model)) {
+    withModelField(body, 'top_k', sampling.topK);
   }
   return body;
 }

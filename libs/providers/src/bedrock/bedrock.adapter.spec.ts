@@ -311,6 +311,64 @@ describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () =
       assert.equal(upstream.lastSignatureProblem, undefined);
     });
 
+    it('sends Claude only the sampling settings its generation takes, in any naming, and counts the rest', async () => {
+      const dropped: string[] = [];
+      const counted = new BedrockAdapter(undefined, undefined, (event) =>
+        dropped.push(`${event.provider} ${event.setting} ${event.reason}`),
+      );
+      const asked = { temperature: 0.3, top_p: 0.9, provider_extras: { top_k: 40 } };
+      const sent = async (model: string) => {
+        await counted.invoke({
+          request: gatewayChatRequest(asked),
+          target: { ...target, model },
+          signal: new AbortController().signal,
+        });
+        const body = upstream.calls.at(-1)!.body;
+        return {
+          inferenceConfig: body.inferenceConfig,
+          top_k: (body.additionalModelRequestFields as JsonObject | undefined)?.top_k,
+        };
+      };
+      for (const model of [
+        'us.anthropic.claude-opus-4-7',
+        'anthropic.claude-opus-4-7-v1:0',
+        'arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-opus-4-7',
+      ]) {
+        assert.deepEqual(
+          await sent(model),
+          { inferenceConfig: undefined, top_k: undefined },
+          model,
+        );
+      }
+      for (const model of [
+        'global.anthropic.claude-sonnet-4-5-20250929-v1:0',
+        'arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-haiku-4-5-20251001-v1:0',
+      ]) {
+        assert.deepEqual(
+          await sent(model),
+          { inferenceConfig: { temperature: 0.3 }, top_k: 40 },
+          model,
+        );
+      }
+      assert.equal(dropped.length, 3 * 3 + 2);
+      assert.deepEqual(dropped.slice(-3), [
+        'bedrock top_k model',
+        'bedrock top_p model',
+        'bedrock top_p model',
+      ]);
+      dropped.length = 0;
+      // Older Claude, an ARN that does not say its model, and other families: as sent.
+      for (const model of [
+        MODEL,
+        'arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3',
+        'amazon.nova-pro-v1:0',
+      ]) {
+        const body = await sent(model);
+        assert.deepEqual(body.inferenceConfig, { temperature: 0.3, topP: 0.9 }, model);
+      }
+      assert.deepEqual(dropped, []);
+    });
+
     it("fits an effort's budget under a small max_tokens, or leaves thinking out", async () => {
       const fit = (reasoning_effort: string, max_tokens: number) =>
         bodyOf({ reasoning_effort, max_tokens }).then(thinkingOf);

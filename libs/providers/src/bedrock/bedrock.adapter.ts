@@ -38,6 +38,11 @@ import { toConverseRequest } from './bedrock-request';
 import { fromConverseResponse } from './bedrock-response';
 import { type AwsCredentialsSource, bedrockRegion, BedrockSigner } from './bedrock-signer';
 import { BedrockStreamTranslation } from './bedrock-stream';
+import {
+  droppedSettingsOf,
+  type SettingsDroppedEventListener,
+  type SettingsDroppedListener,
+} from '../anthropic/claude-sampling';
 
 /**
  * InvokeModel calls of one embeddings request in flight at once: Titan embeds one text
@@ -60,12 +65,16 @@ interface BedrockEndpoint {
 export class BedrockAdapter implements ProviderAdapter {
   readonly name = 'bedrock';
   private readonly signer: BedrockSigner;
+  private readonly onDropped: SettingsDroppedListener | undefined;
 
+  /** `onSettingsDropped` is told of each sampling setting a Claude request left out. */
   constructor(
     private readonly dispatcher: Dispatcher = sharedUpstreamAgent(),
     credentials?: AwsCredentialsSource,
+    onSettingsDropped?: SettingsDroppedEventListener,
   ) {
     this.signer = new BedrockSigner(credentials);
+    this.onDropped = droppedSettingsOf(this.name, onSettingsDropped);
   }
 
   canHandle(provider: string): boolean {
@@ -82,7 +91,7 @@ export class BedrockAdapter implements ProviderAdapter {
     // Bedrock lists for them, while the openai SDKs' parse helpers mark every schema strict.
     const tool = answerTool(prompt, 'bedrock');
     const answerToolName = tool?.name;
-    const body = JSON.stringify(toConverseRequest(prompt, tool, target.model));
+    const body = JSON.stringify(toConverseRequest(prompt, tool, target.model, this.onDropped));
     const endpoint = bedrockEndpoint(target);
     const operation = request.stream ? 'converse-stream' : 'converse';
     const accept = request.stream ? 'application/vnd.amazon.eventstream' : 'application/json';

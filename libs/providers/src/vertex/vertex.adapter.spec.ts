@@ -329,6 +329,42 @@ describe('VertexAdapter against fake Vertex AI endpoints', () => {
     assert.equal(claude.calls[0].body.stream, true);
   });
 
+  it('sends Claude only the sampling settings its generation takes, and counts the rest', async () => {
+    const dropped: string[] = [];
+    const counted = new VertexAdapter({
+      onSettingsDropped: (event) =>
+        dropped.push(`${event.provider} ${event.setting} ${event.reason}`),
+    });
+    const asked = { temperature: 0.3, top_p: 0.9, provider_extras: { top_k: 40 } };
+    const sent = async (model: string) => {
+      await counted.invoke({
+        request: gatewayChatRequest(asked),
+        target: target(model, claude.baseUrl),
+        signal: new AbortController().signal,
+      });
+      const body = claude.calls.at(-1)!.body;
+      return { temperature: body.temperature, top_p: body.top_p, top_k: body.top_k };
+    };
+    const none = { temperature: undefined, top_p: undefined, top_k: undefined };
+    assert.deepEqual(await sent('claude-opus-4-7@20260416'), none);
+    assert.deepEqual(await sent('claude-sonnet-4-5@20250929'), {
+      temperature: 0.3,
+      top_p: undefined,
+      top_k: 40,
+    });
+    assert.deepEqual(await sent('claude-3-7-sonnet@20250219'), {
+      temperature: 0.3,
+      top_p: 0.9,
+      top_k: 40,
+    });
+    assert.deepEqual(dropped, [
+      'vertex temperature model',
+      'vertex top_p model',
+      'vertex top_k model',
+      'vertex top_p model',
+    ]);
+  });
+
   const embed = (model: string, body: JsonObject) =>
     invoke(
       gatewayChatRequest({}, { operation: 'embeddings', body: { model: 'm', ...body } }),

@@ -11,6 +11,11 @@ import {
 import { AnthropicStreamTranslation } from '../anthropic/anthropic-stream';
 import { fromAnthropicMessage } from '../anthropic/anthropic-response';
 import { toAnthropicRequest } from '../anthropic/anthropic-request';
+import {
+  droppedSettingsOf,
+  type SettingsDroppedEventListener,
+  type SettingsDroppedListener,
+} from '../anthropic/claude-sampling';
 import { answerTool } from '../core/answer-tool';
 import { mapBounded } from '../core/bounded-map';
 import { parseChatRequest, unsupportedOperation, type ChatPrompt } from '../core/chat-request';
@@ -85,6 +90,8 @@ export interface VertexAdapterOptions {
   readonly dispatcher?: Dispatcher;
   readonly tokens?: GoogleAccessTokens;
   readonly onTokenRefresh?: TokenRefreshListener;
+  /** Told of each sampling setting a Claude request left out. */
+  readonly onSettingsDropped?: SettingsDroppedEventListener;
 }
 
 /**
@@ -97,9 +104,11 @@ export class VertexAdapter implements ProviderAdapter {
   readonly name = 'vertex';
   private readonly dispatcher: Dispatcher;
   private readonly tokens: GoogleAccessTokens;
+  private readonly onDropped: SettingsDroppedListener | undefined;
 
   constructor(options: VertexAdapterOptions = {}) {
     this.dispatcher = options.dispatcher ?? sharedUpstreamAgent();
+    this.onDropped = droppedSettingsOf(this.name, options.onSettingsDropped);
     this.tokens =
       options.tokens ??
       new GoogleAccessTokens({
@@ -210,6 +219,7 @@ export class VertexAdapter implements ProviderAdapter {
       model.id,
       request.stream,
       tool,
+      this.onDropped,
     );
     const body: JsonObject = { anthropic_version: VERTEX_ANTHROPIC_VERSION, ...messages };
     const method = request.stream ? 'streamRawPredict' : 'rawPredict';

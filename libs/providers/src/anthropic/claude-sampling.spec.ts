@@ -1,0 +1,143 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseChatRequest } from '../core/chat-request';
+import {
+  claudeSampling,
+  claudeSamplingRule,
+  type SamplingDropReason,
+  type SamplingSetting,
+} from './claude-sampling';
+
+const prompt = (fields: Record<string, unknown>) =>
+  parseChatRequest({ model: 'm', messages: [{ role: 'user', content: 'hi' }], ...fields });
+
+const ALL = { temperature: 0.3, top_p: 0.9, provider_extras: { top_k: 40 } };
+
+/** What `claudeSampling` keeps of ALL for `model`, and what it told of leaving out. */
+function sampled(model: string, thinking = false) {
+  const dropped: [SamplingSetting, SamplingDropReason][] = [];
+  const kept = claudeSampling(prompt(ALL), model, thinking, (setting, reason) =>
+    dropped.push([setting, reason]),
+  );
+  return { kept, dropped };
+}
+
+describe('which sampling settings a Claude model takes', () => {
+  it('takes all of them on Claude 3.x, Claude 4 and older, in every naming', () => {
+    for (const model of [
+      'claude-3-7-sonnet-20250219',
+      'claude-3-5-haiku-latest',
+      'claude-3-opus-20240229',
+      'claude-sonnet-4-20250514',
+      'claude-opus-4-0',
+      'claude-sonnet-4@20250514',
+      'claude-3-5-sonnet-v2@20241022',
+      'anthropic.claude-sonnet-4-20250514-v1:0',
+      'us.anthropic.claude-3-7-sonnet-20250219-v1:0',
+      'anthropic.claude-v2:1',
+      'anthropic.claude-instant-v1',
+    ]) {
+      assert.equal(claudeSamplingRule(model), 'all', model);
+    }
+  });
+
+  it('takes temperature or top_p, not both, on Opus 4.1 to 4.6, Sonnet 4.5 and 4.6 and Haiku 4.5', () => {
+    for (const model of [
+      'claude-opus-4-1-20250805',
+      'claude-opus-4-5',
+      'claude-opus-4-6',
+      'claude-sonnet-4-5-20250929',
+      'claude-sonnet-4-6',
+      'claude-haiku-4-5',
+      'Claude-Sonnet-4-5',
+      'claude-sonnet-4-5@20250929',
+      'claude-haiku-4-5@20251001',
+      'anthropic.claude-sonnet-4-5-20250929-v1:0',
+      'global.anthropic.claude-opus-4-6-v1',
+      'arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-haiku-4-5-20251001-v1:0',
+    ]) {
+      assert.equal(claudeSamplingRule(model), 'temperature-or-top-p', model);
+    }
+  });
+
+  it('takes none on Opus 4.7 and later, and on a Claude newer than this code', () => {
+    for (const model of [
+      'claude-opus-4-7',
+      'claude-opus-4-7-20260416',
+      'claude-opus-4-7@20260416',
+      'anthropic.claude-opus-4-7',
+      'us.anthropic.claude-opus-4-7-v1:0',
+      'arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-opus-4-7',
+      'claude-opus-4-8',
+      'claude-sonnet-5',
+      'claude-haiku-5-5',
+      'claude-haiku-4-6',
+      'anthropic.claude-fable-5-1',
+      'claude-mythos-preview',
+      'claude-opus-6-20280101',
+    ]) {
+      assert.equal(claudeSamplingRule(model), 'none', model);
+    }
+  });
+
+  it('judges no model that does not say it is Claude', () => {
+    for (const model of [
+      'deepseek-chat',
+      'kimi-k2',
+      'amazon.nova-pro-v1:0',
+      'arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3',
+    ]) {
+      assert.equal(claudeSamplingRule(model), 'all', model);
+    }
+  });
+});
+
+describe('the sampling settings sent to a Claude model', () => {
+  it('leaves out all three for Opus 4.7, each told once as the model refusing it', () => {
+    assert.deepEqual(sampled('claude-opus-4-7'), {
+      kept: {},
+      dropped: [
+        ['temperature', 'model'],
+        ['top_p', 'model'],
+        ['top_k', 'model'],
+      ],
+    });
+    // Thinking on changes nothing there: each is still told once, as the model's.
+    assert.equal(sampled('claude-opus-4-7', true).dropped.length, 3);
+  });
+
+  it('keeps the temperature and leaves out top_p beside it where only one is taken', () => {
+    assert.deepEqual(sampled('claude-sonnet-4-5'), {
+      kept: { temperature: 0.3, topK: 40 },
+      dropped: [['top_p', 'model']],
+    });
+    // A top_p alone is taken.
+    const alone = claudeSampling(prompt({ top_p: 0.9 }), 'claude-sonnet-4-5', false);
+    assert.deepEqual(alone, { topP: 0.9 });
+  });
+
+  it('keeps top_p with thinking on, where the temperature thinking refuses has gone', () => {
+    assert.deepEqual(sampled('claude-sonnet-4-6', true), {
+      kept: { topP: 0.9 },
+      dropped: [
+        ['temperature', 'thinking'],
+        ['top_k', 'thinking'],
+      ],
+    });
+  });
+
+  it('keeps all three on older models and models it does not judge', () => {
+    for (const model of ['claude-3-7-sonnet-20250219', 'claude-sonnet-4-20250514', 'kimi-k2']) {
+      assert.deepEqual(sampled(model), {
+        kept: { temperature: 0.3, topP: 0.9, topK: 40 },
+        dropped: [],
+      });
+    }
+  });
+
+  it('tells of nothing the client did not send', () => {
+    const dropped: string[] = [];
+    claudeSampling(prompt({}), 'claude-opus-4-7', true, (setting) => dropped.push(setting));
+    assert.deepEqual(dropped, []);
+  });
+});

@@ -1,0 +1,111 @@
+import type { ChatPrompt } from '../core/chat-request';
+
+// Which sampling settings (temperature, top_p, top_k) a Claude model takes. Three
+// generations, by Anthropic's rules as of late 2026:
+// - Claude 3.x, Claude 4 (Opus 4, Sonnet 4) and older take all three.
+// - Opus 4.1, 4.5, 4.6, Sonnet 4.5, 4.6 and Haiku 4.5 take temperature or top_p, not both:
+//   "`temperature` and `top_p` cannot both be specified for this model. Please use only
+//   one." (HTTP 400; the Messages API reference says to alter one or the other).
+// - From Opus 4.7 on (Opus 4.8, 5, 5.5, Sonnet 5, 5.5, Haiku 5.5, Fable, Mythos) sampling
+//   is gone: any of the three is a 400 ("`temperature` is deprecated for this model"; see
+//   platform.claude.com/docs/en/about-claude/models/migration-guide and Bedrock's Opus 4.7
+//   model card). Every Claude since has followed, so a Claude id this code does not know
+//   is taken to refuse them too: a setting left out costs a client its tuning, a setting
+//   sent costs it the whole call.
+// An id that does not say Claude (an Anthropic-format API serving another vendor's model,
+// an opaque Bedrock inference-profile ARN) is not judged: its settings go as sent.
+
+export type SamplingSetting = 'temperature' | 'top_p' | 'top_k';
+
+/** Why a setting was left out: the model refuses it, or it refuses it with thinking on. */
+export type SamplingDropReason = 'model' | 'thinking';
+
+/** Told of each sampling setting a Claude request leaves out; never of its value. */
+export type SettingsDroppedListener = (
+  setting: SamplingSetting,
+  reason: SamplingDropReason,
+) => void;
+
+/** A setting an adapter left out of a request, for the metrics. */
+export interface SettingsDroppedEvent {
+  /** The adapter's provider: anthropic, vertex or bedrock. */
+  readonly provider: string;
+  readonly setting: SamplingSetting;
+  readonly reason: SamplingDropReason;
+}
+
+export type SettingsDroppedEventListener = (event: SettingsDroppedEvent) => void;
+
+/** `listener` told of one provider's dropped settings; undefined without one. */
+export function droppedSettingsOf(
+  provider: string,
+  listener: SettingsDroppedEventListener | undefined,
+): SettingsDroppedListener | undefined {
+  return listener && ((setting, reason) => listener({ provider, setting, reason }));
+}
+
+/** Claude models that take every sampling setting (Bedrock's claude-v2 naming included). */
+const TAKES_ALL_SAMPLING =
+  /claude-(?:instant|v\d|[123])(?:[-.@:]|$)|claude-(?:opus|sonnet|haiku)-4(?:-0)?(?:[-@:]\d{8}|[-@:]v\d|$)/;
+
+/** Claude models that take temperature or top_p, not both. */
+const TAKES_TEMPERATURE_OR_TOP_P = /claude-(?:opus-4[-.][156]|sonnet-4[-.][56]|haiku-4[-.]5)(?!\d)/;
+
+export type ClaudeSamplingRule = 'all' | 'temperature-or-top-p' | 'none';
+
+/** What sampling `model` takes, from its id in any naming (API, Bedrock, Vertex, ARN). */
+export function claudeSamplingRule(model: string): ClaudeSamplingRule {
+  const id = model.toLowerCase();
+  if (!id.includes('claude') || TAKES_ALL_SAMPLING.test(id)) return 'all';
+  return TAKES_TEMPERATURE_OR_TOP_P.test(id) ? 'temperature-or-top-p' : 'none';
+}
+
+/** The sampling settings to send a Claude model, each absent when left out. */
+export interface ClaudeSampling {
+  readonly temperature?: number;
+  readonly topP?: number;
+  readonly topK?: number;
+}
+
+/**
+ * The client's sampling settings that `model` takes; `thinking` is whether the request
+ * asks it to think (Claude then refuses any temperature but 1, and top_k). Each setting
+ * left out is told to `onDropped`.
+ */
+export function claudeSampling(
+  prompt: ChatPrompt,
+  model: string,
+  thinking: boolean,
+  onDropped?: SettingsDroppedListener,
+): ClaudeSampling {
+  const sent: Record<SamplingSetting, number | undefined> = {
+    temperature: prompt.temperature,
+    top_p: prompt.topP,
+    top_k: prompt.topK,
+  };
+  const drop = (setting: SamplingSetting, reason: SamplingDropReason): void => {
+    if (sent[setting] === undefined) return;
+    sent[setting] = undefined;
+    onDropped?.(setting, reason);
+  };
+  const rule = claudeSamplingRule(model);
+  if (rule === 'none') {
+    drop('temperature', 'model');
+    drop('top_p', 'model');
+    drop('top_k', 'model');
+  }
+  // With thinking on, clients send their temperature out of habit: left out, it is the 1
+  // that thinking runs at.
+  if (thinking) {
+    drop('temperature', 'thinking');
+    drop('top_k', 'thinking');
+  }
+  // Of the two, temperature is kept: it is the setting clients mean (SDKs and agent
+  // frameworks send it; a top_p beside it is mostly a default carried along).
+  if (rule === 'temperature-or-top-p' && sent.temperature !== undefined) drop('top_p', 'model');
+  return {
+    ...(sent.temperature === undefined ? {} : { temperature: sent.temperature }),
+    ...(sent.top_p === undefined ? {} : { topP: sent.top_p }),
+    ...(sent.top_k === undefined ? {} : { topK: sent.top_k }),
+  };
+}
