@@ -536,6 +536,13 @@ export class MetricsRegistry {
     registers: [this.registry],
   });
 
+  readonly #requestSettingsDropped = new Counter({
+    name: 'ai_gateway_request_settings_dropped_total',
+    help: 'Sampling settings a client sent that the gateway left out of a provider request, by provider, setting (temperature, top_p, top_k) and reason: model (the model refuses it, as Claude Opus 4.7 and later refuse all three, Claude 4.5 and 4.6 top_p beside temperature) or thinking (refused with thinking on)',
+    labelNames: ['provider', 'setting', 'reason'] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: MetricsRegistryOptions = {}) {
     const overflow = (label: string): void => this.#labelOverflow.inc({ label });
     this.users = new LabelCardinalityGuard('user', options.maxUsers ?? DEFAULT_MAX_USERS, overflow);
@@ -841,6 +848,11 @@ export class MetricsRegistry {
   /** One access-token refresh: a service-account exchange or a metadata-server request. */
   recordProviderTokenRefresh(backend: string, source: string, result: 'ok' | 'failed'): void {
     this.#providerTokenRefreshes.inc({ backend, source, result });
+  }
+
+  /** One sampling setting left out of a provider request (its name, never its value). */
+  recordRequestSettingDropped(provider: string, setting: string, reason: string): void {
+    this.#requestSettingsDropped.inc({ provider, setting, reason });
   }
 
   recordConfigReload(success: boolean): void {

@@ -218,6 +218,8 @@ export function meteredProviders(options: MeteredProvidersOptions): MeteredProvi
       defaultProviderAdapters({
         onTokenRefresh: (event) =>
           options.metrics.recordProviderTokenRefresh(event.backend, event.source, event.result),
+        onSettingsDropped: (event) =>
+          options.metrics.recordRequestSettingDropped(event.provider, event.setting, event.reason),
       }),
     ),
     options.events,
