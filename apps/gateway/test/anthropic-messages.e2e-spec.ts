@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
 import { metricSum } from '@aigw/testing';
 import {
   FakeAnthropicUpstream,
@@ -514,5 +515,81 @@ describe('Anthropic Messages API on an Anthropic backend: top_k reaches it', () 
       (error: unknown) => error instanceof Anthropic.BadRequestError && /top_k/.test(error.message),
     );
     assert.equal(upstream.calls.length, 0);
+  });
+});
+
+describe('Claude Opus 4.7 on an Anthropic backend: sampling settings it refuses are left out', () => {
+  const upstream = new FakeAnthropicUpstream();
+  let gateway: AppProcess;
+
+  before(async () => {
+    await upstream.start();
+    gateway = await startOnAnthropicBackend(upstream, 'claude-opus', 'claude-opus-4-7');
+  });
+  after(async () => {
+    await gateway.stop();
+    await upstream.stop();
+  });
+
+  const scrape = async () => (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
+  const dropped = (text: string, setting: string) =>
+    metricSum(text, 'ai_gateway_request_settings_dropped_total', {
+      provider: 'anthropic',
+      setting,
+      reason: 'model',
+    });
+
+  it("answers an OpenAI client's temperature and top_p with a 200, sending neither, and counts them", async () => {
+    upstream.reset();
+    const openai = new OpenAI({
+      baseURL: `${gateway.baseUrl}/v1`,
+      apiKey: 'unused',
+      maxRetries: 0,
+    });
+    const before = await scrape();
+    const completion = await openai.chat.completions.create({
+      model: 'claude-opus',
+      temperature: 0.2,
+      top_p: 0.9,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    assert.equal(completion.choices[0].finish_reason, 'stop');
+    const stream = await openai.chat.completions.create({
+      model: 'claude-opus',
+      temperature: 0.2,
+      top_p: 0.9,
+      stream: true,
+      messages: [{ role: 'user', content: 'stream' }],
+    });
+    for await (const chunk of stream) void chunk;
+    assert.equal(upstream.calls.length, 2);
+    for (const call of upstream.calls) {
+      assert.equal(call.body.model, 'claude-opus-4-7');
+      assert.ok(
+        !('temperature' in call.body) && !('top_p' in call.body),
+        JSON.stringify(call.body),
+      );
+    }
+    const after = await scrape();
+    assert.equal(dropped(after, 'temperature') - dropped(before, 'temperature'), 2);
+    assert.equal(dropped(after, 'top_p') - dropped(before, 'top_p'), 2);
+  });
+
+  it("sends none of a Messages client's temperature, top_p and top_k", async () => {
+    upstream.reset();
+    // The SDK's request types no longer list them (sampling is gone from current models);
+    // older clients still send them on the wire.
+    const sampling: object = { temperature: 0.5, top_p: 0.8, top_k: 5 };
+    const message = await clientFor(gateway).messages.create({
+      model: 'claude-opus',
+      max_tokens: 100,
+      ...sampling,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    assert.equal(message.type, 'message');
+    const body = upstream.calls[0].body;
+    for (const setting of ['temperature', 'top_p', 'top_k', 'provider_extras']) {
+      assert.ok(!(setting in body), setting);
+    }
   });
 });
