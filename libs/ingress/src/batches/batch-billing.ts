@@ -1,6 +1,6 @@
 import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
 import { buildGatewayRequest } from '../domain/request-builder';
-import { sumBatchUsage } from './batch-jsonl';
+import { sumBatchUsageStream, type BatchUsage } from './batch-jsonl';
 import { batchUsageEvent } from './batch-settlement';
 import type {
   BatchState,
@@ -85,8 +85,7 @@ export class BatchBilling {
     );
     if (billable) {
       if (record.billed) return { shown, state: 'finished' };
-      const read = async () =>
-        (await this.records.call(record, 'GET', `/files/${enc(output)}/content`)).body;
+      const read = () => this.readUsage(record, output);
       const state = await this.settle(record, read, trigger);
       return { shown, state };
     }
@@ -97,8 +96,11 @@ export class BatchBilling {
     return { shown, state: 'in_progress' };
   }
 
-  /** A batch output file downloaded: its batch billed from it if no look has yet. */
-  async billOnDownload(file: HeldRecord, output: Buffer): Promise<void> {
+  /**
+   * A batch output file downloaded whole: its batch billed from the usage tallied as it
+   * streamed to the client, if no look has billed it yet.
+   */
+  async billOnDownload(file: HeldRecord, usage: BatchUsage): Promise<void> {
     try {
       const batch = await this.options.store.get(file.batchId!);
       const status = batch?.object.status;
@@ -106,7 +108,7 @@ export class BatchBilling {
         return;
       }
       if (batch.object.output_file_id !== file.id) return;
-      await this.settle(batch, async () => output, 'content');
+      await this.settle(batch, async () => usage, 'content');
     } catch (error) {
       this.options.onError?.('billing a batch on its output download', error);
     }
@@ -202,7 +204,7 @@ export class BatchBilling {
    */
   private async settle(
     batch: HeldRecord,
-    readOutput: () => Promise<Buffer>,
+    readUsage: () => Promise<BatchUsage>,
     trigger: BillingTrigger,
   ): Promise<BatchState> {
     const { store } = this.options;
@@ -214,7 +216,7 @@ export class BatchBilling {
       return 'failed';
     }
     try {
-      const usage = sumBatchUsage((await readOutput()).toString('utf8'));
+      const usage = await readUsage();
       const { event, dollars } = batchUsageEvent(
         this.options.config(),
         batch,
@@ -239,6 +241,31 @@ export class BatchBilling {
     await this.markBilled(batch.id);
     await this.unindex(batch.id);
     return 'billed';
+  }
+
+  /**
+   * The usage of a batch's output file (its provider id), summed as the file streams from
+   * the backend: one line in memory at a time, whatever the file's size.
+   */
+  private async readUsage(batch: HeldRecord, output: string): Promise<BatchUsage> {
+    const answer = await this.records.open(batch, `/files/${enc(output)}/content`);
+    let bytes = 0;
+    const counted = async function* (source: AsyncIterable<Uint8Array>) {
+      for await (const chunk of source) {
+        bytes += chunk.length;
+        yield chunk;
+      }
+    };
+    try {
+      const usage = await sumBatchUsageStream(counted(answer.body));
+      this.options.onFileBytes?.('billing', 'complete', bytes);
+      return usage;
+    } catch (error) {
+      this.options.onFileBytes?.('billing', 'failed', bytes);
+      throw error;
+    } finally {
+      answer.body.destroy();
+    }
   }
 
   /** Marks the batch's record billed, for as long as it is remembered (not its claim's TTL). */

@@ -16,6 +16,11 @@ export type BillingTrigger = 'client_poll' | 'sweeper' | 'content';
  */
 export type BatchState = 'billed' | 'in_progress' | 'finished' | 'failed';
 
+/** Why a batch file's bytes were streamed: to a client, or to bill its batch. */
+export type FileBytesUse = 'download' | 'billing';
+/** How that stream ended: read whole; cut by the client hanging up; failed (the backend, a line too long). */
+export type FileBytesOutcome = 'complete' | 'aborted' | 'failed';
+
 /** A finished batch's usage, as recorded. */
 export interface BatchSettled {
   readonly batch: HeldRecord;
@@ -46,6 +51,8 @@ export interface FilesAndBatchesOptions {
   /** One per request: which kind, what was done, and how it ended (metrics). */
   readonly onAction?: (kind: HeldKind, action: string, outcome: string) => void;
   readonly onSettled?: (settled: BatchSettled) => void;
+  /** A batch file streamed from its backend: `bytes` read, however it ended (metrics). */
+  readonly onFileBytes?: (use: FileBytesUse, outcome: FileBytesOutcome, bytes: number) => void;
   /** A failure the client is not told of (settling a batch): logged, without secrets. */
   readonly onError?: (what: string, error: unknown) => void;
   readonly now?: () => number;

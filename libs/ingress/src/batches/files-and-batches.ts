@@ -45,8 +45,12 @@ export class FilesAndBatches {
       action: string,
       handle: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>,
     ) => {
-      return (request: FastifyRequest, reply: FastifyReply) =>
-        this.serve(kind, action, request, reply, handle);
+      // The reply returned: a streamed answer (a file's content) is still being sent when
+      // `serve` returns, and Fastify would otherwise answer a second, empty time.
+      return async (request: FastifyRequest, reply: FastifyReply) => {
+        await this.serve(kind, action, request, reply, handle);
+        return reply;
+      };
     };
     const who = (model: string, headers: Headers) => pipeline.userKeyFor(model, headers);
     // The tier's allowedModels, which the router checks for calls it routes: a batch

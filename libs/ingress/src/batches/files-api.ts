@@ -1,12 +1,13 @@
+import { pipeline, type Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
 import { MultipartForm } from '../forms/multipart-form';
 import type { RedactionTally } from '../redaction/redactor';
 import type { BatchBilling } from './batch-billing';
 import { BatchEstimator } from './batch-estimate';
-import { restoreBatchModels, rewriteBatchInput } from './batch-jsonl';
+import { BatchUsageTally, downloadedLine, rewriteBatchInput } from './batch-jsonl';
 import { screenBatchBody } from './batch-prompt-rules';
-import type { FilesAndBatchesOptions } from './files-and-batches-options';
+import type { FileBytesOutcome, FilesAndBatchesOptions } from './files-and-batches-options';
 import {
   enc,
   firstHeader,
@@ -22,11 +23,18 @@ import {
 } from './held-api';
 import { holdingBackendFor } from './held-backend';
 import type { HeldRecords } from './held-records';
+import { JsonlLineTransform } from './jsonl-lines';
 import { fileUploadForm } from './upstream-form';
 
 type FilesOptions = Pick<
   FilesAndBatchesOptions,
-  'config' | 'upstream' | 'store' | 'onRedacted' | 'defaultMaxOutputTokens'
+  | 'config'
+  | 'upstream'
+  | 'store'
+  | 'onRedacted'
+  | 'defaultMaxOutputTokens'
+  | 'onFileBytes'
+  | 'onError'
 >;
 
 /** A line's output when it sets no max_tokens: admission's default (AI_GATEWAY_DEFAULT_MAX_OUTPUT_TOKENS). */
@@ -140,29 +148,37 @@ export class FilesApi {
     return { ...answer, id: record.id };
   }
 
-  async fileContent(request: FastifyRequest, reply: FastifyReply, who: Who): Promise<void> {
+  /** The file's bytes as the backend streams them (their model names restored), to send. */
+  async fileContent(request: FastifyRequest, reply: FastifyReply, who: Who): Promise<Readable> {
     const record = await this.records.owned('file', request, who);
-    const answer = await this.records.call(
-      record,
-      'GET',
-      `/files/${enc(record.providerId)}/content`,
-    );
+    const answer = await this.records.open(record, `/files/${enc(record.providerId)}/content`);
     const purpose = record.object.purpose;
-    // A finished batch's output read before any look billed it: billed from these bytes,
-    // after the answer (a claim and the event, never the client's wait or error).
-    if (purpose === 'batch_output' && record.batchId) {
-      const output = answer.body;
-      setImmediate(() => void this.billing.billOnDownload(record, output));
+    if (purpose !== 'batch' && purpose !== 'batch_output') {
+      void reply.header('content-type', answer.contentType);
+      return answer.body;
     }
+    // A finished batch's output read before any look billed it: billed from these lines
+    // as they pass, once the whole file has (a client that hangs up leaves it to a look).
+    const tally = purpose === 'batch_output' && record.batchId ? new BatchUsageTally() : undefined;
     // A batch's input and output files name models: the client's names, not the backend's.
-    const body =
-      purpose === 'batch' || purpose === 'batch_output'
-        ? Buffer.from(restoreBatchModels(answer.body.toString('utf8'), record.model))
-        : answer.body;
-    void reply
-      .header('x-request-id', request.id)
-      .header('content-type', answer.contentType)
-      .send(body);
+    const lines = new JsonlLineTransform(downloadedLine(record.model, tally), {
+      onEnd: () => {
+        if (!tally) return;
+        const usage = tally.usage;
+        setImmediate(() => void this.billing.billOnDownload(record, usage));
+      },
+    });
+    pipeline(answer.body, lines, (error) => {
+      const outcome = streamOutcome(error);
+      this.options.onFileBytes?.('download', outcome, lines.bytesRead);
+      // After the answer began only the connection can tell the client: it is cut.
+      if (outcome === 'failed')
+        this.options.onError?.('streaming a batch file to its client', error);
+    });
+    // An error before the first bytes (the first line too long) is still the client's error.
+    await lines.firstOutput();
+    void reply.header('content-type', answer.contentType);
+    return lines;
   }
 
   async deleteFile(request: FastifyRequest, who: Who): Promise<JsonObject> {
@@ -171,4 +187,10 @@ export class FilesApi {
     await this.options.store.delete(record);
     return { id: record.id, object: 'file', deleted: true };
   }
+}
+
+/** How a streamed batch file ended: read whole, cut by its reader hanging up, or failed. */
+export function streamOutcome(error: unknown): FileBytesOutcome {
+  if (!error) return 'complete';
+  return (error as { code?: unknown }).code === 'ERR_STREAM_PREMATURE_CLOSE' ? 'aborted' : 'failed';
 }

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { BackendConfig } from '@aigw/config';
 import {
   DataPlaneError,
@@ -22,6 +23,14 @@ export interface HeldObjectCalls {
     path: string,
     body?: { readonly contentType: string; readonly data: Buffer },
   ): Promise<{ readonly status: number; readonly contentType: string; readonly body: Buffer }>;
+  /**
+   * A GET whose 2xx body is read as it arrives (a file's content); destroying the body
+   * aborts the call. Absent (the split deployment's hop), `send`'s whole body is used.
+   */
+  open?(
+    backend: BackendCallTarget,
+    path: string,
+  ): Promise<{ readonly status: number; readonly contentType: string; readonly body: Readable }>;
 }
 
 /** The caller's user key on the route serving `model` (IngressPipeline.userKeyFor). */

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import type { BackendConfig } from '@aigw/config';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
@@ -119,6 +120,18 @@ export class HeldRecords {
       );
     }
     return backend;
+  }
+
+  /** A GET streamed from the backend that holds the record (its whole body when it cannot be). */
+  async open(
+    record: HeldRecord,
+    path: string,
+  ): Promise<{ status: number; contentType: string; body: Readable }> {
+    const target = targetOf(this.backendOf(record));
+    const { upstream } = this.options;
+    if (upstream.open) return upstream.open(target, path);
+    const answer = await upstream.send(target, 'GET', path);
+    return { ...answer, body: Readable.from([answer.body], { objectMode: false }) };
   }
 
   call(

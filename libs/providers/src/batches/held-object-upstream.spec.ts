@@ -1,6 +1,9 @@
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { heldObjectUrl } from './held-object-upstream';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DataPlaneError } from '@aigw/contracts/data-plane';
+import { HeldObjectUpstream, heldObjectUrl } from './held-object-upstream';
 
 describe('Files and Batch API URLs', () => {
   it("puts OpenAI's under its base URL", () => {
@@ -43,5 +46,103 @@ describe('Files and Batch API URLs', () => {
       `${resource}/openai/v1/batches`,
     );
     assert.throws(() => heldObjectUrl({ provider: 'azure' }, '/files', {}), /needs baseUrl/);
+  });
+});
+
+describe('a file content streamed from its backend', () => {
+  const LINES = Array.from(
+    { length: 200 },
+    (_, i) => `{"custom_id":"${i}","x":"${'é'.repeat(500)}"}\n`,
+  );
+  let closedEarly = 0;
+  let stalled: ServerResponse | undefined;
+  const server = createServer((request, response) => {
+    const path = request.url ?? '';
+    if (path === '/v1/files/big/content') {
+      response.writeHead(200, { 'content-type': 'application/jsonl' });
+      let at = 0;
+      // One line per write, some delay between: many chunks reach the gateway.
+      const next = () => {
+        if (at === LINES.length) return void response.end();
+        response.write(LINES[at++]);
+        setTimeout(next, at % 50 === 0 ? 5 : 0);
+      };
+      next();
+      return;
+    }
+    if (path === '/v1/files/endless/content') {
+      response.writeHead(200, { 'content-type': 'application/jsonl' });
+      response.on('close', () => closedEarly++);
+      const timer = setInterval(() => response.write(LINES[0]), 1);
+      response.on('close', () => clearInterval(timer));
+      return;
+    }
+    if (path === '/v1/files/stall/content') {
+      response.writeHead(200, { 'content-type': 'application/jsonl' });
+      response.write(LINES[0]);
+      stalled = response;
+      return;
+    }
+    response.writeHead(404, { 'content-type': 'application/json' });
+    response.end('{"error":{"message":"No such file"}}');
+  });
+  let baseUrl = '';
+  const backend = (requestTimeoutMs = 5_000) => ({
+    backendName: 'openai-batch',
+    provider: 'openai',
+    baseUrl,
+    requestTimeoutMs,
+  });
+  const upstream = new HeldObjectUpstream({});
+
+  before(async () => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+  });
+  after(async () => {
+    stalled?.destroy();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('is read as it arrives, in many chunks, to the same bytes', async () => {
+    const answer = await upstream.open(backend(), '/files/big/content');
+    assert.equal(answer.status, 200);
+    assert.equal(answer.contentType, 'application/jsonl');
+    let chunks = 0;
+    const got: Buffer[] = [];
+    for await (const chunk of answer.body) {
+      chunks++;
+      got.push(chunk as Buffer);
+    }
+    assert.ok(chunks > 1, `${chunks} chunk(s)`);
+    assert.equal(Buffer.concat(got).toString('utf8'), LINES.join(''));
+  });
+
+  it('lets go of the backend when its reader destroys the body', async () => {
+    const answer = await upstream.open(backend(), '/files/endless/content');
+    for await (const _chunk of answer.body) break; // a client that hung up
+    const deadline = Date.now() + 2_000;
+    while (closedEarly === 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.equal(closedEarly, 1, 'the backend saw the request go away');
+  });
+
+  it('throws an error answer as send does (404 kept), and times out a stalled body', async () => {
+    await assert.rejects(upstream.open(backend(), '/files/gone/content'), (error: unknown) => {
+      assert.ok(error instanceof DataPlaneError);
+      assert.equal(error.httpStatus, 404);
+      return true;
+    });
+    const answer = await upstream.open(backend(150), '/files/stall/content');
+    await assert.rejects(
+      (async () => {
+        for await (const _chunk of answer.body) {
+          // the first line, then nothing for longer than the timeout
+        }
+      })(),
+      (error: unknown) => error instanceof DataPlaneError && /timed out/.test(error.message),
+    );
   });
 });

@@ -3,6 +3,7 @@ import {
   DataPlaneErrorCode,
   type BackendCallTarget,
 } from '@aigw/contracts/data-plane';
+import { Readable } from 'node:stream';
 import { AZURE_DEFAULT_API_VERSION } from '../azure/azure-urls';
 import { upstreamHttpError, transportError } from '../core/upstream-failure';
 import { resolveBaseUrl } from '../openai-compatible/openai-base-urls';
@@ -17,6 +18,14 @@ export interface HeldObjectReply {
 }
 
 export type HeldObjectMethod = 'GET' | 'POST' | 'DELETE';
+
+/** A 2xx answer whose body is read as it arrives (a file's content). */
+export interface HeldObjectStream {
+  readonly status: number;
+  readonly contentType: string;
+  /** Destroying it (a client that hung up) aborts the backend's answer. */
+  readonly body: Readable;
+}
 
 /** The providers whose Files and Batch APIs the gateway passes through. */
 export const HELD_OBJECT_PROVIDERS: ReadonlySet<string> = new Set(['openai', 'azure']);
@@ -64,11 +73,7 @@ export class HeldObjectUpstream {
     path: string,
     body?: { readonly contentType: string; readonly data: Buffer },
   ): Promise<HeldObjectReply> {
-    const headers: Record<string, string> = {};
-    if (backend.credential) {
-      const { headerName, headerPrefix, apiKey } = backend.credential;
-      headers[headerName] = headerPrefix + apiKey.reveal();
-    }
+    const headers = this.headersFor(backend);
     if (body) headers['content-type'] = body.contentType;
     const signal = AbortSignal.timeout(backend.requestTimeoutMs);
     let response: Response;
@@ -91,17 +96,95 @@ export class HeldObjectUpstream {
         body: data,
       };
     }
-    const text = data.toString('utf8');
-    if (response.status === 404) {
-      throw new DataPlaneError(DataPlaneErrorCode.NotFound, 'No such object at the provider.', {
-        upstreamStatus: 404,
-      });
-    }
-    throw upstreamHttpError(
-      backend.backendName,
-      response.status,
-      text,
-      Object.fromEntries(response.headers),
-    );
+    throw failure(backend, response, data.toString('utf8'));
   }
+
+  /**
+   * A GET whose answer is streamed (a file's content, which may be gigabytes): the
+   * backend's timeout bounds the wait for its headers and then each wait for more bytes,
+   * never the whole read. An error answer is read whole and thrown as `send` throws it.
+   */
+  async open(backend: HeldObjectBackend, path: string): Promise<HeldObjectStream> {
+    const controller = new AbortController();
+    const idleMs = backend.requestTimeoutMs;
+    const timeout = () => controller.abort(new DOMException('timed out', 'TimeoutError'));
+    const timer = setTimeout(timeout, idleMs);
+    let response: Response;
+    try {
+      response = await fetch(heldObjectUrl(backend, path, this.env), {
+        method: 'GET',
+        headers: this.headersFor(backend),
+        signal: controller.signal,
+      });
+    } catch (error) {
+      clearTimeout(timer);
+      throw transportError(backend.backendName, error, new AbortController().signal);
+    }
+    if (response.status < 200 || response.status >= 300 || !response.body) {
+      let text = '';
+      try {
+        text = await response.text();
+      } catch (error) {
+        throw transportError(backend.backendName, error, new AbortController().signal);
+      } finally {
+        clearTimeout(timer);
+      }
+      if (response.status >= 200 && response.status < 300) {
+        return {
+          status: response.status,
+          contentType: contentTypeOf(response),
+          body: Readable.from([]),
+        };
+      }
+      throw failure(backend, response, text);
+    }
+    const web = response.body;
+    async function* chunks(): AsyncGenerator<Uint8Array> {
+      try {
+        for await (const chunk of web) {
+          timer.refresh();
+          yield chunk;
+        }
+      } catch (error) {
+        throw transportError(backend.backendName, error, new AbortController().signal);
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    const body = Readable.from(chunks(), { objectMode: false });
+    // Closed early (destroyed, failed) or done: the backend's answer is let go of at once.
+    body.once('close', () => {
+      clearTimeout(timer);
+      controller.abort();
+    });
+    return { status: response.status, contentType: contentTypeOf(response), body };
+  }
+
+  private headersFor(backend: HeldObjectBackend): Record<string, string> {
+    const headers: Record<string, string> = {};
+    if (backend.credential) {
+      const { headerName, headerPrefix, apiKey } = backend.credential;
+      headers[headerName] = headerPrefix + apiKey.reveal();
+    }
+    return headers;
+  }
+}
+
+function contentTypeOf(response: Response): string {
+  return response.headers.get('content-type') ?? 'application/octet-stream';
+}
+
+/** A backend's error answer as a data-plane error; a 404 kept a 404. */
+function failure(backend: HeldObjectBackend, response: Response, text: string): unknown {
+  if (response.status === 404) {
+    return new DataPlaneError(DataPlaneErrorCode.NotFound, 'No such object at the provider.', {
+      upstreamStatus: 404,
+    });
+  }
+  return upstreamHttpError(
+    backend.backendName,
+    response.status,
+    text,
+    Object.fromEntries(response.headers),
+  );
 }

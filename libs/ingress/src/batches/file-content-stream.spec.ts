@@ -1,0 +1,245 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import Fastify from 'fastify';
+import { parseGatewayConfig } from '@aigw/config';
+import type { TokenUsageRecorded } from '@aigw/contracts';
+import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+import type { IngressPipeline } from '../ingress-pipeline';
+import { sumBatchUsage } from './batch-jsonl';
+import { FilesAndBatches, type BillingTrigger, type HeldObjectCalls } from './files-and-batches';
+import type { FileBytesOutcome, FileBytesUse } from './files-and-batches-options';
+import { gatewayId } from './gateway-ids';
+import { MemoryHeldObjectStore, type HeldRecord } from './held-objects';
+
+const TTL = 30 * 24 * 3600_000;
+const USAGE = { prompt_tokens: 100, completion_tokens: 20, total_tokens: 120 };
+const LINES = 500;
+
+/** The backend's output: many answers naming its model, some text multi-byte. */
+const OUTPUT = Array.from({ length: LINES }, (_, i) =>
+  JSON.stringify({
+    id: `batch_req_${i}`,
+    custom_id: `r${i}`,
+    response: {
+      status_code: 200,
+      body: {
+        model: 'up-2025-01-01',
+        choices: [{ message: { content: `ok ${i} ✓` } }],
+        usage: USAGE,
+      },
+    },
+  }),
+).join('\n');
+
+/** A backend that streams `OUTPUT` in 1000-byte chunks, cutting lines and characters. */
+class StreamingBackend implements HeldObjectCalls {
+  readonly calls: string[] = [];
+  status = 'completed';
+  /** Bytes the backend handed over; and whether its body was let go of early. */
+  streamed = 0;
+  destroyed = false;
+  /** Each read waits this long: a download long enough to hang up in. */
+  delayMs = 0;
+  failFirst = false;
+
+  async send(_backend: unknown, method: string, path: string) {
+    this.calls.push(`send ${method} ${path}`);
+    if (path === '/batches/b1') {
+      const body = {
+        id: 'b1',
+        object: 'batch',
+        model: 'up',
+        status: this.status,
+        output_file_id: 'out1',
+      };
+      return {
+        status: 200,
+        contentType: 'application/json',
+        body: Buffer.from(JSON.stringify(body)),
+      };
+    }
+    throw new DataPlaneError(DataPlaneErrorCode.NotFound, 'No such object');
+  }
+
+  async open(_backend: unknown, path: string) {
+    this.calls.push(`open GET ${path}`);
+    if (path !== '/files/out1/content') {
+      throw new DataPlaneError(DataPlaneErrorCode.NotFound, 'No such object');
+    }
+    const bytes = Buffer.from(OUTPUT);
+    const chunks = async function* (this: StreamingBackend) {
+      if (this.failFirst) throw new Error('connection reset');
+      for (let at = 0; at < bytes.length; at += 1000) {
+        if (this.delayMs) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+        const chunk = bytes.subarray(at, at + 1000);
+        this.streamed += chunk.length;
+        yield chunk;
+      }
+    };
+    const body = Readable.from(chunks.call(this), { objectMode: false });
+    body.once('close', () => (this.destroyed = !body.readableEnded));
+    return { status: 200, contentType: 'application/octet-stream', body };
+  }
+}
+
+async function setup() {
+  const parsed = parseGatewayConfig(
+    `kind: AIGatewayRoute
+metadata: {name: batches}
+spec:
+  backends:
+  - {name: openai-batch, provider: openai, baseUrl: "http://127.0.0.1:9/v1", model: up, modelNameOverride: gpt-batch}
+`,
+    { env: {} },
+  );
+  assert.ok(parsed.ok);
+  const config = parsed.config;
+  const store = new MemoryHeldObjectStore({ maxEntries: 100, maxBytes: 1_000_000 });
+  const backend = new StreamingBackend();
+  const events: TokenUsageRecorded[] = [];
+  const triggers: BillingTrigger[] = [];
+  const bytes: [FileBytesUse, FileBytesOutcome, number][] = [];
+  const batches = new FilesAndBatches({
+    config: () => config,
+    upstream: backend,
+    store,
+    ttlMs: TTL,
+    priceFactor: 0.5,
+    publish: (event) => events.push(event),
+    onSettled: (settled) => triggers.push(settled.trigger),
+    onFileBytes: (use, outcome, count) => bytes.push([use, outcome, count]),
+  });
+  const id = gatewayId('batch', { route: 'batches', backend: 'openai-batch', providerId: 'b1' });
+  const outputId = gatewayId('file', {
+    route: 'batches',
+    backend: 'openai-batch',
+    providerId: 'out1',
+  });
+  const batch: HeldRecord = {
+    id,
+    kind: 'batch',
+    owner: 'alice',
+    model: 'gpt-batch',
+    upstreamModel: 'up',
+    route: 'batches',
+    backend: 'openai-batch',
+    provider: 'openai',
+    providerId: 'b1',
+    createdAt: Date.now(),
+    // As a look whose billing failed leaves it: finished, its output adopted, unbilled.
+    object: { id, status: 'completed', output_file_id: outputId },
+  };
+  await store.put(batch, TTL);
+  await store.addPending(id, TTL);
+  await store.put(
+    {
+      ...batch,
+      id: outputId,
+      kind: 'file',
+      providerId: 'out1',
+      batchId: id,
+      object: { id: outputId, object: 'file', purpose: 'batch_output' },
+    },
+    TTL,
+  );
+  const app = Fastify();
+  const pipeline = {
+    userKeyFor: () => 'alice',
+    userKeyWithoutModel: () => 'alice',
+  } as unknown as IngressPipeline;
+  batches.register(app, '/v1', pipeline);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1/files/${outputId}/content`;
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 30));
+  return { app, backend, store, events, triggers, bytes, batches, batch, url, settle };
+}
+
+describe('a batch file download', () => {
+  it('streams the restored lines and bills the usage tallied on the way, once', async () => {
+    const t = await setup();
+    try {
+      const reply = await fetch(t.url);
+      assert.equal(reply.status, 200);
+      assert.equal(reply.headers.get('content-type'), 'application/octet-stream');
+      assert.ok(reply.headers.get('x-request-id'));
+      const text = await reply.text();
+      assert.equal(text, OUTPUT.replaceAll('"model":"up-2025-01-01"', '"model":"gpt-batch"'));
+      await t.settle();
+      assert.deepEqual(t.triggers, ['content']);
+      assert.equal(t.events.length, 1);
+      const whole = sumBatchUsage(OUTPUT);
+      assert.equal(t.events[0].inputTokens, whole.inputTokens);
+      assert.equal(t.events[0].outputTokens, whole.outputTokens);
+      assert.equal(whole.inputTokens, LINES * USAGE.prompt_tokens);
+      assert.deepEqual(t.bytes, [['download', 'complete', Buffer.byteLength(OUTPUT)]]);
+      assert.deepEqual(t.backend.calls, ['open GET /files/out1/content']);
+      // A second download bills nothing more.
+      await (await fetch(t.url)).text();
+      await t.settle();
+      assert.equal(t.events.length, 1);
+    } finally {
+      await t.app.close();
+    }
+  });
+
+  it('lets go of the backend and bills nothing when the client hangs up', async () => {
+    const t = await setup();
+    t.backend.delayMs = 2;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const req = httpRequest(t.url, (response) => {
+          response.once('data', () => {
+            req.destroy();
+            resolve();
+          });
+        });
+        req.on('error', () => undefined);
+        req.once('error', reject);
+        req.end();
+      });
+      const deadline = Date.now() + 2_000;
+      while (!t.backend.destroyed && Date.now() < deadline) await t.settle();
+      assert.ok(t.backend.destroyed, 'the backend body was destroyed');
+      assert.ok(t.backend.streamed < Buffer.byteLength(OUTPUT), `${t.backend.streamed} bytes read`);
+      await t.settle();
+      assert.equal(t.events.length, 0);
+      assert.equal(t.bytes[0]?.[1], 'aborted');
+      // Left for a look: the batch is still to bill.
+      assert.equal(await t.batches.checkBatch((await t.store.get(t.batch.id))!), 'billed');
+      assert.equal(t.events.length, 1);
+    } finally {
+      await t.app.close();
+    }
+  });
+
+  it('answers an OpenAI error when the backend fails before the first bytes', async () => {
+    const t = await setup();
+    t.backend.failFirst = true;
+    try {
+      const reply = await fetch(t.url);
+      assert.equal(reply.status, 500);
+      const body = (await reply.json()) as { error: { message: string; type: string } };
+      assert.equal(typeof body.error.message, 'string');
+      assert.equal(t.events.length, 0);
+    } finally {
+      await t.app.close();
+    }
+  });
+});
+
+describe("a look's billing", () => {
+  it('streams the output file from the backend and sums it as the whole text', async () => {
+    const t = await setup();
+    try {
+      assert.equal(await t.batches.checkBatch(t.batch), 'billed');
+      assert.deepEqual(t.backend.calls, ['send GET /batches/b1', 'open GET /files/out1/content']);
+      assert.equal(t.events[0].inputTokens, sumBatchUsage(OUTPUT).inputTokens);
+      assert.deepEqual(t.bytes, [['billing', 'complete', Buffer.byteLength(OUTPUT)]]);
+    } finally {
+      await t.app.close();
+    }
+  });
+});
