@@ -9,7 +9,11 @@ describe('openAiAnswerProblem', () => {
   it('passes the answers clients read, extra fields and all', () => {
     for (const message of [
       { role: 'assistant', content: 'Hi' },
-      { role: 'assistant', content: null, tool_calls: [{ id: 'c', type: 'function' }] },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '{}' } }],
+      },
       { role: 'assistant', refusal: 'no' },
       { role: 'assistant', content: [{ type: 'text', text: 'Hi' }], extra: 1 },
     ]) {
@@ -32,6 +36,9 @@ describe('openAiAnswerProblem', () => {
       ['chat', chat([{ message: null }]), /without a message object/],
       ['chat', chat([{ message: { content: 5 } }]), /content is not text/],
       ['chat', chat([{ message: { content: 'a', tool_calls: 'x' } }]), /tool_calls/],
+      ['chat', chat([{ message: { content: null, tool_calls: [null] } }]), /tool call/],
+      ['chat', chat([{ message: { tool_calls: [{ id: 'c', function: null }] } }]), /tool call/],
+      ['chat', chat([{ message: { tool_calls: [{ function: { name: 5 } }] } }]), /tool call/],
       ['completions', chat([{ text: 5 }]), /without its text/],
       ['completions', chat([{ message: { content: 'chat-shaped' } }]), /without its text/],
       ['embeddings', { data: 'x' }, /without its "data" list/],

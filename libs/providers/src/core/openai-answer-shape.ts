@@ -8,6 +8,13 @@ import { isJsonObject } from './json-shape';
 const isNumberList = (value: unknown): boolean =>
   Array.isArray(value) && value.every((n) => typeof n === 'number' && Number.isFinite(n));
 
+/** A tool call as chat's clients read it: an object naming the function it calls. */
+function isToolCall(call: unknown): boolean {
+  return (
+    isJsonObject(call) && isJsonObject(call.function) && typeof call.function.name === 'string'
+  );
+}
+
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 /**
@@ -32,10 +39,11 @@ function resultProblem(operation: Operation, result: unknown): string | undefine
       if (content !== undefined && content !== null && typeof content !== 'string') {
         if (!Array.isArray(content)) return 'a message whose content is not text';
       }
-      if (message.tool_calls !== undefined && message.tool_calls !== null) {
-        if (!Array.isArray(message.tool_calls)) return 'tool_calls that are not a list';
-      }
-      return undefined;
+      const calls = message.tool_calls;
+      if (calls === undefined || calls === null) return undefined;
+      if (!Array.isArray(calls)) return 'tool_calls that are not a list';
+      // The edges that translate an answer (Messages, Responses, Gemini) read each call.
+      return calls.every(isToolCall) ? undefined : 'a tool call without its function name';
     }
     case 'completions':
       return typeof result.text === 'string' ? undefined : 'a choice without its text';
