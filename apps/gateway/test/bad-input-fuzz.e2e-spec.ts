@@ -27,6 +27,8 @@ const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed_2026);
 /** Bad-input cases per endpoint, and garbage answers per (endpoint, backend) pair. */
 const CASES_PER_ENDPOINT = 36;
 const GARBAGE_PER_PAIR = 8;
+/** Answers with one field of a wrong type, per (endpoint, backend) pair. */
+const RESHAPED_PER_PAIR = 8;
 /** Bad-input cases per chat endpoint on each translating backend (Anthropic, Gemini). */
 const CASES_PER_TRANSLATED_ENDPOINT = 14;
 /** Longer than any answer here should take: past it a request counts as a hang. */
@@ -899,8 +901,260 @@ function garbage(provider: Provider, call: ScriptedCall, rng: Rng, secret: strin
   return rng.pick(cases)();
 }
 
+/** A provider's answer calling a tool, plain. */
+function toolAnswer(provider: Provider, model: string): Json {
+  switch (provider) {
+    case 'openai':
+      return {
+        id: 'chatcmpl-2',
+        object: 'chat.completion',
+        created: 1,
+        model,
+        choices: [
+          {
+            index: 0,
+            message: {
+              role: 'assistant',
+              content: null,
+              tool_calls: [
+                {
+                  id: 'call_1',
+                  type: 'function',
+                  function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
+                },
+              ],
+            },
+            finish_reason: 'tool_calls',
+          },
+        ],
+        usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
+      };
+    case 'anthropic':
+      return {
+        id: 'msg_2',
+        type: 'message',
+        role: 'assistant',
+        model,
+        content: [
+          { type: 'text', text: 'Let me check.' },
+          { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { city: 'Paris' } },
+        ],
+        stop_reason: 'tool_use',
+        stop_sequence: null,
+        usage: { input_tokens: 3, output_tokens: 2 },
+      };
+    case 'gemini':
+      return {
+        candidates: [
+          {
+            content: {
+              role: 'model',
+              parts: [{ functionCall: { name: 'get_weather', args: { city: 'Paris' } } }],
+            },
+            finishReason: 'STOP',
+            index: 0,
+          },
+        ],
+        usageMetadata: { promptTokenCount: 3, candidatesTokenCount: 2, totalTokenCount: 5 },
+      };
+  }
+}
+
+/** A provider's stream calling a tool, as SSE frames. */
+function toolStreamFrames(provider: Provider, model: string): string[] {
+  const data = (value: Json, event?: string) =>
+    `${event ? `event: ${event}\n` : ''}data: ${JSON.stringify(value)}\n\n`;
+  switch (provider) {
+    case 'openai': {
+      const chunk = (delta: Json, finish: string | null) =>
+        data({
+          id: 'c2',
+          object: 'chat.completion.chunk',
+          created: 1,
+          model,
+          choices: [{ index: 0, delta, finish_reason: finish }],
+        });
+      const call = (fn: Json, head: Record<string, Json> = {}) => ({
+        tool_calls: [{ index: 0, ...head, function: fn }],
+      });
+      return [
+        chunk({ role: 'assistant', content: null }, null),
+        chunk(
+          call({ name: 'get_weather', arguments: '' }, { id: 'call_1', type: 'function' }),
+          null,
+        ),
+        chunk(call({ arguments: '{"city":' }), null),
+        chunk(call({ arguments: '"Paris"}' }), null),
+        chunk({}, 'tool_calls'),
+        'data: [DONE]\n\n',
+      ];
+    }
+    case 'anthropic': {
+      const event = (value: { type: string } & Record<string, Json>) => data(value, value.type);
+      const partial = (json: string) =>
+        event({
+          type: 'content_block_delta',
+          index: 0,
+          delta: { type: 'input_json_delta', partial_json: json },
+        });
+      return [
+        event({
+          type: 'message_start',
+          message: {
+            id: 'msg_2',
+            type: 'message',
+            role: 'assistant',
+            model,
+            content: [],
+            stop_reason: null,
+            stop_sequence: null,
+            usage: { input_tokens: 3, output_tokens: 1 },
+          },
+        }),
+        event({
+          type: 'content_block_start',
+          index: 0,
+          content_block: { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: {} },
+        }),
+        partial('{"city":'),
+        partial('"Paris"}'),
+        event({ type: 'content_block_stop', index: 0 }),
+        event({
+          type: 'message_delta',
+          delta: { stop_reason: 'tool_use', stop_sequence: null },
+          usage: { output_tokens: 2 },
+        }),
+        event({ type: 'message_stop' }),
+      ];
+    }
+    case 'gemini':
+      return [
+        data({
+          candidates: [{ content: { role: 'model', parts: [{ text: 'Checking.' }] }, index: 0 }],
+        }),
+        data({
+          candidates: [
+            {
+              content: {
+                role: 'model',
+                parts: [{ functionCall: { name: 'get_weather', args: { city: 'Paris' } } }],
+              },
+              finishReason: 'STOP',
+              index: 0,
+            },
+          ],
+          usageMetadata: { promptTokenCount: 3, candidatesTokenCount: 2, totalTokenCount: 5 },
+        }),
+      ];
+  }
+}
+
+const ANSWER_VALUES: readonly Json[] = [null, 5, -1, 'x', '', true, [], [null], {}, { a: 1 }];
+
+/** `value` with one or two of its fields (at any depth) replaced by a value of another type. */
+function reshapedJson(value: Json, rng: Rng): { json: Json; what: string } {
+  let json = value;
+  const steps: string[] = [];
+  for (let i = 0; i < 1 + rng.int(2); i++) {
+    const paths = pathsOf(json);
+    if (paths.length === 0) break;
+    const path = rng.pick(paths);
+    const replacement = rng.pick(ANSWER_VALUES);
+    json = withChange(json, path, (parent, key) => {
+      (parent as Record<string | number, Json>)[key] = replacement;
+    });
+    steps.push(`${JSON.stringify(path)}=${JSON.stringify(replacement)}`);
+  }
+  return { json, what: steps.join(', ') };
+}
+
+/** A well-formed answer (plain, or a whole stream) with a field or two of a wrong type. */
+function reshaped(provider: Provider, call: ScriptedCall, rng: Rng): Scripted {
+  if (!call.stream) {
+    const base = rng.chance(0.5) ? plainAnswer(provider, 'm') : toolAnswer(provider, 'm');
+    const { json, what } = reshapedJson(base, rng);
+    return {
+      status: 200,
+      contentType: 'application/json',
+      parts: [Buffer.from(JSON.stringify(json))],
+      drop: false,
+      label: `reshaped ${what}`,
+    };
+  }
+  const frames = rng.chance(0.5)
+    ? streamFrames(provider, 'm').frames
+    : toolStreamFrames(provider, 'm');
+  const events = frames.filter((frame) => !frame.includes('[DONE]'));
+  const at = rng.int(events.length);
+  const frame = events[at] ?? '';
+  const dataAt = frame.indexOf('data: ') + 6;
+  const { json, what } = reshapedJson(JSON.parse(frame.slice(dataAt)) as Json, rng);
+  const changed = `${frame.slice(0, dataAt)}${JSON.stringify(json)}\n\n`;
+  return {
+    status: 200,
+    contentType: 'text/event-stream',
+    parts: frames.map((f) => Buffer.from(f === frame ? changed : f)),
+    drop: false,
+    label: `reshaped event ${at}: ${what}`,
+  };
+}
+
+/** Asserts a 200 JSON answer is one the endpoint's clients can read. */
+function assertReadable(endpoint: Endpoint, text: string, shown: string): void {
+  const body = parsed(text, shown);
+  switch (endpoint.name) {
+    case 'chat': {
+      const choices = body.choices as Record<string, unknown>[];
+      assert.ok(Array.isArray(choices), `choices: ${shown}`);
+      for (const choice of choices) {
+        const message = choice.message as Record<string, unknown> | null;
+        assert.ok(message !== null && typeof message === 'object', `message: ${shown}`);
+        const content = message.content;
+        assert.ok(
+          content === null ||
+            content === undefined ||
+            typeof content === 'string' ||
+            Array.isArray(content),
+          `content: ${shown}`,
+        );
+      }
+      break;
+    }
+    case 'completions':
+      assert.ok(Array.isArray(body.choices), `choices: ${shown}`);
+      for (const choice of body.choices as Record<string, unknown>[]) {
+        assert.equal(typeof choice.text, 'string', `text: ${shown}`);
+      }
+      break;
+    case 'embeddings':
+      assert.ok(Array.isArray(body.data), `data: ${shown}`);
+      break;
+    case 'responses':
+      assert.equal(body.object, 'response', shown);
+      assert.ok(Array.isArray(body.output), `output: ${shown}`);
+      break;
+    case 'messages':
+      assert.equal(body.type, 'message', shown);
+      assert.ok(Array.isArray(body.content), `content: ${shown}`);
+      for (const block of body.content as Record<string, unknown>[]) {
+        assert.equal(typeof block.type, 'string', `block type: ${shown}`);
+        if (block.type === 'text') assert.equal(typeof block.text, 'string', `text: ${shown}`);
+      }
+      break;
+    default:
+      assert.ok(Array.isArray(body.candidates), `candidates: ${shown}`);
+      for (const candidate of body.candidates as Record<string, unknown>[]) {
+        const content = candidate.content as Record<string, unknown> | undefined;
+        if (content !== undefined) assert.ok(Array.isArray(content.parts), `parts: ${shown}`);
+      }
+  }
+}
+
 /** Whether a 200 event stream ended the way a finished answer does, with no error in it. */
-function looksFinished(format: Format, text: string): boolean {
+function looksFinished(format: Format, path: string, text: string): boolean {
+  if (path.includes('/responses')) {
+    return /^event: response\.completed$/m.test(text) && !hasErrorEvent(format, path, text);
+  }
   switch (format) {
     case 'openai':
       return text.trimEnd().endsWith('data: [DONE]') && !/^data: \{"error"/m.test(text);
@@ -1041,8 +1295,8 @@ spec:
     report(failures);
   });
 
-  it(`answers an upstream's garbage with a 5xx in the right format or a stream error event (seed ${SEED})`, async () => {
-    const rng = new Rng(SEED ^ 0x9e37_79b9);
+  /** Each client endpoint on each backend kind, plain and streamed where it streams. */
+  function scriptedPairs(): [Endpoint, Provider, boolean][] {
     const pairs: [Endpoint, Provider, boolean][] = [];
     for (const [model, provider] of [
       ['junk-openai', 'openai'],
@@ -1065,47 +1319,66 @@ spec:
         for (const stream of streams) pairs.push([endpoint, provider, stream]);
       }
     }
+    return pairs;
+  }
+
+  /**
+   * Sends the endpoint's valid request with the scripted backend answering each call as
+   * `script` says; returns the client's answer and a description naming what was sent.
+   */
+  async function sendScripted(
+    endpoint: Endpoint,
+    stream: boolean,
+    script: (call: ScriptedCall) => Scripted,
+    what: string,
+  ): Promise<{ answer: Answer; describeIt: string; shown: string; isStream: boolean }> {
+    const labels: string[] = [];
+    scripted.script = (call) => {
+      const scriptedAnswer = script(call);
+      const sent = Buffer.concat(scriptedAnswer.parts).toString('utf8').slice(0, 200);
+      labels.push(`${scriptedAnswer.label} (${scriptedAnswer.status}: ${JSON.stringify(sent)})`);
+      return scriptedAnswer;
+    };
+    const body =
+      stream && endpoint.format !== 'gemini'
+        ? { ...(endpoint.body as Record<string, Json>), stream: true }
+        : endpoint.body;
+    const attempt: Attempt = {
+      method: 'POST',
+      path: endpoint.path,
+      contentType: 'application/json',
+      body: Buffer.from(JSON.stringify(body)),
+      mutation: 'valid',
+      mustRefuse: false,
+    };
+    const callsBefore = scripted.calls;
+    const answer = await send(gateway, attempt, what);
+    const describeIt = `${what} stream=${stream} upstream answered: ${labels.join(', ')}`;
+    assert.ok(scripted.calls > callsBefore, `${describeIt}: the backend was not called`);
+    assertNoSecret(answer, describeIt);
+    const shown = `${describeIt}; client got ${answer.status}: ${answer.text.slice(0, 400)}`;
+    const isStream = (answer.headers.get('content-type') ?? '').startsWith('text/event-stream');
+    if (isStream) assert.ok(stream, `an event stream for a plain request: ${shown}`);
+    return { answer, describeIt, shown, isStream };
+  }
+
+  it(`answers an upstream's garbage with a 5xx in the right format or a stream error event (seed ${SEED})`, async () => {
+    const rng = new Rng(SEED ^ 0x9e37_79b9);
     const failures: string[] = [];
     let index = 0;
-    for (const [endpoint, provider, stream] of pairs) {
+    for (const [endpoint, provider, stream] of scriptedPairs()) {
       for (let i = 0; i < GARBAGE_PER_PAIR; i++, index++) {
         const seed = rng.int(2 ** 31);
         try {
-          let labels: string[] = [];
-          scripted.script = (call) => {
-            const answer = garbage(provider, call, new Rng(seed), SECRETS[provider]);
-            const sent = Buffer.concat(answer.parts).toString('utf8').slice(0, 160);
-            labels.push(`${answer.label} (${answer.status}: ${JSON.stringify(sent)})`);
-            return answer;
-          };
-          labels = [];
-          const body =
-            stream && !endpoint.path.includes('stream')
-              ? { ...(endpoint.body as Record<string, Json>), stream: true }
-              : endpoint.body;
-          const attempt: Attempt = {
-            method: 'POST',
-            path: endpoint.path,
-            contentType: 'application/json',
-            body: Buffer.from(JSON.stringify(body)),
-            mutation: 'valid',
-            mustRefuse: false,
-          };
-          const callsBefore = scripted.calls;
-          const answer = await send(gateway, attempt, `garbage case ${index}`);
-          const describeIt =
-            `[FUZZ_SEED=${SEED} garbage case ${index}] ${endpoint.name} on ${provider} ` +
-            `stream=${stream} upstream answered: ${labels.join(', ')}`;
-          assert.ok(scripted.calls > callsBefore, `${describeIt}: the backend was not called`);
-          assertNoSecret(answer, describeIt);
-          const shown = `${describeIt}; client got ${answer.status}: ${answer.text.slice(0, 400)}`;
-          const isStream = (answer.headers.get('content-type') ?? '').startsWith(
-            'text/event-stream',
+          const { answer, describeIt, shown, isStream } = await sendScripted(
+            endpoint,
+            stream,
+            (call) => garbage(provider, call, new Rng(seed), SECRETS[provider]),
+            `[FUZZ_SEED=${SEED} garbage case ${index}] ${endpoint.name} on ${provider}`,
           );
           if (answer.status === 200 && isStream) {
-            assert.ok(stream, `an event stream for a plain request: ${shown}`);
             assert.ok(
-              !looksFinished(endpoint.format, answer.text),
+              !looksFinished(endpoint.format, endpoint.path, answer.text),
               `a broken stream looks finished: ${shown}`,
             );
             assert.ok(
@@ -1115,6 +1388,40 @@ spec:
           } else {
             assert.ok(answer.status >= 400, `garbage answered as a success: ${shown}`);
             assertErrorShape(endpoint.format, answer.status, answer.text, describeIt);
+          }
+        } catch (error) {
+          failures.push((error as Error).message);
+        }
+      }
+    }
+    report(failures);
+  });
+
+  it(`answers an upstream answer with one field of a wrong type as a readable answer or a 502-504, never a 500 (seed ${SEED})`, async () => {
+    const rng = new Rng(SEED ^ 0x85eb_ca6b);
+    const failures: string[] = [];
+    let index = 0;
+    for (const [endpoint, provider, stream] of scriptedPairs()) {
+      for (let i = 0; i < RESHAPED_PER_PAIR; i++, index++) {
+        const seed = rng.int(2 ** 31);
+        try {
+          const { answer, describeIt, shown, isStream } = await sendScripted(
+            endpoint,
+            stream,
+            (call) => reshaped(provider, call, new Rng(seed)),
+            `[FUZZ_SEED=${SEED} reshaped case ${index}] ${endpoint.name} on ${provider}`,
+          );
+          if (answer.status >= 400) {
+            // The backend's fault, said as such: a 500 would be the gateway's own failure.
+            assert.ok(answer.status >= 502 && answer.status <= 504, `not a 502-504: ${shown}`);
+            assertErrorShape(endpoint.format, answer.status, answer.text, describeIt);
+          } else if (isStream) {
+            const finished = looksFinished(endpoint.format, endpoint.path, answer.text);
+            const failed = hasErrorEvent(endpoint.format, endpoint.path, answer.text);
+            assert.ok(finished !== failed, `a stream must end finished or failed: ${shown}`);
+          } else {
+            assert.equal(answer.status, 200, shown);
+            assertReadable(endpoint, answer.text, shown);
           }
         } catch (error) {
           failures.push((error as Error).message);
@@ -1151,6 +1458,8 @@ spec:
     const unreadable: [string, Json][] = [
       ['junk-openai', { choices: [{ message: null }] }],
       ['junk-openai', { choices: [{ message: { content: 5 } }] }],
+      // The Messages edge read each tool call: a null one was a 500 (a TypeError).
+      ['junk-openai', { choices: [{ message: { content: null, tool_calls: [null] } }] }],
       ['junk-embed', { data: [{ embedding: 'x' }] }],
     ];
     for (const [model, answer] of unreadable) {
