@@ -608,6 +608,8 @@ interface Scripted {
   /** Drop the connection after the parts instead of ending the response. */
   readonly drop: boolean;
   readonly label: string;
+  /** Headers beside the content type. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 interface ScriptedCall {
@@ -659,7 +661,7 @@ class ScriptedUpstream {
       body,
       stream: body.stream === true || path.includes('streamGenerateContent'),
     });
-    response.writeHead(answer.status, { 'content-type': answer.contentType });
+    response.writeHead(answer.status, { ...answer.headers, 'content-type': answer.contentType });
     for (const part of answer.parts) response.write(part);
     if (answer.drop) setTimeout(() => response.destroy(), 10);
     else response.end();
@@ -837,19 +839,47 @@ function garbage(provider: Provider, call: ScriptedCall, rng: Rng, secret: strin
     () =>
       json(rng.pick([500, 502, 503]), rng.bytes(1 + rng.int(100)), 'error status, random bytes'),
     () => json(rng.pick([400, 401, 403]), '<html>nope</html>', 'client error status, html'),
-    // Some providers echo the key they were sent: it must not reach the client.
-    () =>
-      json(
-        401,
-        JSON.stringify({
-          error: {
-            message: `Incorrect API key provided: ${secret}`,
-            type: 'invalid_request_error',
-            code: 'invalid_api_key',
-          },
-        }),
+    // Some providers echo the key they were sent, in the message or a header: it must
+    // reach the client in neither, whatever the status.
+    () => ({
+      ...json(
+        rng.pick([400, 401, 403, 404, 422, 429, 500]),
+        JSON.stringify(
+          provider === 'anthropic'
+            ? {
+                type: 'error',
+                error: { type: 'invalid_request_error', message: `Bad key ${secret}` },
+              }
+            : provider === 'gemini'
+              ? {
+                  error: {
+                    code: 400,
+                    message: `API key ${secret} not valid`,
+                    status: 'INVALID_ARGUMENT',
+                  },
+                }
+              : {
+                  error: {
+                    message: `Incorrect API key provided: ${secret}`,
+                    type: 'invalid_request_error',
+                    code: 'invalid_api_key',
+                  },
+                },
+        ),
         'key echoed in an error',
       ),
+      headers: { 'www-authenticate': `Bearer ${secret}`, 'x-echoed-key': secret },
+    }),
+    // A coding the body is not, or one cut short.
+    () => ({
+      ...json(
+        200,
+        rng.chance(0.5) ? plain : gzipSync(Buffer.from(plain)).subarray(0, 30),
+        'bad gzip',
+      ),
+      headers: { 'content-encoding': 'gzip' },
+    }),
+    () => ({ ...json(200, rng.bytes(50), 'bad br'), headers: { 'content-encoding': 'br' } }),
     () => json(200, JSON.stringify(rng.pick(WRONG_SHAPES)), 'wrong shape'),
   ];
   const plainCases: (() => Scripted)[] = [
