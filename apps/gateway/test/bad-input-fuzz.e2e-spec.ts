@@ -29,6 +29,9 @@ const CASES_PER_ENDPOINT = 36;
 const GARBAGE_PER_PAIR = 8;
 /** Answers with one field of a wrong type, per (endpoint, backend) pair. */
 const RESHAPED_PER_PAIR = 8;
+/** Malformed requests sent in waves of BURST_WIDTH at once. */
+const BURST = 120;
+const BURST_WIDTH = 12;
 /** Bad-input cases per chat endpoint on each translating backend (Anthropic, Gemini). */
 const CASES_PER_TRANSLATED_ENDPOINT = 14;
 /** Longer than any answer here should take: past it a request counts as a hang. */
@@ -1457,6 +1460,36 @@ spec:
           failures.push((error as Error).message);
         }
       }
+    }
+    report(failures);
+  });
+
+  it(`answers malformed requests sent many at a time the same way (seed ${SEED})`, async () => {
+    const rng = new Rng(SEED ^ 0x27d4_eb2f);
+    const all = endpoints('gpt-fuzz', 'embed-fuzz');
+    const attempts = Array.from({ length: BURST }, (_, index) => {
+      const endpoint = rng.pick(all);
+      return { endpoint, attempt: mutate(endpoint, rng), index };
+    });
+    const failures: string[] = [];
+    // In waves of BURST_WIDTH: each wave's requests in flight together.
+    for (let start = 0; start < attempts.length; start += BURST_WIDTH) {
+      await Promise.all(
+        attempts.slice(start, start + BURST_WIDTH).map(async ({ endpoint, attempt, index }) => {
+          const describeIt = `[burst] ${describeAttempt(endpoint, attempt, index)}`;
+          try {
+            const answer = await send(gateway, attempt, describeIt);
+            assertNoSecret(answer, describeIt);
+            assert.ok(answer.status < 500, `${describeIt}: answered ${answer.status}`);
+            if (attempt.mustRefuse) assert.ok(answer.status >= 400, `${describeIt}: accepted`);
+            if (answer.status >= 400) {
+              assertErrorShape(endpoint.format, answer.status, answer.text, describeIt);
+            }
+          } catch (error) {
+            failures.push((error as Error).message);
+          }
+        }),
+      );
     }
     report(failures);
   });
