@@ -29,6 +29,8 @@ const CASES_PER_ENDPOINT = 36;
 const GARBAGE_PER_PAIR = 8;
 /** Answers with one field of a wrong type, per (endpoint, backend) pair. */
 const RESHAPED_PER_PAIR = 8;
+/** Malformed multipart forms per form endpoint. */
+const MULTIPART_CASES = 30;
 /** Malformed requests sent in waves of BURST_WIDTH at once. */
 const BURST = 120;
 const BURST_WIDTH = 12;
@@ -514,6 +516,172 @@ function mutate(endpoint: Endpoint, rng: Rng): Attempt {
         steps.push(`${JSON.stringify(path)}=${JSON.stringify(value).slice(0, 30)}`);
       }
       return json(body, `set ${steps.join(', ')}`);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Multipart forms (audio, image edits).
+
+interface FormPart {
+  readonly name: string;
+  readonly value: string | Buffer;
+  readonly filename?: string;
+  readonly type?: string;
+}
+
+/** A short mono WAV (16-bit, 8 kHz, silence) and a 1x1 PNG. */
+const WAV = (() => {
+  const samples = 800;
+  const file = Buffer.alloc(44 + samples * 2);
+  file.write('RIFF', 0);
+  file.writeUInt32LE(36 + samples * 2, 4);
+  file.write('WAVEfmt ', 8);
+  file.writeUInt32LE(16, 16);
+  file.writeUInt16LE(1, 20);
+  file.writeUInt16LE(1, 22);
+  file.writeUInt32LE(8000, 24);
+  file.writeUInt32LE(16000, 28);
+  file.writeUInt16LE(2, 32);
+  file.writeUInt16LE(16, 34);
+  file.write('data', 36);
+  file.writeUInt32LE(samples * 2, 40);
+  return file;
+})();
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+  'base64',
+);
+
+function formBody(parts: readonly FormPart[], boundary: string): Buffer {
+  const chunks: Buffer[] = [];
+  for (const part of parts) {
+    const file = part.filename === undefined ? '' : `; filename="${part.filename}"`;
+    const type = part.type === undefined ? '' : `\r\nContent-Type: ${part.type}`;
+    chunks.push(
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="${part.name}"${file}${type}\r\n\r\n`,
+      ),
+      typeof part.value === 'string' ? Buffer.from(part.value) : part.value,
+      Buffer.from('\r\n'),
+    );
+  }
+  chunks.push(Buffer.from(`--${boundary}--\r\n`));
+  return Buffer.concat(chunks);
+}
+
+function multipartAttempt(
+  path: string,
+  parts: readonly FormPart[],
+  mutation: string,
+  mustRefuse: boolean,
+  boundary = 'fuzzBoundary42',
+): Attempt {
+  return {
+    method: 'POST',
+    path,
+    contentType: `multipart/form-data; boundary=${boundary}`,
+    body: formBody(parts, boundary),
+    mutation,
+    mustRefuse,
+  };
+}
+
+function mutateForm(path: string, parts: readonly FormPart[], rng: Rng): Attempt {
+  const required = ['model', 'file', 'image', 'prompt'];
+  const at = rng.int(parts.length);
+  const part = parts[at];
+  const others = parts.filter((_, i) => i !== at);
+  switch (rng.int(12)) {
+    case 0:
+      return multipartAttempt(path, others, `without ${part.name}`, required.includes(part.name));
+    case 1: {
+      const value = rng.pick(['', 'x'.repeat(300_000), '\ud800', '{"a":1}', '-1', 'NaN']);
+      const changed = [...others, { ...part, value, filename: undefined, type: undefined }];
+      return multipartAttempt(
+        path,
+        changed,
+        `${part.name} = ${value.slice(0, 20)}`,
+        part.name === 'file' || part.name === 'image' || (part.name === 'model' && value === ''),
+      );
+    }
+    case 2: {
+      const filename = rng.pick(['', '../../etc/passwd', 'a"b.wav', 'é😀.wav', 'x'.repeat(5_000)]);
+      return multipartAttempt(
+        path,
+        [...others, { ...part, filename }],
+        `${part.name} filename ${filename.slice(0, 20)}`,
+        false,
+      );
+    }
+    case 3: {
+      const whole = multipartAttempt(path, parts, '', false).body as Buffer;
+      const cut = rng.int(whole.length - 8);
+      return {
+        ...multipartAttempt(path, parts, '', false),
+        body: whole.subarray(0, cut),
+        mutation: `truncated at ${cut}`,
+        mustRefuse: true,
+      };
+    }
+    case 4:
+      return {
+        ...multipartAttempt(path, parts, '', false),
+        contentType: 'multipart/form-data',
+        mutation: 'no boundary',
+        mustRefuse: true,
+      };
+    case 5:
+      return {
+        ...multipartAttempt(path, parts, '', false),
+        contentType: 'multipart/form-data; boundary=other',
+        mutation: 'wrong boundary',
+        mustRefuse: true,
+      };
+    case 6:
+      return {
+        ...multipartAttempt(path, parts, '', false),
+        body: rng.bytes(200),
+        mutation: 'random bytes',
+        mustRefuse: true,
+      };
+    case 7:
+      return multipartAttempt(path, [...parts, part], `${part.name} twice`, false);
+    case 8:
+      return multipartAttempt(
+        path,
+        [
+          ...parts,
+          {
+            name: rng.pick(['', 'é', 'stream', 'n', 'x'.repeat(1_000)]),
+            value: rng.pick(['true', '5', '']),
+          },
+        ],
+        'an extra field',
+        false,
+      );
+    case 9:
+      return {
+        ...multipartAttempt(path, parts, '', false),
+        contentType: 'application/json',
+        mutation: 'a form sent as JSON',
+        mustRefuse: true,
+      };
+    case 10:
+      return {
+        ...multipartAttempt(path, [], '', false),
+        mutation: 'an empty form',
+        mustRefuse: true,
+      };
+    default: {
+      const value =
+        part.name === 'file' || part.name === 'image' ? rng.bytes(rng.int(2_000)) : part.value;
+      return multipartAttempt(
+        path,
+        [...others, { ...part, value }],
+        `${part.name} of random bytes`,
+        false,
+      );
     }
   }
 }
@@ -1247,6 +1415,8 @@ spec:
   - {name: embed, ${openai}, model: text-embedding-3-small, modelNameOverride: embed-fuzz}
   - {name: image, ${openai}, model: dall-e-3, modelNameOverride: image-fuzz}
   - {name: mod, ${openai}, model: omni-moderation-latest, modelNameOverride: mod-fuzz}
+  - {name: stt, ${openai}, model: whisper-1, modelNameOverride: stt-fuzz}
+  - {name: editor, ${openai}, model: gpt-image-1, modelNameOverride: edit-fuzz}
   - {name: claude, provider: anthropic, baseUrl: "${claude.baseUrl}", auth: {apiKeyRef: {name: anthropic-key}}, model: claude-sonnet-4-5, modelNameOverride: claude-fuzz}
   - {name: gemini, provider: google-gemini, baseUrl: "${gemini.baseUrl}", auth: {apiKeyRef: {name: gemini-key}}, model: gemini-2.5-flash, modelNameOverride: gemini-fuzz}
   - {name: junk-openai, ${junk('openai', '/v1', 'openai-key')}, model: gpt-4o-mini, modelNameOverride: junk-openai}
@@ -1490,6 +1660,59 @@ spec:
           }
         }),
       );
+    }
+    report(failures);
+  });
+
+  it(`answers malformed multipart forms (audio, image edits) with a 4xx in OpenAI's shape (seed ${SEED})`, async () => {
+    const rng = new Rng(SEED ^ 0x1656_67b1);
+    const failures: string[] = [];
+    const forms: [string, FormPart[]][] = [
+      [
+        '/v1/audio/transcriptions',
+        [
+          { name: 'model', value: 'stt-fuzz' },
+          { name: 'file', value: WAV, filename: 'clip.wav', type: 'audio/wav' },
+          { name: 'response_format', value: 'json' },
+        ],
+      ],
+      [
+        '/v1/images/edits',
+        [
+          { name: 'model', value: 'edit-fuzz' },
+          { name: 'prompt', value: 'a hat' },
+          { name: 'image', value: PNG, filename: 'cat.png', type: 'image/png' },
+        ],
+      ],
+    ];
+    let index = 0;
+    for (const [path, parts] of forms) {
+      for (let i = 0; i < MULTIPART_CASES; i++, index++) {
+        const attempt =
+          i === 0 ? multipartAttempt(path, parts, 'none', false) : mutateForm(path, parts, rng);
+        const describeIt = `[FUZZ_SEED=${SEED} form case ${index}] POST ${path} mutation=${attempt.mutation} content-type=${attempt.contentType}`;
+        try {
+          const callsBefore = upstreamCalls();
+          const answer = await send(gateway, attempt, describeIt);
+          const called = upstreamCalls() - callsBefore;
+          const shown = `${describeIt}: ${answer.status} ${answer.text.slice(0, 300)}`;
+          assertNoSecret(answer, describeIt);
+          if (i === 0) assert.equal(answer.status, 200, shown);
+          assert.ok(answer.status < 500, shown);
+          if (attempt.mustRefuse) assert.ok(answer.status >= 400, `accepted: ${shown}`);
+          if (answer.status >= 400) {
+            assertErrorShape('openai', answer.status, answer.text, describeIt);
+            if (called > 0)
+              assert.match(
+                answer.text,
+                /backend \\"[^"\\]+\\" answered 4\d\d/,
+                `upstream called: ${shown}`,
+              );
+          }
+        } catch (error) {
+          failures.push((error as Error).message);
+        }
+      }
     }
     report(failures);
   });
