@@ -28,6 +28,9 @@ const DAILY_LIMIT = 0.0003;
 /** A second route: callers named by another header, with prompt rules. */
 const TEAM = 'team-batch';
 
+/** Uploads are read whole (screened line by line): a larger one is refused before it is. */
+const MAX_BODY_BYTES = 2 * 1024 * 1024;
+
 /** Below what a two-line batch uses (2 × 120 tokens): billing it spends the tier's day. */
 const TIER_DAILY_TOKENS = 200;
 
@@ -106,6 +109,7 @@ spec:
       AI_GATEWAY_DATA_DIR: join(dir, 'data'),
       AI_GATEWAY_SECRET_OPENAI_KEY_APIKEY: BACKEND_KEY,
       AI_GATEWAY_SECRET_AZURE_KEY_APIKEY: 'azure-secret',
+      AI_GATEWAY_MAX_BODY_BYTES: String(MAX_BODY_BYTES),
     });
     const clientFor = (user: string) =>
       new OpenAI({
@@ -486,5 +490,136 @@ spec:
     }
     assert.ok(refusal instanceof OpenAI.RateLimitError, String(refusal));
     assert.match(refusal.message, /userTiers\.tokenBudget\.daily/);
+  });
+
+  it("streams a large output file to its client in the client's names, billing it on the way", async () => {
+    const frank = new OpenAI({
+      baseURL: `${gateway.baseUrl}/v1`,
+      apiKey: 'sk-client-frank',
+      maxRetries: 0,
+      defaultHeaders: { 'x-team-user': 'frank', 'x-ai-gateway-model': TEAM },
+    });
+    // Multi-byte ids (echoed in the output), cut across the backend's 1000-byte writes.
+    const count = 400;
+    const jsonl = Array.from({ length: count }, (_, i) => requestLine(`ü-日本-🙂-${i}`, TEAM)).join(
+      '\n',
+    );
+    const file = await frank.files.create({
+      file: await toFile(Buffer.from(jsonl), 'large.jsonl'),
+      purpose: 'batch',
+    });
+    const batch = await frank.batches.create({
+      input_file_id: file.id,
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+    });
+    teams.contentChunkBytes = 1000;
+    // The look that sees it finished cannot read the output (a 500): the download bills it.
+    teams.failContentReads = 1;
+    const done = await frank.batches.retrieve(batch.id);
+    assert.equal(done.status, 'completed');
+    const held = [...teams.files.values()].find(
+      (f) => f.purpose === 'batch_output' && f.content.includes('ü-日本'),
+    );
+    assert.ok(held && Buffer.byteLength(held.content) > 20 * 1000, 'an output of many chunks');
+    const reads = () => teams.calls.filter((call) => call.path.endsWith('/content')).length;
+    const readsBefore = reads();
+
+    // The backend stops after its first write: the client has bytes before the file ends.
+    let open!: () => void;
+    teams.contentGate = new Promise<void>((resolve) => (open = resolve));
+    const firstBytes = (async () => {
+      const response = await frank.files.content(done.output_file_id!);
+      const reader = response.body!.getReader();
+      return { response, reader, first: await reader.read() };
+    })();
+    let got: Awaited<typeof firstBytes>;
+    try {
+      got = await Promise.race([
+        firstBytes,
+        new Promise<never>((_, reject) =>
+          setTimeout(
+            () => reject(new Error('no bytes before the backend finished')),
+            5_000,
+          ).unref(),
+        ),
+      ]);
+    } finally {
+      open();
+      teams.contentGate = undefined;
+    }
+    const { response, reader, first } = got;
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('content-type'), 'application/octet-stream');
+    assert.ok(first.value && first.value.length > 0);
+    const parts: Uint8Array[] = [first.value];
+    for (let part = await reader.read(); !part.done; part = await reader.read()) {
+      parts.push(part.value);
+    }
+    const text = Buffer.concat(parts).toString('utf8');
+    assert.equal(
+      text,
+      held.content.replaceAll(`"model":"${UPSTREAM}-2025-01-01"`, `"model":"${TEAM}"`),
+      'the same bytes, the model names restored',
+    );
+    assert.equal(reads() - readsBefore, 1, 'billing read no second copy');
+
+    const metrics = async () =>
+      (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
+    const deadline = Date.now() + 10_000;
+    while (
+      metricSum(await metrics(), 'ai_gateway_batches_billed_total', { trigger: 'content' }) < 1 &&
+      Date.now() < deadline
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const db = new DatabaseSync(join(dir, 'data', 'analytics.db'), { readOnly: true });
+    try {
+      const rows = () =>
+        db
+          .prepare(
+            `SELECT input_tokens AS input, output_tokens AS output, operation
+             FROM usage_events WHERE user_id = 'frank'`,
+          )
+          .all() as Record<string, unknown>[];
+      while (rows().length < 1 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.deepEqual(
+        rows().map((row) => ({ ...row })),
+        [
+          {
+            input: count * LINE_USAGE.prompt_tokens,
+            output: count * LINE_USAGE.completion_tokens,
+            operation: 'batch',
+          },
+        ],
+      );
+    } finally {
+      db.close();
+    }
+    const scraped = await metrics();
+    assert.equal(metricSum(scraped, 'ai_gateway_batches_billed_total', { trigger: 'content' }), 1);
+    assert.equal(
+      metricSum(scraped, 'ai_gateway_files_batches_total', {
+        kind: 'file',
+        action: 'content_stream',
+        outcome: 'ok',
+      }) >= 1,
+      true,
+    );
+  });
+
+  it('refuses an upload over AI_GATEWAY_MAX_BODY_BYTES with an OpenAI-style 413', async () => {
+    const before = backend.files.size;
+    const big = Buffer.alloc(MAX_BODY_BYTES + 1024, 'x');
+    await assert.rejects(
+      alice.files.create({ file: await toFile(big, 'big.jsonl'), purpose: 'batch' }),
+      (error: unknown) =>
+        error instanceof OpenAI.APIError &&
+        error.status === 413 &&
+        (error.error as { type?: string } | undefined)?.type === 'invalid_request_error',
+    );
+    assert.equal(backend.files.size, before, 'nothing reached the backend');
   });
 });

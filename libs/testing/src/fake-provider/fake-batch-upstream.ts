@@ -46,6 +46,12 @@ export class FakeBatchBackend {
   private readonly server: Server;
   private next = 1;
   baseUrl = '';
+  /** Above 0: file contents go out in writes of this many bytes, a turn of the loop apart. */
+  contentChunkBytes = 0;
+  /** Content reads still to answer with a 500 (a backend's bad moment). */
+  failContentReads = 0;
+  /** Set: a chunked content waits for it after its first write (a reader gets bytes before the end). */
+  contentGate: Promise<void> | undefined;
 
   constructor(private readonly azure = false) {
     this.server = createServer((request, response) => void this.handle(request, response));
@@ -137,7 +143,14 @@ export class FakeBatchBackend {
     if ((match = /^\/v1\/files\/([^/]+)(\/content)?$/.exec(path))) {
       const file = this.files.get(match[1]);
       if (!file) return missing();
-      if (match[2]) return send(200, file.content, 'application/octet-stream');
+      if (match[2]) {
+        if (this.failContentReads > 0) {
+          this.failContentReads--;
+          return send(500, { error: { message: 'try again', type: 'server_error' } });
+        }
+        if (this.contentChunkBytes > 0) return this.sendInChunks(response, file.content);
+        return send(200, file.content, 'application/octet-stream');
+      }
       if (method === 'DELETE') {
         this.files.delete(file.id);
         return send(200, { id: file.id, object: 'file', deleted: true });
@@ -170,6 +183,18 @@ export class FakeBatchBackend {
       return send(200, this.batchObject(batch));
     }
     return missing();
+  }
+
+  /** A body in many writes, so a reader gets lines (and characters) cut across chunks. */
+  private async sendInChunks(response: ServerResponse, content: string): Promise<void> {
+    const bytes = Buffer.from(content);
+    response.writeHead(200, { 'content-type': 'application/octet-stream' });
+    for (let at = 0; at < bytes.length && !response.destroyed; at += this.contentChunkBytes) {
+      response.write(bytes.subarray(at, at + this.contentChunkBytes));
+      if (at === 0 && this.contentGate) await this.contentGate;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    response.end();
   }
 
   /** Runs the batch: one answer with usage per input line. */
