@@ -146,16 +146,9 @@ export function openFilesAndBatches(
         dollars: settled.dollars,
       });
     },
-    // A batch file streamed from its backend, to a client or to bill it: how it ended
-    // (a cut download or a failed read shows here, after the request's own `ok`), and its size.
-    onFileBytes: (use, outcome, bytes) => {
-      metrics.recordFilesBatches(
-        'file',
-        use === 'download' ? 'content_stream' : 'billing_read',
-        outcome === 'complete' ? 'ok' : outcome,
-      );
-      logger.info('batch file streamed', { use, outcome, bytes });
-    },
+    // A batch file streamed from its backend, to a client or to bill it: its bytes, and
+    // how it ended (a cut download or a failed read shows here, after the request's `ok`).
+    onFileBytes: (use, outcome, bytes) => metrics.recordBatchFileBytes(use, outcome, bytes),
     onError,
   });
   const sweeper = new BatchSweeper({

@@ -244,6 +244,12 @@ export class MetricsRegistry {
     labelNames: ['trigger'] as const,
     registers: [this.registry],
   });
+  readonly #batchFileBytes = new Counter({
+    name: 'ai_gateway_batch_file_bytes_total',
+    help: "Bytes of batch files streamed from their backends, by use (download: to a client, model names restored; billing: read to sum a finished batch's usage) and outcome (complete, aborted (the client hung up), failed (the backend, or a line over 64 MiB))",
+    labelNames: ['use', 'outcome'] as const,
+    registers: [this.registry],
+  });
   readonly #batchSweeperChecks = new Counter({
     name: 'ai_gateway_batch_sweeper_checks_total',
     help: "The batch sweeper's checks of unbilled batches by outcome (billed, in_progress, finished, not_found, expired, forgotten, failed); round_failed counts rounds that could not read the index",
@@ -671,6 +677,11 @@ export class MetricsRegistry {
   /** A finished batch billed, and what found it finished. */
   recordBatchBilled(trigger: string): void {
     this.#batchesBilled.inc({ trigger });
+  }
+
+  /** A batch file streamed from its backend (`use` and `outcome` from fixed sets): its bytes. */
+  recordBatchFileBytes(use: string, outcome: string, bytes: number): void {
+    this.#batchFileBytes.inc({ use, outcome }, bytes);
   }
 
   /** One check of the batch sweeper, or a round it could not run (`round_failed`). */
