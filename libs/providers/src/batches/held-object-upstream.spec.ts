@@ -145,4 +145,15 @@ describe('a file content streamed from its backend', () => {
       (error: unknown) => error instanceof DataPlaneError && /timed out/.test(error.message),
     );
   });
+
+  it('times only the waits for the backend, not a slow reader', async () => {
+    const answer = await upstream.open(backend(150), '/files/big/content');
+    const parts: Buffer[] = [];
+    for await (const chunk of answer.body) {
+      // The first chunk read, then a pause longer than the timeout (a client's backpressure).
+      if (parts.length === 0) await new Promise((resolve) => setTimeout(resolve, 400));
+      parts.push(chunk as Buffer);
+    }
+    assert.equal(Buffer.concat(parts).toString('utf8'), LINES.join(''));
+  });
 });

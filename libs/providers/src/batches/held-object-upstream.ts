@@ -108,55 +108,57 @@ export class HeldObjectUpstream {
     const controller = new AbortController();
     const idleMs = backend.requestTimeoutMs;
     const timeout = () => controller.abort(new DOMException('timed out', 'TimeoutError'));
-    const timer = setTimeout(timeout, idleMs);
+    // Armed only while waiting for the backend: a slow reader (backpressure) is not its fault.
+    const waiting = <T>(pending: Promise<T>): Promise<T> => {
+      const timer = setTimeout(timeout, idleMs);
+      return pending.finally(() => clearTimeout(timer));
+    };
+    const notAborted = new AbortController().signal;
     let response: Response;
     try {
-      response = await fetch(heldObjectUrl(backend, path, this.env), {
-        method: 'GET',
-        headers: this.headersFor(backend),
-        signal: controller.signal,
-      });
+      response = await waiting(
+        fetch(heldObjectUrl(backend, path, this.env), {
+          method: 'GET',
+          headers: this.headersFor(backend),
+          signal: controller.signal,
+        }),
+      );
     } catch (error) {
-      clearTimeout(timer);
-      throw transportError(backend.backendName, error, new AbortController().signal);
+      throw transportError(backend.backendName, error, notAborted);
     }
-    if (response.status < 200 || response.status >= 300 || !response.body) {
-      let text = '';
+    const ok = response.status >= 200 && response.status < 300;
+    if (!ok || !response.body) {
+      let text: string;
       try {
-        text = await response.text();
+        text = await waiting(cappedText(response, MAX_ERROR_TEXT_BYTES));
       } catch (error) {
-        throw transportError(backend.backendName, error, new AbortController().signal);
+        throw transportError(backend.backendName, error, notAborted);
       } finally {
-        clearTimeout(timer);
+        controller.abort();
       }
-      if (response.status >= 200 && response.status < 300) {
-        return {
-          status: response.status,
-          contentType: contentTypeOf(response),
-          body: Readable.from([]),
-        };
-      }
-      throw failure(backend, response, text);
+      if (!ok) throw failure(backend, response, text);
+      return {
+        status: response.status,
+        contentType: contentTypeOf(response),
+        body: Readable.from([]),
+      };
     }
-    const web = response.body;
+    const reader = response.body.getReader();
     async function* chunks(): AsyncGenerator<Uint8Array> {
-      try {
-        for await (const chunk of web) {
-          timer.refresh();
-          yield chunk;
+      for (;;) {
+        let next: Awaited<ReturnType<typeof reader.read>>;
+        try {
+          next = await waiting(reader.read());
+        } catch (error) {
+          throw transportError(backend.backendName, error, notAborted);
         }
-      } catch (error) {
-        throw transportError(backend.backendName, error, new AbortController().signal);
-      } finally {
-        clearTimeout(timer);
+        if (next.done) return;
+        yield next.value;
       }
     }
     const body = Readable.from(chunks(), { objectMode: false });
     // Closed early (destroyed, failed) or done: the backend's answer is let go of at once.
-    body.once('close', () => {
-      clearTimeout(timer);
-      controller.abort();
-    });
+    body.once('close', () => controller.abort());
     return { status: response.status, contentType: contentTypeOf(response), body };
   }
 
@@ -168,6 +170,22 @@ export class HeldObjectUpstream {
     }
     return headers;
   }
+}
+
+/** The most of a backend's error answer read (its text is cut to 500 characters anyway). */
+const MAX_ERROR_TEXT_BYTES = 64 * 1024;
+
+/** A body's first `max` bytes as text: an error answer of any size costs no more. */
+async function cappedText(response: Response, max: number): Promise<string> {
+  if (!response.body) return '';
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+    parts.push(chunk);
+    size += chunk.length;
+    if (size >= max) break;
+  }
+  return Buffer.concat(parts).subarray(0, max).toString('utf8');
 }
 
 function contentTypeOf(response: Response): string {
