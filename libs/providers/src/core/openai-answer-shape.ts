@@ -8,6 +8,26 @@ import { isJsonObject } from './json-shape';
 const isNumberList = (value: unknown): boolean =>
   Array.isArray(value) && value.every((n) => typeof n === 'number' && Number.isFinite(n));
 
+/**
+ * What makes a chat stream chunk unreadable to the edges that translate it (Messages,
+ * Responses, Gemini): a tool call fragment that is not an object, or whose function is
+ * not one. Else undefined; the rest of the chunk is relayed as it came.
+ */
+export function openAiChunkProblem(chunk: JsonObject): string | undefined {
+  const choices = chunk.choices;
+  if (!Array.isArray(choices)) return undefined;
+  for (const choice of choices) {
+    const calls =
+      isJsonObject(choice) && isJsonObject(choice.delta) ? choice.delta.tool_calls : undefined;
+    if (!Array.isArray(calls)) continue;
+    const readable = calls.every(
+      (call) => isJsonObject(call) && (call.function === undefined || isJsonObject(call.function)),
+    );
+    if (!readable) return 'a tool call fragment that is not an object';
+  }
+  return undefined;
+}
+
 /** A tool call as chat's clients read it: an object naming the function it calls. */
 function isToolCall(call: unknown): boolean {
   return (

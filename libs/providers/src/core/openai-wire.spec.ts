@@ -190,4 +190,37 @@ describe('invokeOpenAiWire on a reasoning stream that reports no usage', () => {
     assert.equal(usage.source, 'estimated');
     assert.equal(usage.outputTokens, countTokens(`${reasoning.join('')}Hi`));
   });
+  // Found by the fuzz suite: the Gemini edge's stream translator read each fragment and
+  // failed with a TypeError (an internal error) on a null one.
+  it('interrupts a stream whose tool call fragment is not an object', async () => {
+    for (const calls of [[null], [{ index: 0, function: 5 }], ['x']]) {
+      raw.next([
+        chunk({ role: 'assistant', content: null }),
+        chunk({ tool_calls: calls }),
+        '[DONE]',
+      ]);
+      const request = gatewayChatRequest({ stream: true });
+      const answer = (await invokeOpenAiWire(
+        { request, target, signal: new AbortController().signal },
+        { url: `${raw.baseUrl}/chat/completions` },
+        sharedUpstreamAgent(),
+      )) as StreamAnswer;
+      await assert.rejects(
+        collectStream(answer),
+        (error: unknown) =>
+          error instanceof DataPlaneError &&
+          error.code === DataPlaneErrorCode.StreamInterrupted &&
+          /tool call fragment/.test(error.message),
+        JSON.stringify(calls),
+      );
+    }
+    raw.next([chunk({ tool_calls: [{ index: 0, id: 'c', function: { name: 'f' } }] }), '[DONE]']);
+    const request = gatewayChatRequest({ stream: true });
+    const answer = (await invokeOpenAiWire(
+      { request, target, signal: new AbortController().signal },
+      { url: `${raw.baseUrl}/chat/completions` },
+      sharedUpstreamAgent(),
+    )) as StreamAnswer;
+    assert.equal((await collectStream(answer)).length, 1);
+  });
 });

@@ -10,7 +10,7 @@ import {
 } from '@aigw/contracts/data-plane';
 import { checkTextOrTokens } from './embedding-input';
 import { isJsonObject } from './json-shape';
-import { openAiAnswerProblem } from './openai-answer-shape';
+import { openAiAnswerProblem, openAiChunkProblem } from './openai-answer-shape';
 import { sseMessages } from './sse-events';
 import { streamEventObject } from './stream-event-json';
 import { bodyChunks } from './upstream-body';
@@ -121,6 +121,8 @@ async function* openAiStreamEvents(
       }
       const chunk = streamEventObject(target.backendName, message.data);
       if (chunk.error) throw streamInterrupted(target.backendName, 'reported an error mid-stream');
+      const problem = openAiChunkProblem(chunk);
+      if (problem) throw streamInterrupted(target.backendName, `sent ${problem}`);
       // Relayed as it came: an answer nested past what any code here may walk is refused.
       if (nestsDeeperThan(chunk, MAX_BODY_DEPTH)) {
         throw streamInterrupted(target.backendName, 'sent a stream event nested too deeply');
