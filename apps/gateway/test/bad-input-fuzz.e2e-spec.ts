@@ -1779,6 +1779,45 @@ spec:
     }
   });
 
+  it('ends a stream whose tool call fragment is null with its error event on every edge, as the backend fault it is', async () => {
+    const chunk = (delta: Json) =>
+      `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta, finish_reason: null }] })}\n\n`;
+    scripted.script = () => ({
+      status: 200,
+      contentType: 'text/event-stream',
+      parts: [
+        chunk({ role: 'assistant', content: 'Hi' }),
+        chunk({ tool_calls: [null] }),
+        'data: [DONE]\n\n',
+      ].map((part) => Buffer.from(part)),
+      drop: false,
+      label: 'example',
+    });
+    const internal = () => (gateway.output().match(/request failed unexpectedly/g) ?? []).length;
+    const before = internal();
+    for (const endpoint of endpoints('junk-openai', 'junk-embed')) {
+      if (
+        !['chat', 'responses', 'messages', 'gemini streamGenerateContent'].includes(endpoint.name)
+      )
+        continue;
+      const { answer, shown, isStream } = await sendScripted(
+        endpoint,
+        true,
+        scripted.script,
+        `null tool call: ${endpoint.name}`,
+      );
+      assert.equal(answer.status, 200, shown);
+      assert.ok(isStream, shown);
+      assert.ok(
+        hasErrorEvent(endpoint.format, endpoint.path, answer.text),
+        `no error event: ${shown}`,
+      );
+      assert.ok(!looksFinished(endpoint.format, endpoint.path, answer.text), shown);
+    }
+    // The Gemini edge's translator failed on it (a TypeError, logged as the gateway's own).
+    assert.equal(internal(), before, 'counted as a failure of the gateway');
+  });
+
   it('still answers a valid request, and its /metrics still scrape, after the fuzzing', async () => {
     const response = await fetch(`${gateway.baseUrl}/v1/chat/completions`, {
       method: 'POST',
