@@ -197,4 +197,45 @@ spec:
     const text = await (await fetch(`http://127.0.0.1:${ingressAdminPort}/metrics`)).text();
     assert.ok(metricSum(text, 'ai_gateway_batches_billed_total', { trigger: 'sweeper' }) >= 1);
   });
+
+  it('reads a large output across the hops as the backend wrote it, model names restored, and bills it', async () => {
+    const count = 300;
+    const jsonl = Array.from({ length: count }, (_, i) =>
+      JSON.stringify({
+        custom_id: `ü-日本-🙂-${i}`,
+        method: 'POST',
+        url: '/v1/chat/completions',
+        body: { model: VIRTUAL, messages: [{ role: 'user', content: `q${i}` }] },
+      }),
+    ).join('\n');
+    const file = await alice.files.create({
+      file: await toFile(Buffer.from(jsonl), 'large.jsonl'),
+      purpose: 'batch',
+    });
+    const before = batchEvents(dir).length;
+    backend.contentChunkBytes = 1000;
+    const batch = await alice.batches.create({
+      input_file_id: file.id,
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+    });
+    const done = await alice.batches.retrieve(batch.id);
+    assert.equal(done.status, 'completed');
+    const held = [...backend.files.values()].find(
+      (f) => f.purpose === 'batch_output' && f.content.includes('ü-日本'),
+    )!;
+    const output = await (await alice.files.content(done.output_file_id!)).text();
+    assert.equal(
+      output,
+      held.content.replaceAll(`"model":"${FAKE_BATCH_MODEL}-2025-01-01"`, `"model":"${VIRTUAL}"`),
+    );
+    const deadline = Date.now() + 10_000;
+    while (batchEvents(dir).length === before && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const events = batchEvents(dir);
+    assert.equal(events.length, before + 1);
+    assert.equal(events.at(-1)!.inputTokens, count * FAKE_BATCH_LINE_USAGE.prompt_tokens);
+    assert.equal(events.at(-1)!.outputTokens, count * FAKE_BATCH_LINE_USAGE.completion_tokens);
+  });
 });
