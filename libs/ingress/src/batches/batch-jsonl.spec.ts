@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import {
   restoreBatchModels,
   rewriteBatchInput,
+  rewriteBatchInputBytes,
   sumBatchUsage,
   sumBatchUsageStream,
 } from './batch-jsonl';
@@ -54,6 +55,42 @@ describe('batch input files', () => {
     const out = rewriteBatchInput(`\uFEFF${line('a', 'gpt-virtual')}\n`, 'gpt-virtual', 'up');
     assert.equal(out.charCodeAt(0), '{'.charCodeAt(0));
     assert.equal(JSON.parse(out.split('\n')[0]).body.model, 'up');
+  });
+
+  it('rewrites an upload from its bytes to the bytes the text reading gives, refusing alike', () => {
+    const ok = (id: string, content = 'hi') =>
+      JSON.stringify({ custom_id: id, body: { model: 'gpt-virtual', messages: [{ content }] } });
+    const texts = [
+      `${ok('a')}\n${ok('b')}\n`,
+      `\uFEFF${ok('a')}\r\n \r\n\n${ok('b', 'ü 日本 🙂')}`,
+      `${ok('a')}\r`,
+      ` \r`,
+      `\n\n${ok('a')}\r\n\t\n`,
+      '',
+    ];
+    const screen = (_url: unknown, body: Record<string, unknown>) => ({ ...body, screened: true });
+    for (const text of texts) {
+      const parts = rewriteBatchInputBytes(Buffer.from(text), 'gpt-virtual', 'up', screen);
+      assert.equal(
+        Buffer.concat(parts).toString('utf8'),
+        rewriteBatchInput(text, 'gpt-virtual', 'up', screen),
+        JSON.stringify(text),
+      );
+    }
+    for (const text of [`${ok('a')}\n\n{oops`, `${ok('a')}\r\n${line('b', 'gpt-other')}`]) {
+      const message = (run: () => unknown) => {
+        try {
+          run();
+        } catch (error) {
+          return (error as Error).message;
+        }
+        assert.fail('not refused');
+      };
+      assert.equal(
+        message(() => rewriteBatchInputBytes(Buffer.from(text), 'gpt-virtual', 'up')),
+        message(() => rewriteBatchInput(text, 'gpt-virtual', 'up')),
+      );
+    }
   });
 
   it('gives back the client model names in input and output lines', () => {

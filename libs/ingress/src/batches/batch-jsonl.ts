@@ -1,5 +1,5 @@
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
-import { forEachLine, type LineMap } from './jsonl-lines';
+import { forEachLine, isBlankLine, LineSplitter, type LineMap } from './jsonl-lines';
 
 type Json = Record<string, unknown>;
 
@@ -37,46 +37,103 @@ export function rewriteBatchInput(
   virtualModel: string,
   upstreamModel: string,
   /** The route's prompt rules over each line's body (`url`, `body`): masked, or thrown. */
-  screen?: (url: unknown, body: Json) => Json,
+  screen?: Screen,
 ): string {
   // A UTF-8 byte order mark (Windows editors write one) is not JSON: line 1 would be refused.
   const unmarked = text.startsWith('\uFEFF') ? text.slice(1) : text;
-  return mapLines(unmarked, (line, number) => {
-    let request: unknown;
+  return mapLines(unmarked, (line, number) =>
+    rewrittenLine(line, number, virtualModel, upstreamModel, screen),
+  );
+}
+
+/** The route's prompt rules over a line's body (`url`, `body`): masked, or thrown. */
+type Screen = (url: unknown, body: Json) => Json;
+
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+const NEWLINE = Buffer.from('\n');
+
+/**
+ * `rewriteBatchInput` over the file's bytes, one line decoded at a time: the same bytes,
+ * as parts to send on, without the whole file ever becoming a string (an upload costs
+ * about twice its size, not six or seven times).
+ */
+export function rewriteBatchInputBytes(
+  data: Uint8Array,
+  virtualModel: string,
+  upstreamModel: string,
+  screen?: Screen,
+): Buffer[] {
+  const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const unmarked = bytes.subarray(0, 3).equals(BOM) ? bytes.subarray(3) : bytes;
+  const parts: Buffer[] = [];
+  let number = 0;
+  const each = (content: Buffer, ending: string) => {
+    number++;
+    if (isBlankLine(content)) {
+      // Kept as it came, as the text reading keeps a blank line.
+      parts.push(content, Buffer.from(ending, 'latin1'));
+      return;
+    }
+    const line = rewrittenLine(
+      content.toString('utf8'),
+      number,
+      virtualModel,
+      upstreamModel,
+      screen,
+    );
+    parts.push(Buffer.from(line, 'utf8'));
+    // A rewritten line ends with \n (its \r dropped), as lines joined by \n do.
+    if (ending.endsWith('\n')) parts.push(NEWLINE);
+  };
+  // The whole upload is already held (within the body limit): no line is too long here.
+  const splitter = new LineSplitter(Number.MAX_SAFE_INTEGER);
+  splitter.push(unmarked, each);
+  splitter.end(each);
+  return parts;
+}
+
+/** One request line as its backend must read it, or refused with its number. */
+function rewrittenLine(
+  line: string,
+  number: number,
+  virtualModel: string,
+  upstreamModel: string,
+  screen: Screen | undefined,
+): string {
+  let request: unknown;
+  try {
+    request = JSON.parse(line);
+  } catch {
+    throw invalidLine(number, 'is not JSON.');
+  }
+  if (!isObject(request) || !isObject(request.body)) {
+    throw invalidLine(number, "is not a request object with a 'body'.");
+  }
+  const model = request.body.model;
+  if (model !== virtualModel) {
+    const named = typeof model === 'string' ? `'${model.slice(0, 128)}'` : 'no model';
+    throw invalidLine(
+      number,
+      `names ${named} in body.model; every request of this file must name '${virtualModel}', the model the file was uploaded for.`,
+    );
+  }
+  let body = request.body;
+  if (screen) {
     try {
-      request = JSON.parse(line);
-    } catch {
-      throw invalidLine(number, 'is not JSON.');
-    }
-    if (!isObject(request) || !isObject(request.body)) {
-      throw invalidLine(number, "is not a request object with a 'body'.");
-    }
-    const model = request.body.model;
-    if (model !== virtualModel) {
-      const named = typeof model === 'string' ? `'${model.slice(0, 128)}'` : 'no model';
-      throw invalidLine(
-        number,
-        `names ${named} in body.model; every request of this file must name '${virtualModel}', the model the file was uploaded for.`,
+      body = screen(request.url, body);
+    } catch (error) {
+      // A refusal names the rule, never the text it matched: here with the line's number.
+      if (!(error instanceof DataPlaneError)) throw error;
+      throw new DataPlaneError(
+        error.code,
+        `Line ${number} of the batch input file: ${error.message}`,
+        {
+          param: 'file',
+        },
       );
     }
-    let body = request.body;
-    if (screen) {
-      try {
-        body = screen(request.url, body);
-      } catch (error) {
-        // A refusal names the rule, never the text it matched: here with the line's number.
-        if (!(error instanceof DataPlaneError)) throw error;
-        throw new DataPlaneError(
-          error.code,
-          `Line ${number} of the batch input file: ${error.message}`,
-          {
-            param: 'file',
-          },
-        );
-      }
-    }
-    return JSON.stringify({ ...request, body: { ...body, model: upstreamModel } });
-  });
+  }
+  return JSON.stringify({ ...request, body: { ...body, model: upstreamModel } });
 }
 
 /**

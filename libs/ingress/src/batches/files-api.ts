@@ -5,7 +5,7 @@ import { MultipartForm } from '../forms/multipart-form';
 import type { RedactionTally } from '../redaction/redactor';
 import type { BatchBilling } from './batch-billing';
 import { BatchEstimator } from './batch-estimate';
-import { BatchUsageTally, downloadedLine, rewriteBatchInput } from './batch-jsonl';
+import { BatchUsageTally, downloadedLine, rewriteBatchInputBytes } from './batch-jsonl';
 import { screenBatchBody } from './batch-prompt-rules';
 import type { FileBytesOutcome, FilesAndBatchesOptions } from './files-and-batches-options';
 import {
@@ -83,23 +83,15 @@ export class FilesApi {
     const estimator = new BatchEstimator(
       this.options.defaultMaxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
     );
+    // Rewritten line by line from the upload's bytes: the file never becomes one string.
     const data =
       purpose === 'batch'
-        ? Buffer.from(
-            rewriteBatchInput(
-              Buffer.from(file.data.buffer, file.data.byteOffset, file.data.byteLength).toString(
-                'utf8',
-              ),
-              model,
-              holding.upstreamModel,
-              (url, body) => {
-                estimator.add(url, body);
-                return screenBatchBody(url, body, (operation, read) =>
-                  screen(model, operation, read, tally),
-                );
-              },
-            ),
-          )
+        ? rewriteBatchInputBytes(file.data, model, holding.upstreamModel, (url, body) => {
+            estimator.add(url, body);
+            return screenBatchBody(url, body, (operation, read) =>
+              screen(model, operation, read, tally),
+            );
+          })
         : file.data;
     if (tally.size > 0) this.options.onRedacted?.(holding.route, tally);
     // Every field but `model` (the gateway's own) goes on: purpose, expires_after[...].

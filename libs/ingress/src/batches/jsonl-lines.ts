@@ -72,7 +72,7 @@ export class LineSplitter {
 export type LineMap = (line: string) => string | undefined;
 
 /** A line `String.trim` empties (as the whole-text reading skips them); decoded only when no byte says otherwise. */
-function isBlank(content: Buffer): boolean {
+export function isBlankLine(content: Buffer): boolean {
   for (const byte of content) if (byte > 0x20 && byte < 0x7f) return false;
   return content.toString('utf8').trim() === '';
 }
@@ -150,7 +150,7 @@ export class JsonlLineTransform extends Transform {
   }
 
   private mapLine(content: Buffer, ending: string, out: Buffer[]): void {
-    const mapped = isBlank(content) ? undefined : this.each(content.toString('utf8'));
+    const mapped = isBlankLine(content) ? undefined : this.each(content.toString('utf8'));
     out.push(mapped === undefined ? content : Buffer.from(mapped, 'utf8'));
     if (ending !== '') out.push(Buffer.from(ending, 'latin1'));
   }
@@ -176,7 +176,7 @@ export async function forEachLine(
 ): Promise<void> {
   const splitter = new LineSplitter(maxLineBytes);
   const seen = (content: Buffer) => {
-    if (!isBlank(content)) each(content.toString('utf8'));
+    if (!isBlankLine(content)) each(content.toString('utf8'));
   };
   for await (const chunk of source) splitter.push(chunk, seen);
   splitter.end(seen);

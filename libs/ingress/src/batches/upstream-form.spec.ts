@@ -13,6 +13,12 @@ describe('fileUploadForm', () => {
     assert.match(text, /name="file"; filename="in.jsonl"/);
   });
 
+  it('writes a file given as parts in order, as one body', () => {
+    const parts = [Buffer.from('{"a":1}'), Buffer.from('\n'), Buffer.from('{"b":"ü"}')];
+    const form = fileUploadForm([], { ...file, data: parts });
+    assert.match(form.data.toString('utf8'), /\r\n\r\n\{"a":1\}\n\{"b":"ü"\}\r\n--aigw-/);
+  });
+
   it('refuses a field sent twice: the backend could read the other value than the gateway', () => {
     // The gateway checks and rewrites a batch file by the first 'purpose'; a second one
     // ('batch' after 'user_data') could reach the backend unchecked.

@@ -8,7 +8,12 @@ import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
  */
 export function fileUploadForm(
   fields: readonly (readonly [string, string])[],
-  file: { readonly filename: string; readonly contentType: string; readonly data: Uint8Array },
+  file: {
+    readonly filename: string;
+    readonly contentType: string;
+    /** The file's bytes, or its parts in order (a rewritten batch file's lines). */
+    readonly data: Uint8Array | readonly Uint8Array[];
+  },
 ): { contentType: string; data: Buffer } {
   const seen = new Set<string>();
   for (const [name] of fields) {
@@ -35,7 +40,9 @@ export function fileUploadForm(
       `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${quoted(file.filename)}"\r\n` +
         `Content-Type: ${file.contentType.replace(/[\r\n]/g, '')}\r\n\r\n`,
     ),
-    Buffer.from(file.data.buffer, file.data.byteOffset, file.data.byteLength),
+    ...(Array.isArray(file.data) ? file.data : [file.data]).map((part: Uint8Array) =>
+      Buffer.from(part.buffer, part.byteOffset, part.byteLength),
+    ),
     Buffer.from(`\r\n--${boundary}--\r\n`),
   );
   return { contentType: `multipart/form-data; boundary=${boundary}`, data: Buffer.concat(parts) };
