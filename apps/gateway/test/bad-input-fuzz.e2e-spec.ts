@@ -34,6 +34,8 @@ const MULTIPART_CASES = 30;
 /** Malformed requests sent in waves of BURST_WIDTH at once. */
 const BURST = 120;
 const BURST_WIDTH = 12;
+/** Bad-input cases per rich chat request (see richEndpoints) on each backend. */
+const CASES_PER_RICH_ENDPOINT = 16;
 /** Bad-input cases per chat endpoint on each translating backend (Anthropic, Gemini). */
 const CASES_PER_TRANSLATED_ENDPOINT = 14;
 /** Longer than any answer here should take: past it a request counts as a hang. */
@@ -187,6 +189,196 @@ const GEMINI_BODY = {
   contents: [{ role: 'user', parts: [{ text: 'hi' }] }],
   generationConfig: { maxOutputTokens: 16, temperature: 0.2 },
 };
+
+const PNG_URL =
+  'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+const PNG_DATA = PNG_URL.slice(PNG_URL.indexOf(',') + 1);
+const CITY_SCHEMA = {
+  type: 'object',
+  properties: { city: { type: 'string' } },
+  required: ['city'],
+};
+
+/**
+ * Each chat API's request with much of what it can carry (system text, an image, a tool, an
+ * earlier tool call and its result, sampling settings): more fields for
+ * the mutations to break, and for the translations to a backend's API to read.
+ */
+function richEndpoints(chat: string): Endpoint[] {
+  return [
+    {
+      name: 'chat (rich)',
+      path: '/v1/chat/completions',
+      format: 'openai',
+      body: {
+        model: chat,
+        max_tokens: 32,
+        temperature: 0.3,
+        top_p: 0.9,
+        stop: ['END'],
+        seed: 7,
+        user: 'u1',
+        messages: [
+          { role: 'system', content: 'Be brief.' },
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: 'Weather where this was taken?' },
+              { type: 'image_url', image_url: { url: PNG_URL, detail: 'low' } },
+            ],
+          },
+          {
+            role: 'assistant',
+            content: null,
+            tool_calls: [
+              {
+                id: 'call_1',
+                type: 'function',
+                function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
+              },
+            ],
+          },
+          { role: 'tool', tool_call_id: 'call_1', content: '18C' },
+        ],
+        tools: [
+          {
+            type: 'function',
+            function: { name: 'get_weather', description: 'Weather', parameters: CITY_SCHEMA },
+          },
+        ],
+        tool_choice: 'auto',
+      },
+      required: { model: isText, messages: isList },
+      forwardsBody: true,
+    },
+    {
+      name: 'responses (rich)',
+      path: '/v1/responses',
+      format: 'openai',
+      body: {
+        model: chat,
+        max_output_tokens: 64,
+        instructions: 'Be brief.',
+        temperature: 0.5,
+        store: false,
+        input: [
+          {
+            role: 'user',
+            content: [
+              { type: 'input_text', text: 'Weather where this was taken?' },
+              { type: 'input_image', image_url: PNG_URL },
+            ],
+          },
+          {
+            type: 'function_call',
+            call_id: 'call_1',
+            name: 'get_weather',
+            arguments: '{"city":"Paris"}',
+          },
+          { type: 'function_call_output', call_id: 'call_1', output: '18C' },
+        ],
+        tools: [
+          {
+            type: 'function',
+            name: 'get_weather',
+            description: 'Weather',
+            parameters: CITY_SCHEMA,
+          },
+        ],
+        tool_choice: 'auto',
+      },
+      required: { model: isText },
+    },
+    {
+      name: 'messages (rich)',
+      path: '/v1/messages',
+      format: 'anthropic',
+      body: {
+        model: chat,
+        max_tokens: 64,
+        temperature: 0.5,
+        stop_sequences: ['END'],
+        metadata: { user_id: 'u1' },
+        system: [{ type: 'text', text: 'Be brief.', cache_control: { type: 'ephemeral' } }],
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: 'Weather where this was taken?' },
+              {
+                type: 'image',
+                source: { type: 'base64', media_type: 'image/png', data: PNG_DATA },
+              },
+            ],
+          },
+          {
+            role: 'assistant',
+            content: [
+              { type: 'text', text: 'Checking.' },
+              { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { city: 'Paris' } },
+            ],
+          },
+          {
+            role: 'user',
+            content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: '18C' }],
+          },
+        ],
+        tools: [{ name: 'get_weather', description: 'Weather', input_schema: CITY_SCHEMA }],
+        tool_choice: { type: 'auto' },
+      },
+      required: { model: isText, messages: isList, max_tokens: isCount },
+    },
+    {
+      name: 'gemini generateContent (rich)',
+      path: `/v1beta/models/${chat}:generateContent`,
+      format: 'gemini',
+      body: {
+        systemInstruction: { parts: [{ text: 'Be brief.' }] },
+        contents: [
+          {
+            role: 'user',
+            parts: [
+              { text: 'Weather where this was taken?' },
+              { inlineData: { mimeType: 'image/png', data: PNG_DATA } },
+            ],
+          },
+          {
+            role: 'model',
+            parts: [
+              {
+                functionCall: { name: 'get_weather', args: { city: 'Paris' } },
+                thoughtSignature: 'c2lnbmF0dXJl',
+              },
+            ],
+          },
+          {
+            role: 'user',
+            parts: [{ functionResponse: { name: 'get_weather', response: { temp: '18C' } } }],
+          },
+        ],
+        tools: [
+          {
+            functionDeclarations: [
+              { name: 'get_weather', description: 'Weather', parameters: CITY_SCHEMA },
+            ],
+          },
+        ],
+        toolConfig: { functionCallingConfig: { mode: 'AUTO' } },
+        safetySettings: [
+          { category: 'HARM_CATEGORY_DANGEROUS_CONTENT', threshold: 'BLOCK_ONLY_HIGH' },
+        ],
+        generationConfig: {
+          maxOutputTokens: 64,
+          temperature: 0.2,
+          topP: 0.9,
+          topK: 20,
+          stopSequences: ['END'],
+        },
+      },
+      required: { contents: (v) => isList(v) || isObject(v) },
+    },
+  ];
+}
 
 function endpoints(chat: string, embed: string): Endpoint[] {
   return [
@@ -1449,6 +1641,9 @@ spec:
         e,
         CASES_PER_ENDPOINT,
       ]),
+      ...['gpt-fuzz', 'claude-fuzz', 'gemini-fuzz'].flatMap((model) =>
+        richEndpoints(model).map((e): [Endpoint, number] => [e, CASES_PER_RICH_ENDPOINT]),
+      ),
       ...['claude-fuzz', 'gemini-fuzz'].flatMap((model) =>
         endpoints(model, 'embed-fuzz')
           .filter((e) => translated.includes(e.name) || e.name.includes('stream'))
