@@ -56,6 +56,8 @@ describe('a file content streamed from its backend', () => {
   );
   let closedEarly = 0;
   let stalled: ServerResponse | undefined;
+  let held: ServerResponse | undefined;
+  let heldClosed = 0;
   const server = createServer((request, response) => {
     const path = request.url ?? '';
     if (path === '/v1/files/big/content') {
@@ -75,6 +77,13 @@ describe('a file content streamed from its backend', () => {
       response.on('close', () => closedEarly++);
       const timer = setInterval(() => response.write(LINES[0]), 1);
       response.on('close', () => clearInterval(timer));
+      return;
+    }
+    if (path === '/v1/files/hold/content') {
+      response.writeHead(200, { 'content-type': 'application/jsonl' });
+      response.write(LINES[0]);
+      response.on('close', () => heldClosed++);
+      held = response;
       return;
     }
     if (path === '/v1/files/stall/content') {
@@ -101,6 +110,7 @@ describe('a file content streamed from its backend', () => {
   });
   after(async () => {
     stalled?.destroy();
+    held?.destroy();
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
   });
@@ -127,6 +137,20 @@ describe('a file content streamed from its backend', () => {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     assert.equal(closedEarly, 1, 'the backend saw the request go away');
+  });
+
+  it('lets go of a backend that holds its next bytes when its reader hangs up', async () => {
+    // The gateway waits for the backend's next bytes when the client goes: the backend's
+    // read ends then, not when more bytes or the (long) timeout come.
+    const answer = await upstream.open(backend(30_000), '/files/hold/content');
+    await new Promise<void>((resolve) => answer.body.once('data', () => resolve()));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    answer.body.destroy();
+    const deadline = Date.now() + 1_000;
+    while (heldClosed === 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.equal(heldClosed, 1, 'the backend saw the request go away');
   });
 
   it('throws an error answer as send does (404 kept), and times out a stalled body', async () => {

@@ -143,22 +143,36 @@ export class HeldObjectUpstream {
         body: Readable.from([]),
       };
     }
-    const reader = response.body.getReader();
-    async function* chunks(): AsyncGenerator<Uint8Array> {
-      for (;;) {
-        let next: Awaited<ReturnType<typeof reader.read>>;
-        try {
-          next = await waiting(reader.read());
-        } catch (error) {
-          throw transportError(backend.backendName, error, notAborted);
-        }
-        if (next.done) return;
-        yield next.value;
-      }
-    }
-    const body = Readable.from(chunks(), { objectMode: false });
-    // Closed early (destroyed, failed) or done: the backend's answer is let go of at once.
-    body.once('close', () => controller.abort());
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    let reading = false;
+    const pull = (): void => {
+      reading = true;
+      waiting(reader.read()).then(
+        (next) => {
+          reading = false;
+          if (body.destroyed) return;
+          if (next.done) body.push(null);
+          else if (next.value.length === 0) pull();
+          else body.push(next.value);
+        },
+        (error: unknown) => {
+          reading = false;
+          if (!body.destroyed) body.destroy(transportError(backend.backendName, error, notAborted));
+        },
+      );
+    };
+    const body = new Readable({
+      read() {
+        if (!reading) pull();
+      },
+      // Closed early (a client that hung up, a failure) or read to its end: the backend's
+      // answer is let go of at once, even while a read waits for its next bytes (an async
+      // iterator's return would wait for them, or for the timeout).
+      destroy(error, done) {
+        controller.abort();
+        done(error);
+      },
+    });
     return { status: response.status, contentType: contentTypeOf(response), body };
   }
 
