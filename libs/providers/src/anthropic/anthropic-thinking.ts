@@ -104,13 +104,28 @@ function adaptiveThinking(
 ): ClaudeThinking {
   const effort =
     reasoning.kind === 'budget' ? effortForBudget(reasoning.budgetTokens) : reasoning.effort;
-  const display = reasoning.kind === 'adaptive' ? reasoning.display : undefined;
   return {
     kind: 'adaptive',
     ...(effort === undefined ? {} : { effort: ANTHROPIC_EFFORTS[effort] }),
-    ...(display === undefined ? {} : { display }),
+    ...displayOf(reasoning),
     maxTokens: maxTokens ?? ADAPTIVE_THINKING_MAX_TOKENS,
   };
+}
+
+/**
+ * How the thinking is shown. From Opus 4.7 Claude leaves the thinking text out unless
+ * asked (`display` defaults to "omitted"; 4.6 defaulted to "summarized"), so its blocks
+ * come back empty. A client that asked with an effort (OpenAI's `reasoning_effort`, a
+ * Responses or Gemini level) or a budget (the older Claude, which showed its thinking)
+ * expects to read the reasoning: it gets "summarized". Anthropic's own adaptive thinking
+ * goes as the client wrote it: its `display`, or none for the model's default, as
+ * Anthropic would serve it.
+ */
+function displayOf(reasoning: Exclude<ChatReasoning, { kind: 'off' }>): {
+  display?: ThinkingDisplay;
+} {
+  if (reasoning.kind !== 'adaptive') return { display: 'summarized' };
+  return reasoning.display === undefined ? {} : { display: reasoning.display };
 }
 
 /** Claude's `thinking` field, and `output_config` when an effort goes with it. */

@@ -274,28 +274,34 @@ describe('AnthropicAdapter against a fake Messages API', () => {
         output_config: effort ? { effort } : undefined,
         max_tokens,
       });
-      assert.deepEqual(await on({ reasoning_effort: 'minimal' }), adaptive('low', 16384));
+      // An effort's client expects to read the reasoning, which Opus 4.7 leaves out
+      // unless asked: summarized.
+      assert.deepEqual(
+        await on({ reasoning_effort: 'minimal' }),
+        adaptive('low', 16384, 'summarized'),
+      );
       assert.deepEqual(
         await on({ reasoning_effort: 'high', max_tokens: 9000 }),
-        adaptive('high', 9000),
+        adaptive('high', 9000, 'summarized'),
       );
-      // A Messages client's own adaptive thinking, its effort and display kept.
-      assert.deepEqual(
-        await on({
-          thinking: { type: 'adaptive', display: 'summarized' },
-          reasoning_effort: 'max',
-        }),
-        adaptive('max', 16384, 'summarized'),
-      );
+      // A Messages client's own adaptive thinking, its effort and display kept: never
+      // overridden, nor added where it chose the model's default.
+      for (const display of ['summarized', 'omitted']) {
+        assert.deepEqual(
+          await on({ thinking: { type: 'adaptive', display }, reasoning_effort: 'max' }),
+          adaptive('max', 16384, display),
+        );
+      }
       assert.deepEqual(await on({ thinking: { type: 'adaptive' } }), adaptive(undefined, 16384));
-      // A budget, which these models refuse with a 400, is the effort nearest to it.
+      // A budget, which these models refuse with a 400, is the effort nearest to it; its
+      // client, used to reading the older Claude's thinking, gets it summarized.
       assert.deepEqual(
         await on({ thinking: { type: 'enabled', budget_tokens: 10000 }, max_tokens: 12000 }),
-        adaptive('high', 12000),
+        adaptive('high', 12000, 'summarized'),
       );
       assert.deepEqual(
         await on({ thinking: { type: 'enabled', budget_tokens: 1024 } }),
-        adaptive('low', 16384),
+        adaptive('low', 16384, 'summarized'),
       );
       assert.deepEqual(await on({ reasoning_effort: 'none' }), {
         thinking: undefined,

@@ -304,7 +304,7 @@ describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () =
       await adapter.invoke({ request, target: model, signal: new AbortController().signal });
       const body = upstream.calls.at(-1)!.body;
       assert.deepEqual(body.additionalModelRequestFields, {
-        thinking: { type: 'adaptive' },
+        thinking: { type: 'adaptive', display: 'summarized' },
         output_config: { effort: 'medium' },
       });
       assert.deepEqual(body.inferenceConfig, { maxTokens: 16384 });
