@@ -226,6 +226,15 @@ describe('Gemini request translation', () => {
       generationConfig: { thinkingConfig: { thinkingBudget: 0 } },
     });
     assert.deepEqual(off.thinking, { type: 'disabled' });
+    // Dynamic thinking: its thoughts asked summarized when the client wants them shown.
+    const dynamic = (includeThoughts?: boolean) =>
+      chatOf({
+        contents: [{ parts: [{ text: 'x' }] }],
+        generationConfig: { thinkingConfig: { thinkingBudget: -1, includeThoughts } },
+      }).thinking;
+    assert.deepEqual(dynamic(true), { type: 'adaptive', display: 'summarized' });
+    assert.deepEqual(dynamic(false), { type: 'adaptive' });
+    assert.deepEqual(dynamic(), { type: 'adaptive' });
   });
 
   it('asks for candidateCount choices (n), and refuses more than one candidate streamed', () => {

@@ -578,9 +578,15 @@ function applyThinking(chat: JsonObject, value: unknown): boolean {
         'thinking_budget and thinking_level cannot both be set',
       );
     }
-    // -1 is Gemini's dynamic thinking: the canonical request's adaptive thinking.
-    if (budget === -1) chat.thinking = { type: 'adaptive' };
-    else if (budget === 0) chat.thinking = { type: 'disabled' };
+    // -1 is Gemini's dynamic thinking: the canonical request's adaptive thinking. A
+    // client that asked for its thoughts is asked them summarized (Claude from Opus 4.7
+    // leaves them out unless asked); one that did not, the model's default.
+    if (budget === -1) {
+      chat.thinking = {
+        type: 'adaptive',
+        ...(value.includeThoughts === true ? { display: 'summarized' } : {}),
+      };
+    } else if (budget === 0) chat.thinking = { type: 'disabled' };
     else chat.thinking = { type: 'enabled', budget_tokens: Math.max(budget, MIN_THINKING_BUDGET) };
   }
   return value.includeThoughts === true;
