@@ -197,17 +197,54 @@ describe('all-in-one gateway: adaptive thinking on Claude Opus 4.7', () => {
     assert.deepEqual(message.content[0], { type: 'thinking', ...ANTHROPIC_FAKE_THINKING });
   });
 
-  it("gives an OpenAI client's reasoning_effort as adaptive thinking at that effort, never a budget", async () => {
+  it("gives an OpenAI client's reasoning_effort as adaptive thinking at that effort, never a budget, its reasoning shown", async () => {
     const completion = await openai.chat.completions.create({
       model: 'claude',
       reasoning_effort: 'medium',
       messages: [{ role: 'user', content: 'Say hello.' }],
     });
     const sent = lastSent();
-    assert.deepEqual(sent.thinking, { type: 'adaptive' });
+    // Opus 4.7 leaves the thinking text out unless asked: the client expects to read it.
+    assert.deepEqual(sent.thinking, { type: 'adaptive', display: 'summarized' });
     assert.deepEqual(sent.output_config, { effort: 'medium' });
     assert.equal(sent.max_tokens, 16_384);
     const message = completion.choices[0].message as { reasoning_content?: string };
     assert.equal(message.reasoning_content, ANTHROPIC_FAKE_THINKING.thinking);
+
+    const stream = await openai.chat.completions.create({
+      model: 'claude',
+      reasoning_effort: 'low',
+      stream: true,
+      messages: [{ role: 'user', content: 'Say hello.' }],
+    });
+    let reasoning = '';
+    for await (const chunk of stream) {
+      const delta = chunk.choices[0]?.delta as { reasoning_content?: string } | undefined;
+      reasoning += delta?.reasoning_content ?? '';
+    }
+    assert.deepEqual(lastSent().thinking, { type: 'adaptive', display: 'summarized' });
+    assert.equal(reasoning, ANTHROPIC_FAKE_THINKING.thinking);
+  });
+
+  it("keeps a Messages client's own display, or its model default when it set none", async () => {
+    const ask = (thinking: object) =>
+      anthropic.messages.create({
+        model: 'claude',
+        max_tokens: 8000,
+        thinking,
+        messages: [{ role: 'user', content: 'Say hello.' }],
+      } as unknown as Anthropic.MessageCreateParamsNonStreaming);
+    // No display: as Anthropic serves Opus 4.7, the thinking block with its signature and
+    // no text; the gateway adds nothing the client did not ask for.
+    const plain = await ask({ type: 'adaptive' });
+    assert.deepEqual(lastSent().thinking, { type: 'adaptive' });
+    assert.deepEqual(plain.content[0], {
+      type: 'thinking',
+      thinking: '',
+      signature: ANTHROPIC_FAKE_THINKING.signature,
+    });
+    const omitted = await ask({ type: 'adaptive', display: 'omitted' });
+    assert.deepEqual(lastSent().thinking, { type: 'adaptive', display: 'omitted' });
+    assert.deepEqual(omitted.content[0], plain.content[0]);
   });
 });

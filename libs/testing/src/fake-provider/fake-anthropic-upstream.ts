@@ -46,6 +46,18 @@ function thinkingEnabled(body: Record<string, unknown>): boolean {
 }
 
 /**
+ * The thinking text an answer shows: none on Opus 4.7 unless the request asks for it
+ * (`display: "summarized"`), as Anthropic serves it (the block comes with its signature
+ * and an empty text); older models show theirs summarized by default.
+ */
+function shownThinking(body: Record<string, unknown>, text: string): string {
+  const thinking = body.thinking as { display?: unknown } | undefined;
+  const omitsByDefault = typeof body.model === 'string' && body.model.includes('claude-opus-4-7');
+  const display = thinking?.display ?? (omitsByDefault ? 'omitted' : 'summarized');
+  return display === 'omitted' ? '' : text;
+}
+
+/**
  * Anthropic's rule for tool use with thinking: the assistant turn that called a tool is
  * sent back starting with its thinking block, signature and all, or the request is refused.
  */
@@ -121,7 +133,9 @@ export class FakeAnthropicUpstream extends FakeProviderServer {
     const tools = call.body.tools as { name: string }[] | undefined;
     const tool = tools?.[0]?.name;
     const thinks = thinkingEnabled(call.body);
-    if (call.body.stream === true) return this.stream(response, mode, tool, thinks);
+    if (call.body.stream === true) {
+      return this.stream(response, mode, tool, thinks, shownThinking(call.body, this.thinking));
+    }
     const answer: unknown[] = tool
       ? [
           { type: 'text', text: 'Let me check.' },
@@ -133,7 +147,11 @@ export class FakeAnthropicUpstream extends FakeProviderServer {
           },
         ]
       : [{ type: 'text', text: WORDS.join('') }];
-    const thinking = { type: 'thinking', ...ANTHROPIC_FAKE_THINKING, thinking: this.thinking };
+    const thinking = {
+      type: 'thinking',
+      ...ANTHROPIC_FAKE_THINKING,
+      thinking: shownThinking(call.body, this.thinking),
+    };
     const content = thinks ? [thinking, ...answer] : answer;
     return sendJson(response, {
       id: 'msg_01fake',
@@ -152,6 +170,7 @@ export class FakeAnthropicUpstream extends FakeProviderServer {
     mode: AnswerMode,
     tool: string | undefined,
     thinks: boolean,
+    thought: string,
   ): void {
     const sse = new SseWriter(response, mode, {
       event: 'error',
@@ -174,7 +193,7 @@ export class FakeAnthropicUpstream extends FakeProviderServer {
           usage: { ...this.usage, output_tokens: 1 },
         },
       } as { type: string },
-      ...(thinks ? thinkingSteps(this.thinking) : []),
+      ...(thinks ? thinkingSteps(thought) : []),
       { type: 'content_block_start', index: first, content_block: { type: 'text', text: '' } } as {
         type: string;
       },
@@ -214,16 +233,19 @@ export class FakeAnthropicUpstream extends FakeProviderServer {
   }
 }
 
-/** A thinking block as Anthropic streams it: its text in deltas, then its signature. */
+/**
+ * A thinking block as Anthropic streams it: its text in deltas (none when omitted), then
+ * its signature.
+ */
 function thinkingSteps(text: string): { type: string }[] {
-  const [head, tail] = [text.slice(0, 9), text.slice(9)];
+  const parts = text === '' ? [] : [text.slice(0, 9), text.slice(9)];
   return [
     {
       type: 'content_block_start',
       index: 0,
       content_block: { type: 'thinking', thinking: '', signature: '' },
     },
-    ...[head, tail].map((thinking) => ({
+    ...parts.map((thinking) => ({
       type: 'content_block_delta',
       index: 0,
       delta: { type: 'thinking_delta', thinking },
