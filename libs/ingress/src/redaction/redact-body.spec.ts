@@ -205,6 +205,21 @@ describe('redactBody', () => {
     assert.equal(redact('embeddings', clean).out, clean, 'nothing masked: the same body');
   });
 
+  it('embeddings: a title beside input that is not text is refused, never passed on unscreened', () => {
+    // An OpenAI-format backend gets `title` as it came: a list or an object would carry
+    // the text past the rules, a number a card number.
+    for (const title of [[EMAIL], [1, { t: EMAIL }], { text: EMAIL }, 4111111111111111, true]) {
+      assert.throws(
+        () => redact('embeddings', { model: 'e', input: 'x', title }),
+        (error: Error) =>
+          /title must be a string/.test(error.message) && !error.message.includes(EMAIL),
+        JSON.stringify(title),
+      );
+    }
+    const none = { model: 'e', input: 'x', title: null };
+    assert.equal(redact('embeddings', none).out, none);
+  });
+
   it('embeddings: a block rule matching only in a title refuses the request, naming the rule', () => {
     const blocking = new Redactor({ detectors: [{ name: 'iban', mode: 'block' }], patterns: [] });
     const iban = 'DE89 3704 0044 0532 0130 00';

@@ -1,4 +1,9 @@
-import type { JsonObject, Operation } from '@aigw/contracts/data-plane';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type JsonObject,
+  type Operation,
+} from '@aigw/contracts/data-plane';
 import type { RedactionTally, Redactor } from './redactor';
 
 type Redact = (text: string) => string;
@@ -54,6 +59,12 @@ function redactTitles(body: JsonObject, redact: Redact): JsonObject {
   if (typeof body.title === 'string') {
     const title = redact(body.title);
     if (title !== body.title) out = { ...out, title };
+  } else if (body.title !== undefined && body.title !== null) {
+    // An OpenAI-format backend gets `title` as it came: a list, object or number would carry
+    // text (a card number) past the rules. Vertex's title is a string anyway.
+    throw new DataPlaneError(DataPlaneErrorCode.InvalidRequest, 'title must be a string', {
+      param: 'title',
+    });
   }
   const extras = body.provider_extras;
   if (!isObject(extras)) return out;
