@@ -593,3 +593,116 @@ describe('Claude Opus 4.7 on an Anthropic backend: sampling settings it refuses 
     }
   });
 });
+
+// Claude 4.6 and later refuse a request whose last message is the assistant's (a
+// prefill): Anthropic's 400, "This model does not support assistant message prefill". The
+// gateway relays it: the client's own request is at fault, so each client gets a 400 in its
+// API's format that names the cause, and the backend is neither failed over nor cooled.
+describe('Claude Opus 4.7: an assistant prefill is refused as the client error it is', () => {
+  const PREFILL =
+    'This model does not support assistant message prefill. The conversation must end with a user message.';
+  const primary = new FakeAnthropicUpstream();
+  const standby = new FakeAnthropicUpstream();
+  let gateway: AppProcess;
+
+  before(async () => {
+    await Promise.all([primary.start(), standby.start()]);
+    const config = join(dir, 'prefill.yaml');
+    const backend = (name: string, upstream: FakeAnthropicUpstream, priority: number) =>
+      `  - {name: ${name}, provider: anthropic, baseUrl: "${upstream.baseUrl}", model: claude-opus-4-7, modelNameOverride: claude-opus, priority: ${priority}, auth: {apiKeyRef: {name: anthropic-key}}}`;
+    writeFileSync(
+      config,
+      `kind: AIGatewayRoute
+metadata: {name: opus}
+spec:
+  backends:
+${backend('primary', primary, 0)}
+${backend('standby', standby, 1)}
+  failover: {on: [rateLimit, timeout, error], retryDelay: 0s}
+`,
+    );
+    gateway = await startApp('gateway', {
+      AI_GATEWAY_CONFIG: config,
+      AI_GATEWAY_DATA_DIR: join(dir, 'prefill-data'),
+      AI_GATEWAY_SECRET_ANTHROPIC_KEY_APIKEY: 'sk-ant-test',
+    });
+  });
+  after(async () => {
+    await gateway?.stop();
+    await Promise.all([primary.stop(), standby.stop()]);
+  });
+
+  const refusePrefill = () =>
+    primary.next({
+      kind: 'status',
+      status: 400,
+      body: { type: 'error', error: { type: 'invalid_request_error', message: PREFILL } },
+    });
+  /** The primary's state on the admin port: `available` unless cooled or drained. */
+  const primaryState = async () => {
+    const reply = await fetch(`http://127.0.0.1:${gateway.adminPort}/admin/backends`);
+    const view = (await reply.json()) as { backends: { backend: string; state: string }[] };
+    return view.backends.find((backend) => backend.backend === 'primary')?.state;
+  };
+  const lastRole = () => {
+    const messages = primary.calls.at(-1)?.body.messages as { role: string }[] | undefined;
+    return messages?.at(-1)?.role;
+  };
+
+  it("answers an OpenAI client's trailing assistant message with a 400 that names the prefill", async () => {
+    primary.reset();
+    standby.reset();
+    refusePrefill();
+    const openai = new OpenAI({ baseURL: `${gateway.baseUrl}/v1`, apiKey: 'c', maxRetries: 0 });
+    await assert.rejects(
+      openai.chat.completions.create({
+        model: 'claude-opus',
+        messages: [
+          { role: 'user', content: 'Give me JSON.' },
+          { role: 'assistant', content: '{"answer":' },
+        ],
+      }),
+      (error: unknown) =>
+        error instanceof OpenAI.BadRequestError &&
+        error.type === 'invalid_request_error' &&
+        error.message.includes('does not support assistant message prefill'),
+    );
+    // Sent as the client wrote it, once: no retry, no other backend, no cooldown.
+    assert.equal(primary.calls.length, 1);
+    assert.equal(lastRole(), 'assistant');
+    assert.equal(standby.calls.length, 0);
+    assert.equal(await primaryState(), 'available');
+  });
+
+  it('answers a Messages client the same in its own error format, and serves the next call', async () => {
+    primary.reset();
+    standby.reset();
+    refusePrefill();
+    const client = clientFor(gateway);
+    await assert.rejects(
+      client.messages.create({
+        model: 'claude-opus',
+        max_tokens: 100,
+        messages: [
+          { role: 'user', content: 'Give me JSON.' },
+          { role: 'assistant', content: '{"answer":' },
+        ],
+      }),
+      (error: unknown) =>
+        error instanceof Anthropic.BadRequestError &&
+        (error.error as { error?: { type?: string } }).error?.type === 'invalid_request_error' &&
+        error.message.includes('does not support assistant message prefill'),
+    );
+    assert.equal(standby.calls.length, 0);
+    assert.equal(await primaryState(), 'available');
+    // The same backend answers the next, well-formed request.
+    const message = await client.messages.create({
+      model: 'claude-opus',
+      max_tokens: 100,
+      messages: [{ role: 'user', content: 'Give me JSON.' }],
+    });
+    assert.equal(message.type, 'message');
+    assert.equal(primary.calls.length, 2);
+    assert.equal(standby.calls.length, 0);
+  });
+});
