@@ -197,6 +197,41 @@ describe('AnthropicAdapter against a fake Messages API', () => {
     });
   });
 
+  it("sends a trailing assistant message as written, and relays the prefill 400 as the client's", async () => {
+    // Claude 4.6 and later refuse an assistant prefill; the gateway lets Anthropic judge it
+    // and the client get Anthropic's words, a 400 that neither fails over nor cools.
+    const message =
+      'This model does not support assistant message prefill. The conversation must end with a user message.';
+    upstream.next({
+      kind: 'status',
+      status: 400,
+      body: { type: 'error', error: { type: 'invalid_request_error', message } },
+    });
+    const prefill = gatewayChatRequest({
+      messages: [
+        { role: 'user', content: 'JSON please' },
+        { role: 'assistant', content: '{"a":' },
+      ],
+    });
+    await assert.rejects(
+      adapter.invoke({
+        request: prefill,
+        target: { ...target, model: 'claude-opus-4-7' },
+        signal: new AbortController().signal,
+      }),
+      (error: unknown) =>
+        error instanceof DataPlaneError &&
+        error.code === DataPlaneErrorCode.UpstreamRejected &&
+        error.httpStatus === 400 &&
+        error.trigger === undefined &&
+        error.message.includes(message),
+    );
+    assert.deepEqual((upstream.calls[0].body.messages as JsonObject[]).at(-1), {
+      role: 'assistant',
+      content: [{ type: 'text', text: '{"a":' }],
+    });
+  });
+
   it('maps tool_choice none and required, and passes max_tokens through', async () => {
     await invoke(
       gatewayChatRequest({ tools: [WEATHER_TOOL], tool_choice: 'none', max_tokens: 50 }),

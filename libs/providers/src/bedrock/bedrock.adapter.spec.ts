@@ -633,6 +633,32 @@ describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () =
     assert.equal(upstream.lastSignatureProblem, 'signature does not match');
   });
 
+  it("relays Bedrock's refusal of an assistant prefill as the client's 400, not a backend failure", async () => {
+    const message =
+      'This model does not support assistant message prefill. The conversation must end with a user message.';
+    upstream.next({ kind: 'status', status: 400, body: { message } });
+    const prefill = gatewayChatRequest({
+      messages: [
+        { role: 'user', content: 'JSON please' },
+        { role: 'assistant', content: '{"a":' },
+      ],
+    });
+    await assert.rejects(
+      adapter.invoke({
+        request: prefill,
+        target: { ...target, model: 'us.anthropic.claude-opus-4-7' },
+        signal: new AbortController().signal,
+      }),
+      (error: unknown) =>
+        error instanceof DataPlaneError &&
+        error.code === DataPlaneErrorCode.UpstreamRejected &&
+        error.trigger === undefined &&
+        error.message.includes(message),
+    );
+    const sent = upstream.calls[0].body.messages as JsonObject[];
+    assert.equal(sent.at(-1)?.role, 'assistant');
+  });
+
   it('sends a Bedrock API key as a bearer token instead of signing', async () => {
     const keyed = upstreamTarget(
       { provider: 'bedrock', model: MODEL, baseUrl: upstream.baseUrl },
