@@ -116,14 +116,38 @@ describe('the sampling settings sent to a Claude model', () => {
     assert.deepEqual(alone, { topP: 0.9 });
   });
 
-  it('keeps top_p with thinking on, where the temperature thinking refuses has gone', () => {
-    assert.deepEqual(sampled('claude-sonnet-4-6', true), {
-      kept: { topP: 0.9 },
-      dropped: [
+  it('keeps a top_p of 0.95 to 1 with thinking on, where the temperature thinking refuses has gone', () => {
+    const near = { ...ALL, top_p: 0.97 };
+    for (const model of ['claude-sonnet-4-6', 'claude-3-7-sonnet-20250219']) {
+      const dropped: [SamplingSetting, SamplingDropReason][] = [];
+      const kept = claudeSampling(prompt(near), model, true, (setting, reason) =>
+        dropped.push([setting, reason]),
+      );
+      assert.deepEqual(kept, { topP: 0.97 }, model);
+      assert.deepEqual(dropped, [
         ['temperature', 'thinking'],
         ['top_k', 'thinking'],
-      ],
-    });
+      ]);
+    }
+  });
+
+  it('leaves out a top_p under 0.95 with thinking on, which Claude refuses then', () => {
+    for (const model of ['claude-sonnet-4-6', 'claude-3-7-sonnet-20250219', 'claude-opus-4-1']) {
+      assert.deepEqual(
+        sampled(model, true),
+        {
+          kept: {},
+          dropped: [
+            ['temperature', 'thinking'],
+            ['top_k', 'thinking'],
+            ['top_p', 'thinking'],
+          ],
+        },
+        model,
+      );
+    }
+    const alone = claudeSampling(prompt({ top_p: 0.5 }), 'claude-sonnet-4-20250514', true);
+    assert.deepEqual(alone, {});
   });
 
   it('keeps all three on older models and models it does not judge', () => {

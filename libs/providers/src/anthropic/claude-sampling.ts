@@ -60,6 +60,9 @@ export function claudeSamplingRule(model: string): ClaudeSamplingRule {
   return TAKES_TEMPERATURE_OR_TOP_P.test(id) ? 'temperature-or-top-p' : 'none';
 }
 
+/** The lowest top_p Claude takes with thinking on. */
+const MIN_THINKING_TOP_P = 0.95;
+
 /** The sampling settings to send a Claude model, each absent when left out. */
 export interface ClaudeSampling {
   readonly temperature?: number;
@@ -69,8 +72,8 @@ export interface ClaudeSampling {
 
 /**
  * The client's sampling settings that `model` takes; `thinking` is whether the request
- * asks it to think (Claude then refuses any temperature but 1, and top_k). Each setting
- * left out is told to `onDropped`.
+ * asks it to think (Claude then refuses any temperature but 1, top_k, and a top_p under
+ * 0.95). Each setting left out is told to `onDropped`.
  */
 export function claudeSampling(
   prompt: ChatPrompt,
@@ -99,6 +102,8 @@ export function claudeSampling(
   if (thinking) {
     drop('temperature', 'thinking');
     drop('top_k', 'thinking');
+    // Thinking takes a top_p of 0.95 to 1 only (Anthropic's extended thinking docs).
+    if (sent.top_p !== undefined && sent.top_p < MIN_THINKING_TOP_P) drop('top_p', 'thinking');
   }
   // Of the two, temperature is kept: it is the setting clients mean (SDKs and agent
   // frameworks send it; a top_p beside it is mostly a default carried along).
