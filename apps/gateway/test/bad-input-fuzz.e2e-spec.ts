@@ -91,6 +91,134 @@ function deep(depth: number, rng: Rng): Json {
   return value;
 }
 
+/** The settings each API has beside its required fields, for mutation 20. */
+const OPTIONAL_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  chat: [
+    'n',
+    'logprobs',
+    'top_logprobs',
+    'logit_bias',
+    'stream_options',
+    'tools',
+    'tool_choice',
+    'response_format',
+    'reasoning_effort',
+    'thinking',
+    'parallel_tool_calls',
+    'prediction',
+    'audio',
+    'modalities',
+    'service_tier',
+    'metadata',
+    'store',
+    'max_completion_tokens',
+    'presence_penalty',
+    'frequency_penalty',
+    'stop',
+    'seed',
+    'user',
+    'web_search_options',
+  ],
+  completions: ['n', 'best_of', 'echo', 'suffix', 'logprobs', 'stop', 'stream_options'],
+  embeddings: ['dimensions', 'encoding_format', 'user'],
+  responses: [
+    'previous_response_id',
+    'conversation',
+    'include',
+    'reasoning',
+    'text',
+    'truncation',
+    'parallel_tool_calls',
+    'tool_choice',
+    'tools',
+    'background',
+    'prompt',
+    'store',
+    'instructions',
+    'metadata',
+    'max_tool_calls',
+    'top_logprobs',
+  ],
+  messages: [
+    'thinking',
+    'tool_choice',
+    'tools',
+    'stop_sequences',
+    'top_k',
+    'top_p',
+    'metadata',
+    'service_tier',
+    'system',
+    'container',
+    'mcp_servers',
+    'output_config',
+  ],
+  count_tokens: ['system', 'tools', 'thinking', 'tool_choice'],
+  'gemini generateContent': [
+    'cachedContent',
+    'toolConfig',
+    'tools',
+    'safetySettings',
+    'systemInstruction',
+    'generationConfig.thinkingConfig',
+    'generationConfig.candidateCount',
+    'generationConfig.responseSchema',
+    'generationConfig.responseMimeType',
+    'generationConfig.seed',
+    'generationConfig.responseModalities',
+    'generationConfig.stopSequences',
+    'generationConfig.topK',
+    'generationConfig.speechConfig',
+  ],
+  'gemini streamGenerateContent': [
+    'toolConfig',
+    'tools',
+    'systemInstruction',
+    'generationConfig.thinkingConfig',
+    'generationConfig.candidateCount',
+    'generationConfig.responseSchema',
+  ],
+  images: [
+    'n',
+    'size',
+    'quality',
+    'style',
+    'response_format',
+    'background',
+    'output_format',
+    'partial_images',
+    'user',
+  ],
+  moderations: ['model'],
+};
+
+/** Values a setting could well take, right for some, wrong for others. */
+const PLAUSIBLE_VALUES: readonly Json[] = [
+  2,
+  0,
+  1024,
+  'high',
+  'auto',
+  'none',
+  'required',
+  { type: 'enabled', budget_tokens: 1024 },
+  { type: 'adaptive' },
+  { effort: 'high', summary: 'auto' },
+  { include_usage: true },
+  { type: 'json_object' },
+  { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'object' } } },
+  { format: { type: 'json_schema', name: 'x', schema: { type: 'object' } } },
+  [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }],
+  [{ type: 'function', name: 'f', parameters: { type: 'object' } }],
+  [{ name: 'f', input_schema: { type: 'object' } }],
+  [{ functionDeclarations: [{ name: 'f' }] }],
+  { type: 'tool', name: 'f' },
+  { thinkingBudget: -1, includeThoughts: true },
+  ['TEXT', 'IMAGE'],
+  'resp_does_not_exist',
+  ['reasoning.encrypted_content'],
+];
+
 /** Values of the wrong type, or of the right type and absurd. */
 const WRONG_VALUES: readonly ((rng: Rng) => Json)[] = [
   () => null,
@@ -517,7 +645,8 @@ function mutate(endpoint: Endpoint, rng: Rng): Attempt {
   });
   const valid = endpoint.body;
   const text = JSON.stringify(valid);
-  const kind = rng.int(endpoint.format === 'gemini' ? 20 : 19);
+  let kind = rng.int(21);
+  if (kind === 19 && endpoint.format !== 'gemini') kind = 20;
   switch (kind) {
     case 0:
     case 1: {
@@ -692,6 +821,25 @@ function mutate(endpoint: Endpoint, rng: Rng): Attempt {
         mutation: `path ${path.slice(0, 80)}`,
         mustRefuse,
       };
+    }
+    case 20: {
+      // A setting the API has, of a plausible or a wrong value.
+      const fields = OPTIONAL_FIELDS[endpoint.name.replace(' (rich)', '')] ?? [];
+      if (fields.length === 0) return json(valid, 'none (no settings listed)');
+      const field = rng.pick(fields);
+      const value = rng.chance(0.5) ? rng.pick(PLAUSIBLE_VALUES) : rng.pick(WRONG_VALUES)(rng);
+      const path = field.split('.');
+      const body = structuredClone(valid) as Record<string, Json>;
+      let node = body;
+      for (const key of path.slice(0, -1)) {
+        const next = node[key];
+        node =
+          next !== null && typeof next === 'object' && !Array.isArray(next)
+            ? next
+            : (node[key] = {});
+      }
+      node[path.at(-1) as string] = value;
+      return json(body, `set ${field} = ${JSON.stringify(value).slice(0, 60)}`);
     }
     default: {
       // Several changes at once.
