@@ -24,8 +24,14 @@ describe('reasoning fields', () => {
       type: 'adaptive',
       display: 'summarized',
     });
+    // A budget's display too (Anthropic takes it on both), e.g. a Messages client's choice.
+    assert.deepEqual(
+      normalizedThinking({ type: 'enabled', budget_tokens: 2048, display: 'omitted' }),
+      { type: 'enabled', budget_tokens: 2048, display: 'omitted' },
+    );
     for (const bad of [
       { type: 'adaptive', display: 'full' },
+      { type: 'enabled', budget_tokens: 2048, display: 'full' },
       { type: 'enabled' },
       { type: 'enabled', budget_tokens: MIN_THINKING_BUDGET - 1 },
       { type: 'enabled', budget_tokens: 2048.5 },

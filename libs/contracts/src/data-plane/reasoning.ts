@@ -26,7 +26,11 @@ export type ThinkingDisplay = 'summarized' | 'omitted';
 
 /** The `thinking` request field, Anthropic's shape. */
 export type ThinkingConfig =
-  | { readonly type: 'enabled'; readonly budget_tokens: number }
+  | {
+      readonly type: 'enabled';
+      readonly budget_tokens: number;
+      readonly display?: ThinkingDisplay;
+    }
   | { readonly type: 'adaptive'; readonly display?: ThinkingDisplay }
   | { readonly type: 'disabled' };
 
@@ -65,25 +69,23 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 /**
  * A `thinking` value rebuilt with its known fields alone: `{"type": "enabled",
- * "budget_tokens": N}` with N a whole number of at least 1024, `{"type": "adaptive"}` with
- * an optional `display` of "summarized" or "omitted", or `{"type": "disabled"}`; undefined
- * for anything else. The edges and the adapters check it with this, each in its own error
- * style.
+ * "budget_tokens": N}` with N a whole number of at least 1024, or `{"type": "adaptive"}`,
+ * each with an optional `display` of "summarized" or "omitted", or `{"type": "disabled"}`;
+ * undefined for anything else. The edges and the adapters check it with this, each in its
+ * own error style.
  */
 export function normalizedThinking(value: unknown): ThinkingConfig | undefined {
   if (!isRecord(value)) return undefined;
   if (value.type === 'disabled') return { type: 'disabled' };
-  if (value.type === 'adaptive') {
-    const display = value.display;
-    if (display === undefined || display === null) return { type: 'adaptive' };
-    return display === 'summarized' || display === 'omitted'
-      ? { type: 'adaptive', display }
-      : undefined;
-  }
+  const display = value.display;
+  let shown: { display?: ThinkingDisplay } = {};
+  if (display === 'summarized' || display === 'omitted') shown = { display };
+  else if (display !== undefined && display !== null) return undefined;
+  if (value.type === 'adaptive') return { type: 'adaptive', ...shown };
   const budget = value.budget_tokens;
   if (value.type !== 'enabled' || typeof budget !== 'number') return undefined;
   if (!Number.isSafeInteger(budget) || budget < MIN_THINKING_BUDGET) return undefined;
-  return { type: 'enabled', budget_tokens: budget };
+  return { type: 'enabled', budget_tokens: budget, ...shown };
 }
 
 /** One entry of `thinking_blocks` rebuilt with its known fields; undefined when malformed. */

@@ -45,7 +45,13 @@ export function thinksWithinBudgetOnly(model: string): boolean {
 
 /** What a Claude request says about thinking, when it says anything. */
 export type ClaudeThinking =
-  | { readonly kind: 'budget'; readonly budgetTokens: number; readonly maxTokens: number }
+  | {
+      readonly kind: 'budget';
+      readonly budgetTokens: number;
+      readonly maxTokens: number;
+      /** The client's own `display`, when it set one; else the model's default. */
+      readonly display?: ThinkingDisplay;
+    }
   | {
       readonly kind: 'adaptive';
       /** Anthropic's `output_config.effort`; absent for the model's default. */
@@ -78,18 +84,27 @@ function budgetThinking(prompt: ChatPrompt, reasoning: ChatReasoning): ClaudeThi
   const budget = thinkingBudget(reasoning, DOUBLING_EFFORT_BUDGETS);
   if (budget === undefined || budget === 0) return undefined;
   const maxTokens = prompt.maxTokens;
-  if (maxTokens === undefined) return budgeted(budget, budget + ANTHROPIC_DEFAULT_MAX_TOKENS);
+  const display = reasoning.kind === 'budget' ? reasoning.display : undefined;
+  if (maxTokens === undefined) {
+    return budgeted(budget, budget + ANTHROPIC_DEFAULT_MAX_TOKENS, display);
+  }
   // A budget the client chose goes as given: if it does not fit, Anthropic's own 400
   // tells the client so.
-  if (reasoning.kind === 'budget' || maxTokens > budget) return budgeted(budget, maxTokens);
+  if (reasoning.kind === 'budget' || maxTokens > budget) {
+    return budgeted(budget, maxTokens, display);
+  }
   // An effort's budget is ours to fit under the client's max_tokens; when even the least
   // budget does not fit, the answer is better had without thinking than refused.
   const fitted = maxTokens - 1;
   return fitted >= MIN_THINKING_BUDGET ? budgeted(fitted, maxTokens) : undefined;
 }
 
-function budgeted(budgetTokens: number, maxTokens: number): ClaudeThinking {
-  return { kind: 'budget', budgetTokens, maxTokens };
+function budgeted(
+  budgetTokens: number,
+  maxTokens: number,
+  display?: ThinkingDisplay,
+): ClaudeThinking {
+  return { kind: 'budget', budgetTokens, maxTokens, ...(display ? { display } : {}) };
 }
 
 /** A client's budget, for a model that takes none, as the effort nearest its intent. */
@@ -117,15 +132,17 @@ function adaptiveThinking(
  * asked (`display` defaults to "omitted"; 4.6 defaulted to "summarized"), so its blocks
  * come back empty. A client that asked with an effort (OpenAI's `reasoning_effort`, a
  * Responses or Gemini level) or a budget (the older Claude, which showed its thinking)
- * expects to read the reasoning: it gets "summarized". Anthropic's own adaptive thinking
- * goes as the client wrote it: its `display`, or none for the model's default, as
- * Anthropic would serve it.
+ * expects to read the reasoning: it gets "summarized". A `display` the client set is never
+ * overridden, and Anthropic's own adaptive thinking without one goes without, for the
+ * model's default, as Anthropic would serve it.
  */
 function displayOf(reasoning: Exclude<ChatReasoning, { kind: 'off' }>): {
   display?: ThinkingDisplay;
 } {
-  if (reasoning.kind !== 'adaptive') return { display: 'summarized' };
-  return reasoning.display === undefined ? {} : { display: reasoning.display };
+  if (reasoning.kind !== 'effort' && reasoning.display !== undefined) {
+    return { display: reasoning.display };
+  }
+  return reasoning.kind === 'adaptive' ? {} : { display: 'summarized' };
 }
 
 /** Claude's `thinking` field, and `output_config` when an effort goes with it. */
@@ -134,7 +151,8 @@ export function claudeThinkingFields(thinking: ClaudeThinking): {
   output_config?: Record<string, unknown>;
 } {
   if (thinking.kind === 'budget') {
-    return { thinking: { type: 'enabled', budget_tokens: thinking.budgetTokens } };
+    const display = thinking.display ? { display: thinking.display } : {};
+    return { thinking: { type: 'enabled', budget_tokens: thinking.budgetTokens, ...display } };
   }
   return {
     thinking: { type: 'adaptive', ...(thinking.display ? { display: thinking.display } : {}) },

@@ -277,6 +277,12 @@ describe('AnthropicAdapter against a fake Messages API', () => {
     it("sends the client's own budget as given, and nothing when told off", async () => {
       const explicit = { type: 'enabled', budget_tokens: 3000 };
       assert.deepEqual(thinkingOf(await bodyOf({ thinking: explicit })), enabled(3000, 7096));
+      // Its display too, when it set one.
+      const hidden = { ...explicit, display: 'omitted' };
+      assert.deepEqual(thinkingOf(await bodyOf({ thinking: hidden })), {
+        thinking: hidden,
+        max_tokens: 7096,
+      });
       // Too small a max_tokens for the client's own budget: Anthropic's 400 says so.
       assert.deepEqual(
         thinkingOf(await bodyOf({ thinking: explicit, max_tokens: 2000 })),
@@ -337,6 +343,11 @@ describe('AnthropicAdapter against a fake Messages API', () => {
       assert.deepEqual(
         await on({ thinking: { type: 'enabled', budget_tokens: 1024 } }),
         adaptive('low', 16384, 'summarized'),
+      );
+      // ...unless the client chose its display with the budget: that is kept.
+      assert.deepEqual(
+        await on({ thinking: { type: 'enabled', budget_tokens: 1024, display: 'omitted' } }),
+        adaptive('low', 16384, 'omitted'),
       );
       assert.deepEqual(await on({ reasoning_effort: 'none' }), {
         thinking: undefined,

@@ -91,7 +91,12 @@ export type ChatToolChoice =
  * (`reasoning_effort`, which each adapter maps to what its provider takes), or none.
  */
 export type ChatReasoning =
-  | { readonly kind: 'budget'; readonly budgetTokens: number }
+  | {
+      readonly kind: 'budget';
+      readonly budgetTokens: number;
+      /** How Claude shows the thinking, when the client said (Anthropic's `display`). */
+      readonly display?: ThinkingDisplay;
+    }
   | { readonly kind: 'effort'; readonly effort: ThinkingEffort }
   /** The model decides how much to think (Claude 4.6 and later), at an effort if given. */
   | {
@@ -454,7 +459,11 @@ function parseReasoning(body: JsonObject): ChatReasoning | undefined {
     }
     switch (thinking.type) {
       case 'enabled':
-        return { kind: 'budget', budgetTokens: thinking.budget_tokens };
+        return {
+          kind: 'budget',
+          budgetTokens: thinking.budget_tokens,
+          ...(thinking.display === undefined ? {} : { display: thinking.display }),
+        };
       case 'adaptive':
         if (effort === 'none') return { kind: 'off' };
         return {

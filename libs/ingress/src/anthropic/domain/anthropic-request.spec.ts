@@ -241,6 +241,11 @@ describe('Anthropic Messages request to OpenAI chat', () => {
     rejects(withThinking('on'), 'thinking', /valid dictionary/);
     rejects(withThinking({ type: 'auto' }), 'thinking.type', /'enabled', 'adaptive' or 'disabled'/);
     rejects(withThinking({ type: 'adaptive', display: 'full' }), 'thinking.display', /summarized/);
+    rejects(
+      withThinking({ type: 'enabled', budget_tokens: 2048, display: 'full' }),
+      'thinking.display',
+      /summarized/,
+    );
     rejects({ ...base, messages, output_config: 'high' }, 'output_config', /valid dictionary/);
     rejects(
       { ...base, messages, output_config: { effort: 'extreme' } },

@@ -188,7 +188,13 @@ function thinkingConfig(value: unknown): ThinkingConfig | undefined {
   const thinking = normalizedThinking(value);
   if (thinking) return thinking;
   if (!isObject(value)) throw invalid('thinking', 'Input should be a valid dictionary');
-  if (value.type === 'adaptive') {
+  const display = value.display;
+  if (
+    display !== undefined &&
+    display !== null &&
+    display !== 'summarized' &&
+    display !== 'omitted'
+  ) {
     throw invalid('thinking.display', "Input should be 'summarized' or 'omitted'");
   }
   if (value.type !== 'enabled' && value.type !== 'disabled') {
