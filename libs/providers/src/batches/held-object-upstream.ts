@@ -157,7 +157,8 @@ export class HeldObjectUpstream {
         },
         (error: unknown) => {
           reading = false;
-          if (!body.destroyed) body.destroy(transportError(backend.backendName, error, notAborted));
+          if (body.destroyed) return;
+          body.destroy(transportError(backend.backendName, error, notAborted) as Error);
         },
       );
     };
