@@ -544,7 +544,7 @@ export class MetricsRegistry {
 
   readonly #requestSettingsDropped = new Counter({
     name: 'ai_gateway_request_settings_dropped_total',
-    help: 'Sampling settings a client sent that the gateway left out of a provider request, by provider, setting (temperature, top_p, top_k) and reason: model (the model refuses it, as Claude Opus 4.7 and later refuse all three, Claude 4.5 and 4.6 top_p beside temperature) or thinking (refused with thinking on)',
+    help: 'Sampling settings a client sent that the gateway left out of a provider request, by provider, setting (temperature, top_p, top_k) and reason: model (the model refuses it, as Claude Opus 4.7 and later refuse all three, Claude 4.5 and 4.6 top_p beside temperature) or thinking (refused with thinking on: temperature, top_k, a top_p under 0.95)',
     labelNames: ['provider', 'setting', 'reason'] as const,
     registers: [this.registry],
   });
