@@ -570,6 +570,25 @@ function endpoints(chat: string, embed: string): Endpoint[] {
       required: { contents: (v) => isList(v) || isObject(v) },
     },
     {
+      name: 'gemini embedContent',
+      path: `/v1beta/models/${embed}:embedContent`,
+      format: 'gemini',
+      body: { content: { parts: [{ text: 'embed me' }] }, taskType: 'RETRIEVAL_QUERY', title: 't' },
+      required: { content: isObject },
+    },
+    {
+      name: 'gemini batchEmbedContents',
+      path: `/v1beta/models/${embed}:batchEmbedContents`,
+      format: 'gemini',
+      body: {
+        requests: [
+          { model: `models/${embed}`, content: { parts: [{ text: 'a' }] } },
+          { model: `models/${embed}`, content: { parts: [{ text: 'b' }] } },
+        ],
+      },
+      required: { requests: isList },
+    },
+    {
       name: 'images',
       path: '/v1/images/generations',
       format: 'openai',
@@ -1851,6 +1870,7 @@ spec:
     ] as const) {
       for (const endpoint of endpoints(model, 'junk-embed')) {
         if (['images', 'moderations', 'count_tokens'].includes(endpoint.name)) continue;
+        if (endpoint.name.includes('mbedContent')) continue;
         // Only OpenAI's wire has legacy completions and (here) embeddings.
         if (['embeddings', 'completions'].includes(endpoint.name) && provider !== 'openai') {
           continue;
