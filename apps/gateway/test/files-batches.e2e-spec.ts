@@ -533,6 +533,18 @@ spec:
       });
     const downloadedBefore = await downloaded();
 
+    // A HEAD is not a download: it reads nothing from the backend and bills nothing.
+    const head = await fetch(`${gateway.baseUrl}/v1/files/${done.output_file_id}/content`, {
+      method: 'HEAD',
+      headers: { authorization: 'Bearer sk-client-frank', 'x-team-user': 'frank' },
+    });
+    assert.equal(head.status, 404);
+    assert.equal(reads(), readsBefore, 'a HEAD read the file');
+    assert.equal(
+      metricSum(await metrics(), 'ai_gateway_batches_billed_total', { trigger: 'content' }),
+      0,
+    );
+
     // The backend stops after its first write: the client has bytes before the file ends.
     let open!: () => void;
     teams.contentGate = new Promise<void>((resolve) => (open = resolve));

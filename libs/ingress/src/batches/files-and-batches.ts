@@ -86,6 +86,9 @@ export class FilesAndBatches {
     );
     fastify.get(
       `${prefix}/files/:id/content`,
+      // No automatic HEAD: Fastify answers one by running the GET, which read the whole
+      // file from the backend (and billed a finished batch) to send no body.
+      { exposeHeadRoute: false },
       on('file', 'content', (rq, reply) => files.fileContent(rq, reply, who)),
     );
     fastify.delete(
