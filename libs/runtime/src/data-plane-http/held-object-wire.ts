@@ -1,3 +1,5 @@
+import type { ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import {
   DataPlaneError,
@@ -13,10 +15,18 @@ import { decodePeerError, type InternalToken } from './internal-auth';
 /**
  * The Files and Batch APIs' calls across the split deployment: the ingress (which keeps
  * ids, owners and billing) asks the router, which relays to the provider-adapter, which
- * alone holds the backend's key and makes the call. A file's bytes travel as base64, as
- * an audio or image upload's do.
+ * alone holds the backend's key and makes the call. An upload's bytes travel as base64, as
+ * an audio or image upload's do; a file's content comes back raw on its own route.
  */
 export const HELD_OBJECT_WIRE_PATH = '/wire/held-object';
+/**
+ * A GET whose 2xx answer streams back raw (a file's content, which may be gigabytes): the
+ * backend's status and content-type in headers, its bytes as the HTTP body. An error
+ * before the first byte is a wire error answer; after it, the connection is cut.
+ */
+export const HELD_OBJECT_OPEN_WIRE_PATH = '/wire/held-object/open';
+export const HELD_STATUS_HEADER = 'x-aigw-held-status';
+export const HELD_CONTENT_TYPE_HEADER = 'x-aigw-held-content-type';
 
 type Method = 'GET' | 'POST' | 'DELETE';
 
@@ -63,20 +73,38 @@ export function decodeHeldObjectCall(body: unknown): HeldObjectWireCall {
   return { backendName, provider, method: method as Method, path, contentType, base64 };
 }
 
+/** A call opened to stream (a file's content): only a GET, with no body. */
+export function decodeHeldObjectOpen(body: unknown): HeldObjectWireCall {
+  const call = decodeHeldObjectCall(body);
+  if (call.method !== 'GET') throw malformed('method (only GET streams)');
+  if (call.base64 !== undefined || call.contentType !== undefined) throw malformed('body');
+  return call;
+}
+
+interface HeldObjectBackendRef {
+  readonly backendName: string;
+  readonly provider: string;
+  readonly baseUrl?: string;
+  readonly credential?: UpstreamTarget['credential'];
+  readonly requestTimeoutMs: number;
+}
+
+/** A 2xx answer whose body is read as it arrives; destroying the body ends the call. */
+export interface HeldObjectStreamReply {
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: Readable;
+}
+
 /** What the ingress's FilesAndBatches and the adapter's HeldObjectUpstream share. */
 interface HeldObjectSender {
   send(
-    backend: {
-      readonly backendName: string;
-      readonly provider: string;
-      readonly baseUrl?: string;
-      readonly credential?: UpstreamTarget['credential'];
-      readonly requestTimeoutMs: number;
-    },
+    backend: HeldObjectBackendRef,
     method: Method,
     path: string,
     body?: { readonly contentType: string; readonly data: Buffer },
   ): Promise<{ readonly status: number; readonly contentType: string; readonly body: Buffer }>;
+  open(backend: HeldObjectBackendRef, path: string): Promise<HeldObjectStreamReply>;
 }
 
 /** Headroom over the backend's own timeout, so the far side reports a timeout rather than us. */
@@ -114,6 +142,59 @@ export class HttpHeldObjectClient implements HeldObjectSender {
     };
   }
 
+  /**
+   * A GET streamed across the hops (a file's content): the body as the peer sends it,
+   * with backpressure; destroying it cuts the hop, which aborts the backend's read. The
+   * timeout bounds the wait for the answer's start and then each wait for more bytes.
+   */
+  async open(backend: Parameters<HeldObjectSender['open']>[0], path: string) {
+    const call: HeldObjectWireCall = {
+      backendName: backend.backendName,
+      provider: backend.provider,
+      method: 'GET',
+      path,
+    };
+    return this.openCall(JSON.stringify(call), backend.requestTimeoutMs);
+  }
+
+  /** Opens a call as it came (the router's hop relays it so). */
+  async openCall(text: string, timeoutMs: number): Promise<HeldObjectStreamReply> {
+    const controller = new AbortController();
+    const waitMs = timeoutMs + TIMEOUT_MARGIN_MS;
+    const timer = setTimeout(() => controller.abort(timedOut()), waitMs);
+    let response: Response;
+    let parsed: unknown;
+    try {
+      response = await fetch(new URL(HELD_OBJECT_OPEN_WIRE_PATH, this.url), {
+        method: 'POST',
+        headers: {
+          'content-type': WIRE_JSON,
+          [WIRE_VERSION_HEADER]: WIRE_VERSION,
+          ...this.token?.headers(),
+        },
+        body: text,
+        signal: controller.signal,
+      });
+      if (!response.ok) parsed = await response.json();
+    } catch (error) {
+      throw this.unreachable(error);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (!response.ok) throw decodePeerError(parsed, response.status, 'files and batches peer');
+    const status = Number(response.headers.get(HELD_STATUS_HEADER));
+    const contentType = response.headers.get(HELD_CONTENT_TYPE_HEADER);
+    if (!Number.isInteger(status) || status < 200 || status > 299 || contentType === null) {
+      controller.abort();
+      throw new DataPlaneError(
+        DataPlaneErrorCode.UpstreamBadResponse,
+        'the files and batches peer answered with no valid reply',
+      );
+    }
+    const body = hopBody(response.body, controller, waitMs, this.url.host);
+    return { status, contentType, body };
+  }
+
   /** Relays a call as it came (the router's hop). */
   async relay(text: string, timeoutMs: number): Promise<HeldObjectWireReply> {
     return this.post(text, timeoutMs);
@@ -135,11 +216,7 @@ export class HttpHeldObjectClient implements HeldObjectSender {
       });
       parsed = await response.json();
     } catch (error) {
-      throw new DataPlaneError(
-        DataPlaneErrorCode.UpstreamError,
-        `the files and batches peer at ${this.url.host} is unreachable`,
-        { cause: error },
-      );
+      throw this.unreachable(error);
     }
     if (!response.ok) throw decodePeerError(parsed, response.status, 'files and batches peer');
     const reply = parsed as Partial<HeldObjectWireReply> | null;
@@ -155,6 +232,115 @@ export class HttpHeldObjectClient implements HeldObjectSender {
     }
     return reply as HeldObjectWireReply;
   }
+
+  private unreachable(error: unknown): DataPlaneError {
+    return new DataPlaneError(
+      DataPlaneErrorCode.UpstreamError,
+      `the files and batches peer at ${this.url.host} is unreachable`,
+      { cause: error },
+    );
+  }
+}
+
+function timedOut(): DOMException {
+  return new DOMException('timed out', 'TimeoutError');
+}
+
+/**
+ * A hop's streamed body as a Readable: one read at a time, only when the reader wants more
+ * (backpressure reaches the peer's socket); `idleMs` bounds each wait for the next bytes.
+ * Destroyed (the caller gone), the hop is aborted; a hop cut mid-way fails the stream,
+ * never ends it, so a truncated file never looks whole.
+ */
+function hopBody(
+  stream: ReadableStream<Uint8Array> | null,
+  controller: AbortController,
+  idleMs: number,
+  host: string,
+): Readable {
+  if (!stream) return Readable.from([], { objectMode: false });
+  const reader = stream.getReader();
+  let timer: NodeJS.Timeout | undefined;
+  const pull = (): void => {
+    timer = setTimeout(() => controller.abort(timedOut()), idleMs);
+    reader.read().then(
+      (next) => {
+        clearTimeout(timer);
+        if (body.destroyed) return;
+        if (next.done) body.push(null);
+        // An empty chunk would end this read without asking for the next: ask again.
+        else if (next.value.length === 0) pull();
+        else body.push(Buffer.from(next.value.buffer, next.value.byteOffset, next.value.length));
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        body.destroy(
+          new DataPlaneError(
+            DataPlaneErrorCode.UpstreamError,
+            `the files and batches peer at ${host} cut the file's stream`,
+            { cause: error },
+          ),
+        );
+      },
+    );
+  };
+  const body = new Readable({
+    read: pull,
+    destroy(error, callback) {
+      clearTimeout(timer);
+      controller.abort();
+      callback(error);
+    },
+  });
+  return body;
+}
+
+/**
+ * Sends a streamed answer on a hop: the headers once its first bytes (or its end) came,
+ * so an error before them is still a wire error answer; after them, the connection is
+ * cut. The body pauses while the socket's buffer is full; the caller gone, it is
+ * destroyed (which aborts the read behind it). Resolves with how the stream ended.
+ */
+export function sendHeldStream(
+  answer: HeldObjectStreamReply,
+  response: ServerResponse,
+): Promise<'complete' | 'aborted' | 'failed'> {
+  const { body } = answer;
+  return new Promise((resolve) => {
+    if (response.destroyed) {
+      body.destroy();
+      return resolve('aborted');
+    }
+    let started = false;
+    const start = () => {
+      if (started) return;
+      started = true;
+      response.writeHead(200, {
+        'content-type': 'application/octet-stream',
+        [HELD_STATUS_HEADER]: String(answer.status),
+        [HELD_CONTENT_TYPE_HEADER]: answer.contentType,
+      });
+    };
+    body.on('data', (chunk: Buffer) => {
+      start();
+      if (!response.write(chunk)) body.pause();
+    });
+    response.on('drain', () => body.resume());
+    body.once('end', () => {
+      start();
+      response.end();
+    });
+    body.once('error', (error) => {
+      if (started) response.destroy();
+      else writeWireError(response, asDataPlaneError(error));
+      resolve('failed');
+    });
+    response.once('close', () => {
+      if (response.writableFinished) return resolve('complete');
+      body.destroy();
+      resolve('aborted');
+    });
+  });
 }
 
 /** The timeout a router allows a relayed call: the configured backend's, if it has it. */
@@ -166,20 +352,34 @@ export function registerHeldObjectRelay(
   adapter: HttpHeldObjectClient,
   timeoutOf: RelayTimeout,
 ): void {
+  const timeoutFor = (call: HeldObjectWireCall): number => {
+    const timeoutMs = timeoutOf(call.backendName);
+    if (timeoutMs === undefined) {
+      throw new DataPlaneError(
+        DataPlaneErrorCode.NoBackendAvailable,
+        `the router's configuration has no backend "${call.backendName}"`,
+      );
+    }
+    return timeoutMs;
+  };
   fastify.post(HELD_OBJECT_WIRE_PATH, async (request, reply) => {
     try {
       const call = decodeHeldObjectCall(request.body);
-      const timeoutMs = timeoutOf(call.backendName);
-      if (timeoutMs === undefined) {
-        throw new DataPlaneError(
-          DataPlaneErrorCode.NoBackendAvailable,
-          `the router's configuration has no backend "${call.backendName}"`,
-        );
-      }
-      const answer = await adapter.relay(JSON.stringify(call), timeoutMs);
+      const answer = await adapter.relay(JSON.stringify(call), timeoutFor(call));
       void reply.header('content-type', WIRE_JSON).send(JSON.stringify(answer));
     } catch (error) {
       reply.hijack();
+      writeWireError(reply.raw, asDataPlaneError(error));
+    }
+  });
+  // A file's content: the adapter's stream passed on as it comes, never held whole here.
+  fastify.post(HELD_OBJECT_OPEN_WIRE_PATH, async (request, reply) => {
+    reply.hijack();
+    try {
+      const call = decodeHeldObjectOpen(request.body);
+      const answer = await adapter.openCall(JSON.stringify(call), timeoutFor(call));
+      void sendHeldStream(answer, reply.raw);
+    } catch (error) {
       writeWireError(reply.raw, asDataPlaneError(error));
     }
   });
@@ -217,6 +417,17 @@ export function registerHeldObjectServer(
       void reply.header('content-type', WIRE_JSON).send(JSON.stringify(sent));
     } catch (error) {
       reply.hijack();
+      writeWireError(reply.raw, asDataPlaneError(error));
+    }
+  });
+  // A file's content: the backend's body sent on raw as it arrives.
+  fastify.post(HELD_OBJECT_OPEN_WIRE_PATH, async (request, reply) => {
+    reply.hijack();
+    try {
+      const call = decodeHeldObjectOpen(request.body);
+      const answer = await upstream.open(resolveTarget(call), call.path);
+      void sendHeldStream(answer, reply.raw);
+    } catch (error) {
       writeWireError(reply.raw, asDataPlaneError(error));
     }
   });
