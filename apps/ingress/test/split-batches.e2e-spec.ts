@@ -1,7 +1,7 @@
 // The Files and Batch APIs in the split deployment (ingress, router and provider-adapter as
 // three processes) with the official openai client: the ingress keeps ids, owners and
-// billing; each backend call crosses both internal hops (a file's bytes as base64) to the
-// provider-adapter, which alone holds the backend's key. A finished batch is billed by the
+// billing; each backend call crosses both internal hops (an upload's bytes as base64, a
+// file's content streamed raw) to the provider-adapter, which alone holds the backend's key. A finished batch is billed by the
 // ingress: one usage event, operation batch, at half the model's price; one no client
 // looks at is billed by the ingress's sweeper (every 200 ms here), its look crossing both
 // hops as a client's does.
@@ -237,5 +237,94 @@ spec:
     assert.equal(events.length, before + 1);
     assert.equal(events.at(-1)!.inputTokens, count * FAKE_BATCH_LINE_USAGE.prompt_tokens);
     assert.equal(events.at(-1)!.outputTokens, count * FAKE_BATCH_LINE_USAGE.completion_tokens);
+  });
+
+  it('streams an output across both hops as the backend writes it, model names restored, billed once', async () => {
+    const count = 400;
+    const jsonl = Array.from({ length: count }, (_, i) =>
+      JSON.stringify({
+        custom_id: `stream-ü-日本-🙂-${i}`,
+        method: 'POST',
+        url: '/v1/chat/completions',
+        body: { model: VIRTUAL, messages: [{ role: 'user', content: `s${i}` }] },
+      }),
+    ).join('\n');
+    const file = await alice.files.create({
+      file: await toFile(Buffer.from(jsonl), 'streamed.jsonl'),
+      purpose: 'batch',
+    });
+    const before = batchEvents(dir).length;
+    backend.contentChunkBytes = 1000;
+    // The look that sees it finished cannot read the output (a 500): a later read bills it.
+    backend.failContentReads = 1;
+    const batch = await alice.batches.create({
+      input_file_id: file.id,
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+    });
+    const done = await alice.batches.retrieve(batch.id);
+    assert.equal(done.status, 'completed');
+    const held = [...backend.files.values()].find(
+      (f) => f.purpose === 'batch_output' && f.content.includes('stream-ü-日本'),
+    );
+    assert.ok(held && Buffer.byteLength(held.content) > 20 * 1000, 'an output of many chunks');
+    const expected = held.content.replaceAll(
+      `"model":"${FAKE_BATCH_MODEL}-2025-01-01"`,
+      `"model":"${VIRTUAL}"`,
+    );
+    const metrics = async () =>
+      (await fetch(`http://127.0.0.1:${ingressAdminPort}/metrics`)).text();
+    const downloaded = async () =>
+      metricSum(await metrics(), 'ai_gateway_batch_file_bytes_total', {
+        use: 'download',
+        outcome: 'complete',
+      });
+    const downloadedBefore = await downloaded();
+
+    // The backend holds after its first write: the client has bytes before the file ends.
+    let release!: () => void;
+    backend.contentGate = new Promise<void>((resolve) => (release = resolve));
+    const firstBytes = (async () => {
+      const response = await alice.files.content(done.output_file_id!);
+      const reader = response.body!.getReader();
+      return { response, reader, first: await reader.read() };
+    })();
+    let got: Awaited<typeof firstBytes>;
+    try {
+      got = await Promise.race([
+        firstBytes,
+        new Promise<never>((_, reject) =>
+          setTimeout(
+            () => reject(new Error('no bytes before the backend finished')),
+            5_000,
+          ).unref(),
+        ),
+      ]);
+    } finally {
+      release();
+      backend.contentGate = undefined;
+    }
+    const { response, reader, first } = got;
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('content-type'), 'application/octet-stream');
+    assert.ok(first.value && first.value.length > 0 && first.value.length < expected.length);
+    const parts: Uint8Array[] = [first.value];
+    for (let part = await reader.read(); !part.done; part = await reader.read()) {
+      parts.push(part.value);
+    }
+    assert.equal(Buffer.concat(parts).toString('utf8'), expected, 'the same bytes, names restored');
+
+    const deadline = Date.now() + 10_000;
+    while (batchEvents(dir).length === before && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    // The sweeper's next looks (every 200 ms) find it billed: no second event.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const events = batchEvents(dir);
+    assert.equal(events.length, before + 1, 'billed once');
+    assert.equal(events.at(-1)!.userId, 'alice');
+    assert.equal(events.at(-1)!.inputTokens, count * FAKE_BATCH_LINE_USAGE.prompt_tokens);
+    assert.equal(events.at(-1)!.outputTokens, count * FAKE_BATCH_LINE_USAGE.completion_tokens);
+    assert.equal((await downloaded()) - downloadedBefore, Buffer.byteLength(held.content));
   });
 });
