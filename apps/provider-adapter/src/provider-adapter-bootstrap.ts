@@ -84,6 +84,8 @@ export async function bootstrapProviderAdapter(env: Env): Promise<RunningService
         return upstreamTargetFor(config(), { ...call, model: '' });
       },
       new HeldObjectUpstream(env),
+      // The router (and its client) sees only a cut connection: the cause is told here.
+      (error) => logger.warn('a file content stream failed after its first bytes', { error }),
     );
     return await runtime.serve(served);
   } catch (error) {

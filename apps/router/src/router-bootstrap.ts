@@ -107,6 +107,7 @@ export async function bootstrapRouter(env: Env): Promise<RunningService> {
         config()
           .routes.flatMap((route) => route.backends)
           .find((backend) => backend.name === name)?.requestTimeoutMs,
+      (error) => logger.warn('a file content stream from the adapter was cut', { error }),
     );
     return await runtime.serve(served);
   } catch (error) {

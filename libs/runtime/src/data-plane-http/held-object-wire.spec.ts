@@ -5,6 +5,7 @@ import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 import {
   decodeHeldObjectCall,
   decodeHeldObjectOpen,
+  HELD_OBJECT_WIRE_PATH,
   HttpHeldObjectClient,
   registerHeldObjectRelay,
   registerHeldObjectServer,
@@ -94,6 +95,7 @@ describe('a held object streamed across the hops (client → router → provider
     throw new Error('unused');
   };
   const refused: string[] = [];
+  const cuts: string[] = [];
   const servers: { close(): Promise<void> }[] = [];
   let client: HttpHeldObjectClient;
   let routerUrl: URL;
@@ -114,6 +116,7 @@ describe('a held object streamed across the hops (client → router → provider
           return open(target, path);
         },
       },
+      () => cuts.push('adapter'),
     );
     const adapterPort = await adapter.served.listen(0, '127.0.0.1');
     servers.push(adapter.served);
@@ -125,6 +128,7 @@ describe('a held object streamed across the hops (client → router → provider
         new InternalToken(TOKEN),
       ),
       (name) => (name === 'b' ? 5_000 : undefined),
+      () => cuts.push('router'),
     );
     const routerPort = await router.served.listen(0, '127.0.0.1');
     servers.push(router.served);
@@ -243,6 +247,8 @@ describe('a held object streamed across the hops (client → router → provider
       })(),
       { code: DataPlaneErrorCode.UpstreamError, message: /cut the file's stream/ },
     );
+    // Each hop tells its operator of the cut its caller saw only as a closed connection.
+    assert.deepEqual(cuts.sort(), ['adapter', 'router']);
   });
 
   it("aborts the backend's read when the caller goes away mid-file", async () => {
@@ -312,6 +318,31 @@ describe('a held object streamed across the hops (client → router → provider
     await assert.rejects(client.open({ ...backend, backendName: 'gone' }, '/files/f/content'), {
       code: DataPlaneErrorCode.NoBackendAvailable,
     });
+  });
+});
+
+describe('a held object opened on a peer from before the stream route', () => {
+  it("falls back to the peer's buffered route (a rolling upgrade)", async () => {
+    const { fastify, served } = createWireServer({ maxBodyBytes: 1024 * 1024 });
+    fastify.post(HELD_OBJECT_WIRE_PATH, async () => ({
+      status: 200,
+      contentType: 'text/plain',
+      base64: Buffer.from('whole').toString('base64'),
+    }));
+    const port = await served.listen(0, '127.0.0.1');
+    try {
+      const client = new HttpHeldObjectClient(new URL(`http://127.0.0.1:${port}`));
+      const answer = await client.open(
+        { backendName: 'b', provider: 'openai', requestTimeoutMs: 5_000 },
+        '/files/f/content',
+      );
+      assert.equal(answer.contentType, 'text/plain');
+      const parts: Buffer[] = [];
+      for await (const part of answer.body) parts.push(part as Buffer);
+      assert.equal(Buffer.concat(parts).toString(), 'whole');
+    } finally {
+      await served.close();
+    }
   });
 });
 

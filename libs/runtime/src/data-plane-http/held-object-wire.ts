@@ -154,7 +154,16 @@ export class HttpHeldObjectClient implements HeldObjectSender {
       method: 'GET',
       path,
     };
-    return this.openCall(JSON.stringify(call), backend.requestTimeoutMs);
+    try {
+      return await this.openCall(JSON.stringify(call), backend.requestTimeoutMs);
+    } catch (error) {
+      // A peer from before this route (a rolling upgrade): its buffered route still answers.
+      if (!(error instanceof DataPlaneError) || error.code !== DataPlaneErrorCode.UnknownUrl) {
+        throw error;
+      }
+      const answer = await this.send(backend, 'GET', path);
+      return { ...answer, body: Readable.from([answer.body], { objectMode: false }) };
+    }
   }
 
   /** Opens a call as it came (the router's hop relays it so). */
@@ -295,6 +304,9 @@ function hopBody(
   return body;
 }
 
+/** Told of a stream that failed after its first bytes: only its cut connection tells the caller. */
+export type HeldStreamCut = (error: unknown) => void;
+
 /**
  * Sends a streamed answer on a hop: the headers once its first bytes (or its end) came,
  * so an error before them is still a wire error answer; after them, the connection is
@@ -304,6 +316,7 @@ function hopBody(
 export function sendHeldStream(
   answer: HeldObjectStreamReply,
   response: ServerResponse,
+  onCut?: HeldStreamCut,
 ): Promise<'complete' | 'aborted' | 'failed'> {
   const { body } = answer;
   return new Promise((resolve) => {
@@ -331,8 +344,12 @@ export function sendHeldStream(
       response.end();
     });
     body.once('error', (error) => {
-      if (started) response.destroy();
-      else writeWireError(response, asDataPlaneError(error));
+      if (started) {
+        response.destroy();
+        onCut?.(error);
+      } else {
+        writeWireError(response, asDataPlaneError(error));
+      }
       resolve('failed');
     });
     response.once('close', () => {
@@ -351,6 +368,7 @@ export function registerHeldObjectRelay(
   fastify: FastifyInstance,
   adapter: HttpHeldObjectClient,
   timeoutOf: RelayTimeout,
+  onCut?: HeldStreamCut,
 ): void {
   const timeoutFor = (call: HeldObjectWireCall): number => {
     const timeoutMs = timeoutOf(call.backendName);
@@ -378,7 +396,7 @@ export function registerHeldObjectRelay(
     try {
       const call = decodeHeldObjectOpen(request.body);
       const answer = await adapter.openCall(JSON.stringify(call), timeoutFor(call));
-      void sendHeldStream(answer, reply.raw);
+      void sendHeldStream(answer, reply.raw, onCut);
     } catch (error) {
       writeWireError(reply.raw, asDataPlaneError(error));
     }
@@ -393,6 +411,7 @@ export function registerHeldObjectServer(
   fastify: FastifyInstance,
   resolveTarget: (call: HeldObjectWireCall) => UpstreamTarget,
   upstream: HeldObjectSender,
+  onCut?: HeldStreamCut,
 ): void {
   fastify.post(HELD_OBJECT_WIRE_PATH, async (request, reply) => {
     try {
@@ -426,7 +445,7 @@ export function registerHeldObjectServer(
     try {
       const call = decodeHeldObjectOpen(request.body);
       const answer = await upstream.open(resolveTarget(call), call.path);
-      void sendHeldStream(answer, reply.raw);
+      void sendHeldStream(answer, reply.raw, onCut);
     } catch (error) {
       writeWireError(reply.raw, asDataPlaneError(error));
     }
