@@ -124,10 +124,20 @@ test("a chat request's reasoning_effort must be a string and its thinking one th
     { type: 'enabled', budget_tokens: 1023 },
     { type: 'enabled', budget_tokens: 2048.5 },
     { type: 'enabled', budget_tokens: '2048' },
-    { type: 'adaptive', display: 'full' },
     { type: 'auto' },
   ]) {
     refused('thinking', { thinking }, /^'thinking' must be .*at least 1024/);
+  }
+  // A display Anthropic does not know is named as the fault, whatever thinking it is on.
+  for (const thinking of [
+    { type: 'adaptive', display: 'full' },
+    { type: 'enabled', budget_tokens: 2048, display: 'Summarized' },
+  ]) {
+    refused(
+      'thinking.display',
+      { thinking },
+      /^'thinking.display' must be "summarized" or "omitted"$/,
+    );
   }
 });
 

@@ -50,6 +50,16 @@ function checkReasoning(body: JsonObject): void {
   }
   const thinking = body.thinking;
   if (thinking !== undefined && thinking !== null && !normalizedThinking(thinking)) {
+    // Named apart: a client whose type and budget are right would not see its fault below.
+    const display = (thinking as { display?: unknown }).display;
+    if (
+      display !== undefined &&
+      display !== null &&
+      display !== 'summarized' &&
+      display !== 'omitted'
+    ) {
+      throw invalid(`'thinking.display' must be "summarized" or "omitted"`, 'thinking.display');
+    }
     throw invalid(
       `'thinking' must be {"type": "enabled", "budget_tokens": <whole number of at least ${MIN_THINKING_BUDGET}>}, {"type": "adaptive"} or {"type": "disabled"}`,
       'thinking',
