@@ -365,6 +365,29 @@ describe('VertexAdapter against fake Vertex AI endpoints', () => {
     ]);
   });
 
+  it("asks Claude from Opus 4.7 for an effort's thinking summarized, and an older Claude its budget alone", async () => {
+    const sent = async (model: string) => {
+      await invoke(
+        gatewayChatRequest({ reasoning_effort: 'medium' }),
+        target(model, claude.baseUrl),
+      );
+      const body = claude.calls.at(-1)!.body;
+      return { thinking: body.thinking, output_config: body.output_config };
+    };
+    // Opus 4.7 leaves its thinking text out unless asked, and the client expects to read it.
+    assert.deepEqual(await sent('claude-opus-4-7@20260416'), {
+      thinking: { type: 'adaptive', display: 'summarized' },
+      output_config: { effort: 'medium' },
+    });
+    // A budget-only Claude shows its thinking by default: no display is added to it.
+    for (const model of ['claude-sonnet-4-5@20250929', 'claude-3-7-sonnet@20250219']) {
+      assert.deepEqual(await sent(model), {
+        thinking: { type: 'enabled', budget_tokens: 2048 },
+        output_config: undefined,
+      });
+    }
+  });
+
   const embed = (model: string, body: JsonObject) =>
     invoke(
       gatewayChatRequest({}, { operation: 'embeddings', body: { model: 'm', ...body } }),
