@@ -29,6 +29,7 @@ import {
   assertNoSecret,
   assertReadable,
   describeAttempt,
+  HANG_MS,
   hasErrorEvent,
   looksFinished,
   send,
@@ -50,6 +51,7 @@ import {
   garbage,
   reshaped,
   ScriptedUpstream,
+  streamFrames,
   type Provider,
   type Scripted,
   type ScriptedCall,
@@ -78,6 +80,8 @@ const SECRETS = {
   gemini: 'AIzaFuzzSECRET55e1d7',
 } as const;
 const KEYS = Object.values(SECRETS);
+/** The scripted backends' request and first-byte timeouts, in seconds. */
+const STALL_TIMEOUT_S = 3;
 
 describe('bad input and bad upstream answers, fuzzed (all-in-one gateway)', () => {
   const upstream = new FakeOpenAiUpstream('fuzz');
@@ -101,8 +105,10 @@ describe('bad input and bad upstream answers, fuzzed (all-in-one gateway)', () =
   before(async () => {
     await Promise.all([upstream.start(), claude.start(), gemini.start(), scripted.start()]);
     const openai = `provider: openai, baseUrl: "${upstream.baseUrl}", auth: {apiKeyRef: {name: openai-key}}`;
+    // Short timeouts: a backend stuck mid-answer is cut within seconds, not minutes.
     const junk = (provider: string, base: string, key: string) =>
-      `provider: ${provider}, baseUrl: "${scripted.origin}${base}", auth: {apiKeyRef: {name: ${key}}}`;
+      `provider: ${provider}, baseUrl: "${scripted.origin}${base}", auth: {apiKeyRef: {name: ${key}}}, ` +
+      `requestTimeout: ${STALL_TIMEOUT_S}s, firstByteTimeout: ${STALL_TIMEOUT_S}s`;
     writeFileSync(
       join(dir, 'config.yaml'),
       `kind: AIGatewayRoute
@@ -416,6 +422,66 @@ spec:
         }
       }
     }
+    report(failures);
+  });
+
+  it("cuts a backend that stops answering (before its headers, or mid-stream with the connection open) within its timeout, in each API's shape", async () => {
+    scripted.script = (call) => {
+      const provider: Provider = call.path.includes('/messages')
+        ? 'anthropic'
+        : call.path.includes(':')
+          ? 'gemini'
+          : 'openai';
+      const { frames } = streamFrames(provider, 'm');
+      return {
+        status: 200,
+        contentType: call.stream ? 'text/event-stream' : 'application/json',
+        parts: call.stream ? frames.slice(0, 2).map((frame) => Buffer.from(frame)) : [],
+        drop: false,
+        stall: true,
+        label: 'stalled',
+      };
+    };
+    const cases: [Endpoint, boolean][] = [];
+    for (const model of ['junk-openai', 'junk-claude', 'junk-gemini']) {
+      for (const endpoint of endpoints(model, 'junk-embed')) {
+        if (endpoint.name === 'chat') cases.push([endpoint, false], [endpoint, true]);
+        if (model === 'junk-openai' && ['messages', 'responses'].includes(endpoint.name)) {
+          cases.push([endpoint, true]);
+        }
+        if (model === 'junk-openai' && endpoint.name === 'gemini streamGenerateContent') {
+          cases.push([endpoint, true]);
+        }
+      }
+    }
+    // All at once: each waits out the same timeout.
+    const failures: string[] = [];
+    await Promise.all(
+      cases.map(async ([endpoint, stream]) => {
+        const started = Date.now();
+        try {
+          const { answer, describeIt, shown, isStream } = await sendScripted(
+            endpoint,
+            stream,
+            scripted.script,
+            `[stall] ${endpoint.name} at ${endpoint.path} ${JSON.stringify(endpoint.body).slice(0, 40)}`,
+          );
+          assert.ok(Date.now() - started < HANG_MS, `not cut in time: ${shown}`);
+          if (answer.status === 200 && isStream) {
+            assert.ok(
+              hasErrorEvent(endpoint.format, endpoint.path, answer.text),
+              `no error event: ${shown}`,
+            );
+            assert.ok(!looksFinished(endpoint.format, endpoint.path, answer.text), shown);
+          } else {
+            assert.ok(answer.status >= 502 && answer.status <= 504, `not a 502-504: ${shown}`);
+            assertErrorShape(endpoint.format, answer.status, answer.text, describeIt);
+          }
+        } catch (error) {
+          failures.push((error as Error).message);
+        }
+      }),
+    );
     report(failures);
   });
 

@@ -14,6 +14,9 @@ export interface Scripted {
   readonly parts: readonly Buffer[];
   /** Drop the connection after the parts instead of ending the response. */
   readonly drop: boolean;
+  /** Send nothing more and keep the connection open (a backend stuck mid-answer, or before
+   * its headers when there are no parts). */
+  readonly stall?: boolean;
   readonly label: string;
   /** Headers beside the content type. */
   readonly headers?: Readonly<Record<string, string>>;
@@ -68,8 +71,11 @@ export class ScriptedUpstream {
       body,
       stream: body.stream === true || path.includes('streamGenerateContent'),
     });
+    // Stalled with nothing to send: not even the headers.
+    if (answer.stall && answer.parts.length === 0) return;
     response.writeHead(answer.status, { ...answer.headers, 'content-type': answer.contentType });
     for (const part of answer.parts) response.write(part);
+    if (answer.stall) return;
     if (answer.drop) setTimeout(() => response.destroy(), 10);
     else response.end();
   }
