@@ -109,3 +109,33 @@ describe('the text of a prompt', () => {
     );
   });
 });
+
+describe('estimateTokens on long text', () => {
+  // gpt-tokenizer's own count of the whole text, the figure estimates are held to.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { countTokens } = require('gpt-tokenizer/encoding/cl100k_base') as {
+    countTokens: (text: string, options: { disallowedSpecial: Set<string> }) => number;
+  };
+  const exact = (text: string) => countTokens(text, { disallowedSpecial: new Set() });
+  const prose = Array.from(
+    { length: 3_000 },
+    (_, i) => ['The', 'gateway', 'counts', 'tokens,', 'budgets', 'and', 'costs.'][i % 7],
+  ).join(' ');
+
+  it('counts prose counted in pieces as the whole text counts', () => {
+    const text = prose.slice(0, 15_000);
+    assert.equal(estimateTokens(text), exact(text));
+  });
+
+  it('scales samples of a text past 16 KiB to within a few percent', () => {
+    const text = prose.repeat(3);
+    const ratio = estimateTokens(text) / exact(text);
+    assert.ok(ratio > 0.97 && ratio < 1.03, String(ratio));
+  });
+
+  it('counts a long run without a break (the quadratic case) close to its real count', () => {
+    const run = 'abcdefghij'.repeat(1_000); // 10,000 letters, one run to the tokenizer
+    const ratio = estimateTokens(run) / exact(run);
+    assert.ok(ratio >= 1 && ratio < 1.05, String(ratio));
+  });
+});

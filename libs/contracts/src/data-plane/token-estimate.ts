@@ -1,4 +1,5 @@
 // Token counts where a provider reports none, and for budget reservations before a call.
+import { tokenizerPieces } from './tokenizer-pieces';
 interface Encoding {
   countTokens(text: string, options: { disallowedSpecial: Set<string> }): number;
   setMergeCacheSize(size: number): void;
@@ -8,9 +9,11 @@ interface Encoding {
 // o200k costs about twice that and js-tiktoken 4-5 times. It loads on the first
 // estimate only: most providers report usage and never need it.
 const ENCODING_MODULE = 'gpt-tokenizer/encoding/cl100k_base';
-// Beyond this many characters we tokenize a prefix and scale, so one huge prompt cannot
-// hold the event loop (about 0.03 ms per 1,000 characters when measured).
-const MAX_EXACT_CHARS = 64 * 1024;
+// Beyond this many characters we tokenize samples of it and scale, so one huge prompt
+// cannot hold the event loop.
+const MAX_EXACT_CHARS = 16 * 1024;
+// What a long text is sampled by: its start, middle and end, each this long.
+const SAMPLE_CHARS = 4 * 1024;
 // Special-token text in a prompt is ordinary text to us, never a reason to throw.
 const PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
 const CHARS_PER_TOKEN = 4;
@@ -38,9 +41,20 @@ export function estimateTokens(text: string): number {
   if (text.length === 0) return 0;
   const bpe = loadEncoding();
   if (!bpe) return Math.max(1, Math.ceil(text.length / CHARS_PER_TOKEN));
-  if (text.length <= MAX_EXACT_CHARS) return bpe.countTokens(text, PLAIN_TEXT);
-  const sample = bpe.countTokens(text.slice(0, MAX_EXACT_CHARS), PLAIN_TEXT);
-  return Math.ceil((sample * text.length) / MAX_EXACT_CHARS);
+  if (text.length <= MAX_EXACT_CHARS) return countInPieces(bpe, text);
+  const middle = Math.floor((text.length - SAMPLE_CHARS) / 2);
+  const sampled =
+    countInPieces(bpe, text.slice(0, SAMPLE_CHARS)) +
+    countInPieces(bpe, text.slice(middle, middle + SAMPLE_CHARS)) +
+    countInPieces(bpe, text.slice(-SAMPLE_CHARS));
+  return Math.ceil((sampled * text.length) / (3 * SAMPLE_CHARS));
+}
+
+/** The tokens of `text`, counted piece by piece so no run costs more than a piece. */
+function countInPieces(bpe: Encoding, text: string): number {
+  let tokens = 0;
+  for (const piece of tokenizerPieces(text)) tokens += bpe.countTokens(piece, PLAIN_TEXT);
+  return tokens;
 }
 
 /**
