@@ -174,16 +174,7 @@ export class HttpHeldObjectClient implements HeldObjectSender {
     let response: Response;
     let parsed: unknown;
     try {
-      response = await fetch(new URL(HELD_OBJECT_OPEN_WIRE_PATH, this.url), {
-        method: 'POST',
-        headers: {
-          'content-type': WIRE_JSON,
-          [WIRE_VERSION_HEADER]: WIRE_VERSION,
-          ...this.token?.headers(),
-        },
-        body: text,
-        signal: controller.signal,
-      });
+      response = await this.postWire(HELD_OBJECT_OPEN_WIRE_PATH, text, controller.signal);
       if (!response.ok) parsed = await response.json();
     } catch (error) {
       throw this.unreachable(error);
@@ -209,20 +200,29 @@ export class HttpHeldObjectClient implements HeldObjectSender {
     return this.post(text, timeoutMs);
   }
 
+  /** One call's wire text POSTed to the peer's `path`, with the hop's version and token. */
+  private postWire(path: string, text: string, signal: AbortSignal): Promise<Response> {
+    return fetch(new URL(path, this.url), {
+      method: 'POST',
+      headers: {
+        'content-type': WIRE_JSON,
+        [WIRE_VERSION_HEADER]: WIRE_VERSION,
+        ...this.token?.headers(),
+      },
+      body: text,
+      signal,
+    });
+  }
+
   private async post(text: string, timeoutMs: number): Promise<HeldObjectWireReply> {
     let response: Response;
     let parsed: unknown;
     try {
-      response = await fetch(new URL(HELD_OBJECT_WIRE_PATH, this.url), {
-        method: 'POST',
-        headers: {
-          'content-type': WIRE_JSON,
-          [WIRE_VERSION_HEADER]: WIRE_VERSION,
-          ...this.token?.headers(),
-        },
-        body: text,
-        signal: AbortSignal.timeout(timeoutMs + TIMEOUT_MARGIN_MS),
-      });
+      response = await this.postWire(
+        HELD_OBJECT_WIRE_PATH,
+        text,
+        AbortSignal.timeout(timeoutMs + TIMEOUT_MARGIN_MS),
+      );
       parsed = await response.json();
     } catch (error) {
       throw this.unreachable(error);
