@@ -16,6 +16,13 @@ describe('openAiAnswerProblem', () => {
       },
       { role: 'assistant', refusal: 'no' },
       { role: 'assistant', content: [{ type: 'text', text: 'Hi' }], extra: 1 },
+      // A call to a custom (free-form) tool, which the chat edge takes: no function object.
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [{ id: 'c', type: 'custom', custom: { name: 'sql', input: 'SELECT 1' } }],
+      },
+      { role: 'assistant', content: null, audio: { id: 'a', data: 'UklG', transcript: 'Hi' } },
     ]) {
       assert.equal(openAiAnswerProblem('chat', chat([{ index: 0, message }])), undefined);
     }
@@ -39,6 +46,11 @@ describe('openAiAnswerProblem', () => {
       ['chat', chat([{ message: { content: null, tool_calls: [null] } }]), /tool call/],
       ['chat', chat([{ message: { tool_calls: [{ id: 'c', function: null }] } }]), /tool call/],
       ['chat', chat([{ message: { tool_calls: [{ function: { name: 5 } }] } }]), /tool call/],
+      [
+        'chat',
+        chat([{ message: { tool_calls: [{ type: 'custom', custom: null }] } }]),
+        /tool call/,
+      ],
       ['completions', chat([{ text: 5 }]), /without its text/],
       ['completions', chat([{ message: { content: 'chat-shaped' } }]), /without its text/],
       ['embeddings', { data: 'x' }, /without its "data" list/],

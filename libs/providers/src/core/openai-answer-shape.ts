@@ -28,11 +28,15 @@ export function openAiChunkProblem(chunk: JsonObject): string | undefined {
   return undefined;
 }
 
-/** A tool call as chat's clients read it: an object naming the function it calls. */
+const isNamed = (value: unknown): boolean => isJsonObject(value) && typeof value.name === 'string';
+
+/**
+ * A tool call as chat's clients read it: an object naming the function it calls, or the
+ * custom (free-form) tool when the client offered one (`type: "custom"`, no function).
+ */
 function isToolCall(call: unknown): boolean {
-  return (
-    isJsonObject(call) && isJsonObject(call.function) && typeof call.function.name === 'string'
-  );
+  if (!isJsonObject(call)) return false;
+  return call.type === 'custom' ? isNamed(call.custom) : isNamed(call.function);
 }
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
