@@ -242,6 +242,48 @@ describe('all-in-one gateway on the quickstart config (no keys, no network)', ()
     assert.equal((await wrong('DELETE', '/v1/nope')).status, 404);
   });
 
+  it("answers a URL the router cannot take (a malformed %-escape, an over-long id) with a 400 in its API's format, not echoing the URL", async () => {
+    // A client's key pasted into the URL must not come back in the answer.
+    const keyLike = 'sk-live-0123456789abcdef';
+    const cases: [string, string, 'openai' | 'anthropic' | 'gemini'][] = [
+      ['POST', `/v1/chat/completions%ZZ${keyLike}`, 'openai'],
+      ['POST', `/chat/completions%${keyLike}`, 'openai'],
+      ['POST', `/v1/messages%ZZ${keyLike}`, 'anthropic'],
+      ['POST', `/v1/messages/count_tokens%E0%A4${keyLike}`, 'anthropic'],
+      ['POST', `/v1beta/models/%ZZ${keyLike}:generateContent`, 'gemini'],
+      ['POST', `/v1/models/%ZZ${keyLike}:streamGenerateContent?alt=sse`, 'gemini'],
+      ['GET', `/v1beta/models%ZZ${keyLike}`, 'gemini'],
+      // Past the router's 100-character parameter (Fastify's answer was a 414).
+      ['GET', `/v1/files/${keyLike}${'x'.repeat(200)}`, 'openai'],
+    ];
+    for (const [method, path, format] of cases) {
+      const response = await fetch(`${gateway.baseUrl}${path}`, {
+        method,
+        headers: method === 'POST' ? { 'content-type': 'application/json' } : {},
+        body: method === 'POST' ? '{}' : undefined,
+      });
+      const text = await response.text();
+      const shown = `${method} ${path}: ${response.status} ${text}`;
+      assert.equal(response.status, 400, shown);
+      assert.ok(!text.includes(keyLike) && !text.includes('FST_ERR'), shown);
+      const body = JSON.parse(text) as {
+        type?: string;
+        error: { message: string; type?: string; param?: null; code?: unknown; status?: string };
+      };
+      assert.match(body.error.message, /URL/, shown);
+      if (format === 'openai') {
+        assert.equal(body.error.type, 'invalid_request_error', shown);
+        assert.equal(body.error.param, null, shown);
+      } else if (format === 'anthropic') {
+        assert.equal(body.type, 'error', shown);
+        assert.equal(body.error.type, 'invalid_request_error', shown);
+      } else {
+        assert.equal(body.error.code, 400, shown);
+        assert.equal(body.error.status, 'INVALID_ARGUMENT', shown);
+      }
+    }
+  });
+
   it('blocks a prompt matching a block pattern without echoing it', async () => {
     const response = await fetch(`${gateway.baseUrl}/v1/chat/completions`, {
       method: 'POST',

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { DynamicModule, ExceptionFilter } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { NestLoggerService, type Logger } from '@aigw/observability';
 import { corsOptions, type CorsOrigins } from './cors-origins';
 import { edgeClientErrorHandler, type ClientErrorReason } from './edge-client-errors';
@@ -45,6 +47,7 @@ export async function createNestEdgeApp(
       connectionsCheckingInterval: Math.min(30_000, Math.ceil(options.requestReceiveTimeoutMs / 4)),
     },
     clientErrorHandler: edgeClientErrorHandler(options.onClientError),
+    frameworkErrors: frameworkErrorsTo(options.filter),
     // No Nest middleware is applied anywhere (no NestModule.configure, no app.use): middie's
     // onRequest hook only passed every request on (~0.1 µs). Were one added, start-up fails
     // (Fastify has no `use` without middie: a TypeError), not silently without it.
@@ -77,6 +80,20 @@ export async function createNestEdgeApp(
       return Number(new URL(await app.getUrl()).port);
     },
     close: () => app.close(),
+  };
+}
+
+/**
+ * The router's refusals, made before any route, hook or Nest handler runs: a URL it cannot
+ * decode (a malformed %-escape), a route parameter past its length, a failed async
+ * constraint. Nest's default sends them to Fastify's first error handler, whose body is
+ * Fastify's own shape and echoes the URL (which may carry a pasted key); the filter
+ * answers them in the shape of the API the path belongs to, and counts them. (Nest's
+ * default also ran its security-headers hook: no app here sets one.)
+ */
+export function frameworkErrorsTo(filter: ExceptionFilter) {
+  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
+    filter.catch(error, new ExecutionContextHost([request, reply]));
   };
 }
 

@@ -19,6 +19,17 @@ export function toDataPlaneError(error: unknown): DataPlaneError {
       );
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new DataPlaneError(DataPlaneErrorCode.InvalidRequest, 'The request body is empty');
+    // The router's refusals (before any route): Fastify's messages quote the URL.
+    case 'FST_ERR_BAD_URL':
+      return new DataPlaneError(
+        DataPlaneErrorCode.InvalidRequest,
+        'The request URL has a malformed %-escape (a % not followed by two hex digits, or bytes that are not UTF-8)',
+      );
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new DataPlaneError(
+        DataPlaneErrorCode.InvalidRequest,
+        'A part of the request URL is longer than this gateway accepts',
+      );
     default:
       break;
   }

@@ -15,10 +15,24 @@ export const OTHER_ROUTE = 'other';
 
 type ErrorRenderer = (reply: FastifyReply, error: DataPlaneError, requestId?: string) => void;
 
-/** The public API a URL belongs to decides the shape of its errors. */
+/**
+ * The public API a URL belongs to decides the shape of its errors: Google's for `/v1beta`
+ * (only the Gemini API is served there). A URL the router could not decode is judged by its
+ * part before the first %-escape (`/v1/messages%ZZ` is the Messages API's).
+ */
 function rendererFor(url: string): ErrorRenderer {
-  if (isGeminiPath(url)) return sendGeminiError;
-  return isMessagesPath(url) ? sendMessagesError : sendOpenAiError;
+  const readable = decodablePart(url);
+  if (isGeminiPath(url) || /^\/v1beta(?:[/?]|$)/.test(readable)) return sendGeminiError;
+  return isMessagesPath(readable) ? sendMessagesError : sendOpenAiError;
+}
+
+function decodablePart(url: string): string {
+  try {
+    decodeURI(url);
+    return url;
+  } catch {
+    return url.slice(0, url.indexOf('%'));
+  }
 }
 
 /**

@@ -225,6 +225,21 @@ describe('provider-adapter over the wire', () => {
     assert.equal(response.status, 500);
     assert.match(await response.text(), /wire version \\"2\\".*speaks 1/);
   });
+
+  it('answers a URL with a malformed %-escape in the wire format, not echoing it', async () => {
+    const keyLike = 'sk-live-0123456789abcdef';
+    const response = await fetch(new URL(`/wire/invoke%ZZ${keyLike}`, server.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [WIRE_VERSION_HEADER]: WIRE_VERSION },
+      body: '{}',
+    });
+    const text = await response.text();
+    assert.equal(response.status, 400, text);
+    assert.ok(!text.includes(keyLike) && !text.includes('FST_ERR'), text);
+    const body = JSON.parse(text) as { error: { code: string; message: string } };
+    assert.equal(body.error.code, DataPlaneErrorCode.InvalidRequest);
+    assert.match(body.error.message, /malformed %-escape/);
+  });
 });
 
 describe('wire clients against peers that are down or foreign', () => {

@@ -44,11 +44,19 @@ export function createWireServer(options: WireServerOptions): {
   fastify: FastifyInstance;
   served: ServedApp;
 } {
+  const answerError = (error: unknown, reply: FastifyReply) => {
+    const mapped = wireErrorOf(error);
+    if (mapped.code === DataPlaneErrorCode.Internal) options.onUnexpected?.(error);
+    writeWireError(reply.raw, mapped);
+  };
   const fastify = Fastify({
     logger: false,
     bodyLimit: wireBodyBytes(options.maxBodyBytes) + WIRE_ENVELOPE_BYTES,
     keepAliveTimeout: 65_000,
     return503OnClosing: true,
+    // The router's refusals (a malformed %-escape, an over-long parameter), before any
+    // hook: Fastify's own answer is not the wire format and quotes the URL.
+    frameworkErrors: (error, _request, reply) => answerError(error, reply),
   });
   fastify.removeContentTypeParser(['application/json']);
   fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
@@ -92,10 +100,8 @@ export function createWireServer(options: WireServerOptions): {
     );
   });
   fastify.setErrorHandler((error: unknown, _request: FastifyRequest, reply: FastifyReply) => {
-    const mapped = wireErrorOf(error);
-    if (mapped.code === DataPlaneErrorCode.Internal) options.onUnexpected?.(error);
     reply.hijack();
-    writeWireError(reply.raw, mapped);
+    answerError(error, reply);
   });
 
   return {
@@ -115,6 +121,12 @@ function wireErrorOf(error: unknown): DataPlaneError {
   const code = (error as { code?: unknown }).code;
   if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     return new DataPlaneError(DataPlaneErrorCode.BodyTooLarge, 'the wire message is too large');
+  }
+  if (code === 'FST_ERR_BAD_URL' || code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    return new DataPlaneError(
+      DataPlaneErrorCode.InvalidRequest,
+      'the wire URL has a malformed %-escape or an over-long part',
+    );
   }
   if (typeof code === 'string' && code.startsWith('FST_ERR_CTP')) {
     return new DataPlaneError(DataPlaneErrorCode.InvalidRequest, 'send the wire message as JSON');
