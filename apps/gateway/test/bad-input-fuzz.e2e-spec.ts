@@ -3,7 +3,7 @@
 // fake OpenAI, Anthropic and Gemini backends and a scripted one:
 //  1. malformed requests (JSON, multipart, many at once) on every public model endpoint
 //     get a 4xx in that API's own error shape (OpenAI, Anthropic, Google), never a 5xx,
-//     never reach a backend, never echo a provider key;
+//     never reach a backend, never echo a provider key or one pasted into the URL;
 //  2. a backend answering garbage (bytes, truncated JSON, wrong shapes, a stream that
 //     stops mid-event, its key echoed) gives the client a 5xx in the right shape or a
 //     stream ending with its error event: never a hang, never a finished-looking stream;
@@ -40,6 +40,7 @@ import {
   endpoints,
   GEMINI_BODY,
   mutate,
+  PASTED_KEY,
   richEndpoints,
   unchanged,
   USER_TURN,
@@ -174,7 +175,7 @@ spec:
           if (i === 0) {
             assert.equal(answer.status, 200, `${describeIt}: ${answer.text.slice(0, 300)}`);
           }
-          assertNoSecret(answer, describeIt, KEYS);
+          assertNoSecret(answer, describeIt, [...KEYS, PASTED_KEY]);
           assert.ok(
             answer.status < 500,
             `${describeIt}: answered ${answer.status}: ${answer.text.slice(0, 300)}`,

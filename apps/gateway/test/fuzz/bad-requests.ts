@@ -479,6 +479,9 @@ export function endpoints(chat: string, embed: string): Endpoint[] {
   ];
 }
 
+/** A key a client pasted into a URL: no answer may quote it. */
+export const PASTED_KEY = 'sk-pasted-in-the-url-0123456789';
+
 /** One request as sent, and whether any correct gateway must refuse it. */
 export interface Attempt {
   readonly method: string;
@@ -538,8 +541,7 @@ export function mutate(endpoint: Endpoint, rng: Rng): Attempt {
   });
   const valid = endpoint.body;
   const text = JSON.stringify(valid);
-  let kind = rng.int(21);
-  if (kind === 19 && endpoint.format !== 'gemini') kind = 20;
+  const kind = rng.int(21);
   switch (kind) {
     case 0:
     case 1: {
@@ -689,13 +691,26 @@ export function mutate(endpoint: Endpoint, rng: Rng): Attempt {
     case 18:
       return json(valid, 'none (a control)');
     case 19: {
-      // Gemini's path names the model and method: a bad one is a 4xx in Google's shape.
+      // The path. A malformed %-escape is refused by the router before any route: still a
+      // 4xx in the API's shape, not quoting the URL (the key pasted in it is checked for).
+      // Gemini's path names the model and method too: a bad one is a 4xx in Google's shape.
       const [target, query = ''] = endpoint.path.split('?');
+      const suffix = query === '' ? '' : `?${query}`;
+      const badEscape = rng.pick(['%ZZ', '%', '%E0%A4', '%C0%AF']) + PASTED_KEY;
+      if (endpoint.format !== 'gemini') {
+        const path = `${target}${badEscape}${suffix}`;
+        return {
+          ...base,
+          path,
+          body: Buffer.from(text),
+          mutation: `path ${path}`,
+          mustRefuse: true,
+        };
+      }
       const model = target.slice(target.indexOf('/models/') + 8, target.lastIndexOf(':'));
       const method = target.slice(target.lastIndexOf(':'));
       const paths: [string, boolean][] = [
-        // A bad %-escape (/models/%ZZ:…) is not here: Fastify answers it in its own shape,
-        // before any route (libs/runtime's frameworkErrors; reported, not yet fixed).
+        [target.replace(`/${model}:`, `/${badEscape}:`), true],
         [target.replace(`/${model}:`, '/:'), true],
         [target.replace(`/${model}:`, `/${'m'.repeat(3_000)}:`), true],
         [target.replace(`/${model}:`, '/%F0%9F%98%80:'), true],
