@@ -29,4 +29,15 @@ describe('tokenizer pieces', () => {
     // Every piece but the first starts with the space before its first word.
     assert.ok(all.slice(1).every((piece) => / word\d/.test(piece.slice(0, 7))));
   });
+
+  it('never cuts between the two halves of a character outside the BMP', () => {
+    // An emoji or a rare CJK character split in two counts as two replacement characters.
+    for (const run of ['a' + '𠀀'.repeat(3_000), 'b' + '👍🏽'.repeat(2_000)]) {
+      const all = pieces(run);
+      assert.equal(all.join(''), run);
+      assert.ok(all.every((piece) => piece.length <= PIECE_CHARS));
+      const split = all.filter((piece) => /^[\uDC00-\uDFFF]|[\uD800-\uDBFF]$/.test(piece));
+      assert.deepEqual(split, []);
+    }
+  });
 });

@@ -23,15 +23,23 @@ export function* tokenizerPieces(text: string): Generator<string> {
   }
 }
 
-/** Before the last space that starts a word within PIECE_CHARS of `start`, else at it. */
+/**
+ * Before the last space that starts a word within PIECE_CHARS of `start`, else at it, or
+ * a unit before it when it would split a surrogate pair (each half would count as U+FFFD).
+ */
 function pieceEnd(text: string, start: number): number {
   const limit = start + PIECE_CHARS;
   if (limit >= text.length) return text.length;
   for (let at = limit; at > start; at--) {
     if (isSpace(text.charCodeAt(at)) && !isSpace(text.charCodeAt(at - 1))) return at;
   }
-  return limit;
+  return isLowSurrogate(text.charCodeAt(limit)) && isHighSurrogate(text.charCodeAt(limit - 1))
+    ? limit - 1
+    : limit;
 }
+
+const isHighSurrogate = (code: number): boolean => code >= 0xd800 && code <= 0xdbff;
+const isLowSurrogate = (code: number): boolean => code >= 0xdc00 && code <= 0xdfff;
 
 function isSpace(code: number): boolean {
   return code === 32 || (code >= 9 && code <= 13);
