@@ -49,6 +49,18 @@ export class AnalyticsExceptionFilter implements ExceptionFilter {
       });
       return;
     }
+    // The router's refusals (a malformed %-escape, an over-long part), before any route:
+    // Fastify's message quotes the URL, and the store is not at fault.
+    const status = (exception as { statusCode?: unknown }).statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      void reply.status(400).send({
+        error: {
+          type: 'invalid_url',
+          message: 'the request URL has a malformed %-escape or an over-long part',
+        },
+      });
+      return;
+    }
     this.options.onStoreError(exception);
     void reply.status(503).send({
       error: { type: 'store_unavailable', message: 'the analytics store did not answer' },

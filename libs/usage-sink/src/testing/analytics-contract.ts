@@ -591,6 +591,14 @@ export function describeAnalyticsContract(
       assert.equal((await store.storedCounts()).usage, workload.usage.length);
     });
 
+    it('refuses a URL with a malformed %-escape with a 400 in its shape, not quoting it', async () => {
+      const response = await get(`${base}/v1/analytics/usage%ZZsk-pasted-0123456789`);
+      const text = await response.text();
+      assert.equal(response.status, 400, text);
+      assert.ok(!text.includes('sk-pasted'), text);
+      assert.equal((JSON.parse(text) as { error: { type: string } }).error.type, 'invalid_url');
+    });
+
     it('serves the usage page and its chart library from this process', async () => {
       const page = await get(`${base}/usage`);
       assert.equal(page.status, 200);
