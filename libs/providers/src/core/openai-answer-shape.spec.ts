@@ -33,6 +33,11 @@ describe('openAiAnswerProblem', () => {
     // Base64 float32s, asked for or sent unasked (the edges decode it for clients of numbers).
     const float32s = Buffer.from(new Float32Array([0.5, -1]).buffer).toString('base64');
     assert.equal(openAiAnswerProblem('embeddings', { data: [{ embedding: float32s }] }), undefined);
+    // vLLM's float16 (`embed_dtype`): two bytes a value, so an odd count is not whole float32s.
+    const float16s = Buffer.from(new Uint16Array([0x3800, 0xbc00, 0x3c00]).buffer).toString(
+      'base64',
+    );
+    assert.equal(openAiAnswerProblem('embeddings', { data: [{ embedding: float16s }] }), undefined);
   });
 
   // Found by the bad-input fuzz suite: each reached the client as a clean 200.
@@ -55,7 +60,9 @@ describe('openAiAnswerProblem', () => {
       ['completions', chat([{ message: { content: 'chat-shaped' } }]), /without its text/],
       ['embeddings', { data: 'x' }, /without its "data" list/],
       ['embeddings', { data: [{ embedding: 'x' }] }, /neither numbers nor base64/],
-      ['embeddings', { data: [{ embedding: 'AAA=' }] }, /neither numbers nor base64/],
+      ['embeddings', { data: [{ embedding: 'AA=A' }] }, /neither numbers nor base64/],
+      ['embeddings', { data: [{ embedding: '' }] }, /neither numbers nor base64/],
+      ['embeddings', { data: [{ embedding: 5 }] }, /neither numbers nor base64/],
       ['embeddings', { data: [{ embedding: [1, 'a'] }] }, /neither numbers nor base64/],
     ];
     for (const [operation, answer, problem] of cases) {

@@ -42,13 +42,13 @@ function isToolCall(call: unknown): boolean {
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 /**
- * OpenAI's base64 vector (little-endian float32s): what a client asking for base64 gets,
- * and some compatible backends send unasked (the edges decode it for clients of numbers).
+ * A base64 vector: OpenAI's float32s, or another dtype a compatible backend was asked for
+ * (vLLM's `embed_dtype` float16 or bfloat16, two bytes a value). The gateway passes it on
+ * as it came; its width is the client's to know, so only the text is checked.
  */
-function isFloat32Base64(value: unknown): boolean {
+function isBase64Vector(value: unknown): boolean {
   if (typeof value !== 'string' || value.length % 4 !== 0 || !BASE64.test(value)) return false;
-  const bytes = Buffer.byteLength(value, 'base64');
-  return bytes > 0 && bytes % 4 === 0;
+  return Buffer.byteLength(value, 'base64') > 0;
 }
 
 /** What is wrong with one result of the list, or undefined when the client can read it. */
@@ -72,9 +72,9 @@ function resultProblem(operation: Operation, result: unknown): string | undefine
     case 'completions':
       return typeof result.text === 'string' ? undefined : 'a choice without its text';
     case 'embeddings':
-      return isNumberList(result.embedding) || isFloat32Base64(result.embedding)
+      return isNumberList(result.embedding) || isBase64Vector(result.embedding)
         ? undefined
-        : 'an embedding that is neither numbers nor base64 float32s';
+        : 'an embedding that is neither numbers nor base64';
     default:
       return undefined;
   }
