@@ -464,6 +464,21 @@ spec:
         (error.error as { error?: { type?: string } }).error?.type === 'not_found_error',
     );
   });
+
+  it('refuses to count for a model it does not serve, as messages.create refuses it', async () => {
+    const body = (model: string) =>
+      JSON.stringify({ model, max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] });
+    for (const model of ['claude-does-not-exist', '../../admin']) {
+      const created = await postRaw(gateway, '/v1/messages', body(model));
+      const counted = await postRaw(gateway, '/v1/messages/count_tokens', body(model));
+      assert.equal(created.status, 404);
+      assert.equal(counted.status, created.status);
+      const { request_id: _created, ...refused } = created.body as Record<string, unknown>;
+      const { request_id: _counted, ...counting } = counted.body as Record<string, unknown>;
+      assert.deepEqual(counting, refused);
+      assert.equal(counted.body.error?.type, 'not_found_error');
+    }
+  });
 });
 
 describe('Anthropic Messages API on an Anthropic backend: top_k reaches it', () => {

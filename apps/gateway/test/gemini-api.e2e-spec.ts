@@ -51,6 +51,12 @@ function leaksClientKey(call: { headers: Record<string, unknown>; path: string }
   return JSON.stringify(call.headers).includes(CLIENT_KEY) || call.path.includes(CLIENT_KEY);
 }
 
+/** An error body without its per-request id, to compare two answers. */
+function withoutRequestId(answer: { status: number; body: unknown }): unknown {
+  const { request_id: _id, ...rest } = answer.body as Record<string, unknown>;
+  return { status: answer.status, body: rest };
+}
+
 async function postRaw(
   gateway: AppProcess,
   path: string,
@@ -332,6 +338,17 @@ spec:
     assert.match(String(error.message), /The model "no-such-model" does not exist/);
   });
 
+  it('refuses to count for a model it does not serve, as generateContent refuses it', async () => {
+    const body = { contents: [{ parts: [{ text: 'Hi' }] }] };
+    for (const model of ['no-such-model', '..%2F..%2Fadmin']) {
+      const generated = await postRaw(gateway, `/v1beta/models/${model}:generateContent`, body);
+      const counted = await postRaw(gateway, `/v1beta/models/${model}:countTokens`, body);
+      assert.equal(generated.status, 404);
+      assert.equal(counted.status, generated.status);
+      assert.deepEqual(counted.body, generated.body);
+    }
+  });
+
   it("answers bad input and an unknown alt in Google's shape", async () => {
     const bad = await postRaw(
       gateway,
@@ -492,6 +509,68 @@ spec:
       1,
     );
     assert.equal(requests(after, 'chat.completions'), requests(before, 'chat.completions'));
+  });
+});
+
+describe("Gemini countTokens and a tier's models", () => {
+  let gateway: AppProcess;
+
+  before(async () => {
+    const config = join(dir, 'tiers.yaml');
+    writeFileSync(
+      config,
+      `apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: AIGatewayRoute
+metadata: {name: gemini-tiers}
+spec:
+  backends:
+  - {name: local, provider: local, model: gemini-local}
+  - {name: premium, provider: local, model: gemini-premium}
+  userIdentification: {header: x-user-id}
+  userTiers:
+  - name: free
+    default: true
+    selector: {header: x-user-plan, value: free}
+    tokenBudget: {daily: 100000}
+    allowedModels: [gemini-local]
+`,
+    );
+    gateway = await startApp('gateway', {
+      AI_GATEWAY_CONFIG: config,
+      AI_GATEWAY_DATA_DIR: join(dir, 'tiers'),
+    });
+  });
+  after(() => gateway.stop());
+
+  it("refuses to count for a model the caller's tier may not use, as generating refuses it", async () => {
+    const post = (path: string, body: unknown) =>
+      fetch(`${gateway.baseUrl}${path}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-user-id': 'free-1',
+          'x-user-plan': 'free',
+        },
+        body: JSON.stringify(body),
+      }).then(async (r) => ({ status: r.status, body: await r.json() }));
+    const gemini = { contents: [{ parts: [{ text: 'Hi' }] }] };
+    const generated = await post('/v1beta/models/gemini-premium:generateContent', gemini);
+    const counted = await post('/v1beta/models/gemini-premium:countTokens', gemini);
+    assert.equal(generated.status, 403, JSON.stringify(generated.body));
+    assert.deepEqual(counted, generated);
+    // Anthropic's count_tokens the same way, in its own shape.
+    const messages = {
+      model: 'gemini-premium',
+      max_tokens: 10,
+      messages: [{ role: 'user', content: 'Hi' }],
+    };
+    const created = await post('/v1/messages', messages);
+    const tallied = await post('/v1/messages/count_tokens', messages);
+    assert.equal(created.status, 403, JSON.stringify(created.body));
+    assert.deepEqual(withoutRequestId(tallied), withoutRequestId(created));
+    // The model the tier allows is still counted.
+    const allowed = await post('/v1beta/models/gemini-local:countTokens', gemini);
+    assert.equal(allowed.status, 200);
   });
 });
 

@@ -256,6 +256,11 @@ export class IngressPipeline {
     return this.routeFor(request.requestedModel)?.payloadLogging;
   }
 
+  /** Whether a route serves `model` (as the router plans a call's backends). */
+  servesModel(model: string): boolean {
+    return this.routeFor(model) !== undefined;
+  }
+
   listModels(): readonly string[] {
     return this.router.listModels();
   }

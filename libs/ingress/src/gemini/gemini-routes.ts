@@ -7,6 +7,7 @@ import {
   type JsonObject,
 } from '@aigw/contracts/data-plane';
 import type { EdgeExchange } from '../http/edge-exchange';
+import { refuseUncountableModel } from '../http/countable-model';
 import { toDataPlaneError } from '../http/openai-errors';
 import type { IngressPipeline } from '../ingress-pipeline';
 import { translateGeminiRequest } from './domain/gemini-request';
@@ -104,6 +105,7 @@ async function countTokens(
     const { chat } = translateGeminiRequest(asked, { model, stream: false });
     const headers = geminiCallerHeaders(request);
     const prepared = await pipeline.prepare('chat', chat, headers, request.id);
+    refuseUncountableModel(pipeline, prepared);
     // Counted as a provider would be sent it; nothing is, so nothing is reported.
     const redacted = pipeline.redact(prepared, () => undefined);
     void reply
