@@ -102,6 +102,7 @@ spec:
   const events: TokenUsageRecorded[] = [];
   const triggers: BillingTrigger[] = [];
   const bytes: [FileBytesUse, FileBytesOutcome, number][] = [];
+  const logged: string[] = [];
   const batches = new FilesAndBatches({
     config: () => config,
     upstream: backend,
@@ -111,6 +112,7 @@ spec:
     publish: (event) => events.push(event),
     onSettled: (settled) => triggers.push(settled.trigger),
     onFileBytes: (use, outcome, count) => bytes.push([use, outcome, count]),
+    onError: (what) => logged.push(what),
   });
   const id = gatewayId('batch', { route: 'batches', backend: 'openai-batch', providerId: 'b1' });
   const outputId = gatewayId('file', {
@@ -154,7 +156,7 @@ spec:
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1/files/${outputId}/content`;
   const settle = () => new Promise((resolve) => setTimeout(resolve, 30));
-  return { app, backend, store, events, triggers, bytes, batches, batch, url, settle };
+  return { app, backend, store, events, triggers, bytes, logged, batches, batch, url, settle };
 }
 
 describe('a batch file download', () => {
@@ -215,15 +217,19 @@ describe('a batch file download', () => {
     }
   });
 
-  it('answers an OpenAI error when the backend fails before the first bytes', async () => {
+  it('answers an OpenAI upstream error when the backend fails before the first bytes, logged once', async () => {
     const t = await setup();
     t.backend.failFirst = true;
     try {
       const reply = await fetch(t.url);
-      assert.equal(reply.status, 500);
+      assert.equal(reply.status, 502);
       const body = (await reply.json()) as { error: { message: string; type: string } };
-      assert.equal(typeof body.error.message, 'string');
+      assert.equal(body.error.type, 'upstream_error');
+      assert.doesNotMatch(body.error.message, /connection reset/);
       assert.equal(t.events.length, 0);
+      await t.settle();
+      // The client was answered: one record for the backend's failure, not also a cut stream.
+      assert.deepEqual(t.logged, ['reading a batch file from its backend']);
     } finally {
       await t.app.close();
     }

@@ -160,17 +160,44 @@ export class FilesApi {
         setImmediate(() => void this.billing.billOnDownload(record, usage));
       },
     });
+    let began = false;
     pipeline(answer.body, lines, (error) => {
       const outcome = streamOutcome(error);
       this.options.onFileBytes?.('download', outcome, lines.bytesRead);
-      // After the answer began only the connection can tell the client: it is cut.
-      if (outcome === 'failed')
+      // After the answer began only the connection can tell the client: it is cut. Before,
+      // the failure is the answer's, logged once below.
+      if (outcome === 'failed' && began)
         this.options.onError?.('streaming a batch file to its client', error);
     });
-    // An error before the first bytes (the first line too long) is still the client's error.
-    await lines.firstOutput();
+    try {
+      // An error before the first bytes (the first line too long) is still the client's error.
+      await lines.firstOutput();
+    } catch (error) {
+      throw this.failedBeforeFirstBytes(error);
+    }
+    began = true;
     void reply.header('content-type', answer.contentType);
     return lines;
+  }
+
+  /**
+   * What a download that failed before its first bytes answers: a refusal of ours (a line
+   * too long) as it is; the backend's failure as the upstream error it is (not the
+   * gateway's own), logged once at warn as this path's other backend failures are.
+   */
+  private failedBeforeFirstBytes(error: unknown): DataPlaneError {
+    const failure =
+      error instanceof DataPlaneError
+        ? error
+        : new DataPlaneError(
+            DataPlaneErrorCode.UpstreamError,
+            'The backend failed while sending the file',
+            { cause: error },
+          );
+    if (failure.httpStatus >= 500) {
+      this.options.onError?.('reading a batch file from its backend', error);
+    }
+    return failure;
   }
 
   async deleteFile(request: FastifyRequest, who: Who): Promise<JsonObject> {
