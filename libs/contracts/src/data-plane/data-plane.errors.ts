@@ -189,3 +189,24 @@ export function codeForStatus(status: number): DataPlaneErrorCode {
   if (status >= 500 || status === 401 || status === 403) return DataPlaneErrorCode.UpstreamError;
   return DataPlaneErrorCode.UpstreamRejected;
 }
+
+/** The most of a client's model name an error repeats (a name can be any length). */
+const MODEL_NAME_IN_ERRORS = 256;
+
+/** A model no route serves: one wording wherever the gateway looks a model up. */
+export function modelNotServed(model: string): DataPlaneError {
+  return new DataPlaneError(
+    DataPlaneErrorCode.ModelNotFound,
+    `The model "${model.slice(0, MODEL_NAME_IN_ERRORS)}" does not exist or is not served by this gateway`,
+    { param: 'model' },
+  );
+}
+
+/** A model the caller's tier may not use: one wording wherever the gateway checks it. */
+export function modelNotAllowed(model: string): DataPlaneError {
+  return new DataPlaneError(
+    DataPlaneErrorCode.ModelNotAllowed,
+    `your plan does not allow the model "${model.slice(0, MODEL_NAME_IN_ERRORS)}"`,
+    { param: 'model' },
+  );
+}

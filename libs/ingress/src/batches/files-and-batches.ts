@@ -1,5 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+import {
+  type DataPlaneError,
+  DataPlaneErrorCode,
+  modelNotAllowed,
+} from '@aigw/contracts/data-plane';
 import { sendOpenAiError, toDataPlaneError } from '../http/openai-errors';
 import type { IngressPipeline } from '../ingress-pipeline';
 import { BatchBilling } from './batch-billing';
@@ -57,11 +61,7 @@ export class FilesAndBatches {
     // runs its lines at the backend without them passing the router.
     const mayUse = async (model: string, headers: Headers) => {
       if (!(await pipeline.mayUse(model, headers))) {
-        throw new DataPlaneError(
-          DataPlaneErrorCode.ModelNotAllowed,
-          `your plan does not allow the model "${model.slice(0, 128)}"`,
-          { param: 'model' },
-        );
+        throw modelNotAllowed(model);
       }
     };
     const lister = (headers: Headers) => {

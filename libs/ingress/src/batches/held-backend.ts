@@ -5,7 +5,7 @@ import {
   type BackendConfig,
   type GatewayConfig,
 } from '@aigw/config';
-import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+import { DataPlaneError, DataPlaneErrorCode, modelNotServed } from '@aigw/contracts/data-plane';
 
 /** The providers whose Files and Batch APIs the gateway passes through. */
 const HOLDING_PROVIDERS: ReadonlySet<string> = new Set(['openai', 'azure']);
@@ -26,11 +26,7 @@ export interface HoldingBackend {
 export function holdingBackendFor(config: GatewayConfig, model: string): HoldingBackend {
   const route = routeForModel(config, model);
   if (!route) {
-    throw new DataPlaneError(
-      DataPlaneErrorCode.ModelNotFound,
-      `The model "${model.slice(0, 128)}" does not exist or is not served by this gateway`,
-      { param: 'model' },
-    );
+    throw modelNotServed(model);
   }
   const backend = backendsForModel(route, model).find((b) => HOLDING_PROVIDERS.has(b.provider));
   if (!backend) {

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import type { BackendConfig } from '@aigw/config';
-import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+import { DataPlaneError, DataPlaneErrorCode, modelNotServed } from '@aigw/contracts/data-plane';
 import type { FilesAndBatchesOptions } from './files-and-batches-options';
 import { gatewayId, parseGatewayId, type HeldKind } from './gateway-ids';
 import { notFound, targetOf, type Headers, type Lister, type Who } from './held-api';
@@ -102,11 +102,7 @@ export class HeldRecords {
   async ownerOf(model: string, headers: Headers, who: Who): Promise<string> {
     const owner = await who(model, headers);
     if (owner === undefined) {
-      throw new DataPlaneError(
-        DataPlaneErrorCode.ModelNotFound,
-        `The model "${model.slice(0, 128)}" does not exist or is not served by this gateway`,
-        { param: 'model' },
-      );
+      throw modelNotServed(model);
     }
     return owner;
   }

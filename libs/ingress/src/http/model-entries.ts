@@ -1,5 +1,5 @@
 import type { ModelList, OpenAiModel } from '@aigw/contracts';
-import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+import { modelNotServed } from '@aigw/contracts/data-plane';
 
 /** A virtual model name as OpenAI's models API lists it. */
 export function modelEntry(id: string): OpenAiModel {
@@ -14,11 +14,7 @@ export function modelList(ids: readonly string[]): ModelList {
 /** `GET /v1/models/{id}`: the id, or a 404 for a name this gateway does not serve. */
 export function servedModel(ids: readonly string[], id: string): string {
   if (!ids.includes(id)) {
-    throw new DataPlaneError(
-      DataPlaneErrorCode.ModelNotFound,
-      `The model "${id.slice(0, 256)}" does not exist or is not served by this gateway`,
-      { param: 'model' },
-    );
+    throw modelNotServed(id);
   }
   return id;
 }

@@ -6,7 +6,7 @@ import {
   type GatewayConfig,
   type RouteConfig,
 } from '@aigw/config';
-import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+import { modelNotAllowed, modelNotServed } from '@aigw/contracts/data-plane';
 
 /** One backend to try, and the model it runs for this request. */
 export interface ChainLink {
@@ -42,19 +42,11 @@ export function planBackendChain(
 ): BackendChain {
   const allowed = (model: string) => allowedModels.length === 0 || allowedModels.includes(model);
   if (!allowed(requestedModel)) {
-    throw new DataPlaneError(
-      DataPlaneErrorCode.ModelNotAllowed,
-      `your plan does not allow the model "${requestedModel}"`,
-      { param: 'model' },
-    );
+    throw modelNotAllowed(requestedModel);
   }
   const route = routeForModel(config, requestedModel);
   if (!route) {
-    throw new DataPlaneError(
-      DataPlaneErrorCode.ModelNotFound,
-      `The model "${requestedModel}" does not exist or is not served by this gateway`,
-      { param: 'model' },
-    );
+    throw modelNotServed(requestedModel);
   }
 
   const links: (ChainLink | UnresolvedLink)[] = linksFor(route, requestedModel);
