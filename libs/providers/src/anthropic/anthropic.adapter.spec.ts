@@ -17,6 +17,8 @@ import {
   cacheMarkedChatRequest,
   gatewayChatRequest,
   itMapsUpstreamFailures,
+  PREFILL_REFUSAL,
+  prefillChatRequest,
   assertStreamedTextAnswer,
   STRICT_WEATHER_FORMAT,
   WEATHER_FORMAT,
@@ -200,19 +202,12 @@ describe('AnthropicAdapter against a fake Messages API', () => {
   it("sends a trailing assistant message as written, and relays the prefill 400 as the client's", async () => {
     // Claude 4.6 and later refuse an assistant prefill; the gateway lets Anthropic judge it
     // and the client get Anthropic's words, a 400 that neither fails over nor cools.
-    const message =
-      'This model does not support assistant message prefill. The conversation must end with a user message.';
     upstream.next({
       kind: 'status',
       status: 400,
-      body: { type: 'error', error: { type: 'invalid_request_error', message } },
+      body: { type: 'error', error: { type: 'invalid_request_error', message: PREFILL_REFUSAL } },
     });
-    const prefill = gatewayChatRequest({
-      messages: [
-        { role: 'user', content: 'JSON please' },
-        { role: 'assistant', content: '{"a":' },
-      ],
-    });
+    const prefill = prefillChatRequest();
     await assert.rejects(
       adapter.invoke({
         request: prefill,
@@ -224,7 +219,7 @@ describe('AnthropicAdapter against a fake Messages API', () => {
         error.code === DataPlaneErrorCode.UpstreamRejected &&
         error.httpStatus === 400 &&
         error.trigger === undefined &&
-        error.message.includes(message),
+        error.message.includes(PREFILL_REFUSAL),
     );
     assert.deepEqual((upstream.calls[0].body.messages as JsonObject[]).at(-1), {
       role: 'assistant',

@@ -19,6 +19,8 @@ import {
   cacheMarkedChatRequest,
   gatewayChatRequest,
   itMapsUpstreamFailures,
+  PREFILL_REFUSAL,
+  prefillChatRequest,
   assertStreamedTextAnswer,
   STRICT_WEATHER_FORMAT,
   WEATHER_FORMAT,
@@ -634,15 +636,8 @@ describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () =
   });
 
   it("relays Bedrock's refusal of an assistant prefill as the client's 400, not a backend failure", async () => {
-    const message =
-      'This model does not support assistant message prefill. The conversation must end with a user message.';
-    upstream.next({ kind: 'status', status: 400, body: { message } });
-    const prefill = gatewayChatRequest({
-      messages: [
-        { role: 'user', content: 'JSON please' },
-        { role: 'assistant', content: '{"a":' },
-      ],
-    });
+    upstream.next({ kind: 'status', status: 400, body: { message: PREFILL_REFUSAL } });
+    const prefill = prefillChatRequest();
     await assert.rejects(
       adapter.invoke({
         request: prefill,
@@ -653,7 +648,7 @@ describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () =
         error instanceof DataPlaneError &&
         error.code === DataPlaneErrorCode.UpstreamRejected &&
         error.trigger === undefined &&
-        error.message.includes(message),
+        error.message.includes(PREFILL_REFUSAL),
     );
     const sent = upstream.calls[0].body.messages as JsonObject[];
     assert.equal(sent.at(-1)?.role, 'assistant');

@@ -178,3 +178,17 @@ export function cacheMarkedChatRequest(): GatewayRequest {
     ],
   });
 }
+
+/** Claude's refusal of an assistant prefill (4.6 and later), as Anthropic and Bedrock word it. */
+export const PREFILL_REFUSAL =
+  'This model does not support assistant message prefill. The conversation must end with a user message.';
+
+/** A chat request ending in an assistant turn (a prefill), which newer Claude refuses. */
+export function prefillChatRequest(): GatewayRequest {
+  return gatewayChatRequest({
+    messages: [
+      { role: 'user', content: 'JSON please' },
+      { role: 'assistant', content: '{"a":' },
+    ],
+  });
+}
