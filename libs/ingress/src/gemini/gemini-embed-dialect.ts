@@ -23,13 +23,10 @@ export function geminiEmbedDialect(call: {
   let extras: unknown;
   return {
     canonicalBody: (body) => {
-      if (!call.batch) {
-        const canonical = translateGeminiEmbedRequest(body, call.model);
-        extras = canonical.provider_extras;
-        return canonical;
-      }
-      const canonical = translateGeminiBatchEmbedRequest(body, call.model);
-      inputs = (canonical.input as unknown[]).length;
+      const canonical = call.batch
+        ? translateGeminiBatchEmbedRequest(body, call.model)
+        : translateGeminiEmbedRequest(body, call.model);
+      if (call.batch) inputs = (canonical.input as unknown[]).length;
       extras = canonical.provider_extras;
       return canonical;
     },
