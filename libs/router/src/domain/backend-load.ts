@@ -132,14 +132,12 @@ export class BackendLoad {
     if (!figures) return { inFlight: 0, samples: 0 };
     if (kind === undefined) {
       const { latencyMs, samples, inFlight, at } = figures;
-      const stale = now !== undefined && now - at >= this.halfLifeMs;
-      return latencyMs === undefined || stale
+      return latencyMs === undefined || this.staleSince(at, now)
         ? { inFlight, samples }
         : { inFlight, latencyMs, samples };
     }
     const { latencyMs, samples, at, failedAt, inFlight } = figures.byKind[kind];
-    const stale = now !== undefined && now - (at > failedAt ? at : failedAt) >= this.halfLifeMs;
-    return latencyMs === undefined || stale
+    return latencyMs === undefined || this.staleSince(at > failedAt ? at : failedAt, now)
       ? { inFlight: figures.inFlight, samples, kindInFlight: inFlight }
       : { inFlight: figures.inFlight, latencyMs, samples, kindInFlight: inFlight };
   }
@@ -152,6 +150,11 @@ export class BackendLoad {
     const figures = this.figures.get(backend);
     const average = kind === undefined ? figures : figures?.byKind[kind];
     return average?.latencyMs === undefined ? undefined : Math.max(0, now - average.at);
+  }
+
+  /** A half-life or more has passed at `now` since `since` (never, without `now`). */
+  private staleSince(since: number, now: number | undefined): boolean {
+    return now !== undefined && now - since >= this.halfLifeMs;
   }
 
   private entry(backend: string): Figures {
