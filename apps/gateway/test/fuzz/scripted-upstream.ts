@@ -124,13 +124,38 @@ export function plainAnswer(provider: Provider, model: string): Json {
   }
 }
 
+/** One SSE frame, named when `name` is given (Anthropic's streams name each). */
+function data(value: Json, name?: string): string {
+  return `${name ? `event: ${name}\n` : ''}data: ${JSON.stringify(value)}\n\n`;
+}
+
+/** An Anthropic stream event, named by its type. */
+function event(value: { type: string } & Record<string, Json>): string {
+  return data(value, value.type);
+}
+
+/** An Anthropic stream's opening event: message `id`, nothing generated yet. */
+function messageStart(id: string, model: string): { type: string } & Record<string, Json> {
+  return {
+    type: 'message_start',
+    message: {
+      id,
+      type: 'message',
+      role: 'assistant',
+      model,
+      content: [],
+      stop_reason: null,
+      stop_sequence: null,
+      usage: { input_tokens: 3, output_tokens: 1 },
+    },
+  };
+}
+
 /** A provider's stream as SSE frames, the last frame(s) the ones that finish it. */
 export function streamFrames(
   provider: Provider,
   model: string,
 ): { frames: string[]; finishing: number } {
-  const data = (value: Json, event?: string) =>
-    `${event ? `event: ${event}\n` : ''}data: ${JSON.stringify(value)}\n\n`;
   switch (provider) {
     case 'openai': {
       const chunk = (delta: Json, finish: string | null) =>
@@ -153,22 +178,9 @@ export function streamFrames(
       };
     }
     case 'anthropic': {
-      const event = (value: { type: string } & Record<string, Json>) => data(value, value.type);
       return {
         frames: [
-          event({
-            type: 'message_start',
-            message: {
-              id: 'msg_1',
-              type: 'message',
-              role: 'assistant',
-              model,
-              content: [],
-              stop_reason: null,
-              stop_sequence: null,
-              usage: { input_tokens: 3, output_tokens: 1 },
-            },
-          }),
+          event(messageStart('msg_1', model)),
           event({
             type: 'content_block_start',
             index: 0,
@@ -413,8 +425,6 @@ export function toolAnswer(provider: Provider, model: string): Json {
 
 /** A provider's stream calling a tool, as SSE frames. */
 export function toolStreamFrames(provider: Provider, model: string): string[] {
-  const data = (value: Json, event?: string) =>
-    `${event ? `event: ${event}\n` : ''}data: ${JSON.stringify(value)}\n\n`;
   switch (provider) {
     case 'openai': {
       const chunk = (delta: Json, finish: string | null) =>
@@ -441,7 +451,6 @@ export function toolStreamFrames(provider: Provider, model: string): string[] {
       ];
     }
     case 'anthropic': {
-      const event = (value: { type: string } & Record<string, Json>) => data(value, value.type);
       const partial = (json: string) =>
         event({
           type: 'content_block_delta',
@@ -449,19 +458,7 @@ export function toolStreamFrames(provider: Provider, model: string): string[] {
           delta: { type: 'input_json_delta', partial_json: json },
         });
       return [
-        event({
-          type: 'message_start',
-          message: {
-            id: 'msg_2',
-            type: 'message',
-            role: 'assistant',
-            model,
-            content: [],
-            stop_reason: null,
-            stop_sequence: null,
-            usage: { input_tokens: 3, output_tokens: 1 },
-          },
-        }),
+        event(messageStart('msg_2', model)),
         event({
           type: 'content_block_start',
           index: 0,
