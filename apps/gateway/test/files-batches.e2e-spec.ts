@@ -546,29 +546,9 @@ spec:
     );
 
     // The backend stops after its first write: the client has bytes before the file ends.
-    let open!: () => void;
-    teams.contentGate = new Promise<void>((resolve) => (open = resolve));
-    const firstBytes = (async () => {
-      const response = await frank.files.content(done.output_file_id!);
-      const reader = response.body!.getReader();
-      return { response, reader, first: await reader.read() };
-    })();
-    let got: Awaited<typeof firstBytes>;
-    try {
-      got = await Promise.race([
-        firstBytes,
-        new Promise<never>((_, reject) =>
-          setTimeout(
-            () => reject(new Error('no bytes before the backend finished')),
-            5_000,
-          ).unref(),
-        ),
-      ]);
-    } finally {
-      open();
-      teams.contentGate = undefined;
-    }
-    const { response, reader, first } = got;
+    const { response, reader, first } = await teams.firstBytesWhileHeld(() =>
+      frank.files.content(done.output_file_id!),
+    );
     assert.equal(response.status, 200);
     assert.equal(response.headers.get('content-type'), 'application/octet-stream');
     assert.ok(first.value && first.value.length > 0);

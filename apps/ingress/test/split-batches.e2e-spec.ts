@@ -282,29 +282,9 @@ spec:
     const downloadedBefore = await downloaded();
 
     // The backend holds after its first write: the client has bytes before the file ends.
-    let release!: () => void;
-    backend.contentGate = new Promise<void>((resolve) => (release = resolve));
-    const firstBytes = (async () => {
-      const response = await alice.files.content(done.output_file_id!);
-      const reader = response.body!.getReader();
-      return { response, reader, first: await reader.read() };
-    })();
-    let got: Awaited<typeof firstBytes>;
-    try {
-      got = await Promise.race([
-        firstBytes,
-        new Promise<never>((_, reject) =>
-          setTimeout(
-            () => reject(new Error('no bytes before the backend finished')),
-            5_000,
-          ).unref(),
-        ),
-      ]);
-    } finally {
-      release();
-      backend.contentGate = undefined;
-    }
-    const { response, reader, first } = got;
+    const { response, reader, first } = await backend.firstBytesWhileHeld(() =>
+      alice.files.content(done.output_file_id!),
+    );
     assert.equal(response.status, 200);
     assert.equal(response.headers.get('content-type'), 'application/octet-stream');
     assert.ok(first.value && first.value.length > 0 && first.value.length < expected.length);

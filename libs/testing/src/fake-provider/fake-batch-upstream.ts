@@ -185,6 +185,39 @@ export class FakeBatchBackend {
     return missing();
   }
 
+  /**
+   * A chunked content read (`download`) whose backend holds after its first write: its
+   * answer and first bytes, or a failure when none come within 5 s (no bytes before the
+   * backend finished). The hold is let go either way; the rest is left on `reader`.
+   */
+  async firstBytesWhileHeld(download: () => Promise<Response>): Promise<{
+    response: Response;
+    reader: ReadableStreamDefaultReader<Uint8Array>;
+    first: Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>['read']>>;
+  }> {
+    let release!: () => void;
+    this.contentGate = new Promise<void>((resolve) => (release = resolve));
+    const firstBytes = (async () => {
+      const response = await download();
+      const reader = response.body!.getReader();
+      return { response, reader, first: await reader.read() };
+    })();
+    try {
+      return await Promise.race([
+        firstBytes,
+        new Promise<never>((_, reject) =>
+          setTimeout(
+            () => reject(new Error('no bytes before the backend finished')),
+            5_000,
+          ).unref(),
+        ),
+      ]);
+    } finally {
+      release();
+      this.contentGate = undefined;
+    }
+  }
+
   /** A body in many writes, so a reader gets lines (and characters) cut across chunks. */
   private async sendInChunks(response: ServerResponse, content: string): Promise<void> {
     const bytes = Buffer.from(content);
