@@ -10,7 +10,7 @@ import { isJsonObject } from './json-shape';
 // Titles are the one text here: the edge's prompt rules redact them with the input; the
 // other settings are numbers and Google's enum names, checked to be no more than that.
 
-export const PROVIDER_EXTRAS = 'provider_extras';
+const PROVIDER_EXTRAS = 'provider_extras';
 
 /** What a chat request's extras ask, for the adapters that can honour them. */
 export interface ChatExtras {
