@@ -99,6 +99,25 @@ spec:
     await backend.stop();
   });
 
+  /** `count` chat requests for the virtual model (multi-byte ids), uploaded as one batch input. */
+  const uploadRequests = async (name: string, count: number, idPrefix: string, asking: string) =>
+    alice.files.create({
+      file: await toFile(
+        Buffer.from(
+          Array.from({ length: count }, (_, i) =>
+            JSON.stringify({
+              custom_id: `${idPrefix}ü-日本-🙂-${i}`,
+              method: 'POST',
+              url: '/v1/chat/completions',
+              body: { model: VIRTUAL, messages: [{ role: 'user', content: `${asking}${i}` }] },
+            }),
+          ).join('\n'),
+        ),
+        name,
+      ),
+      purpose: 'batch',
+    });
+
   it('uploads, batches, reads the output and bills it, with the adapter holding the key', async () => {
     const line = (id: string) =>
       JSON.stringify({
@@ -200,18 +219,7 @@ spec:
 
   it('reads a large output across the hops as the backend wrote it, model names restored, and bills it', async () => {
     const count = 300;
-    const jsonl = Array.from({ length: count }, (_, i) =>
-      JSON.stringify({
-        custom_id: `ü-日本-🙂-${i}`,
-        method: 'POST',
-        url: '/v1/chat/completions',
-        body: { model: VIRTUAL, messages: [{ role: 'user', content: `q${i}` }] },
-      }),
-    ).join('\n');
-    const file = await alice.files.create({
-      file: await toFile(Buffer.from(jsonl), 'large.jsonl'),
-      purpose: 'batch',
-    });
+    const file = await uploadRequests('large.jsonl', count, '', 'q');
     const before = batchEvents(dir).length;
     backend.contentChunkBytes = 1000;
     const batch = await alice.batches.create({
@@ -241,18 +249,7 @@ spec:
 
   it('streams an output across both hops as the backend writes it, model names restored, billed once', async () => {
     const count = 400;
-    const jsonl = Array.from({ length: count }, (_, i) =>
-      JSON.stringify({
-        custom_id: `stream-ü-日本-🙂-${i}`,
-        method: 'POST',
-        url: '/v1/chat/completions',
-        body: { model: VIRTUAL, messages: [{ role: 'user', content: `s${i}` }] },
-      }),
-    ).join('\n');
-    const file = await alice.files.create({
-      file: await toFile(Buffer.from(jsonl), 'streamed.jsonl'),
-      purpose: 'batch',
-    });
+    const file = await uploadRequests('streamed.jsonl', count, 'stream-', 's');
     const before = batchEvents(dir).length;
     backend.contentChunkBytes = 1000;
     // The look that sees it finished cannot read the output (a 500): a later read bills it.
