@@ -25,8 +25,8 @@ export const HELD_OBJECT_WIRE_PATH = '/wire/held-object';
  * before the first byte is a wire error answer; after it, the connection is cut.
  */
 export const HELD_OBJECT_OPEN_WIRE_PATH = '/wire/held-object/open';
-export const HELD_STATUS_HEADER = 'x-aigw-held-status';
-export const HELD_CONTENT_TYPE_HEADER = 'x-aigw-held-content-type';
+const HELD_STATUS_HEADER = 'x-aigw-held-status';
+const HELD_CONTENT_TYPE_HEADER = 'x-aigw-held-content-type';
 
 type Method = 'GET' | 'POST' | 'DELETE';
 
@@ -313,7 +313,7 @@ export type HeldStreamCut = (error: unknown) => void;
  * cut. The body pauses while the socket's buffer is full; the caller gone, it is
  * destroyed (which aborts the read behind it). Resolves with how the stream ended.
  */
-export function sendHeldStream(
+function sendHeldStream(
   answer: HeldObjectStreamReply,
   response: ServerResponse,
   onCut?: HeldStreamCut,
