@@ -142,12 +142,7 @@ function rewrittenLine(
  * objects are passed on untouched.
  */
 export function restoreBatchModels(text: string, virtualModel: string): string {
-  return mapLines(text, (line) => restoredLine(line, virtualModel) ?? line);
-}
-
-/** One line with the client's model names, or undefined when it names none (kept as it came). */
-export function restoredLine(line: string, virtualModel: string): string | undefined {
-  return restoredParsed(parseLine(line), virtualModel);
+  return mapLines(text, (line) => restoredParsed(parseLine(line), virtualModel) ?? line);
 }
 
 /** A line's JSON, or undefined when it is not JSON. */
@@ -159,6 +154,7 @@ function parseLine(line: string): unknown {
   }
 }
 
+/** A parsed line with the client's model names, or undefined when it names none (kept as it came). */
 function restoredParsed(parsed: unknown, virtualModel: string): string | undefined {
   if (!isObject(parsed)) return undefined;
   let changed = false;

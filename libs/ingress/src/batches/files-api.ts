@@ -209,7 +209,7 @@ export class FilesApi {
 }
 
 /** How a streamed batch file ended: read whole, cut by its reader hanging up, or failed. */
-export function streamOutcome(error: unknown): FileBytesOutcome {
+function streamOutcome(error: unknown): FileBytesOutcome {
   if (!error) return 'complete';
   return (error as { code?: unknown }).code === 'ERR_STREAM_PREMATURE_CLOSE' ? 'aborted' : 'failed';
 }

@@ -12,7 +12,7 @@ const LF = 0x0a;
 const CR = 0x0d;
 
 /** A line longer than the cap: the file is not read further. */
-export function lineTooLong(maxLineBytes: number): DataPlaneError {
+function lineTooLong(maxLineBytes: number): DataPlaneError {
   return new DataPlaneError(
     DataPlaneErrorCode.UpstreamBadResponse,
     `A line of the batch file is longer than ${maxLineBytes} bytes, the most the gateway reads as one line`,
