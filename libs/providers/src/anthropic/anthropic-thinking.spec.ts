@@ -1,36 +1,63 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { thinksWithinBudgetOnly } from './anthropic-thinking';
+import { parseChatRequest } from '../core/chat-request';
+import { claudeThinking, claudeThinkingFields } from './anthropic-thinking';
 
-describe('which Claude thinks within a budget only', () => {
-  it('knows the models from before adaptive thinking, in every naming', () => {
-    for (const model of [
-      'claude-3-7-sonnet-20250219',
-      'claude-3-5-haiku-latest',
-      'claude-sonnet-4-20250514',
-      'claude-opus-4-1-20250805',
-      'claude-opus-4-1',
-      'claude-sonnet-4-5',
-      'claude-haiku-4-5',
-      'claude-sonnet-4-5@20250929',
-      'anthropic.claude-sonnet-4-5-20250929-v1:0',
-      'us.anthropic.claude-3-7-sonnet-20250219-v1:0',
-    ]) {
-      assert.ok(thinksWithinBudgetOnly(model), model);
+// Which models think within a budget only is in claude-models.spec, with every naming.
+
+const asked = (fields: Record<string, unknown>) =>
+  parseChatRequest({ model: 'm', messages: [{ role: 'user', content: 'hi' }], ...fields });
+
+/** The `thinking` and `output_config` fields `model` is sent for a request of `fields`. */
+function sent(model: string, fields: Record<string, unknown>) {
+  const thinking = claudeThinking(asked(fields), undefined, model);
+  return thinking && claudeThinkingFields(thinking);
+}
+
+const BUDGET = { thinking: { type: 'enabled', budget_tokens: 4096 } };
+
+describe("how Claude's thinking is shown", () => {
+  it('asks a Claude that hides its thinking for it summarized, for a budget as for an effort', () => {
+    for (const model of ['claude-opus-4-7', 'us.anthropic.claude-opus-4-7-v1:0', 'claude-opus-5']) {
+      assert.deepEqual(
+        sent(model, BUDGET),
+        {
+          thinking: { type: 'adaptive', display: 'summarized' },
+          output_config: { effort: 'medium' },
+        },
+        model,
+      );
+      assert.deepEqual(
+        sent(model, { reasoning_effort: 'medium' }),
+        {
+          thinking: { type: 'adaptive', display: 'summarized' },
+          output_config: { effort: 'medium' },
+        },
+        model,
+      );
     }
   });
 
-  it('takes Claude 4.6 and later, and models newer than this code, as adaptive', () => {
-    for (const model of [
-      'claude-sonnet-4-6',
-      'claude-opus-4-6',
-      'anthropic.claude-opus-4-6-v1',
-      'claude-opus-4-7',
-      'claude-sonnet-5',
-      'anthropic.claude-fable-5-1',
-      'claude-mythos-preview',
-    ]) {
-      assert.ok(!thinksWithinBudgetOnly(model), model);
-    }
+  it("keeps the client's own display, with a budget or adaptive thinking", () => {
+    assert.deepEqual(
+      sent('claude-opus-4-7', { thinking: { ...BUDGET.thinking, display: 'omitted' } }),
+      { thinking: { type: 'adaptive', display: 'omitted' }, output_config: { effort: 'medium' } },
+    );
+    assert.deepEqual(
+      sent('claude-sonnet-4-5', { thinking: { ...BUDGET.thinking, display: 'omitted' } }),
+      { thinking: { type: 'enabled', budget_tokens: 4096, display: 'omitted' } },
+    );
+    assert.deepEqual(sent('claude-opus-4-7', { thinking: { type: 'adaptive' } }), {
+      thinking: { type: 'adaptive' },
+    });
+  });
+
+  it('asks a Claude that shows its thinking for a budget alone, for a budget as for an effort', () => {
+    assert.deepEqual(sent('claude-sonnet-4-5@20250929', BUDGET), {
+      thinking: { type: 'enabled', budget_tokens: 4096 },
+    });
+    const effort = sent('claude-sonnet-4-5@20250929', { reasoning_effort: 'low' });
+    assert.equal(effort?.thinking.type, 'enabled');
+    assert.equal(effort?.thinking.display, undefined);
   });
 });

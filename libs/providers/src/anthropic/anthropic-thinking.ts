@@ -7,6 +7,7 @@ import {
 import type { AnswerTool } from '../core/answer-tool';
 import type { ChatPrompt, ChatReasoning, ThinkingEffort } from '../core/chat-request';
 import { DOUBLING_EFFORT_BUDGETS, thinkingBudget } from '../core/reasoning';
+import { isAtLeast, readClaudeModel } from './claude-models';
 
 // Claude's thinking, as the Messages API and Claude on Bedrock (Converse) both take it:
 // the same rules, each adapter writing its own fields. Two generations: Claude 4.5 and
@@ -31,16 +32,13 @@ const ANTHROPIC_EFFORTS: Readonly<Record<ThinkingEffort, string>> = {
 };
 
 /**
- * Claude models from before adaptive thinking (3.x, 4, 4.1, 4.5, with or without a date
- * or a Bedrock or Vertex suffix). Any other Claude, including models newer than this
+ * Whether a Claude model takes a thinking budget only, not adaptive thinking: the models
+ * from before it (3.x, 4, 4.1, 4.5). Any other Claude, including models newer than this
  * code, is taken to think adaptively: that is where Anthropic has gone.
  */
-const BUDGET_ONLY_CLAUDE =
-  /claude-(?:instant|[123])(?:[-.@]|$)|claude-(?:opus|sonnet|haiku)-4(?:-[015])?(?:[-@:]\d{8}|[-@:]v\d|$)/;
-
-/** Whether a Claude model takes a thinking budget only, not adaptive thinking. */
 export function thinksWithinBudgetOnly(model: string): boolean {
-  return BUDGET_ONLY_CLAUDE.test(model);
+  const claude = readClaudeModel(model);
+  return claude !== undefined && !isAtLeast(claude.version, 4, 6);
 }
 
 /** What a Claude request says about thinking, when it says anything. */

@@ -1,12 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseChatRequest } from '../core/chat-request';
-import {
-  claudeSampling,
-  claudeSamplingRule,
-  type SamplingDropReason,
-  type SamplingSetting,
-} from './claude-sampling';
+import { claudeSampling, type SamplingDropReason, type SamplingSetting } from './claude-sampling';
 
 const prompt = (fields: Record<string, unknown>) =>
   parseChatRequest({ model: 'm', messages: [{ role: 'user', content: 'hi' }], ...fields });
@@ -22,75 +17,7 @@ function sampled(model: string, thinking = false) {
   return { kept, dropped };
 }
 
-describe('which sampling settings a Claude model takes', () => {
-  it('takes all of them on Claude 3.x, Claude 4 and older, in every naming', () => {
-    for (const model of [
-      'claude-3-7-sonnet-20250219',
-      'claude-3-5-haiku-latest',
-      'claude-3-opus-20240229',
-      'claude-sonnet-4-20250514',
-      'claude-opus-4-0',
-      'claude-sonnet-4@20250514',
-      'claude-3-5-sonnet-v2@20241022',
-      'anthropic.claude-sonnet-4-20250514-v1:0',
-      'us.anthropic.claude-3-7-sonnet-20250219-v1:0',
-      'anthropic.claude-v2:1',
-      'anthropic.claude-instant-v1',
-    ]) {
-      assert.equal(claudeSamplingRule(model), 'all', model);
-    }
-  });
-
-  it('takes temperature or top_p, not both, on Opus 4.1 to 4.6, Sonnet 4.5 and 4.6 and Haiku 4.5', () => {
-    for (const model of [
-      'claude-opus-4-1-20250805',
-      'claude-opus-4-5',
-      'claude-opus-4-6',
-      'claude-sonnet-4-5-20250929',
-      'claude-sonnet-4-6',
-      'claude-haiku-4-5',
-      'Claude-Sonnet-4-5',
-      'claude-sonnet-4-5@20250929',
-      'claude-haiku-4-5@20251001',
-      'anthropic.claude-sonnet-4-5-20250929-v1:0',
-      'global.anthropic.claude-opus-4-6-v1',
-      'arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-haiku-4-5-20251001-v1:0',
-    ]) {
-      assert.equal(claudeSamplingRule(model), 'temperature-or-top-p', model);
-    }
-  });
-
-  it('takes none on Opus 4.7 and later, and on a Claude newer than this code', () => {
-    for (const model of [
-      'claude-opus-4-7',
-      'claude-opus-4-7-20260416',
-      'claude-opus-4-7@20260416',
-      'anthropic.claude-opus-4-7',
-      'us.anthropic.claude-opus-4-7-v1:0',
-      'arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-opus-4-7',
-      'claude-opus-4-8',
-      'claude-sonnet-5',
-      'claude-haiku-5-5',
-      'claude-haiku-4-6',
-      'anthropic.claude-fable-5-1',
-      'claude-mythos-preview',
-      'claude-opus-6-20280101',
-    ]) {
-      assert.equal(claudeSamplingRule(model), 'none', model);
-    }
-  });
-
-  it('judges no model that does not say it is Claude', () => {
-    for (const model of [
-      'deepseek-chat',
-      'kimi-k2',
-      'amazon.nova-pro-v1:0',
-      'arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3',
-    ]) {
-      assert.equal(claudeSamplingRule(model), 'all', model);
-    }
-  });
-});
+// Which rule each model id gets is in claude-models.spec, with every naming.
 
 describe('the sampling settings sent to a Claude model', () => {
   it('leaves out all three for Opus 4.7, each told once as the model refusing it', () => {

@@ -1,4 +1,5 @@
 import type { ChatPrompt } from '../core/chat-request';
+import { isAtLeast, isModel, readClaudeModel } from './claude-models';
 
 // Which sampling settings (temperature, top_p, top_k) a Claude model takes. Three
 // generations, by Anthropic's rules as of late 2026:
@@ -44,20 +45,26 @@ export function droppedSettingsOf(
   return listener && ((setting, reason) => listener({ provider, setting, reason }));
 }
 
-/** Claude models that take every sampling setting (Bedrock's claude-v2 naming included). */
-const TAKES_ALL_SAMPLING =
-  /claude-(?:instant|v\d|[123])(?:[-.@:]|$)|claude-(?:opus|sonnet|haiku)-4(?:-0)?(?:[-@:]\d{8}|[-@:]v\d|$)/;
-
-/** Claude models that take temperature or top_p, not both. */
-const TAKES_TEMPERATURE_OR_TOP_P = /claude-(?:opus-4[-.][156]|sonnet-4[-.][56]|haiku-4[-.]5)(?!\d)/;
-
 export type ClaudeSamplingRule = 'all' | 'temperature-or-top-p' | 'none';
+
+/** The Claude 4.x models that take temperature or top_p, not both: [family, minor]. */
+const TEMPERATURE_OR_TOP_P: readonly (readonly [string, number])[] = [
+  ['opus', 1],
+  ['opus', 5],
+  ['opus', 6],
+  ['sonnet', 5],
+  ['sonnet', 6],
+  ['haiku', 5],
+];
 
 /** What sampling `model` takes, from its id in any naming (API, Bedrock, Vertex, ARN). */
 export function claudeSamplingRule(model: string): ClaudeSamplingRule {
-  const id = model.toLowerCase();
-  if (!id.includes('claude') || TAKES_ALL_SAMPLING.test(id)) return 'all';
-  return TAKES_TEMPERATURE_OR_TOP_P.test(id) ? 'temperature-or-top-p' : 'none';
+  const claude = readClaudeModel(model);
+  if (!claude) return 'all';
+  if (!isAtLeast(claude.version, 4, 1)) return 'all';
+  return TEMPERATURE_OR_TOP_P.some(([family, minor]) => isModel(claude, family, 4, minor))
+    ? 'temperature-or-top-p'
+    : 'none';
 }
 
 /** The lowest top_p Claude takes with thinking on. */
