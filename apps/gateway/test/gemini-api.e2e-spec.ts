@@ -791,6 +791,37 @@ spec:
     assert.match(String((tooMany.body.error as Record<string, unknown>).message), /at most 100/);
     assert.equal(openai.calls.length, 2, 'refused requests reach no backend');
   });
+
+  it('asks for no base64, reads base64 sent unasked as float32s, and refuses another width', async () => {
+    const base64Of = (bytes: Buffer) => ({
+      kind: 'status' as const,
+      status: 200,
+      body: { data: [{ index: 0, embedding: bytes.toString('base64') }] },
+    });
+    const float32s = Buffer.alloc(12);
+    [0.25, -2, 8].forEach((value, i) => float32s.writeFloatLE(value, i * 4));
+    // The same vector as float16s (vLLM's embed_dtype): 8 bytes for 4 dimensions.
+    const float16s = Buffer.from([0x00, 0x34, 0x00, 0xc0, 0x00, 0x48, 0x00, 0x3c]);
+    openai.reset();
+    openai.next(base64Of(float32s), base64Of(float16s));
+    const embed = (outputDimensionality: number) =>
+      postRaw(gateway, '/v1beta/models/gemini-embed:embedContent', {
+        content: { parts: [{ text: 'Base64' }] },
+        outputDimensionality,
+      });
+
+    const read = await embed(3);
+    assert.equal(read.status, 200, JSON.stringify(read.body));
+    assert.deepEqual(read.body.embedding, { values: [0.25, -2, 8] });
+    const narrow = await embed(4);
+    assert.equal(narrow.status, 502);
+    const error = narrow.body.error as Record<string, unknown>;
+    assert.equal(error.status, 'INTERNAL');
+    assert.match(String(error.message), /8 bytes: 2 float32s.*outputDimensionality make 4/);
+    // Numbers are what the backend is asked for: its default, no encoding_format sent.
+    assert.equal(openai.calls.length, 2);
+    for (const call of openai.calls) assert.equal(call.body.encoding_format, undefined);
+  });
 });
 
 describe("Gemini API on a Gemini backend: Google's own settings reach it as they came", () => {

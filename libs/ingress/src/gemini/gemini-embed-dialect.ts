@@ -20,6 +20,7 @@ export function geminiEmbedDialect(call: {
   readonly batch: boolean;
 }): EdgeDialect {
   let inputs = 1;
+  let dimensions: number | undefined;
   let extras: unknown;
   return {
     canonicalBody: (body) => {
@@ -27,14 +28,16 @@ export function geminiEmbedDialect(call: {
         ? translateGeminiBatchEmbedRequest(body, call.model)
         : translateGeminiEmbedRequest(body, call.model);
       if (call.batch) inputs = (canonical.input as unknown[]).length;
+      // What a base64 vector of the answer must decode to (see toGeminiEmbedResponse).
+      dimensions = canonical.dimensions as number | undefined;
       extras = canonical.provider_extras;
       return canonical;
     },
     answerBody: (answer) => {
       reportUnapplied(extras, answer.servedBy);
       return call.batch
-        ? toGeminiBatchEmbedResponse(answer.body, inputs, answer.usage)
-        : toGeminiEmbedResponse(answer.body, answer.usage);
+        ? toGeminiBatchEmbedResponse(answer.body, inputs, answer.usage, dimensions)
+        : toGeminiEmbedResponse(answer.body, answer.usage, dimensions);
     },
     // Embeddings are never streamed (the request builder sets no stream for them).
     openStream: () => {

@@ -281,6 +281,34 @@ describe('canonical embeddings answers to Gemini', () => {
     ]);
   });
 
+  it('reads base64 as float32s of the asked size, and refuses another width than float32', () => {
+    const float32s = (...values: number[]) => {
+      const bytes = Buffer.alloc(values.length * 4);
+      values.forEach((value, i) => bytes.writeFloatLE(value, i * 4));
+      return bytes.toString('base64');
+    };
+    const list = (...embeddings: string[]) => ({
+      data: embeddings.map((embedding, index) => ({ index, embedding })),
+    });
+    assert.deepEqual(toGeminiEmbedResponse(list(float32s(0.25, -2, 8)), undefined, 3), {
+      embedding: { values: [0.25, -2, 8] },
+    });
+    // Four dimensions as float16 (vLLM's embed_dtype) are 8 bytes: two float32s' worth.
+    const float16s = Buffer.from([0x00, 0x34, 0x00, 0xc0, 0x00, 0x48, 0x00, 0x3c]);
+    const narrow = refusal(() =>
+      toGeminiEmbedResponse(list(float16s.toString('base64')), undefined, 4),
+    );
+    assert.equal(narrow.code, 502);
+    assert.match(narrow.message, /8 bytes: 2 float32s.*outputDimensionality make 4/);
+    // Without an asked size, the vectors of one answer still have to be of one size.
+    const uneven = refusal(() =>
+      toGeminiBatchEmbedResponse(list(float32s(1, 2), float32s(1, 2, 3, 4)), 2),
+    );
+    assert.match(uneven.message, /16 bytes: 4 float32s.*other vectors make 2/);
+    // Text that is not base64 would decode (Node skips what it cannot read) to other numbers.
+    assert.equal(refusal(() => toGeminiEmbedResponse(list('AAAA!AAA'))).code, 502);
+  });
+
   it('turns a list that does not fit the request into a 502', () => {
     for (const run of [
       () => toGeminiBatchEmbedResponse(openAiList([1]), 2),

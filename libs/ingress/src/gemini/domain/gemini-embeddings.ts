@@ -197,15 +197,16 @@ function badAnswer(problem: string): DataPlaneError {
 }
 
 /** The vectors of an OpenAI embeddings list in input order; `count` of them, or a 502. */
-function vectors(answer: unknown, count: number): number[][] {
+function vectors(answer: unknown, count: number, dimensions: number | undefined): number[][] {
   const data = isObject(answer) && Array.isArray(answer.data) ? answer.data : undefined;
   if (!data || data.length !== count) {
     throw badAnswer(`holds ${data?.length ?? 'no'} vectors for ${count} inputs`);
   }
+  const width = new Base64Width(dimensions);
   const ordered: number[][] = new Array<number[]>(count);
   data.forEach((item, position) => {
     const index = isObject(item) && typeof item.index === 'number' ? item.index : position;
-    const values = isObject(item) ? vectorOf(item.embedding) : undefined;
+    const values = isObject(item) ? vectorOf(item.embedding, width) : undefined;
     if (
       !values ||
       !Number.isInteger(index) ||
@@ -221,16 +222,54 @@ function vectors(answer: unknown, count: number): number[][] {
 }
 
 /**
- * A vector as numbers, or as OpenAI's base64 of little-endian float32s (what some
- * OpenAI-compatible servers send unasked): Gemini's clients only read numbers.
+ * What a base64 vector must decode to. The Gemini edge never asks for base64 (its
+ * canonical request has no `encoding_format`, so a backend answers numbers), yet some
+ * OpenAI-compatible servers send it unasked; then it is OpenAI's base64, little-endian
+ * float32s: other dtypes (vLLM's `embed_dtype`) come only when asked, which this path never
+ * does. The byte count still has to agree: a whole number of float32s, the size the
+ * client asked for (outputDimensionality), one size for the whole answer. A vector that
+ * does not is refused (a 502) rather than read as float32 into wrong numbers.
  */
-function vectorOf(embedding: unknown): number[] | undefined {
+class Base64Width {
+  private size: number | undefined;
+
+  constructor(private readonly dimensions: number | undefined) {
+    this.size = dimensions;
+  }
+
+  /** The float32s of `bytes`; a 502 naming why when they cannot be the vector. */
+  decode(bytes: Buffer): number[] {
+    const floats = bytes.length / FLOAT32_BYTES;
+    if (!Number.isInteger(floats)) {
+      throw badAnswer(`has a base64 vector of ${bytes.length} bytes, not whole float32s`);
+    }
+    if (this.size !== undefined && floats !== this.size) {
+      const asked =
+        this.dimensions === undefined
+          ? "the answer's other vectors"
+          : 'the asked outputDimensionality';
+      throw badAnswer(
+        `has a base64 vector of ${bytes.length} bytes: ${floats} float32s, where ${asked} ` +
+          `make ${this.size} (a dtype other than float32?)`,
+      );
+    }
+    this.size = floats;
+    return Array.from({ length: floats }, (_, i) => bytes.readFloatLE(i * FLOAT32_BYTES));
+  }
+}
+
+const FLOAT32_BYTES = 4;
+/** Base64 as OpenAI sends it: whole quads of the standard alphabet, padded. */
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/** A vector as numbers, or as base64 (see Base64Width): Gemini's clients only read numbers. */
+function vectorOf(embedding: unknown, width: Base64Width): number[] | undefined {
   let values: unknown[] | undefined;
   if (Array.isArray(embedding)) values = embedding;
   else if (typeof embedding === 'string') {
-    const bytes = Buffer.from(embedding, 'base64');
-    if (bytes.length % 4 !== 0) return undefined;
-    values = Array.from({ length: bytes.length / 4 }, (_, i) => bytes.readFloatLE(i * 4));
+    // Node skips what is not base64: text that is not would decode to other numbers.
+    if (embedding.length % 4 !== 0 || !BASE64.test(embedding)) return undefined;
+    values = width.decode(Buffer.from(embedding, 'base64'));
   }
   const finite = (value: unknown): value is number =>
     typeof value === 'number' && Number.isFinite(value);
@@ -243,9 +282,16 @@ function usageMetadata(usage: TokenUsage | undefined): JsonObject | undefined {
   return { promptTokenCount: usage.inputTokens, totalTokenCount: usage.inputTokens };
 }
 
-/** The answer to embedContent: `{embedding: {values}}`. */
-export function toGeminiEmbedResponse(answer: unknown, usage?: TokenUsage): JsonObject {
-  const [values] = vectors(answer, 1);
+/**
+ * The answer to embedContent: `{embedding: {values}}`. `dimensions` is the size the request
+ * asked for (outputDimensionality), which a base64 vector must decode to.
+ */
+export function toGeminiEmbedResponse(
+  answer: unknown,
+  usage?: TokenUsage,
+  dimensions?: number,
+): JsonObject {
+  const [values] = vectors(answer, 1, dimensions);
   const metadata = usageMetadata(usage);
   return metadata ? { embedding: { values }, usageMetadata: metadata } : { embedding: { values } };
 }
@@ -255,8 +301,9 @@ export function toGeminiBatchEmbedResponse(
   answer: unknown,
   count: number,
   usage?: TokenUsage,
+  dimensions?: number,
 ): JsonObject {
-  const embeddings = vectors(answer, count).map((values) => ({ values }));
+  const embeddings = vectors(answer, count, dimensions).map((values) => ({ values }));
   const metadata = usageMetadata(usage);
   return metadata ? { embeddings, usageMetadata: metadata } : { embeddings };
 }
