@@ -9,3 +9,4 @@ export * from './audio-duration';
 export * from './rerank-units';
 export * from './realtime';
 export * from './upstream-target';
+export * from './text-or-tokens';

@@ -1,4 +1,5 @@
 import { ValidateBy, type ValidationArguments, type ValidationOptions } from 'class-validator';
+import { isTextOrTokens, TEXT_OR_TOKENS_EXPECTED } from '../data-plane/text-or-tokens';
 
 // Union-typed OpenAI fields (string | array, enum | object) that class-validator's
 // built-in decorators cannot express. Each check is a cheap type test, no allocation.
@@ -26,9 +27,6 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-const isNumberArray = (value: unknown): value is number[] =>
-  Array.isArray(value) && value.every((n) => typeof n === 'number' && Number.isFinite(n));
-
 export const IsJsonObject = (options?: ValidationOptions) =>
   rule('isJsonObject', isPlainObject, 'a JSON object', options);
 
@@ -42,20 +40,9 @@ export const IsStringOrStringArray = (maxItems: number, options?: ValidationOpti
     options,
   );
 
-/** `prompt` / `input`: text, texts, token ids, or arrays of token ids. */
+/** `prompt` / `input`: text, texts, token ids, or arrays of token ids (the wire's rule too). */
 export const IsTextOrTokens = (options?: ValidationOptions) =>
-  rule(
-    'isTextOrTokens',
-    (v) =>
-      typeof v === 'string' ||
-      (Array.isArray(v) &&
-        v.length > 0 &&
-        (v.every((s) => typeof s === 'string') ||
-          isNumberArray(v) ||
-          v.every((item) => isNumberArray(item)))),
-    'a string, an array of strings, an array of token ids, or an array of token-id arrays (not empty)',
-    options,
-  );
+  rule('isTextOrTokens', isTextOrTokens, TEXT_OR_TOKENS_EXPECTED, options);
 
 export const IsNumberRecord = (min: number, max: number, options?: ValidationOptions) =>
   rule(

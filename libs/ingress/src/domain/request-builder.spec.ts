@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  TEXT_OR_TOKENS_EXPECTED,
+} from '@aigw/contracts/data-plane';
 import { buildGatewayRequest } from './request-builder';
 
 const context = {
@@ -153,4 +157,25 @@ test('speech is a stream whatever the body says (its audio is relayed as it come
     buildGatewayRequest('transcriptions', { model: 'whisper-1' }, context).stream,
     false,
   );
+});
+
+test("an embeddings input is refused at the edge by the wire's own rule and message", () => {
+  const embed = (input: unknown) =>
+    buildGatewayRequest(
+      'embeddings',
+      { model: 'm', ...(input === undefined ? {} : { input }) },
+      context,
+    );
+  for (const input of ['a', ['a', 'b'], [1, 2], [[1], [2, 3]]]) {
+    assert.deepEqual(embed(input).body.input, input);
+  }
+  const refused = (message: string) => (error: unknown) =>
+    error instanceof DataPlaneError &&
+    error.code === DataPlaneErrorCode.InvalidRequest &&
+    error.param === 'input' &&
+    error.message === message;
+  for (const input of [[['123-45-6789']], { text: 'a' }, [], null, 7]) {
+    assert.throws(() => embed(input), refused(`input must be ${TEXT_OR_TOKENS_EXPECTED}`));
+  }
+  assert.throws(() => embed(undefined), refused("'input' is required"));
 });

@@ -1,5 +1,6 @@
 import { MAX_NAME_LENGTH } from '@aigw/contracts';
 import {
+  checkTextOrTokens,
   DataPlaneError,
   DataPlaneErrorCode,
   MAX_BODY_DEPTH,
@@ -89,7 +90,8 @@ function checkShape(operation: Operation, body: JsonObject): void {
       if (body.prompt === undefined) throw invalid("'prompt' is required", 'prompt');
       break;
     case 'embeddings':
-      if (body.input === undefined) throw invalid("'input' is required", 'input');
+      // The wire's rule, here: the prompt rules read only these shapes.
+      checkTextOrTokens(body, 'input');
       break;
     case 'transcriptions':
     case 'translations':

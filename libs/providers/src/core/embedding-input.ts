@@ -25,32 +25,8 @@ export function embeddingInputs(body: JsonObject): string[] {
   return inputs;
 }
 
-const isTokenIds = (value: unknown): boolean =>
-  Array.isArray(value) && value.every((id) => typeof id === 'number' && Number.isSafeInteger(id));
-
-/**
- * Refuses an embeddings `input` or a legacy completion's `prompt` OpenAI's API would not
- * take (a number, true, an object): it is sent as it came, and a lenient backend would
- * embed or complete something of its own reading. Text, texts, token ids, or lists of them.
- */
-export function checkTextOrTokens(body: JsonObject, field: 'input' | 'prompt'): void {
-  const value = body[field];
-  if (typeof value === 'string') return;
-  if (
-    Array.isArray(value) &&
-    value.length > 0 &&
-    (value.every((item) => typeof item === 'string') ||
-      isTokenIds(value) ||
-      value.every((item) => isTokenIds(item)))
-  ) {
-    return;
-  }
-  throw new DataPlaneError(
-    DataPlaneErrorCode.InvalidRequest,
-    `${field} must be a string, a non-empty array of strings, an array of token ids, or an array of token-id arrays`,
-    { param: field },
-  );
-}
+// The edge's rule for `input` and `prompt`, kept in one place (contracts) for both hops.
+export { checkTextOrTokens } from '@aigw/contracts/data-plane';
 
 /** The client's `dimensions`, if any; anything but a positive whole number is its 400. */
 export function requestedDimensions(body: JsonObject): number | undefined {
