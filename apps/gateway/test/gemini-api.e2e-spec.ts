@@ -338,6 +338,49 @@ spec:
     assert.match(String(error.message), /The model "no-such-model" does not exist/);
   });
 
+  it("answers an unknown /v1beta path or method in Google's shape, /v1 unchanged", async () => {
+    const ask = async (method: string, path: string) => {
+      const bodyless = method === 'GET' || method === 'DELETE';
+      const response = await fetch(`${gateway.baseUrl}${path}`, {
+        method,
+        headers: {
+          'x-goog-api-key': CLIENT_KEY,
+          ...(bodyless ? {} : { 'content-type': 'application/json' }),
+        },
+        body: bodyless ? undefined : '{}',
+      });
+      return { status: response.status, body: (await response.json()) as Record<string, never> };
+    };
+    const unknown: [string, string, RegExp][] = [
+      ['POST', '/v1beta/models/gemini-tools:unknownMethod', /No Gemini API method/],
+      ['POST', '/v1beta/nothing', /POST \/v1beta\/nothing/],
+      ['GET', '/v1beta/nothing/deeper?key=x', /GET \/v1beta\/nothing/],
+      ['GET', '/v1beta', /GET \/v1beta/],
+      ['POST', '/v1beta/models', /POST \/v1beta\/models/],
+      ['DELETE', '/v1beta/models/gemini-tools', /DELETE/],
+      // A method served with POST only, asked with another: Google's 404, not a 405.
+      ['GET', '/v1beta/models/gemini-tools:generateContent', /GET is not allowed.*use POST/],
+      ['PUT', '/v1beta/models/gemini-tools:streamGenerateContent', /PUT is not allowed.*use POST/],
+    ];
+    for (const [method, path, message] of unknown) {
+      const answer = await ask(method, path);
+      assert.equal(answer.status, 404, `${method} ${path}`);
+      assert.deepEqual(Object.keys(answer.body), ['error'], `${method} ${path}`);
+      const error = answer.body.error as Record<string, unknown>;
+      assert.deepEqual(Object.keys(error).sort(), ['code', 'message', 'status']);
+      assert.equal(error.code, 404);
+      assert.equal(error.status, 'NOT_FOUND');
+      assert.match(String(error.message), message, `${method} ${path}`);
+    }
+    // The OpenAI API's paths keep OpenAI's shape and its 405.
+    const openAiUnknown = await ask('GET', '/v1/nothing');
+    assert.equal(openAiUnknown.status, 404);
+    assert.equal((openAiUnknown.body.error as Record<string, unknown>).code, 'unknown_url');
+    const openAiMethod = await ask('GET', '/v1/chat/completions');
+    assert.equal(openAiMethod.status, 405);
+    assert.equal((openAiMethod.body.error as Record<string, unknown>).code, 'method_not_allowed');
+  });
+
   it('refuses to count for a model it does not serve, as generateContent refuses it', async () => {
     const body = { contents: [{ parts: [{ text: 'Hi' }] }] };
     for (const model of ['no-such-model', '..%2F..%2Fadmin']) {

@@ -1,8 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 import { toDataPlaneError } from '../http/openai-errors';
 import { servedModel } from '../http/model-entries';
 import type { IngressPipeline } from '../ingress-pipeline';
 import { sendGeminiError } from './gemini-errors';
+import { geminiTarget } from './gemini-paths';
 
 /** A virtual model name as Gemini's models API lists it (what we know of it: its name). */
 export function geminiModelEntry(id: string): Record<string, unknown> {
@@ -50,7 +52,10 @@ export function registerGeminiModels(fastify: FastifyInstance, pipeline: Ingress
   fastify.get('/v1beta/models/*', (request, reply) => sendGeminiModel(request, reply, pipeline));
 }
 
-/** `GET .../models/{model}` in Gemini's shape, or Google's 404. */
+/**
+ * `GET .../models/{model}` in Gemini's shape, or Google's 404: for a model not served, or
+ * a method (`{model}:generateContent`), which is called with POST.
+ */
 export function sendGeminiModel(
   request: FastifyRequest,
   reply: FastifyReply,
@@ -58,6 +63,13 @@ export function sendGeminiModel(
 ): void {
   try {
     const asked = (request.params as { '*': string })['*'];
+    if (geminiTarget(asked) !== undefined) {
+      throw new DataPlaneError(
+        DataPlaneErrorCode.MethodNotAllowed,
+        `GET is not allowed on ${request.url.split('?')[0]}; use POST`,
+        { headers: { allow: 'POST' } },
+      );
+    }
     const id = servedModel(pipeline.listModels(), asked.replace(/^models\//, ''));
     void reply.send(geminiModelEntry(id));
   } catch (error) {

@@ -20,7 +20,9 @@ const RENDERING: Record<DataPlaneErrorCode, { status: number; rpc: GoogleRpcStat
   [DataPlaneErrorCode.PromptBlocked]: { status: 400, rpc: 'INVALID_ARGUMENT' },
   [DataPlaneErrorCode.UpstreamRejected]: { status: 400, rpc: 'INVALID_ARGUMENT' },
   [DataPlaneErrorCode.BodyTooLarge]: { status: 413, rpc: 'INVALID_ARGUMENT' },
-  [DataPlaneErrorCode.MethodNotAllowed]: { status: 405, rpc: 'INVALID_ARGUMENT' },
+  // Google answers a method its API does not serve at a path (GET on :generateContent) as
+  // an unknown method: 404 NOT_FOUND, no 405 (google.rpc has no such status).
+  [DataPlaneErrorCode.MethodNotAllowed]: { status: 404, rpc: 'NOT_FOUND' },
   [DataPlaneErrorCode.UnknownUrl]: { status: 404, rpc: 'NOT_FOUND' },
   [DataPlaneErrorCode.NotFound]: { status: 404, rpc: 'NOT_FOUND' },
   [DataPlaneErrorCode.ModelNotFound]: { status: 404, rpc: 'NOT_FOUND' },
