@@ -131,6 +131,38 @@ export interface TokenUsage extends TokenCounts {
   readonly source: 'reported' | 'estimated';
 }
 
+/**
+ * The request settings an adapter may leave out of a provider request, by the canonical
+ * request's names (provider_extras' fields by theirs): a closed set, so that a metric label
+ * or a log line never carries a name a client chose.
+ */
+export const REQUEST_SETTINGS = [
+  'temperature',
+  'top_p',
+  'top_k',
+  'seed',
+  'presence_penalty',
+  'frequency_penalty',
+  'logit_bias',
+  'safety_settings',
+  'task_type',
+  'title',
+] as const;
+export type RequestSetting = (typeof REQUEST_SETTINGS)[number];
+
+/**
+ * Why a setting was left out: `model`, the model refuses it (Claude Opus 4.7 any sampling);
+ * `thinking`, it is refused with thinking on; `unsupported`, the provider has no such setting.
+ */
+export const SETTING_DROP_REASONS = ['model', 'thinking', 'unsupported'] as const;
+export type SettingDropReason = (typeof SETTING_DROP_REASONS)[number];
+
+/** A setting the client asked for that the provider request left out; never its value. */
+export interface DroppedSetting {
+  readonly setting: RequestSetting;
+  readonly reason: SettingDropReason;
+}
+
 /** Which backend finally served a request. */
 export interface ServedBy {
   readonly backend: string;
@@ -139,6 +171,8 @@ export interface ServedBy {
   readonly model: string;
   /** Backends tried for this request, the one that answered included (set by the router). */
   readonly attempts?: number;
+  /** The settings the client asked for that the adapter left out; absent when none. */
+  readonly droppedSettings?: readonly DroppedSetting[];
 }
 
 /** A complete, non-streamed answer, already in OpenAI wire format. */

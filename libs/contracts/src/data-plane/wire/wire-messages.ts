@@ -1,14 +1,17 @@
 import { DataPlaneError, DataPlaneErrorCode } from '../data-plane.errors';
-import type {
-  GatewayRequest,
-  JsonAnswer,
-  JsonObject,
-  Operation,
-  RequestOverrides,
-  ServedBy,
-  TokenUsage,
-  TraceContext,
-  Upload,
+import {
+  REQUEST_SETTINGS,
+  SETTING_DROP_REASONS,
+  type DroppedSetting,
+  type GatewayRequest,
+  type JsonAnswer,
+  type JsonObject,
+  type Operation,
+  type RequestOverrides,
+  type ServedBy,
+  type TokenUsage,
+  type TraceContext,
+  type Upload,
 } from '../data-plane.types';
 
 /** What the router tells the provider-adapter about a backend: names only, no secrets. */
@@ -114,12 +117,36 @@ export function decodeJsonAnswer(message: unknown, peer: string): JsonAnswer {
 export function decodeServedBy(value: unknown): ServedBy {
   const object = asObject(value, 'servedBy');
   const attempts = object.attempts;
+  const dropped = droppedSettings(object.droppedSettings);
   return {
     backend: str(object, 'backend', 'servedBy'),
     provider: str(object, 'provider', 'servedBy'),
     model: str(object, 'model', 'servedBy'),
     ...(typeof attempts === 'number' ? { attempts } : {}),
+    ...(dropped.length > 0 ? { droppedSettings: dropped } : {}),
   };
+}
+
+const SETTINGS: ReadonlySet<string> = new Set(REQUEST_SETTINGS);
+const DROP_REASONS: ReadonlySet<string> = new Set(SETTING_DROP_REASONS);
+
+/**
+ * The dropped settings a peer reported. Only names of the closed sets are kept: one a peer
+ * of a newer build knows and this one does not is left out, not taken as a label.
+ */
+function droppedSettings(value: unknown): DroppedSetting[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw malformed('servedBy.droppedSettings');
+  return value.flatMap((item: unknown) => {
+    const object = asObject(item, 'servedBy.droppedSettings[]');
+    const { setting, reason } = object;
+    return typeof setting === 'string' &&
+      SETTINGS.has(setting) &&
+      typeof reason === 'string' &&
+      DROP_REASONS.has(reason)
+      ? [{ setting, reason } as DroppedSetting]
+      : [];
+  });
 }
 
 export function decodeUsage(value: unknown): TokenUsage {

@@ -9,6 +9,7 @@ import {
   decodeInvokeRequest,
   decodeJsonAnswer,
   decodeRouteRequest,
+  decodeServedBy,
   decodeUsage,
   encodeInvokeRequest,
   encodeJsonAnswer,
@@ -153,6 +154,25 @@ describe('wire messages', () => {
       (error: unknown) =>
         error instanceof DataPlaneError && error.code === DataPlaneErrorCode.UpstreamBadResponse,
     );
+  });
+
+  it('carries the settings a backend left out, keeping only names of the closed sets', () => {
+    const droppedSettings = [
+      { setting: 'temperature', reason: 'model' },
+      { setting: 'safety_settings', reason: 'unsupported' },
+    ] as const;
+    const servedBy = { backend: 'b', provider: 'anthropic', model: 'm', droppedSettings };
+    assert.deepEqual(decodeServedBy(JSON.parse(JSON.stringify(servedBy))), servedBy);
+    // A newer peer's names this build does not know are not taken up; none left is none.
+    const newer = {
+      ...servedBy,
+      droppedSettings: [
+        { setting: 'x-client-chosen', reason: 'unsupported' },
+        { setting: 'top_k', reason: 'some-new-reason' },
+      ],
+    };
+    assert.deepEqual(decodeServedBy(newer), { backend: 'b', provider: 'anthropic', model: 'm' });
+    assert.throws(() => decodeServedBy({ ...servedBy, droppedSettings: 'temperature' }));
   });
 
   it("carries a cache write in the usage, reads an older peer's usage without one as none", () => {
