@@ -1,6 +1,6 @@
 import { routeForModel, type GatewayConfig, type RouteConfig } from '@aigw/config';
 import {
-  promptText,
+  checkTextOrTokens,
   type CallerContext,
   type GatewayAnswer,
   type GatewayRequest,
@@ -13,7 +13,6 @@ import {
 import { pricedDollars } from './domain/answer-cost';
 import { forwardableHeaders, withTraceHeaders } from './domain/header-policy';
 import { PromptGuard } from './domain/prompt-guard';
-import { promptTextOnce } from './domain/prompt-text-once';
 import { buildGatewayRequest } from './domain/request-builder';
 import { requestOverrides } from './domain/request-overrides';
 import { AnswerGuard, type AnswerReport } from './redaction/answer-guard';
@@ -191,9 +190,10 @@ export class IngressPipeline {
 
   /**
    * A request body the router never sees (a line of a batch input file) under the prompt
-   * rules a single call to `model` gets, with the same code: blockPatterns (not for
-   * embeddings, as in `prepare`), then redaction, masked matches added to `tally`. Throws
-   * PromptBlocked naming the rule; the body as it came when nothing was masked.
+   * rules a single call to `model` gets, with the same code: an embeddings input's shape
+   * (the rules read only those), blockPatterns, then redaction, masked matches added to
+   * `tally`. Throws PromptBlocked naming the rule; the body as it came when nothing was
+   * masked.
    */
   screenPrompt(
     model: string,
@@ -203,7 +203,8 @@ export class IngressPipeline {
   ): JsonObject {
     const route = this.routeFor(model);
     if (!route) return body;
-    if (operation !== 'embeddings') route.guard.check(promptText(body));
+    if (operation === 'embeddings') checkTextOrTokens(body, 'input');
+    if (route.checksPrompts) route.guard.checkBody(operation, body);
     return route.redactor ? redactBody(operation, body, route.redactor, tally) : body;
   }
 
@@ -317,9 +318,8 @@ function admit(
   identity: CallerIdentity,
   trace: TraceHeaders | undefined,
 ): GatewayRequest {
-  if (route.checksPrompts && operation !== 'embeddings') {
-    route.guard.check(promptTextOnce(provisional.body));
-  }
+  // Every operation's text, embeddings input included: it leaves the building as a chat does.
+  if (route.checksPrompts) route.guard.checkBody(operation, provisional.body);
   const forwarded = forwardableHeaders(identity.headers, route.stripHeaders);
   // Never forwarded (x-ai-gateway-*): the router reads them from here.
   const overrides = requestOverrides(identity.headers);

@@ -118,14 +118,24 @@ describe("a batch file's lines under the route's prompt rules", () => {
     assert.throws(() => upload([plain]), refusal(/blockPatterns\[0\]/, 'LAUNCH'));
   });
 
-  it('reads an embeddings line as a single embeddings call: masked, not blockPatterns', () => {
-    const line = {
+  it('reads an embeddings line as a single embeddings call: blockPatterns, then masks', () => {
+    const line = (input: unknown) => ({
       custom_id: 'e',
       method: 'POST',
       url: '/v1/embeddings',
-      body: { model: 'gpt-batch', input: ['launch code of a@b.io'] },
-    };
-    assert.deepEqual(JSON.parse(upload([line])).body.input, ['launch code of [REDACTED:email]']);
+      body: { model: 'gpt-batch', input },
+    });
+    assert.deepEqual(JSON.parse(upload([line(['mail a@b.io'])])).body.input, [
+      'mail [REDACTED:email]',
+    ]);
+    assert.throws(
+      () => upload([chat('hello'), line(['a', 'the launch code of a@b.io'])]),
+      refusal(/^Line 2 of the batch input file: .*blockPatterns\[0\]/, 'launch code'),
+    );
+    assert.throws(
+      () => upload([line('pay DE89370400440532013000 now')]),
+      refusal(/^Line 1 .*security\.promptValidation\.redact \(iban\)/, 'DE89370400440532013000'),
+    );
   });
 
   it('reads a line of any other url as a completion, so none passes unread', () => {

@@ -1,4 +1,11 @@
-import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type JsonObject,
+  type Operation,
+} from '@aigw/contracts/data-plane';
+import { embeddingTitles } from './embedding-titles';
+import { promptTextOnce } from './prompt-text-once';
 
 /**
  * `security.promptValidation.blockPatterns`, compiled once per configuration. A match
@@ -14,15 +21,28 @@ export class PromptGuard {
     this.patterns = sources.map((source) => new RegExp(source, 'i'));
   }
 
-  check(promptText: string): void {
+  /** `param` is the request field the text came from, for OpenAI's `error.param`. */
+  check(promptText: string, param = 'messages'): void {
     if (!this.enabled) return;
     const index = this.patterns.findIndex((pattern) => pattern.test(promptText));
     if (index >= 0) {
       throw new DataPlaneError(
         DataPlaneErrorCode.PromptBlocked,
         `The prompt was blocked by rule security.promptValidation.blockPatterns[${index}]`,
-        { param: 'messages' },
+        { param },
       );
     }
+  }
+
+  /**
+   * Every text of a body that reaches the model, as `operation` reads it. An embeddings
+   * input is sent on as surely as a chat message is, and so are its document titles; token
+   * ids carry no text a pattern could match and pass unread.
+   */
+  checkBody(operation: Operation, body: JsonObject): void {
+    if (operation !== 'embeddings') return this.check(promptTextOnce(body));
+    this.check(promptTextOnce(body), 'input');
+    const titles = embeddingTitles(body);
+    if (titles.length > 0) this.check(titles.join('\n'), 'title');
   }
 }

@@ -32,6 +32,7 @@ export function redactBody(
   redactor: Redactor,
   tally: RedactionTally,
 ): JsonObject {
+  if (operation === 'embeddings') return redactEmbeddings(body, redactor, tally);
   const redact: Redact = (text) => redactor.redact(text, tally);
   if (operation === 'chat') {
     const messages = body.messages;
@@ -45,7 +46,23 @@ export function redactBody(
     const redacted = redactPrompt(value, redact);
     if (redacted !== value) out = { ...out, [field]: redacted };
   }
-  return operation === 'embeddings' ? redactTitles(out, redact) : out;
+  return out;
+}
+
+/**
+ * An embeddings body: its input (and a prompt or suffix sent beside it, which an
+ * OpenAI-format backend gets as they came), then its document titles. Masked as any prompt
+ * is (the vector is then the masked text's, which is what the provider saw); a block rule
+ * refuses it naming the field the match was in.
+ */
+function redactEmbeddings(body: JsonObject, redactor: Redactor, tally: RedactionTally): JsonObject {
+  let out = body;
+  for (const field of PROMPT_FIELDS) {
+    const value = body[field];
+    const redacted = redactPrompt(value, (text) => redactor.redact(text, tally, field));
+    if (redacted !== value) out = { ...out, [field]: redacted };
+  }
+  return redactTitles(out, (text) => redactor.redact(text, tally, 'title'));
 }
 
 /**

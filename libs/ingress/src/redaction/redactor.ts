@@ -98,15 +98,16 @@ export class Redactor {
 
   /**
    * `text` with every match replaced by its placeholder, counted in `tally`; the same
-   * string when nothing matched. A match of a `block` rule refuses the whole prompt.
+   * string when nothing matched. A match of a `block` rule refuses the whole prompt,
+   * naming `param` (the request field the text came from) as OpenAI's `error.param`.
    */
-  redact(text: string, tally: RedactionTally): string {
+  redact(text: string, tally: RedactionTally, param = 'messages'): string {
     let out = text;
     for (const rule of this.rules) {
       if (rule.mightMatch && !rule.mightMatch(out)) continue;
       out = out.replace(rule.regex, (match: string) => {
         if (rule.accept && !rule.accept(match)) return match;
-        if (rule.mode === 'block') throw blocked(rule.name);
+        if (rule.mode === 'block') throw blocked(rule.name, param);
         tally.set(rule.name, (tally.get(rule.name) ?? 0) + 1);
         return rule.placeholder;
       });
@@ -115,11 +116,11 @@ export class Redactor {
   }
 }
 
-function blocked(name: string): DataPlaneError {
+function blocked(name: string, param: string): DataPlaneError {
   // Names the rule, never the text that matched it.
   return new DataPlaneError(
     DataPlaneErrorCode.PromptBlocked,
     `The prompt was blocked by rule security.promptValidation.redact (${name})`,
-    { param: 'messages' },
+    { param },
   );
 }
