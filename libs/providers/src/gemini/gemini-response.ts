@@ -181,6 +181,31 @@ export function firstCandidate(body: JsonObject, reject: RejectAnswer): JsonObje
   return candidate;
 }
 
+/**
+ * The candidates of one streamed event, each with the index it answers (a stream with
+ * candidateCount above 1 interleaves them, each naming its `index`). Protobuf's JSON leaves
+ * out a zero, so a candidate without one is at its place in the list (0 for a lone one).
+ * A candidate that is not an object, or an index that is not one of the `count` asked
+ * for, is refused.
+ */
+export function streamCandidates(
+  body: JsonObject,
+  count: number,
+  reject: RejectAnswer,
+): { readonly index: number; readonly candidate: JsonObject }[] {
+  const candidates = body.candidates;
+  if (candidates === undefined) return [];
+  if (!Array.isArray(candidates)) throw reject('"candidates" that is not a list');
+  return candidates.map((candidate: unknown, position) => {
+    if (!isJsonObject(candidate)) throw reject('a candidate that is not an object');
+    const index = candidate.index ?? position;
+    if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= count) {
+      throw reject(`a candidate index ${JSON.stringify(index)} outside the ${count} asked for`);
+    }
+    return { index, candidate };
+  });
+}
+
 /** Why Gemini refused the prompt outright, if it did. */
 export function blockReason(body: JsonObject): string | undefined {
   const feedback = body.promptFeedback;

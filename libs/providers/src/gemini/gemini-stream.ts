@@ -8,9 +8,9 @@ import { streamInterrupted } from '../core/upstream-http';
 import {
   blockReason,
   candidateParts,
-  firstCandidate,
   geminiFinishReason,
   geminiUsage,
+  streamCandidates,
   type RejectAnswer,
 } from './gemini-response';
 
@@ -31,28 +31,50 @@ function mergeUsage(previous: TokenUsage | undefined, next: TokenUsage): TokenUs
   };
 }
 
+/** Where one candidate's answer stands: opened, its tool calls so far, finished. */
+interface CandidateState {
+  started: boolean;
+  toolCalls: number;
+  finished: boolean;
+}
+
+/** One chunk as the choice of `index` (ChunkFactory makes choice 0's). */
+function asChoice(chunk: JsonObject, index: number): JsonObject {
+  if (index !== 0) (chunk.choices as JsonObject[])[0].index = index;
+  return chunk;
+}
+
 /**
  * streamGenerateContent (alt=sse) into OpenAI chunks. Each event is a partial
  * GenerateContentResponse; Gemini sends no end marker, so the answer is complete only
- * once a candidate carried a finishReason (or the prompt was blocked). Function calls
- * arrive whole, in one event, with their thoughtSignature (on the call's first delta
- * entry, as in a JSON answer); thought summaries are reasoning fragments. After the
- * finish only usage is still read.
+ * once every candidate asked for (candidateCount, OpenAI's `n`) carried a finishReason
+ * (or the prompt was blocked). Several candidates come interleaved, each naming its
+ * `index`: each is the choice of that index, opened by its own role chunk and closed by
+ * its own finish. Function calls arrive whole, in one event, with their thoughtSignature
+ * (on the call's first delta entry, as in a JSON answer); thought summaries are reasoning
+ * fragments. After the finish only usage is still read.
  */
 export class GeminiStreamTranslation implements StreamTranslation<EventSourceMessage> {
   finished = false;
   private readonly chunks: ChunkFactory;
   private readonly reject: RejectAnswer;
-  private started = false;
-  private toolCalls = 0;
+  private named = false;
+  private readonly candidates: CandidateState[];
   private usage: TokenUsage | undefined;
 
   constructor(
     private readonly backendName: string,
     model: string,
+    /** The candidates asked for (candidateCount): the choices the stream must finish. */
+    candidateCount = 1,
   ) {
     this.chunks = new ChunkFactory('chatcmpl-gemini', model);
     this.reject = (what) => streamInterrupted(backendName, `sent a stream event with ${what}`);
+    this.candidates = Array.from({ length: candidateCount }, () => ({
+      started: false,
+      toolCalls: 0,
+      finished: false,
+    }));
   }
 
   translate(message: EventSourceMessage): readonly JsonObject[] {
@@ -62,27 +84,48 @@ export class GeminiStreamTranslation implements StreamTranslation<EventSourceMes
     }
     const event = this.parse(message.data);
     this.readUsage(event);
-    const out = this.opening(event);
-    const candidate = firstCandidate(event, this.reject);
+    this.name(event);
+    const out: JsonObject[] = [];
+    const candidates = streamCandidates(event, this.candidates.length, this.reject);
+    for (const { index, candidate } of candidates) out.push(...this.candidate(index, candidate));
+    // A prompt blocked outright comes back with no candidate at all: every choice ends.
+    if (candidates.length === 0 && blockReason(event) !== undefined) {
+      this.candidates.forEach((state, index) => {
+        if (state.finished) return;
+        out.push(...this.opening(index));
+        state.finished = true;
+        out.push(asChoice(this.chunks.finish('content_filter'), index));
+      });
+    }
+    this.finished = this.candidates.every((state) => state.finished);
+    return out;
+  }
+
+  /** One candidate's part of an event, as chunks of its choice. */
+  private candidate(index: number, candidate: JsonObject): JsonObject[] {
+    const state = this.candidates[index];
+    // A candidate already finished has nothing more to say: anything more is not relayed.
+    if (state.finished) return [];
+    const out = this.opening(index);
     const { text, reasoning, toolCalls, images } = candidateParts(candidate, this.reject);
+    const chunks: JsonObject[] = [];
     // Thought summaries are reasoning, never content; Gemini writes them before the answer.
-    if (reasoning !== '') out.push(this.chunks.reasoning(reasoning));
-    if (text !== '') out.push(this.chunks.text(text));
+    if (reasoning !== '') chunks.push(this.chunks.reasoning(reasoning));
+    if (text !== '') chunks.push(this.chunks.text(text));
     // Relayed as they come, each no larger than the (bounded) event that carried it.
-    if (images.length > 0) out.push(this.chunks.images(images));
+    if (images.length > 0) chunks.push(this.chunks.images(images));
     for (const call of toolCalls) {
-      const index = this.toolCalls++;
-      out.push(this.chunks.toolCallStart(index, call.id, call.name, call.thoughtSignature));
-      out.push(this.chunks.toolCallArguments(index, call.argumentsJson));
+      const at = state.toolCalls++;
+      chunks.push(this.chunks.toolCallStart(at, call.id, call.name, call.thoughtSignature));
+      chunks.push(this.chunks.toolCallArguments(at, call.argumentsJson));
     }
-    const blocked = !candidate && blockReason(event) !== undefined;
-    if (candidate?.finishReason || blocked) {
-      this.finished = true;
-      const reason = blocked
-        ? 'content_filter'
-        : geminiFinishReason(candidate?.finishReason, this.toolCalls > 0);
-      out.push(this.chunks.finish(reason));
+    if (candidate.finishReason) {
+      state.finished = true;
+      chunks.push(
+        this.chunks.finish(geminiFinishReason(candidate.finishReason, state.toolCalls > 0)),
+      );
     }
+    for (const chunk of chunks) out.push(asChoice(chunk, index));
     return out;
   }
 
@@ -115,12 +158,19 @@ export class GeminiStreamTranslation implements StreamTranslation<EventSourceMes
     return event;
   }
 
-  /** The role chunk, before the first event's content; it names the stream's id and model. */
-  private opening(event: JsonObject): JsonObject[] {
-    if (this.started) return [];
-    this.started = true;
+  /** The stream's id and model, from the first event that names them. */
+  private name(event: JsonObject): void {
+    if (this.named) return;
+    this.named = true;
     if (typeof event.responseId === 'string') this.chunks.id = event.responseId;
     if (typeof event.modelVersion === 'string') this.chunks.model = event.modelVersion;
-    return [this.chunks.role()];
+  }
+
+  /** A choice's role chunk, before its first content. */
+  private opening(index: number): JsonObject[] {
+    const state = this.candidates[index];
+    if (state.started) return [];
+    state.started = true;
+    return [asChoice(this.chunks.role(), index)];
   }
 }

@@ -467,6 +467,26 @@ function answerOf(parts: unknown[], extra: JsonObject = {}): JsonObject {
   };
 }
 
+/** Each choice of a stream: its role chunks, text and finish reasons, by index. */
+function choicesOf(chunks: readonly JsonObject[]) {
+  const byIndex = new Map<
+    number,
+    { index: number; roles: number; text: string; finishes: unknown[] }
+  >();
+  for (const chunk of chunks) {
+    for (const choice of chunk.choices as JsonObject[]) {
+      const index = choice.index as number;
+      const seen = byIndex.get(index) ?? { index, roles: 0, text: '', finishes: [] };
+      byIndex.set(index, seen);
+      const delta = choice.delta as JsonObject;
+      if (delta.role === 'assistant') seen.roles += 1;
+      if (typeof delta.content === 'string') seen.text += delta.content;
+      if (choice.finish_reason !== null) seen.finishes.push(choice.finish_reason);
+    }
+  }
+  return [...byIndex.values()].sort((a, b) => a.index - b.index);
+}
+
 /** A partial GenerateContentResponse as streamGenerateContent sends it. */
 function streamEvent(parts: unknown[], extra: JsonObject = {}): JsonObject {
   return { candidates: [{ content: { role: 'model', parts }, index: 0 }], ...extra };
@@ -517,9 +537,13 @@ describe('GeminiAdapter against a Gemini API that answers oddly', () => {
   }
 
   /** Streams `events` from the raw backend; the chunks, the error if any, and the usage. */
-  async function streamOf(events: unknown[], options: { drop?: boolean } = {}) {
-    raw.next(events, options);
-    const request = gatewayChatRequest({ stream: true, stream_options: { include_usage: true } });
+  async function streamOf(events: unknown[], options: { drop?: boolean; n?: number } = {}) {
+    raw.next(events, { drop: options.drop });
+    const request = gatewayChatRequest({
+      stream: true,
+      stream_options: { include_usage: true },
+      ...(options.n === undefined ? {} : { n: options.n }),
+    });
     const answer = (await invoke(request, rawTarget)) as StreamAnswer;
     const chunks: JsonObject[] = [];
     let error: unknown;
@@ -567,7 +591,7 @@ describe('GeminiAdapter against a Gemini API that answers oddly', () => {
     });
   });
 
-  it('asks for n candidates (candidateCount) in a JSON answer, each a choice in order; a stream stays one', async () => {
+  it('asks for n candidates (candidateCount) in a JSON answer, each a choice in order', async () => {
     const second = {
       content: { role: 'model', parts: [{ text: 'Two' }] },
       finishReason: 'MAX_TOKENS',
@@ -597,11 +621,86 @@ describe('GeminiAdapter against a Gemini API that answers oddly', () => {
         [1, 'Two', 'length'],
       ],
     );
-    await assert.rejects(
-      invoke(gatewayChatRequest({ n: 2, stream: true })),
-      (error: unknown) => error instanceof DataPlaneError && error.param === 'n',
-    );
     await rejectsAsBadResponse(answerOf([{ text: 'One' }], { candidates: [second, 'junk'] }));
+  });
+
+  it('streams n candidates (candidateCount) as the choices of their index, each finished, usage once', async () => {
+    const answer = (await invoke(
+      gatewayChatRequest({ n: 2, stream: true, stream_options: { include_usage: true } }),
+    )) as StreamAnswer;
+    const chunks = await collectStream(answer);
+    assert.equal((upstream.calls[0].body.generationConfig as JsonObject).candidateCount, 2);
+    assert.deepEqual(choicesOf(chunks), [
+      { index: 0, roles: 1, text: 'Candidate 0 from Gemini.', finishes: ['stop'] },
+      { index: 1, roles: 1, text: 'Candidate 1 from Gemini.', finishes: ['length'] },
+    ]);
+    // Interleaved as Gemini sent them: choice 1 speaks before choice 0 is done.
+    const indexes = chunks.flatMap((chunk) =>
+      (chunk.choices as JsonObject[]).map((choice) => choice.index),
+    );
+    assert.ok(indexes.indexOf(1) < indexes.lastIndexOf(0), JSON.stringify(indexes));
+    const usage = chunks.filter((chunk) => chunk.usage);
+    assert.equal(usage.length, 1);
+    assert.deepEqual(usage[0].choices, []);
+    assert.equal(chunks.at(-1), usage[0]);
+    const reported = await answer.usage;
+    assert.equal(reported.source, 'reported');
+    assert.equal(reported.outputTokens, 7);
+  });
+
+  it('streams candidates by their index (a zero one without it, as protobuf leaves it out) and ends only once all finished', async () => {
+    const candidate = (text: string, extra: JsonObject = {}) => ({
+      candidates: [{ content: { role: 'model', parts: [{ text }] }, ...extra }],
+    });
+    const both = await streamOf(
+      [
+        candidate('One'),
+        candidate('Two', { index: 1 }),
+        candidate(' done.', { finishReason: 'STOP' }),
+        {
+          ...candidate(' cut', { index: 1, finishReason: 'SAFETY' }),
+          usageMetadata: USAGE_METADATA,
+        },
+      ],
+      { n: 2 },
+    );
+    assert.equal(both.error, undefined);
+    assert.deepEqual(choicesOf(both.chunks), [
+      { index: 0, roles: 1, text: 'One done.', finishes: ['stop'] },
+      { index: 1, roles: 1, text: 'Two cut', finishes: ['content_filter'] },
+    ]);
+    // One candidate of two finished: the answer is not whole.
+    const half = await streamOf(
+      [candidate('One', { finishReason: 'STOP' }), candidate('Two', { index: 1 })],
+      { n: 2 },
+    );
+    assert.ok(
+      isDataPlaneError(DataPlaneErrorCode.StreamInterrupted, /before it finished/)(half.error),
+      String(half.error),
+    );
+    // A candidate the request did not ask for is a malformed stream.
+    const beyond = await streamOf([candidate('Three', { index: 2, finishReason: 'STOP' })], {
+      n: 2,
+    });
+    assert.ok(
+      isDataPlaneError(
+        DataPlaneErrorCode.StreamInterrupted,
+        /candidate index 2 outside the 2/,
+      )(beyond.error),
+      String(beyond.error),
+    );
+  });
+
+  it('ends every choice of a blocked prompt with content_filter', async () => {
+    const { chunks, error } = await streamOf(
+      [{ promptFeedback: { blockReason: 'SAFETY' }, usageMetadata: USAGE_METADATA }],
+      { n: 2 },
+    );
+    assert.equal(error, undefined);
+    assert.deepEqual(choicesOf(chunks), [
+      { index: 0, roles: 1, text: '', finishes: ['content_filter'] },
+      { index: 1, roles: 1, text: '', finishes: ['content_filter'] },
+    ]);
   });
 
   it('tolerates a candidate without content or with content of the wrong shape', async () => {

@@ -63,15 +63,20 @@ export class GeminiAdapter implements ProviderAdapter {
         break;
     }
 
-    // Several candidates (n) in a JSON answer; the stream's translation reads only the first.
-    const body = toGeminiRequest(parseChatRequest(request.body, { choices: !request.stream }));
+    // Several candidates (n, as candidateCount): a JSON answer's choices, or a stream's.
+    const prompt = parseChatRequest(request.body, { choices: true });
+    const body = toGeminiRequest(prompt);
     if (request.stream) {
       const response = await sendUpstream(
         call,
         post(`${base}:streamGenerateContent?alt=sse`, body),
         this.dispatcher,
       );
-      const translation = new GeminiStreamTranslation(target.backendName, target.model);
+      const translation = new GeminiStreamTranslation(
+        target.backendName,
+        target.model,
+        prompt.choices,
+      );
       return translatedStreamAnswer(call, sseMessages(response.body), translation);
     }
     return translatedJsonAnswer(

@@ -136,8 +136,8 @@ export class VertexAdapter implements ProviderAdapter {
     }
     const model = vertexModel(target.model);
     // The request is read (a bad one is its 400) before a token is fetched for it.
-    // Gemini answers several candidates (n) in a JSON answer; Claude and streams one.
-    const choices = model.publisher === 'google' && !request.stream;
+    // Gemini answers several candidates (n), in a JSON answer or a stream; Claude one.
+    const choices = model.publisher === 'google';
     const work = embeds ? embeddingAsk(request.body) : parseChatRequest(request.body, { choices });
     if (embeds && model.publisher !== 'google') throw notAnEmbeddingModel(target.model);
     const token = await withinFirstByteTimeout(
@@ -192,7 +192,11 @@ export class VertexAdapter implements ProviderAdapter {
       providerPost(call, vertexModelUrl(placement, model, method, target.baseUrl), body, headers);
     if (request.stream) {
       const response = await sendUpstream(call, post('streamGenerateContent'), this.dispatcher);
-      const translation = new GeminiStreamTranslation(target.backendName, target.model);
+      const translation = new GeminiStreamTranslation(
+        target.backendName,
+        target.model,
+        prompt.choices,
+      );
       return translatedStreamAnswer(call, sseMessages(response.body), translation);
     }
     return translatedJsonAnswer(

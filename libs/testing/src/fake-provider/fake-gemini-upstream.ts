@@ -64,6 +64,48 @@ function endsInFunctionResponses(body: Record<string, unknown>): boolean {
   return parts.length > 0 && parts.every((part) => 'functionResponse' in part);
 }
 
+/** The candidates a request asks for (generationConfig.candidateCount), 1 by default. */
+function candidateCount(body: Record<string, unknown>): number {
+  const config = body.generationConfig as { candidateCount?: unknown } | undefined;
+  return typeof config?.candidateCount === 'number' ? config.candidateCount : 1;
+}
+
+/**
+ * A stream of `count` candidates as Gemini interleaves them: each event carries one
+ * candidate's next words, naming its `index`, round after round. Candidate k says
+ * "Candidate k from Gemini." and ends in its own event, STOP for an even k, MAX_TOKENS for
+ * an odd one (so each choice's finish reason can be told apart); only the last event
+ * carries the whole usage.
+ */
+function interleavedCandidates(
+  count: number,
+  names: { modelVersion: string | undefined; responseId: string },
+): Record<string, unknown>[] {
+  const words = (index: number) => [`Candidate ${index}`, ...WORDS.slice(1)];
+  const events: Record<string, unknown>[] = [];
+  for (let round = 0; round < WORDS.length; round++) {
+    for (let index = 0; index < count; index++) {
+      const last = round === WORDS.length - 1;
+      const finishReason = index % 2 === 0 ? 'STOP' : 'MAX_TOKENS';
+      const final = last && index === count - 1;
+      events.push({
+        candidates: [
+          {
+            content: { role: 'model', parts: [{ text: words(index)[round] }] },
+            ...(last ? { finishReason } : {}),
+            index,
+          },
+        ],
+        usageMetadata: final
+          ? USAGE
+          : { promptTokenCount: USAGE.promptTokenCount, totalTokenCount: 30 },
+        ...names,
+      });
+    }
+  }
+  return events;
+}
+
 /**
  * The Gemini API as documented, behaving as Gemini 3 does with function calls:
  * `/v1beta/models/{model}:generateContent`, `:streamGenerateContent?alt=sse` (partial
@@ -164,12 +206,15 @@ export class FakeGeminiUpstream extends FakeProviderServer {
       modelVersion,
       responseId: 'resp-gemini-1',
     });
+    const count = candidateCount(call.body);
     const steps = functionCall
       ? [chunk([{ text: 'Checking.' }], false), chunk([functionCall], true)]
-      : words.map((text, index) => {
-          const last = index === words.length - 1;
-          return chunk([last ? { text, thoughtSignature: TEXT_SIGNATURE } : { text }], last);
-        });
+      : count > 1
+        ? interleavedCandidates(count, { modelVersion, responseId: 'resp-gemini-1' })
+        : words.map((text, index) => {
+            const last = index === words.length - 1;
+            return chunk([last ? { text, thoughtSignature: TEXT_SIGNATURE } : { text }], last);
+          });
     for (const step of steps) if (!sse.send(step)) return;
     sse.end();
   }
