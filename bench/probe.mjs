@@ -194,7 +194,7 @@ async function measure(running, round) {
     results[run.index].push({ hwm: end.hwm, cpu, anon: peaks[i].anon, rps: loads[i].rps });
     console.log(
       `${run.spec} round ${round}: ${f0(loads[i].rps)} req/s, ${cpu.toFixed(1)} µs/req, ` +
-        `p50 ${loads[i].p50} ms, errors ${loads[i].errors} | idle RSS ${f0(run.idle.rss)} MB ` +
+        `p50 ${loads[i].p50} ms, p99 ${loads[i].p99} ms, errors ${loads[i].errors} | idle RSS ${f0(run.idle.rss)} MB ` +
         `(anon ${f0(run.idle.anon)}), peak ${f0(peaks[i].rss)} (anon ${f0(peaks[i].anon)}, ` +
         `file ${f0(peaks[i].file)}), VmHWM ${f0(end.hwm)}`,
     );
