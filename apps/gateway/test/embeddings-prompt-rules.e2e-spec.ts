@@ -1,0 +1,210 @@
+// security.promptValidation.blockPatterns on embeddings, on the all-in-one gateway: an SSN
+// sent to an embeddings model is refused as it is in a chat (the same 400 and code, naming
+// the rule, never the text) before any provider is called, on /v1/embeddings, on the Gemini
+// edge's embedContent and batchEmbedContents, and in an embeddings line of a batch file.
+// The refusals are counted under the endpoint they came to.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import OpenAI, { toFile } from 'openai';
+import { metricSum } from '@aigw/testing';
+import {
+  FAKE_BATCH_MODEL,
+  FakeBatchBackend,
+  FakeOpenAiUpstream,
+} from '@aigw/testing/fake-provider';
+import { startApp, type AppProcess } from '@aigw/testing/processes';
+
+const SSN = '123-45-6789';
+const BLOCK_RULE = /security\.promptValidation\.blockPatterns\[0\]/;
+
+describe('blockPatterns on embeddings (all-in-one gateway)', () => {
+  const upstream = new FakeOpenAiUpstream('embeddings-rules');
+  const batches = new FakeBatchBackend();
+  const dir = mkdtempSync(join(tmpdir(), 'aigw-embed-rules-e2e-'));
+  const dataDir = join(dir, 'data');
+  let gateway: AppProcess;
+  let openai: OpenAI;
+
+  before(async () => {
+    await Promise.all([upstream.start(), batches.start()]);
+    const config = join(dir, 'config.yaml');
+    writeFileSync(
+      config,
+      `kind: AIGatewayRoute
+metadata: {name: private}
+spec:
+  backends:
+  - {name: chat, provider: vllm, baseUrl: ${upstream.baseUrl}, model: upstream-chat, modelNameOverride: private-chat}
+  - {name: embed, provider: vllm, baseUrl: ${upstream.baseUrl}, model: upstream-embed, modelNameOverride: private-embed}
+  - {name: batch, provider: openai, baseUrl: "${batches.baseUrl}", model: ${FAKE_BATCH_MODEL}, modelNameOverride: private-batch, auth: {apiKeyRef: {name: openai-key}}}
+  security:
+    promptValidation:
+      blockPatterns: ['\\b[0-9]{3}-[0-9]{2}-[0-9]{4}\\b']
+`,
+    );
+    gateway = await startApp('gateway', {
+      AI_GATEWAY_CONFIG: config,
+      AI_GATEWAY_DATA_DIR: dataDir,
+      AI_GATEWAY_SECRET_OPENAI_KEY_APIKEY: 'sk-backend-secret',
+    });
+    openai = new OpenAI({ baseURL: `${gateway.baseUrl}/v1`, apiKey: 'unused', maxRetries: 0 });
+  });
+  after(async () => {
+    await gateway?.stop();
+    await Promise.all([upstream.stop(), batches.stop()]);
+  });
+
+  const post = async (path: string, body: unknown) => {
+    const response = await fetch(`${gateway.baseUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return { status: response.status, text: await response.text() };
+  };
+  const refusedRequests = async (route: string) =>
+    metricSum(
+      await (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text(),
+      'ai_gateway_requests_total',
+      { route, status: '400' },
+    );
+  type OpenAiError = { error: { message: string; type: string; code: string; param: string } };
+
+  it('refuses an SSN in a string or a list input as chat refuses it, calling no provider', async () => {
+    upstream.reset();
+    const chat = await post('/v1/chat/completions', {
+      model: 'private-chat',
+      messages: [{ role: 'user', content: `my ssn is ${SSN}` }],
+    });
+    assert.equal(chat.status, 400, chat.text);
+    const chatError = (JSON.parse(chat.text) as OpenAiError).error;
+    for (const input of [`my ssn is ${SSN}`, ['a clean text', `my ssn is ${SSN}`]]) {
+      const refused = await post('/v1/embeddings', { model: 'private-embed', input });
+      assert.equal(refused.status, 400, refused.text);
+      assert.ok(!refused.text.includes(SSN), refused.text);
+      const { error } = JSON.parse(refused.text) as OpenAiError;
+      assert.match(error.message, BLOCK_RULE);
+      assert.deepEqual(
+        { message: error.message, type: error.type, code: error.code },
+        { message: chatError.message, type: chatError.type, code: chatError.code },
+      );
+      assert.equal(error.param, 'input');
+    }
+    assert.equal(upstream.calls.length, 0, 'no provider was called');
+  });
+
+  it('serves a clean input, and token ids, which carry no text a pattern could match', async () => {
+    upstream.reset();
+    const clean = await openai.embeddings.create({
+      model: 'private-embed',
+      input: ['a clean text', 'another'],
+      encoding_format: 'float',
+    });
+    assert.equal(clean.data.length, 2);
+    assert.deepEqual(upstream.calls.at(-1)?.body.input, ['a clean text', 'another']);
+    // The SSN as cl100k token ids: the gateway does not decode ids, so they pass unread.
+    const ids = [4513, 12, 1774, 12, 17458, 24];
+    const tokens = await post('/v1/embeddings', { model: 'private-embed', input: ids });
+    assert.equal(tokens.status, 200, tokens.text);
+    assert.deepEqual(upstream.calls.at(-1)?.body.input, ids);
+  });
+
+  it("refuses an SSN in the Gemini edge's embedContent and batchEmbedContents in Google's shape", async () => {
+    upstream.reset();
+    const one = await post('/v1beta/models/private-embed:embedContent', {
+      content: { parts: [{ text: `my ssn is ${SSN}` }] },
+    });
+    const batch = await post('/v1beta/models/private-embed:batchEmbedContents', {
+      requests: [
+        { model: 'models/private-embed', content: { parts: [{ text: 'clean' }] } },
+        { model: 'models/private-embed', content: { parts: [{ text: `ssn ${SSN}` }] } },
+      ],
+    });
+    for (const refused of [one, batch]) {
+      assert.equal(refused.status, 400, refused.text);
+      assert.ok(!refused.text.includes(SSN), refused.text);
+      const { error } = JSON.parse(refused.text) as {
+        error: { code: number; status: string; message: string };
+      };
+      assert.equal(error.code, 400);
+      assert.equal(error.status, 'INVALID_ARGUMENT');
+      assert.match(error.message, BLOCK_RULE);
+    }
+    assert.equal(upstream.calls.length, 0, 'no provider was called');
+    const served = await post('/v1beta/models/private-embed:embedContent', {
+      content: { parts: [{ text: 'clean' }] },
+    });
+    assert.equal(served.status, 200, served.text);
+  });
+
+  it('counts each refusal under the endpoint it came to, as a blocked-content rejection', async () => {
+    assert.equal(await refusedRequests('embeddings'), 2);
+    assert.equal(await refusedRequests('gemini.embedContent'), 1);
+    assert.equal(await refusedRequests('gemini.batchEmbedContents'), 1);
+    const db = new DatabaseSync(join(dataDir, 'events.db'), { readOnly: true });
+    try {
+      const rows = db
+        .prepare("SELECT value FROM events WHERE topic = 'gateway.request.rejected.v1'")
+        .all() as unknown as { value: string }[];
+      const rejected = rows.map((row) => JSON.parse(row.value) as Record<string, unknown>);
+      const blocked = (endpoint: string) =>
+        rejected.filter((e) => e.endpoint === endpoint && e.reason === 'blockedContent').length;
+      assert.equal(blocked('embeddings'), 2);
+      assert.equal(blocked('gemini.embedContent'), 1);
+      assert.equal(blocked('gemini.batchEmbedContents'), 1);
+      for (const row of rows) assert.ok(!row.value.includes(SSN), row.value);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('refuses a batch file whose embeddings line carries an SSN, as it refuses a chat line', async () => {
+    const client = new OpenAI({
+      baseURL: `${gateway.baseUrl}/v1`,
+      apiKey: 'unused',
+      maxRetries: 0,
+      defaultHeaders: { 'x-ai-gateway-model': 'private-batch' },
+    });
+    const line = (id: string, url: string, body: object) =>
+      JSON.stringify({ custom_id: id, method: 'POST', url, body });
+    const clean = line('a', '/v1/embeddings', { model: 'private-batch', input: ['clean'] });
+    const files = [
+      line('b', '/v1/embeddings', { model: 'private-batch', input: ['ok', `ssn ${SSN}`] }),
+      line('b', '/v1/embeddings', { model: 'private-batch', input: `ssn ${SSN}` }),
+      line('b', '/v1/chat/completions', {
+        model: 'private-batch',
+        messages: [{ role: 'user', content: `ssn ${SSN}` }],
+      }),
+    ];
+    for (const second of files) {
+      await assert.rejects(
+        client.files.create({
+          file: await toFile(Buffer.from(`${clean}\n${second}\n`), 'in.jsonl'),
+          purpose: 'batch',
+        }),
+        (error: unknown) =>
+          error instanceof OpenAI.BadRequestError &&
+          /^400 Line 2 of the batch input file: .*blockPatterns\[0\]/.test(error.message) &&
+          !error.message.includes(SSN),
+      );
+    }
+    assert.equal(batches.files.size, 0, 'nothing refused reached the backend');
+    const uploaded = await client.files.create({
+      file: await toFile(Buffer.from(`${clean}\n`), 'in.jsonl'),
+      purpose: 'batch',
+    });
+    assert.equal(batches.files.size, 1, uploaded.id);
+    assert.equal(
+      metricSum(
+        await (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text(),
+        'ai_gateway_files_batches_total',
+        { kind: 'file', action: 'create', outcome: 'blocked' },
+      ),
+      files.length,
+    );
+  });
+});
