@@ -1,35 +1,60 @@
+import type { ProviderCall, RequestSetting } from '@aigw/contracts/data-plane';
 import type { ProviderAdapter } from './core/provider-adapter';
+import {
+  NO_SETTINGS,
+  OPENAI_SETTINGS,
+  reportingUnsupported,
+  type SettingsTaken,
+} from './core/settings-left-out';
 import { AnthropicAdapter } from './anthropic/anthropic.adapter';
-import type { SettingsDroppedEventListener } from './anthropic/claude-sampling';
+import { MESSAGES_API_SETTINGS } from './anthropic/anthropic-request';
 import { AzureOpenAiAdapter } from './azure/azure.adapter';
 import { BedrockAdapter } from './bedrock/bedrock.adapter';
+import { converseSettings } from './bedrock/bedrock-request';
 import { CohereAdapter } from './cohere/cohere.adapter';
+import { COHERE_CHAT_SETTINGS } from './cohere/cohere-request';
 import { GeminiAdapter } from './gemini/gemini.adapter';
+import { geminiSettings } from './gemini/gemini-settings';
 import { LocalAdapter } from './local/local.adapter';
 import { OpenAiCompatibleAdapter } from './openai-compatible/openai-compatible.adapter';
 import type { TokenRefreshListener } from './vertex/google-access-token';
-import { VertexAdapter } from './vertex/vertex.adapter';
+import { VertexAdapter, vertexSettings } from './vertex/vertex.adapter';
 
 export interface DefaultAdapterOptions {
   /** Told of every access-token refresh (Vertex AI), for the metrics. */
   readonly onTokenRefresh?: TokenRefreshListener;
-  /** Told of every sampling setting a Claude request left out, for the metrics. */
-  readonly onSettingsDropped?: SettingsDroppedEventListener;
 }
 
-/** Every wire format this build speaks; the registry picks one per backend's provider. */
+/** The same settings for every call. */
+const always =
+  (settings: ReadonlySet<RequestSetting>): SettingsTaken =>
+  () =>
+    settings;
+
+/** Chat's settings for chat; an embeddings request takes none of them. */
+const chatOnly =
+  (settings: ReadonlySet<RequestSetting>): SettingsTaken =>
+  (call: ProviderCall) =>
+    call.request.operation === 'chat' ? settings : NO_SETTINGS;
+
+/**
+ * Every wire format this build speaks; the registry picks one per backend's provider.
+ * Each reports on its answers the settings asked for that it left out (settings-left-out).
+ */
 export function defaultProviderAdapters(options: DefaultAdapterOptions = {}): ProviderAdapter[] {
   return [
-    new OpenAiCompatibleAdapter(),
-    new AzureOpenAiAdapter(),
-    new AnthropicAdapter(undefined, options.onSettingsDropped),
-    new GeminiAdapter(),
-    new BedrockAdapter(undefined, undefined, options.onSettingsDropped),
-    new VertexAdapter({
-      onTokenRefresh: options.onTokenRefresh,
-      onSettingsDropped: options.onSettingsDropped,
-    }),
-    new CohereAdapter(),
-    new LocalAdapter(),
+    reportingUnsupported(new OpenAiCompatibleAdapter(), always(OPENAI_SETTINGS)),
+    reportingUnsupported(new AzureOpenAiAdapter(), always(OPENAI_SETTINGS)),
+    reportingUnsupported(new AnthropicAdapter(), always(MESSAGES_API_SETTINGS)),
+    reportingUnsupported(new GeminiAdapter(), geminiSettings),
+    reportingUnsupported(new BedrockAdapter(), (call) =>
+      call.request.operation === 'chat' ? converseSettings(call.target.model) : NO_SETTINGS,
+    ),
+    reportingUnsupported(
+      new VertexAdapter({ onTokenRefresh: options.onTokenRefresh }),
+      vertexSettings,
+    ),
+    reportingUnsupported(new CohereAdapter(), chatOnly(COHERE_CHAT_SETTINGS)),
+    reportingUnsupported(new LocalAdapter(), always(NO_SETTINGS)),
   ];
 }

@@ -544,7 +544,7 @@ export class MetricsRegistry {
 
   readonly #requestSettingsDropped = new Counter({
     name: 'ai_gateway_request_settings_dropped_total',
-    help: 'Sampling settings a client sent that the gateway left out of a provider request, by provider, setting (temperature, top_p, top_k) and reason: model (the model refuses it, as Claude Opus 4.7 and later refuse all three, Claude 4.5 and 4.6 top_p beside temperature) or thinking (refused with thinking on: temperature, top_k, a top_p under 0.95)',
+    help: 'Request settings a client asked for that the adapter left out of the provider request, by provider, setting (temperature, top_p, top_k, seed, presence_penalty, frequency_penalty, logit_bias, safety_settings, task_type, title) and reason: model (the model refuses it, as Claude Opus 4.7 and later refuse all sampling, Claude 4.1 to 4.6 top_p beside temperature), thinking (refused with thinking on: temperature, top_k, a top_p under 0.95) or unsupported (the provider has no such setting)',
     labelNames: ['provider', 'setting', 'reason'] as const,
     registers: [this.registry],
   });
@@ -861,7 +861,10 @@ export class MetricsRegistry {
     this.#providerTokenRefreshes.inc({ backend, source, result });
   }
 
-  /** One sampling setting left out of a provider request (its name, never its value). */
+  /**
+   * One setting left out of a provider request (its name, never its value). Setting and
+   * reason are of the closed sets of ServedBy's droppedSettings, never a client's string.
+   */
   recordRequestSettingDropped(provider: string, setting: string, reason: string): void {
     this.#requestSettingsDropped.inc({ provider, setting, reason });
   }

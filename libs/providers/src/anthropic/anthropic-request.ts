@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { JsonObject, ThinkingBlock } from '@aigw/contracts/data-plane';
+import type { JsonObject, RequestSetting, ThinkingBlock } from '@aigw/contracts/data-plane';
 import type { ChatPart, ChatPrompt, ChatTurn } from '../core/chat-request';
 import type { AnswerTool } from '../core/answer-tool';
 import { cacheField } from '../core/cache-control';
@@ -13,6 +13,16 @@ import {
 import { claudeSampling, type SettingsDroppedListener } from './claude-sampling';
 
 export { ANTHROPIC_DEFAULT_MAX_TOKENS };
+
+/**
+ * The settings the Messages API takes (on Anthropic, Vertex AI and, as Converse's model
+ * fields, Bedrock): no seed, no presence or frequency penalty, no logit bias.
+ */
+export const MESSAGES_API_SETTINGS: ReadonlySet<RequestSetting> = new Set([
+  'temperature',
+  'top_p',
+  'top_k',
+]);
 
 type Block = JsonObject;
 
@@ -185,7 +195,6 @@ export function toAnthropicRequest(
   if (sampling.temperature !== undefined) body.temperature = sampling.temperature;
   if (sampling.topP !== undefined) body.top_p = sampling.topP;
   if (sampling.topK !== undefined) body.top_k = sampling.topK;
-  // The Messages API takes no seed and no presence or frequency penalty: they are dropped.
   if (prompt.user !== undefined) body.metadata = { user_id: prompt.user };
   if (answerTool) Object.assign(body, anthropicAnswerToolFields(answerTool));
   if (stream) body.stream = true;

@@ -147,36 +147,35 @@ describe('AnthropicAdapter against a fake Messages API', () => {
   });
 
   describe('sending only the sampling settings the model takes', () => {
+    /** What the answers reported left out, one "setting reason" each. */
     const dropped: string[] = [];
-    const counted = new AnthropicAdapter(undefined, (event) =>
-      dropped.push(`${event.provider} ${event.setting} ${event.reason}`),
-    );
     beforeEach(() => (dropped.length = 0));
     const sampling = { temperature: 0.3, top_p: 0.9, provider_extras: { top_k: 40 } };
     const bodyFor = async (model: string, fields: JsonObject = sampling) => {
-      const answer = await counted.invoke({
+      const answer = await adapter.invoke({
         request: gatewayChatRequest(fields),
         target: { ...target, model },
         signal: new AbortController().signal,
       });
       if (answer.kind === 'stream') await collectStream(answer);
+      for (const { setting, reason } of answer.servedBy.droppedSettings ?? []) {
+        dropped.push(`${setting} ${reason}`);
+      }
       const body = upstream.calls.at(-1)!.body;
       return { temperature: body.temperature, top_p: body.top_p, top_k: body.top_k };
     };
 
-    it('sends Opus 4.7 and later none of temperature, top_p and top_k, and counts each', async () => {
+    it('sends Opus 4.7 and later none of temperature, top_p and top_k, and reports each', async () => {
       for (const model of ['claude-opus-4-7', 'claude-opus-4-7-20260416', 'claude-sonnet-5']) {
         const body = await bodyFor(model);
         assert.deepEqual(body, { temperature: undefined, top_p: undefined, top_k: undefined });
       }
       assert.equal(dropped.length, 9);
-      assert.deepEqual(dropped.slice(0, 3), [
-        'anthropic temperature model',
-        'anthropic top_p model',
-        'anthropic top_k model',
-      ]);
+      assert.deepEqual(dropped.slice(0, 3), ['temperature model', 'top_p model', 'top_k model']);
+      // A stream's answer reports them as a JSON answer's does.
       const streamed = await bodyFor('claude-opus-4-7', { ...sampling, stream: true });
       assert.deepEqual(streamed, { temperature: undefined, top_p: undefined, top_k: undefined });
+      assert.deepEqual(dropped.slice(9), ['temperature model', 'top_p model', 'top_k model']);
     });
 
     it('keeps the temperature and leaves out top_p beside it on Claude 4.5 and 4.6', async () => {
@@ -188,10 +187,16 @@ describe('AnthropicAdapter against a fake Messages API', () => {
           top_k: undefined,
         });
       }
-      assert.deepEqual(dropped, Array(3).fill('anthropic top_p model'));
+      assert.deepEqual(dropped, Array(3).fill('top_p model'));
     });
 
-    it('sends older models everything, as asked', async () => {
+    it('reports what thinking refuses as thinking', async () => {
+      const thinking = { ...sampling, thinking: { type: 'enabled', budget_tokens: 2048 } };
+      await bodyFor('claude-3-7-sonnet-20250219', thinking);
+      assert.deepEqual(dropped, ['temperature thinking', 'top_k thinking', 'top_p thinking']);
+    });
+
+    it('sends older models everything, as asked, and reports nothing', async () => {
       for (const model of ['claude-sonnet-4-20250514', 'claude-3-7-sonnet-20250219']) {
         assert.deepEqual(await bodyFor(model), { temperature: 0.3, top_p: 0.9, top_k: 40 });
       }

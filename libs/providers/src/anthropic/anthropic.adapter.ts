@@ -10,11 +10,7 @@ import { providerPost, sendUpstream, sharedUpstreamAgent } from '../core/upstrea
 import { toAnthropicRequest } from './anthropic-request';
 import { fromAnthropicMessage } from './anthropic-response';
 import { AnthropicStreamTranslation } from './anthropic-stream';
-import {
-  droppedSettingsOf,
-  type SettingsDroppedEventListener,
-  type SettingsDroppedListener,
-} from './claude-sampling';
+import { SettingsLeftOut, withDroppedSettings } from '../core/settings-left-out';
 
 export const ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
 /** The Messages API version every current model speaks. */
@@ -23,15 +19,8 @@ export const ANTHROPIC_VERSION = '2023-06-01';
 /** The Messages API, spoken to from OpenAI chat requests. */
 export class AnthropicAdapter implements ProviderAdapter {
   readonly name = 'anthropic';
-  private readonly onDropped: SettingsDroppedListener | undefined;
 
-  /** `onSettingsDropped` is told of each sampling setting a request left out. */
-  constructor(
-    private readonly dispatcher: Dispatcher = sharedUpstreamAgent(),
-    onSettingsDropped?: SettingsDroppedEventListener,
-  ) {
-    this.onDropped = droppedSettingsOf(this.name, onSettingsDropped);
-  }
+  constructor(private readonly dispatcher: Dispatcher = sharedUpstreamAgent()) {}
 
   canHandle(provider: string): boolean {
     return provider === 'anthropic';
@@ -43,7 +32,8 @@ export class AnthropicAdapter implements ProviderAdapter {
     const prompt = parseChatRequest(request.body);
     const tool = answerTool(prompt, 'anthropic');
     const answerToolName = tool?.name;
-    const body = toAnthropicRequest(prompt, target.model, request.stream, tool, this.onDropped);
+    const leftOut = new SettingsLeftOut();
+    const body = toAnthropicRequest(prompt, target.model, request.stream, tool, leftOut.leaveOut);
     const base = (target.baseUrl ?? ANTHROPIC_BASE_URL).replace(/\/+$/, '').replace(/\/v1$/, '');
     const post = providerPost(call, `${base}/v1/messages`, body, {
       'anthropic-version': ANTHROPIC_VERSION,
@@ -55,14 +45,16 @@ export class AnthropicAdapter implements ProviderAdapter {
         target.model,
         answerToolName,
       );
-      return translatedStreamAnswer(call, sseMessages(response.body), translation);
+      const answer = translatedStreamAnswer(call, sseMessages(response.body), translation);
+      return withDroppedSettings(answer, leftOut.list);
     }
-    return translatedJsonAnswer(
+    const answer = await translatedJsonAnswer(
       call,
       post,
       this.dispatcher,
       (parsed) => asCompletionBody(fromAnthropicMessage(parsed, target.model, answerToolName)),
       'a body that is not a Messages API message',
     );
+    return withDroppedSettings(answer, leftOut.list);
   }
 }

@@ -1,3 +1,4 @@
+import type { RequestSetting, SettingDropReason } from '@aigw/contracts/data-plane';
 import type { ChatPrompt } from '../core/chat-request';
 import { isAtLeast, isModel, readClaudeModel } from './claude-models';
 
@@ -16,34 +17,16 @@ import { isAtLeast, isModel, readClaudeModel } from './claude-models';
 // An id that does not say Claude (an Anthropic-format API serving another vendor's model,
 // an opaque Bedrock inference-profile ARN) is not judged: its settings go as sent.
 
-export type SamplingSetting = 'temperature' | 'top_p' | 'top_k';
+export type SamplingSetting = Extract<RequestSetting, 'temperature' | 'top_p' | 'top_k'>;
 
 /** Why a setting was left out: the model refuses it, or it refuses it with thinking on. */
-export type SamplingDropReason = 'model' | 'thinking';
+export type SamplingDropReason = Extract<SettingDropReason, 'model' | 'thinking'>;
 
 /** Told of each sampling setting a Claude request leaves out; never of its value. */
 export type SettingsDroppedListener = (
   setting: SamplingSetting,
   reason: SamplingDropReason,
 ) => void;
-
-/** A setting an adapter left out of a request, for the metrics. */
-export interface SettingsDroppedEvent {
-  /** The adapter's provider: anthropic, vertex or bedrock. */
-  readonly provider: string;
-  readonly setting: SamplingSetting;
-  readonly reason: SamplingDropReason;
-}
-
-export type SettingsDroppedEventListener = (event: SettingsDroppedEvent) => void;
-
-/** `listener` told of one provider's dropped settings; undefined without one. */
-export function droppedSettingsOf(
-  provider: string,
-  listener: SettingsDroppedEventListener | undefined,
-): SettingsDroppedListener | undefined {
-  return listener && ((setting, reason) => listener({ provider, setting, reason }));
-}
 
 export type ClaudeSamplingRule = 'all' | 'temperature-or-top-p' | 'none';
 

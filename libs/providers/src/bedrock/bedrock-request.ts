@@ -2,6 +2,7 @@ import {
   DataPlaneError,
   DataPlaneErrorCode,
   type JsonObject,
+  type RequestSetting,
   type ThinkingBlock,
 } from '@aigw/contracts/data-plane';
 import type { AnswerTool } from '../core/answer-tool';
@@ -13,6 +14,7 @@ import {
   replayableThinking,
 } from '../anthropic/anthropic-thinking';
 import { claudeSampling, type SettingsDroppedListener } from '../anthropic/claude-sampling';
+import { MESSAGES_API_SETTINGS } from '../anthropic/anthropic-request';
 
 type Block = JsonObject;
 
@@ -226,7 +228,6 @@ export function toConverseRequest(
   if (sampling.temperature !== undefined) inference.temperature = sampling.temperature;
   if (sampling.topP !== undefined) inference.topP = sampling.topP;
   if (prompt.stop.length > 0) inference.stopSequences = prompt.stop;
-  // Converse's inferenceConfig takes no seed and no presence or frequency penalty: dropped.
   if (Object.keys(inference).length > 0) body.inferenceConfig = inference;
   const tools = toolConfig(prompt, answer);
   if (tools) body.toolConfig = tools;
@@ -250,6 +251,17 @@ export function toConverseRequest(
  */
 function mayBeClaude(model: string): boolean {
   return namesClaude(model) || model.startsWith('arn:');
+}
+
+/** Converse's inferenceConfig: no seed, no presence or frequency penalty, no logit bias. */
+const CONVERSE_SETTINGS: ReadonlySet<RequestSetting> = new Set(['temperature', 'top_p']);
+
+/**
+ * The settings a Converse request takes for `model`: a Claude also takes Anthropic's
+ * top_k, sent as a model field; no other family is sent one.
+ */
+export function converseSettings(model: string): ReadonlySet<RequestSetting> {
+  return namesClaude(model) ? MESSAGES_API_SETTINGS : CONVERSE_SETTINGS;
 }
 
 /** Whether a Bedrock model id says it is Claude. */

@@ -313,18 +313,18 @@ describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () =
       assert.equal(upstream.lastSignatureProblem, undefined);
     });
 
-    it('sends Claude only the sampling settings its generation takes, in any naming, and counts the rest', async () => {
+    it('sends Claude only the sampling settings its generation takes, in any naming, and reports the rest', async () => {
       const dropped: string[] = [];
-      const counted = new BedrockAdapter(undefined, undefined, (event) =>
-        dropped.push(`${event.provider} ${event.setting} ${event.reason}`),
-      );
       const asked = { temperature: 0.3, top_p: 0.9, provider_extras: { top_k: 40 } };
       const sent = async (model: string) => {
-        await counted.invoke({
+        const answer = await adapter.invoke({
           request: gatewayChatRequest(asked),
           target: { ...target, model },
           signal: new AbortController().signal,
         });
+        for (const { setting, reason } of answer.servedBy.droppedSettings ?? []) {
+          dropped.push(`${setting} ${reason}`);
+        }
         const body = upstream.calls.at(-1)!.body;
         return {
           inferenceConfig: body.inferenceConfig,
@@ -353,11 +353,7 @@ describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () =
         );
       }
       assert.equal(dropped.length, 3 * 3 + 2);
-      assert.deepEqual(dropped.slice(-3), [
-        'bedrock top_k model',
-        'bedrock top_p model',
-        'bedrock top_p model',
-      ]);
+      assert.deepEqual(dropped.slice(-3), ['top_k model', 'top_p model', 'top_p model']);
       dropped.length = 0;
       // Older Claude, an ARN that does not say its model, and other families: as sent.
       for (const model of [

@@ -15,6 +15,7 @@ import { parseChatRequest, unsupportedOperation } from '../core/chat-request';
 import { embeddingAsk, EMBEDDINGS_EXPECTED } from '../core/embedding-input';
 import { embeddingPartsAnswer } from '../core/embedding-parts';
 import type { ProviderAdapter } from '../core/provider-adapter';
+import { SettingsLeftOut, withDroppedSettings } from '../core/settings-left-out';
 import { countTokens, estimatedUsage } from '../core/tokenizer';
 import { translatedStreamAnswer } from '../core/translated-stream';
 import { asCompletionBody, translatedJsonAnswer } from '../core/translated-answer';
@@ -38,11 +39,6 @@ import { toConverseRequest } from './bedrock-request';
 import { fromConverseResponse } from './bedrock-response';
 import { type AwsCredentialsSource, bedrockRegion, BedrockSigner } from './bedrock-signer';
 import { BedrockStreamTranslation } from './bedrock-stream';
-import {
-  droppedSettingsOf,
-  type SettingsDroppedEventListener,
-  type SettingsDroppedListener,
-} from '../anthropic/claude-sampling';
 
 /**
  * InvokeModel calls of one embeddings request in flight at once: Titan embeds one text
@@ -65,16 +61,12 @@ interface BedrockEndpoint {
 export class BedrockAdapter implements ProviderAdapter {
   readonly name = 'bedrock';
   private readonly signer: BedrockSigner;
-  private readonly onDropped: SettingsDroppedListener | undefined;
 
-  /** `onSettingsDropped` is told of each sampling setting a Claude request left out. */
   constructor(
     private readonly dispatcher: Dispatcher = sharedUpstreamAgent(),
     credentials?: AwsCredentialsSource,
-    onSettingsDropped?: SettingsDroppedEventListener,
   ) {
     this.signer = new BedrockSigner(credentials);
-    this.onDropped = droppedSettingsOf(this.name, onSettingsDropped);
   }
 
   canHandle(provider: string): boolean {
@@ -91,7 +83,8 @@ export class BedrockAdapter implements ProviderAdapter {
     // Bedrock lists for them, while the openai SDKs' parse helpers mark every schema strict.
     const tool = answerTool(prompt, 'bedrock');
     const answerToolName = tool?.name;
-    const body = JSON.stringify(toConverseRequest(prompt, tool, target.model, this.onDropped));
+    const leftOut = new SettingsLeftOut();
+    const body = JSON.stringify(toConverseRequest(prompt, tool, target.model, leftOut.leaveOut));
     const endpoint = bedrockEndpoint(target);
     const operation = request.stream ? 'converse-stream' : 'converse';
     const accept = request.stream ? 'application/vnd.amazon.eventstream' : 'application/json';
@@ -117,9 +110,9 @@ export class BedrockAdapter implements ProviderAdapter {
         answerToolName,
       );
       const events = bedrockEvents(response.body, target.backendName);
-      return translatedStreamAnswer(call, events, translation);
+      return withDroppedSettings(translatedStreamAnswer(call, events, translation), leftOut.list);
     }
-    return translatedJsonAnswer(
+    const answer = await translatedJsonAnswer(
       call,
       post,
       this.dispatcher,
@@ -135,6 +128,7 @@ export class BedrockAdapter implements ProviderAdapter {
         ),
       'a body that is not a Converse response',
     );
+    return withDroppedSettings(answer, leftOut.list);
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { JsonObject } from '@aigw/contracts/data-plane';
+import type { JsonObject, RequestSetting } from '@aigw/contracts/data-plane';
 import type { ChatPart, ChatPrompt, ChatTurn } from '../core/chat-request';
 import { DOUBLING_EFFORT_BUDGETS, thinkingBudget } from '../core/reasoning';
 import { cohereResponseFormat } from './cohere-response-format';
@@ -66,6 +66,18 @@ function thinking(prompt: ChatPrompt): JsonObject | undefined {
   if (budget === undefined) return undefined;
   return budget === 0 ? { type: 'disabled' } : { type: 'enabled', token_budget: budget };
 }
+
+/**
+ * The settings a v2 /chat request takes: no top_k from provider_extras (Cohere's own `k`
+ * is not sent), no logit bias, no Gemini safety settings. Its embeddings take none.
+ */
+export const COHERE_CHAT_SETTINGS: ReadonlySet<RequestSetting> = new Set([
+  'temperature',
+  'top_p',
+  'seed',
+  'presence_penalty',
+  'frequency_penalty',
+]);
 
 /** The v2 /chat body for an OpenAI chat request. */
 export function toCohereRequest(prompt: ChatPrompt, model: string, stream: boolean): JsonObject {

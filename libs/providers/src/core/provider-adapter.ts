@@ -4,6 +4,10 @@ import type { GatewayAnswer, ProviderCall } from '@aigw/contracts/data-plane';
 export interface ProviderAdapter {
   readonly name: string;
   canHandle(provider: string): boolean;
+  /**
+   * The call's answer. Its `servedBy.droppedSettings` names each setting the client asked
+   * for that the provider request left out (see settings-left-out).
+   */
   invoke(call: ProviderCall): Promise<GatewayAnswer>;
 }
 

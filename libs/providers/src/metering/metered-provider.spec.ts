@@ -86,6 +86,38 @@ describe('MeteredProviderPort', () => {
     );
   });
 
+  it('counts each setting an answer reports left out, by provider, setting and reason', async () => {
+    const metrics = new MetricsRegistry({ collectDefaultMetrics: false });
+    const dropped: GatewayAnswer = {
+      ...answer,
+      servedBy: {
+        ...answer.servedBy,
+        droppedSettings: [
+          { setting: 'top_k', reason: 'unsupported' },
+          { setting: 'temperature', reason: 'model' },
+        ],
+      },
+    };
+    const port = new MeteredProviderPort(
+      { invoke: async () => dropped },
+      { publish: () => undefined, flush: async () => {} },
+      metrics,
+      () => ({ weightedTokens: 0, dollars: 0 }),
+    );
+    await port.invoke(callTo('east'));
+    await port.invoke(callTo('east'));
+    const text = await metrics.metrics();
+    const count = (setting: string, reason: string) =>
+      metricSum(text, 'ai_gateway_request_settings_dropped_total', {
+        provider: 'openai',
+        setting,
+        reason,
+      });
+    assert.equal(count('top_k', 'unsupported'), 2);
+    assert.equal(count('temperature', 'model'), 2);
+    assert.equal(metricSum(text, 'ai_gateway_request_settings_dropped_total'), 4);
+  });
+
   it('counts the tokens read from and written to the prompt cache on their own series', async () => {
     const metrics = new MetricsRegistry({ collectDefaultMetrics: false });
     const events: GatewayEvent[] = [];

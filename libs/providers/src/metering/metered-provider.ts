@@ -152,6 +152,10 @@ export class MeteredProviderPort implements ProviderPort, RealtimeProvider {
       throw error;
     }
     this.metrics.recordBackendCall(call.target.backendName, 'ok');
+    // What the adapter left out of the request it sent (names and reasons, never values).
+    for (const { setting, reason } of answer.servedBy.droppedSettings ?? []) {
+      this.metrics.recordRequestSettingDropped(call.target.provider, setting, reason);
+    }
     const usage = answer.kind === 'json' ? Promise.resolve(answer.usage) : answer.usage;
     void usage.then((settled) => this.record(call, answer.servedBy, settled, startedAt, labels));
     return answer;
@@ -218,8 +222,6 @@ export function meteredProviders(options: MeteredProvidersOptions): MeteredProvi
       defaultProviderAdapters({
         onTokenRefresh: (event) =>
           options.metrics.recordProviderTokenRefresh(event.backend, event.source, event.result),
-        onSettingsDropped: (event) =>
-          options.metrics.recordRequestSettingDropped(event.provider, event.setting, event.reason),
       }),
     ),
     options.events,

@@ -329,19 +329,14 @@ describe('VertexAdapter against fake Vertex AI endpoints', () => {
     assert.equal(claude.calls[0].body.stream, true);
   });
 
-  it('sends Claude only the sampling settings its generation takes, and counts the rest', async () => {
+  it('sends Claude only the sampling settings its generation takes, and reports the rest', async () => {
     const dropped: string[] = [];
-    const counted = new VertexAdapter({
-      onSettingsDropped: (event) =>
-        dropped.push(`${event.provider} ${event.setting} ${event.reason}`),
-    });
     const asked = { temperature: 0.3, top_p: 0.9, provider_extras: { top_k: 40 } };
     const sent = async (model: string) => {
-      await counted.invoke({
-        request: gatewayChatRequest(asked),
-        target: target(model, claude.baseUrl),
-        signal: new AbortController().signal,
-      });
+      const answer = await invoke(gatewayChatRequest(asked), target(model, claude.baseUrl));
+      for (const { setting, reason } of answer.servedBy.droppedSettings ?? []) {
+        dropped.push(`${setting} ${reason}`);
+      }
       const body = claude.calls.at(-1)!.body;
       return { temperature: body.temperature, top_p: body.top_p, top_k: body.top_k };
     };
@@ -357,12 +352,7 @@ describe('VertexAdapter against fake Vertex AI endpoints', () => {
       top_p: 0.9,
       top_k: 40,
     });
-    assert.deepEqual(dropped, [
-      'vertex temperature model',
-      'vertex top_p model',
-      'vertex top_k model',
-      'vertex top_p model',
-    ]);
+    assert.deepEqual(dropped, ['temperature model', 'top_p model', 'top_k model', 'top_p model']);
   });
 
   it("asks Claude from Opus 4.7 for an effort's thinking summarized, and an older Claude its budget alone", async () => {

@@ -6,22 +6,19 @@ import {
   type JsonAnswer,
   type JsonObject,
   type ProviderCall,
+  type RequestSetting,
   type UpstreamTarget,
 } from '@aigw/contracts/data-plane';
 import { AnthropicStreamTranslation } from '../anthropic/anthropic-stream';
 import { fromAnthropicMessage } from '../anthropic/anthropic-response';
-import { toAnthropicRequest } from '../anthropic/anthropic-request';
-import {
-  droppedSettingsOf,
-  type SettingsDroppedEventListener,
-  type SettingsDroppedListener,
-} from '../anthropic/claude-sampling';
+import { MESSAGES_API_SETTINGS, toAnthropicRequest } from '../anthropic/anthropic-request';
 import { answerTool } from '../core/answer-tool';
 import { mapBounded } from '../core/bounded-map';
 import { parseChatRequest, unsupportedOperation, type ChatPrompt } from '../core/chat-request';
 import { embeddingAsk, EMBEDDINGS_EXPECTED, type EmbeddingAsk } from '../core/embedding-input';
 import { embeddingPartsAnswer } from '../core/embedding-parts';
 import type { ProviderAdapter } from '../core/provider-adapter';
+import { SettingsLeftOut, withDroppedSettings } from '../core/settings-left-out';
 import { sseMessages } from '../core/sse-events';
 import { translatedStreamAnswer } from '../core/translated-stream';
 import { asCompletionBody, translatedJsonAnswer } from '../core/translated-answer';
@@ -34,6 +31,7 @@ import {
 import { fetchUpstreamJson } from '../core/upstream-json';
 import { toGeminiRequest } from '../gemini/gemini-request';
 import { fromGeminiResponse } from '../gemini/gemini-response';
+import { geminiSettings } from '../gemini/gemini-settings';
 import { GeminiStreamTranslation } from '../gemini/gemini-stream';
 import { GoogleAccessTokens, type TokenRefreshListener } from './google-access-token';
 import {
@@ -90,8 +88,13 @@ export interface VertexAdapterOptions {
   readonly dispatcher?: Dispatcher;
   readonly tokens?: GoogleAccessTokens;
   readonly onTokenRefresh?: TokenRefreshListener;
-  /** Told of each sampling setting a Claude request left out. */
-  readonly onSettingsDropped?: SettingsDroppedEventListener;
+}
+
+/** The settings a Vertex AI request takes: Claude's Messages API's, or Gemini's. */
+export function vertexSettings(call: ProviderCall): ReadonlySet<RequestSetting> {
+  return vertexModel(call.target.model).publisher === 'anthropic'
+    ? MESSAGES_API_SETTINGS
+    : geminiSettings(call);
 }
 
 /**
@@ -104,11 +107,9 @@ export class VertexAdapter implements ProviderAdapter {
   readonly name = 'vertex';
   private readonly dispatcher: Dispatcher;
   private readonly tokens: GoogleAccessTokens;
-  private readonly onDropped: SettingsDroppedListener | undefined;
 
   constructor(options: VertexAdapterOptions = {}) {
     this.dispatcher = options.dispatcher ?? sharedUpstreamAgent();
-    this.onDropped = droppedSettingsOf(this.name, options.onSettingsDropped);
     this.tokens =
       options.tokens ??
       new GoogleAccessTokens({
@@ -217,13 +218,14 @@ export class VertexAdapter implements ProviderAdapter {
   ): Promise<GatewayAnswer> {
     const { request, target } = call;
     const tool = answerTool(prompt, 'anthropic');
+    const leftOut = new SettingsLeftOut();
     // Vertex names the model in the URL and the API version in the body.
     const { model: _model, ...messages } = toAnthropicRequest(
       prompt,
       model.id,
       request.stream,
       tool,
-      this.onDropped,
+      leftOut.leaveOut,
     );
     const body: JsonObject = { anthropic_version: VERTEX_ANTHROPIC_VERSION, ...messages };
     const method = request.stream ? 'streamRawPredict' : 'rawPredict';
@@ -240,14 +242,16 @@ export class VertexAdapter implements ProviderAdapter {
         target.model,
         tool?.name,
       );
-      return translatedStreamAnswer(call, sseMessages(response.body), translation);
+      const answer = translatedStreamAnswer(call, sseMessages(response.body), translation);
+      return withDroppedSettings(answer, leftOut.list);
     }
-    return translatedJsonAnswer(
+    const answer = await translatedJsonAnswer(
       call,
       post,
       this.dispatcher,
       (parsed) => asCompletionBody(fromAnthropicMessage(parsed, target.model, tool?.name)),
       'a body that is not a Messages API message',
     );
+    return withDroppedSettings(answer, leftOut.list);
   }
 }

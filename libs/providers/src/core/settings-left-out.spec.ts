@@ -1,0 +1,179 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type {
+  GatewayAnswer,
+  JsonObject,
+  ProviderCall,
+  StreamAnswer,
+} from '@aigw/contracts/data-plane';
+import { gatewayChatRequest } from '@aigw/testing/fake-provider';
+import type { ProviderAdapter } from './provider-adapter';
+import {
+  askedSettings,
+  OPENAI_SETTINGS,
+  reportingUnsupported,
+  SettingsLeftOut,
+  withDroppedSettings,
+} from './settings-left-out';
+import { MESSAGES_API_SETTINGS } from '../anthropic/anthropic-request';
+import { converseSettings } from '../bedrock/bedrock-request';
+import { COHERE_CHAT_SETTINGS } from '../cohere/cohere-request';
+import { geminiSettings } from '../gemini/gemini-settings';
+import { vertexSettings } from '../vertex/vertex.adapter';
+
+const usage = {
+  inputTokens: 1,
+  outputTokens: 1,
+  cachedInputTokens: 0,
+  source: 'reported' as const,
+};
+const servedBy = { backend: 'b', provider: 'vllm', model: 'm' };
+
+/** An adapter answering `answer` to every call, as the backend that answered. */
+function answering(answer: GatewayAnswer): ProviderAdapter {
+  return { name: 'fake', canHandle: () => true, invoke: () => Promise.resolve(answer) };
+}
+
+const json: GatewayAnswer = { kind: 'json', status: 200, body: {}, usage, servedBy };
+
+function callFor(body: JsonObject, model = 'm'): ProviderCall {
+  return {
+    request: gatewayChatRequest(body),
+    target: {
+      backendName: 'b',
+      provider: 'vllm',
+      model,
+      requestTimeoutMs: 1000,
+      firstByteTimeoutMs: 1000,
+    },
+    signal: new AbortController().signal,
+  };
+}
+
+describe('the settings a request asks for', () => {
+  it('names each by its canonical name, provider_extras fields included', () => {
+    const body = {
+      temperature: 0,
+      top_p: 1,
+      seed: 7,
+      presence_penalty: 0.5,
+      frequency_penalty: -1,
+      logit_bias: { '50256': -100 },
+      provider_extras: {
+        top_k: 40,
+        safety_settings: [{ category: 'HARM_CATEGORY_HARASSMENT', threshold: 'BLOCK_NONE' }],
+        task_type: 'RETRIEVAL_QUERY',
+        title: 'T',
+      },
+    };
+    assert.deepEqual(askedSettings(body), [
+      'temperature',
+      'top_p',
+      'top_k',
+      'seed',
+      'presence_penalty',
+      'frequency_penalty',
+      'logit_bias',
+      'safety_settings',
+      'task_type',
+      'title',
+    ]);
+  });
+
+  it('takes a value that changes nothing, and any name of its own, as asking nothing', () => {
+    const body = {
+      temperature: null,
+      presence_penalty: 0,
+      logit_bias: {},
+      provider_extras: { top_k: null, safety_settings: [], 'x-client-chosen': 1 },
+      'x-client-chosen': 1,
+    };
+    assert.deepEqual(askedSettings(body), []);
+  });
+});
+
+describe('settings left out of one call', () => {
+  it('notes each setting once, with its first reason', () => {
+    const leftOut = new SettingsLeftOut();
+    leftOut.leaveOut('temperature', 'model');
+    leftOut.leaveOut('temperature', 'thinking');
+    leftOut.leaveOut('top_k', 'thinking');
+    assert.deepEqual(leftOut.list, [
+      { setting: 'temperature', reason: 'model' },
+      { setting: 'top_k', reason: 'thinking' },
+    ]);
+  });
+
+  it("adds to what an answer's servedBy reports, and leaves an answer with nothing to add as it is", () => {
+    const reported = withDroppedSettings(json, [{ setting: 'top_p', reason: 'model' }]);
+    assert.deepEqual(reported.servedBy.droppedSettings, [{ setting: 'top_p', reason: 'model' }]);
+    const more = withDroppedSettings(reported, [
+      { setting: 'top_p', reason: 'unsupported' },
+      { setting: 'seed', reason: 'unsupported' },
+    ]);
+    assert.deepEqual(more.servedBy.droppedSettings, [
+      { setting: 'top_p', reason: 'model' },
+      { setting: 'seed', reason: 'unsupported' },
+    ]);
+    assert.equal(withDroppedSettings(json, []), json);
+  });
+});
+
+describe('an adapter reporting the settings its wire format has no place for', () => {
+  it('reports each one asked for and not taken as unsupported, on JSON and streamed answers', async () => {
+    const body = { temperature: 0.2, seed: 1, provider_extras: { top_k: 40 } };
+    const plain = await reportingUnsupported(answering(json), () => OPENAI_SETTINGS).invoke(
+      callFor(body),
+    );
+    assert.deepEqual(plain.servedBy.droppedSettings, [{ setting: 'top_k', reason: 'unsupported' }]);
+    const stream: StreamAnswer = {
+      kind: 'stream',
+      status: 200,
+      events: (async function* () {})(),
+      usage: Promise.resolve(usage),
+      servedBy,
+    };
+    const streamed = await reportingUnsupported(answering(stream), () => new Set()).invoke(
+      callFor(body),
+    );
+    assert.equal(streamed.kind, 'stream');
+    assert.deepEqual(streamed.servedBy.droppedSettings, [
+      { setting: 'temperature', reason: 'unsupported' },
+      { setting: 'top_k', reason: 'unsupported' },
+      { setting: 'seed', reason: 'unsupported' },
+    ]);
+  });
+
+  it('knows what each provider request takes, by model and operation where that matters', () => {
+    const chat = callFor({});
+    const embeddings: ProviderCall = {
+      ...chat,
+      request: { ...chat.request, operation: 'embeddings' },
+    };
+    const on = (call: ProviderCall, model: string) => ({
+      ...call,
+      target: { ...call.target, model },
+    });
+    const names = (settings: ReadonlySet<string>) => [...settings].sort();
+    assert.deepEqual(names(MESSAGES_API_SETTINGS), ['temperature', 'top_k', 'top_p']);
+    assert.deepEqual(names(converseSettings('us.anthropic.claude-opus-4-7')), [
+      'temperature',
+      'top_k',
+      'top_p',
+    ]);
+    assert.deepEqual(names(converseSettings('amazon.nova-pro-v1:0')), ['temperature', 'top_p']);
+    assert.equal(vertexSettings(on(chat, 'claude-sonnet-4-5@20250929')), MESSAGES_API_SETTINGS);
+    assert.deepEqual(names(vertexSettings(on(chat, 'gemini-2.5-flash'))), [
+      'frequency_penalty',
+      'presence_penalty',
+      'safety_settings',
+      'seed',
+      'temperature',
+      'top_k',
+      'top_p',
+    ]);
+    assert.deepEqual(names(geminiSettings(embeddings)), ['task_type', 'title']);
+    assert.ok(!COHERE_CHAT_SETTINGS.has('top_k') && COHERE_CHAT_SETTINGS.has('seed'));
+    assert.ok(!OPENAI_SETTINGS.has('top_k') && OPENAI_SETTINGS.has('logit_bias'));
+  });
+});

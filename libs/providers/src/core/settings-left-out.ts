@@ -1,0 +1,114 @@
+import {
+  REQUEST_SETTINGS,
+  type DroppedSetting,
+  type GatewayAnswer,
+  type JsonObject,
+  type ProviderCall,
+  type RequestSetting,
+  type SettingDropReason,
+} from '@aigw/contracts/data-plane';
+import { isJsonObject } from './json-shape';
+import type { ProviderAdapter } from './provider-adapter';
+
+// Every adapter says, on each answer (`servedBy.droppedSettings`), which of the settings
+// the client asked for its provider request left out, and why: the metrics count them and
+// the edges log them from that, never from guesses about providers and model ids. Two
+// kinds: what the adapter's rules leave out for a model (Claude's sampling), told by the
+// adapter itself, and what its wire format has no place for, told by `reportingUnsupported`
+// from the adapter's list of the settings it takes.
+
+/** One call's settings left out, each once, with the first reason given for it. */
+export class SettingsLeftOut {
+  readonly #settings = new Map<RequestSetting, SettingDropReason>();
+
+  /** Notes `setting` left out for `reason` (a second reason for it is not noted). */
+  readonly leaveOut = (setting: RequestSetting, reason: SettingDropReason): void => {
+    if (!this.#settings.has(setting)) this.#settings.set(setting, reason);
+  };
+
+  get list(): DroppedSetting[] {
+    return [...this.#settings].map(([setting, reason]) => ({ setting, reason }));
+  }
+}
+
+/** Whether a canonical body asks for `setting`: a value that changes nothing asks nothing. */
+function asks(body: JsonObject, extras: JsonObject, setting: RequestSetting): boolean {
+  switch (setting) {
+    case 'temperature':
+    case 'top_p':
+    case 'seed':
+      return typeof body[setting] === 'number';
+    case 'presence_penalty':
+    case 'frequency_penalty':
+      // 0 is no penalty: a provider without penalties answers it as asked.
+      return typeof body[setting] === 'number' && body[setting] !== 0;
+    case 'logit_bias':
+      return isJsonObject(body.logit_bias) && Object.keys(body.logit_bias).length > 0;
+    case 'top_k':
+    case 'task_type':
+    case 'title':
+      return extras[setting] !== undefined && extras[setting] !== null;
+    case 'safety_settings':
+      return Array.isArray(extras.safety_settings) && extras.safety_settings.length > 0;
+  }
+}
+
+/** The settings a canonical body asks for, in REQUEST_SETTINGS' order. */
+export function askedSettings(body: JsonObject): RequestSetting[] {
+  const extras = isJsonObject(body.provider_extras) ? body.provider_extras : {};
+  return REQUEST_SETTINGS.filter((setting) => asks(body, extras, setting));
+}
+
+/** `answer` with `dropped` added to what its servedBy already reports (the same when none). */
+export function withDroppedSettings(
+  answer: GatewayAnswer,
+  dropped: readonly DroppedSetting[],
+): GatewayAnswer {
+  if (dropped.length === 0) return answer;
+  const reported = answer.servedBy.droppedSettings ?? [];
+  const known = new Set(reported.map((item) => item.setting));
+  const added = dropped.filter((item) => !known.has(item.setting));
+  if (added.length === 0) return answer;
+  return {
+    ...answer,
+    servedBy: { ...answer.servedBy, droppedSettings: [...reported, ...added] },
+  };
+}
+
+/** The settings an adapter's provider request takes for one call (some vary by model). */
+export type SettingsTaken = (call: ProviderCall) => ReadonlySet<RequestSetting>;
+
+/** The settings OpenAI's wire format takes: all but the provider_extras fields. */
+export const OPENAI_SETTINGS: ReadonlySet<RequestSetting> = new Set([
+  'temperature',
+  'top_p',
+  'seed',
+  'presence_penalty',
+  'frequency_penalty',
+  'logit_bias',
+]);
+
+/** No setting at all (the built-in local model). */
+export const NO_SETTINGS: ReadonlySet<RequestSetting> = new Set();
+
+/**
+ * `adapter`, its answers also reporting each setting asked for that `taken` says its
+ * provider request has no place for (`unsupported`).
+ */
+export function reportingUnsupported(
+  adapter: ProviderAdapter,
+  taken: SettingsTaken,
+): ProviderAdapter {
+  return {
+    name: adapter.name,
+    canHandle: (provider) => adapter.canHandle(provider),
+    invoke: async (call) => {
+      const answer = await adapter.invoke(call);
+      const takes = taken(call);
+      const unsupported = askedSettings(call.request.body)
+        .filter((setting) => !takes.has(setting))
+        .map((setting) => ({ setting, reason: 'unsupported' as const }));
+      return withDroppedSettings(answer, unsupported);
+    },
+  };
+}
