@@ -10,6 +10,7 @@ import {
   HarmCategory,
   type Content,
   type FunctionDeclaration,
+  type GenerateContentResponse,
   type Part,
 } from '@google/genai';
 import { metricSum } from '@aigw/testing';
@@ -19,6 +20,7 @@ import {
   FakeGeminiUpstream,
   FakeOpenAiToolUpstream,
   FakeOpenAiUpstream,
+  RawSseUpstream,
 } from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
 import { startSplitOnAnthropicBackend, type Deployment } from './anthropic-backend';
@@ -398,7 +400,7 @@ spec:
       '/v1beta/models/gemini-tools:streamGenerateContent?alt=sse',
       {
         contents: [{ parts: [{ text: 'Hi' }] }],
-        generationConfig: { candidateCount: 3 },
+        generationConfig: { candidateCount: 0 },
       },
     );
     assert.equal(bad.status, 400);
@@ -406,8 +408,21 @@ spec:
     assert.equal((bad.body.error as Record<string, unknown>).status, 'INVALID_ARGUMENT');
     assert.match(
       String((bad.body.error as Record<string, unknown>).message),
-      /candidate_count.*only 1 candidate is streamed/,
+      /candidate_count.*whole number/,
     );
+    // Claude answers one choice: more candidates, streamed or not, are its 400, saying so.
+    for (const method of ['generateContent', 'streamGenerateContent?alt=sse']) {
+      const more = await postRaw(gateway, `/v1beta/models/gemini-claude:${method}`, {
+        contents: [{ parts: [{ text: 'Hi' }] }],
+        generationConfig: { candidateCount: 2 },
+      });
+      assert.equal(more.status, 400, method);
+      assert.match(
+        String((more.body.error as Record<string, unknown>).message),
+        /one choice \(n=1\)/,
+        method,
+      );
+    }
     const badAlt = await postRaw(
       gateway,
       '/v1beta/models/gemini-tools:streamGenerateContent?alt=xml',
@@ -970,6 +985,35 @@ spec:
     );
   });
 
+  it('streams candidateCount candidates, each under its index with its own finishReason', async () => {
+    gemini.reset();
+    const texts = ['', ''];
+    const finishes: unknown[][] = [[], []];
+    const usages: unknown[] = [];
+    const stream = await client.models.generateContentStream({
+      model: 'gemini-native',
+      contents: 'Two answers',
+      config: { candidateCount: 2 },
+    });
+    for await (const chunk of stream) {
+      for (const candidate of chunk.candidates ?? []) {
+        const index = candidate.index ?? 0;
+        for (const part of candidate.content?.parts ?? []) texts[index] += part.text ?? '';
+        if (candidate.finishReason) finishes[index].push(candidate.finishReason);
+      }
+      if (chunk.usageMetadata) usages.push(chunk.usageMetadata);
+    }
+    assert.deepEqual(texts, ['Candidate 0 from Gemini.', 'Candidate 1 from Gemini.']);
+    assert.deepEqual(finishes, [['STOP'], ['MAX_TOKENS']]);
+    assert.equal(usages.length, 1, 'the usage once, at the end');
+    assert.equal(gemini.calls.length, 1);
+    assert.match(gemini.calls[0].path, /:streamGenerateContent$/);
+    assert.equal(
+      (gemini.calls[0].body.generationConfig as Record<string, unknown>).candidateCount,
+      2,
+    );
+  });
+
   it("sends an embedding's taskType and each document's title on its request", async () => {
     gemini.reset();
     const batch = await postRaw(gateway, '/v1beta/models/gemini-native-embed:batchEmbedContents', {
@@ -1011,6 +1055,86 @@ spec:
     assert.deepEqual(single, [
       { model, content: { parts: [{ text: 'A query' }] }, taskType: 'RETRIEVAL_QUERY' },
     ]);
+  });
+});
+
+describe('Gemini API streaming candidateCount from an OpenAI-compatible backend (n choices)', () => {
+  const raw = new RawSseUpstream();
+  let gateway: AppProcess;
+
+  before(async () => {
+    await raw.start();
+    const config = join(dir, 'raw-choices.yaml');
+    writeFileSync(
+      config,
+      `kind: AIGatewayRoute
+metadata: {name: gemini-choices}
+spec:
+  backends:
+  - name: choices
+    provider: vllm
+    baseUrl: ${raw.baseUrl}/v1
+    model: upstream-choices
+    modelNameOverride: gemini-choices
+    auth: {apiKeyRef: {name: choices-key}}
+`,
+    );
+    gateway = await startApp('gateway', {
+      AI_GATEWAY_CONFIG: config,
+      AI_GATEWAY_SECRET_CHOICES_KEY_APIKEY: 'sk-choices',
+      AI_GATEWAY_DATA_DIR: join(dir, 'raw-choices'),
+    });
+  });
+  after(async () => {
+    await gateway.stop();
+    await raw.stop();
+  });
+
+  it("answers the backend's interleaved choices as the candidates of their index", async () => {
+    const chunk = (index: number, delta: object, finish: string | null = null) => ({
+      id: 'chatcmpl-n',
+      object: 'chat.completion.chunk',
+      created: 1,
+      model: 'upstream-choices',
+      choices: [{ index, delta, finish_reason: finish }],
+    });
+    raw.next([
+      chunk(0, { role: 'assistant', content: '' }),
+      chunk(1, { role: 'assistant', content: '' }),
+      chunk(0, { content: 'Red' }),
+      chunk(1, { content: 'Blue' }),
+      chunk(1, {}, 'length'),
+      chunk(0, { content: '.' }, 'stop'),
+      {
+        id: 'chatcmpl-n',
+        object: 'chat.completion.chunk',
+        created: 1,
+        model: 'upstream-choices',
+        choices: [],
+        usage: { prompt_tokens: 4, completion_tokens: 3, total_tokens: 7 },
+      },
+      '[DONE]',
+    ]);
+    const texts = ['', ''];
+    const finishes: unknown[][] = [[], []];
+    const stream = await clientFor(gateway).models.generateContentStream({
+      model: 'gemini-choices',
+      contents: 'Name a colour',
+      config: { candidateCount: 2 },
+    });
+    let last: GenerateContentResponse | undefined;
+    for await (const response of stream) {
+      last = response;
+      for (const candidate of response.candidates ?? []) {
+        const index = candidate.index ?? 0;
+        for (const part of candidate.content?.parts ?? []) texts[index] += part.text ?? '';
+        if (candidate.finishReason) finishes[index].push(candidate.finishReason);
+      }
+    }
+    assert.deepEqual(texts, ['Red.', 'Blue']);
+    assert.deepEqual(finishes, [['STOP'], ['MAX_TOKENS']]);
+    assert.equal(last?.usageMetadata?.promptTokenCount, 4);
+    assert.equal(last?.usageMetadata?.candidatesTokenCount, 3);
   });
 });
 

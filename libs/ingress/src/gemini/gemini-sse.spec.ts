@@ -42,6 +42,76 @@ function partsOf(event: JsonObject): unknown {
 }
 
 describe('Gemini stream relay', () => {
+  it('streams each choice as the candidate of its index, every finishReason and the usage last', async () => {
+    const response = new RecordingResponse();
+    const relay = relayOn(response);
+    const of = (index: number, value: JsonObject, finish: string | null = null) => ({
+      id: 'chatcmpl-9',
+      choices: [{ index, delta: value, finish_reason: finish }],
+    });
+    await relay.event(of(0, { role: 'assistant', content: '' }));
+    await relay.event(of(0, { content: 'First' }));
+    await relay.event(of(1, { role: 'assistant', content: '' }));
+    await relay.event(of(1, { content: 'Second' }));
+    await relay.event(
+      of(1, {
+        tool_calls: [
+          { index: 0, id: 'call_2', type: 'function', function: { name: 'f', arguments: '{}' } },
+        ],
+      }),
+    );
+    await relay.event(of(0, { content: ' one.' }, 'stop'));
+    await relay.event(of(1, {}, 'tool_calls'));
+    await relay.end(Promise.resolve(usage));
+    const sent = events(response.text);
+    const candidates = sent.map((event) =>
+      (event.candidates as JsonObject[]).map((candidate) => [
+        candidate.index,
+        (candidate.content as JsonObject | undefined)?.parts,
+        candidate.finishReason,
+      ]),
+    );
+    assert.deepEqual(candidates, [
+      [[0, [{ text: 'First' }], undefined]],
+      [[1, [{ text: 'Second' }], undefined]],
+      [[0, [{ text: ' one.' }], undefined]],
+      // Choice 1's call goes out whole once its choice finishes.
+      [[1, [{ functionCall: { id: 'call_2', name: 'f', args: {} } }], undefined]],
+      [
+        [0, undefined, 'STOP'],
+        [1, undefined, 'STOP'],
+      ],
+    ]);
+    assert.ok(sent.at(-1)?.usageMetadata, 'the usage once, on the last event');
+    assert.equal(sent.filter((event) => event.usageMetadata).length, 1);
+  });
+
+  it('takes several choices of one chunk into one event', async () => {
+    const response = new RecordingResponse();
+    const relay = relayOn(response);
+    await relay.event({
+      id: 'chatcmpl-9',
+      choices: [
+        { index: 1, delta: { content: 'B' }, finish_reason: 'length' },
+        { index: 0, delta: { content: 'A' }, finish_reason: null },
+      ],
+    });
+    await relay.event(delta({}, 'stop'));
+    await relay.end(Promise.resolve(usage));
+    const [both, closing] = events(response.text);
+    assert.deepEqual(both.candidates, [
+      { index: 1, content: { role: 'model', parts: [{ text: 'B' }] } },
+      { index: 0, content: { role: 'model', parts: [{ text: 'A' }] } },
+    ]);
+    assert.deepEqual(
+      (closing.candidates as JsonObject[]).map((c) => [c.index, c.finishReason]),
+      [
+        [0, 'STOP'],
+        [1, 'MAX_TOKENS'],
+      ],
+    );
+  });
+
   it('sends text and thoughts as they come, a function call whole, then finish and usage', async () => {
     const response = new RecordingResponse();
     const relay = relayOn(response);

@@ -237,21 +237,13 @@ describe('Gemini request translation', () => {
     assert.deepEqual(dynamic(), { type: 'adaptive' });
   });
 
-  it('asks for candidateCount choices (n), and refuses more than one candidate streamed', () => {
+  it('asks for candidateCount choices (n), plain and streamed', () => {
     const text = [{ parts: [{ text: 'x' }] }];
     assert.equal(chatOf({ contents: text, generationConfig: { candidateCount: 3 } }).n, 3);
     assert.equal(chatOf({ contents: text, generationConfig: { candidateCount: 1 } }).n, undefined);
-    assert.throws(
-      () =>
-        translateGeminiRequest(
-          { contents: text, generationConfig: { candidateCount: 2 } },
-          { ...call, stream: true },
-        ),
-      (error: unknown) =>
-        error instanceof DataPlaneError &&
-        error.httpStatus === 400 &&
-        /candidate_count.*only 1 candidate is streamed/.test(error.message),
-    );
+    const streamed = chatOf({ contents: text, generationConfig: { candidateCount: 2 } }, true);
+    assert.equal(streamed.n, 2);
+    assert.equal(streamed.stream, true);
     refusal({ contents: text, generationConfig: { candidateCount: 0 } }, /candidate_count/);
     refusal({ contents: text, generationConfig: { candidateCount: 1.5 } }, /candidate_count/);
   });

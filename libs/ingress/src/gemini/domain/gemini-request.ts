@@ -108,7 +108,7 @@ export function translateGeminiRequest(
   const tools = translateTools(body.tools);
   if (tools.length > 0) chat.tools = tools;
   applyToolConfig(chat, body.toolConfig, tools);
-  const includeThoughts = applyGenerationConfig(chat, body.generationConfig, call.stream);
+  const includeThoughts = applyGenerationConfig(chat, body.generationConfig);
   applySafetySettings(chat, body.safetySettings);
   // labels have no counterpart: accepted and not applied.
   return { chat, facts: { model: call.model, stream: call.stream, includeThoughts } };
@@ -467,26 +467,27 @@ function applySafetySettings(chat: JsonObject, value: unknown): void {
   if (settings.length > 0) providerExtras(chat).safety_settings = settings;
 }
 
-/** candidateCount as OpenAI's `n`; its answers' choices come back as the candidates. */
-function applyCandidateCount(chat: JsonObject, value: unknown, stream: boolean): void {
+/**
+ * candidateCount as OpenAI's `n`; its answers' choices come back as the candidates, in a
+ * JSON answer or a stream (each choice's chunks as the candidate of its index). A backend
+ * that answers one choice (Claude) refuses more.
+ */
+function applyCandidateCount(chat: JsonObject, value: unknown): void {
   const at = 'generation_config.candidate_count';
   const candidates = numberAt(value, at);
   if (candidates === undefined || candidates === 1) return;
   if (!Number.isInteger(candidates) || candidates < 1) {
     throw invalid(at, 'a whole number of at least 1 is required');
   }
-  if (stream) {
-    throw invalid(at, 'only 1 candidate is streamed by this gateway; ask generateContent for more');
-  }
   chat.n = candidates;
 }
 
 /** Applies generationConfig; says whether thought summaries were asked for. */
-function applyGenerationConfig(chat: JsonObject, value: unknown, stream: boolean): boolean {
+function applyGenerationConfig(chat: JsonObject, value: unknown): boolean {
   if (!present(value)) return false;
   if (!isObject(value)) throw invalid('generation_config', 'a GenerationConfig object is required');
   const at = (field: string) => `generation_config.${field}`;
-  applyCandidateCount(chat, value.candidateCount, stream);
+  applyCandidateCount(chat, value.candidateCount);
   const temperature = numberAt(value.temperature, at('temperature'));
   if (temperature !== undefined) chat.temperature = temperature;
   const topP = numberAt(value.topP, at('top_p'));

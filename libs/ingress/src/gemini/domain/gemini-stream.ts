@@ -25,22 +25,35 @@ interface OpenCall {
   signature?: string;
 }
 
+/** Where one choice (one of Gemini's candidates) stands in the stream. */
+interface ChoiceState {
+  readonly calls: Map<number, OpenCall>;
+  finishReason: unknown;
+  /** Signed thinking blocks not yet given to a function call (see the JSON answer). */
+  thinking: ThinkingBlock[];
+  /** The reasoning text since the last block: a block's signature may come without it. */
+  reasoningText: string;
+}
+
+/** A choice's index: its own when it names one (n > 1), else its place in the chunk. */
+function choiceIndex(choice: JsonObject, position: number): number {
+  const index = choice.index;
+  return typeof index === 'number' && Number.isSafeInteger(index) && index >= 0 ? index : position;
+}
+
 /**
  * Turns a stream of OpenAI chat.completion.chunk objects into Gemini's stream: each
  * event a partial GenerateContentResponse. Text and thought summaries go out as they
  * come; a function call goes out whole, as Gemini sends it, once its arguments are
- * complete (the next call begins, or the choice finishes). The last event carries the
- * finishReason and the usage, which is known only when the stream has ended.
+ * complete (the next call begins, or the choice finishes). Each choice is the candidate
+ * of its index (several when candidateCount asked for them, interleaved as they came);
+ * the last event carries every candidate's finishReason and the usage, which is known
+ * only when the stream has ended.
  */
 export class GeminiStreamTranslator {
   private responseId: string | undefined;
-  private readonly calls = new Map<number, OpenCall>();
-  private finishReason: unknown = null;
+  private readonly choices = new Map<number, ChoiceState>();
   private reasoningTokens = 0;
-  /** Signed thinking blocks not yet given to a function call (see the JSON answer). */
-  private thinking: ThinkingBlock[] = [];
-  /** The reasoning text since the last block: a block's signature may come without it. */
-  private reasoningText = '';
 
   constructor(
     private readonly facts: GeminiRequestFacts,
@@ -53,58 +66,82 @@ export class GeminiStreamTranslator {
     if (chunk.usage !== undefined && chunk.usage !== null) {
       this.reasoningTokens = Math.max(this.reasoningTokens, reasoningTokensOf(chunk.usage));
     }
-    const choices = chunk.choices;
-    const choice = Array.isArray(choices) ? (choices[0] as JsonObject | undefined) : undefined;
-    if (!choice) return [];
+    const choices = Array.isArray(chunk.choices) ? (chunk.choices as unknown[]) : [];
+    const candidates: JsonObject[] = [];
+    choices.forEach((choice, position) => {
+      if (typeof choice !== 'object' || choice === null || Array.isArray(choice)) return;
+      const index = choiceIndex(choice as JsonObject, position);
+      const parts = this.choiceParts(this.choiceAt(index), choice as JsonObject);
+      if (parts.length > 0) candidates.push(candidate(index, parts));
+    });
+    return candidates.length === 0 ? [] : [this.event(candidates)];
+  }
+
+  /** The closing event, once the stream ended cleanly and its usage is known. */
+  finish(usage: TokenUsage): JsonObject[] {
+    if (this.choices.size === 0) this.choiceAt(0);
+    const candidates = [...this.choices.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([index, state]) => ({
+        ...candidate(index, this.flushCalls(state)),
+        finishReason: geminiFinishReason(state.finishReason),
+      }));
+    const closing = this.event(candidates);
+    closing.usageMetadata = geminiUsageMetadata(usage, this.reasoningTokens);
+    return [closing];
+  }
+
+  /** The parts one choice's delta makes. */
+  private choiceParts(state: ChoiceState, choice: JsonObject): JsonObject[] {
     const delta = (choice.delta ?? {}) as JsonObject;
     const parts: JsonObject[] = [];
     const reasoning = reasoningTextOf(delta);
     if (reasoning !== undefined && this.facts.includeThoughts) {
       parts.push({ text: reasoning, thought: true });
     }
-    if (reasoning !== undefined) this.reasoningText += reasoning;
-    for (const block of thinkingBlocksOf(delta.thinking_blocks)) this.thinkingBlock(block);
+    if (reasoning !== undefined) state.reasoningText += reasoning;
+    for (const block of thinkingBlocksOf(delta.thinking_blocks)) thinkingBlock(state, block);
     if (typeof delta.content === 'string' && delta.content !== '')
       parts.push({ text: delta.content });
     if (Array.isArray(delta.tool_calls)) {
-      for (const call of delta.tool_calls as JsonObject[]) parts.push(...this.toolCallDelta(call));
+      for (const call of delta.tool_calls as JsonObject[]) {
+        parts.push(...this.toolCallDelta(state, call));
+      }
     }
     if (choice.finish_reason !== undefined && choice.finish_reason !== null) {
-      this.finishReason = choice.finish_reason;
-      parts.push(...this.flushCalls());
+      state.finishReason = choice.finish_reason;
+      parts.push(...this.flushCalls(state));
     }
-    return parts.length === 0 ? [] : [this.event(parts)];
+    return parts;
   }
 
-  /** The closing event, once the stream ended cleanly and its usage is known. */
-  finish(usage: TokenUsage): JsonObject[] {
-    const closing = this.event(this.flushCalls());
-    const candidate = (closing.candidates as JsonObject[])[0];
-    candidate.finishReason = geminiFinishReason(this.finishReason);
-    closing.usageMetadata = geminiUsageMetadata(usage, this.reasoningTokens);
-    return [closing];
+  private choiceAt(index: number): ChoiceState {
+    let state = this.choices.get(index);
+    if (!state) {
+      state = { calls: new Map(), finishReason: null, thinking: [], reasoningText: '' };
+      this.choices.set(index, state);
+    }
+    return state;
   }
 
-  private event(parts: JsonObject[]): JsonObject {
-    const candidate: JsonObject = { index: 0 };
-    if (parts.length > 0) candidate.content = { role: 'model', parts };
+  private event(candidates: JsonObject[]): JsonObject {
     return {
-      candidates: [candidate],
+      candidates,
       modelVersion: this.facts.model,
       responseId: this.responseId ?? this.requestId,
     };
   }
 
   /** A fragment of a tool call; a call that begins completes the ones before it. */
-  private toolCallDelta(call: JsonObject): JsonObject[] {
+  private toolCallDelta(state: ChoiceState, call: JsonObject): JsonObject[] {
     const fn = (call.function ?? {}) as JsonObject;
-    const index = typeof call.index === 'number' ? call.index : this.calls.size;
-    let open = this.calls.get(index);
+    const index = typeof call.index === 'number' ? call.index : state.calls.size;
+    let open = state.calls.get(index);
     const done: JsonObject[] = [];
     if (!open) {
-      done.push(...this.flushCalls());
+      done.push(...this.flushCalls(state));
       open = { id: call.id, name: typeof fn.name === 'string' ? fn.name : '', args: '' };
-      this.calls.set(index, open);
+      state.calls.set(index, open);
     }
     const signature = thoughtSignatureOf(call);
     if (signature !== undefined) open.signature = signature;
@@ -113,26 +150,33 @@ export class GeminiStreamTranslator {
     return done;
   }
 
-  /**
-   * A reasoning block as the backend signed it: streamed, its text came before as
-   * reasoning fragments and its signature comes alone (Anthropic's signature_delta);
-   * an entry without a signature repeats text already streamed and completes nothing.
-   */
-  private thinkingBlock(block: ThinkingBlock): void {
-    if (block.type === 'thinking' && block.signature === '') return;
-    if (block.type === 'thinking' && block.thinking === '') {
-      this.thinking.push({ ...block, thinking: this.reasoningText });
-    } else this.thinking.push(block);
-    this.reasoningText = '';
-  }
-
-  private flushCalls(): JsonObject[] {
-    const parts = [...this.calls.values()].map((call) => {
-      const signature = call.signature ?? reasoningBlocksSignature(this.thinking);
-      this.thinking = [];
+  private flushCalls(state: ChoiceState): JsonObject[] {
+    const parts = [...state.calls.values()].map((call) => {
+      const signature = call.signature ?? reasoningBlocksSignature(state.thinking);
+      state.thinking = [];
       return functionCallPart(call.id, call.name, toolArgs(call.args, call.name), signature);
     });
-    this.calls.clear();
+    state.calls.clear();
     return parts;
   }
+}
+
+/** A candidate of an event: its index, and its parts when it has any. */
+function candidate(index: number, parts: JsonObject[]): JsonObject {
+  const made: JsonObject = { index };
+  if (parts.length > 0) made.content = { role: 'model', parts };
+  return made;
+}
+
+/**
+ * A reasoning block as the backend signed it: streamed, its text came before as
+ * reasoning fragments and its signature comes alone (Anthropic's signature_delta);
+ * an entry without a signature repeats text already streamed and completes nothing.
+ */
+function thinkingBlock(state: ChoiceState, block: ThinkingBlock): void {
+  if (block.type === 'thinking' && block.signature === '') return;
+  if (block.type === 'thinking' && block.thinking === '') {
+    state.thinking.push({ ...block, thinking: state.reasoningText });
+  } else state.thinking.push(block);
+  state.reasoningText = '';
 }
