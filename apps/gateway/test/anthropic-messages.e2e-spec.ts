@@ -607,6 +607,48 @@ describe('Claude Opus 4.7 on an Anthropic backend: sampling settings it refuses 
       assert.ok(!(setting in body), setting);
     }
   });
+
+  it("counts an OpenAI client's seed and penalties, which Claude has no place for, as unsupported", async () => {
+    upstream.reset();
+    const unsupported = (text: string, setting: string) =>
+      metricSum(text, 'ai_gateway_request_settings_dropped_total', {
+        provider: 'anthropic',
+        setting,
+        reason: 'unsupported',
+      });
+    const openai = new OpenAI({
+      baseURL: `${gateway.baseUrl}/v1`,
+      apiKey: 'unused',
+      maxRetries: 0,
+    });
+    const before = await scrape();
+    const asked = {
+      model: 'claude-opus',
+      seed: 7,
+      presence_penalty: 0.5,
+      frequency_penalty: 0,
+      messages: [{ role: 'user' as const, content: 'hi' }],
+    };
+    await openai.chat.completions.create(asked);
+    const stream = await openai.chat.completions.create({ ...asked, stream: true });
+    for await (const chunk of stream) void chunk;
+    for (const call of upstream.calls) {
+      for (const setting of ['seed', 'presence_penalty', 'frequency_penalty']) {
+        assert.ok(!(setting in call.body), setting);
+      }
+    }
+    const after = await scrape();
+    assert.equal(unsupported(after, 'seed') - unsupported(before, 'seed'), 2);
+    assert.equal(
+      unsupported(after, 'presence_penalty') - unsupported(before, 'presence_penalty'),
+      2,
+    );
+    // A penalty of 0 is no penalty: Claude answers it as asked.
+    assert.equal(
+      unsupported(after, 'frequency_penalty') - unsupported(before, 'frequency_penalty'),
+      0,
+    );
+  });
 });
 
 // Claude 4.6 and later refuse a request whose last message is the assistant's (a

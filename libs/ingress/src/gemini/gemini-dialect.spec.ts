@@ -37,28 +37,30 @@ describe("Gemini API caller's key", () => {
 });
 
 describe('Gemini settings a backend leaves unapplied', () => {
-  const extras = { top_k: 40, safety_settings: [{}] };
-  const by = (provider: string, model = 'm') => ({ backend: 'b', provider, model });
+  const by = { backend: 'b', provider: 'vllm', model: 'm' };
 
-  it('names none for Gemini on either API, topK not for Claude, both for the rest', () => {
-    assert.deepEqual(unappliedSettings(extras, by('google-gemini')), []);
-    assert.deepEqual(unappliedSettings(extras, by('vertex', 'gemini-2.5-flash')), []);
-    assert.deepEqual(unappliedSettings(extras, by('anthropic')), ['safetySettings']);
-    assert.deepEqual(unappliedSettings(extras, by('vertex', 'claude-sonnet-4-5@20250929')), [
-      'safetySettings',
-    ]);
-    assert.deepEqual(unappliedSettings(extras, by('bedrock', 'us.anthropic.claude-opus-4-7')), [
-      'safetySettings',
-    ]);
-    assert.deepEqual(unappliedSettings(extras, by('bedrock', 'amazon.nova-pro-v1:0')), [
+  it("names what the answer's adapter reported left out, by Google's names", () => {
+    const servedBy = {
+      ...by,
+      droppedSettings: [
+        { setting: 'temperature', reason: 'model' },
+        { setting: 'top_k', reason: 'unsupported' },
+        { setting: 'presence_penalty', reason: 'unsupported' },
+        { setting: 'safety_settings', reason: 'unsupported' },
+        { setting: 'task_type', reason: 'unsupported' },
+      ],
+    } as const;
+    assert.deepEqual(unappliedSettings(servedBy), [
+      'temperature',
       'topK',
+      'presencePenalty',
       'safetySettings',
-    ]);
-    assert.deepEqual(unappliedSettings(extras, by('openai')), ['topK', 'safetySettings']);
-    assert.deepEqual(unappliedSettings({ task_type: 'X', title: 'T' }, by('cohere')), [
       'taskType',
-      'title',
     ]);
-    assert.deepEqual(unappliedSettings(undefined, by('openai')), []);
+  });
+
+  it('names none where the adapter reported none', () => {
+    assert.deepEqual(unappliedSettings(by), []);
+    assert.deepEqual(unappliedSettings({ ...by, droppedSettings: [] }), []);
   });
 });

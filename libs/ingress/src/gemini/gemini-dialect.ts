@@ -39,27 +39,26 @@ export function geminiDialect(call: {
     stream: call.stream,
     includeThoughts: false,
   };
-  let extras: unknown;
   return {
     canonicalBody: (body) => {
       const translated = translateGeminiRequest(body, call);
       facts = translated.facts;
-      extras = translated.chat.provider_extras;
       return translated.chat;
     },
     answerBody: (answer, request) => {
-      // A stream's backend is not known here (its relay starts without it): JSON answers only.
-      reportUnapplied(extras, answer.servedBy);
+      reportUnapplied(answer.servedBy);
       return toGeminiResponse(answer.body, answer.usage, facts, request.requestId);
     },
-    openStream: (response, headers, request) =>
-      new GeminiStreamRelay(
+    openStream: (response, headers, request, _clientBody, servedBy) => {
+      if (servedBy) reportUnapplied(servedBy);
+      return new GeminiStreamRelay(
         response,
         facts,
         request.requestId,
         undefined,
         call.framing ?? 'sse',
-      ).start(headers),
+      ).start(headers);
+    },
     sendError: sendGeminiError,
     callerHeaders: geminiCallerHeaders,
   };

@@ -21,7 +21,6 @@ export function geminiEmbedDialect(call: {
 }): EdgeDialect {
   let inputs = 1;
   let dimensions: number | undefined;
-  let extras: unknown;
   return {
     canonicalBody: (body) => {
       const canonical = call.batch
@@ -30,11 +29,10 @@ export function geminiEmbedDialect(call: {
       if (call.batch) inputs = (canonical.input as unknown[]).length;
       // What a base64 vector of the answer must decode to (see toGeminiEmbedResponse).
       dimensions = canonical.dimensions as number | undefined;
-      extras = canonical.provider_extras;
       return canonical;
     },
     answerBody: (answer) => {
-      reportUnapplied(extras, answer.servedBy);
+      reportUnapplied(answer.servedBy);
       return call.batch
         ? toGeminiBatchEmbedResponse(answer.body, inputs, answer.usage, dimensions)
         : toGeminiEmbedResponse(answer.body, answer.usage, dimensions);

@@ -61,6 +61,8 @@ export interface EdgeDialect {
     headers: Record<string, string>,
     request: GatewayRequest,
     clientBody: unknown,
+    /** The backend that answered, and what it reported of the request it sent. */
+    servedBy?: ServedBy,
   ): StreamRelay;
   sendError(reply: FastifyReply, error: DataPlaneError, requestId: string): void;
   /**
@@ -235,6 +237,7 @@ export class EdgeExchange {
           },
           request,
           http.body,
+          answer.servedBy,
         );
         try {
           // Held back until the usage has settled, to carry the cost (`costInUsage`).
