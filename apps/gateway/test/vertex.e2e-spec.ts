@@ -102,6 +102,33 @@ spec:
     assert.match(gemini.calls[0].path, /:streamGenerateContent$/);
   });
 
+  it('streams n Gemini choices (candidateCount) by index, each with its finish, usage once', async () => {
+    const stream = await client.chat.completions.create({
+      model: 'gemini-2.5-flash',
+      messages: [{ role: 'user', content: 'hi' }],
+      n: 2,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    const texts = ['', ''];
+    const finishes: string[][] = [[], []];
+    let usages = 0;
+    for await (const chunk of stream) {
+      for (const choice of chunk.choices) {
+        texts[choice.index] += choice.delta.content ?? '';
+        if (choice.finish_reason) finishes[choice.index].push(choice.finish_reason);
+      }
+      if (chunk.usage) usages += 1;
+    }
+    assert.deepEqual(texts, ['Candidate 0 from Gemini.', 'Candidate 1 from Gemini.']);
+    assert.deepEqual(finishes, [['stop'], ['length']]);
+    assert.equal(usages, 1);
+    assert.equal(
+      (gemini.calls[0].body.generationConfig as Record<string, unknown>).candidateCount,
+      2,
+    );
+  });
+
   it('answers and streams Claude through rawPredict and streamRawPredict', async () => {
     const completion = await client.chat.completions.create({
       model: 'claude',
