@@ -70,6 +70,7 @@ export class GeminiStreamTranslation implements StreamTranslation<EventSourceMes
   ) {
     this.chunks = new ChunkFactory('chatcmpl-gemini', model);
     this.reject = (what) => streamInterrupted(backendName, `sent a stream event with ${what}`);
+    // Made once the backend took the stream: Gemini refuses more candidates than it makes.
     this.candidates = Array.from({ length: candidateCount }, () => ({
       started: false,
       toolCalls: 0,
