@@ -492,6 +492,22 @@ spec:
     assert.doesNotMatch(log, /HARM_CATEGORY_HARASSMENT/);
   });
 
+  it('logs the settings a streamed answer left out, as its adapter reported them', async () => {
+    tools.reset();
+    const stream = await client.models.generateContentStream({
+      model: 'gemini-tools',
+      contents: 'Say hello',
+      config: { topK: 7, seed: 11 },
+    });
+    for await (const chunk of stream) void chunk;
+    assert.equal(tools.calls[0]?.body.seed, 11);
+    // topK alone: the OpenAI-format backend took the seed.
+    assert.match(
+      gateway.output(),
+      /Gemini settings not applied by backend \\?"tools\\?" \(vllm\): topK"/,
+    );
+  });
+
   it('streams a JSON array without alt=sse, as Gemini does', async () => {
     const response = await fetch(
       `${gateway.baseUrl}/v1beta/models/gemini-claude:streamGenerateContent`,
