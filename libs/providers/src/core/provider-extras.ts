@@ -5,8 +5,9 @@ import { isJsonObject } from './json-shape';
 // OpenAI's shape has no place for, which some providers take as they are. The Gemini edge
 // sets it (generationConfig.topK, safetySettings; an embedding's taskType and title), the
 // Messages edge its top_k, and a `/v1` client may send it as it is.
-// Adapters whose provider takes a setting apply it; the others leave it, and an OpenAI-format
-// backend never sees the field (openai-extensions), as OpenAI refuses fields it does not know.
+// Adapters whose provider takes a setting apply it; the others leave it out and say so on
+// their answer (settings-left-out), and an OpenAI-format backend never sees the field
+// (openai-extensions), as OpenAI refuses fields it does not know.
 // Titles are the one text here: the edge's prompt rules redact them with the input; the
 // other settings are numbers and Google's enum names, checked to be no more than that.
 
