@@ -4,6 +4,7 @@ import {
   type BackendCallTarget,
 } from '@aigw/contracts/data-plane';
 import { Readable } from 'node:stream';
+import { request as undiciRequest } from 'undici';
 import { AZURE_DEFAULT_API_VERSION } from '../azure/azure-urls';
 import { upstreamHttpError, transportError } from '../core/upstream-failure';
 import { resolveBaseUrl } from '../openai-compatible/openai-base-urls';
@@ -97,6 +98,71 @@ export class HeldObjectUpstream {
       };
     }
     throw failure(backend, response, data.toString('utf8'));
+  }
+
+  /**
+   * A POST whose body is sent as it is made (a file upload of up to OpenAI's 200 MB, its
+   * lines checked and rewritten on the way): chunked, as its length is known only at its
+   * end. A body that fails aborts the call, so the backend never reads a whole form. The
+   * backend's timeout bounds the wait for its answer once the body is sent; the body's
+   * own pace is its writer's (the client's request timeout).
+   */
+  async upload(
+    backend: HeldObjectBackend,
+    path: string,
+    body: { readonly contentType: string; readonly data: AsyncIterable<Uint8Array> },
+  ): Promise<HeldObjectReply> {
+    const headers = this.headersFor(backend);
+    headers['content-type'] = body.contentType;
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = () => controller.abort(new DOMException('timed out', 'TimeoutError'));
+    async function* sent(): AsyncGenerator<Uint8Array> {
+      yield* body.data;
+      timer = setTimeout(timeout, backend.requestTimeoutMs);
+    }
+    let status: number;
+    let answerHeaders: Record<string, string | string[] | undefined>;
+    let data: Buffer;
+    try {
+      // undici's own request: the body a Node stream written with the socket's backpressure.
+      const answer = await undiciRequest(heldObjectUrl(backend, path, this.env), {
+        method: 'POST',
+        headers,
+        body: Readable.from(sent(), { objectMode: false }),
+        signal: controller.signal,
+        // The wait for the answer is the timer's, armed once the whole body is sent.
+        headersTimeout: 0,
+        bodyTimeout: backend.requestTimeoutMs,
+      });
+      status = answer.statusCode;
+      answerHeaders = answer.headers;
+      data = Buffer.from(await answer.body.arrayBuffer());
+    } catch (error) {
+      throw transportError(backend.backendName, error, new AbortController().signal);
+    } finally {
+      clearTimeout(timer);
+    }
+    const contentType = answerHeaders['content-type'];
+    if (status >= 200 && status < 300) {
+      return {
+        status,
+        contentType:
+          (Array.isArray(contentType) ? contentType[0] : contentType) ?? 'application/octet-stream',
+        body: data,
+      };
+    }
+    const fetchHeaders = new Headers();
+    for (const [name, value] of Object.entries(answerHeaders)) {
+      for (const one of Array.isArray(value) ? value : value === undefined ? [] : [value]) {
+        fetchHeaders.append(name, one);
+      }
+    }
+    throw failure(
+      backend,
+      { status, headers: fetchHeaders } as Response,
+      data.subarray(0, MAX_ERROR_TEXT_BYTES).toString('utf8'),
+    );
   }
 
   /**

@@ -50,11 +50,19 @@ export class FakeBatchBackend {
   contentChunkBytes = 0;
   /** Content reads still to answer with a 500 (a backend's bad moment). */
   failContentReads = 0;
+  /** Requests cut before their end (an upload the gateway aborted): none of them made a file. */
+  abortedRequests = 0;
   /** Set: a chunked content waits for it after its first write (a reader gets bytes before the end). */
   contentGate: Promise<void> | undefined;
 
   constructor(private readonly azure = false) {
-    this.server = createServer((request, response) => void this.handle(request, response));
+    this.server = createServer((request, response) => {
+      // A request cut before its end (an upload the gateway aborted): counted, nothing kept.
+      this.handle(request, response).catch(() => {
+        this.abortedRequests++;
+        response.destroy();
+      });
+    });
   }
 
   async start(): Promise<void> {
