@@ -63,17 +63,32 @@ export function rewriteBatchInputBytes(
   upstreamModel: string,
   screen?: Screen,
 ): Buffer[] {
-  const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  const unmarked = bytes.subarray(0, 3).equals(BOM) ? bytes.subarray(3) : bytes;
   const parts: Buffer[] = [];
+  const rewrite = batchInputLineRewriter(virtualModel, upstreamModel, screen);
+  const each = (content: Buffer, ending: string) => parts.push(...rewrite(content, ending));
+  // The whole upload is already held (within the body limit): no line is too long here.
+  const splitter = new LineSplitter(Number.MAX_SAFE_INTEGER);
+  splitter.push(data, each);
+  splitter.end(each);
+  return parts;
+}
+
+/**
+ * `rewriteBatchInputBytes` one line at a time, the lines in order as a LineSplitter cuts
+ * them (an upload read as it arrives): each line's bytes to send on, numbered from 1.
+ */
+export function batchInputLineRewriter(
+  virtualModel: string,
+  upstreamModel: string,
+  screen?: Screen,
+): (content: Buffer, ending: string) => Buffer[] {
   let number = 0;
-  const each = (content: Buffer, ending: string) => {
+  return (content, ending) => {
     number++;
-    if (isBlankLine(content)) {
-      // Kept as it came, as the text reading keeps a blank line.
-      parts.push(content, Buffer.from(ending, 'latin1'));
-      return;
-    }
+    // A UTF-8 byte order mark (Windows editors write one) is not JSON: line 1 would be refused.
+    if (number === 1 && content.subarray(0, 3).equals(BOM)) content = content.subarray(3);
+    // Kept as it came, as the text reading keeps a blank line.
+    if (isBlankLine(content)) return [content, Buffer.from(ending, 'latin1')];
     const line = rewrittenLine(
       content.toString('utf8'),
       number,
@@ -81,15 +96,11 @@ export function rewriteBatchInputBytes(
       upstreamModel,
       screen,
     );
-    parts.push(Buffer.from(line, 'utf8'));
     // A rewritten line ends with \n (its \r dropped), as lines joined by \n do.
-    if (ending.endsWith('\n')) parts.push(NEWLINE);
+    return ending.endsWith('\n')
+      ? [Buffer.from(line, 'utf8'), NEWLINE]
+      : [Buffer.from(line, 'utf8')];
   };
-  // The whole upload is already held (within the body limit): no line is too long here.
-  const splitter = new LineSplitter(Number.MAX_SAFE_INTEGER);
-  splitter.push(unmarked, each);
-  splitter.end(each);
-  return parts;
 }
 
 /** One request line as its backend must read it, or refused with its number. */

@@ -16,10 +16,13 @@ export type BillingTrigger = 'client_poll' | 'sweeper' | 'content';
  */
 export type BatchState = 'billed' | 'in_progress' | 'finished' | 'failed';
 
-/** Why a batch file's bytes were streamed: to a client, or to bill its batch. */
-export type FileBytesUse = 'download' | 'billing';
-/** How that stream ended: read whole; cut by the client hanging up; failed (the backend, a line too long). */
-export type FileBytesOutcome = 'complete' | 'aborted' | 'failed';
+/** Why a file's bytes were streamed: a batch file to a client or to bill its batch, or a client's upload. */
+export type FileBytesUse = 'download' | 'billing' | 'upload';
+/**
+ * How that stream ended: read whole; cut by the client hanging up; failed (the backend, a
+ * downloaded line too long); refused (an upload's line, field or size: the client's error).
+ */
+export type FileBytesOutcome = 'complete' | 'aborted' | 'failed' | 'refused';
 
 /** A finished batch's usage, as recorded. */
 export interface BatchSettled {
@@ -51,7 +54,7 @@ export interface FilesAndBatchesOptions {
   /** One per request: which kind, what was done, and how it ended (metrics). */
   readonly onAction?: (kind: HeldKind, action: string, outcome: string) => void;
   readonly onSettled?: (settled: BatchSettled) => void;
-  /** A batch file streamed from its backend: `bytes` read, however it ended (metrics). */
+  /** A file streamed from its backend or to it (an upload): `bytes` read, however it ended (metrics). */
   readonly onFileBytes?: (use: FileBytesUse, outcome: FileBytesOutcome, bytes: number) => void;
   /** A failure the client is not told of (settling a batch): logged, without secrets. */
   readonly onError?: (what: string, error: unknown) => void;

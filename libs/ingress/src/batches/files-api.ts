@@ -1,11 +1,11 @@
 import { pipeline, type Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
-import { MultipartForm } from '../forms/multipart-form';
+import { FormStream } from '../forms/multipart-stream';
 import type { RedactionTally } from '../redaction/redactor';
 import type { BatchBilling } from './batch-billing';
 import { BatchEstimator } from './batch-estimate';
-import { BatchUsageTally, downloadedLine, rewriteBatchInputBytes } from './batch-jsonl';
+import { batchInputLineRewriter, BatchUsageTally, downloadedLine } from './batch-jsonl';
 import { screenBatchBody } from './batch-prompt-rules';
 import type { FileBytesOutcome, FilesAndBatchesOptions } from './files-and-batches-options';
 import {
@@ -23,8 +23,9 @@ import {
 } from './held-api';
 import { holdingBackendFor } from './held-backend';
 import type { HeldRecords } from './held-records';
-import { JsonlLineTransform } from './jsonl-lines';
-import { fileUploadForm } from './upstream-form';
+import { JsonlLineTransform, LineSplitter, MAX_BATCH_LINE_BYTES } from './jsonl-lines';
+import { readUploadForm, type Field, type UploadForm } from './upload-form';
+import { streamedUploadForm } from './upstream-form';
 
 type FilesOptions = Pick<
   FilesAndBatchesOptions,
@@ -59,15 +60,38 @@ export class FilesApi {
     screen: Screen,
   ): Promise<JsonObject> {
     const form = request.body;
-    if (!(form instanceof MultipartForm)) {
+    if (!(form instanceof FormStream)) {
       throw invalid("Upload the file as 'multipart/form-data' with 'file' and 'purpose' fields");
     }
-    const field = (name: string) => form.fields.find(([key]) => key === name)?.[1];
-    const purpose = field('purpose');
+    try {
+      return await this.uploaded(form, request, who, mayUse, screen);
+    } catch (error) {
+      // Refused before the client finished sending: the rest is read so the answer reaches it.
+      await form.drain();
+      throw error;
+    }
+  }
+
+  private async uploaded(
+    formStream: FormStream,
+    request: FastifyRequest,
+    who: Who,
+    mayUse: MayUse,
+    screen: Screen,
+  ): Promise<JsonObject> {
+    const headerModel = firstHeader(request.headers, 'x-ai-gateway-model');
+    const first = (fields: readonly Field[], name: string) =>
+      fields.find(([key]) => key === name)?.[1];
+    // Streamed when what decides how to read the file came first; else held, as before.
+    const form = await readUploadForm(
+      formStream,
+      (fields) => !!first(fields, 'purpose') && !!(first(fields, 'model') || headerModel),
+    );
+    const purpose = first(form.fields, 'purpose');
     if (!purpose) throw invalid("Missing required parameter: 'purpose'.", 'purpose');
-    const file = form.files.find((part) => part.field === 'file');
+    const file = form.file;
     if (!file) throw invalid("Missing required parameter: 'file'.", 'file');
-    const model = field('model') || firstHeader(request.headers, 'x-ai-gateway-model');
+    const model = first(form.fields, 'model') || headerModel;
     if (!model) {
       throw invalid(
         "Name the model this file is for in a 'model' form field or the 'x-ai-gateway-model' header: the gateway keeps a file at an OpenAI or Azure OpenAI backend of that model.",
@@ -83,23 +107,30 @@ export class FilesApi {
     const estimator = new BatchEstimator(
       this.options.defaultMaxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
     );
-    // Rewritten line by line from the upload's bytes: the file never becomes one string.
-    const data =
+    // Rewritten line by line as the upload's bytes arrive: one line in memory at a time.
+    const content =
       purpose === 'batch'
-        ? rewriteBatchInputBytes(file.data, model, holding.upstreamModel, (url, body) => {
-            estimator.add(url, body);
-            return screenBatchBody(url, body, (operation, read) =>
-              screen(model, operation, read, tally),
-            );
-          })
-        : file.data;
-    if (tally.size > 0) this.options.onRedacted?.(holding.route, tally);
+        ? rewrittenBatchInput(
+            file.content,
+            batchInputLineRewriter(model, holding.upstreamModel, (url, body) => {
+              estimator.add(url, body);
+              return screenBatchBody(url, body, (operation, read) =>
+                screen(model, operation, read, tally),
+              );
+            }),
+            () => {
+              if (tally.size > 0) this.options.onRedacted?.(holding.route, tally);
+            },
+          )
+        : file.content;
     // Every field but `model` (the gateway's own) goes on: purpose, expires_after[...].
-    const fields = form.fields.filter(([name]) => name !== 'model');
-    const upload = fileUploadForm(fields, { ...file, data });
-    const answer = jsonOf(
-      await this.options.upstream.send(targetOf(holding.backend), 'POST', '/files', upload),
+    const upload = streamedUploadForm(
+      form.fields.filter(([name]) => name !== 'model'),
+      // A file held whole is checked whole first, as before: a refused one reaches no backend.
+      { ...file, content: form.streamed ? content : [await gathered(content)] },
+      fieldsAfterFile(form.after, model),
     );
+    const answer = await this.sentUpload(targetOf(holding.backend), upload, form);
     const providerId = answer.id;
     if (typeof providerId !== 'string' || providerId === '') {
       throw new DataPlaneError(
@@ -119,6 +150,72 @@ export class FilesApi {
       object: answer,
     });
     return record.object;
+  }
+
+  /**
+   * The upload sent to its backend as it is read: a failure on the way (a refused line,
+   * the body limit, the client gone) aborts the backend's call and is the answer; were a
+   * file made anyway (a backend that answered before the whole form came), it is deleted.
+   */
+  private async sentUpload(
+    target: ReturnType<typeof targetOf>,
+    upload: ReturnType<typeof streamedUploadForm>,
+    form: UploadForm,
+  ): Promise<JsonObject> {
+    const { upstream } = this.options;
+    let failure: Error | undefined;
+    let whole = false;
+    const data = (async function* () {
+      try {
+        yield* upload.body;
+        whole = true;
+      } catch (error) {
+        failure = error as Error;
+        throw error;
+      }
+    })();
+    const body = { contentType: upload.contentType, data };
+    let answer: JsonObject;
+    try {
+      answer = jsonOf(
+        upstream.upload
+          ? await upstream.upload(target, '/files', body)
+          : await upstream.send(target, 'POST', '/files', {
+              contentType: body.contentType,
+              data: await gathered(data),
+            }),
+      );
+    } catch (error) {
+      const thrown = failure ?? error;
+      this.options.onFileBytes?.('upload', uploadOutcome(thrown, failure), form.fileBytes());
+      throw thrown;
+    }
+    if (failure !== undefined || !whole) {
+      await this.deleteStray(target, answer);
+      const thrown =
+        failure ??
+        new DataPlaneError(
+          DataPlaneErrorCode.UpstreamBadResponse,
+          'The backend answered the upload before the whole file was sent',
+        );
+      this.options.onFileBytes?.('upload', uploadOutcome(thrown, failure), form.fileBytes());
+      throw thrown;
+    }
+    this.options.onFileBytes?.('upload', 'complete', form.fileBytes());
+    return answer;
+  }
+
+  /** A file the backend made of an upload the gateway refused: deleted, so none is left. */
+  private async deleteStray(
+    target: ReturnType<typeof targetOf>,
+    answer: JsonObject,
+  ): Promise<void> {
+    if (typeof answer.id !== 'string' || answer.id === '') return;
+    try {
+      await this.options.upstream.send(target, 'DELETE', `/files/${enc(answer.id)}`);
+    } catch (error) {
+      this.options.onError?.('deleting the backend file of a refused upload', error);
+    }
   }
 
   async listFiles(request: FastifyRequest, lister: Lister, who: Who): Promise<JsonObject> {
@@ -212,4 +309,67 @@ export class FilesApi {
 function streamOutcome(error: unknown): FileBytesOutcome {
   if (!error) return 'complete';
   return (error as { code?: unknown }).code === 'ERR_STREAM_PREMATURE_CLOSE' ? 'aborted' : 'failed';
+}
+
+/**
+ * The fields after a streamed file: a `model` there (the gateway's own) is not sent on, and
+ * may only repeat the one already read (from the header), by which the file was read.
+ */
+async function* fieldsAfterFile(after: AsyncIterable<Field>, model: string): AsyncGenerator<Field> {
+  for await (const [name, value] of after) {
+    if (name !== 'model') yield [name, value];
+    else if (value !== model) {
+      throw invalid(
+        "Send the 'model' form field before 'file' (or only the 'x-ai-gateway-model' header): the file was read for the header's model",
+        'model',
+      );
+    }
+  }
+}
+
+/** A batch input file's bytes in, each line checked and rewritten out, one line in memory. */
+async function* rewrittenBatchInput(
+  content: AsyncIterable<Buffer>,
+  rewrite: (content: Buffer, ending: string) => Buffer[],
+  onEnd: () => void,
+): AsyncGenerator<Buffer> {
+  const splitter = new LineSplitter(MAX_BATCH_LINE_BYTES, uploadLineTooLong);
+  let out: Buffer[] = [];
+  const each = (line: Buffer, ending: string) => out.push(...rewrite(line, ending));
+  for await (const chunk of content) {
+    splitter.push(chunk, each);
+    if (out.length > 0) yield Buffer.concat(out);
+    out = [];
+  }
+  splitter.end(each);
+  if (out.length > 0) yield Buffer.concat(out);
+  onEnd();
+}
+
+function uploadLineTooLong(maxLineBytes: number): DataPlaneError {
+  return new DataPlaneError(
+    DataPlaneErrorCode.InvalidRequest,
+    `A line of the batch input file is longer than ${maxLineBytes} bytes, the most the gateway reads as one line`,
+    { param: 'file' },
+  );
+}
+
+/** A body made as it is read, gathered whole (a hop that takes only whole bodies). */
+async function gathered(body: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const parts: Uint8Array[] = [];
+  for await (const part of body) parts.push(part);
+  return Buffer.concat(parts);
+}
+
+/**
+ * How an upload that failed ended: refused (a line, a field, the body limit: the client's
+ * error), aborted (the client gone), or failed (the backend).
+ */
+function uploadOutcome(thrown: unknown, ownFailure: unknown): FileBytesOutcome {
+  if (ownFailure === undefined) return 'failed';
+  if (thrown instanceof DataPlaneError && thrown.httpStatus < 500) return 'refused';
+  return (thrown as { code?: unknown }).code === 'ERR_STREAM_PREMATURE_CLOSE' ||
+    (thrown as { code?: unknown }).code === 'ECONNRESET'
+    ? 'aborted'
+    : 'failed';
 }

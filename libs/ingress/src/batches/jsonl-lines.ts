@@ -29,7 +29,11 @@ export class LineSplitter {
   private pieces: Buffer[] = [];
   private held = 0;
 
-  constructor(private readonly maxLineBytes = MAX_BATCH_LINE_BYTES) {}
+  constructor(
+    private readonly maxLineBytes = MAX_BATCH_LINE_BYTES,
+    /** The failure for a longer line (a backend's file is a 502; a client's upload, a 400). */
+    private readonly tooLong: (maxLineBytes: number) => Error = lineTooLong,
+  ) {}
 
   push(chunk: Uint8Array, each: (content: Buffer, ending: string) => void): void {
     const bytes = Buffer.isBuffer(chunk)
@@ -38,7 +42,7 @@ export class LineSplitter {
     let start = 0;
     for (let at = bytes.indexOf(LF); at !== -1; at = bytes.indexOf(LF, start)) {
       const tail = bytes.subarray(start, at);
-      if (this.held + tail.length > this.maxLineBytes) throw lineTooLong(this.maxLineBytes);
+      if (this.held + tail.length > this.maxLineBytes) throw this.tooLong(this.maxLineBytes);
       const line = this.held === 0 ? tail : Buffer.concat([...this.pieces, tail]);
       this.pieces = [];
       this.held = 0;
@@ -48,7 +52,7 @@ export class LineSplitter {
     }
     if (start < bytes.length) {
       const rest = bytes.subarray(start);
-      if (this.held + rest.length > this.maxLineBytes) throw lineTooLong(this.maxLineBytes);
+      if (this.held + rest.length > this.maxLineBytes) throw this.tooLong(this.maxLineBytes);
       this.pieces.push(rest);
       this.held += rest.length;
     }

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DataPlaneError } from '@aigw/contracts/data-plane';
-import { fileUploadForm } from './upstream-form';
+import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+import { fileUploadForm, streamedUploadForm } from './upstream-form';
 
 const file = { filename: 'in.jsonl', contentType: 'application/jsonl', data: Buffer.from('{}') };
 
@@ -37,5 +37,72 @@ describe('fileUploadForm', () => {
         error.param === 'purpose' &&
         /once/.test(error.message),
     );
+  });
+});
+
+async function* listed<T>(items: readonly T[]): AsyncGenerator<T> {
+  yield* items;
+}
+
+async function written(body: AsyncIterable<Buffer>): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const part of body) parts.push(part);
+  return Buffer.concat(parts).toString('utf8');
+}
+
+describe('streamedUploadForm', () => {
+  const content = [Buffer.from('{"a":1}\n'), Buffer.from('{"b":"ü"}\n')];
+
+  it('writes the form fileUploadForm writes, the fields after the file after it', async () => {
+    const streamed = streamedUploadForm([['purpose', 'batch']], { ...file, content }, listed([]));
+    const whole = fileUploadForm([['purpose', 'batch']], { ...file, data: content });
+    const boundary = (type: string) => type.slice(type.indexOf('boundary=') + 9);
+    assert.equal(
+      (await written(streamed.body)).replaceAll(boundary(streamed.contentType), 'B'),
+      whole.data.toString('utf8').replaceAll(boundary(whole.contentType), 'B'),
+    );
+    const after = streamedUploadForm(
+      [['purpose', 'batch']],
+      { ...file, content },
+      listed([['expires_after[anchor]', 'created_at'] as const]),
+    );
+    assert.match(
+      await written(after.body),
+      /\{"b":"ü"\}\n\r\n--aigw-[^\r]+\r\nContent-Disposition: form-data; name="expires_after\[anchor\]"\r\n\r\ncreated_at\r\n--aigw-[^-]+-[^\r]*--\r\n$/,
+    );
+  });
+
+  it('refuses a repeated field, and ends without the closing delimiter when its file fails', async () => {
+    assert.throws(
+      () =>
+        streamedUploadForm(
+          [
+            ['purpose', 'batch'],
+            ['purpose', 'x'],
+          ],
+          { ...file, content },
+          listed([]),
+        ),
+      (error: unknown) => error instanceof DataPlaneError && error.param === 'purpose',
+    );
+    const repeated = streamedUploadForm(
+      [['purpose', 'batch']],
+      { ...file, content },
+      listed([['purpose', 'user_data'] as const]),
+    );
+    await assert.rejects(
+      written(repeated.body),
+      (error: unknown) => error instanceof DataPlaneError && error.httpStatus === 400,
+    );
+    const sent: Buffer[] = [];
+    async function* failing(): AsyncGenerator<Buffer> {
+      yield Buffer.from('{"a":1}\n');
+      throw new DataPlaneError(DataPlaneErrorCode.InvalidRequest, 'Line 2 is not JSON.');
+    }
+    const cut = streamedUploadForm([], { ...file, content: failing() }, listed([]));
+    await assert.rejects(async () => {
+      for await (const part of cut.body) sent.push(part);
+    }, /Line 2/);
+    assert.doesNotMatch(Buffer.concat(sent).toString('utf8'), /--\r\n$/);
   });
 });

@@ -1,5 +1,7 @@
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 
+type Field = readonly [string, string];
+
 /**
  * A `multipart/form-data` body of text fields then one file, as a backend's `POST /files`
  * reads it. Names and the filename are quoted as RFC 7578 says (percent-escaped). A field
@@ -7,7 +9,7 @@ import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
  * checked and rewritten), and a backend that reads the last would take another file.
  */
 export function fileUploadForm(
-  fields: readonly (readonly [string, string])[],
+  fields: readonly Field[],
   file: {
     readonly filename: string;
     readonly contentType: string;
@@ -15,37 +17,90 @@ export function fileUploadForm(
     readonly data: Uint8Array | readonly Uint8Array[];
   },
 ): { contentType: string; data: Buffer } {
-  const seen = new Set<string>();
-  for (const [name] of fields) {
-    if (seen.has(name)) {
+  const once = new FieldsOnce();
+  fields.forEach(([name]) => once.check(name));
+  const boundary = newBoundary();
+  const parts: Buffer[] = [
+    ...fields.map(([name, value]) => fieldPart(boundary, name, value)),
+    fileHead(boundary, file),
+    ...(Array.isArray(file.data) ? file.data : [file.data]).map((part: Uint8Array) =>
+      Buffer.from(part.buffer, part.byteOffset, part.byteLength),
+    ),
+    fileEnd(boundary),
+  ];
+  return { contentType: contentTypeOf(boundary), data: Buffer.concat(parts) };
+}
+
+/**
+ * The same form written as its file's bytes arrive (an upload streamed to its backend):
+ * the fields, the file's head, its content, then the fields the client sent after its file
+ * (read once its content is) and the closing delimiter, written only when all came whole:
+ * a failure on the way (a refused line) ends the body without it, so no backend reads the
+ * cut form as a file. Repeated fields are refused as `fileUploadForm` refuses them, those
+ * before the file at once, those after it as they come.
+ */
+export function streamedUploadForm(
+  fields: readonly Field[],
+  file: {
+    readonly filename: string;
+    readonly contentType: string;
+    readonly content: AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+  },
+  after: AsyncIterable<Field>,
+): { contentType: string; body: AsyncGenerator<Buffer> } {
+  const once = new FieldsOnce();
+  fields.forEach(([name]) => once.check(name));
+  const boundary = newBoundary();
+  async function* body(): AsyncGenerator<Buffer> {
+    for (const [name, value] of fields) yield fieldPart(boundary, name, value);
+    yield fileHead(boundary, file);
+    for await (const part of file.content) {
+      yield Buffer.from(part.buffer, part.byteOffset, part.byteLength);
+    }
+    const ends: Buffer[] = [Buffer.from('\r\n')];
+    for await (const [name, value] of after) {
+      once.check(name);
+      ends.push(fieldPart(boundary, name, value));
+    }
+    yield Buffer.concat([...ends, Buffer.from(`--${boundary}--\r\n`)]);
+  }
+  return { contentType: contentTypeOf(boundary), body: body() };
+}
+
+/** Refuses a field name seen before. */
+class FieldsOnce {
+  private readonly seen = new Set<string>();
+
+  check(name: string): void {
+    if (this.seen.has(name)) {
       throw new DataPlaneError(
         DataPlaneErrorCode.InvalidRequest,
         `'${name.slice(0, 64)}' must be sent once`,
         { param: name.slice(0, 64) },
       );
     }
-    seen.add(name);
+    this.seen.add(name);
   }
-  const boundary = `aigw-${crypto.randomUUID()}`;
-  const parts: Buffer[] = [];
-  for (const [name, value] of fields) {
-    parts.push(
-      Buffer.from(
-        `--${boundary}\r\nContent-Disposition: form-data; name="${quoted(name)}"\r\n\r\n${value}\r\n`,
-      ),
-    );
-  }
-  parts.push(
-    Buffer.from(
-      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${quoted(file.filename)}"\r\n` +
-        `Content-Type: ${file.contentType.replace(/[\r\n]/g, '')}\r\n\r\n`,
-    ),
-    ...(Array.isArray(file.data) ? file.data : [file.data]).map((part: Uint8Array) =>
-      Buffer.from(part.buffer, part.byteOffset, part.byteLength),
-    ),
-    Buffer.from(`\r\n--${boundary}--\r\n`),
+}
+
+const newBoundary = () => `aigw-${crypto.randomUUID()}`;
+const contentTypeOf = (boundary: string) => `multipart/form-data; boundary=${boundary}`;
+
+function fieldPart(boundary: string, name: string, value: string): Buffer {
+  return Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="${quoted(name)}"\r\n\r\n${value}\r\n`,
   );
-  return { contentType: `multipart/form-data; boundary=${boundary}`, data: Buffer.concat(parts) };
+}
+
+function fileHead(boundary: string, file: { filename: string; contentType: string }): Buffer {
+  return Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${quoted(file.filename)}"\r\n` +
+      `Content-Type: ${file.contentType.replace(/[\r\n]/g, '')}\r\n\r\n`,
+  );
+}
+
+function fileEnd(boundary: string): Buffer {
+  return Buffer.from(`\r\n--${boundary}--\r\n`);
 }
 
 function quoted(value: string): string {

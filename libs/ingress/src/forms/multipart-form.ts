@@ -20,14 +20,14 @@ export class MultipartForm {
 }
 
 /** More parts than any OpenAI form has; past it the body is refused, not walked. */
-const MAX_PARTS = 256;
+export const MAX_PARTS = 256;
 /** A part's headers (disposition, type) fit in far less; a longer run has no end. */
-const MAX_PART_HEADER_BYTES = 16 * 1024;
+export const MAX_PART_HEADER_BYTES = 16 * 1024;
 
 const CRLF = Buffer.from('\r\n');
 const HEADER_END = Buffer.from('\r\n\r\n');
 
-function invalid(message: string): DataPlaneError {
+export function invalidForm(message: string): DataPlaneError {
   return new DataPlaneError(DataPlaneErrorCode.InvalidRequest, message);
 }
 
@@ -46,28 +46,29 @@ export function formBoundary(contentType: string | undefined): string | undefine
 export function parseMultipartForm(body: Buffer, contentType: string | undefined): MultipartForm {
   const boundary = formBoundary(contentType);
   if (boundary === undefined) {
-    throw invalid("Send the form as 'multipart/form-data' with a boundary");
+    throw invalidForm("Send the form as 'multipart/form-data' with a boundary");
   }
   const delimiter = Buffer.from(`--${boundary}`);
   const fields: [string, string][] = [];
   const files: FormFile[] = [];
   let at = body.indexOf(delimiter);
-  if (at === -1) throw invalid('The multipart body has no part (its boundary never appears)');
+  if (at === -1) throw invalidForm('The multipart body has no part (its boundary never appears)');
   for (let parts = 0; ; parts++) {
     at += delimiter.length;
     // `--` after a delimiter closes the form.
     if (body[at] === 0x2d && body[at + 1] === 0x2d) break;
-    if (parts >= MAX_PARTS) throw invalid(`The form has more than ${MAX_PARTS} parts`);
-    if (!body.subarray(at, at + 2).equals(CRLF)) throw invalid('The multipart body is malformed');
+    if (parts >= MAX_PARTS) throw invalidForm(`The form has more than ${MAX_PARTS} parts`);
+    if (!body.subarray(at, at + 2).equals(CRLF))
+      throw invalidForm('The multipart body is malformed');
     const headersAt = at + 2;
     const headersEnd = body.indexOf(HEADER_END, headersAt);
     if (headersEnd === -1 || headersEnd - headersAt > MAX_PART_HEADER_BYTES) {
-      throw invalid('A part of the multipart body has no end to its headers');
+      throw invalidForm('A part of the multipart body has no end to its headers');
     }
     const headers = partHeaders(body.toString('utf8', headersAt, headersEnd));
     const contentAt = headersEnd + HEADER_END.length;
     const next = body.indexOf(Buffer.concat([CRLF, delimiter]), contentAt);
-    if (next === -1) throw invalid('The multipart body ends before its closing boundary');
+    if (next === -1) throw invalidForm('The multipart body ends before its closing boundary');
     const content = body.subarray(contentAt, next);
     const disposition = dispositionOf(headers['content-disposition']);
     if (disposition.filename !== undefined) {
@@ -85,7 +86,7 @@ export function parseMultipartForm(body: Buffer, contentType: string | undefined
   return new MultipartForm(fields, files);
 }
 
-function partHeaders(text: string): Record<string, string> {
+export function partHeaders(text: string): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const line of text.split('\r\n')) {
     const colon = line.indexOf(':');
@@ -96,9 +97,9 @@ function partHeaders(text: string): Record<string, string> {
 }
 
 /** `form-data; name="file"; filename="a.wav"`: the name, and the filename of a file part. */
-function dispositionOf(value: string | undefined): { name: string; filename?: string } {
+export function dispositionOf(value: string | undefined): { name: string; filename?: string } {
   if (!value || !/^form-data\s*(;|$)/i.test(value)) {
-    throw invalid("Every part of the form needs 'Content-Disposition: form-data; name=...'");
+    throw invalidForm("Every part of the form needs 'Content-Disposition: form-data; name=...'");
   }
   const params = new Map<string, string>();
   const pattern = /;\s*([\w*-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]*))/g;
@@ -107,7 +108,7 @@ function dispositionOf(value: string | undefined): { name: string; filename?: st
     params.set(match[1].toLowerCase(), raw);
   }
   const name = params.get('name');
-  if (name === undefined || name === '') throw invalid('A part of the form has no name');
+  if (name === undefined || name === '') throw invalidForm('A part of the form has no name');
   const extended = params.get('filename*');
   const filename = extended !== undefined ? decodeExtended(extended) : params.get('filename');
   return filename === undefined ? { name } : { name, filename };
