@@ -40,9 +40,20 @@ export class PromptGuard {
    * ids carry no text a pattern could match and pass unread.
    */
   checkBody(operation: Operation, body: JsonObject): void {
-    if (operation !== 'embeddings') return this.check(promptTextOnce(body));
-    this.check(promptTextOnce(body), 'input');
-    const titles = embeddingTitles(body);
-    if (titles.length > 0) this.check(titles.join('\n'), 'title');
+    switch (operation) {
+      case 'embeddings': {
+        this.check(promptTextOnce(body), 'input');
+        const titles = embeddingTitles(body);
+        if (titles.length > 0) this.check(titles.join('\n'), 'title');
+        return;
+      }
+      case 'completions':
+        // The model continues the prompt up to the suffix: both are sent on.
+        this.check(promptTextOnce(body), 'prompt');
+        if (typeof body.suffix === 'string') this.check(body.suffix, 'suffix');
+        return;
+      default:
+        this.check(promptTextOnce(body));
+    }
   }
 }

@@ -32,36 +32,24 @@ export function redactBody(
   redactor: Redactor,
   tally: RedactionTally,
 ): JsonObject {
-  if (operation === 'embeddings') return redactEmbeddings(body, redactor, tally);
-  const redact: Redact = (text) => redactor.redact(text, tally);
   if (operation === 'chat') {
     const messages = body.messages;
     if (!Array.isArray(messages)) return body;
+    const redact: Redact = (text) => redactor.redact(text, tally);
     const redacted = mapSame(messages, (message) => redactMessage(message, redact));
     return redacted === messages ? body : { ...body, messages: redacted };
   }
+  // The other operations' texts, each field masked as any prompt is (an embedding's vector
+  // is then the masked text's, which is what the provider saw); a block rule refuses the
+  // request naming the field the match was in. A prompt or suffix sent beside an
+  // embeddings input reaches an OpenAI-format backend as it came, so it is read too.
   let out = body;
   for (const field of operation === 'rerank' ? RERANK_FIELDS : PROMPT_FIELDS) {
-    const value = body[field];
-    const redacted = redactPrompt(value, redact);
-    if (redacted !== value) out = { ...out, [field]: redacted };
-  }
-  return out;
-}
-
-/**
- * An embeddings body: its input (and a prompt or suffix sent beside it, which an
- * OpenAI-format backend gets as they came), then its document titles. Masked as any prompt
- * is (the vector is then the masked text's, which is what the provider saw); a block rule
- * refuses it naming the field the match was in.
- */
-function redactEmbeddings(body: JsonObject, redactor: Redactor, tally: RedactionTally): JsonObject {
-  let out = body;
-  for (const field of PROMPT_FIELDS) {
     const value = body[field];
     const redacted = redactPrompt(value, (text) => redactor.redact(text, tally, field));
     if (redacted !== value) out = { ...out, [field]: redacted };
   }
+  if (operation !== 'embeddings') return out;
   return redactTitles(out, (text) => redactor.redact(text, tally, 'title'));
 }
 
