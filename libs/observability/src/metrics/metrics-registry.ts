@@ -246,7 +246,7 @@ export class MetricsRegistry {
   });
   readonly #batchFileBytes = new Counter({
     name: 'ai_gateway_batch_file_bytes_total',
-    help: "Bytes of batch files streamed from their backends, by use (download: to a client, model names restored; billing: read to sum a finished batch's usage) and outcome (complete, aborted (the client hung up), failed (the backend, or a line over 64 MiB))",
+    help: "Bytes of batch files streamed from their backends, by use (download: to a client, model names restored; billing: read to sum a finished batch's usage; upload: a client's POST /v1/files file part, read as it is sent on) and outcome (complete, aborted (the client hung up), failed (the backend, or a downloaded line over 64 MiB), refused (an upload's bad line, field or size: the client's 400/413))",
     labelNames: ['use', 'outcome'] as const,
     registers: [this.registry],
   });
@@ -679,7 +679,7 @@ export class MetricsRegistry {
     this.#batchesBilled.inc({ trigger });
   }
 
-  /** A batch file streamed from its backend (`use` and `outcome` from fixed sets): its bytes. */
+  /** A batch file streamed from or to its backend (`use` and `outcome` from fixed sets): its bytes. */
   recordBatchFileBytes(use: string, outcome: string, bytes: number): void {
     this.#batchFileBytes.inc({ use, outcome }, bytes);
   }
