@@ -10,3 +10,4 @@ export * from './rerank-units';
 export * from './realtime';
 export * from './upstream-target';
 export * from './text-or-tokens';
+export * from './choice-count';

@@ -78,6 +78,21 @@ test('the counts a budget hold is sized by must be whole numbers when sent', () 
       );
     }
   }
+  // Each choice is generated and written out: the counts of choices have OpenAI's ceilings.
+  for (const [field, most] of [
+    ['n', 128],
+    ['best_of', 20],
+  ] as const) {
+    assert.equal(withField('chat', field, most).body[field], most);
+    assert.throws(
+      () => withField('chat', field, most + 1),
+      (error: unknown) =>
+        error instanceof DataPlaneError &&
+        error.param === field &&
+        error.message === `'${field}' must be at most ${most}`,
+      field,
+    );
+  }
   // Embeddings take none of them: left to the backend.
   assert.equal(
     buildGatewayRequest('embeddings', { model: 'm', input: 'hi', n: 'x' }, context).body.n,

@@ -3,7 +3,9 @@ import {
   checkTextOrTokens,
   DataPlaneError,
   DataPlaneErrorCode,
+  MAX_BEST_OF,
   MAX_BODY_DEPTH,
+  MAX_CHOICES,
   MIN_THINKING_BUDGET,
   nestsDeeperThan,
   normalizedThinking,
@@ -22,19 +24,22 @@ function invalid(message: string, param?: string): DataPlaneError {
  * sent, whole numbers, as OpenAI requires. A string or fraction would be read one way
  * here and perhaps another by a lenient backend, and the hold would not cover the call.
  */
-const COUNT_FIELDS: readonly (readonly [field: string, least: number])[] = [
+const COUNT_FIELDS: readonly (readonly [field: string, least: number, most?: number])[] = [
   ['max_tokens', 0],
   ['max_completion_tokens', 0],
-  ['n', 1],
-  ['best_of', 1],
+  ['n', 1, MAX_CHOICES],
+  ['best_of', 1, MAX_BEST_OF],
 ];
 
 function checkCounts(body: JsonObject): void {
-  for (const [field, least] of COUNT_FIELDS) {
+  for (const [field, least, most] of COUNT_FIELDS) {
     const value = body[field];
     if (value === undefined || value === null) continue;
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < least) {
       throw invalid(`'${field}' must be a whole number of at least ${least}`, field);
+    }
+    if (most !== undefined && value > most) {
+      throw invalid(`'${field}' must be at most ${most}`, field);
     }
   }
 }

@@ -246,6 +246,9 @@ describe('Gemini request translation', () => {
     assert.equal(streamed.stream, true);
     refusal({ contents: text, generationConfig: { candidateCount: 0 } }, /candidate_count/);
     refusal({ contents: text, generationConfig: { candidateCount: 1.5 } }, /candidate_count/);
+    // Each candidate is generated and written out: a million would be an answer of any size.
+    assert.equal(chatOf({ contents: text, generationConfig: { candidateCount: 128 } }).n, 128);
+    refusal({ contents: text, generationConfig: { candidateCount: 129 } }, /from 1 to 128/);
   });
 
   it('leaves provider_extras out when no topK or safetySettings is sent, and checks them', () => {

@@ -1,6 +1,7 @@
 import {
   DataPlaneError,
   DataPlaneErrorCode,
+  MAX_CHOICES,
   MIN_THINKING_BUDGET,
   type JsonObject,
   type ThinkingBlock,
@@ -476,8 +477,8 @@ function applyCandidateCount(chat: JsonObject, value: unknown): void {
   const at = 'generation_config.candidate_count';
   const candidates = numberAt(value, at);
   if (candidates === undefined || candidates === 1) return;
-  if (!Number.isInteger(candidates) || candidates < 1) {
-    throw invalid(at, 'a whole number of at least 1 is required');
+  if (!Number.isInteger(candidates) || candidates < 1 || candidates > MAX_CHOICES) {
+    throw invalid(at, `a whole number from 1 to ${MAX_CHOICES} is required`);
   }
   chat.n = candidates;
 }
