@@ -10,8 +10,10 @@ import { gatewayChatRequest } from '@aigw/testing/fake-provider';
 import type { ProviderAdapter } from './provider-adapter';
 import {
   askedSettings,
+  NO_SETTINGS,
   OPENAI_SETTINGS,
   reportingUnsupported,
+  unsupportedSettings,
   SettingsLeftOut,
   withDroppedSettings,
 } from './settings-left-out';
@@ -140,6 +142,18 @@ describe('an adapter reporting the settings its wire format has no place for', (
     assert.deepEqual(streamed.servedBy.droppedSettings, [
       { setting: 'temperature', reason: 'unsupported' },
       { setting: 'top_k', reason: 'unsupported' },
+      { setting: 'seed', reason: 'unsupported' },
+    ]);
+  });
+
+  it("hands back the adapter's own promise when nothing asked for is left out", () => {
+    const inner = answering(json);
+    const call = callFor({ temperature: 0.2, provider_extras: {} });
+    const promise = inner.invoke(call);
+    const same: ProviderAdapter = { ...inner, invoke: () => promise };
+    assert.equal(reportingUnsupported(same, () => OPENAI_SETTINGS).invoke(call), promise);
+    assert.equal(unsupportedSettings(call.request.body, OPENAI_SETTINGS).length, 0);
+    assert.deepEqual(unsupportedSettings({ seed: 3, top_k: 2 }, NO_SETTINGS), [
       { setting: 'seed', reason: 'unsupported' },
     ]);
   });

@@ -59,6 +59,27 @@ export function askedSettings(body: JsonObject): RequestSetting[] {
   return REQUEST_SETTINGS.filter((setting) => asks(body, extras, setting));
 }
 
+const NO_EXTRAS: JsonObject = {};
+const NOTHING_LEFT_OUT: readonly DroppedSetting[] = [];
+
+/**
+ * The settings `body` asks for that `takes` has no place for, each `unsupported`. Read on
+ * every call of every backend and nearly always none: the common case allocates nothing.
+ */
+export function unsupportedSettings(
+  body: JsonObject,
+  takes: ReadonlySet<RequestSetting>,
+): readonly DroppedSetting[] {
+  let extras: JsonObject | undefined;
+  let found: DroppedSetting[] | undefined;
+  for (const setting of REQUEST_SETTINGS) {
+    if (takes.has(setting)) continue;
+    extras ??= isJsonObject(body.provider_extras) ? body.provider_extras : NO_EXTRAS;
+    if (asks(body, extras, setting)) (found ??= []).push({ setting, reason: 'unsupported' });
+  }
+  return found ?? NOTHING_LEFT_OUT;
+}
+
 /** `answer` with `dropped` added to what its servedBy already reports (the same when none). */
 export function withDroppedSettings(
   answer: GatewayAnswer,
@@ -102,13 +123,13 @@ export function reportingUnsupported(
   return {
     name: adapter.name,
     canHandle: (provider) => adapter.canHandle(provider),
-    invoke: async (call) => {
-      const answer = await adapter.invoke(call);
-      const takes = taken(call);
-      const unsupported = askedSettings(call.request.body)
-        .filter((setting) => !takes.has(setting))
-        .map((setting) => ({ setting, reason: 'unsupported' as const }));
-      return withDroppedSettings(answer, unsupported);
+    invoke: (call) => {
+      // Read before the call (bodies are never edited in place), so a call that leaves
+      // nothing out returns the adapter's own promise: no extra async layer per request.
+      const unsupported = unsupportedSettings(call.request.body, taken(call));
+      const answer = adapter.invoke(call);
+      if (unsupported.length === 0) return answer;
+      return answer.then((answered) => withDroppedSettings(answered, unsupported));
     },
   };
 }
