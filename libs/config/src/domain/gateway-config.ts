@@ -14,7 +14,7 @@ export type BackendAuth =
   | { readonly kind: 'none' }
   | {
       readonly kind: 'apiKey';
-      /** Absent when the secret was missing and the load allowed it: the backend is unauthenticated. */
+      /** Absent when the secret was missing and the load allowed it: the backend is skipped. */
       readonly apiKey?: Secret;
       /**
        * Set when the config was loaded with `missingSecrets: 'not-needed'`: another process

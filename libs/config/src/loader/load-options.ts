@@ -1,8 +1,8 @@
 // Options shared by every entry point that loads a config.
 
 /**
- * What a missing secret does: refuse the file (`error`) or warn and run unauthenticated
- * (`warn`). `not-needed` is for a process that never calls a provider (the split router,
+ * What a missing secret does: refuse the file (`error`) or warn and skip the backend until
+ * its key appears (`warn`). `not-needed` is for a process that never calls a provider (the split router,
  * whose provider-adapter holds the keys): no key is read, so none is missing, and each
  * API-key backend keeps its header and secretRef with `keyHeldElsewhere` instead of a key.
  */

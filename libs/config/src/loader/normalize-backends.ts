@@ -276,9 +276,21 @@ function normalizeAuth(
   if (ctx.missingSecrets === 'error') {
     report.error(doc, refPath, `${label}: ${lookup.reason}`);
   } else {
-    report.warn(doc, refPath, `${label}: ${lookup.reason}; the backend runs unauthenticated`);
+    report.warn(doc, refPath, `${label}: ${lookup.reason}; ${missingKeyConsequence(ctx)}`);
   }
   return { kind: 'apiKey', ...header, secretRef };
+}
+
+/**
+ * What a missing key means for a backend that may run without it: never an unauthenticated
+ * call (the router skips it). Only the secrets directory is watched; the environment of a
+ * running process cannot change, so a key given there needs a restart.
+ */
+function missingKeyConsequence({ secrets }: Pick<BackendContext, 'secrets'>): string {
+  const watched = secrets.secretsDir !== undefined && secrets.secretsDir !== '';
+  return watched
+    ? 'the backend is skipped until its key appears (the secrets directory is watched)'
+    : 'the backend is skipped until its key appears (environment variables are read at start: restart with it set, or use AI_GATEWAY_SECRETS_DIR)';
 }
 
 /** Whether a secret is a Google service-account key file, as Vertex backends need. */

@@ -109,12 +109,30 @@ describe('missing secret', () => {
     );
   });
 
-  it('lenient: a warning, and the backend is unauthenticated', () => {
+  it('lenient: a warning that the backend is skipped until its key appears', () => {
     const result = parseGatewayConfig(text, { env: {}, missingSecrets: 'warn' });
     assert.ok(result.ok);
     const auth = result.config.routes[0].backends[0].auth;
     assert.ok(auth.kind === 'apiKey' && auth.apiKey === undefined);
-    assert.ok(result.warnings.some((w) => w.includes('runs unauthenticated')));
+    assert.equal(result.warnings.length, 1);
+    assert.match(
+      result.warnings[0],
+      /secret "nowhere" key "apiKey" not found .*; the backend is skipped until its key appears \(environment variables are read at start: restart with it set, or use AI_GATEWAY_SECRETS_DIR\)$/,
+    );
+    assert.doesNotMatch(result.warnings[0], /unauthenticated/);
+  });
+
+  it('lenient with a secrets directory: the warning says the directory is watched', () => {
+    const result = parseGatewayConfig(text, {
+      env: {},
+      missingSecrets: 'warn',
+      secretsDir: '/nonexistent-secrets',
+    });
+    assert.ok(result.ok);
+    assert.match(
+      result.warnings[0] ?? '',
+      /looked in file \/nonexistent-secrets\/nowhere\/apiKey, .*; the backend is skipped until its key appears \(the secrets directory is watched\)$/,
+    );
   });
 
   it('not-needed (the split router): no key, header and ref kept, nothing reported', () => {
