@@ -455,6 +455,19 @@ describe('POST /admin/backends/{route}/{backend}/reset and /drain', () => {
     );
   });
 
+  it("a reset's and a drain's reply show the pool the listing shows, where the process holds it", async () => {
+    const h = harness({
+      upstreamPools: () => [{ origin: 'http://127.0.0.1:9001', open: 3, busy: 2, waiting: 1 }],
+    });
+    const listed = (await call(h.routes, 'GET', '/admin/backends')).body.backends[0].upstream;
+    assert.equal(listed.known, true);
+    for (const action of ['drain', 'reset']) {
+      const reply = await call(h.routes, 'POST', `/admin/backends/chat/primary/${action}`);
+      assert.equal(reply.status, 200, action);
+      assert.deepEqual(reply.body.backend.upstream, listed, action);
+    }
+  });
+
   it('an unknown route or backend is a 404 naming it; nothing is done', async () => {
     const h = harness();
     const noRoute = await call(h.routes, 'POST', '/admin/backends/nope/primary/reset');

@@ -178,16 +178,23 @@ export function backendAdminRoutes(deps: BackendAdminDeps): AdminRoute[] {
 }
 
 function listBackends(deps: BackendAdminDeps): BackendsReply {
-  const pools = deps.upstreamPools && {
-    byOrigin: new Map(pool(deps.upstreamPools)),
-    originOf: deps.originOf ?? ((backend: BackendConfig) => originOf(backend.baseUrl)),
-  };
+  const pools = poolsOf(deps);
   const backends = deps
     .config()
     .routes.flatMap((route) =>
       route.backends.map((backend) => backendView(deps, route, backend, pools)),
     );
   return { scope: 'process', backends };
+}
+
+/** The process's pools, when it holds them: a listing and an action's reply show the same. */
+function poolsOf(deps: BackendAdminDeps): Pools | undefined {
+  return (
+    deps.upstreamPools && {
+      byOrigin: new Map(pool(deps.upstreamPools)),
+      originOf: deps.originOf ?? ((backend: BackendConfig) => originOf(backend.baseUrl)),
+    }
+  );
 }
 
 function pool(pools: () => Iterable<OriginPool>): [string, OriginPool][] {
@@ -339,7 +346,7 @@ async function apply(
   const reply: BackendActionReply = {
     action,
     processOnly: true,
-    backend: backendView(deps, route, backend),
+    backend: backendView(deps, route, backend, poolsOf(deps)),
   };
   return { status: 200, body: reply };
 }
