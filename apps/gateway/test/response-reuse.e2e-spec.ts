@@ -135,6 +135,38 @@ describe('response cache and deduplication on the all-in-one gateway (embedded)'
     assert.equal(await answerText(again), FULL_ANSWER);
   });
 
+  it('passes on a backend’s own error code and param with caching or deduplication on', async () => {
+    const refusal = {
+      kind: 'status' as const,
+      status: 400,
+      body: {
+        error: {
+          message: "This model's maximum context length is 8192 tokens.",
+          type: 'invalid_request_error',
+          param: 'messages',
+          code: 'context_length_exceeded',
+        },
+      },
+    };
+    for (const [model, upstream] of [
+      ['cached-model', cachedUpstream],
+      ['dedup-model', dedupUpstream],
+    ] as const) {
+      for (const stream of [false, true]) {
+        upstream.next(refusal);
+        const prompt = `Too long ${randomUUID()}`;
+        const response = await chat(gateway.baseUrl, { model, prompt, stream });
+        const body = (await response.json()) as { error: Record<string, unknown> };
+        assert.equal(response.status, 400, `${model} stream=${stream}`);
+        assert.deepEqual(
+          { code: body.error.code, param: body.error.param, type: body.error.type },
+          { code: 'context_length_exceeded', param: 'messages', type: 'invalid_request_error' },
+          `${model} stream=${stream}`,
+        );
+      }
+    }
+  });
+
   it('serves Anthropic Messages requests from the same cache, as messages and as events', async () => {
     const prompt = `Anthropic ${randomUUID()}`;
     const post = (stream: boolean) =>

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';
-import { DataPlaneErrorCode, type GatewayAnswer } from '@aigw/contracts/data-plane';
+import { DataPlaneError, DataPlaneErrorCode, type GatewayAnswer } from '@aigw/contracts/data-plane';
 import { defineLuaScript, luaReply, queueOnlyUntilFirstReady } from '@aigw/infra';
-import { Flight, pumpIntoFlight, type FlightEvent } from './domain/flight';
+import { Flight, flightError, pumpIntoFlight, type FlightEvent } from './domain/flight';
 import {
   LocalFlights,
   type FlightCoordinator,
@@ -120,11 +120,11 @@ export class RedisFlightCoordinator implements FlightCoordinator {
   async close(): Promise<void> {
     this.closed = true;
     for (const follow of this.follows.values()) {
-      follow.flight.append({
-        t: 'error',
-        code: DataPlaneErrorCode.Internal,
-        message: 'the gateway is shutting down',
-      });
+      follow.flight.append(
+        flightError(
+          new DataPlaneError(DataPlaneErrorCode.Internal, 'the gateway is shutting down'),
+        ),
+      );
     }
     this.follows.clear();
     for (const beat of this.beats) clearInterval(beat);
@@ -274,11 +274,14 @@ export class RedisFlightCoordinator implements FlightCoordinator {
       await ABANDON.run(this.redis, [lockKey(follow.key)], [follow.flightId]).catch(
         (error: unknown) => this.options.onError?.('dedup abandon', error),
       );
-      follow.flight.append({
-        t: 'error',
-        code: DataPlaneErrorCode.UpstreamError,
-        message: 'the gateway replica making this shared upstream call stopped answering',
-      });
+      follow.flight.append(
+        flightError(
+          new DataPlaneError(
+            DataPlaneErrorCode.UpstreamError,
+            'the gateway replica making this shared upstream call stopped answering',
+          ),
+        ),
+      );
     }
   }
 }

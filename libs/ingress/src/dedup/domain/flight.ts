@@ -1,11 +1,21 @@
 import {
   DataPlaneError,
   DataPlaneErrorCode,
+  decodeWireError,
+  encodeWireError,
   type GatewayAnswer,
   type JsonObject,
   type ServedBy,
   type TokenUsage,
+  type WireErrorBody,
 } from '@aigw/contracts/data-plane';
+
+/**
+ * A failed call's error in the internal wire form (code, message, param, the provider's
+ * own code, retry-after, upstream status, headers): the same codec as every other hop, so
+ * a field added to errors travels to another replica's followers without a change here.
+ */
+export type FlightErrorEvent = { readonly t: 'error' } & Readonly<WireErrorBody['error']>;
 
 /** What happens to one upstream call, in order, as every caller of it sees it. */
 export type FlightEvent =
@@ -18,44 +28,32 @@ export type FlightEvent =
   | { readonly t: 'chunk'; readonly data: JsonObject }
   | { readonly t: 'json'; readonly body: JsonObject; readonly usage: TokenUsage }
   | { readonly t: 'end'; readonly usage: TokenUsage }
-  | {
-      readonly t: 'error';
-      readonly code: string;
-      readonly message: string;
-      readonly param?: string;
-      readonly retryAfterMs?: number;
-      readonly upstreamStatus?: number;
-      readonly headers?: Readonly<Record<string, string>>;
-    };
+  | FlightErrorEvent;
 
-const CODES = new Set<string>(Object.values(DataPlaneErrorCode));
+/**
+ * The errors this process raised itself, by their event: callers here get the very error
+ * object (nothing copied, nothing lost); only a follower on another replica decodes it.
+ */
+const originals = new WeakMap<FlightErrorEvent, DataPlaneError>();
 
 /** An error as every caller of the call gets it (what the edge needs to answer with it). */
-export function flightError(error: unknown): FlightEvent {
-  if (!(error instanceof DataPlaneError)) {
-    return { t: 'error', code: DataPlaneErrorCode.Internal, message: 'the upstream call failed' };
-  }
-  return {
-    t: 'error',
-    code: error.code,
-    message: error.message,
-    ...(error.param === undefined ? {} : { param: error.param }),
-    ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
-    ...(error.upstreamStatus === undefined ? {} : { upstreamStatus: error.upstreamStatus }),
-    ...(error.headers === undefined ? {} : { headers: error.headers }),
-  };
+export function flightError(error: unknown): FlightErrorEvent {
+  const failure =
+    error instanceof DataPlaneError
+      ? error
+      : new DataPlaneError(DataPlaneErrorCode.Internal, 'the upstream call failed');
+  const event: FlightErrorEvent = { t: 'error', ...encodeWireError(failure).error };
+  originals.set(event, failure);
+  return event;
 }
 
-export function errorOf(event: Extract<FlightEvent, { t: 'error' }>): DataPlaneError {
-  const code = CODES.has(event.code)
-    ? (event.code as DataPlaneErrorCode)
-    : DataPlaneErrorCode.UpstreamError;
-  return new DataPlaneError(code, event.message, {
-    ...(event.param === undefined ? {} : { param: event.param }),
-    ...(event.retryAfterMs === undefined ? {} : { retryAfterMs: event.retryAfterMs }),
-    ...(event.upstreamStatus === undefined ? {} : { upstreamStatus: event.upstreamStatus }),
-    ...(event.headers === undefined ? {} : { headers: event.headers }),
-  });
+/** The error itself when this process raised it; else rebuilt from its wire form. */
+export function errorOf(event: FlightErrorEvent): DataPlaneError {
+  const original = originals.get(event);
+  if (original) return original;
+  const { t: _t, ...error } = event;
+  // Status 502 classifies a code this version does not know as an upstream error.
+  return decodeWireError({ error }, 502);
 }
 
 /**
