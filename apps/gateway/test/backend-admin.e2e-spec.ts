@@ -208,7 +208,12 @@ ${backend('standby', standby, 1)}
   it('drain sends the calls to the standby until reset', async () => {
     const drained = await post('/admin/backends/chat/primary/drain', { reason: 'key rotation' });
     assert.equal(drained.status, 200);
-    assert.equal((await backends()).get('primary')?.state, 'drained');
+    // The all-in-one gateway holds the pools: the action's reply shows the one the listing does.
+    const { backend } = (await drained.json()) as { backend: BackendView };
+    const listed = (await backends()).get('primary');
+    assert.equal(listed?.state, 'drained');
+    assert.equal(backend.upstream.known, true);
+    assert.deepEqual(backend.upstream, listed?.upstream);
     assert.match(
       await (await admin('/metrics')).text(),
       /^ai_gateway_backend_drained\{backend="primary"\} 1$/m,
