@@ -102,7 +102,10 @@ describe('the admin port guards operator routes, not health or metrics', () => {
     const refused = await act({});
     assert.equal(refused.status, 401);
     assert.equal(refused.headers.get('www-authenticate'), 'Bearer');
-    assert.equal(((await refused.json()) as { error: { type: string } }).error.type, 'forbidden');
+    assert.equal(
+      ((await refused.json()) as { error: { type: string } }).error.type,
+      'authentication_error',
+    );
     assert.equal(calls, 0);
     assert.deepEqual(
       refusals.map((r) => [r.path, r.reason]),
@@ -112,6 +115,7 @@ describe('the admin port guards operator routes, not health or metrics', () => {
 
     const browser = await act({ authorization: `Bearer ${TOKEN}`, origin: 'https://x.example' });
     assert.equal(browser.status, 403);
+    assert.equal(((await browser.json()) as { error: { type: string } }).error.type, 'forbidden');
     assert.equal(calls, 0);
 
     const allowed = await act({ authorization: `Bearer ${TOKEN}` });

@@ -122,7 +122,10 @@ export class AdminServer {
           remoteAddress: request.socket.remoteAddress,
         });
         if (verdict.status === 401) response.setHeader('www-authenticate', 'Bearer');
-        return json(response, verdict.status, invalid('forbidden', verdict.message));
+        // A missing or wrong token is the API's 401 (authentication_error); a caller the
+        // port never serves (a browser, another host without a token) is forbidden.
+        const type = verdict.status === 401 ? 'authentication_error' : 'forbidden';
+        return json(response, verdict.status, invalid(type, verdict.message));
       }
       if (request.method !== route.method) {
         response.setHeader('allow', route.method);
