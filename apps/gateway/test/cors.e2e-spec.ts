@@ -12,12 +12,17 @@ const CHAT = {
   messages: [{ role: 'user', content: 'Say hello' }],
 };
 
-function preflight(gateway: AppProcess, origin: string): Promise<Response> {
-  return fetch(`${gateway.baseUrl}/v1/chat/completions`, {
+function preflight(
+  gateway: AppProcess,
+  origin: string,
+  method = 'POST',
+  path = '/v1/chat/completions',
+): Promise<Response> {
+  return fetch(`${gateway.baseUrl}${path}`, {
     method: 'OPTIONS',
     headers: {
       origin,
-      'access-control-request-method': 'POST',
+      'access-control-request-method': method,
       'access-control-request-headers': 'authorization, content-type, x-stainless-os',
     },
   });
@@ -46,13 +51,23 @@ describe('browser calls with AI_GATEWAY_CORS_ORIGINS set', () => {
     const response = await preflight(gateway, APP);
     assert.equal(response.status, 204);
     assert.equal(response.headers.get('access-control-allow-origin'), APP);
-    assert.equal(response.headers.get('access-control-allow-methods'), 'GET, HEAD, POST');
+    assert.equal(response.headers.get('access-control-allow-methods'), 'GET, HEAD, POST, DELETE');
     assert.equal(
       response.headers.get('access-control-allow-headers'),
       'authorization, content-type, x-stainless-os',
     );
     // No cookies: callers authenticate with a header.
     assert.equal(response.headers.get('access-control-allow-credentials'), null);
+  });
+
+  it('lets a listed origin DELETE a stored response, a file and a conversation', async () => {
+    for (const path of ['/v1/responses/resp_1', '/v1/files/file-1', '/v1/conversations/conv_1']) {
+      const response = await preflight(gateway, APP, 'DELETE', path);
+      assert.equal(response.status, 204, path);
+      assert.equal(response.headers.get('access-control-allow-origin'), APP, path);
+      const methods = response.headers.get('access-control-allow-methods') ?? '';
+      assert.ok(methods.split(', ').includes('DELETE'), `${path}: ${methods}`);
+    }
   });
 
   it('lets a listed origin read answers, streams and errors, with the request id', async () => {
@@ -66,7 +81,19 @@ describe('browser calls with AI_GATEWAY_CORS_ORIGINS set', () => {
       }),
     ]) {
       assert.equal(response.headers.get('access-control-allow-origin'), APP);
-      assert.match(response.headers.get('access-control-expose-headers') ?? '', /x-request-id/);
+      const exposed = (response.headers.get('access-control-expose-headers') ?? '').split(', ');
+      for (const header of [
+        'x-request-id',
+        'x-ai-gateway-cost-usd',
+        'x-ai-gateway-cache',
+        'x-ai-gateway-dedup',
+        'retry-after',
+        'x-ratelimit-remaining-tokens',
+        'x-ratelimit-remaining-requests',
+        'x-ratelimit-reset-requests',
+      ]) {
+        assert.ok(exposed.includes(header), `${header} in ${exposed.join(',')}`);
+      }
       await response.arrayBuffer();
     }
   });

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { corsOriginsFrom } from './cors-origins';
+import { corsOptions, corsOriginsFrom } from './cors-origins';
 import { StartupError } from './listen';
 
 describe('AI_GATEWAY_CORS_ORIGINS', () => {
@@ -32,6 +32,32 @@ describe('AI_GATEWAY_CORS_ORIGINS', () => {
         (error: unknown) => error instanceof StartupError && /is not an origin/.test(error.message),
         bad,
       );
+    }
+  });
+});
+
+describe('corsOptions', () => {
+  const options = corsOptions(['https://app.example.com']);
+
+  it('lets a browser DELETE what the API deletes (stored responses, files, conversations)', () => {
+    assert.deepEqual(options.methods, ['GET', 'HEAD', 'POST', 'DELETE']);
+  });
+
+  it('exposes every header the gateway sets for its clients to read', () => {
+    for (const header of [
+      'x-request-id',
+      'x-ai-gateway-backend',
+      'x-ai-gateway-cost-usd',
+      'x-ai-gateway-cache',
+      'x-ai-gateway-dedup',
+      'retry-after',
+      'allow',
+      ...['limit', 'remaining', 'reset'].flatMap((what) => [
+        `x-ratelimit-${what}-tokens`,
+        `x-ratelimit-${what}-requests`,
+      ]),
+    ]) {
+      assert.ok((options.exposedHeaders as string[]).includes(header), header);
     }
   });
 });

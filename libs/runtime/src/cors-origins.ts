@@ -7,8 +7,12 @@ import type { Env } from './service-settings';
 /** Every origin (`*`), or the exact origins listed. */
 export type CorsOrigins = '*' | readonly string[];
 
-/** What a browser script may read of an answer beyond the CORS-safelisted headers. */
-const EXPOSED_HEADERS = [
+/**
+ * What a browser script may read of an answer beyond the CORS-safelisted headers: every
+ * header the gateway sets for its clients to read (README), the request limits' beside the
+ * token limits', and a 405's `Allow`.
+ */
+export const EXPOSED_HEADERS: readonly string[] = [
   'x-request-id',
   'x-ai-gateway-backend',
   'x-ai-gateway-cost-usd',
@@ -18,7 +22,14 @@ const EXPOSED_HEADERS = [
   'x-ratelimit-limit-tokens',
   'x-ratelimit-remaining-tokens',
   'x-ratelimit-reset-tokens',
+  'x-ratelimit-limit-requests',
+  'x-ratelimit-remaining-requests',
+  'x-ratelimit-reset-requests',
+  'allow',
 ];
+
+/** The methods the API serves: DELETE removes stored responses, files and conversations. */
+export const CORS_METHODS: readonly string[] = ['GET', 'HEAD', 'POST', 'DELETE'];
 
 /** AI_GATEWAY_CORS_ORIGINS: `*`, or origins like `https://app.example.com` split by commas. */
 export function corsOriginsFrom(env: Env): CorsOrigins | undefined {
@@ -57,8 +68,8 @@ function isOrigin(text: string): boolean {
 export function corsOptions(origins: CorsOrigins): FastifyCorsOptions {
   return {
     origin: origins === '*' ? '*' : [...origins],
-    methods: ['GET', 'HEAD', 'POST'],
-    exposedHeaders: EXPOSED_HEADERS,
+    methods: [...CORS_METHODS],
+    exposedHeaders: [...EXPOSED_HEADERS],
     credentials: false,
     // Browsers cap it lower (Chrome: 2 hours); ten minutes spares most preflights.
     maxAge: 600,
