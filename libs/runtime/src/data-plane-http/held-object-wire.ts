@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { request as undiciRequest } from 'undici';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
@@ -15,8 +16,9 @@ import { decodePeerError, type InternalToken } from './internal-auth';
 /**
  * The Files and Batch APIs' calls across the split deployment: the ingress (which keeps
  * ids, owners and billing) asks the router, which relays to the provider-adapter, which
- * alone holds the backend's key and makes the call. An upload's bytes travel as base64, as
- * an audio or image upload's do; a file's content comes back raw on its own route.
+ * alone holds the backend's key and makes the call. An upload's bytes travel raw as they
+ * come on their own route (as base64 to a peer from before it); a file's content comes
+ * back raw on its own route.
  */
 export const HELD_OBJECT_WIRE_PATH = '/wire/held-object';
 /**
@@ -25,6 +27,18 @@ export const HELD_OBJECT_WIRE_PATH = '/wire/held-object';
  * before the first byte is a wire error answer; after it, the connection is cut.
  */
 export const HELD_OBJECT_OPEN_WIRE_PATH = '/wire/held-object/open';
+/**
+ * A POST whose body crosses the hops raw as it is made (a file upload, its lines checked
+ * and rewritten by the ingress on the way): the call in a header, the form's bytes as the
+ * HTTP body, the backend's 2xx answer back as a held-object wire reply. A body cut on the
+ * way (a refused line) cuts each hop in turn, so the backend's upload is aborted too.
+ */
+export const HELD_OBJECT_UPLOAD_WIRE_PATH = '/wire/held-object/upload';
+/** The upload's call (a HeldObjectWireCall without base64), as base64url JSON. */
+const HELD_CALL_HEADER = 'x-aigw-held-call';
+const HELD_UPLOAD_TYPE = 'application/x-aigw-held-upload';
+/** Asks whether a peer has the upload route (one from before it answers an unknown URL). */
+const HELD_PROBE_HEADER = 'x-aigw-held-probe';
 const HELD_STATUS_HEADER = 'x-aigw-held-status';
 const HELD_CONTENT_TYPE_HEADER = 'x-aigw-held-content-type';
 
@@ -81,6 +95,25 @@ export function decodeHeldObjectOpen(body: unknown): HeldObjectWireCall {
   return call;
 }
 
+/** An upload's call from its header: only a POST to `/files`, its bytes the HTTP body. */
+export function decodeHeldObjectUpload(header: unknown): HeldObjectWireCall {
+  let parsed: unknown;
+  try {
+    if (typeof header !== 'string') throw new Error('no header');
+    parsed = JSON.parse(Buffer.from(header, 'base64url').toString('utf8'));
+  } catch {
+    throw malformed('upload call header');
+  }
+  const call = decodeHeldObjectCall(parsed);
+  if (call.method !== 'POST' || call.path !== '/files') throw malformed('upload path');
+  if (call.base64 !== undefined || call.contentType === undefined) throw malformed('body');
+  return call;
+}
+
+function uploadCallHeader(call: HeldObjectWireCall): string {
+  return Buffer.from(JSON.stringify(call), 'utf8').toString('base64url');
+}
+
 interface HeldObjectBackendRef {
   readonly backendName: string;
   readonly provider: string;
@@ -105,7 +138,14 @@ interface HeldObjectSender {
     body?: { readonly contentType: string; readonly data: Buffer },
   ): Promise<{ readonly status: number; readonly contentType: string; readonly body: Buffer }>;
   open(backend: HeldObjectBackendRef, path: string): Promise<HeldObjectStreamReply>;
+  upload?(
+    backend: HeldObjectBackendRef,
+    path: string,
+    body: UploadBody,
+  ): Promise<{ readonly status: number; readonly contentType: string; readonly body: Buffer }>;
 }
+
+type UploadBody = { readonly contentType: string; readonly data: AsyncIterable<Uint8Array> };
 
 /** Headroom over the backend's own timeout, so the far side reports a timeout rather than us. */
 const TIMEOUT_MARGIN_MS = 5_000;
@@ -164,6 +204,109 @@ export class HttpHeldObjectClient implements HeldObjectSender {
       const answer = await this.send(backend, 'GET', path);
       return { ...answer, body: Readable.from([answer.body], { objectMode: false }) };
     }
+  }
+
+  /**
+   * A POST streamed across the hops as its body is made (a file upload): each hop holds
+   * a chunk at a time. A peer from before this route (a rolling upgrade) gets the body
+   * gathered and sent whole, as base64, as before.
+   */
+  async upload(
+    backend: Parameters<HeldObjectSender['send']>[0],
+    path: string,
+    body: UploadBody,
+  ): Promise<{ status: number; contentType: string; body: Buffer }> {
+    const call: HeldObjectWireCall = {
+      backendName: backend.backendName,
+      provider: backend.provider,
+      method: 'POST',
+      path,
+      contentType: body.contentType,
+    };
+    const reply = await this.relayUpload(call, body.data, backend.requestTimeoutMs);
+    return {
+      status: reply.status,
+      contentType: reply.contentType,
+      body: Buffer.from(reply.base64, 'base64'),
+    };
+  }
+
+  /** Relays an upload as it comes (the router's hop), or whole to a peer without the route. */
+  async relayUpload(
+    call: HeldObjectWireCall,
+    data: AsyncIterable<Uint8Array>,
+    timeoutMs: number,
+  ): Promise<HeldObjectWireReply> {
+    if (!(await this.takesUploads())) {
+      const base64 = (await gathered(data)).toString('base64');
+      return this.post(JSON.stringify({ ...call, base64 }), timeoutMs);
+    }
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    // The wait for the answer, once the whole body is sent; the body's pace is its maker's.
+    async function* sent(): AsyncGenerator<Uint8Array> {
+      yield* data;
+      timer = setTimeout(() => controller.abort(timedOut()), timeoutMs + TIMEOUT_MARGIN_MS);
+    }
+    let status: number;
+    let parsed: unknown;
+    try {
+      const response = await undiciRequest(new URL(HELD_OBJECT_UPLOAD_WIRE_PATH, this.url), {
+        method: 'POST',
+        headers: {
+          'content-type': HELD_UPLOAD_TYPE,
+          [WIRE_VERSION_HEADER]: WIRE_VERSION,
+          [HELD_CALL_HEADER]: uploadCallHeader(call),
+          ...this.token?.headers(),
+        },
+        body: Readable.from(sent(), { objectMode: false }),
+        signal: controller.signal,
+        headersTimeout: 0,
+        bodyTimeout: timeoutMs + TIMEOUT_MARGIN_MS,
+      });
+      status = response.statusCode;
+      parsed = await response.body.json();
+    } catch (error) {
+      throw this.unreachable(error);
+    } finally {
+      clearTimeout(timer);
+    }
+    return this.wireReplyOf(status, parsed);
+  }
+
+  private uploadRoute?: { readonly takes: boolean; readonly until: number };
+
+  /**
+   * Whether the peer has the upload route, asked once (a peer without it is asked again a
+   * minute on: it may have been upgraded meanwhile).
+   */
+  private async takesUploads(): Promise<boolean> {
+    const known = this.uploadRoute;
+    if (known && (known.takes || Date.now() < known.until)) return known.takes;
+    let takes: boolean;
+    try {
+      const response = await fetch(new URL(HELD_OBJECT_UPLOAD_WIRE_PATH, this.url), {
+        method: 'POST',
+        headers: {
+          'content-type': HELD_UPLOAD_TYPE,
+          [WIRE_VERSION_HEADER]: WIRE_VERSION,
+          [HELD_PROBE_HEADER]: '1',
+          ...this.token?.headers(),
+        },
+        signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
+      });
+      takes = response.ok;
+      const parsed: unknown = takes ? await response.arrayBuffer() : await response.json();
+      if (!takes) {
+        const error = decodePeerError(parsed, response.status, 'files and batches peer');
+        if (error.code !== DataPlaneErrorCode.UnknownUrl) throw error;
+      }
+    } catch (error) {
+      if (error instanceof DataPlaneError) throw error;
+      throw this.unreachable(error);
+    }
+    this.uploadRoute = { takes, until: Date.now() + PROBE_AGAIN_MS };
+    return takes;
   }
 
   /** Opens a call as it came (the router's hop relays it so). */
@@ -227,7 +370,14 @@ export class HttpHeldObjectClient implements HeldObjectSender {
     } catch (error) {
       throw this.unreachable(error);
     }
-    if (!response.ok) throw decodePeerError(parsed, response.status, 'files and batches peer');
+    return this.wireReplyOf(response.status, parsed);
+  }
+
+  /** A peer's answer to a call: its wire reply, or the error it sent. */
+  private wireReplyOf(status: number, parsed: unknown): HeldObjectWireReply {
+    if (status < 200 || status > 299) {
+      throw decodePeerError(parsed, status, 'files and batches peer');
+    }
     const reply = parsed as Partial<HeldObjectWireReply> | null;
     if (
       typeof reply?.status !== 'number' ||
@@ -253,6 +403,46 @@ export class HttpHeldObjectClient implements HeldObjectSender {
 
 function timedOut(): DOMException {
   return new DOMException('timed out', 'TimeoutError');
+}
+
+const PROBE_TIMEOUT_MS = 5_000;
+const PROBE_AGAIN_MS = 60_000;
+
+async function gathered(data: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const parts: Uint8Array[] = [];
+  for await (const part of data) parts.push(part);
+  return Buffer.concat(parts);
+}
+
+/**
+ * An upload's body as a hop reads it: at most `max` bytes (the service's wire body limit;
+ * the edge held the client to its own), else a 413.
+ */
+async function* limited(body: AsyncIterable<unknown>, max: number): AsyncGenerator<Uint8Array> {
+  let received = 0;
+  for await (const chunk of body) {
+    const bytes = chunk as Uint8Array;
+    received += bytes.length;
+    if (received > max) {
+      throw new DataPlaneError(DataPlaneErrorCode.BodyTooLarge, 'the wire message is too large');
+    }
+    yield bytes;
+  }
+}
+
+/** The upload route's body is read by its handler as it arrives: no parser holds it. */
+function acceptUploads(fastify: FastifyInstance): void {
+  if (fastify.hasContentTypeParser(HELD_UPLOAD_TYPE)) return;
+  fastify.addContentTypeParser(HELD_UPLOAD_TYPE, (_request, payload, done) => done(null, payload));
+}
+
+/** An empty POST asking whether the upload route exists: answered at once. */
+const isProbe = (request: FastifyRequest) => request.headers[HELD_PROBE_HEADER] === '1';
+
+function uploadBody(request: FastifyRequest, fastify: FastifyInstance): AsyncIterable<Uint8Array> {
+  // No body (no parser ran): an empty upload, which the backend refuses itself.
+  const body = (request.body as Readable | undefined) ?? Readable.from([]);
+  return limited(body, fastify.initialConfig.bodyLimit ?? Infinity);
 }
 
 /**
@@ -401,6 +591,23 @@ export function registerHeldObjectRelay(
       writeWireError(reply.raw, asDataPlaneError(error));
     }
   });
+  // An upload: its bytes passed on to the adapter as they come, never held whole here.
+  acceptUploads(fastify);
+  fastify.post(HELD_OBJECT_UPLOAD_WIRE_PATH, async (request, reply) => {
+    if (isProbe(request)) return reply.code(204).send();
+    try {
+      const call = decodeHeldObjectUpload(request.headers[HELD_CALL_HEADER]);
+      const answer = await adapter.relayUpload(
+        call,
+        uploadBody(request, fastify),
+        timeoutFor(call),
+      );
+      return reply.header('content-type', WIRE_JSON).send(JSON.stringify(answer));
+    } catch (error) {
+      reply.hijack();
+      writeWireError(reply.raw, asDataPlaneError(error));
+    }
+  });
 }
 
 /**
@@ -447,6 +654,28 @@ export function registerHeldObjectServer(
       const answer = await upstream.open(resolveTarget(call), call.path);
       void sendHeldStream(answer, reply.raw, onCut);
     } catch (error) {
+      writeWireError(reply.raw, asDataPlaneError(error));
+    }
+  });
+  // An upload: sent on to the backend as its bytes arrive (a cut body aborts that call).
+  if (!upstream.upload) return;
+  acceptUploads(fastify);
+  fastify.post(HELD_OBJECT_UPLOAD_WIRE_PATH, async (request, reply) => {
+    if (isProbe(request)) return reply.code(204).send();
+    try {
+      const call = decodeHeldObjectUpload(request.headers[HELD_CALL_HEADER]);
+      const answer = await upstream.upload!(resolveTarget(call), call.path, {
+        contentType: call.contentType!,
+        data: uploadBody(request, fastify),
+      });
+      const sent: HeldObjectWireReply = {
+        status: answer.status,
+        contentType: answer.contentType,
+        base64: answer.body.toString('base64'),
+      };
+      return reply.header('content-type', WIRE_JSON).send(JSON.stringify(sent));
+    } catch (error) {
+      reply.hijack();
       writeWireError(reply.raw, asDataPlaneError(error));
     }
   });
