@@ -25,6 +25,7 @@ export {
   ConfigWatcher,
   type ConfigReload,
   type ConfigWatcherOptions,
+  type ReloadTrigger,
 } from './watcher/config-watcher';
 export * from './env/numeric-setting';
 export * from './env/process-settings';

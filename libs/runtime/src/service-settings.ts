@@ -135,13 +135,17 @@ export async function loadServiceConfig(
     startup.config,
   );
   await watcher.start();
+  // One path for both triggers: an edited file, or a key that appeared or changed in the
+  // secrets directory (named, never shown).
   watcher.onReload((reload) => {
-    logger.info('config reloaded', { path: settings.configPath });
+    logger.info('config reloaded', { path: settings.configPath, trigger: reload.trigger });
     for (const warning of reload.warnings) logger.warn(`config: ${warning}`);
     onReload(true);
   });
-  watcher.onInvalid((issues) => {
-    logger.error('config edit rejected; the last good config stays in force', {
+  watcher.onInvalid((issues, trigger) => {
+    const what = trigger === 'secrets' ? 'secrets change' : 'config edit';
+    logger.error(`${what} rejected; the last good config stays in force`, {
+      trigger,
       errors: issues.map((issue) => issue.format()),
     });
     onReload(false);

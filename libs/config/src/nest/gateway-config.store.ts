@@ -15,12 +15,14 @@ export class GatewayConfigStore implements OnModuleDestroy {
     this.#watcher = watcher;
     watcher?.onReload((reload) => {
       this.#current = reload.config;
-      this.#logger.log(`reloaded ${watcher.path}`);
+      this.#logger.log(`reloaded ${watcher.path} (${reload.trigger} changed)`);
       for (const line of reload.warnings) this.#logger.warn(line);
       for (const listener of this.#listeners) listener(reload);
     });
-    watcher?.onInvalid((errors) => {
-      this.#logger.error(`${watcher.path} has errors; keeping the last good config`);
+    watcher?.onInvalid((errors, trigger) => {
+      this.#logger.error(
+        `${watcher.path} has errors (after a ${trigger} change); keeping the last good config`,
+      );
       for (const issue of errors) this.#logger.error(issue.format());
     });
   }

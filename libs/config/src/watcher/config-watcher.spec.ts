@@ -1,7 +1,15 @@
 // The watcher reloads good edits (including rename-style saves) and keeps the last good
 // config when an edit is bad.
 import assert from 'node:assert/strict';
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -65,6 +73,201 @@ describe('ConfigWatcher', () => {
       assert.ok(result && !result.ok);
       assert.match(result.errors[0].format(), /cannot read config file: ENOENT/);
       assert.equal(watcher.current, undefined);
+    } finally {
+      watcher.close();
+    }
+  });
+});
+
+describe('ConfigWatcher: keys in the secrets directory', () => {
+  const keyed = `apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: AIGatewayRoute\nmetadata:\n  name: r\nspec:\n  backends:\n  - {name: openai, model: gpt-4o, auth: {apiKeyRef: {name: openai-key}}}\n`;
+  let case_ = 0;
+
+  /** A config file and an empty secrets directory of their own. */
+  function setUp(text = keyed) {
+    case_ += 1;
+    const root = join(dir, `secrets-case-${case_}`);
+    const secretsDir = join(root, 'secrets');
+    mkdirSync(secretsDir, { recursive: true });
+    const file = join(root, 'gateway.yaml');
+    writeFileSync(file, text);
+    return { root, file, secretsDir };
+  }
+
+  const keyOf = (watcher: ConfigWatcher) => {
+    const auth = watcher.current?.routes[0]?.backends[0]?.auth;
+    return auth?.kind === 'apiKey' ? auth.apiKey?.reveal() : 'not an api key backend';
+  };
+
+  /** Writes a Secret the way the kubelet does: a new timestamped folder, `..data` swapped. */
+  function kubeletWrite(secretsDir: string, name: string, files: Record<string, string>) {
+    const folder = join(secretsDir, name);
+    mkdirSync(folder, { recursive: true });
+    const stamp = `..${process.hrtime.bigint()}`;
+    mkdirSync(join(folder, stamp));
+    for (const [key, value] of Object.entries(files)) {
+      writeFileSync(join(folder, stamp, key), value);
+      const link = join(folder, key);
+      if (!existsSync(link)) symlinkSync(join('..data', key), link);
+    }
+    symlinkSync(stamp, join(folder, '..data_tmp'));
+    renameSync(join(folder, '..data_tmp'), join(folder, '..data'));
+  }
+
+  it('a key that appears is used, and a rotated one replaces it (kubelet-style swap)', async () => {
+    const { file, secretsDir } = setUp();
+    const watcher = new ConfigWatcher(file, {
+      debounceMs: 30,
+      env: {},
+      secretsDir,
+      missingSecrets: 'warn',
+    });
+    try {
+      const first = await watcher.start();
+      assert.ok(first?.ok);
+      assert.equal(keyOf(watcher), undefined, 'no key yet: the backend is skipped');
+
+      let reloaded = next<ConfigReload>((fn) => watcher.onReload(fn));
+      kubeletWrite(secretsDir, 'openai-key', { apiKey: 'sk-first-key\n' });
+      let reload = await reloaded;
+      assert.equal(reload.trigger, 'secrets');
+      assert.deepEqual(reload.warnings, []);
+      assert.equal(keyOf(watcher), 'sk-first-key');
+
+      reloaded = next<ConfigReload>((fn) => watcher.onReload(fn));
+      kubeletWrite(secretsDir, 'openai-key', { apiKey: 'sk-second-key' });
+      reload = await reloaded;
+      assert.equal(reload.trigger, 'secrets');
+      assert.equal(keyOf(watcher), 'sk-second-key');
+    } finally {
+      watcher.close();
+    }
+  });
+
+  it('a secrets directory created after the start is picked up by the poll', async () => {
+    const { file, root } = setUp();
+    const secretsDir = join(root, 'mounted-later');
+    const watcher = new ConfigWatcher(file, {
+      debounceMs: 20,
+      secretsPollMs: 100,
+      env: {},
+      secretsDir,
+      missingSecrets: 'warn',
+    });
+    try {
+      await watcher.start();
+      const reloaded = next<ConfigReload>((fn) => watcher.onReload(fn));
+      mkdirSync(join(secretsDir, 'openai-key'), { recursive: true });
+      writeFileSync(join(secretsDir, 'openai-key', 'apiKey'), 'sk-late-key');
+      assert.equal((await reloaded).trigger, 'secrets');
+      assert.equal(keyOf(watcher), 'sk-late-key');
+    } finally {
+      watcher.close();
+    }
+  });
+
+  it('polls alone when file events are off, and does not reload while nothing changes', async () => {
+    const { file, secretsDir } = setUp();
+    mkdirSync(join(secretsDir, 'openai-key'));
+    writeFileSync(join(secretsDir, 'openai-key', 'apiKey'), 'sk-old');
+    const watcher = new ConfigWatcher(file, {
+      debounceMs: 10,
+      secretsPollMs: 50,
+      secretsFsEvents: false,
+      env: {},
+      secretsDir,
+    });
+    const triggers: string[] = [];
+    watcher.onReload((reload) => triggers.push(reload.trigger));
+    try {
+      await watcher.start();
+      assert.equal(keyOf(watcher), 'sk-old');
+      triggers.length = 0;
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      assert.deepEqual(triggers, [], 'several polls, the same key: no reload');
+
+      const reloaded = next<ConfigReload>((fn) => watcher.onReload(fn));
+      writeFileSync(join(secretsDir, 'openai-key', 'apiKey'), 'sk-new');
+      assert.equal((await reloaded).trigger, 'secrets');
+      assert.equal(keyOf(watcher), 'sk-new');
+      assert.deepEqual(triggers, ['secrets']);
+    } finally {
+      watcher.close();
+    }
+  });
+
+  it('a key removed under missingSecrets: error is refused once and the last key stays', async () => {
+    const { file, secretsDir } = setUp();
+    mkdirSync(join(secretsDir, 'openai-key'));
+    writeFileSync(join(secretsDir, 'openai-key', 'apiKey'), 'sk-kept-key');
+    const watcher = new ConfigWatcher(file, {
+      debounceMs: 20,
+      secretsPollMs: 50,
+      env: {},
+      secretsDir,
+    });
+    const failures: string[] = [];
+    watcher.onInvalid((issues, trigger) => failures.push(`${trigger}: ${issues[0]?.format()}`));
+    try {
+      await watcher.start();
+      const invalid = next<readonly ConfigIssue[]>((fn) => watcher.onInvalid(fn));
+      rmSync(join(secretsDir, 'openai-key', 'apiKey'));
+      const errors = await invalid;
+      assert.match(errors[0].format(), /secret "openai-key" key "apiKey" not found/);
+      assert.equal(keyOf(watcher), 'sk-kept-key');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(failures.length, 1, 'not refused again on every poll');
+      assert.ok(failures[0]?.startsWith('secrets: '));
+      assert.ok(!failures.some((line) => line.includes('sk-kept-key')));
+
+      const reloaded = next<ConfigReload>((fn) => watcher.onReload(fn));
+      writeFileSync(join(secretsDir, 'openai-key', 'apiKey'), 'sk-back-key');
+      await reloaded;
+      assert.equal(keyOf(watcher), 'sk-back-key');
+    } finally {
+      watcher.close();
+    }
+  });
+
+  it('a rotated key applies to the last good config while a bad edit is pending', async () => {
+    const { file, secretsDir } = setUp();
+    mkdirSync(join(secretsDir, 'openai-key'));
+    writeFileSync(join(secretsDir, 'openai-key', 'apiKey'), 'sk-before');
+    const watcher = new ConfigWatcher(file, { debounceMs: 20, env: {}, secretsDir });
+    try {
+      await watcher.start();
+      const invalid = next<readonly ConfigIssue[]>((fn) => watcher.onInvalid(fn));
+      writeFileSync(file, `${keyed}  caching:\n    ttl: forever\n`);
+      await invalid;
+      const reloaded = next<ConfigReload>((fn) => watcher.onReload(fn));
+      writeFileSync(join(secretsDir, 'openai-key', 'apiKey'), 'sk-after');
+      const reload = await reloaded;
+      assert.equal(reload.trigger, 'secrets');
+      assert.equal(keyOf(watcher), 'sk-after');
+      assert.equal(watcher.current?.routes[0]?.caching.enabled, false, 'the bad edit stays out');
+    } finally {
+      watcher.close();
+    }
+  });
+
+  it('a config loaded with missingSecrets: not-needed watches no keys', async () => {
+    const { file, secretsDir } = setUp();
+    const watcher = new ConfigWatcher(file, {
+      debounceMs: 10,
+      secretsPollMs: 30,
+      env: {},
+      secretsDir,
+      missingSecrets: 'not-needed',
+    });
+    const triggers: string[] = [];
+    watcher.onReload((reload) => triggers.push(reload.trigger));
+    try {
+      await watcher.start();
+      triggers.length = 0;
+      mkdirSync(join(secretsDir, 'openai-key'));
+      writeFileSync(join(secretsDir, 'openai-key', 'apiKey'), 'sk-unread');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.deepEqual(triggers, []);
     } finally {
       watcher.close();
     }

@@ -3,6 +3,9 @@
 // swap), replace the inode a file watch would be stuck on. Every event just schedules a
 // debounced re-read; unchanged content is ignored. A bad edit is reported and the last
 // good config stays current.
+// The secrets directory is watched too (and polled): a key that appears or changes there
+// reloads the last good config text with the keys as they are now, through the same path.
+// Environment variables cannot change in a running process, so they are never re-read.
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
@@ -10,25 +13,41 @@ import { ConfigIssue } from '../domain/config-issue';
 import { type GatewayConfig } from '../domain/gateway-config';
 import { parseGatewayConfig, type LoadResult } from '../loader/load-config';
 import { type LoadOptions } from '../loader/load-options';
+import { SECRETS_DIR_ENV, type SecretSources } from '../secrets/secret-resolver';
+import { SecretsDirWatcher } from './secrets-dir-watcher';
+import { fingerprintNow, fingerprintOfConfig } from './secrets-fingerprint';
+
+/** What made a reload happen. */
+export type ReloadTrigger = 'config file' | 'secrets';
 
 export interface ConfigReload {
   readonly config: GatewayConfig;
   readonly warnings: readonly string[];
   readonly inferences: readonly string[];
+  readonly trigger: ReloadTrigger;
 }
 
 export interface ConfigWatcherOptions extends LoadOptions {
   /** Quiet time after the last file event before re-reading; default 150 ms. */
   readonly debounceMs?: number;
+  /** How often the secrets directory is looked at whatever its events say; default 10 s. */
+  readonly secretsPollMs?: number;
+  /** false: the secrets directory is polled only (for mounts whose events do not arrive). */
+  readonly secretsFsEvents?: boolean;
 }
 
-type Listener<T> = (value: T) => void;
+type Listener<T> = (value: T, trigger: ReloadTrigger) => void;
 
 export class ConfigWatcher {
   readonly path: string;
   #current: GatewayConfig | undefined;
   #lastText: string | undefined;
+  /** The text of the config in force, reloaded when only the keys changed. */
+  #lastGoodText: string | undefined;
+  /** Digest of the keys last loaded (or last seen on disk, when that load failed). */
+  #keysSeen: string | undefined;
   #fsWatcher: FSWatcher | undefined;
+  #secretsWatcher: SecretsDirWatcher | undefined;
   #timer: NodeJS.Timeout | undefined;
   #reloading: Promise<void> = Promise.resolve();
   readonly #options: ConfigWatcherOptions;
@@ -65,6 +84,8 @@ export class ConfigWatcher {
       first = await this.#load(true);
     } else {
       this.#lastText = await readFile(this.path, 'utf8').catch(() => undefined);
+      this.#lastGoodText = this.#lastText;
+      this.#keysSeen = fingerprintOfConfig(this.#current);
     }
     const file = basename(this.path);
     this.#fsWatcher = watch(dirname(this.path), { persistent: false }, (_event, name) => {
@@ -72,6 +93,18 @@ export class ConfigWatcher {
       if (name === null || name === file || name.startsWith('..')) this.#schedule();
     });
     this.#fsWatcher.on('error', () => this.#schedule());
+    const secretsDir = this.#secretSources().secretsDir;
+    if (secretsDir !== undefined && this.#options.missingSecrets !== 'not-needed') {
+      this.#secretsWatcher = new SecretsDirWatcher(secretsDir, () => this.#schedule(), {
+        ...(this.#options.secretsPollMs === undefined
+          ? {}
+          : { pollMs: this.#options.secretsPollMs }),
+        ...(this.#options.secretsFsEvents === undefined
+          ? {}
+          : { fsEvents: this.#options.secretsFsEvents }),
+      });
+      this.#secretsWatcher.start();
+    }
     return first;
   }
 
@@ -87,6 +120,29 @@ export class ConfigWatcher {
     clearTimeout(this.#timer);
     this.#fsWatcher?.close();
     this.#fsWatcher = undefined;
+    this.#secretsWatcher?.close();
+    this.#secretsWatcher = undefined;
+  }
+
+  /** Where keys are read from: the same places the loader looks. */
+  #secretSources(): SecretSources {
+    const env = this.#options.env ?? process.env;
+    const dir = this.#options.secretsDir ?? env[SECRETS_DIR_ENV];
+    return { env, ...(dir === undefined || dir === '' ? {} : { secretsDir: dir }) };
+  }
+
+  /** The text to load now and why, or undefined when neither the file nor a key changed. */
+  #whatToLoad(text: string): { text: string; trigger: ReloadTrigger } | undefined {
+    if (text !== this.#lastText) return { text, trigger: 'config file' };
+    const sources = this.#secretSources();
+    if (this.#current === undefined || sources.secretsDir === undefined) return undefined;
+    if (this.#options.missingSecrets === 'not-needed') return undefined;
+    const keysNow = fingerprintNow(this.#current, sources);
+    if (keysNow === this.#keysSeen) return undefined;
+    // Seen, whatever the load makes of it: a failing load is not retried until the keys
+    // change again (or the file does).
+    this.#keysSeen = keysNow;
+    return { text: this.#lastGoodText ?? text, trigger: 'secrets' };
   }
 
   #schedule(): void {
@@ -108,22 +164,27 @@ export class ConfigWatcher {
       const errors = [
         new ConfigIssue(undefined, '', `cannot read config file: ${code}`, undefined, source),
       ];
-      for (const listener of this.#onInvalid) listener(errors);
+      for (const listener of this.#onInvalid) listener(errors, 'config file');
       return { ok: false, errors };
     }
-    if (text === this.#lastText) return undefined;
+    const next = this.#whatToLoad(text);
+    if (next === undefined) return undefined;
+    const { trigger } = next;
     this.#lastText = text;
-    const result = parseGatewayConfig(text, { ...this.#options, sourceName: source });
+    const result = parseGatewayConfig(next.text, { ...this.#options, sourceName: source });
     if (result.ok) {
       this.#current = result.config;
+      this.#lastGoodText = next.text;
+      this.#keysSeen = fingerprintOfConfig(result.config);
       const reload: ConfigReload = {
         config: result.config,
         warnings: result.warnings,
         inferences: result.inferences,
+        trigger,
       };
-      for (const listener of this.#onReload) listener(reload);
+      for (const listener of this.#onReload) listener(reload, trigger);
     } else {
-      for (const listener of this.#onInvalid) listener(result.errors);
+      for (const listener of this.#onInvalid) listener(result.errors, trigger);
     }
     return result;
   }

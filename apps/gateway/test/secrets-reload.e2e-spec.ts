@@ -1,0 +1,136 @@
+// A key written into the mounted secrets directory of a running gateway is used without a
+// restart or a config edit, and a rotated key replaces it: the same reload path as an
+// edited config (its log and metric), the keys themselves never printed.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { metricSum } from '@aigw/testing';
+import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
+import { startApp, type AppProcess } from '@aigw/testing/processes';
+
+const dir = mkdtempSync(join(tmpdir(), 'aigw-secrets-reload-'));
+const secretsDir = join(dir, 'secrets');
+const FIRST_KEY = 'sk-e2e-first-3b1f9c';
+const SECOND_KEY = 'sk-e2e-second-7d20ae';
+
+/** Updates a mounted Secret as the kubelet does: a new folder, then `..data` swapped to it. */
+function kubeletWrite(name: string, key: string, value: string): void {
+  const folder = join(secretsDir, name);
+  mkdirSync(folder, { recursive: true });
+  const stamp = `..${process.hrtime.bigint()}`;
+  mkdirSync(join(folder, stamp));
+  writeFileSync(join(folder, stamp, key), value);
+  symlinkSync(stamp, join(folder, '..data_tmp'));
+  renameSync(join(folder, '..data_tmp'), join(folder, '..data'));
+  try {
+    symlinkSync(join('..data', key), join(folder, key));
+  } catch {
+    // the key's link exists from an earlier write: it follows `..data`
+  }
+}
+
+/** Polls `probe` until it returns a value, failing with `what` after a deadline. */
+async function eventually<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.fail(`timed out waiting until ${what}`);
+}
+
+describe('all-in-one gateway: keys in AI_GATEWAY_SECRETS_DIR change while it runs', () => {
+  const upstream = new FakeOpenAiUpstream('openai');
+  let gateway: AppProcess;
+
+  const chat = async () => {
+    const response = await fetch(`${gateway.baseUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    assert.equal(response.status, 200, await response.clone().text());
+    await response.arrayBuffer();
+  };
+  const reloads = async (result: 'success' | 'failure') =>
+    metricSum(
+      await (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text(),
+      'ai_gateway_config_reloads_total',
+      { result },
+    );
+  /** Sends requests until one reaches the fake upstream with `key`; its call count then. */
+  const untilSentWith = (key: string) =>
+    eventually(`a call reaches the upstream with the key ending ${key.slice(-6)}`, async () => {
+      await chat();
+      const last = upstream.calls.at(-1);
+      return last?.headers.authorization === `Bearer ${key}` ? upstream.calls.length : undefined;
+    });
+
+  before(async () => {
+    await upstream.start();
+    mkdirSync(secretsDir);
+    const config = join(dir, 'gateway.yaml');
+    writeFileSync(
+      config,
+      `apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: AIGatewayRoute
+metadata: {name: secrets-reload}
+spec:
+  backends:
+  - {name: openai, priority: 0, provider: openai, baseUrl: "${upstream.baseUrl}", model: gpt-4o-mini, auth: {apiKeyRef: {name: openai-key}}}
+  - {name: local-standby, priority: 1, provider: local, model: gpt-4o-mini}
+`,
+    );
+    gateway = await startApp('gateway', {
+      AI_GATEWAY_CONFIG: config,
+      AI_GATEWAY_DATA_DIR: join(dir, 'data'),
+      AI_GATEWAY_SECRETS_DIR: secretsDir,
+      AI_GATEWAY_MISSING_SECRETS: 'warn',
+    });
+  });
+  after(async () => {
+    await gateway.stop();
+    await upstream.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('skips the keyless backend and says so at start', async () => {
+    await chat();
+    assert.equal(upstream.calls.length, 0, 'no call without a key');
+    assert.match(
+      gateway.output(),
+      /secret \\"openai-key\\" key \\"apiKey\\" not found.*the backend is skipped until its key appears \(the secrets directory is watched\)/,
+    );
+    assert.doesNotMatch(gateway.output(), /unauthenticated/);
+    assert.equal(await reloads('success'), 0);
+  });
+
+  it('uses the backend once its key file is written, with no config edit', async () => {
+    kubeletWrite('openai-key', 'apiKey', `${FIRST_KEY}\n`);
+    await untilSentWith(FIRST_KEY);
+    assert.equal(await reloads('success'), 1);
+    assert.match(gateway.output(), /"trigger":"secrets".*"msg":"config reloaded"/);
+  });
+
+  it('sends the rotated key after the Secret changes', async () => {
+    const before = upstream.calls.length;
+    kubeletWrite('openai-key', 'apiKey', SECOND_KEY);
+    const after = await untilSentWith(SECOND_KEY);
+    assert.ok(after > before);
+    assert.equal(await reloads('success'), 2);
+    assert.equal(await reloads('failure'), 0);
+    await chat();
+    assert.equal(upstream.calls.at(-1)?.headers.authorization, `Bearer ${SECOND_KEY}`);
+  });
+
+  it('never prints a key in its logs or metrics', async () => {
+    const metrics = await (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
+    for (const key of [FIRST_KEY, SECOND_KEY]) {
+      assert.equal(gateway.output().includes(key), false);
+      assert.equal(metrics.includes(key), false);
+    }
+  });
+});
