@@ -23,7 +23,8 @@ import {
 } from './held-api';
 import { holdingBackendFor } from './held-backend';
 import type { HeldRecords } from './held-records';
-import { JsonlLineTransform, LineSplitter, MAX_BATCH_LINE_BYTES } from './jsonl-lines';
+import { rewrittenBatchInput } from './batch-input-stream';
+import { JsonlLineTransform } from './jsonl-lines';
 import { readUploadForm, type Field, type UploadForm } from './upload-form';
 import { streamedUploadForm } from './upstream-form';
 
@@ -325,33 +326,6 @@ async function* fieldsAfterFile(after: AsyncIterable<Field>, model: string): Asy
       );
     }
   }
-}
-
-/** A batch input file's bytes in, each line checked and rewritten out, one line in memory. */
-async function* rewrittenBatchInput(
-  content: AsyncIterable<Buffer>,
-  rewrite: (content: Buffer, ending: string) => Buffer[],
-  onEnd: () => void,
-): AsyncGenerator<Buffer> {
-  const splitter = new LineSplitter(MAX_BATCH_LINE_BYTES, uploadLineTooLong);
-  let out: Buffer[] = [];
-  const each = (line: Buffer, ending: string) => out.push(...rewrite(line, ending));
-  for await (const chunk of content) {
-    splitter.push(chunk, each);
-    if (out.length > 0) yield Buffer.concat(out);
-    out = [];
-  }
-  splitter.end(each);
-  if (out.length > 0) yield Buffer.concat(out);
-  onEnd();
-}
-
-function uploadLineTooLong(maxLineBytes: number): DataPlaneError {
-  return new DataPlaneError(
-    DataPlaneErrorCode.InvalidRequest,
-    `A line of the batch input file is longer than ${maxLineBytes} bytes, the most the gateway reads as one line`,
-    { param: 'file' },
-  );
 }
 
 /** A body made as it is read, gathered whole (a hop that takes only whole bodies). */
