@@ -168,6 +168,16 @@ describe('requestsPerMinute on the all-in-one gateway', () => {
         assert.equal(answer.headers.get('x-ratelimit-limit-tokens'), '100000');
       }
       assertRequestRefusal(answers[3], 'tokenRateLimit.perUser.requestsPerMinute', 3);
+      // The user's token limit beside it, as the README lists for a refused request: at
+      // least what the last admitted call left (a settled call gives back what it did not use).
+      const refused = answers[3].headers;
+      assert.equal(refused.get('x-ratelimit-limit-tokens'), '100000');
+      assert.ok(
+        Number(refused.get('x-ratelimit-remaining-tokens')) >=
+          Number(answers[2].headers.get('x-ratelimit-remaining-tokens')),
+        String(refused.get('x-ratelimit-remaining-tokens')),
+      );
+      assert.match(refused.get('x-ratelimit-reset-tokens') ?? '', /^(\d+s|1m)$/);
 
       assert.equal(bob.status, 200);
       assert.equal(requestHeaders(bob).remaining, '2');

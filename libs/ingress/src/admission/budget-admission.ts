@@ -13,6 +13,7 @@ import {
   bindLimit,
   BoundLimitCache,
   budgetRefusal,
+  BudgetRefusal,
   ExhaustionView,
   headerUnitOf,
   modelLimits,
@@ -115,10 +116,12 @@ export class BudgetAdmission {
     const own = this.callerLimits(request);
     if (!own) return NO_LIMITS; // the router answers "model not found"
     const { route, now, limits } = own;
-    if (own.spent) throw own.spent;
-
     const served = servingModels(route, request.requestedModel, request.allowedModels);
     const models = served.length > 0 ? served : [request.requestedModel];
+    if (own.spent) {
+      throw await this.withEveryFamily(own.spent, this.heldFirst(route, models, limits, now), now);
+    }
+
     const perModel = route.tokenRateLimit?.perModel;
     if (limits.length === 0 && !(perModel && models.some((m) => Object.hasOwn(perModel, m)))) {
       return NO_LIMITS;
@@ -152,19 +155,20 @@ export class BudgetAdmission {
     // its own view, sees only the broadcast. A mark ends with the minute, or when the
     // budget service reports room. Without the trigger the first refusal is the answer.
     const failover = route.failover.on.includes('budgetExceeded');
-    let refusal: DataPlaneError | undefined;
+    // The first refusal, and the limits the request would have held with it.
+    let refusal: { error: BudgetRefusal; held: readonly AdmissionLimit[] } | undefined;
     models: for (let index = 0; index < models.length; index++) {
       // The model's token and request limits, held together: either full passes it over.
       const ownLimits = this.modelLimitsOf(route, models[index], now);
+      const held = ownLimits.length > 0 ? [...limits, ...ownLimits] : limits;
       for (const modelLimit of ownLimits) {
         const resetAt = this.exhausted.exhaustedUntilByKey(modelLimit.exhaustionKey, now);
         if (resetAt !== undefined) {
-          refusal ??= budgetRefusal(modelLimit, 0, resetAt, now);
+          refusal ??= { error: budgetRefusal(modelLimit, 0, resetAt, now), held };
           if (failover) continue models;
-          throw refusal;
+          throw await this.withEveryFamily(refusal.error, refusal.held, now);
         }
       }
-      const held = ownLimits.length > 0 ? [...limits, ...ownLimits] : limits;
       if (held.length === 0) return NO_LIMITS;
       const reservationId = randomUUID();
       const holds =
@@ -192,11 +196,80 @@ export class BudgetAdmission {
       const remaining = Math.max(0, limit.limit - used - reserved);
       const error = budgetRefusal(limit, remaining, limit.windowRef.endsAt, now);
       // A caller's own limit binds whichever model serves: no other model helps.
-      if (!modelLimit || !failover) throw error;
-      refusal ??= error;
+      if (!modelLimit || !failover) throw await this.withEveryFamily(error, held, now);
+      refusal ??= { error, held };
     }
     // Every model that may serve has its limit full: the first one's refusal.
-    throw refusal!;
+    throw await this.withEveryFamily(refusal!.error, refusal!.held, now);
+  }
+
+  /**
+   * The rate-limit headers of an answer admitted without a hold (a cache hit or a shared
+   * call's answer when reuse is not billed): the caller's tightest limits as they stand,
+   * as an admitted call's answer carries them. Best effort: without the store, none.
+   */
+  async limitHeaders(request: GatewayRequest): Promise<Readonly<Record<string, string>>> {
+    const own = this.callerLimits(request);
+    if (!own) return {};
+    const { route, now, limits } = own;
+    const served = servingModels(route, request.requestedModel, request.allowedModels);
+    const held = this.heldFirst(
+      route,
+      served.length > 0 ? served : [request.requestedModel],
+      limits,
+      now,
+    );
+    return (await this.currentHeaders(held, now)) ?? {};
+  }
+
+  /** The limits a request holds on the first model that may serve it: its own and the model's. */
+  private heldFirst(
+    route: RouteConfig,
+    models: readonly string[],
+    limits: readonly AdmissionLimit[],
+    now: number,
+  ): readonly AdmissionLimit[] {
+    const ownLimits = this.modelLimitsOf(route, models[0], now);
+    return ownLimits.length > 0 ? [...limits, ...ownLimits] : limits;
+  }
+
+  /** The tightest-limit headers of `limits` from the store's balances; undefined if it fails. */
+  private async currentHeaders(
+    limits: readonly AdmissionLimit[],
+    now: number,
+  ): Promise<Record<string, string> | undefined> {
+    const counted = limits.filter((limit) => limit.unit !== 'dollars');
+    if (counted.length === 0) return undefined;
+    try {
+      const balances = await this.store.balances(counted, now);
+      return tightestLimitHeaders(counted, balances, now);
+    } catch {
+      return undefined; // the refusal or answer goes out all the same
+    }
+  }
+
+  /**
+   * A refusal with the headers of every family the caller is limited in: the refusing
+   * limit's own, and the tightest limit's of the other (tokens beside requests, say), read
+   * from the store as it stands. Only refusals pay for the read.
+   */
+  private async withEveryFamily(
+    refusal: BudgetRefusal,
+    held: readonly AdmissionLimit[],
+    now: number,
+  ): Promise<BudgetRefusal> {
+    const own = refusal.headers ?? {};
+    const others = held.filter(
+      (limit) =>
+        limit.unit !== 'dollars' &&
+        own[`x-ratelimit-limit-${headerUnitOf(limit.unit)}`] === undefined,
+    );
+    const extra = others.length > 0 ? await this.currentHeaders(others, now) : undefined;
+    if (!extra) return refusal;
+    return new BudgetRefusal(refusal.limitKind, refusal.message, {
+      retryAfterMs: refusal.retryAfterMs,
+      headers: { ...extra, ...own },
+    });
   }
 
   /**
@@ -218,7 +291,7 @@ export class BudgetAdmission {
         readonly route: RouteConfig;
         readonly now: number;
         readonly limits: readonly AdmissionLimit[];
-        readonly spent?: DataPlaneError;
+        readonly spent?: BudgetRefusal;
       }
     | undefined {
     const config = this.config();

@@ -60,8 +60,10 @@ describe('BudgetAdmission: requestsPerMinute', () => {
     const { admission } = setup(`  tokenRateLimit:
     perUser: {inputTokensPerMinute: 100000, requestsPerMinute: 3}`);
     const remaining: string[] = [];
+    let remainingTokens = '';
     for (const size of [1, 2000, 10]) {
       const admitted = await admission.admit(ask('alice', size));
+      remainingTokens = admitted.headers['x-ratelimit-remaining-tokens'];
       assert.equal(admitted.headers['x-ratelimit-limit-requests'], '3');
       assert.equal(admitted.headers['x-ratelimit-reset-requests'], '30s');
       // Beside the tightest token limit's headers, not instead of them.
@@ -74,10 +76,15 @@ describe('BudgetAdmission: requestsPerMinute', () => {
     assert.equal(refusal.httpStatus, 429);
     assert.match(refusal.message, /tokenRateLimit\.perUser\.requestsPerMinute allows 3 requests/);
     assert.equal(refusal.retryAfterMs, 30_000);
+    // The refusing limit's headers, and the token limit's beside them (as the README lists
+    // for a refused request): 3 calls held 3 x (prompt + max_tokens) of the 100000.
     assert.deepEqual(refusal.headers, {
       'x-ratelimit-limit-requests': '3',
       'x-ratelimit-remaining-requests': '0',
       'x-ratelimit-reset-requests': '30s',
+      'x-ratelimit-limit-tokens': '100000',
+      'x-ratelimit-remaining-tokens': remainingTokens,
+      'x-ratelimit-reset-tokens': '30s',
     });
     // Another caller has a limit of its own.
     const bob = await admission.admit(ask('bob'));

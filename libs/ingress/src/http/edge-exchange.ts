@@ -163,6 +163,9 @@ export class EdgeExchange {
         if (this.admission && (!found || this.reuse!.billsReuse)) {
           admission = await this.admission.admit(request);
           request = { ...request, reservationId: admission.reservationId };
+        } else if (this.admission && found) {
+          // Not admitted (nothing to hold), yet told its limits as any answer is.
+          admission = { headers: await this.admission.limitHeaders(request) };
         }
         this.observer.accepted(endpoint, request);
         accepted = true;

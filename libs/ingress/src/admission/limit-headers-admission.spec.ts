@@ -1,0 +1,146 @@
+// The x-ratelimit-* headers admission gives: both families (tokens and requests) on a
+// refusal, and the caller's limits as they stand for an answer admitted without a hold.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseGatewayConfig } from '@aigw/config';
+import { LimitKind } from '@aigw/contracts';
+import { ExhaustionView, LocalBudgetStore } from '@aigw/budget-core';
+import { DataPlaneError, type GatewayRequest } from '@aigw/contracts/data-plane';
+import { BudgetAdmission } from './budget-admission';
+
+const start = Date.UTC(2026, 0, 1, 12, 0, 30);
+
+function setup(policy: string) {
+  const parsed = parseGatewayConfig(
+    `kind: AIGatewayRoute
+metadata: {name: r}
+spec:
+  backends:
+  - {name: limited, provider: openai, model: gpt-4-turbo, modelNameOverride: chat}
+${policy}
+`,
+    { missingSecrets: 'warn', env: {} },
+  );
+  if (!parsed.ok) throw new Error(parsed.errors.map((e) => e.format()).join('\n'));
+  const config = parsed.config;
+  const view = new ExhaustionView();
+  const admission = new BudgetAdmission(() => config, new LocalBudgetStore(':memory:'), view, {
+    defaultMaxOutputTokens: 100,
+    holdMs: 600_000,
+    now: () => start,
+  });
+  return { admission, view };
+}
+
+const ask = (userKey: string, maxTokens = 10): GatewayRequest => ({
+  requestId: 'r',
+  operation: 'chat',
+  requestedModel: 'chat',
+  stream: false,
+  clientWantsStreamUsage: false,
+  body: { model: 'chat', messages: [{ role: 'user', content: 'hi' }], max_tokens: maxTokens },
+  caller: { userKey },
+  allowedModels: [],
+  forwardHeaders: {},
+});
+
+const refusalOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => assert.fail('admitted'),
+    (error: unknown) => {
+      assert.ok(error instanceof DataPlaneError);
+      return error;
+    },
+  );
+
+const family = (headers: Readonly<Record<string, string>> | undefined, unit: string) =>
+  Object.fromEntries(Object.entries(headers ?? {}).filter(([name]) => name.endsWith(`-${unit}`)));
+
+describe('BudgetAdmission: rate-limit headers', () => {
+  it('a token refusal carries the request limit’s headers too', async () => {
+    const { admission } = setup(`  tokenRateLimit:
+    perUser: {outputTokensPerMinute: 1000, requestsPerMinute: 50}`);
+    // Each call holds its max_tokens as output: two of 400 fit 1000, a third not.
+    const first = await admission.admit(ask('alice', 400));
+    await admission.admit(ask('alice', 400));
+    const refusal = await refusalOf(admission.admit(ask('alice', 400)));
+    assert.equal(refusal.httpStatus, 429);
+    assert.match(refusal.message, /outputTokensPerMinute/);
+    assert.equal(refusal.headers?.['x-ratelimit-limit-tokens'], '1000');
+    // Two held of 50: what the store says, with nothing held for the refused call.
+    assert.deepEqual(family(refusal.headers, 'requests'), {
+      'x-ratelimit-limit-requests': '50',
+      'x-ratelimit-remaining-requests': '48',
+      'x-ratelimit-reset-requests': '30s',
+    });
+    assert.equal(first.headers['x-ratelimit-remaining-requests'], '49');
+  });
+
+  it('a refusal from the exhaustion view (no hold tried) carries both families', async () => {
+    const { admission, view } = setup(`  tokenRateLimit:
+    perUser: {inputTokensPerMinute: 100000, requestsPerMinute: 2}`);
+    const admitted = await admission.admit(ask('alice'));
+    view.markExhausted(
+      'alice',
+      LimitKind.UserRequestsPerMinute,
+      `60000@${start - 30_000}`,
+      start + 30_000,
+    );
+    const spent = admission.spentLimit(ask('alice'));
+    assert.ok(spent, 'the view knows the limit is spent');
+    const refusal = await refusalOf(admission.admit(ask('alice')));
+    assert.deepEqual(family(refusal.headers, 'requests'), {
+      'x-ratelimit-limit-requests': '2',
+      'x-ratelimit-remaining-requests': '0',
+      'x-ratelimit-reset-requests': '30s',
+    });
+    assert.deepEqual(family(refusal.headers, 'tokens'), {
+      'x-ratelimit-limit-tokens': '100000',
+      'x-ratelimit-remaining-tokens': admitted.headers['x-ratelimit-remaining-tokens'],
+      'x-ratelimit-reset-tokens': '30s',
+    });
+  });
+
+  it('a caller with only a request limit is refused with the request headers alone', async () => {
+    const { admission } = setup(`  tokenRateLimit:
+    perUser: {requestsPerMinute: 1}`);
+    await admission.admit(ask('alice'));
+    const refusal = await refusalOf(admission.admit(ask('alice')));
+    assert.deepEqual(refusal.headers, {
+      'x-ratelimit-limit-requests': '1',
+      'x-ratelimit-remaining-requests': '0',
+      'x-ratelimit-reset-requests': '30s',
+    });
+  });
+
+  it('an answer admitted without a hold (reused) is told the limits as they stand', async () => {
+    const { admission } = setup(`  tokenRateLimit:
+    perUser: {inputTokensPerMinute: 100000, requestsPerMinute: 5}
+    perModel:
+      gpt-4-turbo: {requestsPerMinute: 3}`);
+    const admitted = await admission.admit(ask('alice'));
+    const reused = await admission.limitHeaders(ask('alice'));
+    // Nothing held for it: the tightest request limit (the model's 3, one held) shows 2 left.
+    assert.deepEqual(family(reused, 'requests'), {
+      'x-ratelimit-limit-requests': '3',
+      'x-ratelimit-remaining-requests': '2',
+      'x-ratelimit-reset-requests': '30s',
+    });
+    assert.deepEqual(family(reused, 'tokens'), family(admitted.headers, 'tokens'));
+    // And asking again holds nothing either.
+    assert.deepEqual(await admission.limitHeaders(ask('alice')), reused);
+    assert.deepEqual(await admission.limitHeaders(ask('nobody-yet')), {
+      'x-ratelimit-limit-tokens': '100000',
+      'x-ratelimit-remaining-tokens': '100000',
+      'x-ratelimit-reset-tokens': '30s',
+      'x-ratelimit-limit-requests': '3',
+      'x-ratelimit-remaining-requests': '2',
+      'x-ratelimit-reset-requests': '30s',
+    });
+  });
+
+  it('a caller with no limits gets no headers for a reused answer', async () => {
+    const { admission } = setup('');
+    assert.deepEqual(await admission.limitHeaders(ask('alice')), {});
+  });
+});
