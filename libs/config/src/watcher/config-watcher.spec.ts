@@ -144,6 +144,40 @@ describe('ConfigWatcher: keys in the secrets directory', () => {
     }
   });
 
+  it('a projected volume (one ..data swap for all Secrets, as deploy/ mounts them)', async () => {
+    const { file, secretsDir } = setUp();
+    /** The kubelet's projected layout: `<dir>/..data/<name>/<key>`, `<dir>/<name>` -> `..data/<name>`. */
+    const project = (value: string) => {
+      const stamp = `..${process.hrtime.bigint()}`;
+      mkdirSync(join(secretsDir, stamp, 'openai-key'), { recursive: true });
+      writeFileSync(join(secretsDir, stamp, 'openai-key', 'apiKey'), value);
+      symlinkSync(stamp, join(secretsDir, '..data_tmp'));
+      renameSync(join(secretsDir, '..data_tmp'), join(secretsDir, '..data'));
+      if (!existsSync(join(secretsDir, 'openai-key'))) {
+        symlinkSync(join('..data', 'openai-key'), join(secretsDir, 'openai-key'));
+      }
+    };
+    const watcher = new ConfigWatcher(file, {
+      debounceMs: 30,
+      env: {},
+      secretsDir,
+      missingSecrets: 'warn',
+    });
+    try {
+      await watcher.start();
+      let reloaded = next<ConfigReload>((fn) => watcher.onReload(fn));
+      project('sk-projected-1');
+      await reloaded;
+      assert.equal(keyOf(watcher), 'sk-projected-1');
+      reloaded = next<ConfigReload>((fn) => watcher.onReload(fn));
+      project('sk-projected-2');
+      await reloaded;
+      assert.equal(keyOf(watcher), 'sk-projected-2');
+    } finally {
+      watcher.close();
+    }
+  });
+
   it('a secrets directory created after the start is picked up by the poll', async () => {
     const { file, root } = setUp();
     const secretsDir = join(root, 'mounted-later');
