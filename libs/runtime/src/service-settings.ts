@@ -122,6 +122,7 @@ export async function loadServiceConfig(
     corsOrigins: corsOriginsFrom(env),
     adminAccess: adminAccessFrom(env),
   };
+  for (const note of startup.notes) logger.info(`config: ${note}`);
   for (const note of startup.inferences) logger.info(`config: ${note}`);
   for (const warning of startup.warnings) logger.warn(`config: ${warning}`);
 

@@ -68,6 +68,28 @@ describe('ai-gateway validate', () => {
     ]);
   });
 
+  it("the spec's ServiceMonitor alone, or beside a route: a note, exit 0", () => {
+    const lone = run(['validate', join(FIXTURES, 'spec-11-service-monitor.not-gateway.yaml')]);
+    assert.equal(lone.code, 0, lone.stderr);
+    assert.match(
+      lone.stdout,
+      /^note: .*document 1 \(ServiceMonitor "ai-gateway"\): skipped: ServiceMonitor is a Prometheus Operator resource for the cluster, not gateway configuration/m,
+    );
+    assert.match(lone.stdout, /^warning: .*\.yaml: no AIGatewayRoute left .*: no model is served$/m);
+    assert.match(lone.stdout, /^OK: 1 document \(1 skipped\), routes: \(none\)/m);
+
+    const file = join(dir, 'with-monitor.yaml');
+    writeFileSync(
+      file,
+      `${readFileSync(join(FIXTURES, 'spec-11-service-monitor.not-gateway.yaml'), 'utf8')}---\n` +
+        'kind: AIGatewayRoute\nmetadata: {name: r}\nspec:\n  backends:\n  - {name: l, provider: local, model: m}\n',
+    );
+    const beside = run(['validate', file]);
+    assert.equal(beside.code, 0, beside.stderr);
+    assert.match(beside.stdout, /^note: .*skipped: ServiceMonitor/m);
+    assert.match(beside.stdout, /^OK: 2 documents \(1 skipped\), routes: r, virtual models: m$/m);
+  });
+
   it('malformed YAML and a missing file exit 1 with one line each', () => {
     const file = join(dir, 'broken.yaml');
     writeFileSync(file, 'spec: [a, b\n');

@@ -26,6 +26,7 @@ export async function validateCommand(
     io.err(`INVALID: ${result.errors.length} error${result.errors.length === 1 ? '' : 's'}`);
     return 1;
   }
+  for (const note of result.notes) io.out(`note: ${note}`);
   for (const note of result.inferences) io.out(`inferred: ${note}`);
   for (const warning of result.warnings) io.out(`warning: ${warning}`);
   const { config } = result;
@@ -33,7 +34,8 @@ export async function validateCommand(
   const wildcard = config.routes.some((r) => r.backends.some((b) => b.virtualModel === undefined));
   const models =
     [...virtualModels(config), ...(wildcard ? ['* (any model)'] : [])].join(', ') || '(none)';
-  const docs = `${config.documentCount} document${config.documentCount === 1 ? '' : 's'}`;
+  const skipped = result.skippedDocuments > 0 ? ` (${result.skippedDocuments} skipped)` : '';
+  const docs = `${config.documentCount} document${config.documentCount === 1 ? '' : 's'}${skipped}`;
   io.out(`OK: ${docs}, routes: ${routes}, virtual models: ${models}`);
   return 0;
 }

@@ -1,15 +1,67 @@
 // Decides what a YAML document is: a route, a security policy, a bare tier list, a
-// kind-less route spec, or something that does not belong in a gateway config.
-import { ROUTE_SPEC_KEYS } from '../schema/route.dto';
+// kind-less route spec, a Kubernetes resource that sits beside the gateway's config but is
+// not for the gateway (skipped, with a note), or something that does not belong here.
+import { ROUTE_API_VERSIONS, ROUTE_SPEC_KEYS } from '../schema/route.dto';
 
 export type DocumentKind =
   | { readonly type: 'route' }
   | { readonly type: 'securityPolicy' }
   | { readonly type: 'userTiers' }
   | { readonly type: 'implicitRoute' }
+  /** Not gateway configuration, but a known resource that belongs beside it. */
+  | { readonly type: 'skipped'; readonly note: string }
   | { readonly type: 'rejected'; readonly field: string; readonly message: string };
 
 const KNOWN_KINDS = 'AIGatewayRoute or SecurityPolicy';
+
+/**
+ * Resources of other API groups that manifests keep beside the gateway's config (one file
+ * applied with kubectl): the gateway skips them. Only the kinds listed, in their own group:
+ * a misspelt kind, or one of these in another group, is still an error.
+ */
+const NEIGHBOUR_KINDS: readonly {
+  readonly group: string;
+  readonly kinds: readonly string[];
+  readonly why: string;
+}[] = [
+  {
+    group: 'monitoring.coreos.com',
+    kinds: ['ServiceMonitor', 'PodMonitor', 'Probe', 'PrometheusRule', 'ScrapeConfig'],
+    why: 'a Prometheus Operator resource for the cluster, not gateway configuration (the gateway serves /stats/prometheus on its admin port)',
+  },
+];
+
+/** The API group of `apiVersion` (`monitoring.coreos.com/v1` -> `monitoring.coreos.com`). */
+function groupOf(apiVersion: unknown): string | undefined {
+  if (typeof apiVersion !== 'string') return undefined;
+  const slash = apiVersion.indexOf('/');
+  return slash === -1 ? '' : apiVersion.slice(0, slash);
+}
+
+function neighbourKind(kind: string, apiVersion: unknown): DocumentKind | undefined {
+  const group = groupOf(apiVersion);
+  const known = NEIGHBOUR_KINDS.find((entry) => entry.kinds.includes(kind));
+  const ofGroup = NEIGHBOUR_KINDS.find((entry) => entry.group === group);
+  if (known !== undefined && known.group === group) {
+    return { type: 'skipped', note: `skipped: ${kind} is ${known.why}` };
+  }
+  if (known !== undefined) {
+    const shown = typeof apiVersion === 'string' ? `"${apiVersion.slice(0, 60)}"` : 'none';
+    return {
+      type: 'rejected',
+      field: 'apiVersion',
+      message: `${kind} belongs to API group ${known.group} (apiVersion ${known.group}/v1), got ${shown}`,
+    };
+  }
+  if (ofGroup !== undefined) {
+    return {
+      type: 'rejected',
+      field: 'kind',
+      message: `unknown kind "${kind.slice(0, 60)}" in ${ofGroup.group}: expected ${ofGroup.kinds.join(', ')}`,
+    };
+  }
+  return undefined;
+}
 
 export function classifyDocument(value: unknown): DocumentKind {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
@@ -28,17 +80,9 @@ export function classifyDocument(value: unknown): DocumentKind {
     }
     if (kind === 'AIGatewayRoute') return { type: 'route' };
     if (kind === 'SecurityPolicy') return { type: 'securityPolicy' };
-    if (
-      kind === 'ServiceMonitor' ||
-      (typeof apiVersion === 'string' && apiVersion.startsWith('monitoring.coreos.com/'))
-    ) {
-      return {
-        type: 'rejected',
-        field: 'kind',
-        message:
-          'ServiceMonitor is a Prometheus Operator resource, not gateway configuration; apply it to the cluster from deploy/ (the gateway serves /stats/prometheus on its admin port)',
-      };
-    }
+    const ownGroup = ROUTE_API_VERSIONS.some((v) => groupOf(v) === groupOf(apiVersion));
+    const neighbour = ownGroup ? undefined : neighbourKind(kind, apiVersion);
+    if (neighbour !== undefined) return neighbour;
     return {
       type: 'rejected',
       field: 'kind',

@@ -35,6 +35,9 @@ export type LoadResult =
       readonly config: GatewayConfig;
       readonly warnings: string[];
       readonly inferences: string[];
+      /** Documents left aside (Kubernetes resources that are not for the gateway), one line each. */
+      readonly notes: string[];
+      readonly skippedDocuments: number;
     }
   | { readonly ok: false; readonly errors: ConfigIssue[] };
 
@@ -43,6 +46,7 @@ interface Collected {
   policies: { policy: SecurityPolicyConfig; doc: DocumentContext }[];
   tiers: UserTierConfig[];
   implicitRoutes: number;
+  skipped: number;
 }
 
 /** Parses and validates YAML text. Synchronous: secrets files are small and read once. */
@@ -68,8 +72,21 @@ export function parseGatewayConfig(text: string, options: LoadOptions = {}): Loa
     report.errors.push(report.raw(undefined, undefined, 'no YAML documents: the file is empty'));
     return { ok: false, errors: report.errors };
   }
-  const collected: Collected = { routes: [], policies: [], tiers: [], implicitRoutes: 0 };
+  const collected: Collected = {
+    routes: [],
+    policies: [],
+    tiers: [],
+    implicitRoutes: 0,
+    skipped: 0,
+  };
   for (const yamlDoc of parsed.documents) loadDocument(yamlDoc, base, collected);
+  if (collected.skipped > 0 && collected.routes.length === 0) {
+    report.warn(
+      undefined,
+      [],
+      'no AIGatewayRoute left once the skipped documents are set aside: no model is served',
+    );
+  }
   crossCheck(collected, report);
   if (report.errors.length > 0) return { ok: false, errors: report.errors };
   const config: GatewayConfig = deepFreeze({
@@ -83,6 +100,8 @@ export function parseGatewayConfig(text: string, options: LoadOptions = {}): Loa
     config,
     warnings: report.warnings.map((w) => w.format()),
     inferences: report.inferences.map((i) => i.format()),
+    notes: report.notes.map((n) => n.format()),
+    skippedDocuments: collected.skipped,
   };
 }
 
@@ -140,6 +159,10 @@ function loadDocument(yamlDoc: YamlDocument, base: Omit<BackendContext, 'doc'>, 
   switch (kind.type) {
     case 'rejected':
       report.error(doc, kind.field === '' ? [] : [kind.field], kind.message);
+      return;
+    case 'skipped':
+      out.skipped += 1;
+      report.note(doc, [], kind.note);
       return;
     case 'route': {
       const dto = validated(RouteDocumentDto);

@@ -1,5 +1,6 @@
 // Collects what a load found: errors (the file is refused), warnings (loaded, but look
-// at this) and inferences (what the loader filled in for you).
+// at this), inferences (what the loader filled in for you) and notes (what it left aside,
+// such as a document that is not for the gateway).
 import {
   ConfigIssue,
   formatPath,
@@ -16,6 +17,7 @@ export class LoadReport {
   readonly errors: ConfigIssue[] = [];
   readonly warnings: ConfigIssue[] = [];
   readonly inferences: ConfigIssue[] = [];
+  readonly notes: ConfigIssue[] = [];
 
   constructor(private readonly source?: string) {}
 
@@ -29,6 +31,10 @@ export class LoadReport {
 
   infer(doc: DocumentContext | undefined, segments: readonly PathSegment[], message: string) {
     this.inferences.push(this.issue(doc, segments, message));
+  }
+
+  note(doc: DocumentContext | undefined, segments: readonly PathSegment[], message: string) {
+    this.notes.push(this.issue(doc, segments, message));
   }
 
   /** An issue whose line is already known (YAML syntax errors). */

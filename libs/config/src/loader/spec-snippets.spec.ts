@@ -28,6 +28,8 @@ function loaded(result: LoadResult): {
   config: GatewayConfig;
   warnings: string[];
   inferences: string[];
+  notes: string[];
+  skippedDocuments: number;
 } {
   if (!result.ok) assert.fail(result.errors.map((e) => e.format()).join('\n'));
   return result;
@@ -261,15 +263,21 @@ describe('spec snippets (test-fixtures)', () => {
     assert.match('ssn: 123-45-6789', new RegExp(security.promptValidation.blockPatterns[0]));
   });
 
-  it('11 ServiceMonitor is rejected: it belongs to deploy/, not the gateway config', () => {
-    const result = parseGatewayConfig(fixture('spec-11-service-monitor.not-gateway.yaml'), options);
-    assert.equal(result.ok, false);
-    assert.ok(!result.ok);
-    assert.equal(result.errors.length, 1);
-    const line = result.errors[0].format();
-    assert.match(line, /document 1 \(ServiceMonitor "ai-gateway"\)/);
-    assert.match(line, /not gateway configuration/);
-    assert.match(line, /deploy\//);
+  it('11 ServiceMonitor: accepted as written, skipped with a note naming the kind and why', () => {
+    const { config, warnings, notes, skippedDocuments } = loaded(
+      parseGatewayConfig(fixture('spec-11-service-monitor.not-gateway.yaml'), options),
+    );
+    assert.equal(config.documentCount, 1);
+    assert.equal(skippedDocuments, 1);
+    assert.deepEqual(config.routes, []);
+    assert.equal(notes.length, 1);
+    assert.match(
+      notes[0],
+      /^2: document 1 \(ServiceMonitor "ai-gateway"\): skipped: ServiceMonitor is a Prometheus Operator resource for the cluster, not gateway configuration/,
+    );
+    assert.deepEqual(warnings, [
+      'no AIGatewayRoute left once the skipped documents are set aside: no model is served',
+    ]);
   });
 
   it('12 complete example: route and security policy', () => {

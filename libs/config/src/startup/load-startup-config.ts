@@ -10,6 +10,8 @@ export interface StartupConfig {
   readonly config: GatewayConfig;
   readonly warnings: readonly string[];
   readonly inferences: readonly string[];
+  /** Documents the loader set aside (not gateway configuration), one line each. */
+  readonly notes: readonly string[];
 }
 
 export type StartupConfigResult =
@@ -42,5 +44,6 @@ export async function loadStartupConfig(
     config: loaded.config,
     warnings: loaded.warnings,
     inferences: loaded.inferences,
+    notes: loaded.notes,
   };
 }
