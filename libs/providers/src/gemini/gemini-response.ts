@@ -184,9 +184,9 @@ export function firstCandidate(body: JsonObject, reject: RejectAnswer): JsonObje
 /**
  * The candidates of one streamed event, each with the index it answers (a stream with
  * candidateCount above 1 interleaves them, each naming its `index`). Protobuf's JSON leaves
- * out a zero, so a candidate without one is at its place in the list (0 for a lone one).
- * A candidate that is not an object, or an index that is not one of the `count` asked
- * for, is refused.
+ * out a zero, so a candidate without an index is candidate 0, wherever it stands in the
+ * list. A candidate that is not an object, an index that is not one of the `count` asked
+ * for, or one index twice in the event, is refused.
  */
 export function streamCandidates(
   body: JsonObject,
@@ -196,12 +196,15 @@ export function streamCandidates(
   const candidates = body.candidates;
   if (candidates === undefined) return [];
   if (!Array.isArray(candidates)) throw reject('"candidates" that is not a list');
-  return candidates.map((candidate: unknown, position) => {
+  const seen = new Set<number>();
+  return candidates.map((candidate: unknown) => {
     if (!isJsonObject(candidate)) throw reject('a candidate that is not an object');
-    const index = candidate.index ?? position;
+    const index = candidate.index ?? 0;
     if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= count) {
       throw reject(`a candidate index ${JSON.stringify(index)} outside the ${count} asked for`);
     }
+    if (seen.has(index)) throw reject(`candidate index ${index} twice in one event`);
+    seen.add(index);
     return { index, candidate };
   });
 }

@@ -691,6 +691,55 @@ describe('GeminiAdapter against a Gemini API that answers oddly', () => {
     );
   });
 
+  it('takes a candidate without an index as candidate 0 wherever it stands in the event, and refuses an index twice in one event', async () => {
+    const text = (words: string, extra: JsonObject = {}) => ({
+      content: { role: 'model', parts: [{ text: words }] },
+      ...extra,
+    });
+    // Candidate 1 first, candidate 0 (no index) second: both finish in this one event.
+    const together = await streamOf(
+      [
+        {
+          candidates: [
+            text('B', { index: 1, finishReason: 'STOP' }),
+            text('A', { finishReason: 'STOP' }),
+          ],
+          usageMetadata: USAGE_METADATA,
+        },
+      ],
+      { n: 2 },
+    );
+    assert.equal(together.error, undefined, String(together.error));
+    assert.deepEqual(choicesOf(together.chunks), [
+      { index: 0, roles: 1, text: 'A', finishes: ['stop'] },
+      { index: 1, roles: 1, text: 'B', finishes: ['stop'] },
+    ]);
+    // Finished in different events, candidate 0 last and alone, with only its finish.
+    const apart = await streamOf(
+      [
+        { candidates: [text('B', { index: 1, finishReason: 'MAX_TOKENS' }), text('A')] },
+        { candidates: [{ finishReason: 'STOP' }], usageMetadata: USAGE_METADATA },
+      ],
+      { n: 2 },
+    );
+    assert.equal(apart.error, undefined, String(apart.error));
+    assert.deepEqual(choicesOf(apart.chunks), [
+      { index: 0, roles: 1, text: 'A', finishes: ['stop'] },
+      { index: 1, roles: 1, text: 'B', finishes: ['length'] },
+    ]);
+    // Two candidates 0 in one event (one named, one left out) is a malformed stream.
+    for (const twice of [
+      [text('A', { index: 0 }), text('B')],
+      [text('A', { index: 1 }), text('B', { index: 1 })],
+    ]) {
+      const { error } = await streamOf([{ candidates: twice }], { n: 2 });
+      assert.ok(
+        isDataPlaneError(DataPlaneErrorCode.StreamInterrupted, /twice in one event/)(error),
+        String(error),
+      );
+    }
+  });
+
   it('ends every choice of a blocked prompt with content_filter', async () => {
     const { chunks, error } = await streamOf(
       [{ promptFeedback: { blockReason: 'SAFETY' }, usageMetadata: USAGE_METADATA }],

@@ -71,38 +71,36 @@ function candidateCount(body: Record<string, unknown>): number {
 }
 
 /**
- * A stream of `count` candidates as Gemini interleaves them: each event carries one
- * candidate's next words, naming its `index`, round after round. Candidate k says
- * "Candidate k from Gemini." and ends in its own event, STOP for an even k, MAX_TOKENS for
- * an odd one (so each choice's finish reason can be told apart); only the last event
- * carries the whole usage.
+ * A stream of `count` candidates as Gemini interleaves them. Each event but the last two
+ * carries every candidate's next word, the highest index first; candidate 0 names no
+ * `index` (protobuf's JSON leaves a zero out), so it is not at its place in the list.
+ * Candidate k says "Candidate k from Gemini." and the candidates finish in different
+ * events: the next to last carries each candidate's last word and the finish of all but
+ * candidate 0 (STOP for an even k, MAX_TOKENS for an odd one, so each choice's finish
+ * reason can be told apart); the last carries candidate 0's finish alone, without
+ * content, and the only whole usage.
  */
 function interleavedCandidates(
   count: number,
   names: { modelVersion: string | undefined; responseId: string },
 ): Record<string, unknown>[] {
   const words = (index: number) => [`Candidate ${index}`, ...WORDS.slice(1)];
+  const partial = { promptTokenCount: USAGE.promptTokenCount, totalTokenCount: 30 };
+  const highestFirst = Array.from({ length: count }, (_, at) => count - 1 - at);
   const events: Record<string, unknown>[] = [];
   for (let round = 0; round < WORDS.length; round++) {
-    for (let index = 0; index < count; index++) {
-      const last = round === WORDS.length - 1;
-      const finishReason = index % 2 === 0 ? 'STOP' : 'MAX_TOKENS';
-      const final = last && index === count - 1;
-      events.push({
-        candidates: [
-          {
-            content: { role: 'model', parts: [{ text: words(index)[round] }] },
-            ...(last ? { finishReason } : {}),
-            index,
-          },
-        ],
-        usageMetadata: final
-          ? USAGE
-          : { promptTokenCount: USAGE.promptTokenCount, totalTokenCount: 30 },
-        ...names,
-      });
-    }
+    const last = round === WORDS.length - 1;
+    events.push({
+      candidates: highestFirst.map((index) => ({
+        content: { role: 'model', parts: [{ text: words(index)[round] }] },
+        ...(last && index > 0 ? { finishReason: index % 2 === 0 ? 'STOP' : 'MAX_TOKENS' } : {}),
+        ...(index > 0 ? { index } : {}),
+      })),
+      usageMetadata: partial,
+      ...names,
+    });
   }
+  events.push({ candidates: [{ finishReason: 'STOP' }], usageMetadata: USAGE, ...names });
   return events;
 }
 
