@@ -35,7 +35,12 @@ interface ChoiceState {
   reasoningText: string;
 }
 
-/** A choice's index: its own when it names one (n > 1), else its place in the chunk. */
+/**
+ * A choice's index: its own when it names one (n > 1), else its place in the chunk.
+ * Unlike Gemini's candidates (protobuf's JSON leaves a zero index out, see the provider's
+ * streamCandidates), OpenAI chunks always name the index: the place is only a fallback for
+ * a backend that leaves it out, and 0 for the lone choice of n = 1.
+ */
 function choiceIndex(choice: JsonObject, position: number): number {
   const index = choice.index;
   return typeof index === 'number' && Number.isSafeInteger(index) && index >= 0 ? index : position;
@@ -84,7 +89,7 @@ export class GeminiStreamTranslator {
       .sort(([a], [b]) => a - b)
       .map(([index, state]) => ({
         ...candidate(index, this.flushCalls(state)),
-        finishReason: geminiFinishReason(state.finishReason),
+        finishReason: closingFinishReason(state.finishReason),
       }));
     const closing = this.event(candidates);
     closing.usageMetadata = geminiUsageMetadata(usage, this.reasoningTokens);
@@ -159,6 +164,19 @@ export class GeminiStreamTranslator {
     state.calls.clear();
     return parts;
   }
+}
+
+/**
+ * The finishReason a candidate closes with. One whose choice the backend never finished
+ * (its stream ended without a finish_reason for it) was cut, so it must not read as a
+ * natural STOP: it says FINISH_REASON_UNSPECIFIED, a value of Gemini's enum that clients
+ * parse and that claims no reason, rather than leaving finishReason out, which Gemini
+ * documents as "not stopped yet" on a stream that is over.
+ */
+function closingFinishReason(finishReason: unknown): string {
+  return finishReason === null || finishReason === undefined
+    ? 'FINISH_REASON_UNSPECIFIED'
+    : geminiFinishReason(finishReason);
 }
 
 /** A candidate of an event: its index, and its parts when it has any. */

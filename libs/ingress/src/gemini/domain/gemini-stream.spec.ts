@@ -1,0 +1,45 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { JsonObject, TokenUsage } from '@aigw/contracts/data-plane';
+import { GeminiStreamTranslator } from './gemini-stream';
+
+const facts = { model: 'my-virtual', stream: true, includeThoughts: false };
+const usage: TokenUsage = {
+  inputTokens: 3,
+  outputTokens: 4,
+  cachedInputTokens: 0,
+  source: 'reported',
+};
+
+/** An OpenAI chunk with one choice's delta text and, when given, its finish_reason. */
+function chunk(index: number, content: string, finish: string | null = null): JsonObject {
+  return {
+    id: 'chatcmpl-1',
+    object: 'chat.completion.chunk',
+    choices: [{ index, delta: { content }, finish_reason: finish }],
+  };
+}
+
+/** Each candidate's finishReason in the closing event, by index. */
+function closingFinishes(translator: GeminiStreamTranslator): Record<number, unknown> {
+  const [closing] = translator.finish(usage);
+  const candidates = closing.candidates as JsonObject[];
+  return Object.fromEntries(candidates.map((c) => [c.index as number, c.finishReason]));
+}
+
+describe('Gemini stream translation', () => {
+  it("closes each candidate with its choice's finish reason", () => {
+    const translator = new GeminiStreamTranslator(facts, 'req-1');
+    translator.push(chunk(0, 'A', 'stop'));
+    translator.push(chunk(1, 'B', 'length'));
+    assert.deepEqual(closingFinishes(translator), { 0: 'STOP', 1: 'MAX_TOKENS' });
+  });
+
+  it('closes a candidate the backend never finished as FINISH_REASON_UNSPECIFIED, not STOP', () => {
+    const translator = new GeminiStreamTranslator(facts, 'req-1');
+    translator.push(chunk(0, 'A', 'stop'));
+    // Choice 1 spoke but its stream ended without a finish_reason: it was cut.
+    translator.push(chunk(1, 'B'));
+    assert.deepEqual(closingFinishes(translator), { 0: 'STOP', 1: 'FINISH_REASON_UNSPECIFIED' });
+  });
+});
