@@ -1,18 +1,20 @@
 // Measures the all-in-one gateway's peak memory growth while it takes one large batch
 // input file (`POST /v1/files`, purpose=batch) and sends it to a fake OpenAI backend.
-//   node_modules/.bin/node --require @swc-node/register scripts/measure-batch-upload-memory.ts [MB] [order]
+//   node_modules/.bin/node --require @swc-node/register scripts/measure-batch-upload-memory.ts [MB] [order] [split]
 // MB: the file's size (50). order: `fields-first` (purpose before the file, as curl -F
-// and the Python SDK send it) or `file-first` (as the Node SDK sends `{ file, purpose }`).
-// The gateway runs as its own process: its resident set before the upload, and its peak
-// (VmHWM, reset just before the upload) are read from /proc.
+// and the Python SDK send it) or `file-first` (as the Node SDK sends `{ file, purpose }`
+// with a Blob). `split`: through the split deployment (ingress, router, provider-adapter)
+// instead, each measured. Each service runs as its own process: its resident set before
+// the upload, and its peak (VmHWM, reset just before the upload) are read from /proc.
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FAKE_BATCH_MODEL, FakeBatchBackend } from '@aigw/testing/fake-provider';
-import { startApp } from '@aigw/testing/processes';
+import { startApp, type AppProcess } from '@aigw/testing/processes';
 
 const MB = Number(process.argv[2] ?? 50);
 const ORDER = process.argv[3] === 'file-first' ? 'file-first' : 'fields-first';
+const SPLIT = process.argv[4] === 'split';
 const VIRTUAL = 'gpt-batch';
 
 /** One batch line of about 1 KiB. */
@@ -24,20 +26,20 @@ const line = (id: number) =>
     body: { model: VIRTUAL, messages: [{ role: 'user', content: 'x'.repeat(900) }] },
   });
 
-/** The gateway process (our child running apps/gateway/src/main.ts). */
-function gatewayPid(): number {
+/** Our child process running apps/{app}/src/main.ts. */
+function appPid(app: string): number {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === process.pid && cmdline.includes('apps/gateway/src/main.ts')) return +entry;
+      if (ppid === process.pid && cmdline.includes(`apps/${app}/src/main.ts`)) return +entry;
     } catch {
       // a process that ended meanwhile
     }
   }
-  throw new Error('the gateway process was not found');
+  throw new Error(`the ${app} process was not found`);
 }
 
 function kib(pid: number, field: 'VmRSS' | 'VmHWM'): number {
@@ -59,12 +61,41 @@ spec:
   userIdentification: {header: x-user-id}
 `,
   );
-  const gateway = await startApp('gateway', {
+  const shared = {
     AI_GATEWAY_CONFIG: join(dir, 'config.yaml'),
-    AI_GATEWAY_DATA_DIR: join(dir, 'data'),
-    AI_GATEWAY_SECRET_OPENAI_KEY_APIKEY: 'sk-backend',
     AI_GATEWAY_MAX_BODY_BYTES: String((MB + 16) * 1024 * 1024),
-  });
+  };
+  const apps: { name: string; stop: () => Promise<void> }[] = [];
+  let gateway: AppProcess;
+  if (SPLIT) {
+    const adapter = await startApp('provider-adapter', {
+      ...shared,
+      AI_GATEWAY_DATA_DIR: join(dir, 'adapter'),
+      AI_GATEWAY_SECRET_OPENAI_KEY_APIKEY: 'sk-backend',
+    });
+    const router = await startApp('router', {
+      ...shared,
+      AI_GATEWAY_DATA_DIR: join(dir, 'router'),
+      PROVIDER_ADAPTER_URL: adapter.baseUrl,
+    });
+    gateway = await startApp('ingress', {
+      ...shared,
+      AI_GATEWAY_DATA_DIR: join(dir, 'ingress'),
+      ROUTER_URL: router.baseUrl,
+    });
+    apps.push(
+      { name: 'ingress', stop: () => gateway.stop() },
+      { name: 'router', stop: () => router.stop() },
+      { name: 'provider-adapter', stop: () => adapter.stop() },
+    );
+  } else {
+    gateway = await startApp('gateway', {
+      ...shared,
+      AI_GATEWAY_DATA_DIR: join(dir, 'data'),
+      AI_GATEWAY_SECRET_OPENAI_KEY_APIKEY: 'sk-backend',
+    });
+    apps.push({ name: 'gateway', stop: () => gateway.stop() });
+  }
   try {
     const lines: string[] = [];
     let size = 0;
@@ -79,7 +110,7 @@ spec:
     if (ORDER === 'fields-first') form.append('purpose', 'batch');
     form.append('file', file, 'big.jsonl');
     if (ORDER === 'file-first') form.append('purpose', 'batch');
-    const pid = gatewayPid();
+    const pids = apps.map(({ name }) => ({ name, pid: appPid(name) }));
     // A warm-up upload, so start-up's lazy loading is not counted.
     const small = new FormData();
     small.append('purpose', 'batch');
@@ -92,29 +123,39 @@ spec:
       });
     if (!(await upload(small)).ok) throw new Error('the warm-up upload failed');
     await new Promise((resolve) => setTimeout(resolve, 500));
-    const rssBefore = kib(pid, 'VmRSS');
-    // Resets the peak (VmHWM) to the current resident set.
-    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    const rssBefore = pids.map(({ pid }) => kib(pid, 'VmRSS'));
+    // Resets each peak (VmHWM) to the current resident set.
+    for (const { pid } of pids) writeFileSync(`/proc/${pid}/clear_refs`, '5');
     const started = Date.now();
     const response = await upload(form);
     const answer = await response.text();
     const elapsed = Date.now() - started;
     if (!response.ok) throw new Error(`upload failed: ${response.status} ${answer}`);
-    const peak = kib(pid, 'VmHWM');
     const held = [...backend.files.values()].at(-1)!;
+    const mib = (value: number) => +(value / 1024).toFixed(1);
     console.log(
       JSON.stringify({
         fileMiB: +(file.size / 1024 / 1024).toFixed(1),
         order: ORDER,
-        rssBeforeMiB: +(rssBefore / 1024).toFixed(1),
-        peakRssMiB: +(peak / 1024).toFixed(1),
-        peakGrowthMiB: +((peak - rssBefore) / 1024).toFixed(1),
         seconds: elapsed / 1000,
         upstreamFileMiB: +(Buffer.byteLength(held.content) / 1024 / 1024).toFixed(1),
+        ...Object.fromEntries(
+          pids.map(({ name, pid }, at) => {
+            const peak = kib(pid, 'VmHWM');
+            return [
+              name,
+              {
+                rssBeforeMiB: mib(rssBefore[at]),
+                peakRssMiB: mib(peak),
+                peakGrowthMiB: mib(peak - rssBefore[at]),
+              },
+            ];
+          }),
+        ),
       }),
     );
   } finally {
-    await gateway.stop();
+    for (const app of apps) await app.stop();
     await backend.stop();
   }
 }
