@@ -132,14 +132,16 @@ const DROP_REASONS: ReadonlySet<string> = new Set(SETTING_DROP_REASONS);
 
 /**
  * The dropped settings a peer reported. Only names of the closed sets are kept: one a peer
- * of a newer build knows and this one does not is left out, not taken as a label.
+ * of a newer build knows and this one does not is left out, not taken as a label, and so
+ * is an entry of another shape (a newer peer's bare name): a note about settings must not
+ * fail the answer it came with.
  */
 function droppedSettings(value: unknown): DroppedSetting[] {
   if (value === undefined) return [];
   if (!Array.isArray(value)) throw malformed('servedBy.droppedSettings');
   return value.flatMap((item: unknown) => {
-    const object = asObject(item, 'servedBy.droppedSettings[]');
-    const { setting, reason } = object;
+    if (!item || typeof item !== 'object' || Array.isArray(item)) return [];
+    const { setting, reason } = item as JsonObject;
     return typeof setting === 'string' &&
       SETTINGS.has(setting) &&
       typeof reason === 'string' &&

@@ -172,6 +172,17 @@ describe('wire messages', () => {
       ],
     };
     assert.deepEqual(decodeServedBy(newer), { backend: 'b', provider: 'anthropic', model: 'm' });
+    // Entries of another shape (a bare name, null, a list) are left out, the rest kept.
+    const odd = {
+      ...servedBy,
+      droppedSettings: ['seed', null, 7, ['top_k'], { setting: 'temperature', reason: 'model' }],
+    };
+    assert.deepEqual(decodeServedBy(odd), {
+      backend: 'b',
+      provider: 'anthropic',
+      model: 'm',
+      droppedSettings: [{ setting: 'temperature', reason: 'model' }],
+    });
     assert.throws(() => decodeServedBy({ ...servedBy, droppedSettings: 'temperature' }));
   });
 
