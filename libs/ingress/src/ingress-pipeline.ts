@@ -1,6 +1,5 @@
 import { routeForModel, type GatewayConfig, type RouteConfig } from '@aigw/config';
 import {
-  checkTextOrTokens,
   type CallerContext,
   type GatewayAnswer,
   type GatewayRequest,
@@ -15,6 +14,7 @@ import { forwardableHeaders, withTraceHeaders } from './domain/header-policy';
 import { PromptGuard } from './domain/prompt-guard';
 import { buildGatewayRequest } from './domain/request-builder';
 import { requestOverrides } from './domain/request-overrides';
+import { checkTextShapes } from './domain/text-shapes';
 import { AnswerGuard, type AnswerReport } from './redaction/answer-guard';
 import { redactBody } from './redaction/redact-body';
 import { Redactor, type RedactionTally } from './redaction/redactor';
@@ -203,7 +203,7 @@ export class IngressPipeline {
   ): JsonObject {
     const route = this.routeFor(model);
     if (!route) return body;
-    if (operation === 'embeddings') checkTextOrTokens(body, 'input');
+    checkTextShapes(operation, body);
     if (route.checksPrompts) route.guard.checkBody(operation, body);
     return route.redactor ? redactBody(operation, body, route.redactor, tally) : body;
   }

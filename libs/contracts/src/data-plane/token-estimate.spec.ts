@@ -4,6 +4,7 @@ import {
   countPromptTokens,
   estimatePromptTokensUpperBound,
   estimateTokens,
+  fieldText,
   promptText,
 } from './token-estimate';
 
@@ -137,5 +138,21 @@ describe('estimateTokens on long text', () => {
     const run = 'abcdefghij'.repeat(1_000); // 10,000 letters, one run to the tokenizer
     const ratio = estimateTokens(run) / exact(run);
     assert.ok(ratio >= 1 && ratio < 1.05, String(ratio));
+  });
+});
+
+describe('promptText', () => {
+  it('reads every text field a backend could read, whatever the operation', () => {
+    assert.equal(promptText({ input: 'one', prompt: 'two' }), 'two\none');
+    assert.equal(
+      promptText({
+        messages: [{ role: 'user', content: 'a' }],
+        suffix: 'b',
+        query: 'c',
+        documents: [{ text: 'd' }],
+      }),
+      'a\nb\nc\nd',
+    );
+    assert.equal(fieldText([{ type: 'text', text: 'x' }, 'y']), 'x\ny');
   });
 });

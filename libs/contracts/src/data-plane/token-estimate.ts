@@ -58,35 +58,62 @@ function countInPieces(bpe: Encoding, text: string): number {
 }
 
 /**
- * Concatenates the text a request sends the model: message content and text parts, and
- * the arguments of earlier tool calls (which the client also sends, and the provider
- * counts), or a rerank's query and documents, for prompt rules and prompt token estimates.
+ * The fields whose text a request sends the model. Every one present is read, whatever the
+ * operation: an OpenAI-format backend gets the body as it came, so a field the operation
+ * does not use (a `prompt` beside an embeddings `input`) still reaches it, and a rule that
+ * read only the operation's own field could be passed by a decoy beside it.
  */
-export function promptText(body: Record<string, unknown>): string {
+export const PROMPT_TEXT_FIELDS = [
+  'messages',
+  'prompt',
+  'suffix',
+  'input',
+  'query',
+  'documents',
+] as const;
+
+/**
+ * The text of one request field as the model reads it: strings, message content and text
+ * parts (or `{text}` items: a rerank's documents, a moderation's parts), and the arguments
+ * of earlier tool calls (which the client also sends, and the provider counts).
+ */
+export function fieldText(value: unknown): string {
   const parts: string[] = [];
-  const collect = (value: unknown): void => {
-    if (typeof value === 'string') parts.push(value);
-    else if (Array.isArray(value)) value.forEach(collect);
-    else if (value && typeof value === 'object') {
-      const record = value as Record<string, unknown>;
-      collect(record.content ?? record.text);
-      if (Array.isArray(record.tool_calls)) {
-        for (const call of record.tool_calls)
-          pushArguments((call as { function?: unknown } | null)?.function);
-      }
-      pushArguments(record.function_call); // the legacy single call
-    }
-  };
-  const pushArguments = (fn: unknown): void => {
-    const args = (fn as { arguments?: unknown } | null | undefined)?.arguments;
-    if (typeof args === 'string') parts.push(args);
-  };
-  collect(body.messages ?? body.prompt ?? body.input ?? rerankTexts(body));
+  collectText(value, parts);
   return parts.join('\n');
 }
 
-function rerankTexts(body: Record<string, unknown>): unknown {
-  return body.query === undefined ? undefined : [body.query, body.documents];
+/**
+ * Concatenates the text a request sends the model, every field of PROMPT_TEXT_FIELDS, for
+ * prompt rules and prompt token estimates.
+ */
+export function promptText(body: Record<string, unknown>): string {
+  const parts: string[] = [];
+  for (const field of PROMPT_TEXT_FIELDS) {
+    const value = body[field];
+    if (value !== undefined && value !== null) collectText(value, parts);
+  }
+  return parts.join('\n');
+}
+
+function collectText(value: unknown, parts: string[]): void {
+  if (typeof value === 'string') parts.push(value);
+  else if (Array.isArray(value)) for (const item of value) collectText(item, parts);
+  else if (value && typeof value === 'object') {
+    const record = value as Record<string, unknown>;
+    collectText(record.content ?? record.text, parts);
+    if (Array.isArray(record.tool_calls)) {
+      for (const call of record.tool_calls) {
+        pushArguments((call as { function?: unknown } | null)?.function, parts);
+      }
+    }
+    pushArguments(record.function_call, parts); // the legacy single call
+  }
+}
+
+function pushArguments(fn: unknown, parts: string[]): void {
+  const args = (fn as { arguments?: unknown } | null | undefined)?.arguments;
+  if (typeof args === 'string') parts.push(args);
 }
 
 // Providers count more prompt tokens than the text: a few per message for role and

@@ -108,3 +108,77 @@ describe('prompt rules on a rerank', () => {
     );
   });
 });
+
+describe('a decoy text field beside the operation’s own', () => {
+  // An OpenAI-format backend gets the body as it came: every text field in it is read.
+  it('is held to blockPatterns on every operation, named by its field', () => {
+    assert.throws(
+      () => prepare('embeddings', { input: `id ${SSN}`, prompt: 'hello' }),
+      blockedBy(BLOCK_PATTERN, 'input', SSN),
+    );
+    assert.throws(
+      () => prepare('embeddings', { input: 'hello', prompt: `id ${SSN}` }),
+      blockedBy(BLOCK_PATTERN, 'prompt', SSN),
+    );
+    assert.throws(
+      () => prepare('completions', { prompt: `id ${SSN}`, messages: [] }),
+      blockedBy(BLOCK_PATTERN, 'prompt', SSN),
+    );
+    assert.throws(
+      () =>
+        prepare('chat', {
+          messages: [{ role: 'user', content: 'hello' }],
+          prompt: `id ${SSN}`,
+        }),
+      blockedBy(BLOCK_PATTERN, 'messages', SSN),
+    );
+  });
+
+  it('is masked and block-checked by the redact rules as the field it is', () => {
+    const chat = redacted('chat', {
+      messages: [{ role: 'user', content: 'hello' }],
+      input: 'write to jane@example.com',
+    });
+    assert.equal(chat.body.input, 'write to [REDACTED:email]');
+    assert.throws(
+      () => redacted('embeddings', { input: 'a', suffix: `pay ${IBAN}` }),
+      blockedBy(IBAN_RULE, 'suffix', IBAN),
+    );
+  });
+
+  it('is read on a batch line too', () => {
+    const screen = (operation: Operation, body: JsonObject) =>
+      pipeline.screenPrompt('private', operation, { model: 'private', ...body }, new Map());
+    assert.throws(
+      () => screen('embeddings', { input: 'hello', prompt: `id ${SSN}` }),
+      blockedBy(BLOCK_PATTERN, 'prompt', SSN),
+    );
+  });
+});
+
+describe('text in a shape the prompt rules do not read', () => {
+  const invalidAt = (param: string) => (error: unknown) =>
+    error instanceof DataPlaneError &&
+    error.code === DataPlaneErrorCode.InvalidRequest &&
+    error.param === param;
+
+  it('is refused before any rule runs, on a single call and a batch line', () => {
+    const screen = (operation: Operation, body: JsonObject) =>
+      pipeline.screenPrompt('private', operation, { model: 'private', ...body }, new Map());
+    for (const check of [prepare, screen]) {
+      assert.throws(() => check('completions', { prompt: { note: SSN } }), invalidAt('prompt'));
+      assert.throws(
+        () => check('completions', { prompt: 'p', suffix: [SSN] }),
+        invalidAt('suffix'),
+      );
+      assert.throws(
+        () => check('embeddings', { input: 'a', title: { note: SSN } }),
+        invalidAt('title'),
+      );
+      assert.throws(
+        () => check('embeddings', { input: 'a', provider_extras: { title: [{ text: SSN }] } }),
+        invalidAt('title'),
+      );
+    }
+  });
+});

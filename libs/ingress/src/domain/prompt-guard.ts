@@ -1,6 +1,8 @@
 import {
   DataPlaneError,
   DataPlaneErrorCode,
+  fieldText,
+  PROMPT_TEXT_FIELDS,
   type JsonObject,
   type Operation,
 } from '@aigw/contracts/data-plane';
@@ -35,25 +37,21 @@ export class PromptGuard {
   }
 
   /**
-   * Every text of a body that reaches the model, as `operation` reads it. An embeddings
-   * input is sent on as surely as a chat message is, and so are its document titles; token
-   * ids carry no text a pattern could match and pass unread.
+   * Every text of a body that reaches the model: each field of PROMPT_TEXT_FIELDS present
+   * (a decoy field beside the operation's own reaches an OpenAI-format backend too), and an
+   * embedding's document titles. A refusal names the field the match was in; a chat's, whose
+   * prompt text admission reads again for its estimate, names messages. Token ids carry no
+   * text a pattern could match and pass unread.
    */
   checkBody(operation: Operation, body: JsonObject): void {
-    switch (operation) {
-      case 'embeddings': {
-        this.check(promptTextOnce(body), 'input');
-        const titles = embeddingTitles(body);
-        if (titles.length > 0) this.check(titles.join('\n'), 'title');
-        return;
-      }
-      case 'completions':
-        // The model continues the prompt up to the suffix: both are sent on.
-        this.check(promptTextOnce(body), 'prompt');
-        if (typeof body.suffix === 'string') this.check(body.suffix, 'suffix');
-        return;
-      default:
-        this.check(promptTextOnce(body));
+    if (!this.enabled) return;
+    if (operation === 'chat') return this.check(promptTextOnce(body));
+    for (const field of PROMPT_TEXT_FIELDS) {
+      const value = body[field];
+      if (value !== undefined && value !== null) this.check(fieldText(value), field);
     }
+    if (operation !== 'embeddings') return;
+    const titles = embeddingTitles(body);
+    if (titles.length > 0) this.check(titles.join('\n'), 'title');
   }
 }

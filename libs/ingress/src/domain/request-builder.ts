@@ -1,6 +1,5 @@
 import { MAX_NAME_LENGTH } from '@aigw/contracts';
 import {
-  checkTextOrTokens,
   DataPlaneError,
   DataPlaneErrorCode,
   MAX_BEST_OF,
@@ -14,6 +13,7 @@ import {
   type JsonObject,
   type Operation,
 } from '@aigw/contracts/data-plane';
+import { checkTextShapes } from './text-shapes';
 
 function invalid(message: string, param?: string): DataPlaneError {
   return new DataPlaneError(DataPlaneErrorCode.InvalidRequest, message, { param });
@@ -92,11 +92,9 @@ function checkShape(operation: Operation, body: JsonObject): void {
       break;
     }
     case 'completions':
-      if (body.prompt === undefined) throw invalid("'prompt' is required", 'prompt');
-      break;
     case 'embeddings':
       // The wire's rule, here: the prompt rules read only these shapes.
-      checkTextOrTokens(body, 'input');
+      checkTextShapes(operation, body);
       break;
     case 'transcriptions':
     case 'translations':

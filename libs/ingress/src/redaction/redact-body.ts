@@ -1,6 +1,7 @@
 import {
   DataPlaneError,
   DataPlaneErrorCode,
+  PROMPT_TEXT_FIELDS,
   type JsonObject,
   type Operation,
 } from '@aigw/contracts/data-plane';
@@ -32,20 +33,20 @@ export function redactBody(
   redactor: Redactor,
   tally: RedactionTally,
 ): JsonObject {
-  if (operation === 'chat') {
-    const messages = body.messages;
-    if (!Array.isArray(messages)) return body;
+  let out = body;
+  const messages = body.messages;
+  if (Array.isArray(messages)) {
     const redact: Redact = (text) => redactor.redact(text, tally);
     const redacted = mapSame(messages, (message) => redactMessage(message, redact));
-    return redacted === messages ? body : { ...body, messages: redacted };
+    if (redacted !== messages) out = { ...out, messages: redacted };
   }
-  // The other operations' texts, each field masked as any prompt is (an embedding's vector
-  // is then the masked text's, which is what the provider saw); a block rule refuses the
-  // request naming the field the match was in. A prompt or suffix sent beside an
-  // embeddings input reaches an OpenAI-format backend as it came, so it is read too.
-  let out = body;
-  for (const field of operation === 'rerank' ? RERANK_FIELDS : PROMPT_FIELDS) {
+  // Every other text field, whatever the operation: an OpenAI-format backend gets the body
+  // as it came, so a prompt beside a chat's messages or an embeddings input reaches it too.
+  // Each is masked as any prompt is (an embedding's vector is then the masked text's, which
+  // is what the provider saw); a block rule refuses the request naming the field.
+  for (const field of TEXT_FIELDS) {
     const value = body[field];
+    if (value === undefined || value === null) continue;
     const redacted = redactPrompt(value, (text) => redactor.redact(text, tally, field));
     if (redacted !== value) out = { ...out, [field]: redacted };
   }
@@ -78,9 +79,8 @@ function redactTitles(body: JsonObject, redact: Redact): JsonObject {
   return redacted === titles ? out : { ...out, provider_extras: { ...extras, title: redacted } };
 }
 
-const PROMPT_FIELDS = ['prompt', 'suffix', 'input'] as const;
-/** A rerank's texts: its query and the documents ranked against it. */
-const RERANK_FIELDS = ['query', 'documents'] as const;
+/** The text fields besides messages (PROMPT_TEXT_FIELDS): what a prompt rule reads. */
+const TEXT_FIELDS = PROMPT_TEXT_FIELDS.filter((field) => field !== 'messages');
 
 /**
  * A prompt, input, query or documents: a string or a list of them, or of text parts
