@@ -64,6 +64,17 @@ metadata: {name: open}
 spec:
   backends:
   - {name: open, provider: vllm, baseUrl: ${upstream.baseUrl}, model: upstream-open, modelNameOverride: open-chat}
+---
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: AIGatewayRoute
+metadata: {name: short-hold}
+spec:
+  backends:
+  - {name: short, provider: vllm, baseUrl: ${upstream.baseUrl}, model: upstream-short, modelNameOverride: short-hold-chat}
+  security:
+    responseValidation:
+      redact: {detectors: [apiKey]}
+      streamHoldChars: 16
 `,
     );
     gateway = await startApp('gateway', {
@@ -148,6 +159,23 @@ spec:
     assert.equal(text, 'Mail [REDACTED:email] key [REDACTED:apiKey] bye.');
     assert.equal(finish, 'stop');
     assert.equal(usage?.completion_tokens, 6);
+  });
+
+  it('streamHoldChars: 16 still masks a key the apiKey detector needs 23 characters of to see', async () => {
+    upstream.reset();
+    // Each piece shorter than the key's shortest form: a 16-character hold let "sk" out
+    // before the key could match, and the rest of it then matched nothing.
+    upstream.answerWith(['Your key: ', 'sk-abcdefg', 'hijklmno', 'pqrstuvw', 'xyz1234', ' ok']);
+    const stream = await openai.chat.completions.create({
+      model: 'short-hold-chat',
+      messages,
+      stream: true,
+    });
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    assert.equal(text, 'Your key: [REDACTED:apiKey] ok');
+    const completion = await openai.chat.completions.create({ model: 'short-hold-chat', messages });
+    assert.equal(completion.choices[0].message.content, text, 'as the JSON answer is masked');
   });
 
   it('a block match mid-stream ends it with content_filter, the text withheld, usage after it', async () => {

@@ -208,7 +208,11 @@ export class ResponseValidationDto {
   @Redact()
   redact?: RedactDto;
 
-  /** How much of a streamed answer is held back so a match split across chunks is caught. */
+  /**
+   * How much of a streamed answer is held back so a match split across chunks is caught.
+   * The edge raises it to what the route's built-in detectors need (at most 69, an email),
+   * so a short setting binds only custom patterns and blockPatterns.
+   */
   @IsOptional()
   @IsInt(expecting('an integer from 16 to 4096 (characters)'))
   @Min(16, expecting('an integer from 16 to 4096 (characters)'))

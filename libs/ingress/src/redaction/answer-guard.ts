@@ -8,6 +8,7 @@ import type {
 } from '@aigw/contracts/data-plane';
 import { Redactor, type RedactionTally } from './redactor';
 import { DetailTails, checkDetails, signsDetails } from './reasoning-details';
+import { streamHoldFor } from './stream-hold';
 import { StreamTail, applyMatches, type TailStep } from './stream-tail';
 
 /**
@@ -64,7 +65,8 @@ export class AnswerGuard {
       config.redact ?? { detectors: [], patterns: [] },
       config.blockPatterns,
     );
-    this.hold = config.streamHoldChars;
+    // Never shorter than the route's detectors need to recognise a match (stream-hold.ts).
+    this.hold = streamHoldFor(config);
   }
 
   /** Whether answers of `operation` carry text this checks. */
