@@ -56,7 +56,7 @@ export class OpenAiExceptionFilter implements ExceptionFilter {
     const request = http.getRequest<FastifyRequest>();
     const mapped =
       exception instanceof HttpException && exception.getStatus() === 404
-        ? noRoute(request.method, request.url, exception.message)
+        ? noRoute(request.method, request.url)
         : toDataPlaneError(exception);
     if (mapped.code === DataPlaneErrorCode.Internal) this.onUnexpected(exception);
     this.onRefused(endpointAt(request.url) ?? OTHER_ROUTE, mapped.httpStatus);
@@ -71,16 +71,21 @@ export class OpenAiExceptionFilter implements ExceptionFilter {
   }
 }
 
-/** No route for this method and path: a 405 if the path is served with other methods. */
-function noRoute(method: string, url: string, message: string): DataPlaneError {
+/**
+ * No route for this method and path: a 405 if the path is served with other methods. The
+ * message names the path alone: Nest's own ("Cannot GET <url>") keeps the query, which may
+ * carry the caller's key (Google's `?key=`).
+ */
+function noRoute(method: string, url: string): DataPlaneError {
   const allowed = methodsAllowedAt(url);
+  const path = url.split('?')[0];
   // Allowed yet unrouted: a path served only when configured (conversations without a store).
   if (!allowed || allowed.includes(method)) {
-    return new DataPlaneError(DataPlaneErrorCode.UnknownUrl, message);
+    return new DataPlaneError(DataPlaneErrorCode.UnknownUrl, `Cannot ${method} ${path}`);
   }
   return new DataPlaneError(
     DataPlaneErrorCode.MethodNotAllowed,
-    `${method} is not allowed on ${url.split('?')[0]}; use ${allowed.join(' or ')}`,
+    `${method} is not allowed on ${path}; use ${allowed.join(' or ')}`,
     { headers: { allow: allowed.join(', ') } },
   );
 }
