@@ -17,6 +17,10 @@ const IDS: readonly [string, ClaudeModel | undefined, ClaudeSamplingRule, boolea
   ['claude-2.1', claude(undefined, 2, 1), 'all', true],
   ['anthropic.claude-v2', claude(undefined, 2), 'all', true],
   ['anthropic.claude-v2:1', claude(undefined, 2), 'all', true],
+  ['claude-v2', claude(undefined, 2), 'all', true],
+  ['claude-v2.1', claude(undefined, 2, 1), 'all', true],
+  ['anthropic.claude-v2.1', claude(undefined, 2, 1), 'all', true],
+  ['claude-instant-v1', claude('instant', 1), 'all', true],
   // Claude 3.x: the version first
   ['claude-3-opus-20240229', claude('opus', 3), 'all', true],
   ['claude-3-haiku-20240307', claude('haiku', 3), 'all', true],

@@ -22,8 +22,8 @@ export interface ClaudeModel {
   readonly version?: ClaudeVersion;
 }
 
-/** claude-v2, claude-v2:1 (Bedrock's Claude 2). */
-const BEDROCK_V = /claude-v(\d+)(?![\d.])/;
+/** claude-v2, claude-v2:1 (Bedrock's Claude 2), claude-v2.1 (a dotted minor). */
+const BEDROCK_V = /claude-v(\d+)(?:\.(\d))?(?![\d.])/;
 /** Before Claude 4 the version came first: claude-3-5-sonnet, claude-3.7-sonnet, claude-2.1. */
 const VERSION_FIRST = /claude-(\d+)(?:[-.](\d)(?!\d))?(?:-([a-z]+))?/;
 /**
@@ -37,7 +37,7 @@ export function readClaudeModel(model: string): ClaudeModel | undefined {
   const id = model.toLowerCase();
   if (!id.includes('claude')) return undefined;
   const bedrockV = BEDROCK_V.exec(id);
-  if (bedrockV) return { version: { major: Number(bedrockV[1]), minor: 0 } };
+  if (bedrockV) return { version: { major: Number(bedrockV[1]), minor: Number(bedrockV[2] ?? 0) } };
   const versionFirst = VERSION_FIRST.exec(id);
   if (versionFirst) {
     const [, major, minor, family] = versionFirst;
