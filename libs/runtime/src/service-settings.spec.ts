@@ -1,8 +1,8 @@
 // How each service process loads its config's secrets: the split router reads none.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Logger } from '@aigw/observability';
 import { loadServiceConfig, type Env, type ServiceConfigOptions } from './service-settings';
@@ -10,6 +10,8 @@ import { loadServiceConfig, type Env, type ServiceConfigOptions } from './servic
 const dir = mkdtempSync(join(tmpdir(), 'aigw-service-settings-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const configPath = join(dir, 'gateway.yaml');
+const ROOT = resolve(__dirname, '../../..');
+const QUICKSTART = join(ROOT, 'config/quickstart.yaml');
 writeFileSync(
   configPath,
   `kind: AIGatewayRoute
@@ -58,6 +60,46 @@ describe('loadServiceConfig: provider secrets', () => {
     );
     const auth = holder.current().routes[0].backends[0].auth;
     assert.ok(auth.kind === 'apiKey' && auth.apiKey === undefined);
+  });
+
+  it('refuses a missing key with no AI_GATEWAY_CONFIG too: the file name decides nothing', async () => {
+    const lines: string[] = [];
+    const logger = new Logger({ level: 'debug', write: (line) => lines.push(line) });
+    const cwd = process.cwd();
+    // AI_GATEWAY_CONFIG unset: the default path, config/quickstart.yaml, relative to here.
+    process.chdir(dir);
+    try {
+      mkdirSync(join(dir, 'config'), { recursive: true });
+      copyFileSync(configPath, join(dir, 'config', 'quickstart.yaml'));
+      await assert.rejects(
+        loadServiceConfig({}, logger, () => undefined, {}),
+        /secret "openai-key" key "apiKey" not found/,
+      );
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
+  it('the quickstart (its OpenAI key optional) starts without a key however it is named', async () => {
+    for (const env of [{}, { AI_GATEWAY_CONFIG: QUICKSTART }]) {
+      const lines: string[] = [];
+      const logger = new Logger({ level: 'debug', write: (line) => lines.push(line) });
+      const cwd = process.cwd();
+      process.chdir(ROOT);
+      try {
+        const holder = await loadServiceConfig(env, logger, () => undefined, {});
+        holder.close();
+        assert.equal(holder.settings.missingSecrets, 'error');
+        const openai = holder.current().routes[0].backends.find((b) => b.name === 'openai');
+        assert.ok(openai?.auth.kind === 'apiKey' && openai.auth.apiKey === undefined);
+        assert.ok(
+          lines.some((line) => /the backend is skipped until its key appears/.test(line)),
+          lines.join('\n'),
+        );
+      } finally {
+        process.chdir(cwd);
+      }
+    }
   });
 
   it('still checks AI_GATEWAY_MISSING_SECRETS under not-needed', async () => {

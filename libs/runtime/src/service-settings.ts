@@ -19,7 +19,7 @@ export interface ServiceSettings extends ProcessSettings {
   readonly maxBodyBytes: number;
   /** How long an edge client may take to send a whole request (headers and body). */
   readonly requestReceiveTimeoutMs: number;
-  /** The quickstart runs with missing keys; a user's own config refuses them by default. */
+  /** Refuse a missing key (default) or skip its backend; a key marked optional never refuses. */
   readonly missingSecrets: MissingSecretPolicy;
   /** Browser origins allowed to call the API; unset sends no CORS headers. */
   readonly corsOrigins?: CorsOrigins;
@@ -77,7 +77,9 @@ function missingSecretPolicy(
   // A service that never calls a provider reads no key, whatever a shared environment says.
   if (fallback === 'not-needed') return fallback;
   if (given === 'error' || given === 'warn') return given;
-  return fallback ?? (env.AI_GATEWAY_CONFIG ? 'error' : 'warn');
+  // Not by the file's name: a file whose keys may be missing says so (apiKeyRef.optional,
+  // as the quickstart does), so it behaves the same however AI_GATEWAY_CONFIG names it.
+  return fallback ?? 'error';
 }
 
 /** The configuration in force: replaced on a good reload, kept on a bad one. */
@@ -89,8 +91,8 @@ export interface ConfigHolder {
 
 export interface ServiceConfigOptions {
   /**
-   * What a missing secret does when AI_GATEWAY_MISSING_SECRETS is unset. Default: refuse
-   * for an operator's own config, warn for the quickstart. A service that never injects
+   * What a missing secret does when AI_GATEWAY_MISSING_SECRETS is unset. Default: refuse,
+   * except a key the file marks `optional: true` (the quickstart's). A service that never injects
    * keys (ingress) passes `warn`; one that never calls a provider (the split router) passes
    * `not-needed`, which AI_GATEWAY_MISSING_SECRETS does not override.
    */

@@ -9,7 +9,10 @@
 export type MissingSecretPolicy = 'error' | 'warn' | 'not-needed';
 
 export interface LoadOptions {
-  /** Default `error`, right for production; the quickstart uses `warn` so it runs with no keys. */
+  /**
+   * Default `error`, right for production. A key the file marks `apiKeyRef.optional` (the
+   * quickstart's) is only a warning whatever this says, so the quickstart runs with no keys.
+   */
   readonly missingSecrets?: MissingSecretPolicy;
   /** Secrets directory; default `env.AI_GATEWAY_SECRETS_DIR`. */
   readonly secretsDir?: string;

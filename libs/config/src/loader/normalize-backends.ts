@@ -273,7 +273,8 @@ function normalizeAuth(
     return { kind: 'apiKey', apiKey: lookup.secret, ...header, secretRef };
   }
   const refPath = [...path, 'apiKeyRef'];
-  if (ctx.missingSecrets === 'error') {
+  // An optional key is the file's own say: it behaves the same whatever the file is called.
+  if (ctx.missingSecrets === 'error' && dto.apiKeyRef.optional !== true) {
     report.error(doc, refPath, `${label}: ${lookup.reason}`);
   } else {
     report.warn(doc, refPath, `${label}: ${lookup.reason}; ${missingKeyConsequence(ctx)}`);

@@ -1,6 +1,7 @@
 // Shape of one entry of `spec.backends`, as written in the YAML.
 import { Type } from 'class-transformer';
 import {
+  IsBoolean,
   IsDefined,
   IsIn,
   IsInt,
@@ -36,6 +37,14 @@ export class ApiKeyRefDto {
   @IsOptional()
   @Matches(SAFE_NAME, expecting(SAFE_NAME_EXPECTATION))
   key?: string;
+
+  /**
+   * As Kubernetes' `secretKeyRef.optional`: the key may be missing, whatever the load's
+   * missingSecrets policy; the backend is then skipped until it appears.
+   */
+  @IsOptional()
+  @IsBoolean(expecting('true or false'))
+  optional?: boolean;
 }
 
 export class BackendAuthDto {
@@ -44,7 +53,7 @@ export class BackendAuthDto {
   type?: AuthType;
 
   @IsOptional()
-  @ValidateNested(expecting('a mapping {name, key}'))
+  @ValidateNested(expecting('a mapping {name, key, optional}'))
   @Type(() => ApiKeyRefDto)
   apiKeyRef?: ApiKeyRefDto;
 

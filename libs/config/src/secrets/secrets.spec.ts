@@ -135,6 +135,36 @@ describe('missing secret', () => {
     );
   });
 
+  it('apiKeyRef.optional: a missing key is a warning even under the strict default', () => {
+    const result = parseGatewayConfig(ROUTE('{apiKeyRef: {name: nowhere, optional: true}}'), {
+      env: {},
+    });
+    assert.ok(result.ok);
+    const auth = result.config.routes[0].backends[0].auth;
+    assert.ok(auth.kind === 'apiKey' && auth.apiKey === undefined);
+    assert.match(result.warnings[0] ?? '', /the backend is skipped until its key appears/);
+    const present = parseGatewayConfig(ROUTE('{apiKeyRef: {name: here, optional: true}}'), {
+      env: { AI_GATEWAY_SECRET_HERE_APIKEY: 'sk-optional-present' },
+    });
+    assert.ok(present.ok);
+    const held = present.config.routes[0].backends[0].auth;
+    assert.ok(held.kind === 'apiKey' && held.apiKey?.reveal() === 'sk-optional-present');
+    assert.deepEqual(present.warnings, []);
+  });
+
+  it('apiKeyRef.optional must be a boolean; optional: false is the strict default', () => {
+    const wrong = parseGatewayConfig(ROUTE('{apiKeyRef: {name: nowhere, optional: "yes"}}'), {
+      env: {},
+    });
+    assert.ok(!wrong.ok);
+    assert.match(wrong.errors[0].format(), /auth\.apiKeyRef\.optional: expected true or false/);
+    const strict = parseGatewayConfig(ROUTE('{apiKeyRef: {name: nowhere, optional: false}}'), {
+      env: {},
+    });
+    assert.ok(!strict.ok);
+    assert.match(strict.errors[0].format(), /secret "nowhere" key "apiKey" not found/);
+  });
+
   it('not-needed (the split router): no key, header and ref kept, nothing reported', () => {
     const result = parseGatewayConfig(text, { env: {}, missingSecrets: 'not-needed' });
     assert.ok(result.ok);
