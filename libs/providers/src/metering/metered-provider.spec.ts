@@ -116,6 +116,16 @@ describe('MeteredProviderPort', () => {
     assert.equal(count('top_k', 'unsupported'), 2);
     assert.equal(count('temperature', 'model'), 2);
     assert.equal(metricSum(text, 'ai_gateway_request_settings_dropped_total'), 4);
+    // An answer that names no dropped settings (most of them) counts none.
+    const plain = new MetricsRegistry({ collectDefaultMetrics: false });
+    await new MeteredProviderPort(
+      { invoke: async () => answer },
+      { publish: () => undefined, flush: async () => {} },
+      plain,
+      () => ({ weightedTokens: 0, dollars: 0 }),
+    ).invoke(callTo('east'));
+    assert.equal(answer.servedBy.droppedSettings, undefined);
+    assert.equal(metricSum(await plain.metrics(), 'ai_gateway_request_settings_dropped_total'), 0);
   });
 
   it('counts the tokens read from and written to the prompt cache on their own series', async () => {

@@ -153,8 +153,12 @@ export class MeteredProviderPort implements ProviderPort, RealtimeProvider {
     }
     this.metrics.recordBackendCall(call.target.backendName, 'ok');
     // What the adapter left out of the request it sent (names and reasons, never values).
-    for (const { setting, reason } of answer.servedBy.droppedSettings ?? []) {
-      this.metrics.recordRequestSettingDropped(call.target.provider, setting, reason);
+    // Guarded rather than `?? []`: most answers drop nothing, and this runs on every call.
+    const dropped = answer.servedBy.droppedSettings;
+    if (dropped !== undefined) {
+      for (const { setting, reason } of dropped) {
+        this.metrics.recordRequestSettingDropped(call.target.provider, setting, reason);
+      }
     }
     const usage = answer.kind === 'json' ? Promise.resolve(answer.usage) : answer.usage;
     void usage.then((settled) => this.record(call, answer.servedBy, settled, startedAt, labels));
