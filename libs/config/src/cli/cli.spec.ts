@@ -75,7 +75,10 @@ describe('ai-gateway validate', () => {
       lone.stdout,
       /^note: .*document 1 \(ServiceMonitor "ai-gateway"\): skipped: ServiceMonitor is a Prometheus Operator resource for the cluster, not gateway configuration/m,
     );
-    assert.match(lone.stdout, /^warning: .*\.yaml: no AIGatewayRoute left .*: no model is served$/m);
+    assert.match(
+      lone.stdout,
+      /^warning: .*\.yaml: no AIGatewayRoute left .*: no model is served$/m,
+    );
     assert.match(lone.stdout, /^OK: 1 document \(1 skipped\), routes: \(none\)/m);
 
     const file = join(dir, 'with-monitor.yaml');
