@@ -116,11 +116,12 @@ export class BudgetAdmission {
     const own = this.callerLimits(request);
     if (!own) return NO_LIMITS; // the router answers "model not found"
     const { route, now, limits } = own;
+    // Known spent from the broadcast: refused with no network call, so a caller hammering
+    // an exhausted limit costs the store nothing (the refusing limit's headers only).
+    if (own.spent) throw own.spent;
+
     const served = servingModels(route, request.requestedModel, request.allowedModels);
     const models = served.length > 0 ? served : [request.requestedModel];
-    if (own.spent) {
-      throw await this.withEveryFamily(own.spent, this.heldFirst(route, models, limits, now), now);
-    }
 
     const perModel = route.tokenRateLimit?.perModel;
     if (limits.length === 0 && !(perModel && models.some((m) => Object.hasOwn(perModel, m)))) {
@@ -166,7 +167,7 @@ export class BudgetAdmission {
         if (resetAt !== undefined) {
           refusal ??= { error: budgetRefusal(modelLimit, 0, resetAt, now), held };
           if (failover) continue models;
-          throw await this.withEveryFamily(refusal.error, refusal.held, now);
+          throw refusal.error; // known spent: no network call, as for the caller's own
         }
       }
       if (held.length === 0) return NO_LIMITS;
@@ -251,7 +252,8 @@ export class BudgetAdmission {
   /**
    * A refusal with the headers of every family the caller is limited in: the refusing
    * limit's own, and the tightest limit's of the other (tokens beside requests, say), read
-   * from the store as it stands. Only refusals pay for the read.
+   * from the store as it stands. Only refusals the store made pay for the read; one from
+   * the broadcast's exhausted view stays without a network call.
    */
   private async withEveryFamily(
     refusal: BudgetRefusal,
