@@ -95,7 +95,8 @@ export function createWireServer(options: WireServerOptions): {
       reply.raw,
       new DataPlaneError(
         DataPlaneErrorCode.UnknownUrl,
-        `no wire route ${request.method} ${request.url}`,
+        // The path alone: a query may carry what a caller should not see echoed or logged.
+        `no wire route ${request.method} ${request.url.split('?')[0]}`,
       ),
     );
   });
