@@ -20,8 +20,8 @@ const QUICKSTART = resolve(__dirname, '../../../config/quickstart.yaml');
 const KEY_VARIABLE = 'AI_GATEWAY_SECRET_OPENAI_KEY_APIKEY';
 
 async function quickstart(env: Record<string, string>): Promise<GatewayConfig> {
-  // `warn` is what the gateway uses for the quickstart (no AI_GATEWAY_CONFIG given).
-  const loaded = await loadStartupConfig({ env, path: QUICKSTART, missingSecrets: 'warn' });
+  // The gateway's default policy: the quickstart marks its key optional, so no key loads.
+  const loaded = await loadStartupConfig({ env, path: QUICKSTART, missingSecrets: 'error' });
   if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
   return loaded.config;
 }
