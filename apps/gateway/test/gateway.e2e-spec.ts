@@ -238,6 +238,25 @@ describe('all-in-one gateway on the quickstart config (no keys, no network)', ()
     const models = await wrong('POST', '/v1/models');
     assert.equal(models.status, 405);
     assert.equal(models.allow, 'GET, HEAD');
+    // Every other served path too: stored responses, files, batches.
+    const cases: [method: string, path: string, allow: string][] = [
+      ['PUT', '/v1/responses/resp_1', 'GET, DELETE'],
+      ['PUT', '/v1/responses/resp_1/input_items', 'GET'],
+      ['PUT', '/v1/files', 'GET, POST'],
+      ['PUT', '/v1/files/file-1', 'GET, DELETE'],
+      ['PUT', '/files/file-1/content', 'GET'],
+      ['PUT', '/v1/batches', 'GET, POST'],
+      ['PUT', '/v1/batches/batch_1', 'GET'],
+      ['DELETE', '/v1/batches/batch_1', 'GET'],
+      ['GET', '/v1/batches/batch_1/cancel', 'POST'],
+    ];
+    for (const [method, path, allowed] of cases) {
+      const { status, allow, body } = await wrong(method, path);
+      assert.equal(status, 405, `${method} ${path}`);
+      assert.equal(allow, allowed, `${method} ${path}`);
+      assertOpenAiError(body.error);
+      assert.equal(body.error.code, 'method_not_allowed');
+    }
     // A path we do not serve stays a 404, whatever the method.
     assert.equal((await wrong('DELETE', '/v1/nope')).status, 404);
   });

@@ -26,7 +26,12 @@ import {
   IMAGES_DIALECT,
 } from './images/images-dialect';
 import { sendOpenAiError, toDataPlaneError } from './http/openai-errors';
-import { ENDPOINT_PATHS, PATH_PREFIXES, type FixedPathEndpoint } from './http/public-paths';
+import {
+  ENDPOINT_PATHS,
+  PATH_PREFIXES,
+  refuseUnlistedRoute,
+  type FixedPathEndpoint,
+} from './http/public-paths';
 import { registerGeminiRoutes } from './gemini/gemini-routes';
 import { sendGeminiModel, wantsGeminiShape } from './gemini/gemini-models';
 import { IngressPipeline } from './ingress-pipeline';
@@ -121,6 +126,11 @@ export class EdgeRoutes implements OnModuleInit {
     });
     // Google's Gemini API, its model in the path (`/v1beta/models/{model}:generateContent`).
     registerGeminiRoutes(fastify, this.exchange, this.pipeline);
+    // Gemini's own paths are registered: every route from here on must be in SERVED_PATHS.
+    let registering = true;
+    fastify.addHook('onRoute', (route) => {
+      if (registering) refuseUnlistedRoute(route.url, route.method);
+    });
     for (const prefix of PATH_PREFIXES) {
       for (const [call, dialect] of this.routes) {
         fastify.post(prefix + ENDPOINT_PATHS[call.endpoint], (request, reply) =>
@@ -137,6 +147,7 @@ export class EdgeRoutes implements OnModuleInit {
       if (this.batches) this.batches.register(fastify, prefix, this.pipeline);
       else registerUnservedFilesAndBatches(fastify, prefix);
     }
+    registering = false;
   }
 
   private sendRealtimeHint(request: FastifyRequest, reply: FastifyReply): void {

@@ -45,8 +45,47 @@ const ENDPOINT_AT = new Map(
   Object.entries(ENDPOINT_PATHS).map(([endpoint, path]) => [path, endpoint as GatewayEndpoint]),
 );
 
-/** Paths of the model calls and token counts: POST only. */
-const POST_PATHS = new Set([...ENDPOINT_AT.keys(), '/messages/count_tokens']);
+/**
+ * Every other path the API serves (beside the model calls, POST), with its methods: the
+ * one list a 405's `Allow` is read from. A `:name` is one path segment, a trailing `*`
+ * the rest of the path (a model id may hold slashes). EdgeRoutes checks each route it
+ * registers against it, so a new route missing here fails at start-up, not with a 404.
+ * Paths served only with a setting (conversations with the response store, files and
+ * batches with a Files backend) are listed anyway: without it they answer a refusal.
+ */
+export const SERVED_PATHS: readonly (readonly [pattern: string, methods: readonly string[]])[] = [
+  ['/messages/count_tokens', ['POST']],
+  ['/models', ['GET', 'HEAD']],
+  ['/models/*', ['GET', 'HEAD']],
+  ['/realtime', ['GET']],
+  ['/responses/:id', ['GET', 'DELETE']],
+  ['/responses/:id/input_items', ['GET']],
+  ['/conversations', ['POST']],
+  ['/conversations/:id', ['GET', 'POST', 'DELETE']],
+  ['/conversations/:id/items', ['GET', 'POST']],
+  ['/conversations/:id/items/:item_id', ['GET', 'DELETE']],
+  ['/files', ['GET', 'POST']],
+  ['/files/:id', ['GET', 'DELETE']],
+  ['/files/:id/content', ['GET']],
+  ['/batches', ['GET', 'POST']],
+  ['/batches/:id', ['GET']],
+  ['/batches/:id/cancel', ['POST']],
+];
+
+/** A path pattern as a whole-path match: `:name` one non-empty segment, `*` the rest. */
+function patternMatcher(pattern: string): RegExp {
+  const parts = pattern.split('/').map((part) => {
+    if (part === '*') return '.+';
+    if (part.startsWith(':')) return '[^/]+';
+    return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  });
+  return new RegExp(`^${parts.join('/')}$`);
+}
+
+const PATH_METHODS: readonly (readonly [RegExp, readonly string[]])[] = [
+  ...[...ENDPOINT_AT.keys()].map((path) => [patternMatcher(path), ['POST']] as const),
+  ...SERVED_PATHS.map(([pattern, methods]) => [patternMatcher(pattern), methods] as const),
+];
 
 /** The path without its query and without the `/v1` prefix. */
 export function unprefixedPath(url: string): string {
@@ -62,19 +101,23 @@ export function endpointAt(url: string): GatewayEndpoint | undefined {
 
 /** The methods a public path answers (for `Allow`), or undefined for a path not served. */
 export function methodsAllowedAt(url: string): readonly string[] | undefined {
+  if (isGeminiPath(url)) return ['POST'];
   const path = unprefixedPath(url);
-  if (POST_PATHS.has(path) || isGeminiPath(url)) return ['POST'];
-  if (path === '/models' || path.startsWith('/models/')) return ['GET', 'HEAD'];
-  return conversationMethods(path);
+  return PATH_METHODS.find(([matcher]) => matcher.test(path))?.[1];
 }
 
-/** The Conversations API's paths (served when the response store is on). */
-function conversationMethods(path: string): readonly string[] | undefined {
-  if (!path.startsWith('/conversations')) return undefined;
-  const depth = path.split('/').length - 1;
-  if (path === '/conversations') return ['POST'];
-  if (depth === 2) return ['GET', 'POST', 'DELETE'];
-  if (depth === 3 && path.endsWith('/items')) return ['GET', 'POST'];
-  if (depth === 4 && path.split('/')[3] === 'items') return ['GET', 'DELETE'];
-  return undefined;
+/**
+ * Throws for a route (`/v1/files/:id`, GET) the table does not list: it would answer a
+ * wrong method with a 404 instead of a 405 naming its methods. HEAD is served wherever GET
+ * is (Fastify answers it from the GET), so a GET's HEAD passes.
+ */
+export function refuseUnlistedRoute(pattern: string, method: string | readonly string[]): void {
+  const allowed = methodsAllowedAt(pattern) ?? [];
+  for (const one of typeof method === 'string' ? [method] : method) {
+    if (!allowed.includes(one) && !(one === 'HEAD' && allowed.includes('GET'))) {
+      throw new Error(
+        `${one} ${pattern} is registered but not listed in SERVED_PATHS (public-paths.ts)`,
+      );
+    }
+  }
 }
