@@ -350,3 +350,51 @@ spec:
     }
   });
 });
+
+describe('Conversations API with AI_GATEWAY_RESPONSES_STORE=false', () => {
+  let gateway: AppProcess;
+  let client: OpenAI;
+
+  before(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aigw-conversations-off-e2e-'));
+    gateway = await startApp('gateway', {
+      AI_GATEWAY_DATA_DIR: join(dir, 'data'),
+      AI_GATEWAY_RESPONSES_STORE: 'false',
+    });
+    client = new OpenAI({ baseURL: `${gateway.baseUrl}/v1`, apiKey: 'unused', maxRetries: 0 });
+  });
+  after(() => gateway?.stop());
+
+  const storeOff = (kept: RegExp) => (error: unknown) =>
+    error instanceof OpenAI.BadRequestError &&
+    error.type === 'invalid_request_error' &&
+    /response store is off/.test(error.message) &&
+    kept.test(error.message);
+
+  it('refuses every conversation call with a 400 saying the response store is off', async () => {
+    await assert.rejects(client.conversations.create(), storeOff(/no conversations/));
+    await assert.rejects(client.conversations.retrieve('conv_1'), storeOff(/no conversations/));
+    await assert.rejects(client.conversations.items.list('conv_1'), storeOff(/no conversations/));
+    await assert.rejects(
+      client.conversations.items.delete('msg_1', { conversation_id: 'conv_1' }),
+      storeOff(/no conversations/),
+    );
+  });
+
+  it('refuses stored responses alike, as POST /v1/responses refuses previous_response_id', async () => {
+    await assert.rejects(client.responses.retrieve('resp_1'), storeOff(/no responses/));
+    await assert.rejects(client.responses.delete('resp_1'), storeOff(/no responses/));
+    await assert.rejects(client.responses.inputItems.list('resp_1'), storeOff(/no responses/));
+    await assert.rejects(
+      client.responses.create({ model: 'gpt-4o-mini', input: 'hi', previous_response_id: 'r' }),
+      (error: unknown) =>
+        error instanceof OpenAI.BadRequestError && /response store is off/.test(error.message),
+    );
+  });
+
+  it('still answers a wrong method with a 405', async () => {
+    const put = await fetch(`${gateway.baseUrl}/v1/conversations`, { method: 'PUT' });
+    assert.equal(put.status, 405);
+    assert.equal(put.headers.get('allow'), 'POST');
+  });
+});

@@ -41,6 +41,7 @@ import { ResponseState } from './responses/state/response-state';
 import { MODERATIONS_DIALECT, RERANK_DIALECT } from './scoring/scoring-dialect';
 import { StoredResponsesRoutes } from './responses/stored-responses-routes';
 import { ConversationsRoutes } from './responses/conversations/conversations-routes';
+import { registerStoreOffRoutes } from './responses/store-off-routes';
 import { REALTIME_EDGE, RealtimeEdge, type RealtimeEdgeOptions } from './realtime/realtime-edge';
 import { REALTIME_NOT_SERVED } from './realtime/realtime-handshake';
 
@@ -142,7 +143,8 @@ export class EdgeRoutes implements OnModuleInit {
       fastify.get(`${prefix}/models/*`, (request, reply) => this.sendModel(request, reply));
       // Reached without `Upgrade: websocket`: say what the endpoint is.
       fastify.get(`${prefix}/realtime`, (request, reply) => this.sendRealtimeHint(request, reply));
-      this.storedResponses?.register(fastify, prefix);
+      if (this.storedResponses) this.storedResponses.register(fastify, prefix);
+      else registerStoreOffRoutes(fastify, prefix);
       this.conversations?.register(fastify, prefix);
       if (this.batches) this.batches.register(fastify, prefix, this.pipeline);
       else registerUnservedFilesAndBatches(fastify, prefix);
