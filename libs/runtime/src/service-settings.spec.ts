@@ -109,3 +109,30 @@ describe('loadServiceConfig: provider secrets', () => {
     );
   });
 });
+
+describe('loadServiceConfig: body and file limits', () => {
+  const opts: ServiceConfigOptions = { missingSecrets: 'not-needed' };
+
+  it('a file upload has its own limit, 200 MiB by default, apart from the 32 MiB body limit', async () => {
+    const { holder } = await load({}, opts);
+    assert.equal(holder.settings.maxFileBytes, 200 * 1024 * 1024);
+    assert.equal(holder.settings.maxBodyBytes, 32 * 1024 * 1024);
+  });
+
+  it('reads AI_GATEWAY_MAX_FILE_BYTES, leaving the body limit as it is', async () => {
+    const { holder } = await load({ AI_GATEWAY_MAX_FILE_BYTES: '1048576' }, opts);
+    assert.equal(holder.settings.maxFileBytes, 1024 * 1024);
+    assert.equal(holder.settings.maxBodyBytes, 32 * 1024 * 1024);
+  });
+
+  for (const bad of ['0', '-1', '1.5', '200MB', 'abc']) {
+    it(`refuses to start with AI_GATEWAY_MAX_FILE_BYTES="${bad}", naming it`, async () => {
+      await assert.rejects(
+        load({ AI_GATEWAY_MAX_FILE_BYTES: bad }, opts),
+        new RegExp(
+          `^InvalidSettingError: AI_GATEWAY_MAX_FILE_BYTES must be a positive whole number, got "${bad.replace('.', '\\.')}"$`,
+        ),
+      );
+    });
+  }
+});

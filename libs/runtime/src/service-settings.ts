@@ -17,6 +17,11 @@ export type Env = Readonly<Record<string, string | undefined>>;
 export interface ServiceSettings extends ProcessSettings {
   readonly host: string;
   readonly maxBodyBytes: number;
+  /**
+   * A streamed file upload's limit (`POST /v1/files`, AI_GATEWAY_MAX_FILE_BYTES), apart from
+   * the body limit: an upload is never held whole, so it may be far larger than a JSON body.
+   */
+  readonly maxFileBytes: number;
   /** How long an edge client may take to send a whole request (headers and body). */
   readonly requestReceiveTimeoutMs: number;
   /** Refuse a missing key (default) or skip its backend; a key marked optional never refuses. */
@@ -33,6 +38,9 @@ export interface ServiceSettings extends ProcessSettings {
  * refused ordinary vision requests with a 413.
  */
 export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
+
+/** The largest file upload taken by default: 200 MiB, OpenAI's limit for a batch input file. */
+export const DEFAULT_MAX_FILE_BYTES = 200 * 1024 * 1024;
 
 /** A whole number > 0 from the environment, or the fallback; shared with the libraries. */
 export const positiveInteger = positiveIntegerSetting;
@@ -119,6 +127,7 @@ export async function loadServiceConfig(
     ...startup.settings,
     host: env.HOST || '0.0.0.0',
     maxBodyBytes: positiveInteger(env, 'AI_GATEWAY_MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES),
+    maxFileBytes: positiveInteger(env, 'AI_GATEWAY_MAX_FILE_BYTES', DEFAULT_MAX_FILE_BYTES),
     requestReceiveTimeoutMs: positiveInteger(env, 'AI_GATEWAY_REQUEST_RECEIVE_TIMEOUT_MS', 60_000),
     missingSecrets,
     corsOrigins: corsOriginsFrom(env),
