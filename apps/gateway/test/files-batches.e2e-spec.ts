@@ -533,12 +533,14 @@ spec:
       });
     const downloadedBefore = await downloaded();
 
-    // A HEAD is not a download: it reads nothing from the backend and bills nothing.
+    // A HEAD is not a download: it reads nothing from the backend and bills nothing (a 405:
+    // the content is served to GET only).
     const head = await fetch(`${gateway.baseUrl}/v1/files/${done.output_file_id}/content`, {
       method: 'HEAD',
       headers: { authorization: 'Bearer sk-client-frank', 'x-team-user': 'frank' },
     });
-    assert.equal(head.status, 404);
+    assert.equal(head.status, 405);
+    assert.equal(head.headers.get('allow'), 'GET');
     assert.equal(reads(), readsBefore, 'a HEAD read the file');
     assert.equal(
       metricSum(await metrics(), 'ai_gateway_batches_billed_total', { trigger: 'content' }),
