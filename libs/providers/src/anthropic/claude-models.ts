@@ -22,8 +22,11 @@ export interface ClaudeModel {
   readonly version?: ClaudeVersion;
 }
 
-/** claude-v2, claude-v2:1 (Bedrock's Claude 2), claude-v2.1 (a dotted minor). */
-const BEDROCK_V = /claude-v(\d+)(?:\.(\d))?(?![\d.])/;
+/**
+ * claude-v2 (Bedrock's Claude 2.0), claude-v2:1 (Bedrock's Claude 2.1: here the `:1` right
+ * after `v<major>` is the minor, unlike a later id's `-v1:0` version suffix), claude-v2.1.
+ */
+const BEDROCK_V = /claude-v(\d+)(?:[.:](\d))?(?![\d.])/;
 /** Before Claude 4 the version came first: claude-3-5-sonnet, claude-3.7-sonnet, claude-2.1. */
 const VERSION_FIRST = /claude-(\d+)(?:[-.](\d)(?!\d))?(?:-([a-z]+))?/;
 /**
