@@ -210,7 +210,7 @@ export class ResponseValidationDto {
 
   /**
    * How much of a streamed answer is held back so a match split across chunks is caught.
-   * The edge raises it to what the route's built-in detectors need (at most 69, an email),
+   * The edge raises it to what the route's built-in detectors need (at most 131, an email),
    * so a short setting binds only custom patterns and blockPatterns.
    */
   @IsOptional()

@@ -32,7 +32,8 @@ function longestCard(): string {
 /** For each detector, the match it needs to see longest before it can tell (the worst case). */
 const WORST: Readonly<Record<RedactDetectorName, string>> = {
   apiKey: `ghp_${'a'.repeat(36)}`,
-  email: `${'x'.repeat(64)}@b.co`,
+  // The first label is read whole before the dot and TLD that end the shortest match.
+  email: `${'x'.repeat(64)}@${'d'.repeat(63)}.co`,
   iban: iban(34),
   creditCard: longestCard(),
   usSsn: '123-45-6789',
@@ -66,6 +67,12 @@ describe('the stream hold each built-in detector needs', () => {
     });
   }
 
+  it('email: a long first label is masked at the table’s hold, not only a short domain', () => {
+    for (const email of [`${'x'.repeat(40)}@internationalbusinessmachines.com`, 'a@b.co']) {
+      assert.equal(streamed('email', email, DETECTOR_STREAM_HOLD.email), masked('email'));
+    }
+  });
+
   it('phone: its other forms are masked at the table’s hold', () => {
     for (const phone of ['+1 (2) 3 4 5 6 789', '+44 20 7946 0958', '(555) 123-4567']) {
       assert.equal(streamed('phone', phone, DETECTOR_STREAM_HOLD.phone), masked('phone'));
@@ -83,7 +90,7 @@ describe('the stream hold each built-in detector needs', () => {
     });
     assert.equal(streamHoldFor(config(16, ['apiKey'])), 40);
     assert.equal(streamHoldFor(config(16, ['usSsn', 'creditCard'])), 23);
-    assert.equal(streamHoldFor(config(16, ['apiKey', 'email'])), 69);
+    assert.equal(streamHoldFor(config(16, ['apiKey', 'email'])), 131);
     assert.equal(streamHoldFor(config(256, ['email'])), 256, 'a longer setting stands');
     assert.equal(streamHoldFor(config(16, [])), 16, "custom patterns' hold is the setting");
     assert.equal(streamHoldFor({ blockPatterns: ['x'], streamHoldChars: 20 }), 20);

@@ -11,7 +11,7 @@ import type { RedactDetectorName, ResponseValidationConfig } from '@aigw/config'
  */
 export const DETECTOR_STREAM_HOLD: Readonly<Record<RedactDetectorName, number>> = {
   apiKey: 40, // a GitHub token: ghp_ and 36 characters (sk- keys: 23; Google's AIza: 39)
-  email: 69, // a local part of 64 characters, @, and the shortest domain (b.co)
+  email: 131, // a local part of 64, @, a first label of 63, a dot and a TLD's first two letters
   iban: 42, // 34 characters, printed in groups of four
   creditCard: 23, // 19 digits printed 4-4-4-4-3
   usSsn: 11, // 123-45-6789
