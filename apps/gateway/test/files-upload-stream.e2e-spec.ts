@@ -2,7 +2,8 @@
 // curl -F and the Python SDK send it): a file of several MB reaches the fake OpenAI backend
 // byte for byte but for its model names; a bad line near its end is the client's 400 and
 // leaves no file at the backend (its upload is cut before the form closes); a file over
-// AI_GATEWAY_MAX_BODY_BYTES is a 413, with or without a Content-Length.
+// AI_GATEWAY_MAX_FILE_BYTES is a 413, with or without a Content-Length. AI_GATEWAY_MAX_BODY_BYTES
+// is far smaller: it bounds a file sent before its purpose (held whole) and every other body.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -13,7 +14,9 @@ import { FAKE_BATCH_MODEL as UPSTREAM, FakeBatchBackend } from '@aigw/testing/fa
 import { startApp, type AppProcess } from '@aigw/testing/processes';
 
 const VIRTUAL = 'gpt-batch';
-const MAX_BODY_BYTES = 8 * 1024 * 1024;
+const MiB = 1024 * 1024;
+const MAX_BODY_BYTES = 1 * MiB;
+const MAX_FILE_BYTES = 8 * MiB;
 
 const requestLine = (id: number, model = VIRTUAL) =>
   JSON.stringify({
@@ -55,6 +58,7 @@ spec:
       AI_GATEWAY_DATA_DIR: join(dir, 'data'),
       AI_GATEWAY_SECRET_OPENAI_KEY_APIKEY: 'sk-backend',
       AI_GATEWAY_MAX_BODY_BYTES: String(MAX_BODY_BYTES),
+      AI_GATEWAY_MAX_FILE_BYTES: String(MAX_FILE_BYTES),
     });
   });
 
@@ -64,10 +68,11 @@ spec:
   });
 
   const headers = { 'x-user-id': 'erin', 'x-ai-gateway-model': VIRTUAL };
-  const formOf = (text: string | Blob) => {
+  const formOf = (text: string | Blob, fileFirst = false) => {
     const form = new FormData();
-    form.append('purpose', 'batch');
+    if (!fileFirst) form.append('purpose', 'batch');
     form.append('file', typeof text === 'string' ? new Blob([text]) : text, 'in.jsonl');
+    if (fileFirst) form.append('purpose', 'batch');
     return form;
   };
   const upload = (body: FormData) =>
@@ -87,9 +92,9 @@ spec:
     return backend.abortedRequests;
   };
 
-  it('sends a file of several MB on byte for byte but for its model names', async () => {
+  it('sends a file of several MB (over the body limit) on byte for byte but for its model names', async () => {
     const text = batchFile(30_000);
-    assert.ok(Buffer.byteLength(text) > 4 * 1024 * 1024, `${Buffer.byteLength(text)} bytes`);
+    assert.ok(Buffer.byteLength(text) > 4 * MAX_BODY_BYTES, `${Buffer.byteLength(text)} bytes`);
     const completeBefore = await uploadedBytes('complete');
     const response = await upload(formOf(text));
     const file = (await response.json()) as { id: string; bytes: number };
@@ -126,7 +131,7 @@ spec:
   it('refuses a file over the limit with a 413, announced or found on the way', async () => {
     const files = backend.files.size;
     const big = batchFile(50_000);
-    assert.ok(Buffer.byteLength(big) > MAX_BODY_BYTES);
+    assert.ok(Buffer.byteLength(big) > MAX_FILE_BYTES);
     // Announced by its Content-Length: refused before it is read.
     const announced = await upload(formOf(big));
     assert.equal(announced.status, 413);
@@ -153,5 +158,73 @@ spec:
       'invalid_request_error',
     );
     assert.equal(backend.files.size, files, 'no file was made');
+  });
+
+  it('holds a file sent before its purpose within the body limit, as before', async () => {
+    const text = batchFile(2_000);
+    assert.ok(Buffer.byteLength(text) < MAX_BODY_BYTES, `${Buffer.byteLength(text)} bytes`);
+    const response = await upload(formOf(text, true));
+    assert.equal(response.status, 200, await response.clone().text());
+    const held = [...backend.files.values()].at(-1)!;
+    assert.equal(held.purpose, 'batch');
+    assert.ok(held.content === text.replaceAll(`"model":"${VIRTUAL}"`, `"model":"${UPSTREAM}"`));
+  });
+
+  it('refuses a file sent before its purpose past the body limit: a 413 saying to send purpose first', async () => {
+    const files = backend.files.size;
+    const text = batchFile(20_000);
+    const size = Buffer.byteLength(text);
+    assert.ok(size > 2.5 * MAX_BODY_BYTES && size < MAX_FILE_BYTES, `${size} bytes`);
+    const response = await upload(formOf(text, true));
+    const answer = (await response.json()) as {
+      error: { message: string; type: string; param: string };
+    };
+    assert.equal(response.status, 413);
+    assert.equal(answer.error.type, 'invalid_request_error');
+    assert.equal(answer.error.param, 'file');
+    assert.match(answer.error.message, new RegExp(`held in memory, up to ${MAX_BODY_BYTES} bytes`));
+    assert.match(
+      answer.error.message,
+      new RegExp(`up to ${MAX_FILE_BYTES} bytes\\), send 'purpose' \\(and 'model'.* before 'file'`),
+    );
+    assert.equal(backend.files.size, files, 'no file was made');
+    // The same file, purpose first, streams.
+    const streamed = await upload(formOf(text));
+    assert.equal(streamed.status, 200, await streamed.clone().text());
+    assert.equal(backend.files.size, files + 1);
+  });
+
+  it('still refuses a chat JSON body over the body limit with a 413', async () => {
+    const response = await fetch(`${gateway.baseUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: VIRTUAL,
+        messages: [{ role: 'user', content: 'x'.repeat(MAX_BODY_BYTES + 1024) }],
+      }),
+    });
+    assert.equal(response.status, 413);
+    assert.equal(
+      ((await response.json()) as { error: { type: string } }).error.type,
+      'invalid_request_error',
+    );
+  });
+
+  it('keeps the body limit for other forms: an audio or image edit form over it is a 413', async () => {
+    for (const path of ['/v1/audio/transcriptions', '/v1/images/edits']) {
+      const form = new FormData();
+      form.append('model', VIRTUAL);
+      form.append('file', new Blob([Buffer.alloc(2 * MAX_BODY_BYTES, 'x')]), 'big.bin');
+      const response = await fetch(`${gateway.baseUrl}${path}`, {
+        method: 'POST',
+        headers,
+        body: form,
+      });
+      assert.equal(response.status, 413, path);
+      assert.equal(
+        ((await response.json()) as { error: { type: string } }).error.type,
+        'invalid_request_error',
+      );
+    }
   });
 });

@@ -45,6 +45,12 @@ export interface FilesAndBatchesOptions {
   readonly admission?: BudgetAdmission;
   /** Holds a batch's estimated cost until it is billed; absent, nothing is held. */
   readonly holds?: BatchHolds;
+  /**
+   * `POST /files`'s body limit (AI_GATEWAY_MAX_FILE_BYTES): an upload streams, so it may be
+   * larger than the app's body limit, which still bounds a file held before its fields.
+   * Absent, the app's.
+   */
+  readonly maxFileBytes?: number;
   /** Output tokens a batch line that sets no max_tokens is held for (4096). */
   readonly defaultMaxOutputTokens?: number;
   /** Publishes a finished batch's usage event (budgets and analytics). */

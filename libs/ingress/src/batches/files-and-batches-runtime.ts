@@ -15,7 +15,11 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 /** What a service process offers (a `ServiceRuntime` fits). */
 export interface FilesAndBatchesHost {
-  readonly settings: { readonly redisUrl?: string };
+  readonly settings: {
+    readonly redisUrl?: string;
+    /** An upload's own limit (AI_GATEWAY_MAX_FILE_BYTES); absent, the app's body limit. */
+    readonly maxFileBytes?: number;
+  };
   readonly metrics: MetricsRegistry;
   readonly logger: Logger;
   readonly events: EventPublisher;
@@ -113,6 +117,7 @@ export function openFilesAndBatches(
     priceFactor,
     pollIntervalMs,
     batchHolds: holds !== undefined,
+    maxFileBytes: host.settings.maxFileBytes,
   });
   const batches = new FilesAndBatches({
     config: options.config,
@@ -128,6 +133,7 @@ export function openFilesAndBatches(
     ),
     ttlMs: ttlSeconds * 1000,
     priceFactor,
+    maxFileBytes: host.settings.maxFileBytes,
     publish: (event) => host.events.publish(event),
     onAction: (kind, action, outcome) => metrics.recordFilesBatches(kind, action, outcome),
     // Counted as a single call's masked prompt is.

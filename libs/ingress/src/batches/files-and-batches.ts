@@ -72,8 +72,11 @@ export class FilesAndBatches {
     const screen: Screen = (model, operation, body, tally) =>
       pipeline.screenPrompt(model, operation, body, tally);
     const { files, batches } = this;
+    const { maxFileBytes } = this.options;
     fastify.post(
       `${prefix}/files`,
+      // Its own limit, read by the form parser: the upload streams, no other body does.
+      maxFileBytes === undefined ? {} : { bodyLimit: maxFileBytes },
       on('file', 'create', (rq) => files.createFile(rq, who, mayUse, screen)),
     );
     fastify.get(

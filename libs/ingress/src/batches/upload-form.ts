@@ -1,3 +1,4 @@
+import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 import type { FormStream, MultipartReader } from '../forms/multipart-stream';
 
 export type Field = readonly [string, string];
@@ -24,8 +25,9 @@ export interface UploadForm {
  * Reads an upload's form up to its `file` part. When the fields it needs to start (purpose
  * and model, `canStream`) came before it, the file is left to be read as it arrives, and
  * the rest of the form after it. Otherwise (the Node SDK writes `{ file, purpose }` in that
- * order) the file is held until the fields after it are read, as every upload once was.
- * A file part under another name is skipped: only `file` goes on, as before.
+ * order) the file is held until the fields after it are read, as every upload once was,
+ * within the form's `maxHeldBytes` (the body limit): past it, a 413 saying to send the
+ * fields first. A file part under another name is skipped: only `file` goes on, as before.
  */
 export async function readUploadForm(
   form: FormStream,
@@ -57,7 +59,10 @@ export async function readUploadForm(
       };
     }
     const held: Buffer[] = [];
-    for await (const piece of counted(reader.content())) held.push(piece);
+    for await (const piece of counted(reader.content())) {
+      if (fileBytes > form.maxHeldBytes) throw heldTooLarge(form);
+      held.push(piece);
+    }
     for await (const field of fieldsAfter(reader)) fields.push(field);
     return {
       fields,
@@ -79,4 +84,15 @@ async function* fieldsAfter(reader: MultipartReader): AsyncGenerator<Field> {
 
 async function* listed<T>(items: readonly T[]): AsyncGenerator<T> {
   yield* items;
+}
+
+/** A file sent before its fields grew past what is held in memory: how to send a larger one. */
+function heldTooLarge(form: FormStream): DataPlaneError {
+  return new DataPlaneError(
+    DataPlaneErrorCode.BodyTooLarge,
+    `A file sent before its 'purpose' and 'model' fields is held in memory, up to ${form.maxHeldBytes} bytes: ` +
+      `to upload a larger file (up to ${form.maxBytes} bytes), send 'purpose' (and 'model', unless the ` +
+      `x-ai-gateway-model header names it) before 'file' in the form.`,
+    { param: 'file' },
+  );
 }

@@ -19,18 +19,21 @@ const FORM_ENDPOINTS: ReadonlySet<GatewayEndpoint> = new Set([
  * the app's body limit (a larger one is a 413, as for JSON); anywhere else a form is the
  * wrong media type, as it was before forms were read at all. `POST /v1/files` (the Files
  * API, uploads of up to OpenAI's 200 MB) is not read here: its handler reads the form as
- * it arrives (a FormStream), within the same limit.
+ * it arrives (a FormStream), within its route's own limit (AI_GATEWAY_MAX_FILE_BYTES),
+ * holding at most the app's (AI_GATEWAY_MAX_BODY_BYTES) in memory.
  */
 export function registerFormParser(fastify: FastifyInstance): void {
   fastify.addContentTypeParser('multipart/form-data', (request, payload, done) => {
-    const limit = request.routeOptions.bodyLimit ?? fastify.initialConfig.bodyLimit ?? Infinity;
+    const appLimit = fastify.initialConfig.bodyLimit ?? Infinity;
+    // Only the upload route sets its own (larger) limit; every other form keeps the app's.
+    const limit = request.routeOptions.bodyLimit ?? appLimit;
     if (Number(request.headers['content-length']) > limit) {
       done(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE(), undefined);
       return;
     }
     const contentType = request.headers['content-type'];
     if (unprefixedPath(request.url) === '/files') {
-      done(null, new FormStream(payload, contentType, limit));
+      done(null, new FormStream(payload, contentType, limit, Math.min(limit, appLimit)));
       return;
     }
     // Read whole before any refusal, as Fastify read it: the client is not cut off mid-body.

@@ -17,8 +17,13 @@ export class FormStream {
   constructor(
     readonly body: Readable,
     readonly contentType: string | undefined,
-    /** The body limit (AI_GATEWAY_MAX_BODY_BYTES): past it the read fails with a 413. */
+    /** The upload's limit (AI_GATEWAY_MAX_FILE_BYTES): past it the read fails with a 413. */
     readonly maxBytes: number,
+    /**
+     * What its reader may hold in memory (AI_GATEWAY_MAX_BODY_BYTES): a file kept whole
+     * until the fields after it are read stays within it.
+     */
+    readonly maxHeldBytes: number = maxBytes,
   ) {}
 
   private opened?: MultipartReader;
