@@ -79,7 +79,7 @@ export class OpenAiExceptionFilter implements ExceptionFilter {
 function noRoute(method: string, url: string): DataPlaneError {
   const allowed = methodsAllowedAt(url);
   const path = url.split('?')[0];
-  // Allowed yet unrouted: a path served only when configured (conversations without a store).
+  // Listed but with no route on this edge (a store built without conversations): a 404.
   if (!allowed || allowed.includes(method)) {
     return new DataPlaneError(DataPlaneErrorCode.UnknownUrl, `Cannot ${method} ${path}`);
   }
