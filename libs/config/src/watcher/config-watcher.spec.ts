@@ -284,6 +284,57 @@ describe('ConfigWatcher: keys in the secrets directory', () => {
     }
   });
 
+  it('a busy secrets directory holds off neither a config edit nor a rotated key', async () => {
+    const { file, secretsDir } = setUp();
+    mkdirSync(join(secretsDir, 'openai-key'));
+    mkdirSync(join(secretsDir, 'other'));
+    writeFileSync(join(secretsDir, 'openai-key', 'apiKey'), 'sk-busy-one');
+    // The defaults (150 ms quiet time), with writes every 50 ms: a plain debounce never fires.
+    const watcher = new ConfigWatcher(file, { env: {}, secretsDir });
+    const beat = setInterval(() => {
+      writeFileSync(join(secretsDir, 'other', 'beat'), String(Date.now()));
+      writeFileSync(join(secretsDir, 'beat'), String(Date.now()));
+      // A file the config does not read, in a folder it does: events, but no new key.
+      writeFileSync(join(secretsDir, 'openai-key', 'beat'), String(Date.now()));
+    }, 50);
+    try {
+      await watcher.start();
+      let reloaded = next<ConfigReload>((fn) => watcher.onReload(fn), 2000);
+      writeFileSync(file, keyed.replace('gpt-4o', 'gpt-4o-mini'));
+      let reload = await reloaded;
+      assert.equal(reload.trigger, 'config file');
+      assert.equal(watcher.current?.routes[0]?.backends[0]?.model, 'gpt-4o-mini');
+
+      reloaded = next<ConfigReload>((fn) => watcher.onReload(fn), 2500);
+      const temp = join(secretsDir, 'openai-key', '.apiKey.tmp');
+      writeFileSync(temp, 'sk-busy-two');
+      renameSync(temp, join(secretsDir, 'openai-key', 'apiKey'));
+      reload = await reloaded;
+      assert.equal(reload.trigger, 'secrets');
+      assert.equal(keyOf(watcher), 'sk-busy-two');
+    } finally {
+      clearInterval(beat);
+      watcher.close();
+    }
+  });
+
+  it('a reload still reading when the watcher is closed notifies no one', async () => {
+    const { file } = setUp(route('gpt-4o'));
+    const watcher = new ConfigWatcher(file, { debounceMs: 10, env: {} });
+    const seen: string[] = [];
+    watcher.onReload((reload) => seen.push(`reload ${reload.trigger}`));
+    watcher.onInvalid((_issues, trigger) => seen.push(`invalid ${trigger}`));
+    assert.ok((await watcher.start())?.ok);
+    seen.length = 0; // the first load's own notice
+    writeFileSync(file, route('gpt-4.1'));
+    const inFlight = watcher.reload();
+    watcher.close();
+    await inFlight;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.deepEqual(seen, []);
+    assert.equal(watcher.current?.routes[0]?.backends[0]?.model, 'gpt-4o');
+  });
+
   it('a config loaded with missingSecrets: not-needed watches no keys', async () => {
     const { file, secretsDir } = setUp();
     const watcher = new ConfigWatcher(file, {

@@ -5,6 +5,8 @@
 // good config stays current.
 // The secrets directory is watched too (and polled): a key that appears or changes there
 // reloads the last good config text with the keys as they are now, through the same path.
+// The file and the secrets have debounces of their own, each with a maximum wait, so a
+// busy secrets directory neither holds off a config edit nor its own reload for long.
 // Environment variables cannot change in a running process, so they are never re-read.
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -14,8 +16,9 @@ import { type GatewayConfig } from '../domain/gateway-config';
 import { parseGatewayConfig, type LoadResult } from '../loader/load-config';
 import { type LoadOptions } from '../loader/load-options';
 import { SECRETS_DIR_ENV, type SecretSources } from '../secrets/secret-resolver';
+import { Debouncer } from './debounce';
 import { SecretsDirWatcher } from './secrets-dir-watcher';
-import { fingerprintNow, fingerprintOfConfig } from './secrets-fingerprint';
+import { fingerprintNow, fingerprintOfConfig, secretFolderNames } from './secrets-fingerprint';
 
 /** What made a reload happen. */
 export type ReloadTrigger = 'config file' | 'secrets';
@@ -30,6 +33,8 @@ export interface ConfigReload {
 export interface ConfigWatcherOptions extends LoadOptions {
   /** Quiet time after the last file event before re-reading; default 150 ms. */
   readonly debounceMs?: number;
+  /** The longest a burst of events holds off the re-read; default 1 s. */
+  readonly debounceMaxWaitMs?: number;
   /** How often the secrets directory is looked at whatever its events say; default 10 s. */
   readonly secretsPollMs?: number;
   /** false: the secrets directory is polled only (for mounts whose events do not arrive). */
@@ -48,7 +53,9 @@ export class ConfigWatcher {
   #keysSeen: string | undefined;
   #fsWatcher: FSWatcher | undefined;
   #secretsWatcher: SecretsDirWatcher | undefined;
-  #timer: NodeJS.Timeout | undefined;
+  #fileDebounce: Debouncer | undefined;
+  #secretsDebounce: Debouncer | undefined;
+  #closed = false;
   #reloading: Promise<void> = Promise.resolve();
   readonly #options: ConfigWatcherOptions;
   readonly #onReload = new Set<Listener<ConfigReload>>();
@@ -87,15 +94,22 @@ export class ConfigWatcher {
       this.#lastGoodText = this.#lastText;
       this.#keysSeen = fingerprintOfConfig(this.#current);
     }
+    if (this.#closed) return first;
+    const fileDebounce = this.#debouncer();
+    this.#fileDebounce = fileDebounce;
     const file = basename(this.path);
     this.#fsWatcher = watch(dirname(this.path), { persistent: false }, (_event, name) => {
       // Some platforms omit the name; "..data" is the ConfigMap symlink swap.
-      if (name === null || name === file || name.startsWith('..')) this.#schedule();
+      if (name === null || name === file || name.startsWith('..')) fileDebounce.trigger();
     });
-    this.#fsWatcher.on('error', () => this.#schedule());
+    this.#fsWatcher.on('error', () => fileDebounce.trigger());
     const secretsDir = this.#secretSources().secretsDir;
     if (secretsDir !== undefined && this.#options.missingSecrets !== 'not-needed') {
-      this.#secretsWatcher = new SecretsDirWatcher(secretsDir, () => this.#schedule(), {
+      const secretsDebounce = this.#debouncer();
+      this.#secretsDebounce = secretsDebounce;
+      this.#secretsWatcher = new SecretsDirWatcher(secretsDir, () => secretsDebounce.trigger(), {
+        reattachDelayMs: this.#options.debounceMs ?? 150,
+        reattachMaxWaitMs: this.#options.debounceMaxWaitMs ?? 1000,
         ...(this.#options.secretsPollMs === undefined
           ? {}
           : { pollMs: this.#options.secretsPollMs }),
@@ -103,6 +117,9 @@ export class ConfigWatcher {
           ? {}
           : { fsEvents: this.#options.secretsFsEvents }),
       });
+      if (this.#current !== undefined) {
+        this.#secretsWatcher.watchFolders(secretFolderNames(this.#current));
+      }
       this.#secretsWatcher.start();
     }
     return first;
@@ -117,7 +134,10 @@ export class ConfigWatcher {
   }
 
   close(): void {
-    clearTimeout(this.#timer);
+    // A reload already reading when this is called must not notify anyone afterwards.
+    this.#closed = true;
+    this.#fileDebounce?.cancel();
+    this.#secretsDebounce?.cancel();
     this.#fsWatcher?.close();
     this.#fsWatcher = undefined;
     this.#secretsWatcher?.close();
@@ -145,11 +165,12 @@ export class ConfigWatcher {
     return { text: this.#lastGoodText ?? text, trigger: 'secrets' };
   }
 
-  #schedule(): void {
-    if (this.#fsWatcher === undefined) return;
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => void this.reload(), this.#options.debounceMs ?? 150);
-    this.#timer.unref();
+  #debouncer(): Debouncer {
+    return new Debouncer(
+      () => void this.reload(),
+      this.#options.debounceMs ?? 150,
+      this.#options.debounceMaxWaitMs ?? 1000,
+    );
   }
 
   async #load(initial: boolean): Promise<LoadResult | undefined> {
@@ -159,7 +180,7 @@ export class ConfigWatcher {
       text = await readFile(this.path, 'utf8');
     } catch (error) {
       // Mid-rename the file can be briefly absent; the rename's own event retries.
-      if (!initial) return undefined;
+      if (!initial || this.#closed) return undefined;
       const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
       const errors = [
         new ConfigIssue(undefined, '', `cannot read config file: ${code}`, undefined, source),
@@ -167,6 +188,7 @@ export class ConfigWatcher {
       for (const listener of this.#onInvalid) listener(errors, 'config file');
       return { ok: false, errors };
     }
+    if (this.#closed) return undefined;
     const next = this.#whatToLoad(text);
     if (next === undefined) return undefined;
     const { trigger } = next;
@@ -176,6 +198,7 @@ export class ConfigWatcher {
       this.#current = result.config;
       this.#lastGoodText = next.text;
       this.#keysSeen = fingerprintOfConfig(result.config);
+      this.#secretsWatcher?.watchFolders(secretFolderNames(result.config));
       const reload: ConfigReload = {
         config: result.config,
         warnings: result.warnings,

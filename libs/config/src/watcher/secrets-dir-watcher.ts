@@ -1,17 +1,24 @@
 // Tells when something in the secrets directory may have changed. Kubernetes mounts each
 // Secret as `<dir>/<name>/` and updates it by swapping a `..data` symlink inside that
-// folder, so the folders are watched, never single files (a file watch stays on the old
-// inode). Events only say "look again": the caller re-reads the keys and compares. A
-// timer looks again as well, for file systems whose events do not arrive (network mounts,
+// folder (or, for a projected volume, one `<dir>/..data` for all), so folders are watched,
+// never single files (a file watch stays on the old inode). Only the `<name>` folders the
+// config reads keys from are watched, so other traffic in the directory wakes nothing.
+// Events only say "look again": the caller re-reads the keys and compares (and debounces).
+// A timer looks again as well, for file systems whose events do not arrive (network mounts,
 // some container runtimes) and for a directory that does not exist yet.
-import { readdirSync, watch, type FSWatcher } from 'node:fs';
+import { watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
+import { Debouncer } from './debounce';
 
 export interface SecretsDirWatcherOptions {
   /** How often to look again whatever the events say; default 10 s. */
   readonly pollMs?: number;
   /** false: poll only, for file systems whose events are known not to arrive. */
   readonly fsEvents?: boolean;
+  /** Quiet time before the folder watches are re-made after the directory changed. */
+  readonly reattachDelayMs?: number;
+  /** The longest a busy directory holds off re-making them. */
+  readonly reattachMaxWaitMs?: number;
 }
 
 export const DEFAULT_SECRETS_POLL_MS = 10_000;
@@ -20,6 +27,8 @@ export class SecretsDirWatcher {
   readonly #dir: string;
   readonly #onMaybeChanged: () => void;
   readonly #options: SecretsDirWatcherOptions;
+  readonly #reattach: Debouncer;
+  #names: ReadonlySet<string> = new Set();
   #top: FSWatcher | undefined;
   readonly #folders = new Map<string, FSWatcher>();
   #poll: NodeJS.Timeout | undefined;
@@ -29,6 +38,25 @@ export class SecretsDirWatcher {
     this.#dir = dir;
     this.#onMaybeChanged = onMaybeChanged;
     this.#options = options;
+    this.#reattach = new Debouncer(
+      () => {
+        this.#attach();
+        // Whatever changed between the directory's event and the new watches.
+        this.#onMaybeChanged();
+      },
+      options.reattachDelayMs ?? 100,
+      options.reattachMaxWaitMs ?? 1000,
+    );
+  }
+
+  /** The `<name>` folders to watch (those the config in force reads keys from). */
+  watchFolders(names: Iterable<string>): void {
+    const next = new Set(names);
+    if (next.size === this.#names.size && [...next].every((name) => this.#names.has(name))) {
+      return;
+    }
+    this.#names = next;
+    if (this.#top !== undefined) this.#attachFolders();
   }
 
   start(): void {
@@ -44,24 +72,34 @@ export class SecretsDirWatcher {
   close(): void {
     this.#closed = true;
     clearInterval(this.#poll);
+    this.#reattach.cancel();
     this.#detach();
   }
 
-  /** Watches the directory and each `<name>` folder in it, afresh. */
+  /** Watches the directory and each watched `<name>` folder in it, afresh. */
   #attach(): void {
     if (this.#closed || this.#options.fsEvents === false) return;
     this.#detach();
     try {
-      this.#top = watch(this.#dir, { persistent: false }, () => {
-        // A new or swapped `<name>` (a projected volume swaps `..data` here): re-attach.
-        this.#attach();
-        this.#onMaybeChanged();
+      this.#top = watch(this.#dir, { persistent: false }, (_event, name) => {
+        // A watched `<name>` made or replaced, or a projected volume's `..data` swap (some
+        // platforms omit the name): its folder watch may be on the old inode.
+        if (name === null || name.startsWith('..') || this.#names.has(name)) {
+          this.#onMaybeChanged();
+          this.#reattach.trigger();
+        }
       });
     } catch {
       return; // absent or unreadable: the poll tries again
     }
     this.#top.on('error', () => this.#lost());
-    for (const name of this.#subfolders()) {
+    this.#attachFolders();
+  }
+
+  #attachFolders(): void {
+    for (const folder of this.#folders.values()) folder.close();
+    this.#folders.clear();
+    for (const name of this.#names) {
       try {
         const folder = watch(join(this.#dir, name), { persistent: false }, () =>
           this.#onMaybeChanged(),
@@ -69,25 +107,16 @@ export class SecretsDirWatcher {
         folder.on('error', () => this.#lost());
         this.#folders.set(name, folder);
       } catch {
-        // removed meanwhile: the directory's own event re-attaches
+        // not there yet: the directory's event when it appears re-attaches
       }
     }
   }
 
-  #subfolders(): string[] {
-    try {
-      return readdirSync(this.#dir, { withFileTypes: true })
-        .filter((entry) => entry.isDirectory() || entry.isSymbolicLink())
-        .map((entry) => entry.name);
-    } catch {
-      return [];
-    }
-  }
-
-  /** A watch broke (its folder went away): drop all, look now, re-attach on the next poll. */
+  /** A watch broke (its folder went away): drop all, look now, re-attach shortly (or poll). */
   #lost(): void {
     this.#detach();
     this.#onMaybeChanged();
+    this.#reattach.trigger();
   }
 
   #detach(): void {
