@@ -4,7 +4,9 @@
 // (/wire/held-object/upload), so no service holds the file. A file of several MB reaches
 // the fake OpenAI backend byte for byte but for its model names; a bad line near its end
 // is the client's 400 and leaves no file at the backend (the cut reaches it through both
-// hops); a file over AI_GATEWAY_MAX_BODY_BYTES is a 413.
+// hops); a file over AI_GATEWAY_MAX_FILE_BYTES is a 413. AI_GATEWAY_MAX_BODY_BYTES is far
+// smaller (below the file, and below what each hop's wire body limit is made of): it bounds a
+// file sent before its purpose (held whole by the ingress) and every other body.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -15,7 +17,9 @@ import { FAKE_BATCH_MODEL as UPSTREAM, FakeBatchBackend } from '@aigw/testing/fa
 import { startApp, type AppProcess } from '@aigw/testing/processes';
 
 const VIRTUAL = 'gpt-batch';
-const MAX_BODY_BYTES = 8 * 1024 * 1024;
+const MiB = 1024 * 1024;
+const MAX_BODY_BYTES = 1 * MiB;
+const MAX_FILE_BYTES = 8 * MiB;
 
 const requestLine = (id: number, model = VIRTUAL) =>
   JSON.stringify({
@@ -54,7 +58,10 @@ spec:
 `,
     );
     const path = join(dir, 'config.yaml');
-    const limit = { AI_GATEWAY_MAX_BODY_BYTES: String(MAX_BODY_BYTES) };
+    const limit = {
+      AI_GATEWAY_MAX_BODY_BYTES: String(MAX_BODY_BYTES),
+      AI_GATEWAY_MAX_FILE_BYTES: String(MAX_FILE_BYTES),
+    };
     const adapter = await startApp('provider-adapter', {
       ...limit,
       AI_GATEWAY_CONFIG: path,
@@ -82,10 +89,11 @@ spec:
   });
 
   const headers = { 'x-user-id': 'erin', 'x-ai-gateway-model': VIRTUAL };
-  const formOf = (text: string | Blob) => {
+  const formOf = (text: string | Blob, fileFirst = false) => {
     const form = new FormData();
-    form.append('purpose', 'batch');
+    if (!fileFirst) form.append('purpose', 'batch');
     form.append('file', typeof text === 'string' ? new Blob([text]) : text, 'in.jsonl');
+    if (fileFirst) form.append('purpose', 'batch');
     return form;
   };
   const upload = (body: FormData) =>
@@ -105,9 +113,9 @@ spec:
     return backend.abortedRequests;
   };
 
-  it('sends a file of several MB on byte for byte but for its model names', async () => {
+  it('sends a file of several MB (over every body limit) on byte for byte but for its model names', async () => {
     const text = batchFile(30_000);
-    assert.ok(Buffer.byteLength(text) > 4 * 1024 * 1024, `${Buffer.byteLength(text)} bytes`);
+    assert.ok(Buffer.byteLength(text) > 4 * MAX_BODY_BYTES, `${Buffer.byteLength(text)} bytes`);
     const completeBefore = await uploadedBytes('complete');
     const response = await upload(formOf(text));
     const file = (await response.json()) as { id: string; bytes: number };
@@ -144,7 +152,7 @@ spec:
   it('refuses a file over the limit with a 413, announced or found on the way', async () => {
     const files = backend.files.size;
     const big = batchFile(50_000);
-    assert.ok(Buffer.byteLength(big) > MAX_BODY_BYTES);
+    assert.ok(Buffer.byteLength(big) > MAX_FILE_BYTES);
     // Announced by its Content-Length: refused before it is read.
     const announced = await upload(formOf(big));
     assert.equal(announced.status, 413);
@@ -171,5 +179,42 @@ spec:
       'invalid_request_error',
     );
     assert.equal(backend.files.size, files, 'no file was made');
+  });
+
+  it('refuses a file sent before its purpose past the body limit: a 413 saying to send purpose first', async () => {
+    const files = backend.files.size;
+    const text = batchFile(20_000);
+    const size = Buffer.byteLength(text);
+    assert.ok(size > 2.5 * MAX_BODY_BYTES && size < MAX_FILE_BYTES, `${size} bytes`);
+    const response = await upload(formOf(text, true));
+    const answer = (await response.json()) as {
+      error: { message: string; type: string; param: string };
+    };
+    assert.equal(response.status, 413);
+    assert.equal(answer.error.type, 'invalid_request_error');
+    assert.equal(answer.error.param, 'file');
+    assert.match(answer.error.message, new RegExp(`held in memory, up to ${MAX_BODY_BYTES} bytes`));
+    assert.match(answer.error.message, /send 'purpose' \(and 'model'.* before 'file'/);
+    assert.equal(backend.files.size, files, 'no file was made');
+    // A small one file first is held and sent, as before.
+    const small = await upload(formOf(batchFile(2_000), true));
+    assert.equal(small.status, 200, await small.clone().text());
+    assert.equal(backend.files.size, files + 1);
+  });
+
+  it('still refuses a chat JSON body over the body limit with a 413', async () => {
+    const response = await fetch(`${gateway.baseUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: VIRTUAL,
+        messages: [{ role: 'user', content: 'x'.repeat(MAX_BODY_BYTES + 1024) }],
+      }),
+    });
+    assert.equal(response.status, 413);
+    assert.equal(
+      ((await response.json()) as { error: { type: string } }).error.type,
+      'invalid_request_error',
+    );
   });
 });

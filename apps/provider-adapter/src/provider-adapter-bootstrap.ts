@@ -13,6 +13,7 @@ import {
   configUsagePricing,
   positiveInteger,
   createWireServer,
+  heldUploadBytes,
   internalTokenFrom,
   registerHeldObjectServer,
   registerProviderWire,
@@ -86,6 +87,8 @@ export async function bootstrapProviderAdapter(env: Env): Promise<RunningService
       new HeldObjectUpstream(env),
       // The router (and its client) sees only a cut connection: the cause is told here.
       (error) => logger.warn('a file content stream failed after its first bytes', { error }),
+      // An upload streams through: the file limit, not the wire body limit.
+      heldUploadBytes(runtime.settings.maxFileBytes),
     );
     return await runtime.serve(served);
   } catch (error) {

@@ -12,6 +12,7 @@ import {
 } from '@aigw/router';
 import {
   createWireServer,
+  heldUploadBytes,
   HttpHeldObjectClient,
   HttpProviderClient,
   internalTokenFrom,
@@ -108,6 +109,8 @@ export async function bootstrapRouter(env: Env): Promise<RunningService> {
           .routes.flatMap((route) => route.backends)
           .find((backend) => backend.name === name)?.requestTimeoutMs,
       (error) => logger.warn('a file content stream from the adapter was cut', { error }),
+      // An upload streams through: the file limit, not the wire body limit.
+      heldUploadBytes(runtime.settings.maxFileBytes),
     );
     return await runtime.serve(served);
   } catch (error) {

@@ -8,6 +8,7 @@ import {
   WIRE_JSON,
   WIRE_VERSION,
   WIRE_VERSION_HEADER,
+  wireBodyBytes,
   type UpstreamTarget,
 } from '@aigw/contracts/data-plane';
 import { asDataPlaneError, writeWireError } from './answer-writer';
@@ -415,8 +416,18 @@ async function gathered(data: AsyncIterable<Uint8Array>): Promise<Buffer> {
 }
 
 /**
- * An upload's body as a hop reads it: at most `max` bytes (the service's wire body limit;
- * the edge held the client to its own), else a 413.
+ * What a hop takes of an upload for the edge's file limit (AI_GATEWAY_MAX_FILE_BYTES): the
+ * form the ingress sends on is the client's with each line's model renamed, which may be
+ * longer, so a third over it (what the JSON wire allows for an upload's base64) and 1 MiB
+ * of framing. Not the wire body limit: an upload streams, and may be far larger.
+ */
+export function heldUploadBytes(maxFileBytes: number): number {
+  return wireBodyBytes(maxFileBytes) + 1024 * 1024;
+}
+
+/**
+ * An upload's body as a hop reads it: at most `max` bytes (heldUploadBytes; the edge held
+ * the client to its own limit), else a 413.
  */
 async function* limited(body: AsyncIterable<unknown>, max: number): AsyncGenerator<Uint8Array> {
   let received = 0;
@@ -439,11 +450,15 @@ function acceptUploads(fastify: FastifyInstance): void {
 /** An empty POST asking whether the upload route exists: answered at once. */
 const isProbe = (request: FastifyRequest) => request.headers[HELD_PROBE_HEADER] === '1';
 
-function uploadBody(request: FastifyRequest, fastify: FastifyInstance): AsyncIterable<Uint8Array> {
+function uploadBody(request: FastifyRequest, maxBytes: number): AsyncIterable<Uint8Array> {
   // No body (no parser ran): an empty upload, which the backend refuses itself.
   const body = (request.body as Readable | undefined) ?? Readable.from([]);
-  return limited(body, fastify.initialConfig.bodyLimit ?? Infinity);
+  return limited(body, maxBytes);
 }
+
+/** A hop's upload limit: the one given (heldUploadBytes), else its wire body limit. */
+const uploadLimit = (fastify: FastifyInstance, maxUploadBytes?: number): number =>
+  maxUploadBytes ?? fastify.initialConfig.bodyLimit ?? Infinity;
 
 /**
  * A hop's streamed body as a Readable: one read at a time, only when the reader wants more
@@ -553,13 +568,19 @@ function sendHeldStream(
 /** The timeout a router allows a relayed call: the configured backend's, if it has it. */
 export type RelayTimeout = (backendName: string) => number | undefined;
 
-/** The router's hop: checks the call and relays it to the provider-adapter. */
+/**
+ * The router's hop: checks the call and relays it to the provider-adapter. An upload takes
+ * up to `maxUploadBytes` (heldUploadBytes of AI_GATEWAY_MAX_FILE_BYTES), else the wire
+ * body limit.
+ */
 export function registerHeldObjectRelay(
   fastify: FastifyInstance,
   adapter: HttpHeldObjectClient,
   timeoutOf: RelayTimeout,
   onCut?: HeldStreamCut,
+  maxUploadBytes?: number,
 ): void {
+  const uploadMax = uploadLimit(fastify, maxUploadBytes);
   const timeoutFor = (call: HeldObjectWireCall): number => {
     const timeoutMs = timeoutOf(call.backendName);
     if (timeoutMs === undefined) {
@@ -599,7 +620,7 @@ export function registerHeldObjectRelay(
       const call = decodeHeldObjectUpload(request.headers[HELD_CALL_HEADER]);
       const answer = await adapter.relayUpload(
         call,
-        uploadBody(request, fastify),
+        uploadBody(request, uploadMax),
         timeoutFor(call),
       );
       return reply.header('content-type', WIRE_JSON).send(JSON.stringify(answer));
@@ -612,14 +633,17 @@ export function registerHeldObjectRelay(
 
 /**
  * The provider-adapter's end: the backend's full target (with its key) from this
- * service's own configuration, and the call made.
+ * service's own configuration, and the call made. An upload takes up to `maxUploadBytes`
+ * (heldUploadBytes of AI_GATEWAY_MAX_FILE_BYTES), else the wire body limit.
  */
 export function registerHeldObjectServer(
   fastify: FastifyInstance,
   resolveTarget: (call: HeldObjectWireCall) => UpstreamTarget,
   upstream: HeldObjectSender,
   onCut?: HeldStreamCut,
+  maxUploadBytes?: number,
 ): void {
+  const uploadMax = uploadLimit(fastify, maxUploadBytes);
   fastify.post(HELD_OBJECT_WIRE_PATH, async (request, reply) => {
     try {
       const call = decodeHeldObjectCall(request.body);
@@ -666,7 +690,7 @@ export function registerHeldObjectServer(
       const call = decodeHeldObjectUpload(request.headers[HELD_CALL_HEADER]);
       const answer = await upstream.upload!(resolveTarget(call), call.path, {
         contentType: call.contentType!,
-        data: uploadBody(request, fastify),
+        data: uploadBody(request, uploadMax),
       });
       const sent: HeldObjectWireReply = {
         status: answer.status,
