@@ -43,6 +43,7 @@ import {
   type Operation,
 } from '@aigw/contracts/data-plane';
 import { mediaHoldCounts } from './audio-hold';
+import { LastBalances } from './last-balances';
 import { scoringHoldCounts } from '../scoring/scoring-hold';
 import { promptTextOnce } from '../domain/prompt-text-once';
 
@@ -102,6 +103,8 @@ export class BudgetAdmission {
   private readonly limits = new BoundLimitCache<AdmissionLimit>();
   /** Per-model limits, by route and model (their caller). */
   private readonly modelLimits = new BoundLimitCache<AdmissionLimit>();
+  /** What callers were last told, for answers reused on routes that cache or share calls. */
+  private readonly lastBalances = new LastBalances<AdmissionLimit>();
 
   constructor(
     private readonly config: () => GatewayConfig,
@@ -184,6 +187,9 @@ export class BudgetAdmission {
         throw unreachableStore(error);
       }
       if (result.ok) {
+        if (route.caching.enabled || route.deduplication.enabled) {
+          this.lastBalances.remember(lastBalancesKey(request), held, result.balances);
+        }
         return { reservationId, headers: tightestLimitHeaders(held, result.balances, now) };
       }
       const { used, reserved } = result.blocked;
@@ -206,32 +212,17 @@ export class BudgetAdmission {
 
   /**
    * The rate-limit headers of an answer admitted without a hold (a cache hit or a shared
-   * call's answer when reuse is not billed): the caller's tightest limits as they stand,
-   * as an admitted call's answer carries them. Best effort: without the store, none.
+   * call's answer when reuse is not billed): the caller's tightest limits as its last
+   * admitted call for the model was told them, with no store call (a cache hit stays as
+   * cheap as it was); none when that call's windows have ended or there was none.
    */
-  async limitHeaders(request: GatewayRequest): Promise<Readonly<Record<string, string>>> {
-    const own = this.callerLimits(request);
-    if (!own) return {};
-    const { route, now, limits } = own;
-    const served = servingModels(route, request.requestedModel, request.allowedModels);
-    const held = this.heldFirst(
-      route,
-      served.length > 0 ? served : [request.requestedModel],
-      limits,
-      now,
-    );
-    return (await this.currentHeaders(held, now)) ?? {};
-  }
-
-  /** The limits a request holds on the first model that may serve it: its own and the model's. */
-  private heldFirst(
-    route: RouteConfig,
-    models: readonly string[],
-    limits: readonly AdmissionLimit[],
-    now: number,
-  ): readonly AdmissionLimit[] {
-    const ownLimits = this.modelLimitsOf(route, models[0], now);
-    return ownLimits.length > 0 ? [...limits, ...ownLimits] : limits;
+  limitHeaders(request: GatewayRequest): Readonly<Record<string, string>> {
+    const told = this.lastBalances.get(lastBalancesKey(request));
+    if (!told) return {};
+    const now = this.now();
+    // Balances of an ended window say nothing of the new one.
+    if (told.limits.some((limit) => limit.windowRef.endsAt <= now)) return {};
+    return tightestLimitHeaders(told.limits, told.balances, now);
   }
 
   /** The tightest-limit headers of `limits` from the store's balances; undefined if it fails. */
@@ -452,6 +443,11 @@ function worstCase(
     if (dollars > worst.dollars) worst.dollars = dollars;
   }
   return worst;
+}
+
+/** Whose last admitted call a reused answer is told about: the caller's, for this model. */
+function lastBalancesKey(request: GatewayRequest): string {
+  return `${request.caller.userKey}\u0000${request.requestedModel}`;
 }
 
 /**

@@ -1,5 +1,5 @@
 // The x-ratelimit-* headers admission gives: both families (tokens and requests) on a
-// refusal, and the caller's limits as they stand for an answer admitted without a hold.
+// refusal, and the caller's limits as last told for an answer admitted without a hold.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseGatewayConfig } from '@aigw/config';
@@ -10,7 +10,7 @@ import { BudgetAdmission } from './budget-admission';
 
 const start = Date.UTC(2026, 0, 1, 12, 0, 30);
 
-function setup(policy: string) {
+function setup(policy: string, clock = { now: start }) {
   const parsed = parseGatewayConfig(
     `kind: AIGatewayRoute
 metadata: {name: r}
@@ -28,7 +28,7 @@ ${policy}
   const admission = new BudgetAdmission(() => config, store, view, {
     defaultMaxOutputTokens: 100,
     holdMs: 600_000,
-    now: () => start,
+    now: () => clock.now,
   });
   return { admission, view, store };
 }
@@ -118,34 +118,52 @@ describe('BudgetAdmission: rate-limit headers', () => {
     });
   });
 
-  it('an answer admitted without a hold (reused) is told the limits as they stand', async () => {
-    const { admission } = setup(`  tokenRateLimit:
+  it('a reused answer is told what the caller’s last admitted call was, asking the store nothing', async () => {
+    const clock = { now: start };
+    const { admission, store } = setup(
+      `  caching: {enabled: true}
+  tokenRateLimit:
     perUser: {inputTokensPerMinute: 100000, requestsPerMinute: 5}
     perModel:
-      gpt-4-turbo: {requestsPerMinute: 3}`);
+      gpt-4-turbo: {requestsPerMinute: 3}`,
+      clock,
+    );
+    // Nothing admitted yet for this caller: nothing to tell.
+    assert.deepEqual(admission.limitHeaders(ask('alice')), {});
     const admitted = await admission.admit(ask('alice'));
-    const reused = await admission.limitHeaders(ask('alice'));
-    // Nothing held for it: the tightest request limit (the model's 3, one held) shows 2 left.
+    let storeCalls = 0;
+    const balances = store.balances.bind(store);
+    store.balances = (...args: Parameters<typeof balances>) => {
+      storeCalls++;
+      return balances(...args);
+    };
+    const reused = admission.limitHeaders(ask('alice'));
+    assert.equal(storeCalls, 0, 'a cache hit costs the store nothing');
+    // The tightest request limit (the model's 3, one held) shows 2 left, as the call was told.
     assert.deepEqual(family(reused, 'requests'), {
       'x-ratelimit-limit-requests': '3',
       'x-ratelimit-remaining-requests': '2',
       'x-ratelimit-reset-requests': '30s',
     });
-    assert.deepEqual(family(reused, 'tokens'), family(admitted.headers, 'tokens'));
-    // And asking again holds nothing either.
-    assert.deepEqual(await admission.limitHeaders(ask('alice')), reused);
-    assert.deepEqual(await admission.limitHeaders(ask('nobody-yet')), {
-      'x-ratelimit-limit-tokens': '100000',
-      'x-ratelimit-remaining-tokens': '100000',
-      'x-ratelimit-reset-tokens': '30s',
-      'x-ratelimit-limit-requests': '3',
-      'x-ratelimit-remaining-requests': '2',
-      'x-ratelimit-reset-requests': '30s',
-    });
+    assert.deepEqual(reused, admitted.headers);
+    assert.deepEqual(admission.limitHeaders(ask('bob')), {}, 'another caller is not told it');
+    // Ten seconds on, the same balances with the reset counted down.
+    clock.now = start + 10_000;
+    assert.equal(admission.limitHeaders(ask('alice'))['x-ratelimit-reset-requests'], '20s');
+    // Once the window ended those balances say nothing of the new one.
+    clock.now = start + 30_000;
+    assert.deepEqual(admission.limitHeaders(ask('alice')), {});
+  });
+
+  it('a route that reuses no answers remembers nothing', async () => {
+    const { admission } = setup(`  tokenRateLimit:
+    perUser: {requestsPerMinute: 5}`);
+    await admission.admit(ask('alice'));
+    assert.deepEqual(admission.limitHeaders(ask('alice')), {});
   });
 
   it('a caller with no limits gets no headers for a reused answer', async () => {
     const { admission } = setup('');
-    assert.deepEqual(await admission.limitHeaders(ask('alice')), {});
+    assert.deepEqual(admission.limitHeaders(ask('alice')), {});
   });
 });

@@ -165,7 +165,7 @@ export class EdgeExchange {
           request = { ...request, reservationId: admission.reservationId };
         } else if (this.admission && found) {
           // Not admitted (nothing to hold), yet told its limits as any answer is.
-          admission = { headers: await this.admission.limitHeaders(request) };
+          admission = { headers: this.admission.limitHeaders(request) };
         }
         this.observer.accepted(endpoint, request);
         accepted = true;
