@@ -14,6 +14,7 @@ const dir = mkdtempSync(join(tmpdir(), 'aigw-secrets-reload-'));
 const secretsDir = join(dir, 'secrets');
 const FIRST_KEY = 'sk-e2e-first-3b1f9c';
 const SECOND_KEY = 'sk-e2e-second-7d20ae';
+const THIRD_KEY = 'sk-e2e-third-c4e81b';
 
 /** Updates a mounted Secret as the kubelet does: a new folder, then `..data` swapped to it. */
 function kubeletWrite(name: string, key: string, value: string): void {
@@ -126,9 +127,26 @@ spec:
     assert.equal(upstream.calls.at(-1)?.headers.authorization, `Bearer ${SECOND_KEY}`);
   });
 
+  it('rotates a key while another folder of the directory is written every 50 ms', async () => {
+    mkdirSync(join(secretsDir, 'other'));
+    const beat = setInterval(
+      () => writeFileSync(join(secretsDir, 'other', 'beat'), String(Date.now())),
+      50,
+    );
+    try {
+      // The beat is under way (and its folder seen) before the key changes.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      kubeletWrite('openai-key', 'apiKey', THIRD_KEY);
+      await untilSentWith(THIRD_KEY);
+      assert.equal(await reloads('success'), 3);
+    } finally {
+      clearInterval(beat);
+    }
+  });
+
   it('never prints a key in its logs or metrics', async () => {
     const metrics = await (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
-    for (const key of [FIRST_KEY, SECOND_KEY]) {
+    for (const key of [FIRST_KEY, SECOND_KEY, THIRD_KEY]) {
       assert.equal(gateway.output().includes(key), false);
       assert.equal(metrics.includes(key), false);
     }
