@@ -13,7 +13,7 @@ const DECODERS: Readonly<Record<string, () => Transform>> = {
 /**
  * Decodes a request body sent with `Content-Encoding` gzip, deflate or br before it is
  * parsed (clients compress long prompts); any other coding is refused by name. The body
- * limit holds for the decoded bytes, counted here as they come out, so a small compressed
+ * limit (the route's, else `maxBodyBytes`) holds for the decoded bytes, counted here as they come out, so a small compressed
  * body that inflates past it is stopped there (a "zip bomb") rather than decoded to the end.
  */
 export function requestBodyDecoder(maxBodyBytes: number): preParsingHookHandler {
@@ -34,7 +34,9 @@ export function requestBodyDecoder(maxBodyBytes: number): preParsingHookHandler 
       );
       return;
     }
-    done(null, decoded(payload, decoder(), coding, maxBodyBytes));
+    // The route's own limit where it has one (file uploads stream past the JSON limit).
+    const limit = request.routeOptions.bodyLimit ?? maxBodyBytes;
+    done(null, decoded(payload, decoder(), coding, limit));
   };
 }
 
