@@ -25,9 +25,6 @@ export function embeddingInputs(body: JsonObject): string[] {
   return inputs;
 }
 
-// The edge's rule for `input` and `prompt`, kept in one place (contracts) for both hops.
-export { checkTextOrTokens } from '@aigw/contracts/data-plane';
-
 /** The client's `dimensions`, if any; anything but a positive whole number is its 400. */
 export function requestedDimensions(body: JsonObject): number | undefined {
   const dimensions = body.dimensions;

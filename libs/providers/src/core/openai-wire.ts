@@ -1,5 +1,6 @@
 import type { Dispatcher } from 'undici';
 import {
+  checkTextOrTokens,
   MAX_BODY_DEPTH,
   nestsDeeperThan,
   type GatewayAnswer,
@@ -8,7 +9,6 @@ import {
   type ServedBy,
   type TokenUsage,
 } from '@aigw/contracts/data-plane';
-import { checkTextOrTokens } from './embedding-input';
 import { isJsonObject } from './json-shape';
 import { openAiAnswerProblem, openAiChunkProblem } from './openai-answer-shape';
 import { sseMessages } from './sse-events';
