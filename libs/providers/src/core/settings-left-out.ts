@@ -53,12 +53,6 @@ function asks(body: JsonObject, extras: JsonObject, setting: RequestSetting): bo
   }
 }
 
-/** The settings a canonical body asks for, in REQUEST_SETTINGS' order. */
-export function askedSettings(body: JsonObject): RequestSetting[] {
-  const extras = isJsonObject(body.provider_extras) ? body.provider_extras : {};
-  return REQUEST_SETTINGS.filter((setting) => asks(body, extras, setting));
-}
-
 const NO_EXTRAS: JsonObject = {};
 const NOTHING_LEFT_OUT: readonly DroppedSetting[] = [];
 
@@ -96,7 +90,11 @@ export function withDroppedSettings(
   };
 }
 
-/** The settings an adapter's provider request takes for one call (some vary by model). */
+/**
+ * The settings an adapter's provider request takes for one call (some vary by model).
+ * Each adapter's set names what it takes rather than what it lacks, so a setting added to
+ * REQUEST_SETTINGS is reported left out until an adapter is known to take it.
+ */
 export type SettingsTaken = (call: ProviderCall) => ReadonlySet<RequestSetting>;
 
 /** The settings OpenAI's wire format takes: all but the provider_extras fields. */
