@@ -171,7 +171,7 @@ export function candidateParts(
  * The first candidate of a response, or undefined when there is none; `candidates` that
  * is not a list of objects is refused.
  */
-export function firstCandidate(body: JsonObject, reject: RejectAnswer): JsonObject | undefined {
+function firstCandidate(body: JsonObject, reject: RejectAnswer): JsonObject | undefined {
   const candidates = body.candidates;
   if (candidates === undefined) return undefined;
   if (!Array.isArray(candidates)) throw reject('"candidates" that is not a list');
