@@ -12,4 +12,6 @@ export * from './raw-sse-upstream';
 export * from './fake-scoring';
 export * from './fake-vertex-upstream';
 export * from './fake-batch-upstream';
+export * from './fake-batch-upstream-deployment';
+export * from './fake-batch-upstream-upload-cases';
 export * from './fake-realtime-upstream';
