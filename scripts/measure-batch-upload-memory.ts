@@ -6,16 +6,16 @@
 // with a Blob). `split`: through the split deployment (ingress, router, provider-adapter)
 // instead, each measured. Each service runs as its own process: its resident set before
 // the upload, and its peak (VmHWM, reset just before the upload) are read from /proc.
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { FAKE_BATCH_MODEL, FakeBatchBackend } from '@aigw/testing/fake-provider';
-import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  FAKE_BATCH_ROUTE_MODEL as VIRTUAL,
+  FakeBatchBackend,
+  startOnFakeBatchBackend,
+} from '@aigw/testing/fake-provider';
 
 const MB = Number(process.argv[2] ?? 50);
 const ORDER = process.argv[3] === 'file-first' ? 'file-first' : 'fields-first';
 const SPLIT = process.argv[4] === 'split';
-const VIRTUAL = 'gpt-batch';
 
 /** One batch line of about 1 KiB. */
 const line = (id: number) =>
@@ -50,52 +50,9 @@ function kib(pid: number, field: 'VmRSS' | 'VmHWM'): number {
 async function main(): Promise<void> {
   const backend = new FakeBatchBackend();
   await backend.start();
-  const dir = mkdtempSync(join(tmpdir(), 'aigw-upload-memory-'));
-  writeFileSync(
-    join(dir, 'config.yaml'),
-    `kind: AIGatewayRoute
-metadata: {name: batches}
-spec:
-  backends:
-  - {name: openai-batch, provider: openai, baseUrl: "${backend.baseUrl}", model: ${FAKE_BATCH_MODEL}, modelNameOverride: ${VIRTUAL}, auth: {apiKeyRef: {name: openai-key}}}
-  userIdentification: {header: x-user-id}
-`,
-  );
-  const shared = {
-    AI_GATEWAY_CONFIG: join(dir, 'config.yaml'),
+  const deployment = await startOnFakeBatchBackend(backend, SPLIT ? 'split' : 'all-in-one', {
     AI_GATEWAY_MAX_BODY_BYTES: String((MB + 16) * 1024 * 1024),
-  };
-  const apps: { name: string; stop: () => Promise<void> }[] = [];
-  let gateway: AppProcess;
-  if (SPLIT) {
-    const adapter = await startApp('provider-adapter', {
-      ...shared,
-      AI_GATEWAY_DATA_DIR: join(dir, 'adapter'),
-      AI_GATEWAY_SECRET_OPENAI_KEY_APIKEY: 'sk-backend',
-    });
-    const router = await startApp('router', {
-      ...shared,
-      AI_GATEWAY_DATA_DIR: join(dir, 'router'),
-      PROVIDER_ADAPTER_URL: adapter.baseUrl,
-    });
-    gateway = await startApp('ingress', {
-      ...shared,
-      AI_GATEWAY_DATA_DIR: join(dir, 'ingress'),
-      ROUTER_URL: router.baseUrl,
-    });
-    apps.push(
-      { name: 'ingress', stop: () => gateway.stop() },
-      { name: 'router', stop: () => router.stop() },
-      { name: 'provider-adapter', stop: () => adapter.stop() },
-    );
-  } else {
-    gateway = await startApp('gateway', {
-      ...shared,
-      AI_GATEWAY_DATA_DIR: join(dir, 'data'),
-      AI_GATEWAY_SECRET_OPENAI_KEY_APIKEY: 'sk-backend',
-    });
-    apps.push({ name: 'gateway', stop: () => gateway.stop() });
-  }
+  });
   try {
     const lines: string[] = [];
     let size = 0;
@@ -110,13 +67,13 @@ spec:
     if (ORDER === 'fields-first') form.append('purpose', 'batch');
     form.append('file', file, 'big.jsonl');
     if (ORDER === 'file-first') form.append('purpose', 'batch');
-    const pids = apps.map(({ name }) => ({ name, pid: appPid(name) }));
+    const pids = deployment.apps.map((name) => ({ name, pid: appPid(name) }));
     // A warm-up upload, so start-up's lazy loading is not counted.
     const small = new FormData();
     small.append('purpose', 'batch');
     small.append('file', new Blob([`${line(0)}\n`]), 'small.jsonl');
     const upload = (body: FormData) =>
-      fetch(`${gateway.baseUrl}/v1/files`, {
+      fetch(`${deployment.edge.baseUrl}/v1/files`, {
         method: 'POST',
         headers: { 'x-user-id': 'measure', 'x-ai-gateway-model': VIRTUAL },
         body,
@@ -155,7 +112,7 @@ spec:
       }),
     );
   } finally {
-    for (const app of apps) await app.stop();
+    await deployment.stop();
     await backend.stop();
   }
 }
