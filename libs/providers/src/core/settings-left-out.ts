@@ -17,6 +17,8 @@ import type { ProviderAdapter } from './provider-adapter';
 // adapter itself, and what its wire format has no place for, told by `reportingUnsupported`
 // from the adapter's list of the settings it takes.
 
+const NOTHING_LEFT_OUT: readonly DroppedSetting[] = [];
+
 /** One call's settings left out, each once, with the first reason given for it. */
 export class SettingsLeftOut {
   readonly #settings = new Map<RequestSetting, SettingDropReason>();
@@ -26,7 +28,12 @@ export class SettingsLeftOut {
     if (!this.#settings.has(setting)) this.#settings.set(setting, reason);
   };
 
-  get list(): DroppedSetting[] {
+  /**
+   * The settings noted. Read on every Anthropic, Bedrock and Vertex Claude call, which
+   * nearly always leaves none out: then it is one shared empty list, not a new one.
+   */
+  get list(): readonly DroppedSetting[] {
+    if (this.#settings.size === 0) return NOTHING_LEFT_OUT;
     return [...this.#settings].map(([setting, reason]) => ({ setting, reason }));
   }
 }
@@ -54,7 +61,6 @@ function asks(body: JsonObject, extras: JsonObject, setting: RequestSetting): bo
 }
 
 const NO_EXTRAS: JsonObject = {};
-const NOTHING_LEFT_OUT: readonly DroppedSetting[] = [];
 
 /**
  * The settings `body` asks for that `takes` has no place for, each `unsupported`. Read on
