@@ -50,8 +50,12 @@ function kib(pid: number, field: 'VmRSS' | 'VmHWM'): number {
 async function main(): Promise<void> {
   const backend = new FakeBatchBackend();
   await backend.start();
+  // Room for the file and its form: purpose first it streams within the file limit; a
+  // file sent first is held whole, within the body limit.
+  const limit = String((MB + 16) * 1024 * 1024);
   const deployment = await startOnFakeBatchBackend(backend, SPLIT ? 'split' : 'all-in-one', {
-    AI_GATEWAY_MAX_BODY_BYTES: String((MB + 16) * 1024 * 1024),
+    AI_GATEWAY_MAX_FILE_BYTES: limit,
+    ...(ORDER === 'file-first' ? { AI_GATEWAY_MAX_BODY_BYTES: limit } : {}),
   });
   try {
     const lines: string[] = [];
