@@ -31,11 +31,17 @@ const always =
   () =>
     settings;
 
+/** The settings of a chat model, by its id. */
+const byModel =
+  (settings: (model: string) => ReadonlySet<RequestSetting>): SettingsTaken =>
+  (call: ProviderCall) =>
+    settings(call.target.model);
+
 /** Chat's settings for chat; an embeddings request takes none of them. */
 const chatOnly =
-  (settings: ReadonlySet<RequestSetting>): SettingsTaken =>
+  (settings: SettingsTaken): SettingsTaken =>
   (call: ProviderCall) =>
-    call.request.operation === 'chat' ? settings : NO_SETTINGS;
+    call.request.operation === 'chat' ? settings(call) : NO_SETTINGS;
 
 /**
  * Every wire format this build speaks; the registry picks one per backend's provider.
@@ -47,14 +53,12 @@ export function defaultProviderAdapters(options: DefaultAdapterOptions = {}): Pr
     reportingUnsupported(new AzureOpenAiAdapter(), always(OPENAI_SETTINGS)),
     reportingUnsupported(new AnthropicAdapter(), always(MESSAGES_API_SETTINGS)),
     reportingUnsupported(new GeminiAdapter(), geminiSettings),
-    reportingUnsupported(new BedrockAdapter(), (call) =>
-      call.request.operation === 'chat' ? converseSettings(call.target.model) : NO_SETTINGS,
-    ),
+    reportingUnsupported(new BedrockAdapter(), chatOnly(byModel(converseSettings))),
     reportingUnsupported(
       new VertexAdapter({ onTokenRefresh: options.onTokenRefresh }),
       vertexSettings,
     ),
-    reportingUnsupported(new CohereAdapter(), chatOnly(COHERE_CHAT_SETTINGS)),
+    reportingUnsupported(new CohereAdapter(), chatOnly(always(COHERE_CHAT_SETTINGS))),
     reportingUnsupported(new LocalAdapter(), always(NO_SETTINGS)),
   ];
 }
