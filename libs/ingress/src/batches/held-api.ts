@@ -25,8 +25,8 @@ export interface HeldObjectCalls {
   ): Promise<{ readonly status: number; readonly contentType: string; readonly body: Buffer }>;
   /**
    * A POST whose body is sent as it is made (an upload read from its client as it
-   * arrives); a body that fails aborts the call. Absent (the split deployment's hop), the
-   * body is gathered and sent with `send`.
+   * arrives); a body that fails aborts the call. Absent, the body is gathered and sent
+   * with `send`.
    */
   upload?(
     backend: BackendCallTarget,
@@ -35,7 +35,7 @@ export interface HeldObjectCalls {
   ): Promise<{ readonly status: number; readonly contentType: string; readonly body: Buffer }>;
   /**
    * A GET whose 2xx body is read as it arrives (a file's content); destroying the body
-   * aborts the call. Absent (the split deployment's hop), `send`'s whole body is used.
+   * aborts the call. Absent, `send`'s whole body is used.
    */
   open?(
     backend: BackendCallTarget,
