@@ -70,7 +70,8 @@ export class GeminiStreamTranslation implements StreamTranslation<EventSourceMes
   ) {
     this.chunks = new ChunkFactory('chatcmpl-gemini', model);
     this.reject = (what) => streamInterrupted(backendName, `sent a stream event with ${what}`);
-    // Made once the backend took the stream: Gemini refuses more candidates than it makes.
+    // Each candidate asked for is awaited: Gemini refuses a candidateCount it cannot make,
+    // so a backend that took the stream sends them all.
     this.candidates = Array.from({ length: candidateCount }, () => ({
       started: false,
       toolCalls: 0,
