@@ -456,6 +456,19 @@ function uploadBody(request: FastifyRequest, maxBytes: number): AsyncIterable<Ui
   return limited(body, maxBytes);
 }
 
+/** A backend's answer as the wire carries it back (its body as base64). */
+function encodedReply(answer: {
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: Buffer;
+}): HeldObjectWireReply {
+  return {
+    status: answer.status,
+    contentType: answer.contentType,
+    base64: answer.body.toString('base64'),
+  };
+}
+
 /** A hop's upload limit: the one given (heldUploadBytes), else its wire body limit. */
 const uploadLimit = (fastify: FastifyInstance, maxUploadBytes?: number): number =>
   maxUploadBytes ?? fastify.initialConfig.bodyLimit ?? Infinity;
@@ -659,12 +672,7 @@ export function registerHeldObjectServer(
               data: Buffer.from(call.base64, 'base64'),
             },
       );
-      const sent: HeldObjectWireReply = {
-        status: answer.status,
-        contentType: answer.contentType,
-        base64: answer.body.toString('base64'),
-      };
-      void reply.header('content-type', WIRE_JSON).send(JSON.stringify(sent));
+      void reply.header('content-type', WIRE_JSON).send(JSON.stringify(encodedReply(answer)));
     } catch (error) {
       reply.hijack();
       writeWireError(reply.raw, asDataPlaneError(error));
@@ -692,12 +700,7 @@ export function registerHeldObjectServer(
         contentType: call.contentType!,
         data: uploadBody(request, uploadMax),
       });
-      const sent: HeldObjectWireReply = {
-        status: answer.status,
-        contentType: answer.contentType,
-        base64: answer.body.toString('base64'),
-      };
-      return reply.header('content-type', WIRE_JSON).send(JSON.stringify(sent));
+      return reply.header('content-type', WIRE_JSON).send(JSON.stringify(encodedReply(answer)));
     } catch (error) {
       reply.hijack();
       writeWireError(reply.raw, asDataPlaneError(error));
