@@ -82,7 +82,7 @@ export interface PartHead {
   readonly contentType: string;
 }
 
-export function bodyTooLarge(): DataPlaneError {
+function bodyTooLarge(): DataPlaneError {
   return new DataPlaneError(
     DataPlaneErrorCode.BodyTooLarge,
     'The request body is larger than this gateway accepts',
