@@ -1,6 +1,5 @@
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
-
-type Field = readonly [string, string];
+import type { Field } from './upload-form';
 
 /**
  * A `multipart/form-data` body of text fields then one file, as a backend's `POST /files`
