@@ -59,6 +59,27 @@ function withoutRequestId(answer: { status: number; body: unknown }): unknown {
   return { status: answer.status, body: rest };
 }
 
+/**
+ * A stream of two candidates read whole: each candidate's text and finish reasons by its
+ * index, every event's usage, and the last event.
+ */
+async function twoCandidates(stream: AsyncGenerator<GenerateContentResponse>) {
+  const texts = ['', ''];
+  const finishes: unknown[][] = [[], []];
+  const usages: unknown[] = [];
+  let last: GenerateContentResponse | undefined;
+  for await (const response of stream) {
+    last = response;
+    for (const candidate of response.candidates ?? []) {
+      const index = candidate.index ?? 0;
+      for (const part of candidate.content?.parts ?? []) texts[index] += part.text ?? '';
+      if (candidate.finishReason) finishes[index].push(candidate.finishReason);
+    }
+    if (response.usageMetadata) usages.push(response.usageMetadata);
+  }
+  return { texts, finishes, usages, last };
+}
+
 async function postRaw(
   gateway: AppProcess,
   path: string,
@@ -1003,22 +1024,12 @@ spec:
 
   it('streams candidateCount candidates, each under its index with its own finishReason', async () => {
     gemini.reset();
-    const texts = ['', ''];
-    const finishes: unknown[][] = [[], []];
-    const usages: unknown[] = [];
     const stream = await client.models.generateContentStream({
       model: 'gemini-native',
       contents: 'Two answers',
       config: { candidateCount: 2 },
     });
-    for await (const chunk of stream) {
-      for (const candidate of chunk.candidates ?? []) {
-        const index = candidate.index ?? 0;
-        for (const part of candidate.content?.parts ?? []) texts[index] += part.text ?? '';
-        if (candidate.finishReason) finishes[index].push(candidate.finishReason);
-      }
-      if (chunk.usageMetadata) usages.push(chunk.usageMetadata);
-    }
+    const { texts, finishes, usages } = await twoCandidates(stream);
     assert.deepEqual(texts, ['Candidate 0 from Gemini.', 'Candidate 1 from Gemini.']);
     assert.deepEqual(finishes, [['STOP'], ['MAX_TOKENS']]);
     assert.equal(usages.length, 1, 'the usage once, at the end');
@@ -1131,22 +1142,12 @@ spec:
       },
       '[DONE]',
     ]);
-    const texts = ['', ''];
-    const finishes: unknown[][] = [[], []];
     const stream = await clientFor(gateway).models.generateContentStream({
       model: 'gemini-choices',
       contents: 'Name a colour',
       config: { candidateCount: 2 },
     });
-    let last: GenerateContentResponse | undefined;
-    for await (const response of stream) {
-      last = response;
-      for (const candidate of response.candidates ?? []) {
-        const index = candidate.index ?? 0;
-        for (const part of candidate.content?.parts ?? []) texts[index] += part.text ?? '';
-        if (candidate.finishReason) finishes[index].push(candidate.finishReason);
-      }
-    }
+    const { texts, finishes, last } = await twoCandidates(stream);
     assert.deepEqual(texts, ['Red.', 'Blue']);
     assert.deepEqual(finishes, [['STOP'], ['MAX_TOKENS']]);
     assert.equal(last?.usageMetadata?.promptTokenCount, 4);
