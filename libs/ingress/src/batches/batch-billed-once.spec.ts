@@ -1,11 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseGatewayConfig } from '@aigw/config';
 import type { TokenUsageRecorded } from '@aigw/contracts';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 import { FilesAndBatches, type HeldObjectCalls } from './files-and-batches';
 import { gatewayId } from './gateway-ids';
 import { MemoryHeldObjectStore, type HeldRecord } from './held-objects';
+import { oneBatchRoute } from './testing/one-batch-route';
 
 const TTL = 30 * 24 * 3600_000;
 
@@ -30,17 +30,7 @@ class Backend implements HeldObjectCalls {
 
 describe('a finished batch', () => {
   it('is billed once however long its owner keeps looking at it', async () => {
-    const parsed = parseGatewayConfig(
-      `kind: AIGatewayRoute
-metadata: {name: batches}
-spec:
-  backends:
-  - {name: openai-batch, provider: openai, baseUrl: "http://127.0.0.1:9/v1", model: up, modelNameOverride: gpt-batch}
-`,
-      { env: {} },
-    );
-    assert.ok(parsed.ok);
-    const config = parsed.config;
+    const config = oneBatchRoute();
     let now = 1_000_000;
     const clock = () => now;
     const store = new MemoryHeldObjectStore(

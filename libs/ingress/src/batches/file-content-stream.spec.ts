@@ -4,7 +4,6 @@ import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import Fastify from 'fastify';
-import { parseGatewayConfig } from '@aigw/config';
 import type { TokenUsageRecorded } from '@aigw/contracts';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 import type { IngressPipeline } from '../ingress-pipeline';
@@ -13,6 +12,7 @@ import { FilesAndBatches, type BillingTrigger, type HeldObjectCalls } from './fi
 import type { FileBytesOutcome, FileBytesUse } from './files-and-batches-options';
 import { gatewayId } from './gateway-ids';
 import { MemoryHeldObjectStore, type HeldRecord } from './held-objects';
+import { oneBatchRoute } from './testing/one-batch-route';
 
 const TTL = 30 * 24 * 3600_000;
 const USAGE = { prompt_tokens: 100, completion_tokens: 20, total_tokens: 120 };
@@ -86,17 +86,7 @@ class StreamingBackend implements HeldObjectCalls {
 }
 
 async function setup() {
-  const parsed = parseGatewayConfig(
-    `kind: AIGatewayRoute
-metadata: {name: batches}
-spec:
-  backends:
-  - {name: openai-batch, provider: openai, baseUrl: "http://127.0.0.1:9/v1", model: up, modelNameOverride: gpt-batch}
-`,
-    { env: {} },
-  );
-  assert.ok(parsed.ok);
-  const config = parsed.config;
+  const config = oneBatchRoute();
   const store = new MemoryHeldObjectStore({ maxEntries: 100, maxBytes: 1_000_000 });
   const backend = new StreamingBackend();
   const events: TokenUsageRecorded[] = [];

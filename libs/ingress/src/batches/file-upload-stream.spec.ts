@@ -2,12 +2,12 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
-import { parseGatewayConfig } from '@aigw/config';
 import { registerFormParser } from '../forms/form-parser';
 import type { IngressPipeline } from '../ingress-pipeline';
 import { FilesAndBatches, type HeldObjectCalls } from './files-and-batches';
 import type { FileBytesOutcome, FileBytesUse } from './files-and-batches-options';
 import { MemoryHeldObjectStore } from './held-objects';
+import { oneBatchRoute } from './testing/one-batch-route';
 
 const line = (id: number, model = 'gpt-batch') =>
   JSON.stringify({
@@ -55,17 +55,7 @@ interface Answer {
 }
 
 async function serve(upstream: HeldObjectCalls) {
-  const parsed = parseGatewayConfig(
-    `kind: AIGatewayRoute
-metadata: {name: batches}
-spec:
-  backends:
-  - {name: openai-batch, provider: openai, baseUrl: "http://127.0.0.1:9/v1", model: up, modelNameOverride: gpt-batch}
-`,
-    { env: {} },
-  );
-  assert.ok(parsed.ok);
-  const config = parsed.config;
+  const config = oneBatchRoute();
   const bytes: [FileBytesUse, FileBytesOutcome, number][] = [];
   const batches = new FilesAndBatches({
     config: () => config,
