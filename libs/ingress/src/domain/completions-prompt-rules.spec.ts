@@ -2,43 +2,16 @@
 // reads is held to blockPatterns and block rules, and a refusal names that field.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseGatewayConfig, type GatewayConfig } from '@aigw/config';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
   type GatewayRequest,
   type JsonObject,
   type Operation,
-  type RouterPort,
 } from '@aigw/contracts/data-plane';
-import { IngressPipeline } from '../ingress-pipeline';
+import { IBAN, SSN, blockedBy, promptRulesPipeline } from './prompt-rules-fixture';
 
-const SSN = '123-45-6789';
-const IBAN = 'GB82 WEST 1234 5698 7654 32';
-
-function load(): GatewayConfig {
-  const result = parseGatewayConfig(
-    `kind: AIGatewayRoute
-metadata: {name: private}
-spec:
-  backends: [{name: p, provider: local, model: private}]
-  security:
-    promptValidation:
-      enabled: true
-      blockPatterns: ['\\b\\d{3}-\\d{2}-\\d{4}\\b']
-      redact: {detectors: [email, {name: iban, mode: block}]}
-`,
-    { env: {} },
-  );
-  if (!result.ok) throw new Error(JSON.stringify(result.errors));
-  return result.config;
-}
-
-const router: RouterPort = {
-  route: () => Promise.reject(new Error('unused')),
-  listModels: () => [],
-};
-const pipeline = new IngressPipeline(() => load(), router, {});
+const pipeline = promptRulesPipeline();
 
 const prepare = (operation: Operation, fields: JsonObject) =>
   pipeline.prepare(operation, { model: 'private', ...fields }, {}, 'r') as GatewayRequest;
@@ -46,18 +19,6 @@ const prepare = (operation: Operation, fields: JsonObject) =>
 const redacted = (operation: Operation, fields: JsonObject) =>
   pipeline.redact(prepare(operation, fields), () => undefined);
 
-/** PromptBlocked (a 400) naming `rule` and `param`, never the text it matched. */
-function blockedBy(rule: RegExp, param: string, secret: string) {
-  return (error: unknown) => {
-    assert.ok(error instanceof DataPlaneError, String(error));
-    assert.equal(error.code, DataPlaneErrorCode.PromptBlocked);
-    assert.equal(error.httpStatus, 400);
-    assert.match(error.message, rule);
-    assert.equal(error.param, param);
-    assert.ok(!error.message.includes(secret), error.message);
-    return true;
-  };
-}
 const BLOCK_PATTERN = /blockPatterns\[0\]$/;
 const IBAN_RULE = /iban/;
 

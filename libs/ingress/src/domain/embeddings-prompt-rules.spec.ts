@@ -2,58 +2,19 @@
 // the building as a chat message does, so blockPatterns and block rules refuse them alike.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseGatewayConfig, type GatewayConfig } from '@aigw/config';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
   type GatewayRequest,
   type JsonObject,
-  type RouterPort,
 } from '@aigw/contracts/data-plane';
-import { IngressPipeline } from '../ingress-pipeline';
+import { IBAN, SSN, blockedBy, promptRulesPipeline } from './prompt-rules-fixture';
 
-const SSN = '123-45-6789';
-const IBAN = 'GB82 WEST 1234 5698 7654 32';
-
-function load(enabled = true): GatewayConfig {
-  const result = parseGatewayConfig(
-    `kind: AIGatewayRoute
-metadata: {name: private}
-spec:
-  backends: [{name: p, provider: local, model: private}]
-  security:
-    promptValidation:
-      enabled: ${enabled}
-      blockPatterns: ['\\b\\d{3}-\\d{2}-\\d{4}\\b']
-      redact: {detectors: [email, {name: iban, mode: block}]}
-`,
-    { env: {} },
-  );
-  if (!result.ok) throw new Error(JSON.stringify(result.errors));
-  return result.config;
-}
-
-const router: RouterPort = {
-  route: () => Promise.reject(new Error('unused')),
-  listModels: () => [],
-};
-const pipeline = new IngressPipeline(() => load(), router, {});
+const pipeline = promptRulesPipeline();
 
 const embed = (fields: JsonObject) =>
   pipeline.prepare('embeddings', { model: 'private', ...fields }, {}, 'r') as GatewayRequest;
 
-/** PromptBlocked (a 400) naming `rule` and the field, never the text it matched. */
-function blockedBy(rule: RegExp, param: string, secret: string) {
-  return (error: unknown) => {
-    assert.ok(error instanceof DataPlaneError, String(error));
-    assert.equal(error.code, DataPlaneErrorCode.PromptBlocked);
-    assert.equal(error.httpStatus, 400);
-    assert.match(error.message, rule);
-    assert.equal(error.param, param);
-    assert.ok(!error.message.includes(secret), error.message);
-    return true;
-  };
-}
 const BLOCK_PATTERN =
   /^The prompt was blocked by rule security\.promptValidation\.blockPatterns\[0\]$/;
 
@@ -95,7 +56,7 @@ describe('blockPatterns on an embeddings request', () => {
   });
 
   it('checks nothing on a route whose promptValidation is off', () => {
-    const off = new IngressPipeline(() => load(false), router, {});
+    const off = promptRulesPipeline(false);
     const request = off.prepare(
       'embeddings',
       { model: 'private', input: SSN },
