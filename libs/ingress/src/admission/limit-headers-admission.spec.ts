@@ -2,60 +2,15 @@
 // refusal, and the caller's limits as last told for an answer admitted without a hold.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseGatewayConfig } from '@aigw/config';
 import { LimitKind } from '@aigw/contracts';
-import { ExhaustionView, LocalBudgetStore } from '@aigw/budget-core';
-import { DataPlaneError, type GatewayRequest } from '@aigw/contracts/data-plane';
-import { BudgetAdmission } from './budget-admission';
+import { START, admissionOn, ask, family, refusalOf } from './admission-fixture';
 
-const start = Date.UTC(2026, 0, 1, 12, 0, 30);
-
-function setup(policy: string, clock = { now: start }) {
-  const parsed = parseGatewayConfig(
-    `kind: AIGatewayRoute
-metadata: {name: r}
-spec:
-  backends:
-  - {name: limited, provider: openai, model: gpt-4-turbo, modelNameOverride: chat}
-${policy}
-`,
-    { missingSecrets: 'warn', env: {} },
+const setup = (policy: string, clock = { now: START }) =>
+  admissionOn(
+    '  - {name: limited, provider: openai, model: gpt-4-turbo, modelNameOverride: chat}',
+    policy,
+    clock,
   );
-  if (!parsed.ok) throw new Error(parsed.errors.map((e) => e.format()).join('\n'));
-  const config = parsed.config;
-  const view = new ExhaustionView();
-  const store = new LocalBudgetStore(':memory:');
-  const admission = new BudgetAdmission(() => config, store, view, {
-    defaultMaxOutputTokens: 100,
-    holdMs: 600_000,
-    now: () => clock.now,
-  });
-  return { admission, view, store };
-}
-
-const ask = (userKey: string, maxTokens = 10): GatewayRequest => ({
-  requestId: 'r',
-  operation: 'chat',
-  requestedModel: 'chat',
-  stream: false,
-  clientWantsStreamUsage: false,
-  body: { model: 'chat', messages: [{ role: 'user', content: 'hi' }], max_tokens: maxTokens },
-  caller: { userKey },
-  allowedModels: [],
-  forwardHeaders: {},
-});
-
-const refusalOf = (promise: Promise<unknown>) =>
-  promise.then(
-    () => assert.fail('admitted'),
-    (error: unknown) => {
-      assert.ok(error instanceof DataPlaneError);
-      return error;
-    },
-  );
-
-const family = (headers: Readonly<Record<string, string>> | undefined, unit: string) =>
-  Object.fromEntries(Object.entries(headers ?? {}).filter(([name]) => name.endsWith(`-${unit}`)));
 
 describe('BudgetAdmission: rate-limit headers', () => {
   it('a token refusal carries the request limit’s headers too', async () => {
@@ -84,8 +39,8 @@ describe('BudgetAdmission: rate-limit headers', () => {
     view.markExhausted(
       'alice',
       LimitKind.UserRequestsPerMinute,
-      `60000@${start - 30_000}`,
-      start + 30_000,
+      `60000@${START - 30_000}`,
+      START + 30_000,
     );
     assert.ok(admission.spentLimit(ask('alice')), 'the view knows the limit is spent');
     // A caller hammering a spent limit must cost the store nothing: no read, no hold.
@@ -119,7 +74,7 @@ describe('BudgetAdmission: rate-limit headers', () => {
   });
 
   it('a reused answer is told what the caller’s last admitted call was, asking the store nothing', async () => {
-    const clock = { now: start };
+    const clock = { now: START };
     const { admission, store } = setup(
       `  caching: {enabled: true}
   tokenRateLimit:
@@ -148,10 +103,10 @@ describe('BudgetAdmission: rate-limit headers', () => {
     assert.deepEqual(reused, admitted.headers);
     assert.deepEqual(admission.limitHeaders(ask('bob')), {}, 'another caller is not told it');
     // Ten seconds on, the same balances with the reset counted down.
-    clock.now = start + 10_000;
+    clock.now = START + 10_000;
     assert.equal(admission.limitHeaders(ask('alice'))['x-ratelimit-reset-requests'], '20s');
     // Once the window ended those balances say nothing of the new one.
-    clock.now = start + 30_000;
+    clock.now = START + 30_000;
     assert.deepEqual(admission.limitHeaders(ask('alice')), {});
   });
 

@@ -1,59 +1,17 @@
 // Admission against request-count limits (tokenRateLimit.*.requestsPerMinute): one call holds one request.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseGatewayConfig } from '@aigw/config';
-import { ExhaustionView, LocalBudgetStore, modelBudgetGate } from '@aigw/budget-core';
-import { DataPlaneError, type GatewayRequest } from '@aigw/contracts/data-plane';
-import { BudgetAdmission } from './budget-admission';
+import { modelBudgetGate } from '@aigw/budget-core';
+import { START, admissionOn, ask, family, refusalOf } from './admission-fixture';
 
-const start = Date.UTC(2026, 0, 1, 12, 0, 30);
-
-function setup(policy: string) {
-  const parsed = parseGatewayConfig(
-    `kind: AIGatewayRoute
-metadata: {name: r}
-spec:
-  backends:
-  - {name: limited, priority: 0, provider: openai, model: gpt-4-turbo, modelNameOverride: chat}
-  - {name: spare, priority: 1, provider: openai, model: gpt-3.5-turbo, modelNameOverride: chat}
-${policy}
-`,
-    { missingSecrets: 'warn', env: {} },
+const setup = (policy: string) =>
+  admissionOn(
+    `  - {name: limited, priority: 0, provider: openai, model: gpt-4-turbo, modelNameOverride: chat}
+  - {name: spare, priority: 1, provider: openai, model: gpt-3.5-turbo, modelNameOverride: chat}`,
+    policy,
   );
-  if (!parsed.ok) throw new Error(parsed.errors.map((e) => e.format()).join('\n'));
-  const config = parsed.config;
-  const view = new ExhaustionView();
-  const admission = new BudgetAdmission(() => config, new LocalBudgetStore(':memory:'), view, {
-    defaultMaxOutputTokens: 100,
-    holdMs: 600_000,
-    now: () => start,
-  });
-  return { admission, view, route: config.routes[0] };
-}
-
-const ask = (userKey: string, maxTokens = 10): GatewayRequest => ({
-  requestId: 'r',
-  operation: 'chat',
-  requestedModel: 'chat',
-  stream: false,
-  clientWantsStreamUsage: false,
-  body: { model: 'chat', messages: [{ role: 'user', content: 'hi' }], max_tokens: maxTokens },
-  caller: { userKey },
-  allowedModels: [],
-  forwardHeaders: {},
-});
-
-const refusalOf = (promise: Promise<unknown>) =>
-  promise.then(
-    () => assert.fail('admitted'),
-    (error: unknown) => {
-      assert.ok(error instanceof DataPlaneError);
-      return error;
-    },
-  );
-
 const requestHeaders = (headers: Readonly<Record<string, string>> | undefined) =>
-  Object.fromEntries(Object.entries(headers ?? {}).filter(([name]) => name.endsWith('-requests')));
+  family(headers, 'requests');
 
 describe('BudgetAdmission: requestsPerMinute', () => {
   it("holds one request per call on the caller's limit, whatever the call's size", async () => {
@@ -137,7 +95,7 @@ describe('BudgetAdmission: requestsPerMinute', () => {
       'x-ratelimit-remaining-requests': '9',
       'x-ratelimit-reset-requests': '30s',
     });
-    const gate = modelBudgetGate(view, () => start);
+    const gate = modelBudgetGate(view, () => START);
     assert.throws(() => gate(route, 'gpt-4-turbo'), /requestsPerMinute/);
     gate(route, 'gpt-3.5-turbo');
   });
