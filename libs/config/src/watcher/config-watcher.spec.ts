@@ -34,6 +34,11 @@ function next<T>(subscribe: (fn: (value: T) => void) => () => void, ms = 5000): 
   });
 }
 
+const nextReload = (watcher: ConfigWatcher, ms?: number) =>
+  next<ConfigReload>((fn) => watcher.onReload(fn), ms);
+const nextInvalid = (watcher: ConfigWatcher) =>
+  next<readonly ConfigIssue[]>((fn) => watcher.onInvalid(fn));
+
 describe('ConfigWatcher', () => {
   it('reloads on change, keeps the last good config on a bad edit, recovers after', async () => {
     const file = join(dir, 'gateway.yaml');
@@ -44,18 +49,18 @@ describe('ConfigWatcher', () => {
       assert.ok(first?.ok);
       assert.equal(watcher.current?.routes[0]?.backends[0]?.model, 'gpt-4');
 
-      let reloaded = next<ConfigReload>((fn) => watcher.onReload(fn));
+      let reloaded = nextReload(watcher);
       writeFileSync(file, route('gpt-4o'));
       assert.equal((await reloaded).config.routes[0]?.backends[0]?.model, 'gpt-4o');
 
-      const invalid = next<readonly ConfigIssue[]>((fn) => watcher.onInvalid(fn));
+      const invalid = nextInvalid(watcher);
       writeFileSync(file, `${route('gpt-4o')}  caching:\n    ttl: forever\n`);
       const errors = await invalid;
       assert.match(errors[0].format(), /spec\.caching\.ttl: expected a duration/);
       assert.equal(watcher.current?.routes[0]?.backends[0]?.model, 'gpt-4o');
 
       // Editors that save by writing a temp file and renaming it over the original.
-      reloaded = next<ConfigReload>((fn) => watcher.onReload(fn));
+      reloaded = nextReload(watcher);
       const temp = join(dir, '.gateway.yaml.swp');
       writeFileSync(temp, route('claude-3-opus'));
       renameSync(temp, file);
@@ -94,6 +99,12 @@ describe('ConfigWatcher: keys in the secrets directory', () => {
     return { root, file, secretsDir };
   }
 
+  /** Writes the route's key, openai-key/apiKey, as a plain file. */
+  function writeKey(secretsDir: string, value: string) {
+    mkdirSync(join(secretsDir, 'openai-key'), { recursive: true });
+    writeFileSync(join(secretsDir, 'openai-key', 'apiKey'), value);
+  }
+
   const keyOf = (watcher: ConfigWatcher) => {
     const auth = watcher.current?.routes[0]?.backends[0]?.auth;
     return auth?.kind === 'apiKey' ? auth.apiKey?.reveal() : 'not an api key backend';
@@ -127,14 +138,14 @@ describe('ConfigWatcher: keys in the secrets directory', () => {
       assert.ok(first?.ok);
       assert.equal(keyOf(watcher), undefined, 'no key yet: the backend is skipped');
 
-      let reloaded = next<ConfigReload>((fn) => watcher.onReload(fn));
+      let reloaded = nextReload(watcher);
       kubeletWrite(secretsDir, 'openai-key', { apiKey: 'sk-first-key\n' });
       let reload = await reloaded;
       assert.equal(reload.trigger, 'secrets');
       assert.deepEqual(reload.warnings, []);
       assert.equal(keyOf(watcher), 'sk-first-key');
 
-      reloaded = next<ConfigReload>((fn) => watcher.onReload(fn));
+      reloaded = nextReload(watcher);
       kubeletWrite(secretsDir, 'openai-key', { apiKey: 'sk-second-key' });
       reload = await reloaded;
       assert.equal(reload.trigger, 'secrets');
@@ -165,11 +176,11 @@ describe('ConfigWatcher: keys in the secrets directory', () => {
     });
     try {
       await watcher.start();
-      let reloaded = next<ConfigReload>((fn) => watcher.onReload(fn));
+      let reloaded = nextReload(watcher);
       project('sk-projected-1');
       await reloaded;
       assert.equal(keyOf(watcher), 'sk-projected-1');
-      reloaded = next<ConfigReload>((fn) => watcher.onReload(fn));
+      reloaded = nextReload(watcher);
       project('sk-projected-2');
       await reloaded;
       assert.equal(keyOf(watcher), 'sk-projected-2');
@@ -190,9 +201,8 @@ describe('ConfigWatcher: keys in the secrets directory', () => {
     });
     try {
       await watcher.start();
-      const reloaded = next<ConfigReload>((fn) => watcher.onReload(fn));
-      mkdirSync(join(secretsDir, 'openai-key'), { recursive: true });
-      writeFileSync(join(secretsDir, 'openai-key', 'apiKey'), 'sk-late-key');
+      const reloaded = nextReload(watcher);
+      writeKey(secretsDir, 'sk-late-key');
       assert.equal((await reloaded).trigger, 'secrets');
       assert.equal(keyOf(watcher), 'sk-late-key');
     } finally {
@@ -202,8 +212,7 @@ describe('ConfigWatcher: keys in the secrets directory', () => {
 
   it('polls alone when file events are off, and does not reload while nothing changes', async () => {
     const { file, secretsDir } = setUp();
-    mkdirSync(join(secretsDir, 'openai-key'));
-    writeFileSync(join(secretsDir, 'openai-key', 'apiKey'), 'sk-old');
+    writeKey(secretsDir, 'sk-old');
     const watcher = new ConfigWatcher(file, {
       debounceMs: 10,
       secretsPollMs: 50,
@@ -220,8 +229,8 @@ describe('ConfigWatcher: keys in the secrets directory', () => {
       await new Promise((resolve) => setTimeout(resolve, 400));
       assert.deepEqual(triggers, [], 'several polls, the same key: no reload');
 
-      const reloaded = next<ConfigReload>((fn) => watcher.onReload(fn));
-      writeFileSync(join(secretsDir, 'openai-key', 'apiKey'), 'sk-new');
+      const reloaded = nextReload(watcher);
+      writeKey(secretsDir, 'sk-new');
       assert.equal((await reloaded).trigger, 'secrets');
       assert.equal(keyOf(watcher), 'sk-new');
       assert.deepEqual(triggers, ['secrets']);
@@ -232,8 +241,7 @@ describe('ConfigWatcher: keys in the secrets directory', () => {
 
   it('a key removed under missingSecrets: error is refused once and the last key stays', async () => {
     const { file, secretsDir } = setUp();
-    mkdirSync(join(secretsDir, 'openai-key'));
-    writeFileSync(join(secretsDir, 'openai-key', 'apiKey'), 'sk-kept-key');
+    writeKey(secretsDir, 'sk-kept-key');
     const watcher = new ConfigWatcher(file, {
       debounceMs: 20,
       secretsPollMs: 50,
@@ -244,7 +252,7 @@ describe('ConfigWatcher: keys in the secrets directory', () => {
     watcher.onInvalid((issues, trigger) => failures.push(`${trigger}: ${issues[0]?.format()}`));
     try {
       await watcher.start();
-      const invalid = next<readonly ConfigIssue[]>((fn) => watcher.onInvalid(fn));
+      const invalid = nextInvalid(watcher);
       rmSync(join(secretsDir, 'openai-key', 'apiKey'));
       const errors = await invalid;
       assert.match(errors[0].format(), /secret "openai-key" key "apiKey" not found/);
@@ -254,8 +262,8 @@ describe('ConfigWatcher: keys in the secrets directory', () => {
       assert.ok(failures[0]?.startsWith('secrets: '));
       assert.ok(!failures.some((line) => line.includes('sk-kept-key')));
 
-      const reloaded = next<ConfigReload>((fn) => watcher.onReload(fn));
-      writeFileSync(join(secretsDir, 'openai-key', 'apiKey'), 'sk-back-key');
+      const reloaded = nextReload(watcher);
+      writeKey(secretsDir, 'sk-back-key');
       await reloaded;
       assert.equal(keyOf(watcher), 'sk-back-key');
     } finally {
@@ -265,16 +273,15 @@ describe('ConfigWatcher: keys in the secrets directory', () => {
 
   it('a rotated key applies to the last good config while a bad edit is pending', async () => {
     const { file, secretsDir } = setUp();
-    mkdirSync(join(secretsDir, 'openai-key'));
-    writeFileSync(join(secretsDir, 'openai-key', 'apiKey'), 'sk-before');
+    writeKey(secretsDir, 'sk-before');
     const watcher = new ConfigWatcher(file, { debounceMs: 20, env: {}, secretsDir });
     try {
       await watcher.start();
-      const invalid = next<readonly ConfigIssue[]>((fn) => watcher.onInvalid(fn));
+      const invalid = nextInvalid(watcher);
       writeFileSync(file, `${keyed}  caching:\n    ttl: forever\n`);
       await invalid;
-      const reloaded = next<ConfigReload>((fn) => watcher.onReload(fn));
-      writeFileSync(join(secretsDir, 'openai-key', 'apiKey'), 'sk-after');
+      const reloaded = nextReload(watcher);
+      writeKey(secretsDir, 'sk-after');
       const reload = await reloaded;
       assert.equal(reload.trigger, 'secrets');
       assert.equal(keyOf(watcher), 'sk-after');
@@ -286,9 +293,8 @@ describe('ConfigWatcher: keys in the secrets directory', () => {
 
   it('a busy secrets directory holds off neither a config edit nor a rotated key', async () => {
     const { file, secretsDir } = setUp();
-    mkdirSync(join(secretsDir, 'openai-key'));
     mkdirSync(join(secretsDir, 'other'));
-    writeFileSync(join(secretsDir, 'openai-key', 'apiKey'), 'sk-busy-one');
+    writeKey(secretsDir, 'sk-busy-one');
     // The defaults (150 ms quiet time), with writes every 50 ms: a plain debounce never fires.
     const watcher = new ConfigWatcher(file, { env: {}, secretsDir });
     const beat = setInterval(() => {
@@ -299,13 +305,13 @@ describe('ConfigWatcher: keys in the secrets directory', () => {
     }, 50);
     try {
       await watcher.start();
-      let reloaded = next<ConfigReload>((fn) => watcher.onReload(fn), 2000);
+      let reloaded = nextReload(watcher, 2000);
       writeFileSync(file, keyed.replace('gpt-4o', 'gpt-4o-mini'));
       let reload = await reloaded;
       assert.equal(reload.trigger, 'config file');
       assert.equal(watcher.current?.routes[0]?.backends[0]?.model, 'gpt-4o-mini');
 
-      reloaded = next<ConfigReload>((fn) => watcher.onReload(fn), 2500);
+      reloaded = nextReload(watcher, 2500);
       const temp = join(secretsDir, 'openai-key', '.apiKey.tmp');
       writeFileSync(temp, 'sk-busy-two');
       renameSync(temp, join(secretsDir, 'openai-key', 'apiKey'));
@@ -349,8 +355,7 @@ describe('ConfigWatcher: keys in the secrets directory', () => {
     try {
       await watcher.start();
       triggers.length = 0;
-      mkdirSync(join(secretsDir, 'openai-key'));
-      writeFileSync(join(secretsDir, 'openai-key', 'apiKey'), 'sk-unread');
+      writeKey(secretsDir, 'sk-unread');
       await new Promise((resolve) => setTimeout(resolve, 200));
       assert.deepEqual(triggers, []);
     } finally {
