@@ -278,12 +278,12 @@ export class HttpHeldObjectClient implements HeldObjectSender {
   private uploadRoute?: { readonly takes: boolean; readonly until: number };
 
   /**
-   * Whether the peer has the upload route, asked once (a peer without it is asked again a
-   * minute on: it may have been upgraded meanwhile).
+   * Whether the peer has the upload route, asked again a minute on either way: a peer
+   * without it may have been upgraded meanwhile, and one with it rolled back.
    */
   private async takesUploads(): Promise<boolean> {
     const known = this.uploadRoute;
-    if (known && (known.takes || Date.now() < known.until)) return known.takes;
+    if (known && Date.now() < known.until) return known.takes;
     let takes: boolean;
     try {
       const response = await fetch(new URL(HELD_OBJECT_UPLOAD_WIRE_PATH, this.url), {
