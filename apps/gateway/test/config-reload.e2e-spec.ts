@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { metricSum } from '@aigw/testing';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { configReloads, eventually } from './reload-probes';
 
 const dir = mkdtempSync(join(tmpdir(), 'aigw-reload-'));
 const configPath = join(dir, 'gateway.yaml');
@@ -26,17 +26,6 @@ function save(text: string): void {
   renameSync(temp, configPath);
 }
 
-/** Polls `probe` until it returns a value, failing with `what` after a deadline. */
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  assert.fail(`timed out waiting until ${what}`);
-}
-
 describe('all-in-one gateway: config reload while running', () => {
   let gateway: AppProcess;
 
@@ -45,12 +34,7 @@ describe('all-in-one gateway: config reload while running', () => {
     assert.equal(response.status, 200);
     return ((await response.json()) as { data: { id: string }[] }).data.map((m) => m.id);
   };
-  const reloads = async (result: 'success' | 'failure') =>
-    metricSum(
-      await (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text(),
-      'ai_gateway_config_reloads_total',
-      { result },
-    );
+  const reloads = (result: 'success' | 'failure') => configReloads(gateway, result);
   const chat = (model: string) =>
     fetch(`${gateway.baseUrl}/v1/chat/completions`, {
       method: 'POST',

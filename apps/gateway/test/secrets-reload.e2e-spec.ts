@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { metricSum } from '@aigw/testing';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { configReloads, eventually } from './reload-probes';
 
 const dir = mkdtempSync(join(tmpdir(), 'aigw-secrets-reload-'));
 const secretsDir = join(dir, 'secrets');
@@ -32,17 +32,6 @@ function kubeletWrite(name: string, key: string, value: string): void {
   }
 }
 
-/** Polls `probe` until it returns a value, failing with `what` after a deadline. */
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  assert.fail(`timed out waiting until ${what}`);
-}
-
 describe('all-in-one gateway: keys in AI_GATEWAY_SECRETS_DIR change while it runs', () => {
   const upstream = new FakeOpenAiUpstream('openai');
   let gateway: AppProcess;
@@ -56,12 +45,7 @@ describe('all-in-one gateway: keys in AI_GATEWAY_SECRETS_DIR change while it run
     assert.equal(response.status, 200, await response.clone().text());
     await response.arrayBuffer();
   };
-  const reloads = async (result: 'success' | 'failure') =>
-    metricSum(
-      await (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text(),
-      'ai_gateway_config_reloads_total',
-      { result },
-    );
+  const reloads = (result: 'success' | 'failure') => configReloads(gateway, result);
   /** Sends requests until one reaches the fake upstream with `key`; its call count then. */
   const untilSentWith = (key: string) =>
     eventually(`a call reaches the upstream with the key ending ${key.slice(-6)}`, async () => {
