@@ -1,25 +1,25 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 import { sendOpenAiError } from '../http/openai-errors';
+import { SERVED_PATHS } from '../http/public-paths';
 
-/** The paths that read or write the response store, with their methods and what they keep. */
-const STORE_PATHS: readonly (readonly [path: string, methods: readonly string[], kept: string])[] =
-  [
-    ['/responses/:id', ['GET', 'DELETE'], 'responses'],
-    ['/responses/:id/input_items', ['GET'], 'responses'],
-    ['/conversations', ['POST'], 'conversations'],
-    ['/conversations/:id', ['GET', 'POST', 'DELETE'], 'conversations'],
-    ['/conversations/:id/items', ['GET', 'POST'], 'conversations'],
-    ['/conversations/:id/items/:item_id', ['GET', 'DELETE'], 'conversations'],
-  ];
+/** What the response store keeps at a served path, or undefined for a path it has no part in. */
+function keptAt(path: string): 'responses' | 'conversations' | undefined {
+  if (path.startsWith('/responses/')) return 'responses';
+  if (path.startsWith('/conversations')) return 'conversations';
+  return undefined;
+}
 
 /**
  * With `AI_GATEWAY_RESPONSES_STORE=false`: stored responses and the Conversations API
  * answer the 400 that `previous_response_id` and `conversation` get on `POST /v1/responses`,
  * naming the store being off, not a 404 that reads as a wrong base URL or unknown id.
+ * Their paths and methods are SERVED_PATHS', as the store's own routes are.
  */
 export function registerStoreOffRoutes(fastify: FastifyInstance, prefix: string): void {
-  for (const [path, methods, kept] of STORE_PATHS) {
+  for (const [path, methods] of SERVED_PATHS) {
+    const kept = keptAt(path);
+    if (kept === undefined) continue;
     const refuse = (request: FastifyRequest, reply: FastifyReply) =>
       sendOpenAiError(reply, storeOff(kept), request.id);
     fastify.route({ method: [...methods], url: prefix + path, handler: refuse });
