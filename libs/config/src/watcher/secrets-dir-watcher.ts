@@ -21,7 +21,7 @@ export interface SecretsDirWatcherOptions {
   readonly reattachMaxWaitMs?: number;
 }
 
-export const DEFAULT_SECRETS_POLL_MS = 10_000;
+const DEFAULT_SECRETS_POLL_MS = 10_000;
 
 export class SecretsDirWatcher {
   readonly #dir: string;
