@@ -39,7 +39,7 @@ describe('WalCheckpointer', () => {
       const dbs = paths.map(openWal);
       const checkpointers = dbs.map((db, i) => WalCheckpointer.start(db, paths[i]));
       dbs.forEach(fill);
-      // the writer's own backstop (4,000 pages) is far away: only the worker can do this
+      // the writer's own backstop (8,000 pages) is far away: only the worker can do this
       for (const path of paths) await untilCheckpointed(path);
       checkpointers.forEach((c) => c?.stop());
       dbs.forEach((db) => db.close());
