@@ -230,13 +230,11 @@ export class BudgetAdmission {
     limits: readonly AdmissionLimit[],
     now: number,
   ): Promise<Record<string, string> | undefined> {
-    const counted = limits.filter((limit) => limit.unit !== 'dollars');
-    if (counted.length === 0) return undefined;
     try {
-      const balances = await this.store.balances(counted, now);
-      return tightestLimitHeaders(counted, balances, now);
+      const balances = await this.store.balances(limits, now);
+      return tightestLimitHeaders(limits, balances, now);
     } catch {
-      return undefined; // the refusal or answer goes out all the same
+      return undefined; // the refusal goes out all the same, with its own headers
     }
   }
 

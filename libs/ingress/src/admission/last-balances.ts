@@ -22,10 +22,6 @@ export class LastBalances<Limit> {
   get(key: string): LastTold<Limit> | undefined {
     return this.entries.get(key);
   }
-
-  get size(): number {
-    return this.entries.size;
-  }
 }
 
 export interface LastTold<Limit> {
