@@ -12,7 +12,7 @@ export type CorsOrigins = '*' | readonly string[];
  * header the gateway sets for its clients to read (README), the request limits' beside the
  * token limits', and a 405's `Allow`.
  */
-export const EXPOSED_HEADERS: readonly string[] = [
+const EXPOSED_HEADERS: readonly string[] = [
   'x-request-id',
   'x-ai-gateway-backend',
   'x-ai-gateway-cost-usd',
@@ -29,7 +29,7 @@ export const EXPOSED_HEADERS: readonly string[] = [
 ];
 
 /** The methods the API serves: DELETE removes stored responses, files and conversations. */
-export const CORS_METHODS: readonly string[] = ['GET', 'HEAD', 'POST', 'DELETE'];
+const CORS_METHODS: readonly string[] = ['GET', 'HEAD', 'POST', 'DELETE'];
 
 /** AI_GATEWAY_CORS_ORIGINS: `*`, or origins like `https://app.example.com` split by commas. */
 export function corsOriginsFrom(env: Env): CorsOrigins | undefined {
