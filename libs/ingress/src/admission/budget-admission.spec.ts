@@ -19,6 +19,7 @@ import {
   type GatewayRequest,
 } from '@aigw/contracts/data-plane';
 import { BUDGET_STORE_RETRY_AFTER_MS, BudgetAdmission } from './budget-admission';
+import { admissionOn, refusalOf } from './admission-fixture';
 
 const parsed = parseGatewayConfig(
   `kind: AIGatewayRoute
@@ -250,7 +251,7 @@ ${limits}
       { defaultMaxOutputTokens: 100, holdMs: 600_000, now: () => start },
     );
   };
-  const refusalOf = (admitted: Promise<unknown>) =>
+  const budgetRefusalOf = (admitted: Promise<unknown>) =>
     admitted.then(
       () => assert.fail('admitted past the limit'),
       (error: unknown) => {
@@ -264,7 +265,7 @@ ${limits}
     maxDailyCostPerUser: 0.2
     modelPricing: {m: {inputPer1k: 1, outputPer1k: 1}}`);
     await admission.admit(request('d', 150));
-    const refusal = await refusalOf(admission.admit(request('d', 150)));
+    const refusal = await budgetRefusalOf(admission.admit(request('d', 150)));
     assert.equal(refusal.limitKind, LimitKind.MaxDailyCostPerUser);
     assert.equal(refusal.headers, undefined);
     assert.equal(refusal.retryAfterMs, Date.UTC(2026, 0, 2) - start);
@@ -273,7 +274,7 @@ ${limits}
   it('a token limit keeps its x-ratelimit-*-tokens headers', async () => {
     const admission = admissionFor(`  tokenBudget: {perMinute: {limit: 300}}`);
     await admission.admit(request('t', 250));
-    const refusal = await refusalOf(admission.admit(request('t', 250)));
+    const refusal = await budgetRefusalOf(admission.admit(request('t', 250)));
     assert.equal(refusal.limitKind, LimitKind.TokenBudgetPerMinute);
     assert.equal(refusal.headers?.['x-ratelimit-limit-tokens'], '300');
     assert.equal(refusal.headers?.['x-ratelimit-reset-tokens'], '30s');
@@ -357,49 +358,24 @@ spec:
 describe('BudgetAdmission: tokenRateLimit.perModel', () => {
   const start = Date.UTC(2026, 0, 1, 12, 0, 30);
 
-  function setup(failover: string, perUser = '', wildcard = true) {
-    const parsed = parseGatewayConfig(
-      `kind: AIGatewayRoute
-metadata: {name: r}
-spec:
-  backends:
-  - {name: limited, priority: 0, provider: openai, model: gpt-4-turbo, modelNameOverride: chat}
+  const setup = (failover: string, perUser = '', wildcard = true) =>
+    admissionOn(
+      `  - {name: limited, priority: 0, provider: openai, model: gpt-4-turbo, modelNameOverride: chat}
   - {name: spare, priority: 1, provider: openai, model: gpt-3.5-turbo, modelNameOverride: chat}
-${wildcard ? '  - {name: any, priority: 2, provider: openai}' : ''}
-${failover}
+${wildcard ? '  - {name: any, priority: 2, provider: openai}' : ''}`,
+      `${failover}
   tokenRateLimit:
     perModel:
       gpt-4-turbo: {tokensPerMinute: 300}
       gpt-3.5-turbo: {tokensPerMinute: 1000}
-${perUser}
-`,
-      { missingSecrets: 'warn', env: {} },
+${perUser}`,
     );
-    if (!parsed.ok) throw new Error(parsed.errors.map((e) => e.format()).join('\n'));
-    const routed = parsed.config;
-    const view = new ExhaustionView();
-    const store = new LocalBudgetStore(':memory:');
-    const admission = new BudgetAdmission(() => routed, store, view, {
-      defaultMaxOutputTokens: 100,
-      holdMs: 600_000,
-      now: () => start,
-    });
-    return { admission, view, route: routed.routes[0] };
-  }
   const ask = (user: string, model = 'chat', maxTokens = 100): GatewayRequest => ({
     ...request(user, maxTokens),
     requestedModel: model,
     body: { model, messages: [{ role: 'user', content: 'hello' }], max_tokens: maxTokens },
   });
   const perRequest = estimatePromptTokensUpperBound(ask('x').body) + 100;
-  const refusalOf = (promise: Promise<unknown>) =>
-    promise.then(
-      () => assert.fail('admitted'),
-      (error: unknown) => {
-        assert.ok(error instanceof DataPlaneError);
-        return error;
-      },
-    );
   const fits = Math.floor(300 / perRequest);
 
   it("holds the primary backend's model limit, shared by every caller", async () => {
