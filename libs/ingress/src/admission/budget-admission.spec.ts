@@ -450,6 +450,29 @@ ${perUser}`,
     assert.equal(refusal.headers?.['x-ratelimit-reset-tokens'], '30s');
   });
 
+  it('with every model known full, refuses from the marks with no store call', async () => {
+    const { admission, store } = setup(
+      '  failover: {on: [budgetExceeded]}',
+      '    perUser: {requestsPerMinute: 100}',
+      false,
+    );
+    const big = (user: string) => ask(user, 'chat', 250);
+    for (let i = 0; i < 4; i++) await admission.admit(big(`u${i}`));
+    await refusalOf(admission.admit(big('marks-both'))); // the store refuses the spare: marked
+    let balanceReads = 0;
+    const balances = store.balances.bind(store);
+    store.balances = (...args: Parameters<typeof balances>) => {
+      balanceReads++;
+      return balances(...args);
+    };
+    const refusal = await refusalOf(admission.admit(big('c')));
+    // A caller hammering spent models costs the store nothing, though it has a request
+    // limit too: the refusal carries the refusing limit's headers alone.
+    assert.equal(balanceReads, 0);
+    assert.equal(refusal.headers?.['x-ratelimit-limit-tokens'], '300');
+    assert.equal(refusal.headers?.['x-ratelimit-limit-requests'], undefined);
+  });
+
   it('without the trigger, a full model is not marked (its holds may yet be released)', async () => {
     const { admission, view } = setup('');
     for (let i = 0; i < fits; i++) await admission.admit(ask(`caller-${i}`));

@@ -159,8 +159,10 @@ export class BudgetAdmission {
     // its own view, sees only the broadcast. A mark ends with the minute, or when the
     // budget service reports room. Without the trigger the first refusal is the answer.
     const failover = route.failover.on.includes('budgetExceeded');
-    // The first refusal, and the limits the request would have held with it.
-    let refusal: { error: BudgetRefusal; held: readonly AdmissionLimit[] } | undefined;
+    // The first refusal, the limits the request would have held with it, and whether the
+    // store made it (a refusal from the exhaustion view stays without a network call).
+    let refusal:
+      { error: BudgetRefusal; held: readonly AdmissionLimit[]; byStore: boolean } | undefined;
     models: for (let index = 0; index < models.length; index++) {
       // The model's token and request limits, held together: either full passes it over.
       const ownLimits = this.modelLimitsOf(route, models[index], now);
@@ -168,7 +170,7 @@ export class BudgetAdmission {
       for (const modelLimit of ownLimits) {
         const resetAt = this.exhausted.exhaustedUntilByKey(modelLimit.exhaustionKey, now);
         if (resetAt !== undefined) {
-          refusal ??= { error: budgetRefusal(modelLimit, 0, resetAt, now), held };
+          refusal ??= { error: budgetRefusal(modelLimit, 0, resetAt, now), held, byStore: false };
           if (failover) continue models;
           throw refusal.error; // known spent: no network call, as for the caller's own
         }
@@ -204,10 +206,11 @@ export class BudgetAdmission {
       const error = budgetRefusal(limit, remaining, limit.windowRef.endsAt, now);
       // A caller's own limit binds whichever model serves: no other model helps.
       if (!modelLimit || !failover) throw await this.withEveryFamily(error, held, now);
-      refusal ??= { error, held };
+      refusal ??= { error, held, byStore: true };
     }
     // Every model that may serve has its limit full: the first one's refusal.
-    throw await this.withEveryFamily(refusal!.error, refusal!.held, now);
+    const first = refusal!;
+    throw first.byStore ? await this.withEveryFamily(first.error, first.held, now) : first.error;
   }
 
   /**
