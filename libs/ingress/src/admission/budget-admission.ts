@@ -104,7 +104,7 @@ export class BudgetAdmission {
   /** Per-model limits, by route and model (their caller). */
   private readonly modelLimits = new BoundLimitCache<AdmissionLimit>();
   /** What callers were last told, for answers reused on routes that cache or share calls. */
-  private readonly lastBalances = new LastBalances<AdmissionLimit>();
+  private readonly lastBalances: LastBalances<AdmissionLimit>;
 
   constructor(
     private readonly config: () => GatewayConfig,
@@ -113,6 +113,7 @@ export class BudgetAdmission {
     private readonly options: AdmissionOptions,
   ) {
     this.now = options.now ?? Date.now;
+    this.lastBalances = new LastBalances<AdmissionLimit>(this.now);
   }
 
   async admit(request: GatewayRequest): Promise<Admission> {
@@ -190,7 +191,7 @@ export class BudgetAdmission {
       }
       if (result.ok) {
         if (route.caching.enabled || route.deduplication.enabled) {
-          this.lastBalances.remember(lastBalancesKey(request), held, result.balances);
+          this.lastBalances.remember(lastBalancesKey(request), held, result.balances, now);
         }
         return { reservationId, headers: tightestLimitHeaders(held, result.balances, now) };
       }
@@ -220,12 +221,9 @@ export class BudgetAdmission {
    * cheap as it was); none when that call's windows have ended or there was none.
    */
   limitHeaders(request: GatewayRequest): Readonly<Record<string, string>> {
-    const told = this.lastBalances.get(lastBalancesKey(request));
-    if (!told) return {};
     const now = this.now();
-    // Balances of an ended window say nothing of the new one.
-    if (told.limits.some((limit) => limit.windowRef.endsAt <= now)) return {};
-    return tightestLimitHeaders(told.limits, told.balances, now);
+    const told = this.lastBalances.get(lastBalancesKey(request), now);
+    return told ? tightestLimitHeaders(told.limits, told.balances, now) : {};
   }
 
   /** The tightest-limit headers of `limits` from the store's balances; undefined if it fails. */

@@ -1,30 +1,42 @@
 import type { Balance } from '@aigw/budget-core';
+import { BoundedLru } from '../responses/bounded-lru';
+
+/** What a caller's last admitted call was told, held until its first window ends. */
+interface LastTold<Limit> {
+  readonly limits: readonly Limit[];
+  readonly balances: readonly Balance[];
+  bytes: number;
+  expiresAt: number;
+}
+
+interface WindowedLimit {
+  readonly windowRef: { readonly endsAt: number };
+}
 
 /**
  * The balances a caller's last admitted call was told, by caller and requested model, so
  * an answer reused from the cache or a shared call (admitted without a hold) is told its
  * limits as they stood then, with no store call: a cache hit must stay as cheap as it is.
- * Only routes that reuse answers remember. Bounded, least recently told first out.
+ * Only routes that reuse answers remember. An entry ends with the first of its windows
+ * (balances of an ended window say nothing of the new one); bounded, least recently told
+ * first out.
  */
-export class LastBalances<Limit> {
-  private readonly entries = new Map<string, LastTold<Limit>>();
+export class LastBalances<Limit extends WindowedLimit> {
+  private readonly entries: BoundedLru<LastTold<Limit>>;
 
-  constructor(private readonly maxEntries = 10_000) {}
-
-  remember(key: string, limits: readonly Limit[], balances: readonly Balance[]): void {
-    this.entries.delete(key); // re-inserted last: the Map's order is the recency order
-    this.entries.set(key, { limits, balances });
-    if (this.entries.size > this.maxEntries) {
-      this.entries.delete(this.entries.keys().next().value as string);
-    }
+  constructor(now: () => number, maxEntries = 10_000) {
+    this.entries = new BoundedLru({ maxEntries, maxBytes: Infinity }, () => undefined, now);
   }
 
-  get(key: string): LastTold<Limit> | undefined {
-    return this.entries.get(key);
+  remember(key: string, limits: readonly Limit[], balances: readonly Balance[], now: number): void {
+    let expiresAt = Infinity;
+    for (const limit of limits) expiresAt = Math.min(expiresAt, limit.windowRef.endsAt);
+    this.entries.remove(key);
+    this.entries.add(key, { limits, balances, bytes: 0, expiresAt }, now);
   }
-}
 
-export interface LastTold<Limit> {
-  readonly limits: readonly Limit[];
-  readonly balances: readonly Balance[];
+  /** What `key` was last told, unless its first window has ended since. */
+  get(key: string, now: number): LastTold<Limit> | undefined {
+    return this.entries.live(key, now);
+  }
 }
