@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';
 import { createRedisClient } from '@aigw/infra';
-import { startRedis, type RealService } from '@aigw/testing';
+import { startRedis, timelyRun, type RealService } from '@aigw/testing';
 import type { StoredConversation } from './conversation';
 import { ConversationState } from './conversation-state';
 import { RedisConversationStore } from './redis-conversation-store';
@@ -64,14 +64,27 @@ describe('conversations in real Redis', () => {
   });
 
   it('expires with its TTL, renewed by each write, and refuses more than its size cap', async () => {
-    const conv = id();
-    await store.create(conversation(conv), 300);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    await store.append(conv, [message('m2', 'two')], 300);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    assert.ok(await store.header(conv), 'the append renewed it');
-    assert.ok((await client.pttl(`aigw:conv:v2:{${conv}}:items`)) > 0);
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    // The reads come 400 ms after the creation, past its 300 ms TTL. They count only when
+    // the append landed within the creation's TTL and they within the append's: a paused
+    // run is tried again.
+    const { conv, header, itemsTtl } = await timelyRun('writes within the TTL', async () => {
+      const conv = id();
+      const created = performance.now();
+      await store.create(conversation(conv), 300);
+      await pause(200);
+      const appending = performance.now();
+      await store.append(conv, [message('m2', 'two')], 300);
+      const appended = performance.now();
+      await pause(200);
+      const header = await store.header(conv);
+      const itemsTtl = await client.pttl(`aigw:conv:v2:{${conv}}:items`);
+      const inTime = appended - created < 300 && performance.now() - appending < 300;
+      return inTime ? { conv, header, itemsTtl } : undefined;
+    });
+    assert.ok(header, 'the append renewed it');
+    assert.ok(itemsTtl > 0);
+    await pause(250);
     assert.equal(await store.read(conv), undefined);
     assert.equal(await client.exists(`aigw:conv:v2:{${conv}}:items`), 0);
 
