@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { metricSum } from '@aigw/testing';
+import { eventually, metricSum } from '@aigw/testing';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
 
@@ -76,10 +76,17 @@ spec:
     await chat(false, 'first'); // cache hit
     await chat(true, 'streamed'); // time to first token, per output token
     await chat(false, 'third'); // the primary's third failure in a row: cooled down
-    await new Promise((r) => setTimeout(r, 500)); // usage settles into the budget gauge
+    // Usage settles into the budget gauge off the request path, in its own time.
+    const scrape = async (path: string) =>
+      (await fetch(`http://127.0.0.1:${gateway.adminPort}${path}`)).text();
+    await eventually('the usage is settled into the budget gauge', async () =>
+      /^ai_gateway_budget_remaining\{budget_key="metrics-user"/m.test(await scrape('/metrics'))
+        ? true
+        : undefined,
+    );
 
     for (const path of ['/metrics', '/stats/prometheus']) {
-      const text = await (await fetch(`http://127.0.0.1:${gateway.adminPort}${path}`)).text();
+      const text = await scrape(path);
       assertSeries(text, 'ai_gateway_tokens_total', ['user', 'model', 'type']);
       assertSeries(text, 'ai_gateway_request_duration_seconds_bucket', ['provider', 'model']);
       assertSeries(text, 'ai_gateway_fallback_total', ['from', 'to', 'reason']);
