@@ -6,14 +6,22 @@ import {
   type LimitKind,
 } from '@aigw/contracts';
 
+/** An exhausted limit: until when, and the limit it was spent against. */
+interface Mark {
+  readonly resetAt: number;
+  readonly limit: number;
+}
+
 /**
  * A replica's local copy of which limits are exhausted, fed by the budget service's
  * broadcast (and by its own refused reservations), so a request against an exhausted
  * limit is refused without a network call. An entry ends with its window at the latest;
- * the broadcast may end it sooner (`recovered`, or `remaining` with room).
+ * the broadcast may end it sooner (`recovered`, or `remaining` with room). A mark made
+ * against a lower limit than the one a caller asks about (raised by a config reload) does
+ * not refuse: the spend it saw may fit the new limit, so the store decides.
  */
 export class ExhaustionView {
-  private readonly until = new Map<string, number>();
+  private readonly until = new Map<string, Mark>();
   /** The entry each limit (`kind|subject`) has, whatever its window: `recovered` ends it. */
   private readonly entryOf = new Map<string, string>();
 
@@ -22,38 +30,49 @@ export class ExhaustionView {
     return `${kind}|${subject}|${windowId}`;
   }
 
-  markExhausted(subject: string, kind: LimitKind, windowId: string, resetAt: number): void {
+  /** `limit`: what the limit was when it was spent (unknown: the mark holds whatever it is now). */
+  markExhausted(
+    subject: string,
+    kind: LimitKind,
+    windowId: string,
+    resetAt: number,
+    limit = Number.POSITIVE_INFINITY,
+  ): void {
     const key = ExhaustionView.keyOf(subject, kind, windowId);
-    this.until.set(key, resetAt);
+    this.until.set(key, { resetAt, limit });
     this.entryOf.set(limitOf(key), key);
   }
 
-  /** When the limit opens again, if it is exhausted now. */
+  /**
+   * When the limit opens again, if it is exhausted now at `limit` (its configured value; a
+   * mark made under a lower one is stale and dropped). Without `limit`, any mark counts.
+   */
   exhaustedUntil(
     subject: string,
     kind: LimitKind,
     windowId: string,
     now: number,
+    limit?: number,
   ): number | undefined {
-    return this.exhaustedUntilByKey(ExhaustionView.keyOf(subject, kind, windowId), now);
+    return this.exhaustedUntilByKey(ExhaustionView.keyOf(subject, kind, windowId), now, limit);
   }
 
   /** `exhaustedUntil` by the entry's key (`keyOf`). */
-  exhaustedUntilByKey(key: string, now: number): number | undefined {
-    const resetAt = this.until.get(key);
-    if (resetAt === undefined) return undefined;
-    if (resetAt <= now) {
+  exhaustedUntilByKey(key: string, now: number, limit?: number): number | undefined {
+    const mark = this.until.get(key);
+    if (mark === undefined) return undefined;
+    if (mark.resetAt <= now || (limit !== undefined && mark.limit < limit)) {
       this.clear(key);
       return undefined;
     }
-    return resetAt;
+    return mark.resetAt;
   }
 
   apply(event: BudgetStateChanged): void {
     const { budgetKey, limitKind, windowId } = event;
     switch (event.state) {
       case BudgetState.Exhausted:
-        this.markExhausted(budgetKey, limitKind, windowId, Date.parse(event.resetAt));
+        this.markExhausted(budgetKey, limitKind, windowId, Date.parse(event.resetAt), event.limit);
         break;
       case BudgetState.Recovered: {
         // Usually a new window, whose id the mark does not have: end the limit's mark whatever its window.

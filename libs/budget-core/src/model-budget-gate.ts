@@ -12,7 +12,13 @@ export function modelBudgetGate(view: ExhaustionView, now: () => number = Date.n
     const at = now();
     for (const limit of modelLimits(route, model)) {
       const bound = bindLimit(limit, at);
-      const resetAt = view.exhaustedUntil(bound.subject, bound.kind, bound.windowRef.id, at);
+      const resetAt = view.exhaustedUntil(
+        bound.subject,
+        bound.kind,
+        bound.windowRef.id,
+        at,
+        bound.limit,
+      );
       if (resetAt !== undefined) {
         // The same 429 as admission's: this limit, nothing left, when it opens.
         throw budgetRefusal(

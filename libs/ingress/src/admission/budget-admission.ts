@@ -169,7 +169,11 @@ export class BudgetAdmission {
       const ownLimits = this.modelLimitsOf(route, models[index], now);
       const held = ownLimits.length > 0 ? [...limits, ...ownLimits] : limits;
       for (const modelLimit of ownLimits) {
-        const resetAt = this.exhausted.exhaustedUntilByKey(modelLimit.exhaustionKey, now);
+        const resetAt = this.exhausted.exhaustedUntilByKey(
+          modelLimit.exhaustionKey,
+          now,
+          modelLimit.limit,
+        );
         if (resetAt !== undefined) {
           refusal ??= { error: budgetRefusal(modelLimit, 0, resetAt, now), held, byStore: false };
           if (failover) continue models;
@@ -296,7 +300,7 @@ export class BudgetAdmission {
       userLimits({ route, userKey, tier }).map((limit) => forAdmission(limit, at)),
     );
     for (const limit of limits) {
-      const resetAt = this.exhausted.exhaustedUntilByKey(limit.exhaustionKey, now);
+      const resetAt = this.exhausted.exhaustedUntilByKey(limit.exhaustionKey, now, limit.limit);
       if (resetAt !== undefined) {
         return { route, now, limits, spent: budgetRefusal(limit, 0, resetAt, now) };
       }
@@ -323,6 +327,7 @@ export class BudgetAdmission {
       limit.kind,
       limit.windowRef.id,
       limit.windowRef.endsAt,
+      limit.limit,
     );
   }
 
