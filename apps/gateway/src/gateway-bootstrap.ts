@@ -40,7 +40,7 @@ import {
   type Env,
   type RunningService,
 } from '@aigw/runtime';
-import { openUsageAnalytics, withUsageAnalytics } from '@aigw/usage-sink';
+import { analyticsMethodsAt, openUsageAnalytics, withUsageAnalytics } from '@aigw/usage-sink';
 import { GatewayModule } from './gateway.module';
 
 export type RunningGateway = RunningService;
@@ -135,6 +135,8 @@ export async function bootstrapGateway(env: Env): Promise<RunningGateway> {
         new OpenAiExceptionFilter(
           (error) => logger.error('unhandled request error', { error }),
           (route, status) => metrics.recordRequest({ route, status }),
+          // The analytics API is mounted here: a wrong method on it is a 405 too.
+          analyticsMethodsAt,
         ),
       ),
     );

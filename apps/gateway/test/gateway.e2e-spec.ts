@@ -259,6 +259,27 @@ describe('all-in-one gateway on the quickstart config (no keys, no network)', ()
     }
     // A path we do not serve stays a 404, whatever the method.
     assert.equal((await wrong('DELETE', '/v1/nope')).status, 404);
+    // The analytics API mounted on this port: every route is a GET (and its HEAD).
+    for (const path of [
+      '/v1/analytics/usage',
+      '/v1/analytics/top-spenders',
+      '/v1/analytics/rates',
+      '/v1/analytics/latency',
+      '/v1/analytics/fallbacks',
+      '/v1/analytics/budgets',
+      '/v1/analytics/requests/req-1/payload',
+      '/v1/analytics/payloads',
+      '/v1/analytics/budget-adjustments',
+    ]) {
+      const { status, allow, body } = await wrong('POST', path);
+      assert.equal(status, 405, `POST ${path}`);
+      assert.equal(allow, 'GET, HEAD', path);
+      assertOpenAiError(body.error);
+      assert.equal(body.error.code, 'method_not_allowed');
+    }
+    // Served only under /v1, and only its own paths.
+    assert.equal((await wrong('POST', '/analytics/usage')).status, 404);
+    assert.equal((await wrong('POST', '/v1/analytics/nope')).status, 404);
   });
 
   it("answers a URL the router cannot take (a malformed %-escape, an over-long id) with a 400 in its API's format, not echoing the URL", async () => {

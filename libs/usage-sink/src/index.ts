@@ -10,6 +10,7 @@ export * from './clickhouse/clickhouse-retention';
 export * from './embedded/sqlite-usage.store';
 export * from './http/analytics-http.module';
 export * from './http/analytics-http.options';
+export * from './http/analytics-paths';
 export * from './http/analytics-query.dto';
 export * from './usage-sink-runtime';
 export * from './http/analytics-exception.filter';

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { NotFoundException, type ArgumentsHost } from '@nestjs/common';
-import { OpenAiExceptionFilter } from './openai-exception.filter';
+import { OpenAiExceptionFilter, type MountedMethodsAt } from './openai-exception.filter';
 
 /** What the filter sent: status, headers and body. */
 interface Sent {
@@ -11,7 +11,7 @@ interface Sent {
 }
 
 /** Runs the filter on a request the router found no route for, as Nest reports it. */
-function refuse(method: string, url: string): Sent {
+function refuse(method: string, url: string, mounted?: MountedMethodsAt): Sent {
   const sent: Sent = { headers: {} };
   const reply = {
     raw: { headersSent: false, writableEnded: false },
@@ -34,7 +34,7 @@ function refuse(method: string, url: string): Sent {
   } as unknown as ArgumentsHost;
   const unexpected: unknown[] = [];
   // Nest's own not-found message quotes the whole URL, query and all.
-  new OpenAiExceptionFilter((error) => unexpected.push(error)).catch(
+  new OpenAiExceptionFilter((error) => unexpected.push(error), undefined, mounted).catch(
     new NotFoundException(`Cannot ${method} ${url}`),
     host,
   );
@@ -66,5 +66,26 @@ describe('OpenAiExceptionFilter on a path or method not served', () => {
     const text = JSON.stringify(sent.body);
     assert.ok(!text.includes('ecret'), text);
     assert.ok(text.includes('/v1/chat/completions'), text);
+  });
+
+  it('answers a mounted module’s path (the analytics API) with a 405 from its own table', () => {
+    const analytics: MountedMethodsAt = (url) =>
+      url.split('?')[0] === '/v1/analytics/usage' ? ['GET', 'HEAD'] : undefined;
+    const sent = refuse('POST', '/v1/analytics/usage?from=x', analytics);
+    assert.equal(sent.status, 405);
+    assert.equal(sent.headers.allow, 'GET, HEAD');
+    assert.match(
+      JSON.stringify(sent.body),
+      /POST is not allowed on \/v1\/analytics\/usage; use GET or HEAD/,
+    );
+    // Served by that method (no route on this edge after all), or another path: a 404.
+    assert.equal(refuse('GET', '/v1/analytics/usage', analytics).status, 404);
+    assert.equal(refuse('POST', '/v1/analytics/nope', analytics).status, 404);
+    // The public API's own table still comes first.
+    assert.equal(refuse('GET', '/v1/chat/completions', analytics).headers.allow, 'POST');
+  });
+
+  it('knows no analytics path where none is mounted (the split ingress): a 404', () => {
+    assert.equal(refuse('POST', '/v1/analytics/usage').status, 404);
   });
 });

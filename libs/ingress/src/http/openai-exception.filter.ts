@@ -10,6 +10,12 @@ import { endpointAt, methodsAllowedAt } from './public-paths';
 /** Told of each request the filter answers (a body that failed to parse, an unknown path). */
 export type RefusalListener = (route: string, status: number) => void;
 
+/**
+ * The methods a path served by another module mounted on the same app is asked with (the
+ * analytics API on the all-in-one gateway), or undefined for a path it does not serve.
+ */
+export type MountedMethodsAt = (url: string) => readonly string[] | undefined;
+
 /** The route label of a refused request on no model call's path. */
 export const OTHER_ROUTE = 'other';
 
@@ -48,6 +54,8 @@ export class OpenAiExceptionFilter implements ExceptionFilter {
   constructor(
     private readonly onUnexpected: (error: unknown) => void,
     private readonly onRefused: RefusalListener = () => undefined,
+    /** Paths beside the public API's, mounted only on some edges: their own table. */
+    private readonly mountedMethodsAt?: MountedMethodsAt,
   ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
@@ -56,7 +64,7 @@ export class OpenAiExceptionFilter implements ExceptionFilter {
     const request = http.getRequest<FastifyRequest>();
     const mapped =
       exception instanceof HttpException && exception.getStatus() === 404
-        ? noRoute(request.method, request.url)
+        ? noRoute(request.method, request.url, this.mountedMethodsAt)
         : toDataPlaneError(exception);
     if (mapped.code === DataPlaneErrorCode.Internal) this.onUnexpected(exception);
     this.onRefused(endpointAt(request.url) ?? OTHER_ROUTE, mapped.httpStatus);
@@ -76,8 +84,8 @@ export class OpenAiExceptionFilter implements ExceptionFilter {
  * message names the path alone: Nest's own ("Cannot GET <url>") keeps the query, which may
  * carry the caller's key (Google's `?key=`).
  */
-function noRoute(method: string, url: string): DataPlaneError {
-  const allowed = methodsAllowedAt(url);
+function noRoute(method: string, url: string, mounted?: MountedMethodsAt): DataPlaneError {
+  const allowed = methodsAllowedAt(url) ?? mounted?.(url);
   const path = url.split('?')[0];
   // Listed but with no route on this edge (a store built without conversations): a 404.
   if (!allowed || allowed.includes(method)) {

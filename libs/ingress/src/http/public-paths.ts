@@ -52,6 +52,9 @@ const ENDPOINT_AT = new Map(
  * registers against it, so a new route missing here fails at start-up, not with a 404.
  * Paths served only with a setting (conversations with the response store, files and
  * batches with a Files backend) are listed anyway: without it they answer a refusal.
+ * The analytics API (`/v1/analytics/*`) is not: it is mounted only where the usage
+ * analytics are (the all-in-one gateway, the usage-sink), which hand its own table
+ * (ANALYTICS_PATHS, libs/usage-sink) to their exception filter.
  */
 export const SERVED_PATHS: readonly (readonly [pattern: string, methods: readonly string[]])[] = [
   ['/messages/count_tokens', ['POST']],

@@ -5,19 +5,21 @@ import {
   type ArgumentsHost,
   type ExceptionFilter,
 } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   ANALYTICS_HTTP_OPTIONS,
   AnalyticsAccessError,
   AnalyticsClosedError,
   type AnalyticsHttpOptions,
 } from './analytics-http.options';
+import { analyticsMethodsAt } from './analytics-paths';
 import { AnalyticsQueryError } from './analytics-query.dto';
 
 /**
  * The analytics API's own error shape, ahead of the gateway's OpenAI-style filter:
  * 400 with every parameter problem, 401 without the token, 403 for logged payloads
- * where no token is set, 503 when the store fails
+ * where no token is set, 405 with `Allow` for an analytics path asked with another
+ * method, 503 when the store fails
  * (logged; the body never carries the store's message, which may quote SQL).
  */
 @Catch()
@@ -25,7 +27,8 @@ export class AnalyticsExceptionFilter implements ExceptionFilter {
   constructor(@Inject(ANALYTICS_HTTP_OPTIONS) private readonly options: AnalyticsHttpOptions) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const http = host.switchToHttp();
+    const reply = http.getResponse<FastifyReply>();
     if (exception instanceof AnalyticsQueryError) {
       void reply.status(400).send({
         error: { type: 'invalid_query', message: exception.message, issues: exception.issues },
@@ -42,6 +45,23 @@ export class AnalyticsExceptionFilter implements ExceptionFilter {
     if (exception instanceof AnalyticsClosedError) {
       void reply.status(403).send({ error: { type: 'forbidden', message: exception.message } });
       return;
+    }
+    if (exception instanceof HttpException && exception.getStatus() === 404) {
+      // No route for this method: where the path is served with another, say which.
+      const { method, url } = http.getRequest<FastifyRequest>();
+      const allowed = analyticsMethodsAt(url);
+      if (allowed && !allowed.includes(method)) {
+        void reply
+          .status(405)
+          .header('allow', allowed.join(', '))
+          .send({
+            error: {
+              type: 'method_not_allowed',
+              message: `${method} is not allowed on ${url.split('?')[0]}; use ${allowed.join(' or ')}`,
+            },
+          });
+        return;
+      }
     }
     if (exception instanceof HttpException) {
       void reply.status(exception.getStatus()).send({
