@@ -37,3 +37,23 @@ export async function eventually<T>(
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
 }
+
+const MINUTE_MS = 60_000;
+
+/**
+ * The clock minute a sequence starts in, with at least `marginMs` of it left (it waits
+ * for the next minute otherwise). For limits that count per clock minute: a sequence that
+ * crossed into the next minute saw its counts start over, and must be run again.
+ */
+export async function earlyInTheMinute(marginMs = 20_000): Promise<number> {
+  const into = Date.now() % MINUTE_MS;
+  if (into > MINUTE_MS - marginMs) {
+    await new Promise((resolve) => setTimeout(resolve, MINUTE_MS - into + 50));
+  }
+  return clockMinute();
+}
+
+/** The clock minute now (minutes since the epoch). */
+export function clockMinute(): number {
+  return Math.floor(Date.now() / MINUTE_MS);
+}
