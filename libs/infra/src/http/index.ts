@@ -2,3 +2,4 @@ export * from './buffered-dispatch';
 export * from './transport-errors';
 export * from './until-writable';
 export * from './turn-batched-writer';
+export * from './pulled-body';

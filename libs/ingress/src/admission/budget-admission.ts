@@ -222,12 +222,51 @@ export class BudgetAdmission {
    * The rate-limit headers of an answer admitted without a hold (a cache hit or a shared
    * call's answer when reuse is not billed): the caller's tightest limits as its last
    * admitted call for the model was told them, with no store call (a cache hit stays as
-   * cheap as it was); none when that call's windows have ended or there was none.
+   * cheap as it was). With nothing remembered (the caller's first call is a hit on an answer
+   * another caller cached, or its windows have ended) one balances read of the store tells
+   * them, remembered as an admitted call's are, so the caller's next hits ask nothing.
+   * A promise only then; none when the store fails or the caller has no such limits.
    */
-  limitHeaders(request: GatewayRequest): Readonly<Record<string, string>> {
+  limitHeaders(
+    request: GatewayRequest,
+  ): Readonly<Record<string, string>> | Promise<Readonly<Record<string, string>>> {
     const now = this.now();
-    const told = this.lastBalances.get(lastBalancesKey(request), now);
-    return told ? tightestLimitHeaders(told.limits, told.balances, now) : {};
+    const key = lastBalancesKey(request);
+    const told = this.lastBalances.get(key, now);
+    if (told) return tightestLimitHeaders(told.limits, told.balances, now);
+    const limits = this.limitsToTell(request, now);
+    return limits ? this.readLimitHeaders(key, limits, now) : {};
+  }
+
+  /**
+   * What an admitted call of `request` would hold and be told of: the caller's limits and
+   * those of the first model that may serve it; undefined without a token or request limit.
+   */
+  private limitsToTell(
+    request: GatewayRequest,
+    now: number,
+  ): readonly AdmissionLimit[] | undefined {
+    const own = this.callerLimits(request);
+    if (!own) return undefined;
+    const served = servingModels(own.route, request.requestedModel, request.allowedModels);
+    const modelLimits = this.modelLimitsOf(own.route, served[0] ?? request.requestedModel, now);
+    const limits = modelLimits.length > 0 ? [...own.limits, ...modelLimits] : own.limits;
+    return limits.some((limit) => limit.unit !== 'dollars') ? limits : undefined;
+  }
+
+  private async readLimitHeaders(
+    key: string,
+    limits: readonly AdmissionLimit[],
+    now: number,
+  ): Promise<Readonly<Record<string, string>>> {
+    let balances: readonly Balance[];
+    try {
+      balances = await this.store.balances(limits, now);
+    } catch {
+      return {}; // the answer goes out all the same, without headers
+    }
+    this.lastBalances.remember(key, limits, balances, now);
+    return tightestLimitHeaders(limits, balances, now);
   }
 
   /** The tightest-limit headers of `limits` from the store's balances; undefined if it fails. */

@@ -4,6 +4,7 @@ import {
   type BackendCallTarget,
 } from '@aigw/contracts/data-plane';
 import { Readable } from 'node:stream';
+import { pulledBody } from '@aigw/infra/http';
 import { request as undiciRequest } from 'undici';
 import { AZURE_DEFAULT_API_VERSION } from '../azure/azure-urls';
 import { upstreamHttpError, transportError } from '../core/upstream-failure';
@@ -209,37 +210,14 @@ export class HeldObjectUpstream {
         body: Readable.from([]),
       };
     }
-    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-    let reading = false;
-    const pull = (): void => {
-      reading = true;
-      waiting(reader.read()).then(
-        (next) => {
-          reading = false;
-          if (body.destroyed) return;
-          if (next.done) body.push(null);
-          else if (next.value.length === 0) pull();
-          else body.push(next.value);
-        },
-        (error: unknown) => {
-          reading = false;
-          if (body.destroyed) return;
-          body.destroy(transportError(backend.backendName, error, notAborted) as Error);
-        },
-      );
-    };
-    const body = new Readable({
-      read() {
-        if (!reading) pull();
-      },
-      // Closed early (a client that hung up, a failure) or read to its end: the backend's
-      // answer is let go of at once, even while a read waits for its next bytes (an async
-      // iterator's return would wait for them, or for the timeout).
-      destroy(error, done) {
-        controller.abort();
-        done(error);
-      },
-    });
+    // Closed early (a client that hung up, a failure) or read to its end, the backend's
+    // answer is let go of at once; a slow reader (backpressure) is not the backend's fault.
+    const body = pulledBody(
+      response.body as ReadableStream<Uint8Array>,
+      controller,
+      idleMs,
+      (error) => transportError(backend.backendName, error, notAborted) as Error,
+    );
     return { status: response.status, contentType: contentTypeOf(response), body };
   }
 

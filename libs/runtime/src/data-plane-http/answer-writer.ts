@@ -42,6 +42,15 @@ export function writeWireError(response: ServerResponse, error: DataPlaneError):
   response.end(JSON.stringify(encodeWireError(error)));
 }
 
+/** A route's error answered in the wire format, Fastify's own reply let go of. */
+export function answerWireError(
+  reply: { hijack(): void; readonly raw: ServerResponse },
+  error: unknown,
+): void {
+  reply.hijack();
+  writeWireError(reply.raw, asDataPlaneError(error));
+}
+
 export interface WriteAnswerOptions {
   /** Set when the caller went away: stop writing and let the stream be cancelled. */
   readonly signal: AbortSignal;

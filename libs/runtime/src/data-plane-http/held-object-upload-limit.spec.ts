@@ -5,8 +5,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DataPlaneError } from '@aigw/contracts/data-plane';
+import { heldUploadBytes } from './held-object-upload';
 import {
-  heldUploadBytes,
   HttpHeldObjectClient,
   registerHeldObjectRelay,
   registerHeldObjectServer,

@@ -1,8 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+import { decodeHeldObjectUpload } from './held-object-upload';
 import {
-  decodeHeldObjectUpload,
   HttpHeldObjectClient,
   registerHeldObjectRelay,
   registerHeldObjectServer,

@@ -2,10 +2,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+import { decodeHeldObjectCall, HELD_OBJECT_WIRE_PATH } from './held-object-call';
+import { decodeHeldObjectOpen } from './held-object-open';
 import {
-  decodeHeldObjectCall,
-  decodeHeldObjectOpen,
-  HELD_OBJECT_WIRE_PATH,
   HttpHeldObjectClient,
   registerHeldObjectRelay,
   registerHeldObjectServer,

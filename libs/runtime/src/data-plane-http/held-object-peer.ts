@@ -1,0 +1,100 @@
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  WIRE_JSON,
+  WIRE_VERSION,
+  WIRE_VERSION_HEADER,
+} from '@aigw/contracts/data-plane';
+import { HELD_OBJECT_WIRE_PATH, type HeldObjectWireReply } from './held-object-call';
+import { decodePeerError, type InternalToken } from './internal-auth';
+
+/** Headroom over the backend's own timeout, so the far side reports a timeout rather than us. */
+export const TIMEOUT_MARGIN_MS = 5_000;
+
+export function timedOut(): DOMException {
+  return new DOMException('timed out', 'TimeoutError');
+}
+
+/**
+ * One peer's held-object routes as every route's client reaches them: the hop's version
+ * and internal token on each request, the peer's errors back as the data-plane errors they
+ * were, and the whole-call route (which the streamed routes fall back to for a peer from
+ * before them). Only the backend's name crosses, never a key.
+ */
+export class HeldObjectPeer {
+  constructor(
+    readonly url: URL,
+    /** AI_GATEWAY_INTERNAL_TOKEN, sent on every call when set. */
+    private readonly token?: InternalToken,
+  ) {}
+
+  /** A request's headers on this hop: its content type, the wire version and the token. */
+  headers(contentType: string): Record<string, string> {
+    return {
+      'content-type': contentType,
+      [WIRE_VERSION_HEADER]: WIRE_VERSION,
+      ...this.token?.headers(),
+    };
+  }
+
+  /** One call's wire text POSTed to the peer's `path`. */
+  postWire(path: string, text: string, signal: AbortSignal): Promise<Response> {
+    return fetch(new URL(path, this.url), {
+      method: 'POST',
+      headers: this.headers(WIRE_JSON),
+      body: text,
+      signal,
+    });
+  }
+
+  /** A call sent whole on the held-object route, its reply read whole. */
+  async call(text: string, timeoutMs: number): Promise<HeldObjectWireReply> {
+    let response: Response;
+    let parsed: unknown;
+    try {
+      response = await this.postWire(
+        HELD_OBJECT_WIRE_PATH,
+        text,
+        AbortSignal.timeout(timeoutMs + TIMEOUT_MARGIN_MS),
+      );
+      parsed = await response.json();
+    } catch (error) {
+      throw this.unreachable(error);
+    }
+    return this.replyOf(response.status, parsed);
+  }
+
+  /** A peer's answer to a call: its wire reply, or the error it sent. */
+  replyOf(status: number, parsed: unknown): HeldObjectWireReply {
+    if (status < 200 || status > 299) throw this.refusal(parsed, status);
+    const reply = parsed as Partial<HeldObjectWireReply> | null;
+    if (
+      typeof reply?.status !== 'number' ||
+      typeof reply.contentType !== 'string' ||
+      typeof reply.base64 !== 'string'
+    ) {
+      throw this.badReply();
+    }
+    return reply as HeldObjectWireReply;
+  }
+
+  /** The error a peer's non-2xx answer carries (its token refused named as such). */
+  refusal(parsed: unknown, status: number): DataPlaneError {
+    return decodePeerError(parsed, status, 'files and batches peer');
+  }
+
+  badReply(): DataPlaneError {
+    return new DataPlaneError(
+      DataPlaneErrorCode.UpstreamBadResponse,
+      'the files and batches peer answered with no valid reply',
+    );
+  }
+
+  unreachable(error: unknown): DataPlaneError {
+    return new DataPlaneError(
+      DataPlaneErrorCode.UpstreamError,
+      `the files and batches peer at ${this.url.host} is unreachable`,
+      { cause: error },
+    );
+  }
+}
