@@ -8,7 +8,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
 import { estimatePromptTokensUpperBound } from '@aigw/contracts/data-plane';
-import { metricSum } from '@aigw/testing';
+import { eventually, metricSum } from '@aigw/testing';
 import { answerText, chat, FULL_ANSWER, reuseConfig } from './reuse-helpers';
 
 // The response cache and request deduplication on the all-in-one gateway, embedded mode
@@ -37,6 +37,13 @@ describe('response cache and deduplication on the all-in-one gateway (embedded)'
       db.close();
     }
   }
+  // `users`' events on `topic`, once at least `count` are in the log (they are written off
+  // the request path).
+  const eventsOnceThere = (topic: string, users: readonly string[], count: number) =>
+    eventually(`${count} ${topic} events`, () => {
+      const found = users.flatMap((user) => events(topic, user));
+      return found.length >= count ? found : undefined;
+    });
   const metrics = async () => (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
 
   before(async () => {
@@ -78,11 +85,11 @@ describe('response cache and deduplication on the all-in-one gateway (embedded)'
     assert.equal(warmer.headers.get('x-ai-gateway-cache'), 'miss');
     await answerText(warmer);
 
-    await settle();
+    const usage = await eventsOnceThere('gateway.usage.recorded.v1', [user], 5);
+    const completed = await eventsOnceThere('gateway.request.completed.v1', [user], 5);
     const text = await metrics();
     assert.ok(metricSum(text, 'ai_gateway_cache_hits_total', { model: 'cached-model' }) >= 2);
     assert.ok(metricSum(text, 'ai_gateway_cache_misses_total', { model: 'cached-model' }) >= 3);
-    const usage = events('gateway.usage.recorded.v1', user);
     const hits = usage.filter((event) => event.cacheHit === true);
     assert.equal(hits.length, 2, 'one usage event per hit, marked cached');
     for (const hit of hits) {
@@ -92,7 +99,6 @@ describe('response cache and deduplication on the all-in-one gateway (embedded)'
       assert.equal(hit.backend, 'cached-upstream');
     }
     assert.equal(usage.filter((event) => event.cacheHit === false).length, 3);
-    const completed = events('gateway.request.completed.v1', user);
     assert.equal(completed.filter((event) => event.cached === true).length, 2);
   });
 
@@ -227,8 +233,7 @@ describe('response cache and deduplication on the all-in-one gateway (embedded)'
       assert.equal(dedupUpstream.calls.length, 1, 'exactly one upstream call');
       dedupUpstream.reset();
 
-      await settle();
-      const usage = users.flatMap((user) => events('gateway.usage.recorded.v1', user));
+      const usage = await eventsOnceThere('gateway.usage.recorded.v1', users, 6);
       // The leader pays for the call; followers are reused answers, billed by the rule.
       assert.equal(usage.filter((event) => event.cacheHit === false).length, 1);
       assert.equal(usage.filter((event) => event.cacheHit === true).length, 5);
@@ -279,14 +284,21 @@ describe('response cache and deduplication on the all-in-one gateway (embedded)'
         user: followerUser,
         signal: leaving.signal,
       }).catch(() => undefined);
-      await new Promise((r) => setTimeout(r, 200));
+      // Both calls are in the gateway before the follower's client leaves.
+      await eventually('the follower reaches the gateway', async () =>
+        metricSum(await metrics(), 'ai_gateway_requests_in_flight', {
+          route: 'chat.completions',
+        }) === 2
+          ? true
+          : undefined,
+      );
       leaving.abort(); // gone while the shared call is still waiting on the upstream
       await follower;
       assert.equal(await answerText(await leader), FULL_ANSWER);
       dedupUpstream.reset();
 
-      await settle();
-      const completed = events('gateway.request.completed.v1', followerUser);
+      const completed = await eventsOnceThere('gateway.request.completed.v1', [followerUser], 1);
+      await eventsOnceThere('gateway.request.completed.v1', [leaderUser], 1);
       assert.deepEqual(
         completed.map((event) => event.status),
         ['clientCancelled'],
