@@ -990,30 +990,20 @@ spec:
     }
   });
 
-  it('asks for candidateCount candidates and answers each, in order', async () => {
+  it('asks for candidateCount candidates and answers each under its index, in order', async () => {
     gemini.reset();
-    const candidate = (text: string, index: number) => ({
-      content: { role: 'model', parts: [{ text }] },
-      finishReason: 'STOP',
-      index,
-    });
-    gemini.next({
-      kind: 'json',
-      body: {
-        candidates: [candidate('First.', 0), candidate('Second.', 1)],
-        usageMetadata: { promptTokenCount: 3, candidatesTokenCount: 4, totalTokenCount: 7 },
-      },
-    });
+    // The fake lists candidate 1 first and candidate 0 without an index, as protobuf's
+    // JSON leaves a zero out: each comes back under its own index, in index order.
     const response = await client.models.generateContent({
       model: 'gemini-native',
       contents: 'Two answers',
       config: { candidateCount: 2 },
     });
     assert.deepEqual(
-      response.candidates?.map((c) => [c.index, c.content?.parts?.[0]?.text]),
+      response.candidates?.map((c) => [c.index, c.content?.parts?.[0]?.text, c.finishReason]),
       [
-        [0, 'First.'],
-        [1, 'Second.'],
+        [0, 'Candidate 0 from Gemini.', 'STOP'],
+        [1, 'Candidate 1 from Gemini.', 'MAX_TOKENS'],
       ],
     );
     assert.equal(

@@ -102,6 +102,26 @@ spec:
     assert.match(gemini.calls[0].path, /:streamGenerateContent$/);
   });
 
+  it('answers n Gemini choices (candidateCount) under their own index, in index order', async () => {
+    // The fake lists candidate 1 first and candidate 0 without an index.
+    const completion = await client.chat.completions.create({
+      model: 'gemini-2.5-flash',
+      messages: [{ role: 'user', content: 'hi' }],
+      n: 2,
+    });
+    assert.deepEqual(
+      completion.choices.map((choice) => [
+        choice.index,
+        choice.message.content,
+        choice.finish_reason,
+      ]),
+      [
+        [0, 'Candidate 0 from Gemini.', 'stop'],
+        [1, 'Candidate 1 from Gemini.', 'length'],
+      ],
+    );
+  });
+
   it('streams n Gemini choices (candidateCount) by index, each with its finish, usage once', async () => {
     const stream = await client.chat.completions.create({
       model: 'gemini-2.5-flash',

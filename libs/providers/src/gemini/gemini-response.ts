@@ -168,30 +168,18 @@ export function candidateParts(
 }
 
 /**
- * The first candidate of a response, or undefined when there is none; `candidates` that
- * is not a list of objects is refused.
+ * The candidates of a response or of one streamed event, each with the index it answers
+ * (with candidateCount above 1 each names its `index`, and they need not come in order: a
+ * stream interleaves them). Protobuf's JSON leaves out a zero, so a candidate without an
+ * index is candidate 0, wherever it stands in the list. A candidate that is not an object,
+ * an index that is not one of the `count` asked for, or one index twice (`within` says
+ * where: one event, one answer), is refused.
  */
-function firstCandidate(body: JsonObject, reject: RejectAnswer): JsonObject | undefined {
-  const candidates = body.candidates;
-  if (candidates === undefined) return undefined;
-  if (!Array.isArray(candidates)) throw reject('"candidates" that is not a list');
-  const candidate: unknown = candidates[0];
-  if (candidate === undefined) return undefined;
-  if (!isJsonObject(candidate)) throw reject('a candidate that is not an object');
-  return candidate;
-}
-
-/**
- * The candidates of one streamed event, each with the index it answers (a stream with
- * candidateCount above 1 interleaves them, each naming its `index`). Protobuf's JSON leaves
- * out a zero, so a candidate without an index is candidate 0, wherever it stands in the
- * list. A candidate that is not an object, an index that is not one of the `count` asked
- * for, or one index twice in the event, is refused.
- */
-export function streamCandidates(
+export function candidatesByIndex(
   body: JsonObject,
   count: number,
   reject: RejectAnswer,
+  within: string,
 ): { readonly index: number; readonly candidate: JsonObject }[] {
   const candidates = body.candidates;
   if (candidates === undefined) return [];
@@ -203,7 +191,7 @@ export function streamCandidates(
     if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= count) {
       throw reject(`a candidate index ${JSON.stringify(index)} outside the ${count} asked for`);
     }
-    if (seen.has(index)) throw reject(`candidate index ${index} twice in one event`);
+    if (seen.has(index)) throw reject(`candidate index ${index} twice ${within}`);
     seen.add(index);
     return { index, candidate };
   });
@@ -220,17 +208,21 @@ export function blockReason(body: JsonObject): string | undefined {
 /**
  * A GenerateContentResponse as an OpenAI chat.completion; undefined if it has no usage,
  * or neither a candidate nor a block reason. Parts of the wrong shape are a bad response.
- * Each candidate (several when candidateCount asked for them) is a choice, in order.
+ * Each candidate (several when candidateCount, `count`, asked for them) is the choice of
+ * its own `index` (absent: 0), the choices in index order whatever order they came in.
  */
 export function fromGeminiResponse(
   body: JsonObject,
   model: string,
   backendName: string,
+  count = 1,
 ): { completion: JsonObject; usage: TokenUsage } | undefined {
   const reject: RejectAnswer = (what) => badResponse(backendName, what);
-  const candidate = firstCandidate(body, reject);
+  const candidates = candidatesByIndex(body, count, reject, 'in one answer').sort(
+    (a, b) => a.index - b.index,
+  );
   // A prompt blocked outright comes back with no candidate at all.
-  if (!candidate && !blockReason(body)) return undefined;
+  if (candidates.length === 0 && !blockReason(body)) return undefined;
   const usage = geminiUsage(body.usageMetadata);
   if (!usage) return undefined;
   const id = typeof body.responseId === 'string' ? body.responseId : `chatcmpl-${randomUUID()}`;
@@ -254,15 +246,12 @@ export function fromGeminiResponse(
       images,
     });
   };
-  const completion = completionOf(candidate);
-  const others = (body.candidates as unknown[] | undefined)?.slice(1) ?? [];
-  if (others.length > 0) {
-    const more = others.map((other, offset) => {
-      if (!isJsonObject(other)) throw reject('a candidate that is not an object');
-      const [choice] = completionOf(other).choices as JsonObject[];
-      return { ...choice, index: offset + 1 };
+  const completion = completionOf(candidates[0]?.candidate);
+  if (candidates.length > 1 || (candidates[0] && candidates[0].index !== 0)) {
+    completion.choices = candidates.map(({ index, candidate }, at) => {
+      const [choice] = (at === 0 ? completion : completionOf(candidate)).choices as JsonObject[];
+      return { ...choice, index };
     });
-    completion.choices = [...(completion.choices as JsonObject[]), ...more];
   }
   return { completion, usage };
 }

@@ -8,9 +8,9 @@ import { streamInterrupted } from '../core/upstream-http';
 import {
   blockReason,
   candidateParts,
+  candidatesByIndex,
   geminiFinishReason,
   geminiUsage,
-  streamCandidates,
   type RejectAnswer,
 } from './gemini-response';
 
@@ -88,7 +88,12 @@ export class GeminiStreamTranslation implements StreamTranslation<EventSourceMes
     this.readUsage(event);
     this.name(event);
     const out: JsonObject[] = [];
-    const candidates = streamCandidates(event, this.candidates.length, this.reject);
+    const candidates = candidatesByIndex(
+      event,
+      this.candidates.length,
+      this.reject,
+      'in one event',
+    );
     for (const { index, candidate } of candidates) out.push(...this.candidate(index, candidate));
     // A prompt blocked outright comes back with no candidate at all: every choice ends.
     if (candidates.length === 0 && blockReason(event) !== undefined) {

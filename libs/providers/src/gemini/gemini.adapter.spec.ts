@@ -338,6 +338,27 @@ describe('GeminiAdapter against a fake Gemini API', () => {
     assert.equal(streamedFinishReason(chunks), 'tool_calls');
   });
 
+  it('answers n candidates as the choices of their index, in index order, whatever order they came in', async () => {
+    // The fake sends candidate 2, then 1, then 0 without an index (protobuf leaves a 0 out).
+    const answer = await invoke(gatewayChatRequest({ n: 3 }));
+    if (answer.kind !== 'json') return assert.fail('expected json');
+    assert.equal((upstream.calls[0].body.generationConfig as JsonObject).candidateCount, 3);
+    const choices = answer.body.choices as JsonObject[];
+    assert.deepEqual(
+      choices.map((choice) => [
+        choice.index,
+        (choice.message as JsonObject).content,
+        choice.finish_reason,
+      ]),
+      [
+        [0, 'Candidate 0 from Gemini.', 'stop'],
+        [1, 'Candidate 1 from Gemini.', 'length'],
+        [2, 'Candidate 2 from Gemini.', 'stop'],
+      ],
+    );
+    assert.equal(answer.usage.outputTokens, 7);
+  });
+
   it('embeds through batchEmbedContents with an estimated usage', async () => {
     const request = gatewayChatRequest({ input: ['one', 'two'] }, { operation: 'embeddings' });
     const answer = await invoke(request);
@@ -621,7 +642,47 @@ describe('GeminiAdapter against a Gemini API that answers oddly', () => {
         [1, 'Two', 'length'],
       ],
     );
-    await rejectsAsBadResponse(answerOf([{ text: 'One' }], { candidates: [second, 'junk'] }));
+    await rejectsAsBadResponse(
+      answerOf([{ text: 'One' }], { candidates: [{ ...second, index: 0 }, 'junk'] }),
+      /a candidate that is not an object/,
+    );
+  });
+
+  it("reads each JSON candidate's index (absent: 0), keeps a gap, and refuses an index twice or beyond n", async () => {
+    const text = (words: string, extra: JsonObject = {}) => ({
+      content: { role: 'model', parts: [{ text: words }] },
+      finishReason: 'STOP',
+      ...extra,
+    });
+    const choicesFor = async (candidates: unknown[], n: number) => {
+      upstream.next({ kind: 'json', body: answerOf([], { candidates }) });
+      const answer = await invoke(gatewayChatRequest({ n }));
+      if (answer.kind !== 'json') return assert.fail('expected json');
+      return (answer.body.choices as JsonObject[]).map((choice) => [
+        choice.index,
+        (choice.message as JsonObject).content,
+      ]);
+    };
+    // Candidate 2 and candidate 0 (no index) of three: each under its own index, in order.
+    assert.deepEqual(await choicesFor([text('C', { index: 2 }), text('A')], 3), [
+      [0, 'A'],
+      [2, 'C'],
+    ]);
+    // Only candidate 1 of two: its own index, not 0.
+    assert.deepEqual(await choicesFor([text('B', { index: 1 })], 2), [[1, 'B']]);
+    const refused = async (candidates: unknown[], n: number, message: RegExp) => {
+      upstream.next({ kind: 'json', body: answerOf([], { candidates }) });
+      await assert.rejects(
+        invoke(gatewayChatRequest({ n })),
+        isDataPlaneError(DataPlaneErrorCode.UpstreamBadResponse, message),
+        JSON.stringify(candidates),
+      );
+    };
+    await refused([text('A', { index: 0 }), text('B')], 2, /candidate index 0 twice in one answer/);
+    await refused([text('A'), text('C', { index: 2 })], 2, /candidate index 2 outside the 2/);
+    await refused([text('A', { index: '1' })], 2, /candidate index "1" outside the 2/);
+    // Without n, a second candidate is not one the request asked for.
+    await refused([text('A'), text('B', { index: 1 })], 1, /candidate index 1 outside the 1/);
   });
 
   it('streams n candidates (candidateCount) as the choices of their index, each finished, usage once', async () => {

@@ -83,7 +83,10 @@ export class GeminiAdapter implements ProviderAdapter {
       call,
       post(`${base}:generateContent`, body),
       this.dispatcher,
-      (parsed) => asCompletionBody(fromGeminiResponse(parsed, target.model, target.backendName)),
+      (parsed) =>
+        asCompletionBody(
+          fromGeminiResponse(parsed, target.model, target.backendName, prompt.choices),
+        ),
       'a body that is not a GenerateContentResponse',
     );
   }

@@ -248,6 +248,35 @@ describe('VertexAdapter against fake Vertex AI endpoints', () => {
     assert.match(gemini.calls[0].path, /:streamGenerateContent$/);
   });
 
+  it('answers n Gemini candidates as the choices of their index, plain and streamed', async () => {
+    // The fake's JSON answer lists candidate 1 first and candidate 0 without an index.
+    const plain = await invoke(
+      gatewayChatRequest({ n: 2 }),
+      target('gemini-2.5-flash', gemini.baseUrl),
+    );
+    if (plain.kind !== 'json') return assert.fail('expected json');
+    const choices = plain.body.choices as JsonObject[];
+    assert.deepEqual(
+      choices.map((choice) => [choice.index, (choice.message as JsonObject).content]),
+      [
+        [0, 'Candidate 0 from Gemini.'],
+        [1, 'Candidate 1 from Gemini.'],
+      ],
+    );
+    const streamed = (await invoke(
+      gatewayChatRequest({ n: 2, stream: true }),
+      target('gemini-2.5-flash', gemini.baseUrl),
+    )) as StreamAnswer;
+    const texts = ['', ''];
+    for (const chunk of await collectStream(streamed)) {
+      for (const choice of chunk.choices as JsonObject[]) {
+        const content = (choice.delta as JsonObject).content;
+        if (typeof content === 'string') texts[choice.index as number] += content;
+      }
+    }
+    assert.deepEqual(texts, ['Candidate 0 from Gemini.', 'Candidate 1 from Gemini.']);
+  });
+
   it("sends Gemini a client's topK, safetySettings and n (as candidateCount); Claude only top_k, and no n", async () => {
     const safety = [{ category: 'HARM_CATEGORY_HARASSMENT', threshold: 'BLOCK_NONE' }];
     const asked = { n: 2, provider_extras: { top_k: 20, safety_settings: safety } };

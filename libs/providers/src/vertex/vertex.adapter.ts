@@ -204,7 +204,10 @@ export class VertexAdapter implements ProviderAdapter {
       call,
       post('generateContent'),
       this.dispatcher,
-      (parsed) => asCompletionBody(fromGeminiResponse(parsed, target.model, target.backendName)),
+      (parsed) =>
+        asCompletionBody(
+          fromGeminiResponse(parsed, target.model, target.backendName, prompt.choices),
+        ),
       'a body that is not a GenerateContentResponse',
     );
   }

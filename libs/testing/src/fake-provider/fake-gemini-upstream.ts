@@ -105,6 +105,21 @@ function interleavedCandidates(
 }
 
 /**
+ * A generateContent answer of `count` candidates as Gemini may send it: the highest index
+ * first, and candidate 0 naming no `index` (protobuf's JSON leaves a zero out), so neither
+ * a candidate's place in the list nor the `index` field alone says which one it is.
+ * Candidate k says "Candidate k from Gemini." and finishes STOP for an even k, MAX_TOKENS
+ * for an odd one, as in interleavedCandidates.
+ */
+function unorderedCandidates(count: number): Record<string, unknown>[] {
+  return Array.from({ length: count }, (_, at) => count - 1 - at).map((index) => ({
+    content: { role: 'model', parts: [{ text: `Candidate ${index} from Gemini.` }] },
+    finishReason: index % 2 === 0 ? 'STOP' : 'MAX_TOKENS',
+    ...(index > 0 ? { index } : {}),
+  }));
+}
+
+/**
  * The Gemini API as documented, behaving as Gemini 3 does with function calls:
  * `/v1beta/models/{model}:generateContent`, `:streamGenerateContent?alt=sse` (partial
  * responses, no end marker) and `:batchEmbedContents`, keyed by `x-goog-api-key`. With
@@ -112,6 +127,8 @@ function interleavedCandidates(
  * signed with FAKE_GEMINI_SIGNATURE, unless the conversation ends in function responses,
  * which it answers in text; a request whose current turn has a model step whose first
  * functionCall part is unsigned is refused (400 INVALID_ARGUMENT), as Gemini 3 refuses it.
+ * With candidateCount above 1 (and no function to call) it answers that many candidates,
+ * not in index order (unorderedCandidates), or streams them interleaved.
  */
 export class FakeGeminiUpstream extends FakeProviderServer {
   get baseUrl(): string {
@@ -164,7 +181,16 @@ export class FakeGeminiUpstream extends FakeProviderServer {
         thoughtSignature: FAKE_GEMINI_SIGNATURE,
       };
     const words = tool ? RESULT_WORDS : WORDS;
+    const count = candidateCount(call.body);
     if (method === 'generateContent') {
+      if (count > 1 && !functionCall) {
+        return sendJson(response, {
+          candidates: unorderedCandidates(count),
+          usageMetadata: USAGE,
+          modelVersion,
+          responseId: 'resp-gemini-1',
+        });
+      }
       return sendJson(response, {
         candidates: [
           {
@@ -204,7 +230,6 @@ export class FakeGeminiUpstream extends FakeProviderServer {
       modelVersion,
       responseId: 'resp-gemini-1',
     });
-    const count = candidateCount(call.body);
     const steps = functionCall
       ? [chunk([{ text: 'Checking.' }], false), chunk([functionCall], true)]
       : count > 1

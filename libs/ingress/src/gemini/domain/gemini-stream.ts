@@ -38,7 +38,7 @@ interface ChoiceState {
 /**
  * A choice's index: its own when it names one (n > 1), else its place in the chunk.
  * Unlike Gemini's candidates (protobuf's JSON leaves a zero index out, see the provider's
- * streamCandidates), OpenAI chunks always name the index: the place is only a fallback for
+ * candidatesByIndex), OpenAI chunks always name the index: the place is only a fallback for
  * a backend that leaves it out, and 0 for the lone choice of n = 1.
  */
 function choiceIndex(choice: JsonObject, position: number): number {
