@@ -14,3 +14,4 @@ export * from './domain/serving-models';
 export * from './domain/event-time';
 export * from './domain/balance-changes';
 export * from './domain/hold-kind';
+export * from './domain/reservation-id';

@@ -7,6 +7,7 @@ import {
   type UserTierConfig,
 } from '@aigw/config';
 import {
+  admittedAtOf,
   balanceChangesOf,
   bindLimit,
   BoundLimitCache,
@@ -200,7 +201,11 @@ export class BudgetSettler implements EventSubscription {
       return;
     }
     const tier = tierByName(config, route, usage.tier);
-    const at = eventTime(usage.occurredAt);
+    const occurredAt = eventTime(usage.occurredAt);
+    // Charged to the windows its hold was taken in (its id says when): admission checked
+    // those for room. A call that ended in the next minute or day, charged there, would
+    // spend a window whose admissions never saw its hold, past the limit.
+    const at = admittedAtOf(usage.reservationId) ?? occurredAt;
     // A batch's bill is spent at once, not paced: it skips the per-minute limits (pacesCalls),
     // so its limits are kept apart from the model's synchronous calls'.
     const batch = usage.operation === BATCH_OPERATION;
@@ -228,7 +233,7 @@ export class BudgetSettler implements EventSubscription {
     };
     const changes = balanceChangesOf(limits, amounts);
     // The embedded store settles with a plain result: not awaited, a tick less an event.
-    const settled = this.store.settle(usage.eventId, usage.reservationId, changes, at);
+    const settled = this.store.settle(usage.eventId, usage.reservationId, changes, occurredAt);
     const result = settled instanceof Promise ? await settled : settled;
     this.metrics.recordUsageSettlement(result.applied ? 'applied' : 'duplicate');
     if (!result.applied) return;

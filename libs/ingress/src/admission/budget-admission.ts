@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   dollarCost,
   routeForModel,
@@ -17,6 +16,7 @@ import {
   ExhaustionView,
   headerUnitOf,
   modelLimits,
+  newReservationId,
   rateLimitHeaders,
   servingModels,
   unitName,
@@ -181,7 +181,7 @@ export class BudgetAdmission {
         }
       }
       if (held.length === 0) return NO_LIMITS;
-      const reservationId = randomUUID();
+      const reservationId = newReservationId(now);
       const holds =
         ownLimits.length > 0 ? [...changes, ...balanceChangesOf(ownLimits, amounts)] : changes;
       let result: ReserveResult;
