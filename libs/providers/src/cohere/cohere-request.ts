@@ -1,4 +1,9 @@
-import type { JsonObject, RequestSetting } from '@aigw/contracts/data-plane';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type JsonObject,
+  type RequestSetting,
+} from '@aigw/contracts/data-plane';
 import type { ChatPart, ChatPrompt, ChatTurn } from '../core/chat-request';
 import { DOUBLING_EFFORT_BUDGETS, thinkingBudget } from '../core/reasoning';
 import { cohereResponseFormat } from './cohere-response-format';
@@ -49,6 +54,22 @@ function message(turn: ChatTurn): JsonObject {
 const MIN_P = 0.01;
 const MAX_P = 0.99;
 
+// Cohere's k is a whole number of at most 500 (0 turns k-sampling off) and it refuses the
+// request otherwise; a larger top_k is kept to 500, as top_p is kept within p's bounds.
+const MAX_K = 500;
+
+/** A client's top_k (provider_extras) as Cohere's k; one that is not whole is the 400. */
+function topK(value: number): number {
+  if (!Number.isInteger(value)) {
+    throw new DataPlaneError(
+      DataPlaneErrorCode.InvalidRequest,
+      'provider_extras.top_k must be a whole number for a Cohere model',
+      { param: 'top_k' },
+    );
+  }
+  return Math.min(MAX_K, value);
+}
+
 // Cohere takes penalties only in 0 to 1 (OpenAI's are -2 to 2) and refuses the request
 // otherwise; a negative one, once clamped, is 0 and not sent.
 function penalty(value: number | undefined): number | undefined {
@@ -68,12 +89,13 @@ function thinking(prompt: ChatPrompt): JsonObject | undefined {
 }
 
 /**
- * The settings a v2 /chat request takes: no top_k from provider_extras (Cohere's own `k`
- * is not sent), no logit bias, no Gemini safety settings. Its embeddings take none.
+ * The settings a v2 /chat request takes: top_p as `p` and a client's top_k (provider_extras)
+ * as `k`; no logit bias, no Gemini safety settings. Its embeddings take none.
  */
 export const COHERE_CHAT_SETTINGS: ReadonlySet<RequestSetting> = new Set([
   'temperature',
   'top_p',
+  'top_k',
   'seed',
   'presence_penalty',
   'frequency_penalty',
@@ -112,6 +134,7 @@ export function toCohereRequest(prompt: ChatPrompt, model: string, stream: boole
   if (prompt.stop.length > 0) body.stop_sequences = prompt.stop;
   if (prompt.temperature !== undefined) body.temperature = prompt.temperature;
   if (prompt.topP !== undefined) body.p = Math.min(MAX_P, Math.max(MIN_P, prompt.topP));
+  if (prompt.topK !== undefined) body.k = topK(prompt.topK);
   if (prompt.seed !== undefined) body.seed = prompt.seed;
   const frequencyPenalty = penalty(prompt.frequencyPenalty);
   if (frequencyPenalty !== undefined) body.frequency_penalty = frequencyPenalty;

@@ -22,6 +22,7 @@ import {
   assertSaneUsage,
   RawSseUpstream,
 } from '@aigw/testing/fake-provider';
+import { defaultProviderAdapters } from '../default-adapters';
 import { CohereAdapter } from './cohere.adapter';
 
 const WEATHER_TOOL = {
@@ -259,6 +260,73 @@ describe('CohereAdapter against a fake Cohere v2 API', () => {
     });
     assert.equal(answer.usage.inputTokens, 3);
     assert.equal(answer.usage.source, 'reported');
+  });
+
+  it("sends a client's top_k (provider_extras) as Cohere's k, kept to its 500, plain and streamed", async () => {
+    const topK = (k: number, body: JsonObject = {}) =>
+      gatewayChatRequest({ ...body, provider_extras: { top_k: k } });
+    await invoke(topK(40, { top_p: 0.8 }));
+    const streamed = (await invoke(topK(40, { stream: true }))) as StreamAnswer;
+    assert.equal(streamedText(await collectStream(streamed)), 'Hello from Cohere.');
+    // The fake refuses a k above 500, as Cohere does: this one is answered.
+    const high = await invoke(topK(1000));
+    assert.equal(high.kind, 'json');
+    await invoke(topK(0));
+    assert.deepEqual(
+      upstream.calls.map((call) => [call.body.stream, call.body.k, call.body.p]),
+      [
+        [false, 40, 0.8],
+        [true, 40, undefined],
+        [false, 500, undefined],
+        [false, 0, undefined],
+      ],
+    );
+  });
+
+  it('refuses a top_k that is not a whole number before calling, naming it', async () => {
+    for (const stream of [false, true]) {
+      await assert.rejects(
+        invoke(gatewayChatRequest({ stream, provider_extras: { top_k: 2.5 } })),
+        (error: unknown) =>
+          error instanceof DataPlaneError &&
+          error.code === DataPlaneErrorCode.InvalidRequest &&
+          error.param === 'top_k' &&
+          /whole number/.test(error.message),
+      );
+    }
+    assert.equal(upstream.calls.length, 0);
+  });
+
+  it('reports the settings v2 chat has no place for as left out, top_k and top_p not among them', async () => {
+    const cohere = defaultProviderAdapters().find((each) => each.canHandle('cohere'));
+    if (!cohere) return assert.fail('no Cohere adapter among the defaults');
+    const body = {
+      top_p: 0.5,
+      logit_bias: { '50256': -100 },
+      provider_extras: {
+        top_k: 40,
+        safety_settings: [{ category: 'HARM_CATEGORY_HARASSMENT', threshold: 'BLOCK_NONE' }],
+      },
+    };
+    for (const stream of [false, true]) {
+      const answer = await cohere.invoke({
+        request: gatewayChatRequest({ ...body, stream }),
+        target,
+        signal: new AbortController().signal,
+      });
+      if (answer.kind === 'stream') await collectStream(answer);
+      assert.deepEqual(answer.servedBy.droppedSettings, [
+        { setting: 'logit_bias', reason: 'unsupported' },
+        { setting: 'safety_settings', reason: 'unsupported' },
+      ]);
+    }
+    assert.deepEqual(
+      upstream.calls.map((call) => [call.body.k, call.body.p, call.body.logit_bias]),
+      [
+        [40, 0.5, undefined],
+        [40, 0.5, undefined],
+      ],
+    );
   });
 
   it('rejects a tool without a usable schema before calling', async () => {
@@ -685,7 +753,7 @@ describe('CohereAdapter against a Cohere v2 API that answers oddly', () => {
     assert.equal(streamedText(chunks), 'Hi');
   });
 
-  it('keeps top_p within the 0.01 to 0.99 Cohere takes', async () => {
+  it('keeps top_p within the 0.01 to 0.99 Cohere takes (the fake refuses any p outside)', async () => {
     await invoke(gatewayChatRequest({ top_p: 1 }));
     await invoke(gatewayChatRequest({ top_p: 0 }));
     await invoke(gatewayChatRequest({ top_p: 0.5 }));

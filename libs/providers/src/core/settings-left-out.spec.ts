@@ -180,7 +180,14 @@ describe('an adapter reporting the settings its wire format has no place for', (
       'top_p',
     ]);
     assert.deepEqual(names(geminiSettings(embeddings)), ['task_type', 'title']);
-    assert.ok(!COHERE_CHAT_SETTINGS.has('top_k') && COHERE_CHAT_SETTINGS.has('seed'));
+    assert.deepEqual(names(COHERE_CHAT_SETTINGS), [
+      'frequency_penalty',
+      'presence_penalty',
+      'seed',
+      'temperature',
+      'top_k',
+      'top_p',
+    ]);
     assert.ok(!OPENAI_SETTINGS.has('top_k') && OPENAI_SETTINGS.has('logit_bias'));
   });
 });

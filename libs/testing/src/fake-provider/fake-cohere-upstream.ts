@@ -15,9 +15,25 @@ const USAGE = {
 };
 
 /**
+ * What Cohere's v2 /chat refuses among the sampling settings, as its API reference bounds
+ * them: `k` a whole number in 0 to 500, `p` in 0.01 to 0.99. Undefined when all is well.
+ */
+function samplingRefusal(body: Record<string, unknown>): string | undefined {
+  const { k, p } = body;
+  if (k !== undefined && (typeof k !== 'number' || !Number.isInteger(k) || k < 0 || k > 500)) {
+    return `invalid request: k must be an integer between 0 and 500, got ${JSON.stringify(k)}`;
+  }
+  if (p !== undefined && (typeof p !== 'number' || p < 0.01 || p > 0.99)) {
+    return `invalid request: p must be between 0.01 and 0.99, got ${JSON.stringify(p)}`;
+  }
+  return undefined;
+}
+
+/**
  * Cohere's v2 API as documented: `POST /v2/chat` (plain, and streamed as typed SSE
  * events ending in message-end), `POST /v2/embed` and `POST /v2/rerank`, with a bearer
- * key. With tools in the request it answers with a tool call to the first one.
+ * key. With tools in the request it answers with a tool call to the first one. A chat
+ * whose `k` or `p` is out of Cohere's bounds is refused (400), as Cohere refuses it.
  */
 export class FakeCohereUpstream extends FakeProviderServer {
   get baseUrl(): string {
@@ -44,6 +60,8 @@ export class FakeCohereUpstream extends FakeProviderServer {
         meta: { api_version: { version: '2' }, billed_units: { input_tokens: 3 } },
       });
     }
+    const refusal = samplingRefusal(call.body);
+    if (refusal) return sendJson(response, { id: 'err-sampling', message: refusal }, 400);
     const tools = call.body.tools as { function: { name: string } }[] | undefined;
     const tool = tools?.[0]?.function.name;
     if (call.body.stream !== true) {
