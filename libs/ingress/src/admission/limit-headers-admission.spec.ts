@@ -1,9 +1,28 @@
 // The x-ratelimit-* headers admission gives: both families (tokens and requests) on a
-// refusal, and the caller's limits as last told for an answer admitted without a hold.
+// refusal, and the caller's limits as last told (or, with none told, as the store holds
+// them) for an answer admitted without a hold.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { LimitKind } from '@aigw/contracts';
 import { START, admissionOn, ask, family, refusalOf } from './admission-fixture';
+
+/** Counts the store's balance reads from now on; `failing` makes each one throw. */
+function countReads(store: { balances: (...args: never[]) => unknown }, failing = false) {
+  const reads = { count: 0 };
+  const balances = store.balances.bind(store) as (...args: unknown[]) => unknown;
+  (store as unknown as Record<string, unknown>).balances = (...args: unknown[]) => {
+    reads.count++;
+    if (failing) return Promise.reject(new Error('store down'));
+    return balances(...args);
+  };
+  return reads;
+}
+
+const REUSING = `  caching: {enabled: true}
+  tokenRateLimit:
+    perUser: {inputTokensPerMinute: 100000, requestsPerMinute: 5}
+    perModel:
+      gpt-4-turbo: {requestsPerMinute: 3}`;
 
 const setup = (policy: string, clock = { now: START }) =>
   admissionOn(
@@ -75,25 +94,12 @@ describe('BudgetAdmission: rate-limit headers', () => {
 
   it('a reused answer is told what the caller’s last admitted call was, asking the store nothing', async () => {
     const clock = { now: START };
-    const { admission, store } = setup(
-      `  caching: {enabled: true}
-  tokenRateLimit:
-    perUser: {inputTokensPerMinute: 100000, requestsPerMinute: 5}
-    perModel:
-      gpt-4-turbo: {requestsPerMinute: 3}`,
-      clock,
-    );
-    // Nothing admitted yet for this caller: nothing to tell.
-    assert.deepEqual(admission.limitHeaders(ask('alice')), {});
+    const { admission, store } = setup(REUSING, clock);
     const admitted = await admission.admit(ask('alice'));
-    let storeCalls = 0;
-    const balances = store.balances.bind(store);
-    store.balances = (...args: Parameters<typeof balances>) => {
-      storeCalls++;
-      return balances(...args);
-    };
+    const reads = countReads(store);
     const reused = admission.limitHeaders(ask('alice'));
-    assert.equal(storeCalls, 0, 'a cache hit costs the store nothing');
+    assert.ok(!(reused instanceof Promise), 'told with no wait');
+    assert.equal(reads.count, 0, 'a cache hit costs the store nothing');
     // The tightest request limit (the model's 3, one held) shows 2 left, as the call was told.
     assert.deepEqual(family(reused, 'requests'), {
       'x-ratelimit-limit-requests': '3',
@@ -101,24 +107,86 @@ describe('BudgetAdmission: rate-limit headers', () => {
       'x-ratelimit-reset-requests': '30s',
     });
     assert.deepEqual(reused, admitted.headers);
-    assert.deepEqual(admission.limitHeaders(ask('bob')), {}, 'another caller is not told it');
     // Ten seconds on, the same balances with the reset counted down.
     clock.now = START + 10_000;
-    assert.equal(admission.limitHeaders(ask('alice'))['x-ratelimit-reset-requests'], '20s');
-    // Once the window ended those balances say nothing of the new one.
+    assert.equal(
+      (admission.limitHeaders(ask('alice')) as Record<string, string>)[
+        'x-ratelimit-reset-requests'
+      ],
+      '20s',
+    );
+    assert.equal(reads.count, 0);
+    // Once the window ended those balances say nothing of the new one: the store is asked.
     clock.now = START + 30_000;
-    assert.deepEqual(admission.limitHeaders(ask('alice')), {});
+    assert.deepEqual(family(await admission.limitHeaders(ask('alice')), 'requests'), {
+      'x-ratelimit-limit-requests': '3',
+      'x-ratelimit-remaining-requests': '3',
+      'x-ratelimit-reset-requests': '1m',
+    });
+    assert.equal(reads.count, 1);
+  });
+
+  it('a caller whose first call is a hit on another’s answer is told from one store read, then remembered', async () => {
+    const clock = { now: START };
+    const { admission, store } = setup(REUSING, clock);
+    // Bob's admitted call filled the cache; alice has made none.
+    const bobs = await admission.admit(ask('bob'));
+    const reads = countReads(store);
+    const first = await admission.limitHeaders(ask('alice'));
+    assert.equal(reads.count, 1, 'one balances read');
+    // Alice's own balances: bob's held request is not hers, the model's limit is shared.
+    assert.deepEqual(first, {
+      'x-ratelimit-limit-tokens': '100000',
+      'x-ratelimit-remaining-tokens': '100000',
+      'x-ratelimit-reset-tokens': '30s',
+      'x-ratelimit-limit-requests': '3',
+      'x-ratelimit-remaining-requests': '2',
+      'x-ratelimit-reset-requests': '30s',
+    });
+    assert.equal(bobs.headers['x-ratelimit-remaining-requests'], '2');
+    // Her next hits are told the same, counted down, with no store call.
+    clock.now = START + 5_000;
+    const next = admission.limitHeaders(ask('alice'));
+    assert.ok(!(next instanceof Promise));
+    assert.equal(next['x-ratelimit-reset-requests'], '25s');
+    assert.equal(next['x-ratelimit-remaining-requests'], '2');
+    assert.equal(reads.count, 1);
+  });
+
+  it('a failing store read leaves the headers off, and nothing is remembered', async () => {
+    const { admission, store } = setup(REUSING);
+    const reads = countReads(store, true);
+    assert.deepEqual(await admission.limitHeaders(ask('alice')), {});
+    assert.deepEqual(await admission.limitHeaders(ask('alice')), {});
+    assert.equal(reads.count, 2, 'each hit tries again until a read succeeds');
   });
 
   it('a route that reuses no answers remembers nothing', async () => {
-    const { admission } = setup(`  tokenRateLimit:
+    const { admission, store } = setup(`  tokenRateLimit:
     perUser: {requestsPerMinute: 5}`);
     await admission.admit(ask('alice'));
-    assert.deepEqual(admission.limitHeaders(ask('alice')), {});
+    const reads = countReads(store);
+    // Not what the admitted call was told (4 left, remembered): read from the store.
+    const told = admission.limitHeaders(ask('alice'));
+    assert.ok(told instanceof Promise);
+    assert.equal((await told)['x-ratelimit-remaining-requests'], '4');
+    assert.equal(reads.count, 1);
   });
 
-  it('a caller with no limits gets no headers for a reused answer', async () => {
-    const { admission } = setup('');
-    assert.deepEqual(admission.limitHeaders(ask('alice')), {});
+  it('a caller with no limits gets no headers for a reused answer, asking the store nothing', async () => {
+    for (const policy of [
+      '',
+      `  costControl:
+    maxDailyCostPerUser: 0.2
+    modelPricing: {chat: {inputPer1k: 1, outputPer1k: 1}}`,
+    ]) {
+      const { admission, store } = setup(policy);
+      const reads = countReads(store);
+      assert.deepEqual(admission.limitHeaders(ask('alice')), {}, policy);
+      assert.equal(reads.count, 0, policy);
+      // The dollar cap binds (a hold is taken), yet has no x-ratelimit-* family.
+      const held = (await admission.admit(ask('bob'))).reservationId !== undefined;
+      assert.equal(held, policy !== '', policy);
+    }
   });
 });

@@ -164,8 +164,10 @@ export class EdgeExchange {
           admission = await this.admission.admit(request);
           request = { ...request, reservationId: admission.reservationId };
         } else if (this.admission && found) {
-          // Not admitted (nothing to hold), yet told its limits as any answer is.
-          admission = { headers: this.admission.limitHeaders(request) };
+          // Not admitted (nothing to hold), yet told its limits as any answer is: a
+          // promise only when the caller's limits are read from the store.
+          const told = this.admission.limitHeaders(request);
+          admission = { headers: told instanceof Promise ? await told : told };
         }
         this.observer.accepted(endpoint, request);
         accepted = true;
