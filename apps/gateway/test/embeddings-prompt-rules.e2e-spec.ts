@@ -2,7 +2,9 @@
 // sent to an embeddings model is refused as it is in a chat (the same 400 and code, naming
 // the rule, never the text) before any provider is called, on /v1/embeddings, on the Gemini
 // edge's embedContent and batchEmbedContents, and in an embeddings line of a batch file.
-// The refusals are counted under the endpoint they came to.
+// The refusals are counted under the endpoint they came to. An input sent as token ids is
+// decoded with the model's tokenizer (cl100k for OpenAI's text-embedding-3-small) and read
+// as text; ids for a model whose tokenizer is unknown are refused, as the rules cannot read them.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -40,6 +42,7 @@ spec:
   backends:
   - {name: chat, provider: vllm, baseUrl: ${upstream.baseUrl}, model: upstream-chat, modelNameOverride: private-chat}
   - {name: embed, provider: vllm, baseUrl: ${upstream.baseUrl}, model: upstream-embed, modelNameOverride: private-embed}
+  - {name: openai-embed, provider: openai, baseUrl: ${upstream.baseUrl}, model: text-embedding-3-small, modelNameOverride: openai-embed, auth: {apiKeyRef: {name: openai-key}}}
   - {name: batch, provider: openai, baseUrl: "${batches.baseUrl}", model: ${FAKE_BATCH_MODEL}, modelNameOverride: private-batch, auth: {apiKeyRef: {name: openai-key}}}
   security:
     promptValidation:
@@ -97,7 +100,7 @@ spec:
     assert.equal(upstream.calls.length, 0, 'no provider was called');
   });
 
-  it('serves a clean input, and token ids, which carry no text a pattern could match', async () => {
+  it('serves a clean input', async () => {
     upstream.reset();
     const clean = await openai.embeddings.create({
       model: 'private-embed',
@@ -106,11 +109,6 @@ spec:
     });
     assert.equal(clean.data.length, 2);
     assert.deepEqual(upstream.calls.at(-1)?.body.input, ['a clean text', 'another']);
-    // The SSN as cl100k token ids: the gateway does not decode ids, so they pass unread.
-    const ids = [4513, 12, 1774, 12, 17458, 24];
-    const tokens = await post('/v1/embeddings', { model: 'private-embed', input: ids });
-    assert.equal(tokens.status, 200, tokens.text);
-    assert.deepEqual(upstream.calls.at(-1)?.body.input, ids);
   });
 
   it("refuses an SSN in the Gemini edge's embedContent and batchEmbedContents in Google's shape", async () => {
@@ -206,5 +204,70 @@ spec:
       ),
       files.length,
     );
+  });
+
+  it('reads token ids as the text they encode, and refuses ids no known tokenizer reads', async () => {
+    upstream.reset();
+    const refusedBefore = await refusedRequests('embeddings');
+    // 'my ssn is 123-45-6789' and 'a clean text' as cl100k token ids (gpt-tokenizer's encode).
+    const ssnIds = [2465, 274, 9810, 374, 220, 4513, 12, 1774, 12, 17458, 24];
+    const cleanIds = [64, 4335, 1495];
+    for (const input of [ssnIds, [cleanIds, ssnIds]]) {
+      const refused = await post('/v1/embeddings', { model: 'openai-embed', input });
+      assert.equal(refused.status, 400, refused.text);
+      assert.ok(!refused.text.includes(SSN), refused.text);
+      const { error } = JSON.parse(refused.text) as OpenAiError;
+      assert.match(error.message, BLOCK_RULE);
+      assert.equal(error.param, 'input');
+    }
+    const outOfVocabulary = await post('/v1/embeddings', {
+      model: 'openai-embed',
+      input: [...cleanIds, 100_261],
+    });
+    assert.equal(outOfVocabulary.status, 400, outOfVocabulary.text);
+    const oov = (JSON.parse(outOfVocabulary.text) as OpenAiError).error;
+    assert.equal(oov.type, 'invalid_request_error');
+    assert.equal(oov.param, 'input');
+    assert.match(oov.message, /100261, which is not a token id/);
+    // A self-hosted model's tokenizer is unknown: its ids cannot be read, so they are refused.
+    const unknown = await post('/v1/embeddings', { model: 'private-embed', input: cleanIds });
+    assert.equal(unknown.status, 400, unknown.text);
+    const uncheckable = (JSON.parse(unknown.text) as OpenAiError).error;
+    assert.equal(uncheckable.type, 'invalid_request_error');
+    assert.equal(uncheckable.param, 'input');
+    assert.match(
+      uncheckable.message,
+      /cannot be checked against the prompt rules for model "private-embed".*send 'input' as text/,
+    );
+    assert.equal(upstream.calls.length, 0, 'no provider was called');
+    assert.equal(await refusedRequests('embeddings'), refusedBefore + 4);
+
+    const served = await post('/v1/embeddings', { model: 'openai-embed', input: cleanIds });
+    assert.equal(served.status, 200, served.text);
+    assert.deepEqual(upstream.calls.at(-1)?.body.input, cleanIds);
+  });
+
+  it('refuses a batch line of token ids for a model whose tokenizer is unknown', async () => {
+    const client = new OpenAI({
+      baseURL: `${gateway.baseUrl}/v1`,
+      apiKey: 'unused',
+      maxRetries: 0,
+      defaultHeaders: { 'x-ai-gateway-model': 'private-batch' },
+    });
+    const body = { model: 'private-batch', input: [4513, 12, 1774, 12, 17458, 24] };
+    const line = JSON.stringify({ custom_id: 'a', method: 'POST', url: '/v1/embeddings', body });
+    const held = batches.files.size;
+    await assert.rejects(
+      client.files.create({
+        file: await toFile(Buffer.from(`${line}\n`), 'in.jsonl'),
+        purpose: 'batch',
+      }),
+      (error: unknown) =>
+        error instanceof OpenAI.BadRequestError &&
+        /^400 Line 1 of the batch input file: .*cannot be checked against the prompt rules/.test(
+          error.message,
+        ),
+    );
+    assert.equal(batches.files.size, held, 'nothing refused reached the backend');
   });
 });

@@ -15,6 +15,7 @@ import { PromptGuard } from './domain/prompt-guard';
 import { buildGatewayRequest } from './domain/request-builder';
 import { requestOverrides } from './domain/request-overrides';
 import { checkTextShapes } from './domain/text-shapes';
+import { checkTokenIdPrompts, type PromptRules } from './domain/token-id-prompts';
 import { AnswerGuard, type AnswerReport } from './redaction/answer-guard';
 import { redactBody } from './redaction/redact-body';
 import { Redactor, type RedactionTally } from './redaction/redactor';
@@ -47,6 +48,11 @@ interface CompiledRoute {
   readonly checksPrompts: boolean;
   /** Absent when the route redacts nothing: then redaction costs one check. */
   readonly redactor?: Redactor;
+  /**
+   * Absent when the route has no prompt rule: then token ids pass unread, at no cost.
+   * Present, a body's token ids are decoded and read by the rules (token-id-prompts).
+   */
+  readonly tokenIdRules?: PromptRules;
   /** Absent when the route checks no answers (`security.responseValidation`). */
   readonly answerGuard?: AnswerGuard;
   readonly stripHeaders: readonly string[];
@@ -205,6 +211,7 @@ export class IngressPipeline {
     if (!route) return body;
     checkTextShapes(operation, body);
     if (route.checksPrompts) route.guard.checkBody(operation, body);
+    if (route.tokenIdRules) checkTokenIdPrompts(route.route, model, body, route.tokenIdRules);
     return route.redactor ? redactBody(operation, body, route.redactor, tally) : body;
   }
 
@@ -286,18 +293,25 @@ export class IngressPipeline {
     if (!route) return undefined;
     let compiled = this.compiled.get(route);
     if (!compiled) {
+      const guard = new PromptGuard(
+        route.security.promptValidation.enabled,
+        route.security.promptValidation.blockPatterns,
+      );
+      const checksPrompts =
+        route.security.promptValidation.enabled &&
+        route.security.promptValidation.blockPatterns.length > 0;
+      const redactor = route.security.promptValidation.redact
+        ? new Redactor(route.security.promptValidation.redact)
+        : undefined;
       compiled = {
         route,
-        guard: new PromptGuard(
-          route.security.promptValidation.enabled,
-          route.security.promptValidation.blockPatterns,
-        ),
-        checksPrompts:
-          route.security.promptValidation.enabled &&
-          route.security.promptValidation.blockPatterns.length > 0,
-        redactor: route.security.promptValidation.redact
-          ? new Redactor(route.security.promptValidation.redact)
-          : undefined,
+        guard,
+        checksPrompts,
+        redactor,
+        tokenIdRules:
+          checksPrompts || redactor
+            ? { ...(checksPrompts ? { guard } : {}), ...(redactor ? { redactor } : {}) }
+            : undefined,
         answerGuard: route.security.responseValidation
           ? new AnswerGuard(route.security.responseValidation)
           : undefined,
@@ -320,6 +334,14 @@ function admit(
 ): GatewayRequest {
   // Every operation's text, embeddings input included: it leaves the building as a chat does.
   if (route.checksPrompts) route.guard.checkBody(operation, provisional.body);
+  if (route.tokenIdRules) {
+    checkTokenIdPrompts(
+      route.route,
+      provisional.requestedModel,
+      provisional.body,
+      route.tokenIdRules,
+    );
+  }
   const forwarded = forwardableHeaders(identity.headers, route.stripHeaders);
   // Never forwarded (x-ai-gateway-*): the router reads them from here.
   const overrides = requestOverrides(identity.headers);

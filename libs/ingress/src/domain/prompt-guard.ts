@@ -40,8 +40,8 @@ export class PromptGuard {
    * Every text of a body that reaches the model: each field of PROMPT_TEXT_FIELDS present
    * (a decoy field beside the operation's own reaches an OpenAI-format backend too), and an
    * embedding's document titles. A refusal names the field the match was in; a chat's, whose
-   * prompt text admission reads again for its estimate, names messages. Token ids carry no
-   * text a pattern could match and pass unread.
+   * prompt text admission reads again for its estimate, names messages. Token ids are read
+   * apart, decoded by the receiving model's tokenizer (checkTokenIdPrompts).
    */
   checkBody(operation: Operation, body: JsonObject): void {
     if (!this.enabled) return;
