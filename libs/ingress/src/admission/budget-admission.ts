@@ -191,6 +191,9 @@ export class BudgetAdmission {
         const reserved = this.store.reserve(reservationId, holds, this.options.holdMs, now);
         result = reserved instanceof Promise ? await reserved : reserved;
       } catch (error) {
+        // The script may have run and held with its reply lost (a command timeout, a
+        // dropped connection): give it back, or it would hold room until it lapses.
+        void this.store.release(reservationId).catch(() => undefined);
         throw unreachableStore(error);
       }
       if (result.ok) {
