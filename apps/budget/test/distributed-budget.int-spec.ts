@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createTokenUsageRecorded, encodeEvent, Topic, UsageSource } from '@aigw/contracts';
 import { estimatePromptTokensUpperBound } from '@aigw/contracts/data-plane';
-import { startKafka, startRedis, type RealService, metricSum } from '@aigw/testing';
+import { eventually, startKafka, startRedis, type RealService, metricSum } from '@aigw/testing';
 import { createKafka, prepareEventTopics } from '@aigw/infra';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
 
@@ -113,14 +113,37 @@ ${METERED.map((m) => `      ${m}: {tokensPerMinute: 60}`).join('\n')}
     (await fetch(`http://127.0.0.1:${app.adminPort}/metrics`)).text();
 
   async function settledUsed(user: string): Promise<number> {
-    // The budget service's gauge: limit minus what it applied for this user.
-    for (let i = 0; i < 100; i++) {
+    // The budget service's gauge: limit minus what it applied for this user. After a
+    // restart that waits for its consumer group to rebalance past the killed member.
+    return eventually(`a settlement for ${user} reached the budget service`, async () => {
       const text = await metricsOf(budget);
       const remaining = metricSum(text, 'ai_gateway_budget_remaining', { budget_key: user });
-      if (text.includes(`budget_key="${user}"`)) return LIMIT - remaining;
-      await new Promise((r) => setTimeout(r, 200));
+      return text.includes(`budget_key="${user}"`) ? LIMIT - remaining : undefined;
+    });
+  }
+
+  /**
+   * Once the budget service's group has committed every event on its topics, as the broker
+   * counts (the lag gauge is set per fetched batch: it says 0 until a late event's batch).
+   */
+  async function caughtUp(): Promise<void> {
+    const admin = createKafka({ clientId: 'caught-up-check', brokers: kafka.url }).admin();
+    await admin.connect();
+    try {
+      const topics = [Topic.UsageRecorded, Topic.BudgetAdjusted].map((t) => `${prefix}${t}`);
+      await eventually('the budget service committed every event', async () => {
+        const committed = await admin.fetchOffsets({ groupId: `${prefix}budget`, topics });
+        for (const { topic, partitions } of committed) {
+          for (const end of await admin.fetchTopicOffsets(topic)) {
+            const at = partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
+            if (BigInt(end.high) > BigInt(at === '-1' ? end.low : at)) return undefined;
+          }
+        }
+        return true;
+      });
+    } finally {
+      await admin.disconnect();
     }
-    throw new Error(`no settlement for ${user} reached the budget service`);
   }
 
   it('holds 120 concurrent requests across two ingress replicas to one budget', async () => {
@@ -188,14 +211,19 @@ ${METERED.map((m) => `      ${m}: {tokensPerMinute: 60}`).join('\n')}
       }
       assert.ok(refused, `${model} was never refused`);
     }
-    // Each replica's local view applied the budget service's broadcasts.
-    await new Promise((r) => setTimeout(r, 2_000));
+    // Each replica's local view applied the budget service's broadcasts, through Kafka in
+    // its own time.
     for (const replica of [ingressA, ingressB]) {
-      const text = await metricsOf(replica);
-      const count = metricSum(text, 'ai_gateway_budget_broadcast_lag_seconds_count');
-      assert.ok(count >= 5, `replica saw ${count} broadcasts`);
+      const count = (text: string) =>
+        metricSum(text, 'ai_gateway_budget_broadcast_lag_seconds_count');
+      const text = await eventually('a replica sees 5 broadcasts', async () => {
+        const scraped = await metricsOf(replica);
+        return count(scraped) >= 5 ? scraped : undefined;
+      });
       const p99 = histogramP99(text, 'ai_gateway_budget_broadcast_lag_seconds');
-      process.stdout.write(`# broadcast propagation p99 <= ${p99} s over ${count} broadcasts\n`);
+      process.stdout.write(
+        `# broadcast propagation p99 <= ${p99} s over ${count(text)} broadcasts\n`,
+      );
       assert.ok(p99 <= 5, `p99 ${p99}`);
     }
   });
@@ -295,8 +323,10 @@ ${METERED.map((m) => `      ${m}: {tokensPerMinute: 60}`).join('\n')}
   });
 
   it('rebuilds every balance from the Kafka log equal to the live ones in Redis', async () => {
-    // Let the budget service apply what is still in flight before comparing.
+    // What the ingresses still had to send is sent (they linger 20 ms), and the budget
+    // service applied everything on its topics, before the log is compared.
     await new Promise((r) => setTimeout(r, 2_000));
+    await caughtUp();
     const { stdout } = await run(
       process.execPath,
       ['--require', '@swc-node/register', 'apps/budget/src/rebuild-cli.ts'],
