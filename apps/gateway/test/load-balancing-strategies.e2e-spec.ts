@@ -104,18 +104,19 @@ ${backend('busy-b', idle, 'gpt-busy')}
   });
 
   it('least-busy: while one backend holds a call, the next calls go to the idle one', async () => {
-    busy.always({ kind: 'delay', ms: 1_500 });
+    // busy-a holds its call until the checks below are done, however long they take.
+    let release = () => {};
+    busy.always({ kind: 'held', until: new Promise<void>((resolve) => (release = resolve)) });
     const held = ask('gpt-busy'); // the turn's first: busy-a
     while (busy.calls.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
     for (let i = 0; i < 6; i++) assert.equal((await ask('gpt-busy')).model, 'gpt-busy');
     const views = await balancing();
+    const metrics = await (await admin('/metrics')).text();
+    release();
+    await held;
     assert.equal(views['busy-a'].strategy, 'least-busy');
     assert.equal(views['busy-a'].inFlight, 1);
-    assert.match(
-      await (await admin('/metrics')).text(),
-      /^ai_gateway_backend_in_flight\{backend="busy-a"\} 1$/m,
-    );
-    await held;
+    assert.match(metrics, /^ai_gateway_backend_in_flight\{backend="busy-a"\} 1$/m);
     assert.equal(busy.calls.length, 1, 'by weight alone, busy-a would have had 3 more');
     assert.equal(idle.calls.length, 6);
     assert.equal((await balancing())['busy-a'].inFlight, 0);

@@ -26,7 +26,14 @@ export type FakeBehaviour =
  * pieces, then nothing and the connection left open, as a provider stuck mid-answer. Only
  * the caller hanging up (or `stop`) ends it.
  */
-export type OpenAiFakeBehaviour = FakeBehaviour | { kind: 'stall-stream'; afterChunks: number };
+export type OpenAiFakeBehaviour =
+  | FakeBehaviour
+  | { kind: 'stall-stream'; afterChunks: number }
+  /**
+   * Answers (as `ok`) once `until` settles: a call the test keeps open for as long as its
+   * checks take, where a fixed delay would end under them on a slow machine.
+   */
+  | { kind: 'held'; until: Promise<unknown> };
 
 const WORDS = ['Hello', ' from', ' the', ' fake', ' upstream', '.'];
 /** An OpenRouter encrypted reasoning entry: opaque, to come back as it went. */
@@ -195,6 +202,9 @@ export class FakeOpenAiUpstream {
         return;
       case 'delay':
         await new Promise((resolve) => setTimeout(resolve, behaviour.ms));
+        break;
+      case 'held':
+        await behaviour.until.catch(() => undefined);
         break;
       case 'ok':
       case 'break-stream':
