@@ -66,6 +66,27 @@ describe('ExhaustionView', () => {
     );
   });
 
+  it('keeps a spent mark on a `remaining` with room, unless it names a higher limit', () => {
+    const view = new ExhaustionView();
+    view.apply(state('gpt-4', KIND, BudgetState.Exhausted, start));
+    // Another budget replica's paced `remaining`, computed before the spend.
+    view.apply(state('gpt-4', KIND, BudgetState.Remaining, start, 250));
+    assert.equal(view.exhaustedUntil('gpt-4', KIND, windowOf(start), start + 1), start + MINUTE);
+    view.apply({ ...state('gpt-4', KIND, BudgetState.Remaining, start, 250), limit: 2000 });
+    assert.equal(view.exhaustedUntil('gpt-4', KIND, windowOf(start), start + 1), undefined);
+  });
+
+  it('drops a mark made under a lower limit than the one asked about', () => {
+    const view = new ExhaustionView();
+    view.apply(state('gpt-4', KIND, BudgetState.Exhausted, start));
+    assert.equal(
+      view.exhaustedUntil('gpt-4', KIND, windowOf(start), start + 1, 1000),
+      start + MINUTE,
+    );
+    assert.equal(view.exhaustedUntil('gpt-4', KIND, windowOf(start), start + 1, 1500), undefined);
+    assert.equal(view.size, 0);
+  });
+
   it("clears the limit's mark on `recovered` for a new window, whatever this replica's clock says", () => {
     const view = new ExhaustionView();
     view.apply(state('gpt-4', KIND, BudgetState.Exhausted, start));

@@ -10,6 +10,11 @@ import {
 interface Mark {
   readonly resetAt: number;
   readonly limit: number;
+  /**
+   * Spent (used reached the limit), not merely held full: within its window only a
+   * `recovered` (an operator's credit) or a higher limit opens it again.
+   */
+  readonly spent: boolean;
 }
 
 /**
@@ -30,16 +35,20 @@ export class ExhaustionView {
     return `${kind}|${subject}|${windowId}`;
   }
 
-  /** `limit`: what the limit was when it was spent (unknown: the mark holds whatever it is now). */
+  /**
+   * `limit`: what the limit was when it was marked (unknown: the mark holds whatever it is
+   * now); `spent`: used reached it, rather than holds filling it.
+   */
   markExhausted(
     subject: string,
     kind: LimitKind,
     windowId: string,
     resetAt: number,
     limit = Number.POSITIVE_INFINITY,
+    spent = false,
   ): void {
     const key = ExhaustionView.keyOf(subject, kind, windowId);
-    this.until.set(key, { resetAt, limit });
+    this.until.set(key, { resetAt, limit, spent });
     this.entryOf.set(limitOf(key), key);
   }
 
@@ -72,7 +81,14 @@ export class ExhaustionView {
     const { budgetKey, limitKind, windowId } = event;
     switch (event.state) {
       case BudgetState.Exhausted:
-        this.markExhausted(budgetKey, limitKind, windowId, Date.parse(event.resetAt), event.limit);
+        this.markExhausted(
+          budgetKey,
+          limitKind,
+          windowId,
+          Date.parse(event.resetAt),
+          event.limit,
+          true,
+        );
         break;
       case BudgetState.Recovered: {
         // Usually a new window, whose id the mark does not have: end the limit's mark whatever its window.
@@ -81,11 +97,19 @@ export class ExhaustionView {
         this.clear(ExhaustionView.keyOf(budgetKey, limitKind, windowId));
         break;
       }
-      case BudgetState.Remaining:
+      case BudgetState.Remaining: {
         // Room left in that window: a mark this replica set on a refusal against holds
-        // since settled is stale. With no room (held full) the mark, if any, stays.
-        if (event.remaining > 0) this.clear(ExhaustionView.keyOf(budgetKey, limitKind, windowId));
+        // since settled is stale. With no room (held full) the mark, if any, stays. A spent
+        // mark stays too: spend does not go down within a window, so a `remaining` with
+        // room after it is one another budget replica paced before the spend (a per-model
+        // limit is settled by every replica), unless the limit it names was raised.
+        const key = ExhaustionView.keyOf(budgetKey, limitKind, windowId);
+        const mark = this.until.get(key);
+        if (event.remaining > 0 && mark && (!mark.spent || event.limit > mark.limit)) {
+          this.clear(key);
+        }
         break;
+      }
     }
   }
 

@@ -209,7 +209,7 @@ export class BudgetAdmission {
       // Spent (not merely held) to the limit: remember it, so the next refusal is local.
       // Held full, a model is marked only to divert to a later one.
       const diverting = failover && modelLimit && index < models.length - 1;
-      if (spent || diverting) this.mark(limit);
+      if (spent || diverting) this.mark(limit, spent);
       const remaining = Math.max(0, limit.limit - used - reserved);
       const error = budgetRefusal(limit, remaining, limit.windowRef.endsAt, now);
       // A caller's own limit binds whichever model serves: no other model helps.
@@ -363,13 +363,14 @@ export class BudgetAdmission {
     );
   }
 
-  private mark(limit: AdmissionLimit): void {
+  private mark(limit: AdmissionLimit, spent: boolean): void {
     this.exhausted.markExhausted(
       limit.subject,
       limit.kind,
       limit.windowRef.id,
       limit.windowRef.endsAt,
       limit.limit,
+      spent,
     );
   }
 
