@@ -194,12 +194,10 @@ spec:
     assert.equal(await inFlight(), 1);
     leave.abort();
     await reader.read().catch(() => undefined);
-    let after = NaN;
-    for (let i = 0; i < 50 && after !== 0; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      after = await inFlight();
-    }
-    assert.equal(after, 0, 'the stream its client left is no longer counted');
+    // The gateway notices the hang-up in its own time on a loaded machine.
+    await eventually('the stream its client left is no longer counted', async () =>
+      (await inFlight()) === 0 ? true : undefined,
+    );
   });
 
   it('counts requests refused before any handler ran under their route, or other', async () => {

@@ -369,14 +369,10 @@ spec:
         { budget_key: user, limit: 'tokenBudget.perUser' },
       );
     // Usage is settled off the request path: poll (with a deadline) until it is.
-    const settledTo = async (expected: number) => {
-      let seen = await remainingMetric();
-      for (let i = 0; i < 100 && seen !== expected; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        seen = await remainingMetric();
-      }
-      assert.equal(seen, expected, 'ai_gateway_budget_remaining once settled');
-    };
+    const settledTo = (expected: number) =>
+      eventually(`ai_gateway_budget_remaining settles to ${expected}`, async () =>
+        (await remainingMetric()) === expected ? true : undefined,
+      );
     const headerRemaining = (response: Response) =>
       Number(response.headers.get('x-ratelimit-remaining-tokens'));
 
