@@ -13,6 +13,7 @@ import {
   type TokenUsage,
 } from '@aigw/contracts/data-plane';
 import type { Admission, BudgetAdmission } from '../admission/budget-admission';
+import { withAdmittedFamilies } from '../admission/admitted-families';
 import type { ResponseReuse, ServedAnswer } from '../cache/response-reuse';
 import type { IngressPipeline, RouteAnswerReport } from '../ingress-pipeline';
 import type { IngressObserver } from '../ingress-observer';
@@ -275,7 +276,8 @@ export class EdgeExchange {
           this.observer.failed({ ...failure, ...hangUp(reply, abort.signal) });
         }
       } catch (error) {
-        const mapped = toDataPlaneError(error);
+        // A budget refusal past admission (the router's gate) with both families' headers.
+        const mapped = withAdmittedFamilies(toDataPlaneError(error), admission?.headers);
         // No answer, or a reused one not delivered, means no usage event to settle the hold.
         if (admission && (!answered || reused))
           void this.admission?.release(admission).catch(() => undefined);
