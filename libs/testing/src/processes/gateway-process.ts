@@ -64,6 +64,14 @@ export function boundPortsFrom(output: string): BoundPorts | undefined {
 }
 
 /**
+ * How long an app may take to come up. It compiles its sources as it loads them, and the
+ * suites start theirs at once on a shared 2-core machine: a bare gateway came up in 3-5 s
+ * alone and in 12-14 s beside two split-deployment suites. An app that fails exits, and is
+ * reported then; this only bounds one that hangs.
+ */
+const START_TIMEOUT_MS = 120_000;
+
+/**
  * Starts one of our apps from source as its own process and waits until it listens and
  * its /healthz answers. Ports not given in env are picked by the app itself (PORT=0).
  * Fails with the process's own output if it exits or does not come up in time.
@@ -71,7 +79,7 @@ export function boundPortsFrom(output: string): BoundPorts | undefined {
 export async function startApp(
   app: string,
   env: Record<string, string> = {},
-  timeoutMs = 30_000,
+  timeoutMs = START_TIMEOUT_MS,
 ): Promise<AppProcess> {
   const child = spawnApp(app, {
     HOST: '127.0.0.1',
