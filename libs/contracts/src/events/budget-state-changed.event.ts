@@ -1,7 +1,7 @@
-import { Equals, IsEnum, IsISO8601 } from 'class-validator';
+import { Equals, IsEnum } from 'class-validator';
 import { BudgetState, BudgetUnit, LimitKind } from './event-enums';
 import { StateEventEnvelope } from './event-envelope';
-import { Amount, Name } from './event-fields';
+import { Amount, EventTime, Name } from './event-fields';
 
 export const BUDGET_STATE_CHANGED = { type: 'budget.state', version: 1 } as const;
 
@@ -40,6 +40,6 @@ export class BudgetStateChanged extends StateEventEnvelope {
   unit!: BudgetUnit;
 
   /** When the current window ends and the limit is available again. */
-  @IsISO8601({ strict: true, strictSeparator: true })
+  @EventTime()
   resetAt!: string;
 }

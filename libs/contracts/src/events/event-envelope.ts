@@ -1,5 +1,5 @@
-import { IsInt, IsISO8601, IsOptional, IsUUID, Min } from 'class-validator';
-import { Name } from './event-fields';
+import { IsInt, IsOptional, IsUUID, Min } from 'class-validator';
+import { EventTime, Name } from './event-fields';
 
 /**
  * Fields every event carries. `eventId` makes consumers idempotent; `partitionKey` is the
@@ -16,7 +16,7 @@ export abstract class EventEnvelope {
   @Min(1)
   version!: number;
 
-  @IsISO8601({ strict: true, strictSeparator: true })
+  @EventTime()
   occurredAt!: string;
 
   @Name()

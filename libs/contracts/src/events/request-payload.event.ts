@@ -3,7 +3,6 @@ import {
   IsBoolean,
   IsEnum,
   IsInt,
-  IsISO8601,
   IsOptional,
   IsString,
   Max,
@@ -12,7 +11,7 @@ import {
 } from 'class-validator';
 import { GatewayEndpoint } from './event-enums';
 import { RequestEventEnvelope } from './event-envelope';
-import { Amount, Count, Name } from './event-fields';
+import { Amount, Count, EventTime, Name } from './event-fields';
 
 export const REQUEST_PAYLOAD = { type: 'request.payload', version: 1 } as const;
 
@@ -72,7 +71,7 @@ export class RequestPayloadLogged extends RequestEventEnvelope {
   errorCode?: string;
 
   /** When the request reached the gateway; `occurredAt` is when it ended. */
-  @IsISO8601({ strict: true, strictSeparator: true })
+  @EventTime()
   startedAt!: string;
 
   /** The request body as JSON text, after redaction; cut at the route's maxBytes. */
