@@ -49,4 +49,12 @@ export class PeerRouteProbe {
     this.known = { takes, until: Date.now() + PROBE_AGAIN_MS };
     return takes;
   }
+
+  /**
+   * Drops the kept answer when a call on the route found it gone (the peer rolled back
+   * within the minute): the next call asks again instead of failing until the minute ends.
+   */
+  forget(): void {
+    this.known = undefined;
+  }
 }

@@ -4,6 +4,7 @@
 // find it again when the newer peer returns.
 import { after, describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
+import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 import { HELD_OBJECT_UPLOAD_WIRE_PATH } from './held-object-call';
 import { HttpHeldObjectClient, registerHeldObjectServer } from './held-object-wire';
 import { InternalToken } from './internal-auth';
@@ -115,5 +116,36 @@ describe('the upload-route probe when a peer is rolled back, then forward', () =
 
     await upload(5);
     assert.deepEqual(again.log, { probes: 1, streamed: [5 * CHUNK], whole: [] });
+  });
+
+  it('asks again at once when a streamed upload finds the route gone within the minute', async () => {
+    mock.timers.reset();
+    await current?.close();
+    const newer = await peer(0, true);
+    current = newer;
+    const client = new HttpHeldObjectClient(
+      new URL(`http://127.0.0.1:${newer.port}`),
+      new InternalToken(TOKEN),
+    );
+    const upload = (count: number) =>
+      client.upload(backend, '/files', {
+        contentType: 'multipart/form-data; boundary=x',
+        data: chunks(count),
+      });
+    await upload(1);
+    assert.deepEqual(newer.log, { probes: 1, streamed: [CHUNK], whole: [] });
+
+    await newer.close();
+    const older = await peer(newer.port, false);
+    current = older;
+    // Still within the probe's minute: this upload streams to a route that is gone, and its
+    // body cannot be sent again, so it fails as the peer's unknown URL...
+    await assert.rejects(
+      upload(2),
+      (error) => error instanceof DataPlaneError && error.code === DataPlaneErrorCode.UnknownUrl,
+    );
+    // ...and the next one asks first, finds no route, and goes whole.
+    assert.equal((await upload(3)).status, 200);
+    assert.deepEqual(older.log, { probes: 1, streamed: [], whole: [3 * CHUNK] });
   });
 });

@@ -113,7 +113,15 @@ export class HeldUploadClient {
     } finally {
       clearTimeout(timer);
     }
-    return this.peer.replyOf(status, parsed);
+    try {
+      return this.peer.replyOf(status, parsed);
+    } catch (error) {
+      // This upload's body is spent and cannot go again; the next one asks the peer first.
+      if (error instanceof DataPlaneError && error.code === DataPlaneErrorCode.UnknownUrl) {
+        this.route.forget();
+      }
+      throw error;
+    }
   }
 }
 
