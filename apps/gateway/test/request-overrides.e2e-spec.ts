@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { metricSum } from '@aigw/testing';
+import { eventually, metricSum } from '@aigw/testing';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
 
@@ -217,9 +217,7 @@ describe('per-request overrides on the all-in-one gateway', () => {
   });
 });
 
+/** Until `condition` holds: the gateway hangs up on the upstream in its own time. */
 async function waitFor(condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 100 && !condition(); i++) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  assert.ok(condition(), what);
+  await eventually(what, () => (condition() ? true : undefined), { everyMs: 20 });
 }
