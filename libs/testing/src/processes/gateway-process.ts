@@ -145,11 +145,14 @@ export async function startApp(
   };
 }
 
-/** Runs an app that is expected to exit by itself (a startup failure, say). */
+/**
+ * Runs an app that is expected to exit by itself (a startup failure, say). It gets as long
+ * as a start (START_TIMEOUT_MS): it compiles the same sources before it can fail.
+ */
 export function runAppToExit(
   app: string,
   env: Record<string, string>,
-  timeoutMs = 30_000,
+  timeoutMs = START_TIMEOUT_MS,
 ): Promise<ExitedProcess> {
   const child = spawnApp(app, { HOST: '127.0.0.1', ...env });
   let stdout = '';
