@@ -20,6 +20,17 @@ function modelPath(model: string): string {
   return /^(models|tunedModels)\//.test(model) ? model : `models/${model}`;
 }
 
+/**
+ * The model's resource path as it goes in the URL. A wildcard backend sends the client's
+ * model name as it came, so the name after the collection is one encoded segment: a `/`,
+ * `..`, `?` or `#` in it must not reach another endpoint of the API with our key.
+ */
+function modelUrlPath(model: string): string {
+  const path = modelPath(model);
+  const slash = path.indexOf('/');
+  return `${path.slice(0, slash)}/${encodeURIComponent(path.slice(slash + 1))}`;
+}
+
 /** Google's Gemini API (generateContent, streamGenerateContent, batchEmbedContents). */
 export class GeminiAdapter implements ProviderAdapter {
   readonly name = 'google-gemini';
@@ -32,7 +43,7 @@ export class GeminiAdapter implements ProviderAdapter {
 
   async invoke(call: ProviderCall): Promise<GatewayAnswer> {
     const { request, target } = call;
-    const base = `${(target.baseUrl ?? GEMINI_BASE_URL).replace(/\/+$/, '')}/${modelPath(target.model)}`;
+    const base = `${(target.baseUrl ?? GEMINI_BASE_URL).replace(/\/+$/, '')}/${modelUrlPath(target.model)}`;
     const post = (url: string, body: JsonObject) => providerPost(call, url, body);
 
     switch (request.operation) {
