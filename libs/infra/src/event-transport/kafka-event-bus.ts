@@ -603,7 +603,7 @@ export class KafkaEventBus implements EventPublisher {
       // A replica that died without leaving holds its partitions until the session ends:
       // 10 s (not kafkajs' 30 s) bounds how long usage waits for a crashed settler.
       sessionTimeout: 10_000,
-      heartbeatInterval: 3_000,
+      heartbeatInterval: HEARTBEAT_MS,
     });
     member.consumer = consumer;
     member.lastSignOfLife = Date.now();
@@ -780,7 +780,7 @@ export class KafkaEventBus implements EventPublisher {
     let delay = this.retryMinMs;
     for (let attempt = 1; ; attempt++) {
       try {
-        await subscription.handle(events);
+        await heartbeatingWhile(payload, subscription.handle(events));
         return true;
       } catch (error) {
         this.logger.error('event handler failed; the same batch will be retried', {
@@ -938,6 +938,22 @@ export class KafkaEventBus implements EventPublisher {
   }
 }
 
+/**
+ * Awaits a handler while heartbeating for it. kafkajs heartbeats only between batches (and
+ * when told), so a handler slower than the session (a ClickHouse insert under load) got its
+ * member dropped from the group: another replica then took its partitions from the last
+ * commit and handled the same events at the same time. A heartbeat refused during a
+ * rebalance still keeps the member until it rejoins, after this batch.
+ */
+async function heartbeatingWhile(payload: EachBatchPayload, handled: Promise<void>): Promise<void> {
+  const timer = setInterval(() => void payload.heartbeat().catch(() => undefined), HEARTBEAT_MS);
+  try {
+    await handled;
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 /** Tracks an ephemeral view reading each partition up to its end offset at the start. */
 class CatchUp {
   readonly done: Promise<void>;
@@ -958,6 +974,9 @@ class CatchUp {
 }
 
 const TOO_LARGE = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
+
+/** How often a consumer heartbeats, between batches and while a handler works. */
+const HEARTBEAT_MS = 3_000;
 
 /** Whether kafkajs failed a produce request because the broker found it too large. */
 function isTooLarge(error: unknown): boolean {
