@@ -263,5 +263,6 @@ function failure(backend: HeldObjectBackend, response: Response, text: string): 
     response.status,
     text,
     Object.fromEntries(response.headers),
+    backend.credential?.apiKey,
   );
 }

@@ -9,6 +9,23 @@ import {
 // Provider error messages sometimes echo part of the key they rejected.
 const KEY_LIKE = /\b(sk|pk|rk|key|AIza)[-_A-Za-z0-9]{8,}/g;
 
+// AWS's signature refusals quote the canonical request, the session token among its
+// signed headers, and the access key id; a bearer token is a credential wherever it shows.
+const AWS_AND_BEARER: readonly RegExp[] = [
+  /(x-amz-security-token\s*[:=]\s*)[^\s'"&,]+/gi,
+  /(Credential=)[^\s'",/]+/g,
+  /\b()(?:AKIA|ASIA)[0-9A-Z]{16}\b/g,
+  /(\bBearer\s+)[A-Za-z0-9._~+/=-]{6,}/gi,
+];
+
+/** What a provider's error text may quote of the key we sent: the key itself. */
+export interface EchoedSecret {
+  reveal(): string;
+}
+
+/** Keys shorter than this are not searched for: a 3-letter test key is in every word. */
+const MIN_SCRUBBED_SECRET_CHARS = 8;
+
 /** The most of a provider's own message an error passes on. */
 const MAX_UPSTREAM_TEXT_CHARS = 500;
 
@@ -16,8 +33,20 @@ const MAX_UPSTREAM_TEXT_CHARS = 500;
  * A provider's error text made fit for an error a client sees: key-like strings
  * redacted, the rest cut short. Use it wherever a provider's words go into an error.
  */
-export function scrubbedUpstreamText(text: string): string {
-  return text.replace(KEY_LIKE, '[REDACTED]').slice(0, MAX_UPSTREAM_TEXT_CHARS);
+export function scrubbedUpstreamText(text: string, secret?: EchoedSecret): string {
+  let scrubbed = withoutSecret(text, secret).replace(KEY_LIKE, '[REDACTED]');
+  for (const pattern of AWS_AND_BEARER) scrubbed = scrubbed.replace(pattern, '$1[REDACTED]');
+  return scrubbed.slice(0, MAX_UPSTREAM_TEXT_CHARS);
+}
+
+/**
+ * The text without the backend's own key, whatever it looks like (an Azure key is 32 hex
+ * digits, a self-hosted server's any string): the patterns only catch the known shapes.
+ */
+function withoutSecret(text: string, secret: EchoedSecret | undefined): string {
+  const value = secret?.reveal().trim();
+  if (!value || value.length < MIN_SCRUBBED_SECRET_CHARS) return text;
+  return text.split(value).join('[REDACTED]');
 }
 
 /**
@@ -96,6 +125,7 @@ export function upstreamHttpError(
   status: number,
   bodyText: string,
   headers: Readonly<Record<string, string | string[] | undefined>>,
+  secret?: EchoedSecret,
 ): DataPlaneError {
   const { message, code, param } = upstreamErrorBody(bodyText);
   const kind = codeForStatus(status);
@@ -104,7 +134,7 @@ export function upstreamHttpError(
   const rejected = kind === DataPlaneErrorCode.UpstreamRejected;
   return new DataPlaneError(
     kind,
-    `backend "${backendName}" answered ${status}: ${scrubbedUpstreamText(message)}`,
+    `backend "${backendName}" answered ${status}: ${scrubbedUpstreamText(message, secret)}`,
     {
       upstreamStatus: status,
       retryAfterMs: retryAfterOf(headers),

@@ -164,7 +164,13 @@ export async function sendUpstream(
   if (response.statusCode >= 400) {
     const text = await readBounded(response.body, MAX_ERROR_BODY_BYTES);
     response.body.destroy();
-    throw upstreamHttpError(target.backendName, response.statusCode, text, response.headers);
+    throw upstreamHttpError(
+      target.backendName,
+      response.statusCode,
+      text,
+      response.headers,
+      target.credential?.apiKey,
+    );
   }
   return response;
 }

@@ -112,6 +112,7 @@ function throwOnErrorStatus(call: ProviderCall, response: BufferedResponse): voi
       response.statusCode,
       response.body,
       response.headers,
+      call.target.credential?.apiKey,
     );
   }
 }
