@@ -3,8 +3,21 @@
 // must not reopen the limit another announced spent.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { bindLimit, ExhaustionView, LocalBudgetStore, modelLimits } from '@aigw/budget-core';
-import { createTokenUsageRecorded, UsageSource, type BudgetStateChanged } from '@aigw/contracts';
+import {
+  bindLimit,
+  ExhaustionView,
+  LocalBudgetStore,
+  modelLimits,
+  userLimits,
+} from '@aigw/budget-core';
+import {
+  BudgetAdjustmentAction,
+  createBudgetAdjusted,
+  createTokenUsageRecorded,
+  LimitKind,
+  UsageSource,
+  type BudgetStateChanged,
+} from '@aigw/contracts';
 import { configFromYaml, RecordingPublisher } from '@aigw/testing';
 import { MetricsRegistry } from '@aigw/observability';
 import { BudgetSettler } from './budget-settler';
@@ -20,9 +33,20 @@ spec:
       gpt-4-turbo: {tokensPerMinute: 150}
 `);
 
-function usage(user: string, tokens: number, at: number) {
+const PER_USER = configFromYaml(`
+kind: AIGatewayRoute
+metadata: {name: r}
+spec:
+  backends:
+  - {name: primary, provider: openai, model: gpt-4-turbo}
+  tokenBudget:
+    perUser: {limit: 100, period: 1d}
+`);
+
+function usage(user: string, tokens: number, at: number, reservationId?: string) {
   return createTokenUsageRecorded(
     {
+      ...(reservationId ? { reservationId } : {}),
       requestId: 'r',
       partitionKey: user,
       userId: user,
@@ -75,6 +99,51 @@ describe('BudgetSettler replicas sharing a per-model limit', () => {
       view.exhaustedUntil(limit.subject, limit.kind, limit.windowRef.id, at + 3, limit.limit),
       limit.windowRef.endsAt,
       'still spent: 160 of 150 were used',
+    );
+  });
+
+  it("reopens a user's spent limit once an operator's credit takes spend under it, holds in flight or not", async () => {
+    const store = new LocalBudgetStore(':memory:');
+    const topic = new RecordingPublisher();
+    const replica = () =>
+      new BudgetSettler(
+        () => PER_USER,
+        store,
+        topic,
+        new MetricsRegistry({ collectDefaultMetrics: false }),
+      );
+    // Adjustments come on their own topic: another replica may own their partition. The
+    // usage partition moves (a rebalance, a restart) before the hold settles.
+    const [usageOwner, adjustmentOwner, nextUsageOwner] = [replica(), replica(), replica()];
+    const at = Date.now();
+    const [limit] = userLimits({ route: PER_USER.routes[0], userKey: 'dan' }).map((l) =>
+      bindLimit(l, at),
+    );
+    assert.equal(limit.kind, LimitKind.TokenBudgetPerUser);
+    const hold = { key: limit.key, amount: 50, limit: 100, windowEndsAt: limit.windowRef.endsAt };
+    const held = store.reserve('in-flight', [hold], 600_000, at);
+    assert.ok(!(held instanceof Promise) && held.ok);
+    await usageOwner.handle([usage('dan', 100, at)]); // spent: exhausted
+    await adjustmentOwner.handle([
+      createBudgetAdjusted(
+        {
+          partitionKey: 'dan',
+          userKey: 'dan',
+          action: BudgetAdjustmentAction.Credit,
+          limitKind: LimitKind.TokenBudgetPerUser,
+          amount: 50,
+        },
+        { occurredAt: new Date(at) },
+      ),
+    ]); // used 50, held 50: not spent, no room yet
+    await nextUsageOwner.handle([usage('dan', 20, at, 'in-flight')]); // the hold settles: room 30
+
+    const view = new ExhaustionView();
+    for (const event of topic.events) if (event.type === 'budget.state') view.apply(event);
+    assert.equal(
+      view.exhaustedUntil(limit.subject, limit.kind, limit.windowRef.id, at, limit.limit),
+      undefined,
+      'dan has room: 70 of 100 used',
     );
   });
 });

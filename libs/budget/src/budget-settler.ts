@@ -101,7 +101,7 @@ export interface BudgetSettlerOptions {
  * A limit spent to its limit gets nothing more in that window, so the topic's latest
  * value for it (it is compacted per budget key and limit kind) stays `exhausted`, unless
  * an operator gives budget back (`budget.adjusted`): then each limit adjusted gets
- * `recovered` at once (`remaining` 0 if holds in flight still fill it).
+ * `recovered` at once (with `remaining` 0 if holds in flight still fill it).
  */
 export class BudgetSettler implements EventSubscription {
   readonly group = 'budget';
@@ -309,9 +309,11 @@ export class BudgetSettler implements EventSubscription {
       const id = `${limit.kind}|${limit.subject}`;
       if (room > 0) this.withoutRoom.delete(id);
       else this.rememberWithoutRoom(id);
-      const state = room > 0 ? BudgetState.Recovered : BudgetState.Remaining;
+      // `recovered` even with no room yet (holds in flight fill it): the limit is no longer
+      // spent, and only a `recovered` ends a spent mark in an ingress's view; the replica
+      // that settles those holds may not know this one announced it (withoutRoom is local).
       this.remaining.supersede(id);
-      this.events.publish(stateChanged(limit, state, room, null));
+      this.events.publish(stateChanged(limit, BudgetState.Recovered, room, null));
     });
     this.logger?.info('budget adjusted', fields);
   }
