@@ -410,6 +410,54 @@ spec:
     assert.equal(answer.servedBy.backend, 'fast');
   });
 
+  it('lets go of the backend whose first event came too late, not just of its stream', async () => {
+    const config = configFrom(`
+kind: AIGatewayRoute
+metadata: {name: r}
+spec:
+  backends:
+  - {name: slow, priority: 0, provider: openai, model: gpt-4, firstByteTimeout: 50ms}
+  - {name: fast, priority: 1, provider: openai, model: gpt-4}
+  failover: {on: [timeout]}
+`);
+    let slowCall: ProviderCall | undefined;
+    const providers = new ScriptedProviders({
+      // Like an adapter reading a silent body: only the call's signal ends the wait.
+      slow: async (call) => {
+        slowCall = call;
+        return {
+          kind: 'stream',
+          status: 200,
+          usage: new Promise(() => undefined),
+          servedBy: { backend: 'slow', provider: 'openai', model: call.target.model },
+          events: (async function* () {
+            await new Promise((resolve) =>
+              call.signal.addEventListener('abort', resolve, { once: true }),
+            );
+            throw call.signal.reason;
+          })(),
+        };
+      },
+      fast: streamOf([{ choices: [] }, { choices: [] }]),
+    });
+    const router = new FailoverRouter({ config: () => config, providers, sleep: noSleep });
+    const client = new AbortController();
+    const answer = await router.route(request({ stream: true }), client.signal);
+    assert.equal(answer.servedBy.backend, 'fast');
+    assert.equal(slowCall?.signal.aborted, true, "the slow backend's call is cancelled");
+    assert.ok(
+      slowCall?.signal.reason instanceof DataPlaneError &&
+        slowCall.signal.reason.code === DataPlaneErrorCode.UpstreamTimeout,
+    );
+    // The answer that was served still runs under the client's signal alone.
+    const fastCall = providers.calls[1];
+    assert.equal(fastCall.signal.aborted, false);
+    if (answer.kind === 'stream') for await (const _ of answer.events) void _;
+    assert.equal(fastCall.signal.aborted, false);
+    assert.equal(getEventListeners(client.signal, 'abort').length, 0, 'no listener left behind');
+    client.abort();
+  });
+
   it("waits for an image stream's first event as a JSON image's answer, not the first-byte timeout", async () => {
     // A gpt-image stream's first event is an image (the completed one without
     // partial_images): it takes as long as the JSON answer, far past a chat first byte.

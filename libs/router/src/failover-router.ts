@@ -23,6 +23,7 @@ import { BackendBalancer } from './domain/backend-balancer';
 import { PlannedChains } from './domain/planned-chains';
 import { BackendLoad, LATENCY_KINDS, type LatencyKind } from './domain/backend-load';
 import { measuredProviders } from './measured-providers';
+import { streamAttemptSignal, type StreamAttemptSignal } from './stream-attempt-signal';
 import { BackendHealth, type Cooldown } from './domain/backend-health';
 import { RequestDeadline } from './domain/request-deadline';
 import {
@@ -288,26 +289,31 @@ export class FailoverRouter implements RouterPort {
         this.deps.observer?.fallback(request, previous, link, lastError.trigger);
       }
       let span: AttemptSpan | undefined;
+      // A stream's attempt can be cancelled alone, once its first event came too late.
+      let streamSignal: StreamAttemptSignal | undefined;
       try {
         this.deps.modelBudgetGate?.(route, link.upstreamModel);
         const target = this.chains.target(link);
         span = this.deps.tracing?.start(request, target, attempt, callSignal);
         const attempted = span ? span.request : request;
+        if (request.stream) streamSignal = streamAttemptSignal(callSignal);
         // The provider's promise awaited here, a JSON answer finished without a further
         // async layer (one promise and tick less per call); a stream waits for its start.
         const called = await this.providers.invoke({
           request: attempted,
           target,
-          signal: callSignal,
+          signal: streamSignal?.signal ?? callSignal,
         });
+        if (called.kind === 'json') streamSignal?.release();
         const answer =
           called.kind === 'json'
             ? namedJson(called, attempted)
-            : await committedStream(called, attempted, target, callSignal);
+            : await committedStream(called, attempted, target, callSignal, streamSignal);
         this.health.recordSuccess(link.backend.name);
         const served = { ...answer, servedBy: { ...answer.servedBy, attempts: attempt } };
         return span ? span.answered(served) : served;
       } catch (error) {
+        streamSignal?.release();
         if (signal.aborted) {
           span?.failed(error, 'clientGone');
           throw error;
@@ -376,11 +382,12 @@ function committedStream(
   request: GatewayRequest,
   target: UpstreamTarget,
   signal: AbortSignal,
+  attempt?: StreamAttemptSignal,
 ): Promise<StreamAnswer> {
   // A gpt-image stream's first event is an image (a partial, or the whole one without
   // partial_images): as slow as the JSON answer, which waits the request timeout.
   const firstEventMs = isImageStream(request) ? target.requestTimeoutMs : target.firstByteTimeoutMs;
-  return commitStream(answer, request.requestedModel, firstEventMs, signal);
+  return commitStream(answer, request.requestedModel, firstEventMs, signal, attempt);
 }
 
 function unservedOperation(
@@ -469,6 +476,7 @@ async function commitStream(
   requestedModel: string,
   firstByteTimeoutMs: number,
   signal: AbortSignal,
+  attempt?: StreamAttemptSignal,
 ): Promise<StreamAnswer> {
   const iterator = answer.events[Symbol.asyncIterator]();
   let timer: NodeJS.Timeout | undefined;
@@ -488,6 +496,9 @@ async function commitStream(
   try {
     first = await Promise.race([iterator.next(), timeout]);
   } catch (error) {
+    // The iterator may be waiting on the backend: only cancelling the call ends the wait
+    // and lets go of its connection now (the return() is queued behind that wait).
+    attempt?.abandon(error);
     void iterator.return?.();
     // Nothing reached the client yet, so a broken stream is an ordinary backend error.
     if (error instanceof DataPlaneError && error.code === DataPlaneErrorCode.StreamInterrupted) {
@@ -508,7 +519,11 @@ async function commitStream(
         next = await iterator.next();
       }
     } finally {
-      await iterator.return?.();
+      try {
+        await iterator.return?.();
+      } finally {
+        attempt?.release();
+      }
     }
   }
   return { ...answer, events: renamed() };
