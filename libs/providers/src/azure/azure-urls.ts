@@ -1,4 +1,5 @@
 import type { Operation } from '@aigw/contracts/data-plane';
+import { pathSegment } from '../core/path-segment';
 
 /**
  * The newest GA `api-version` of Azure OpenAI's dated inference API. A deployment can
@@ -44,7 +45,7 @@ export function azureDeploymentUrl(
   let path = base.pathname.replace(/\/+$/, '');
   if (!path.endsWith('/openai')) path += '/openai';
   const url = new URL(
-    `${base.origin}${path}/deployments/${encodeURIComponent(deployment)}/${operationPath}`,
+    `${base.origin}${path}/deployments/${pathSegment(deployment)}/${operationPath}`,
   );
   url.searchParams.set('api-version', apiVersion);
   return url.toString();

@@ -39,6 +39,7 @@ import { toConverseRequest } from './bedrock-request';
 import { fromConverseResponse } from './bedrock-response';
 import { type AwsCredentialsSource, bedrockRegion, BedrockSigner } from './bedrock-signer';
 import { BedrockStreamTranslation } from './bedrock-stream';
+import { pathSegment } from '../core/path-segment';
 
 /**
  * InvokeModel calls of one embeddings request in flight at once: Titan embeds one text
@@ -213,7 +214,7 @@ function bedrockEndpoint(target: UpstreamTarget): BedrockEndpoint {
 
 /** `{base}/model/{id}/{operation}`; ids and ARNs carry ':' and '/', so one encoded segment. */
 function modelUrl(endpoint: BedrockEndpoint, target: UpstreamTarget, operation: string): URL {
-  return new URL(`${endpoint.base}/model/${encodeURIComponent(target.model)}/${operation}`);
+  return new URL(`${endpoint.base}/model/${pathSegment(target.model)}/${operation}`);
 }
 
 /** The completion id: Bedrock's own request id when it sent one. */
