@@ -2,12 +2,27 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { chunkFrame, lazyChunk, rawChunkLine } from '@aigw/contracts/data-plane';
-import { openServerResponse } from '@aigw/testing';
+import { eventually, openServerResponse } from '@aigw/testing';
 import { SseWriter } from './sse-writer';
 import { StreamHeartbeats } from './stream-heartbeats';
 
+/** Whether `promise` settles before a bound that only stands for "for ever". */
 const settles = (promise: Promise<void>) =>
-  Promise.race([promise.then(() => true), sleep(2_000).then(() => false)]);
+  Promise.race([
+    promise.then(() => true),
+    sleep(20_000, undefined, { ref: false }).then(() => false),
+  ]);
+
+/**
+ * What the client has received, once it includes `text`: the bytes cross a socket, which
+ * a loaded machine may take longer than any fixed pause over.
+ */
+const receivedOnce = (received: () => string, text: string) =>
+  eventually(
+    `the client receives ${JSON.stringify(text)}`,
+    () => (received().includes(text) ? received() : undefined),
+    { deadlineMs: 20_000, everyMs: 5 }, // within the unit runner's 30 s
+  );
 
 describe('SseWriter', () => {
   it('writes events as data lines and ends with [DONE]', async () => {
@@ -19,7 +34,7 @@ describe('SseWriter', () => {
       writer.start({ 'x-request-id': 'r1' });
       await writer.event({ id: 'c1' });
       writer.done();
-      await sleep(50);
+      await receivedOnce(() => received, 'data: [DONE]\n\n');
       assert.match(received, /x-request-id: r1\r\n/);
       assert.ok(received.includes('data: {"id":"c1"}\n\n'), received);
       assert.ok(received.includes('data: [DONE]\n\n'), received);
@@ -37,11 +52,12 @@ describe('SseWriter', () => {
       const writer = new SseWriter(open.response, heartbeats);
       writer.start({});
       await writer.event({ id: 'c1' });
-      await sleep(120); // quiet: a model thinking
+      // Quiet (a model thinking): a comment every 25 ms keeps the connection alive.
+      await receivedOnce(() => received, ': keep-alive\n\n');
       assert.ok(received.includes(': keep-alive\n\n'), received);
       assert.equal(heartbeats.size, 1);
       writer.done();
-      await sleep(50);
+      await receivedOnce(() => received, 'data: [DONE]\n\n');
       assert.equal(heartbeats.size, 0);
       assert.ok(received.includes('data: [DONE]\n\n'), received);
     } finally {
@@ -61,7 +77,7 @@ describe('SseWriter', () => {
       writer.start({});
       await writer.event(chunk);
       writer.done();
-      await sleep(50);
+      await receivedOnce(() => received, 'data: [DONE]\n\n');
       assert.ok(received.includes('data: { "id":"c2"}\n\n'), received);
       assert.ok(rawChunkLine(chunk), 'the chunk was never parsed');
     } finally {
