@@ -9,7 +9,13 @@ const NEVER_FORWARDED = new Set([
   // Scope the client's own OpenAI key: beside the gateway's key they get a 401 (mismatch).
   'openai-organization',
   'openai-project',
+  // Google's counterpart: with our token it bills quota to another project we may use.
+  'x-goog-user-project',
   'cookie',
+  // The client's address, as a proxy in front of us writes it (x-forwarded-* below).
+  'forwarded',
+  'x-real-ip',
+  'proxy-connection',
   'host',
   'connection',
   'keep-alive',
