@@ -79,8 +79,27 @@ export async function createNestEdgeApp(
       await app.listen(port, host);
       return Number(new URL(await app.getUrl()).port);
     },
-    close: () => app.close(),
+    close: () => closeDraining(app),
   };
+}
+
+/** How often a closing app hangs up the connections whose answers have ended. */
+const IDLE_SWEEP_MS = 100;
+
+/**
+ * Stops accepting and waits for the answers in flight, streams included. Node closes the
+ * connections idle when the close starts only: one whose answer ends later stays open for
+ * its keep-alive timeout (72 s in Fastify), and every SDK keeps its connections alive, so a
+ * drained gateway took that long to exit (past docker's 10 s stop, into its SIGKILL).
+ */
+async function closeDraining(app: NestFastifyApplication): Promise<void> {
+  const server = app.getHttpServer();
+  const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
+  try {
+    await app.close();
+  } finally {
+    clearInterval(sweep);
+  }
 }
 
 /**

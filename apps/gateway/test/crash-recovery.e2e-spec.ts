@@ -1,0 +1,444 @@
+// The all-in-one gateway's record across a crash and a graceful stop: what a client was
+// answered is analysed and settled against its budget exactly once after a restart on the
+// same data directory, and a SIGTERM lets the answers and streams in flight finish, records
+// them, and exits 0 without waiting on the clients' kept-alive connections.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { Topic } from '@aigw/contracts';
+import { eventually } from '@aigw/testing';
+import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
+import { boundPortsFrom, startApp } from '@aigw/testing/processes';
+
+const USERS = ['crash-a', 'crash-b', 'crash-c', 'crash-d'];
+const PROMPT = [{ role: 'user', content: 'hi' }];
+
+/** Waits until `holds` is true (`what` names it in the failure). */
+function until(what: string, holds: () => boolean | Promise<boolean>, deadlineMs = 60_000) {
+  return eventually(what, async () => ((await holds()) ? true : undefined), { deadlineMs });
+}
+
+function configFor(baseUrl: string): string {
+  return `kind: AIGatewayRoute
+metadata: {name: crash}
+spec:
+  backends:
+  - {name: upstream, provider: vllm, baseUrl: '${baseUrl}', model: gpt-4o-mini}
+  userIdentification: {header: x-user-id}
+  tokenBudget:
+    perUser: {limit: 100000000, period: 30d}
+`;
+}
+
+/** A config and data directory that outlive one gateway process. */
+function gatewayHome(upstreamBaseUrl: string): Record<string, string> {
+  const dir = mkdtempSync(join(tmpdir(), 'aigw-crash-'));
+  writeFileSync(join(dir, 'config.yaml'), configFor(upstreamBaseUrl));
+  return {
+    AI_GATEWAY_CONFIG: join(dir, 'config.yaml'),
+    AI_GATEWAY_DATA_DIR: join(dir, 'data'),
+  };
+}
+
+interface Outcome {
+  readonly id: string;
+  readonly user: string;
+  /** The whole answer arrived: a 200 and, for a stream, its `[DONE]`. */
+  readonly answered: boolean;
+  /** The connection failed before an answer (the gateway was gone). */
+  readonly cut: boolean;
+  readonly status: number;
+}
+
+async function chat(baseUrl: string, user: string, stream: boolean): Promise<Outcome> {
+  const id = randomUUID();
+  try {
+    const response = await fetch(`${baseUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-user-id': user, 'x-request-id': id },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: PROMPT, max_tokens: 20, stream }),
+    });
+    const text = await response.text();
+    const answered = response.status === 200 && (!stream || text.includes('data: [DONE]'));
+    return { id, user, answered, cut: false, status: response.status };
+  } catch {
+    return { id, user, answered: false, cut: true, status: 0 };
+  }
+}
+
+interface UsageRow {
+  readonly request_id: string;
+  readonly user_id: string;
+  readonly input_tokens: number;
+  readonly output_tokens: number;
+}
+
+function analysedUsage(dataDir: string): UsageRow[] {
+  const db = new DatabaseSync(join(dataDir, 'analytics.db'), { readOnly: true });
+  try {
+    return db
+      .prepare('SELECT request_id, user_id, input_tokens, output_tokens FROM usage_events')
+      .all() as unknown as UsageRow[];
+  } finally {
+    db.close();
+  }
+}
+
+/** Request ids of the usage events the durable log holds. */
+function loggedUsageRequestIds(dataDir: string): string[] {
+  const db = new DatabaseSync(join(dataDir, 'events.db'), { readOnly: true });
+  try {
+    const rows = db
+      .prepare('SELECT value FROM events WHERE topic = ?')
+      .all(Topic.UsageRecorded) as unknown as { value: string }[];
+    return rows.map((row) => String((JSON.parse(row.value) as { requestId: unknown }).requestId));
+  } finally {
+    db.close();
+  }
+}
+
+/** Tokens settled per user on the `tokenBudget.perUser` balance. */
+function settledTokens(dataDir: string): Map<string, number> {
+  const db = new DatabaseSync(join(dataDir, 'budget.db'), { readOnly: true });
+  try {
+    const rows = db.prepare('SELECT key, used FROM balances').all() as unknown as {
+      key: string;
+      used: number;
+    }[];
+    const spent = new Map<string, number>();
+    for (const { key, used } of rows) {
+      const user = /\{([^}]+)\}:tokenBudget\.perUser:/.exec(key)?.[1];
+      if (user) spent.set(user, (spent.get(user) ?? 0) + used);
+    }
+    return spent;
+  } finally {
+    db.close();
+  }
+}
+
+function tokensByUser(rows: readonly UsageRow[]): Map<string, number> {
+  const sums = new Map<string, number>();
+  for (const row of rows) {
+    sums.set(row.user_id, (sums.get(row.user_id) ?? 0) + row.input_tokens + row.output_tokens);
+  }
+  return sums;
+}
+
+function countBy<T>(items: readonly T[], key: (item: T) => string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
+  return counts;
+}
+
+/** Calls from `workers` loops, a third of them streamed, until `stopped()` says so. */
+function driveLoad(baseUrl: () => string, workers: number, stopped: () => boolean) {
+  const outcomes: Outcome[] = [];
+  const loops = Array.from({ length: workers }, async (_, worker) => {
+    for (let call = 0; !stopped(); call++) {
+      const outcome = await chat(baseUrl(), USERS[(worker + call) % USERS.length], call % 3 === 0);
+      outcomes.push(outcome);
+      if (outcome.cut) return; // the gateway is gone: this loop's work is done
+    }
+  });
+  return { outcomes, done: Promise.all(loops) };
+}
+
+describe('a kill -9 mid-load and a restart on the same data directory', () => {
+  let upstream: FakeOpenAiUpstream;
+
+  before(async () => {
+    upstream = await new FakeOpenAiUpstream().start();
+  });
+  after(async () => {
+    await upstream.stop();
+  });
+
+  it('analyses and settles every usage event the log kept exactly once, and every answer recorded before the load went on', async () => {
+    const home = gatewayHome(upstream.baseUrl);
+    const dataDir = home.AI_GATEWAY_DATA_DIR;
+    let gateway = await startApp('gateway', home);
+    try {
+      // A first wave, then a pause until its usage is in the durable log: these answers
+      // must survive the crash whatever the consumers had committed when it came.
+      let pausing = false;
+      const first = driveLoad(
+        () => gateway.baseUrl,
+        8,
+        () => pausing,
+      );
+      await until('60 answers', () => first.outcomes.filter((o) => o.answered).length >= 60);
+      pausing = true;
+      await first.done;
+      const settledBefore = first.outcomes.filter((o) => o.answered).map((o) => o.id);
+      assert.equal(first.outcomes.filter((o) => !o.answered).length, 0);
+      await until('the first answers are in the log', () => {
+        const logged = new Set(loggedUsageRequestIds(dataDir));
+        return settledBefore.every((id) => logged.has(id));
+      });
+
+      // The second wave is killed mid-flight: the process gets no chance to flush.
+      let killed = false;
+      const second = driveLoad(
+        () => gateway.baseUrl,
+        16,
+        () => killed,
+      );
+      await until(
+        '150 more answers',
+        () => second.outcomes.filter((o) => o.answered).length >= 150,
+      );
+      await gateway.stop('SIGKILL');
+      killed = true;
+      await second.done;
+
+      gateway = await startApp('gateway', home);
+      const outcomes = [...first.outcomes, ...second.outcomes];
+      const sent = new Set(outcomes.map((o) => o.id));
+      // The restarted consumers catch up on what the log kept and the last run had not
+      // committed: wait until analytics and the budget both show every logged event.
+      const logged = loggedUsageRequestIds(dataDir);
+      await until('the restart caught up', () => {
+        const rows = analysedUsage(dataDir);
+        const settled = [...settledTokens(dataDir).values()].reduce((a, b) => a + b, 0);
+        const analysed = [...tokensByUser(rows).values()].reduce((a, b) => a + b, 0);
+        return rows.length >= logged.length && settled >= analysed;
+      });
+
+      const rows = analysedUsage(dataDir);
+      const perRequest = countBy(rows, (row) => row.request_id);
+      const twice = [...perRequest].filter(([, count]) => count > 1);
+      assert.deepEqual(twice, [], 'a request analysed more than once');
+      assert.deepEqual(
+        [...perRequest.keys()].filter((id) => !sent.has(id)),
+        [],
+        'a usage row for a request never sent',
+      );
+      assert.equal(rows.length, new Set(logged).size, 'the log and the analytics disagree');
+      for (const id of settledBefore) assert.equal(perRequest.get(id), 1, `${id} lost`);
+      // A request whose connection was cut got no answer: it was never billed either.
+      for (const outcome of outcomes.filter((o) => o.cut)) {
+        assert.equal(perRequest.get(outcome.id), undefined, `${outcome.id} cut, yet recorded`);
+      }
+      // The budget spent per user is the sum of what analytics holds for that user: none
+      // settled twice across the restart, none settled and not analysed, or the reverse.
+      assert.deepEqual(
+        Object.fromEntries([...settledTokens(dataDir)].sort()),
+        Object.fromEntries([...tokensByUser(rows)].sort()),
+      );
+      const answered = outcomes.filter((o) => o.answered);
+      const lost = answered.filter((o) => !perRequest.has(o.id)).length;
+      // Answers of the last flush interval (50 ms) before the kill may be gone: say how many.
+      console.log(
+        `kill -9: ${answered.length} answered, ${outcomes.filter((o) => o.cut).length} cut, ` +
+          `${rows.length} recorded after the restart, ${lost} answered and not recorded`,
+      );
+    } finally {
+      await gateway.stop('SIGKILL');
+    }
+  });
+});
+
+/** A gateway process whose exit code the test reads (startApp's stop hides it). */
+interface OwnGateway {
+  readonly baseUrl: string;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  kill(signal: NodeJS.Signals): void;
+  output(): string;
+}
+
+async function spawnGateway(env: Record<string, string>): Promise<OwnGateway> {
+  const child = spawn(
+    process.execPath,
+    ['--require', '@swc-node/register', 'apps/gateway/src/main.ts'],
+    {
+      cwd: resolve(__dirname, '../../..'),
+      env: {
+        ...process.env,
+        REDIS_URL: '',
+        KAFKA_BROKERS: '',
+        CLICKHOUSE_URL: '',
+        HOST: '127.0.0.1',
+        PORT: '0',
+        ADMIN_PORT: '0',
+        AI_GATEWAY_LOG_LEVEL: 'info',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
+    child.once('exit', (code, signal) => done({ code, signal })),
+  );
+  let port: number | undefined;
+  await until(
+    'the gateway is up',
+    async () => {
+      if (child.exitCode !== null) throw new Error(`the gateway exited at start:\n${output}`);
+      const bound = boundPortsFrom(output);
+      if (!bound) return false;
+      const health = await fetch(`http://127.0.0.1:${bound.adminPort}/healthz`).catch(() => null);
+      port = bound.port;
+      return health?.ok === true;
+    },
+    120_000,
+  );
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    exited,
+    kill: (signal) => child.kill(signal),
+    output: () => output,
+  };
+}
+
+/**
+ * An OpenAI-compatible backend whose answers wait for `release()`: a stream sends its first
+ * chunk at once and the rest on release, an answer in JSON all of it on release.
+ */
+class HeldUpstream {
+  received = 0;
+  private released!: Promise<void>;
+  release!: () => void;
+  private readonly server: Server = createServer((request, response) => {
+    let raw = '';
+    request.on('data', (chunk: Buffer) => (raw += chunk.toString()));
+    request.on('end', () => void this.answer(JSON.parse(raw) as { stream?: boolean }, response));
+  });
+
+  constructor() {
+    this.hold();
+  }
+
+  hold(): void {
+    this.released = new Promise((done) => (this.release = done));
+  }
+
+  async start(): Promise<this> {
+    await new Promise<void>((done) => this.server.listen(0, '127.0.0.1', done));
+    return this;
+  }
+
+  get baseUrl(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`;
+  }
+
+  stop(): void {
+    this.server.closeAllConnections();
+    this.server.close();
+  }
+
+  private async answer(
+    body: { stream?: boolean },
+    response: import('node:http').ServerResponse,
+  ): Promise<void> {
+    this.received++;
+    const usage = { prompt_tokens: 12, completion_tokens: 6, total_tokens: 18 };
+    const base = { id: 'chatcmpl-held', created: 1, model: 'gpt-4o-mini' };
+    if (!body.stream) {
+      await this.released;
+      response.writeHead(200, { 'content-type': 'application/json' });
+      const message = { role: 'assistant', content: 'held answer' };
+      const choices = [{ index: 0, message, finish_reason: 'stop' }];
+      response.end(JSON.stringify({ ...base, object: 'chat.completion', choices, usage }));
+      return;
+    }
+    const chunk = (payload: object) =>
+      `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', ...payload })}\n\n`;
+    response.writeHead(200, { 'content-type': 'text/event-stream' });
+    response.write(
+      chunk({ choices: [{ index: 0, delta: { role: 'assistant', content: 'held' } }] }),
+    );
+    await this.released;
+    response.write(chunk({ choices: [{ index: 0, delta: { content: ' answer' } }] }));
+    response.write(chunk({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }));
+    response.write(chunk({ choices: [], usage }));
+    response.end('data: [DONE]\n\n');
+  }
+}
+
+describe('a SIGTERM with answers and streams in flight', () => {
+  let upstream: HeldUpstream;
+
+  before(async () => {
+    upstream = await new HeldUpstream().start();
+  });
+  after(() => upstream.stop());
+
+  it('refuses new connections, finishes what is in flight, records each answer once and exits 0', async () => {
+    const home = gatewayHome(upstream.baseUrl);
+    const gateway = await spawnGateway(home);
+    try {
+      // Answered at once: the client keeps this connection alive, as every SDK does.
+      upstream.release();
+      const warm = await chat(gateway.baseUrl, USERS[0], false);
+      assert.equal(warm.answered, true);
+
+      upstream.hold();
+      upstream.received = 0;
+      const inFlight = [
+        ...USERS.map((user) => chat(gateway.baseUrl, user, true)),
+        ...USERS.map((user) => chat(gateway.baseUrl, user, true)),
+        ...USERS.map((user) => chat(gateway.baseUrl, user, false)),
+      ];
+      await until('the upstream holds every call', () => upstream.received === inFlight.length);
+
+      gateway.kill('SIGTERM');
+      // Closing: a new connection is refused (the listener is gone), never left hanging.
+      await until(
+        'a new connection is refused',
+        // Not a chat: one accepted just before the close would wait on the held upstream.
+        () =>
+          fetch(`${gateway.baseUrl}/v1/models`).then(
+            () => false,
+            () => true,
+          ),
+      );
+      const stillRunning = Promise.resolve('running');
+      assert.equal(
+        await Promise.race([gateway.exited.then(() => 'exited'), stillRunning]),
+        'running',
+      );
+
+      upstream.release();
+      const outcomes = await Promise.all(inFlight);
+      assert.deepEqual(
+        outcomes.filter((o) => !o.answered),
+        [],
+        'an answer in flight at the SIGTERM was cut',
+      );
+      // Exits once they are done: not held for the clients' keep-alive timeout (72 s).
+      const stoppedBy = Date.now() + 20_000;
+      const exit = await Promise.race([
+        gateway.exited,
+        new Promise<'still running'>((done) =>
+          setTimeout(() => done('still running'), stoppedBy - Date.now()).unref(),
+        ),
+      ]);
+      assert.deepEqual(exit, { code: 0, signal: null }, gateway.output().slice(-2000));
+
+      // The log was flushed and consumed before the exit: nothing waits for a restart.
+      const dataDir = home.AI_GATEWAY_DATA_DIR;
+      const rows = analysedUsage(dataDir);
+      const perRequest = countBy(rows, (row) => row.request_id);
+      for (const outcome of [warm, ...outcomes]) {
+        assert.equal(perRequest.get(outcome.id), 1, `${outcome.id} recorded once`);
+      }
+      assert.equal(rows.length, outcomes.length + 1);
+      assert.deepEqual(
+        Object.fromEntries([...settledTokens(dataDir)].sort()),
+        Object.fromEntries([...tokensByUser(rows)].sort()),
+      );
+    } finally {
+      gateway.kill('SIGKILL');
+    }
+  });
+});
