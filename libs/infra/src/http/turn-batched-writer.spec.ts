@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { describe, it } from 'node:test';
-import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
-import { openServerResponse } from '@aigw/testing';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { eventually, openServerResponse } from '@aigw/testing';
 import { TurnBatchedWriter } from './turn-batched-writer';
 
 /** Counts the writes the server's socket hands to the kernel (one per write or writev). */
@@ -26,6 +26,18 @@ function received(client: Socket): () => string {
   let text = '';
   client.on('data', (chunk: Buffer) => (text += chunk.toString()));
   return () => text;
+}
+
+/**
+ * Once the client has received what matches `pattern`: the bytes cross a socket, which a
+ * loaded machine may take longer than any fixed pause over.
+ */
+function arrived(text: () => string, pattern: RegExp): Promise<string> {
+  return eventually(
+    `the client receives ${String(pattern)}`,
+    () => (pattern.test(text()) ? text() : undefined),
+    { deadlineMs: 20_000, everyMs: 5 }, // within the unit runner's 30 s
+  );
 }
 
 /** A writer on a real response with its headers set, and what its client has received. */
@@ -55,7 +67,7 @@ describe('TurnBatchedWriter', () => {
       await out.write('data: 1\n\n');
       await out.write('data: 2\n\n');
       out.end('data: [DONE]\n\n');
-      await sleep(50);
+      await arrived(text, /\[DONE\]\n\n\r\n0\r\n\r\n$/); // the whole body, closed
       assert.equal(writes.count, 1);
       assert.match(
         text(),
@@ -68,7 +80,7 @@ describe('TurnBatchedWriter', () => {
       const writes = countSocketWrites(response.socket!);
       for (let i = 0; i < 100; i++) await out.write(`data: ${i}\n\n`);
       await nextTurn();
-      await sleep(50);
+      await arrived(text, /data: 99\n\n/);
       assert.equal(writes.count, 1);
       // The headers, then one chunk framed as size, data and CRLF: not 300 pieces.
       assert.ok(writes.pieces <= 4, `${writes.pieces} pieces`);
@@ -78,15 +90,16 @@ describe('TurnBatchedWriter', () => {
 
   it('sends what a turn wrote by the end of that turn, without waiting for more', () =>
     withWriter('text/event-stream', async ({ out, text }) => {
-      await sleep(50);
+      // Each piece arrives with nothing more written after it.
+      await arrived(text, /^HTTP\/1.1 200 OK/);
       assert.match(text(), /^HTTP\/1.1 200 OK/, 'the headers alone, at the end of their turn');
       await out.write('data: first\n\n');
       await nextTurn();
-      await sleep(50);
+      await arrived(text, /data: first\n\n/);
       assert.match(text(), /data: first\n\n/);
       assert.doesNotMatch(text(), /second/);
       await out.write('data: second\n\n');
-      await sleep(50);
+      await arrived(text, /data: second\n\n/);
       assert.match(text(), /data: second\n\n/);
       out.end('');
     }));
@@ -101,7 +114,7 @@ describe('TurnBatchedWriter', () => {
         if (response.writableNeedDrain) waited++;
       }
       out.end('end');
-      await sleep(200);
+      await arrived(text, /end\r\n0\r\n\r\n$/);
       assert.equal(waited, 0, 'each write resolved only once the response could take more');
       assert.ok(text().length > 4 * chunk.length, `everything arrived: ${text().length}`);
       assert.match(text(), /end\r\n0\r\n\r\n$/, 'the end, and the chunked body closed');
