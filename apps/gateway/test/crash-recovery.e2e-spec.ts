@@ -424,6 +424,10 @@ describe('a SIGTERM with answers and streams in flight', () => {
         ),
       ]);
       assert.deepEqual(exit, { code: 0, signal: null }, gateway.output().slice(-2000));
+      // Both ends of the stop are in the log, the end after the answers.
+      const said = (text: string) => gateway.output().indexOf(text);
+      assert.ok(said('"msg":"stopping: new connections refused') >= 0, gateway.output());
+      assert.ok(said('"msg":"stopped: answers done and events written"') > said('stopping'));
 
       // The log was flushed and consumed before the exit: nothing waits for a restart.
       const dataDir = home.AI_GATEWAY_DATA_DIR;

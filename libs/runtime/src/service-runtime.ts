@@ -221,7 +221,19 @@ export class ServiceRuntime {
       );
     }
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-      process.once(signal, () => void this.close().then(() => process.exit(0)));
+      process.once(signal, () => {
+        // Said at both ends, so an operator sees a stop waiting on long answers as such.
+        const since = Date.now();
+        this.logger.info('stopping: new connections refused, answers in flight finishing', {
+          signal,
+        });
+        void this.close().then(() => {
+          this.logger.info('stopped: answers done and events written', {
+            ms: Date.now() - since,
+          });
+          process.exit(0);
+        });
+      });
     }
     return { port, adminPort, close: () => this.close() };
   }
