@@ -163,11 +163,11 @@ describe('invokeOpenAiWire on a reasoning stream that reports no usage', () => {
   });
   after(() => raw.stop());
 
-  const chunk = (delta: JsonObject) => ({
+  const chunk = (delta: JsonObject, finish: string | null = null) => ({
     id: 'c1',
     object: 'chat.completion.chunk',
     model: 'r1',
-    choices: [{ index: 0, delta, finish_reason: null }],
+    choices: [{ index: 0, delta, finish_reason: finish }],
   });
 
   it('counts delta.reasoning_content as output in the estimate', async () => {
@@ -175,7 +175,7 @@ describe('invokeOpenAiWire on a reasoning stream that reports no usage', () => {
     raw.next([
       chunk({ role: 'assistant', content: '' }),
       ...reasoning.map((fragment) => chunk({ reasoning_content: fragment, content: null })),
-      chunk({ content: 'Hi' }),
+      chunk({ content: 'Hi' }, 'stop'),
       '[DONE]',
     ]);
     const request = gatewayChatRequest({ stream: true });
@@ -214,7 +214,10 @@ describe('invokeOpenAiWire on a reasoning stream that reports no usage', () => {
         JSON.stringify(calls),
       );
     }
-    raw.next([chunk({ tool_calls: [{ index: 0, id: 'c', function: { name: 'f' } }] }), '[DONE]']);
+    raw.next([
+      chunk({ tool_calls: [{ index: 0, id: 'c', function: { name: 'f' } }] }, 'tool_calls'),
+      '[DONE]',
+    ]);
     const request = gatewayChatRequest({ stream: true });
     const answer = (await invokeOpenAiWire(
       { request, target, signal: new AbortController().signal },
@@ -222,5 +225,80 @@ describe('invokeOpenAiWire on a reasoning stream that reports no usage', () => {
       sharedUpstreamAgent(),
     )) as StreamAnswer;
     assert.equal((await collectStream(answer)).length, 1);
+  });
+});
+
+describe('invokeOpenAiWire on a stream that reaches [DONE] with a choice never finished', () => {
+  const raw = new RawSseUpstream({ basePath: '/v1' });
+  let target: UpstreamTarget;
+
+  before(async () => {
+    await raw.start();
+    target = upstreamTarget({ provider: 'vllm', model: 'm', baseUrl: raw.baseUrl }, KEY);
+  });
+  after(() => raw.stop());
+
+  const chunk = (index: number, delta: JsonObject, finish: string | null = null) => ({
+    id: 'c1',
+    object: 'chat.completion.chunk',
+    model: 'm',
+    choices: [{ index, delta, finish_reason: finish }],
+  });
+  const invoke = async () =>
+    (await invokeOpenAiWire(
+      {
+        request: gatewayChatRequest({ stream: true }),
+        target,
+        signal: new AbortController().signal,
+      },
+      { url: `${raw.baseUrl}/chat/completions` },
+      sharedUpstreamAgent(),
+    )) as StreamAnswer;
+  const cut = (error: unknown) =>
+    error instanceof DataPlaneError &&
+    error.code === DataPlaneErrorCode.StreamInterrupted &&
+    /ended the stream without a finish_reason/.test(error.message);
+
+  it('interrupts it after relaying what came, and estimates the usage of that text', async () => {
+    raw.next([
+      chunk(0, { role: 'assistant', content: '' }),
+      chunk(0, { content: 'Half an' }),
+      '[DONE]',
+    ]);
+    const answer = await invoke();
+    const relayed: JsonObject[] = [];
+    await assert.rejects(async () => {
+      for await (const event of answer.events) relayed.push(event);
+    }, cut);
+    assert.equal(streamedText(relayed), 'Half an');
+    const usage = await answer.usage;
+    assert.equal(usage.source, 'estimated');
+    assert.equal(usage.outputTokens, countTokens('Half an'));
+  });
+
+  it('interrupts it when one of several choices never finished', async () => {
+    raw.next([
+      chunk(0, { content: 'A' }),
+      chunk(1, { content: 'B' }),
+      chunk(0, {}, 'stop'),
+      '[DONE]',
+    ]);
+    await assert.rejects(collectStream(await invoke()), cut);
+  });
+
+  it('ends it cleanly when every choice finished, annotations after a finish included', async () => {
+    raw.next([
+      chunk(0, { content: 'A' }),
+      chunk(1, { content: 'B' }),
+      chunk(1, {}, 'length'),
+      chunk(0, {}, 'stop'),
+      // Azure's content filter results may follow a choice's finish, finish_reason null.
+      {
+        ...chunk(0, {}),
+        choices: [{ index: 0, delta: {}, finish_reason: null, content_filter_results: {} }],
+      },
+      '[DONE]',
+    ]);
+    assert.equal((await collectStream(await invoke())).length, 5);
   });
 });

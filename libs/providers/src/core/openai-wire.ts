@@ -15,6 +15,7 @@ import { sseMessages } from './sse-events';
 import { streamEventObject } from './stream-event-json';
 import { bodyChunks } from './upstream-body';
 import { withoutGatewayExtensions } from './openai-extensions';
+import { UnfinishedChoices } from './unfinished-choices';
 import { countTokens, estimatedUsage, OutputTally } from './tokenizer';
 import {
   badResponse,
@@ -100,8 +101,8 @@ export async function invokeOpenAiWire(
 
 /**
  * Relays an OpenAI chat stream chunk by chunk. The usage-only chunk we asked for is
- * kept from a client that did not ask for it; a stream that stops before `[DONE]` is an
- * error, never a quietly truncated answer.
+ * kept from a client that did not ask for it; a stream that stops before `[DONE]`, or
+ * reaches it with a choice never finished, is an error, never a quietly truncated answer.
  */
 async function* openAiStreamEvents(
   body: Dispatcher.ResponseData['body'],
@@ -113,6 +114,7 @@ async function* openAiStreamEvents(
   let reported: TokenUsage | undefined;
   const output = new OutputTally();
   let done = false;
+  const unfinished = new UnfinishedChoices();
   try {
     for await (const message of sseMessages(bodyChunks(body))) {
       if (message.data === '[DONE]') {
@@ -132,6 +134,7 @@ async function* openAiStreamEvents(
       reported = openAiUsage(chunk.usage, request.operation) ?? reported;
       const choices = Array.isArray(chunk.choices) ? (chunk.choices as JsonObject[]) : [];
       for (const choice of choices) {
+        unfinished.saw(choice);
         if (!isJsonObject(choice)) continue; // relayed as sent; it carries no text to count
         const delta = choice.delta as JsonObject | undefined;
         // DeepSeek and vLLM stream reasoning apart from the answer; it is billed as output.
@@ -149,6 +152,9 @@ async function* openAiStreamEvents(
       yield chunk;
     }
     if (!done) throw streamInterrupted(target.backendName, 'closed the stream before it finished');
+    if (unfinished.any) {
+      throw streamInterrupted(target.backendName, 'ended the stream without a finish_reason');
+    }
   } catch (error) {
     throw streamFailure(target.backendName, error, call.signal);
   } finally {

@@ -329,7 +329,10 @@ describe('OpenAiCompatibleAdapter against a stream of events that are not chunks
   }
 
   it('relays a chunk whose choices hold a null, without a TypeError', async () => {
-    raw.next([chunk([null, { index: 0, delta: { content: 'Hi' } }]), '[DONE]']);
+    raw.next([
+      chunk([null, { index: 0, delta: { content: 'Hi' }, finish_reason: 'stop' }]),
+      '[DONE]',
+    ]);
     const answer = await adapter.invoke({
       request: chatRequest({ stream: true }),
       target,

@@ -1,0 +1,131 @@
+// An OpenAI-format backend that ends its stream with [DONE] but never finished a choice
+// (no finish_reason): the answer was cut, so no edge may end it as a finished one. Each
+// gets its own error event instead; the text that went by is still billed, and the
+// gateway keeps serving.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { eventually, metricSum } from '@aigw/testing';
+import { RawSseUpstream } from '@aigw/testing/fake-provider';
+import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { hasErrorEvent, looksFinished } from './fuzz/answer-checks';
+import type { Format } from './fuzz/bad-requests';
+
+const chunk = (delta: object, finish: string | null = null) => ({
+  id: 'chatcmpl-cut',
+  object: 'chat.completion.chunk',
+  created: 1,
+  model: 'upstream-model',
+  choices: [{ index: 0, delta, finish_reason: finish }],
+});
+
+/** Content, then [DONE], with no choice ever finished. */
+const UNFINISHED = [
+  chunk({ role: 'assistant', content: '' }),
+  chunk({ content: 'Half an' }),
+  '[DONE]',
+];
+const FINISHED = [
+  chunk({ role: 'assistant', content: '' }),
+  chunk({ content: 'Whole.' }),
+  chunk({}, 'stop'),
+  '[DONE]',
+];
+
+const USER_TURN = [{ role: 'user', content: 'hi' }];
+const EDGES: { name: string; format: Format; path: string; body: object }[] = [
+  {
+    name: 'chat completions',
+    format: 'openai',
+    path: '/v1/chat/completions',
+    body: { model: 'cut', stream: true, messages: USER_TURN },
+  },
+  {
+    name: 'messages',
+    format: 'anthropic',
+    path: '/v1/messages',
+    body: { model: 'cut', stream: true, max_tokens: 50, messages: USER_TURN },
+  },
+  {
+    name: 'responses',
+    format: 'openai',
+    path: '/v1/responses',
+    body: { model: 'cut', stream: true, input: 'hi' },
+  },
+  {
+    name: 'gemini streamGenerateContent',
+    format: 'gemini',
+    path: '/v1beta/models/cut:streamGenerateContent?alt=sse',
+    body: { contents: [{ role: 'user', parts: [{ text: 'hi' }] }] },
+  },
+];
+
+describe('a backend stream that ends with [DONE] but no finish_reason', () => {
+  const raw = new RawSseUpstream();
+  const dir = mkdtempSync(join(tmpdir(), 'aigw-stream-unfinished-'));
+  let gateway: AppProcess;
+
+  before(async () => {
+    await raw.start();
+    const config = join(dir, 'config.yaml');
+    writeFileSync(
+      config,
+      `kind: AIGatewayRoute
+metadata: {name: stream-unfinished}
+spec:
+  backends:
+  - {name: cutter, provider: vllm, baseUrl: "${raw.baseUrl}/v1", model: upstream-model, modelNameOverride: cut, auth: {apiKeyRef: {name: cut-key}}}
+`,
+    );
+    gateway = await startApp('gateway', {
+      AI_GATEWAY_CONFIG: config,
+      AI_GATEWAY_SECRET_CUT_KEY_APIKEY: 'sk-cut',
+      AI_GATEWAY_DATA_DIR: join(dir, 'data'),
+    });
+  });
+  after(async () => {
+    await gateway?.stop();
+    await raw.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const post = async (path: string, body: object) => {
+    const response = await fetch(`${gateway.baseUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': 'k', authorization: 'Bearer k' },
+      body: JSON.stringify(body),
+    });
+    return { status: response.status, text: await response.text() };
+  };
+  const outputTokens = async () =>
+    metricSum(
+      await (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text(),
+      'ai_gateway_tokens_total',
+      { model: 'cut', type: 'output' },
+    );
+
+  for (const edge of EDGES) {
+    it(`${edge.name}: ends with its error event, not as a finished answer, and bills the text`, async () => {
+      const billedBefore = await outputTokens();
+      raw.next(UNFINISHED);
+      const answer = await post(edge.path, edge.body);
+      const shown = `${answer.status} ${answer.text.slice(0, 1500)}`;
+      assert.equal(answer.status, 200, shown);
+      assert.match(answer.text, /Half an/, shown);
+      assert.ok(hasErrorEvent(edge.format, edge.path, answer.text), `no error event: ${shown}`);
+      assert.ok(!looksFinished(edge.format, edge.path, answer.text), `looks finished: ${shown}`);
+      assert.match(answer.text, /without a finish_reason/, shown);
+      await eventually('the cut answer to be billed', async () =>
+        (await outputTokens()) > billedBefore ? true : undefined,
+      );
+
+      // The gateway keeps serving, and a stream that does finish ends cleanly.
+      raw.next(FINISHED);
+      const whole = await post(edge.path, edge.body);
+      assert.equal(whole.status, 200, whole.text);
+      assert.ok(looksFinished(edge.format, edge.path, whole.text), whole.text.slice(0, 1500));
+    });
+  }
+});

@@ -1,0 +1,29 @@
+import { isJsonObject } from './json-shape';
+
+/**
+ * The choices of an OpenAI-format stream that spoke but have not finished yet. Every
+ * choice ends with its finish_reason before `[DONE]`; one still open at `[DONE]` was cut
+ * short, and relaying the `[DONE]` would make the cut answer look whole.
+ */
+export class UnfinishedChoices {
+  private readonly open = new Set<number>();
+  private readonly finished = new Set<number>();
+
+  /** Takes note of one chunk's choice. */
+  saw(choice: unknown): void {
+    if (!isJsonObject(choice)) return;
+    // OpenAI numbers every choice; a backend that leaves it out streams one.
+    const index = typeof choice.index === 'number' ? choice.index : 0;
+    if (choice.finish_reason !== undefined && choice.finish_reason !== null) {
+      this.finished.add(index);
+      this.open.delete(index);
+    } else if (!this.finished.has(index)) {
+      // Annotations after a choice's finish (Azure's content filter results) leave it done.
+      this.open.add(index);
+    }
+  }
+
+  get any(): boolean {
+    return this.open.size > 0;
+  }
+}
