@@ -132,8 +132,10 @@ describe('per-request overrides on the all-in-one gateway', () => {
         return true;
       },
     );
+    // The message names the header's 400 ms; the time shows no earlier cut and that the
+    // route's own 30 s never came into it (a bound this loaded CI box cannot trip).
     const took = performance.now() - started;
-    assert.ok(took >= 390 && took < 3_000, `answered after ${Math.round(took)} ms`);
+    assert.ok(took >= 390 && took < 30_000, `answered after ${Math.round(took)} ms`);
     assert.equal(slow.calls.length, 1);
     assert.equal(secondary.calls.length, 0, 'no failover past the deadline');
     await waitFor(() => slow.hungUp === 1, 'the upstream call is cancelled');
@@ -154,8 +156,9 @@ describe('per-request overrides on the all-in-one gateway', () => {
     const started = performance.now();
     await assert.rejects(async () => {
       for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
-    }, /x-ai-gateway-request-timeout-ms/);
-    assert.ok(performance.now() - started < 3_000);
+    }, /x-ai-gateway-request-timeout-ms \(600 ms\)/);
+    // Cut by the header's 600 ms (the message says so), not the route's own 30 s.
+    assert.ok(performance.now() - started < 30_000);
     assert.equal(text, 'Hello from');
     await waitFor(() => slow.hungUp === 1, 'the upstream stream is cancelled');
   });
