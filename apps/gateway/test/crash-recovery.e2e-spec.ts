@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -445,4 +445,79 @@ describe('a SIGTERM with answers and streams in flight', () => {
       gateway.kill('SIGKILL');
     }
   });
+
+  it('answers a call that comes during the stop on a connection already open, then closes it', async () => {
+    const home = gatewayHome(upstream.baseUrl);
+    const gateway = await spawnGateway(home);
+    const socket = connect(Number(new URL(gateway.baseUrl).port), '127.0.0.1');
+    try {
+      upstream.hold();
+      upstream.received = 0;
+      const heard = readAll(socket);
+      const [first, second] = [randomUUID(), randomUUID()];
+      socket.write(rawChat(first));
+      await until('the upstream holds the first call', () => upstream.received === 1);
+
+      gateway.kill('SIGTERM');
+      await until('a new connection is refused', () =>
+        fetch(`${gateway.baseUrl}/v1/models`).then(
+          () => false,
+          () => true,
+        ),
+      );
+      // The connection is busy with the first call, so the stop keeps it: a second call on
+      // it (a client reusing its connection) is served, not refused in a foreign format.
+      socket.write(rawChat(second));
+      upstream.release();
+
+      const answers = splitResponses(await heard);
+      assert.deepEqual(
+        answers.map((answer) => answer.status),
+        [200, 200],
+        answers.map((answer) => answer.head).join('\n'),
+      );
+      assert.match(answers[1].head, /^connection: close$/im);
+      assert.equal(JSON.parse(answers[1].body).object, 'chat.completion');
+      assert.deepEqual(await gateway.exited, { code: 0, signal: null });
+      const perRequest = countBy(analysedUsage(home.AI_GATEWAY_DATA_DIR), (r) => r.request_id);
+      assert.deepEqual([perRequest.get(first), perRequest.get(second)], [1, 1]);
+    } finally {
+      socket.destroy();
+      gateway.kill('SIGKILL');
+    }
+  });
 });
+
+/** A chat call as HTTP/1.1 bytes, kept alive, for a socket of the test's own. */
+function rawChat(requestId: string): string {
+  const body = JSON.stringify({ model: 'gpt-4o-mini', messages: PROMPT, max_tokens: 20 });
+  return (
+    'POST /v1/chat/completions HTTP/1.1\r\nhost: 127.0.0.1\r\n' +
+    `content-type: application/json\r\nx-user-id: ${USERS[2]}\r\nx-request-id: ${requestId}\r\n` +
+    `connection: keep-alive\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+  );
+}
+
+/** Everything the socket receives until the other end closes it. */
+function readAll(socket: Socket): Promise<string> {
+  let received = '';
+  socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+  return new Promise((done) => socket.once('close', () => done(received)));
+}
+
+/** The responses in `text`, each framed by its content-length (no chunked answers here). */
+function splitResponses(text: string): { status: number; head: string; body: string }[] {
+  const responses: { status: number; head: string; body: string }[] = [];
+  let rest = text;
+  while (rest.startsWith('HTTP/1.1 ')) {
+    const headEnd = rest.indexOf('\r\n\r\n');
+    const head = rest.slice(0, headEnd);
+    const length = Number(/^content-length: (\d+)$/im.exec(head)?.[1] ?? 0);
+    const body = Buffer.from(rest.slice(headEnd + 4))
+      .subarray(0, length)
+      .toString();
+    responses.push({ status: Number(head.slice(9, 12)), head, body });
+    rest = rest.slice(headEnd + 4 + body.length);
+  }
+  return responses;
+}

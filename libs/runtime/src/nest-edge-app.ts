@@ -47,6 +47,11 @@ export async function createNestEdgeApp(
       connectionsCheckingInterval: Math.min(30_000, Math.ceil(options.requestReceiveTimeoutMs / 4)),
     },
     clientErrorHandler: edgeClientErrorHandler(options.onClientError),
+    // A call that comes on an open connection while the app closes (a client reusing it as
+    // its last answer ends) is served as the calls in flight are, and its connection then
+    // closed (Fastify marks it so); Fastify's own 503 had its body, not the API's shape,
+    // and was neither counted nor logged. New connections are refused once closing starts.
+    return503OnClosing: false,
     frameworkErrors: frameworkErrorsTo(options.filter),
     // No Nest middleware is applied anywhere (no NestModule.configure, no app.use): middie's
     // onRequest hook only passed every request on (~0.1 µs). Were one added, start-up fails
