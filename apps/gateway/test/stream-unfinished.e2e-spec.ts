@@ -1,5 +1,6 @@
 // An OpenAI-format backend that ends its stream with [DONE] but never finished a choice
-// (no finish_reason): the answer was cut, so no edge may end it as a finished one. Each
+// (no finish_reason), or finished it as failed (finish_reason "error", as OpenRouter
+// does): the answer was cut, so no edge may end it as a finished one. Each
 // gets its own error event instead; the text that went by is still billed, and the
 // gateway keeps serving.
 import { after, before, describe, it } from 'node:test';
@@ -25,6 +26,13 @@ const chunk = (delta: object, finish: string | null = null) => ({
 const UNFINISHED = [
   chunk({ role: 'assistant', content: '' }),
   chunk({ content: 'Half an' }),
+  '[DONE]',
+];
+/** Content, then the choice finished as failed: OpenRouter's finish_reason for an error. */
+const FAILED = [
+  chunk({ role: 'assistant', content: '' }),
+  chunk({ content: 'Half an' }),
+  chunk({}, 'error'),
   '[DONE]',
 ];
 const FINISHED = [
@@ -106,17 +114,20 @@ spec:
       { model: 'cut', type: 'output' },
     );
 
-  for (const edge of EDGES) {
-    it(`${edge.name}: ends with its error event, not as a finished answer, and bills the text`, async () => {
+  for (const [edge, cut, why] of EDGES.flatMap((edge) => [
+    [edge, UNFINISHED, /without a finish_reason/] as const,
+    [edge, FAILED, /finished a choice with an error/] as const,
+  ])) {
+    it(`${edge.name}: ends a choice ${cut === FAILED ? 'that failed' : 'never finished'} with its error event, not as a finished answer, and bills the text`, async () => {
       const billedBefore = await outputTokens();
-      raw.next(UNFINISHED);
+      raw.next(cut);
       const answer = await post(edge.path, edge.body);
       const shown = `${answer.status} ${answer.text.slice(0, 1500)}`;
       assert.equal(answer.status, 200, shown);
       assert.match(answer.text, /Half an/, shown);
       assert.ok(hasErrorEvent(edge.format, edge.path, answer.text), `no error event: ${shown}`);
       assert.ok(!looksFinished(edge.format, edge.path, answer.text), `looks finished: ${shown}`);
-      assert.match(answer.text, /without a finish_reason/, shown);
+      assert.match(answer.text, why, shown);
       await eventually('the cut answer to be billed', async () =>
         (await outputTokens()) > billedBefore ? true : undefined,
       );

@@ -228,7 +228,7 @@ describe('invokeOpenAiWire on a reasoning stream that reports no usage', () => {
   });
 });
 
-describe('invokeOpenAiWire on a stream that reaches [DONE] with a choice never finished', () => {
+describe('invokeOpenAiWire on a stream whose choice never finished, or failed', () => {
   const raw = new RawSseUpstream({ basePath: '/v1' });
   let target: UpstreamTarget;
 
@@ -274,6 +274,29 @@ describe('invokeOpenAiWire on a stream that reaches [DONE] with a choice never f
     const usage = await answer.usage;
     assert.equal(usage.source, 'estimated');
     assert.equal(usage.outputTokens, countTokens('Half an'));
+  });
+
+  it('interrupts it at a choice finished as failed (finish_reason "error", or an error on it)', async () => {
+    const failed = [
+      chunk(0, {}, 'error'),
+      { ...chunk(0, {}), choices: [{ index: 0, delta: {}, error: { message: 'upstream died' } }] },
+    ];
+    for (const last of failed) {
+      raw.next([chunk(0, { content: 'Half an' }), last, '[DONE]']);
+      const answer = await invoke();
+      const relayed: JsonObject[] = [];
+      await assert.rejects(
+        async () => {
+          for await (const event of answer.events) relayed.push(event);
+        },
+        (error: unknown) =>
+          error instanceof DataPlaneError &&
+          error.code === DataPlaneErrorCode.StreamInterrupted &&
+          /finished a choice with an error/.test(error.message),
+      );
+      assert.equal(streamedText(relayed), 'Half an', JSON.stringify(last));
+      assert.equal((await answer.usage).outputTokens, countTokens('Half an'));
+    }
   });
 
   it('interrupts it when one of several choices never finished', async () => {

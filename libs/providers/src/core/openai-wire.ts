@@ -15,7 +15,7 @@ import { sseMessages } from './sse-events';
 import { streamEventObject } from './stream-event-json';
 import { bodyChunks } from './upstream-body';
 import { withoutGatewayExtensions } from './openai-extensions';
-import { UnfinishedChoices } from './unfinished-choices';
+import { choiceFailed, UnfinishedChoices } from './unfinished-choices';
 import { countTokens, estimatedUsage, OutputTally } from './tokenizer';
 import {
   badResponse,
@@ -134,6 +134,9 @@ async function* openAiStreamEvents(
       reported = openAiUsage(chunk.usage, request.operation) ?? reported;
       const choices = Array.isArray(chunk.choices) ? (chunk.choices as JsonObject[]) : [];
       for (const choice of choices) {
+        if (choiceFailed(choice)) {
+          throw streamInterrupted(target.backendName, 'finished a choice with an error');
+        }
         unfinished.saw(choice);
         if (!isJsonObject(choice)) continue; // relayed as sent; it carries no text to count
         const delta = choice.delta as JsonObject | undefined;

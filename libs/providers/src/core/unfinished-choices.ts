@@ -27,3 +27,12 @@ export class UnfinishedChoices {
     return this.open.size > 0;
   }
 }
+
+/**
+ * A choice its backend finished as failed: OpenRouter and others end it with
+ * finish_reason "error" (and often a top-level error, caught before this) when the model
+ * failed mid-answer. Relayed, it would end a cut answer as a finished one.
+ */
+export function choiceFailed(choice: unknown): boolean {
+  return isJsonObject(choice) && (choice.finish_reason === 'error' || isJsonObject(choice.error));
+}
