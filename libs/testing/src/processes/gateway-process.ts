@@ -10,8 +10,17 @@ export interface AppProcess {
   readonly adminPort: number;
   readonly baseUrl: string;
   readonly output: () => string;
-  /** SIGTERM (a graceful stop) by default; SIGKILL to test a crash. */
-  stop(signal?: NodeJS.Signals): Promise<void>;
+  /**
+   * SIGTERM (a graceful stop) by default; SIGKILL to test a crash. Resolves with how the
+   * process ended: a graceful stop that overran its 5 s ends with `signal: 'SIGKILL'`.
+   */
+  stop(signal?: NodeJS.Signals): Promise<ProcessEnd>;
+}
+
+/** How a process ended: its exit code, or the signal that ended it. */
+export interface ProcessEnd {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
 }
 
 export interface ExitedProcess {
@@ -136,9 +145,11 @@ export async function startApp(
     baseUrl: `http://127.0.0.1:${ports.port}`,
     output: () => output,
     stop: (signal: NodeJS.Signals = 'SIGTERM') =>
-      new Promise<void>((resolveStop) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolveStop();
-        child.once('exit', () => resolveStop());
+      new Promise<ProcessEnd>((resolveStop) => {
+        if (child.exitCode !== null || child.signalCode !== null) {
+          return resolveStop({ code: child.exitCode, signal: child.signalCode });
+        }
+        child.once('exit', (code, ended) => resolveStop({ code, signal: ended }));
         child.kill(signal);
         setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
       }),
