@@ -86,6 +86,7 @@ export class HeldObjectUpstream {
         headers,
         body: body?.data,
         signal,
+        redirect: 'manual',
       });
       data = Buffer.from(await response.arrayBuffer());
     } catch (error) {
@@ -188,6 +189,7 @@ export class HeldObjectUpstream {
           method: 'GET',
           headers: this.headersFor(backend),
           signal: controller.signal,
+          redirect: 'manual',
         }),
       );
     } catch (error) {
@@ -251,8 +253,19 @@ function contentTypeOf(response: Response): string {
   return response.headers.get('content-type') ?? 'application/octet-stream';
 }
 
-/** A backend's error answer as a data-plane error; a 404 kept a 404. */
+/**
+ * A backend's error answer as a data-plane error; a 404 kept a 404. A redirect is not
+ * followed (fetch would send the backend's key on to another origin: it drops only
+ * `Authorization` there, not Azure's `api-key` or a configured header).
+ */
 function failure(backend: HeldObjectBackend, response: Response, text: string): unknown {
+  if (response.status >= 300 && response.status < 400) {
+    return new DataPlaneError(
+      DataPlaneErrorCode.UpstreamBadResponse,
+      `backend "${backend.backendName}" answered ${response.status}, a redirect the gateway does not follow`,
+      { upstreamStatus: response.status },
+    );
+  }
   if (response.status === 404) {
     return new DataPlaneError(DataPlaneErrorCode.NotFound, 'No such object at the provider.', {
       upstreamStatus: 404,
