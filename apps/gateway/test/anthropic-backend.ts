@@ -52,7 +52,7 @@ export function startOnAnthropicBackend(
 /** A deployment's public address, and how to stop all of it. */
 export interface Deployment {
   readonly baseUrl: string;
-  stop(): Promise<void>;
+  stop(): Promise<unknown>;
 }
 
 /**

@@ -51,7 +51,7 @@ spec:
     });
   if (shape === 'all-in-one') {
     const gateway = await start('gateway', backendKey);
-    return { edge: gateway, apps: ['gateway'], stop: () => gateway.stop() };
+    return { edge: gateway, apps: ['gateway'], stop: async () => void (await gateway.stop()) };
   }
   const started: AppProcess[] = [];
   const stop = async () => {
