@@ -1,5 +1,10 @@
 import type { EventSourceMessage } from 'eventsource-parser';
-import type { DataPlaneError, JsonObject, TokenUsage } from '@aigw/contracts/data-plane';
+import {
+  codeForStatus,
+  DataPlaneError,
+  type JsonObject,
+  type TokenUsage,
+} from '@aigw/contracts/data-plane';
 import { ChunkFactory } from '../core/openai-output';
 import type { StreamTranslation } from '../core/translated-stream';
 import { isJsonObject, isNonEmptyString } from '../core/json-shape';
@@ -14,6 +19,19 @@ import {
 
 /** What an Anthropic error type looks like (overloaded_error, api_error). */
 const ERROR_TYPE = /^[a-z0-9_]{1,64}$/i;
+
+/** The HTTP status Anthropic documents for each error type. */
+const STATUS_OF_ERROR_TYPE: Readonly<Record<string, number>> = {
+  invalid_request_error: 400,
+  authentication_error: 401,
+  permission_error: 403,
+  not_found_error: 404,
+  request_too_large: 413,
+  rate_limit_error: 429,
+  api_error: 500,
+  timeout_error: 504,
+  overloaded_error: 529,
+};
 
 /**
  * Anthropic's SSE events into OpenAI chunks. Content blocks are numbered across text and
@@ -189,12 +207,23 @@ export class AnthropicStreamTranslation implements StreamTranslation<EventSource
     this.counts = { ...this.counts, ...anthropicCounts(usage) };
   }
 
+  /**
+   * An error event. Before message_start nothing of the answer exists, so it means what
+   * the same error as an HTTP status would (Anthropic sends overloaded_error so at times):
+   * a rate limit the router and the client can act on as one. After it, the stream was cut.
+   */
   private reportedError(event: JsonObject): DataPlaneError {
     const error = isJsonObject(event.error) ? event.error : {};
     // Only a short type name goes into our message, never whatever text the backend sent.
     const what =
       typeof error.type === 'string' && ERROR_TYPE.test(error.type) ? error.type : 'an error';
-    return streamInterrupted(this.backendName, `reported ${what} mid-stream`);
+    if (this.started) return streamInterrupted(this.backendName, `reported ${what} mid-stream`);
+    const status = STATUS_OF_ERROR_TYPE[what] ?? 500;
+    return new DataPlaneError(
+      codeForStatus(status),
+      `backend "${this.backendName}" reported ${what} before its message started`,
+      { upstreamStatus: status },
+    );
   }
 
   reportedUsage(): TokenUsage | undefined {

@@ -1444,6 +1444,35 @@ describe('AnthropicAdapter against a Messages API answering odd or hostile conte
     }
   });
 
+  it("answers an error event before message_start with its status's meaning, which the router acts on", async () => {
+    const cases: [unknown, DataPlaneErrorCode, number][] = [
+      [
+        { type: 'rate_limit_error', message: 'slow down' },
+        DataPlaneErrorCode.UpstreamRateLimited,
+        429,
+      ],
+      [{ type: 'overloaded_error', message: 'Overloaded' }, DataPlaneErrorCode.UpstreamError, 529],
+      [{ type: 'invalid_request_error' }, DataPlaneErrorCode.UpstreamRejected, 400],
+      [{ type: 'timeout_error' }, DataPlaneErrorCode.UpstreamTimeout, 504],
+      [{ type: 'an_error_added_later' }, DataPlaneErrorCode.UpstreamError, 500],
+      [null, DataPlaneErrorCode.UpstreamError, 500],
+    ];
+    for (const [error, code, status] of cases) {
+      const answer = await streamOf({ type: 'error', error: error as JsonObject });
+      await assert.rejects(
+        collectStream(answer),
+        (thrown: unknown) =>
+          thrown instanceof DataPlaneError &&
+          thrown.code === code &&
+          thrown.upstreamStatus === status &&
+          /before its message started$/.test(thrown.message),
+        JSON.stringify(error),
+      );
+      // Nothing was answered: the input is still counted (estimated).
+      assert.equal((await answer.usage).source, 'estimated');
+    }
+  });
+
   it('drops blank text Anthropic refuses from messages and the system prompt', async () => {
     await invoke(
       gatewayChatRequest({
