@@ -98,7 +98,10 @@ export async function bootstrapGateway(env: Env): Promise<RunningGateway> {
       originOf: backendOrigin,
     });
     for (const route of routes) runtime.addAdminRoute(route);
-    const admission = new BudgetAdmission(config, budgetStore, exhaustion, budget);
+    const admission = new BudgetAdmission(config, budgetStore, exhaustion, {
+      ...budget,
+      onHoldsRefreshed: (count) => metrics.recordBudgetHoldsRefreshed(count),
+    });
     // Analytics: every event into ClickHouse (CLICKHOUSE_URL) or SQLite; API port serves
     // /v1/analytics/* and the /usage page.
     const usageAnalytics = await openUsageAnalytics(runtime, env, { maxWaitMs: 0 });

@@ -587,6 +587,63 @@ export function describeBudgetScenarios(
       }
     });
 
+    it('keeps the hold of a call that outlives AI_GATEWAY_RESERVATION_HOLD_MS until it ends', async () => {
+      const holdMs = 2_000;
+      const upstream = await new FakeOpenAiUpstream('slow').start();
+      // Room for one call's hold, not two.
+      const limit = Math.floor(1.5 * PER_REQUEST);
+      const gateway = await startGateway(
+        upstreamRoute(upstream, `  tokenBudget:\n    perUser: {limit: ${limit}, period: 30d}\n`),
+        { ...(await env()), AI_GATEWAY_RESERVATION_HOLD_MS: String(holdMs) },
+        readEvents,
+      );
+      let answer: (value?: unknown) => void = () => undefined;
+      try {
+        const streamer = `long-stream-${randomUUID()}`;
+        const waiter = `long-call-${randomUUID()}`;
+        // A stream that sends two words and stays open, and a call answered only when told.
+        upstream.next({ kind: 'stall-stream', afterChunks: 2 });
+        const stream = await gateway.chat(streamer, { stream: true });
+        assert.equal(stream.status, 200);
+        upstream.next({ kind: 'held', until: new Promise((resolve) => (answer = resolve)) });
+        const slow = gateway.chat(waiter);
+        await pause(500); // admitted and waiting on the upstream
+        await pause(2.5 * holdMs); // both past the time a hold lasts unrefreshed
+        for (const user of [streamer, waiter]) {
+          const next = await gateway.chat(user);
+          const body = await next.text();
+          // Still held: no room for a second call beside the running one.
+          assert.equal(next.status, 429, `${user}: ${body}`);
+        }
+        let metrics = await gateway.metrics();
+        assert.ok(
+          metricSum(metrics, 'ai_gateway_budget_holds_refreshed_total', {}) >= 2,
+          'both holds refreshed',
+        );
+        assert.equal(metricSum(metrics, 'ai_gateway_budget_holds_lapsed_total', {}), 0);
+
+        // The slow call ends and settles its hold: its user has room again.
+        answer();
+        const done = await slow;
+        await done.text();
+        assert.equal(done.status, 200);
+        const spent = await settledSpend(
+          gateway,
+          waiter,
+          { kind: 'tokenBudget.perUser', unit: 'tokens', limit },
+          0,
+        );
+        assert.ok(spent !== undefined && spent > 0, `billed ${spent}`);
+        await stream.body?.cancel();
+        metrics = await gateway.metrics();
+        assert.equal(metricSum(metrics, 'ai_gateway_reservation_overshoot_tokens_total', {}), 0);
+      } finally {
+        answer();
+        await gateway.process.stop();
+        await upstream.stop();
+      }
+    });
+
     it('fails over to the next backend when a per-model budget is exhausted', async () => {
       // A per-model balance is keyed by the model alone, and the suites share one Redis
       // (and may run at once): a model name of this run's own keeps their spend apart.

@@ -70,12 +70,10 @@ export async function bootstrapIngress(env: Env): Promise<RunningService> {
       },
     });
     const budgetStore = await openBudgetStore(runtime);
-    const admission = new BudgetAdmission(
-      config,
-      budgetStore,
-      await openExhaustionView(runtime),
-      budgetSettings(env),
-    );
+    const admission = new BudgetAdmission(config, budgetStore, await openExhaustionView(runtime), {
+      ...budgetSettings(env),
+      onHoldsRefreshed: (count) => runtime.metrics.recordBudgetHoldsRefreshed(count),
+    });
     const app = await createNestEdgeApp(
       IngressModule.forRoot({
         // Files and batches: ids, owners and billing here; the call itself through the

@@ -54,6 +54,18 @@ export interface BudgetStore {
     holdMs: number,
     now: number,
   ): ReserveResult | Promise<ReserveResult>;
+  /**
+   * Pushes the lapse of each hold still in force to `now + holdMs`, for calls still
+   * running (a long stream, a Realtime session): a hold lapses so that an abandoned one
+   * frees its room, not under a call that is still spending it. Never shortens a hold. A
+   * hold already settled, released or lapsed is left alone (false at its index), so the
+   * caller can stop refreshing it. Optional: a store without holds of its own needs none.
+   */
+  refresh?(
+    reservationIds: readonly string[],
+    holdMs: number,
+    now: number,
+  ): readonly boolean[] | Promise<readonly boolean[]>;
   /** Drops a hold (the call failed or was abandoned). Unknown ids are ignored. */
   release(reservationId: string): Promise<void>;
   /**

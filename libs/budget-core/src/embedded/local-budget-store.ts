@@ -34,7 +34,8 @@ interface KeyBalance {
  * is settled), and six change objects a request copied with it were a part of GC's cost.
  */
 interface Hold {
-  readonly until: number;
+  /** When it lapses; a refresh pushes it on while its call runs. */
+  until: number;
   readonly entries: readonly KeyBalance[];
   readonly amounts: readonly number[];
 }
@@ -130,6 +131,19 @@ export class LocalBudgetStore implements BudgetStore {
     this.holds.set(reservationId, { until, entries, amounts });
     if (until < this.nextLapseAt) this.nextLapseAt = until;
     return { ok: true, balances };
+  }
+
+  refresh(reservationIds: readonly string[], holdMs: number, now: number): boolean[] {
+    // Lapsed ones go first, so one past its time is not brought back.
+    this.dropLapsedHolds(now);
+    const until = now + holdMs;
+    return reservationIds.map((id) => {
+      const hold = this.holds.get(id);
+      if (!hold) return false;
+      // nextLapseAt stays: at worst an early look finds nothing lapsed and moves it on.
+      if (until > hold.until) hold.until = until;
+      return true;
+    });
   }
 
   async release(reservationId: string): Promise<void> {

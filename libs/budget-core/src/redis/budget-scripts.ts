@@ -87,6 +87,49 @@ redis.call('PEXPIRE', holdKey, math.max(holdUntil, lastExpireAt) - now + 60000)
 return out
 `;
 
+/**
+ * KEYS: hold records. ARGV: now, holdUntil, then each record's reservation id. Moves the
+ * lapse of each hold still in force on to holdUntil (never back), on every balance key
+ * it holds, and keeps its record as long. Replies 1 per hold refreshed, 0 for one that
+ * is gone (settled, released, swept) or lapsed and not swept yet: that one is left to the
+ * sweep, which counts it, rather than brought back. Running it twice changes nothing more.
+ */
+export const REFRESH_LUA = `
+local now = tonumber(ARGV[1])
+local holdUntil = tonumber(ARGV[2])
+local out = {}
+for i = 1, #KEYS do
+  local holdKey = KEYS[i]
+  local rid = ARGV[2 + i]
+  local entries = redis.call('HGETALL', holdKey)
+  local live = false
+  local lapsed = false
+  for j = 1, #entries, 2 do
+    local score = redis.call('ZSCORE', entries[j] .. ':holds', rid .. '|' .. entries[j + 1])
+    -- Absent: its key's window ended and the key expired; the others still count.
+    if score then
+      if tonumber(score) <= now then lapsed = true else live = true end
+    end
+  end
+  if live and not lapsed then
+    for j = 1, #entries, 2 do
+      local holds = entries[j] .. ':holds'
+      local member = rid .. '|' .. entries[j + 1]
+      local score = redis.call('ZSCORE', holds, member)
+      if score and tonumber(score) < holdUntil then
+        redis.call('ZADD', holds, 'XX', holdUntil, member)
+      end
+    end
+    local keep = holdUntil - now + 60000
+    if redis.call('PTTL', holdKey) < keep then redis.call('PEXPIRE', holdKey, keep) end
+    out[i] = 1
+  else
+    out[i] = 0
+  end
+end
+return out
+`;
+
 const RELEASE_BODY = `
 local function release(holdKey, rid)
   local entries = redis.call('HGETALL', holdKey)

@@ -10,12 +10,20 @@ import {
   type SettleResult,
 } from '../budget-store.port';
 import type { HoldLapseListener } from '../domain/hold-kind';
-import { ADJUST_LUA, BALANCES_LUA, RELEASE_LUA, RESERVE_LUA, SETTLE_LUA } from './budget-scripts';
+import {
+  ADJUST_LUA,
+  BALANCES_LUA,
+  REFRESH_LUA,
+  RELEASE_LUA,
+  RESERVE_LUA,
+  SETTLE_LUA,
+} from './budget-scripts';
 
 type ScriptReply = (string | number)[];
 
 interface BudgetCommands {
   aigwReserve(numKeys: number, ...args: (string | number)[]): Promise<ScriptReply>;
+  aigwRefresh(numKeys: number, ...args: (string | number)[]): Promise<number[]>;
   aigwRelease(numKeys: number, ...args: (string | number)[]): Promise<number>;
   aigwSettle(numKeys: number, ...args: (string | number)[]): Promise<ScriptReply>;
   aigwBalances(numKeys: number, ...args: (string | number)[]): Promise<ScriptReply>;
@@ -46,6 +54,7 @@ export class RedisBudgetStore implements BudgetStore {
 
   constructor(redis: Redis, options: RedisBudgetStoreOptions = {}) {
     redis.defineCommand('aigwReserve', { lua: RESERVE_LUA });
+    redis.defineCommand('aigwRefresh', { lua: REFRESH_LUA });
     redis.defineCommand('aigwRelease', { lua: RELEASE_LUA });
     redis.defineCommand('aigwSettle', { lua: SETTLE_LUA });
     redis.defineCommand('aigwBalances', { lua: BALANCES_LUA });
@@ -99,6 +108,22 @@ export class RedisBudgetStore implements BudgetStore {
         reserved: num(reply[2 + 2 * i]),
       })),
     };
+  }
+
+  async refresh(
+    reservationIds: readonly string[],
+    holdMs: number,
+    now: number,
+  ): Promise<readonly boolean[]> {
+    if (reservationIds.length === 0) return [];
+    const reply = await this.redis.aigwRefresh(
+      reservationIds.length,
+      ...reservationIds.map((id) => this.holdKey(id)),
+      now,
+      now + holdMs,
+      ...reservationIds,
+    );
+    return reply.map((refreshed) => num(refreshed) === 1);
   }
 
   async release(reservationId: string): Promise<void> {

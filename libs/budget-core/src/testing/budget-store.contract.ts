@@ -123,6 +123,41 @@ export function describeBudgetStoreContract(
       assert.equal((await store.reserve('later', [change(k, 70)], 1_000, now + 1_001)).ok, true);
     });
 
+    it("pushes a running call's hold on, and leaves settled, released and lapsed ones", async () => {
+      const refresh = store.refresh!.bind(store);
+      const k = key();
+      const other = key();
+      const [running, settled, released, lapsed] = Array.from({ length: 4 }, () => randomUUID());
+      await store.reserve(running, [change(k, 60), change(other, 10)], 1_000, now);
+      for (const id of [settled, released, lapsed])
+        await store.reserve(id, [change(other, 10)], 1_000, now);
+      await store.settle(randomUUID(), settled, [change(other, 1)], now + 100);
+      await store.release(released);
+      assert.deepEqual(await refresh([running, settled, released], 1_000, now + 800), [
+        true,
+        false,
+        false,
+      ]);
+      // Past its time though not swept yet: not brought back.
+      assert.deepEqual(await refresh([lapsed], 1_000, now + 1_200), [false]);
+      // Running past its first hold time: still held, on every limit it holds.
+      assert.equal(
+        (await store.reserve(randomUUID(), [change(k, 50)], 100, now + 1_500)).ok,
+        false,
+      );
+      const [held, otherHeld] = await store.balances(
+        [k, other].map((name) => ({ key: name, limit: 100 })),
+        now + 1_500,
+      );
+      assert.deepEqual([held.reserved, otherHeld.used, otherHeld.reserved], [60, 1, 10]);
+      // Again with less time left: never shortened (and the same reply: idempotent).
+      assert.deepEqual(await refresh([running], 100, now + 1_600), [true]);
+      assert.equal((await store.reserve(randomUUID(), [change(k, 50)], 10, now + 1_750)).ok, false);
+      // Not refreshed any more: it lapses at the time the last refresh gave it.
+      assert.equal((await store.reserve(randomUUID(), [change(k, 50)], 100, now + 1_801)).ok, true);
+      assert.deepEqual(await refresh([running], 1_000, now + 1_802), [false]);
+    });
+
     it('keeps fractional amounts (dollars) exact enough', async () => {
       const k = key();
       for (let i = 0; i < 10; i++)

@@ -44,6 +44,7 @@ import {
 } from '@aigw/contracts/data-plane';
 import { mediaHoldCounts } from './audio-hold';
 import { LastBalances } from './last-balances';
+import { RunningHolds } from './running-holds';
 import { scoringHoldCounts } from '../scoring/scoring-hold';
 import { promptTextOnce } from '../domain/prompt-text-once';
 
@@ -65,6 +66,8 @@ export interface AdmissionOptions {
   /** How long a hold lasts if the request never settles or releases it. */
   readonly holdMs: number;
   readonly now?: () => number;
+  /** Told how many holds of running calls a refresh round pushed on. */
+  readonly onHoldsRefreshed?: (count: number) => void;
 }
 
 /** What an admitted request carries: its hold, and the rate-limit headers to send. */
@@ -105,6 +108,8 @@ export class BudgetAdmission {
   private readonly modelLimits = new BoundLimitCache<AdmissionLimit>();
   /** What callers were last told, for answers reused on routes that cache or share calls. */
   private readonly lastBalances: LastBalances<AdmissionLimit>;
+  /** Holds of calls still running, kept from lapsing under them. */
+  private readonly running: RunningHolds;
 
   constructor(
     private readonly config: () => GatewayConfig,
@@ -114,6 +119,11 @@ export class BudgetAdmission {
   ) {
     this.now = options.now ?? Date.now;
     this.lastBalances = new LastBalances<AdmissionLimit>(this.now);
+    this.running = new RunningHolds(store, {
+      holdMs: options.holdMs,
+      now: this.now,
+      onRefreshed: options.onHoldsRefreshed,
+    });
   }
 
   async admit(request: GatewayRequest): Promise<Admission> {
@@ -350,8 +360,28 @@ export class BudgetAdmission {
     return { route, now, limits };
   }
 
+  /**
+   * The admitted call is running (a stream relaying, a Realtime session open): its hold
+   * is pushed on while it does, so it cannot lapse under the call. `ended` stops that.
+   */
+  started(admission: Admission): void {
+    if (admission.reservationId) this.running.started(admission.reservationId);
+  }
+
+  /** The call is over: its hold waits for its usage (or lapses) from here. */
+  ended(admission: Admission): void {
+    if (admission.reservationId) this.running.ended(admission.reservationId);
+  }
+
+  /** Holds of running calls being kept from lapsing. */
+  get runningHolds(): RunningHolds {
+    return this.running;
+  }
+
   async release(admission: Admission): Promise<void> {
-    if (admission.reservationId) await this.store.release(admission.reservationId);
+    if (!admission.reservationId) return;
+    this.running.ended(admission.reservationId);
+    await this.store.release(admission.reservationId);
   }
 
   /** The model's `tokenRateLimit.perModel` limits (tokens, requests) in their current window. */

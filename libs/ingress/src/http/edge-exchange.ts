@@ -119,6 +119,8 @@ export class EdgeExchange {
     dialect: EdgeDialect,
   ): Promise<void> {
     this.observer.started(endpoint);
+    /** The admission whose hold is kept from lapsing while this call runs. */
+    let running: Admission | undefined;
     // In this one async function rather than around an inner one: a promise and a tick
     // less per request.
     try {
@@ -164,6 +166,8 @@ export class EdgeExchange {
         if (this.admission && (!found || this.reuse!.billsReuse)) {
           admission = await this.admission.admit(request);
           request = { ...request, reservationId: admission.reservationId };
+          running = admission;
+          this.admission.started(admission);
         } else if (this.admission && found) {
           // Not admitted (nothing to hold), yet told its limits as any answer is: a
           // promise only when the caller's limits are read from the store.
@@ -293,6 +297,7 @@ export class EdgeExchange {
         );
       }
     } finally {
+      if (running) this.admission?.ended(running);
       this.observer.finished(endpoint);
     }
   }

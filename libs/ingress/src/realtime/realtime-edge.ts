@@ -171,6 +171,9 @@ export class RealtimeEdge {
       if (this.admission) {
         admission = await this.admission.admit(request);
         request = { ...request, reservationId: admission.reservationId };
+        // Kept from lapsing while the session is opened and runs, until its first
+        // response's usage settles it (or the session ends without one).
+        this.admission.started(admission);
       }
       const admitted = request;
       this.requests.accepted(endpoint, admitted);
@@ -182,6 +185,7 @@ export class RealtimeEdge {
         spentLimit: this.admission && (() => this.admission!.spentLimit(admitted)),
         finished: (end) => {
           this.sessions.delete(session);
+          if (admission) this.admission?.ended(admission);
           // No response reported usage: nothing will settle the hold.
           if (!end.usage && admission) {
             void this.admission?.release(admission).catch(() => undefined);

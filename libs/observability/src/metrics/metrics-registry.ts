@@ -329,6 +329,11 @@ export class MetricsRegistry {
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });
+  readonly #holdsRefreshed = new Counter({
+    name: 'ai_gateway_budget_holds_refreshed_total',
+    help: 'Budget holds of calls still running (long streams, Realtime sessions) pushed on by another AI_GATEWAY_RESERVATION_HOLD_MS so they do not lapse under the call; one per hold per refresh round (at most every quarter of the hold time)',
+    registers: [this.registry],
+  });
   readonly #budgetAdjustments = new Counter({
     name: 'ai_gateway_budget_adjustments_total',
     help: 'Operator budget adjustments the budget service applied, per limit: action (reset, credit) and limit kind',
@@ -760,6 +765,11 @@ export class MetricsRegistry {
   /** Holds a budget store found lapsed (kind: call or batch, never a user). */
   recordBudgetHoldsLapsed(kind: 'call' | 'batch', count: number): void {
     this.#holdsLapsed.inc({ kind }, count);
+  }
+
+  /** Holds of running calls an ingress pushed on (a count, no labels). */
+  recordBudgetHoldsRefreshed(count: number): void {
+    this.#holdsRefreshed.inc(count);
   }
 
   recordBudgetStateCoalesced(): void {
