@@ -1,5 +1,6 @@
-import { describe, it } from 'node:test';
+import { describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import type { UserTierConfig } from '@aigw/config';
 import { credentialUserKey } from './credential-user-key';
 import { TierSelector, tiersForRoute } from './tier-selector';
@@ -48,6 +49,35 @@ describe('TierSelector', () => {
       kind: 'tier',
       tier: plain,
     });
+  });
+
+  it('compares selector values, raw keys and key ids alike, in constant time on equal-length digests', () => {
+    const key = 'sk-team-4c1d9e8f7a6b5c4d3e2f1a0b';
+    const byRawKey = tier('raw', 'x-api-key', key);
+    const byKeyId = tier('team', 'authorization', credentialUserKey(key) ?? '');
+    const compare = mock.method(crypto, 'timingSafeEqual');
+    try {
+      const selector = new TierSelector([byRawKey], undefined);
+      // A near miss (one character short), a longer guess and the key: every one compared.
+      assert.deepEqual(selector.select({ 'x-api-key': key.slice(0, -1) }), { kind: 'unmatched' });
+      assert.deepEqual(selector.select({ 'x-api-key': `${key}0000` }), { kind: 'unmatched' });
+      assert.deepEqual(selector.select({ 'x-api-key': key }), { kind: 'tier', tier: byRawKey });
+      assert.deepEqual(
+        new TierSelector([byKeyId], undefined).select({ authorization: `Bearer ${key}` }),
+        {
+          kind: 'tier',
+          tier: byKeyId,
+        },
+      );
+      assert.equal(compare.mock.callCount(), 4);
+      for (const call of compare.mock.calls) {
+        const [presented, expected] = call.arguments as [Buffer, Buffer];
+        assert.equal(presented.length, 32);
+        assert.equal(expected.length, 32);
+      }
+    } finally {
+      compare.mock.restore();
+    }
   });
 
   it('falls back to the default tier, and says none when no tiers apply', () => {

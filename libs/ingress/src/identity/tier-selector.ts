@@ -1,4 +1,5 @@
 import type { UserTierConfig } from '@aigw/config';
+import { matchesSecretDigest, secretDigest } from '@aigw/runtime';
 import { credentialUserKey, isCredentialHeader } from './credential-user-key';
 
 export type IncomingHeaders = Readonly<Record<string, string | string[] | undefined>>;
@@ -14,16 +15,20 @@ export type TierChoice =
  * otherwise the default tier, if the route has one.
  */
 export class TierSelector {
+  private readonly selectors: readonly CompiledSelector[];
+
   constructor(
-    private readonly tiers: readonly UserTierConfig[],
+    tiers: readonly UserTierConfig[],
     private readonly defaultTier: UserTierConfig | undefined,
-  ) {}
+  ) {
+    this.selectors = tiers.map(compileSelector);
+  }
 
   select(headers: IncomingHeaders): TierChoice {
-    if (this.tiers.length === 0) return { kind: 'none' };
-    for (const tier of this.tiers) {
-      if (selects(tier.selector, firstValue(headers[tier.selector.header]))) {
-        return { kind: 'tier', tier };
+    if (this.selectors.length === 0) return { kind: 'none' };
+    for (const selector of this.selectors) {
+      if (selects(selector, firstValue(headers[selector.tier.selector.header]))) {
+        return { kind: 'tier', tier: selector.tier };
       }
     }
     return this.defaultTier ? { kind: 'tier', tier: this.defaultTier } : { kind: 'unmatched' };
@@ -32,18 +37,35 @@ export class TierSelector {
 
 const KEY_ID = /^key-[0-9a-f]{16}$/;
 
+interface CompiledSelector {
+  readonly tier: UserTierConfig;
+  /** The selector value names a key by its id: compare the id of the key sent. */
+  readonly byKeyId: boolean;
+  readonly valueDigest: Buffer;
+}
+
 /**
  * A selector on a credential header may name the key by its id (`key-…`, as metrics show
  * it), so configurations need not hold client keys: the id is then compared with the id of
  * the key sent, never with the raw value (else sending the id, which dashboards show,
  * would select the tier). Any other selector value is compared as sent.
  */
-function selects(selector: UserTierConfig['selector'], value: string | undefined): boolean {
+function compileSelector(tier: UserTierConfig): CompiledSelector {
+  const { header, value } = tier.selector;
+  return {
+    tier,
+    byKeyId: KEY_ID.test(value) && isCredentialHeader(header),
+    valueDigest: secretDigest(value),
+  };
+}
+
+// A selector value may be a raw API key, so it is compared as the admin and internal
+// tokens are: digests in constant time, so timing tells a caller neither how many leading
+// characters of a guess were right nor the key's length.
+function selects(selector: CompiledSelector, value: string | undefined): boolean {
   if (value === undefined) return false;
-  if (KEY_ID.test(selector.value) && isCredentialHeader(selector.header)) {
-    return credentialUserKey(value) === selector.value;
-  }
-  return value === selector.value;
+  const presented = selector.byKeyId ? credentialUserKey(value) : value;
+  return presented !== undefined && matchesSecretDigest(presented, selector.valueDigest);
 }
 
 export function firstValue(value: string | string[] | undefined): string | undefined {
