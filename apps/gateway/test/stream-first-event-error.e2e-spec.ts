@@ -1,5 +1,6 @@
 // An Anthropic backend that answers 200 and then, before message_start, an error event
-// (Anthropic does so at times): nothing reached the client yet, so the error means what
+// (Anthropic does so at times), or a Gemini one whose first event is an error object:
+// nothing reached the client yet, so the error means what
 // its HTTP status would. A rate limit fails over where the route says so, and with no
 // backend left the client gets a 429 in its API's shape, not a 502.
 import { after, before, describe, it } from 'node:test';
@@ -15,12 +16,13 @@ const RATE_LIMITED = { type: 'error', error: { type: 'rate_limit_error', message
 
 describe('an Anthropic stream whose first event is an error', () => {
   const raw = new RawSseUpstream({ nameEventsByType: true });
+  const rawGemini = new RawSseUpstream({ basePath: '/v1beta' });
   const claude = new FakeAnthropicUpstream();
   const dir = mkdtempSync(join(tmpdir(), 'aigw-first-event-error-'));
   let gateway: AppProcess;
 
   before(async () => {
-    await Promise.all([raw.start(), claude.start()]);
+    await Promise.all([raw.start(), claude.start(), rawGemini.start()]);
     const config = join(dir, 'config.yaml');
     const auth = 'auth: {apiKeyRef: {name: claude-key}}';
     writeFileSync(
@@ -32,18 +34,20 @@ spec:
   - {name: limited, priority: 0, provider: anthropic, baseUrl: "${raw.baseUrl}", model: claude-sonnet-4-5, modelNameOverride: claude-pair, ${auth}}
   - {name: spare, priority: 1, provider: anthropic, baseUrl: "${claude.baseUrl}", model: claude-sonnet-4-5, modelNameOverride: claude-pair, ${auth}}
   - {name: alone, provider: anthropic, baseUrl: "${raw.baseUrl}", model: claude-sonnet-4-5, modelNameOverride: claude-alone, ${auth}}
+  - {name: gemini-alone, provider: google-gemini, baseUrl: "${rawGemini.baseUrl}", model: gemini-2.5-flash, modelNameOverride: gemini-alone, auth: {apiKeyRef: {name: gemini-key}}}
   failover: {on: [rateLimit]}
 `,
     );
     gateway = await startApp('gateway', {
       AI_GATEWAY_CONFIG: config,
       AI_GATEWAY_SECRET_CLAUDE_KEY_APIKEY: 'sk-ant-first-event',
+      AI_GATEWAY_SECRET_GEMINI_KEY_APIKEY: 'AIzaFirstEventKey123',
       AI_GATEWAY_DATA_DIR: join(dir, 'data'),
     });
   });
   after(async () => {
     await gateway?.stop();
-    await Promise.all([raw.stop(), claude.stop()]);
+    await Promise.all([raw.stop(), claude.stop(), rawGemini.stop()]);
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -86,5 +90,13 @@ spec:
     });
     assert.equal(openai.status, 429, openai.text);
     assertErrorShape('openai', 429, openai.text, '/v1/chat/completions');
+  });
+
+  it("answers a Gemini backend's error object before its answer with that status, on /v1beta", async () => {
+    rawGemini.next([{ error: { code: 429, message: 'quota', status: 'RESOURCE_EXHAUSTED' } }]);
+    const path = '/v1beta/models/gemini-alone:streamGenerateContent?alt=sse';
+    const google = await post(path, { contents: [{ role: 'user', parts: [{ text: 'hi' }] }] });
+    assert.equal(google.status, 429, google.text);
+    assertErrorShape('gemini', 429, google.text, path);
   });
 });

@@ -1,6 +1,11 @@
 import type { EventSourceMessage } from 'eventsource-parser';
-import type { JsonObject, TokenUsage } from '@aigw/contracts/data-plane';
-import { parseJsonObject } from '../core/json-shape';
+import {
+  codeForStatus,
+  DataPlaneError,
+  type JsonObject,
+  type TokenUsage,
+} from '@aigw/contracts/data-plane';
+import { isJsonObject, parseJsonObject } from '../core/json-shape';
 import { ChunkFactory } from '../core/openai-output';
 import type { StreamTranslation } from '../core/translated-stream';
 import { streamEventObject } from '../core/stream-event-json';
@@ -161,8 +166,29 @@ export class GeminiStreamTranslation implements StreamTranslation<EventSourceMes
   /** One event's data as an object; anything else (or an error object) ends the stream. */
   private parse(data: string): JsonObject {
     const event = streamEventObject(this.backendName, data);
-    if (event.error) throw streamInterrupted(this.backendName, 'reported an error mid-stream');
-    return event;
+    if (!event.error) return event;
+    if (this.candidates.some((state) => state.started)) {
+      throw streamInterrupted(this.backendName, 'reported an error mid-stream');
+    }
+    throw this.errorBeforeAnswer(event.error);
+  }
+
+  /**
+   * An error object before any candidate started: nothing of the answer exists, so it
+   * means what its `code` (the HTTP status Google gives it: 429 RESOURCE_EXHAUSTED, 503
+   * UNAVAILABLE) would, a rate limit the router and the client can act on as one.
+   */
+  private errorBeforeAnswer(error: unknown): DataPlaneError {
+    const code = isJsonObject(error) ? error.code : undefined;
+    const status =
+      Number.isInteger(code) && (code as number) >= 400 && (code as number) <= 599
+        ? (code as number)
+        : 500;
+    return new DataPlaneError(
+      codeForStatus(status),
+      `backend "${this.backendName}" reported a ${status} error before its answer started`,
+      { upstreamStatus: status },
+    );
   }
 
   /** The stream's id and model, from the first event that names them. */

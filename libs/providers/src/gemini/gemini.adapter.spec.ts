@@ -576,6 +576,35 @@ describe('GeminiAdapter against a Gemini API that answers oddly', () => {
     return { chunks, error, usage: await answer.usage };
   }
 
+  it("answers an error object before any candidate with its code's meaning, and one after as a cut stream", async () => {
+    const before: [unknown, DataPlaneErrorCode, number][] = [
+      [{ code: 429, status: 'RESOURCE_EXHAUSTED' }, DataPlaneErrorCode.UpstreamRateLimited, 429],
+      [{ code: 503, status: 'UNAVAILABLE' }, DataPlaneErrorCode.UpstreamError, 503],
+      [{ code: 400, status: 'INVALID_ARGUMENT' }, DataPlaneErrorCode.UpstreamRejected, 400],
+      [{ code: 'x' }, DataPlaneErrorCode.UpstreamError, 500],
+      ['broken', DataPlaneErrorCode.UpstreamError, 500],
+    ];
+    for (const [error, code, status] of before) {
+      const { chunks, error: thrown, usage } = await streamOf([{ error }]);
+      assert.equal(chunks.length, 0);
+      assert.ok(
+        thrown instanceof DataPlaneError &&
+          thrown.code === code &&
+          thrown.upstreamStatus === status &&
+          /before its answer started$/.test(thrown.message),
+        `${JSON.stringify(error)}: ${String(thrown)}`,
+      );
+      assert.equal(usage.source, 'estimated');
+    }
+    const text = { candidates: [{ content: { role: 'model', parts: [{ text: 'Hi' }] } }] };
+    const after = await streamOf([text, { error: { code: 429, status: 'RESOURCE_EXHAUSTED' } }]);
+    assert.ok(
+      after.error instanceof DataPlaneError &&
+        after.error.code === DataPlaneErrorCode.StreamInterrupted,
+      String(after.error),
+    );
+  });
+
   it('skips parts that are null or of kinds it does not relay, and reads the text around them', async () => {
     const choice = await answerTo(
       answerOf([
