@@ -17,6 +17,15 @@ export function normalizeSecurityPolicy(
     if (seen.has(provider.name))
       report.error(doc, path, `duplicate JWT provider "${provider.name}"`);
     seen.add(provider.name);
+    // Without audiences `aud` is not checked, so a token the same issuer minted for any
+    // other service is accepted here too: allowed, but an operator should know.
+    if ((provider.audiences ?? []).length === 0) {
+      report.warn(
+        doc,
+        ['spec', 'jwt', 'providers', index],
+        `JWT provider "${provider.name}" has no audiences: it accepts tokens its issuer made for any audience; list the aud values meant for this gateway in audiences`,
+      );
+    }
   });
   if (providers.length === 0) {
     report.warn(doc, ['spec'], 'no jwt.providers: this policy authenticates nothing');
