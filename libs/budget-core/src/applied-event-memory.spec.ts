@@ -5,7 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { Topic, TOPIC_SETTINGS } from '@aigw/contracts';
-import { APPLIED_EVENT_MEMORY_MS } from './budget-store.port';
+import {
+  APPLIED_EVENT_MEMORY_MS,
+  APPLIED_MARKER_FLOOR_MS,
+  KEY_GRACE_MS,
+} from './budget-store.port';
 import { LocalBudgetStore } from './embedded/local-budget-store';
 import { RedisBudgetStore } from './redis/redis-budget-store';
 
@@ -13,7 +17,8 @@ const DAY_MS = 86_400_000;
 const USAGE_RETENTION_MS = TOPIC_SETTINGS[Topic.UsageRecorded].retentionMs;
 
 // The budget consumer may read the whole usage topic again (a new group, or offsets
-// expired): every event it still holds must be refused as already applied.
+// expired): every event it still holds must be refused as already applied, or land
+// where it counts for nothing (a window whose balance has expired).
 describe('applied-event memory', () => {
   it('outlasts the usage topic retention', () => {
     assert.ok(USAGE_RETENTION_MS > 0);
@@ -23,20 +28,50 @@ describe('applied-event memory', () => {
     );
   });
 
-  it('is the TTL the Redis store gives its applied-event markers by default', async () => {
-    const ttls: unknown[] = [];
-    // Stands in for ioredis: records the settle script's arguments.
+  it('the Redis store keeps a marker until the last balance its event changed expires', async () => {
+    const expiries: unknown[] = [];
+    // Stands in for ioredis: records the marker's expiry the scripts are given.
     const fake = {
       defineCommand: () => undefined,
-      aigwSettle: async (_keys: number, ...args: unknown[]) => {
-        // KEYS: marker, hold record; ARGV: reservation id, marker TTL.
-        ttls.push(args[3]);
+      // KEYS: marker, hold record, balance keys; ARGV: reservation id, marker expiry.
+      aigwSettle: async (keys: number, ...args: unknown[]) => {
+        expiries.push(args[keys + 1]);
+        return [1];
+      },
+      // KEYS: marker, balance keys; ARGV: marker expiry.
+      aigwAdjust: async (keys: number, ...args: unknown[]) => {
+        expiries.push(args[keys]);
         return [1];
       },
     };
-    const store = new RedisBudgetStore(fake as unknown as Redis);
-    await store.settle('e1', undefined, [], Date.now());
-    assert.deepEqual(ttls, [APPLIED_EVENT_MEMORY_MS]);
+    const now = Date.UTC(2030, 0, 10, 12);
+    const store = new RedisBudgetStore(fake as unknown as Redis, { now: () => now });
+    const change = (windowEndsAt: number) => ({
+      key: `k${windowEndsAt}`,
+      amount: 1,
+      limit: 9,
+      windowEndsAt,
+    });
+    const minuteEnd = now + 60_000;
+    const dayEnd = Date.UTC(2030, 0, 11);
+    const monthEnd = Date.UTC(2030, 1, 1);
+    await store.settle('minute', undefined, [change(minuteEnd)], now);
+    // Late: its window (and grace) ended before it came. Nothing to count twice.
+    await store.settle('late', undefined, [change(now - 2 * KEY_GRACE_MS)], now);
+    await store.settle('day-and-minute', 'r', [change(minuteEnd), change(dayEnd)], now);
+    await store.settle('month', undefined, [change(dayEnd), change(monthEnd)], now);
+    await store.settle('nothing-bound', 'r', [], now);
+    await store.adjust('credit', [{ ...change(monthEnd), credit: 1 }], now);
+    assert.deepEqual(expiries, [
+      minuteEnd + KEY_GRACE_MS,
+      now + APPLIED_MARKER_FLOOR_MS,
+      dayEnd + KEY_GRACE_MS,
+      monthEnd + KEY_GRACE_MS,
+      now + APPLIED_MARKER_FLOOR_MS,
+      monthEnd + KEY_GRACE_MS,
+    ]);
+    // Far below the usage topic's retention, which it once was (47 days).
+    assert.ok(Number(expiries[3]) - now < 23 * DAY_MS);
   });
 
   it('the embedded store refuses an event redelivered 30 days on, across a restart', async () => {

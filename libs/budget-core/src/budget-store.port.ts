@@ -106,7 +106,36 @@ export const KEY_GRACE_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
 /**
- * How long a settled event id is remembered, so a redelivery is refused. The budget
+ * The least time the Redis store remembers a settled event id. A consumer that crashed
+ * or lost its partitions in a rebalance gets its uncommitted events again within
+ * seconds or minutes; an hour covers that with room, and bounds the markers a full
+ * replay of the topic leaves behind (events whose windows have ended need none, below).
+ */
+export const APPLIED_MARKER_FLOOR_MS = 3_600_000;
+
+/**
+ * When the Redis store may forget a settled (or adjusted) event id: once every balance
+ * the event changed has expired (its window's end plus `KEY_GRACE_MS`), and not before
+ * the floor. A redelivery after that finds nothing left to count twice: it would land in
+ * keys that are gone and are dropped again at once (they expire in the past). So the
+ * markers live as long as the longest window an event touched, not the topic's retention:
+ * a month at most with `1mo` limits (half of one on average), a day with daily ones.
+ */
+export function appliedMarkerExpiresAt(
+  changes: readonly { readonly windowEndsAt: number }[],
+  now: number,
+): number {
+  let expiresAt = now + APPLIED_MARKER_FLOOR_MS;
+  for (const change of changes) {
+    const keyEnd = change.windowEndsAt + KEY_GRACE_MS;
+    if (keyEnd > expiresAt) expiresAt = keyEnd;
+  }
+  return expiresAt;
+}
+
+/**
+ * How long the embedded store remembers a settled event id, so a redelivery is refused
+ * (on disk, where the Redis store's memory limits do not apply). The budget
  * consumer reads the usage topic from the beginning when its group has no committed offset
  * (a new group, or offsets expired during a long outage), so every event the topic may
  * still hold must be recognised: its retention, plus the week a record can outlive that in

@@ -152,10 +152,11 @@ return 1
 
 /**
  * KEYS: applied-marker, hold record, balance keys... ARGV: reservationId ('' for none),
- * marker ttl ms, then per balance key: amount, expireAt. Returns {applied, used, reserved, ...}.
+ * when the marker expires (ms since epoch), then per balance key: amount, expireAt.
+ * Returns {applied, used, reserved, ...}.
  */
 export const SETTLE_LUA = `${RELEASE_BODY}
-local fresh = redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[2])
+local fresh = redis.call('SET', KEYS[1], '1', 'NX', 'PXAT', ARGV[2])
 local out = {fresh and 1 or 0}
 if fresh and ARGV[1] ~= '' then release(KEYS[2], ARGV[1]) end
 for i = 3, #KEYS do
@@ -172,12 +173,13 @@ return out
 `;
 
 /**
- * KEYS: applied-marker, balance keys... ARGV: marker ttl ms, then per balance key: the
- * credit ('reset' for all of it), expireAt. Returns {applied, used, reserved, ...}. A
- * balance nothing spent against is left absent (no key without an expiry).
+ * KEYS: applied-marker, balance keys... ARGV: when the marker expires (ms since epoch),
+ * then per balance key: the credit ('reset' for all of it), expireAt. Returns {applied,
+ * used, reserved, ...}. A balance nothing spent against is left absent (no key without an
+ * expiry).
  */
 export const ADJUST_LUA = `
-local fresh = redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1])
+local fresh = redis.call('SET', KEYS[1], '1', 'NX', 'PXAT', ARGV[1])
 local out = {fresh and 1 or 0}
 for i = 2, #KEYS do
   local bal = KEYS[i]

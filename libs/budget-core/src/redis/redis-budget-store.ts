@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import {
-  APPLIED_EVENT_MEMORY_MS,
+  appliedMarkerExpiresAt,
   KEY_GRACE_MS,
   type Balance,
   type BalanceAdjustment,
@@ -33,8 +33,13 @@ interface BudgetCommands {
 export interface RedisBudgetStoreOptions {
   /** Prefix of every key; lets several gateways (or a rebuild) share one Redis. */
   readonly namespace?: string;
-  /** How long an event id is remembered as applied (default `APPLIED_EVENT_MEMORY_MS`). */
+  /**
+   * How long an event id is remembered as applied; by default until every balance the
+   * event changed has expired (`appliedMarkerExpiresAt`). A rebuild's scratch copy sets it.
+   */
   readonly appliedTtlMs?: number;
+  /** The clock of marker expiries (ms since epoch); the tests set it. */
+  readonly now?: () => number;
   /** Told of the lapsed holds this process's scripts swept (each counted by one sweep). */
   readonly onLapse?: HoldLapseListener;
 }
@@ -47,7 +52,8 @@ const amount = (value: number): string => String(Math.round(value * 1e6) / 1e6);
 export class RedisBudgetStore implements BudgetStore {
   private readonly redis: Redis & BudgetCommands;
   private readonly namespace: string;
-  private readonly appliedTtlMs: number;
+  private readonly appliedTtlMs: number | undefined;
+  private readonly now: () => number;
   private readonly onLapse: HoldLapseListener | undefined;
   /** The hold records' prefix: a sweep names the record of each lapsed hold it finds. */
   private readonly holdPrefix: string;
@@ -61,7 +67,8 @@ export class RedisBudgetStore implements BudgetStore {
     redis.defineCommand('aigwAdjust', { lua: ADJUST_LUA });
     this.redis = redis as Redis & BudgetCommands;
     this.namespace = options.namespace ?? 'aigw';
-    this.appliedTtlMs = options.appliedTtlMs ?? APPLIED_EVENT_MEMORY_MS;
+    this.appliedTtlMs = options.appliedTtlMs;
+    this.now = options.now ?? Date.now;
     this.onLapse = options.onLapse;
     this.holdPrefix = this.holdKey('');
   }
@@ -141,7 +148,7 @@ export class RedisBudgetStore implements BudgetStore {
       this.holdKey(reservationId ?? 'none'),
       ...changes.map((c) => c.key),
       reservationId ?? '',
-      this.appliedTtlMs,
+      this.markerExpiresAt(changes),
     ];
     for (const change of changes)
       args.push(amount(change.amount), change.windowEndsAt + KEY_GRACE_MS);
@@ -157,7 +164,7 @@ export class RedisBudgetStore implements BudgetStore {
     const args: (string | number)[] = [
       `${this.namespace}:applied:${eventId}`,
       ...changes.map((c) => c.key),
-      this.appliedTtlMs,
+      this.markerExpiresAt(changes),
     ];
     for (const change of changes) {
       const credit = change.credit === 'reset' ? 'reset' : amount(change.credit);
@@ -182,6 +189,14 @@ export class RedisBudgetStore implements BudgetStore {
       used: num(reply[2 * i]),
       reserved: num(reply[2 * i + 1]),
     }));
+  }
+
+  /** When an event's applied marker may go (see `appliedMarkerExpiresAt`). */
+  private markerExpiresAt(changes: readonly { readonly windowEndsAt: number }[]): number {
+    const now = this.now();
+    return this.appliedTtlMs === undefined
+      ? appliedMarkerExpiresAt(changes, now)
+      : now + this.appliedTtlMs;
   }
 
   private reportLapses(reply: ScriptReply): void {
