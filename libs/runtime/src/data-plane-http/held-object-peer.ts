@@ -6,7 +6,7 @@ import {
   WIRE_VERSION_HEADER,
 } from '@aigw/contracts/data-plane';
 import { HELD_OBJECT_WIRE_PATH, type HeldObjectWireReply } from './held-object-call';
-import { decodePeerError, type InternalToken } from './internal-auth';
+import { decodePeerError, isRedirectStatus, type InternalToken } from './internal-auth';
 
 /** Headroom over the backend's own timeout, so the far side reports a timeout rather than us. */
 export const TIMEOUT_MARGIN_MS = 5_000;
@@ -39,12 +39,31 @@ export class HeldObjectPeer {
 
   /** One call's wire text POSTed to the peer's `path`. */
   postWire(path: string, text: string, signal: AbortSignal): Promise<Response> {
-    return fetch(new URL(path, this.url), {
+    return this.post(path, this.headers(WIRE_JSON), text, signal);
+  }
+
+  /**
+   * A POST to the peer that never follows a redirect (fetch would, token and all, to
+   * wherever it points): a 3xx is thrown as the data-plane error it is.
+   */
+  async post(
+    path: string,
+    headers: Record<string, string>,
+    body: string | undefined,
+    signal: AbortSignal,
+  ): Promise<Response> {
+    const response = await fetch(new URL(path, this.url), {
       method: 'POST',
-      headers: this.headers(WIRE_JSON),
-      body: text,
+      headers,
+      ...(body === undefined ? {} : { body }),
       signal,
+      redirect: 'manual',
     });
+    if (isRedirectStatus(response.status)) {
+      await response.body?.cancel();
+      throw this.refusal(undefined, response.status);
+    }
+    return response;
   }
 
   /** A call sent whole on the held-object route, its reply read whole. */
@@ -90,7 +109,9 @@ export class HeldObjectPeer {
     );
   }
 
+  /** A failed call as the caller sees it: the peer's own refusal (a redirect) kept as it was. */
   unreachable(error: unknown): DataPlaneError {
+    if (error instanceof DataPlaneError) return error;
     return new DataPlaneError(
       DataPlaneErrorCode.UpstreamError,
       `the files and batches peer at ${this.url.host} is unreachable`,

@@ -31,11 +31,12 @@ export class PeerRouteProbe {
     if (known && Date.now() < known.until) return known.takes;
     let takes: boolean;
     try {
-      const response = await fetch(new URL(this.path, this.peer.url), {
-        method: 'POST',
-        headers: { ...this.peer.headers(this.contentType), [HELD_PROBE_HEADER]: '1' },
-        signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
-      });
+      const response = await this.peer.post(
+        this.path,
+        { ...this.peer.headers(this.contentType), [HELD_PROBE_HEADER]: '1' },
+        undefined,
+        AbortSignal.timeout(PROBE_TIMEOUT_MS),
+      );
       takes = response.ok;
       const parsed: unknown = takes ? await response.arrayBuffer() : await response.json();
       if (!takes) {

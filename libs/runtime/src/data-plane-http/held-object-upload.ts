@@ -20,6 +20,7 @@ import {
   type HeldUploadBody,
 } from './held-object-call';
 import { timedOut, TIMEOUT_MARGIN_MS, type HeldObjectPeer } from './held-object-peer';
+import { isRedirectStatus } from './internal-auth';
 import { isRouteProbe, PeerRouteProbe } from './held-object-route-probe';
 
 /**
@@ -107,6 +108,11 @@ export class HeldUploadClient {
         bodyTimeout: timeoutMs + TIMEOUT_MARGIN_MS,
       });
       status = response.statusCode;
+      // undici.request follows no redirect; a 3xx is refused before its body is read.
+      if (isRedirectStatus(status)) {
+        await response.body.dump();
+        throw this.peer.refusal(undefined, status);
+      }
       parsed = await response.body.json();
     } catch (error) {
       throw this.peer.unreachable(error);

@@ -220,11 +220,29 @@ export function internalAuthRefusal(reason: 'missing' | 'wrong'): DataPlaneError
   );
 }
 
+/** Whether a peer answered with a redirect, which no internal hop follows (see peerRedirect). */
+export function isRedirectStatus(status: number): boolean {
+  return status >= 300 && status <= 399;
+}
+
+/**
+ * A peer's 3xx. Every internal call carries the internal token, so none follows a redirect
+ * (it would hand the token to whatever the Location names): the call fails as a
+ * misconfigured hop does, a 500 naming the status, never the Location.
+ */
+export function peerRedirect(status: number, peer: string): DataPlaneError {
+  return new DataPlaneError(
+    DataPlaneErrorCode.Internal,
+    `the ${peer} answered ${status}, a redirect: internal calls do not follow redirects, as they carry ${INTERNAL_TOKEN_ENV}; point this service at the ${peer}'s own address`,
+  );
+}
+
 /**
  * A peer's error answer. A 401 on a hop is the peer refusing our token, a misconfiguration
  * of the gateway, never the client's credentials: a 500 that names the setting to fix.
  */
 export function decodePeerError(body: unknown, status: number, peer: string): DataPlaneError {
+  if (isRedirectStatus(status)) return peerRedirect(status, peer);
   if (status === 401) {
     return new DataPlaneError(
       DataPlaneErrorCode.Internal,

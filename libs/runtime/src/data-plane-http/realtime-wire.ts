@@ -89,6 +89,9 @@ function openHop(
     },
     perMessageDeflate: false,
     maxPayload: MAX_REALTIME_FRAME_BYTES,
+    // ws's default, kept explicit: the upgrade carries the internal token, so a peer's 3xx
+    // is refused (decodePeerError names it), never followed to where it points.
+    followRedirects: false,
     // Until the peer answers the upgrade: past it, refused as an unreachable peer is.
     handshakeTimeout: timeoutMs,
   });

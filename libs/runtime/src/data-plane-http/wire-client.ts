@@ -27,7 +27,12 @@ import {
   type JsonObject,
   type TokenUsage,
 } from '@aigw/contracts/data-plane';
-import { decodePeerError, type InternalToken } from './internal-auth';
+import {
+  decodePeerError,
+  isRedirectStatus,
+  peerRedirect,
+  type InternalToken,
+} from './internal-auth';
 
 export interface WireClientOptions {
   /** The peer's base URL (ROUTER_URL, PROVIDER_ADAPTER_URL). */
@@ -122,6 +127,10 @@ export class WireClient {
       if (error instanceof AnswerTooLargeError) throw badAnswer(this.peerName, error);
       throw this.transportFailure(error, call.signal, answered ? 'json' : 'connect');
     }
+    // undici's Pool follows no redirect; a 3xx (from anything, wire peer or not) is named as one.
+    if (isRedirectStatus(response.statusCode)) {
+      throw peerRedirect(response.statusCode, this.options.peer);
+    }
     const version = response.headers[WIRE_VERSION_HEADER];
     if (version !== WIRE_VERSION) throw wireVersionError(version, this.peerName);
     if (response.statusCode >= 400) {
@@ -157,6 +166,10 @@ export class WireClient {
       });
     } catch (error) {
       throw this.transportFailure(error, call.signal);
+    }
+    if (isRedirectStatus(response.statusCode)) {
+      discard(response.body);
+      throw peerRedirect(response.statusCode, this.options.peer);
     }
     const version = response.headers[WIRE_VERSION_HEADER];
     if (version !== WIRE_VERSION) {
