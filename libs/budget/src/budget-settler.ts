@@ -125,6 +125,14 @@ export class BudgetSettler implements EventSubscription {
   private changeCount = 0;
   /** `kind|subject` of limits last announced with no room left (exhausted or held full). */
   private readonly withoutRoom = new Set<string>();
+  /**
+   * `kind|subject` of limits this settler announced `exhausted`, with the window and the
+   * limit it was spent under: one seen spent under another (a limit lowered by a config
+   * reload below what was spent) is announced again, though no settlement crossed it.
+   */
+  private readonly spentAnnounced = new Map<string, string>();
+  /** The config whose per-model limits were last checked for spend past them. */
+  private checkedConfig: GatewayConfig | undefined;
   /** Paces `remaining` with room, per `kind|subject` (the compacted topic's key). */
   private readonly remaining: RemainingAnnouncer<BudgetStateChanged>;
 
@@ -161,8 +169,47 @@ export class BudgetSettler implements EventSubscription {
     this.remaining.close();
   }
 
+  /**
+   * After a config reload (and at start): announces `exhausted` for each per-model limit
+   * already spent past its (new) limit in its current window. A lowered limit is crossed by
+   * no settlement, so nothing else would say so, and in the split deployment the router
+   * diverts from a full model only on the broadcast. Per-model limits are few and named by
+   * the config, so they are read at once; a caller's own limits cannot be listed (any user
+   * key), and need no router: ingress refuses them through the store (and marks them
+   * locally), and the settler announces them the next time it sees their usage (announce).
+   * Cheap to call often: a config already checked is one comparison.
+   */
+  async checkReloadedLimits(now = Date.now()): Promise<void> {
+    const config = this.config();
+    if (config === this.checkedConfig) return;
+    this.checkedConfig = config;
+    const limits: BoundLimit[] = [];
+    for (const route of config.routes) {
+      const perModel = route.tokenRateLimit?.perModel;
+      if (!perModel) continue;
+      for (const model of Object.keys(perModel)) {
+        for (const limit of modelLimits(route, model)) limits.push(bindLimit(limit, now));
+      }
+    }
+    if (limits.length === 0) return;
+    let balances;
+    try {
+      balances = await this.store.balances(limits, now);
+    } catch (error) {
+      this.checkedConfig = undefined; // the store is away: tried again at the next check
+      throw error;
+    }
+    limits.forEach((limit, index) => {
+      if (balances[index].used >= limit.limit && !this.announcedSpent(limit)) {
+        this.announceExhausted(limit, null);
+      }
+    });
+  }
+
   // Sequential on purpose: one user's events arrive in order and must apply in order.
   async handle(events: readonly GatewayEvent[]): Promise<void> {
+    // A reload since the last batch: its lowered per-model limits go out before this usage.
+    await this.checkReloadedLimits().catch(() => undefined);
     try {
       for (const event of events) {
         if (event.type === 'usage.recorded') await this.apply(event);
@@ -350,6 +397,20 @@ export class BudgetSettler implements EventSubscription {
     this.changeCount = 0;
   }
 
+  private announceExhausted(limit: BoundLimit, requestId: string | null): void {
+    const id = `${limit.kind}|${limit.subject}`;
+    this.remaining.supersede(id);
+    this.events.publish(stateChanged(limit, BudgetState.Exhausted, 0, requestId));
+    this.rememberWithoutRoom(id);
+    if (this.spentAnnounced.size >= MAX_WITHOUT_ROOM) this.spentAnnounced.clear();
+    this.spentAnnounced.set(id, spentMark(limit));
+  }
+
+  /** Whether this settler announced the limit spent in this window under this limit. */
+  private announcedSpent(limit: BoundLimit): boolean {
+    return this.spentAnnounced.get(`${limit.kind}|${limit.subject}`) === spentMark(limit);
+  }
+
   private rememberWithoutRoom(id: string): void {
     // Forgetting one costs only its `recovered`: an ingress's mark also ends with its window.
     if (this.withoutRoom.size >= MAX_WITHOUT_ROOM) this.withoutRoom.clear();
@@ -386,11 +447,10 @@ export class BudgetSettler implements EventSubscription {
         );
       }
       // Announced at once, not at the end of the batch: every ingress should stop sending.
-      if (before < limit.limit && used >= limit.limit) {
-        const id = `${limit.kind}|${limit.subject}`;
-        this.remaining.supersede(id);
-        this.events.publish(stateChanged(limit, BudgetState.Exhausted, 0, usage.requestId));
-        this.rememberWithoutRoom(id);
+      // Also when it was spent before this usage but not announced under this limit (one
+      // lowered by a reload below what was spent): nothing else would announce it.
+      if (used >= limit.limit && (before < limit.limit || !this.announcedSpent(limit))) {
+        this.announceExhausted(limit, usage.requestId);
       }
     }
     if (limit.alertAt !== undefined && before < limit.alertAt && used >= limit.alertAt) {
@@ -412,6 +472,11 @@ export class BudgetSettler implements EventSubscription {
       void this.alerts?.notify(alert);
     }
   }
+}
+
+/** A limit's window and value, as an `exhausted` announcement was made for them. */
+function spentMark(limit: BoundLimit): string {
+  return `${limit.windowRef.id}|${limit.limit}`;
 }
 
 function stateChanged(
