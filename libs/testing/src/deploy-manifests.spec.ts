@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseAllDocuments, parse } from 'yaml';
-import { MetricsRegistry, TOKEN_TYPES } from '@aigw/observability';
+import { TOKEN_TYPES } from '@aigw/observability';
 import {
   APP_ENV_VARS,
   APP_NAMES,
@@ -18,6 +18,7 @@ import {
   SECRET_ENV_PREFIX,
   type AppName,
 } from './app-env';
+import { exportedMetrics, labelNames, metricNames, TARGET_LABELS } from './promql-metrics';
 
 const root = join(__dirname, '..', '..', '..');
 const base = join(root, 'deploy', 'k8s', 'base');
@@ -406,60 +407,6 @@ test('the ServiceMonitor is the spec’s', () => {
   assert.ok(adminPaths.includes('/stats/prometheus'));
 });
 
-// PromQL words that are not metric names.
-const PROMQL_WORDS = new Set([
-  'by',
-  'without',
-  'on',
-  'ignoring',
-  'group_left',
-  'group_right',
-  'bool',
-  'and',
-  'or',
-  'unless',
-  'offset',
-  'inf',
-  'nan',
-]);
-
-/** The metric names a PromQL expression reads. */
-function metricNames(expr: string): string[] {
-  const stripped = expr
-    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
-    .replace(/\{[^}]*\}/g, '')
-    .replace(/\[[^\]]*\]/g, '')
-    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, '');
-  return [...stripped.matchAll(/[A-Za-z_:][A-Za-z0-9_:]*(?!\s*\(|[A-Za-z0-9_:])/g)]
-    .map((m) => m[0])
-    .filter((word) => !PROMQL_WORDS.has(word.toLowerCase()) && !/^\d/.test(word))
-    .filter((word, i, words) => {
-      // Exponents like 1e-9 leave an `e` behind.
-      return !(word === 'e' && /\de-?\d/.test(expr)) && words.indexOf(word) === i;
-    });
-}
-
-/** The label names a PromQL expression groups by, matches on, or (legend) prints. */
-function labelNames(expr: string, legendFormat = ''): string[] {
-  const noStrings = expr.replace(/"(?:[^"\\]|\\.)*"/g, '""');
-  const labels = new Set<string>();
-  for (const [, list] of noStrings.matchAll(/\b(?:by|without)\s*\(([^)]*)\)/g)) {
-    for (const label of list.split(',')) if (label.trim()) labels.add(label.trim());
-  }
-  for (const [, matchers] of noStrings.matchAll(/\{([^}]*)\}/g)) {
-    for (const [, label] of matchers.matchAll(/([A-Za-z_][A-Za-z0-9_]*)\s*(?:=~|!~|!=|=)/g)) {
-      labels.add(label);
-    }
-  }
-  for (const [, label] of legendFormat.matchAll(/\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g)) {
-    labels.add(label);
-  }
-  return [...labels];
-}
-
-// Labels Prometheus adds to every series it scrapes through the ServiceMonitor.
-const TARGET_LABELS = ['job', 'instance', 'namespace', 'service', 'pod', 'container', 'endpoint'];
-
 interface DashboardPanel {
   id: number;
   type: string;
@@ -467,30 +414,6 @@ interface DashboardPanel {
   gridPos: { x: number; y: number; w: number; h: number };
   datasource?: { uid?: string };
   targets?: { expr: string; legendFormat?: string; datasource?: { uid?: string } }[];
-}
-
-/** Every metric the registry exports (process metrics included), with its label names. */
-function exportedMetrics(): Map<string, readonly string[]> {
-  const metrics = new MetricsRegistry();
-  const exported = new Map<string, readonly string[]>();
-  for (const metric of metrics.registry.getMetricsAsArray()) {
-    const {
-      name,
-      type,
-      labelNames = [],
-    } = metric as unknown as {
-      name: string;
-      type: string;
-      labelNames?: readonly string[];
-    };
-    exported.set(name, labelNames);
-    if (type === 'histogram') {
-      for (const suffix of ['_bucket', '_sum', '_count']) {
-        exported.set(name + suffix, suffix === '_bucket' ? [...labelNames, 'le'] : labelNames);
-      }
-    }
-  }
-  return exported;
 }
 
 test('every dashboard query reads metrics and labels the registry exports, and shows all of the gateway’s', () => {

@@ -1,0 +1,107 @@
+// What PromQL in deploy/ (dashboard queries, alerting rules) reads, checked against what
+// the gateway's MetricsRegistry exports. Shared by the specs that hold deploy/ to the code.
+import { MetricsRegistry } from '@aigw/observability';
+
+// PromQL words that are not metric names.
+const PROMQL_WORDS = new Set([
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'bool',
+  'and',
+  'or',
+  'unless',
+  'offset',
+  'inf',
+  'nan',
+]);
+
+/** The metric names a PromQL expression reads. */
+export function metricNames(expr: string): string[] {
+  const stripped = expr
+    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
+    .replace(/\{[^}]*\}/g, '')
+    .replace(/\[[^\]]*\]/g, '')
+    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, '');
+  return [...stripped.matchAll(/[A-Za-z_:][A-Za-z0-9_:]*(?!\s*\(|[A-Za-z0-9_:])/g)]
+    .map((m) => m[0])
+    .filter((word) => !PROMQL_WORDS.has(word.toLowerCase()) && !/^\d/.test(word))
+    .filter((word, i, words) => {
+      // Exponents like 1e-9 leave an `e` behind.
+      return !(word === 'e' && /\de-?\d/.test(expr)) && words.indexOf(word) === i;
+    });
+}
+
+/** The label names a PromQL expression groups by (`by`/`without` lists only). */
+export function groupingLabels(expr: string): string[] {
+  const noStrings = expr.replace(/"(?:[^"\\]|\\.)*"/g, '""');
+  const labels = new Set<string>();
+  for (const [, list] of noStrings.matchAll(/\b(?:by|without)\s*\(([^)]*)\)/g)) {
+    for (const label of list.split(',')) if (label.trim()) labels.add(label.trim());
+  }
+  return [...labels];
+}
+
+/** The label names a PromQL expression groups by, matches on, or (legend) prints. */
+export function labelNames(expr: string, legendFormat = ''): string[] {
+  const noStrings = expr.replace(/"(?:[^"\\]|\\.)*"/g, '""');
+  const labels = new Set<string>(groupingLabels(expr));
+  for (const [, matchers] of noStrings.matchAll(/\{([^}]*)\}/g)) {
+    for (const [, label] of matchers.matchAll(/([A-Za-z_][A-Za-z0-9_]*)\s*(?:=~|!~|!=|=)/g)) {
+      labels.add(label);
+    }
+  }
+  for (const [, label] of legendFormat.matchAll(/\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g)) {
+    labels.add(label);
+  }
+  return [...labels];
+}
+
+// Labels Prometheus adds to every series it scrapes through the ServiceMonitor.
+export const TARGET_LABELS = [
+  'job',
+  'instance',
+  'namespace',
+  'service',
+  'pod',
+  'container',
+  'endpoint',
+];
+
+export interface ExportedMetric {
+  readonly type: string;
+  readonly labels: readonly string[];
+}
+
+/** Every metric the registry exports (process metrics included), with its type and labels. */
+export function exportedMetricTypes(): Map<string, ExportedMetric> {
+  const metrics = new MetricsRegistry();
+  const exported = new Map<string, ExportedMetric>();
+  for (const metric of metrics.registry.getMetricsAsArray()) {
+    const {
+      name,
+      type,
+      labelNames = [],
+    } = metric as unknown as {
+      name: string;
+      type: string;
+      labelNames?: readonly string[];
+    };
+    exported.set(name, { type, labels: labelNames });
+    if (type === 'histogram') {
+      for (const suffix of ['_bucket', '_sum', '_count']) {
+        const labels = suffix === '_bucket' ? [...labelNames, 'le'] : labelNames;
+        exported.set(name + suffix, { type: `histogram${suffix}`, labels });
+      }
+    }
+  }
+  return exported;
+}
+
+/** Every metric the registry exports (process metrics included), with its label names. */
+export function exportedMetrics(): Map<string, readonly string[]> {
+  return new Map([...exportedMetricTypes()].map(([name, { labels }]) => [name, labels]));
+}
