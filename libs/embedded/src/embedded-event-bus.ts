@@ -24,6 +24,11 @@ export interface EmbeddedEventBusOptions {
   /** Called when a batch could not be written; it stays waiting and is retried. */
   readonly onWriteError?: (error: unknown, waiting: number) => void;
   /**
+   * Answers wait for their record (AI_GATEWAY_ANSWER_AFTER_RECORD=on): the bus then offers
+   * `recordBarrier`, its `durable()`.
+   */
+  readonly answersAwaitRecord?: boolean;
+  /**
    * How many bytes of serialized events may wait in memory while the log refuses writes
    * (a full disk, say) or a slow subscriber holds up the writer (past one batch); past it
    * new events are refused (`onRefused`) rather than held until
@@ -77,6 +82,20 @@ interface AppendedRun {
   readonly entries: readonly PendingEvent[];
 }
 
+interface DurableWaiter {
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** Why `durable()` rejects: the log refused the write (the events wait and are retried). */
+export class EventLogNotWritableError extends Error {
+  constructor(cause: unknown) {
+    super('the event log refused the write; the events wait in memory and are retried', {
+      cause,
+    });
+  }
+}
+
 /**
  * The in-process event bus of the all-in-one gateway: publishing is a push to memory,
  * a timer writes batches to the durable log off the request path, and subscribers
@@ -95,6 +114,7 @@ export class EmbeddedEventBus implements EventPublisher {
   // writes, or while a flush waits behind a slow subscriber), so this bounds the backlog.
   private pendingBytes = 0;
   private failing = false;
+  private lastWriteError: unknown;
   private refused = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly subscriptions: EventSubscription[] = [];
@@ -107,14 +127,27 @@ export class EmbeddedEventBus implements EventPublisher {
   // next read by this bus: a catch-up read that comes back short has seen through it.
   private logEnd = 0;
 
+  // Rows appended on demand (durable()) that no subscriber has been handed yet: the next
+  // flush delivers them with its own, as one run while they follow each other, so an
+  // on-demand append costs the consumers no extra write. A gap (rows this bus did not
+  // write, or a run it could not place) makes that flush read the log instead.
+  private undelivered: AppendedRun | undefined;
+  private undeliveredGap = false;
+  // Callers of durable() this event-loop turn: one append at the next setImmediate serves all.
+  private durableWaiters: DurableWaiter[] = [];
+
   private readonly pruneTimer: NodeJS.Timeout | undefined;
   private pruning = false;
   private closed = false;
+
+  /** Present only with `answersAwaitRecord`: see EventPublisher.recordBarrier. */
+  readonly recordBarrier?: () => Promise<void>;
 
   constructor(
     private readonly log: SqliteEventLog,
     private readonly options: EmbeddedEventBusOptions,
   ) {
+    if (options.answersAwaitRecord) this.recordBarrier = () => this.durable();
     const every = options.pruneEveryMs;
     if (every && every > 0) {
       this.pruneTimer = setInterval(() => {
@@ -166,23 +199,8 @@ export class EmbeddedEventBus implements EventPublisher {
     clearTimeout(this.timer);
     this.timer = undefined;
     return this.enqueue(async () => {
-      const batch = this.pending;
-      this.pending = [];
-      let appended: AppendedRun | undefined;
-      try {
-        appended = batch.length > 0 ? this.append(batch) : undefined;
-        for (const pending of batch) {
-          this.pendingBytes -= pending.serialized?.json.length ?? 0;
-          pending.serialized = undefined; // written: the text can go with the next scavenge
-        }
-        this.failing = false;
-      } catch (error) {
-        // Nothing is lost: the batch waits, ahead of newer events, for the next try.
-        this.failing = true;
-        this.pending = batch.concat(this.pending);
-        this.options.onWriteError?.(error, this.pending.length);
-        this.timer ??= setTimeout(() => void this.flush(), WRITE_RETRY_MS);
-      }
+      this.writePending();
+      const appended = this.takeUndelivered();
       try {
         for (const subscription of this.subscriptions) {
           // A flush is several ms of work on the event loop: the append, then each
@@ -196,6 +214,28 @@ export class EmbeddedEventBus implements EventPublisher {
         // A position that could not be committed: the events come again (consumers are
         // idempotent per event id), and a timer-driven flush must never reject unheard.
         this.options.onWriteError?.(error, this.pending.length);
+      }
+    });
+  }
+
+  /**
+   * Resolves once every event published so far is in the log, without delivering it:
+   * subscribers still get it at the next timed flush. Every caller of one event-loop turn
+   * shares one append (one transaction). Rejects with EventLogNotWritableError when that
+   * append fails, or at once while the log is failing: the events stay waiting and only
+   * the retry timer writes them, so a caller never hangs on a broken disk. Events refused
+   * for the backlog bound (`onRefused`) were never queued and are not waited for.
+   */
+  durable(): Promise<void> {
+    if (this.pending.length === 0) return Promise.resolve();
+    if (this.failing) return Promise.reject(new EventLogNotWritableError(this.lastWriteError));
+    return new Promise<void>((resolve, reject) => {
+      if (this.durableWaiters.push({ resolve, reject }) === 1) {
+        // Not behind the writer's queue: a flush waiting on a slow subscriber must not hold
+        // answers. The append is synchronous, so it never lands inside another append; a
+        // delivery in progress is unaffected (see catchUp), and the next flush hands these
+        // rows on.
+        setImmediate(() => this.settleDurable());
       }
     });
   }
@@ -244,6 +284,79 @@ export class EmbeddedEventBus implements EventPublisher {
       this.options.onPruned?.({ error });
     }
     this.pruning = false;
+  }
+
+  /** One append for this turn's durable() callers, then their answer. */
+  private settleDurable(): void {
+    const waiters = this.durableWaiters;
+    this.durableWaiters = [];
+    // A failing log is written only by its retry timer (see publish).
+    if (!this.failing) this.writePending();
+    if (this.failing) {
+      const error = new EventLogNotWritableError(this.lastWriteError);
+      for (const waiter of waiters) waiter.reject(error);
+      return;
+    }
+    for (const waiter of waiters) waiter.resolve();
+    // Its subscribers' turn comes with the timed flush; make sure there is one.
+    if (this.undelivered || this.undeliveredGap) {
+      this.timer ??= setTimeout(() => void this.flush(), this.options.flushIntervalMs);
+    }
+  }
+
+  /** Appends everything waiting; a failure leaves it waiting, ahead of newer events. */
+  private writePending(): void {
+    const batch = this.pending;
+    this.pending = [];
+    try {
+      if (batch.length > 0) this.collectUndelivered(this.append(batch));
+      for (const pending of batch) {
+        this.pendingBytes -= pending.serialized?.json.length ?? 0;
+        pending.serialized = undefined; // written: the text can go with the next scavenge
+      }
+      this.failing = false;
+      this.lastWriteError = undefined;
+    } catch (error) {
+      // Nothing is lost: the batch waits, ahead of newer events, for the next try.
+      this.failing = true;
+      this.lastWriteError = error;
+      this.pending = batch.concat(this.pending);
+      this.options.onWriteError?.(error, this.pending.length);
+      this.timer ??= setTimeout(() => void this.flush(), WRITE_RETRY_MS);
+    }
+  }
+
+  private collectUndelivered(run: AppendedRun | undefined): void {
+    const before = this.undelivered;
+    // Runs piling up past a batch (a subscriber holding up the writer) are left to the log:
+    // the next flush reads them back rather than memory holding an unbounded backlog.
+    const tooMany =
+      before !== undefined &&
+      run !== undefined &&
+      before.entries.length + run.entries.length > this.options.maxBatch;
+    if (run === undefined || this.undeliveredGap || tooMany) {
+      this.undelivered = undefined;
+      this.undeliveredGap = true;
+    } else if (before === undefined) {
+      this.undelivered = run;
+    } else if (before.last === run.after) {
+      this.undelivered = {
+        after: before.after,
+        last: run.last,
+        entries: before.entries.concat(run.entries),
+      };
+    } else {
+      this.undelivered = undefined;
+      this.undeliveredGap = true;
+    }
+  }
+
+  /** What the subscribers have not been handed; undefined sends them to the log. */
+  private takeUndelivered(): AppendedRun | undefined {
+    const run = this.undeliveredGap ? undefined : this.undelivered;
+    this.undelivered = undefined;
+    this.undeliveredGap = false;
+    return run;
   }
 
   /** Writes a batch; returns it as a run when its positions follow the known log end. */
@@ -316,6 +429,9 @@ export class EmbeddedEventBus implements EventPublisher {
   private async catchUp(subscription: EventSubscription): Promise<void> {
     for (;;) {
       const after = this.positionOf(subscription);
+      // The log end as this read sees it: rows durable() appends while the handler runs come
+      // after it and must not be skipped.
+      const seenThrough = this.logEnd;
       const rows = this.log.read(subscription.topics, after, READ_BATCH);
       const events: GatewayEvent[] = [];
       for (const row of rows) {
@@ -329,7 +445,7 @@ export class EmbeddedEventBus implements EventPublisher {
       const last = rows.length > 0 ? rows[rows.length - 1].seq : after;
       if (rows.length > 0 && !(await this.handle(subscription, events, last))) return;
       if (rows.length < READ_BATCH) {
-        this.advance(subscription, Math.max(last, this.logEnd));
+        this.advance(subscription, Math.max(last, seenThrough));
         return;
       }
       this.advance(subscription, last);

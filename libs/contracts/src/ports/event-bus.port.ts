@@ -8,6 +8,14 @@ import type { EventTopic, GatewayEvent } from '../events/event-catalog';
 export interface EventPublisher {
   publish(event: GatewayEvent): void;
   flush(): Promise<void>;
+  /**
+   * Set only when answers wait for their usage record (AI_GATEWAY_ANSWER_AFTER_RECORD=on):
+   * resolves once every event published so far is durable (in the embedded log, or
+   * acknowledged by Kafka or in its disk spool), without waiting for subscribers. Rejects
+   * when the write failed (the events stay queued and are retried as always): an answer
+   * then goes out without its record rather than hang on a broken disk.
+   */
+  readonly recordBarrier?: () => Promise<void>;
 }
 
 /** A consumer group's handler. Throwing leaves the batch uncommitted, to be retried. */

@@ -293,3 +293,49 @@ describe('KafkaEventBus publisher', () => {
     await second.close();
   });
 });
+
+describe('KafkaEventBus.durable (answers waiting on their record)', () => {
+  it('is the recordBarrier only when answers await their record', async () => {
+    const kafka = new FakeKafka();
+    const plain = busOn(kafka);
+    assert.equal(plain.recordBarrier, undefined);
+    const awaiting = busOn(kafka, { answersAwaitRecord: true });
+    assert.equal(typeof awaiting.recordBarrier, 'function');
+    await plain.close();
+    await awaiting.close();
+  });
+
+  it('sends what the callers of one turn published in one request, and resolves once Kafka acknowledged it', async () => {
+    const kafka = new FakeKafka();
+    // A linger far past the test: only durable() can have sent these.
+    const bus = busOn(kafka, { lingerMs: 60_000, answersAwaitRecord: true });
+    await bus.start({ createTopics: false });
+    const events = Array.from({ length: 5 }, (_, i) => numberedUsageEvent(`d${i}`, i));
+    const waiting = events.map((event) => {
+      bus.publish(event);
+      return bus.recordBarrier!().then(() => sentIds(kafka).includes(event.eventId));
+    });
+    assert.deepEqual(await Promise.all(waiting), [true, true, true, true, true]);
+    assert.equal(kafka.batches, 1, 'one produce request for the turn');
+    assert.equal(bus.spooledCount, 0);
+    await bus.durable(); // nothing outstanding: at once
+    assert.equal(kafka.batches, 1);
+    await bus.close();
+  });
+
+  it('resolves once the event is in the spool when the broker is silent about it', async () => {
+    const kafka = new FakeKafka();
+    const bus = busOn(kafka, { lingerMs: 60_000, answersAwaitRecord: true });
+    await bus.start({ createTopics: false });
+    kafka.setMode('silent');
+    const event = numberedUsageEvent('quiet', 1);
+    bus.publish(event);
+    await bus.durable(); // the watchdog (spoolAfterMs) wrote the unacknowledged batch to disk
+    assert.equal(bus.spooledCount, 1);
+    assert.deepEqual(sentIds(kafka), []);
+    kafka.setMode('up');
+    await until(() => bus.spooledCount === 0, 'the spool to drain');
+    assert.deepEqual(sentIds(kafka), [event.eventId]);
+    await bus.close();
+  });
+});

@@ -85,6 +85,11 @@ export interface KafkaEventBusOptions {
    * no handler runs is replaced by a fresh one in the same group. Default 30 s.
    */
   readonly consumerStallMs?: number;
+  /**
+   * Answers wait for their record (AI_GATEWAY_ANSWER_AFTER_RECORD=on): the bus then offers
+   * `recordBarrier`, its `durable()`.
+   */
+  readonly answersAwaitRecord?: boolean;
   readonly logger?: EventBusLogger;
   readonly observer?: KafkaEventBusObserver;
 }
@@ -190,6 +195,10 @@ export class KafkaEventBus implements EventPublisher {
   private published = 0;
   private settled = 0;
   private waiters: { target: number; resolve: () => void }[] = [];
+  private durableSendScheduled = false;
+
+  /** Present only with `answersAwaitRecord`: see EventPublisher.recordBarrier. */
+  readonly recordBarrier?: () => Promise<void>;
 
   private refusedTotal = 0;
   private refusedSinceLog = 0;
@@ -219,6 +228,7 @@ export class KafkaEventBus implements EventPublisher {
     this.consumerStallMs = options.consumerStallMs ?? 30_000;
     this.logger = options.logger ?? SILENT;
     this.observer = options.observer ?? {};
+    if (options.answersAwaitRecord) this.recordBarrier = () => this.durable();
   }
 
   /** Creates missing topics, connects the producer and replays what an earlier run spooled. */
@@ -277,6 +287,27 @@ export class KafkaEventBus implements EventPublisher {
     if (this.settled >= target) return Promise.resolve();
     const done = new Promise<void>((resolve) => this.waiters.push({ target, resolve }));
     this.kick();
+    return done;
+  }
+
+  /**
+   * `flush` for answers waiting on their record: resolves once everything published so far
+   * is acknowledged or in the spool (the watchdog spools a batch Kafka has not acknowledged
+   * within `spoolAfterMs`, so this is bounded). The callers of one event-loop turn start one
+   * send rather than one each. A refused event (full spool) counts as settled, as for
+   * `flush`: it is counted and logged where it is refused.
+   */
+  durable(): Promise<void> {
+    const target = this.published;
+    if (this.settled >= target) return Promise.resolve();
+    const done = new Promise<void>((resolve) => this.waiters.push({ target, resolve }));
+    if (!this.durableSendScheduled) {
+      this.durableSendScheduled = true;
+      setImmediate(() => {
+        this.durableSendScheduled = false;
+        this.kick();
+      });
+    }
     return done;
   }
 
