@@ -1,7 +1,9 @@
 // The all-in-one gateway's record across a crash and a graceful stop: what a client was
 // answered is analysed and settled against its budget exactly once after a restart on the
-// same data directory, and a SIGTERM lets the answers and streams in flight finish, records
-// them, and exits 0 without waiting on the clients' kept-alive connections.
+// same data directory (with AI_GATEWAY_ANSWER_AFTER_RECORD=on, every answer a client got,
+// the last ones before the kill included), and a SIGTERM lets the answers and streams in
+// flight finish, records them, and exits 0 without waiting on the clients' kept-alive
+// connections.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -13,9 +15,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { Topic } from '@aigw/contracts';
-import { eventually } from '@aigw/testing';
+import { eventually, metricSum } from '@aigw/testing';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
-import { boundPortsFrom, startApp } from '@aigw/testing/processes';
+import { boundPortsFrom, startApp, type AppProcess } from '@aigw/testing/processes';
 
 const USERS = ['crash-a', 'crash-b', 'crash-c', 'crash-d'];
 const PROMPT = [{ role: 'user', content: 'hi' }];
@@ -160,10 +162,23 @@ describe('a kill -9 mid-load and a restart on the same data directory', () => {
     await upstream.stop();
   });
 
-  it('analyses and settles every usage event the log kept exactly once, and every answer recorded before the load went on', async () => {
-    const home = gatewayHome(upstream.baseUrl);
+  /** What a kill -9 mid-load left, once a restart caught up (asserted on the way). */
+  interface AfterTheKill {
+    readonly answered: readonly Outcome[];
+    /** Analysed usage rows per request id. */
+    readonly perRequest: ReadonlyMap<string, number>;
+    /** Answers of the first wave (before the kill) that waited for their record. */
+    readonly waitsBeforeKill: number;
+  }
+
+  /**
+   * Two waves of load, the second killed with SIGKILL, then a restart on the same data
+   * directory: checks the record's invariants and returns what was answered and analysed.
+   */
+  async function killMidLoadAndRestart(env: Record<string, string>): Promise<AfterTheKill> {
+    const home = { ...gatewayHome(upstream.baseUrl), ...env };
     const dataDir = home.AI_GATEWAY_DATA_DIR;
-    let gateway = await startApp('gateway', home);
+    let gateway: AppProcess = await startApp('gateway', home);
     try {
       // A first wave, then a pause until its usage is in the durable log: these answers
       // must survive the crash whatever the consumers had committed when it came.
@@ -182,6 +197,12 @@ describe('a kill -9 mid-load and a restart on the same data directory', () => {
         const logged = new Set(loggedUsageRequestIds(dataDir));
         return settledBefore.every((id) => logged.has(id));
       });
+      const scrape = await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`);
+      const waitsBeforeKill = metricSum(
+        await scrape.text(),
+        'ai_gateway_answer_record_wait_seconds_count',
+        { outcome: 'durable' },
+      );
 
       // The second wave is killed mid-flight: the process gets no chance to flush.
       let killed = false;
@@ -234,14 +255,32 @@ describe('a kill -9 mid-load and a restart on the same data directory', () => {
       );
       const answered = outcomes.filter((o) => o.answered);
       const lost = answered.filter((o) => !perRequest.has(o.id)).length;
-      // Answers of the last flush interval (50 ms) before the kill may be gone: say how many.
       console.log(
-        `kill -9: ${answered.length} answered, ${outcomes.filter((o) => o.cut).length} cut, ` +
+        `kill -9${env.AI_GATEWAY_ANSWER_AFTER_RECORD ? ` (AI_GATEWAY_ANSWER_AFTER_RECORD=${env.AI_GATEWAY_ANSWER_AFTER_RECORD})` : ''}: ` +
+          `${answered.length} answered, ${outcomes.filter((o) => o.cut).length} cut, ` +
           `${rows.length} recorded after the restart, ${lost} answered and not recorded`,
       );
+      return { answered, perRequest, waitsBeforeKill };
     } finally {
       await gateway.stop('SIGKILL');
     }
+  }
+
+  it('analyses and settles every usage event the log kept exactly once, and every answer recorded before the load went on', async () => {
+    // Off (the default): answers of the last flush interval (50 ms) before the kill may be
+    // gone; the run says how many. Nothing waits for its record.
+    const { waitsBeforeKill } = await killMidLoadAndRestart({});
+    assert.equal(waitsBeforeKill, 0);
+  });
+
+  it('with AI_GATEWAY_ANSWER_AFTER_RECORD=on, analyses and settles every answer a client got, the last ones before the kill included', async () => {
+    const { answered, perRequest, waitsBeforeKill } = await killMidLoadAndRestart({
+      AI_GATEWAY_ANSWER_AFTER_RECORD: 'on',
+    });
+    // Each JSON answer and stream end of the first wave waited for its record.
+    assert.ok(waitsBeforeKill >= 60, `${waitsBeforeKill} answers waited for their record`);
+    const unrecorded = answered.filter((o) => perRequest.get(o.id) !== 1).map((o) => o.id);
+    assert.deepEqual(unrecorded, [], 'an answered request not analysed (and charged) once');
   });
 });
 

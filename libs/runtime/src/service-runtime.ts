@@ -18,6 +18,7 @@ import { StartupError } from './listen';
 import { heapGrowingPercent, HEAP_GROWING_PERCENT_SETTING, MAX_HEAP_GROWING_PERCENT } from './heap';
 import { listenFailure } from './startup-errors';
 import { openTracing, tracingSettings } from './tracing-settings';
+import { answerAfterRecord } from './answer-after-record-setting';
 import {
   loadServiceConfig,
   type ConfigHolder,
@@ -125,9 +126,10 @@ export class ServiceRuntime {
     let opened: OpenedEvents;
     const readiness: ReadinessCheck[] = [];
     try {
+      const awaitRecord = answerAfterRecord(env);
       opened = holder.settings.kafkaBrokers
         ? await openKafkaEvents(env, options, holder.settings, logger, metrics, readiness)
-        : openEmbeddedEvents(options, holder.settings, logger, metrics, readiness);
+        : openEmbeddedEvents(options, holder.settings, logger, metrics, readiness, awaitRecord);
     } catch (error) {
       holder.close();
       throw error;
@@ -281,6 +283,7 @@ function openEmbeddedEvents(
   logger: Logger,
   metrics: MetricsRegistry,
   readiness: ReadinessCheck[],
+  answersAwaitRecord: boolean,
 ): OpenedEvents {
   const eventLog = new SqliteEventLog(
     join(settings.dataDir, options.eventLogFile ?? `${options.app}-events.db`),
@@ -296,6 +299,7 @@ function openEmbeddedEvents(
   const bus = new EmbeddedEventBus(eventLog, {
     flushIntervalMs: 50,
     maxBatch: 500,
+    answersAwaitRecord,
     onError: (error, group) => logger.error('event consumer failed; will retry', { group, error }),
     // Counted as Kafka's dead-lettered events are, so one alert covers both shapes.
     onUndecodable: ({ topic, code, reason }, group) => {
@@ -399,6 +403,7 @@ async function openKafkaEvents(
   const bus = new KafkaEventBus(kafka, {
     spool,
     topicPrefix: kafkaTopicPrefix(env),
+    answersAwaitRecord: answerAfterRecord(env),
     logger: eventsLogger,
     observer: {
       spoolDepth: (events) => metrics.setSpoolDepth(events),

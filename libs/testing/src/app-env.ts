@@ -79,6 +79,8 @@ export const APP_OPTIONAL_ENV_VARS: Readonly<Record<AppName, readonly string[]>>
     ...COMMON_OPTIONAL_APP_ENV,
     ...INTERNAL_HOP_ENV,
     'AI_GATEWAY_UPSTREAM_CONNECTIONS',
+    // Answers wait for their usage record (metered here); read by libs/runtime.
+    'AI_GATEWAY_ANSWER_AFTER_RECORD',
     'AZURE_OPENAI_API_VERSION',
     'AWS_REGION',
     'AWS_DEFAULT_REGION',

@@ -74,3 +74,49 @@ describe('a finished batch', () => {
     assert.equal(events.length, 1);
   });
 });
+
+describe('a finished batch billed with answers after their record', () => {
+  it('answers the look that billed it only once the usage event is durable', async () => {
+    const config = oneBatchRoute();
+    const store = new MemoryHeldObjectStore({ maxEntries: 100, maxBytes: 1_000_000 });
+    const events: TokenUsageRecorded[] = [];
+    let durable!: () => void;
+    const batches = new FilesAndBatches({
+      config: () => config,
+      upstream: new Backend(),
+      store,
+      ttlMs: TTL,
+      priceFactor: 0.5,
+      publish: (event) => events.push(event),
+      untilRecorded: () => new Promise<void>((resolve) => (durable = resolve)),
+    });
+    const id = gatewayId('batch', { route: 'batches', backend: 'openai-batch', providerId: 'b1' });
+    await store.put(
+      {
+        id,
+        kind: 'batch',
+        owner: 'alice',
+        model: 'gpt-batch',
+        upstreamModel: 'up',
+        route: 'batches',
+        backend: 'openai-batch',
+        provider: 'openai',
+        providerId: 'b1',
+        createdAt: Date.now(),
+        object: { id },
+      },
+      TTL,
+    );
+    let answered: string | undefined;
+    const look = batches.checkBatch((await store.get(id))!).then((state) => (answered = state));
+    for (let i = 0; i < 20 && events.length === 0; i++) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.equal(events.length, 1, 'published');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(answered, undefined, 'held until the record is durable');
+    durable();
+    await look;
+    assert.equal(answered, 'billed');
+  });
+});

@@ -224,6 +224,7 @@ export class BatchBilling {
         this.options.priceFactor,
       );
       this.options.publish(event);
+      if (this.options.untilRecorded) await this.options.untilRecorded();
       this.options.onAction?.('batch', 'settle', 'ok');
       this.options.onSettled?.({
         batch,

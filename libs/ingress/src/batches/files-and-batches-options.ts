@@ -55,6 +55,12 @@ export interface FilesAndBatchesOptions {
   readonly defaultMaxOutputTokens?: number;
   /** Publishes a finished batch's usage event (budgets and analytics). */
   readonly publish: (event: TokenUsageRecorded) => void;
+  /**
+   * Set when answers wait for their record (AI_GATEWAY_ANSWER_AFTER_RECORD=on): the look
+   * that billed a batch answers once this resolves (its usage event durable). It must not
+   * reject: that would give the billing claim back and bill the batch twice.
+   */
+  readonly untilRecorded?: () => Promise<void>;
   /** A batch upload's prompt redaction masked `tally` per detector on `route` (metrics). */
   readonly onRedacted?: (route: string, tally: ReadonlyMap<string, number>) => void;
   /** One per request: which kind, what was done, and how it ended (metrics). */

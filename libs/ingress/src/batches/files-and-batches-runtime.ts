@@ -73,6 +73,7 @@ export function openFilesAndBatches(
   },
 ): FilesAndBatches {
   const { logger, metrics } = host;
+  const recordBarrier = host.events.recordBarrier;
   const ttlSeconds = positiveIntegerSetting(
     env,
     'AI_GATEWAY_RESPONSES_TTL_SECONDS',
@@ -135,6 +136,8 @@ export function openFilesAndBatches(
     priceFactor,
     maxFileBytes: host.settings.maxFileBytes,
     publish: (event) => host.events.publish(event),
+    // A failed write lets the look answer (the event is retried); it never rejects.
+    ...(recordBarrier ? { untilRecorded: () => recordBarrier().catch(() => undefined) } : {}),
     onAction: (kind, action, outcome) => metrics.recordFilesBatches(kind, action, outcome),
     // Counted as a single call's masked prompt is.
     onRedacted: (route, tally) => {

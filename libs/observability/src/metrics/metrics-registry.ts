@@ -67,6 +67,10 @@ const GEN_AI_TTFT_BUCKETS = [
 ];
 const GEN_AI_TPOT_BUCKETS = [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5];
 // LLM calls run from milliseconds (cache, embeddings) to minutes (long generations).
+/** From a coalesced SQLite append (sub-ms) to a Kafka batch spooled after its 1 s watchdog. */
+const ANSWER_RECORD_WAIT_BUCKETS = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+];
 const REQUEST_DURATION_BUCKETS = [
   0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300,
 ];
@@ -396,6 +400,13 @@ export class MetricsRegistry {
   readonly #eventLogPruned = new Counter({
     name: 'ai_gateway_event_log_pruned_events_total',
     help: 'Events the embedded event log deleted past their topic retention or compacted away',
+    registers: [this.registry],
+  });
+  readonly #answerRecordWait = new FastHistogram({
+    name: 'ai_gateway_answer_record_wait_seconds',
+    help: 'How long an answer (a JSON body, a stream end, a Realtime response.done) waited for its usage event to be durable, with AI_GATEWAY_ANSWER_AFTER_RECORD=on; outcome failed: the write failed and the answer went without it (the event is retried)',
+    labelNames: ['outcome'] as const,
+    buckets: ANSWER_RECORD_WAIT_BUCKETS,
     registers: [this.registry],
   });
   readonly #eventLogPruneFailures = new Counter({
@@ -810,6 +821,14 @@ export class MetricsRegistry {
       { group: labels.group, topic: labels.topic, partition: String(labels.partition) },
       lag,
     );
+  }
+
+  /**
+   * An answer held for its usage record (AI_GATEWAY_ANSWER_AFTER_RECORD=on): `durable`, or
+   * `failed` when the write failed and it went without waiting further.
+   */
+  observeAnswerRecordWait(outcome: 'durable' | 'failed', seconds: number): void {
+    this.#answerRecordWait.observe([outcome], seconds);
   }
 
   /** One pruning of the embedded event log: how many events it deleted, or that it failed. */

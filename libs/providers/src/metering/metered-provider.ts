@@ -22,6 +22,7 @@ import { ProviderRegistry } from '../core/provider-registry';
 import { configureUpstreamConnections, upstreamPoolStates } from '../core/upstream-http';
 import { defaultProviderAdapters } from '../default-adapters';
 import { RealtimeConnector } from '../realtime/realtime-connector';
+import { RecordGate, RecordGatedRelay } from './record-gate';
 
 /** Prices a call's usage: budget-weighted tokens and dollars. */
 export type UsagePricing = (
@@ -36,6 +37,9 @@ export type UsagePricing = (
  * latency metrics. Wraps the adapters so no adapter can forget it.
  */
 export class MeteredProviderPort implements ProviderPort, RealtimeProvider {
+  /** Set when answers wait for their usage record (the publisher's `recordBarrier`). */
+  private readonly gate: RecordGate | undefined;
+
   constructor(
     private readonly inner: ProviderPort,
     private readonly events: EventPublisher,
@@ -43,7 +47,10 @@ export class MeteredProviderPort implements ProviderPort, RealtimeProvider {
     private readonly pricing: UsagePricing,
     /** Opens Realtime sessions; absent, a session is refused. */
     private readonly realtime?: RealtimeProvider,
-  ) {}
+  ) {
+    const barrier = events.recordBarrier;
+    this.gate = barrier && new RecordGate(barrier, metrics);
+  }
 
   /**
    * A Realtime session, metered per response: each `response.done` that reports usage is
@@ -69,12 +76,17 @@ export class MeteredProviderPort implements ProviderPort, RealtimeProvider {
     let request = call.request;
     /** The transcription model the session runs now ('' when not known yet). */
     let transcriber = '';
+    // AI_GATEWAY_ANSWER_AFTER_RECORD=on: a frame that carried a record reaches the client
+    // once the record is durable, the frames after it behind it.
+    const relay = this.gate && new RecordGatedRelay(this.gate, call.listener);
     const listener = {
       frame: (frame: Parameters<RealtimeCall['listener']['frame']>[0]) => {
         const named = transcriptionModel(frame);
         if (named !== undefined) transcriber = named ?? '';
         const transcribed = transcriptionUsage(frame);
+        let recorded = false;
         if (transcribed) {
+          recorded = true;
           // Priced as that model on this backend; unpriced (and counted so) if never named.
           const model = transcriber || 'unknown-transcription-model';
           this.recordUsage(
@@ -86,14 +98,17 @@ export class MeteredProviderPort implements ProviderPort, RealtimeProvider {
         const done = responseDone(frame);
         const usage = done && realtimeUsage(done);
         if (usage) {
+          recorded = true;
           this.recordUsage({ ...call, request }, servedBy, usage);
           // Settled once: the responses after it are not held.
           if (request.reservationId !== undefined)
             request = { ...request, reservationId: undefined };
         }
-        call.listener.frame(frame);
+        if (relay) relay.frame(frame, recorded);
+        else call.listener.frame(frame);
       },
-      closed: (code: number, reason: string) => call.listener.closed(code, reason),
+      closed: (code: number, reason: string) =>
+        relay ? relay.closed(code, reason) : call.listener.closed(code, reason),
     };
     try {
       const connection = await this.realtime.connectRealtime({ ...call, listener });
@@ -160,9 +175,32 @@ export class MeteredProviderPort implements ProviderPort, RealtimeProvider {
         this.metrics.recordRequestSettingDropped(call.target.provider, setting, reason);
       }
     }
+    if (this.gate) return this.answerAfterRecord(this.gate, call, answer, startedAt, labels);
     const usage = answer.kind === 'json' ? Promise.resolve(answer.usage) : answer.usage;
     void usage.then((settled) => this.record(call, answer.servedBy, settled, startedAt, labels));
     return answer;
+  }
+
+  /**
+   * AI_GATEWAY_ANSWER_AFTER_RECORD=on: a JSON answer is returned once its usage event is
+   * durable; a stream's chunks flow as they come and its end waits the same.
+   */
+  private async answerAfterRecord(
+    gate: RecordGate,
+    call: ProviderCall,
+    answer: GatewayAnswer,
+    startedAt: number,
+    labels: { operation: string; requestModel: string; responseModel: string; provider: string },
+  ): Promise<GatewayAnswer> {
+    if (answer.kind === 'json') {
+      this.record(call, answer.servedBy, answer.usage, startedAt, labels);
+      await gate.passed();
+      return answer;
+    }
+    const recorded = answer.usage.then((settled) =>
+      this.record(call, answer.servedBy, settled, startedAt, labels),
+    );
+    return { ...answer, events: gate.endingAfterRecord(answer.events, recorded) };
   }
 
   private record(
