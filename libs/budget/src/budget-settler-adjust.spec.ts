@@ -5,23 +5,23 @@ import {
   BudgetAdjustmentAction,
   BudgetState,
   createBudgetAdjusted,
-  createTokenUsageRecorded,
   LimitKind,
-  UsageSource,
-  type BudgetStateChanged,
   type GatewayEvent,
 } from '@aigw/contracts';
-import { Logger, MetricsRegistry } from '@aigw/observability';
-import { configFromYaml, RecordingPublisher, metricSum } from '@aigw/testing';
-import { BudgetSettler } from './budget-settler';
+import { Logger } from '@aigw/observability';
+import { metricSum } from '@aigw/testing';
 import { rebuildBalances, withAdjustments } from './budget-rebuild';
+import {
+  budgetStates as states,
+  creditOf as credit,
+  gpt4TurboRoute,
+  settlerOf,
+  stateSummary as summary,
+  thisMinute,
+  usageOf,
+} from './testing/budget-settler-fixture';
 
-const CONFIG = configFromYaml(`
-kind: AIGatewayRoute
-metadata: {name: r}
-spec:
-  backends:
-  - {name: primary, provider: openai, model: gpt-4-turbo}
+const CONFIG = gpt4TurboRoute(`
   tokenBudget:
     perUser: {limit: 100, period: 30d}
     perMinute: {limit: 1000}
@@ -31,28 +31,8 @@ spec:
       gpt-4-turbo: {inputPer1k: 0.01, outputPer1k: 0.03}
 `);
 
-const thisMinute = () => Math.floor(Date.now() / 60_000) * 60_000;
-
 function usage(user: string, tokens: number, dollars: number, occurredAt = new Date()) {
-  return createTokenUsageRecorded(
-    {
-      requestId: 'r',
-      partitionKey: user,
-      userId: user,
-      inputTokens: tokens / 2,
-      outputTokens: tokens / 2,
-      cachedInputTokens: 0,
-      usageSource: UsageSource.Reported,
-      modelRequested: 'gpt-4-turbo',
-      modelServed: 'gpt-4-turbo',
-      provider: 'openai',
-      backend: 'primary',
-      costDollars: dollars,
-      weightedTokenCost: tokens,
-      cacheHit: false,
-    },
-    { occurredAt },
-  );
+  return usageOf({ user, tokens, dollars, occurredAt });
 }
 
 function reset(user: string, limitKind?: LimitKind, occurredAt = new Date()) {
@@ -69,31 +49,13 @@ function reset(user: string, limitKind?: LimitKind, occurredAt = new Date()) {
   );
 }
 
-function credit(user: string, limitKind: LimitKind, amount: number, occurredAt = new Date()) {
-  return createBudgetAdjusted(
-    { partitionKey: user, userKey: user, action: BudgetAdjustmentAction.Credit, limitKind, amount },
-    { occurredAt },
-  );
-}
-
 function setup(config = CONFIG) {
-  const store = new LocalBudgetStore(':memory:');
-  const published = new RecordingPublisher();
-  const metrics = new MetricsRegistry({ collectDefaultMetrics: false });
   const lines: Record<string, unknown>[] = [];
   const logger = new Logger({
     write: (line) => void lines.push(JSON.parse(line) as Record<string, unknown>),
   });
-  const settler = new BudgetSettler(() => config, store, published, metrics, undefined, logger);
-  return { store, published, metrics, lines, settler };
+  return { ...settlerOf(config, { logger }), lines };
 }
-
-const states = (events: GatewayEvent[]) =>
-  events.filter((e): e is BudgetStateChanged => e.type === 'budget.state');
-const summary = (events: GatewayEvent[]) =>
-  states(events)
-    .map((e) => `${e.limitKind} ${e.budgetKey} ${e.state} ${e.remaining}`)
-    .sort();
 
 /** The balance of `user`'s limit of `kind` in the window it is in at `at`. */
 async function used(store: LocalBudgetStore, user: string, kind: LimitKind, at = Date.now()) {
@@ -239,12 +201,7 @@ describe('BudgetSettler: operator adjustments', () => {
 
   it('warns and changes nothing when the user has no such limit configured', async () => {
     const { published, lines, settler } = setup(
-      configFromYaml(`
-kind: AIGatewayRoute
-metadata: {name: r}
-spec:
-  backends:
-  - {name: primary, provider: openai, model: gpt-4-turbo}
+      gpt4TurboRoute(`
   tokenBudget:
     perUser: {limit: 100, period: 30d}
 `),

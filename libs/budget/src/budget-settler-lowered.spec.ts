@@ -3,25 +3,12 @@
 // router (which diverts on the broadcast alone) keeps sending to a full model.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { LocalBudgetStore } from '@aigw/budget-core';
-import {
-  BudgetState,
-  createTokenUsageRecorded,
-  UsageSource,
-  type BudgetStateChanged,
-} from '@aigw/contracts';
+import { BudgetState } from '@aigw/contracts';
 import type { GatewayConfig } from '@aigw/config';
-import { configFromYaml, RecordingPublisher } from '@aigw/testing';
-import { MetricsRegistry } from '@aigw/observability';
-import { BudgetSettler } from './budget-settler';
+import { budgetStates, gpt4TurboRoute, settlerOf, usageOf } from './testing/budget-settler-fixture';
 
 function config(modelTokens: number, userTokens: number): GatewayConfig {
-  return configFromYaml(`
-kind: AIGatewayRoute
-metadata: {name: r}
-spec:
-  backends:
-  - {name: primary, provider: openai, model: gpt-4-turbo}
+  return gpt4TurboRoute(`
   userIdentification: {header: x-user-id}
   tokenBudget:
     perUser: {limit: ${userTokens}, period: 1d}
@@ -32,36 +19,14 @@ spec:
 }
 
 function usage(user: string, tokens: number) {
-  return createTokenUsageRecorded({
-    requestId: `req-${Math.random()}`,
-    partitionKey: user,
-    userId: user,
-    inputTokens: tokens / 2,
-    outputTokens: tokens / 2,
-    cachedInputTokens: 0,
-    usageSource: UsageSource.Reported,
-    modelRequested: 'gpt-4-turbo',
-    modelServed: 'gpt-4-turbo',
-    provider: 'openai',
-    backend: 'primary',
-    costDollars: 0,
-    weightedTokenCost: tokens,
-    cacheHit: false,
-  });
+  return usageOf({ user, tokens, requestId: `req-${Math.random()}` });
 }
 
 function setup() {
   let current = config(1_000, 1_000);
-  const published = new RecordingPublisher();
-  const settler = new BudgetSettler(
-    () => current,
-    new LocalBudgetStore(':memory:'),
-    published,
-    new MetricsRegistry({ collectDefaultMetrics: false }),
-  );
+  const { published, settler } = settlerOf(() => current);
   const states = (state: BudgetState) =>
-    published.events
-      .filter((e): e is BudgetStateChanged => e.type === 'budget.state')
+    budgetStates(published.events)
       .filter((e) => e.state === state)
       .map((e) => `${e.limitKind} ${e.budgetKey} ${e.limit}`);
   return {

@@ -10,60 +10,29 @@ import {
   modelLimits,
   userLimits,
 } from '@aigw/budget-core';
+import { LimitKind } from '@aigw/contracts';
+import { RecordingPublisher } from '@aigw/testing';
 import {
-  BudgetAdjustmentAction,
-  createBudgetAdjusted,
-  createTokenUsageRecorded,
-  LimitKind,
-  UsageSource,
-  type BudgetStateChanged,
-} from '@aigw/contracts';
-import { configFromYaml, RecordingPublisher } from '@aigw/testing';
-import { MetricsRegistry } from '@aigw/observability';
-import { BudgetSettler } from './budget-settler';
+  budgetStates,
+  creditOf,
+  gpt4TurboRoute,
+  settlerOf,
+  usageOf,
+} from './testing/budget-settler-fixture';
 
-const CONFIG = configFromYaml(`
-kind: AIGatewayRoute
-metadata: {name: r}
-spec:
-  backends:
-  - {name: primary, provider: openai, model: gpt-4-turbo}
+const CONFIG = gpt4TurboRoute(`
   tokenRateLimit:
     perModel:
       gpt-4-turbo: {tokensPerMinute: 150}
 `);
 
-const PER_USER = configFromYaml(`
-kind: AIGatewayRoute
-metadata: {name: r}
-spec:
-  backends:
-  - {name: primary, provider: openai, model: gpt-4-turbo}
+const PER_USER = gpt4TurboRoute(`
   tokenBudget:
     perUser: {limit: 100, period: 1d}
 `);
 
 function usage(user: string, tokens: number, at: number, reservationId?: string) {
-  return createTokenUsageRecorded(
-    {
-      ...(reservationId ? { reservationId } : {}),
-      requestId: 'r',
-      partitionKey: user,
-      userId: user,
-      inputTokens: tokens / 2,
-      outputTokens: tokens / 2,
-      cachedInputTokens: 0,
-      usageSource: UsageSource.Reported,
-      modelRequested: 'gpt-4-turbo',
-      modelServed: 'gpt-4-turbo',
-      provider: 'openai',
-      backend: 'primary',
-      costDollars: 0,
-      weightedTokenCost: tokens,
-      cacheHit: false,
-    },
-    { occurredAt: new Date(at) },
-  );
+  return usageOf({ user, tokens, occurredAt: new Date(at), reservationId });
 }
 
 describe('BudgetSettler replicas sharing a per-model limit', () => {
@@ -72,15 +41,8 @@ describe('BudgetSettler replicas sharing a per-model limit', () => {
     // One topic: every replica's announcements, in the order they were published.
     const topic = new RecordingPublisher();
     const replica = () =>
-      new BudgetSettler(
-        () => CONFIG,
-        store,
-        topic,
-        new MetricsRegistry({ collectDefaultMetrics: false }),
-        undefined,
-        undefined,
-        { remainingIntervalMs: 60_000 },
-      );
+      settlerOf(CONFIG, { store, published: topic, options: { remainingIntervalMs: 60_000 } })
+        .settler;
     const [a, b] = [replica(), replica()];
     const at = Math.floor(Date.now() / 60_000) * 60_000 + 1_000;
     await b.handle([usage('bob', 20, at)]); // remaining 130, at once
@@ -90,9 +52,7 @@ describe('BudgetSettler replicas sharing a per-model limit', () => {
 
     const view = new ExhaustionView();
     for (const event of topic.events) if (event.type === 'budget.state') view.apply(event);
-    const states = topic.events
-      .filter((e): e is BudgetStateChanged => e.type === 'budget.state')
-      .map((e) => `${e.state} ${e.remaining}`);
+    const states = budgetStates(topic.events).map((e) => `${e.state} ${e.remaining}`);
     assert.deepEqual(states, ['remaining 130', 'exhausted 0', 'remaining 110']);
     const [limit] = modelLimits(CONFIG.routes[0], 'gpt-4-turbo').map((l) => bindLimit(l, at));
     assert.equal(
@@ -105,13 +65,7 @@ describe('BudgetSettler replicas sharing a per-model limit', () => {
   it("reopens a user's spent limit once an operator's credit takes spend under it, holds in flight or not", async () => {
     const store = new LocalBudgetStore(':memory:');
     const topic = new RecordingPublisher();
-    const replica = () =>
-      new BudgetSettler(
-        () => PER_USER,
-        store,
-        topic,
-        new MetricsRegistry({ collectDefaultMetrics: false }),
-      );
+    const replica = () => settlerOf(PER_USER, { store, published: topic }).settler;
     // Adjustments come on their own topic: another replica may own their partition. The
     // usage partition moves (a rebalance, a restart) before the hold settles.
     const [usageOwner, adjustmentOwner, nextUsageOwner] = [replica(), replica(), replica()];
@@ -124,18 +78,8 @@ describe('BudgetSettler replicas sharing a per-model limit', () => {
     const held = store.reserve('in-flight', [hold], 600_000, at);
     assert.ok(!(held instanceof Promise) && held.ok);
     await usageOwner.handle([usage('dan', 100, at)]); // spent: exhausted
-    await adjustmentOwner.handle([
-      createBudgetAdjusted(
-        {
-          partitionKey: 'dan',
-          userKey: 'dan',
-          action: BudgetAdjustmentAction.Credit,
-          limitKind: LimitKind.TokenBudgetPerUser,
-          amount: 50,
-        },
-        { occurredAt: new Date(at) },
-      ),
-    ]); // used 50, held 50: not spent, no room yet
+    const credit = creditOf('dan', LimitKind.TokenBudgetPerUser, 50, new Date(at));
+    await adjustmentOwner.handle([credit]); // used 50, held 50: not spent, no room yet
     await nextUsageOwner.handle([usage('dan', 20, at, 'in-flight')]); // the hold settles: room 30
 
     const view = new ExhaustionView();

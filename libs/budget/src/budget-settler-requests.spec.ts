@@ -1,29 +1,23 @@
 // Settlement of request-count limits (tokenRateLimit.*.requestsPerMinute): one request per usage event.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { bindLimit, LocalBudgetStore, modelLimits, userLimits } from '@aigw/budget-core';
+import { bindLimit, modelLimits, userLimits, type LocalBudgetStore } from '@aigw/budget-core';
 import {
   BudgetAdjustmentAction,
   BudgetState,
   BudgetUnit,
   createBudgetAdjusted,
-  createTokenUsageRecorded,
   LimitKind,
-  UsageSource,
-  type BudgetStateChanged,
-  type GatewayEvent,
 } from '@aigw/contracts';
-import { configFromYaml, RecordingPublisher } from '@aigw/testing';
-import { MetricsRegistry } from '@aigw/observability';
 import { parseBudgetAdjustment } from './admin/budget-adjustment.dto';
-import { BudgetSettler } from './budget-settler';
+import {
+  budgetStates as states,
+  gpt4TurboRoute,
+  settlerOf,
+  usageOf,
+} from './testing/budget-settler-fixture';
 
-const CONFIG = configFromYaml(`
-kind: AIGatewayRoute
-metadata: {name: r}
-spec:
-  backends:
-  - {name: primary, provider: openai, model: gpt-4-turbo}
+const CONFIG = gpt4TurboRoute(`
   tokenRateLimit:
     perUser: {requestsPerMinute: 3}
     perModel:
@@ -39,38 +33,10 @@ function usage(
   tokens: number,
   options: { cacheHit?: boolean; reservationId?: string } = {},
 ) {
-  return createTokenUsageRecorded(
-    {
-      ...(options.reservationId ? { reservationId: options.reservationId } : {}),
-      requestId: 'r',
-      partitionKey: user,
-      userId: user,
-      inputTokens: tokens / 2,
-      outputTokens: tokens / 2,
-      cachedInputTokens: 0,
-      usageSource: UsageSource.Reported,
-      modelRequested: 'gpt-4-turbo',
-      modelServed: 'gpt-4-turbo',
-      provider: 'openai',
-      backend: 'primary',
-      costDollars: 0,
-      weightedTokenCost: tokens,
-      cacheHit: options.cacheHit ?? false,
-    },
-    { occurredAt: new Date(at) },
-  );
+  return usageOf({ user, tokens, occurredAt: new Date(at), ...options });
 }
 
-function setup() {
-  const store = new LocalBudgetStore(':memory:');
-  const published = new RecordingPublisher();
-  const metrics = new MetricsRegistry({ collectDefaultMetrics: false });
-  const settler = new BudgetSettler(() => CONFIG, store, published, metrics);
-  return { store, published, settler };
-}
-
-const states = (events: GatewayEvent[]) =>
-  events.filter((e): e is BudgetStateChanged => e.type === 'budget.state');
+const setup = () => settlerOf(CONFIG);
 
 const userRequests = (user: string) =>
   bindLimit(

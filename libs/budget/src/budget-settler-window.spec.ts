@@ -7,21 +7,12 @@ import {
   admittedAtOf,
   balanceChangesOf,
   bindLimit,
-  LocalBudgetStore,
   newReservationId,
   userLimits,
 } from '@aigw/budget-core';
-import { createTokenUsageRecorded, UsageSource } from '@aigw/contracts';
-import { configFromYaml, RecordingPublisher } from '@aigw/testing';
-import { MetricsRegistry } from '@aigw/observability';
-import { BudgetSettler } from './budget-settler';
+import { gpt4TurboRoute, settlerOf, usageOf } from './testing/budget-settler-fixture';
 
-const CONFIG = configFromYaml(`
-kind: AIGatewayRoute
-metadata: {name: r}
-spec:
-  backends:
-  - {name: primary, provider: openai, model: gpt-4-turbo}
+const CONFIG = gpt4TurboRoute(`
   tokenBudget:
     perMinute: {limit: 300}
 `);
@@ -31,36 +22,11 @@ const MINUTE = 60_000;
 const firstMinute = Math.floor(Date.now() / MINUTE) * MINUTE - 3 * MINUTE;
 
 function usage(tokens: number, occurredAt: number, reservationId: string) {
-  return createTokenUsageRecorded(
-    {
-      reservationId,
-      requestId: 'r',
-      partitionKey: 'alice',
-      userId: 'alice',
-      inputTokens: tokens / 2,
-      outputTokens: tokens / 2,
-      cachedInputTokens: 0,
-      usageSource: UsageSource.Reported,
-      modelRequested: 'gpt-4-turbo',
-      modelServed: 'gpt-4-turbo',
-      provider: 'openai',
-      backend: 'primary',
-      costDollars: 0,
-      weightedTokenCost: tokens,
-      cacheHit: false,
-    },
-    { occurredAt: new Date(occurredAt) },
-  );
+  return usageOf({ user: 'alice', tokens, occurredAt: new Date(occurredAt), reservationId });
 }
 
 function setup() {
-  const store = new LocalBudgetStore(':memory:');
-  const settler = new BudgetSettler(
-    () => CONFIG,
-    store,
-    new RecordingPublisher(),
-    new MetricsRegistry({ collectDefaultMetrics: false }),
-  );
+  const { store, settler } = settlerOf(CONFIG);
   const perMinute = (at: number) =>
     userLimits({ route, userKey: 'alice' }).map((l) => bindLimit(l, at));
   /** Holds `tokens` as admission does at `at`: the limits bound then, the id naming it. */

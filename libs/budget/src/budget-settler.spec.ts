@@ -2,27 +2,20 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { bindLimit, ExhaustionView, LocalBudgetStore, modelLimits } from '@aigw/budget-core';
-import {
-  BudgetState,
-  createTokenUsageRecorded,
-  LimitKind,
-  UsageSource,
-  type AlertRaised,
-  type BudgetStateChanged,
-  type GatewayEvent,
-} from '@aigw/contracts';
-import { configFromYaml, RecordingPublisher } from '@aigw/testing';
-import { MetricsRegistry } from '@aigw/observability';
+import { bindLimit, ExhaustionView, modelLimits } from '@aigw/budget-core';
+import { BudgetState, LimitKind, type AlertRaised } from '@aigw/contracts';
 import { WebhookAlertNotifier } from './alert-notifier';
-import { BudgetSettler } from './budget-settler';
+import {
+  budgetStates as states,
+  exhaustions,
+  gpt4TurboRoute,
+  settlerOf,
+  stateSummary as summary,
+  thisMinute,
+  usageOf,
+} from './testing/budget-settler-fixture';
 
-const CONFIG = configFromYaml(`
-kind: AIGatewayRoute
-metadata: {name: r}
-spec:
-  backends:
-  - {name: primary, provider: openai, model: gpt-4-turbo}
+const CONFIG = gpt4TurboRoute(`
   tokenBudget:
     perUser: {limit: 100, period: 30d}
   tokenRateLimit:
@@ -36,12 +29,7 @@ spec:
 `);
 
 // The spec's enterprise plan: no token budget, an alert at $1000 of spend a day.
-const UNLIMITED = configFromYaml(`
-kind: AIGatewayRoute
-metadata: {name: r}
-spec:
-  backends:
-  - {name: primary, provider: openai, model: gpt-4-turbo}
+const UNLIMITED = gpt4TurboRoute(`
   userTiers:
   - name: enterprise
     selector: {header: x-plan, value: enterprise}
@@ -60,51 +48,14 @@ function usage(
   tier?: string,
   reservationId?: string,
 ) {
-  return createTokenUsageRecorded(
-    {
-      ...(tier ? { tier } : {}),
-      ...(reservationId ? { reservationId } : {}),
-      requestId: 'r',
-      partitionKey: user,
-      userId: user,
-      inputTokens: tokens / 2,
-      outputTokens: tokens / 2,
-      cachedInputTokens: 0,
-      usageSource: UsageSource.Reported,
-      modelRequested: 'gpt-4-turbo',
-      modelServed: 'gpt-4-turbo',
-      provider: 'openai',
-      backend: 'primary',
-      costDollars: dollars,
-      weightedTokenCost: tokens,
-      cacheHit: false,
-    },
-    { occurredAt },
-  );
+  return usageOf({ user, tokens, dollars, occurredAt, tier, reservationId });
 }
 
 function setup() {
-  const store = new LocalBudgetStore(':memory:');
-  const published = new RecordingPublisher();
   const alerts: AlertRaised[] = [];
-  const metrics = new MetricsRegistry({ collectDefaultMetrics: false });
-  const settler = new BudgetSettler(() => CONFIG, store, published, metrics, {
-    notify: async (alert) => void alerts.push(alert),
-  });
-  return { store, published, alerts, metrics, settler };
+  const parts = settlerOf(CONFIG, { alerts: { notify: async (alert) => void alerts.push(alert) } });
+  return { ...parts, alerts };
 }
-
-// Recent windows: the embedded store drops balances whose window ended an hour ago.
-const thisMinute = () => Math.floor(Date.now() / 60_000) * 60_000;
-
-const states = (events: GatewayEvent[]) =>
-  events.filter((e): e is BudgetStateChanged => e.type === 'budget.state');
-const exhaustions = (events: GatewayEvent[]) =>
-  states(events).filter((e) => e.state === BudgetState.Exhausted);
-const summary = (events: GatewayEvent[]) =>
-  states(events)
-    .map((e) => `${e.limitKind} ${e.budgetKey} ${e.state} ${e.remaining}`)
-    .sort();
 
 describe('BudgetSettler', () => {
   it('announces exhaustion once, when a limit is reached', async () => {
@@ -155,20 +106,9 @@ describe('BudgetSettler', () => {
 
   it('paces `remaining` to one per limit per interval, and never lets one follow an exhaustion', async (t) => {
     t.mock.timers.enable({ apis: ['setTimeout'] });
-    const store = new LocalBudgetStore(':memory:');
-    const published = new RecordingPublisher();
-    const metrics = new MetricsRegistry({ collectDefaultMetrics: false });
-    const settler = new BudgetSettler(
-      () => CONFIG,
-      store,
-      published,
-      metrics,
-      undefined,
-      undefined,
-      {
-        remainingIntervalMs: 60_000,
-      },
-    );
+    const { published, metrics, settler } = settlerOf(CONFIG, {
+      options: { remainingIntervalMs: 60_000 },
+    });
     const at = new Date(thisMinute() + 10_000);
     const tokenStates = () =>
       states(published.events)
@@ -199,16 +139,9 @@ describe('BudgetSettler', () => {
 
   it('sends a waiting `remaining` at once when the usage partitions may move (rebalance)', async (t) => {
     t.mock.timers.enable({ apis: ['setTimeout'] });
-    const published = new RecordingPublisher();
-    const settler = new BudgetSettler(
-      () => CONFIG,
-      new LocalBudgetStore(':memory:'),
-      published,
-      new MetricsRegistry({ collectDefaultMetrics: false }),
-      undefined,
-      undefined,
-      { remainingIntervalMs: 60_000 },
-    );
+    const { published, settler } = settlerOf(CONFIG, {
+      options: { remainingIntervalMs: 60_000 },
+    });
     const at = new Date(thisMinute() + 10_000);
     await settler.handle([usage('q1', 10, 0.1, at)]);
     await settler.handle([usage('q1', 20, 0.1, at)]);
@@ -424,14 +357,9 @@ describe('BudgetSettler', () => {
     try {
       const { port } = server.address() as AddressInfo;
       const failures: string[] = [];
-      const published = new RecordingPublisher();
-      const settler = new BudgetSettler(
-        () => UNLIMITED,
-        new LocalBudgetStore(':memory:'),
-        published,
-        new MetricsRegistry({ collectDefaultMetrics: false }),
-        new WebhookAlertNotifier(`http://127.0.0.1:${port}/hook`, (f) => failures.push(f)),
-      );
+      const { published, settler } = settlerOf(UNLIMITED, {
+        alerts: new WebhookAlertNotifier(`http://127.0.0.1:${port}/hook`, (f) => failures.push(f)),
+      });
       const alerts = () => published.events.filter((e) => e.type === 'alert.raised');
       const day = new Date();
       // Far more tokens than any budget of this file, and $600 + $500 of spend in a day.

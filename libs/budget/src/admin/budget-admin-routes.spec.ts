@@ -9,8 +9,9 @@ import {
   MAX_OPERATOR_LENGTH,
   Topic,
 } from '@aigw/contracts';
-import { configFromYaml, RecordingPublisher } from '@aigw/testing';
+import { RecordingPublisher } from '@aigw/testing';
 import { AdminServer } from '@aigw/runtime';
+import { gpt4TurboRoute } from '../testing/budget-settler-fixture';
 import { budgetAdminRoutes } from './budget-admin-routes';
 
 /** An answer: a 202's fields, or a 400's error. */
@@ -20,12 +21,7 @@ interface Reply {
 }
 
 // Every user has a token budget and a daily dollar cap; no other limit.
-const CONFIG = configFromYaml(`
-kind: AIGatewayRoute
-metadata: {name: r}
-spec:
-  backends:
-  - {name: primary, provider: openai, model: gpt-4-turbo}
+const CONFIG = gpt4TurboRoute(`
   tokenBudget:
     perUser: {limit: 100, period: 30d}
   costControl:
@@ -170,13 +166,7 @@ describe('admin: POST /admin/budgets/{userKey}/reset and /credit', () => {
       missing.body.error.message,
       /no route configures a tokenBudget\.perMinute for bob/,
     );
-    config = configFromYaml(`
-kind: AIGatewayRoute
-metadata: {name: r}
-spec:
-  backends:
-  - {name: primary, provider: openai, model: gpt-4-turbo}
-`);
+    config = gpt4TurboRoute();
     try {
       assert.equal((await post('/admin/budgets/bob/reset')).status, 404, 'no limit at all');
     } finally {
