@@ -287,7 +287,11 @@ export class BudgetSettler implements EventSubscription {
 
     for (let index = 0; index < limits.length; index++) {
       const { used, reserved } = result.balances[index];
-      this.announce(usage, limits[index], used - changes[index].amount, used, reserved);
+      const limit = limits[index];
+      // A window that ended before the call did (its hold was taken in it) is no limit's
+      // state any more: announced, its room would end the current window's spent mark.
+      const current = limit.windowRef.endsAt > occurredAt;
+      this.announce(usage, limit, used - changes[index].amount, used, reserved, current);
     }
   }
 
@@ -423,19 +427,21 @@ export class BudgetSettler implements EventSubscription {
     before: number,
     used: number,
     reserved: number,
+    /** The limit's window is still the current one (not ended before the usage occurred). */
+    current: boolean,
   ): void {
     if (limit.limit !== UNCAPPED) {
       // Updated in place, with the order of its last change for the gauges and states to
       // go out in: a delete and re-insert per limit and event cost more (~0.3 us a request).
-      const order = ++this.changeCount;
-      const settled = this.settled.get(limit.key);
+      const settled = current ? this.settled.get(limit.key) : undefined;
       if (settled) {
         settled.limit = limit;
         settled.used = used;
         settled.reserved = reserved;
         settled.requestId = usage.requestId;
-        settled.order = order;
-      } else {
+        settled.order = ++this.changeCount;
+      } else if (current) {
+        const order = ++this.changeCount;
         this.settled.set(limit.key, { limit, used, reserved, requestId: usage.requestId, order });
       }
       // Spend past a limit that admission held for is the overshoot we promise to bound
@@ -449,7 +455,7 @@ export class BudgetSettler implements EventSubscription {
       // Announced at once, not at the end of the batch: every ingress should stop sending.
       // Also when it was spent before this usage but not announced under this limit (one
       // lowered by a reload below what was spent): nothing else would announce it.
-      if (used >= limit.limit && (before < limit.limit || !this.announcedSpent(limit))) {
+      if (current && used >= limit.limit && (before < limit.limit || !this.announcedSpent(limit))) {
         this.announceExhausted(limit, usage.requestId);
       }
     }
