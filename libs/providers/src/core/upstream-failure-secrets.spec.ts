@@ -46,6 +46,21 @@ describe('upstream error text: the backend key and AWS credentials are never pas
     assert.doesNotMatch(error.message, /IQoJb3JpZ2lu|ASIAABCDEFGHIJKLMNOP|abcdefghijklmnop/);
     assert.match(error.message, /x-amz-security-token:\[REDACTED\]/);
   });
+
+  it('keeps the plain words a provider writes after "bearer", and removes a token there', () => {
+    const prose = 'Missing bearer authentication in header; bearer tokens only. Bearer token.';
+    const kept = upstreamHttpError('local', 401, JSON.stringify({ message: prose }), {});
+    assert.match(kept.message, new RegExp(`answered 401: ${prose.replace(/[.;]/g, '\\$&')}$`));
+    for (const token of ['eyJhbGciOiJIUzI1NiJ9.e30.sig', 'abcdefghijklmnop.qrs', 'tok9abcdef']) {
+      const error = upstreamHttpError(
+        'local',
+        401,
+        JSON.stringify({ message: `token rejected: Bearer ${token}` }),
+        {},
+      );
+      assert.match(error.message, /token rejected: Bearer \[REDACTED\]$/, token);
+    }
+  });
 });
 
 describe('an OpenAI-compatible backend whose 401 echoes the key it was sent', () => {

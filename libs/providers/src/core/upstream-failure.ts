@@ -11,11 +11,13 @@ const KEY_LIKE = /\b(sk|pk|rk|key|AIza)[-_A-Za-z0-9]{8,}/g;
 
 // AWS's signature refusals quote the canonical request, the session token among its
 // signed headers, and the access key id; a bearer token is a credential wherever it shows.
+// A token has a digit or inner punctuation (or is long): a plain word after "bearer"
+// ("missing bearer authentication") is the provider's prose, kept as written.
 const AWS_AND_BEARER: readonly RegExp[] = [
   /(x-amz-security-token\s*[:=]\s*)[^\s'"&,]+/gi,
   /(Credential=)[^\s'",/]+/g,
   /\b()(?:AKIA|ASIA)[0-9A-Z]{16}\b/g,
-  /(\bBearer\s+)[A-Za-z0-9._~+/=-]{6,}/gi,
+  /(\bBearer\s+)(?=[A-Za-z]*[0-9]|[A-Za-z]*[._~+/=-][A-Za-z0-9]|[A-Za-z]{24})[A-Za-z0-9._~+/=-]{6,}/gi,
 ];
 
 /** What a provider's error text may quote of the key we sent: the key itself. */
