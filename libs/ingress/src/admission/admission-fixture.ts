@@ -1,7 +1,7 @@
 // For the BudgetAdmission specs: an admission over one parsed route, a small chat call and
 // the refusal a promise must end in.
 import assert from 'node:assert/strict';
-import { parseGatewayConfig } from '@aigw/config';
+import { parseGatewayConfig, type GatewayConfig } from '@aigw/config';
 import { ExhaustionView, LocalBudgetStore } from '@aigw/budget-core';
 import { DataPlaneError, type GatewayRequest } from '@aigw/contracts/data-plane';
 import { BudgetAdmission } from './budget-admission';
@@ -9,8 +9,8 @@ import { BudgetAdmission } from './budget-admission';
 /** Thirty seconds into a minute, so a per-minute window has time either side. */
 export const START = Date.UTC(2026, 0, 1, 12, 0, 30);
 
-/** BudgetAdmission on a route of `backends` (YAML list lines) and `policy` (spec lines). */
-export function admissionOn(backends: string, policy: string, clock = { now: START }) {
+/** A config of one route `r` of `backends` (YAML list lines) and `policy` (spec lines). */
+export function configOn(backends: string, policy: string): GatewayConfig {
   const parsed = parseGatewayConfig(
     `kind: AIGatewayRoute
 metadata: {name: r}
@@ -22,7 +22,12 @@ ${policy}
     { missingSecrets: 'warn', env: {} },
   );
   if (!parsed.ok) throw new Error(parsed.errors.map((e) => e.format()).join('\n'));
-  const config = parsed.config;
+  return parsed.config;
+}
+
+/** BudgetAdmission on a route of `backends` (YAML list lines) and `policy` (spec lines). */
+export function admissionOn(backends: string, policy: string, clock = { now: START }) {
+  const config = configOn(backends, policy);
   const view = new ExhaustionView();
   const store = new LocalBudgetStore(':memory:');
   const admission = new BudgetAdmission(() => config, store, view, {

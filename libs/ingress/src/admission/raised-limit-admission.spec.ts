@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseGatewayConfig, type GatewayConfig } from '@aigw/config';
+import type { GatewayConfig } from '@aigw/config';
 import {
   bindLimit,
   ExhaustionView,
@@ -11,28 +11,36 @@ import {
 } from '@aigw/budget-core';
 import { BudgetState, BudgetUnit, createBudgetStateChanged, LimitKind } from '@aigw/contracts';
 import { BudgetAdmission } from './budget-admission';
-import { ask, refusalOf, START } from './admission-fixture';
+import { ask, configOn, refusalOf, START } from './admission-fixture';
 
 // A limit raised by a config reload must not stay refused by a mark made under the old one:
 // the broadcast's `exhausted` (and this replica's own mark) name the limit it was spent
 // against, and the compacted state topic keeps it, so a restarted replica reads it too.
 
 function configWith(dailyLimit: number, modelTokens: number): GatewayConfig {
-  const parsed = parseGatewayConfig(
-    `kind: AIGatewayRoute
-metadata: {name: r}
-spec:
-  backends:
-  - {name: b, provider: openai, model: chat}
-  tokenBudget: {perUser: {limit: ${dailyLimit}, period: 1d}}
+  return configOn(
+    '  - {name: b, provider: openai, model: chat}',
+    `  tokenBudget: {perUser: {limit: ${dailyLimit}, period: 1d}}
   tokenRateLimit:
     perModel:
-      chat: {tokensPerMinute: ${modelTokens}}
-`,
-    { missingSecrets: 'warn', env: {} },
+      chat: {tokensPerMinute: ${modelTokens}}`,
   );
-  if (!parsed.ok) throw new Error(parsed.errors.map((e) => e.format()).join('\n'));
-  return parsed.config;
+}
+
+/** Admission with each caller's daily limit at 1000, `user`'s bound at START, and a reload of it. */
+function dailyLimitOf1000(user: string) {
+  let config = configWith(1000, 100_000);
+  const view = new ExhaustionView();
+  const admission = new BudgetAdmission(() => config, new LocalBudgetStore(':memory:'), view, {
+    defaultMaxOutputTokens: 100,
+    holdMs: 600_000,
+    now: () => START,
+  });
+  const [daily] = userLimits({ route: config.routes[0], userKey: user }).map((l) =>
+    bindLimit(l, START),
+  );
+  const reloadWithDailyLimit = (limit: number) => (config = configWith(limit, 100_000));
+  return { view, admission, daily, reloadWithDailyLimit };
 }
 
 function exhausted(
@@ -58,40 +66,22 @@ function exhausted(
 
 describe('BudgetAdmission after a limit is raised', () => {
   it("admits a caller whose limit was raised past the spend the broadcast's mark was made at", async () => {
-    let config = configWith(1000, 100_000);
-    const view = new ExhaustionView();
-    const admission = new BudgetAdmission(() => config, new LocalBudgetStore(':memory:'), view, {
-      defaultMaxOutputTokens: 100,
-      holdMs: 600_000,
-      now: () => START,
-    });
-    const [daily] = userLimits({ route: config.routes[0], userKey: 'alice' }).map((l) =>
-      bindLimit(l, START),
-    );
+    const { view, admission, daily, reloadWithDailyLimit } = dailyLimitOf1000('alice');
     assert.equal(daily.kind, LimitKind.TokenBudgetPerUser);
     // The budget service spent alice's 1000 (its own store, not this replica's).
     view.apply(exhausted('alice', daily.kind, daily.windowRef.id, daily.windowRef.endsAt, 1000));
     const refused = await refusalOf(admission.admit(ask('alice')));
     assert.equal(refused.httpStatus, 429, 'refused while the limit is 1000');
 
-    config = configWith(5000, 100_000);
+    reloadWithDailyLimit(5000);
     const admitted = await admission.admit(ask('alice'));
     assert.ok(admitted.reservationId, 'admitted against the raised limit, with a hold');
   });
 
   it('still refuses from the mark when the limit was lowered', async () => {
-    let config = configWith(1000, 100_000);
-    const view = new ExhaustionView();
-    const admission = new BudgetAdmission(() => config, new LocalBudgetStore(':memory:'), view, {
-      defaultMaxOutputTokens: 100,
-      holdMs: 600_000,
-      now: () => START,
-    });
-    const [daily] = userLimits({ route: config.routes[0], userKey: 'bob' }).map((l) =>
-      bindLimit(l, START),
-    );
+    const { view, admission, daily, reloadWithDailyLimit } = dailyLimitOf1000('bob');
     view.apply(exhausted('bob', daily.kind, daily.windowRef.id, daily.windowRef.endsAt, 1000));
-    config = configWith(800, 100_000);
+    reloadWithDailyLimit(800);
     const refused = await refusalOf(admission.admit(ask('bob')));
     assert.equal(refused.httpStatus, 429);
   });
