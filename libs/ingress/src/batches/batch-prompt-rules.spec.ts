@@ -1,13 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseGatewayConfig } from '@aigw/config';
-import { DataPlaneError, DataPlaneErrorCode, type RouterPort } from '@aigw/contracts/data-plane';
-import { IngressPipeline } from '../ingress-pipeline';
+import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+import { pipelineOver, screenedUpload } from '../domain/prompt-rules-fixture';
 import type { RedactionTally } from '../redaction/redactor';
-import { rewriteBatchInput } from './batch-jsonl';
-import { screenBatchBody } from './batch-prompt-rules';
 
-const parsed = parseGatewayConfig(
+const pipeline = pipelineOver(
   `kind: AIGatewayRoute
 metadata: {name: private}
 spec:
@@ -17,24 +14,12 @@ spec:
       blockPatterns: ["launch code"]
       redact: {detectors: [email, {name: iban, mode: block}]}
 `,
-  { env: {} },
 );
-assert.ok(parsed.ok, JSON.stringify(parsed));
-const config = parsed.config;
-const router: RouterPort = {
-  route: () => Promise.reject(new Error('unused')),
-  listModels: () => [],
-};
-const pipeline = new IngressPipeline(() => config, router, {});
 
 /** A batch file's text through the upload's rewrite, with the route's prompt rules. */
 function upload(lines: readonly object[], tally: RedactionTally = new Map()): string {
   const text = lines.map((line) => JSON.stringify(line)).join('\n');
-  return rewriteBatchInput(text, 'gpt-batch', 'up', (url, body) =>
-    screenBatchBody(url, body, (operation, read) =>
-      pipeline.screenPrompt('gpt-batch', operation, read, tally),
-    ),
-  );
+  return screenedUpload(pipeline, text, 'gpt-batch', 'up', tally);
 }
 
 const chat = (content: string) => ({

@@ -4,19 +4,14 @@
 // vocabulary; a route without rules passes ids as they came.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseGatewayConfig } from '@aigw/config';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
   type GatewayRequest,
   type JsonObject,
   type Operation,
-  type RouterPort,
 } from '@aigw/contracts/data-plane';
-import { rewriteBatchInput } from '../batches/batch-jsonl';
-import { screenBatchBody } from '../batches/batch-prompt-rules';
-import { IngressPipeline } from '../ingress-pipeline';
-import { IBAN, SSN, blockedBy } from './prompt-rules-fixture';
+import { IBAN, SSN, blockedBy, pipelineOver, screenedUpload } from './prompt-rules-fixture';
 import { tokenIdLists } from './token-id-prompts';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -25,7 +20,7 @@ const { encode } = require('gpt-tokenizer/encoding/cl100k_base') as {
 };
 
 const UP = 'baseUrl: "http://127.0.0.1:9/v1"';
-const parsed = parseGatewayConfig(
+const pipeline = pipelineOver(
   `kind: AIGatewayRoute
 metadata: {name: private}
 spec:
@@ -57,15 +52,7 @@ metadata: {name: open}
 spec:
   backends: [{name: o, provider: vllm, ${UP}, model: my-embed, modelNameOverride: open-embed}]
 `,
-  { env: {} },
 );
-assert.ok(parsed.ok, JSON.stringify(parsed));
-const config = parsed.config;
-const router: RouterPort = {
-  route: () => Promise.reject(new Error('unused')),
-  listModels: () => [],
-};
-const pipeline = new IngressPipeline(() => config, router, {});
 
 const call = (operation: Operation, model: string, fields: JsonObject) =>
   pipeline.prepare(operation, { model, ...fields }, {}, 'r') as GatewayRequest;
@@ -203,14 +190,11 @@ describe('token ids no known tokenizer reads, or outside its vocabulary', () => 
 
 describe('token ids in a batch file', () => {
   const upload = (model: string, upstream: string, url: string, body: JsonObject) =>
-    rewriteBatchInput(
+    screenedUpload(
+      pipeline,
       JSON.stringify({ custom_id: 'a', method: 'POST', url, body: { model, ...body } }),
       model,
       upstream,
-      (lineUrl, lineBody) =>
-        screenBatchBody(lineUrl, lineBody, (operation, read) =>
-          pipeline.screenPrompt(model, operation, read, new Map()),
-        ),
     );
 
   it('refuses a line whose ids decode to blocked text, as a single call is refused', () => {
