@@ -40,6 +40,26 @@ const WEATHER_TOOL = {
   },
 };
 
+/**
+ * Asks `invoke` for `n` candidates of a chat answer and checks Gemini was asked for `n`
+ * (candidateCount): the JSON answer, and its choices as [index, content, finish_reason].
+ */
+async function askForCandidates(
+  invoke: (request: GatewayRequest) => ReturnType<GeminiAdapter['invoke']>,
+  upstream: FakeGeminiUpstream,
+  n: number,
+) {
+  const answer = await invoke(gatewayChatRequest({ n }));
+  if (answer.kind !== 'json') return assert.fail('expected json');
+  assert.equal((upstream.calls[0].body.generationConfig as JsonObject).candidateCount, n);
+  const choices = (answer.body.choices as JsonObject[]).map((choice) => [
+    choice.index,
+    (choice.message as JsonObject).content,
+    choice.finish_reason,
+  ]);
+  return { answer, choices };
+}
+
 describe('GeminiAdapter against a fake Gemini API', () => {
   const upstream = new FakeGeminiUpstream();
   const adapter = new GeminiAdapter();
@@ -340,22 +360,12 @@ describe('GeminiAdapter against a fake Gemini API', () => {
 
   it('answers n candidates as the choices of their index, in index order, whatever order they came in', async () => {
     // The fake sends candidate 2, then 1, then 0 without an index (protobuf leaves a 0 out).
-    const answer = await invoke(gatewayChatRequest({ n: 3 }));
-    if (answer.kind !== 'json') return assert.fail('expected json');
-    assert.equal((upstream.calls[0].body.generationConfig as JsonObject).candidateCount, 3);
-    const choices = answer.body.choices as JsonObject[];
-    assert.deepEqual(
-      choices.map((choice) => [
-        choice.index,
-        (choice.message as JsonObject).content,
-        choice.finish_reason,
-      ]),
-      [
-        [0, 'Candidate 0 from Gemini.', 'stop'],
-        [1, 'Candidate 1 from Gemini.', 'length'],
-        [2, 'Candidate 2 from Gemini.', 'stop'],
-      ],
-    );
+    const { answer, choices } = await askForCandidates(invoke, upstream, 3);
+    assert.deepEqual(choices, [
+      [0, 'Candidate 0 from Gemini.', 'stop'],
+      [1, 'Candidate 1 from Gemini.', 'length'],
+      [2, 'Candidate 2 from Gemini.', 'stop'],
+    ]);
     assert.equal(answer.usage.outputTokens, 7);
   });
 
@@ -656,21 +666,11 @@ describe('GeminiAdapter against a Gemini API that answers oddly', () => {
         ],
       }),
     });
-    const answer = await invoke(gatewayChatRequest({ n: 2 }));
-    if (answer.kind !== 'json') return assert.fail('expected json');
-    assert.equal((upstream.calls[0].body.generationConfig as JsonObject).candidateCount, 2);
-    const choices = answer.body.choices as JsonObject[];
-    assert.deepEqual(
-      choices.map((choice) => [
-        choice.index,
-        (choice.message as JsonObject).content,
-        choice.finish_reason,
-      ]),
-      [
-        [0, 'One', 'stop'],
-        [1, 'Two', 'length'],
-      ],
-    );
+    const { choices } = await askForCandidates(invoke, upstream, 2);
+    assert.deepEqual(choices, [
+      [0, 'One', 'stop'],
+      [1, 'Two', 'length'],
+    ]);
     await rejectsAsBadResponse(
       answerOf([{ text: 'One' }], { candidates: [{ ...second, index: 0 }, 'junk'] }),
       /a candidate that is not an object/,
