@@ -218,7 +218,8 @@ export class AnthropicStreamTranslation implements StreamTranslation<EventSource
     const what =
       typeof error.type === 'string' && ERROR_TYPE.test(error.type) ? error.type : 'an error';
     if (this.started) return streamInterrupted(this.backendName, `reported ${what} mid-stream`);
-    const status = STATUS_OF_ERROR_TYPE[what] ?? 500;
+    // Own keys only: a type named like the object's prototype (constructor) is unknown.
+    const status = Object.hasOwn(STATUS_OF_ERROR_TYPE, what) ? STATUS_OF_ERROR_TYPE[what] : 500;
     return new DataPlaneError(
       codeForStatus(status),
       `backend "${this.backendName}" reported ${what} before its message started`,

@@ -1455,6 +1455,9 @@ describe('AnthropicAdapter against a Messages API answering odd or hostile conte
       [{ type: 'invalid_request_error' }, DataPlaneErrorCode.UpstreamRejected, 400],
       [{ type: 'timeout_error' }, DataPlaneErrorCode.UpstreamTimeout, 504],
       [{ type: 'an_error_added_later' }, DataPlaneErrorCode.UpstreamError, 500],
+      // Names of the lookup table's own prototype are unknown types too, never a status.
+      [{ type: 'constructor' }, DataPlaneErrorCode.UpstreamError, 500],
+      [{ type: '__proto__' }, DataPlaneErrorCode.UpstreamError, 500],
       [null, DataPlaneErrorCode.UpstreamError, 500],
     ];
     for (const [error, code, status] of cases) {
