@@ -200,9 +200,11 @@ export class BudgetSettler implements EventSubscription {
       throw error;
     }
     limits.forEach((limit, index) => {
-      if (balances[index].used >= limit.limit && !this.announcedSpent(limit)) {
-        this.announceExhausted(limit, null);
-      }
+      if (balances[index].used < limit.limit) {
+        // Raised above its spend: every view drops its mark for it (a mark under a lower
+        // limit does not refuse), so lowered back it must be announced again.
+        this.spentAnnounced.delete(`${limit.kind}|${limit.subject}`);
+      } else if (!this.announcedSpent(limit)) this.announceExhausted(limit, null);
     });
   }
 
