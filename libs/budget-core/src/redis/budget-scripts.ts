@@ -50,6 +50,18 @@ local n = #KEYS - 1
 local holdKey = KEYS[#KEYS]
 local current = {}
 local lapses = {0, 0}
+-- Run again under its id (ioredis resends a command whose connection dropped before the
+-- reply): the hold is there already, and counted twice it would outlive its release.
+if redis.call('EXISTS', holdKey) == 1 then
+  local out = {1}
+  for i = 1, n do
+    out[#out + 1] = redis.call('HGET', KEYS[i], 'used') or '0'
+    out[#out + 1] = redis.call('HGET', KEYS[i], 'reserved') or '0'
+  end
+  out[#out + 1] = 0
+  out[#out + 1] = 0
+  return out
+end
 for i = 1, n do
   local bal = KEYS[i]
   sweep(bal, now, holdPrefix, lapses)
