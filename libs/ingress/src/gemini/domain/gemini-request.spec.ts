@@ -264,6 +264,19 @@ describe('Gemini request translation', () => {
     refusal({ contents: text, generationConfig: { topK: '40' } }, /top_k/);
   });
 
+  it("refuses a topK that is not a whole number as Google does (int32), naming the client's field", () => {
+    // Otherwise it went on as provider_extras.top_k, and a Cohere backend's refusal named
+    // that field, which a Gemini client never sent.
+    const text = [{ parts: [{ text: 'x' }] }];
+    refusal(
+      { contents: text, generationConfig: { topK: 3.5 } },
+      /generation_config\.top_k.*whole number/,
+    );
+    assert.deepEqual(chatOf({ contents: text, generationConfig: { topK: 0 } }).provider_extras, {
+      top_k: 0,
+    });
+  });
+
   it('refuses what it cannot serve, naming the field', () => {
     const text = [{ parts: [{ text: 'x' }] }];
     refusal({ contents: [] }, /'contents'/);

@@ -495,7 +495,10 @@ function applyGenerationConfig(chat: JsonObject, value: unknown): boolean {
   if (topP !== undefined) chat.top_p = topP;
   const topK = numberAt(value.topK, at('top_k'));
   if (topK !== undefined) {
-    if (topK < 0) throw invalid(at('top_k'), 'a number of at least 0 is required');
+    // Google's top_k is an int32 and refuses a fraction; so do Claude and Cohere.
+    if (!Number.isInteger(topK) || topK < 0) {
+      throw invalid(at('top_k'), 'a whole number of at least 0 is required');
+    }
     providerExtras(chat).top_k = topK;
   }
   const maxTokens = numberAt(value.maxOutputTokens, at('max_output_tokens'));
