@@ -6,6 +6,7 @@ import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-hos
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { NestLoggerService, type Logger } from '@aigw/observability';
+import { closingKeepAlive } from './closing-keep-alive';
 import { corsOptions, type CorsOrigins } from './cors-origins';
 import { edgeClientErrorHandler, type ClientErrorReason } from './edge-client-errors';
 import { requestBodyDecoder } from './request-body-decoding';
@@ -79,12 +80,13 @@ export async function createNestEdgeApp(
     .getHttpAdapter()
     .getInstance()
     .addHook('preParsing', requestBodyDecoder(options.maxBodyBytes));
+  const endKeepAlive = closingKeepAlive(app.getHttpServer());
   return {
     listen: async (port, host) => {
       await app.listen(port, host);
       return Number(new URL(await app.getUrl()).port);
     },
-    close: () => closeDraining(app),
+    close: () => closeDraining(app, endKeepAlive),
   };
 }
 
@@ -97,8 +99,10 @@ const IDLE_SWEEP_MS = 100;
  * its keep-alive timeout (72 s in Fastify), and every SDK keeps its connections alive, so a
  * drained gateway took that long to exit (past docker's 10 s stop, into its SIGKILL).
  */
-async function closeDraining(app: NestFastifyApplication): Promise<void> {
+async function closeDraining(app: NestFastifyApplication, endKeepAlive: () => void): Promise<void> {
   const server = app.getHttpServer();
+  // The answers in flight say Connection: close, so no client reuses what the sweep ends.
+  endKeepAlive();
   const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
   try {
     await app.close();
