@@ -85,6 +85,7 @@ export async function bootstrapGateway(env: Env): Promise<RunningGateway> {
       tracing: runtime.tracing && (await attemptTracing(runtime.tracing)),
     });
     metrics.watchBackendStates(() => router.backendStates());
+    metrics.watchRouteBackends(() => router.routeBackendStates());
     metrics.watchBackendLoads(() => router.backendLoads());
     metrics.watchDrainedBackends(() => health.drainedBackends());
     // This process calls the backends, so it can show their upstream pools.

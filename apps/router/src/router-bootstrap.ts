@@ -71,6 +71,7 @@ export async function bootstrapRouter(env: Env): Promise<RunningService> {
       tracing: runtime.tracing && (await attemptTracing(runtime.tracing)),
     });
     metrics.watchBackendStates(() => router.backendStates());
+    metrics.watchRouteBackends(() => router.routeBackendStates());
     metrics.watchBackendLoads(() => router.backendLoads());
     metrics.watchDrainedBackends(() => health.drainedBackends());
     // No upstream pools here: the provider-adapter calls the backends.

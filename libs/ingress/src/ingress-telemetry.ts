@@ -193,6 +193,10 @@ export class IngressTelemetry implements IngressObserver {
       route: endpoint,
       status: clientGone ? CLIENT_CLOSED_REQUEST : error.httpStatus,
     });
+    // Counted apart: the status (503, 529 on Anthropic's API) is also "no backend available".
+    if (!clientGone && error.code === DataPlaneErrorCode.BudgetUnavailable) {
+      this.metrics.recordBudgetStoreUnavailable(endpoint);
+    }
     // A hang-up is the client's doing: counted and recorded, never reported as ours.
     if (!clientGone && error.code === DataPlaneErrorCode.Internal) {
       this.onUnexpected(error.cause ?? error, requestId);

@@ -61,6 +61,12 @@ export interface BackendState {
   readonly cooling: boolean;
 }
 
+/** How many backends of a route are in rotation now, for the metrics. */
+export interface RouteBackendState {
+  readonly route: string;
+  readonly available: number;
+}
+
 /** A configured backend's load in this process, for the metrics. */
 export interface BackendLoadState {
   readonly backend: string;
@@ -137,6 +143,21 @@ export class FailoverRouter implements RouterPort {
       }
     }
     return [...states].map(([backend, cooling]) => ({ backend, cooling }));
+  }
+
+  /**
+   * Every route of the configuration in force, with how many of its backends a call would
+   * try first now: authenticated (not skipped for a missing key), neither cooling down nor
+   * drained. Health is kept by backend name, so a name shared by several routes counts in
+   * each of them.
+   */
+  routeBackendStates(): RouteBackendState[] {
+    return this.deps.config().routes.map((route) => ({
+      route: route.name,
+      available: route.backends.filter(
+        (backend) => isAuthenticated(backend) && !this.health.isOutOfRotation(backend.name),
+      ).length,
+    }));
   }
 
   /** Every backend of the configuration in force, with its calls in flight and latency. */

@@ -19,6 +19,8 @@ import { heapGrowingPercent, HEAP_GROWING_PERCENT_SETTING, MAX_HEAP_GROWING_PERC
 import { listenFailure } from './startup-errors';
 import { openTracing, tracingSettings } from './tracing-settings';
 import { answerAfterRecord } from './answer-after-record-setting';
+import { kafkaEventMetrics } from './kafka-event-metrics';
+import { meterBackendsMissingKey } from './backend-key-metrics';
 import {
   loadServiceConfig,
   type ConfigHolder,
@@ -142,6 +144,8 @@ export class ServiceRuntime {
       opened,
       await openTracing(tracing, logger),
     );
+    // Every app, so the process holding the keys reports them (the gateway, provider-adapter).
+    meterBackendsMissingKey(metrics, runtime.config);
     readiness.forEach((check) => runtime.addReadinessCheck(check));
     return runtime;
   }
@@ -405,17 +409,8 @@ async function openKafkaEvents(
     topicPrefix: kafkaTopicPrefix(env),
     answersAwaitRecord: answerAfterRecord(env),
     logger: eventsLogger,
-    observer: {
-      spoolDepth: (events) => metrics.setSpoolDepth(events),
-      consumerLag: (labels, lag) => metrics.setConsumerLag(labels, lag),
-      consumerReplaced: (labels) => metrics.recordConsumerReplaced(labels),
-      deadLettered: (labels) => metrics.recordEventRejected(labels),
-      // Refused by a full spool: counted beside the dead-lettered ones, by its own code.
-      refused: ({ topic, reason }, count) => {
-        const code = `PRODUCER.SPOOL_${reason.toUpperCase().replace(/-/g, '_')}`;
-        for (let i = 0; i < count; i++) metrics.recordEventRejected({ topic, code });
-      },
-    },
+    // Refused by a full spool: counted beside the dead-lettered ones, by its own code.
+    observer: kafkaEventMetrics(metrics),
   });
   try {
     await bus.start();

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { DynamicModule } from '@nestjs/common';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { createClickHouseClient, migrate } from '@aigw/infra';
+import type { MetricsRegistry } from '@aigw/observability';
 import { positiveInteger, StartupError, type Env, type ServiceRuntime } from '@aigw/runtime';
 import { ClickHouseRawEventExpiry } from './clickhouse/clickhouse-retention';
 import { ClickHouseUsageAnalytics } from './clickhouse/clickhouse-usage.analytics';
@@ -19,6 +20,7 @@ import type { UsageAnalytics } from './domain/analytics.types';
 import { SqliteUsageStore } from './embedded/sqlite-usage.store';
 import { AnalyticsHttpModule } from './http/analytics-http.module';
 import { UsageSinkConsumer, type UsageEventWriter } from './usage-sink.consumer';
+import type { BatcherOptions } from './domain/event-batcher';
 
 export interface UsageAnalyticsDefaults {
   /**
@@ -35,6 +37,23 @@ export interface OpenedUsageAnalytics {
   readonly consumer: UsageSinkConsumer;
   /** `/v1/analytics/*` and `/usage`, for the process's Nest app. */
   readonly httpModule: DynamicModule;
+}
+
+/**
+ * The sink's consumer, its failed writes counted by store in
+ * ai_gateway_usage_sink_write_failures_total: the bus logs them and redelivers, and the
+ * count is what an alert can see (in both the usage-sink service and the all-in-one gateway).
+ */
+export function meteredUsageSinkConsumer(
+  writer: UsageEventWriter,
+  batch: BatcherOptions,
+  store: OpenedUsageAnalytics['store'],
+  metrics: MetricsRegistry,
+): UsageSinkConsumer {
+  return new UsageSinkConsumer(writer, {
+    ...batch,
+    onWriteFailed: () => metrics.recordUsageSinkWriteFailure(store),
+  });
 }
 
 /** How long the sink waits for ClickHouse at start before giving up (it may start later). */
@@ -109,7 +128,7 @@ export async function openUsageAnalytics(
     store = 'embedded';
   }
 
-  const consumer = new UsageSinkConsumer(writer, batch);
+  const consumer = meteredUsageSinkConsumer(writer, batch, store, runtime.metrics);
   const onPass = (what: string, days: number) => (outcome: RetentionOutcome) => {
     runtime.metrics.recordAnalyticsRetention(outcome);
     if ('error' in outcome) {

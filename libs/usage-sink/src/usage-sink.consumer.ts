@@ -13,6 +13,11 @@ export interface UsageEventWriter {
 
 export const USAGE_SINK_GROUP = 'usage-sink';
 
+export interface UsageSinkOptions extends BatcherOptions {
+  /** Told of each batch write that failed (then rethrown: nothing is committed). */
+  readonly onWriteFailed?: (error: unknown) => void;
+}
+
 /**
  * Every event topic into the store, in batches bounded by size and time. `handle`
  * returns only after the batch holding its events is written, and a write that fails
@@ -25,10 +30,17 @@ export class UsageSinkConsumer implements EventSubscription {
 
   constructor(
     writer: UsageEventWriter,
-    options: BatcherOptions,
+    options: UsageSinkOptions,
     readonly group: string = USAGE_SINK_GROUP,
   ) {
-    this.batcher = new EventBatcher((events) => writer.write(events), options);
+    this.batcher = new EventBatcher(async (events) => {
+      try {
+        await writer.write(events);
+      } catch (error) {
+        options.onWriteFailed?.(error);
+        throw error;
+      }
+    }, options);
   }
 
   handle(events: readonly GatewayEvent[]): Promise<void> {

@@ -119,6 +119,12 @@ export interface BackendLoadSample {
   readonly latencyAges?: readonly { readonly kind: string; readonly seconds: number }[];
 }
 
+/** A configured route and how many of its backends are in rotation, read when scraped. */
+export interface RouteBackendsSample {
+  readonly route: string;
+  readonly available: number;
+}
+
 export class MetricsRegistry {
   readonly registry = new Registry();
   readonly users: LabelCardinalityGuard;
@@ -393,7 +399,7 @@ export class MetricsRegistry {
   });
   readonly #eventsRejected = new Counter({
     name: 'ai_gateway_events_rejected_total',
-    help: 'Consumed events that failed to decode and were dead-lettered, by error code',
+    help: 'Events lost to the pipeline, by topic and code: consumed events that failed to decode and were dead-lettered (their decode error code), or new events refused by a full Kafka producer spool (PRODUCER.SPOOL_FULL, _WRITE_FAILED, _TOO_LARGE, _CLOSED) or a full embedded event log backlog (EVENT_LOG.BACKLOG_FULL)',
     labelNames: ['topic', 'code'] as const,
     registers: [this.registry],
   });
@@ -501,6 +507,37 @@ export class MetricsRegistry {
       }
     },
   });
+  /** Where the missing-key gauge reads the skipped backends when scraped (the runtime's config). */
+  #backendsMissingKey: () => Iterable<string> = () => [];
+  readonly #backendMissingKey = new Gauge({
+    name: 'ai_gateway_backend_missing_key',
+    help: 'Backends this process skips because their API key was missing when the config loaded (AI_GATEWAY_MISSING_SECRETS=warn or an optional apiKeyRef): 1 until the key appears',
+    labelNames: ['backend'] as const,
+    registers: [this.registry],
+    collect: () => {
+      this.#backendMissingKey.reset();
+      for (const backend of this.#backendsMissingKey()) {
+        this.#backendMissingKey.set({ backend }, 1);
+      }
+    },
+  });
+  /** Where the per-route gauge reads each route's backends when scraped (the router, if any). */
+  #routeBackends: () => Iterable<RouteBackendsSample> = () => [];
+  // Per route, not per backend: a backend name may serve several routes, and its cooling
+  // (kept by name) says nothing of whether a route has another one left.
+  readonly #routeBackendsAvailable = new Gauge({
+    name: 'ai_gateway_route_backends_available',
+    help: 'Backends of a configured route in rotation now in this process: neither cooling down, drained nor skipped for a missing key; 0 means the route only has last resorts (or nothing) to call',
+    labelNames: ['route'] as const,
+    registers: [this.registry],
+    collect: () => {
+      // Read afresh each scrape, so a route removed from the config leaves the series.
+      this.#routeBackendsAvailable.reset();
+      for (const { route, available } of this.#routeBackends()) {
+        this.#routeBackendsAvailable.set({ route }, available);
+      }
+    },
+  });
   /** Where the load gauges read the backends' figures when scraped (the router, if any). */
   #backendLoads: () => Iterable<BackendLoadSample> = () => [];
   readonly #backendInFlight = new Gauge({
@@ -543,6 +580,18 @@ export class MetricsRegistry {
         }
       }
     },
+  });
+  readonly #budgetStoreUnavailable = new Counter({
+    name: 'ai_gateway_budget_store_unavailable_total',
+    help: 'Requests refused because the budget store (Redis) could not be reached, so admission failed closed (503, 529 on the Anthropic API; error.code budget_store_unavailable), by route',
+    labelNames: ['route'] as const,
+    registers: [this.registry],
+  });
+  readonly #usageSinkWriteFailures = new Counter({
+    name: 'ai_gateway_usage_sink_write_failures_total',
+    help: 'Usage-sink batch writes that failed, by store (clickhouse, embedded): the events are not committed and are written again when redelivered',
+    labelNames: ['store'] as const,
+    registers: [this.registry],
   });
   readonly #configReloads = new Counter({
     name: 'ai_gateway_config_reloads_total',
@@ -842,8 +891,9 @@ export class MetricsRegistry {
     else this.#analyticsExpired.inc(outcome.expiredRows);
   }
 
-  recordEventRejected(labels: { topic: string; code: string }): void {
-    this.#eventsRejected.inc(labels);
+  /** Events dead-lettered, or refused by a full producer spool or event log backlog. */
+  recordEventRejected(labels: { topic: string; code: string }, count = 1): void {
+    this.#eventsRejected.inc(labels, count);
   }
 
   /** One call to a backend, by how it began (a stream cut later still began `ok`). */
@@ -870,6 +920,26 @@ export class MetricsRegistry {
     pools: () => Iterable<{ origin: string; open: number; busy: number; waiting: number }>,
   ): void {
     this.#upstreamPools = pools;
+  }
+
+  /** The source of `ai_gateway_backend_missing_key`: the process's configuration. */
+  watchBackendsMissingKey(backends: () => Iterable<string>): void {
+    this.#backendsMissingKey = backends;
+  }
+
+  /** The source of `ai_gateway_route_backends_available`: the process's router. */
+  watchRouteBackends(routes: () => Iterable<RouteBackendsSample>): void {
+    this.#routeBackends = routes;
+  }
+
+  /** A request refused because the budget store could not be reached (`route` as in recordRequest). */
+  recordBudgetStoreUnavailable(route: string): void {
+    this.#budgetStoreUnavailable.inc({ route });
+  }
+
+  /** A batch write of the usage-sink that failed (retried on redelivery). */
+  recordUsageSinkWriteFailure(store: 'clickhouse' | 'embedded'): void {
+    this.#usageSinkWriteFailures.inc({ store });
   }
 
   /** The source of `ai_gateway_backend_cooling`: the process's router. */

@@ -1,0 +1,56 @@
+// ai_gateway_backend_missing_key: the backends a process skips because their key was
+// missing at load, read from the configuration in force at each scrape.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseGatewayConfig, type GatewayConfig, type MissingSecretPolicy } from '@aigw/config';
+import { MetricsRegistry } from '@aigw/observability';
+import { backendsMissingKey, meterBackendsMissingKey } from './backend-key-metrics';
+
+const YAML = `
+kind: AIGatewayRoute
+metadata: {name: chat}
+spec:
+  backends:
+  - {name: keyed, priority: 0, provider: openai, model: gpt-4, auth: {apiKeyRef: {name: present}}}
+  - {name: keyless, priority: 1, provider: openai, model: gpt-4, auth: {apiKeyRef: {name: absent}}}
+  - {name: open, priority: 2, provider: openai, model: gpt-4}
+---
+kind: AIGatewayRoute
+metadata: {name: other}
+spec:
+  backends:
+  - {name: keyless, priority: 0, provider: openai, model: gpt-4o, auth: {apiKeyRef: {name: absent}}}
+`;
+
+function configWith(
+  env: Record<string, string>,
+  missingSecrets: MissingSecretPolicy,
+): GatewayConfig {
+  const result = parseGatewayConfig(YAML, { missingSecrets, env });
+  if (!result.ok) throw new Error(result.errors.map((e) => e.format()).join('\n'));
+  return result.config;
+}
+
+const PRESENT = { AI_GATEWAY_SECRET_PRESENT_APIKEY: 'sk-test-present' };
+
+const missingKeyLines = async (metrics: MetricsRegistry): Promise<string[]> =>
+  (await metrics.metrics())
+    .split('\n')
+    .filter((line) => line.startsWith('ai_gateway_backend_missing_key{'));
+
+test('names each backend skipped for a missing key once, whatever its routes', () => {
+  assert.deepEqual(backendsMissingKey(configWith(PRESENT, 'warn')), ['keyless']);
+  // A process that holds no keys skips nothing: the provider-adapter holds them.
+  assert.deepEqual(backendsMissingKey(configWith({}, 'not-needed')), []);
+});
+
+test('the gauge follows the configuration in force: 1 per skipped backend, gone once its key is there', async () => {
+  const metrics = new MetricsRegistry({ collectDefaultMetrics: false });
+  let config = configWith(PRESENT, 'warn');
+  meterBackendsMissingKey(metrics, () => config);
+  assert.deepEqual(await missingKeyLines(metrics), [
+    'ai_gateway_backend_missing_key{backend="keyless"} 1',
+  ]);
+  config = configWith({ ...PRESENT, AI_GATEWAY_SECRET_ABSENT_APIKEY: 'sk-test-absent' }, 'warn');
+  assert.deepEqual(await missingKeyLines(metrics), []);
+});

@@ -1,0 +1,27 @@
+import type { GatewayConfig } from '@aigw/config';
+import type { MetricsRegistry } from '@aigw/observability';
+
+/**
+ * Backends whose API key was missing when the config loaded (AI_GATEWAY_MISSING_SECRETS=warn,
+ * or an `optional` apiKeyRef): the router skips them until the key appears. Each name once,
+ * whatever number of routes it serves. A process that holds no keys (`not-needed`) has none.
+ */
+export function backendsMissingKey(config: GatewayConfig): string[] {
+  const names = new Set<string>();
+  for (const route of config.routes) {
+    for (const { name, auth } of route.backends) {
+      if (auth.kind === 'apiKey' && auth.apiKey === undefined && !auth.keyHeldElsewhere) {
+        names.add(name);
+      }
+    }
+  }
+  return [...names];
+}
+
+/** ai_gateway_backend_missing_key, read from the configuration in force at each scrape. */
+export function meterBackendsMissingKey(
+  metrics: MetricsRegistry,
+  config: () => GatewayConfig,
+): void {
+  metrics.watchBackendsMissingKey(() => backendsMissingKey(config()));
+}
