@@ -280,6 +280,8 @@ describe('invokeOpenAiWire on a stream whose choice never finished, or failed', 
     const failed = [
       chunk(0, {}, 'error'),
       { ...chunk(0, {}), choices: [{ index: 0, delta: {}, error: { message: 'upstream died' } }] },
+      // DeepSeek's: generation cut for want of inference resources.
+      chunk(0, {}, 'insufficient_system_resource'),
     ];
     for (const last of failed) {
       raw.next([chunk(0, { content: 'Half an' }), last, '[DONE]']);

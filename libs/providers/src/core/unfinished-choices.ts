@@ -29,10 +29,22 @@ export class UnfinishedChoices {
 }
 
 /**
- * A choice its backend finished as failed: OpenRouter and others end it with
- * finish_reason "error" (and often a top-level error, caught before this) when the model
- * failed mid-answer. Relayed, it would end a cut answer as a finished one.
+ * The finish reasons that mean the backend failed mid-answer: OpenRouter's and others'
+ * "error" (often with a top-level error, caught before this), and DeepSeek's
+ * "insufficient_system_resource" (generation cut for want of inference resources).
+ */
+const FAILED_FINISH_REASONS: ReadonlySet<unknown> = new Set([
+  'error',
+  'insufficient_system_resource',
+]);
+
+/**
+ * A choice its backend finished as failed. Relayed, it would end a cut answer as a
+ * finished one.
  */
 export function choiceFailed(choice: unknown): boolean {
-  return isJsonObject(choice) && (choice.finish_reason === 'error' || isJsonObject(choice.error));
+  return (
+    isJsonObject(choice) &&
+    (FAILED_FINISH_REASONS.has(choice.finish_reason) || isJsonObject(choice.error))
+  );
 }
