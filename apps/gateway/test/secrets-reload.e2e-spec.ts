@@ -46,6 +46,11 @@ describe('all-in-one gateway: keys in AI_GATEWAY_SECRETS_DIR change while it run
     await response.arrayBuffer();
   };
   const reloads = (result: 'success' | 'failure') => configReloads(gateway, result);
+  /** The admin port's series of `metric`, each line as exported. */
+  const series = async (metric: string) =>
+    (await (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text())
+      .split('\n')
+      .filter((line) => line.startsWith(`${metric}{`));
   /** Sends requests until one reaches the fake upstream with `key`; its call count then. */
   const untilSentWith = (key: string) =>
     eventually(`a call reaches the upstream with the key ending ${key.slice(-6)}`, async () => {
@@ -91,6 +96,13 @@ spec:
     );
     assert.doesNotMatch(gateway.output(), /unauthenticated/);
     assert.equal(await reloads('success'), 0);
+    // Skipped for its key: the route has the standby alone in rotation.
+    const missing = await series('ai_gateway_backend_missing_key');
+    assert.equal(missing.length, 1, missing.join('\n'));
+    assert.match(missing[0], /backend="openai".*\} 1$/);
+    const available = await series('ai_gateway_route_backends_available');
+    assert.equal(available.length, 1, available.join('\n'));
+    assert.match(available[0], /route="secrets-reload".*\} 1$/);
   });
 
   it('uses the backend once its key file is written, with no config edit', async () => {
@@ -98,6 +110,9 @@ spec:
     await untilSentWith(FIRST_KEY);
     assert.equal(await reloads('success'), 1);
     assert.match(gateway.output(), /"trigger":"secrets".*"msg":"config reloaded"/);
+    assert.deepEqual(await series('ai_gateway_backend_missing_key'), []);
+    const available = await series('ai_gateway_route_backends_available');
+    assert.match(available.join('\n'), /route="secrets-reload".*\} 2$/);
   });
 
   it('sends the rotated key after the Secret changes', async () => {
