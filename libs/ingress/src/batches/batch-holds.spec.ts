@@ -258,6 +258,19 @@ describe('a batch holds its estimated cost against its owner budgets', () => {
     close((await t.balance()).reserved, held);
   });
 
+  it('counts a batch refused for an unreachable budget store as failed, not as the upstream', async () => {
+    const t = setup();
+    apps.push(t.app);
+    t.budgets.reserve = () => {
+      throw new Error('store down');
+    };
+    const refused = await t.create(await t.file('f1', [10]));
+    assert.equal(refused.statusCode, 503, refused.body);
+    assert.equal(JSON.parse(refused.body).error.code, 'budget_store_unavailable');
+    assert.deepEqual(t.backend.created, []);
+    assert.deepEqual(t.actions, ['batch create failed']);
+  });
+
   it('leaves a chat call only the budget the batch does not hold, until it is billed', async () => {
     const t = setup();
     apps.push(t.app);

@@ -159,6 +159,7 @@ function outcomeOf(error: DataPlaneError): string {
   if (status === 404) return 'not_found';
   if (error.code === DataPlaneErrorCode.PromptBlocked) return 'blocked';
   if (status === 429 || error.code === DataPlaneErrorCode.BudgetExceeded) return 'refused';
+  if (error.code === DataPlaneErrorCode.BudgetUnavailable) return 'failed'; // a store, not the backend
   if (status < 500) return 'invalid';
   return 'upstream_error';
 }
