@@ -4,14 +4,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { metricSum } from '@aigw/testing';
+import { clockMinute, earlyInTheMinute, eventually, metricSum } from '@aigw/testing';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
 
 // tokenRateLimit.*.requestsPerMinute (an extension to the spec) on the all-in-one gateway:
 // a call is one request whatever its size, held at admission and spent by its usage event.
-
-const MINUTE_MS = 60_000;
 
 async function startGateway(yaml: string): Promise<AppProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'aigw-requests-'));
@@ -77,29 +75,6 @@ function assertRequestRefusal(answer: Answer, kind: string, limit: number): void
   assert.equal(answer.headers.get('retry-after'), String(resetS));
 }
 
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * Starts a sequence with at least 20 s left in the minute: the limits count per
- * clock minute, and a sequence that crossed into the next would start over.
- */
-async function earlyInTheMinute(): Promise<number> {
-  const into = Date.now() % MINUTE_MS;
-  if (into > MINUTE_MS - 20_000) await pause(MINUTE_MS - into + 50);
-  return Math.floor(Date.now() / MINUTE_MS);
-}
-
-/** Polls the admin port's metrics until `done` holds of them (or fails after 30 s). */
-async function metricsWhen(gateway: AppProcess, done: (metrics: string) => boolean) {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const metrics = await (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
-    if (done(metrics)) return metrics;
-    if (Date.now() > deadline) assert.fail('the metrics never showed the settlement');
-    await pause(100);
-  }
-}
-
 /** What the upstream reports for every call: more input than the gateway estimates. */
 const REPORTED_USAGE = { prompt_tokens: 12, completion_tokens: 6, total_tokens: 18 };
 
@@ -156,7 +131,7 @@ describe('requestsPerMinute on the all-in-one gateway', () => {
       for (const maxTokens of [1, 2000, 20, 20])
         answers.push(await chat(perUser, alice, maxTokens));
       const bob = await chat(perUser, `bob-${randomUUID()}`);
-      if (Math.floor(Date.now() / MINUTE_MS) !== minute && attempt < 2) continue;
+      if (clockMinute() !== minute && attempt < 2) continue;
 
       assert.deepEqual(
         answers.map((a) => a.status),
@@ -191,16 +166,23 @@ describe('requestsPerMinute on the all-in-one gateway', () => {
       assert.equal(requestHeaders(bob).remaining, '2');
 
       // Settled: the budget service spent one request per answered call.
-      await metricsWhen(
-        perUser,
-        (metrics) =>
-          metricSum(metrics, 'ai_gateway_budget_remaining', {
-            budget_key: alice,
-            limit: 'tokenRateLimit.perUser.requestsPerMinute',
-          }) === 0 &&
-          metrics.includes(
-            `budget_key="${alice}",limit="tokenRateLimit.perUser.requestsPerMinute"`,
-          ),
+      await eventually(
+        'the metrics show the settlement',
+        async () => {
+          const metrics = await (
+            await fetch(`http://127.0.0.1:${perUser.adminPort}/metrics`)
+          ).text();
+          const settled =
+            metricSum(metrics, 'ai_gateway_budget_remaining', {
+              budget_key: alice,
+              limit: 'tokenRateLimit.perUser.requestsPerMinute',
+            }) === 0 &&
+            metrics.includes(
+              `budget_key="${alice}",limit="tokenRateLimit.perUser.requestsPerMinute"`,
+            );
+          return settled || undefined;
+        },
+        { deadlineMs: 30_000 },
       );
       return;
     }
@@ -211,7 +193,7 @@ describe('requestsPerMinute on the all-in-one gateway', () => {
       const minute = await earlyInTheMinute();
       const answers: Answer[] = [];
       for (let i = 0; i < 4; i++) answers.push(await chat(perModel, `user-${i}-${randomUUID()}`));
-      if (Math.floor(Date.now() / MINUTE_MS) !== minute && attempt < 2) continue;
+      if (clockMinute() !== minute && attempt < 2) continue;
       assert.deepEqual(
         answers.map((a) => a.status),
         [200, 200, 200, 429],
@@ -230,7 +212,7 @@ describe('requestsPerMinute on the all-in-one gateway', () => {
       const minute = await earlyInTheMinute();
       const answers: Answer[] = [];
       for (let i = 0; i < 4; i++) answers.push(await chat(diverting, `user-${i}-${randomUUID()}`));
-      if (Math.floor(Date.now() / MINUTE_MS) !== minute && attempt < 2) continue;
+      if (clockMinute() !== minute && attempt < 2) continue;
       assert.deepEqual(
         answers.map((a) => [a.status, a.headers.get('x-ai-gateway-backend')]),
         [
