@@ -1,33 +1,14 @@
 // A call admitted in one window and ending in the next is charged to the window it was
-// admitted in (cc5e1bb). Its settlement must not announce that ended window's room as the
+// admitted in. Its settlement must not announce that ended window's room as the
 // limit's state: the topic and every view key states by limit, and a `recovered` ends a
 // limit's mark whatever its window, so it would reopen the current window spent meanwhile.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  bindLimit,
-  ExhaustionView,
-  LocalBudgetStore,
-  newReservationId,
-  userLimits,
-} from '@aigw/budget-core';
-import {
-  BudgetState,
-  createTokenUsageRecorded,
-  UsageSource,
-  type BudgetStateChanged,
-  type GatewayEvent,
-} from '@aigw/contracts';
-import { configFromYaml, RecordingPublisher } from '@aigw/testing';
-import { MetricsRegistry } from '@aigw/observability';
-import { BudgetSettler } from './budget-settler';
+import { bindLimit, ExhaustionView, newReservationId, userLimits } from '@aigw/budget-core';
+import { BudgetState } from '@aigw/contracts';
+import { budgetStates, gpt4TurboRoute, settlerOf, usageOf } from './testing/budget-settler-fixture';
 
-const CONFIG = configFromYaml(`
-kind: AIGatewayRoute
-metadata: {name: r}
-spec:
-  backends:
-  - {name: primary, provider: openai, model: gpt-4-turbo}
+const CONFIG = gpt4TurboRoute(`
   tokenBudget:
     perMinute: {limit: 300}
 `);
@@ -36,46 +17,12 @@ const MINUTE = 60_000;
 const firstMinute = Math.floor(Date.now() / MINUTE) * MINUTE - 3 * MINUTE;
 const nextMinute = firstMinute + MINUTE;
 
-function usage(tokens: number, occurredAt: number, reservationId: string) {
-  return createTokenUsageRecorded(
-    {
-      reservationId,
-      requestId: 'r',
-      partitionKey: 'alice',
-      userId: 'alice',
-      inputTokens: tokens / 2,
-      outputTokens: tokens / 2,
-      cachedInputTokens: 0,
-      usageSource: UsageSource.Reported,
-      modelRequested: 'gpt-4-turbo',
-      modelServed: 'gpt-4-turbo',
-      provider: 'openai',
-      backend: 'primary',
-      costDollars: 0,
-      weightedTokenCost: tokens,
-      cacheHit: false,
-    },
-    { occurredAt: new Date(occurredAt) },
-  );
-}
-
-const budgetStates = (events: readonly GatewayEvent[]) =>
-  events.filter((e): e is BudgetStateChanged => e.type === 'budget.state');
-
-function settlerOf() {
-  const published = new RecordingPublisher();
-  const settler = new BudgetSettler(
-    () => CONFIG,
-    new LocalBudgetStore(':memory:'),
-    published,
-    new MetricsRegistry({ collectDefaultMetrics: false }),
-  );
-  return { settler, published };
-}
+const usage = (tokens: number, occurredAt: number, reservationId: string) =>
+  usageOf({ user: 'alice', tokens, occurredAt: new Date(occurredAt), reservationId });
 
 describe('BudgetSettler settling a window that has ended', () => {
   it("keeps the current window's spent mark when a call admitted in the last one settles", async () => {
-    const { settler, published } = settlerOf();
+    const { settler, published } = settlerOf(CONFIG);
     const stream = newReservationId(firstMinute + 50_000); // a stream admitted late in a minute
     // The next minute is spent by calls admitted (and ended) in it.
     await settler.handle([usage(300, nextMinute + 10_000, newReservationId(nextMinute + 5_000))]);

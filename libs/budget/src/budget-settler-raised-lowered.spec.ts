@@ -4,25 +4,12 @@
 // limit value before.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { bindLimit, ExhaustionView, LocalBudgetStore, modelLimits } from '@aigw/budget-core';
+import { bindLimit, ExhaustionView, modelLimits } from '@aigw/budget-core';
 import type { GatewayConfig } from '@aigw/config';
-import {
-  createTokenUsageRecorded,
-  UsageSource,
-  type BudgetStateChanged,
-  type GatewayEvent,
-} from '@aigw/contracts';
-import { configFromYaml, RecordingPublisher } from '@aigw/testing';
-import { MetricsRegistry } from '@aigw/observability';
-import { BudgetSettler } from './budget-settler';
+import { budgetStates, gpt4TurboRoute, settlerOf, usageOf } from './testing/budget-settler-fixture';
 
 function config(modelTokens: number): GatewayConfig {
-  return configFromYaml(`
-kind: AIGatewayRoute
-metadata: {name: r}
-spec:
-  backends:
-  - {name: primary, provider: openai, model: gpt-4-turbo}
+  return gpt4TurboRoute(`
   tokenRateLimit:
     perModel:
       gpt-4-turbo: {tokensPerMinute: ${modelTokens}}
@@ -32,41 +19,13 @@ spec:
 // A recent minute: the embedded store drops balances whose window ended an hour ago.
 const minute = Math.floor(Date.now() / 60_000) * 60_000 - 3 * 60_000;
 
-function usage(tokens: number, occurredAt: number) {
-  return createTokenUsageRecorded(
-    {
-      requestId: 'r',
-      partitionKey: 'alice',
-      userId: 'alice',
-      inputTokens: tokens / 2,
-      outputTokens: tokens / 2,
-      cachedInputTokens: 0,
-      usageSource: UsageSource.Reported,
-      modelRequested: 'gpt-4-turbo',
-      modelServed: 'gpt-4-turbo',
-      provider: 'openai',
-      backend: 'primary',
-      costDollars: 0,
-      weightedTokenCost: tokens,
-      cacheHit: false,
-    },
-    { occurredAt: new Date(occurredAt) },
-  );
-}
-
-const budgetStates = (events: readonly GatewayEvent[]) =>
-  events.filter((e): e is BudgetStateChanged => e.type === 'budget.state');
+const usage = (tokens: number, occurredAt: number) =>
+  usageOf({ user: 'alice', tokens, occurredAt: new Date(occurredAt) });
 
 describe('BudgetSettler and a per-model limit raised, then lowered back', () => {
   it('announces it exhausted again at the lowering', async () => {
     let current = config(100);
-    const published = new RecordingPublisher();
-    const settler = new BudgetSettler(
-      () => current,
-      new LocalBudgetStore(':memory:'),
-      published,
-      new MetricsRegistry({ collectDefaultMetrics: false }),
-    );
+    const { settler, published } = settlerOf(() => current);
     // The router's view, checked as its gate does under the config in force.
     const view = new ExhaustionView();
     let seen = 0;
