@@ -373,11 +373,6 @@ export class BudgetAdmission {
     if (admission.reservationId) this.running.ended(admission.reservationId);
   }
 
-  /** Holds of running calls being kept from lapsing. */
-  get runningHolds(): RunningHolds {
-    return this.running;
-  }
-
   async release(admission: Admission): Promise<void> {
     if (!admission.reservationId) return;
     this.running.ended(admission.reservationId);
