@@ -26,7 +26,7 @@ interface Mark {
  * not refuse: the spend it saw may fit the new limit, so the store decides.
  */
 export class ExhaustionView {
-  private readonly until = new Map<string, Mark>();
+  private readonly marks = new Map<string, Mark>();
   /** The entry each limit (`kind|subject`) has, whatever its window: `recovered` ends it. */
   private readonly entryOf = new Map<string, string>();
 
@@ -48,7 +48,7 @@ export class ExhaustionView {
     spent = false,
   ): void {
     const key = ExhaustionView.keyOf(subject, kind, windowId);
-    this.until.set(key, { resetAt, limit, spent });
+    this.marks.set(key, { resetAt, limit, spent });
     this.entryOf.set(limitOf(key), key);
   }
 
@@ -68,7 +68,7 @@ export class ExhaustionView {
 
   /** `exhaustedUntil` by the entry's key (`keyOf`). */
   exhaustedUntilByKey(key: string, now: number, limit?: number): number | undefined {
-    const mark = this.until.get(key);
+    const mark = this.marks.get(key);
     if (mark === undefined) return undefined;
     if (mark.resetAt <= now || (limit !== undefined && mark.limit < limit)) {
       this.clear(key);
@@ -104,7 +104,7 @@ export class ExhaustionView {
         // room after it is one another budget replica paced before the spend (a per-model
         // limit is settled by every replica), unless the limit it names was raised.
         const key = ExhaustionView.keyOf(budgetKey, limitKind, windowId);
-        const mark = this.until.get(key);
+        const mark = this.marks.get(key);
         if (event.remaining > 0 && mark && (!mark.spent || event.limit > mark.limit)) {
           this.clear(key);
         }
@@ -114,11 +114,11 @@ export class ExhaustionView {
   }
 
   get size(): number {
-    return this.until.size;
+    return this.marks.size;
   }
 
   private clear(key: string): void {
-    this.until.delete(key);
+    this.marks.delete(key);
     const limit = limitOf(key);
     if (this.entryOf.get(limit) === key) this.entryOf.delete(limit);
   }
