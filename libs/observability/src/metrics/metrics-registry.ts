@@ -66,11 +66,11 @@ const GEN_AI_TTFT_BUCKETS = [
   0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,
 ];
 const GEN_AI_TPOT_BUCKETS = [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5];
-// LLM calls run from milliseconds (cache, embeddings) to minutes (long generations).
 /** From a coalesced SQLite append (sub-ms) to a Kafka batch spooled after its 1 s watchdog. */
 const ANSWER_RECORD_WAIT_BUCKETS = [
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
 ];
+// LLM calls run from milliseconds (cache, embeddings) to minutes (long generations).
 const REQUEST_DURATION_BUCKETS = [
   0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300,
 ];
