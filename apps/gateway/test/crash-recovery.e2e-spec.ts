@@ -6,18 +6,17 @@
 // connections.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { Topic } from '@aigw/contracts';
 import { eventually, metricSum } from '@aigw/testing';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
-import { boundPortsFrom, startApp, type AppProcess } from '@aigw/testing/processes';
+import { startApp, type AppProcess } from '@aigw/testing/processes';
 
 const USERS = ['crash-a', 'crash-b', 'crash-c', 'crash-d'];
 const PROMPT = [{ role: 'user', content: 'hi' }];
@@ -284,61 +283,6 @@ describe('a kill -9 mid-load and a restart on the same data directory', () => {
   });
 });
 
-/** A gateway process whose exit code the test reads (startApp's stop hides it). */
-interface OwnGateway {
-  readonly baseUrl: string;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  kill(signal: NodeJS.Signals): void;
-  output(): string;
-}
-
-async function spawnGateway(env: Record<string, string>): Promise<OwnGateway> {
-  const child = spawn(
-    process.execPath,
-    ['--require', '@swc-node/register', 'apps/gateway/src/main.ts'],
-    {
-      cwd: resolve(__dirname, '../../..'),
-      env: {
-        ...process.env,
-        REDIS_URL: '',
-        KAFKA_BROKERS: '',
-        CLICKHOUSE_URL: '',
-        HOST: '127.0.0.1',
-        PORT: '0',
-        ADMIN_PORT: '0',
-        AI_GATEWAY_LOG_LEVEL: 'info',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
-    child.once('exit', (code, signal) => done({ code, signal })),
-  );
-  let port: number | undefined;
-  await until(
-    'the gateway is up',
-    async () => {
-      if (child.exitCode !== null) throw new Error(`the gateway exited at start:\n${output}`);
-      const bound = boundPortsFrom(output);
-      if (!bound) return false;
-      const health = await fetch(`http://127.0.0.1:${bound.adminPort}/healthz`).catch(() => null);
-      port = bound.port;
-      return health?.ok === true;
-    },
-    120_000,
-  );
-  return {
-    baseUrl: `http://127.0.0.1:${port}`,
-    exited,
-    kill: (signal) => child.kill(signal),
-    output: () => output,
-  };
-}
-
 /**
  * An OpenAI-compatible backend whose answers wait for `release()`: a stream sends its first
  * chunk at once and the rest on release, an answer in JSON all of it on release.
@@ -414,7 +358,7 @@ describe('a SIGTERM with answers and streams in flight', () => {
 
   it('refuses new connections, finishes what is in flight, records each answer once and exits 0', async () => {
     const home = gatewayHome(upstream.baseUrl);
-    const gateway = await spawnGateway(home);
+    const gateway = await startApp('gateway', home);
     try {
       // Answered at once: the client keeps this connection alive, as every SDK does.
       upstream.release();
@@ -487,7 +431,7 @@ describe('a SIGTERM with answers and streams in flight', () => {
 
   it('answers a call that comes during the stop on a connection already open, then closes it', async () => {
     const home = gatewayHome(upstream.baseUrl);
-    const gateway = await spawnGateway(home);
+    const gateway = await startApp('gateway', home);
     const socket = connect(Number(new URL(gateway.baseUrl).port), '127.0.0.1');
     try {
       upstream.hold();

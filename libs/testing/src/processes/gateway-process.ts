@@ -15,6 +15,10 @@ export interface AppProcess {
    * process ended: a graceful stop that overran its 5 s ends with `signal: 'SIGKILL'`.
    */
   stop(signal?: NodeJS.Signals): Promise<ProcessEnd>;
+  /** Sends `signal` and nothing after it: for a test that watches the stop itself. */
+  kill(signal: NodeJS.Signals): void;
+  /** Resolves when the process ends, with how it ended. */
+  readonly exited: Promise<ProcessEnd>;
 }
 
 /** How a process ended: its exit code, or the signal that ended it. */
@@ -101,6 +105,9 @@ export async function startApp(
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<ProcessEnd>((resolveExit) =>
+    child.once('exit', (code, signal) => resolveExit({ code, signal })),
+  );
 
   const ports = await new Promise<BoundPorts>((resolveReady, reject) => {
     const timer = setTimeout(() => {
@@ -144,15 +151,15 @@ export async function startApp(
     adminPort: ports.adminPort,
     baseUrl: `http://127.0.0.1:${ports.port}`,
     output: () => output,
-    stop: (signal: NodeJS.Signals = 'SIGTERM') =>
-      new Promise<ProcessEnd>((resolveStop) => {
-        if (child.exitCode !== null || child.signalCode !== null) {
-          return resolveStop({ code: child.exitCode, signal: child.signalCode });
-        }
-        child.once('exit', (code, ended) => resolveStop({ code, signal: ended }));
+    stop: (signal: NodeJS.Signals = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) {
         child.kill(signal);
         setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
-      }),
+      }
+      return exited;
+    },
+    kill: (signal) => void child.kill(signal),
+    exited,
   };
 }
 
