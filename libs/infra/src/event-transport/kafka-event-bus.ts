@@ -971,10 +971,10 @@ export class KafkaEventBus implements EventPublisher {
 
 /**
  * Awaits a handler while heartbeating for it. kafkajs heartbeats only between batches (and
- * when told), so a handler slower than the session (a ClickHouse insert under load) got its
- * member dropped from the group: another replica then took its partitions from the last
- * commit and handled the same events at the same time. A heartbeat refused during a
- * rebalance still keeps the member until it rejoins, after this batch.
+ * when told), so a handler slower than the session (a ClickHouse insert under load) would
+ * get its member dropped from the group: another replica would then take its partitions
+ * from the last commit and handle the same events at the same time. A heartbeat refused
+ * during a rebalance still keeps the member until it rejoins, after this batch.
  */
 async function heartbeatingWhile(payload: EachBatchPayload, handled: Promise<void>): Promise<void> {
   const timer = setInterval(() => void payload.heartbeat().catch(() => undefined), HEARTBEAT_MS);
