@@ -44,6 +44,36 @@ function usage(user: string): TokenUsageRecorded {
 const userOf = (event: GatewayEvent): string => (event as TokenUsageRecorded).userId;
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
+/** A bus offering durable() whose timer never fires by itself (60 s); `options` override. */
+function awaitingBus(log: SqliteEventLog, options: Partial<EmbeddedEventBusOptions> = {}) {
+  return new EmbeddedEventBus(log, {
+    flushIntervalMs: 60_000,
+    maxBatch: 100,
+    onError: (error) => assert.fail(String(error)),
+    answersAwaitRecord: true,
+    ...options,
+  });
+}
+
+/**
+ * Subscribes group `g` to usage with a handler that holds up its first batch (and so the
+ * writer, or a catch-up) until `free()`, then records the users it was handed in `seen`.
+ */
+function heldSubscriber(bus: EmbeddedEventBus) {
+  let free!: () => void;
+  const busy = new Promise<void>((resolve) => (free = resolve));
+  const seen: string[] = [];
+  const subscribed = bus.subscribe({
+    group: 'g',
+    topics: [Topic.UsageRecorded],
+    handle: async (events) => {
+      await busy;
+      seen.push(...events.map(userOf));
+    },
+  });
+  return { free, seen, subscribed };
+}
+
 /**
  * A bus whose timer never fires by itself (60 s), on a log that counts its appends and
  * reads and fails writes while `broken()`; one subscriber recording each batch it got.
@@ -54,14 +84,7 @@ async function busWithCounts(
   path = ':memory:',
 ) {
   const log = new SqliteEventLog(path);
-  const bus = new EmbeddedEventBus(log, {
-    flushIntervalMs: 60_000,
-    maxBatch: 100,
-    onError: (error) => assert.fail(String(error)),
-    onWriteError: () => undefined,
-    answersAwaitRecord: true,
-    ...busOptions,
-  });
+  const bus = awaitingBus(log, { onWriteError: () => undefined, ...busOptions });
   const batches: string[][] = [];
   await bus.subscribe({
     group: 'g',
@@ -188,23 +211,9 @@ describe('EmbeddedEventBus.durable', () => {
 
   it('does not wait behind a subscriber holding up the writer, and hands on every row once it is free', async () => {
     const log = new SqliteEventLog(':memory:');
-    const bus = new EmbeddedEventBus(log, {
-      flushIntervalMs: 60_000,
-      maxBatch: 2,
-      onError: (error) => assert.fail(String(error)),
-      answersAwaitRecord: true,
-    });
-    let free!: () => void;
-    const busy = new Promise<void>((resolve) => (free = resolve));
-    const seen: string[] = [];
-    await bus.subscribe({
-      group: 'g',
-      topics: [Topic.UsageRecorded],
-      handle: async (events) => {
-        await busy;
-        seen.push(...events.map(userOf));
-      },
-    });
+    const bus = awaitingBus(log, { maxBatch: 2 });
+    const { free, seen, subscribed } = heldSubscriber(bus);
+    await subscribed;
     bus.publish(usage('a'));
     const held = bus.flush(); // its subscriber does not return
     await nextTurn();
@@ -227,23 +236,8 @@ describe('EmbeddedEventBus.durable', () => {
     const log = new SqliteEventLog(':memory:');
     // Rows written before the bus starts: its subscriber catches up on them from the log.
     log.append([serializeEvent(usage('old'))]);
-    const bus = new EmbeddedEventBus(log, {
-      flushIntervalMs: 60_000,
-      maxBatch: 100,
-      onError: (error) => assert.fail(String(error)),
-      answersAwaitRecord: true,
-    });
-    let free!: () => void;
-    const busy = new Promise<void>((resolve) => (free = resolve));
-    const seen: string[] = [];
-    const subscribed = bus.subscribe({
-      group: 'g',
-      topics: [Topic.UsageRecorded],
-      handle: async (events) => {
-        if (seen.length === 0) await busy;
-        seen.push(...events.map(userOf));
-      },
-    });
+    const bus = awaitingBus(log);
+    const { free, seen, subscribed } = heldSubscriber(bus);
     await nextTurn();
     bus.publish(usage('new'));
     await bus.durable(); // appended while the catch-up's handler holds 'old'
@@ -276,25 +270,14 @@ describe('EmbeddedEventBus.durable', () => {
     const eventBytes = serializeEvent(usage('a')).json.length;
     const log = new SqliteEventLog(':memory:');
     let refused = 0;
-    const bus = new EmbeddedEventBus(log, {
-      flushIntervalMs: 60_000,
+    const bus = awaitingBus(log, {
       maxBatch: 2,
       maxPendingBytes: 3 * eventBytes,
-      onError: (error) => assert.fail(String(error)),
       onRefused: () => refused++,
-      answersAwaitRecord: true,
     });
-    let free!: () => void;
-    const busy = new Promise<void>((resolve) => (free = resolve));
-    const seen: string[] = [];
-    await bus.subscribe({
-      group: 'g',
-      topics: [Topic.UsageRecorded],
-      handle: async (events) => {
-        await busy; // holds up the writer: events past a batch count against the bound
-        seen.push(...events.map(userOf));
-      },
-    });
+    // Holds up the writer: events past a batch count against the bound.
+    const { free, seen, subscribed } = heldSubscriber(bus);
+    await subscribed;
     const published: string[] = [];
     for (let round = 0; round < 10; round++) {
       for (let i = 1; i <= 3; i++) {
