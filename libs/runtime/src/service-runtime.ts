@@ -130,7 +130,15 @@ export class ServiceRuntime {
     try {
       const awaitRecord = answerAfterRecord(env);
       opened = holder.settings.kafkaBrokers
-        ? await openKafkaEvents(env, options, holder.settings, logger, metrics, readiness)
+        ? await openKafkaEvents(
+            env,
+            options,
+            holder.settings,
+            logger,
+            metrics,
+            readiness,
+            awaitRecord,
+          )
         : openEmbeddedEvents(options, holder.settings, logger, metrics, readiness, awaitRecord);
     } catch (error) {
       holder.close();
@@ -388,6 +396,7 @@ async function openKafkaEvents(
   logger: Logger,
   metrics: MetricsRegistry,
   readiness: ReadinessCheck[],
+  answersAwaitRecord: boolean,
 ): Promise<OpenedEvents> {
   const brokers = settings.kafkaBrokers ?? [];
   const maxBytes = spoolMaxBytes(env);
@@ -407,9 +416,8 @@ async function openKafkaEvents(
   const bus = new KafkaEventBus(kafka, {
     spool,
     topicPrefix: kafkaTopicPrefix(env),
-    answersAwaitRecord: answerAfterRecord(env),
+    answersAwaitRecord,
     logger: eventsLogger,
-    // Refused by a full spool: counted beside the dead-lettered ones, by its own code.
     observer: kafkaEventMetrics(metrics),
   });
   try {
