@@ -50,8 +50,8 @@ export async function createNestEdgeApp(
     clientErrorHandler: edgeClientErrorHandler(options.onClientError),
     // A call that comes on an open connection while the app closes (a client reusing it as
     // its last answer ends) is served as the calls in flight are, and its connection then
-    // closed (Fastify marks it so); Fastify's own 503 had its body, not the API's shape,
-    // and was neither counted nor logged. New connections are refused once closing starts.
+    // closed (Fastify marks it so): Fastify's own 503 has its own body, not the API's shape,
+    // and is neither counted nor logged. New connections are refused once closing starts.
     return503OnClosing: false,
     frameworkErrors: frameworkErrorsTo(options.filter),
     // No Nest middleware is applied anywhere (no NestModule.configure, no app.use): middie's
@@ -95,9 +95,9 @@ const IDLE_SWEEP_MS = 100;
 
 /**
  * Stops accepting and waits for the answers in flight, streams included. Node closes the
- * connections idle when the close starts only: one whose answer ends later stays open for
- * its keep-alive timeout (72 s in Fastify), and every SDK keeps its connections alive, so a
- * drained gateway took that long to exit (past docker's 10 s stop, into its SIGKILL).
+ * connections idle when the close starts only: one whose answer ends later would stay open
+ * for its keep-alive timeout (72 s in Fastify), and every SDK keeps its connections alive,
+ * so without the sweep a drained gateway would outlast docker's 10 s stop (into SIGKILL).
  */
 async function closeDraining(app: NestFastifyApplication, endKeepAlive: () => void): Promise<void> {
   const server = app.getHttpServer();

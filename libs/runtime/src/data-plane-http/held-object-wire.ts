@@ -90,7 +90,7 @@ export class HttpHeldObjectClient implements HeldObjectSender {
   /**
    * A POST streamed across the hops as its body is made (a file upload): each hop holds
    * a chunk at a time. A peer from before this route (a rolling upgrade) gets the body
-   * gathered and sent whole, as base64, as before.
+   * gathered and sent whole, as base64, on the whole-call route.
    */
   upload(backend: HeldObjectBackendRef, path: string, body: HeldUploadBody) {
     return this.uploads.upload(backend, path, body);
