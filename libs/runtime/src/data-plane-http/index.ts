@@ -7,17 +7,10 @@ export * from './http-router-client';
 export * from './http-provider-client';
 export * from './backend-targets';
 export * from './held-object-wire';
-export {
-  decodeHeldObjectCall,
-  HELD_OBJECT_OPEN_WIRE_PATH,
-  HELD_OBJECT_UPLOAD_WIRE_PATH,
-  HELD_OBJECT_WIRE_PATH,
-  type HeldObjectStreamReply,
-  type HeldObjectWireCall,
-  type RelayTimeout,
-} from './held-object-call';
-export { decodeHeldObjectOpen, type HeldStreamCut } from './held-object-open';
-export { decodeHeldObjectUpload, heldUploadBytes } from './held-object-upload';
+// The held-object wire's own decoders and paths stay inside: only what its apps wire up.
+export type { HeldObjectStreamReply, HeldObjectWireCall, RelayTimeout } from './held-object-call';
+export type { HeldStreamCut } from './held-object-open';
+export { heldUploadBytes } from './held-object-upload';
 export * from './realtime-wire';
 export * from './realtime-hop-settings';
 export * from './internal-auth';
