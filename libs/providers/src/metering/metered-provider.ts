@@ -17,7 +17,12 @@ import {
   type TokenUsage,
   type UsagePrice,
 } from '@aigw/contracts/data-plane';
-import { spanAttributes, type BackendCallResult, type MetricsRegistry } from '@aigw/observability';
+import {
+  spanAttributes,
+  type BackendCallResult,
+  type GenAiLabels,
+  type MetricsRegistry,
+} from '@aigw/observability';
 import { ProviderRegistry } from '../core/provider-registry';
 import { configureUpstreamConnections, upstreamPoolStates } from '../core/upstream-http';
 import { defaultProviderAdapters } from '../default-adapters';
@@ -190,7 +195,7 @@ export class MeteredProviderPort implements ProviderPort, RealtimeProvider {
     call: ProviderCall,
     answer: GatewayAnswer,
     startedAt: number,
-    labels: { operation: string; requestModel: string; responseModel: string; provider: string },
+    labels: GenAiLabels,
   ): Promise<GatewayAnswer> {
     if (answer.kind === 'json') {
       this.record(call, answer.servedBy, answer.usage, startedAt, labels);
@@ -208,7 +213,7 @@ export class MeteredProviderPort implements ProviderPort, RealtimeProvider {
     servedBy: ServedBy,
     usage: TokenUsage,
     startedAt: number,
-    labels: { operation: string; requestModel: string; responseModel: string; provider: string },
+    labels: GenAiLabels,
   ): void {
     const seconds = (performance.now() - startedAt) / 1000;
     const { request } = call;
