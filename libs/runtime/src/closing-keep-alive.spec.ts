@@ -24,19 +24,29 @@ function get(port: number, path: string) {
   });
 }
 
+/**
+ * A listening app with `/slow`, which answers `{ok: slow}` only once `finish` is called
+ * (`inFlight` resolves when it has started), and `/fast`, which answers `{ok: fast}`.
+ */
+async function slowAndFastApp(slow: unknown, fast: unknown) {
+  const app = Fastify({ return503OnClosing: false });
+  let started!: () => void;
+  const inFlight = new Promise<void>((resolve) => (started = resolve));
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  app.get('/slow', async () => {
+    started();
+    await released;
+    return { ok: slow };
+  });
+  app.get('/fast', async () => ({ ok: fast }));
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return { app, inFlight, finish: release };
+}
+
 describe('an app that closes with answers in flight', () => {
   it('ends their keep-alive, so the client sends no call on a connection being closed', async () => {
-    const app = Fastify({ return503OnClosing: false });
-    let started!: () => void;
-    const inFlight = new Promise<void>((resolve) => (started = resolve));
-    let finish!: () => void;
-    app.get('/slow', async () => {
-      started();
-      await new Promise<void>((resolve) => (finish = resolve));
-      return { ok: true };
-    });
-    app.get('/fast', async () => ({ ok: true }));
-    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { app, inFlight, finish } = await slowAndFastApp(true, true);
     const closing = closingKeepAlive(app.server);
     const { port } = app.server.address() as AddressInfo;
     // Before any stop, answers keep their connection alive.
@@ -51,17 +61,7 @@ describe('an app that closes with answers in flight', () => {
   });
 
   it('keeps a connection open for the call pipelined on it during the stop, and answers it', async () => {
-    const app = Fastify({ return503OnClosing: false });
-    let started!: () => void;
-    const inFlight = new Promise<void>((resolve) => (started = resolve));
-    let finish!: () => void;
-    app.get('/slow', async () => {
-      started();
-      await new Promise<void>((resolve) => (finish = resolve));
-      return { ok: 'slow' };
-    });
-    app.get('/fast', async () => ({ ok: 'fast' }));
-    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { app, inFlight, finish } = await slowAndFastApp('slow', 'fast');
     const closing = closingKeepAlive(app.server);
     const socket = connect((app.server.address() as AddressInfo).port, '127.0.0.1');
     let heard = '';

@@ -18,6 +18,19 @@ async function* chunks(count: number): AsyncGenerator<Uint8Array> {
   for (let i = 0; i < count; i++) yield Buffer.alloc(CHUNK, i % 256);
 }
 
+/** Uploads `count` chunks through a hop's client to the peer at `port`. */
+function uploader(port: number) {
+  const client = new HttpHeldObjectClient(
+    new URL(`http://127.0.0.1:${port}`),
+    new InternalToken(TOKEN),
+  );
+  return (count: number) =>
+    client.upload(backend, '/files', {
+      contentType: 'multipart/form-data; boundary=x',
+      data: chunks(count),
+    });
+}
+
 /** What a peer was asked: probes, streamed uploads, whole calls (their base64's bytes). */
 interface PeerLog {
   probes: number;
@@ -82,15 +95,7 @@ describe('the upload-route probe when a peer is rolled back, then forward', () =
   it('streams to the peer with the route, then sends whole and asks again once it is gone', async () => {
     const newer = await peer(0, true);
     current = newer;
-    const client = new HttpHeldObjectClient(
-      new URL(`http://127.0.0.1:${newer.port}`),
-      new InternalToken(TOKEN),
-    );
-    const upload = (count: number) =>
-      client.upload(backend, '/files', {
-        contentType: 'multipart/form-data; boundary=x',
-        data: chunks(count),
-      });
+    const upload = uploader(newer.port);
 
     assert.equal((await upload(4)).body.toString(), '{"id":"f"}');
     assert.deepEqual(newer.log, { probes: 1, streamed: [4 * CHUNK], whole: [] });
@@ -123,15 +128,7 @@ describe('the upload-route probe when a peer is rolled back, then forward', () =
     await current?.close();
     const newer = await peer(0, true);
     current = newer;
-    const client = new HttpHeldObjectClient(
-      new URL(`http://127.0.0.1:${newer.port}`),
-      new InternalToken(TOKEN),
-    );
-    const upload = (count: number) =>
-      client.upload(backend, '/files', {
-        contentType: 'multipart/form-data; boundary=x',
-        data: chunks(count),
-      });
+    const upload = uploader(newer.port);
     await upload(1);
     assert.deepEqual(newer.log, { probes: 1, streamed: [CHUNK], whole: [] });
 
