@@ -37,6 +37,17 @@ spec:
     fallbackOrder: [gpt-4, gpt-3.5-turbo, gemini-flash]
 `);
 
+/** `slow` must send its first stream event within 50 ms, else `fast` is tried. */
+const SLOW_FIRST_EVENT_THEN_FAST = configFrom(`
+kind: AIGatewayRoute
+metadata: {name: r}
+spec:
+  backends:
+  - {name: slow, priority: 0, provider: openai, model: gpt-4, firstByteTimeout: 50ms}
+  - {name: fast, priority: 1, provider: openai, model: gpt-4}
+  failover: {on: [timeout]}
+`);
+
 function request(overrides: Partial<GatewayRequest> = {}): GatewayRequest {
   return {
     requestId: 'r1',
@@ -383,15 +394,7 @@ spec:
   });
 
   it('times out a stream whose first event does not come in time, and fails over', async () => {
-    const config = configFrom(`
-kind: AIGatewayRoute
-metadata: {name: r}
-spec:
-  backends:
-  - {name: slow, priority: 0, provider: openai, model: gpt-4, firstByteTimeout: 50ms}
-  - {name: fast, priority: 1, provider: openai, model: gpt-4}
-  failover: {on: [timeout]}
-`);
+    const config = SLOW_FIRST_EVENT_THEN_FAST;
     const providers = new ScriptedProviders({
       slow: async (call) => ({
         kind: 'stream',
@@ -411,15 +414,7 @@ spec:
   });
 
   it('lets go of the backend whose first event came too late, not just of its stream', async () => {
-    const config = configFrom(`
-kind: AIGatewayRoute
-metadata: {name: r}
-spec:
-  backends:
-  - {name: slow, priority: 0, provider: openai, model: gpt-4, firstByteTimeout: 50ms}
-  - {name: fast, priority: 1, provider: openai, model: gpt-4}
-  failover: {on: [timeout]}
-`);
+    const config = SLOW_FIRST_EVENT_THEN_FAST;
     let slowCall: ProviderCall | undefined;
     const providers = new ScriptedProviders({
       // Like an adapter reading a silent body: only the call's signal ends the wait.
