@@ -435,16 +435,19 @@ export class BudgetSettler implements EventSubscription {
     if (limit.limit !== UNCAPPED) {
       // Updated in place, with the order of its last change for the gauges and states to
       // go out in: a delete and re-insert per limit and event cost more (~0.3 us a request).
-      const settled = current ? this.settled.get(limit.key) : undefined;
-      if (settled) {
-        settled.limit = limit;
-        settled.used = used;
-        settled.reserved = reserved;
-        settled.requestId = usage.requestId;
-        settled.order = ++this.changeCount;
-      } else if (current) {
+      // An ended window's balance is no limit's state any more: it is not announced.
+      if (current) {
         const order = ++this.changeCount;
-        this.settled.set(limit.key, { limit, used, reserved, requestId: usage.requestId, order });
+        const settled = this.settled.get(limit.key);
+        if (settled) {
+          settled.limit = limit;
+          settled.used = used;
+          settled.reserved = reserved;
+          settled.requestId = usage.requestId;
+          settled.order = order;
+        } else {
+          this.settled.set(limit.key, { limit, used, reserved, requestId: usage.requestId, order });
+        }
       }
       // Spend past a limit that admission held for is the overshoot we promise to bound
       // (per-model limits included: admission holds the one of the model it expects).
