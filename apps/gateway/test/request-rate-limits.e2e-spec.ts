@@ -1,24 +1,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { clockMinute, earlyInTheMinute, eventually, metricSum } from '@aigw/testing';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
-import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { startGatewayWithConfig, type AppProcess } from '@aigw/testing/processes';
 
 // tokenRateLimit.*.requestsPerMinute (an extension to the spec) on the all-in-one gateway:
 // a call is one request whatever its size, held at admission and spent by its usage event.
-
-async function startGateway(yaml: string): Promise<AppProcess> {
-  const dir = mkdtempSync(join(tmpdir(), 'aigw-requests-'));
-  writeFileSync(join(dir, 'config.yaml'), yaml);
-  return startApp('gateway', {
-    AI_GATEWAY_CONFIG: join(dir, 'config.yaml'),
-    AI_GATEWAY_DATA_DIR: join(dir, 'data'),
-  });
-}
 
 function route(backends: string, limits: string): string {
   return `kind: AIGatewayRoute
@@ -88,19 +76,19 @@ describe('requestsPerMinute on the all-in-one gateway', () => {
     await upstream.start();
     upstream.reportUsage(REPORTED_USAGE);
     [perUser, perModel, diverting] = await Promise.all([
-      startGateway(
+      startGatewayWithConfig(
         route(
           `  - {name: upstream, provider: vllm, baseUrl: '${upstream.baseUrl}', model: gpt-4o-mini}`,
           `  tokenRateLimit:\n    perUser: {requestsPerMinute: 3, inputTokensPerMinute: 100000}\n`,
         ),
       ),
-      startGateway(
+      startGatewayWithConfig(
         route(
           `  - {name: local, provider: local, model: gpt-4o-mini}`,
           `  tokenRateLimit:\n    perModel:\n      gpt-4o-mini: {requestsPerMinute: 3}\n`,
         ),
       ),
-      startGateway(
+      startGatewayWithConfig(
         route(
           `  - {name: limited, priority: 0, provider: local, model: small-model, modelNameOverride: gpt-4o-mini}
   - {name: spare, priority: 1, provider: local, model: spare-model, modelNameOverride: gpt-4o-mini}`,

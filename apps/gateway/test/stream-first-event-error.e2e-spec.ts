@@ -5,11 +5,8 @@
 // backend left the client gets a 429 in its API's shape, not a 502.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { FakeAnthropicUpstream, RawSseUpstream } from '@aigw/testing/fake-provider';
-import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { startGatewayWithConfig, type AppProcess } from '@aigw/testing/processes';
 import { assertErrorShape, looksFinished } from './fuzz/answer-checks';
 
 const RATE_LIMITED = { type: 'error', error: { type: 'rate_limit_error', message: 'slow down' } };
@@ -18,15 +15,12 @@ describe('an Anthropic stream whose first event is an error', () => {
   const raw = new RawSseUpstream({ nameEventsByType: true });
   const rawGemini = new RawSseUpstream({ basePath: '/v1beta' });
   const claude = new FakeAnthropicUpstream();
-  const dir = mkdtempSync(join(tmpdir(), 'aigw-first-event-error-'));
   let gateway: AppProcess;
 
   before(async () => {
     await Promise.all([raw.start(), claude.start(), rawGemini.start()]);
-    const config = join(dir, 'config.yaml');
     const auth = 'auth: {apiKeyRef: {name: claude-key}}';
-    writeFileSync(
-      config,
+    gateway = await startGatewayWithConfig(
       `kind: AIGatewayRoute
 metadata: {name: first-event-error}
 spec:
@@ -37,18 +31,15 @@ spec:
   - {name: gemini-alone, provider: google-gemini, baseUrl: "${rawGemini.baseUrl}", model: gemini-2.5-flash, modelNameOverride: gemini-alone, auth: {apiKeyRef: {name: gemini-key}}}
   failover: {on: [rateLimit]}
 `,
+      {
+        AI_GATEWAY_SECRET_CLAUDE_KEY_APIKEY: 'sk-ant-first-event',
+        AI_GATEWAY_SECRET_GEMINI_KEY_APIKEY: 'AIzaFirstEventKey123',
+      },
     );
-    gateway = await startApp('gateway', {
-      AI_GATEWAY_CONFIG: config,
-      AI_GATEWAY_SECRET_CLAUDE_KEY_APIKEY: 'sk-ant-first-event',
-      AI_GATEWAY_SECRET_GEMINI_KEY_APIKEY: 'AIzaFirstEventKey123',
-      AI_GATEWAY_DATA_DIR: join(dir, 'data'),
-    });
   });
   after(async () => {
     await gateway?.stop();
     await Promise.all([raw.stop(), claude.stop(), rawGemini.stop()]);
-    rmSync(dir, { recursive: true, force: true });
   });
 
   const post = async (path: string, body: object) => {

@@ -5,12 +5,9 @@
 // gateway keeps serving.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { eventually, metricSum } from '@aigw/testing';
 import { RawSseUpstream } from '@aigw/testing/fake-provider';
-import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { startGatewayWithConfig, type AppProcess } from '@aigw/testing/processes';
 import { hasErrorEvent, looksFinished } from './fuzz/answer-checks';
 import type { Format } from './fuzz/bad-requests';
 
@@ -72,31 +69,23 @@ const EDGES: { name: string; format: Format; path: string; body: object }[] = [
 
 describe('a backend stream that ends with [DONE] but no finish_reason', () => {
   const raw = new RawSseUpstream();
-  const dir = mkdtempSync(join(tmpdir(), 'aigw-stream-unfinished-'));
   let gateway: AppProcess;
 
   before(async () => {
     await raw.start();
-    const config = join(dir, 'config.yaml');
-    writeFileSync(
-      config,
+    gateway = await startGatewayWithConfig(
       `kind: AIGatewayRoute
 metadata: {name: stream-unfinished}
 spec:
   backends:
   - {name: cutter, provider: vllm, baseUrl: "${raw.baseUrl}/v1", model: upstream-model, modelNameOverride: cut, auth: {apiKeyRef: {name: cut-key}}}
 `,
+      { AI_GATEWAY_SECRET_CUT_KEY_APIKEY: 'sk-cut' },
     );
-    gateway = await startApp('gateway', {
-      AI_GATEWAY_CONFIG: config,
-      AI_GATEWAY_SECRET_CUT_KEY_APIKEY: 'sk-cut',
-      AI_GATEWAY_DATA_DIR: join(dir, 'data'),
-    });
   });
   after(async () => {
     await gateway?.stop();
     await raw.stop();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   const post = async (path: string, body: object) => {

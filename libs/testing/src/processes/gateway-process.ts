@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -190,29 +190,47 @@ export function runAppToExit(
 }
 
 /**
- * Starts the all-in-one gateway with one unauthenticated OpenAI-compatible backend serving
- * `gpt-4o-mini` at `baseUrl`, its config and data in a fresh temporary directory: the set-up
- * of suites about the edge rather than about routing.
+ * Starts the all-in-one gateway on the routes of `yaml`, its config and data in a fresh
+ * temporary directory that is removed once the process ends: the set-up of a suite with
+ * routes of its own.
  */
-export async function startGatewayOnOneBackend(
+export async function startGatewayWithConfig(
+  yaml: string,
+  env: Record<string, string> = {},
+): Promise<AppProcess> {
+  const dir = mkdtempSync(join(tmpdir(), 'aigw-gateway-'));
+  const removeDir = () => rmSync(dir, { recursive: true, force: true });
+  const config = join(dir, 'config.yaml');
+  writeFileSync(config, yaml);
+  try {
+    const gateway = await startApp('gateway', {
+      AI_GATEWAY_CONFIG: config,
+      AI_GATEWAY_DATA_DIR: join(dir, 'data'),
+      ...env,
+    });
+    void gateway.exited.then(removeDir);
+    return gateway;
+  } catch (error) {
+    removeDir();
+    throw error;
+  }
+}
+
+/**
+ * Starts the all-in-one gateway with one unauthenticated OpenAI-compatible backend serving
+ * `gpt-4o-mini` at `baseUrl`: the set-up of suites about the edge rather than about routing.
+ */
+export function startGatewayOnOneBackend(
   baseUrl: string,
   env: Record<string, string> = {},
 ): Promise<AppProcess> {
-  const dir = mkdtempSync(join(tmpdir(), 'aigw-one-backend-'));
-  const config = join(dir, 'config.yaml');
-  writeFileSync(
-    config,
+  return startGatewayWithConfig(
     `kind: AIGatewayRoute
 metadata: {name: one-backend}
 spec:
   backends:
   - {name: fake, provider: openai-compatible, baseUrl: "${baseUrl}", model: gpt-4o-mini}
 `,
+    { AI_GATEWAY_MISSING_SECRETS: 'warn', ...env },
   );
-  return startApp('gateway', {
-    AI_GATEWAY_CONFIG: config,
-    AI_GATEWAY_DATA_DIR: join(dir, 'data'),
-    AI_GATEWAY_MISSING_SECRETS: 'warn',
-    ...env,
-  });
 }
