@@ -15,10 +15,9 @@ describe('BudgetAdmission when a reservation reply is lost', () => {
       '  - {name: b, provider: openai, model: chat}',
       '  tokenBudget: {perMinute: {limit: 100}}',
     );
-    const real = store;
-    const reserve = real.reserve.bind(real);
+    const reserve = store.reserve.bind(store);
     let lost = true;
-    (real as BudgetStore).reserve = async (...args) => {
+    (store as BudgetStore).reserve = async (...args) => {
       const result = reserve(...args); // the script ran and held
       if (lost) throw new Error('Command timed out');
       return result;
@@ -28,7 +27,7 @@ describe('BudgetAdmission when a reservation reply is lost', () => {
     // Wait for the best-effort release the refusal sent on its way.
     await new Promise((resolve) => setImmediate(resolve));
     const [limit] = userLimits({ route, userKey: 'carol' }).map((l) => bindLimit(l, START));
-    const [balance] = await real.balances([limit], START);
+    const [balance] = await store.balances([limit], START);
     assert.equal(balance.reserved, 0, 'nothing stays held for a call that was refused');
     lost = false;
     const admitted = await admission.admit(ask('carol', 40));
