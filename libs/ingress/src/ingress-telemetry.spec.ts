@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseGatewayConfig } from '@aigw/config';
-import { ExhaustionView, LocalBudgetStore } from '@aigw/budget-core';
+import { ExhaustionView, LocalBudgetStore, type BudgetStore } from '@aigw/budget-core';
 import {
   encodeEvent,
   GatewayEndpoint,
@@ -284,5 +284,70 @@ describe('IngressTelemetry answer checks', () => {
     ]) {
       assert.ok(text.split('\n').includes(line), `${line} in\n${text}`);
     }
+  });
+});
+
+// ai_gateway_budget_store_unavailable_total: a refusal because the budget store could not be
+// reached is counted apart from the other 503s (no backend available), by route.
+const publisher: EventPublisher = { publish: () => undefined, flush: async () => {} };
+
+/** A store whose reservations fail as an unreachable Redis's do. */
+function unreachableStore(): BudgetStore {
+  const store = new LocalBudgetStore(':memory:');
+  return new Proxy(store, {
+    get(target, property, receiver) {
+      if (property === 'reserve') return () => Promise.reject(new Error('ECONNREFUSED'));
+      return Reflect.get(target, property, receiver) as unknown;
+    },
+  });
+}
+
+function refuse(metrics: MetricsRegistry, error: DataPlaneError, clientGone = false): void {
+  new IngressTelemetry(publisher, metrics).failed({
+    requestId: 'r',
+    endpoint: GatewayEndpoint.ChatCompletions,
+    request,
+    error,
+    timings: { startedAt: performance.now() },
+    accepted: false,
+    ...(clientGone ? { clientGone: true } : {}),
+  });
+}
+
+const line = (text: string, name: string) => text.split('\n').find((l) => l.startsWith(name));
+
+describe('IngressTelemetry: budget store unavailable', () => {
+  it('counts an admission refused by an unreachable budget store, apart from other 503s', async () => {
+    const metrics = new MetricsRegistry({ collectDefaultMetrics: false });
+    const admission = new BudgetAdmission(() => config, unreachableStore(), new ExhaustionView(), {
+      defaultMaxOutputTokens: 100,
+      holdMs: 600_000,
+      now: () => Date.UTC(2026, 0, 1),
+    });
+    const refusal = await admission.admit(request).then(
+      () => assert.fail('admitted without a budget store'),
+      (error: unknown) => error as DataPlaneError,
+    );
+    assert.equal(refusal.code, DataPlaneErrorCode.BudgetUnavailable);
+    refuse(metrics, refusal);
+    // The same status for another reason is not counted.
+    refuse(metrics, new DataPlaneError(DataPlaneErrorCode.NoBackendAvailable, 'none left'));
+
+    const text = await metrics.metrics();
+    assert.equal(
+      line(text, 'ai_gateway_budget_store_unavailable_total{'),
+      `ai_gateway_budget_store_unavailable_total{route="${GatewayEndpoint.ChatCompletions}"} 1`,
+    );
+    assert.equal(
+      line(text, 'ai_gateway_requests_total{'),
+      `ai_gateway_requests_total{route="${GatewayEndpoint.ChatCompletions}",status="503"} 2`,
+    );
+  });
+
+  it('does not count a client that left first (recorded as 499)', async () => {
+    const metrics = new MetricsRegistry({ collectDefaultMetrics: false });
+    refuse(metrics, new DataPlaneError(DataPlaneErrorCode.BudgetUnavailable, 'down'), true);
+    const text = await metrics.metrics();
+    assert.equal(line(text, 'ai_gateway_budget_store_unavailable_total{'), undefined);
   });
 });
