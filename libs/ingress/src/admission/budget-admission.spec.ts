@@ -399,6 +399,28 @@ ${perUser}`,
     });
   });
 
+  it("answers 400 to a request larger than a whole window of the model's limit that must serve it", async () => {
+    // Without budgetExceeded failover the primary's limit binds: 400 output tokens never fit 300.
+    const { admission } = setup('');
+    const tooLarge = await refusalOf(admission.admit(ask('big', 'chat', 400)));
+    assert.equal(tooLarge.httpStatus, 400);
+    assert.equal(tooLarge.param, 'max_tokens');
+    assert.match(
+      tooLarge.message,
+      /tokenRateLimit\.perModel\.tokensPerMinute allows in a whole window \(300\)/,
+    );
+    // With it, too large for every model of the chain is a 400 too, before any model is held
+    // or marked (the router would otherwise skip the primary for everyone this minute)...
+    const diverting = setup('  failover: {on: [budgetExceeded]}', '', false);
+    const nowhere = await refusalOf(diverting.admission.admit(ask('huge', 'chat', 1000)));
+    assert.equal(nowhere.httpStatus, 400);
+    assert.match(nowhere.message, /allows in a whole window \(1000\)/, 'the roomiest limit');
+    modelBudgetGate(diverting.view, () => start)(diverting.route, 'gpt-4-turbo');
+    // ...and a model that fits serves one too large for the primary alone.
+    const served = await diverting.admission.admit(ask('big', 'chat', 400));
+    assert.equal(served.headers['x-ratelimit-limit-tokens'], '1000');
+  });
+
   it('with budgetExceeded failover: holds the next model with room and marks the full one for the router', async () => {
     const { admission, view, route } = setup('  failover: {on: [budgetExceeded]}');
     for (let i = 0; i < fits; i++) await admission.admit(ask(`caller-${i}`));

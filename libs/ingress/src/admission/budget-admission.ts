@@ -153,11 +153,8 @@ export class BudgetAdmission {
     );
     // A worst case above a whole window of one of the caller's limits is refused whenever
     // it is retried: say so (400), not "try again after the reset" (429).
-    for (const limit of limits) {
-      if (amounts[limit.unit] > limit.limit) {
-        throw largerThanLimit(limit, amounts[limit.unit], request.operation);
-      }
-    }
+    const tooSmall = limitTooSmall(limits, amounts);
+    if (tooSmall) throw largerThanLimit(tooSmall, amounts[tooSmall.unit], request.operation);
     const changes = balanceChangesOf(limits, amounts);
 
     // The per-model limit held is that of the first model of the chain with room. With
@@ -174,6 +171,17 @@ export class BudgetAdmission {
     // store made it (a refusal from the exhaustion view stays without a network call).
     let refusal:
       { error: BudgetRefusal; held: readonly AdmissionLimit[]; byStore: boolean } | undefined;
+    // A worst case above a whole window of the limit of every model that may serve it (the
+    // primary alone without budgetExceeded failover) is refused whenever it is retried: a
+    // 400, as for the caller's own limits, and before any model is held or marked.
+    const misfit = this.modelLimitTooSmall(
+      route,
+      models,
+      failover ? models.length : 1,
+      amounts,
+      now,
+    );
+    if (misfit) throw largerThanLimit(misfit, amounts[misfit.unit], request.operation);
     models: for (let index = 0; index < models.length; index++) {
       // The model's token and request limits, held together: either full passes it over.
       const ownLimits = this.modelLimitsOf(route, models[index], now);
@@ -379,6 +387,26 @@ export class BudgetAdmission {
     await this.store.release(admission.reservationId);
   }
 
+  /**
+   * When each of the first `count` models has a per-model limit smaller than `amounts` in a
+   * whole window, the roomiest of those limits (what the refusal names); else undefined.
+   */
+  private modelLimitTooSmall(
+    route: RouteConfig,
+    models: readonly string[],
+    count: number,
+    amounts: Readonly<Record<BoundLimit['unit'], number>>,
+    now: number,
+  ): AdmissionLimit | undefined {
+    let roomiest: AdmissionLimit | undefined;
+    for (let index = 0; index < count; index++) {
+      const misfit = limitTooSmall(this.modelLimitsOf(route, models[index], now), amounts);
+      if (!misfit) return undefined;
+      if (!roomiest || misfit.limit > roomiest.limit) roomiest = misfit;
+    }
+    return roomiest;
+  }
+
   /** The model's `tokenRateLimit.perModel` limits (tokens, requests) in their current window. */
   private modelLimitsOf(route: RouteConfig, model: string, now: number): readonly AdmissionLimit[] {
     const perModel = route.tokenRateLimit?.perModel;
@@ -450,6 +478,15 @@ function choicesOf(body: Readonly<Record<string, unknown>>): number {
 
 function moreChoices(choices: number, value: unknown): number {
   return typeof value === 'number' && Number.isInteger(value) && value > choices ? value : choices;
+}
+
+/** The first of `limits` that a request of `amounts` exceeds in a whole window. */
+function limitTooSmall<L extends BoundLimit>(
+  limits: readonly L[],
+  amounts: Readonly<Record<BoundLimit['unit'], number>>,
+): L | undefined {
+  for (const limit of limits) if (amounts[limit.unit] > limit.limit) return limit;
+  return undefined;
 }
 
 function largerThanLimit(limit: BoundLimit, amount: number, operation: Operation): DataPlaneError {
