@@ -134,11 +134,11 @@ async function* openAiStreamEvents(
       reported = openAiUsage(chunk.usage, request.operation) ?? reported;
       const choices = Array.isArray(chunk.choices) ? (chunk.choices as JsonObject[]) : [];
       for (const choice of choices) {
+        if (!isJsonObject(choice)) continue; // relayed as sent; it carries no text to count
         if (choiceFailed(choice)) {
           throw streamInterrupted(target.backendName, 'finished a choice with an error');
         }
         unfinished.saw(choice);
-        if (!isJsonObject(choice)) continue; // relayed as sent; it carries no text to count
         const delta = choice.delta as JsonObject | undefined;
         // DeepSeek and vLLM stream reasoning apart from the answer; it is billed as output.
         if (typeof delta?.reasoning_content === 'string') output.add(delta.reasoning_content);

@@ -1,3 +1,4 @@
+import type { JsonObject } from '@aigw/contracts/data-plane';
 import { isJsonObject } from './json-shape';
 
 /**
@@ -10,8 +11,7 @@ export class UnfinishedChoices {
   private readonly finished = new Set<number>();
 
   /** Takes note of one chunk's choice. */
-  saw(choice: unknown): void {
-    if (!isJsonObject(choice)) return;
+  saw(choice: JsonObject): void {
     // OpenAI numbers every choice; a backend that leaves it out streams one.
     const index = typeof choice.index === 'number' ? choice.index : 0;
     if (choice.finish_reason !== undefined && choice.finish_reason !== null) {
@@ -42,9 +42,6 @@ const FAILED_FINISH_REASONS: ReadonlySet<unknown> = new Set([
  * A choice its backend finished as failed. Relayed, it would end a cut answer as a
  * finished one.
  */
-export function choiceFailed(choice: unknown): boolean {
-  return (
-    isJsonObject(choice) &&
-    (FAILED_FINISH_REASONS.has(choice.finish_reason) || isJsonObject(choice.error))
-  );
+export function choiceFailed(choice: JsonObject): boolean {
+  return FAILED_FINISH_REASONS.has(choice.finish_reason) || isJsonObject(choice.error);
 }
