@@ -98,7 +98,7 @@ export function registerHeldOpenRoute(
     reply.hijack();
     try {
       const answer = await open(decodeHeldObjectOpen(request.body));
-      void sendHeldStream(answer, reply.raw, onCut);
+      sendHeldStream(answer, reply.raw, onCut);
     } catch (error) {
       writeWireError(reply.raw, asDataPlaneError(error));
     }
@@ -109,51 +109,46 @@ export function registerHeldOpenRoute(
  * Sends a streamed answer on a hop: the headers once its first bytes (or its end) came,
  * so an error before them is still a wire error answer; after them, the connection is
  * cut. The body pauses while the socket's buffer is full; the caller gone, it is
- * destroyed (which aborts the read behind it). Resolves with how the stream ended.
+ * destroyed (which aborts the read behind it).
  */
 function sendHeldStream(
   answer: HeldObjectStreamReply,
   response: ServerResponse,
   onCut?: HeldStreamCut,
-): Promise<'complete' | 'aborted' | 'failed'> {
+): void {
   const { body } = answer;
-  return new Promise((resolve) => {
-    if (response.destroyed) {
-      body.destroy();
-      return resolve('aborted');
+  if (response.destroyed) {
+    body.destroy();
+    return;
+  }
+  let started = false;
+  const start = () => {
+    if (started) return;
+    started = true;
+    response.writeHead(200, {
+      'content-type': 'application/octet-stream',
+      [HELD_STATUS_HEADER]: String(answer.status),
+      [HELD_CONTENT_TYPE_HEADER]: answer.contentType,
+    });
+  };
+  body.on('data', (chunk: Buffer) => {
+    start();
+    if (!response.write(chunk)) body.pause();
+  });
+  response.on('drain', () => body.resume());
+  body.once('end', () => {
+    start();
+    response.end();
+  });
+  body.once('error', (error) => {
+    if (started) {
+      response.destroy();
+      onCut?.(error);
+    } else {
+      writeWireError(response, asDataPlaneError(error));
     }
-    let started = false;
-    const start = () => {
-      if (started) return;
-      started = true;
-      response.writeHead(200, {
-        'content-type': 'application/octet-stream',
-        [HELD_STATUS_HEADER]: String(answer.status),
-        [HELD_CONTENT_TYPE_HEADER]: answer.contentType,
-      });
-    };
-    body.on('data', (chunk: Buffer) => {
-      start();
-      if (!response.write(chunk)) body.pause();
-    });
-    response.on('drain', () => body.resume());
-    body.once('end', () => {
-      start();
-      response.end();
-    });
-    body.once('error', (error) => {
-      if (started) {
-        response.destroy();
-        onCut?.(error);
-      } else {
-        writeWireError(response, asDataPlaneError(error));
-      }
-      resolve('failed');
-    });
-    response.once('close', () => {
-      if (response.writableFinished) return resolve('complete');
-      body.destroy();
-      resolve('aborted');
-    });
+  });
+  response.once('close', () => {
+    if (!response.writableFinished) body.destroy();
   });
 }
