@@ -1,7 +1,7 @@
 import { StartupError } from './listen';
 import type { Env } from './service-settings';
 
-export const ANSWER_AFTER_RECORD_SETTING = 'AI_GATEWAY_ANSWER_AFTER_RECORD';
+const ANSWER_AFTER_RECORD_SETTING = 'AI_GATEWAY_ANSWER_AFTER_RECORD';
 
 /**
  * AI_GATEWAY_ANSWER_AFTER_RECORD: `on` holds each answer (a JSON body, a stream's end)
