@@ -28,6 +28,24 @@ class Backend implements HeldObjectCalls {
   }
 }
 
+/** The held record of batch b1 on the route's batch backend, owned by alice. */
+function heldBatch(createdAt: number): HeldRecord {
+  const id = gatewayId('batch', { route: 'batches', backend: 'openai-batch', providerId: 'b1' });
+  return {
+    id,
+    kind: 'batch',
+    owner: 'alice',
+    model: 'gpt-batch',
+    upstreamModel: 'up',
+    route: 'batches',
+    backend: 'openai-batch',
+    provider: 'openai',
+    providerId: 'b1',
+    createdAt,
+    object: { id },
+  };
+}
+
 describe('a finished batch', () => {
   it('is billed once however long its owner keeps looking at it', async () => {
     const config = oneBatchRoute();
@@ -48,21 +66,9 @@ describe('a finished batch', () => {
       publish: (event) => events.push(event),
       now: clock,
     });
-    const id = gatewayId('batch', { route: 'batches', backend: 'openai-batch', providerId: 'b1' });
-    const record: HeldRecord = {
-      id,
-      kind: 'batch',
-      owner: 'alice',
-      model: 'gpt-batch',
-      upstreamModel: 'up',
-      route: 'batches',
-      backend: 'openai-batch',
-      provider: 'openai',
-      providerId: 'b1',
-      createdAt: now,
-      object: { id },
-    };
+    const record = heldBatch(now);
     await store.put(record, TTL);
+    const { id } = record;
     const look = async () => batches.checkBatch((await store.get(id))!);
     assert.equal(await look(), 'billed');
     // Each look keeps the batch remembered another TTL; the billing claim was taken once.
@@ -90,23 +96,9 @@ describe('a finished batch billed with answers after their record', () => {
       publish: (event) => events.push(event),
       untilRecorded: () => new Promise<void>((resolve) => (durable = resolve)),
     });
-    const id = gatewayId('batch', { route: 'batches', backend: 'openai-batch', providerId: 'b1' });
-    await store.put(
-      {
-        id,
-        kind: 'batch',
-        owner: 'alice',
-        model: 'gpt-batch',
-        upstreamModel: 'up',
-        route: 'batches',
-        backend: 'openai-batch',
-        provider: 'openai',
-        providerId: 'b1',
-        createdAt: Date.now(),
-        object: { id },
-      },
-      TTL,
-    );
+    const record = heldBatch(Date.now());
+    await store.put(record, TTL);
+    const { id } = record;
     let answered: string | undefined;
     const look = batches.checkBatch((await store.get(id))!).then((state) => (answered = state));
     for (let i = 0; i < 20 && events.length === 0; i++) {
