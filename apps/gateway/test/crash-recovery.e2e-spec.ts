@@ -14,17 +14,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { Topic } from '@aigw/contracts';
-import { eventually, metricSum } from '@aigw/testing';
+import { metricSum, until } from '@aigw/testing';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
 
 const USERS = ['crash-a', 'crash-b', 'crash-c', 'crash-d'];
 const PROMPT = [{ role: 'user', content: 'hi' }];
-
-/** Waits until `holds` is true (`what` names it in the failure). */
-function until(what: string, holds: () => boolean | Promise<boolean>, deadlineMs = 60_000) {
-  return eventually(what, async () => ((await holds()) ? true : undefined), { deadlineMs });
-}
 
 function configFor(baseUrl: string): string {
   return `kind: AIGatewayRoute

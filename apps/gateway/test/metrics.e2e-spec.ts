@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventually, metricSum } from '@aigw/testing';
+import { metricSum, until } from '@aigw/testing';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
 
@@ -79,10 +79,8 @@ spec:
     // Usage settles into the budget gauge off the request path, in its own time.
     const scrape = async (path: string) =>
       (await fetch(`http://127.0.0.1:${gateway.adminPort}${path}`)).text();
-    await eventually('the usage is settled into the budget gauge', async () =>
-      /^ai_gateway_budget_remaining\{budget_key="metrics-user"/m.test(await scrape('/metrics'))
-        ? true
-        : undefined,
+    await until('the usage is settled into the budget gauge', async () =>
+      /^ai_gateway_budget_remaining\{budget_key="metrics-user"/m.test(await scrape('/metrics')),
     );
 
     for (const path of ['/metrics', '/stats/prometheus']) {
@@ -195,8 +193,9 @@ spec:
     leave.abort();
     await reader.read().catch(() => undefined);
     // The gateway notices the hang-up in its own time on a loaded machine.
-    await eventually('the stream its client left is no longer counted', async () =>
-      (await inFlight()) === 0 ? true : undefined,
+    await until(
+      'the stream its client left is no longer counted',
+      async () => (await inFlight()) === 0,
     );
   });
 

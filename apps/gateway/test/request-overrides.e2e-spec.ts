@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { eventually, metricSum } from '@aigw/testing';
+import { metricSum, until } from '@aigw/testing';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
 
@@ -138,7 +138,8 @@ describe('per-request overrides on the all-in-one gateway', () => {
     assert.ok(took >= 390 && took < 30_000, `answered after ${Math.round(took)} ms`);
     assert.equal(slow.calls.length, 1);
     assert.equal(secondary.calls.length, 0, 'no failover past the deadline');
-    await waitFor(() => slow.hungUp === 1, 'the upstream call is cancelled');
+    // The gateway hangs up on the upstream in its own time.
+    await until('the upstream call is cancelled', () => slow.hungUp === 1, { everyMs: 20 });
     const after = metricSum(await metrics(), 'ai_gateway_request_overrides_total', {
       override: 'timeout',
       clamped: 'false',
@@ -160,7 +161,7 @@ describe('per-request overrides on the all-in-one gateway', () => {
     // Cut by the header's 600 ms (the message says so), not the route's own 30 s.
     assert.ok(performance.now() - started < 30_000);
     assert.equal(text, 'Hello from');
-    await waitFor(() => slow.hungUp === 1, 'the upstream stream is cancelled');
+    await until('the upstream stream is cancelled', () => slow.hungUp === 1, { everyMs: 20 });
   });
 
   it("makes fewer calls with x-ai-gateway-retries, never more than the route's", async () => {
@@ -219,8 +220,3 @@ describe('per-request overrides on the all-in-one gateway', () => {
     assert.equal(primary.calls.length, 0);
   });
 });
-
-/** Until `condition` holds: the gateway hangs up on the upstream in its own time. */
-async function waitFor(condition: () => boolean, what: string): Promise<void> {
-  await eventually(what, () => (condition() ? true : undefined), { everyMs: 20 });
-}

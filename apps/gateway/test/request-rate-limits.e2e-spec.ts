@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { clockMinute, earlyInTheMinute, eventually, metricSum } from '@aigw/testing';
+import { clockMinute, earlyInTheMinute, metricSum, until } from '@aigw/testing';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
 import { startGatewayWithConfig, type AppProcess } from '@aigw/testing/processes';
 
@@ -154,21 +154,21 @@ describe('requestsPerMinute on the all-in-one gateway', () => {
       assert.equal(requestHeaders(bob).remaining, '2');
 
       // Settled: the budget service spent one request per answered call.
-      await eventually(
+      await until(
         'the metrics show the settlement',
         async () => {
           const metrics = await (
             await fetch(`http://127.0.0.1:${perUser.adminPort}/metrics`)
           ).text();
-          const settled =
+          return (
             metricSum(metrics, 'ai_gateway_budget_remaining', {
               budget_key: alice,
               limit: 'tokenRateLimit.perUser.requestsPerMinute',
             }) === 0 &&
             metrics.includes(
               `budget_key="${alice}",limit="tokenRateLimit.perUser.requestsPerMinute"`,
-            );
-          return settled || undefined;
+            )
+          );
         },
         { deadlineMs: 30_000 },
       );

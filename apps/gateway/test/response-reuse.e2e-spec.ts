@@ -8,7 +8,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
 import { estimatePromptTokensUpperBound } from '@aigw/contracts/data-plane';
-import { eventually, metricSum } from '@aigw/testing';
+import { eventually, metricSum, until } from '@aigw/testing';
 import { answerText, chat, FULL_ANSWER, reuseConfig } from './reuse-helpers';
 
 // The response cache and request deduplication on the all-in-one gateway, embedded mode
@@ -285,12 +285,12 @@ describe('response cache and deduplication on the all-in-one gateway (embedded)'
         signal: leaving.signal,
       }).catch(() => undefined);
       // Both calls are in the gateway before the follower's client leaves.
-      await eventually('the follower reaches the gateway', async () =>
-        metricSum(await metrics(), 'ai_gateway_requests_in_flight', {
-          route: 'chat.completions',
-        }) === 2
-          ? true
-          : undefined,
+      await until(
+        'the follower reaches the gateway',
+        async () =>
+          metricSum(await metrics(), 'ai_gateway_requests_in_flight', {
+            route: 'chat.completions',
+          }) === 2,
       );
       leaving.abort(); // gone while the shared call is still waiting on the upstream
       await follower;
@@ -370,8 +370,9 @@ spec:
       );
     // Usage is settled off the request path: poll (with a deadline) until it is.
     const settledTo = (expected: number) =>
-      eventually(`ai_gateway_budget_remaining settles to ${expected}`, async () =>
-        (await remainingMetric()) === expected ? true : undefined,
+      until(
+        `ai_gateway_budget_remaining settles to ${expected}`,
+        async () => (await remainingMetric()) === expected,
       );
     const headerRemaining = (response: Response) =>
       Number(response.headers.get('x-ratelimit-remaining-tokens'));

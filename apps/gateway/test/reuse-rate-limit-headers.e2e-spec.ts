@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { clockMinute, earlyInTheMinute, eventually } from '@aigw/testing';
+import { clockMinute, earlyInTheMinute, until } from '@aigw/testing';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
 import { answerText, chat, FULL_ANSWER } from './reuse-helpers';
@@ -65,11 +65,9 @@ spec:
       upstream.next({ kind: 'delay', ms: 800 });
       const leading = chat(gateway.baseUrl, { model: 'reused-model', prompt, user });
       // Its call reached the upstream, so its shared call is open: the next ask joins it.
-      await eventually(
-        'the leader calls the upstream',
-        () => (upstream.calls.length > callsBefore ? true : undefined),
-        { everyMs: 10 },
-      );
+      await until('the leader calls the upstream', () => upstream.calls.length > callsBefore, {
+        everyMs: 10,
+      });
       const follower = await chat(gateway.baseUrl, { model: 'reused-model', prompt, user });
       const leader = await leading;
       const [leaderText, followerText] = [await answerText(leader), await answerText(follower)];

@@ -5,7 +5,7 @@
 // gateway keeps serving.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { eventually, metricSum } from '@aigw/testing';
+import { metricSum, until } from '@aigw/testing';
 import { RawSseUpstream } from '@aigw/testing/fake-provider';
 import { startGatewayWithConfig, type AppProcess } from '@aigw/testing/processes';
 import { hasErrorEvent, looksFinished } from './fuzz/answer-checks';
@@ -117,9 +117,7 @@ spec:
       assert.ok(hasErrorEvent(edge.format, edge.path, answer.text), `no error event: ${shown}`);
       assert.ok(!looksFinished(edge.format, edge.path, answer.text), `looks finished: ${shown}`);
       assert.match(answer.text, why, shown);
-      await eventually('the cut answer to be billed', async () =>
-        (await outputTokens()) > billedBefore ? true : undefined,
-      );
+      await until('the cut answer to be billed', async () => (await outputTokens()) > billedBefore);
 
       // The gateway keeps serving, and a stream that does finish ends cleanly.
       raw.next(FINISHED);

@@ -8,4 +8,4 @@ export { metricSum } from './metrics-text';
 export { numberedUsageEvent } from './usage-events';
 export { openServerResponse, RecordingResponse, type OpenServerResponse } from './server-response';
 export { configFromYaml, RecordingPublisher } from './config-and-events';
-export { clockMinute, earlyInTheMinute, eventually, timelyRun } from './timing';
+export { clockMinute, earlyInTheMinute, eventually, timelyRun, until } from './timing';

@@ -38,6 +38,15 @@ export async function eventually<T>(
   }
 }
 
+/** `eventually` for a condition: polls until `holds` is true. */
+export async function until(
+  what: string,
+  holds: () => Promise<boolean> | boolean,
+  options?: { deadlineMs?: number; everyMs?: number },
+): Promise<void> {
+  await eventually(what, async () => ((await holds()) ? true : undefined), options);
+}
+
 const MINUTE_MS = 60_000;
 
 /**
