@@ -80,6 +80,18 @@ describe('TierSelector', () => {
     }
   });
 
+  it('digests a header value once however many tiers select on it', () => {
+    const tiers = ['a', 'b', 'c', 'd'].map((plan) => tier(plan, 'x-plan', plan));
+    const selector = new TierSelector(tiers, undefined); // digests each tier's value, once
+    const hash = mock.method(crypto, 'createHash');
+    try {
+      assert.deepEqual(selector.select({ 'x-plan': 'd' }), { kind: 'tier', tier: tiers[3] });
+      assert.equal(hash.mock.callCount(), 1);
+    } finally {
+      hash.mock.restore();
+    }
+  });
+
   it('falls back to the default tier, and says none when no tiers apply', () => {
     assert.deepEqual(new TierSelector([free, pro], free).select({}), { kind: 'tier', tier: free });
     assert.deepEqual(new TierSelector([], undefined).select({ 'x-plan': 'pro' }), {

@@ -1,5 +1,6 @@
 import type { UserTierConfig } from '@aigw/config';
-import { matchesSecretDigest, secretDigest } from '@aigw/runtime';
+import { timingSafeEqual } from 'node:crypto';
+import { secretDigest } from '@aigw/runtime';
 import { credentialUserKey, isCredentialHeader } from './credential-user-key';
 
 export type IncomingHeaders = Readonly<Record<string, string | string[] | undefined>>;
@@ -26,8 +27,18 @@ export class TierSelector {
 
   select(headers: IncomingHeaders): TierChoice {
     if (this.selectors.length === 0) return { kind: 'none' };
+    // Tiers mostly select on one header: its value is digested once, not once per tier.
+    let digested: string | undefined;
+    let digest: Buffer | undefined;
     for (const selector of this.selectors) {
-      if (selects(selector, firstValue(headers[selector.tier.selector.header]))) {
+      const value = firstValue(headers[selector.tier.selector.header]);
+      const presented = value === undefined ? undefined : presentedValue(selector, value);
+      if (presented === undefined) continue;
+      if (digest === undefined || presented !== digested) {
+        digest = secretDigest(presented);
+        digested = presented;
+      }
+      if (timingSafeEqual(digest, selector.valueDigest)) {
         return { kind: 'tier', tier: selector.tier };
       }
     }
@@ -60,12 +71,10 @@ function compileSelector(tier: UserTierConfig): CompiledSelector {
 }
 
 // A selector value may be a raw API key, so it is compared as the admin and internal
-// tokens are: digests in constant time, so timing tells a caller neither how many leading
-// characters of a guess were right nor the key's length.
-function selects(selector: CompiledSelector, value: string | undefined): boolean {
-  if (value === undefined) return false;
-  const presented = selector.byKeyId ? credentialUserKey(value) : value;
-  return presented !== undefined && matchesSecretDigest(presented, selector.valueDigest);
+// tokens are: digests in constant time (`select`), so timing tells a caller neither how many
+// leading characters of a guess were right nor the key's length.
+function presentedValue(selector: CompiledSelector, value: string): string | undefined {
+  return selector.byKeyId ? credentialUserKey(value) : value;
 }
 
 export function firstValue(value: string | string[] | undefined): string | undefined {
