@@ -1,6 +1,7 @@
 export * from './admin-server';
 export { adminAccessFrom, type AdminAccess } from './admin-access';
 export { matchesSecretDigest, secretDigest } from './secret-digest';
+export { routePatternMatcher } from './route-pattern';
 export * from './listen';
 export * from './startup-errors';
 export * from './service-settings';

@@ -1,4 +1,5 @@
 import { GatewayEndpoint } from '@aigw/contracts';
+import { routePatternMatcher } from '@aigw/runtime';
 import { geminiEndpointAt, isGeminiPath } from '../gemini/gemini-paths';
 
 // The public API's paths, in one place: which are served, under which prefixes, and with
@@ -75,19 +76,10 @@ export const SERVED_PATHS: readonly (readonly [pattern: string, methods: readonl
   ['/batches/:id/cancel', ['POST']],
 ];
 
-/** A path pattern as a whole-path match: `:name` one non-empty segment, `*` the rest. */
-function patternMatcher(pattern: string): RegExp {
-  const parts = pattern.split('/').map((part) => {
-    if (part === '*') return '.+';
-    if (part.startsWith(':')) return '[^/]+';
-    return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  });
-  return new RegExp(`^${parts.join('/')}$`);
-}
-
+/** Each served path pattern, as a whole-path matcher, with its methods. */
 const PATH_METHODS: readonly (readonly [RegExp, readonly string[]])[] = [
-  ...[...ENDPOINT_AT.keys()].map((path) => [patternMatcher(path), ['POST']] as const),
-  ...SERVED_PATHS.map(([pattern, methods]) => [patternMatcher(pattern), methods] as const),
+  ...[...ENDPOINT_AT.keys()].map((path) => [routePatternMatcher(path), ['POST']] as const),
+  ...SERVED_PATHS.map(([pattern, methods]) => [routePatternMatcher(pattern), methods] as const),
 ];
 
 /** The path without its query and without the `/v1` prefix. */

@@ -3,6 +3,8 @@
 // and the all-in-one gateway's API port (its OpenAI-style filter is handed
 // `analyticsMethodsAt`). Only under `/v1`: the controller mounts no other prefix.
 
+import { routePatternMatcher } from '@aigw/runtime';
+
 /**
  * Every analytics route with its methods (Fastify answers a HEAD wherever a GET is served);
  * a spec checks it against AnalyticsController.
@@ -20,14 +22,9 @@ export const ANALYTICS_PATHS: readonly (readonly [path: string, methods: readonl
 ];
 
 /** A `:name` segment matches one non-empty segment; the rest literally. */
-function pathMatcher(path: string): RegExp {
-  const parts = path
-    .split('/')
-    .map((part) => (part.startsWith(':') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
-  return new RegExp(`^${parts.join('/')}$`);
-}
-
-const MATCHERS = ANALYTICS_PATHS.map(([path, methods]) => [pathMatcher(path), methods] as const);
+const MATCHERS = ANALYTICS_PATHS.map(
+  ([path, methods]) => [routePatternMatcher(path), methods] as const,
+);
 
 /** The methods an analytics URL is served with (for `Allow`), or undefined for another path. */
 export function analyticsMethodsAt(url: string): readonly string[] | undefined {
