@@ -28,6 +28,7 @@ import {
   FailoverRouter,
   RealtimeRouting,
   RouterTelemetry,
+  watchRouterGauges,
 } from '@aigw/router';
 import {
   budgetSettings,
@@ -84,10 +85,7 @@ export async function bootstrapGateway(env: Env): Promise<RunningGateway> {
       modelBudgetGate: modelBudgetGate(exhaustion),
       tracing: runtime.tracing && (await attemptTracing(runtime.tracing)),
     });
-    metrics.watchBackendStates(() => router.backendStates());
-    metrics.watchRouteBackends(() => router.routeBackendStates());
-    metrics.watchBackendLoads(() => router.backendLoads());
-    metrics.watchDrainedBackends(() => health.drainedBackends());
+    watchRouterGauges(metrics, router, health);
     // This process calls the backends, so it can show their upstream pools.
     const routes = backendAdminRoutes({
       config,

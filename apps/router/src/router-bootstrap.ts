@@ -9,6 +9,7 @@ import {
   FailoverRouter,
   RealtimeRouting,
   RouterTelemetry,
+  watchRouterGauges,
 } from '@aigw/router';
 import {
   createWireServer,
@@ -70,10 +71,7 @@ export async function bootstrapRouter(env: Env): Promise<RunningService> {
       modelBudgetGate: modelBudgetGate(exhaustion),
       tracing: runtime.tracing && (await attemptTracing(runtime.tracing)),
     });
-    metrics.watchBackendStates(() => router.backendStates());
-    metrics.watchRouteBackends(() => router.routeBackendStates());
-    metrics.watchBackendLoads(() => router.backendLoads());
-    metrics.watchDrainedBackends(() => health.drainedBackends());
+    watchRouterGauges(metrics, router, health);
     // No upstream pools here: the provider-adapter calls the backends.
     for (const route of backendAdminRoutes({ config, health, load, metrics, logger })) {
       runtime.addAdminRoute(route);

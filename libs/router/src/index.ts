@@ -4,6 +4,7 @@ export * from './domain/backend-load';
 export * from './domain/latency-half-life';
 export * from './failover-router';
 export * from './realtime-routing';
+export * from './router-gauges';
 export * from './router-telemetry';
 export * from './tracing/attempt-tracing';
 export * from './admin/backend-admin-routes';
