@@ -587,6 +587,64 @@ export function describeBudgetScenarios(
       }
     });
 
+    it('keeps the hold while a fallback streams after an attempt cut before its first event', async () => {
+      const primary = await new FakeOpenAiUpstream('primary').start();
+      const spare = await new FakeOpenAiUpstream('spare').start();
+      // Room for one call's hold and the cut attempt's prompt, not for a second hold.
+      const limit = 2 * PER_REQUEST - 1;
+      const perUser = { kind: 'tokenBudget.perUser', unit: 'tokens' as const, limit };
+      const gateway = await start(`kind: AIGatewayRoute
+metadata: {name: budgets}
+spec:
+  backends:
+  - {name: primary, priority: 0, provider: vllm, baseUrl: '${primary.baseUrl}', model: gpt-4o-mini}
+  - {name: spare, priority: 1, provider: vllm, baseUrl: '${spare.baseUrl}', model: gpt-4o-mini}
+  failover: {on: [error], retryDelay: 0s}
+  userIdentification: {header: x-user-id}
+  tokenBudget:
+    perUser: {limit: ${limit}, period: 30d}
+`);
+      try {
+        const user = `fallback-${randomUUID()}`;
+        // The primary's stream breaks (not JSON) before its first event; the spare sends two words and
+        // stays open.
+        primary.next({ kind: 'garbage' });
+        spare.next({ kind: 'stall-stream', afterChunks: 2 });
+        const client = new AbortController();
+        const stream = await gateway.chat(user, { stream: true, signal: client.signal });
+        assert.equal(stream.status, 200);
+        assert.equal(stream.headers.get('x-ai-gateway-backend'), 'spare');
+        const reader = stream.body!.getReader();
+        const decoder = new TextDecoder();
+        let seen = '';
+        while (!seen.includes(' from')) {
+          const { value, done } = await reader.read();
+          assert.ok(!done, `the stream ended early: ${seen}`);
+          seen += decoder.decode(value, { stream: true });
+        }
+        // The cut attempt's usage is metered (it reached the budget's store by now).
+        const cut = await settledSpend(gateway, user, perUser, 0);
+        assert.ok(cut !== undefined && cut < PER_REQUEST, `billed ${cut}`);
+        // While the spare streams, its worst case is still held: no room for a second call.
+        const second = await gateway.chat(user);
+        const body = await second.text();
+        assert.equal(second.status, 429, body);
+
+        client.abort();
+        await reader.read().catch(() => undefined);
+        // Both attempts are charged and the hold is gone: the balance is the limit less
+        // all that was billed (the cut attempt's prompt, the spare's prompt and two words).
+        const spent = await settledSpend(gateway, user, perUser, cut);
+        assert.ok(spent !== undefined && spent > cut, `billed ${spent} after ${cut}`);
+        assert.equal(primary.calls.length, 1);
+        assert.equal(spare.calls.length, 1);
+      } finally {
+        await gateway.process.stop();
+        await primary.stop();
+        await spare.stop();
+      }
+    });
+
     it('keeps the hold of a call that outlives AI_GATEWAY_RESERVATION_HOLD_MS until it ends', async () => {
       const holdMs = 2_000;
       const upstream = await new FakeOpenAiUpstream('slow').start();

@@ -121,6 +121,13 @@ function streamOf(events: JsonObject[], breakAfter?: number): Script {
 
 const noSleep = async () => undefined;
 
+/** Whether the router kept a stream attempt (its usage settles the hold) or gave it up. */
+function kept(call: ProviderCall): Promise<boolean> {
+  const commit = call.streamCommit;
+  assert.ok(commit, 'a stream attempt carries its commit');
+  return new Promise((resolve) => commit.decided(resolve));
+}
+
 describe('FailoverRouter', () => {
   it('uses the highest-priority backend and renames the model for the client', async () => {
     const providers = new ScriptedProviders({});
@@ -372,6 +379,9 @@ spec:
     if (answer.kind === 'stream') for await (const event of answer.events) seen.push(event);
     assert.equal(seen.length, 2);
     assert.ok(seen.every((event) => event.model === 'gpt-4'));
+    // Only the attempt that served settles the hold; the one cut before its first event
+    // (its usage known before the router's catch ran) only spends.
+    assert.deepEqual(await Promise.all(early.calls.map(kept)), [false, true]);
 
     const late = new ScriptedProviders({ 'openai-gpt4': streamOf([chunk('a'), chunk('b')], 1) });
     const router2 = new FailoverRouter({
@@ -391,6 +401,8 @@ spec:
         e instanceof DataPlaneError && e.code === DataPlaneErrorCode.StreamInterrupted,
     );
     assert.equal(late.calls.length, 1);
+    // Cut after its first event: still the stream that served, so its usage settles.
+    assert.equal(await kept(late.calls[0]), true);
   });
 
   it('times out a stream whose first event does not come in time, and fails over', async () => {
@@ -411,6 +423,8 @@ spec:
     const router = new FailoverRouter({ config: () => config, providers, sleep: noSleep });
     const answer = await router.route(request({ stream: true }), new AbortController().signal);
     assert.equal(answer.servedBy.backend, 'fast');
+    // The late attempt, given up, does not settle the hold its successor still needs.
+    assert.deepEqual(await Promise.all(providers.calls.map(kept)), [false, true]);
   });
 
   it('lets go of the backend whose first event came too late, not just of its stream', async () => {

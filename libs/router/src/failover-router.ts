@@ -24,6 +24,7 @@ import { PlannedChains } from './domain/planned-chains';
 import { BackendLoad, LATENCY_KINDS, type LatencyKind } from './domain/backend-load';
 import { measuredProviders } from './measured-providers';
 import { streamAttemptSignal, type StreamAttemptSignal } from './stream-attempt-signal';
+import { AttemptCommit } from './attempt-commit';
 import { BackendHealth, type Cooldown } from './domain/backend-health';
 import { RequestDeadline } from './domain/request-deadline';
 import {
@@ -312,29 +313,44 @@ export class FailoverRouter implements RouterPort {
       let span: AttemptSpan | undefined;
       // A stream's attempt can be cancelled alone, once its first event came too late.
       let streamSignal: StreamAttemptSignal | undefined;
+      // Kept once the stream's first event came, given up if it failed before: only a kept
+      // attempt's usage settles the request's hold (the metered provider waits on it).
+      let streamCommit: AttemptCommit | undefined;
       try {
         this.deps.modelBudgetGate?.(route, link.upstreamModel);
         const target = this.chains.target(link);
         span = this.deps.tracing?.start(request, target, attempt, callSignal);
         const attempted = span ? span.request : request;
-        if (request.stream) streamSignal = streamAttemptSignal(callSignal);
+        if (request.stream) {
+          streamSignal = streamAttemptSignal(callSignal);
+          streamCommit = new AttemptCommit();
+        }
         // The provider's promise awaited here, a JSON answer finished without a further
         // async layer (one promise and tick less per call); a stream waits for its start.
         const called = await this.providers.invoke({
           request: attempted,
           target,
           signal: streamSignal?.signal ?? callSignal,
+          streamCommit,
         });
         if (called.kind === 'json') streamSignal?.release();
         const answer =
           called.kind === 'json'
             ? namedJson(called, attempted)
-            : await committedStream(called, attempted, target, callSignal, streamSignal);
+            : await committedStream(
+                called,
+                attempted,
+                target,
+                callSignal,
+                streamSignal,
+                streamCommit,
+              );
         this.health.recordSuccess(link.backend.name);
         const served = { ...answer, servedBy: { ...answer.servedBy, attempts: attempt } };
         return span ? span.answered(served) : served;
       } catch (error) {
         streamSignal?.release();
+        streamCommit?.decide(false);
         if (signal.aborted) {
           span?.failed(error, 'clientGone');
           throw error;
@@ -404,11 +420,12 @@ function committedStream(
   target: UpstreamTarget,
   signal: AbortSignal,
   attempt?: StreamAttemptSignal,
+  commit?: AttemptCommit,
 ): Promise<StreamAnswer> {
   // A gpt-image stream's first event is an image (a partial, or the whole one without
   // partial_images): as slow as the JSON answer, which waits the request timeout.
   const firstEventMs = isImageStream(request) ? target.requestTimeoutMs : target.firstByteTimeoutMs;
-  return commitStream(answer, request.requestedModel, firstEventMs, signal, attempt);
+  return commitStream(answer, request.requestedModel, firstEventMs, signal, attempt, commit);
 }
 
 function unservedOperation(
@@ -498,6 +515,7 @@ async function commitStream(
   firstByteTimeoutMs: number,
   signal: AbortSignal,
   attempt?: StreamAttemptSignal,
+  commit?: AttemptCommit,
 ): Promise<StreamAnswer> {
   const iterator = answer.events[Symbol.asyncIterator]();
   let timer: NodeJS.Timeout | undefined;
@@ -529,6 +547,7 @@ async function commitStream(
   } finally {
     clearTimeout(timer);
   }
+  commit?.decide(true);
   if (signal.aborted) void iterator.return?.();
 
   async function* renamed(): AsyncGenerator<JsonObject> {

@@ -240,6 +240,23 @@ export interface ProviderCall {
   readonly request: GatewayRequest;
   readonly target: UpstreamTarget;
   readonly signal: AbortSignal;
+  /**
+   * Set by a caller that may give up a stream before its first event and try another
+   * backend (the router failing over). Absent, a stream's usage settles the request's hold.
+   */
+  readonly streamCommit?: StreamCommit;
+}
+
+/**
+ * Whether a stream attempt's caller kept it (its first event came) or gave it up before
+ * (failing over, or failing the request). Its usage settles the request's budget hold only
+ * if kept; one given up only spends, so the hold stays for the attempt that serves, or for
+ * the edge to release. Usage known before the decision (it may resolve before the caller's
+ * catch runs) waits for it.
+ */
+export interface StreamCommit {
+  /** Calls `then` once the caller decided (at once when it has): true if it kept the stream. */
+  decided(then: (kept: boolean) => void): void;
 }
 
 /**

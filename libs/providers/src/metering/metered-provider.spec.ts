@@ -6,6 +6,7 @@ import {
   DataPlaneErrorCode,
   type GatewayAnswer,
   type ProviderCall,
+  type StreamCommit,
 } from '@aigw/contracts/data-plane';
 import { MetricsRegistry } from '@aigw/observability';
 import { metricSum } from '@aigw/testing';
@@ -165,6 +166,57 @@ describe('MeteredProviderPort', () => {
     assert.equal(tokens('cache_write_1h'), 500, 'a part of cache_write, counted on its own too');
     const [event] = events;
     assert.equal(event.type === 'usage.recorded' && event.cacheWriteInputTokens, 1_200);
+  });
+
+  it("settles the hold with a stream's usage only if its caller kept the stream", async () => {
+    const events: GatewayEvent[] = [];
+    const publisher: EventPublisher = {
+      publish: (event) => events.push(event),
+      flush: async () => {},
+    };
+    const stream: GatewayAnswer = {
+      kind: 'stream',
+      status: 200,
+      events: (async function* () {})(),
+      usage: Promise.resolve(answer.usage),
+      servedBy: answer.servedBy,
+    };
+    const port = new MeteredProviderPort(
+      { invoke: async () => stream },
+      publisher,
+      new MetricsRegistry({ collectDefaultMetrics: false }),
+      () => ({ weightedTokens: 5, dollars: 0 }),
+    );
+    /** A commit the test decides by hand, after the usage is known. */
+    const pending = () => {
+      let waiting: ((kept: boolean) => void) | undefined;
+      return {
+        decided: (then: (kept: boolean) => void) => void (waiting = then),
+        decide: (kept: boolean) => waiting?.(kept),
+      };
+    };
+    const held = { ...request, stream: true, reservationId: 'hold-1' };
+    const asked = (streamCommit?: StreamCommit): ProviderCall => ({
+      ...callTo('east'),
+      request: held,
+      streamCommit,
+    });
+    const givenUp = pending();
+    const kept = pending();
+    await port.invoke(asked(givenUp));
+    await port.invoke(asked(kept));
+    await new Promise((resolve) => setImmediate(resolve));
+    // Its usage known, a stream's record waits for its caller's decision.
+    assert.equal(events.length, 0);
+    givenUp.decide(false);
+    kept.decide(true);
+    // A caller that never gives a stream up passes no commit.
+    await port.invoke(asked());
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(
+      events.map((event) => event.type === 'usage.recorded' && event.reservationId),
+      [undefined, 'hold-1', 'hold-1'],
+    );
   });
 
   it("counts an edit's image input tokens on their own series and in the usage event", async () => {

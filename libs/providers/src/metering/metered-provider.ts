@@ -181,8 +181,15 @@ export class MeteredProviderPort implements ProviderPort, RealtimeProvider {
       }
     }
     if (this.gate) return this.answerAfterRecord(this.gate, call, answer, startedAt, labels);
-    const usage = answer.kind === 'json' ? Promise.resolve(answer.usage) : answer.usage;
-    void usage.then((settled) => this.record(call, answer.servedBy, settled, startedAt, labels));
+    if (answer.kind === 'json') {
+      void Promise.resolve(answer.usage).then((settled) =>
+        this.record(call, answer.servedBy, settled, startedAt, labels),
+      );
+    } else {
+      void answer.usage.then((settled) =>
+        this.recordStream(call, answer.servedBy, settled, startedAt, labels),
+      );
+    }
     return answer;
   }
 
@@ -203,9 +210,30 @@ export class MeteredProviderPort implements ProviderPort, RealtimeProvider {
       return answer;
     }
     const recorded = answer.usage.then((settled) =>
-      this.record(call, answer.servedBy, settled, startedAt, labels),
+      this.recordStream(call, answer.servedBy, settled, startedAt, labels),
     );
     return { ...answer, events: gate.endingAfterRecord(answer.events, recorded) };
+  }
+
+  /**
+   * A stream's usage, once its caller decided on the stream: one given up before its first
+   * event (the router failing over) only spends, its hold left for the attempt that serves.
+   */
+  private recordStream(
+    call: ProviderCall,
+    servedBy: ServedBy,
+    usage: TokenUsage,
+    startedAt: number,
+    labels: GenAiLabels,
+  ): void {
+    const commit = call.streamCommit;
+    if (!commit) return this.record(call, servedBy, usage, startedAt, labels);
+    commit.decided((kept) => {
+      const spent = kept
+        ? call
+        : { ...call, request: { ...call.request, reservationId: undefined } };
+      this.record(spent, servedBy, usage, startedAt, labels);
+    });
   }
 
   private record(
