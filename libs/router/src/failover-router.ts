@@ -1,5 +1,6 @@
 import type { BackendConfig, GatewayConfig, RouteConfig } from '@aigw/config';
 import {
+  AttemptCommit,
   DataPlaneError,
   DataPlaneErrorCode,
   type FailoverTrigger,
@@ -24,7 +25,6 @@ import { PlannedChains } from './domain/planned-chains';
 import { BackendLoad, LATENCY_KINDS, type LatencyKind } from './domain/backend-load';
 import { measuredProviders } from './measured-providers';
 import { streamAttemptSignal, type StreamAttemptSignal } from './stream-attempt-signal';
-import { AttemptCommit } from './attempt-commit';
 import { BackendHealth, type Cooldown } from './domain/backend-health';
 import { RequestDeadline } from './domain/request-deadline';
 import {

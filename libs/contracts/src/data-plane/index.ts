@@ -1,4 +1,5 @@
 export * from './data-plane.types';
+export * from './attempt-commit';
 export * from './data-plane.errors';
 export * from './token-estimate';
 export * from './json-depth';

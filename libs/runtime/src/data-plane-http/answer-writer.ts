@@ -56,13 +56,15 @@ export interface WriteAnswerOptions {
   readonly signal: AbortSignal;
   /** Written into every chunk's `model` (the requested name) so a router can relay bytes. */
   readonly stampModel?: string;
+  /** Told once a stream is handed on: its first chunk (or its end) is written. */
+  readonly handedOn?: () => void;
 }
 
 /** Sends an answer in the wire format, respecting the socket's backpressure. */
 export async function writeAnswer(
   response: ServerResponse,
   answer: GatewayAnswer,
-  { signal, stampModel }: WriteAnswerOptions,
+  { signal, stampModel, handedOn }: WriteAnswerOptions,
 ): Promise<void> {
   if (answer.kind === 'json') {
     response.writeHead(200, JSON_HEADERS);
@@ -76,13 +78,19 @@ export async function writeAnswer(
     [WIRE_VERSION_HEADER]: WIRE_VERSION,
     [SERVED_BY_HEADER]: encodeURIComponent(JSON.stringify(answer.servedBy)),
   });
+  let waiting = handedOn;
   try {
     for await (const chunk of answer.events) {
       if (signal.aborted) break;
       if (stampModel !== undefined) chunk.model = stampModel;
+      if (waiting) {
+        waiting();
+        waiting = undefined;
+      }
       await out.write(rawChunkLine(chunk) ?? chunkFrame(chunk));
     }
     if (signal.aborted) return;
+    waiting?.();
     out.end(endFrame(await answer.usage));
   } catch (error) {
     // After the chunks still held, so none that reached us is lost before the error.

@@ -201,6 +201,28 @@ describe('provider-adapter over the wire', () => {
     assert.equal(seen.length, 1);
   });
 
+  it('keeps a stream attempt whose first event crossed the hop, gives up one that failed before', async () => {
+    /** How the adapter's stream commit was decided for a stream breaking after `breakAfter`. */
+    const decided = async (breakAfter: number) => {
+      let kept: Promise<boolean> | undefined;
+      next = async (c) => {
+        const commit = c.streamCommit;
+        assert.ok(commit, 'a stream attempt carries a commit');
+        kept = new Promise((resolve) => commit.decided(resolve));
+        return streamOf([{ n: 1 }, { n: 2 }], breakAfter);
+      };
+      const answer = await client.invoke(call({ stream: true }));
+      await collect(answer).catch(() => undefined);
+      return kept;
+    };
+    // Broken before its first event: the router fails over, so its usage must not settle.
+    assert.equal(await decided(0), false);
+    // Broken after it: the router kept it, so its usage settles the hold.
+    assert.equal(await decided(1), true);
+    // Whole: kept.
+    assert.equal(await decided(5), true);
+  });
+
   it("cancels the adapter's work when the caller aborts", async () => {
     let adapterSignal: AbortSignal | undefined;
     next = (c) => {

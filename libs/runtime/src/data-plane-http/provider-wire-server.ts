@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import {
+  AttemptCommit,
   decodeInvokeRequest,
   WIRE_PATHS,
   type ProviderPort,
@@ -23,16 +24,28 @@ export function registerProviderWire(
     reply.hijack();
     const response = reply.raw;
     const signal = abortOnHangUp(reply);
+    let commit: AttemptCommit | undefined;
     try {
       const message = decodeInvokeRequest(request.body);
       const target = resolveTarget(message.target);
-      const answer = await providers.invoke({ request: message.request, target, signal });
+      // The router across the hop keeps a stream once its first event reaches it, and may
+      // fail over from one that fails before: only a stream handed on settles the hold.
+      if (message.request.stream) commit = new AttemptCommit();
+      const answer = await providers.invoke({
+        request: message.request,
+        target,
+        signal,
+        streamCommit: commit,
+      });
       await writeAnswer(response, answer, {
         signal,
         stampModel: message.request.requestedModel,
+        handedOn: commit && (() => commit!.decide(true)),
       });
     } catch (error) {
       if (!signal.aborted) writeWireError(response, asDataPlaneError(error));
+    } finally {
+      commit?.decide(false); // failed, or the router hung up, before any event: given up
     }
   });
   registerHealth(fastify);

@@ -1,9 +1,10 @@
-import type { StreamCommit } from '@aigw/contracts/data-plane';
+import type { StreamCommit } from './data-plane.types';
 
 /**
- * A stream attempt's commit, decided by the router: kept once its first event came, given
- * up when it failed before. The metered provider waits on it to know whether the attempt's
- * usage settles the request's hold; one waiter at most (the attempt's usage record).
+ * A stream attempt's commit, decided by whoever hands the stream on (the router in
+ * process, the provider-adapter's wire server across the hop): kept once its first event
+ * came, given up when it failed before. The metered provider waits on it to know whether
+ * the attempt's usage settles the request's hold; one waiter at most (its usage record).
  */
 export class AttemptCommit implements StreamCommit {
   private kept: boolean | undefined;
