@@ -173,18 +173,17 @@ export class BudgetAdmission {
       { error: BudgetRefusal; held: readonly AdmissionLimit[]; byStore: boolean } | undefined;
     // A worst case above a whole window of the limit of every model that may serve it (the
     // primary alone without budgetExceeded failover) is refused whenever it is retried: a
-    // 400, as for the caller's own limits, and before any model is held or marked.
-    const misfit = this.modelLimitTooSmall(
-      route,
-      models,
-      failover ? models.length : 1,
-      amounts,
-      now,
-    );
-    if (misfit) throw largerThanLimit(misfit, amounts[misfit.unit], request.operation);
+    // 400, as for the caller's own limits, and before any model is held or marked. Only a
+    // primary too small can start such a chain, so most requests look no further.
+    const primaryLimits = this.modelLimitsOf(route, models[0], now);
+    if (limitTooSmall(primaryLimits, amounts)) {
+      const count = failover ? models.length : 1;
+      const misfit = this.modelLimitTooSmall(route, models, count, amounts, now);
+      if (misfit) throw largerThanLimit(misfit, amounts[misfit.unit], request.operation);
+    }
     models: for (let index = 0; index < models.length; index++) {
       // The model's token and request limits, held together: either full passes it over.
-      const ownLimits = this.modelLimitsOf(route, models[index], now);
+      const ownLimits = index === 0 ? primaryLimits : this.modelLimitsOf(route, models[index], now);
       const held = ownLimits.length > 0 ? [...limits, ...ownLimits] : limits;
       for (const modelLimit of ownLimits) {
         const resetAt = this.exhausted.exhaustedUntilByKey(
