@@ -7,14 +7,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  createTokenUsageRecorded,
-  serializeEvent,
-  Topic,
-  UsageSource,
-  type GatewayEvent,
-  type TokenUsageRecorded,
-} from '@aigw/contracts';
+import { serializeEvent, Topic, type GatewayEvent, type TokenUsageRecorded } from '@aigw/contracts';
+import { numberedUsageEvent } from '@aigw/testing';
 import {
   EmbeddedEventBus,
   EventLogNotWritableError,
@@ -22,24 +16,7 @@ import {
 } from './embedded-event-bus';
 import { SqliteEventLog } from './sqlite-event-log';
 
-function usage(user: string): TokenUsageRecorded {
-  return createTokenUsageRecorded({
-    requestId: `req-${user}`,
-    partitionKey: user,
-    userId: user,
-    inputTokens: 1,
-    outputTokens: 1,
-    cachedInputTokens: 0,
-    usageSource: UsageSource.Reported,
-    modelRequested: 'gpt-4',
-    modelServed: 'gpt-4',
-    provider: 'openai',
-    backend: 'openai',
-    costDollars: 0,
-    weightedTokenCost: 2,
-    cacheHit: false,
-  });
-}
+const usage = (user: string): TokenUsageRecorded => numberedUsageEvent(user, 1);
 
 const userOf = (event: GatewayEvent): string => (event as TokenUsageRecorded).userId;
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));

@@ -9,35 +9,17 @@ import {
   createBudgetStateChanged,
   createRequestAccepted,
   LimitKind,
-  createTokenUsageRecorded,
   GatewayEndpoint,
   serializeEvent,
   Topic,
-  UsageSource,
   type GatewayEvent,
   type TokenUsageRecorded,
 } from '@aigw/contracts';
+import { numberedUsageEvent } from '@aigw/testing';
 import { EmbeddedEventBus, type EmbeddedEventBusOptions } from './embedded-event-bus';
 import { SqliteEventLog } from './sqlite-event-log';
 
-function usage(user: string, inputTokens: number): TokenUsageRecorded {
-  return createTokenUsageRecorded({
-    requestId: `req-${user}-${inputTokens}`,
-    partitionKey: user,
-    userId: user,
-    inputTokens,
-    outputTokens: 1,
-    cachedInputTokens: 0,
-    usageSource: UsageSource.Reported,
-    modelRequested: 'gpt-4',
-    modelServed: 'gpt-4',
-    provider: 'openai',
-    backend: 'openai',
-    costDollars: 0,
-    weightedTokenCost: inputTokens + 1,
-    cacheHit: false,
-  });
-}
+const usage = numberedUsageEvent;
 
 function accepted(user: string): GatewayEvent {
   return createRequestAccepted({
