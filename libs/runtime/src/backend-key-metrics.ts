@@ -1,4 +1,4 @@
-import type { GatewayConfig } from '@aigw/config';
+import { isAuthenticated, type GatewayConfig } from '@aigw/config';
 import type { MetricsRegistry } from '@aigw/observability';
 
 /**
@@ -9,10 +9,8 @@ import type { MetricsRegistry } from '@aigw/observability';
 export function backendsMissingKey(config: GatewayConfig): string[] {
   const names = new Set<string>();
   for (const route of config.routes) {
-    for (const { name, auth } of route.backends) {
-      if (auth.kind === 'apiKey' && auth.apiKey === undefined && !auth.keyHeldElsewhere) {
-        names.add(name);
-      }
+    for (const backend of route.backends) {
+      if (!isAuthenticated(backend)) names.add(backend.name);
     }
   }
   return [...names];

@@ -335,3 +335,12 @@ export interface GatewayConfig {
   /** Tiers from top-level `userTiers:` documents (routes may carry their own). */
   readonly userTiers: readonly UserTierConfig[];
 }
+
+/**
+ * Callable as far as its key goes: the key is loaded here, held by the provider-adapter, or
+ * not needed. A backend skipped for a missing key is one that is not.
+ */
+export function isAuthenticated(backend: Pick<BackendConfig, 'auth'>): boolean {
+  const auth = backend.auth;
+  return auth.kind !== 'apiKey' || auth.apiKey !== undefined || auth.keyHeldElsewhere === true;
+}

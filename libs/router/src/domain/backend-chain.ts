@@ -72,8 +72,4 @@ function linksFor(route: RouteConfig, model: string): ChainLink[] {
   }));
 }
 
-/** Callable: its key is loaded here, held by the provider-adapter, or not needed. */
-export function isAuthenticated(backend: BackendConfig): boolean {
-  const auth = backend.auth;
-  return auth.kind !== 'apiKey' || auth.apiKey !== undefined || auth.keyHeldElsewhere === true;
-}
+export { isAuthenticated } from '@aigw/config';
