@@ -51,6 +51,7 @@ export function pulledBody(
   return body;
 }
 
-function timedOut(): DOMException {
+/** The reason a request is aborted with when a wait it bounds runs out (a TimeoutError). */
+export function timedOut(): DOMException {
   return new DOMException('timed out', 'TimeoutError');
 }

@@ -4,7 +4,7 @@ import {
   type BackendCallTarget,
 } from '@aigw/contracts/data-plane';
 import { Readable } from 'node:stream';
-import { pulledBody } from '@aigw/infra/http';
+import { pulledBody, timedOut } from '@aigw/infra/http';
 import { request as undiciRequest } from 'undici';
 import { AZURE_DEFAULT_API_VERSION } from '../azure/azure-urls';
 import { upstreamHttpError, transportError } from '../core/upstream-failure';
@@ -118,7 +118,7 @@ export class HeldObjectUpstream {
     headers['content-type'] = body.contentType;
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
-    const timeout = () => controller.abort(new DOMException('timed out', 'TimeoutError'));
+    const timeout = () => controller.abort(timedOut());
     async function* sent(): AsyncGenerator<Uint8Array> {
       yield* body.data;
       timer = setTimeout(timeout, backend.requestTimeoutMs);
@@ -175,7 +175,7 @@ export class HeldObjectUpstream {
   async open(backend: HeldObjectBackend, path: string): Promise<HeldObjectStream> {
     const controller = new AbortController();
     const idleMs = backend.requestTimeoutMs;
-    const timeout = () => controller.abort(new DOMException('timed out', 'TimeoutError'));
+    const timeout = () => controller.abort(timedOut());
     // Armed only while waiting for the backend: a slow reader (backpressure) is not its fault.
     const waiting = <T>(pending: Promise<T>): Promise<T> => {
       const timer = setTimeout(timeout, idleMs);

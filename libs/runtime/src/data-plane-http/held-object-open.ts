@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
-import { pulledBody } from '@aigw/infra/http';
+import { pulledBody, timedOut } from '@aigw/infra/http';
 import { asDataPlaneError, writeWireError } from './answer-writer';
 import {
   decodeHeldObjectCall,
@@ -11,7 +11,7 @@ import {
   type HeldObjectStreamReply,
   type HeldObjectWireCall,
 } from './held-object-call';
-import { timedOut, TIMEOUT_MARGIN_MS, type HeldObjectPeer } from './held-object-peer';
+import { TIMEOUT_MARGIN_MS, type HeldObjectPeer } from './held-object-peer';
 
 /**
  * The open route (HELD_OBJECT_OPEN_WIRE_PATH), a file's content streamed back raw: its

@@ -11,10 +11,6 @@ import { decodePeerError, isRedirectStatus, type InternalToken } from './interna
 /** Headroom over the backend's own timeout, so the far side reports a timeout rather than us. */
 export const TIMEOUT_MARGIN_MS = 5_000;
 
-export function timedOut(): DOMException {
-  return new DOMException('timed out', 'TimeoutError');
-}
-
 /**
  * One peer's held-object routes as every route's client reaches them: the hop's version
  * and internal token on each request, the peer's errors back as the data-plane errors they

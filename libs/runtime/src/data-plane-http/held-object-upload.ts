@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { request as undiciRequest } from 'undici';
+import { timedOut } from '@aigw/infra/http';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
@@ -19,7 +20,7 @@ import {
   type HeldObjectWireReply,
   type HeldUploadBody,
 } from './held-object-call';
-import { timedOut, TIMEOUT_MARGIN_MS, type HeldObjectPeer } from './held-object-peer';
+import { TIMEOUT_MARGIN_MS, type HeldObjectPeer } from './held-object-peer';
 import { isRedirectStatus } from './internal-auth';
 import { isRouteProbe, PeerRouteProbe } from './held-object-route-probe';
 
