@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import type { TokenUsageRecorded } from '@aigw/contracts';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 import { FilesAndBatches, type HeldObjectCalls } from './files-and-batches';
-import { gatewayId } from './gateway-ids';
-import { MemoryHeldObjectStore, type HeldRecord } from './held-objects';
+import { MemoryHeldObjectStore } from './held-objects';
+import { heldOnBatchRoute } from './testing/held-record';
 import { oneBatchRoute } from './testing/one-batch-route';
 
 const TTL = 30 * 24 * 3600_000;
@@ -29,22 +29,7 @@ class Backend implements HeldObjectCalls {
 }
 
 /** The held record of batch b1 on the route's batch backend, owned by alice. */
-function heldBatch(createdAt: number): HeldRecord {
-  const id = gatewayId('batch', { route: 'batches', backend: 'openai-batch', providerId: 'b1' });
-  return {
-    id,
-    kind: 'batch',
-    owner: 'alice',
-    model: 'gpt-batch',
-    upstreamModel: 'up',
-    route: 'batches',
-    backend: 'openai-batch',
-    provider: 'openai',
-    providerId: 'b1',
-    createdAt,
-    object: { id },
-  };
-}
+const heldBatch = (createdAt: number) => heldOnBatchRoute('batch', 'b1', createdAt);
 
 describe('a finished batch', () => {
   it('is billed once however long its owner keeps looking at it', async () => {

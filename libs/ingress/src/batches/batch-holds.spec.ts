@@ -21,8 +21,8 @@ import type { IngressPipeline } from '../ingress-pipeline';
 import { BatchEstimator } from './batch-estimate';
 import { BATCH_HOLD_MS, BatchHolds } from './batch-holds';
 import { FilesAndBatches, type HeldObjectCalls } from './files-and-batches';
-import { gatewayId } from './gateway-ids';
-import { MemoryHeldObjectStore, type HeldRecord } from './held-objects';
+import { MemoryHeldObjectStore } from './held-objects';
+import { heldOnBatchRoute } from './testing/held-record';
 
 const TTL = 30 * 24 * 3600_000;
 /** $0.002 in and $0.008 out per 1k tokens; $0.01 a day for each user; batches at half. */
@@ -159,23 +159,12 @@ function setup(start = Date.UTC(2026, 11, 4, 1)) {
     for (const tokens of maxTokens) estimator.add(as.url ?? '/v1/chat/completions', line(tokens));
     const purpose = as.purpose ?? 'batch';
     const estimated = purpose === 'batch' && as.estimated !== false;
-    const id = gatewayId('file', { route: 'batches', backend: 'openai-batch', providerId: name });
-    const record: HeldRecord = {
-      id,
-      kind: 'file',
-      owner: 'alice',
-      model: 'gpt-batch',
-      upstreamModel: 'up',
-      route: 'batches',
-      backend: 'openai-batch',
-      provider: 'openai',
-      providerId: name,
-      createdAt: now,
+    const record = heldOnBatchRoute('file', name, now, {
+      object: { object: 'file', purpose },
       ...(estimated && { estimate: estimator.estimate }),
-      object: { id, object: 'file', purpose },
-    };
+    });
     await store.put(record, TTL);
-    return id;
+    return record.id;
   };
   const create = (fileId: string) =>
     app.inject({

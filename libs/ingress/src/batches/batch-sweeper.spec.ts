@@ -13,7 +13,8 @@ import {
 } from './batch-sweeper';
 import { FilesAndBatches, type BillingTrigger, type HeldObjectCalls } from './files-and-batches';
 import { gatewayId } from './gateway-ids';
-import { MemoryHeldObjectStore, type HeldRecord } from './held-objects';
+import { MemoryHeldObjectStore } from './held-objects';
+import { heldOnBatchRoute } from './testing/held-record';
 
 const TTL = 30 * 24 * 3600_000;
 const USAGE = { prompt_tokens: 100, completion_tokens: 20, total_tokens: 120 };
@@ -97,20 +98,8 @@ function setup() {
       ...extra,
     });
   const addBatch = async (providerId: string) => {
-    const id = gatewayId('batch', { route: 'batches', backend: 'openai-batch', providerId });
-    const record: HeldRecord = {
-      id,
-      kind: 'batch',
-      owner: 'alice',
-      model: 'gpt-batch',
-      upstreamModel: 'up',
-      route: 'batches',
-      backend: 'openai-batch',
-      provider: 'openai',
-      providerId,
-      createdAt: now,
-      object: { id },
-    };
+    const record = heldOnBatchRoute('batch', providerId, now);
+    const { id } = record;
     await store.put(record, TTL);
     await store.addPending(id, TTL);
     return id;

@@ -11,7 +11,8 @@ import { sumBatchUsage } from './batch-jsonl';
 import { FilesAndBatches, type BillingTrigger, type HeldObjectCalls } from './files-and-batches';
 import type { FileBytesOutcome, FileBytesUse } from './files-and-batches-options';
 import { gatewayId } from './gateway-ids';
-import { MemoryHeldObjectStore, type HeldRecord } from './held-objects';
+import { MemoryHeldObjectStore } from './held-objects';
+import { heldOnBatchRoute } from './testing/held-record';
 import { oneBatchRoute } from './testing/one-batch-route';
 
 const TTL = 30 * 24 * 3600_000;
@@ -104,26 +105,16 @@ async function setup() {
     onFileBytes: (use, outcome, count) => bytes.push([use, outcome, count]),
     onError: (what) => logged.push(what),
   });
-  const id = gatewayId('batch', { route: 'batches', backend: 'openai-batch', providerId: 'b1' });
   const outputId = gatewayId('file', {
     route: 'batches',
     backend: 'openai-batch',
     providerId: 'out1',
   });
-  const batch: HeldRecord = {
-    id,
-    kind: 'batch',
-    owner: 'alice',
-    model: 'gpt-batch',
-    upstreamModel: 'up',
-    route: 'batches',
-    backend: 'openai-batch',
-    provider: 'openai',
-    providerId: 'b1',
-    createdAt: Date.now(),
+  const batch = heldOnBatchRoute('batch', 'b1', Date.now(), {
     // As a look whose billing failed leaves it: finished, its output adopted, unbilled.
-    object: { id, status: 'completed', output_file_id: outputId },
-  };
+    object: { status: 'completed', output_file_id: outputId },
+  });
+  const { id } = batch;
   await store.put(batch, TTL);
   await store.addPending(id, TTL);
   await store.put(
