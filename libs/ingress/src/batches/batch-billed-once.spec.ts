@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { TokenUsageRecorded } from '@aigw/contracts';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 import { FilesAndBatches, type HeldObjectCalls } from './files-and-batches';
+import type { FilesAndBatchesOptions } from './files-and-batches-options';
 import { MemoryHeldObjectStore } from './held-objects';
 import { heldOnBatchRoute } from './testing/held-record';
 import { oneBatchRoute } from './testing/one-batch-route';
@@ -31,9 +32,26 @@ class Backend implements HeldObjectCalls {
 /** The held record of batch b1 on the route's batch backend, owned by alice. */
 const heldBatch = (createdAt: number) => heldOnBatchRoute('batch', 'b1', createdAt);
 
+/** The files-and-batches API on oneBatchRoute() over `store`, its usage events kept in `events`. */
+function batchesOver(
+  store: MemoryHeldObjectStore,
+  events: TokenUsageRecorded[],
+  more: Partial<FilesAndBatchesOptions>,
+): FilesAndBatches {
+  const config = oneBatchRoute();
+  return new FilesAndBatches({
+    config: () => config,
+    upstream: new Backend(),
+    store,
+    ttlMs: TTL,
+    priceFactor: 0.5,
+    publish: (event) => events.push(event),
+    ...more,
+  });
+}
+
 describe('a finished batch', () => {
   it('is billed once however long its owner keeps looking at it', async () => {
-    const config = oneBatchRoute();
     let now = 1_000_000;
     const clock = () => now;
     const store = new MemoryHeldObjectStore(
@@ -42,15 +60,7 @@ describe('a finished batch', () => {
       clock,
     );
     const events: TokenUsageRecorded[] = [];
-    const batches = new FilesAndBatches({
-      config: () => config,
-      upstream: new Backend(),
-      store,
-      ttlMs: TTL,
-      priceFactor: 0.5,
-      publish: (event) => events.push(event),
-      now: clock,
-    });
+    const batches = batchesOver(store, events, { now: clock });
     const record = heldBatch(now);
     await store.put(record, TTL);
     const { id } = record;
@@ -68,17 +78,10 @@ describe('a finished batch', () => {
 
 describe('a finished batch billed with answers after their record', () => {
   it('answers the look that billed it only once the usage event is durable', async () => {
-    const config = oneBatchRoute();
     const store = new MemoryHeldObjectStore({ maxEntries: 100, maxBytes: 1_000_000 });
     const events: TokenUsageRecorded[] = [];
     let durable!: () => void;
-    const batches = new FilesAndBatches({
-      config: () => config,
-      upstream: new Backend(),
-      store,
-      ttlMs: TTL,
-      priceFactor: 0.5,
-      publish: (event) => events.push(event),
+    const batches = batchesOver(store, events, {
       untilRecorded: () => new Promise<void>((resolve) => (durable = resolve)),
     });
     const record = heldBatch(Date.now());
