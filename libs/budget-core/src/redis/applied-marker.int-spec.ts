@@ -1,29 +1,24 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { startRedis, type RealService } from '@aigw/testing';
+import type { Redis } from 'ioredis';
 import { APPLIED_MARKER_FLOOR_MS, KEY_GRACE_MS, type BalanceChange } from '../budget-store.port';
 import { DAY, windowAt } from '../domain/budget-window';
-import { RedisBudgetStore } from './redis-budget-store';
+import { startRedisStore } from '../testing/redis-store';
+import type { RedisBudgetStore } from './redis-budget-store';
 
 const namespace = 'marker-test';
 
 // Markers of settled events (one per usage event) are most of the keys a busy gateway
 // keeps in Redis: they must be refused as long as a redelivery could count, and no longer.
 describe('applied-event markers in Redis', () => {
-  let service: RealService;
   let redis: Redis;
   let store: RedisBudgetStore;
+  let close: () => Promise<void>;
   before(async () => {
-    service = await startRedis();
-    redis = new Redis(service.url, { maxRetriesPerRequest: 2 });
-    store = new RedisBudgetStore(redis, { namespace });
+    ({ redis, store, close } = await startRedisStore(namespace));
   });
-  after(async () => {
-    redis.disconnect();
-    await service.stop();
-  });
+  after(() => close());
 
   const markerTtl = (eventId: string) => redis.pttl(`${namespace}:applied:${eventId}`);
 

@@ -1,10 +1,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { startRedis, type RealService } from '@aigw/testing';
 import type { BalanceChange } from '../budget-store.port';
-import { RedisBudgetStore } from './redis-budget-store';
+import { startRedisStore } from '../testing/redis-store';
+import type { RedisBudgetStore } from './redis-budget-store';
 
 const namespace = 'resent-test';
 
@@ -13,18 +12,12 @@ const namespace = 'resent-test';
 // twice under one id. Its hold must count once, so that its release (or its lapse)
 // gives back all of it; otherwise the room stays taken until the balance key expires.
 describe('a reservation script run twice under one id', () => {
-  let service: RealService;
-  let redis: Redis;
   let store: RedisBudgetStore;
+  let close: () => Promise<void>;
   before(async () => {
-    service = await startRedis();
-    redis = new Redis(service.url, { maxRetriesPerRequest: 2 });
-    store = new RedisBudgetStore(redis, { namespace });
+    ({ store, close } = await startRedisStore(namespace));
   });
-  after(async () => {
-    redis.disconnect();
-    await service.stop();
-  });
+  after(() => close());
 
   const setup = () => {
     const now = Date.now();
