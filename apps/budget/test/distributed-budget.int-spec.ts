@@ -11,6 +11,7 @@ import { estimatePromptTokensUpperBound } from '@aigw/contracts/data-plane';
 import { eventually, startKafka, startRedis, type RealService, metricSum } from '@aigw/testing';
 import { createKafka, prepareEventTopics } from '@aigw/infra';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { startAdapterAndRouter } from './split-deployment';
 
 // The split deployment with real Kafka and Redis: two ingress replicas share one budget
 // in Redis, the budget service settles usage from the Kafka topic and broadcasts budget
@@ -72,17 +73,7 @@ ${METERED.map((m) => `      ${m}: {tokensPerMinute: 60}`).join('\n')}
       KAFKA_BROKERS: kafka.url,
       AI_GATEWAY_KAFKA_TOPIC_PREFIX: prefix,
     };
-    const adapter = await startApp('provider-adapter', {
-      ...env,
-      AI_GATEWAY_DATA_DIR: join(dir, 'adapter'),
-    });
-    apps.push(adapter);
-    const router = await startApp('router', {
-      ...env,
-      AI_GATEWAY_DATA_DIR: join(dir, 'router'),
-      PROVIDER_ADAPTER_URL: adapter.baseUrl,
-    });
-    apps.push(router);
+    const router = await startAdapterAndRouter(env, dir, apps);
     budget = await startApp('budget', { ...env, AI_GATEWAY_DATA_DIR: join(dir, 'budget') });
     ingressA = await startApp('ingress', {
       ...env,

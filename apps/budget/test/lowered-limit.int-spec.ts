@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { eventually, metricSum, startKafka, startRedis, type RealService } from '@aigw/testing';
 import { prepareEventTopics } from '@aigw/infra';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { startAdapterAndRouter } from './split-deployment';
 
 // The split deployment: a per-model limit lowered by a config reload below what its model
 // has spent this minute. Ingress refuses to hold on it through the store, but the router
@@ -54,17 +55,7 @@ describe('a per-model limit lowered below its spend (Kafka + Redis, split servic
       KAFKA_BROKERS: kafka.url,
       AI_GATEWAY_KAFKA_TOPIC_PREFIX: prefix,
     };
-    const adapter = await startApp('provider-adapter', {
-      ...env,
-      AI_GATEWAY_DATA_DIR: join(dir, 'adapter'),
-    });
-    apps.push(adapter);
-    router = await startApp('router', {
-      ...env,
-      AI_GATEWAY_DATA_DIR: join(dir, 'router'),
-      PROVIDER_ADAPTER_URL: adapter.baseUrl,
-    });
-    apps.push(router);
+    router = await startAdapterAndRouter(env, dir, apps);
     budget = await startApp('budget', { ...env, AI_GATEWAY_DATA_DIR: join(dir, 'budget') });
     apps.push(budget);
     ingress = await startApp('ingress', {
