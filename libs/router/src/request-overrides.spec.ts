@@ -11,6 +11,7 @@ import {
   type ProviderPort,
   type RequestOverrides,
 } from '@aigw/contracts/data-plane';
+import { gatewayChatRequest } from '@aigw/testing/fake-provider';
 import { BackendHealth } from './domain/backend-health';
 import { FailoverRouter, type AppliedOverrides } from './failover-router';
 
@@ -38,18 +39,16 @@ spec:
 `);
 
 function request(overrides?: RequestOverrides, stream = false): GatewayRequest {
-  return {
-    requestId: 'r1',
-    operation: 'chat',
-    requestedModel: 'gpt-4',
-    stream,
-    clientWantsStreamUsage: false,
-    body: { model: 'gpt-4', messages: [{ role: 'user', content: 'hi' }] },
-    caller: { userKey: 'u' },
-    allowedModels: [],
-    forwardHeaders: {},
-    ...(overrides ? { overrides } : {}),
-  };
+  return gatewayChatRequest(
+    { model: 'gpt-4' },
+    {
+      requestId: 'r1',
+      requestedModel: 'gpt-4',
+      stream,
+      caller: { userKey: 'u' },
+      ...(overrides ? { overrides } : {}),
+    },
+  );
 }
 
 type Script = (call: ProviderCall) => Promise<GatewayAnswer>;

@@ -11,6 +11,7 @@ import {
   type GatewayRequest,
   type ProviderCall,
 } from '@aigw/contracts/data-plane';
+import { gatewayChatRequest } from '@aigw/testing/fake-provider';
 import { HttpHeldObjectClient } from './held-object-wire';
 import { HttpProviderClient } from './http-provider-client';
 import { HttpRouterClient } from './http-router-client';
@@ -20,17 +21,8 @@ import { RealtimeProviderClient, RealtimeRouterClient } from './realtime-wire';
 const TOKEN = 'internal-token-0123456789abcdef';
 const PROBE_HEADER = 'x-aigw-held-probe';
 
-const request = (stream: boolean): GatewayRequest => ({
-  requestId: 'r1',
-  operation: 'chat',
-  requestedModel: 'gpt-4',
-  stream,
-  clientWantsStreamUsage: false,
-  body: { model: 'gpt-4', messages: [{ role: 'user', content: 'hi' }] },
-  caller: { userKey: 'alice' },
-  allowedModels: [],
-  forwardHeaders: {},
-});
+const request = (stream: boolean): GatewayRequest =>
+  gatewayChatRequest({ model: 'gpt-4' }, { requestId: 'r1', requestedModel: 'gpt-4', stream });
 
 const target = {
   backendName: 'b1',
