@@ -383,6 +383,17 @@ async function burst(gateway: Gateway, user: string, count: number, stream = fal
   };
 }
 
+/** Reads `reader` until its text so far includes `text`; failing if the stream ends first. */
+async function readUntil(reader: ReadableStreamDefaultReader<Uint8Array>, text: string) {
+  const decoder = new TextDecoder();
+  let seen = '';
+  while (!seen.includes(text)) {
+    const { value, done } = await reader.read();
+    assert.ok(!done, `the stream ended early: ${seen}`);
+    seen += decoder.decode(value, { stream: true });
+  }
+}
+
 export function describeBudgetScenarios(
   store: string,
   env: () => Promise<Record<string, string>>,
@@ -560,13 +571,7 @@ export function describeBudgetScenarios(
         // While it streams, its worst case is held.
         assert.equal(limitHeaders(stream.headers, 30 * DAY_MS).remaining, limit - PER_REQUEST);
         const reader = stream.body!.getReader();
-        const decoder = new TextDecoder();
-        let seen = '';
-        while (!seen.includes(' from')) {
-          const { value, done } = await reader.read();
-          assert.ok(!done, `the stream ended early: ${seen}`);
-          seen += decoder.decode(value, { stream: true });
-        }
+        await readUntil(reader, ' from');
         client.abort();
         await reader.read().catch(() => undefined);
 
@@ -615,13 +620,7 @@ spec:
         assert.equal(stream.status, 200);
         assert.equal(stream.headers.get('x-ai-gateway-backend'), 'spare');
         const reader = stream.body!.getReader();
-        const decoder = new TextDecoder();
-        let seen = '';
-        while (!seen.includes(' from')) {
-          const { value, done } = await reader.read();
-          assert.ok(!done, `the stream ended early: ${seen}`);
-          seen += decoder.decode(value, { stream: true });
-        }
+        await readUntil(reader, ' from');
         // The cut attempt's usage is metered (it reached the budget's store by now).
         const cut = await settledSpend(gateway, user, perUser, 0);
         assert.ok(cut !== undefined && cut < PER_REQUEST, `billed ${cut}`);
