@@ -64,6 +64,25 @@ const BATCH_OPERATION = 'batch';
 /** Prefixes the served model for a batch's limits, which leave out the per-minute ones. */
 const BATCH_KEY_PREFIX = 'batch\n';
 
+/** A Realtime session's usage, reported per response as each one is done. */
+const REALTIME_OPERATION = 'realtime';
+
+/**
+ * When a usage is charged: the windows its limits are bound in. A call's usage goes to the
+ * windows its hold was taken in (its id says when): admission checked those for room. A
+ * call that ended in the next minute or day, charged there, would spend a window whose
+ * admissions never saw its hold, past the limit. A Realtime response is not that call: the
+ * session's hold (taken when it opened) is settled by its first response, which may come
+ * any time later, an hour or more. Charged at the session's opening, it would land in a
+ * minute long ended (its balance gone, in Redis dropped at once) and never count in the
+ * minute it was spent; so each response is charged when it occurred, as the later ones
+ * (which carry no hold) are, and the hold is released from the windows it was taken in.
+ */
+function chargedAt(usage: TokenUsageRecorded, occurredAt: number): number {
+  if (usage.operation === REALTIME_OPERATION) return occurredAt;
+  return admittedAtOf(usage.reservationId) ?? occurredAt;
+}
+
 /** Served models whose callers' limits are kept bound; past it the caches start over. */
 const MAX_MODELS = 1_000;
 
@@ -251,10 +270,7 @@ export class BudgetSettler implements EventSubscription {
     }
     const tier = tierByName(config, route, usage.tier);
     const occurredAt = eventTime(usage.occurredAt);
-    // Charged to the windows its hold was taken in (its id says when): admission checked
-    // those for room. A call that ended in the next minute or day, charged there, would
-    // spend a window whose admissions never saw its hold, past the limit.
-    const at = admittedAtOf(usage.reservationId) ?? occurredAt;
+    const at = chargedAt(usage, occurredAt);
     // A batch's bill is spent at once, not paced: it skips the per-minute limits (pacesCalls),
     // so its limits are kept apart from the model's synchronous calls'.
     const batch = usage.operation === BATCH_OPERATION;

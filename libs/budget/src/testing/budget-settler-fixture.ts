@@ -39,6 +39,8 @@ export interface UsageInit {
   readonly tier?: string;
   readonly cacheHit?: boolean;
   readonly requestId?: string;
+  /** The operation served (`chat` when absent). */
+  readonly operation?: string;
 }
 
 /** A reported gpt-4-turbo usage of `user`, served by `primary`. */
@@ -62,6 +64,7 @@ export function usageOf(init: UsageInit) {
       costDollars: init.dollars ?? 0,
       weightedTokenCost: tokens,
       cacheHit: init.cacheHit ?? false,
+      operation: init.operation ?? 'chat',
     },
     { occurredAt: init.occurredAt },
   );
