@@ -9,7 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { metricSum } from '@aigw/testing';
-import { FakeOpenAiToolUpstream, FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
+import {
+  FakeOpenAiToolUpstream,
+  FakeOpenAiUpstream,
+  RawSseUpstream,
+} from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
 
 const WEATHER_TOOL: OpenAI.Responses.FunctionTool = {
@@ -29,11 +33,13 @@ type Json = Record<string, unknown>;
 describe('Responses API on the all-in-one gateway, against OpenAI-compatible upstreams', () => {
   const tools = new FakeOpenAiToolUpstream();
   const plain = new FakeOpenAiUpstream('plain');
+  /** Streams exactly the chunks a test queues, for answers the other fakes never give. */
+  const raw = new RawSseUpstream();
   let gateway: AppProcess;
   let client: OpenAI;
 
   before(async () => {
-    await Promise.all([tools.start(), plain.start()]);
+    await Promise.all([tools.start(), plain.start(), raw.start()]);
     const dir = mkdtempSync(join(tmpdir(), 'aigw-responses-e2e-'));
     const config = join(dir, 'config.yaml');
     writeFileSync(
@@ -53,6 +59,11 @@ spec:
     baseUrl: ${plain.baseUrl}
     model: upstream-plain-model
     modelNameOverride: gpt-plain
+  - name: raw
+    provider: vllm
+    baseUrl: ${raw.baseUrl}
+    model: upstream-raw-model
+    modelNameOverride: gpt-raw
 `,
     );
     gateway = await startApp('gateway', {
@@ -67,7 +78,7 @@ spec:
   });
   after(async () => {
     await gateway?.stop();
-    await Promise.all([tools.stop(), plain.stop()]);
+    await Promise.all([tools.stop(), plain.stop(), raw.stop()]);
   });
 
   it('answers responses.create with a Response whose output_text the SDK reads', async () => {
@@ -239,6 +250,43 @@ spec:
     }, OpenAI.APIError);
     assert.ok(types.includes('response.output_text.delta'), types.join(','));
     assert.ok(!types.includes('response.completed'));
+  });
+
+  it("streams a model's refusal as a refusal part the SDK accumulates, not an empty answer", async () => {
+    const chunk = (delta: Json, finish_reason: string | null = null) => ({
+      id: 'chatcmpl-refusal',
+      object: 'chat.completion.chunk',
+      created: 1,
+      model: 'upstream-raw-model',
+      choices: [{ index: 0, delta, finish_reason }],
+    });
+    raw.next([
+      chunk({ role: 'assistant', content: null, refusal: "I'm sorry, " }),
+      chunk({ refusal: "I can't help with that." }),
+      chunk({}, 'stop'),
+      {
+        id: 'chatcmpl-refusal',
+        object: 'chat.completion.chunk',
+        created: 1,
+        model: 'upstream-raw-model',
+        choices: [],
+        usage: { prompt_tokens: 9, completion_tokens: 8, total_tokens: 17 },
+      },
+      '[DONE]',
+    ]);
+    const stream = client.responses.stream({ model: 'gpt-raw', input: 'Something forbidden' });
+    let refused = '';
+    stream.on('response.refusal.delta', (event) => (refused += event.delta));
+    const final = await stream.finalResponse();
+    assert.equal(refused, "I'm sorry, I can't help with that.");
+    assert.equal(final.status, 'completed');
+    const message = final.output[0];
+    assert.ok(message?.type === 'message', JSON.stringify(final.output));
+    assert.deepEqual(
+      message.content.map((part) => [part.type, part.type === 'refusal' && part.refusal]),
+      [['refusal', "I'm sorry, I can't help with that."]],
+    );
+    assert.equal(final.output_text, '');
   });
 
   it('refuses an unknown conversation (404), or a built-in tool (400), naming the parameter', async () => {

@@ -297,6 +297,20 @@ describe('OpenAI chat answer to a Response object', () => {
     ]);
   });
 
+  it("answers a model's refusal as a refusal part, not an empty text (structured outputs)", () => {
+    const refusal = "I'm sorry, I can't help with that.";
+    const response = toResponse(completion({ content: null, refusal }), usage, context);
+    assert.deepEqual(response.output, [
+      {
+        type: 'message',
+        id: 'msg_req1_0',
+        role: 'assistant',
+        status: 'completed',
+        content: [{ type: 'refusal', refusal }],
+      },
+    ]);
+  });
+
   it('refuses an answer without a choice as a bad backend answer', () => {
     assert.throws(
       () => toResponse({ id: 'x', choices: [] }, usage, context),

@@ -23,6 +23,14 @@ export interface OutputText {
   readonly annotations: readonly never[];
 }
 
+/** A model's refusal (OpenAI's structured outputs), where its answer text would be. */
+export interface RefusalContent {
+  readonly type: 'refusal';
+  readonly refusal: string;
+}
+
+export type MessageContent = OutputText | RefusalContent;
+
 export interface SummaryText {
   readonly type: 'summary_text';
   readonly text: string;
@@ -43,7 +51,7 @@ export type OutputItem =
       readonly id: string;
       readonly role: 'assistant';
       readonly status: ItemStatus;
-      readonly content: readonly OutputText[];
+      readonly content: readonly MessageContent[];
     }
   | {
       readonly type: 'function_call';
@@ -248,6 +256,10 @@ export function outputText(text: string): OutputText {
   return { type: 'output_text', text, annotations: [] };
 }
 
+export function refusalContent(refusal: string): RefusalContent {
+  return { type: 'refusal', refusal };
+}
+
 /** A tool call's arguments as the JSON text Responses carries. */
 function argumentsText(value: unknown): string {
   if (typeof value === 'string') return value;
@@ -273,15 +285,20 @@ export function toResponse(
     output.push(reasoningItem(outputItemId('rs', requestId, 0), reasoning, blocks));
   }
   const text = contentText(message.content);
+  const refusal = typeof message.refusal === 'string' ? message.refusal : '';
   const toolCalls = Array.isArray(message.tool_calls) ? (message.tool_calls as JsonObject[]) : [];
   // A turn of tool calls alone has no message; any other answer has one, empty or not.
-  if (text.length > 0 || toolCalls.length === 0) {
+  if (text.length > 0 || refusal.length > 0 || toolCalls.length === 0) {
+    // A refusal is its own part (what the client checks for), text the other's.
+    const content: MessageContent[] =
+      text.length > 0 || refusal.length === 0 ? [outputText(text)] : [];
+    if (refusal.length > 0) content.push(refusalContent(refusal));
     output.push({
       type: 'message',
       id: outputItemId('msg', requestId, output.length),
       role: 'assistant',
       status: incomplete ? 'incomplete' : 'completed',
-      content: [outputText(text)],
+      content,
     });
   }
   for (const call of toolCalls) {

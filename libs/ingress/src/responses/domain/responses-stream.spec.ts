@@ -416,6 +416,75 @@ describe('OpenAI chunks to Responses stream events', () => {
     );
   });
 
+  it("streams a model's refusal as a refusal part with refusal deltas, not an empty text", () => {
+    const events = run([
+      chunk({ role: 'assistant', content: null, refusal: "I'm sorry" }),
+      chunk({ refusal: ', no.' }),
+      chunk({}, 'stop'),
+    ]);
+    const where = { item_id: 'msg_req1_0', output_index: 0 };
+    const message = {
+      type: 'message',
+      id: 'msg_req1_0',
+      role: 'assistant',
+      status: 'completed',
+      content: [{ type: 'refusal', refusal: "I'm sorry, no." }],
+    };
+    assert.deepEqual(unnumbered(events), [
+      ...opening,
+      {
+        type: 'response.output_item.added',
+        output_index: 0,
+        item: { ...message, status: 'in_progress', content: [] },
+      },
+      {
+        type: 'response.content_part.added',
+        ...where,
+        content_index: 0,
+        part: { type: 'refusal', refusal: '' },
+      },
+      { type: 'response.refusal.delta', ...where, content_index: 0, delta: "I'm sorry" },
+      { type: 'response.refusal.delta', ...where, content_index: 0, delta: ', no.' },
+      { type: 'response.refusal.done', ...where, content_index: 0, refusal: "I'm sorry, no." },
+      {
+        type: 'response.content_part.done',
+        ...where,
+        content_index: 0,
+        part: { type: 'refusal', refusal: "I'm sorry, no." },
+      },
+      { type: 'response.output_item.done', output_index: 0, item: message },
+      {
+        type: 'response.completed',
+        response: responseObject(context, 'completed', {
+          output: [message as never],
+          usage: finalUsage,
+        }),
+      },
+    ]);
+  });
+
+  it('gives text then a refusal in one message two parts, each closed before the next opens', () => {
+    const events = run([chunk({ content: 'Well' }), chunk({ refusal: 'No.' }), chunk({}, 'stop')]);
+    const kinds = events
+      .filter((event) => 'content_index' in event)
+      .map((event) => `${event.type}@${event.content_index as number}`);
+    assert.deepEqual(kinds, [
+      'response.content_part.added@0',
+      'response.output_text.delta@0',
+      'response.output_text.done@0',
+      'response.content_part.done@0',
+      'response.content_part.added@1',
+      'response.refusal.delta@1',
+      'response.refusal.done@1',
+      'response.content_part.done@1',
+    ]);
+    const done = events.at(-1)?.response as { output: { content: unknown }[] };
+    assert.deepEqual(done.output[0]?.content, [
+      outputText('Well'),
+      { type: 'refusal', refusal: 'No.' },
+    ]);
+  });
+
   it('ends an answer cut by the token limit with response.incomplete', () => {
     const events = run([chunk({ content: 'Once upon' }), chunk({}, 'length')]);
     const last = events.at(-1);

@@ -14,11 +14,13 @@ import {
   outputItemId,
   outputText,
   reasoningItem,
+  refusalContent,
   reasoningTokensOf,
   responseError,
   responseObject,
   responseUsage,
   type ItemStatus,
+  type MessageContent,
   type OutputItem,
   type ResponseContext,
   type ResponseObject,
@@ -41,10 +43,24 @@ interface OpenReasoning {
   readonly blocks: ThinkingBlock[];
 }
 
+/** A message's content part: answer text, or a refusal (only the last one is still open). */
+interface OpenPart {
+  readonly type: 'output_text' | 'refusal';
+  text: string;
+}
+
+/** A message being streamed: its parts so far. */
+interface OpenMessage {
+  readonly kind: 'message';
+  readonly index: number;
+  readonly id: string;
+  readonly parts: OpenPart[];
+}
+
 /** The output item being streamed, with what it has gathered so far. */
 type OpenItem =
   | OpenReasoning
-  | { readonly kind: 'message'; readonly index: number; readonly id: string; text: string }
+  | OpenMessage
   | {
       readonly kind: 'function_call';
       readonly index: number;
@@ -61,7 +77,8 @@ type OpenItem =
  * response.output_item.added, its content events and response.output_item.done; then
  * response.completed (or response.incomplete) carrying the whole Response with its usage.
  * Reasoning (`delta.reasoning_content`) is a reasoning item's summary; text a message's
- * output_text; each tool call a function_call item whose arguments arrive as deltas.
+ * output_text (a refusal, `delta.refusal`, its refusal part); each tool call a
+ * function_call item whose arguments arrive as deltas.
  * When the request's `include` asked for `reasoning.encrypted_content`, the thinking
  * blocks (`delta.thinking_blocks`: a signature ending the text streamed before it, or a
  * redacted block) are gathered on the reasoning item, which carries them when done.
@@ -119,7 +136,10 @@ export class ResponseStreamTranslator {
       }
     }
     if (typeof delta.content === 'string' && delta.content.length > 0) {
-      this.textDelta(delta.content, events);
+      this.textDelta('output_text', delta.content, events);
+    }
+    if (typeof delta.refusal === 'string' && delta.refusal.length > 0) {
+      this.textDelta('refusal', delta.refusal, events);
     }
     if (Array.isArray(delta.tool_calls)) {
       for (const call of delta.tool_calls as JsonObject[]) this.toolCallDelta(call, events);
@@ -135,7 +155,9 @@ export class ResponseStreamTranslator {
     const events: ResponseStreamEvent[] = [];
     const incomplete = incompleteDetails(this.finishReason);
     // Like a JSON answer, an answer with nothing in it still has its (empty) message.
-    if (this.output.length === 0 && !this.open) this.openMessage(events);
+    if (this.output.length === 0 && !this.open) {
+      this.openPart(this.openMessage(events), 'output_text', events);
+    }
     this.closeItem(events, incomplete ? 'incomplete' : 'completed');
     const status = incomplete ? 'incomplete' : 'completed';
     const fields = {
@@ -247,17 +269,66 @@ export class ResponseStreamTranslator {
     return item;
   }
 
-  private textDelta(fragment: string, events: ResponseStreamEvent[]): void {
+  /** Answer text or refusal text: into the message's open part of that type, else a new one. */
+  private textDelta(type: OpenPart['type'], fragment: string, events: ResponseStreamEvent[]): void {
     const item = this.open?.kind === 'message' ? this.open : this.openMessage(events);
-    item.text += fragment;
+    let part = item.parts.at(-1);
+    if (part?.type !== type) {
+      if (part) this.closePart(item, events);
+      part = this.openPart(item, type, events);
+    }
+    part.text += fragment;
+    const where = { item_id: item.id, output_index: item.index };
+    const contentIndex = item.parts.length - 1;
     events.push(
-      this.event('response.output_text.delta', {
+      type === 'output_text'
+        ? this.event('response.output_text.delta', {
+            ...where,
+            content_index: contentIndex,
+            delta: fragment,
+            logprobs: [],
+          })
+        : this.event('response.refusal.delta', {
+            ...where,
+            content_index: contentIndex,
+            delta: fragment,
+          }),
+    );
+  }
+
+  /** Adds a content part to the message, announced empty. */
+  private openPart(
+    item: OpenMessage,
+    type: OpenPart['type'],
+    events: ResponseStreamEvent[],
+  ): OpenPart {
+    const part: OpenPart = { type, text: '' };
+    item.parts.push(part);
+    events.push(
+      this.event('response.content_part.added', {
         item_id: item.id,
         output_index: item.index,
-        content_index: 0,
-        delta: fragment,
-        logprobs: [],
+        content_index: item.parts.length - 1,
+        part: contentOf({ type, text: '' }),
       }),
+    );
+    return part;
+  }
+
+  /** Ends the message's last part: its text done, then response.content_part.done. */
+  private closePart(item: OpenMessage, events: ResponseStreamEvent[]): void {
+    const part = item.parts.at(-1);
+    if (!part) return;
+    const where = {
+      item_id: item.id,
+      output_index: item.index,
+      content_index: item.parts.length - 1,
+    };
+    events.push(
+      part.type === 'output_text'
+        ? this.event('response.output_text.done', { ...where, text: part.text, logprobs: [] })
+        : this.event('response.refusal.done', { ...where, refusal: part.text }),
+      this.event('response.content_part.done', { ...where, part: contentOf(part) }),
     );
   }
 
@@ -327,27 +398,21 @@ export class ResponseStreamTranslator {
     return item;
   }
 
-  /** Opens a message item, with its one content part. */
-  private openMessage(events: ResponseStreamEvent[]): Extract<OpenItem, { kind: 'message' }> {
+  /** Opens a message item; its content parts open with their first text. */
+  private openMessage(events: ResponseStreamEvent[]): OpenMessage {
     this.closeItem(events, 'completed');
     const index = this.output.length;
-    const item: OpenItem = {
+    const item: OpenMessage = {
       kind: 'message',
       index,
       id: outputItemId('msg', this.context.requestId, index),
-      text: '',
+      parts: [],
     };
     this.open = item;
     events.push(
       this.event('response.output_item.added', {
         output_index: index,
         item: this.snapshot(item, 'in_progress', true),
-      }),
-      this.event('response.content_part.added', {
-        item_id: item.id,
-        output_index: index,
-        content_index: 0,
-        part: outputText(''),
       }),
     );
     return item;
@@ -374,19 +439,7 @@ export class ResponseStreamTranslator {
         break;
       }
       case 'message':
-        events.push(
-          this.event('response.output_text.done', {
-            ...where,
-            content_index: 0,
-            text: item.text,
-            logprobs: [],
-          }),
-          this.event('response.content_part.done', {
-            ...where,
-            content_index: 0,
-            part: outputText(item.text),
-          }),
-        );
+        this.closePart(item, events);
         break;
       case 'function_call':
         this.closedTools.add(item.toolIndex);
@@ -424,7 +477,7 @@ export class ResponseStreamTranslator {
           id: item.id,
           role: 'assistant',
           status,
-          content: empty ? [] : [outputText(item.text)],
+          content: empty ? [] : item.parts.map(contentOf),
         };
       case 'function_call':
         return {
@@ -437,4 +490,8 @@ export class ResponseStreamTranslator {
         };
     }
   }
+}
+
+function contentOf(part: OpenPart): MessageContent {
+  return part.type === 'output_text' ? outputText(part.text) : refusalContent(part.text);
 }
