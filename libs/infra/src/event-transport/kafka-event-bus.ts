@@ -125,6 +125,8 @@ export const DEAD_LETTER_HEADERS = {
   partition: 'aigw-dead-letter-partition',
   offset: 'aigw-dead-letter-offset',
   group: 'aigw-dead-letter-group',
+  /** Set when the value was too large for the dead-letter topic: its size in bytes. */
+  omittedBytes: 'aigw-dead-letter-omitted-bytes',
 } as const;
 
 interface InFlight {
@@ -841,6 +843,44 @@ export class KafkaEventBus implements EventPublisher {
     message: KafkaMessage,
     error: ContractsError,
   ): Promise<void> {
+    const headers = {
+      ...stringHeaders(message.headers),
+      [DEAD_LETTER_HEADERS.reason]: error.message.slice(0, 2_000),
+      [DEAD_LETTER_HEADERS.code]: error.code,
+      [DEAD_LETTER_HEADERS.topic]: topic,
+      [DEAD_LETTER_HEADERS.partition]: String(partition),
+      [DEAD_LETTER_HEADERS.offset]: message.offset,
+      [DEAD_LETTER_HEADERS.group]: group,
+    };
+    // Sent before the offset is committed: a failure here retries the batch, so an
+    // unreadable message is never dropped on the way to the dead-letter topic.
+    let omittedBytes: number | undefined;
+    try {
+      await this.sendDeadLetter({ key: message.key, value: message.value, headers });
+    } catch (sendError) {
+      // The source topic may take larger messages than the dead-letter topic (payloads up
+      // to 2 MiB): refused forever, it would block its partition. Its headers go alone;
+      // the value stays at its offset in the source topic for that topic's retention.
+      if (!isTooLarge(sendError)) throw sendError;
+      omittedBytes = message.value?.length ?? 0;
+      await this.sendDeadLetter({
+        key: message.key,
+        value: null,
+        headers: { ...headers, [DEAD_LETTER_HEADERS.omittedBytes]: String(omittedBytes) },
+      });
+    }
+    this.observer.deadLettered?.({ topic, code: error.code });
+    this.logger.warn('dead-lettered a message this build cannot read', {
+      group,
+      topic,
+      partition,
+      offset: message.offset,
+      code: error.code,
+      ...(omittedBytes === undefined ? {} : { omittedBytes }),
+    });
+  }
+
+  private async sendDeadLetter(letter: Message): Promise<void> {
     if (!this.deadLetterProducer) {
       const producer = this.kafka.producer({
         idempotent: true,
@@ -851,35 +891,19 @@ export class KafkaEventBus implements EventPublisher {
       await producer.connect();
       this.deadLetterProducer ??= producer;
     }
-    // Sent before the offset is committed: a failure here retries the batch, so an
-    // unreadable message is never dropped on the way to the dead-letter topic.
-    await this.deadLetterProducer.send({
-      topic: this.physical(Topic.DeadLetter),
-      acks: -1,
-      messages: [
-        {
-          key: message.key,
-          value: message.value,
-          headers: {
-            ...stringHeaders(message.headers),
-            [DEAD_LETTER_HEADERS.reason]: error.message.slice(0, 2_000),
-            [DEAD_LETTER_HEADERS.code]: error.code,
-            [DEAD_LETTER_HEADERS.topic]: topic,
-            [DEAD_LETTER_HEADERS.partition]: String(partition),
-            [DEAD_LETTER_HEADERS.offset]: message.offset,
-            [DEAD_LETTER_HEADERS.group]: group,
-          },
-        },
-      ],
-    });
-    this.observer.deadLettered?.({ topic, code: error.code });
-    this.logger.warn('dead-lettered a message this build cannot read', {
-      group,
-      topic,
-      partition,
-      offset: message.offset,
-      code: error.code,
-    });
+    try {
+      await this.deadLetterProducer.send({
+        topic: this.physical(Topic.DeadLetter),
+        acks: -1,
+        messages: [letter],
+      });
+    } catch (error) {
+      // A fresh producer next time, as for events: this one's sequence state is unknown.
+      const producer = this.deadLetterProducer;
+      this.deadLetterProducer = undefined;
+      void producer?.disconnect().catch(() => undefined);
+      throw error;
+    }
   }
 
   private async catchUpTarget(topics: readonly string[]): Promise<CatchUp> {

@@ -1,0 +1,138 @@
+// KafkaEventBus consumers at their edges, against the real broker of the run: a message too
+// large for the dead-letter topic. Each test uses its own topic prefix and groups.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Partitioners, type Kafka } from 'kafkajs';
+import {
+  createRequestPayloadLogged,
+  encodeEvent,
+  GatewayEndpoint,
+  Topic,
+  type GatewayEvent,
+} from '@aigw/contracts';
+import { startKafka, type RealService } from '@aigw/testing';
+import { createKafka } from '../kafka/kafka-client';
+import { EventSpool } from './event-spool';
+import { DEAD_LETTER_HEADERS, KafkaEventBus, type KafkaEventBusObserver } from './kafka-event-bus';
+
+let broker: RealService;
+let kafka: Kafka;
+const dir = mkdtempSync(join(tmpdir(), 'aigw-kafka-edges-'));
+const buses: KafkaEventBus[] = [];
+
+before(async () => {
+  broker = await startKafka();
+  kafka = createKafka({ clientId: 'consumer-edges-int-spec', brokers: broker.url });
+});
+after(async () => {
+  await Promise.allSettled(buses.map((b) => b.close()));
+  await broker?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function openBus(prefix: string, observer?: KafkaEventBusObserver): Promise<KafkaEventBus> {
+  const bus = new KafkaEventBus(kafka, {
+    spool: new EventSpool(join(dir, `${randomUUID()}.db`)),
+    topicPrefix: prefix,
+    retryMinMs: 100,
+    retryMaxMs: 1_000,
+    ...(observer ? { observer } : {}),
+  });
+  buses.push(bus);
+  await bus.start({ topicPartitions: 2 });
+  return bus;
+}
+
+async function until(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  withinMs = 60_000,
+): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const prefixFor = (name: string): string => `it.${name}.${randomUUID().slice(0, 8)}.`;
+
+function payloadEvent(user: string): GatewayEvent {
+  return createRequestPayloadLogged({
+    requestId: `req-${randomUUID()}`,
+    partitionKey: user,
+    userId: user,
+    endpoint: GatewayEndpoint.ChatCompletions,
+    modelRequested: 'gpt-4o',
+    stream: false,
+    httpStatus: 200,
+    startedAt: new Date().toISOString(),
+    requestBody: 'hi',
+    requestTruncated: false,
+    requestBytes: 2,
+    responseBody: 'hello',
+    responseTruncated: false,
+    responseBytes: 5,
+    latencyMs: 1,
+  });
+}
+
+describe('KafkaEventBus consumers at their edges', () => {
+  it('dead-letters an unreadable message larger than the dead-letter topic takes, and the partition goes on', async () => {
+    const prefix = prefixFor('dlq-large');
+    const rejected: { topic: string; code: string }[] = [];
+    const bus = await openBus(prefix, { deadLettered: (labels) => rejected.push(labels) });
+    const topic = `${prefix}${Topic.RequestPayload}`;
+    // 1.5 MB: within the payload topic's 2 MiB max.message.bytes, past the dead-letter
+    // topic's (the broker's default, about 1 MB).
+    const unreadable = Buffer.alloc(1_500_000, 'x');
+    const later = payloadEvent('big-user');
+    const raw = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await raw.connect();
+    await raw.send({
+      topic,
+      messages: [
+        { key: 'big-user', value: unreadable, headers: { origin: 'test' } },
+        { key: 'big-user', value: encodeEvent(later).value },
+      ],
+    });
+    await raw.disconnect();
+
+    const handled: string[] = [];
+    await bus.subscribe({
+      group: 'usage-sink',
+      topics: [Topic.RequestPayload],
+      handle: async (events) => void handled.push(...events.map((e) => e.eventId)),
+    });
+    await until(() => handled.includes(later.eventId), 'the event behind the unreadable one');
+
+    const letters: { size: number; headers: Record<string, string> }[] = [];
+    const reader = kafka.consumer({ groupId: `${prefix}dlq-reader` });
+    await reader.connect();
+    await reader.subscribe({ topics: [`${prefix}${Topic.DeadLetter}`], fromBeginning: true });
+    await reader.run({
+      eachMessage: async ({ message }) => {
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
+        letters.push({ size: message.value?.length ?? 0, headers });
+      },
+    });
+    try {
+      await until(() => letters.length >= 1, 'the dead letter');
+    } finally {
+      await reader.disconnect();
+    }
+    const [letter] = letters;
+    assert.equal(letter.headers[DEAD_LETTER_HEADERS.code], 'CONTRACTS.MALFORMED_JSON');
+    assert.equal(letter.headers[DEAD_LETTER_HEADERS.topic], topic);
+    assert.equal(letter.headers[DEAD_LETTER_HEADERS.offset], '0');
+    assert.equal(letter.headers.origin, 'test', 'the original headers are kept');
+    assert.equal(letter.size, 0, 'the value too large to forward is left in its own topic');
+    assert.equal(letter.headers[DEAD_LETTER_HEADERS.omittedBytes], String(unreadable.length));
+    assert.deepEqual(rejected, [{ topic, code: 'CONTRACTS.MALFORMED_JSON' }]);
+  });
+});
