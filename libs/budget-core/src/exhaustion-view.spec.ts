@@ -7,7 +7,7 @@ import {
   LimitKind,
   type BudgetStateChanged,
 } from '@aigw/contracts';
-import { ExhaustionView } from './exhaustion-view';
+import { ExhaustionView, sweepEndedMarks } from './exhaustion-view';
 
 const MINUTE = 60_000;
 const start = Date.UTC(2030, 0, 1, 12, 0);
@@ -122,5 +122,96 @@ describe('ExhaustionView', () => {
     view.apply(state('team|a', KIND, BudgetState.Recovered, start + MINUTE, 1));
     assert.equal(view.exhaustedUntil('team|a', KIND, windowOf(start), start + 1), undefined);
     assert.equal(view.exhaustedUntil('team', KIND, windowOf(start), start + 1), start + MINUTE);
+  });
+});
+
+describe('ExhaustionView dropping the marks of ended windows', () => {
+  const DAY = 86_400_000;
+  const dayOf = (at: number) => `${DAY}@${Math.floor(at / DAY) * DAY}`;
+  /** `users` each spent a per-minute limit in `minute` and their daily one, as the topic says. */
+  function spendMinute(view: ExhaustionView, users: number, minute: number) {
+    for (let user = 0; user < users; user++) {
+      view.apply(state(`u${user}`, LimitKind.TokenBudgetPerMinute, BudgetState.Exhausted, minute));
+      view.markExhausted(
+        `u${user}`,
+        LimitKind.UserTotalTokensPerDay,
+        dayOf(minute),
+        Math.floor(minute / DAY) * DAY + DAY,
+      );
+    }
+  }
+
+  it('keeps only the marks of windows still current, however many ended before', () => {
+    const view = new ExhaustionView();
+    // An hour of busy minutes: 100 users spend their per-minute limit in each.
+    for (let minute = 0; minute < 60; minute++) spendMinute(view, 100, start + minute * MINUTE);
+    const now = start + 59 * MINUTE + 1_000;
+    assert.equal(view.sweep(now), 59 * 100, "every ended minute's marks go");
+    assert.equal(view.size, 100 + 100, "this minute's and the day's marks stay");
+    assert.equal(
+      view.exhaustedUntil('u7', LimitKind.TokenBudgetPerMinute, windowOf(now), now),
+      start + 60 * MINUTE,
+    );
+    assert.equal(
+      view.exhaustedUntil('u7', LimitKind.UserTotalTokensPerDay, dayOf(now), now),
+      Math.floor(now / DAY) * DAY + DAY,
+    );
+    assert.equal(view.sweep(now), 0, 'nothing more to drop in the same minute');
+  });
+
+  it('keeps what a sweep leaves working: recovered, remaining, raised limits, a re-mark', () => {
+    const view = new ExhaustionView();
+    const next = start + MINUTE;
+    view.apply(state('gpt-4', KIND, BudgetState.Exhausted, start));
+    view.apply(state('gpt-4', KIND, BudgetState.Exhausted, next));
+    view.markExhausted('own', KIND, windowOf(next), next + MINUTE); // a refusal against holds
+    view.apply(state('u1', LimitKind.TokenBudgetPerUser, BudgetState.Exhausted, next));
+    assert.equal(view.sweep(next + 1), 1, 'the ended minute of gpt-4');
+    assert.equal(view.exhaustedUntil('gpt-4', KIND, windowOf(next), next + 1), next + MINUTE);
+    // `recovered` still finds the limit's current entry after the sweep.
+    view.apply(state('gpt-4', KIND, BudgetState.Recovered, next + MINUTE, 900));
+    assert.equal(view.exhaustedUntil('gpt-4', KIND, windowOf(next), next + 1), undefined);
+    // A `remaining` with room ends this replica's own mark; a higher limit ends a spent one.
+    view.apply(state('own', KIND, BudgetState.Remaining, next, 250));
+    assert.equal(
+      view.exhaustedUntil('u1', LimitKind.TokenBudgetPerUser, windowOf(next), next + 1, 2000),
+      undefined,
+    );
+    assert.equal(view.size, 0);
+    assert.equal(view.sweep(next + 10 * MINUTE), 0, 'a cleared mark is not swept again');
+    // Marked again in the same window (another refusal) and swept once its window ends.
+    view.markExhausted('own', KIND, windowOf(next), next + MINUTE);
+    view.markExhausted('own', KIND, windowOf(next), next + MINUTE);
+    assert.equal(view.sweep(next + MINUTE - 1), 0, 'its window has not ended');
+    assert.equal(view.exhaustedUntil('own', KIND, windowOf(next), next + 1), next + MINUTE);
+    assert.equal(view.sweep(next + MINUTE), 1);
+    assert.equal(view.size, 0);
+  });
+
+  it('moves a mark whose window end changed, so it is swept at the new end only', () => {
+    const view = new ExhaustionView();
+    view.markExhausted('u1', KIND, windowOf(start), start + MINUTE);
+    view.markExhausted('u1', KIND, windowOf(start), start + 2 * MINUTE);
+    assert.equal(view.sweep(start + MINUTE), 0);
+    assert.equal(view.size, 1);
+    assert.equal(view.sweep(start + 2 * MINUTE), 1);
+    assert.equal(view.size, 0);
+  });
+
+  it('is swept on a timer, not by the requests that read it', (t) => {
+    t.mock.timers.enable({ apis: ['setInterval'] });
+    const view = new ExhaustionView();
+    let now = start;
+    const stop = sweepEndedMarks(view, 15_000, () => now);
+    spendMinute(view, 10, start);
+    now = start + MINUTE;
+    assert.equal(view.size, 20, 'nothing swept before the timer fires');
+    t.mock.timers.tick(15_000);
+    assert.equal(view.size, 10, "the ended minute's marks went; the day's stay");
+    stop();
+    spendMinute(view, 10, now);
+    now += MINUTE;
+    t.mock.timers.tick(60_000);
+    assert.equal(view.size, 20, 'a stopped sweep drops nothing more');
   });
 });

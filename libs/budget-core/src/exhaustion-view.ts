@@ -24,11 +24,21 @@ interface Mark {
  * the broadcast may end it sooner (`recovered`, or `remaining` with room). A mark made
  * against a lower limit than the one a caller asks about (raised by a config reload) does
  * not refuse: the spend it saw may fit the new limit, so the store decides.
+ *
+ * A read drops the mark it finds ended, but a window once over is never asked about again
+ * (the next one has another key): `sweep`, run on a timer by the process, drops those, so
+ * the view holds the marks of current windows only, not every user's every window since
+ * the process started.
  */
 export class ExhaustionView {
   private readonly marks = new Map<string, Mark>();
   /** The entry each limit (`kind|subject`) has, whatever its window: `recovered` ends it. */
   private readonly entryOf = new Map<string, string>();
+  /**
+   * The marks' keys by when their window ends: the marks of one window share it, so there
+   * are few groups and a sweep visits only the ended ones' keys.
+   */
+  private readonly endingAt = new Map<number, Set<string>>();
 
   /** The entry a limit in a window has: callers that check often may keep it. */
   static keyOf(subject: string, kind: LimitKind, windowId: string): string {
@@ -48,8 +58,31 @@ export class ExhaustionView {
     spent = false,
   ): void {
     const key = ExhaustionView.keyOf(subject, kind, windowId);
+    const before = this.marks.get(key);
+    if (before?.resetAt !== resetAt) {
+      if (before) this.unschedule(key, before.resetAt);
+      const keys = this.endingAt.get(resetAt);
+      if (keys) keys.add(key);
+      else this.endingAt.set(resetAt, new Set([key]));
+    }
     this.marks.set(key, { resetAt, limit, spent });
     this.entryOf.set(limitOf(key), key);
+  }
+
+  /**
+   * Drops every mark whose window has ended by `now`, as a read of it then would; returns
+   * how many. Not per request: a timer runs it (`openExhaustionView`).
+   */
+  sweep(now: number): number {
+    let dropped = 0;
+    for (const [resetAt, keys] of this.endingAt) {
+      if (resetAt > now) continue;
+      for (const key of keys) {
+        this.clear(key);
+        dropped++;
+      }
+    }
+    return dropped;
   }
 
   /**
@@ -118,15 +151,42 @@ export class ExhaustionView {
   }
 
   private clear(key: string): void {
+    const mark = this.marks.get(key);
+    if (mark === undefined) return;
     this.marks.delete(key);
+    this.unschedule(key, mark.resetAt);
     const limit = limitOf(key);
     if (this.entryOf.get(limit) === key) this.entryOf.delete(limit);
+  }
+
+  private unschedule(key: string, resetAt: number): void {
+    const keys = this.endingAt.get(resetAt);
+    if (keys === undefined) return;
+    keys.delete(key);
+    if (keys.size === 0) this.endingAt.delete(resetAt);
   }
 }
 
 /** `kind|subject` of an entry's key: window ids hold no `|`, subjects may. */
 function limitOf(key: string): string {
   return key.slice(0, key.lastIndexOf('|'));
+}
+
+/**
+ * How often a process sweeps its view: a mark outlives its window by this at most (a read
+ * meanwhile does not see it: it drops an ended mark it finds).
+ */
+export const EXHAUSTION_SWEEP_MS = 15_000;
+
+/** Sweeps `view` every `everyMs` until the returned stop is called; keeps no process alive. */
+export function sweepEndedMarks(
+  view: ExhaustionView,
+  everyMs = EXHAUSTION_SWEEP_MS,
+  now: () => number = Date.now,
+): () => void {
+  const timer = setInterval(() => view.sweep(now()), everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /** Keeps a view current from the budget state topic (compacted: the latest per limit). */

@@ -4,6 +4,7 @@ import {
   exhaustionViewSubscription,
   LocalBudgetStore,
   RedisBudgetStore,
+  sweepEndedMarks,
   type BudgetStore,
   type HoldLapseListener,
 } from '@aigw/budget-core';
@@ -113,9 +114,13 @@ export async function openBudgetStore(runtime: ServiceRuntime): Promise<BudgetSt
   return store;
 }
 
-/** This replica's local view of exhausted limits, kept current from the state topic. */
+/**
+ * This replica's local view of exhausted limits, kept current from the state topic, and
+ * swept of the marks of ended windows on a timer (nothing reads those again).
+ */
 export async function openExhaustionView(runtime: ServiceRuntime): Promise<ExhaustionView> {
   const view = new ExhaustionView();
+  runtime.onClose(sweepEndedMarks(view));
   const startedAt = Date.now();
   await runtime.events.subscribe(
     exhaustionViewSubscription(view, `${runtime.app}-${process.pid}`, (event) => {
