@@ -1,13 +1,9 @@
 import type { EventSourceMessage } from 'eventsource-parser';
-import {
-  codeForStatus,
-  DataPlaneError,
-  type JsonObject,
-  type TokenUsage,
-} from '@aigw/contracts/data-plane';
+import type { DataPlaneError, JsonObject, TokenUsage } from '@aigw/contracts/data-plane';
 import { ChunkFactory } from '../core/openai-output';
 import type { StreamTranslation } from '../core/translated-stream';
 import { isJsonObject, isNonEmptyString } from '../core/json-shape';
+import { errorBeforeAnswer } from '../core/reported-error-status';
 import { streamEventObject } from '../core/stream-event-json';
 import { streamInterrupted } from '../core/upstream-http';
 import {
@@ -19,19 +15,6 @@ import {
 
 /** What an Anthropic error type looks like (overloaded_error, api_error). */
 const ERROR_TYPE = /^[a-z0-9_]{1,64}$/i;
-
-/** The HTTP status Anthropic documents for each error type. */
-const STATUS_OF_ERROR_TYPE: Readonly<Record<string, number>> = {
-  invalid_request_error: 400,
-  authentication_error: 401,
-  permission_error: 403,
-  not_found_error: 404,
-  request_too_large: 413,
-  rate_limit_error: 429,
-  api_error: 500,
-  timeout_error: 504,
-  overloaded_error: 529,
-};
 
 /**
  * Anthropic's SSE events into OpenAI chunks. Content blocks are numbered across text and
@@ -218,13 +201,7 @@ export class AnthropicStreamTranslation implements StreamTranslation<EventSource
     const what =
       typeof error.type === 'string' && ERROR_TYPE.test(error.type) ? error.type : 'an error';
     if (this.started) return streamInterrupted(this.backendName, `reported ${what} mid-stream`);
-    // Own keys only: a type named like the object's prototype (constructor) is unknown.
-    const status = Object.hasOwn(STATUS_OF_ERROR_TYPE, what) ? STATUS_OF_ERROR_TYPE[what] : 500;
-    return new DataPlaneError(
-      codeForStatus(status),
-      `backend "${this.backendName}" reported ${what} before its message started`,
-      { upstreamStatus: status },
-    );
+    return errorBeforeAnswer(this.backendName, error, () => `${what} before its message started`);
   }
 
   reportedUsage(): TokenUsage | undefined {

@@ -56,8 +56,29 @@ function hourWrites(details: unknown): number {
 }
 
 /**
+ * The stopReasons that mean the model's output is broken: Converse could not parse what
+ * the model wrote (malformed_model_output) or its tool call (malformed_tool_use). A JSON
+ * answer with one is refused as a bad response and a stream ends in an error, as a DeepSeek
+ * `insufficient_system_resource` does (core/unfinished-choices.ts): no client may take it
+ * for a finished answer.
+ */
+const FAILED_STOP_REASONS: ReadonlySet<unknown> = new Set([
+  'malformed_model_output',
+  'malformed_tool_use',
+]);
+
+/** The stopReason if it means the answer is broken, else undefined (one of the known names). */
+export function failedStopReason(stopReason: unknown): string | undefined {
+  return FAILED_STOP_REASONS.has(stopReason) ? (stopReason as string) : undefined;
+}
+
+/**
  * Converse's stopReason as an OpenAI finish_reason. `tool_calls` only when the answer
  * has a tool call (an answer tool's call is content): clients that see it look for one.
+ * model_context_window_exceeded is `length`: what came is sound text cut where the window
+ * filled, the case `length` names (and what OpenAI answers when a reply reaches the
+ * context limit), so a client can still use or continue it. guardrail_intervened and
+ * content_filtered are policy stops, `content_filter`. The failed ones never get here.
  */
 export function bedrockFinishReason(stopReason: unknown, madeToolCalls: boolean): FinishReason {
   switch (stopReason) {
@@ -97,6 +118,8 @@ export function fromConverseResponse(
   const output = isJsonObject(body.output) ? body.output : undefined;
   const message = isJsonObject(output?.message) ? output.message : undefined;
   if (!message || !Array.isArray(message.content)) return undefined;
+  const failed = failedStopReason(body.stopReason);
+  if (failed) throw badResponse(context.backendName, `stopReason ${failed}`);
   const { text, toolCalls, reasoning } = answerContent(message.content, context);
   // Reasoning is billed as output, so an estimate counts it too.
   const generated = reasoning.text + text + toolCalls.map((call) => call.argumentsJson).join('');

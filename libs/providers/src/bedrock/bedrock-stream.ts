@@ -10,7 +10,7 @@ import type { StreamTranslation } from '../core/translated-stream';
 import { scrubbedUpstreamText } from '../core/upstream-failure';
 import { streamInterrupted } from '../core/upstream-http';
 import type { BedrockStreamEvent } from './bedrock-event-stream';
-import { bedrockFinishReason, bedrockUsage } from './bedrock-response';
+import { bedrockFinishReason, bedrockUsage, failedStopReason } from './bedrock-response';
 
 /** The most of an upstream's exception message an error passes on. */
 const MAX_DETAIL_CHARS = 300;
@@ -86,14 +86,17 @@ export class BedrockStreamTranslation implements StreamTranslation<BedrockStream
         return this.blockStart(payload);
       case 'contentBlockDelta':
         return this.blockDelta(payload);
-      case 'messageStop':
+      case 'messageStop': {
         if (this.stopped) return [];
+        const failed = failedStopReason(payload.stopReason);
+        if (failed) throw streamInterrupted(this.backendName, `stopped with ${failed}`);
         this.stopped = true;
         return [
           this.chunks.finish(
             bedrockFinishReason(payload.stopReason, this.toolIndexByBlock.size > 0),
           ),
         ];
+      }
       case 'contentBlockStop':
         return this.answerBlockStop(payload);
       case 'metadata':

@@ -547,6 +547,74 @@ describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () =
     assert.equal(streamedFinishReason(chunks), 'tool_calls');
   });
 
+  describe("Converse's stopReasons beyond end_turn (MessageStopEvent's documented values)", () => {
+    const converseAnswer = (stopReason: string): JsonObject => ({
+      output: { message: { role: 'assistant', content: [{ text: 'Partial answer' }] } },
+      stopReason,
+      usage: { inputTokens: 10, outputTokens: 3, totalTokens: 13 },
+    });
+    const streamStoppedWith = (stopReason: string) =>
+      upstream.nextStream(
+        ['messageStart', { role: 'assistant' }],
+        ['contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'Partial answer' } }],
+        ['contentBlockStop', { contentBlockIndex: 0 }],
+        ['messageStop', { stopReason }],
+        ['metadata', { usage: { inputTokens: 10, outputTokens: 3, totalTokens: 13 } }],
+      );
+    const kept: [string, string][] = [
+      ['guardrail_intervened', 'content_filter'],
+      ['content_filtered', 'content_filter'],
+      // Sound text cut where the context window filled: `length`, as for max_tokens.
+      ['model_context_window_exceeded', 'length'],
+    ];
+
+    it('answers the policy stops as content_filter and a full context window as length', async () => {
+      for (const [stopReason, finish] of kept) {
+        upstream.next({ kind: 'json', body: converseAnswer(stopReason) });
+        const answer = await invoke(gatewayChatRequest());
+        if (answer.kind !== 'json') return assert.fail('expected json');
+        const choice = (answer.body.choices as JsonObject[])[0];
+        assert.equal(choice.finish_reason, finish, stopReason);
+        streamStoppedWith(stopReason);
+        const streamed = (await invoke(gatewayChatRequest({ stream: true }))) as StreamAnswer;
+        const chunks = await collectStream(streamed);
+        assert.equal(streamedText(chunks), 'Partial answer', stopReason);
+        assert.equal(streamedFinishReason(chunks), finish, stopReason);
+      }
+    });
+
+    for (const stopReason of ['malformed_model_output', 'malformed_tool_use']) {
+      it(`refuses a JSON answer stopped with ${stopReason} as a bad response`, async () => {
+        upstream.next({ kind: 'json', body: converseAnswer(stopReason) });
+        await assert.rejects(
+          invoke(gatewayChatRequest()),
+          (error: unknown) =>
+            error instanceof DataPlaneError &&
+            error.code === DataPlaneErrorCode.UpstreamBadResponse &&
+            error.message.endsWith(`stopReason ${stopReason}`),
+        );
+      });
+
+      it(`ends a stream stopped with ${stopReason} in an error, never a finish`, async () => {
+        streamStoppedWith(stopReason);
+        const answer = (await invoke(gatewayChatRequest({ stream: true }))) as StreamAnswer;
+        const chunks: JsonObject[] = [];
+        await assert.rejects(
+          async () => {
+            for await (const chunk of answer.events) chunks.push(chunk);
+          },
+          (error: unknown) =>
+            error instanceof DataPlaneError &&
+            error.code === DataPlaneErrorCode.StreamInterrupted &&
+            error.message.endsWith(`stopped with ${stopReason}`),
+        );
+        assert.equal(streamedText(chunks), 'Partial answer');
+        assert.equal(streamedFinishReason(chunks), null);
+        assert.equal((await answer.usage).source, 'estimated');
+      });
+    }
+  });
+
   it('answers a json_schema response_format through a forced tool, as JSON content', async () => {
     const answer = await invoke(gatewayChatRequest({ response_format: WEATHER_FORMAT }));
     const call = upstream.calls[0];

@@ -64,9 +64,25 @@ export function geminiUsage(metadata: unknown): TokenUsage | undefined {
   };
 }
 
+// Gemini's finishReason (Candidate.FinishReason of generateContent), each read on purpose:
+// - STOP is a whole answer (tool_calls when it called functions); MAX_TOKENS is `length`.
+// - The policy stops (safety, recitation, blocklists, PII, unsupported language, and their
+//   image twins) are OpenAI's `content_filter`: the answer was withheld on purpose, as
+//   OpenAI's own filter does, and the Messages edge already reads that as a refusal.
+// - The ones that mean the answer is broken are FAILED: no client may take what came as a
+//   complete answer. A JSON answer is refused as a bad response and a stream ends in an
+//   error, as a DeepSeek `insufficient_system_resource` does (core/unfinished-choices.ts).
+//   MALFORMED_FUNCTION_CALL and UNEXPECTED_TOOL_CALL: the call the model made is invalid
+//   and was dropped, so the text beside it is leftover narration; TOO_MANY_TOOL_CALLS: the
+//   system cut the turn off; MISSING_THOUGHT_SIGNATURE: the request lacked a signature, no
+//   answer was made; NO_IMAGE and IMAGE_OTHER: the image asked for was not made; OTHER:
+//   "all other reasons that stopped the token generation", a stop that is not a finish.
+// - A reason Google adds later stays `stop`, as before: every answer must not fail the day a
+//   new benign reason appears (a spec holds this).
 const FILTERED = new Set([
   'SAFETY',
   'RECITATION',
+  'LANGUAGE',
   'BLOCKLIST',
   'PROHIBITED_CONTENT',
   'SPII',
@@ -74,6 +90,24 @@ const FILTERED = new Set([
   'IMAGE_PROHIBITED_CONTENT',
   'IMAGE_RECITATION',
 ]);
+
+const FAILED: ReadonlySet<unknown> = new Set([
+  'MALFORMED_FUNCTION_CALL',
+  'UNEXPECTED_TOOL_CALL',
+  'TOO_MANY_TOOL_CALLS',
+  'MISSING_THOUGHT_SIGNATURE',
+  'NO_IMAGE',
+  'IMAGE_OTHER',
+  'OTHER',
+]);
+
+/**
+ * The finishReason if it means the candidate's answer is broken (see FAILED), else
+ * undefined. Only one of the known names is returned, so it may go into a message.
+ */
+export function failedFinishReason(reason: unknown): string | undefined {
+  return FAILED.has(reason) ? (reason as string) : undefined;
+}
 
 /** Gemini's finishReason as OpenAI's; a STOP that called functions is tool_calls. */
 export function geminiFinishReason(reason: unknown, calledTools: boolean): FinishReason {
@@ -227,6 +261,11 @@ export function fromGeminiResponse(
   if (!usage) return undefined;
   const id = typeof body.responseId === 'string' ? body.responseId : `chatcmpl-${randomUUID()}`;
   const served = typeof body.modelVersion === 'string' ? body.modelVersion : model;
+  // One broken candidate breaks the answer: its choice cannot be relayed as finished.
+  for (const { candidate } of candidates) {
+    const failed = failedFinishReason(candidate.finishReason);
+    if (failed) throw reject(`a candidate finished with ${failed}`);
+  }
   const completionOf = (one: JsonObject | undefined) => {
     const { text, reasoning, toolCalls, images } = candidateParts(one, reject);
     const finishReason = one

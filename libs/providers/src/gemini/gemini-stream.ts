@@ -1,19 +1,16 @@
 import type { EventSourceMessage } from 'eventsource-parser';
-import {
-  codeForStatus,
-  DataPlaneError,
-  type JsonObject,
-  type TokenUsage,
-} from '@aigw/contracts/data-plane';
-import { isJsonObject, parseJsonObject } from '../core/json-shape';
+import type { JsonObject, TokenUsage } from '@aigw/contracts/data-plane';
+import { parseJsonObject } from '../core/json-shape';
 import { ChunkFactory } from '../core/openai-output';
 import type { StreamTranslation } from '../core/translated-stream';
+import { errorBeforeAnswer } from '../core/reported-error-status';
 import { streamEventObject } from '../core/stream-event-json';
 import { streamInterrupted } from '../core/upstream-http';
 import {
   blockReason,
   candidateParts,
   candidatesByIndex,
+  failedFinishReason,
   geminiFinishReason,
   geminiUsage,
   type RejectAnswer,
@@ -132,6 +129,11 @@ export class GeminiStreamTranslation implements StreamTranslation<EventSourceMes
       chunks.push(this.chunks.toolCallArguments(at, call.argumentsJson));
     }
     if (candidate.finishReason) {
+      // Earlier events went out as they came; this one ends the stream in an error.
+      const failed = failedFinishReason(candidate.finishReason);
+      if (failed) {
+        throw streamInterrupted(this.backendName, `finished a candidate with ${failed}`);
+      }
       state.finished = true;
       chunks.push(
         this.chunks.finish(geminiFinishReason(candidate.finishReason, state.toolCalls > 0)),
@@ -170,24 +172,11 @@ export class GeminiStreamTranslation implements StreamTranslation<EventSourceMes
     if (this.candidates.some((state) => state.started)) {
       throw streamInterrupted(this.backendName, 'reported an error mid-stream');
     }
-    throw this.errorBeforeAnswer(event.error);
-  }
-
-  /**
-   * An error object before any candidate started: nothing of the answer exists, so it
-   * means what its `code` (the HTTP status Google gives it: 429 RESOURCE_EXHAUSTED, 503
-   * UNAVAILABLE) would, a rate limit the router and the client can act on as one.
-   */
-  private errorBeforeAnswer(error: unknown): DataPlaneError {
-    const code = isJsonObject(error) ? error.code : undefined;
-    const status =
-      Number.isInteger(code) && (code as number) >= 400 && (code as number) <= 599
-        ? (code as number)
-        : 500;
-    return new DataPlaneError(
-      codeForStatus(status),
-      `backend "${this.backendName}" reported a ${status} error before its answer started`,
-      { upstreamStatus: status },
+    // Google's `code` is the HTTP status it gives the error (429 RESOURCE_EXHAUSTED).
+    throw errorBeforeAnswer(
+      this.backendName,
+      event.error,
+      (status) => `a ${status} error before its answer started`,
     );
   }
 

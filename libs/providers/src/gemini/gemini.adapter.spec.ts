@@ -898,6 +898,96 @@ describe('GeminiAdapter against a Gemini API that answers oddly', () => {
     assert.equal(unknown.finish_reason, 'stop');
   });
 
+  // Google's documented FinishReason values beyond STOP and MAX_TOKENS (generateContent's
+  // Candidate.FinishReason): the policy stops, and those that leave the answer broken.
+  const POLICY_STOPS = [
+    'SAFETY',
+    'RECITATION',
+    'LANGUAGE',
+    'BLOCKLIST',
+    'PROHIBITED_CONTENT',
+    'SPII',
+    'IMAGE_SAFETY',
+  ];
+  const BROKEN_STOPS = [
+    'MALFORMED_FUNCTION_CALL',
+    'UNEXPECTED_TOOL_CALL',
+    'TOO_MANY_TOOL_CALLS',
+    'MISSING_THOUGHT_SIGNATURE',
+    'NO_IMAGE',
+    'IMAGE_OTHER',
+    'OTHER',
+  ];
+
+  it('answers every policy finishReason as content_filter, JSON and streamed', async () => {
+    for (const reason of POLICY_STOPS) {
+      const choice = await answerTo({
+        candidates: [{ content: { parts: [{ text: 'Part' }] }, finishReason: reason }],
+        usageMetadata: USAGE_METADATA,
+      });
+      assert.equal(choice.finish_reason, 'content_filter', reason);
+      const streamed = await streamOf([
+        streamEvent([{ text: 'Part' }]),
+        { candidates: [{ finishReason: reason, index: 0 }], usageMetadata: USAGE_METADATA },
+      ]);
+      assert.equal(streamed.error, undefined, reason);
+      assert.equal(streamedFinishReason(streamed.chunks), 'content_filter', reason);
+    }
+  });
+
+  it('refuses a JSON answer whose candidate finished broken (MALFORMED_FUNCTION_CALL...) as a bad response', async () => {
+    for (const reason of BROKEN_STOPS) {
+      // As Gemini sends it: the text before the dropped call, and no call.
+      await rejectsAsBadResponse(
+        {
+          candidates: [
+            { content: { role: 'model', parts: [{ text: 'Let me check' }] }, finishReason: reason },
+          ],
+          usageMetadata: USAGE_METADATA,
+        },
+        new RegExp(`finished with ${reason}$`),
+      );
+    }
+    // One broken candidate of several breaks the whole answer.
+    upstream.next({
+      kind: 'json',
+      body: {
+        candidates: [
+          { content: { parts: [{ text: 'A' }] }, finishReason: 'STOP', index: 0 },
+          { finishReason: 'MALFORMED_FUNCTION_CALL', index: 1 },
+        ],
+        usageMetadata: USAGE_METADATA,
+      },
+    });
+    await assert.rejects(
+      invoke(gatewayChatRequest({ n: 2 })),
+      isDataPlaneError(DataPlaneErrorCode.UpstreamBadResponse, /MALFORMED_FUNCTION_CALL/),
+    );
+  });
+
+  it('ends a stream whose candidate finished broken in an error after the text that came', async () => {
+    for (const reason of BROKEN_STOPS) {
+      const { chunks, error, usage } = await streamOf([
+        streamEvent([{ text: 'Let me check' }]),
+        // Gemini's own shape for it: a candidate with the reason and no content.
+        { candidates: [{ finishReason: reason, index: 0 }], usageMetadata: USAGE_METADATA },
+      ]);
+      assert.ok(
+        isDataPlaneError(DataPlaneErrorCode.StreamInterrupted, new RegExp(reason))(error),
+        `${reason}: ${String(error)}`,
+      );
+      assert.equal(streamedText(chunks), 'Let me check', reason);
+      assert.equal(streamedFinishReason(chunks), null, reason);
+      assert.equal(usage.source, 'estimated', reason);
+    }
+    // The first event broken: nothing went out, so the router may still fail over.
+    const first = await streamOf([
+      { candidates: [{ finishReason: 'MALFORMED_FUNCTION_CALL' }], usageMetadata: USAGE_METADATA },
+    ]);
+    assert.equal(first.chunks.length, 0);
+    assert.ok(isDataPlaneError(DataPlaneErrorCode.StreamInterrupted)(first.error));
+  });
+
   it('reports a functionCall whose args are not an object, or that has no name, as a bad response', async () => {
     for (const args of ['city=Paris', ['Paris'], 42]) {
       await rejectsAsBadResponse(
