@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
 import { translateResponsesRequest } from '../domain/responses-request';
+import { metadataParam } from '../domain/metadata';
 import { normalizedInput } from '../state/stored-response';
 
 // OpenAI's Conversations API: a conversation is a list of Responses items the gateway
@@ -23,11 +24,11 @@ export interface StoredConversation {
   readonly items: readonly JsonObject[];
 }
 
+/** A conversation's `metadata`: the same rules as a response's. */
+export const conversationMetadata = metadataParam;
+
 /** Items one create call may add, as OpenAI documents. */
 export const MAX_ITEMS_PER_CALL = 20;
-const MAX_METADATA_PAIRS = 16;
-const MAX_METADATA_KEY = 64;
-const MAX_METADATA_VALUE = 512;
 
 function invalid(param: string, message: string): DataPlaneError {
   return new DataPlaneError(DataPlaneErrorCode.InvalidRequest, message, { param });
@@ -46,33 +47,6 @@ export function conversationObject(header: ConversationHeader): JsonObject {
     created_at: header.created_at,
     metadata: { ...header.metadata },
   };
-}
-
-/** `metadata`: at most 16 string pairs, keys up to 64 characters, values up to 512. */
-export function conversationMetadata(value: unknown): Record<string, string> {
-  if (value === undefined || value === null) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) {
-    throw invalid('metadata', "Invalid type for 'metadata': expected an object.");
-  }
-  const entries = Object.entries(value as JsonObject);
-  if (entries.length > MAX_METADATA_PAIRS) {
-    throw invalid('metadata', `Invalid 'metadata': at most ${MAX_METADATA_PAIRS} pairs.`);
-  }
-  for (const [key, entry] of entries) {
-    if (key.length > MAX_METADATA_KEY) {
-      throw invalid(
-        'metadata',
-        `Invalid 'metadata': keys are at most ${MAX_METADATA_KEY} characters.`,
-      );
-    }
-    if (typeof entry !== 'string' || entry.length > MAX_METADATA_VALUE) {
-      throw invalid(
-        `metadata.${key.slice(0, MAX_METADATA_KEY)}`,
-        `Invalid 'metadata': values are strings of at most ${MAX_METADATA_VALUE} characters.`,
-      );
-    }
-  }
-  return Object.fromEntries(entries) as Record<string, string>;
 }
 
 /**

@@ -661,6 +661,12 @@ describe('Responses API request: what is refused, naming the parameter', () => {
     rejects({ ...base, input: 'x', stream: 'true' }, 'stream', /expected a boolean/);
     rejects({ ...base, input: 'x', store: 'yes' }, 'store', /expected a boolean/);
     rejects({ ...base, input: 'x', metadata: 'a' }, 'metadata', /expected an object/);
+    // As OpenAI limits it: 16 string pairs, keys up to 64 characters, values up to 512.
+    rejects({ ...base, input: 'x', metadata: { team: 7 } }, 'metadata.team', /strings/);
+    rejects({ ...base, input: 'x', metadata: { team: { a: 1 } } }, 'metadata.team', /strings/);
+    const seventeen = Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v']));
+    rejects({ ...base, input: 'x', metadata: seventeen }, 'metadata', /at most 16/);
+    rejects({ ...base, input: 'x', metadata: { a: 'v'.repeat(513) } }, 'metadata.a', /512/);
     rejects({ ...base, input: 'x', max_output_tokens: 1.5 }, 'max_output_tokens', /whole number/);
     rejects({ ...base, input: 'x', max_output_tokens: 0 }, 'max_output_tokens', /at least 1/);
     rejects({ ...base, input: 'x', temperature: '1' }, 'temperature', /expected a number/);

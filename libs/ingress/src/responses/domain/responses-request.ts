@@ -5,6 +5,7 @@ import {
   type ThinkingBlock,
 } from '@aigw/contracts/data-plane';
 import { decodeReasoning } from './encrypted-reasoning';
+import { metadataParam } from './metadata';
 
 // OpenAI Responses API requests in the gateway's canonical format (OpenAI chat
 // completions), so `/v1/responses` works against every backend. The conversation is
@@ -175,9 +176,7 @@ export function translateResponsesRequest(
   }
   optionalBoolean(body.store, 'store'); // the answer side stores (or not)
   includeList(body.include);
-  if (!absent(body.metadata) && !isObject(body.metadata)) {
-    throw wrongType('metadata', 'an object');
-  }
+  metadataParam(body.metadata);
   applySampling(chat, body);
   applyTools(chat, body);
   const effort = reasoningEffort(body.reasoning);
