@@ -1,5 +1,6 @@
 // KafkaEventBus consumers at their edges, against the real broker of the run: a message too
-// large for the dead-letter topic. Each test uses its own topic prefix and groups.
+// large for the dead-letter topic, and a stop while a handler works. Each test uses its own
+// topic prefix and groups.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,7 +15,7 @@ import {
   Topic,
   type GatewayEvent,
 } from '@aigw/contracts';
-import { startKafka, type RealService } from '@aigw/testing';
+import { numberedUsageEvent, startKafka, type RealService } from '@aigw/testing';
 import { createKafka } from '../kafka/kafka-client';
 import { EventSpool } from './event-spool';
 import { DEAD_LETTER_HEADERS, KafkaEventBus, type KafkaEventBusObserver } from './kafka-event-bus';
@@ -56,6 +57,18 @@ async function until(
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The offsets a group committed on a topic, summed over its partitions (none = 0). */
+async function committedTotal(groupId: string, topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return committed.partitions.reduce((sum, p) => sum + Math.max(Number(p.offset), 0), 0);
+  } finally {
+    await admin.disconnect();
   }
 }
 
@@ -134,5 +147,37 @@ describe('KafkaEventBus consumers at their edges', () => {
     assert.equal(letter.size, 0, 'the value too large to forward is left in its own topic');
     assert.equal(letter.headers[DEAD_LETTER_HEADERS.omittedBytes], String(unreadable.length));
     assert.deepEqual(rejected, [{ topic, code: 'CONTRACTS.MALFORMED_JSON' }]);
+  });
+
+  it('commits the batch a handler finished while the consumers were stopping', async () => {
+    const prefix = prefixFor('stop-commit');
+    const bus = await openBus(prefix);
+    const topic = `${prefix}${Topic.UsageRecorded}`;
+    let entered = false;
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const handled: string[] = [];
+    await bus.subscribe({
+      group: 'budget',
+      topics: [Topic.UsageRecorded],
+      handle: async (events) => {
+        entered = true;
+        await released;
+        handled.push(...events.map((e) => e.eventId));
+      },
+    });
+    const event = numberedUsageEvent('stopping-user', 1);
+    bus.publish(event);
+    await bus.flush();
+    await until(() => entered, 'the handler to start');
+
+    // SIGTERM while the handler works: the stop waits for it, and its batch is committed,
+    // so the next start does not hand the same events over again.
+    const stopped = bus.stopConsumers();
+    await new Promise((r) => setTimeout(r, 300));
+    release();
+    await stopped;
+    assert.deepEqual(handled, [event.eventId]);
+    assert.equal(await committedTotal(`${prefix}budget`, topic), 1);
   });
 });

@@ -795,7 +795,7 @@ export class KafkaEventBus implements EventPublisher {
       payload.resolveOffset(last);
       const next = BigInt(last) + 1n;
       if (member.ephemeral) member.positions.set(`${topic}:${partition}`, next.toString());
-      else await consumer.commitOffsets([{ topic, partition, offset: next.toString() }]);
+      else await commitHandled(consumer, payload, next.toString());
       const lag = BigInt(batch.highWatermark) - next;
       this.observer.consumerLag?.({ group, topic, partition }, Number(lag > 0n ? lag : 0n));
       member.catchUp?.reached(topic, partition, next);
@@ -1007,6 +1007,25 @@ async function heartbeatingWhile(payload: EachBatchPayload, handled: Promise<voi
   } finally {
     clearInterval(timer);
   }
+}
+
+/**
+ * Commits a handled chunk. kafkajs' consumer.commitOffsets silently does nothing once the
+ * consumer is stopping, which is exactly when stopConsumers waits for this handler: the
+ * batch's own commit (still a member of the group until the stop leaves it) is used then,
+ * so a graceful stop does not hand the same events over again at the next start.
+ */
+async function commitHandled(
+  consumer: Consumer,
+  payload: EachBatchPayload,
+  offset: string,
+): Promise<void> {
+  const { topic, partition } = payload.batch;
+  if (payload.isRunning()) await consumer.commitOffsets([{ topic, partition, offset }]);
+  else
+    await payload.commitOffsetsIfNecessary({
+      topics: [{ topic, partitions: [{ partition, offset }] }],
+    });
 }
 
 /** Tracks an ephemeral view reading each partition up to its end offset at the start. */
