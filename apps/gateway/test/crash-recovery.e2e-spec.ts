@@ -21,7 +21,8 @@ import { startApp, type AppProcess } from '@aigw/testing/processes';
 const USERS = ['crash-a', 'crash-b', 'crash-c', 'crash-d'];
 const PROMPT = [{ role: 'user', content: 'hi' }];
 
-function configFor(baseUrl: string): string {
+/** `extra`: more of the route's spec (its cache, say). */
+function configFor(baseUrl: string, extra = ''): string {
   return `kind: AIGatewayRoute
 metadata: {name: crash}
 spec:
@@ -30,13 +31,13 @@ spec:
   userIdentification: {header: x-user-id}
   tokenBudget:
     perUser: {limit: 100000000, period: 30d}
-`;
+${extra}`;
 }
 
 /** A config and data directory that outlive one gateway process. */
-function gatewayHome(upstreamBaseUrl: string): Record<string, string> {
+function gatewayHome(upstreamBaseUrl: string, extra = ''): Record<string, string> {
   const dir = mkdtempSync(join(tmpdir(), 'aigw-crash-'));
-  writeFileSync(join(dir, 'config.yaml'), configFor(upstreamBaseUrl));
+  writeFileSync(join(dir, 'config.yaml'), configFor(upstreamBaseUrl, extra));
   return {
     AI_GATEWAY_CONFIG: join(dir, 'config.yaml'),
     AI_GATEWAY_DATA_DIR: join(dir, 'data'),
@@ -169,8 +170,11 @@ describe('a kill -9 mid-load and a restart on the same data directory', () => {
    * Two waves of load, the second killed with SIGKILL, then a restart on the same data
    * directory: checks the record's invariants and returns what was answered and analysed.
    */
-  async function killMidLoadAndRestart(env: Record<string, string>): Promise<AfterTheKill> {
-    const home = { ...gatewayHome(upstream.baseUrl), ...env };
+  async function killMidLoadAndRestart(
+    env: Record<string, string>,
+    routeExtra = '',
+  ): Promise<AfterTheKill> {
+    const home = { ...gatewayHome(upstream.baseUrl, routeExtra), ...env };
     const dataDir = home.AI_GATEWAY_DATA_DIR;
     let gateway: AppProcess = await startApp('gateway', home);
     try {
@@ -276,6 +280,22 @@ describe('a kill -9 mid-load and a restart on the same data directory', () => {
     assert.ok(waitsBeforeKill >= 60, `${waitsBeforeKill} answers waited for their record`);
     const unrecorded = answered.filter((o) => perRequest.get(o.id) !== 1).map((o) => o.id);
     assert.deepEqual(unrecorded, [], 'an answered request not analysed (and charged) once');
+  });
+
+  it("with AI_GATEWAY_ANSWER_AFTER_RECORD=on and the route's cache on, analyses every cache hit a client got, streamed replays and the last ones before the kill included", async () => {
+    // Every call asks the same: past the first answers (the workers' first calls miss
+    // together), all are cache hits, replayed streams among them, with no provider call.
+    const calls = upstream.calls.length;
+    const { answered, perRequest, waitsBeforeKill } = await killMidLoadAndRestart(
+      { AI_GATEWAY_ANSWER_AFTER_RECORD: 'on' },
+      '  caching: {enabled: true, ttl: 1h, backend: memory}\n',
+    );
+    const misses = upstream.calls.length - calls;
+    assert.ok(misses * 5 < answered.length, `${misses} of ${answered.length} answers missed`);
+    // Each cache hit's JSON answer and replay's end waited for its record as well.
+    assert.ok(waitsBeforeKill >= 60, `${waitsBeforeKill} answers waited for their record`);
+    const unrecorded = answered.filter((o) => perRequest.get(o.id) !== 1).map((o) => o.id);
+    assert.deepEqual(unrecorded, [], 'an answered request not analysed once');
   });
 });
 

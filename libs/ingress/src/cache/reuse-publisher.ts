@@ -16,12 +16,47 @@ import { billedUsage, type ReuseBilling } from './domain/reuse-billing';
  * service settles it like any usage event, so it also settles a hold taken for it.
  */
 export class ReusePublisher {
+  /**
+   * Set when answers wait for their usage record (AI_GATEWAY_ANSWER_AFTER_RECORD=on, the
+   * bus's `recordBarrier`): a reused answer is then sent through `reusedAndRecorded`.
+   */
+  private readonly barrier: (() => Promise<void>) | undefined;
+
   constructor(
     private readonly config: () => GatewayConfig,
     private readonly events: EventPublisher,
     private readonly metrics: MetricsRegistry,
     private readonly billing: ReuseBilling,
-  ) {}
+  ) {
+    this.barrier = events.recordBarrier;
+  }
+
+  /** Whether a reused answer must wait until its usage event is durable. */
+  get holdsAnswers(): boolean {
+    return this.barrier !== undefined;
+  }
+
+  /**
+   * `reused`, resolving once the event is durable: the answer goes after it. A failed write
+   * does not hold the answer, as for a provider's (libs/providers' RecordGate): it goes,
+   * counted as `failed`, and the event stays queued and is retried.
+   */
+  async reusedAndRecorded(
+    request: GatewayRequest,
+    servedBy: ServedBy,
+    original: TokenUsage,
+  ): Promise<void> {
+    this.reused(request, servedBy, original);
+    if (!this.barrier) return;
+    const started = performance.now();
+    let outcome: 'durable' | 'failed' = 'durable';
+    try {
+      await this.barrier();
+    } catch {
+      outcome = 'failed'; // the bus logs the write failure; the answer must not hang on it
+    }
+    this.metrics.observeAnswerRecordWait(outcome, (performance.now() - started) / 1000);
+  }
 
   reused(request: GatewayRequest, servedBy: ServedBy, original: TokenUsage): void {
     const usage = billedUsage(this.billing, original);

@@ -201,8 +201,11 @@ export class EdgeExchange {
         // Gone while the answer was on its way (a cache or a shared call does not stop for
         // it): recorded as the hang-up it is, not as an answer delivered.
         if (abort.signal.aborted) throw clientDisconnected();
+        // AI_GATEWAY_ANSWER_AFTER_RECORD=on: a reused answer's usage event goes first and the
+        // answer (a stream's end) waits until it is durable, as a provider's answer does.
+        const held = reused && this.reuse!.holdsAnswers;
         const done = (usage: TokenUsage) => {
-          if (reused) this.reuse!.reused(admitted, answer.servedBy, usage);
+          if (reused && !held) this.reuse!.reused(admitted, answer.servedBy, usage);
           this.observer.completed(endpoint, admitted, answer.servedBy, usage, timings, {
             cached: reused,
           });
@@ -214,6 +217,7 @@ export class EdgeExchange {
         if (answer.kind === 'json') {
           const made = dialect.answerBody(answer, request, http.body);
           let body: unknown = made instanceof Promise ? await made : made;
+          if (held) await this.reuse!.recorded(admitted, answer.servedBy, answer.usage);
           timings.firstByteAt = performance.now();
           // What this call cost its caller; a stream's is known only after its headers.
           const dollars = this.dollarsBilled(answer.servedBy, answer.usage, reused);
@@ -249,6 +253,8 @@ export class EdgeExchange {
           http.body,
           answer.servedBy,
         );
+        /** Its usage event published (`held`): the hold is then settled by it, not released. */
+        let recorded = false;
         try {
           // Held back until the usage has settled, to carry the cost (`costInUsage`).
           let usageChunk: JsonObject | undefined;
@@ -266,11 +272,18 @@ export class EdgeExchange {
               dollars === undefined ? usageChunk : withUsageCost(usageChunk, dollars),
             );
           }
+          if (held) {
+            const usage = await answer.usage;
+            recorded = true; // its event is published at once, before the wait
+            await this.reuse!.recorded(admitted, answer.servedBy, usage);
+          }
           await relay.end(answer.usage);
           done(await answer.usage);
           this.logPayload(capture, { httpStatus: 200, servedBy }, timings.startedAt);
         } catch (error) {
-          if (reused && admission) void this.admission?.release(admission).catch(() => undefined);
+          if (reused && admission && !recorded) {
+            void this.admission?.release(admission).catch(() => undefined);
+          }
           const mapped = toDataPlaneError(error);
           relay.fail(mapped);
           // The stream's 200 went out; the error ended it.
