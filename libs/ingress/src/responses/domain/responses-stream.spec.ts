@@ -549,6 +549,20 @@ describe('OpenAI chunks to Responses stream events', () => {
     ]);
   });
 
+  it('says store: false in response.failed: a broken stream is never stored', () => {
+    const stored: ResponseContext = { ...context, store: true, responseId: 'resp_kept' };
+    const translator = new ResponseStreamTranslator(stored);
+    const [created] = translator.start();
+    assert.equal((created?.response as JsonObject).store, true);
+    translator.push(chunk({ content: 'Hel' }));
+    const failed = translator.fail(
+      new DataPlaneError(DataPlaneErrorCode.StreamInterrupted, 'The backend closed the stream'),
+    )[1];
+    const response = failed?.response as JsonObject;
+    assert.equal(response.id, 'resp_kept');
+    assert.equal(response.store, false);
+  });
+
   it('refuses arguments for a call that already ended', () => {
     const translator = new ResponseStreamTranslator(context);
     translator.push(chunk({ tool_calls: [{ index: 0, id: 'a', function: { name: 'f' } }] }));

@@ -177,7 +177,8 @@ export class ResponseStreamTranslator {
 
   /**
    * A stream that broke after it began: an `error` event (which OpenAI's SDKs raise) and
-   * response.failed with the output so far, so it never reads as a finished answer.
+   * response.failed with the output so far, so it never reads as a finished answer. It
+   * says `store: false`: nothing of a broken stream is stored, so nothing can chain from it.
    */
   fail(error: DataPlaneError): ResponseStreamEvent[] {
     const { code, message, param } = error.toOpenAiBody().error;
@@ -187,7 +188,7 @@ export class ResponseStreamTranslator {
     return [
       this.event('error', { code, message, param }),
       this.event('response.failed', {
-        response: responseObject(this.context, 'failed', {
+        response: responseObject({ ...this.context, store: false }, 'failed', {
           output: output.map((item) => this.shown(item)),
           error: responseError(error),
         }),
