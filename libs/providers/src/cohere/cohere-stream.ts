@@ -1,8 +1,9 @@
 import type { EventSourceMessage } from 'eventsource-parser';
-import type { JsonObject, TokenUsage } from '@aigw/contracts/data-plane';
+import type { DataPlaneError, JsonObject, TokenUsage } from '@aigw/contracts/data-plane';
 import { isJsonObject, isNonEmptyString } from '../core/json-shape';
 import { ChunkFactory } from '../core/openai-output';
 import type { StreamTranslation } from '../core/translated-stream';
+import { errorBeforeAnswer } from '../core/reported-error-status';
 import { streamEventObject } from '../core/stream-event-json';
 import { streamInterrupted } from '../core/upstream-http';
 import {
@@ -58,8 +59,8 @@ export class CohereStreamTranslation implements StreamTranslation<EventSourceMes
   translate(message: EventSourceMessage): readonly JsonObject[] {
     if (this.finished) return [];
     const event = streamEventObject(this.backendName, message.data);
-    if (message.event === 'error' || event.type === 'error') {
-      throw streamInterrupted(this.backendName, 'reported an error mid-stream');
+    if (message.event === 'error' || event.type === 'error' || event.error !== undefined) {
+      throw this.reportedError(event);
     }
     switch (event.type) {
       case 'message-start':
@@ -77,6 +78,22 @@ export class CohereStreamTranslation implements StreamTranslation<EventSourceMes
         // content-start/end, tool-plan-delta, tool-call-end, citations, debug, unknown
         return [];
     }
+  }
+
+  /**
+   * An error event, or an OpenAI-style `{"error": {...}}` (what Cohere's compatibility
+   * layer and proxies in front of it send). Before message-start nothing of the answer
+   * exists, so it means what its code or type says (a rate limit is a 429 the router
+   * fails over on); after it, the answer was cut.
+   */
+  private reportedError(event: JsonObject): DataPlaneError {
+    if (this.started) return streamInterrupted(this.backendName, 'reported an error mid-stream');
+    const error = isJsonObject(event.error) ? event.error : event;
+    return errorBeforeAnswer(
+      this.backendName,
+      error,
+      (status) => `a ${status} error before its answer started`,
+    );
   }
 
   reportedUsage(): TokenUsage | undefined {

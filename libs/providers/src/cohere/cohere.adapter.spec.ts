@@ -594,6 +594,47 @@ describe('CohereAdapter against a Cohere v2 API that answers oddly', () => {
     }
   });
 
+  it('answers an error before message-start with the status its code or type means, one after as a cut stream', async () => {
+    const before: [unknown, DataPlaneErrorCode, number][] = [
+      // The OpenAI-style object a compatibility layer or proxy sends on a 200 stream.
+      [
+        { error: { type: 'rate_limit_error', code: 'rate_limit_exceeded', message: 'slow' } },
+        DataPlaneErrorCode.UpstreamRateLimited,
+        429,
+      ],
+      [{ error: { type: 'server_error', code: null } }, DataPlaneErrorCode.UpstreamError, 500],
+      // An `event: error` (named by its type here) with the HTTP status as its code.
+      [{ type: 'error', error: { code: 503 } }, DataPlaneErrorCode.UpstreamError, 503],
+      [
+        { type: 'error', error: { type: 'invalid_request_error' } },
+        DataPlaneErrorCode.UpstreamRejected,
+        400,
+      ],
+      [{ type: 'error', message: 'no detail' }, DataPlaneErrorCode.UpstreamError, 500],
+    ];
+    for (const [event, code, status] of before) {
+      const { chunks, error } = await streamOf([event, MESSAGE_START, messageEnd()]);
+      assert.equal(chunks.length, 0);
+      assert.ok(
+        error instanceof DataPlaneError &&
+          error.code === code &&
+          error.upstreamStatus === status &&
+          /before its answer started$/.test(error.message),
+        `${JSON.stringify(event)}: ${String(error)}`,
+      );
+    }
+    const after = await streamOf([
+      MESSAGE_START,
+      textDelta('Half'),
+      { error: { type: 'rate_limit_error', code: 'rate_limit_exceeded' } },
+    ]);
+    assert.ok(
+      isDataPlaneError(DataPlaneErrorCode.StreamInterrupted, /mid-stream/)(after.error),
+      String(after.error),
+    );
+    assert.equal(streamedText(after.chunks), 'Half');
+  });
+
   it('ends a stream whose tool-call-start has no function name with a StreamInterrupted', async () => {
     const { chunks, error } = await streamOf([
       MESSAGE_START,

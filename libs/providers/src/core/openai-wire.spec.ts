@@ -301,6 +301,85 @@ describe('invokeOpenAiWire on a stream whose choice never finished, or failed', 
     }
   });
 
+  it('answers an error object before the first chunk with the status its code or type means', async () => {
+    const before: [unknown, DataPlaneErrorCode, number][] = [
+      // OpenAI's own rate limit: its type names the limit, its code says what it is.
+      [
+        {
+          message: 'Rate limit reached',
+          type: 'requests',
+          param: null,
+          code: 'rate_limit_exceeded',
+        },
+        DataPlaneErrorCode.UpstreamRateLimited,
+        429,
+      ],
+      [{ type: 'rate_limit_error', code: null }, DataPlaneErrorCode.UpstreamRateLimited, 429],
+      [
+        { type: 'insufficient_quota', code: 'insufficient_quota' },
+        DataPlaneErrorCode.UpstreamRateLimited,
+        429,
+      ],
+      [
+        {
+          message: 'too long',
+          type: 'invalid_request_error',
+          param: 'messages',
+          code: 'context_length_exceeded',
+        },
+        DataPlaneErrorCode.UpstreamRejected,
+        400,
+      ],
+      [
+        { message: 'The server had an error', type: 'server_error', param: null, code: null },
+        DataPlaneErrorCode.UpstreamError,
+        500,
+      ],
+      // vLLM's and OpenRouter's: the HTTP status as the code.
+      [
+        { object: 'error', type: 'BadRequestError', code: 400 },
+        DataPlaneErrorCode.UpstreamRejected,
+        400,
+      ],
+      [{ code: 503, message: 'overloaded' }, DataPlaneErrorCode.UpstreamError, 503],
+      [{ type: 'constructor' }, DataPlaneErrorCode.UpstreamError, 500],
+      ['broken', DataPlaneErrorCode.UpstreamError, 500],
+    ];
+    for (const [error, code, status] of before) {
+      raw.next([{ error }, chunk(0, { content: 'never' }, 'stop'), '[DONE]']);
+      const answer = await invoke();
+      const relayed: JsonObject[] = [];
+      await assert.rejects(
+        async () => {
+          for await (const event of answer.events) relayed.push(event);
+        },
+        (thrown: unknown) =>
+          thrown instanceof DataPlaneError &&
+          thrown.code === code &&
+          thrown.upstreamStatus === status &&
+          /before its answer started$/.test(thrown.message),
+        JSON.stringify(error),
+      );
+      assert.equal(relayed.length, 0);
+    }
+  });
+
+  it('interrupts it at an error object after the first chunk went out, whatever its type', async () => {
+    raw.next([
+      chunk(0, { role: 'assistant', content: '' }),
+      { error: { type: 'rate_limit_error', code: 'rate_limit_exceeded' } },
+      '[DONE]',
+    ]);
+    const answer = await invoke();
+    await assert.rejects(
+      collectStream(answer),
+      (error: unknown) =>
+        error instanceof DataPlaneError &&
+        error.code === DataPlaneErrorCode.StreamInterrupted &&
+        /reported an error mid-stream/.test(error.message),
+    );
+  });
+
   it('interrupts it when one of several choices never finished', async () => {
     raw.next([
       chunk(0, { content: 'A' }),
