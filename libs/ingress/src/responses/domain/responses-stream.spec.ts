@@ -563,6 +563,38 @@ describe('OpenAI chunks to Responses stream events', () => {
     assert.equal(response.store, false);
   });
 
+  it('sends what a chunk made before it broke the stream, so response.failed shows only what was sent', () => {
+    const translator = new ResponseStreamTranslator(context);
+    const sent = [
+      ...translator.start(),
+      ...translator.push(chunk({ tool_calls: [{ index: 0, id: 'a', function: { name: 'f' } }] })),
+    ];
+    // Text (a new message, closing the call) and then arguments for the call already done.
+    const late = chunk({ content: 'x', tool_calls: [{ index: 0, function: { arguments: '{}' } }] });
+    assert.throws(() => translator.push(late), /after the next one had begun/);
+    sent.push(
+      ...translator.fail(
+        new DataPlaneError(DataPlaneErrorCode.UpstreamBadResponse, 'bad tool call order'),
+      ),
+    );
+    assert.deepEqual(
+      sent.map((event) => event.sequence_number),
+      sent.map((_, index) => index),
+    );
+    const added = sent
+      .filter((event) => event.type === 'response.output_item.added')
+      .map((event) => (event.item as JsonObject).id);
+    const failed = sent.at(-1)?.response as { output: JsonObject[] };
+    assert.deepEqual(
+      failed.output.map((item) => item.id),
+      added,
+    );
+    assert.deepEqual(
+      sent.slice(-3).map((event) => event.type),
+      ['response.output_text.delta', 'error', 'response.failed'],
+    );
+  });
+
   it('refuses arguments for a call that already ended', () => {
     const translator = new ResponseStreamTranslator(context);
     translator.push(chunk({ tool_calls: [{ index: 0, id: 'a', function: { name: 'f' } }] }));

@@ -101,6 +101,8 @@ export class ResponseStreamTranslator {
   private readonly keepBlocks: boolean;
   /** The finished Response with every reasoning item's blocks: what the gateway stores. */
   private finished?: ResponseObject;
+  /** Events a chunk made before it broke the stream: sent ahead of the failure. */
+  private unsent: ResponseStreamEvent[] = [];
 
   constructor(private readonly context: ResponseContext) {
     this.keepBlocks = keepsReasoningBlocks(context);
@@ -122,11 +124,22 @@ export class ResponseStreamTranslator {
 
   /** The events one chunk produces (often one, sometimes none). */
   push(chunk: JsonObject): ResponseStreamEvent[] {
+    const events: ResponseStreamEvent[] = [];
+    try {
+      this.translate(chunk, events);
+    } catch (error) {
+      // Numbered and in the state response.failed shows: they go out before the failure.
+      this.unsent = events;
+      throw error;
+    }
+    return events;
+  }
+
+  private translate(chunk: JsonObject, events: ResponseStreamEvent[]): void {
     this.reasoningTokens = reasoningTokensOf(chunk.usage) || this.reasoningTokens;
     const choices = chunk.choices;
     const choice = Array.isArray(choices) ? (choices[0] as JsonObject | undefined) : undefined;
-    if (!choice) return []; // a usage-only chunk: usage comes from the answer itself
-    const events: ResponseStreamEvent[] = [];
+    if (!choice) return; // a usage-only chunk: usage comes from the answer itself
     const delta = (choice.delta ?? {}) as JsonObject;
     const reasoning = reasoningTextOf(delta);
     if (reasoning !== undefined) this.reasoningDelta(reasoning, events);
@@ -147,7 +160,6 @@ export class ResponseStreamTranslator {
     if (choice.finish_reason !== undefined && choice.finish_reason !== null) {
       this.finishReason = choice.finish_reason;
     }
-    return events;
   }
 
   /** The closing events, once the stream ended cleanly and its usage is known. */
@@ -185,7 +197,10 @@ export class ResponseStreamTranslator {
     const output = this.open
       ? [...this.output, this.snapshot(this.open, 'incomplete')]
       : this.output;
+    const unsent = this.unsent;
+    this.unsent = [];
     return [
+      ...unsent,
       this.event('error', { code, message, param }),
       this.event('response.failed', {
         response: responseObject({ ...this.context, store: false }, 'failed', {
