@@ -5,6 +5,8 @@ import type { MetricsRegistry } from '@aigw/observability';
  * Holds answers until their usage event is durable (AI_GATEWAY_ANSWER_AFTER_RECORD=on), so
  * a crash cannot lose the record of an answer a client got. A failed write does not hold
  * the answer: it goes, counted as `failed` (the event stays queued and is retried).
+ * Reused answers (cache hits, dedup followers) wait the same way at the edge
+ * (libs/ingress's ReusePublisher.reusedAndRecorded).
  */
 export class RecordGate {
   constructor(
