@@ -56,6 +56,8 @@ export interface BackendConfig {
   readonly auth: BackendAuth;
   readonly requestTimeoutMs: number;
   readonly firstByteTimeoutMs: number;
+  /** A stream's longest wait between two events once its first came. */
+  readonly streamIdleTimeoutMs: number;
 }
 
 export const FAILOVER_TRIGGERS = ['rateLimit', 'timeout', 'error', 'budgetExceeded'] as const;

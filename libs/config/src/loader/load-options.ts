@@ -30,3 +30,10 @@ export interface LoadOptions {
 export const DEFAULT_REQUEST_TIMEOUT_MS = 300_000;
 /** A stream's wait for its first event (`firstByteTimeout`); JSON answers are not bound by it. */
 export const DEFAULT_FIRST_BYTE_TIMEOUT_MS = 15_000;
+/**
+ * The longest a stream may go without an event once its first came (`streamIdleTimeout`).
+ * The router sees the translated events only, not a provider's keep-alives (Anthropic's
+ * pings), so a model thinking silently between events looks idle: 2 minutes leaves room
+ * for that, yet ends a dead stream well before the 5-minute request timeout would.
+ */
+export const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 120_000;

@@ -23,6 +23,7 @@ import { DEFAULT_SECRET_KEY, resolveSecret, type SecretSources } from '../secret
 import {
   DEFAULT_FIRST_BYTE_TIMEOUT_MS,
   DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_STREAM_IDLE_TIMEOUT_MS,
   type MissingSecretPolicy,
 } from './load-options';
 import { type DocumentContext, type LoadReport } from './report';
@@ -106,6 +107,7 @@ function normalizeBackend(
       `${label}: firstByteTimeout (${firstByteTimeoutMs} ms) exceeds requestTimeout (${requestTimeoutMs} ms); the request timeout wins`,
     );
   }
+  const streamIdleTimeoutMs = streamIdleTimeout(dto, requestTimeoutMs, label, path, ctx);
   return {
     name: dto.name,
     provider,
@@ -119,7 +121,39 @@ function normalizeBackend(
     auth,
     requestTimeoutMs,
     firstByteTimeoutMs,
+    streamIdleTimeoutMs,
   };
+}
+
+/**
+ * A stream's longest wait between events. Left out, the default, cut to requestTimeout
+ * where that is shorter (the request timeout would end the call first anyway, and a
+ * warning about a value nobody wrote would only be noise).
+ */
+function streamIdleTimeout(
+  dto: BackendDto,
+  requestTimeoutMs: number,
+  label: string,
+  path: readonly PathSegment[],
+  { report, doc }: BackendContext,
+): number {
+  const set = optionalDuration(dto.streamIdleTimeout);
+  if (set === undefined) return Math.min(DEFAULT_STREAM_IDLE_TIMEOUT_MS, requestTimeoutMs);
+  if (set === 0) {
+    // 0 would end every stream at its second event's wait.
+    report.error(
+      doc,
+      [...path, 'streamIdleTimeout'],
+      'expected a duration above 0 (leave it out for the default, 2m)',
+    );
+  } else if (set > requestTimeoutMs) {
+    report.warn(
+      doc,
+      path,
+      `${label}: streamIdleTimeout (${set} ms) exceeds requestTimeout (${requestTimeoutMs} ms); the request timeout wins`,
+    );
+  }
+  return set;
 }
 
 /** A vertex backend's project and location, both required; other providers take neither. */

@@ -125,4 +125,8 @@ export class BackendDto {
   @IsOptional()
   @IsDuration()
   firstByteTimeout?: string;
+
+  @IsOptional()
+  @IsDuration()
+  streamIdleTimeout?: string;
 }
