@@ -284,6 +284,24 @@ describe('OpenAI chat answer to a Response object', () => {
     assert.deepEqual(filtered.incomplete_details, { reason: 'content_filter' });
   });
 
+  it('marks the item the token limit cut as incomplete: the last tool call, not the text before it', () => {
+    const cut = { ...WEATHER_CALL, function: { name: 'get_weather', arguments: '{"ci' } };
+    const response = toResponse(
+      completion({ content: 'Let me check.', tool_calls: [WEATHER_CALL, cut] }, 'length'),
+      usage,
+      context,
+    );
+    assert.equal(response.status, 'incomplete');
+    assert.deepEqual(
+      response.output.map((item) => [item.type, 'status' in item && item.status]),
+      [
+        ['message', 'completed'],
+        ['function_call', 'completed'],
+        ['function_call', 'incomplete'],
+      ],
+    );
+  });
+
   it('still answers an empty answer with an empty message', () => {
     const response = toResponse(completion({ content: '' }), usage, context);
     assert.deepEqual(response.output, [

@@ -287,6 +287,9 @@ export function toResponse(
   const text = contentText(message.content);
   const refusal = typeof message.refusal === 'string' ? message.refusal : '';
   const toolCalls = Array.isArray(message.tool_calls) ? (message.tool_calls as JsonObject[]) : [];
+  // An answer cut short was cut in its last item (as a stream closes each item as the next
+  // begins): a call's arguments after the text, else the text.
+  const lastStatus: ItemStatus = incomplete ? 'incomplete' : 'completed';
   // A turn of tool calls alone has no message; any other answer has one, empty or not.
   if (text.length > 0 || refusal.length > 0 || toolCalls.length === 0) {
     // A refusal is its own part (what the client checks for), text the other's.
@@ -297,11 +300,11 @@ export function toResponse(
       type: 'message',
       id: outputItemId('msg', requestId, output.length),
       role: 'assistant',
-      status: incomplete ? 'incomplete' : 'completed',
+      status: toolCalls.length === 0 ? lastStatus : 'completed',
       content,
     });
   }
-  for (const call of toolCalls) {
+  for (const [at, call] of toolCalls.entries()) {
     const fn = (call.function ?? {}) as JsonObject;
     const index = output.length;
     output.push({
@@ -310,7 +313,7 @@ export function toResponse(
       call_id: typeof call.id === 'string' && call.id ? call.id : fallbackCallId(requestId, index),
       name: typeof fn.name === 'string' ? fn.name : '',
       arguments: argumentsText(fn.arguments),
-      status: 'completed',
+      status: at === toolCalls.length - 1 ? lastStatus : 'completed',
     });
   }
   return responseObject(context, incomplete ? 'incomplete' : 'completed', {
