@@ -73,4 +73,23 @@ describe('openAiAnswerProblem', () => {
       );
     }
   });
+
+  // OpenRouter's "error" and DeepSeek's "insufficient_system_resource" finish a cut answer.
+  it('names a choice its backend finished as failed, as a stream does', () => {
+    const failed: [Parameters<typeof openAiAnswerProblem>[0], JsonObject, RegExp][] = [
+      ['chat', chat([{ message: { content: 'Hal' }, finish_reason: 'error' }]), /"error"/],
+      [
+        'chat',
+        chat([{ message: { content: 'Hal' }, finish_reason: 'insufficient_system_resource' }]),
+        /insufficient_system_resource/,
+      ],
+      ['chat', chat([{ message: { content: '' }, error: { message: 'x' } }]), /failed/],
+      ['completions', chat([{ text: 'Hal', finish_reason: 'error' }]), /failed/],
+    ];
+    for (const [operation, answer, problem] of failed) {
+      assert.match(openAiAnswerProblem(operation, answer) ?? 'none', problem);
+    }
+    const finished = chat([{ message: { content: 'Hello' }, finish_reason: 'stop' }]);
+    assert.equal(openAiAnswerProblem('chat', finished), undefined);
+  });
 });

@@ -1,5 +1,6 @@
 import type { JsonObject, Operation } from '@aigw/contracts/data-plane';
 import { isJsonObject } from './json-shape';
+import { choiceFailed } from './unfinished-choices';
 
 // The least an OpenAI-format answer must hold for a client's SDK to read it: the answer
 // passes through as the backend sent it, so a choice without its message (or with a number
@@ -54,6 +55,10 @@ function isBase64Vector(value: unknown): boolean {
 /** What is wrong with one result of the list, or undefined when the client can read it. */
 function resultProblem(operation: Operation, result: unknown): string | undefined {
   if (!isJsonObject(result)) return 'an entry that is not an object';
+  // As in a stream: a choice the backend finished as failed is no answer, whatever it holds.
+  if (operation !== 'embeddings' && choiceFailed(result)) {
+    return `a choice that finished as failed (${JSON.stringify(result.finish_reason ?? 'error')})`;
+  }
   switch (operation) {
     case 'chat': {
       const message = result.message;
