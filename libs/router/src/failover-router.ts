@@ -25,6 +25,7 @@ import { PlannedChains } from './domain/planned-chains';
 import { BackendLoad, LATENCY_KINDS, type LatencyKind } from './domain/backend-load';
 import { measuredProviders } from './measured-providers';
 import { streamAttemptSignal, type StreamAttemptSignal } from './stream-attempt-signal';
+import { StreamIdleWatch } from './stream-idle-watch';
 import { BackendHealth, type Cooldown } from './domain/backend-health';
 import { RequestDeadline } from './domain/request-deadline';
 import {
@@ -44,6 +45,8 @@ export interface RouterObserver {
   cooledDown?(backend: BackendConfig, cooldown: Cooldown): void;
   /** The client narrowed this call (`request.overrides`): what the router applied. */
   overridden?(request: GatewayRequest, applied: AppliedOverrides): void;
+  /** A stream that had started went silent for its backend's streamIdleTimeout, and was cut. */
+  streamStalled?(backend: BackendConfig): void;
 }
 
 /** A request's overrides as the router applied them, after clamping. */
@@ -337,14 +340,11 @@ export class FailoverRouter implements RouterPort {
         const answer =
           called.kind === 'json'
             ? namedJson(called, attempted)
-            : await committedStream(
-                called,
-                attempted,
-                target,
-                callSignal,
-                streamSignal,
-                streamCommit,
-              );
+            : await committedStream(called, attempted, link.backend, target, callSignal, {
+                attempt: streamSignal,
+                commit: streamCommit,
+                stalled: () => this.deps.observer?.streamStalled?.(link.backend),
+              });
         this.health.recordSuccess(link.backend.name);
         const served = { ...answer, servedBy: { ...answer.servedBy, attempts: attempt } };
         return span ? span.answered(served) : served;
@@ -413,19 +413,31 @@ function namedJson(answer: JsonAnswer, request: GatewayRequest): JsonAnswer {
   return answer;
 }
 
+/** What a stream attempt is watched with once it started. */
+interface StreamWatch {
+  readonly attempt?: StreamAttemptSignal;
+  readonly commit?: AttemptCommit;
+  /** The stream went silent for its idle timeout after it started, and was cut. */
+  readonly stalled?: () => void;
+}
+
 /** A stream once its first event came, renamed for the model the client asked for. */
 function committedStream(
   answer: StreamAnswer,
   request: GatewayRequest,
+  backend: BackendConfig,
   target: UpstreamTarget,
   signal: AbortSignal,
-  attempt?: StreamAttemptSignal,
-  commit?: AttemptCommit,
+  watch: StreamWatch,
 ): Promise<StreamAnswer> {
-  // A gpt-image stream's first event is an image (a partial, or the whole one without
-  // partial_images): as slow as the JSON answer, which waits the request timeout.
-  const firstEventMs = isImageStream(request) ? target.requestTimeoutMs : target.firstByteTimeoutMs;
-  return commitStream(answer, request.requestedModel, firstEventMs, signal, attempt, commit);
+  // A gpt-image stream's events are images (partials, or the whole one without
+  // partial_images): each as slow as the JSON answer, which waits the request timeout.
+  const images = isImageStream(request);
+  const timeouts = {
+    firstEventMs: images ? target.requestTimeoutMs : target.firstByteTimeoutMs,
+    idleMs: images ? target.requestTimeoutMs : backend.streamIdleTimeoutMs,
+  };
+  return commitStream(answer, request.requestedModel, timeouts, signal, watch);
 }
 
 function unservedOperation(
@@ -506,17 +518,19 @@ function isCallable(link: ChainLink | UnresolvedLink): boolean {
 
 /**
  * Waits for a stream's first event (within the first-byte timeout) before handing it on;
- * until then a failure can still fail over. Every chunk is renamed to the model the
- * client asked for.
+ * until then a failure can still fail over. After it, each event is awaited at most the
+ * idle timeout: a stream that stalls is cancelled upstream and ends in a timeout error,
+ * which the edge turns into its error event. Every chunk is renamed to the model the client
+ * asked for.
  */
 async function commitStream(
   answer: StreamAnswer,
   requestedModel: string,
-  firstByteTimeoutMs: number,
+  { firstEventMs, idleMs }: { firstEventMs: number; idleMs: number },
   signal: AbortSignal,
-  attempt?: StreamAttemptSignal,
-  commit?: AttemptCommit,
+  { attempt, commit, stalled }: StreamWatch,
 ): Promise<StreamAnswer> {
+  const backendName = answer.servedBy.backend;
   const iterator = answer.events[Symbol.asyncIterator]();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -525,10 +539,10 @@ async function commitStream(
         reject(
           new DataPlaneError(
             DataPlaneErrorCode.UpstreamTimeout,
-            `backend "${answer.servedBy.backend}" sent no stream data within ${firstByteTimeoutMs} ms`,
+            `backend "${backendName}" sent no stream data within ${firstEventMs} ms`,
           ),
         ),
-      firstByteTimeoutMs,
+      firstEventMs,
     );
   });
   let first: IteratorResult<JsonObject>;
@@ -551,16 +565,35 @@ async function commitStream(
   if (signal.aborted) void iterator.return?.();
 
   async function* renamed(): AsyncGenerator<JsonObject> {
+    const idle = new StreamIdleWatch(
+      iterator,
+      idleMs,
+      () =>
+        new DataPlaneError(
+          DataPlaneErrorCode.UpstreamTimeout,
+          `backend "${backendName}" sent no stream data for ${idleMs} ms (its streamIdleTimeout)`,
+        ),
+      (error) => {
+        // Cancels the upstream call: its adapter stops reading, settles the usage seen so
+        // far (estimated where the provider sent none) and lets go of the connection.
+        attempt?.abandon(error);
+        stalled?.();
+      },
+    );
     try {
       let next = first;
       while (!next.done) {
         next.value.model = requestedModel;
         yield next.value;
-        next = await iterator.next();
+        next = await idle.next();
       }
     } finally {
+      idle.stop();
       try {
-        await iterator.return?.();
+        // After a stall the iterator may still be waiting on the backend, and its return()
+        // would queue behind that wait: the error must reach the client now.
+        if (idle.hasStalled) void iterator.return?.();
+        else await iterator.return?.();
       } finally {
         attempt?.release();
       }

@@ -16,7 +16,9 @@ const REASON: Record<FailoverTrigger, FallbackReason> = {
 /**
  * Every failover becomes an event and a count on `ai_gateway_fallback_total`; every
  * cooldown a count on `ai_gateway_backend_cooldowns_total` and a warning in the log; a
- * client's overrides a count each on `ai_gateway_request_overrides_total` and a log line.
+ * client's overrides a count each on `ai_gateway_request_overrides_total` and a log line; a
+ * stream cut for stalling a count on `ai_gateway_backend_stream_idle_timeouts_total` and a
+ * warning.
  */
 export class RouterTelemetry implements RouterObserver {
   private readonly attempts = new WeakMap<GatewayRequest, number>();
@@ -34,6 +36,15 @@ export class RouterTelemetry implements RouterObserver {
       provider: backend.provider,
       reason: cooldown.reason,
       seconds: Math.round(cooldown.ms / 100) / 10,
+    });
+  }
+
+  streamStalled(backend: BackendConfig): void {
+    this.metrics.recordStreamIdleTimeout(backend.name);
+    this.logger?.warn('stream cut: its backend sent nothing for its streamIdleTimeout', {
+      backend: backend.name,
+      provider: backend.provider,
+      idleMs: backend.streamIdleTimeoutMs,
     });
   }
 

@@ -474,6 +474,12 @@ export class MetricsRegistry {
     labelNames: ['backend', 'reason'] as const,
     registers: [this.registry],
   });
+  readonly #streamIdleTimeouts = new Counter({
+    name: 'ai_gateway_backend_stream_idle_timeouts_total',
+    help: "Streams cut because their backend sent no event for its streamIdleTimeout after the stream had started (the client got the API's error event), by backend",
+    labelNames: ['backend'] as const,
+    registers: [this.registry],
+  });
   /** Where the drained gauge reads the drained backends when scraped (the router, if any). */
   #drainedBackends: () => Iterable<string> = () => [];
   readonly #backendDrained = new Gauge({
@@ -903,6 +909,11 @@ export class MetricsRegistry {
 
   recordBackendCooldown(labels: { backend: string; reason: string }): void {
     this.#backendCooldowns.inc(labels);
+  }
+
+  /** A started stream cut for going silent past its backend's streamIdleTimeout. */
+  recordStreamIdleTimeout(backend: string): void {
+    this.#streamIdleTimeouts.inc({ backend });
   }
 
   /** The source of `ai_gateway_backend_drained`: the process's backend health. */

@@ -14,7 +14,9 @@ export interface RawSseUpstreamOptions {
  * of order, or a connection dropped midway.
  */
 export class RawSseUpstream {
-  private readonly answers: { text: string; drop: boolean }[] = [];
+  private readonly answers: { text: string; drop: boolean; stall: boolean }[] = [];
+  /** Stalled answers whose connection the caller closed (it gave up waiting). */
+  stallsClosed = 0;
   private readonly server = createServer((request, response) => {
     request.resume();
     request.on('end', () => this.answer(response));
@@ -34,12 +36,14 @@ export class RawSseUpstream {
 
   /**
    * Queues one answer, one event per item (a string is sent as it is, anything else as
-   * JSON); `drop` cuts the connection after them instead of ending the response.
+   * JSON); `drop` cuts the connection after them instead of ending the response, `stall`
+   * keeps it open and silent until the caller closes it.
    */
-  next(events: readonly unknown[], options: { drop?: boolean } = {}): this {
+  next(events: readonly unknown[], options: { drop?: boolean; stall?: boolean } = {}): this {
     this.answers.push({
       text: events.map((e) => this.eventText(e)).join(''),
       drop: !!options.drop,
+      stall: !!options.stall,
     });
     return this;
   }
@@ -58,10 +62,11 @@ export class RawSseUpstream {
   }
 
   private answer(response: ServerResponse): void {
-    const next = this.answers.shift() ?? { text: '', drop: false };
+    const next = this.answers.shift() ?? { text: '', drop: false, stall: false };
     response.writeHead(200, { 'content-type': 'text/event-stream' });
     response.write(next.text);
     if (next.drop) setTimeout(() => response.destroy(), 20);
+    else if (next.stall) response.once('close', () => this.stallsClosed++);
     else response.end();
   }
 }

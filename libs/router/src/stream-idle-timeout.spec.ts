@@ -1,0 +1,224 @@
+// A stream that started and then stalls is cut at its backend's streamIdleTimeout: the
+// upstream call is cancelled and the client's stream ends in a timeout error, never a
+// clean-looking end. Only waits on the backend count, with one timer per stream.
+import { describe, it, mock } from 'node:test';
+import assert from 'node:assert/strict';
+import { configFromYaml, timelyRun } from '@aigw/testing';
+import { gatewayChatRequest } from '@aigw/testing/fake-provider';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type GatewayAnswer,
+  type JsonObject,
+  type ProviderCall,
+  type ProviderPort,
+  type StreamAnswer,
+} from '@aigw/contracts/data-plane';
+import type { BackendConfig } from '@aigw/config';
+import { FailoverRouter } from './failover-router';
+
+const IDLE_MS = 80;
+
+/** `stalling` is cut after IDLE_MS of silence; `spare` would take a failover. */
+const config = configFromYaml(`
+kind: AIGatewayRoute
+metadata: {name: r}
+spec:
+  backends:
+  - {name: stalling, priority: 0, provider: openai, model: gpt-4, streamIdleTimeout: ${IDLE_MS}ms}
+  - {name: spare, priority: 1, provider: openai, model: gpt-4}
+  failover: {on: [timeout, error]}
+`);
+
+const chunk = (content: string): JsonObject => ({
+  object: 'chat.completion.chunk',
+  choices: [{ index: 0, delta: { content }, finish_reason: null }],
+});
+
+/** A stream answer of `events`, for the backend called. */
+function streamAnswer(call: ProviderCall, events: AsyncIterable<JsonObject>): StreamAnswer {
+  return {
+    kind: 'stream',
+    status: 200,
+    usage: new Promise(() => undefined),
+    servedBy: { backend: call.target.backendName, provider: 'openai', model: call.target.model },
+    events,
+  };
+}
+
+/** Sends one chunk, then nothing: like an adapter reading a silent body, only the call's signal ends the wait. */
+function oneChunkThenSilence(call: ProviderCall): AsyncIterable<JsonObject> {
+  return (async function* () {
+    yield chunk('Half an');
+    await new Promise((resolve) => call.signal.addEventListener('abort', resolve, { once: true }));
+    throw call.signal.reason;
+  })();
+}
+
+class Providers implements ProviderPort {
+  readonly calls: ProviderCall[] = [];
+  constructor(private readonly events: (call: ProviderCall) => AsyncIterable<JsonObject>) {}
+  invoke(call: ProviderCall): Promise<GatewayAnswer> {
+    this.calls.push(call);
+    return Promise.resolve(streamAnswer(call, this.events(call)));
+  }
+}
+
+function routerOver(providers: ProviderPort, stalled: BackendConfig[] = []): FailoverRouter {
+  return new FailoverRouter({
+    config: () => config,
+    providers,
+    sleep: async () => undefined,
+    observer: { fallback: () => undefined, streamStalled: (backend) => stalled.push(backend) },
+  });
+}
+
+const streamRequest = () =>
+  gatewayChatRequest({ model: 'gpt-4', stream: true }, { requestedModel: 'gpt-4' });
+
+/** Reads a stream to its end: the contents seen, and the error it ended with, if any. */
+async function readAll(
+  answer: GatewayAnswer,
+  pauseMs = 0,
+): Promise<{ seen: string[]; error?: unknown }> {
+  assert.equal(answer.kind, 'stream');
+  const seen: string[] = [];
+  try {
+    for await (const event of answer.events) {
+      const choices = event.choices as { delta: { content: string } }[];
+      seen.push(choices[0].delta.content);
+      if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    }
+    return { seen };
+  } catch (error) {
+    return { seen, error };
+  }
+}
+
+describe('streamIdleTimeout', () => {
+  it('cuts a stream that stalls after its first chunk: upstream call cancelled, a timeout error, no failover', async () => {
+    const providers = new Providers(oneChunkThenSilence);
+    const stalled: BackendConfig[] = [];
+    const answer = await routerOver(providers, stalled).route(
+      streamRequest(),
+      new AbortController().signal,
+    );
+    const { seen, error } = await readAll(answer);
+    assert.deepEqual(seen, ['Half an']);
+    assert.ok(error instanceof DataPlaneError, String(error));
+    assert.equal(error.code, DataPlaneErrorCode.UpstreamTimeout);
+    assert.match(error.message, /backend "stalling" sent no stream data for 80 ms/);
+    assert.match(error.message, /streamIdleTimeout/);
+    // The call was cancelled with that error, so its adapter settles the usage seen so far.
+    const [call] = providers.calls;
+    assert.equal(call.signal.aborted, true, 'the upstream call is cancelled');
+    assert.equal(call.signal.reason, error);
+    // Once a stream reached the client it cannot fail over.
+    assert.equal(providers.calls.length, 1);
+    assert.deepEqual(
+      stalled.map((backend) => backend.name),
+      ['stalling'],
+    );
+  });
+
+  it('ends the client stream even when the adapter does not notice the cancel', async () => {
+    const providers = new Providers(() =>
+      (async function* () {
+        yield chunk('Half an');
+        await new Promise(() => undefined); // never settles, whatever the signal says
+      })(),
+    );
+    const answer = await routerOver(providers).route(streamRequest(), new AbortController().signal);
+    const { seen, error } = await readAll(answer);
+    assert.deepEqual(seen, ['Half an']);
+    assert.ok(
+      error instanceof DataPlaneError && error.code === DataPlaneErrorCode.UpstreamTimeout,
+      String(error),
+    );
+  });
+
+  it('does not count a slow client: a stream read slower than the timeout is not stalled', async () => {
+    // Every chunk is ready at once; the client alone takes its time between reads.
+    const providers = new Providers(() =>
+      (async function* () {
+        for (const text of ['a', 'b', 'c']) yield chunk(text);
+      })(),
+    );
+    const stalled: BackendConfig[] = [];
+    const answer = await routerOver(providers, stalled).route(
+      streamRequest(),
+      new AbortController().signal,
+    );
+    const { seen, error } = await readAll(answer, IDLE_MS * 2);
+    assert.equal(error, undefined);
+    assert.deepEqual(seen, ['a', 'b', 'c']);
+    assert.deepEqual(stalled, []);
+    assert.equal(providers.calls[0].signal.aborted, false);
+  });
+
+  it('lets a stream run past the timeout as long as its events keep coming', async () => {
+    const gapMs = IDLE_MS / 4;
+    const readings = await timelyRun('events a quarter of the idle timeout apart', async () => {
+      let widestGap = 0;
+      const providers = new Providers(() =>
+        (async function* () {
+          for (let i = 0; i < 12; i++) {
+            const before = performance.now();
+            await new Promise((resolve) => setTimeout(resolve, gapMs));
+            widestGap = Math.max(widestGap, performance.now() - before);
+            yield chunk(String(i));
+          }
+        })(),
+      );
+      const started = performance.now();
+      const answer = await routerOver(providers).route(
+        streamRequest(),
+        new AbortController().signal,
+      );
+      const result = await readAll(answer);
+      // A gap near the timeout says the machine paused, not that the code is wrong.
+      if (widestGap > IDLE_MS * 0.75) return undefined;
+      return { ...result, tookMs: performance.now() - started };
+    });
+    assert.equal(readings.error, undefined);
+    assert.equal(readings.seen.length, 12);
+    assert.ok(
+      readings.tookMs > IDLE_MS,
+      `the stream outlasted one idle timeout (${readings.tookMs} ms)`,
+    );
+  });
+
+  it('arms one timer per stream, not one per chunk', async () => {
+    const providers = new Providers(() =>
+      (async function* () {
+        for (let i = 0; i < 2_000; i++) yield chunk(String(i));
+      })(),
+    );
+    const answer = await routerOver(providers).route(streamRequest(), new AbortController().signal);
+    const timers = mock.method(globalThis, 'setTimeout');
+    try {
+      const { seen, error } = await readAll(answer);
+      assert.equal(error, undefined);
+      assert.equal(seen.length, 2_000);
+      // The idle timer, plus at most a re-arm or two if the machine paused.
+      assert.ok(timers.mock.callCount() <= 3, `${timers.mock.callCount()} timers for 2000 chunks`);
+    } finally {
+      timers.mock.restore();
+    }
+  });
+
+  it('takes the default (2m, cut to requestTimeout) when the backend names none', () => {
+    const backends = configFromYaml(`
+kind: AIGatewayRoute
+metadata: {name: r}
+spec:
+  backends:
+  - {name: plain, provider: openai, model: gpt-4}
+  - {name: quick, provider: openai, model: gpt-4, requestTimeout: 30s}
+`).routes[0].backends;
+    assert.deepEqual(
+      backends.map((backend) => backend.streamIdleTimeoutMs),
+      [120_000, 30_000],
+    );
+  });
+});
