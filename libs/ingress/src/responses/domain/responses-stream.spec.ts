@@ -202,7 +202,13 @@ describe('OpenAI chunks to Responses stream events', () => {
       },
       { type: 'response.function_call_arguments.delta', ...where, delta: '{"city":' },
       { type: 'response.function_call_arguments.delta', ...where, delta: '"Paris"}' },
-      { type: 'response.function_call_arguments.done', ...where, arguments: '{"city":"Paris"}' },
+      // `name` as OpenAI's current schema requires it (typed clients refuse the event without).
+      {
+        type: 'response.function_call_arguments.done',
+        ...where,
+        name: 'get_weather',
+        arguments: '{"city":"Paris"}',
+      },
       { type: 'response.output_item.done', output_index: 1, item: call },
     ]);
     const completed = events.at(-1)?.response as JsonObject;

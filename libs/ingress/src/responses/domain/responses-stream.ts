@@ -460,7 +460,11 @@ export class ResponseStreamTranslator {
       case 'function_call':
         this.closedTools.add(item.toolIndex);
         events.push(
-          this.event('response.function_call_arguments.done', { ...where, arguments: item.args }),
+          this.event('response.function_call_arguments.done', {
+            ...where,
+            name: item.name,
+            arguments: item.args,
+          }),
         );
         break;
     }
