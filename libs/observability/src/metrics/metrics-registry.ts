@@ -410,7 +410,7 @@ export class MetricsRegistry {
   });
   readonly #answerRecordWait = new FastHistogram({
     name: 'ai_gateway_answer_record_wait_seconds',
-    help: 'How long an answer (a JSON body, a stream end, a Realtime response.done) waited for its usage event to be durable, with AI_GATEWAY_ANSWER_AFTER_RECORD=on; outcome failed: the write failed and the answer went without it (the event is retried)',
+    help: 'How long an answer (a JSON body, a stream end, a Realtime response.done, a cache hit or deduplicated answer) waited for its usage event to be durable, with AI_GATEWAY_ANSWER_AFTER_RECORD=on; outcome failed: the write failed and the answer went without it (the event is retried)',
     labelNames: ['outcome'] as const,
     buckets: ANSWER_RECORD_WAIT_BUCKETS,
     registers: [this.registry],
