@@ -64,6 +64,12 @@ export class EventSpool {
   private readonly deleteRangeStmt: StatementSync;
   private storedBytes = 0;
   private storedCount = 0;
+  /**
+   * Rows at or below this position are acknowledged by Kafka: no longer counted or peeked,
+   * even while deleting them fails (a full disk). Deleted at the next removal that can;
+   * a restart before that replays them again (consumers absorb a redelivery).
+   */
+  private acknowledgedThrough = 0;
   private closed = false;
 
   constructor(
@@ -102,10 +108,10 @@ export class EventSpool {
       'INSERT INTO spool (topic, msg_key, value, headers, bytes) VALUES (?, ?, ?, ?, ?)',
     );
     this.peekStmt = this.db.prepare(
-      'SELECT seq, topic, msg_key, value, headers FROM spool ORDER BY seq LIMIT ?',
+      'SELECT seq, topic, msg_key, value, headers FROM spool WHERE seq > ? ORDER BY seq LIMIT ?',
     );
     this.sizeThroughStmt = this.db.prepare(
-      'SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b FROM spool WHERE seq <= ?',
+      'SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b FROM spool WHERE seq > ? AND seq <= ?',
     );
     this.deleteThroughStmt = this.db.prepare('DELETE FROM spool WHERE seq <= ?');
     this.sizeRangeStmt = this.db.prepare(
@@ -186,7 +192,7 @@ export class EventSpool {
 
   /** The oldest `limit` events, in order. */
   peek(limit: number): SpooledEvent[] {
-    const rows = this.peekStmt.all(limit) as unknown as SpoolRow[];
+    const rows = this.peekStmt.all(this.acknowledgedThrough, limit) as unknown as SpoolRow[];
     const events: SpooledEvent[] = [];
     for (const row of rows) {
       events.push({
@@ -201,11 +207,24 @@ export class EventSpool {
     return events;
   }
 
-  /** Forgets every event up to and including `seq` (acknowledged by Kafka). */
+  /**
+   * Forgets every event up to and including `seq` (acknowledged by Kafka). Never fails for
+   * the disk: a delete refused (a full disk) must not have the same rows replayed again
+   * and again, nor keep the spool looking busy so that new events queue behind it.
+   */
   removeThrough(seq: number): void {
-    const size = this.sizeThroughStmt.get(seq) as { n: number; b: number };
-    this.deleteThroughStmt.run(seq);
+    if (seq <= this.acknowledgedThrough) return;
+    const size = this.sizeThroughStmt.get(this.acknowledgedThrough, seq) as {
+      n: number;
+      b: number;
+    };
+    this.acknowledgedThrough = seq;
     this.forget(Number(size.n), Number(size.b));
+    try {
+      this.deleteThroughStmt.run(seq);
+    } catch {
+      // Kept as acknowledged; the next removal deletes them with its own.
+    }
   }
 
   /** Forgets the events with `first <= seq <= last`. */
@@ -225,6 +244,12 @@ export class EventSpool {
     this.storedCount -= count;
     this.storedBytes -= bytes;
     // Give the pages back once drained, so an outage does not leave a large file behind.
-    if (this.storedCount === 0) this.db.exec('PRAGMA incremental_vacuum');
+    if (this.storedCount === 0) {
+      try {
+        this.db.exec('PRAGMA incremental_vacuum');
+      } catch {
+        // Only space: tried again the next time the spool drains.
+      }
+    }
   }
 }

@@ -269,6 +269,52 @@ describe('KafkaEventBus publisher', () => {
     await bus.close();
   });
 
+  it('on a full disk, replays each spooled event once and lets new events flow once Kafka is back', async () => {
+    const kafka = new FakeKafka();
+    const spool = new EventSpool(join(dir, `full-disk-${++files}.db`));
+    const bus = new KafkaEventBus(kafka as unknown as Kafka, {
+      spool,
+      lingerMs: 2,
+      spoolAfterMs: 50,
+      retryMinMs: 5,
+      retryMaxMs: 20,
+    });
+    await bus.start({ createTopics: false });
+    kafka.setMode('down');
+    const events = Array.from({ length: 40 }, (_, i) => numberedUsageEvent(`f${i % 3}`, i));
+    events.slice(0, 20).forEach((e) => bus.publish(e));
+    await bus.flush();
+    assert.equal(bus.spooledCount, 20);
+
+    // The disk fills up: SQLite can no longer write the spool, not even a delete.
+    const full = () => {
+      throw Object.assign(new Error('database or disk is full'), { errcode: 13 });
+    };
+    for (const statement of ['insertStmt', 'deleteThroughStmt', 'deleteRangeStmt'] as const) {
+      (spool as unknown as Record<string, { run: () => never }>)[statement] = { run: full };
+    }
+    kafka.setMode('up');
+    await until(() => kafka.sent.length >= 20, 'the replay');
+    await new Promise((r) => setTimeout(r, 200)); // room for any replay to come again
+    assert.deepEqual(
+      sentIds(kafka),
+      events.slice(0, 20).map((e) => e.eventId),
+      'each once',
+    );
+    assert.equal(bus.spooledCount, 0, 'acknowledged rows no longer count, deleted or not');
+
+    // Nothing waits in the spool any more: new events go straight to Kafka, not refused.
+    events.slice(20).forEach((e) => bus.publish(e));
+    await bus.flush();
+    assert.deepEqual(
+      sentIds(kafka),
+      events.map((e) => e.eventId),
+    );
+    assert.equal(bus.status().refused, 0);
+    assert.equal(bus.status().state, 'connected');
+    await bus.close();
+  });
+
   it('a process that stopped with events in its spool replays them first at the next start', async () => {
     const path = join(dir, 'restart.db');
     const kafka = new FakeKafka();
