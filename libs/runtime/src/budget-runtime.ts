@@ -121,6 +121,7 @@ export async function openBudgetStore(runtime: ServiceRuntime): Promise<BudgetSt
 export async function openExhaustionView(runtime: ServiceRuntime): Promise<ExhaustionView> {
   const view = new ExhaustionView();
   runtime.onClose(sweepEndedMarks(view));
+  runtime.metrics.watchExhaustionMarks(() => view.size);
   const startedAt = Date.now();
   await runtime.events.subscribe(
     exhaustionViewSubscription(view, `${runtime.app}-${process.pid}`, (event) => {

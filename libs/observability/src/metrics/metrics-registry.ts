@@ -321,6 +321,16 @@ export class MetricsRegistry {
     labelNames: ['budget_key', 'limit'] as const,
     registers: [this.registry],
   });
+  /** Where the exhaustion-marks gauge reads the local budget view when scraped (ingress, router). */
+  #exhaustionMarks: () => number = () => 0;
+  readonly #budgetExhaustionMarks = new Gauge({
+    name: 'ai_gateway_budget_exhaustion_marks',
+    help: "Marks in this process's local view of exhausted limits (refused here without a network call): the limits exhausted in current windows, as marks of ended windows are swept every 15 s",
+    registers: [this.registry],
+    collect: () => {
+      this.#budgetExhaustionMarks.set(this.#exhaustionMarks());
+    },
+  });
   readonly #usageSettlements = new FastCounter({
     name: 'ai_gateway_budget_usage_events_total',
     help: 'Usage events the budget settler read, by result: applied, or duplicate (redelivered, already applied, skipped)',
@@ -914,6 +924,11 @@ export class MetricsRegistry {
   /** A started stream cut for going silent past its backend's streamIdleTimeout. */
   recordStreamIdleTimeout(backend: string): void {
     this.#streamIdleTimeouts.inc({ backend });
+  }
+
+  /** The source of `ai_gateway_budget_exhaustion_marks`: the process's exhaustion view. */
+  watchExhaustionMarks(count: () => number): void {
+    this.#exhaustionMarks = count;
   }
 
   /** The source of `ai_gateway_backend_drained`: the process's backend health. */
