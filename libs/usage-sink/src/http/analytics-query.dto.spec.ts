@@ -85,3 +85,10 @@ test('budget adjustments: the last 30 days, 100 rows, one user or all', () => {
   assert.throws(() => parseBudgetAdjustmentsQuery({ limit: '1001' }, now), /1 to 1000/);
   assert.throws(() => parseBudgetAdjustmentsQuery({ tier: 'pro' }, now), /should not exist/);
 });
+
+test('an ISO 8601 form no Date can read is a 400, not an invalid time passed on', () => {
+  for (const time of ['2026-W10-1', '2026-060', '20260301', '20260301T000000Z', '2026-03-01T00']) {
+    assert.throws(() => parseUsageQuery({ from: time }, now), /from must be an ISO 8601 time/);
+    assert.throws(() => parseLatencyQuery({ to: time }, now), /to must be an ISO 8601 time/);
+  }
+});

@@ -554,6 +554,10 @@ export function describeAnalyticsContract(
         ['usage?bucket=week', /bucket must be one of/],
         ['usage?groupBy=secret', /groupBy must be one of/],
         ['usage?from=yesterday', /from must be an ISO 8601 time/],
+        // ISO 8601 forms the validator passes but a Date cannot read (week, ordinal, basic).
+        ['usage?from=2026-W10-1', /from must be an ISO 8601 time/],
+        ['rates?to=2026-060', /to must be an ISO 8601 time/],
+        ['budget-adjustments?from=20260301T000000Z', /from must be an ISO 8601 time/],
         [`usage?from=${RANGE.to}&to=${RANGE.from}`, /from must be earlier than to/],
         [
           'usage?from=2025-01-01T00:00:00Z&to=2026-01-01T00:00:00Z&bucket=hour',
