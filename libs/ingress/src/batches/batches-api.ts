@@ -6,14 +6,13 @@ import {
   invalid,
   jsonOf,
   listPage,
-  MAX_LIST,
   type CallerOf,
   type Lister,
   type MayUse,
   type Query,
   type Who,
 } from './held-api';
-import type { HeldObjectStore, HeldRecord } from './held-objects';
+import { MAX_LISTED, type HeldObjectStore, type HeldRecord } from './held-objects';
 import type { HeldRecords } from './held-records';
 
 const BATCH_ENDPOINTS: ReadonlySet<string> = new Set([
@@ -187,7 +186,8 @@ export class BatchesApi {
 
   async listBatches(request: FastifyRequest, lister: Lister, who: Who): Promise<JsonObject> {
     const query = (request.query ?? {}) as Query;
-    const records = await this.records.listed('batch', MAX_LIST, request.headers, lister, who);
+    // The whole index, not one page's worth: `after` pages on past the newest hundred.
+    const records = await this.records.listed('batch', MAX_LISTED, request.headers, lister, who);
     const page = listPage(records, query, (record) => record.id);
     // Each as the backend has it now (a batch's status moves); the last seen on failure.
     const data = await Promise.all(
