@@ -558,13 +558,66 @@ describe('Responses API request: what is refused, naming the parameter', () => {
           {
             type: 'function_call_output',
             call_id: 'c',
-            output: [{ type: 'input_image', image_url: 'u' }],
+            output: [{ type: 'input_file', file_id: 'file_1' }],
           },
         ],
       },
       'input[0].output[0].type',
-      /only 'input_text'/,
+      /only 'input_text' and 'input_image'/,
     );
+  });
+
+  it('sends the images a function returned (Codex view_image) as user content after the tool outputs', () => {
+    const image = 'data:image/png;base64,iVBORw0KGgo=';
+    const chat = chatOf({
+      input: [
+        { role: 'user', content: 'Look at both screenshots.' },
+        { type: 'function_call', call_id: 'call_a', name: 'view_image', arguments: '{}' },
+        { type: 'function_call', call_id: 'call_b', name: 'view_image', arguments: '{}' },
+        {
+          type: 'function_call_output',
+          call_id: 'call_a',
+          output: [
+            { type: 'input_text', text: 'first' },
+            { type: 'input_image', image_url: image, detail: 'high' },
+          ],
+        },
+        {
+          type: 'function_call_output',
+          call_id: 'call_b',
+          output: [{ type: 'input_image', image_url: 'https://example.com/b.png' }],
+        },
+        { role: 'user', content: 'What changed?' },
+      ],
+    });
+    assert.deepEqual((chat.messages as JsonObject[]).slice(2), [
+      // Tool messages carry text only, and stay right after the calls they answer.
+      { role: 'tool', tool_call_id: 'call_a', content: 'first' },
+      { role: 'tool', tool_call_id: 'call_b', content: '' },
+      {
+        role: 'user',
+        content: [
+          { type: 'image_url', image_url: { url: image, detail: 'high' } },
+          { type: 'image_url', image_url: { url: 'https://example.com/b.png' } },
+        ],
+      },
+      { role: 'user', content: 'What changed?' },
+    ]);
+    // At the end of the input too.
+    const last = chatOf({
+      input: [
+        { type: 'function_call', call_id: 'c', name: 'view_image', arguments: '{}' },
+        {
+          type: 'function_call_output',
+          call_id: 'c',
+          output: [{ type: 'input_image', image_url: image }],
+        },
+      ],
+    });
+    assert.deepEqual((last.messages as JsonObject[]).at(-1), {
+      role: 'user',
+      content: [{ type: 'image_url', image_url: { url: image } }],
+    });
   });
 
   it('refuses built-in tools and malformed function tools', () => {

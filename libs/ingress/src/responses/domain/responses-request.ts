@@ -243,10 +243,14 @@ function applySampling(chat: JsonObject, body: JsonObject): void {
 
 // --- input -----------------------------------------------------------------------------
 
-/** The chat messages built so far, and reasoning waiting for the assistant turn it led to. */
+/**
+ * The chat messages built so far, reasoning waiting for the assistant turn it led to, and
+ * images functions returned, waiting for the end of the tool messages they came with.
+ */
 interface InputTranslation {
   readonly messages: JsonObject[];
   thinking: ThinkingBlock[];
+  toolImages: ChatPart[];
 }
 
 /** `input` as chat messages: a string is one user turn; a list is translated item by item. */
@@ -255,8 +259,9 @@ function inputMessages(input: unknown): JsonObject[] {
   if (typeof input === 'string') return [{ role: 'user', content: input }];
   if (!Array.isArray(input)) throw wrongType('input', 'a string or an array of input items');
   if (input.length === 0) throw badValue('input', 'it must hold at least one item.');
-  const translation: InputTranslation = { messages: [], thinking: [] };
+  const translation: InputTranslation = { messages: [], thinking: [], toolImages: [] };
   input.forEach((item: unknown, index) => addInputItem(translation, item, `input[${index}]`));
+  addToolImages(translation);
   const { messages } = translation;
   if (messages.length === 0) {
     throw badValue('input', 'it holds no message, function call or function call output.');
@@ -269,6 +274,7 @@ function addInputItem(translation: InputTranslation, item: unknown, at: string):
   const { messages } = translation;
   // A message may leave out its type ("easy input message").
   const type = absent(item.type) && !absent(item.role) ? 'message' : item.type;
+  if (type !== 'function_call_output') addToolImages(translation);
   switch (type) {
     case 'message': {
       const turn = message(item, at);
@@ -279,14 +285,17 @@ function addInputItem(translation: InputTranslation, item: unknown, at: string):
     case 'function_call':
       takeThinking(translation, addFunctionCall(messages, item, at));
       return;
-    case 'function_call_output':
+    case 'function_call_output': {
+      const output = functionOutput(item.output, `${at}.output`);
       messages.push({
         role: 'tool',
         tool_call_id: requiredString(item.call_id, `${at}.call_id`),
-        content: functionOutput(item.output, `${at}.output`),
+        content: output.text,
       });
+      translation.toolImages.push(...output.images);
       translation.thinking = [];
       return;
+    }
     case 'reasoning':
       translation.thinking.push(...reasoningBlocks(item, at));
       return;
@@ -447,23 +456,37 @@ function addFunctionCall(messages: JsonObject[], item: JsonObject, at: string): 
   return turn;
 }
 
-/** A function's output: a string, or text parts (joined). */
-function functionOutput(output: unknown, at: string): string {
+/** A function's output: a string, or text parts (joined) and images (Codex's view_image). */
+function functionOutput(output: unknown, at: string): { text: string; images: ChatPart[] } {
   if (absent(output)) throw missing(at);
-  if (typeof output === 'string') return output;
+  if (typeof output === 'string') return { text: output, images: [] };
   if (!Array.isArray(output)) throw wrongType(at, 'a string or an array of content parts');
-  return output
-    .map((part: unknown, index) => {
-      const partAt = `${at}[${index}]`;
-      if (!isObject(part) || part.type !== 'input_text') {
-        throw badValue(
-          `${partAt}.type`,
-          "only 'input_text' parts are accepted in a function's output.",
-        );
-      }
-      return requiredString(part.text, `${partAt}.text`);
-    })
-    .join('');
+  const texts: string[] = [];
+  const images: ChatPart[] = [];
+  output.forEach((part: unknown, index) => {
+    const partAt = `${at}[${index}]`;
+    if (isObject(part) && part.type === 'input_text') {
+      texts.push(requiredString(part.text, `${partAt}.text`));
+    } else if (isObject(part) && part.type === 'input_image') {
+      images.push(imagePart(part, partAt));
+    } else {
+      throw badValue(
+        `${partAt}.type`,
+        "only 'input_text' and 'input_image' parts are accepted in a function's output.",
+      );
+    }
+  });
+  return { text: texts.join(''), images };
+}
+
+/**
+ * A chat tool message carries text only, so images functions returned follow as a user
+ * message, once the tool messages end (OpenAI wants every call's answer right after it).
+ */
+function addToolImages(translation: InputTranslation): void {
+  if (translation.toolImages.length === 0) return;
+  translation.messages.push({ role: 'user', content: translation.toolImages });
+  translation.toolImages = [];
 }
 
 // --- tools -----------------------------------------------------------------------------
