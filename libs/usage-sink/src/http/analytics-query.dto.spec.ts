@@ -92,3 +92,26 @@ test('an ISO 8601 form no Date can read is a 400, not an invalid time passed on'
     assert.throws(() => parseLatencyQuery({ to: time }, now), /to must be an ISO 8601 time/);
   }
 });
+
+test('a time without an offset is UTC, whatever the server time zone', () => {
+  const zone = process.env.TZ;
+  process.env.TZ = 'Europe/Berlin';
+  try {
+    const q = parseUsageQuery({ from: '2026-03-29T00:00:00', to: '2026-03-29T03:30' }, now);
+    assert.equal(q.from.toISOString(), '2026-03-29T00:00:00.000Z');
+    assert.equal(q.to.toISOString(), '2026-03-29T03:30:00.000Z');
+    const dated = parseRatesQuery({ from: '2026-03-28', to: '2026-03-29T00:00:00.5' }, now);
+    assert.equal(dated.from.toISOString(), '2026-03-28T00:00:00.000Z');
+    assert.equal(dated.to.toISOString(), '2026-03-29T00:00:00.500Z');
+    // An offset given is kept.
+    const offset = parseUsageQuery(
+      { from: '2026-03-29T00:00:00+02:00', to: '2026-03-29T01:00:00-01:00' },
+      now,
+    );
+    assert.equal(offset.from.toISOString(), '2026-03-28T22:00:00.000Z');
+    assert.equal(offset.to.toISOString(), '2026-03-29T02:00:00.000Z');
+  } finally {
+    if (zone === undefined) delete process.env.TZ;
+    else process.env.TZ = zone;
+  }
+});

@@ -168,12 +168,17 @@ function validated<T extends object>(cls: ClassConstructor<T>, query: unknown): 
   return result.value;
 }
 
+/** A date and time with no offset after it (no Z, no +hh:mm or -hh:mm). */
+const NO_OFFSET = /[Tt][^Zz+-]*$/;
+
 /**
- * A time the validator passed. ISO 8601 also has forms no Date reads (week and ordinal
- * dates, the basic format): refused here, not handed on as an invalid time.
+ * A time the validator passed. Times are UTC: a date-time without an offset is read as
+ * UTC, where Date would read it in the server's time zone. ISO 8601 also has forms no
+ * Date reads (week and ordinal dates, the basic format): refused here, not handed on as
+ * an invalid time.
  */
 function timeOf(value: string, path: 'from' | 'to'): Date {
-  const time = new Date(value);
+  const time = new Date(NO_OFFSET.test(value) ? `${value}Z` : value);
   if (Number.isNaN(time.getTime())) {
     throw new AnalyticsQueryError([{ path, message: `${path} ${TIME_MESSAGE}` }]);
   }
