@@ -294,6 +294,36 @@ describe('request deduplication (in process)', () => {
       );
     }
   });
+
+  it('is not joined once it failed: an identical request within the window calls again', async () => {
+    const { reuse } = setup('  deduplication: {window: 30s}\n');
+    let calls = 0;
+    const failing = async (): Promise<GatewayAnswer> => {
+      calls++;
+      throw new DataPlaneError(DataPlaneErrorCode.UpstreamError, 'down');
+    };
+    await assert.rejects((await serve(reuse, request(), failing)).answer, /down/);
+    // A broken stream is a failed call too.
+    const broken = new DataPlaneError(DataPlaneErrorCode.StreamInterrupted, 'cut');
+    const cut = await serve(
+      reuse,
+      request(true),
+      async () => (calls++, streamAnswer([chunk('a')], broken)),
+    );
+    await assert.rejects(text(cut), /cut/);
+    await tick();
+    const again = await serve(reuse, request(), async () => (calls++, jsonAnswer()));
+    assert.equal(again.source, 'leader', 'the failed call is not replayed');
+    assert.match(await text(again), /ok/);
+    const streamAgain = await serve(
+      reuse,
+      request(true),
+      async () => (calls++, streamAnswer([chunk('b'), chunk('', 'stop')])),
+    );
+    assert.equal(streamAgain.source, 'leader');
+    assert.equal(await text(streamAgain), 'b');
+    assert.equal(calls, 4);
+  });
 });
 
 describe('reuse of calls a client narrowed (x-ai-gateway-* overrides)', () => {

@@ -2,7 +2,12 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';
-import type { GatewayAnswer, JsonObject } from '@aigw/contracts/data-plane';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type GatewayAnswer,
+  type JsonObject,
+} from '@aigw/contracts/data-plane';
 import { createRedisClient } from '@aigw/infra';
 import { startRedis, type RealService } from '@aigw/testing';
 import { answerFromFlight } from './domain/flight';
@@ -126,5 +131,30 @@ describe('deduplication through real Redis (two replicas)', () => {
     void next.leader.run(
       Promise.resolve({ kind: 'json', status: 200, body: {}, usage: USAGE, servedBy: SERVED }),
     );
+  });
+
+  it('a failed call gives its followers the error, then frees the key on every replica', async () => {
+    const key = randomUUID();
+    const lead = await a.lead(key, 30_000);
+    assert.ok('leader' in lead);
+    const raced = await b.lead(key, 30_000);
+    assert.ok('follower' in raced);
+    const followed = answerFromFlight(raced.follower);
+    let fail!: (error: Error) => void;
+    const call = new Promise<GatewayAnswer>((_, reject) => (fail = reject));
+    const running = lead.leader.run(call);
+    fail(new DataPlaneError(DataPlaneErrorCode.UpstreamError, 'provider down'));
+    await running;
+    await assert.rejects(followed, /provider down/);
+    // Within the window, an identical request is not handed the old error: it calls again.
+    assert.equal(await b.join(key), undefined, 'the other replica does not join it');
+    const again = await a.lead(key, 30_000);
+    assert.ok('leader' in again, 'the next caller leads a new call');
+    await again.leader.run(
+      Promise.resolve({ kind: 'json', status: 200, body: {}, usage: USAGE, servedBy: SERVED }),
+    );
+    const joined = await b.join(key);
+    assert.ok(joined);
+    assert.equal((await answerFromFlight(joined)).status, 200);
   });
 });

@@ -176,6 +176,13 @@ export class RedisFlightCoordinator implements FlightCoordinator {
           this.beats.delete(beat);
           flush();
         }
+        // A failed call is no answer to share: freed after its error was written (one
+        // connection keeps the order), so the next identical request on any replica calls.
+        if (flight.failed) {
+          await ABANDON.run(this.redis, [lockKey(key)], [flightId]).catch((error: unknown) =>
+            this.options.onError?.('dedup abandon', error),
+          );
+        }
       },
     };
   }

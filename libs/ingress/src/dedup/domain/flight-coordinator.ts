@@ -35,6 +35,11 @@ export class LocalFlights {
 
   put(key: string, flight: Flight, windowMs: number): void {
     this.flights.set(key, { flight, until: this.now() + windowMs });
+    // A failed call is no answer to share: callers already on it get its error, the next
+    // identical request makes a call of its own (another caller's error is never replayed).
+    flight.usage.catch(() => {
+      if (this.flights.get(key)?.flight === flight) this.flights.delete(key);
+    });
     // Forget it once the window is over, so an idle process holds no finished answers.
     const timer = setTimeout(() => {
       if (this.flights.get(key)?.flight === flight) this.flights.delete(key);

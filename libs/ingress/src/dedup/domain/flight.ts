@@ -79,6 +79,11 @@ export class Flight {
     return this.over;
   }
 
+  /** Whether the call ended with an error (a broken stream included). */
+  get failed(): boolean {
+    return this.over && this.events[this.events.length - 1]?.t === 'error';
+  }
+
   /** The events so far (a copy), e.g. to cache a finished answer. */
   snapshot(): readonly FlightEvent[] {
     return [...this.events];
