@@ -39,6 +39,9 @@ type FilesOptions = Pick<
   | 'onError'
 >;
 
+/** OpenAI's files list: `limit` from 1 to 10,000, all of them (10,000) when unset. */
+const FILE_LIST_LIMITS = { max: 10_000, unset: 10_000 };
+
 /** A line's output when it sets no max_tokens: admission's default (AI_GATEWAY_DEFAULT_MAX_OUTPUT_TOKENS). */
 const DEFAULT_MAX_OUTPUT_TOKENS = 4096;
 
@@ -224,9 +227,17 @@ export class FilesApi {
     const records = await this.records.listed('file', 1000, request.headers, lister, who);
     const purpose = typeof query.purpose === 'string' ? query.purpose : undefined;
     const kept = purpose ? records.filter((r) => r.object.purpose === purpose) : records;
+    const order = query.order ?? 'desc';
+    if (order !== 'asc' && order !== 'desc') {
+      throw invalid("Invalid value for 'order': it must be 'asc' or 'desc'.", 'order');
+    }
+    // Listed newest first; `after` pages on in the order asked.
+    const ordered = order === 'asc' ? kept.slice().reverse() : kept;
     return listPage(
-      kept.map((r) => r.object),
+      ordered.map((r) => r.object),
       query,
+      undefined,
+      FILE_LIST_LIMITS,
     );
   }
 

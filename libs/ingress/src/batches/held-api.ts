@@ -112,17 +112,27 @@ export function targetOf(backend: BackendConfig): BackendCallTarget {
 
 export const enc = encodeURIComponent;
 
-/** `limit` (1-100, 20) and `after` (an id of the list) over items newest first. */
+/** A list's `limit`: its range's top and the value when unset (OpenAI's, per list). */
+export interface ListLimits {
+  readonly max: number;
+  readonly unset: number;
+}
+
+/** The batches list's (1-100, 20). */
+const BATCH_LIST_LIMITS: ListLimits = { max: MAX_LIST, unset: 20 };
+
+/** `limit` and `after` (an id of the list) over items in the order listed. */
 export function listPage<T>(
   items: readonly T[],
   query: Query,
   idOf: (item: T) => unknown = (item) => (item as JsonObject).id,
+  limits: ListLimits = BATCH_LIST_LIMITS,
 ): JsonObject {
   const limitText = typeof query.limit === 'string' ? query.limit : undefined;
-  const limit = limitText === undefined ? 20 : Number(limitText);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST) {
+  const limit = limitText === undefined ? limits.unset : Number(limitText);
+  if (!Number.isInteger(limit) || limit < 1 || limit > limits.max) {
     throw invalid(
-      `Invalid value for 'limit': it must be a whole number from 1 to ${MAX_LIST}.`,
+      `Invalid value for 'limit': it must be a whole number from 1 to ${limits.max}.`,
       'limit',
     );
   }

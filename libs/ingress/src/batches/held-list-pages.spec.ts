@@ -80,3 +80,37 @@ describe('listing batches', () => {
     assert.equal(ids[0], heldOnBatchRoute('batch', 'b149', 0).id, 'newest first');
   });
 });
+
+describe('listing files', () => {
+  it('takes OpenAI’s limits: up to 10,000 a page, all of them by default', async () => {
+    const alice = await aliceWith(150);
+    assert.equal(((await alice.listFiles({ limit: '1000' })).data as JsonObject[]).length, 150);
+    const all = await alice.listFiles({});
+    assert.equal((all.data as JsonObject[]).length, 150);
+    assert.equal(all.has_more, false);
+    await assert.rejects(alice.listFiles({ limit: '10001' }), { httpStatus: 400 });
+  });
+
+  it('lists oldest first with order=asc, paging on with after', async () => {
+    const alice = await aliceWith(3);
+    const id = (at: number) => heldOnBatchRoute('file', `f${at}`, 0).id;
+    const first = await alice.listFiles({ order: 'asc', limit: '2' });
+    assert.deepEqual(
+      (first.data as JsonObject[]).map((file) => file.id),
+      [id(0), id(1)],
+    );
+    const rest = await alice.listFiles({ order: 'asc', limit: '2', after: id(1) });
+    assert.deepEqual(
+      (rest.data as JsonObject[]).map((file) => file.id),
+      [id(2)],
+    );
+    assert.deepEqual(
+      ((await alice.listFiles({ order: 'desc' })).data as JsonObject[]).map((file) => file.id),
+      [id(2), id(1), id(0)],
+    );
+    await assert.rejects(alice.listFiles({ order: 'sideways' }), {
+      httpStatus: 400,
+      param: 'order',
+    });
+  });
+});
