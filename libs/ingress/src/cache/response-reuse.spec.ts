@@ -209,6 +209,33 @@ describe('response cache', () => {
     assert.equal(reuse.plan({ ...request(), allowedModels: ['other'] }, {}), undefined);
   });
 
+  it('never serves a caller an answer a model its tier may not use could have made', async () => {
+    // gpt-4o falls back to gpt-4o-mini: a free caller may use gpt-4o only, so its chain
+    // stops there, and an answer stored from an unrestricted caller's chain (maybe the
+    // mini's) is not its to reuse, from the cache or from a shared call.
+    const route =
+      '  - {name: mini, provider: local, model: gpt-4o-mini}\n' +
+      '  retry: {fallbackStrategy: cheaperModel, fallbackOrder: [gpt-4o, gpt-4o-mini]}\n';
+    const restricted = (r: GatewayRequest): GatewayRequest => ({ ...r, allowedModels: ['gpt-4o'] });
+    for (const feature of ['  caching: {ttl: 1h}\n', '  deduplication: {window: 30s}\n']) {
+      const { reuse } = setup(route + feature);
+      let calls = 0;
+      const fromMini = async (): Promise<GatewayAnswer> => (
+        calls++,
+        { ...jsonAnswer(), servedBy: { ...SERVED, model: 'gpt-4o-mini' } }
+      );
+      await text(await serve(reuse, request(), fromMini));
+      await tick();
+      const free = await serve(reuse, restricted(request()), async () => (calls++, jsonAnswer()));
+      assert.ok(free.source === 'call' || free.source === 'leader', `${feature}: ${free.source}`);
+      assert.equal((await free.answer).servedBy.model, 'gpt-4o');
+      // Callers with the same chain still share: another free caller, and the unrestricted.
+      const again = await serve(reuse, restricted(request()), fromMini);
+      assert.ok(again.source === 'cache' || again.source === 'follower', feature);
+      assert.equal(calls, 2, feature);
+    }
+  });
+
   it('publishes a cached usage event billed by the rule', () => {
     for (const [rule, tokens] of [
       ['none', 0],

@@ -1,3 +1,4 @@
+import { servingModels } from '@aigw/budget-core';
 import { routeForModel, type GatewayConfig, type RouteConfig } from '@aigw/config';
 import type {
   GatewayAnswer,
@@ -97,13 +98,14 @@ export class ResponseReuse {
     // A model the caller's plan does not allow is refused by the router, never reused.
     const allowed = request.allowedModels;
     if (allowed.length > 0 && !allowed.includes(request.requestedModel)) return undefined;
+    const chain = chainScope(route, request);
     let cache: ReusePlan['cache'];
     if (route.caching.enabled) {
       const directives = cacheDirectives(headers['cache-control']);
       cache = {
         store: this.deps.cacheStore(route),
         namespace: route.name,
-        key: requestKey('cache', request, route.caching.keyComponents),
+        key: requestKey(`cache${chain}`, request, route.caching.keyComponents),
         // x-ai-gateway-fallback: none asks for the first backend's answer; a stored one may
         // have come from any backend of the chain. Its own answer is stored as any other.
         lookup: directives.lookup && request.overrides?.fallback !== false,
@@ -119,7 +121,11 @@ export class ResponseReuse {
     const dedup =
       route.deduplication.enabled && request.overrides === undefined
         ? {
-            key: requestKey(`dedup:${route.name}`, request, route.deduplication.keyComponents),
+            key: requestKey(
+              `dedup:${route.name}${chain}`,
+              request,
+              route.deduplication.keyComponents,
+            ),
             windowMs: route.deduplication.windowMs,
           }
         : undefined;
@@ -244,6 +250,16 @@ async function callSafely(
   signal: AbortSignal,
 ): Promise<GatewayAnswer> {
   return invoke(signal);
+}
+
+/**
+ * With `retry.fallbackStrategy: cheaperModel`, the models that may answer depend on the
+ * caller's tier (its chain leaves out the fallback models it may not use): callers share
+ * answers only with callers of the same chain, so none gets a model its tier forbids.
+ */
+function chainScope(route: RouteConfig, request: GatewayRequest): string {
+  if (route.retry?.fallbackStrategy !== 'cheaperModel') return '';
+  return `\0${servingModels(route, request.requestedModel, request.allowedModels).join('\n')}`;
 }
 
 function headersFor(plan: ReusePlan, source: ReuseSource): Record<string, string> {
