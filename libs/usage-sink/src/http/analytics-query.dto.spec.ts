@@ -115,3 +115,28 @@ test('a time without an offset is UTC, whatever the server time zone', () => {
     else process.env.TZ = zone;
   }
 });
+
+test('a range outside 1970..2106, which ClickHouse would wrap, is a 400', () => {
+  assert.throws(
+    () => parseUsageQuery({ from: '1969-12-31T00:00:00Z', to: '1970-01-01T12:00:00Z' }, now),
+    /from must be between 1970-01-01 and 2106-01-01/,
+  );
+  // A from left to its default (24 hours before to) is checked too.
+  assert.throws(
+    () => parseRatesQuery({ to: '1970-01-01T12:00:00Z' }, now),
+    /from must be between 1970-01-01 and 2106-01-01/,
+  );
+  assert.throws(
+    () =>
+      parseBudgetAdjustmentsQuery({ from: '2106-03-01T00:00:00Z' }, new Date(Date.UTC(2106, 2, 2))),
+    /from must be between 1970-01-01 and 2106-01-01/,
+  );
+  assert.throws(
+    () => parseUsageQuery({ from: '2105-12-31T12:00:00Z', to: '2106-01-01T00:00:01Z' }, now),
+    /to must be between 1970-01-01 and 2106-01-01/,
+  );
+  const edges = parseUsageQuery({ from: '1970-01-01T00:00:00Z', to: '1970-01-01T01:00:00Z' }, now);
+  assert.equal(edges.from.getTime(), 0);
+  const last = parseUsageQuery({ from: '2105-12-31T00:00:00Z', to: '2106-01-01T00:00:00Z' }, now);
+  assert.equal(last.to.toISOString(), '2106-01-01T00:00:00.000Z');
+});

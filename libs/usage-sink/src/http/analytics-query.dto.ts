@@ -40,6 +40,8 @@ export const MAX_RANGE_MS: Readonly<Record<Bucket, number>> = {
 };
 /** Ranges of the per-hour rollups (rates, latency, spenders, fallbacks). */
 const MAX_SUMMARY_RANGE_MS = 366 * DAY_MS;
+/** The latest from or to: ClickHouse's DateTime ends at 2106-02-07T06:28:15Z. */
+const LATEST_TIME_MS = Date.UTC(2106, 0, 1);
 const DEFAULT_RANGE_MS: Readonly<Record<Bucket, number>> = { hour: DAY_MS, day: 30 * DAY_MS };
 
 const ISO = { strict: true, strictSeparator: true } as const;
@@ -189,6 +191,18 @@ function rangeOf(dto: RangeDto, now: Date, defaultMs: number, maxMs: number): Ti
   const to = dto.to === undefined ? now : timeOf(dto.to, 'to');
   const from =
     dto.from === undefined ? new Date(to.getTime() - defaultMs) : timeOf(dto.from, 'from');
+  // ClickHouse's DateTime holds 1970 to 2106-02-07 and wraps a time outside (1969 reads
+  // as 2106): the SQLite store would answer such a range, ClickHouse another one.
+  for (const [path, time] of [
+    ['from', from],
+    ['to', to],
+  ] as const) {
+    if (time.getTime() < 0 || time.getTime() > LATEST_TIME_MS) {
+      throw new AnalyticsQueryError([
+        { path, message: `${path} must be between 1970-01-01 and 2106-01-01` },
+      ]);
+    }
+  }
   if (from.getTime() >= to.getTime()) {
     throw new AnalyticsQueryError([{ path: 'from', message: 'from must be earlier than to' }]);
   }

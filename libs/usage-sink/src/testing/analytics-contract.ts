@@ -558,6 +558,20 @@ export function describeAnalyticsContract(
         ['usage?from=2026-W10-1', /from must be an ISO 8601 time/],
         ['rates?to=2026-060', /to must be an ISO 8601 time/],
         ['budget-adjustments?from=20260301T000000Z', /from must be an ISO 8601 time/],
+        // Outside ClickHouse's DateTime (1970 to 2106), which both stores answer alike.
+        [
+          'usage?from=1969-12-31T00:00:00Z&to=1970-01-01T12:00:00Z',
+          /from must be between 1970-01-01 and 2106-01-01/,
+        ],
+        ['usage?to=1970-01-01T12:00:00Z', /from must be between 1970-01-01 and 2106-01-01/],
+        [
+          'budget-adjustments?from=1969-12-01T00:00:00Z&to=1970-01-02T00:00:00Z',
+          /from must be between 1970-01-01 and 2106-01-01/,
+        ],
+        [
+          'latency?from=2106-03-01T00:00:00Z&to=2106-03-02T00:00:00Z',
+          /from must be between 1970-01-01 and 2106-01-01/,
+        ],
         [`usage?from=${RANGE.to}&to=${RANGE.from}`, /from must be earlier than to/],
         [
           'usage?from=2025-01-01T00:00:00Z&to=2026-01-01T00:00:00Z&bucket=hour',
