@@ -100,3 +100,44 @@ describe('a finished batch billed with answers after their record', () => {
     assert.equal(answered, 'billed');
   });
 });
+
+describe('a finished batch seen by two looks at once', () => {
+  it('stays marked billed when the slower look writes what it saw after the other billed it', async () => {
+    let now = 1_000_000;
+    const clock = () => now;
+    const store = new MemoryHeldObjectStore(
+      { maxEntries: 100, maxBytes: 1_000_000 },
+      undefined,
+      clock,
+    );
+    const events: TokenUsageRecorded[] = [];
+    // The slow look's backend answer waits until the fast look has billed the batch.
+    let slowAnswer!: () => void;
+    const answered = new Promise<void>((resolve) => (slowAnswer = resolve));
+    let calls = 0;
+    const backend = new Backend();
+    const upstream: HeldObjectCalls = {
+      send: async (target, method, path) => {
+        if (path === '/batches/b1' && calls++ === 0) await answered;
+        return backend.send(target, method, path);
+      },
+    };
+    const batches = batchesOver(store, events, { now: clock, upstream });
+    const record = heldBatch(now);
+    await store.put(record, TTL);
+    const { id } = record;
+    // The sweeper and a client read the same unbilled record.
+    const slow = batches.checkBatch((await store.get(id))!);
+    assert.equal(await batches.checkBatch((await store.get(id))!), 'billed');
+    slowAnswer();
+    assert.equal(await slow, 'finished');
+    assert.equal((await store.get(id))?.billed, true, 'the billed mark survives the slow look');
+    // Looked at for longer than the billing claim lives: never billed a second time.
+    const look = async () => batches.checkBatch((await store.get(id))!);
+    now += TTL - 1_000;
+    await look();
+    now += 2_000;
+    assert.equal(await look(), 'finished');
+    assert.equal(events.length, 1);
+  });
+});

@@ -79,12 +79,15 @@ export class BatchBilling {
     // stays the batch's, and it stays indexed, so the next look (the sweeper's) tries again.
     // Looks racing both give it back: releasing a hold twice gives nothing twice.
     const released = unbilled && (await this.releaseHold(reservationId));
+    // Read again: a look that raced this one may have billed the batch since `record` was
+    // read, and writing `record` back would drop its mark (billed again once the claim lapses).
+    const billed = record.billed === true || (await this.billedSince(record));
     await this.options.store.put(
-      { ...(released ? kept : record), object: shown },
+      { ...(released ? kept : record), ...(billed && { billed }), object: shown },
       this.options.ttlMs,
     );
     if (billable) {
-      if (record.billed) return { shown, state: 'finished' };
+      if (billed) return { shown, state: 'finished' };
       const read = () => this.readUsage(record, output);
       const state = await this.settle(record, read, trigger);
       return { shown, state };
@@ -267,6 +270,11 @@ export class BatchBilling {
     } finally {
       answer.body.destroy();
     }
+  }
+
+  /** Whether the batch's stored record is marked billed (by another look, since it was read). */
+  private async billedSince(record: HeldRecord): Promise<boolean> {
+    return (await this.options.store.get(record.id))?.billed === true;
   }
 
   /** Marks the batch's record billed, for as long as it is remembered (not its claim's TTL). */
