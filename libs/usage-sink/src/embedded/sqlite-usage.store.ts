@@ -245,12 +245,14 @@ export class SqliteUsageStore implements UsageEventWriter, UsageAnalytics, RawEv
       `SELECT budget_key AS budgetKey, limit_kind AS limitKind, state, remaining,
          limit_value AS limitValue, unit, window_id AS windowId, reset_at AS resetAt,
          occurred_ms AS atMs
-       FROM budget_state_events b
-       WHERE NOT EXISTS (
-         SELECT 1 FROM budget_state_events n
-         WHERE n.budget_key = b.budget_key AND n.limit_kind = b.limit_kind
-           AND (n.occurred_ms > b.occurred_ms
-                OR (n.occurred_ms = b.occurred_ms AND n.event_id > b.event_id)))
+       FROM (
+         -- One sort of the table: the newest state of each limit, the later id on a tie
+         -- (a NOT EXISTS per row, without an index to seek, read the table once per row).
+         SELECT *, row_number() OVER (
+             PARTITION BY budget_key, limit_kind ORDER BY occurred_ms DESC, event_id DESC
+           ) AS newest
+         FROM budget_state_events)
+       WHERE newest = 1
        ORDER BY budget_key, limit_kind`,
       [],
     );
