@@ -289,6 +289,40 @@ spec:
     assert.equal(final.output_text, '');
   });
 
+  it('takes a function output holding an image (Codex view_image): text in the tool message, the image after it', async () => {
+    plain.reset();
+    const image =
+      'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+    const response = await client.responses.create({
+      model: 'gpt-plain',
+      input: [
+        { role: 'user', content: 'What is on screen?' },
+        { type: 'function_call', call_id: 'call_view', name: 'view_image', arguments: '{}' },
+        {
+          type: 'function_call_output',
+          call_id: 'call_view',
+          output: [
+            { type: 'input_text', text: 'screenshot.png' },
+            { type: 'input_image', image_url: image, detail: 'auto' },
+          ],
+        },
+      ],
+    });
+    assert.equal(response.status, 'completed');
+    assert.deepEqual(plain.calls[0]?.body.messages, [
+      { role: 'user', content: 'What is on screen?' },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [
+          { id: 'call_view', type: 'function', function: { name: 'view_image', arguments: '{}' } },
+        ],
+      },
+      { role: 'tool', tool_call_id: 'call_view', content: 'screenshot.png' },
+      { role: 'user', content: [{ type: 'image_url', image_url: { url: image, detail: 'auto' } }] },
+    ]);
+  });
+
   it('refuses an unknown conversation (404), or a built-in tool (400), naming the parameter', async () => {
     await assert.rejects(
       client.responses.create({
