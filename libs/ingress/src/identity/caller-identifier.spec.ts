@@ -549,3 +549,65 @@ describe('CallerIdentifier: user identifiers longer than events carry', () => {
     assert.match(error.message, /user identifier \((claim 'sub'|header 'x-user-id')\)/);
   });
 });
+
+describe('CallerIdentifier: two SecurityPolicies with a provider of the same name', () => {
+  const jwks = new LocalJwksServer();
+  let partners: TestIssuer;
+  let staff: TestIssuer;
+  let config: GatewayConfig;
+
+  const policy = (name: string, route: string, issuer: string, audience: string) =>
+    `apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: SecurityPolicy
+metadata: {name: ${name}}
+spec:
+  targetRefs: [{kind: AIGatewayRoute, name: ${route}}]
+  jwt:
+    providers:
+    - name: corp
+      issuer: ${issuer}
+      audiences: [${audience}]
+      remoteJWKS: {uri: "${jwks.url}"}
+      claimToHeaders: [{claim: sub, header: x-user-id}]
+`;
+  const route = (name: string) =>
+    `apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: AIGatewayRoute
+metadata: {name: ${name}}
+spec:
+  backends: [{name: ${name}-backend, provider: local}]
+  userIdentification: {header: x-user-id}
+`;
+
+  before(async () => {
+    await jwks.start();
+    partners = await TestIssuer.create('https://partners.test.local', 'partner-api');
+    staff = await TestIssuer.create('https://staff.test.local', 'staff-api');
+    jwks.publish(partners.publicJwk, staff.publicJwk);
+    const result = parseGatewayConfig(
+      [
+        route('partner'),
+        route('staff'),
+        policy('partner-auth', 'partner', partners.issuer, 'partner-api'),
+        policy('staff-auth', 'staff', staff.issuer, 'staff-api'),
+      ].join('---\n'),
+      { env: {} },
+    );
+    if (!result.ok) throw new Error(JSON.stringify(result.errors));
+    config = result.config;
+  });
+  after(() => jwks.stop());
+
+  it("does not let a token verified for one policy's provider pass another's of that name", async () => {
+    const ids = new CallerIdentifier(() => config, { keySetTiming: FAST });
+    const token = await partners.sign({ sub: 'partner-bob' });
+    const headers = { authorization: `Bearer ${token}` };
+    const partner = await ids.identify(headers, routeNamed(config, 'partner'));
+    assert.equal(partner.caller.userKey, 'partner-bob');
+    // The staff route's provider wants another issuer and audience: the token is not valid
+    // there, though the partner route just verified it under the same provider name.
+    const error = await rejection(() => ids.identify(headers, routeNamed(config, 'staff')));
+    assert.equal(error.code, DataPlaneErrorCode.Unauthenticated);
+    assert.equal(reasonOf(error), 'unknown-issuer');
+  });
+});

@@ -41,7 +41,7 @@ interface RoutePlan extends RouteIdentityPlan {
 interface ConfigState {
   readonly config: GatewayConfig;
   readonly plans: Map<RouteConfig, RoutePlan>;
-  readonly tokens: VerifiedTokenCache;
+  readonly tokens: VerifiedTokenCache<JwtProviderConfig>;
 }
 
 /**
@@ -69,15 +69,17 @@ export class CallerIdentifier {
       throw unauthenticated(token.kind === 'missing' ? 'missing-token' : 'malformed-token');
     }
     const cached = state.tokens.get(token.value);
-    const cachedVerifier =
-      cached && plan.verifiers.find((v) => v.provider.name === cached.provider);
+    // The very provider object, not its name: two SecurityPolicies may each declare a
+    // provider "corp" with its own issuer and audiences, and a token one of them verified
+    // must not pass the other's routes.
+    const cachedVerifier = cached && plan.verifiers.find((v) => v.provider === cached.provider);
     if (cached && cachedVerifier) {
       return finish(plan, headers, { provider: cachedVerifier.provider, claims: cached.claims });
     }
     return verify(plan, token.value).then((verified) => {
       state.tokens.set(
         token.value,
-        verified.provider.name,
+        verified.provider,
         verified.claims,
         CLOCK_TOLERANCE_SECONDS * 1000,
       );
@@ -91,7 +93,7 @@ export class CallerIdentifier {
       this.state = {
         config,
         plans: new Map(),
-        tokens: new VerifiedTokenCache(
+        tokens: new VerifiedTokenCache<JwtProviderConfig>(
           this.options.verifiedTokenCacheSize,
           this.options.verifiedTokenMaxAgeMs,
         ),

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { JWTPayload } from 'jose';
 
-export interface CachedVerification {
-  readonly provider: string;
+export interface CachedVerification<Provider> {
+  /** The provider that verified the token, compared by identity: names repeat across policies. */
+  readonly provider: Provider;
   readonly claims: JWTPayload;
   /** Epoch ms after which the entry must not be used. */
   readonly usableUntil: number;
@@ -15,8 +16,8 @@ export interface CachedVerification {
  * until the token expires or `maxAgeMs`, whichever is first, which bounds how long a
  * key removed from the provider's set keeps its tokens working here.
  */
-export class VerifiedTokenCache {
-  private readonly entries = new Map<string, CachedVerification>();
+export class VerifiedTokenCache<Provider = string> {
+  private readonly entries = new Map<string, CachedVerification<Provider>>();
 
   constructor(
     private readonly maxEntries = 10_000,
@@ -24,7 +25,7 @@ export class VerifiedTokenCache {
     private readonly now: () => number = Date.now,
   ) {}
 
-  get(token: string): CachedVerification | undefined {
+  get(token: string): CachedVerification<Provider> | undefined {
     const key = digest(token);
     const entry = this.entries.get(key);
     if (!entry) return undefined;
@@ -35,7 +36,7 @@ export class VerifiedTokenCache {
     return entry;
   }
 
-  set(token: string, provider: string, claims: JWTPayload, toleranceMs: number): void {
+  set(token: string, provider: Provider, claims: JWTPayload, toleranceMs: number): void {
     const now = this.now();
     const expiry = typeof claims.exp === 'number' ? claims.exp * 1000 + toleranceMs : now;
     const usableUntil = Math.min(expiry, now + this.maxAgeMs);
