@@ -210,6 +210,9 @@ export class RedisHeldObjectStore implements HeldObjectStore {
       .multi()
       .set(PREFIX + record.id, JSON.stringify(record), 'PX', ttl)
       .zadd(index, record.createdAt, record.id)
+      // Bounded as in memory: an owner who keeps writing keeps the index alive, and ids
+      // past the newest MAX_LISTED are never listed (nor met, and dropped, by a list).
+      .zremrangebyrank(index, 0, -(MAX_LISTED + 1))
       .pexpire(index, ttl)
       .exec();
   }

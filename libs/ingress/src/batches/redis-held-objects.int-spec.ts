@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';
 import { createRedisClient } from '@aigw/infra';
 import { startRedis, type RealService } from '@aigw/testing';
-import { RedisHeldObjectStore, type HeldRecord } from './held-objects';
+import { MAX_LISTED, RedisHeldObjectStore, type HeldRecord } from './held-objects';
 
 const record = (owner: string, kind: 'file' | 'batch', createdAt: number): HeldRecord => {
   const id = `${kind}-aigw_${randomUUID()}`;
@@ -64,6 +64,18 @@ describe('files and batches owners in real Redis', () => {
       (await store.list(owner, 'file', 10)).map((r) => r.id),
       [older.id],
     );
+  });
+
+  it("keeps each owner's list index to the newest MAX_LISTED ids, as memory does", async () => {
+    const owner = `erin-${randomUUID()}`;
+    const records = Array.from({ length: MAX_LISTED + 5 }, (_, at) => record(owner, 'file', at));
+    for (const r of records) await store.put(r, 60_000);
+    // An owner who keeps uploading keeps the index alive: without a bound it only grows.
+    assert.equal(await client.zcard(`aigw:held:v1:owner:file:${owner}`), MAX_LISTED);
+    const listed = await store.list(owner, 'file', MAX_LISTED);
+    assert.equal(listed.length, MAX_LISTED);
+    assert.equal(listed[0].id, records.at(-1)!.id, 'the newest kept');
+    assert.equal(listed.at(-1)!.id, records[5].id, 'the oldest five gone from the list');
   });
 
   it('forgets expired records, in lists too', async () => {
