@@ -210,6 +210,33 @@ describe('response cache and deduplication on the all-in-one gateway (embedded)'
     }
   });
 
+  it('keeps answers to requests with another anthropic-beta apart: the header reaches the backend', async () => {
+    const prompt = `Beta ${randomUUID()}`;
+    const post = (beta?: string) =>
+      chat(gateway.baseUrl, {
+        model: 'cached-model',
+        prompt,
+        ...(beta ? { headers: { 'anthropic-beta': beta } } : {}),
+      });
+    const start = cachedUpstream.calls.length;
+    const plain = await post();
+    assert.equal(plain.headers.get('x-ai-gateway-cache'), 'miss');
+    await answerText(plain);
+    await settle();
+    const beta = await post('interleaved-thinking-2025-05-14');
+    assert.equal(beta.headers.get('x-ai-gateway-cache'), 'miss', 'not the answer without it');
+    await answerText(beta);
+    assert.equal(
+      cachedUpstream.calls.at(-1)?.headers['anthropic-beta'],
+      'interleaved-thinking-2025-05-14',
+    );
+    await settle();
+    const betaAgain = await post('interleaved-thinking-2025-05-14');
+    assert.equal(betaAgain.headers.get('x-ai-gateway-cache'), 'hit');
+    await answerText(betaAgain);
+    assert.equal(cachedUpstream.calls.length, start + 2);
+  });
+
   for (const stream of [false, true]) {
     it(`makes one upstream call for 5 concurrent identical requests (${stream ? 'streaming' : 'plain'}); a late joiner gets the whole answer`, async () => {
       dedupUpstream.reset();

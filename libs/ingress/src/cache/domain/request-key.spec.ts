@@ -106,6 +106,19 @@ describe('request key', () => {
     assert.notEqual(key(base, [...ALL, 'user'], bob), key(base, [...ALL, 'user']));
   });
 
+  it('changes with the forwarded anthropic-beta header, whatever the order of its betas', () => {
+    const beta = (value: string) => ({ forwardHeaders: { 'anthropic-beta': value } });
+    const thinking = key(base, ALL, beta('interleaved-thinking-2025-05-14'));
+    assert.notEqual(thinking, key(base), 'a beta feature changes the answer');
+    assert.notEqual(thinking, key(base, ALL, beta('token-efficient-tools-2025-02-19')));
+    assert.equal(
+      key(base, ALL, beta('a-1, interleaved-thinking-2025-05-14')),
+      key(base, ALL, beta('interleaved-thinking-2025-05-14,a-1')),
+    );
+    // Other forwarded headers (user-agent, traceparent) never split entries.
+    assert.equal(key(base, ALL, { forwardHeaders: { 'user-agent': 'x/1' } }), key(base));
+  });
+
   it('separates scopes', () => {
     assert.notEqual(requestKey('a', request(base), ALL), requestKey('b', request(base), ALL));
   });

@@ -6,7 +6,18 @@ import type { GatewayRequest, JsonObject } from '@aigw/contracts/data-plane';
 export type KeyedRequest = Pick<
   GatewayRequest,
   'operation' | 'requestedModel' | 'stream' | 'clientWantsStreamUsage' | 'body'
-> & { readonly caller: { readonly userKey: string } };
+> & {
+  readonly caller: { readonly userKey: string };
+  /** What goes upstream with the body (`GatewayRequest.forwardHeaders`). */
+  readonly forwardHeaders?: Readonly<Record<string, string>>;
+};
+
+/**
+ * Forwarded client headers that change the answer: Anthropic's beta features (interleaved
+ * thinking, context management, token-efficient tools, ...) reach an Anthropic backend as
+ * the client's `anthropic-beta`, beside a body that may be the same.
+ */
+const ANSWER_SHAPING_HEADERS = ['anthropic-beta'] as const;
 
 /**
  * Body fields each optional key component covers. Components absent from the route's
@@ -85,8 +96,27 @@ export function requestKey(
     stream: request.stream ? (request.clientWantsStreamUsage ? 'usage' : 'plain') : 'no',
     user: listed.has('user') ? request.caller.userKey : null,
     fields,
+    headers: answerShapingHeaders(request.forwardHeaders),
   };
   return createHash('sha256').update(scope).update('\0').update(canonicalJson(form)).digest('hex');
+}
+
+/** The answer-shaping headers sent, each a sorted list of its comma-separated values. */
+function answerShapingHeaders(
+  headers: Readonly<Record<string, string>> | undefined,
+): JsonObject | undefined {
+  let found: JsonObject | undefined;
+  for (const name of ANSWER_SHAPING_HEADERS) {
+    const value = headers?.[name];
+    if (value === undefined) continue;
+    const values = value
+      .split(',')
+      .map((part) => part.trim())
+      .filter((part) => part !== '')
+      .sort();
+    if (values.length > 0) (found ??= {})[name] = values;
+  }
+  return found; // absent when none: keys of requests without them are as before
 }
 
 function isInstruction(message: unknown): boolean {
