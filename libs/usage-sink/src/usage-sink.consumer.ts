@@ -13,6 +13,14 @@ export interface UsageEventWriter {
 
 export const USAGE_SINK_GROUP = 'usage-sink';
 
+/**
+ * Partitions whose deliveries the sink takes at once: their events share the batcher's
+ * writes. One at a time, each delivery would wait out `maxWaitMs` alone (a second per
+ * partition batch in the split deployment, across ~100 partitions), and the sink would
+ * fall behind a steady load until the topics' retention drops what it has not read.
+ */
+export const SINK_CONCURRENT_PARTITIONS = 64;
+
 export interface UsageSinkOptions extends BatcherOptions {
   /** Told of each batch write that failed (then rethrown: nothing is committed). */
   readonly onWriteFailed?: (error: unknown) => void;
@@ -26,6 +34,7 @@ export interface UsageSinkOptions extends BatcherOptions {
  */
 export class UsageSinkConsumer implements EventSubscription {
   readonly topics: readonly EventTopic[] = SINK_TOPICS;
+  readonly concurrentPartitions = SINK_CONCURRENT_PARTITIONS;
   private readonly batcher: EventBatcher<GatewayEvent>;
 
   constructor(

@@ -27,6 +27,12 @@ export interface EventSubscription {
    * from the beginning at every start and commits nothing.
    */
   readonly ephemeral?: boolean;
+  /**
+   * How many partitions' deliveries `handle` may be given at once on Kafka (default 1).
+   * Each partition still delivers in order, one batch at a time; a handler that gathers
+   * deliveries into shared writes needs several, or it waits for company that never comes.
+   */
+  readonly concurrentPartitions?: number;
   handle(events: readonly GatewayEvent[]): Promise<void>;
   /**
    * The group is rebalancing: this member's partitions may move to another. Whatever the

@@ -687,6 +687,7 @@ export class KafkaEventBus implements EventPublisher {
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: member.subscription.concurrentPartitions ?? 1,
         eachBatch: (payload) => this.consumeBatch(member, consumer, payload),
       });
       // A replaced view goes on from where the one before it was, not from the beginning.
@@ -889,7 +890,9 @@ export class KafkaEventBus implements EventPublisher {
         createPartitioner: kafkajs().Partitioners.DefaultPartitioner,
       });
       await producer.connect();
-      this.deadLetterProducer ??= producer;
+      // Partitions handled at once may each have made one: only the first is kept.
+      if (this.deadLetterProducer) void producer.disconnect().catch(() => undefined);
+      else this.deadLetterProducer = producer;
     }
     try {
       await this.deadLetterProducer.send({
