@@ -20,7 +20,7 @@ const addressless = { headers: {}, socket: {} } as unknown as IncomingMessage;
 describe('admin access', () => {
   it('without a token: this host only, by IPv4, IPv6 or mapped loopback', () => {
     const access = adminAccessFrom({});
-    for (const address of ['127.0.0.1', '127.8.9.10', '::1', '::ffff:127.0.0.1']) {
+    for (const address of ['127.0.0.1', '::1', '::ffff:127.0.0.1']) {
       assert.deepEqual(checkAdminAccess(access, request({}, address)), { allowed: true }, address);
     }
     for (const address of ['10.0.0.7', '::ffff:10.0.0.7', 'fe80::1', undefined]) {
@@ -29,6 +29,34 @@ describe('admin access', () => {
       assert.equal(!verdict.allowed && verdict.status, 403);
       assert.match(!verdict.allowed ? verdict.message : '', /AI_GATEWAY_ADMIN_TOKEN/);
     }
+  });
+
+  it('without a token: a proxy relaying from loopback does not make its remote caller local', () => {
+    const access = adminAccessFrom({});
+    // An Istio sidecar hands the app every inbound connection from 127.0.0.6, whoever sent it.
+    for (const address of ['127.0.0.6', '::ffff:127.0.0.6', '127.8.9.10']) {
+      const verdict = checkAdminAccess(access, request({}, address));
+      assert.equal(verdict.allowed, false, address);
+      assert.equal(!verdict.allowed && verdict.reason, 'remote', address);
+    }
+    // A reverse proxy on this host connects from 127.0.0.1 and names its client in a header.
+    for (const headers of [
+      { 'x-forwarded-for': '203.0.113.9' },
+      { 'x-forwarded-for': '127.0.0.1' },
+      { forwarded: 'for=203.0.113.9' },
+      { 'x-real-ip': '203.0.113.9' },
+      { 'x-envoy-external-address': '203.0.113.9' },
+    ]) {
+      const verdict = checkAdminAccess(access, request(headers, '127.0.0.1'));
+      assert.equal(verdict.allowed, false, JSON.stringify(headers));
+      assert.equal(!verdict.allowed && verdict.status, 403, JSON.stringify(headers));
+    }
+    // With a token, the token alone decides: a proxy in front is fine.
+    const withToken = adminAccessFrom({ AI_GATEWAY_ADMIN_TOKEN: TOKEN });
+    const proxied = { 'x-forwarded-for': '203.0.113.9', authorization: `Bearer ${TOKEN}` };
+    assert.deepEqual(checkAdminAccess(withToken, request(proxied, '127.0.0.6')), {
+      allowed: true,
+    });
   });
 
   it('with a token: the bearer of it, from anywhere, and nobody else', () => {

@@ -41,7 +41,9 @@ export function adminAccessFrom(env: Readonly<Record<string, string | undefined>
  *   page open on an operator's machine must not be able to reset budgets on localhost.
  * - With a token set, the request must bear it; compared in constant time.
  * - Without one, only this host may call, so an admin port that a scraper or the pod
- *   network can reach does not hand budgets to whoever reaches it.
+ *   network can reach does not hand budgets to whoever reaches it. A request a proxy
+ *   relayed (it names a client in a forwarding header) is not this host's, whatever the
+ *   socket's address.
  */
 export function checkAdminAccess(
   access: AdminAccess,
@@ -57,7 +59,9 @@ export function checkAdminAccess(
     }
     return refuse(401, 'token', 'send Authorization: Bearer <AI_GATEWAY_ADMIN_TOKEN>');
   }
-  if (isLoopback(request.socket.remoteAddress)) return { allowed: true };
+  if (isLoopback(request.socket.remoteAddress) && !relayedByProxy(request)) {
+    return { allowed: true };
+  }
   return refuse(
     403,
     'remote',
@@ -78,8 +82,21 @@ function bearerToken(header: string | undefined): string | undefined {
   return match?.[1];
 }
 
+/**
+ * 127.0.0.1 and ::1 only, not all of 127/8: an Istio sidecar hands the app every inbound
+ * connection from 127.0.0.6, so that address stands for any pod in the mesh.
+ */
 function isLoopback(address: string | undefined): boolean {
-  if (address === undefined) return false;
-  const v4 = address.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
-  return v4.startsWith('127.') || address === '::1';
+  return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
+}
+
+/**
+ * Headers a proxy adds to name the client it relays (a reverse proxy on this host, a sidecar
+ * speaking HTTP). A shell or a `kubectl port-forward` sends none; a caller behind a proxy
+ * cannot remove them, so their presence means the loopback peer is not the real caller.
+ */
+const PROXY_HEADERS = ['forwarded', 'x-forwarded-for', 'x-real-ip', 'x-envoy-external-address'];
+
+function relayedByProxy(request: IncomingMessage): boolean {
+  return PROXY_HEADERS.some((name) => request.headers[name] !== undefined);
 }
