@@ -466,6 +466,24 @@ describe('raw-table retention on ClickHouse', () => {
     }
   });
 
+  it("keeps each limit's latest budget state after its month's raw rows go", async () => {
+    // The embedded store answers the same after its retention (sqlite-usage.store.spec).
+    const db = await freshDatabase();
+    try {
+      const states = buildWorkload().events.filter((e) => e.type === 'budget.state');
+      await new ClickHouseUsageWriter(db.client).write(states);
+      const analytics = new ClickHouseUsageAnalytics(db.client);
+      const before = await analytics.budgets();
+      assert.equal(before.length, 2);
+      const expiry = new ClickHouseRawEventExpiry(db.client);
+      assert.equal(await expiry.expireBefore(at('2026-04-01T00:00:00Z')), states.length);
+      assert.equal(await scalar(db.client, 'SELECT count() AS n FROM budget_state_events'), 0);
+      assert.deepEqual(await analytics.budgets(), before);
+    } finally {
+      await db.drop();
+    }
+  });
+
   it('drops payloads a day at a time (their table is partitioned by day)', async () => {
     const db = await freshDatabase();
     try {

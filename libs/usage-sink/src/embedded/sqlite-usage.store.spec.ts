@@ -22,6 +22,23 @@ import { SqliteUsageStore } from './sqlite-usage.store';
 
 const topicOf = (event: GatewayEvent) => topicForType(event.type);
 
+/** The ids of each limit's newest budget state: retention keeps them for the budgets panel. */
+function newestStates(events: readonly GatewayEvent[]): Set<string> {
+  const newest = new Map<string, GatewayEvent & { budgetKey: string; limitKind: string }>();
+  for (const event of events) {
+    if (event.type !== 'budget.state') continue;
+    const state = event as GatewayEvent & { budgetKey: string; limitKind: string };
+    const key = `${state.budgetKey}\n${state.limitKind}`;
+    const held = newest.get(key);
+    const later =
+      !held ||
+      Date.parse(state.occurredAt) > Date.parse(held.occurredAt) ||
+      (state.occurredAt === held.occurredAt && state.eventId > held.eventId);
+    if (later) newest.set(key, state);
+  }
+  return new Set([...newest.values()].map((e) => e.eventId));
+}
+
 // The embedded store of the all-in-one gateway, against the contract ClickHouse meets.
 describeAnalyticsContract('the embedded SQLite store', async () => {
   const store = new SqliteUsageStore(join(mkdtempSync(join(tmpdir(), 'aigw-analytics-')), 'a.db'));
@@ -120,7 +137,8 @@ test('a range counts the events whose bucket starts in it, at every bucket edge'
 test('expiry deletes the raw rows older than the cutoff in every table, and no newer one', async () => {
   const { events } = buildWorkload();
   const audited = (e: GatewayEvent) => AUDIT_TABLES.includes(TABLE_OF_TOPIC[topicOf(e)]);
-  const expiring = events.filter((e) => !audited(e));
+  const newest = newestStates(events);
+  const expiring = events.filter((e) => !audited(e) && !newest.has(e.eventId));
   const seconds = (e: GatewayEvent) => Math.floor(Date.parse(e.occurredAt) / 1000);
   const times = [...new Set(expiring.map(seconds))].sort((a, b) => a - b);
   const cutoff = times[Math.floor(times.length / 2)];
@@ -132,7 +150,10 @@ test('expiry deletes the raw rows older than the cutoff in every table, and no n
   try {
     await store.write(events);
     const kept = (table: RawTable) =>
-      events.filter((e) => TABLE_OF_TOPIC[topicOf(e)] === table && seconds(e) >= cutoff).length;
+      events.filter(
+        (e) =>
+          TABLE_OF_TOPIC[topicOf(e)] === table && (seconds(e) >= cutoff || newest.has(e.eventId)),
+      ).length;
     const older = expiring.filter((e) => seconds(e) < cutoff).length;
     assert.ok(older > 7 && older < expiring.length, 'the cutoff splits the workload');
 
@@ -168,16 +189,29 @@ test('the payload retention deletes old payloads and nothing else', async () => 
   }
 });
 
-test('expiry keeps the audit trail: budget adjustments outlive the raw rows', async () => {
+test("expiry keeps the audit trail and each limit's newest state, which the budgets panel shows", async () => {
   const { events } = buildWorkload();
   const store = new SqliteUsageStore(':memory:');
   try {
     await store.write(events);
     const last = Math.max(...events.map((e) => Date.parse(e.occurredAt)));
+    const budgetsBefore = await store.budgets();
     // Past every event: all the traffic goes, every adjustment stays and is still listed.
     const expired = await store.expireBefore(Math.floor(last / 1000) + 1);
-    assert.equal(expired, events.filter((e) => e.type !== 'budget.adjusted').length);
-    for (const table of EXPIRING_TABLES) assert.equal(store.count(table), 0, table);
+    const newest = newestStates(events);
+    assert.equal(newest.size, 2, 'two limits with states');
+    assert.equal(
+      expired,
+      events.filter((e) => e.type !== 'budget.adjusted' && !newest.has(e.eventId)).length,
+    );
+    for (const table of EXPIRING_TABLES) {
+      if (table !== 'budget_state_events') assert.equal(store.count(table), 0, table);
+    }
+    // Each limit's newest state stays, as ClickHouse's budget_state_latest keeps it: the
+    // budgets panel answers as before (a user exhausted a week ago still is this month).
+    assert.equal(store.count('budget_state_events'), newest.size);
+    assert.deepEqual(await store.budgets(), budgetsBefore);
+    assert.equal(await store.expireBefore(Math.floor(last / 1000) + 1), 0);
     assert.equal(store.count('budget_adjustment_events'), ADJUSTMENTS.length);
     const listed = await store.budgetAdjustments({
       from: new Date(RANGE.from),

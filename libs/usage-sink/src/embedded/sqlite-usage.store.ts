@@ -69,6 +69,18 @@ const TOTALS = `count(*) AS requests, coalesce(sum(cache_hit), 0) AS cacheHits,
   coalesce(sum(cost_dollars), 0.0) AS costDollars,
   coalesce(sum(weighted_token_cost), 0.0) AS weightedTokens`;
 
+/**
+ * Budget states numbered newest first per limit (`newest` 1), the later id on a tie: one
+ * sort of the table (a NOT EXISTS per row, without an index to seek, read it once per row).
+ */
+const NEWEST_STATE_ROWS = `SELECT *, row_number() OVER (
+    PARTITION BY budget_key, limit_kind ORDER BY occurred_ms DESC, event_id DESC
+  ) AS newest
+  FROM budget_state_events`;
+
+/** Per connection: the newest states an expiry pass keeps. */
+const NEWEST_BUDGET_STATES = 'temp.newest_budget_states';
+
 interface Where {
   readonly sql: string;
   readonly params: SQLInputValue[];
@@ -93,14 +105,23 @@ export class SqliteUsageStore implements UsageEventWriter, UsageAnalytics, RawEv
     this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
     prepareRawTables(this.db);
     this.inserter = new RawRowInserter(this.db);
+    this.db.exec(`CREATE TEMP TABLE IF NOT EXISTS ${NEWEST_BUDGET_STATES} (
+      occurred_at INTEGER NOT NULL, event_id TEXT NOT NULL, PRIMARY KEY (occurred_at, event_id)
+    ) WITHOUT ROWID`);
     for (const table of EXPIRING_TABLES) {
+      // Each limit's newest state stays: the budgets panel shows it however old it is, as
+      // ClickHouse's budget_state_latest (no raw table) keeps it.
+      const kept =
+        table === 'budget_state_events'
+          ? `AND (occurred_at, event_id) NOT IN (SELECT occurred_at, event_id FROM ${NEWEST_BUDGET_STATES})`
+          : '';
       // The oldest rows first, found by the (occurred_at, event_id) key the table is stored in.
       this.expiries.set(
         table,
         this.db.prepare(
           `DELETE FROM ${table} WHERE (occurred_at, event_id) IN (
              SELECT occurred_at, event_id FROM ${table}
-             WHERE occurred_at < ? ORDER BY occurred_at, event_id LIMIT ?)`,
+             WHERE occurred_at < ? ${kept} ORDER BY occurred_at, event_id LIMIT ?)`,
         ),
       );
     }
@@ -122,6 +143,7 @@ export class SqliteUsageStore implements UsageEventWriter, UsageAnalytics, RawEv
     for (const table of tables) {
       const expire = this.expiries.get(table);
       if (!expire) throw new Error(`${table} is not a table retention deletes from`);
+      if (table === 'budget_state_events') this.rememberNewestBudgetStates();
       for (;;) {
         const { changes } = expire.run(cutoffSeconds, chunkRows);
         deleted += Number(changes);
@@ -130,6 +152,15 @@ export class SqliteUsageStore implements UsageEventWriter, UsageAnalytics, RawEv
       }
     }
     return deleted;
+  }
+
+  /** The keys of each limit's newest state, found with one sort, for this expiry pass. */
+  private rememberNewestBudgetStates(): void {
+    inTransaction(this.db, () => {
+      this.db.exec(`DELETE FROM ${NEWEST_BUDGET_STATES};
+        INSERT INTO ${NEWEST_BUDGET_STATES} SELECT occurred_at, event_id FROM (${NEWEST_STATE_ROWS})
+        WHERE newest = 1`);
+    });
   }
 
   async write(events: readonly GatewayEvent[]): Promise<void> {
@@ -245,13 +276,7 @@ export class SqliteUsageStore implements UsageEventWriter, UsageAnalytics, RawEv
       `SELECT budget_key AS budgetKey, limit_kind AS limitKind, state, remaining,
          limit_value AS limitValue, unit, window_id AS windowId, reset_at AS resetAt,
          occurred_ms AS atMs
-       FROM (
-         -- One sort of the table: the newest state of each limit, the later id on a tie
-         -- (a NOT EXISTS per row, without an index to seek, read the table once per row).
-         SELECT *, row_number() OVER (
-             PARTITION BY budget_key, limit_kind ORDER BY occurred_ms DESC, event_id DESC
-           ) AS newest
-         FROM budget_state_events)
+       FROM (${NEWEST_STATE_ROWS})
        WHERE newest = 1
        ORDER BY budget_key, limit_kind`,
       [],
