@@ -172,3 +172,77 @@ describe('batch output usage', () => {
     assert.deepEqual(await sumBatchUsageStream(stream(bytes)), whole);
   });
 });
+
+describe('billing an output file with a line longer than the gateway reads whole', () => {
+  /** An embeddings answer line (its usage after its vectors), as the Batch API writes one. */
+  const embeddingsLine = (vectors: number, usage: object) =>
+    JSON.stringify({
+      id: 'batch_req_1',
+      custom_id: 'big',
+      response: {
+        status_code: 200,
+        body: {
+          object: 'list',
+          data: Array.from({ length: vectors }, (_, index) => ({
+            object: 'embedding',
+            index,
+            embedding: [0.0123456789, -0.0234567891, 0.0345678912],
+          })),
+          model: 'up',
+          usage,
+        },
+      },
+      error: null,
+    });
+  const chatLine = (usage: object) =>
+    JSON.stringify({ response: { status_code: 200, body: { model: 'up', usage } } });
+
+  it('still bills it, from the usage at its end, and every line around it', async () => {
+    const long = embeddingsLine(2_000, { prompt_tokens: 4_000, total_tokens: 4_000 });
+    const max = 4_096;
+    assert.ok(long.length > 20 * max);
+    const file = Buffer.from(
+      [
+        chatLine({ prompt_tokens: 10, completion_tokens: 5 }),
+        long,
+        chatLine({
+          prompt_tokens: 3,
+          completion_tokens: 2,
+          prompt_tokens_details: { cached_tokens: 1 },
+        }),
+        long,
+      ].join('\n'),
+    );
+    const chunks = (size: number) =>
+      Readable.from(
+        Array.from({ length: Math.ceil(file.length / size) }, (_, at) =>
+          file.subarray(at * size, (at + 1) * size),
+        ),
+        { objectMode: false },
+      );
+    for (const size of [1_000, 4_096, 65_536]) {
+      const usage = await sumBatchUsageStream(chunks(size), max);
+      assert.equal(usage.inputTokens, 8_013, `chunks of ${size}`);
+      assert.equal(usage.outputTokens, 7);
+      assert.equal(usage.cachedInputTokens, 1);
+      assert.equal(usage.requests, 4);
+    }
+  });
+
+  it('reads no usage from an answer’s text, where a quote is escaped', async () => {
+    const quoted = JSON.stringify({
+      response: {
+        // Its usage first, then text that names another, after it in the line's last bytes.
+        body: {
+          usage: { prompt_tokens: 900, completion_tokens: 90 },
+          choices: [{ message: { content: `${'x'.repeat(10_000)}"usage":{"prompt_tokens":1}` } }],
+        },
+      },
+    });
+    const usage = await sumBatchUsageStream(
+      Readable.from([Buffer.from(quoted)], { objectMode: false }),
+      1_024,
+    );
+    assert.deepEqual([usage.inputTokens, usage.outputTokens], [900, 90]);
+  });
+});

@@ -1,5 +1,11 @@
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
-import { forEachLine, isBlankLine, LineSplitter, type LineMap } from './jsonl-lines';
+import {
+  forEachLine,
+  isBlankLine,
+  LineSplitter,
+  MAX_BATCH_LINE_BYTES,
+  type LineMap,
+} from './jsonl-lines';
 
 type Json = Record<string, unknown>;
 
@@ -236,11 +242,27 @@ export function sumBatchUsage(text: string): BatchUsage {
  * `sumBatchUsage` over a file read as it arrives: one line in memory at a time (at most
  * MAX_BATCH_LINE_BYTES), so an output file of any size is billed.
  */
-export async function sumBatchUsageStream(source: AsyncIterable<Uint8Array>): Promise<BatchUsage> {
+export async function sumBatchUsageStream(
+  source: AsyncIterable<Uint8Array>,
+  maxLineBytes = MAX_BATCH_LINE_BYTES,
+): Promise<BatchUsage> {
   const tally = new BatchUsageTally();
-  await forEachLine(source, (line) => tally.addLine(line));
+  // A longer line (an embeddings answer of thousands of vectors) is billed from its end,
+  // where its usage is: failing on it would leave the whole batch unbilled for good.
+  await forEachLine(source, (line) => tally.addLine(line), maxLineBytes, {
+    tailBytes: USAGE_TAIL_BYTES,
+    each: (tail) => tally.addUsageTail(tail),
+  });
   return tally.usage;
 }
+
+/** How much of the end of an output line too long to read whole is searched for its usage. */
+const USAGE_TAIL_BYTES = 64 * 1024;
+/**
+ * An answer's `"usage": {...}` (one level of nesting: its token details). A quote inside
+ * the answer's text is escaped (`\"usage\"`), so text never reads as one.
+ */
+const USAGE_FIELD = /"usage"\s*:\s*(\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\})/g;
 
 /** The running sum `sumBatchUsage` makes, fed one output line at a time. */
 export class BatchUsageTally {
@@ -251,6 +273,20 @@ export class BatchUsageTally {
 
   addLine(line: string): void {
     this.addParsed(parseLine(line));
+  }
+
+  /** The end of a line too long to read whole: the last usage written there, if any. */
+  addUsageTail(tail: Buffer): void {
+    let found: string | undefined;
+    for (const match of tail.toString('utf8').matchAll(USAGE_FIELD)) found = match[1];
+    if (found === undefined) return;
+    let usage: unknown;
+    try {
+      usage = JSON.parse(found);
+    } catch {
+      return;
+    }
+    this.addParsed({ response: { body: { usage } } });
   }
 
   /** A line already parsed (undefined: not JSON). */

@@ -28,11 +28,15 @@ function lineTooLong(maxLineBytes: number): DataPlaneError {
 export class LineSplitter {
   private pieces: Buffer[] = [];
   private held = 0;
+  /** The line being read is longer than the cap: only its last bytes are kept. */
+  private cut = false;
 
   constructor(
     private readonly maxLineBytes = MAX_BATCH_LINE_BYTES,
     /** The failure for a longer line (a backend's file is a 502; a client's upload, a 400). */
     private readonly tooLong: (maxLineBytes: number) => Error = lineTooLong,
+    /** Given, a longer line is no failure: its last `tailBytes` go to `each` instead. */
+    private readonly overLong?: OverLongLines,
   ) {}
 
   push(chunk: Uint8Array, each: (content: Buffer, ending: string) => void): void {
@@ -42,24 +46,51 @@ export class LineSplitter {
     let start = 0;
     for (let at = bytes.indexOf(LF); at !== -1; at = bytes.indexOf(LF, start)) {
       const tail = bytes.subarray(start, at);
-      if (this.held + tail.length > this.maxLineBytes) throw this.tooLong(this.maxLineBytes);
+      start = at + 1;
+      if (this.cut || this.held + tail.length > this.maxLineBytes) {
+        this.keepTail(tail);
+        this.endCutLine();
+        continue;
+      }
       const line = this.held === 0 ? tail : Buffer.concat([...this.pieces, tail]);
       this.pieces = [];
       this.held = 0;
-      start = at + 1;
       if (line.length > 0 && line[line.length - 1] === CR) each(line.subarray(0, -1), '\r\n');
       else each(line, '\n');
     }
     if (start < bytes.length) {
       const rest = bytes.subarray(start);
-      if (this.held + rest.length > this.maxLineBytes) throw this.tooLong(this.maxLineBytes);
+      if (this.cut || this.held + rest.length > this.maxLineBytes) {
+        this.keepTail(rest);
+        return;
+      }
       this.pieces.push(rest);
       this.held += rest.length;
     }
   }
 
+  /** More of a line past the cap: a failure, or only its last `tailBytes` kept. */
+  private keepTail(piece: Buffer): void {
+    if (!this.overLong) throw this.tooLong(this.maxLineBytes);
+    this.cut = true;
+    this.pieces.push(piece);
+    this.held += piece.length;
+    while (this.pieces.length > 1 && this.held - this.pieces[0].length >= this.overLong.tailBytes) {
+      this.held -= this.pieces.shift()!.length;
+    }
+  }
+
+  private endCutLine(): void {
+    const line = Buffer.concat(this.pieces);
+    this.pieces = [];
+    this.held = 0;
+    this.cut = false;
+    this.overLong!.each(line.subarray(Math.max(0, line.length - this.overLong!.tailBytes)));
+  }
+
   /** The last line, when the file does not end with a newline. */
   end(each: (content: Buffer, ending: string) => void): void {
+    if (this.cut) return this.endCutLine();
     if (this.held === 0) return;
     const line = Buffer.concat(this.pieces);
     this.pieces = [];
@@ -67,6 +98,12 @@ export class LineSplitter {
     if (line[line.length - 1] === CR) each(line.subarray(0, -1), '\r');
     else each(line, '');
   }
+}
+
+/** What becomes of a line longer than the cap when it is no failure: its last bytes are read. */
+export interface OverLongLines {
+  readonly tailBytes: number;
+  readonly each: (tail: Buffer) => void;
 }
 
 /**
@@ -177,8 +214,9 @@ export async function forEachLine(
   source: AsyncIterable<Uint8Array>,
   each: (line: string) => void,
   maxLineBytes = MAX_BATCH_LINE_BYTES,
+  overLong?: OverLongLines,
 ): Promise<void> {
-  const splitter = new LineSplitter(maxLineBytes);
+  const splitter = new LineSplitter(maxLineBytes, undefined, overLong);
   const seen = (content: Buffer) => {
     if (!isBlankLine(content)) each(content.toString('utf8'));
   };
