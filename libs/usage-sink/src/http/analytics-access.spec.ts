@@ -29,6 +29,15 @@ describe('the analytics token check', () => {
     }
   });
 
+  it('takes the scheme in any case, as RFC 9110 has it and the admin port does', async () => {
+    for (const header of [`bearer ${TOKEN}`, `BEARER ${TOKEN}`, `Bearer  ${TOKEN} `]) {
+      assert.deepEqual(await controller.budgets({}, header), { rows: [] }, header);
+    }
+    for (const header of [`Basic ${TOKEN}`, `Bearer${TOKEN}`, `Bearer ${TOKEN} x`]) {
+      await assert.rejects(controller.budgets({}, header), AnalyticsAccessError, header);
+    }
+  });
+
   it('compares equal-length digests whatever the length sent (no early return on length)', async () => {
     const compare = mock.method(crypto, 'timingSafeEqual');
     for (const sent of ['x', TOKEN.slice(0, -1), `${TOKEN}x`, 'y'.repeat(5_000)]) {

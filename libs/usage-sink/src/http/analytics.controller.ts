@@ -41,6 +41,8 @@ import {
   type AnalyticsHttpOptions,
 } from './analytics-http.options';
 
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
 /** The analytics API: JSON over the rollups (or the embedded store). */
 @Controller('v1/analytics')
 @UseFilters(AnalyticsExceptionFilter)
@@ -170,7 +172,8 @@ export class AnalyticsController {
 
   private authorize(header: string | undefined): void {
     if (!this.tokenDigest) return;
-    const given = header?.startsWith('Bearer ') ? header.slice('Bearer '.length) : '';
+    // The scheme in any case (RFC 9110), as the admin port reads it.
+    const given = (header === undefined ? null : BEARER.exec(header))?.[1] ?? '';
     // Digests, not the tokens: an early return on a length mismatch told callers the length.
     if (!matchesSecretDigest(given, this.tokenDigest)) {
       throw new AnalyticsAccessError('the analytics API needs the operator token (Bearer)');
