@@ -233,6 +233,18 @@ describe('OpenAI chat answer to Anthropic message', () => {
     );
   });
 
+  it("answers a backend's refusal (content null, refusal set) as its text with stop_reason refusal", () => {
+    const message = toAnthropicMessage(
+      completion({ content: null, refusal: "I can't help with that." }, 'stop'),
+      usage,
+      facts,
+      'req-1',
+    );
+    assert.deepEqual(message.content, [{ type: 'text', text: "I can't help with that." }]);
+    assert.equal(message.stop_reason, 'refusal');
+    assert.equal(message.stop_sequence, null);
+  });
+
   it('rejects an answer without a choice or with tool arguments that are not an object', () => {
     const bad = (error: unknown) =>
       error instanceof DataPlaneError && error.code === DataPlaneErrorCode.UpstreamBadResponse;

@@ -16,6 +16,7 @@ import {
 import { firstChoice } from '../../domain/canonical-answer';
 import type { MessagesRequestFacts } from './anthropic-request';
 import { contentText } from '../../domain/content-text';
+import { refusalText } from '../../domain/refusal-text';
 
 // OpenAI chat answers (the canonical format every backend's answer arrives in) as
 // Anthropic Messages answers.
@@ -56,7 +57,10 @@ export function anthropicStop(
   finishReason: unknown,
   matchedStop: unknown,
   facts: MessagesRequestFacts,
+  refused = false,
 ): AnthropicStop {
+  // A model's refusal ends its turn with "stop" in OpenAI's terms; Anthropic names it.
+  if (refused) return { stop_reason: 'refusal', stop_sequence: null };
   switch (finishReason) {
     case 'length':
       return { stop_reason: 'max_tokens', stop_sequence: null };
@@ -129,7 +133,10 @@ export function toAnthropicMessage(
   const choice = firstChoice(completion);
   const message = (choice.message ?? {}) as JsonObject;
   const content: AnthropicContentBlock[] = reasoningBlocks(message);
-  const text = contentText(message.content);
+  // A refusal is the text the client shows (Anthropic has no refusal block), after any
+  // text, as a stream sends both in one text block; stop_reason says it refused.
+  const refusal = refusalText(message);
+  const text = contentText(message.content) + refusal;
   if (text.length > 0) content.push({ type: 'text', text });
   const toolCalls = Array.isArray(message.tool_calls) ? (message.tool_calls as JsonObject[]) : [];
   toolCalls.forEach((call, index) => {
@@ -144,7 +151,7 @@ export function toAnthropicMessage(
   });
   // Clients commonly read content[0].text: an empty answer still has its text block.
   if (content.length === 0) content.push({ type: 'text', text: '' });
-  const stop = anthropicStop(choice.finish_reason, choice.stop_reason, facts);
+  const stop = anthropicStop(choice.finish_reason, choice.stop_reason, facts, refusal !== '');
   return {
     id: messageId(completion.id, requestId),
     type: 'message',

@@ -310,6 +310,30 @@ describe('OpenAI chunks to Anthropic stream events', () => {
     });
   });
 
+  it("streams a backend's refusal as text_delta and ends with stop_reason refusal", () => {
+    const events = run([
+      chunk({ role: 'assistant', content: null, refusal: '' }),
+      chunk({ refusal: "I can't" }),
+      chunk({ refusal: ' help with that.' }),
+      chunk({}, 'stop'),
+    ]);
+    assert.deepEqual(events.slice(1, 5), [
+      { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
+      { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: "I can't" } },
+      {
+        type: 'content_block_delta',
+        index: 0,
+        delta: { type: 'text_delta', text: ' help with that.' },
+      },
+      { type: 'content_block_stop', index: 0 },
+    ]);
+    const delta = events.find((event) => event.type === 'message_delta');
+    assert.deepEqual(delta?.type === 'message_delta' && delta.delta, {
+      stop_reason: 'refusal',
+      stop_sequence: null,
+    });
+  });
+
   it('still opens and closes a message with a text block when no content came', () => {
     const events = run([]);
     assert.deepEqual(

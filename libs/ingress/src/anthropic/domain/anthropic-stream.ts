@@ -6,6 +6,7 @@ import {
   type TokenUsage,
 } from '@aigw/contracts/data-plane';
 import type { MessagesRequestFacts } from './anthropic-request';
+import { refusalText } from '../../domain/refusal-text';
 import { anthropicStop, anthropicUsageOf, messageId, thinkingBlocksOf } from './anthropic-response';
 
 type OpenBlock = {
@@ -36,6 +37,7 @@ export class MessageStreamTranslator {
   private readonly toolBlocks = new Map<number, number>();
   private finishReason: unknown = null;
   private matchedStop: unknown = undefined;
+  private refused = false;
 
   constructor(
     private readonly facts: MessagesRequestFacts,
@@ -56,16 +58,12 @@ export class MessageStreamTranslator {
     for (const block of thinkingBlocksOf(delta.thinking_blocks)) {
       this.thinkingBlockDone(block, events);
     }
-    if (typeof delta.content === 'string' && delta.content.length > 0) {
-      const index =
-        this.open?.kind === 'text'
-          ? this.open.index
-          : this.openBlock('text', events, { type: 'text', text: '' });
-      events.push({
-        type: 'content_block_delta',
-        index,
-        delta: { type: 'text_delta', text: delta.content },
-      });
+    if (typeof delta.content === 'string') this.textDelta(delta.content, events);
+    // A refusal is text to Anthropic's clients, with stop_reason "refusal" at the end.
+    const refusal = refusalText(delta);
+    if (refusal !== '') {
+      this.refused = true;
+      this.textDelta(refusal, events);
     }
     if (Array.isArray(delta.tool_calls)) {
       for (const call of delta.tool_calls as JsonObject[]) this.toolCallDelta(call, events);
@@ -84,7 +82,7 @@ export class MessageStreamTranslator {
     // Like a JSON answer, an empty one still has its text block.
     if (this.nextIndex === 0) this.openBlock('text', events, { type: 'text', text: '' });
     this.closeBlock(events);
-    const stop = anthropicStop(this.finishReason, this.matchedStop, this.facts);
+    const stop = anthropicStop(this.finishReason, this.matchedStop, this.facts, this.refused);
     events.push(
       {
         type: 'message_delta',
@@ -112,6 +110,16 @@ export class MessageStreamTranslator {
         usage: { input_tokens: 0, output_tokens: 0, cache_creation: null },
       },
     });
+  }
+
+  /** A fragment of answer text, on the open text block or a new one. */
+  private textDelta(text: string, events: AnthropicStreamEvent[]): void {
+    if (text === '') return;
+    const index =
+      this.open?.kind === 'text'
+        ? this.open.index
+        : this.openBlock('text', events, { type: 'text', text: '' });
+    events.push({ type: 'content_block_delta', index, delta: { type: 'text_delta', text } });
   }
 
   /** A fragment of reasoning text, on the open thinking block or a new one. */

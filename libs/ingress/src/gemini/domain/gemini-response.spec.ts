@@ -115,6 +115,22 @@ describe('Gemini answer translation', () => {
     assert.equal(geminiFinishReason('something_new'), 'OTHER');
   });
 
+  it("answers a backend's refusal (content null, refusal set) as its text with finishReason SAFETY", () => {
+    const answer = toGeminiResponse(
+      completion({ content: null, refusal: "I can't help with that." }),
+      usage,
+      facts,
+      'req-1',
+    );
+    assert.deepEqual(answer.candidates, [
+      {
+        content: { role: 'model', parts: [{ text: "I can't help with that." }] },
+        finishReason: 'SAFETY',
+        index: 0,
+      },
+    ]);
+  });
+
   it('gives an empty answer its text part, and no cached count when nothing was cached', () => {
     const answer = toGeminiResponse(
       completion({ content: '' }, 'length'),

@@ -10,14 +10,20 @@ import { firstChoice } from '../../domain/canonical-answer';
 import { encodeReasoning, thinkingBlocksOf } from '../../responses/domain/encrypted-reasoning';
 import type { GeminiRequestFacts } from './gemini-request';
 import { contentText } from '../../domain/content-text';
+import { refusalText } from '../../domain/refusal-text';
 
 // OpenAI chat answers (the canonical format every backend's answer arrives in) as
 // Gemini GenerateContentResponse objects.
 
 export type GeminiFinishReason = 'STOP' | 'MAX_TOKENS' | 'SAFETY' | 'OTHER';
 
-/** OpenAI's finish_reason as Gemini's: a turn that called functions is a STOP too. */
-export function geminiFinishReason(finishReason: unknown): GeminiFinishReason {
+/**
+ * OpenAI's finish_reason as Gemini's: a turn that called functions is a STOP too. A model's
+ * refusal (OpenAI's `refusal`, which finishes with "stop") is SAFETY, Gemini's reason for
+ * an answer withheld on safety grounds, so a client can tell it from an answer.
+ */
+export function geminiFinishReason(finishReason: unknown, refused = false): GeminiFinishReason {
+  if (refused) return 'SAFETY';
   switch (finishReason) {
     case 'length':
       return 'MAX_TOKENS';
@@ -149,7 +155,10 @@ function candidateOf(choice: JsonObject, position: number, facts: GeminiRequestF
   const reasoning = reasoningTextOf(message);
   if (facts.includeThoughts && reasoning !== undefined)
     parts.push({ text: reasoning, thought: true });
-  const text = contentText(message.content);
+  // A refusal is text to Gemini's clients (it has no refusal part), after any text, as a
+  // stream sends it; finishReason says it refused.
+  const refusal = refusalText(message);
+  const text = contentText(message.content) + refusal;
   if (text !== '') parts.push({ text });
   const toolCalls = Array.isArray(message.tool_calls) ? (message.tool_calls as JsonObject[]) : [];
   let reasoningSignature = reasoningBlocksSignature(thinkingBlocksOf(message.thinking_blocks));
@@ -164,7 +173,7 @@ function candidateOf(choice: JsonObject, position: number, facts: GeminiRequestF
   if (parts.length === 0) parts.push({ text: '' });
   return {
     content: { role: 'model', parts },
-    finishReason: geminiFinishReason(choice.finish_reason),
+    finishReason: geminiFinishReason(choice.finish_reason, refusal !== ''),
     index: typeof choice.index === 'number' ? choice.index : position,
   };
 }

@@ -42,4 +42,23 @@ describe('Gemini stream translation', () => {
     translator.push(chunk(1, 'B'));
     assert.deepEqual(closingFinishes(translator), { 0: 'STOP', 1: 'FINISH_REASON_UNSPECIFIED' });
   });
+
+  it("streams a backend's refusal as text parts and closes its candidate with SAFETY", () => {
+    const translator = new GeminiStreamTranslator(facts, 'req-1');
+    const refusal = (text: string): JsonObject => ({
+      id: 'chatcmpl-1',
+      object: 'chat.completion.chunk',
+      choices: [{ index: 0, delta: { content: null, refusal: text }, finish_reason: null }],
+    });
+    const events = [...translator.push(refusal("I can't")), ...translator.push(refusal(' help.'))];
+    assert.deepEqual(
+      events.map((event) => (event.candidates as JsonObject[])[0].content),
+      [
+        { role: 'model', parts: [{ text: "I can't" }] },
+        { role: 'model', parts: [{ text: ' help.' }] },
+      ],
+    );
+    translator.push(chunk(0, '', 'stop'));
+    assert.deepEqual(closingFinishes(translator), { 0: 'SAFETY' });
+  });
 });

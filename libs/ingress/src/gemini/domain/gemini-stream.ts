@@ -4,6 +4,7 @@ import {
   type ThinkingBlock,
   type TokenUsage,
 } from '@aigw/contracts/data-plane';
+import { refusalText } from '../../domain/refusal-text';
 import { thinkingBlocksOf } from '../../responses/domain/encrypted-reasoning';
 import type { GeminiRequestFacts } from './gemini-request';
 import {
@@ -29,6 +30,8 @@ interface OpenCall {
 interface ChoiceState {
   readonly calls: Map<number, OpenCall>;
   finishReason: unknown;
+  /** The model refused (its refusal went out as text): the candidate closes with SAFETY. */
+  refused: boolean;
   /** Signed thinking blocks not yet given to a function call (see the JSON answer). */
   thinking: ThinkingBlock[];
   /** The reasoning text since the last block: a block's signature may come without it. */
@@ -89,7 +92,7 @@ export class GeminiStreamTranslator {
       .sort(([a], [b]) => a - b)
       .map(([index, state]) => ({
         ...candidate(index, this.flushCalls(state)),
-        finishReason: closingFinishReason(state.finishReason),
+        finishReason: closingFinishReason(state),
       }));
     const closing = this.event(candidates);
     closing.usageMetadata = geminiUsageMetadata(usage, this.reasoningTokens);
@@ -108,6 +111,11 @@ export class GeminiStreamTranslator {
     for (const block of thinkingBlocksOf(delta.thinking_blocks)) thinkingBlock(state, block);
     if (typeof delta.content === 'string' && delta.content !== '')
       parts.push({ text: delta.content });
+    const refusal = refusalText(delta);
+    if (refusal !== '') {
+      state.refused = true;
+      parts.push({ text: refusal });
+    }
     if (Array.isArray(delta.tool_calls)) {
       for (const call of delta.tool_calls as JsonObject[]) {
         parts.push(...this.toolCallDelta(state, call));
@@ -123,7 +131,13 @@ export class GeminiStreamTranslator {
   private choiceAt(index: number): ChoiceState {
     let state = this.choices.get(index);
     if (!state) {
-      state = { calls: new Map(), finishReason: null, thinking: [], reasoningText: '' };
+      state = {
+        calls: new Map(),
+        finishReason: null,
+        refused: false,
+        thinking: [],
+        reasoningText: '',
+      };
       this.choices.set(index, state);
     }
     return state;
@@ -173,10 +187,11 @@ export class GeminiStreamTranslator {
  * parse and that claims no reason, rather than leaving finishReason out, which Gemini
  * documents as "not stopped yet" on a stream that is over.
  */
-function closingFinishReason(finishReason: unknown): string {
+function closingFinishReason(state: ChoiceState): string {
+  const { finishReason } = state;
   return finishReason === null || finishReason === undefined
     ? 'FINISH_REASON_UNSPECIFIED'
-    : geminiFinishReason(finishReason);
+    : geminiFinishReason(finishReason, state.refused);
 }
 
 /** A candidate of an event: its index, and its parts when it has any. */
