@@ -54,6 +54,7 @@ function setup(route: string, billing = 'none', now: () => number = Date.now) {
       parseReuseBilling(billing),
     ),
     billing: parseReuseBilling(billing),
+    now,
   });
   return { reuse, store, events, metrics };
 }
@@ -202,6 +203,29 @@ describe('response cache', () => {
     await text(again);
     assert.equal((await serve(reuse, request(), invoke)).source, 'cache');
     assert.equal(calls, 3);
+  });
+
+  it('honours a client max-age: an entry stored longer ago is a miss, and is replaced', async () => {
+    let clock = 1_000_000;
+    const { reuse } = setup('  caching: {ttl: 1h}\n', 'none', () => clock);
+    let calls = 0;
+    const invoke = async () => (calls++, jsonAnswer());
+    await text(await serve(reuse, request(), invoke));
+    await tick();
+    clock += 60_000;
+    const fresh = { 'cache-control': 'max-age=60' };
+    assert.equal((await serve(reuse, request(), invoke, fresh)).source, 'cache', 'exactly 60 s');
+    clock += 1;
+    const stale = await serve(reuse, request(), invoke, fresh);
+    assert.equal(stale.source, 'call', 'older than max-age: not an answer for this client');
+    await text(stale);
+    await tick();
+    assert.equal(calls, 2);
+    // Its fresh answer replaced the old entry; clients without max-age take any within TTL.
+    assert.equal((await serve(reuse, request(), invoke, fresh)).source, 'cache');
+    clock += 30 * 60_000;
+    assert.equal((await serve(reuse, request(), invoke)).source, 'cache');
+    assert.equal(calls, 2);
   });
 
   it('does not reuse for a caller whose plan does not allow the model', () => {

@@ -35,6 +35,8 @@ export interface ReusePlan {
     readonly keep: boolean;
     readonly ttlMs: number;
     readonly maxBytes?: number;
+    /** The client's `max-age`: older entries are misses. */
+    readonly maxAgeMs?: number;
   };
   readonly dedup?: { readonly key: string; readonly windowMs: number };
 }
@@ -58,6 +60,8 @@ export interface ResponseReuseDeps {
   readonly publisher: ReusePublisher;
   readonly billing: ReuseBilling;
   readonly onError?: (what: string, error: unknown) => void;
+  /** The clock entries are dated by (tests move it). */
+  readonly now?: () => number;
 }
 
 /** A rejection nobody has awaited yet is not an unhandled one: the edge awaits it later. */
@@ -75,7 +79,11 @@ export class ResponseReuse {
   /** Never aborted: a leader's call outlives its own client for the callers sharing it. */
   private readonly detached = new AbortController().signal;
 
-  constructor(private readonly deps: ResponseReuseDeps) {}
+  private readonly now: () => number;
+
+  constructor(private readonly deps: ResponseReuseDeps) {
+    this.now = deps.now ?? Date.now;
+  }
 
   /** Whether reused answers are billed, and so must be admitted against budgets first. */
   get billsReuse(): boolean {
@@ -114,6 +122,7 @@ export class ResponseReuse {
         ...(route.caching.maxSizeBytes === undefined
           ? {}
           : { maxBytes: route.caching.maxSizeBytes }),
+        ...(directives.maxAgeMs === undefined ? {} : { maxAgeMs: directives.maxAgeMs }),
       };
     }
     // A call a client narrowed (x-ai-gateway-* overrides) is its own: joining another, its
@@ -217,7 +226,13 @@ export class ResponseReuse {
   private async lookup(cache: NonNullable<ReusePlan['cache']>): Promise<CachedAnswer | undefined> {
     try {
       const text = await cache.store.get(cache.namespace, cache.key);
-      return text === undefined ? undefined : decodeCachedAnswer(text);
+      const entry = text === undefined ? undefined : decodeCachedAnswer(text);
+      if (entry && cache.maxAgeMs !== undefined) {
+        // Undated (stored by an earlier version): its age is unknown, so not fresh enough.
+        const age = entry.storedAt === undefined ? Infinity : this.now() - entry.storedAt;
+        if (age > cache.maxAgeMs) return undefined;
+      }
+      return entry;
     } catch (error) {
       this.deps.onError?.('cache lookup', error); // an unreachable cache is a miss
       return undefined;
@@ -228,8 +243,9 @@ export class ResponseReuse {
   private async keep(plan: ReusePlan, flight: Flight): Promise<void> {
     const cache = plan.cache;
     if (!cache?.keep) return;
-    const entry = cachedFromFlight(flight);
-    if (!entry) return;
+    const answer = cachedFromFlight(flight);
+    if (!answer) return;
+    const entry: CachedAnswer = { ...answer, storedAt: this.now() };
     try {
       await cache.store.set(
         cache.namespace,

@@ -2,11 +2,18 @@ import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { cacheDirectives } from './cache-control';
 
-it('reads no-cache, no-store and max-age=0 from Cache-Control', () => {
+it('reads no-cache, no-store and max-age from Cache-Control', () => {
   assert.deepEqual(cacheDirectives(undefined), { lookup: true, store: true });
   assert.deepEqual(cacheDirectives('no-cache'), { lookup: false, store: true });
   assert.deepEqual(cacheDirectives('No-Store'), { lookup: false, store: false });
   assert.deepEqual(cacheDirectives('max-age=0'), { lookup: false, store: true });
-  assert.deepEqual(cacheDirectives('max-age=60'), { lookup: true, store: true });
+  assert.deepEqual(cacheDirectives('max-age = 0'), { lookup: false, store: true });
+  assert.deepEqual(cacheDirectives('max-age=60'), { lookup: true, store: true, maxAgeMs: 60_000 });
+  assert.deepEqual(cacheDirectives('private, Max-Age=5'), {
+    lookup: true,
+    store: true,
+    maxAgeMs: 5_000,
+  });
+  assert.deepEqual(cacheDirectives('max-age=soon'), { lookup: true, store: true });
   assert.deepEqual(cacheDirectives(['private', 'no-store']), { lookup: false, store: false });
 });

@@ -4,19 +4,26 @@ export interface CacheDirectives {
   readonly lookup: boolean;
   /** Keep this answer for later requests (`no-store` says no, and implies no lookup). */
   readonly store: boolean;
+  /** `max-age=N`: an entry stored longer ago than this is not an answer for this client. */
+  readonly maxAgeMs?: number;
 }
 
 const DEFAULT: CacheDirectives = { lookup: true, store: true };
 
 export function cacheDirectives(header: string | string[] | undefined): CacheDirectives {
   if (header === undefined) return DEFAULT;
-  const tokens = (Array.isArray(header) ? header.join(',') : header)
+  const directives = (Array.isArray(header) ? header.join(',') : header)
     .toLowerCase()
     .split(',')
-    .map((token) => token.trim().split('=')[0]);
-  if (tokens.includes('no-store')) return { lookup: false, store: false };
-  // `max-age=0` is how many clients spell "not from a cache".
-  const fresh =
-    tokens.includes('no-cache') || /(^|,)\s*max-age\s*=\s*0\s*(,|$)/i.test(String(header));
-  return fresh ? { lookup: false, store: true } : DEFAULT;
+    .map((token) => token.split('=').map((part) => part.trim()));
+  const names = directives.map(([name]) => name);
+  if (names.includes('no-store')) return { lookup: false, store: false };
+  if (names.includes('no-cache')) return { lookup: false, store: true };
+  // RFC 9111's max-age request directive: no answer older than N seconds. `max-age=0`,
+  // how many clients spell "not from a cache", is then no lookup at all.
+  const maxAge = directives.find(([name]) => name === 'max-age')?.[1];
+  const seconds = maxAge !== undefined && /^\d+$/.test(maxAge) ? Number(maxAge) : undefined;
+  if (seconds === undefined) return DEFAULT;
+  if (seconds === 0) return { lookup: false, store: true };
+  return { lookup: true, store: true, maxAgeMs: seconds * 1000 };
 }

@@ -1,23 +1,30 @@
 import type { GatewayAnswer, JsonObject, ServedBy, TokenUsage } from '@aigw/contracts/data-plane';
 
+/** When an entry was stored (epoch ms), for a client's `max-age`; older entries lack it. */
+interface Stored {
+  readonly storedAt?: number;
+}
+
 /** One answer as the cache keeps it: the canonical (OpenAI) body, or a stream's chunks. */
-export type CachedAnswer =
-  | {
-      readonly v: 1;
-      readonly kind: 'json';
-      readonly status: number;
-      readonly body: JsonObject;
-      readonly usage: TokenUsage;
-      readonly servedBy: ServedBy;
-    }
-  | {
-      readonly v: 1;
-      readonly kind: 'stream';
-      readonly status: number;
-      readonly chunks: readonly JsonObject[];
-      readonly usage: TokenUsage;
-      readonly servedBy: ServedBy;
-    };
+export type CachedAnswer = Stored &
+  (
+    | {
+        readonly v: 1;
+        readonly kind: 'json';
+        readonly status: number;
+        readonly body: JsonObject;
+        readonly usage: TokenUsage;
+        readonly servedBy: ServedBy;
+      }
+    | {
+        readonly v: 1;
+        readonly kind: 'stream';
+        readonly status: number;
+        readonly chunks: readonly JsonObject[];
+        readonly usage: TokenUsage;
+        readonly servedBy: ServedBy;
+      }
+  );
 
 /** Whether a finished stream is whole: some choice said why it stopped. */
 export function streamCompleted(chunks: readonly JsonObject[]): boolean {
