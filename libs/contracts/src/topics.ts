@@ -58,7 +58,14 @@ export const TOPIC_SETTINGS: Readonly<Record<Topic, TopicSettings>> = {
     // Two bodies of up to 256 KiB each, escaped once more as JSON strings.
     extraConfig: { 'max.message.bytes': String(2 * 1024 * 1024) },
   },
-  [Topic.DeadLetter]: { partitions: 3, retentionMs: 30 * DAY_MS, cleanupPolicy: 'delete' },
+  [Topic.DeadLetter]: {
+    partitions: 3,
+    retentionMs: 30 * DAY_MS,
+    cleanupPolicy: 'delete',
+    // Room for the largest message a source topic takes (a payload's 2 MiB) and the
+    // dead-letter headers: below it such a letter could carry only its headers.
+    extraConfig: { 'max.message.bytes': String(4 * 1024 * 1024) },
+  },
 };
 
 export const ALL_TOPICS: readonly Topic[] = Object.values(Topic);

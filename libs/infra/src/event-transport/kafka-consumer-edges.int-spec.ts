@@ -1,6 +1,6 @@
-// KafkaEventBus consumers at their edges, against the real broker of the run: a message too
-// large for the dead-letter topic, and a stop while a handler works. Each test uses its own
-// topic prefix and groups.
+// KafkaEventBus consumers at their edges, against the real broker of the run: large
+// unreadable messages on their way to the dead-letter topic, and a stop while a handler
+// works. Each test uses its own topic prefix and groups.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -95,8 +95,53 @@ function payloadEvent(user: string): GatewayEvent {
 }
 
 describe('KafkaEventBus consumers at their edges', () => {
+  it('keeps the raw bytes of the largest unreadable message a source topic takes', async () => {
+    const prefix = prefixFor('dlq-raw');
+    const bus = await openBus(prefix);
+    const topic = `${prefix}${Topic.RequestPayload}`;
+    const unreadable = Buffer.alloc(1_900_000, 'x'); // under the payload topic's 2 MiB
+    const raw = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await raw.connect();
+    await raw.send({ topic, messages: [{ key: 'big-user', value: unreadable }] });
+    await raw.disconnect();
+    const omitted: string[] = [];
+    await bus.subscribe({
+      group: 'usage-sink',
+      topics: [Topic.RequestPayload],
+      handle: async () => undefined,
+    });
+    const sizes: number[] = [];
+    const reader = kafka.consumer({ groupId: `${prefix}dlq-reader` });
+    await reader.connect();
+    await reader.subscribe({ topics: [`${prefix}${Topic.DeadLetter}`], fromBeginning: true });
+    await reader.run({
+      eachMessage: async ({ message }) => {
+        sizes.push(message.value?.length ?? 0);
+        omitted.push(String(message.headers?.[DEAD_LETTER_HEADERS.omittedBytes] ?? ''));
+      },
+    });
+    try {
+      await until(() => sizes.length >= 1, 'the dead letter');
+    } finally {
+      await reader.disconnect();
+    }
+    assert.deepEqual(sizes, [unreadable.length], 'the value as it was');
+    assert.deepEqual(omitted, [''], 'nothing omitted');
+  });
+
   it('dead-letters an unreadable message larger than the dead-letter topic takes, and the partition goes on', async () => {
     const prefix = prefixFor('dlq-large');
+    // A cluster whose dead-letter topic predates its larger limit: the broker's default.
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: [{ topic: `${prefix}${Topic.DeadLetter}`, numPartitions: 1 }],
+      });
+    } finally {
+      await admin.disconnect();
+    }
     const rejected: { topic: string; code: string }[] = [];
     const bus = await openBus(prefix, { deadLettered: (labels) => rejected.push(labels) });
     const topic = `${prefix}${Topic.RequestPayload}`;
