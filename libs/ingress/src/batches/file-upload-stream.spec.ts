@@ -54,7 +54,10 @@ interface Answer {
   readonly error?: { readonly message: string };
 }
 
-async function serve(upstream: HeldObjectCalls) {
+async function serve(
+  upstream: HeldObjectCalls,
+  limits?: { readonly bodyLimit: number; readonly maxFileBytes: number },
+) {
   const config = oneBatchRoute();
   const bytes: [FileBytesUse, FileBytesOutcome, number][] = [];
   const batches = new FilesAndBatches({
@@ -65,8 +68,9 @@ async function serve(upstream: HeldObjectCalls) {
     priceFactor: 0.5,
     publish: () => undefined,
     onFileBytes: (use, outcome, count) => bytes.push([use, outcome, count]),
+    ...(limits && { maxFileBytes: limits.maxFileBytes }),
   });
-  const app = Fastify();
+  const app = Fastify(limits && { bodyLimit: limits.bodyLimit });
   registerFormParser(app);
   const pipeline = {
     userKeyFor: () => 'alice',
@@ -153,6 +157,36 @@ describe('an upload streamed to its backend', () => {
         'the renamed file in the form',
       );
       assert.deepEqual(t.bytes, [['upload', 'complete', Buffer.byteLength(text)]]);
+    } finally {
+      await t.app.close();
+    }
+  });
+
+  it('holds each line to the body limit a single call has, however large the file may be', async () => {
+    const { backend } = backendWith(async (_target, _path, body) => {
+      for await (const chunk of body.data) void chunk;
+      return {
+        status: 200,
+        contentType: 'application/json',
+        body: Buffer.from('{"id":"file-sent","object":"file","purpose":"batch"}'),
+      };
+    });
+    const t = await serve(backend, { bodyLimit: 4_096, maxFileBytes: 1024 * 1024 });
+    try {
+      // Many lines, the file past the body limit: streamed, taken.
+      const many = fileOf(200);
+      assert.ok(Buffer.byteLength(many) > 4_096);
+      assert.equal((await t.upload(many)).status, 200);
+      // One line past it: no single call could be that large, nor parsed as one.
+      const long = JSON.stringify({
+        custom_id: 'long',
+        method: 'POST',
+        url: '/v1/chat/completions',
+        body: { model: 'gpt-batch', messages: [{ role: 'user', content: 'x'.repeat(5_000) }] },
+      });
+      const answer = await t.upload(`${line(0)}\n${long}\n`);
+      assert.equal(answer.status, 400);
+      assert.match(answer.body.error?.message ?? '', /longer than 4096 bytes/);
     } finally {
       await t.app.close();
     }

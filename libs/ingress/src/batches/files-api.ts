@@ -24,7 +24,7 @@ import {
 import { holdingBackendFor } from './held-backend';
 import type { HeldRecords } from './held-records';
 import { rewrittenBatchInput } from './batch-input-stream';
-import { JsonlLineTransform } from './jsonl-lines';
+import { JsonlLineTransform, MAX_BATCH_LINE_BYTES } from './jsonl-lines';
 import { readUploadForm, type Field, type UploadForm } from './upload-form';
 import { streamedUploadForm } from './upstream-form';
 
@@ -125,6 +125,9 @@ export class FilesApi {
             () => {
               if (tally.size > 0) this.options.onRedacted?.(holding.route, tally);
             },
+            // A line is one call: no larger than the body limit a single call has (it is
+            // parsed and screened whole), however large the file may be.
+            Math.min(MAX_BATCH_LINE_BYTES, formStream.maxHeldBytes),
           )
         : file.content;
     // Every field but `model` (the gateway's own) goes on: purpose, expires_after[...].
