@@ -106,3 +106,42 @@ describe('streamedUploadForm', () => {
     assert.doesNotMatch(Buffer.concat(sent).toString('utf8'), /--\r\n$/);
   });
 });
+
+describe('a text field named file', () => {
+  // The backend would get two `file` parts: whichever it reads may be the one the gateway
+  // never checked (an unscreened batch file sent as text beside a screened one).
+  const isFileRefusal = (error: unknown) =>
+    error instanceof DataPlaneError && error.httpStatus === 400 && error.param === 'file';
+
+  it('is refused before the file', () => {
+    assert.throws(
+      () =>
+        fileUploadForm(
+          [
+            ['file', '{"body":{}}'],
+            ['purpose', 'batch'],
+          ],
+          file,
+        ),
+      isFileRefusal,
+    );
+    assert.throws(
+      () =>
+        streamedUploadForm(
+          [['file', '{"body":{}}']],
+          { ...file, content: [Buffer.from('{}')] },
+          listed([]),
+        ),
+      isFileRefusal,
+    );
+  });
+
+  it('is refused after the file, before the form is closed', async () => {
+    const form = streamedUploadForm(
+      [['purpose', 'batch']],
+      { ...file, content: [Buffer.from('{}')] },
+      listed([['file', '{"body":{}}'] as const]),
+    );
+    await assert.rejects(written(form.body), isFileRefusal);
+  });
+});

@@ -68,7 +68,9 @@ export function streamedUploadForm(
 
 /** Refuses a field name seen before. */
 class FieldsOnce {
-  private readonly seen = new Set<string>();
+  // The file's own part counts: a text field named `file` would give the backend two, and
+  // it might read the one the gateway never checked.
+  private readonly seen = new Set<string>(['file']);
 
   check(name: string): void {
     if (this.seen.has(name)) {
