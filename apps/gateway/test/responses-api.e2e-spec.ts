@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import { metricSum } from '@aigw/testing';
 import {
+  FakeAnthropicUpstream,
   FakeOpenAiToolUpstream,
   FakeOpenAiUpstream,
   RawSseUpstream,
@@ -28,6 +29,14 @@ const WEATHER_TOOL: OpenAI.Responses.FunctionTool = {
   strict: false,
 };
 
+/** Codex CLI's free-form patch tool for GPT-5 models. */
+const APPLY_PATCH_TOOL: OpenAI.Responses.CustomTool = {
+  type: 'custom',
+  name: 'apply_patch',
+  description: 'Apply a patch to the workspace',
+  format: { type: 'grammar', syntax: 'lark', definition: 'start: /(.|\\n)+/' },
+};
+
 type Json = Record<string, unknown>;
 
 describe('Responses API on the all-in-one gateway, against OpenAI-compatible upstreams', () => {
@@ -35,11 +44,13 @@ describe('Responses API on the all-in-one gateway, against OpenAI-compatible ups
   const plain = new FakeOpenAiUpstream('plain');
   /** Streams exactly the chunks a test queues, for answers the other fakes never give. */
   const raw = new RawSseUpstream();
+  /** An Anthropic backend: it takes function tools only. */
+  const claude = new FakeAnthropicUpstream();
   let gateway: AppProcess;
   let client: OpenAI;
 
   before(async () => {
-    await Promise.all([tools.start(), plain.start(), raw.start()]);
+    await Promise.all([tools.start(), plain.start(), raw.start(), claude.start()]);
     const dir = mkdtempSync(join(tmpdir(), 'aigw-responses-e2e-'));
     const config = join(dir, 'config.yaml');
     writeFileSync(
@@ -64,11 +75,18 @@ spec:
     baseUrl: ${raw.baseUrl}
     model: upstream-raw-model
     modelNameOverride: gpt-raw
+  - name: claude
+    provider: anthropic
+    baseUrl: ${claude.baseUrl}
+    model: claude-sonnet-4-5
+    modelNameOverride: claude-tools
+    auth: {apiKeyRef: {name: anthropic-key}}
 `,
     );
     gateway = await startApp('gateway', {
       AI_GATEWAY_CONFIG: config,
       AI_GATEWAY_DATA_DIR: join(dir, 'data'),
+      AI_GATEWAY_SECRET_ANTHROPIC_KEY_APIKEY: 'sk-ant-test',
     });
     client = new OpenAI({
       baseURL: `${gateway.baseUrl}/v1`,
@@ -78,7 +96,7 @@ spec:
   });
   after(async () => {
     await gateway?.stop();
-    await Promise.all([tools.stop(), plain.stop(), raw.stop()]);
+    await Promise.all([tools.stop(), plain.stop(), raw.stop(), claude.stop()]);
   });
 
   it('answers responses.create with a Response whose output_text the SDK reads', async () => {
@@ -321,6 +339,120 @@ spec:
       { role: 'tool', tool_call_id: 'call_view', content: 'screenshot.png' },
       { role: 'user', content: [{ type: 'image_url', image_url: { url: image, detail: 'auto' } }] },
     ]);
+  });
+
+  it("completes a custom tool round trip (Codex's apply_patch): the call's input, then its output", async () => {
+    tools.reset();
+    const question: OpenAI.Responses.ResponseInputItem = { role: 'user', content: 'Add hello.txt' };
+    const first = await client.responses.create({
+      model: 'gpt-tools',
+      input: [question],
+      tools: [APPLY_PATCH_TOOL, WEATHER_TOOL],
+      // Codex narrows the tools so, keeping the list whole.
+      tool_choice: {
+        type: 'allowed_tools',
+        mode: 'required',
+        tools: [{ type: 'custom', name: 'apply_patch' }],
+      },
+    });
+    const call = first.output.find((item) => item.type === 'custom_tool_call');
+    assert.ok(call?.type === 'custom_tool_call', JSON.stringify(first.output));
+    assert.equal(call.name, 'apply_patch');
+    assert.equal(call.input, tools.customInput);
+    assert.match(call.id ?? '', /^ctc_/);
+    const sent = tools.calls[0]?.body;
+    assert.deepEqual(sent?.tools, [
+      {
+        type: 'custom',
+        custom: {
+          name: 'apply_patch',
+          description: APPLY_PATCH_TOOL.description,
+          format: { type: 'grammar', grammar: { definition: 'start: /(.|\\n)+/', syntax: 'lark' } },
+        },
+      },
+      {
+        type: 'function',
+        function: {
+          name: 'get_weather',
+          description: WEATHER_TOOL.description,
+          parameters: WEATHER_TOOL.parameters,
+          strict: false,
+        },
+      },
+    ]);
+    assert.deepEqual(sent?.tool_choice, {
+      type: 'allowed_tools',
+      allowed_tools: {
+        mode: 'required',
+        tools: [{ type: 'custom', custom: { name: 'apply_patch' } }],
+      },
+    });
+
+    const second = await client.responses.create({
+      model: 'gpt-tools',
+      tools: [APPLY_PATCH_TOOL, WEATHER_TOOL],
+      input: [
+        question,
+        ...(first.output as OpenAI.Responses.ResponseInputItem[]),
+        { type: 'custom_tool_call_output', call_id: call.call_id, output: 'Done!' },
+      ],
+    });
+    assert.equal(second.output_text, 'The tool said: Done!');
+    assert.deepEqual(tools.calls[1]?.body.messages, [
+      { role: 'user', content: 'Add hello.txt' },
+      {
+        role: 'assistant',
+        content: 'Let me look that up.',
+        tool_calls: [
+          {
+            id: call.call_id,
+            type: 'custom',
+            custom: { name: 'apply_patch', input: tools.customInput },
+          },
+        ],
+      },
+      { role: 'tool', tool_call_id: call.call_id, content: 'Done!' },
+    ]);
+  });
+
+  it("streams a custom tool's input as custom_tool_call_input deltas the SDK accumulates", async () => {
+    tools.reset();
+    const stream = client.responses.stream({
+      model: 'gpt-tools',
+      input: 'Add hello.txt',
+      tools: [WEATHER_TOOL, APPLY_PATCH_TOOL],
+      tool_choice: { type: 'custom', name: 'apply_patch' },
+    });
+    let input = '';
+    let done = '';
+    stream.on('response.custom_tool_call_input.delta', (event) => (input += event.delta));
+    stream.on('response.custom_tool_call_input.done', (event) => (done = event.input));
+    const final = await stream.finalResponse();
+    assert.equal(input, tools.customInput);
+    assert.equal(done, tools.customInput);
+    const call = final.output.find((item) => item.type === 'custom_tool_call');
+    assert.ok(call?.type === 'custom_tool_call', JSON.stringify(final.output));
+    assert.equal(call.input, tools.customInput);
+    assert.deepEqual(tools.calls[0]?.body.tool_choice, {
+      type: 'custom',
+      custom: { name: 'apply_patch' },
+    });
+  });
+
+  it('refuses custom tools for a backend that takes function tools only (400 naming it), calling nothing', async () => {
+    claude.reset();
+    await assert.rejects(
+      client.responses.create({
+        model: 'claude-tools',
+        input: 'Add hello.txt',
+        tools: [WEATHER_TOOL, APPLY_PATCH_TOOL],
+      }),
+      (error: unknown) =>
+        error instanceof OpenAI.BadRequestError &&
+        error.param === 'tools[1]' &&
+        /custom tool: this backend takes function tools only/.test(error.message),
+    );
+    assert.equal(claude.calls.length, 0);
   });
 
   it('refuses an unknown conversation (404), or a built-in tool (400), naming the parameter', async () => {

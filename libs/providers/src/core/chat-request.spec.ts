@@ -102,6 +102,41 @@ describe('parseChatRequest', () => {
     );
   });
 
+  it('refuses custom tools, their calls and allowed_tools, naming the limitation, never dropping them', () => {
+    const fn = { type: 'function', function: { name: 'f' } };
+    const limitation = /custom tool.*function tools only.*OpenAI-format backends/;
+    rejects(
+      { messages: user, tools: [fn, { type: 'custom', custom: { name: 'apply_patch' } }] },
+      'tools[1]',
+      limitation,
+    );
+    rejects(
+      {
+        messages: user,
+        tools: [fn],
+        tool_choice: { type: 'allowed_tools', allowed_tools: { mode: 'auto', tools: [] } },
+      },
+      'tool_choice',
+      /allowed_tools: this backend takes function tools only/,
+    );
+    rejects(
+      {
+        messages: [
+          ...user,
+          {
+            role: 'assistant',
+            content: null,
+            tool_calls: [
+              { id: 'c', type: 'custom', custom: { name: 'apply_patch', input: '*** Begin' } },
+            ],
+          },
+        ],
+      },
+      'messages[1].tool_calls[0]',
+      /calls a custom tool: this backend takes function tools only/,
+    );
+  });
+
   it('reads top_k and safety_settings from provider_extras, and not a top-level top_k', () => {
     const safety = [{ category: 'HARM_CATEGORY_HARASSMENT', threshold: 'BLOCK_NONE' }];
     const prompt = parseChatRequest({

@@ -148,6 +148,18 @@ function invalid(message: string, param: string): DataPlaneError {
   return new DataPlaneError(DataPlaneErrorCode.InvalidRequest, message, { param });
 }
 
+/**
+ * Custom (free-form input) tools, their calls and `allowed_tools` are OpenAI's own: the
+ * providers translated here have no such thing, so a request that uses them is refused
+ * whole, never sent with the tool dropped (the model would answer without it).
+ */
+function customToolsRefused(what: string, param: string): DataPlaneError {
+  return invalid(
+    `${what}: this backend takes function tools only; custom (free-form) tools and allowed_tools are supported on OpenAI-format backends`,
+    param,
+  );
+}
+
 function optionalNumber(body: JsonObject, field: string): number | undefined {
   const value = body[field];
   if (value === undefined || value === null) return undefined;
@@ -194,6 +206,9 @@ function parseToolCalls(value: unknown, param: string): ChatToolCall[] {
   if (!Array.isArray(value)) throw invalid(`${param} must be an array`, param);
   return value.map((call: unknown, index): ChatToolCall => {
     const at = `${param}[${index}]`;
+    if (isJsonObject(call) && call.type === 'custom') {
+      throw customToolsRefused(`${at} calls a custom tool`, at);
+    }
     const fn = isJsonObject(call) ? call.function : undefined;
     if (!isJsonObject(call) || typeof call.id !== 'string' || !isJsonObject(fn)) {
       throw invalid(`${at} must have an id and a function`, at);
@@ -248,6 +263,9 @@ function parseTools(value: unknown): ChatTool[] {
   if (!Array.isArray(value)) throw invalid('tools must be an array', 'tools');
   return value.map((tool: unknown, index): ChatTool => {
     const at = `tools[${index}]`;
+    if (isJsonObject(tool) && tool.type === 'custom') {
+      throw customToolsRefused(`${at} is a custom tool`, at);
+    }
     if (!isJsonObject(tool) || tool.type !== 'function' || !isJsonObject(tool.function)) {
       throw invalid(`${at} must be {"type": "function", "function": {...}}`, at);
     }
@@ -290,6 +308,9 @@ function parseTools(value: unknown): ChatTool[] {
 function parseToolChoice(value: unknown, tools: readonly ChatTool[]): ChatToolChoice | undefined {
   if (value === undefined || value === null) return undefined;
   if (value === 'auto' || value === 'none' || value === 'required') return { kind: value };
+  if (isJsonObject(value) && (value.type === 'allowed_tools' || value.type === 'custom')) {
+    throw customToolsRefused(`tool_choice is ${String(value.type)}`, 'tool_choice');
+  }
   const fn = isJsonObject(value) ? value.function : undefined;
   if (
     isJsonObject(value) &&

@@ -10,12 +10,16 @@ const USAGE = { prompt_tokens: 31, completion_tokens: 17, total_tokens: 48 };
  * An OpenAI-compatible upstream that uses tools the way OpenAI documents: asked with
  * `tools` it says a few words and calls the first (or the forced) tool with
  * `toolArguments`; once the conversation ends with a `tool` message it answers with
- * text that quotes the tool's output. Plain and streaming (arguments in pieces).
+ * text that quotes the tool's output. Plain and streaming (arguments in pieces). A
+ * custom (free-form) tool is called with `customInput`, as OpenAI calls one
+ * (`type: "custom"`, `custom.input`).
  */
 export class FakeOpenAiToolUpstream {
   readonly calls: RecordedCall[] = [];
   /** The arguments of every tool call this fake makes. */
   toolArguments: Json = { city: 'Paris', unit: 'celsius' };
+  /** The input of every custom tool call this fake makes. */
+  customInput = '*** Begin Patch\n*** Add File: hello.txt\n+hello\n*** End Patch';
   private readonly server: Server;
   private port = 0;
 
@@ -53,6 +57,8 @@ export class FakeOpenAiToolUpstream {
     const messages = Array.isArray(body.messages) ? (body.messages as Json[]) : [];
     const last = messages[messages.length - 1];
     const tools = Array.isArray(body.tools) ? (body.tools as Json[]) : [];
+    const called = forcedTool(body.tool_choice) ?? toolName(tools[0]);
+    const custom = tools.some((tool) => tool.type === 'custom' && toolName(tool) === called);
     const answer: Answer =
       last?.role === 'tool' || tools.length === 0
         ? { text: `The tool said: ${textOf(last?.content)}`, finish: 'stop' }
@@ -60,20 +66,20 @@ export class FakeOpenAiToolUpstream {
             text: 'Let me look that up.',
             toolCall: {
               id: `call_${this.calls.length}`,
-              name: forcedTool(body.tool_choice) ?? toolName(tools[0]),
-              arguments: JSON.stringify(this.toolArguments),
+              name: called,
+              arguments: custom ? this.customInput : JSON.stringify(this.toolArguments),
+              custom,
             },
             finish: 'tool_calls',
           };
     if (body.stream === true) return stream(response, model, answer, body);
     const message: Json = { role: 'assistant', content: answer.text };
     if (answer.toolCall) {
+      const { id, name, arguments: args, custom: isCustom } = answer.toolCall;
       message.tool_calls = [
-        {
-          id: answer.toolCall.id,
-          type: 'function',
-          function: { name: answer.toolCall.name, arguments: answer.toolCall.arguments },
-        },
+        isCustom
+          ? { id, type: 'custom', custom: { name, input: args } }
+          : { id, type: 'function', function: { name, arguments: args } },
       ];
     }
     response.writeHead(200, { 'content-type': 'application/json' });
@@ -92,7 +98,13 @@ export class FakeOpenAiToolUpstream {
 
 interface Answer {
   readonly text: string;
-  readonly toolCall?: { readonly id: string; readonly name: string; readonly arguments: string };
+  readonly toolCall?: {
+    readonly id: string;
+    readonly name: string;
+    /** A function's JSON arguments, or a custom tool's free-form input. */
+    readonly arguments: string;
+    readonly custom: boolean;
+  };
   readonly finish: 'stop' | 'tool_calls';
 }
 
@@ -101,12 +113,13 @@ function textOf(content: unknown): string {
 }
 
 function toolName(tool: Json | undefined): string {
-  const fn = tool?.function as Json | undefined;
+  const fn = (tool?.type === 'custom' ? tool.custom : tool?.function) as Json | undefined;
   return typeof fn?.name === 'string' ? fn.name : 'unknown_tool';
 }
 
 function forcedTool(choice: unknown): string | undefined {
-  const fn = (choice as Json | null)?.function as Json | undefined;
+  const named = choice as Json | null;
+  const fn = (named?.type === 'custom' ? named.custom : named?.function) as Json | undefined;
   return typeof fn?.name === 'string' ? fn.name : undefined;
 }
 
@@ -125,18 +138,18 @@ function stream(response: ServerResponse, model: string, answer: Answer, body: J
     send({ delta: { content: word }, finish_reason: null });
   }
   if (answer.toolCall) {
-    const { id, name, arguments: args } = answer.toolCall;
-    send({
-      delta: {
-        tool_calls: [{ index: 0, id, type: 'function', function: { name, arguments: '' } }],
-      },
-      finish_reason: null,
-    });
+    const { id, name, arguments: args, custom } = answer.toolCall;
+    const piece = (text: string): Json =>
+      custom ? { custom: { input: text } } : { function: { arguments: text } };
+    const first = custom
+      ? { type: 'custom', custom: { name, input: '' } }
+      : { type: 'function', function: { name, arguments: '' } };
+    send({ delta: { tool_calls: [{ index: 0, id, ...first }] }, finish_reason: null });
     // Arguments arrive in pieces that are not JSON on their own, as OpenAI sends them.
     const cut = Math.ceil(args.length / 3);
     for (let at = 0; at < args.length; at += cut) {
       send({
-        delta: { tool_calls: [{ index: 0, function: { arguments: args.slice(at, at + cut) } }] },
+        delta: { tool_calls: [{ index: 0, ...piece(args.slice(at, at + cut)) }] },
         finish_reason: null,
       });
     }

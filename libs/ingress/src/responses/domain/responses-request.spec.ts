@@ -678,6 +678,160 @@ describe('Responses API request: what is refused, naming the parameter', () => {
     );
   });
 
+  it("translates custom tools (Codex's apply_patch) and their calls and outputs to chat's custom tools", () => {
+    const applyPatch = {
+      type: 'custom',
+      name: 'apply_patch',
+      description: 'Edit files with a patch',
+      format: { type: 'grammar', syntax: 'lark', definition: 'start: "*** Begin Patch"' },
+    };
+    const chat = chatOf({
+      tools: [
+        WEATHER_TOOL,
+        applyPatch,
+        { type: 'custom', name: 'shell', format: { type: 'text' } },
+      ],
+      tool_choice: { type: 'custom', name: 'apply_patch' },
+      input: [
+        { role: 'user', content: 'Fix the typo' },
+        // As a stored or earlier Response gave it back: with its id and status.
+        {
+          type: 'custom_tool_call',
+          id: 'ctc_1',
+          status: 'completed',
+          call_id: 'call_patch',
+          name: 'apply_patch',
+          input: '*** Begin Patch\n*** End Patch',
+        },
+        { type: 'custom_tool_call_output', call_id: 'call_patch', output: 'Done!' },
+      ],
+    });
+    assert.deepEqual(chat.tools, [
+      {
+        type: 'function',
+        function: {
+          name: 'get_weather',
+          description: WEATHER_TOOL.description,
+          parameters: WEATHER_TOOL.parameters,
+          strict: true,
+        },
+      },
+      {
+        type: 'custom',
+        custom: {
+          name: 'apply_patch',
+          description: 'Edit files with a patch',
+          format: {
+            type: 'grammar',
+            grammar: { definition: 'start: "*** Begin Patch"', syntax: 'lark' },
+          },
+        },
+      },
+      { type: 'custom', custom: { name: 'shell', format: { type: 'text' } } },
+    ]);
+    assert.deepEqual(chat.tool_choice, { type: 'custom', custom: { name: 'apply_patch' } });
+    assert.deepEqual(chat.messages, [
+      { role: 'user', content: 'Fix the typo' },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [
+          {
+            id: 'call_patch',
+            type: 'custom',
+            custom: { name: 'apply_patch', input: '*** Begin Patch\n*** End Patch' },
+          },
+        ],
+      },
+      { role: 'tool', tool_call_id: 'call_patch', content: 'Done!' },
+    ]);
+  });
+
+  it("translates tool_choice allowed_tools to chat's, each tool in chat's shape", () => {
+    const chat = chatOf({
+      input: 'x',
+      tools: [WEATHER_TOOL, { type: 'custom', name: 'apply_patch' }],
+      tool_choice: {
+        type: 'allowed_tools',
+        mode: 'required',
+        tools: [
+          { type: 'function', name: 'get_weather' },
+          { type: 'custom', name: 'apply_patch' },
+        ],
+      },
+    });
+    assert.deepEqual(chat.tool_choice, {
+      type: 'allowed_tools',
+      allowed_tools: {
+        mode: 'required',
+        tools: [
+          { type: 'function', function: { name: 'get_weather' } },
+          { type: 'custom', custom: { name: 'apply_patch' } },
+        ],
+      },
+    });
+  });
+
+  it('refuses malformed custom tools, custom tool calls and allowed_tools, naming the field', () => {
+    const tools = [WEATHER_TOOL, { type: 'custom', name: 'apply_patch' }];
+    rejects(
+      { ...base, input: 'x', tools: [{ type: 'custom', name: 'p', format: { type: 'json' } }] },
+      'tools[0].format.type',
+      /'text' or 'grammar'/,
+    );
+    rejects(
+      {
+        ...base,
+        input: 'x',
+        tools: [{ type: 'custom', name: 'p', format: { type: 'grammar', syntax: 'ebnf' } }],
+      },
+      'tools[0].format.syntax',
+      /'lark' or 'regex'/,
+    );
+    rejects(
+      { ...base, input: 'x', tools, tool_choice: { type: 'custom', name: 'get_weather' } },
+      'tool_choice.name',
+      /no custom tool named 'get_weather'/,
+    );
+    rejects(
+      { ...base, input: 'x', tools, tool_choice: { type: 'allowed_tools', mode: 'any', tools } },
+      'tool_choice.mode',
+      /'auto' or 'required'/,
+    );
+    rejects(
+      {
+        ...base,
+        input: 'x',
+        tools,
+        tool_choice: { type: 'allowed_tools', mode: 'auto', tools: [] },
+      },
+      'tool_choice.tools',
+      /at least one tool/,
+    );
+    rejects(
+      {
+        ...base,
+        input: 'x',
+        tools,
+        tool_choice: {
+          type: 'allowed_tools',
+          mode: 'auto',
+          tools: [{ type: 'function', name: 'apply_patch' }],
+        },
+      },
+      'tool_choice.tools[0].name',
+      /no function named 'apply_patch'/,
+    );
+    rejects(
+      {
+        ...base,
+        input: [{ type: 'custom_tool_call', call_id: 'c', name: 'apply_patch' }],
+      },
+      'input[0].input',
+      /Missing required parameter/,
+    );
+  });
+
   it('refuses encrypted_content this gateway did not write, naming the item', () => {
     const bad: [what: string, value: unknown, message: RegExp][] = [
       [
@@ -727,6 +881,23 @@ describe('Responses API request: what is refused, naming the parameter', () => {
     rejects({ ...base, input: 'x', user: 1 }, 'user', /expected a string/);
     rejects({ ...base, input: 'x', include: 'reasoning' }, 'include', /an array of strings/);
     rejects({ ...base, input: 'x', include: [7] }, 'include[0]', /expected a string/);
+    rejects(
+      { ...base, input: 'x', include: ['reasoning.encrypted_content', 'reasoning.summary'] },
+      'include[1]',
+      /"reasoning.summary" is not a supported value.*reasoning.encrypted_content/,
+    );
+    // Every value OpenAI documents is taken, those with nothing to show here included.
+    const documented = [
+      'code_interpreter_call.outputs',
+      'computer_call_output.output.image_url',
+      'file_search_call.results',
+      'message.input_image.image_url',
+      'message.output_text.logprobs',
+      'reasoning.encrypted_content',
+      'web_search_call.action.sources',
+      'web_search_call.results',
+    ];
+    assert.doesNotThrow(() => chatOf({ input: 'x', include: documented }));
     rejects({ ...base, input: 'x', reasoning: 'high' }, 'reasoning', /expected an object/);
     rejects(
       { ...base, input: 'x', reasoning: { effort: 3 } },

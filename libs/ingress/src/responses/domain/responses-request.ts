@@ -6,6 +6,19 @@ import {
 } from '@aigw/contracts/data-plane';
 import { decodeReasoning } from './encrypted-reasoning';
 import { metadataParam } from './metadata';
+import {
+  absent,
+  badValue,
+  error,
+  isObject,
+  missing,
+  optionalBoolean,
+  optionalNumber,
+  optionalString,
+  requiredString,
+  wrongType,
+} from './request-params';
+import { applyTools } from './responses-tools';
 
 // OpenAI Responses API requests in the gateway's canonical format (OpenAI chat
 // completions), so `/v1/responses` works against every backend. The conversation is
@@ -37,54 +50,6 @@ const ENCRYPTED_REASONING_INCLUDE = 'reasoning.encrypted_content';
 export interface TranslatedResponsesRequest {
   readonly chat: JsonObject;
   readonly facts: ResponsesRequestFacts;
-}
-
-function error(param: string, message: string): DataPlaneError {
-  return new DataPlaneError(DataPlaneErrorCode.InvalidRequest, message, { param });
-}
-
-function missing(param: string): DataPlaneError {
-  return error(param, `Missing required parameter: '${param}'.`);
-}
-
-function wrongType(param: string, expected: string): DataPlaneError {
-  return error(param, `Invalid type for '${param}': expected ${expected}.`);
-}
-
-function badValue(param: string, why: string): DataPlaneError {
-  return error(param, `Invalid value for '${param}': ${why}`);
-}
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function absent(value: unknown): value is undefined | null {
-  return value === undefined || value === null;
-}
-
-function requiredString(value: unknown, param: string): string {
-  if (absent(value)) throw missing(param);
-  if (typeof value !== 'string') throw wrongType(param, 'a string');
-  return value;
-}
-
-function optionalString(value: unknown, param: string): string | undefined {
-  if (absent(value)) return undefined;
-  if (typeof value !== 'string') throw wrongType(param, 'a string');
-  return value;
-}
-
-function optionalNumber(value: unknown, param: string): number | undefined {
-  if (absent(value)) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw wrongType(param, 'a number');
-  return value;
-}
-
-function optionalBoolean(value: unknown, param: string): boolean | undefined {
-  if (absent(value)) return undefined;
-  if (typeof value !== 'boolean') throw wrongType(param, 'a boolean');
-  return value;
 }
 
 /** The `conversation` of a Responses request: an id, or `{id}`; undefined when absent. */
@@ -212,12 +177,40 @@ export function responsesFacts(body: JsonObject): ResponsesRequestFacts {
   };
 }
 
-/** `include` is a list of names; those this gateway has nothing for are ignored. */
+/**
+ * The `include` values OpenAI documents (its SDK's ResponseIncludable). Only
+ * `reasoning.encrypted_content` changes our answer; the rest are accepted and ignored:
+ * the built-in tools' results and sources (file_search_call.results,
+ * web_search_call.results, web_search_call.action.sources, code_interpreter_call.outputs,
+ * computer_call_output.output.image_url) belong to tools this gateway refuses, so there
+ * is never one to show; an input image's URL (message.input_image.image_url) is only on
+ * stored input items; and no backend's chat answer gives Responses' logprobs
+ * (message.output_text.logprobs), so output_text has none.
+ */
+const KNOWN_INCLUDES: ReadonlySet<string> = new Set([
+  ENCRYPTED_REASONING_INCLUDE,
+  'code_interpreter_call.outputs',
+  'computer_call_output.output.image_url',
+  'file_search_call.results',
+  'message.input_image.image_url',
+  'message.output_text.logprobs',
+  'web_search_call.action.sources',
+  'web_search_call.results',
+]);
+
+/** `include` is a list of the names above; another is refused as OpenAI refuses it. */
 function includeList(include: unknown): void {
   if (absent(include)) return;
   if (!Array.isArray(include)) throw wrongType('include', 'an array of strings');
   include.forEach((entry: unknown, index) => {
-    if (typeof entry !== 'string') throw wrongType(`include[${index}]`, 'a string');
+    const at = `include[${index}]`;
+    if (typeof entry !== 'string') throw wrongType(at, 'a string');
+    if (!KNOWN_INCLUDES.has(entry)) {
+      throw badValue(
+        at,
+        `${JSON.stringify(entry)} is not a supported value; supported values are: ${[...KNOWN_INCLUDES].join(', ')}.`,
+      );
+    }
   });
 }
 
@@ -283,9 +276,14 @@ function addInputItem(translation: InputTranslation, item: unknown, at: string):
       return;
     }
     case 'function_call':
-      takeThinking(translation, addFunctionCall(messages, item, at));
+      takeThinking(translation, addToolCall(messages, functionCall(item, at)));
       return;
-    case 'function_call_output': {
+    case 'custom_tool_call':
+      takeThinking(translation, addToolCall(messages, customToolCall(item, at)));
+      return;
+    case 'function_call_output':
+    case 'custom_tool_call_output': {
+      // Chat answers a call of either kind with a tool message.
       const output = functionOutput(item.output, `${at}.output`);
       messages.push({
         role: 'tool',
@@ -307,7 +305,7 @@ function addInputItem(translation: InputTranslation, item: unknown, at: string):
     default:
       throw badValue(
         `${at}.type`,
-        `${JSON.stringify(type ?? null)} items are not supported by this gateway (it takes message, function_call, function_call_output and reasoning).`,
+        `${JSON.stringify(type ?? null)} items are not supported by this gateway (it takes message, function_call, function_call_output, custom_tool_call, custom_tool_call_output and reasoning).`,
       );
   }
 }
@@ -431,13 +429,9 @@ function takeThinking(translation: InputTranslation, turn: JsonObject): void {
   turn.thinking_blocks = [...earlier, ...blocks];
 }
 
-/**
- * A function call the model made earlier. Chat carries tool calls on an assistant
- * message: calls that follow an assistant turn (its text, or other calls) join it.
- * Returns the assistant turn that carries it.
- */
-function addFunctionCall(messages: JsonObject[], item: JsonObject, at: string): JsonObject {
-  const call = {
+/** A function call the model made earlier, as a chat tool call. */
+function functionCall(item: JsonObject, at: string): JsonObject {
+  return {
     id: requiredString(item.call_id, `${at}.call_id`),
     type: 'function',
     function: {
@@ -445,6 +439,26 @@ function addFunctionCall(messages: JsonObject[], item: JsonObject, at: string): 
       arguments: requiredString(item.arguments, `${at}.arguments`),
     },
   };
+}
+
+/** A custom tool call (free-form `input`, Codex's apply_patch) as chat's custom tool call. */
+function customToolCall(item: JsonObject, at: string): JsonObject {
+  return {
+    id: requiredString(item.call_id, `${at}.call_id`),
+    type: 'custom',
+    custom: {
+      name: requiredString(item.name, `${at}.name`),
+      input: requiredString(item.input, `${at}.input`),
+    },
+  };
+}
+
+/**
+ * A tool call the model made earlier. Chat carries tool calls on an assistant message:
+ * calls that follow an assistant turn (its text, or other calls) join it. Returns the
+ * assistant turn that carries it.
+ */
+function addToolCall(messages: JsonObject[], call: JsonObject): JsonObject {
   const last = messages.at(-1);
   if (last?.role === 'assistant') {
     last.tool_calls = [...((last.tool_calls as JsonObject[] | undefined) ?? []), call];
@@ -487,77 +501,6 @@ function addToolImages(translation: InputTranslation): void {
   if (translation.toolImages.length === 0) return;
   translation.messages.push({ role: 'user', content: translation.toolImages });
   translation.toolImages = [];
-}
-
-// --- tools -----------------------------------------------------------------------------
-
-const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
-
-function applyTools(chat: JsonObject, body: JsonObject): void {
-  const tools = chatTools(body.tools);
-  if (tools.length > 0) chat.tools = tools;
-  const names = new Set(tools.map((tool) => (tool.function as JsonObject).name as string));
-  const choice = toolChoice(body.tool_choice, names);
-  if (choice !== undefined) chat.tool_choice = choice;
-  const parallel = optionalBoolean(body.parallel_tool_calls, 'parallel_tool_calls');
-  // OpenAI refuses parallel_tool_calls on a request without tools.
-  if (parallel !== undefined && tools.length > 0) chat.parallel_tool_calls = parallel;
-}
-
-/** Responses' flat function tools as chat tools; built-in tools are not run here. */
-function chatTools(tools: unknown): JsonObject[] {
-  if (absent(tools)) return [];
-  if (!Array.isArray(tools)) throw wrongType('tools', 'an array');
-  return tools.map((tool: unknown, index) => {
-    const at = `tools[${index}]`;
-    if (!isObject(tool)) throw wrongType(at, 'an object');
-    if (tool.type !== 'function') {
-      throw badValue(
-        `${at}.type`,
-        `${JSON.stringify(tool.type ?? null)} tools are not supported by this gateway: it runs no built-in tools; define a 'function' tool instead.`,
-      );
-    }
-    const name = requiredString(tool.name, `${at}.name`);
-    if (!TOOL_NAME.test(name)) {
-      throw badValue(`${at}.name`, 'it must be 1-64 letters, digits, underscores or dashes.');
-    }
-    const definition: JsonObject = { name };
-    const description = optionalString(tool.description, `${at}.description`);
-    if (description !== undefined) definition.description = description;
-    if (!absent(tool.parameters)) {
-      if (!isObject(tool.parameters)) throw wrongType(`${at}.parameters`, 'a JSON Schema object');
-      definition.parameters = tool.parameters;
-    }
-    const strict = optionalBoolean(tool.strict, `${at}.strict`);
-    if (strict !== undefined) definition.strict = strict;
-    return { type: 'function', function: definition };
-  });
-}
-
-function toolChoice(choice: unknown, toolNames: ReadonlySet<string>): unknown {
-  if (absent(choice)) return undefined;
-  const hasTools = toolNames.size > 0;
-  if (choice === 'auto' || choice === 'none') return hasTools ? choice : undefined;
-  if (choice === 'required') {
-    if (!hasTools) throw badValue('tool_choice', "'required' needs at least one tool in 'tools'.");
-    return choice;
-  }
-  if (!isObject(choice)) {
-    throw badValue(
-      'tool_choice',
-      'it must be \'auto\', \'none\', \'required\' or {"type": "function", "name"}.',
-    );
-  }
-  if (choice.type !== 'function') {
-    throw badValue(
-      'tool_choice.type',
-      `${JSON.stringify(choice.type ?? null)} is not supported by this gateway; use 'function'.`,
-    );
-  }
-  const name = requiredString(choice.name, 'tool_choice.name');
-  if (!toolNames.has(name))
-    throw badValue('tool_choice.name', `no function named '${name}' in 'tools'.`);
-  return { type: 'function', function: { name } };
 }
 
 // --- reasoning and output format -------------------------------------------------------

@@ -344,4 +344,43 @@ describe('OpenAI chat answer to a Response object', () => {
     const broken = new DataPlaneError(DataPlaneErrorCode.StreamInterrupted, 'cut');
     assert.deepEqual(responseError(broken), { code: 'server_error', message: 'cut' });
   });
+
+  it('answers a custom tool call (chat type custom) as a custom_tool_call item with its input', () => {
+    const response = toResponse(
+      completion(
+        {
+          content: null,
+          tool_calls: [
+            WEATHER_CALL,
+            {
+              id: 'call_patch',
+              type: 'custom',
+              custom: { name: 'apply_patch', input: '*** Begin Patch\n*** End Patch' },
+            },
+          ],
+        },
+        'tool_calls',
+      ),
+      usage,
+      context,
+    );
+    assert.deepEqual(response.output, [
+      {
+        type: 'function_call',
+        id: 'fc_req1_0',
+        call_id: 'toolu_01A',
+        name: 'get_weather',
+        arguments: '{"city":"Paris"}',
+        status: 'completed',
+      },
+      {
+        type: 'custom_tool_call',
+        id: 'ctc_req1_1',
+        call_id: 'call_patch',
+        name: 'apply_patch',
+        input: '*** Begin Patch\n*** End Patch',
+        status: 'completed',
+      },
+    ]);
+  });
 });

@@ -60,6 +60,15 @@ export type OutputItem =
       readonly name: string;
       readonly arguments: string;
       readonly status: ItemStatus;
+    }
+  | {
+      /** A call of a custom tool: its free-form input, where a function has arguments. */
+      readonly type: 'custom_tool_call';
+      readonly id: string;
+      readonly call_id: string;
+      readonly name: string;
+      readonly input: string;
+      readonly status: ItemStatus;
     };
 
 export interface ResponseUsage {
@@ -143,9 +152,9 @@ export function responseId(requestId: string): string {
   return `resp_${compactId(requestId)}`;
 }
 
-/** An output item's id: `msg_…`, `fc_…` or `rs_…`, unique by its place in the output. */
+/** An output item's id: `msg_…`, `fc_…`, `ctc_…` or `rs_…`, unique by its place in the output. */
 export function outputItemId(
-  prefix: 'msg' | 'fc' | 'rs',
+  prefix: 'msg' | 'fc' | 'ctc' | 'rs',
   requestId: string,
   index: number,
 ): string {
@@ -305,22 +314,52 @@ export function toResponse(
     });
   }
   for (const [at, call] of toolCalls.entries()) {
-    const fn = (call.function ?? {}) as JsonObject;
     const index = output.length;
-    output.push({
-      type: 'function_call',
-      id: outputItemId('fc', requestId, index),
-      call_id: typeof call.id === 'string' && call.id ? call.id : fallbackCallId(requestId, index),
-      name: typeof fn.name === 'string' ? fn.name : '',
-      arguments: argumentsText(fn.arguments),
-      status: at === toolCalls.length - 1 ? lastStatus : 'completed',
-    });
+    const callId =
+      typeof call.id === 'string' && call.id ? call.id : fallbackCallId(requestId, index);
+    const status = at === toolCalls.length - 1 ? lastStatus : 'completed';
+    output.push(toolCallItem(call, callId, requestId, index, status));
   }
   return responseObject(context, incomplete ? 'incomplete' : 'completed', {
     output,
     usage: responseUsage(usage, reasoningTokensOf(completion.usage)),
     incompleteDetails: incomplete,
   });
+}
+
+/** Whether a chat tool call (or the first fragment of one) calls a custom tool. */
+export function isCustomToolCall(call: JsonObject): boolean {
+  return call.type === 'custom' || (call.type === undefined && typeof call.custom === 'object');
+}
+
+/** A chat tool call as its output item: a function_call, or a custom tool's call. */
+function toolCallItem(
+  call: JsonObject,
+  callId: string,
+  requestId: string,
+  index: number,
+  status: ItemStatus,
+): OutputItem {
+  if (isCustomToolCall(call)) {
+    const custom = (call.custom ?? {}) as JsonObject;
+    return {
+      type: 'custom_tool_call',
+      id: outputItemId('ctc', requestId, index),
+      call_id: callId,
+      name: typeof custom.name === 'string' ? custom.name : '',
+      input: typeof custom.input === 'string' ? custom.input : '',
+      status,
+    };
+  }
+  const fn = (call.function ?? {}) as JsonObject;
+  return {
+    type: 'function_call',
+    id: outputItemId('fc', requestId, index),
+    call_id: callId,
+    name: typeof fn.name === 'string' ? fn.name : '',
+    arguments: argumentsText(fn.arguments),
+    status,
+  };
 }
 
 /** The id of a call the backend left unnamed, for stream and JSON answers alike. */

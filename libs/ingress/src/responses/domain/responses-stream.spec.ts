@@ -611,4 +611,57 @@ describe('OpenAI chunks to Responses stream events', () => {
         error instanceof DataPlaneError && error.code === DataPlaneErrorCode.UpstreamBadResponse,
     );
   });
+
+  it("streams a custom tool's call as a custom_tool_call item with input deltas, then done", () => {
+    const events = run([
+      chunk({ role: 'assistant', content: null }),
+      chunk({
+        tool_calls: [
+          {
+            index: 0,
+            id: 'call_patch',
+            type: 'custom',
+            custom: { name: 'apply_patch', input: '' },
+          },
+        ],
+      }),
+      chunk({ tool_calls: [{ index: 0, custom: { input: '*** Begin Patch\n' } }] }),
+      chunk({ tool_calls: [{ index: 0, custom: { input: '*** End Patch' } }] }),
+      chunk({}, 'tool_calls'),
+    ]);
+    const item = {
+      type: 'custom_tool_call',
+      id: 'ctc_req1_0',
+      call_id: 'call_patch',
+      name: 'apply_patch',
+    };
+    const where = { item_id: 'ctc_req1_0', output_index: 0 };
+    assert.deepEqual(
+      events.slice(2, -1).map(({ sequence_number: _, ...event }) => event),
+      [
+        {
+          type: 'response.output_item.added',
+          output_index: 0,
+          item: { ...item, input: '', status: 'in_progress' },
+        },
+        { type: 'response.custom_tool_call_input.delta', ...where, delta: '*** Begin Patch\n' },
+        { type: 'response.custom_tool_call_input.delta', ...where, delta: '*** End Patch' },
+        {
+          type: 'response.custom_tool_call_input.done',
+          ...where,
+          input: '*** Begin Patch\n*** End Patch',
+        },
+        {
+          type: 'response.output_item.done',
+          output_index: 0,
+          item: { ...item, input: '*** Begin Patch\n*** End Patch', status: 'completed' },
+        },
+      ],
+    );
+    const last = events.at(-1) as ResponseStreamEvent & { response: JsonObject };
+    assert.equal(last.type, 'response.completed');
+    assert.deepEqual(last.response.output, [
+      { ...item, input: '*** Begin Patch\n*** End Patch', status: 'completed' },
+    ]);
+  });
 });

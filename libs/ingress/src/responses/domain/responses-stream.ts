@@ -10,6 +10,7 @@ import { thinkingBlocksOf } from './encrypted-reasoning';
 import {
   fallbackCallId,
   incompleteDetails,
+  isCustomToolCall,
   keepsReasoningBlocks,
   outputItemId,
   outputText,
@@ -68,6 +69,8 @@ type OpenItem =
       readonly toolIndex: number;
       readonly callId: string;
       readonly name: string;
+      /** A custom tool's call: `args` is its free-form input. */
+      readonly custom: boolean;
       args: string;
     };
 
@@ -78,7 +81,8 @@ type OpenItem =
  * response.completed (or response.incomplete) carrying the whole Response with its usage.
  * Reasoning (`delta.reasoning_content`) is a reasoning item's summary; text a message's
  * output_text (a refusal, `delta.refusal`, its refusal part); each tool call a
- * function_call item whose arguments arrive as deltas.
+ * function_call item whose arguments arrive as deltas, or a custom tool's call
+ * (custom_tool_call) whose input arrives as response.custom_tool_call_input.delta.
  * When the request's `include` asked for `reasoning.encrypted_content`, the thinking
  * blocks (`delta.thinking_blocks`: a signature ending the text streamed before it, or a
  * redacted block) are gathered on the reasoning item, which carries them when done.
@@ -360,18 +364,20 @@ export class ResponseStreamTranslator {
           'The backend streamed arguments of a tool call after the next one had begun',
         );
       }
-      const fn = (call.function ?? {}) as JsonObject;
-      item = this.openFunctionCall(toolIndex, call.id, fn.name, events);
+      item = this.openToolCall(toolIndex, call, events);
     }
-    const fragment = ((call.function ?? {}) as JsonObject).arguments;
+    const fragment = item.custom
+      ? ((call.custom ?? {}) as JsonObject).input
+      : ((call.function ?? {}) as JsonObject).arguments;
     if (typeof fragment === 'string' && fragment.length > 0) {
       item.args += fragment;
       events.push(
-        this.event('response.function_call_arguments.delta', {
-          item_id: item.id,
-          output_index: item.index,
-          delta: fragment,
-        }),
+        this.event(
+          item.custom
+            ? 'response.custom_tool_call_input.delta'
+            : 'response.function_call_arguments.delta',
+          { item_id: item.id, output_index: item.index, delta: fragment },
+        ),
       );
     }
   }
@@ -384,19 +390,23 @@ export class ResponseStreamTranslator {
     return continues ? open.toolIndex : this.closedTools.size + 1;
   }
 
-  private openFunctionCall(
+  /** Opens the item of a tool call's first fragment: a function's call or a custom tool's. */
+  private openToolCall(
     toolIndex: number,
-    callId: unknown,
-    name: unknown,
+    call: JsonObject,
     events: ResponseStreamEvent[],
   ): Extract<OpenItem, { kind: 'function_call' }> {
     this.closeItem(events, 'completed');
     const index = this.output.length;
+    const custom = isCustomToolCall(call);
+    const callId = call.id;
+    const name = ((custom ? call.custom : call.function) as JsonObject | undefined)?.name;
     const item: OpenItem = {
       kind: 'function_call',
       index,
-      id: outputItemId('fc', this.context.requestId, index),
+      id: outputItemId(custom ? 'ctc' : 'fc', this.context.requestId, index),
       toolIndex,
+      custom,
       callId:
         typeof callId === 'string' && callId
           ? callId
@@ -460,11 +470,13 @@ export class ResponseStreamTranslator {
       case 'function_call':
         this.closedTools.add(item.toolIndex);
         events.push(
-          this.event('response.function_call_arguments.done', {
-            ...where,
-            name: item.name,
-            arguments: item.args,
-          }),
+          item.custom
+            ? this.event('response.custom_tool_call_input.done', { ...where, input: item.args })
+            : this.event('response.function_call_arguments.done', {
+                ...where,
+                name: item.name,
+                arguments: item.args,
+              }),
         );
         break;
     }
@@ -500,6 +512,16 @@ export class ResponseStreamTranslator {
           content: empty ? [] : item.parts.map(contentOf),
         };
       case 'function_call':
+        if (item.custom) {
+          return {
+            type: 'custom_tool_call',
+            id: item.id,
+            call_id: item.callId,
+            name: item.name,
+            input: item.args,
+            status,
+          };
+        }
         return {
           type: 'function_call',
           id: item.id,
