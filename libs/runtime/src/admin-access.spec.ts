@@ -40,13 +40,14 @@ describe('admin access', () => {
       assert.equal(!verdict.allowed && verdict.reason, 'remote', address);
     }
     // A reverse proxy on this host connects from 127.0.0.1 and names its client in a header.
-    for (const headers of [
+    const proxyHeaders: Record<string, string>[] = [
       { 'x-forwarded-for': '203.0.113.9' },
       { 'x-forwarded-for': '127.0.0.1' },
       { forwarded: 'for=203.0.113.9' },
       { 'x-real-ip': '203.0.113.9' },
       { 'x-envoy-external-address': '203.0.113.9' },
-    ]) {
+    ];
+    for (const headers of proxyHeaders) {
       const verdict = checkAdminAccess(access, request(headers, '127.0.0.1'));
       assert.equal(verdict.allowed, false, JSON.stringify(headers));
       assert.equal(!verdict.allowed && verdict.status, 403, JSON.stringify(headers));
