@@ -4,6 +4,7 @@ import {
   type GatewayAnswer,
   type GatewayRequest,
   type JsonObject,
+  modelNotServed,
   type Operation,
   type RouterPort,
   type ServedBy,
@@ -111,7 +112,10 @@ export class IngressPipeline {
       forwardHeaders: NO_HEADERS,
     });
     const route = this.routeFor(provisional.requestedModel);
-    if (!route) return provisional; // the router answers "model not found"
+    // Refused here, not sent on as an anonymous caller with every model allowed: each
+    // service reloads the configuration in its own time, and a router that already has a
+    // route for this model would serve it with no identity, JWT or tier applied.
+    if (!route) throw modelNotServed(provisional.requestedModel);
     const identity = this.identifier.identify(headers, route.route);
     return identity instanceof Promise
       ? identity.then((resolved) => admit(operation, provisional, route, resolved, trace))

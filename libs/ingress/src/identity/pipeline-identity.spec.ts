@@ -96,6 +96,19 @@ describe('IngressPipeline.prepare with identity', () => {
     assert.ok(!(second instanceof Promise));
   });
 
+  it('refuses a model no route of its configuration serves, never forwarding it as anonymous', () => {
+    // Each service reloads the configuration in its own time: a router already serving a
+    // newly added JWT route must never get this ingress's request as an anonymous caller
+    // with every model allowed.
+    assert.throws(
+      () => pipeline.prepare('chat', body('model-added-later'), { 'x-user-id': 'mallory' }, 'r6'),
+      (error: unknown) =>
+        error instanceof DataPlaneError &&
+        error.code === DataPlaneErrorCode.ModelNotFound &&
+        /model-added-later/.test(error.message),
+    );
+  });
+
   it('authenticates before applying prompt rules', async () => {
     assert.throws(
       () => pipeline.prepare('chat', body('secure-model', 'forbidden words'), {}, 'r4'),
