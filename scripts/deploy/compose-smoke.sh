@@ -57,6 +57,9 @@ export AIGW_INGRESS_PORT AIGW_USAGE_PORT AIGW_KAFKA_PORT AIGW_REDIS_PORT AIGW_CL
 # The internal hops run authenticated, as a deployment should (AI_GATEWAY_INTERNAL_TOKEN).
 AIGW_INTERNAL_TOKEN=$("$node_bin" -e 'process.stdout.write(require("node:crypto").randomBytes(32).toString("hex"))')
 export AIGW_INTERNAL_TOKEN
+# The analytics API answers the host only with its token (AI_GATEWAY_ANALYTICS_TOKEN).
+AIGW_ANALYTICS_TOKEN=$("$node_bin" -e 'process.stdout.write(require("node:crypto").randomBytes(32).toString("hex"))')
+export AIGW_ANALYTICS_TOKEN
 project=aigw-smoke-$$
 engine=docker
 [ "$AIGW_INFRA_MODE" = podman ] && engine=podman
@@ -193,7 +196,8 @@ else
   page=$(curl -sf --max-time 5 "$usage_base/usage") || { log "FAIL: GET /usage on the usage-sink"; exit 1; }
   grep -q '<title>AI gateway usage</title>' <<<"$page" ||
     { log "FAIL: /usage did not answer with the usage page"; exit 1; }
-  report=$(curl -sf --max-time 10 "$usage_base/v1/analytics/usage?user=$user") ||
+  report=$(curl -sf --max-time 10 -H "Authorization: Bearer $AIGW_ANALYTICS_TOKEN" \
+    "$usage_base/v1/analytics/usage?user=$user") ||
     { log "FAIL: GET /v1/analytics/usage?user=$user on the usage-sink"; exit 1; }
   requests=$("$node_bin" -e 'process.stdout.write(String(JSON.parse(require("fs").readFileSync(0, "utf8")).totals?.requests))' <<<"$report")
   if [ "$requests" != 2 ]; then

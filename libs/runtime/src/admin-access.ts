@@ -59,14 +59,20 @@ export function checkAdminAccess(
     }
     return refuse(401, 'token', 'send Authorization: Bearer <AI_GATEWAY_ADMIN_TOKEN>');
   }
-  if (isLoopback(request.socket.remoteAddress) && !relayedByProxy(request)) {
-    return { allowed: true };
-  }
+  if (isThisHostCaller(request)) return { allowed: true };
   return refuse(
     403,
     'remote',
     'operator routes answer only this host unless AI_GATEWAY_ADMIN_TOKEN is set',
   );
+}
+
+/**
+ * A caller on this host itself (a shell, a `kubectl port-forward`), not one a proxy relayed:
+ * what operator surfaces without a token of their own answer.
+ */
+export function isThisHostCaller(request: IncomingMessage): boolean {
+  return isLoopback(request.socket.remoteAddress) && !relayedByProxy(request);
 }
 
 function refuse(

@@ -34,13 +34,13 @@ async function serve(accessToken?: string): Promise<{ app: ServedApp; base: stri
   return { app, base: `http://127.0.0.1:${await app.listen(0, '127.0.0.1')}` };
 }
 
-describe('logged payloads over the analytics API', () => {
+describe('who the analytics API answers', () => {
   describe('without AI_GATEWAY_ANALYTICS_TOKEN', () => {
     let served: { app: ServedApp; base: string };
     before(async () => (served = await serve()));
     after(async () => served?.app.close());
 
-    it('are refused (403 naming the variable), though the aggregates stay open', async () => {
+    it('are refused (403 naming the variable), though the aggregates answer this host', async () => {
       for (const path of ['requests/req-1/payload', 'payloads?user=alice']) {
         const response = await fetch(`${served.base}/v1/analytics/${path}`);
         assert.equal(response.status, 403, path);
@@ -50,12 +50,36 @@ describe('logged payloads over the analytics API', () => {
       }
       assert.equal((await fetch(`${served.base}/v1/analytics/budgets`)).status, 200);
     });
+
+    // Every user's id and spend: a caller a proxy relayed (a reverse proxy on this host, a
+    // mesh sidecar) is not this host's, though its connection comes from loopback.
+    it('answer the aggregates to no caller a proxy relayed', async () => {
+      for (const headers of [
+        { 'x-forwarded-for': '203.0.113.7' },
+        { forwarded: 'for=203.0.113.7' },
+        { 'x-real-ip': '203.0.113.7' },
+      ]) {
+        for (const path of ['budgets', 'usage', 'top-spenders', 'budget-adjustments']) {
+          const response = await fetch(`${served.base}/v1/analytics/${path}`, { headers });
+          assert.equal(response.status, 403, `${path} ${JSON.stringify(headers)}`);
+          assert.match(await response.text(), /only this host.*AI_GATEWAY_ANALYTICS_TOKEN/);
+        }
+      }
+    });
   });
 
   describe('with the token set', () => {
     let served: { app: ServedApp; base: string };
     before(async () => (served = await serve('payload-analytics-token')));
     after(async () => served?.app.close());
+
+    it('serve the aggregates to its bearer, from anywhere, and to no one else', async () => {
+      const url = `${served.base}/v1/analytics/budgets`;
+      const relayed = { 'x-forwarded-for': '203.0.113.7' };
+      assert.equal((await fetch(url)).status, 401);
+      const right = { ...relayed, authorization: 'Bearer payload-analytics-token' };
+      assert.equal((await fetch(url, { headers: right })).status, 200);
+    });
 
     it('are served to its bearer only', async () => {
       const url = `${served.base}/v1/analytics/requests/req-1/payload`;

@@ -1,14 +1,15 @@
 import {
   Controller,
   Get,
-  Headers,
   Inject,
   NotFoundException,
   Param,
   Query,
+  Req,
   UseFilters,
 } from '@nestjs/common';
-import { matchesSecretDigest, secretDigest } from '@aigw/runtime';
+import type { FastifyRequest } from 'fastify';
+import { isThisHostCaller, matchesSecretDigest, secretDigest } from '@aigw/runtime';
 import {
   USAGE_ANALYTICS,
   type BudgetAdjustmentRow,
@@ -60,9 +61,9 @@ export class AnalyticsController {
   @Get('usage')
   async usage(
     @Query() query: unknown,
-    @Headers('authorization') authorization?: string,
+    @Req() request: FastifyRequest,
   ): Promise<UsageReport & { query: Record<string, string> }> {
-    this.authorize(authorization);
+    this.authorize(request);
     const parsed = parseUsageQuery(query);
     const report = await this.analytics.usage(parsed);
     return {
@@ -79,45 +80,42 @@ export class AnalyticsController {
   @Get('top-spenders')
   async topSpenders(
     @Query() query: unknown,
-    @Headers('authorization') authorization?: string,
+    @Req() request: FastifyRequest,
   ): Promise<{ rows: readonly SpenderRow[] }> {
-    this.authorize(authorization);
+    this.authorize(request);
     return { rows: await this.analytics.topSpenders(parseTopSpendersQuery(query)) };
   }
 
   @Get('rates')
-  async rates(
-    @Query() query: unknown,
-    @Headers('authorization') authorization?: string,
-  ): Promise<RatesReport> {
-    this.authorize(authorization);
+  async rates(@Query() query: unknown, @Req() request: FastifyRequest): Promise<RatesReport> {
+    this.authorize(request);
     return this.analytics.rates(parseRatesQuery(query));
   }
 
   @Get('latency')
   async latency(
     @Query() query: unknown,
-    @Headers('authorization') authorization?: string,
+    @Req() request: FastifyRequest,
   ): Promise<{ rows: readonly LatencyRow[] }> {
-    this.authorize(authorization);
+    this.authorize(request);
     return { rows: await this.analytics.latency(parseLatencyQuery(query)) };
   }
 
   @Get('fallbacks')
   async fallbacks(
     @Query() query: unknown,
-    @Headers('authorization') authorization?: string,
+    @Req() request: FastifyRequest,
   ): Promise<{ rows: readonly FallbackRow[] }> {
-    this.authorize(authorization);
+    this.authorize(request);
     return { rows: await this.analytics.fallbacks(parseFallbacksQuery(query)) };
   }
 
   @Get('budgets')
   async budgets(
     @Query() query: unknown,
-    @Headers('authorization') authorization?: string,
+    @Req() request: FastifyRequest,
   ): Promise<{ rows: readonly BudgetStateRow[] }> {
-    this.authorize(authorization);
+    this.authorize(request);
     parseBudgetsQuery(query);
     return { rows: await this.analytics.budgets() };
   }
@@ -129,9 +127,9 @@ export class AnalyticsController {
   @Get('requests/:requestId/payload')
   async payload(
     @Param('requestId') requestId: string,
-    @Headers('authorization') authorization?: string,
+    @Req() request: FastifyRequest,
   ): Promise<PayloadRecord> {
-    this.authorizePayloads(authorization);
+    this.authorizePayloads(request);
     const found = await this.analytics.payload(parseRequestId(requestId));
     if (!found) throw new NotFoundException(`no payload is stored for request ${requestId}`);
     return found;
@@ -141,9 +139,9 @@ export class AnalyticsController {
   @Get('payloads')
   async payloads(
     @Query() query: unknown,
-    @Headers('authorization') authorization?: string,
+    @Req() request: FastifyRequest,
   ): Promise<{ rows: readonly PayloadSummary[] }> {
-    this.authorizePayloads(authorization);
+    this.authorizePayloads(request);
     return { rows: await this.analytics.payloads(parsePayloadsQuery(query)) };
   }
 
@@ -151,27 +149,38 @@ export class AnalyticsController {
   @Get('budget-adjustments')
   async budgetAdjustments(
     @Query() query: unknown,
-    @Headers('authorization') authorization?: string,
+    @Req() request: FastifyRequest,
   ): Promise<{ rows: readonly BudgetAdjustmentRow[] }> {
-    this.authorize(authorization);
+    this.authorize(request);
     return { rows: await this.analytics.budgetAdjustments(parseBudgetAdjustmentsQuery(query)) };
   }
 
   /**
    * Logged prompts and answers are what users wrote: never served without the token, even
-   * where the aggregates are left open (the all-in-one gateway serves them on its API port).
+   * to a caller on this host.
    */
-  private authorizePayloads(header: string | undefined): void {
+  private authorizePayloads(request: FastifyRequest): void {
     if (!this.options.accessToken) {
       throw new AnalyticsClosedError(
         'logged payloads are served only when AI_GATEWAY_ANALYTICS_TOKEN is set (then as Bearer)',
       );
     }
-    this.authorize(header);
+    this.authorize(request);
   }
 
-  private authorize(header: string | undefined): void {
-    if (!this.tokenDigest) return;
+  /**
+   * With the token set, its bearer only. Without it, callers on this host only, as the admin
+   * port's operator routes: the aggregates name every user and what they spent, and the
+   * all-in-one gateway serves them on its public API port.
+   */
+  private authorize(request: FastifyRequest): void {
+    if (!this.tokenDigest) {
+      if (isThisHostCaller(request.raw)) return;
+      throw new AnalyticsClosedError(
+        'the analytics API answers only this host unless AI_GATEWAY_ANALYTICS_TOKEN is set (then as Bearer)',
+      );
+    }
+    const header = request.headers.authorization;
     // The scheme in any case (RFC 9110), as the admin port reads it.
     const given = (header === undefined ? null : BEARER.exec(header))?.[1] ?? '';
     // Digests, not the tokens: an early return on a length mismatch told callers the length.
