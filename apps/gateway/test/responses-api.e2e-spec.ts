@@ -455,6 +455,33 @@ spec:
     assert.equal(claude.calls.length, 0);
   });
 
+  it("sends an input_file part as chat's file part", async () => {
+    plain.reset();
+    const pdf = 'data:application/pdf;base64,JVBERi0xLjQK';
+    const response = await client.responses.create({
+      model: 'gpt-plain',
+      input: [
+        {
+          role: 'user',
+          content: [
+            { type: 'input_text', text: 'Summarize' },
+            { type: 'input_file', filename: 'report.pdf', file_data: pdf },
+          ],
+        },
+      ],
+    });
+    assert.equal(response.status, 'completed');
+    assert.deepEqual(plain.calls[0]?.body.messages, [
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'Summarize' },
+          { type: 'file', file: { file_data: pdf, filename: 'report.pdf' } },
+        ],
+      },
+    ]);
+  });
+
   it('refuses an unknown conversation (404), or a built-in tool (400), naming the parameter', async () => {
     await assert.rejects(
       client.responses.create({

@@ -499,9 +499,9 @@ describe('Responses API request: what is refused, naming the parameter', () => {
     );
     rejects({ ...base, input: [{ role: 'tool', content: 'x' }] }, 'input[0].role', /'user'/);
     rejects(
-      { ...base, input: [{ role: 'user', content: [{ type: 'input_file', file_id: 'f' }] }] },
+      { ...base, input: [{ role: 'user', content: [{ type: 'input_audio', data: 'x' }] }] },
       'input[0].content[0].type',
-      /"input_file" content is not supported/,
+      /"input_audio" content is not supported/,
     );
     rejects(
       { ...base, input: [{ role: 'system', content: [{ type: 'input_image', image_url: 'u' }] }] },
@@ -829,6 +829,49 @@ describe('Responses API request: what is refused, naming the parameter', () => {
       },
       'input[0].input',
       /Missing required parameter/,
+    );
+  });
+
+  it("translates input_file parts (a file's data or id) to chat's file parts, in user messages", () => {
+    const pdf = 'data:application/pdf;base64,JVBERi0xLjQK';
+    const chat = chatOf({
+      input: [
+        {
+          role: 'user',
+          content: [
+            { type: 'input_text', text: 'Summarize both' },
+            { type: 'input_file', filename: 'a.pdf', file_data: pdf },
+            { type: 'input_file', file_id: 'file-abc' },
+          ],
+        },
+      ],
+    });
+    assert.deepEqual(chat.messages, [
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'Summarize both' },
+          { type: 'file', file: { file_data: pdf, filename: 'a.pdf' } },
+          { type: 'file', file: { file_id: 'file-abc' } },
+        ],
+      },
+    ]);
+    const user = (part: JsonObject) => ({ ...base, input: [{ role: 'user', content: [part] }] });
+    rejects(
+      user({ type: 'input_file', file_url: 'https://example.com/a.pdf' }),
+      'input[0].content[0].file_url',
+      /File URLs are not supported/,
+    );
+    rejects(user({ type: 'input_file', filename: 'a.pdf' }), 'input[0].content[0]', /exactly one/);
+    rejects(
+      user({ type: 'input_file', file_id: 'file-abc', file_data: pdf }),
+      'input[0].content[0]',
+      /exactly one/,
+    );
+    rejects(
+      { ...base, input: [{ role: 'system', content: [{ type: 'input_file', file_id: 'f' }] }] },
+      'input[0].content[0].type',
+      /files are only accepted in user messages/,
     );
   });
 

@@ -346,10 +346,15 @@ function inputPart(part: unknown, at: string, imagesAllowed: boolean): ChatPart 
         throw badValue(`${at}.type`, 'images are only accepted in user messages.');
       }
       return imagePart(part, at);
+    case 'input_file':
+      if (!imagesAllowed) {
+        throw badValue(`${at}.type`, 'files are only accepted in user messages.');
+      }
+      return filePart(part, at);
     default:
       throw badValue(
         `${at}.type`,
-        `${JSON.stringify(part.type ?? null)} content is not supported here (use 'input_text'${imagesAllowed ? " or 'input_image'" : ''}).`,
+        `${JSON.stringify(part.type ?? null)} content is not supported here (use 'input_text'${imagesAllowed ? ", 'input_image' or 'input_file'" : ''}).`,
       );
   }
 }
@@ -372,6 +377,30 @@ function imagePart(part: JsonObject, at: string): ChatPart {
     image.detail = detail;
   }
   return { type: 'image_url', image_url: image };
+}
+
+/**
+ * A file (a PDF, say) as chat's file part: its content inline (`file_data`, a data URL)
+ * or the id the backend knows it by (`file_id`, one uploaded to it). Chat has no place
+ * for a URL to fetch, so `file_url` is refused; a backend that takes no files (all but
+ * OpenAI-format ones) refuses the part itself.
+ */
+function filePart(part: JsonObject, at: string): ChatPart {
+  if (!absent(part.file_url)) {
+    throw error(
+      `${at}.file_url`,
+      "File URLs are not supported: this gateway sends files as chat completions, which take a file's content or id; send 'file_data' (a data URL) or 'file_id'.",
+    );
+  }
+  const fileId = optionalString(part.file_id, `${at}.file_id`);
+  const fileData = optionalString(part.file_data, `${at}.file_data`);
+  if ((fileId === undefined) === (fileData === undefined)) {
+    throw badValue(at, "it must carry exactly one of 'file_id' and 'file_data'.");
+  }
+  const file: JsonObject = fileId !== undefined ? { file_id: fileId } : { file_data: fileData };
+  const filename = optionalString(part.filename, `${at}.filename`);
+  if (filename !== undefined) file.filename = filename;
+  return { type: 'file', file };
 }
 
 /** An assistant turn's text: its output_text (or refusal) parts, joined. */
