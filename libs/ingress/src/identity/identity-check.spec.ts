@@ -73,6 +73,23 @@ userTiers:
     ]);
   });
 
+  it('flags a JWT route whose users no verified claim names: every caller would be anonymous', () => {
+    // No userIdentification: users by x-user-id, which the route's provider never sets, and
+    // a client's own x-user-id is removed on a JWT route.
+    const unnamed = load(ROUTE.replace(/  userIdentification: .*\n/, '') + POLICY);
+    assert.deepEqual(identityConfigProblems(unnamed), [
+      'route "r" requires JWT, but identifies users by header x-user-id, which no claimToHeaders of its JWT providers sets (a client\'s own is removed): every caller\'s user key is "anonymous", one budget and one owner of stored responses and files; map a claim (sub) to that header, or set userIdentification.jwt',
+    ]);
+    const mapped = load(
+      ROUTE.replace(/  userIdentification: .*\n/, '') +
+        POLICY.replace(
+          '[{claim: plan, header: x-plan}]',
+          '[{claim: plan, header: x-plan}, {claim: sub, header: X-User-Id}]',
+        ),
+    );
+    assert.deepEqual(identityConfigProblems(mapped), []);
+  });
+
   it('reads the default tier from the environment and refuses a malformed one', () => {
     assert.equal(identityOptionsFromEnv({}).defaultTier, undefined);
     assert.equal(identityOptionsFromEnv({ AI_GATEWAY_DEFAULT_TIER: ' free ' }).defaultTier, 'free');

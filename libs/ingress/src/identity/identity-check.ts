@@ -49,6 +49,22 @@ export function identityConfigProblems(
       );
     }
     if (!plan.jwtRequired) continue;
+    // A client's own identity headers are removed on a JWT route: a header source only names
+    // a user when one of the route's providers sets it from a verified claim.
+    const claimHeaders = new Set(
+      plan.providers.flatMap((provider) => provider.claimToHeaders.map((m) => m.header)),
+    );
+    const namesUsers = plan.sources.some(
+      (source) => source.kind === 'jwt' || claimHeaders.has(source.header),
+    );
+    if (!namesUsers) {
+      const headers = plan.sources.flatMap((source) =>
+        source.kind === 'header' ? [source.header] : [],
+      );
+      problems.push(
+        `route "${route.name}" requires JWT, but identifies users by header ${headers.join(', ')}, which no claimToHeaders of its JWT providers sets (a client's own is removed): every caller's user key is "anonymous", one budget and one owner of stored responses and files; map a claim (sub) to that header, or set userIdentification.jwt`,
+      );
+    }
     // On a JWT route a tier chosen by a header the client controls is self-service.
     for (const tier of tiersForRoute(route.userTiers, config.userTiers)) {
       if (!plan.identityHeaders.includes(tier.selector.header)) {
