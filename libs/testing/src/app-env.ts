@@ -71,6 +71,8 @@ export const APP_OPTIONAL_ENV_VARS: Readonly<Record<AppName, readonly string[]>>
     'AI_GATEWAY_REUSE_BILLING',
     'AI_GATEWAY_CACHE_MEMORY_MAX_BYTES',
     'AI_GATEWAY_DEDUP_LEADER_TIMEOUT_MS',
+    'AI_GATEWAY_DEDUP_MEMORY_MAX_BYTES',
+    'AI_GATEWAY_DEDUP_MEMORY_MAX_ENTRIES',
     // Cache hits and deduplicated answers wait for their usage record; read by libs/runtime.
     'AI_GATEWAY_ANSWER_AFTER_RECORD',
     'AI_GATEWAY_CORS_ORIGINS',

@@ -4,8 +4,10 @@ import type { EventPublisher } from '@aigw/contracts';
 import { createRedisClient, queueOnlyUntilFirstReady } from '@aigw/infra';
 import type { Logger, MetricsRegistry } from '@aigw/observability';
 import {
+  DEFAULT_FLIGHT_MEMORY,
   InProcessFlightCoordinator,
   type FlightCoordinator,
+  type FlightMemoryLimits,
 } from '../dedup/domain/flight-coordinator';
 import { RedisFlightCoordinator } from '../dedup/redis-flight-coordinator';
 import { MemoryResponseCacheStore } from './domain/memory-cache-store';
@@ -42,7 +44,9 @@ function redisUrlOf(address: string): string {
  * `caching.backend.address` → that Redis; otherwise `REDIS_URL` → the shared Redis;
  * otherwise this process's memory (not persisted: a restart starts cold; bounded by the
  * route's `maxSize`, else `AI_GATEWAY_CACHE_MEMORY_MAX_BYTES`, default 64 MiB).
- * Deduplication goes through `REDIS_URL` when set (across replicas), else in process.
+ * Deduplication goes through `REDIS_URL` when set (across replicas), else in process;
+ * finished answers kept for late followers are bounded by
+ * `AI_GATEWAY_DEDUP_MEMORY_MAX_BYTES` (64 MiB) and `_MAX_ENTRIES` (10000) per process.
  * Connections open on first use, so routes without caching cost nothing.
  */
 export function openResponseReuse(host: ReuseHost, env: Env): ResponseReuse {
@@ -54,6 +58,19 @@ export function openResponseReuse(host: ReuseHost, env: Env): ResponseReuse {
     DEFAULT_MEMORY_BYTES,
   );
   const leaderTimeoutMs = positiveIntegerSetting(env, 'AI_GATEWAY_DEDUP_LEADER_TIMEOUT_MS', 10_000);
+  const flightMemory: FlightMemoryLimits = {
+    maxBytes: positiveIntegerSetting(
+      env,
+      'AI_GATEWAY_DEDUP_MEMORY_MAX_BYTES',
+      DEFAULT_FLIGHT_MEMORY.maxBytes,
+    ),
+    maxEntries: positiveIntegerSetting(
+      env,
+      'AI_GATEWAY_DEDUP_MEMORY_MAX_ENTRIES',
+      DEFAULT_FLIGHT_MEMORY.maxEntries,
+    ),
+    onEvict: () => host.metrics.recordDedupEviction(),
+  };
   const onError = (what: string, error: unknown) =>
     logger.warn(`${what} failed`, { reason: error instanceof Error ? error.name : 'unknown' });
 
@@ -92,8 +109,12 @@ export function openResponseReuse(host: ReuseHost, env: Env): ResponseReuse {
     if (!flights) {
       const url = host.settings.redisUrl;
       flights = url
-        ? new RedisFlightCoordinator(client(url), { leaderTimeoutMs, onError })
-        : new InProcessFlightCoordinator();
+        ? new RedisFlightCoordinator(client(url), {
+            leaderTimeoutMs,
+            memory: flightMemory,
+            onError,
+          })
+        : new InProcessFlightCoordinator(Date.now, flightMemory);
     }
     return flights;
   };

@@ -4,8 +4,10 @@ import { DataPlaneError, DataPlaneErrorCode, type GatewayAnswer } from '@aigw/co
 import { defineLuaScript, luaReply, queueOnlyUntilFirstReady } from '@aigw/infra';
 import { Flight, flightError, pumpIntoFlight, type FlightEvent } from './domain/flight';
 import {
+  DEFAULT_FLIGHT_MEMORY,
   LocalFlights,
   type FlightCoordinator,
+  type FlightMemoryLimits,
   type LeadOutcome,
   type LeadingFlight,
 } from './domain/flight-coordinator';
@@ -31,6 +33,8 @@ export interface RedisFlightOptions {
   readonly graceMs?: number;
   /** Longest a follower's read blocks before it checks for new followers and silence. */
   readonly blockMs?: number;
+  /** Finished answers kept in this process for its late followers (the stream has them too). */
+  readonly memory?: FlightMemoryLimits;
   readonly onError?: (what: string, error: unknown) => void;
 }
 
@@ -54,7 +58,7 @@ interface Follow {
  * the flight in memory. Any Redis failure degrades to an undeduplicated call.
  */
 export class RedisFlightCoordinator implements FlightCoordinator {
-  private readonly local = new LocalFlights();
+  private readonly local: LocalFlights;
   private readonly follows = new Map<string, Follow>();
   private readonly beatMs: number;
   private readonly leaderTimeoutMs: number;
@@ -75,6 +79,7 @@ export class RedisFlightCoordinator implements FlightCoordinator {
     this.leaderTimeoutMs = options.leaderTimeoutMs ?? 10_000;
     this.graceMs = options.graceMs ?? 60_000;
     this.blockMs = options.blockMs ?? 500;
+    this.local = new LocalFlights(Date.now, options.memory ?? DEFAULT_FLIGHT_MEMORY);
   }
 
   async join(key: string): Promise<Flight | undefined> {

@@ -187,6 +187,11 @@ export class MetricsRegistry {
     labelNames: ['model'] as const,
     registers: [this.registry],
   });
+  readonly #dedupEvictions = new Counter({
+    name: 'ai_gateway_dedup_evictions_total',
+    help: 'Finished deduplicated answers dropped from process memory before their window ended, to stay within AI_GATEWAY_DEDUP_MEMORY_MAX_BYTES / _MAX_ENTRIES (a later identical request then reads the Redis stream or makes its own call)',
+    registers: [this.registry],
+  });
   readonly #redactions = new FastCounter({
     name: 'ai_gateway_redactions_total',
     help: 'Matches masked by security.promptValidation.redact (direction="prompt") and security.responseValidation.redact (direction="answer"), by detector, route and part (an answer\'s "content" or its "reasoning"; "content" for prompts) (never the text)',
@@ -727,6 +732,11 @@ export class MetricsRegistry {
 
   recordCacheMiss(model: string): void {
     this.#cacheMisses.inc([this.models.admit(model)]);
+  }
+
+  /** A finished deduplicated answer left process memory early (the memory bound). */
+  recordDedupEviction(): void {
+    this.#dedupEvictions.inc();
   }
 
   /** An event of the Responses API's response store (a fixed set of names, no user data). */

@@ -19,45 +19,130 @@ export interface FlightCoordinator {
   close(): Promise<void>;
 }
 
-/** Flights this process knows, each joinable until its window is over. */
-export class LocalFlights {
-  private readonly flights = new Map<string, { flight: Flight; until: number }>();
+/** How much finished answers this process keeps for late followers (in-flight calls apart). */
+export interface FlightMemoryLimits {
+  /** Serialized bytes of the finished answers kept, together. */
+  readonly maxBytes: number;
+  /** Finished answers kept. */
+  readonly maxEntries: number;
+  /** A finished answer was dropped before its window ended, to stay within the limits. */
+  readonly onEvict?: () => void;
+}
 
-  constructor(private readonly now: () => number = Date.now) {}
+export const DEFAULT_FLIGHT_MEMORY: FlightMemoryLimits = {
+  maxBytes: 64 * 1024 * 1024,
+  maxEntries: 10_000,
+};
+
+interface HeldFlight {
+  readonly flight: Flight;
+  readonly until: number;
+  readonly timer: NodeJS.Timeout;
+  /** Set once the call answered: its serialized size, counted against the limits. */
+  bytes?: number;
+}
+
+/**
+ * Flights this process knows, each joinable until its window is over. A finished answer
+ * stays for late followers only within `limits`: past them the answers that finished first
+ * go first (a call still running is never dropped, its callers read it from memory). A
+ * caller who finds none makes its own call (or, across replicas, reads the Redis stream).
+ */
+export class LocalFlights {
+  private readonly flights = new Map<string, HeldFlight>();
+  /** Keys of the finished flights held, the earliest finished first. */
+  private readonly finished = new Set<string>();
+  private finishedBytes = 0;
+
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly limits: FlightMemoryLimits = DEFAULT_FLIGHT_MEMORY,
+  ) {}
 
   get(key: string): Flight | undefined {
     const entry = this.flights.get(key);
     if (!entry) return undefined;
     if (entry.until > this.now()) return entry.flight;
-    this.flights.delete(key);
+    this.forget(key, entry.flight);
     return undefined;
   }
 
   put(key: string, flight: Flight, windowMs: number): void {
-    this.flights.set(key, { flight, until: this.now() + windowMs });
-    // A failed call is no answer to share: callers already on it get its error, the next
-    // identical request makes a call of its own (another caller's error is never replayed).
-    flight.usage.catch(() => {
-      if (this.flights.get(key)?.flight === flight) this.flights.delete(key);
-    });
+    const previous = this.flights.get(key);
+    if (previous) this.forget(key, previous.flight);
     // Forget it once the window is over, so an idle process holds no finished answers.
-    const timer = setTimeout(() => {
-      if (this.flights.get(key)?.flight === flight) this.flights.delete(key);
-    }, windowMs + 10);
+    const timer = setTimeout(() => this.forget(key, flight), windowMs + 10);
     timer.unref();
+    this.flights.set(key, { flight, until: this.now() + windowMs, timer });
+    flight.usage.then(
+      () => this.answered(key, flight),
+      // A failed call is no answer to share: callers already on it get its error, the next
+      // identical request makes a call of its own (another caller's error is never replayed).
+      () => this.forget(key, flight),
+    );
   }
 
   get size(): number {
     return this.flights.size;
   }
+
+  /** Serialized bytes of the finished answers held. */
+  get bytes(): number {
+    return this.finishedBytes;
+  }
+
+  private answered(key: string, flight: Flight): void {
+    const entry = this.flights.get(key);
+    if (entry?.flight !== flight) return;
+    const bytes = serializedSize(flight);
+    if (bytes > this.limits.maxBytes) {
+      // Larger than the whole budget: dropped alone, not at the cost of every other answer.
+      this.forget(key, flight);
+      this.limits.onEvict?.();
+      return;
+    }
+    entry.bytes = bytes;
+    this.finished.add(key);
+    this.finishedBytes += bytes;
+    for (const oldest of this.finished) {
+      if (
+        this.finishedBytes <= this.limits.maxBytes &&
+        this.finished.size <= this.limits.maxEntries
+      ) {
+        break;
+      }
+      const evicted = this.flights.get(oldest);
+      if (evicted) this.forget(oldest, evicted.flight);
+      this.limits.onEvict?.();
+    }
+  }
+
+  /** Drops the key's flight if it still is `flight` (a successor may hold the key). */
+  private forget(key: string, flight: Flight): void {
+    const entry = this.flights.get(key);
+    if (entry?.flight !== flight) return;
+    clearTimeout(entry.timer); // its closure would hold the answer until the window ended
+    this.flights.delete(key);
+    if (entry.bytes !== undefined) {
+      this.finished.delete(key);
+      this.finishedBytes -= entry.bytes;
+    }
+  }
+}
+
+/** What a finished answer weighs: its events as JSON, as they travel between replicas. */
+function serializedSize(flight: Flight): number {
+  let bytes = 0;
+  for (const event of flight.snapshot()) bytes += Buffer.byteLength(JSON.stringify(event));
+  return bytes;
 }
 
 /** Deduplication within one process (no Redis): identical requests coalesce here. */
 export class InProcessFlightCoordinator implements FlightCoordinator {
   private readonly local: LocalFlights;
 
-  constructor(now: () => number = Date.now) {
-    this.local = new LocalFlights(now);
+  constructor(now: () => number = Date.now, limits: FlightMemoryLimits = DEFAULT_FLIGHT_MEMORY) {
+    this.local = new LocalFlights(now, limits);
   }
 
   async join(key: string): Promise<Flight | undefined> {
