@@ -36,11 +36,38 @@ export class BatchBilling {
    * (through the router and adapter when split) and billed if finished. A backend's
    * error (a 404 among them) is thrown.
    */
-  async checkBatch(record: HeldRecord): Promise<BatchState> {
+  async checkBatch(record: HeldRecord, trigger: BillingTrigger = 'sweeper'): Promise<BatchState> {
     const answer = jsonOf(
       await this.records.call(record, 'GET', `/batches/${enc(record.providerId)}`),
     );
-    return (await this.seenBatch(record, answer, 'sweeper')).state;
+    return (await this.seenBatch(record, answer, trigger)).state;
+  }
+
+  /**
+   * Before a batch's output file is deleted: its batch billed from it, if that is still
+   * owed, so a delete can never leave a batch unbilled. Throws (503, retry later) when the
+   * batch still owes its bill after trying: the read failed, the batch still runs, or
+   * another look is billing it right now.
+   */
+  async billBeforeOutputDeleted(file: HeldRecord): Promise<void> {
+    if (file.batchId === undefined) return;
+    const batchId = file.batchId;
+    try {
+      const batch = await this.options.store.get(batchId);
+      if (!batch || !owesBillingFrom(batch, file.id)) return;
+      const status = batch.object.status;
+      if (typeof status === 'string' && BILLED_STATUSES.has(status)) {
+        await this.settle(batch, () => this.readUsage(batch, file.providerId), 'delete');
+      } else {
+        // Seen running with an output (cancelling): how it is now, billed if it finished.
+        await this.checkBatch(batch, 'delete');
+      }
+      const latest = await this.options.store.get(batchId);
+      if (!latest || !owesBillingFrom(latest, file.id)) return;
+    } catch (error) {
+      this.options.onError?.('billing a batch before its output file is deleted', error);
+    }
+    throw outputStillOwed(file.id, batchId);
   }
 
   /**
@@ -79,15 +106,23 @@ export class BatchBilling {
     // stays the batch's, and it stays indexed, so the next look (the sweeper's) tries again.
     // Looks racing both give it back: releasing a hold twice gives nothing twice.
     const released = unbilled && (await this.releaseHold(reservationId));
-    // Read again: a look that raced this one may have billed the batch since `record` was
-    // read, and writing `record` back would drop its mark (billed again once the claim lapses).
-    const billed = record.billed === true || (await this.billedSince(record));
+    // Read again: a look that raced this one may have billed the batch (or found its output
+    // gone) since `record` was read, and writing `record` back would drop its mark (billed
+    // again once the claim lapses).
+    const latest = await this.options.store.get(record.id);
+    const billed = record.billed === true || latest?.billed === true;
+    const outputGone = record.outputGone === true || latest?.outputGone === true;
     await this.options.store.put(
-      { ...(released ? kept : record), ...(billed && { billed }), object: shown },
+      {
+        ...(released ? kept : record),
+        ...(billed && { billed }),
+        ...(outputGone && { outputGone }),
+        object: shown,
+      },
       this.options.ttlMs,
     );
     if (billable) {
-      if (billed) return { shown, state: 'finished' };
+      if (billed || outputGone) return { shown, state: 'finished' };
       const read = () => this.readUsage(record, output);
       const state = await this.settle(record, read, trigger);
       return { shown, state };
@@ -218,8 +253,14 @@ export class BatchBilling {
       this.options.onError?.('claiming a batch to bill', error);
       return 'failed';
     }
+    let usage: BatchUsage;
     try {
-      const usage = await readUsage();
+      usage = await readUsage();
+    } catch (error) {
+      if (isGone(error)) return await this.outputGone(batch, error);
+      return await this.failedSettling(key, error);
+    }
+    try {
       const { event, dollars } = batchUsageEvent(
         this.options.config(),
         batch,
@@ -237,14 +278,36 @@ export class BatchBilling {
         dollars,
       });
     } catch (error) {
-      this.options.onAction?.('batch', 'settle', 'failed');
-      this.options.onError?.('billing a finished batch', error);
-      await store.release(key).catch(() => undefined);
-      return 'failed';
+      return await this.failedSettling(key, error);
     }
-    await this.markBilled(batch.id);
+    await this.mark(batch.id, { billed: true });
     await this.unindex(batch.id);
     return 'billed';
+  }
+
+  /** A billing that failed: counted, logged, and its claim given back (the next look retries). */
+  private async failedSettling(key: string, error: unknown): Promise<BatchState> {
+    this.options.onAction?.('batch', 'settle', 'failed');
+    this.options.onError?.('billing a finished batch', error);
+    await this.options.store.release(key).catch(() => undefined);
+    return 'failed';
+  }
+
+  /**
+   * The backend no longer has the batch's output (deleted or expired there): it can never
+   * be billed, so no look tries again. Counted (outcome output_gone) and logged; the claim
+   * is kept, the batch marked and unindexed, and its hold left to lapse (the one count of
+   * what it spent).
+   */
+  private async outputGone(batch: HeldRecord, error: unknown): Promise<BatchState> {
+    this.options.onAction?.('batch', 'settle', 'output_gone');
+    this.options.onError?.(
+      'billing a finished batch (its output file is gone: never billed)',
+      error,
+    );
+    await this.mark(batch.id, { outputGone: true });
+    await this.unindex(batch.id);
+    return 'output_gone';
   }
 
   /**
@@ -272,21 +335,62 @@ export class BatchBilling {
     }
   }
 
-  /** Whether the batch's stored record is marked billed (by another look, since it was read). */
-  private async billedSince(record: HeldRecord): Promise<boolean> {
-    return (await this.options.store.get(record.id))?.billed === true;
-  }
-
-  /** Marks the batch's record billed, for as long as it is remembered (not its claim's TTL). */
-  private async markBilled(id: string): Promise<void> {
+  /**
+   * Marks the batch's record billed (or its output gone), for as long as it is remembered
+   * (not its claim's TTL).
+   */
+  private async mark(
+    id: string,
+    marks: { readonly billed: true } | { readonly outputGone: true },
+  ): Promise<void> {
     const { store, ttlMs } = this.options;
     try {
       const latest = await store.get(id);
-      if (latest) await store.put({ ...latest, billed: true }, ttlMs);
+      if (latest) await store.put({ ...latest, ...marks }, ttlMs);
     } catch (error) {
       this.options.onError?.('marking a batch billed', error);
     }
   }
+}
+
+/**
+ * Whether the batch still owes its bill from the output file `fileId` (a gateway id): not
+ * billed, its output not found gone, and not failed (a failed batch bills nothing).
+ */
+function owesBillingFrom(batch: HeldRecord, fileId: string): boolean {
+  return (
+    batch.billed !== true &&
+    batch.outputGone !== true &&
+    batch.object.output_file_id === fileId &&
+    batch.object.status !== 'failed'
+  );
+}
+
+/** The backend answered that the object is not there (directly, or relayed as a 404). */
+function isGone(error: unknown): boolean {
+  return (
+    error instanceof DataPlaneError &&
+    (error.code === DataPlaneErrorCode.NotFound || error.upstreamStatus === 404)
+  );
+}
+
+/** Seconds a refused delete of an unbilled output asks the client to wait. */
+const OUTPUT_DELETE_RETRY_SECONDS = 30;
+
+/**
+ * A delete refused: the output still owes its batch's bill. 503, not 409: nothing in the
+ * request conflicts; the gateway could not read the file just now (or another look is
+ * reading it), and the same delete succeeds once it has. SDKs retry it.
+ */
+function outputStillOwed(fileId: string, batchId: string): DataPlaneError {
+  return new DataPlaneError(
+    DataPlaneErrorCode.NoBackendAvailable,
+    `The file ${fileId} is the output of batch ${batchId}, which the gateway has not billed yet: it could not read the file to bill it. Try again later.`,
+    {
+      upstreamCode: 'batch_output_unbilled',
+      retryAfterMs: OUTPUT_DELETE_RETRY_SECONDS * 1000,
+    },
+  );
 }
 
 /**

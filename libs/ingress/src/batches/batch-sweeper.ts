@@ -11,11 +11,19 @@ const DEFAULT_MAX_PER_ROUND = 1_000;
 /**
  * What one check of a pending batch ended in: billed; still running (kept); finished with
  * nothing left to bill here; the backend no longer has it, or it is past its window and
- * margin, or the gateway no longer remembers it (each dropped from the index); or the
- * check failed (kept: the next round retries).
+ * margin, or the gateway no longer remembers it (each dropped from the index); its output
+ * file gone from the backend (unbillable: billing unindexed it); or the check failed
+ * (kept: the next round retries).
  */
 export type SweepOutcome =
-  'billed' | 'in_progress' | 'finished' | 'not_found' | 'expired' | 'forgotten' | 'failed';
+  | 'billed'
+  | 'in_progress'
+  | 'finished'
+  | 'not_found'
+  | 'expired'
+  | 'forgotten'
+  | 'failed'
+  | 'output_gone';
 
 /** The timer a sweeper runs on (Node's by default; a test's own). */
 export interface SweeperTimers {
@@ -149,8 +157,9 @@ export class BatchSweeper {
           { id, owner: record?.owner, reservationId: record?.reservationId },
           outcome,
         );
-      } else if (outcome !== 'billed') {
-        // Kept: to the back of the queue, so a large index is checked in turn.
+      } else if (outcome !== 'billed' && outcome !== 'output_gone') {
+        // Kept: to the back of the queue, so a large index is checked in turn (billed, or
+        // its output gone, billing already took it out of the index).
         await store.touchPending(id);
       }
     } catch (error) {

@@ -6,15 +6,19 @@ import type { HeldKind } from './gateway-ids';
 import type { HeldObjectCalls } from './held-api';
 import type { HeldObjectStore, HeldRecord } from './held-objects';
 
-/** What made the gateway bill a batch: a client's look, the sweeper, or a download. */
-export type BillingTrigger = 'client_poll' | 'sweeper' | 'content';
+/**
+ * What made the gateway bill a batch: a client's look, the sweeper, a download, or a
+ * delete of its output file (billed first).
+ */
+export type BillingTrigger = 'client_poll' | 'sweeper' | 'content' | 'delete';
 
 /**
  * What a look at a batch found: billed by this look; still running; finished with nothing
  * for this look to bill (no output, or billed or being billed elsewhere); or finished and
- * its billing failed (the claim given back: the next look tries again).
+ * its billing failed (the claim given back: the next look tries again); or finished with
+ * its output file gone from the backend (never billed: no look tries again).
  */
-export type BatchState = 'billed' | 'in_progress' | 'finished' | 'failed';
+export type BatchState = 'billed' | 'in_progress' | 'finished' | 'failed' | 'output_gone';
 
 /** Why a file's bytes were streamed: a batch file to a client or to bill its batch, or a client's upload. */
 export type FileBytesUse = 'download' | 'billing' | 'upload';

@@ -314,6 +314,8 @@ export class FilesApi {
 
   async deleteFile(request: FastifyRequest, who: Who): Promise<JsonObject> {
     const record = await this.records.owned('file', request, who);
+    // A batch's output is billed from before it goes: once deleted it never could be.
+    await this.billing.billBeforeOutputDeleted(record);
     await this.records.call(record, 'DELETE', `/files/${enc(record.providerId)}`);
     await this.options.store.delete(record);
     return { id: record.id, object: 'file', deleted: true };

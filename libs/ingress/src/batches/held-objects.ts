@@ -34,6 +34,11 @@ export interface HeldRecord {
    * the billing claim lapses a TTL after it was taken.
    */
   readonly billed?: boolean;
+  /**
+   * A batch whose output file the backend no longer had when billing read it: never
+   * billed, and no look tries again.
+   */
+  readonly outputGone?: boolean;
   /** A batch input file's worst case, summed over its lines at upload (a batch's hold). */
   readonly estimate?: BatchEstimate;
   /** A batch's hold on its owner's budgets, settled by its usage event or released. */
