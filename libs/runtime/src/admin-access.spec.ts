@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { adminAccessFrom, checkAdminAccess, type AdminAccess } from './admin-access';
+import {
+  adminAccessFrom,
+  checkAdminAccess,
+  isThisHostCaller,
+  type AdminAccess,
+} from './admin-access';
 import { AdminServer, type AdminRefusal } from './admin-server';
 import { StartupError } from './listen';
 
@@ -58,6 +63,31 @@ describe('admin access', () => {
     assert.deepEqual(checkAdminAccess(withToken, request(proxied, '127.0.0.6')), {
       allowed: true,
     });
+  });
+
+  it('without a token: a page whose DNS name was rebound to 127.0.0.1 is not this host', () => {
+    const access = adminAccessFrom({});
+    // A browser sends no Origin on a same-origin GET, so a page at rebind.attacker.example
+    // whose name now resolves to 127.0.0.1 would read GET routes; its Host header tells.
+    for (const host of [
+      'rebind.attacker.example:9901',
+      'rebind.attacker.example',
+      'localhost.attacker.example',
+    ]) {
+      const verdict = checkAdminAccess(access, request({ host }, '127.0.0.1'));
+      assert.equal(verdict.allowed, false, host);
+      assert.equal(!verdict.allowed && verdict.status, 403, host);
+      assert.equal(isThisHostCaller(request({ host }, '127.0.0.1')), false, host);
+    }
+    for (const host of [
+      'localhost:9901',
+      'LOCALHOST',
+      '127.0.0.1:9901',
+      '[::1]:9901',
+      '10.0.0.7:9901',
+    ]) {
+      assert.deepEqual(checkAdminAccess(access, request({ host }, '::1')), { allowed: true }, host);
+    }
   });
 
   it('with a token: the bearer of it, from anywhere, and nobody else', () => {

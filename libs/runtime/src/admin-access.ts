@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
 import { StartupError } from './listen';
 import { matchesSecretDigest, secretDigest } from './secret-digest';
 
@@ -68,11 +69,16 @@ export function checkAdminAccess(
 }
 
 /**
- * A caller on this host itself (a shell, a `kubectl port-forward`), not one a proxy relayed:
- * what operator surfaces without a token of their own answer.
+ * A caller on this host itself (a shell, a `kubectl port-forward`), not one a proxy relayed
+ * nor a web page whose DNS name was re-pointed at 127.0.0.1: what operator surfaces without a
+ * token of their own answer.
  */
 export function isThisHostCaller(request: IncomingMessage): boolean {
-  return isLoopback(request.socket.remoteAddress) && !relayedByProxy(request);
+  return (
+    isLoopback(request.socket.remoteAddress) &&
+    !relayedByProxy(request) &&
+    hostCannotBeRebound(request.headers.host)
+  );
 }
 
 function refuse(
@@ -105,4 +111,15 @@ const PROXY_HEADERS = ['forwarded', 'x-forwarded-for', 'x-real-ip', 'x-envoy-ext
 
 function relayedByProxy(request: IncomingMessage): boolean {
   return PROXY_HEADERS.some((name) => request.headers[name] !== undefined);
+}
+
+/**
+ * `localhost` or an IP address (or no Host at all). A browser sends no `Origin` on a
+ * same-origin GET, so a page whose DNS name the attacker re-points at 127.0.0.1 (DNS
+ * rebinding) reaches a loopback port as "this host"; its Host header still names that page.
+ */
+function hostCannotBeRebound(host: string | undefined): boolean {
+  if (host === undefined) return true;
+  const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d*$/, '');
+  return name.toLowerCase() === 'localhost' || isIP(name) !== 0;
 }
