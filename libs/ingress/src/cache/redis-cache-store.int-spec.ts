@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';
@@ -71,5 +71,27 @@ describe('response cache in real Redis', () => {
     let live = 0;
     for (let i = 0; i < 50; i++) if ((await store.get(ns, `k${i}`)) !== undefined) live++;
     assert.equal(live, 10);
+  });
+
+  it('counts the bytes of live entries by the clock of Redis, not of a replica running ahead', async () => {
+    const ns = `skew-${randomUUID()}`;
+    const forty = 'x'.repeat(40);
+    assert.ok(await store.set(ns, 'first', forty, 60_000, 100));
+    // Another replica, its clock ten minutes ahead of Redis: "first" still lives in Redis
+    // for a minute, so it must still be counted (and be the one evicted to make room).
+    const realNow = Date.now;
+    const ahead = mock.method(Date, 'now', () => realNow() + 10 * 60_000);
+    try {
+      assert.ok(await store.set(ns, 'second', forty, 60_000, 100));
+      assert.equal(await store.get(ns, 'first'), forty, 'still live in Redis');
+      assert.equal(await store.bytesIn(ns), 80, 'both live entries counted');
+      assert.ok(await store.set(ns, 'third', forty, 60_000, 100));
+    } finally {
+      ahead.mock.restore();
+    }
+    assert.equal(await store.get(ns, 'first'), undefined, 'evicted to stay within maxSize');
+    assert.equal(await store.get(ns, 'second'), forty);
+    assert.equal(await store.get(ns, 'third'), forty);
+    assert.equal(await store.bytesIn(ns), 80);
   });
 });

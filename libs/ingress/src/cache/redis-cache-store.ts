@@ -17,17 +17,13 @@ const metaKeys = (namespace: string) =>
  * Stores an entry within the namespace's byte budget, atomically: forgets entries that
  * expired, replaces the key's old value, evicts the entries closest to expiry until the
  * new one fits, then writes it with its TTL. Returns 1, or 0 when it exceeds the budget.
+ * "Now" is Redis' own clock (`TIME`), the one its TTLs run on: a replica whose clock runs
+ * ahead would forget entries that still live, under-stating use. (`TIME` before writes
+ * needs script effects replication: the default since Redis 5, the only mode since 7.)
  */
 const STORE = defineLuaScript<
   [entry: string, expiry: string, sizes: string, bytes: string],
-  [
-    member: string,
-    value: string,
-    ttlMs: number,
-    maxBytes: number,
-    now: number,
-    entryPrefix: string,
-  ],
+  [member: string, value: string, ttlMs: number, maxBytes: number, entryPrefix: string],
   number
 >({
   name: 'response-cache-store',
@@ -35,7 +31,9 @@ const STORE = defineLuaScript<
   decode: luaReply.integer,
   source: `
 local member, value = ARGV[1], ARGV[2]
-local ttl, max, now, prefix = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
+local ttl, max, prefix = tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 local size = string.len(value)
 if max > 0 and size > max then return 0 end
 local used = tonumber(redis.call('GET', KEYS[4]) or '0')
@@ -77,7 +75,8 @@ return 1
  * live entries is kept in a counter beside an expiry index, and a write evicts the entries
  * closest to expiry until it fits. Redis' own per-key overhead is not counted, and an
  * entry Redis drops by itself (its TTL, or a `maxmemory` policy) is subtracted at the next
- * write's sweep: the counter can only over-state use, so the budget is never exceeded.
+ * write's sweep, which reads Redis' clock (whatever the replicas' clocks say): the counter
+ * can only over-state use, so the budget is never exceeded.
  */
 export class RedisResponseCacheStore implements ResponseCacheStore {
   constructor(
@@ -106,7 +105,7 @@ export class RedisResponseCacheStore implements ResponseCacheStore {
     const stored = await STORE.run(
       this.redis,
       [entryKey(namespace, key), expiry, sizes, bytes],
-      [key, value, Math.ceil(ttlMs), maxBytes, Date.now(), entryKey(namespace, '')],
+      [key, value, Math.ceil(ttlMs), maxBytes, entryKey(namespace, '')],
     );
     return stored === 1;
   }
