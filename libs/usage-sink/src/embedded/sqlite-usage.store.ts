@@ -44,7 +44,7 @@ import {
 } from '../domain/analytics.types';
 import type { RawTable } from '../domain/event-rows';
 import { EXPIRING_TABLES, type RawEventExpiry } from '../domain/analytics-retention';
-import { interpolatedQuantile } from '../domain/percentiles';
+import { quantileAt, quantileRanks } from '../domain/percentiles';
 import type { UsageEventWriter } from '../usage-sink.consumer';
 import { RawRowInserter } from './raw-row-inserter';
 import { prepareRawTables } from './sqlite-usage.schema';
@@ -222,30 +222,42 @@ export class SqliteUsageStore implements UsageEventWriter, UsageAnalytics, RawEv
 
   async latency(query: LatencyQuery): Promise<readonly LatencyRow[]> {
     const where = whereOf(query, 'hour', query.filters, SERVED);
-    const rows = this.all<{ key: string; latency: number }>(
-      `SELECT ${keyOf(query.groupBy, SERVED)} AS key, latency_ms AS latency
-       FROM request_completed_events ${where.sql} ORDER BY key, latency_ms`,
+    const key = keyOf(query.groupBy, SERVED);
+    const groups = this.all<{ key: string; n: number; total: number }>(
+      `SELECT ${key} AS key, count(*) AS n, total(latency_ms) AS total
+       FROM request_completed_events ${where.sql} GROUP BY key ORDER BY key`,
       where.params,
     );
-    const groups = new Map<string, number[]>();
-    for (const row of rows) {
-      const list = groups.get(row.key);
-      if (list) list.push(row.latency);
-      else groups.set(row.key, [row.latency]);
-    }
-    return [...groups].map(([key, sorted]) => {
+    // Only the latencies at the ranks the quantiles blend come back, at most 8 per group:
+    // SQLite sorts each group (spilling to disk past its cache), so a year of requests is
+    // never held in this process, whose event loop also serves the gateway.
+    const wanted = groups.flatMap(({ key: group, n }) =>
+      LATENCY_LEVELS.flatMap((level) => {
+        const { lower, upper } = quantileRanks(n, level);
+        return [
+          [group, lower],
+          [group, upper],
+        ];
+      }),
+    );
+    const ranked = this.all<{ key: string; rank: number; latency: number }>(
+      `SELECT key, rank, latency FROM (
+         SELECT ${key} AS key, latency_ms AS latency,
+           row_number() OVER (PARTITION BY ${key} ORDER BY latency_ms) - 1 AS rank
+         FROM request_completed_events ${where.sql})
+       WHERE (key, rank) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))`,
+      [...where.params, JSON.stringify(wanted)],
+    );
+    const at = new Map(ranked.map((row) => [`${row.rank}\n${row.key}`, row.latency]));
+    return groups.map(({ key: group, n, total }) => {
       const [p50Ms, p90Ms, p95Ms, p99Ms] = LATENCY_LEVELS.map((level) =>
-        interpolatedQuantile(sorted, level),
+        quantileAt(quantileRanks(n, level), (rank) => {
+          const value = at.get(`${rank}\n${group}`);
+          if (value === undefined) throw new Error(`latency rank ${rank} of ${group} not read`);
+          return value;
+        }),
       );
-      return {
-        key,
-        requests: sorted.length,
-        meanMs: sorted.reduce((a, b) => a + b, 0) / sorted.length,
-        p50Ms,
-        p90Ms,
-        p95Ms,
-        p99Ms,
-      };
+      return { key: group, requests: n, meanMs: total / n, p50Ms, p90Ms, p95Ms, p99Ms };
     });
   }
 
