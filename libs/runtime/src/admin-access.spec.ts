@@ -90,6 +90,15 @@ describe('admin access', () => {
     }
   });
 
+  it("a browser is this host's caller only from this host's own page (same origin)", () => {
+    // With AI_GATEWAY_CORS_ORIGINS set, another site's page could read the answer.
+    const other = { origin: 'https://evil.example', host: 'localhost:8080' };
+    assert.equal(isThisHostCaller(request(other, '127.0.0.1')), false);
+    const own = { origin: 'http://localhost:8080', host: 'localhost:8080' };
+    assert.equal(isThisHostCaller(request(own, '127.0.0.1')), true);
+    assert.equal(isThisHostCaller(request({ origin: 'null', host: 'localhost:8080' })), false);
+  });
+
   it('with a token: the bearer of it, from anywhere, and nobody else', () => {
     const access = adminAccessFrom({ AI_GATEWAY_ADMIN_TOKEN: TOKEN });
     const bearer = (value: string, address = '10.0.0.7') =>

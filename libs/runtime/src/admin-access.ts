@@ -69,15 +69,16 @@ export function checkAdminAccess(
 }
 
 /**
- * A caller on this host itself (a shell, a `kubectl port-forward`), not one a proxy relayed
- * nor a web page whose DNS name was re-pointed at 127.0.0.1: what operator surfaces without a
- * token of their own answer.
+ * A caller on this host itself (a shell, a `kubectl port-forward`): not one a proxy relayed,
+ * a web page whose DNS name was re-pointed at 127.0.0.1, or another site's page. What
+ * operator surfaces without a token of their own answer.
  */
 export function isThisHostCaller(request: IncomingMessage): boolean {
   return (
     isLoopback(request.socket.remoteAddress) &&
     !relayedByProxy(request) &&
-    hostCannotBeRebound(request.headers.host)
+    hostCannotBeRebound(request.headers.host) &&
+    notAnotherSite(request.headers.origin, request.headers.host)
   );
 }
 
@@ -118,6 +119,22 @@ function relayedByProxy(request: IncomingMessage): boolean {
  * same-origin GET, so a page whose DNS name the attacker re-points at 127.0.0.1 (DNS
  * rebinding) reaches a loopback port as "this host"; its Host header still names that page.
  */
+/**
+ * No `Origin`, or this host's own page's (the usage page fetching the analytics API).
+ * Another site's page on an operator's machine reaches localhost too, and with
+ * AI_GATEWAY_CORS_ORIGINS set it could read the answer.
+ */
+function notAnotherSite(origin: string | undefined, host: string | undefined): boolean {
+  if (origin === undefined) return true;
+  if (host === undefined) return false;
+  try {
+    const page = new URL(origin);
+    return page.host === new URL(`${page.protocol}//${host}`).host;
+  } catch {
+    return false; // `null` (a sandboxed page, a file) or malformed
+  }
+}
+
 function hostCannotBeRebound(host: string | undefined): boolean {
   if (host === undefined) return true;
   const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d*$/, '');
