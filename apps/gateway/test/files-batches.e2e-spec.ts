@@ -258,6 +258,20 @@ spec:
     assert.equal(lines.length, 2);
     for (const line of lines) assert.equal(line.response.body.model, VIRTUAL);
     await assert.rejects(bob.files.content(done.output_file_id!), OpenAI.NotFoundError);
+    // Listed with every field OpenAI's file object requires, as the backend described it.
+    const outputFile = (await alice.files.list()).data.find((f) => f.id === done.output_file_id);
+    const heldOutput = backend.files.get(
+      [...backend.files.values()].find((f) => f.purpose === 'batch_output')!.id,
+    )!;
+    assert.deepEqual(
+      outputFile && [
+        outputFile.bytes,
+        outputFile.filename,
+        outputFile.created_at,
+        outputFile.status,
+      ],
+      [Buffer.byteLength(heldOutput.content), heldOutput.filename, 1_700_000_000, 'processed'],
+    );
 
     await assert.rejects(bob.batches.retrieve(batchId), OpenAI.NotFoundError);
     assert.deepEqual((await bob.batches.list()).data, []);
@@ -373,7 +387,8 @@ spec:
     assert.ok(output.includes('"model":"azure-batch"'), output);
     const [held] = [...azure.files.values()];
     assert.ok(held.content.includes(`"model":"${UPSTREAM}"`));
-    // Billing reads the output once (on the retrieve that saw it finished), then the client.
+    // The output's file object is asked once (its first look, for lists), billing reads the
+    // output once (on the retrieve that saw it finished), then the client.
     const [batchHeld] = [...azure.batches.keys()];
     const outputHeld = [...azure.files.keys()][1];
     const version = '?api-version=2024-10-21';
@@ -383,6 +398,7 @@ spec:
         `POST /openai/files${version}`,
         `POST /openai/batches${version}`,
         `GET /openai/batches/${batchHeld}${version}`,
+        `GET /openai/files/${outputHeld}${version}`,
         `GET /openai/files/${outputHeld}/content${version}`,
         `GET /openai/files/${outputHeld}/content${version}`,
       ],

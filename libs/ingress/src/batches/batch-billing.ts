@@ -11,6 +11,7 @@ import { gatewayId } from './gateway-ids';
 import { enc, jsonOf } from './held-api';
 import type { HeldRecord } from './held-objects';
 import type { HeldRecords } from './held-records';
+import { describedFile, lacksFileFields, outputFileObject } from './output-files';
 
 /** A batch that ended with some work done: its output is billed. */
 export const BILLED_STATUSES: ReadonlySet<string> = new Set(['completed', 'cancelled', 'expired']);
@@ -214,22 +215,30 @@ export class BatchBilling {
       .catch((error: unknown) => this.options.onError?.('unindexing a billed batch', error));
   }
 
-  /** A file the batch produced, recorded as its owner's (once). */
+  /**
+   * A file the batch produced, recorded as its owner's (once), with the file object its
+   * backend describes (its bytes, filename, created_at), which lists show. Unanswered, it is
+   * asked again at the next look or list.
+   */
   private async adoptOutput(batch: HeldRecord, providerId: string): Promise<void> {
     const id = gatewayId('file', { route: batch.route, backend: batch.backend, providerId });
-    if (await this.options.store.get(id)) return;
+    const known = await this.options.store.get(id);
+    if (known && !lacksFileFields(known.object)) return;
     // The owner's, but not the batch's hold: only the batch's billing settles that.
     const { reservationId: _hold, ...owner } = batch;
+    const record: HeldRecord = known ?? {
+      ...owner,
+      id,
+      kind: 'file',
+      providerId,
+      batchId: batch.id,
+      createdAt: this.now(),
+      object: { id, object: 'file', purpose: 'batch_output' },
+    };
+    const described = await describedFile(this.records, batch, providerId, this.options.onError);
+    if (known && !described) return;
     await this.options.store.put(
-      {
-        ...owner,
-        id,
-        kind: 'file',
-        providerId,
-        batchId: batch.id,
-        createdAt: this.now(),
-        object: { id, object: 'file', purpose: 'batch_output' },
-      },
+      { ...record, object: described ? outputFileObject(record, described) : record.object },
       this.options.ttlMs,
     );
   }

@@ -22,9 +22,16 @@ import {
   type Who,
 } from './held-api';
 import { holdingBackendFor } from './held-backend';
+import type { HeldRecord } from './held-objects';
 import type { HeldRecords } from './held-records';
 import { rewrittenBatchInput } from './batch-input-stream';
 import { JsonlLineTransform, MAX_BATCH_LINE_BYTES } from './jsonl-lines';
+import {
+  describedFile,
+  lacksFileFields,
+  OUTPUT_FILES_RETRIEVED_PER_LIST,
+  outputFileObject,
+} from './output-files';
 import { readUploadForm, type Field, type UploadForm } from './upload-form';
 import { streamedUploadForm } from './upstream-form';
 
@@ -33,6 +40,7 @@ type FilesOptions = Pick<
   | 'config'
   | 'upstream'
   | 'store'
+  | 'ttlMs'
   | 'onRedacted'
   | 'defaultMaxOutputTokens'
   | 'onFileBytes'
@@ -236,12 +244,43 @@ export class FilesApi {
     }
     // Listed newest first; `after` pages on in the order asked.
     const ordered = order === 'asc' ? kept.slice().reverse() : kept;
-    return listPage(
-      ordered.map((r) => r.object),
-      query,
-      undefined,
-      FILE_LIST_LIMITS,
+    return listPage(await this.withFileFields(ordered), query, undefined, FILE_LIST_LIMITS);
+  }
+
+  /**
+   * The listed files' objects, every one with the fields OpenAI requires: a batch's output
+   * or error file recorded before its backend described it is asked again (a few per
+   * list, kept once answered); what is still missing is filled from what the gateway knows.
+   */
+  private async withFileFields(records: readonly HeldRecord[]): Promise<JsonObject[]> {
+    const lacking = records
+      .filter((r) => r.batchId !== undefined && lacksFileFields(r.object))
+      .slice(0, OUTPUT_FILES_RETRIEVED_PER_LIST);
+    const described = new Map<string, JsonObject>();
+    await Promise.all(
+      lacking.map(async (record) => {
+        const answer = await describedFile(
+          this.records,
+          record,
+          record.providerId,
+          this.options.onError,
+        );
+        if (!answer) return;
+        const object = outputFileObject(record, answer);
+        described.set(record.id, object);
+        await this.options.store
+          .put({ ...record, object }, this.options.ttlMs)
+          .catch((error: unknown) =>
+            this.options.onError?.("keeping a batch output file's object", error),
+          );
+      }),
     );
+    return records.map((record) => {
+      const object = described.get(record.id) ?? record.object;
+      return record.batchId !== undefined && lacksFileFields(object)
+        ? outputFileObject(record, object)
+        : object;
+    });
   }
 
   async retrieveFile(request: FastifyRequest, who: Who): Promise<JsonObject> {
