@@ -56,6 +56,19 @@ export function meteredUsageSinkConsumer(
   });
 }
 
+/**
+ * The ClickHouse writer, the events it skips as already stored (redeliveries) counted by
+ * table in ai_gateway_usage_sink_events_already_stored_total.
+ */
+export function meteredClickHouseWriter(
+  client: ClickHouseClient,
+  metrics: MetricsRegistry,
+): ClickHouseUsageWriter {
+  return new ClickHouseUsageWriter(client, (table, events) =>
+    metrics.recordUsageSinkAlreadyStored(table, events),
+  );
+}
+
 /** How long the sink waits for ClickHouse at start before giving up (it may start later). */
 const CONNECT_DEADLINE_MS = 60_000;
 /** Between retention passes: rows go at most this long after their retention ends. */
@@ -114,7 +127,7 @@ export async function openUsageAnalytics(
         return { ready: ping.success, state: ping.success ? 'reachable' : 'unreachable' };
       },
     });
-    writer = new ClickHouseUsageWriter(client);
+    writer = meteredClickHouseWriter(client, runtime.metrics);
     analytics = new ClickHouseUsageAnalytics(client);
     expiry = new ClickHouseRawEventExpiry(client);
     closeStore = () => client.close();

@@ -614,6 +614,12 @@ export class MetricsRegistry {
     labelNames: ['store'] as const,
     registers: [this.registry],
   });
+  readonly #usageSinkAlreadyStored = new Counter({
+    name: 'ai_gateway_usage_sink_events_already_stored_total',
+    help: 'Events the usage-sink did not insert into ClickHouse because the raw table already held their id (a redelivery), by table: kept out of the rollups, so analytics count each event once',
+    labelNames: ['table'] as const,
+    registers: [this.registry],
+  });
   readonly #configReloads = new Counter({
     name: 'ai_gateway_config_reloads_total',
     help: 'Configuration reloads, by result (a failed reload keeps the last good config)',
@@ -976,6 +982,11 @@ export class MetricsRegistry {
   /** A batch write of the usage-sink that failed (retried on redelivery). */
   recordUsageSinkWriteFailure(store: 'clickhouse' | 'embedded'): void {
     this.#usageSinkWriteFailures.inc({ store });
+  }
+
+  /** Events of a usage-sink batch a ClickHouse raw table already held (not inserted again). */
+  recordUsageSinkAlreadyStored(table: string, events: number): void {
+    this.#usageSinkAlreadyStored.inc({ table }, events);
   }
 
   /** The source of `ai_gateway_backend_cooling`: the process's router. */

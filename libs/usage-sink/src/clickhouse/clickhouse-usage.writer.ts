@@ -1,36 +1,65 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { GatewayEvent } from '@aigw/contracts';
 import { sqlIdentifier, sqlString } from '@aigw/infra';
-import { toRowsByTable, type EventRow, type RawTable } from '../domain/event-rows';
+import {
+  toRowsByTable,
+  type EventRow,
+  type RawTable,
+  type RowsByTable,
+} from '../domain/event-rows';
 import type { UsageEventWriter } from '../usage-sink.consumer';
 
 /** Ids per existence check: keeps the query text well under max_query_size (256 KiB). */
 const CHECK_CHUNK = 2_000;
 
+/** Told how many events of a batch a raw table already held, so were not inserted again. */
+export type AlreadyStoredListener = (table: RawTable, events: number) => void;
+
 /**
- * Writes each batch into the raw tables, keeping every event id to one row even when a
- * batch is delivered again (a sink restart before its commit, a consumer rebalance):
+ * Writes each batch into the raw tables, keeping every event id to one row, and so to one
+ * count in the rollups the materialized views feed, even when a batch is delivered again
+ * (a sink restart before its commit, a consumer rebalance):
  *
  * 1. ids repeated inside the batch are dropped (`toRowsByTable`);
- * 2. ids the raw table already holds are dropped: one `SELECT event_id ... WHERE
- *    event_id IN (...)` per table, bounded to the batch's time range (the tables are
- *    ordered by time, so it reads only those granules);
+ * 2. ids the raw tables already hold are dropped: one query per batch, a `SELECT
+ *    event_id ... WHERE event_id IN (...)` per table joined by `UNION ALL`, each bounded
+ *    to the batch's time range (the tables are ordered by time, so it reads only those
+ *    granules);
  * 3. the rest is inserted, and the rollup views see only those rows.
  *
- * This process writes one batch at a time (the consumer's batcher), and a partition
- * has one consumer, so no two writers race over one id in normal operation.
- * ReplacingMergeTree (same key) folds anything that slips through at merge time, and
- * raw queries read with FINAL. The remaining gap, stated in the README: an insert whose
- * raw part was written but whose view push failed leaves those rows out of the rollups.
+ * Why a read before the insert rather than ClickHouse's insert deduplication: 18.16 (our
+ * oldest) knows neither `insert_deduplication_token` ("Unknown setting") nor
+ * `non_replicated_deduplication_window` (tried on the int infra's 18.16.1), and block
+ * deduplication only matches a block identical to an earlier one, while a redelivered
+ * batch rarely is (the batcher mixes up to 64 partitions' deliveries, cut by size and
+ * time). ReplacingMergeTree folds only the raw table: its merges never reach the
+ * SummingMergeTree rollups, which would keep a second insert's counts for good.
+ *
+ * This process writes one batch at a time (the consumer's batcher), and the bus heartbeats
+ * while a write runs, so a partition's owner keeps it until its write is done. The bound
+ * that remains: a consumer the group expelled (its 10 s session lapsed: a long pause, or
+ * Kafka unreachable while ClickHouse is not) still writing while the new owner writes the
+ * same events: each checks before the other's insert lands, both insert, and those events
+ * count twice in the rollups (the raw table folds them, and raw queries use FINAL). At
+ * most the events of the expelled sink's writes whose check-to-insert time overlaps the
+ * new owner's write of them. Another gap, stated in the README: an insert whose raw part
+ * was written but whose view push failed leaves those rows out of the rollups.
  *
  * Any error is thrown to the consumer, so the batch is not committed and comes again.
  */
 export class ClickHouseUsageWriter implements UsageEventWriter {
-  constructor(private readonly client: ClickHouseClient) {}
+  constructor(
+    private readonly client: ClickHouseClient,
+    private readonly onAlreadyStored: AlreadyStoredListener = () => undefined,
+  ) {}
 
   async write(events: readonly GatewayEvent[]): Promise<void> {
-    for (const [table, rows] of toRowsByTable(events)) {
-      const fresh = await this.withoutStored(table, rows);
+    const byTable = toRowsByTable(events);
+    const stored = await this.storedIds(byTable);
+    for (const [table, rows] of byTable) {
+      const held = stored.get(table);
+      const fresh = held ? rows.filter((r) => !held.has(String(r.event_id))) : rows;
+      if (fresh.length < rows.length) this.onAlreadyStored(table, rows.length - fresh.length);
       if (fresh.length === 0) continue;
       await this.client.insert({
         table: sqlIdentifier(table),
@@ -40,25 +69,50 @@ export class ClickHouseUsageWriter implements UsageEventWriter {
     }
   }
 
-  private async withoutStored(table: RawTable, rows: readonly EventRow[]): Promise<EventRow[]> {
-    const stored = new Set<string>();
-    for (let i = 0; i < rows.length; i += CHECK_CHUNK) {
-      const chunk = rows.slice(i, i + CHECK_CHUNK);
-      const times = chunk.map((r) => Number(r.occurred_at));
-      const [first, last] = [Math.min(...times), Math.max(...times)];
-      if (!Number.isSafeInteger(first) || !Number.isSafeInteger(last)) {
-        throw new Error(`${table}: an event without a valid time reached the sink`);
-      }
-      const ids = chunk.map((r) => sqlString(String(r.event_id))).join(',');
+  /**
+   * The batch's ids each raw table already holds: one query for every table the batch
+   * writes to (`UNION ALL` of a check per table), or more only past CHECK_CHUNK ids.
+   */
+  private async storedIds(byTable: RowsByTable): Promise<Map<RawTable, Set<string>>> {
+    const stored = new Map<RawTable, Set<string>>();
+    let checks: string[] = [];
+    let ids = 0;
+    const ask = async () => {
+      if (checks.length === 0) return;
       const result = await this.client.query({
-        query: `SELECT event_id FROM ${sqlIdentifier(table)}
-                WHERE occurred_at >= toDateTime(${first})
-                  AND occurred_at <= toDateTime(${last})
-                  AND event_id IN (${ids})`,
+        query: checks.join('\nUNION ALL\n'),
         format: 'JSONEachRow',
       });
-      for (const row of await result.json<{ event_id: string }>()) stored.add(row.event_id);
+      for (const row of await result.json<{ raw_table: RawTable; event_id: string }>()) {
+        let held = stored.get(row.raw_table);
+        if (!held) stored.set(row.raw_table, (held = new Set()));
+        held.add(row.event_id);
+      }
+      checks = [];
+      ids = 0;
+    };
+    for (const [table, rows] of byTable) {
+      for (let i = 0; i < rows.length; i += CHECK_CHUNK) {
+        const chunk = rows.slice(i, i + CHECK_CHUNK);
+        if (ids + chunk.length > CHECK_CHUNK) await ask();
+        checks.push(storedIdsQuery(table, chunk));
+        ids += chunk.length;
+      }
     }
-    return rows.filter((r) => !stored.has(String(r.event_id)));
+    await ask();
+    return stored;
   }
+}
+
+/** Which of `rows`' ids `table` holds, read only within their time range (the key's prefix). */
+function storedIdsQuery(table: RawTable, rows: readonly EventRow[]): string {
+  const times = rows.map((r) => Number(r.occurred_at));
+  const [first, last] = [Math.min(...times), Math.max(...times)];
+  if (!Number.isSafeInteger(first) || !Number.isSafeInteger(last)) {
+    throw new Error(`${table}: an event without a valid time reached the sink`);
+  }
+  const ids = rows.map((r) => sqlString(String(r.event_id))).join(',');
+  return `SELECT ${sqlString(table)} AS raw_table, event_id FROM ${sqlIdentifier(table)}
+    WHERE occurred_at >= toDateTime(${first}) AND occurred_at <= toDateTime(${last})
+      AND event_id IN (${ids})`;
 }
