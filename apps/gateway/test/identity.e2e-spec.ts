@@ -3,12 +3,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
 import { LocalJwksServer, TestIssuer } from '@aigw/testing/jwks';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
 
 const ISSUER = 'https://auth.agent-platform.test';
 
-function configYaml(jwksUri: string): string {
+function configYaml(jwksUri: string, upstreamUrl: string): string {
   return `apiVersion: gateway.envoyproxy.io/v1alpha1
 kind: AIGatewayRoute
 metadata: {name: agent-platform}
@@ -46,12 +47,32 @@ spec:
     allowedModels: [gpt-4o-mini]
 ---
 apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: AIGatewayRoute
+metadata: {name: agent-upstream}
+spec:
+  backends:
+  - {name: remote, provider: vllm, baseUrl: ${upstreamUrl}, model: remote-model}
+  userIdentification:
+    header: x-user-id
+---
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: AIGatewayRoute
+metadata: {name: open-upstream}
+spec:
+  backends:
+  - {name: open-remote, provider: vllm, baseUrl: ${upstreamUrl}, model: open-remote-model}
+  userIdentification:
+    header: x-user-id
+---
+apiVersion: gateway.envoyproxy.io/v1alpha1
 kind: SecurityPolicy
 metadata: {name: agent-auth}
 spec:
   targetRefs:
   - kind: AIGatewayRoute
     name: agent-platform
+  - kind: AIGatewayRoute
+    name: agent-upstream
   jwt:
     providers:
     - name: agent-auth
@@ -69,6 +90,7 @@ spec:
 
 describe('all-in-one gateway with a JWT SecurityPolicy', () => {
   const jwks = new LocalJwksServer();
+  const upstream = new FakeOpenAiUpstream('remote');
   let issuer: TestIssuer;
   let gateway: AppProcess;
 
@@ -80,12 +102,12 @@ describe('all-in-one gateway with a JWT SecurityPolicy', () => {
     });
 
   before(async () => {
-    await jwks.start();
+    await Promise.all([jwks.start(), upstream.start()]);
     issuer = await TestIssuer.create(ISSUER, 'ai-gateway');
     jwks.publish(issuer.publicJwk);
     const dir = mkdtempSync(join(tmpdir(), 'aigw-identity-e2e-'));
     const config = join(dir, 'identity.yaml');
-    writeFileSync(config, configYaml(jwks.url));
+    writeFileSync(config, configYaml(jwks.url, upstream.baseUrl));
     gateway = await startApp('gateway', {
       AI_GATEWAY_CONFIG: config,
       AI_GATEWAY_DATA_DIR: join(dir, 'data'),
@@ -93,7 +115,32 @@ describe('all-in-one gateway with a JWT SecurityPolicy', () => {
   });
   after(async () => {
     await gateway?.stop();
-    await jwks.stop();
+    await Promise.all([jwks.stop(), upstream.stop()]);
+  });
+
+  it("sends the provider none of the identity headers it set from the token's claims", async () => {
+    upstream.reset();
+    const token = await issuer.sign({ sub: 'dana@example.com', plan: 'pro' });
+    const response = await chat('remote-model', {
+      authorization: `Bearer ${token}`,
+      'x-user-id': 'mallory',
+      'x-request-tag': 'tag-1',
+    });
+    assert.equal(response.status, 200, await response.clone().text());
+    const call = upstream.calls[0];
+    assert.ok(call);
+    assert.equal(call.headers['x-user-id'], undefined);
+    assert.equal(call.headers['x-user-plan'], undefined);
+    assert.ok(!JSON.stringify(call.headers).includes('dana@example.com'));
+    assert.ok(!JSON.stringify(call.headers).includes('mallory'));
+    assert.equal(call.headers['x-request-tag'], 'tag-1');
+  });
+
+  it('forwards a header the client chose to send on a route without JWT', async () => {
+    upstream.reset();
+    const response = await chat('open-remote-model', { 'x-user-id': 'erin' });
+    assert.equal(response.status, 200, await response.clone().text());
+    assert.equal(upstream.calls[0]?.headers['x-user-id'], 'erin');
   });
 
   it('answers 401 without a token, and with a forged one, leaking nothing', async () => {

@@ -346,7 +346,13 @@ function admit(
       route.tokenIdRules,
     );
   }
-  const forwarded = forwardableHeaders(identity.headers, route.stripHeaders);
+  // Identity headers the gateway set from a verified token are for its own policies: a
+  // user's id (often an email) must not reach a third party.
+  const forwarded = forwardableHeaders(
+    identity.headers,
+    route.stripHeaders,
+    identity.gatewayHeaders,
+  );
   // Never forwarded (x-ai-gateway-*): the router reads them from here.
   const overrides = requestOverrides(identity.headers);
   const admitted: GatewayRequest = {

@@ -32,9 +32,14 @@ const NEVER_FORWARDED = new Set([
   'expect',
 ]);
 
+/**
+ * The client's headers a provider may see. `withheld` (lowercase) are headers the gateway
+ * set itself for its own policies (identity from a verified token): never forwarded.
+ */
 export function forwardableHeaders(
   headers: Readonly<Record<string, string | string[] | undefined>>,
   stripHeaders: readonly string[],
+  withheld: readonly string[] = [],
 ): Record<string, string> {
   const decisions = decisionsFor(stripHeaders);
   const forwarded: Record<string, string> = {};
@@ -48,7 +53,7 @@ export function forwardableHeaders(
       if (decisions.size >= MAX_DECISIONS) decisions.clear();
       decisions.set(name, lower);
     }
-    if (lower === null) continue;
+    if (lower === null || (withheld.length > 0 && withheld.includes(lower))) continue;
     forwarded[lower] = Array.isArray(value) ? value.join(', ') : value;
   }
   return forwarded;

@@ -31,6 +31,12 @@ export interface CallerIdentity {
    * stripHeaders still apply before anything is forwarded.
    */
   readonly headers: IncomingHeaders;
+  /**
+   * Headers (lowercase) the gateway itself owns on this route: on a JWT route, every
+   * claimToHeaders header and userIdentification header. They carry the caller's identity
+   * (often an email) for the gateway's own policies and are never sent to a provider.
+   */
+  readonly gatewayHeaders: readonly string[];
 }
 
 interface RoutePlan extends RouteIdentityPlan {
@@ -169,6 +175,7 @@ function finish(
     caller: { userKey: userKey(plan, headers, verified), ...(tier ? { tier: tier.name } : {}) },
     allowedModels: tier?.allowedModels ?? [],
     headers,
+    gatewayHeaders: plan.identityHeaders,
   };
 }
 

@@ -88,12 +88,27 @@ describe('IngressPipeline.prepare with identity', () => {
     const request: GatewayRequest = await first;
     assert.deepEqual(request.caller, { userKey: 'erin', tier: 'pro' });
     assert.deepEqual(request.allowedModels, ['secure-model']);
-    assert.equal(request.forwardHeaders['x-user-id'], 'erin');
+    assert.equal(request.forwardHeaders['x-user-id'], undefined, 'the gateway set it: withheld');
     assert.equal(request.forwardHeaders['x-user-plan'], undefined, 'stripped by the route');
     assert.equal(request.forwardHeaders.authorization, undefined);
 
     const second = pipeline.prepare('chat', body('secure-model'), headers, 'r3');
     assert.ok(!(second instanceof Promise));
+  });
+
+  it('never forwards the identity headers it set from claims, whatever stripHeaders says', async () => {
+    const token = await issuer.sign({ sub: 'frank@example.com', plan: 'pro' });
+    const request = await pipeline.prepare(
+      'chat',
+      body('secure-model'),
+      { authorization: `Bearer ${token}`, 'x-user-id': 'spoof', 'x-trace-id': 't-1' },
+      'r2b',
+    );
+    assert.equal(request.caller.userKey, 'frank@example.com');
+    assert.equal(request.forwardHeaders['x-user-id'], undefined);
+    assert.ok(!JSON.stringify(request.forwardHeaders).includes('frank'));
+    // Other client headers still travel.
+    assert.equal(request.forwardHeaders['x-trace-id'], 't-1');
   });
 
   it('refuses a model no route of its configuration serves, never forwarding it as anonymous', () => {
