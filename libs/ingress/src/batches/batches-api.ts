@@ -89,10 +89,12 @@ export class BatchesApi {
       who,
       'input_file_id',
     );
-    // OpenAI's rule, and the gateway's too: only a batch upload's lines were screened and estimated.
-    if (file.object.purpose !== 'batch') {
+    // OpenAI's rule, and the gateway's too: only a batch upload's lines were screened and
+    // estimated. The purpose the backend reports is not enough (it may read one the gateway
+    // did not take as exactly 'batch'): the gateway's own record must say it read them.
+    if (!isScreenedBatchInput(file)) {
       throw invalid(
-        "Invalid value for 'input_file_id': a batch's input file must be uploaded with purpose 'batch'.",
+        `Invalid value for 'input_file_id': the file ${fileId.slice(0, 128)} was not uploaded through this gateway as a batch input file (its lines screened and estimated): a batch's input file must be uploaded with purpose 'batch'; upload it again.`,
         'input_file_id',
       );
     }
@@ -221,4 +223,18 @@ export class BatchesApi {
     );
     return (await this.billing.seenBatch(record, answer, 'client_poll')).shown;
   }
+}
+
+/**
+ * A file the gateway itself read as a batch upload: its purpose exactly 'batch' at upload,
+ * so every line was screened and estimated (the estimate is kept only then); not a batch's
+ * output or error file.
+ */
+function isScreenedBatchInput(file: HeldRecord): boolean {
+  return (
+    file.kind === 'file' &&
+    file.estimate !== undefined &&
+    file.batchId === undefined &&
+    file.object.purpose === 'batch'
+  );
 }
