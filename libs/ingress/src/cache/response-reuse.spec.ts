@@ -306,6 +306,53 @@ describe('request deduplication (in process)', () => {
     assert.equal(calls, 1);
   });
 
+  it('shares the answer of a no-store leader only while it runs, then neither keeps nor serves it', async () => {
+    const { reuse, store } = setup('  caching: {ttl: 1h}\n  deduplication: {window: 30s}\n');
+    let calls = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const invoke = async () => {
+      calls++;
+      await gate;
+      return jsonAnswer();
+    };
+    const noStore = { 'cache-control': 'no-store' };
+    const leader = await serve(reuse, request(), invoke, noStore);
+    const onIt = await serve(reuse, request(), invoke);
+    assert.deepEqual([leader.source, onIt.source], ['leader', 'follower']);
+    release();
+    assert.equal(await text(onIt), await text(leader));
+    await tick();
+    assert.equal(store.bytesIn('r'), 0, 'nothing stored');
+    // Over, within the window: an identical request makes its own call.
+    const later = await serve(reuse, request(), invoke);
+    assert.equal(later.source, 'leader');
+    await text(later);
+    assert.equal(calls, 2);
+  });
+
+  it('gives a no-store follower the answer of the leader, stored as the leader allowed', async () => {
+    // RFC 9111 no-store binds what is kept of this request's exchange; the answer is the
+    // leader's, stored or not whether this follower came or not.
+    const { reuse, store } = setup('  caching: {ttl: 1h}\n  deduplication: {window: 30s}\n');
+    let calls = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const invoke = async () => {
+      calls++;
+      await gate;
+      return jsonAnswer();
+    };
+    const leader = await serve(reuse, request(), invoke);
+    const noStore = await serve(reuse, request(), invoke, { 'cache-control': 'no-store' });
+    assert.deepEqual([leader.source, noStore.source], ['leader', 'follower']);
+    release();
+    assert.equal(await text(noStore), await text(leader));
+    await tick();
+    assert.ok(store.bytesIn('r') > 0);
+    assert.equal(calls, 1);
+  });
+
   it('joins an identical request within the window; after it, makes a new call', async () => {
     let clock = 1_000_000;
     const { reuse } = setup('  deduplication: {window: 5s}\n', 'none', () => clock);

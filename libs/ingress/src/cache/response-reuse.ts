@@ -38,7 +38,12 @@ export interface ReusePlan {
     /** The client's `max-age`: older entries are misses. */
     readonly maxAgeMs?: number;
   };
-  readonly dedup?: { readonly key: string; readonly windowMs: number };
+  readonly dedup?: {
+    readonly key: string;
+    readonly windowMs: number;
+    /** False when this request said no-store: if it leads, its answer is not kept. */
+    readonly retain: boolean;
+  };
 }
 
 /** Where an answer came from: the cache, another caller's call, or this caller's own. */
@@ -107,9 +112,9 @@ export class ResponseReuse {
     const allowed = request.allowedModels;
     if (allowed.length > 0 && !allowed.includes(request.requestedModel)) return undefined;
     const chain = chainScope(route, request);
+    const directives = cacheDirectives(headers['cache-control']);
     let cache: ReusePlan['cache'];
     if (route.caching.enabled) {
-      const directives = cacheDirectives(headers['cache-control']);
       cache = {
         store: this.deps.cacheStore(route),
         namespace: route.name,
@@ -136,6 +141,9 @@ export class ResponseReuse {
               route.deduplication.keyComponents,
             ),
             windowMs: route.deduplication.windowMs,
+            // RFC 9111 no-store: nothing of this request's answer outlives its delivery. A
+            // follower's no-store does not bind the leader: the answer is the leader's.
+            retain: directives.store,
           }
         : undefined;
     if (!cache && !dedup) return undefined;
@@ -173,7 +181,8 @@ export class ResponseReuse {
     clientSignal: AbortSignal,
   ): Promise<ServedAnswer> {
     if (plan.dedup) {
-      const outcome = await this.deps.flights().lead(plan.dedup.key, plan.dedup.windowMs);
+      const { key, windowMs, retain } = plan.dedup;
+      const outcome = await this.deps.flights().lead(key, windowMs, retain);
       if ('follower' in outcome) return this.following(plan, outcome.follower);
       const { flight, run } = outcome.leader;
       void run(callSafely(invoke, this.detached)).then(() => this.keep(plan, flight));

@@ -157,4 +157,28 @@ describe('deduplication through real Redis (two replicas)', () => {
     assert.ok(joined);
     assert.equal((await answerFromFlight(joined)).status, 200);
   });
+
+  it('a no-store leader shares its answer while it runs; once over, no replica keeps it', async () => {
+    const key = randomUUID();
+    const lead = await a.lead(key, 30_000, false);
+    assert.ok('leader' in lead);
+    const raced = await b.lead(key, 30_000);
+    assert.ok('follower' in raced, 'shared while it runs');
+    const { answer, push } = controlledStream();
+    const running = lead.leader.run(Promise.resolve(answer));
+    const followed = answerFromFlight(raced.follower).then(collect);
+    push({ n: 1 });
+    push(null);
+    await running;
+    assert.deepEqual(await followed, ['1']);
+    await new Promise((resolve) => setImmediate(resolve));
+    // Within the window, neither replica serves it again: the next caller leads.
+    assert.equal(await b.join(key), undefined, 'the replica of the follower keeps nothing');
+    assert.equal(await a.join(key), undefined, 'the replica of the leader keeps nothing');
+    const next = await b.lead(key, 30_000);
+    assert.ok('leader' in next, 'the next caller makes its own call');
+    await next.leader.run(
+      Promise.resolve({ kind: 'json', status: 200, body: {}, usage: USAGE, servedBy: SERVED }),
+    );
+  });
 });

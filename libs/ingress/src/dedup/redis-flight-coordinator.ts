@@ -98,7 +98,7 @@ export class RedisFlightCoordinator implements FlightCoordinator {
     return this.follow(key, flightId, ttl);
   }
 
-  async lead(key: string, windowMs: number): Promise<LeadOutcome> {
+  async lead(key: string, windowMs: number, retain = true): Promise<LeadOutcome> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const known = this.local.get(key);
       if (known) return { follower: known };
@@ -112,6 +112,7 @@ export class RedisFlightCoordinator implements FlightCoordinator {
       }
       if (taken === 'OK') {
         const flight = new Flight();
+        flight.retained = retain;
         this.local.put(key, flight, windowMs);
         return { leader: this.leading(key, flightId, flight, windowMs) };
       }
@@ -170,7 +171,8 @@ export class RedisFlightCoordinator implements FlightCoordinator {
     return {
       flight,
       run: async (call: Promise<GatewayAnswer>) => {
-        write(['b', '1']); // the first entry: followers know the leader is alive
+        // The first entry: followers know the leader is alive, and whether to keep the answer.
+        write(flight.retained ? ['b', '1'] : ['b', '1', 'r', '0']);
         const beat = setInterval(() => write(['b', '1']), this.beatMs);
         beat.unref();
         this.beats.add(beat);
@@ -181,9 +183,16 @@ export class RedisFlightCoordinator implements FlightCoordinator {
           this.beats.delete(beat);
           flush();
         }
-        // A failed call is no answer to share: freed after its error was written (one
-        // connection keeps the order), so the next identical request on any replica calls.
-        if (flight.failed) {
+        // A failed call is no answer to share, nor one whose leader said no-store: freed after
+        // its end was written (one connection keeps the order), so the next identical
+        // request on any replica calls. A no-store answer's stream stays only as long as a
+        // follower already on it may take to read it.
+        if (!flight.retained) {
+          this.redis
+            .pexpire(stream, this.leaderTimeoutMs)
+            .catch((error: unknown) => this.options.onError?.('dedup expire', error));
+        }
+        if (flight.failed || !flight.retained) {
           await ABANDON.run(this.redis, [lockKey(key)], [flightId]).catch((error: unknown) =>
             this.options.onError?.('dedup abandon', error),
           );
@@ -267,6 +276,7 @@ export class RedisFlightCoordinator implements FlightCoordinator {
         follow.lastId = id;
         follow.lastSeenAt = now;
         for (let i = 0; i + 1 < fields.length; i += 2) {
+          if (fields[i] === 'r' && fields[i + 1] === '0') follow.flight.retained = false;
           if (fields[i] !== 'e') continue;
           for (const event of JSON.parse(fields[i + 1]) as FlightEvent[])
             follow.flight.append(event);

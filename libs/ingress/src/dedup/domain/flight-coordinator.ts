@@ -14,8 +14,11 @@ export type LeadOutcome = { readonly leader: LeadingFlight } | { readonly follow
 export interface FlightCoordinator {
   /** An identical call started within its window (running or over), read from its start. */
   join(key: string): Promise<Flight | undefined>;
-  /** Takes the key for a new call, unless another caller took it first: then its flight. */
-  lead(key: string, windowMs: number): Promise<LeadOutcome>;
+  /**
+   * Takes the key for a new call, unless another caller took it first: then its flight.
+   * `retain` false (the leader's no-store): joinable only while it runs, dropped once over.
+   */
+  lead(key: string, windowMs: number, retain?: boolean): Promise<LeadOutcome>;
   close(): Promise<void>;
 }
 
@@ -94,6 +97,10 @@ export class LocalFlights {
   private answered(key: string, flight: Flight): void {
     const entry = this.flights.get(key);
     if (entry?.flight !== flight) return;
+    if (!flight.retained) {
+      this.forget(key, flight); // no-store: kept only while the call ran
+      return;
+    }
     const bytes = serializedSize(flight);
     if (bytes > this.limits.maxBytes) {
       // Larger than the whole budget: dropped alone, not at the cost of every other answer.
@@ -149,10 +156,11 @@ export class InProcessFlightCoordinator implements FlightCoordinator {
     return this.local.get(key);
   }
 
-  async lead(key: string, windowMs: number): Promise<LeadOutcome> {
+  async lead(key: string, windowMs: number, retain = true): Promise<LeadOutcome> {
     const running = this.local.get(key);
     if (running) return { follower: running };
     const flight = new Flight();
+    flight.retained = retain;
     this.local.put(key, flight, windowMs);
     return { leader: { flight, run: (call) => pumpIntoFlight(call, flight) } };
   }

@@ -65,6 +65,11 @@ export class Flight {
   private readonly events: FlightEvent[] = [];
   private waiting: (() => void)[] = [];
   private over = false;
+  /**
+   * Whether its answer stays joinable once over, for the rest of the window. False when the
+   * leader's request said `Cache-Control: no-store`: shared only while it runs, then gone.
+   */
+  retained = true;
   private settle!: { resolve: (usage: TokenUsage) => void; reject: (error: unknown) => void };
   /** The call's usage once it is over, whoever still reads it; rejects if it failed. */
   readonly usage = new Promise<TokenUsage>(
