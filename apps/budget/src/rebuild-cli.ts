@@ -6,15 +6,20 @@ import { LocalBudgetStore, RedisBudgetStore, type BudgetStore } from '@aigw/budg
 import { rebuildBalances, withAdjustments, type UsageLog } from '@aigw/budget';
 import { createKafka, createRedisClient, replayTopic } from '@aigw/infra';
 import { Topic, type BudgetAdjusted } from '@aigw/contracts';
-import { EmbeddedEventBus, SqliteEventLog } from '@aigw/embedded';
+import { SqliteEventLog } from '@aigw/embedded';
+import { embeddedUsageLog, REBUILD_EXIT, rebuildExitCode, type SkippedEvents } from './rebuild-log';
 
 const USAGE = `usage: npm run budget:rebuild -- [--data-dir DIR] [--events-file FILE]
+                                 [--accept-undecodable]
 Rebuilds every budget balance from the usage events (and operators' resets and credits,
 the budget-adjusted topic) and compares it with the live
 balances. With KAFKA_BROKERS and REDIS_URL set: from the Kafka usage topic (honouring
 AI_GATEWAY_KAFKA_TOPIC_PREFIX) against the balances in Redis, rebuilt under a scratch
 prefix there. Otherwise: from the embedded event log (DIR/FILE) against DIR/budget.db.
-Exit 0 when they match, 1 when not, 2 when it could not run.`;
+An event the log holds but this build cannot decode is skipped and counted; any such
+event fails the rebuild (exit 3: the balances lack its usage) unless --accept-undecodable
+is given, when the count is still printed and the exit is that of the comparison.
+Exit 0 when they match, 1 when not, 2 when it could not run, 3 when events were skipped.`;
 
 /** `npm run budget:rebuild`: the embedded gateway's balances, rebuilt from its event log. */
 async function main(): Promise<number> {
@@ -22,6 +27,7 @@ async function main(): Promise<number> {
     options: {
       'data-dir': { type: 'string' },
       'events-file': { type: 'string', default: 'events.db' },
+      'accept-undecodable': { type: 'boolean', default: false },
       help: { type: 'boolean' },
     },
   });
@@ -40,6 +46,7 @@ async function main(): Promise<number> {
   let live: BudgetStore;
   let rebuilt: BudgetStore;
   let targetPrefix = '';
+  const skipped: SkippedEvents = { undecodable: 0 };
   if (settings.kafkaBrokers && settings.redisUrl) {
     const kafka = createKafka({
       clientId: 'ai-gateway-budget-rebuild',
@@ -49,14 +56,16 @@ async function main(): Promise<number> {
     usageLog = withAdjustments(
       {
         replay: async (onBatch) => {
-          await replayTopic(kafka, Topic.UsageRecorded, { prefix }, onBatch);
+          const read = await replayTopic(kafka, Topic.UsageRecorded, { prefix }, onBatch);
+          skipped.undecodable += read.undecodable;
         },
       },
       async () => {
         const adjustments: BudgetAdjusted[] = [];
-        await replayTopic(kafka, Topic.BudgetAdjusted, { prefix }, async (batch) => {
+        const read = await replayTopic(kafka, Topic.BudgetAdjusted, { prefix }, async (batch) => {
           for (const event of batch) if (event.type === 'budget.adjusted') adjustments.push(event);
         });
+        skipped.undecodable += read.undecodable;
         return adjustments;
       },
     );
@@ -70,11 +79,6 @@ async function main(): Promise<number> {
   } else {
     const dataDir = values['data-dir'] ?? settings.dataDir;
     const log = new SqliteEventLog(join(dataDir, values['events-file']));
-    const bus = new EmbeddedEventBus(log, {
-      flushIntervalMs: 50,
-      maxBatch: 500,
-      onError: () => undefined,
-    });
     const liveLocal = new LocalBudgetStore(join(dataDir, 'budget.db'));
     const rebuiltLocal = new LocalBudgetStore(':memory:');
     closers.push(
@@ -83,9 +87,7 @@ async function main(): Promise<number> {
       () => log.close(),
     );
     // One log: adjustments come back in the order they were written among the usage.
-    usageLog = {
-      replay: (onBatch) => bus.replay([Topic.UsageRecorded, Topic.BudgetAdjusted], onBatch),
-    };
+    usageLog = embeddedUsageLog(log, skipped);
     live = liveLocal;
     rebuilt = rebuiltLocal;
   }
@@ -98,12 +100,22 @@ async function main(): Promise<number> {
       targetPrefix,
     );
     process.stdout.write(
-      `rebuilt ${report.keys} balances from ${report.events} usage events and ${report.adjustments} adjustments: ${report.mismatches.length} mismatches\n`,
+      `rebuilt ${report.keys} balances from ${report.events} usage events and ${report.adjustments} adjustments: ${report.mismatches.length} mismatches, ${skipped.undecodable} undecodable events skipped\n`,
     );
     for (const m of report.mismatches) {
       process.stdout.write(`  ${m.key}: rebuilt ${m.rebuilt}, live ${m.live}\n`);
     }
-    return report.mismatches.length === 0 ? 0 : 1;
+    const code = rebuildExitCode(
+      report.mismatches.length,
+      skipped.undecodable,
+      values['accept-undecodable'],
+    );
+    if (code === REBUILD_EXIT.undecodable) {
+      process.stderr.write(
+        `budget rebuild: ${skipped.undecodable} events could not be decoded and were left out, so the rebuilt balances lack their usage; rerun with --accept-undecodable to accept that\n`,
+      );
+    }
+    return code;
   } finally {
     for (const close of closers) await close();
   }

@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import {
+  BudgetAdjustmentAction,
+  createBudgetAdjusted,
+  createTokenUsageRecorded,
+  serializeEvent,
+  Topic,
+  UsageSource,
+  type GatewayEvent,
+  type SerializedEvent,
+} from '@aigw/contracts';
+import { SqliteEventLog } from '@aigw/embedded';
+import { embeddedUsageLog, REBUILD_EXIT, rebuildExitCode } from './rebuild-log';
+
+const run = promisify(execFile);
+const ROOT = resolve(__dirname, '../../..');
+
+const usage = (requestId: string, at: string) =>
+  createTokenUsageRecorded(
+    {
+      requestId,
+      partitionKey: 'alice',
+      userId: 'alice',
+      inputTokens: 10,
+      outputTokens: 2,
+      cachedInputTokens: 0,
+      usageSource: UsageSource.Reported,
+      modelRequested: 'm',
+      modelServed: 'm',
+      provider: 'local',
+      backend: 'local',
+      costDollars: 0,
+      weightedTokenCost: 14,
+      cacheHit: false,
+    },
+    { occurredAt: at },
+  );
+
+/** A stored usage message this build cannot read (a newer or damaged event). */
+const UNREADABLE: SerializedEvent = {
+  topic: Topic.UsageRecorded,
+  key: 'alice',
+  eventId: 'unreadable-1',
+  json: '{"type":"usage.recorded","eventId":"unreadable-1","schemaVersion":99}',
+};
+
+test('the embedded replay hands on every readable event in order and counts the rest', async () => {
+  const log = new SqliteEventLog(':memory:');
+  try {
+    const reset = createBudgetAdjusted(
+      { partitionKey: 'alice', userKey: 'alice', action: BudgetAdjustmentAction.Reset },
+      { occurredAt: '2026-03-01T10:00:01Z' },
+    );
+    const first = usage('r1', '2026-03-01T10:00:00Z');
+    const last = usage('r2', '2026-03-01T10:00:02Z');
+    log.append([serializeEvent(first), UNREADABLE, serializeEvent(reset), serializeEvent(last)]);
+    const skipped = { undecodable: 0 };
+    const seen: GatewayEvent[] = [];
+    await embeddedUsageLog(log, skipped).replay(async (batch) => {
+      seen.push(...batch);
+    });
+    assert.deepEqual(
+      seen.map((e) => e.eventId),
+      [first.eventId, reset.eventId, last.eventId],
+    );
+    assert.equal(skipped.undecodable, 1);
+  } finally {
+    log.close();
+  }
+});
+
+test('skipped events fail the rebuild unless accepted, ahead of a mismatch', () => {
+  assert.equal(rebuildExitCode(0, 0, false), REBUILD_EXIT.match);
+  assert.equal(rebuildExitCode(2, 0, false), REBUILD_EXIT.mismatch);
+  assert.equal(rebuildExitCode(0, 1, false), REBUILD_EXIT.undecodable);
+  assert.equal(rebuildExitCode(2, 1, false), REBUILD_EXIT.undecodable);
+  assert.equal(rebuildExitCode(0, 1, true), REBUILD_EXIT.match);
+  assert.equal(rebuildExitCode(2, 1, true), REBUILD_EXIT.mismatch);
+});
+
+test('budget:rebuild exits 3 naming the count when the log holds an undecodable usage event', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'aigw-rebuild-cli-'));
+  const config = join(dir, 'config.yaml');
+  writeFileSync(
+    config,
+    `kind: AIGatewayRoute
+metadata: {name: r}
+spec:
+  backends:
+  - {name: local, provider: local, model: m}
+  userIdentification: {header: x-user-id}
+  tokenBudget:
+    perUser: {limit: 100000, period: 30d}
+`,
+  );
+  const data = join(dir, 'data');
+  const log = new SqliteEventLog(join(data, 'events.db'));
+  log.append([UNREADABLE]);
+  log.close();
+  const env = {
+    ...Object.fromEntries(
+      Object.entries(process.env).filter(
+        ([name]) => !['REDIS_URL', 'KAFKA_BROKERS', 'CLICKHOUSE_URL'].includes(name),
+      ),
+    ),
+    AI_GATEWAY_CONFIG: config,
+    AI_GATEWAY_DATA_DIR: data,
+  };
+  const cli = (...args: string[]) =>
+    run(
+      process.execPath,
+      ['--require', '@swc-node/register', 'apps/budget/src/rebuild-cli.ts', ...args],
+      { cwd: ROOT, env },
+    ).then(
+      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+      (error: { code: number; stdout: string; stderr: string }) => error,
+    );
+  const refused = await cli();
+  assert.equal(refused.code, REBUILD_EXIT.undecodable, refused.stdout + refused.stderr);
+  assert.match(refused.stdout, /0 mismatches, 1 undecodable events skipped/);
+  assert.match(refused.stderr, /1 events could not be decoded.*--accept-undecodable/);
+  const accepted = await cli('--accept-undecodable');
+  assert.equal(accepted.code, REBUILD_EXIT.match, accepted.stdout + accepted.stderr);
+  assert.match(accepted.stdout, /0 mismatches, 1 undecodable events skipped/);
+});
