@@ -128,4 +128,62 @@ spec:
     const reads = backend.calls.filter((call) => call.path.endsWith('/content'));
     assert.equal(reads.length, 2);
   });
+
+  it('stops retrying a finished batch whose output the backend no longer has, counted output_gone', async () => {
+    const bob = new OpenAI({
+      baseURL: `${gateway.baseUrl}/v1`,
+      apiKey: 'sk-client',
+      maxRetries: 0,
+      defaultHeaders: { 'x-user-id': 'bob', 'x-ai-gateway-model': VIRTUAL },
+    });
+    const line = JSON.stringify({
+      custom_id: 'gone',
+      method: 'POST',
+      url: '/v1/chat/completions',
+      body: { model: VIRTUAL, messages: [{ role: 'user', content: 'gone' }] },
+    });
+    const file = await bob.files.create({
+      file: await toFile(Buffer.from(`${line}\n`), 'gone.jsonl'),
+      purpose: 'batch',
+    });
+    // Every read of its output fails until the output is gone at the backend (deleted or
+    // expired there, not through the gateway).
+    backend.failContentReads = 1_000;
+    const contentReads = () => backend.calls.filter((c) => c.path.endsWith('/content')).length;
+    const before = contentReads();
+    try {
+      await bob.batches.create({
+        input_file_id: file.id,
+        endpoint: '/v1/chat/completions',
+        completion_window: '24h',
+      });
+      const deadline = Date.now() + 10_000;
+      while (contentReads() === before && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const output = [...backend.files.values()].find((f) => f.content.includes('batch_req_gone'));
+      assert.ok(output, 'the batch finished');
+      backend.files.delete(output.id);
+    } finally {
+      backend.failContentReads = 0;
+    }
+    const gone = async () =>
+      metricSum(
+        await (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text(),
+        'ai_gateway_batch_sweeper_checks_total',
+        { outcome: 'output_gone' },
+      );
+    const deadline = Date.now() + 10_000;
+    while ((await gone()) < 1 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.equal(await gone(), 1);
+    // Several more sweeps (200 ms apart): the batch is no longer looked at, nor read.
+    const looks = () => backend.calls.filter((c) => c.path.startsWith('/v1/batches/')).length;
+    const [looked, read] = [looks(), contentReads()];
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    assert.equal(looks(), looked);
+    assert.equal(contentReads(), read);
+    assert.equal(await gone(), 1);
+  });
 });

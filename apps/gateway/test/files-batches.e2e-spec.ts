@@ -619,6 +619,61 @@ spec:
     assert.equal((await downloaded()) - downloadedBefore, Buffer.byteLength(held.content));
   });
 
+  it("bills a batch from its output before deleting that output, refusing while it can't", async () => {
+    const erin = new OpenAI({
+      baseURL: `${gateway.baseUrl}/v1`,
+      apiKey: 'sk-client-erin',
+      maxRetries: 0,
+      defaultHeaders: { 'x-user-id': 'erin', 'x-ai-gateway-model': VIRTUAL },
+    });
+    const file = await erin.files.create({
+      file: await toFile(Buffer.from(requestLine('e', VIRTUAL)), 'erin.jsonl'),
+      purpose: 'batch',
+    });
+    const batch = await erin.batches.create({
+      input_file_id: file.id,
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+    });
+    const billed = async () =>
+      metricSum(
+        await (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text(),
+        'ai_gateway_batches_billed_total',
+        { trigger: 'delete' },
+      );
+    // The look that sees it finished cannot read the output: not billed yet.
+    backend.failContentReads = 1_000;
+    try {
+      const done = await erin.batches.retrieve(batch.id);
+      assert.equal(done.status, 'completed');
+      const outputId = done.output_file_id!;
+      const held = [...backend.files.values()].find(
+        (f) => f.purpose === 'batch_output' && f.content.includes('batch_req_e'),
+      )!;
+      await assert.rejects(erin.files.delete(outputId), (error: unknown) => {
+        assert.ok(error instanceof OpenAI.APIError);
+        assert.equal(error.status, 503);
+        assert.equal(error.code, 'batch_output_unbilled');
+        assert.equal(error.headers?.get('retry-after'), '30');
+        assert.match(error.message, /not billed yet/);
+        return true;
+      });
+      assert.ok(backend.files.has(held.id), 'the output stays at the backend');
+      assert.equal(await billed(), 0);
+      // The backend reads again: the delete bills the batch, then deletes its output.
+      backend.failContentReads = 0;
+      assert.deepEqual(await erin.files.delete(outputId), {
+        id: outputId,
+        object: 'file',
+        deleted: true,
+      });
+      assert.ok(!backend.files.has(held.id));
+      assert.equal(await billed(), 1);
+    } finally {
+      backend.failContentReads = 0;
+    }
+  });
+
   it('refuses an upload over AI_GATEWAY_MAX_BODY_BYTES with an OpenAI-style 413', async () => {
     const before = backend.files.size;
     const big = Buffer.alloc(MAX_BODY_BYTES + 1024, 'x');
