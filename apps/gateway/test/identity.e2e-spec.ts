@@ -1,6 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
@@ -9,7 +11,7 @@ import { startApp, type AppProcess } from '@aigw/testing/processes';
 
 const ISSUER = 'https://auth.agent-platform.test';
 
-function configYaml(jwksUri: string, upstreamUrl: string): string {
+function configYaml(jwksUri: string, upstreamUrl: string, brokenJwksUri: string): string {
   return `apiVersion: gateway.envoyproxy.io/v1alpha1
 kind: AIGatewayRoute
 metadata: {name: agent-platform}
@@ -65,6 +67,33 @@ spec:
     header: x-user-id
 ---
 apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: AIGatewayRoute
+metadata: {name: agent-keys-down}
+spec:
+  backends:
+  - {name: down, provider: local, model: keys-down-model}
+  userIdentification:
+    header: x-user-id
+---
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: SecurityPolicy
+metadata: {name: broken-auth}
+spec:
+  targetRefs:
+  - kind: AIGatewayRoute
+    name: agent-keys-down
+  jwt:
+    providers:
+    - name: broken-auth
+      issuer: ${ISSUER}
+      audiences: [ai-gateway]
+      remoteJWKS:
+        uri: ${brokenJwksUri}
+      claimToHeaders:
+      - claim: sub
+        header: x-user-id
+---
+apiVersion: gateway.envoyproxy.io/v1alpha1
 kind: SecurityPolicy
 metadata: {name: agent-auth}
 spec:
@@ -91,6 +120,10 @@ spec:
 describe('all-in-one gateway with a JWT SecurityPolicy', () => {
   const jwks = new LocalJwksServer();
   const upstream = new FakeOpenAiUpstream('remote');
+  // A key-set endpoint answering garbage, as a misconfigured or failing provider does.
+  const brokenJwks = createServer((_request, response) =>
+    response.writeHead(200, { 'content-type': 'text/html' }).end('<html>maintenance</html>'),
+  );
   let issuer: TestIssuer;
   let gateway: AppProcess;
 
@@ -102,12 +135,20 @@ describe('all-in-one gateway with a JWT SecurityPolicy', () => {
     });
 
   before(async () => {
-    await Promise.all([jwks.start(), upstream.start()]);
+    await Promise.all([
+      jwks.start(),
+      upstream.start(),
+      new Promise<void>((resolve) => brokenJwks.listen(0, '127.0.0.1', resolve)),
+    ]);
+    const brokenPort = (brokenJwks.address() as AddressInfo).port;
     issuer = await TestIssuer.create(ISSUER, 'ai-gateway');
     jwks.publish(issuer.publicJwk);
     const dir = mkdtempSync(join(tmpdir(), 'aigw-identity-e2e-'));
     const config = join(dir, 'identity.yaml');
-    writeFileSync(config, configYaml(jwks.url, upstream.baseUrl));
+    writeFileSync(
+      config,
+      configYaml(jwks.url, upstream.baseUrl, `http://127.0.0.1:${brokenPort}/jwks.json`),
+    );
     gateway = await startApp('gateway', {
       AI_GATEWAY_CONFIG: config,
       AI_GATEWAY_DATA_DIR: join(dir, 'data'),
@@ -115,7 +156,45 @@ describe('all-in-one gateway with a JWT SecurityPolicy', () => {
   });
   after(async () => {
     await gateway?.stop();
-    await Promise.all([jwks.stop(), upstream.stop()]);
+    brokenJwks.closeAllConnections();
+    await Promise.all([
+      jwks.stop(),
+      upstream.stop(),
+      new Promise((resolve) => brokenJwks.close(resolve)),
+    ]);
+  });
+
+  it("answers 503 with Retry-After, not 401, when the provider's keys cannot be fetched", async () => {
+    const token = await issuer.sign({ sub: 'gina', plan: 'pro' });
+    const openai = await chat('keys-down-model', { authorization: `Bearer ${token}` });
+    assert.equal(openai.status, 503);
+    assert.equal(openai.headers.get('retry-after'), '5');
+    const openaiBody = (await openai.json()) as { error: { type: string; code: string } };
+    assert.equal(openaiBody.error.type, 'service_unavailable');
+    assert.equal(openaiBody.error.code, 'identity_provider_unavailable');
+
+    // Anthropic's "try again shortly" status, as for every unavailable dependency there.
+    const messages = await fetch(`${gateway.baseUrl}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({
+        model: 'keys-down-model',
+        max_tokens: 16,
+        messages: [{ role: 'user', content: 'hello' }],
+      }),
+    });
+    assert.equal(messages.status, 529);
+    assert.ok(messages.headers.get('retry-after'));
+    const messagesBody = (await messages.json()) as { type: string; error: { type: string } };
+    assert.equal(messagesBody.type, 'error');
+    assert.equal(messagesBody.error.type, 'overloaded_error');
+
+    const metrics = await (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
+    assert.match(
+      metrics,
+      /ai_gateway_identity_keys_unavailable_total\{reason="(bad_response|backoff)"\} \d+/,
+    );
+    assert.ok(!gateway.output().includes(token.split('.')[1]), 'the token is never logged');
   });
 
   it("sends the provider none of the identity headers it set from the token's claims", async () => {

@@ -17,6 +17,7 @@ import {
 } from '@aigw/contracts/data-plane';
 import { MetricsRegistry } from '@aigw/observability';
 import { BudgetAdmission } from './admission/budget-admission';
+import { keysUnavailable } from './identity/identity.errors';
 import { IngressTelemetry } from './ingress-telemetry';
 
 const parsed = parseGatewayConfig(
@@ -349,5 +350,25 @@ describe('IngressTelemetry: budget store unavailable', () => {
     refuse(metrics, new DataPlaneError(DataPlaneErrorCode.BudgetUnavailable, 'down'), true);
     const text = await metrics.metrics();
     assert.equal(line(text, 'ai_gateway_budget_store_unavailable_total{'), undefined);
+  });
+});
+
+describe('IngressTelemetry: JWT provider keys that could not be fetched', () => {
+  it('counts the refusal by reason, apart from the other 503s', async () => {
+    const metrics = new MetricsRegistry({ collectDefaultMetrics: false });
+    refuse(metrics, keysUnavailable('timeout'));
+    refuse(metrics, keysUnavailable('timeout'));
+    refuse(metrics, keysUnavailable('bad_response'));
+    refuse(metrics, new DataPlaneError(DataPlaneErrorCode.NoBackendAvailable, 'none left'));
+    refuse(metrics, keysUnavailable('unreachable'), true);
+
+    const text = await metrics.metrics();
+    const counted = text
+      .split('\n')
+      .filter((l) => l.startsWith('ai_gateway_identity_keys_unavailable_total{'));
+    assert.deepEqual(counted.sort(), [
+      'ai_gateway_identity_keys_unavailable_total{reason="bad_response"} 1',
+      'ai_gateway_identity_keys_unavailable_total{reason="timeout"} 2',
+    ]);
   });
 });

@@ -17,6 +17,7 @@ import {
   type TokenUsage,
 } from '@aigw/contracts/data-plane';
 import type { MetricsRegistry } from '@aigw/observability';
+import { KeysUnavailable } from './identity/identity.errors';
 import type {
   CompletionOutcome,
   IngressObserver,
@@ -196,6 +197,10 @@ export class IngressTelemetry implements IngressObserver {
     // Counted apart: the status (503, 529 on Anthropic's API) is also "no backend available".
     if (!clientGone && error.code === DataPlaneErrorCode.BudgetUnavailable) {
       this.metrics.recordBudgetStoreUnavailable(endpoint);
+    }
+    // Same statuses again: a JWT provider's keys could not be fetched (the token is not at fault).
+    if (!clientGone && error.cause instanceof KeysUnavailable) {
+      this.metrics.recordIdentityKeysUnavailable(error.cause.failure);
     }
     // A hang-up is the client's doing: counted and recorded, never reported as ours.
     if (!clientGone && error.code === DataPlaneErrorCode.Internal) {

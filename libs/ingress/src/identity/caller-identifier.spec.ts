@@ -1,11 +1,18 @@
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { parseGatewayConfig, type GatewayConfig, type RouteConfig } from '@aigw/config';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 import { timelyRun } from '@aigw/testing';
 import { LocalJwksServer, TestIssuer } from '@aigw/testing/jwks';
 import { CallerIdentifier, type CallerIdentity } from './caller-identifier';
-import { IdentityRejection, type RejectionReason } from './identity.errors';
+import {
+  IdentityRejection,
+  KeysUnavailable,
+  type KeySetFailure,
+  type RejectionReason,
+} from './identity.errors';
 import type { IdentityOptions } from './identity-options';
 import type { KeySetTiming } from './remote-key-set';
 
@@ -609,5 +616,83 @@ spec:
     const error = await rejection(() => ids.identify(headers, routeNamed(config, 'staff')));
     assert.equal(error.code, DataPlaneErrorCode.Unauthenticated);
     assert.equal(reasonOf(error), 'unknown-issuer');
+  });
+});
+
+describe('CallerIdentifier when the key set cannot be fetched', () => {
+  type Behaviour = 'status-503' | 'not-json' | 'not-a-key-set' | 'hang';
+  let behaviour: Behaviour = 'status-503';
+  const held: ServerResponse[] = [];
+  const keyServer = createServer((_request, response) => {
+    if (behaviour === 'status-503') response.writeHead(503).end();
+    else if (behaviour === 'not-json') response.writeHead(200).end('<html>oops</html>');
+    else if (behaviour === 'not-a-key-set') response.writeHead(200).end('{"keys": 7}');
+    else held.push(response);
+  });
+  let issuer: TestIssuer;
+  let token: string;
+
+  before(async () => {
+    await new Promise<void>((resolve) => keyServer.listen(0, '127.0.0.1', resolve));
+    issuer = await TestIssuer.create(ISSUER, 'ai-gateway');
+    token = await issuer.sign({ sub: 'alice', plan: 'pro' });
+  });
+  after(async () => {
+    for (const response of held) response.destroy();
+    keyServer.closeAllConnections();
+    await new Promise((resolve) => keyServer.close(resolve));
+  });
+
+  const keyServerUrl = () =>
+    `http://127.0.0.1:${(keyServer.address() as AddressInfo).port}/.well-known/jwks.json`;
+
+  async function refusal(jwksUri: string, timing: Partial<KeySetTiming> = {}) {
+    const config = gatewayConfig(jwksUri);
+    const ids = new CallerIdentifier(() => config, { keySetTiming: { ...FAST, ...timing } });
+    const secured = routeNamed(config, 'secured');
+    return {
+      first: await rejection(() => ids.identify({ authorization: `Bearer ${token}` }, secured)),
+      again: () => rejection(() => ids.identify({ authorization: `Bearer ${token}` }, secured)),
+    };
+  }
+
+  function assertUnavailable(error: DataPlaneError, failure: KeySetFailure): void {
+    assert.equal(error.code, DataPlaneErrorCode.NoBackendAvailable);
+    assert.equal(error.httpStatus, 503);
+    assert.equal(error.retryAfterMs, 5_000);
+    assert.equal(error.upstreamCode, 'identity_provider_unavailable');
+    assert.ok(error.cause instanceof KeysUnavailable);
+    assert.equal(error.cause.failure, failure);
+    assert.ok(!error.message.includes(token.split('.')[1].slice(0, 16)));
+  }
+
+  it('answers 503 with Retry-After, not 401, for a key server answering an error status', async () => {
+    behaviour = 'status-503';
+    assertUnavailable((await refusal(keyServerUrl())).first, 'bad_response');
+  });
+
+  it('answers 503 for a key server answering garbage', async () => {
+    behaviour = 'not-json';
+    assertUnavailable((await refusal(keyServerUrl())).first, 'bad_response');
+    behaviour = 'not-a-key-set';
+    assertUnavailable((await refusal(keyServerUrl())).first, 'bad_response');
+  });
+
+  it('answers 503 for a key server that is down or does not answer in time', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    assertUnavailable((await refusal(`http://127.0.0.1:${port}/jwks.json`)).first, 'unreachable');
+
+    behaviour = 'hang';
+    assertUnavailable((await refusal(keyServerUrl(), { fetchTimeoutMs: 200 })).first, 'timeout');
+  });
+
+  it('answers 503 while the attempt floor holds the next fetch back', async () => {
+    behaviour = 'status-503';
+    const { first, again } = await refusal(keyServerUrl(), { minAttemptIntervalMs: 60_000 });
+    assertUnavailable(first, 'bad_response');
+    assertUnavailable(await again(), 'backoff');
   });
 });

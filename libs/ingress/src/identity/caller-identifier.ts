@@ -6,6 +6,8 @@ import { applyClaimHeaders, claimAsString } from './claim-headers';
 import { credentialUserKey, isCredentialHeader } from './credential-user-key';
 import {
   IdentityRejection,
+  KeysUnavailable,
+  keysUnavailable,
   noTierMatched,
   unauthenticated,
   userKeyTooLong,
@@ -145,15 +147,19 @@ async function verify(plan: RoutePlan, token: string): Promise<VerifiedToken> {
   if (plan.verifiers.length === 0) throw unauthenticated('provider-not-configured');
   if (verifiers.length === 0) throw unauthenticated('unknown-issuer');
   let rejection: IdentityRejection | undefined;
+  let keysMissing: KeysUnavailable | undefined;
   for (const verifier of verifiers) {
     try {
       return await verifier.verify(token);
     } catch (error) {
-      rejection =
-        error instanceof IdentityRejection ? error : new IdentityRejection('keys-unavailable');
+      if (error instanceof KeysUnavailable) keysMissing = error;
+      else rejection = error instanceof IdentityRejection ? error : undefined;
     }
   }
-  throw unauthenticated(rejection?.reason ?? 'keys-unavailable');
+  // A provider whose keys could not be fetched might have accepted the token: that is the
+  // gateway's failure to answer, not the caller's, so 503 with Retry-After, not 401.
+  if (keysMissing) throw keysUnavailable(keysMissing.failure);
+  throw unauthenticated(rejection?.reason ?? 'malformed-token');
 }
 
 function finish(

@@ -26,6 +26,44 @@ export class IdentityRejection extends Error {
   }
 }
 
+/** How fetching a provider's signing keys (its JWKS) failed; a metric label. */
+export type KeySetFailure =
+  /** No answer within the fetch timeout. */
+  | 'timeout'
+  /** The connection failed (refused, DNS, TLS). */
+  | 'unreachable'
+  /** An answer that is not a 200 with a JSON Web Key Set. */
+  | 'bad_response'
+  /** Not tried: the last attempt failed too recently (the attempt floor). */
+  | 'backoff';
+
+/** The provider's keys could not be had: the gateway's dependency failed, not the token. */
+export class KeysUnavailable extends IdentityRejection {
+  constructor(readonly failure: KeySetFailure) {
+    super('keys-unavailable');
+    this.name = 'KeysUnavailable';
+  }
+}
+
+/** Seconds a client refused for want of keys is asked to wait: the attempt floor's. */
+export const KEYS_UNAVAILABLE_RETRY_AFTER_MS = 5_000;
+
+/**
+ * 503 (529 on the Anthropic API, as for every "try again shortly"), never 401: the token
+ * may well be good, and a 401 tells SDKs and users to give up or sign in again.
+ */
+export function keysUnavailable(failure: KeySetFailure): DataPlaneError {
+  return new DataPlaneError(
+    DataPlaneErrorCode.NoBackendAvailable,
+    "The gateway could not fetch its identity provider's signing keys to check the bearer token. Try again shortly.",
+    {
+      upstreamCode: 'identity_provider_unavailable',
+      retryAfterMs: KEYS_UNAVAILABLE_RETRY_AFTER_MS,
+      cause: new KeysUnavailable(failure),
+    },
+  );
+}
+
 export function unauthenticated(reason: RejectionReason): DataPlaneError {
   const message =
     reason === 'missing-token'

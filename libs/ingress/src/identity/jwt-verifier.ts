@@ -1,8 +1,13 @@
 import { decodeJwt, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
 import type { JwtProviderConfig } from '@aigw/config';
-import { IdentityRejection, type RejectionReason } from './identity.errors';
+import {
+  IdentityRejection,
+  KeysUnavailable,
+  type KeySetFailure,
+  type RejectionReason,
+} from './identity.errors';
 import { verifyOptions } from './jwt-policy';
-import type { RemoteKeySet } from './remote-key-set';
+import { FetchFloorError, type RemoteKeySet } from './remote-key-set';
 
 export interface VerifiedToken {
   readonly provider: JwtProviderConfig;
@@ -30,7 +35,8 @@ export class ProviderVerifier {
       return { provider: this.provider, claims: payload };
     } catch (error) {
       if (error instanceof errors.JWKSMultipleMatchingKeys) return this.tryEach(token, error);
-      throw new IdentityRejection(reasonFor(error));
+      const failure = keySetFailure(error);
+      throw failure ? new KeysUnavailable(failure) : new IdentityRejection(reasonFor(error));
     }
   }
 
@@ -62,6 +68,19 @@ export function claimedIssuer(token: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** How the key fetch failed, when `error` is a failure to get the keys rather than the token's. */
+function keySetFailure(error: unknown): KeySetFailure | undefined {
+  if (error instanceof FetchFloorError) return 'backoff';
+  if (error instanceof errors.JWKSTimeout) return 'timeout';
+  // jose's own: a non-200, a body that is not JSON, or JSON that is no key set.
+  if (error instanceof errors.JWKSInvalid) return 'bad_response';
+  if (error instanceof errors.JOSEError) {
+    return error.code === 'ERR_JOSE_GENERIC' ? 'bad_response' : undefined;
+  }
+  // Anything else came from fetch itself (connection refused, DNS, TLS).
+  return 'unreachable';
 }
 
 function reasonFor(error: unknown): RejectionReason {

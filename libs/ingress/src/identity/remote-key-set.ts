@@ -38,7 +38,7 @@ export const DEFAULT_KEY_SET_TIMING: KeySetTiming = {
 };
 
 /** Thrown in place of a fetch that the attempt floor refused. */
-class FetchFloorError extends Error {
+export class FetchFloorError extends Error {
   constructor() {
     super('JWKS refetch refused by the attempt floor');
   }

@@ -608,6 +608,12 @@ export class MetricsRegistry {
     labelNames: ['route'] as const,
     registers: [this.registry],
   });
+  readonly #identityKeysUnavailable = new Counter({
+    name: 'ai_gateway_identity_keys_unavailable_total',
+    help: "Requests refused because a JWT provider's signing keys (its JWKS) could not be fetched to check the bearer token (503, 529 on the Anthropic API; error.code identity_provider_unavailable), by reason: timeout, unreachable, bad_response (not a 200 with a key set), backoff (not retried yet after a failed fetch)",
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly #usageSinkWriteFailures = new Counter({
     name: 'ai_gateway_usage_sink_write_failures_total',
     help: 'Usage-sink batch writes that failed, by store (clickhouse, embedded): the events are not committed and are written again when redelivered',
@@ -977,6 +983,13 @@ export class MetricsRegistry {
   /** A request refused because the budget store could not be reached (`route` as in recordRequest). */
   recordBudgetStoreUnavailable(route: string): void {
     this.#budgetStoreUnavailable.inc({ route });
+  }
+
+  /** A request refused because a JWT provider's keys could not be fetched. */
+  recordIdentityKeysUnavailable(
+    reason: 'timeout' | 'unreachable' | 'bad_response' | 'backoff',
+  ): void {
+    this.#identityKeysUnavailable.inc({ reason });
   }
 
   /** A batch write of the usage-sink that failed (retried on redelivery). */
