@@ -40,6 +40,7 @@ import {
   SERVED_COLUMNS,
   whereClause,
 } from './analytics-sql';
+import { MAX_SERIES_POINTS, seriesTooLarge } from '../http/analytics-query.dto';
 
 // 64-bit integers come back as JSON strings; sums of Float64 as numbers.
 type Num = string | number;
@@ -153,7 +154,14 @@ const finite = (value: Num | null | undefined): number => {
 
 /** Answers from the rollup tables of migrations 003 and 005; no query reads a raw table. */
 export class ClickHouseUsageAnalytics implements UsageAnalytics {
-  constructor(private readonly client: ClickHouseClient) {}
+  private readonly maxSeriesPoints: number;
+
+  constructor(
+    private readonly client: ClickHouseClient,
+    options: { readonly maxSeriesPoints?: number } = {},
+  ) {
+    this.maxSeriesPoints = limitOf(options.maxSeriesPoints ?? MAX_SERIES_POINTS);
+  }
 
   async usage(query: UsageQuery): Promise<UsageReport> {
     if (byOperation(query.groupBy, query.filters)) return this.usageByOperation(query);
@@ -162,8 +170,9 @@ export class ClickHouseUsageAnalytics implements UsageAnalytics {
       `SELECT toUnixTimestamp(bucket) AS t, ${keyExpression(query.groupBy, SERVED_COLUMNS)} AS key,
          ${TOTALS_COLUMNS}
        FROM ${usageRows(query.bucket === 'hour' ? 'hourly' : 'daily', where)}
-       GROUP BY t, key ORDER BY t, key`,
+       GROUP BY t, key ORDER BY t, key LIMIT ${this.maxSeriesPoints + 1}`,
     );
+    if (rows.length > this.maxSeriesPoints) throw seriesTooLarge(this.maxSeriesPoints);
     const series: UsagePoint[] = rows.map((row) => ({
       bucket: isoSeconds(Number(row.t)),
       key: row.key,
@@ -179,8 +188,9 @@ export class ClickHouseUsageAnalytics implements UsageAnalytics {
       `SELECT toUnixTimestamp(bucket) AS t,
          ${keyExpression(query.groupBy, OPERATION_COLUMNS)} AS key, ${OPERATION_TOTALS}
        FROM ${operationRows(query.bucket === 'hour' ? 'hourly' : 'daily', where, filtered)}
-       GROUP BY t, key HAVING s_requests != 0 ORDER BY t, key`,
+       GROUP BY t, key HAVING s_requests != 0 ORDER BY t, key LIMIT ${this.maxSeriesPoints + 1}`,
     );
+    if (rows.length > this.maxSeriesPoints) throw seriesTooLarge(this.maxSeriesPoints);
     const series: UsagePoint[] = rows.map((row) => ({
       bucket: isoSeconds(Number(row.t)),
       key: row.key,

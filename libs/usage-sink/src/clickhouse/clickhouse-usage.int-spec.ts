@@ -79,12 +79,12 @@ after(async () => {
 });
 
 let contractDb: Database;
-describeAnalyticsContract('ClickHouse', async () => {
+describeAnalyticsContract('ClickHouse', async (options) => {
   contractDb = await freshDatabase();
   const { client } = contractDb;
   return {
     writer: () => new ClickHouseUsageWriter(contractDb.reconnect()),
-    analytics: new ClickHouseUsageAnalytics(client),
+    analytics: new ClickHouseUsageAnalytics(client, options),
     // Plain count(): a duplicate would show here even before any merge.
     storedCounts: async () => ({
       usage: await scalar(client, 'SELECT count() AS n FROM usage_events'),

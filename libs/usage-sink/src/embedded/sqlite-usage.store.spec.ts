@@ -40,8 +40,11 @@ function newestStates(events: readonly GatewayEvent[]): Set<string> {
 }
 
 // The embedded store of the all-in-one gateway, against the contract ClickHouse meets.
-describeAnalyticsContract('the embedded SQLite store', async () => {
-  const store = new SqliteUsageStore(join(mkdtempSync(join(tmpdir(), 'aigw-analytics-')), 'a.db'));
+describeAnalyticsContract('the embedded SQLite store', async (options) => {
+  const store = new SqliteUsageStore(
+    join(mkdtempSync(join(tmpdir(), 'aigw-analytics-')), 'a.db'),
+    options,
+  );
   return {
     writer: () => store,
     analytics: store,

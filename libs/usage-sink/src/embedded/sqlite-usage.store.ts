@@ -46,6 +46,7 @@ import type { RawTable } from '../domain/event-rows';
 import { EXPIRING_TABLES, type RawEventExpiry } from '../domain/analytics-retention';
 import { quantileAt, quantileRanks } from '../domain/percentiles';
 import type { UsageEventWriter } from '../usage-sink.consumer';
+import { MAX_SERIES_POINTS, seriesTooLarge } from '../http/analytics-query.dto';
 import { RawRowInserter } from './raw-row-inserter';
 import { prepareRawTables } from './sqlite-usage.schema';
 
@@ -99,7 +100,10 @@ export class SqliteUsageStore implements UsageEventWriter, UsageAnalytics, RawEv
   private readonly expiries = new Map<RawTable, StatementSync>();
   private readonly checkpointer: WalCheckpointer | undefined;
 
-  constructor(path: string) {
+  private readonly maxSeriesPoints: number;
+
+  constructor(path: string, options: { readonly maxSeriesPoints?: number } = {}) {
+    this.maxSeriesPoints = options.maxSeriesPoints ?? MAX_SERIES_POINTS;
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new DatabaseSync(path);
     this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
@@ -173,9 +177,10 @@ export class SqliteUsageStore implements UsageEventWriter, UsageAnalytics, RawEv
     const where = whereOf(query, query.bucket, query.filters, USAGE);
     const rows = this.all<UsageTotals & { t: number; key: string }>(
       `SELECT ${t} AS t, ${keyOf(query.groupBy, USAGE)} AS key, ${TOTALS}
-       FROM usage_events ${where.sql} GROUP BY t, key ORDER BY t, key`,
-      where.params,
+       FROM usage_events ${where.sql} GROUP BY t, key ORDER BY t, key LIMIT ?`,
+      [...where.params, this.maxSeriesPoints + 1],
     );
+    if (rows.length > this.maxSeriesPoints) throw seriesTooLarge(this.maxSeriesPoints);
     const series: UsagePoint[] = rows.map(({ t: at, key, ...totals }) => ({
       bucket: isoSeconds(at),
       key,

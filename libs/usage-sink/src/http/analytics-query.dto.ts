@@ -162,6 +162,23 @@ export class AnalyticsQueryError extends Error {
   }
 }
 
+/**
+ * Most points (bucket, group) one usage series may hold: `groupBy=user` by hour over a
+ * month is users × 744 of them, which no chart shows and a store should not assemble.
+ * A store reads one more than this and refuses the query when it gets it.
+ */
+export const MAX_SERIES_POINTS = 100_000;
+
+/** The 400 for a usage series past `maxPoints`, saying how to ask for fewer. */
+export function seriesTooLarge(maxPoints: number): AnalyticsQueryError {
+  return new AnalyticsQueryError([
+    {
+      path: 'groupBy',
+      message: `the series would hold more than ${maxPoints} points (buckets × groups): narrow the range from..to, use bucket=day, or filter`,
+    },
+  ]);
+}
+
 function validated<T extends object>(cls: ClassConstructor<T>, query: unknown): T {
   // Fastify hands over an object without a prototype; validate a plain copy.
   const plain = typeof query === 'object' && query !== null ? { ...query } : {};

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Module } from '@nestjs/common';
-import { CompletionStatus } from '@aigw/contracts';
+import { CompletionStatus, createTokenUsageRecorded, UsageSource } from '@aigw/contracts';
 import { Logger } from '@aigw/observability';
 import { createNestEdgeApp, type ServedApp } from '@aigw/runtime';
 import {
@@ -16,6 +16,7 @@ import {
 import { interpolatedQuantile } from '../domain/percentiles';
 import { AnalyticsExceptionFilter } from '../http/analytics-exception.filter';
 import { AnalyticsHttpModule } from '../http/analytics-http.module';
+import { AnalyticsQueryError } from '../http/analytics-query.dto';
 import { UsageSinkConsumer, type UsageEventWriter } from '../usage-sink.consumer';
 import {
   ADJUSTMENTS,
@@ -77,9 +78,17 @@ const bucketOf = (iso: string, bucket: Bucket): string =>
  * The analytics contract, run against ClickHouse (int) and the embedded SQLite store
  * (unit): the same events in, the same numbers out, directly and over HTTP.
  */
+/** What the contract builds a store with (a series limit its workload can pass). */
+export interface ContractStoreOptions {
+  readonly maxSeriesPoints: number;
+}
+
+/** Above the fixture's largest series (3 hours × 4 operations), below the test's 45. */
+const CONTRACT_MAX_SERIES_POINTS = 40;
+
 export function describeAnalyticsContract(
   name: string,
-  open: () => Promise<AnalyticsStoreUnderTest>,
+  open: (options: ContractStoreOptions) => Promise<AnalyticsStoreUnderTest>,
 ): void {
   describe(`usage analytics on ${name}`, () => {
     const workload = buildWorkload();
@@ -88,7 +97,7 @@ export function describeAnalyticsContract(
     let base: string;
 
     before(async () => {
-      store = await open();
+      store = await open({ maxSeriesPoints: CONTRACT_MAX_SERIES_POINTS });
       // Batches of 7, written at once: many inserts, as a busy sink makes them.
       const consumer = new UsageSinkConsumer(store.writer(), { maxItems: 7, maxWaitMs: 0 });
       for (let i = 0; i < workload.events.length; i += 7) {
@@ -615,6 +624,72 @@ export function describeAnalyticsContract(
       assert.equal(response.status, 400, text);
       assert.ok(!text.includes('sk-pasted'), text);
       assert.equal((JSON.parse(text) as { error: { type: string } }).error.type, 'invalid_url');
+    });
+
+    // Writes usage outside RANGE, last, so the counts the tests above assert are untouched.
+    it('refuses a usage series past its point limit with a 400 naming a narrower query', async () => {
+      // 5 users, each with an operation of its own, once an hour for 9 hours.
+      const users = ['s1', 's2', 's3', 's4', 's5'];
+      const events = users.flatMap((user) =>
+        Array.from({ length: 9 }, (_, hour) =>
+          createTokenUsageRecorded(
+            {
+              requestId: `${user}-${hour}`,
+              partitionKey: user,
+              userId: user,
+              inputTokens: 10,
+              outputTokens: 2,
+              cachedInputTokens: 0,
+              usageSource: UsageSource.Reported,
+              modelRequested: 'm',
+              modelServed: 'm',
+              provider: 'p',
+              backend: 'b',
+              costDollars: 0.001,
+              weightedTokenCost: 12,
+              cacheHit: false,
+              operation: `op-${user}`,
+            },
+            { occurredAt: new Date(Date.UTC(2026, 3, 1, hour, 10)).toISOString() },
+          ),
+        ),
+      );
+      await store.writer().write(events);
+      const day = { from: '2026-04-01T00:00:00Z', to: '2026-04-02T00:00:00Z' };
+      const usage = (bucket: Bucket, groupBy: UsageDimension, to = day.to) =>
+        store.analytics.usage({
+          from: new Date(day.from),
+          to: new Date(to),
+          bucket,
+          groupBy,
+          filters: {},
+        });
+      const refused = (error: unknown) =>
+        error instanceof AnalyticsQueryError && /more than 40 points/.test(error.message);
+      for (const groupBy of ['user', 'operation'] as const) {
+        // 5 × 8 hours: exactly the limit, answered whole.
+        const eight = await usage('hour', groupBy, '2026-04-01T08:00:00Z');
+        assert.equal(eight.series.length, CONTRACT_MAX_SERIES_POINTS, groupBy);
+        assert.equal(eight.totals.requests, 40, groupBy);
+        // 5 × 9 = 45 points: refused, not cut short.
+        await assert.rejects(usage('hour', groupBy), refused, groupBy);
+        // The same events by day are 5 points.
+        assert.equal((await usage('day', groupBy)).series.length, 5, groupBy);
+      }
+
+      const query = (bucket: Bucket) =>
+        get(
+          `${base}/v1/analytics/usage?${new URLSearchParams({ ...day, bucket, groupBy: 'user' }).toString()}`,
+        );
+      const http = await query('hour');
+      assert.equal(http.status, 400);
+      const body = (await http.json()) as { error: { type: string; message: string } };
+      assert.equal(body.error.type, 'invalid_query');
+      assert.match(
+        body.error.message,
+        /more than 40 points .*narrow the range from\.\.to, use bucket=day/,
+      );
+      assert.equal((await query('day')).status, 200);
     });
 
     it('serves the usage page and its chart library from this process', async () => {
