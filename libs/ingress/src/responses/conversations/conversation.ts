@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
+import { DataPlaneError, type JsonObject } from '@aigw/contracts/data-plane';
 import { translateResponsesRequest } from '../domain/responses-request';
 import { metadataParam } from '../domain/metadata';
+import { error as invalid } from '../domain/request-params';
 import { normalizedInput } from '../state/stored-response';
 
 // OpenAI's Conversations API: a conversation is a list of Responses items the gateway
@@ -29,10 +30,6 @@ export const conversationMetadata = metadataParam;
 
 /** Items one create call may add, as OpenAI documents. */
 export const MAX_ITEMS_PER_CALL = 20;
-
-function invalid(param: string, message: string): DataPlaneError {
-  return new DataPlaneError(DataPlaneErrorCode.InvalidRequest, message, { param });
-}
 
 /** A new conversation id: random, so no client can name another's. */
 export function conversationId(): string {

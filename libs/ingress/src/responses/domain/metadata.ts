@@ -1,4 +1,5 @@
-import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
+import type { JsonObject } from '@aigw/contracts/data-plane';
+import { error as invalid } from './request-params';
 
 // `metadata` of a response or a conversation, as OpenAI limits it; a response's is
 // echoed and stored with it, so it is bounded here as OpenAI bounds it.
@@ -6,10 +7,6 @@ import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contr
 const MAX_METADATA_PAIRS = 16;
 const MAX_METADATA_KEY = 64;
 const MAX_METADATA_VALUE = 512;
-
-function invalid(param: string, message: string): DataPlaneError {
-  return new DataPlaneError(DataPlaneErrorCode.InvalidRequest, message, { param });
-}
 
 /** `metadata`: at most 16 string pairs, keys up to 64 characters, values up to 512. */
 export function metadataParam(value: unknown): Record<string, string> {
