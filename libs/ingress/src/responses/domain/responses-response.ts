@@ -10,6 +10,7 @@ import { encodeReasoning, thinkingBlocksOf } from './encrypted-reasoning';
 import { firstChoice } from '../../domain/canonical-answer';
 import type { ResponsesRequestFacts } from './responses-request';
 import { contentText } from '../../domain/content-text';
+import { refusalText } from '../../domain/refusal-text';
 
 // OpenAI chat answers (the canonical format every backend's answer arrives in) as
 // Responses API Response objects.
@@ -294,7 +295,7 @@ export function toResponse(
     output.push(reasoningItem(outputItemId('rs', requestId, 0), reasoning, blocks));
   }
   const text = contentText(message.content);
-  const refusal = typeof message.refusal === 'string' ? message.refusal : '';
+  const refusal = refusalText(message);
   const toolCalls = Array.isArray(message.tool_calls) ? (message.tool_calls as JsonObject[]) : [];
   // An answer cut short was cut in its last item (as a stream closes each item as the next
   // begins): a call's arguments after the text, else the text.

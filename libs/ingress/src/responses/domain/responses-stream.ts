@@ -7,6 +7,7 @@ import {
   type TokenUsage,
 } from '@aigw/contracts/data-plane';
 import { thinkingBlocksOf } from './encrypted-reasoning';
+import { refusalText } from '../../domain/refusal-text';
 import {
   fallbackCallId,
   incompleteDetails,
@@ -155,9 +156,8 @@ export class ResponseStreamTranslator {
     if (typeof delta.content === 'string' && delta.content.length > 0) {
       this.textDelta('output_text', delta.content, events);
     }
-    if (typeof delta.refusal === 'string' && delta.refusal.length > 0) {
-      this.textDelta('refusal', delta.refusal, events);
-    }
+    const refusal = refusalText(delta);
+    if (refusal.length > 0) this.textDelta('refusal', refusal, events);
     if (Array.isArray(delta.tool_calls)) {
       for (const call of delta.tool_calls as JsonObject[]) this.toolCallDelta(call, events);
     }
