@@ -65,8 +65,6 @@ export type Screen = (
 /** The key a list is read under: the caller on the model it names, or on any route. */
 export type Lister = (headers: Headers) => string | undefined | Promise<string | undefined>;
 
-export const MAX_LIST = 100;
-
 export function invalid(message: string, param?: string): DataPlaneError {
   return new DataPlaneError(DataPlaneErrorCode.InvalidRequest, message, { param });
 }
@@ -119,7 +117,7 @@ export interface ListLimits {
 }
 
 /** The batches list's (1-100, 20). */
-const BATCH_LIST_LIMITS: ListLimits = { max: MAX_LIST, unset: 20 };
+const BATCH_LIST_LIMITS: ListLimits = { max: 100, unset: 20 };
 
 /** `limit` and `after` (an id of the list) over items in the order listed. */
 export function listPage<T>(
