@@ -89,11 +89,6 @@ export class LocalFlights {
     return this.flights.size;
   }
 
-  /** Serialized bytes of the finished answers held. */
-  get bytes(): number {
-    return this.finishedBytes;
-  }
-
   private answered(key: string, flight: Flight): void {
     const entry = this.flights.get(key);
     if (entry?.flight !== flight) return;
