@@ -33,9 +33,9 @@ export class BatchBilling {
   ) {}
 
   /**
-   * The sweeper's look at a pending batch: retrieved as a client's GET retrieves it
-   * (through the router and adapter when split) and billed if finished. A backend's
-   * error (a 404 among them) is thrown.
+   * A look at a pending batch (the sweeper's, or a delete's of its output): retrieved as a
+   * client's GET retrieves it (through the router and adapter when split) and billed if
+   * finished. A backend's error (a 404 among them) is thrown.
    */
   async checkBatch(record: HeldRecord, trigger: BillingTrigger = 'sweeper'): Promise<BatchState> {
     const answer = jsonOf(
