@@ -124,6 +124,19 @@ describe('bad input', () => {
     );
   });
 
+  it('two SecurityPolicies of one route declaring a JWT provider of the same name', () => {
+    const policy = (name: string, issuer: string, route: string) =>
+      `---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: SecurityPolicy\nmetadata: {name: ${name}}\nspec:\n  targetRefs: [{kind: AIGatewayRoute, name: ${route}}]\n  jwt:\n    providers:\n    - {name: ${name}-own, issuer: https://other.test, audiences: [a], remoteJWKS: {uri: "https://other.test/jwks"}}\n    - {name: corp, issuer: ${issuer}, audiences: [a], remoteJWKS: {uri: "${issuer}/jwks"}}\n`;
+    const routes = `${ROUTE_HEAD}  backends: [{name: b, provider: local}]\n---\n${ROUTE_HEAD.replace('name: r', 'name: s')}  backends: [{name: c, provider: local, model: m}]\n`;
+    const errors = errorsOf(
+      // "third" declares a corp too, for another route: allowed.
+      `${routes}${policy('first', 'https://a.test', 'r')}${policy('second', 'https://b.test', 'r')}${policy('third', 'https://c.test', 's')}`,
+    );
+    assert.deepEqual(errors, [
+      'gw.yaml:33: document 4 (SecurityPolicy "second"): spec.jwt.providers[1].name: JWT provider "corp" is also declared by SecurityPolicy "first"; both policies target AIGatewayRoute "r", whose providers must have distinct names: rename one',
+    ]);
+  });
+
   it('an empty file is an error', () => {
     assert.deepEqual(errorsOf('# nothing here\n'), [
       'gw.yaml: no YAML documents: the file is empty',

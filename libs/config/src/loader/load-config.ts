@@ -240,6 +240,7 @@ function crossCheck(collected: Collected, report: LoadReport) {
       }
     });
   }
+  checkRouteProviderNames(collected, report);
   for (const { route, doc, base } of collected.routes) {
     for (const source of route.userIdentification.sources) {
       if (source.kind === 'jwt' && !jwtProviders.has(source.provider)) {
@@ -266,6 +267,39 @@ function crossCheck(collected: Collected, report: LoadReport) {
     );
   }
   checkTierModels(collected, report);
+}
+
+/**
+ * A route's JWT providers are told apart by name (userIdentification.jwt.provider names
+ * one): two SecurityPolicies targeting the same route may not both declare a provider of
+ * one name, or the route would silently use only one of them.
+ */
+function checkRouteProviderNames(collected: Collected, report: LoadReport) {
+  // By route name, then provider name: the policy that declared it first.
+  const declared = new Map<string, Map<string, string>>();
+  for (const { policy, doc } of collected.policies) {
+    const routes = new Set(
+      policy.targetRefs.filter((ref) => ref.kind === 'AIGatewayRoute').map((ref) => ref.name),
+    );
+    for (const route of routes) {
+      let providers = declared.get(route);
+      if (!providers) {
+        providers = new Map<string, string>();
+        declared.set(route, providers);
+      }
+      policy.jwtProviders.forEach((provider, index) => {
+        const first = providers.get(provider.name);
+        if (first === undefined) providers.set(provider.name, policy.name);
+        else if (first !== policy.name) {
+          report.error(
+            doc,
+            ['spec', 'jwt', 'providers', index, 'name'],
+            `JWT provider "${provider.name}" is also declared by SecurityPolicy "${first}"; both policies target AIGatewayRoute "${route}", whose providers must have distinct names: rename one`,
+          );
+        }
+      });
+    }
+  }
 }
 
 function checkTierModels(collected: Collected, report: LoadReport) {

@@ -65,7 +65,8 @@ export function planRoute(
 
 /**
  * Providers of every SecurityPolicy that targets the route, plus any provider its
- * userIdentification names (wherever that provider is declared).
+ * userIdentification names (wherever that provider is declared). Names are unique among
+ * the policies targeting one route: the loader refuses a configuration where they are not.
  */
 function providersFor(config: GatewayConfig, route: RouteConfig): JwtProviderConfig[] {
   const found = new Map<string, JwtProviderConfig>();
