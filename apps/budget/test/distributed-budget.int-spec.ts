@@ -10,8 +10,7 @@ import { createTokenUsageRecorded, encodeEvent, Topic, UsageSource } from '@aigw
 import { estimatePromptTokensUpperBound } from '@aigw/contracts/data-plane';
 import { eventually, startKafka, startRedis, type RealService, metricSum } from '@aigw/testing';
 import { createKafka, prepareEventTopics } from '@aigw/infra';
-import { startApp, type AppProcess } from '@aigw/testing/processes';
-import { startAdapterAndRouter } from './split-deployment';
+import { startAdapterAndRouter, startApp, type AppProcess } from '@aigw/testing/processes';
 
 // The split deployment with real Kafka and Redis: two ingress replicas share one budget
 // in Redis, the budget service settles usage from the Kafka topic and broadcasts budget

@@ -6,8 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually, metricSum, startKafka, startRedis, type RealService } from '@aigw/testing';
 import { prepareEventTopics } from '@aigw/infra';
-import { startApp, type AppProcess } from '@aigw/testing/processes';
-import { startAdapterAndRouter } from './split-deployment';
+import { startAdapterAndRouter, startApp, type AppProcess } from '@aigw/testing/processes';
 
 // The split deployment: a per-model limit lowered by a config reload below what its model
 // has spent this minute. Ingress refuses to hold on it through the store, but the router

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { createClickHouseClient, prepareEventTopics, sqlIdentifier } from '@aigw/infra';
 import { startClickHouse, startKafka, type RealService } from '@aigw/testing';
-import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { startAdapterAndRouter, startApp, type AppProcess } from '@aigw/testing/processes';
 
 const ANALYTICS_TOKEN = 'int-analytics-token-payloads';
 const ANALYTICS = { headers: { authorization: `Bearer ${ANALYTICS_TOKEN}` } };
@@ -62,17 +62,7 @@ spec:
       KAFKA_BROKERS: kafka.url,
       AI_GATEWAY_KAFKA_TOPIC_PREFIX: prefix,
     };
-    const adapter = await startApp('provider-adapter', {
-      ...env,
-      AI_GATEWAY_DATA_DIR: join(dir, 'adapter'),
-    });
-    apps.push(adapter);
-    const router = await startApp('router', {
-      ...env,
-      AI_GATEWAY_DATA_DIR: join(dir, 'router'),
-      PROVIDER_ADAPTER_URL: adapter.baseUrl,
-    });
-    apps.push(router);
+    const router = await startAdapterAndRouter(env, dir, apps);
     ingress = await startApp('ingress', {
       ...env,
       AI_GATEWAY_DATA_DIR: join(dir, 'ingress'),

@@ -22,7 +22,7 @@ import {
   sqlString,
 } from '@aigw/infra';
 import { metricSum, startClickHouse, startKafka, type RealService } from '@aigw/testing';
-import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { startAdapterAndRouter, startApp, type AppProcess } from '@aigw/testing/processes';
 import { SINK_TOPICS, USAGE_SINK_GROUP } from '@aigw/usage-sink';
 
 type KafkaAdmin = ReturnType<ReturnType<typeof createKafka>['admin']>;
@@ -96,17 +96,7 @@ spec:
       KAFKA_BROKERS: kafka.url,
       AI_GATEWAY_KAFKA_TOPIC_PREFIX: prefix,
     };
-    const adapter = await startApp('provider-adapter', {
-      ...env,
-      AI_GATEWAY_DATA_DIR: join(dir, 'adapter'),
-    });
-    dataPlane.push(adapter);
-    const router = await startApp('router', {
-      ...env,
-      AI_GATEWAY_DATA_DIR: join(dir, 'router'),
-      PROVIDER_ADAPTER_URL: adapter.baseUrl,
-    });
-    dataPlane.push(router);
+    const router = await startAdapterAndRouter(env, dir, dataPlane);
     ingress = await startApp('ingress', {
       ...env,
       AI_GATEWAY_DATA_DIR: join(dir, 'ingress'),

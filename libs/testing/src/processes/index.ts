@@ -1,1 +1,2 @@
 export * from './gateway-process';
+export * from './split-deployment';

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { startApp, type AppProcess } from './gateway-process';
 
 /**
  * The provider adapter and the router of a split deployment, each with its own data dir
