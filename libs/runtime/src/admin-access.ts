@@ -115,11 +115,6 @@ function relayedByProxy(request: IncomingMessage): boolean {
 }
 
 /**
- * `localhost` or an IP address (or no Host at all). A browser sends no `Origin` on a
- * same-origin GET, so a page whose DNS name the attacker re-points at 127.0.0.1 (DNS
- * rebinding) reaches a loopback port as "this host"; its Host header still names that page.
- */
-/**
  * No `Origin`, or this host's own page's (the usage page fetching the analytics API).
  * Another site's page on an operator's machine reaches localhost too, and with
  * AI_GATEWAY_CORS_ORIGINS set it could read the answer.
@@ -135,6 +130,11 @@ function notAnotherSite(origin: string | undefined, host: string | undefined): b
   }
 }
 
+/**
+ * `localhost` or an IP address (or no Host at all). A browser sends no `Origin` on a
+ * same-origin GET, so a page whose DNS name the attacker re-points at 127.0.0.1 (DNS
+ * rebinding) reaches a loopback port as "this host"; its Host header still names that page.
+ */
 function hostCannotBeRebound(host: string | undefined): boolean {
   if (host === undefined) return true;
   const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d*$/, '');
