@@ -7,14 +7,16 @@ const MAX_TIMER_MS = 2_147_483_647;
  * stream is paused at our end, which is no stall of the backend's.
  *
  * Cheap on purpose: one timer per stream, re-armed only when it fires (at most once per
- * idle period, for the time left of the wait under way); an event costs reading the clock.
+ * idle period, for the time left of the wait under way); an event costs reading the clock
+ * and one promise, settled by handlers made once per stream (waits come one at a time).
  */
 export class StreamIdleWatch<T> {
   /** When the wait under way began (performance.now()); undefined between waits. */
   #waitingSince: number | undefined;
   #timer: NodeJS.Timeout;
-  /** Rejects the wait under way. */
-  #stall: ((error: Error) => void) | undefined;
+  /** Settle the wait under way (or, between waits, the last one: settling it again is a no-op). */
+  #resolve: ((result: IteratorResult<T>) => void) | undefined;
+  #reject: ((error: Error) => void) | undefined;
   #stalled: Error | undefined;
 
   /**
@@ -39,21 +41,29 @@ export class StreamIdleWatch<T> {
   next(): Promise<IteratorResult<T>> {
     if (this.#stalled) return Promise.reject(this.#stalled);
     this.#waitingSince = performance.now();
-    return new Promise((resolve, reject) => {
-      this.#stall = reject;
-      this.events.next().then(
-        (result) => {
-          this.#waitingSince = undefined;
-          resolve(result);
-        },
-        // An adapter's stream fails with a DataPlaneError (or its signal's reason).
-        (error: Error) => {
-          this.#waitingSince = undefined;
-          reject(error);
-        },
-      );
-    });
+    const wait = new Promise<IteratorResult<T>>(this.#hold);
+    this.events.next().then(this.#came, this.#failed);
+    return wait;
   }
+
+  readonly #hold = (
+    resolve: (result: IteratorResult<T>) => void,
+    reject: (error: Error) => void,
+  ): void => {
+    this.#resolve = resolve;
+    this.#reject = reject;
+  };
+
+  readonly #came = (result: IteratorResult<T>): void => {
+    this.#waitingSince = undefined;
+    this.#resolve?.(result);
+  };
+
+  /** An adapter's stream fails with a DataPlaneError (or its signal's reason). */
+  readonly #failed = (error: Error): void => {
+    this.#waitingSince = undefined;
+    this.#reject?.(error);
+  };
 
   /** The stream is over: the timer goes. */
   stop(): void {
@@ -79,6 +89,6 @@ export class StreamIdleWatch<T> {
     const error = this.stalled();
     this.#stalled = error;
     this.onStall(error);
-    this.#stall?.(error);
+    this.#reject?.(error);
   };
 }
