@@ -325,36 +325,43 @@ function message(item: JsonObject, at: string): JsonObject {
 
 type ChatPart = JsonObject;
 
-/** User or system content: a lone text travels as a string, which every server takes. */
-function inputContent(content: unknown, at: string, imagesAllowed: boolean): string | ChatPart[] {
+/**
+ * User or system content: a lone text travels as a string, which every server takes.
+ * Attachments (images, files) are taken in a user's content only.
+ */
+function inputContent(
+  content: unknown,
+  at: string,
+  attachmentsAllowed: boolean,
+): string | ChatPart[] {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) throw wrongType(at, 'a string or an array of content parts');
   const parts = content.map((part: unknown, index) =>
-    inputPart(part, `${at}[${index}]`, imagesAllowed),
+    inputPart(part, `${at}[${index}]`, attachmentsAllowed),
   );
   const only = parts.length === 1 ? parts[0] : undefined;
   return only?.type === 'text' ? (only.text as string) : parts;
 }
 
-function inputPart(part: unknown, at: string, imagesAllowed: boolean): ChatPart {
+function inputPart(part: unknown, at: string, attachmentsAllowed: boolean): ChatPart {
   if (!isObject(part)) throw wrongType(at, 'an object');
   switch (part.type) {
     case 'input_text':
       return { type: 'text', text: requiredString(part.text, `${at}.text`) };
     case 'input_image':
-      if (!imagesAllowed) {
+      if (!attachmentsAllowed) {
         throw badValue(`${at}.type`, 'images are only accepted in user messages.');
       }
       return imagePart(part, at);
     case 'input_file':
-      if (!imagesAllowed) {
+      if (!attachmentsAllowed) {
         throw badValue(`${at}.type`, 'files are only accepted in user messages.');
       }
       return filePart(part, at);
     default:
       throw badValue(
         `${at}.type`,
-        `${JSON.stringify(part.type ?? null)} content is not supported here (use 'input_text'${imagesAllowed ? ", 'input_image' or 'input_file'" : ''}).`,
+        `${JSON.stringify(part.type ?? null)} content is not supported here (use 'input_text'${attachmentsAllowed ? ", 'input_image' or 'input_file'" : ''}).`,
       );
   }
 }
