@@ -64,7 +64,7 @@ type OpenItem =
   | OpenReasoning
   | OpenMessage
   | {
-      readonly kind: 'function_call';
+      readonly kind: 'tool_call';
       readonly index: number;
       readonly id: string;
       readonly toolIndex: number;
@@ -96,7 +96,7 @@ export class ResponseStreamTranslator {
   private sequence = 0;
   private readonly output: OutputItem[] = [];
   private open: OpenItem | undefined;
-  /** Chat tool-call indexes whose function_call item is done. */
+  /** Chat tool-call indexes whose call item (a function's or a custom tool's) is done. */
   private readonly closedTools = new Set<number>();
   private finishReason: unknown = null;
   private reasoningTokens = 0;
@@ -353,7 +353,7 @@ export class ResponseStreamTranslator {
   }
 
   private toolCallDelta(call: JsonObject, events: ResponseStreamEvent[]): void {
-    const open = this.open?.kind === 'function_call' ? this.open : undefined;
+    const open = this.open?.kind === 'tool_call' ? this.open : undefined;
     const toolIndex = this.toolIndexOf(call, open);
     let item = open?.toolIndex === toolIndex ? open : undefined;
     if (!item) {
@@ -385,7 +385,7 @@ export class ResponseStreamTranslator {
   /** The chat tool-call index a fragment belongs to; a backend may leave it out. */
   private toolIndexOf(call: JsonObject, open: OpenItem | undefined): number {
     if (typeof call.index === 'number') return call.index;
-    if (open?.kind !== 'function_call') return this.closedTools.size;
+    if (open?.kind !== 'tool_call') return this.closedTools.size;
     const continues = call.id === undefined || call.id === open.callId;
     return continues ? open.toolIndex : this.closedTools.size + 1;
   }
@@ -395,14 +395,14 @@ export class ResponseStreamTranslator {
     toolIndex: number,
     call: JsonObject,
     events: ResponseStreamEvent[],
-  ): Extract<OpenItem, { kind: 'function_call' }> {
+  ): Extract<OpenItem, { kind: 'tool_call' }> {
     this.closeItem(events, 'completed');
     const index = this.output.length;
     const custom = isCustomToolCall(call);
     const callId = call.id;
     const name = ((custom ? call.custom : call.function) as JsonObject | undefined)?.name;
     const item: OpenItem = {
-      kind: 'function_call',
+      kind: 'tool_call',
       index,
       id: outputItemId(custom ? 'ctc' : 'fc', this.context.requestId, index),
       toolIndex,
@@ -467,7 +467,7 @@ export class ResponseStreamTranslator {
       case 'message':
         this.closePart(item, events);
         break;
-      case 'function_call':
+      case 'tool_call':
         this.closedTools.add(item.toolIndex);
         events.push(
           item.custom
@@ -511,7 +511,7 @@ export class ResponseStreamTranslator {
           status,
           content: empty ? [] : item.parts.map(contentOf),
         };
-      case 'function_call':
+      case 'tool_call':
         if (item.custom) {
           return {
             type: 'custom_tool_call',
