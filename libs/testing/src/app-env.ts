@@ -98,6 +98,7 @@ export const APP_OPTIONAL_ENV_VARS: Readonly<Record<AppName, readonly string[]>>
     'USAGE_SINK_BATCH_SIZE',
     'USAGE_SINK_FLUSH_MS',
     'AI_GATEWAY_ANALYTICS_TOKEN',
+    'AI_GATEWAY_ANALYTICS_MAX_SERIES_POINTS',
   ],
 };
 

@@ -19,6 +19,7 @@ import {
 import type { UsageAnalytics } from './domain/analytics.types';
 import { SqliteUsageStore } from './embedded/sqlite-usage.store';
 import { AnalyticsHttpModule } from './http/analytics-http.module';
+import { MAX_SERIES_POINTS } from './http/analytics-query.dto';
 import { UsageSinkConsumer, type UsageEventWriter } from './usage-sink.consumer';
 import type { BatcherOptions } from './domain/event-batcher';
 
@@ -84,7 +85,9 @@ const RETENTION_PASS_EVERY_MS = 3_600_000;
  * `AI_GATEWAY_ANALYTICS_TOKEN` (if set, the API requires `Authorization: Bearer` it),
  * `AI_GATEWAY_ANALYTICS_RETENTION_DAYS` (raw rows older than this are deleted, budget
  * adjustments excepted; unset or 0 keeps them all), `AI_GATEWAY_PAYLOAD_RETENTION_DAYS`
- * (logged prompts and answers are deleted after it, default 7; 0 leaves them to the other).
+ * (logged prompts and answers are deleted after it, default 7; 0 leaves them to the other),
+ * `AI_GATEWAY_ANALYTICS_MAX_SERIES_POINTS` (most buckets × groups one usage series may hold;
+ * larger queries get a 400, default 100000).
  */
 export async function openUsageAnalytics(
   runtime: ServiceRuntime,
@@ -94,6 +97,7 @@ export async function openUsageAnalytics(
   const { settings, logger } = runtime;
   const retentionDays = analyticsRetentionDays(env);
   const payloadDays = payloadRetentionDays(env);
+  const maxSeriesPoints = analyticsMaxSeriesPoints(env);
   const batch = {
     maxItems: positiveInteger(env, 'USAGE_SINK_BATCH_SIZE', 1000),
     maxWaitMs: nonNegativeInteger(env, 'USAGE_SINK_FLUSH_MS', defaults.maxWaitMs),
@@ -128,12 +132,14 @@ export async function openUsageAnalytics(
       },
     });
     writer = meteredClickHouseWriter(client, runtime.metrics);
-    analytics = new ClickHouseUsageAnalytics(client);
+    analytics = new ClickHouseUsageAnalytics(client, { maxSeriesPoints });
     expiry = new ClickHouseRawEventExpiry(client);
     closeStore = () => client.close();
     store = 'clickhouse';
   } else {
-    const sqlite = new SqliteUsageStore(join(settings.dataDir, 'analytics.db'));
+    const sqlite = new SqliteUsageStore(join(settings.dataDir, 'analytics.db'), {
+      maxSeriesPoints,
+    });
     writer = sqlite;
     analytics = sqlite;
     expiry = sqlite;
@@ -184,6 +190,7 @@ export async function openUsageAnalytics(
     flushMs: batch.maxWaitMs,
     retentionDays: retentionDays ?? 'unlimited',
     payloadRetentionDays: payloadDays ?? retentionDays ?? 'unlimited',
+    maxSeriesPoints,
   });
 
   const token = env.AI_GATEWAY_ANALYTICS_TOKEN?.trim();
@@ -255,4 +262,19 @@ export function payloadRetentionDays(env: Env): number | undefined {
     );
   }
   return days;
+}
+
+const MAX_SERIES_POINTS_VARIABLE = 'AI_GATEWAY_ANALYTICS_MAX_SERIES_POINTS';
+
+/** AI_GATEWAY_ANALYTICS_MAX_SERIES_POINTS: the usage series cap (default MAX_SERIES_POINTS). */
+export function analyticsMaxSeriesPoints(env: Env): number {
+  const raw = env[MAX_SERIES_POINTS_VARIABLE]?.trim();
+  if (raw === undefined || raw === '') return MAX_SERIES_POINTS;
+  const points = Number(raw);
+  if (!/^[0-9]+$/.test(raw) || !Number.isSafeInteger(points) || points <= 0) {
+    throw new StartupError(
+      `${MAX_SERIES_POINTS_VARIABLE} must be a positive whole number of points (buckets × groups), got "${raw}"`,
+    );
+  }
+  return points;
 }
