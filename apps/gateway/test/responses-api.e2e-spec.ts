@@ -29,6 +29,17 @@ const WEATHER_TOOL: OpenAI.Responses.FunctionTool = {
   strict: false,
 };
 
+/** WEATHER_TOOL as the backend gets it: chat's nested function tool. */
+const WEATHER_CHAT_TOOL = {
+  type: 'function',
+  function: {
+    name: 'get_weather',
+    description: WEATHER_TOOL.description,
+    parameters: WEATHER_TOOL.parameters,
+    strict: false,
+  },
+};
+
 /** Codex CLI's free-form patch tool for GPT-5 models. */
 const APPLY_PATCH_TOOL: OpenAI.Responses.CustomTool = {
   type: 'custom',
@@ -151,17 +162,7 @@ spec:
     assert.equal(call.name, 'get_weather');
     assert.deepEqual(JSON.parse(call.arguments), { city: 'Paris', unit: 'celsius' });
     assert.equal(first.output_text, 'Let me look that up.');
-    assert.deepEqual(tools.calls[0]?.body.tools, [
-      {
-        type: 'function',
-        function: {
-          name: 'get_weather',
-          description: WEATHER_TOOL.description,
-          parameters: WEATHER_TOOL.parameters,
-          strict: false,
-        },
-      },
-    ]);
+    assert.deepEqual(tools.calls[0]?.body.tools, [WEATHER_CHAT_TOOL]);
     assert.equal(tools.calls[0]?.body.tool_choice, 'auto');
 
     // As an agent loop does: the whole output goes back, with the function's output.
@@ -370,15 +371,7 @@ spec:
           format: { type: 'grammar', grammar: { definition: 'start: /(.|\\n)+/', syntax: 'lark' } },
         },
       },
-      {
-        type: 'function',
-        function: {
-          name: 'get_weather',
-          description: WEATHER_TOOL.description,
-          parameters: WEATHER_TOOL.parameters,
-          strict: false,
-        },
-      },
+      WEATHER_CHAT_TOOL,
     ]);
     assert.deepEqual(sent?.tool_choice, {
       type: 'allowed_tools',
