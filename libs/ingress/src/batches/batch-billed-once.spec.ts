@@ -5,6 +5,7 @@ import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 import { FilesAndBatches, type HeldObjectCalls } from './files-and-batches';
 import type { FilesAndBatchesOptions } from './files-and-batches-options';
 import { MemoryHeldObjectStore } from './held-objects';
+import { backendReply as json } from './testing/batch-apis';
 import { heldOnBatchRoute } from './testing/held-record';
 import { oneBatchRoute } from './testing/one-batch-route';
 
@@ -13,11 +14,6 @@ const TTL = 30 * 24 * 3600_000;
 /** One finished batch with its output. */
 class Backend implements HeldObjectCalls {
   async send(_backend: unknown, _method: string, path: string) {
-    const json = (body: unknown, type = 'application/json') => ({
-      status: 200,
-      contentType: type,
-      body: Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)),
-    });
     if (path === '/batches/b1') {
       return json({ id: 'b1', object: 'batch', status: 'completed', output_file_id: 'out1' });
     }
@@ -50,15 +46,15 @@ function batchesOver(
   });
 }
 
+/** An empty in-memory store whose entries expire on `clock`. */
+const storeOn = (clock: () => number) =>
+  new MemoryHeldObjectStore({ maxEntries: 100, maxBytes: 1_000_000 }, undefined, clock);
+
 describe('a finished batch', () => {
   it('is billed once however long its owner keeps looking at it', async () => {
     let now = 1_000_000;
     const clock = () => now;
-    const store = new MemoryHeldObjectStore(
-      { maxEntries: 100, maxBytes: 1_000_000 },
-      undefined,
-      clock,
-    );
+    const store = storeOn(clock);
     const events: TokenUsageRecorded[] = [];
     const batches = batchesOver(store, events, { now: clock });
     const record = heldBatch(now);
@@ -105,11 +101,7 @@ describe('a finished batch seen by two looks at once', () => {
   it('stays marked billed when the slower look writes what it saw after the other billed it', async () => {
     let now = 1_000_000;
     const clock = () => now;
-    const store = new MemoryHeldObjectStore(
-      { maxEntries: 100, maxBytes: 1_000_000 },
-      undefined,
-      clock,
-    );
+    const store = storeOn(clock);
     const events: TokenUsageRecorded[] = [];
     // The slow look's backend answer waits until the fast look has billed the batch.
     let slowAnswer!: () => void;

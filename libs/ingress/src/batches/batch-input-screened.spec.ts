@@ -2,15 +2,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyRequest } from 'fastify';
 import { DataPlaneError, type JsonObject } from '@aigw/contracts/data-plane';
-import { BatchBilling } from './batch-billing';
-import { BatchesApi } from './batches-api';
 import type { HeldObjectCalls } from './files-and-batches';
-import { MemoryHeldObjectStore, type HeldRecord } from './held-objects';
-import { HeldRecords } from './held-records';
+import type { HeldRecord } from './held-objects';
+import { backendReply, batchApis, HELD_TTL_MS as TTL } from './testing/batch-apis';
 import { heldOnBatchRoute } from './testing/held-record';
-import { oneBatchRoute } from './testing/one-batch-route';
-
-const TTL = 30 * 24 * 3600_000;
 const ESTIMATE = {
   inputTokens: 10,
   outputTokens: 10,
@@ -26,31 +21,16 @@ class Backend implements HeldObjectCalls {
     assert.equal(`${method} ${path}`, 'POST /batches');
     const id = `b${this.created.length + 1}`;
     this.created.push(id);
-    return {
-      status: 200,
-      contentType: 'application/json',
-      body: Buffer.from(JSON.stringify({ id, object: 'batch', status: 'validating' })),
-    };
+    return backendReply({ id, object: 'batch', status: 'validating' });
   }
 }
 
 /** The Batch API without budgets or holds (nothing else refuses an unscreened file). */
 function batchesApi() {
   const backend = new Backend();
-  const store = new MemoryHeldObjectStore({ maxEntries: 100, maxBytes: 1_000_000 });
-  const config = oneBatchRoute();
-  const options = {
-    config: () => config,
-    upstream: backend,
-    store,
-    ttlMs: TTL,
-    priceFactor: 0.5,
-    publish: () => undefined,
-  };
-  const records = new HeldRecords(options, Date.now);
-  const api = new BatchesApi(options, records, new BatchBilling(options, records, Date.now));
+  const { store, batches } = batchApis(backend);
   const create = (file: HeldRecord): Promise<JsonObject> =>
-    api.createBatch(
+    batches.createBatch(
       {
         body: {
           input_file_id: file.id,

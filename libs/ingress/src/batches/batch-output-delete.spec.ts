@@ -3,17 +3,11 @@ import assert from 'node:assert/strict';
 import type { FastifyRequest } from 'fastify';
 import type { TokenUsageRecorded } from '@aigw/contracts';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
-import { BatchBilling } from './batch-billing';
 import { BatchSweeper } from './batch-sweeper';
 import type { HeldObjectCalls } from './files-and-batches';
-import { FilesApi } from './files-api';
 import { gatewayId } from './gateway-ids';
-import { MemoryHeldObjectStore } from './held-objects';
-import { HeldRecords } from './held-records';
+import { backendReply as json, batchApis, HELD_TTL_MS as TTL } from './testing/batch-apis';
 import { heldOnBatchRoute } from './testing/held-record';
-import { oneBatchRoute } from './testing/one-batch-route';
-
-const TTL = 30 * 24 * 3600_000;
 const OUTPUT_ID = gatewayId('file', {
   route: 'batches',
   backend: 'openai-batch',
@@ -28,11 +22,6 @@ class Backend implements HeldObjectCalls {
   deletes: string[] = [];
 
   async send(_backend: unknown, method: string, path: string) {
-    const json = (body: unknown, type = 'application/json') => ({
-      status: 200,
-      contentType: type,
-      body: Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)),
-    });
     if (path === '/batches/b1') {
       return json({ id: 'b1', object: 'batch', status: 'completed', output_file_id: 'out1' });
     }
@@ -59,25 +48,14 @@ class Backend implements HeldObjectCalls {
 
 function gateway() {
   const backend = new Backend();
-  const store = new MemoryHeldObjectStore({ maxEntries: 100, maxBytes: 1_000_000 });
   const events: TokenUsageRecorded[] = [];
   const actions: string[] = [];
   const errors: string[] = [];
-  const config = oneBatchRoute();
-  const options = {
-    config: () => config,
-    upstream: backend,
-    store,
-    ttlMs: TTL,
-    priceFactor: 0.5,
-    publish: (event: TokenUsageRecorded) => events.push(event),
-    onAction: (kind: string, action: string, outcome: string) =>
-      actions.push(`${kind} ${action} ${outcome}`),
-    onError: (what: string) => errors.push(what),
-  };
-  const records = new HeldRecords(options, Date.now);
-  const billing = new BatchBilling(options, records, Date.now);
-  const files = new FilesApi(options, records, billing);
+  const { store, billing, files } = batchApis(backend, {
+    publish: (event) => events.push(event),
+    onAction: (kind, action, outcome) => actions.push(`${kind} ${action} ${outcome}`),
+    onError: (what) => errors.push(what),
+  });
   const deleteOutput = () =>
     files.deleteFile(
       { params: { id: OUTPUT_ID }, headers: {} } as unknown as FastifyRequest,

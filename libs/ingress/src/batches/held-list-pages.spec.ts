@@ -2,32 +2,21 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyRequest } from 'fastify';
 import type { JsonObject } from '@aigw/contracts/data-plane';
-import { BatchBilling } from './batch-billing';
-import { BatchesApi } from './batches-api';
-import { FilesApi } from './files-api';
 import type { HeldObjectCalls, Query } from './held-api';
 import { MemoryHeldObjectStore } from './held-objects';
-import { HeldRecords } from './held-records';
+import { backendReply, batchApis, HELD_TTL_MS as TTL } from './testing/batch-apis';
 import { heldOnBatchRoute } from './testing/held-record';
-import { oneBatchRoute } from './testing/one-batch-route';
-
-const TTL = 30 * 24 * 3600_000;
 
 /** A backend whose every batch is still running. */
 const backend: HeldObjectCalls = {
   async send(_backend, _method, path) {
     const id = path.split('/').at(-1);
-    return {
-      status: 200,
-      contentType: 'application/json',
-      body: Buffer.from(JSON.stringify({ id, object: 'batch', status: 'in_progress' })),
-    };
+    return backendReply({ id, object: 'batch', status: 'in_progress' });
   },
 };
 
 /** Alice's files and batches APIs over a store holding `count` of each kind of hers. */
 async function aliceWith(count: number) {
-  const config = oneBatchRoute();
   const store = new MemoryHeldObjectStore({ maxEntries: 10_000, maxBytes: 100_000_000 });
   for (let at = 0; at < count; at++) {
     await store.put(heldOnBatchRoute('batch', `b${at}`, at), TTL);
@@ -36,23 +25,12 @@ async function aliceWith(count: number) {
       TTL,
     );
   }
-  const options = {
-    config: () => config,
-    upstream: backend,
-    store,
-    ttlMs: TTL,
-    priceFactor: 0.5,
-    publish: () => undefined,
-  };
-  const records = new HeldRecords(options, Date.now);
-  const billing = new BatchBilling(options, records, Date.now);
+  const { batches, files } = batchApis(backend, { store });
   const who = async () => 'alice';
   const request = (query: Query) => ({ query, headers: {} }) as unknown as FastifyRequest;
   return {
-    listBatches: (query: Query) =>
-      new BatchesApi(options, records, billing).listBatches(request(query), who, who),
-    listFiles: (query: Query) =>
-      new FilesApi(options, records, billing).listFiles(request(query), who, who),
+    listBatches: (query: Query) => batches.listBatches(request(query), who, who),
+    listFiles: (query: Query) => files.listFiles(request(query), who, who),
   };
 }
 

@@ -2,16 +2,11 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyRequest } from 'fastify';
 import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
-import { BatchBilling } from './batch-billing';
 import type { HeldObjectCalls } from './files-and-batches';
-import { FilesApi } from './files-api';
 import { gatewayId } from './gateway-ids';
-import { MemoryHeldObjectStore, type HeldRecord } from './held-objects';
-import { HeldRecords } from './held-records';
+import type { HeldRecord } from './held-objects';
+import { backendReply, batchApis, HELD_TTL_MS as TTL } from './testing/batch-apis';
 import { heldOnBatchRoute } from './testing/held-record';
-import { oneBatchRoute } from './testing/one-batch-route';
-
-const TTL = 30 * 24 * 3600_000;
 const fileId = (providerId: string) =>
   gatewayId('file', { route: 'batches', backend: 'openai-batch', providerId });
 
@@ -21,13 +16,8 @@ class Backend implements HeldObjectCalls {
   fileGets = 0;
 
   async send(_backend: unknown, _method: string, path: string) {
-    const json = (body: unknown) => ({
-      status: 200,
-      contentType: 'application/json',
-      body: Buffer.from(JSON.stringify(body)),
-    });
     if (path === '/batches/b1') {
-      return json({
+      return backendReply({
         id: 'b1',
         object: 'batch',
         status: 'in_progress',
@@ -39,7 +29,7 @@ class Backend implements HeldObjectCalls {
     if (file) {
       this.fileGets++;
       if (!this.describes) throw new DataPlaneError(DataPlaneErrorCode.UpstreamError, 'away');
-      return json({
+      return backendReply({
         id: file[1],
         object: 'file',
         bytes: file[1] === 'out1' ? 1234 : 56,
@@ -55,19 +45,7 @@ class Backend implements HeldObjectCalls {
 
 function gateway() {
   const backend = new Backend();
-  const store = new MemoryHeldObjectStore({ maxEntries: 100, maxBytes: 1_000_000 });
-  const config = oneBatchRoute();
-  const options = {
-    config: () => config,
-    upstream: backend,
-    store,
-    ttlMs: TTL,
-    priceFactor: 0.5,
-    publish: () => undefined,
-  };
-  const records = new HeldRecords(options, () => 1_700_000_500_000);
-  const billing = new BatchBilling(options, records, () => 1_700_000_500_000);
-  const files = new FilesApi(options, records, billing);
+  const { store, billing, files } = batchApis(backend, { now: () => 1_700_000_500_000 });
   const list = async () =>
     (
       await files.listFiles(
