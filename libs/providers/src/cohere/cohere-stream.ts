@@ -3,7 +3,7 @@ import type { DataPlaneError, JsonObject, TokenUsage } from '@aigw/contracts/dat
 import { isJsonObject, isNonEmptyString } from '../core/json-shape';
 import { ChunkFactory } from '../core/openai-output';
 import type { StreamTranslation } from '../core/translated-stream';
-import { errorBeforeAnswer } from '../core/reported-error-status';
+import { reportedStreamError } from '../core/reported-error-status';
 import { streamEventObject } from '../core/stream-event-json';
 import { streamInterrupted } from '../core/upstream-http';
 import {
@@ -82,18 +82,11 @@ export class CohereStreamTranslation implements StreamTranslation<EventSourceMes
 
   /**
    * An error event, or an OpenAI-style `{"error": {...}}` (what Cohere's compatibility
-   * layer and proxies in front of it send). Before message-start nothing of the answer
-   * exists, so it means what its code or type says (a rate limit is a 429 the router
-   * fails over on); after it, the answer was cut.
+   * layer and proxies in front of it send); the answer starts at message-start.
    */
   private reportedError(event: JsonObject): DataPlaneError {
-    if (this.started) return streamInterrupted(this.backendName, 'reported an error mid-stream');
     const error = isJsonObject(event.error) ? event.error : event;
-    return errorBeforeAnswer(
-      this.backendName,
-      error,
-      (status) => `a ${status} error before its answer started`,
-    );
+    return reportedStreamError(this.backendName, error, this.started);
   }
 
   reportedUsage(): TokenUsage | undefined {

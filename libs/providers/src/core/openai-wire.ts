@@ -1,7 +1,6 @@
 import type { Dispatcher } from 'undici';
 import {
   checkTextOrTokens,
-  type DataPlaneError,
   MAX_BODY_DEPTH,
   nestsDeeperThan,
   type GatewayAnswer,
@@ -11,7 +10,7 @@ import {
   type TokenUsage,
 } from '@aigw/contracts/data-plane';
 import { isJsonObject } from './json-shape';
-import { errorBeforeAnswer } from './reported-error-status';
+import { reportedStreamError } from './reported-error-status';
 import { openAiAnswerProblem, openAiChunkProblem } from './openai-answer-shape';
 import { sseMessages } from './sse-events';
 import { streamEventObject } from './stream-event-json';
@@ -125,7 +124,7 @@ async function* openAiStreamEvents(
         break;
       }
       const chunk = streamEventObject(target.backendName, message.data);
-      if (chunk.error) throw reportedError(target.backendName, chunk.error, relayedAny);
+      if (chunk.error) throw reportedStreamError(target.backendName, chunk.error, relayedAny);
       const problem = openAiChunkProblem(chunk);
       if (problem) throw streamInterrupted(target.backendName, `sent ${problem}`);
       // Relayed as it came: an answer nested past what any code here may walk is refused.
@@ -167,20 +166,6 @@ async function* openAiStreamEvents(
   } finally {
     settle(reported ?? estimatedUsage(request.body, output.tokens));
   }
-}
-
-/**
- * An error object in the stream (`data: {"error": {...}}` on a 200). Before any chunk
- * went out nothing of the answer exists, so it means what its type or code says (a rate
- * limit is a 429 the router fails over on); after one, the answer was cut.
- */
-function reportedError(backendName: string, error: unknown, relayedAny: boolean): DataPlaneError {
-  if (relayedAny) return streamInterrupted(backendName, 'reported an error mid-stream');
-  return errorBeforeAnswer(
-    backendName,
-    error,
-    (status) => `a ${status} error before its answer started`,
-  );
 }
 
 /** `max_tokens` as `max_completion_tokens`, unless the client sent that itself (it wins). */

@@ -1,5 +1,6 @@
 import { codeForStatus, DataPlaneError } from '@aigw/contracts/data-plane';
 import { isJsonObject } from './json-shape';
+import { streamInterrupted } from './upstream-http';
 
 /**
  * The HTTP status each in-band error type stands for: Anthropic's documented types and
@@ -40,7 +41,7 @@ const lookUp = (table: Readonly<Record<string, number>>, key: unknown): number |
  * (OpenAI's rate_limit_exceeded), else its `type` (Anthropic's and OpenAI's); 500 when
  * none of them is known.
  */
-export function reportedErrorStatus(error: unknown): number {
+function reportedErrorStatus(error: unknown): number {
   if (!isJsonObject(error)) return 500;
   if (isHttpErrorStatus(error.code)) return error.code;
   return (
@@ -65,5 +66,23 @@ export function errorBeforeAnswer(
     {
       upstreamStatus: status,
     },
+  );
+}
+
+/**
+ * An error object in a stream (`data: {"error": {...}}` on a 200, or an error event).
+ * Before any of the answer went out it means what its code or type says (a rate limit is
+ * a 429 the router fails over on); after, the answer was cut.
+ */
+export function reportedStreamError(
+  backendName: string,
+  error: unknown,
+  answerStarted: boolean,
+): DataPlaneError {
+  if (answerStarted) return streamInterrupted(backendName, 'reported an error mid-stream');
+  return errorBeforeAnswer(
+    backendName,
+    error,
+    (status) => `a ${status} error before its answer started`,
   );
 }

@@ -3,7 +3,7 @@ import type { JsonObject, TokenUsage } from '@aigw/contracts/data-plane';
 import { parseJsonObject } from '../core/json-shape';
 import { ChunkFactory } from '../core/openai-output';
 import type { StreamTranslation } from '../core/translated-stream';
-import { errorBeforeAnswer } from '../core/reported-error-status';
+import { reportedStreamError } from '../core/reported-error-status';
 import { streamEventObject } from '../core/stream-event-json';
 import { streamInterrupted } from '../core/upstream-http';
 import {
@@ -169,15 +169,9 @@ export class GeminiStreamTranslation implements StreamTranslation<EventSourceMes
   private parse(data: string): JsonObject {
     const event = streamEventObject(this.backendName, data);
     if (!event.error) return event;
-    if (this.candidates.some((state) => state.started)) {
-      throw streamInterrupted(this.backendName, 'reported an error mid-stream');
-    }
     // Google's `code` is the HTTP status it gives the error (429 RESOURCE_EXHAUSTED).
-    throw errorBeforeAnswer(
-      this.backendName,
-      event.error,
-      (status) => `a ${status} error before its answer started`,
-    );
+    const started = this.candidates.some((state) => state.started);
+    throw reportedStreamError(this.backendName, event.error, started);
   }
 
   /** The stream's id and model, from the first event that names them. */
