@@ -1,6 +1,5 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseGatewayConfig, type GatewayConfig } from '@aigw/config';
 import type { GatewayEvent } from '@aigw/contracts';
 import {
   DataPlaneError,
@@ -8,7 +7,6 @@ import {
   type GatewayAnswer,
   type GatewayRequest,
   type JsonObject,
-  type TokenUsage,
 } from '@aigw/contracts/data-plane';
 import { MetricsRegistry } from '@aigw/observability';
 import { InProcessFlightCoordinator } from '../dedup/domain/flight-coordinator';
@@ -16,23 +14,13 @@ import { MemoryResponseCacheStore } from './domain/memory-cache-store';
 import { parseReuseBilling } from './domain/reuse-billing';
 import { ResponseReuse, type ServedAnswer } from './response-reuse';
 import { ReusePublisher } from './reuse-publisher';
-
-const USAGE: TokenUsage = {
-  inputTokens: 12,
-  outputTokens: 6,
-  cachedInputTokens: 0,
-  source: 'reported',
-};
-const SERVED = { backend: 'b', provider: 'openai', model: 'gpt-4o' };
-
-function config(route: string): GatewayConfig {
-  const result = parseGatewayConfig(
-    `kind: AIGatewayRoute\nmetadata: {name: r}\nspec:\n  backends:\n  - {name: b, provider: local, model: gpt-4o}\n${route}`,
-    { missingSecrets: 'warn', env: {} },
-  );
-  if (!result.ok) assert.fail(result.errors.map((e) => e.format()).join('\n'));
-  return result.config;
-}
+import {
+  reuseChunk as chunk,
+  reuseJsonAnswer as jsonAnswer,
+  reuseRoute as config,
+  REUSE_SERVED as SERVED,
+  REUSE_USAGE as USAGE,
+} from './testing/reuse-route';
 
 /** `now`: the flights' clock (a test can move it past a dedup window without waiting). */
 function setup(route: string, billing = 'none', now: () => number = Date.now) {
@@ -73,11 +61,6 @@ function request(stream = false, content = 'hi'): GatewayRequest {
   };
 }
 
-const chunk = (content: string, finish: string | null = null): JsonObject => ({
-  object: 'chat.completion.chunk',
-  choices: [{ index: 0, delta: { content }, finish_reason: finish }],
-});
-
 function streamAnswer(chunks: JsonObject[], fail?: DataPlaneError): GatewayAnswer {
   const usage = fail ? Promise.reject(fail) : Promise.resolve(USAGE);
   usage.catch(() => undefined);
@@ -95,14 +78,6 @@ function streamAnswer(chunks: JsonObject[], fail?: DataPlaneError): GatewayAnswe
     })(),
   };
 }
-
-const jsonAnswer = (): GatewayAnswer => ({
-  kind: 'json',
-  status: 200,
-  servedBy: SERVED,
-  usage: USAGE,
-  body: { object: 'chat.completion', choices: [{ message: { content: 'ok' } }] },
-});
 
 async function text(served: ServedAnswer): Promise<string> {
   const answer = await served.answer;

@@ -4,14 +4,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
-import { parseGatewayConfig } from '@aigw/config';
 import { GatewayEndpoint, type EventPublisher, type GatewayEvent } from '@aigw/contracts';
-import type {
-  GatewayAnswer,
-  GatewayRequest,
-  JsonObject,
-  TokenUsage,
-} from '@aigw/contracts/data-plane';
+import type { GatewayAnswer, GatewayRequest, JsonObject } from '@aigw/contracts/data-plane';
 import { MetricsRegistry } from '@aigw/observability';
 import { InProcessFlightCoordinator } from '../dedup/domain/flight-coordinator';
 import { EdgeExchange } from '../http/edge-exchange';
@@ -22,14 +16,13 @@ import { MemoryResponseCacheStore } from './domain/memory-cache-store';
 import { parseReuseBilling } from './domain/reuse-billing';
 import { ResponseReuse } from './response-reuse';
 import { ReusePublisher } from './reuse-publisher';
-
-const USAGE: TokenUsage = {
-  inputTokens: 12,
-  outputTokens: 6,
-  cachedInputTokens: 0,
-  source: 'reported',
-};
-const SERVED = { backend: 'b', provider: 'openai', model: 'gpt-4o' };
+import {
+  reuseChunk as chunk,
+  reuseJsonAnswer as jsonAnswer,
+  reuseRoute,
+  REUSE_SERVED as SERVED,
+  REUSE_USAGE as USAGE,
+} from './testing/reuse-route';
 
 /** A bus whose `recordBarrier` (when it has one) settles only when the test says so. */
 class HeldBus implements EventPublisher {
@@ -72,11 +65,6 @@ class HeldBus implements EventPublisher {
   }
 }
 
-const chunk = (content: string, finish: string | null = null): JsonObject => ({
-  object: 'chat.completion.chunk',
-  choices: [{ index: 0, delta: { content }, finish_reason: finish }],
-});
-
 function streamAnswer(): GatewayAnswer {
   return {
     kind: 'stream',
@@ -90,22 +78,9 @@ function streamAnswer(): GatewayAnswer {
   };
 }
 
-const jsonAnswer = (): GatewayAnswer => ({
-  kind: 'json',
-  status: 200,
-  servedBy: SERVED,
-  usage: USAGE,
-  body: { object: 'chat.completion', choices: [{ message: { content: 'ok' } }] },
-});
-
 /** An edge over a real cache and in-process dedup, whose pipeline answers with `upstream`. */
 async function edge(route: string, bus: HeldBus) {
-  const parsed = parseGatewayConfig(
-    `kind: AIGatewayRoute\nmetadata: {name: r}\nspec:\n  backends:\n  - {name: b, provider: local, model: gpt-4o}\n${route}`,
-    { missingSecrets: 'warn', env: {} },
-  );
-  if (!parsed.ok) assert.fail(parsed.errors.map((e) => e.format()).join('\n'));
-  const config = parsed.config;
+  const config = reuseRoute(route);
   const metrics = new MetricsRegistry();
   const store = new MemoryResponseCacheStore(1 << 20);
   const flights = new InProcessFlightCoordinator();
