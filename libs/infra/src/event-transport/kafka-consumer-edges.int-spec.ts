@@ -3,11 +3,8 @@
 // works. Each test uses its own topic prefix and groups.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { Partitioners, type Kafka } from 'kafkajs';
+import { describe, it } from 'node:test';
+import { Partitioners } from 'kafkajs';
 import {
   createRequestPayloadLogged,
   encodeEvent,
@@ -15,54 +12,16 @@ import {
   Topic,
   type GatewayEvent,
 } from '@aigw/contracts';
-import { numberedUsageEvent, startKafka, type RealService } from '@aigw/testing';
-import { createKafka } from '../kafka/kafka-client';
-import { EventSpool } from './event-spool';
-import { DEAD_LETTER_HEADERS, KafkaEventBus, type KafkaEventBusObserver } from './kafka-event-bus';
+import { numberedUsageEvent, until } from '@aigw/testing';
+import { realKafkaBuses } from '../testing/real-kafka-buses';
+import { DEAD_LETTER_HEADERS } from './kafka-event-bus';
 
-let broker: RealService;
-let kafka: Kafka;
-const dir = mkdtempSync(join(tmpdir(), 'aigw-kafka-edges-'));
-const buses: KafkaEventBus[] = [];
-
-before(async () => {
-  broker = await startKafka();
-  kafka = createKafka({ clientId: 'consumer-edges-int-spec', brokers: broker.url });
-});
-after(async () => {
-  await Promise.allSettled(buses.map((b) => b.close()));
-  await broker?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function openBus(prefix: string, observer?: KafkaEventBusObserver): Promise<KafkaEventBus> {
-  const bus = new KafkaEventBus(kafka, {
-    spool: new EventSpool(join(dir, `${randomUUID()}.db`)),
-    topicPrefix: prefix,
-    retryMinMs: 100,
-    retryMaxMs: 1_000,
-    ...(observer ? { observer } : {}),
-  });
-  buses.push(bus);
-  await bus.start({ topicPartitions: 2 });
-  return bus;
-}
-
-async function until(
-  condition: () => boolean | Promise<boolean>,
-  what: string,
-  withinMs = 60_000,
-): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const real = realKafkaBuses('consumer-edges', 2);
+const { openBus } = real;
 
 /** The offsets a group committed on a topic, summed over its partitions (none = 0). */
 async function committedTotal(groupId: string, topic: string): Promise<number> {
-  const admin = kafka.admin();
+  const admin = real.kafka.admin();
   await admin.connect();
   try {
     const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
@@ -100,7 +59,7 @@ describe('KafkaEventBus consumers at their edges', () => {
     const bus = await openBus(prefix);
     const topic = `${prefix}${Topic.RequestPayload}`;
     const unreadable = Buffer.alloc(1_900_000, 'x'); // under the payload topic's 2 MiB
-    const raw = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    const raw = real.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await raw.connect();
     await raw.send({ topic, messages: [{ key: 'big-user', value: unreadable }] });
     await raw.disconnect();
@@ -111,7 +70,7 @@ describe('KafkaEventBus consumers at their edges', () => {
       handle: async () => undefined,
     });
     const sizes: number[] = [];
-    const reader = kafka.consumer({ groupId: `${prefix}dlq-reader` });
+    const reader = real.kafka.consumer({ groupId: `${prefix}dlq-reader` });
     await reader.connect();
     await reader.subscribe({ topics: [`${prefix}${Topic.DeadLetter}`], fromBeginning: true });
     await reader.run({
@@ -121,7 +80,7 @@ describe('KafkaEventBus consumers at their edges', () => {
       },
     });
     try {
-      await until(() => sizes.length >= 1, 'the dead letter');
+      await until('the dead letter', () => sizes.length >= 1);
     } finally {
       await reader.disconnect();
     }
@@ -132,7 +91,7 @@ describe('KafkaEventBus consumers at their edges', () => {
   it('dead-letters an unreadable message larger than the dead-letter topic takes, and the partition goes on', async () => {
     const prefix = prefixFor('dlq-large');
     // A cluster whose dead-letter topic predates its larger limit: the broker's default.
-    const admin = kafka.admin();
+    const admin = real.kafka.admin();
     await admin.connect();
     try {
       await admin.createTopics({
@@ -149,7 +108,7 @@ describe('KafkaEventBus consumers at their edges', () => {
     // topic's (the broker's default, about 1 MB).
     const unreadable = Buffer.alloc(1_500_000, 'x');
     const later = payloadEvent('big-user');
-    const raw = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    const raw = real.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await raw.connect();
     await raw.send({
       topic,
@@ -166,10 +125,10 @@ describe('KafkaEventBus consumers at their edges', () => {
       topics: [Topic.RequestPayload],
       handle: async (events) => void handled.push(...events.map((e) => e.eventId)),
     });
-    await until(() => handled.includes(later.eventId), 'the event behind the unreadable one');
+    await until('the event behind the unreadable one', () => handled.includes(later.eventId));
 
     const letters: { size: number; headers: Record<string, string> }[] = [];
-    const reader = kafka.consumer({ groupId: `${prefix}dlq-reader` });
+    const reader = real.kafka.consumer({ groupId: `${prefix}dlq-reader` });
     await reader.connect();
     await reader.subscribe({ topics: [`${prefix}${Topic.DeadLetter}`], fromBeginning: true });
     await reader.run({
@@ -180,7 +139,7 @@ describe('KafkaEventBus consumers at their edges', () => {
       },
     });
     try {
-      await until(() => letters.length >= 1, 'the dead letter');
+      await until('the dead letter', () => letters.length >= 1);
     } finally {
       await reader.disconnect();
     }
@@ -214,7 +173,7 @@ describe('KafkaEventBus consumers at their edges', () => {
     const event = numberedUsageEvent('stopping-user', 1);
     bus.publish(event);
     await bus.flush();
-    await until(() => entered, 'the handler to start');
+    await until('the handler to start', () => entered);
 
     // SIGTERM while the handler works: the stop waits for it, and its batch is committed,
     // so the next start does not hand the same events over again.

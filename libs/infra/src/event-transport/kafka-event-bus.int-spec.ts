@@ -3,11 +3,8 @@
 // budget-state topic, and dead-lettering. Every test uses its own topic prefix and groups.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { ConfigResourceTypes, Partitioners, type Kafka } from 'kafkajs';
+import { describe, it } from 'node:test';
+import { ConfigResourceTypes, Partitioners } from 'kafkajs';
 import {
   BudgetState,
   BudgetUnit,
@@ -21,38 +18,12 @@ import {
   type GatewayEvent,
   type TokenUsageRecorded,
 } from '@aigw/contracts';
-import { startKafka, type RealService, numberedUsageEvent } from '@aigw/testing';
-import { createKafka } from '../kafka/kafka-client';
-import { EventSpool } from './event-spool';
-import { DEAD_LETTER_HEADERS, KafkaEventBus, type KafkaEventBusObserver } from './kafka-event-bus';
+import { numberedUsageEvent } from '@aigw/testing';
+import { realKafkaBuses } from '../testing/real-kafka-buses';
+import { DEAD_LETTER_HEADERS } from './kafka-event-bus';
 
-let broker: RealService;
-let kafka: Kafka;
-const dir = mkdtempSync(join(tmpdir(), 'aigw-kafka-bus-'));
-const buses: KafkaEventBus[] = [];
-
-before(async () => {
-  broker = await startKafka();
-  kafka = createKafka({ clientId: 'event-bus-int-spec', brokers: broker.url });
-});
-after(async () => {
-  await Promise.allSettled(buses.map((b) => b.close()));
-  await broker?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function openBus(prefix: string, observer?: KafkaEventBusObserver): Promise<KafkaEventBus> {
-  const bus = new KafkaEventBus(kafka, {
-    spool: new EventSpool(join(dir, `${randomUUID()}.db`)),
-    topicPrefix: prefix,
-    retryMinMs: 100,
-    retryMaxMs: 1_000,
-    ...(observer ? { observer } : {}),
-  });
-  buses.push(bus);
-  await bus.start({ topicPartitions: 4 });
-  return bus;
-}
+const real = realKafkaBuses('event-bus', 4);
+const { openBus } = real;
 
 async function until(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
   const deadline = Date.now() + 90_000;
@@ -105,7 +76,7 @@ describe('KafkaEventBus on a real broker', () => {
       assert.deepEqual(byUser.get(user), expected, `${user} in publish order`);
     }
 
-    const admin = kafka.admin();
+    const admin = real.kafka.admin();
     await admin.connect();
     try {
       const offsets = await admin.fetchTopicOffsets(`${prefix}${Topic.UsageRecorded}`);
@@ -182,7 +153,7 @@ describe('KafkaEventBus on a real broker', () => {
     assert.deepEqual(new Set(events.map((e) => e.eventId)), applied);
 
     // Offsets are committed only for what the handler took: all of it, in the end.
-    const admin = kafka.admin();
+    const admin = real.kafka.admin();
     await admin.connect();
     try {
       const topic = `${prefix}${Topic.UsageRecorded}`;
@@ -248,7 +219,7 @@ describe('KafkaEventBus on a real broker', () => {
       'a new state reaching the view',
     );
 
-    const admin = kafka.admin();
+    const admin = real.kafka.admin();
     await admin.connect();
     try {
       const topic = `${prefix}${Topic.BudgetState}`;
@@ -284,7 +255,7 @@ describe('KafkaEventBus on a real broker', () => {
     const futureValue = Buffer.from(
       JSON.stringify({ ...(JSON.parse(future.value.toString()) as object), version: 2 }),
     );
-    const raw = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    const raw = real.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await raw.connect();
     await raw.send({
       topic,
@@ -310,7 +281,7 @@ describe('KafkaEventBus on a real broker', () => {
     );
 
     const letters: { value: string; headers: Record<string, string> }[] = [];
-    const reader = kafka.consumer({ groupId: `${prefix}dlq-reader` });
+    const reader = real.kafka.consumer({ groupId: `${prefix}dlq-reader` });
     await reader.connect();
     await reader.subscribe({ topics: [`${prefix}${Topic.DeadLetter}`], fromBeginning: true });
     await reader.run({

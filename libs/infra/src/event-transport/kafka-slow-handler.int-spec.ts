@@ -5,43 +5,12 @@
 // twice, and its rollups would count them twice.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, it } from 'node:test';
-import type { Kafka } from 'kafkajs';
+import { it } from 'node:test';
 import { Topic } from '@aigw/contracts';
-import { startKafka, type RealService, numberedUsageEvent } from '@aigw/testing';
-import { createKafka } from '../kafka/kafka-client';
-import { EventSpool } from './event-spool';
-import { KafkaEventBus } from './kafka-event-bus';
+import { numberedUsageEvent } from '@aigw/testing';
+import { realKafkaBuses } from '../testing/real-kafka-buses';
 
-let broker: RealService;
-let kafka: Kafka;
-const dir = mkdtempSync(join(tmpdir(), 'aigw-kafka-slow-'));
-const buses: KafkaEventBus[] = [];
-
-before(async () => {
-  broker = await startKafka();
-  kafka = createKafka({ clientId: 'slow-handler-int-spec', brokers: broker.url });
-});
-after(async () => {
-  await Promise.allSettled(buses.map((b) => b.close()));
-  await broker?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function openBus(prefix: string): Promise<KafkaEventBus> {
-  const bus = new KafkaEventBus(kafka, {
-    spool: new EventSpool(join(dir, `${randomUUID()}.db`)),
-    topicPrefix: prefix,
-    retryMinMs: 100,
-    retryMaxMs: 1_000,
-  });
-  buses.push(bus);
-  await bus.start({ topicPartitions: 2 });
-  return bus;
-}
+const { openBus } = realKafkaBuses('slow-handler', 2);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
