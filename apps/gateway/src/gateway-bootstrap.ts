@@ -3,7 +3,6 @@ import { modelBudgetGate } from '@aigw/budget-core';
 import {
   BudgetAdmission,
   edgeTracing,
-  identityConfigProblems,
   identityOptionsFromEnv,
   IngressTelemetry,
   OpenAiExceptionFilter,
@@ -11,6 +10,7 @@ import {
   openResponseReuse,
   openResponseState,
   realtimeTelemetry,
+  warnIdentityConfigProblems,
 } from '@aigw/ingress';
 import {
   backendOrigin,
@@ -55,9 +55,7 @@ export async function bootstrapGateway(env: Env): Promise<RunningGateway> {
   const runtime = await ServiceRuntime.open(env, { app: 'gateway', eventLogFile: 'events.db' });
   const { config, events, metrics, logger } = runtime;
   try {
-    for (const problem of identityConfigProblems(config(), identityOptionsFromEnv(env))) {
-      logger.warn(`identity: ${problem}`);
-    }
+    warnIdentityConfigProblems(runtime, identityOptionsFromEnv(env));
     const budget = budgetSettings(env);
     const budgetStore = await openBudgetStore(runtime);
     const exhaustion = await openExhaustionView(runtime);

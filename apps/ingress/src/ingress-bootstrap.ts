@@ -7,7 +7,9 @@ import {
   openFilesAndBatches,
   openResponseReuse,
   openResponseState,
+  identityOptionsFromEnv,
   realtimeTelemetry,
+  warnIdentityConfigProblems,
 } from '@aigw/ingress';
 import {
   budgetSettings,
@@ -43,6 +45,8 @@ export async function bootstrapIngress(env: Env): Promise<RunningService> {
   const runtime = await ServiceRuntime.open(env, { app: 'ingress', missingSecrets: 'not-needed' });
   const { config, events, metrics, logger } = runtime;
   try {
+    // This process identifies callers: it tells what is wrong with identity, as the gateway does.
+    warnIdentityConfigProblems(runtime, identityOptionsFromEnv(env));
     if (!internalToken) {
       logger.warn(
         `${INTERNAL_TOKEN_ENV} is not set: calls to the router carry no token, so the router's internal routes must take any caller`,

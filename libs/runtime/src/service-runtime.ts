@@ -165,6 +165,11 @@ export class ServiceRuntime {
   /** The configuration in force; read per request so reloads apply at once. */
   readonly config = (): GatewayConfig => this.holder.current();
 
+  /** Called with each configuration a good reload puts in force (after its warnings). */
+  onConfigReload(listener: (config: GatewayConfig) => void): void {
+    this.holder.onReload(listener);
+  }
+
   /** Runs at shutdown after the listeners stopped, before the event log closes. */
   onClose(closer: () => Promise<void> | void): void {
     this.closers.push(closer);

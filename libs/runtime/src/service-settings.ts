@@ -94,6 +94,8 @@ function missingSecretPolicy(
 export interface ConfigHolder {
   readonly settings: ServiceSettings;
   current(): GatewayConfig;
+  /** Calls `listener` with each configuration a good reload puts in force. */
+  onReload(listener: (config: GatewayConfig) => void): void;
   close(): void;
 }
 
@@ -147,11 +149,13 @@ export async function loadServiceConfig(
     startup.config,
   );
   await watcher.start();
+  const listeners: ((config: GatewayConfig) => void)[] = [];
   // One path for both triggers: an edited file, or a key that appeared or changed in the
   // secrets directory (named, never shown).
   watcher.onReload((reload) => {
     logger.info('config reloaded', { path: settings.configPath, trigger: reload.trigger });
     for (const warning of reload.warnings) logger.warn(`config: ${warning}`);
+    for (const listener of listeners) listener(reload.config);
     onReload(true);
   });
   watcher.onInvalid((issues, trigger) => {
@@ -165,6 +169,7 @@ export async function loadServiceConfig(
   return {
     settings,
     current: () => watcher.current ?? startup.config,
+    onReload: (listener) => listeners.push(listener),
     close: () => watcher.close(),
   };
 }

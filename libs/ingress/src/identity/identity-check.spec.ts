@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseGatewayConfig, type GatewayConfig } from '@aigw/config';
-import { identityConfigProblems } from './identity-check';
+import { identityConfigProblems, warnIdentityConfigProblems } from './identity-check';
 import { identityOptionsFromEnv } from './identity-options';
 
 function load(yaml: string): GatewayConfig {
@@ -88,6 +88,26 @@ userTiers:
         ),
     );
     assert.deepEqual(identityConfigProblems(mapped), []);
+  });
+
+  it('logs the problems of the config in force, then of every reloaded one', () => {
+    const sound = load(ROUTE + POLICY);
+    const unnamed = load(ROUTE.replace(/  userIdentification: .*\n/, '') + POLICY);
+    const warnings: string[] = [];
+    let reload: ((config: GatewayConfig) => void) | undefined;
+    warnIdentityConfigProblems({
+      config: () => sound,
+      onConfigReload: (listener) => (reload = listener),
+      logger: { warn: (line) => warnings.push(line) },
+    });
+    assert.deepEqual(warnings, []);
+    assert.ok(reload);
+    reload(unnamed);
+    assert.equal(warnings.length, 1);
+    assert.match(
+      warnings[0],
+      /^identity: route "r" requires JWT, but identifies users by header x-user-id/,
+    );
   });
 
   it('reads the default tier from the environment and refuses a malformed one', () => {

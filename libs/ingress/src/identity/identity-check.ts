@@ -76,3 +76,28 @@ export function identityConfigProblems(
   }
   return problems;
 }
+
+/** Where identity problems are told: the process's configuration, its reloads and log. */
+export interface IdentityProblemsSink {
+  readonly config: () => GatewayConfig;
+  onConfigReload(listener: (config: GatewayConfig) => void): void;
+  readonly logger: { warn(message: string): void };
+}
+
+/**
+ * Logs the identity problems of the configuration in force now and of every reloaded one,
+ * in each process that identifies callers (the all-in-one gateway, the split ingress): an
+ * edit that makes a JWT route anonymous is said when it applies, not at the next restart.
+ */
+export function warnIdentityConfigProblems(
+  sink: IdentityProblemsSink,
+  options: IdentityOptions = {},
+): void {
+  const warn = (config: GatewayConfig) => {
+    for (const problem of identityConfigProblems(config, options)) {
+      sink.logger.warn(`identity: ${problem}`);
+    }
+  };
+  warn(sink.config());
+  sink.onConfigReload(warn);
+}
