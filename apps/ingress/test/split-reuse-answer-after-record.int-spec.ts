@@ -13,7 +13,7 @@ import { Topic } from '@aigw/contracts';
 import { createKafka, prepareEventTopics } from '@aigw/infra';
 import { metricSum, startKafka, type RealService } from '@aigw/testing';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
-import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { startAdapterAndRouter, startApp, type AppProcess } from '@aigw/testing/processes';
 
 const CONFIG = (baseUrl: string) => `kind: AIGatewayRoute
 metadata: {name: split-reuse-record}
@@ -47,17 +47,7 @@ describe('split deployment over Kafka, AI_GATEWAY_ANSWER_AFTER_RECORD=on: cache 
       AI_GATEWAY_KAFKA_TOPIC_PREFIX: prefix,
       AI_GATEWAY_ANSWER_AFTER_RECORD: 'on',
     };
-    const adapter = await startApp('provider-adapter', {
-      ...env,
-      AI_GATEWAY_DATA_DIR: join(dir, 'adapter'),
-    });
-    apps.push(adapter);
-    const router = await startApp('router', {
-      ...env,
-      AI_GATEWAY_DATA_DIR: join(dir, 'router'),
-      PROVIDER_ADAPTER_URL: adapter.baseUrl,
-    });
-    apps.push(router);
+    const router = await startAdapterAndRouter(env, dir, apps);
     ingress = await startApp('ingress', {
       ...env,
       AI_GATEWAY_DATA_DIR: join(dir, 'ingress'),
