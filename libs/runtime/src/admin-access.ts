@@ -90,7 +90,8 @@ function refuse(
   return { allowed: false, status, reason, message };
 }
 
-function bearerToken(header: string | undefined): string | undefined {
+/** The token of an `Authorization: Bearer` header, the scheme in any case (RFC 9110). */
+export function bearerToken(header: string | undefined): string | undefined {
   const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
   return match?.[1];
 }

@@ -1,5 +1,5 @@
 export * from './admin-server';
-export { adminAccessFrom, isThisHostCaller, type AdminAccess } from './admin-access';
+export { adminAccessFrom, bearerToken, isThisHostCaller, type AdminAccess } from './admin-access';
 export { matchesSecretDigest, secretDigest } from './secret-digest';
 export { routePatternMatcher } from './route-pattern';
 export * from './listen';

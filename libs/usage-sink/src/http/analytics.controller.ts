@@ -9,7 +9,7 @@ import {
   UseFilters,
 } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { isThisHostCaller, matchesSecretDigest, secretDigest } from '@aigw/runtime';
+import { bearerToken, isThisHostCaller, matchesSecretDigest, secretDigest } from '@aigw/runtime';
 import {
   USAGE_ANALYTICS,
   type BudgetAdjustmentRow,
@@ -41,8 +41,6 @@ import {
   AnalyticsClosedError,
   type AnalyticsHttpOptions,
 } from './analytics-http.options';
-
-const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
 /** The analytics API: JSON over the rollups (or the embedded store). */
 @Controller('v1/analytics')
@@ -180,9 +178,7 @@ export class AnalyticsController {
         'the analytics API answers only this host unless AI_GATEWAY_ANALYTICS_TOKEN is set (then as Bearer)',
       );
     }
-    const header = request.headers.authorization;
-    // The scheme in any case (RFC 9110), as the admin port reads it.
-    const given = (header === undefined ? null : BEARER.exec(header))?.[1] ?? '';
+    const given = bearerToken(request.headers.authorization) ?? '';
     // Digests, not the tokens: an early return on a length mismatch told callers the length.
     if (!matchesSecretDigest(given, this.tokenDigest)) {
       throw new AnalyticsAccessError('the analytics API needs the operator token (Bearer)');
