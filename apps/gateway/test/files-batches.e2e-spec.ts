@@ -57,6 +57,18 @@ describe('all-in-one gateway: OpenAI Files and Batch APIs', () => {
   let fileId: string;
   let batchId: string;
 
+  /** An SDK client of `user` (named by x-user-id) on the first route's model. */
+  const clientFor = (user: string) =>
+    new OpenAI({
+      baseURL: `${gateway.baseUrl}/v1`,
+      apiKey: `sk-client-${user}`,
+      maxRetries: 0,
+      defaultHeaders: { 'x-user-id': user, 'x-ai-gateway-model': VIRTUAL },
+    });
+
+  /** The gateway's Prometheus text, as scraped now. */
+  const metrics = async () => (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
+
   before(async () => {
     await Promise.all([backend.start(), azure.start(), teams.start()]);
     writeFileSync(
@@ -111,13 +123,6 @@ spec:
       AI_GATEWAY_SECRET_AZURE_KEY_APIKEY: 'azure-secret',
       AI_GATEWAY_MAX_BODY_BYTES: String(MAX_BODY_BYTES),
     });
-    const clientFor = (user: string) =>
-      new OpenAI({
-        baseURL: `${gateway.baseUrl}/v1`,
-        apiKey: `sk-client-${user}`,
-        maxRetries: 0,
-        defaultHeaders: { 'x-user-id': user, 'x-ai-gateway-model': VIRTUAL },
-      });
     alice = clientFor('alice');
     bob = clientFor('bob');
     carol = clientFor('carol');
@@ -319,7 +324,7 @@ spec:
     } finally {
       db.close();
     }
-    const text = await (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
+    const text = await metrics();
     assert.equal(
       metricSum(text, 'ai_gateway_files_batches_total', {
         kind: 'batch',
@@ -410,8 +415,6 @@ spec:
   });
 
   it("holds every line of a batch file to the route's prompt rules, as a single call", async () => {
-    const metrics = async () =>
-      (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
     const blocked = `${requestLine('a', TEAM)}\n${requestLine('b', TEAM, 'the launch code is 0000')}\n`;
     await assert.rejects(
       dave.files.create({ file: await toFile(Buffer.from(blocked), 'x.jsonl'), purpose: 'batch' }),
@@ -540,8 +543,6 @@ spec:
     assert.ok(held && Buffer.byteLength(held.content) > 20 * 1000, 'an output of many chunks');
     const reads = () => teams.calls.filter((call) => call.path.endsWith('/content')).length;
     const readsBefore = reads();
-    const metrics = async () =>
-      (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
     const downloaded = async () =>
       metricSum(await metrics(), 'ai_gateway_batch_file_bytes_total', {
         use: 'download',
@@ -620,12 +621,7 @@ spec:
   });
 
   it("bills a batch from its output before deleting that output, refusing while it can't", async () => {
-    const erin = new OpenAI({
-      baseURL: `${gateway.baseUrl}/v1`,
-      apiKey: 'sk-client-erin',
-      maxRetries: 0,
-      defaultHeaders: { 'x-user-id': 'erin', 'x-ai-gateway-model': VIRTUAL },
-    });
+    const erin = clientFor('erin');
     const file = await erin.files.create({
       file: await toFile(Buffer.from(requestLine('e', VIRTUAL)), 'erin.jsonl'),
       purpose: 'batch',
@@ -636,11 +632,7 @@ spec:
       completion_window: '24h',
     });
     const billed = async () =>
-      metricSum(
-        await (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text(),
-        'ai_gateway_batches_billed_total',
-        { trigger: 'delete' },
-      );
+      metricSum(await metrics(), 'ai_gateway_batches_billed_total', { trigger: 'delete' });
     // The look that sees it finished cannot read the output: not billed yet.
     backend.failContentReads = 1_000;
     try {
