@@ -5,7 +5,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { metricSum, until } from '@aigw/testing';
-import { RawSseUpstream } from '@aigw/testing/fake-provider';
+import {
+  HALF_ANSWER_FINISHED,
+  HALF_ANSWER_STARTED,
+  RawSseUpstream,
+} from '@aigw/testing/fake-provider';
 import { startGatewayWithConfig, type AppProcess } from '@aigw/testing/processes';
 import { hasErrorEvent, looksFinished } from './fuzz/answer-checks';
 import type { Format } from './fuzz/bad-requests';
@@ -13,18 +17,6 @@ import type { Format } from './fuzz/bad-requests';
 const IDLE_S = 1;
 /** Far past the idle timeout: a cut before it can only be the idle timeout's. */
 const REQUEST_TIMEOUT_S = 120;
-
-const chunk = (delta: object, finish: string | null = null) => ({
-  id: 'chatcmpl-stall',
-  object: 'chat.completion.chunk',
-  created: 1,
-  model: 'upstream-model',
-  choices: [{ index: 0, delta, finish_reason: finish }],
-});
-
-/** What the backend sends before it goes silent. */
-const STARTED = [chunk({ role: 'assistant', content: '' }), chunk({ content: 'Half an' })];
-const FINISHED = [...STARTED, chunk({ content: ' answer.' }), chunk({}, 'stop'), '[DONE]'];
 
 const USER_TURN = [{ role: 'user', content: 'hi' }];
 const EDGES: { name: string; format: Format; path: string; body: object }[] = [
@@ -98,7 +90,7 @@ spec:
       const billedBefore = await outputTokens();
       const cutBefore = await stallsCut();
       const closedBefore = raw.stallsClosed;
-      raw.next(STARTED, { stall: true });
+      raw.next(HALF_ANSWER_STARTED, { stall: true });
       const answer = await post(edge.path, edge.body);
       const shown = `${answer.status} after ${Math.round(answer.tookMs)} ms: ${answer.text.slice(0, 1500)}`;
       assert.equal(answer.status, 200, shown);
@@ -114,7 +106,7 @@ spec:
       assert.equal(await stallsCut(), cutBefore + 1);
 
       // The gateway keeps serving, and a stream that does finish ends cleanly.
-      raw.next(FINISHED);
+      raw.next(HALF_ANSWER_FINISHED);
       const whole = await post(edge.path, edge.body);
       assert.equal(whole.status, 200, whole.text);
       assert.ok(looksFinished(edge.format, edge.path, whole.text), whole.text.slice(0, 1500));

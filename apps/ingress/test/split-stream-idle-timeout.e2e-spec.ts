@@ -7,23 +7,17 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { metricSum, until } from '@aigw/testing';
-import { RawSseUpstream } from '@aigw/testing/fake-provider';
+import {
+  HALF_ANSWER_FINISHED,
+  HALF_ANSWER_STARTED,
+  RawSseUpstream,
+} from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
 
 const dir = mkdtempSync(join(tmpdir(), 'aigw-split-idle-'));
 const IDLE_S = 1;
 /** Far past the idle timeout: a cut before it can only be the idle timeout's. */
 const REQUEST_TIMEOUT_S = 120;
-
-const chunk = (delta: object, finish: string | null = null) => ({
-  id: 'chatcmpl-stall',
-  object: 'chat.completion.chunk',
-  created: 1,
-  model: 'upstream-model',
-  choices: [{ index: 0, delta, finish_reason: finish }],
-});
-const STARTED = [chunk({ role: 'assistant', content: '' }), chunk({ content: 'Half an' })];
-const FINISHED = [...STARTED, chunk({ content: ' answer.' }), chunk({}, 'stop'), '[DONE]'];
 
 describe('split deployment: a stream that stalls after its first chunk', () => {
   const raw = new RawSseUpstream();
@@ -87,7 +81,7 @@ spec:
     );
 
   it('ends the stream with an error event at the idle timeout, cancels the upstream call and bills the text', async () => {
-    raw.next(STARTED, { stall: true });
+    raw.next(HALF_ANSWER_STARTED, { stall: true });
     const answer = await chat();
     const shown = `${answer.status} after ${Math.round(answer.tookMs)} ms: ${answer.text.slice(0, 1500)}`;
     assert.equal(answer.status, 200, shown);
@@ -112,7 +106,7 @@ spec:
     assert.equal(cut, 1);
 
     // Every process keeps serving.
-    raw.next(FINISHED);
+    raw.next(HALF_ANSWER_FINISHED);
     const whole = await chat();
     assert.equal(whole.status, 200, whole.text);
     assert.match(whole.text, /data: \[DONE\]/, whole.text.slice(0, 1500));
