@@ -603,6 +603,23 @@ describe('Responses API request: what is refused, naming the parameter', () => {
       },
       { role: 'user', content: 'What changed?' },
     ]);
+    // A custom tool's output in the same run: the images still wait for the run's end.
+    const mixed = chatOf({
+      input: [
+        { type: 'function_call', call_id: 'a', name: 'view_image', arguments: '{}' },
+        { type: 'custom_tool_call', call_id: 'b', name: 'apply_patch', input: 'patch' },
+        {
+          type: 'function_call_output',
+          call_id: 'a',
+          output: [{ type: 'input_image', image_url: image }],
+        },
+        { type: 'custom_tool_call_output', call_id: 'b', output: 'Done!' },
+      ],
+    });
+    assert.deepEqual(
+      (mixed.messages as JsonObject[]).slice(1).map((m) => m.role),
+      ['tool', 'tool', 'user'],
+    );
     // At the end of the input too.
     const last = chatOf({
       input: [

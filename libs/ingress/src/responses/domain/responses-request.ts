@@ -267,7 +267,10 @@ function addInputItem(translation: InputTranslation, item: unknown, at: string):
   const { messages } = translation;
   // A message may leave out its type ("easy input message").
   const type = absent(item.type) && !absent(item.role) ? 'message' : item.type;
-  if (type !== 'function_call_output') addToolImages(translation);
+  // Tool outputs of either kind run together; the images they returned follow the run.
+  if (type !== 'function_call_output' && type !== 'custom_tool_call_output') {
+    addToolImages(translation);
+  }
   switch (type) {
     case 'message': {
       const turn = message(item, at);
