@@ -176,7 +176,7 @@ function limitOf(key: string): string {
  * How often a process sweeps its view: a mark outlives its window by this at most (a read
  * meanwhile does not see it: it drops an ended mark it finds).
  */
-export const EXHAUSTION_SWEEP_MS = 15_000;
+const EXHAUSTION_SWEEP_MS = 15_000;
 
 /** Sweeps `view` every `everyMs` until the returned stop is called; keeps no process alive. */
 export function sweepEndedMarks(

@@ -19,7 +19,7 @@ export const USAGE_SINK_GROUP = 'usage-sink';
  * partition batch in the split deployment, across ~100 partitions), and the sink would
  * fall behind a steady load until the topics' retention drops what it has not read.
  */
-export const SINK_CONCURRENT_PARTITIONS = 64;
+const SINK_CONCURRENT_PARTITIONS = 64;
 
 export interface UsageSinkOptions extends BatcherOptions {
   /** Told of each batch write that failed (then rethrown: nothing is committed). */
