@@ -205,7 +205,7 @@ export class ResponseReuse {
 
   /**
    * AI_GATEWAY_ANSWER_AFTER_RECORD=on: a reused answer (its JSON body, its stream's end) is
-   * sent only after `recorded`; otherwise its usage event follows it (`reused`).
+   * sent only after `reusedAndRecorded`; otherwise its usage event follows it (`reused`).
    */
   get holdsAnswers(): boolean {
     return this.deps.publisher.holdsAnswers;
@@ -220,7 +220,7 @@ export class ResponseReuse {
    * Records a reused answer's usage event before the caller gets it (`holdsAnswers`):
    * resolves once the event is durable, or its write failed (counted; the answer goes).
    */
-  recorded(request: GatewayRequest, servedBy: ServedBy, usage: TokenUsage): Promise<void> {
+  reusedAndRecorded(request: GatewayRequest, servedBy: ServedBy, usage: TokenUsage): Promise<void> {
     return this.deps.publisher.reusedAndRecorded(request, servedBy, usage);
   }
 

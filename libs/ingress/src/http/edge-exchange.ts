@@ -217,7 +217,7 @@ export class EdgeExchange {
         if (answer.kind === 'json') {
           const made = dialect.answerBody(answer, request, http.body);
           let body: unknown = made instanceof Promise ? await made : made;
-          if (held) await this.reuse!.recorded(admitted, answer.servedBy, answer.usage);
+          if (held) await this.reuse!.reusedAndRecorded(admitted, answer.servedBy, answer.usage);
           timings.firstByteAt = performance.now();
           // What this call cost its caller; a stream's is known only after its headers.
           const dollars = this.dollarsBilled(answer.servedBy, answer.usage, reused);
@@ -275,7 +275,7 @@ export class EdgeExchange {
           if (held) {
             const usage = await answer.usage;
             recorded = true; // its event is published at once, before the wait
-            await this.reuse!.recorded(admitted, answer.servedBy, usage);
+            await this.reuse!.reusedAndRecorded(admitted, answer.servedBy, usage);
           }
           await relay.end(answer.usage);
           done(await answer.usage);
