@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
 
@@ -430,6 +430,228 @@ spec:
       assert.equal(await page.locator('#adjustments-empty').isHidden(), true);
       assert.deepEqual(problems, []);
       assert.deepEqual(foreign, [], 'the page loads nothing from outside the gateway');
+    } finally {
+      await context?.close();
+      rmSync(profile, { recursive: true, force: true });
+    }
+  });
+});
+
+// The page's note (usage-page.js) where a per-user chart would be.
+const TOO_MANY_USERS =
+  'Too many users in this range for per-user charts: narrow the range or use a daily bucket (bucket=day).';
+
+async function tableRows(page: Page, table: string): Promise<{ key: string; cells: string[] }[]> {
+  const rows: { key: string; cells: string[] }[] = [];
+  for (const tr of await page.locator(`#${table} tbody tr`).all()) {
+    rows.push({
+      key: (await tr.getAttribute('data-key')) ?? '',
+      cells: await tr.locator('td').allTextContents(),
+    });
+  }
+  return rows;
+}
+
+describe('the usage page when the per-user series is past the cap', () => {
+  // Five users of one model and one operation: hour buckets over the workload are one (two
+  // if it spans an hour's end), so per model and per operation the series holds at most 2
+  // points, per user at least 5.
+  const SPENDERS = ['u1', 'u2', 'u3', 'u4', 'u5'];
+  const served = SPENDERS.length * 2;
+  let gateway: AppProcess;
+  let dir: string;
+
+  before(async () => {
+    assert.ok(
+      existsSync(CHROMIUM),
+      `${CHROMIUM} is missing: run scripts/browser/ensure-chromium.sh`,
+    );
+    dir = mkdtempSync(join(tmpdir(), 'aigw-usage-page-cap-'));
+    writeFileSync(
+      join(dir, 'config.yaml'),
+      `kind: AIGatewayRoute
+metadata: {name: usage}
+spec:
+  backends:
+  - {name: mini, provider: local, model: gpt-4o-mini}
+  userIdentification: {header: x-user-id}
+  costControl:
+    modelPricing:
+      gpt-4o-mini: {inputPer1k: 0.15, outputPer1k: 0.6}
+`,
+    );
+    gateway = await startApp('gateway', {
+      AI_GATEWAY_CONFIG: join(dir, 'config.yaml'),
+      AI_GATEWAY_DATA_DIR: join(dir, 'data'),
+      AI_GATEWAY_ANALYTICS_MAX_SERIES_POINTS: '2',
+    });
+    // Two calls each; later users ask longer questions, so each spends more than the last.
+    for (const [n, user] of SPENDERS.entries()) {
+      for (let i = 0; i < 2; i++) {
+        const response = await fetch(`${gateway.baseUrl}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-user-id': user },
+          body: JSON.stringify({
+            model: 'gpt-4o-mini',
+            max_tokens: 20,
+            messages: [{ role: 'user', content: `question ${i} ${'word '.repeat(10 * n)}` }],
+          }),
+        });
+        assert.equal(response.status, 200, await response.text());
+      }
+    }
+  });
+
+  after(async () => {
+    await gateway?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('shows the top spenders instead of per-user charts, and every other panel as before', async () => {
+    const to = new Date(Date.now() + 3_600_000).toISOString();
+    const from = new Date(Date.now() - 86_400_000).toISOString();
+    const range = { from, to, bucket: 'hour' };
+    const span = { from, to };
+    const get = (path: string, params: Record<string, string>) =>
+      fetch(`${gateway.baseUrl}/v1/analytics/${path}?${new URLSearchParams(params).toString()}`);
+    const api = async <T>(path: string, params: Record<string, string>): Promise<T> => {
+      const response = await get(path, params);
+      assert.equal(response.status, 200, path);
+      return (await response.json()) as T;
+    };
+    let byModel = await api<UsageBody>('usage', { ...range, groupBy: 'model' });
+    let rates = await api<RatesBody>('rates', span);
+    let latency = await api<LatencyBody>('latency', { ...span, groupBy: 'none' });
+    for (
+      let i = 0;
+      i < 100 &&
+      (byModel.totals.requests < served ||
+        rates.requests < served ||
+        latency.rows[0]?.requests !== served);
+      i++
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      byModel = await api<UsageBody>('usage', { ...range, groupBy: 'model' });
+      rates = await api<RatesBody>('rates', span);
+      latency = await api<LatencyBody>('latency', { ...span, groupBy: 'none' });
+    }
+    assert.equal(byModel.totals.requests, served);
+    assert.equal(rates.requests, served);
+    assert.equal(latency.rows[0]?.requests, served);
+    const byOperation = await api<UsageBody>('usage', { ...range, groupBy: 'operation' });
+    const budgets = await api<BudgetsBody>('budgets', {});
+    const adjustments = await api<AdjustmentsBody>('budget-adjustments', span);
+    assert.deepEqual([budgets.rows, adjustments.rows], [[], []]);
+    // The per-user series is refused for its size: the case the page must survive.
+    const refused = await get('usage', { ...range, groupBy: 'user' });
+    assert.equal(refused.status, 400);
+    const refusal = (await refused.json()) as { error: { type: string; message: string } };
+    assert.equal(refusal.error.type, 'invalid_query');
+    assert.match(refusal.error.message, /more than 2 points/);
+    const spenders = await api<{ rows: (Totals & { user: string })[] }>('top-spenders', {
+      ...span,
+      limit: '100',
+      orderBy: 'cost',
+    });
+    assert.deepEqual(
+      spenders.rows.map((r) => r.user),
+      [...SPENDERS].reverse(),
+      'every user, the longest questions first',
+    );
+
+    const profile = mkdtempSync(join(tmpdir(), 'aigw-chromium-'));
+    let context: BrowserContext | undefined;
+    try {
+      context = await chromium.launchPersistentContext(profile, {
+        executablePath: CHROMIUM,
+        headless: true,
+        args: FLAGS,
+      });
+      const page = await context.newPage();
+      const problems: string[] = [];
+      const refusedLoads: string[] = [];
+      page.on('pageerror', (error) => problems.push(error.message));
+      page.on('console', (message) => {
+        if (message.type() !== 'error') return;
+        // Chromium logs the refused per-user series' 400 as a failed resource load.
+        if (message.location().url.includes('groupBy=user')) refusedLoads.push(message.text());
+        else problems.push(message.text());
+      });
+      // Requests that got no answer at all, named if the page fails to load.
+      const unanswered: string[] = [];
+      page.on('requestfailed', (r) => unanswered.push(`${r.url()}: ${r.failure()?.errorText}`));
+      await page.goto(`${gateway.baseUrl}/usage?${new URLSearchParams(range).toString()}`);
+      await page.waitForSelector('body[data-state="ready"], body[data-state="error"]', {
+        timeout: 60_000,
+      });
+      assert.equal(
+        await page.locator('body').getAttribute('data-state'),
+        'ready',
+        `${await page.locator('#error').innerText()} ${unanswered.join(', ')}`,
+      );
+      assert.equal(refusedLoads.length, 1, 'the page asked for the per-user series once');
+
+      const textOf = (selector: string) => page.locator(selector).innerText();
+      assert.equal(await textOf('#total-cost'), cost(byModel.totals.costDollars));
+      assert.equal(
+        await textOf('#total-tokens'),
+        int(byModel.totals.inputTokens + byModel.totals.outputTokens),
+      );
+      assert.equal(await textOf('#total-requests'), int(served));
+      assert.equal(await textOf('#cache-hit-rate'), pct(rates.cacheHitRate));
+      assert.equal(await textOf('#fallback-rate'), pct(rates.fallbackRate));
+      assert.equal(
+        await textOf('#latency'),
+        `${ms(latency.rows[0].p50Ms)} / ${ms(latency.rows[0].p95Ms)}`,
+      );
+
+      // Per user: the top spenders' rows, in their order.
+      assert.deepEqual(
+        await tableRows(page, 'by-user'),
+        spenders.rows.map((r) => ({
+          key: r.user,
+          cells: [
+            r.user,
+            int(r.requests),
+            int(r.inputTokens),
+            int(r.outputTokens),
+            cost(r.costDollars),
+          ],
+        })),
+      );
+      for (const [table, series] of [
+        ['by-model', byModel.series],
+        ['by-operation', byOperation.series],
+      ] as const) {
+        assert.deepEqual(
+          await tableRows(page, table),
+          [...perKey(series)].map(([key, t]) => ({
+            key,
+            cells: [
+              key,
+              int(t.requests),
+              int(t.inputTokens),
+              int(t.outputTokens),
+              cost(t.costDollars),
+            ],
+          })),
+          table,
+        );
+      }
+      for (const id of ['chart-tokens', 'chart-burn']) {
+        assert.equal(await page.locator(`#${id} canvas`).count(), 0, id);
+        assert.equal(await textOf(`#${id}`), TOO_MANY_USERS, id);
+      }
+      for (const id of ['chart-cost', 'chart-operations']) {
+        assert.equal(await page.locator(`#${id} canvas`).count(), 1, id);
+        assert.equal(await page.locator(`#${id}`).getAttribute('data-series'), '1', id);
+      }
+      // No budgets configured and none adjusted: the API has no rows, nor has the page.
+      assert.deepEqual(await tableRows(page, 'budgets'), budgets.rows);
+      assert.deepEqual(await tableRows(page, 'adjustments'), adjustments.rows);
+      assert.equal(await page.locator('#adjustments-empty').isHidden(), false);
+      assert.deepEqual(problems, []);
+      assert.deepEqual(unanswered, []);
     } finally {
       await context?.close();
       rmSync(profile, { recursive: true, force: true });

@@ -14,6 +14,11 @@
   const ADJUSTMENTS_SHOWN = 20;
   // Usage stored before events named their operation groups under ''.
   const UNNAMED_OPERATION = '(not recorded)';
+  // The per-user series past the API's cap on points: the per-user table falls back to the
+  // top spenders, which cost one row per user whatever the range.
+  const SPENDERS_SHOWN = 100;
+  const TOO_MANY_USERS =
+    'Too many users in this range for per-user charts: narrow the range or use a daily bucket (bucket=day).';
   const COLORS = ['#3366cc', '#dc3912', '#ff9900', '#109618', '#990099', '#0099c6', '#dd4477'];
 
   const fmt = {
@@ -39,7 +44,11 @@
       headers,
     });
     const body = await response.json();
-    if (!response.ok) throw new Error((body.error && body.error.message) || response.statusText);
+    if (!response.ok) {
+      const error = new Error((body.error && body.error.message) || response.statusText);
+      error.status = response.status;
+      throw error;
+    }
     return body;
   }
 
@@ -144,12 +153,41 @@
     );
   }
 
+  /**
+   * Usage per user: the series, or, when the API refuses it for its size (a 400), the top
+   * spenders' totals without a series.
+   */
+  async function perUser(range, span) {
+    try {
+      return { series: (await api('usage', { ...range, groupBy: 'user' })).series };
+    } catch (error) {
+      if (error.status !== 400) throw error;
+      const spenders = await api('top-spenders', {
+        ...span,
+        limit: String(SPENDERS_SHOWN),
+        orderBy: 'cost',
+      });
+      return { spenders: spenders.rows };
+    }
+  }
+
+  /** In place of a per-user chart: why there is none. */
+  function noChart(id, note) {
+    const el = document.getElementById(id);
+    el.replaceChildren();
+    el.dataset.series = '0';
+    const p = document.createElement('p');
+    p.className = 'chart-note';
+    p.textContent = note;
+    el.append(p);
+  }
+
   async function load() {
     const range = rangeParams();
     const span = { from: range.from, to: range.to };
     const [byModel, byUser, byOperation, rates, latency, budgets, adjustments] = await Promise.all([
       api('usage', { ...range, groupBy: 'model' }),
-      api('usage', { ...range, groupBy: 'user' }),
+      perUser(range, span),
       api('usage', { ...range, groupBy: 'operation' }),
       api('rates', span),
       api('latency', { ...span, groupBy: 'none' }),
@@ -167,7 +205,10 @@
     const overall = latency.rows[0];
     text('latency', overall ? `${fmt.ms(overall.p50Ms)} / ${fmt.ms(overall.p95Ms)}` : '–');
 
-    fillTable('by-user', byKey(byUser.series));
+    fillTable(
+      'by-user',
+      byUser.series ? byKey(byUser.series) : byUser.spenders.map((row) => [row.user, row]),
+    );
     fillTable('by-model', byKey(byModel.series));
     fillTable('by-operation', byKey(byOperation.series), operation);
     chart('chart-cost', byModel.series, (p) => p.costDollars, {
@@ -177,13 +218,18 @@
       format: (v) => '$' + v.toFixed(4),
       label: operation,
     });
-    chart('chart-tokens', byUser.series, (p) => p.inputTokens + p.outputTokens, {
-      format: fmt.int,
-    });
-    chart('chart-burn', byUser.series, (p) => p.weightedTokens, {
-      format: fmt.int,
-      cumulative: true,
-    });
+    if (byUser.series) {
+      chart('chart-tokens', byUser.series, (p) => p.inputTokens + p.outputTokens, {
+        format: fmt.int,
+      });
+      chart('chart-burn', byUser.series, (p) => p.weightedTokens, {
+        format: fmt.int,
+        cumulative: true,
+      });
+    } else {
+      noChart('chart-tokens', TOO_MANY_USERS);
+      noChart('chart-burn', TOO_MANY_USERS);
+    }
 
     const body = document.querySelector('#budgets tbody');
     body.replaceChildren();
