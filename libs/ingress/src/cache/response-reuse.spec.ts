@@ -104,6 +104,22 @@ async function serve(
   return (await reuse.find(plan, req)) ?? reuse.call(plan, invoke, never);
 }
 
+/** A provider call that answers once `release` is called, counting how often it was made. */
+function heldCall(answer: () => GatewayAnswer) {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const upstream = {
+    calls: 0,
+    release: () => release(),
+    invoke: async () => {
+      upstream.calls++;
+      await gate;
+      return answer();
+    },
+  };
+  return upstream;
+}
+
 describe('response cache', () => {
   it('stores a completed stream, replays it as a stream, and counts hits and misses', async () => {
     const { reuse, metrics } = setup('  caching: {ttl: 1h}\n');
@@ -253,14 +269,8 @@ describe('response cache', () => {
 describe('request deduplication (in process)', () => {
   it('makes one call for identical concurrent requests; a late joiner reads from the start', async () => {
     const { reuse } = setup('  deduplication: {window: 30s}\n');
-    let calls = 0;
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const invoke = async () => {
-      calls++;
-      await gate;
-      return streamAnswer([chunk('x'), chunk('y'), chunk('', 'stop')]);
-    };
+    const upstream = heldCall(() => streamAnswer([chunk('x'), chunk('y'), chunk('', 'stop')]));
+    const { invoke, release } = upstream;
     const served = await Promise.all(
       Array.from({ length: 5 }, () => serve(reuse, request(true), invoke)),
     );
@@ -278,19 +288,13 @@ describe('request deduplication (in process)', () => {
     const late = await serve(reuse, request(true), invoke);
     assert.equal(late.source, 'follower');
     assert.equal(await text(late), 'xy');
-    assert.equal(calls, 1);
+    assert.equal(upstream.calls, 1);
   });
 
   it('shares the answer of a no-store leader only while it runs, then neither keeps nor serves it', async () => {
     const { reuse, store } = setup('  caching: {ttl: 1h}\n  deduplication: {window: 30s}\n');
-    let calls = 0;
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const invoke = async () => {
-      calls++;
-      await gate;
-      return jsonAnswer();
-    };
+    const upstream = heldCall(() => jsonAnswer());
+    const { invoke, release } = upstream;
     const noStore = { 'cache-control': 'no-store' };
     const leader = await serve(reuse, request(), invoke, noStore);
     const onIt = await serve(reuse, request(), invoke);
@@ -303,21 +307,15 @@ describe('request deduplication (in process)', () => {
     const later = await serve(reuse, request(), invoke);
     assert.equal(later.source, 'leader');
     await text(later);
-    assert.equal(calls, 2);
+    assert.equal(upstream.calls, 2);
   });
 
   it('gives a no-store follower the answer of the leader, stored as the leader allowed', async () => {
     // RFC 9111 no-store binds what is kept of this request's exchange; the answer is the
     // leader's, stored or not whether this follower came or not.
     const { reuse, store } = setup('  caching: {ttl: 1h}\n  deduplication: {window: 30s}\n');
-    let calls = 0;
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const invoke = async () => {
-      calls++;
-      await gate;
-      return jsonAnswer();
-    };
+    const upstream = heldCall(() => jsonAnswer());
+    const { invoke, release } = upstream;
     const leader = await serve(reuse, request(), invoke);
     const noStore = await serve(reuse, request(), invoke, { 'cache-control': 'no-store' });
     assert.deepEqual([leader.source, noStore.source], ['leader', 'follower']);
@@ -325,7 +323,7 @@ describe('request deduplication (in process)', () => {
     assert.equal(await text(noStore), await text(leader));
     await tick();
     assert.ok(store.bytesIn('r') > 0);
-    assert.equal(calls, 1);
+    assert.equal(upstream.calls, 1);
   });
 
   it('joins an identical request within the window; after it, makes a new call', async () => {
