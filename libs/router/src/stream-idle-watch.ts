@@ -9,11 +9,13 @@ const MAX_TIMER_MS = 2_147_483_647;
  * Cheap on purpose: one timer per stream, re-armed only when it fires (at most once per
  * idle period, for the time left of the wait under way); an event costs reading the clock
  * and one promise, settled by handlers made once per stream (waits come one at a time).
+ * A timer that finds no wait under way lets go (a slow reader, or a consumer that dropped
+ * the stream without ending it, which must not keep it alive); the next wait arms another.
  */
 export class StreamIdleWatch<T> {
   /** When the wait under way began (performance.now()); undefined between waits. */
   #waitingSince: number | undefined;
-  #timer: NodeJS.Timeout;
+  #timer: NodeJS.Timeout | undefined;
   /** Settle the wait under way (or, between waits, the last one: settling it again is a no-op). */
   #resolve: ((result: IteratorResult<T>) => void) | undefined;
   #reject: ((error: Error) => void) | undefined;
@@ -28,9 +30,7 @@ export class StreamIdleWatch<T> {
     private readonly idleMs: number,
     private readonly stalled: () => Error,
     private readonly onStall: (error: Error) => void,
-  ) {
-    this.#timer = this.#arm(idleMs);
-  }
+  ) {}
 
   /** Whether the stream was given up for stalling (its iterator may still be waiting). */
   get hasStalled(): boolean {
@@ -41,6 +41,7 @@ export class StreamIdleWatch<T> {
   next(): Promise<IteratorResult<T>> {
     if (this.#stalled) return Promise.reject(this.#stalled);
     this.#waitingSince = performance.now();
+    this.#timer ??= this.#arm(this.idleMs);
     const wait = new Promise<IteratorResult<T>>(this.#hold);
     this.events.next().then(this.#came, this.#failed);
     return wait;
@@ -74,15 +75,19 @@ export class StreamIdleWatch<T> {
     // A longer wait (an image stream's is its request timeout, which may be days) is
     // checked again when this one fires.
     const timer = setTimeout(this.#check, Math.min(ms, MAX_TIMER_MS));
-    timer.unref(); // a stream never read must not hold the process open
+    timer.unref(); // a stream left waiting must not hold the process open
     return timer;
   }
 
   readonly #check = (): void => {
     const since = this.#waitingSince;
-    const waited = since === undefined ? 0 : performance.now() - since;
+    if (since === undefined) {
+      this.#timer = undefined;
+      return;
+    }
+    const waited = performance.now() - since;
     if (waited < this.idleMs) {
-      // Not waiting (a fresh period), or waiting for less than the limit: the time left.
+      // Waiting for less than the limit: the time left.
       this.#timer = this.#arm(this.idleMs - waited);
       return;
     }
