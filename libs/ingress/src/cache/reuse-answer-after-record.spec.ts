@@ -288,3 +288,22 @@ describe('a cache hit with AI_GATEWAY_ANSWER_AFTER_RECORD off (the default)', ()
     assert.equal(await waits(served.metrics, 'failed'), 0);
   });
 });
+
+describe('ReusePublisher.reusedAndRecorded', () => {
+  // The edge counts the event published once the call returns, and settles the hold by it
+  // rather than releasing it; an event that could not be published must surface there.
+  it('throws at the call, not in the promise, when its event cannot be published', () => {
+    const config = reuseRoute('  caching: {ttl: 1h}\n');
+    const failing: EventPublisher = {
+      publish: () => {
+        throw new Error('no event');
+      },
+      flush: async () => undefined,
+      recordBarrier: async () => undefined,
+    };
+    const billing = parseReuseBilling('none');
+    const publisher = new ReusePublisher(() => config, failing, new MetricsRegistry(), billing);
+    const request = { requestedModel: 'gpt-4o', caller: { userKey: 'u' } } as GatewayRequest;
+    assert.throws(() => publisher.reusedAndRecorded(request, SERVED, USAGE), /no event/);
+  });
+});

@@ -6,7 +6,7 @@ import {
   type ServedBy,
   type TokenUsage,
 } from '@aigw/contracts/data-plane';
-import type { MetricsRegistry } from '@aigw/observability';
+import { answerRecordWait, type MetricsRegistry } from '@aigw/observability';
 import { billedUsage, type ReuseBilling } from './domain/reuse-billing';
 
 /**
@@ -41,21 +41,15 @@ export class ReusePublisher {
    * does not hold the answer, as for a provider's (libs/providers' RecordGate): it goes,
    * counted as `failed`, and the event stays queued and is retried.
    */
-  async reusedAndRecorded(
+  reusedAndRecorded(
     request: GatewayRequest,
     servedBy: ServedBy,
     original: TokenUsage,
   ): Promise<void> {
+    // Not async: an event that could not be made throws here, before the caller counts it
+    // as published.
     this.reused(request, servedBy, original);
-    if (!this.barrier) return;
-    const started = performance.now();
-    let outcome: 'durable' | 'failed' = 'durable';
-    try {
-      await this.barrier();
-    } catch {
-      outcome = 'failed'; // the bus logs the write failure; the answer must not hang on it
-    }
-    this.metrics.observeAnswerRecordWait(outcome, (performance.now() - started) / 1000);
+    return this.barrier ? answerRecordWait(this.barrier, this.metrics) : Promise.resolve();
   }
 
   reused(request: GatewayRequest, servedBy: ServedBy, original: TokenUsage): void {

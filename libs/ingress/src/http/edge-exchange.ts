@@ -274,8 +274,9 @@ export class EdgeExchange {
           }
           if (held) {
             const usage = await answer.usage;
-            recorded = true; // its event is published at once, before the wait
-            await this.reuse!.reusedAndRecorded(admitted, answer.servedBy, usage);
+            const recording = this.reuse!.reusedAndRecorded(admitted, answer.servedBy, usage);
+            recorded = true; // its event is published (a throw above published none)
+            await recording;
           }
           await relay.end(answer.usage);
           done(await answer.usage);

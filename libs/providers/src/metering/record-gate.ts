@@ -1,5 +1,5 @@
 import type { RealtimeFrame, RealtimeListener } from '@aigw/contracts/data-plane';
-import type { MetricsRegistry } from '@aigw/observability';
+import { answerRecordWait, type MetricsRegistry } from '@aigw/observability';
 
 /**
  * Holds answers until their usage event is durable (AI_GATEWAY_ANSWER_AFTER_RECORD=on), so
@@ -15,15 +15,8 @@ export class RecordGate {
   ) {}
 
   /** Resolves once everything published so far is durable, or its write failed. */
-  async passed(): Promise<void> {
-    const started = performance.now();
-    let outcome: 'durable' | 'failed' = 'durable';
-    try {
-      await this.barrier();
-    } catch {
-      outcome = 'failed'; // the bus logs the write failure; the answer must not hang on it
-    }
-    this.metrics.observeAnswerRecordWait(outcome, (performance.now() - started) / 1000);
+  passed(): Promise<void> {
+    return answerRecordWait(this.barrier, this.metrics);
   }
 
   /**
