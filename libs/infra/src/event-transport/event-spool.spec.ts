@@ -49,6 +49,33 @@ describe('EventSpool', () => {
     spool.close();
   });
 
+  // A full disk: SQLite refuses even deletes. Acknowledged rows are counted once, never
+  // peeked again, and a removal never throws into the producer's acknowledgement.
+  it('on a full disk, forgets an acknowledged range once and holds it as acknowledged', () => {
+    const spool = new EventSpool(join(dir, 'full.db'));
+    const events = Array.from({ length: 6 }, (_, i) => usageEvent('u', i));
+    const first = spool.append(events.slice(0, 3));
+    const second = spool.append(events.slice(3));
+    const size = spooledBytes(events[0]);
+    const full = () => {
+      throw Object.assign(new Error('database or disk is full'), { errcode: 13 });
+    };
+    for (const statement of ['deleteThroughStmt', 'deleteRangeStmt'] as const) {
+      (spool as unknown as Record<string, { run: () => never }>)[statement] = { run: full };
+    }
+    // A replay acknowledged the first batch; then the original send of it is acknowledged.
+    spool.removeThrough(first.lastSeq ?? 0);
+    assert.equal(spool.count, 3);
+    spool.removeRange(first.firstSeq ?? 0, first.lastSeq ?? 0);
+    assert.equal(spool.count, 3, 'rows removeThrough acknowledged are not forgotten twice');
+    assert.equal(spool.bytes, 3 * size);
+    // The oldest rows left, acknowledged: held as such though the delete fails.
+    spool.removeRange(second.firstSeq ?? 0, second.lastSeq ?? 0);
+    assert.equal(spool.count, 0);
+    assert.deepEqual(spool.peek(10), []);
+    spool.close();
+  });
+
   it('refuses the newest events past its byte bound and never evicts stored ones', () => {
     const events = Array.from({ length: 10 }, (_, i) => usageEvent('u', i));
     const size = spooledBytes(events[0]);

@@ -227,10 +227,23 @@ export class EventSpool {
     }
   }
 
-  /** Forgets the events with `first <= seq <= last`. */
+  /**
+   * Forgets the events with `first <= seq <= last` (a batch acknowledged after the watchdog
+   * spooled it). Never fails for the disk either: rows `removeThrough` already acknowledged
+   * are not forgotten twice, and a range that cannot be deleted is held as acknowledged when
+   * it is the oldest (as such a batch's is); otherwise it stays and is sent once more.
+   */
   removeRange(first: number, last: number): void {
-    const size = this.sizeRangeStmt.get(first, last) as { n: number; b: number };
-    this.deleteRangeStmt.run(first, last);
+    const from = Math.max(first, this.acknowledgedThrough + 1);
+    if (from > last) return;
+    const size = this.sizeRangeStmt.get(from, last) as { n: number; b: number };
+    try {
+      this.deleteRangeStmt.run(from, last);
+    } catch {
+      const before = this.sizeThroughStmt.get(this.acknowledgedThrough, from - 1) as { n: number };
+      if (Number(before.n) > 0) return; // not the oldest: replayed once, absorbed downstream
+      this.acknowledgedThrough = last;
+    }
     this.forget(Number(size.n), Number(size.b));
   }
 
