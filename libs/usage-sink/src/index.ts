@@ -3,6 +3,7 @@ export * from './domain/event-rows';
 export * from './domain/event-batcher';
 export * from './domain/percentiles';
 export * from './domain/analytics-retention';
+export * from './domain/analytics-query-error';
 export * from './usage-sink.consumer';
 export * from './clickhouse/clickhouse-usage.writer';
 export * from './clickhouse/clickhouse-usage.analytics';

@@ -19,7 +19,7 @@ import {
 import type { UsageAnalytics } from './domain/analytics.types';
 import { SqliteUsageStore } from './embedded/sqlite-usage.store';
 import { AnalyticsHttpModule } from './http/analytics-http.module';
-import { MAX_SERIES_POINTS } from './http/analytics-query.dto';
+import { MAX_SERIES_POINTS } from './domain/analytics-query-error';
 import { UsageSinkConsumer, type UsageEventWriter } from './usage-sink.consumer';
 import type { BatcherOptions } from './domain/event-batcher';
 

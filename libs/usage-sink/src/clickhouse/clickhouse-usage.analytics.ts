@@ -40,7 +40,7 @@ import {
   SERVED_COLUMNS,
   whereClause,
 } from './analytics-sql';
-import { MAX_SERIES_POINTS, seriesTooLarge } from '../http/analytics-query.dto';
+import { MAX_SERIES_POINTS, seriesTooLarge } from '../domain/analytics-query-error';
 
 // 64-bit integers come back as JSON strings; sums of Float64 as numbers.
 type Num = string | number;

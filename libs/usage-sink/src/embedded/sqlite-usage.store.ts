@@ -46,7 +46,7 @@ import type { RawTable } from '../domain/event-rows';
 import { EXPIRING_TABLES, type RawEventExpiry } from '../domain/analytics-retention';
 import { quantileAt, quantileRanks } from '../domain/percentiles';
 import type { UsageEventWriter } from '../usage-sink.consumer';
-import { MAX_SERIES_POINTS, seriesTooLarge } from '../http/analytics-query.dto';
+import { MAX_SERIES_POINTS, seriesTooLarge } from '../domain/analytics-query-error';
 import { RawRowInserter } from './raw-row-inserter';
 import { prepareRawTables } from './sqlite-usage.schema';
 

@@ -13,7 +13,7 @@ import {
   type AnalyticsHttpOptions,
 } from './analytics-http.options';
 import { analyticsMethodsAt } from './analytics-paths';
-import { AnalyticsQueryError } from './analytics-query.dto';
+import { AnalyticsQueryError } from '../domain/analytics-query-error';
 
 /**
  * The analytics API's own error shape, ahead of the gateway's OpenAI-style filter:

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { AnalyticsQueryError } from '../domain/analytics-query-error';
 import {
-  AnalyticsQueryError,
   parseBudgetAdjustmentsQuery,
   parseFallbacksQuery,
   parseLatencyQuery,

@@ -7,7 +7,7 @@ import {
   MaxLength,
   MinLength,
 } from 'class-validator';
-import { STRICT_VALIDATION, validatePlain, type ValidationIssue } from '@aigw/contracts';
+import { STRICT_VALIDATION, validatePlain } from '@aigw/contracts';
 import type { ClassConstructor } from 'class-transformer';
 import {
   BUCKETS,
@@ -27,6 +27,7 @@ import {
   type UsageFilters,
   type UsageQuery,
 } from '../domain/analytics.types';
+import { AnalyticsQueryError } from '../domain/analytics-query-error';
 
 // Query strings of the analytics API. Every field arrives as a string (a repeated one as
 // an array, which fails IsString); unknown parameters are refused, not ignored.
@@ -149,35 +150,6 @@ export class PayloadsQueryDto {
 
 /** A request id as the gateway makes them or a client sends them (x-request-id). */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
-/** A query string the API refuses, with every problem named by its parameter. */
-export class AnalyticsQueryError extends Error {
-  override name = 'AnalyticsQueryError';
-  readonly issues: readonly ValidationIssue[];
-  constructor(issues: readonly ValidationIssue[]) {
-    // Several checks of one field share a message; say it once.
-    const unique = [...new Map(issues.map((i) => [`${i.path}\n${i.message}`, i])).values()];
-    super(unique.map((i) => i.message).join('; '));
-    this.issues = unique;
-  }
-}
-
-/**
- * Most points (bucket, group) one usage series may hold: `groupBy=user` by hour over a
- * month is users × 744 of them, which no chart shows and a store should not assemble.
- * A store reads one more than this and refuses the query when it gets it.
- */
-export const MAX_SERIES_POINTS = 100_000;
-
-/** The 400 for a usage series past `maxPoints`, saying how to ask for fewer. */
-export function seriesTooLarge(maxPoints: number): AnalyticsQueryError {
-  return new AnalyticsQueryError([
-    {
-      path: 'groupBy',
-      message: `the series would hold more than ${maxPoints} points (buckets × groups): narrow the range from..to, use bucket=day, or filter`,
-    },
-  ]);
-}
 
 function validated<T extends object>(cls: ClassConstructor<T>, query: unknown): T {
   // Fastify hands over an object without a prototype; validate a plain copy.

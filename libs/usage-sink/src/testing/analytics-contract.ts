@@ -16,7 +16,7 @@ import {
 import { interpolatedQuantile } from '../domain/percentiles';
 import { AnalyticsExceptionFilter } from '../http/analytics-exception.filter';
 import { AnalyticsHttpModule } from '../http/analytics-http.module';
-import { AnalyticsQueryError } from '../http/analytics-query.dto';
+import { AnalyticsQueryError } from '../domain/analytics-query-error';
 import { UsageSinkConsumer, type UsageEventWriter } from '../usage-sink.consumer';
 import {
   ADJUSTMENTS,
