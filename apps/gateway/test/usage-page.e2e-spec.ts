@@ -22,6 +22,24 @@ const FLAGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
+/** Runs `use` on a page of a fresh headless Chromium, closed and its profile removed after. */
+async function withChromiumPage(use: (page: Page) => Promise<void>): Promise<void> {
+  // A fresh profile directory each run: playwright passes it as --user-data-dir.
+  const profile = mkdtempSync(join(tmpdir(), 'aigw-chromium-'));
+  let context: BrowserContext | undefined;
+  try {
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: FLAGS,
+    });
+    await use(await context.newPage());
+  } finally {
+    await context?.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
 const USERS = ['ada', 'brook', 'cyd'];
 const MODELS = ['gpt-4o-mini', 'small-model'];
 
@@ -280,16 +298,7 @@ spec:
       ],
     );
 
-    const profile = mkdtempSync(join(tmpdir(), 'aigw-chromium-'));
-    let context: BrowserContext | undefined;
-    try {
-      // A fresh profile directory each run: playwright passes it as --user-data-dir.
-      context = await chromium.launchPersistentContext(profile, {
-        executablePath: CHROMIUM,
-        headless: true,
-        args: FLAGS,
-      });
-      const page = await context.newPage();
+    await withChromiumPage(async (page) => {
       const problems: string[] = [];
       const foreign: string[] = [];
       page.on('pageerror', (error) => problems.push(error.message));
@@ -430,10 +439,7 @@ spec:
       assert.equal(await page.locator('#adjustments-empty').isHidden(), true);
       assert.deepEqual(problems, []);
       assert.deepEqual(foreign, [], 'the page loads nothing from outside the gateway');
-    } finally {
-      await context?.close();
-      rmSync(profile, { recursive: true, force: true });
-    }
+    });
   });
 });
 
@@ -559,15 +565,7 @@ spec:
       'every user, the longest questions first',
     );
 
-    const profile = mkdtempSync(join(tmpdir(), 'aigw-chromium-'));
-    let context: BrowserContext | undefined;
-    try {
-      context = await chromium.launchPersistentContext(profile, {
-        executablePath: CHROMIUM,
-        headless: true,
-        args: FLAGS,
-      });
-      const page = await context.newPage();
+    await withChromiumPage(async (page) => {
       const problems: string[] = [];
       const refusedLoads: string[] = [];
       page.on('pageerror', (error) => problems.push(error.message));
@@ -652,9 +650,6 @@ spec:
       assert.equal(await page.locator('#adjustments-empty').isHidden(), false);
       assert.deepEqual(problems, []);
       assert.deepEqual(unanswered, []);
-    } finally {
-      await context?.close();
-      rmSync(profile, { recursive: true, force: true });
-    }
+    });
   });
 });
