@@ -38,7 +38,7 @@ async function main(): Promise<number> {
   const startup = await loadStartupConfig({ env: process.env, missingSecrets: 'not-needed' });
   if (!startup.ok) {
     process.stderr.write(`budget rebuild: ${startup.errors[0] ?? 'invalid configuration'}\n`);
-    return 2;
+    return REBUILD_EXIT.failed;
   }
   const { settings } = startup;
   const closers: (() => void | Promise<void>)[] = [];
@@ -127,6 +127,6 @@ main().then(
     process.stderr.write(
       `budget rebuild: ${error instanceof Error ? error.message : String(error)}\n`,
     );
-    process.exit(2);
+    process.exit(REBUILD_EXIT.failed);
   },
 );
