@@ -61,4 +61,16 @@ describe('Gemini stream translation', () => {
     translator.push(chunk(0, '', 'stop'));
     assert.deepEqual(closingFinishes(translator), { 0: 'SAFETY' });
   });
+
+  it('closes a refused candidate the backend never finished with SAFETY too', () => {
+    const translator = new GeminiStreamTranslator(facts, 'req-1');
+    translator.push({
+      id: 'chatcmpl-1',
+      object: 'chat.completion.chunk',
+      choices: [{ index: 0, delta: { content: null, refusal: "I can't" }, finish_reason: null }],
+    });
+    // Cut before a finish_reason: the refusal already said why the model stopped.
+    translator.push(chunk(1, 'B'));
+    assert.deepEqual(closingFinishes(translator), { 0: 'SAFETY', 1: 'FINISH_REASON_UNSPECIFIED' });
+  });
 });

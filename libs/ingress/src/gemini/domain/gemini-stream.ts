@@ -185,13 +185,14 @@ export class GeminiStreamTranslator {
  * (its stream ended without a finish_reason for it) was cut, so it must not read as a
  * natural STOP: it says FINISH_REASON_UNSPECIFIED, a value of Gemini's enum that clients
  * parse and that claims no reason, rather than leaving finishReason out, which Gemini
- * documents as "not stopped yet" on a stream that is over.
+ * documents as "not stopped yet" on a stream that is over. A refused one says SAFETY
+ * either way: its refusal already told why it stopped, as the JSON answer's does.
  */
 function closingFinishReason(state: ChoiceState): string {
-  const { finishReason } = state;
-  return finishReason === null || finishReason === undefined
+  const { finishReason, refused } = state;
+  return !refused && (finishReason === null || finishReason === undefined)
     ? 'FINISH_REASON_UNSPECIFIED'
-    : geminiFinishReason(finishReason, state.refused);
+    : geminiFinishReason(finishReason, refused);
 }
 
 /** A candidate of an event: its index, and its parts when it has any. */
