@@ -511,7 +511,7 @@ describe('Responses API request: what is refused, naming the parameter', () => {
     rejects(
       { ...base, input: [{ role: 'user', content: [{ type: 'input_image', file_id: 'file-1' }] }] },
       'input[0].content[0].file_id',
-      /stores no files/,
+      /Images by 'file_id' are not supported: .* chat completions, whose images are a URL or a data URL, not a file id/,
     );
     rejects(
       { ...base, input: [{ role: 'user', content: [{ type: 'input_image' }] }] },

@@ -371,11 +371,16 @@ function inputPart(part: unknown, at: string, attachmentsAllowed: boolean): Chat
 
 const IMAGE_DETAILS = new Set(['auto', 'low', 'high']);
 
+/**
+ * An image as chat's image_url part. Chat takes an image only as a URL or a data URL,
+ * with no place for a file id (its file part, which takes ids, is for documents), so an
+ * image's `file_id` is refused: the gateway has no image to send in its place.
+ */
 function imagePart(part: JsonObject, at: string): ChatPart {
   if (!absent(part.file_id)) {
     throw error(
       `${at}.file_id`,
-      "Uploaded files are not supported: this gateway stores no files; send the image as 'image_url' (a URL or a data URL).",
+      "Images by 'file_id' are not supported: this gateway sends requests as chat completions, whose images are a URL or a data URL, not a file id; send the image as 'image_url' (a URL or a data URL).",
     );
   }
   const url = requiredString(part.image_url, `${at}.image_url`);
