@@ -45,8 +45,8 @@ export class KeysUnavailable extends IdentityRejection {
   }
 }
 
-/** Seconds a client refused for want of keys is asked to wait: the attempt floor's. */
-export const KEYS_UNAVAILABLE_RETRY_AFTER_MS = 5_000;
+/** How long a client refused for want of keys is asked to wait: the attempt floor's. */
+const KEYS_UNAVAILABLE_RETRY_AFTER_MS = 5_000;
 
 /**
  * 503 (529 on the Anthropic API, as for every "try again shortly"), never 401: the token
