@@ -5,7 +5,7 @@ import { VerifiedTokenCache } from './verified-token-cache';
 describe('VerifiedTokenCache', () => {
   it('serves an entry until the token expires or the max age passes, whichever is first', () => {
     let now = 1_000_000;
-    const cache = new VerifiedTokenCache(10, 60_000, () => now);
+    const cache = new VerifiedTokenCache<string>(10, 60_000, () => now);
     cache.set('short', 'p', { exp: (now + 10_000) / 1000 }, 0);
     cache.set('long', 'p', { exp: (now + 3_600_000) / 1000 }, 0);
     assert.equal(cache.get('short')?.provider, 'p');
@@ -17,7 +17,7 @@ describe('VerifiedTokenCache', () => {
   });
 
   it('only hits on the identical token and stays within its size', () => {
-    const cache = new VerifiedTokenCache(2, 60_000);
+    const cache = new VerifiedTokenCache<string>(2, 60_000);
     const exp = Date.now() / 1000 + 3600;
     cache.set('a.b.c', 'p', { exp }, 0);
     assert.equal(cache.get('a.b.d'), undefined);
@@ -28,7 +28,7 @@ describe('VerifiedTokenCache', () => {
   });
 
   it('never stores a token that is already past its expiry', () => {
-    const cache = new VerifiedTokenCache();
+    const cache = new VerifiedTokenCache<string>();
     cache.set('old', 'p', { exp: Date.now() / 1000 - 60 }, 0);
     assert.equal(cache.size, 0);
   });

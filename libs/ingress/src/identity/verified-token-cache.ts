@@ -16,7 +16,7 @@ export interface CachedVerification<Provider> {
  * until the token expires or `maxAgeMs`, whichever is first, which bounds how long a
  * key removed from the provider's set keeps its tokens working here.
  */
-export class VerifiedTokenCache<Provider = string> {
+export class VerifiedTokenCache<Provider> {
   private readonly entries = new Map<string, CachedVerification<Provider>>();
 
   constructor(
