@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Module } from '@nestjs/common';
-import { CompletionStatus, createTokenUsageRecorded, UsageSource } from '@aigw/contracts';
+import { CompletionStatus } from '@aigw/contracts';
 import { Logger } from '@aigw/observability';
 import { createNestEdgeApp, type ServedApp } from '@aigw/runtime';
 import {
@@ -26,6 +26,7 @@ import {
   RANGE,
   type ExpectedAdjustment,
   type Workload,
+  usageEventAt,
 } from './analytics-fixture';
 
 export interface AnalyticsStoreUnderTest {
@@ -632,26 +633,10 @@ export function describeAnalyticsContract(
       const users = ['s1', 's2', 's3', 's4', 's5'];
       const events = users.flatMap((user) =>
         Array.from({ length: 9 }, (_, hour) =>
-          createTokenUsageRecorded(
-            {
-              requestId: `${user}-${hour}`,
-              partitionKey: user,
-              userId: user,
-              inputTokens: 10,
-              outputTokens: 2,
-              cachedInputTokens: 0,
-              usageSource: UsageSource.Reported,
-              modelRequested: 'm',
-              modelServed: 'm',
-              provider: 'p',
-              backend: 'b',
-              costDollars: 0.001,
-              weightedTokenCost: 12,
-              cacheHit: false,
-              operation: `op-${user}`,
-            },
-            { occurredAt: new Date(Date.UTC(2026, 3, 1, hour, 10)).toISOString() },
-          ),
+          usageEventAt(new Date(Date.UTC(2026, 3, 1, hour, 10)), `${user}-${hour}`, {
+            user,
+            operation: `op-${user}`,
+          }),
         ),
       );
       await store.writer().write(events);

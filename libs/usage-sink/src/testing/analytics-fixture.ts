@@ -277,13 +277,17 @@ function budgetAdjustments(): GatewayEvent[] {
   );
 }
 
-/** One usage event of alice's at `at`: 10 tokens in, 2 out, on model `m`. */
-export function usageEventAt(at: Date, requestId: string): TokenUsageRecorded {
+/** One usage event of `user`'s (alice's) at `at`: 10 tokens in, 2 out, on model `m`. */
+export function usageEventAt(
+  at: Date,
+  requestId: string,
+  { user = 'alice', operation }: { readonly user?: string; readonly operation?: string } = {},
+): TokenUsageRecorded {
   return createTokenUsageRecorded(
     {
       requestId,
-      partitionKey: 'alice',
-      userId: 'alice',
+      partitionKey: user,
+      userId: user,
       inputTokens: 10,
       outputTokens: 2,
       cachedInputTokens: 0,
@@ -295,6 +299,7 @@ export function usageEventAt(at: Date, requestId: string): TokenUsageRecorded {
       costDollars: 0.001,
       weightedTokenCost: 12,
       cacheHit: false,
+      ...(operation === undefined ? {} : { operation }),
     },
     { occurredAt: at },
   );
