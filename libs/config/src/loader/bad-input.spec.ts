@@ -2,13 +2,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseGatewayConfig } from './load-config';
+import { refusalsOf } from './refused-config-fixture';
 
 const options = { missingSecrets: 'warn', env: {} } as const;
 
 function errorsOf(text: string): string[] {
-  const result = parseGatewayConfig(text, { ...options, sourceName: 'gw.yaml' });
-  assert.equal(result.ok, false, 'expected the file to be rejected');
-  return result.ok ? [] : result.errors.map((e) => e.format());
+  return refusalsOf(text, { ...options, sourceName: 'gw.yaml' });
 }
 
 const ROUTE_HEAD =

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseGatewayConfig } from './load-config';
+import { refusalsOf } from './refused-config-fixture';
 
 const options = { missingSecrets: 'warn', env: {}, sourceName: 'gw.yaml' } as const;
 
@@ -20,9 +21,7 @@ function load(promptValidation: string) {
 }
 
 function errorsOf(promptValidation: string): string[] {
-  const result = parseGatewayConfig(route(promptValidation), options);
-  assert.equal(result.ok, false, 'expected the file to be rejected');
-  return result.ok ? [] : result.errors.map((e) => e.format());
+  return refusalsOf(route(promptValidation), options);
 }
 
 const AT = 'spec.security.promptValidation.redact';
