@@ -43,6 +43,18 @@ spec:
     model: upstream-plain-model
     modelNameOverride: gpt-plain
   userIdentification: {header: x-user-id}
+---
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: AIGatewayRoute
+metadata: {name: other-identity}
+spec:
+  backends:
+  - name: other
+    provider: vllm
+    baseUrl: ${upstream.baseUrl}
+    model: upstream-plain-model
+    modelNameOverride: gpt-other
+  userIdentification: {header: x-other-user}
 `,
     );
     gateway = await startApp('gateway', {
@@ -163,6 +175,42 @@ spec:
     assert.equal((await alice.responses.retrieve(mine.id)).id, mine.id);
   });
 
+  it("identifies a chaining caller as the stored response's route does, not the new request's", async () => {
+    upstream.reset();
+    const mine = await alice.responses.create({ model: 'gpt-plain', input: 'Secret plan.' });
+    // gpt-other's route takes x-other-user: naming alice there is not being alice on
+    // gpt-plain's route, which made the response.
+    const posing = new OpenAI({
+      baseURL: `${gateway.baseUrl}/v1`,
+      apiKey: 'unused',
+      maxRetries: 0,
+      defaultHeaders: { 'x-other-user': 'alice', 'x-user-id': 'mallory' },
+    });
+    await assert.rejects(
+      posing.responses.create({
+        model: 'gpt-other',
+        input: 'Tell me.',
+        previous_response_id: mine.id,
+      }),
+      (error: unknown) => notFound('previous_response_id')(error) && !/Secret/.test(String(error)),
+    );
+    assert.equal(upstream.calls.length, 1, 'the chained request never reached the backend');
+    // Alice, as both routes identify her, continues it on the other model.
+    const both = new OpenAI({
+      baseURL: `${gateway.baseUrl}/v1`,
+      apiKey: 'unused',
+      maxRetries: 0,
+      defaultHeaders: { 'x-other-user': 'alice', 'x-user-id': 'alice' },
+    });
+    const next = await both.responses.create({
+      model: 'gpt-other',
+      input: 'Go on.',
+      previous_response_id: mine.id,
+    });
+    assert.equal(next.previous_response_id, mine.id);
+    assert.match(JSON.stringify(upstream.calls[1]?.body.messages), /Secret plan\./);
+  });
+
   it('deletes a response, which is then a 404 to read and to chain from', async () => {
     const created = await alice.responses.create({ model: 'gpt-plain', input: 'Forget me.' });
     const deleted = await fetch(`${gateway.baseUrl}/v1/responses/${created.id}`, {
@@ -211,11 +259,11 @@ spec:
     const text = await (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
     const count = (event: string) =>
       metricSum(text, 'ai_gateway_stored_responses_total', { event });
-    // What the tests above did, in order: 7 responses stored (store: false is not), 8
-    // lookups of the owner's own, 10 of another's, deleted, unstored or broken ones, 1 deletion.
-    assert.equal(count('stored'), 7);
-    assert.equal(count('hit'), 8);
-    assert.equal(count('miss'), 10);
+    // What the tests above did, in order: 9 responses stored (store: false is not), 9
+    // lookups of the owner's own, 11 of another's, deleted, unstored or broken ones, 1 deletion.
+    assert.equal(count('stored'), 9);
+    assert.equal(count('hit'), 9);
+    assert.equal(count('miss'), 11);
     assert.equal(count('deleted'), 1);
   });
 });

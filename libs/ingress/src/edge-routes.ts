@@ -100,7 +100,9 @@ export class EdgeRoutes implements OnModuleInit {
     @Optional() private readonly batches?: FilesAndBatches,
   ) {
     this.exchange = new EdgeExchange(pipeline, observer, admission, reuse);
-    this.routes = edgeRoutes(responsesDialect(responses));
+    this.routes = edgeRoutes(
+      responsesDialect(responses && { state: responses, callers: pipeline }),
+    );
     this.storedResponses = responses && new StoredResponsesRoutes(responses, pipeline);
     const conversations = responses?.conversations;
     this.conversations = conversations && new ConversationsRoutes(conversations, pipeline);

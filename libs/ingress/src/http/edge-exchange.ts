@@ -49,6 +49,8 @@ export interface EdgeDialect {
   readonly withState?: (
     request: GatewayRequest,
     clientBody: unknown,
+    /** The headers the caller was identified by (`callerHeaders`'). */
+    headers: FastifyRequest['headers'],
   ) => GatewayRequest | Promise<GatewayRequest>;
   /**
    * The body of a complete answer. `clientBody` is the request as the client sent it,
@@ -151,7 +153,7 @@ export class EdgeExchange {
           requestId,
           timings.startedAt,
         );
-        if (dialect.withState) request = await dialect.withState(request, http.body);
+        if (dialect.withState) request = await dialect.withState(request, http.body, headers);
         // Once the body is whole, and before the cache, budgets and the router read it.
         request = this.pipeline.redact(request, this.reportRedactions);
         // After redaction, so what is logged is masked as the provider sees it.

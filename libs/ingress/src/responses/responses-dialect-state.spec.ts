@@ -50,6 +50,20 @@ const DOWN: ResponseStore = {
   close: async () => undefined,
 };
 
+/** A caller's headers for CALLERS: their key, and their key on named models' routes. */
+function callerHeaders(userKey: string, onModels: Record<string, string> = {}) {
+  return {
+    'x-user': userKey,
+    ...Object.fromEntries(Object.entries(onModels).map(([m, key]) => [`x-user-on-${m}`, key])),
+  };
+}
+
+/** The pipeline's identification, as the route serving each model would do it. */
+const CALLERS = {
+  userKeyFor: (model: string, headers: Record<string, string | string[] | undefined>) =>
+    (headers[`x-user-on-${model}`] ?? headers['x-user']) as string | undefined,
+};
+
 function setUp(store?: ResponseStore) {
   const memory = new MemoryResponseStore({ maxEntries: 100, maxBytes: 1_000_000 });
   const events: ResponseStateEvent[] = [];
@@ -60,9 +74,16 @@ function setUp(store?: ResponseStore) {
     onEvent: (event) => events.push(event),
     onError: (what) => errors.push(what),
   });
-  const dialect = responsesDialect(state);
-  /** What the edge does before routing: translate, identify (given), complete from state. */
-  const prepare = async (body: JsonObject, userKey: string): Promise<GatewayRequest> => {
+  const dialect = responsesDialect({ state, callers: CALLERS });
+  /**
+   * What the edge does before routing: translate, identify (given), complete from state.
+   * `onModels` is who the caller is on other models' routes (else `userKey`).
+   */
+  const prepare = async (
+    body: JsonObject,
+    userKey: string,
+    onModels: Record<string, string> = {},
+  ): Promise<GatewayRequest> => {
     const chat = dialect.canonicalBody!(body) as JsonObject;
     const request = {
       requestId: `req-${Math.random()}`,
@@ -70,7 +91,9 @@ function setUp(store?: ResponseStore) {
       body: chat,
       caller: { userKey },
     } as GatewayRequest;
-    return dialect.withState ? dialect.withState(request, body) : request;
+    return dialect.withState
+      ? dialect.withState(request, body, callerHeaders(userKey, onModels))
+      : request;
   };
   const create = async (body: JsonObject, userKey: string, answer = answerOf('Hi.')) => {
     const request = await prepare(body, userKey);
@@ -171,6 +194,26 @@ describe('Responses API dialect with stored responses', () => {
         error.param === 'previous_response_id' &&
         !/secret/.test(error.message),
     );
+  });
+
+  it("identifies a continuing caller as the stored response's route does, not the request's", async () => {
+    const { create, prepare } = setUp();
+    // Alice's chain, made on the route serving 'jwt-model' (her verified token).
+    const { response } = await create({ model: 'jwt-model', input: 'secret plan' }, 'alice');
+    const next = { model: 'hdr-model', input: 'and?', previous_response_id: response.id };
+    // Another caller claims to be alice where a header says who one is: the JWT route
+    // does not identify him as alice, so her chain is not his.
+    await assert.rejects(
+      prepare(next, 'alice', { 'jwt-model': 'anonymous' }),
+      (error: unknown) =>
+        error instanceof DataPlaneError &&
+        error.httpStatus === 404 &&
+        error.param === 'previous_response_id' &&
+        !/secret/.test(error.message),
+    );
+    // Alice herself, whom both routes identify, continues it on the other model.
+    const continued = await prepare(next, 'alice', { 'jwt-model': 'alice' });
+    assert.match(JSON.stringify(continued.body), /secret plan/);
   });
 
   it('keeps the reasoning blocks for the next turn though the client did not ask to see them', async () => {
@@ -311,7 +354,7 @@ describe('Responses API dialect with a conversation', () => {
       ttlMs: 60_000,
       conversations,
     });
-    const dialect = responsesDialect(state);
+    const dialect = responsesDialect({ state, callers: CALLERS });
     const prepare = async (body: JsonObject, userKey: string): Promise<GatewayRequest> => {
       const request = {
         requestId: `req-${Math.random()}`,
@@ -319,7 +362,7 @@ describe('Responses API dialect with a conversation', () => {
         body: dialect.canonicalBody!(body) as JsonObject,
         caller: { userKey },
       } as GatewayRequest;
-      return dialect.withState!(request, body);
+      return dialect.withState!(request, body, callerHeaders(userKey));
     };
     const create = async (body: JsonObject, userKey: string, answer = answerOf('Hi.')) => {
       const request = await prepare(body, userKey);

@@ -5,6 +5,7 @@ import {
   type JsonObject,
 } from '@aigw/contracts/data-plane';
 import type { EdgeDialect } from '../http/edge-exchange';
+import type { IngressPipeline } from '../ingress-pipeline';
 import { sendOpenAiError } from '../http/openai-errors';
 import { conversationParam, translateResponsesRequest } from './domain/responses-request';
 import {
@@ -25,8 +26,14 @@ import { normalizedInput, type StoredResponse } from './state/stored-response';
  * (unless `store: false`) and `previous_response_id` brings a stored conversation back:
  * its turns go before this request's input (its instructions do not: OpenAI's rule);
  * `conversation` does the same with a conversation's items, and gets this turn appended.
+ * `callers` identifies a continuing caller as the route of the stored response's model
+ * does, as GET /v1/responses/{id} does.
  */
-export function responsesDialect(state?: ResponseState): EdgeDialect {
+export function responsesDialect(kept?: {
+  state: ResponseState;
+  callers: Pick<IngressPipeline, 'userKeyFor'>;
+}): EdgeDialect {
+  const state = kept?.state;
   const stateful = state !== undefined;
   /** The chain each chained request continues, by its client body (kept with its record). */
   const chains = new WeakMap<object, readonly string[]>();
@@ -77,7 +84,7 @@ export function responsesDialect(state?: ResponseState): EdgeDialect {
   return {
     canonicalBody: (body) => translateResponsesRequest(body, { stateful }).chat,
     ...(state && {
-      withState: async (request: GatewayRequest, clientBody: unknown) => {
+      withState: async (request, clientBody, headers) => {
         const body = clientBody as JsonObject;
         const previous = body.previous_response_id;
         const conversation = conversationParam(body.conversation);
@@ -101,7 +108,10 @@ export function responsesDialect(state?: ResponseState): EdgeDialect {
             inputBytes,
           );
         } else {
-          const { items, ids } = await state.history(request.caller.userKey, previous as string);
+          const { items, ids } = await state.history(
+            (record) => kept.callers.userKeyFor(record.model, headers),
+            previous as string,
+          );
           chains.set(body, ids);
           earlier = items;
         }

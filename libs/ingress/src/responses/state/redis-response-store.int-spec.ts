@@ -64,10 +64,13 @@ describe('stored responses in real Redis', () => {
     try {
       await writer.save(storedRecord(a, 'alice'));
       await writer.save(storedRecord(b, 'alice', { ancestors: [a] }));
-      const { ids, items } = await reader.history('alice', b);
+      const { ids, items } = await reader.history(() => 'alice', b);
       assert.deepEqual(ids, [a, b]);
       assert.equal(items.length, 4);
-      await assert.rejects(reader.history('bob', b), /not found/);
+      await assert.rejects(
+        reader.history(() => 'bob', b),
+        /not found/,
+      );
       await assert.rejects(reader.find('bob', a), /not found/);
     } finally {
       await other.close();

@@ -38,7 +38,7 @@ describe('stored responses, as each caller sees them', () => {
   it("brings a conversation back oldest first: each turn's input, then its output", async () => {
     const { state } = stateWith();
     await chainOf(state, 'alice');
-    const { items, ids } = await state.history('alice', 'resp_c');
+    const { items, ids } = await state.history(() => 'alice', 'resp_c');
     assert.deepEqual(ids, ['resp_a', 'resp_b', 'resp_c']);
     assert.deepEqual(
       items.map((item) => item.id),
@@ -49,10 +49,16 @@ describe('stored responses, as each caller sees them', () => {
   it("is a 404 for another caller's response, exactly as for one never stored", async () => {
     const { state, events } = stateWith();
     await chainOf(state, 'alice');
-    await assert.rejects(state.history('bob', 'resp_c'), notFound('previous_response_id'));
-    await assert.rejects(state.history('bob', 'resp_nope'), notFound('previous_response_id'));
+    await assert.rejects(
+      state.history(() => 'bob', 'resp_c'),
+      notFound('previous_response_id'),
+    );
+    await assert.rejects(
+      state.history(() => 'bob', 'resp_nope'),
+      notFound('previous_response_id'),
+    );
     await assert.rejects(state.find('bob', 'resp_a'), notFound(undefined));
-    const error = await state.history('bob', 'resp_c').catch((e: DataPlaneError) => e);
+    const error = await state.history(() => 'bob', 'resp_c').catch((e: DataPlaneError) => e);
     assert.equal(
       (error as DataPlaneError).toOpenAiBody().error.code,
       'previous_response_not_found',
@@ -84,12 +90,60 @@ describe('stored responses, as each caller sees them', () => {
     );
   });
 
+  it("continues a chain only for the caller each record's own model identifies as its owner", async () => {
+    const { state } = stateWith();
+    // Made on a JWT route ('jwt-model'), then continued on a header route ('hdr-model').
+    await state.save({ ...storedRecord('resp_a', 'alice'), model: 'jwt-model' });
+    await state.save({
+      ...storedRecord('resp_b', 'alice', { ancestors: ['resp_a'] }),
+      model: 'hdr-model',
+    });
+    const asked: string[] = [];
+    /** Alice on the header route; on the JWT route, whoever `onJwt` says. */
+    const caller = (onJwt: () => string) => (record: { model: string }) => {
+      asked.push(record.model);
+      return record.model === 'jwt-model' ? onJwt() : 'alice';
+    };
+    // A matching header is not enough: the JWT route does not say alice.
+    await assert.rejects(
+      state.history(
+        caller(() => 'anonymous'),
+        'resp_a',
+      ),
+      notFound('previous_response_id'),
+    );
+    await assert.rejects(
+      state.history(
+        caller(() => 'anonymous'),
+        'resp_b',
+      ),
+      notFound('previous_response_id', /earlier response .*'resp_a'/),
+    );
+    // Not identified there at all (no token): not the caller's either.
+    await assert.rejects(
+      state.history(
+        caller(() => {
+          throw new Error('401');
+        }),
+        'resp_b',
+      ),
+      notFound('previous_response_id', /earlier response .*'resp_a'/),
+    );
+    asked.length = 0;
+    const { ids } = await state.history(
+      caller(() => 'alice'),
+      'resp_b',
+    );
+    assert.deepEqual(ids, ['resp_a', 'resp_b']);
+    assert.deepEqual(asked.sort(), ['hdr-model', 'jwt-model']);
+  });
+
   it('refuses to continue a chain one of whose earlier turns is gone', async () => {
     const { state, store } = stateWith();
     await chainOf(state, 'alice');
     await store.delete('resp_a');
     await assert.rejects(
-      state.history('alice', 'resp_c'),
+      state.history(() => 'alice', 'resp_c'),
       notFound('previous_response_id', /earlier response .*'resp_a'.* expired or was deleted/),
     );
   });
@@ -97,9 +151,9 @@ describe('stored responses, as each caller sees them', () => {
   it('refuses a chain deeper or larger than its caps with a 400', async () => {
     const deep = stateWith({ maxChainDepth: 3 });
     await chainOf(deep.state, 'alice');
-    assert.ok(await deep.state.history('alice', 'resp_b'));
+    assert.ok(await deep.state.history(() => 'alice', 'resp_b'));
     await assert.rejects(
-      deep.state.history('alice', 'resp_c'),
+      deep.state.history(() => 'alice', 'resp_c'),
       (error: unknown) =>
         error instanceof DataPlaneError &&
         error.httpStatus === 400 &&
@@ -109,7 +163,7 @@ describe('stored responses, as each caller sees them', () => {
     const large = stateWith({ maxChainBytes: 500 });
     await large.state.save(storedRecord('resp_big', 'alice', { padding: 600 }));
     await assert.rejects(
-      large.state.history('alice', 'resp_big'),
+      large.state.history(() => 'alice', 'resp_big'),
       (error: unknown) =>
         error instanceof DataPlaneError &&
         error.httpStatus === 400 &&

@@ -37,6 +37,18 @@ export function responseNotFound(id: string, param?: string): DataPlaneError {
   );
 }
 
+/** The caller's user key as the route serving a record's model identifies callers. */
+export type WhoAsks = (record: StoredResponse) => string | undefined | Promise<string | undefined>;
+
+/** `whoAsks` asked once per model: a chain's records mostly share one. */
+function askerByModel(whoAsks: WhoAsks): WhoAsks {
+  const byModel = new Map<string, string | undefined | Promise<string | undefined>>();
+  return (record) => {
+    if (!byModel.has(record.model)) byModel.set(record.model, whoAsks(record));
+    return byModel.get(record.model);
+  };
+}
+
 /** An id as an error message may repeat it: short, and only the characters ids are made of. */
 function printable(id: string): string {
   return id.slice(0, 128).replace(/[^A-Za-z0-9_-]/g, '?');
@@ -102,15 +114,12 @@ export class ResponseState {
    * caller by the record's own model (its route says how callers are identified), and
    * only its owner gets it.
    */
-  async lookup(
-    id: string,
-    whoAsks: (record: StoredResponse) => string | undefined | Promise<string | undefined>,
-  ): Promise<StoredResponse> {
+  async lookup(id: string, whoAsks: WhoAsks, param?: string): Promise<StoredResponse> {
     const [record] = await this.options.store.get([id]);
     const asker = record && (await whoAsks(record));
     if (!record || asker === undefined || asker !== record.owner) {
       this.onEvent('miss');
-      throw responseNotFound(id);
+      throw responseNotFound(id, param);
     }
     this.onEvent('hit');
     return record;
@@ -124,15 +133,18 @@ export class ResponseState {
 
   /**
    * The conversation `previousId` ends: every turn's input then output, oldest first.
-   * 404 when the response, or an earlier one of its chain, is gone or not the caller's;
-   * 400 when the chain is longer or larger than the gateway replays.
+   * 404 when the response, or an earlier one of its chain, is gone or not the caller's:
+   * as for `lookup`, `whoAsks` identifies the caller by each record's own model, not by
+   * the continuing request's (whose route may take an unverified header where the
+   * chain's took a JWT). 400 when the chain is longer or larger than the gateway replays.
    */
   async history(
-    owner: string,
+    whoAsks: WhoAsks,
     previousId: string,
   ): Promise<{ items: JsonObject[]; ids: string[] }> {
     const param = 'previous_response_id';
-    const last = await this.find(owner, previousId, param);
+    const asker = askerByModel(whoAsks);
+    const last = await this.lookup(previousId, asker, param);
     const ids = [...last.ancestors, last.id];
     if (ids.length >= this.maxChainDepth) {
       throw new DataPlaneError(
@@ -144,7 +156,13 @@ export class ResponseState {
     const earlier = await this.options.store.get(last.ancestors);
     const chain: StoredResponse[] = [];
     for (const [index, record] of earlier.entries()) {
-      if (!record || record.owner !== owner) {
+      // Not identified on its route (a JWT route without a token): not the caller's.
+      const owned =
+        record &&
+        (await Promise.resolve(record)
+          .then(asker)
+          .catch(() => undefined));
+      if (!record || owned === undefined || owned !== record.owner) {
         this.onEvent('miss');
         throw new DataPlaneError(
           DataPlaneErrorCode.NotFound,
