@@ -52,6 +52,18 @@ spec:
     model: upstream-tool-model
     modelNameOverride: gpt-tools
   userIdentification: {header: x-user-id}
+---
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: AIGatewayRoute
+metadata: {name: other-identity}
+spec:
+  backends:
+  - name: other
+    provider: vllm
+    baseUrl: ${upstream.baseUrl}
+    model: upstream-plain-model
+    modelNameOverride: gpt-other
+  userIdentification: {header: x-other-user}
 `,
     );
     gateway = await startApp('gateway', {
@@ -254,6 +266,37 @@ spec:
     );
     const items = await alice.conversations.items.list(conversation.id);
     assert.deepEqual(said(items.data), ['user: secret plan']);
+  });
+
+  it('identifies a responses caller as the Conversations API does, not as the model route does', async () => {
+    const conversation = await alice.conversations.create({
+      items: [{ role: 'user', content: 'secret plan' }],
+    });
+    const clientWith = (headers: Record<string, string>) =>
+      new OpenAI({
+        baseURL: `${gateway.baseUrl}/v1`,
+        apiKey: 'unused',
+        maxRetries: 0,
+        defaultHeaders: headers,
+      });
+    upstream.reset();
+    // gpt-other's route takes x-other-user; conversations are owned as the first route
+    // (x-user-id) identifies callers, where this one is not alice.
+    const posing = clientWith({ 'x-other-user': 'alice', 'x-user-id': 'mallory' });
+    await assert.rejects(
+      posing.responses.create({ model: 'gpt-other', input: 'and?', conversation: conversation.id }),
+      (error: unknown) => notFound('conversation')(error) && !/secret/.test(String(error)),
+    );
+    assert.equal(upstream.calls.length, 0, 'the request never reached the backend');
+    // Alice, as both routes identify her: her conversation, and the turn appended to it.
+    const both = clientWith({ 'x-other-user': 'alice-elsewhere', 'x-user-id': 'alice' });
+    await both.responses.create({
+      model: 'gpt-other',
+      input: 'and?',
+      conversation: conversation.id,
+    });
+    const items = await alice.conversations.items.list(conversation.id, { order: 'asc' });
+    assert.deepEqual(said(items.data), ['user: secret plan', 'user: and?', `assistant: ${ANSWER}`]);
   });
 
   it('appends nothing of a failed response, plain or streamed', async () => {

@@ -58,10 +58,16 @@ function callerHeaders(userKey: string, onModels: Record<string, string> = {}) {
   };
 }
 
-/** The pipeline's identification, as the route serving each model would do it. */
+type Headers = Record<string, string | string[] | undefined>;
+
+/**
+ * The pipeline's identification, as the route serving each model would do it, and as
+ * the Conversations API's route would (named 'conversations' here).
+ */
 const CALLERS = {
-  userKeyFor: (model: string, headers: Record<string, string | string[] | undefined>) =>
+  userKeyFor: (model: string, headers: Headers) =>
     (headers[`x-user-on-${model}`] ?? headers['x-user']) as string | undefined,
+  userKeyWithoutModel: (headers: Headers) => CALLERS.userKeyFor('conversations', headers),
 };
 
 function setUp(store?: ResponseStore) {
@@ -355,14 +361,18 @@ describe('Responses API dialect with a conversation', () => {
       conversations,
     });
     const dialect = responsesDialect({ state, callers: CALLERS });
-    const prepare = async (body: JsonObject, userKey: string): Promise<GatewayRequest> => {
+    const prepare = async (
+      body: JsonObject,
+      userKey: string,
+      onModels: Record<string, string> = {},
+    ): Promise<GatewayRequest> => {
       const request = {
         requestId: `req-${Math.random()}`,
         requestedModel: body.model,
         body: dialect.canonicalBody!(body) as JsonObject,
         caller: { userKey },
       } as GatewayRequest;
-      return dialect.withState!(request, body, callerHeaders(userKey));
+      return dialect.withState!(request, body, callerHeaders(userKey, onModels));
     };
     const create = async (body: JsonObject, userKey: string, answer = answerOf('Hi.')) => {
       const request = await prepare(body, userKey);
@@ -499,6 +509,35 @@ describe('Responses API dialect with a conversation', () => {
     assert.deepEqual(contents((await conversations.read('alice', header.id)).items), [
       ['message', 'user', 'hi'],
       ['message', 'assistant', 'Hi'],
+    ]);
+  });
+
+  it('identifies a caller as the Conversations API does, not as the request route does', async () => {
+    const { conversations, dialect, prepare } = withConversations();
+    const header = await conversations.create(
+      'alice',
+      {},
+      conversationItems([{ role: 'user', content: 'secret' }], false),
+    );
+    const body = { model: 'm', input: 'and?', conversation: header.id };
+    // This route says alice (a header), the conversations' route does not: not hers.
+    await assert.rejects(
+      prepare(body, 'alice', { conversations: 'anonymous' }),
+      (error: unknown) =>
+        error instanceof DataPlaneError &&
+        error.httpStatus === 404 &&
+        error.param === 'conversation' &&
+        !/secret/.test(error.message),
+    );
+    // Identified as her own conversation's owner there, under another key on this route:
+    // it is read, and the turn appended, as hers.
+    const request = await prepare(body, 'alice-on-m', { conversations: 'alice' });
+    assert.match(JSON.stringify(request.body), /secret/);
+    await dialect.answerBody(answerOf('Hi.'), request, body);
+    assert.deepEqual(contents((await conversations.read('alice', header.id)).items), [
+      ['message', 'user', 'secret'],
+      ['message', 'user', 'and?'],
+      ['message', 'assistant', 'Hi.'],
     ]);
   });
 

@@ -15,6 +15,7 @@ import {
   type ResponseObject,
 } from './domain/responses-response';
 import { asConversationItems } from './conversations/conversation';
+import { conversationNotFound } from './conversations/conversation-state';
 import { responseContext, ResponsesStreamRelay } from './responses-sse';
 import type { ResponseState } from './state/response-state';
 import { normalizedInput, type StoredResponse } from './state/stored-response';
@@ -27,16 +28,19 @@ import { normalizedInput, type StoredResponse } from './state/stored-response';
  * its turns go before this request's input (its instructions do not: OpenAI's rule);
  * `conversation` does the same with a conversation's items, and gets this turn appended.
  * `callers` identifies a continuing caller as the route of the stored response's model
- * does, as GET /v1/responses/{id} does.
+ * does, as GET /v1/responses/{id} does, and a conversation's caller as the Conversations
+ * API does (`userKeyWithoutModel`), not as this request's route does.
  */
 export function responsesDialect(kept?: {
   state: ResponseState;
-  callers: Pick<IngressPipeline, 'userKeyFor'>;
+  callers: Pick<IngressPipeline, 'userKeyFor' | 'userKeyWithoutModel'>;
 }): EdgeDialect {
   const state = kept?.state;
   const stateful = state !== undefined;
   /** The chain each chained request continues, by its client body (kept with its record). */
   const chains = new WeakMap<object, readonly string[]>();
+  /** Whose conversation each request adds to, by its client body, as withState found it. */
+  const conversationOwners = new WeakMap<object, string>();
 
   const shown = (context: ResponseContext, response: ResponseObject): ResponseObject =>
     context.facts.encryptedReasoning
@@ -69,13 +73,14 @@ export function responsesDialect(kept?: {
     response: ResponseObject,
   ): Promise<boolean> => {
     const conversation = context.conversationId;
-    if (conversation !== undefined && response.status === 'completed') {
-      const body = (clientBody ?? {}) as JsonObject;
+    const body = (clientBody ?? {}) as JsonObject;
+    const owner = conversationOwners.get(body);
+    if (conversation !== undefined && owner !== undefined && response.status === 'completed') {
       const items = [
         ...asConversationItems(normalizedInput(body.input, response.id)),
         ...(response.output as unknown as JsonObject[]),
       ];
-      await state!.conversations!.appendTurn(request.caller.userKey, conversation, items);
+      await state!.conversations!.appendTurn(owner, conversation, items);
     }
     // Not kept (store down, or too large): the client must not count on it being there.
     return context.store ? save(request, clientBody, response) : false;
@@ -101,12 +106,13 @@ export function responsesDialect(kept?: {
               { param: 'conversation' },
             );
           }
+          // Its owner as the Conversations API made it, which this request's route may
+          // identify differently (an unverified header where that one takes a JWT).
+          const owner = await kept.callers.userKeyWithoutModel(headers);
+          if (owner === undefined) throw conversationNotFound(conversation, 'conversation');
           const inputBytes = Buffer.byteLength(JSON.stringify(input));
-          earlier = await conversations.forResponse(
-            request.caller.userKey,
-            conversation,
-            inputBytes,
-          );
+          earlier = await conversations.forResponse(owner, conversation, inputBytes);
+          conversationOwners.set(body, owner);
         } else {
           const { items, ids } = await state.history(
             (record) => kept.callers.userKeyFor(record.model, headers),
