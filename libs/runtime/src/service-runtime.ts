@@ -78,6 +78,33 @@ export interface ServiceRuntimeOptions {
   /** File of the embedded event log under the data directory; default `<app>-events.db`. */
   readonly eventLogFile?: string;
   readonly missingSecrets?: MissingSecretPolicy;
+  /**
+   * With KAFKA_BROKERS, whether Kafka must answer at start (`required`) or the service may
+   * start spooling its events and connect once Kafka answers (`optional`). Default from
+   * the role: see `kafkaAtStart`.
+   */
+  readonly kafkaAtStart?: KafkaAtStart;
+}
+
+export type KafkaAtStart = 'required' | 'optional';
+
+/**
+ * The data-plane roles mostly produce, and their spool holds what they produce while
+ * Kafka is away, so a restart during an outage serves rather than crash-loops. The roles
+ * whose work is consuming (budget, usage-sink, and the all-in-one gateway that settles
+ * budgets) can do nothing without Kafka: they still fail fast at start.
+ */
+const SERVES_WITHOUT_KAFKA: ReadonlySet<string> = new Set([
+  'ingress',
+  'router',
+  'provider-adapter',
+]);
+
+/** Whether a role may start while Kafka does not answer (its option, else its role's rule). */
+export function kafkaAtStart(
+  options: Pick<ServiceRuntimeOptions, 'app' | 'kafkaAtStart'>,
+): KafkaAtStart {
+  return options.kafkaAtStart ?? (SERVES_WITHOUT_KAFKA.has(options.app) ? 'optional' : 'required');
 }
 
 /**
@@ -392,7 +419,8 @@ export function kafkaTopicPrefix(env: Env): string {
 
 /**
  * The Kafka bus: topics created with TOPIC_SETTINGS, a spool under the data directory,
- * metrics and a readiness check. Kafka must answer at start; later outages are spooled.
+ * metrics and a readiness check. Later outages are spooled; at start, Kafka must answer
+ * unless the role's `kafkaAtStart` is `optional`, when the start is spooled as an outage is.
  */
 async function openKafkaEvents(
   env: Env,
@@ -425,12 +453,23 @@ async function openKafkaEvents(
     logger: eventsLogger,
     observer: kafkaEventMetrics(metrics),
   });
+  const whileUnreachable = kafkaAtStart(options) === 'optional' ? 'spool' : 'fail';
+  let started;
   try {
-    await bus.start();
+    started = await bus.start({ whileUnreachable });
   } catch (error) {
     await bus.close().catch(() => undefined);
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new StartupError(`Kafka (${brokers.join(',')}) did not answer at start: ${reason}`);
+    throw new StartupError(
+      `Kafka (${brokers.join(',')}) did not answer at start: ${errorText(error)}`,
+    );
+  }
+  if (!started.connected) {
+    // Broker addresses only (host:port, checked when parsed): no credentials in the line.
+    eventsLogger.warn(
+      'Kafka does not answer at start; serving with events spooled to disk, and trying ' +
+        'again in the background (consumers start and the spool replays once it answers)',
+      { brokers: brokers.join(','), reason: errorText(started.error), spooled: spool.count },
+    );
   }
   readiness.push({
     name: 'kafka',
@@ -440,10 +479,14 @@ async function openKafkaEvents(
       return { ready: status.ready, state: `${status.state}${detail}` };
     },
   });
-  logger.info('events go to Kafka', {
+  logger.info(started.connected ? 'events go to Kafka' : 'events go to Kafka once it answers', {
     brokers: brokers.join(','),
     spooled: spool.count,
     spoolMaxBytes: maxBytes,
   });
   return { bus, stopConsumers: () => bus.stopConsumers(), close: () => bus.close() };
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

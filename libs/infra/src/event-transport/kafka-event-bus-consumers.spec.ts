@@ -126,9 +126,14 @@ class FakeKafka {
     return consumer;
   }
 
+  /** A Kafka that does not answer: admin connections are refused. */
+  down = false;
+
   admin() {
     return {
-      connect: async () => undefined,
+      connect: async () => {
+        if (this.down) throw new Error('connect ECONNREFUSED');
+      },
       disconnect: async () => undefined,
       fetchTopicOffsets: async () => [], // nothing to catch up on
     };
@@ -161,6 +166,49 @@ async function until(condition: () => boolean, what: string): Promise<void> {
 }
 
 describe('KafkaEventBus consumers', () => {
+  it('subscribed before Kafka ever answered: no consumer until it does, then one that delivers', async () => {
+    const kafka = new FakeKafka();
+    kafka.down = true;
+    const bus = busOn(kafka, { consumerStallMs: 50 });
+    const started = await bus.start({ createTopics: false, whileUnreachable: 'spool' });
+    assert.equal(started.connected, false);
+    const handled: number[] = [];
+    await bus.subscribe({
+      group: 'budget-state-view',
+      ephemeral: true,
+      topics: [Topic.UsageRecorded],
+      handle: async (events) => {
+        for (const e of events as TokenUsageRecorded[]) handled.push(e.inputTokens);
+      },
+    });
+    await new Promise((r) => setTimeout(r, 200)); // past the stall limit: not a stall
+    assert.equal(kafka.consumers.length, 0, 'no consumer while Kafka does not answer');
+    assert.equal(bus.status().ready, true);
+
+    kafka.down = false;
+    await until(() => kafka.consumers.length === 1, 'the consumer started once Kafka answered');
+    const consumer = kafka.current;
+    assert.match(consumer.groupId, /^budget-state-view\.view\./);
+    await until(() => bus.status().state === 'connected', 'fetching');
+    await consumer.deliver(Topic.UsageRecorded, 0, 0, [numberedUsageEvent('u', 1)]);
+    assert.deepEqual(handled, [1]);
+    await bus.close();
+    assert.equal(consumer.disconnected, true);
+    assert.equal(kafka.consumers.length, 1, 'started once, never replaced');
+  });
+
+  it('closed before Kafka ever answered: no consumer is ever made', async () => {
+    const kafka = new FakeKafka();
+    kafka.down = true;
+    const bus = busOn(kafka);
+    await bus.start({ createTopics: false, whileUnreachable: 'spool' });
+    await bus.subscribe({ group: 'g', topics: [Topic.UsageRecorded], handle: async () => {} });
+    await bus.close();
+    kafka.down = false;
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(kafka.consumers.length, 0);
+  });
+
   it('replaces a consumer kafkajs gave up on, and the fresh one delivers', async () => {
     const kafka = new FakeKafka();
     const replaced: { group: string; reason: string }[] = [];

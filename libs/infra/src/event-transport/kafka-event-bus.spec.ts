@@ -34,6 +34,18 @@ class FakeKafka {
     if (mode !== 'silent') for (const release of this.silent.splice(0)) release();
   }
 
+  /** Asked at start whether Kafka answers (`whileUnreachable: 'spool'`). */
+  admins = 0;
+  admin() {
+    this.admins++;
+    return {
+      connect: async () => {
+        if (this.mode === 'down') throw new Error('connect ECONNREFUSED');
+      },
+      disconnect: async () => undefined,
+    };
+  }
+
   producer() {
     this.producers++;
     return {
@@ -111,6 +123,61 @@ const sentIds = (kafka: FakeKafka): string[] =>
   kafka.sent.map((s) => String(s.message.headers?.['aigw-event-id']));
 
 describe('KafkaEventBus publisher', () => {
+  it('started while Kafka does not answer: spools (ready), then replays once it answers', async () => {
+    const kafka = new FakeKafka();
+    kafka.setMode('down');
+    const bus = busOn(kafka);
+    const started = await bus.start({ createTopics: false, whileUnreachable: 'spool' });
+    assert.equal(started.connected, false);
+    assert.match(String((started as { error: unknown }).error), /ECONNREFUSED/);
+    const events = Array.from({ length: 120 }, (_, i) => numberedUsageEvent(`u${i % 4}`, i));
+    events.slice(0, 60).forEach((e) => bus.publish(e));
+    await bus.flush();
+    assert.equal(bus.spooledCount, 60, 'every event is on disk');
+    assert.equal(kafka.producers, 0, 'nothing is sent before Kafka answers');
+    assert.deepEqual(
+      { state: bus.status().state, ready: bus.status().ready },
+      { state: 'spooling', ready: true },
+    );
+    await until(() => kafka.admins >= 3, 'attempts to reach Kafka in the background');
+    kafka.setMode('up');
+    events.slice(60).forEach((e) => bus.publish(e));
+    await until(() => kafka.sent.length >= events.length, 'the spool replayed');
+    await bus.flush();
+    assert.deepEqual(
+      sentIds(kafka),
+      events.map((e) => e.eventId),
+      'every event once, in publish order',
+    );
+    await until(() => bus.spooledCount === 0, 'the spool emptied');
+    assert.equal(bus.status().state, 'connected');
+    await bus.close();
+  });
+
+  it('started while Kafka does not answer, with the spool full: not ready', async () => {
+    const kafka = new FakeKafka();
+    kafka.setMode('down');
+    const bus = busOn(kafka, { maxBytes: 2_000 });
+    await bus.start({ createTopics: false, whileUnreachable: 'spool' });
+    for (let i = 0; i < 50; i++) bus.publish(numberedUsageEvent('u', i));
+    await bus.flush();
+    assert.deepEqual(
+      { state: bus.status().state, ready: bus.status().ready },
+      { state: 'spool-full', ready: false },
+    );
+    assert.ok(bus.status().refused > 0);
+    await bus.close();
+  });
+
+  it('started while Kafka does not answer, by default: the start fails', async () => {
+    const kafka = new FakeKafka();
+    kafka.setMode('down');
+    const bus = busOn(kafka);
+    // createTopics (the default) asks Kafka; the fake's admin refuses as a down broker does.
+    await assert.rejects(bus.start(), /ECONNREFUSED/);
+    await bus.close();
+  });
+
   it('sends batches keyed by the event key, in publish order, bounded in size', async () => {
     const kafka = new FakeKafka();
     const bus = busOn(kafka, { maxBatch: 100 });

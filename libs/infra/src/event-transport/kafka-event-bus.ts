@@ -99,7 +99,18 @@ export interface KafkaEventBusStartOptions {
   readonly createTopics?: boolean;
   /** Overrides every topic's partition count at creation (test brokers). */
   readonly topicPartitions?: number;
+  /**
+   * What a Kafka that does not answer at start means. `fail` (default): `start` rejects.
+   * `spool`: the bus starts as in an outage (events go to the spool, subscriptions wait)
+   * and keeps trying with the retry backoff; once Kafka answers it creates or checks the
+   * topics, starts the consumers subscribed meanwhile and replays the spool.
+   */
+  readonly whileUnreachable?: 'fail' | 'spool';
 }
+
+/** How `start` went: `connected: false` only under `whileUnreachable: 'spool'`. */
+export type KafkaEventBusStarted =
+  { readonly connected: true } | { readonly connected: false; readonly error: unknown };
 
 /**
  * `connected`: sends are acknowledged and consumers fetch. `unreachable`: a consumer lost
@@ -151,6 +162,8 @@ interface Member extends WatchedConsumer {
   readonly positions: Map<string, string>;
   /** Crashed (lost the broker, typically) and not fetching again yet. */
   failing: boolean;
+  /** Subscribed before Kafka ever answered: no consumer yet; one starts once it does. */
+  deferred: boolean;
 }
 
 const SILENT: EventBusLogger = {
@@ -191,6 +204,8 @@ export class KafkaEventBus implements EventPublisher {
   private nextAttemptAt = 0;
   private failures = 0;
   private spoolFull = false;
+  /** Started while Kafka did not answer, and it has not answered since. */
+  private awaitingKafka = false;
 
   // Every event is settled in publish order (acknowledged, spooled or refused), so one
   // counter pair tells `flush` when everything published before it is safe.
@@ -233,8 +248,26 @@ export class KafkaEventBus implements EventPublisher {
     if (options.answersAwaitRecord) this.recordBarrier = () => this.durable();
   }
 
-  /** Creates missing topics, connects the producer and replays what an earlier run spooled. */
-  async start(options: KafkaEventBusStartOptions = {}): Promise<void> {
+  /**
+   * Creates missing topics and replays what an earlier run spooled. With
+   * `whileUnreachable: 'spool'`, a Kafka that does not answer leaves the bus spooling and
+   * trying again in the background (see KafkaEventBusStartOptions).
+   */
+  async start(options: KafkaEventBusStartOptions = {}): Promise<KafkaEventBusStarted> {
+    try {
+      await this.prepareKafka(options);
+    } catch (error) {
+      if (options.whileUnreachable !== 'spool') throw error;
+      this.awaitingKafka = true;
+      this.reportSpool();
+      void this.keepConnecting(options);
+      return { connected: false, error };
+    }
+    this.replaySpool();
+    return { connected: true };
+  }
+
+  private async prepareKafka(options: KafkaEventBusStartOptions): Promise<void> {
     if (options.createTopics ?? true) {
       const admin = this.kafka.admin();
       await admin.connect();
@@ -256,7 +289,15 @@ export class KafkaEventBus implements EventPublisher {
       } finally {
         await admin.disconnect();
       }
+    } else if (options.whileUnreachable === 'spool') {
+      // Nothing else asks Kafka anything at start: whether it answers is asked here.
+      const admin = this.kafka.admin();
+      await admin.connect();
+      await admin.disconnect();
     }
+  }
+
+  private replaySpool(): void {
     if (this.spool.count > 0) {
       this.logger.info('replaying events spooled by an earlier run', {
         events: this.spool.count,
@@ -265,6 +306,45 @@ export class KafkaEventBus implements EventPublisher {
     }
     this.reportSpool();
     this.kick();
+  }
+
+  /**
+   * Tries Kafka again with the retry backoff until it answers or the bus closes; then
+   * starts the consumers subscribed meanwhile and replays the spool.
+   */
+  private async keepConnecting(options: KafkaEventBusStartOptions): Promise<void> {
+    let delay = this.retryMinMs;
+    for (let attempt = 2; ; attempt++) {
+      await sleep(delay);
+      delay = Math.min(delay * 2, this.retryMaxMs);
+      if (this.closing) return;
+      try {
+        await this.prepareKafka(options);
+      } catch (error) {
+        if (attempt % 10 === 0) {
+          this.logger.warn('Kafka still does not answer; events stay in the spool', {
+            attempt,
+            spooled: this.spool.count,
+            error,
+          });
+        }
+        continue;
+      }
+      if (this.closing) return;
+      this.awaitingKafka = false;
+      this.logger.info('Kafka answers; starting the consumers and replaying the spool', {
+        attempt,
+        spooled: this.spool.count,
+        consumers: this.members.filter((m) => m.deferred).length,
+      });
+      for (const member of this.members) {
+        if (!member.deferred) continue;
+        member.deferred = false;
+        this.keepStarting(member, 'the event consumer started once Kafka answered');
+      }
+      this.replaySpool();
+      return;
+    }
   }
 
   // ---------------------------------------------------------------- publishing
@@ -342,7 +422,7 @@ export class KafkaEventBus implements EventPublisher {
   }
 
   private get degraded(): boolean {
-    return this.spool.count > 0 || this.inflight?.handedOff === true;
+    return this.awaitingKafka || this.spool.count > 0 || this.inflight?.handedOff === true;
   }
 
   // The pump: at most one produce request is outstanding at any time, so a batch can never
@@ -352,7 +432,7 @@ export class KafkaEventBus implements EventPublisher {
     this.lingerTimer = undefined;
     if (this.stopped) return;
     if (this.degraded) this.moveMemoryToSpool();
-    if (this.sending) return;
+    if (this.sending || this.awaitingKafka) return;
     if (this.spool.count > 0) {
       const wait = this.nextAttemptAt - Date.now();
       if (wait > 0) {
@@ -601,12 +681,23 @@ export class KafkaEventBus implements EventPublisher {
       consumer: undefined as unknown as Consumer, // set by startConsumer before any use
       positions: new Map(),
       failing: false,
+      deferred: false,
       lastSignOfLife: Date.now(),
       handling: 0,
       // A first join may be slow (a broker still loading its groups); it is not a stall.
       starting: true,
     };
     this.members.push(member);
+    this.watchTimer ??= setInterval(() => this.replaceStalled(), this.watchEveryMs).unref();
+    if (this.awaitingKafka) {
+      // Kafka has never answered: the consumer starts once it does. `starting` keeps the
+      // stall watch off it until then; a view is empty till then and fills as it reads.
+      member.deferred = true;
+      this.logger.info('Kafka does not answer yet; the event consumer starts once it does', {
+        group: subscription.group,
+      });
+      return;
+    }
     try {
       if (member.ephemeral) member.catchUp = await this.catchUpTarget(member.topics);
       await this.startConsumer(member);
@@ -618,7 +709,6 @@ export class KafkaEventBus implements EventPublisher {
       member.starting = false;
       member.lastSignOfLife = Date.now();
     }
-    this.watchTimer ??= setInterval(() => this.replaceStalled(), this.watchEveryMs).unref();
   }
 
   private get watchEveryMs(): number {
@@ -724,19 +814,28 @@ export class KafkaEventBus implements EventPublisher {
       reason,
       quietForMs: Date.now() - member.lastSignOfLife,
     });
+    // A hung consumer may never finish disconnecting; it is dropped either way.
+    const dropped = withinDeadline(member.consumer.disconnect(), this.sendTimeoutMs, 'disconnect');
+    this.keepStarting(member, 'the event consumer is running again', dropped);
+  }
+
+  /**
+   * Starts a consumer for the member, retried with backoff until it joins or the bus
+   * closes (or the member is gone). `member.starting` holds meanwhile.
+   */
+  private keepStarting(member: Member, started: string, after?: Promise<unknown>): void {
+    member.starting = true;
+    const group = member.subscription.group;
     const stillWanted = () => !this.closing && this.members.includes(member);
     void (async () => {
-      const old = member.consumer;
-      // A hung consumer may never finish disconnecting; it is dropped either way.
-      await withinDeadline(old.disconnect(), this.sendTimeoutMs, 'disconnect').catch(
-        () => undefined,
-      );
+      // Awaited only when given: a deferred member gets its consumer in this same turn.
+      if (after) await after.catch(() => undefined);
       let delay = this.retryMinMs;
       for (let attempt = 1; stillWanted(); attempt++) {
         try {
           await this.startConsumer(member);
           if (!stillWanted()) await member.consumer.disconnect().catch(() => undefined);
-          else this.logger.info('the event consumer is running again', { group, attempt });
+          else this.logger.info(started, { group, attempt });
           return;
         } catch (error) {
           if (attempt === 1 || attempt % 10 === 0) {
@@ -948,7 +1047,9 @@ export class KafkaEventBus implements EventPublisher {
     clearInterval(this.watchTimer);
     this.watchTimer = undefined;
     const members = this.members.splice(0);
-    await Promise.allSettled(members.map((m) => m.consumer.disconnect()));
+    await Promise.allSettled(
+      members.filter((m) => !m.deferred).map((m) => m.consumer.disconnect()),
+    );
   }
 
   /**
@@ -964,6 +1065,7 @@ export class KafkaEventBus implements EventPublisher {
       const deadline = Date.now() + this.closeDrainMs;
       while (
         this.failures === 0 &&
+        !this.awaitingKafka &&
         (this.spool.count > 0 || this.sending) &&
         Date.now() < deadline
       ) {

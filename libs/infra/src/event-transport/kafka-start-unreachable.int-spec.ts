@@ -1,0 +1,133 @@
+// A data-plane service restarted during a Kafka outage: its bus starts against a broker
+// that is down (this suite's own, stopped before the start), serves (publish spools,
+// subscriptions wait, the bus stays ready), and once the broker is back creates the
+// topics, starts its consumers and replays the spool: every event arrives exactly once.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, it } from 'node:test';
+import { type Kafka } from 'kafkajs';
+import { Topic, type TokenUsageRecorded } from '@aigw/contracts';
+import {
+  engineSkipReason,
+  numberedUsageEvent,
+  startRestartableKafka,
+  type RestartableKafka,
+} from '@aigw/testing';
+import { createKafka } from '../kafka/kafka-client';
+import { EventSpool } from './event-spool';
+import { KafkaEventBus } from './kafka-event-bus';
+
+let broker: RestartableKafka;
+let kafka: Kafka;
+const dir = mkdtempSync(join(tmpdir(), 'aigw-kafka-start-unreachable-'));
+
+const skip = engineSkipReason('a Kafka broker of its own to stop and restart');
+
+before(async () => {
+  if (skip) return; // a top-level hook runs even when every test is skipped
+  broker = await startRestartableKafka();
+  kafka = createKafka({
+    clientId: 'start-unreachable-int-spec',
+    brokers: broker.url,
+    config: { retry: { initialRetryTime: 200, maxRetryTime: 1_000, retries: 3 } },
+  });
+});
+after(async () => {
+  await broker?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function until(condition: () => boolean, what: string, timeoutMs = 180_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Counts deliveries per event id, so a duplicate or a gap shows. */
+function counter() {
+  const seen = new Map<string, number>();
+  return {
+    seen,
+    handle: async (events: readonly unknown[]) => {
+      for (const event of events as TokenUsageRecorded[]) {
+        seen.set(event.eventId, (seen.get(event.eventId) ?? 0) + 1);
+      }
+    },
+  };
+}
+
+it(
+  'started while Kafka is down: serves from the spool, then delivers every event exactly once',
+  { skip },
+  async () => {
+    await broker.stopBroker();
+    const bus = new KafkaEventBus(kafka, {
+      spool: new EventSpool(join(dir, 'ingress-spool.db')),
+      retryMinMs: 200,
+      retryMaxMs: 2_000,
+    });
+    const group = counter();
+    const view = counter();
+    try {
+      const started = await bus.start({ topicPartitions: 3, whileUnreachable: 'spool' });
+      assert.equal(started.connected, false, 'Kafka did not answer at start');
+
+      // Both kinds of subscription a data-plane service makes resolve without Kafka.
+      await bus.subscribe({
+        group: 'unreachable-start-group',
+        topics: [Topic.UsageRecorded],
+        handle: group.handle,
+      });
+      await bus.subscribe({
+        group: 'unreachable-start-view',
+        ephemeral: true,
+        topics: [Topic.UsageRecorded],
+        handle: view.handle,
+      });
+
+      const published: TokenUsageRecorded[] = [];
+      for (let n = 0; n < 300; n++) {
+        const event = numberedUsageEvent(`user-${n % 6}`, n);
+        bus.publish(event);
+        published.push(event);
+      }
+      await bus.flush();
+      assert.equal(bus.spooledCount, 300, 'every event waits on disk');
+      const waiting = bus.status();
+      assert.deepEqual(
+        { state: waiting.state, ready: waiting.ready },
+        { state: 'spooling', ready: true },
+      );
+      assert.equal(group.seen.size + view.seen.size, 0);
+
+      await broker.startBroker();
+      // More traffic while the bus finds the broker again.
+      for (let n = 300; n < 400; n++) {
+        const event = numberedUsageEvent(`user-${n % 6}`, n);
+        bus.publish(event);
+        published.push(event);
+      }
+      await until(() => bus.spooledCount === 0 && bus.pendingCount === 0, 'the spool to drain');
+      await until(
+        () => group.seen.size >= published.length && view.seen.size >= published.length,
+        'every event at both consumers',
+      );
+      await new Promise((r) => setTimeout(r, 2_000)); // room for a duplicate to show
+
+      for (const [name, seen] of [
+        ['group', group.seen],
+        ['view', view.seen],
+      ] as const) {
+        assert.equal(seen.size, published.length, `${name}: nothing lost, nothing extra`);
+        for (const event of published) assert.equal(seen.get(event.eventId), 1, `${name}: once`);
+      }
+      await until(() => bus.status().state === 'connected', 'the bus connected');
+    } finally {
+      await bus.close();
+    }
+  },
+);
