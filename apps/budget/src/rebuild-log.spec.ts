@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { promisify } from 'node:util';
 import {
   BudgetAdjustmentAction,
   createBudgetAdjusted,
@@ -16,10 +14,8 @@ import {
   type SerializedEvent,
 } from '@aigw/contracts';
 import { SqliteEventLog } from '@aigw/embedded';
+import { runBudgetRebuild } from '@aigw/testing/processes';
 import { embeddedUsageLog, REBUILD_EXIT, rebuildExitCode } from './rebuild-log';
-
-const run = promisify(execFile);
-const ROOT = resolve(__dirname, '../../..');
 
 const usage = (requestId: string, at: string) =>
   createTokenUsageRecorded(
@@ -103,21 +99,8 @@ spec:
   const log = new SqliteEventLog(join(data, 'events.db'));
   log.append([UNREADABLE]);
   log.close();
-  const env = {
-    ...Object.fromEntries(
-      Object.entries(process.env).filter(
-        ([name]) => !['REDIS_URL', 'KAFKA_BROKERS', 'CLICKHOUSE_URL'].includes(name),
-      ),
-    ),
-    AI_GATEWAY_CONFIG: config,
-    AI_GATEWAY_DATA_DIR: data,
-  };
   const cli = (...args: string[]) =>
-    run(
-      process.execPath,
-      ['--require', '@swc-node/register', 'apps/budget/src/rebuild-cli.ts', ...args],
-      { cwd: ROOT, env },
-    ).then(
+    runBudgetRebuild({ AI_GATEWAY_CONFIG: config, AI_GATEWAY_DATA_DIR: data }, ...args).then(
       ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
       (error: { code: number; stdout: string; stderr: string }) => error,
     );

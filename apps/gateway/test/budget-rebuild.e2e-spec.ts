@@ -1,14 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
-import { startApp } from '@aigw/testing/processes';
-
-const run = promisify(execFile);
-const ROOT = resolve(__dirname, '../../..');
+import { join } from 'node:path';
+import { runBudgetRebuild, startApp } from '@aigw/testing/processes';
 
 describe('budget rebuild from the event log', () => {
   it('rebuilds balances equal to the live ones', async () => {
@@ -51,22 +46,7 @@ spec:
     } finally {
       await gateway.stop();
     }
-    const { stdout } = await run(
-      process.execPath,
-      ['--require', '@swc-node/register', 'apps/budget/src/rebuild-cli.ts'],
-      {
-        cwd: ROOT,
-        // The embedded log and store: no service address the harness may have exported.
-        env: {
-          ...Object.fromEntries(
-            Object.entries(process.env).filter(
-              ([name]) => !['REDIS_URL', 'KAFKA_BROKERS', 'CLICKHOUSE_URL'].includes(name),
-            ),
-          ),
-          ...env,
-        },
-      },
-    );
+    const { stdout } = await runBudgetRebuild(env);
     assert.match(
       stdout,
       /rebuilt (\d+) balances from 30 usage events and 0 adjustments: 0 mismatches/,
@@ -115,21 +95,7 @@ spec:
     } finally {
       await gateway.stop();
     }
-    const { stdout } = await run(
-      process.execPath,
-      ['--require', '@swc-node/register', 'apps/budget/src/rebuild-cli.ts'],
-      {
-        cwd: ROOT,
-        env: {
-          ...Object.fromEntries(
-            Object.entries(process.env).filter(
-              ([name]) => !['REDIS_URL', 'KAFKA_BROKERS', 'CLICKHOUSE_URL'].includes(name),
-            ),
-          ),
-          ...env,
-        },
-      },
-    );
+    const { stdout } = await runBudgetRebuild(env);
     // The live balance holds only the 3 calls after the reset; so must the rebuilt one.
     assert.match(stdout, /rebuilt 1 balances from 8 usage events and 1 adjustments: 0 mismatches/);
   });

@@ -1,0 +1,32 @@
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+
+const REPO_ROOT = resolve(__dirname, '../../../..');
+const run = promisify(execFile);
+
+/**
+ * Runs `budget:rebuild` (apps/budget/src/rebuild-cli.ts) from source against the embedded
+ * log and store: the service addresses the harness may have exported are dropped, `env`
+ * (the config and data dir) is added. Rejects, as execFile does, when the exit code is not 0.
+ */
+export function runBudgetRebuild(
+  env: Readonly<Record<string, string>>,
+  ...args: string[]
+): Promise<{ stdout: string; stderr: string }> {
+  return run(
+    process.execPath,
+    ['--require', '@swc-node/register', 'apps/budget/src/rebuild-cli.ts', ...args],
+    {
+      cwd: REPO_ROOT,
+      env: {
+        ...Object.fromEntries(
+          Object.entries(process.env).filter(
+            ([name]) => !['REDIS_URL', 'KAFKA_BROKERS', 'CLICKHOUSE_URL'].includes(name),
+          ),
+        ),
+        ...env,
+      },
+    },
+  );
+}
