@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
 import { FakeOpenAiToolUpstream, FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
-import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { startSplitDataPlane, type AppProcess } from '@aigw/testing/processes';
 
 const dir = mkdtempSync(join(tmpdir(), 'aigw-split-anthropic-'));
 
@@ -27,9 +27,9 @@ function errorType(error: unknown): string | undefined {
 describe('Anthropic Messages API across ingress, router and provider-adapter processes', () => {
   const tools = new FakeOpenAiToolUpstream();
   const plain = new FakeOpenAiUpstream('plain');
-  let adapter: AppProcess;
-  let router: AppProcess;
   let ingress: AppProcess;
+  /** Every process up so far, so teardown stops them even when a later start fails. */
+  const started: AppProcess[] = [];
   let client: Anthropic;
 
   before(async () => {
@@ -59,25 +59,12 @@ spec:
 `,
     );
     const shared = { AI_GATEWAY_CONFIG: config };
-    adapter = await startApp('provider-adapter', {
-      ...shared,
-      AI_GATEWAY_DATA_DIR: join(dir, 'adapter'),
-    });
-    router = await startApp('router', {
-      ...shared,
-      AI_GATEWAY_DATA_DIR: join(dir, 'router'),
-      PROVIDER_ADAPTER_URL: adapter.baseUrl,
-    });
-    ingress = await startApp('ingress', {
-      ...shared,
-      AI_GATEWAY_DATA_DIR: join(dir, 'ingress'),
-      ROUTER_URL: router.baseUrl,
-    });
+    ({ ingress } = await startSplitDataPlane(shared, dir, started));
     client = new Anthropic({ baseURL: ingress.baseUrl, apiKey: 'client-key', maxRetries: 0 });
   });
 
   after(async () => {
-    await Promise.all([ingress?.stop(), router?.stop(), adapter?.stop()]);
+    await Promise.all(started.map((app) => app.stop()));
     await Promise.all([tools.stop(), plain.stop()]);
   });
 

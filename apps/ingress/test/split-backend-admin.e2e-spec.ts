@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
-import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { startSplitDataPlane, type AppProcess } from '@aigw/testing/processes';
 
 const dir = mkdtempSync(join(tmpdir(), 'aigw-split-backend-admin-'));
 
@@ -22,9 +22,10 @@ interface BackendView {
 describe('split deployment: backend health on the router’s admin port', () => {
   const primary = new FakeOpenAiUpstream('primary');
   const secondary = new FakeOpenAiUpstream('secondary');
-  let adapter: AppProcess;
   let router: AppProcess;
   let ingress: AppProcess;
+  /** Every process up so far, so teardown stops them even when a later start fails. */
+  const started: AppProcess[] = [];
   let client: OpenAI;
 
   before(async () => {
@@ -42,25 +43,12 @@ spec:
 `,
     );
     const shared = { AI_GATEWAY_CONFIG: path };
-    adapter = await startApp('provider-adapter', {
-      ...shared,
-      AI_GATEWAY_DATA_DIR: join(dir, 'adapter'),
-    });
-    router = await startApp('router', {
-      ...shared,
-      AI_GATEWAY_DATA_DIR: join(dir, 'router'),
-      PROVIDER_ADAPTER_URL: adapter.baseUrl,
-    });
-    ingress = await startApp('ingress', {
-      ...shared,
-      AI_GATEWAY_DATA_DIR: join(dir, 'ingress'),
-      ROUTER_URL: router.baseUrl,
-    });
+    ({ router, ingress } = await startSplitDataPlane(shared, dir, started));
     client = new OpenAI({ baseURL: `${ingress.baseUrl}/v1`, apiKey: 'c', maxRetries: 0 });
   });
 
   after(async () => {
-    await Promise.all([ingress?.stop(), router?.stop(), adapter?.stop()]);
+    await Promise.all(started.map((app) => app.stop()));
     await Promise.all([primary.stop(), secondary.stop()]);
   });
 

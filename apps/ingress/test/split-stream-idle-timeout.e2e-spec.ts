@@ -12,7 +12,7 @@ import {
   HALF_ANSWER_STARTED,
   RawSseUpstream,
 } from '@aigw/testing/fake-provider';
-import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { startSplitDataPlane, type AppProcess } from '@aigw/testing/processes';
 
 const dir = mkdtempSync(join(tmpdir(), 'aigw-split-idle-'));
 const IDLE_S = 1;
@@ -24,6 +24,8 @@ describe('split deployment: a stream that stalls after its first chunk', () => {
   let adapter: AppProcess;
   let router: AppProcess;
   let ingress: AppProcess;
+  /** Every process up so far, so teardown stops them even when a later start fails. */
+  const started: AppProcess[] = [];
 
   before(async () => {
     await raw.start();
@@ -38,24 +40,11 @@ spec:
 `,
     );
     const shared = { AI_GATEWAY_CONFIG: path };
-    adapter = await startApp('provider-adapter', {
-      ...shared,
-      AI_GATEWAY_DATA_DIR: join(dir, 'adapter'),
-    });
-    router = await startApp('router', {
-      ...shared,
-      AI_GATEWAY_DATA_DIR: join(dir, 'router'),
-      PROVIDER_ADAPTER_URL: adapter.baseUrl,
-    });
-    ingress = await startApp('ingress', {
-      ...shared,
-      AI_GATEWAY_DATA_DIR: join(dir, 'ingress'),
-      ROUTER_URL: router.baseUrl,
-    });
+    ({ adapter, router, ingress } = await startSplitDataPlane(shared, dir, started));
   });
 
   after(async () => {
-    await Promise.all([ingress?.stop(), router?.stop(), adapter?.stop()]);
+    await Promise.all(started.map((app) => app.stop()));
     await raw.stop();
   });
 

@@ -11,6 +11,40 @@ export async function startAdapterAndRouter(
   dir: string,
   apps: AppProcess[],
 ): Promise<AppProcess> {
+  return (await startAdapterThenRouter(env, dir, apps)).router;
+}
+
+/** The whole data plane of a split deployment: provider adapter, router and ingress. */
+export interface SplitDataPlane {
+  adapter: AppProcess;
+  router: AppProcess;
+  ingress: AppProcess;
+}
+
+/**
+ * Starts the provider adapter, the router and the ingress as {@link startAdapterAndRouter}
+ * does (each pushed onto `apps` once up), the ingress calling the router.
+ */
+export async function startSplitDataPlane(
+  env: Record<string, string>,
+  dir: string,
+  apps: AppProcess[],
+): Promise<SplitDataPlane> {
+  const { adapter, router } = await startAdapterThenRouter(env, dir, apps);
+  const ingress = await startApp('ingress', {
+    ...env,
+    AI_GATEWAY_DATA_DIR: join(dir, 'ingress'),
+    ROUTER_URL: router.baseUrl,
+  });
+  apps.push(ingress);
+  return { adapter, router, ingress };
+}
+
+async function startAdapterThenRouter(
+  env: Record<string, string>,
+  dir: string,
+  apps: AppProcess[],
+): Promise<Omit<SplitDataPlane, 'ingress'>> {
   const adapter = await startApp('provider-adapter', {
     ...env,
     AI_GATEWAY_DATA_DIR: join(dir, 'adapter'),
@@ -22,5 +56,5 @@ export async function startAdapterAndRouter(
     PROVIDER_ADAPTER_URL: adapter.baseUrl,
   });
   apps.push(router);
-  return router;
+  return { adapter, router };
 }
