@@ -42,6 +42,24 @@ function chunk(delta: JsonObject, finish_reason: string | null = null): JsonObje
   };
 }
 
+/**
+ * One tool call as the upstream streams it: the opening chunk (id, name, empty text), one chunk
+ * per piece of its arguments (function) or input (custom), then the tool_calls finish.
+ */
+function toolCallChunks(
+  type: 'function' | 'custom',
+  id: string,
+  name: string,
+  pieces: string[],
+): JsonObject[] {
+  const text = type === 'function' ? 'arguments' : 'input';
+  return [
+    chunk({ tool_calls: [{ index: 0, id, type, [type]: { name, [text]: '' } }] }),
+    ...pieces.map((piece) => chunk({ tool_calls: [{ index: 0, [type]: { [text]: piece } }] })),
+    chunk({}, 'tool_calls'),
+  ];
+}
+
 /** The same request, asking for reasoning it can send back (as Codex and the Agents SDK do). */
 const withEncrypted: ResponseContext = {
   ...context,
@@ -152,19 +170,7 @@ describe('OpenAI chunks to Responses stream events', () => {
   it('streams a tool call as a function_call item whose arguments arrive in pieces', () => {
     const events = run([
       chunk({ role: 'assistant', content: 'Checking.' }),
-      chunk({
-        tool_calls: [
-          {
-            index: 0,
-            id: 'call_a',
-            type: 'function',
-            function: { name: 'get_weather', arguments: '' },
-          },
-        ],
-      }),
-      chunk({ tool_calls: [{ index: 0, function: { arguments: '{"city":' } }] }),
-      chunk({ tool_calls: [{ index: 0, function: { arguments: '"Paris"}' } }] }),
-      chunk({}, 'tool_calls'),
+      ...toolCallChunks('function', 'call_a', 'get_weather', ['{"city":', '"Paris"}']),
     ]);
     const call = {
       type: 'function_call',
@@ -615,19 +621,10 @@ describe('OpenAI chunks to Responses stream events', () => {
   it("streams a custom tool's call as a custom_tool_call item with input deltas, then done", () => {
     const events = run([
       chunk({ role: 'assistant', content: null }),
-      chunk({
-        tool_calls: [
-          {
-            index: 0,
-            id: 'call_patch',
-            type: 'custom',
-            custom: { name: 'apply_patch', input: '' },
-          },
-        ],
-      }),
-      chunk({ tool_calls: [{ index: 0, custom: { input: '*** Begin Patch\n' } }] }),
-      chunk({ tool_calls: [{ index: 0, custom: { input: '*** End Patch' } }] }),
-      chunk({}, 'tool_calls'),
+      ...toolCallChunks('custom', 'call_patch', 'apply_patch', [
+        '*** Begin Patch\n',
+        '*** End Patch',
+      ]),
     ]);
     const item = {
       type: 'custom_tool_call',
