@@ -311,19 +311,7 @@ spec:
       await page.goto(`${gateway.baseUrl}/usage?${new URLSearchParams(range).toString()}`);
       await page.waitForSelector('body[data-state="ready"]', { timeout: 60_000 });
 
-      const textOf = (selector: string) => page.locator(selector).innerText();
-      assert.equal(await textOf('#total-cost'), cost(byModel.totals.costDollars));
-      assert.equal(
-        await textOf('#total-tokens'),
-        int(byModel.totals.inputTokens + byModel.totals.outputTokens),
-      );
-      assert.equal(await textOf('#total-requests'), int(served));
-      assert.equal(await textOf('#cache-hit-rate'), pct(rates.cacheHitRate));
-      assert.equal(await textOf('#fallback-rate'), pct(rates.fallbackRate));
-      assert.equal(
-        await textOf('#latency'),
-        `${ms(latency.rows[0].p50Ms)} / ${ms(latency.rows[0].p95Ms)}`,
-      );
+      await assertHeadlineTiles(page, { byModel, rates, latency, served });
 
       for (const [table, series] of [
         ['by-user', byUser.series],
@@ -446,6 +434,27 @@ spec:
 // The page's note (usage-page.js) where a per-user chart would be.
 const TOO_MANY_USERS =
   'Too many users in this range for per-user charts: narrow the range or use a daily bucket (bucket=day).';
+
+// The headline tiles show the API's totals, rates and latency in the page's own formatting.
+async function assertHeadlineTiles(
+  page: Page,
+  expected: { byModel: UsageBody; rates: RatesBody; latency: LatencyBody; served: number },
+): Promise<void> {
+  const { byModel, rates, latency, served } = expected;
+  const textOf = (selector: string) => page.locator(selector).innerText();
+  assert.equal(await textOf('#total-cost'), cost(byModel.totals.costDollars));
+  assert.equal(
+    await textOf('#total-tokens'),
+    int(byModel.totals.inputTokens + byModel.totals.outputTokens),
+  );
+  assert.equal(await textOf('#total-requests'), int(served));
+  assert.equal(await textOf('#cache-hit-rate'), pct(rates.cacheHitRate));
+  assert.equal(await textOf('#fallback-rate'), pct(rates.fallbackRate));
+  assert.equal(
+    await textOf('#latency'),
+    `${ms(latency.rows[0].p50Ms)} / ${ms(latency.rows[0].p95Ms)}`,
+  );
+}
 
 async function tableRows(page: Page, table: string): Promise<{ key: string; cells: string[] }[]> {
   const rows: { key: string; cells: string[] }[] = [];
@@ -590,18 +599,7 @@ spec:
       assert.equal(refusedLoads.length, 1, 'the page asked for the per-user series once');
 
       const textOf = (selector: string) => page.locator(selector).innerText();
-      assert.equal(await textOf('#total-cost'), cost(byModel.totals.costDollars));
-      assert.equal(
-        await textOf('#total-tokens'),
-        int(byModel.totals.inputTokens + byModel.totals.outputTokens),
-      );
-      assert.equal(await textOf('#total-requests'), int(served));
-      assert.equal(await textOf('#cache-hit-rate'), pct(rates.cacheHitRate));
-      assert.equal(await textOf('#fallback-rate'), pct(rates.fallbackRate));
-      assert.equal(
-        await textOf('#latency'),
-        `${ms(latency.rows[0].p50Ms)} / ${ms(latency.rows[0].p95Ms)}`,
-      );
+      await assertHeadlineTiles(page, { byModel, rates, latency, served });
 
       // Per user: the top spenders' rows, in their order.
       assert.deepEqual(
