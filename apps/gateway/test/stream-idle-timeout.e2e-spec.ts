@@ -12,39 +12,13 @@ import {
 } from '@aigw/testing/fake-provider';
 import { startGatewayWithConfig, type AppProcess } from '@aigw/testing/processes';
 import { hasErrorEvent, looksFinished } from './fuzz/answer-checks';
-import type { Format } from './fuzz/bad-requests';
+import { streamingEdges } from './streaming-edges';
 
 const IDLE_S = 1;
 /** Far past the idle timeout: a cut before it can only be the idle timeout's. */
 const REQUEST_TIMEOUT_S = 120;
 
-const USER_TURN = [{ role: 'user', content: 'hi' }];
-const EDGES: { name: string; format: Format; path: string; body: object }[] = [
-  {
-    name: 'chat completions',
-    format: 'openai',
-    path: '/v1/chat/completions',
-    body: { model: 'stall', stream: true, messages: USER_TURN },
-  },
-  {
-    name: 'messages',
-    format: 'anthropic',
-    path: '/v1/messages',
-    body: { model: 'stall', stream: true, max_tokens: 50, messages: USER_TURN },
-  },
-  {
-    name: 'responses',
-    format: 'openai',
-    path: '/v1/responses',
-    body: { model: 'stall', stream: true, input: 'hi' },
-  },
-  {
-    name: 'gemini streamGenerateContent',
-    format: 'gemini',
-    path: '/v1beta/models/stall:streamGenerateContent?alt=sse',
-    body: { contents: [{ role: 'user', parts: [{ text: 'hi' }] }] },
-  },
-];
+const EDGES = streamingEdges('stall');
 
 describe('a backend stream that stalls after its first chunk', () => {
   const raw = new RawSseUpstream();

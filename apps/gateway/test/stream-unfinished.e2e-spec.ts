@@ -9,7 +9,7 @@ import { metricSum, until } from '@aigw/testing';
 import { RawSseUpstream } from '@aigw/testing/fake-provider';
 import { startGatewayWithConfig, type AppProcess } from '@aigw/testing/processes';
 import { hasErrorEvent, looksFinished } from './fuzz/answer-checks';
-import type { Format } from './fuzz/bad-requests';
+import { streamingEdges } from './streaming-edges';
 
 const chunk = (delta: object, finish: string | null = null) => ({
   id: 'chatcmpl-cut',
@@ -39,33 +39,7 @@ const FINISHED = [
   '[DONE]',
 ];
 
-const USER_TURN = [{ role: 'user', content: 'hi' }];
-const EDGES: { name: string; format: Format; path: string; body: object }[] = [
-  {
-    name: 'chat completions',
-    format: 'openai',
-    path: '/v1/chat/completions',
-    body: { model: 'cut', stream: true, messages: USER_TURN },
-  },
-  {
-    name: 'messages',
-    format: 'anthropic',
-    path: '/v1/messages',
-    body: { model: 'cut', stream: true, max_tokens: 50, messages: USER_TURN },
-  },
-  {
-    name: 'responses',
-    format: 'openai',
-    path: '/v1/responses',
-    body: { model: 'cut', stream: true, input: 'hi' },
-  },
-  {
-    name: 'gemini streamGenerateContent',
-    format: 'gemini',
-    path: '/v1beta/models/cut:streamGenerateContent?alt=sse',
-    body: { contents: [{ role: 'user', parts: [{ text: 'hi' }] }] },
-  },
-];
+const EDGES = streamingEdges('cut');
 
 describe('a backend stream that ends with [DONE] but no finish_reason', () => {
   const raw = new RawSseUpstream();
