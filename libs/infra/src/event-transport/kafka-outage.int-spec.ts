@@ -3,52 +3,24 @@
 // throws), start it again, and check that a consumer deduping on event id applies every
 // event exactly once, in per-key order, and that the spool drains to zero.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, it } from 'node:test';
-import { type Kafka } from 'kafkajs';
+import { it } from 'node:test';
 import { Topic, type TokenUsageRecorded } from '@aigw/contracts';
-import {
-  engineSkipReason,
-  startRestartableKafka,
-  type RestartableKafka,
-  numberedUsageEvent,
-} from '@aigw/testing';
-import { createKafka } from '../kafka/kafka-client';
+import { engineSkipReason, numberedUsageEvent } from '@aigw/testing';
 import { EventSpool } from './event-spool';
 import { KafkaEventBus } from './kafka-event-bus';
-
-let broker: RestartableKafka;
-let kafka: Kafka;
-const dir = mkdtempSync(join(tmpdir(), 'aigw-kafka-outage-'));
+import { restartableKafkaClient, until } from '../testing/real-kafka-buses';
 
 // A broker to stop and start is always this suite's own container, even when the
 // services are given by address.
 const skip = engineSkipReason('a Kafka broker of its own to stop and restart');
 
-before(async () => {
-  if (skip) return; // a top-level hook runs even when every test is skipped
-  broker = await startRestartableKafka();
-  kafka = createKafka({
-    clientId: 'outage-int-spec',
-    brokers: broker.url,
-    // Reconnect attempts stay short, so the recovery is seen soon after the broker is back.
-    config: { retry: { initialRetryTime: 200, maxRetryTime: 2_000, retries: 10 } },
-  });
-});
-after(async () => {
-  await broker?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function until(condition: () => boolean, what: string, timeoutMs = 180_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+// Reconnect attempts stay short, so the recovery is seen soon after the broker is back.
+const own = restartableKafkaClient(
+  'outage',
+  { initialRetryTime: 200, maxRetryTime: 2_000, retries: 10 },
+  skip,
+);
 
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -56,14 +28,14 @@ it(
   'Kafka stopped and restarted mid-load: every usage event is applied exactly once',
   { skip },
   async () => {
-    const publisher = new KafkaEventBus(kafka, {
-      spool: new EventSpool(join(dir, 'publisher-spool.db')),
+    const publisher = new KafkaEventBus(own.kafka, {
+      spool: new EventSpool(join(own.dir, 'publisher-spool.db')),
       retryMinMs: 200,
       retryMaxMs: 2_000,
     });
     // The budget service's side, as another process would have it.
-    const consumer = new KafkaEventBus(kafka, {
-      spool: new EventSpool(join(dir, 'consumer-spool.db')),
+    const consumer = new KafkaEventBus(own.kafka, {
+      spool: new EventSpool(join(own.dir, 'consumer-spool.db')),
     });
     const published: TokenUsageRecorded[] = [];
     const applied = new Map<string, number>(); // event id -> times applied (the dedupe store)
@@ -105,12 +77,12 @@ it(
       }, 10);
       try {
         await until(() => applied.size > 200, 'traffic flowing before the outage');
-        await broker.stopBroker();
+        await own.broker.stopBroker();
         const atStop = published.length;
         await until(() => publisher.spooledCount > 0, 'events reaching the spool');
         await until(() => published.length > atStop + 1_000, 'publishing during the outage');
         assert.equal(publisher.status().state, 'spooling');
-        await broker.startBroker();
+        await own.broker.startBroker();
         await pause(2_000); // load continues across the recovery
       } finally {
         clearInterval(load);

@@ -3,49 +3,21 @@
 // subscriptions wait, the bus stays ready), and once the broker is back creates the
 // topics, starts its consumers and replays the spool: every event arrives exactly once.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, it } from 'node:test';
-import { type Kafka } from 'kafkajs';
+import { it } from 'node:test';
 import { Topic, type TokenUsageRecorded } from '@aigw/contracts';
-import {
-  engineSkipReason,
-  numberedUsageEvent,
-  startRestartableKafka,
-  type RestartableKafka,
-} from '@aigw/testing';
-import { createKafka } from '../kafka/kafka-client';
+import { engineSkipReason, numberedUsageEvent } from '@aigw/testing';
 import { EventSpool } from './event-spool';
 import { KafkaEventBus } from './kafka-event-bus';
-
-let broker: RestartableKafka;
-let kafka: Kafka;
-const dir = mkdtempSync(join(tmpdir(), 'aigw-kafka-start-unreachable-'));
+import { restartableKafkaClient, until } from '../testing/real-kafka-buses';
 
 const skip = engineSkipReason('a Kafka broker of its own to stop and restart');
 
-before(async () => {
-  if (skip) return; // a top-level hook runs even when every test is skipped
-  broker = await startRestartableKafka();
-  kafka = createKafka({
-    clientId: 'start-unreachable-int-spec',
-    brokers: broker.url,
-    config: { retry: { initialRetryTime: 200, maxRetryTime: 1_000, retries: 3 } },
-  });
-});
-after(async () => {
-  await broker?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function until(condition: () => boolean, what: string, timeoutMs = 180_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const own = restartableKafkaClient(
+  'start-unreachable',
+  { initialRetryTime: 200, maxRetryTime: 1_000, retries: 3 },
+  skip,
+);
 
 /** Counts deliveries per event id, so a duplicate or a gap shows. */
 function counter() {
@@ -64,9 +36,9 @@ it(
   'started while Kafka is down: serves from the spool, then delivers every event exactly once',
   { skip },
   async () => {
-    await broker.stopBroker();
-    const bus = new KafkaEventBus(kafka, {
-      spool: new EventSpool(join(dir, 'ingress-spool.db')),
+    await own.broker.stopBroker();
+    const bus = new KafkaEventBus(own.kafka, {
+      spool: new EventSpool(join(own.dir, 'ingress-spool.db')),
       retryMinMs: 200,
       retryMaxMs: 2_000,
     });
@@ -104,7 +76,7 @@ it(
       );
       assert.equal(group.seen.size + view.seen.size, 0);
 
-      await broker.startBroker();
+      await own.broker.startBroker();
       // More traffic while the bus finds the broker again.
       for (let n = 300; n < 400; n++) {
         const event = numberedUsageEvent(`user-${n % 6}`, n);

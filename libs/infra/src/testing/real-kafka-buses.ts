@@ -3,8 +3,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
-import type { Kafka } from 'kafkajs';
-import { startKafka, type RealService } from '@aigw/testing';
+import type { Kafka, RetryOptions } from 'kafkajs';
+import {
+  startKafka,
+  startRestartableKafka,
+  type RealService,
+  type RestartableKafka,
+} from '@aigw/testing';
 import { createKafka } from '../kafka/kafka-client';
 import { EventSpool } from '../event-transport/event-spool';
 import { KafkaEventBus, type KafkaEventBusObserver } from '../event-transport/kafka-event-bus';
@@ -58,4 +63,69 @@ export function realKafkaBuses(name: string, topicPartitions: number): RealKafka
       return bus;
     },
   };
+}
+
+export interface RestartableKafkaClient {
+  /** This file's own broker, to stop and start: set once the file's `before` hook has run. */
+  readonly broker: RestartableKafka;
+  /** The client on that broker, with the file's reconnect `retry`. */
+  readonly kafka: Kafka;
+  /** A directory for the file's spools, removed after the file. */
+  readonly dir: string;
+}
+
+/**
+ * The set-up the Kafka outage int specs share: a broker of the file's own (one to stop and
+ * restart is never the run's shared one), taken in its `before` unless `skip`, and stopped,
+ * with the spool directory removed, in its `after`.
+ */
+export function restartableKafkaClient(
+  name: string,
+  retry: RetryOptions,
+  skip: string | false | undefined,
+): RestartableKafkaClient {
+  let broker: RestartableKafka | undefined;
+  let kafka: Kafka | undefined;
+  const dir = mkdtempSync(join(tmpdir(), `aigw-kafka-${name}-`));
+
+  before(async () => {
+    if (skip) return; // a top-level hook runs even when every test is skipped
+    broker = await startRestartableKafka();
+    kafka = createKafka({
+      clientId: `${name}-int-spec`,
+      brokers: broker.url,
+      config: { retry },
+    });
+  });
+  after(async () => {
+    await broker?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const taken = <T>(value: T | undefined): T => {
+    if (!value) throw new Error('the broker is taken in the before hook');
+    return value;
+  };
+  return {
+    get broker() {
+      return taken(broker);
+    },
+    get kafka() {
+      return taken(kafka);
+    },
+    dir,
+  };
+}
+
+/** Polls `condition` every 100 ms; throws naming `what` once `timeoutMs` has passed. */
+export async function until(
+  condition: () => boolean,
+  what: string,
+  timeoutMs = 180_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
