@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import { eventually, metricSum } from '@aigw/testing';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
-import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { startSplitDataPlane, type AppProcess } from '@aigw/testing/processes';
 
 const dir = mkdtempSync(join(tmpdir(), 'aigw-split-overrides-'));
 
@@ -32,28 +32,16 @@ spec:
 describe('split deployment: per-request overrides cross the wire to the router', () => {
   const primary = new FakeOpenAiUpstream('primary');
   const secondary = new FakeOpenAiUpstream('secondary');
-  let adapter: AppProcess;
   let router: AppProcess;
   let ingress: AppProcess;
+  /** Every process up so far, so teardown stops them even when a later start fails. */
+  const started: AppProcess[] = [];
   let client: OpenAI;
 
   before(async () => {
     await Promise.all([primary.start(), secondary.start()]);
     const shared = { AI_GATEWAY_CONFIG: config(primary, secondary) };
-    adapter = await startApp('provider-adapter', {
-      ...shared,
-      AI_GATEWAY_DATA_DIR: join(dir, 'adapter'),
-    });
-    router = await startApp('router', {
-      ...shared,
-      AI_GATEWAY_DATA_DIR: join(dir, 'router'),
-      PROVIDER_ADAPTER_URL: adapter.baseUrl,
-    });
-    ingress = await startApp('ingress', {
-      ...shared,
-      AI_GATEWAY_DATA_DIR: join(dir, 'ingress'),
-      ROUTER_URL: router.baseUrl,
-    });
+    ({ router, ingress } = await startSplitDataPlane(shared, dir, started));
     // Without the deadline a hung upstream holds the call for 30 s: the client gives up first.
     client = new OpenAI({
       baseURL: `${ingress.baseUrl}/v1`,
@@ -64,7 +52,7 @@ describe('split deployment: per-request overrides cross the wire to the router',
   });
 
   after(async () => {
-    await Promise.all([ingress?.stop(), router?.stop(), adapter?.stop()]);
+    await Promise.all(started.map((app) => app.stop()));
     await Promise.all([primary.stop(), secondary.stop()]);
   });
 
