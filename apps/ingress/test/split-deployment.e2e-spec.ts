@@ -5,7 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { assertRefusalPassedOn, FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
-import { runAppToExit, startApp, type AppProcess } from '@aigw/testing/processes';
+import {
+  runAppToExit,
+  startApp,
+  startSplitDataPlane,
+  type AppProcess,
+} from '@aigw/testing/processes';
 
 const BODY_LIMIT = 64 * 1024;
 
@@ -55,6 +60,8 @@ describe('split deployment: ingress, router and provider-adapter as three proces
   let adapter: AppProcess;
   let router: AppProcess;
   let ingress: AppProcess;
+  /** Every process up so far, so teardown stops them even when a later start fails. */
+  const dataPlane: AppProcess[] = [];
   let client: OpenAI;
 
   before(async () => {
@@ -65,21 +72,9 @@ describe('split deployment: ingress, router and provider-adapter as three proces
       AI_GATEWAY_MAX_BODY_BYTES: String(BODY_LIMIT),
     };
     // Only the provider-adapter, which injects it, sees the key; router and ingress run without.
-    adapter = await startApp('provider-adapter', {
-      ...shared,
+    ({ adapter, router, ingress } = await startSplitDataPlane(shared, dir, dataPlane, {
       AI_GATEWAY_SECRET_PRIMARY_KEY_APIKEY: 'sk-primary-secret',
-      AI_GATEWAY_DATA_DIR: join(dir, 'adapter'),
-    });
-    router = await startApp('router', {
-      ...shared,
-      AI_GATEWAY_DATA_DIR: join(dir, 'router'),
-      PROVIDER_ADAPTER_URL: adapter.baseUrl,
-    });
-    ingress = await startApp('ingress', {
-      ...shared,
-      AI_GATEWAY_DATA_DIR: join(dir, 'ingress'),
-      ROUTER_URL: router.baseUrl,
-    });
+    }));
     client = new OpenAI({
       baseURL: `${ingress.baseUrl}/v1`,
       apiKey: 'client-key-never-forwarded',
@@ -88,7 +83,7 @@ describe('split deployment: ingress, router and provider-adapter as three proces
   });
 
   after(async () => {
-    await Promise.all([ingress?.stop(), router?.stop(), adapter?.stop()]);
+    await Promise.all(dataPlane.map((app) => app.stop()));
     await Promise.all([primary.stop(), secondary.stop()]);
   });
 

@@ -25,7 +25,7 @@ import {
   FakeRealtimeUpstream,
 } from '@aigw/testing/fake-provider';
 import { writeInternalHopConfig } from './internal-hop-config';
-import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { startSplitDataPlane, type AppProcess } from '@aigw/testing/processes';
 
 const TOKEN = 'e2e-internal-token-5f0c1a9b7d3e';
 const FORGED = 'forged-by-a-client-0123456789';
@@ -52,30 +52,20 @@ describe('split deployment with AI_GATEWAY_INTERNAL_TOKEN on every hop', () => {
   let adapter: AppProcess;
   let router: AppProcess;
   let ingress: AppProcess;
+  /** Every process up so far, so teardown stops them even when a later start fails. */
+  const dataPlane: AppProcess[] = [];
 
   before(async () => {
     await Promise.all([chat.start(), realtime.start(), batches.start()]);
     const path = writeInternalHopConfig(dir, 'split-auth', { chat, realtime, batches });
     const shared = { AI_GATEWAY_CONFIG: path, AI_GATEWAY_INTERNAL_TOKEN: TOKEN };
-    adapter = await startApp('provider-adapter', {
-      ...shared,
+    ({ adapter, router, ingress } = await startSplitDataPlane(shared, dir, dataPlane, {
       AI_GATEWAY_SECRET_CHAT_KEY_APIKEY: 'sk-backend-key',
-      AI_GATEWAY_DATA_DIR: join(dir, 'adapter'),
-    });
-    router = await startApp('router', {
-      ...shared,
-      AI_GATEWAY_DATA_DIR: join(dir, 'router'),
-      PROVIDER_ADAPTER_URL: adapter.baseUrl,
-    });
-    ingress = await startApp('ingress', {
-      ...shared,
-      AI_GATEWAY_DATA_DIR: join(dir, 'ingress'),
-      ROUTER_URL: router.baseUrl,
-    });
+    }));
   });
 
   after(async () => {
-    await Promise.all([ingress?.stop(), router?.stop(), adapter?.stop()]);
+    await Promise.all(dataPlane.map((app) => app.stop()));
     await Promise.all([chat.stop(), realtime.stop(), batches.stop()]);
   });
 

@@ -23,14 +23,16 @@ export interface SplitDataPlane {
 
 /**
  * Starts the provider adapter, the router and the ingress as {@link startAdapterAndRouter}
- * does (each pushed onto `apps` once up), the ingress calling the router.
+ * does (each pushed onto `apps` once up), the ingress calling the router. `adapterEnv`
+ * goes to the provider adapter alone (say, a backend key only it may see).
  */
 export async function startSplitDataPlane(
   env: Record<string, string>,
   dir: string,
   apps: AppProcess[],
+  adapterEnv: Record<string, string> = {},
 ): Promise<SplitDataPlane> {
-  const { adapter, router } = await startAdapterThenRouter(env, dir, apps);
+  const { adapter, router } = await startAdapterThenRouter(env, dir, apps, adapterEnv);
   const ingress = await startApp('ingress', {
     ...env,
     AI_GATEWAY_DATA_DIR: join(dir, 'ingress'),
@@ -44,9 +46,11 @@ async function startAdapterThenRouter(
   env: Record<string, string>,
   dir: string,
   apps: AppProcess[],
+  adapterEnv: Record<string, string> = {},
 ): Promise<Omit<SplitDataPlane, 'ingress'>> {
   const adapter = await startApp('provider-adapter', {
     ...env,
+    ...adapterEnv,
     AI_GATEWAY_DATA_DIR: join(dir, 'adapter'),
   });
   apps.push(adapter);
