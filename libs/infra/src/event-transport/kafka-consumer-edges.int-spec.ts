@@ -13,7 +13,7 @@ import {
   type GatewayEvent,
 } from '@aigw/contracts';
 import { numberedUsageEvent, until } from '@aigw/testing';
-import { realKafkaBuses } from '../testing/real-kafka-buses';
+import { readDeadLetters, realKafkaBuses } from '../testing/real-kafka-buses';
 import { DEAD_LETTER_HEADERS } from './kafka-event-bus';
 
 const real = realKafkaBuses('consumer-edges', 2);
@@ -127,21 +127,11 @@ describe('KafkaEventBus consumers at their edges', () => {
     });
     await until('the event behind the unreadable one', () => handled.includes(later.eventId));
 
-    const letters: { size: number; headers: Record<string, string> }[] = [];
-    const reader = real.kafka.consumer({ groupId: `${prefix}dlq-reader` });
-    await reader.connect();
-    await reader.subscribe({ topics: [`${prefix}${Topic.DeadLetter}`], fromBeginning: true });
-    await reader.run({
-      eachMessage: async ({ message }) => {
-        const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
-        letters.push({ size: message.value?.length ?? 0, headers });
-      },
-    });
+    const { letters, stop } = await readDeadLetters(real.kafka, prefix);
     try {
       await until('the dead letter', () => letters.length >= 1);
     } finally {
-      await reader.disconnect();
+      await stop();
     }
     const [letter] = letters;
     assert.equal(letter.headers[DEAD_LETTER_HEADERS.code], 'CONTRACTS.MALFORMED_JSON');

@@ -19,7 +19,7 @@ import {
   type TokenUsageRecorded,
 } from '@aigw/contracts';
 import { numberedUsageEvent } from '@aigw/testing';
-import { realKafkaBuses } from '../testing/real-kafka-buses';
+import { readDeadLetters, realKafkaBuses } from '../testing/real-kafka-buses';
 import { DEAD_LETTER_HEADERS } from './kafka-event-bus';
 
 const real = realKafkaBuses('event-bus', 4);
@@ -280,21 +280,11 @@ describe('KafkaEventBus on a real broker', () => {
       good.map((e) => e.eventId),
     );
 
-    const letters: { value: string; headers: Record<string, string> }[] = [];
-    const reader = real.kafka.consumer({ groupId: `${prefix}dlq-reader` });
-    await reader.connect();
-    await reader.subscribe({ topics: [`${prefix}${Topic.DeadLetter}`], fromBeginning: true });
-    await reader.run({
-      eachMessage: async ({ message }) => {
-        const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
-        letters.push({ value: message.value?.toString() ?? '', headers });
-      },
-    });
+    const { letters, stop } = await readDeadLetters(real.kafka, prefix);
     try {
       await until(() => letters.length >= 2, 'two dead letters');
     } finally {
-      await reader.disconnect();
+      await stop();
     }
     const [malformed, unknownVersion] = letters;
     assert.equal(malformed.value, 'not json at all', 'the raw bytes are kept');

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
 import type { Kafka, RetryOptions } from 'kafkajs';
+import { Topic } from '@aigw/contracts';
 import {
   startKafka,
   startRestartableKafka,
@@ -128,4 +129,37 @@ export async function until(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+export interface DeadLetter {
+  readonly value: string;
+  readonly size: number;
+  /** Every header as a string, the dead-letter ones and the original event's. */
+  readonly headers: Record<string, string>;
+}
+
+/**
+ * Reads `prefix`'s dead-letter topic from its beginning, in a group of its own; `letters`
+ * fills as they arrive. `stop` disconnects the reader.
+ */
+export async function readDeadLetters(
+  kafka: Kafka,
+  prefix: string,
+): Promise<{ readonly letters: DeadLetter[]; readonly stop: () => Promise<void> }> {
+  const letters: DeadLetter[] = [];
+  const reader = kafka.consumer({ groupId: `${prefix}dlq-reader` });
+  await reader.connect();
+  await reader.subscribe({ topics: [`${prefix}${Topic.DeadLetter}`], fromBeginning: true });
+  await reader.run({
+    eachMessage: async ({ message }) => {
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
+      letters.push({
+        value: message.value?.toString() ?? '',
+        size: message.value?.length ?? 0,
+        headers,
+      });
+    },
+  });
+  return { letters, stop: () => reader.disconnect() };
 }
