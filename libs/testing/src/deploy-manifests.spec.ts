@@ -61,6 +61,7 @@ interface Manifest {
   spec: Record<string, unknown>;
 }
 interface DeploymentSpec {
+  replicas?: number;
   selector: { matchLabels: Record<string, string> };
   template: {
     metadata: { labels: Record<string, string> };
@@ -182,6 +183,8 @@ for (const app of APP_NAMES) {
       name: app,
     });
     assert.ok(hpaSpec.minReplicas >= 1 && hpaSpec.maxReplicas >= hpaSpec.minReplicas);
+    // The HPA owns the count: a Deployment's own replicas would reset it on every apply.
+    assert.equal(spec.replicas, undefined, `${app}: no replicas beside its HPA`);
     // An HPA on CPU needs requests to compute utilisation; limits keep a pod in its lane.
     for (const resource of ['cpu', 'memory']) {
       assert.ok(container.resources?.requests?.[resource], `${app}: ${resource} request`);
