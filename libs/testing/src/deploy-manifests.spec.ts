@@ -365,9 +365,44 @@ test('the internal hop token and the one being rotated out come from one optiona
   }
 });
 
-test('no Deployment, Service or HPA for an app that does not exist', () => {
+interface PdbSpec {
+  maxUnavailable?: number | string;
+  minAvailable?: number | string;
+  selector: { matchLabels: Record<string, string> };
+}
+
+test('every app run on two or more pods has a PodDisruptionBudget that lets a drain evict one at a time', () => {
+  for (const app of APP_NAMES) {
+    const { spec } = deploymentOf(app);
+    const minReplicas = (find('HorizontalPodAutoscaler', app)!.spec as unknown as HpaSpec)
+      .minReplicas;
+    const pdb = find('PodDisruptionBudget', app);
+    if (minReplicas < 2) {
+      // One pod: a budget could only block drains (or allow what no budget allows).
+      assert.equal(pdb, undefined, `${app} runs one pod: no PodDisruptionBudget`);
+      continue;
+    }
+    assert.ok(pdb, `${app}: a PodDisruptionBudget, or a drain may evict every replica at once`);
+    assert.equal(pdb.apiVersion, 'policy/v1');
+    const pdbSpec = pdb.spec as unknown as PdbSpec;
+    // Exactly its own pods: the Deployment's selector.
+    assert.deepEqual(pdbSpec.selector.matchLabels, spec.selector.matchLabels, app);
+    // Some pod may always go (a drain never hangs), never all of them.
+    const allowed =
+      pdbSpec.maxUnavailable !== undefined
+        ? Number(pdbSpec.maxUnavailable)
+        : minReplicas - Number(pdbSpec.minAvailable);
+    assert.ok(
+      Number.isInteger(allowed) && allowed >= 1 && allowed < minReplicas,
+      `${app}: ${allowed} of ${minReplicas} pods may be evicted at once`,
+    );
+  }
+});
+
+test('no Deployment, Service, HPA or PodDisruptionBudget for an app that does not exist', () => {
   for (const m of manifests) {
-    if (['Deployment', 'Service', 'HorizontalPodAutoscaler'].includes(m.kind)) {
+    const perApp = ['Deployment', 'Service', 'HorizontalPodAutoscaler', 'PodDisruptionBudget'];
+    if (perApp.includes(m.kind)) {
       assert.ok((APP_NAMES as readonly string[]).includes(m.metadata.name), m.metadata.name);
     }
   }
