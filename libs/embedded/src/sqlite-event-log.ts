@@ -1,10 +1,9 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { EventTopic, SerializedEvent } from '@aigw/contracts';
 import { EventLogRetention } from './event-log-retention';
 import { EventRowInserter } from './event-row-inserter';
 import { inTransaction } from './sqlite-transaction';
+import { openWalDatabase, synchronousLevel, type SqliteSync } from './sqlite-wal-database';
 import { WalCheckpointer } from './wal-checkpointer';
 
 /** One stored event, with its position in the log. */
@@ -28,13 +27,18 @@ export class SqliteEventLog {
   private readonly checkpointer: WalCheckpointer | undefined;
   private readonly selects = new Map<number, StatementSync>();
 
-  constructor(readonly path: string) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.db = new DatabaseSync(path);
-    // WAL keeps readers off the writer's back; NORMAL sync is durable across process crashes.
+  /**
+   * `sync` (default `full`): this log is the record, consumers' positions move on past
+   * what it holds, and an answer held for its record (AI_GATEWAY_ANSWER_AFTER_RECORD)
+   * goes once an append returns, so an append must outlast a power loss. `normal` may
+   * lose the last commits to one (not to a process crash).
+   */
+  constructor(
+    readonly path: string,
+    options: { readonly sync?: SqliteSync } = {},
+  ) {
+    this.db = openWalDatabase(path, options.sync);
     this.db.exec(`
-      PRAGMA journal_mode = WAL;
-      PRAGMA synchronous = NORMAL;
       CREATE TABLE IF NOT EXISTS events (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
         event_id TEXT NOT NULL UNIQUE,
@@ -109,6 +113,11 @@ export class SqliteEventLog {
 
   commit(group: string, seq: number): void {
     this.commitStmt.run(group, seq);
+  }
+
+  /** PRAGMA synchronous in force on the log's connection (2 FULL, 1 NORMAL). */
+  synchronousLevel(): number {
+    return synchronousLevel(this.db);
   }
 
   count(topic?: EventTopic): number {

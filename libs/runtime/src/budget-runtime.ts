@@ -106,7 +106,9 @@ export async function openBudgetStore(runtime: ServiceRuntime): Promise<BudgetSt
     }
     return new RedisBudgetStore(redis, { onLapse });
   }
-  const store = new LocalBudgetStore(join(settings.dataDir, 'budget.db'), Date.now, onLapse);
+  const store = new LocalBudgetStore(join(settings.dataDir, 'budget.db'), Date.now, onLapse, {
+    sync: settings.sqliteSync,
+  });
   runtime.onClose(async () => {
     await runtime.events.flush(); // settle what is still queued before the balances close
     store.close();

@@ -152,6 +152,13 @@ export class ServiceRuntime {
       (ok) => metrics.recordConfigReload(ok),
       options.missingSecrets === undefined ? {} : { missingSecrets: options.missingSecrets },
     );
+    if (holder.settings.sqliteSync === 'normal') {
+      logger.warn(
+        'AI_GATEWAY_SQLITE_SYNC=normal: a power loss may lose the last commits of the SQLite ' +
+          'stores under the data directory (event log, budget balances, analytics), after ' +
+          'their consumer positions moved on',
+      );
+    }
     let opened: OpenedEvents;
     const readiness: ReadinessCheck[] = [];
     try {
@@ -331,6 +338,7 @@ function openEmbeddedEvents(
 ): OpenedEvents {
   const eventLog = new SqliteEventLog(
     join(settings.dataDir, options.eventLogFile ?? `${options.app}-events.db`),
+    { sync: settings.sqliteSync },
   );
   if (options.app !== 'gateway') {
     // Only the all-in-one gateway has every consumer in the same process as its log.

@@ -136,3 +136,20 @@ describe('loadServiceConfig: body and file limits', () => {
     });
   }
 });
+
+describe('loadServiceConfig: SQLite commits', () => {
+  const opts: ServiceConfigOptions = { missingSecrets: 'not-needed' };
+
+  it('fsyncs each commit (full) unless AI_GATEWAY_SQLITE_SYNC says normal', async () => {
+    assert.equal((await load({}, opts)).holder.settings.sqliteSync, 'full');
+    const normal = await load({ AI_GATEWAY_SQLITE_SYNC: 'normal' }, opts);
+    assert.equal(normal.holder.settings.sqliteSync, 'normal');
+  });
+
+  it('refuses to start with another AI_GATEWAY_SQLITE_SYNC, naming it', async () => {
+    await assert.rejects(
+      load({ AI_GATEWAY_SQLITE_SYNC: 'off' }, opts),
+      /^StartupError: AI_GATEWAY_SQLITE_SYNC must be "full" or "normal", got "off"$/,
+    );
+  });
+});

@@ -6,10 +6,12 @@ import {
   type MissingSecretPolicy,
   type ProcessSettings,
 } from '@aigw/config';
+import type { SqliteSync } from '@aigw/embedded';
 import type { Logger } from '@aigw/observability';
 import { adminAccessFrom, type AdminAccess } from './admin-access';
 import { corsOriginsFrom, type CorsOrigins } from './cors-origins';
 import { StartupError } from './listen';
+import { sqliteSync } from './sqlite-sync-setting';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -30,6 +32,8 @@ export interface ServiceSettings extends ProcessSettings {
   readonly corsOrigins?: CorsOrigins;
   /** Who may call the admin port's operator routes (AI_GATEWAY_ADMIN_TOKEN). */
   readonly adminAccess: AdminAccess;
+  /** How the SQLite stores under the data directory commit (AI_GATEWAY_SQLITE_SYNC). */
+  readonly sqliteSync: SqliteSync;
 }
 
 /**
@@ -120,6 +124,7 @@ export async function loadServiceConfig(
   options: ServiceConfigOptions = {},
 ): Promise<ConfigHolder> {
   const missingSecrets = missingSecretPolicy(env, options.missingSecrets);
+  const sync = sqliteSync(env);
   const startup = await loadStartupConfig({ env, missingSecrets });
   if (!startup.ok) {
     const more = startup.errors.length > 1 ? ` (and ${startup.errors.length - 1} more)` : '';
@@ -134,6 +139,7 @@ export async function loadServiceConfig(
     missingSecrets,
     corsOrigins: corsOriginsFrom(env),
     adminAccess: adminAccessFrom(env),
+    sqliteSync: sync,
   };
   for (const note of startup.notes) logger.info(`config: ${note}`);
   for (const note of startup.inferences) logger.info(`config: ${note}`);

@@ -43,6 +43,8 @@ export const COMMON_OPTIONAL_APP_ENV = [
   'AI_GATEWAY_SPOOL_MAX_BYTES',
   'AI_GATEWAY_BUILTIN_PRICES',
   'AI_GATEWAY_ADMIN_TOKEN',
+  // How the SQLite stores under the data directory commit (full or normal).
+  'AI_GATEWAY_SQLITE_SYNC',
 ] as const;
 
 const BUDGET_TUNING = [

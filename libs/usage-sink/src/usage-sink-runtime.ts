@@ -139,6 +139,7 @@ export async function openUsageAnalytics(
   } else {
     const sqlite = new SqliteUsageStore(join(settings.dataDir, 'analytics.db'), {
       maxSeriesPoints,
+      sync: settings.sqliteSync,
     });
     writer = sqlite;
     analytics = sqlite;

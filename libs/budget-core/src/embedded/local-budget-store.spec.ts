@@ -107,6 +107,26 @@ describe('LocalBudgetStore persistence', () => {
   });
 });
 
+describe('LocalBudgetStore durability', () => {
+  // The settler's consumer commits its position once flush returns: a flush lost to a
+  // power loss after that is spend never counted, so each commit is fsynced (FULL, 2).
+  it('fsyncs each commit (PRAGMA synchronous FULL, 2) by default', () => {
+    const store = new LocalBudgetStore(dbPath());
+    assert.equal(store.synchronousLevel(), 2);
+    store.close();
+  });
+
+  it('commits at checkpoints only (NORMAL, 1) when asked, and FULL when asked', () => {
+    const path = dbPath();
+    const normal = new LocalBudgetStore(path, Date.now, undefined, { sync: 'normal' });
+    assert.equal(normal.synchronousLevel(), 1);
+    normal.close();
+    const full = new LocalBudgetStore(path, Date.now, undefined, { sync: 'full' });
+    assert.equal(full.synchronousLevel(), 2);
+    full.close();
+  });
+});
+
 describe('LocalBudgetStore sweep', () => {
   it('drops keys whose window and grace ended, in memory and SQLite, but not held ones', async () => {
     const path = dbPath();

@@ -1,7 +1,11 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { inTransaction, WalCheckpointer } from '@aigw/embedded';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import {
+  inTransaction,
+  openWalDatabase,
+  synchronousLevel,
+  WalCheckpointer,
+  type SqliteSync,
+} from '@aigw/embedded';
 import {
   KEY_GRACE_MS,
   type Balance,
@@ -67,14 +71,16 @@ export class LocalBudgetStore implements BudgetStore {
     private readonly clock: () => number = Date.now,
     /** Told of each hold that lapses (a restart drops holds uncounted). */
     private readonly onLapse?: HoldLapseListener,
+    /**
+     * `sync` (default `full`): the settler's consumer commits its position (Kafka's
+     * offset, or the embedded log's) once `flush` returns, and nothing replays a batch
+     * after that, so a flush must outlast a power loss. `normal` may lose the last
+     * flushes to one (spend that then never counts against its limits).
+     */
+    options: { readonly sync?: SqliteSync } = {},
   ) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.db = new DatabaseSync(path);
+    this.db = openWalDatabase(path, options.sync);
     this.db.exec(`
-      PRAGMA journal_mode = WAL;
-      -- Durable across a process crash (WAL); an OS crash may lose the last commits,
-      -- which the event log replays (settlement is idempotent per event).
-      PRAGMA synchronous = NORMAL;
       CREATE TABLE IF NOT EXISTS balances (key TEXT PRIMARY KEY, used REAL NOT NULL, expires_at INTEGER NOT NULL);
     `);
     this.saveUsed = this.db.prepare(
@@ -157,17 +163,9 @@ export class LocalBudgetStore implements BudgetStore {
     occurredAt: number,
   ): SettleResult {
     if (this.applied.has(eventId, occurredAt)) {
-      const balances = changes.map((c) => this.balance(c.key, c.limit));
-      return { applied: false, balances, holdLapsed: false };
+      return { applied: false, balances: changes.map((c) => this.balance(c.key, c.limit)) };
     }
-    let holdLapsed = false;
-    if (reservationId) {
-      // Lapsed if past its time when the usage came, or when it is settled (a late event);
-      // gone already (swept, or dropped by a restart), it lapsed too.
-      const hold = this.holds.get(reservationId);
-      holdLapsed = !hold || hold.until <= Math.max(occurredAt, this.clock());
-      this.dropHold(reservationId);
-    }
+    if (reservationId) this.dropHold(reservationId);
     const balances: Balance[] = changes.map((change) => {
       const entry = this.entry(change.key, change.windowEndsAt);
       entry.used += change.amount;
@@ -175,7 +173,7 @@ export class LocalBudgetStore implements BudgetStore {
       return { key: change.key, limit: change.limit, used: entry.used, reserved: entry.reserved };
     });
     this.applied.add(eventId, occurredAt);
-    return { applied: true, balances, holdLapsed };
+    return { applied: true, balances };
   }
 
   async adjust(
@@ -219,6 +217,11 @@ export class LocalBudgetStore implements BudgetStore {
     for (const key of ended) this.keys.delete(key);
     this.dirty.clear();
     this.applied.written(now);
+  }
+
+  /** PRAGMA synchronous in force on the store's connection (2 FULL, 1 NORMAL). */
+  synchronousLevel(): number {
+    return synchronousLevel(this.db);
   }
 
   /** Balance keys held in memory. */

@@ -57,6 +57,26 @@ describeAnalyticsContract('the embedded SQLite store', async (options) => {
   };
 });
 
+const analyticsPath = () => join(mkdtempSync(join(tmpdir(), 'aigw-analytics-')), 'a.db');
+
+// The sink's consumer commits its position (Kafka's offset, or the embedded log's) once a
+// write returns: a write lost to a power loss after that is never delivered again.
+test('fsyncs each commit (PRAGMA synchronous FULL, 2) by default', () => {
+  const store = new SqliteUsageStore(analyticsPath());
+  assert.equal(store.synchronousLevel(), 2);
+  store.close();
+});
+
+test('commits at checkpoints only (NORMAL, 1) when asked, and FULL when asked', () => {
+  const path = analyticsPath();
+  const normal = new SqliteUsageStore(path, { sync: 'normal' });
+  assert.equal(normal.synchronousLevel(), 1);
+  normal.close();
+  const full = new SqliteUsageStore(path, { sync: 'full' });
+  assert.equal(full.synchronousLevel(), 2);
+  full.close();
+});
+
 test('an id twice in one batch is stored once', async () => {
   const { events, usage } = buildWorkload();
   const store = new SqliteUsageStore(':memory:');

@@ -1,9 +1,13 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { setImmediate as yieldToRequests } from 'node:timers/promises';
-import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import type { GatewayEvent } from '@aigw/contracts';
-import { inTransaction, WalCheckpointer } from '@aigw/embedded';
+import {
+  inTransaction,
+  openWalDatabase,
+  synchronousLevel,
+  WalCheckpointer,
+  type SqliteSync,
+} from '@aigw/embedded';
 import {
   addTotals,
   adjustmentRow,
@@ -102,11 +106,17 @@ export class SqliteUsageStore implements UsageEventWriter, UsageAnalytics, RawEv
 
   private readonly maxSeriesPoints: number;
 
-  constructor(path: string, options: { readonly maxSeriesPoints?: number } = {}) {
+  /**
+   * `sync` (default `full`): the sink's consumer commits its position (Kafka's offset, or
+   * the embedded log's) once `write` returns, so a write must outlast a power loss: one
+   * lost after the commit is never delivered again. `normal` may lose the last commits.
+   */
+  constructor(
+    path: string,
+    options: { readonly maxSeriesPoints?: number; readonly sync?: SqliteSync } = {},
+  ) {
     this.maxSeriesPoints = options.maxSeriesPoints ?? MAX_SERIES_POINTS;
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.db = new DatabaseSync(path);
-    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
+    this.db = openWalDatabase(path, options.sync);
     prepareRawTables(this.db);
     this.inserter = new RawRowInserter(this.db);
     this.db.exec(`CREATE TEMP TABLE IF NOT EXISTS ${NEWEST_BUDGET_STATES} (
@@ -352,6 +362,11 @@ export class SqliteUsageStore implements UsageEventWriter, UsageAnalytics, RawEv
       [...params, query.limit],
     );
     return rows.map(adjustmentRow);
+  }
+
+  /** PRAGMA synchronous in force on the store's connection (2 FULL, 1 NORMAL). */
+  synchronousLevel(): number {
+    return synchronousLevel(this.db);
   }
 
   /** Rows per raw table, for tests and the rebuild check. */

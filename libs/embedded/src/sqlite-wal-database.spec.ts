@@ -1,0 +1,58 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DatabaseSync } from 'node:sqlite';
+import { openWalDatabase, synchronousLevel, type SqliteSync } from './sqlite-wal-database';
+
+function withDir(run: (dir: string) => void): void {
+  const dir = mkdtempSync(join(tmpdir(), 'aigw-wal-db-'));
+  try {
+    run(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const journalMode = (db: DatabaseSync) =>
+  (db.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode;
+
+describe('openWalDatabase', () => {
+  it('opens in WAL mode, fsyncing each commit (FULL, 2) by default, creating the directory', () => {
+    withDir((dir) => {
+      const db = openWalDatabase(join(dir, 'nested', 'store.db'));
+      assert.equal(journalMode(db), 'wal');
+      assert.equal(synchronousLevel(db), 2);
+      db.close();
+    });
+  });
+
+  it('commits as asked: normal is 1, full is 2', () => {
+    withDir((dir) => {
+      const normal = openWalDatabase(join(dir, 'normal.db'), 'normal');
+      const full = openWalDatabase(join(dir, 'full.db'), 'full');
+      assert.deepEqual([synchronousLevel(normal), synchronousLevel(full)], [1, 2]);
+      normal.close();
+      full.close();
+    });
+  });
+
+  it('the setting is per connection: another handle on the file keeps its own', () => {
+    withDir((dir) => {
+      const path = join(dir, 'store.db');
+      const writer = openWalDatabase(path, 'normal');
+      const other = openWalDatabase(path, 'full');
+      assert.deepEqual([synchronousLevel(writer), synchronousLevel(other)], [1, 2]);
+      writer.close();
+      other.close();
+    });
+  });
+
+  it('refuses a mode it does not know rather than writing it into a pragma', () => {
+    assert.throws(
+      () => openWalDatabase(':memory:', 'off; DROP TABLE x' as SqliteSync),
+      /unknown SQLite sync mode "off; DROP TABLE x"/,
+    );
+  });
+});
