@@ -35,6 +35,11 @@ export interface SettleResult {
   /** False when this event id was applied before: nothing changed. */
   readonly applied: boolean;
   readonly balances: readonly Balance[];
+  /**
+   * The settlement named a hold that had lapsed (past its time, or swept) before it was
+   * settled: its call outlived it, or its usage event came late. Charged all the same.
+   */
+  readonly holdLapsed?: boolean;
 }
 
 /**

@@ -163,9 +163,17 @@ export class LocalBudgetStore implements BudgetStore {
     occurredAt: number,
   ): SettleResult {
     if (this.applied.has(eventId, occurredAt)) {
-      return { applied: false, balances: changes.map((c) => this.balance(c.key, c.limit)) };
+      const balances = changes.map((c) => this.balance(c.key, c.limit));
+      return { applied: false, balances, holdLapsed: false };
     }
-    if (reservationId) this.dropHold(reservationId);
+    let holdLapsed = false;
+    if (reservationId) {
+      // Lapsed if past its time when the usage came, or when it is settled (a late event);
+      // gone already (swept, or dropped by a restart), it lapsed too.
+      const hold = this.holds.get(reservationId);
+      holdLapsed = !hold || hold.until <= Math.max(occurredAt, this.clock());
+      this.dropHold(reservationId);
+    }
     const balances: Balance[] = changes.map((change) => {
       const entry = this.entry(change.key, change.windowEndsAt);
       entry.used += change.amount;
@@ -173,7 +181,7 @@ export class LocalBudgetStore implements BudgetStore {
       return { key: change.key, limit: change.limit, used: entry.used, reserved: entry.reserved };
     });
     this.applied.add(eventId, occurredAt);
-    return { applied: true, balances };
+    return { applied: true, balances, holdLapsed };
   }
 
   async adjust(

@@ -104,7 +104,10 @@ return out
  * lapse of each hold still in force on to holdUntil (never back), on every balance key
  * it holds, and keeps its record as long. Replies 1 per hold refreshed, 0 for one that
  * is gone (settled, released, swept) or lapsed and not swept yet: that one is left to the
- * sweep, which counts it, rather than brought back. Running it twice changes nothing more.
+ * sweep, which counts it, rather than brought back. A hold whose balance keys have all
+ * expired (a call running past the end of its windows and their grace: a reasoning model,
+ * a stream kept open) is still in force: its record is kept, so its settlement finds it.
+ * Running it twice changes nothing more.
  */
 export const REFRESH_LUA = `
 local now = tonumber(ARGV[1])
@@ -114,16 +117,13 @@ for i = 1, #KEYS do
   local holdKey = KEYS[i]
   local rid = ARGV[2 + i]
   local entries = redis.call('HGETALL', holdKey)
-  local live = false
   local lapsed = false
   for j = 1, #entries, 2 do
     local score = redis.call('ZSCORE', entries[j] .. ':holds', rid .. '|' .. entries[j + 1])
-    -- Absent: its key's window ended and the key expired; the others still count.
-    if score then
-      if tonumber(score) <= now then lapsed = true else live = true end
-    end
+    -- Absent: its key's window ended and the key expired; that says nothing of the hold.
+    if score and tonumber(score) <= now then lapsed = true end
   end
-  if live and not lapsed then
+  if #entries > 0 and not lapsed then
     for j = 1, #entries, 2 do
       local holds = entries[j] .. ':holds'
       local member = rid .. '|' .. entries[j + 1]
@@ -142,38 +142,55 @@ end
 return out
 `;
 
+/**
+ * Drops a hold and gives its room back. With `lapseAt`, tells whether the hold was still
+ * in force then: its record there and none of its members past its time (a member whose
+ * key expired with its window says nothing either way).
+ */
 const RELEASE_BODY = `
-local function release(holdKey, rid)
+local function release(holdKey, rid, lapseAt)
   local entries = redis.call('HGETALL', holdKey)
+  local inForce = #entries > 0
   for j = 1, #entries, 2 do
     local bal = entries[j]
     local amount = entries[j + 1]
-    if redis.call('ZREM', bal .. ':holds', rid .. '|' .. amount) == 1 then
+    local member = rid .. '|' .. amount
+    if lapseAt then
+      local score = redis.call('ZSCORE', bal .. ':holds', member)
+      if score and tonumber(score) <= lapseAt then inForce = false end
+    end
+    if redis.call('ZREM', bal .. ':holds', member) == 1 then
       redis.call('HINCRBYFLOAT', bal, 'reserved', -tonumber(amount))
     end
   end
   redis.call('DEL', holdKey)
+  return inForce
 end
 `;
 
 /** KEYS: hold record. ARGV: reservationId. */
 export const RELEASE_LUA = `${RELEASE_BODY}
-release(KEYS[1], ARGV[1])
+release(KEYS[1], ARGV[1], nil)
 return 1
 `;
 
 /**
  * KEYS: applied-marker, hold record, balance keys... ARGV: reservationId ('' for none),
- * when the marker expires (ms since epoch), then per balance key: amount, expireAt.
- * Returns {applied, used, reserved, ...}.
+ * when the marker expires (ms since epoch), when a hold still there counts as lapsed
+ * (ms since epoch), then per balance key: amount, expireAt. Returns {applied, used,
+ * reserved, ..., holdLapsed}: holdLapsed 1 when the settlement named a hold that was
+ * gone or past its time (the call outlived it), 0 otherwise and for a redelivery.
  */
 export const SETTLE_LUA = `${RELEASE_BODY}
 local fresh = redis.call('SET', KEYS[1], '1', 'NX', 'PXAT', ARGV[2])
 local out = {fresh and 1 or 0}
-if fresh and ARGV[1] ~= '' then release(KEYS[2], ARGV[1]) end
+local holdLapsed = 0
+if fresh and ARGV[1] ~= '' and not release(KEYS[2], ARGV[1], tonumber(ARGV[3])) then
+  holdLapsed = 1
+end
 for i = 3, #KEYS do
   local bal = KEYS[i]
-  local base = 2 + (i - 3) * 2
+  local base = 3 + (i - 3) * 2
   if fresh then
     redis.call('HINCRBYFLOAT', bal, 'used', ARGV[base + 1])
     redis.call('PEXPIREAT', bal, ARGV[base + 2])
@@ -181,6 +198,7 @@ for i = 3, #KEYS do
   out[#out + 1] = redis.call('HGET', bal, 'used') or '0'
   out[#out + 1] = redis.call('HGET', bal, 'reserved') or '0'
 end
+out[#out + 1] = holdLapsed
 return out
 `;
 

@@ -141,7 +141,7 @@ export class RedisBudgetStore implements BudgetStore {
     eventId: string,
     reservationId: string | undefined,
     changes: readonly BalanceChange[],
-    _now: number,
+    occurredAt: number,
   ): Promise<SettleResult> {
     const args: (string | number)[] = [
       `${this.namespace}:applied:${eventId}`,
@@ -149,11 +149,13 @@ export class RedisBudgetStore implements BudgetStore {
       ...changes.map((c) => c.key),
       reservationId ?? '',
       this.markerExpiresAt(changes),
+      // Lapsed if past its time when the usage came, or when it is settled (a late event).
+      Math.max(occurredAt, this.now()),
     ];
     for (const change of changes)
       args.push(amount(change.amount), change.windowEndsAt + KEY_GRACE_MS);
     const reply = await this.redis.aigwSettle(changes.length + 2, ...args);
-    return appliedBalances(reply, changes);
+    return { ...appliedBalances(reply, changes), holdLapsed: num(reply[reply.length - 1]) === 1 };
   }
 
   async adjust(

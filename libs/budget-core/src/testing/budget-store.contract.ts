@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { BalanceChange, BudgetStore } from '../budget-store.port';
+import { KEY_GRACE_MS, type BalanceChange, type BudgetStore } from '../budget-store.port';
 import { BATCH_HOLD_PREFIX, type HoldKind, type HoldLapseListener } from '../domain/hold-kind';
 
 /**
@@ -156,6 +156,79 @@ export function describeBudgetStoreContract(
       // Not refreshed any more: it lapses at the time the last refresh gave it.
       assert.equal((await store.reserve(randomUUID(), [change(k, 50)], 100, now + 1_801)).ok, true);
       assert.deepEqual(await refresh([running], 1_000, now + 1_802), [false]);
+    });
+
+    it("charges the window a call's usage names, giving its hold back where it was taken, once", async () => {
+      // A long call: held in the minute it was admitted, whose balance has long gone (its
+      // window and grace ended), and settled into the minute its usage was reported in.
+      const ended = now - KEY_GRACE_MS - 60_000;
+      const admittedMinute = key();
+      const reportedMinute = key();
+      const day = key();
+      const rid = randomUUID();
+      const held = await store.reserve(
+        rid,
+        [{ ...change(admittedMinute, 40), windowEndsAt: ended }, change(day, 40)],
+        30_000,
+        now,
+      );
+      assert.equal(held.ok, true);
+      const eventId = randomUUID();
+      const charge = [change(reportedMinute, 25), change(day, 25)];
+      const settled = await store.settle(eventId, rid, charge, now + 10);
+      assert.equal(settled.applied, true);
+      assert.deepEqual(
+        settled.balances.map((b) => [b.used, b.reserved]),
+        [
+          [25, 0],
+          [25, 0],
+        ],
+      );
+      const again = await store.settle(eventId, rid, charge, now + 10);
+      assert.equal(again.applied, false);
+      const balances = await store.balances(
+        [admittedMinute, reportedMinute, day].map((k) => ({ key: k, limit: 100 })),
+        now + 20,
+      );
+      assert.deepEqual(
+        balances.map((b) => [b.used, b.reserved]),
+        [
+          [0, 0],
+          [25, 0],
+          [25, 0],
+        ],
+        'the hold is given back, the usage charged once where it was reported',
+      );
+    });
+
+    it("keeps a running call's hold after every window it holds on has ended", async () => {
+      // Per-minute limits only, and a call (a reasoning model, a stream kept open) running
+      // past its minute's grace: its hold is still in force, not lapsed.
+      const ended = now - KEY_GRACE_MS - 60_000;
+      const rid = randomUUID();
+      await store.reserve(rid, [{ ...change(key(), 10), windowEndsAt: ended }], 30_000, now);
+      assert.deepEqual(await store.refresh!([rid], 30_000, now + 10), [true]);
+      const settled = await store.settle(randomUUID(), rid, [change(key(), 10)], now + 20);
+      assert.equal(settled.holdLapsed, false, 'settled while its hold was in force');
+    });
+
+    it('tells a settlement whose hold had lapsed from one whose hold was in force', async () => {
+      const k = key();
+      const [inForce, pastItsTime, swept] = Array.from({ length: 3 }, () => randomUUID());
+      for (const rid of [inForce, pastItsTime, swept])
+        await store.reserve(rid, [change(k, 10)], rid === inForce ? 30_000 : 1_000, now);
+      const settle = (rid: string | undefined, at: number) =>
+        store.settle(randomUUID(), rid, [change(k, 1)], at);
+      assert.equal((await settle(inForce, now + 500)).holdLapsed, false);
+      // The usage came after the hold's time, before any sweep found it.
+      assert.equal((await settle(pastItsTime, now + 1_500)).holdLapsed, true);
+      // A reservation on its limit swept it first.
+      await store.reserve(randomUUID(), [change(k, 1)], 30_000, now + 1_600);
+      assert.equal((await settle(swept, now + 1_700)).holdLapsed, true);
+      assert.equal((await settle(undefined, now + 1_700)).holdLapsed, false, 'no hold named');
+      // Charged all the same: three settlements of 1, the last one and the reservation.
+      const [balance] = await store.balances([{ key: k, limit: 100 }], now + 1_800);
+      assert.deepEqual([balance.used, balance.reserved], [4, 1]);
     });
 
     it('keeps fractional amounts (dollars) exact enough', async () => {
