@@ -27,6 +27,10 @@ import { kafkajs } from '../client-libraries';
 import { ensureEventTopics } from './event-topics';
 import { type EventSpool, type SpooledEvent } from './event-spool';
 import { signsOfLife, stalledConsumers, type WatchedConsumer } from './consumer-watch';
+import {
+  KafkaConnectionSupervisor,
+  type ConnectionSupervisorObserver,
+} from './kafka-connection-supervisor';
 
 /** Structurally the gateway's Logger; anything with these three methods fits. */
 export interface EventBusLogger {
@@ -36,7 +40,7 @@ export interface EventBusLogger {
 }
 
 /** Where the bus reports its numbers (the runtime maps them onto MetricsRegistry). */
-export interface KafkaEventBusObserver {
+export interface KafkaEventBusObserver extends ConnectionSupervisorObserver {
   spoolDepth?(events: number): void;
   consumerLag?(labels: { group: string; topic: string; partition: number }, lag: number): void;
   /** A consumed message this build could not decode; it went to the dead-letter topic. */
@@ -106,6 +110,14 @@ export interface KafkaEventBusStartOptions {
    * topics, starts the consumers subscribed meanwhile and replays the spool.
    */
   readonly whileUnreachable?: 'fail' | 'spool';
+  /**
+   * With `spool`: one quick try whether Kafka answers, on a client without retries of its
+   * own (each try is then one `connectionAttempt`, spaced by the bus's backoff). Default:
+   * an admin connect on the bus's client, whose retries make one try last longer.
+   */
+  readonly probe?: () => Promise<void>;
+  /** With `spool`: how long `start` waits for Kafka to answer before it spools. Default 1 s. */
+  readonly startWaitMs?: number;
 }
 
 /** How `start` went: `connected: false` only under `whileUnreachable: 'spool'`. */
@@ -121,6 +133,8 @@ export type KafkaBusState = 'connected' | 'unreachable' | 'spooling' | 'spool-fu
 
 export interface KafkaBusStatus {
   readonly state: KafkaBusState;
+  /** Kafka answered the bus's last try: its start, its last send and every consumer's fetch. */
+  readonly reachable: boolean;
   /** False only when the spool is full and new events are being refused. */
   readonly ready: boolean;
   readonly spooled: number;
@@ -254,17 +268,36 @@ export class KafkaEventBus implements EventPublisher {
    * trying again in the background (see KafkaEventBusStartOptions).
    */
   async start(options: KafkaEventBusStartOptions = {}): Promise<KafkaEventBusStarted> {
-    try {
-      await this.prepareKafka(options);
-    } catch (error) {
-      if (options.whileUnreachable !== 'spool') throw error;
-      this.awaitingKafka = true;
-      this.reportSpool();
-      void this.keepConnecting(options);
-      return { connected: false, error };
-    }
+    if (options.whileUnreachable === 'spool') return this.startWhileUnreachable(options);
+    await this.prepareKafka(options);
     this.replaySpool();
     return { connected: true };
+  }
+
+  /** The start of a bus that may serve without Kafka: see KafkaConnectionSupervisor. */
+  private async startWhileUnreachable(
+    options: KafkaEventBusStartOptions,
+  ): Promise<KafkaEventBusStarted> {
+    const supervisor = new KafkaConnectionSupervisor({
+      probe: options.probe ?? (() => this.answers()),
+      prepare: () => this.prepareKafka(options),
+      startWaitMs: options.startWaitMs ?? 1_000,
+      retryMinMs: this.retryMinMs,
+      retryMaxMs: this.retryMaxMs,
+      stopped: () => this.closing,
+      observer: this.observer,
+      logger: this.logger,
+    });
+    // Set first: a late first try may succeed before `start` has returned.
+    this.awaitingKafka = true;
+    const started = await supervisor.start((attempt) => this.kafkaAnswered(attempt));
+    if (started.connected) {
+      this.awaitingKafka = false;
+      this.replaySpool();
+    } else {
+      this.reportSpool();
+    }
+    return started;
   }
 
   private async prepareKafka(options: KafkaEventBusStartOptions): Promise<void> {
@@ -289,12 +322,14 @@ export class KafkaEventBus implements EventPublisher {
       } finally {
         await admin.disconnect();
       }
-    } else if (options.whileUnreachable === 'spool') {
-      // Nothing else asks Kafka anything at start: whether it answers is asked here.
-      const admin = this.kafka.admin();
-      await admin.connect();
-      await admin.disconnect();
     }
+  }
+
+  /** Whether Kafka answers, asked on the bus's own client. */
+  private async answers(): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    await admin.disconnect();
   }
 
   private replaySpool(): void {
@@ -308,43 +343,20 @@ export class KafkaEventBus implements EventPublisher {
     this.kick();
   }
 
-  /**
-   * Tries Kafka again with the retry backoff until it answers or the bus closes; then
-   * starts the consumers subscribed meanwhile and replays the spool.
-   */
-  private async keepConnecting(options: KafkaEventBusStartOptions): Promise<void> {
-    let delay = this.retryMinMs;
-    for (let attempt = 2; ; attempt++) {
-      await sleep(delay);
-      delay = Math.min(delay * 2, this.retryMaxMs);
-      if (this.closing) return;
-      try {
-        await this.prepareKafka(options);
-      } catch (error) {
-        if (attempt % 10 === 0) {
-          this.logger.warn('Kafka still does not answer; events stay in the spool', {
-            attempt,
-            spooled: this.spool.count,
-            error,
-          });
-        }
-        continue;
-      }
-      if (this.closing) return;
-      this.awaitingKafka = false;
-      this.logger.info('Kafka answers; starting the consumers and replaying the spool', {
-        attempt,
-        spooled: this.spool.count,
-        consumers: this.members.filter((m) => m.deferred).length,
-      });
-      for (const member of this.members) {
-        if (!member.deferred) continue;
-        member.deferred = false;
-        this.keepStarting(member, 'the event consumer started once Kafka answered');
-      }
-      this.replaySpool();
-      return;
+  /** Kafka answered after a start without it: the consumers subscribed meanwhile, the spool. */
+  private kafkaAnswered(attempt: number): void {
+    this.awaitingKafka = false;
+    this.logger.info('Kafka answers; starting the consumers and replaying the spool', {
+      attempt,
+      spooled: this.spool.count,
+      consumers: this.members.filter((m) => m.deferred).length,
+    });
+    for (const member of this.members) {
+      if (!member.deferred) continue;
+      member.deferred = false;
+      this.keepStarting(member, 'the event consumer started once Kafka answered');
     }
+    this.replaySpool();
   }
 
   // ---------------------------------------------------------------- publishing
@@ -414,6 +426,11 @@ export class KafkaEventBus implements EventPublisher {
             : 'connected';
     return {
       state,
+      reachable:
+        !this.stopped &&
+        !this.awaitingKafka &&
+        this.failures === 0 &&
+        !this.members.some((m) => m.failing),
       ready: state !== 'spool-full' && state !== 'closed',
       spooled: this.spool.count,
       spooledBytes: this.spool.bytes,
