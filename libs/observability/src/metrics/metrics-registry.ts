@@ -381,6 +381,19 @@ export class MetricsRegistry {
     help: 'Events spooled to local disk while Kafka is unreachable',
     registers: [this.registry],
   });
+  // Labelled by transport, so a process on the embedded log exports no series to alert on.
+  readonly #transportConnected = new Gauge({
+    name: 'ai_gateway_event_transport_connected',
+    help: 'Whether the event transport answers (1) or not (0: events wait in the disk spool, consumers wait): Kafka answered the start, the last send and every consumer',
+    labelNames: ['transport'] as const,
+    registers: [this.registry],
+  });
+  readonly #transportConnectionAttempts = new Counter({
+    name: 'ai_gateway_event_transport_connection_attempts_total',
+    help: 'Tries to reach the event transport of a service that started without it (ingress, router, provider-adapter serve with a spool meanwhile), by outcome: connected (Kafka answered and the topics are ready) or failed',
+    labelNames: ['transport', 'outcome'] as const,
+    registers: [this.registry],
+  });
   readonly #consumerLag = new Gauge({
     name: 'ai_gateway_kafka_consumer_lag',
     help: 'Messages between the committed offset and the partition high watermark',
@@ -885,6 +898,14 @@ export class MetricsRegistry {
 
   setSpoolDepth(events: number): void {
     this.#spoolDepth.set(events);
+  }
+
+  setEventTransportConnected(transport: string, connected: boolean): void {
+    this.#transportConnected.set({ transport }, connected ? 1 : 0);
+  }
+
+  recordEventTransportConnectionAttempt(transport: string, outcome: string): void {
+    this.#transportConnectionAttempts.inc({ transport, outcome });
   }
 
   recordClientError(reason: string): void {
