@@ -354,6 +354,12 @@ export class MetricsRegistry {
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });
+  readonly #lateSettlements = new Counter({
+    name: 'ai_gateway_budget_late_settlements_total',
+    help: 'Usage settled after its budget hold had lapsed (past its time or swept: a call that outlived its hold, as no ingress kept refreshing it, or a usage event that came late), by hold kind (call, batch). Charged all the same, in the windows the usage was reported in; its room was free for other admissions meanwhile',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
   readonly #holdsRefreshed = new Counter({
     name: 'ai_gateway_budget_holds_refreshed_total',
     help: 'Budget holds of calls still running (long streams, Realtime sessions) pushed on by another AI_GATEWAY_RESERVATION_HOLD_MS so they do not lapse under the call; one per hold per refresh round (at most every quarter of the hold time)',
@@ -876,6 +882,11 @@ export class MetricsRegistry {
   /** Holds a budget store found lapsed (kind: call or batch, never a user). */
   recordBudgetHoldsLapsed(kind: 'call' | 'batch', count: number): void {
     this.#holdsLapsed.inc({ kind }, count);
+  }
+
+  /** A usage settled after its hold had lapsed (kind: call or batch, never a user). */
+  recordLateSettlement(kind: 'call' | 'batch'): void {
+    this.#lateSettlements.inc({ kind });
   }
 
   /** Holds of running calls an ingress pushed on (a count, no labels). */
