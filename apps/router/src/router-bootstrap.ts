@@ -1,4 +1,10 @@
-import { modelBudgetGate } from '@aigw/budget-core';
+import {
+  modelBudgetGate,
+  RedisModelBalanceReader,
+  storeCheckedModelBudgetGate,
+  type ExhaustionView,
+  type ModelBudgetGate,
+} from '@aigw/budget-core';
 import { decodeRouteRequest } from '@aigw/contracts/data-plane';
 import {
   attemptTracing,
@@ -11,6 +17,7 @@ import {
   RouterTelemetry,
   watchRouterGauges,
 } from '@aigw/router';
+import { createRedisClient } from '@aigw/infra';
 import {
   createWireServer,
   heldUploadBytes,
@@ -68,7 +75,7 @@ export async function bootstrapRouter(env: Env): Promise<RunningService> {
       health,
       load,
       observer: new RouterTelemetry(events, metrics, logger),
-      modelBudgetGate: modelBudgetGate(exhaustion),
+      modelBudgetGate: routerBudgetGate(runtime, exhaustion),
       tracing: runtime.tracing && (await attemptTracing(runtime.tracing)),
     });
     watchRouterGauges(metrics, router, health);
@@ -116,4 +123,31 @@ export async function bootstrapRouter(env: Env): Promise<RunningService> {
     await runtime.close();
     throw error;
   }
+}
+
+/**
+ * A read of the model's balances for this advisory check waits no longer than this: the
+ * ingress has held the request already, so past it the call goes on as the view decides.
+ */
+const MODEL_BALANCE_READ_TIMEOUT_MS = 500;
+
+/**
+ * The per-model budget gate: with Redis (the budget store the ingress reserves in), the
+ * local view first and then one read of the model's balances there, so a model spent or
+ * held full is passed over before the budget service's broadcast arrives; without it, the
+ * view alone (a store of this process's own would know nothing of the ingress's holds).
+ */
+function routerBudgetGate(runtime: ServiceRuntime, exhaustion: ExhaustionView): ModelBudgetGate {
+  const { settings, logger } = runtime;
+  if (!settings.redisUrl) return modelBudgetGate(exhaustion);
+  const redis = createRedisClient(settings.redisUrl, {
+    // Advisory: while Redis is away the read fails at once and the view decides.
+    enableOfflineQueue: false,
+    commandTimeout: MODEL_BALANCE_READ_TIMEOUT_MS,
+  });
+  redis.on('error', (error: Error) =>
+    logger.warn('redis connection problem (per-model budget reads)', { reason: error.name }),
+  );
+  runtime.onClose(() => void redis.disconnect());
+  return storeCheckedModelBudgetGate(exhaustion, new RedisModelBalanceReader(redis));
 }

@@ -1,13 +1,45 @@
 import type { RouteConfig } from '@aigw/config';
-import { bindLimit, modelLimits } from './domain/budget-limits';
+import type { ModelBalanceReader } from './model-budget-gate-store';
+import { bindLimit, modelLimits, type BoundLimit } from './domain/budget-limits';
 import { budgetRefusal, unitName } from './domain/budget-refusal';
 import type { ExhaustionView } from './exhaustion-view';
+
+export * from './model-budget-gate-store';
+
+/**
+ * Where the gate learned that a model has no room: `view` is this replica's exhaustion
+ * view (the budget service's broadcast, or an earlier store read it kept), `store` the
+ * authoritative balances read for this call.
+ */
+export type ModelSteerSource = 'view' | 'store';
+
+/** Told of every model the gate turned away, by where it learned there was no room. */
+export type ModelSteerListener = (source: ModelSteerSource) => void;
+
+/** What the gate needs of a request: the hold its admission made, if any. */
+export interface GatedRequest {
+  readonly reservationId?: string;
+}
+
+/**
+ * Throws a `budgetExceeded` refusal for a model with no room; a promise only when it
+ * reads the store (the split deployment's router), so the all-in-one's check stays plain.
+ */
+export type ModelBudgetGate = (
+  route: RouteConfig,
+  model: string,
+  request: GatedRequest,
+) => void | Promise<void>;
 
 /**
  * The router's check of `tokenRateLimit.perModel` before it calls a backend: answered
  * from the local exhaustion view, so it costs no network call.
  */
-export function modelBudgetGate(view: ExhaustionView, now: () => number = Date.now) {
+export function modelBudgetGate(
+  view: ExhaustionView,
+  now: () => number = Date.now,
+  onSteered?: ModelSteerListener,
+) {
   return (route: RouteConfig, model: string): void => {
     const at = now();
     for (const limit of modelLimits(route, model)) {
@@ -20,6 +52,7 @@ export function modelBudgetGate(view: ExhaustionView, now: () => number = Date.n
         bound.limit,
       );
       if (resetAt !== undefined) {
+        onSteered?.('view');
         // The same 429 as admission's: this limit, nothing left, when it opens.
         throw budgetRefusal(
           bound,
@@ -31,4 +64,118 @@ export function modelBudgetGate(view: ExhaustionView, now: () => number = Date.n
       }
     }
   };
+}
+
+export interface StoreCheckedGateOptions {
+  readonly now?: () => number;
+  readonly onSteered?: ModelSteerListener;
+  /** The store could not be read: the call goes on as the view alone decides. */
+  readonly onStoreError?: (error: unknown) => void;
+}
+
+/**
+ * The gate of a router that does not share the ingress's process (the split deployment):
+ * the view first, as the fast path, then one read of the model's balances in the store,
+ * so a model spent or held full is passed over before the broadcast reaches this replica
+ * (the budget service announces a spent limit only after it settled it, and a limit held
+ * full never). The read also gives what the request's own reservation holds: a model the
+ * ingress held this request's room on is called, even when that hold filled it; one it
+ * passed over (no room for what the request would hold) is turned away, as admission did.
+ * A spent limit is kept in the view until its window ends, so the next calls ask nothing.
+ * A store that fails leaves the decision to the view: admission has held already.
+ */
+export function storeCheckedModelBudgetGate(
+  view: ExhaustionView,
+  store: ModelBalanceReader,
+  options: StoreCheckedGateOptions = {},
+): ModelBudgetGate {
+  const now = options.now ?? Date.now;
+  const fromView = modelBudgetGate(view, now, options.onSteered);
+  return (route, model, request) => {
+    fromView(route, model);
+    const limits = modelLimits(route, model);
+    if (limits.length === 0) return undefined; // nothing to read
+    const at = now();
+    return checkStore(
+      store,
+      limits.map((limit) => bindLimit(limit, at)),
+      model,
+      request,
+      at,
+    ).then(
+      (blocked) => {
+        if (!blocked) return;
+        options.onSteered?.('store');
+        if (blocked.spent) {
+          view.markExhausted(
+            blocked.limit.subject,
+            blocked.limit.kind,
+            blocked.limit.windowRef.id,
+            blocked.limit.windowRef.endsAt,
+            blocked.limit.limit,
+            true,
+          );
+        }
+        throw blocked.refusal;
+      },
+      (error: unknown) => {
+        options.onStoreError?.(error);
+      },
+    );
+  };
+}
+
+interface Blocked {
+  readonly limit: BoundLimit;
+  readonly spent: boolean;
+  readonly refusal: Error;
+}
+
+/** The first of the model's limits that leaves this request no room, as the store says. */
+async function checkStore(
+  store: ModelBalanceReader,
+  limits: readonly BoundLimit[],
+  model: string,
+  request: GatedRequest,
+  at: number,
+): Promise<Blocked | undefined> {
+  const { balances, hold } = await store.read(request.reservationId, limits, at);
+  for (let index = 0; index < limits.length; index++) {
+    const limit = limits[index];
+    const { used, reserved } = balances[index];
+    const taken = used + reserved;
+    const spent = used >= limit.limit;
+    // Held by this request (and not spent since): admission picked this model.
+    if (!spent && (hold.get(limit.key) ?? 0) > 0) continue;
+    const needed = neededOn(limit, hold);
+    const full = needed === undefined ? taken >= limit.limit : taken + needed > limit.limit;
+    if (!spent && !full) continue;
+    const what = `${limit.limit} ${unitName(limit.unit)} of ${limit.kind}`;
+    const refusal = budgetRefusal(
+      limit,
+      Math.max(0, limit.limit - taken),
+      limit.windowRef.endsAt,
+      at,
+      spent
+        ? `The model "${model}" has used its ${what} for this minute`
+        : `The model "${model}" has no room left in its ${what} for this minute`,
+    );
+    return { limit, spent, refusal };
+  }
+  return undefined;
+}
+
+/**
+ * What the request would hold on `limit`: one for a request count; for tokens, what its
+ * reservation holds on the same limit of the model admission picked instead (the amount
+ * is the same on every model); undefined when it holds none, so any room lets it through.
+ */
+function neededOn(limit: BoundLimit, hold: ReadonlyMap<string, number>): number | undefined {
+  if (limit.unit === 'requests') return 1;
+  // Keys end in `}:<kind>:<window>` (bindLimit): another model's same limit ends alike.
+  const sameLimit = `}:${limit.kind}:${limit.windowRef.id}`;
+  for (const [key, amount] of hold) {
+    if (key !== limit.key && key.endsWith(sameLimit)) return amount;
+  }
+  return undefined;
 }

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseGatewayConfig, type GatewayConfig } from '@aigw/config';
+import { parseGatewayConfig, type GatewayConfig, type RouteConfig } from '@aigw/config';
 import { bindLimit, ExhaustionView, modelBudgetGate, modelLimits } from '@aigw/budget-core';
 import {
   DataPlaneError,
@@ -159,5 +159,51 @@ ${failover}
       'x-ratelimit-reset-requests': '40s',
     });
     assert.deepEqual(providers.called, []);
+  });
+});
+
+describe('a gate that reads the budget store (the split deployment router)', () => {
+  const config = configFrom('  failover: {on: [budgetExceeded]}');
+  const held: GatewayRequest = { ...request, reservationId: 'held-1' };
+
+  /** A gate that answers later, as a store read does: `full` models are refused. */
+  function readingGate(full: ReadonlySet<string>) {
+    const asked: { model: string; reservationId?: string }[] = [];
+    const view = new ExhaustionView();
+    const refuseFromView = modelBudgetGate(view, () => Date.UTC(2026, 0, 1, 12, 0, 20));
+    const gate = async (route: RouteConfig, model: string, call: GatewayRequest) => {
+      asked.push({ model, reservationId: call.reservationId });
+      await Promise.resolve();
+      if (!full.has(model)) return;
+      const [limit] = modelLimits(route, model).map((l) =>
+        bindLimit(l, Date.UTC(2026, 0, 1, 12, 0, 20)),
+      );
+      view.markExhausted(limit.subject, limit.kind, limit.windowRef.id, limit.windowRef.endsAt);
+      refuseFromView(route, model);
+    };
+    return { gate, asked };
+  }
+
+  it('waits for the read, and moves on to the next backend when it refuses', async () => {
+    const { gate, asked } = readingGate(new Set(['gpt-4-turbo']));
+    const providers = new Providers();
+    const router = new FailoverRouter({ config: () => config, providers, modelBudgetGate: gate });
+    const answer = await router.route(held, new AbortController().signal);
+    assert.equal(answer.servedBy.backend, 'spare');
+    assert.deepEqual(providers.called, ['spare']);
+    // Each attempt's model, with the request's hold, so the store can tell its own room.
+    assert.deepEqual(asked, [
+      { model: 'gpt-4-turbo', reservationId: 'held-1' },
+      { model: 'gpt-3.5-turbo', reservationId: 'held-1' },
+    ]);
+  });
+
+  it('calls the model when the read finds room', async () => {
+    const { gate } = readingGate(new Set());
+    const providers = new Providers();
+    const router = new FailoverRouter({ config: () => config, providers, modelBudgetGate: gate });
+    const answer = await router.route(held, new AbortController().signal);
+    assert.equal(answer.servedBy.backend, 'limited');
+    assert.deepEqual(providers.called, ['limited']);
   });
 });

@@ -98,9 +98,14 @@ export interface FailoverRouterDeps {
   /**
    * Throws a `BudgetExceeded` DataPlaneError when a backend's model has no budget left
    * (`tokenRateLimit.perModel`); with `budgetExceeded` in `failover.on` the next backend
-   * is tried.
+   * is tried. A promise only when it reads the budget store (the split deployment's
+   * router); the plain check (a local view) costs the attempt no await.
    */
-  readonly modelBudgetGate?: (route: RouteConfig, model: string) => void;
+  readonly modelBudgetGate?: (
+    route: RouteConfig,
+    model: string,
+    request: GatewayRequest,
+  ) => void | Promise<void>;
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** A span per upstream attempt; absent (tracing off), nothing is traced or built. */
   readonly tracing?: AttemptTracing;
@@ -320,7 +325,8 @@ export class FailoverRouter implements RouterPort {
       // attempt's usage settles the request's hold (the metered provider waits on it).
       let streamCommit: AttemptCommit | undefined;
       try {
-        this.deps.modelBudgetGate?.(route, link.upstreamModel);
+        const gated = this.deps.modelBudgetGate?.(route, link.upstreamModel, request);
+        if (gated) await gated;
         const target = this.chains.target(link);
         span = this.deps.tracing?.start(request, target, attempt, callSignal);
         const attempted = span ? span.request : request;
