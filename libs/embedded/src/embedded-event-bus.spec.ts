@@ -15,7 +15,7 @@ import {
   type GatewayEvent,
   type TokenUsageRecorded,
 } from '@aigw/contracts';
-import { numberedUsageEvent } from '@aigw/testing';
+import { numberedUsageEvent, until } from '@aigw/testing';
 import { EmbeddedEventBus, type EmbeddedEventBusOptions } from './embedded-event-bus';
 import { SqliteEventLog } from './sqlite-event-log';
 
@@ -194,10 +194,10 @@ describe('EmbeddedEventBus on the SQLite log', () => {
     assert.equal(log.count(), 1);
   });
 
-  it('redelivers a batch the subscriber failed on, and nothing twice once it succeeded', async () => {
+  it('redelivers a batch the subscriber failed on after its backoff, and nothing twice once it succeeded', async () => {
     const errors: unknown[] = [];
     const log = new SqliteEventLog(':memory:');
-    const bus = new EmbeddedEventBus(log, options(errors));
+    const bus = new EmbeddedEventBus(log, { ...options(errors), retryMinMs: 50 });
     let failNext = true;
     const applied: string[] = [];
     await bus.subscribe({
@@ -216,6 +216,10 @@ describe('EmbeddedEventBus on the SQLite log', () => {
     await bus.flush();
     assert.equal(errors.length, 1);
     assert.deepEqual(applied, []);
+    await bus.flush(); // within the backoff: not retried yet
+    assert.deepEqual(applied, []);
+    // The retry timer redelivers with nothing new published.
+    await until('the timed retry', () => applied.length > 0);
     await bus.flush();
     await bus.flush();
     assert.deepEqual(applied, [event.eventId]);

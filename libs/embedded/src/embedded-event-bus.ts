@@ -2,6 +2,7 @@ import { setImmediate as yieldToRequests } from 'node:timers/promises';
 import {
   decodeEvent,
   routeEvent,
+  Topic,
   withJson,
   type EventPublisher,
   type EventRoute,
@@ -11,14 +12,34 @@ import {
   type SerializedEvent,
 } from '@aigw/contracts';
 import type { SqliteEventLog } from './sqlite-event-log';
+import {
+  deadLetterReason,
+  HANDLER_FAILED_CODE,
+  PoisonIsolation,
+  type PoisonEvent,
+} from './poison-isolation';
 
 export interface EmbeddedEventBusOptions {
   /** How long events wait in memory before they are written, in milliseconds. */
   readonly flushIntervalMs: number;
   /** Write at once when this many are waiting. */
   readonly maxBatch: number;
-  /** Called for a batch a subscriber failed on (it is retried on the next flush). */
+  /** Called for a batch a subscriber failed on (it is retried after a backoff). */
   readonly onError: (error: unknown, group: string) => void;
+  /**
+   * Called for an event a subscriber kept failing on while it handled the others: it was
+   * written to the log's dead-letter topic (`gateway.dead-letter.v1`) and skipped.
+   */
+  readonly onDeadLettered?: (letter: HandlerDeadLetter, group: string) => void;
+  /**
+   * Strikes before an event the handler keeps failing on is dead-lettered; a strike counts
+   * only in a retry where other events (of the same delivery) are handled, so a store
+   * outage never dead-letters anything. Default 5.
+   */
+  readonly handlerAttempts?: number;
+  /** Backoff between a subscriber's retries: doubling from min to max. Default 250 ms, 5 s. */
+  readonly retryMinMs?: number;
+  readonly retryMaxMs?: number;
   /** Called for a stored event this build cannot read: it is skipped, never retried forever. */
   readonly onUndecodable?: (skipped: UndecodableEvent, group: string) => void;
   /** Called when a batch could not be written; it stays waiting and is retried. */
@@ -50,6 +71,17 @@ export interface UndecodableEvent {
   readonly reason: string;
 }
 
+/** An event dead-lettered for its handler's failure, as `onDeadLettered` reports it. */
+export interface HandlerDeadLetter {
+  readonly topic: EventTopic;
+  readonly eventId: string;
+  /** Its position in the log (the original stays there for its topic's retention). */
+  readonly seq: number;
+  readonly attempts: number;
+  /** The handler's error message, secrets masked. */
+  readonly reason: string;
+}
+
 /** Whether the log takes writes, and what waits for it. */
 export interface EmbeddedBusStatus {
   /** False from a failed write until a write succeeds again. */
@@ -66,6 +98,21 @@ const DEFAULT_MAX_PENDING_BYTES = 64 * 1024 * 1024;
 const WRITE_RETRY_MS = 1_000;
 /** Events deleted per statement while pruning; requests run between the statements. */
 const PRUNE_CHUNK = 1_000;
+const DEFAULT_RETRY_MIN_MS = 250;
+const DEFAULT_RETRY_MAX_MS = 5_000;
+
+/** An event handed to a subscriber, with where it is in the log. */
+interface Delivered {
+  readonly seq: number;
+  readonly topic: EventTopic;
+  readonly event: GatewayEvent;
+}
+
+/** A subscriber whose last delivery failed: when it is tried again, and its backoff. */
+interface Retrying {
+  dueAt: number;
+  delayMs: number;
+}
 
 interface PendingEvent {
   readonly route: EventRoute;
@@ -135,6 +182,10 @@ export class EmbeddedEventBus implements EventPublisher {
   private undeliveredGap = false;
   // Callers of durable() this event-loop turn: one append at the next setImmediate serves all.
   private durableWaiters: DurableWaiter[] = [];
+
+  // Subscribers whose last delivery failed: retried after a backoff, one event at a time.
+  private readonly retrying = new Map<EventSubscription | string, Retrying>();
+  private readonly isolations = new Map<EventSubscription | string, PoisonIsolation<Delivered>>();
 
   private readonly pruneTimer: NodeJS.Timeout | undefined;
   private pruning = false;
@@ -407,6 +458,12 @@ export class EmbeddedEventBus implements EventPublisher {
     subscription: EventSubscription,
     appended: AppendedRun | undefined,
   ): Promise<void> {
+    const retry = this.retrying.get(positionKey(subscription));
+    if (retry && Date.now() < retry.dueAt) {
+      // Not due yet: its backlog waits in the log, and the retry timer comes back for it.
+      this.retryLater(retry.dueAt - Date.now());
+      return Promise.resolve();
+    }
     return appended && this.positionOf(subscription) === appended.after
       ? this.deliverAppended(subscription, appended)
       : this.catchUp(subscription);
@@ -418,10 +475,12 @@ export class EmbeddedEventBus implements EventPublisher {
     subscription: EventSubscription,
     appended: AppendedRun,
   ): Promise<void> {
-    const events: GatewayEvent[] = [];
-    for (const { route, event } of appended.entries) {
-      if (subscription.topics.includes(route.topic)) events.push(event);
-    }
+    const events: Delivered[] = [];
+    appended.entries.forEach(({ route, event }, index) => {
+      const seq = appended.after + index + 1;
+      if (subscription.topics.includes(route.topic))
+        events.push({ seq, topic: route.topic, event });
+    });
     if (events.length > 0 && !(await this.handle(subscription, events, appended.last))) return;
     this.advance(subscription, appended.last);
   }
@@ -433,10 +492,10 @@ export class EmbeddedEventBus implements EventPublisher {
       // after it and must not be skipped.
       const seenThrough = this.logEnd;
       const rows = this.log.read(subscription.topics, after, READ_BATCH);
-      const events: GatewayEvent[] = [];
+      const events: Delivered[] = [];
       for (const row of rows) {
         const decoded = decodeEvent(row.topic, row.value);
-        if (decoded.ok) events.push(decoded.value);
+        if (decoded.ok) events.push({ seq: row.seq, topic: row.topic, event: decoded.value });
         else {
           const { code, message: reason } = decoded.error;
           this.options.onUndecodable?.({ topic: row.topic, code, reason }, subscription.group);
@@ -452,20 +511,110 @@ export class EmbeddedEventBus implements EventPublisher {
     }
   }
 
-  /** Runs the handler and commits through `last`; false when it failed (retried later). */
+  /**
+   * Runs the handler and commits through `last`; false when it failed (retried after a
+   * backoff). A retry hands the events over one at a time (PoisonIsolation): one the
+   * handler keeps failing on while it handles the others is dead-lettered and skipped;
+   * while every event fails (its store is down) nothing is, and the retries go on.
+   */
   private async handle(
     subscription: EventSubscription,
-    events: readonly GatewayEvent[],
+    delivered: readonly Delivered[],
     last: number,
   ): Promise<boolean> {
-    try {
-      if (events.length > 0) await subscription.handle(events);
-    } catch (error) {
-      this.options.onError(error, subscription.group);
-      return false; // not committed: the next flush delivers the same events again
+    const key = positionKey(subscription);
+    const retry = this.retrying.get(key);
+    const handled = retry
+      ? await this.handleOneByOne(subscription, delivered)
+      : await this.handleBatch(subscription, delivered);
+    if (!handled) {
+      const delayMs = retry
+        ? Math.min(retry.delayMs * 2, this.options.retryMaxMs ?? DEFAULT_RETRY_MAX_MS)
+        : (this.options.retryMinMs ?? DEFAULT_RETRY_MIN_MS);
+      this.retrying.set(key, { dueAt: Date.now() + delayMs, delayMs });
+      this.retryLater(delayMs);
+      return false; // not committed: the retry delivers the same events again
     }
+    this.retrying.delete(key);
     if (!subscription.ephemeral) this.log.commit(subscription.group, last);
     return true;
+  }
+
+  /** A flush after `ms`, so a failed subscriber is retried even when nothing is published. */
+  private retryLater(ms: number): void {
+    if (this.closed) return; // the next start delivers from the committed position
+    this.timer ??= setTimeout(() => void this.flush(), ms);
+  }
+
+  private async handleBatch(
+    subscription: EventSubscription,
+    delivered: readonly Delivered[],
+  ): Promise<boolean> {
+    try {
+      if (delivered.length > 0) await subscription.handle(delivered.map((d) => d.event));
+      return true;
+    } catch (error) {
+      this.options.onError(error, subscription.group);
+      return false;
+    }
+  }
+
+  /** One isolation round: true once every event is handled or dead-lettered. */
+  private async handleOneByOne(
+    subscription: EventSubscription,
+    delivered: readonly Delivered[],
+  ): Promise<boolean> {
+    const isolation = this.isolationOf(subscription);
+    const round = await isolation.round(delivered, (d) => subscription.handle([d.event]));
+    for (const poison of round.poison) this.deadLetter(subscription.group, poison);
+    if (round.failing.length === 0) return true;
+    this.options.onError(round.lastError, subscription.group);
+    return false;
+  }
+
+  private isolationOf(subscription: EventSubscription): PoisonIsolation<Delivered> {
+    const key = positionKey(subscription);
+    let isolation = this.isolations.get(key);
+    if (!isolation) {
+      isolation = new PoisonIsolation<Delivered>(
+        (d) => d.event.eventId,
+        this.options.handlerAttempts,
+      );
+      this.isolations.set(key, isolation);
+    }
+    return isolation;
+  }
+
+  /**
+   * Writes the letter to the log's dead-letter topic, as Kafka's bus writes its own: the
+   * event and the handler's error, kept for that topic's retention. A failed write throws,
+   * and the delivery (not committed) is retried: nothing is skipped unrecorded.
+   */
+  private deadLetter(group: string, poison: PoisonEvent<Delivered>): void {
+    const { seq, topic, event } = poison.item;
+    const reason = deadLetterReason(poison.error);
+    const letter = {
+      code: HANDLER_FAILED_CODE,
+      reason,
+      topic,
+      seq,
+      group,
+      attempts: poison.attempts,
+      event,
+    };
+    this.log.appendAll([
+      {
+        // Not an event topic (nothing consumes it here), yet stored and pruned like one.
+        topic: Topic.DeadLetter as unknown as EventTopic,
+        key: routeEvent(event).key,
+        eventId: `${event.eventId}:dead-letter:${group}`,
+        json: JSON.stringify(letter),
+      },
+    ]);
+    this.options.onDeadLettered?.(
+      { topic, eventId: event.eventId, seq, attempts: poison.attempts, reason },
+      group,
+    );
   }
 }
 

@@ -4,3 +4,4 @@ export * from './wal-checkpointer';
 export * from './sqlite-transaction';
 export * from './sqlite-wal-database';
 export * from './multi-row-insert';
+export * from './poison-isolation';

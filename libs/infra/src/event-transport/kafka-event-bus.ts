@@ -14,6 +14,12 @@ import {
   type EventSubscription,
   type GatewayEvent,
 } from '@aigw/contracts';
+import {
+  deadLetterReason,
+  HANDLER_FAILED_CODE,
+  PoisonIsolation,
+  type PoisonEvent,
+} from '@aigw/embedded';
 import type {
   Consumer,
   EachBatchPayload,
@@ -45,6 +51,13 @@ export interface KafkaEventBusObserver extends ConnectionSupervisorObserver {
   consumerLag?(labels: { group: string; topic: string; partition: number }, lag: number): void;
   /** A consumed message this build could not decode; it went to the dead-letter topic. */
   deadLettered?(labels: { topic: string; code: string }): void;
+  /**
+   * An event the handler failed on `handlerAttempts` times while the store worked (the
+   * other events of its batch were handled); it went to the dead-letter topic.
+   */
+  handlerDeadLettered?(labels: { group: string; topic: string }): void;
+  /** A handler call that failed and will be retried (a batch, or one event of it). */
+  handlerRetried?(labels: { group: string; topic: string }): void;
   /** Events turned away because the spool is full or unwritable (never silent: also logged). */
   refused?(labels: { topic: string; reason: string }, count: number): void;
   /**
@@ -73,6 +86,12 @@ export interface KafkaEventBusOptions {
   /** Backoff between replay attempts and handler retries. Default 250 ms doubling to 5 s. */
   readonly retryMinMs?: number;
   readonly retryMaxMs?: number;
+  /**
+   * Strikes before an event the handler keeps failing on is dead-lettered: a strike counts
+   * only in a retry round where other events of its batch (or a known-good one handled
+   * again) succeed, so a store outage never dead-letters anything. Default 5.
+   */
+  readonly handlerAttempts?: number;
   /** How long `close()` keeps replaying the spool when Kafka is reachable. Default 5 s. */
   readonly closeDrainMs?: number;
   /** How long an ephemeral subscription may take to read its topics to the end. Default 60 s. */
@@ -152,7 +171,22 @@ export const DEAD_LETTER_HEADERS = {
   group: 'aigw-dead-letter-group',
   /** Set when the value was too large for the dead-letter topic: its size in bytes. */
   omittedBytes: 'aigw-dead-letter-omitted-bytes',
+  /** Set for a handler failure: how many rounds the handler failed on it. */
+  attempts: 'aigw-dead-letter-attempts',
 } as const;
+
+/** Why a message went to the dead-letter topic: a decode error, or a handler's failure. */
+interface DeadLetterCause {
+  readonly code: string;
+  readonly message: string;
+  readonly attempts?: number;
+}
+
+/** A decoded message of a batch, kept with its message for the dead-letter topic. */
+interface Consumed {
+  readonly message: KafkaMessage;
+  readonly event: GatewayEvent;
+}
 
 interface InFlight {
   readonly events: readonly EncodedEvent[];
@@ -178,6 +212,8 @@ interface Member extends WatchedConsumer {
   failing: boolean;
   /** Subscribed before Kafka ever answered: no consumer yet; one starts once it does. */
   deferred: boolean;
+  /** Strikes of events its handler fails on (see PoisonIsolation). */
+  readonly isolation: PoisonIsolation<Consumed>;
 }
 
 const SILENT: EventBusLogger = {
@@ -204,6 +240,7 @@ export class KafkaEventBus implements EventPublisher {
   private readonly catchUpTimeoutMs: number;
   private readonly sendTimeoutMs: number;
   private readonly consumerStallMs: number;
+  private readonly handlerAttempts: number | undefined;
   private readonly logger: EventBusLogger;
   private readonly observer: KafkaEventBusObserver;
 
@@ -257,6 +294,7 @@ export class KafkaEventBus implements EventPublisher {
     this.catchUpTimeoutMs = options.catchUpTimeoutMs ?? 60_000;
     this.sendTimeoutMs = options.sendTimeoutMs ?? 60_000;
     this.consumerStallMs = options.consumerStallMs ?? 30_000;
+    this.handlerAttempts = options.handlerAttempts;
     this.logger = options.logger ?? SILENT;
     this.observer = options.observer ?? {};
     if (options.answersAwaitRecord) this.recordBarrier = () => this.durable();
@@ -703,6 +741,7 @@ export class KafkaEventBus implements EventPublisher {
       handling: 0,
       // A first join may be slow (a broker still loading its groups); it is not a stall.
       starting: true,
+      isolation: new PoisonIsolation<Consumed>(({ event }) => event.eventId, this.handlerAttempts),
     };
     this.members.push(member);
     this.watchTimer ??= setInterval(() => this.replaceStalled(), this.watchEveryMs).unref();
@@ -897,14 +936,14 @@ export class KafkaEventBus implements EventPublisher {
     for (let start = 0; start < batch.messages.length; start += this.maxBatch) {
       if (!payload.isRunning() || payload.isStale()) return;
       const chunk = batch.messages.slice(start, start + this.maxBatch);
-      const events: GatewayEvent[] = [];
+      const consumed: Consumed[] = [];
       for (const message of chunk) {
         const decoded = decodeEvent(logical, message.value);
-        if (decoded.ok) events.push(decoded.value);
+        if (decoded.ok) consumed.push({ message, event: decoded.value });
         else await this.deadLetter(group, topic, partition, message, decoded.error);
       }
-      if (events.length > 0) {
-        const handled = await this.handleUntilDone(member, events, payload);
+      if (consumed.length > 0) {
+        const handled = await this.handleUntilDone(member, consumed, payload);
         // Stopping, or the partition moved to another member: it will get them again.
         if (!handled) return;
       }
@@ -920,37 +959,106 @@ export class KafkaEventBus implements EventPublisher {
     }
   }
 
-  /** Calls the handler until it succeeds: a batch is retried with backoff, never skipped. */
+  /**
+   * Calls the handler until every event is handled or dead-lettered. A failed batch is
+   * retried one event at a time with backoff; an event that keeps failing while the others
+   * (or a known-good one) are handled is poison and goes to the dead-letter topic. While
+   * every call fails (the store is down), it retries forever and dead-letters nothing.
+   */
   private async handleUntilDone(
     member: Member,
-    events: readonly GatewayEvent[],
+    consumed: readonly Consumed[],
     payload: EachBatchPayload,
   ): Promise<boolean> {
-    const { subscription } = member;
-    let delay = this.retryMinMs;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await heartbeatingWhile(payload, subscription.handle(events));
-        return true;
-      } catch (error) {
-        this.logger.error('event handler failed; the same batch will be retried', {
-          group: subscription.group,
-          topic: payload.batch.topic,
-          partition: payload.batch.partition,
-          attempt,
-          error,
-        });
-      }
-      if (!payload.isRunning() || payload.isStale()) return false;
-      await sleep(delay);
-      delay = Math.min(delay * 2, this.retryMaxMs);
-      try {
-        await payload.heartbeat();
-      } catch {
-        return false; // a rebalance took the partition; nothing was committed
-      }
-      if (!payload.isRunning() || payload.isStale()) return false;
+    const { subscription, isolation } = member;
+    const { topic, partition } = payload.batch;
+    const group = subscription.group;
+    const handleAll = (items: readonly Consumed[]) =>
+      heartbeatingWhile(payload, subscription.handle(items.map((c) => c.event)));
+    try {
+      await handleAll(consumed);
+      isolation.forget(consumed);
+      return true;
+    } catch (error) {
+      this.observer.handlerRetried?.({ group, topic });
+      this.logger.error('event handler failed; its events will be retried one at a time', {
+        group,
+        topic,
+        partition,
+        events: consumed.length,
+        error,
+      });
     }
+    let pending = consumed;
+    let known: Consumed | undefined;
+    let delay = this.retryMinMs;
+    for (let round = 1; ; round++) {
+      if (!(await this.stillOwned(payload, delay))) return false;
+      delay = Math.min(delay * 2, this.retryMaxMs);
+      const result = await isolation.round(pending, (item) => handleAll([item]), known);
+      known = result.handled.at(-1) ?? known;
+      for (const poison of result.poison) {
+        await this.deadLetterPoison(group, topic, partition, poison);
+      }
+      pending = result.failing;
+      if (pending.length === 0) return true;
+      this.observer.handlerRetried?.({ group, topic });
+      // Logged at the first round and then every tenth, not every retry of an outage.
+      if (round === 1 || round % 10 === 0) {
+        this.logger.error(
+          result.proven
+            ? 'event handler fails on some events while it handles others; retrying them'
+            : 'event handler fails on every event (its store is down?); retrying, nothing is dead-lettered',
+          {
+            group,
+            topic,
+            partition,
+            round,
+            failing: pending.length,
+            maxAttempts: isolation.maxAttempts,
+            error: result.lastError,
+          },
+        );
+      }
+    }
+  }
+
+  /** Waits out a retry's backoff; false once the partition is no longer this member's. */
+  private async stillOwned(payload: EachBatchPayload, delay: number): Promise<boolean> {
+    if (!payload.isRunning() || payload.isStale()) return false;
+    await sleep(delay);
+    try {
+      await payload.heartbeat();
+    } catch {
+      return false; // a rebalance took the partition; nothing was committed
+    }
+    return payload.isRunning() && !payload.isStale();
+  }
+
+  /** A poison event to the dead-letter topic, with the handler's error (secrets masked). */
+  private async deadLetterPoison(
+    group: string,
+    topic: string,
+    partition: number,
+    poison: PoisonEvent<Consumed>,
+  ): Promise<void> {
+    const { message, event } = poison.item;
+    const cause = {
+      code: HANDLER_FAILED_CODE,
+      message: deadLetterReason(poison.error),
+      attempts: poison.attempts,
+    };
+    await this.deadLetter(group, topic, partition, message, cause);
+    this.observer.handlerDeadLettered?.({ group, topic });
+    this.logger.error('dead-lettered an event its handler keeps failing on while others pass', {
+      group,
+      topic,
+      partition,
+      offset: message.offset,
+      eventId: event.eventId,
+      attempts: poison.attempts,
+      reason: cause.message,
+    });
   }
 
   private async deadLetter(
@@ -958,8 +1066,9 @@ export class KafkaEventBus implements EventPublisher {
     topic: string,
     partition: number,
     message: KafkaMessage,
-    error: ContractsError,
+    error: ContractsError | DeadLetterCause,
   ): Promise<void> {
+    const handlerFailure = error.code === HANDLER_FAILED_CODE;
     const headers = {
       ...stringHeaders(message.headers),
       [DEAD_LETTER_HEADERS.reason]: error.message.slice(0, 2_000),
@@ -968,6 +1077,9 @@ export class KafkaEventBus implements EventPublisher {
       [DEAD_LETTER_HEADERS.partition]: String(partition),
       [DEAD_LETTER_HEADERS.offset]: message.offset,
       [DEAD_LETTER_HEADERS.group]: group,
+      ...('attempts' in error && error.attempts !== undefined
+        ? { [DEAD_LETTER_HEADERS.attempts]: String(error.attempts) }
+        : {}),
     };
     // Sent before the offset is committed: a failure here retries the batch, so an
     // unreadable message is never dropped on the way to the dead-letter topic.
@@ -986,6 +1098,7 @@ export class KafkaEventBus implements EventPublisher {
         headers: { ...headers, [DEAD_LETTER_HEADERS.omittedBytes]: String(omittedBytes) },
       });
     }
+    if (handlerFailure) return; // counted and logged by deadLetterPoison
     this.observer.deadLettered?.({ topic, code: error.code });
     this.logger.warn('dead-lettered a message this build cannot read', {
       group,

@@ -1,0 +1,112 @@
+// A subscriber that always fails on one event (a poison event) against one whose store is
+// down (every event fails): the first is dead-lettered to the log's dead-letter topic and
+// the group moves on; the second is retried until the store is back, and nothing is lost.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Topic, type EventTopic, type GatewayEvent } from '@aigw/contracts';
+import { numberedUsageEvent, until } from '@aigw/testing';
+import { EmbeddedEventBus, type HandlerDeadLetter } from './embedded-event-bus';
+import { SqliteEventLog } from './sqlite-event-log';
+
+const DEAD_LETTER = Topic.DeadLetter as unknown as EventTopic;
+
+function busWith(log: SqliteEventLog, errors: unknown[], letters: HandlerDeadLetter[]) {
+  return new EmbeddedEventBus(log, {
+    flushIntervalMs: 5,
+    maxBatch: 100,
+    retryMinMs: 2,
+    retryMaxMs: 10,
+    handlerAttempts: 3,
+    onError: (error) => errors.push(error),
+    onDeadLettered: (letter) => letters.push(letter),
+  });
+}
+
+describe('EmbeddedEventBus with a handler that keeps failing', () => {
+  it('dead-letters the one event its handler always fails on; the others are handled and the group commits past it', async () => {
+    const log = new SqliteEventLog(':memory:');
+    const errors: unknown[] = [];
+    const letters: HandlerDeadLetter[] = [];
+    const bus = busWith(log, errors, letters);
+    const [first, poison, third] = [1, 2, 3].map((n) => numberedUsageEvent('alice', n));
+    const handled = new Set<string>();
+    await bus.subscribe({
+      group: 'budget',
+      topics: [Topic.UsageRecorded],
+      handle: async (events: readonly GatewayEvent[]) => {
+        if (events.some((e) => e.eventId === poison.eventId)) {
+          throw new Error('cannot apply: Authorization: Bearer sk-live-abcdefghijklmnop');
+        }
+        for (const e of events) handled.add(e.eventId);
+      },
+    });
+    bus.publish(first);
+    bus.publish(poison);
+    bus.publish(third);
+    await bus.flush();
+    await until('the poison event is dead-lettered', () => letters.length === 1);
+    await bus.flush();
+
+    assert.deepEqual([...handled].sort(), [first.eventId, third.eventId].sort());
+    const [letter] = letters;
+    assert.equal(letter.eventId, poison.eventId);
+    assert.equal(letter.attempts, 3);
+    assert.equal(letter.topic, Topic.UsageRecorded);
+    assert.match(letter.reason, /cannot apply/);
+    assert.doesNotMatch(letter.reason, /sk-live|Bearer sk/, 'secrets masked');
+    // The letter is kept in the log, beside the original event.
+    const [row] = log.read([DEAD_LETTER], 0, 10);
+    const stored = JSON.parse(row.value) as Record<string, unknown>;
+    assert.equal(stored.code, 'HANDLER.FAILED');
+    assert.equal(stored.group, 'budget');
+    assert.equal(stored.reason, letter.reason);
+    assert.equal((stored.event as GatewayEvent).eventId, poison.eventId);
+    assert.equal(log.count(Topic.UsageRecorded), 3, 'the original stays in its topic');
+    // The group committed past all three: a later event is handled at once, alone.
+    assert.equal(log.committed('budget'), letter.seq + 1);
+    const later = numberedUsageEvent('alice', 4);
+    const errorsBefore = errors.length;
+    bus.publish(later);
+    await bus.flush();
+    assert.equal(handled.has(later.eventId), true);
+    assert.equal(errors.length, errorsBefore, 'no failure after the poison event left');
+    await bus.close();
+    log.close();
+  });
+
+  it('while every event fails (the store is down) retries with backoff, dead-letters nothing, and handles all once the store is back', async () => {
+    const log = new SqliteEventLog(':memory:');
+    const errors: unknown[] = [];
+    const letters: HandlerDeadLetter[] = [];
+    const bus = busWith(log, errors, letters);
+    const events = [1, 2, 3].map((n) => numberedUsageEvent('bob', n));
+    let storeDown = true;
+    const handled = new Set<string>();
+    await bus.subscribe({
+      group: 'usage-sink',
+      topics: [Topic.UsageRecorded],
+      handle: async (batch: readonly GatewayEvent[]) => {
+        if (storeDown) throw new Error('connect ECONNREFUSED 127.0.0.1:6379');
+        for (const e of batch) handled.add(e.eventId);
+      },
+    });
+    for (const event of events) bus.publish(event);
+    await bus.flush();
+    // Far more failed retries than handlerAttempts, with nothing published meanwhile.
+    await until('retries go on', () => errors.length >= 12);
+    assert.deepEqual(letters, []);
+    assert.equal(log.count(DEAD_LETTER), 0);
+    assert.equal(log.committed('usage-sink'), 0);
+    assert.equal(handled.size, 0);
+
+    storeDown = false;
+    await until('every event is handled', () => handled.size === 3);
+    await bus.flush();
+    assert.deepEqual([...handled].sort(), events.map((e) => e.eventId).sort());
+    assert.deepEqual(letters, []);
+    assert.equal(log.count(DEAD_LETTER), 0);
+    assert.equal(log.committed('usage-sink'), 3);
+    await bus.close();
+    log.close();
+  });
+});

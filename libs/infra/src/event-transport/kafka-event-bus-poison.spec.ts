@@ -1,0 +1,201 @@
+// A handler that always fails on one event (a poison event) against one whose store is
+// down (every event fails), on stand-in kafkajs consumers and producers: the poison event
+// goes to the dead-letter topic and the partition's offset moves past it; an outage is
+// retried until the store is back, and nothing is dead-lettered. The real broker is in
+// kafka-handler-poison.int-spec.ts.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { encodeEvent, Topic, type GatewayEvent } from '@aigw/contracts';
+import { type EachBatchPayload, type Kafka, type Message } from 'kafkajs';
+import { numberedUsageEvent, until } from '@aigw/testing';
+import { EventSpool } from './event-spool';
+import { DEAD_LETTER_HEADERS, KafkaEventBus } from './kafka-event-bus';
+
+const dir = mkdtempSync(join(tmpdir(), 'aigw-bus-poison-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+type Listener = () => void;
+
+/** Enough of a kafkajs consumer: joins when run, and hands the bus the batches given. */
+class FakeConsumer {
+  readonly events = {
+    HEARTBEAT: 'heartbeat',
+    GROUP_JOIN: 'group_join',
+    FETCH_START: 'fetch_start',
+    FETCH: 'fetch',
+    START_BATCH_PROCESS: 'start_batch',
+    END_BATCH_PROCESS: 'end_batch',
+    CRASH: 'crash',
+    REBALANCING: 'rebalancing',
+  };
+  readonly commits: { topic: string; partition: number; offset: string }[] = [];
+  private readonly listeners = new Map<string, Set<Listener>>();
+  private eachBatch: ((payload: EachBatchPayload) => Promise<void>) | undefined;
+
+  on(event: string, listener: Listener): () => void {
+    let set = this.listeners.get(event);
+    if (!set) this.listeners.set(event, (set = new Set()));
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  connect = async (): Promise<void> => undefined;
+  subscribe = async (): Promise<void> => undefined;
+  seek = (): void => undefined;
+  disconnect = async (): Promise<void> => undefined;
+
+  run = async (options: { eachBatch: (payload: EachBatchPayload) => Promise<void> }) => {
+    this.eachBatch = options.eachBatch;
+    setImmediate(() => {
+      for (const listener of this.listeners.get(this.events.GROUP_JOIN) ?? []) listener();
+    });
+  };
+
+  commitOffsets = async (offsets: { topic: string; partition: number; offset: string }[]) => {
+    this.commits.push(...offsets);
+  };
+
+  /** One fetched batch of `events` from offset 0, as kafkajs' fetch loop hands it over. */
+  deliver(topic: string, events: readonly GatewayEvent[]): Promise<void> {
+    assert.ok(this.eachBatch, 'the consumer runs');
+    const messages = events.map((event, i) => {
+      const encoded = encodeEvent(event);
+      return {
+        key: Buffer.from(encoded.key),
+        value: encoded.value,
+        headers: encoded.headers,
+        offset: String(i),
+        timestamp: '0',
+        attributes: 0,
+      };
+    });
+    return this.eachBatch({
+      batch: { topic, partition: 0, messages, highWatermark: String(events.length) },
+      resolveOffset: () => undefined,
+      heartbeat: async () => undefined,
+      isRunning: () => true,
+      isStale: () => false,
+    } as unknown as EachBatchPayload);
+  }
+}
+
+/** A Kafka whose producers record what they were asked to send. */
+class FakeKafka {
+  readonly current = new FakeConsumer();
+  readonly sent: { topic: string; messages: Message[] }[] = [];
+
+  consumer(): FakeConsumer {
+    return this.current;
+  }
+
+  producer() {
+    return {
+      connect: async () => undefined,
+      disconnect: async () => undefined,
+      send: async (record: { topic: string; messages: Message[] }) => {
+        this.sent.push(record);
+      },
+    };
+  }
+}
+
+let files = 0;
+async function busOn(kafka: FakeKafka, observed: { retried: number; deadLettered: unknown[] }) {
+  const bus = new KafkaEventBus(kafka as unknown as Kafka, {
+    spool: new EventSpool(join(dir, `spool-${++files}.db`)),
+    retryMinMs: 2,
+    retryMaxMs: 10,
+    handlerAttempts: 3,
+    observer: {
+      handlerRetried: () => void observed.retried++,
+      handlerDeadLettered: (labels) => void observed.deadLettered.push(labels),
+    },
+  });
+  await bus.start({ createTopics: false });
+  return bus;
+}
+
+const header = (message: Message, name: string): string =>
+  String((message.headers ?? {})[name] ?? '');
+
+describe('KafkaEventBus with a handler that keeps failing', () => {
+  it('dead-letters the one event its handler always fails on; the others are handled and the offset moves past it', async () => {
+    const kafka = new FakeKafka();
+    const observed = { retried: 0, deadLettered: [] as unknown[] };
+    const bus = await busOn(kafka, observed);
+    const [first, poison, third] = [1, 2, 3].map((n) => numberedUsageEvent('alice', n));
+    const handled = new Set<string>();
+    await bus.subscribe({
+      group: 'budget',
+      topics: [Topic.UsageRecorded],
+      handle: async (events) => {
+        if (events.some((e) => e.eventId === poison.eventId)) {
+          throw new Error('cannot apply: Authorization: Bearer sk-live-abcdefghijklmnop');
+        }
+        for (const e of events) handled.add(e.eventId);
+      },
+    });
+    await kafka.current.deliver(Topic.UsageRecorded, [first, poison, third]);
+
+    assert.deepEqual([...handled].sort(), [first.eventId, third.eventId].sort());
+    assert.deepEqual(kafka.current.commits, [
+      { topic: Topic.UsageRecorded, partition: 0, offset: '3' },
+    ]);
+    assert.equal(kafka.sent.length, 1, 'one dead letter');
+    const [{ topic, messages }] = kafka.sent;
+    assert.equal(topic, Topic.DeadLetter);
+    const [letter] = messages;
+    assert.deepEqual(letter.value, encodeEvent(poison).value, 'the event as it was');
+    assert.equal(header(letter, DEAD_LETTER_HEADERS.code), 'HANDLER.FAILED');
+    assert.equal(header(letter, DEAD_LETTER_HEADERS.offset), '1');
+    assert.equal(header(letter, DEAD_LETTER_HEADERS.group), 'budget');
+    assert.equal(header(letter, DEAD_LETTER_HEADERS.topic), Topic.UsageRecorded);
+    assert.equal(header(letter, DEAD_LETTER_HEADERS.attempts), '3');
+    const reason = header(letter, DEAD_LETTER_HEADERS.reason);
+    assert.match(reason, /cannot apply/);
+    assert.doesNotMatch(reason, /sk-live|Bearer sk/, 'secrets masked');
+    assert.deepEqual(observed.deadLettered, [{ group: 'budget', topic: Topic.UsageRecorded }]);
+    assert.ok(observed.retried >= 3, `retries counted (${observed.retried})`);
+    await bus.close();
+  });
+
+  it('while every event fails (the store is down) keeps retrying, dead-letters nothing, and handles all once the store is back', async () => {
+    const kafka = new FakeKafka();
+    const observed = { retried: 0, deadLettered: [] as unknown[] };
+    const bus = await busOn(kafka, observed);
+    const events = [1, 2, 3].map((n) => numberedUsageEvent('bob', n));
+    let storeDown = true;
+    const handled = new Set<string>();
+    await bus.subscribe({
+      group: 'usage-sink',
+      topics: [Topic.UsageRecorded],
+      handle: async (batch) => {
+        if (storeDown) throw new Error('ClickHouse: connect ECONNREFUSED 127.0.0.1:8123');
+        for (const e of batch) handled.add(e.eventId);
+      },
+    });
+    let finished = false;
+    const delivered = kafka.current.deliver(Topic.UsageRecorded, events).then(() => {
+      finished = true;
+    });
+    // Far more retry rounds than handlerAttempts.
+    await until('retries go on', () => observed.retried >= 12);
+    assert.equal(finished, false, 'the batch is still being retried');
+    assert.deepEqual(kafka.sent, [], 'nothing dead-lettered');
+    assert.deepEqual(kafka.current.commits, []);
+    assert.equal(handled.size, 0);
+
+    storeDown = false;
+    await delivered;
+    assert.deepEqual([...handled].sort(), events.map((e) => e.eventId).sort());
+    assert.deepEqual(kafka.sent, []);
+    assert.deepEqual(observed.deadLettered, []);
+    assert.deepEqual(kafka.current.commits, [
+      { topic: Topic.UsageRecorded, partition: 0, offset: '3' },
+    ]);
+    await bus.close();
+  });
+});

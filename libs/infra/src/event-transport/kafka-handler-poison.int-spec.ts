@@ -1,0 +1,80 @@
+// A handler that always fails on one event, against the real broker of the run: the event
+// goes to the dead-letter topic with the handler's error, the events around it are
+// handled, and the group's committed offset moves past it.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { Topic } from '@aigw/contracts';
+import { numberedUsageEvent, until } from '@aigw/testing';
+import { readDeadLetters, realKafkaBuses } from '../testing/real-kafka-buses';
+import { DEAD_LETTER_HEADERS } from './kafka-event-bus';
+
+const real = realKafkaBuses('handler-poison', 1);
+
+/** The offset a group committed on a one-partition topic (none = 0). */
+async function committed(groupId: string, topic: string): Promise<number> {
+  const admin = real.kafka.admin();
+  await admin.connect();
+  try {
+    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return Math.max(Number(offsets.partitions[0]?.offset ?? -1), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+describe('KafkaEventBus with a handler that keeps failing on one event', () => {
+  it('dead-letters it with the error, handles the others, and commits past it', async () => {
+    const prefix = `it.handler-poison.${randomUUID().slice(0, 8)}.`;
+    const handlerDeadLettered: { group: string; topic: string }[] = [];
+    const bus = await real.openBus(prefix, {
+      handlerDeadLettered: (labels) => handlerDeadLettered.push(labels),
+    });
+    const topic = `${prefix}${Topic.UsageRecorded}`;
+    const [first, poison, third] = [1, 2, 3].map((n) => numberedUsageEvent('poison-user', n));
+    for (const event of [first, poison, third]) bus.publish(event);
+    await bus.flush();
+
+    const handled = new Set<string>();
+    await bus.subscribe({
+      group: 'budget',
+      topics: [Topic.UsageRecorded],
+      handle: async (events) => {
+        if (events.some((e) => e.eventId === poison.eventId)) {
+          throw new Error('budget store rejected it; Bearer sk-live-abcdefghij');
+        }
+        for (const e of events) handled.add(e.eventId);
+      },
+    });
+    await until('the events around the poison one are handled', () => handled.size === 2);
+    await until(
+      'the group commits past it',
+      async () => (await committed(`${prefix}budget`, topic)) === 3,
+    );
+
+    const { letters, stop } = await readDeadLetters(real.kafka, prefix);
+    try {
+      await until('the dead letter', () => letters.length >= 1);
+    } finally {
+      await stop();
+    }
+    assert.equal(letters.length, 1);
+    const [letter] = letters;
+    assert.equal(JSON.parse(letter.value).eventId, poison.eventId, 'the event as it was');
+    assert.equal(letter.headers[DEAD_LETTER_HEADERS.code], 'HANDLER.FAILED');
+    assert.equal(letter.headers[DEAD_LETTER_HEADERS.topic], topic);
+    assert.equal(letter.headers[DEAD_LETTER_HEADERS.offset], '1');
+    assert.equal(letter.headers[DEAD_LETTER_HEADERS.group], 'budget');
+    assert.equal(letter.headers[DEAD_LETTER_HEADERS.attempts], '5', 'the default attempts');
+    assert.match(letter.headers[DEAD_LETTER_HEADERS.reason], /budget store rejected it/);
+    assert.doesNotMatch(letter.headers[DEAD_LETTER_HEADERS.reason], /sk-live/);
+    assert.deepEqual(handlerDeadLettered, [{ group: 'budget', topic }]);
+
+    // The partition goes on: a later event is handled.
+    const later = numberedUsageEvent('poison-user', 4);
+    bus.publish(later);
+    await bus.flush();
+    await until('the later event is handled', () => handled.has(later.eventId));
+    await until('and committed', async () => (await committed(`${prefix}budget`, topic)) === 4);
+  });
+});
