@@ -3,7 +3,12 @@ import type { EventTopic, SerializedEvent } from '@aigw/contracts';
 import { EventLogRetention } from './event-log-retention';
 import { EventRowInserter } from './event-row-inserter';
 import { inTransaction } from './sqlite-transaction';
-import { openWalDatabase, synchronousLevel, type SqliteSync } from './sqlite-wal-database';
+import {
+  DEFAULT_SQLITE_SYNC,
+  openWalDatabase,
+  synchronousLevel,
+  type SqliteSync,
+} from './sqlite-wal-database';
 import { WalCheckpointer } from './wal-checkpointer';
 
 /** One stored event, with its position in the log. */
@@ -25,6 +30,7 @@ export class SqliteEventLog {
   private readonly committedStmt: StatementSync;
   private readonly commitStmt: StatementSync;
   private readonly checkpointer: WalCheckpointer | undefined;
+  private readonly sync: SqliteSync;
   private readonly selects = new Map<number, StatementSync>();
 
   /**
@@ -37,7 +43,8 @@ export class SqliteEventLog {
     readonly path: string,
     options: { readonly sync?: SqliteSync } = {},
   ) {
-    this.db = openWalDatabase(path, options.sync);
+    this.sync = options.sync ?? DEFAULT_SQLITE_SYNC;
+    this.db = openWalDatabase(path, this.sync);
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS events (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -111,8 +118,23 @@ export class SqliteEventLog {
     return row?.seq ?? 0;
   }
 
+  /**
+   * A consumer group's position, not fsynced even under `full`: one lost to a power loss
+   * only replays events (consumers are idempotent per event id), and the next append's
+   * fsync carries it anyway, the WAL being written in order. Saves an fsync per group and
+   * flush, on the event loop: the all-in-one gateway's flush made five, now three.
+   */
   commit(group: string, seq: number): void {
-    this.commitStmt.run(group, seq);
+    if (this.sync === 'normal') {
+      this.commitStmt.run(group, seq);
+      return;
+    }
+    this.db.exec('PRAGMA synchronous = NORMAL');
+    try {
+      this.commitStmt.run(group, seq);
+    } finally {
+      this.db.exec('PRAGMA synchronous = FULL');
+    }
   }
 
   /** PRAGMA synchronous in force on the log's connection (2 FULL, 1 NORMAL). */
