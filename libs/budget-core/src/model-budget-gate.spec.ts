@@ -160,9 +160,11 @@ spec:
     const view = new ExhaustionView();
     const steered: string[] = [];
     const { store, reads } = reader({ [tokens.key]: [2000, 0] });
+    const outcomes: string[] = [];
     const gate = storeCheckedModelBudgetGate(view, store, {
       now: () => now,
       onSteered: (source) => steered.push(source),
+      onStoreRead: (outcome) => outcomes.push(outcome),
     });
     const refusal = await refusalOf(gate(both, 'gpt-4-turbo', { reservationId: 'r-1' }));
     assert.equal(refusal.httpStatus, 429);
@@ -181,6 +183,7 @@ spec:
     assert.throws(() => gate(both, 'gpt-4-turbo', { reservationId: 'r-2' }), DataPlaneError);
     assert.equal(reads.length, 1);
     assert.deepEqual(steered, ['store', 'view']);
+    assert.deepEqual(outcomes, ['steered']);
   });
 
   it('calls a model the request holds, even when its own hold filled it', async () => {
@@ -229,9 +232,11 @@ spec:
     const gate = storeCheckedModelBudgetGate(
       new ExhaustionView(),
       { read: () => Promise.reject(new Error('redis away')) },
-      { now: () => now, onStoreError: (error) => failures.push(error) },
+      { now: () => now, onStoreRead: (outcome, error) => failures.push([outcome, error]) },
     );
     await gate(both, 'gpt-4-turbo', { reservationId: 'r-1' });
     assert.equal(failures.length, 1);
+    assert.equal((failures[0] as [string, Error])[0], 'failed');
+    assert.equal((failures[0] as [string, Error])[1].message, 'redis away');
   });
 });

@@ -66,11 +66,16 @@ export function modelBudgetGate(
   };
 }
 
+/**
+ * What a read of the store came to: room for the call, none (`steered`), or `failed` (the
+ * call goes on as the view alone decides).
+ */
+export type ModelStoreReadOutcome = 'room' | 'steered' | 'failed';
+
 export interface StoreCheckedGateOptions {
   readonly now?: () => number;
   readonly onSteered?: ModelSteerListener;
-  /** The store could not be read: the call goes on as the view alone decides. */
-  readonly onStoreError?: (error: unknown) => void;
+  readonly onStoreRead?: (outcome: ModelStoreReadOutcome, error?: unknown) => void;
 }
 
 /**
@@ -104,6 +109,7 @@ export function storeCheckedModelBudgetGate(
       at,
     ).then(
       (blocked) => {
+        options.onStoreRead?.(blocked ? 'steered' : 'room');
         if (!blocked) return;
         options.onSteered?.('store');
         if (blocked.spent) {
@@ -119,7 +125,7 @@ export function storeCheckedModelBudgetGate(
         throw blocked.refusal;
       },
       (error: unknown) => {
-        options.onStoreError?.(error);
+        options.onStoreRead?.('failed', error);
       },
     );
   };
