@@ -10,7 +10,12 @@ import { SqliteEventLog } from './sqlite-event-log';
 
 const DEAD_LETTER = Topic.DeadLetter as unknown as EventTopic;
 
-function busWith(log: SqliteEventLog, errors: unknown[], letters: HandlerDeadLetter[]) {
+function busWith(
+  log: SqliteEventLog,
+  errors: unknown[],
+  letters: HandlerDeadLetter[],
+  retried: { group: string; topic: string }[] = [],
+) {
   return new EmbeddedEventBus(log, {
     flushIntervalMs: 5,
     maxBatch: 100,
@@ -19,6 +24,7 @@ function busWith(log: SqliteEventLog, errors: unknown[], letters: HandlerDeadLet
     handlerAttempts: 3,
     onError: (error) => errors.push(error),
     onDeadLettered: (letter) => letters.push(letter),
+    onHandlerRetried: (labels) => retried.push(labels),
   });
 }
 
@@ -78,7 +84,8 @@ describe('EmbeddedEventBus with a handler that keeps failing', () => {
     const log = new SqliteEventLog(':memory:');
     const errors: unknown[] = [];
     const letters: HandlerDeadLetter[] = [];
-    const bus = busWith(log, errors, letters);
+    const retried: { group: string; topic: string }[] = [];
+    const bus = busWith(log, errors, letters, retried);
     const events = [1, 2, 3].map((n) => numberedUsageEvent('bob', n));
     let storeDown = true;
     const handled = new Set<string>();
@@ -98,6 +105,8 @@ describe('EmbeddedEventBus with a handler that keeps failing', () => {
     assert.equal(log.count(DEAD_LETTER), 0);
     assert.equal(log.committed('usage-sink'), 0);
     assert.equal(handled.size, 0);
+    assert.ok(retried.length >= 12, 'each retry is counted');
+    assert.deepEqual(retried[0], { group: 'usage-sink', topic: Topic.UsageRecorded });
 
     storeDown = false;
     await until('every event is handled', () => handled.size === 3);

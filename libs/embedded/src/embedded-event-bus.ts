@@ -31,6 +31,8 @@ export interface EmbeddedEventBusOptions {
    * written to the log's dead-letter topic (`gateway.dead-letter.v1`) and skipped.
    */
   readonly onDeadLettered?: (letter: HandlerDeadLetter, group: string) => void;
+  /** Called per topic of a failed delivery that will be retried (the handler retries metric). */
+  readonly onHandlerRetried?: (labels: { group: string; topic: EventTopic }) => void;
   /**
    * Strikes before an event the handler keeps failing on is dead-lettered; a strike counts
    * only in a retry where other events (of the same delivery) are handled, so a store
@@ -528,6 +530,9 @@ export class EmbeddedEventBus implements EventPublisher {
       ? await this.handleOneByOne(subscription, delivered)
       : await this.handleBatch(subscription, delivered);
     if (!handled) {
+      for (const topic of new Set(delivered.map((d) => d.topic))) {
+        this.options.onHandlerRetried?.({ group: subscription.group, topic });
+      }
       const delayMs = retry
         ? Math.min(retry.delayMs * 2, this.options.retryMaxMs ?? DEFAULT_RETRY_MAX_MS)
         : (this.options.retryMinMs ?? DEFAULT_RETRY_MIN_MS);

@@ -48,3 +48,19 @@ test('the spool depth, consumer lag and replacements go to their gauges and coun
     assert.ok(text.includes(line), `missing: ${line}`);
   }
 });
+
+test('events dead-lettered for their handler, and handler retries, are counted by group and topic', async () => {
+  const metrics = new MetricsRegistry({ collectDefaultMetrics: false });
+  const observer = kafkaEventMetrics(metrics);
+  observer.handlerRetried?.({ group: 'budget', topic: 'usage.recorded' });
+  observer.handlerRetried?.({ group: 'budget', topic: 'usage.recorded' });
+  observer.handlerDeadLettered?.({ group: 'budget', topic: 'usage.recorded' });
+  const text = (await metrics.metrics()).split('\n');
+  for (const line of [
+    'ai_gateway_event_handler_retries_total{group="budget",topic="usage.recorded"} 2',
+    'ai_gateway_event_handler_dead_lettered_total{group="budget",topic="usage.recorded"} 1',
+  ]) {
+    assert.ok(text.includes(line), `missing: ${line}`);
+  }
+  assert.deepEqual(await rejectedLines(metrics), [], 'not counted as undecodable');
+});

@@ -19,6 +19,8 @@ export function kafkaEventMetrics(metrics: MetricsRegistry): KafkaEventBusObserv
     consumerLag: (labels, lag) => metrics.setConsumerLag(labels, lag),
     consumerReplaced: (labels) => metrics.recordConsumerReplaced(labels),
     deadLettered: (labels) => metrics.recordEventRejected(labels),
+    handlerDeadLettered: (labels) => metrics.recordEventHandlerDeadLettered(labels),
+    handlerRetried: (labels) => metrics.recordEventHandlerRetry(labels),
     refused: ({ topic, reason }, count) =>
       metrics.recordEventRejected({ topic, code: kafkaRefusalCode(reason) }, count),
   };

@@ -431,6 +431,18 @@ export class MetricsRegistry {
     labelNames: ['group', 'reason'] as const,
     registers: [this.registry],
   });
+  readonly #eventHandlerDeadLettered = new Counter({
+    name: 'ai_gateway_event_handler_dead_lettered_total',
+    help: 'Events a consumer group handler kept failing on while it handled the other events of the batch (the store worked), sent to the dead-letter topic (gateway.dead-letter.v1, code HANDLER.FAILED) so the partition moves on',
+    labelNames: ['group', 'topic'] as const,
+    registers: [this.registry],
+  });
+  readonly #eventHandlerRetries = new Counter({
+    name: 'ai_gateway_event_handler_retries_total',
+    help: 'Failed event handler calls that will be retried after a backoff (a batch, or a round of its events one at a time): steady while a store the handler writes to (Redis, ClickHouse, SQLite) is down',
+    labelNames: ['group', 'topic'] as const,
+    registers: [this.registry],
+  });
   readonly #eventsRejected = new Counter({
     name: 'ai_gateway_events_rejected_total',
     help: 'Events lost to the pipeline, by topic and code: consumed events that failed to decode and were dead-lettered (their decode error code), or new events refused by a full Kafka producer spool (PRODUCER.SPOOL_FULL, _WRITE_FAILED, _TOO_LARGE, _CLOSED) or a full embedded event log backlog (EVENT_LOG.BACKLOG_FULL)',
@@ -959,6 +971,16 @@ export class MetricsRegistry {
   recordAnalyticsRetention(outcome: { expiredRows: number } | { error: unknown }): void {
     if ('error' in outcome) this.#analyticsRetentionFailures.inc();
     else this.#analyticsExpired.inc(outcome.expiredRows);
+  }
+
+  /** An event its handler kept failing on while the store worked: dead-lettered. */
+  recordEventHandlerDeadLettered(labels: { group: string; topic: string }): void {
+    this.#eventHandlerDeadLettered.inc(labels);
+  }
+
+  /** A failed handler call, retried after a backoff. */
+  recordEventHandlerRetry(labels: { group: string; topic: string }): void {
+    this.#eventHandlerRetries.inc(labels);
   }
 
   /** Events dead-lettered, or refused by a full producer spool or event log backlog. */
