@@ -35,3 +35,28 @@ export function closingKeepAlive(server: Server): () => void {
     }
   };
 }
+
+/** How often a closing server hangs up the connections whose answers have ended. */
+const IDLE_SWEEP_MS = 100;
+
+/**
+ * Stops accepting and waits for the answers in flight, streams included, with `close` (the
+ * app's own). Node closes the connections idle when the close starts only: one whose answer
+ * ends later would stay open for its keep-alive timeout (72 s in Fastify), and every client
+ * keeps its connections alive, so without the sweep a drained server would outlast docker's
+ * 10 s stop (into SIGKILL). `endKeepAlive` is `closingKeepAlive`'s: the answers in flight
+ * say Connection: close, so no client reuses what the sweep ends.
+ */
+export async function closeDraining(
+  server: Server,
+  endKeepAlive: () => void,
+  close: () => Promise<unknown>,
+): Promise<void> {
+  endKeepAlive();
+  const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
+  try {
+    await close();
+  } finally {
+    clearInterval(sweep);
+  }
+}

@@ -6,7 +6,7 @@ import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-hos
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { NestLoggerService, type Logger } from '@aigw/observability';
-import { closingKeepAlive } from './closing-keep-alive';
+import { closeDraining, closingKeepAlive } from './closing-keep-alive';
 import { corsOptions, type CorsOrigins } from './cors-origins';
 import { edgeClientErrorHandler, type ClientErrorReason } from './edge-client-errors';
 import { requestBodyDecoder } from './request-body-decoding';
@@ -86,29 +86,8 @@ export async function createNestEdgeApp(
       await app.listen(port, host);
       return Number(new URL(await app.getUrl()).port);
     },
-    close: () => closeDraining(app, endKeepAlive),
+    close: () => closeDraining(app.getHttpServer(), endKeepAlive, () => app.close()),
   };
-}
-
-/** How often a closing app hangs up the connections whose answers have ended. */
-const IDLE_SWEEP_MS = 100;
-
-/**
- * Stops accepting and waits for the answers in flight, streams included. Node closes the
- * connections idle when the close starts only: one whose answer ends later would stay open
- * for its keep-alive timeout (72 s in Fastify), and every SDK keeps its connections alive,
- * so without the sweep a drained gateway would outlast docker's 10 s stop (into SIGKILL).
- */
-async function closeDraining(app: NestFastifyApplication, endKeepAlive: () => void): Promise<void> {
-  const server = app.getHttpServer();
-  // The answers in flight say Connection: close, so no client reuses what the sweep ends.
-  endKeepAlive();
-  const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
-  try {
-    await app.close();
-  } finally {
-    clearInterval(sweep);
-  }
 }
 
 /**

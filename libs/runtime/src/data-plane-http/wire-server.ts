@@ -8,6 +8,7 @@ import {
   wireBodyBytes,
   wireVersionError,
 } from '@aigw/contracts/data-plane';
+import { closeDraining, closingKeepAlive } from '../closing-keep-alive';
 import type { ServedApp } from '../service-runtime';
 import { asDataPlaneError, writeWireError } from './answer-writer';
 import {
@@ -53,7 +54,11 @@ export function createWireServer(options: WireServerOptions): {
     logger: false,
     bodyLimit: wireBodyBytes(options.maxBodyBytes) + WIRE_ENVELOPE_BYTES,
     keepAliveTimeout: 65_000,
-    return503OnClosing: true,
+    // A call that comes on a pooled connection while this service drains (a peer reusing
+    // it as its last answer ends) is served as the calls in flight are: Fastify's own 503
+    // carries no wire version, so the peer took it for a version mismatch and failed the
+    // call, on every rollout or scale-down. Its connection is then closed (Fastify marks it).
+    return503OnClosing: false,
     // The router's refusals (a malformed %-escape, an over-long parameter), before any
     // hook: Fastify's own answer is not the wire format and quotes the URL.
     frameworkErrors: (error, _request, reply) => answerError(error, reply),
@@ -105,6 +110,9 @@ export function createWireServer(options: WireServerOptions): {
     answerError(error, reply);
   });
 
+  // Answers in flight when the close starts say Connection: close: peers open a new
+  // connection (another replica) instead of sending on one about to be hung up.
+  const endKeepAlive = closingKeepAlive(fastify.server);
   return {
     fastify,
     served: {
@@ -112,7 +120,7 @@ export function createWireServer(options: WireServerOptions): {
         await fastify.listen({ port, host });
         return (fastify.server.address() as AddressInfo).port;
       },
-      close: () => fastify.close(),
+      close: () => closeDraining(fastify.server, endKeepAlive, () => fastify.close()),
     },
   };
 }
