@@ -100,8 +100,13 @@ export class EdgeRoutes implements OnModuleInit {
     @Optional() private readonly batches?: FilesAndBatches,
   ) {
     this.exchange = new EdgeExchange(pipeline, observer, admission, reuse);
+    // Stored responses, and the Files API's files as input_file parts, when each is served.
     this.routes = edgeRoutes(
-      responsesDialect(responses && { state: responses, callers: pipeline }),
+      responsesDialect(
+        responses || batches
+          ? { state: responses, callers: pipeline, files: batches?.inputs }
+          : undefined,
+      ),
     );
     this.storedResponses = responses && new StoredResponsesRoutes(responses, pipeline);
     const conversations = responses?.conversations;

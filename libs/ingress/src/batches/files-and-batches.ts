@@ -8,6 +8,7 @@ import { sendOpenAiError, toDataPlaneError } from '../http/openai-errors';
 import type { IngressPipeline } from '../ingress-pipeline';
 import { BatchBilling } from './batch-billing';
 import { BatchesApi } from './batches-api';
+import { FileInputs } from './file-inputs';
 import { FilesApi } from './files-api';
 import type { BatchState, FilesAndBatchesOptions } from './files-and-batches-options';
 import type { HeldKind } from './gateway-ids';
@@ -34,10 +35,13 @@ export class FilesAndBatches {
   private readonly billing: BatchBilling;
   private readonly files: FilesApi;
   private readonly batches: BatchesApi;
+  /** Gateway file ids in a model call's input (the Responses API's input_file parts). */
+  readonly inputs: FileInputs;
 
   constructor(private readonly options: FilesAndBatchesOptions) {
     const now = options.now ?? Date.now;
     const records = new HeldRecords(options, now);
+    this.inputs = new FileInputs(options.config, records);
     this.billing = new BatchBilling(options, records, now);
     this.files = new FilesApi(options, records, this.billing);
     this.batches = new BatchesApi(options, records, this.billing);

@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
@@ -16,9 +17,12 @@ import {
 } from './domain/responses-response';
 import { asConversationItems } from './conversations/conversation';
 import { conversationNotFound } from './conversations/conversation-state';
+import { refuseFileIds, withInputFiles, type InputFileResolver } from './input-files';
 import { responseContext, ResponsesStreamRelay } from './responses-sse';
 import type { ResponseState } from './state/response-state';
 import { normalizedInput, type StoredResponse } from './state/stored-response';
+
+type Callers = Pick<IngressPipeline, 'userKeyFor' | 'userKeyWithoutModel'>;
 
 /**
  * OpenAI's Responses API in front of any backend: requests become canonical chat
@@ -29,13 +33,18 @@ import { normalizedInput, type StoredResponse } from './state/stored-response';
  * `conversation` does the same with a conversation's items, and gets this turn appended.
  * `callers` identifies a continuing caller as the route of the stored response's model
  * does, as GET /v1/responses/{id} does, and a conversation's caller as the Conversations
- * API does (`userKeyWithoutModel`), not as this request's route does.
+ * API does (`userKeyWithoutModel`), not as this request's route does. With `files` (the
+ * Files API), an input_file's `file_id` is the caller's gateway file, identified as
+ * reading it is (by the file's model's route), and made into what the backend takes;
+ * without, a `file_id` is refused.
  */
 export function responsesDialect(kept?: {
-  state: ResponseState;
-  callers: Pick<IngressPipeline, 'userKeyFor' | 'userKeyWithoutModel'>;
+  state?: ResponseState;
+  callers: Callers;
+  files?: InputFileResolver;
 }): EdgeDialect {
   const state = kept?.state;
+  const files = kept?.files;
   const stateful = state !== undefined;
   /** The chain each chained request continues, by its client body (kept with its record). */
   const chains = new WeakMap<object, readonly string[]>();
@@ -86,52 +95,74 @@ export function responsesDialect(kept?: {
     return context.store ? save(request, clientBody, response) : false;
   };
 
-  return {
-    canonicalBody: (body) => translateResponsesRequest(body, { stateful }).chat,
-    ...(state && {
-      withState: async (request, clientBody, headers) => {
-        const body = clientBody as JsonObject;
-        const previous = body.previous_response_id;
-        const conversation = conversationParam(body.conversation);
-        if (typeof previous !== 'string' && conversation === undefined) return request;
-        const input =
-          typeof body.input === 'string' ? [{ role: 'user', content: body.input }] : body.input;
-        let earlier: JsonObject[];
-        if (conversation !== undefined) {
-          const conversations = state.conversations;
-          if (!conversations) {
-            throw new DataPlaneError(
-              DataPlaneErrorCode.InvalidRequest,
-              "'conversation' is not supported: this gateway keeps no conversations.",
-              { param: 'conversation' },
-            );
-          }
-          // Its owner as the Conversations API made it, which this request's route may
-          // identify differently (an unverified header where that one takes a JWT).
-          const owner = await kept.callers.userKeyWithoutModel(headers);
-          if (owner === undefined) throw conversationNotFound(conversation, 'conversation');
-          const inputBytes = Buffer.byteLength(JSON.stringify(input));
-          earlier = await conversations.forResponse(owner, conversation, inputBytes);
-          conversationOwners.set(body, owner);
-        } else {
-          const { items, ids } = await state.history(
-            (record) => kept.callers.userKeyFor(record.model, headers),
-            previous as string,
-          );
-          chains.set(body, ids);
-          earlier = items;
-        }
-        // The whole input, before budgets, redaction, the cache and the router see it.
-        const { chat } = translateResponsesRequest(
-          {
-            ...body,
-            previous_response_id: null,
-            conversation: null,
-            input: [...earlier, ...(input as unknown[])],
-          },
-          { stateful },
+  /** The request with the earlier turns `previous_response_id` or `conversation` bring back. */
+  const withHistory = async (
+    state: ResponseState,
+    callers: Callers,
+    request: GatewayRequest,
+    clientBody: unknown,
+    headers: FastifyRequest['headers'],
+  ): Promise<GatewayRequest> => {
+    const body = clientBody as JsonObject;
+    const previous = body.previous_response_id;
+    const conversation = conversationParam(body.conversation);
+    if (typeof previous !== 'string' && conversation === undefined) return request;
+    const input =
+      typeof body.input === 'string' ? [{ role: 'user', content: body.input }] : body.input;
+    let earlier: JsonObject[];
+    if (conversation !== undefined) {
+      const conversations = state.conversations;
+      if (!conversations) {
+        throw new DataPlaneError(
+          DataPlaneErrorCode.InvalidRequest,
+          "'conversation' is not supported: this gateway keeps no conversations.",
+          { param: 'conversation' },
         );
-        return { ...request, body: chat };
+      }
+      // Its owner as the Conversations API made it, which this request's route may
+      // identify differently (an unverified header where that one takes a JWT).
+      const owner = await callers.userKeyWithoutModel(headers);
+      if (owner === undefined) throw conversationNotFound(conversation, 'conversation');
+      const inputBytes = Buffer.byteLength(JSON.stringify(input));
+      earlier = await conversations.forResponse(owner, conversation, inputBytes);
+      conversationOwners.set(body, owner);
+    } else {
+      const { items, ids } = await state.history(
+        (record) => callers.userKeyFor(record.model, headers),
+        previous as string,
+      );
+      chains.set(body, ids);
+      earlier = items;
+    }
+    // The whole input, before budgets, redaction, the cache and the router see it.
+    const { chat } = translateResponsesRequest(
+      {
+        ...body,
+        previous_response_id: null,
+        conversation: null,
+        input: [...earlier, ...(input as unknown[])],
+      },
+      { stateful },
+    );
+    return { ...request, body: chat };
+  };
+
+  return {
+    canonicalBody: (body) => {
+      const { chat } = translateResponsesRequest(body, { stateful });
+      if (!files) refuseFileIds(body);
+      return chat;
+    },
+    ...((state || files) && {
+      withState: async (request, clientBody, headers) => {
+        const callers = kept.callers;
+        const whole = state
+          ? await withHistory(state, callers, request, clientBody, headers)
+          : request;
+        if (!files) return whole;
+        // Identified as reading the file is: by its own model's route.
+        const who = (model: string, on: typeof headers) => callers.userKeyFor(model, on);
+        return withInputFiles(whole, clientBody, headers, files, who);
       },
     }),
     answerBody: (answer, request, clientBody) => {

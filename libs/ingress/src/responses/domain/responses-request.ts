@@ -396,7 +396,8 @@ function imagePart(part: JsonObject, at: string): ChatPart {
 
 /**
  * A file (a PDF, say) as chat's file part: its content inline (`file_data`, a data URL)
- * or the id the backend knows it by (`file_id`, one uploaded to it). Chat has no place
+ * or by id (`file_id`, a gateway file, made into what the backend takes once the caller
+ * is known: see input-files). Chat has no place
  * for a URL to fetch, so `file_url` is refused; a backend that takes no files (all but
  * OpenAI-format ones) refuses the part itself.
  */

@@ -1,0 +1,255 @@
+// The Responses API's input_file parts by `file_id`, through the all-in-one gateway with the
+// official OpenAI SDK: the id is the gateway's (from its Files API), and the backend gets
+// its own id for the file (the one it holds), or the file's content when failover may send
+// the request to another backend. Another caller's file, an unknown id, a provider's own
+// id and a file of a purpose no model reads are refused, naming the part; a model with no
+// backend that takes files is refused before any call.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import OpenAI, { toFile } from 'openai';
+import { FakeBatchBackend, FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
+import { startApp, type AppProcess } from '@aigw/testing/processes';
+
+/** One backend's model: a file sent to it goes by its own id. */
+const SINGLE = 'gpt-docs';
+/** Two backends (the one holding the file first): the file goes as content. */
+const FAILOVER = 'gpt-failover';
+/** An Anthropic backend only: it takes no files. */
+const CLAUDE = 'claude-docs';
+
+const PDF = Buffer.from('%PDF-1.4 a small document about the quarterly numbers');
+
+type Json = Record<string, unknown>;
+
+/**
+ * One OpenAI backend that holds files (the Files API fake) and answers chat completions
+ * (the chat fake), as api.openai.com does at one base URL.
+ */
+class FilesAndChatBackend {
+  readonly files = new FakeBatchBackend();
+  readonly chat = new FakeOpenAiUpstream('openai');
+  private readonly server: Server = createServer((request, response) => {
+    void (async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of request) chunks.push(chunk as Buffer);
+      const to = request.url?.startsWith('/v1/files') ? this.files.baseUrl : this.chat.baseUrl;
+      const answer = await fetch(to.replace(/\/v1$/, '') + request.url, {
+        method: request.method,
+        headers: { 'content-type': request.headers['content-type'] ?? 'application/json' },
+        body: chunks.length > 0 ? Buffer.concat(chunks) : undefined,
+      });
+      response.writeHead(answer.status, {
+        'content-type': answer.headers.get('content-type') ?? 'application/json',
+      });
+      response.end(Buffer.from(await answer.arrayBuffer()));
+    })().catch(() => response.destroy());
+  });
+  baseUrl = '';
+
+  async start(): Promise<void> {
+    await Promise.all([this.files.start(), this.chat.start()]);
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.baseUrl = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await Promise.all([this.files.stop(), this.chat.stop()]);
+  }
+
+  /** The chat requests the backend got, as sent. */
+  chatBodies(): Json[] {
+    return this.chat.calls.map((call) => call.body);
+  }
+}
+
+/** The file parts of the last user message of a chat request. */
+const fileParts = (body: Json) => {
+  const messages = body.messages as { role: string; content: unknown }[];
+  const last = messages.filter((m) => m.role === 'user').at(-1)!;
+  return (last.content as Json[]).filter((part) => part.type === 'file');
+};
+
+describe('Responses API input_file by file_id on the all-in-one gateway', () => {
+  const openai = new FilesAndChatBackend();
+  /** The failover model's second backend. */
+  const spare = new FakeOpenAiUpstream('spare');
+  let gateway: AppProcess;
+  let alice: OpenAI;
+  let bob: OpenAI;
+
+  const clientFor = (user: string) =>
+    new OpenAI({
+      baseURL: `${gateway.baseUrl}/v1`,
+      apiKey: `sk-client-${user}`,
+      maxRetries: 0,
+      defaultHeaders: { 'x-user-id': user },
+    });
+
+  /** `user`'s upload of PDF for `model`, with `purpose`: its gateway id. */
+  const upload = async (client: OpenAI, model: string, purpose: string, name = 'report.pdf') => {
+    const file = await client.files.create(
+      { file: await toFile(PDF, name), purpose: purpose as 'user_data' },
+      { headers: { 'x-ai-gateway-model': model } },
+    );
+    assert.match(file.id, /^file-aigw_/);
+    return file.id;
+  };
+
+  const ask = (client: OpenAI, model: string, fileId: string, more: Json = {}) =>
+    client.responses.create({
+      model,
+      input: [
+        {
+          role: 'user',
+          content: [
+            { type: 'input_text', text: 'What does the document say?' },
+            { type: 'input_file', file_id: fileId },
+          ],
+        },
+      ],
+      ...more,
+    });
+
+  /** The error `call` failed with (it must fail). */
+  const failure = async (call: Promise<unknown>) => {
+    const error = await call.then(
+      () => assert.fail('the call should have been refused'),
+      (thrown: unknown) => thrown,
+    );
+    assert.ok(error instanceof OpenAI.APIError, String(error));
+    return error;
+  };
+
+  before(async () => {
+    await Promise.all([openai.start(), spare.start()]);
+    const dir = mkdtempSync(join(tmpdir(), 'aigw-responses-files-'));
+    writeFileSync(
+      join(dir, 'config.yaml'),
+      `kind: AIGatewayRoute
+metadata: {name: docs}
+spec:
+  backends:
+  - {name: docs-openai, provider: openai, baseUrl: "${openai.baseUrl}", model: gpt-4.1, modelNameOverride: ${SINGLE}, auth: {apiKeyRef: {name: openai-key}}}
+  - {name: failover-openai, priority: 0, provider: openai, baseUrl: "${openai.baseUrl}", model: gpt-4.1, modelNameOverride: ${FAILOVER}, auth: {apiKeyRef: {name: openai-key}}}
+  - {name: failover-spare, priority: 1, provider: vllm, baseUrl: "${spare.baseUrl}", model: spare-model, modelNameOverride: ${FAILOVER}}
+  - {name: claude, provider: anthropic, baseUrl: "http://127.0.0.1:9", model: claude-sonnet-4-5, modelNameOverride: ${CLAUDE}, auth: {apiKeyRef: {name: anthropic-key}}}
+  userIdentification: {header: x-user-id}
+`,
+    );
+    gateway = await startApp('gateway', {
+      AI_GATEWAY_CONFIG: join(dir, 'config.yaml'),
+      AI_GATEWAY_DATA_DIR: join(dir, 'data'),
+      AI_GATEWAY_SECRET_OPENAI_KEY_APIKEY: 'sk-backend',
+      AI_GATEWAY_SECRET_ANTHROPIC_KEY_APIKEY: 'sk-ant-backend',
+    });
+    alice = clientFor('alice');
+    bob = clientFor('bob');
+  });
+
+  after(async () => {
+    await gateway?.stop();
+    await Promise.all([openai.stop(), spare.stop()]);
+  });
+
+  it("sends the backend its own id for the caller's file, in this turn and a chained one", async () => {
+    const fileId = await upload(alice, SINGLE, 'user_data');
+    const backendId = [...openai.files.files.keys()].at(-1)!;
+    const before = openai.chat.calls.length;
+
+    const first = await ask(alice, SINGLE, fileId);
+    assert.equal(first.status, 'completed');
+    const sent = openai.chatBodies()[before];
+    assert.deepEqual(fileParts(sent), [{ type: 'file', file: { file_id: backendId } }]);
+    assert.ok(!JSON.stringify(sent).includes('file-aigw_'), 'no gateway id reaches the backend');
+
+    // The earlier turn's file comes back with it, mapped again.
+    const second = await alice.responses.create({
+      model: SINGLE,
+      previous_response_id: first.id,
+      input: 'And in one word?',
+    });
+    assert.equal(second.status, 'completed');
+    const chained = openai.chatBodies()[before + 1];
+    assert.ok(JSON.stringify(chained).includes(`"file_id":"${backendId}"`));
+    assert.ok(!JSON.stringify(chained).includes('file-aigw_'));
+  });
+
+  it("refuses another caller's file, an unknown id and a provider's own id with a 404 naming the part", async () => {
+    const fileId = await upload(alice, SINGLE, 'user_data');
+    const backendId = [...openai.files.files.keys()].at(-1)!;
+    const before = openai.chat.calls.length;
+    for (const [client, id] of [
+      [bob, fileId],
+      [alice, `${fileId.slice(0, -4)}AAAA`],
+      [alice, backendId],
+    ] as const) {
+      const error = await failure(ask(client, SINGLE, id));
+      assert.equal(error.status, 404, id);
+      assert.equal(error.param, 'input[0].content[1].file_id');
+      assert.equal(error.type, 'invalid_request_error');
+      assert.match(error.message, /No such File object/);
+    }
+    // Named in the same place as OpenAI names it, wherever the part is.
+    const error = await failure(
+      bob.responses.create({
+        model: SINGLE,
+        input: [
+          { role: 'user', content: 'first' },
+          { role: 'user', content: [{ type: 'input_file', file_id: fileId }] },
+        ],
+      }),
+    );
+    assert.equal(error.param, 'input[1].content[0].file_id');
+    assert.equal(openai.chat.calls.length, before, 'no refused request reached the backend');
+  });
+
+  it('refuses a file of a purpose no model reads as input, and takes an assistants file', async () => {
+    const tuning = await upload(alice, SINGLE, 'fine-tune', 'train.jsonl');
+    const error = await failure(ask(alice, SINGLE, tuning));
+    assert.equal(error.status, 400);
+    assert.equal(error.param, 'input[0].content[1].file_id');
+    assert.match(error.message, /purpose 'fine-tune'.*'user_data'/);
+
+    const assistants = await upload(alice, SINGLE, 'assistants');
+    const backendId = [...openai.files.files.keys()].at(-1)!;
+    const answer = await ask(alice, SINGLE, assistants);
+    assert.equal(answer.status, 'completed');
+    assert.deepEqual(fileParts(openai.chatBodies().at(-1)!), [
+      { type: 'file', file: { file_id: backendId } },
+    ]);
+  });
+
+  it('sends the content when failover may serve the request elsewhere, to whichever serves it', async () => {
+    const fileId = await upload(alice, FAILOVER, 'user_data');
+    const inline = {
+      type: 'file',
+      file: {
+        file_data: `data:application/pdf;base64,${PDF.toString('base64')}`,
+        filename: 'report.pdf',
+      },
+    };
+    const answer = await ask(alice, FAILOVER, fileId);
+    assert.equal(answer.status, 'completed');
+    assert.deepEqual(fileParts(openai.chatBodies().at(-1)!), [inline]);
+
+    // The holding backend down: the spare gets the same content, never an id it lacks.
+    openai.chat.next({ kind: 'status', status: 503 });
+    const failedOver = await ask(alice, FAILOVER, fileId);
+    assert.equal(failedOver.status, 'completed');
+    assert.deepEqual(fileParts(spare.calls.at(-1)!.body), [inline]);
+  });
+
+  it('refuses a file for a model with no backend that takes files, before any call', async () => {
+    const fileId = await upload(alice, SINGLE, 'user_data');
+    const error = await failure(ask(alice, CLAUDE, fileId));
+    assert.equal(error.status, 400);
+    assert.equal(error.param, 'input[0].content[1].file_id');
+    assert.match(error.message, /no OpenAI or Azure OpenAI backend/);
+  });
+});

@@ -1,0 +1,121 @@
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type GatewayRequest,
+  type JsonObject,
+} from '@aigw/contracts/data-plane';
+import type { FileInputs } from '../batches/file-inputs';
+import type { Headers, Who } from '../batches/held-api';
+
+/** What the Responses edge needs of the Files API: a gateway file id made usable. */
+export type InputFileResolver = Pick<FileInputs, 'resolve'>;
+
+/**
+ * The request with every `file_id` of its chat body (this turn's input_file parts and
+ * any brought back from earlier turns) made into what the serving backend takes: the
+ * caller's own gateway file, by its backend's id or its content. A gateway id never
+ * reaches a backend, nor does a provider's own id (it could name another tenant's file
+ * at a shared backend account): both are refused with the part's parameter.
+ */
+export async function withInputFiles(
+  request: GatewayRequest,
+  clientBody: unknown,
+  headers: Headers,
+  files: InputFileResolver,
+  who: Who,
+): Promise<GatewayRequest> {
+  const messages = request.body.messages;
+  if (!Array.isArray(messages)) return request;
+  const ids = new Set<string>();
+  for (const part of fileParts(messages)) ids.add(fileIdOf(part)!);
+  if (ids.size === 0) return request;
+  const params = fileIdParams(clientBody);
+  const resolved = new Map(
+    await Promise.all(
+      [...ids].map(
+        async (id) =>
+          [
+            id,
+            await files.resolve(
+              id,
+              params.get(id) ?? earlierTurnsParam(clientBody),
+              request.requestedModel,
+              headers,
+              who,
+            ),
+          ] as const,
+      ),
+    ),
+  );
+  const swapped = messages.map((message: unknown) => {
+    if (!isObject(message) || !Array.isArray(message.content)) return message;
+    return {
+      ...message,
+      content: message.content.map((part: unknown) => {
+        const id = fileIdOf(part);
+        if (id === undefined) return part;
+        // The client's own name for the file, where it gave one, over the upload's.
+        const sent = (part as { file: JsonObject }).file;
+        const file = {
+          ...resolved.get(id)!.file,
+          ...(sent.filename !== undefined && { filename: sent.filename }),
+        };
+        return { ...(part as JsonObject), file };
+      }),
+    };
+  });
+  return { ...request, body: { ...request.body, messages: swapped } };
+}
+
+/** The chat body's file parts that name a file by id. */
+function* fileParts(messages: readonly unknown[]): Generator<unknown> {
+  for (const message of messages) {
+    if (!isObject(message) || !Array.isArray(message.content)) continue;
+    for (const part of message.content) if (fileIdOf(part) !== undefined) yield part;
+  }
+}
+
+function fileIdOf(part: unknown): string | undefined {
+  if (!isObject(part) || part.type !== 'file' || !isObject(part.file)) return undefined;
+  return typeof part.file.file_id === 'string' ? part.file.file_id : undefined;
+}
+
+/**
+ * An edge without the Files API: no file id names a file of the caller's (a provider's own
+ * id could name another tenant's file at a shared backend account), so one is refused.
+ */
+export function refuseFileIds(clientBody: unknown): void {
+  const [param] = fileIdParams(clientBody).values();
+  if (param === undefined) return;
+  throw new DataPlaneError(
+    DataPlaneErrorCode.InvalidRequest,
+    `Invalid value for '${param}': this gateway does not serve the Files API, so no file id names a file of yours; send the file's content as 'file_data' (a data URL).`,
+    { param },
+  );
+}
+
+/** Where each file id first appears in the client's input: `input[0].content[1].file_id`. */
+export function fileIdParams(clientBody: unknown): Map<string, string> {
+  const params = new Map<string, string>();
+  const input = isObject(clientBody) ? clientBody.input : undefined;
+  if (!Array.isArray(input)) return params;
+  input.forEach((item: unknown, i) => {
+    if (!isObject(item) || !Array.isArray(item.content)) return;
+    item.content.forEach((part: unknown, j) => {
+      if (!isObject(part) || part.type !== 'input_file' || typeof part.file_id !== 'string') return;
+      if (!params.has(part.file_id)) params.set(part.file_id, `input[${i}].content[${j}].file_id`);
+    });
+  });
+  return params;
+}
+
+/** A file id only an earlier turn names: the parameter that brought that turn back. */
+function earlierTurnsParam(clientBody: unknown): string {
+  const body = isObject(clientBody) ? clientBody : {};
+  if (body.conversation !== undefined && body.conversation !== null) return 'conversation';
+  return 'previous_response_id';
+}
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
