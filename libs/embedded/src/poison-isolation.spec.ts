@@ -1,0 +1,88 @@
+// The strike rules both buses share: a strike only in a round where the store works.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { deadLetterReason, PoisonIsolation } from './poison-isolation';
+
+const failOn =
+  (...bad: string[]) =>
+  async (item: string): Promise<void> => {
+    if (bad.includes(item)) throw new Error(`cannot handle ${item}`);
+  };
+const storeDown = async (): Promise<void> => {
+  throw new Error('connect ECONNREFUSED');
+};
+
+describe('PoisonIsolation', () => {
+  it('counts a strike only while other events are handled, and calls the event poison at maxAttempts', async () => {
+    const isolation = new PoisonIsolation<string>((s) => s, 2);
+    const first = await isolation.round(['a', 'p', 'c'], failOn('p'));
+    assert.deepEqual(first.handled, ['a', 'c']);
+    assert.deepEqual(first.failing, ['p']);
+    assert.equal(first.proven, true);
+    const second = await isolation.round(['p'], failOn('p'), 'c');
+    assert.deepEqual(second.failing, []);
+    assert.deepEqual(
+      second.poison.map((p) => [p.item, p.attempts]),
+      [['p', 2]],
+    );
+  });
+
+  it('counts nothing while every call fails, however many rounds', async () => {
+    const isolation = new PoisonIsolation<string>((s) => s, 2);
+    for (let round = 0; round < 10; round++) {
+      const result = await isolation.round(['a', 'b', 'c', 'd', 'e'], storeDown);
+      assert.equal(result.proven, false);
+      assert.deepEqual(result.poison, []);
+      assert.deepEqual(result.failing, ['a', 'b', 'c', 'd', 'e'], 'kept, in batch order');
+    }
+    assert.equal(isolation.striking, 0);
+  });
+
+  it('stops a round at once when the known-good event fails again (the store went down)', async () => {
+    const isolation = new PoisonIsolation<string>((s) => s, 1);
+    const calls: string[] = [];
+    const result = await isolation.round(
+      ['p'],
+      async (item) => {
+        calls.push(item);
+        throw new Error('down');
+      },
+      'a',
+    );
+    assert.deepEqual(calls, ['a']);
+    assert.deepEqual(result.poison, []);
+    assert.deepEqual(result.failing, ['p']);
+  });
+
+  it('never dead-letters a lone event with nothing to prove the store works', async () => {
+    const isolation = new PoisonIsolation<string>((s) => s, 1);
+    for (let round = 0; round < 5; round++) {
+      const result = await isolation.round(['p'], failOn('p'));
+      assert.deepEqual(result.poison, []);
+      assert.deepEqual(result.failing, ['p']);
+    }
+  });
+
+  it('finds the healthy events behind a run of poison ones, a few tries a round', async () => {
+    const isolation = new PoisonIsolation<string>((s) => s, 1);
+    const batch = ['p1', 'p2', 'p3', 'p4', 'ok'];
+    const first = await isolation.round(batch, failOn('p1', 'p2', 'p3', 'p4'));
+    assert.equal(first.proven, false, 'three failures and no success: tried no further');
+    assert.deepEqual(first.failing, batch);
+    const second = await isolation.round(batch, failOn('p1', 'p2', 'p3', 'p4'));
+    assert.equal(second.proven, true);
+    assert.deepEqual(second.handled, ['ok']);
+    assert.deepEqual(second.poison.map((p) => p.item).sort(), ['p1', 'p2', 'p3', 'p4']);
+  });
+
+  it('refuses attempts below one', () => {
+    assert.throws(() => new PoisonIsolation<string>((s) => s, 0), /at least 1/);
+  });
+
+  it('masks secrets in the reason and bounds it', () => {
+    const reason = deadLetterReason(new Error(`bad key sk-abcdefghijklmnop ${'x'.repeat(3_000)}`));
+    assert.doesNotMatch(reason, /sk-abcdefghijklmnop/);
+    assert.match(reason, /^Error: bad key /);
+    assert.equal(reason.length, 2_000);
+  });
+});
