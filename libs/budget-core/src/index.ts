@@ -15,3 +15,4 @@ export * from './domain/event-time';
 export * from './domain/balance-changes';
 export * from './domain/hold-kind';
 export * from './domain/reservation-id';
+export * from './domain/user-budget-key';

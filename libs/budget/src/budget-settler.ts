@@ -276,7 +276,7 @@ export class BudgetSettler implements EventSubscription {
     const batch = usage.operation === BATCH_OPERATION;
     const cache = this.limitsOf(batch ? BATCH_KEY_PREFIX + usage.modelServed : usage.modelServed);
     const addedBefore = cache.added;
-    const limits = cache.get(route, usage.userId, tier, at, (bindAt) =>
+    const limits = cache.get(route, budgetKeyOf(usage), tier, at, (bindAt) =>
       trackedLimits(route, tier, usage, bindAt, batch),
     );
     if (cache.added !== addedBefore && ++this.boundCallers >= MAX_BOUND_CALLERS) {
@@ -544,6 +544,14 @@ function requestsCounted(usage: TokenUsageRecorded): number {
 }
 
 /**
+ * The key the user's budgets are kept under: the event's, else (events of older builds,
+ * and every event where users are identified one way) the user id, as it always was.
+ */
+function budgetKeyOf(usage: TokenUsageRecorded): string {
+  return usage.budgetKey ?? usage.userId;
+}
+
+/**
  * Every balance this usage counts against: the caller's limits, the served model's
  * limit, and the daily dollar spend wherever an alert threshold watches it. One key
  * appears once even if two rules name it (a cap and its alert).
@@ -555,14 +563,15 @@ function trackedLimits(
   at: number,
   spentAtOnce: boolean,
 ): TrackedLimit[] {
+  const budgetKey = budgetKeyOf(usage);
   const all: BudgetLimit[] = [
-    ...userLimits({ route, userKey: usage.userId, tier }),
+    ...userLimits({ route, userKey: budgetKey, tier }),
     ...modelLimits(route, usage.modelServed),
   ];
   const limits = spentAtOnce ? all.filter((limit) => !pacesCalls(limit.window)) : all;
   const dailyCost = (kind: LimitKind): BudgetLimit => ({
     kind,
-    subject: usage.userId,
+    subject: budgetKey,
     unit: 'dollars',
     limit: UNCAPPED,
     window: DAY,

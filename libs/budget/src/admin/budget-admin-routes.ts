@@ -1,4 +1,5 @@
 import { BudgetAdjustmentAction, createBudgetAdjusted, type EventPublisher } from '@aigw/contracts';
+import { budgetsNamed } from '@aigw/budget-core';
 import type { GatewayConfig } from '@aigw/config';
 import {
   adminNotFound,
@@ -50,11 +51,16 @@ async function adjust(
   }
   const event = createBudgetAdjusted({ partitionKey: request.userKey, ...request });
   events.publish(event);
+  // Where users are identified more than one way, the keys the name stands for (a plain id
+  // is the id's budget under each identification): the operator sees what is adjusted.
+  const budgets = budgetsNamed(config(), request.userKey).map((budget) => budget.budgetKey);
+  const qualified = budgets.length !== 1 || budgets[0] !== request.userKey;
   return {
     status: 202,
     body: {
       eventId: event.eventId,
       userKey: event.userKey,
+      ...(qualified ? { budgetKeys: budgets } : {}),
       action: event.action,
       limit: event.limitKind ?? 'all',
       ...(event.amount === undefined ? {} : { amount: event.amount }),

@@ -30,6 +30,8 @@ ${spec}`);
 
 export interface UsageInit {
   readonly user: string;
+  /** The event's budget key (a qualified one); absent as in events of older builds. */
+  readonly budgetKey?: string;
   /** Split evenly between input and output; also the weighted cost. */
   readonly tokens: number;
   readonly dollars?: number;
@@ -50,8 +52,9 @@ export function usageOf(init: UsageInit) {
     {
       ...(init.tier ? { tier: init.tier } : {}),
       ...(init.reservationId ? { reservationId: init.reservationId } : {}),
+      ...(init.budgetKey ? { budgetKey: init.budgetKey } : {}),
       requestId: init.requestId ?? 'r',
-      partitionKey: user,
+      partitionKey: init.budgetKey ?? user,
       userId: user,
       inputTokens: tokens / 2,
       outputTokens: tokens / 2,

@@ -70,8 +70,20 @@ export type JsonObject = { [key: string]: unknown };
 export interface CallerContext {
   /** The key budgets and events are partitioned by (user id, or 'anonymous'). */
   readonly userKey: string;
+  /**
+   * The key the caller's budgets are kept under, when it is not `userKey`: where the
+   * configuration identifies users more than one way, `userKey` qualified by how it was
+   * identified (`jwt:auth0:sub:alice`, `header:x-user-id:alice`), so a header cannot name
+   * a JWT user's budget. Absent: `userKey` is the budget key (see callerBudgetKey).
+   */
+  readonly budgetKey?: string;
   /** The tier the caller matched, if tiers are configured. */
   readonly tier?: string;
+}
+
+/** The key the caller's budgets are kept under. */
+export function callerBudgetKey(caller: CallerContext): string {
+  return caller.budgetKey ?? caller.userKey;
 }
 
 /** A request on its way to a provider, in OpenAI wire format. */

@@ -22,10 +22,13 @@ export function usageRecordedEvent(
   cacheHit: boolean,
 ): TokenUsageRecorded {
   const user = request.caller.userKey;
+  const budgetKey = request.caller.budgetKey;
   return createTokenUsageRecorded({
     requestId: request.requestId,
-    partitionKey: user,
+    // By budget: one budget's usage settles in order, on one partition.
+    partitionKey: budgetKey ?? user,
     userId: user,
+    budgetKey,
     inputTokens: usage.inputTokens,
     outputTokens: usage.outputTokens,
     cachedInputTokens: usage.cachedInputTokens,

@@ -108,6 +108,7 @@ export const createTokenUsageRecorded = (
   event.partitionKey = init.partitionKey;
   event.requestId = init.requestId;
   event.userId = init.userId;
+  event.budgetKey = init.budgetKey;
   event.inputTokens = init.inputTokens;
   event.outputTokens = init.outputTokens;
   event.cachedInputTokens = init.cachedInputTokens;

@@ -19,8 +19,20 @@ export class TokenUsageRecorded extends RequestEventEnvelope {
   @Equals(USAGE_RECORDED.version)
   override version: typeof USAGE_RECORDED.version = USAGE_RECORDED.version;
 
+  /** The user as identified (analytics' `user`): the same id however it was identified. */
   @Name()
   userId!: string;
+
+  /**
+   * The key the user's budgets are kept under, when it is not `userId`: where the
+   * configuration identifies users more than one way, the id qualified by how
+   * (`jwt:auth0:sub:alice`, `header:x-user-id:alice`). Optional and left out otherwise:
+   * events of older builds have none (their budget key is `userId`, as it was), and a
+   * consumer of an older build still reads every event of a single-identification setup.
+   */
+  @IsOptional()
+  @Name()
+  budgetKey?: string;
 
   @Count()
   inputTokens!: number;

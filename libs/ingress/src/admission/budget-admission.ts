@@ -39,6 +39,7 @@ import {
   SCORING_OPERATIONS,
   normalizedThinking,
   ADAPTIVE_THINKING_MAX_TOKENS,
+  callerBudgetKey,
   type GatewayRequest,
   type Operation,
 } from '@aigw/contracts/data-plane';
@@ -354,7 +355,8 @@ export class BudgetAdmission {
     if (!route) return undefined;
     const tier = tierByName(config, route, request.caller.tier);
     const now = this.now();
-    const userKey = request.caller.userKey;
+    // Its budget key, not its user key: one id named two ways is two budgets.
+    const userKey = callerBudgetKey(request.caller);
     const limits = this.limits.get(route, userKey, tier, now, (at) =>
       userLimits({ route, userKey, tier }).map((limit) => forAdmission(limit, at)),
     );
@@ -555,7 +557,7 @@ function worstCase(
 
 /** Whose last admitted call a reused answer is told about: the caller's, for this model. */
 function lastBalancesKey(request: GatewayRequest): string {
-  return `${request.caller.userKey}\u0000${request.requestedModel}`;
+  return `${callerBudgetKey(request.caller)}\u0000${request.requestedModel}`;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type ServerResponse } from 'node:http';
@@ -129,14 +130,22 @@ describe('CallerIdentifier with a JWT provider', () => {
     const first = ids.identify(bearer(token), secured);
     assert.ok(first instanceof Promise, 'the first sight of a token is verified asynchronously');
     const identity = await first;
-    assert.deepEqual(identity.caller, { userKey: 'alice', tier: 'pro' });
+    assert.deepEqual(identity.caller, {
+      userKey: 'alice',
+      budgetKey: 'jwt:agent-auth:sub:alice',
+      tier: 'pro',
+    });
     assert.deepEqual(identity.allowedModels, ['gpt-4', 'gpt-3.5-turbo']);
     assert.equal(identity.headers['x-user-id'], 'alice');
     assert.equal(identity.headers['x-user-plan'], 'pro');
 
     const again = ids.identify(bearer(token), secured);
     assert.ok(!(again instanceof Promise), 'a token already verified is answered synchronously');
-    assert.deepEqual(again.caller, { userKey: 'alice', tier: 'pro' });
+    assert.deepEqual(again.caller, {
+      userKey: 'alice',
+      budgetKey: 'jwt:agent-auth:sub:alice',
+      tier: 'pro',
+    });
   });
 
   it('rejects a token signed by another key under a known kid (bad signature)', async () => {
@@ -234,7 +243,11 @@ describe('CallerIdentifier with a JWT provider', () => {
       bearer(await rotated.sign({ sub: 'bob', plan: 'free' })),
       secured,
     );
-    assert.deepEqual(identity.caller, { userKey: 'bob', tier: 'free' });
+    assert.deepEqual(identity.caller, {
+      userKey: 'bob',
+      budgetKey: 'jwt:agent-auth:sub:bob',
+      tier: 'free',
+    });
     assert.equal(jwks.fetches, before + 1);
   });
 
@@ -300,7 +313,11 @@ describe('CallerIdentifier with a JWT provider', () => {
       bearer(token, { 'x-user-id': 'mallory', 'x-user-plan': 'pro', 'x-trace-id': 't1' }),
       secured,
     );
-    assert.deepEqual(identity.caller, { userKey: 'alice', tier: 'free' });
+    assert.deepEqual(identity.caller, {
+      userKey: 'alice',
+      budgetKey: 'jwt:agent-auth:sub:alice',
+      tier: 'free',
+    });
     assert.deepEqual(identity.allowedModels, ['gpt-3.5-turbo']);
     assert.equal(identity.headers['x-user-id'], 'alice');
     assert.equal(identity.headers['x-user-plan'], 'free');
@@ -370,7 +387,8 @@ describe('CallerIdentifier without JWT', () => {
     const headers = { 'x-user-id': 'carol', authorization: 'Bearer whatever' };
     const identity = ids.identify(headers, open);
     assert.ok(!(identity instanceof Promise));
-    assert.deepEqual(identity.caller, { userKey: 'carol' });
+    // This config identifies users by a JWT too: the header's users have budgets of their own.
+    assert.deepEqual(identity.caller, { userKey: 'carol', budgetKey: 'header:x-user-id:carol' });
     assert.deepEqual(identity.allowedModels, []);
     assert.equal(identity.headers, headers, 'no copy on the hot path');
     const anonymous = ids.identify({}, open);
@@ -538,6 +556,12 @@ describe('CallerIdentifier: user identifiers longer than events carry', () => {
     const longest = 'u'.repeat(256);
     const identity = await ids.identify({ 'x-user-id': longest }, open);
     assert.equal(identity.caller.userKey, longest);
+    // Qualified, it is past what events carry: its digest, still its own budget.
+    const qualified = `header:x-user-id:${longest}`;
+    assert.equal(
+      identity.caller.budgetKey,
+      `sha256:${createHash('sha256').update(qualified).digest('hex')}`,
+    );
     const error = await rejection(() => ids.identify({ 'x-user-id': `${longest}x` }, open));
     assert.equal(error.code, DataPlaneErrorCode.InvalidRequest);
     assert.equal(

@@ -1,4 +1,11 @@
-import type { GatewayConfig, JwtProviderConfig, RouteConfig } from '@aigw/config';
+import {
+  ANONYMOUS_USER_KEY,
+  claimOfHeader,
+  headerIdentification,
+  jwtIdentification,
+  qualifiedBudgetKey,
+} from '@aigw/budget-core';
+import type { GatewayConfig, JwtProviderConfig, RouteConfig, UserIdSource } from '@aigw/config';
 import { MAX_NAME_LENGTH } from '@aigw/contracts';
 import type { CallerContext } from '@aigw/contracts/data-plane';
 import { bearerToken } from './bearer-token';
@@ -19,8 +26,6 @@ import { RemoteKeySet } from './remote-key-set';
 import { planRoute, type RouteIdentityPlan } from './route-identity';
 import { firstValue, type IncomingHeaders } from './tier-selector';
 import { VerifiedTokenCache } from './verified-token-cache';
-
-const ANONYMOUS = 'anonymous';
 
 /** Who the caller is and what its tier lets it use. */
 export interface CallerIdentity {
@@ -177,8 +182,13 @@ function finish(
   const choice = plan.tiers.select(headers);
   if (choice.kind === 'unmatched') throw noTierMatched();
   const tier = choice.kind === 'tier' ? choice.tier : undefined;
+  const user = identifiedUser(plan, headers, verified);
   return {
-    caller: { userKey: userKey(plan, headers, verified), ...(tier ? { tier: tier.name } : {}) },
+    caller: {
+      userKey: user.userKey,
+      ...(user.budgetKey === undefined ? {} : { budgetKey: user.budgetKey }),
+      ...(tier ? { tier: tier.name } : {}),
+    },
     allowedModels: tier?.allowedModels ?? [],
     headers,
     gatewayHeaders: plan.identityHeaders,
@@ -196,12 +206,22 @@ function withoutIdentityHeaders(
   return copy;
 }
 
-/** The first userIdentification source that yields a value, in configured order. */
-function userKey(
+/** Who the caller is: the user key, and its budget key when that is not the user key. */
+interface IdentifiedUser {
+  readonly userKey: string;
+  readonly budgetKey?: string;
+}
+
+/**
+ * The first userIdentification source that yields a value, in configured order; its
+ * budget key, where the configuration identifies users more than one way, says which
+ * source that was (user-budget-key.ts).
+ */
+function identifiedUser(
   plan: RouteIdentityPlan,
   headers: IncomingHeaders,
   verified: VerifiedToken | undefined,
-): string {
+): IdentifiedUser {
   for (const source of plan.sources) {
     const value =
       source.kind === 'jwt'
@@ -214,9 +234,30 @@ function userKey(
         source.kind === 'jwt' ? `claim '${source.claim}'` : `header '${source.header}'`,
       );
     }
-    if (value) return value;
+    if (!value) continue;
+    if (!plan.qualifiedBudgetKeys) return { userKey: value };
+    const budgetKey = qualifiedBudgetKey(identificationOf(plan, source, verified), value);
+    return { userKey: value, budgetKey };
   }
-  return ANONYMOUS;
+  return { userKey: ANONYMOUS_USER_KEY };
+}
+
+/**
+ * How `source` identified the caller. On a JWT route a header holds only what the
+ * verifying provider's claimToHeaders set (the client's own was removed): that claim.
+ */
+function identificationOf(
+  plan: RouteIdentityPlan,
+  source: UserIdSource,
+  verified: VerifiedToken | undefined,
+): string {
+  if (source.kind === 'jwt') return jwtIdentification(source.provider, source.claim);
+  if (!plan.jwtRequired || !verified) return headerIdentification(source.header);
+  const claim = claimOfHeader(verified.provider, source.header);
+  // A header a JWT route holds was set from a claim: found, since it has a value.
+  return claim === undefined
+    ? headerIdentification(source.header)
+    : jwtIdentification(verified.provider.name, claim);
 }
 
 /** A credential header's value becomes `key-<hash>`: the raw key must never be a user key. */

@@ -3,21 +3,11 @@
 // events, analytics rows, logs, payload logs and Kafka partition keys.
 import { createHash } from 'node:crypto';
 
-/** Headers that carry a client's credential (lowercase, as userIdentification stores them). */
-export const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set([
-  'authorization',
-  'proxy-authorization',
-  'x-api-key',
-  'api-key',
-  'x-goog-api-key',
-]);
+// The credential headers are budget-core's: one budget identification covers them all.
+export { CREDENTIAL_HEADERS, isCredentialHeader } from '@aigw/budget-core';
 
 export const CREDENTIAL_USER_KEY_PREFIX = 'key-';
 const SCHEME = /^[ \t]*bearer[ \t]+/i;
-
-export function isCredentialHeader(header: string): boolean {
-  return CREDENTIAL_HEADERS.has(header.toLowerCase());
-}
 
 /**
  * `key-` + the first 16 hex digits of SHA-256 of the credential (a `Bearer ` prefix

@@ -86,7 +86,11 @@ describe('IngressPipeline.prepare with identity', () => {
     const first = pipeline.prepare('chat', body('secure-model'), headers, 'r2');
     assert.ok(first instanceof Promise);
     const request: GatewayRequest = await first;
-    assert.deepEqual(request.caller, { userKey: 'erin', tier: 'pro' });
+    assert.deepEqual(request.caller, {
+      userKey: 'erin',
+      budgetKey: 'jwt:auth:sub:erin',
+      tier: 'pro',
+    });
     assert.deepEqual(request.allowedModels, ['secure-model']);
     assert.equal(request.forwardHeaders['x-user-id'], undefined, 'the gateway set it: withheld');
     assert.equal(request.forwardHeaders['x-user-plan'], undefined, 'stripped by the route');

@@ -6,6 +6,7 @@ import type {
   UserIdSource,
   UserTierConfig,
 } from '@aigw/config';
+import { qualifiesBudgetKeys, routeJwtProviders } from '@aigw/budget-core';
 import { TierSelector, configuredDefaultTier, tiersForRoute } from './tier-selector';
 
 export interface RouteIdentityPlan {
@@ -20,6 +21,11 @@ export interface RouteIdentityPlan {
   /** Client headers removed before anything reads them (identity spoofing). */
   readonly identityHeaders: readonly string[];
   readonly sources: readonly UserIdSource[];
+  /**
+   * The configuration identifies users more than one way: a caller's budget key carries
+   * how this route identified it (user-budget-key.ts), so one id named two ways is two budgets.
+   */
+  readonly qualifiedBudgetKeys: boolean;
   readonly tiers: TierSelector;
   /** The tier requests matching no selector get (see planRoute); none: they get 403. */
   readonly defaultTier: UserTierConfig | undefined;
@@ -37,7 +43,7 @@ export function planRoute(
   route: RouteConfig,
   defaultTierName: string | undefined,
 ): RouteIdentityPlan {
-  const providers = providersFor(config, route);
+  const providers = routeJwtProviders(config, route);
   const jwtRequired =
     providers.length > 0 || route.userIdentification.sources.some((s) => s.kind === 'jwt');
   const identityHeaders = jwtRequired
@@ -57,33 +63,11 @@ export function planRoute(
     jwtRequired,
     identityHeaders,
     sources: route.userIdentification.sources,
+    qualifiedBudgetKeys: qualifiesBudgetKeys(config),
     tiers: new TierSelector(tiers, defaultTier),
     defaultTier,
     defaultTierMissing: defaultTierName !== undefined && tiers.length > 0 && !named,
   };
-}
-
-/**
- * Providers of every SecurityPolicy that targets the route, plus any provider its
- * userIdentification names (wherever that provider is declared). Names are unique among
- * the policies targeting one route: the loader refuses a configuration where they are not.
- */
-function providersFor(config: GatewayConfig, route: RouteConfig): JwtProviderConfig[] {
-  const found = new Map<string, JwtProviderConfig>();
-  for (const policy of config.securityPolicies) {
-    const targets = policy.targetRefs.some(
-      (ref) => ref.kind === 'AIGatewayRoute' && ref.name === route.name,
-    );
-    if (targets) for (const provider of policy.jwtProviders) found.set(provider.name, provider);
-  }
-  for (const source of route.userIdentification.sources) {
-    if (source.kind !== 'jwt' || found.has(source.provider)) continue;
-    const named = config.securityPolicies
-      .flatMap((policy) => policy.jwtProviders)
-      .find((provider) => provider.name === source.provider);
-    if (named) found.set(named.name, named);
-  }
-  return [...found.values()];
 }
 
 function unique(names: readonly string[]): string[] {

@@ -204,6 +204,7 @@ function gatewayRequest(value: unknown): GatewayRequest {
   if (!OPERATIONS.has(operation)) throw malformed('request.operation');
   const caller = asObject(field(object, 'caller'), 'request.caller');
   const tier = caller.tier;
+  const budgetKey = caller.budgetKey;
   const allowedModels = object.allowedModels;
   if (!Array.isArray(allowedModels) || !allowedModels.every((m) => typeof m === 'string')) {
     throw malformed('request.allowedModels');
@@ -222,6 +223,8 @@ function gatewayRequest(value: unknown): GatewayRequest {
     ...(object.uploads === undefined ? {} : { uploads: uploads(object.uploads) }),
     caller: {
       userKey: str(caller, 'userKey', 'request.caller'),
+      // The budget the usage event settles: lost here, it would settle the user key's.
+      ...(typeof budgetKey === 'string' ? { budgetKey } : {}),
       ...(typeof tier === 'string' ? { tier } : {}),
     },
     allowedModels,
