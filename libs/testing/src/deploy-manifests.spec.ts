@@ -31,6 +31,8 @@ interface EnvVar {
 }
 interface Probe {
   httpGet?: { path?: string; port?: string | number };
+  periodSeconds?: number;
+  failureThreshold?: number;
 }
 interface Container {
   name: string;
@@ -342,6 +344,23 @@ function assertHoldsNoProviderKey(
     assert.ok(!from || !providerSecrets.has(from), `${app} reads the provider Secret ${from}`);
   }
 }
+
+test('the usage-sink’s startup probe outlasts its own wait for ClickHouse', () => {
+  // The admin port (and /healthz) opens only once start-up is done; the sink waits for
+  // ClickHouse first, and its own error should say so, not a kill by the startup probe.
+  const source = read('libs/usage-sink/src/usage-sink-runtime.ts');
+  const deadline = /const CONNECT_DEADLINE_MS = ([\d_]+);/.exec(source)?.[1];
+  assert.ok(deadline, 'the sink names its ClickHouse deadline');
+  const waitMs = Number(deadline.replaceAll('_', ''));
+  const probe = deploymentOf('usage-sink').container.startupProbe;
+  // Kubernetes' defaults: every 10 s, 3 failures.
+  const windowMs = (probe?.periodSeconds ?? 10) * (probe?.failureThreshold ?? 3) * 1000;
+  // Room beyond it for Kafka's start before, and the migrations after.
+  assert.ok(
+    windowMs >= waitMs + 30_000,
+    `startup window ${windowMs} ms, ClickHouse wait ${waitMs} ms`,
+  );
+});
 
 test('the internal hop token and the one being rotated out come from one optional Secret, on the three hop services only', () => {
   const hopApps: readonly AppName[] = ['ingress', 'router', 'provider-adapter'];
