@@ -278,6 +278,23 @@ test('the rules cover what pages an operator', () => {
   assert.ok(p99, 'a p99 latency alert');
 });
 
+test('a runbook that drains or resets a backend says each router replica keeps its own', () => {
+  // The router's backend state is per process (GET /admin/backends answers scope: process):
+  // an operator who drains one pod of several has drained nothing for the rest.
+  const adminSource = read('libs/router/src/admin/backend-admin-routes.ts');
+  assert.match(adminSource, /scope: 'process'/, 'the backend admin routes act per process');
+  const sending = rules.filter((rule) =>
+    /\/admin\/backends\//.test(rule.annotations?.description ?? ''),
+  );
+  assert.ok(sending.length > 0, 'some runbook drains or resets a backend');
+  for (const rule of sending) {
+    const text = (rule.annotations?.description ?? '').replace(/\s+/g, ' ');
+    assert.match(text, /every router pod/, `${rule.alert}: names every router pod`);
+    assert.match(text, /each replica keeps its own/, `${rule.alert}: says why`);
+    assert.doesNotMatch(text, /on the router's admin port/, `${rule.alert}: one pod is not enough`);
+  }
+});
+
 test('the PrometheusRule in the kustomize base holds the rules file’s groups, unchanged', () => {
   assert.equal(operator.apiVersion, 'monitoring.coreos.com/v1');
   assert.equal(operator.kind, 'PrometheusRule');
