@@ -20,6 +20,7 @@ import { listenFailure } from './startup-errors';
 import { openTracing, tracingSettings } from './tracing-settings';
 import { answerAfterRecord } from './answer-after-record-setting';
 import { kafkaEventMetrics } from './kafka-event-metrics';
+import { KafkaTransportWatch, kafkaProbe, kafkaProbeClient } from './kafka-transport-watch';
 import { meterBackendsMissingKey } from './backend-key-metrics';
 import {
   loadServiceConfig,
@@ -454,17 +455,20 @@ async function openKafkaEvents(
   const spool = new EventSpool(join(settings.dataDir, `${options.app}-kafka-spool.db`), {
     maxBytes,
   });
+  const watch = new KafkaTransportWatch(metrics);
   const bus = new KafkaEventBus(kafka, {
     spool,
     topicPrefix: kafkaTopicPrefix(env),
     answersAwaitRecord,
     logger: eventsLogger,
-    observer: kafkaEventMetrics(metrics),
+    observer: { ...kafkaEventMetrics(metrics), ...watch.observer },
   });
   const whileUnreachable = kafkaAtStart(options) === 'optional' ? 'spool' : 'fail';
   let started;
   try {
-    started = await bus.start({ whileUnreachable });
+    // A serving start waits for one quick try, not for the client's reconnect retries.
+    const probe = kafkaProbe(kafkaProbeClient(`aigw-${options.app}`, brokers, eventsLogger));
+    started = await bus.start({ whileUnreachable, probe });
   } catch (error) {
     await bus.close().catch(() => undefined);
     throw new StartupError(
@@ -479,12 +483,12 @@ async function openKafkaEvents(
       { brokers: brokers.join(','), reason: errorText(started.error), spooled: spool.count },
     );
   }
+  watch.follow(bus);
   readiness.push({
     name: 'kafka',
     check: async () => {
       const status = bus.status();
-      const detail = status.spooled > 0 ? ` (${status.spooled} events spooled)` : '';
-      return { ready: status.ready, state: `${status.state}${detail}` };
+      return { ready: status.ready, state: watch.readinessState(status) };
     },
   });
   logger.info(started.connected ? 'events go to Kafka' : 'events go to Kafka once it answers', {
@@ -492,7 +496,14 @@ async function openKafkaEvents(
     spooled: spool.count,
     spoolMaxBytes: maxBytes,
   });
-  return { bus, stopConsumers: () => bus.stopConsumers(), close: () => bus.close() };
+  return {
+    bus,
+    stopConsumers: () => bus.stopConsumers(),
+    close: () => {
+      watch.stop();
+      return bus.close();
+    },
+  };
 }
 
 function errorText(error: unknown): string {
