@@ -90,6 +90,19 @@ userTiers:
     assert.deepEqual(identityConfigProblems(mapped), []);
   });
 
+  it('flags providers of one name with different issuers: their users would share keys', () => {
+    const other = POLICY.replace('name: p}', 'name: q}')
+      .replace('name: r}]', 'name: r2}]')
+      .replace('https://issuer.test', 'https://other-issuer.test');
+    const route2 = `---\n${ROUTE.replace('name: r}', 'name: r2}')}`;
+    assert.deepEqual(identityConfigProblems(load(ROUTE + POLICY + route2 + other)), [
+      'JWT providers named "auth" (SecurityPolicies p, q) have different issuers, but users and budgets are keyed by provider name: a subject of one issuer is the same user as that subject of the other; give each provider its own name',
+    ]);
+    // The same issuer under one name (another audience, say) is one user space.
+    const same = POLICY.replace('name: p}', 'name: q}').replace('name: r}]', 'name: r2}]');
+    assert.deepEqual(identityConfigProblems(load(ROUTE + POLICY + route2 + same)), []);
+  });
+
   it('logs the problems of the config in force, then of every reloaded one', () => {
     const sound = load(ROUTE + POLICY);
     const unnamed = load(ROUTE.replace(/  userIdentification: .*\n/, '') + POLICY);

@@ -19,6 +19,7 @@ export function identityConfigProblems(
     ...config.routes.flatMap((r) => r.userTiers.map((t) => t.name)),
   ]);
   const globalDefault = configuredDefaultTier(config.userTiers)?.name;
+  problems.push(...sharedProviderNames(config));
   if (options.defaultTier !== undefined && !allTierNames.has(options.defaultTier)) {
     problems.push(`${DEFAULT_TIER_ENV} names tier "${options.defaultTier}", which no route has`);
   }
@@ -75,6 +76,29 @@ export function identityConfigProblems(
     }
   }
   return problems;
+}
+
+/**
+ * JWT providers of one name with different issuers: user keys (and budget keys,
+ * `jwt:<provider>:<claim>:<id>`) name a provider, not its issuer, so one `sub` issued by
+ * each would be one user, one budget.
+ */
+function sharedProviderNames(config: GatewayConfig): string[] {
+  const byName = new Map<string, { issuers: Set<string>; policies: string[] }>();
+  for (const policy of config.securityPolicies) {
+    for (const provider of policy.jwtProviders) {
+      const seen = byName.get(provider.name) ?? { issuers: new Set<string>(), policies: [] };
+      seen.issuers.add(provider.issuer);
+      seen.policies.push(policy.name);
+      byName.set(provider.name, seen);
+    }
+  }
+  return [...byName]
+    .filter(([, seen]) => seen.issuers.size > 1)
+    .map(
+      ([name, seen]) =>
+        `JWT providers named "${name}" (SecurityPolicies ${seen.policies.join(', ')}) have different issuers, but users and budgets are keyed by provider name: a subject of one issuer is the same user as that subject of the other; give each provider its own name`,
+    );
 }
 
 /** Where identity problems are told: the process's configuration, its reloads and log. */
