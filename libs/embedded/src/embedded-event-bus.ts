@@ -515,7 +515,7 @@ export class EmbeddedEventBus implements EventPublisher {
 
   /**
    * Runs the handler and commits through `last`; false when it failed (retried after a
-   * backoff). A retry hands the events over one at a time (PoisonIsolation): one the
+   * backoff). A retry that fails whole hands them over one at a time (PoisonIsolation): one the
    * handler keeps failing on while it handles the others is dead-lettered and skipped;
    * while every event fails (its store is down) nothing is, and the retries go on.
    */
@@ -526,10 +526,12 @@ export class EmbeddedEventBus implements EventPublisher {
   ): Promise<boolean> {
     const key = positionKey(subscription);
     const retry = this.retrying.get(key);
-    const handled = retry
-      ? await this.handleOneByOne(subscription, delivered)
-      : await this.handleBatch(subscription, delivered);
-    if (!handled) {
+    // Whole first (after a brief outage the batch goes through as one write), then, on a
+    // retry, one event at a time to find any the handler cannot take.
+    let failure = await this.handleBatch(subscription, delivered);
+    if (failure && retry) failure = await this.handleOneByOne(subscription, delivered);
+    if (failure) {
+      this.options.onError(failure.error, subscription.group);
       for (const topic of new Set(delivered.map((d) => d.topic))) {
         this.options.onHandlerRetried?.({ group: subscription.group, topic });
       }
@@ -551,30 +553,29 @@ export class EmbeddedEventBus implements EventPublisher {
     this.timer ??= setTimeout(() => void this.flush(), ms);
   }
 
+  /** Undefined when the handler took the whole batch; else why it did not. */
   private async handleBatch(
     subscription: EventSubscription,
     delivered: readonly Delivered[],
-  ): Promise<boolean> {
+  ): Promise<{ error: unknown } | undefined> {
     try {
       if (delivered.length > 0) await subscription.handle(delivered.map((d) => d.event));
-      return true;
+      this.isolations.get(positionKey(subscription))?.forget(delivered);
+      return undefined;
     } catch (error) {
-      this.options.onError(error, subscription.group);
-      return false;
+      return { error };
     }
   }
 
-  /** One isolation round: true once every event is handled or dead-lettered. */
+  /** One isolation round: undefined once every event is handled or dead-lettered. */
   private async handleOneByOne(
     subscription: EventSubscription,
     delivered: readonly Delivered[],
-  ): Promise<boolean> {
+  ): Promise<{ error: unknown } | undefined> {
     const isolation = this.isolationOf(subscription);
     const round = await isolation.round(delivered, (d) => subscription.handle([d.event]));
     for (const poison of round.poison) this.deadLetter(subscription.group, poison);
-    if (round.failing.length === 0) return true;
-    this.options.onError(round.lastError, subscription.group);
-    return false;
+    return round.failing.length === 0 ? undefined : { error: round.lastError };
   }
 
   private isolationOf(subscription: EventSubscription): PoisonIsolation<Delivered> {

@@ -961,7 +961,7 @@ export class KafkaEventBus implements EventPublisher {
 
   /**
    * Calls the handler until every event is handled or dead-lettered. A failed batch is
-   * retried one event at a time with backoff; an event that keeps failing while the others
+   * retried with backoff, whole and then (while it still fails) one event at a time; an event that keeps failing while the others
    * (or a known-good one) are handled is poison and goes to the dead-letter topic. While
    * every call fails (the store is down), it retries forever and dead-letters nothing.
    */
@@ -995,6 +995,14 @@ export class KafkaEventBus implements EventPublisher {
     for (let round = 1; ; round++) {
       if (!(await this.stillOwned(payload, delay))) return false;
       delay = Math.min(delay * 2, this.retryMaxMs);
+      // Whole first: after a brief outage the batch goes through as one write.
+      try {
+        await handleAll(pending);
+        isolation.forget(pending);
+        return true;
+      } catch {
+        // Then one event at a time, to find any the handler cannot take.
+      }
       const result = await isolation.round(pending, (item) => handleAll([item]), known);
       known = result.handled.at(-1) ?? known;
       for (const poison of result.poison) {
