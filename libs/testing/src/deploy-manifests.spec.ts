@@ -54,7 +54,7 @@ interface Volume {
     sources: { secret?: { name: string; items?: { key: string; path: string }[] } }[];
   };
   secret?: { secretName: string };
-  emptyDir?: object;
+  emptyDir?: { sizeLimit?: string; medium?: string };
 }
 interface Manifest {
   apiVersion: string;
@@ -343,6 +343,51 @@ function assertHoldsNoProviderKey(
     const from = entry.valueFrom?.secretKeyRef?.name;
     assert.ok(!from || !providerSecrets.has(from), `${app} reads the provider Secret ${from}`);
   }
+}
+
+/** A Kubernetes quantity of bytes ("1Gi", "512Mi", "100M") as a number. */
+function bytesOf(quantity: string): number {
+  const match = /^(\d+)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(quantity);
+  assert.ok(match, `a byte quantity: ${quantity}`);
+  const unit = {
+    Ki: 2 ** 10,
+    Mi: 2 ** 20,
+    Gi: 2 ** 30,
+    Ti: 2 ** 40,
+    k: 1e3,
+    M: 1e6,
+    G: 1e9,
+    T: 1e12,
+  };
+  return Number(match[1]) * (match[2] ? unit[match[2] as keyof typeof unit] : 1);
+}
+
+/** The spool's bound when AI_GATEWAY_SPOOL_MAX_BYTES is unset, read from its source. */
+function defaultSpoolBytes(): number {
+  const source = read('libs/infra/src/event-transport/event-spool.ts');
+  const product = /export const DEFAULT_SPOOL_MAX_BYTES = ([\d_ *]+);/.exec(source)?.[1];
+  assert.ok(product, 'the spool names its default bound');
+  return product
+    .split('*')
+    .reduce((bytes, factor) => bytes * Number(factor.trim().replaceAll('_', '')), 1);
+}
+
+for (const app of APP_NAMES) {
+  test(`${app}: the data directory's emptyDir holds a full Kafka spool`, () => {
+    // Past its sizeLimit the kubelet evicts the pod, and the spool (the events Kafka has not
+    // taken yet) goes with it: the spool's own bound must be reached first, with room for
+    // SQLite's journal and free pages.
+    const { spec, container } = deploymentOf(app);
+    const env = envOf(container);
+    const dataDir = envValue(env.get('AI_GATEWAY_DATA_DIR'))!;
+    const mount = (container.volumeMounts ?? []).find((m) => m.mountPath === dataDir);
+    const volume = (spec.template.spec.volumes ?? []).find((v) => v.name === mount?.name);
+    const limit = volume?.emptyDir?.sizeLimit;
+    assert.ok(limit, `${app}: the data emptyDir has a sizeLimit`);
+    assert.notEqual(volume.emptyDir?.medium, 'Memory', `${app}: the spool is on disk`);
+    const spool = Number(envValue(env.get('AI_GATEWAY_SPOOL_MAX_BYTES')) ?? defaultSpoolBytes());
+    assert.ok(bytesOf(limit) >= 2 * spool, `${app}: ${limit} for a ${spool}-byte spool`);
+  });
 }
 
 test('the usage-sink’s startup probe outlasts its own wait for ClickHouse', () => {
