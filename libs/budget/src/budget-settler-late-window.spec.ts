@@ -1,7 +1,8 @@
-// A call admitted in one window and ending in the next is charged to the window it was
-// admitted in. Its settlement must not announce that ended window's room as the
-// limit's state: the topic and every view key states by limit, and a `recovered` ends a
-// limit's mark whatever its window, so it would reopen the current window spent meanwhile.
+// A call admitted in one window and ending in the next gives its hold back in the window
+// it was admitted in and is charged to the one it ended in. Its settlement must not
+// announce that ended window's room as the limit's state: the topic and every view key
+// states by limit, and a `recovered` ends a limit's mark whatever its window, so it would
+// reopen the current window spent meanwhile.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { bindLimit, ExhaustionView, newReservationId, userLimits } from '@aigw/budget-core';
@@ -26,7 +27,7 @@ describe('BudgetSettler settling a window that has ended', () => {
     const stream = newReservationId(firstMinute + 50_000); // a stream admitted late in a minute
     // The next minute is spent by calls admitted (and ended) in it.
     await settler.handle([usage(300, nextMinute + 10_000, newReservationId(nextMinute + 5_000))]);
-    // The stream ends in the next minute; charged to its own, which has room left.
+    // The stream ends in the next minute; its own, ended, has room left.
     await settler.handle([usage(100, nextMinute + 30_000, stream)]);
     settler.close();
 

@@ -15,6 +15,7 @@ import {
   userLimits,
   DAY,
   eventTime,
+  holdKind,
   pacesCalls,
   type BoundLimit,
   type BudgetLimit,
@@ -64,23 +65,23 @@ const BATCH_OPERATION = 'batch';
 /** Prefixes the served model for a batch's limits, which leave out the per-minute ones. */
 const BATCH_KEY_PREFIX = 'batch\n';
 
-/** A Realtime session's usage, reported per response as each one is done. */
-const REALTIME_OPERATION = 'realtime';
-
 /**
- * When a usage is charged: the windows its limits are bound in. A call's usage goes to the
- * windows its hold was taken in (its id says when): admission checked those for room. A
- * call that ended in the next minute or day, charged there, would spend a window whose
- * admissions never saw its hold, past the limit. A Realtime response is not that call: the
- * session's hold (taken when it opened) is settled by its first response, which may come
- * any time later, an hour or more. Charged at the session's opening, it would land in a
- * minute long ended (its balance gone, in Redis dropped at once) and never count in the
- * minute it was spent; so each response is charged when it occurred, as the later ones
- * (which carry no hold) are, and the hold is released from the windows it was taken in.
+ * When a usage is charged: the windows its limits are bound in are those it was reported
+ * in (as most gateways charge, and as each Realtime response always was), which admissions
+ * still check. Charged to the windows its hold was taken in, a call that ended after them
+ * (a stream crossing a minute; a reasoning model, a big stream or one kept open for an hour
+ * and more) spent a window nothing enforced any more, and past that window's grace
+ * (KEY_GRACE_MS) the charge was dropped at once: the per-minute limits never counted it.
+ * The hold is given back in the windows it was taken in. A window that calls crossed into
+ * never held for them, so they may spend it past its limit (counted as reservation
+ * overshoot). The event's own time, not the settler's clock: every delivery of an event
+ * binds the same windows (its marker refuses the repeats), and a backlog replayed after an
+ * outage is not heaped onto the current minute. Never a window before the admission's
+ * (the producer's clock may run behind the one that admitted it).
  */
 function chargedAt(usage: TokenUsageRecorded, occurredAt: number): number {
-  if (usage.operation === REALTIME_OPERATION) return occurredAt;
-  return admittedAtOf(usage.reservationId) ?? occurredAt;
+  const admittedAt = admittedAtOf(usage.reservationId);
+  return admittedAt !== undefined && admittedAt > occurredAt ? admittedAt : occurredAt;
 }
 
 /** Served models whose callers' limits are kept bound; past it the caches start over. */
@@ -302,12 +303,14 @@ export class BudgetSettler implements EventSubscription {
     const result = settled instanceof Promise ? await settled : settled;
     this.metrics.recordUsageSettlement(result.applied ? 'applied' : 'duplicate');
     if (!result.applied) return;
+    // Its hold lapsed before it was settled: its room was free for others while it ran.
+    if (result.holdLapsed) this.metrics.recordLateSettlement(holdKind(usage.reservationId ?? ''));
 
     for (let index = 0; index < limits.length; index++) {
       const { used, reserved } = result.balances[index];
       const limit = limits[index];
-      // A window that ended before the call did (its hold was taken in it) is no limit's
-      // state any more: announced, its room would end the current window's spent mark.
+      // A window that ended before the usage occurred is no limit's state any more:
+      // announced, its room would end the current window's spent mark.
       const current = limit.windowRef.endsAt > occurredAt;
       this.announce(usage, limit, used - changes[index].amount, used, reserved, current);
     }
