@@ -118,7 +118,11 @@ spec:
       );
       assert.equal(readyz.status, 200);
       assert.equal(body.status, 'ready');
-      assert.match(body.checks.kafka, /^spooling; Kafka unreachable: 1 try failed, last: .+/);
+      // One try failed by now, or more on a busy machine (the next comes 250 ms later).
+      assert.match(
+        body.checks.kafka,
+        /^spooling; Kafka unreachable: \d+ tr(?:y|ies) failed, last: .*ECONNREFUSED 127\.0\.0\.1:\d+$/,
+      );
 
       // The tries go on in the background, each counted.
       await new Promise((r) => setTimeout(r, 1_000));
