@@ -80,7 +80,9 @@ export async function bootstrapGateway(env: Env): Promise<RunningGateway> {
       health,
       load,
       observer: new RouterTelemetry(events, metrics, logger),
-      modelBudgetGate: modelBudgetGate(exhaustion),
+      modelBudgetGate: modelBudgetGate(exhaustion, Date.now, (source) =>
+        runtime.metrics.recordModelBudgetSteer(source),
+      ),
       tracing: runtime.tracing && (await attemptTracing(runtime.tracing)),
     });
     watchRouterGauges(metrics, router, health);

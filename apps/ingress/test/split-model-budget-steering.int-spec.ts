@@ -14,7 +14,7 @@ import { bindLimit, modelLimits } from '@aigw/budget-core';
 import { parseGatewayConfig, type RouteConfig } from '@aigw/config';
 import { LimitKind } from '@aigw/contracts';
 import { createRedisClient, prepareEventTopics } from '@aigw/infra';
-import { startKafka, startRedis, type RealService } from '@aigw/testing';
+import { metricSum, startKafka, startRedis, type RealService } from '@aigw/testing';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
 import { startSplitDataPlane, type AppProcess } from '@aigw/testing/processes';
 
@@ -62,6 +62,9 @@ describe('split deployment: the router steers by the Redis budget store, before 
   const apps: AppProcess[] = [];
   let client: OpenAI;
   let route: RouteConfig;
+  let routerAdminPort = 0;
+  const routerMetrics = async () =>
+    (await fetch(`http://127.0.0.1:${routerAdminPort}/metrics`)).text();
 
   before(async () => {
     await Promise.all([limited.start(), spare.start()]);
@@ -75,7 +78,7 @@ describe('split deployment: the router steers by the Redis budget store, before 
     assert.ok(parsed.ok);
     route = parsed.config.routes[0];
     // Ingress, router and provider adapter on Redis and Kafka; no budget service.
-    const { ingress } = await startSplitDataPlane(
+    const { ingress, router } = await startSplitDataPlane(
       {
         AI_GATEWAY_CONFIG: join(dir, 'config.yaml'),
         REDIS_URL: redis.url,
@@ -85,6 +88,7 @@ describe('split deployment: the router steers by the Redis budget store, before 
       dir,
       apps,
     );
+    routerAdminPort = router.adminPort;
     client = new OpenAI({ baseURL: `${ingress.baseUrl}/v1`, apiKey: 'sk-client', maxRetries: 0 });
   });
 
@@ -137,6 +141,15 @@ describe('split deployment: the router steers by the Redis budget store, before 
     }
     assert.equal(limited.calls.length, 0, 'a spent model was called');
     assert.equal(spare.calls.length, 2);
+    // The store told the first call (and the test before's second); the spent backend then
+    // cools down for the minute's rest, so the second call starts on the spare.
+    const text = await routerMetrics();
+    const reads = (outcome: string) =>
+      metricSum(text, 'ai_gateway_model_budget_store_reads_total', { outcome });
+    assert.equal(metricSum(text, 'ai_gateway_model_budget_steers_total', { source: 'store' }), 2);
+    assert.equal(reads('steered'), 2);
+    assert.ok(reads('room') >= 2, `reads with room ${reads('room')}`);
+    assert.equal(reads('failed'), 0);
   });
 
   it('sizes a token limit by what the request holds on the model it was admitted to', async () => {

@@ -4,6 +4,7 @@ import {
   storeCheckedModelBudgetGate,
   type ExhaustionView,
   type ModelBudgetGate,
+  type ModelSteerSource,
 } from '@aigw/budget-core';
 import { decodeRouteRequest } from '@aigw/contracts/data-plane';
 import {
@@ -138,8 +139,9 @@ const MODEL_BALANCE_READ_TIMEOUT_MS = 500;
  * view alone (a store of this process's own would know nothing of the ingress's holds).
  */
 function routerBudgetGate(runtime: ServiceRuntime, exhaustion: ExhaustionView): ModelBudgetGate {
-  const { settings, logger } = runtime;
-  if (!settings.redisUrl) return modelBudgetGate(exhaustion);
+  const { settings, logger, metrics } = runtime;
+  const onSteered = (source: ModelSteerSource) => metrics.recordModelBudgetSteer(source);
+  if (!settings.redisUrl) return modelBudgetGate(exhaustion, Date.now, onSteered);
   const redis = createRedisClient(settings.redisUrl, {
     // Advisory: while Redis is away the read fails at once and the view decides.
     enableOfflineQueue: false,
@@ -149,5 +151,8 @@ function routerBudgetGate(runtime: ServiceRuntime, exhaustion: ExhaustionView): 
     logger.warn('redis connection problem (per-model budget reads)', { reason: error.name }),
   );
   runtime.onClose(() => void redis.disconnect());
-  return storeCheckedModelBudgetGate(exhaustion, new RedisModelBalanceReader(redis));
+  return storeCheckedModelBudgetGate(exhaustion, new RedisModelBalanceReader(redis), {
+    onSteered,
+    onStoreRead: (outcome) => metrics.recordModelBudgetStoreRead(outcome),
+  });
 }

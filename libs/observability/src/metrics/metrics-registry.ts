@@ -157,6 +157,18 @@ export class MetricsRegistry {
     labelNames: ['from', 'to', 'reason'] as const,
     registers: [this.registry],
   });
+  readonly #modelBudgetSteers = new Counter({
+    name: 'ai_gateway_model_budget_steers_total',
+    help: "Backends the router passed over because their model's tokenRateLimit.perModel had no room, by where it learned that: view (the budget broadcast's local exhaustion view, or a store read it kept) or store (a read of the Redis balances, the split deployment's router)",
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+  readonly #modelBudgetStoreReads = new Counter({
+    name: 'ai_gateway_model_budget_store_reads_total',
+    help: "The split deployment router's reads of a model's per-model balances in Redis before calling it, by outcome: room, steered (no room: the next backend is tried), failed (Redis unreachable or slow: the local view alone decided)",
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
   readonly #requestOverrides = new Counter({
     name: 'ai_gateway_request_overrides_total',
     help: 'Calls a client narrowed with an x-ai-gateway-* override header, by override (timeout, retries, fallback); clamped=true when it asked for more than the route allows',
@@ -723,6 +735,16 @@ export class MetricsRegistry {
   /** `from`/`to` are provider names; `reason` in either spelling (`rateLimit` or `rate_limit`). */
   recordFallback(labels: { from: string; to: string; reason: string }): void {
     this.#fallback.inc({ from: labels.from, to: labels.to, reason: toSnakeCase(labels.reason) });
+  }
+
+  /** A backend the per-model budget gate passed over, by where it learned of no room. */
+  recordModelBudgetSteer(source: 'view' | 'store'): void {
+    this.#modelBudgetSteers.inc({ source });
+  }
+
+  /** One read of a model's per-model balances in the store, by what it came to. */
+  recordModelBudgetStoreRead(outcome: 'room' | 'steered' | 'failed'): void {
+    this.#modelBudgetStoreReads.inc({ outcome });
   }
 
   /** One override the router applied to a call (a call with two counts twice). */
