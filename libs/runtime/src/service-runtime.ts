@@ -20,6 +20,7 @@ import { listenFailure } from './startup-errors';
 import { openTracing, tracingSettings } from './tracing-settings';
 import { answerAfterRecord } from './answer-after-record-setting';
 import { kafkaEventMetrics } from './kafka-event-metrics';
+import { eventHandlerAttempts } from './event-handler-attempts-setting';
 import { KafkaTransportWatch, kafkaProbe, kafkaProbeClient } from './kafka-transport-watch';
 import { meterBackendsMissingKey } from './backend-key-metrics';
 import {
@@ -174,7 +175,15 @@ export class ServiceRuntime {
             readiness,
             awaitRecord,
           )
-        : openEmbeddedEvents(options, holder.settings, logger, metrics, readiness, awaitRecord);
+        : openEmbeddedEvents(
+            env,
+            options,
+            holder.settings,
+            logger,
+            metrics,
+            readiness,
+            awaitRecord,
+          );
     } catch (error) {
       holder.close();
       throw error;
@@ -330,6 +339,7 @@ export class ServiceRuntime {
 }
 
 function openEmbeddedEvents(
+  env: Env,
   options: ServiceRuntimeOptions,
   settings: ServiceSettings,
   logger: Logger,
@@ -354,6 +364,19 @@ function openEmbeddedEvents(
     maxBatch: 500,
     answersAwaitRecord,
     onError: (error, group) => logger.error('event consumer failed; will retry', { group, error }),
+    handlerAttempts: eventHandlerAttempts(env),
+    onHandlerRetried: (labels) => metrics.recordEventHandlerRetry(labels),
+    onDeadLettered: ({ topic, eventId, seq, attempts, reason }, group) => {
+      metrics.recordEventHandlerDeadLettered({ group, topic });
+      logger.error('dead-lettered an event its handler keeps failing on while others pass', {
+        group,
+        topic,
+        eventId,
+        seq,
+        attempts,
+        reason,
+      });
+    },
     // Counted as Kafka's dead-lettered events are, so one alert covers both shapes.
     onUndecodable: ({ topic, code, reason }, group) => {
       metrics.recordEventRejected({ topic, code });
@@ -459,6 +482,7 @@ async function openKafkaEvents(
   const bus = new KafkaEventBus(kafka, {
     spool,
     topicPrefix: kafkaTopicPrefix(env),
+    handlerAttempts: eventHandlerAttempts(env),
     answersAwaitRecord,
     logger: eventsLogger,
     observer: { ...kafkaEventMetrics(metrics), ...watch.observer },

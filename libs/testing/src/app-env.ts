@@ -45,6 +45,9 @@ export const COMMON_OPTIONAL_APP_ENV = [
   'AI_GATEWAY_ADMIN_TOKEN',
   // How the SQLite stores under the data directory commit (full or normal).
   'AI_GATEWAY_SQLITE_SYNC',
+  // Retry rounds an event handler may fail on one event, while others pass, before it is
+  // dead-lettered (default 5).
+  'AI_GATEWAY_EVENT_HANDLER_ATTEMPTS',
 ] as const;
 
 const BUDGET_TUNING = [
