@@ -19,6 +19,7 @@ import {
   servedModel,
   wantsAnthropicShape,
 } from './http/model-entries';
+import { chatDialect } from './http/chat-dialect';
 import { OPENAI_DIALECT } from './http/openai-dialect';
 import {
   IMAGE_EDITS_DIALECT,
@@ -47,10 +48,11 @@ import { REALTIME_NOT_SERVED } from './realtime/realtime-handshake';
 
 /** The hot endpoints: every model call of the OpenAI (chat and Responses) and Anthropic APIs. */
 function edgeRoutes(
+  chat: EdgeDialect,
   responses: EdgeDialect,
 ): readonly [call: EdgeCall & { endpoint: FixedPathEndpoint }, dialect: EdgeDialect][] {
   return [
-    [{ endpoint: GatewayEndpoint.ChatCompletions, operation: 'chat' }, OPENAI_DIALECT],
+    [{ endpoint: GatewayEndpoint.ChatCompletions, operation: 'chat' }, chat],
     [{ endpoint: GatewayEndpoint.Completions, operation: 'completions' }, OPENAI_DIALECT],
     [{ endpoint: GatewayEndpoint.Embeddings, operation: 'embeddings' }, OPENAI_DIALECT],
     [{ endpoint: GatewayEndpoint.Messages, operation: 'chat' }, MESSAGES_DIALECT],
@@ -100,8 +102,10 @@ export class EdgeRoutes implements OnModuleInit {
     @Optional() private readonly batches?: FilesAndBatches,
   ) {
     this.exchange = new EdgeExchange(pipeline, observer, admission, reuse);
-    // Stored responses, and the Files API's files as input_file parts, when each is served.
+    // Stored responses, and the Files API's files as chat's file parts and the Responses
+    // API's input_file parts, when each is served.
     this.routes = edgeRoutes(
+      chatDialect(batches && { files: batches.inputs, callers: pipeline }),
       responsesDialect(
         responses || batches
           ? { state: responses, callers: pipeline, files: batches?.inputs }

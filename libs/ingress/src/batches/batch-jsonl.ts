@@ -1,4 +1,5 @@
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+import { batchLineFileId } from './batch-file-ids';
 import {
   forEachLine,
   isBlankLine,
@@ -36,7 +37,8 @@ function mapLines(text: string, each: (line: string, number: number) => string):
  * `virtualModel` (the model the upload named, whose backend will run the batch) and is
  * rewritten to the model that backend runs, as `modelNameOverride` does for single calls.
  * Any other line is refused with its number, before anything is uploaded; so is a line
- * the route's prompt rules (`screen`) refuse, and a line they mask goes up masked.
+ * that names a file by id (batchLineFileId), or one the route's prompt rules (`screen`)
+ * refuse, and a line they mask goes up masked.
  */
 export function rewriteBatchInput(
   text: string,
@@ -132,6 +134,13 @@ function rewrittenLine(
     throw invalidLine(
       number,
       `names ${named} in body.model; every request of this file must name '${virtualModel}', the model the file was uploaded for.`,
+    );
+  }
+  const fileId = batchLineFileId(request.url, request.body);
+  if (fileId !== undefined) {
+    throw invalidLine(
+      number,
+      `names a file by id at ${fileId}: a batch's requests reach its backend as written, so this gateway takes files in them only as content; send the content instead, as a data URL ('file_data' for a file, 'image_url' for an image).`,
     );
   }
   let body = request.body;

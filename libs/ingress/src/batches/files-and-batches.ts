@@ -35,7 +35,7 @@ export class FilesAndBatches {
   private readonly billing: BatchBilling;
   private readonly files: FilesApi;
   private readonly batches: BatchesApi;
-  /** Gateway file ids in a model call's input (the Responses API's input_file parts). */
+  /** Gateway file ids in a model call's input (chat's file parts, Responses' input_file). */
   readonly inputs: FileInputs;
 
   constructor(private readonly options: FilesAndBatchesOptions) {

@@ -7,7 +7,7 @@ import {
 import type { FileInputs } from '../batches/file-inputs';
 import type { Headers, Who } from '../batches/held-api';
 
-/** What the Responses edge needs of the Files API: a gateway file id made usable. */
+/** What the Responses and chat edges need of the Files API: a gateway file id made usable. */
 export type InputFileResolver = Pick<FileInputs, 'resolve'>;
 
 /**
@@ -17,9 +17,27 @@ export type InputFileResolver = Pick<FileInputs, 'resolve'>;
  * reaches a backend, nor does a provider's own id (it could name another tenant's file
  * at a shared backend account): both are refused with the part's parameter.
  */
-export async function withInputFiles(
+export function withInputFiles(
   request: GatewayRequest,
   clientBody: unknown,
+  headers: Headers,
+  files: InputFileResolver,
+  who: Who,
+): Promise<GatewayRequest> {
+  let params: Map<string, string> | undefined;
+  const paramOf = (id: string) =>
+    (params ??= fileIdParams(clientBody)).get(id) ?? earlierTurnsParam(clientBody);
+  return withFileIds(request, paramOf, headers, files, who);
+}
+
+/**
+ * The request with every `file_id` of its chat body's file parts made into what the
+ * serving backend takes (FileInputs.resolve), each id resolved once; `paramOf` names
+ * where the client sent it, for a refusal. Shared by the Responses and chat edges.
+ */
+export async function withFileIds(
+  request: GatewayRequest,
+  paramOf: (id: string) => string,
   headers: Headers,
   files: InputFileResolver,
   who: Who,
@@ -29,21 +47,11 @@ export async function withInputFiles(
   const ids = new Set<string>();
   for (const part of fileParts(messages)) ids.add(fileIdOf(part)!);
   if (ids.size === 0) return request;
-  const params = fileIdParams(clientBody);
   const resolved = new Map(
     await Promise.all(
       [...ids].map(
         async (id) =>
-          [
-            id,
-            await files.resolve(
-              id,
-              params.get(id) ?? earlierTurnsParam(clientBody),
-              request.requestedModel,
-              headers,
-              who,
-            ),
-          ] as const,
+          [id, await files.resolve(id, paramOf(id), request.requestedModel, headers, who)] as const,
       ),
     ),
   );
@@ -86,8 +94,12 @@ function fileIdOf(part: unknown): string | undefined {
  */
 export function refuseFileIds(clientBody: unknown): void {
   const [param] = fileIdParams(clientBody).values();
-  if (param === undefined) return;
-  throw new DataPlaneError(
+  if (param !== undefined) throw fileIdsNotServed(param);
+}
+
+/** The refusal of a file id (at `param`) by an edge without the Files API. */
+export function fileIdsNotServed(param: string): DataPlaneError {
+  return new DataPlaneError(
     DataPlaneErrorCode.InvalidRequest,
     `Invalid value for '${param}': this gateway does not serve the Files API, so no file id names a file of yours; send the file's content as 'file_data' (a data URL).`,
     { param },
