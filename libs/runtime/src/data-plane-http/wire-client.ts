@@ -80,6 +80,12 @@ const NO_USAGE: TokenUsage = {
  */
 export class WireClient {
   private readonly pool: Pool;
+  /**
+   * The health probe's own socket: on the call pool it would wait behind every stream in
+   * flight once all its sockets are busy, so a busy service (the peer fine) failed its
+   * readiness and left rotation, every replica at once under load.
+   */
+  private readonly probePool: Pool;
   private readonly origin: string;
   private readonly prefix: string;
   private readonly peerName: string;
@@ -90,6 +96,12 @@ export class WireClient {
       connections: options.connections ?? 256,
       pipelining: 1,
       // Below the wire server's 65 s, so the client always closes an idle socket first.
+      keepAliveTimeout: 30_000,
+      keepAliveMaxTimeout: 60_000,
+    });
+    this.probePool = new Pool(options.url.origin, {
+      connections: 1,
+      pipelining: 1,
       keepAliveTimeout: 30_000,
       keepAliveMaxTimeout: 60_000,
     });
@@ -188,15 +200,20 @@ export class WireClient {
     return decodeJsonAnswer(body, this.peerName);
   }
 
-  /** Whether the peer answers its health route in this wire version. */
+  /**
+   * Whether the peer answers its health route in this wire version, within `timeoutMs`
+   * all told (connecting included: a readiness check must answer before the kubelet's
+   * probe times out), whatever the calls in flight.
+   */
   async probe(timeoutMs = 2_000): Promise<boolean> {
     try {
-      const response = await this.pool.request({
+      const response = await this.probePool.request({
         path: this.prefix + WIRE_PATHS.health,
         method: 'GET',
         headers: this.headers,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
+        signal: AbortSignal.timeout(timeoutMs),
       });
       await response.body.dump();
       return response.statusCode === 200 && response.headers[WIRE_VERSION_HEADER] === WIRE_VERSION;
@@ -205,8 +222,8 @@ export class WireClient {
     }
   }
 
-  close(): Promise<void> {
-    return this.pool.close();
+  async close(): Promise<void> {
+    await Promise.all([this.pool.close(), this.probePool.close()]);
   }
 
   private async errorAnswer(
