@@ -42,10 +42,20 @@ export function withAdjustments(
       await usage.replay(async (batch) => {
         const merged: GatewayEvent[] = [];
         for (const event of batch) {
-          const queue = pending.get(event.partitionKey);
           const at = Date.parse(event.occurredAt);
-          while (queue?.length && Date.parse(queue[0].occurredAt) <= at) {
-            merged.push(queue.shift()!);
+          const queues: BudgetAdjusted[][] = [];
+          for (const key of adjustmentKeysOf(event)) {
+            const queue = pending.get(key);
+            if (queue?.length) queues.push(queue);
+          }
+          // Oldest first across the queues: a reset of the id and a credit of its key, say.
+          for (;;) {
+            const due = queues.filter((q) => q.length && Date.parse(q[0].occurredAt) <= at);
+            if (due.length === 0) break;
+            const next = due.reduce((a, b) =>
+              Date.parse(b[0].occurredAt) < Date.parse(a[0].occurredAt) ? b : a,
+            );
+            merged.push(next.shift()!);
           }
           merged.push(event);
         }
@@ -55,6 +65,18 @@ export function withAdjustments(
       if (rest.length > 0) await onBatch(rest);
     },
   };
+}
+
+/**
+ * The partition keys of the adjustments that may apply to `event`: its own (the user id,
+ * or its budget key where users are identified more than one way, which an adjustment
+ * naming that key has), and the plain user id an adjustment of every identification has.
+ */
+function adjustmentKeysOf(event: GatewayEvent): readonly string[] {
+  if (event.type !== 'usage.recorded' || event.userId === event.partitionKey) {
+    return [event.partitionKey];
+  }
+  return [event.partitionKey, event.userId];
 }
 
 export interface BalanceMismatch {

@@ -6,6 +6,7 @@ import { bindLimit, userLimits } from '@aigw/budget-core';
 import { BudgetAdjustmentAction, createBudgetAdjusted, LimitKind } from '@aigw/contracts';
 import { configFromYaml } from '@aigw/testing';
 import { adjustableLimits } from './adjustable-limits';
+import { withAdjustments } from './budget-rebuild';
 import { exhaustions, gpt4TurboRoute, settlerOf, usageOf } from './testing/budget-settler-fixture';
 
 // Route `r` (gpt-4-turbo) identifies users by the x-user-id header; route `secured` by the
@@ -56,7 +57,7 @@ async function usedOf(store: ReturnType<typeof settlerOf>['store'], budgetKey: s
 }
 
 describe('BudgetSettler: one user id identified two ways', () => {
-  it("settles usage under the event's budget key, and an older event's under its user id", async () => {
+  it("settles usage under the event's budget key", async () => {
     const { store, published, settler } = settlerOf(TWO_WAYS);
     await settler.handle([
       usageOf({ user: 'alice', budgetKey: HEADER_ALICE, tokens: 100, requestId: 'spoof' }),
@@ -66,10 +67,22 @@ describe('BudgetSettler: one user id identified two ways', () => {
     assert.equal(spent.budgetKey, HEADER_ALICE);
     assert.equal(await usedOf(store, HEADER_ALICE), 100);
     assert.equal(await usedOf(store, JWT_ALICE), 0, "the JWT user's budget is untouched");
-    // An event of an older build (no budget key) settles the user id, as it always did.
+    assert.equal(await usedOf(store, 'alice'), 0, 'the bare id is no budget here');
+  });
+
+  it("charges an older build's event (no budget key) to its route's one identification", async () => {
+    // A rebuild after the upgrade: the header route's usage lands on the key read now.
+    const { store, settler } = settlerOf(TWO_WAYS);
     await settler.handle([usageOf({ user: 'alice', tokens: 40, requestId: 'old' })]);
-    assert.equal(await usedOf(store, 'alice'), 40);
+    assert.equal(await usedOf(store, HEADER_ALICE), 40);
     assert.equal(await usedOf(store, JWT_ALICE), 0);
+    assert.equal(await usedOf(store, 'alice'), 0);
+    // With one identification the user id is the key, as it always was.
+    const single = settlerOf(
+      gpt4TurboRoute('  tokenBudget:\n    perUser: {limit: 100, period: 30d}\n'),
+    );
+    await single.settler.handle([usageOf({ user: 'alice', tokens: 40, requestId: 'old' })]);
+    assert.equal(await usedOf(single.store, 'alice'), 40);
   });
 
   it('a reset of a plain user id gives back its budget under each identification', async () => {
@@ -93,6 +106,28 @@ describe('BudgetSettler: one user id identified two ways', () => {
     await settler.handle([reset('alice')]);
     assert.equal(await usedOf(store, HEADER_ALICE), 0);
     assert.equal(await usedOf(store, JWT_ALICE), 0);
+  });
+});
+
+describe('withAdjustments: a budget rebuild where users are identified two ways', () => {
+  it('puts a reset of the plain id, or of the budget key, before the usage that followed it', async () => {
+    const at = (second: number) => new Date(Date.UTC(2026, 0, 1, 12, 0, second));
+    const before = usageOf({ user: 'alice', budgetKey: JWT_ALICE, tokens: 30, occurredAt: at(1) });
+    const after = usageOf({ user: 'alice', budgetKey: JWT_ALICE, tokens: 20, occurredAt: at(5) });
+    const reset = (userKey: string, second: number) =>
+      createBudgetAdjusted(
+        { partitionKey: userKey, userKey, action: BudgetAdjustmentAction.Reset },
+        { occurredAt: at(second) },
+      );
+    const plain = reset('alice', 2);
+    const qualified = reset(JWT_ALICE, 3);
+    const log = withAdjustments(
+      { replay: async (onBatch) => onBatch([before, after]) },
+      async () => [qualified, plain],
+    );
+    const order: string[] = [];
+    await log.replay(async (batch) => void order.push(...batch.map((e) => e.eventId)));
+    assert.deepEqual(order, [before.eventId, plain.eventId, qualified.eventId, after.eventId]);
   });
 });
 

@@ -15,6 +15,7 @@ import {
   userLimits,
   DAY,
   eventTime,
+  impliedBudgetKey,
   holdKind,
   pacesCalls,
   type BoundLimit,
@@ -277,8 +278,9 @@ export class BudgetSettler implements EventSubscription {
     const batch = usage.operation === BATCH_OPERATION;
     const cache = this.limitsOf(batch ? BATCH_KEY_PREFIX + usage.modelServed : usage.modelServed);
     const addedBefore = cache.added;
-    const limits = cache.get(route, budgetKeyOf(usage), tier, at, (bindAt) =>
-      trackedLimits(route, tier, usage, bindAt, batch),
+    const budgetKey = usage.budgetKey ?? impliedBudgetKey(config, route, usage.userId);
+    const limits = cache.get(route, budgetKey, tier, at, (bindAt) =>
+      trackedLimits(route, tier, usage, budgetKey, bindAt, batch),
     );
     if (cache.added !== addedBefore && ++this.boundCallers >= MAX_BOUND_CALLERS) {
       this.limitsByModel.clear();
@@ -547,14 +549,6 @@ function requestsCounted(usage: TokenUsageRecorded): number {
 }
 
 /**
- * The key the user's budgets are kept under: the event's, else (events of older builds,
- * and every event where users are identified one way) the user id, as it always was.
- */
-function budgetKeyOf(usage: TokenUsageRecorded): string {
-  return usage.budgetKey ?? usage.userId;
-}
-
-/**
  * Every balance this usage counts against: the caller's limits, the served model's
  * limit, and the daily dollar spend wherever an alert threshold watches it. One key
  * appears once even if two rules name it (a cap and its alert).
@@ -563,10 +557,11 @@ function trackedLimits(
   route: RouteConfig,
   tier: UserTierConfig | undefined,
   usage: TokenUsageRecorded,
+  /** The event's, else impliedBudgetKey's (the user id where users are identified one way). */
+  budgetKey: string,
   at: number,
   spentAtOnce: boolean,
 ): TrackedLimit[] {
-  const budgetKey = budgetKeyOf(usage);
   const all: BudgetLimit[] = [
     ...userLimits({ route, userKey: budgetKey, tier }),
     ...modelLimits(route, usage.modelServed),

@@ -135,6 +135,29 @@ export function qualifiedBudgetKey(identification: string, userKey: string): str
   return `sha256:${createHash('sha256').update(key, 'utf8').digest('hex')}`;
 }
 
+const identificationsByRoute = new WeakMap<RouteConfig, readonly string[]>();
+
+/**
+ * The budget key of a user a usage event names by id alone (events of older builds, and
+ * of batch bills, carry no budget key): the id where users are identified one way, as it
+ * always was; else qualified by the one identification of the route that served it, so a
+ * budget rebuild after an upgrade charges the budgets read now. A route identifying users
+ * more than one way cannot say which: the id, as before.
+ */
+export function impliedBudgetKey(
+  config: GatewayConfig,
+  route: RouteConfig,
+  userKey: string,
+): string {
+  if (!qualifiesBudgetKeys(config) || userKey === ANONYMOUS_USER_KEY) return userKey;
+  let identifications = identificationsByRoute.get(route);
+  if (!identifications) {
+    identifications = routeIdentifications(config, route);
+    identificationsByRoute.set(route, identifications);
+  }
+  return identifications.length === 1 ? qualifiedBudgetKey(identifications[0], userKey) : userKey;
+}
+
 /** A budget key and the routes whose limits bind it. */
 export interface NamedBudget {
   readonly budgetKey: string;
