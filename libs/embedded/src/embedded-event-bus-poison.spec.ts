@@ -118,4 +118,38 @@ describe('EmbeddedEventBus with a handler that keeps failing', () => {
     await bus.close();
     log.close();
   });
+
+  it('tries a failed subscriber once more at close, within its backoff', async () => {
+    const log = new SqliteEventLog(':memory:');
+    const errors: unknown[] = [];
+    const bus = new EmbeddedEventBus(log, {
+      flushIntervalMs: 5,
+      maxBatch: 100,
+      retryMinMs: 60_000,
+      onError: (error) => errors.push(error),
+    });
+    let failNext = true;
+    const handled: string[] = [];
+    await bus.subscribe({
+      group: 'usage-sink',
+      topics: [Topic.UsageRecorded],
+      handle: async (events: readonly GatewayEvent[]) => {
+        if (failNext) {
+          failNext = false;
+          throw new Error('sink crashed');
+        }
+        handled.push(...events.map((e) => e.eventId));
+      },
+    });
+    const event = numberedUsageEvent('carol', 1);
+    bus.publish(event);
+    await bus.flush();
+    await bus.flush(); // within the minute's backoff: not retried
+    assert.deepEqual(handled, []);
+    await bus.close();
+    assert.deepEqual(handled, [event.eventId]);
+    assert.equal(log.committed('usage-sink'), 1);
+    assert.equal(errors.length, 1);
+    log.close();
+  });
 });

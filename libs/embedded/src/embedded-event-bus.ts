@@ -461,7 +461,8 @@ export class EmbeddedEventBus implements EventPublisher {
     appended: AppendedRun | undefined,
   ): Promise<void> {
     const retry = this.retrying.get(positionKey(subscription));
-    if (retry && Date.now() < retry.dueAt) {
+    // Closing tries every subscriber once more, due or not: "delivers everything outstanding".
+    if (retry && Date.now() < retry.dueAt && !this.closed) {
       // Not due yet: its backlog waits in the log, and the retry timer comes back for it.
       this.retryLater(retry.dueAt - Date.now());
       return Promise.resolve();
