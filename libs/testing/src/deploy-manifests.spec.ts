@@ -71,6 +71,12 @@ interface DeploymentSpec {
       containers: Container[];
       volumes?: Volume[];
       securityContext?: { runAsNonRoot?: boolean; runAsUser?: number };
+      topologySpreadConstraints?: {
+        maxSkew: number;
+        topologyKey: string;
+        whenUnsatisfiable: string;
+        labelSelector: { matchLabels: Record<string, string> };
+      }[];
     };
   };
 }
@@ -460,6 +466,23 @@ test('every app run on two or more pods has a PodDisruptionBudget that lets a dr
       Number.isInteger(allowed) && allowed >= 1 && allowed < minReplicas,
       `${app}: ${allowed} of ${minReplicas} pods may be evicted at once`,
     );
+  }
+});
+
+test('every app run on two or more pods spreads them over nodes and zones, never blocking a pod', () => {
+  for (const app of APP_NAMES) {
+    const { spec } = deploymentOf(app);
+    const minReplicas = (find('HorizontalPodAutoscaler', app)!.spec as unknown as HpaSpec)
+      .minReplicas;
+    const spread = spec.template.spec.topologySpreadConstraints ?? [];
+    if (minReplicas < 2) continue;
+    for (const key of ['kubernetes.io/hostname', 'topology.kubernetes.io/zone']) {
+      const constraint = spread.find((c) => c.topologyKey === key);
+      assert.ok(constraint, `${app}: spread over ${key}`);
+      // Its own pods only, and soft: a cluster of one node or zone still runs them all.
+      assert.deepEqual(constraint.labelSelector.matchLabels, spec.selector.matchLabels, app);
+      assert.equal(constraint.whenUnsatisfiable, 'ScheduleAnyway', `${app}: ${key}`);
+    }
   }
 });
 
