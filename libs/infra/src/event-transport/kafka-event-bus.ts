@@ -961,9 +961,10 @@ export class KafkaEventBus implements EventPublisher {
 
   /**
    * Calls the handler until every event is handled or dead-lettered. A failed batch is
-   * retried with backoff, whole and then (while it still fails) one event at a time; an event that keeps failing while the others
-   * (or a known-good one) are handled is poison and goes to the dead-letter topic. While
-   * every call fails (the store is down), it retries forever and dead-letters nothing.
+   * retried with backoff, whole and then (while it still fails) one event at a time; an
+   * event that keeps failing while the others (or a known-good one) are handled is poison
+   * and goes to the dead-letter topic. While every call fails (the store is down), it
+   * retries forever and dead-letters nothing.
    */
   private async handleUntilDone(
     member: Member,
@@ -981,13 +982,16 @@ export class KafkaEventBus implements EventPublisher {
       return true;
     } catch (error) {
       this.observer.handlerRetried?.({ group, topic });
-      this.logger.error('event handler failed; its events will be retried one at a time', {
-        group,
-        topic,
-        partition,
-        events: consumed.length,
-        error,
-      });
+      this.logger.error(
+        'event handler failed; the batch will be retried, then its events one at a time',
+        {
+          group,
+          topic,
+          partition,
+          events: consumed.length,
+          error,
+        },
+      );
     }
     let pending = consumed;
     let known: Consumed | undefined;
