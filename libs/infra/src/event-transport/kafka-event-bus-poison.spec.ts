@@ -58,16 +58,31 @@ class FakeConsumer {
     this.commits.push(...offsets);
   };
 
-  /** One fetched batch of `events` from offset 0, as kafkajs' fetch loop hands it over. */
-  deliver(topic: string, events: readonly GatewayEvent[]): Promise<void> {
+  /** Fetches batches of `partition` (which may grow) until all of it is committed. */
+  async consume(topic: string, partition: GatewayEvent[]): Promise<void> {
+    for (;;) {
+      const from = Number(this.commits.at(-1)?.offset ?? 0);
+      if (from >= partition.length) return;
+      this.fetches++;
+      await this.deliver(topic, partition, from);
+    }
+  }
+
+  fetches = 0;
+
+  /**
+   * One fetched batch of `events` from offset `from`, as kafkajs' fetch loop hands it over;
+   * kafkajs fetches what is left unresolved again (see `consume`).
+   */
+  deliver(topic: string, events: readonly GatewayEvent[], from = 0): Promise<void> {
     assert.ok(this.eachBatch, 'the consumer runs');
-    const messages = events.map((event, i) => {
+    const messages = events.slice(from).map((event, i) => {
       const encoded = encodeEvent(event);
       return {
         key: Buffer.from(encoded.key),
         value: encoded.value,
         headers: encoded.headers,
-        offset: String(i),
+        offset: String(from + i),
         timestamp: '0',
         attributes: 0,
       };
@@ -178,7 +193,7 @@ describe('KafkaEventBus with a handler that keeps failing', () => {
       },
     });
     let finished = false;
-    const delivered = kafka.current.deliver(Topic.UsageRecorded, events).then(() => {
+    const consumed = kafka.current.consume(Topic.UsageRecorded, events).then(() => {
       finished = true;
     });
     // Far more retry rounds than handlerAttempts.
@@ -189,13 +204,47 @@ describe('KafkaEventBus with a handler that keeps failing', () => {
     assert.equal(handled.size, 0);
 
     storeDown = false;
-    await delivered;
+    await consumed;
     assert.deepEqual([...handled].sort(), events.map((e) => e.eventId).sort());
     assert.deepEqual(kafka.sent, []);
     assert.deepEqual(observed.deadLettered, []);
     assert.deepEqual(kafka.current.commits, [
       { topic: Topic.UsageRecorded, partition: 0, offset: '3' },
     ]);
+    await bus.close();
+  });
+
+  it('a poison event fetched alone waits for company: once events behind it are handled, it is dead-lettered', async () => {
+    const kafka = new FakeKafka();
+    const observed = { retried: 0, deadLettered: [] as unknown[] };
+    const bus = await busOn(kafka, observed);
+    const [poison, later] = [1, 2].map((n) => numberedUsageEvent('dave', n));
+    const handled = new Set<string>();
+    await bus.subscribe({
+      group: 'budget',
+      topics: [Topic.UsageRecorded],
+      handle: async (events) => {
+        if (events.some((e) => e.eventId === poison.eventId)) throw new Error('cannot apply');
+        for (const e of events) handled.add(e.eventId);
+      },
+    });
+    const partition: GatewayEvent[] = [poison];
+    const consumed = kafka.current.consume(Topic.UsageRecorded, partition);
+    // Alone, it cannot be told from an outage: fetched again and again, never dead-lettered.
+    await until('several fetches', () => kafka.current.fetches >= 5);
+    assert.deepEqual(kafka.sent, []);
+    assert.deepEqual(kafka.current.commits, []);
+
+    partition.push(later); // published behind it; the next fetch brings it along
+    await consumed;
+    assert.deepEqual([...handled], [later.eventId]);
+    assert.equal(kafka.sent.length, 1, 'the poison event dead-lettered');
+    assert.equal(header(kafka.sent[0].messages[0], DEAD_LETTER_HEADERS.offset), '0');
+    assert.deepEqual(kafka.current.commits.at(-1), {
+      topic: Topic.UsageRecorded,
+      partition: 0,
+      offset: '2',
+    });
     await bus.close();
   });
 });

@@ -214,6 +214,14 @@ interface Member extends WatchedConsumer {
   deferred: boolean;
   /** Strikes of events its handler fails on (see PoisonIsolation). */
   readonly isolation: PoisonIsolation<Consumed>;
+  /** Per `topic:partition` handed back to the fetch while failing: the backoff carries on. */
+  readonly failingStreaks: Map<string, FailingStreak>;
+}
+
+/** A partition whose batches keep failing across fetches (see handleUntilDone). */
+interface FailingStreak {
+  delayMs: number;
+  fetches: number;
 }
 
 const SILENT: EventBusLogger = {
@@ -742,6 +750,7 @@ export class KafkaEventBus implements EventPublisher {
       // A first join may be slow (a broker still loading its groups); it is not a stall.
       starting: true,
       isolation: new PoisonIsolation<Consumed>(({ event }) => event.eventId, this.handlerAttempts),
+      failingStreaks: new Map(),
     };
     this.members.push(member);
     this.watchTimer ??= setInterval(() => this.replaceStalled(), this.watchEveryMs).unref();
@@ -963,8 +972,10 @@ export class KafkaEventBus implements EventPublisher {
    * Calls the handler until every event is handled or dead-lettered. A failed batch is
    * retried with backoff, whole and then (while it still fails) one event at a time; an
    * event that keeps failing while the others (or a known-good one) are handled is poison
-   * and goes to the dead-letter topic. While every call fails (the store is down), it
-   * retries forever and dead-letters nothing.
+   * and goes to the dead-letter topic. While every call fails (the store is down), nothing
+   * is dead-lettered: the partition goes back to the fetch uncommitted, which hands the
+   * same events over again with any that arrived behind them (a lone poison event gets the
+   * company that shows the store works), and the backoff carries on across fetches.
    */
   private async handleUntilDone(
     member: Member,
@@ -974,36 +985,37 @@ export class KafkaEventBus implements EventPublisher {
     const { subscription, isolation } = member;
     const { topic, partition } = payload.batch;
     const group = subscription.group;
+    const streakKey = `${topic}:${partition}`;
+    const streak = member.failingStreaks.get(streakKey);
     const handleAll = (items: readonly Consumed[]) =>
       heartbeatingWhile(payload, subscription.handle(items.map((c) => c.event)));
+    const done = (items: readonly Consumed[]): true => {
+      isolation.forget(items);
+      member.failingStreaks.delete(streakKey);
+      return true;
+    };
     try {
       await handleAll(consumed);
-      isolation.forget(consumed);
-      return true;
+      return done(consumed);
     } catch (error) {
       this.observer.handlerRetried?.({ group, topic });
-      this.logger.error(
-        'event handler failed; the batch will be retried, then its events one at a time',
-        {
-          group,
-          topic,
-          partition,
-          events: consumed.length,
-          error,
-        },
-      );
+      if (!streak) {
+        this.logger.error(
+          'event handler failed; the batch will be retried, then its events one at a time',
+          { group, topic, partition, events: consumed.length, error },
+        );
+      }
     }
     let pending = consumed;
     let known: Consumed | undefined;
-    let delay = this.retryMinMs;
+    let delay = streak?.delayMs ?? this.retryMinMs;
     for (let round = 1; ; round++) {
       if (!(await this.stillOwned(payload, delay))) return false;
       delay = Math.min(delay * 2, this.retryMaxMs);
       // Whole first: after a brief outage the batch goes through as one write.
       try {
         await handleAll(pending);
-        isolation.forget(pending);
-        return true;
+        return done(pending);
       } catch {
         // Then one event at a time, to find any the handler cannot take.
       }
@@ -1013,10 +1025,12 @@ export class KafkaEventBus implements EventPublisher {
         await this.deadLetterPoison(group, topic, partition, poison);
       }
       pending = result.failing;
-      if (pending.length === 0) return true;
+      if (pending.length === 0) return done([]);
       this.observer.handlerRetried?.({ group, topic });
+      const fetches = (streak?.fetches ?? 0) + 1;
       // Logged at the first round and then every tenth, not every retry of an outage.
-      if (round === 1 || round % 10 === 0) {
+      const attempt = Math.max(round, fetches);
+      if (attempt === 1 || attempt % 10 === 0) {
         this.logger.error(
           result.proven
             ? 'event handler fails on some events while it handles others; retrying them'
@@ -1025,12 +1039,17 @@ export class KafkaEventBus implements EventPublisher {
             group,
             topic,
             partition,
-            round,
+            attempt,
             failing: pending.length,
             maxAttempts: isolation.maxAttempts,
             error: result.lastError,
           },
         );
+      }
+      if (!result.proven && known === undefined) {
+        // Nothing of this batch went through, so nothing in it can show the store works.
+        member.failingStreaks.set(streakKey, { delayMs: delay, fetches });
+        return false;
       }
     }
   }

@@ -77,4 +77,43 @@ describe('KafkaEventBus with a handler that keeps failing on one event', () => {
     await until('the later event is handled', () => handled.has(later.eventId));
     await until('and committed', async () => (await committed(`${prefix}budget`, topic)) === 4);
   });
+
+  it('fetched alone, it waits (never dead-lettered) until events behind it show the store works', async () => {
+    const prefix = `it.handler-poison-alone.${randomUUID().slice(0, 8)}.`;
+    let retried = 0;
+    const bus = await real.openBus(prefix, { handlerRetried: () => void retried++ });
+    const topic = `${prefix}${Topic.UsageRecorded}`;
+    const [poison, later] = [1, 2].map((n) => numberedUsageEvent('lone-user', n));
+    bus.publish(poison);
+    await bus.flush();
+
+    const handled = new Set<string>();
+    await bus.subscribe({
+      group: 'budget',
+      topics: [Topic.UsageRecorded],
+      handle: async (events) => {
+        if (events.some((e) => e.eventId === poison.eventId)) throw new Error('cannot apply');
+        for (const e of events) handled.add(e.eventId);
+      },
+    });
+    await until('several failed retries', () => retried >= 6);
+    assert.equal(await committed(`${prefix}budget`, topic), 0, 'nothing committed alone');
+
+    bus.publish(later);
+    await bus.flush();
+    await until('the later event is handled', () => handled.has(later.eventId));
+    await until(
+      'the group commits past both',
+      async () => (await committed(`${prefix}budget`, topic)) === 2,
+    );
+    const { letters, stop } = await readDeadLetters(real.kafka, prefix);
+    try {
+      await until('the dead letter', () => letters.length >= 1);
+    } finally {
+      await stop();
+    }
+    assert.equal(letters.length, 1);
+    assert.equal(JSON.parse(letters[0].value).eventId, poison.eventId);
+    assert.equal(letters[0].headers[DEAD_LETTER_HEADERS.offset], '0');
+  });
 });
