@@ -136,6 +136,19 @@ describe('bad input', () => {
     ]);
   });
 
+  it('an alias inside the node it names is an error with its line, not a crash', () => {
+    // A recursive alias makes the parsed value a cycle; walking it must not overflow the
+    // stack (a reload that throws would end the watcher, and with it the process).
+    const [line, ...rest] = errorsOf(
+      `${ROUTE_HEAD}  backends: &all\n  - name: openai\n    model: gpt-4\n    also: *all\n`,
+    );
+    assert.deepEqual(rest, []);
+    assert.equal(
+      line,
+      'gw.yaml:9: document 1: YAML: alias *all refers to a node that contains it (a recursive alias)',
+    );
+  });
+
   it('an empty file is an error', () => {
     assert.deepEqual(errorsOf('# nothing here\n'), [
       'gw.yaml: no YAML documents: the file is empty',

@@ -61,7 +61,11 @@ export function parseGatewayConfig(text: string, options: LoadOptions = {}): Loa
   const parsed = readYamlDocuments(text);
   for (const e of parsed.errors) {
     report.errors.push(
-      report.raw({ index: e.documentIndex }, e.line, `YAML syntax error: ${e.message}`),
+      report.raw(
+        { index: e.documentIndex },
+        e.line,
+        e.plain === true ? `YAML: ${e.message}` : `YAML syntax error: ${e.message}`,
+      ),
     );
   }
   for (const w of parsed.warnings) {

@@ -1,6 +1,6 @@
 // Splits a multi-document YAML text into plain values, keeping enough of the parse to
 // point an error at a line. Syntax errors come back as one line each, with the line number.
-import { LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { LineCounter, parseAllDocuments, visit, type Document } from 'yaml';
 import { type PathSegment } from '../domain/config-issue';
 
 export interface YamlDocument {
@@ -15,6 +15,8 @@ export interface YamlSyntaxError {
   readonly documentIndex: number;
   readonly line?: number;
   readonly message: string;
+  /** Not a syntax error as such: the message is shown without "YAML syntax error". */
+  readonly plain?: boolean;
 }
 
 export interface YamlParse {
@@ -49,6 +51,16 @@ export function readYamlDocuments(text: string): YamlParse {
       });
     }
     if (doc.errors.length > 0 || doc.contents === null) return;
+    const recursive = recursiveAlias(doc);
+    if (recursive !== undefined) {
+      errors.push({
+        documentIndex: position,
+        line: lineAt(recursive.offset),
+        message: `alias *${recursive.name} refers to a node that contains it (a recursive alias)`,
+        plain: true,
+      });
+      return;
+    }
     // A document of comments only is not a document the user meant.
     const value: unknown = doc.toJS({ maxAliasCount: 100 });
     if (value === null || value === undefined) return;
@@ -66,6 +78,25 @@ export function readYamlDocuments(text: string): YamlParse {
     });
   });
   return { documents, errors, warnings };
+}
+
+/**
+ * The first alias that names one of its own ancestors (`a: &x [*x]`): its value would be a
+ * cycle, which every later walk of the config (validation, freezing) would follow forever.
+ */
+function recursiveAlias(doc: Document): { name: string; offset?: number } | undefined {
+  let found: { name: string; offset?: number } | undefined;
+  visit(doc, {
+    Alias(_key, alias, path) {
+      const target = alias.resolve(doc);
+      if (target !== undefined && path.includes(target)) {
+        found = { name: alias.source, offset: alias.range?.[0] };
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return found;
 }
 
 function firstLine(message: string): string {
