@@ -71,6 +71,37 @@ describe('ConfigWatcher', () => {
     }
   });
 
+  it('a listener that throws stops neither the other listeners nor later reloads', async () => {
+    const file = join(dir, 'listener-throws.yaml');
+    writeFileSync(file, route('gpt-4'));
+    const failures: unknown[] = [];
+    const watcher = new ConfigWatcher(file, {
+      debounceMs: 30,
+      env: {},
+      onListenerError: (error) => failures.push(error),
+    });
+    try {
+      await watcher.start();
+      let thrown = 0;
+      watcher.onReload(() => {
+        thrown += 1;
+        throw new Error('a listener bug');
+      });
+      const models: string[] = [];
+      watcher.onReload((reload) => models.push(reload.config.routes[0]?.backends[0]?.model ?? ''));
+      writeFileSync(file, route('gpt-4o'));
+      await watcher.reload();
+      writeFileSync(file, route('claude-3-opus'));
+      await watcher.reload();
+      assert.deepEqual(models, ['gpt-4o', 'claude-3-opus']);
+      assert.equal(thrown, 2);
+      assert.equal(failures.length, 2);
+      assert.equal(watcher.current?.routes[0]?.backends[0]?.model, 'claude-3-opus');
+    } finally {
+      watcher.close();
+    }
+  });
+
   it('reports an unreadable file on start', async () => {
     const watcher = new ConfigWatcher(join(dir, 'missing.yaml'), { env: {} });
     try {

@@ -39,6 +39,11 @@ export interface ConfigWatcherOptions extends LoadOptions {
   readonly secretsPollMs?: number;
   /** false: the secrets directory is polled only (for mounts whose events do not arrive). */
   readonly secretsFsEvents?: boolean;
+  /**
+   * Told when a reload or invalid-edit listener throws (the other listeners still run, and
+   * later edits still reload). Default: a process warning naming the error's kind.
+   */
+  readonly onListenerError?: (error: unknown) => void;
 }
 
 type Listener<T> = (value: T, trigger: ReloadTrigger) => void;
@@ -127,8 +132,10 @@ export class ConfigWatcher {
 
   /** Re-reads the file now (also what a file event triggers, after the debounce). */
   reload(): Promise<void> {
+    // Never rejects: a rejected link would skip every later reload (and, started by a file
+    // event, be an unhandled rejection that ends the process).
     this.#reloading = this.#reloading.then(async () => {
-      await this.#load(false);
+      await this.#load(false).catch((error: unknown) => this.#listenerFailed(error));
     });
     return this.#reloading;
   }
@@ -165,6 +172,25 @@ export class ConfigWatcher {
     return { text: this.#lastGoodText ?? text, trigger: 'secrets' };
   }
 
+  /** Calls each listener; one that throws is reported and the others still run. */
+  #notify<T>(listeners: ReadonlySet<Listener<T>>, value: T, trigger: ReloadTrigger): void {
+    for (const listener of listeners) {
+      try {
+        listener(value, trigger);
+      } catch (error) {
+        this.#listenerFailed(error);
+      }
+    }
+  }
+
+  #listenerFailed(error: unknown): void {
+    if (this.#options.onListenerError) this.#options.onListenerError(error);
+    else {
+      const kind = error instanceof Error ? error.name : typeof error;
+      process.emitWarning(`a config reload listener failed (${kind})`, 'ConfigWatcherWarning');
+    }
+  }
+
   #debouncer(): Debouncer {
     return new Debouncer(
       () => void this.reload(),
@@ -185,7 +211,7 @@ export class ConfigWatcher {
       const errors = [
         new ConfigIssue(undefined, '', `cannot read config file: ${code}`, undefined, source),
       ];
-      for (const listener of this.#onInvalid) listener(errors, 'config file');
+      this.#notify(this.#onInvalid, errors, 'config file');
       return { ok: false, errors };
     }
     if (this.#closed) return undefined;
@@ -205,9 +231,9 @@ export class ConfigWatcher {
         inferences: result.inferences,
         trigger,
       };
-      for (const listener of this.#onReload) listener(reload, trigger);
+      this.#notify(this.#onReload, reload, trigger);
     } else {
-      for (const listener of this.#onInvalid) listener(result.errors, trigger);
+      this.#notify(this.#onInvalid, result.errors, trigger);
     }
     return result;
   }
