@@ -518,6 +518,25 @@ describe('Anthropic Messages API on an Anthropic backend: top_k reaches it', () 
     );
   });
 
+  it('answers stop_sequence with the sequence the backend stopped at, plain and streamed', async () => {
+    upstream.reset();
+    upstream.stopAtSequence();
+    const ask = { model: 'claude-direct', max_tokens: 100, stop_sequences: ['###', 'END'] };
+    const message = await client.messages.create({
+      ...ask,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    assert.deepEqual([message.stop_reason, message.stop_sequence], ['stop_sequence', '###']);
+    const streamed = await client.messages
+      .stream({ ...ask, messages: [{ role: 'user', content: 'stream' }] })
+      .finalMessage();
+    assert.deepEqual([streamed.stop_reason, streamed.stop_sequence], ['stop_sequence', '###']);
+    assert.deepEqual(
+      upstream.calls.map((call) => call.body.stop_sequences),
+      [ask.stop_sequences, ask.stop_sequences],
+    );
+  });
+
   it('refuses a top_k that is not a whole number of at least 0 before any call', async () => {
     upstream.reset();
     await assert.rejects(

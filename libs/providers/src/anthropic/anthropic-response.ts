@@ -88,6 +88,13 @@ export function anthropicFinishReason(stopReason: unknown, madeToolCalls: boolea
   }
 }
 
+/** The stop sequence Anthropic says the answer ended at, if it ended at one. */
+export function anthropicStoppedAt(stopReason: unknown, stopSequence: unknown): string | undefined {
+  return stopReason === 'stop_sequence' && typeof stopSequence === 'string'
+    ? stopSequence
+    : undefined;
+}
+
 /** A tool_use block as an OpenAI tool call; undefined when it lacks an id, a name or object input. */
 function toolCallOf(block: JsonObject): OpenAiToolCall | undefined {
   const input = block.input ?? {};
@@ -164,6 +171,7 @@ export function fromAnthropicMessage(
     text: parts.text,
     toolCalls: parts.toolCalls,
     finishReason: anthropicFinishReason(body.stop_reason, parts.toolCalls.length > 0),
+    stoppedAt: anthropicStoppedAt(body.stop_reason, body.stop_sequence),
     usage,
     reasoning: { text: parts.reasoning.text, blocks: replayableThinking(parts.reasoning.blocks) },
   });

@@ -9,6 +9,7 @@ import { streamInterrupted } from '../core/upstream-http';
 import {
   anthropicCounts,
   anthropicFinishReason,
+  anthropicStoppedAt,
   usageFromCounts,
   type AnthropicCounts,
 } from './anthropic-response';
@@ -163,7 +164,9 @@ export class AnthropicStreamTranslation implements StreamTranslation<EventSource
   private messageDelta(event: JsonObject): JsonObject[] {
     this.addCounts(event.usage);
     const delta = isJsonObject(event.delta) ? event.delta : {};
-    return isNonEmptyString(delta.stop_reason) ? this.finish(delta.stop_reason) : [];
+    return isNonEmptyString(delta.stop_reason)
+      ? this.finish(delta.stop_reason, anthropicStoppedAt(delta.stop_reason, delta.stop_sequence))
+      : [];
   }
 
   private messageStop(): JsonObject[] {
@@ -176,10 +179,10 @@ export class AnthropicStreamTranslation implements StreamTranslation<EventSource
   }
 
   /** The one finish chunk of the stream; later stop reasons change nothing. */
-  private finish(stopReason: unknown): JsonObject[] {
+  private finish(stopReason: unknown, stoppedAt?: string): JsonObject[] {
     if (this.finishSent) return [];
     this.finishSent = true;
-    return [this.chunks.finish(anthropicFinishReason(stopReason, this.toolCount > 0))];
+    return [this.chunks.finish(anthropicFinishReason(stopReason, this.toolCount > 0), stoppedAt)];
   }
 
   /**

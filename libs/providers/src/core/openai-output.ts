@@ -109,6 +109,8 @@ export function chatCompletion(answer: {
   usage: TokenUsage;
   reasoning?: AnswerReasoning;
   images?: readonly string[];
+  /** The stop sequence the answer ended at, when the backend names it. */
+  stoppedAt?: string;
 }): JsonObject {
   const message: JsonObject = {
     role: 'assistant',
@@ -129,9 +131,26 @@ export function chatCompletion(answer: {
     object: 'chat.completion',
     created: nowSeconds(),
     model: answer.model,
-    choices: [{ index: 0, message, logprobs: null, finish_reason: answer.finishReason }],
+    choices: [
+      {
+        index: 0,
+        message,
+        logprobs: null,
+        finish_reason: answer.finishReason,
+        ...stopReasonField(answer.stoppedAt),
+      },
+    ],
     usage: openAiUsageBody(answer.usage),
   };
+}
+
+/**
+ * The stop sequence an answer ended at, as vLLM names it on the choice (`stop_reason`):
+ * OpenAI's `finish_reason: "stop"` cannot tell it from a natural end, and the Messages
+ * edge answers it as `stop_sequence`.
+ */
+function stopReasonField(stoppedAt: string | undefined): JsonObject {
+  return stoppedAt === undefined ? {} : { stop_reason: stoppedAt };
 }
 
 /** Makes the `chat.completion.chunk` objects of one stream (same id, model and time). */
@@ -202,8 +221,11 @@ export class ChunkFactory {
     return this.delta({ tool_calls: [{ index, function: { arguments: fragment } }] });
   }
 
-  finish(reason: FinishReason): JsonObject {
-    return this.delta({}, reason);
+  /** The closing chunk; `stoppedAt` is the stop sequence it ended at, if named. */
+  finish(reason: FinishReason, stoppedAt?: string): JsonObject {
+    const chunk = this.delta({}, reason);
+    Object.assign((chunk.choices as JsonObject[])[0], stopReasonField(stoppedAt));
+    return chunk;
   }
 
   /** The usage-only chunk of `stream_options.include_usage`. */

@@ -92,6 +92,8 @@ const ERROR_TYPES: Record<number, string> = {
 export class FakeAnthropicUpstream extends FakeProviderServer {
   private usage: FakeAnthropicUsage = DEFAULT_USAGE;
   private thinking = ANTHROPIC_FAKE_THINKING.thinking;
+  /** Whether answers end on the request's first stop sequence, as a model that wrote it. */
+  private stopsAtSequence = false;
 
   get baseUrl(): string {
     return this.origin;
@@ -109,10 +111,33 @@ export class FakeAnthropicUpstream extends FakeProviderServer {
     return this;
   }
 
+  /**
+   * From now on an answer to a request with `stop_sequences` ends on its first one:
+   * `stop_reason: "stop_sequence"` with the sequence in `stop_sequence`.
+   */
+  stopAtSequence(): this {
+    this.stopsAtSequence = true;
+    return this;
+  }
+
   override reset(): void {
     super.reset();
     this.usage = DEFAULT_USAGE;
     this.thinking = ANTHROPIC_FAKE_THINKING.thinking;
+    this.stopsAtSequence = false;
+  }
+
+  /** How an answer without a tool call ends: at a stop sequence, if told to, or its end. */
+  private endOf(body: Record<string, unknown>): {
+    stop_reason: string;
+    stop_sequence: string | null;
+  } {
+    const sequences = body.stop_sequences;
+    const first = Array.isArray(sequences) ? sequences[0] : undefined;
+    if (this.stopsAtSequence && typeof first === 'string') {
+      return { stop_reason: 'stop_sequence', stop_sequence: first };
+    }
+    return { stop_reason: 'end_turn', stop_sequence: null };
   }
 
   protected override errorBody(status: number): unknown {
@@ -134,7 +159,15 @@ export class FakeAnthropicUpstream extends FakeProviderServer {
     const tool = tools?.[0]?.name;
     const thinks = thinkingEnabled(call.body);
     if (call.body.stream === true) {
-      return this.stream(response, mode, tool, thinks, shownThinking(call.body, this.thinking));
+      const end = tool ? { stop_reason: 'tool_use', stop_sequence: null } : this.endOf(call.body);
+      return this.stream(
+        response,
+        mode,
+        tool,
+        thinks,
+        shownThinking(call.body, this.thinking),
+        end,
+      );
     }
     const answer: unknown[] = tool
       ? [
@@ -159,8 +192,7 @@ export class FakeAnthropicUpstream extends FakeProviderServer {
       role: 'assistant',
       model: MODEL,
       content,
-      stop_reason: tool ? 'tool_use' : 'end_turn',
-      stop_sequence: null,
+      ...(tool ? { stop_reason: 'tool_use', stop_sequence: null } : this.endOf(call.body)),
       usage: this.usage,
     });
   }
@@ -171,6 +203,7 @@ export class FakeAnthropicUpstream extends FakeProviderServer {
     tool: string | undefined,
     thinks: boolean,
     thought: string,
+    end: { stop_reason: string; stop_sequence: string | null },
   ): void {
     const sse = new SseWriter(response, mode, {
       event: 'error',
@@ -223,7 +256,7 @@ export class FakeAnthropicUpstream extends FakeProviderServer {
     steps.push(
       {
         type: 'message_delta',
-        delta: { stop_reason: tool ? 'tool_use' : 'end_turn', stop_sequence: null },
+        delta: end,
         usage: { output_tokens: this.usage.output_tokens },
       } as { type: string },
       { type: 'message_stop' },
