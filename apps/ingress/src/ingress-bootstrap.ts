@@ -66,8 +66,11 @@ export async function bootstrapIngress(env: Env): Promise<RunningService> {
       },
     });
     runtime.onClose(() => router.close());
+    // Shared by every replica, so reported, not gating: gating on it would take every
+    // replica out at once, and clients would get connection errors instead of our 502/503.
     runtime.addReadinessCheck({
       name: 'router',
+      scope: 'shared',
       check: async () => {
         const ready = await router.probe();
         return { ready, state: ready ? 'reachable' : 'unreachable' };

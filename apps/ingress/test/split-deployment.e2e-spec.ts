@@ -347,8 +347,18 @@ describe('split deployment: ingress, router and provider-adapter as three proces
     });
     assert.ok([502, 503].includes(streamed.status), `status ${streamed.status}`);
 
+    // Shared by every router replica: reported, not gating, so the routers stay in
+    // rotation and answer these 502/503s themselves instead of all leaving at once.
     const ready = await fetch(`http://127.0.0.1:${router.adminPort}/readyz`);
-    assert.equal(ready.status, 503, 'the router reports the adapter unreachable');
+    const readiness = (await ready.json()) as {
+      checks: Record<string, string>;
+      notGating: string[];
+      failing: string[];
+    };
+    assert.equal(ready.status, 200, JSON.stringify(readiness));
+    assert.equal(readiness.checks.providerAdapter, 'unreachable', 'the router reports the adapter');
+    assert.deepEqual(readiness.notGating, ['providerAdapter']);
+    assert.deepEqual(readiness.failing, ['providerAdapter']);
   });
 });
 

@@ -59,8 +59,11 @@ export async function bootstrapRouter(env: Env): Promise<RunningService> {
       token: internalToken,
     });
     runtime.onClose(() => providers.close());
+    // Shared by every replica, so reported, not gating: gating on it would take every
+    // replica out at once, and clients would get connection errors instead of our 502/503.
     runtime.addReadinessCheck({
       name: 'providerAdapter',
+      scope: 'shared',
       check: async () => {
         const ready = await providers.probe();
         return { ready, state: ready ? 'reachable' : 'unreachable' };

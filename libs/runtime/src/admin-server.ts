@@ -1,14 +1,15 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { checkAdminAccess, type AdminAccess, type AdminAccessVerdict } from './admin-access';
 import { listenOrExplain } from './listen';
+import type { Readiness } from './readiness';
 
 /** What the admin listener reports; each service supplies its own. */
 export interface AdminSources {
   /** Prometheus text exposition of this process's metrics. */
   metrics(): Promise<string>;
   metricsContentType: string;
-  /** Ready to take traffic: configuration loaded, dependencies reachable. */
-  ready(): Promise<{ ready: boolean; checks: Record<string, string> }>;
+  /** Ready to take traffic: this pod's own checks pass (shared dependencies only reported). */
+  ready(): Promise<Pick<Readiness, 'ready' | 'checks'> & Partial<Readiness>>;
   /** Operator actions a service adds (budget resets, say), tried before the 404. */
   routes?: readonly AdminRoute[];
   /** Who may call them (AI_GATEWAY_ADMIN_TOKEN); default: this host only. */
@@ -92,6 +93,8 @@ export class AdminServer {
         return json(response, readiness.ready ? 200 : 503, {
           status: readiness.ready ? 'ready' : 'not ready',
           checks: readiness.checks,
+          notGating: readiness.notGating ?? [],
+          failing: readiness.failing ?? [],
         });
       }
       case '/metrics':

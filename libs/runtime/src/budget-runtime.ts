@@ -90,15 +90,19 @@ export async function openBudgetStore(runtime: ServiceRuntime): Promise<BudgetSt
       logger.warn('redis connection problem', { reason: error.name }),
     );
     runtime.onClose(() => void redis.disconnect());
+    // Shared by every replica: reported, not gating. Were Redis to take pods out of
+    // rotation, all of them would leave at once, and clients would get connection errors
+    // instead of our 503 budget_store_unavailable (and unbudgeted routes would fail too).
     runtime.addReadinessCheck({
       name: 'redis',
+      scope: 'shared',
       check: async () => {
         const ready = redis.status === 'ready';
         return { ready, state: redis.status };
       },
     });
     // Without an offline queue, a command before the first connection would fail: wait
-    // for it (bounded; /readyz says "not ready" meanwhile, and requests get 503s).
+    // for it (bounded; /readyz reports redis meanwhile, and budget-bound requests get 503s).
     if (!(await becomesReady(redis, REDIS_STARTUP_WAIT_MS))) {
       logger.warn('Redis is not reachable yet; requests are refused (503) until it is', {
         state: redis.status,

@@ -12,6 +12,7 @@ import {
 } from '@aigw/infra';
 import { Logger, MetricsRegistry, type Tracing } from '@aigw/observability';
 import { AdminServer, type AdminRoute } from './admin-server';
+import { evaluateReadiness, type Readiness, type ReadinessCheck } from './readiness';
 import { configurePricesFromEnv } from './builtin-prices-setting';
 import type { NestEdgeAppOptions } from './nest-edge-app';
 import { StartupError } from './listen';
@@ -68,11 +69,7 @@ interface OpenedEvents {
   readonly close: () => Promise<void>;
 }
 
-/** A dependency's state for /readyz; `ready: false` takes the service out of rotation. */
-export interface ReadinessCheck {
-  readonly name: string;
-  check(): Promise<{ ready: boolean; state: string }>;
-}
+export type { ReadinessCheck, ReadinessScope } from './readiness';
 
 export interface ServiceRuntimeOptions {
   /** The role name used in logs: gateway, ingress, router, provider-adapter, ... */
@@ -322,19 +319,14 @@ export class ServiceRuntime {
     return this.closing;
   }
 
-  private async readiness(): Promise<{ ready: boolean; checks: Record<string, string> }> {
-    const checks: Record<string, string> = {
+  private readiness(): Promise<Readiness> {
+    const fixed: Record<string, string> = {
       config: 'loaded',
       ...(this.settings.kafkaBrokers ? {} : { events: 'embedded' }),
     };
-    let ready = true;
-    const results = await Promise.all(this.checks.map((c) => c.check()));
-    this.checks.forEach((c, index) => {
-      const result = results[index];
-      checks[c.name] = result.state;
-      ready &&= result.ready;
-    });
-    return { ready, checks };
+    return evaluateReadiness(fixed, this.checks, (name, reachable) =>
+      this.metrics.setDependencyReachable(name, reachable),
+    );
   }
 }
 

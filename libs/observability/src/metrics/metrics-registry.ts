@@ -348,6 +348,14 @@ export class MetricsRegistry {
       this.#budgetExhaustionMarks.set(this.#exhaustionMarks());
     },
   });
+  // Set at each /readyz evaluation (the kubelet probes every few seconds): the shared
+  // dependencies readiness reports without gating on, so an outage of one shows here.
+  readonly #dependencyReachable = new Gauge({
+    name: 'ai_gateway_dependency_reachable',
+    help: 'Whether a dependency every replica shares (redis, router, providerAdapter) answered at the last /readyz (1) or not (0); it never takes a pod out of rotation',
+    labelNames: ['dependency'] as const,
+    registers: [this.registry],
+  });
   readonly #usageSettlements = new FastCounter({
     name: 'ai_gateway_budget_usage_events_total',
     help: 'Usage events the budget settler read, by result: applied, or duplicate (redelivered, already applied, skipped)',
@@ -1022,6 +1030,11 @@ export class MetricsRegistry {
   /** A started stream cut for going silent past its backend's streamIdleTimeout. */
   recordStreamIdleTimeout(backend: string): void {
     this.#streamIdleTimeouts.inc({ backend });
+  }
+
+  /** A shared dependency's state as /readyz last found it (reported, never gating). */
+  setDependencyReachable(dependency: string, reachable: boolean): void {
+    this.#dependencyReachable.set({ dependency }, reachable ? 1 : 0);
   }
 
   /** The source of `ai_gateway_budget_exhaustion_marks`: the process's exhaustion view. */
