@@ -1,7 +1,8 @@
 // The environment variables each deployable app reads, as docker-compose.yml and the
 // Kubernetes manifests in deploy/k8s must set them (checked by compose.spec.ts and
 // deploy-manifests.spec.ts, which also checks that every name here occurs in the apps'
-// or libs' source). Kept here until it moves into libs/config.
+// or libs' source; app-env-complete.spec.ts checks the reverse: every variable the code
+// reads is listed here). Kept here until it moves into libs/config.
 
 export const APP_NAMES = ['ingress', 'router', 'provider-adapter', 'budget', 'usage-sink'] as const;
 export type AppName = (typeof APP_NAMES)[number];
@@ -48,12 +49,25 @@ export const COMMON_OPTIONAL_APP_ENV = [
   // Retry rounds an event handler may fail on one event, while others pass, before it is
   // dead-lettered (default 5).
   'AI_GATEWAY_EVENT_HANDLER_ATTEMPTS',
+  // The heap's young generation, as a share over V8's default (libs/runtime/heap).
+  'AI_GATEWAY_HEAP_GROWING_PERCENT',
+  // Tracing (libs/runtime/tracing-settings): off unless an OTLP endpoint is set.
+  'OTEL_SDK_DISABLED',
+  'OTEL_TRACES_EXPORTER',
+  'OTEL_SERVICE_NAME',
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_PROTOCOL',
+  'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL',
+  'OTEL_TRACES_SAMPLER',
+  'OTEL_TRACES_SAMPLER_ARG',
 ] as const;
 
 const BUDGET_TUNING = [
   'AI_GATEWAY_DEFAULT_MAX_OUTPUT_TOKENS',
   'AI_GATEWAY_RESERVATION_HOLD_MS',
   'AI_GATEWAY_ALERT_WEBHOOK_URL',
+  'AI_GATEWAY_BUDGET_STATE_INTERVAL_MS',
 ] as const;
 
 /**
@@ -81,9 +95,23 @@ export const APP_OPTIONAL_ENV_VARS: Readonly<Record<AppName, readonly string[]>>
     // Cache hits and deduplicated answers wait for their usage record; read by libs/runtime.
     'AI_GATEWAY_ANSWER_AFTER_RECORD',
     'AI_GATEWAY_CORS_ORIGINS',
+    'AI_GATEWAY_REALTIME_HOP_HANDSHAKE_MS',
+    // Responses API state, files and batches (libs/ingress).
+    'AI_GATEWAY_RESPONSES_STORE',
+    'AI_GATEWAY_RESPONSES_TTL_SECONDS',
+    'AI_GATEWAY_RESPONSES_MEMORY_MAX_BYTES',
+    'AI_GATEWAY_RESPONSES_MEMORY_MAX_ENTRIES',
+    'AI_GATEWAY_UPLOAD_SPOOL_MAX_BYTES',
+    'AI_GATEWAY_BATCH_PRICE_FACTOR',
+    'AI_GATEWAY_BATCH_POLL_INTERVAL_MS',
     ...INTERNAL_HOP_ENV,
   ],
-  router: [...COMMON_OPTIONAL_APP_ENV, ...INTERNAL_HOP_ENV, 'PROVIDER_ADAPTER_CONNECTIONS'],
+  router: [
+    ...COMMON_OPTIONAL_APP_ENV,
+    ...INTERNAL_HOP_ENV,
+    'PROVIDER_ADAPTER_CONNECTIONS',
+    'AI_GATEWAY_LATENCY_HALF_LIFE_SECONDS',
+  ],
   'provider-adapter': [
     ...COMMON_OPTIONAL_APP_ENV,
     ...INTERNAL_HOP_ENV,
@@ -104,6 +132,8 @@ export const APP_OPTIONAL_ENV_VARS: Readonly<Record<AppName, readonly string[]>>
     'USAGE_SINK_FLUSH_MS',
     'AI_GATEWAY_ANALYTICS_TOKEN',
     'AI_GATEWAY_ANALYTICS_MAX_SERIES_POINTS',
+    'AI_GATEWAY_ANALYTICS_RETENTION_DAYS',
+    'AI_GATEWAY_PAYLOAD_RETENTION_DAYS',
   ],
 };
 
