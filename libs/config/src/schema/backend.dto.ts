@@ -14,7 +14,14 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { PROVIDER_ALIASES, PROVIDER_KINDS } from '../domain/providers';
-import { IsDuration, REQUIRED, SAFE_NAME, SAFE_NAME_EXPECTATION, expecting } from './validators';
+import {
+  FitsTimer,
+  IsDuration,
+  REQUIRED,
+  SAFE_NAME,
+  SAFE_NAME_EXPECTATION,
+  expecting,
+} from './validators';
 
 export const AUTH_TYPES = ['APIKey', 'AWSSigV4', 'None'] as const;
 export type AuthType = (typeof AUTH_TYPES)[number];
@@ -120,13 +127,16 @@ export class BackendDto {
 
   @IsOptional()
   @IsDuration()
+  @FitsTimer()
   requestTimeout?: string;
 
   @IsOptional()
   @IsDuration()
+  @FitsTimer()
   firstByteTimeout?: string;
 
   @IsOptional()
   @IsDuration()
+  @FitsTimer()
   streamIdleTimeout?: string;
 }

@@ -21,7 +21,7 @@ import {
   LOAD_BALANCING_STRATEGIES,
   REQUEST_COST_TYPES,
 } from '../domain/gateway-config';
-import { IsDuration, IsPeriod, IsPriceMap, REQUIRED, expecting } from './validators';
+import { FitsTimer, IsDuration, IsPeriod, IsPriceMap, REQUIRED, expecting } from './validators';
 
 const FINITE = { allowNaN: false, allowInfinity: false } as const;
 const POSITIVE_INT = 'a whole number of tokens > 0';
@@ -43,6 +43,7 @@ export class FailoverDto {
 
   @IsOptional()
   @IsDuration()
+  @FitsTimer()
   retryDelay?: string;
 }
 

@@ -22,7 +22,14 @@ import {
   FALLBACK_STRATEGIES,
 } from '../domain/gateway-config';
 import { REDACT_DETECTORS, REDACT_MODES } from '../domain/redact-config';
-import { IsByteSize, IsDuration, IsRegexSource, REQUIRED, expecting } from './validators';
+import {
+  FitsTimer,
+  IsByteSize,
+  IsDuration,
+  IsRegexSource,
+  REQUIRED,
+  expecting,
+} from './validators';
 
 const KEY_COMPONENTS = `one of ${CACHE_KEY_COMPONENTS.join(', ')}`;
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
@@ -80,6 +87,7 @@ export class DeduplicationDto {
 
   @IsOptional()
   @IsDuration()
+  @FitsTimer()
   window?: string;
 
   @IsOptional()

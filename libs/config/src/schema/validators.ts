@@ -39,6 +39,30 @@ export const IsDuration = stringCheck(
   (text) => parseDuration(text) !== undefined,
 );
 
+/**
+ * The longest duration a timer of the gateway takes: a Node timer holds at most 2^31-1 ms
+ * (24.8 days) and one set longer fires after 1 ms. A round 24 days leaves room for the
+ * margins added to a backend's timeout on the way.
+ */
+export const MAX_TIMER_MS = 24 * 86_400_000;
+
+/** With IsDuration: a duration that parses must fit a timer (a malformed one is IsDuration's). */
+export function FitsTimer(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'fitsTimer',
+      validator: {
+        validate: (value: unknown) => {
+          const ms = typeof value === 'string' ? parseDuration(value) : undefined;
+          return ms === undefined || ms <= MAX_TIMER_MS;
+        },
+        defaultMessage: () => 'expected at most 24d (a longer timer would fire at once)',
+      },
+    },
+    options,
+  );
+}
+
 export const IsByteSize = stringCheck(
   'isByteSize',
   SIZE_EXPECTATION,
