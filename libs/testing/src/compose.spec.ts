@@ -19,11 +19,12 @@ interface ComposeService {
   healthcheck?: { test?: string[] };
   depends_on?: Record<string, { condition?: string }>;
   ports?: string[];
+  volumes?: string[];
 }
 
 const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), {
   merge: true,
-}) as { services: Record<string, ComposeService> };
+}) as { services: Record<string, ComposeService>; volumes?: Record<string, unknown> };
 const services = compose.services;
 
 test('compose has Kafka, Redis, ClickHouse and every app of the split deployment', () => {
@@ -111,5 +112,32 @@ test('published ports listen on 127.0.0.1 only', () => {
 test('infrastructure services have health checks', () => {
   for (const name of ['kafka', 'redis', 'clickhouse']) {
     assert.ok((services[name].healthcheck?.test ?? []).length > 0, name);
+  }
+});
+
+// The data directory holds the Kafka spool (events not yet sent) and SQLite stores: on the
+// container's own layer they were lost whenever compose recreated it (an upgrade, a
+// changed setting), spooled events with them.
+test('every app keeps its data directory on a named volume of its own', () => {
+  const seen = new Set<string>();
+  for (const app of APP_NAMES) {
+    const service = services[app];
+    const dataDir = service.environment?.AI_GATEWAY_DATA_DIR;
+    assert.equal(dataDir, '/var/lib/ai-gateway', app);
+    const mounts = (service.volumes ?? []).map((volume) => volume.split(':'));
+    const data = mounts.filter(([, target]) => target === dataDir);
+    assert.equal(data.length, 1, `${app} mounts a volume at ${dataDir}`);
+    const [source] = data[0];
+    assert.match(source, /^[a-z][a-z0-9-]*$/, `${app}: a named volume, not a host path`);
+    assert.ok(compose.volumes && source in compose.volumes, `${source} is declared`);
+    assert.ok(!seen.has(source), `${source} is not shared with another service`);
+    seen.add(source);
+    assert.ok(
+      mounts.some(
+        ([src, target, mode]) =>
+          src === './config' && target === '/etc/ai-gateway' && mode === 'ro',
+      ),
+      `${app} still mounts the config`,
+    );
   }
 });
