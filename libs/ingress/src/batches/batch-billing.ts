@@ -1,5 +1,6 @@
 import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
 import { buildGatewayRequest } from '../domain/request-builder';
+import { batchBudgetKey } from './batch-budget-key';
 import { sumBatchUsageStream, type BatchUsage } from './batch-jsonl';
 import { batchUsageEvent } from './batch-settlement';
 import type {
@@ -160,12 +161,18 @@ export class BatchBilling {
   async checkBudget(file: HeldRecord, tier: string | undefined): Promise<void> {
     const admission = this.options.admission;
     if (!admission) return;
+    // The budget its bill is charged to, as the hold's (batch-budget-key).
+    const budgetKey = batchBudgetKey(this.options.config(), file.model, file.owner);
     const probe = buildGatewayRequest(
       'embeddings',
       { model: file.model, input: '' },
       {
         requestId: `batch-admission-${crypto.randomUUID()}`,
-        caller: { userKey: file.owner, ...(tier !== undefined && { tier }) },
+        caller: {
+          userKey: file.owner,
+          ...(budgetKey !== file.owner && { budgetKey }),
+          ...(tier !== undefined && { tier }),
+        },
         allowedModels: [],
         forwardHeaders: {},
       },

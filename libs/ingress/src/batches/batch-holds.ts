@@ -22,6 +22,7 @@ import {
   pacesCalls,
 } from '@aigw/budget-core';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+import { batchBudgetKey } from './batch-budget-key';
 import type { BatchEstimate } from './batch-estimate';
 import { BATCH_WINDOW_MS, DEFAULT_GIVE_UP_MARGIN_MS } from './batch-sweeper';
 
@@ -76,10 +77,10 @@ export class BatchHolds {
     if (!route) return undefined;
     const tier = tierByName(config, route, batch.tier);
     const now = this.now();
+    // Where its bill is charged: the owner's budget key, not the bare id.
+    const userKey = batchBudgetKey(config, batch.model, batch.owner);
     const limits = boundWhereBilled(
-      userLimits({ route, userKey: batch.owner, tier }).filter(
-        (limit) => !pacesCalls(limit.window),
-      ),
+      userLimits({ route, userKey, tier }).filter((limit) => !pacesCalls(limit.window)),
       now,
     );
     if (limits.length === 0) return undefined;

@@ -8,6 +8,7 @@ import {
   type ModelPricing,
 } from '@aigw/config';
 import { createTokenUsageRecorded, UsageSource, type TokenUsageRecorded } from '@aigw/contracts';
+import { batchBudgetKey } from './batch-budget-key';
 import type { BatchUsage } from './batch-jsonl';
 import type { HeldRecord } from './held-objects';
 
@@ -49,11 +50,15 @@ export function batchUsageEvent(
     cachedInputTokens: usage.cachedInputTokens,
   };
   const dollars = price ? batchDollars(price, usage, counts) * priceFactor : 0;
+  // The budget its hold was taken in, named as a call's usage names it (left out where it
+  // is the user id), and its partition: one budget's usage settles in order.
+  const budgetKey = batchBudgetKey(config, batch.model, batch.owner);
   const event = createTokenUsageRecorded(
     {
       requestId: batch.id.slice(0, 128),
-      partitionKey: batch.owner,
+      partitionKey: budgetKey,
       userId: batch.owner,
+      ...(budgetKey !== batch.owner && { budgetKey }),
       ...counts,
       usageSource: UsageSource.Reported,
       modelRequested: batch.model,

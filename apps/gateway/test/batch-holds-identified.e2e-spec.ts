@@ -1,0 +1,157 @@
+// A batch's hold where users are identified more than one way (all-in-one gateway): the
+// batch route keys users by x-user-id, another route by x-other-id, so alice's budget on
+// the batch route is `header:x-user-id:alice`. Her batch is held there, where her chat
+// calls are held and its bill is charged: while it runs, a chat call gets only what the
+// hold leaves, and its bill replaces the hold in that budget.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import OpenAI, { toFile } from 'openai';
+import {
+  FAKE_BATCH_LINE_USAGE as LINE_USAGE,
+  FAKE_BATCH_MODEL as UPSTREAM,
+  FakeBatchBackend,
+} from '@aigw/testing/fake-provider';
+import { startApp, type AppProcess } from '@aigw/testing/processes';
+
+const VIRTUAL = 'gpt-batch';
+const PRICE = { inputPer1k: 0.002, outputPer1k: 0.008 };
+const DAILY_LIMIT = 0.01;
+const ALICE = 'header:x-user-id:alice';
+
+/** A batch input file whose lines each ask for up to `maxTokens` output tokens. */
+const input = (lines: number, maxTokens: number) =>
+  Array.from({ length: lines }, (_, at) =>
+    JSON.stringify({
+      custom_id: `r${at}`,
+      method: 'POST',
+      url: '/v1/chat/completions',
+      body: { model: VIRTUAL, messages: [{ role: 'user', content: 'q' }], max_tokens: maxTokens },
+    }),
+  ).join('\n');
+
+describe('all-in-one gateway: a batch is held in its owner budget where users are identified two ways', () => {
+  const backend = new FakeBatchBackend();
+  const dir = mkdtempSync(join(tmpdir(), 'aigw-batch-holds-identified-'));
+  let gateway: AppProcess;
+  let alice: OpenAI;
+
+  before(async () => {
+    await backend.start();
+    // $0.008 per 1k output tokens, half for batches: a line of 1000 holds about $0.004.
+    writeFileSync(
+      join(dir, 'config.yaml'),
+      `kind: AIGatewayRoute
+metadata: {name: batch-holds}
+spec:
+  backends:
+  - {name: openai-batch, provider: openai, baseUrl: "${backend.baseUrl}", model: ${UPSTREAM}, modelNameOverride: ${VIRTUAL}, auth: {apiKeyRef: {name: openai-key}}}
+  userIdentification: {header: x-user-id}
+  costControl:
+    maxDailyCostPerUser: ${DAILY_LIMIT}
+    modelPricing:
+      ${UPSTREAM}: {inputPer1k: ${PRICE.inputPer1k}, outputPer1k: ${PRICE.outputPer1k}}
+---
+kind: AIGatewayRoute
+metadata: {name: other}
+spec:
+  backends:
+  - {name: other-local, provider: local, model: other-mini}
+  userIdentification: {header: x-other-id}
+`,
+    );
+    gateway = await startApp('gateway', {
+      AI_GATEWAY_CONFIG: join(dir, 'config.yaml'),
+      AI_GATEWAY_DATA_DIR: join(dir, 'data'),
+      AI_GATEWAY_SECRET_OPENAI_KEY_APIKEY: 'sk-backend',
+      AI_GATEWAY_BATCH_POLL_INTERVAL_MS: '0',
+    });
+    alice = new OpenAI({
+      baseURL: `${gateway.baseUrl}/v1`,
+      apiKey: 'sk-client',
+      maxRetries: 0,
+      defaultHeaders: { 'x-user-id': 'alice', 'x-ai-gateway-model': VIRTUAL },
+    });
+  });
+
+  after(async () => {
+    await gateway?.stop();
+    await backend.stop();
+  });
+
+  const createBatch = async (lines: number, maxTokens: number) =>
+    alice.batches.create({
+      input_file_id: (
+        await alice.files.create({
+          file: await toFile(Buffer.from(input(lines, maxTokens)), 'input.jsonl'),
+          purpose: 'batch',
+        })
+      ).id,
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+    });
+  /** A chat call of up to `maxTokens`: refused (429) by budgets, or let through to the backend. */
+  const chatRefused = async (maxTokens: number) => {
+    try {
+      await alice.chat.completions.create({
+        model: VIRTUAL,
+        messages: [{ role: 'user', content: 'q' }],
+        max_tokens: maxTokens,
+      });
+      return false;
+    } catch (error) {
+      // The fake serves no chat: any other error means budgets let the call through.
+      return error instanceof OpenAI.RateLimitError;
+    }
+  };
+  const budgetExceeded = (error: unknown) => {
+    assert.ok(error instanceof OpenAI.RateLimitError, String(error));
+    assert.equal((error.error as { code?: string }).code, 'budget_exceeded');
+    return true;
+  };
+  /** The budgets report's rows of the daily dollar limit, by budget key. */
+  const dailyRemaining = async () => {
+    const report = (await (await fetch(`${gateway.baseUrl}/v1/analytics/budgets`)).json()) as {
+      rows: { budgetKey: string; limitKind: string; remaining: number }[];
+    };
+    return new Map(
+      report.rows
+        .filter((r) => r.limitKind === 'costControl.maxDailyCostPerUser')
+        .map((r) => [r.budgetKey, r.remaining]),
+    );
+  };
+
+  it("holds the batch where alice's calls are held and its bill is charged", async () => {
+    // About $0.008 of the day's $0.01 held while the batch runs.
+    const first = await createBatch(2, 1000);
+    assert.equal(first.status, 'validating');
+    // A chat call of up to $0.0032 does not fit what the hold leaves; one of $0.0008 does.
+    assert.equal(await chatRefused(400), true);
+    assert.equal(await chatRefused(100), false);
+    // Nor does another batch of about $0.004: refused before the backend hears of it.
+    await assert.rejects(createBatch(1, 1000), budgetExceeded);
+    assert.equal(backend.batches.size, 1);
+
+    // Billed: the hold is gone, and what is left of her budget is the day less the bill.
+    assert.equal((await alice.batches.retrieve(first.id)).status, 'completed');
+    const billed =
+      ((2 * LINE_USAGE.prompt_tokens * PRICE.inputPer1k +
+        2 * LINE_USAGE.completion_tokens * PRICE.outputPer1k) /
+        1000) *
+      0.5;
+    let rows = new Map<string, number>();
+    for (let i = 0; i < 100; i++) {
+      rows = await dailyRemaining();
+      if (Math.abs(DAILY_LIMIT - billed - (rows.get(ALICE) ?? NaN)) < 1e-9) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.ok(
+      Math.abs(DAILY_LIMIT - billed - (rows.get(ALICE) ?? NaN)) < 1e-9,
+      `remaining ${JSON.stringify([...rows])}`,
+    );
+    assert.equal(rows.has('alice'), false, 'nothing kept under the bare id');
+    assert.equal(await chatRefused(400), false);
+  });
+});
