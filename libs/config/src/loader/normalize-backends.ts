@@ -97,9 +97,14 @@ function normalizeBackend(
   }
   const vertex = vertexPlacement(dto, provider, path, ctx);
   const auth = normalizeAuth(dto.auth, provider, label, [...path, 'auth'], ctx);
-  const requestTimeoutMs = optionalDuration(dto.requestTimeout) ?? DEFAULT_REQUEST_TIMEOUT_MS;
-  const firstByteTimeoutMs =
-    optionalDuration(dto.firstByteTimeout) ?? DEFAULT_FIRST_BYTE_TIMEOUT_MS;
+  const requestTimeoutMs = timeout(dto, 'requestTimeout', DEFAULT_REQUEST_TIMEOUT_MS, path, ctx);
+  const firstByteTimeoutMs = timeout(
+    dto,
+    'firstByteTimeout',
+    DEFAULT_FIRST_BYTE_TIMEOUT_MS,
+    path,
+    ctx,
+  );
   if (firstByteTimeoutMs > requestTimeoutMs) {
     report.warn(
       doc,
@@ -123,6 +128,35 @@ function normalizeBackend(
     firstByteTimeoutMs,
     streamIdleTimeoutMs,
   };
+}
+
+/**
+ * A backend's request or first-byte timeout, the default when left out. 0 is refused: its
+ * timer would fire before any answer could come, failing every call (undici would instead
+ * read a headersTimeout of 0 as none: two meanings, neither of them meant).
+ */
+function timeout(
+  dto: BackendDto,
+  field: 'requestTimeout' | 'firstByteTimeout',
+  fallback: number,
+  path: readonly PathSegment[],
+  { report, doc }: BackendContext,
+): number {
+  const set = optionalDuration(dto[field]);
+  if (set === undefined) return fallback;
+  if (set === 0) {
+    report.error(
+      doc,
+      [...path, field],
+      `expected a duration above 0 (leave it out for the default, ${shortDuration(fallback)})`,
+    );
+  }
+  return set;
+}
+
+/** 300000 -> "5m", 15000 -> "15s": the defaults, as a config would write them. */
+function shortDuration(ms: number): string {
+  return ms % 60_000 === 0 ? `${ms / 60_000}m` : `${ms / 1000}s`;
 }
 
 /**

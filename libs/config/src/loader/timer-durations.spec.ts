@@ -1,6 +1,7 @@
 // Durations that become timers (a backend's timeouts, failover.retryDelay,
 // deduplication.window) are bounded: a Node timer longer than 2^31-1 ms (24.8 days) fires
-// after 1 ms, so "30d" would end every call at once.
+// after 1 ms, so "30d" would end every call at once. A request or first-byte timeout of 0
+// would do the same.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseGatewayConfig } from './load-config';
@@ -49,6 +50,15 @@ describe('durations that become timers', () => {
     ]);
     assert.deepEqual(refusalsOf(route(`${ONE_BACKEND}  deduplication: {window: 4w}\n`), options), [
       'gw.yaml:8: document 1 (AIGatewayRoute "r"): spec.deduplication.window: expected at most 24d (a longer timer would fire at once)',
+    ]);
+  });
+
+  it('a request or first-byte timeout of 0 is an error', () => {
+    assert.deepEqual(refusalsOf(withBackend('requestTimeout: 0s'), options), [
+      'gw.yaml:7: document 1 (AIGatewayRoute "r"): spec.backends[0].requestTimeout: expected a duration above 0 (leave it out for the default, 5m)',
+    ]);
+    assert.deepEqual(refusalsOf(withBackend('firstByteTimeout: "0"'), options), [
+      'gw.yaml:7: document 1 (AIGatewayRoute "r"): spec.backends[0].firstByteTimeout: expected a duration above 0 (leave it out for the default, 15s)',
     ]);
   });
 
