@@ -413,27 +413,96 @@ test('the usage-sink’s startup probe outlasts its own wait for ClickHouse', ()
   );
 });
 
-test('the internal hop token and the one being rotated out come from one optional Secret, on the three hop services only', () => {
+test('the internal hop token comes from one required Secret (the one being rotated out optional), on the three hop services only', () => {
   const hopApps: readonly AppName[] = ['ingress', 'router', 'provider-adapter'];
   for (const app of APP_NAMES) {
     const env = envOf(deploymentOf(app).container);
-    for (const [name, key] of [
-      ['AI_GATEWAY_INTERNAL_TOKEN', 'token'],
-      ['AI_GATEWAY_INTERNAL_TOKEN_PREVIOUS', 'previous'],
+    for (const [name, key, optional] of [
+      // Required: without the Secret a pod does not start, rather than serve wire routes
+      // that take any caller as any user.
+      ['AI_GATEWAY_INTERNAL_TOKEN', 'token', false],
+      // Optional: set only while a rotation is under way.
+      ['AI_GATEWAY_INTERNAL_TOKEN_PREVIOUS', 'previous', true],
     ] as const) {
       if (!hopApps.includes(app)) {
         assert.ok(!env.has(name), `${app} speaks no internal hop: no ${name}`);
         continue;
       }
-      // Optional: a deployment without the Secret (or before a rotation) still starts.
+      const ref = env.get(name)?.valueFrom?.secretKeyRef;
       assert.deepEqual(
-        env.get(name)?.valueFrom?.secretKeyRef,
-        { name: 'ai-gateway-internal', key, optional: true },
+        { name: ref?.name, key: ref?.key, optional: ref?.optional === true },
+        { name: 'ai-gateway-internal', key, optional },
         `${app}: ${name}`,
       );
     }
   }
 });
+
+interface PolicyPeer {
+  podSelector?: { matchLabels?: Record<string, string> };
+  namespaceSelector?: { matchLabels?: Record<string, string> };
+  ipBlock?: unknown;
+}
+interface NetworkPolicySpec {
+  podSelector: { matchLabels: Record<string, string> };
+  policyTypes: string[];
+  ingress: { from?: PolicyPeer[]; ports?: { port: string | number; protocol?: string }[] }[];
+}
+
+/** The Prometheus the ServiceMonitor's scrapes come from (kube-prometheus-stack's labels). */
+const PROMETHEUS_PEER: PolicyPeer = {
+  namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } },
+  podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } },
+};
+
+// The router acts as any user the ingress names; the provider-adapter injects the keys.
+for (const [app, caller] of [
+  ['router', 'ingress'],
+  ['provider-adapter', 'router'],
+] as const) {
+  test(`${app}: a NetworkPolicy lets only the ${caller}'s pods call its wire port, and Prometheus its admin port`, () => {
+    const policy = find('NetworkPolicy', app);
+    assert.ok(policy, `${app}: a NetworkPolicy`);
+    const spec = policy.spec as unknown as NetworkPolicySpec;
+    const { spec: deployment, container } = deploymentOf(app);
+    // Selects exactly this app's pods, and isolates them for incoming traffic.
+    assert.deepEqual(spec.podSelector.matchLabels, deployment.selector.matchLabels);
+    assert.ok(spec.policyTypes.includes('Ingress'), `${app}: isolated for ingress`);
+    const portNames = (container.ports ?? []).map((p) => p.name);
+    const allowed = new Map<string | number, PolicyPeer[]>();
+    for (const rule of spec.ingress) {
+      // A rule without `from` or `ports` would open the pod to anyone, or every port.
+      assert.ok(rule.from?.length, `${app}: every rule names who`);
+      assert.ok(rule.ports?.length, `${app}: every rule names the ports`);
+      for (const port of rule.ports) {
+        assert.ok(portNames.includes(String(port.port)), `${app}: port ${port.port} is its own`);
+        allowed.set(port.port, [...(allowed.get(port.port) ?? []), ...rule.from]);
+      }
+    }
+    assert.deepEqual([...allowed.keys()].sort(), ['http', 'metrics']);
+    // The caller's pods as its Deployment labels them, in this namespace only.
+    const callerLabels = deploymentOf(caller).spec.template.metadata.labels;
+    const wirePeers = allowed.get('http')!;
+    assert.equal(wirePeers.length, 1, `${app}: one peer on the wire port`);
+    const [wire] = wirePeers;
+    assert.deepEqual(Object.keys(wire), ['podSelector'], `${app}: pods of this namespace only`);
+    const selected = wire.podSelector?.matchLabels ?? {};
+    assert.ok(
+      Object.keys(selected).length > 0 &&
+        Object.entries(selected).every(([k, v]) => callerLabels[k] === v),
+      `${app}: the peer selects the ${caller}'s pods`,
+    );
+    assert.equal(selected['app.kubernetes.io/component'], caller, `${app}: only the ${caller}`);
+    // The ServiceMonitor scrapes the Service's `metrics` port: Prometheus alone reaches it.
+    assert.deepEqual(allowed.get('metrics'), [PROMETHEUS_PEER]);
+    const monitor = find('ServiceMonitor', 'ai-gateway')?.spec as
+      { endpoints: { port: string }[] } | undefined;
+    assert.deepEqual(
+      monitor?.endpoints.map((e) => e.port),
+      ['metrics'],
+    );
+  });
+}
 
 interface PdbSpec {
   maxUnavailable?: number | string;
