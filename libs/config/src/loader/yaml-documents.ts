@@ -27,7 +27,9 @@ export interface YamlParse {
 
 export function readYamlDocuments(text: string): YamlParse {
   const lineCounter = new LineCounter();
-  const parsed = parseAllDocuments(text, { lineCounter, prettyErrors: false });
+  // merge: `<<: *defaults` as kubectl and Helm (YAML 1.1) read it; YAML 1.2 alone has no
+  // merge keys, and "<<" would be refused as an unknown field.
+  const parsed = parseAllDocuments(text, { lineCounter, prettyErrors: false, merge: true });
   const all: Document[] = Array.isArray(parsed) ? parsed : [];
   const documents: YamlDocument[] = [];
   const errors: YamlSyntaxError[] = [];
