@@ -106,6 +106,22 @@ describe('request key', () => {
     assert.notEqual(key(base, [...ALL, 'user'], bob), key(base, [...ALL, 'user']));
   });
 
+  it('separates one user id identified two ways, keeping keys of one identification as they were', () => {
+    const user: CacheKeyComponent[] = [...ALL, 'user'];
+    const as = (budgetKey: string) => ({ caller: { userKey: 'alice', budgetKey } });
+    // Two JWT providers' `alice` on one route: two users, two budgets, two cache entries.
+    const corp = key(base, user, as('jwt:corp:sub:alice'));
+    assert.notEqual(corp, key(base, user, as('jwt:partner:sub:alice')));
+    assert.notEqual(corp, key(base, user));
+    // `user` not a component: shared, as between any two users.
+    assert.equal(key(base, ALL, as('jwt:corp:sub:alice')), key(base));
+    // No budget key (users identified one way): the key entries were stored under before.
+    assert.equal(
+      key(base, user),
+      'e52c523beed13573a0dd8357be226a3c008c557e3db21f8044a822a0463dc83c',
+    );
+  });
+
   it('changes with the forwarded anthropic-beta header, whatever the order of its betas', () => {
     const beta = (value: string) => ({ forwardHeaders: { 'anthropic-beta': value } });
     const thinking = key(base, ALL, beta('interleaved-thinking-2025-05-14'));

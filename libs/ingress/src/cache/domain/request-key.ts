@@ -1,13 +1,18 @@
 import { createHash } from 'node:crypto';
 import type { CacheKeyComponent } from '@aigw/config';
-import type { GatewayRequest, JsonObject } from '@aigw/contracts/data-plane';
+import {
+  callerBudgetKey,
+  type CallerContext,
+  type GatewayRequest,
+  type JsonObject,
+} from '@aigw/contracts/data-plane';
 
 /** What of a request a key is computed from. */
 export type KeyedRequest = Pick<
   GatewayRequest,
   'operation' | 'requestedModel' | 'stream' | 'clientWantsStreamUsage' | 'body'
 > & {
-  readonly caller: { readonly userKey: string };
+  readonly caller: Pick<CallerContext, 'userKey' | 'budgetKey'>;
   /** What goes upstream with the body (`GatewayRequest.forwardHeaders`). */
   readonly forwardHeaders?: Readonly<Record<string, string>>;
 };
@@ -65,7 +70,7 @@ const KNOWN_FIELDS = new Set(Object.values(COMPONENT_FIELDS).flat());
  * JSON answer never share an entry), the system/developer messages even when `prompt`
  * is not a component, every body field outside the component vocabulary (`n`,
  * `logprobs`, penalties, ...: unknown fields count, so nothing new is ever ignored), and
- * the components listed in `keyComponents` (`user` means the identified caller).
+ * the components listed in `keyComponents` (`user` means the identified caller: its budget key).
  */
 export function requestKey(
   scope: string,
@@ -94,7 +99,10 @@ export function requestKey(
     operation: request.operation,
     model: request.requestedModel,
     stream: request.stream ? (request.clientWantsStreamUsage ? 'usage' : 'plain') : 'no',
-    user: listed.has('user') ? request.caller.userKey : null,
+    // The budget key, not the bare id: one id identified two ways (two JWT providers'
+    // `alice`) is two users. It is the user key where users are identified one way, so
+    // those entries keep their keys.
+    user: listed.has('user') ? callerBudgetKey(request.caller) : null,
     fields,
     headers: answerShapingHeaders(request.forwardHeaders),
   };
