@@ -149,6 +149,20 @@ describe('bad input', () => {
     );
   });
 
+  it('an alias naming no anchor, or one aliased past the limit, is an error, not a crash', () => {
+    assert.deepEqual(
+      errorsOf(`${ROUTE_HEAD}  backends:\n  - {name: a, provider: openai}\n  - *backnd\n`),
+      ['gw.yaml:8: document 1: YAML: alias *backnd names no anchor set before it'],
+    );
+    const aliases = Array.from({ length: 101 }, () => '  - *b').join('\n');
+    assert.deepEqual(
+      errorsOf(`${ROUTE_HEAD}  backends:\n  - &b {name: a, provider: openai}\n${aliases}\n`),
+      [
+        'gw.yaml: document 1: YAML: aliases expand to more than 100 copies of an anchor (a guard against alias bombs)',
+      ],
+    );
+  });
+
   it('an empty file is an error', () => {
     assert.deepEqual(errorsOf('# nothing here\n'), [
       'gw.yaml: no YAML documents: the file is empty',

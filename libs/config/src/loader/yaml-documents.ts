@@ -53,18 +53,32 @@ export function readYamlDocuments(text: string): YamlParse {
       });
     }
     if (doc.errors.length > 0 || doc.contents === null) return;
-    const recursive = recursiveAlias(doc);
-    if (recursive !== undefined) {
+    const badAlias = aliasProblem(doc);
+    if (badAlias !== undefined) {
       errors.push({
         documentIndex: position,
-        line: lineAt(recursive.offset),
-        message: `alias *${recursive.name} refers to a node that contains it (a recursive alias)`,
+        line: lineAt(badAlias.offset),
+        message: badAlias.message,
+        plain: true,
+      });
+      return;
+    }
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (error) {
+      // The alias count guard throws; so would anything else toJS cannot build.
+      const excessive = error instanceof Error && /Excessive alias count/.test(error.message);
+      errors.push({
+        documentIndex: position,
+        message: excessive
+          ? `aliases expand to more than ${MAX_ALIAS_COUNT} copies of an anchor (a guard against alias bombs)`
+          : `cannot read the document (${error instanceof Error ? error.name : 'unknown error'})`,
         plain: true,
       });
       return;
     }
     // A document of comments only is not a document the user meant.
-    const value: unknown = doc.toJS({ maxAliasCount: 100 });
     if (value === null || value === undefined) return;
     documents.push({
       index: position,
@@ -82,20 +96,27 @@ export function readYamlDocuments(text: string): YamlParse {
   return { documents, errors, warnings };
 }
 
+/** How often toJS lets one anchor be copied through aliases (alias bombs stop here). */
+const MAX_ALIAS_COUNT = 100;
+
 /**
- * The first alias that names one of its own ancestors (`a: &x [*x]`): its value would be a
- * cycle, which every later walk of the config (validation, freezing) would follow forever.
+ * The first alias that names no anchor set before it (toJS would throw), or one of its own
+ * ancestors (`a: &x [*x]`: its value would be a cycle, which every later walk of the config,
+ * validation and freezing, would follow forever).
  */
-function recursiveAlias(doc: Document): { name: string; offset?: number } | undefined {
-  let found: { name: string; offset?: number } | undefined;
+function aliasProblem(doc: Document): { message: string; offset?: number } | undefined {
+  let found: { message: string; offset?: number } | undefined;
   visit(doc, {
     Alias(_key, alias, path) {
       const target = alias.resolve(doc);
-      if (target !== undefined && path.includes(target)) {
-        found = { name: alias.source, offset: alias.range?.[0] };
-        return visit.BREAK;
-      }
-      return undefined;
+      const name = `*${alias.source.slice(0, 60)}`;
+      if (target === undefined) {
+        found = { message: `alias ${name} names no anchor set before it` };
+      } else if (path.includes(target)) {
+        found = { message: `alias ${name} refers to a node that contains it (a recursive alias)` };
+      } else return undefined;
+      found = { ...found, offset: alias.range?.[0] };
+      return visit.BREAK;
     },
   });
   return found;
