@@ -138,11 +138,11 @@ export function qualifiedBudgetKey(identification: string, userKey: string): str
 const identificationsByRoute = new WeakMap<RouteConfig, readonly string[]>();
 
 /**
- * The budget key of a user a usage event names by id alone (events of older builds, and
- * of batch bills, carry no budget key): the id where users are identified one way, as it
- * always was; else qualified by the one identification of the route that served it, so a
- * budget rebuild after an upgrade charges the budgets read now. A route identifying users
- * more than one way cannot say which: the id, as before.
+ * The budget key of a user a usage event names by id alone (events of older builds carry
+ * no budget key; a batch bill's names this one, batchBudgetKey): the id where users are
+ * identified one way, as it always was; else qualified by the one identification of the
+ * route that served it, so a budget rebuild after an upgrade charges the budgets read now.
+ * A route identifying users more than one way cannot say which: the id, as before.
  */
 export function impliedBudgetKey(
   config: GatewayConfig,
