@@ -64,3 +64,17 @@ test('events dead-lettered for their handler, and handler retries, are counted b
   }
   assert.deepEqual(await rejectedLines(metrics), [], 'not counted as undecodable');
 });
+
+test('a partition the bus no longer consumes loses its lag series, the others keep theirs', async () => {
+  const metrics = new MetricsRegistry({ collectDefaultMetrics: false });
+  const observer = kafkaEventMetrics(metrics);
+  observer.consumerLag?.({ group: 'budget', topic: 'usage.recorded', partition: 0 }, 12_000);
+  observer.consumerLag?.({ group: 'budget', topic: 'usage.recorded', partition: 1 }, 3);
+  observer.consumerLagGone?.({ group: 'budget', topic: 'usage.recorded', partition: 0 });
+  const lagLines = (await metrics.metrics())
+    .split('\n')
+    .filter((line) => line.startsWith('ai_gateway_kafka_consumer_lag{'));
+  assert.deepEqual(lagLines, [
+    'ai_gateway_kafka_consumer_lag{group="budget",topic="usage.recorded",partition="1"} 3',
+  ]);
+});

@@ -17,6 +17,7 @@ export function kafkaEventMetrics(metrics: MetricsRegistry): KafkaEventBusObserv
   return {
     spoolDepth: (events) => metrics.setSpoolDepth(events),
     consumerLag: (labels, lag) => metrics.setConsumerLag(labels, lag),
+    consumerLagGone: (labels) => metrics.clearConsumerLag(labels),
     consumerReplaced: (labels) => metrics.recordConsumerReplaced(labels),
     deadLettered: (labels) => metrics.recordEventRejected(labels),
     handlerDeadLettered: (labels) => metrics.recordEventHandlerDeadLettered(labels),

@@ -7,144 +7,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { encodeEvent, Topic, type GatewayEvent, type TokenUsageRecorded } from '@aigw/contracts';
-import { type EachBatchPayload, type Kafka } from 'kafkajs';
+import { Topic, type TokenUsageRecorded } from '@aigw/contracts';
+import { type Kafka } from 'kafkajs';
 import { numberedUsageEvent } from '@aigw/testing';
 import { EventSpool } from './event-spool';
 import { KafkaEventBus, type KafkaEventBusOptions } from './kafka-event-bus';
+import { EVENTS, FakeKafka } from '../testing/fake-kafka-consumer';
 
 const dir = mkdtempSync(join(tmpdir(), 'aigw-bus-consumers-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-const EVENTS = {
-  HEARTBEAT: 'consumer.heartbeat',
-  GROUP_JOIN: 'consumer.group_join',
-  FETCH_START: 'consumer.fetch_start',
-  FETCH: 'consumer.fetch',
-  START_BATCH_PROCESS: 'consumer.start_batch_process',
-  END_BATCH_PROCESS: 'consumer.end_batch_process',
-  CRASH: 'consumer.crash',
-  REBALANCING: 'consumer.rebalancing',
-} as const;
-
-type Listener = (event: { payload: Record<string, unknown> }) => void;
-
-/** Enough of a kafkajs consumer for the bus: joins when run, fetches while `alive`. */
-class FakeConsumer {
-  readonly events = EVENTS;
-  alive = true;
-  disconnected = false;
-  readonly seeks: { topic: string; partition: number; offset: string }[] = [];
-  readonly commits: { topic: string; partition: number; offset: string }[] = [];
-  private readonly listeners = new Map<string, Set<Listener>>();
-  private eachBatch: ((payload: EachBatchPayload) => Promise<void>) | undefined;
-  private ticker: NodeJS.Timeout | undefined;
-
-  constructor(
-    readonly groupId: string,
-    private readonly joinAfterMs = 0,
-  ) {}
-
-  on(event: string, listener: Listener): () => void {
-    let set = this.listeners.get(event);
-    if (!set) this.listeners.set(event, (set = new Set()));
-    set.add(listener);
-    return () => set.delete(listener);
-  }
-
-  emit(event: string, payload: Record<string, unknown> = {}): void {
-    for (const listener of this.listeners.get(event) ?? []) listener({ payload });
-  }
-
-  connect = async (): Promise<void> => undefined;
-  subscribe = async (): Promise<void> => undefined;
-
-  run = async (options: { eachBatch: (payload: EachBatchPayload) => Promise<void> }) => {
-    this.eachBatch = options.eachBatch;
-    setTimeout(() => {
-      if (this.disconnected) return;
-      this.emit(EVENTS.GROUP_JOIN);
-      // A healthy consumer's fetch loop, once it joined: a fetch every few ms while alive.
-      this.ticker = setInterval(() => {
-        if (this.alive && !this.disconnected) this.emit(EVENTS.FETCH);
-      }, 5).unref();
-    }, this.joinAfterMs).unref();
-  };
-
-  seek(position: { topic: string; partition: number; offset: string }): void {
-    this.seeks.push(position);
-  }
-
-  commitOffsets = async (
-    offsets: { topic: string; partition: number; offset: string }[],
-  ): Promise<void> => {
-    this.commits.push(...offsets);
-  };
-
-  disconnect = async (): Promise<void> => {
-    this.disconnected = true;
-    clearInterval(this.ticker);
-  };
-
-  /** Hands the bus a batch, as kafkajs' fetch loop would. */
-  async deliver(topic: string, partition: number, from: number, events: GatewayEvent[]) {
-    assert.ok(this.eachBatch, 'the consumer runs');
-    const messages = events.map((event, i) => {
-      const encoded = encodeEvent(event);
-      return {
-        key: Buffer.from(encoded.key),
-        value: encoded.value,
-        headers: encoded.headers,
-        offset: String(from + i),
-        timestamp: '0',
-        attributes: 0,
-      };
-    });
-    await this.eachBatch({
-      batch: {
-        topic,
-        partition,
-        messages,
-        highWatermark: String(from + events.length),
-      },
-      resolveOffset: () => undefined,
-      heartbeat: async () => undefined,
-      isRunning: () => !this.disconnected,
-      isStale: () => false,
-    } as unknown as EachBatchPayload);
-  }
-}
-
-class FakeKafka {
-  readonly consumers: FakeConsumer[] = [];
-  /** How long the next consumers take to join their group (silent meanwhile). */
-  joinAfterMs = 0;
-
-  consumer(config: { groupId: string }) {
-    const consumer = new FakeConsumer(config.groupId, this.joinAfterMs);
-    this.consumers.push(consumer);
-    return consumer;
-  }
-
-  /** A Kafka that does not answer: admin connections are refused. */
-  down = false;
-
-  admin() {
-    return {
-      connect: async () => {
-        if (this.down) throw new Error('connect ECONNREFUSED');
-      },
-      disconnect: async () => undefined,
-      fetchTopicOffsets: async () => [], // nothing to catch up on
-    };
-  }
-
-  get current(): FakeConsumer {
-    const last = this.consumers.at(-1);
-    assert.ok(last, 'a consumer was made');
-    return last;
-  }
-}
 
 let files = 0;
 function busOn(kafka: FakeKafka, options: Partial<KafkaEventBusOptions> = {}): KafkaEventBus {

@@ -21,6 +21,7 @@ import {
   type PoisonEvent,
 } from '@aigw/embedded';
 import type {
+  Admin,
   Consumer,
   EachBatchPayload,
   IHeaders,
@@ -33,6 +34,7 @@ import { kafkajs } from '../client-libraries';
 import { ensureEventTopics } from './event-topics';
 import { type EventSpool, type SpooledEvent } from './event-spool';
 import { signsOfLife, stalledConsumers, type WatchedConsumer } from './consumer-watch';
+import { joinAssignment, PartitionLag, refreshLag, type ConsumerLagObserver } from './consumer-lag';
 import {
   KafkaConnectionSupervisor,
   type ConnectionSupervisorObserver,
@@ -46,9 +48,8 @@ export interface EventBusLogger {
 }
 
 /** Where the bus reports its numbers (the runtime maps them onto MetricsRegistry). */
-export interface KafkaEventBusObserver extends ConnectionSupervisorObserver {
+export interface KafkaEventBusObserver extends ConnectionSupervisorObserver, ConsumerLagObserver {
   spoolDepth?(events: number): void;
-  consumerLag?(labels: { group: string; topic: string; partition: number }, lag: number): void;
   /** A consumed message this build could not decode; it went to the dead-letter topic. */
   deadLettered?(labels: { topic: string; code: string }): void;
   /**
@@ -108,6 +109,12 @@ export interface KafkaEventBusOptions {
    * no handler runs is replaced by a fresh one in the same group. Default 30 s.
    */
   readonly consumerStallMs?: number;
+  /**
+   * How often the consumer lag of every partition a consumer owns is read from the broker
+   * (high watermark less committed offset), beside the update after each committed batch:
+   * a partition with nothing new, or whose handler keeps failing, commits nothing. Default 30 s.
+   */
+  readonly lagRefreshMs?: number;
   /**
    * Answers wait for their record (AI_GATEWAY_ANSWER_AFTER_RECORD=on): the bus then offers
    * `recordBarrier`, its `durable()`.
@@ -216,6 +223,8 @@ interface Member extends WatchedConsumer {
   readonly isolation: PoisonIsolation<Consumed>;
   /** Per `topic:partition` handed back to the fetch while failing: the backoff carries on. */
   readonly failingStreaks: Map<string, FailingStreak>;
+  /** The lag of the partitions its consumer owns now (see consumer-lag.ts). */
+  readonly lag: PartitionLag;
 }
 
 /** A partition whose batches keep failing across fetches (see handleUntilDone). */
@@ -248,6 +257,7 @@ export class KafkaEventBus implements EventPublisher {
   private readonly catchUpTimeoutMs: number;
   private readonly sendTimeoutMs: number;
   private readonly consumerStallMs: number;
+  private readonly lagRefreshMs: number;
   private readonly handlerAttempts: number | undefined;
   private readonly logger: EventBusLogger;
   private readonly observer: KafkaEventBusObserver;
@@ -282,6 +292,10 @@ export class KafkaEventBus implements EventPublisher {
 
   private readonly members: Member[] = [];
   private watchTimer: NodeJS.Timeout | undefined;
+  private lagTimer: NodeJS.Timeout | undefined;
+  private lagAdmin: Promise<Admin> | undefined;
+  private lagRefreshing = false;
+  private lagRefreshFailed = false;
   private closing = false;
   private stopped = false;
   private closed: Promise<void> | undefined;
@@ -302,6 +316,7 @@ export class KafkaEventBus implements EventPublisher {
     this.catchUpTimeoutMs = options.catchUpTimeoutMs ?? 60_000;
     this.sendTimeoutMs = options.sendTimeoutMs ?? 60_000;
     this.consumerStallMs = options.consumerStallMs ?? 30_000;
+    this.lagRefreshMs = options.lagRefreshMs ?? 30_000;
     this.handlerAttempts = options.handlerAttempts;
     this.logger = options.logger ?? SILENT;
     this.observer = options.observer ?? {};
@@ -751,9 +766,11 @@ export class KafkaEventBus implements EventPublisher {
       starting: true,
       isolation: new PoisonIsolation<Consumed>(({ event }) => event.eventId, this.handlerAttempts),
       failingStreaks: new Map(),
+      lag: new PartitionLag(subscription.group, this.observer),
     };
     this.members.push(member);
     this.watchTimer ??= setInterval(() => this.replaceStalled(), this.watchEveryMs).unref();
+    this.lagTimer ??= setInterval(() => void this.refreshLag(), this.lagRefreshMs).unref();
     if (this.awaitingKafka) {
       // Kafka has never answered: the consumer starts once it does. `starting` keeps the
       // stall watch off it until then; a view is empty till then and fills as it reads.
@@ -803,6 +820,10 @@ export class KafkaEventBus implements EventPublisher {
     }
     consumer.on(consumer.events.FETCH, () => {
       if (current()) member.failing = false;
+    });
+    // Every join (the first, and each rebalance) says which partitions it owns now.
+    consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      if (current()) member.lag.assigned(joinAssignment(event));
     });
     consumer.on(consumer.events.REBALANCING, () => {
       if (!current()) return;
@@ -879,6 +900,8 @@ export class KafkaEventBus implements EventPublisher {
       reason,
       quietForMs: Date.now() - member.lastSignOfLife,
     });
+    // Its partitions go to the fresh consumer (or another replica): it reports none of them.
+    member.lag.clear();
     // A hung consumer may never finish disconnecting; it is dropped either way.
     const dropped = withinDeadline(member.consumer.disconnect(), this.sendTimeoutMs, 'disconnect');
     this.keepStarting(member, 'the event consumer is running again', dropped);
@@ -961,8 +984,10 @@ export class KafkaEventBus implements EventPublisher {
       const next = BigInt(last) + 1n;
       if (member.ephemeral) member.positions.set(`${topic}:${partition}`, next.toString());
       else await commitHandled(consumer, payload, next.toString());
-      const lag = BigInt(batch.highWatermark) - next;
-      this.observer.consumerLag?.({ group, topic, partition }, Number(lag > 0n ? lag : 0n));
+      // A replaced consumer's last batch no longer speaks for the partition.
+      if (member.consumer === consumer) {
+        member.lag.report(topic, partition, BigInt(batch.highWatermark) - next);
+      }
       member.catchUp?.reached(topic, partition, next);
       await payload.heartbeat();
     }
@@ -1207,10 +1232,52 @@ export class KafkaEventBus implements EventPublisher {
   async stopConsumers(): Promise<void> {
     clearInterval(this.watchTimer);
     this.watchTimer = undefined;
+    clearInterval(this.lagTimer);
+    this.lagTimer = undefined;
     const members = this.members.splice(0);
     await Promise.allSettled(
       members.filter((m) => !m.deferred).map((m) => m.consumer.disconnect()),
     );
+    // After the handlers in progress finished: this process consumes nothing now.
+    for (const member of members) member.lag.clear();
+    const admin = this.lagAdmin;
+    this.lagAdmin = undefined;
+    if (admin) await admin.then((a) => a.disconnect()).catch(() => undefined);
+  }
+
+  /** Reads the lag of every partition the running consumers own from the broker. */
+  private async refreshLag(): Promise<void> {
+    if (this.lagRefreshing || this.closing) return;
+    const sources = this.members
+      .filter((m) => !m.deferred && !m.starting)
+      .map((m) => ({
+        lag: m.lag,
+        positions: m.positions,
+        ...(m.ephemeral ? {} : { committedBy: m.group }),
+      }));
+    if (sources.length === 0) return;
+    this.lagRefreshing = true;
+    try {
+      this.lagAdmin ??= this.connectedAdmin();
+      await refreshLag(await this.lagAdmin, sources);
+      this.lagRefreshFailed = false;
+    } catch (error) {
+      // Kafka away: the consumers say so; one warning, not one every refresh.
+      if (!this.lagRefreshFailed && this.lagTimer)
+        this.logger.warn('could not read the consumer lag', { error });
+      this.lagRefreshFailed = true;
+      const admin = this.lagAdmin;
+      this.lagAdmin = undefined;
+      void admin?.then((a) => a.disconnect()).catch(() => undefined);
+    } finally {
+      this.lagRefreshing = false;
+    }
+  }
+
+  private async connectedAdmin(): Promise<Admin> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    return admin;
   }
 
   /**

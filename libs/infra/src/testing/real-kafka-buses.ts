@@ -13,13 +13,21 @@ import {
 } from '@aigw/testing';
 import { createKafka } from '../kafka/kafka-client';
 import { EventSpool } from '../event-transport/event-spool';
-import { KafkaEventBus, type KafkaEventBusObserver } from '../event-transport/kafka-event-bus';
+import {
+  KafkaEventBus,
+  type KafkaEventBusObserver,
+  type KafkaEventBusOptions,
+} from '../event-transport/kafka-event-bus';
 
 export interface RealKafkaBuses {
   /** The client on the run's broker: set once the file's `before` hook has run. */
   readonly kafka: Kafka;
   /** A started bus on its own spool file, creating `prefix`'s topics; closed after the file. */
-  readonly openBus: (prefix: string, observer?: KafkaEventBusObserver) => Promise<KafkaEventBus>;
+  readonly openBus: (
+    prefix: string,
+    observer?: KafkaEventBusObserver,
+    options?: Partial<Omit<KafkaEventBusOptions, 'spool' | 'topicPrefix' | 'observer'>>,
+  ) => Promise<KafkaEventBus>;
 }
 
 /**
@@ -51,13 +59,14 @@ export function realKafkaBuses(name: string, topicPartitions: number): RealKafka
     get kafka() {
       return started();
     },
-    openBus: async (prefix, observer) => {
+    openBus: async (prefix, observer, options) => {
       const bus = new KafkaEventBus(started(), {
         spool: new EventSpool(join(dir, `${randomUUID()}.db`)),
         topicPrefix: prefix,
         retryMinMs: 100,
         retryMaxMs: 1_000,
         ...(observer ? { observer } : {}),
+        ...options,
       });
       buses.push(bus);
       await bus.start({ topicPartitions });

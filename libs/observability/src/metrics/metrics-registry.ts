@@ -422,7 +422,7 @@ export class MetricsRegistry {
   });
   readonly #consumerLag = new Gauge({
     name: 'ai_gateway_kafka_consumer_lag',
-    help: 'Messages between the committed offset and the partition high watermark',
+    help: 'Messages between the committed offset and the partition high watermark, for the partitions this process consumes now (updated after each batch and read from the broker every 30 s)',
     labelNames: ['group', 'topic', 'partition'] as const,
     registers: [this.registry],
   });
@@ -982,6 +982,18 @@ export class MetricsRegistry {
       { group: labels.group, topic: labels.topic, partition: String(labels.partition) },
       lag,
     );
+  }
+
+  /**
+   * A partition this process no longer consumes (a rebalance moved it, or the consumer
+   * stopped): its series goes, so its last lag does not outlive the ownership.
+   */
+  clearConsumerLag(labels: { group: string; topic: string; partition: number }): void {
+    this.#consumerLag.remove({
+      group: labels.group,
+      topic: labels.topic,
+      partition: String(labels.partition),
+    });
   }
 
   /**
