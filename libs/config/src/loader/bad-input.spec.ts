@@ -28,6 +28,28 @@ describe('bad input', () => {
     assert.match(line, /^gw\.yaml:7: .*YAML syntax error: Map keys must be unique/);
   });
 
+  it('a syntax error never quotes the text it stopped at (it may be a pasted key)', () => {
+    const key = 'sk-proj-PASTEDKEY0123456789';
+    const cases = [
+      `backends: {a: 1}}${key}\n`,
+      `backends: |x${key}\n  text\n`,
+      `backends: "\\q${key}"\n`,
+    ];
+    for (const text of cases) {
+      const errors = errorsOf(text);
+      assert.ok(errors.length > 0);
+      for (const line of errors) {
+        assert.doesNotMatch(line, /PASTEDKEY/, `for ${JSON.stringify(text)}`);
+        assert.match(line, /^gw\.yaml:1: document 1: YAML syntax error: [A-Z]/);
+      }
+    }
+    assert.ok(
+      errorsOf(cases[0]).includes(
+        'gw.yaml:1: document 1: YAML syntax error: Unexpected scalar token in YAML stream',
+      ),
+    );
+  });
+
   it('unknown kind names the kinds it accepts', () => {
     const [line] = errorsOf('apiVersion: v1\nkind: Gateway\nmetadata:\n  name: g\n');
     assert.equal(

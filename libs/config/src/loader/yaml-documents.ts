@@ -123,5 +123,25 @@ function aliasProblem(doc: Document): { message: string; offset?: number } | und
 }
 
 function firstLine(message: string): string {
-  return message.split('\n')[0]?.trim() ?? message;
+  return withoutSource(message.split('\n')[0]?.trim() ?? message);
+}
+
+/**
+ * yaml quotes the text it stopped at in a few of its messages; that text could be a key
+ * pasted into the file, and these messages are logged. The line number says where it is.
+ */
+const QUOTING_SOURCE: readonly [RegExp, string][] = [
+  [/^(Unexpected .+ token in YAML stream): .*$/, '$1'],
+  [/^(Block scalar header includes extra characters): .*$/, '$1'],
+  [/^(Unresolved plain scalar) .*$/, '$1'],
+  [/^(Not a valid tag|Could not resolve tag|Unresolved tag): .*$/, '$1'],
+  [/^The .+ tag has no suffix$/, 'A tag has no suffix'],
+  [/^(Verbatim tags aren't resolved), so .+ is invalid\.$/, '$1'],
+];
+
+function withoutSource(message: string): string {
+  for (const [pattern, replacement] of QUOTING_SOURCE) {
+    if (pattern.test(message)) return message.replace(pattern, replacement);
+  }
+  return message;
 }
