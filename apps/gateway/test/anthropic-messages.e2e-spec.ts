@@ -141,6 +141,33 @@ describe('Anthropic Messages API on the all-in-one gateway (quickstart config)',
     assert.equal(requests(after, 'chat.completions'), requests(before, 'chat.completions'));
   });
 
+  it("names each call's request id where the SDK reads it (request-id), answers and errors alike", async () => {
+    const ask = {
+      model: 'claude-local',
+      max_tokens: 50,
+      messages: [{ role: 'user' as const, content: 'ids' }],
+    };
+    const answered = await client.messages.create(ask).withResponse();
+    const streamed = await client.messages.create({ ...ask, stream: true }).withResponse();
+    for await (const event of streamed.data) assert.ok(event.type);
+    const counted = await client.messages.countTokens(ask).withResponse();
+    const ids = [answered, streamed, counted].map((call) => call.request_id);
+    assert.ok(ids.every((id) => typeof id === 'string' && id.length > 0));
+    assert.equal(new Set(ids).size, 3, 'one id per call');
+    // The model calls' id is the one our logs and x-request-id carry.
+    for (const call of [answered, streamed]) {
+      assert.equal(call.request_id, call.response.headers.get('x-request-id'));
+    }
+    assert.equal((answered.data as { _request_id?: unknown })._request_id, answered.request_id);
+    const refused = await client.messages.create({ ...ask, max_tokens: 0 }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    assert.ok(refused instanceof Anthropic.BadRequestError);
+    assert.ok(refused.requestID);
+    assert.equal(refused.requestID, refused.headers?.get('x-request-id'));
+  });
+
   it("answers a wrong method on its path in Anthropic's error shape", async () => {
     const response = await fetch(`${gateway.baseUrl}/v1/messages`);
     assert.equal(response.status, 405);

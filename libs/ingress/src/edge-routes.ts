@@ -11,6 +11,7 @@ import { AUDIO_DIALECT } from './audio/audio-dialect';
 import { registerFormParser } from './forms/form-parser';
 import { SPEECH_DIALECT } from './audio/speech-dialect';
 import { sendMessagesError } from './anthropic/messages-errors';
+import { nameMessagesRequestId } from './anthropic/messages-request-id';
 import { ResponseReuse } from './cache/response-reuse';
 import { EdgeExchange, type EdgeCall, type EdgeDialect } from './http/edge-exchange';
 import {
@@ -127,6 +128,7 @@ export class EdgeRoutes implements OnModuleInit {
     }
     const fastify = httpAdapter.getInstance<FastifyInstance>();
     registerFormParser(fastify);
+    fastify.addHook('onRequest', nameMessagesRequestId);
     // Every upgrade request: a Realtime session, or an HTTP error for any other path.
     fastify.server.on('upgrade', (request, socket, head) =>
       this.realtime.upgrade(request, socket, head),
