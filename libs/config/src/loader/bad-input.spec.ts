@@ -199,6 +199,16 @@ describe('bad input', () => {
     );
   });
 
+  it('caching.backend.address applies only to type redis', () => {
+    // The address picks the store: with type memory it would send the cache to Redis anyway.
+    assert.deepEqual(
+      errorsOf(`${ROUTE_HEAD}  caching:\n    backend: {type: memory, address: "redis:6379"}\n`),
+      [
+        'gw.yaml:7: document 1 (AIGatewayRoute "r"): spec.caching.backend.address: applies only to type redis (a memory cache stays in the process)',
+      ],
+    );
+  });
+
   it('modelPricing.cachedInputPer1k is optional, and a number >= 0 when given', () => {
     const pricing = (cached: string) =>
       `${ROUTE_HEAD}  costControl:\n    modelPricing:\n` +

@@ -323,6 +323,15 @@ function caching(dto: CachingDto | undefined, path: PathSegment[], ctx: Ctx): Ca
     ctx.report.infer(ctx.doc, path, 'caching enabled (the block is present)');
   const size = dto.maxSize === undefined ? undefined : parseByteSize(dto.maxSize);
   const backend = dto.backend;
+  // The store is picked by the address (else REDIS_URL): a memory cache given one would
+  // go to that Redis, shared with whoever else uses it.
+  if (backend?.type === 'memory' && backend.address !== undefined) {
+    ctx.report.error(
+      ctx.doc,
+      [...path, 'backend', 'address'],
+      'applies only to type redis (a memory cache stays in the process)',
+    );
+  }
   return {
     enabled: dto.enabled ?? true,
     ttlMs: ms(dto.ttl, DEFAULT_CACHE_TTL_MS),
