@@ -28,8 +28,10 @@ const DAILY_LIMIT = 0.0003;
 /** A second route: callers named by another header, with prompt rules. */
 const TEAM = 'team-batch';
 
-/** Uploads are read whole (screened line by line): a larger one is refused before it is. */
+/** Every body but an upload's; a batch line is at most this long. */
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
+/** An upload's own limit: a larger one is refused, however its form is ordered. */
+const MAX_FILE_BYTES = 2 * MAX_BODY_BYTES;
 
 /** Below what a two-line batch uses (2 × 120 tokens): billing it spends the tier's day. */
 const TIER_DAILY_TOKENS = 200;
@@ -122,6 +124,7 @@ spec:
       AI_GATEWAY_SECRET_OPENAI_KEY_APIKEY: BACKEND_KEY,
       AI_GATEWAY_SECRET_AZURE_KEY_APIKEY: 'azure-secret',
       AI_GATEWAY_MAX_BODY_BYTES: String(MAX_BODY_BYTES),
+      AI_GATEWAY_MAX_FILE_BYTES: String(MAX_FILE_BYTES),
     });
     alice = clientFor('alice');
     bob = clientFor('bob');
@@ -666,9 +669,25 @@ spec:
     }
   });
 
-  it('refuses an upload over AI_GATEWAY_MAX_BODY_BYTES with an OpenAI-style 413', async () => {
+  it('takes the SDK’s upload (file before purpose) of a file over AI_GATEWAY_MAX_BODY_BYTES', async () => {
     const before = backend.files.size;
-    const big = Buffer.alloc(MAX_BODY_BYTES + 1024, 'x');
+    let jsonl = '';
+    for (let id = 0; jsonl.length < MAX_BODY_BYTES + 64 * 1024; id++) {
+      jsonl += requestLine(`big-${id}`, VIRTUAL, `question ${id} ${'w'.repeat(200)}`) + '\n';
+    }
+    const file = await alice.files.create({
+      file: await toFile(Buffer.from(jsonl), 'big.jsonl'),
+      purpose: 'batch',
+    });
+    assert.match(file.id, /^file-aigw_/);
+    assert.equal(backend.files.size, before + 1);
+    const held = [...backend.files.values()].at(-1)!;
+    assert.ok(held.content === jsonl.replaceAll(`"model":"${VIRTUAL}"`, `"model":"${UPSTREAM}"`));
+  });
+
+  it('refuses an upload over AI_GATEWAY_MAX_FILE_BYTES with an OpenAI-style 413', async () => {
+    const before = backend.files.size;
+    const big = Buffer.alloc(MAX_FILE_BYTES + 1024, 'x');
     await assert.rejects(
       alice.files.create({ file: await toFile(big, 'big.jsonl'), purpose: 'batch' }),
       (error: unknown) =>

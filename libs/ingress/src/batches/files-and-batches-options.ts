@@ -1,5 +1,6 @@
 import type { GatewayConfig } from '@aigw/config';
 import type { TokenUsageRecorded } from '@aigw/contracts';
+import type { UploadSpool } from '../forms/upload-spool';
 import type { BudgetAdmission } from '../admission/budget-admission';
 import type { BatchHolds } from './batch-holds';
 import type { HeldKind } from './gateway-ids';
@@ -50,11 +51,16 @@ export interface FilesAndBatchesOptions {
   /** Holds a batch's estimated cost until it is billed; absent, nothing is held. */
   readonly holds?: BatchHolds;
   /**
-   * `POST /files`'s body limit (AI_GATEWAY_MAX_FILE_BYTES): an upload streams, so it may be
-   * larger than the app's body limit, which still bounds a file held before its fields.
-   * Absent, the app's.
+   * `POST /files`'s body limit (AI_GATEWAY_MAX_FILE_BYTES): an upload streams (or waits on
+   * disk for the fields after it), so it may be larger than the app's body limit, which
+   * still bounds a batch line. Absent, the app's.
    */
   readonly maxFileBytes?: number;
+  /**
+   * Where a file sent before its `purpose` field waits for it, on disk (the data
+   * directory's `upload-spool`). Absent, one under the OS's temporary directory.
+   */
+  readonly uploadSpool?: UploadSpool;
   /** Output tokens a batch line that sets no max_tokens is held for (4096). */
   readonly defaultMaxOutputTokens?: number;
   /** Publishes a finished batch's usage event (budgets and analytics). */

@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { BudgetStore } from '@aigw/budget-core';
 import type { GatewayConfig } from '@aigw/config';
 import { nonNegativeIntegerSetting, positiveIntegerSetting } from '@aigw/config';
@@ -9,6 +11,7 @@ import { BatchHolds } from './batch-holds';
 import { DEFAULT_BATCH_PRICE_FACTOR } from './batch-settlement';
 import { BatchSweeper } from './batch-sweeper';
 import { FilesAndBatches, type HeldObjectCalls } from './files-and-batches';
+import { DEFAULT_UPLOAD_SPOOL_BYTES, UploadSpool } from '../forms/upload-spool';
 import { MemoryHeldObjectStore, RedisHeldObjectStore, type HeldObjectStore } from './held-objects';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -19,6 +22,8 @@ export interface FilesAndBatchesHost {
     readonly redisUrl?: string;
     /** An upload's own limit (AI_GATEWAY_MAX_FILE_BYTES); absent, the app's body limit. */
     readonly maxFileBytes?: number;
+    /** AI_GATEWAY_DATA_DIR: a file sent before its `purpose` waits under it, on disk. */
+    readonly dataDir?: string;
   };
   readonly metrics: MetricsRegistry;
   readonly logger: Logger;
@@ -109,6 +114,7 @@ export function openFilesAndBatches(
       maxBytes: DEFAULT_MEMORY_BYTES,
     });
   }
+  const uploadSpool = openUploadSpool(host, env);
   const holds =
     options.budgetStore &&
     new BatchHolds({ config: options.config, store: options.budgetStore, priceFactor });
@@ -119,6 +125,7 @@ export function openFilesAndBatches(
     pollIntervalMs,
     batchHolds: holds !== undefined,
     maxFileBytes: host.settings.maxFileBytes,
+    uploadSpoolBytes: uploadSpool.maxBytes,
   });
   const batches = new FilesAndBatches({
     config: options.config,
@@ -135,6 +142,7 @@ export function openFilesAndBatches(
     ttlMs: ttlSeconds * 1000,
     priceFactor,
     maxFileBytes: host.settings.maxFileBytes,
+    uploadSpool,
     publish: (event) => host.events.publish(event),
     // A failed write lets the look answer (the event is retried); it never rejects.
     ...(recordBarrier ? { untilRecorded: () => recordBarrier().catch(() => undefined) } : {}),
@@ -187,4 +195,32 @@ export function openFilesAndBatches(
   host.onClose(() => sweeper.stop());
   host.onClose(() => store.close());
   return batches;
+}
+
+/**
+ * Where files sent before their `purpose` wait for it: `upload-spool` under the data
+ * directory (the OS's temporary directory without one), at most
+ * AI_GATEWAY_UPLOAD_SPOOL_MAX_BYTES at once (two of the file limit by default). Files an
+ * earlier run left there (killed mid-upload) are deleted now.
+ */
+function openUploadSpool(host: FilesAndBatchesHost, env: Env): UploadSpool {
+  const { dataDir, maxFileBytes } = host.settings;
+  const spool = new UploadSpool(
+    join(dataDir ?? tmpdir(), dataDir ? 'upload-spool' : 'aigw-upload-spool'),
+    positiveIntegerSetting(
+      env,
+      'AI_GATEWAY_UPLOAD_SPOOL_MAX_BYTES',
+      maxFileBytes === undefined ? DEFAULT_UPLOAD_SPOOL_BYTES : 2 * maxFileBytes,
+    ),
+  );
+  void spool.removeLeftovers().then(
+    (removed) => {
+      if (removed > 0) host.logger.info('files: deleted uploads an earlier run left', { removed });
+    },
+    (error: unknown) =>
+      host.logger.warn('files: deleting uploads an earlier run left failed', {
+        code: (error as { code?: unknown }).code,
+      }),
+  );
+  return spool;
 }

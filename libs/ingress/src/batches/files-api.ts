@@ -1,7 +1,10 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pipeline, type Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
 import { FormStream } from '../forms/multipart-stream';
+import { DEFAULT_UPLOAD_SPOOL_BYTES, UploadSpool } from '../forms/upload-spool';
 import type { RedactionTally } from '../redaction/redactor';
 import type { BatchBilling } from './batch-billing';
 import { BatchEstimator } from './batch-estimate';
@@ -45,6 +48,7 @@ type FilesOptions = Pick<
   | 'defaultMaxOutputTokens'
   | 'onFileBytes'
   | 'onError'
+  | 'uploadSpool'
 >;
 
 /** OpenAI's files list: `limit` from 1 to 10,000, all of them (10,000) when unset. */
@@ -84,6 +88,16 @@ export class FilesApi {
     }
   }
 
+  /** Where a file sent before its purpose waits for it: given, else under the OS's tmpdir. */
+  private get spool(): UploadSpool {
+    this.ownSpool ??=
+      this.options.uploadSpool ??
+      new UploadSpool(join(tmpdir(), 'aigw-upload-spool'), DEFAULT_UPLOAD_SPOOL_BYTES);
+    return this.ownSpool;
+  }
+
+  private ownSpool?: UploadSpool;
+
   private async uploaded(
     formStream: FormStream,
     request: FastifyRequest,
@@ -92,18 +106,34 @@ export class FilesApi {
     screen: Screen,
   ): Promise<JsonObject> {
     const headerModel = firstHeader(request.headers, 'x-ai-gateway-model');
-    const first = (fields: readonly Field[], name: string) =>
-      fields.find(([key]) => key === name)?.[1];
-    // Streamed when what decides how to read the file came first; else held, as before.
+    // Streamed when what decides how to read the file came first; else spooled to disk
+    // until it has come, then read back as if it had come first.
     const form = await readUploadForm(
       formStream,
-      (fields) => !!first(fields, 'purpose') && !!(first(fields, 'model') || headerModel),
+      (fields) => !!fieldOf(fields, 'purpose') && !!(fieldOf(fields, 'model') || headerModel),
+      this.spool,
     );
-    const purpose = first(form.fields, 'purpose');
+    try {
+      return await this.uploadedForm(form, formStream, request, who, mayUse, screen);
+    } finally {
+      await form.discard();
+    }
+  }
+
+  private async uploadedForm(
+    form: UploadForm,
+    formStream: FormStream,
+    request: FastifyRequest,
+    who: Who,
+    mayUse: MayUse,
+    screen: Screen,
+  ): Promise<JsonObject> {
+    const headerModel = firstHeader(request.headers, 'x-ai-gateway-model');
+    const purpose = fieldOf(form.fields, 'purpose');
     if (!purpose) throw invalid("Missing required parameter: 'purpose'.", 'purpose');
     const file = form.file;
     if (!file) throw invalid("Missing required parameter: 'file'.", 'file');
-    const model = first(form.fields, 'model') || headerModel;
+    const model = fieldOf(form.fields, 'model') || headerModel;
     if (!model) {
       throw invalid(
         "Name the model this file is for in a 'model' form field or the 'x-ai-gateway-model' header: the gateway keeps a file at an OpenAI or Azure OpenAI backend of that model.",
@@ -141,8 +171,8 @@ export class FilesApi {
     // Every field but `model` (the gateway's own) goes on: purpose, expires_after[...].
     const upload = streamedUploadForm(
       form.fields.filter(([name]) => name !== 'model'),
-      // A file held whole is checked whole first, as before: a refused one reaches no backend.
-      { ...file, content: form.streamed ? content : [await gathered(content)] },
+      // A spooled file goes as one sent after its fields does: checked as it is sent.
+      { ...file, content },
       fieldsAfterFile(form.after, model),
     );
     const answer = await this.sentUpload(targetOf(holding.backend), upload, form);
@@ -359,6 +389,11 @@ export class FilesApi {
     await this.options.store.delete(record);
     return { id: record.id, object: 'file', deleted: true };
   }
+}
+
+/** A form field's first value. */
+function fieldOf(fields: readonly Field[], name: string): string | undefined {
+  return fields.find(([key]) => key === name)?.[1];
 }
 
 /** How a streamed batch file ended: read whole, cut by its reader hanging up, or failed. */

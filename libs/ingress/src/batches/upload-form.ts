@@ -1,37 +1,40 @@
-import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 import type { FormStream, MultipartReader } from '../forms/multipart-stream';
+import type { SpooledFile, UploadSpool } from '../forms/upload-spool';
 
 export type Field = readonly [string, string];
 
 /** The client's `POST /v1/files` form, read up to its file. */
 export interface UploadForm {
-  /** The text fields read so far: those before the file, or all when the file was held. */
+  /** The text fields read so far: those before the file, or all when the file was spooled. */
   readonly fields: readonly Field[];
   readonly file?: {
     readonly filename: string;
     readonly contentType: string;
-    /** The file's bytes: as they arrive when streamed, else held whole. */
+    /** The file's bytes: as they arrive, or read back from its spool file. */
     readonly content: AsyncIterable<Buffer>;
   };
-  /** The fields after a streamed file, read once its content is (none otherwise). */
+  /** The fields after a file read as it arrives, read once its content is (none otherwise). */
   readonly after: AsyncIterable<Field>;
-  /** Whether the file is read as it arrives (rather than held). */
-  readonly streamed: boolean;
+  /** Whether the file waited on disk for the fields after it. */
+  readonly spooled: boolean;
   /** The file's bytes read so far. */
   fileBytes(): number;
+  /** Deletes the file's spool file, if any: once the upload is done, however it ended. */
+  discard(): Promise<void>;
 }
 
 /**
  * Reads an upload's form up to its `file` part. When the fields it needs to start (purpose
  * and model, `canStream`) came before it, the file is left to be read as it arrives, and
- * the rest of the form after it. Otherwise (the Node SDK writes `{ file, purpose }` in that
- * order) the file is held until the fields after it are read, as every upload once was,
- * within the form's `maxHeldBytes` (the body limit): past it, a 413 saying to send the
- * fields first. A file part under another name is skipped: only `file` goes on, as before.
+ * the rest of the form after it. Otherwise (the SDKs and curl send `file` first when it is
+ * given first) the file is written to a file of `spool` as it arrives, and read back from
+ * it once the fields after it are: never held in memory. A file part under another name is
+ * skipped: only `file` goes on, as before.
  */
 export async function readUploadForm(
   form: FormStream,
   canStream: (fields: readonly Field[]) => boolean,
+  spool: UploadSpool,
 ): Promise<UploadForm> {
   const reader = form.reader();
   const fields: Field[] = [];
@@ -42,6 +45,7 @@ export async function readUploadForm(
       yield piece;
     }
   };
+  const nothingToDiscard = () => Promise.resolve();
   for (let part = await reader.nextPart(); part; part = await reader.nextPart()) {
     if (part.filename === undefined) {
       fields.push([part.name, await reader.text()]);
@@ -54,25 +58,34 @@ export async function readUploadForm(
         fields,
         file: { ...head, content: counted(reader.content()) },
         after: fieldsAfter(reader),
-        streamed: true,
+        spooled: false,
         fileBytes: () => fileBytes,
+        discard: nothingToDiscard,
       };
     }
-    const held: Buffer[] = [];
-    for await (const piece of counted(reader.content())) {
-      if (fileBytes > form.maxHeldBytes) throw heldTooLarge(form);
-      held.push(piece);
+    const spooled = await spool.spool(counted(reader.content()));
+    try {
+      for await (const field of fieldsAfter(reader)) fields.push(field);
+    } catch (error) {
+      await spooled.remove();
+      throw error;
     }
-    for await (const field of fieldsAfter(reader)) fields.push(field);
     return {
       fields,
-      file: { ...head, content: listed(held) },
+      file: { ...head, content: readBack(spooled) },
       after: listed([]),
-      streamed: false,
+      spooled: true,
       fileBytes: () => fileBytes,
+      discard: () => spooled.remove(),
     };
   }
-  return { fields, after: listed([]), streamed: false, fileBytes: () => fileBytes };
+  return {
+    fields,
+    after: listed([]),
+    spooled: false,
+    fileBytes: () => fileBytes,
+    discard: nothingToDiscard,
+  };
 }
 
 /** The text fields of the rest of the form (other file parts skipped), to its end. */
@@ -82,17 +95,11 @@ async function* fieldsAfter(reader: MultipartReader): AsyncGenerator<Field> {
   }
 }
 
-async function* listed<T>(items: readonly T[]): AsyncGenerator<T> {
-  yield* items;
+/** A spooled file's bytes, read from disk only once asked for (the upload may be refused first). */
+async function* readBack(spooled: SpooledFile): AsyncGenerator<Buffer> {
+  yield* spooled.content();
 }
 
-/** A file sent before its fields grew past what is held in memory: how to send a larger one. */
-function heldTooLarge(form: FormStream): DataPlaneError {
-  return new DataPlaneError(
-    DataPlaneErrorCode.BodyTooLarge,
-    `A file sent before its 'purpose' and 'model' fields is held in memory, up to ${form.maxHeldBytes} bytes: ` +
-      `to upload a larger file (up to ${form.maxBytes} bytes), send 'purpose' (and 'model', unless the ` +
-      `x-ai-gateway-model header names it) before 'file' in the form.`,
-    { param: 'file' },
-  );
+async function* listed<T>(items: readonly T[]): AsyncGenerator<T> {
+  yield* items;
 }

@@ -20,7 +20,7 @@ const FORM_ENDPOINTS: ReadonlySet<GatewayEndpoint> = new Set([
  * wrong media type, as it was before forms were read at all. `POST /v1/files` (the Files
  * API, uploads of up to OpenAI's 200 MB) is not read here: its handler reads the form as
  * it arrives (a FormStream), within its route's own limit (AI_GATEWAY_MAX_FILE_BYTES),
- * holding at most the app's (AI_GATEWAY_MAX_BODY_BYTES) in memory.
+ * never holding the file in memory (a file sent before its purpose waits on disk).
  */
 export function registerFormParser(fastify: FastifyInstance): void {
   fastify.addContentTypeParser('multipart/form-data', (request, payload, done) => {

@@ -20,8 +20,8 @@ export class FormStream {
     /** The upload's limit (AI_GATEWAY_MAX_FILE_BYTES): past it the read fails with a 413. */
     readonly maxBytes: number,
     /**
-     * What its reader may hold in memory (AI_GATEWAY_MAX_BODY_BYTES): a file kept whole
-     * until the fields after it are read stays within it.
+     * What its reader may hold in memory (AI_GATEWAY_MAX_BODY_BYTES): a batch line is read
+     * whole within it. A file is never held: one sent before its fields waits on disk.
      */
     readonly maxHeldBytes: number = maxBytes,
   ) {}

@@ -16,6 +16,8 @@ export interface FakeBatchDeployment {
   readonly edge: AppProcess;
   /** The apps it runs (apps/<name>), the edge first. */
   readonly apps: readonly string[];
+  /** The data directory (AI_GATEWAY_DATA_DIR) of one of its apps. */
+  dataDirOf(app: string): string;
   stop(): Promise<void>;
 }
 
@@ -42,16 +44,22 @@ spec:
 `,
   );
   const backendKey = { AI_GATEWAY_SECRET_OPENAI_KEY_APIKEY: 'sk-backend' };
+  const dataDirOf = (app: string) => join(dir, app);
   const start = (app: string, own: Record<string, string>) =>
     startApp(app, {
       ...env,
       AI_GATEWAY_CONFIG: config,
-      AI_GATEWAY_DATA_DIR: join(dir, app),
+      AI_GATEWAY_DATA_DIR: dataDirOf(app),
       ...own,
     });
   if (shape === 'all-in-one') {
     const gateway = await start('gateway', backendKey);
-    return { edge: gateway, apps: ['gateway'], stop: async () => void (await gateway.stop()) };
+    return {
+      edge: gateway,
+      apps: ['gateway'],
+      dataDirOf,
+      stop: async () => void (await gateway.stop()),
+    };
   }
   const started: AppProcess[] = [];
   const stop = async () => {
@@ -64,7 +72,7 @@ spec:
     started.push(router);
     const ingress = await start('ingress', { ROUTER_URL: router.baseUrl });
     started.push(ingress);
-    return { edge: ingress, apps: ['ingress', 'router', 'provider-adapter'], stop };
+    return { edge: ingress, apps: ['ingress', 'router', 'provider-adapter'], dataDirOf, stop };
   } catch (error) {
     await stop();
     throw error;

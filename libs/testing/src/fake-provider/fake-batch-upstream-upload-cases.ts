@@ -1,3 +1,5 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { metricSum } from '../metrics-text';
@@ -38,8 +40,10 @@ function batchFile(count: number, bad?: number): string {
  * process: a file of several MB sent purpose first reaches the backend byte for byte but
  * for its model names; a bad line near its end is the client's 400 and leaves no file at
  * the backend (its upload is cut before the form closes); a file over the file limit is a
- * 413, with or without a Content-Length; a file sent before its purpose is held whole,
- * within the body limit; a chat body and the other forms keep the body limit.
+ * 413, with or without a Content-Length; a file sent before its purpose waits on disk at
+ * the edge (its data directory's upload-spool), however large, is then read as one sent
+ * after it, and its spool file is deleted however the upload ends; a chat body and the
+ * other forms keep the body limit.
  */
 export function describeStreamedBatchUploads(title: string, shape: DeploymentShape): void {
   describe(title, () => {
@@ -154,7 +158,24 @@ export function describeStreamedBatchUploads(title: string, shape: DeploymentSha
       assert.equal(backend.files.size, files, 'no file was made');
     });
 
-    it('holds a file sent before its purpose within the body limit, as before', async () => {
+    /** The edge's spool files: where a file sent before its purpose waits for it. */
+    const spoolFiles = () => {
+      try {
+        return readdirSync(join(deployment.dataDirOf(deployment.apps[0]), 'upload-spool'));
+      } catch {
+        return [];
+      }
+    };
+    /** Waits (up to 5 s) until `ready` holds. */
+    const until = async (ready: () => boolean) => {
+      const deadline = Date.now() + 5000;
+      while (!ready() && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      return ready();
+    };
+
+    it('takes a small file sent before its purpose, as before, and deletes its spool file', async () => {
       const files = backend.files.size;
       const text = batchFile(2_000);
       assert.ok(Buffer.byteLength(text) < MAX_BODY_BYTES, `${Buffer.byteLength(text)} bytes`);
@@ -164,35 +185,66 @@ export function describeStreamedBatchUploads(title: string, shape: DeploymentSha
       const held = [...backend.files.values()].at(-1)!;
       assert.equal(held.purpose, 'batch');
       assert.ok(held.content === text.replaceAll(`"model":"${VIRTUAL}"`, `"model":"${UPSTREAM}"`));
+      assert.deepEqual(spoolFiles(), []);
     });
 
-    it('refuses a file sent before its purpose past the body limit: a 413 saying to send purpose first', async () => {
+    it('takes a file sent before its purpose past the body limit, from disk, checked as one sent after it', async () => {
       const files = backend.files.size;
       const text = batchFile(20_000);
       const size = Buffer.byteLength(text);
       assert.ok(size > 2.5 * MAX_BODY_BYTES && size < MAX_FILE_BYTES, `${size} bytes`);
+      const completeBefore = await uploadedBytes('complete');
       const response = await upload(formOf(text, true));
-      const answer = (await response.json()) as {
-        error: { message: string; type: string; param: string };
-      };
-      assert.equal(response.status, 413);
-      assert.equal(answer.error.type, 'invalid_request_error');
-      assert.equal(answer.error.param, 'file');
-      assert.match(
-        answer.error.message,
-        new RegExp(`held in memory, up to ${MAX_BODY_BYTES} bytes`),
-      );
-      assert.match(
-        answer.error.message,
-        new RegExp(
-          `up to ${MAX_FILE_BYTES} bytes\\), send 'purpose' \\(and 'model'.* before 'file'`,
-        ),
-      );
-      assert.equal(backend.files.size, files, 'no file was made');
-      // The same file, purpose first, streams.
-      const streamed = await upload(formOf(text));
-      assert.equal(streamed.status, 200, await streamed.clone().text());
+      assert.equal(response.status, 200, await response.clone().text());
       assert.equal(backend.files.size, files + 1);
+      const held = [...backend.files.values()].at(-1)!;
+      assert.equal(held.purpose, 'batch');
+      assert.ok(held.content === text.replaceAll(`"model":"${VIRTUAL}"`, `"model":"${UPSTREAM}"`));
+      assert.equal((await uploadedBytes('complete')) - completeBefore, size);
+      assert.deepEqual(spoolFiles(), [], 'its spool file deleted');
+      // A bad line in it is the same 400, and no file is left at the backend or on disk.
+      const refused = await upload(formOf(batchFile(20_000, 19_990), true));
+      assert.equal(refused.status, 400, await refused.clone().text());
+      assert.match(
+        ((await refused.json()) as { error: { message: string } }).error.message,
+        /'gpt-other'/,
+      );
+      assert.equal(backend.files.size, files + 1, 'no file was made of it');
+      assert.deepEqual(spoolFiles(), []);
+      // Only the edge spools: no hop after it holds the file anywhere.
+      for (const app of deployment.apps.slice(1)) {
+        assert.equal(existsSync(join(deployment.dataDirOf(app), 'upload-spool')), false, app);
+      }
+    });
+
+    it('deletes the spool file of a client that hangs up mid-upload, file before purpose', async () => {
+      const files = backend.files.size;
+      const form = new Request('http://x', {
+        method: 'POST',
+        body: formOf(batchFile(20_000), true),
+      });
+      const type = form.headers.get('content-type')!;
+      const bytes = Buffer.from(await form.arrayBuffer());
+      const controller = new AbortController();
+      // Half the file, then nothing more: the client stalls and hangs up.
+      async function* halfThenStall() {
+        for (let at = 0; at < bytes.length / 2; at += 64 * 1024) {
+          yield bytes.subarray(at, Math.min(at + 64 * 1024, bytes.length / 2));
+        }
+        await new Promise((resolve) => setTimeout(resolve, 60_000));
+      }
+      const sent = fetch(`${deployment.edge.baseUrl}/v1/files`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': type },
+        body: halfThenStall(),
+        duplex: 'half',
+        signal: controller.signal,
+      }).catch((error: unknown) => error);
+      assert.ok(await until(() => spoolFiles().length === 1), 'the file is spooled as it comes');
+      controller.abort();
+      assert.ok((await sent) instanceof Error, 'the client hung up');
+      assert.ok(await until(() => spoolFiles().length === 0), `left: ${spoolFiles().join(', ')}`);
+      assert.equal(backend.files.size, files, 'no file was made');
     });
 
     it('still refuses a chat JSON body over the body limit with a 413', async () => {
