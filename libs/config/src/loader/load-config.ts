@@ -42,7 +42,13 @@ export type LoadResult =
   | { readonly ok: false; readonly errors: ConfigIssue[] };
 
 interface Collected {
-  routes: { route: RouteConfig; doc: DocumentContext; base: PathSegment[] }[];
+  /** `written`: the route's backend names in the file's order (RouteConfig's are sorted). */
+  routes: {
+    route: RouteConfig;
+    doc: DocumentContext;
+    base: PathSegment[];
+    written: readonly string[];
+  }[];
   policies: { policy: SecurityPolicyConfig; doc: DocumentContext }[];
   tiers: UserTierConfig[];
   implicitRoutes: number;
@@ -178,6 +184,7 @@ function loadDocument(yamlDoc: YamlDocument, base: Omit<BackendContext, 'doc'>, 
         route: normalizeRoute(dto.metadata.name, dto.spec, ['spec'], ctx),
         doc,
         base: ['spec'],
+        written: (dto.spec.backends ?? []).map((b) => b.name),
       });
       return;
     }
@@ -206,6 +213,7 @@ function loadDocument(yamlDoc: YamlDocument, base: Omit<BackendContext, 'doc'>, 
         route: normalizeRoute(name, dto, [], { ...ctx, doc: named }),
         doc: named,
         base: [],
+        written: (dto.backends ?? []).map((b) => b.name),
       });
       return;
     }
@@ -227,6 +235,7 @@ function crossCheck(collected: Collected, report: LoadReport) {
       );
     }
   }
+  checkSharedBackendNames(collected, report);
   const jwtProviders = new Set<string>();
   const policyNames = new Set<string>();
   for (const { policy, doc } of collected.policies) {
@@ -271,6 +280,28 @@ function crossCheck(collected: Collected, report: LoadReport) {
     );
   }
   checkTierModels(collected, report);
+}
+
+/**
+ * Usage is priced and settled by the route of the backend that served it, found by name
+ * (the first route naming it), and cooldowns and drains are kept by name: a name in two
+ * routes ties the later route's backend to the first route's costs and budgets.
+ */
+function checkSharedBackendNames(collected: Collected, report: LoadReport) {
+  const firstRoute = new Map<string, string>();
+  for (const { route, doc, base, written } of collected.routes) {
+    written.forEach((name, index) => {
+      const first = firstRoute.get(name);
+      if (first === undefined) firstRoute.set(name, route.name);
+      else if (first !== route.name) {
+        report.warn(
+          doc,
+          [...base, 'backends', index, 'name'],
+          `"${name}" is also a backend of route "${first}": its usage is priced and charged to budgets by that route's settings, and cooldowns and drains apply to both; give it a name of its own`,
+        );
+      }
+    });
+  }
 }
 
 /**
