@@ -564,6 +564,28 @@ describe('Anthropic Messages API on an Anthropic backend: top_k reaches it', () 
     );
   });
 
+  it("ends a stream the backend broke off with overloaded_error in that error's own type", async () => {
+    upstream.reset();
+    upstream.next({ kind: 'stream-error', afterChunks: 3 });
+    const events: string[] = [];
+    const failure = await (async () => {
+      const stream = await client.messages.create({
+        model: 'claude-direct',
+        max_tokens: 100,
+        stream: true,
+        messages: [{ role: 'user', content: 'hi' }],
+      });
+      for await (const event of stream) events.push(event.type);
+    })().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    assert.ok(events.includes('message_start'), 'the error came after the answer began');
+    assert.ok(failure instanceof Anthropic.APIError);
+    // What Anthropic itself streams then, and what clients retry on (a 529 when not streamed).
+    assert.equal((failure.error as { error?: { type?: string } }).error?.type, 'overloaded_error');
+  });
+
   it('refuses a top_k that is not a whole number of at least 0 before any call', async () => {
     upstream.reset();
     await assert.rejects(

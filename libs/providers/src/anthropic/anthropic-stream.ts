@@ -1,5 +1,10 @@
 import type { EventSourceMessage } from 'eventsource-parser';
-import type { DataPlaneError, JsonObject, TokenUsage } from '@aigw/contracts/data-plane';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type JsonObject,
+  type TokenUsage,
+} from '@aigw/contracts/data-plane';
 import { ChunkFactory } from '../core/openai-output';
 import type { StreamTranslation } from '../core/translated-stream';
 import { isJsonObject, isNonEmptyString } from '../core/json-shape';
@@ -16,6 +21,11 @@ import {
 
 /** What an Anthropic error type looks like (overloaded_error, api_error). */
 const ERROR_TYPE = /^[a-z0-9_]{1,64}$/i;
+/**
+ * Anthropic's "busy, try again" (a 529 when not streamed), kept as the error's code so a
+ * Messages client is told the same and retries as it would.
+ */
+const OVERLOADED = 'overloaded_error';
 
 /**
  * Anthropic's SSE events into OpenAI chunks. Content blocks are numbered across text and
@@ -203,7 +213,13 @@ export class AnthropicStreamTranslation implements StreamTranslation<EventSource
     // Only a short type name goes into our message, never whatever text the backend sent.
     const what =
       typeof error.type === 'string' && ERROR_TYPE.test(error.type) ? error.type : 'an error';
-    if (this.started) return streamInterrupted(this.backendName, `reported ${what} mid-stream`);
+    if (this.started) {
+      return new DataPlaneError(
+        DataPlaneErrorCode.StreamInterrupted,
+        `backend "${this.backendName}" reported ${what} mid-stream`,
+        what === OVERLOADED ? { upstreamCode: OVERLOADED } : {},
+      );
+    }
     return errorBeforeAnswer(this.backendName, error, () => `${what} before its message started`);
   }
 

@@ -34,12 +34,24 @@ const RENDERING: Record<DataPlaneErrorCode, { status: number; type: MessagesErro
   [DataPlaneErrorCode.Internal]: { status: 500, type: 'api_error' },
 };
 
+/**
+ * A stream an Anthropic backend broke off saying it is overloaded: Anthropic's clients
+ * retry on that type, which a plain api_error would hide from them.
+ */
+function isOverloadedMidStream(error: DataPlaneError): boolean {
+  return (
+    error.code === DataPlaneErrorCode.StreamInterrupted && error.upstreamCode === 'overloaded_error'
+  );
+}
+
 /** The status and body Anthropic's API would send for this error. */
 export function messagesError(
   error: DataPlaneError,
   requestId?: string,
 ): { status: number; body: MessagesErrorBody } {
-  const { status, type } = RENDERING[error.code];
+  const { status, type } = isOverloadedMidStream(error)
+    ? RENDERING[DataPlaneErrorCode.NoBackendAvailable]
+    : RENDERING[error.code];
   const body: MessagesErrorBody = { type: 'error', error: { type, message: error.message } };
   if (requestId) body.request_id = requestId;
   return { status, body };
