@@ -232,7 +232,7 @@ describe('KafkaEventBus with a handler that keeps failing', () => {
     const consumed = kafka.current.consume(Topic.UsageRecorded, partition);
     // Alone, it cannot be told from an outage: fetched again and again, never dead-lettered.
     await until('several fetches', () => kafka.current.fetches >= 5);
-    assert.deepEqual(kafka.sent, []);
+    assert.equal(kafka.sent.length, 0, 'nothing dead-lettered while it is alone');
     assert.deepEqual(kafka.current.commits, []);
 
     partition.push(later); // published behind it; the next fetch brings it along
