@@ -166,6 +166,13 @@ function loadDocument(yamlDoc: YamlDocument, base: Omit<BackendContext, 'doc'>, 
     for (const p of result.problems) report.error(where, p.segments, p.message);
     return undefined;
   };
+  if (kind.type !== 'rejected' && kind.type !== 'skipped') {
+    const where: DocumentContext =
+      kind.type === 'implicitRoute'
+        ? { ...doc, ref: { ...doc.ref, kind: 'AIGatewayRoute', name: implicitRouteName(out) } }
+        : doc;
+    warnPlaceholders(yamlDoc.value, [], where, report);
+  }
   switch (kind.type) {
     case 'rejected':
       report.error(doc, kind.field === '' ? [] : [kind.field], kind.message);
@@ -203,8 +210,8 @@ function loadDocument(yamlDoc: YamlDocument, base: Omit<BackendContext, 'doc'>, 
       return;
     }
     case 'implicitRoute': {
+      const name = implicitRouteName(out);
       out.implicitRoutes += 1;
-      const name = out.implicitRoutes === 1 ? 'default' : `default-${out.implicitRoutes}`;
       const named: DocumentContext = { ...doc, ref: { ...doc.ref, kind: 'AIGatewayRoute', name } };
       const dto = validated(RouteSpecDto, named);
       if (!dto) return;
@@ -216,6 +223,42 @@ function loadDocument(yamlDoc: YamlDocument, base: Omit<BackendContext, 'doc'>, 
         written: (dto.backends ?? []).map((b) => b.name),
       });
       return;
+    }
+  }
+}
+
+/** The name the next kind-less route document gets: default, default-2, ... */
+function implicitRouteName(out: Collected): string {
+  const n = out.implicitRoutes + 1;
+  return n === 1 ? 'default' : `default-${n}`;
+}
+
+const PLACEHOLDER = /\$\{[A-Za-z_][A-Za-z0-9_]*\}/;
+
+/**
+ * The loader reads no environment variables into values: a "${VAR}" meant for envsubst (or
+ * a template never rendered) would reach a provider as written, so each one is a warning.
+ */
+function warnPlaceholders(
+  value: unknown,
+  path: PathSegment[],
+  doc: DocumentContext,
+  report: LoadReport,
+): void {
+  if (typeof value === 'string') {
+    const placeholder = PLACEHOLDER.exec(value)?.[0];
+    if (placeholder !== undefined) {
+      report.warn(
+        doc,
+        path,
+        `holds ${placeholder}, which is kept as written: the gateway does not interpolate environment variables (render the file first, e.g. with envsubst)`,
+      );
+    }
+  } else if (Array.isArray(value)) {
+    value.forEach((item, index) => warnPlaceholders(item, [...path, index], doc, report));
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      warnPlaceholders(item, [...path, key], doc, report);
     }
   }
 }

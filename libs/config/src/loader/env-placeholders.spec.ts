@@ -1,0 +1,40 @@
+// The loader does no environment interpolation: a "${VAR}" left in the file (written for
+// envsubst, or a template never rendered) would be sent on as written, so it is a warning.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseGatewayConfig } from './load-config';
+
+const options = {
+  missingSecrets: 'warn',
+  env: { MODEL: 'gpt-4o' },
+  sourceName: 'gw.yaml',
+} as const;
+
+describe('environment placeholders', () => {
+  it('a ${VAR} in a value is kept as written and warned about, naming the field', () => {
+    const result = parseGatewayConfig(
+      'backends:\n- name: openai\n  provider: openai\n  model: ${MODEL}\n  auth: {type: None}\n',
+      options,
+    );
+    if (!result.ok) assert.fail(result.errors.map((e) => e.format()).join('\n'));
+    assert.equal(result.config.routes[0].backends[0].model, '${MODEL}');
+    assert.deepEqual(
+      result.warnings.filter((w) => w.includes('interpolat')),
+      [
+        'gw.yaml:4: document 1 (AIGatewayRoute "default"): backends[0].model: holds ${MODEL}, which is kept as written: the gateway does not interpolate environment variables (render the file first, e.g. with envsubst)',
+      ],
+    );
+  });
+
+  it('no warning without a placeholder', () => {
+    const result = parseGatewayConfig(
+      'backends:\n- {name: openai, provider: openai, model: gpt-4o, auth: {type: None}}\n',
+      options,
+    );
+    assert.ok(result.ok);
+    assert.deepEqual(
+      result.warnings.filter((w) => w.includes('interpolat')),
+      [],
+    );
+  });
+});
