@@ -136,6 +136,15 @@ interface DurableWaiter {
   readonly reject: (error: unknown) => void;
 }
 
+/** Why `durable()` rejects: the appended events could not be synced to the disk. */
+export class EventLogNotDurableError extends Error {
+  constructor(cause: unknown) {
+    super('the event log could not sync its appends to the disk; the next sync retries', {
+      cause,
+    });
+  }
+}
+
 /** Why `durable()` rejects: the log refused the write (the events wait and are retried). */
 export class EventLogNotWritableError extends Error {
   constructor(cause: unknown) {
@@ -253,6 +262,10 @@ export class EmbeddedEventBus implements EventPublisher {
     this.timer = undefined;
     return this.enqueue(async () => {
       this.writePending();
+      // Handed on only once on the disk: a consumer's durable write (and the position past
+      // it) of an event a power loss then takes out of the log would count it in one store
+      // and not in another.
+      if (!(await this.logDurable())) return;
       const appended = this.takeUndelivered();
       try {
         for (const subscription of this.subscriptions) {
@@ -267,20 +280,40 @@ export class EmbeddedEventBus implements EventPublisher {
         // A position that could not be committed: the events come again (consumers are
         // idempotent per event id), and a timer-driven flush must never reject unheard.
         this.options.onWriteError?.(error, this.pending.length);
+        this.retryLater(WRITE_RETRY_MS);
       }
     });
   }
 
   /**
-   * Resolves once every event published so far is in the log, without delivering it:
+   * Waits for the log's sync of what was appended (nothing with AI_GATEWAY_SQLITE_SYNC
+   * normal); false when it failed (the log's onSync reports it): the appended rows stay
+   * undelivered, and a flush after WRITE_RETRY_MS syncs again before handing them on.
+   */
+  private async logDurable(): Promise<boolean> {
+    try {
+      await this.log.durable();
+      return true;
+    } catch {
+      this.retryLater(WRITE_RETRY_MS);
+      return false;
+    }
+  }
+
+  /**
+   * Resolves once every event published so far is in the log (and, with
+   * AI_GATEWAY_SQLITE_SYNC full, on the disk: the log's sync, shared by every caller
+   * waiting on it), without delivering it:
    * subscribers still get it at the next timed flush. Every caller of one event-loop turn
    * shares one append (one transaction). Rejects with EventLogNotWritableError when that
    * append fails, or at once while the log is failing: the events stay waiting and only
    * the retry timer writes them, so a caller never hangs on a broken disk. Events refused
-   * for the backlog bound (`onRefused`) were never queued and are not waited for.
+   * for the backlog bound (`onRefused`) were never queued and are not waited for. Rejects
+   * with EventLogNotDurableError when the sync fails.
    */
   durable(): Promise<void> {
-    if (this.pending.length === 0) return Promise.resolve();
+    // Appended by a flush, perhaps not yet synced: the flush's sync is shared.
+    if (this.pending.length === 0) return this.syncedLog();
     if (this.failing) return Promise.reject(new EventLogNotWritableError(this.lastWriteError));
     return new Promise<void>((resolve, reject) => {
       if (this.durableWaiters.push({ resolve, reject }) === 1) {
@@ -350,11 +383,21 @@ export class EmbeddedEventBus implements EventPublisher {
       for (const waiter of waiters) waiter.reject(error);
       return;
     }
-    for (const waiter of waiters) waiter.resolve();
+    void this.syncedLog().then(
+      () => waiters.forEach((waiter) => waiter.resolve()),
+      (error: unknown) => waiters.forEach((waiter) => waiter.reject(error)),
+    );
     // Its subscribers' turn comes with the timed flush; make sure there is one.
     if (this.undelivered || this.undeliveredGap) {
       this.timer ??= setTimeout(() => void this.flush(), this.options.flushIntervalMs);
     }
+  }
+
+  /** The log's sync of every append so far, its failure as EventLogNotDurableError. */
+  private syncedLog(): Promise<void> {
+    return this.log.durable().catch((error: unknown) => {
+      throw new EventLogNotDurableError(error);
+    });
   }
 
   /** Appends everything waiting; a failure leaves it waiting, ahead of newer events. */
@@ -489,6 +532,9 @@ export class EmbeddedEventBus implements EventPublisher {
   }
 
   private async catchUp(subscription: EventSubscription): Promise<void> {
+    // Rows read back (at start: what the last process left, maybe only in the page cache)
+    // are handed on only once on the disk, as a flush's are.
+    await this.log.durable();
     for (;;) {
       const after = this.positionOf(subscription);
       // The log end as this read sees it: rows durable() appends while the handler runs come
@@ -543,6 +589,9 @@ export class EmbeddedEventBus implements EventPublisher {
       this.retryLater(delayMs);
       return false; // not committed: the retry delivers the same events again
     }
+    // A dead letter written in this round is the record of the event skipped: on the disk
+    // before the position moves past it (throws when the sync fails; retried).
+    if (retry) await this.log.durable();
     this.retrying.delete(key);
     if (!subscription.ephemeral) this.log.commit(subscription.group, last);
     return true;

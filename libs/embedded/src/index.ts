@@ -5,3 +5,5 @@ export * from './sqlite-transaction';
 export * from './sqlite-wal-database';
 export * from './multi-row-insert';
 export * from './poison-isolation';
+export * from './wal-durable-point';
+export * from './testing/held-syncs';

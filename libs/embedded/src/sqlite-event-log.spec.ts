@@ -17,55 +17,45 @@ function withLogPath(run: (path: string) => void): void {
 
 describe('SqliteEventLog durability', () => {
   // The log is the record: positions move on past an append, and answers held for their
-  // record go once it returns, so an append must be fsynced (FULL) before that.
-  it('fsyncs each commit (PRAGMA synchronous FULL, 2) by default', () => {
+  // record go once it is appended, so `durable()` waits for an fsync of the WAL (off the
+  // event loop) by default; commits themselves never fsync on the event loop (NORMAL, 1).
+  it('commits at NORMAL (1) and waits for a WAL sync in durable() by default', () => {
     withLogPath((path) => {
       const log = new SqliteEventLog(path);
-      assert.equal(log.synchronousLevel(), 2);
+      assert.deepEqual([log.synchronousLevel(), log.waitsForSync], [1, true]);
       log.close();
     });
   });
 
-  it('commits at checkpoints only (NORMAL, 1) when asked, and FULL when asked', () => {
+  it('waits for no sync with normal, and for one with full', () => {
     withLogPath((path) => {
       const normal = new SqliteEventLog(path, { sync: 'normal' });
-      assert.equal(normal.synchronousLevel(), 1);
+      assert.deepEqual([normal.synchronousLevel(), normal.waitsForSync], [1, false]);
       normal.close();
       const full = new SqliteEventLog(path, { sync: 'full' });
-      assert.equal(full.synchronousLevel(), 2);
+      assert.deepEqual([full.synchronousLevel(), full.waitsForSync], [1, true]);
       full.close();
     });
   });
 
-  it('keeps FULL for appends after committing a position (written at NORMAL), and keeps it', () => {
-    withLogPath((path) => {
-      const log = new SqliteEventLog(path);
+  it('durable() resolves after a real fdatasync of the appends, and positions commit without one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aigw-event-log-'));
+    try {
+      const path = join(dir, 'events.db');
+      let syncs = 0;
+      const log = new SqliteEventLog(path, { onSync: () => syncs++ });
       log.append([{ topic: Topic.UsageRecorded, key: 'u', eventId: 'e1', json: '{}' }]);
-      log.commit('sink', 1);
-      assert.equal(log.synchronousLevel(), 2);
-      assert.equal(log.committed('sink'), 1);
+      await log.durable();
+      assert.equal(syncs, 1);
+      log.commit('sink', 1); // replays at worst: needs no sync
+      await log.durable();
+      assert.equal(syncs, 1);
       log.close();
       const reopened = new SqliteEventLog(path);
-      assert.equal(reopened.committed('sink'), 1);
+      assert.deepEqual([reopened.count(), reopened.committed('sink')], [1, 1]);
       reopened.close();
-    });
-  });
-
-  it('restores FULL when a position fails to commit', () => {
-    withLogPath((path) => {
-      const log = new SqliteEventLog(path);
-      assert.throws(() => log.commit('sink', Number.NaN));
-      assert.equal(log.synchronousLevel(), 2);
-      log.close();
-    });
-  });
-
-  it('leaves NORMAL as it is around a commit', () => {
-    withLogPath((path) => {
-      const log = new SqliteEventLog(path, { sync: 'normal' });
-      log.commit('sink', 3);
-      assert.deepEqual([log.synchronousLevel(), log.committed('sink')], [1, 3]);
-      log.close();
-    });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -10,6 +10,12 @@ import {
   type SqliteSync,
 } from './sqlite-wal-database';
 import { WalCheckpointer } from './wal-checkpointer';
+import {
+  durablePointFor,
+  NO_WAIT_DURABLE_POINT,
+  type DurablePoint,
+  type WalDurablePointOptions,
+} from './wal-durable-point';
 
 /** One stored event, with its position in the log. */
 export interface LoggedEvent {
@@ -30,21 +36,23 @@ export class SqliteEventLog {
   private readonly committedStmt: StatementSync;
   private readonly commitStmt: StatementSync;
   private readonly checkpointer: WalCheckpointer | undefined;
-  private readonly sync: SqliteSync;
+  private readonly durablePoint: DurablePoint;
   private readonly selects = new Map<number, StatementSync>();
 
   /**
-   * `sync` (default `full`): this log is the record, consumers' positions move on past
-   * what it holds, and an answer held for its record (AI_GATEWAY_ANSWER_AFTER_RECORD)
-   * goes once an append returns, so an append must outlast a power loss. `normal` may
-   * lose the last commits to one (not to a process crash).
+   * `sync` (default `full`): this log is the record, consumers are handed what it holds
+   * and move their positions on past it, and an answer held for its record
+   * (AI_GATEWAY_ANSWER_AFTER_RECORD) goes once it is appended, so `durable()` waits for an
+   * fsync of what was appended (off the event loop). `normal`: it waits for nothing, and a
+   * power loss may lose the last commits (not a process crash).
    */
   constructor(
     readonly path: string,
-    options: { readonly sync?: SqliteSync } = {},
+    options: { readonly sync?: SqliteSync } & WalDurablePointOptions = {},
   ) {
-    this.sync = options.sync ?? DEFAULT_SQLITE_SYNC;
-    this.db = openWalDatabase(path, this.sync);
+    const sync = options.sync ?? DEFAULT_SQLITE_SYNC;
+    this.db = openWalDatabase(path, sync);
+    this.durablePoint = durablePointFor(path, sync, options);
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS events (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -79,7 +87,22 @@ export class SqliteEventLog {
   /** Like `append`, returning each event's position (undefined for one already stored). */
   appendAll(events: readonly SerializedEvent[]): (number | undefined)[] {
     // IMMEDIATE: the write lock from the start, so no other handle writes in between.
-    return inTransaction(this.db, () => this.inserter.insert(events), 'BEGIN IMMEDIATE');
+    const seqs = inTransaction(this.db, () => this.inserter.insert(events), 'BEGIN IMMEDIATE');
+    this.durablePoint.committed();
+    return seqs;
+  }
+
+  /**
+   * Resolves once every append so far is on the disk (see DurablePoint): the bus awaits it
+   * before it hands appended events on or lets an answer held for its record go.
+   */
+  durable(): Promise<void> {
+    return this.durablePoint.durable();
+  }
+
+  /** Whether `durable()` waits for an fsync (`full`, on a file), rather than for nothing. */
+  get waitsForSync(): boolean {
+    return this.durablePoint !== NO_WAIT_DURABLE_POINT;
   }
 
   /**
@@ -119,25 +142,16 @@ export class SqliteEventLog {
   }
 
   /**
-   * A consumer group's position, not fsynced even under `full`: one lost to a power loss
-   * only replays events (consumers are idempotent per event id), and the next append's
-   * fsync carries it anyway, the WAL being written in order. Saves an fsync per group and
-   * flush, on the event loop: the all-in-one gateway's flush made five, now three.
+   * A consumer group's position, never waited for: one lost to a power loss only replays
+   * events (consumers are idempotent per event id), and the next sync carries it anyway,
+   * the WAL being written in order. What must be durable first is what it moves past (the
+   * consumer's own writes, awaited by its handler), not the position itself.
    */
   commit(group: string, seq: number): void {
-    if (this.sync === 'normal') {
-      this.commitStmt.run(group, seq);
-      return;
-    }
-    this.db.exec('PRAGMA synchronous = NORMAL');
-    try {
-      this.commitStmt.run(group, seq);
-    } finally {
-      this.db.exec('PRAGMA synchronous = FULL');
-    }
+    this.commitStmt.run(group, seq);
   }
 
-  /** PRAGMA synchronous in force on the log's connection (2 FULL, 1 NORMAL). */
+  /** PRAGMA synchronous on the log's connection: 1 (NORMAL) whatever `sync` says. */
   synchronousLevel(): number {
     return synchronousLevel(this.db);
   }
@@ -153,6 +167,7 @@ export class SqliteEventLog {
 
   close(): void {
     this.checkpointer?.stop();
+    void this.durablePoint.close();
     this.db.close();
   }
 }

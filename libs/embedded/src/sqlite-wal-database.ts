@@ -3,10 +3,13 @@ import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 
 /**
- * When a WAL database's commit reaches the disk (PRAGMA synchronous). `full`: the WAL is
- * fsynced at every commit, so a commit survives a power loss or an OS crash. `normal`: only
- * at checkpoints, so a power loss may take the last commits back; a process crash loses
- * none either way.
+ * When what waits on a WAL database's commit moves on. Every store commits with
+ * `PRAGMA synchronous = NORMAL` (frames written to the -wal file, no fsync on the event
+ * loop). `full`: a consumer position or a held answer waits for an fdatasync of the -wal
+ * file on the threadpool (WalDurablePoint), so nothing moves past a commit a power loss or
+ * an OS crash could take back. `normal`: nothing waits; commits reach the disk at
+ * checkpoints (about once a second), so a power loss may take the last ones back. A
+ * process crash loses none either way.
  */
 export type SqliteSync = 'full' | 'normal';
 
@@ -20,24 +23,26 @@ export const SQLITE_SYNC_MODES: readonly SqliteSync[] = ['full', 'normal'];
  */
 export const DEFAULT_SQLITE_SYNC: SqliteSync = 'full';
 
-/** PRAGMA synchronous's number for each mode (what `PRAGMA synchronous` reads back). */
-export const SYNCHRONOUS_LEVEL: Readonly<Record<SqliteSync, number>> = { normal: 1, full: 2 };
+/** PRAGMA synchronous NORMAL: the fsync a `full` store needs is its DurablePoint's. */
+const NORMAL = 1;
 
 /**
- * Opens the SQLite database at `path` (its directory created) in WAL mode, committing as
- * `sync` says. WAL keeps readers off the writer's back.
+ * Opens the SQLite database at `path` (its directory created) in WAL mode with
+ * `PRAGMA synchronous = NORMAL` whatever `sync` says: `full`'s durability comes from the
+ * store's DurablePoint (durablePointFor), off the event loop. WAL keeps readers off the
+ * writer's back.
  */
 export function openWalDatabase(
   path: string,
   sync: SqliteSync = DEFAULT_SQLITE_SYNC,
 ): DatabaseSync {
-  const level = SYNCHRONOUS_LEVEL[sync];
-  // Checked, not trusted to the type: the mode ends up in a pragma.
-  if (level === undefined) throw new Error(`unknown SQLite sync mode "${String(sync)}"`);
+  // Checked, not trusted to the type: it comes from the environment.
+  if (!SQLITE_SYNC_MODES.includes(sync))
+    throw new Error(`unknown SQLite sync mode "${String(sync)}"`);
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new DatabaseSync(path);
   try {
-    db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${level};`);
+    db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${NORMAL};`);
   } catch (error) {
     db.close();
     throw error;

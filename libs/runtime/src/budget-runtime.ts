@@ -14,6 +14,7 @@ import type { Redis } from 'ioredis';
 import { StartupError } from './listen';
 import type { ServiceRuntime } from './service-runtime';
 import type { Env } from './service-settings';
+import { sqliteSyncObserver } from './sqlite-sync-observer';
 
 /** Budget knobs from the environment (see the README). */
 export interface BudgetSettings {
@@ -112,6 +113,7 @@ export async function openBudgetStore(runtime: ServiceRuntime): Promise<BudgetSt
   }
   const store = new LocalBudgetStore(join(settings.dataDir, 'budget.db'), Date.now, onLapse, {
     sync: settings.sqliteSync,
+    onSync: sqliteSyncObserver(runtime.metrics, logger, 'budget'),
   });
   runtime.onClose(async () => {
     await runtime.events.flush(); // settle what is still queued before the balances close

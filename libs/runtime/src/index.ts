@@ -14,3 +14,4 @@ export * from './budget-runtime';
 export * from './tracing-settings';
 export * from './builtin-prices-setting';
 export * from './heap';
+export * from './sqlite-sync-observer';

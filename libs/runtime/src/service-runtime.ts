@@ -24,6 +24,7 @@ import { kafkaEventMetrics } from './kafka-event-metrics';
 import { eventHandlerAttempts } from './event-handler-attempts-setting';
 import { KafkaTransportWatch, kafkaProbe, kafkaProbeClient } from './kafka-transport-watch';
 import { meterBackendsMissingKey } from './backend-key-metrics';
+import { sqliteSyncObserver } from './sqlite-sync-observer';
 import {
   loadServiceConfig,
   type ConfigHolder,
@@ -341,7 +342,7 @@ function openEmbeddedEvents(
 ): OpenedEvents {
   const eventLog = new SqliteEventLog(
     join(settings.dataDir, options.eventLogFile ?? `${options.app}-events.db`),
-    { sync: settings.sqliteSync },
+    { sync: settings.sqliteSync, onSync: sqliteSyncObserver(metrics, logger, 'event_log') },
   );
   if (options.app !== 'gateway') {
     // Only the all-in-one gateway has every consumer in the same process as its log.

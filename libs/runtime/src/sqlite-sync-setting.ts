@@ -5,12 +5,13 @@ import type { Env } from './service-settings';
 export const SQLITE_SYNC_SETTING = 'AI_GATEWAY_SQLITE_SYNC';
 
 /**
- * AI_GATEWAY_SQLITE_SYNC: how the SQLite stores under the data directory commit (the
+ * AI_GATEWAY_SQLITE_SYNC: what waits for the SQLite stores under the data directory (the
  * embedded event log, the budget balances without Redis, the analytics without
- * ClickHouse). `full` (default) fsyncs each commit, so a power loss loses nothing a
- * consumer position or an answer already moved past; `normal` fsyncs only at
- * checkpoints (about once a second), trading those last commits for a little less
- * work per write. Anything else stops the start.
+ * ClickHouse) to reach the disk. Each commits at synchronous NORMAL (no fsync on the event
+ * loop). `full` (default): consumer positions, Kafka offsets and answers held for their
+ * record wait for an fdatasync of the store's WAL on the threadpool, shared by concurrent
+ * waiters, so a power loss loses nothing they moved past; `normal`: nothing waits, and the
+ * WAL reaches the disk at checkpoints (about once a second). Anything else stops the start.
  */
 export function sqliteSync(env: Env): SqliteSync {
   const given = env[SQLITE_SYNC_SETTING];

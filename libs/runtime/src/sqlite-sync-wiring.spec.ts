@@ -21,8 +21,12 @@ spec:
 `,
 );
 
-/** The budget balances' PRAGMA synchronous in a gateway started with `sync` (unset: none). */
-async function budgetSyncLevel(sync: string | undefined): Promise<number> {
+/**
+ * The budget balances a gateway started with `sync` (unset: none) opens: its PRAGMA
+ * synchronous, whether a flush waits for a WAL sync, and the syncs the metric counted
+ * after one settle and flush.
+ */
+async function budgetDurability(sync: string | undefined) {
   const runtime = await ServiceRuntime.open(
     {
       AI_GATEWAY_CONFIG: configPath,
@@ -35,16 +39,30 @@ async function budgetSyncLevel(sync: string | undefined): Promise<number> {
   try {
     const store = await openBudgetStore(runtime);
     assert.ok(store instanceof LocalBudgetStore);
-    return store.synchronousLevel();
+    const change = { key: 'k', amount: 1, limit: 10, windowEndsAt: Date.now() + 60_000 };
+    store.settle('e1', undefined, [change], Date.now());
+    await store.flush();
+    const synced = (await runtime.metrics.metrics())
+      .split('\n')
+      .find((line) =>
+        line.startsWith('ai_gateway_sqlite_sync_seconds_count{store="budget",outcome="synced"}'),
+      );
+    return {
+      level: store.synchronousLevel(),
+      waits: store.waitsForSync,
+      synced: synced === undefined ? 0 : Number(synced.split(' ').at(-1)),
+    };
   } finally {
     await runtime.close();
   }
 }
 
-test('the gateway opens its budget balances fsyncing each commit (FULL, 2) by default', async () => {
-  assert.equal(await budgetSyncLevel(undefined), 2);
+test('the gateway opens its budget balances at NORMAL (1), a flush waiting for a timed WAL sync, by default', async () => {
+  const { level, waits, synced } = await budgetDurability(undefined);
+  assert.deepEqual({ level, waits }, { level: 1, waits: true });
+  assert.ok(synced >= 1, `ai_gateway_sqlite_sync_seconds counted ${synced} budget syncs`);
 });
 
-test('and at NORMAL (1) with AI_GATEWAY_SQLITE_SYNC=normal', async () => {
-  assert.equal(await budgetSyncLevel('normal'), 1);
+test('and waiting for none with AI_GATEWAY_SQLITE_SYNC=normal', async () => {
+  assert.deepEqual(await budgetDurability('normal'), { level: 1, waits: false, synced: 0 });
 });

@@ -3,7 +3,13 @@ import type { DynamicModule } from '@nestjs/common';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { createClickHouseClient, migrate } from '@aigw/infra';
 import type { MetricsRegistry } from '@aigw/observability';
-import { positiveInteger, StartupError, type Env, type ServiceRuntime } from '@aigw/runtime';
+import {
+  positiveInteger,
+  sqliteSyncObserver,
+  StartupError,
+  type Env,
+  type ServiceRuntime,
+} from '@aigw/runtime';
 import { ClickHouseRawEventExpiry } from './clickhouse/clickhouse-retention';
 import { ClickHouseUsageAnalytics } from './clickhouse/clickhouse-usage.analytics';
 import { ClickHouseUsageWriter } from './clickhouse/clickhouse-usage.writer';
@@ -140,6 +146,7 @@ export async function openUsageAnalytics(
     const sqlite = new SqliteUsageStore(join(settings.dataDir, 'analytics.db'), {
       maxSeriesPoints,
       sync: settings.sqliteSync,
+      onSync: sqliteSyncObserver(runtime.metrics, runtime.logger, 'analytics'),
     });
     writer = sqlite;
     analytics = sqlite;

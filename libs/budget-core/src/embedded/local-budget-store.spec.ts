@@ -4,6 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { HeldSyncs } from '@aigw/embedded';
 import { KEY_GRACE_MS } from '../budget-store.port';
 import { describeBudgetStoreContract } from '../testing/budget-store.contract';
 import { LocalBudgetStore, SWEEP_EVERY_MS } from './local-budget-store';
@@ -109,21 +110,62 @@ describe('LocalBudgetStore persistence', () => {
 
 describe('LocalBudgetStore durability', () => {
   // The settler's consumer commits its position once flush returns: a flush lost to a
-  // power loss after that is spend never counted, so each commit is fsynced (FULL, 2).
-  it('fsyncs each commit (PRAGMA synchronous FULL, 2) by default', () => {
+  // power loss after that is spend never counted, so by default flush waits for an fsync
+  // of the WAL (off the event loop; the commit itself is NORMAL, 1).
+  it('commits at NORMAL (1) and waits for a WAL sync in flush by default', () => {
     const store = new LocalBudgetStore(dbPath());
-    assert.equal(store.synchronousLevel(), 2);
+    assert.deepEqual([store.synchronousLevel(), store.waitsForSync], [1, true]);
     store.close();
   });
 
-  it('commits at checkpoints only (NORMAL, 1) when asked, and FULL when asked', () => {
+  it('waits for no sync with normal, and for one with full', () => {
     const path = dbPath();
     const normal = new LocalBudgetStore(path, Date.now, undefined, { sync: 'normal' });
-    assert.equal(normal.synchronousLevel(), 1);
+    assert.deepEqual([normal.synchronousLevel(), normal.waitsForSync], [1, false]);
     normal.close();
     const full = new LocalBudgetStore(path, Date.now, undefined, { sync: 'full' });
-    assert.equal(full.synchronousLevel(), 2);
+    assert.deepEqual([full.synchronousLevel(), full.waitsForSync], [1, true]);
     full.close();
+  });
+
+  const change = { key: 'k', amount: 30, limit: 100, windowEndsAt: Date.now() + 60_000 };
+  const nextTurns = async () => {
+    for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setImmediate(resolve));
+  };
+
+  it('flush resolves only once the WAL sync begun after its commit resolves', async () => {
+    const syncs = new HeldSyncs();
+    const store = new LocalBudgetStore(dbPath(), Date.now, undefined, { syncWal: syncs.sync });
+    store.settle('e1', undefined, [change], Date.now());
+    let flushed = false;
+    const flushing = store.flush().then(() => (flushed = true));
+    await nextTurns();
+    assert.deepEqual([syncs.started, flushed], [1, false]);
+    syncs.resolveNext();
+    await flushing;
+    assert.equal(flushed, true);
+    syncs.passing = true;
+    store.close();
+  });
+
+  it('a failed sync fails the flush, and the redelivered batch (found applied) still waits for a sync', async () => {
+    const syncs = new HeldSyncs();
+    const store = new LocalBudgetStore(dbPath(), Date.now, undefined, { syncWal: syncs.sync });
+    const occurredAt = Date.now();
+    store.settle('e1', undefined, [change], occurredAt);
+    const flushing = store.flush();
+    syncs.rejectNext(new Error('EIO: i/o error, fdatasync'));
+    await assert.rejects(flushing, /EIO/);
+    // The settler's position did not move: the event comes again and is already applied.
+    assert.equal(store.settle('e1', undefined, [change], occurredAt).applied, false);
+    let flushed = false;
+    const again = store.flush().then(() => (flushed = true));
+    await nextTurns();
+    assert.deepEqual([syncs.started, flushed], [2, false], 'not committed past unsynced spend');
+    syncs.resolveNext();
+    await again;
+    syncs.passing = true;
+    store.close();
   });
 });
 

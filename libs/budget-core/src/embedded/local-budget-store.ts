@@ -1,10 +1,15 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import {
+  DEFAULT_SQLITE_SYNC,
+  durablePointFor,
   inTransaction,
+  NO_WAIT_DURABLE_POINT,
   openWalDatabase,
   synchronousLevel,
   WalCheckpointer,
+  type DurablePoint,
   type SqliteSync,
+  type WalDurablePointOptions,
 } from '@aigw/embedded';
 import {
   KEY_GRACE_MS,
@@ -64,6 +69,7 @@ export class LocalBudgetStore implements BudgetStore {
   private readonly saveUsed: StatementSync;
   private readonly deleteKey: StatementSync;
   private readonly checkpointer: WalCheckpointer | undefined;
+  private readonly durablePoint: DurablePoint;
 
   /** `clock` is the time of flushes (and their sweeps); the tests set it. */
   constructor(
@@ -74,12 +80,15 @@ export class LocalBudgetStore implements BudgetStore {
     /**
      * `sync` (default `full`): the settler's consumer commits its position (Kafka's
      * offset, or the embedded log's) once `flush` returns, and nothing replays a batch
-     * after that, so a flush must outlast a power loss. `normal` may lose the last
-     * flushes to one (spend that then never counts against its limits).
+     * after that, so a flush must outlast a power loss: it resolves after an fsync of the
+     * WAL (off the event loop). `normal` waits for none and may lose the last flushes to
+     * one (spend that then never counts against its limits).
      */
-    options: { readonly sync?: SqliteSync } = {},
+    options: { readonly sync?: SqliteSync } & WalDurablePointOptions = {},
   ) {
-    this.db = openWalDatabase(path, options.sync);
+    const sync = options.sync ?? DEFAULT_SQLITE_SYNC;
+    this.db = openWalDatabase(path, sync);
+    this.durablePoint = durablePointFor(path, sync, options);
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS balances (key TEXT PRIMARY KEY, used REAL NOT NULL, expires_at INTEGER NOT NULL);
     `);
@@ -207,7 +216,11 @@ export class LocalBudgetStore implements BudgetStore {
   async flush(): Promise<void> {
     const now = this.clock();
     const ended = now >= this.nextSweepAt ? this.endedKeys(now) : [];
-    if (this.dirty.size === 0 && !this.applied.hasPending && ended.length === 0) return;
+    // Nothing new, yet an earlier flush's sync may have failed (its batch comes again, is
+    // found applied, and must not be committed past unsynced): that waits here.
+    if (this.dirty.size === 0 && !this.applied.hasPending && ended.length === 0) {
+      return this.durablePoint.durable();
+    }
     try {
       inTransaction(this.db, () => {
         for (const key of this.dirty) {
@@ -225,9 +238,15 @@ export class LocalBudgetStore implements BudgetStore {
     for (const key of ended) this.keys.delete(key);
     this.dirty.clear();
     this.applied.written(now);
+    await this.durablePoint.afterCommit();
   }
 
-  /** PRAGMA synchronous in force on the store's connection (2 FULL, 1 NORMAL). */
+  /** Whether `flush` waits for an fsync (`full`, on a file), rather than for nothing. */
+  get waitsForSync(): boolean {
+    return this.durablePoint !== NO_WAIT_DURABLE_POINT;
+  }
+
+  /** PRAGMA synchronous on the store's connection: 1 (NORMAL) whatever `sync` says. */
   synchronousLevel(): number {
     return synchronousLevel(this.db);
   }
@@ -243,8 +262,9 @@ export class LocalBudgetStore implements BudgetStore {
   }
 
   close(): void {
-    void this.flush();
+    void this.flush().catch(() => undefined); // its sync fails once the file closes
     this.checkpointer?.stop();
+    void this.durablePoint.close();
     this.db.close();
   }
 

@@ -481,6 +481,13 @@ export class MetricsRegistry {
     buckets: ANSWER_RECORD_WAIT_BUCKETS,
     registers: [this.registry],
   });
+  readonly #sqliteSync = new FastHistogram({
+    name: 'ai_gateway_sqlite_sync_seconds',
+    help: "How long an fdatasync of a SQLite store's WAL took on the threadpool (AI_GATEWAY_SQLITE_SYNC=full): consumer positions, Kafka offsets and answers held for their record wait for it; store event_log, analytics or budget; outcome failed: the sync failed and what waited on it did not move on (retried)",
+    labelNames: ['store', 'outcome'] as const,
+    buckets: ANSWER_RECORD_WAIT_BUCKETS,
+    registers: [this.registry],
+  });
   readonly #eventLogPruneFailures = new Counter({
     name: 'ai_gateway_event_log_prune_failures_total',
     help: 'Prunings of the embedded event log that failed (retried at the next one)',
@@ -1002,6 +1009,15 @@ export class MetricsRegistry {
    */
   observeAnswerRecordWait(outcome: 'durable' | 'failed', seconds: number): void {
     this.#answerRecordWait.observe([outcome], seconds);
+  }
+
+  /** One fdatasync of a SQLite store's WAL (the durable point positions and answers wait on). */
+  observeSqliteSync(
+    store: 'event_log' | 'analytics' | 'budget',
+    outcome: 'synced' | 'failed',
+    seconds: number,
+  ): void {
+    this.#sqliteSync.observe([store, outcome], seconds);
   }
 
   /** One pruning of the embedded event log: how many events it deleted, or that it failed. */

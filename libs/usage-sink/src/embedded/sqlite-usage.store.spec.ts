@@ -60,20 +60,21 @@ describeAnalyticsContract('the embedded SQLite store', async (options) => {
 const analyticsPath = () => join(mkdtempSync(join(tmpdir(), 'aigw-analytics-')), 'a.db');
 
 // The sink's consumer commits its position (Kafka's offset, or the embedded log's) once a
-// write returns: a write lost to a power loss after that is never delivered again.
-test('fsyncs each commit (PRAGMA synchronous FULL, 2) by default', () => {
+// write returns: a write lost to a power loss after that is never delivered again, so by
+// default `write` waits for an fsync of the WAL (off the event loop; commits are NORMAL).
+test('commits at NORMAL (1) and waits for a WAL sync in write by default', () => {
   const store = new SqliteUsageStore(analyticsPath());
-  assert.equal(store.synchronousLevel(), 2);
+  assert.deepEqual([store.synchronousLevel(), store.waitsForSync], [1, true]);
   store.close();
 });
 
-test('commits at checkpoints only (NORMAL, 1) when asked, and FULL when asked', () => {
+test('waits for no sync with normal, and for one with full', () => {
   const path = analyticsPath();
   const normal = new SqliteUsageStore(path, { sync: 'normal' });
-  assert.equal(normal.synchronousLevel(), 1);
+  assert.deepEqual([normal.synchronousLevel(), normal.waitsForSync], [1, false]);
   normal.close();
   const full = new SqliteUsageStore(path, { sync: 'full' });
-  assert.equal(full.synchronousLevel(), 2);
+  assert.deepEqual([full.synchronousLevel(), full.waitsForSync], [1, true]);
   full.close();
 });
 

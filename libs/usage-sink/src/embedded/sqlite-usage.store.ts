@@ -2,11 +2,16 @@ import { setImmediate as yieldToRequests } from 'node:timers/promises';
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import type { GatewayEvent } from '@aigw/contracts';
 import {
+  DEFAULT_SQLITE_SYNC,
+  durablePointFor,
   inTransaction,
+  NO_WAIT_DURABLE_POINT,
   openWalDatabase,
   synchronousLevel,
   WalCheckpointer,
+  type DurablePoint,
   type SqliteSync,
+  type WalDurablePointOptions,
 } from '@aigw/embedded';
 import {
   addTotals,
@@ -106,17 +111,26 @@ export class SqliteUsageStore implements UsageEventWriter, UsageAnalytics, RawEv
 
   private readonly maxSeriesPoints: number;
 
+  private readonly durablePoint: DurablePoint;
+
   /**
    * `sync` (default `full`): the sink's consumer commits its position (Kafka's offset, or
    * the embedded log's) once `write` returns, so a write must outlast a power loss: one
-   * lost after the commit is never delivered again. `normal` may lose the last commits.
+   * lost after the commit is never delivered again. `write` resolves after an fsync of the
+   * WAL (off the event loop, shared by concurrent writes). `normal` waits for none and may
+   * lose the last commits to a power loss.
    */
   constructor(
     path: string,
-    options: { readonly maxSeriesPoints?: number; readonly sync?: SqliteSync } = {},
+    options: {
+      readonly maxSeriesPoints?: number;
+      readonly sync?: SqliteSync;
+    } & WalDurablePointOptions = {},
   ) {
     this.maxSeriesPoints = options.maxSeriesPoints ?? MAX_SERIES_POINTS;
-    this.db = openWalDatabase(path, options.sync);
+    const sync = options.sync ?? DEFAULT_SQLITE_SYNC;
+    this.db = openWalDatabase(path, sync);
+    this.durablePoint = durablePointFor(path, sync, options);
     prepareRawTables(this.db);
     this.inserter = new RawRowInserter(this.db);
     this.db.exec(`CREATE TEMP TABLE IF NOT EXISTS ${NEWEST_BUDGET_STATES} (
@@ -180,6 +194,7 @@ export class SqliteUsageStore implements UsageEventWriter, UsageAnalytics, RawEv
   async write(events: readonly GatewayEvent[]): Promise<void> {
     // An id repeated within the batch is ignored like one stored earlier.
     inTransaction(this.db, () => this.inserter.insert(events));
+    await this.durablePoint.afterCommit();
   }
 
   async usage(query: UsageQuery): Promise<UsageReport> {
@@ -364,7 +379,12 @@ export class SqliteUsageStore implements UsageEventWriter, UsageAnalytics, RawEv
     return rows.map(adjustmentRow);
   }
 
-  /** PRAGMA synchronous in force on the store's connection (2 FULL, 1 NORMAL). */
+  /** Whether `write` waits for an fsync (`full`, on a file), rather than for nothing. */
+  get waitsForSync(): boolean {
+    return this.durablePoint !== NO_WAIT_DURABLE_POINT;
+  }
+
+  /** PRAGMA synchronous on the store's connection: 1 (NORMAL) whatever `sync` says. */
   synchronousLevel(): number {
     return synchronousLevel(this.db);
   }
@@ -377,6 +397,7 @@ export class SqliteUsageStore implements UsageEventWriter, UsageAnalytics, RawEv
 
   close(): void {
     this.checkpointer?.stop();
+    void this.durablePoint.close();
     this.db.close();
   }
 
