@@ -287,7 +287,14 @@ function crossCheck(collected: Collected, report: LoadReport) {
     policyNames.add(policy.name);
     for (const provider of policy.jwtProviders) jwtProviders.add(provider.name);
     policy.targetRefs.forEach((ref, index) => {
-      if (ref.kind === 'AIGatewayRoute' && !routeNames.has(ref.name)) {
+      // Only these bind (routeJwtProviders): another kind leaves the route it meant open.
+      if (ref.kind !== 'AIGatewayRoute') {
+        report.warn(
+          doc,
+          ['spec', 'targetRefs', index, 'kind'],
+          `is "${ref.kind.slice(0, 60)}": only AIGatewayRoute targets are bound, so this ref binds nothing and no route gets this policy through it`,
+        );
+      } else if (!routeNames.has(ref.name)) {
         report.warn(
           doc,
           ['spec', 'targetRefs', index],
