@@ -1,43 +1,55 @@
-import type { JsonObject, TokenUsage } from '@aigw/contracts/data-plane';
+import type { JsonObject } from '@aigw/contracts/data-plane';
 import { estimatedEmbeddingUsage, type EmbeddingAsk } from '../core/embedding-input';
+import { embeddingBatches, type EmbeddingBatch, type EmbeddingPart } from '../core/embedding-parts';
 import { embeddingVectors } from '../core/embedding-vectors';
 import { isJsonObject } from '../core/json-shape';
-import { embeddingList } from '../core/openai-output';
 import { cohereUsage } from './cohere-response';
 
-/**
- * The v2 /embed body. Cohere's v3+ embedding models require `input_type`: a client may
- * pass it through (a Cohere extension of the OpenAI body), else texts are documents.
- */
-export function toCohereEmbedRequest(
-  model: string,
-  ask: EmbeddingAsk,
-  body: JsonObject,
-): JsonObject {
-  const { inputs, dimensions } = ask;
-  return {
-    model,
-    texts: inputs,
-    input_type: typeof body.input_type === 'string' ? body.input_type : 'search_document',
-    embedding_types: ['float'],
-    ...(dimensions === undefined ? {} : { output_dimension: dimensions }),
-  };
+/** /v2/embed refuses more than 96 texts in one call (400). */
+export const COHERE_EMBEDDINGS_PER_CALL = 96;
+
+/** One /v2/embed call of an embeddings request: its body, and the inputs it embeds. */
+export interface CohereEmbedCall {
+  readonly body: JsonObject;
+  readonly batch: EmbeddingBatch;
 }
 
 /**
- * /embed's answer as OpenAI's embeddings list; undefined unless it holds one float
- * vector per input, all of one size.
+ * The v2 /embed bodies, at most COHERE_EMBEDDINGS_PER_CALL texts each. Cohere's v3+
+ * embedding models require `input_type`: a client may pass it through (a Cohere extension
+ * of the OpenAI body), else texts are documents.
  */
-export function fromCohereEmbeddings(
-  response: JsonObject,
-  ask: EmbeddingAsk,
+export function toCohereEmbedCalls(
   model: string,
-): { body: JsonObject; usage: TokenUsage } | undefined {
-  const { inputs, dimensions, encoding } = ask;
+  ask: EmbeddingAsk,
+  body: JsonObject,
+): CohereEmbedCall[] {
+  const inputType = typeof body.input_type === 'string' ? body.input_type : 'search_document';
+  const size = ask.dimensions === undefined ? {} : { output_dimension: ask.dimensions };
+  return embeddingBatches(ask, COHERE_EMBEDDINGS_PER_CALL).map((batch) => ({
+    batch,
+    body: {
+      model,
+      texts: batch.texts,
+      input_type: inputType,
+      embedding_types: ['float'],
+      ...size,
+    },
+  }));
+}
+
+/**
+ * One /embed answer read: one float vector per text of its batch, all of one size, and
+ * what /embed billed (else, no usable `meta`, our tokenizer's estimate); undefined for
+ * anything else.
+ */
+export function readCohereEmbedPart(
+  response: JsonObject,
+  batch: EmbeddingBatch,
+  dimensions: number | undefined,
+): EmbeddingPart | undefined {
   const floats = isJsonObject(response.embeddings) ? response.embeddings.float : undefined;
-  const vectors = embeddingVectors(floats, inputs.length, dimensions);
+  const vectors = embeddingVectors(floats, batch.texts.length, dimensions);
   if (!vectors) return undefined;
-  // What /embed billed, else (no usable `meta`) our tokenizer's estimate of the texts.
-  const usage = cohereUsage(response.meta) ?? estimatedEmbeddingUsage(inputs);
-  return { body: embeddingList(model, vectors, usage, encoding), usage };
+  return { vectors, usage: cohereUsage(response.meta) ?? estimatedEmbeddingUsage(batch.texts) };
 }

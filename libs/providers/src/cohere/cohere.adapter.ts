@@ -5,16 +5,27 @@ import type { ProviderAdapter } from '../core/provider-adapter';
 import { sseMessages } from '../core/sse-events';
 import { translatedStreamAnswer } from '../core/translated-stream';
 import { asCompletionBody, translatedJsonAnswer } from '../core/translated-answer';
-import { providerPost, sendUpstream, sharedUpstreamAgent } from '../core/upstream-http';
+import {
+  badResponse,
+  providerPost,
+  sendUpstream,
+  sharedUpstreamAgent,
+} from '../core/upstream-http';
+import { fetchUpstreamJson } from '../core/upstream-json';
+import { mapBounded } from '../core/bounded-map';
 import { embeddingAsk, EMBEDDINGS_EXPECTED } from '../core/embedding-input';
+import { embeddingPartsAnswer } from '../core/embedding-parts';
 import { rerankAnswer, RERANK_EXPECTED } from '../core/rerank';
-import { fromCohereEmbeddings, toCohereEmbedRequest } from './cohere-embeddings';
+import { readCohereEmbedPart, toCohereEmbedCalls, type CohereEmbedCall } from './cohere-embeddings';
 import { toCohereRequest } from './cohere-request';
 import { toCohereRerankRequest } from './cohere-rerank';
 import { fromCohereResponse } from './cohere-response';
 import { CohereStreamTranslation } from './cohere-stream';
 
 export const COHERE_BASE_URL = 'https://api.cohere.com';
+
+/** /v2/embed calls of one embeddings request in flight at once (96 texts each). */
+const PARALLEL_EMBEDDING_CALLS = 4;
 
 /** Cohere's v2 API: /v2/chat (plain and streaming), /v2/embed and /v2/rerank, with a bearer key. */
 export class CohereAdapter implements ProviderAdapter {
@@ -52,13 +63,15 @@ export class CohereAdapter implements ProviderAdapter {
         );
       case 'embeddings': {
         const ask = embeddingAsk(request.body);
-        return translatedJsonAnswer(
-          call,
-          post('/v2/embed', toCohereEmbedRequest(target.model, ask, request.body)),
-          this.dispatcher,
-          (parsed) => fromCohereEmbeddings(parsed, ask, target.model),
-          EMBEDDINGS_EXPECTED,
-        );
+        const calls = toCohereEmbedCalls(target.model, ask, request.body);
+        const embed = async ({ body, batch }: CohereEmbedCall) => {
+          const answer = await fetchUpstreamJson(call, post('/v2/embed', body), this.dispatcher);
+          const part = readCohereEmbedPart(answer.body, batch, ask.dimensions);
+          if (!part) throw badResponse(target.backendName, EMBEDDINGS_EXPECTED);
+          return part;
+        };
+        const parts = await mapBounded(calls, PARALLEL_EMBEDDING_CALLS, embed);
+        return embeddingPartsAnswer(call, ask, parts);
       }
       case 'chat':
         break;

@@ -38,6 +38,26 @@ export function boundedEmbeddingInputs(ask: EmbeddingAsk): readonly string[] {
   return ask.inputs;
 }
 
+/** One upstream call's share of an embeddings request: its texts and the first one's index. */
+export interface EmbeddingBatch {
+  readonly texts: readonly string[];
+  readonly start: number;
+}
+
+/**
+ * The request's inputs (bounded as above) in runs of at most `perCall`, in input order:
+ * the calls a provider that caps the texts of one call (Gemini's batchEmbedContents 100,
+ * Cohere's /v2/embed 96) needs, since OpenAI clients send up to 2048 at once.
+ */
+export function embeddingBatches(ask: EmbeddingAsk, perCall: number): EmbeddingBatch[] {
+  const inputs = boundedEmbeddingInputs(ask);
+  const batches: EmbeddingBatch[] = [];
+  for (let start = 0; start < inputs.length; start += perCall) {
+    batches.push({ texts: inputs.slice(start, start + perCall), start });
+  }
+  return batches;
+}
+
 /**
  * The usage of all calls: their input tokens added up, estimated if any part was; their
  * billed characters too where the provider counts them (Vertex's text-embedding models).

@@ -1,53 +1,62 @@
-import type { JsonObject, TokenUsage } from '@aigw/contracts/data-plane';
+import type { JsonObject } from '@aigw/contracts/data-plane';
 import { estimatedEmbeddingUsage, type EmbeddingAsk } from '../core/embedding-input';
+import { embeddingBatches, type EmbeddingBatch, type EmbeddingPart } from '../core/embedding-parts';
 import { embeddingVectors } from '../core/embedding-vectors';
 import { isJsonObject } from '../core/json-shape';
-import { embeddingList } from '../core/openai-output';
 import { valueAt, type EmbeddingExtras } from '../core/provider-extras';
 
-/**
- * The batchEmbedContents body: one request per input, each naming the model, with the
- * input's taskType and title where a Gemini client gave them (provider_extras).
- */
-export function toGeminiEmbedRequest(
-  modelPath: string,
-  ask: EmbeddingAsk,
-  extras: EmbeddingExtras = {},
-): JsonObject {
-  const { inputs, dimensions } = ask;
-  const size = dimensions === undefined ? {} : { outputDimensionality: dimensions };
-  return {
-    requests: inputs.map((text, index) => {
-      const taskType = valueAt(extras.taskType, index);
-      const title = valueAt(extras.title, index);
-      return {
-        model: modelPath,
-        content: { parts: [{ text }] },
-        ...size,
-        ...(taskType === undefined ? {} : { taskType }),
-        ...(title === undefined ? {} : { title }),
-      };
-    }),
-  };
+/** batchEmbedContents refuses more than 100 requests in one call (400 INVALID_ARGUMENT). */
+export const GEMINI_EMBEDDINGS_PER_CALL = 100;
+
+/** One batchEmbedContents call of an embeddings request: its body, and the inputs it embeds. */
+export interface GeminiEmbedCall {
+  readonly body: JsonObject;
+  readonly batch: EmbeddingBatch;
 }
 
 /**
- * batchEmbedContents' answer as OpenAI's embeddings list; undefined unless it holds one
- * `values` vector per input, all of one size. Gemini reports no token counts for
- * embeddings, so usage is our tokenizer's estimate.
+ * The batchEmbedContents bodies: one request per input, each naming the model, with the
+ * input's taskType and title where a Gemini client gave them (provider_extras), at most
+ * GEMINI_EMBEDDINGS_PER_CALL inputs a call.
  */
-export function fromGeminiEmbeddings(
-  response: JsonObject,
+export function toGeminiEmbedCalls(
+  modelPath: string,
   ask: EmbeddingAsk,
-  model: string,
-): { body: JsonObject; usage: TokenUsage } | undefined {
-  const { inputs, dimensions, encoding } = ask;
+  extras: EmbeddingExtras = {},
+): GeminiEmbedCall[] {
+  const size = ask.dimensions === undefined ? {} : { outputDimensionality: ask.dimensions };
+  return embeddingBatches(ask, GEMINI_EMBEDDINGS_PER_CALL).map((batch) => ({
+    batch,
+    body: {
+      requests: batch.texts.map((text, offset) => {
+        const taskType = valueAt(extras.taskType, batch.start + offset);
+        const title = valueAt(extras.title, batch.start + offset);
+        return {
+          model: modelPath,
+          content: { parts: [{ text }] },
+          ...size,
+          ...(taskType === undefined ? {} : { taskType }),
+          ...(title === undefined ? {} : { title }),
+        };
+      }),
+    },
+  }));
+}
+
+/**
+ * One batchEmbedContents answer read: one `values` vector per input of its batch, all of
+ * one size; undefined for anything else. Gemini reports no token counts for embeddings,
+ * so usage is our tokenizer's estimate.
+ */
+export function readGeminiEmbedPart(
+  response: JsonObject,
+  batch: EmbeddingBatch,
+  dimensions: number | undefined,
+): EmbeddingPart | undefined {
   const embeddings = Array.isArray(response.embeddings) ? response.embeddings : undefined;
   const values = embeddings?.map((embedding) =>
     isJsonObject(embedding) ? embedding.values : undefined,
   );
-  const vectors = embeddingVectors(values, inputs.length, dimensions);
-  if (!vectors) return undefined;
-  const usage = estimatedEmbeddingUsage(inputs);
-  return { body: embeddingList(model, vectors, usage, encoding), usage };
+  const vectors = embeddingVectors(values, batch.texts.length, dimensions);
+  return vectors && { vectors, usage: estimatedEmbeddingUsage(batch.texts) };
 }

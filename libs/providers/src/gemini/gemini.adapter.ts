@@ -5,15 +5,26 @@ import type { ProviderAdapter } from '../core/provider-adapter';
 import { sseMessages } from '../core/sse-events';
 import { translatedStreamAnswer } from '../core/translated-stream';
 import { asCompletionBody, translatedJsonAnswer } from '../core/translated-answer';
-import { providerPost, sendUpstream, sharedUpstreamAgent } from '../core/upstream-http';
+import {
+  badResponse,
+  providerPost,
+  sendUpstream,
+  sharedUpstreamAgent,
+} from '../core/upstream-http';
+import { fetchUpstreamJson } from '../core/upstream-json';
+import { mapBounded } from '../core/bounded-map';
 import { embeddingAsk, EMBEDDINGS_EXPECTED } from '../core/embedding-input';
+import { embeddingPartsAnswer } from '../core/embedding-parts';
 import { embeddingExtras } from '../core/provider-extras';
-import { fromGeminiEmbeddings, toGeminiEmbedRequest } from './gemini-embeddings';
+import { readGeminiEmbedPart, toGeminiEmbedCalls, type GeminiEmbedCall } from './gemini-embeddings';
 import { toGeminiRequest } from './gemini-request';
 import { fromGeminiResponse } from './gemini-response';
 import { GeminiStreamTranslation } from './gemini-stream';
 
 export const GEMINI_BASE_URL = 'https://generativelanguage.googleapis.com/v1beta';
+
+/** batchEmbedContents calls of one embeddings request in flight at once (100 inputs each). */
+const PARALLEL_EMBEDDING_CALLS = 4;
 
 /** The resource path of a model: bare names get the `models/` prefix. */
 function modelPath(model: string): string {
@@ -61,14 +72,19 @@ export class GeminiAdapter implements ProviderAdapter {
       case 'embeddings': {
         const ask = embeddingAsk(request.body);
         const extras = embeddingExtras(request.body, ask.inputs.length);
-        const body = toGeminiEmbedRequest(modelPath(target.model), ask, extras);
-        return translatedJsonAnswer(
-          call,
-          post(`${base}:batchEmbedContents`, body),
-          this.dispatcher,
-          (parsed) => fromGeminiEmbeddings(parsed, ask, target.model),
-          EMBEDDINGS_EXPECTED,
-        );
+        const calls = toGeminiEmbedCalls(modelPath(target.model), ask, extras);
+        const embed = async ({ body, batch }: GeminiEmbedCall) => {
+          const answer = await fetchUpstreamJson(
+            call,
+            post(`${base}:batchEmbedContents`, body),
+            this.dispatcher,
+          );
+          const part = readGeminiEmbedPart(answer.body, batch, ask.dimensions);
+          if (!part) throw badResponse(target.backendName, EMBEDDINGS_EXPECTED);
+          return part;
+        };
+        const parts = await mapBounded(calls, PARALLEL_EMBEDDING_CALLS, embed);
+        return embeddingPartsAnswer(call, ask, parts);
       }
       case 'chat':
         break;

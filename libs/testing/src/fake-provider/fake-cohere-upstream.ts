@@ -31,9 +31,10 @@ function samplingRefusal(body: Record<string, unknown>): string | undefined {
 
 /**
  * Cohere's v2 API as documented: `POST /v2/chat` (plain, and streamed as typed SSE
- * events ending in message-end), `POST /v2/embed` and `POST /v2/rerank`, with a bearer
- * key. With tools in the request it answers with a tool call to the first one. A chat
- * whose `k` or `p` is out of Cohere's bounds is refused (400), as Cohere refuses it.
+ * events ending in message-end), `POST /v2/embed` (at most 96 texts a call) and
+ * `POST /v2/rerank`, with a bearer key. With tools in the request it answers with a
+ * tool call to the first one. A chat whose `k` or `p` is out of Cohere's bounds is
+ * refused (400), as Cohere refuses it.
  */
 export class FakeCohereUpstream extends FakeProviderServer {
   get baseUrl(): string {
@@ -53,6 +54,11 @@ export class FakeCohereUpstream extends FakeProviderServer {
     if (call.path === '/v2/rerank') return sendJson(response, fakeRerank(call.body, 'cohere'));
     if (call.path === '/v2/embed') {
       const texts = (call.body.texts as unknown[] | undefined) ?? [];
+      if (texts.length > 96) {
+        // Cohere's own refusal of a longer list.
+        const message = `invalid request: total number of texts must be at most 96 - received ${texts.length}`;
+        return sendJson(response, { id: 'err-texts', message }, 400);
+      }
       return sendJson(response, {
         id: 'emb-1',
         embeddings: { float: texts.map((_, index) => [index, 0.25]) },

@@ -122,10 +122,10 @@ function unorderedCandidates(count: number): Record<string, unknown>[] {
 /**
  * The Gemini API as documented, behaving as Gemini 3 does with function calls:
  * `/v1beta/models/{model}:generateContent`, `:streamGenerateContent?alt=sse` (partial
- * responses, no end marker) and `:batchEmbedContents`, keyed by `x-goog-api-key`. With
- * function declarations in the request it answers with a functionCall to the first one,
- * signed with FAKE_GEMINI_SIGNATURE, unless the conversation ends in function responses,
- * which it answers in text; a request whose current turn has a model step whose first
+ * responses, no end marker) and `:batchEmbedContents` (at most 100 requests a call),
+ * keyed by `x-goog-api-key`. With function declarations in the request it answers with a
+ * functionCall to the first one, signed with FAKE_GEMINI_SIGNATURE, unless the
+ * conversation ends in function responses, which it answers in text; a request whose current turn has a model step whose first
  * functionCall part is unsigned is refused (400 INVALID_ARGUMENT), as Gemini 3 refuses it.
  * With candidateCount above 1 (and no function to call) it answers that many candidates,
  * not in index order (unorderedCandidates), or streams them interleaved.
@@ -160,6 +160,16 @@ export class FakeGeminiUpstream extends FakeProviderServer {
     const method = call.path.split(':').at(-1);
     if (method === 'batchEmbedContents') {
       const requests = (call.body.requests as unknown[] | undefined) ?? [];
+      if (requests.length > 100) {
+        // Gemini's own refusal of a longer batch.
+        const message =
+          '* BatchEmbedContentsRequest.requests: at most 100 requests can be in one batch\n';
+        return sendJson(
+          response,
+          { error: { code: 400, message, status: 'INVALID_ARGUMENT' } },
+          400,
+        );
+      }
       return sendJson(response, {
         embeddings: requests.map((_, index) => ({ values: [0.5, index, -0.5] })),
       });
