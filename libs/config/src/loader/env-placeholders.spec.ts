@@ -26,6 +26,20 @@ describe('environment placeholders', () => {
     );
   });
 
+  it('metadata (labels, annotations for other tools) is not looked at', () => {
+    const result = parseGatewayConfig(
+      'apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: AIGatewayRoute\n' +
+        'metadata: {name: r, annotations: {rendered-by: "${TOOL}"}}\n' +
+        'spec:\n  backends: [{name: openai, provider: openai, model: gpt-4o, auth: {type: None}}]\n',
+      options,
+    );
+    assert.ok(result.ok);
+    assert.deepEqual(
+      result.warnings.filter((w) => w.includes('interpolat')),
+      [],
+    );
+  });
+
   it('no warning without a placeholder', () => {
     const result = parseGatewayConfig(
       'backends:\n- {name: openai, provider: openai, model: gpt-4o, auth: {type: None}}\n',

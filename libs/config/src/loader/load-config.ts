@@ -258,6 +258,8 @@ function warnPlaceholders(
     value.forEach((item, index) => warnPlaceholders(item, [...path, index], doc, report));
   } else if (value !== null && typeof value === 'object') {
     for (const [key, item] of Object.entries(value)) {
+      // Labels and annotations are read by other tools, never by the gateway.
+      if (path.length === 0 && key === 'metadata') continue;
       warnPlaceholders(item, [...path, key], doc, report);
     }
   }
