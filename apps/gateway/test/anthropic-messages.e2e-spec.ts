@@ -564,6 +564,40 @@ describe('Anthropic Messages API on an Anthropic backend: top_k reaches it', () 
     );
   });
 
+  it('sends a PDF document block on as a document, cache mark and title kept', async () => {
+    upstream.reset();
+    const pdf = Buffer.from('%PDF-1.4 fake').toString('base64');
+    const message = await client.messages.create({
+      model: 'claude-direct',
+      max_tokens: 100,
+      messages: [
+        {
+          role: 'user',
+          content: [
+            {
+              type: 'document',
+              title: 'report.pdf',
+              source: { type: 'base64', media_type: 'application/pdf', data: pdf },
+              cache_control: { type: 'ephemeral' },
+            },
+            { type: 'text', text: 'Summarise it' },
+          ],
+        },
+      ],
+    });
+    assert.equal(message.type, 'message');
+    const sent = (upstream.calls[0]?.body.messages as { content: unknown[] }[])[0]?.content;
+    assert.deepEqual(sent, [
+      {
+        type: 'document',
+        source: { type: 'base64', media_type: 'application/pdf', data: pdf },
+        title: 'report.pdf',
+        cache_control: { type: 'ephemeral' },
+      },
+      { type: 'text', text: 'Summarise it' },
+    ]);
+  });
+
   it("ends a stream the backend broke off with overloaded_error in that error's own type", async () => {
     upstream.reset();
     upstream.next({ kind: 'stream-error', afterChunks: 3 });

@@ -62,6 +62,13 @@ function contentBlock(part: ChatPart): Block {
       };
     case 'image-url':
       return { type: 'image', source: { type: 'url', url: part.url }, ...cacheField(part.cache) };
+    case 'document':
+      return {
+        type: 'document',
+        source: { type: 'base64', media_type: part.mediaType, data: part.base64 },
+        ...(part.filename === undefined ? {} : { title: part.filename }),
+        ...cacheField(part.cache),
+      };
   }
 }
 

@@ -6,7 +6,12 @@ import {
   type ThinkingBlock,
 } from '@aigw/contracts/data-plane';
 import type { AnswerTool } from '../core/answer-tool';
-import type { ChatPart, ChatPrompt, ChatTurn } from '../core/chat-request';
+import {
+  documentsRefused,
+  type ChatPart,
+  type ChatPrompt,
+  type ChatTurn,
+} from '../core/chat-request';
 import { isJsonObject } from '../core/json-shape';
 import {
   claudeThinking,
@@ -65,6 +70,8 @@ function partBlocks(part: ChatPart, at: string): Block[] {
         'Bedrock backends take images as base64 data URLs, not links',
         { param: at },
       );
+    case 'document':
+      throw documentsRefused('Bedrock', at);
   }
 }
 

@@ -4,7 +4,12 @@ import {
   type JsonObject,
   type RequestSetting,
 } from '@aigw/contracts/data-plane';
-import type { ChatPart, ChatPrompt, ChatTurn } from '../core/chat-request';
+import {
+  documentsRefused,
+  type ChatPart,
+  type ChatPrompt,
+  type ChatTurn,
+} from '../core/chat-request';
 import { DOUBLING_EFFORT_BUDGETS, thinkingBudget } from '../core/reasoning';
 import { cohereResponseFormat } from './cohere-response-format';
 
@@ -21,6 +26,8 @@ function content(parts: readonly ChatPart[]): string | JsonObject[] {
         };
       case 'image-url':
         return { type: 'image_url', image_url: { url: part.url } };
+      case 'document':
+        throw documentsRefused('Cohere');
     }
   });
 }

@@ -26,6 +26,13 @@ export type ChatPart = (
   | { readonly kind: 'image'; readonly mediaType: string; readonly base64: string }
   /** An image the provider must fetch itself. */
   | { readonly kind: 'image-url'; readonly url: string }
+  /** A PDF sent inline (a `file` part's `file_data`), with the name the client gave it. */
+  | {
+      readonly kind: 'document';
+      readonly mediaType: string;
+      readonly base64: string;
+      readonly filename?: string;
+    }
 ) & {
   /** A prompt-caching breakpoint after this part (`cache_control`), where marked. */
   readonly cache?: CacheControl;
@@ -193,8 +200,37 @@ function parseParts(content: unknown, param: string, allowImages: boolean): Chat
       if (/^https?:\/\//i.test(url)) return { kind: 'image-url', url, ...marked };
       throw invalid(`${at}.image_url.url must be an http(s) or base64 data URL`, at);
     }
+    const document = part.type === 'file' && allowImages ? inlinePdf(part.file) : undefined;
+    if (document) return { ...document, ...marked };
     throw invalid(`${at} has a content type this backend cannot take: ${String(part.type)}`, at);
   });
+}
+
+/**
+ * A `file` part whose `file_data` is an inline PDF, the one kind of file the translating
+ * adapters send on (Anthropic's document block, Gemini's inline data); any other file
+ * (an uploaded file's id, another type) is left to the caller's refusal.
+ */
+function inlinePdf(file: unknown): Extract<ChatPart, { kind: 'document' }> | undefined {
+  if (!isJsonObject(file) || typeof file.file_data !== 'string') return undefined;
+  const inline = DATA_URL.exec(file.file_data);
+  if (!inline || inline[1].toLowerCase() !== 'application/pdf') return undefined;
+  const filename = typeof file.filename === 'string' && file.filename ? file.filename : undefined;
+  return {
+    kind: 'document',
+    mediaType: 'application/pdf',
+    base64: inline[2],
+    ...(filename ? { filename } : {}),
+  };
+}
+
+/** The 400 of a backend that takes no documents: the client's own error to fix. */
+export function documentsRefused(backend: string, at?: string): DataPlaneError {
+  return new DataPlaneError(
+    DataPlaneErrorCode.InvalidRequest,
+    `${backend} backends do not take PDF documents (file parts)`,
+    at === undefined ? {} : { param: at },
+  );
 }
 
 function textOf(parts: readonly ChatPart[]): string {

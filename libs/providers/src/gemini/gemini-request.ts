@@ -37,6 +37,7 @@ function part(content: ChatPart, at: string): Part {
     case 'text':
       return { text: content.text };
     case 'image':
+    case 'document':
       return { inlineData: { mimeType: content.mediaType, data: content.base64 } };
     case 'image-url':
       // Gemini fetches only its own uploaded files (fileData), not arbitrary URLs.

@@ -87,6 +87,10 @@ describe('GeminiAdapter against a fake Gemini API', () => {
             content: [
               { type: 'text', text: 'Weather?' },
               { type: 'image_url', image_url: { url: 'data:image/jpeg;base64,/9j/4A==' } },
+              {
+                type: 'file',
+                file: { file_data: 'data:application/pdf;base64,JVBERi0=', filename: 'a.pdf' },
+              },
             ],
           },
           {
@@ -122,6 +126,7 @@ describe('GeminiAdapter against a fake Gemini API', () => {
           parts: [
             { text: 'Weather?' },
             { inlineData: { mimeType: 'image/jpeg', data: '/9j/4A==' } },
+            { inlineData: { mimeType: 'application/pdf', data: 'JVBERi0=' } },
           ],
         },
         {
