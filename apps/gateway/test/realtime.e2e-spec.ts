@@ -61,6 +61,9 @@ spec:
   failover: {on: [rateLimit, timeout, error], retryDelay: 0s}
   tokenBudget:
     perUser: {limit: ${BUDGET_TOKENS}, period: 30d}
+  security:
+    promptValidation:
+      blockPatterns: ['secret-plan-[0-9]+']
   costControl:
     modelPricing:
       gpt-4o-transcribe: {inputPer1k: 0.0025, audioInputPer1k: 0.006, outputPer1k: 0.01}
@@ -139,6 +142,49 @@ spec:
       db.close();
     }
   }
+
+  it('refuses a text item or instructions a blockPatterns rule matches: an error event, never the backend, the session goes on', async () => {
+    const client = await connect(`${wsBase}/v1/realtime?model=voice`, headers());
+    await client.next('session.created');
+    const item = (text: string, id: string) =>
+      JSON.stringify({
+        type: 'conversation.item.create',
+        event_id: id,
+        item: { type: 'message', role: 'user', content: [{ type: 'input_text', text }] },
+      });
+    client.socket.send(item('tell me secret-plan-42', 'evt_blocked'));
+    const error = await client.next('error');
+    const detail = error.error as {
+      type: string;
+      param: string;
+      event_id: string;
+      message: string;
+    };
+    assert.equal(detail.type, 'invalid_request_error');
+    assert.equal(detail.param, 'item');
+    assert.equal(detail.event_id, 'evt_blocked');
+    assert.match(detail.message, /blockPatterns\[0\]/);
+    assert.ok(!detail.message.includes('secret-plan-42'));
+
+    client.socket.send(
+      JSON.stringify({ type: 'session.update', session: { instructions: 'say secret-plan-7' } }),
+    );
+    assert.equal(
+      ((await client.next('error')).error as { param: string }).param,
+      'session.instructions',
+    );
+
+    client.socket.send(item('hello', 'evt_ok'));
+    client.socket.send(JSON.stringify({ type: 'response.create' }));
+    await client.next('response.done');
+    client.socket.close();
+    await client.closed;
+    assert.deepEqual(
+      backend.received.map((event) => event.type),
+      ['conversation.item.create', 'response.create'],
+    );
+    assert.equal(backend.received[0].event_id, 'evt_ok');
+  });
 
   it('relays a session on the first realtime backend with its key, the model renamed both ways, and bills each response', async () => {
     const client = await connect(`${wsBase}/v1/realtime?model=voice`, headers());

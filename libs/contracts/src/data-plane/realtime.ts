@@ -229,16 +229,20 @@ export function transcriptionUsage(frame: RealtimeFrame): TokenUsage | undefined
   };
 }
 
-/** An `error` event of the Realtime API, as the gateway sends one before it closes. */
+/**
+ * An `error` event of the Realtime API, as the gateway sends one before it closes or when it
+ * refuses one client event (`clientEventId`: that event's `event_id`, as OpenAI names it).
+ */
 export function realtimeErrorEvent(
   type: string,
   code: string,
   message: string,
   param: string | null = null,
+  clientEventId: string | null = null,
 ): string {
   return JSON.stringify({
     type: 'error',
     event_id: `event_gw_${Date.now().toString(36)}`,
-    error: { type, code, message, param, event_id: null },
+    error: { type, code, message, param, event_id: clientEventId },
   });
 }

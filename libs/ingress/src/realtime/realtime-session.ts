@@ -11,6 +11,7 @@ import {
   realtimeFrameOf,
 } from '@aigw/contracts/data-plane';
 import { addUsage } from './realtime-accounting';
+import type { RealtimePromptRefusal } from './realtime-prompt-rules';
 import type { RealtimeLogFields, RealtimeObserver, RealtimeOutcome } from './realtime-telemetry';
 
 /** How often an open session looks whether its caller's budget was spent meanwhile. */
@@ -33,6 +34,11 @@ export interface RealtimeSessionOptions {
   readonly fields: RealtimeLogFields;
   /** The refusal of a spent limit of the caller, if one is spent now (local, no network). */
   readonly spentLimit?: () => DataPlaneError | undefined;
+  /**
+   * The refusal of a client event by the route's prompt rules (text items, instructions),
+   * or undefined to send it on. A refused event never reaches the backend; the session goes on.
+   */
+  readonly promptRefusal?: (frame: RealtimeFrame) => RealtimePromptRefusal | undefined;
   /** Told once the session is over. */
   readonly finished?: (end: SessionEnd) => void;
   readonly checkIntervalMs?: number;
@@ -136,6 +142,12 @@ export class RealtimeSession {
 
   private fromClient(frame: RealtimeFrame): void {
     if (this.outcome || this.checkBudget()) return;
+    const refused = this.options.promptRefusal?.(frame);
+    if (refused) {
+      const { message, type, code } = refused.error.toOpenAiBody().error;
+      this.sendError(type, code, message, refused.param, refused.eventId);
+      return;
+    }
     this.options.observer.frame('client_to_backend', sizeOf(frame));
     this.connection!.send(frame);
   }
@@ -184,9 +196,15 @@ export class RealtimeSession {
     this.end('upstream_closed', relayed, 'backend closed the session');
   }
 
-  private sendError(type: string, code: string, message: string): void {
+  private sendError(
+    type: string,
+    code: string,
+    message: string,
+    param: string | null = null,
+    clientEventId: string | null = null,
+  ): void {
     if (this.client?.readyState === WebSocket.OPEN) {
-      this.client.send(realtimeErrorEvent(type, code, message));
+      this.client.send(realtimeErrorEvent(type, code, message, param, clientEventId));
     }
   }
 

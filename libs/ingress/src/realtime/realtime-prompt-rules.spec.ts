@@ -1,0 +1,134 @@
+import { EventEmitter } from 'node:events';
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type WebSocket from 'ws';
+import type { RealtimeFrame } from '@aigw/contracts/data-plane';
+import { IBAN, promptRulesPipeline, SSN } from '../domain/prompt-rules-fixture';
+import {
+  chatPromptScreen,
+  realtimePromptTexts,
+  refusedRealtimeEvent,
+} from './realtime-prompt-rules';
+import { RealtimeSession } from './realtime-session';
+import { NOOP_REALTIME_OBSERVER } from './realtime-telemetry';
+
+const userText = (text: string, id = 'evt_1') =>
+  JSON.stringify({
+    type: 'conversation.item.create',
+    event_id: id,
+    item: { type: 'message', role: 'user', content: [{ type: 'input_text', text }] },
+  });
+
+describe('realtime prompt rules', () => {
+  it('reads the text a client event hands the model, and nothing of audio frames', () => {
+    assert.deepEqual(realtimePromptTexts(userText('hello there')), [
+      { text: 'hello there', param: 'item' },
+    ]);
+    assert.deepEqual(
+      realtimePromptTexts(
+        JSON.stringify({
+          type: 'conversation.item.create',
+          item: { type: 'function_call_output', call_id: 'c1', output: '{"ok":true}' },
+        }),
+      ),
+      [{ text: '{"ok":true}', param: 'item' }],
+    );
+    assert.deepEqual(
+      realtimePromptTexts(
+        JSON.stringify({ type: 'session.update', session: { instructions: 'Be brief' } }),
+      ),
+      [{ text: 'Be brief', param: 'session.instructions' }],
+    );
+    assert.deepEqual(
+      realtimePromptTexts(
+        JSON.stringify({
+          type: 'response.create',
+          response: {
+            instructions: 'Summarise',
+            input: [
+              { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'x' }] },
+            ],
+          },
+        }),
+      ),
+      [
+        { text: 'Summarise', param: 'response.instructions' },
+        { text: 'x', param: 'response.input' },
+      ],
+    );
+    // Escaped, it is the same event to the backend.
+    assert.deepEqual(
+      realtimePromptTexts(userText('hi').replace('item.create', 'item\\u002ecreate')),
+      [{ text: 'hi', param: 'item' }],
+    );
+    assert.deepEqual(
+      realtimePromptTexts('{"type":"input_audio_buffer.append","audio":"AAAA/w=="}'),
+      [],
+    );
+    assert.deepEqual(realtimePromptTexts(new Uint8Array([1, 2, 3])), []);
+  });
+
+  it('refuses an event whose text a block pattern or a block detector matches, naming the field and event', () => {
+    const screen = chatPromptScreen(promptRulesPipeline(), 'private');
+    const refused = refusedRealtimeEvent(userText(`my ssn is ${SSN}`, 'evt_42'), screen);
+    assert.ok(refused);
+    assert.equal(refused.param, 'item');
+    assert.equal(refused.eventId, 'evt_42');
+    assert.match(refused.error.message, /blockPatterns\[0\]/);
+    assert.ok(!refused.error.message.includes(SSN));
+
+    const instructions = JSON.stringify({
+      type: 'session.update',
+      session: { instructions: `pay to ${IBAN}` },
+    });
+    assert.equal(refusedRealtimeEvent(instructions, screen)?.param, 'session.instructions');
+    assert.equal(refusedRealtimeEvent(userText('fine'), screen), undefined);
+    // Rules off: nothing refused.
+    const off = chatPromptScreen(promptRulesPipeline(false), 'private');
+    assert.equal(refusedRealtimeEvent(userText(`my ssn is ${SSN}`), off), undefined);
+  });
+
+  it('a refused event never reaches the backend; the client gets an error event and the session goes on', () => {
+    const screen = chatPromptScreen(promptRulesPipeline(), 'private');
+    const upstream: RealtimeFrame[] = [];
+    let ended = false;
+    const session = new RealtimeSession({
+      observer: NOOP_REALTIME_OBSERVER,
+      fields: {},
+      promptRefusal: (frame) => refusedRealtimeEvent(frame, screen),
+      finished: () => (ended = true),
+      pingIntervalMs: 60_000,
+    });
+    const client = Object.assign(new EventEmitter(), {
+      readyState: 1,
+      bufferedAmount: 0,
+      sent: [] as RealtimeFrame[],
+      send(frame: RealtimeFrame) {
+        this.sent.push(frame);
+      },
+      ping: () => undefined,
+      close: () => undefined,
+    });
+    session.attach(client as unknown as WebSocket, {
+      servedBy: { backend: 'b', provider: 'openai', model: 'm' },
+      send: (frame) => upstream.push(frame),
+      close: () => undefined,
+    });
+    client.emit('message', Buffer.from(userText(`my ssn is ${SSN}`, 'evt_7')), false);
+    client.emit('message', Buffer.from(userText('hello')), false);
+
+    assert.deepEqual(upstream, [userText('hello')]);
+    assert.equal(client.sent.length, 1);
+    const event = JSON.parse(String(client.sent[0])) as {
+      type: string;
+      error: { type: string; code: string; param: string; event_id: string; message: string };
+    };
+    assert.equal(event.type, 'error');
+    assert.equal(event.error.type, 'invalid_request_error');
+    assert.equal(event.error.param, 'item');
+    assert.equal(event.error.event_id, 'evt_7');
+    assert.ok(!event.error.message.includes(SSN));
+    assert.equal(ended, false);
+    client.emit('close');
+  });
+});
