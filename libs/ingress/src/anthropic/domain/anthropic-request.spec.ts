@@ -146,6 +146,45 @@ describe('Anthropic Messages request to OpenAI chat', () => {
     });
   });
 
+  it("sends a tool result's PDF on after its tool message, as its images go (a file read by an agent)", () => {
+    const pdf = { type: 'base64', media_type: 'application/pdf', data: 'JVBERi0=' };
+    const { chat } = translateMessagesRequest({
+      ...base,
+      messages: [
+        { role: 'user', content: 'Read it' },
+        {
+          role: 'assistant',
+          content: [{ type: 'tool_use', id: 'toolu_1', name: 'read', input: {} }],
+        },
+        {
+          role: 'user',
+          content: [
+            {
+              type: 'tool_result',
+              tool_use_id: 'toolu_1',
+              content: [
+                { type: 'text', text: 'PDF attached' },
+                { type: 'document', title: 'a.pdf', source: pdf },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    assert.deepEqual((chat.messages as JsonObject[]).slice(2), [
+      { role: 'tool', tool_call_id: 'toolu_1', content: 'PDF attached' },
+      {
+        role: 'user',
+        content: [
+          {
+            type: 'file',
+            file: { file_data: 'data:application/pdf;base64,JVBERi0=', filename: 'a.pdf' },
+          },
+        ],
+      },
+    ]);
+  });
+
   it('refuses a cache_control that is not a caching breakpoint, naming it', () => {
     assert.throws(
       () =>

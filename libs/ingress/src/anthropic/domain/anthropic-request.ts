@@ -355,8 +355,9 @@ function userMessages(blocks: JsonObject[], path: string): JsonObject[] {
       case 'tool_result': {
         const result = toolResult(block, at);
         toolMessages.push(result.message);
-        // A tool message carries text only; images it returned follow as user content.
-        parts.push(...result.images);
+        // A tool message carries text only; images and documents it returned follow as
+        // user content.
+        parts.push(...result.attachments);
         break;
       }
       default:
@@ -422,9 +423,12 @@ function documentPart(block: JsonObject, at: string): ChatPart {
   }
 }
 
-function toolResult(block: JsonObject, at: string): { message: JsonObject; images: ChatPart[] } {
+function toolResult(
+  block: JsonObject,
+  at: string,
+): { message: JsonObject; attachments: ChatPart[] } {
   const toolCallId = requiredString(block.tool_use_id, `${at}.tool_use_id`);
-  const images: ChatPart[] = [];
+  const attachments: ChatPart[] = [];
   let text: string;
   const content = block.content;
   if (content === undefined || content === null) text = '';
@@ -435,8 +439,10 @@ function toolResult(block: JsonObject, at: string): { message: JsonObject; image
       const partAt = `${at}.content.${index}`;
       if (!isObject(part)) throw invalid(partAt, 'Input should be a valid dictionary');
       if (part.type === 'text') texts.push(requiredString(part.text, `${partAt}.text`));
-      else if (part.type === 'image') images.push(imagePart(part, partAt));
-      else throw invalid(`${partAt}.type`, "Input should be 'text' or 'image'");
+      else if (part.type === 'image') attachments.push(imagePart(part, partAt));
+      // A PDF an agent's tool read (Claude Code's Read tool returns one so).
+      else if (part.type === 'document') attachments.push(documentPart(part, partAt));
+      else throw invalid(`${partAt}.type`, "Input should be 'text', 'image' or 'document'");
     });
     text = texts.join('\n');
   } else {
@@ -447,7 +453,7 @@ function toolResult(block: JsonObject, at: string): { message: JsonObject; image
   const mark = cacheMark(block, at);
   // A marked result travels as a text part, which can carry the mark.
   const output = mark.cache_control ? [{ type: 'text', text, ...mark }] : text;
-  return { message: { role: 'tool', tool_call_id: toolCallId, content: output }, images };
+  return { message: { role: 'tool', tool_call_id: toolCallId, content: output }, attachments };
 }
 
 function translateTools(tools: unknown): JsonObject[] {
