@@ -440,7 +440,7 @@ function toolResult(
       if (!isObject(part)) throw invalid(partAt, 'Input should be a valid dictionary');
       if (part.type === 'text') texts.push(requiredString(part.text, `${partAt}.text`));
       else if (part.type === 'image') attachments.push(imagePart(part, partAt));
-      // A PDF an agent's tool read (Claude Code's Read tool returns one so).
+      // A PDF an agent's tool read and returned.
       else if (part.type === 'document') attachments.push(documentPart(part, partAt));
       else throw invalid(`${partAt}.type`, "Input should be 'text', 'image' or 'document'");
     });
