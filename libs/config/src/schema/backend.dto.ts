@@ -17,6 +17,7 @@ import { PROVIDER_ALIASES, PROVIDER_KINDS } from '../domain/providers';
 import {
   FitsTimer,
   IsDuration,
+  NotAnApiKey,
   REQUIRED,
   SAFE_NAME,
   SAFE_NAME_EXPECTATION,
@@ -39,10 +40,12 @@ const PROVIDER_NAMES = [...PROVIDER_KINDS, ...Object.keys(PROVIDER_ALIASES)];
 export class ApiKeyRefDto {
   @IsDefined(REQUIRED)
   @Matches(SAFE_NAME, expecting(SAFE_NAME_EXPECTATION))
+  @NotAnApiKey()
   name!: string;
 
   @IsOptional()
   @Matches(SAFE_NAME, expecting(SAFE_NAME_EXPECTATION))
+  @NotAnApiKey()
   key?: string;
 
   /**
