@@ -1,5 +1,6 @@
 import { routeForModel, type GatewayConfig, type RouteConfig } from '@aigw/config';
 import {
+  callerOwnerKey,
   type CallerContext,
   type GatewayAnswer,
   type GatewayRequest,
@@ -123,17 +124,17 @@ export class IngressPipeline {
   }
 
   /**
-   * The caller's user key as the route serving `model` identifies callers, for requests
-   * that name no model (a stored response's, whose model says which route made it);
-   * undefined when no route serves the model any more.
+   * The caller's owner key (callerOwnerKey) as the route serving `model` identifies
+   * callers, for looks at a stored object (a stored response's, a file's: its model says
+   * which route made it); undefined when no route serves the model any more.
    */
-  userKeyFor(model: string, headers: IncomingHeaders): string | undefined | Promise<string> {
+  ownerKeyFor(model: string, headers: IncomingHeaders): string | undefined | Promise<string> {
     const route = this.routeFor(model);
     if (!route) return undefined;
     const identity = this.identifier.identify(headers, route.route);
     return identity instanceof Promise
-      ? identity.then((resolved) => resolved.caller.userKey)
-      : identity.caller.userKey;
+      ? identity.then((resolved) => callerOwnerKey(resolved.caller))
+      : callerOwnerKey(identity.caller);
   }
 
   /**
@@ -168,18 +169,18 @@ export class IngressPipeline {
   }
 
   /**
-   * The caller's user key for requests that name no model and no stored record (the
+   * The caller's owner key for requests that name no model and no stored record (the
    * Conversations API): as the route of a wildcard backend identifies callers, else the
    * first route; undefined when there is no route.
    */
-  userKeyWithoutModel(headers: IncomingHeaders): string | undefined | Promise<string> {
+  ownerKeyWithoutModel(headers: IncomingHeaders): string | undefined | Promise<string> {
     const config = this.config();
     const route = routeForModel(config, '') ?? config.routes[0];
     if (!route) return undefined;
     const identity = this.identifier.identify(headers, route);
     return identity instanceof Promise
-      ? identity.then((resolved) => resolved.caller.userKey)
-      : identity.caller.userKey;
+      ? identity.then((resolved) => callerOwnerKey(resolved.caller))
+      : callerOwnerKey(identity.caller);
   }
 
   /**

@@ -86,6 +86,15 @@ export function callerBudgetKey(caller: CallerContext): string {
   return caller.budgetKey ?? caller.userKey;
 }
 
+/**
+ * The key the caller's stored objects (responses, conversations, files, batches) are owned
+ * under: the budget key, so one id named two ways (two JWT providers' `alice`) is two owners.
+ * Where users are identified one way it is the user key, as owners always were.
+ */
+export function callerOwnerKey(caller: CallerContext): string {
+  return callerBudgetKey(caller);
+}
+
 /** A request on its way to a provider, in OpenAI wire format. */
 export interface GatewayRequest {
   readonly requestId: string;

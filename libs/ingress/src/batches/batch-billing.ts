@@ -10,7 +10,7 @@ import type {
 } from './files-and-batches-options';
 import { gatewayId } from './gateway-ids';
 import { enc, jsonOf } from './held-api';
-import type { HeldRecord } from './held-objects';
+import { recordUserId, type HeldRecord } from './held-objects';
 import type { HeldRecords } from './held-records';
 import { describedFile, lacksFileFields, outputFileObject } from './output-files';
 
@@ -161,16 +161,18 @@ export class BatchBilling {
   async checkBudget(file: HeldRecord, tier: string | undefined): Promise<void> {
     const admission = this.options.admission;
     if (!admission) return;
-    // The budget its bill is charged to, as the hold's (batch-budget-key).
-    const budgetKey = batchBudgetKey(this.options.config(), file.model, file.owner);
+    // The budget its bill is charged to, as the hold's (batch-budget-key), of the user id
+    // the bill names (the owner key may be qualified already).
+    const userId = recordUserId(file);
+    const budgetKey = batchBudgetKey(this.options.config(), file.model, userId);
     const probe = buildGatewayRequest(
       'embeddings',
       { model: file.model, input: '' },
       {
         requestId: `batch-admission-${crypto.randomUUID()}`,
         caller: {
-          userKey: file.owner,
-          ...(budgetKey !== file.owner && { budgetKey }),
+          userKey: userId,
+          ...(budgetKey !== userId && { budgetKey }),
           ...(tier !== undefined && { tier }),
         },
         allowedModels: [],

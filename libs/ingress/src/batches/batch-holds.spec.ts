@@ -128,8 +128,8 @@ function setup(start = Date.UTC(2026, 11, 4, 1)) {
   });
   const app = Fastify();
   const pipeline = {
-    userKeyFor: () => 'alice',
-    userKeyWithoutModel: () => 'alice',
+    ownerKeyFor: () => 'alice',
+    ownerKeyWithoutModel: () => 'alice',
     mayUse: async () => true,
     callerFor: () => ({ userKey: 'alice' }),
   } as unknown as IngressPipeline;

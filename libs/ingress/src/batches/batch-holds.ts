@@ -25,6 +25,7 @@ import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 import { batchBudgetKey } from './batch-budget-key';
 import type { BatchEstimate } from './batch-estimate';
 import { BATCH_WINDOW_MS, DEFAULT_GIVE_UP_MARGIN_MS } from './batch-sweeper';
+import { recordUserId } from './held-objects';
 
 /** As long as the sweeper looks for a batch: a hold nothing settles or releases lapses then. */
 export const BATCH_HOLD_MS = BATCH_WINDOW_MS + DEFAULT_GIVE_UP_MARGIN_MS;
@@ -44,6 +45,8 @@ export interface BatchHoldsOptions {
 /** Whose batch, on which model: what its hold is priced and counted for. */
 export interface BatchOwner {
   readonly owner: string;
+  /** The user id its bill names, where it is not `owner` (HeldRecord.userId). */
+  readonly userId?: string;
   readonly model: string;
   readonly upstreamModel: string;
   /** The provider of the backend running it: its model's price, as billing reads it. */
@@ -78,7 +81,7 @@ export class BatchHolds {
     const tier = tierByName(config, route, batch.tier);
     const now = this.now();
     // Where its bill is charged: the owner's budget key, not the bare id.
-    const userKey = batchBudgetKey(config, batch.model, batch.owner);
+    const userKey = batchBudgetKey(config, batch.model, recordUserId(batch));
     const limits = boundWhereBilled(
       userLimits({ route, userKey, tier }).filter((limit) => !pacesCalls(limit.window)),
       now,

@@ -10,7 +10,7 @@ import {
 import { createTokenUsageRecorded, UsageSource, type TokenUsageRecorded } from '@aigw/contracts';
 import { batchBudgetKey } from './batch-budget-key';
 import type { BatchUsage } from './batch-jsonl';
-import type { HeldRecord } from './held-objects';
+import { recordUserId, type HeldRecord } from './held-objects';
 
 /** OpenAI and Azure OpenAI bill batch requests at half their synchronous price. */
 export const DEFAULT_BATCH_PRICE_FACTOR = 0.5;
@@ -52,13 +52,15 @@ export function batchUsageEvent(
   const dollars = price ? batchDollars(price, usage, counts) * priceFactor : 0;
   // The budget its hold was taken in, named as a call's usage names it (left out where it
   // is the user id), and its partition: one budget's usage settles in order.
-  const budgetKey = batchBudgetKey(config, batch.model, batch.owner);
+  // Of the user id, never the owner key: that may be qualified already.
+  const userId = recordUserId(batch);
+  const budgetKey = batchBudgetKey(config, batch.model, userId);
   const event = createTokenUsageRecorded(
     {
       requestId: batch.id.slice(0, 128),
       partitionKey: budgetKey,
-      userId: batch.owner,
-      ...(budgetKey !== batch.owner && { budgetKey }),
+      userId,
+      ...(budgetKey !== userId && { budgetKey }),
       ...counts,
       usageSource: UsageSource.Reported,
       modelRequested: batch.model,

@@ -280,8 +280,8 @@ describe('batch billing on an output download', () => {
     );
     const app = Fastify();
     const pipeline = {
-      userKeyFor: () => 'alice',
-      userKeyWithoutModel: () => 'alice',
+      ownerKeyFor: () => 'alice',
+      ownerKeyWithoutModel: () => 'alice',
     } as unknown as IngressPipeline;
     t.batches.register(app, '/v1', pipeline);
     try {

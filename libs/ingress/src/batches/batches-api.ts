@@ -175,6 +175,8 @@ export class BatchesApi {
     return await this.records.keep({
       kind: 'batch',
       owner: file.owner,
+      // The user id its bill names, kept apart where the owner key is qualified.
+      ...(file.userId !== undefined && { userId: file.userId }),
       model: file.model,
       upstreamModel: file.upstreamModel,
       route: file.route,

@@ -130,8 +130,8 @@ async function setup() {
   );
   const app = Fastify();
   const pipeline = {
-    userKeyFor: () => 'alice',
-    userKeyWithoutModel: () => 'alice',
+    ownerKeyFor: () => 'alice',
+    ownerKeyWithoutModel: () => 'alice',
   } as unknown as IngressPipeline;
   batches.register(app, '/v1', pipeline);
   await app.listen({ port: 0, host: '127.0.0.1' });

@@ -73,8 +73,9 @@ async function serve(
   const app = Fastify(limits && { bodyLimit: limits.bodyLimit });
   registerFormParser(app);
   const pipeline = {
-    userKeyFor: () => 'alice',
-    userKeyWithoutModel: () => 'alice',
+    ownerKeyFor: () => 'alice',
+    ownerKeyWithoutModel: () => 'alice',
+    callerFor: () => ({ userKey: 'alice' }),
     mayUse: () => true,
     screenPrompt: (_model: string, _operation: string, body: unknown) => body,
   } as unknown as IngressPipeline;

@@ -12,7 +12,12 @@ import { DEFAULT_BATCH_PRICE_FACTOR } from './batch-settlement';
 import { BatchSweeper } from './batch-sweeper';
 import { FilesAndBatches, type HeldObjectCalls } from './files-and-batches';
 import { DEFAULT_UPLOAD_SPOOL_BYTES, UploadSpool } from '../forms/upload-spool';
-import { MemoryHeldObjectStore, RedisHeldObjectStore, type HeldObjectStore } from './held-objects';
+import {
+  MemoryHeldObjectStore,
+  RedisHeldObjectStore,
+  recordUserId,
+  type HeldObjectStore,
+} from './held-objects';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -155,7 +160,7 @@ export function openFilesAndBatches(
       metrics.recordBatchBilled(settled.trigger);
       logger.info('batch billed', {
         batch: settled.batch.id,
-        user: settled.batch.owner,
+        user: recordUserId(settled.batch),
         model: settled.batch.model,
         trigger: settled.trigger,
         inputTokens: settled.inputTokens,

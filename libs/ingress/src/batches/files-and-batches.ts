@@ -60,7 +60,9 @@ export class FilesAndBatches {
         return reply;
       };
     };
-    const who = (model: string, headers: Headers) => pipeline.userKeyFor(model, headers);
+    // Owner keys: one id named two ways on a route (two JWT providers' alice) is two owners.
+    const who = (model: string, headers: Headers) => pipeline.ownerKeyFor(model, headers);
+    const callerOf = (model: string, headers: Headers) => pipeline.callerFor(model, headers);
     // The tier's allowedModels, which the router checks for calls it routes: a batch
     // runs its lines at the backend without them passing the router.
     const mayUse = async (model: string, headers: Headers) => {
@@ -70,7 +72,7 @@ export class FilesAndBatches {
     };
     const lister = (headers: Headers) => {
       const model = firstHeader(headers, 'x-ai-gateway-model');
-      return model ? pipeline.userKeyFor(model, headers) : pipeline.userKeyWithoutModel(headers);
+      return model ? pipeline.ownerKeyFor(model, headers) : pipeline.ownerKeyWithoutModel(headers);
     };
     // A batch's lines never pass `prepare` or the router: the route's prompt rules here.
     const screen: Screen = (model, operation, body, tally) =>
@@ -81,7 +83,7 @@ export class FilesAndBatches {
       `${prefix}/files`,
       // Its own limit, read by the form parser: the upload streams, no other body does.
       maxFileBytes === undefined ? {} : { bodyLimit: maxFileBytes },
-      on('file', 'create', (rq) => files.createFile(rq, who, mayUse, screen)),
+      on('file', 'create', (rq) => files.createFile(rq, callerOf, mayUse, screen)),
     );
     fastify.get(
       `${prefix}/files`,
@@ -104,11 +106,7 @@ export class FilesAndBatches {
     );
     fastify.post(
       `${prefix}/batches`,
-      on('batch', 'create', (rq) =>
-        batches.createBatch(rq, who, mayUse, (model, headers) =>
-          pipeline.callerFor(model, headers),
-        ),
-      ),
+      on('batch', 'create', (rq) => batches.createBatch(rq, who, mayUse, callerOf)),
     );
     fastify.get(
       `${prefix}/batches`,

@@ -18,6 +18,7 @@ import {
   jsonOf,
   listPage,
   targetOf,
+  type CallerOf,
   type Lister,
   type MayUse,
   type Query,
@@ -71,7 +72,7 @@ export class FilesApi {
 
   async createFile(
     request: FastifyRequest,
-    who: Who,
+    callerOf: CallerOf,
     mayUse: MayUse,
     screen: Screen,
   ): Promise<JsonObject> {
@@ -80,7 +81,7 @@ export class FilesApi {
       throw invalid("Upload the file as 'multipart/form-data' with 'file' and 'purpose' fields");
     }
     try {
-      return await this.uploaded(form, request, who, mayUse, screen);
+      return await this.uploaded(form, request, callerOf, mayUse, screen);
     } catch (error) {
       // Refused before the client finished sending: the rest is read so the answer reaches it.
       await form.drain();
@@ -101,7 +102,7 @@ export class FilesApi {
   private async uploaded(
     formStream: FormStream,
     request: FastifyRequest,
-    who: Who,
+    callerOf: CallerOf,
     mayUse: MayUse,
     screen: Screen,
   ): Promise<JsonObject> {
@@ -114,7 +115,7 @@ export class FilesApi {
       this.spool,
     );
     try {
-      return await this.uploadedForm(form, formStream, request, who, mayUse, screen);
+      return await this.uploadedForm(form, formStream, request, callerOf, mayUse, screen);
     } finally {
       await form.discard();
     }
@@ -124,7 +125,7 @@ export class FilesApi {
     form: UploadForm,
     formStream: FormStream,
     request: FastifyRequest,
-    who: Who,
+    callerOf: CallerOf,
     mayUse: MayUse,
     screen: Screen,
   ): Promise<JsonObject> {
@@ -140,7 +141,7 @@ export class FilesApi {
         'model',
       );
     }
-    const owner = await this.records.ownerOf(model, request.headers, who);
+    const owner = await this.records.ownerOf(model, request.headers, callerOf);
     await mayUse(model, request.headers);
     const holding = holdingBackendFor(this.options.config(), model);
     // Every line under the prompt rules a single call gets; a refused line refuses the upload.
@@ -185,7 +186,7 @@ export class FilesApi {
     }
     const record = await this.records.keep({
       kind: 'file',
-      owner,
+      ...owner,
       model,
       upstreamModel: holding.upstreamModel,
       route: holding.route,

@@ -43,7 +43,7 @@ export interface HeldObjectCalls {
   ): Promise<{ readonly status: number; readonly contentType: string; readonly body: Readable }>;
 }
 
-/** The caller's user key on the route serving `model` (IngressPipeline.userKeyFor). */
+/** The caller's owner key on the route serving `model` (IngressPipeline.ownerKeyFor). */
 export type Who = (
   model: string,
   headers: Headers,

@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import type { JsonObject } from '@aigw/contracts/data-plane';
+import { callerOwnerKey, type CallerContext, type JsonObject } from '@aigw/contracts/data-plane';
 import { BoundedLru, type BoundedLruLimits } from '../responses/bounded-lru';
 import type { BatchEstimate } from './batch-estimate';
 import type { HeldKind } from './gateway-ids';
@@ -9,8 +9,18 @@ export interface HeldRecord {
   /** The gateway's id (see gateway-ids). */
   readonly id: string;
   readonly kind: HeldKind;
-  /** The user key of the caller that made it (the one budgets use). */
+  /**
+   * The owner key of the caller that made it (callerOwnerKey): what a look, list or delete
+   * compares the asker's to and the owner index is kept under. Where users are identified
+   * more than one way it carries the identification (`jwt:corp:sub:alice`); else, and in
+   * records stored before it did, it is the user id.
+   */
   readonly owner: string;
+  /**
+   * The caller's user id, when it is not `owner`: the id a batch's bill names (its usage
+   * event's userId, analytics). Absent, `owner` is the user id (recordUserId).
+   */
+  readonly userId?: string;
   /** The model the client named; its route identifies callers of the object. */
   readonly model: string;
   /** The model the backend runs for it. */
@@ -43,6 +53,20 @@ export interface HeldRecord {
   readonly estimate?: BatchEstimate;
   /** A batch's hold on its owner's budgets, settled by its usage event or released. */
   readonly reservationId?: string;
+}
+
+/** Who a held record is kept for: its owner key, and its user id where that differs. */
+export type HeldOwner = Pick<HeldRecord, 'owner' | 'userId'>;
+
+/** The owner of what `caller` makes: its owner key, and its user id where that differs. */
+export function heldOwnerOf(caller: CallerContext): HeldOwner {
+  const owner = callerOwnerKey(caller);
+  return owner === caller.userKey ? { owner } : { owner, userId: caller.userKey };
+}
+
+/** The user id a record's bill names: never the owner key where that is qualified. */
+export function recordUserId(record: HeldOwner): string {
+  return record.userId ?? record.owner;
 }
 
 /**

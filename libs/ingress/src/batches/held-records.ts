@@ -4,9 +4,9 @@ import type { BackendConfig } from '@aigw/config';
 import { DataPlaneError, DataPlaneErrorCode, modelNotServed } from '@aigw/contracts/data-plane';
 import type { FilesAndBatchesOptions } from './files-and-batches-options';
 import { gatewayId, parseGatewayId, type HeldKind } from './gateway-ids';
-import { notFound, targetOf, type Headers, type Lister, type Who } from './held-api';
+import { notFound, targetOf, type CallerOf, type Headers, type Lister, type Who } from './held-api';
 import { heldBackend } from './held-backend';
-import type { HeldRecord } from './held-objects';
+import { heldOwnerOf, type HeldOwner, type HeldRecord } from './held-objects';
 
 type RecordsOptions = Pick<FilesAndBatchesOptions, 'config' | 'upstream' | 'store' | 'ttlMs'>;
 
@@ -98,13 +98,16 @@ export class HeldRecords {
     return record;
   }
 
-  /** The caller as the model's route identifies callers; 404 for a model no route serves. */
-  async ownerOf(model: string, headers: Headers, who: Who): Promise<string> {
-    const owner = await who(model, headers);
-    if (owner === undefined) {
+  /**
+   * The owner of what the caller makes, as the model's route identifies callers: its owner
+   * key, and its user id where that differs; 404 for a model no route serves.
+   */
+  async ownerOf(model: string, headers: Headers, callerOf: CallerOf): Promise<HeldOwner> {
+    const caller = await callerOf(model, headers);
+    if (caller === undefined) {
       throw modelNotServed(model);
     }
-    return owner;
+    return heldOwnerOf(caller);
   }
 
   backendOf(record: HeldRecord): BackendConfig {

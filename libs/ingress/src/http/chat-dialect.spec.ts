@@ -39,7 +39,7 @@ const requestOf = (body: { model: string; messages: unknown[] }) =>
 
 /** Identifies the caller by its x-user-id header, as the model's route would. */
 const callers = {
-  userKeyFor: (model: string, headers: Headers) => `${String(headers['x-user-id'])}@${model}`,
+  ownerKeyFor: (model: string, headers: Headers) => `${String(headers['x-user-id'])}@${model}`,
 };
 
 describe('chat file parts by file_id', () => {

@@ -18,7 +18,7 @@ const isObject = (value: unknown): value is Json =>
  */
 export function chatDialect(served?: {
   files: InputFileResolver;
-  callers: Pick<IngressPipeline, 'userKeyFor'>;
+  callers: Pick<IngressPipeline, 'ownerKeyFor'>;
 }): EdgeDialect {
   if (!served) {
     return {
@@ -31,8 +31,8 @@ export function chatDialect(served?: {
     };
   }
   const { files, callers } = served;
-  const who = (model: string, headers: Parameters<IngressPipeline['userKeyFor']>[1]) =>
-    callers.userKeyFor(model, headers);
+  const who = (model: string, headers: Parameters<IngressPipeline['ownerKeyFor']>[1]) =>
+    callers.ownerKeyFor(model, headers);
   return {
     ...OPENAI_DIALECT,
     withState: (request, clientBody, headers) => {

@@ -65,9 +65,9 @@ type Headers = Record<string, string | string[] | undefined>;
  * the Conversations API's route would (named 'conversations' here).
  */
 const CALLERS = {
-  userKeyFor: (model: string, headers: Headers) =>
+  ownerKeyFor: (model: string, headers: Headers) =>
     (headers[`x-user-on-${model}`] ?? headers['x-user']) as string | undefined,
-  userKeyWithoutModel: (headers: Headers) => CALLERS.userKeyFor('conversations', headers),
+  ownerKeyWithoutModel: (headers: Headers) => CALLERS.ownerKeyFor('conversations', headers),
 };
 
 function setUp(store?: ResponseStore) {

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import {
+  callerOwnerKey,
   DataPlaneError,
   DataPlaneErrorCode,
   type GatewayRequest,
@@ -22,7 +23,7 @@ import { responseContext, ResponsesStreamRelay } from './responses-sse';
 import type { ResponseState } from './state/response-state';
 import { normalizedInput, type StoredResponse } from './state/stored-response';
 
-type Callers = Pick<IngressPipeline, 'userKeyFor' | 'userKeyWithoutModel'>;
+type Callers = Pick<IngressPipeline, 'ownerKeyFor' | 'ownerKeyWithoutModel'>;
 
 /**
  * OpenAI's Responses API in front of any backend: requests become canonical chat
@@ -33,7 +34,7 @@ type Callers = Pick<IngressPipeline, 'userKeyFor' | 'userKeyWithoutModel'>;
  * `conversation` does the same with a conversation's items, and gets this turn appended.
  * `callers` identifies a continuing caller as the route of the stored response's model
  * does, as GET /v1/responses/{id} does, and a conversation's caller as the Conversations
- * API does (`userKeyWithoutModel`), not as this request's route does. With `files` (the
+ * API does (`ownerKeyWithoutModel`), not as this request's route does. With `files` (the
  * Files API), an input_file's `file_id` is the caller's gateway file, identified as
  * reading it is (by the file's model's route), and made into what the backend takes;
  * without, a `file_id` is refused.
@@ -60,7 +61,8 @@ export function responsesDialect(kept?: {
     const body = (clientBody ?? {}) as JsonObject;
     const record: StoredResponse = {
       id: response.id,
-      owner: request.caller.userKey,
+      // Its owner key: on a route identifying users two ways, two providers' `alice`s differ.
+      owner: callerOwnerKey(request.caller),
       model: request.requestedModel,
       ancestors: chains.get(body) ?? [],
       input: normalizedInput(body.input, response.id),
@@ -121,14 +123,14 @@ export function responsesDialect(kept?: {
       }
       // Its owner as the Conversations API made it, which this request's route may
       // identify differently (an unverified header where that one takes a JWT).
-      const owner = await callers.userKeyWithoutModel(headers);
+      const owner = await callers.ownerKeyWithoutModel(headers);
       if (owner === undefined) throw conversationNotFound(conversation, 'conversation');
       const inputBytes = Buffer.byteLength(JSON.stringify(input));
       earlier = await conversations.forResponse(owner, conversation, inputBytes);
       conversationOwners.set(body, owner);
     } else {
       const { items, ids } = await state.history(
-        (record) => callers.userKeyFor(record.model, headers),
+        (record) => callers.ownerKeyFor(record.model, headers),
         previous as string,
       );
       chains.set(body, ids);
@@ -161,7 +163,7 @@ export function responsesDialect(kept?: {
           : request;
         if (!files) return whole;
         // Identified as reading the file is: by its own model's route.
-        const who = (model: string, on: typeof headers) => callers.userKeyFor(model, on);
+        const who = (model: string, on: typeof headers) => callers.ownerKeyFor(model, on);
         return withInputFiles(whole, clientBody, headers, files, who);
       },
     }),

@@ -97,7 +97,7 @@ export class StoredResponsesRoutes {
     try {
       const { id } = request.params as { id: string };
       const record = await this.state.lookup(id, (found) =>
-        this.pipeline.userKeyFor(found.model, request.headers),
+        this.pipeline.ownerKeyFor(found.model, request.headers),
       );
       const body = await answer(record, (request.query ?? {}) as Query);
       void reply.header('x-request-id', request.id).send(body);

@@ -115,7 +115,7 @@ export class ConversationsRoutes {
           'The request body must be a JSON object',
         );
       }
-      const owner = await this.pipeline.userKeyWithoutModel(request.headers);
+      const owner = await this.pipeline.ownerKeyWithoutModel(request.headers);
       if (owner === undefined) {
         throw new DataPlaneError(
           DataPlaneErrorCode.NotFound,
