@@ -105,3 +105,51 @@ describe('RealtimeConnector: a backend frame past the bound', () => {
     assert.deepEqual(frames, [], 'the frame is not relayed');
   });
 });
+
+describe('RealtimeConnector: a backend that went silent', () => {
+  const server: Server = createServer((_, res) => res.end());
+  // `?model=silent`: a backend whose route dropped (no FIN): it answers no ping, sends nothing.
+  const silent = new WebSocketServer({ noServer: true, autoPong: false });
+  const alive = new WebSocketServer({ noServer: true });
+  let port = 0;
+
+  before(async () => {
+    server.on('upgrade', (request, socket, head) => {
+      const sockets = request.url?.includes('silent') ? silent : alive;
+      sockets.handleUpgrade(request, socket, head, () => undefined);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+  after(async () => {
+    for (const client of [...silent.clients, ...alive.clients]) client.terminate();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  function open(model: string, closed: number[]) {
+    return new RealtimeConnector(50).connectRealtime({
+      request: {} as GatewayRequest,
+      target: {
+        backendName: model,
+        provider: 'openai',
+        model,
+        baseUrl: `http://127.0.0.1:${port}/v1`,
+        requestTimeoutMs: 5_000,
+        firstByteTimeoutMs: 5_000,
+      },
+      listener: { frame: () => undefined, closed: (code) => void closed.push(code) },
+      signal: new AbortController().signal,
+    });
+  }
+
+  it('ends the session once a ping went unanswered, and keeps one that answers', async () => {
+    const gone: number[] = [];
+    const kept: number[] = [];
+    await open('silent', gone);
+    const connection = await open('alive', kept);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    assert.deepEqual(gone, [1006], 'the silent backend’s session ended');
+    assert.deepEqual(kept, [], 'a backend answering pings stays open');
+    connection.close(1000);
+  });
+});

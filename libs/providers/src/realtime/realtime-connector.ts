@@ -19,6 +19,13 @@ import { REALTIME_PROVIDERS, realtimeUrl } from './realtime-url';
  */
 export const MAX_BACKEND_BACKLOG_BYTES = 16 * 1024 * 1024;
 
+/**
+ * How often the backend is pinged; one that answered neither the last ping nor with a frame
+ * since is gone (a dropped route sends no FIN, and a client still talking only fills send
+ * buffers for minutes), and its session ends so the client hears why and can reconnect.
+ */
+export const BACKEND_PING_INTERVAL_MS = 30_000;
+
 /** The close codes a peer may send (RFC 6455 7.4): others are replaced by 1011. */
 export function sendableCloseCode(code: number | undefined): number {
   if (code === undefined) return 1000;
@@ -44,6 +51,8 @@ export function sendableCloseReason(reason: string | undefined): string {
  * backend's status (401 and 403 fail over as the gateway's own trouble, as for calls).
  */
 export class RealtimeConnector implements RealtimeProvider {
+  constructor(private readonly pingIntervalMs = BACKEND_PING_INTERVAL_MS) {}
+
   connectRealtime(call: RealtimeCall): Promise<RealtimeConnection> {
     const { target, listener, signal } = call;
     if (!REALTIME_PROVIDERS.has(target.provider)) {
@@ -115,7 +124,24 @@ export class RealtimeConnector implements RealtimeProvider {
       socket.once('open', () => {
         opened = true;
         signal.removeEventListener('abort', abort);
-        socket.on('message', (data, binary) => listener.frame(realtimeFrameOf(data, binary)));
+        /** Heard from since the last ping (a pong or any frame). */
+        let heard = true;
+        let silent = false;
+        socket.on('message', (data, binary) => {
+          heard = true;
+          listener.frame(realtimeFrameOf(data, binary));
+        });
+        socket.on('pong', () => (heard = true));
+        const heartbeat = setInterval(() => {
+          if (!heard) {
+            silent = true;
+            socket.terminate(); // no close handshake with a peer that is gone
+            return;
+          }
+          heard = false;
+          if (socket.readyState === WebSocket.OPEN) socket.ping();
+        }, this.pingIntervalMs);
+        heartbeat.unref();
         let behind = false;
         // A frame past maxPayload: ws sends the backend 1009 but reports 1006 itself.
         let oversized = false;
@@ -123,7 +149,9 @@ export class RealtimeConnector implements RealtimeProvider {
           oversized ||= isOversizedFrameError(error);
         });
         socket.once('close', (code, reason) => {
+          clearInterval(heartbeat);
           if (behind) listener.closed(1008, 'the backend read too slowly');
+          else if (silent) listener.closed(1006, 'the backend answered no ping');
           else if (oversized) listener.closed(1009, 'the backend sent a frame too big');
           else listener.closed(code, reason.toString('utf8'));
         });
