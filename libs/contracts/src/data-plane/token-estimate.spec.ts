@@ -79,6 +79,20 @@ describe('prompt token estimates', () => {
   it('counts by tokenizer for count_tokens', () => {
     assert.equal(countPromptTokens(chat('hello world')), 2 + FRAMING);
   });
+
+  it('counts a prompt of token ids one token an id, in a list or lists of them', () => {
+    const ids = Array.from({ length: 300 }, (_, index) => index);
+    for (const body of [
+      { input: ids },
+      { input: [ids.slice(0, 100), ids.slice(100)] },
+      { prompt: ids },
+    ]) {
+      assert.equal(estimatePromptTokensUpperBound(body), 300, JSON.stringify(body).slice(0, 40));
+      assert.equal(countPromptTokens(body), 300);
+    }
+    // Text beside ids (a decoy field) counts as text.
+    assert.equal(countPromptTokens({ input: ids, prompt: 'hello world' }), 302);
+  });
 });
 
 describe('the text of a prompt', () => {

@@ -171,11 +171,31 @@ export function estimatePromptTokensUpperBound(
   text: string = promptText(body),
 ): number {
   const tools = body.tools === undefined ? 0 : textTokensUpperBound(JSON.stringify(body.tools));
-  return textTokensUpperBound(text) + promptFraming(body) + tools;
+  return textTokensUpperBound(text) + promptFraming(body) + tools + promptTokenIds(body);
 }
 
 /** The prompt's tokens by tokenizer, with framing and tools: what `count_tokens` answers. */
 export function countPromptTokens(body: Record<string, unknown>): number {
   const tools = body.tools === undefined ? 0 : estimateTokens(JSON.stringify(body.tools));
-  return estimateTokens(promptText(body)) + promptFraming(body) + tools;
+  return estimateTokens(promptText(body)) + promptFraming(body) + tools + promptTokenIds(body);
+}
+
+/**
+ * The token ids a request sends as its prompt: an embeddings `input` or a completion's
+ * `prompt` may be ids (number[] or number[][]) rather than text, one token each, which
+ * the text above leaves out; without them a prompt of ids was held and estimated as free.
+ */
+function promptTokenIds(body: Record<string, unknown>): number {
+  let ids = 0;
+  for (const field of PROMPT_TEXT_FIELDS) {
+    const value = body[field];
+    if (field === 'messages' || !Array.isArray(value)) continue;
+    for (const item of value) {
+      if (typeof item === 'number') ids++;
+      else if (Array.isArray(item)) {
+        for (const id of item) if (typeof id === 'number') ids++;
+      }
+    }
+  }
+  return ids;
 }
