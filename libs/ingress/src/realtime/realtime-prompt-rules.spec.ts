@@ -92,8 +92,12 @@ describe('realtime prompt rules', () => {
     const screen = chatPromptScreen(promptRulesPipeline(), 'private');
     const upstream: RealtimeFrame[] = [];
     let ended = false;
+    const logged: string[] = [];
     const session = new RealtimeSession({
-      observer: NOOP_REALTIME_OBSERVER,
+      observer: {
+        ...NOOP_REALTIME_OBSERVER,
+        promptRefused: (error, param) => logged.push(`${param}: ${error.message}`),
+      },
       fields: {},
       promptRefusal: (frame) => refusedRealtimeEvent(frame, screen),
       finished: () => (ended = true),
@@ -129,6 +133,9 @@ describe('realtime prompt rules', () => {
     assert.equal(event.error.event_id, 'evt_7');
     assert.ok(!event.error.message.includes(SSN));
     assert.equal(ended, false);
+    assert.deepEqual(logged, [
+      'item: The prompt was blocked by rule security.promptValidation.blockPatterns[0]',
+    ]);
     client.emit('close');
   });
 });

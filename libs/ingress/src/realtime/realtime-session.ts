@@ -144,6 +144,7 @@ export class RealtimeSession {
     if (this.outcome || this.checkBudget()) return;
     const refused = this.options.promptRefusal?.(frame);
     if (refused) {
+      this.options.observer.promptRefused(refused.error, refused.param, this.options.fields);
       const { message, type, code } = refused.error.toOpenAiBody().error;
       this.sendError(type, code, message, refused.param, refused.eventId);
       return;

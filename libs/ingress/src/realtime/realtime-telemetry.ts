@@ -31,6 +31,8 @@ export interface RealtimeObserver {
   /** The client hung up before its session was open: nobody refused it. */
   abandoned(fields: RealtimeLogFields): void;
   frame(direction: RealtimeDirection, bytes: number): void;
+  /** A client event the prompt rules refused (`param`: its field); the session went on. */
+  promptRefused(error: DataPlaneError, param: string, fields: RealtimeLogFields): void;
 }
 
 interface SessionLogger {
@@ -68,6 +70,14 @@ export function realtimeTelemetry(
       logger?.info('realtime session abandoned by its client during the handshake', fields);
     },
     frame: (direction, bytes) => metrics.recordRealtimeFrame(direction, bytes),
+    // The rule only, as a refused chat prompt's: never the text it matched.
+    promptRefused: (error, param, fields) =>
+      logger?.warn('realtime event refused by the prompt rules', {
+        ...fields,
+        code: error.code,
+        param,
+        reason: error.message,
+      }),
   };
 }
 
@@ -77,4 +87,5 @@ export const NOOP_REALTIME_OBSERVER: RealtimeObserver = {
   refused: () => undefined,
   abandoned: () => undefined,
   frame: () => undefined,
+  promptRefused: () => undefined,
 };
