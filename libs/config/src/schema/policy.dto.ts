@@ -21,7 +21,15 @@ import {
   LOAD_BALANCING_STRATEGIES,
   REQUEST_COST_TYPES,
 } from '../domain/gateway-config';
-import { FitsTimer, IsDuration, IsPeriod, IsPriceMap, REQUIRED, expecting } from './validators';
+import {
+  FitsTimer,
+  IsDuration,
+  IsPeriod,
+  IsPriceMap,
+  MAX_ATTEMPTS,
+  REQUIRED,
+  expecting,
+} from './validators';
 
 const FINITE = { allowNaN: false, allowInfinity: false } as const;
 const POSITIVE_INT = 'a whole number of tokens > 0';
@@ -36,9 +44,11 @@ export class FailoverDto {
   })
   on?: string[];
 
+  // Each attempt calls a backend: an unbounded count let one request hammer failing ones.
   @IsOptional()
-  @IsInt(expecting('an integer >= 0'))
-  @Min(0, expecting('an integer >= 0'))
+  @IsInt(expecting(`an integer from 0 to ${MAX_ATTEMPTS}`))
+  @Min(0, expecting(`an integer from 0 to ${MAX_ATTEMPTS}`))
+  @Max(MAX_ATTEMPTS, expecting(`at most ${MAX_ATTEMPTS} (each attempt is a backend call)`))
   retryAttempts?: number;
 
   @IsOptional()

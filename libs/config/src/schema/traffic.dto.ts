@@ -29,6 +29,7 @@ import {
   IsRegexSource,
   REQUIRED,
   expecting,
+  MAX_ATTEMPTS,
 } from './validators';
 
 const KEY_COMPONENTS = `one of ${CACHE_KEY_COMPONENTS.join(', ')}`;
@@ -97,9 +98,11 @@ export class DeduplicationDto {
 }
 
 export class RetryDto {
+  // Each attempt calls a backend: an unbounded count let one request hammer failing ones.
   @IsOptional()
-  @IsInt(expecting('an integer >= 1'))
-  @Min(1, expecting('an integer >= 1'))
+  @IsInt(expecting(`an integer from 1 to ${MAX_ATTEMPTS}`))
+  @Min(1, expecting(`an integer from 1 to ${MAX_ATTEMPTS}`))
+  @Max(MAX_ATTEMPTS, expecting(`at most ${MAX_ATTEMPTS} (each attempt is a backend call)`))
   maxAttempts?: number;
 
   @IsOptional()

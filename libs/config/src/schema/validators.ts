@@ -19,6 +19,9 @@ export function expecting(what: string, extra: ValidationOptions = {}): Validati
 
 export const REQUIRED = { message: 'is required' } as const;
 
+/** Ceiling of failover.retryAttempts and retry.maxAttempts: each attempt is a backend call. */
+export const MAX_ATTEMPTS = 10;
+
 function stringCheck(name: string, expectation: string, ok: (text: string) => boolean) {
   return (options?: ValidationOptions): PropertyDecorator =>
     ValidateBy(
