@@ -417,6 +417,34 @@ spec:
     assert.equal(second.stop_reason, 'end_turn');
   });
 
+  it("tells an OpenAI-format backend of a failed tool in the result's text", async () => {
+    tools.reset();
+    await client.messages.create({
+      model: 'claude-tools',
+      max_tokens: 100,
+      tools: [WEATHER_TOOL],
+      messages: [
+        { role: 'user', content: 'Weather in Paris?' },
+        {
+          role: 'assistant',
+          content: [{ type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: {} }],
+        },
+        {
+          role: 'user',
+          content: [
+            { type: 'tool_result', tool_use_id: 'toolu_1', is_error: true, content: 'down' },
+          ],
+        },
+      ],
+    });
+    const sent = tools.calls[0]?.body.messages as Record<string, unknown>[];
+    assert.deepEqual(sent.at(-1), {
+      role: 'tool',
+      tool_call_id: 'toolu_1',
+      content: 'Error: down',
+    });
+  });
+
   it('ends a stream that breaks after its first byte with an error the SDK raises', async () => {
     plain.reset();
     plain.next({ kind: 'break-stream', afterChunks: 2 });
@@ -562,6 +590,32 @@ describe('Anthropic Messages API on an Anthropic backend: top_k reaches it', () 
       upstream.calls.map((call) => call.body.stop_sequences),
       [ask.stop_sequences, ask.stop_sequences],
     );
+  });
+
+  it("keeps a failed tool's is_error as the tool_result's flag, its text unprefixed", async () => {
+    upstream.reset();
+    await client.messages.create({
+      model: 'claude-direct',
+      max_tokens: 100,
+      tools: [WEATHER_TOOL],
+      messages: [
+        { role: 'user', content: 'Weather in Paris?' },
+        {
+          role: 'assistant',
+          content: [{ type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: {} }],
+        },
+        {
+          role: 'user',
+          content: [
+            { type: 'tool_result', tool_use_id: 'toolu_1', is_error: true, content: 'down' },
+          ],
+        },
+      ],
+    });
+    const sent = upstream.calls[0]?.body.messages as { content: unknown[] }[];
+    assert.deepEqual(sent.at(-1)?.content, [
+      { type: 'tool_result', tool_use_id: 'toolu_1', content: 'down', is_error: true },
+    ]);
   });
 
   it('sends a PDF document block on as a document, cache mark and title kept', async () => {

@@ -109,6 +109,7 @@ function blocksOf(turn: ChatTurn): { role: 'user' | 'assistant'; blocks: Block[]
             type: 'tool_result',
             tool_use_id: anthropicToolId(turn.toolCallId),
             content: turn.content,
+            ...(turn.isError ? { is_error: true } : {}),
             ...cacheField(turn.cache),
           },
         ],

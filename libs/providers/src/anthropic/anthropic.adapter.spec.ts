@@ -1521,6 +1521,33 @@ describe('AnthropicAdapter against a Messages API answering odd or hostile conte
     ]);
   });
 
+  it("keeps a failed tool's is_error as the tool_result's own flag, its text as it was", async () => {
+    await invoke(
+      gatewayChatRequest({
+        messages: [
+          { role: 'user', content: 'Weather?' },
+          {
+            role: 'assistant',
+            content: null,
+            tool_calls: [
+              {
+                id: 'call_1',
+                type: 'function',
+                function: { name: 'get_weather', arguments: '{}' },
+              },
+            ],
+          },
+          { role: 'tool', tool_call_id: 'call_1', content: 'service down', is_error: true },
+        ],
+        tools: [WEATHER_TOOL],
+      }),
+    );
+    const messages = upstream.calls[0].body.messages as { content: JsonObject[] }[];
+    assert.deepEqual(messages[2].content, [
+      { type: 'tool_result', tool_use_id: 'call_1', content: 'service down', is_error: true },
+    ]);
+  });
+
   it('sends tool call ids Anthropic accepts, distinct and paired with their results', async () => {
     const ids = ['functions.get_weather:1', 'functions.get_weather/1', ''];
     await invoke(

@@ -11,6 +11,7 @@ import {
   type ChatPart,
   type ChatPrompt,
   type ChatTurn,
+  toolOutputText,
 } from '../core/chat-request';
 import { isJsonObject } from '../core/json-shape';
 import {
@@ -88,7 +89,31 @@ function reasoningBlocks(blocks: readonly ThinkingBlock[]): Block[] {
   }));
 }
 
-function blocksOf(turn: ChatTurn, index: number): { role: 'user' | 'assistant'; content: Block[] } {
+/**
+ * A tool result block. A failed tool's has Converse's `status: "error"` where the model
+ * takes it (Claude and Nova, per Converse's ToolResultBlock; others may refuse it), and
+ * says so in its text elsewhere.
+ */
+function toolResultBlock(turn: ChatTurn & { role: 'tool' }, model: string): Block {
+  const flagged = turn.isError === true && takesToolResultStatus(model);
+  return {
+    toolResult: {
+      toolUseId: turn.toolCallId,
+      content: [{ text: flagged ? turn.content : toolOutputText(turn) }],
+      ...(flagged ? { status: 'error' } : {}),
+    },
+  };
+}
+
+function takesToolResultStatus(model: string): boolean {
+  return namesClaude(model) || model.includes('amazon.nova');
+}
+
+function blocksOf(
+  turn: ChatTurn,
+  index: number,
+  model: string,
+): { role: 'user' | 'assistant'; content: Block[] } {
   const at = `messages[${index}].content`;
   switch (turn.role) {
     case 'user':
@@ -108,19 +133,16 @@ function blocksOf(turn: ChatTurn, index: number): { role: 'user' | 'assistant'; 
     case 'tool':
       return {
         role: 'user',
-        content: [
-          { toolResult: { toolUseId: turn.toolCallId, content: [{ text: turn.content }] } },
-          ...(turn.cache ? [CACHE_POINT] : []),
-        ],
+        content: [toolResultBlock(turn, model), ...(turn.cache ? [CACHE_POINT] : [])],
       };
   }
 }
 
 /** Converse `messages`: roles must alternate, so adjacent turns of one role merge. */
-function messages(turns: readonly ChatTurn[]): JsonObject[] {
+function messages(turns: readonly ChatTurn[], model: string): JsonObject[] {
   const merged: { role: 'user' | 'assistant'; content: Block[] }[] = [];
   turns.forEach((turn, index) => {
-    const { role, content } = blocksOf(turn, index);
+    const { role, content } = blocksOf(turn, index, model);
     if (content.length === 0) return;
     const last = merged.at(-1);
     if (last?.role === role) last.content.push(...content);
@@ -213,7 +235,7 @@ export function toConverseRequest(
   model: string,
   onDropped?: SettingsDroppedListener,
 ): JsonObject {
-  const converseMessages = messages(prompt.turns);
+  const converseMessages = messages(prompt.turns, model);
   if (converseMessages.length === 0) {
     // Converse would refuse it too; saying so here spares a call and names the field.
     throw new DataPlaneError(

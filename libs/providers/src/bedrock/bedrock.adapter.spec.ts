@@ -162,6 +162,43 @@ describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () =
     assert.deepEqual(body.toolConfig.tools[1], point);
   });
 
+  it("flags a failed tool's result with status error for Claude, and says so in text elsewhere", async () => {
+    const failed = gatewayChatRequest({
+      messages: [
+        { role: 'user', content: 'Weather?' },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [
+            {
+              id: 'tooluse_1',
+              type: 'function',
+              function: { name: 'get_weather', arguments: '{}' },
+            },
+          ],
+        },
+        { role: 'tool', tool_call_id: 'tooluse_1', content: 'service down', is_error: true },
+      ],
+      tools: [WEATHER_TOOL],
+    });
+    const resultOf = (call: number) =>
+      (upstream.calls[call].body as { messages: { content: JsonObject[] }[] }).messages[2]
+        .content[0];
+    await invoke(failed);
+    assert.deepEqual(resultOf(0), {
+      toolResult: { toolUseId: 'tooluse_1', content: [{ text: 'service down' }], status: 'error' },
+    });
+    // Converse takes status only from Claude and Nova.
+    await adapter.invoke({
+      request: failed,
+      target: { ...target, model: 'meta.llama3-1-70b-instruct-v1:0' },
+      signal: new AbortController().signal,
+    });
+    assert.deepEqual(resultOf(1), {
+      toolResult: { toolUseId: 'tooluse_1', content: [{ text: 'Error: service down' }] },
+    });
+  });
+
   it('translates messages, system, tools and inference settings into Converse', async () => {
     await invoke(
       gatewayChatRequest({

@@ -9,6 +9,7 @@ import {
   type ChatPart,
   type ChatPrompt,
   type ChatTurn,
+  toolOutputText,
 } from '../core/chat-request';
 import { DOUBLING_EFFORT_BUDGETS, thinkingBudget } from '../core/reasoning';
 import { cohereResponseFormat } from './cohere-response-format';
@@ -52,7 +53,7 @@ function message(turn: ChatTurn): JsonObject {
       return out;
     }
     case 'tool':
-      return { role: 'tool', tool_call_id: turn.toolCallId, content: turn.content };
+      return { role: 'tool', tool_call_id: turn.toolCallId, content: toolOutputText(turn) };
   }
 }
 

@@ -74,6 +74,8 @@ export type ChatTurn =
       /** The called function's name, from the assistant turn that made the call. */
       readonly toolName: string;
       readonly content: string;
+      /** The tool failed (a Messages client's `is_error`): Anthropic and Bedrock take a flag. */
+      readonly isError?: boolean;
       /** A caching breakpoint on the result, where one of its parts was marked. */
       readonly cache?: CacheControl;
     };
@@ -445,6 +447,7 @@ export function parseChatRequest(body: JsonObject, options: ChatParseOptions = {
           toolCallId,
           toolName,
           content: textOf(parts),
+          ...(message.is_error === true ? { isError: true } : {}),
           ...(cache ? { cache } : {}),
         });
         return;
@@ -578,6 +581,18 @@ function parsePenalty(body: JsonObject, field: string): number | undefined {
     throw invalid(`${field} must be between -2 and 2`, field);
   }
   return penalty;
+}
+
+/**
+ * A tool result's text for a provider with no error flag on it: a failed tool's says so,
+ * so the model still learns the tool failed.
+ */
+export function toolOutputText(turn: {
+  readonly content: string;
+  readonly isError?: boolean;
+}): string {
+  if (turn.isError !== true) return turn.content;
+  return turn.content ? `Error: ${turn.content}` : 'Error';
 }
 
 /** Parses a tool's JSON result for providers that want an object; text otherwise. */

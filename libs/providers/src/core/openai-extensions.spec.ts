@@ -196,4 +196,28 @@ describe('withoutGatewayExtensions', () => {
     const plain = { messages: [body.messages[0], body.messages[3]] };
     assert.equal(withoutGatewayExtensions(plain), plain);
   });
+
+  it('turns a failed tool\'s is_error into an "Error: " prefix, OpenAI having no such flag', () => {
+    const body = {
+      messages: [
+        { role: 'tool', tool_call_id: 'a', content: 'service down', is_error: true },
+        { role: 'tool', tool_call_id: 'b', content: '', is_error: true },
+        {
+          role: 'tool',
+          tool_call_id: 'c',
+          content: [{ type: 'text', text: 'timeout', cache_control: ephemeral }],
+          is_error: true,
+        },
+        { role: 'tool', tool_call_id: 'd', content: 'fine', is_error: false },
+      ],
+    };
+    assert.deepEqual(withoutGatewayExtensions(body), {
+      messages: [
+        { role: 'tool', tool_call_id: 'a', content: 'Error: service down' },
+        { role: 'tool', tool_call_id: 'b', content: 'Error' },
+        { role: 'tool', tool_call_id: 'c', content: [{ type: 'text', text: 'Error: timeout' }] },
+        { role: 'tool', tool_call_id: 'd', content: 'fine' },
+      ],
+    });
+  });
 });

@@ -8,7 +8,8 @@ import { idWithoutSignature, SIGNATURE_ID_SEPARATOR } from './tool-call-signatur
 // `reasoning_content`), and, the way Google's OpenAI-compatible endpoint extends it, a
 // Gemini thought signature on an assistant turn's tool call
 // (`extra_content.google.thought_signature`), and the settings only some providers take
-// (`provider_extras`: see provider-extras). An OpenAI-format backend gets the client's
+// (`provider_extras`: see provider-extras), and Anthropic's `is_error` on a tool message
+// (a failed tool's output). An OpenAI-format backend gets the client's
 // body as it came minus these: OpenAI refuses a field it does not know ("Unrecognized
 // request argument"), and DeepSeek answers 400 to `reasoning_content` in input messages.
 // `reasoning_effort` is OpenAI's own field and passes as it is.
@@ -60,6 +61,7 @@ function messageHasExtensions(message: unknown, stripExtras: boolean): boolean {
     'cache_control' in message ||
     'thinking_blocks' in message ||
     'reasoning_content' in message ||
+    'is_error' in message ||
     (Array.isArray(message.content) && message.content.some(isMarked)) ||
     (Array.isArray(message.tool_calls) &&
       message.tool_calls.some(
@@ -77,9 +79,11 @@ function plainMessage(message: unknown, stripExtras: boolean): unknown {
     cache_control: _mark,
     thinking_blocks: _blocks,
     reasoning_content: _reasoning,
+    is_error: isError,
     ...rest
   } = message as JsonObject;
   if (Array.isArray(rest.content)) rest.content = rest.content.map(unmarked);
+  if (isError === true) rest.content = withErrorPrefix(rest.content);
   if (Array.isArray(rest.tool_calls)) {
     rest.tool_calls = rest.tool_calls.map((call) =>
       shortId(stripExtras ? withoutExtraContent(call) : call),
@@ -113,6 +117,23 @@ function withoutExtraContent(call: unknown): unknown {
   if (!hasExtraContent(call)) return call;
   const { extra_content: _extra, ...rest } = call as JsonObject;
   return rest;
+}
+
+/**
+ * A failed tool's output as OpenAI takes it: OpenAI has no error flag on tool output
+ * (a Messages client's `is_error`), so the text says so and the model still learns it.
+ */
+function withErrorPrefix(content: unknown): unknown {
+  if (typeof content === 'string') return content ? `Error: ${content}` : 'Error';
+  if (!Array.isArray(content)) return 'Error';
+  const parts: unknown[] = content;
+  const first = parts.findIndex((part) => isJsonObject(part) && part.type === 'text');
+  if (first < 0) return [{ type: 'text', text: 'Error' }, ...parts];
+  return parts.map((part, index) => {
+    if (index !== first || !isJsonObject(part)) return part;
+    const text = typeof part.text === 'string' ? part.text : '';
+    return { ...part, text: text ? `Error: ${text}` : 'Error' };
+  });
 }
 
 function isMarked(item: unknown): boolean {

@@ -5,6 +5,7 @@ import {
   type ChatToolCall,
   type ChatTurn,
   toolResultObject,
+  toolOutputText,
 } from '../core/chat-request';
 import { thinkingBudget, type EffortBudgets } from '../core/reasoning';
 import { geminiResponseFormatConfig } from './gemini-response-format';
@@ -71,7 +72,12 @@ function partsOf(turn: ChatTurn, index: number): { role: 'user' | 'model'; parts
       return {
         role: 'user',
         parts: [
-          { functionResponse: { name: turn.toolName, response: toolResultObject(turn.content) } },
+          {
+            functionResponse: {
+              name: turn.toolName,
+              response: toolResultObject(toolOutputText(turn)),
+            },
+          },
         ],
       };
   }

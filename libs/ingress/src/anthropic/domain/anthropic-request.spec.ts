@@ -525,7 +525,9 @@ describe('Anthropic Messages request to OpenAI chat', () => {
         ],
       },
       { role: 'tool', tool_call_id: 'toolu_1', content: '18C' },
-      { role: 'tool', tool_call_id: 'toolu_2', content: 'Error: service down' },
+      // The flag travels as the gateway's extension; an OpenAI-format backend gets it as
+      // an "Error: " prefix (openai-extensions), Anthropic and Bedrock as their own flag.
+      { role: 'tool', tool_call_id: 'toolu_2', content: 'service down', is_error: true },
       {
         role: 'user',
         content: [

@@ -448,12 +448,14 @@ function toolResult(
   } else {
     throw invalid(`${at}.content`, 'Input should be a valid string or a list of content blocks');
   }
-  // OpenAI has no error flag on tool output; the model still learns that the tool failed.
-  if (block.is_error === true) text = text ? `Error: ${text}` : 'Error';
   const mark = cacheMark(block, at);
   // A marked result travels as a text part, which can carry the mark.
   const output = mark.cache_control ? [{ type: 'text', text, ...mark }] : text;
-  return { message: { role: 'tool', tool_call_id: toolCallId, content: output }, attachments };
+  const message: JsonObject = { role: 'tool', tool_call_id: toolCallId, content: output };
+  // The gateway's extension (openai-extensions): Anthropic and Bedrock backends get their
+  // own flag; OpenAI has none, so its backends get the text with an "Error: " prefix.
+  if (block.is_error === true) message.is_error = true;
+  return { message, attachments };
 }
 
 function translateTools(tools: unknown): JsonObject[] {
