@@ -10,6 +10,7 @@ import {
   type TokenUsage,
 } from '@aigw/contracts/data-plane';
 import { isJsonObject } from './json-shape';
+import { inAskedEncoding } from './embedding-encoding';
 import { reportedStreamError } from './reported-error-status';
 import { openAiAnswerProblem, openAiChunkProblem } from './openai-answer-shape';
 import { sseMessages } from './sse-events';
@@ -90,7 +91,9 @@ export async function invokeOpenAiWire(
     const usage =
       openAiUsage(parsed.usage, request.operation) ??
       estimatedUsage(request.body, countTokens(JSON.stringify(parsed.choices ?? '')));
-    return { kind: 'json', status: 200, body: parsed, usage, servedBy };
+    const answer =
+      request.operation === 'embeddings' ? inAskedEncoding(parsed, request.body) : parsed;
+    return { kind: 'json', status: 200, body: answer, usage, servedBy };
   }
 
   const response = await sendUpstream(call, post, dispatcher);
