@@ -72,6 +72,10 @@ async function hops(routerUploadBytes: number, adapterUploadBytes: number) {
     received: () => received,
     completed: () => completed,
     close: async () => {
+      // Every call has ended here; the global fetch pool's idle connections (one of them
+      // left mid-body by the refused upload) would hold each close for its keep-alive.
+      router.fastify.server.closeAllConnections();
+      adapter.fastify.server.closeAllConnections();
       await router.served.close();
       await adapter.served.close();
     },
