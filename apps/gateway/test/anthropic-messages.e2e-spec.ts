@@ -618,6 +618,29 @@ describe('Anthropic Messages API on an Anthropic backend: top_k reaches it', () 
     ]);
   });
 
+  it('answers model_context_window_exceeded as itself, plain and streamed', async () => {
+    upstream.reset();
+    upstream.stopWith('model_context_window_exceeded');
+    const ask = { model: 'claude-direct', max_tokens: 100 };
+    const message = await client.messages.create({
+      ...ask,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    assert.equal(message.stop_reason, 'model_context_window_exceeded');
+    const streamed = await client.messages
+      .stream({ ...ask, messages: [{ role: 'user', content: 'stream' }] })
+      .finalMessage();
+    assert.equal(streamed.stop_reason, 'model_context_window_exceeded');
+    // An OpenAI client has no such reason: length is its nearest.
+    const chat = await fetch(`${gateway.baseUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...ask, messages: [{ role: 'user', content: 'chat' }] }),
+    });
+    const body = (await chat.json()) as { choices: { finish_reason: string }[] };
+    assert.equal(body.choices[0]?.finish_reason, 'length');
+  });
+
   it('sends a PDF document block on as a document, cache mark and title kept', async () => {
     upstream.reset();
     const pdf = Buffer.from('%PDF-1.4 fake').toString('base64');

@@ -124,7 +124,13 @@ export interface AnthropicMessagesRequest {
 }
 
 export type AnthropicStopReason =
-  'end_turn' | 'max_tokens' | 'stop_sequence' | 'tool_use' | 'pause_turn' | 'refusal';
+  | 'end_turn'
+  | 'max_tokens'
+  | 'stop_sequence'
+  | 'tool_use'
+  | 'pause_turn'
+  | 'refusal'
+  | 'model_context_window_exceeded';
 
 /** The prompt-cache writes of `cache_creation_input_tokens`, by the lifetime they were written for. */
 export interface AnthropicCacheCreation {

@@ -88,8 +88,14 @@ export function anthropicFinishReason(stopReason: unknown, madeToolCalls: boolea
   }
 }
 
-/** The stop sequence Anthropic says the answer ended at, if it ended at one. */
+/**
+ * What the choice's `stop_reason` says of why the answer stopped: the stop sequence
+ * Anthropic says it ended at, or, beside finish_reason "length", that the model's context
+ * window ran out (newer models' `model_context_window_exceeded`), which a Messages client
+ * gets as itself rather than as max_tokens.
+ */
 export function anthropicStoppedAt(stopReason: unknown, stopSequence: unknown): string | undefined {
+  if (stopReason === 'model_context_window_exceeded') return stopReason;
   return stopReason === 'stop_sequence' && typeof stopSequence === 'string'
     ? stopSequence
     : undefined;

@@ -993,6 +993,33 @@ describe('AnthropicAdapter against a Messages API answering odd or hostile conte
     assert.equal(answer.body.model, 'claude-sonnet-4-5');
   });
 
+  it('answers a full context window as length, naming it in stop_reason, plain and streamed', async () => {
+    const answer = await answerTo(message({ stop_reason: 'model_context_window_exceeded' }));
+    if (answer.kind !== 'json') return assert.fail('expected json');
+    const choice = (answer.body.choices as JsonObject[])[0];
+    assert.deepEqual(
+      [choice.finish_reason, choice.stop_reason],
+      ['length', 'model_context_window_exceeded'],
+    );
+    const chunks = await collectStream(
+      await streamOf(
+        MESSAGE_START,
+        TEXT_START,
+        textDelta('Hi'),
+        blockStop(0),
+        messageDelta('model_context_window_exceeded'),
+        MESSAGE_STOP,
+      ),
+    );
+    const last = chunks
+      .flatMap((chunk) => (chunk.choices as JsonObject[] | undefined) ?? [])
+      .find((c) => c.finish_reason);
+    assert.deepEqual(
+      [last?.finish_reason, last?.stop_reason],
+      ['length', 'model_context_window_exceeded'],
+    );
+  });
+
   describe('answering with extended thinking', () => {
     // Shaped from Anthropic's extended-thinking reference: the signature is opaque.
     const THINKING = {

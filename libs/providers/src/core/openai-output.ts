@@ -147,7 +147,8 @@ export function chatCompletion(answer: {
 /**
  * The stop sequence an answer ended at, as vLLM names it on the choice (`stop_reason`):
  * OpenAI's `finish_reason: "stop"` cannot tell it from a natural end, and the Messages
- * edge answers it as `stop_sequence`.
+ * edge answers it as `stop_sequence`. Beside "length" it may instead say
+ * `model_context_window_exceeded` (Anthropic's), which the Messages edge answers as itself.
  */
 function stopReasonField(stoppedAt: string | undefined): JsonObject {
   return stoppedAt === undefined ? {} : { stop_reason: stoppedAt };

@@ -94,6 +94,7 @@ export class FakeAnthropicUpstream extends FakeProviderServer {
   private thinking = ANTHROPIC_FAKE_THINKING.thinking;
   /** Whether answers end on the request's first stop sequence, as a model that wrote it. */
   private stopsAtSequence = false;
+  private stopReason: string | undefined;
 
   get baseUrl(): string {
     return this.origin;
@@ -120,8 +121,15 @@ export class FakeAnthropicUpstream extends FakeProviderServer {
     return this;
   }
 
+  /** Ends each answer without a tool call with this stop_reason (a newer model's, say). */
+  stopWith(reason: string): this {
+    this.stopReason = reason;
+    return this;
+  }
+
   override reset(): void {
     super.reset();
+    this.stopReason = undefined;
     this.usage = DEFAULT_USAGE;
     this.thinking = ANTHROPIC_FAKE_THINKING.thinking;
     this.stopsAtSequence = false;
@@ -134,6 +142,7 @@ export class FakeAnthropicUpstream extends FakeProviderServer {
   } {
     const sequences = body.stop_sequences;
     const first = Array.isArray(sequences) ? sequences[0] : undefined;
+    if (this.stopReason !== undefined) return { stop_reason: this.stopReason, stop_sequence: null };
     if (this.stopsAtSequence && typeof first === 'string') {
       return { stop_reason: 'stop_sequence', stop_sequence: first };
     }

@@ -159,6 +159,11 @@ describe('OpenAI chat answer to Anthropic message', () => {
       stop_sequence: null,
     });
     assert.equal(anthropicStop('length', undefined, facts).stop_reason, 'max_tokens');
+    // An Anthropic backend's newer models name a full context window apart from max_tokens.
+    assert.deepEqual(anthropicStop('length', 'model_context_window_exceeded', facts), {
+      stop_reason: 'model_context_window_exceeded',
+      stop_sequence: null,
+    });
     assert.equal(anthropicStop('tool_calls', undefined, facts).stop_reason, 'tool_use');
     assert.equal(anthropicStop('function_call', undefined, facts).stop_reason, 'tool_use');
     assert.equal(anthropicStop('content_filter', undefined, facts).stop_reason, 'refusal');

@@ -63,7 +63,10 @@ export function anthropicStop(
   if (refused) return { stop_reason: 'refusal', stop_sequence: null };
   switch (finishReason) {
     case 'length':
-      return { stop_reason: 'max_tokens', stop_sequence: null };
+      // An Anthropic backend's newer models say the context window ran out, not max_tokens.
+      return matchedStop === 'model_context_window_exceeded'
+        ? { stop_reason: 'model_context_window_exceeded', stop_sequence: null }
+        : { stop_reason: 'max_tokens', stop_sequence: null };
     case 'tool_calls':
     case 'function_call':
       return { stop_reason: 'tool_use', stop_sequence: null };
