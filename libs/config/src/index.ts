@@ -25,7 +25,9 @@ export {
   ConfigWatcher,
   type ConfigReload,
   type ConfigWatcherOptions,
+  type ReloadCause,
   type ReloadTrigger,
+  DEFAULT_CONFIG_POLL_MS,
 } from './watcher/config-watcher';
 export * from './env/numeric-setting';
 export * from './env/process-settings';

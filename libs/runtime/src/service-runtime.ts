@@ -30,6 +30,7 @@ import {
   type ConfigHolder,
   type Env,
   type ServiceSettings,
+  reloadTriggerLabel,
 } from './service-settings';
 
 /** The client-facing listener of a service: a Nest app or a bare Fastify instance. */
@@ -149,7 +150,7 @@ export class ServiceRuntime {
     const holder = await loadServiceConfig(
       env,
       logger,
-      (ok) => metrics.recordConfigReload(ok),
+      (ok, cause) => metrics.recordConfigReload(ok, reloadTriggerLabel(cause)),
       options.missingSecrets === undefined ? {} : { missingSecrets: options.missingSecrets },
     );
     if (holder.settings.sqliteSync === 'normal') {

@@ -1,13 +1,16 @@
 import {
   ConfigWatcher,
+  DEFAULT_CONFIG_POLL_MS,
   loadStartupConfig,
+  nonNegativeIntegerSetting,
   positiveIntegerSetting,
+  type ReloadCause,
   type GatewayConfig,
   type MissingSecretPolicy,
   type ProcessSettings,
 } from '@aigw/config';
 import type { SqliteSync } from '@aigw/embedded';
-import type { Logger } from '@aigw/observability';
+import type { ConfigReloadTrigger, Logger } from '@aigw/observability';
 import { adminAccessFrom, type AdminAccess } from './admin-access';
 import { corsOriginsFrom, type CorsOrigins } from './cors-origins';
 import { StartupError } from './listen';
@@ -45,6 +48,9 @@ export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
 
 /** The largest file upload taken by default: 200 MiB, OpenAI's limit for a batch input file. */
 export const DEFAULT_MAX_FILE_BYTES = 200 * 1024 * 1024;
+
+/** How often the config file's text is compared besides its events; 0 = events and SIGHUP only. */
+export const CONFIG_POLL_MS_SETTING = 'AI_GATEWAY_CONFIG_POLL_MS';
 
 /** A whole number > 0 from the environment, or the fallback; shared with the libraries. */
 export const positiveInteger = positiveIntegerSetting;
@@ -120,7 +126,7 @@ export interface ServiceConfigOptions {
 export async function loadServiceConfig(
   env: Env,
   logger: Logger,
-  onReload: (success: boolean) => void,
+  onReload: (success: boolean, cause: ReloadCause) => void,
   options: ServiceConfigOptions = {},
 ): Promise<ConfigHolder> {
   const missingSecrets = missingSecretPolicy(env, options.missingSecrets);
@@ -141,6 +147,7 @@ export async function loadServiceConfig(
     adminAccess: adminAccessFrom(env),
     sqliteSync: sync,
   };
+  const pollMs = configPollMs(env);
   for (const note of startup.notes) logger.info(`config: ${note}`);
   for (const note of startup.inferences) logger.info(`config: ${note}`);
   for (const warning of startup.warnings) logger.warn(`config: ${warning}`);
@@ -151,6 +158,9 @@ export async function loadServiceConfig(
       env,
       missingSecrets,
       ...(settings.secretsDir === undefined ? {} : { secretsDir: settings.secretsDir }),
+      pollMs,
+      // The conventional "re-read your config" signal; without a handler it ends the process.
+      reloadSignal: 'SIGHUP',
     },
     startup.config,
   );
@@ -159,18 +169,23 @@ export async function loadServiceConfig(
   // One path for both triggers: an edited file, or a key that appeared or changed in the
   // secrets directory (named, never shown).
   watcher.onReload((reload) => {
-    logger.info('config reloaded', { path: settings.configPath, trigger: reload.trigger });
+    logger.info('config reloaded', {
+      path: settings.configPath,
+      trigger: reload.trigger,
+      cause: reload.cause,
+    });
     for (const warning of reload.warnings) logger.warn(`config: ${warning}`);
     for (const listener of listeners) listener(reload.config);
-    onReload(true);
+    onReload(true, reload.cause);
   });
-  watcher.onInvalid((issues, trigger) => {
+  watcher.onInvalid((issues, trigger, cause) => {
     const what = trigger === 'secrets' ? 'secrets change' : 'config edit';
     logger.error(`${what} rejected; the last good config stays in force`, {
       trigger,
+      cause,
       errors: issues.map((issue) => issue.format()),
     });
-    onReload(false);
+    onReload(false, cause);
   });
   return {
     settings,
@@ -178,6 +193,27 @@ export async function loadServiceConfig(
     onReload: (listener) => listeners.push(listener),
     close: () => watcher.close(),
   };
+}
+
+/** AI_GATEWAY_CONFIG_POLL_MS, checked: a bad value is a one-line start-up error. */
+export function configPollMs(env: Env): number {
+  try {
+    return nonNegativeIntegerSetting(env, CONFIG_POLL_MS_SETTING, DEFAULT_CONFIG_POLL_MS);
+  } catch (error) {
+    throw new StartupError((error as Error).message);
+  }
+}
+
+const RELOAD_TRIGGER_LABELS: Readonly<Record<ReloadCause, ConfigReloadTrigger>> = {
+  'file event': 'file_event',
+  poll: 'poll',
+  signal: 'signal',
+  'secrets watch': 'secrets_watch',
+};
+
+/** The metric label of what made a reload happen. */
+export function reloadTriggerLabel(cause: ReloadCause): ConfigReloadTrigger {
+  return RELOAD_TRIGGER_LABELS[cause];
 }
 
 /** The model names clients may ask for: every backend's virtual model, once. */

@@ -8,6 +8,9 @@
 // The file and the secrets have debounces of their own, each with a maximum wait, so a
 // busy secrets directory neither holds off a config edit nor its own reload for long.
 // Environment variables cannot change in a running process, so they are never re-read.
+// Events are not enough everywhere (some network filesystems send none, a ConfigMap swap
+// can be missed), so the file is also polled (its text compared: a touch reloads nothing)
+// and, where the process asks for it, re-read on a signal (SIGHUP).
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
@@ -20,14 +23,21 @@ import { Debouncer } from './debounce';
 import { SecretsDirWatcher } from './secrets-dir-watcher';
 import { fingerprintNow, fingerprintOfConfig, secretFolderNames } from './secrets-fingerprint';
 
-/** What made a reload happen. */
+/** What changed: the file's text, or a key it refers to. */
 export type ReloadTrigger = 'config file' | 'secrets';
+
+/** What made the watcher look: a file event, the poll, the reload signal, or the secrets watch. */
+export type ReloadCause = 'file event' | 'poll' | 'signal' | 'secrets watch';
+
+/** How often the file's text is compared whatever its events say; 0 turns the poll off. */
+export const DEFAULT_CONFIG_POLL_MS = 10_000;
 
 export interface ConfigReload {
   readonly config: GatewayConfig;
   readonly warnings: readonly string[];
   readonly inferences: readonly string[];
   readonly trigger: ReloadTrigger;
+  readonly cause: ReloadCause;
 }
 
 export interface ConfigWatcherOptions extends LoadOptions {
@@ -39,6 +49,12 @@ export interface ConfigWatcherOptions extends LoadOptions {
   readonly secretsPollMs?: number;
   /** false: the secrets directory is polled only (for mounts whose events do not arrive). */
   readonly secretsFsEvents?: boolean;
+  /** How often the config file's text is compared; default 10 s, 0 = no poll. */
+  readonly pollMs?: number;
+  /** false: the config file is not watched for events (poll and signal only). */
+  readonly fileFsEvents?: boolean;
+  /** A signal that re-reads the file and keys at once (the services pass SIGHUP). */
+  readonly reloadSignal?: NodeJS.Signals;
   /**
    * Told when a reload or invalid-edit listener throws (the other listeners still run, and
    * later edits still reload). Default: a process warning naming the error's kind.
@@ -46,7 +62,7 @@ export interface ConfigWatcherOptions extends LoadOptions {
   readonly onListenerError?: (error: unknown) => void;
 }
 
-type Listener<T> = (value: T, trigger: ReloadTrigger) => void;
+type Listener<T> = (value: T, trigger: ReloadTrigger, cause: ReloadCause) => void;
 
 export class ConfigWatcher {
   readonly path: string;
@@ -60,6 +76,8 @@ export class ConfigWatcher {
   #secretsWatcher: SecretsDirWatcher | undefined;
   #fileDebounce: Debouncer | undefined;
   #secretsDebounce: Debouncer | undefined;
+  #pollTimer: NodeJS.Timeout | undefined;
+  #signalHandler: (() => void) | undefined;
   #closed = false;
   #reloading: Promise<void> = Promise.resolve();
   readonly #options: ConfigWatcherOptions;
@@ -93,24 +111,19 @@ export class ConfigWatcher {
   async start(): Promise<LoadResult | undefined> {
     let first: LoadResult | undefined;
     if (this.#current === undefined) {
-      first = await this.#load(true);
+      first = await this.#load(true, 'file event');
     } else {
       this.#lastText = await readFile(this.path, 'utf8').catch(() => undefined);
       this.#lastGoodText = this.#lastText;
       this.#keysSeen = fingerprintOfConfig(this.#current);
     }
     if (this.#closed) return first;
-    const fileDebounce = this.#debouncer();
-    this.#fileDebounce = fileDebounce;
-    const file = basename(this.path);
-    this.#fsWatcher = watch(dirname(this.path), { persistent: false }, (_event, name) => {
-      // Some platforms omit the name; "..data" is the ConfigMap symlink swap.
-      if (name === null || name === file || name.startsWith('..')) fileDebounce.trigger();
-    });
-    this.#fsWatcher.on('error', () => fileDebounce.trigger());
+    if (this.#options.fileFsEvents !== false) this.#watchFileEvents();
+    this.#startPoll();
+    this.#listenForSignal();
     const secretsDir = this.#secretSources().secretsDir;
     if (secretsDir !== undefined && this.#options.missingSecrets !== 'not-needed') {
-      const secretsDebounce = this.#debouncer();
+      const secretsDebounce = this.#debouncer('secrets watch');
       this.#secretsDebounce = secretsDebounce;
       this.#secretsWatcher = new SecretsDirWatcher(secretsDir, () => secretsDebounce.trigger(), {
         reattachDelayMs: this.#options.debounceMs ?? 150,
@@ -130,12 +143,15 @@ export class ConfigWatcher {
     return first;
   }
 
-  /** Re-reads the file now (also what a file event triggers, after the debounce). */
-  reload(): Promise<void> {
+  /**
+   * Re-reads the file now (also what a file event triggers, after the debounce). Nothing
+   * happens unless its text or a key it names changed.
+   */
+  reload(cause: ReloadCause = 'signal'): Promise<void> {
     // Never rejects: a rejected link would skip every later reload (and, started by a file
     // event, be an unhandled rejection that ends the process).
     this.#reloading = this.#reloading.then(async () => {
-      await this.#load(false).catch((error: unknown) => this.#listenerFailed(error));
+      await this.#load(false, cause).catch((error: unknown) => this.#listenerFailed(error));
     });
     return this.#reloading;
   }
@@ -145,10 +161,42 @@ export class ConfigWatcher {
     this.#closed = true;
     this.#fileDebounce?.cancel();
     this.#secretsDebounce?.cancel();
+    clearInterval(this.#pollTimer);
+    this.#pollTimer = undefined;
+    if (this.#signalHandler && this.#options.reloadSignal) {
+      process.off(this.#options.reloadSignal, this.#signalHandler);
+    }
+    this.#signalHandler = undefined;
     this.#fsWatcher?.close();
     this.#fsWatcher = undefined;
     this.#secretsWatcher?.close();
     this.#secretsWatcher = undefined;
+  }
+
+  #watchFileEvents(): void {
+    const fileDebounce = this.#debouncer('file event');
+    this.#fileDebounce = fileDebounce;
+    const file = basename(this.path);
+    this.#fsWatcher = watch(dirname(this.path), { persistent: false }, (_event, name) => {
+      // Some platforms omit the name; "..data" is the ConfigMap symlink swap.
+      if (name === null || name === file || name.startsWith('..')) fileDebounce.trigger();
+    });
+    this.#fsWatcher.on('error', () => fileDebounce.trigger());
+  }
+
+  #startPoll(): void {
+    const pollMs = this.#options.pollMs ?? DEFAULT_CONFIG_POLL_MS;
+    if (pollMs <= 0) return;
+    // Text compared in #load: a poll over an unchanged file notifies no one.
+    this.#pollTimer = setInterval(() => void this.reload('poll'), pollMs);
+    this.#pollTimer.unref();
+  }
+
+  #listenForSignal(): void {
+    const signal = this.#options.reloadSignal;
+    if (signal === undefined) return;
+    this.#signalHandler = () => void this.reload('signal');
+    process.on(signal, this.#signalHandler);
   }
 
   /** Where keys are read from: the same places the loader looks. */
@@ -159,8 +207,13 @@ export class ConfigWatcher {
   }
 
   /** The text to load now and why, or undefined when neither the file nor a key changed. */
-  #whatToLoad(text: string): { text: string; trigger: ReloadTrigger } | undefined {
+  #whatToLoad(
+    text: string,
+    cause: ReloadCause,
+  ): { text: string; trigger: ReloadTrigger } | undefined {
     if (text !== this.#lastText) return { text, trigger: 'config file' };
+    // The secrets directory has a poll of its own; this one reads the config file only.
+    if (cause === 'poll') return undefined;
     const sources = this.#secretSources();
     if (this.#current === undefined || sources.secretsDir === undefined) return undefined;
     if (this.#options.missingSecrets === 'not-needed') return undefined;
@@ -173,10 +226,15 @@ export class ConfigWatcher {
   }
 
   /** Calls each listener; one that throws is reported and the others still run. */
-  #notify<T>(listeners: ReadonlySet<Listener<T>>, value: T, trigger: ReloadTrigger): void {
+  #notify<T>(
+    listeners: ReadonlySet<Listener<T>>,
+    value: T,
+    trigger: ReloadTrigger,
+    cause: ReloadCause,
+  ): void {
     for (const listener of listeners) {
       try {
-        listener(value, trigger);
+        listener(value, trigger, cause);
       } catch (error) {
         this.#listenerFailed(error);
       }
@@ -191,15 +249,15 @@ export class ConfigWatcher {
     }
   }
 
-  #debouncer(): Debouncer {
+  #debouncer(cause: ReloadCause): Debouncer {
     return new Debouncer(
-      () => void this.reload(),
+      () => void this.reload(cause),
       this.#options.debounceMs ?? 150,
       this.#options.debounceMaxWaitMs ?? 1000,
     );
   }
 
-  async #load(initial: boolean): Promise<LoadResult | undefined> {
+  async #load(initial: boolean, cause: ReloadCause): Promise<LoadResult | undefined> {
     const source = this.#options.sourceName ?? this.path;
     let text: string;
     try {
@@ -211,11 +269,11 @@ export class ConfigWatcher {
       const errors = [
         new ConfigIssue(undefined, '', `cannot read config file: ${code}`, undefined, source),
       ];
-      this.#notify(this.#onInvalid, errors, 'config file');
+      this.#notify(this.#onInvalid, errors, 'config file', cause);
       return { ok: false, errors };
     }
     if (this.#closed) return undefined;
-    const next = this.#whatToLoad(text);
+    const next = this.#whatToLoad(text, cause);
     if (next === undefined) return undefined;
     const { trigger } = next;
     this.#lastText = text;
@@ -230,10 +288,11 @@ export class ConfigWatcher {
         warnings: result.warnings,
         inferences: result.inferences,
         trigger,
+        cause,
       };
-      this.#notify(this.#onReload, reload, trigger);
+      this.#notify(this.#onReload, reload, trigger, cause);
     } else {
-      this.#notify(this.#onInvalid, result.errors, trigger);
+      this.#notify(this.#onInvalid, result.errors, trigger, cause);
     }
     return result;
   }

@@ -183,7 +183,7 @@ describe('MetricsRegistry', () => {
     m.recordBudgetHoldsLapsed('batch', 1);
     m.setSpoolDepth(3);
     m.setConsumerLag({ group: 'budget', topic: 'gateway.usage.recorded.v1', partition: 4 }, 17);
-    m.recordConfigReload(false);
+    m.recordConfigReload(false, 'poll');
     m.recordEventLogPruned({ deleted: 12 });
     m.recordEventLogPruned({ deleted: 3 });
     m.recordEventLogPruned({ error: new Error('disk full') });
@@ -210,8 +210,9 @@ describe('MetricsRegistry', () => {
       'ai_gateway_budget_holds_lapsed_total{kind="batch"} 1',
       'ai_gateway_kafka_producer_spool_depth 3',
       'ai_gateway_kafka_consumer_lag{group="budget",topic="gateway.usage.recorded.v1",partition="4"} 17',
-      'ai_gateway_config_reloads_total{result="success"} 0',
-      'ai_gateway_config_reloads_total{result="failure"} 1',
+      'ai_gateway_config_reloads_total{result="success",trigger="poll"} 0',
+      'ai_gateway_config_reloads_total{result="failure",trigger="poll"} 1',
+      'ai_gateway_config_reloads_total{result="failure",trigger="signal"} 0',
       'ai_gateway_event_log_pruned_events_total 15',
       'ai_gateway_event_log_prune_failures_total 1',
       'ai_gateway_analytics_expired_rows_total 40',

@@ -125,6 +125,10 @@ export interface RouteBackendsSample {
   readonly available: number;
 }
 
+/** What made a config reload happen (libs/config's ReloadCause, as a label). */
+export const CONFIG_RELOAD_TRIGGERS = ['file_event', 'poll', 'signal', 'secrets_watch'] as const;
+export type ConfigReloadTrigger = (typeof CONFIG_RELOAD_TRIGGERS)[number];
+
 export class MetricsRegistry {
   readonly registry = new Registry();
   readonly users: LabelCardinalityGuard;
@@ -686,8 +690,8 @@ export class MetricsRegistry {
   });
   readonly #configReloads = new Counter({
     name: 'ai_gateway_config_reloads_total',
-    help: 'Configuration reloads, by result (a failed reload keeps the last good config)',
-    labelNames: ['result'] as const,
+    help: 'Configuration reloads, by result (a failed reload keeps the last good config) and trigger: file_event, poll (the AI_GATEWAY_CONFIG_POLL_MS content check), signal (SIGHUP) or secrets_watch; a look that found nothing changed is not counted',
+    labelNames: ['result', 'trigger'] as const,
     registers: [this.registry],
   });
 
@@ -716,8 +720,10 @@ export class MetricsRegistry {
     if (options.defaultLabels) this.registry.setDefaultLabels(options.defaultLabels);
     if (options.collectDefaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     // Pre-create both results so dashboards see 0 rather than "no data".
-    this.#configReloads.inc({ result: 'success' }, 0);
-    this.#configReloads.inc({ result: 'failure' }, 0);
+    for (const trigger of CONFIG_RELOAD_TRIGGERS) {
+      this.#configReloads.inc({ result: 'success', trigger }, 0);
+      this.#configReloads.inc({ result: 'failure', trigger }, 0);
+    }
   }
 
   static fromEnv(
@@ -1145,8 +1151,8 @@ export class MetricsRegistry {
     this.#requestSettingsDropped.inc({ provider, setting, reason });
   }
 
-  recordConfigReload(success: boolean): void {
-    this.#configReloads.inc({ result: success ? 'success' : 'failure' });
+  recordConfigReload(success: boolean, trigger: ConfigReloadTrigger): void {
+    this.#configReloads.inc({ result: success ? 'success' : 'failure', trigger });
   }
 
   /** Prometheus text exposition of every metric in this registry. */
