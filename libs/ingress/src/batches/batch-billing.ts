@@ -1,6 +1,12 @@
-import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
+import {
+  callerBudgetKey,
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type CallerContext,
+  type JsonObject,
+} from '@aigw/contracts/data-plane';
 import { buildGatewayRequest } from '../domain/request-builder';
-import { batchBudgetKey } from './batch-budget-key';
+import { recordBudgetKey } from './batch-budget-key';
 import { sumBatchUsageStream, type BatchUsage } from './batch-jsonl';
 import { batchUsageEvent } from './batch-settlement';
 import type {
@@ -156,15 +162,19 @@ export class BatchBilling {
 
   /**
    * Refuses a batch when the owner's budgets are spent, their tier's among them (held and
-   * at once given back).
+   * at once given back). `caller` is the creator (the file's owner, just checked) as the
+   * route identifies them now; without one, the file's record says whose budget it is.
    */
-  async checkBudget(file: HeldRecord, tier: string | undefined): Promise<void> {
+  async checkBudget(file: HeldRecord, caller: CallerContext | undefined): Promise<void> {
     const admission = this.options.admission;
     if (!admission) return;
-    // The budget its bill is charged to, as the hold's (batch-budget-key), of the user id
-    // the bill names (the owner key may be qualified already).
-    const userId = recordUserId(file);
-    const budgetKey = batchBudgetKey(this.options.config(), file.model, userId);
+    // The budget its hold is taken in and its bill charged to: the caller's own budget key
+    // (its record's owner key where that is qualified, recordBudgetKey), with the user id.
+    const userId = caller?.userKey ?? recordUserId(file);
+    const budgetKey = caller
+      ? callerBudgetKey(caller)
+      : recordBudgetKey(this.options.config(), file);
+    const tier = caller?.tier;
     const probe = buildGatewayRequest(
       'embeddings',
       { model: file.model, input: '' },

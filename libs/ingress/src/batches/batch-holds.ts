@@ -22,10 +22,9 @@ import {
   pacesCalls,
 } from '@aigw/budget-core';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
-import { batchBudgetKey } from './batch-budget-key';
+import { recordBudgetKey } from './batch-budget-key';
 import type { BatchEstimate } from './batch-estimate';
 import { BATCH_WINDOW_MS, DEFAULT_GIVE_UP_MARGIN_MS } from './batch-sweeper';
-import { recordUserId } from './held-objects';
 
 /** As long as the sweeper looks for a batch: a hold nothing settles or releases lapses then. */
 export const BATCH_HOLD_MS = BATCH_WINDOW_MS + DEFAULT_GIVE_UP_MARGIN_MS;
@@ -81,7 +80,7 @@ export class BatchHolds {
     const tier = tierByName(config, route, batch.tier);
     const now = this.now();
     // Where its bill is charged: the owner's budget key, not the bare id.
-    const userKey = batchBudgetKey(config, batch.model, recordUserId(batch));
+    const userKey = recordBudgetKey(config, batch);
     const limits = boundWhereBilled(
       userLimits({ route, userKey, tier }).filter((limit) => !pacesCalls(limit.window)),
       now,

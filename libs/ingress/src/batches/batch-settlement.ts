@@ -8,7 +8,7 @@ import {
   type ModelPricing,
 } from '@aigw/config';
 import { createTokenUsageRecorded, UsageSource, type TokenUsageRecorded } from '@aigw/contracts';
-import { batchBudgetKey } from './batch-budget-key';
+import { recordBudgetKey } from './batch-budget-key';
 import type { BatchUsage } from './batch-jsonl';
 import { recordUserId, type HeldRecord } from './held-objects';
 
@@ -52,9 +52,9 @@ export function batchUsageEvent(
   const dollars = price ? batchDollars(price, usage, counts) * priceFactor : 0;
   // The budget its hold was taken in, named as a call's usage names it (left out where it
   // is the user id), and its partition: one budget's usage settles in order.
-  // Of the user id, never the owner key: that may be qualified already.
+  // The user id is the bare id, never the owner key: that may be qualified.
   const userId = recordUserId(batch);
-  const budgetKey = batchBudgetKey(config, batch.model, userId);
+  const budgetKey = recordBudgetKey(config, batch);
   const event = createTokenUsageRecorded(
     {
       requestId: batch.id.slice(0, 128),

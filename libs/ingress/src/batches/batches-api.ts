@@ -109,8 +109,9 @@ export class BatchesApi {
     }
     await mayUse(file.model, request.headers);
     // The file's owner (just checked) with the tier the route gives them now.
-    const tier = (await callerOf(file.model, request.headers))?.tier;
-    await this.billing.checkBudget(file, tier);
+    const caller = await callerOf(file.model, request.headers);
+    const tier = caller?.tier;
+    await this.billing.checkBudget(file, caller);
     const reservationId = await this.billing.hold(file, tier);
     const sent: JsonObject = {
       input_file_id: file.providerId,

@@ -1,0 +1,166 @@
+// A batch's hold and bill where one route identifies users two ways (all-in-one gateway): a
+// SecurityPolicy trusts two JWT providers, each setting x-user-id from its tokens' `sub`.
+// The corp's alice and the partner's alice are two users with two budgets
+// (jwt:corp:sub:alice, jwt:partner:sub:alice), as their chat calls are: one's batch hold
+// must not spend the other's day, and each batch is billed to its own owner's budget.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import OpenAI, { toFile } from 'openai';
+import {
+  FAKE_BATCH_LINE_USAGE as LINE_USAGE,
+  FAKE_BATCH_MODEL as UPSTREAM,
+  FakeBatchBackend,
+} from '@aigw/testing/fake-provider';
+import { LocalJwksServer, TestIssuer } from '@aigw/testing/jwks';
+import { startApp, type AppProcess } from '@aigw/testing/processes';
+
+const CORP = 'https://auth.corp.batch-budgets-identified.test';
+const PARTNER = 'https://auth.partner.batch-budgets-identified.test';
+const VIRTUAL = 'gpt-batch';
+const PRICE = { inputPer1k: 0.002, outputPer1k: 0.008 };
+const DAILY_LIMIT = 0.01;
+const CORP_ALICE = 'jwt:corp:sub:alice';
+const PARTNER_ALICE = 'jwt:partner:sub:alice';
+
+const provider = (name: string, issuer: string, jwksUri: string) => `    - name: ${name}
+      issuer: ${issuer}
+      audiences: [ai-gateway]
+      remoteJWKS: {uri: "${jwksUri}"}
+      claimToHeaders:
+      - {claim: sub, header: x-user-id}`;
+
+const yaml = (jwksUri: string, batchUrl: string) => `apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: AIGatewayRoute
+metadata: {name: shared}
+spec:
+  backends:
+  - {name: openai-batch, provider: openai, baseUrl: "${batchUrl}", model: ${UPSTREAM}, modelNameOverride: ${VIRTUAL}, auth: {apiKeyRef: {name: openai-key}}}
+  userIdentification:
+    header: x-user-id
+  costControl:
+    maxDailyCostPerUser: ${DAILY_LIMIT}
+    modelPricing:
+      ${UPSTREAM}: {inputPer1k: ${PRICE.inputPer1k}, outputPer1k: ${PRICE.outputPer1k}}
+---
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: SecurityPolicy
+metadata: {name: two-issuers}
+spec:
+  targetRefs: [{kind: AIGatewayRoute, name: shared}]
+  jwt:
+    providers:
+${provider('corp', CORP, jwksUri)}
+${provider('partner', PARTNER, jwksUri)}
+`;
+
+/** A batch input file whose lines each ask for up to `maxTokens` output tokens. */
+const input = (lines: number, maxTokens: number) =>
+  Array.from({ length: lines }, (_, at) =>
+    JSON.stringify({
+      custom_id: `r${at}`,
+      method: 'POST',
+      url: '/v1/chat/completions',
+      body: { model: VIRTUAL, messages: [{ role: 'user', content: 'q' }], max_tokens: maxTokens },
+    }),
+  ).join('\n');
+
+describe("a batch is held and billed in its owner's qualified budget on a route trusting two JWT providers", () => {
+  const jwks = new LocalJwksServer();
+  const backend = new FakeBatchBackend();
+  let gateway: AppProcess;
+  let corpAlice: OpenAI;
+  let partnerAlice: OpenAI;
+
+  before(async () => {
+    await Promise.all([jwks.start(), backend.start()]);
+    const corp = await TestIssuer.create(CORP, 'ai-gateway');
+    const partner = await TestIssuer.create(PARTNER, 'ai-gateway');
+    jwks.publish(corp.publicJwk, partner.publicJwk);
+    const dir = mkdtempSync(join(tmpdir(), 'aigw-batch-budgets-identified-'));
+    writeFileSync(join(dir, 'config.yaml'), yaml(jwks.url, backend.baseUrl));
+    gateway = await startApp('gateway', {
+      AI_GATEWAY_CONFIG: join(dir, 'config.yaml'),
+      AI_GATEWAY_DATA_DIR: join(dir, 'data'),
+      AI_GATEWAY_SECRET_OPENAI_KEY_APIKEY: 'sk-backend',
+      AI_GATEWAY_BATCH_POLL_INTERVAL_MS: '0',
+    });
+    const clientOf = async (issuer: TestIssuer) =>
+      new OpenAI({
+        baseURL: `${gateway.baseUrl}/v1`,
+        apiKey: await issuer.sign({ sub: 'alice' }),
+        maxRetries: 0,
+        defaultHeaders: { 'x-ai-gateway-model': VIRTUAL },
+      });
+    corpAlice = await clientOf(corp);
+    partnerAlice = await clientOf(partner);
+  });
+
+  after(async () => {
+    await gateway?.stop();
+    await Promise.all([jwks.stop(), backend.stop()]);
+  });
+
+  const createBatch = async (client: OpenAI, lines: number, maxTokens: number) =>
+    client.batches.create({
+      input_file_id: (
+        await client.files.create({
+          file: await toFile(Buffer.from(input(lines, maxTokens)), 'input.jsonl'),
+          purpose: 'batch',
+        })
+      ).id,
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+    });
+  const budgetExceeded = (error: unknown) => {
+    assert.ok(error instanceof OpenAI.RateLimitError, String(error));
+    assert.equal((error.error as { code?: string }).code, 'budget_exceeded');
+    return true;
+  };
+  /** The budgets report's rows of the daily dollar limit, by budget key. */
+  const dailyRemaining = async () => {
+    const report = (await (await fetch(`${gateway.baseUrl}/v1/analytics/budgets`)).json()) as {
+      rows: { budgetKey: string; limitKind: string; remaining: number }[];
+    };
+    return new Map(
+      report.rows
+        .filter((r) => r.limitKind === 'costControl.maxDailyCostPerUser')
+        .map((r) => [r.budgetKey, r.remaining]),
+    );
+  };
+
+  it("holds each alice's batch in her own budget and bills it there", async () => {
+    // About $0.008 of the corp alice's $0.01 held while her batch runs.
+    const corpBatch = await createBatch(corpAlice, 2, 1000);
+    assert.equal(corpBatch.status, 'validating');
+    // Her own hold binds her: another batch of about $0.004 does not fit.
+    await assert.rejects(createBatch(corpAlice, 1, 1000), budgetExceeded);
+    // The partner's alice has her whole day: the same $0.008 batch fits.
+    const partnerBatch = await createBatch(partnerAlice, 2, 1000);
+    assert.equal(partnerBatch.status, 'validating');
+    assert.equal(backend.batches.size, 2);
+
+    // Billed: each hold replaced by its bill, in its owner's budget.
+    assert.equal((await corpAlice.batches.retrieve(corpBatch.id)).status, 'completed');
+    assert.equal((await partnerAlice.batches.retrieve(partnerBatch.id)).status, 'completed');
+    const billed =
+      ((2 * LINE_USAGE.prompt_tokens * PRICE.inputPer1k +
+        2 * LINE_USAGE.completion_tokens * PRICE.outputPer1k) /
+        1000) *
+      0.5;
+    const settled = (rows: Map<string, number>) =>
+      [CORP_ALICE, PARTNER_ALICE].every(
+        (key) => Math.abs(DAILY_LIMIT - billed - (rows.get(key) ?? NaN)) < 1e-9,
+      );
+    let rows = new Map<string, number>();
+    for (let i = 0; i < 100; i++) {
+      rows = await dailyRemaining();
+      if (settled(rows)) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.ok(settled(rows), `remaining ${JSON.stringify([...rows])}`);
+    assert.equal(rows.has('alice'), false, 'nothing kept under the bare id');
+  });
+});
