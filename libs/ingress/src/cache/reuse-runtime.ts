@@ -13,6 +13,11 @@ import { RedisFlightCoordinator } from '../dedup/redis-flight-coordinator';
 import { MemoryResponseCacheStore } from './domain/memory-cache-store';
 import type { ResponseCacheStore } from './domain/response-cache-store';
 import { parseReuseBilling } from './domain/reuse-billing';
+import {
+  cacheStoreState,
+  memoryInsteadOfRedisWarnings,
+  routeCacheStores,
+} from './cache-store-kinds';
 
 /** Cache and dedup commands are single round trips; one taking longer means Redis is away. */
 const REUSE_REDIS_COMMAND_TIMEOUT_MS = 2_000;
@@ -30,6 +35,12 @@ export interface ReuseHost {
   readonly metrics: MetricsRegistry;
   readonly logger: Logger;
   onClose(closer: () => Promise<void> | void): void;
+  /** Called with each configuration a good reload puts in force. */
+  onConfigReload(listener: (config: GatewayConfig) => void): void;
+  addReadinessCheck(check: {
+    readonly name: string;
+    check(): Promise<{ ready: boolean; state: string }>;
+  }): void;
 }
 
 const DEFAULT_MEMORY_BYTES = 64 * 1024 * 1024;
@@ -118,6 +129,23 @@ export function openResponseReuse(host: ReuseHost, env: Env): ResponseReuse {
     }
     return flights;
   };
+
+  // Loads as the spec writes it, but a Redis cache that is in fact per-process is said so.
+  const warnAboutStores = (config: GatewayConfig): void => {
+    const stores = routeCacheStores(config, host.settings.redisUrl);
+    for (const warning of memoryInsteadOfRedisWarnings(stores)) logger.warn(`config: ${warning}`);
+  };
+  warnAboutStores(host.config());
+  host.onConfigReload(warnAboutStores);
+  // Never gating: a per-process cache still serves; the state says where answers live.
+  host.addReadinessCheck({
+    name: 'responseCache',
+    check: () =>
+      Promise.resolve({
+        ready: true,
+        state: cacheStoreState(routeCacheStores(host.config(), host.settings.redisUrl)),
+      }),
+  });
 
   host.onClose(async () => {
     await flights?.close();
