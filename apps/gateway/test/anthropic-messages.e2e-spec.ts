@@ -641,6 +641,25 @@ describe('Anthropic Messages API on an Anthropic backend: top_k reaches it', () 
     assert.equal(body.choices[0]?.finish_reason, 'length');
   });
 
+  it('sends service_tier on and answers the tier Anthropic served at', async () => {
+    upstream.reset();
+    upstream.reportUsage({
+      input_tokens: 5,
+      cache_creation_input_tokens: 0,
+      cache_read_input_tokens: 0,
+      output_tokens: 3,
+      service_tier: 'priority',
+    });
+    const message = await client.messages.create({
+      model: 'claude-direct',
+      max_tokens: 100,
+      service_tier: 'standard_only',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    assert.equal(upstream.calls[0]?.body.service_tier, 'standard_only');
+    assert.equal(message.usage.service_tier, 'priority');
+  });
+
   it('sends a PDF document block on as a document, cache mark and title kept', async () => {
     upstream.reset();
     const pdf = Buffer.from('%PDF-1.4 fake').toString('base64');

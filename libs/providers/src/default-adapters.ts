@@ -7,7 +7,7 @@ import {
   type SettingsTaken,
 } from './core/settings-left-out';
 import { AnthropicAdapter } from './anthropic/anthropic.adapter';
-import { MESSAGES_API_SETTINGS } from './anthropic/anthropic-request';
+import { ANTHROPIC_SETTINGS } from './anthropic/anthropic-request';
 import { AzureOpenAiAdapter } from './azure/azure.adapter';
 import { BedrockAdapter } from './bedrock/bedrock.adapter';
 import { converseSettings } from './bedrock/bedrock-request';
@@ -51,7 +51,7 @@ export function defaultProviderAdapters(options: DefaultAdapterOptions = {}): Pr
   return [
     reportingUnsupported(new OpenAiCompatibleAdapter(), always(OPENAI_SETTINGS)),
     reportingUnsupported(new AzureOpenAiAdapter(), always(OPENAI_SETTINGS)),
-    reportingUnsupported(new AnthropicAdapter(), always(MESSAGES_API_SETTINGS)),
+    reportingUnsupported(new AnthropicAdapter(), always(ANTHROPIC_SETTINGS)),
     reportingUnsupported(new GeminiAdapter(), geminiSettings),
     reportingUnsupported(new BedrockAdapter(), chatOnly(byModel(converseSettings))),
     reportingUnsupported(

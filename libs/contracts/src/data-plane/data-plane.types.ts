@@ -168,6 +168,7 @@ export const REQUEST_SETTINGS = [
   'safety_settings',
   'task_type',
   'title',
+  'service_tier',
 ] as const;
 export type RequestSetting = (typeof REQUEST_SETTINGS)[number];
 

@@ -26,6 +26,12 @@ export const MESSAGES_API_SETTINGS: ReadonlySet<RequestSetting> = new Set([
 
 type Block = JsonObject;
 
+/** What Anthropic's own Messages API takes besides: its `service_tier` (service-tier.ts). */
+export const ANTHROPIC_SETTINGS: ReadonlySet<RequestSetting> = new Set([
+  ...MESSAGES_API_SETTINGS,
+  'service_tier',
+]);
+
 /** The tool_use ids Anthropic accepts. */
 const ANTHROPIC_TOOL_ID = /^[a-zA-Z0-9_-]+$/;
 

@@ -7,6 +7,7 @@ import {
 import { chatCompletion, type FinishReason, type OpenAiToolCall } from '../core/openai-output';
 import { isJsonObject, isNonEmptyString } from '../core/json-shape';
 import { sumTokens, tokenCount } from '../core/usage';
+import { servedTierOfAnthropic } from '../core/service-tier';
 import { replayableThinking } from './anthropic-thinking';
 
 const USAGE_FIELDS = [
@@ -181,5 +182,10 @@ export function fromAnthropicMessage(
     usage,
     reasoning: { text: parts.reasoning.text, blocks: replayableThinking(parts.reasoning.blocks) },
   });
+  // The tier it was served at, as OpenAI answers it (service_tier beside usage).
+  const tier = isJsonObject(body.usage)
+    ? servedTierOfAnthropic(body.usage.service_tier)
+    : undefined;
+  if (tier !== undefined) completion.service_tier = tier;
   return { completion, usage };
 }

@@ -165,6 +165,17 @@ describe('AnthropicAdapter against a fake Messages API', () => {
       return { temperature: body.temperature, top_p: body.top_p, top_k: body.top_k };
     };
 
+    it("sends service_tier in Anthropic's terms, and reports one it has no tier for", async () => {
+      await bodyFor('claude-sonnet-4-5', { service_tier: 'default' });
+      assert.equal(upstream.calls.at(-1)!.body.service_tier, 'standard_only');
+      await bodyFor('claude-sonnet-4-5', { service_tier: 'auto' });
+      assert.equal(upstream.calls.at(-1)!.body.service_tier, 'auto');
+      assert.deepEqual(dropped, []);
+      await bodyFor('claude-sonnet-4-5', { service_tier: 'flex' });
+      assert.equal(upstream.calls.at(-1)!.body.service_tier, undefined);
+      assert.deepEqual(dropped, ['service_tier unsupported']);
+    });
+
     it('sends Opus 4.7 and later none of temperature, top_p and top_k, and reports each', async () => {
       for (const model of ['claude-opus-4-7', 'claude-opus-4-7-20260416', 'claude-sonnet-5']) {
         const body = await bodyFor(model);
@@ -1018,6 +1029,13 @@ describe('AnthropicAdapter against a Messages API answering odd or hostile conte
       [last?.finish_reason, last?.stop_reason],
       ['length', 'model_context_window_exceeded'],
     );
+  });
+
+  it('answers the tier Anthropic served at as service_tier, in OpenAI terms', async () => {
+    const usage = { input_tokens: 5, output_tokens: 9, service_tier: 'standard' };
+    const answer = await answerTo(message({ usage }));
+    if (answer.kind !== 'json') return assert.fail('expected json');
+    assert.equal(answer.body.service_tier, 'default');
   });
 
   describe('answering with extended thinking', () => {

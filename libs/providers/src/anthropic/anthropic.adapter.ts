@@ -11,6 +11,7 @@ import { toAnthropicRequest } from './anthropic-request';
 import { fromAnthropicMessage } from './anthropic-response';
 import { AnthropicStreamTranslation } from './anthropic-stream';
 import { SettingsLeftOut, withDroppedSettings } from '../core/settings-left-out';
+import { anthropicServiceTier } from '../core/service-tier';
 
 export const ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
 /** The Messages API version every current model speaks. */
@@ -34,6 +35,12 @@ export class AnthropicAdapter implements ProviderAdapter {
     const answerToolName = tool?.name;
     const leftOut = new SettingsLeftOut();
     const body = toAnthropicRequest(prompt, target.model, request.stream, tool, leftOut.leaveOut);
+    // Anthropic's own API has tiers (Vertex's and Bedrock's Claude take theirs elsewhere).
+    if (prompt.serviceTier !== undefined) {
+      const tier = anthropicServiceTier(prompt.serviceTier);
+      if (tier) body.service_tier = tier;
+      else leftOut.leaveOut('service_tier', 'unsupported');
+    }
     const base = (target.baseUrl ?? ANTHROPIC_BASE_URL).replace(/\/+$/, '').replace(/\/v1$/, '');
     const post = providerPost(call, `${base}/v1/messages`, body, {
       'anthropic-version': ANTHROPIC_VERSION,

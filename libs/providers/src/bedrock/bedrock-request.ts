@@ -282,15 +282,26 @@ function mayBeClaude(model: string): boolean {
   return namesClaude(model) || model.startsWith('arn:');
 }
 
-/** Converse's inferenceConfig: no seed, no presence or frequency penalty, no logit bias. */
-const CONVERSE_SETTINGS: ReadonlySet<RequestSetting> = new Set(['temperature', 'top_p']);
+/**
+ * Converse's inferenceConfig (no seed, no presence or frequency penalty, no logit bias),
+ * and its serviceTier (service-tier.ts), which every model is sent.
+ */
+const CONVERSE_SETTINGS: ReadonlySet<RequestSetting> = new Set([
+  'temperature',
+  'top_p',
+  'service_tier',
+]);
+const CLAUDE_CONVERSE_SETTINGS: ReadonlySet<RequestSetting> = new Set([
+  ...MESSAGES_API_SETTINGS,
+  'service_tier',
+]);
 
 /**
  * The settings a Converse request takes for `model`: a Claude also takes Anthropic's
  * top_k, sent as a model field; no other family is sent one.
  */
 export function converseSettings(model: string): ReadonlySet<RequestSetting> {
-  return namesClaude(model) ? MESSAGES_API_SETTINGS : CONVERSE_SETTINGS;
+  return namesClaude(model) ? CLAUDE_CONVERSE_SETTINGS : CONVERSE_SETTINGS;
 }
 
 /** Whether a Bedrock model id says it is Claude. */

@@ -199,6 +199,16 @@ describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () =
     });
   });
 
+  it("sends service_tier as Converse's serviceTier, none for auto", async () => {
+    const tierFor = async (service_tier: string) => {
+      await invoke(gatewayChatRequest({ service_tier }));
+      return (upstream.calls.at(-1)!.body as JsonObject).serviceTier;
+    };
+    assert.deepEqual(await tierFor('flex'), { type: 'flex' });
+    assert.deepEqual(await tierFor('default'), { type: 'default' });
+    assert.equal(await tierFor('auto'), undefined);
+  });
+
   it('translates messages, system, tools and inference settings into Converse', async () => {
     await invoke(
       gatewayChatRequest({

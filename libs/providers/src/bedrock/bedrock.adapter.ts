@@ -36,6 +36,7 @@ import {
 } from './bedrock-embeddings';
 import { bedrockEvents } from './bedrock-event-stream';
 import { toConverseRequest } from './bedrock-request';
+import { converseServiceTier } from '../core/service-tier';
 import { fromConverseResponse } from './bedrock-response';
 import { type AwsCredentialsSource, bedrockRegion, BedrockSigner } from './bedrock-signer';
 import { BedrockStreamTranslation } from './bedrock-stream';
@@ -85,7 +86,13 @@ export class BedrockAdapter implements ProviderAdapter {
     const tool = answerTool(prompt, 'bedrock');
     const answerToolName = tool?.name;
     const leftOut = new SettingsLeftOut();
-    const body = JSON.stringify(toConverseRequest(prompt, tool, target.model, leftOut.leaveOut));
+    const converse = toConverseRequest(prompt, tool, target.model, leftOut.leaveOut);
+    if (prompt.serviceTier !== undefined) {
+      const tier = converseServiceTier(prompt.serviceTier);
+      if (tier) converse.serviceTier = tier;
+      else if (tier === undefined) leftOut.leaveOut('service_tier', 'unsupported');
+    }
+    const body = JSON.stringify(converse);
     const endpoint = bedrockEndpoint(target);
     const operation = request.stream ? 'converse-stream' : 'converse';
     const accept = request.stream ? 'application/vnd.amazon.eventstream' : 'application/json';

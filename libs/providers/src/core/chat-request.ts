@@ -141,6 +141,8 @@ export interface ChatPrompt extends ChatExtras {
   readonly presencePenalty?: number;
   readonly frequencyPenalty?: number;
   readonly user?: string;
+  /** The client's `service_tier` in OpenAI's terms (service-tier.ts). */
+  readonly serviceTier?: string;
   /** Absent when the client left it out. */
   readonly responseFormat?: ResponseFormat;
   /** Absent when the client asked for no particular reasoning (the model's default). */
@@ -481,6 +483,7 @@ export function parseChatRequest(body: JsonObject, options: ChatParseOptions = {
     presencePenalty: parsePenalty(body, 'presence_penalty'),
     frequencyPenalty: parsePenalty(body, 'frequency_penalty'),
     user: typeof body.user === 'string' ? body.user : undefined,
+    ...(typeof body.service_tier === 'string' ? { serviceTier: body.service_tier } : {}),
     responseFormat: parseResponseFormat(body.response_format),
     reasoning: parseReasoning(body),
     ...(n !== undefined && n > 1 ? { choices: n } : {}),

@@ -17,7 +17,7 @@ import {
   SettingsLeftOut,
   withDroppedSettings,
 } from './settings-left-out';
-import { MESSAGES_API_SETTINGS } from '../anthropic/anthropic-request';
+import { ANTHROPIC_SETTINGS, MESSAGES_API_SETTINGS } from '../anthropic/anthropic-request';
 import { converseSettings } from '../bedrock/bedrock-request';
 import { COHERE_CHAT_SETTINGS } from '../cohere/cohere-request';
 import { geminiSettings } from '../gemini/gemini-settings';
@@ -71,6 +71,7 @@ describe('the settings a request asks for', () => {
         task_type: 'RETRIEVAL_QUERY',
         title: 'T',
       },
+      service_tier: 'flex',
     };
     assert.deepEqual(askedSettings(body), [...REQUEST_SETTINGS]);
   });
@@ -163,12 +164,19 @@ describe('an adapter reporting the settings its wire format has no place for', (
     });
     const names = (settings: ReadonlySet<string>) => [...settings].sort();
     assert.deepEqual(names(MESSAGES_API_SETTINGS), ['temperature', 'top_k', 'top_p']);
+    // Converse's serviceTier is every model's; Anthropic's own API has service_tier too.
     assert.deepEqual(names(converseSettings('us.anthropic.claude-opus-4-7')), [
+      'service_tier',
       'temperature',
       'top_k',
       'top_p',
     ]);
-    assert.deepEqual(names(converseSettings('amazon.nova-pro-v1:0')), ['temperature', 'top_p']);
+    assert.deepEqual(names(converseSettings('amazon.nova-pro-v1:0')), [
+      'service_tier',
+      'temperature',
+      'top_p',
+    ]);
+    assert.ok(ANTHROPIC_SETTINGS.has('service_tier') && !MESSAGES_API_SETTINGS.has('service_tier'));
     assert.equal(vertexSettings(on(chat, 'claude-sonnet-4-5@20250929')), MESSAGES_API_SETTINGS);
     assert.deepEqual(names(vertexSettings(on(chat, 'gemini-2.5-flash'))), [
       'frequency_penalty',
@@ -189,5 +197,6 @@ describe('an adapter reporting the settings its wire format has no place for', (
       'top_p',
     ]);
     assert.ok(!OPENAI_SETTINGS.has('top_k') && OPENAI_SETTINGS.has('logit_bias'));
+    assert.ok(OPENAI_SETTINGS.has('service_tier') && !COHERE_CHAT_SETTINGS.has('service_tier'));
   });
 });

@@ -55,6 +55,8 @@ function asks(body: JsonObject, extras: JsonObject, setting: RequestSetting): bo
     case 'task_type':
     case 'title':
       return extras[setting] !== undefined && extras[setting] !== null;
+    case 'service_tier':
+      return typeof body.service_tier === 'string';
     case 'safety_settings':
       return Array.isArray(extras.safety_settings) && extras.safety_settings.length > 0;
   }
@@ -111,6 +113,8 @@ export const OPENAI_SETTINGS: ReadonlySet<RequestSetting> = new Set([
   'presence_penalty',
   'frequency_penalty',
   'logit_bias',
+  // Passed as the client sent it: OpenAI's own field.
+  'service_tier',
 ]);
 
 /** No setting at all (the built-in local model). */

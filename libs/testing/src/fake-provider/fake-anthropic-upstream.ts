@@ -19,6 +19,8 @@ export interface FakeAnthropicUsage {
   /** Prompt tokens read from the cache. */
   readonly cache_read_input_tokens: number;
   readonly output_tokens: number;
+  /** The tier the answer was served at (standard, priority, batch). */
+  readonly service_tier?: string;
   /** The writes by lifetime, as Anthropic breaks them down. */
   readonly cache_creation?: {
     readonly ephemeral_5m_input_tokens: number;

@@ -46,6 +46,16 @@ describe('Anthropic Messages request to OpenAI chat', () => {
     });
   });
 
+  it("carries service_tier in OpenAI's terms, and refuses a tier Anthropic has not", () => {
+    const messages = [{ role: 'user', content: 'hi' }];
+    const tierOf = (service_tier: unknown) =>
+      translateMessagesRequest({ ...base, messages, service_tier }).chat.service_tier;
+    assert.equal(tierOf('standard_only'), 'default');
+    assert.equal(tierOf('auto'), 'auto');
+    assert.equal(tierOf(null), undefined);
+    rejects({ ...base, messages, service_tier: 'priority' }, 'service_tier', /'auto' or/);
+  });
+
   it('top_k must be a whole number of at least 0; top_k 0 is carried, null is none', () => {
     const messages = [{ role: 'user', content: 'hi' }];
     rejects({ ...base, messages, top_k: 'five' }, 'top_k', /valid number/);

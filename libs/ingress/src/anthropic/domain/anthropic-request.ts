@@ -151,6 +151,9 @@ export function translateMessagesRequest(
     }
   }
 
+  const serviceTier = chatServiceTier(body.service_tier);
+  if (serviceTier !== undefined) chat.service_tier = serviceTier;
+
   const tools = translateTools(body.tools);
   if (tools.length > 0) chat.tools = tools;
   applyToolChoice(chat, body.tool_choice, tools.length > 0);
@@ -421,6 +424,18 @@ function documentPart(block: JsonObject, at: string): ChatPart {
         "Input should be 'text' or 'base64' (URL documents are not fetched by this gateway)",
       );
   }
+}
+
+/**
+ * Anthropic's `service_tier` in OpenAI's terms, the canonical body's: `auto` is OpenAI's
+ * `auto`, `standard_only` its `default` (standard tier); each provider maps it back
+ * (providers' service-tier.ts) or reports it left out.
+ */
+function chatServiceTier(tier: unknown): string | undefined {
+  if (tier === undefined || tier === null) return undefined;
+  if (tier === 'auto') return 'auto';
+  if (tier === 'standard_only') return 'default';
+  throw invalid('service_tier', "Input should be 'auto' or 'standard_only'");
 }
 
 function toolResult(

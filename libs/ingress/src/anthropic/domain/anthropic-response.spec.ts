@@ -22,6 +22,19 @@ function completion(message: Record<string, unknown>, finish_reason: string) {
 }
 
 describe('OpenAI chat answer to Anthropic message', () => {
+  it("names the tier the backend served at in usage.service_tier, Anthropic's names only", () => {
+    const tierOf = (service_tier: string) =>
+      toAnthropicMessage(
+        { ...completion({ content: 'Hi' }, 'stop'), service_tier },
+        usage,
+        facts,
+        'r',
+      ).usage.service_tier;
+    assert.equal(tierOf('default'), 'standard');
+    assert.equal(tierOf('priority'), 'priority');
+    assert.equal(tierOf('flex'), undefined);
+  });
+
   it('answers text with end_turn, the requested model and Anthropic usage', () => {
     const message = toAnthropicMessage(
       completion({ content: 'Hi there' }, 'stop'),

@@ -163,6 +163,16 @@ export function toAnthropicMessage(
     model: facts.model,
     stop_reason: stop.stop_reason,
     stop_sequence: stop.stop_sequence,
-    usage: anthropicUsageOf(usage),
+    usage: { ...anthropicUsageOf(usage), ...servedTier(completion.service_tier) },
   };
+}
+
+/**
+ * The tier the backend served at, in Anthropic's usage terms: OpenAI's `default` is its
+ * `standard`; tiers Anthropic has no name for (flex, scale) are not named.
+ */
+function servedTier(tier: unknown): { service_tier?: string } {
+  if (tier === 'default') return { service_tier: 'standard' };
+  if (tier === 'priority') return { service_tier: 'priority' };
+  return {};
 }
