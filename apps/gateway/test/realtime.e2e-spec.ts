@@ -64,6 +64,7 @@ spec:
   security:
     promptValidation:
       blockPatterns: ['secret-plan-[0-9]+']
+      redact: {detectors: [email]}
   costControl:
     modelPricing:
       gpt-4o-transcribe: {inputPer1k: 0.0025, audioInputPer1k: 0.006, outputPer1k: 0.01}
@@ -184,6 +185,73 @@ spec:
       ['conversation.item.create', 'response.create'],
     );
     assert.equal(backend.received[0].event_id, 'evt_ok');
+  });
+
+  it('masks a redact detector in text items, tool output and instructions before the backend, counted as chat masking is; tool definitions and audio pass as sent', async () => {
+    const email = 'jane.doe@example.com';
+    const mask = '[REDACTED:email]';
+    const client = await connect(`${wsBase}/v1/realtime?model=voice`, headers());
+    await client.next('session.created');
+    const tools = [
+      { type: 'function', name: 'notify', description: `mails ${email}`, parameters: {} },
+    ];
+    client.socket.send(
+      JSON.stringify({ type: 'session.update', session: { instructions: `cc ${email}`, tools } }),
+    );
+    await client.next('session.updated');
+    client.socket.send(
+      JSON.stringify({
+        type: 'conversation.item.create',
+        event_id: 'evt_text',
+        item: {
+          type: 'message',
+          role: 'user',
+          content: [{ type: 'input_text', text: `write to ${email} please` }],
+        },
+      }),
+    );
+    client.socket.send(
+      JSON.stringify({
+        type: 'conversation.item.create',
+        item: { type: 'function_call_output', call_id: 'call_1', output: `sent to ${email}` },
+      }),
+    );
+    client.socket.send(JSON.stringify({ type: 'input_audio_buffer.append', audio: 'AAAA' }));
+    client.socket.send(
+      JSON.stringify({ type: 'response.create', response: { instructions: `greet ${email}` } }),
+    );
+    await client.next('response.done');
+    client.socket.close();
+    await client.closed;
+
+    assert.deepEqual(backend.received, [
+      { type: 'session.update', session: { instructions: `cc ${mask}`, tools } },
+      {
+        type: 'conversation.item.create',
+        event_id: 'evt_text',
+        item: {
+          type: 'message',
+          role: 'user',
+          content: [{ type: 'input_text', text: `write to ${mask} please` }],
+        },
+      },
+      {
+        type: 'conversation.item.create',
+        item: { type: 'function_call_output', call_id: 'call_1', output: `sent to ${mask}` },
+      },
+      { type: 'input_audio_buffer.append', audio: 'AAAA' },
+      { type: 'response.create', response: { instructions: `greet ${mask}` } },
+    ]);
+    const metrics = await (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
+    assert.equal(
+      metricSum(metrics, 'ai_gateway_redactions_total', {
+        detector: 'email',
+        route: 'realtime',
+        direction: 'prompt',
+      }),
+      4,
+    );
+    assert.ok(!metrics.includes(email));
   });
 
   it('relays a session on the first realtime backend with its key, the model renamed both ways, and bills each response', async () => {

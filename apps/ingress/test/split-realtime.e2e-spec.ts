@@ -41,6 +41,9 @@ spec:
   - {name: chat-only, provider: anthropic, baseUrl: "${backend.baseUrl}", auth: {apiKeyRef: {name: openai-key}}, model: claude-sonnet-4-5}
   userIdentification: {header: x-user-id}
   failover: {on: [rateLimit, timeout, error], retryDelay: 0s}
+  security:
+    promptValidation:
+      redact: {detectors: [email]}
 `,
     );
     const shared = { AI_GATEWAY_CONFIG: path };
@@ -128,6 +131,25 @@ spec:
     // gpt-realtime from the catalog: 320 text, 580 audio, 100 cached in; 100 text, 400 audio out.
     const dollars = (320 * 4 + 580 * 32 + 100 * 0.4 + 100 * 16 + 400 * 64) / 1_000_000;
     assert.ok(Math.abs((event.costDollars as number) - dollars) < 1e-12, String(event.costDollars));
+  });
+
+  it('masks a redact detector in a text item at the ingress, so the backend never sees it', async () => {
+    const client = await connectRealtime(`${wsBase}/v1/realtime?model=voice`, headers);
+    await client.next('session.created');
+    const item = (text: string) => ({
+      type: 'conversation.item.create',
+      event_id: 'evt_mail',
+      item: { type: 'message', role: 'user', content: [{ type: 'input_text', text }] },
+    });
+    client.socket.send(JSON.stringify(item('write to jane.doe@example.com')));
+    client.socket.send(JSON.stringify({ type: 'response.create' }));
+    await client.next('response.done');
+    client.socket.close();
+    await client.closed;
+    assert.deepEqual(backend.received, [
+      item('write to [REDACTED:email]'),
+      { type: 'response.create' },
+    ]);
   });
 
   it('answers refusals from the router and the backend as HTTP errors before the upgrade', async () => {

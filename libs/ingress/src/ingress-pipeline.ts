@@ -204,20 +204,25 @@ export class IngressPipeline {
    * rules a single call to `model` gets, with the same code: an embeddings input's shape
    * (the rules read only those), blockPatterns, then redaction, masked matches added to
    * `tally`. Throws PromptBlocked naming the rule; the body as it came when nothing was
-   * masked.
+   * masked. `report`, when given, hears the route's name and `tally` once it holds matches
+   * (a Realtime event's text, counted as a chat prompt's masking is).
    */
   screenPrompt(
     model: string,
     operation: Operation,
     body: JsonObject,
     tally: RedactionTally,
+    report?: RedactionReport,
   ): JsonObject {
     const route = this.routeFor(model);
     if (!route) return body;
     checkTextShapes(operation, body);
     if (route.checksPrompts) route.guard.checkBody(operation, body);
     if (route.tokenIdRules) checkTokenIdPrompts(route.route, model, body, route.tokenIdRules);
-    return route.redactor ? redactBody(operation, body, route.redactor, tally) : body;
+    if (!route.redactor) return body;
+    const masked = redactBody(operation, body, route.redactor, tally);
+    if (report && tally.size > 0) report(route.route.name, tally);
+    return masked;
   }
 
   /**

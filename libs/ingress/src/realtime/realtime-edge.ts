@@ -29,7 +29,7 @@ import {
   requestedModel,
   writeRefusal,
 } from './realtime-handshake';
-import { chatPromptScreen, refusedRealtimeEvent } from './realtime-prompt-rules';
+import { chatPromptRules, screenRealtimeEvent } from './realtime-prompt-rules';
 import { RealtimeSession, type SessionEnd } from './realtime-session';
 import { NOOP_REALTIME_OBSERVER, type RealtimeObserver } from './realtime-telemetry';
 
@@ -180,13 +180,16 @@ export class RealtimeEdge {
       this.requests.accepted(endpoint, admitted);
       upstream = true;
       let servedBy: ServedBy | undefined;
-      // The route's prompt rules read a session's text events as they read a chat prompt.
-      const screen = chatPromptScreen(this.pipeline, admitted.requestedModel);
+      // The route's prompt rules read and mask a session's text events as a chat prompt's,
+      // the masking counted as chat's is.
+      const rules = chatPromptRules(this.pipeline, admitted.requestedModel, (route, tally) =>
+        this.requests.redacted?.(route, tally),
+      );
       const session = new RealtimeSession({
         observer: this.observer,
         fields,
         spentLimit: this.admission && (() => this.admission!.spentLimit(admitted)),
-        promptRefusal: (frame) => refusedRealtimeEvent(frame, screen),
+        promptRules: (frame) => screenRealtimeEvent(frame, rules),
         finished: (end) => {
           this.sessions.delete(session);
           if (admission) this.admission?.ended(admission);

@@ -5,12 +5,19 @@ import type WebSocket from 'ws';
 import type { RealtimeFrame } from '@aigw/contracts/data-plane';
 import { IBAN, promptRulesPipeline, SSN } from '../domain/prompt-rules-fixture';
 import {
-  chatPromptScreen,
+  chatPromptRules,
   realtimePromptTexts,
-  refusedRealtimeEvent,
+  screenRealtimeEvent,
+  type PromptRules,
 } from './realtime-prompt-rules';
 import { RealtimeSession } from './realtime-session';
 import { NOOP_REALTIME_OBSERVER } from './realtime-telemetry';
+
+const EMAIL = 'jane.doe@example.com';
+const MASK = '[REDACTED:email]';
+
+const refusedRealtimeEvent = (frame: RealtimeFrame, rules: PromptRules) =>
+  screenRealtimeEvent(frame, rules).refusal;
 
 const userText = (text: string, id = 'evt_1') =>
   JSON.stringify({
@@ -69,7 +76,7 @@ describe('realtime prompt rules', () => {
   });
 
   it('refuses an event whose text a block pattern or a block detector matches, naming the field and event', () => {
-    const screen = chatPromptScreen(promptRulesPipeline(), 'private');
+    const screen = chatPromptRules(promptRulesPipeline(), 'private');
     const refused = refusedRealtimeEvent(userText(`my ssn is ${SSN}`, 'evt_42'), screen);
     assert.ok(refused);
     assert.equal(refused.param, 'item');
@@ -84,12 +91,147 @@ describe('realtime prompt rules', () => {
     assert.equal(refusedRealtimeEvent(instructions, screen)?.param, 'session.instructions');
     assert.equal(refusedRealtimeEvent(userText('fine'), screen), undefined);
     // Rules off: nothing refused.
-    const off = chatPromptScreen(promptRulesPipeline(false), 'private');
+    const off = chatPromptRules(promptRulesPipeline(false), 'private');
     assert.equal(refusedRealtimeEvent(userText(`my ssn is ${SSN}`), off), undefined);
   });
 
+  it('masks a redact detector in every text field, the event otherwise as it came; counted under the route', () => {
+    const reported: string[] = [];
+    const rules = chatPromptRules(promptRulesPipeline(), 'private', (route, tally) =>
+      reported.push(`${route}: ${[...tally].map(([name, n]) => `${name}=${n}`).join(',')}`),
+    );
+    const masked = (event: object) => {
+      const screened = screenRealtimeEvent(JSON.stringify(event), rules);
+      assert.equal(screened.refusal, undefined);
+      assert.ok(!String(screened.frame).includes(EMAIL), String(screened.frame));
+      return JSON.parse(String(screened.frame)) as unknown;
+    };
+
+    const audio = { type: 'input_audio', audio: 'AAAA', transcript: 'x' };
+    assert.deepEqual(
+      masked({
+        type: 'conversation.item.create',
+        event_id: 'evt_1',
+        previous_item_id: null,
+        item: {
+          type: 'message',
+          role: 'user',
+          content: [{ type: 'input_text', text: `mail ${EMAIL} now` }, audio],
+        },
+      }),
+      {
+        type: 'conversation.item.create',
+        event_id: 'evt_1',
+        previous_item_id: null,
+        item: {
+          type: 'message',
+          role: 'user',
+          content: [{ type: 'input_text', text: `mail ${MASK} now` }, audio],
+        },
+      },
+    );
+    assert.deepEqual(
+      masked({
+        type: 'conversation.item.create',
+        item: { type: 'function_call_output', call_id: 'c1', output: `{"to":"${EMAIL}"}` },
+      }),
+      {
+        type: 'conversation.item.create',
+        item: { type: 'function_call_output', call_id: 'c1', output: `{"to":"${MASK}"}` },
+      },
+    );
+    // A call's arguments are JSON: masked value by value, as chat's tool calls are.
+    const call = masked({
+      type: 'conversation.item.create',
+      item: {
+        type: 'function_call',
+        call_id: 'c2',
+        name: 'send',
+        arguments: `{"to": "${EMAIL}", "n": 4}`,
+      },
+    }) as { item: { arguments: string; name: string } };
+    assert.deepEqual(JSON.parse(call.item.arguments), { to: MASK, n: 4 });
+    assert.equal(call.item.name, 'send');
+
+    // Tool definitions are the developer's, left as they are, as a chat request's tools are.
+    const tools = [
+      { type: 'function', name: 'send', description: `mails ${EMAIL}`, parameters: {} },
+    ];
+    const update = screenRealtimeEvent(
+      JSON.stringify({ type: 'session.update', session: { instructions: `cc ${EMAIL}`, tools } }),
+      rules,
+    );
+    assert.deepEqual(JSON.parse(String(update.frame)), {
+      type: 'session.update',
+      session: { instructions: `cc ${MASK}`, tools },
+    });
+    assert.deepEqual(
+      masked({
+        type: 'response.create',
+        response: {
+          instructions: `reply to ${EMAIL}`,
+          input: [
+            { type: 'message', role: 'user', content: [{ type: 'input_text', text: EMAIL }] },
+          ],
+        },
+      }),
+      {
+        type: 'response.create',
+        response: {
+          instructions: `reply to ${MASK}`,
+          input: [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: MASK }] }],
+        },
+      },
+    );
+    assert.deepEqual(reported, [
+      'private: email=1',
+      'private: email=1',
+      'private: email=1',
+      'private: email=1',
+      'private: email=1',
+      'private: email=1',
+    ]);
+
+    // Nothing masked: the client's own bytes, spacing and escapes included; audio unparsed.
+    const asSent =
+      '{"type":"conversation.item.create", "item":{"type":"message","role":"user","content":[{"type":"input_text","text":"caf\\u00e9"}]}}';
+    assert.equal(screenRealtimeEvent(asSent, rules).frame, asSent);
+    const append = `{"type":"input_audio_buffer.append","audio":"${EMAIL}"}`;
+    assert.equal(screenRealtimeEvent(append, rules).frame, append);
+    // Rules off: sent as written.
+    const off = chatPromptRules(promptRulesPipeline(false), 'private');
+    const plain = userText(`mail ${EMAIL}`);
+    assert.equal(screenRealtimeEvent(plain, off).frame, plain);
+  });
+
+  it('a masked event reaches the backend masked', () => {
+    const upstream: RealtimeFrame[] = [];
+    const session = new RealtimeSession({
+      observer: NOOP_REALTIME_OBSERVER,
+      fields: {},
+      promptRules: (frame) =>
+        screenRealtimeEvent(frame, chatPromptRules(promptRulesPipeline(), 'private')),
+      pingIntervalMs: 60_000,
+    });
+    const client = Object.assign(new EventEmitter(), {
+      readyState: 1,
+      bufferedAmount: 0,
+      send: () => undefined,
+      ping: () => undefined,
+      close: () => undefined,
+    });
+    session.attach(client as unknown as WebSocket, {
+      servedBy: { backend: 'b', provider: 'openai', model: 'm' },
+      send: (frame) => upstream.push(frame),
+      close: () => undefined,
+    });
+    client.emit('message', Buffer.from(userText(`write to ${EMAIL}`)), false);
+    assert.deepEqual(upstream, [userText(`write to ${MASK}`)]);
+    client.emit('close');
+  });
+
   it('a refused event never reaches the backend; the client gets an error event and the session goes on', () => {
-    const screen = chatPromptScreen(promptRulesPipeline(), 'private');
+    const screen = chatPromptRules(promptRulesPipeline(), 'private');
     const upstream: RealtimeFrame[] = [];
     let ended = false;
     const logged: string[] = [];
@@ -99,7 +241,7 @@ describe('realtime prompt rules', () => {
         promptRefused: (error, param) => logged.push(`${param}: ${error.message}`),
       },
       fields: {},
-      promptRefusal: (frame) => refusedRealtimeEvent(frame, screen),
+      promptRules: (frame) => screenRealtimeEvent(frame, screen),
       finished: () => (ended = true),
       pingIntervalMs: 60_000,
     });

@@ -11,7 +11,7 @@ import {
   realtimeFrameOf,
 } from '@aigw/contracts/data-plane';
 import { addUsage } from './realtime-accounting';
-import type { RealtimePromptRefusal } from './realtime-prompt-rules';
+import type { RealtimeScreening } from './realtime-prompt-rules';
 import type { RealtimeLogFields, RealtimeObserver, RealtimeOutcome } from './realtime-telemetry';
 
 /** How often an open session looks whether its caller's budget was spent meanwhile. */
@@ -35,10 +35,11 @@ export interface RealtimeSessionOptions {
   /** The refusal of a spent limit of the caller, if one is spent now (local, no network). */
   readonly spentLimit?: () => DataPlaneError | undefined;
   /**
-   * The refusal of a client event by the route's prompt rules (text items, instructions),
-   * or undefined to send it on. A refused event never reaches the backend; the session goes on.
+   * A client event under the route's prompt rules (text items, instructions): refused, or
+   * the frame to send on (its texts masked by `redact`). A refused event never reaches the
+   * backend; the session goes on.
    */
-  readonly promptRefusal?: (frame: RealtimeFrame) => RealtimePromptRefusal | undefined;
+  readonly promptRules?: (frame: RealtimeFrame) => RealtimeScreening;
   /** Told once the session is over. */
   readonly finished?: (end: SessionEnd) => void;
   readonly checkIntervalMs?: number;
@@ -142,15 +143,17 @@ export class RealtimeSession {
 
   private fromClient(frame: RealtimeFrame): void {
     if (this.outcome || this.checkBudget()) return;
-    const refused = this.options.promptRefusal?.(frame);
+    const screened = this.options.promptRules?.(frame);
+    const refused = screened?.refusal;
     if (refused) {
       this.options.observer.promptRefused(refused.error, refused.param, this.options.fields);
       const { message, type, code } = refused.error.toOpenAiBody().error;
       this.sendError(type, code, message, refused.param, refused.eventId);
       return;
     }
-    this.options.observer.frame('client_to_backend', sizeOf(frame));
-    this.connection!.send(frame);
+    const sent = screened?.frame ?? frame;
+    this.options.observer.frame('client_to_backend', sizeOf(sent));
+    this.connection!.send(sent);
   }
 
   private toClient(frame: RealtimeFrame): void {
