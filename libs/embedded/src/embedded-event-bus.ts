@@ -102,6 +102,8 @@ const WRITE_RETRY_MS = 1_000;
 const PRUNE_CHUNK = 1_000;
 const DEFAULT_RETRY_MIN_MS = 250;
 const DEFAULT_RETRY_MAX_MS = 5_000;
+/** What `durable()` returns when nothing waits (no per-call promise). */
+const SETTLED: Promise<void> = Promise.resolve();
 
 /** An event handed to a subscriber, with where it is in the log. */
 interface Delivered {
@@ -265,7 +267,7 @@ export class EmbeddedEventBus implements EventPublisher {
       // Handed on only once on the disk: a consumer's durable write (and the position past
       // it) of an event a power loss then takes out of the log would count it in one store
       // and not in another.
-      if (!(await this.logDurable())) return;
+      if (this.log.waitsForSync && !(await this.logDurable())) return;
       const appended = this.takeUndelivered();
       try {
         for (const subscription of this.subscriptions) {
@@ -383,10 +385,18 @@ export class EmbeddedEventBus implements EventPublisher {
       for (const waiter of waiters) waiter.reject(error);
       return;
     }
-    void this.syncedLog().then(
-      () => waiters.forEach((waiter) => waiter.resolve()),
-      (error: unknown) => waiters.forEach((waiter) => waiter.reject(error)),
-    );
+    if (this.log.waitsForSync) {
+      void this.log.durable().then(
+        () => waiters.forEach((waiter) => waiter.resolve()),
+        (error: unknown) => {
+          const notDurable = new EventLogNotDurableError(error);
+          waiters.forEach((waiter) => waiter.reject(notDurable));
+        },
+      );
+    } else {
+      // Nothing to wait for: answered in this turn, no promise chain per append.
+      for (const waiter of waiters) waiter.resolve();
+    }
     // Its subscribers' turn comes with the timed flush; make sure there is one.
     if (this.undelivered || this.undeliveredGap) {
       this.timer ??= setTimeout(() => void this.flush(), this.options.flushIntervalMs);
@@ -395,6 +405,7 @@ export class EmbeddedEventBus implements EventPublisher {
 
   /** The log's sync of every append so far, its failure as EventLogNotDurableError. */
   private syncedLog(): Promise<void> {
+    if (!this.log.waitsForSync) return SETTLED;
     return this.log.durable().catch((error: unknown) => {
       throw new EventLogNotDurableError(error);
     });
@@ -522,11 +533,12 @@ export class EmbeddedEventBus implements EventPublisher {
     appended: AppendedRun,
   ): Promise<void> {
     const events: Delivered[] = [];
-    appended.entries.forEach(({ route, event }, index) => {
-      const seq = appended.after + index + 1;
+    let seq = appended.after;
+    for (const { route, event } of appended.entries) {
+      seq++;
       if (subscription.topics.includes(route.topic))
         events.push({ seq, topic: route.topic, event });
-    });
+    }
     if (events.length > 0 && !(await this.handle(subscription, events, appended.last))) return;
     this.advance(subscription, appended.last);
   }
