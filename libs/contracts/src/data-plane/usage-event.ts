@@ -1,7 +1,12 @@
 import { UsageSource } from '../events/event-enums';
 import { createTokenUsageRecorded } from '../events/event-factories';
 import type { TokenUsageRecorded } from '../events/token-usage-recorded.event';
-import type { GatewayRequest, ServedBy, TokenUsage } from './data-plane.types';
+import {
+  callerBudgetKey,
+  type GatewayRequest,
+  type ServedBy,
+  type TokenUsage,
+} from './data-plane.types';
 
 /** What an answer's tokens cost: budget-weighted tokens and dollars. */
 export interface UsagePrice {
@@ -21,14 +26,12 @@ export function usageRecordedEvent(
   price: UsagePrice,
   cacheHit: boolean,
 ): TokenUsageRecorded {
-  const user = request.caller.userKey;
-  const budgetKey = request.caller.budgetKey;
   return createTokenUsageRecorded({
     requestId: request.requestId,
     // By budget: one budget's usage settles in order, on one partition.
-    partitionKey: budgetKey ?? user,
-    userId: user,
-    budgetKey,
+    partitionKey: callerBudgetKey(request.caller),
+    userId: request.caller.userKey,
+    budgetKey: request.caller.budgetKey,
     inputTokens: usage.inputTokens,
     outputTokens: usage.outputTokens,
     cachedInputTokens: usage.cachedInputTokens,
