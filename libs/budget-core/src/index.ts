@@ -7,6 +7,7 @@ export * from './redis/budget-scripts';
 export * from './redis/redis-budget-store';
 export * from './exhaustion-view';
 export * from './model-budget-gate';
+export * from './model-budget-gate-store';
 export * from './domain/bound-limit-cache';
 export * from './domain/rate-limit-headers';
 export * from './domain/budget-refusal';

@@ -5,11 +5,8 @@ import { LimitKind } from '@aigw/contracts';
 import { DataPlaneError } from '@aigw/contracts/data-plane';
 import { ExhaustionView } from './exhaustion-view';
 import { bindLimit, modelLimits } from './domain/budget-limits';
-import {
-  modelBudgetGate,
-  storeCheckedModelBudgetGate,
-  type ModelBalanceReader,
-} from './model-budget-gate';
+import { modelBudgetGate, storeCheckedModelBudgetGate } from './model-budget-gate';
+import type { ModelBalanceReader } from './model-budget-gate-store';
 
 const parsed = parseGatewayConfig(
   `kind: AIGatewayRoute

@@ -4,8 +4,6 @@ import { bindLimit, modelLimits, type BoundLimit } from './domain/budget-limits'
 import { budgetRefusal, unitName } from './domain/budget-refusal';
 import type { ExhaustionView } from './exhaustion-view';
 
-export * from './model-budget-gate-store';
-
 /**
  * Where the gate learned that a model has no room: `view` is this replica's exhaustion
  * view (the budget service's broadcast, or an earlier store read it kept), `store` the
@@ -42,28 +40,43 @@ export function modelBudgetGate(
 ) {
   return (route: RouteConfig, model: string): void => {
     const at = now();
-    for (const limit of modelLimits(route, model)) {
-      const bound = bindLimit(limit, at);
-      const resetAt = view.exhaustedUntil(
-        bound.subject,
-        bound.kind,
-        bound.windowRef.id,
-        at,
-        bound.limit,
-      );
-      if (resetAt !== undefined) {
-        onSteered?.('view');
-        // The same 429 as admission's: this limit, nothing left, when it opens.
-        throw budgetRefusal(
-          bound,
-          0,
-          resetAt,
-          at,
-          `The model "${model}" has used its ${bound.limit} ${unitName(bound.unit)} of ${bound.kind} for this minute`,
-        );
-      }
-    }
+    refuseFromView(view, boundModelLimits(route, model, at), model, at, onSteered);
   };
+}
+
+/** The model's per-model limits, bound in the windows they are in at `at`. */
+function boundModelLimits(route: RouteConfig, model: string, at: number): BoundLimit[] {
+  return modelLimits(route, model).map((limit) => bindLimit(limit, at));
+}
+
+/** Throws admission's 429 for the first limit the view has no room left on. */
+function refuseFromView(
+  view: ExhaustionView,
+  limits: readonly BoundLimit[],
+  model: string,
+  at: number,
+  onSteered: ModelSteerListener | undefined,
+): void {
+  for (const bound of limits) {
+    const resetAt = view.exhaustedUntil(
+      bound.subject,
+      bound.kind,
+      bound.windowRef.id,
+      at,
+      bound.limit,
+    );
+    if (resetAt !== undefined) {
+      onSteered?.('view');
+      // The same 429 as admission's: this limit, nothing left, when it opens.
+      throw budgetRefusal(
+        bound,
+        0,
+        resetAt,
+        at,
+        `The model "${model}" has used its ${bound.limit} ${unitName(bound.unit)} of ${bound.kind} for this minute`,
+      );
+    }
+  }
 }
 
 /**
@@ -95,19 +108,12 @@ export function storeCheckedModelBudgetGate(
   options: StoreCheckedGateOptions = {},
 ): ModelBudgetGate {
   const now = options.now ?? Date.now;
-  const fromView = modelBudgetGate(view, now, options.onSteered);
   return (route, model, request) => {
-    fromView(route, model);
-    const limits = modelLimits(route, model);
-    if (limits.length === 0) return undefined; // nothing to read
     const at = now();
-    return checkStore(
-      store,
-      limits.map((limit) => bindLimit(limit, at)),
-      model,
-      request,
-      at,
-    ).then(
+    const limits = boundModelLimits(route, model, at);
+    refuseFromView(view, limits, model, at, options.onSteered);
+    if (limits.length === 0) return undefined; // nothing to read
+    return checkStore(store, limits, model, request, at).then(
       (blocked) => {
         options.onStoreRead?.(blocked ? 'steered' : 'room');
         if (!blocked) return;
