@@ -1,5 +1,11 @@
 import type { IngressPipeline } from '../ingress-pipeline';
-import { fileIdsNotServed, withFileIds, type InputFileResolver } from '../responses/input-files';
+import {
+  chatFileIdOf,
+  fileIdsIn,
+  fileIdsNotServed,
+  withFileIds,
+  type InputFileResolver,
+} from '../responses/input-files';
 import type { EdgeDialect } from './edge-exchange';
 import { OPENAI_DIALECT } from './openai-dialect';
 
@@ -24,8 +30,12 @@ export function chatDialect(served?: {
     return {
       ...OPENAI_DIALECT,
       canonicalBody: (body) => {
-        const [param] = chatFileIdParams(body).values();
-        if (param !== undefined) throw fileIdsNotServed(param);
+        // A call without file ids allocates nothing; where one is is looked up to refuse it.
+        const messages = isObject(body) ? body.messages : undefined;
+        if (Array.isArray(messages) && fileIdsIn(messages)) {
+          const [param] = chatFileIdParams(body).values();
+          throw fileIdsNotServed(param);
+        }
         return body;
       },
     };
@@ -53,9 +63,8 @@ export function chatFileIdParams(body: unknown): Map<string, string> {
   messages.forEach((message: unknown, i) => {
     if (!isObject(message) || !Array.isArray(message.content)) return;
     message.content.forEach((part: unknown, j) => {
-      if (!isObject(part) || part.type !== 'file' || !isObject(part.file)) return;
-      const id = part.file.file_id;
-      if (typeof id === 'string' && !params.has(id)) {
+      const id = chatFileIdOf(part);
+      if (id !== undefined && !params.has(id)) {
         params.set(id, `messages[${i}].content[${j}].file.file_id`);
       }
     });

@@ -23,7 +23,7 @@ export function withInputFiles(
   headers: Headers,
   files: InputFileResolver,
   who: Who,
-): Promise<GatewayRequest> {
+): GatewayRequest | Promise<GatewayRequest> {
   let params: Map<string, string> | undefined;
   const paramOf = (id: string) =>
     (params ??= fileIdParams(clientBody)).get(id) ?? earlierTurnsParam(clientBody);
@@ -33,20 +33,31 @@ export function withInputFiles(
 /**
  * The request with every `file_id` of its chat body's file parts made into what the
  * serving backend takes (FileInputs.resolve), each id resolved once; `paramOf` names
- * where the client sent it, for a refusal. Shared by the Responses and chat edges.
+ * where the client sent it, for a refusal. Shared by the Responses and chat edges. A
+ * request without one (most chat calls) comes back as it was, not as a promise.
  */
-export async function withFileIds(
+export function withFileIds(
   request: GatewayRequest,
   paramOf: (id: string) => string,
   headers: Headers,
   files: InputFileResolver,
   who: Who,
-): Promise<GatewayRequest> {
+): GatewayRequest | Promise<GatewayRequest> {
   const messages = request.body.messages;
-  if (!Array.isArray(messages)) return request;
-  const ids = new Set<string>();
-  for (const part of fileParts(messages)) ids.add(fileIdOf(part)!);
-  if (ids.size === 0) return request;
+  const ids = Array.isArray(messages) ? fileIdsIn(messages) : undefined;
+  if (!ids) return request;
+  return swapFileIds(request, messages as unknown[], ids, paramOf, headers, files, who);
+}
+
+async function swapFileIds(
+  request: GatewayRequest,
+  messages: readonly unknown[],
+  ids: ReadonlySet<string>,
+  paramOf: (id: string) => string,
+  headers: Headers,
+  files: InputFileResolver,
+  who: Who,
+): Promise<GatewayRequest> {
   const resolved = new Map(
     await Promise.all(
       [...ids].map(
@@ -60,7 +71,7 @@ export async function withFileIds(
     return {
       ...message,
       content: message.content.map((part: unknown) => {
-        const id = fileIdOf(part);
+        const id = chatFileIdOf(part);
         if (id === undefined) return part;
         // The client's own name for the file, where it gave one, over the upload's.
         const sent = (part as { file: JsonObject }).file;
@@ -75,15 +86,21 @@ export async function withFileIds(
   return { ...request, body: { ...request.body, messages: swapped } };
 }
 
-/** The chat body's file parts that name a file by id. */
-function* fileParts(messages: readonly unknown[]): Generator<unknown> {
+/** The ids a chat body's file parts name files by; undefined (nothing allocated) for none. */
+export function fileIdsIn(messages: readonly unknown[]): Set<string> | undefined {
+  let ids: Set<string> | undefined;
   for (const message of messages) {
     if (!isObject(message) || !Array.isArray(message.content)) continue;
-    for (const part of message.content) if (fileIdOf(part) !== undefined) yield part;
+    for (const part of message.content) {
+      const id = chatFileIdOf(part);
+      if (id !== undefined) (ids ??= new Set()).add(id);
+    }
   }
+  return ids;
 }
 
-function fileIdOf(part: unknown): string | undefined {
+/** The file id of a chat file part (`{type: 'file', file: {file_id}}`), if it names one. */
+export function chatFileIdOf(part: unknown): string | undefined {
   if (!isObject(part) || part.type !== 'file' || !isObject(part.file)) return undefined;
   return typeof part.file.file_id === 'string' ? part.file.file_id : undefined;
 }
