@@ -5,34 +5,25 @@
 // must not spend the other's day, and each batch is billed to its own owner's budget.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import OpenAI, { toFile } from 'openai';
 import {
   FAKE_BATCH_LINE_USAGE as LINE_USAGE,
   FAKE_BATCH_MODEL as UPSTREAM,
   FakeBatchBackend,
 } from '@aigw/testing/fake-provider';
-import { LocalJwksServer, TestIssuer } from '@aigw/testing/jwks';
-import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { startGatewayWithConfig, type AppProcess } from '@aigw/testing/processes';
+import { TwoJwtProviders } from './two-jwt-providers';
 
-const CORP = 'https://auth.corp.batch-budgets-identified.test';
-const PARTNER = 'https://auth.partner.batch-budgets-identified.test';
 const VIRTUAL = 'gpt-batch';
 const PRICE = { inputPer1k: 0.002, outputPer1k: 0.008 };
 const DAILY_LIMIT = 0.01;
 const CORP_ALICE = 'jwt:corp:sub:alice';
 const PARTNER_ALICE = 'jwt:partner:sub:alice';
 
-const provider = (name: string, issuer: string, jwksUri: string) => `    - name: ${name}
-      issuer: ${issuer}
-      audiences: [ai-gateway]
-      remoteJWKS: {uri: "${jwksUri}"}
-      claimToHeaders:
-      - {claim: sub, header: x-user-id}`;
-
-const yaml = (jwksUri: string, batchUrl: string) => `apiVersion: gateway.envoyproxy.io/v1alpha1
+const yaml = (
+  issuers: TwoJwtProviders,
+  batchUrl: string,
+) => `apiVersion: gateway.envoyproxy.io/v1alpha1
 kind: AIGatewayRoute
 metadata: {name: shared}
 spec:
@@ -45,16 +36,7 @@ spec:
     modelPricing:
       ${UPSTREAM}: {inputPer1k: ${PRICE.inputPer1k}, outputPer1k: ${PRICE.outputPer1k}}
 ---
-apiVersion: gateway.envoyproxy.io/v1alpha1
-kind: SecurityPolicy
-metadata: {name: two-issuers}
-spec:
-  targetRefs: [{kind: AIGatewayRoute, name: shared}]
-  jwt:
-    providers:
-${provider('corp', CORP, jwksUri)}
-${provider('partner', PARTNER, jwksUri)}
-`;
+${issuers.securityPolicy('shared')}`;
 
 /** A batch input file whose lines each ask for up to `maxTokens` output tokens. */
 const input = (lines: number, maxTokens: number) =>
@@ -68,39 +50,25 @@ const input = (lines: number, maxTokens: number) =>
   ).join('\n');
 
 describe("a batch is held and billed in its owner's qualified budget on a route trusting two JWT providers", () => {
-  const jwks = new LocalJwksServer();
+  const issuers = new TwoJwtProviders('batch-budgets-identified');
   const backend = new FakeBatchBackend();
   let gateway: AppProcess;
   let corpAlice: OpenAI;
   let partnerAlice: OpenAI;
 
   before(async () => {
-    await Promise.all([jwks.start(), backend.start()]);
-    const corp = await TestIssuer.create(CORP, 'ai-gateway');
-    const partner = await TestIssuer.create(PARTNER, 'ai-gateway');
-    jwks.publish(corp.publicJwk, partner.publicJwk);
-    const dir = mkdtempSync(join(tmpdir(), 'aigw-batch-budgets-identified-'));
-    writeFileSync(join(dir, 'config.yaml'), yaml(jwks.url, backend.baseUrl));
-    gateway = await startApp('gateway', {
-      AI_GATEWAY_CONFIG: join(dir, 'config.yaml'),
-      AI_GATEWAY_DATA_DIR: join(dir, 'data'),
+    await Promise.all([issuers.start(), backend.start()]);
+    gateway = await startGatewayWithConfig(yaml(issuers, backend.baseUrl), {
       AI_GATEWAY_SECRET_OPENAI_KEY_APIKEY: 'sk-backend',
       AI_GATEWAY_BATCH_POLL_INTERVAL_MS: '0',
     });
-    const clientOf = async (issuer: TestIssuer) =>
-      new OpenAI({
-        baseURL: `${gateway.baseUrl}/v1`,
-        apiKey: await issuer.sign({ sub: 'alice' }),
-        maxRetries: 0,
-        defaultHeaders: { 'x-ai-gateway-model': VIRTUAL },
-      });
-    corpAlice = await clientOf(corp);
-    partnerAlice = await clientOf(partner);
+    corpAlice = await issuers.client(issuers.corp, 'alice', gateway.baseUrl, VIRTUAL);
+    partnerAlice = await issuers.client(issuers.partner, 'alice', gateway.baseUrl, VIRTUAL);
   });
 
   after(async () => {
     await gateway?.stop();
-    await Promise.all([jwks.stop(), backend.stop()]);
+    await Promise.all([issuers.stop(), backend.stop()]);
   });
 
   const createBatch = async (client: OpenAI, lines: number, maxTokens: number) =>

@@ -5,32 +5,20 @@
 // response, conversation, file and batch: reading, listing, continuing and deleting.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import OpenAI, { toFile } from 'openai';
 import {
   FAKE_BATCH_MODEL,
   FakeBatchBackend,
   FakeOpenAiUpstream,
 } from '@aigw/testing/fake-provider';
-import { LocalJwksServer, TestIssuer } from '@aigw/testing/jwks';
-import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { startGatewayWithConfig, type AppProcess } from '@aigw/testing/processes';
+import { TwoJwtProviders } from './two-jwt-providers';
 
-const CORP = 'https://auth.corp.identified-owners.test';
-const PARTNER = 'https://auth.partner.identified-owners.test';
 const BATCH = 'gpt-batch';
 const PLAIN = 'gpt-plain';
 
-const provider = (name: string, issuer: string, jwksUri: string) => `    - name: ${name}
-      issuer: ${issuer}
-      audiences: [ai-gateway]
-      remoteJWKS: {uri: "${jwksUri}"}
-      claimToHeaders:
-      - {claim: sub, header: x-user-id}`;
-
 const yaml = (
-  jwksUri: string,
+  issuers: TwoJwtProviders,
   batchUrl: string,
   plainUrl: string,
 ) => `apiVersion: gateway.envoyproxy.io/v1alpha1
@@ -43,16 +31,7 @@ spec:
   userIdentification:
     header: x-user-id
 ---
-apiVersion: gateway.envoyproxy.io/v1alpha1
-kind: SecurityPolicy
-metadata: {name: two-issuers}
-spec:
-  targetRefs: [{kind: AIGatewayRoute, name: shared}]
-  jwt:
-    providers:
-${provider('corp', CORP, jwksUri)}
-${provider('partner', PARTNER, jwksUri)}
-`;
+${issuers.securityPolicy('shared')}`;
 
 const BATCH_INPUT = JSON.stringify({
   custom_id: 'r0',
@@ -65,7 +44,7 @@ const notFound = (param?: string) => (error: unknown) =>
   error instanceof OpenAI.NotFoundError && (param === undefined || error.param === param);
 
 describe('stored objects of one user id from two JWT providers (all-in-one gateway)', () => {
-  const jwks = new LocalJwksServer();
+  const issuers = new TwoJwtProviders('identified-owners');
   const batchBackend = new FakeBatchBackend();
   const plain = new FakeOpenAiUpstream('plain');
   let gateway: AppProcess;
@@ -74,32 +53,17 @@ describe('stored objects of one user id from two JWT providers (all-in-one gatew
   let partnerAlice: OpenAI;
 
   before(async () => {
-    await Promise.all([jwks.start(), batchBackend.start(), plain.start()]);
-    const corp = await TestIssuer.create(CORP, 'ai-gateway');
-    const partner = await TestIssuer.create(PARTNER, 'ai-gateway');
-    jwks.publish(corp.publicJwk, partner.publicJwk);
-    const dir = mkdtempSync(join(tmpdir(), 'aigw-identified-owners-'));
-    writeFileSync(join(dir, 'config.yaml'), yaml(jwks.url, batchBackend.baseUrl, plain.baseUrl));
-    gateway = await startApp('gateway', {
-      AI_GATEWAY_CONFIG: join(dir, 'config.yaml'),
-      AI_GATEWAY_DATA_DIR: join(dir, 'data'),
+    await Promise.all([issuers.start(), batchBackend.start(), plain.start()]);
+    gateway = await startGatewayWithConfig(yaml(issuers, batchBackend.baseUrl, plain.baseUrl), {
       AI_GATEWAY_SECRET_OPENAI_KEY_APIKEY: 'sk-backend',
       AI_GATEWAY_BATCH_POLL_INTERVAL_MS: '0',
     });
-    const clientOf = async (issuer: TestIssuer) =>
-      new OpenAI({
-        baseURL: `${gateway.baseUrl}/v1`,
-        // Sent as `Authorization: Bearer <token>`.
-        apiKey: await issuer.sign({ sub: 'alice' }),
-        maxRetries: 0,
-        defaultHeaders: { 'x-ai-gateway-model': BATCH },
-      });
-    corpAlice = await clientOf(corp);
-    partnerAlice = await clientOf(partner);
+    corpAlice = await issuers.client(issuers.corp, 'alice', gateway.baseUrl, BATCH);
+    partnerAlice = await issuers.client(issuers.partner, 'alice', gateway.baseUrl, BATCH);
   });
   after(async () => {
     await gateway?.stop();
-    await Promise.all([jwks.stop(), batchBackend.stop(), plain.stop()]);
+    await Promise.all([issuers.stop(), batchBackend.stop(), plain.stop()]);
   });
 
   it("keeps the corp alice's stored response from the partner's alice", async () => {
