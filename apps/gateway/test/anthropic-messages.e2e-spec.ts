@@ -8,6 +8,7 @@ import OpenAI from 'openai';
 import { metricSum } from '@aigw/testing';
 import {
   FakeAnthropicUpstream,
+  FakeBedrockUpstream,
   FakeOpenAiToolUpstream,
   FakeOpenAiUpstream,
 } from '@aigw/testing/fake-provider';
@@ -959,5 +960,102 @@ ${backend('standby', standby, 1)}
     assert.equal(message.type, 'message');
     assert.equal(primary.calls.length, 2);
     assert.equal(standby.calls.length, 0);
+  });
+});
+
+describe('PDFs on a Bedrock backend reach Converse as document blocks', () => {
+  const credentials = {
+    accessKeyId: 'AKIDEXAMPLEPDF',
+    secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEPDF',
+  };
+  const upstream = new FakeBedrockUpstream(credentials);
+  const pdf = Buffer.from('%PDF-1.4 fake').toString('base64');
+  let gateway: AppProcess;
+
+  before(async () => {
+    await upstream.start();
+    const config = join(dir, 'bedrock-pdf.yaml');
+    writeFileSync(
+      config,
+      `kind: AIGatewayRoute
+metadata: {name: bedrock-pdf}
+spec:
+  backends:
+  - name: claude
+    provider: bedrock
+    baseUrl: ${upstream.baseUrl}
+    model: anthropic.claude-sonnet-4-5-20250929-v1:0
+    modelNameOverride: claude-bedrock
+`,
+    );
+    gateway = await startApp('gateway', {
+      AI_GATEWAY_CONFIG: config,
+      AI_GATEWAY_DATA_DIR: join(dir, 'bedrock-pdf'),
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      AWS_SESSION_TOKEN: '',
+      AWS_REGION: 'us-east-1',
+    });
+  });
+  after(async () => {
+    await gateway.stop();
+    await upstream.stop();
+  });
+
+  it('sends a Messages document block and a chat file part, each named as Converse allows', async () => {
+    const message = await clientFor(gateway).messages.create({
+      model: 'claude-bedrock',
+      max_tokens: 100,
+      messages: [
+        {
+          role: 'user',
+          content: [
+            {
+              type: 'document',
+              title: 'Q3 report_v2.pdf',
+              source: { type: 'base64', media_type: 'application/pdf', data: pdf },
+            },
+            {
+              type: 'document',
+              title: 'Q3 report v2',
+              source: { type: 'base64', media_type: 'application/pdf', data: pdf },
+            },
+            { type: 'text', text: 'Compare them' },
+          ],
+        },
+      ],
+    });
+    assert.equal(message.type, 'message');
+    const sent = (upstream.calls[0]?.body.messages as { content: unknown[] }[])[0]?.content;
+    assert.deepEqual(sent, [
+      { document: { format: 'pdf', name: 'Q3 report v2', source: { bytes: pdf } } },
+      { document: { format: 'pdf', name: 'Q3 report v2 (2)', source: { bytes: pdf } } },
+      { text: 'Compare them' },
+    ]);
+
+    const chat = await fetch(`${gateway.baseUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'claude-bedrock',
+        messages: [
+          {
+            role: 'user',
+            content: [
+              {
+                type: 'file',
+                file: { file_data: `data:application/pdf;base64,${pdf}`, filename: 'a/b.pdf' },
+              },
+              { type: 'text', text: 'Summarise' },
+            ],
+          },
+        ],
+      }),
+    });
+    assert.equal(chat.status, 200);
+    const fromChat = (upstream.calls[1]?.body.messages as { content: unknown[] }[])[0]?.content;
+    assert.deepEqual(fromChat?.[0], {
+      document: { format: 'pdf', name: 'a b', source: { bytes: pdf } },
+    });
   });
 });

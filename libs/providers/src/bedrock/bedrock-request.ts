@@ -7,7 +7,6 @@ import {
 } from '@aigw/contracts/data-plane';
 import type { AnswerTool } from '../core/answer-tool';
 import {
-  documentsRefused,
   type ChatPart,
   type ChatPrompt,
   type ChatTurn,
@@ -72,7 +71,50 @@ function partBlocks(part: ChatPart, at: string): Block[] {
         { param: at },
       );
     case 'document':
-      throw documentsRefused('Bedrock', at);
+      return [documentBlock(part)];
+  }
+}
+
+/**
+ * A PDF as Converse's document block. Converse takes names of letters, digits, single
+ * spaces, hyphens, parentheses and square brackets (1 to 200 characters; "report.pdf" is
+ * refused for its dot), so the client's file name is kept in those terms, or "document".
+ */
+function documentBlock(part: ChatPart & { kind: 'document' }): Block {
+  return {
+    document: { format: 'pdf', name: documentName(part.filename), source: { bytes: part.base64 } },
+  };
+}
+
+export function documentName(filename: string | undefined): string {
+  const name = (filename ?? '')
+    .replace(/\.pdf$/i, '')
+    .replace(/[^A-Za-z0-9\s\-()[\]]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 200)
+    .trim();
+  return name === '' ? 'document' : name;
+}
+
+/**
+ * Converse refuses two documents of one name in a request: a later one gets its number,
+ * "report (2)", as a file manager names a copy.
+ */
+function withUniqueDocumentNames(messages: readonly JsonObject[]): void {
+  const seen = new Set<string>();
+  for (const message of messages) {
+    for (const item of message.content as Block[]) {
+      const document = item.document as { name: string } | undefined;
+      if (!document) continue;
+      let name = document.name;
+      for (let copy = 2; seen.has(name); copy += 1) {
+        const suffix = ` (${copy})`;
+        name = document.name.slice(0, 200 - suffix.length).trimEnd() + suffix;
+      }
+      seen.add(name);
+      document.name = name;
+    }
   }
 }
 
@@ -236,6 +278,7 @@ export function toConverseRequest(
   onDropped?: SettingsDroppedListener,
 ): JsonObject {
   const converseMessages = messages(prompt.turns, model);
+  withUniqueDocumentNames(converseMessages);
   if (converseMessages.length === 0) {
     // Converse would refuse it too; saying so here spares a call and names the field.
     throw new DataPlaneError(

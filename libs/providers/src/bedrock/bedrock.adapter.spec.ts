@@ -31,6 +31,7 @@ import {
 } from '@aigw/testing/fake-provider';
 import { BedrockAdapter } from './bedrock.adapter';
 import { bedrockRegion } from './bedrock-signer';
+import { documentName } from './bedrock-request';
 
 const CREDENTIALS = {
   accessKeyId: 'AKIDEXAMPLETEST',
@@ -197,6 +198,34 @@ describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () =
     assert.deepEqual(resultOf(1), {
       toolResult: { toolUseId: 'tooluse_1', content: [{ text: 'Error: service down' }] },
     });
+  });
+
+  it("sends an inline PDF as Converse's document block, named as Converse allows", async () => {
+    const pdf = Buffer.from('%PDF-1.4 fake').toString('base64');
+    const file = (filename?: string) => ({
+      type: 'file',
+      file: { file_data: `data:application/pdf;base64,${pdf}`, ...(filename ? { filename } : {}) },
+    });
+    await invoke(
+      gatewayChatRequest({
+        messages: [
+          {
+            role: 'user',
+            content: [file('Q3 report_v2.pdf'), file('Q3 report v2'), file(), file('§§.pdf')],
+          },
+        ],
+      }),
+    );
+    const sent = (upstream.calls[0].body as { messages: { content: JsonObject[] }[] }).messages[0]
+      .content;
+    assert.deepEqual(
+      sent.map((block) => (block.document as JsonObject).name),
+      ['Q3 report v2', 'Q3 report v2 (2)', 'document', 'document (2)'],
+    );
+    assert.deepEqual(sent[0], {
+      document: { format: 'pdf', name: 'Q3 report v2', source: { bytes: pdf } },
+    });
+    assert.equal(documentName('x'.repeat(300)).length, 200);
   });
 
   it("sends service_tier as Converse's serviceTier, none for auto", async () => {
