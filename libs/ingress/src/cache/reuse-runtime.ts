@@ -22,6 +22,7 @@ import {
 /** Cache and dedup commands are single round trips; one taking longer means Redis is away. */
 const REUSE_REDIS_COMMAND_TIMEOUT_MS = 2_000;
 import { RedisResponseCacheStore } from './redis-cache-store';
+import { CacheRedisPool } from './cache-redis-pool';
 import { ResponseReuse } from './response-reuse';
 import { ReusePublisher } from './reuse-publisher';
 
@@ -85,35 +86,19 @@ export function openResponseReuse(host: ReuseHost, env: Env): ResponseReuse {
   const onError = (what: string, error: unknown) =>
     logger.warn(`${what} failed`, { reason: error instanceof Error ? error.name : 'unknown' });
 
-  const clients = new Map<string, Redis>();
-  const client = (url: string): Redis => {
-    let redis = clients.get(url);
-    if (!redis) {
-      // While Redis is away a lookup fails at once (a cache miss, no coordination) instead
-      // of waiting through the reconnect backoff; one sent to a Redis that is connected but
-      // silent gives up after 2 s. Blocking reads of the dedup stream wait far less (blockMs).
-      redis = queueOnlyUntilFirstReady(
-        createRedisClient(url, { commandTimeout: REUSE_REDIS_COMMAND_TIMEOUT_MS }),
-      );
-      // The URL may carry a password: log the error's kind only.
-      redis.on('error', (error: Error) => onError('cache redis connection', error));
-      clients.set(url, redis);
-    }
+  const openRedis = (url: string): Redis => {
+    // While Redis is away a lookup fails at once (a cache miss, no coordination) instead
+    // of waiting through the reconnect backoff; one sent to a Redis that is connected but
+    // silent gives up after 2 s. Blocking reads of the dedup stream wait far less (blockMs).
+    const redis = queueOnlyUntilFirstReady(
+      createRedisClient(url, { commandTimeout: REUSE_REDIS_COMMAND_TIMEOUT_MS }),
+    );
+    // The URL may carry a password: log the error's kind only.
+    redis.on('error', (error: Error) => onError('cache redis connection', error));
     return redis;
   };
-  const redisStores = new Map<string, ResponseCacheStore>();
-  let memory: MemoryResponseCacheStore | undefined;
-  const cacheStore = (route: RouteConfig): ResponseCacheStore => {
-    const address = route.caching.backend.address;
-    const url = address ? redisUrlOf(address) : host.settings.redisUrl;
-    if (!url) return (memory ??= new MemoryResponseCacheStore(memoryBytes));
-    let store = redisStores.get(url);
-    if (!store) {
-      store = new RedisResponseCacheStore(client(url), false);
-      redisStores.set(url, store);
-    }
-    return store;
-  };
+  const stores = openCacheStores(host, memoryBytes, openRedis);
+  const { cacheStore, client } = stores;
 
   let flights: FlightCoordinator | undefined;
   const coordinator = (): FlightCoordinator => {
@@ -149,8 +134,7 @@ export function openResponseReuse(host: ReuseHost, env: Env): ResponseReuse {
 
   host.onClose(async () => {
     await flights?.close();
-    await memory?.close();
-    for (const redis of clients.values()) redis.disconnect();
+    await stores.close();
   });
   return new ResponseReuse({
     config: host.config,
@@ -160,4 +144,48 @@ export function openResponseReuse(host: ReuseHost, env: Env): ResponseReuse {
     billing,
     onError,
   });
+}
+
+/** The stores openResponseReuse hands out by route, and the Redis clients under them. */
+export interface CacheStores {
+  readonly cacheStore: (route: RouteConfig) => ResponseCacheStore;
+  /** A client for `url` (deduplication's REDIS_URL, never retired). */
+  readonly client: (url: string) => Redis;
+  readonly close: () => Promise<void>;
+}
+
+/**
+ * Stores by route (see openResponseReuse). On each reload, a Redis whose address no
+ * caching route names any more is retired: disconnected once its commands in flight have
+ * finished, so a changed caching.backend.address leaves no connection behind.
+ */
+export function openCacheStores(
+  host: Pick<ReuseHost, 'settings' | 'onConfigReload'>,
+  memoryBytes: number,
+  openRedis: (url: string) => Redis,
+): CacheStores {
+  const redisUrl = host.settings.redisUrl;
+  const pool = new CacheRedisPool(openRedis, redisUrl === undefined ? [] : [redisUrl]);
+  let memory: MemoryResponseCacheStore | undefined;
+  host.onConfigReload((config) => {
+    const wanted = new Set<string>();
+    for (const route of config.routes) {
+      const address = route.caching.backend.address;
+      if (route.caching.enabled && address) wanted.add(redisUrlOf(address));
+    }
+    pool.retainOnly(wanted);
+  });
+  return {
+    cacheStore: (route) => {
+      const address = route.caching.backend.address;
+      const url = address ? redisUrlOf(address) : redisUrl;
+      if (!url) return (memory ??= new MemoryResponseCacheStore(memoryBytes));
+      return pool.store(url, (redis) => new RedisResponseCacheStore(redis, false));
+    },
+    client: (url) => pool.client(url),
+    close: async () => {
+      await memory?.close();
+      pool.closeAll();
+    },
+  };
 }
