@@ -21,6 +21,8 @@ const GOOGLE_NAMES: Readonly<Record<RequestSetting, string>> = {
   safety_settings: 'safetySettings',
   task_type: 'taskType',
   title: 'title',
+  // Not a Gemini client's field: a canonical one's name, should one come to carry it.
+  service_tier: 'serviceTier',
 };
 
 /** The settings (Google's names) the backend that answered reported left out. */
