@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Balance } from './budget-store.port';
+import { holdRecordKey } from './redis/budget-scripts';
 
 /** The balances of some limits and one reservation's holds, read at once. */
 export interface BalancesBesideHold {
@@ -50,8 +51,8 @@ interface ReaderCommands {
 
 /**
  * The reader over the Redis budget store's keys: its balance hashes, their `:holds` sets,
- * and each reservation's record `<namespace>:hold:<reservationId>` (RedisBudgetStore's
- * layout, see budget-scripts). One script, one round trip.
+ * and each reservation's record (holdRecordKey: RedisBudgetStore's layout, see
+ * budget-scripts). One script, one round trip.
  */
 export class RedisModelBalanceReader implements ModelBalanceReader {
   private readonly redis: Redis & ReaderCommands;
@@ -73,7 +74,7 @@ export class RedisModelBalanceReader implements ModelBalanceReader {
       limits.length + 1,
       ...limits.map((limit) => limit.key),
       // No reservation: the bare prefix, a record no reservation id names.
-      `${this.namespace}:hold:${reservationId ?? ''}`,
+      holdRecordKey(this.namespace, reservationId ?? ''),
       now,
     );
     const balances = limits.map(({ key, limit }, index) => ({

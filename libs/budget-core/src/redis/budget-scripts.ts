@@ -8,6 +8,11 @@ import { BATCH_HOLD_PREFIX } from '../domain/hold-kind';
 // reaper job. The sweep that finds a hold lapsed first deletes its record, so each lapse
 // is counted once (its other keys' members lapse at the same score and go uncounted).
 
+/** The record of one reservation's holds, the hash the layout above describes. */
+export function holdRecordKey(namespace: string, reservationId: string): string {
+  return `${namespace}:hold:${reservationId}`;
+}
+
 /**
  * Drops the lapsed holds of one balance key and counts, by kind, those whose record it
  * deleted (lapses[1] calls, lapses[2] batches). The record's key is named here, not in

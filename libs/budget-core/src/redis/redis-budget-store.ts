@@ -13,6 +13,7 @@ import type { HoldLapseListener } from '../domain/hold-kind';
 import {
   ADJUST_LUA,
   BALANCES_LUA,
+  holdRecordKey,
   REFRESH_LUA,
   RELEASE_LUA,
   RESERVE_LUA,
@@ -209,7 +210,7 @@ export class RedisBudgetStore implements BudgetStore {
   }
 
   private holdKey(reservationId: string): string {
-    return `${this.namespace}:hold:${reservationId}`;
+    return holdRecordKey(this.namespace, reservationId);
   }
 }
 
