@@ -12,7 +12,7 @@ import { type Kafka } from 'kafkajs';
 import { numberedUsageEvent } from '@aigw/testing';
 import { EventSpool } from './event-spool';
 import { KafkaEventBus, type KafkaEventBusOptions } from './kafka-event-bus';
-import { EVENTS, FakeKafka } from '../testing/fake-kafka-consumer';
+import { EVENTS, FakeKafka, pollUntil } from '../testing/fake-kafka-consumer';
 
 const dir = mkdtempSync(join(tmpdir(), 'aigw-bus-consumers-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -26,14 +26,6 @@ function busOn(kafka: FakeKafka, options: Partial<KafkaEventBusOptions> = {}): K
     consumerStallMs: 150,
     ...options,
   });
-}
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 describe('KafkaEventBus consumers', () => {
@@ -57,10 +49,10 @@ describe('KafkaEventBus consumers', () => {
     assert.equal(bus.status().ready, true);
 
     kafka.down = false;
-    await until(() => kafka.consumers.length === 1, 'the consumer started once Kafka answered');
+    await pollUntil(() => kafka.consumers.length === 1, 'the consumer started once Kafka answered');
     const consumer = kafka.current;
     assert.match(consumer.groupId, /^budget-state-view\.view\./);
-    await until(() => bus.status().state === 'connected', 'fetching');
+    await pollUntil(() => bus.status().state === 'connected', 'fetching');
     await consumer.deliver(Topic.UsageRecorded, 0, 0, [numberedUsageEvent('u', 1)]);
     assert.deepEqual(handled, [1]);
     await bus.close();
@@ -97,7 +89,7 @@ describe('KafkaEventBus consumers', () => {
     first.emit(EVENTS.CRASH, { error: new Error('not retriable'), restart: false });
     assert.equal(bus.status().state, 'unreachable');
 
-    await until(() => kafka.consumers.length === 2, 'a fresh consumer');
+    await pollUntil(() => kafka.consumers.length === 2, 'a fresh consumer');
     assert.equal(first.disconnected, true);
     const second = kafka.current;
     assert.equal(second.groupId, 'budget', 'the same group: it resumes at the committed offsets');
@@ -108,7 +100,7 @@ describe('KafkaEventBus consumers', () => {
     assert.deepEqual(handled, [1, 2]);
     assert.deepEqual(second.commits, [{ topic: Topic.UsageRecorded, partition: 0, offset: '9' }]);
     assert.deepEqual(replaced, [{ group: 'budget', reason: 'crashed' }]);
-    await until(() => bus.status().state === 'connected', 'fetching again');
+    await pollUntil(() => bus.status().state === 'connected', 'fetching again');
     await bus.close();
   });
 
@@ -169,7 +161,7 @@ describe('KafkaEventBus consumers', () => {
     ]);
     first.alive = false; // hangs without a word, as tulios/kafkajs#659 reports
 
-    await until(() => kafka.consumers.length === 2, 'a fresh consumer');
+    await pollUntil(() => kafka.consumers.length === 2, 'a fresh consumer');
     assert.deepEqual(replaced, [{ group: 'ingress-budget-view', reason: 'stalled' }]);
     assert.ok(warnings.includes('replacing an event consumer with a fresh one'));
     const second = kafka.current;

@@ -14,7 +14,7 @@ import { numberedUsageEvent } from '@aigw/testing';
 import { EventSpool } from './event-spool';
 import { KafkaEventBus, type KafkaEventBusOptions } from './kafka-event-bus';
 import type { ConsumerLagObserver } from './consumer-lag';
-import { EVENTS, FakeKafka } from '../testing/fake-kafka-consumer';
+import { EVENTS, FakeKafka, pollUntil } from '../testing/fake-kafka-consumer';
 
 const dir = mkdtempSync(join(tmpdir(), 'aigw-bus-lag-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -43,14 +43,6 @@ function busOn(kafka: FakeKafka, options: Partial<KafkaEventBusOptions> = {}): K
     lagRefreshMs: 60_000, // the tests that want it set it short
     ...options,
   });
-}
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 const events = (n: number) => Array.from({ length: n }, (_, i) => numberedUsageEvent('u', i + 1));
@@ -95,10 +87,10 @@ describe('KafkaEventBus consumer lag', () => {
     kafka.joinAfterMs = 100;
     first.emit(EVENTS.CRASH, { error: new Error('not retriable'), restart: false });
     assert.deepEqual(gauge.series(), {}, 'dropped as the consumer is replaced');
-    await until(() => kafka.consumers.length === 2, 'a fresh consumer');
+    await pollUntil(() => kafka.consumers.length === 2, 'a fresh consumer');
     await first.deliver(T, 0, 1, events(1), 900).catch(() => undefined); // the old one's last
     assert.deepEqual(gauge.series(), {});
-    await until(() => bus.status().state === 'connected', 'the fresh consumer fetching');
+    await pollUntil(() => bus.status().state === 'connected', 'the fresh consumer fetching');
     await kafka.current.deliver(T, 1, 1, events(1), 9);
     assert.deepEqual(gauge.series(), { [`sink ${T}:1`]: 7 });
     await bus.close();
@@ -118,11 +110,11 @@ describe('KafkaEventBus consumer lag', () => {
     const bus = busOn(kafka, { observer: gauge.observer, lagRefreshMs: 20 });
     // No batch comes (nothing new, or a handler that keeps failing): only the broker tells.
     await bus.subscribe({ group: 'budget', topics: [T], handle: async () => {} });
-    await until(() => Object.keys(gauge.series()).length === 2, 'the lag read from the broker');
+    await pollUntil(() => Object.keys(gauge.series()).length === 2, 'the lag read from the broker');
     assert.deepEqual(gauge.series(), { [`budget ${T}:0`]: 60, [`budget ${T}:1`]: 7 });
 
     committed.set(0, '100'); // caught up elsewhere in the group's history
-    await until(() => gauge.series()[`budget ${T}:0`] === 0, 'the lag refreshed');
+    await pollUntil(() => gauge.series()[`budget ${T}:0`] === 0, 'the lag refreshed');
 
     kafka.current.rejoin({ [T]: [1] });
     await new Promise((r) => setTimeout(r, 100)); // several refreshes
@@ -145,7 +137,7 @@ describe('KafkaEventBus consumer lag', () => {
     await kafka.current.deliver(T, 0, 0, events(3), 3);
     assert.deepEqual(gauge.series(), { [`view ${T}:0`]: 0 });
     kafka.watermarks.set(T, [{ partition: 0, low: '0', high: '8' }]);
-    await until(() => gauge.series()[`view ${T}:0`] === 5, 'the view lag read from the broker');
+    await pollUntil(() => gauge.series()[`view ${T}:0`] === 5, 'the view lag read from the broker');
 
     kafka.down = true;
     await new Promise((r) => setTimeout(r, 150)); // several refreshes fail
@@ -153,7 +145,7 @@ describe('KafkaEventBus consumer lag', () => {
     assert.deepEqual(warnings, ['could not read the consumer lag']);
     kafka.down = false;
     kafka.watermarks.set(T, [{ partition: 0, low: '0', high: '9' }]);
-    await until(() => gauge.series()[`view ${T}:0`] === 6, 'read again once Kafka answers');
+    await pollUntil(() => gauge.series()[`view ${T}:0`] === 6, 'read again once Kafka answers');
     await bus.close();
   });
 });

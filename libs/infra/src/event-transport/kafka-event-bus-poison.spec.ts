@@ -13,6 +13,7 @@ import { type EachBatchPayload, type Kafka, type Message } from 'kafkajs';
 import { numberedUsageEvent, until } from '@aigw/testing';
 import { EventSpool } from './event-spool';
 import { DEAD_LETTER_HEADERS, KafkaEventBus } from './kafka-event-bus';
+import { kafkaMessagesOf } from '../testing/fake-kafka-consumer';
 
 const dir = mkdtempSync(join(tmpdir(), 'aigw-bus-poison-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -76,17 +77,7 @@ class FakeConsumer {
    */
   deliver(topic: string, events: readonly GatewayEvent[], from = 0): Promise<void> {
     assert.ok(this.eachBatch, 'the consumer runs');
-    const messages = events.slice(from).map((event, i) => {
-      const encoded = encodeEvent(event);
-      return {
-        key: Buffer.from(encoded.key),
-        value: encoded.value,
-        headers: encoded.headers,
-        offset: String(from + i),
-        timestamp: '0',
-        attributes: 0,
-      };
-    });
+    const messages = kafkaMessagesOf(events.slice(from), from);
     return this.eachBatch({
       batch: { topic, partition: 0, messages, highWatermark: String(events.length) },
       resolveOffset: () => undefined,

@@ -92,17 +92,7 @@ export class FakeConsumer {
     highWatermark = from + events.length,
   ) {
     assert.ok(this.eachBatch, 'the consumer runs');
-    const messages = events.map((event, i) => {
-      const encoded = encodeEvent(event);
-      return {
-        key: Buffer.from(encoded.key),
-        value: encoded.value,
-        headers: encoded.headers,
-        offset: String(from + i),
-        timestamp: '0',
-        attributes: 0,
-      };
-    });
+    const messages = kafkaMessagesOf(events, from);
     await this.eachBatch({
       batch: {
         topic,
@@ -115,6 +105,30 @@ export class FakeConsumer {
       isRunning: () => !this.disconnected,
       isStale: () => false,
     } as unknown as EachBatchPayload);
+  }
+}
+
+/** `events` as the messages of one fetched batch, the first at offset `firstOffset`. */
+export function kafkaMessagesOf(events: readonly GatewayEvent[], firstOffset: number) {
+  return events.map((event, i) => {
+    const encoded = encodeEvent(event);
+    return {
+      key: Buffer.from(encoded.key),
+      value: encoded.value,
+      headers: encoded.headers,
+      offset: String(firstOffset + i),
+      timestamp: '0',
+      attributes: 0,
+    };
+  });
+}
+
+/** Polls `condition` at the fakes' pace (every 5 ms, for up to 10 s). */
+export async function pollUntil(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
   }
 }
 
