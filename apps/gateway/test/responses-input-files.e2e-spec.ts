@@ -6,50 +6,25 @@
 // backend that takes files is refused before any call.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import OpenAI, { toFile } from 'openai';
-import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
-import { startApp, type AppProcess } from '@aigw/testing/processes';
-import { fileParts, FilesAndChatBackend } from './files-and-chat-backend';
-
-/** One backend's model: a file sent to it goes by its own id. */
-const SINGLE = 'gpt-docs';
-/** Two backends (the one holding the file first): the file goes as content. */
-const FAILOVER = 'gpt-failover';
-/** An Anthropic backend only: it takes no files. */
-const CLAUDE = 'claude-docs';
-
-const PDF = Buffer.from('%PDF-1.4 a small document about the quarterly numbers');
+import type OpenAI from 'openai';
+import { fileParts } from './files-and-chat-backend';
+import {
+  CLAUDE,
+  failure,
+  FAILOVER,
+  FileInputsGateway,
+  PDF,
+  SINGLE,
+  upload,
+} from './file-inputs-gateway';
 
 type Json = Record<string, unknown>;
 
 describe('Responses API input_file by file_id on the all-in-one gateway', () => {
-  const openai = new FilesAndChatBackend();
-  /** The failover model's second backend. */
-  const spare = new FakeOpenAiUpstream('spare');
-  let gateway: AppProcess;
+  const docs = new FileInputsGateway();
+  const { openai, spare } = docs;
   let alice: OpenAI;
   let bob: OpenAI;
-
-  const clientFor = (user: string) =>
-    new OpenAI({
-      baseURL: `${gateway.baseUrl}/v1`,
-      apiKey: `sk-client-${user}`,
-      maxRetries: 0,
-      defaultHeaders: { 'x-user-id': user },
-    });
-
-  /** `user`'s upload of PDF for `model`, with `purpose`: its gateway id. */
-  const upload = async (client: OpenAI, model: string, purpose: string, name = 'report.pdf') => {
-    const file = await client.files.create(
-      { file: await toFile(PDF, name), purpose: purpose as 'user_data' },
-      { headers: { 'x-ai-gateway-model': model } },
-    );
-    assert.match(file.id, /^file-aigw_/);
-    return file.id;
-  };
 
   const ask = (client: OpenAI, model: string, fileId: string, more: Json = {}) =>
     client.responses.create({
@@ -66,46 +41,13 @@ describe('Responses API input_file by file_id on the all-in-one gateway', () => 
       ...more,
     });
 
-  /** The error `call` failed with (it must fail). */
-  const failure = async (call: Promise<unknown>) => {
-    const error = await call.then(
-      () => assert.fail('the call should have been refused'),
-      (thrown: unknown) => thrown,
-    );
-    assert.ok(error instanceof OpenAI.APIError, String(error));
-    return error;
-  };
-
   before(async () => {
-    await Promise.all([openai.start(), spare.start()]);
-    const dir = mkdtempSync(join(tmpdir(), 'aigw-responses-files-'));
-    writeFileSync(
-      join(dir, 'config.yaml'),
-      `kind: AIGatewayRoute
-metadata: {name: docs}
-spec:
-  backends:
-  - {name: docs-openai, provider: openai, baseUrl: "${openai.baseUrl}", model: gpt-4.1, modelNameOverride: ${SINGLE}, auth: {apiKeyRef: {name: openai-key}}}
-  - {name: failover-openai, priority: 0, provider: openai, baseUrl: "${openai.baseUrl}", model: gpt-4.1, modelNameOverride: ${FAILOVER}, auth: {apiKeyRef: {name: openai-key}}}
-  - {name: failover-spare, priority: 1, provider: vllm, baseUrl: "${spare.baseUrl}", model: spare-model, modelNameOverride: ${FAILOVER}}
-  - {name: claude, provider: anthropic, baseUrl: "http://127.0.0.1:9", model: claude-sonnet-4-5, modelNameOverride: ${CLAUDE}, auth: {apiKeyRef: {name: anthropic-key}}}
-  userIdentification: {header: x-user-id}
-`,
-    );
-    gateway = await startApp('gateway', {
-      AI_GATEWAY_CONFIG: join(dir, 'config.yaml'),
-      AI_GATEWAY_DATA_DIR: join(dir, 'data'),
-      AI_GATEWAY_SECRET_OPENAI_KEY_APIKEY: 'sk-backend',
-      AI_GATEWAY_SECRET_ANTHROPIC_KEY_APIKEY: 'sk-ant-backend',
-    });
-    alice = clientFor('alice');
-    bob = clientFor('bob');
+    await docs.start();
+    alice = docs.client('alice');
+    bob = docs.client('bob');
   });
 
-  after(async () => {
-    await gateway?.stop();
-    await Promise.all([openai.stop(), spare.stop()]);
-  });
+  after(() => docs.stop());
 
   it("sends the backend its own id for the caller's file, in this turn and a chained one", async () => {
     const fileId = await upload(alice, SINGLE, 'user_data');
