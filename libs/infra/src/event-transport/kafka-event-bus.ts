@@ -388,8 +388,7 @@ export class KafkaEventBus implements EventPublisher {
 
   /** Whether Kafka answers, asked on the bus's own client. */
   private async answers(): Promise<void> {
-    const admin = this.kafka.admin();
-    await admin.connect();
+    const admin = await this.connectedAdmin();
     await admin.disconnect();
   }
 
