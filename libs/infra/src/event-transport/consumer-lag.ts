@@ -1,8 +1,6 @@
-// The consumer lag one subscription reports, kept to the partitions its consumer owns now.
-// A partition's lag used to be set only when this replica committed a batch of it and was
-// never dropped: after a rebalance moved it to another replica (autoscaling, a peer's
-// restart) this one kept its last number until it restarted, and alerts taking the max
-// over replicas fired on it. Now a join's assignment (kafkajs GROUP_JOIN) drops the
+// The consumer lag one subscription reports, kept to the partitions its consumer owns now:
+// alerts take the max over replicas, so a replica must not keep reporting a partition a
+// rebalance moved to another one. A join's assignment (kafkajs GROUP_JOIN) drops the
 // partitions no longer owned, a replaced or stopped consumer drops them all, and a
 // periodic read of the broker's offsets (refreshLag) keeps an idle or stuck partition's
 // lag current, where no batch is committed to update it.
