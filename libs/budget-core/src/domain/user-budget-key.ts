@@ -83,7 +83,7 @@ export function claimOfHeader(provider: JwtProviderConfig, header: string): stri
  * holds only what a verified claim set (the client's own header is removed), so it is that
  * provider's claim, and shares the key space of routes naming the claim itself.
  */
-export function routeIdentifications(config: GatewayConfig, route: RouteConfig): string[] {
+function routeIdentifications(config: GatewayConfig, route: RouteConfig): string[] {
   const providers = routeJwtProviders(config, route);
   const sources = route.userIdentification.sources;
   const jwtRequired = providers.length > 0 || sources.some((s) => s.kind === 'jwt');
@@ -103,13 +103,25 @@ export function routeIdentifications(config: GatewayConfig, route: RouteConfig):
   return [...found];
 }
 
+const identificationsByRoute = new WeakMap<RouteConfig, readonly string[]>();
+
+/** routeIdentifications, worked out once per route. */
+function identificationsOf(config: GatewayConfig, route: RouteConfig): readonly string[] {
+  let found = identificationsByRoute.get(route);
+  if (!found) {
+    found = routeIdentifications(config, route);
+    identificationsByRoute.set(route, found);
+  }
+  return found;
+}
+
 const identificationsByConfig = new WeakMap<GatewayConfig, ReadonlySet<string>>();
 
 /** Every identification of the configuration's routes (worked out once per configuration). */
 export function configIdentifications(config: GatewayConfig): ReadonlySet<string> {
   let found = identificationsByConfig.get(config);
   if (!found) {
-    found = new Set(config.routes.flatMap((route) => routeIdentifications(config, route)));
+    found = new Set(config.routes.flatMap((route) => identificationsOf(config, route)));
     identificationsByConfig.set(config, found);
   }
   return found;
@@ -135,8 +147,6 @@ export function qualifiedBudgetKey(identification: string, userKey: string): str
   return `sha256:${createHash('sha256').update(key, 'utf8').digest('hex')}`;
 }
 
-const identificationsByRoute = new WeakMap<RouteConfig, readonly string[]>();
-
 /**
  * The budget key of a user a usage event names by id alone (events of older builds carry
  * no budget key; a batch bill's names this one, batchBudgetKey): the id where users are
@@ -150,11 +160,7 @@ export function impliedBudgetKey(
   userKey: string,
 ): string {
   if (!qualifiesBudgetKeys(config) || userKey === ANONYMOUS_USER_KEY) return userKey;
-  let identifications = identificationsByRoute.get(route);
-  if (!identifications) {
-    identifications = routeIdentifications(config, route);
-    identificationsByRoute.set(route, identifications);
-  }
+  const identifications = identificationsOf(config, route);
   return identifications.length === 1 ? qualifiedBudgetKey(identifications[0], userKey) : userKey;
 }
 
@@ -177,7 +183,7 @@ export function budgetsNamed(config: GatewayConfig, name: string): NamedBudget[]
     return [{ budgetKey: name, routes: config.routes }];
   }
   const routesOf = (identification: string) =>
-    config.routes.filter((route) => routeIdentifications(config, route).includes(identification));
+    config.routes.filter((route) => identificationsOf(config, route).includes(identification));
   const named = [...identifications].find((id) => name.startsWith(`${id}:`));
   if (named) return [{ budgetKey: name, routes: routesOf(named) }];
   return [...identifications].map((identification) => ({
