@@ -15,7 +15,7 @@ import type { HeldRecords } from './held-records';
  * guide uploads with it) and `assistants` (what Azure OpenAI, which has no `user_data`,
  * takes). A batch's input or output, a fine-tune's data are not a model's input.
  */
-export const INPUT_FILE_PURPOSES: ReadonlySet<string> = new Set(['user_data', 'assistants']);
+const INPUT_FILE_PURPOSES: ReadonlySet<string> = new Set(['user_data', 'assistants']);
 
 /** The providers whose chat completions take a file part (by id or content). */
 const FILE_TAKING_PROVIDERS: ReadonlySet<string> = new Set(['openai', 'azure']);

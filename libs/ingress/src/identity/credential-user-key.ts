@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 
 // The credential headers are budget-core's: one budget identification covers them all.
-export { CREDENTIAL_HEADERS, isCredentialHeader } from '@aigw/budget-core';
+export { isCredentialHeader } from '@aigw/budget-core';
 
 export const CREDENTIAL_USER_KEY_PREFIX = 'key-';
 const SCHEME = /^[ \t]*bearer[ \t]+/i;
