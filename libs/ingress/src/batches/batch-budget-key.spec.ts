@@ -2,24 +2,12 @@
 // else the budget a bill naming only its user id is charged to (batchBudgetKey).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseGatewayConfig, type GatewayConfig } from '@aigw/config';
 import { batchBudgetKey, recordBudgetKey } from './batch-budget-key';
 import { batchUsageEvent } from './batch-settlement';
 import { heldOnBatchRoute } from './testing/held-record';
-import { oneBatchRoute } from './testing/one-batch-route';
+import { BATCH_ROUTE_YAML, oneBatchRoute, parsedConfig } from './testing/one-batch-route';
 
-function parsed(yaml: string): GatewayConfig {
-  const result = parseGatewayConfig(yaml, { env: {} });
-  if (!result.ok) throw new Error(`bad config: ${JSON.stringify(result)}`);
-  return result.config;
-}
-
-const BATCH_ROUTE = `kind: AIGatewayRoute
-metadata: {name: batches}
-spec:
-  backends:
-  - {name: openai-batch, provider: openai, baseUrl: "http://127.0.0.1:9/v1", model: up, modelNameOverride: gpt-batch}
-  userIdentification: {header: x-user-id}
+const BATCH_ROUTE = `${BATCH_ROUTE_YAML}  userIdentification: {header: x-user-id}
   costControl:
     maxDailyCostPerUser: 0.01
     modelPricing:
@@ -34,7 +22,7 @@ const jwtProvider = (name: string) => `    - name: ${name}
       - {claim: sub, header: x-user-id}`;
 
 /** One route identifying users two ways: two JWT providers both setting x-user-id from sub. */
-const twoProviders = parsed(`${BATCH_ROUTE}---
+const twoProviders = parsedConfig(`${BATCH_ROUTE}---
 kind: SecurityPolicy
 metadata: {name: two-issuers}
 spec:
@@ -46,7 +34,7 @@ ${jwtProvider('partner')}
 `);
 
 /** The batch route identifies users one way, another route another way. */
-const twoRoutes = parsed(`${BATCH_ROUTE}---
+const twoRoutes = parsedConfig(`${BATCH_ROUTE}---
 kind: AIGatewayRoute
 metadata: {name: keyed}
 spec:

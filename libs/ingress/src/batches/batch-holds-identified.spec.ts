@@ -11,24 +11,18 @@ import {
   userLimits,
   type BoundLimit,
 } from '@aigw/budget-core';
-import { parseGatewayConfig, routeForModel } from '@aigw/config';
+import { routeForModel } from '@aigw/config';
 import { DataPlaneErrorCode, type DataPlaneError } from '@aigw/contracts/data-plane';
 import { BudgetAdmission } from '../admission/budget-admission';
 import { BatchEstimator } from './batch-estimate';
 import { BatchHolds } from './batch-holds';
 import { batchUsageEvent } from './batch-settlement';
 import { batchApis } from './testing/batch-apis';
-import { oneBatchRoute } from './testing/one-batch-route';
+import { BATCH_ROUTE_YAML, oneBatchRoute, parsedConfig } from './testing/one-batch-route';
 import { heldOnBatchRoute } from './testing/held-record';
 
 /** $0.01 a day for each user of the batch route; the other route keys users by API key. */
-const parsed = parseGatewayConfig(
-  `kind: AIGatewayRoute
-metadata: {name: batches}
-spec:
-  backends:
-  - {name: openai-batch, provider: openai, baseUrl: "http://127.0.0.1:9/v1", model: up, modelNameOverride: gpt-batch}
-  userIdentification: {header: x-user-id}
+const config = parsedConfig(`${BATCH_ROUTE_YAML}  userIdentification: {header: x-user-id}
   costControl:
     maxDailyCostPerUser: 0.01
     modelPricing:
@@ -42,11 +36,7 @@ spec:
   userIdentification: {header: authorization}
   costControl:
     maxDailyCostPerUser: 0.01
-`,
-  { env: {} },
-);
-if (!parsed.ok) throw new Error('bad config');
-const config = parsed.config;
+`);
 const route = routeForModel(config, 'gpt-batch')!;
 const ALICE = 'header:x-user-id:alice';
 const NOW = Date.UTC(2026, 11, 4, 1);

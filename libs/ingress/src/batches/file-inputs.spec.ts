@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseGatewayConfig, type GatewayConfig } from '@aigw/config';
+import type { GatewayConfig } from '@aigw/config';
 import { type DataPlaneError, type JsonObject } from '@aigw/contracts/data-plane';
 import { FileInputs, MAX_INLINE_FILE_BYTES } from './file-inputs';
 import type { HeldObjectCalls } from './held-api';
@@ -8,21 +8,12 @@ import { MemoryHeldObjectStore } from './held-objects';
 import { HeldRecords } from './held-records';
 import { backendReply, HELD_TTL_MS } from './testing/batch-apis';
 import { heldOnBatchRoute } from './testing/held-record';
+import { BATCH_ROUTE_YAML, parsedConfig } from './testing/one-batch-route';
 
 /** oneBatchRoute's backend (holding the files), plus models served elsewhere or after it. */
 function config(retry = ''): GatewayConfig {
-  const parsed = parseGatewayConfig(
-    `kind: AIGatewayRoute
-metadata: {name: batches}
-spec:
-  backends:
-  - {name: openai-batch, provider: openai, baseUrl: "http://127.0.0.1:9/v1", model: up, modelNameOverride: gpt-batch}
-  - {name: cheap, provider: vllm, baseUrl: "http://127.0.0.1:9/v1", model: small, modelNameOverride: gpt-cheap}
-${retry}`,
-    { env: {} },
-  );
-  assert.ok(parsed.ok);
-  return parsed.config;
+  return parsedConfig(`${BATCH_ROUTE_YAML}  - {name: cheap, provider: vllm, baseUrl: "http://127.0.0.1:9/v1", model: small, modelNameOverride: gpt-cheap}
+${retry}`);
 }
 
 const CHEAPER = `  retry: {fallbackStrategy: cheaperModel, fallbackOrder: [gpt-batch, gpt-cheap]}

@@ -5,20 +5,13 @@
 // userId) still decode and bill as they did.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseGatewayConfig } from '@aigw/config';
 import { batchUsageEvent } from './batch-settlement';
 import { heldOwnerOf, MemoryHeldObjectStore, recordUserId, type HeldRecord } from './held-objects';
 import { heldOnBatchRoute } from './testing/held-record';
-import { oneBatchRoute } from './testing/one-batch-route';
+import { BATCH_ROUTE_YAML, oneBatchRoute, parsedConfig } from './testing/one-batch-route';
 
 /** The batch route keys users by x-user-id, another by x-other-id: two identifications. */
-const parsed = parseGatewayConfig(
-  `kind: AIGatewayRoute
-metadata: {name: batches}
-spec:
-  backends:
-  - {name: openai-batch, provider: openai, baseUrl: "http://127.0.0.1:9/v1", model: up, modelNameOverride: gpt-batch}
-  userIdentification: {header: x-user-id}
+const config = parsedConfig(`${BATCH_ROUTE_YAML}  userIdentification: {header: x-user-id}
 ---
 kind: AIGatewayRoute
 metadata: {name: other}
@@ -26,11 +19,7 @@ spec:
   backends:
   - {name: other-local, provider: local, model: other-mini}
   userIdentification: {header: x-other-id}
-`,
-  { env: {} },
-);
-if (!parsed.ok) throw new Error('bad config');
-const config = parsed.config;
+`);
 const ALICE = 'header:x-user-id:alice';
 const usage = {
   inputTokens: 10,
