@@ -6,21 +6,14 @@ import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Logger } from '@aigw/observability';
 import { loadServiceConfig, type Env, type ServiceConfigOptions } from './service-settings';
+import { ONE_BACKEND_CONFIG } from './testing/one-backend-config';
 
 const dir = mkdtempSync(join(tmpdir(), 'aigw-service-settings-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const configPath = join(dir, 'gateway.yaml');
 const ROOT = resolve(__dirname, '../../..');
 const QUICKSTART = join(ROOT, 'config/quickstart.yaml');
-writeFileSync(
-  configPath,
-  `kind: AIGatewayRoute
-metadata: {name: r}
-spec:
-  backends:
-  - {name: openai-main, provider: openai, model: gpt-4o, auth: {apiKeyRef: {name: openai-key}}}
-`,
-);
+writeFileSync(configPath, ONE_BACKEND_CONFIG);
 
 async function load(env: Env, options: ServiceConfigOptions) {
   const lines: string[] = [];

@@ -7,19 +7,12 @@ import { after, test } from 'node:test';
 import { LocalBudgetStore } from '@aigw/budget-core';
 import { openBudgetStore } from './budget-runtime';
 import { ServiceRuntime } from './service-runtime';
+import { ONE_BACKEND_CONFIG } from './testing/one-backend-config';
 
 const dir = mkdtempSync(join(tmpdir(), 'aigw-sqlite-sync-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const configPath = join(dir, 'gateway.yaml');
-writeFileSync(
-  configPath,
-  `kind: AIGatewayRoute
-metadata: {name: r}
-spec:
-  backends:
-  - {name: openai-main, provider: openai, model: gpt-4o, auth: {apiKeyRef: {name: openai-key}}}
-`,
-);
+writeFileSync(configPath, ONE_BACKEND_CONFIG);
 
 /**
  * The budget balances a gateway started with `sync` (unset: none) opens: its PRAGMA

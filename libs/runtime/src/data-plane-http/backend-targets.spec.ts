@@ -5,20 +5,12 @@ import { describe, it } from 'node:test';
 import { parseGatewayConfig, type GatewayConfig } from '@aigw/config';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 import { MISSING_KEY_RETRY_AFTER_MS, upstreamTargetFor } from './backend-targets';
+import { ONE_BACKEND_CONFIG } from '../testing/one-backend-config';
 
 const KEY = 'sk-adapter-only-7d1c';
 
 function adapterConfig(env: Record<string, string>): GatewayConfig {
-  const result = parseGatewayConfig(
-    `
-kind: AIGatewayRoute
-metadata: {name: r}
-spec:
-  backends:
-  - {name: openai-main, provider: openai, model: gpt-4o, auth: {apiKeyRef: {name: openai-key}}}
-`,
-    { missingSecrets: 'warn', env },
-  );
+  const result = parseGatewayConfig(ONE_BACKEND_CONFIG, { missingSecrets: 'warn', env });
   if (!result.ok) throw new Error(result.errors.map((e) => e.format()).join('\n'));
   return result.config;
 }
