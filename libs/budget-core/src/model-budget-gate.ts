@@ -1,6 +1,6 @@
 import type { RouteConfig } from '@aigw/config';
 import type { ModelBalanceReader } from './model-budget-gate-store';
-import { bindLimit, modelLimits, type BoundLimit } from './domain/budget-limits';
+import { balanceKeyEnd, bindLimit, modelLimits, type BoundLimit } from './domain/budget-limits';
 import { budgetRefusal, unitName } from './domain/budget-refusal';
 import type { ExhaustionView } from './exhaustion-view';
 
@@ -184,8 +184,8 @@ async function checkStore(
  */
 function neededOn(limit: BoundLimit, hold: ReadonlyMap<string, number>): number | undefined {
   if (limit.unit === 'requests') return 1;
-  // Keys end in `}:<kind>:<window>` (bindLimit): another model's same limit ends alike.
-  const sameLimit = `}:${limit.kind}:${limit.windowRef.id}`;
+  // Another model's same limit ends alike (bindLimit).
+  const sameLimit = balanceKeyEnd(limit.kind, limit.windowRef.id);
   for (const [key, amount] of hold) {
     if (key !== limit.key && key.endsWith(sameLimit)) return amount;
   }

@@ -78,6 +78,14 @@ export function modelLimits(route: RouteConfig, model: string): BudgetLimit[] {
 export function bindLimit(limit: BudgetLimit, now: number, namespace = 'aigw'): BoundLimit {
   const windowRef = windowAt(limit.window, now);
   // The subject is wrapped in braces: a Redis Cluster hash tag keeps one user's keys together.
-  const key = `${namespace}:budget:{${limit.subject}}:${limit.kind}:${windowRef.id}`;
+  const key = `${namespace}:budget:{${limit.subject}${balanceKeyEnd(limit.kind, windowRef.id)}`;
   return { ...limit, key, windowRef };
+}
+
+/**
+ * How a balance key ends after its subject (from the hash tag's closing brace): the same
+ * limit of every subject in one window ends alike.
+ */
+export function balanceKeyEnd(kind: LimitKind, windowId: string): string {
+  return `}:${kind}:${windowId}`;
 }
