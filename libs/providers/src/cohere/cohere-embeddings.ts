@@ -1,18 +1,17 @@
 import type { JsonObject } from '@aigw/contracts/data-plane';
 import { estimatedEmbeddingUsage, type EmbeddingAsk } from '../core/embedding-input';
-import { embeddingBatches, type EmbeddingBatch, type EmbeddingPart } from '../core/embedding-parts';
+import {
+  embeddingBatches,
+  type EmbeddingBatch,
+  type EmbeddingCall,
+  type EmbeddingPart,
+} from '../core/embedding-parts';
 import { embeddingVectors } from '../core/embedding-vectors';
 import { isJsonObject } from '../core/json-shape';
 import { cohereUsage } from './cohere-response';
 
 /** /v2/embed refuses more than 96 texts in one call (400). */
-export const COHERE_EMBEDDINGS_PER_CALL = 96;
-
-/** One /v2/embed call of an embeddings request: its body, and the inputs it embeds. */
-export interface CohereEmbedCall {
-  readonly body: JsonObject;
-  readonly batch: EmbeddingBatch;
-}
+const COHERE_EMBEDDINGS_PER_CALL = 96;
 
 /**
  * The v2 /embed bodies, at most COHERE_EMBEDDINGS_PER_CALL texts each. Cohere's v3+
@@ -23,7 +22,7 @@ export function toCohereEmbedCalls(
   model: string,
   ask: EmbeddingAsk,
   body: JsonObject,
-): CohereEmbedCall[] {
+): EmbeddingCall[] {
   const inputType = typeof body.input_type === 'string' ? body.input_type : 'search_document';
   const size = ask.dimensions === undefined ? {} : { output_dimension: ask.dimensions };
   return embeddingBatches(ask, COHERE_EMBEDDINGS_PER_CALL).map((batch) => ({

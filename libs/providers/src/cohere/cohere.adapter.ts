@@ -14,9 +14,9 @@ import {
 import { fetchUpstreamJson } from '../core/upstream-json';
 import { mapBounded } from '../core/bounded-map';
 import { embeddingAsk, EMBEDDINGS_EXPECTED } from '../core/embedding-input';
-import { embeddingPartsAnswer } from '../core/embedding-parts';
+import { embeddingPartsAnswer, type EmbeddingCall } from '../core/embedding-parts';
 import { rerankAnswer, RERANK_EXPECTED } from '../core/rerank';
-import { readCohereEmbedPart, toCohereEmbedCalls, type CohereEmbedCall } from './cohere-embeddings';
+import { readCohereEmbedPart, toCohereEmbedCalls } from './cohere-embeddings';
 import { toCohereRequest } from './cohere-request';
 import { toCohereRerankRequest } from './cohere-rerank';
 import { fromCohereResponse } from './cohere-response';
@@ -64,7 +64,7 @@ export class CohereAdapter implements ProviderAdapter {
       case 'embeddings': {
         const ask = embeddingAsk(request.body);
         const calls = toCohereEmbedCalls(target.model, ask, request.body);
-        const embed = async ({ body, batch }: CohereEmbedCall) => {
+        const embed = async ({ body, batch }: EmbeddingCall) => {
           const answer = await fetchUpstreamJson(call, post('/v2/embed', body), this.dispatcher);
           const part = readCohereEmbedPart(answer.body, batch, ask.dimensions);
           if (!part) throw badResponse(target.backendName, EMBEDDINGS_EXPECTED);

@@ -1,9 +1,10 @@
-// An embeddings request served in several upstream calls (Bedrock, Vertex): its bound,
-// each call's part, and the one OpenAI-shaped answer the parts make.
+// An embeddings request served in several upstream calls (Bedrock, Vertex, Gemini,
+// Cohere): its bound, each call's part, and the one OpenAI-shaped answer the parts make.
 import {
   DataPlaneError,
   DataPlaneErrorCode,
   type JsonAnswer,
+  type JsonObject,
   type ProviderCall,
   type TokenUsage,
 } from '@aigw/contracts/data-plane';
@@ -42,6 +43,12 @@ export function boundedEmbeddingInputs(ask: EmbeddingAsk): readonly string[] {
 export interface EmbeddingBatch {
   readonly texts: readonly string[];
   readonly start: number;
+}
+
+/** One upstream call of an embeddings request: its body, and the inputs it embeds. */
+export interface EmbeddingCall {
+  readonly body: JsonObject;
+  readonly batch: EmbeddingBatch;
 }
 
 /**

@@ -1,18 +1,17 @@
 import type { JsonObject } from '@aigw/contracts/data-plane';
 import { estimatedEmbeddingUsage, type EmbeddingAsk } from '../core/embedding-input';
-import { embeddingBatches, type EmbeddingBatch, type EmbeddingPart } from '../core/embedding-parts';
+import {
+  embeddingBatches,
+  type EmbeddingBatch,
+  type EmbeddingCall,
+  type EmbeddingPart,
+} from '../core/embedding-parts';
 import { embeddingVectors } from '../core/embedding-vectors';
 import { isJsonObject } from '../core/json-shape';
 import { valueAt, type EmbeddingExtras } from '../core/provider-extras';
 
 /** batchEmbedContents refuses more than 100 requests in one call (400 INVALID_ARGUMENT). */
-export const GEMINI_EMBEDDINGS_PER_CALL = 100;
-
-/** One batchEmbedContents call of an embeddings request: its body, and the inputs it embeds. */
-export interface GeminiEmbedCall {
-  readonly body: JsonObject;
-  readonly batch: EmbeddingBatch;
-}
+const GEMINI_EMBEDDINGS_PER_CALL = 100;
 
 /**
  * The batchEmbedContents bodies: one request per input, each naming the model, with the
@@ -23,7 +22,7 @@ export function toGeminiEmbedCalls(
   modelPath: string,
   ask: EmbeddingAsk,
   extras: EmbeddingExtras = {},
-): GeminiEmbedCall[] {
+): EmbeddingCall[] {
   const size = ask.dimensions === undefined ? {} : { outputDimensionality: ask.dimensions };
   return embeddingBatches(ask, GEMINI_EMBEDDINGS_PER_CALL).map((batch) => ({
     batch,

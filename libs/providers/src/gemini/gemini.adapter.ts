@@ -14,9 +14,9 @@ import {
 import { fetchUpstreamJson } from '../core/upstream-json';
 import { mapBounded } from '../core/bounded-map';
 import { embeddingAsk, EMBEDDINGS_EXPECTED } from '../core/embedding-input';
-import { embeddingPartsAnswer } from '../core/embedding-parts';
+import { embeddingPartsAnswer, type EmbeddingCall } from '../core/embedding-parts';
 import { embeddingExtras } from '../core/provider-extras';
-import { readGeminiEmbedPart, toGeminiEmbedCalls, type GeminiEmbedCall } from './gemini-embeddings';
+import { readGeminiEmbedPart, toGeminiEmbedCalls } from './gemini-embeddings';
 import { toGeminiRequest } from './gemini-request';
 import { fromGeminiResponse } from './gemini-response';
 import { GeminiStreamTranslation } from './gemini-stream';
@@ -73,7 +73,7 @@ export class GeminiAdapter implements ProviderAdapter {
         const ask = embeddingAsk(request.body);
         const extras = embeddingExtras(request.body, ask.inputs.length);
         const calls = toGeminiEmbedCalls(modelPath(target.model), ask, extras);
-        const embed = async ({ body, batch }: GeminiEmbedCall) => {
+        const embed = async ({ body, batch }: EmbeddingCall) => {
           const answer = await fetchUpstreamJson(
             call,
             post(`${base}:batchEmbedContents`, body),
