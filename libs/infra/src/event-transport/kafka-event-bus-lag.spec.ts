@@ -1,6 +1,6 @@
 // The consumer lag a replica reports covers the partitions it owns now: a rebalance that
 // moves one away, a replaced consumer and a stopped bus drop theirs (a stale number on a
-// replica that no longer consumes the partition paged until the pod restarted), and an
+// replica that no longer consumes the partition would page until the pod restarts), and an
 // idle partition's lag is read from the broker. The real broker is in
 // kafka-consumer-lag.int-spec.ts.
 import assert from 'node:assert/strict';

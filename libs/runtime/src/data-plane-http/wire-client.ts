@@ -82,8 +82,8 @@ export class WireClient {
   private readonly pool: Pool;
   /**
    * The health probe's own socket: on the call pool it would wait behind every stream in
-   * flight once all its sockets are busy, so a busy service (the peer fine) failed its
-   * readiness and left rotation, every replica at once under load.
+   * flight once all its sockets are busy, and a busy service whose peer is fine would fail
+   * its readiness and leave rotation, every replica at once under load.
    */
   private readonly probePool: Pool;
   private readonly origin: string;

@@ -56,7 +56,7 @@ export function createWireServer(options: WireServerOptions): {
     keepAliveTimeout: 65_000,
     // A call that comes on a pooled connection while this service drains (a peer reusing
     // it as its last answer ends) is served as the calls in flight are: Fastify's own 503
-    // carries no wire version, so the peer took it for a version mismatch and failed the
+    // carries no wire version, which the peer would take for a version mismatch and fail the
     // call, on every rollout or scale-down. Its connection is then closed (Fastify marks it).
     return503OnClosing: false,
     // The router's refusals (a malformed %-escape, an over-long parameter), before any
