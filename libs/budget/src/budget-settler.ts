@@ -68,17 +68,16 @@ const BATCH_KEY_PREFIX = 'batch\n';
 
 /**
  * When a usage is charged: the windows its limits are bound in are those it was reported
- * in (as most gateways charge, and as each Realtime response always was), which admissions
- * still check. Charged to the windows its hold was taken in, a call that ended after them
- * (a stream crossing a minute; a reasoning model, a big stream or one kept open for an hour
- * and more) spent a window nothing enforced any more, and past that window's grace
- * (KEY_GRACE_MS) the charge was dropped at once: the per-minute limits never counted it.
- * The hold is given back in the windows it was taken in. A window that calls crossed into
- * never held for them, so they may spend it past its limit (counted as reservation
- * overshoot). The event's own time, not the settler's clock: every delivery of an event
- * binds the same windows (its marker refuses the repeats), and a backlog replayed after an
- * outage is not heaped onto the current minute. Never a window before the admission's
- * (the producer's clock may run behind the one that admitted it).
+ * in, which admissions still check. Charged to the windows its hold was taken in, a call
+ * that ended after them (a stream crossing a minute; a reasoning model, a big stream or one
+ * kept open for an hour and more) would spend a window nothing enforces any more, and past
+ * that window's grace (KEY_GRACE_MS) the charge would be dropped at once: the per-minute
+ * limits would never count it. The hold is given back in the windows it was taken in. A
+ * window that calls crossed into never held for them, so they may spend it past its limit
+ * (counted as reservation overshoot). The event's own time, not the settler's clock: every
+ * delivery of an event binds the same windows (its marker refuses the repeats), and a
+ * backlog replayed after an outage is not heaped onto the current minute. Never a window
+ * before the admission's (the producer's clock may run behind the one that admitted it).
  */
 function chargedAt(usage: TokenUsageRecorded, occurredAt: number): number {
   const admittedAt = admittedAtOf(usage.reservationId);

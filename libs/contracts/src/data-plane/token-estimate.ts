@@ -183,7 +183,7 @@ export function countPromptTokens(body: Record<string, unknown>): number {
 /**
  * The token ids a request sends as its prompt: an embeddings `input` or a completion's
  * `prompt` may be ids (number[] or number[][]) rather than text, one token each, which
- * the text above leaves out; without them a prompt of ids was held and estimated as free.
+ * the text above leaves out; uncounted, a prompt of ids would be held and estimated as free.
  */
 function promptTokenIds(body: Record<string, unknown>): number {
   let ids = 0;
