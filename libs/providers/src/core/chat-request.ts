@@ -594,8 +594,12 @@ export function toolOutputText(turn: {
   readonly content: string;
   readonly isError?: boolean;
 }): string {
-  if (turn.isError !== true) return turn.content;
-  return turn.content ? `Error: ${turn.content}` : 'Error';
+  return turn.isError === true ? failedToolText(turn.content) : turn.content;
+}
+
+/** A failed tool's output text, saying it failed: "Error: …", or "Error" when empty. */
+export function failedToolText(text: string): string {
+  return text ? `Error: ${text}` : 'Error';
 }
 
 /** Parses a tool's JSON result for providers that want an object; text otherwise. */

@@ -1,4 +1,5 @@
 import type { JsonObject } from '@aigw/contracts/data-plane';
+import { failedToolText } from './chat-request';
 import { isJsonObject } from './json-shape';
 import { idWithoutSignature, SIGNATURE_ID_SEPARATOR } from './tool-call-signature-id';
 
@@ -124,15 +125,14 @@ function withoutExtraContent(call: unknown): unknown {
  * (a Messages client's `is_error`), so the text says so and the model still learns it.
  */
 function withErrorPrefix(content: unknown): unknown {
-  if (typeof content === 'string') return content ? `Error: ${content}` : 'Error';
+  if (typeof content === 'string') return failedToolText(content);
   if (!Array.isArray(content)) return 'Error';
   const parts: unknown[] = content;
   const first = parts.findIndex((part) => isJsonObject(part) && part.type === 'text');
   if (first < 0) return [{ type: 'text', text: 'Error' }, ...parts];
   return parts.map((part, index) => {
     if (index !== first || !isJsonObject(part)) return part;
-    const text = typeof part.text === 'string' ? part.text : '';
-    return { ...part, text: text ? `Error: ${text}` : 'Error' };
+    return { ...part, text: failedToolText(typeof part.text === 'string' ? part.text : '') };
   });
 }
 
