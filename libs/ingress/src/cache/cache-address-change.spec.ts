@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type Redis from 'ioredis';
 import { parseGatewayConfig, type GatewayConfig } from '@aigw/config';
-import { openCacheStores } from './reuse-runtime';
+import { openCacheStores } from './cache-stores';
 
 const route = (address: string) =>
   `apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: AIGatewayRoute\nmetadata:\n  name: faq\nspec:\n` +

@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import { positiveIntegerSetting, type GatewayConfig, type RouteConfig } from '@aigw/config';
+import { positiveIntegerSetting, type GatewayConfig } from '@aigw/config';
 import type { EventPublisher } from '@aigw/contracts';
 import { createRedisClient, queueOnlyUntilFirstReady } from '@aigw/infra';
 import type { Logger, MetricsRegistry } from '@aigw/observability';
@@ -10,21 +10,18 @@ import {
   type FlightMemoryLimits,
 } from '../dedup/domain/flight-coordinator';
 import { RedisFlightCoordinator } from '../dedup/redis-flight-coordinator';
-import { MemoryResponseCacheStore } from './domain/memory-cache-store';
-import type { ResponseCacheStore } from './domain/response-cache-store';
 import { parseReuseBilling } from './domain/reuse-billing';
 import {
   cacheStoreState,
   memoryInsteadOfRedisWarnings,
   routeCacheStores,
 } from './cache-store-kinds';
+import { openCacheStores } from './cache-stores';
+import { ResponseReuse } from './response-reuse';
+import { ReusePublisher } from './reuse-publisher';
 
 /** Cache and dedup commands are single round trips; one taking longer means Redis is away. */
 const REUSE_REDIS_COMMAND_TIMEOUT_MS = 2_000;
-import { RedisResponseCacheStore } from './redis-cache-store';
-import { CacheRedisPool } from './cache-redis-pool';
-import { ResponseReuse } from './response-reuse';
-import { ReusePublisher } from './reuse-publisher';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -45,11 +42,6 @@ export interface ReuseHost {
 }
 
 const DEFAULT_MEMORY_BYTES = 64 * 1024 * 1024;
-
-/** `redis:6379` as the spec writes it, or a full redis:// URL. */
-function redisUrlOf(address: string): string {
-  return /^rediss?:\/\//.test(address) ? address : `redis://${address}`;
-}
 
 /**
  * The response cache and deduplication for a service process. Stores, by route:
@@ -117,8 +109,8 @@ export function openResponseReuse(host: ReuseHost, env: Env): ResponseReuse {
 
   // Loads as the spec writes it, but a Redis cache that is in fact per-process is said so.
   const warnAboutStores = (config: GatewayConfig): void => {
-    const stores = routeCacheStores(config, host.settings.redisUrl);
-    for (const warning of memoryInsteadOfRedisWarnings(stores)) logger.warn(`config: ${warning}`);
+    const routes = routeCacheStores(config, host.settings.redisUrl);
+    for (const warning of memoryInsteadOfRedisWarnings(routes)) logger.warn(`config: ${warning}`);
   };
   warnAboutStores(host.config());
   host.onConfigReload(warnAboutStores);
@@ -144,48 +136,4 @@ export function openResponseReuse(host: ReuseHost, env: Env): ResponseReuse {
     billing,
     onError,
   });
-}
-
-/** The stores openResponseReuse hands out by route, and the Redis clients under them. */
-export interface CacheStores {
-  readonly cacheStore: (route: RouteConfig) => ResponseCacheStore;
-  /** A client for `url` (deduplication's REDIS_URL, never retired). */
-  readonly client: (url: string) => Redis;
-  readonly close: () => Promise<void>;
-}
-
-/**
- * Stores by route (see openResponseReuse). On each reload, a Redis whose address no
- * caching route names any more is retired: disconnected once its commands in flight have
- * finished, so a changed caching.backend.address leaves no connection behind.
- */
-export function openCacheStores(
-  host: Pick<ReuseHost, 'settings' | 'onConfigReload'>,
-  memoryBytes: number,
-  openRedis: (url: string) => Redis,
-): CacheStores {
-  const redisUrl = host.settings.redisUrl;
-  const pool = new CacheRedisPool(openRedis, redisUrl === undefined ? [] : [redisUrl]);
-  let memory: MemoryResponseCacheStore | undefined;
-  host.onConfigReload((config) => {
-    const wanted = new Set<string>();
-    for (const route of config.routes) {
-      const address = route.caching.backend.address;
-      if (route.caching.enabled && address) wanted.add(redisUrlOf(address));
-    }
-    pool.retainOnly(wanted);
-  });
-  return {
-    cacheStore: (route) => {
-      const address = route.caching.backend.address;
-      const url = address ? redisUrlOf(address) : redisUrl;
-      if (!url) return (memory ??= new MemoryResponseCacheStore(memoryBytes));
-      return pool.store(url, (redis) => new RedisResponseCacheStore(redis, false));
-    },
-    client: (url) => pool.client(url),
-    close: async () => {
-      await memory?.close();
-      pool.closeAll();
-    },
-  };
 }
