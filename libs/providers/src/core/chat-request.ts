@@ -229,11 +229,10 @@ function inlinePdf(file: unknown): Extract<ChatPart, { kind: 'document' }> | und
 }
 
 /** The 400 of a backend that takes no documents: the client's own error to fix. */
-export function documentsRefused(backend: string, at?: string): DataPlaneError {
+export function documentsRefused(backend: string): DataPlaneError {
   return new DataPlaneError(
     DataPlaneErrorCode.InvalidRequest,
     `${backend} backends do not take PDF documents (file parts)`,
-    at === undefined ? {} : { param: at },
   );
 }
 

@@ -24,7 +24,7 @@ export const MAX_BACKEND_BACKLOG_BYTES = 16 * 1024 * 1024;
  * since is gone (a dropped route sends no FIN, and a client still talking only fills send
  * buffers for minutes), and its session ends so the client hears why and can reconnect.
  */
-export const BACKEND_PING_INTERVAL_MS = 30_000;
+const BACKEND_PING_INTERVAL_MS = 30_000;
 
 /** The close codes a peer may send (RFC 6455 7.4): others are replaced by 1011. */
 export function sendableCloseCode(code: number | undefined): number {
