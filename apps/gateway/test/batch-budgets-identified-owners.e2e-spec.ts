@@ -5,13 +5,14 @@
 // must not spend the other's day, and each batch is billed to its own owner's budget.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import OpenAI, { toFile } from 'openai';
+import type OpenAI from 'openai';
 import {
   FAKE_BATCH_LINE_USAGE as LINE_USAGE,
   FAKE_BATCH_MODEL as UPSTREAM,
   FakeBatchBackend,
 } from '@aigw/testing/fake-provider';
 import { startGatewayWithConfig, type AppProcess } from '@aigw/testing/processes';
+import { budgetExceeded, createChatBatch, dailyDollarsRemaining } from './batch-budget-calls';
 import { TwoJwtProviders } from './two-jwt-providers';
 
 const VIRTUAL = 'gpt-batch';
@@ -38,17 +39,6 @@ spec:
 ---
 ${issuers.securityPolicy('shared')}`;
 
-/** A batch input file whose lines each ask for up to `maxTokens` output tokens. */
-const input = (lines: number, maxTokens: number) =>
-  Array.from({ length: lines }, (_, at) =>
-    JSON.stringify({
-      custom_id: `r${at}`,
-      method: 'POST',
-      url: '/v1/chat/completions',
-      body: { model: VIRTUAL, messages: [{ role: 'user', content: 'q' }], max_tokens: maxTokens },
-    }),
-  ).join('\n');
-
 describe("a batch is held and billed in its owner's qualified budget on a route trusting two JWT providers", () => {
   const issuers = new TwoJwtProviders('batch-budgets-identified');
   const backend = new FakeBatchBackend();
@@ -71,33 +61,9 @@ describe("a batch is held and billed in its owner's qualified budget on a route 
     await Promise.all([issuers.stop(), backend.stop()]);
   });
 
-  const createBatch = async (client: OpenAI, lines: number, maxTokens: number) =>
-    client.batches.create({
-      input_file_id: (
-        await client.files.create({
-          file: await toFile(Buffer.from(input(lines, maxTokens)), 'input.jsonl'),
-          purpose: 'batch',
-        })
-      ).id,
-      endpoint: '/v1/chat/completions',
-      completion_window: '24h',
-    });
-  const budgetExceeded = (error: unknown) => {
-    assert.ok(error instanceof OpenAI.RateLimitError, String(error));
-    assert.equal((error.error as { code?: string }).code, 'budget_exceeded');
-    return true;
-  };
-  /** The budgets report's rows of the daily dollar limit, by budget key. */
-  const dailyRemaining = async () => {
-    const report = (await (await fetch(`${gateway.baseUrl}/v1/analytics/budgets`)).json()) as {
-      rows: { budgetKey: string; limitKind: string; remaining: number }[];
-    };
-    return new Map(
-      report.rows
-        .filter((r) => r.limitKind === 'costControl.maxDailyCostPerUser')
-        .map((r) => [r.budgetKey, r.remaining]),
-    );
-  };
+  const createBatch = (client: OpenAI, lines: number, maxTokens: number) =>
+    createChatBatch(client, VIRTUAL, lines, maxTokens);
+  const dailyRemaining = () => dailyDollarsRemaining(gateway.baseUrl);
 
   it("holds each alice's batch in her own budget and bills it there", async () => {
     // About $0.008 of the corp alice's $0.01 held while her batch runs.

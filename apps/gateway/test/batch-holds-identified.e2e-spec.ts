@@ -8,29 +8,19 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import OpenAI, { toFile } from 'openai';
+import OpenAI from 'openai';
 import {
   FAKE_BATCH_LINE_USAGE as LINE_USAGE,
   FAKE_BATCH_MODEL as UPSTREAM,
   FakeBatchBackend,
 } from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { budgetExceeded, createChatBatch, dailyDollarsRemaining } from './batch-budget-calls';
 
 const VIRTUAL = 'gpt-batch';
 const PRICE = { inputPer1k: 0.002, outputPer1k: 0.008 };
 const DAILY_LIMIT = 0.01;
 const ALICE = 'header:x-user-id:alice';
-
-/** A batch input file whose lines each ask for up to `maxTokens` output tokens. */
-const input = (lines: number, maxTokens: number) =>
-  Array.from({ length: lines }, (_, at) =>
-    JSON.stringify({
-      custom_id: `r${at}`,
-      method: 'POST',
-      url: '/v1/chat/completions',
-      body: { model: VIRTUAL, messages: [{ role: 'user', content: 'q' }], max_tokens: maxTokens },
-    }),
-  ).join('\n');
 
 describe('all-in-one gateway: a batch is held in its owner budget where users are identified two ways', () => {
   const backend = new FakeBatchBackend();
@@ -81,17 +71,8 @@ spec:
     await backend.stop();
   });
 
-  const createBatch = async (lines: number, maxTokens: number) =>
-    alice.batches.create({
-      input_file_id: (
-        await alice.files.create({
-          file: await toFile(Buffer.from(input(lines, maxTokens)), 'input.jsonl'),
-          purpose: 'batch',
-        })
-      ).id,
-      endpoint: '/v1/chat/completions',
-      completion_window: '24h',
-    });
+  const createBatch = (lines: number, maxTokens: number) =>
+    createChatBatch(alice, VIRTUAL, lines, maxTokens);
   /** A chat call of up to `maxTokens`: refused (429) by budgets, or let through to the backend. */
   const chatRefused = async (maxTokens: number) => {
     try {
@@ -106,22 +87,7 @@ spec:
       return error instanceof OpenAI.RateLimitError;
     }
   };
-  const budgetExceeded = (error: unknown) => {
-    assert.ok(error instanceof OpenAI.RateLimitError, String(error));
-    assert.equal((error.error as { code?: string }).code, 'budget_exceeded');
-    return true;
-  };
-  /** The budgets report's rows of the daily dollar limit, by budget key. */
-  const dailyRemaining = async () => {
-    const report = (await (await fetch(`${gateway.baseUrl}/v1/analytics/budgets`)).json()) as {
-      rows: { budgetKey: string; limitKind: string; remaining: number }[];
-    };
-    return new Map(
-      report.rows
-        .filter((r) => r.limitKind === 'costControl.maxDailyCostPerUser')
-        .map((r) => [r.budgetKey, r.remaining]),
-    );
-  };
+  const dailyRemaining = () => dailyDollarsRemaining(gateway.baseUrl);
 
   it("holds the batch where alice's calls are held and its bill is charged", async () => {
     // About $0.008 of the day's $0.01 held while the batch runs.
