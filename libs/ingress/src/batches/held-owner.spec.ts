@@ -1,8 +1,8 @@
 // A held file's or batch's owner key (what looks, lists and deletes compare) and the user id
 // its bill names are kept apart: where users are identified more than one way the owner key
 // is qualified (`header:x-user-id:alice`) and the bill still names `alice`, with the budget
-// key 42663b0 gave it, never qualified twice. Records stored before (owner: the bare id, no
-// userId) still decode and bill as they did.
+// key of the batch's route (recordBudgetKey), never qualified twice. Records stored before
+// owners were qualified (owner: the bare id, no userId) still decode and bill as they did.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { batchUsageEvent } from './batch-settlement';
