@@ -10,7 +10,7 @@ import { MAX_NAME_LENGTH } from '@aigw/contracts';
 export const ANONYMOUS_USER_KEY = 'anonymous';
 
 /** Headers that carry a client's credential (lowercase, as userIdentification stores them). */
-export const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set([
+const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set([
   'authorization',
   'proxy-authorization',
   'x-api-key',
