@@ -27,6 +27,19 @@ const WEATHER_TOOL = {
   },
 };
 
+/** A get_weather call whose tool failed ("down"), as a Messages client sends it back. */
+const FAILED_TOOL_TURNS: Anthropic.MessageParam[] = [
+  { role: 'user', content: 'Weather in Paris?' },
+  {
+    role: 'assistant',
+    content: [{ type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: {} }],
+  },
+  {
+    role: 'user',
+    content: [{ type: 'tool_result', tool_use_id: 'toolu_1', is_error: true, content: 'down' }],
+  },
+];
+
 // The SDK's request types no longer list top_k; the Messages wire format still has it.
 const topK = (k: number): object => ({ top_k: k });
 
@@ -424,19 +437,7 @@ spec:
       model: 'claude-tools',
       max_tokens: 100,
       tools: [WEATHER_TOOL],
-      messages: [
-        { role: 'user', content: 'Weather in Paris?' },
-        {
-          role: 'assistant',
-          content: [{ type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: {} }],
-        },
-        {
-          role: 'user',
-          content: [
-            { type: 'tool_result', tool_use_id: 'toolu_1', is_error: true, content: 'down' },
-          ],
-        },
-      ],
+      messages: FAILED_TOOL_TURNS,
     });
     const sent = tools.calls[0]?.body.messages as Record<string, unknown>[];
     assert.deepEqual(sent.at(-1), {
@@ -599,19 +600,7 @@ describe('Anthropic Messages API on an Anthropic backend: top_k reaches it', () 
       model: 'claude-direct',
       max_tokens: 100,
       tools: [WEATHER_TOOL],
-      messages: [
-        { role: 'user', content: 'Weather in Paris?' },
-        {
-          role: 'assistant',
-          content: [{ type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: {} }],
-        },
-        {
-          role: 'user',
-          content: [
-            { type: 'tool_result', tool_use_id: 'toolu_1', is_error: true, content: 'down' },
-          ],
-        },
-      ],
+      messages: FAILED_TOOL_TURNS,
     });
     const sent = upstream.calls[0]?.body.messages as { content: unknown[] }[];
     assert.deepEqual(sent.at(-1)?.content, [
