@@ -10,7 +10,7 @@ import {
   screenRealtimeEvent,
   type PromptRules,
 } from './realtime-prompt-rules';
-import { RealtimeSession } from './realtime-session';
+import { RealtimeSession, type RealtimeSessionOptions } from './realtime-session';
 import { NOOP_REALTIME_OBSERVER } from './realtime-telemetry';
 
 const EMAIL = 'jane.doe@example.com';
@@ -25,6 +25,31 @@ const userText = (text: string, id = 'evt_1') =>
     event_id: id,
     item: { type: 'message', role: 'user', content: [{ type: 'input_text', text }] },
   });
+
+/**
+ * A session with a fake client attached: `client.sent` holds what the client was sent,
+ * `upstream` what reached the backend.
+ */
+function attachedSession(options: RealtimeSessionOptions) {
+  const upstream: RealtimeFrame[] = [];
+  const session = new RealtimeSession(options);
+  const client = Object.assign(new EventEmitter(), {
+    readyState: 1,
+    bufferedAmount: 0,
+    sent: [] as RealtimeFrame[],
+    send(frame: RealtimeFrame) {
+      this.sent.push(frame);
+    },
+    ping: () => undefined,
+    close: () => undefined,
+  });
+  session.attach(client as unknown as WebSocket, {
+    servedBy: { backend: 'b', provider: 'openai', model: 'm' },
+    send: (frame) => upstream.push(frame),
+    close: () => undefined,
+  });
+  return { client, upstream };
+}
 
 describe('realtime prompt rules', () => {
   it('reads the text a client event hands the model, and nothing of audio frames', () => {
@@ -205,25 +230,12 @@ describe('realtime prompt rules', () => {
   });
 
   it('a masked event reaches the backend masked', () => {
-    const upstream: RealtimeFrame[] = [];
-    const session = new RealtimeSession({
+    const { client, upstream } = attachedSession({
       observer: NOOP_REALTIME_OBSERVER,
       fields: {},
       promptRules: (frame) =>
         screenRealtimeEvent(frame, chatPromptRules(promptRulesPipeline(), 'private')),
       pingIntervalMs: 60_000,
-    });
-    const client = Object.assign(new EventEmitter(), {
-      readyState: 1,
-      bufferedAmount: 0,
-      send: () => undefined,
-      ping: () => undefined,
-      close: () => undefined,
-    });
-    session.attach(client as unknown as WebSocket, {
-      servedBy: { backend: 'b', provider: 'openai', model: 'm' },
-      send: (frame) => upstream.push(frame),
-      close: () => undefined,
     });
     client.emit('message', Buffer.from(userText(`write to ${EMAIL}`)), false);
     assert.deepEqual(upstream, [userText(`write to ${MASK}`)]);
@@ -232,10 +244,9 @@ describe('realtime prompt rules', () => {
 
   it('a refused event never reaches the backend; the client gets an error event and the session goes on', () => {
     const screen = chatPromptRules(promptRulesPipeline(), 'private');
-    const upstream: RealtimeFrame[] = [];
     let ended = false;
     const logged: string[] = [];
-    const session = new RealtimeSession({
+    const { client, upstream } = attachedSession({
       observer: {
         ...NOOP_REALTIME_OBSERVER,
         promptRefused: (error, param) => logged.push(`${param}: ${error.message}`),
@@ -244,21 +255,6 @@ describe('realtime prompt rules', () => {
       promptRules: (frame) => screenRealtimeEvent(frame, screen),
       finished: () => (ended = true),
       pingIntervalMs: 60_000,
-    });
-    const client = Object.assign(new EventEmitter(), {
-      readyState: 1,
-      bufferedAmount: 0,
-      sent: [] as RealtimeFrame[],
-      send(frame: RealtimeFrame) {
-        this.sent.push(frame);
-      },
-      ping: () => undefined,
-      close: () => undefined,
-    });
-    session.attach(client as unknown as WebSocket, {
-      servedBy: { backend: 'b', provider: 'openai', model: 'm' },
-      send: (frame) => upstream.push(frame),
-      close: () => undefined,
     });
     client.emit('message', Buffer.from(userText(`my ssn is ${SSN}`, 'evt_7')), false);
     client.emit('message', Buffer.from(userText('hello')), false);
