@@ -3,7 +3,7 @@
 // route it meant is served without the policy's JWT check, so the loader says so.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseGatewayConfig } from './load-config';
+import { loadedOf } from './loaded-config-fixture';
 
 const options = { missingSecrets: 'warn', env: {}, sourceName: 'gw.yaml' } as const;
 
@@ -16,9 +16,7 @@ const policy = (kind: string) =>
   '    - {name: a, issuer: "https://id.example", remoteJWKS: {uri: "https://id.example/jwks"}, audiences: [gw]}\n';
 
 function warningsOf(text: string): string[] {
-  const result = parseGatewayConfig(text, options);
-  if (!result.ok) assert.fail(result.errors.map((e) => e.format()).join('\n'));
-  return result.warnings;
+  return loadedOf(text, options).warnings;
 }
 
 describe('SecurityPolicy targetRefs kinds', () => {

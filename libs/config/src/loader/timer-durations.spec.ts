@@ -4,7 +4,7 @@
 // would do the same.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseGatewayConfig } from './load-config';
+import { loadedOf } from './loaded-config-fixture';
 import { refusalsOf } from './refused-config-fixture';
 
 const options = { missingSecrets: 'warn', env: {}, sourceName: 'gw.yaml' } as const;
@@ -17,9 +17,7 @@ const withBackend = (fields: string) =>
 const ONE_BACKEND = '  backends:\n  - {name: a, provider: openai, model: gpt-4}\n';
 
 function loaded(text: string) {
-  const result = parseGatewayConfig(text, options);
-  if (!result.ok) assert.fail(result.errors.map((e) => e.format()).join('\n'));
-  return result.config.routes[0];
+  return loadedOf(text, options).config.routes[0];
 }
 
 describe('durations that become timers', () => {

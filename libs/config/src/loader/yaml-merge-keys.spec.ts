@@ -2,7 +2,7 @@
 // written once, each backend's own keys winning over the merged ones.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseGatewayConfig } from './load-config';
+import { loadedOf } from './loaded-config-fixture';
 import { refusalsOf } from './refused-config-fixture';
 
 const options = { missingSecrets: 'warn', env: {}, sourceName: 'gw.yaml' } as const;
@@ -16,8 +16,7 @@ describe('YAML merge keys', () => {
       `${ROUTE_HEAD}  backends:\n` +
       '  - &openai\n    name: primary\n    provider: openai\n    model: gpt-4\n    requestTimeout: 90s\n' +
       '  - <<: *openai\n    name: secondary\n    priority: 1\n    requestTimeout: 2m\n';
-    const result = parseGatewayConfig(text, options);
-    if (!result.ok) assert.fail(result.errors.map((e) => e.format()).join('\n'));
+    const result = loadedOf(text, options);
     const [primary, secondary] = result.config.routes[0].backends;
     assert.equal(primary.name, 'primary');
     assert.equal(primary.requestTimeoutMs, 90_000);
