@@ -9,9 +9,6 @@ import { APP_NAMES, appReadsEnv, SECRET_ENV_PREFIX } from './app-env';
 
 const root = join(__dirname, '..', '..', '..');
 
-/** Read only by the all-in-one gateway, which no deploy artifact runs: none today. */
-const GATEWAY_ONLY: readonly string[] = [];
-
 // How the code reads a variable: `env.X` / `env['X']` (process.env alike), a helper given
 // `(env, 'X', ...)`, or a quoted name in our namespaces (a constant later read through env).
 const READS = [
@@ -37,7 +34,7 @@ function sourceFiles(dir: string, found: string[] = []): string[] {
 }
 
 /** Each variable name the code reads, with the first file seen reading it. */
-export function envReads(): Map<string, string> {
+function envReads(): Map<string, string> {
   const reads = new Map<string, string>();
   for (const file of [...sourceFiles(join(root, 'apps')), ...sourceFiles(join(root, 'libs'))]) {
     const text = readFileSync(file, 'utf8');
@@ -63,7 +60,6 @@ test('finds the reads of each form (so an empty scan cannot pass)', () => {
 
 test('every variable the code reads is listed in app-env.ts for a deployable app', () => {
   const missing = [...envReads()]
-    .filter(([name]) => !GATEWAY_ONLY.includes(name))
     .filter(([name]) => !APP_NAMES.some((app) => appReadsEnv(app, name)))
     .map(([name, file]) => `${name} (read in ${file})`);
   assert.deepEqual(missing, [], 'add these to app-env.ts for the apps that read them');
