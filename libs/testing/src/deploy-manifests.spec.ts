@@ -504,6 +504,11 @@ for (const [app, caller] of [
   });
 }
 
+/** The fewest pods an app runs: its HPA's minReplicas. */
+function minReplicasOf(app: AppName): number {
+  return (find('HorizontalPodAutoscaler', app)!.spec as unknown as HpaSpec).minReplicas;
+}
+
 interface PdbSpec {
   maxUnavailable?: number | string;
   minAvailable?: number | string;
@@ -513,8 +518,7 @@ interface PdbSpec {
 test('every app run on two or more pods has a PodDisruptionBudget that lets a drain evict one at a time', () => {
   for (const app of APP_NAMES) {
     const { spec } = deploymentOf(app);
-    const minReplicas = (find('HorizontalPodAutoscaler', app)!.spec as unknown as HpaSpec)
-      .minReplicas;
+    const minReplicas = minReplicasOf(app);
     const pdb = find('PodDisruptionBudget', app);
     if (minReplicas < 2) {
       // One pod: a budget could only block drains (or allow what no budget allows).
@@ -541,8 +545,7 @@ test('every app run on two or more pods has a PodDisruptionBudget that lets a dr
 test('every app run on two or more pods spreads them over nodes and zones, never blocking a pod', () => {
   for (const app of APP_NAMES) {
     const { spec } = deploymentOf(app);
-    const minReplicas = (find('HorizontalPodAutoscaler', app)!.spec as unknown as HpaSpec)
-      .minReplicas;
+    const minReplicas = minReplicasOf(app);
     const spread = spec.template.spec.topologySpreadConstraints ?? [];
     if (minReplicas < 2) continue;
     for (const key of ['kubernetes.io/hostname', 'topology.kubernetes.io/zone']) {
