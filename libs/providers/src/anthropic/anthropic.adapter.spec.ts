@@ -38,6 +38,18 @@ const WEATHER_TOOL = {
   },
 };
 
+/** A question and the assistant's get_weather call (call_1), before its tool message. */
+const WEATHER_CALL_TURNS = [
+  { role: 'user', content: 'Weather?' },
+  {
+    role: 'assistant',
+    content: null,
+    tool_calls: [
+      { id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{}' } },
+    ],
+  },
+];
+
 describe('AnthropicAdapter against a fake Messages API', () => {
   const upstream = new FakeAnthropicUpstream();
   const adapter = new AnthropicAdapter();
@@ -493,18 +505,7 @@ describe('AnthropicAdapter against a fake Messages API', () => {
     await invoke(
       gatewayChatRequest({
         messages: [
-          { role: 'user', content: 'Weather?' },
-          {
-            role: 'assistant',
-            content: null,
-            tool_calls: [
-              {
-                id: 'call_1',
-                type: 'function',
-                function: { name: 'get_weather', arguments: '{}' },
-              },
-            ],
-          },
+          ...WEATHER_CALL_TURNS,
           {
             role: 'tool',
             tool_call_id: 'call_1',
@@ -1570,18 +1571,7 @@ describe('AnthropicAdapter against a Messages API answering odd or hostile conte
     await invoke(
       gatewayChatRequest({
         messages: [
-          { role: 'user', content: 'Weather?' },
-          {
-            role: 'assistant',
-            content: null,
-            tool_calls: [
-              {
-                id: 'call_1',
-                type: 'function',
-                function: { name: 'get_weather', arguments: '{}' },
-              },
-            ],
-          },
+          ...WEATHER_CALL_TURNS,
           { role: 'tool', tool_call_id: 'call_1', content: 'service down', is_error: true },
         ],
         tools: [WEATHER_TOOL],
