@@ -180,7 +180,8 @@ function optionalNumber(body: JsonObject, field: string): number | undefined {
   return value;
 }
 
-function parseParts(content: unknown, param: string, allowImages: boolean): ChatPart[] {
+/** A message's parts; `allowMedia`: whether images and PDFs may be among them (user turns). */
+function parseParts(content: unknown, param: string, allowMedia: boolean): ChatPart[] {
   if (content === undefined || content === null) return [];
   if (typeof content === 'string') return content === '' ? [] : [{ kind: 'text', text: content }];
   if (!Array.isArray(content)) throw invalid(`${param} must be a string or an array`, param);
@@ -193,7 +194,7 @@ function parseParts(content: unknown, param: string, allowImages: boolean): Chat
       if (typeof part.text !== 'string') throw invalid(`${at}.text must be a string`, at);
       return { kind: 'text', text: part.text, ...marked };
     }
-    if (part.type === 'image_url' && allowImages) {
+    if (part.type === 'image_url' && allowMedia) {
       const imageUrl = part.image_url;
       const url = isJsonObject(imageUrl) ? imageUrl.url : imageUrl;
       if (typeof url !== 'string') throw invalid(`${at}.image_url.url must be a string`, at);
@@ -204,7 +205,7 @@ function parseParts(content: unknown, param: string, allowImages: boolean): Chat
       if (/^https?:\/\//i.test(url)) return { kind: 'image-url', url, ...marked };
       throw invalid(`${at}.image_url.url must be an http(s) or base64 data URL`, at);
     }
-    const document = part.type === 'file' && allowImages ? inlinePdf(part.file) : undefined;
+    const document = part.type === 'file' && allowMedia ? inlinePdf(part.file) : undefined;
     if (document) return { ...document, ...marked };
     throw invalid(`${at} has a content type this backend cannot take: ${String(part.type)}`, at);
   });
@@ -373,7 +374,7 @@ function parseStop(value: unknown): string[] {
 }
 
 export interface ChatParseOptions {
-  /** Whether the backend takes image parts. */
+  /** Whether the backend takes image parts (and inline PDF file parts) in user turns. */
   readonly images?: boolean;
   /** Whether the backend answers several choices (`n`) for this request. */
   readonly choices?: boolean;
