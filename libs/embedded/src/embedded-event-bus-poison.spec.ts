@@ -80,6 +80,61 @@ describe('EmbeddedEventBus with a handler that keeps failing', () => {
     log.close();
   });
 
+  it('dead-letters a poison event once while a flaky one in its delivery still fails, and never hands it over again', async () => {
+    const log = new SqliteEventLog(':memory:');
+    const errors: unknown[] = [];
+    const letters: HandlerDeadLetter[] = [];
+    const bus = busWith(log, errors, letters); // handlerAttempts: 3
+    const [good, poison, flaky] = [1, 2, 3].map((n) => numberedUsageEvent('dave', n));
+    const handled = new Set<string>();
+    let flakyAlone = 0;
+    let poisonAfterLetter = 0;
+    await bus.subscribe({
+      group: 'budget',
+      topics: [Topic.UsageRecorded],
+      handle: async (events: readonly GatewayEvent[]) => {
+        const ids = events.map((e) => e.eventId);
+        if (ids.includes(poison.eventId)) {
+          if (letters.length > 0) poisonAfterLetter++;
+          throw new Error('cannot apply the poison event');
+        }
+        // Alone, the flaky event fails in the 2nd and 3rd isolation rounds: it is still
+        // failing (2 strikes of 3) in the round where the poison event earns its 3rd.
+        if (ids.length === 1 && ids[0] === flaky.eventId) {
+          flakyAlone++;
+          if (flakyAlone === 2 || flakyAlone === 3) throw new Error('flaky store hiccup');
+        }
+        for (const id of ids) handled.add(id);
+      },
+    });
+    bus.publish(good);
+    bus.publish(poison);
+    bus.publish(flaky);
+    await bus.flush();
+    await until('the group commits past all three', () => log.committed('budget') === 3);
+    await bus.flush();
+
+    assert.deepEqual(
+      letters.map((l) => l.eventId),
+      [poison.eventId],
+      'onDeadLettered fires once',
+    );
+    assert.equal(poisonAfterLetter, 0, 'the poison event is not handed over after its letter');
+    // Alone only in the three isolation rounds: the next retry took the rest as one batch.
+    assert.equal(flakyAlone, 3, 'the flaky event failed in the round of the letter');
+    assert.equal(log.count(DEAD_LETTER), 1);
+    assert.deepEqual([...handled].sort(), [good.eventId, flaky.eventId].sort());
+    // Past the dead-lettered range, later events go through at once.
+    const later = numberedUsageEvent('dave', 4);
+    const errorsBefore = errors.length;
+    bus.publish(later);
+    await bus.flush();
+    assert.equal(handled.has(later.eventId), true);
+    assert.equal(errors.length, errorsBefore);
+    await bus.close();
+    log.close();
+  });
+
   it('while every event fails (the store is down) retries with backoff, dead-letters nothing, and handles all once the store is back', async () => {
     const log = new SqliteEventLog(':memory:');
     const errors: unknown[] = [];

@@ -199,6 +199,10 @@ export class EmbeddedEventBus implements EventPublisher {
   // Subscribers whose last delivery failed: retried after a backoff, one event at a time.
   private readonly retrying = new Map<EventSubscription | string, Retrying>();
   private readonly isolations = new Map<EventSubscription | string, PoisonIsolation<Delivered>>();
+  // Seqs dead-lettered in a range not yet committed (another event of it still fails): the
+  // retry reads them back but must not hand them over, nor letter them again. Forgotten once
+  // the position passes them; a dead-lettered event counts as handled.
+  private readonly deadLettered = new Map<EventSubscription | string, Set<number>>();
 
   private readonly pruneTimer: NodeJS.Timeout | undefined;
   private pruning = false;
@@ -585,13 +589,16 @@ export class EmbeddedEventBus implements EventPublisher {
   ): Promise<boolean> {
     const key = positionKey(subscription);
     const retry = this.retrying.get(key);
+    const lettered = this.deadLettered.get(key);
+    // Read back after their letter in an earlier round of this range: handled, as it were.
+    const pending = lettered ? delivered.filter((d) => !lettered.has(d.seq)) : delivered;
     // Whole first (after a brief outage the batch goes through as one write), then, on a
     // retry, one event at a time to find any the handler cannot take.
-    let failure = await this.handleBatch(subscription, delivered);
-    if (failure && retry) failure = await this.handleOneByOne(subscription, delivered);
+    let failure = await this.handleBatch(subscription, pending);
+    if (failure && retry) failure = await this.handleOneByOne(subscription, pending);
     if (failure) {
       this.options.onError(failure.error, subscription.group);
-      for (const topic of new Set(delivered.map((d) => d.topic))) {
+      for (const topic of new Set(pending.map((d) => d.topic))) {
         this.options.onHandlerRetried?.({ group: subscription.group, topic });
       }
       const delayMs = retry
@@ -606,6 +613,7 @@ export class EmbeddedEventBus implements EventPublisher {
     if (retry) await this.log.durable();
     this.retrying.delete(key);
     if (!subscription.ephemeral) this.log.commit(subscription.group, last);
+    this.forgetDeadLettered(key, last);
     return true;
   }
 
@@ -636,8 +644,28 @@ export class EmbeddedEventBus implements EventPublisher {
   ): Promise<{ error: unknown } | undefined> {
     const isolation = this.isolationOf(subscription);
     const round = await isolation.round(delivered, (d) => subscription.handle([d.event]));
-    for (const poison of round.poison) this.deadLetter(subscription.group, poison);
+    for (const poison of round.poison) {
+      this.deadLetter(subscription.group, poison);
+      this.rememberDeadLettered(positionKey(subscription), poison.item.seq);
+    }
     return round.failing.length === 0 ? undefined : { error: round.lastError };
+  }
+
+  private rememberDeadLettered(key: EventSubscription | string, seq: number): void {
+    let lettered = this.deadLettered.get(key);
+    if (!lettered) {
+      lettered = new Set();
+      this.deadLettered.set(key, lettered);
+    }
+    lettered.add(seq);
+  }
+
+  /** The position is through `last`: the letters at or before it are never read again. */
+  private forgetDeadLettered(key: EventSubscription | string, last: number): void {
+    const lettered = this.deadLettered.get(key);
+    if (!lettered) return;
+    for (const seq of lettered) if (seq <= last) lettered.delete(seq);
+    if (lettered.size === 0) this.deadLettered.delete(key);
   }
 
   private isolationOf(subscription: EventSubscription): PoisonIsolation<Delivered> {
