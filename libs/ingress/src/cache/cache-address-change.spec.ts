@@ -3,18 +3,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type Redis from 'ioredis';
-import { parseGatewayConfig, type GatewayConfig } from '@aigw/config';
+import { type GatewayConfig } from '@aigw/config';
+import { configFromYaml } from '@aigw/testing';
 import { openCacheStores } from './cache-stores';
 
 const route = (address: string) =>
   `apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: AIGatewayRoute\nmetadata:\n  name: faq\nspec:\n` +
   `  backends:\n  - {name: openai, model: gpt-4o}\n  caching:\n    backend: {type: redis, address: "${address}"}\n`;
-
-function configOf(text: string): GatewayConfig {
-  const result = parseGatewayConfig(text, { missingSecrets: 'warn', env: {} });
-  assert.ok(result.ok);
-  return result.config;
-}
 
 /** Enough of a Redis client for the cache store's reads: each waits until released. */
 class FakeRedis {
@@ -46,12 +41,12 @@ describe('cache address change on reload', () => {
       },
     );
     stores.client('redis://shared:6379');
-    const before = configOf(route('cache-a:6379'));
+    const before = configFromYaml(route('cache-a:6379'));
     const reading = stores.cacheStore(before.routes[0]).get('faq', 'k');
     const old = opened.get('redis://cache-a:6379');
     assert.ok(old);
 
-    const after = configOf(route('cache-b:6379'));
+    const after = configFromYaml(route('cache-b:6379'));
     for (const listener of reloads) listener(after);
     assert.equal(old.disconnects, 0, 'kept while the read is in flight');
 

@@ -3,7 +3,8 @@
 // /readyz says its cache is per-process memory.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseGatewayConfig, type GatewayConfig } from '@aigw/config';
+import { type GatewayConfig } from '@aigw/config';
+import { configFromYaml } from '@aigw/testing';
 import type { EventPublisher } from '@aigw/contracts';
 import { Logger, MetricsRegistry } from '@aigw/observability';
 import { openResponseReuse, type ReuseHost } from './reuse-runtime';
@@ -11,12 +12,6 @@ import { openResponseReuse, type ReuseHost } from './reuse-runtime';
 const route = (name: string, backend: string) =>
   `apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: AIGatewayRoute\nmetadata:\n  name: ${name}\nspec:\n` +
   `  backends:\n  - {name: ${name}-openai, model: gpt-4o}\n  caching:\n    enabled: true\n    backend: ${backend}\n`;
-
-function configOf(text: string): GatewayConfig {
-  const result = parseGatewayConfig(text, { missingSecrets: 'warn', env: {} });
-  assert.ok(result.ok, result.ok ? '' : result.errors.map((e) => e.format()).join('\n'));
-  return result.config;
-}
 
 function host(config: GatewayConfig, redisUrl?: string) {
   const lines: string[] = [];
@@ -52,7 +47,7 @@ async function cacheState(checks: ReturnType<typeof host>['checks']) {
 
 describe('cache store kinds', () => {
   it('backend: redis without an address or REDIS_URL is warned about and shown on /readyz', async () => {
-    const { reuseHost, lines, checks, reload } = host(configOf(route('faq', 'redis')));
+    const { reuseHost, lines, checks, reload } = host(configFromYaml(route('faq', 'redis')));
     openResponseReuse(reuseHost, {});
     const warning = lines.find((line) => line.includes('route "faq"'));
     assert.ok(warning, lines.join('\n'));
@@ -68,7 +63,7 @@ describe('cache store kinds', () => {
 
     // A reload that adds another such route warns about it too.
     lines.length = 0;
-    reload(configOf(`${route('faq', 'redis')}---\n${route('docs', '{type: redis}')}`));
+    reload(configFromYaml(`${route('faq', 'redis')}---\n${route('docs', '{type: redis}')}`));
     assert.ok(
       lines.some((line) => line.includes('route "docs"')),
       lines.join('\n'),
@@ -82,7 +77,7 @@ describe('cache store kinds', () => {
       [route('faq', '{type: redis, address: "cache:6379"}'), undefined, 'redis'],
       [route('faq', 'memory'), undefined, 'memory'],
     ] as const) {
-      const { reuseHost, lines, checks } = host(configOf(text), redisUrl);
+      const { reuseHost, lines, checks } = host(configFromYaml(text), redisUrl);
       openResponseReuse(reuseHost, {});
       assert.ok(!lines.some((line) => line.includes('REDIS_URL')), lines.join('\n'));
       assert.deepEqual(await cacheState(checks), { ready: true, state });
