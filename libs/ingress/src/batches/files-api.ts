@@ -115,7 +115,15 @@ export class FilesApi {
       this.spool,
     );
     try {
-      return await this.uploadedForm(form, formStream, request, callerOf, mayUse, screen);
+      return await this.uploadedForm(
+        form,
+        formStream,
+        request,
+        headerModel,
+        callerOf,
+        mayUse,
+        screen,
+      );
     } finally {
       await form.discard();
     }
@@ -125,11 +133,12 @@ export class FilesApi {
     form: UploadForm,
     formStream: FormStream,
     request: FastifyRequest,
+    /** The `x-ai-gateway-model` header, read once by `uploaded`. */
+    headerModel: string | undefined,
     callerOf: CallerOf,
     mayUse: MayUse,
     screen: Screen,
   ): Promise<JsonObject> {
-    const headerModel = firstHeader(request.headers, 'x-ai-gateway-model');
     const purpose = fieldOf(form.fields, 'purpose');
     if (!purpose) throw invalid("Missing required parameter: 'purpose'.", 'purpose');
     const file = form.file;
