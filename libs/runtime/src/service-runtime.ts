@@ -164,25 +164,8 @@ export class ServiceRuntime {
     const readiness: ReadinessCheck[] = [];
     try {
       const awaitRecord = answerAfterRecord(env);
-      opened = holder.settings.kafkaBrokers
-        ? await openKafkaEvents(
-            env,
-            options,
-            holder.settings,
-            logger,
-            metrics,
-            readiness,
-            awaitRecord,
-          )
-        : openEmbeddedEvents(
-            env,
-            options,
-            holder.settings,
-            logger,
-            metrics,
-            readiness,
-            awaitRecord,
-          );
+      const open = holder.settings.kafkaBrokers ? openKafkaEvents : openEmbeddedEvents;
+      opened = await open(env, options, holder.settings, logger, metrics, readiness, awaitRecord);
     } catch (error) {
       holder.close();
       throw error;
