@@ -13,7 +13,7 @@ import {
   type GatewayEvent,
 } from '@aigw/contracts';
 import { numberedUsageEvent, until } from '@aigw/testing';
-import { readDeadLetters, realKafkaBuses } from '../testing/real-kafka-buses';
+import { deadLettersOnceThere, realKafkaBuses } from '../testing/real-kafka-buses';
 import { DEAD_LETTER_HEADERS } from './kafka-event-bus';
 
 const real = realKafkaBuses('consumer-edges', 2);
@@ -127,12 +127,7 @@ describe('KafkaEventBus consumers at their edges', () => {
     });
     await until('the event behind the unreadable one', () => handled.includes(later.eventId));
 
-    const { letters, stop } = await readDeadLetters(real.kafka, prefix);
-    try {
-      await until('the dead letter', () => letters.length >= 1);
-    } finally {
-      await stop();
-    }
+    const letters = await deadLettersOnceThere(real.kafka, prefix, 1, 'the dead letter');
     const [letter] = letters;
     assert.equal(letter.headers[DEAD_LETTER_HEADERS.code], 'CONTRACTS.MALFORMED_JSON');
     assert.equal(letter.headers[DEAD_LETTER_HEADERS.topic], topic);

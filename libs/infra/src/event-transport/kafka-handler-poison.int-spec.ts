@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { Topic } from '@aigw/contracts';
 import { numberedUsageEvent, until } from '@aigw/testing';
-import { readDeadLetters, realKafkaBuses } from '../testing/real-kafka-buses';
+import { deadLettersOnceThere, realKafkaBuses } from '../testing/real-kafka-buses';
 import { DEAD_LETTER_HEADERS } from './kafka-event-bus';
 
 const real = realKafkaBuses('handler-poison', 1);
@@ -52,12 +52,7 @@ describe('KafkaEventBus with a handler that keeps failing on one event', () => {
       async () => (await committed(`${prefix}budget`, topic)) === 3,
     );
 
-    const { letters, stop } = await readDeadLetters(real.kafka, prefix);
-    try {
-      await until('the dead letter', () => letters.length >= 1);
-    } finally {
-      await stop();
-    }
+    const letters = await deadLettersOnceThere(real.kafka, prefix, 1, 'the dead letter');
     assert.equal(letters.length, 1);
     const [letter] = letters;
     assert.equal(JSON.parse(letter.value).eventId, poison.eventId, 'the event as it was');
@@ -106,12 +101,7 @@ describe('KafkaEventBus with a handler that keeps failing on one event', () => {
       'the group commits past both',
       async () => (await committed(`${prefix}budget`, topic)) === 2,
     );
-    const { letters, stop } = await readDeadLetters(real.kafka, prefix);
-    try {
-      await until('the dead letter', () => letters.length >= 1);
-    } finally {
-      await stop();
-    }
+    const letters = await deadLettersOnceThere(real.kafka, prefix, 1, 'the dead letter');
     assert.equal(letters.length, 1);
     assert.equal(JSON.parse(letters[0].value).eventId, poison.eventId);
     assert.equal(letters[0].headers[DEAD_LETTER_HEADERS.offset], '0');

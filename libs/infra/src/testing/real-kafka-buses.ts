@@ -10,6 +10,7 @@ import {
   startRestartableKafka,
   type RealService,
   type RestartableKafka,
+  until as waitUntil,
 } from '@aigw/testing';
 import { createKafka } from '../kafka/kafka-client';
 import { EventSpool } from '../event-transport/event-spool';
@@ -171,4 +172,23 @@ export async function readDeadLetters(
     },
   });
   return { letters, stop: () => reader.disconnect() };
+}
+
+/**
+ * Reads `prefix`'s dead-letter topic until `count` letters arrived (or the wait times out
+ * naming `what`), then disconnects the reader and returns them.
+ */
+export async function deadLettersOnceThere(
+  kafka: Kafka,
+  prefix: string,
+  count: number,
+  what: string,
+): Promise<DeadLetter[]> {
+  const { letters, stop } = await readDeadLetters(kafka, prefix);
+  try {
+    await waitUntil(what, () => letters.length >= count);
+  } finally {
+    await stop();
+  }
+  return letters;
 }
