@@ -8,25 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Topic, type TokenUsageRecorded } from '@aigw/contracts';
-import { type Kafka } from 'kafkajs';
 import { numberedUsageEvent } from '@aigw/testing';
-import { EventSpool } from './event-spool';
-import { KafkaEventBus, type KafkaEventBusOptions } from './kafka-event-bus';
-import { EVENTS, FakeKafka, pollUntil } from '../testing/fake-kafka-consumer';
+import { type KafkaEventBus, type KafkaEventBusOptions } from './kafka-event-bus';
+import { busOnFakeKafka, EVENTS, FakeKafka, pollUntil } from '../testing/fake-kafka-consumer';
 
 const dir = mkdtempSync(join(tmpdir(), 'aigw-bus-consumers-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-let files = 0;
-function busOn(kafka: FakeKafka, options: Partial<KafkaEventBusOptions> = {}): KafkaEventBus {
-  return new KafkaEventBus(kafka as unknown as Kafka, {
-    spool: new EventSpool(join(dir, `spool-${++files}.db`)),
-    retryMinMs: 5,
-    retryMaxMs: 20,
-    consumerStallMs: 150,
-    ...options,
-  });
-}
+const busOn = (kafka: FakeKafka, options: Partial<KafkaEventBusOptions> = {}): KafkaEventBus =>
+  busOnFakeKafka(kafka, dir, options);
 
 describe('KafkaEventBus consumers', () => {
   it('subscribed before Kafka ever answered: no consumer until it does, then one that delivers', async () => {

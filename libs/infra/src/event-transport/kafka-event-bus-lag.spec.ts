@@ -9,12 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Topic } from '@aigw/contracts';
-import { type Kafka } from 'kafkajs';
 import { numberedUsageEvent } from '@aigw/testing';
-import { EventSpool } from './event-spool';
-import { KafkaEventBus, type KafkaEventBusOptions } from './kafka-event-bus';
+import { type KafkaEventBus, type KafkaEventBusOptions } from './kafka-event-bus';
 import type { ConsumerLagObserver } from './consumer-lag';
-import { EVENTS, FakeKafka, pollUntil } from '../testing/fake-kafka-consumer';
+import { busOnFakeKafka, EVENTS, FakeKafka, pollUntil } from '../testing/fake-kafka-consumer';
 
 const dir = mkdtempSync(join(tmpdir(), 'aigw-bus-lag-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -33,16 +31,9 @@ function lagGauge() {
   return { observer, series: () => Object.fromEntries([...series].sort()) };
 }
 
-let files = 0;
 function busOn(kafka: FakeKafka, options: Partial<KafkaEventBusOptions> = {}): KafkaEventBus {
-  return new KafkaEventBus(kafka as unknown as Kafka, {
-    spool: new EventSpool(join(dir, `spool-${++files}.db`)),
-    retryMinMs: 5,
-    retryMaxMs: 20,
-    consumerStallMs: 150,
-    lagRefreshMs: 60_000, // the tests that want it set it short
-    ...options,
-  });
+  // the tests that want lag refreshed set it short
+  return busOnFakeKafka(kafka, dir, { lagRefreshMs: 60_000, ...options });
 }
 
 const events = (n: number) => Array.from({ length: n }, (_, i) => numberedUsageEvent('u', i + 1));

@@ -2,8 +2,11 @@
 // a consumer joins when run (with a given assignment), fetches while alive and is handed
 // batches by the test; the client's admin answers offsets the test sets.
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { encodeEvent, type GatewayEvent } from '@aigw/contracts';
-import { type EachBatchPayload } from 'kafkajs';
+import { type EachBatchPayload, type Kafka } from 'kafkajs';
+import { EventSpool } from '../event-transport/event-spool';
+import { KafkaEventBus, type KafkaEventBusOptions } from '../event-transport/kafka-event-bus';
 
 export const EVENTS = {
   HEARTBEAT: 'consumer.heartbeat',
@@ -183,4 +186,21 @@ export class FakeKafka {
     assert.ok(last, 'a consumer was made');
     return last;
   }
+}
+
+let spools = 0;
+
+/** A KafkaEventBus on `kafka` with short retry and stall timings, its spool a fresh file in `spoolDir`. */
+export function busOnFakeKafka(
+  kafka: FakeKafka,
+  spoolDir: string,
+  options: Partial<KafkaEventBusOptions> = {},
+): KafkaEventBus {
+  return new KafkaEventBus(kafka as unknown as Kafka, {
+    spool: new EventSpool(join(spoolDir, `spool-${++spools}.db`)),
+    retryMinMs: 5,
+    retryMaxMs: 20,
+    consumerStallMs: 150,
+    ...options,
+  });
 }
