@@ -6,6 +6,7 @@ import { batchBudgetKey, recordBudgetKey } from './batch-budget-key';
 import { batchUsageEvent } from './batch-settlement';
 import { heldOnBatchRoute } from './testing/held-record';
 import { BATCH_ROUTE_YAML, oneBatchRoute, parsedConfig } from './testing/one-batch-route';
+import { oneRequestUsage } from './testing/one-request-usage';
 
 const BATCH_ROUTE = `${BATCH_ROUTE_YAML}  userIdentification: {header: x-user-id}
   costControl:
@@ -79,13 +80,7 @@ describe('recordBudgetKey', () => {
 });
 
 describe("a batch's bill on a route identifying users two ways", () => {
-  const usage = {
-    inputTokens: 10,
-    outputTokens: 5,
-    cachedInputTokens: 0,
-    requests: 1,
-    perRequest: [],
-  };
+  const usage = oneRequestUsage();
 
   it("names the bare user id and charges its owner's qualified budget", () => {
     const corp = batchUsageEvent(twoProviders, owned(CORP_ALICE, 'alice'), usage, 0.5).event;

@@ -19,6 +19,7 @@ import { BatchHolds } from './batch-holds';
 import { batchUsageEvent } from './batch-settlement';
 import { batchApis } from './testing/batch-apis';
 import { BATCH_ROUTE_YAML, oneBatchRoute, parsedConfig } from './testing/one-batch-route';
+import { oneRequestUsage } from './testing/one-request-usage';
 import { heldOnBatchRoute } from './testing/held-record';
 
 /** $0.01 a day for each user of the batch route; the other route keys users by API key. */
@@ -136,13 +137,7 @@ describe("a batch's check and hold read its owner's budget where users are ident
 
   it('bills a batch to that budget by name, partitioned by it as a call is', () => {
     const batch = { ...heldOnBatchRoute('batch', 'b1', NOW), tier: undefined };
-    const usage = {
-      inputTokens: 10,
-      outputTokens: 5,
-      cachedInputTokens: 0,
-      requests: 1,
-      perRequest: [],
-    };
+    const usage = oneRequestUsage();
     const { event } = batchUsageEvent(config, batch, usage, 0.5);
     assert.equal(event.userId, 'alice');
     assert.equal(event.budgetKey, ALICE);

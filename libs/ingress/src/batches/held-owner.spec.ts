@@ -9,6 +9,7 @@ import { batchUsageEvent } from './batch-settlement';
 import { heldOwnerOf, MemoryHeldObjectStore, recordUserId, type HeldRecord } from './held-objects';
 import { heldOnBatchRoute } from './testing/held-record';
 import { BATCH_ROUTE_YAML, oneBatchRoute, parsedConfig } from './testing/one-batch-route';
+import { oneRequestUsage } from './testing/one-request-usage';
 
 /** The batch route keys users by x-user-id, another by x-other-id: two identifications. */
 const config = parsedConfig(`${BATCH_ROUTE_YAML}  userIdentification: {header: x-user-id}
@@ -21,13 +22,7 @@ spec:
   userIdentification: {header: x-other-id}
 `);
 const ALICE = 'header:x-user-id:alice';
-const usage = {
-  inputTokens: 10,
-  outputTokens: 5,
-  cachedInputTokens: 0,
-  requests: 1,
-  perRequest: [],
-};
+const usage = oneRequestUsage();
 
 /** Alice's batch as this build keeps it where her owner key is qualified. */
 const qualifiedBatch = (): HeldRecord => ({
