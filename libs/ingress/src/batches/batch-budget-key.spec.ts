@@ -5,15 +5,13 @@ import assert from 'node:assert/strict';
 import { batchBudgetKey, recordBudgetKey } from './batch-budget-key';
 import { batchUsageEvent } from './batch-settlement';
 import { heldOnBatchRoute } from './testing/held-record';
-import { BATCH_ROUTE_YAML, oneBatchRoute, parsedConfig } from './testing/one-batch-route';
+import {
+  KEYED_ROUTE_YAML,
+  oneBatchRoute,
+  parsedConfig,
+  PRICED_BATCH_ROUTE_YAML,
+} from './testing/one-batch-route';
 import { oneRequestUsage } from './testing/one-request-usage';
-
-const BATCH_ROUTE = `${BATCH_ROUTE_YAML}  userIdentification: {header: x-user-id}
-  costControl:
-    maxDailyCostPerUser: 0.01
-    modelPricing:
-      up: {inputPer1k: 0.002, outputPer1k: 0.008}
-`;
 
 const jwtProvider = (name: string) => `    - name: ${name}
       issuer: https://auth.${name}.test
@@ -23,7 +21,7 @@ const jwtProvider = (name: string) => `    - name: ${name}
       - {claim: sub, header: x-user-id}`;
 
 /** One route identifying users two ways: two JWT providers both setting x-user-id from sub. */
-const twoProviders = parsedConfig(`${BATCH_ROUTE}---
+const twoProviders = parsedConfig(`${PRICED_BATCH_ROUTE_YAML}---
 kind: SecurityPolicy
 metadata: {name: two-issuers}
 spec:
@@ -35,14 +33,7 @@ ${jwtProvider('partner')}
 `);
 
 /** The batch route identifies users one way, another route another way. */
-const twoRoutes = parsedConfig(`${BATCH_ROUTE}---
-kind: AIGatewayRoute
-metadata: {name: keyed}
-spec:
-  backends:
-  - {name: keyed-local, provider: local, model: keyed-mini}
-  userIdentification: {header: authorization}
-`);
+const twoRoutes = parsedConfig(`${PRICED_BATCH_ROUTE_YAML}${KEYED_ROUTE_YAML}`);
 
 const CORP_ALICE = 'jwt:corp:sub:alice';
 const PARTNER_ALICE = 'jwt:partner:sub:alice';

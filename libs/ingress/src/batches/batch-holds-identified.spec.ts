@@ -18,24 +18,17 @@ import { BatchEstimator } from './batch-estimate';
 import { BatchHolds } from './batch-holds';
 import { batchUsageEvent } from './batch-settlement';
 import { batchApis } from './testing/batch-apis';
-import { BATCH_ROUTE_YAML, oneBatchRoute, parsedConfig } from './testing/one-batch-route';
+import {
+  KEYED_ROUTE_YAML,
+  oneBatchRoute,
+  parsedConfig,
+  PRICED_BATCH_ROUTE_YAML,
+} from './testing/one-batch-route';
 import { oneRequestUsage } from './testing/one-request-usage';
 import { heldOnBatchRoute } from './testing/held-record';
 
 /** $0.01 a day for each user of the batch route; the other route keys users by API key. */
-const config = parsedConfig(`${BATCH_ROUTE_YAML}  userIdentification: {header: x-user-id}
-  costControl:
-    maxDailyCostPerUser: 0.01
-    modelPricing:
-      up: {inputPer1k: 0.002, outputPer1k: 0.008}
----
-kind: AIGatewayRoute
-metadata: {name: keyed}
-spec:
-  backends:
-  - {name: keyed-local, provider: local, model: keyed-mini}
-  userIdentification: {header: authorization}
-  costControl:
+const config = parsedConfig(`${PRICED_BATCH_ROUTE_YAML}${KEYED_ROUTE_YAML}  costControl:
     maxDailyCostPerUser: 0.01
 `);
 const route = routeForModel(config, 'gpt-batch')!;

@@ -25,3 +25,27 @@ export function parsedConfig(yaml: string): GatewayConfig {
 export function oneBatchRoute(): GatewayConfig {
   return parsedConfig(BATCH_ROUTE_YAML);
 }
+
+/**
+ * BATCH_ROUTE_YAML keying users by x-user-id, each with $0.01 a day, the model `up` priced
+ * at $0.002 in and $0.008 out per 1k tokens. It ends in the route's settings.
+ */
+export const PRICED_BATCH_ROUTE_YAML = `${BATCH_ROUTE_YAML}  userIdentification: {header: x-user-id}
+  costControl:
+    maxDailyCostPerUser: 0.01
+    modelPricing:
+      up: {inputPer1k: 0.002, outputPer1k: 0.008}
+`;
+
+/**
+ * After a route's YAML: a second route `keyed`, keying users by API key (so users are
+ * identified more than one way). It ends in that route's settings.
+ */
+export const KEYED_ROUTE_YAML = `---
+kind: AIGatewayRoute
+metadata: {name: keyed}
+spec:
+  backends:
+  - {name: keyed-local, provider: local, model: keyed-mini}
+  userIdentification: {header: authorization}
+`;
