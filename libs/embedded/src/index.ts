@@ -6,4 +6,5 @@ export * from './sqlite-wal-database';
 export * from './multi-row-insert';
 export * from './poison-isolation';
 export * from './wal-durable-point';
+export * from './durable-sqlite-store';
 export * from './testing/held-syncs';

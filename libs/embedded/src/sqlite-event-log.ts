@@ -3,15 +3,10 @@ import type { EventTopic, SerializedEvent } from '@aigw/contracts';
 import { EventLogRetention } from './event-log-retention';
 import { EventRowInserter } from './event-row-inserter';
 import { inTransaction } from './sqlite-transaction';
-import {
-  DEFAULT_SQLITE_SYNC,
-  openWalDatabase,
-  synchronousLevel,
-  type SqliteSync,
-} from './sqlite-wal-database';
+import { openDurableSqlite } from './durable-sqlite-store';
+import { synchronousLevel, type SqliteSync } from './sqlite-wal-database';
 import { WalCheckpointer } from './wal-checkpointer';
 import {
-  durablePointFor,
   NO_WAIT_DURABLE_POINT,
   type DurablePoint,
   type WalDurablePointOptions,
@@ -50,9 +45,7 @@ export class SqliteEventLog {
     readonly path: string,
     options: { readonly sync?: SqliteSync } & WalDurablePointOptions = {},
   ) {
-    const sync = options.sync ?? DEFAULT_SQLITE_SYNC;
-    this.db = openWalDatabase(path, sync);
-    this.durablePoint = durablePointFor(path, sync, options);
+    ({ db: this.db, durablePoint: this.durablePoint } = openDurableSqlite(path, options));
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS events (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,

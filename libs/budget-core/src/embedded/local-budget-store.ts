@@ -1,10 +1,8 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import {
-  DEFAULT_SQLITE_SYNC,
-  durablePointFor,
   inTransaction,
   NO_WAIT_DURABLE_POINT,
-  openWalDatabase,
+  openDurableSqlite,
   synchronousLevel,
   WalCheckpointer,
   type DurablePoint,
@@ -86,9 +84,7 @@ export class LocalBudgetStore implements BudgetStore {
      */
     options: { readonly sync?: SqliteSync } & WalDurablePointOptions = {},
   ) {
-    const sync = options.sync ?? DEFAULT_SQLITE_SYNC;
-    this.db = openWalDatabase(path, sync);
-    this.durablePoint = durablePointFor(path, sync, options);
+    ({ db: this.db, durablePoint: this.durablePoint } = openDurableSqlite(path, options));
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS balances (key TEXT PRIMARY KEY, used REAL NOT NULL, expires_at INTEGER NOT NULL);
     `);

@@ -2,11 +2,9 @@ import { setImmediate as yieldToRequests } from 'node:timers/promises';
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import type { GatewayEvent } from '@aigw/contracts';
 import {
-  DEFAULT_SQLITE_SYNC,
-  durablePointFor,
   inTransaction,
   NO_WAIT_DURABLE_POINT,
-  openWalDatabase,
+  openDurableSqlite,
   synchronousLevel,
   WalCheckpointer,
   type DurablePoint,
@@ -128,9 +126,7 @@ export class SqliteUsageStore implements UsageEventWriter, UsageAnalytics, RawEv
     } & WalDurablePointOptions = {},
   ) {
     this.maxSeriesPoints = options.maxSeriesPoints ?? MAX_SERIES_POINTS;
-    const sync = options.sync ?? DEFAULT_SQLITE_SYNC;
-    this.db = openWalDatabase(path, sync);
-    this.durablePoint = durablePointFor(path, sync, options);
+    ({ db: this.db, durablePoint: this.durablePoint } = openDurableSqlite(path, options));
     prepareRawTables(this.db);
     this.inserter = new RawRowInserter(this.db);
     this.db.exec(`CREATE TEMP TABLE IF NOT EXISTS ${NEWEST_BUDGET_STATES} (
