@@ -6,17 +6,18 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type OpenAI from 'openai';
-import {
-  FAKE_BATCH_LINE_USAGE as LINE_USAGE,
-  FAKE_BATCH_MODEL as UPSTREAM,
-  FakeBatchBackend,
-} from '@aigw/testing/fake-provider';
+import { FAKE_BATCH_LINE_USAGE as LINE_USAGE, FakeBatchBackend } from '@aigw/testing/fake-provider';
 import { startGatewayWithConfig, type AppProcess } from '@aigw/testing/processes';
-import { budgetExceeded, createChatBatch, dailyDollarsRemaining } from './batch-budget-calls';
+import {
+  BATCH_MODEL as VIRTUAL,
+  BATCH_PRICE as PRICE,
+  batchRoute,
+  budgetExceeded,
+  createChatBatch,
+  dailyDollarsRemaining,
+} from './batch-budget-calls';
 import { TwoJwtProviders } from './two-jwt-providers';
 
-const VIRTUAL = 'gpt-batch';
-const PRICE = { inputPer1k: 0.002, outputPer1k: 0.008 };
 const DAILY_LIMIT = 0.01;
 const CORP_ALICE = 'jwt:corp:sub:alice';
 const PARTNER_ALICE = 'jwt:partner:sub:alice';
@@ -25,18 +26,7 @@ const yaml = (
   issuers: TwoJwtProviders,
   batchUrl: string,
 ) => `apiVersion: gateway.envoyproxy.io/v1alpha1
-kind: AIGatewayRoute
-metadata: {name: shared}
-spec:
-  backends:
-  - {name: openai-batch, provider: openai, baseUrl: "${batchUrl}", model: ${UPSTREAM}, modelNameOverride: ${VIRTUAL}, auth: {apiKeyRef: {name: openai-key}}}
-  userIdentification:
-    header: x-user-id
-  costControl:
-    maxDailyCostPerUser: ${DAILY_LIMIT}
-    modelPricing:
-      ${UPSTREAM}: {inputPer1k: ${PRICE.inputPer1k}, outputPer1k: ${PRICE.outputPer1k}}
----
+${batchRoute('shared', batchUrl, DAILY_LIMIT)}---
 ${issuers.securityPolicy('shared')}`;
 
 describe("a batch is held and billed in its owner's qualified budget on a route trusting two JWT providers", () => {

@@ -8,17 +8,20 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import OpenAI from 'openai';
-import {
-  FAKE_BATCH_LINE_USAGE as LINE_USAGE,
-  FAKE_BATCH_MODEL as UPSTREAM,
-  FakeBatchBackend,
-} from '@aigw/testing/fake-provider';
+import type OpenAI from 'openai';
+import { FAKE_BATCH_LINE_USAGE as LINE_USAGE, FakeBatchBackend } from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
-import { budgetExceeded, createChatBatch, dailyDollarsRemaining } from './batch-budget-calls';
+import {
+  BATCH_MODEL as VIRTUAL,
+  BATCH_PRICE as PRICE,
+  batchRoute,
+  userClient,
+  budgetExceeded,
+  chatRefusedByBudget,
+  createChatBatch,
+  dailyDollarsRemaining,
+} from './batch-budget-calls';
 
-const VIRTUAL = 'gpt-batch';
-const PRICE = { inputPer1k: 0.002, outputPer1k: 0.008 };
 const DAILY_LIMIT = 0.01;
 const ALICE = 'header:x-user-id:alice';
 
@@ -33,17 +36,7 @@ describe('all-in-one gateway: a batch is held in its owner budget where users ar
     // $0.008 per 1k output tokens, half for batches: a line of 1000 holds about $0.004.
     writeFileSync(
       join(dir, 'config.yaml'),
-      `kind: AIGatewayRoute
-metadata: {name: batch-holds}
-spec:
-  backends:
-  - {name: openai-batch, provider: openai, baseUrl: "${backend.baseUrl}", model: ${UPSTREAM}, modelNameOverride: ${VIRTUAL}, auth: {apiKeyRef: {name: openai-key}}}
-  userIdentification: {header: x-user-id}
-  costControl:
-    maxDailyCostPerUser: ${DAILY_LIMIT}
-    modelPricing:
-      ${UPSTREAM}: {inputPer1k: ${PRICE.inputPer1k}, outputPer1k: ${PRICE.outputPer1k}}
----
+      `${batchRoute('batch-holds', backend.baseUrl, DAILY_LIMIT)}---
 kind: AIGatewayRoute
 metadata: {name: other}
 spec:
@@ -58,12 +51,7 @@ spec:
       AI_GATEWAY_SECRET_OPENAI_KEY_APIKEY: 'sk-backend',
       AI_GATEWAY_BATCH_POLL_INTERVAL_MS: '0',
     });
-    alice = new OpenAI({
-      baseURL: `${gateway.baseUrl}/v1`,
-      apiKey: 'sk-client',
-      maxRetries: 0,
-      defaultHeaders: { 'x-user-id': 'alice', 'x-ai-gateway-model': VIRTUAL },
-    });
+    alice = userClient(gateway.baseUrl, 'alice', VIRTUAL);
   });
 
   after(async () => {
@@ -73,20 +61,7 @@ spec:
 
   const createBatch = (lines: number, maxTokens: number) =>
     createChatBatch(alice, VIRTUAL, lines, maxTokens);
-  /** A chat call of up to `maxTokens`: refused (429) by budgets, or let through to the backend. */
-  const chatRefused = async (maxTokens: number) => {
-    try {
-      await alice.chat.completions.create({
-        model: VIRTUAL,
-        messages: [{ role: 'user', content: 'q' }],
-        max_tokens: maxTokens,
-      });
-      return false;
-    } catch (error) {
-      // The fake serves no chat: any other error means budgets let the call through.
-      return error instanceof OpenAI.RateLimitError;
-    }
-  };
+  const chatRefused = (maxTokens: number) => chatRefusedByBudget(alice, VIRTUAL, maxTokens);
   const dailyRemaining = () => dailyDollarsRemaining(gateway.baseUrl);
 
   it("holds the batch where alice's calls are held and its bill is charged", async () => {

@@ -9,28 +9,20 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import OpenAI, { toFile } from 'openai';
-import {
-  FAKE_BATCH_LINE_USAGE as LINE_USAGE,
-  FAKE_BATCH_MODEL as UPSTREAM,
-  FakeBatchBackend,
-} from '@aigw/testing/fake-provider';
+import type OpenAI from 'openai';
+import { FAKE_BATCH_LINE_USAGE as LINE_USAGE, FakeBatchBackend } from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
+import {
+  BATCH_MODEL as VIRTUAL,
+  BATCH_PRICE as PRICE,
+  batchRoute,
+  userClient,
+  budgetExceeded,
+  chatRefusedByBudget,
+  createChatBatch,
+} from './batch-budget-calls';
 
-const VIRTUAL = 'gpt-batch';
-const PRICE = { inputPer1k: 0.002, outputPer1k: 0.008 };
 const DAILY_LIMIT = 0.01;
-
-/** A batch input file whose lines each ask for up to `maxTokens` output tokens. */
-const input = (lines: number, maxTokens: number) =>
-  Array.from({ length: lines }, (_, at) =>
-    JSON.stringify({
-      custom_id: `r${at}`,
-      method: 'POST',
-      url: '/v1/chat/completions',
-      body: { model: VIRTUAL, messages: [{ role: 'user', content: 'q' }], max_tokens: maxTokens },
-    }),
-  ).join('\n');
 
 describe('all-in-one gateway: a batch holds its estimated cost', () => {
   const backend = new FakeBatchBackend();
@@ -43,17 +35,7 @@ describe('all-in-one gateway: a batch holds its estimated cost', () => {
     // $0.008 per 1k output tokens, half for batches: a line of 1000 holds about $0.004.
     writeFileSync(
       join(dir, 'config.yaml'),
-      `kind: AIGatewayRoute
-metadata: {name: batch-holds}
-spec:
-  backends:
-  - {name: openai-batch, provider: openai, baseUrl: "${backend.baseUrl}", model: ${UPSTREAM}, modelNameOverride: ${VIRTUAL}, auth: {apiKeyRef: {name: openai-key}}}
-  userIdentification: {header: x-user-id}
-  costControl:
-    maxDailyCostPerUser: ${DAILY_LIMIT}
-    modelPricing:
-      ${UPSTREAM}: {inputPer1k: ${PRICE.inputPer1k}, outputPer1k: ${PRICE.outputPer1k}}
-`,
+      batchRoute('batch-holds', backend.baseUrl, DAILY_LIMIT),
     );
     gateway = await startApp('gateway', {
       AI_GATEWAY_CONFIG: join(dir, 'config.yaml'),
@@ -61,12 +43,7 @@ spec:
       AI_GATEWAY_SECRET_OPENAI_KEY_APIKEY: 'sk-backend',
       AI_GATEWAY_BATCH_POLL_INTERVAL_MS: '0',
     });
-    alice = new OpenAI({
-      baseURL: `${gateway.baseUrl}/v1`,
-      apiKey: 'sk-client',
-      maxRetries: 0,
-      defaultHeaders: { 'x-user-id': 'alice', 'x-ai-gateway-model': VIRTUAL },
-    });
+    alice = userClient(gateway.baseUrl, 'alice', VIRTUAL);
   });
 
   after(async () => {
@@ -74,36 +51,9 @@ spec:
     await backend.stop();
   });
 
-  const upload = async (lines: number, maxTokens: number) =>
-    alice.files.create({
-      file: await toFile(Buffer.from(input(lines, maxTokens)), 'input.jsonl'),
-      purpose: 'batch',
-    });
-  const createBatch = async (lines: number, maxTokens: number) =>
-    alice.batches.create({
-      input_file_id: (await upload(lines, maxTokens)).id,
-      endpoint: '/v1/chat/completions',
-      completion_window: '24h',
-    });
-  /** A chat call of up to `maxTokens`: refused (429) by budgets, or let through to the backend. */
-  const chatRefused = async (maxTokens: number) => {
-    try {
-      await alice.chat.completions.create({
-        model: VIRTUAL,
-        messages: [{ role: 'user', content: 'q' }],
-        max_tokens: maxTokens,
-      });
-      return false;
-    } catch (error) {
-      // The fake serves no chat: any other error means budgets let the call through.
-      return error instanceof OpenAI.RateLimitError;
-    }
-  };
-  const budgetExceeded = (error: unknown) => {
-    assert.ok(error instanceof OpenAI.RateLimitError, String(error));
-    assert.equal((error.error as { code?: string }).code, 'budget_exceeded');
-    return true;
-  };
+  const createBatch = (lines: number, maxTokens: number) =>
+    createChatBatch(alice, VIRTUAL, lines, maxTokens);
+  const chatRefused = (maxTokens: number) => chatRefusedByBudget(alice, VIRTUAL, maxTokens);
 
   it('refuses a batch larger than what is left before the backend hears of it', async () => {
     // About $0.008 of the day's $0.01 held while the batch runs.

@@ -7,17 +7,17 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import OpenAI, { toFile } from 'openai';
+import type OpenAI from 'openai';
+import { toFile } from 'openai';
 import { metricSum } from '@aigw/testing';
-import {
-  FAKE_BATCH_LINE_USAGE as LINE_USAGE,
-  FAKE_BATCH_MODEL as UPSTREAM,
-  FakeBatchBackend,
-} from '@aigw/testing/fake-provider';
+import { FAKE_BATCH_LINE_USAGE as LINE_USAGE, FakeBatchBackend } from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
-
-const VIRTUAL = 'gpt-batch';
-const PRICE = { inputPer1k: 0.002, outputPer1k: 0.008 };
+import {
+  BATCH_MODEL as VIRTUAL,
+  BATCH_PRICE as PRICE,
+  batchRoute,
+  userClient,
+} from './batch-budget-calls';
 
 describe('all-in-one gateway: finished batches billed without a client look', () => {
   const backend = new FakeBatchBackend();
@@ -27,31 +27,14 @@ describe('all-in-one gateway: finished batches billed without a client look', ()
 
   before(async () => {
     await backend.start();
-    writeFileSync(
-      join(dir, 'config.yaml'),
-      `kind: AIGatewayRoute
-metadata: {name: batches}
-spec:
-  backends:
-  - {name: openai-batch, provider: openai, baseUrl: "${backend.baseUrl}", model: ${UPSTREAM}, modelNameOverride: ${VIRTUAL}, auth: {apiKeyRef: {name: openai-key}}}
-  userIdentification: {header: x-user-id}
-  costControl:
-    modelPricing:
-      ${UPSTREAM}: {inputPer1k: ${PRICE.inputPer1k}, outputPer1k: ${PRICE.outputPer1k}}
-`,
-    );
+    writeFileSync(join(dir, 'config.yaml'), batchRoute('batches', backend.baseUrl));
     gateway = await startApp('gateway', {
       AI_GATEWAY_CONFIG: join(dir, 'config.yaml'),
       AI_GATEWAY_DATA_DIR: join(dir, 'data'),
       AI_GATEWAY_SECRET_OPENAI_KEY_APIKEY: 'sk-backend',
       AI_GATEWAY_BATCH_POLL_INTERVAL_MS: '200',
     });
-    alice = new OpenAI({
-      baseURL: `${gateway.baseUrl}/v1`,
-      apiKey: 'sk-client',
-      maxRetries: 0,
-      defaultHeaders: { 'x-user-id': 'alice', 'x-ai-gateway-model': VIRTUAL },
-    });
+    alice = userClient(gateway.baseUrl, 'alice', VIRTUAL);
   });
 
   after(async () => {
@@ -130,12 +113,7 @@ spec:
   });
 
   it('stops retrying a finished batch whose output the backend no longer has, counted output_gone', async () => {
-    const bob = new OpenAI({
-      baseURL: `${gateway.baseUrl}/v1`,
-      apiKey: 'sk-client',
-      maxRetries: 0,
-      defaultHeaders: { 'x-user-id': 'bob', 'x-ai-gateway-model': VIRTUAL },
-    });
+    const bob = userClient(gateway.baseUrl, 'bob', VIRTUAL);
     const line = JSON.stringify({
       custom_id: 'gone',
       method: 'POST',

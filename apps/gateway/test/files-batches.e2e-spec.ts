@@ -18,6 +18,7 @@ import {
   FakeBatchBackend,
 } from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { userClient } from './batch-budget-calls';
 
 const VIRTUAL = 'gpt-batch';
 const BACKEND_KEY = 'sk-backend-secret';
@@ -61,12 +62,7 @@ describe('all-in-one gateway: OpenAI Files and Batch APIs', () => {
 
   /** An SDK client of `user` (named by x-user-id) on the first route's model. */
   const clientFor = (user: string) =>
-    new OpenAI({
-      baseURL: `${gateway.baseUrl}/v1`,
-      apiKey: `sk-client-${user}`,
-      maxRetries: 0,
-      defaultHeaders: { 'x-user-id': user, 'x-ai-gateway-model': VIRTUAL },
-    });
+    userClient(gateway.baseUrl, user, VIRTUAL, { apiKey: `sk-client-${user}` });
 
   /** The gateway's Prometheus text, as scraped now. */
   const metrics = async () => (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
@@ -129,11 +125,9 @@ spec:
     alice = clientFor('alice');
     bob = clientFor('bob');
     carol = clientFor('carol');
-    dave = new OpenAI({
-      baseURL: `${gateway.baseUrl}/v1`,
+    dave = userClient(gateway.baseUrl, 'dave', TEAM, {
       apiKey: 'sk-client-dave',
-      maxRetries: 0,
-      defaultHeaders: { 'x-team-user': 'dave', 'x-ai-gateway-model': TEAM },
+      userHeader: 'x-team-user',
     });
   });
 
