@@ -14,6 +14,7 @@ import { numberedUsageEvent, until } from '@aigw/testing';
 import { EventSpool } from './event-spool';
 import { DEAD_LETTER_HEADERS, KafkaEventBus } from './kafka-event-bus';
 import { kafkaMessagesOf } from '../testing/fake-kafka-consumer';
+import { handlerFailingOn } from '../testing/poison-handler';
 
 const dir = mkdtempSync(join(tmpdir(), 'aigw-bus-poison-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -137,12 +138,11 @@ describe('KafkaEventBus with a handler that keeps failing', () => {
     await bus.subscribe({
       group: 'budget',
       topics: [Topic.UsageRecorded],
-      handle: async (events) => {
-        if (events.some((e) => e.eventId === poison.eventId)) {
-          throw new Error('cannot apply: Authorization: Bearer sk-live-abcdefghijklmnop');
-        }
-        for (const e of events) handled.add(e.eventId);
-      },
+      handle: handlerFailingOn(
+        poison.eventId,
+        'cannot apply: Authorization: Bearer sk-live-abcdefghijklmnop',
+        handled,
+      ),
     });
     await kafka.current.deliver(Topic.UsageRecorded, [first, poison, third]);
 

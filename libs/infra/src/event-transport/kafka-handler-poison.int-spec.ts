@@ -8,6 +8,7 @@ import { Topic } from '@aigw/contracts';
 import { numberedUsageEvent, until } from '@aigw/testing';
 import { deadLettersOnceThere, realKafkaBuses } from '../testing/real-kafka-buses';
 import { DEAD_LETTER_HEADERS } from './kafka-event-bus';
+import { handlerFailingOn } from '../testing/poison-handler';
 
 const real = realKafkaBuses('handler-poison', 1);
 
@@ -39,12 +40,11 @@ describe('KafkaEventBus with a handler that keeps failing on one event', () => {
     await bus.subscribe({
       group: 'budget',
       topics: [Topic.UsageRecorded],
-      handle: async (events) => {
-        if (events.some((e) => e.eventId === poison.eventId)) {
-          throw new Error('budget store rejected it; Bearer sk-live-abcdefghij');
-        }
-        for (const e of events) handled.add(e.eventId);
-      },
+      handle: handlerFailingOn(
+        poison.eventId,
+        'budget store rejected it; Bearer sk-live-abcdefghij',
+        handled,
+      ),
     });
     await until('the events around the poison one are handled', () => handled.size === 2);
     await until(
@@ -86,10 +86,7 @@ describe('KafkaEventBus with a handler that keeps failing on one event', () => {
     await bus.subscribe({
       group: 'budget',
       topics: [Topic.UsageRecorded],
-      handle: async (events) => {
-        if (events.some((e) => e.eventId === poison.eventId)) throw new Error('cannot apply');
-        for (const e of events) handled.add(e.eventId);
-      },
+      handle: handlerFailingOn(poison.eventId, 'cannot apply', handled),
     });
     await until('several failed retries', () => retried >= 6);
     assert.equal(await committed(`${prefix}budget`, topic), 0, 'nothing committed alone');
