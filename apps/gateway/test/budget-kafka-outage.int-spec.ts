@@ -13,6 +13,7 @@ import {
 } from '@aigw/testing';
 import { prepareEventTopics } from '@aigw/infra';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { perUserBudgetRoute } from './per-user-budget-route';
 
 // Kafka stopped and restarted under load: the gateway keeps serving, its usage events
 // wait in the spool, and once Kafka is back every one of them is applied to the budget
@@ -42,18 +43,7 @@ describe('budgets through a Kafka outage (Redis store)', { skip }, () => {
     const prefix = `it.outage.${randomUUID().slice(0, 8)}.`;
     await prepareEventTopics(kafka.url, { prefix, partitions: 3 });
     const dir = mkdtempSync(join(tmpdir(), 'aigw-outage-'));
-    writeFileSync(
-      join(dir, 'config.yaml'),
-      `kind: AIGatewayRoute
-metadata: {name: outage}
-spec:
-  backends:
-  - {name: local, provider: local, model: gpt-4o-mini}
-  userIdentification: {header: x-user-id}
-  tokenBudget:
-    perUser: {limit: ${LIMIT}, period: 30d}
-`,
-    );
+    writeFileSync(join(dir, 'config.yaml'), perUserBudgetRoute('outage', LIMIT));
     gateway = await startApp('gateway', {
       AI_GATEWAY_CONFIG: join(dir, 'config.yaml'),
       AI_GATEWAY_DATA_DIR: join(dir, 'data'),

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { getContainerRuntimeClient } from 'testcontainers';
 import { engineSkipReason, metricSum, startRedis, type RealService } from '@aigw/testing';
 import { startApp, startSplitDataPlane, type AppProcess } from '@aigw/testing/processes';
+import { perUserBudgetRoute } from './per-user-budget-route';
 
 // Redis, the authoritative budget store, paused (connected, silent) and then stopped under
 // a running gateway: requests are refused at once with a 503 that says why and when to
@@ -24,18 +25,7 @@ describe('budgets while Redis is unreachable', { skip }, () => {
   before(async () => {
     redis = await startRedis({ env: { ...process.env, REDIS_URL: undefined } });
     const dir = mkdtempSync(join(tmpdir(), 'aigw-redis-outage-'));
-    writeFileSync(
-      join(dir, 'config.yaml'),
-      `kind: AIGatewayRoute
-metadata: {name: redis-outage}
-spec:
-  backends:
-  - {name: local, provider: local, model: gpt-4o-mini}
-  userIdentification: {header: x-user-id}
-  tokenBudget:
-    perUser: {limit: 1000000, period: 30d}
-`,
-    );
+    writeFileSync(join(dir, 'config.yaml'), perUserBudgetRoute('redis-outage', 1_000_000));
     gateway = await startApp('gateway', {
       AI_GATEWAY_CONFIG: join(dir, 'config.yaml'),
       AI_GATEWAY_DATA_DIR: join(dir, 'data'),
@@ -145,15 +135,7 @@ describe('split deployment: an ingress while Redis is gone', { skip }, () => {
     const config = join(dir, 'config.yaml');
     writeFileSync(
       config,
-      `kind: AIGatewayRoute
-metadata: {name: budgeted}
-spec:
-  backends:
-  - {name: local, provider: local, model: gpt-4o-mini}
-  userIdentification: {header: x-user-id}
-  tokenBudget:
-    perUser: {limit: 1000000, period: 30d}
----
+      `${perUserBudgetRoute('budgeted', 1_000_000)}---
 kind: AIGatewayRoute
 metadata: {name: unbudgeted}
 spec:
