@@ -11,6 +11,7 @@ import OpenAI from 'openai';
 import { metricSum } from '@aigw/testing';
 import { FakeOpenAiToolUpstream, FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { clientAs, notFound, otherIdentityRoute } from './stored-state-gateway';
 
 const ANSWER = 'Hello from the fake upstream.';
 
@@ -52,43 +53,19 @@ spec:
     model: upstream-tool-model
     modelNameOverride: gpt-tools
   userIdentification: {header: x-user-id}
----
-apiVersion: gateway.envoyproxy.io/v1alpha1
-kind: AIGatewayRoute
-metadata: {name: other-identity}
-spec:
-  backends:
-  - name: other
-    provider: vllm
-    baseUrl: ${upstream.baseUrl}
-    model: upstream-plain-model
-    modelNameOverride: gpt-other
-  userIdentification: {header: x-other-user}
-`,
+${otherIdentityRoute(upstream.baseUrl)}`,
     );
     gateway = await startApp('gateway', {
       AI_GATEWAY_CONFIG: config,
       AI_GATEWAY_DATA_DIR: join(dir, 'data'),
     });
-    const clientFor = (user: string) =>
-      new OpenAI({
-        baseURL: `${gateway.baseUrl}/v1`,
-        apiKey: 'unused',
-        maxRetries: 0,
-        defaultHeaders: { 'x-user-id': user },
-      });
-    alice = clientFor('alice');
-    bob = clientFor('bob');
+    alice = clientAs(gateway.baseUrl, 'alice');
+    bob = clientAs(gateway.baseUrl, 'bob');
   });
   after(async () => {
     await gateway?.stop();
     await Promise.all([upstream.stop(), tools.stop()]);
   });
-
-  const notFound = (param?: string) => (error: unknown) =>
-    error instanceof OpenAI.NotFoundError &&
-    error.type === 'invalid_request_error' &&
-    (param === undefined || error.param === param);
 
   it('creates, retrieves, updates and deletes a conversation', async () => {
     const conversation = await alice.conversations.create({
