@@ -103,6 +103,15 @@ describe('ExhaustionView', () => {
     assert.equal(view.size, 1);
   });
 
+  it("keeps a later window's mark on a `recovered` for an ended window (usage settled late)", () => {
+    const view = new ExhaustionView();
+    const next = start + MINUTE;
+    view.apply(state('gpt-4', KIND, BudgetState.Exhausted, next));
+    // A lagging partition's usage of the minute before, which had room.
+    view.apply(state('gpt-4', KIND, BudgetState.Recovered, start, 400));
+    assert.equal(view.exhaustedUntil('gpt-4', KIND, windowOf(next), next + 1), next + MINUTE);
+  });
+
   it('marks again after a recovery, and a later recovery clears that mark', () => {
     const view = new ExhaustionView();
     const next = start + MINUTE;

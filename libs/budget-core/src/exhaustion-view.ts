@@ -124,9 +124,13 @@ export class ExhaustionView {
         );
         break;
       case BudgetState.Recovered: {
-        // Usually a new window, whose id the mark does not have: end the limit's mark whatever its window.
+        // Usually a new window, whose id the mark does not have: end the limit's mark of that
+        // window or an earlier one. Not a later window's: usage that occurred in an ended
+        // window (a lagging partition, a producer's clock behind) settles after the next
+        // window was spent, and its room is that ended window's, not the limit's now.
         const key = this.entryOf.get(`${limitKind}|${budgetKey}`);
-        if (key !== undefined) this.clear(key);
+        const mark = key === undefined ? undefined : this.marks.get(key);
+        if (mark && mark.resetAt <= Date.parse(event.resetAt)) this.clear(key!);
         this.clear(ExhaustionView.keyOf(budgetKey, limitKind, windowId));
         break;
       }
