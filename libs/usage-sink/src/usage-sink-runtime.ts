@@ -11,6 +11,7 @@ import {
   type ServiceRuntime,
 } from '@aigw/runtime';
 import { ClickHouseRawEventExpiry } from './clickhouse/clickhouse-retention';
+import { clickhouseReadiness } from './clickhouse/clickhouse-readiness';
 import { ClickHouseUsageAnalytics } from './clickhouse/clickhouse-usage.analytics';
 import { ClickHouseUsageWriter } from './clickhouse/clickhouse-usage.writer';
 import {
@@ -130,13 +131,7 @@ export async function openUsageAnalytics(
       await client.close();
       throw error;
     }
-    runtime.addReadinessCheck({
-      name: 'clickhouse',
-      check: async () => {
-        const ping = await client.ping();
-        return { ready: ping.success, state: ping.success ? 'reachable' : 'unreachable' };
-      },
-    });
+    runtime.addReadinessCheck(clickhouseReadiness(client));
     writer = meteredClickHouseWriter(client, runtime.metrics);
     analytics = new ClickHouseUsageAnalytics(client, { maxSeriesPoints });
     expiry = new ClickHouseRawEventExpiry(client);
