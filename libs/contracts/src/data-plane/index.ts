@@ -12,3 +12,4 @@ export * from './realtime';
 export * from './upstream-target';
 export * from './text-or-tokens';
 export * from './choice-count';
+export * from './gemini-tools';

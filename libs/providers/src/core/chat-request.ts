@@ -118,7 +118,7 @@ export type ChatReasoning =
 /** An effort that asks for some reasoning. */
 export type ThinkingEffort = Exclude<ReasoningEffort, 'none'>;
 
-/** `ChatExtras`: topK and safetySettings, from the gateway's `provider_extras`. */
+/** `ChatExtras`: topK, safetySettings and Gemini's built-in tools, from the gateway's `provider_extras`. */
 export interface ChatPrompt extends ChatExtras {
   /** System and developer messages, in order. */
   readonly system: readonly string[];
@@ -378,6 +378,8 @@ export interface ChatParseOptions {
   readonly images?: boolean;
   /** Whether the backend answers several choices (`n`) for this request. */
   readonly choices?: boolean;
+  /** Whether the backend runs Gemini's built-in tools (Gemini and Vertex Gemini only). */
+  readonly geminiTools?: boolean;
 }
 
 /** Reads and checks an OpenAI chat body; throws a 400 DataPlaneError naming the field. */
@@ -487,8 +489,29 @@ export function parseChatRequest(body: JsonObject, options: ChatParseOptions = {
     responseFormat: parseResponseFormat(body.response_format),
     reasoning: parseReasoning(body),
     ...(n !== undefined && n > 1 ? { choices: n } : {}),
-    ...chatExtras(body),
+    ...extrasFor(body, options),
   };
+}
+
+/**
+ * The provider extras the backend can honour. Gemini's built-in tools are refused
+ * elsewhere, never dropped: the model would answer without the search or the code run
+ * the client asked for. (The router sends such a request to Gemini backends only; this
+ * holds for any other way a request reaches an adapter.)
+ */
+function extrasFor(body: JsonObject, options: ChatParseOptions): ChatExtras {
+  const extras = chatExtras(body);
+  const [tool] = extras.geminiTools ?? [];
+  if (tool && options.geminiTools !== true) throw geminiToolRefused(Object.keys(tool)[0]);
+  return extras;
+}
+
+/** The 400 for a Gemini built-in tool sent to a backend that cannot run it. */
+export function geminiToolRefused(tool: string): DataPlaneError {
+  return invalid(
+    `the ${tool} tool is run by Gemini and Vertex Gemini backends only; this backend cannot run it`,
+    'tools',
+  );
 }
 
 function parseThinkingBlocks(value: unknown, param: string): ThinkingBlock[] {

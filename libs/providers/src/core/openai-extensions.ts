@@ -1,5 +1,5 @@
-import type { JsonObject } from '@aigw/contracts/data-plane';
-import { failedToolText } from './chat-request';
+import { geminiToolsAsked, type JsonObject } from '@aigw/contracts/data-plane';
+import { failedToolText, geminiToolRefused } from './chat-request';
 import { isJsonObject } from './json-shape';
 import { idWithoutSignature, SIGNATURE_ID_SEPARATOR } from './tool-call-signature-id';
 
@@ -33,6 +33,9 @@ export function withoutGatewayExtensions(
 ): JsonObject {
   const stripExtras = options.keepToolCallExtras !== true;
   if (!hasGatewayExtensions(body, stripExtras)) return body;
+  // Gemini's built-in tools are refused, not stripped: the answer would lack the search.
+  const [geminiTool] = 'provider_extras' in body ? geminiToolsAsked(body) : [];
+  if (geminiTool !== undefined) throw geminiToolRefused(geminiTool);
   const {
     thinking: _thinking,
     output_config: _outputConfig,

@@ -1,4 +1,10 @@
-import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  GEMINI_TOOLS_EXTRA,
+  isGeminiBuiltInTool,
+  type JsonObject,
+} from '@aigw/contracts/data-plane';
 import { isJsonObject } from './json-shape';
 
 // `provider_extras`: the gateway's own extension of the canonical request for settings
@@ -19,6 +25,11 @@ export interface ChatExtras {
   readonly topK?: number;
   /** Gemini's safetySettings, as the client sent them (Gemini and Vertex Gemini only). */
   readonly safetySettings?: readonly JsonObject[];
+  /**
+   * Gemini's built-in tools (googleSearch, codeExecution, ...), each a Tool object as the
+   * client sent it: Gemini and Vertex Gemini run them; every other backend refuses them.
+   */
+  readonly geminiTools?: readonly JsonObject[];
 }
 
 /**
@@ -49,7 +60,7 @@ function extrasOf(body: JsonObject): JsonObject | undefined {
 export function chatExtras(body: JsonObject): ChatExtras {
   const extras = extrasOf(body);
   if (!extras) return {};
-  const out: { topK?: number; safetySettings?: JsonObject[] } = {};
+  const out: { topK?: number; safetySettings?: JsonObject[]; geminiTools?: JsonObject[] } = {};
   const topK = extras.top_k;
   if (topK !== undefined && topK !== null) {
     if (typeof topK !== 'number' || !Number.isFinite(topK) || topK < 0) {
@@ -68,7 +79,30 @@ export function chatExtras(body: JsonObject): ChatExtras {
     }
     if (safety.length > 0) out.safetySettings = safety;
   }
+  const tools = geminiTools(extras[GEMINI_TOOLS_EXTRA]);
+  if (tools.length > 0) out.geminiTools = tools;
   return out;
+}
+
+/**
+ * `gemini_tools`: Tool objects of one built-in tool each ({"googleSearch": {}}), its
+ * configuration an object that goes to Gemini as it came (Gemini checks it).
+ */
+function geminiTools(value: unknown): JsonObject[] {
+  if (value === undefined || value === null) return [];
+  const valid = (tool: unknown) => {
+    if (!isJsonObject(tool)) return false;
+    const keys = Object.keys(tool);
+    return keys.length === 1 && isGeminiBuiltInTool(keys[0]) && isJsonObject(tool[keys[0]]);
+  };
+  if (!Array.isArray(value) || !value.every(valid)) {
+    throw invalid(
+      `${PROVIDER_EXTRAS}.${GEMINI_TOOLS_EXTRA} must be a list of Tool objects of one built-in ` +
+        'tool each (googleSearch, googleSearchRetrieval, codeExecution or urlContext), each an object',
+      GEMINI_TOOLS_EXTRA,
+    );
+  }
+  return value as JsonObject[];
 }
 
 /** The embedding extras of a canonical body, `inputs` long where they are per input. */

@@ -170,18 +170,20 @@ export function toGeminiRequest(prompt: ChatPrompt): JsonObject {
   const body: JsonObject = { contents: contents(prompt.turns) };
   const system = prompt.system.filter((text) => text !== '');
   if (system.length > 0) body.systemInstruction = { parts: [{ text: system.join('\n\n') }] };
+  const tools: JsonObject[] = [];
   if (prompt.tools.length > 0) {
-    body.tools = [
-      {
-        // parametersJsonSchema takes full JSON Schema; `parameters` only an OpenAPI subset.
-        functionDeclarations: prompt.tools.map((tool) => ({
-          name: tool.name,
-          ...(tool.description === undefined ? {} : { description: tool.description }),
-          parametersJsonSchema: tool.parameters,
-        })),
-      },
-    ];
+    tools.push({
+      // parametersJsonSchema takes full JSON Schema; `parameters` only an OpenAPI subset.
+      functionDeclarations: prompt.tools.map((tool) => ({
+        name: tool.name,
+        ...(tool.description === undefined ? {} : { description: tool.description }),
+        parametersJsonSchema: tool.parameters,
+      })),
+    });
   }
+  // Gemini's built-in tools (a Gemini client's googleSearch, codeExecution...), as sent.
+  if (prompt.geminiTools) tools.push(...prompt.geminiTools);
+  if (tools.length > 0) body.tools = tools;
   const config = toolConfig(prompt);
   if (config) body.toolConfig = config;
   const generation: JsonObject = {};

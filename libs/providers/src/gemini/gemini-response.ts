@@ -5,6 +5,14 @@ import { isJsonObject, isNonEmptyString } from '../core/json-shape';
 import { idWithSignature } from '../core/tool-call-signature-id';
 import { badResponse } from '../core/upstream-http';
 import { reportedTokens, sumTokens } from '../core/usage';
+import {
+  isToolPart,
+  toolAnswerExtras,
+  toolUsePromptTokens,
+  withToolAnswerExtras,
+  withToolUseTokens,
+  type ToolPart,
+} from './gemini-tool-answers';
 
 /** Makes the error for an answer of the wrong shape; `what` completes "answered with ...". */
 export type RejectAnswer = (what: string) => Error;
@@ -152,6 +160,8 @@ export interface CandidateParts {
   readonly toolCalls: OpenAiToolCall[];
   /** The images the model generated (inlineData parts), as data URLs. */
   readonly images: string[];
+  /** The built-in tools' parts (code run, its result), each where it stood in the text. */
+  readonly toolParts: ToolPart[];
 }
 
 /** A plain type/subtype: anything else could bend the data URL it goes into. */
@@ -172,8 +182,8 @@ function inlineDataUrl(part: JsonObject): string | undefined {
 }
 
 /**
- * Text, thought summaries, function calls and generated images of one candidate's parts.
- * Parts this gateway does not relay (code execution, junk) are left out.
+ * Text, thought summaries, function calls, generated images and built-in tools' parts
+ * (code execution) of one candidate's parts. Parts of no known kind (junk) are left out.
  */
 export function candidateParts(
   candidate: JsonObject | undefined,
@@ -185,8 +195,10 @@ export function candidateParts(
   let reasoning = '';
   const toolCalls: OpenAiToolCall[] = [];
   const images: string[] = [];
+  const toolParts: ToolPart[] = [];
   for (const part of parts) {
     if (!isJsonObject(part)) continue;
+    if (isToolPart(part)) toolParts.push({ at: text.length, part });
     const image = inlineDataUrl(part);
     if (image !== undefined) images.push(image);
     if (typeof part.text === 'string') {
@@ -198,7 +210,7 @@ export function candidateParts(
     // format has a place for no other.
     if (part.functionCall !== undefined) toolCalls.push(toolCallOf(part, reject));
   }
-  return { text, reasoning, toolCalls, images };
+  return { text, reasoning, toolCalls, images, toolParts };
 }
 
 /**
@@ -267,11 +279,11 @@ export function fromGeminiResponse(
     if (failed) throw reject(`a candidate finished with ${failed}`);
   }
   const completionOf = (one: JsonObject | undefined) => {
-    const { text, reasoning, toolCalls, images } = candidateParts(one, reject);
+    const { text, reasoning, toolCalls, images, toolParts } = candidateParts(one, reject);
     const finishReason = one
       ? geminiFinishReason(one.finishReason, toolCalls.length > 0)
       : 'content_filter';
-    return chatCompletion({
+    const completion = chatCompletion({
       id,
       model: served,
       text,
@@ -284,6 +296,13 @@ export function fromGeminiResponse(
       reasoning: { text: reasoning, blocks: [] },
       images,
     });
+    const [choice] = completion.choices as JsonObject[];
+    withToolAnswerExtras(choice.message as JsonObject, toolAnswerExtras(one, toolParts));
+    completion.usage = withToolUseTokens(
+      completion.usage as JsonObject,
+      toolUsePromptTokens(body.usageMetadata),
+    );
+    return completion;
   };
   const completion = completionOf(candidates[0]?.candidate);
   if (candidates.length > 1 || (candidates[0] && candidates[0].index !== 0)) {

@@ -15,6 +15,7 @@ import {
   geminiUsage,
   type RejectAnswer,
 } from './gemini-response';
+import { toolAnswerExtras, toolUsePromptTokens, withToolAnswerExtras } from './gemini-tool-answers';
 
 /**
  * The larger of each count: Gemini's stream usage is cumulative, so an event reporting
@@ -40,6 +41,11 @@ interface CandidateState {
   finished: boolean;
 }
 
+/** The delta of a chunk ChunkFactory made (one choice). */
+function deltaOf(chunk: JsonObject): JsonObject {
+  return (chunk.choices as JsonObject[])[0].delta as JsonObject;
+}
+
 /** One chunk as the choice of `index` (ChunkFactory makes choice 0's). */
 function asChoice(chunk: JsonObject, index: number): JsonObject {
   if (index !== 0) (chunk.choices as JsonObject[])[0].index = index;
@@ -63,6 +69,8 @@ export class GeminiStreamTranslation implements StreamTranslation<EventSourceMes
   private named = false;
   private readonly candidates: CandidateState[];
   private usage: TokenUsage | undefined;
+  /** The most tool-use prompt tokens an event reported (cumulative, as the usage is). */
+  private toolUseTokens = 0;
 
   constructor(
     private readonly backendName: string,
@@ -116,11 +124,20 @@ export class GeminiStreamTranslation implements StreamTranslation<EventSourceMes
     // A candidate already finished has nothing more to say: anything more is not relayed.
     if (state.finished) return [];
     const out = this.opening(index);
-    const { text, reasoning, toolCalls, images } = candidateParts(candidate, this.reject);
+    const { text, reasoning, toolCalls, images, toolParts } = candidateParts(
+      candidate,
+      this.reject,
+    );
     const chunks: JsonObject[] = [];
     // Thought summaries are reasoning, never content; Gemini writes them before the answer.
     if (reasoning !== '') chunks.push(this.chunks.reasoning(reasoning));
-    if (text !== '') chunks.push(this.chunks.text(text));
+    // The built-in tools' parts and metadata ride on the event's text (see gemini-tool-answers).
+    const extras = toolAnswerExtras(candidate, toolParts);
+    if (text !== '' || extras) {
+      const chunk = this.chunks.text(text);
+      withToolAnswerExtras(deltaOf(chunk), extras);
+      chunks.push(chunk);
+    }
     // Relayed as they come, each no larger than the (bounded) event that carried it.
     if (images.length > 0) chunks.push(this.chunks.images(images));
     for (const call of toolCalls) {
@@ -135,9 +152,16 @@ export class GeminiStreamTranslation implements StreamTranslation<EventSourceMes
         throw streamInterrupted(this.backendName, `finished a candidate with ${failed}`);
       }
       state.finished = true;
-      chunks.push(
-        this.chunks.finish(geminiFinishReason(candidate.finishReason, state.toolCalls > 0)),
+      const finish = this.chunks.finish(
+        geminiFinishReason(candidate.finishReason, state.toolCalls > 0),
       );
+      // The Gemini edge reports them apart from the prompt's tokens, as Gemini does.
+      if (this.toolUseTokens > 0) {
+        withToolAnswerExtras(deltaOf(finish), {
+          google: { tool_use_prompt_token_count: this.toolUseTokens },
+        });
+      }
+      chunks.push(finish);
     }
     for (const chunk of chunks) out.push(asChoice(chunk, index));
     return out;
@@ -154,6 +178,7 @@ export class GeminiStreamTranslation implements StreamTranslation<EventSourceMes
   private readUsage(event: JsonObject): void {
     const usage = geminiUsage(event.usageMetadata);
     if (usage) this.usage = mergeUsage(this.usage, usage);
+    this.toolUseTokens = Math.max(this.toolUseTokens, toolUsePromptTokens(event.usageMetadata));
   }
 
   /**

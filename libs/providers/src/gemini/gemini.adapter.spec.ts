@@ -625,7 +625,6 @@ describe('GeminiAdapter against a Gemini API that answers oddly', () => {
       answerOf([
         null,
         'stray',
-        { executableCode: { language: 'PYTHON', code: 'print(1)' } },
         // Images without data, with a mime type that would bend the data URL, or a draft.
         { inlineData: { mimeType: 'image/png' } },
         { inlineData: { mimeType: 'image/png;x=,', data: 'iVBO' } },

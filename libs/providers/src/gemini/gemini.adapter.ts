@@ -91,7 +91,7 @@ export class GeminiAdapter implements ProviderAdapter {
     }
 
     // Several candidates (n, as candidateCount): a JSON answer's choices, or a stream's.
-    const prompt = parseChatRequest(request.body, { choices: true });
+    const prompt = parseChatRequest(request.body, { choices: true, geminiTools: true });
     const body = toGeminiRequest(prompt);
     if (request.stream) {
       const response = await sendUpstream(

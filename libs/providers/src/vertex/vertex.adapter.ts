@@ -137,9 +137,11 @@ export class VertexAdapter implements ProviderAdapter {
     }
     const model = vertexModel(target.model);
     // The request is read (a bad one is its 400) before a token is fetched for it.
-    // Gemini answers several candidates (n), in a JSON answer or a stream; Claude one.
-    const choices = model.publisher === 'google';
-    const work = embeds ? embeddingAsk(request.body) : parseChatRequest(request.body, { choices });
+    // Gemini answers several candidates (n) and runs its built-in tools; Claude neither.
+    const gemini = model.publisher === 'google';
+    const work = embeds
+      ? embeddingAsk(request.body)
+      : parseChatRequest(request.body, { choices: gemini, geminiTools: gemini });
     if (embeds && model.publisher !== 'google') throw notAnEmbeddingModel(target.model);
     const token = await withinFirstByteTimeout(
       call,

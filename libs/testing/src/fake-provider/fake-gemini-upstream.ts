@@ -6,6 +6,11 @@ import {
   sendJson,
   SseWriter,
 } from './fake-provider-server';
+import {
+  builtInToolAnswer,
+  builtInToolEvents,
+  builtInToolsAsked,
+} from './fake-gemini-builtin-tools';
 
 const WORDS = ['Hello', ' from', ' Gemini', '.'];
 const RESULT_WORDS = ['It is', ' 18°C', ' in Paris.'];
@@ -128,7 +133,9 @@ function unorderedCandidates(count: number): Record<string, unknown>[] {
  * conversation ends in function responses, which it answers in text; a request whose current turn has a model step whose first
  * functionCall part is unsigned is refused (400 INVALID_ARGUMENT), as Gemini 3 refuses it.
  * With candidateCount above 1 (and no function to call) it answers that many candidates,
- * not in index order (unorderedCandidates), or streams them interleaved.
+ * not in index order (unorderedCandidates), or streams them interleaved. With a built-in
+ * tool (googleSearch, codeExecution, ...) it answers with code run, its result and the
+ * tools' metadata and usage (fake-gemini-builtin-tools).
  */
 export class FakeGeminiUpstream extends FakeProviderServer {
   get baseUrl(): string {
@@ -183,6 +190,7 @@ export class FakeGeminiUpstream extends FakeProviderServer {
       );
     }
     const modelVersion = call.path.split('/').at(-1)?.split(':')[0];
+    const builtIn = builtInToolsAsked(call.body);
     const tools = call.body.tools as { functionDeclarations?: { name: string }[] }[] | undefined;
     const tool = tools?.[0]?.functionDeclarations?.[0]?.name;
     const functionCall = tool &&
@@ -193,6 +201,7 @@ export class FakeGeminiUpstream extends FakeProviderServer {
     const words = tool ? RESULT_WORDS : WORDS;
     const count = candidateCount(call.body);
     if (method === 'generateContent') {
+      if (builtIn.length > 0) return sendJson(response, builtInToolAnswer(builtIn, modelVersion));
       if (count > 1 && !functionCall) {
         return sendJson(response, {
           candidates: unorderedCandidates(count),
@@ -240,14 +249,17 @@ export class FakeGeminiUpstream extends FakeProviderServer {
       modelVersion,
       responseId: 'resp-gemini-1',
     });
-    const steps = functionCall
-      ? [chunk([{ text: 'Checking.' }], false), chunk([functionCall], true)]
-      : count > 1
-        ? interleavedCandidates(count, { modelVersion, responseId: 'resp-gemini-1' })
-        : words.map((text, index) => {
-            const last = index === words.length - 1;
-            return chunk([last ? { text, thoughtSignature: TEXT_SIGNATURE } : { text }], last);
-          });
+    const steps =
+      builtIn.length > 0
+        ? builtInToolEvents(builtIn, modelVersion)
+        : functionCall
+          ? [chunk([{ text: 'Checking.' }], false), chunk([functionCall], true)]
+          : count > 1
+            ? interleavedCandidates(count, { modelVersion, responseId: 'resp-gemini-1' })
+            : words.map((text, index) => {
+                const last = index === words.length - 1;
+                return chunk([last ? { text, thoughtSignature: TEXT_SIGNATURE } : { text }], last);
+              });
     for (const step of steps) if (!sse.send(step)) return;
     sse.end();
   }

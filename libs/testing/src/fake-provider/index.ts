@@ -16,3 +16,4 @@ export * from './fake-batch-upstream-deployment';
 export * from './fake-batch-upstream-upload-cases';
 export * from './fake-realtime-upstream';
 export * from './half-answer-stream';
+export * from './fake-gemini-builtin-tools';

@@ -280,7 +280,7 @@ describe('Gemini request translation', () => {
   it('refuses what it cannot serve, naming the field', () => {
     const text = [{ parts: [{ text: 'x' }] }];
     refusal({ contents: [] }, /'contents'/);
-    refusal({ contents: text, tools: [{ googleSearch: {} }] }, /googleSearch/);
+    refusal({ contents: text, tools: [{ googleMaps: {} }] }, /tools\[0\]\.google_maps.*googleMaps/);
     refusal({ contents: text, generationConfig: { responseMimeType: 'text/x.enum' } }, /mime/);
     refusal({ contents: [{ role: 'system', parts: [{ text: 'x' }] }] }, /role/);
     refusal(

@@ -1,6 +1,8 @@
 import {
   DataPlaneError,
   DataPlaneErrorCode,
+  GEMINI_TOOLS_EXTRA,
+  isGeminiBuiltInTool,
   MAX_CHOICES,
   MIN_THINKING_BUDGET,
   type JsonObject,
@@ -106,8 +108,10 @@ export function translateGeminiRequest(
 
   const chat: JsonObject = { model: call.model, messages: state.messages };
   if (call.stream) chat.stream = true;
-  const tools = translateTools(body.tools);
+  const { functions: tools, builtIn } = translateTools(body.tools);
   if (tools.length > 0) chat.tools = tools;
+  // Run by Google inside the call: only Gemini backends take them (the router sees to it).
+  if (builtIn.length > 0) providerExtras(chat)[GEMINI_TOOLS_EXTRA] = builtIn;
   applyToolConfig(chat, body.toolConfig, tools);
   const includeThoughts = applyGenerationConfig(chat, body.generationConfig);
   applySafetySettings(chat, body.safetySettings);
@@ -314,19 +318,41 @@ function unsupportedPart(part: JsonObject, at: string, role: string): DataPlaneE
   );
 }
 
-function translateTools(tools: unknown): JsonObject[] {
+/** A Tool field's name as proto3 JSON also spells it (`google_search`), in camel case. */
+function camelCase(field: string): string {
+  return field.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
+}
+
+/** The snake-case name Google's errors give a field (`googleSearch` is `google_search`). */
+function snakeCase(field: string): string {
+  return field.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+}
+
+/**
+ * The tools: function declarations as canonical function tools, and Gemini's built-in
+ * tools (googleSearch, googleSearchRetrieval, codeExecution, urlContext), each a Tool
+ * object of its one field, its configuration as sent. Other tools are a 400 naming them.
+ */
+function translateTools(tools: unknown): { functions: JsonObject[]; builtIn: JsonObject[] } {
   const out: JsonObject[] = [];
+  const builtIn: JsonObject[] = [];
   listAt(tools, 'tools').forEach((tool, index) => {
     const at = `tools[${index}]`;
     if (!isObject(tool)) throw invalid(at, 'a Tool object is required');
-    const other = Object.keys(tool).find((key) => key !== 'functionDeclarations');
-    if (other !== undefined) {
-      throw invalid(
-        `${at}.${other}`,
-        `the '${other}' tool is not run by this gateway; declare functions in functionDeclarations`,
-      );
+    for (const [key, value] of Object.entries(tool)) {
+      const field = camelCase(key);
+      if (field === 'functionDeclarations') continue;
+      if (!isGeminiBuiltInTool(field)) {
+        throw invalid(
+          `${at}.${snakeCase(field)}`,
+          `the '${field}' tool is not run by this gateway; declare functions in functionDeclarations, or use googleSearch, googleSearchRetrieval, codeExecution or urlContext`,
+        );
+      }
+      if (!isObject(value)) throw invalid(`${at}.${snakeCase(field)}`, 'an object is required');
+      builtIn.push({ [field]: value });
     }
-    listAt(tool.functionDeclarations, `${at}.function_declarations`).forEach((fn, i) => {
+    const declarations = tool.functionDeclarations ?? tool.function_declarations;
+    listAt(declarations, `${at}.function_declarations`).forEach((fn, i) => {
       const fnAt = `${at}.function_declarations[${i}]`;
       if (!isObject(fn)) throw invalid(fnAt, 'a FunctionDeclaration object is required');
       const name = stringAt(fn.name, `${fnAt}.name`);
@@ -339,7 +365,7 @@ function translateTools(tools: unknown): JsonObject[] {
       out.push({ type: 'function', function: definition });
     });
   });
-  return out;
+  return { functions: out, builtIn };
 }
 
 /** `parametersJsonSchema` is JSON Schema as is; `parameters` Google's OpenAPI subset. */

@@ -11,6 +11,7 @@ import { encodeReasoning, thinkingBlocksOf } from '../../responses/domain/encryp
 import type { GeminiRequestFacts } from './gemini-request';
 import { contentText } from '../../domain/content-text';
 import { refusalText } from '../../domain/refusal-text';
+import { candidateMetadata, textAndToolParts, toolUseTokensOf } from './gemini-tool-parts';
 
 // OpenAI chat answers (the canonical format every backend's answer arrives in) as
 // Gemini GenerateContentResponse objects.
@@ -51,15 +52,23 @@ export function reasoningTokensOf(usage: unknown): number {
  * Our usage in Gemini's terms: `promptTokenCount` includes the cached tokens (reported
  * apart as `cachedContentTokenCount`), as our `inputTokens` does; the thinking tokens are
  * `thoughtsTokenCount`, outside `candidatesTokenCount`, where our output counts both.
+ * The built-in tools' prompt tokens (search results, fetched pages) are input we bill,
+ * and Gemini reports them apart from the prompt's (`toolUsePromptTokenCount`), in its total.
  */
-export function geminiUsageMetadata(usage: TokenUsage, reasoningTokens = 0): JsonObject {
+export function geminiUsageMetadata(
+  usage: TokenUsage,
+  reasoningTokens = 0,
+  toolUseTokens = 0,
+): JsonObject {
   const thoughts = Math.min(reasoningTokens, usage.outputTokens);
+  const toolUse = Math.min(toolUseTokens, usage.inputTokens);
   const metadata: JsonObject = {
-    promptTokenCount: usage.inputTokens,
+    promptTokenCount: usage.inputTokens - toolUse,
     candidatesTokenCount: usage.outputTokens - thoughts,
     totalTokenCount: usage.inputTokens + usage.outputTokens,
   };
   if (usage.cachedInputTokens > 0) metadata.cachedContentTokenCount = usage.cachedInputTokens;
+  if (toolUse > 0) metadata.toolUsePromptTokenCount = toolUse;
   if (thoughts > 0) metadata.thoughtsTokenCount = thoughts;
   return metadata;
 }
@@ -142,7 +151,11 @@ export function toGeminiResponse(
   const choices = completion.choices as JsonObject[];
   return {
     candidates: choices.map((choice, position) => candidateOf(choice, position, facts)),
-    usageMetadata: geminiUsageMetadata(usage, reasoningTokensOf(completion.usage)),
+    usageMetadata: geminiUsageMetadata(
+      usage,
+      reasoningTokensOf(completion.usage),
+      toolUseTokensOf(completion.usage),
+    ),
     modelVersion: facts.model,
     responseId: responseIdOf(completion.id, requestId),
   };
@@ -158,8 +171,8 @@ function candidateOf(choice: JsonObject, position: number, facts: GeminiRequestF
   // A refusal is text to Gemini's clients (it has no refusal part), after any text, as a
   // stream sends it; finishReason says it refused.
   const refusal = refusalText(message);
-  const text = contentText(message.content) + refusal;
-  if (text !== '') parts.push({ text });
+  // The built-in tools' parts (code run, its result) go back between the texts.
+  parts.push(...textAndToolParts(contentText(message.content) + refusal, message));
   const toolCalls = Array.isArray(message.tool_calls) ? (message.tool_calls as JsonObject[]) : [];
   let reasoningSignature = reasoningBlocksSignature(thinkingBlocksOf(message.thinking_blocks));
   for (const call of toolCalls) {
@@ -175,5 +188,6 @@ function candidateOf(choice: JsonObject, position: number, facts: GeminiRequestF
     content: { role: 'model', parts },
     finishReason: geminiFinishReason(choice.finish_reason, refusal !== ''),
     index: typeof choice.index === 'number' ? choice.index : position,
+    ...candidateMetadata(message),
   };
 }

@@ -17,6 +17,7 @@ import {
   thoughtSignatureOf,
   toolArgs,
 } from './gemini-response';
+import { candidateMetadata, textAndToolParts, toolUseTokensOf } from './gemini-tool-parts';
 
 /** A tool call whose arguments are still arriving. */
 interface OpenCall {
@@ -62,6 +63,8 @@ export class GeminiStreamTranslator {
   private responseId: string | undefined;
   private readonly choices = new Map<number, ChoiceState>();
   private reasoningTokens = 0;
+  /** The built-in tools' prompt tokens, as the backend's answer reported them. */
+  private toolUseTokens = 0;
 
   constructor(
     private readonly facts: GeminiRequestFacts,
@@ -73,6 +76,7 @@ export class GeminiStreamTranslator {
     this.responseId ??= responseIdOf(chunk.id, this.requestId);
     if (chunk.usage !== undefined && chunk.usage !== null) {
       this.reasoningTokens = Math.max(this.reasoningTokens, reasoningTokensOf(chunk.usage));
+      this.toolUseTokens = Math.max(this.toolUseTokens, toolUseTokensOf(chunk.usage));
     }
     const choices = Array.isArray(chunk.choices) ? (chunk.choices as unknown[]) : [];
     const candidates: JsonObject[] = [];
@@ -80,7 +84,11 @@ export class GeminiStreamTranslator {
       if (typeof choice !== 'object' || choice === null || Array.isArray(choice)) return;
       const index = choiceIndex(choice as JsonObject, position);
       const parts = this.choiceParts(this.choiceAt(index), choice as JsonObject);
-      if (parts.length > 0) candidates.push(candidate(index, parts));
+      // groundingMetadata and urlContextMetadata go out on the event they came with.
+      const metadata = candidateMetadata((choice as JsonObject).delta);
+      if (parts.length > 0 || Object.keys(metadata).length > 0) {
+        candidates.push({ ...candidate(index, parts), ...metadata });
+      }
     });
     return candidates.length === 0 ? [] : [this.event(candidates)];
   }
@@ -95,7 +103,7 @@ export class GeminiStreamTranslator {
         finishReason: closingFinishReason(state),
       }));
     const closing = this.event(candidates);
-    closing.usageMetadata = geminiUsageMetadata(usage, this.reasoningTokens);
+    closing.usageMetadata = geminiUsageMetadata(usage, this.reasoningTokens, this.toolUseTokens);
     return [closing];
   }
 
@@ -109,8 +117,9 @@ export class GeminiStreamTranslator {
     }
     if (reasoning !== undefined) state.reasoningText += reasoning;
     for (const block of thinkingBlocksOf(delta.thinking_blocks)) thinkingBlock(state, block);
-    if (typeof delta.content === 'string' && delta.content !== '')
-      parts.push({ text: delta.content });
+    this.toolUseTokens = Math.max(this.toolUseTokens, toolUseTokensOf(delta));
+    // The built-in tools' parts (code run, its result) go out between the texts.
+    parts.push(...textAndToolParts(typeof delta.content === 'string' ? delta.content : '', delta));
     const refusal = refusalText(delta);
     if (refusal !== '') {
       state.refused = true;
