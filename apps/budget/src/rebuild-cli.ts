@@ -2,11 +2,12 @@ import 'reflect-metadata';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadStartupConfig } from '@aigw/config';
-import { LocalBudgetStore, RedisBudgetStore, type BudgetStore } from '@aigw/budget-core';
-import { rebuildBalances, withAdjustments, type UsageLog } from '@aigw/budget';
+import { LocalBudgetStore, RedisBudgetStore } from '@aigw/budget-core';
+import { rebuildBalances, withAdjustments, type RebuildReport } from '@aigw/budget';
 import { createKafka, createRedisClient, replayTopic } from '@aigw/infra';
 import { Topic, type BudgetAdjusted } from '@aigw/contracts';
 import { SqliteEventLog } from '@aigw/embedded';
+import { rebuildInRedis } from './redis-rebuild';
 import { embeddedUsageLog, REBUILD_EXIT, rebuildExitCode, type SkippedEvents } from './rebuild-log';
 
 const USAGE = `usage: npm run budget:rebuild -- [--data-dir DIR] [--events-file FILE]
@@ -42,10 +43,7 @@ async function main(): Promise<number> {
   }
   const { settings } = startup;
   const closers: (() => void | Promise<void>)[] = [];
-  let usageLog: UsageLog;
-  let live: BudgetStore;
-  let rebuilt: BudgetStore;
-  let targetPrefix = '';
+  let rebuild: () => Promise<RebuildReport>;
   const skipped: SkippedEvents = { undecodable: 0 };
   if (settings.kafkaBrokers && settings.redisUrl) {
     const kafka = createKafka({
@@ -53,7 +51,7 @@ async function main(): Promise<number> {
       brokers: settings.kafkaBrokers,
     });
     const prefix = process.env.AI_GATEWAY_KAFKA_TOPIC_PREFIX?.trim() ?? '';
-    usageLog = withAdjustments(
+    const usageLog = withAdjustments(
       {
         replay: async (onBatch) => {
           const read = await replayTopic(kafka, Topic.UsageRecorded, { prefix }, onBatch);
@@ -71,11 +69,9 @@ async function main(): Promise<number> {
     );
     const redis = createRedisClient(settings.redisUrl);
     closers.push(() => void redis.disconnect());
-    live = new RedisBudgetStore(redis);
-    // Scratch keys in the same Redis: applied-event markers and balances apart from live.
-    const scratch = `aigw-rebuild-${Date.now()}`;
-    rebuilt = new RedisBudgetStore(redis, { namespace: scratch, appliedTtlMs: 3_600_000 });
-    targetPrefix = `${scratch}:`;
+    const live = new RedisBudgetStore(redis);
+    // Scratch keys in the same Redis, deleted once compared.
+    rebuild = () => rebuildInRedis(redis, () => startup.config, usageLog, live);
   } else {
     const dataDir = values['data-dir'] ?? settings.dataDir;
     const log = new SqliteEventLog(join(dataDir, values['events-file']));
@@ -87,18 +83,11 @@ async function main(): Promise<number> {
       () => log.close(),
     );
     // One log: adjustments come back in the order they were written among the usage.
-    usageLog = embeddedUsageLog(log, skipped);
-    live = liveLocal;
-    rebuilt = rebuiltLocal;
+    const usageLog = embeddedUsageLog(log, skipped);
+    rebuild = () => rebuildBalances(() => startup.config, usageLog, rebuiltLocal, liveLocal);
   }
   try {
-    const report = await rebuildBalances(
-      () => startup.config,
-      usageLog,
-      rebuilt,
-      live,
-      targetPrefix,
-    );
+    const report = await rebuild();
     process.stdout.write(
       `rebuilt ${report.keys} balances from ${report.events} usage events and ${report.adjustments} adjustments: ${report.mismatches.length} mismatches, ${skipped.undecodable} undecodable events skipped\n`,
     );

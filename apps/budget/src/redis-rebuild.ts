@@ -1,0 +1,25 @@
+import type { Redis } from 'ioredis';
+import type { GatewayConfig } from '@aigw/config';
+import { RedisBudgetStore, type BudgetStore } from '@aigw/budget-core';
+import { rebuildBalances, type RebuildReport, type UsageLog } from '@aigw/budget';
+import { dropScratchKeys } from './scratch-keys';
+
+/**
+ * Rebuilds the balances from `log` into a scratch namespace of the live Redis (applied-event
+ * markers and balances apart from the live ones) and compares them with `live`. The
+ * scratch copy is deleted afterwards, whatever the outcome.
+ */
+export async function rebuildInRedis(
+  redis: Redis,
+  config: () => GatewayConfig,
+  log: UsageLog,
+  live: BudgetStore,
+  scratch = `aigw-rebuild-${Date.now()}`,
+): Promise<RebuildReport> {
+  const rebuilt = new RedisBudgetStore(redis, { namespace: scratch, appliedTtlMs: 3_600_000 });
+  try {
+    return await rebuildBalances(config, log, rebuilt, live, `${scratch}:`);
+  } finally {
+    await dropScratchKeys(redis, `${scratch}:`);
+  }
+}
