@@ -156,6 +156,8 @@ export class EdgeRoutes implements OnModuleInit {
       fastify.get(`${prefix}/models/*`, (request, reply) => this.sendModel(request, reply));
       // Reached without `Upgrade: websocket`: say what the endpoint is.
       fastify.get(`${prefix}/realtime`, (request, reply) => this.sendRealtimeHint(request, reply));
+      // Ephemeral keys for browsers' Realtime sessions (501 where sessions are not served).
+      this.realtime.registerClientSecrets(fastify, prefix);
       if (this.storedResponses) this.storedResponses.register(fastify, prefix);
       else registerStoreOffRoutes(fastify, prefix);
       this.conversations?.register(fastify, prefix);

@@ -19,6 +19,8 @@ export * from './dedup';
 export * from './tracing/edge-tracing';
 export * from './realtime/realtime-edge';
 export * from './realtime/realtime-telemetry';
+export * from './realtime/client-secrets/client-secrets-runtime';
+export { RealtimeClientSecrets } from './realtime/client-secrets/client-secret-grants';
 export * from './batches/files-and-batches';
 export * from './batches/files-and-batches-runtime';
 export * from './batches/held-objects';

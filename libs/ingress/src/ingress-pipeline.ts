@@ -39,6 +39,13 @@ const ANONYMOUS_CALLER: CallerContext = Object.freeze({ userKey: ANONYMOUS });
 const NO_MODELS: readonly string[] = Object.freeze([]);
 const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 
+/** Who a caller is, kept apart from the credential that said so (see `identityFor`). */
+export interface BoundCaller {
+  readonly caller: CallerContext;
+  /** The tier's allowedModels; empty = any model. */
+  readonly allowedModels: readonly string[];
+}
+
 /** Per-configuration state that is costly to rebuild per request (compiled patterns). */
 interface CompiledRoute {
   readonly route: RouteConfig;
@@ -121,6 +128,55 @@ export class IngressPipeline {
     return identity instanceof Promise
       ? identity.then((resolved) => admit(operation, provisional, route, resolved, trace))
       : admit(operation, provisional, route, identity, trace);
+  }
+
+  /**
+   * The caller and its tier's models as the route serving `model` identifies callers, for
+   * a grant made now and used later (a Realtime client secret); undefined when no route
+   * serves the model.
+   */
+  identityFor(
+    model: string,
+    headers: IncomingHeaders,
+  ): BoundCaller | undefined | Promise<BoundCaller> {
+    const route = this.routeFor(model);
+    if (!route) return undefined;
+    const bound = ({ caller, allowedModels }: CallerIdentity): BoundCaller => ({
+      caller,
+      allowedModels,
+    });
+    const identity = this.identifier.identify(headers, route.route);
+    return identity instanceof Promise ? identity.then(bound) : bound(identity);
+  }
+
+  /**
+   * `prepare` for a caller identified earlier (`identityFor`, kept with a Realtime client
+   * secret): the same request, traced the same way, with no client header forwarded (the
+   * credential it came with vouches only for the identity bound to it).
+   */
+  prepareAs(
+    operation: Operation,
+    body: unknown,
+    bound: BoundCaller,
+    requestId: string,
+    startedAt?: number,
+  ): GatewayRequest {
+    const trace = this.tracing?.open(requestId, operation, NO_HEADERS, startedAt);
+    const provisional = buildGatewayRequest(operation, body, {
+      requestId,
+      caller: ANONYMOUS_CALLER,
+      allowedModels: NO_MODELS,
+      forwardHeaders: NO_HEADERS,
+    });
+    const route = this.routeFor(provisional.requestedModel);
+    if (!route) throw modelNotServed(provisional.requestedModel);
+    const identity: CallerIdentity = {
+      caller: bound.caller,
+      allowedModels: bound.allowedModels,
+      headers: NO_HEADERS,
+      gatewayHeaders: NO_MODELS,
+    };
+    return admit(operation, provisional, route, identity, trace);
   }
 
   /**

@@ -23,6 +23,7 @@ describe('methodsAllowedAt', () => {
       ['/v1/batches/batch_1', ['GET']],
       ['/v1/batches/batch_1/cancel', ['POST']],
       ['/v1/realtime', ['GET']],
+      ['/v1/realtime/client_secrets', ['POST']],
     ];
     for (const [url, methods] of cases) assert.deepEqual(methodsAllowedAt(url), methods, url);
   });

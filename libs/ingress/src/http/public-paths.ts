@@ -62,6 +62,7 @@ export const SERVED_PATHS: readonly (readonly [pattern: string, methods: readonl
   ['/models', ['GET', 'HEAD']],
   ['/models/*', ['GET', 'HEAD']],
   ['/realtime', ['GET']],
+  ['/realtime/client_secrets', ['POST']],
   ['/responses/:id', ['GET', 'DELETE']],
   ['/responses/:id/input_items', ['GET']],
   ['/conversations', ['POST']],

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
 import { WebSocketServer } from 'ws';
 import { GatewayEndpoint } from '@aigw/contracts';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
   type GatewayRequest,
+  type JsonObject,
   type RealtimeRouter,
   type ServedBy,
 } from '@aigw/contracts/data-plane';
@@ -20,7 +22,18 @@ import {
 } from '../ingress-observer';
 import { NO_USAGE, sessionRequestEnd, SWITCHING_PROTOCOLS } from './realtime-accounting';
 import {
+  clientSecretRefusal,
+  type ClientSecretGrant,
+  type RealtimeClientSecrets,
+} from './client-secrets/client-secret-grants';
+import { openRealtimeClientSecrets } from './client-secrets/client-secrets-runtime';
+import {
+  CLIENT_SECRETS_PATH,
+  ClientSecretsEndpoint,
+} from './client-secrets/client-secrets-endpoint';
+import {
   chosenProtocol,
+  clientSecretOf,
   handshakeProblem,
   identityHeaders,
   REALTIME_NOT_SERVED,
@@ -40,6 +53,11 @@ const MAX_CLIENT_FRAME_BYTES = 16 * 1024 * 1024;
 export interface RealtimeEdgeOptions {
   readonly router: RealtimeRouter;
   readonly observer?: RealtimeObserver;
+  /**
+   * Where `POST /v1/realtime/client_secrets` keeps the secrets it mints; when not given,
+   * openRealtimeClientSecrets on `REDIS_URL` (Redis when set, else this process's memory).
+   */
+  readonly clientSecrets?: RealtimeClientSecrets;
 }
 
 export const REALTIME_EDGE = Symbol('REALTIME_EDGE');
@@ -60,6 +78,10 @@ export class RealtimeEdge {
   });
   /** Sessions open now, so a stopping gateway can close them (its server waits for them). */
   private readonly sessions = new Set<RealtimeSession>();
+  /** The client secrets sessions may open with instead of the caller's credential. */
+  private readonly secrets?: RealtimeClientSecrets;
+  /** The secrets' store this edge opened itself (none was given), closed with it. */
+  private readonly ownSecrets?: RealtimeClientSecrets;
 
   constructor(
     private readonly pipeline: IngressPipeline,
@@ -67,7 +89,34 @@ export class RealtimeEdge {
     private readonly admission?: BudgetAdmission,
     /** Request telemetry and tracing, as for the HTTP calls: a session is one request. */
     private readonly requests: IngressObserver = NOOP_INGRESS_OBSERVER,
-  ) {}
+  ) {
+    if (options && !options.clientSecrets) {
+      this.ownSecrets = openRealtimeClientSecrets(process.env.REDIS_URL, () =>
+        this.observer.clientSecret?.('evicted', {}),
+      );
+    }
+    this.secrets = options && (options.clientSecrets ?? this.ownSecrets);
+  }
+
+  /**
+   * `POST /v1/realtime/client_secrets` under `prefix`: minted where sessions are served,
+   * else the same 501 as the WebSocket's.
+   */
+  registerClientSecrets(fastify: FastifyInstance, prefix: string): void {
+    if (!this.secrets) {
+      fastify.post(prefix + CLIENT_SECRETS_PATH, (_request, reply) =>
+        reply.code(501).send(REALTIME_NOT_SERVED),
+      );
+      return;
+    }
+    new ClientSecretsEndpoint(
+      this.pipeline,
+      this.secrets,
+      this.observer,
+      this.admission,
+      (route, tally) => this.requests.redacted?.(route, tally),
+    ).register(fastify, prefix);
+  }
 
   private get observer(): RealtimeObserver {
     return this.options?.observer ?? NOOP_REALTIME_OBSERVER;
@@ -81,6 +130,7 @@ export class RealtimeEdge {
   close(): void {
     this.server.close();
     for (const session of [...this.sessions]) session.shutdown();
+    void this.ownSecrets?.close();
   }
 
   /** The HTTP server's `upgrade` event: every upgrade request comes here. */
@@ -139,6 +189,33 @@ export class RealtimeEdge {
     });
   }
 
+  /**
+   * The grant of the client secret a session came with, for the model it names (`?model=`,
+   * or the grant's when it names none); refused with a 401 as other authentication is.
+   */
+  private async redeemed(
+    secret: string,
+    url: URL,
+    fields: Record<string, string | undefined>,
+  ): Promise<ClientSecretGrant> {
+    const model = url.searchParams.get('model') || undefined;
+    const report = (outcome: Parameters<NonNullable<RealtimeObserver['clientSecret']>>[0]) =>
+      this.observer.clientSecret?.(outcome, { ...fields, model });
+    let redemption;
+    try {
+      redemption = await this.secrets!.redeem(secret, model);
+    } catch (error) {
+      report('store_failed');
+      throw error;
+    }
+    if (redemption.rejected) {
+      report(redemption.rejected);
+      throw clientSecretRefusal(redemption.rejected);
+    }
+    report('accepted');
+    return redemption.grant;
+  }
+
   private async open(
     router: RealtimeRouter,
     http: IncomingMessage,
@@ -159,16 +236,31 @@ export class RealtimeEdge {
     let upstream = false;
     /** The client went while its backend session was being opened. */
     let left = false;
+    /** The configuration a client secret binds, applied before the client's first frame. */
+    let boundSession: JsonObject | undefined;
     try {
-      const model = requestedModel(url);
-      request = await this.pipeline.prepare(
-        'realtime',
-        { model },
-        identityHeaders(http.headers),
-        requestId,
-        timings.startedAt,
-      );
-      Object.assign(fields, { model, user: request.caller.userKey });
+      const secret = this.secrets && clientSecretOf(http.headers);
+      if (secret !== undefined) {
+        // The secret stands in for the caller's credential: its grant says who calls.
+        const grant = await this.redeemed(secret, url, fields);
+        boundSession = grant.session;
+        request = this.pipeline.prepareAs(
+          'realtime',
+          { model: grant.model },
+          grant,
+          requestId,
+          timings.startedAt,
+        );
+      } else {
+        request = await this.pipeline.prepare(
+          'realtime',
+          { model: requestedModel(url) },
+          identityHeaders(http.headers),
+          requestId,
+          timings.startedAt,
+        );
+      }
+      Object.assign(fields, { model: request.requestedModel, user: request.caller.userKey });
       if (this.admission) {
         admission = await this.admission.admit(request);
         request = { ...request, reservationId: admission.reservationId };
@@ -208,6 +300,11 @@ export class RealtimeEdge {
         left = true;
         connection.close(1001);
         throw new DataPlaneError(DataPlaneErrorCode.Internal, 'the client disconnected');
+      }
+      // Before any client frame: the client's own session.update may still change what the
+      // backend lets it.
+      if (boundSession) {
+        connection.send(JSON.stringify({ type: 'session.update', session: boundSession }));
       }
       this.server.handleUpgrade(http, socket, head, (client) => {
         servedBy = connection.servedBy;

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { chosenProtocol, identityHeaders, offeredProtocols } from './realtime-handshake';
+import {
+  chosenProtocol,
+  clientSecretOf,
+  identityHeaders,
+  offeredProtocols,
+} from './realtime-handshake';
 
 describe('realtime handshake', () => {
   it('identifies a browser by its key subprotocol, and drops the header that holds it', () => {
@@ -10,6 +15,17 @@ describe('realtime handshake', () => {
         'realtime, openai-insecure-api-key.sk-browser, openai-beta.realtime-v1',
     });
     assert.deepEqual(headers, { 'x-user-id': 'u1', authorization: 'Bearer sk-browser' });
+  });
+
+  it('finds a client secret as a bearer token or a browser key subprotocol, and nothing else', () => {
+    assert.equal(clientSecretOf({ authorization: 'Bearer ek_abc-_1' }), 'ek_abc-_1');
+    assert.equal(
+      clientSecretOf({ 'sec-websocket-protocol': 'realtime, openai-insecure-api-key.ek_xyz' }),
+      'ek_xyz',
+    );
+    assert.equal(clientSecretOf({ authorization: 'Bearer sk-own-key' }), undefined);
+    assert.equal(clientSecretOf({ 'x-user-id': 'u1' }), undefined);
+    assert.equal(clientSecretOf({ authorization: 'ek_no-scheme' }), undefined);
   });
 
   it('an Authorization header wins over the subprotocol key', () => {

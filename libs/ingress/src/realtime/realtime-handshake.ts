@@ -31,6 +31,19 @@ export function identityHeaders(headers: IncomingHttpHeaders): IncomingHttpHeade
   return token ? { ...rest, authorization: `Bearer ${token}` } : rest;
 }
 
+/** OpenAI's ephemeral keys, and the gateway's own client secrets, start so. */
+const CLIENT_SECRET = /^[ \t]*bearer[ \t]+(ek_[^\s]+)[ \t]*$/i;
+
+/**
+ * The gateway client secret (`ek_…`) the caller opens its session with, sent as
+ * `Authorization: Bearer ek_…` or as a browser's key subprotocol; undefined when its
+ * credential is anything else.
+ */
+export function clientSecretOf(headers: IncomingHttpHeaders): string | undefined {
+  const authorization = identityHeaders(headers).authorization;
+  return typeof authorization === 'string' ? CLIENT_SECRET.exec(authorization)?.[1] : undefined;
+}
+
 /**
  * The subprotocol the gateway answers with: `realtime` when offered, else the first one
  * that is not a key; never a key (a browser fails the socket when one was offered and

@@ -33,7 +33,21 @@ export interface RealtimeObserver {
   frame(direction: RealtimeDirection, bytes: number): void;
   /** A client event the prompt rules refused (`param`: its field); the session went on. */
   promptRefused(error: DataPlaneError, param: string, fields: RealtimeLogFields): void;
+  /** A client secret minted, refused, or presented by a session (never the secret). */
+  clientSecret?(outcome: ClientSecretOutcome, fields: RealtimeLogFields): void;
 }
+
+/** The `outcome` of `ai_gateway_realtime_client_secrets_total`. */
+export type ClientSecretOutcome =
+  | 'minted'
+  | 'refused'
+  | 'accepted'
+  | 'unknown'
+  | 'expired'
+  | 'wrong_model'
+  | 'store_failed'
+  /** The in-memory store was full: its oldest secret was dropped. */
+  | 'evicted';
 
 interface SessionLogger {
   info(message: string, fields?: object): void;
@@ -78,6 +92,13 @@ export function realtimeTelemetry(
         param,
         reason: error.message,
       }),
+    clientSecret: (outcome, fields) => {
+      metrics.recordRealtimeClientSecret(outcome);
+      // Ids, the model, the caller and the outcome: the secret itself is never a field.
+      if (outcome === 'minted' || outcome === 'accepted' || outcome === 'evicted') {
+        logger?.info(`realtime client secret ${outcome}`, fields);
+      } else logger?.warn(`realtime client secret ${outcome}`, fields);
+    },
   };
 }
 

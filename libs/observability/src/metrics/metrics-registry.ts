@@ -250,6 +250,12 @@ export class MetricsRegistry {
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
+  readonly #realtimeClientSecrets = new Counter({
+    name: 'ai_gateway_realtime_client_secrets_total',
+    help: 'Realtime client secrets (POST /v1/realtime/client_secrets), by outcome: minted, refused (the mint was refused: bad input, identity, tier, budget), accepted (a session presented a valid one), unknown, expired, wrong_model (a session presented one that opened nothing), store_failed (the store could not be reached), evicted (the in-memory store was full)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
   readonly #realtimeFrames = new FastCounter({
     name: 'ai_gateway_realtime_frames_total',
     help: 'WebSocket frames relayed in Realtime API sessions, by direction (client_to_backend, backend_to_client)',
@@ -838,6 +844,11 @@ export class MetricsRegistry {
   /** How a Realtime session ended, or that it was refused (a fixed set of outcomes). */
   recordRealtimeSession(outcome: string): void {
     this.#realtimeSessions.inc({ outcome });
+  }
+
+  /** A Realtime client secret minted, refused or presented (a fixed set of outcomes). */
+  recordRealtimeClientSecret(outcome: string): void {
+    this.#realtimeClientSecrets.inc({ outcome });
   }
 
   /** One frame relayed in a Realtime session. */

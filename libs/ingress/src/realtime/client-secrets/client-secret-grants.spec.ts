@@ -1,0 +1,97 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { type DataPlaneError } from '@aigw/contracts/data-plane';
+import { clientSecretRefusal, RealtimeClientSecrets } from './client-secret-grants';
+import { MemoryClientSecretStore, type ClientSecretStore } from './client-secret-store';
+
+const GRANT = {
+  model: 'voice',
+  caller: { userKey: 'alice', budgetKey: 'header:x-user-id:alice' },
+  allowedModels: [],
+  session: { type: 'realtime', model: 'voice', instructions: 'Be brief' },
+};
+
+describe('RealtimeClientSecrets', () => {
+  it('mints an opaque ek_ secret whose grant it keeps under a digest, never the secret', async () => {
+    const kept: string[] = [];
+    const memory = new MemoryClientSecretStore();
+    const store: ClientSecretStore = {
+      kind: 'memory',
+      put: async (digest, grant, ttl) => {
+        kept.push(digest, grant);
+        await memory.put(digest, grant, ttl);
+      },
+      get: (digest) => memory.get(digest),
+      close: () => memory.close(),
+    };
+    const secrets = new RealtimeClientSecrets(store, () => 1_000_000);
+    const { value, grant } = await secrets.mint(GRANT, 60);
+    assert.match(value, /^ek_[A-Za-z0-9_-]{43}$/);
+    assert.equal(grant.expiresAt, 1_000 + 60);
+    assert.ok(!kept.some((text) => text.includes(value.slice(3))), 'the secret is not stored');
+    const other = await secrets.mint(GRANT, 60);
+    assert.notEqual(other.value, value);
+    assert.deepEqual(await secrets.redeem(value, 'voice'), {
+      grant: { ...GRANT, expiresAt: 1060 },
+    });
+    assert.deepEqual((await secrets.redeem(value, undefined)).grant?.model, 'voice');
+  });
+
+  it('opens nothing for an unknown secret, another model, or once expired', async () => {
+    let now = 5_000_000;
+    const storeClock = { now };
+    const secrets = new RealtimeClientSecrets(
+      // The store's clock stands still: only the grant's own expiry can refuse it.
+      new MemoryClientSecretStore(undefined, undefined, () => storeClock.now),
+      () => now,
+    );
+    const { value } = await secrets.mint(GRANT, 10);
+    assert.deepEqual(await secrets.redeem('ek_nope', 'voice'), { rejected: 'unknown' });
+    assert.deepEqual(await secrets.redeem(value, 'other'), { rejected: 'wrong_model' });
+    now += 9_000;
+    assert.equal((await secrets.redeem(value, 'voice')).grant?.model, 'voice');
+    now += 1_000;
+    assert.deepEqual(await secrets.redeem(value, 'voice'), { rejected: 'expired' });
+    // The store drops it at its TTL too: then it is unknown.
+    storeClock.now = now;
+    assert.deepEqual(await secrets.redeem(value, 'voice'), { rejected: 'unknown' });
+  });
+
+  it('answers a store that fails with a 503 to retry, not a 401', async () => {
+    const failing: ClientSecretStore = {
+      kind: 'redis',
+      put: () => Promise.reject(new Error('down')),
+      get: () => Promise.reject(new Error('down')),
+      close: async () => undefined,
+    };
+    const secrets = new RealtimeClientSecrets(failing);
+    for (const attempt of [() => secrets.mint(GRANT, 60), () => secrets.redeem('ek_x', 'voice')]) {
+      await assert.rejects(attempt, (error: DataPlaneError) => {
+        assert.equal(error.httpStatus, 503);
+        assert.equal(error.toOpenAiBody().error.code, 'client_secret_store_unavailable');
+        return true;
+      });
+    }
+  });
+
+  it('refuses as other authentication failures do: a 401 naming no secret', () => {
+    for (const reason of ['unknown', 'expired', 'wrong_model'] as const) {
+      const error = clientSecretRefusal(reason);
+      assert.equal(error.httpStatus, 401);
+      assert.equal(error.toOpenAiBody().error.type, 'authentication_error');
+    }
+  });
+});
+
+describe('MemoryClientSecretStore', () => {
+  it('drops the oldest secret when full, and tells', async () => {
+    let evicted = 0;
+    const store = new MemoryClientSecretStore({ maxEntries: 2, maxBytes: 1024 }, () => evicted++);
+    await store.put('a', '{}', 60_000);
+    await store.put('b', '{}', 60_000);
+    await store.put('c', '{}', 60_000);
+    assert.equal(evicted, 1);
+    assert.equal(await store.get('a'), undefined);
+    assert.equal(await store.get('c'), '{}');
+  });
+});

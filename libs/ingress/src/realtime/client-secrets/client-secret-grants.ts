@@ -1,0 +1,128 @@
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type CallerContext,
+  type JsonObject,
+} from '@aigw/contracts/data-plane';
+import type { ClientSecretStore } from './client-secret-store';
+
+/** OpenAI's ephemeral keys start so; a bearer token that does is taken as one of ours. */
+export const CLIENT_SECRET_PREFIX = 'ek_';
+
+/** What a client secret lets its holder do: open sessions of one model as one caller. */
+export interface ClientSecretGrant {
+  readonly model: string;
+  /** The caller that minted it: its identity, tier and budget key. */
+  readonly caller: CallerContext;
+  /** Its tier's allowedModels when it was minted; empty = any model. */
+  readonly allowedModels: readonly string[];
+  /** The session configuration applied to each session (a `session.update`'s `session`). */
+  readonly session: JsonObject;
+  /** When the secret stops opening sessions (Unix seconds), as OpenAI's `expires_at`. */
+  readonly expiresAt: number;
+}
+
+/** Why a secret opened no session (a metric label's value, never the secret). */
+export type ClientSecretRejection = 'unknown' | 'expired' | 'wrong_model';
+
+export type Redemption =
+  | { readonly grant: ClientSecretGrant; readonly rejected?: undefined }
+  | { readonly rejected: ClientSecretRejection; readonly grant?: undefined };
+
+const STORE_RETRY_AFTER_MS = 1_000;
+
+/** The store did not answer: the gateway's trouble, so a 503 to retry, not a 401. */
+export function secretStoreUnavailable(cause: unknown): DataPlaneError {
+  return new DataPlaneError(
+    DataPlaneErrorCode.NoBackendAvailable,
+    'The gateway could not reach its store of realtime client secrets. Try again shortly.',
+    {
+      upstreamCode: 'client_secret_store_unavailable',
+      retryAfterMs: STORE_RETRY_AFTER_MS,
+      cause,
+    },
+  );
+}
+
+/** A 401 as other Realtime authentication failures get, its message naming no secret. */
+export function clientSecretRefusal(reason: ClientSecretRejection): DataPlaneError {
+  const message =
+    reason === 'wrong_model'
+      ? 'The client secret was issued for another model: connect with the model it was created for'
+      : 'The client secret is not valid or has expired: create a new one';
+  return new DataPlaneError(DataPlaneErrorCode.Unauthenticated, message);
+}
+
+/** The store's key for a secret: a digest, so a store dump opens nothing. */
+function digestOf(secret: string): string {
+  return createHash('sha256').update(secret, 'utf8').digest('base64url');
+}
+
+function decodeGrant(text: string): ClientSecretGrant | undefined {
+  try {
+    const grant = JSON.parse(text) as ClientSecretGrant;
+    return typeof grant.model === 'string' &&
+      typeof grant.expiresAt === 'number' &&
+      typeof grant.caller?.userKey === 'string'
+      ? grant
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Gateway ephemeral keys for browser Realtime clients. A secret is an opaque random value
+ * (`ek_` + 256 random bits): its grant (caller, model, session) stays in the store, out of
+ * the browser's reach, and it is refused once expired whichever replica is asked. Never
+ * logged; callers see it once, in the mint's answer.
+ */
+export class RealtimeClientSecrets {
+  constructor(
+    private readonly store: ClientSecretStore,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get kind(): ClientSecretStore['kind'] {
+    return this.store.kind;
+  }
+
+  /** A new secret for `grant`, good for `seconds` from now. */
+  async mint(
+    grant: Omit<ClientSecretGrant, 'expiresAt'>,
+    seconds: number,
+  ): Promise<{ readonly value: string; readonly grant: ClientSecretGrant }> {
+    const value = CLIENT_SECRET_PREFIX + randomBytes(32).toString('base64url');
+    const expiresAt = Math.floor(this.now() / 1000) + seconds;
+    const kept: ClientSecretGrant = { ...grant, expiresAt };
+    try {
+      await this.store.put(digestOf(value), JSON.stringify(kept), seconds * 1000);
+    } catch (error) {
+      throw secretStoreUnavailable(error);
+    }
+    return { value, grant: kept };
+  }
+
+  /**
+   * The grant of `secret` for a session of `model` (undefined: the session names none and
+   * takes the grant's), or why it opens none.
+   */
+  async redeem(secret: string, model: string | undefined): Promise<Redemption> {
+    let text: string | undefined;
+    try {
+      text = await this.store.get(digestOf(secret));
+    } catch (error) {
+      throw secretStoreUnavailable(error);
+    }
+    const grant = text === undefined ? undefined : decodeGrant(text);
+    if (!grant) return { rejected: 'unknown' };
+    if (grant.expiresAt * 1000 <= this.now()) return { rejected: 'expired' };
+    if (model !== undefined && model !== grant.model) return { rejected: 'wrong_model' };
+    return { grant };
+  }
+
+  close(): Promise<void> {
+    return this.store.close();
+  }
+}
