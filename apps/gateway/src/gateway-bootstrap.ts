@@ -109,7 +109,9 @@ export async function bootstrapGateway(env: Env): Promise<RunningGateway> {
       withUsageAnalytics(
         GatewayModule.create({
           config,
-          router,
+          // A stop's drain ends the calls still running at its deadline, and no failover
+          // attempt starts past it (AI_GATEWAY_DRAIN_TIMEOUT_MS).
+          router: runtime.drainBoundedRouter(router),
           admission,
           observer: new IngressTelemetry(events, metrics, (error, requestId) =>
             logger.error('request failed unexpectedly', { requestId, error }),

@@ -93,7 +93,9 @@ export async function bootstrapIngress(env: Env): Promise<RunningService> {
           budgetStore,
         }),
         config,
-        router,
+        // A stop's drain ends the calls still running at its deadline with the API's own 503
+        // or stream error event (AI_GATEWAY_DRAIN_TIMEOUT_MS), not a reset by SIGKILL.
+        router: runtime.drainBoundedRouter(router),
         admission,
         observer: new IngressTelemetry(events, metrics, (error, requestId) =>
           logger.error('request failed unexpectedly', { requestId, error }),

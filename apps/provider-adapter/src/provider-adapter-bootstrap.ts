@@ -52,7 +52,11 @@ export async function bootstrapProviderAdapter(env: Env): Promise<RunningService
       onUnexpected: (error) => logger.error('unhandled wire request error', { error }),
       auth,
     });
-    registerProviderWire(fastify, providers, (target) => upstreamTargetFor(config(), target));
+    // A stop's drain ends the calls still running at its deadline (a long stream) with an
+    // error the router passes on, before the pod's grace period runs out.
+    registerProviderWire(fastify, runtime.drainBoundedProviders(providers), (target) =>
+      upstreamTargetFor(config(), target),
+    );
     // Realtime sessions: the key added here, each response.done metered here.
     const realtimeHops = serveRealtimeWire(
       fastify.server,

@@ -92,7 +92,9 @@ export async function bootstrapRouter(env: Env): Promise<RunningService> {
       onUnexpected: (error) => logger.error('unhandled wire request error', { error }),
       auth,
     });
-    registerRouterWire(fastify, router);
+    // A stop's drain starts no failover attempt past its deadline and ends the calls still
+    // running there (AI_GATEWAY_DRAIN_TIMEOUT_MS), before the pod's grace period runs out.
+    registerRouterWire(fastify, runtime.drainBoundedRouter(router));
     // Realtime sessions: the backend picked here, the WebSocket piped on to the adapter.
     const realtime = new RealtimeRouting({
       config,

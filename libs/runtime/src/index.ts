@@ -6,6 +6,8 @@ export * from './listen';
 export * from './startup-errors';
 export * from './service-settings';
 export * from './service-runtime';
+export * from './drain-deadline';
+export * from './drain-bounded-calls';
 export * from './nest-edge-app';
 export * from './cors-origins';
 export * from './data-plane-http';

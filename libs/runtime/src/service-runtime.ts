@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { ExceptionFilter } from '@nestjs/common';
 import type { GatewayConfig, MissingSecretPolicy } from '@aigw/config';
 import type { EventPublisher, EventSubscription } from '@aigw/contracts';
+import type { ProviderPort, RouterPort } from '@aigw/contracts/data-plane';
 import { EmbeddedEventBus, SqliteEventLog } from '@aigw/embedded';
 import {
   createKafka,
@@ -25,6 +26,12 @@ import { eventHandlerAttempts } from './event-handler-attempts-setting';
 import { KafkaTransportWatch, kafkaProbe, kafkaProbeClient } from './kafka-transport-watch';
 import { meterBackendsMissingKey } from './backend-key-metrics';
 import { sqliteSyncObserver } from './sqlite-sync-observer';
+import { DrainDeadline, drainTimeoutMs } from './drain-deadline';
+import {
+  drainBoundedProviders,
+  drainBoundedRouter,
+  type DrainCutPhase,
+} from './drain-bounded-calls';
 import {
   loadServiceConfig,
   type ConfigHolder,
@@ -127,10 +134,17 @@ export class ServiceRuntime {
     readonly metrics: MetricsRegistry,
     private readonly holder: ConfigHolder,
     private readonly opened: OpenedEvents,
+    /** Started by the stop: model calls still running at it are ended (AI_GATEWAY_DRAIN_TIMEOUT_MS). */
+    readonly drain: DrainDeadline,
     /** The OpenTelemetry tracer when OTEL_EXPORTER_OTLP_*ENDPOINT is set; else undefined. */
     readonly tracing?: Tracing,
   ) {
     this.events = opened.bus;
+    drain.signal.addEventListener('abort', () =>
+      logger.warn('drain deadline passed: ending the model calls still running', {
+        drainTimeoutMs: drain.timeoutMs,
+      }),
+    );
     // After the listeners (which end the last spans), before the event log.
     if (tracing) this.onClose(() => tracing.shutdown());
   }
@@ -144,6 +158,7 @@ export class ServiceRuntime {
     }
     const logger = Logger.fromEnv(env).child({ app: options.app });
     const metrics = MetricsRegistry.fromEnv(env);
+    const drain = new DrainDeadline(drainTimeoutMs(env));
     // Checked before anything starts, so a bad endpoint is the one-line cause.
     const tracing = tracingSettings(env, options.app);
     configurePricesFromEnv(env, logger);
@@ -176,6 +191,7 @@ export class ServiceRuntime {
       metrics,
       holder,
       opened,
+      drain,
       await openTracing(tracing, logger),
     );
     // Every app, so the process holding the keys reports them (the gateway, provider-adapter).
@@ -200,6 +216,20 @@ export class ServiceRuntime {
   onClose(closer: () => Promise<void> | void): void {
     this.closers.push(closer);
   }
+
+  /** The router, its calls ended at the drain deadline (each one logged). */
+  drainBoundedRouter(router: RouterPort): RouterPort {
+    return drainBoundedRouter(router, this.drain, this.reportDrainCut);
+  }
+
+  /** The provider calls, ended at the drain deadline (the provider-adapter). */
+  drainBoundedProviders(providers: ProviderPort): ProviderPort {
+    return drainBoundedProviders(providers, this.drain, this.reportDrainCut);
+  }
+
+  private readonly reportDrainCut = (phase: DrainCutPhase): void => {
+    this.logger.warn('a model call was ended at the drain deadline', { phase });
+  };
 
   addReadinessCheck(check: ReadinessCheck): void {
     this.checks.push(check);
@@ -271,6 +301,7 @@ export class ServiceRuntime {
         const since = Date.now();
         this.logger.info('stopping: new connections refused, answers in flight finishing', {
           signal,
+          drainTimeoutMs: this.drain.timeoutMs,
         });
         void this.close().then(() => {
           this.logger.info('stopped: answers done and events written', {
@@ -286,6 +317,8 @@ export class ServiceRuntime {
   /** Stops listening, lets in-flight work finish, then writes out pending events. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      // From here the calls in flight have the drain's time, then they are ended.
+      this.drain.begin();
       this.holder.close();
       try {
         await this.opened.stopConsumers();
@@ -299,6 +332,7 @@ export class ServiceRuntime {
           this.logger.warn('error while shutting down', { error });
         }
       }
+      this.drain.end();
       await this.opened.close();
     })();
     return this.closing;

@@ -53,6 +53,8 @@ export const COMMON_OPTIONAL_APP_ENV = [
   'AI_GATEWAY_CONFIG_POLL_MS',
   // The heap's young generation, as a share over V8's default (libs/runtime/heap).
   'AI_GATEWAY_HEAP_GROWING_PERCENT',
+  // How long a stop lets model calls run before ending them (libs/runtime/drain-deadline).
+  'AI_GATEWAY_DRAIN_TIMEOUT_MS',
   // Tracing (libs/runtime/tracing-settings): off unless an OTLP endpoint is set.
   'OTEL_SDK_DISABLED',
   'OTEL_TRACES_EXPORTER',

@@ -44,6 +44,7 @@ interface Container {
   livenessProbe?: Probe;
   readinessProbe?: Probe;
   startupProbe?: Probe;
+  lifecycle?: { preStop?: { exec?: { command?: string[] } } };
   volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
   securityContext?: { readOnlyRootFilesystem?: boolean; allowPrivilegeEscalation?: boolean };
 }
@@ -71,6 +72,7 @@ interface DeploymentSpec {
       containers: Container[];
       volumes?: Volume[];
       securityContext?: { runAsNonRoot?: boolean; runAsUser?: number };
+      terminationGracePeriodSeconds?: number;
       topologySpreadConstraints?: {
         maxSkew: number;
         topologyKey: string;
@@ -411,6 +413,39 @@ test('the usage-sink’s startup probe outlasts its own wait for ClickHouse', ()
     windowMs >= waitMs + 30_000,
     `startup window ${windowMs} ms, ClickHouse wait ${waitMs} ms`,
   );
+});
+
+/** The request-path apps: their calls may run minutes (a stream, a failover chain). */
+const REQUEST_PATH_APPS: readonly AppName[] = ['ingress', 'router', 'provider-adapter'];
+
+/** Room after the drain deadline for the cut answers to go out and the events to be written. */
+const AFTER_DRAIN_MS = 10_000;
+
+test('the request path drains within its grace period: preStop sleep, then the drain deadline, then room to finish', () => {
+  const source = read('libs/runtime/src/drain-deadline.ts');
+  const fallback = /export const DEFAULT_DRAIN_TIMEOUT_MS = ([\d_]+);/.exec(source)?.[1];
+  assert.ok(fallback, 'the runtime names its default drain deadline');
+  const defaultMs = Number(fallback.replaceAll('_', ''));
+  for (const app of REQUEST_PATH_APPS) {
+    const { spec, container } = deploymentOf(app);
+    // Kubernetes' default grace is 30 s: far too short for a stream.
+    const graceMs = (spec.template.spec.terminationGracePeriodSeconds ?? 30) * 1000;
+    const sleep = container.lifecycle?.preStop?.exec?.command;
+    assert.equal(sleep?.[0], 'sleep', `${app}: a preStop sleep, so endpoints drop the pod first`);
+    const preStopMs = Number(sleep[1]) * 1000;
+    const given = envValue(envOf(container).get('AI_GATEWAY_DRAIN_TIMEOUT_MS'));
+    const drainMs = given === undefined ? defaultMs : Number(given);
+    // SIGTERM comes after the preStop hook; the kubelet's SIGKILL at the grace period's end.
+    assert.ok(
+      preStopMs + drainMs + AFTER_DRAIN_MS <= graceMs,
+      `${app}: preStop ${preStopMs} ms + drain ${drainMs} ms + ${AFTER_DRAIN_MS} ms > grace ${graceMs} ms`,
+    );
+    // The default is the one the manifests are made for: an unset variable still fits.
+    assert.ok(
+      preStopMs + defaultMs + AFTER_DRAIN_MS <= graceMs,
+      `${app}: the default drain deadline ${defaultMs} ms does not fit the grace ${graceMs} ms`,
+    );
+  }
 });
 
 test('the internal hop token comes from one required Secret (the one being rotated out optional), on the three hop services only', () => {

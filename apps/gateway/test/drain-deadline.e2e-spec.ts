@@ -1,0 +1,153 @@
+// A stopping gateway (SIGTERM) gives the calls in flight AI_GATEWAY_DRAIN_TIMEOUT_MS, then
+// ends them itself: a JSON call waiting on a failover chain gets the OpenAI-style 503 (no
+// further backend is tried past the deadline), a started stream ends in its error event
+// (never a clean-looking end), and the process exits on its own rather than at a SIGKILL
+// that would reset the clients' connections.
+import { after, afterEach, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { until } from '@aigw/testing';
+import { HALF_ANSWER_STARTED } from '@aigw/testing/fake-provider';
+import { startGatewayWithConfig, type AppProcess } from '@aigw/testing/processes';
+import { hasErrorEvent, looksFinished } from './fuzz/answer-checks';
+
+const DRAIN_MS = 800;
+/**
+ * Each backend's timeout: past the drain deadline, so a second backend would be tried
+ * after it, and three in turn (6 s) outlast the test harness's 5 s stop (its SIGKILL).
+ */
+const REQUEST_TIMEOUT_S = 2;
+
+/** A backend that never answers a JSON call, and stalls a stream after its first chunks. */
+class HangingUpstream {
+  calls = 0;
+  private readonly open = new Set<ServerResponse>();
+  private readonly server = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    request.on('end', () => {
+      this.calls++;
+      this.open.add(response);
+      response.once('close', () => this.open.delete(response));
+      if (!(JSON.parse(body) as { stream?: boolean }).stream) return; // no answer at all
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      for (const event of HALF_ANSWER_STARTED) response.write(`data: ${JSON.stringify(event)}\n\n`);
+    });
+  });
+
+  async start(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+  }
+
+  get baseUrl(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`;
+  }
+
+  /** Calls the gateway has not hung up yet. */
+  get waiting(): number {
+    return this.open.size;
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+describe('a stopping gateway ends the calls still running at its drain deadline', () => {
+  const upstream = new HangingUpstream();
+  let gateway: AppProcess | undefined;
+
+  before(() => upstream.start());
+  afterEach(async () => {
+    await gateway?.stop('SIGKILL');
+    gateway = undefined;
+  });
+  after(() => upstream.stop());
+
+  const start = async () => {
+    const backend = (name: string, priority: number) =>
+      `  - {name: ${name}, provider: vllm, baseUrl: "${upstream.baseUrl}", model: m, modelNameOverride: chain, priority: ${priority}, requestTimeout: ${REQUEST_TIMEOUT_S}s, firstByteTimeout: ${REQUEST_TIMEOUT_S}s, streamIdleTimeout: 60s}`;
+    gateway = await startGatewayWithConfig(
+      `kind: AIGatewayRoute
+metadata: {name: chain}
+spec:
+  backends:
+${backend('first', 0)}
+${backend('second', 1)}
+${backend('third', 2)}
+  failover: {on: [timeout, error], retryDelay: 0s}
+`,
+      { AI_GATEWAY_DRAIN_TIMEOUT_MS: String(DRAIN_MS), AI_GATEWAY_MISSING_SECRETS: 'warn' },
+    );
+    return gateway;
+  };
+
+  const ask = (running: AppProcess, stream: boolean) =>
+    fetch(`${running.baseUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'chain',
+        stream,
+        messages: [{ role: 'user', content: 'hi' }],
+      }),
+    });
+
+  it('answers a JSON call waiting on its chain with a 503 at the deadline, and tries no further backend', async () => {
+    const running = await start();
+    const callsBefore = upstream.calls;
+    const answered = ask(running, false);
+    await until('the first backend to be called', () => upstream.calls === callsBefore + 1);
+    const stopped = performance.now();
+    running.kill('SIGTERM');
+    const response = await answered;
+    const tookMs = performance.now() - stopped;
+    const body = (await response.json()) as { error?: { type?: string; message?: string } };
+    assert.equal(response.status, 503, JSON.stringify(body));
+    assert.equal(body.error?.type, 'service_unavailable');
+    assert.match(body.error?.message ?? '', /drain deadline \(AI_GATEWAY_DRAIN_TIMEOUT_MS/);
+    assert.equal(response.headers.get('retry-after'), '1');
+    // At the deadline, not at the first backend's timeout (bounds loose for a busy machine).
+    assert.ok(tookMs >= DRAIN_MS * 0.9, `answered ${Math.round(tookMs)} ms after the stop`);
+    assert.ok(
+      tookMs < REQUEST_TIMEOUT_S * 1000,
+      `answered ${Math.round(tookMs)} ms after the stop`,
+    );
+    const ended = await running.exited;
+    gateway = undefined;
+    assert.deepEqual(ended, { code: 0, signal: null }, 'exited by itself, not at a SIGKILL');
+    // The first backend's call was cancelled and no other backend was called after it.
+    assert.equal(upstream.calls, callsBefore + 1);
+    await until('the cancelled call to be hung up', () => upstream.waiting === 0);
+  });
+
+  it('ends a started stream with its error event at the deadline, never a clean-looking end', async () => {
+    const running = await start();
+    const response = await ask(running, true);
+    assert.equal(response.status, 200);
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    while (!text.includes('Half an')) {
+      const { value, done } = await reader.read();
+      assert.ok(!done, `ended before its first chunks: ${text}`);
+      text += decoder.decode(value, { stream: true });
+    }
+    running.kill('SIGTERM');
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+    assert.ok(hasErrorEvent('openai', '/v1/chat/completions', text), text);
+    assert.ok(!looksFinished('openai', '/v1/chat/completions', text), text);
+    assert.match(text, /"type":"service_unavailable"/, text);
+    assert.match(text, /drain deadline/, text);
+    const ended = await running.exited;
+    gateway = undefined;
+    assert.deepEqual(ended, { code: 0, signal: null }, 'exited by itself, not at a SIGKILL');
+    await until('the cut stream to be hung up upstream', () => upstream.waiting === 0);
+  });
+});

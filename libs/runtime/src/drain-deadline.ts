@@ -1,0 +1,64 @@
+import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+import { positiveInteger, type Env } from './service-settings';
+import { StartupError } from './listen';
+
+/** How long a stopping process lets model calls run before it ends them itself. */
+export const DRAIN_TIMEOUT_SETTING = 'AI_GATEWAY_DRAIN_TIMEOUT_MS';
+
+/**
+ * 310 s: the Kubernetes manifests' terminationGracePeriodSeconds (330) less their preStop
+ * sleep (5, before SIGTERM), less 15 s for the cut answers to go out and the events to be
+ * written before the kubelet's SIGKILL. deploy-manifests.spec.ts checks the manifests agree.
+ */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 310_000;
+
+/** AI_GATEWAY_DRAIN_TIMEOUT_MS, checked: a bad value is a one-line start-up error. */
+export function drainTimeoutMs(env: Env): number {
+  try {
+    return positiveInteger(env, DRAIN_TIMEOUT_SETTING, DEFAULT_DRAIN_TIMEOUT_MS);
+  } catch (error) {
+    throw new StartupError((error as Error).message);
+  }
+}
+
+/**
+ * The end of a stop's drain. A failover chain may outlast the pod's grace period (three
+ * backends timing out in turn is 3 × requestTimeout), and the kubelet's SIGKILL would then
+ * reset the client's connection. From `begin` (the stop) the process has `timeoutMs`; at
+ * the deadline `signal` aborts with `error`, which ends the calls still running with an
+ * answer of the API's own (a 503, or a stream's error event).
+ */
+export class DrainDeadline {
+  readonly signal: AbortSignal;
+  readonly error: DataPlaneError;
+  private readonly controller = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(readonly timeoutMs: number) {
+    this.signal = this.controller.signal;
+    this.error = new DataPlaneError(
+      DataPlaneErrorCode.NoBackendAvailable,
+      `this gateway instance is shutting down and ended the request at its drain deadline (${DRAIN_TIMEOUT_SETTING}, ${timeoutMs} ms); retry it`,
+      // Another replica takes the retry at once.
+      { retryAfterMs: 1_000 },
+    );
+  }
+
+  /** Whether the deadline has passed: no model call starts or goes on after it. */
+  get passed(): boolean {
+    return this.controller.signal.aborted;
+  }
+
+  /** Starts the countdown (once; a second stop signal does not move the deadline). */
+  begin(): void {
+    if (this.timer || this.passed) return;
+    this.timer = setTimeout(() => this.controller.abort(this.error), this.timeoutMs);
+    // The answers in flight hold the process; the countdown alone must not.
+    this.timer.unref();
+  }
+
+  /** Stops the countdown once everything has drained. */
+  end(): void {
+    clearTimeout(this.timer);
+  }
+}
