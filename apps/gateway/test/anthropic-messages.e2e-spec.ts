@@ -650,6 +650,35 @@ describe('Anthropic Messages API on an Anthropic backend: top_k reaches it', () 
     assert.equal(message.usage.service_tier, 'priority');
   });
 
+  it("streams the tier Anthropic served at in message_start's usage, where Anthropic puts it", async () => {
+    upstream.reset();
+    upstream.reportUsage({
+      input_tokens: 5,
+      cache_creation_input_tokens: 0,
+      cache_read_input_tokens: 0,
+      output_tokens: 3,
+      service_tier: 'priority',
+    });
+    const ask = {
+      model: 'claude-direct',
+      max_tokens: 100,
+      messages: [{ role: 'user' as const, content: 'hi' }],
+    };
+    const events = await client.messages.create({ ...ask, stream: true });
+    const tiers: unknown[] = [];
+    for await (const event of events) {
+      if (event.type === 'message_start') tiers.push(['start', event.message.usage.service_tier]);
+      if (event.type === 'message_delta') tiers.push(['delta', 'service_tier' in event.usage]);
+    }
+    assert.deepEqual(tiers, [
+      ['start', 'priority'],
+      ['delta', false],
+    ]);
+    // The SDK's accumulated message keeps message_start's usage fields.
+    const streamed = await client.messages.stream(ask).finalMessage();
+    assert.equal(streamed.usage.service_tier, 'priority');
+  });
+
   it('sends a PDF document block on as a document, cache mark and title kept', async () => {
     upstream.reset();
     const pdf = Buffer.from('%PDF-1.4 fake').toString('base64');
@@ -952,7 +981,7 @@ ${backend('standby', standby, 1)}
   });
 });
 
-describe('PDFs on a Bedrock backend reach Converse as document blocks', () => {
+describe('a Bedrock backend: PDFs reach Converse as document blocks, the served tier is answered', () => {
   const credentials = {
     accessKeyId: 'AKIDEXAMPLEPDF',
     secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEPDF',
@@ -1046,5 +1075,30 @@ spec:
     assert.deepEqual(fromChat?.[0], {
       document: { format: 'pdf', name: 'a b', source: { bytes: pdf } },
     });
+  });
+
+  it("answers the tier Converse served at, streamed in message_delta's usage (Bedrock names it last)", async () => {
+    upstream.reset();
+    const ask = {
+      model: 'claude-bedrock',
+      max_tokens: 100,
+      service_tier: 'standard_only' as const,
+      messages: [{ role: 'user' as const, content: 'hi' }],
+    };
+    const message = await clientFor(gateway).messages.create(ask);
+    assert.deepEqual(upstream.calls[0]?.body.serviceTier, { type: 'default' });
+    assert.equal(message.usage.service_tier, 'standard');
+    const events = await clientFor(gateway).messages.create({ ...ask, stream: true });
+    const tiers: unknown[] = [];
+    for await (const event of events) {
+      if (event.type === 'message_start') tiers.push(['start', event.message.usage.service_tier]);
+      if (event.type === 'message_delta') {
+        tiers.push(['delta', (event.usage as { service_tier?: string }).service_tier]);
+      }
+    }
+    assert.deepEqual(tiers, [
+      ['start', undefined],
+      ['delta', 'standard'],
+    ]);
   });
 });

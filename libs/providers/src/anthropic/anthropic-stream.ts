@@ -6,6 +6,7 @@ import {
   type TokenUsage,
 } from '@aigw/contracts/data-plane';
 import { ChunkFactory } from '../core/openai-output';
+import { servedTierOfAnthropic } from '../core/service-tier';
 import type { StreamTranslation } from '../core/translated-stream';
 import { isJsonObject, isNonEmptyString } from '../core/json-shape';
 import { errorBeforeAnswer } from '../core/reported-error-status';
@@ -30,13 +31,13 @@ const OVERLOADED = 'overloaded_error';
 /**
  * Anthropic's SSE events into OpenAI chunks. Content blocks are numbered across text and
  * tool use; OpenAI numbers tool calls alone, so each tool_use block gets the next tool
- * index. Usage starts in message_start (input, cache) and message_delta updates it.
- * Events out of order are tolerated where the answer stays sound; what would make it
- * unsound (a nameless tool call, a stop without a start) interrupts the stream. Thinking
- * blocks are the reasoning: `reasoning_content` fragments, then the signature (or a
- * redacted block) as a `thinking_blocks` entry to send back. With an answer tool
- * (`anthropic-response-format.ts`) its input fragments are the content and prose is
- * dropped, as in the JSON answer.
+ * index. Usage starts in message_start (input, cache) and message_delta updates it; the
+ * served tier, in message_start only, is named on every chunk after. Events out of order
+ * are tolerated where the answer stays sound; what would make it unsound (a nameless tool
+ * call, a stop without a start) interrupts the stream. Thinking blocks are the reasoning:
+ * `reasoning_content` fragments, then the signature (or a redacted block) as a
+ * `thinking_blocks` entry to send back. With an answer tool (`anthropic-response-format.ts`)
+ * its input fragments are the content and prose is dropped, as in the JSON answer.
  */
 export class AnthropicStreamTranslation implements StreamTranslation<EventSourceMessage> {
   finished = false;
@@ -86,6 +87,11 @@ export class AnthropicStreamTranslation implements StreamTranslation<EventSource
     if (isNonEmptyString(start.id)) this.chunks.id = start.id;
     if (isNonEmptyString(start.model)) this.chunks.model = start.model;
     this.addCounts(start.usage);
+    // The served tier comes in message_start's usage only; every chunk after names it.
+    const tier = isJsonObject(start.usage)
+      ? servedTierOfAnthropic(start.usage.service_tier)
+      : undefined;
+    if (tier !== undefined) this.chunks.serviceTier = tier;
     if (this.started) return [];
     this.started = true;
     return [this.chunks.role()];

@@ -1039,6 +1039,43 @@ describe('AnthropicAdapter against a Messages API answering odd or hostile conte
     assert.equal(answer.body.service_tier, 'default');
   });
 
+  it("names the tier message_start reports on every streamed chunk after, as OpenAI's chunks do", async () => {
+    const start = {
+      ...MESSAGE_START,
+      message: {
+        ...MESSAGE_START.message,
+        usage: { ...MESSAGE_START.message.usage, service_tier: 'priority' },
+      },
+    };
+    const chunks = await collectStream(
+      await streamOf(
+        start,
+        TEXT_START,
+        textDelta('Hi'),
+        blockStop(0),
+        messageDelta('end_turn'),
+        MESSAGE_STOP,
+      ),
+    );
+    assert.ok(chunks.length >= 3, `${chunks.length} chunks`);
+    assert.deepEqual(
+      chunks.map((chunk) => chunk.service_tier),
+      chunks.map(() => 'priority'),
+    );
+    // A message_start without one names none.
+    const plain = await collectStream(
+      await streamOf(
+        MESSAGE_START,
+        TEXT_START,
+        textDelta('Hi'),
+        blockStop(0),
+        messageDelta('end_turn'),
+        MESSAGE_STOP,
+      ),
+    );
+    assert.ok(plain.every((chunk) => !('service_tier' in chunk)));
+  });
+
   describe('answering with extended thinking', () => {
     // Shaped from Anthropic's extended-thinking reference: the signature is opaque.
     const THINKING = {

@@ -3,6 +3,7 @@ import { chatCompletion, type FinishReason, type OpenAiToolCall } from '../core/
 import { isJsonObject, isNonEmptyString } from '../core/json-shape';
 import { badResponse } from '../core/upstream-http';
 import { sumTokens, tokenCount } from '../core/usage';
+import { servedTierOfConverse } from '../core/service-tier';
 import { replayableThinking } from '../anthropic/anthropic-thinking';
 
 /**
@@ -134,6 +135,9 @@ export function fromConverseResponse(
     // Only signed or redacted blocks go back to the client: Claude refuses unsigned ones.
     reasoning: { text: reasoning.text, blocks: replayableThinking(reasoning.blocks) },
   });
+  // The tier it was served at, as OpenAI answers it (service_tier beside usage).
+  const tier = servedTierOfConverse(body.serviceTier);
+  if (tier !== undefined) completion.service_tier = tier;
   return { completion, usage };
 }
 

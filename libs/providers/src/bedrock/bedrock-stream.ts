@@ -5,7 +5,8 @@ import {
   type TokenUsage,
 } from '@aigw/contracts/data-plane';
 import { isJsonObject, isNonEmptyString } from '../core/json-shape';
-import { ChunkFactory } from '../core/openai-output';
+import { ChunkFactory, type FinishReason } from '../core/openai-output';
+import { servedTierOfConverse } from '../core/service-tier';
 import type { StreamTranslation } from '../core/translated-stream';
 import { scrubbedUpstreamText } from '../core/upstream-failure';
 import { streamInterrupted } from '../core/upstream-http';
@@ -35,10 +36,11 @@ function exceptionCode(name: string): DataPlaneErrorCode {
 /**
  * ConverseStream events into OpenAI chunks. Text blocks have no start event; each toolUse
  * block starts with one and gets the next OpenAI tool-call index. The answer is complete
- * once both messageStop and the metadata event (which carries usage) arrived. Reasoning
- * deltas are `reasoning_content` fragments and, for a signature or a redacted block, a
- * `thinking_blocks` entry to send back. With an answer tool (`bedrock-response-format.ts`)
- * its input fragments are the content and prose is dropped, as in the JSON answer.
+ * once both messageStop and the metadata event (usage, the served tier) arrived, and its
+ * finish chunk waits for both. Reasoning deltas are `reasoning_content` fragments and, for
+ * a signature or a redacted block, a `thinking_blocks` entry to send back. With an answer
+ * tool (`bedrock-response-format.ts`) its input fragments are the content and prose is
+ * dropped, as in the JSON answer.
  */
 export class BedrockStreamTranslation implements StreamTranslation<BedrockStreamEvent> {
   private readonly chunks: ChunkFactory;
@@ -49,6 +51,8 @@ export class BedrockStreamTranslation implements StreamTranslation<BedrockStream
   private sentChunk = false;
   private stopped = false;
   private sawMetadata = false;
+  private finishReason: FinishReason | undefined;
+  private finishSent = false;
 
   constructor(
     private readonly backendName: string,
@@ -91,21 +95,31 @@ export class BedrockStreamTranslation implements StreamTranslation<BedrockStream
         const failed = failedStopReason(payload.stopReason);
         if (failed) throw streamInterrupted(this.backendName, `stopped with ${failed}`);
         this.stopped = true;
-        return [
-          this.chunks.finish(
-            bedrockFinishReason(payload.stopReason, this.toolIndexByBlock.size > 0),
-          ),
-        ];
+        this.finishReason = bedrockFinishReason(payload.stopReason, this.toolIndexByBlock.size > 0);
+        return this.finishOnceComplete();
       }
       case 'contentBlockStop':
         return this.answerBlockStop(payload);
-      case 'metadata':
+      case 'metadata': {
         this.sawMetadata = true;
         this.usage = bedrockUsage(payload.usage) ?? this.usage;
-        return [];
+        const tier = servedTierOfConverse(payload.serviceTier);
+        if (tier !== undefined) this.chunks.serviceTier = tier;
+        return this.finishOnceComplete();
+      }
       default: // event types added later
         return [];
     }
+  }
+
+  /**
+   * The finish chunk, once both messageStop and the metadata event arrived: the served tier
+   * comes in the metadata, after messageStop, and the finish chunk names it.
+   */
+  private finishOnceComplete(): JsonObject[] {
+    if (!this.finished || this.finishReason === undefined || this.finishSent) return [];
+    this.finishSent = true;
+    return [this.chunks.finish(this.finishReason)];
   }
 
   private blockStart(payload: JsonObject): JsonObject[] {

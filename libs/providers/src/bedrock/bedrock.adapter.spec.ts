@@ -238,6 +238,39 @@ describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () =
     assert.equal(await tierFor('auto'), undefined);
   });
 
+  it('answers the tier Converse served at as service_tier, plain and on the streamed finish chunk', async () => {
+    const plain = await invoke(gatewayChatRequest({ service_tier: 'flex' }));
+    if (plain.kind !== 'json') return assert.fail('expected json');
+    assert.equal(plain.body.service_tier, 'flex');
+    const none = await invoke(gatewayChatRequest({ service_tier: 'auto' }));
+    assert.ok(none.kind === 'json' && !('service_tier' in none.body));
+    const request = gatewayChatRequest({ stream: true, service_tier: 'priority' });
+    const chunks = await collectStream((await invoke(request)) as StreamAnswer);
+    // The tier comes in the metadata event, after messageStop: the finish chunk waits for it.
+    const finish = chunks.find((chunk) =>
+      (chunk.choices as JsonObject[] | undefined)?.some((choice) => choice.finish_reason),
+    );
+    assert.equal(finish?.service_tier, 'priority');
+    assert.equal(streamedText(chunks), 'Hello from Bedrock.');
+  });
+
+  it('names no tier OpenAI has no name for (reserved)', async () => {
+    upstream.nextStream(
+      ['messageStart', { role: 'assistant' }],
+      ['contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'Hi' } }],
+      ['messageStop', { stopReason: 'end_turn' }],
+      [
+        'metadata',
+        { usage: { inputTokens: 3, outputTokens: 1 }, serviceTier: { type: 'reserved' } },
+      ],
+    );
+    const chunks = await collectStream(
+      (await invoke(gatewayChatRequest({ stream: true }))) as StreamAnswer,
+    );
+    assert.equal(streamedFinishReason(chunks), 'stop');
+    assert.ok(chunks.every((chunk) => !('service_tier' in chunk)));
+  });
+
   it('translates messages, system, tools and inference settings into Converse', async () => {
     await invoke(
       gatewayChatRequest({

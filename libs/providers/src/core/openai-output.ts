@@ -157,6 +157,8 @@ function stopReasonField(stoppedAt: string | undefined): JsonObject {
 /** Makes the `chat.completion.chunk` objects of one stream (same id, model and time). */
 export class ChunkFactory {
   private readonly created = nowSeconds();
+  /** The tier the backend served at, once it said: on every chunk after, as OpenAI's are. */
+  serviceTier: string | undefined;
 
   constructor(
     public id: string,
@@ -164,12 +166,14 @@ export class ChunkFactory {
   ) {}
 
   private base(): JsonObject {
-    return {
+    const base: JsonObject = {
       id: this.id,
       object: 'chat.completion.chunk',
       created: this.created,
       model: this.model,
     };
+    if (this.serviceTier !== undefined) base.service_tier = this.serviceTier;
+    return base;
   }
 
   /** The opening chunk that names the assistant role. */

@@ -5,6 +5,8 @@
 // performance) is Anthropic's `standard_only` and Bedrock's `default`. A value with no
 // counterpart is left out and reported (settings-left-out), never sent as something else.
 
+import { isJsonObject } from './json-shape';
+
 /** Anthropic's request `service_tier` for a canonical one; undefined when it has none. */
 export function anthropicServiceTier(tier: string): 'auto' | 'standard_only' | undefined {
   if (tier === 'auto') return 'auto';
@@ -26,5 +28,15 @@ export function converseServiceTier(tier: string): { type: string } | null | und
 export function servedTierOfAnthropic(tier: unknown): string | undefined {
   if (tier === 'standard') return 'default';
   if (tier === 'priority') return 'priority';
+  return undefined;
+}
+
+/**
+ * The tier a Converse answer was served at (its `serviceTier.type`), in OpenAI's terms:
+ * Bedrock's default, priority and flex are OpenAI's; `reserved` has no OpenAI name.
+ */
+export function servedTierOfConverse(tier: unknown): string | undefined {
+  const type = isJsonObject(tier) ? tier.type : undefined;
+  if (type === 'default' || type === 'priority' || type === 'flex') return type;
   return undefined;
 }

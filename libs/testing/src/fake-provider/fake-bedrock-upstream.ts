@@ -212,6 +212,8 @@ export class FakeBedrockUpstream extends FakeProviderServer {
     const toolConfig = call.body.toolConfig as
       { tools?: { toolSpec: { name: string } }[] } | undefined;
     const tool = toolConfig?.tools?.[0]?.toolSpec.name;
+    // Served at the tier asked for, named in the answer as Bedrock names it.
+    const served = call.body.serviceTier ? { serviceTier: call.body.serviceTier } : {};
     if (call.path.endsWith('/converse')) {
       return sendJson(
         response,
@@ -230,15 +232,21 @@ export class FakeBedrockUpstream extends FakeProviderServer {
           stopReason: tool ? 'tool_use' : 'end_turn',
           usage: USAGE,
           metrics: { latencyMs: 120 },
+          ...served,
         },
         200,
         { 'x-amzn-requestid': 'req-bedrock-1' },
       );
     }
-    return this.stream(response, mode, tool);
+    return this.stream(response, mode, tool, served);
   }
 
-  private async stream(response: ServerResponse, mode: AnswerMode, tool: string | undefined) {
+  private async stream(
+    response: ServerResponse,
+    mode: AnswerMode,
+    tool: string | undefined,
+    served: Record<string, unknown>,
+  ) {
     response.writeHead(200, {
       'content-type': 'application/vnd.amazon.eventstream',
       'x-amzn-requestid': 'req-bedrock-1',
@@ -261,7 +269,7 @@ export class FakeBedrockUpstream extends FakeProviderServer {
     }
     events.push(
       ['messageStop', { stopReason: tool ? 'tool_use' : 'end_turn' }],
-      ['metadata', { usage: USAGE, metrics: { latencyMs: 120 } }],
+      ['metadata', { usage: USAGE, metrics: { latencyMs: 120 }, ...served }],
     );
     for (const [index, [name, payload]] of events.entries()) {
       if (mode.kind !== 'ok' && index >= mode.afterChunks) {

@@ -171,7 +171,7 @@ export function toAnthropicMessage(
  * The tier the backend served at, in Anthropic's usage terms: OpenAI's `default` is its
  * `standard`; tiers Anthropic has no name for (flex, scale) are not named.
  */
-function servedTier(tier: unknown): { service_tier?: string } {
+export function servedTier(tier: unknown): { service_tier?: string } {
   if (tier === 'default') return { service_tier: 'standard' };
   if (tier === 'priority') return { service_tier: 'priority' };
   return {};

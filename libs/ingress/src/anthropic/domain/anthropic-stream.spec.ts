@@ -71,6 +71,28 @@ describe('OpenAI chunks to Anthropic stream events', () => {
     ]);
   });
 
+  it("names the served tier in message_start's usage as Anthropic does, in message_delta when only named at the end", () => {
+    const tiered = (tier: string, at: 'first' | 'last') => {
+      const chunks = [chunk({ role: 'assistant', content: '' }), chunk({}, 'stop')];
+      const index = at === 'first' ? 0 : 1;
+      chunks[index] = { ...chunks[index], service_tier: tier };
+      const events = run(chunks);
+      const start = events.find((e) => e.type === 'message_start');
+      const delta = events.find((e) => e.type === 'message_delta');
+      return [
+        start?.type === 'message_start' ? start.message.usage.service_tier : 'no start',
+        delta?.type === 'message_delta' ? delta.usage.service_tier : 'no delta',
+      ];
+    };
+    // OpenAI's chunks (and ours from Anthropic) name it from the first chunk on.
+    assert.deepEqual(tiered('default', 'first'), ['standard', undefined]);
+    assert.deepEqual(tiered('priority', 'first'), ['priority', undefined]);
+    // Bedrock names it in its last event: message_start is long gone.
+    assert.deepEqual(tiered('priority', 'last'), [undefined, 'priority']);
+    // Tiers Anthropic has no name for are not named, as in a JSON answer.
+    assert.deepEqual(tiered('flex', 'first'), [undefined, undefined]);
+  });
+
   it('reports the prompt-cache writes (by lifetime) and reads in message_delta, where the SDKs read them', () => {
     const translator = new MessageStreamTranslator(
       { model: 'claude-virtual', stream: true, stopSequences: [] },

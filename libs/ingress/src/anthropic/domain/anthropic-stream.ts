@@ -7,7 +7,13 @@ import {
 } from '@aigw/contracts/data-plane';
 import type { MessagesRequestFacts } from './anthropic-request';
 import { refusalText } from '../../domain/refusal-text';
-import { anthropicStop, anthropicUsageOf, messageId, thinkingBlocksOf } from './anthropic-response';
+import {
+  anthropicStop,
+  anthropicUsageOf,
+  messageId,
+  servedTier,
+  thinkingBlocksOf,
+} from './anthropic-response';
 
 type OpenBlock = {
   readonly index: number;
@@ -27,7 +33,10 @@ type OpenBlock = {
  * the official SDKs take both from message_delta. The cache writes' split by lifetime
  * (`cache_creation`) is null in message_start, as Anthropic's Usage allows for a count not
  * known, and given in message_delta beside the other counts (the SDKs' accumulated
- * message keeps message_start's; a client reading the events gets it).
+ * message keeps message_start's; a client reading the events gets it). The served tier
+ * (`usage.service_tier`) is in message_start, as Anthropic sends it, when the first chunk
+ * names it (OpenAI's and Anthropic's do); one named only later (Bedrock's, at the end) is
+ * in message_delta's usage instead.
  */
 export class MessageStreamTranslator {
   private started = false;
@@ -38,6 +47,9 @@ export class MessageStreamTranslator {
   private finishReason: unknown = null;
   private matchedStop: unknown = undefined;
   private refused = false;
+  /** The served tier in Anthropic's terms, once a chunk named it. */
+  private tier: { service_tier?: string } = {};
+  private tierInStart = false;
 
   constructor(
     private readonly facts: MessagesRequestFacts,
@@ -47,6 +59,10 @@ export class MessageStreamTranslator {
   /** The events one chunk produces (often one, sometimes none). */
   push(chunk: JsonObject): AnthropicStreamEvent[] {
     const events: AnthropicStreamEvent[] = [];
+    // The first tier named stands (OpenAI repeats it on every chunk).
+    if (this.tier.service_tier === undefined && chunk.service_tier !== undefined) {
+      this.tier = servedTier(chunk.service_tier);
+    }
     this.ensureStarted(chunk.id, events);
     const choices = chunk.choices;
     const choice = Array.isArray(choices) ? (choices[0] as JsonObject | undefined) : undefined;
@@ -87,7 +103,7 @@ export class MessageStreamTranslator {
       {
         type: 'message_delta',
         delta: { stop_reason: stop.stop_reason, stop_sequence: stop.stop_sequence },
-        usage: anthropicUsageOf(usage),
+        usage: { ...anthropicUsageOf(usage), ...(this.tierInStart ? {} : this.tier) },
       },
       { type: 'message_stop' },
     );
@@ -107,9 +123,10 @@ export class MessageStreamTranslator {
         model: this.facts.model,
         stop_reason: null,
         stop_sequence: null,
-        usage: { input_tokens: 0, output_tokens: 0, cache_creation: null },
+        usage: { input_tokens: 0, output_tokens: 0, cache_creation: null, ...this.tier },
       },
     });
+    this.tierInStart = this.tier.service_tier !== undefined;
   }
 
   /** A fragment of answer text, on the open text block or a new one. */
