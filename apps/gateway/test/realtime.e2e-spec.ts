@@ -56,6 +56,7 @@ spec:
   - {name: claude-first, priority: 0, provider: anthropic, baseUrl: "${backend.baseUrl}", auth: {apiKeyRef: {name: anthropic-key}}, model: claude-haiku-4-5, modelNameOverride: voice}
   - {name: openai-rt, priority: 1, provider: openai, baseUrl: "${backend.baseUrl}/v1", auth: {apiKeyRef: {name: openai-key}}, model: gpt-realtime, modelNameOverride: voice}
   - {name: azure-rt, provider: azure, baseUrl: "${backend.baseUrl}", auth: {apiKeyRef: {name: azure-key}}, model: rt-deployment, modelNameOverride: azure-voice}
+  - {name: azure-rt-preview, provider: azure, baseUrl: "${backend.baseUrl}/openai?api-version=2025-04-01-preview", auth: {apiKeyRef: {name: azure-key}}, model: rt-preview, modelNameOverride: azure-preview-voice}
   - {name: chat-only, provider: anthropic, baseUrl: "${backend.baseUrl}", auth: {apiKeyRef: {name: anthropic-key}}, model: claude-sonnet-4-5}
   userIdentification: {header: x-user-id}
   failover: {on: [rateLimit, timeout, error], retryDelay: 0s}
@@ -375,6 +376,22 @@ spec:
     assert.equal(upgrade.headers['api-key'], 'azure-backend-key');
     assert.equal(upgrade.headers.authorization, undefined);
     assert.ok(!JSON.stringify(upgrade.headers).includes('sk-browser-secret'));
+  });
+
+  it("reaches Azure OpenAI's dated preview form when the backend's baseUrl names an api-version", async () => {
+    const client = await connect(`${wsBase}/realtime?model=azure-preview-voice`, headers());
+    const created = await client.next('session.created');
+    assert.equal((created.session as { model: string }).model, 'azure-preview-voice');
+    client.socket.close();
+    await client.closed;
+    assert.equal(backend.upgrades.length, 1);
+    const [upgrade] = backend.upgrades;
+    assert.equal(
+      upgrade.url,
+      '/openai/realtime?api-version=2025-04-01-preview&deployment=rt-preview',
+    );
+    assert.equal(upgrade.headers['api-key'], 'azure-backend-key');
+    assert.equal(upgrade.headers.authorization, undefined);
   });
 
   it('refuses an unknown model, a chain without realtime and a plain GET as chat would, before any upgrade', async () => {

@@ -7,22 +7,35 @@ export const REALTIME_PROVIDERS: ReadonlySet<string> = new Set(['openai', 'azure
 /**
  * The backend's Realtime WebSocket URL for its model: OpenAI's
  * `wss://api.openai.com/v1/realtime?model=...` (under a configured baseUrl's path), or
- * Azure OpenAI's GA (v1) form, `wss://NAME.openai.azure.com/openai/v1/realtime?model=DEPLOYMENT`.
+ * Azure OpenAI's (azureRealtimeUrl).
  */
 export function realtimeUrl(target: UpstreamTarget): string {
-  if (target.provider === 'azure') {
-    if (!target.baseUrl) {
-      throw new Error(
-        'an azure backend needs baseUrl, the resource endpoint (https://NAME.openai.azure.com)',
-      );
-    }
-    const base = new URL(target.baseUrl);
-    // The resource endpoint, with or without `/openai` or `/openai/v1` after it.
-    const path = base.pathname.replace(/\/+$/, '').replace(/\/openai(\/v1)?$/, '');
-    return withModel(`${socketOrigin(base)}${path}/openai/v1/realtime`, target.model);
-  }
+  if (target.provider === 'azure') return azureRealtimeUrl(target.baseUrl, target.model);
   const base = new URL(resolveBaseUrl(target.provider, target.baseUrl));
   return withModel(`${socketOrigin(base)}${base.pathname}/realtime`, target.model);
+}
+
+/**
+ * Azure OpenAI's Realtime URL for a deployment. Its GA (v1) form,
+ * `wss://NAME.openai.azure.com/openai/v1/realtime?model=DEPLOYMENT`, takes no api-version;
+ * a baseUrl that names one (`?api-version=2025-04-01-preview`) asks for the dated preview
+ * form, `/openai/realtime?api-version=...&deployment=DEPLOYMENT`, which speaks the beta
+ * events: frames are relayed as sent, so clients written for those keep working.
+ */
+function azureRealtimeUrl(baseUrl: string | undefined, deployment: string): string {
+  if (!baseUrl) {
+    throw new Error(
+      'an azure backend needs baseUrl, the resource endpoint (https://NAME.openai.azure.com)',
+    );
+  }
+  const base = new URL(baseUrl);
+  // The resource endpoint, with or without `/openai` or `/openai/v1` after it.
+  const path = base.pathname.replace(/\/+$/, '').replace(/\/openai(\/v1)?$/, '');
+  const openai = `${socketOrigin(base)}${path}/openai`;
+  const apiVersion = base.searchParams.get('api-version');
+  if (!apiVersion) return withModel(`${openai}/v1/realtime`, deployment);
+  const query = new URLSearchParams({ 'api-version': apiVersion, deployment });
+  return `${openai}/realtime?${query.toString()}`;
 }
 
 /** The origin with https as wss (http as ws, for a local server). */

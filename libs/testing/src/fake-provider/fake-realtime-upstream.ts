@@ -63,8 +63,10 @@ export class FakeRealtimeUpstream {
         socket.end(`HTTP/1.1 ${this.refuseWith} Refused\r\ncontent-length: 0\r\n\r\n`);
         return;
       }
-      const model = new URL(request.url ?? '/', 'http://x').searchParams.get('model');
-      this.sockets.handleUpgrade(request, socket, head, (ws) => this.serve(ws, model ?? ''));
+      // OpenAI and Azure's GA form name the model; Azure's dated preview form, the deployment.
+      const query = new URL(request.url ?? '/', 'http://x').searchParams;
+      const model = query.get('model') ?? query.get('deployment') ?? '';
+      this.sockets.handleUpgrade(request, socket, head, (ws) => this.serve(ws, model));
     });
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
   }
