@@ -60,8 +60,13 @@ interface Volume {
 interface Manifest {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; labels?: Record<string, string> };
+  metadata: {
+    name: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
   spec: Record<string, unknown>;
+  data?: Record<string, string>;
 }
 interface DeploymentSpec {
   replicas?: number;
@@ -96,6 +101,11 @@ interface Kustomization {
   images: { name: string; newName?: string; newTag?: string }[];
   configMapGenerator: { name: string; files: string[] }[];
   secretGenerator: { name: string; envs: string[] }[];
+  replacements?: Replacement[];
+}
+interface Replacement {
+  source: { kind: string; name: string; fieldPath: string };
+  targets: { select: { kind: string; name?: string }; fieldPaths: string[] }[];
 }
 
 const kustomization = parse(read('deploy/k8s/base/kustomization.yaml')) as Kustomization;
@@ -484,11 +494,85 @@ interface NetworkPolicySpec {
   ingress: { from?: PolicyPeer[]; ports?: { port: string | number; protocol?: string }[] }[];
 }
 
-/** The Prometheus the ServiceMonitor's scrapes come from (kube-prometheus-stack's labels). */
+/**
+ * Where the scraping Prometheus runs: one local-config ConfigMap (never applied) whose values
+ * kustomize's `replacements` copy into each NetworkPolicy's `metrics` rule.
+ */
+const scraper = find('ConfigMap', 'prometheus-scraper');
+
+/** The Prometheus the ServiceMonitor's scrapes come from, as prometheus-scraper.yaml names it. */
 const PROMETHEUS_PEER: PolicyPeer = {
-  namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } },
-  podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } },
+  namespaceSelector: {
+    matchLabels: { 'kubernetes.io/metadata.name': scraper?.data?.namespace ?? '' },
+  },
+  podSelector: { matchLabels: { 'app.kubernetes.io/name': scraper?.data?.podName ?? '' } },
 };
+
+/** The parts of a kustomize fieldPath: dot-separated, `[a.b/c]` a key holding dots. */
+function fieldPathParts(path: string): string[] {
+  return [...path.matchAll(/\[([^\]]+)\]|([^.[\]]+)/g)].map((m) => m[1] ?? m[2]);
+}
+
+/** Sets `value` at a kustomize fieldPath, as a replacement does; false when a part is missing. */
+function setAtFieldPath(object: unknown, path: string, value: string): boolean {
+  const parts = fieldPathParts(path);
+  let at = object as Record<string, unknown>;
+  for (const part of parts.slice(0, -1)) {
+    const next = Array.isArray(at) ? (at as unknown[])[Number(part)] : at[part];
+    if (typeof next !== 'object' || next === null) return false;
+    at = next as Record<string, unknown>;
+  }
+  const last = parts[parts.length - 1];
+  if (!(last in at)) return false;
+  at[last] = value;
+  return true;
+}
+
+test('the scraping Prometheus is named once: prometheus-scraper.yaml, copied into every NetworkPolicy by kustomize', () => {
+  assert.ok(scraper, 'a ConfigMap prometheus-scraper');
+  // kustomize uses it and leaves it out of what it builds.
+  assert.equal(scraper.metadata.annotations?.['config.kubernetes.io/local-config'], 'true');
+  assert.ok(scraper.data?.namespace && scraper.data.podName, 'namespace and podName set');
+  const policies = manifests.filter((m) => m.kind === 'NetworkPolicy');
+  assert.ok(policies.length > 0);
+  // Each value replaced with a marker through the kustomization's own replacements: every
+  // policy's metrics peer then carries exactly the markers, so no copy is left unreplaced.
+  const copies = policies.map((p) => structuredClone(p));
+  const markers: Record<string, string> = {};
+  for (const replacement of kustomization.replacements ?? []) {
+    const { kind, name, fieldPath } = replacement.source;
+    if (kind !== 'ConfigMap' || name !== 'prometheus-scraper') continue;
+    const key = /^data\.(\w+)$/.exec(fieldPath)?.[1];
+    assert.ok(key, `a replacement reads data.<key>, not ${fieldPath}`);
+    markers[key] = `marker-${key}`;
+    for (const target of replacement.targets) {
+      assert.equal(target.select.kind, 'NetworkPolicy');
+      for (const copy of copies) {
+        if (target.select.name !== undefined && target.select.name !== copy.metadata.name) continue;
+        for (const path of target.fieldPaths) {
+          assert.ok(setAtFieldPath(copy, path, markers[key]), `${copy.metadata.name}: ${path}`);
+        }
+      }
+    }
+  }
+  assert.deepEqual(Object.keys(markers).sort(), ['namespace', 'podName']);
+  for (const copy of copies) {
+    const spec = copy.spec as unknown as NetworkPolicySpec;
+    const metricsRules = spec.ingress.filter((r) => r.ports?.some((p) => p.port === 'metrics'));
+    assert.deepEqual(
+      metricsRules.flatMap((r) => r.from),
+      [
+        {
+          namespaceSelector: {
+            matchLabels: { 'kubernetes.io/metadata.name': markers.namespace },
+          },
+          podSelector: { matchLabels: { 'app.kubernetes.io/name': markers.podName } },
+        },
+      ],
+      `${copy.metadata.name}: the metrics rule takes both values`,
+    );
+  }
+});
 
 // The router acts as any user the ingress names; the provider-adapter injects the keys.
 for (const [app, caller] of [
