@@ -1,0 +1,52 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type Redis from 'ioredis';
+import { createRedisClient } from '@aigw/infra';
+import { startRedis, type RealService } from '@aigw/testing';
+import { RealtimeClientSecrets } from './client-secret-grants';
+import { RedisClientSecretStore } from './client-secret-store';
+
+const GRANT = {
+  model: 'voice',
+  caller: { userKey: 'alice', budgetKey: 'header:x-user-id:alice' },
+  allowedModels: ['voice'],
+  session: { type: 'realtime', model: 'voice', instructions: 'Be brief' },
+};
+
+describe('realtime client secrets in real Redis', () => {
+  let redis: RealService;
+  let probe: Redis;
+  let minting: RealtimeClientSecrets;
+  let other: RealtimeClientSecrets;
+
+  before(async () => {
+    redis = await startRedis();
+    probe = createRedisClient(redis.url);
+    // Two replicas: one mints, the other is asked by the browser's session.
+    minting = new RealtimeClientSecrets(new RedisClientSecretStore(createRedisClient(redis.url)));
+    other = new RealtimeClientSecrets(new RedisClientSecretStore(createRedisClient(redis.url)));
+  });
+  after(async () => {
+    await minting.close();
+    await other.close();
+    probe.disconnect();
+    await redis.stop();
+  });
+
+  it('a secret minted on one replica opens a session on another; Redis keeps its digest for its TTL', async () => {
+    const { value, grant } = await minting.mint(GRANT, 10);
+    assert.deepEqual(await other.redeem(value, 'voice'), { grant });
+    assert.deepEqual(await other.redeem(value, 'voice-mini'), { rejected: 'wrong_model' });
+
+    const keys = await probe.keys('aigw:realtime-secret:v1:*');
+    assert.equal(keys.length, 1);
+    // The store holds a digest of the secret, never the secret itself.
+    assert.ok(!keys[0].includes(value.slice(3)));
+    assert.ok(!(await probe.get(keys[0]))!.includes(value.slice(3)));
+    const ttl = await probe.pttl(keys[0]);
+    assert.ok(ttl > 9_000 && ttl <= 10_000, String(ttl));
+
+    await probe.del(keys[0]);
+    assert.deepEqual(await other.redeem(value, 'voice'), { rejected: 'unknown' });
+  });
+});
