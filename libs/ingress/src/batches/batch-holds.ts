@@ -111,6 +111,9 @@ export class BatchHolds {
         now,
       );
     } catch (error) {
+      // The script may have run and held with its reply lost (a command timeout, a dropped
+      // connection): give it back, or it would hold the batch's estimate for BATCH_HOLD_MS.
+      void this.options.store.release(id).catch(() => undefined);
       throw new DataPlaneError(
         DataPlaneErrorCode.BudgetUnavailable,
         'The budget store is unreachable, so the batch cannot be admitted; try again shortly',
