@@ -47,6 +47,15 @@ spec:
   - {name: openai-rt, provider: openai, baseUrl: "${backend.baseUrl}/v1", auth: {apiKeyRef: {name: openai-key}}, model: gpt-realtime, modelNameOverride: voice}
   - {name: openai-rt-mini, provider: openai, baseUrl: "${backend.baseUrl}/v1", auth: {apiKeyRef: {name: openai-key}}, model: gpt-realtime-mini, modelNameOverride: voice-mini}
   userIdentification: {header: x-user-id}
+  userTiers:
+  - name: standard
+    default: true
+    selector: {header: x-user-plan, value: standard}
+    tokenBudget: {daily: 1000000000}
+  - name: mini
+    selector: {header: x-user-plan, value: mini}
+    tokenBudget: {daily: 1000000000}
+    allowedModels: [voice-mini]
   tokenBudget:
     perUser: {limit: ${BUDGET_TOKENS}, period: 30d}
   security:
@@ -242,6 +251,26 @@ spec:
         outcome: 'refused',
       }) >= 6,
     );
+  });
+
+  it('refuses a model the caller’s tier may not use, as the upgrade does', async () => {
+    const headers = { 'x-user-id': user, 'x-user-plan': 'mini' };
+    const upgrade = await refusal(`${wsBase}/v1/realtime?model=voice`, headers);
+    const refused = await fetch(`${gateway.baseUrl}/v1/realtime/client_secrets`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify({ session: { model: 'voice' } }),
+    });
+    assert.equal(upgrade.status, 403);
+    assert.equal(refused.status, 403);
+    assert.deepEqual(((await refused.json()) as { error: unknown }).error, upgrade.body.error);
+    const allowed = await fetch(`${gateway.baseUrl}/v1/realtime/client_secrets`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify({ session: { model: 'voice-mini' } }),
+    });
+    assert.equal(allowed.status, 200);
+    minted.push(((await allowed.json()) as Minted).value);
   });
 
   it('refuses an unknown secret and one used for another model with the 401 of other authentication failures', async () => {
