@@ -5,61 +5,25 @@
 // that would reset the clients' connections.
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { until } from '@aigw/testing';
-import { HALF_ANSWER_STARTED } from '@aigw/testing/fake-provider';
+import { HangingUpstream } from '@aigw/testing/fake-provider';
 import { startGatewayWithConfig, type AppProcess } from '@aigw/testing/processes';
 import { hasErrorEvent, looksFinished } from './fuzz/answer-checks';
 
 const DRAIN_MS = 800;
 /**
- * Each backend's timeout: past the drain deadline, so a second backend would be tried
- * after it, and three in turn (6 s) outlast the test harness's 5 s stop (its SIGKILL).
+ * Each backend's timeout: past the drain deadline, so without it a second backend would be
+ * tried after the first, and the three in turn (6 s) would hold the stop that long.
  */
 const REQUEST_TIMEOUT_S = 2;
-
-/** A backend that never answers a JSON call, and stalls a stream after its first chunks. */
-class HangingUpstream {
-  calls = 0;
-  private readonly open = new Set<ServerResponse>();
-  private readonly server = createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
-    request.on('end', () => {
-      this.calls++;
-      this.open.add(response);
-      response.once('close', () => this.open.delete(response));
-      if (!(JSON.parse(body) as { stream?: boolean }).stream) return; // no answer at all
-      response.writeHead(200, { 'content-type': 'text/event-stream' });
-      for (const event of HALF_ANSWER_STARTED) response.write(`data: ${JSON.stringify(event)}\n\n`);
-    });
-  });
-
-  async start(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-  }
-
-  get baseUrl(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`;
-  }
-
-  /** Calls the gateway has not hung up yet. */
-  get waiting(): number {
-    return this.open.size;
-  }
-
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
 
 describe('a stopping gateway ends the calls still running at its drain deadline', () => {
   const upstream = new HangingUpstream();
   let gateway: AppProcess | undefined;
 
-  before(() => upstream.start());
+  before(async () => {
+    await upstream.start();
+  });
   afterEach(async () => {
     await gateway?.stop('SIGKILL');
     gateway = undefined;

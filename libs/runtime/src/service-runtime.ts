@@ -217,7 +217,7 @@ export class ServiceRuntime {
     this.closers.push(closer);
   }
 
-  /** The router, its calls ended at the drain deadline (each one logged). */
+  /** The router, its calls ended at the drain deadline (each counted and logged). */
   drainBoundedRouter(router: RouterPort): RouterPort {
     return drainBoundedRouter(router, this.drain, this.reportDrainCut);
   }
@@ -228,6 +228,7 @@ export class ServiceRuntime {
   }
 
   private readonly reportDrainCut = (phase: DrainCutPhase): void => {
+    this.metrics.recordDrainCut(phase);
     this.logger.warn('a model call was ended at the drain deadline', { phase });
   };
 

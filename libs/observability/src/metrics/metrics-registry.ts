@@ -161,6 +161,12 @@ export class MetricsRegistry {
     labelNames: ['from', 'to', 'reason'] as const,
     registers: [this.registry],
   });
+  readonly #drainCuts = new Counter({
+    name: 'ai_gateway_drain_cut_requests_total',
+    help: 'Model calls a stopping process ended at its drain deadline (AI_GATEWAY_DRAIN_TIMEOUT_MS) with a 503 or a stream error event, by phase: waiting (no answer yet; no further failover attempt was started) or streaming (a stream under way)',
+    labelNames: ['phase'] as const,
+    registers: [this.registry],
+  });
   readonly #modelBudgetSteers = new Counter({
     name: 'ai_gateway_model_budget_steers_total',
     help: "Backends the router passed over because their model's tokenRateLimit.perModel had no room, by where it learned that: view (the budget broadcast's local exhaustion view, or a store read it kept) or store (a read of the Redis balances, the split deployment's router)",
@@ -762,6 +768,11 @@ export class MetricsRegistry {
   /** `from`/`to` are provider names; `reason` in either spelling (`rateLimit` or `rate_limit`). */
   recordFallback(labels: { from: string; to: string; reason: string }): void {
     this.#fallback.inc({ from: labels.from, to: labels.to, reason: toSnakeCase(labels.reason) });
+  }
+
+  /** A model call the drain deadline ended, by where it was. */
+  recordDrainCut(phase: 'waiting' | 'streaming'): void {
+    this.#drainCuts.inc({ phase });
   }
 
   /** A backend the per-model budget gate passed over, by where it learned of no room. */

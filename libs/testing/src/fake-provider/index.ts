@@ -17,3 +17,4 @@ export * from './fake-batch-upstream-upload-cases';
 export * from './fake-realtime-upstream';
 export * from './half-answer-stream';
 export * from './fake-gemini-builtin-tools';
+export * from './hanging-upstream';
