@@ -145,6 +145,23 @@ spec:
     assert.equal(sent?.body.temperature, 0.2);
   });
 
+  it("passes the settings chat takes too (Codex's prompt_cache_key, tier, verbosity) to the backend", async () => {
+    plain.reset();
+    await client.responses.create({
+      model: 'gpt-plain',
+      input: 'Say hello',
+      prompt_cache_key: 'codex-session-1',
+      safety_identifier: 'hashed-user',
+      service_tier: 'flex',
+      text: { verbosity: 'low' },
+    });
+    const sent = plain.calls[0]?.body;
+    assert.equal(sent?.prompt_cache_key, 'codex-session-1');
+    assert.equal(sent?.safety_identifier, 'hashed-user');
+    assert.equal(sent?.service_tier, 'flex');
+    assert.equal(sent?.verbosity, 'low');
+  });
+
   it('completes a function-calling round trip: the call, then its output in the next turn', async () => {
     tools.reset();
     const question: OpenAI.Responses.ResponseInputItem = {

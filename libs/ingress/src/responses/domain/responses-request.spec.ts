@@ -100,6 +100,30 @@ describe('Responses API request to OpenAI chat', () => {
     );
   });
 
+  it('passes the settings chat completions takes too: cache key and retention, safety id, tier, verbosity', () => {
+    // Codex CLI sends prompt_cache_key on every turn; without it OpenAI's cache hit rate
+    // drops, and a tier or verbosity left out changes what the client is served.
+    const chat = chatOf({
+      input: 'hi',
+      prompt_cache_key: 'conv-42',
+      prompt_cache_retention: '24h',
+      safety_identifier: 'hashed-user-7',
+      service_tier: 'flex',
+      text: { verbosity: 'low' },
+    });
+    assert.equal(chat.prompt_cache_key, 'conv-42');
+    assert.equal(chat.prompt_cache_retention, '24h');
+    assert.equal(chat.safety_identifier, 'hashed-user-7');
+    assert.equal(chat.service_tier, 'flex');
+    assert.equal(chat.verbosity, 'low');
+    const plain = chatOf({ input: 'hi', prompt_cache_key: null, text: { verbosity: null } });
+    assert.equal('prompt_cache_key' in plain, false);
+    assert.equal('verbosity' in plain, false);
+    rejects({ ...base, input: 'hi', prompt_cache_key: 7 }, 'prompt_cache_key', /a string/);
+    rejects({ ...base, input: 'hi', service_tier: true }, 'service_tier', /a string/);
+    rejects({ ...base, input: 'hi', text: { verbosity: 2 } }, 'text.verbosity', /a string/);
+  });
+
   it('asks a stream for its usage chunk, where the reasoning token count arrives', () => {
     const chat = chatOf({ input: 'hi', stream: true });
     assert.equal(chat.stream, true);

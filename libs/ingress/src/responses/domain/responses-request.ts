@@ -148,6 +148,8 @@ export function translateResponsesRequest(
   if (effort !== undefined) chat.reasoning_effort = effort;
   const format = responseFormat(body.text);
   if (format) chat.response_format = format;
+  const verbosity = textVerbosity(body.text);
+  if (verbosity !== undefined) chat.verbosity = verbosity;
   return { chat, facts: responsesFacts(body) };
 }
 
@@ -232,7 +234,23 @@ function applySampling(chat: JsonObject, body: JsonObject): void {
   if (topP !== undefined) chat.top_p = topP;
   const user = optionalString(body.user, 'user');
   if (user !== undefined) chat.user = user;
+  for (const setting of SAME_NAMED_SETTINGS) {
+    const value = optionalString(body[setting], setting);
+    if (value !== undefined) chat[setting] = value;
+  }
 }
+
+/**
+ * Settings chat completions takes under the same name and values: they reach OpenAI-format
+ * backends as given (the cache key is what keeps a Codex session's prompt cache warm), and
+ * the service tier reaches Anthropic and Bedrock as their own tiers, as on the chat edge.
+ */
+const SAME_NAMED_SETTINGS = [
+  'prompt_cache_key',
+  'prompt_cache_retention',
+  'safety_identifier',
+  'service_tier',
+] as const;
 
 // --- input -----------------------------------------------------------------------------
 
@@ -556,6 +574,11 @@ function reasoningEffort(reasoning: unknown): string | undefined {
   if (!isObject(reasoning)) throw wrongType('reasoning', 'an object');
   optionalString(reasoning.summary, 'reasoning.summary'); // the summary is the reasoning we get
   return optionalString(reasoning.effort, 'reasoning.effort');
+}
+
+/** `text.verbosity` is chat's `verbosity` (GPT-5's answer length); `text` is checked below. */
+function textVerbosity(text: unknown): string | undefined {
+  return isObject(text) ? optionalString(text.verbosity, 'text.verbosity') : undefined;
 }
 
 /** `text.format` as chat's `response_format`; plain text is the default and sends nothing. */
