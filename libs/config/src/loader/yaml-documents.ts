@@ -1,7 +1,10 @@
 // Splits a multi-document YAML text into plain values, keeping enough of the parse to
 // point an error at a line. Syntax errors come back as one line each, with the line number.
-import { LineCounter, parseAllDocuments, visit, type Document } from 'yaml';
+import { Composer, Lexer, LineCounter, Parser, visit, type CST, type Document } from 'yaml';
 import { type PathSegment } from '../domain/config-issue';
+import { runToEnd, type Steps } from './steps';
+
+type Token = CST.Token;
 
 export interface YamlDocument {
   /** 0-based position in the stream (as counted by `---` separators, empty ones included). */
@@ -26,18 +29,56 @@ export interface YamlParse {
 }
 
 export function readYamlDocuments(text: string): YamlParse {
-  const lineCounter = new LineCounter();
+  return runToEnd(yamlDocumentSteps(text));
+}
+
+/** Lexemes read between pause points: a few milliseconds of lexing and parsing. */
+const LEXEMES_PER_STEP = 2_000;
+
+/**
+ * What `parseAllDocuments` does (lexer, parser, composer, with the same options), driven a
+ * lexeme at a time so the work can pause; a document is composed when its last token is
+ * read. Also notes whether the text has an alias at all: most files have none, and then
+ * the walk looking for bad ones is skipped.
+ */
+function* composeDocuments(
+  text: string,
+  lineCounter: LineCounter,
+): Steps<{ documents: Document[]; hasAlias: boolean }> {
   // merge: `<<: *defaults` as kubectl and Helm (YAML 1.1) read it; YAML 1.2 alone has no
   // merge keys, and "<<" would be refused as an unknown field.
-  const parsed = parseAllDocuments(text, { lineCounter, prettyErrors: false, merge: true });
-  const all: Document[] = Array.isArray(parsed) ? parsed : [];
+  const composer = new Composer({ lineCounter, prettyErrors: false, merge: true });
+  // The parser's own parse() reports the first line's start before lexing; so does this.
+  lineCounter.addNewLine(0);
+  const parser = new Parser(lineCounter.addNewLine);
+  const documents: Document[] = [];
+  const compose = (tokens: Iterable<Token>) => {
+    for (const token of tokens) for (const doc of composer.next(token)) documents.push(doc);
+  };
+  let hasAlias = false;
+  let lexemes = 0;
+  for (const lexeme of new Lexer().lex(text)) {
+    // An alias is always a lexeme of its own, starting with its "*".
+    if (lexeme.startsWith('*')) hasAlias = true;
+    compose(parser.next(lexeme));
+    if (++lexemes % LEXEMES_PER_STEP === 0) yield;
+  }
+  compose(parser.end());
+  for (const doc of composer.end()) documents.push(doc);
+  return { documents, hasAlias };
+}
+
+export function* yamlDocumentSteps(text: string): Steps<YamlParse> {
+  const lineCounter = new LineCounter();
+  const { documents: all, hasAlias } = yield* composeDocuments(text, lineCounter);
   const documents: YamlDocument[] = [];
   const errors: YamlSyntaxError[] = [];
   const warnings: YamlSyntaxError[] = [];
   const lineAt = (offset: number | undefined) =>
     offset === undefined ? undefined : lineCounter.linePos(offset).line;
 
-  all.forEach((doc, position) => {
+  for (const [position, doc] of all.entries()) {
+    yield;
     for (const e of doc.errors) {
       errors.push({
         documentIndex: position,
@@ -52,8 +93,8 @@ export function readYamlDocuments(text: string): YamlParse {
         message: firstLine(w.message),
       });
     }
-    if (doc.errors.length > 0 || doc.contents === null) return;
-    const badAlias = aliasProblem(doc);
+    if (doc.errors.length > 0 || doc.contents === null) continue;
+    const badAlias = hasAlias ? aliasProblem(doc) : undefined;
     if (badAlias !== undefined) {
       errors.push({
         documentIndex: position,
@@ -61,7 +102,7 @@ export function readYamlDocuments(text: string): YamlParse {
         message: badAlias.message,
         plain: true,
       });
-      return;
+      continue;
     }
     let value: unknown;
     try {
@@ -76,10 +117,10 @@ export function readYamlDocuments(text: string): YamlParse {
           : `cannot read the document (${error instanceof Error ? error.name : 'unknown error'})`,
         plain: true,
       });
-      return;
+      continue;
     }
     // A document of comments only is not a document the user meant.
-    if (value === null || value === undefined) return;
+    if (value === null || value === undefined) continue;
     documents.push({
       index: position,
       value,
@@ -92,7 +133,7 @@ export function readYamlDocuments(text: string): YamlParse {
         return undefined;
       },
     });
-  });
+  }
   return { documents, errors, warnings };
 }
 
