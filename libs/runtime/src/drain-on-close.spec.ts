@@ -50,7 +50,9 @@ test('close() starts the drain deadline: the call still running then is ended, c
       (error: { code?: string }) => error.code,
     );
     // As the listener's close waits for the answers in flight.
-    runtime.onClose(() => outcome);
+    runtime.onClose(async () => {
+      await outcome;
+    });
     // The countdown starts at the stop, not at start-up: past DRAIN_MS nothing is cut yet.
     await new Promise((resolve) => setTimeout(resolve, DRAIN_MS * 1.5));
     assert.equal(runtime.drain.passed, false);
