@@ -74,9 +74,10 @@ function decodeGrant(text: string): ClientSecretGrant | undefined {
 
 /**
  * Gateway ephemeral keys for browser Realtime clients. A secret is an opaque random value
- * (`ek_` + 256 random bits): its grant (caller, model, session) stays in the store, out of
- * the browser's reach, and it is refused once expired whichever replica is asked. Never
- * logged; callers see it once, in the mint's answer.
+ * (`ek_` + 256 random bits), not a signed token: its grant (caller, model, session) stays
+ * in the store, out of the browser's reach; no signing key has to be shared by every
+ * replica; and deleting its record revokes it before it expires. Refused once expired
+ * whichever replica is asked. Never logged; callers see it once, in the mint's answer.
  */
 export class RealtimeClientSecrets {
   constructor(
