@@ -162,6 +162,28 @@ spec:
     assert.equal(sent?.verbosity, 'low');
   });
 
+  it('names the tier the backend served it at, in the Response and in response.completed', async () => {
+    claude.reset();
+    claude.reportUsage({
+      input_tokens: 20,
+      cache_creation_input_tokens: 0,
+      cache_read_input_tokens: 0,
+      output_tokens: 9,
+      service_tier: 'priority',
+    });
+    const answer = await client.responses.create({
+      model: 'claude-tools',
+      input: 'Say hello',
+      service_tier: 'default',
+    });
+    assert.equal(answer.service_tier, 'priority');
+    const stream = client.responses.stream({ model: 'claude-tools', input: 'Say hello' });
+    const streamed = await stream.finalResponse();
+    assert.equal(streamed.service_tier, 'priority');
+    // The requested tier reached Anthropic in its own terms (default is standard_only).
+    assert.equal(claude.calls[0]?.body.service_tier, 'standard_only');
+  });
+
   it('completes a function-calling round trip: the call, then its output in the next turn', async () => {
     tools.reset();
     const question: OpenAI.Responses.ResponseInputItem = {

@@ -67,6 +67,17 @@ function completion(
 }
 
 describe('OpenAI chat answer to a Response object', () => {
+  it('names the tier the backend served it at, as OpenAI does; no tier when it names none', () => {
+    const served = toResponse(
+      completion({ content: 'Hi.' }, 'stop', { service_tier: 'flex' }),
+      usage,
+      context,
+    );
+    assert.equal(served.service_tier, 'flex');
+    const unnamed = toResponse(completion({ content: 'Hi.' }), usage, context);
+    assert.equal('service_tier' in unnamed, false);
+  });
+
   it('answers text as one message item, with usage and the echoed settings', () => {
     const response = toResponse(completion({ content: 'Hello there.' }), usage, context);
     assert.deepEqual(response, {

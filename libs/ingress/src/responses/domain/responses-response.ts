@@ -115,6 +115,8 @@ export interface ResponseObject {
   readonly usage: ResponseUsage | null;
   readonly user: string | null;
   readonly metadata: JsonObject;
+  /** The tier the backend served it at (`default`, `flex`, `priority`...), when it said. */
+  readonly service_tier?: string;
   /** The conversation its input and output were appended to (only when it names one). */
   readonly conversation?: { readonly id: string };
 }
@@ -175,6 +177,7 @@ export function responseObject(
     usage?: ResponseUsage | null;
     error?: ResponseError | null;
     incompleteDetails?: IncompleteDetails | null;
+    serviceTier?: string;
   } = {},
 ): ResponseObject {
   const { facts } = context;
@@ -202,6 +205,7 @@ export function responseObject(
     usage: fields.usage ?? null,
     user: facts.user,
     metadata: facts.metadata,
+    ...(fields.serviceTier !== undefined && { service_tier: fields.serviceTier }),
     ...(context.conversationId !== undefined && { conversation: { id: context.conversationId } }),
   };
 }
@@ -219,6 +223,11 @@ export function responseUsage(usage: TokenUsage, reasoningTokens = 0): ResponseU
     output_tokens_details: { reasoning_tokens: Math.min(reasoningTokens, usage.outputTokens) },
     total_tokens: usage.inputTokens + usage.outputTokens,
   };
+}
+
+/** The `service_tier` a chat answer or chunk names (the tier it was served at), if any. */
+export function servedTierOf(answer: JsonObject): string | undefined {
+  return typeof answer.service_tier === 'string' ? answer.service_tier : undefined;
 }
 
 /** `completion_tokens_details.reasoning_tokens` of a canonical usage block, else 0. */
@@ -325,6 +334,7 @@ export function toResponse(
     output,
     usage: responseUsage(usage, reasoningTokensOf(completion.usage)),
     incompleteDetails: incomplete,
+    serviceTier: servedTierOf(completion),
   });
 }
 

@@ -497,6 +497,18 @@ describe('OpenAI chunks to Responses stream events', () => {
     ]);
   });
 
+  it("names the served tier in response.completed, as the backend's chunks name it", () => {
+    const tiered = (delta: JsonObject, finish: string | null = null) => ({
+      ...chunk(delta, finish),
+      service_tier: 'priority',
+    });
+    const events = run([tiered({ content: 'Hi' }), tiered({}, 'stop')]);
+    const response = events.at(-1)?.response as JsonObject;
+    assert.equal(response.service_tier, 'priority');
+    const plain = run([chunk({ content: 'Hi' }), chunk({}, 'stop')]).at(-1)?.response as JsonObject;
+    assert.equal('service_tier' in plain, false);
+  });
+
   it('ends an answer cut by the token limit with response.incomplete', () => {
     const events = run([chunk({ content: 'Once upon' }), chunk({}, 'length')]);
     const last = events.at(-1);

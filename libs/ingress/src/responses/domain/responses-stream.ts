@@ -19,6 +19,7 @@ import {
   refusalContent,
   reasoningTokensOf,
   responseError,
+  servedTierOf,
   responseObject,
   responseUsage,
   type ItemStatus,
@@ -100,6 +101,8 @@ export class ResponseStreamTranslator {
   private readonly closedTools = new Set<number>();
   private finishReason: unknown = null;
   private reasoningTokens = 0;
+  /** The tier the backend's chunks say it served at (OpenAI names it on every chunk). */
+  private serviceTier: string | undefined;
   /** Reasoning text streamed since the last signature: the next signed block's text. */
   private unsignedText = '';
   /** Blocks are gathered to be shown (`include`) or kept with the stored Response. */
@@ -142,6 +145,7 @@ export class ResponseStreamTranslator {
 
   private translate(chunk: JsonObject, events: ResponseStreamEvent[]): void {
     this.reasoningTokens = reasoningTokensOf(chunk.usage) || this.reasoningTokens;
+    this.serviceTier = servedTierOf(chunk) ?? this.serviceTier;
     const choices = chunk.choices;
     const choice = Array.isArray(choices) ? (choices[0] as JsonObject | undefined) : undefined;
     if (!choice) return; // a usage-only chunk: usage comes from the answer itself
@@ -179,6 +183,7 @@ export class ResponseStreamTranslator {
     const fields = {
       usage: responseUsage(usage, this.reasoningTokens),
       incompleteDetails: incomplete,
+      serviceTier: this.serviceTier,
     };
     this.finished = responseObject(this.context, status, { ...fields, output: [...this.output] });
     const response = responseObject(this.context, status, {
