@@ -1,6 +1,9 @@
 import { canonicalProvider, type ProviderKind } from '@aigw/config';
 import {
   AUDIO_API_OPERATIONS,
+  DataPlaneError,
+  DataPlaneErrorCode,
+  geminiToolsAsked,
   IMAGE_OPERATIONS,
   type GatewayRequest,
   type Operation,
@@ -103,15 +106,60 @@ export function servesOperation(provider: string, operation: Operation): boolean
 }
 
 /**
- * Whether a backend of `provider` can serve `request`: its operation, and speech as
- * server-sent events (`stream_format: "sse"`), which Azure OpenAI's speech API lacks (its
- * deployment endpoint answers audio only), so an Azure backend is no candidate for it; and
- * image streams only on the providers that send their events.
+ * Whether the chain must be filtered for `request`: an operation only some providers
+ * serve, or a chat asking for Gemini's built-in tools (googleSearch, codeExecution...),
+ * which only Gemini backends run. Everything else is served by every backend.
+ */
+export function isSpecialRequest(request: Pick<GatewayRequest, 'operation' | 'body'>): boolean {
+  return isSpecialOperation(request.operation) || asksGeminiTools(request);
+}
+
+function asksGeminiTools(request: Pick<GatewayRequest, 'operation' | 'body'>): boolean {
+  return request.operation === 'chat' && geminiToolsAsked(request.body).length > 0;
+}
+
+/** A Claude model on Vertex AI (Anthropic's publisher), which runs no Gemini tool. */
+const VERTEX_CLAUDE = /^(publishers\/anthropic\/|claude-)/i;
+
+/**
+ * Whether a backend runs Gemini's built-in tools: Google's Gemini API, and Vertex AI's
+ * Gemini models (not its Claude models, which the same provider serves).
+ */
+export function runsGeminiTools(provider: string, model: string): boolean {
+  const kind = canonicalProvider(provider);
+  return kind === 'google-gemini' || (kind === 'vertex' && !VERTEX_CLAUDE.test(model));
+}
+
+/**
+ * The 400 for a request asking for Gemini's built-in tools of a model none of whose
+ * backends runs them, naming the first tool; undefined for any other request.
+ */
+export function unservedGeminiTools(
+  request: Pick<GatewayRequest, 'operation' | 'body' | 'requestedModel'>,
+): DataPlaneError | undefined {
+  if (!asksGeminiTools(request)) return undefined;
+  const [tool] = geminiToolsAsked(request.body);
+  return new DataPlaneError(
+    DataPlaneErrorCode.InvalidRequest,
+    `the ${tool} tool is run by Gemini and Vertex Gemini backends only, and no backend of ` +
+      `"${request.requestedModel}" is one: route the model to a Gemini backend, or leave ${tool} out`,
+    { param: 'tools' },
+  );
+}
+
+/**
+ * Whether a backend of `provider` (calling `model`) can serve `request`: its operation,
+ * and speech as server-sent events (`stream_format: "sse"`), which Azure OpenAI's speech
+ * API lacks (its deployment endpoint answers audio only), so an Azure backend is no
+ * candidate for it; image streams only on the providers that send their events; and
+ * Gemini's built-in tools only on Gemini backends.
  */
 export function servesRequest(
   provider: string,
   request: Pick<GatewayRequest, 'operation' | 'body'>,
+  model = '',
 ): boolean {
+  if (asksGeminiTools(request)) return runsGeminiTools(provider, model);
   if (!servesOperation(provider, request.operation)) return false;
   const kind = canonicalProvider(provider);
   if (isImageStream(request)) return kind !== undefined && IMAGE_STREAM_PROVIDERS.has(kind);
