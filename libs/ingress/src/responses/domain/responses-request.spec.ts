@@ -289,6 +289,12 @@ describe('Responses API request to OpenAI chat', () => {
       chatOf({ input: 'x', reasoning: { summary: 'auto' } }).reasoning_effort,
       undefined,
     );
+    // An effort no backend knows is the Responses client's own field at fault, not chat's.
+    rejects(
+      { ...base, input: 'x', reasoning: { effort: 'extreme' } },
+      'reasoning.effort',
+      /Invalid value for 'reasoning.effort': .*none, minimal, low, medium, high, xhigh, max/,
+    );
   });
 
   it('maps text.format to response_format', () => {

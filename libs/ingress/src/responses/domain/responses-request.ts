@@ -1,6 +1,8 @@
 import {
   DataPlaneError,
   DataPlaneErrorCode,
+  isReasoningEffort,
+  REASONING_EFFORTS,
   type JsonObject,
   type ThinkingBlock,
 } from '@aigw/contracts/data-plane';
@@ -568,12 +570,20 @@ function addToolImages(translation: InputTranslation): void {
 
 // --- reasoning and output format -------------------------------------------------------
 
-/** `reasoning.effort` as chat's `reasoning_effort`; the backend checks the value it takes. */
+/**
+ * `reasoning.effort` as chat's `reasoning_effort`, one of the efforts the adapters map
+ * (checked here so the 400 names the client's field, not chat's); the backend checks
+ * whether its model takes it.
+ */
 function reasoningEffort(reasoning: unknown): string | undefined {
   if (absent(reasoning)) return undefined;
   if (!isObject(reasoning)) throw wrongType('reasoning', 'an object');
   optionalString(reasoning.summary, 'reasoning.summary'); // the summary is the reasoning we get
-  return optionalString(reasoning.effort, 'reasoning.effort');
+  const effort = optionalString(reasoning.effort, 'reasoning.effort');
+  if (effort !== undefined && !isReasoningEffort(effort)) {
+    throw badValue('reasoning.effort', `it must be one of ${REASONING_EFFORTS.join(', ')}.`);
+  }
+  return effort;
 }
 
 /** `text.verbosity` is chat's `verbosity` (GPT-5's answer length); `text` is checked below. */
