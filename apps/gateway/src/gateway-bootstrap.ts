@@ -122,6 +122,8 @@ export async function bootstrapGateway(env: Env): Promise<RunningGateway> {
           realtime: {
             router: new RealtimeRouting({ config, providers, health }),
             observer: realtimeTelemetry(metrics, logger),
+            // Client secrets minted here are kept in Redis when set, so any replica redeems them.
+            redisUrl: runtime.settings.redisUrl,
           },
           // This process holds the backends' keys, so it passes files and batches through.
           batches: openFilesAndBatches(runtime, env, {

@@ -106,6 +106,8 @@ export async function bootstrapIngress(env: Env): Promise<RunningService> {
         realtime: {
           router: new RealtimeRouterClient(routerUrl, internalToken, realtimeHandshakeMs),
           observer: realtimeTelemetry(metrics, logger),
+          // Client secrets minted here are kept in Redis when set, so any replica redeems them.
+          redisUrl: runtime.settings.redisUrl,
         },
         tracing: runtime.tracing && (await edgeTracing(runtime.tracing)),
       }),

@@ -55,9 +55,11 @@ export interface RealtimeEdgeOptions {
   readonly observer?: RealtimeObserver;
   /**
    * Where `POST /v1/realtime/client_secrets` keeps the secrets it mints; when not given,
-   * openRealtimeClientSecrets on `REDIS_URL` (Redis when set, else this process's memory).
+   * the edge opens its own on `redisUrl` (openRealtimeClientSecrets).
    */
   readonly clientSecrets?: RealtimeClientSecrets;
+  /** The deployment's Redis (`REDIS_URL`): client secrets kept there, else in memory. */
+  readonly redisUrl?: string;
 }
 
 export const REALTIME_EDGE = Symbol('REALTIME_EDGE');
@@ -91,7 +93,7 @@ export class RealtimeEdge {
     private readonly requests: IngressObserver = NOOP_INGRESS_OBSERVER,
   ) {
     if (options && !options.clientSecrets) {
-      this.ownSecrets = openRealtimeClientSecrets(process.env.REDIS_URL, () =>
+      this.ownSecrets = openRealtimeClientSecrets(options.redisUrl, () =>
         this.observer.clientSecret?.('evicted', {}),
       );
     }
