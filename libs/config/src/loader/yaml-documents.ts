@@ -2,6 +2,7 @@
 // point an error at a line. Syntax errors come back as one line each, with the line number.
 import { Composer, Lexer, LineCounter, Parser, visit, type CST, type Document } from 'yaml';
 import { type PathSegment } from '../domain/config-issue';
+import { withEnvCopy } from './env-copy';
 import { runToEnd, type Steps } from './steps';
 
 type Token = CST.Token;
@@ -56,15 +57,23 @@ function* composeDocuments(
     for (const token of tokens) for (const doc of composer.next(token)) documents.push(doc);
   };
   let hasAlias = false;
-  let lexemes = 0;
-  for (const lexeme of new Lexer().lex(text)) {
-    // An alias is always a lexeme of its own, starting with its "*".
-    if (lexeme.startsWith('*')) hasAlias = true;
-    compose(parser.next(lexeme));
-    if (++lexemes % LEXEMES_PER_STEP === 0) yield;
-  }
-  compose(parser.end());
-  for (const doc of composer.end()) documents.push(doc);
+  const lexemes = new Lexer().lex(text);
+  /** Reads up to a step's lexemes; true once the text is done. */
+  const readStep = () => {
+    for (let read = 0; read < LEXEMES_PER_STEP; read++) {
+      const next = lexemes.next();
+      if (next.done === true) return true;
+      // An alias is always a lexeme of its own, starting with its "*".
+      if (next.value.startsWith('*')) hasAlias = true;
+      compose(parser.next(next.value));
+    }
+    return false;
+  };
+  while (!withEnvCopy(readStep)) yield;
+  withEnvCopy(() => {
+    compose(parser.end());
+    for (const doc of composer.end()) documents.push(doc);
+  });
   return { documents, hasAlias };
 }
 
