@@ -117,6 +117,11 @@ ${otherIdentityRoute(upstream.baseUrl)}`,
     assert.equal(retrieved.output_text, ANSWER);
     assert.deepEqual(retrieved.usage, created.usage);
     assert.equal(retrieved.created_at, created.created_at);
+    // A resumable stream is for background responses; a JSON answer would read as no events.
+    await assert.rejects(
+      alice.responses.retrieve(created.id, { stream: true }),
+      (error: unknown) => error instanceof OpenAI.BadRequestError && error.param === 'stream',
+    );
 
     const page = await alice.responses.inputItems.list(created.id, { order: 'asc' });
     const texts = page.data.map((item) => {

@@ -1,7 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DataPlaneError } from '@aigw/contracts/data-plane';
-import { inputItemsPage } from './stored-responses-routes';
+import {
+  inputItemsPage,
+  refuseStreamedRetrieval,
+  retrievedResponse,
+} from './stored-responses-routes';
+import { storedRecord } from './state/test-records';
 
 const items = ['a', 'b', 'c', 'd', 'e'].map((id) => ({ id, type: 'message' }));
 const ids = (page: Record<string, unknown>) => (page.data as { id: string }[]).map((i) => i.id);
@@ -41,5 +46,26 @@ describe('input_items pages', () => {
         (error: unknown) => error instanceof DataPlaneError && error.param === param,
       );
     }
+  });
+});
+
+describe('retrieving a stored response', () => {
+  const record = storedRecord('resp_1', 'alice');
+
+  it('answers the stored Response as JSON', () => {
+    refuseStreamedRetrieval({});
+    refuseStreamedRetrieval({ stream: 'false' });
+    assert.equal(retrievedResponse(record, {}).id, 'resp_1');
+  });
+
+  it('refuses stream=true, naming it: the SDK would read the JSON as an empty event stream', () => {
+    assert.throws(
+      () => refuseStreamedRetrieval({ stream: 'true' }),
+      (error: unknown) =>
+        error instanceof DataPlaneError &&
+        error.httpStatus === 400 &&
+        error.param === 'stream' &&
+        /background/.test(error.message),
+    );
   });
 });

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
 import { sendOpenAiError, toDataPlaneError } from '../http/openai-errors';
 import type { IngressPipeline } from '../ingress-pipeline';
-import { withoutReasoningBlocks } from './domain/responses-response';
+import { withoutReasoningBlocks, type ResponseObject } from './domain/responses-response';
 import type { ResponseState } from './state/response-state';
 import type { StoredResponse } from './state/stored-response';
 
@@ -57,6 +57,29 @@ export function inputItemsPage(
 }
 
 /**
+ * `stream=true` on `GET /v1/responses/{id}` (OpenAI's resumable stream of a background
+ * response) is a 400, whatever the id: this gateway runs no response in the background,
+ * and a JSON answer to it reads to the client's SDK as an event stream with no events.
+ */
+export function refuseStreamedRetrieval(query: Query): void {
+  if (query.stream === 'true') {
+    throw invalid(
+      'stream',
+      "Streaming a stored response is only for background responses, and this gateway runs none in the background; retrieve it without 'stream'.",
+    );
+  }
+}
+
+/** A stored Response as `GET /v1/responses/{id}` answers it: reasoning blocks only when asked. */
+export function retrievedResponse(record: StoredResponse, query: Query): ResponseObject {
+  const output = record.response.output;
+  return {
+    ...record.response,
+    output: wantsReasoningBlocks(query) ? output : withoutReasoningBlocks(output),
+  };
+}
+
+/**
  * `GET /v1/responses/{id}`, `DELETE /v1/responses/{id}` and
  * `GET /v1/responses/{id}/input_items`: a caller's stored responses, identified as the
  * POST that stored them was (by the route of the response's model); every other caller,
@@ -71,12 +94,7 @@ export class StoredResponsesRoutes {
   register(fastify: FastifyInstance, prefix: string): void {
     const path = `${prefix}/responses/:id`;
     fastify.get(path, (request, reply) =>
-      this.serve(request, reply, (record, query) => ({
-        ...record.response,
-        output: wantsReasoningBlocks(query)
-          ? record.response.output
-          : withoutReasoningBlocks(record.response.output),
-      })),
+      this.serve(request, reply, retrievedResponse, refuseStreamedRetrieval),
     );
     fastify.get(`${path}/input_items`, (request, reply) =>
       this.serve(request, reply, (record, query) => inputItemsPage(record.input, query)),
@@ -93,8 +111,10 @@ export class StoredResponsesRoutes {
     request: FastifyRequest,
     reply: FastifyReply,
     answer: (record: StoredResponse, query: Query) => unknown,
+    check?: (query: Query) => void,
   ): Promise<void> {
     try {
+      check?.((request.query ?? {}) as Query);
       const { id } = request.params as { id: string };
       const record = await this.state.lookup(id, (found) =>
         this.pipeline.ownerKeyFor(found.model, request.headers),
