@@ -1,4 +1,4 @@
-import type { Operation, TokenUsage } from '@aigw/contracts/data-plane';
+import type { JsonObject, Operation, TokenUsage } from '@aigw/contracts/data-plane';
 import { isJsonObject } from './json-shape';
 
 /**
@@ -39,13 +39,22 @@ export function openAiUsage(usage: unknown, operation: Operation): TokenUsage | 
       ? (tokenCount(usage.completion_tokens) ?? 0)
       : tokenCount(usage.completion_tokens);
   if (inputTokens === undefined || outputTokens === undefined) return undefined;
-  const details = isJsonObject(usage.prompt_tokens_details) ? usage.prompt_tokens_details : {};
   return {
     inputTokens,
     outputTokens,
-    cachedInputTokens: reportedTokens(details.cached_tokens),
+    cachedInputTokens: cachedTokens(usage),
     source: 'reported',
   };
+}
+
+/**
+ * The prompt tokens read from the provider's cache: OpenAI's `prompt_tokens_details.
+ * cached_tokens`, else DeepSeek's `prompt_cache_hit_tokens` (DeepSeek names its cache hits
+ * only there, and bills them at a tenth of the input price).
+ */
+function cachedTokens(usage: JsonObject): number {
+  const details = isJsonObject(usage.prompt_tokens_details) ? usage.prompt_tokens_details : {};
+  return tokenCount(details.cached_tokens) ?? reportedTokens(usage.prompt_cache_hit_tokens);
 }
 
 export const NO_USAGE: TokenUsage = {

@@ -186,6 +186,37 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
     assert.equal((last.usage as JsonObject).total_tokens, 18);
   });
 
+  it("reads DeepSeek's cache hits (prompt_cache_hit_tokens) as cached input, JSON and streamed", async () => {
+    // DeepSeek reports its cache in its own fields, not OpenAI's prompt_tokens_details.
+    const deepSeekUsage = {
+      prompt_tokens: 1000,
+      completion_tokens: 6,
+      total_tokens: 1006,
+      prompt_cache_hit_tokens: 900,
+      prompt_cache_miss_tokens: 100,
+    };
+    upstream.reportUsage(deepSeekUsage);
+    const deepseek = { ...target, provider: 'deepseek' };
+    const signal = new AbortController().signal;
+    const json = await adapter.invoke({ request: chatRequest(), target: deepseek, signal });
+    assert.deepEqual(json.usage, {
+      inputTokens: 1000,
+      outputTokens: 6,
+      cachedInputTokens: 900,
+      source: 'reported',
+    });
+    const streamed = (await adapter.invoke({
+      request: chatRequest({
+        stream: true,
+        body: { model: 'deepseek-chat', stream: true, messages: [{ role: 'user', content: 'hi' }] },
+      }),
+      target: deepseek,
+      signal,
+    })) as StreamAnswer;
+    await collect(streamed);
+    assert.equal((await streamed.usage).cachedInputTokens, 900);
+  });
+
   it('turns a stream cut before [DONE] into an error and still settles usage', async () => {
     upstream.next({ kind: 'break-stream', afterChunks: 2 });
     const request = chatRequest({
