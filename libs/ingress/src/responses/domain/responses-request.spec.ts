@@ -184,6 +184,22 @@ describe('Responses API request to OpenAI chat', () => {
     ]);
   });
 
+  it("takes an image's detail 'original', as chat's image_url takes it", () => {
+    const image = {
+      type: 'input_image',
+      image_url: 'https://example.com/scan.png',
+      detail: 'original',
+    };
+    const chat = chatOf({
+      input: [{ role: 'user', content: [image, { type: 'input_text', text: 'Read it.' }] }],
+    });
+    const content = (chat.messages as JsonObject[])[0]?.content as JsonObject[];
+    assert.deepEqual(content[0], {
+      type: 'image_url',
+      image_url: { url: 'https://example.com/scan.png', detail: 'original' },
+    });
+  });
+
   it('joins function calls to the assistant turn before them and turns outputs into tool messages', () => {
     const chat = chatOf({
       input: [
@@ -556,7 +572,7 @@ describe('Responses API request: what is refused, naming the parameter', () => {
         ],
       },
       'input[0].content[0].detail',
-      /'auto', 'low' or 'high'/,
+      /'auto', 'low', 'high' or 'original'/,
     );
     rejects(
       {

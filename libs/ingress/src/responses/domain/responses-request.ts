@@ -389,7 +389,8 @@ function inputPart(part: unknown, at: string, attachmentsAllowed: boolean): Chat
   }
 }
 
-const IMAGE_DETAILS = new Set(['auto', 'low', 'high']);
+/** OpenAI's image detail levels (Responses and chat alike), `original` among them. */
+const IMAGE_DETAILS = new Set(['auto', 'low', 'high', 'original']);
 
 /**
  * An image as chat's image_url part. Chat takes an image only as a URL or a data URL,
@@ -408,7 +409,7 @@ function imagePart(part: JsonObject, at: string): ChatPart {
   const detail = optionalString(part.detail, `${at}.detail`);
   if (detail !== undefined) {
     if (!IMAGE_DETAILS.has(detail))
-      throw badValue(`${at}.detail`, "it must be 'auto', 'low' or 'high'.");
+      throw badValue(`${at}.detail`, "it must be 'auto', 'low', 'high' or 'original'.");
     image.detail = detail;
   }
   return { type: 'image_url', image_url: image };
