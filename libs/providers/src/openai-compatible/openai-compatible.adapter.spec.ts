@@ -217,6 +217,46 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
     assert.equal((await streamed.usage).cachedInputTokens, 900);
   });
 
+  it('gives Mistral tool call ids it takes (9 of a-z, A-Z, 0-9), the same for a call and its result', async () => {
+    // Mistral answers 400 "Tool call id was call_... but must be a-z, A-Z, 0-9, with a length
+    // of 9" to a conversation begun on OpenAI or Anthropic (failover, or the client's own ids).
+    const messages = [
+      { role: 'user', content: 'weather?' },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [
+          { id: 'call_Xy12abCD34ef', type: 'function', function: { name: 'w', arguments: '{}' } },
+          { id: 'toolu_01AbC', type: 'function', function: { name: 'w', arguments: '{}' } },
+          { id: 'abcDEF123', type: 'function', function: { name: 'w', arguments: '{}' } },
+        ],
+      },
+      { role: 'tool', tool_call_id: 'call_Xy12abCD34ef', content: 'sunny' },
+      { role: 'tool', tool_call_id: 'toolu_01AbC', content: 'rain' },
+      { role: 'tool', tool_call_id: 'abcDEF123', content: 'snow' },
+    ];
+    const body = { model: 'mistral-large-latest', messages };
+    const signal = new AbortController().signal;
+    await adapter.invoke({
+      request: chatRequest({ body }),
+      target: { ...target, provider: 'mistral' },
+      signal,
+    });
+    const sent = upstream.calls[0].body.messages as JsonObject[];
+    const callIds = (sent[1].tool_calls as JsonObject[]).map((call) => call.id as string);
+    const resultIds = sent.slice(2).map((message) => message.tool_call_id as string);
+    for (const id of callIds) assert.match(id, /^[a-zA-Z0-9]{9}$/);
+    assert.deepEqual(resultIds, callIds);
+    assert.equal(callIds[2], 'abcDEF123');
+    assert.notEqual(callIds[0], callIds[1]);
+    // Other backends get the ids as the client sent them.
+    upstream.reset();
+    await adapter.invoke({ request: chatRequest({ body }), target, signal });
+    const plain = upstream.calls[0].body.messages as JsonObject[];
+    assert.equal((plain[1].tool_calls as JsonObject[])[0].id, 'call_Xy12abCD34ef');
+    assert.equal(plain[2].tool_call_id, 'call_Xy12abCD34ef');
+  });
+
   it('turns a stream cut before [DONE] into an error and still settles usage', async () => {
     upstream.next({ kind: 'break-stream', afterChunks: 2 });
     const request = chatRequest({

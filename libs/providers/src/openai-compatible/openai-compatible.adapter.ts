@@ -16,6 +16,7 @@ import { invokeOpenAiWire, type OpenAiWireEndpoint } from '../core/openai-wire';
 import { invokeOpenAiRerank } from '../core/rerank';
 import { sharedUpstreamAgent } from '../core/upstream-http';
 import { isGoogleEndpoint, OPENAI_COMPATIBLE_BASE_URLS, resolveBaseUrl } from './openai-base-urls';
+import { mistralChatBody } from './mistral-request';
 
 const PATHS: Record<Operation, string> = {
   chat: '/chat/completions',
@@ -87,7 +88,7 @@ export class OpenAiCompatibleAdapter implements ProviderAdapter {
       };
       backend.wire.set(request.operation, endpoint);
     }
-    return invokeOpenAiWire(call, endpoint, this.dispatcher);
+    return invokeOpenAiWire(forProvider(call), endpoint, this.dispatcher);
   }
 
   /** A backend's base URL and endpoints, by provider and configured URL, worked out once. */
@@ -105,6 +106,14 @@ export class OpenAiCompatibleAdapter implements ProviderAdapter {
     }
     return backend;
   }
+}
+
+/** The call with its chat body in the form its provider takes (Mistral's tool call ids). */
+function forProvider(call: ProviderCall): ProviderCall {
+  const { request, target } = call;
+  if (target.provider !== 'mistral' || request.operation !== 'chat') return call;
+  const body = mistralChatBody(request.body);
+  return body === request.body ? call : { ...call, request: { ...request, body } };
 }
 
 /** More configured URLs of one provider than any config has; past it, start afresh. */

@@ -1,0 +1,67 @@
+import { createHash } from 'node:crypto';
+import type { JsonObject } from '@aigw/contracts/data-plane';
+import { isJsonObject } from '../core/json-shape';
+import { idWithoutSignature } from '../core/tool-call-signature-id';
+
+// Mistral's chat API speaks OpenAI's format with its own rules, and answers 400 or 422 to a
+// body that breaks them where OpenAI would take it.
+
+/** The only tool call ids Mistral takes back: "a-z, A-Z, 0-9, with a length of 9". */
+const MISTRAL_TOOL_CALL_ID = /^[a-zA-Z0-9]{9}$/;
+const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/**
+ * An id Mistral takes for a tool call id it would refuse (OpenAI's `call_...`, Anthropic's
+ * `toolu_...`, one of ours): the same for the same id, so a call and its result still pair.
+ */
+export function mistralToolCallId(id: string): string {
+  if (MISTRAL_TOOL_CALL_ID.test(id)) return id;
+  const digest = createHash('sha256').update(idWithoutSignature(id)).digest();
+  let out = '';
+  for (let i = 0; i < 9; i++) out += BASE62[digest[i] % BASE62.length];
+  return out;
+}
+
+/**
+ * A chat body Mistral takes: tool call ids (on assistant turns and tool results) that a
+ * conversation begun on another backend, or by a client, gave in another form are made
+ * Mistral's. The same object when nothing changes.
+ */
+export function mistralChatBody(body: JsonObject): JsonObject {
+  if (!Array.isArray(body.messages) || !body.messages.some(hasForeignToolCallId)) return body;
+  return { ...body, messages: body.messages.map(withMistralToolCallIds) };
+}
+
+function hasForeignToolCallId(message: unknown): boolean {
+  if (!isJsonObject(message)) return false;
+  if (
+    typeof message.tool_call_id === 'string' &&
+    !MISTRAL_TOOL_CALL_ID.test(message.tool_call_id)
+  ) {
+    return true;
+  }
+  return (
+    Array.isArray(message.tool_calls) &&
+    message.tool_calls.some(
+      (call) =>
+        isJsonObject(call) && typeof call.id === 'string' && !MISTRAL_TOOL_CALL_ID.test(call.id),
+    )
+  );
+}
+
+function withMistralToolCallIds(message: unknown): unknown {
+  if (!hasForeignToolCallId(message)) return message;
+  const copy = { ...(message as JsonObject) };
+  if (typeof copy.tool_call_id === 'string') {
+    copy.tool_call_id = mistralToolCallId(copy.tool_call_id);
+  }
+  if (Array.isArray(copy.tool_calls)) {
+    const calls: unknown[] = copy.tool_calls;
+    copy.tool_calls = calls.map((call) =>
+      isJsonObject(call) && typeof call.id === 'string'
+        ? { ...call, id: mistralToolCallId(call.id) }
+        : call,
+    );
+  }
+  return copy;
+}
