@@ -23,13 +23,21 @@ export function mistralToolCallId(id: string): string {
 }
 
 /**
- * A chat body Mistral takes: tool call ids (on assistant turns and tool results) that a
- * conversation begun on another backend, or by a client, gave in another form are made
+ * A chat body Mistral takes: OpenAI's `seed` and `max_completion_tokens` by Mistral's names
+ * (`random_seed`, `max_tokens`), and tool call ids (on assistant turns and tool results) that
+ * a conversation begun on another backend, or by a client, gave in another form made
  * Mistral's. The same object when nothing changes.
  */
 export function mistralChatBody(body: JsonObject): JsonObject {
-  if (!Array.isArray(body.messages) || !body.messages.some(hasForeignToolCallId)) return body;
-  return { ...body, messages: body.messages.map(withMistralToolCallIds) };
+  const foreignIds = Array.isArray(body.messages) && body.messages.some(hasForeignToolCallId);
+  if (!foreignIds && !('seed' in body) && !('max_completion_tokens' in body)) return body;
+  const { seed, max_completion_tokens: maxCompletionTokens, ...copy } = body;
+  // The client's own Mistral name wins; OpenAI's newer max_completion_tokens wins over
+  // max_tokens, as it does where both are sent to OpenAI.
+  if (seed !== undefined && copy.random_seed === undefined) copy.random_seed = seed;
+  if (maxCompletionTokens !== undefined) copy.max_tokens = maxCompletionTokens;
+  if (foreignIds) copy.messages = (body.messages as unknown[]).map(withMistralToolCallIds);
+  return copy;
 }
 
 function hasForeignToolCallId(message: unknown): boolean {

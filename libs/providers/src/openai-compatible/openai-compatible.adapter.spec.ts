@@ -257,6 +257,43 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
     assert.equal(plain[2].tool_call_id, 'call_Xy12abCD34ef');
   });
 
+  it('sends Mistral seed as random_seed and max_completion_tokens as max_tokens, its names', async () => {
+    // Mistral's request schema forbids fields it does not define (422 "Extra inputs are not
+    // permitted"): OpenAI's seed and max_completion_tokens are random_seed and max_tokens there.
+    const messages = [{ role: 'user', content: 'hi' }];
+    const signal = new AbortController().signal;
+    const mistral = { ...target, provider: 'mistral' };
+    const sentFor = async (body: JsonObject, to = mistral) => {
+      upstream.reset();
+      await adapter.invoke({ request: chatRequest({ body }), target: to, signal });
+      return upstream.calls[0].body;
+    };
+    const renamed = await sentFor({ model: 'm', messages, seed: 7, max_completion_tokens: 50 });
+    assert.equal(renamed.random_seed, 7);
+    assert.equal(renamed.max_tokens, 50);
+    assert.equal('seed' in renamed, false);
+    assert.equal('max_completion_tokens' in renamed, false);
+    // A client's own random_seed and max_completion_tokens win over the other names.
+    const both = await sentFor({
+      model: 'm',
+      messages,
+      seed: 7,
+      random_seed: 9,
+      max_tokens: 80,
+      max_completion_tokens: 50,
+    });
+    assert.equal(both.random_seed, 9);
+    assert.equal(both.max_tokens, 50);
+    assert.equal('seed' in both, false);
+    // Other backends keep OpenAI's names.
+    const vllm = await sentFor(
+      { model: 'm', messages, seed: 7, max_completion_tokens: 50 },
+      target,
+    );
+    assert.equal(vllm.seed, 7);
+    assert.equal(vllm.max_completion_tokens, 50);
+  });
+
   it('turns a stream cut before [DONE] into an error and still settles usage', async () => {
     upstream.next({ kind: 'break-stream', afterChunks: 2 });
     const request = chatRequest({
