@@ -255,7 +255,8 @@ export class BudgetSettler implements EventSubscription {
   private async apply(usage: TokenUsageRecorded): Promise<void> {
     const config = this.config();
     const route =
-      routeOfBackend(config.routes, usage.backend) ?? routeForModel(config, usage.modelRequested);
+      routeOfBackend(config.routes, usage.backend, usage.route) ??
+      routeForModel(config, usage.modelRequested);
     if (!route) {
       // No route serves it any more: nothing binds this usage, but a hold it names (a call
       // or a batch admitted before the route went) is given back now rather than lapsing.

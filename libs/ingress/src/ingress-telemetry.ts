@@ -115,6 +115,7 @@ export class IngressTelemetry implements IngressObserver {
             : ms(timings.startedAt, timings.firstByteAt),
         provider: servedBy.provider,
         backend: servedBy.backend,
+        route: servedBy.route,
         modelRequested: request.requestedModel,
         modelServed: servedBy.model,
         stream: request.stream,

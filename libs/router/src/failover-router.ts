@@ -327,7 +327,7 @@ export class FailoverRouter implements RouterPort {
       try {
         const gated = this.deps.modelBudgetGate?.(route, link.upstreamModel, request);
         if (gated) await gated;
-        const target = this.chains.target(link);
+        const target = this.chains.target(link, route.name);
         span = this.deps.tracing?.start(request, target, attempt, callSignal);
         const attempted = span ? span.request : request;
         if (request.stream) {

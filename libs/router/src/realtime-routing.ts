@@ -77,7 +77,7 @@ export class RealtimeRouting implements RealtimeRouter {
       : usable;
     let lastError: unknown;
     for (const link of ordered) {
-      const target = realtimeTarget(link);
+      const target = realtimeTarget(link, chain.route.name);
       const renamed: RealtimeListener = {
         frame: (frame) => listener.frame(renameRealtimeModel(frame, request.requestedModel)),
         closed: (code, reason) => listener.closed(code, reason),
@@ -108,10 +108,10 @@ export class RealtimeRouting implements RealtimeRouter {
   }
 }
 
-function realtimeTarget(link: ChainLink): UpstreamTarget {
+function realtimeTarget(link: ChainLink, routeName: string): UpstreamTarget {
   const { backend } = link;
   return {
-    ...upstreamTargetOf(backend, link.upstreamModel),
+    ...upstreamTargetOf(backend, link.upstreamModel, routeName),
     provider: canonicalProvider(backend.provider) ?? backend.provider,
   };
 }

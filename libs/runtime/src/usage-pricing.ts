@@ -9,7 +9,7 @@ import type { ProviderCall, ServedBy, TokenUsage } from '@aigw/contracts/data-pl
 import type { MetricsRegistry } from '@aigw/observability';
 
 /**
- * Prices a call's usage from the route that served it (budget weights and dollars, the
+ * Prices a call's usage from the route that served it (found by route and backend name) (budget weights and dollars, the
  * model's `modelPricing` entry, else the built-in catalog's price for its provider), and
  * counts the calls whose model has no price at all in `ai_gateway_unpriced_calls_total`.
  */
@@ -22,7 +22,7 @@ export function configUsagePricing(
   usage: TokenUsage,
 ) => { weightedTokens: number; dollars: number } {
   return (_call, servedBy, usage) => {
-    const route = routeOfBackend(config().routes, servedBy.backend);
+    const route = routeOfBackend(config().routes, servedBy.backend, servedBy.route);
     const price = route ? modelPrice(route, servedBy.model, servedBy.provider) : undefined;
     if (!price) metrics.recordUnpricedCall(servedBy.model);
     return {

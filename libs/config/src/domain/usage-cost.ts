@@ -287,26 +287,53 @@ export function usageCost(
   };
 }
 
-/** Per routes array (a config reload brings a new one): each backend name's route. */
-const routesByBackend = new WeakMap<readonly RouteConfig[], Map<string, RouteConfig>>();
+/** A routes array's backends: by name alone (the first route's) and by route, then name. */
+interface BackendRoutes {
+  readonly byName: Map<string, RouteConfig>;
+  readonly byRoute: Map<string, Map<string, RouteConfig>>;
+}
+
+/** Per routes array (a config reload brings a new one). */
+const routesByBackend = new WeakMap<readonly RouteConfig[], BackendRoutes>();
 
 /**
- * The route a backend belongs to, by name (the first route that has it). An index per
- * routes array: this ran three times a request (usage price, cost header, settlement).
+ * The route a backend belongs to. Backend names are unique only within a route, so a
+ * usage that names its route (`routeName`) is found by both: two routes may each have an
+ * `openai` backend at different prices. Without a route (an event of an older build), or
+ * when that route no longer has the backend (a reload), the first route naming it. An
+ * index per routes array: this runs three times a request (usage price, cost header,
+ * settlement), so two map look-ups and no allocation.
  */
 export function routeOfBackend(
   routes: readonly RouteConfig[],
   backendName: string,
+  routeName?: string,
 ): RouteConfig | undefined {
   let index = routesByBackend.get(routes);
   if (!index) {
-    index = new Map();
-    for (const route of routes) {
-      for (const backend of route.backends) {
-        if (!index.has(backend.name)) index.set(backend.name, route);
-      }
-    }
+    index = indexBackends(routes);
     routesByBackend.set(routes, index);
   }
-  return index.get(backendName);
+  if (routeName !== undefined) {
+    const named = index.byRoute.get(routeName)?.get(backendName);
+    if (named) return named;
+  }
+  return index.byName.get(backendName);
+}
+
+function indexBackends(routes: readonly RouteConfig[]): BackendRoutes {
+  const byName = new Map<string, RouteConfig>();
+  const byRoute = new Map<string, Map<string, RouteConfig>>();
+  for (const route of routes) {
+    let ofRoute = byRoute.get(route.name);
+    if (!ofRoute) {
+      ofRoute = new Map();
+      byRoute.set(route.name, ofRoute);
+    }
+    for (const backend of route.backends) {
+      if (!byName.has(backend.name)) byName.set(backend.name, route);
+      if (!ofRoute.has(backend.name)) ofRoute.set(backend.name, route);
+    }
+  }
+  return { byName, byRoute };
 }

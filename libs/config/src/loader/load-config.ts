@@ -335,9 +335,9 @@ function crossCheck(collected: Collected, report: LoadReport) {
 }
 
 /**
- * Usage is priced and settled by the route of the backend that served it, found by name
- * (the first route naming it), and cooldowns and drains are kept by name: a name in two
- * routes ties the later route's backend to the first route's costs and budgets.
+ * Usage is priced and settled by (route, backend name), so a name in two routes prices
+ * each by its own route; but cooldowns and drains are kept by name alone: a backend that
+ * fails cools down, and a drain takes out, the other route's backend of that name too.
  */
 function checkSharedBackendNames(collected: Collected, report: LoadReport) {
   const firstRoute = new Map<string, string>();
@@ -349,7 +349,7 @@ function checkSharedBackendNames(collected: Collected, report: LoadReport) {
         report.warn(
           doc,
           [...base, 'backends', index, 'name'],
-          `"${name}" is also a backend of route "${first}": its usage is priced and charged to budgets by that route's settings, and cooldowns and drains apply to both; give it a name of its own`,
+          `"${name}" is also a backend of route "${first}": cooldowns and drains are kept by backend name, so they apply to both; give it a name of its own`,
         );
       }
     });

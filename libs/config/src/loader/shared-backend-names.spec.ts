@@ -1,5 +1,5 @@
-// A backend name in two routes: usage is priced and settled by backend name (the first
-// route naming it wins) and cooldowns and drains are kept by name, so the loader says so.
+// A backend name in two routes: usage is priced and settled by (route, backend name), but
+// cooldowns and drains are kept by name alone, so the loader says so.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadedOf } from './loaded-config-fixture';
@@ -22,7 +22,7 @@ describe('a backend name shared by routes', () => {
       '{name: openai, provider: openai, model: text-embedding-3-small, auth: {type: None}}',
     );
     assert.deepEqual(warnings, [
-      'gw.yaml:15: document 2 (AIGatewayRoute "embed"): spec.backends[0].name: "openai" is also a backend of route "chat": its usage is priced and charged to budgets by that route\'s settings, and cooldowns and drains apply to both; give it a name of its own',
+      'gw.yaml:15: document 2 (AIGatewayRoute "embed"): spec.backends[0].name: "openai" is also a backend of route "chat": cooldowns and drains are kept by backend name, so they apply to both; give it a name of its own',
     ]);
   });
 

@@ -188,6 +188,12 @@ export interface DroppedSetting {
 /** Which backend finally served a request. */
 export interface ServedBy {
   readonly backend: string;
+  /**
+   * The route (AIGatewayRoute name) whose backend answered: backend names are unique only
+   * within a route, so usage is priced by (route, backend). Absent from a peer of an older
+   * build, whose usage is then priced by the backend name alone.
+   */
+  readonly route?: string;
   readonly provider: string;
   /** The model name the provider ran (may differ from the requested one). */
   readonly model: string;
@@ -241,6 +247,8 @@ export interface RevealableSecret {
 /** Where and how to reach one backend; built by the router from configuration. */
 export interface UpstreamTarget {
   readonly backendName: string;
+  /** The route the backend belongs to: names a backend unambiguously with `backendName`. */
+  readonly routeName?: string;
   /** The provider kind from configuration (openai, anthropic, vllm, local, ...). */
   readonly provider: string;
   /** The model the provider runs for this call. */

@@ -15,10 +15,15 @@ export type BackendCallTarget = Pick<
  * (the client's is never sent; absent where the key is held by another service or none is
  * needed) and its timeouts.
  */
-export function upstreamTargetOf(backend: BackendConfig, model: string): UpstreamTarget {
+export function upstreamTargetOf(
+  backend: BackendConfig,
+  model: string,
+  routeName?: string,
+): UpstreamTarget {
   const auth = backend.auth;
   return {
     backendName: backend.name,
+    routeName,
     provider: backend.provider,
     model,
     baseUrl: backend.baseUrl,

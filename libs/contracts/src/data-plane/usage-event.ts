@@ -45,6 +45,7 @@ export function usageRecordedEvent(
     modelServed: servedBy.model,
     provider: servedBy.provider,
     backend: servedBy.backend,
+    route: servedBy.route,
     tier: request.caller.tier,
     costDollars: price.dollars,
     weightedTokenCost: price.weightedTokens,

@@ -46,6 +46,14 @@ export class RequestCompleted extends RequestEventEnvelope {
   @Name()
   backend?: string;
 
+  /**
+   * The route of `backend` (backend names are unique only within a route). Absent with
+   * the backend, and in events of older builds.
+   */
+  @IsOptional()
+  @Name()
+  route?: string;
+
   @Name()
   modelRequested!: string;
 

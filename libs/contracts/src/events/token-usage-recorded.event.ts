@@ -94,6 +94,16 @@ export class TokenUsageRecorded extends RequestEventEnvelope {
   @Name()
   backend!: string;
 
+  /**
+   * The route (AIGatewayRoute name) of `backend`: a backend name is unique only within its
+   * route, so consumers find the backend, its prices and budgets by (route, backend).
+   * Optional and left out when unknown: events of older builds have none, and are read by
+   * the backend name alone (the first route naming it), as they were priced.
+   */
+  @IsOptional()
+  @Name()
+  route?: string;
+
   @IsOptional()
   @Name()
   tier?: string;

@@ -45,6 +45,7 @@ test('migrations apply once and are recorded', async () => {
     '007_budget_adjustments',
     '008_budget_adjustment_operators',
     '009_request_payloads',
+    '010_backend_routes',
   ];
   assert.deepEqual(first.applied, all);
   assert.match(first.serverVersion, /^\d+\.\d+/);
@@ -164,6 +165,7 @@ test('a database of migration 003 gains cache writes: old rows read 0, all roll 
       '007_budget_adjustments',
       '008_budget_adjustment_operators',
       '009_request_payloads',
+      '010_backend_routes',
     ]);
     await older.insert({
       table: 'usage_events',

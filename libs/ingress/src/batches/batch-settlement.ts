@@ -42,7 +42,7 @@ export function batchUsageEvent(
   usage: BatchUsage,
   priceFactor: number,
 ): { event: TokenUsageRecorded; dollars: number; priced: boolean } {
-  const route = routeOfBackend(config.routes, batch.backend);
+  const route = routeOfBackend(config.routes, batch.backend, batch.route);
   const price = route ? modelPrice(route, batch.upstreamModel, batch.provider) : undefined;
   const counts = {
     inputTokens: usage.inputTokens,
@@ -67,6 +67,7 @@ export function batchUsageEvent(
       modelServed: batch.upstreamModel,
       provider: batch.provider,
       backend: batch.backend,
+      route: batch.route,
       // The owner's tier at creation: tier budgets charge it, as a single call's usage.
       ...(batch.tier !== undefined && { tier: batch.tier }),
       // Settling the event drops the batch's hold: its spend replaces its estimate.

@@ -56,7 +56,7 @@ export class ReusePublisher {
     const usage = billedUsage(this.billing, original);
     const config = this.config();
     const route =
-      routeOfBackend(config.routes, servedBy.backend) ??
+      routeOfBackend(config.routes, servedBy.backend, servedBy.route) ??
       routeForModel(config, request.requestedModel);
     const billed = usage.inputTokens + usage.outputTokens > 0;
     const cost =

@@ -15,7 +15,7 @@ export function pricedDollars(
   servedBy: ServedBy,
   usage: TokenUsage,
 ): number | undefined {
-  const route = routeOfBackend(config.routes, servedBy.backend);
+  const route = routeOfBackend(config.routes, servedBy.backend, servedBy.route);
   const price = route && modelPrice(route, servedBy.model, servedBy.provider);
   return price ? dollarsAt(price, usage) : undefined;
 }

@@ -8,6 +8,7 @@ import {
   type ProviderCall,
   type ServedBy,
   type TokenUsage,
+  type UpstreamTarget,
 } from '@aigw/contracts/data-plane';
 import { isJsonObject } from './json-shape';
 import { inAskedEncoding } from './embedding-encoding';
@@ -49,11 +50,16 @@ export interface OpenAiWireEndpoint {
 }
 
 export function servedByTarget(call: ProviderCall): ServedBy {
-  return {
-    backend: call.target.backendName,
-    provider: call.target.provider,
-    model: call.target.model,
-  };
+  return servedByOf(call.target);
+}
+
+/**
+ * Who serves a call to `target`: its backend, the backend's route (left out when the
+ * target names none: a caller of an older build), provider and model.
+ */
+export function servedByOf(target: UpstreamTarget): ServedBy {
+  const { backendName: backend, routeName: route, provider, model } = target;
+  return route === undefined ? { backend, provider, model } : { backend, route, provider, model };
 }
 
 /**

@@ -18,6 +18,7 @@ import type {
   OpenAiUsage,
 } from '@aigw/contracts';
 import { requestedEncoding } from '../core/embedding-input';
+import { servedByOf } from '../core/openai-wire';
 import { unsupportedOperation } from '../core/chat-request';
 import { embeddingList } from '../core/openai-output';
 import type { ProviderAdapter } from '../core/provider-adapter';
@@ -39,11 +40,7 @@ export class LocalAdapter implements ProviderAdapter {
     if (MEDIA_OPERATIONS.has(request.operation) || SCORING_OPERATIONS.has(request.operation)) {
       throw unsupportedOperation('local', request.operation);
     }
-    const servedBy: ServedBy = {
-      backend: target.backendName,
-      provider: target.provider,
-      model: target.model,
-    };
+    const servedBy: ServedBy = servedByOf(target);
     const created = Math.floor(Date.now() / 1000);
     const inputTokens = estimateTokens(promptText(request.body));
 

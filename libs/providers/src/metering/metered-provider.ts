@@ -23,6 +23,7 @@ import {
   type GenAiLabels,
   type MetricsRegistry,
 } from '@aigw/observability';
+import { servedByOf } from '../core/openai-wire';
 import { ProviderRegistry } from '../core/provider-registry';
 import { configureUpstreamConnections, upstreamPoolStates } from '../core/upstream-http';
 import { defaultProviderAdapters } from '../default-adapters';
@@ -73,11 +74,7 @@ export class MeteredProviderPort implements ProviderPort, RealtimeProvider {
       );
     }
     const { target } = call;
-    const servedBy = {
-      backend: target.backendName,
-      provider: target.provider,
-      model: target.model,
-    };
+    const servedBy = servedByOf(target);
     let request = call.request;
     /** The transcription model the session runs now ('' when not known yet). */
     let transcriber = '';

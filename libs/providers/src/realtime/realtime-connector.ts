@@ -12,6 +12,7 @@ import {
   realtimeFrameOf,
 } from '@aigw/contracts/data-plane';
 import { REALTIME_PROVIDERS, realtimeUrl } from './realtime-url';
+import { servedByOf } from '../core/openai-wire';
 
 /**
  * The client's frames the backend has not read yet past which the session ends (a stalled
@@ -78,7 +79,7 @@ export class RealtimeConnector implements RealtimeProvider {
       // ws's default is 100 MiB held in memory per frame; larger closes with 1009.
       maxPayload: MAX_REALTIME_FRAME_BYTES,
     });
-    const servedBy = { backend, provider: target.provider, model: target.model };
+    const servedBy = servedByOf(target);
     return new Promise<RealtimeConnection>((resolve, reject) => {
       let opened = false;
       const fail = (error: DataPlaneError) => {

@@ -39,13 +39,16 @@ describe('PlannedChains', () => {
     );
     const [link] = resolved(chain.links);
     assert.equal(planned.plan(first, 'gpt-4', []), chain);
-    assert.equal(planned.target(link), planned.target(link));
-    assert.equal(planned.target(link).model, 'gpt-4-turbo');
+    const routeName = chain.route.name;
+    assert.equal(planned.target(link, routeName), planned.target(link, routeName));
+    assert.equal(planned.target(link, routeName).model, 'gpt-4-turbo');
+    // The target names its route: a backend name is unique only within one.
+    assert.equal(planned.target(link, routeName).routeName, routeName);
 
     // A reload plans afresh: the new configuration's model is called.
     const reloaded = planned.plan(config('gpt-4o'), 'gpt-4', []);
     assert.notEqual(reloaded, chain);
-    assert.equal(planned.target(resolved(reloaded.links)[0]).model, 'gpt-4o');
+    assert.equal(planned.target(resolved(reloaded.links)[0], routeName).model, 'gpt-4o');
   });
 
   it("plans a tier's chain each time, and refuses a model it does not allow", () => {
@@ -54,8 +57,11 @@ describe('PlannedChains', () => {
     const chain = planned.plan(current, 'gpt-4', ['gpt-4']);
     assert.notEqual(planned.plan(current, 'gpt-4', ['gpt-4']), chain);
     assert.deepEqual(
-      resolved(chain.links).map((l) => planned.target(l).model),
-      ['gpt-4-turbo'],
+      resolved(chain.links).map((l) => {
+        const target = planned.target(l, chain.route.name);
+        return [target.model, target.routeName];
+      }),
+      [['gpt-4-turbo', chain.route.name]],
     );
     assert.throws(
       () => planned.plan(current, 'gpt-3.5-turbo', ['gpt-4']),

@@ -35,26 +35,37 @@ export class PlannedChains {
     let chain = this.chains.get(model);
     if (!chain) {
       const planned = planBackendChain(config, model);
-      chain = { route: planned.route, links: planned.links.map(withTarget) };
+      const routeName = planned.route.name;
+      chain = {
+        route: planned.route,
+        links: planned.links.map((link) => withTarget(link, routeName)),
+      };
       if (this.chains.size >= MAX_PLANNED_MODELS) this.chains.clear();
       this.chains.set(model, chain);
     }
     return chain;
   }
 
-  /** The call target of a link, built once for a remembered one. */
-  target(link: ChainLink): UpstreamTarget {
+  /**
+   * The call target of a link of `routeName`'s chain, built once for a remembered one. It
+   * names the route: backend names are unique only within one, and usage is priced by both.
+   */
+  target(link: ChainLink, routeName: string): UpstreamTarget {
     return (
-      (link as Partial<PlannedLink>).target ?? upstreamTargetOf(link.backend, link.upstreamModel)
+      (link as Partial<PlannedLink>).target ??
+      upstreamTargetOf(link.backend, link.upstreamModel, routeName)
     );
   }
 }
 
-function withTarget(link: ChainLink | UnresolvedLink): ChainLink | UnresolvedLink {
+function withTarget(
+  link: ChainLink | UnresolvedLink,
+  routeName: string,
+): ChainLink | UnresolvedLink {
   if ('unresolvedModel' in link) return link;
   const planned: PlannedLink = {
     ...link,
-    target: upstreamTargetOf(link.backend, link.upstreamModel),
+    target: upstreamTargetOf(link.backend, link.upstreamModel, routeName),
   };
   return planned;
 }

@@ -1,4 +1,4 @@
-import type { BackendConfig, GatewayConfig } from '@aigw/config';
+import { routeOfBackend, type BackendConfig, type GatewayConfig } from '@aigw/config';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
@@ -36,7 +36,7 @@ function backends(config: GatewayConfig): Map<string, BackendConfig> {
  * request.
  */
 export function upstreamTargetFor(config: GatewayConfig, wire: WireTarget): UpstreamTarget {
-  const backend = backends(config).get(wire.backendName);
+  const backend = backendOf(config, wire);
   if (!backend || backend.provider !== wire.provider) {
     throw new DataPlaneError(
       DataPlaneErrorCode.UpstreamError,
@@ -55,5 +55,19 @@ export function upstreamTargetFor(config: GatewayConfig, wire: WireTarget): Upst
       { retryAfterMs: MISSING_KEY_RETRY_AFTER_MS },
     );
   }
-  return upstreamTargetOf(backend, wire.model);
+  return upstreamTargetOf(backend, wire.model, wire.routeName);
+}
+
+/**
+ * The backend a router named: of its route when it names one (two routes may each have a
+ * backend of that name, with their own URL and key), else the first of that name.
+ */
+function backendOf(config: GatewayConfig, wire: WireTarget): BackendConfig | undefined {
+  if (wire.routeName !== undefined) {
+    const route = routeOfBackend(config.routes, wire.backendName, wire.routeName);
+    if (route?.name === wire.routeName) {
+      for (const backend of route.backends) if (backend.name === wire.backendName) return backend;
+    }
+  }
+  return backends(config).get(wire.backendName);
 }

@@ -47,6 +47,7 @@ export class HttpProviderClient implements ProviderPort {
       path: WIRE_PATHS.invoke,
       body: encodeInvokeRequest(request, {
         backendName: target.backendName,
+        routeName: target.routeName,
         provider: target.provider,
         model: target.model,
       }),

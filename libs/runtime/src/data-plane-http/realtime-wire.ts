@@ -218,6 +218,7 @@ export class RealtimeProviderClient implements RealtimeProvider {
     const { request, target } = call;
     const wireTarget = {
       backendName: target.backendName,
+      routeName: target.routeName,
       provider: target.provider,
       model: target.model,
     };

@@ -372,6 +372,7 @@ describe('a ClickHouse database of migration 007', () => {
       assert.deepEqual((await migrate(client)).applied, [
         '008_budget_adjustment_operators',
         '009_request_payloads',
+        '010_backend_routes',
       ]);
       const newer = buildWorkload(10).events.filter((e) => e.type === 'budget.adjusted');
       await new ClickHouseUsageWriter(client).write(newer);

@@ -65,7 +65,19 @@ test('a usage event becomes its row, optional fields filled', () => {
     cache_hit: 1,
     cache_write_input_tokens: 0,
     operation: '',
+    route: '',
   });
+});
+
+test("a usage or completed request's route fills its column; an older build's event reads ''", () => {
+  const [[, [row]]] = [...toRowsByTable([{ ...usage, route: 'embed' }])];
+  assert.equal(row.route, 'embed');
+  const [[, [old]]] = [...toRowsByTable([usage])];
+  assert.equal(old.route, '');
+  const completed = buildWorkload().events.find((e) => e.type === 'request.completed');
+  assert.ok(completed);
+  const [[, [done]]] = [...toRowsByTable([{ ...completed, route: 'chat' }])];
+  assert.equal(done.route, 'chat');
 });
 
 test("a usage event's operation fills its column; an older build's event reads ''", () => {

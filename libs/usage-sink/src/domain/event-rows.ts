@@ -7,7 +7,7 @@ import {
 } from '@aigw/contracts';
 
 // One flat row per event, in the column names of the raw tables (ClickHouse migrations
-// 001/002/004/006/007/008/009 and the embedded SQLite schema): both stores write exactly these rows. A
+// 001/002/004/006/007/008/009/010 and the embedded SQLite schema): both stores write exactly these rows. A
 // column added to a table later comes last, where adding it to an existing table puts it.
 
 export type RowValue = string | number;
@@ -124,6 +124,8 @@ const READERS: { readonly [T in GatewayEventType]: ColumnReaders<EventOfType<T>>
     cache_write_input_tokens: (e) => e.cacheWriteInputTokens ?? 0,
     // '' for an older build's event, which names no operation.
     operation: (e) => e.operation ?? '',
+    // The backend's route ('' for an older build's event); added by migration 010.
+    route: (e) => e.route ?? '',
   },
   'request.completed': {
     ...ENVELOPE,
@@ -143,6 +145,8 @@ const READERS: { readonly [T in GatewayEventType]: ColumnReaders<EventOfType<T>>
     cached: (e) => flag(e.cached),
     attempts: (e) => e.attempts,
     error_code: (e) => e.errorCode ?? '',
+    // The backend's route ('' for an older build's event); added by migration 010.
+    route: (e) => e.route ?? '',
   },
   'request.accepted': {
     ...ENVELOPE,

@@ -9,11 +9,15 @@ import { RAW_TABLES, TABLE_COLUMNS, toRowsByTable, type RawTable } from '../doma
 import { ADJUSTMENTS, buildWorkload, payloadEvents, RANGE } from '../testing/analytics-fixture';
 import { SqliteUsageStore } from './sqlite-usage.store';
 
-/** Columns added by layouts 2, 3 and 5. */
-const ADDED_BY: Readonly<Record<2 | 3 | 5, string>> = {
+/** The layout the store writes (sqlite-usage.schema.ts). */
+const LAYOUT = 7;
+
+/** Columns added by layouts 2, 3, 5 and 7 (7's to two tables). */
+const ADDED_BY: Readonly<Record<2 | 3 | 5 | 7, string>> = {
   2: 'cache_write_input_tokens',
   3: 'operation',
   5: 'operator',
+  7: 'route',
 };
 
 /** The columns of a table in an older layout: every one but those added since. */
@@ -150,7 +154,7 @@ test('a database of layout 1 gains the cache-write column, its rows at 0, and st
   };
   const columns = db.prepare(`SELECT name FROM pragma_table_info('usage_events')`).all();
   db.close();
-  assert.equal(version, 6);
+  assert.equal(version, LAYOUT);
   const later = TABLE_COLUMNS.usage_events.filter((c) => c !== 'event_id' && c !== 'occurred_at');
   assert.deepEqual(
     columns.map((c) => c.name),
@@ -207,7 +211,7 @@ test("a database of layout 2 gains the operation column, its rows at '', and sto
     user_version: number;
   };
   db.close();
-  assert.equal(version, 6);
+  assert.equal(version, LAYOUT);
 });
 
 test('a database of layout 3 gains the budget adjustments table, and stores adjustments', async () => {
@@ -239,7 +243,7 @@ test('a database of layout 3 gains the budget adjustments table, and stores adju
     user_version: number;
   };
   db.close();
-  assert.equal(version, 6);
+  assert.equal(version, LAYOUT);
 });
 
 test('a database of layout 4 gains the operator column, its adjustments unnamed, and stores operators', async () => {
@@ -278,7 +282,7 @@ test('a database of layout 4 gains the operator column, its adjustments unnamed,
     user_version: number;
   };
   db.close();
-  assert.equal(version, 6);
+  assert.equal(version, LAYOUT);
 });
 
 test('a database of layout 5 gains the payload table and its indexes, and stores payloads', async () => {
@@ -304,8 +308,53 @@ test('a database of layout 5 gains the payload table and its indexes, and stores
     .map((row) => String(row.detail))
     .join('\n');
   db.close();
-  assert.equal(version, 6);
+  assert.equal(version, LAYOUT);
   assert.match(plan, /USING INDEX request_payload_events_request/);
+});
+
+test("a database of layout 6 gains the route columns, its rows at '', and stores routes", async () => {
+  const older = buildWorkload(30);
+  const path = join(mkdtempSync(join(tmpdir(), 'aigw-analytics-')), 'a.db');
+  writeLayoutOne(path, toRowsByTable(older.events), 6);
+  const routed = buildWorkload(30).events.map((event) =>
+    event.type === 'usage.recorded' || event.type === 'request.completed'
+      ? { ...event, route: 'embed' }
+      : event,
+  );
+  const store = new SqliteUsageStore(path);
+  try {
+    await store.write(routed);
+  } finally {
+    store.close();
+  }
+  const db = new DatabaseSync(path);
+  const routes = (table: RawTable) =>
+    Object.fromEntries(
+      (
+        db
+          .prepare(`SELECT coalesce(route, 'NULL') AS r, count(*) AS n FROM ${table} GROUP BY r`)
+          .all() as { r: string; n: number }[]
+      ).map((row) => [row.r, row.n]),
+    );
+  const count = (events: readonly GatewayEvent[], type: string) =>
+    events.filter((e) => e.type === type).length;
+  try {
+    // Stored before the column: no route. Stored after: the events' own.
+    assert.deepEqual(routes('usage_events'), {
+      '': count(older.events, 'usage.recorded'),
+      embed: count(routed, 'usage.recorded'),
+    });
+    assert.deepEqual(routes('request_completed_events'), {
+      '': count(older.events, 'request.completed'),
+      embed: count(routed, 'request.completed'),
+    });
+    const { user_version: version } = db.prepare('PRAGMA user_version').get() as {
+      user_version: number;
+    };
+    assert.equal(version, LAYOUT);
+  } finally {
+    db.close();
+  }
 });
 
 test('a store opened again keeps its rows', async () => {

@@ -20,17 +20,21 @@ import { RAW_TABLES, TABLE_COLUMNS, type RawTable } from '../domain/event-rows';
  * 5. as 4, and `budget_adjustment_events` has `operator` ('' in rows stored before; 008).
  * 6. as 5, and a `request_payload_events` table (migration 009), indexed by request id
  *    and by user and time, the two ways it is read.
+ * 7. as 6, and `usage_events` and `request_completed_events` have `route`, the backend's
+ *    route ('' in rows stored before; migration 010).
  */
 const CLUSTERED_BY_TIME = 1;
 const REQUEST_PAYLOADS = 6;
-const LAYOUT = REQUEST_PAYLOADS;
+const BACKEND_ROUTES = 7;
+const LAYOUT = BACKEND_ROUTES;
 
 /**
  * Columns added to a table after it was first laid out, with the value the rows stored
  * before it hold. They come last in `TABLE_COLUMNS`, where ALTER TABLE adds them.
  */
 const ADDED_COLUMNS: Readonly<Partial<Record<RawTable, Readonly<Record<string, number | ''>>>>> = {
-  usage_events: { cache_write_input_tokens: 0, operation: '' },
+  usage_events: { cache_write_input_tokens: 0, operation: '', route: '' },
+  request_completed_events: { route: '' },
   budget_adjustment_events: { operator: '' },
 };
 

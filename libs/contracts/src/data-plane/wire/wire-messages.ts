@@ -17,6 +17,8 @@ import {
 /** What the router tells the provider-adapter about a backend: names only, no secrets. */
 export interface WireTarget {
   readonly backendName: string;
+  /** The backend's route; absent from a router of an older build (then the name alone). */
+  readonly routeName?: string;
   readonly provider: string;
   readonly model: string;
 }
@@ -84,10 +86,12 @@ export function decodeRouteRequest(message: unknown): GatewayRequest {
 export function decodeInvokeRequest(message: unknown): InvokeMessage {
   const object = asObject(message, 'message');
   const target = asObject(field(object, 'target'), 'target');
+  const routeName = optionalStr(target, 'routeName', 'target');
   return {
     request: gatewayRequest(field(object, 'request')),
     target: {
       backendName: str(target, 'backendName', 'target'),
+      ...(routeName === undefined ? {} : { routeName }),
       provider: str(target, 'provider', 'target'),
       model: str(target, 'model', 'target'),
     },
@@ -118,8 +122,10 @@ export function decodeServedBy(value: unknown): ServedBy {
   const object = asObject(value, 'servedBy');
   const attempts = object.attempts;
   const dropped = droppedSettings(object.droppedSettings);
+  const route = optionalStr(object, 'route', 'servedBy');
   return {
     backend: str(object, 'backend', 'servedBy'),
+    ...(route === undefined ? {} : { route }),
     provider: str(object, 'provider', 'servedBy'),
     model: str(object, 'model', 'servedBy'),
     ...(typeof attempts === 'number' ? { attempts } : {}),
@@ -307,6 +313,11 @@ function str(object: JsonObject, name: string, path: string): string {
   const value = object[name];
   if (typeof value !== 'string') throw malformed(`${path}.${name}`);
   return value;
+}
+
+/** A string field a peer of an older build leaves out. */
+function optionalStr(object: JsonObject, name: string, path: string): string | undefined {
+  return object[name] === undefined ? undefined : str(object, name, path);
 }
 
 function bool(object: JsonObject, name: string): boolean {
