@@ -41,8 +41,15 @@ function message(turn: ChatTurn): JsonObject {
       // The turn's thinking blocks are not sent: Cohere takes thinking items back but asks
       // for none, and blocks from another provider's model would pass for this one's.
       const out: JsonObject = { role: 'assistant' };
-      const text = content(turn.parts);
-      if (text.length > 0) out.content = text;
+      if (turn.toolCalls.length > 0) {
+        // Cohere refuses text content beside tool calls (400): the text before a call is
+        // what Cohere calls the turn's tool plan.
+        const plan = turn.parts.map((part) => (part.kind === 'text' ? part.text : '')).join('');
+        if (plan.length > 0) out.tool_plan = plan;
+      } else {
+        const text = content(turn.parts);
+        if (text.length > 0) out.content = text;
+      }
       if (turn.toolCalls.length > 0) {
         out.tool_calls = turn.toolCalls.map((call) => ({
           id: call.id,

@@ -111,6 +111,47 @@ describe('CohereAdapter against a fake Cohere v2 API', () => {
     });
   });
 
+  it("sends an assistant turn's text beside its tool calls as the tool_plan, as Cohere requires", async () => {
+    // Cohere answers 400 "text content is not allowed when tool_calls are provided ... use
+    // 'tool_plan'" to the turn Claude and GPT write (a sentence, then the call).
+    await invoke(
+      gatewayChatRequest({
+        messages: [
+          { role: 'user', content: 'Weather?' },
+          {
+            role: 'assistant',
+            content: 'Let me look that up.',
+            tool_calls: [
+              {
+                id: 'get_weather_1',
+                type: 'function',
+                function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
+              },
+            ],
+          },
+          { role: 'tool', tool_call_id: 'get_weather_1', content: '18C' },
+          { role: 'assistant', content: 'It is 18C.' },
+          { role: 'user', content: 'Thanks' },
+        ],
+        tools: [WEATHER_TOOL],
+      }),
+    );
+    const messages = upstream.calls[0].body.messages as JsonObject[];
+    assert.deepEqual(messages[1], {
+      role: 'assistant',
+      tool_plan: 'Let me look that up.',
+      tool_calls: [
+        {
+          id: 'get_weather_1',
+          type: 'function',
+          function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
+        },
+      ],
+    });
+    // A turn without tool calls keeps its text as content.
+    assert.deepEqual(messages[3], { role: 'assistant', content: 'It is 18C.' });
+  });
+
   it("sends a response_format as Cohere's json_object, with the schema when there is one", async () => {
     const schema = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] };
     await invoke(
