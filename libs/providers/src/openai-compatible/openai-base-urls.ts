@@ -16,7 +16,13 @@ const resolved = new Map<string, string>();
 /** More distinct (provider, baseUrl) pairs than any config has; past it, start afresh. */
 const MAX_RESOLVED = 256;
 
-/** The base URL for a call: configured, else the provider's own; `/v1` if none given. */
+/**
+ * The path a configured URL without one gets: KServe's Hugging Face runtime serves OpenAI's
+ * routes under `/openai/v1` (its InferenceService URL is the host alone), the others `/v1`.
+ */
+const DEFAULT_PATHS: Readonly<Record<string, string>> = { kserve: '/openai/v1' };
+
+/** The base URL for a call: configured, else the provider's own; its default path if none given. */
 export function resolveBaseUrl(provider: string, configured: string | undefined): string {
   const key = `${provider} ${configured ?? ''}`;
   let base = resolved.get(key);
@@ -33,7 +39,7 @@ function parseBaseUrl(provider: string, configured: string | undefined): string 
   if (!base) throw new Error(`provider "${provider}" needs a baseUrl`);
   const url = new URL(base);
   const path = url.pathname.replace(/\/+$/, '');
-  return `${url.origin}${path === '' ? '/v1' : path}`;
+  return `${url.origin}${path === '' ? (DEFAULT_PATHS[provider] ?? '/v1') : path}`;
 }
 
 /**

@@ -477,3 +477,21 @@ describe("Google's OpenAI-compatible endpoints", () => {
     }
   });
 });
+
+describe('base URLs of self-hosted backends', () => {
+  it("reach KServe's OpenAI routes at /openai/v1 when baseUrl is the InferenceService URL alone", () => {
+    // KServe's Hugging Face runtime prefixes OpenAI's routes with /openai; its status.url
+    // is the host alone, which took us to /v1/chat/completions, a 404.
+    assert.equal(
+      resolveBaseUrl('kserve', 'https://llama.ns.example.com'),
+      'https://llama.ns.example.com/openai/v1',
+    );
+    assert.equal(
+      resolveBaseUrl('kserve', 'https://llama.ns.example.com/'),
+      'https://llama.ns.example.com/openai/v1',
+    );
+    // A path given (another route prefix, or none with KSERVE_OPENAI_ROUTE_PREFIX="") is kept.
+    assert.equal(resolveBaseUrl('kserve', 'http://llama:8080/v1'), 'http://llama:8080/v1');
+    assert.equal(resolveBaseUrl('vllm', 'http://vllm:8000'), 'http://vllm:8000/v1');
+  });
+});
