@@ -73,6 +73,7 @@ describe('the usage-sink service', () => {
         'budget_adjustments',
         'budget_adjustment_operators',
         'request_payloads',
+        'backend_routes',
       ],
     );
   });

@@ -309,11 +309,11 @@ describe('a ClickHouse database of migration 005', () => {
     try {
       const shipped = loadMigrations(BUILTIN_MIGRATIONS_DIR);
       await migrate(client, { migrations: shipped.filter((m) => m.version <= 5) });
-      // Rows as a sink of that release wrote them: no operation column.
+      // Rows as a sink of that release wrote them: no operation (nor route) column.
       const older = buildWorkload(40);
       for (const [table, tableRows] of toRowsByTable(older.events)) {
         if (table === 'budget_adjustment_events') continue; // a table of migration 007
-        const values = tableRows.map(({ operation: _dropped, ...row }) => row);
+        const values = tableRows.map(({ operation: _dropped, route: _route, ...row }) => row);
         await client.insert({ table, values, format: 'JSONEachRow' });
       }
       assert.ok((await migrate(client)).applied.includes('006_usage_operations'));
@@ -395,6 +395,53 @@ describe('a ClickHouse database of migration 007', () => {
         operators(newer),
         [...ADJUSTMENTS].reverse().map((a) => a.operator),
       );
+    } finally {
+      await admin.command({ query: `DROP DATABASE IF EXISTS ${name}` });
+    }
+  });
+});
+
+describe('a ClickHouse database of migration 009', () => {
+  it("gains routes: rows stored before read '', later ones their own", async () => {
+    server ??= await startClickHouse();
+    const name = sqlIdentifier(`it_route_${randomUUID().replace(/-/g, '').slice(0, 12)}`);
+    const admin = createClickHouseClient({ url: server.url });
+    await admin.command({ query: `CREATE DATABASE ${name}` });
+    const client = createClickHouseClient({ url: server.url, database: name });
+    clients.push(client, admin);
+    try {
+      const shipped = loadMigrations(BUILTIN_MIGRATIONS_DIR);
+      await migrate(client, { migrations: shipped.filter((m) => m.version <= 9) });
+      // Usage and completed requests as a sink of that release wrote them: no route column.
+      const routed = ['usage.recorded', 'request.completed'];
+      const older = buildWorkload(10).events.filter((e) => routed.includes(e.type));
+      for (const [table, rows] of toRowsByTable(older)) {
+        const values = rows.map(({ route: _dropped, ...row }) => row);
+        await client.insert({ table, values, format: 'JSONEachRow' });
+      }
+      assert.deepEqual((await migrate(client)).applied, ['010_backend_routes']);
+      const newer = buildWorkload(10)
+        .events.filter((e) => routed.includes(e.type))
+        .map((e) => ({ ...e, route: 'embed' }) as GatewayEvent);
+      await new ClickHouseUsageWriter(client).write(newer);
+
+      for (const [table, type] of [
+        ['usage_events', 'usage.recorded'],
+        ['request_completed_events', 'request.completed'],
+      ] as const) {
+        const rows = await (
+          await client.query({
+            query: `SELECT route, toUInt64(count()) AS n FROM ${table} FINAL GROUP BY route ORDER BY route`,
+            format: 'JSONEachRow',
+          })
+        ).json<{ route: string; n: string }>();
+        const count = (events: readonly GatewayEvent[]) =>
+          String(events.filter((e) => e.type === type).length);
+        assert.deepEqual(rows, [
+          { route: '', n: count(older) },
+          { route: 'embed', n: count(newer) },
+        ]);
+      }
     } finally {
       await admin.command({ query: `DROP DATABASE IF EXISTS ${name}` });
     }
