@@ -181,6 +181,27 @@ spec:
     assert.ok(refused instanceof ApiError && refused.status === 429, String(refused));
   });
 
+  it('skips the backends of a chain that cannot run them: the OpenAI one is never called', async () => {
+    for (const stream of [false, true]) {
+      gemini.reset();
+      openai.reset();
+      const client = clientFor(`failover-user-${stream}`);
+      const ask = {
+        model: 'searcher',
+        contents: 'Search',
+        config: { tools: TOOLS, maxOutputTokens: 5 },
+      };
+      let text = '';
+      if (stream) {
+        for await (const event of await client.models.generateContentStream(ask))
+          text += event.text ?? '';
+      } else text = (await client.models.generateContent(ask)).text ?? '';
+      assert.equal(text, FAKE_TOOL_TEXT_BEFORE + FAKE_TOOL_TEXT_AFTER);
+      assert.equal(openai.calls.length, 0, 'the first backend, OpenAI, cannot run them');
+      assert.equal(gemini.calls.length, 1);
+    }
+  });
+
   it("refuses with Google's 400 naming the tool when no backend of the model runs it, calling none", async () => {
     const response = await fetch(`${gateway.baseUrl}/v1beta/models/gpt-only:generateContent`, {
       method: 'POST',

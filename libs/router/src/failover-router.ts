@@ -30,11 +30,12 @@ import { BackendHealth, type Cooldown } from './domain/backend-health';
 import { RequestDeadline } from './domain/request-deadline';
 import {
   isImageStream,
-  isSpecialOperation,
+  isSpecialRequest,
   isSpeechAsEvents,
   providersServing,
   servesOperation,
   servesRequest,
+  unservedGeminiTools,
 } from './domain/operation-support';
 import type { AttemptSpan, AttemptTracing } from './tracing/attempt-tracing';
 
@@ -199,11 +200,14 @@ export class FailoverRouter implements RouterPort {
       );
       route = chain.route;
       const links = chain.links;
-      // A backend whose API lacks the operation (audio on Anthropic) is no failover target;
-      // every backend serves chat, completions and embeddings, so those skip the filter.
-      const able = isSpecialOperation(request.operation)
+      // A backend whose API lacks the operation (audio on Anthropic), or a chat's Gemini
+      // built-in tools, is no failover target; every backend serves the other chats,
+      // completions and embeddings, so those skip the filter.
+      const able = isSpecialRequest(request)
         ? links.filter(
-            (link) => isUnresolved(link) || servesRequest(link.backend.provider, request),
+            (link) =>
+              isUnresolved(link) ||
+              servesRequest(link.backend.provider, request, link.upstreamModel),
           )
         : links;
       if (able.length === 0 && links.length > 0) throw unservedOperation(request, links);
@@ -450,6 +454,8 @@ function unservedOperation(
   request: GatewayRequest,
   links: readonly (ChainLink | UnresolvedLink)[],
 ): DataPlaneError {
+  const geminiTools = unservedGeminiTools(request);
+  if (geminiTools) return geminiTools;
   const speaks = links.some(
     (link) => !isUnresolved(link) && servesOperation(link.backend.provider, request.operation),
   );

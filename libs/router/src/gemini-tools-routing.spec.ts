@@ -1,11 +1,40 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { GatewayRequest } from '@aigw/contracts/data-plane';
+import { parseGatewayConfig, type GatewayConfig } from '@aigw/config';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type GatewayAnswer,
+  type GatewayRequest,
+  type ProviderCall,
+  type ProviderPort,
+} from '@aigw/contracts/data-plane';
 import { isSpecialRequest, runsGeminiTools, servesRequest } from './domain/operation-support';
+import { FailoverRouter } from './failover-router';
 
 // A chat asking for Gemini's built-in tools (googleSearch, codeExecution...) goes to the
 // chain's Gemini backends only: failover skips the others rather than send them a request
 // they would answer without the tool; a chain with none is the client's 400 naming it.
+
+function configFrom(yaml: string): GatewayConfig {
+  const result = parseGatewayConfig(yaml, { missingSecrets: 'warn', env: {} });
+  if (!result.ok) throw new Error(result.errors.map((e) => e.format()).join('\n'));
+  return result.config;
+}
+
+const MIXED = configFrom(`
+kind: AIGatewayRoute
+metadata: {name: search}
+spec:
+  backends:
+  - {name: openai, priority: 0, provider: openai, model: gpt-4o, modelNameOverride: searcher}
+  - {name: vertex-claude, priority: 1, provider: vertex, model: claude-sonnet-4-5, modelNameOverride: searcher, project: proj-one, location: us-east5}
+  - {name: gemini, priority: 2, provider: google-gemini, model: gemini-2.5-flash, modelNameOverride: searcher}
+  - {name: vertex-gemini, priority: 3, provider: vertex, model: gemini-2.5-pro, modelNameOverride: searcher, project: proj-one, location: us-central1}
+  - {name: claude, provider: anthropic, model: claude-haiku-4-5}
+  failover:
+    on: [rateLimit, timeout, error]
+`);
 
 const TOOLS = { gemini_tools: [{ googleSearch: {} }, { codeExecution: {} }] };
 
@@ -28,6 +57,34 @@ function chat(model: string, extras: Record<string, unknown> | null = TOOLS): Ga
   };
 }
 
+type Script = (call: ProviderCall) => Promise<GatewayAnswer>;
+
+class ScriptedProviders implements ProviderPort {
+  readonly calls: ProviderCall[] = [];
+  constructor(private readonly script: Record<string, Script>) {}
+  invoke(call: ProviderCall): Promise<GatewayAnswer> {
+    this.calls.push(call);
+    const step = this.script[call.target.backendName] ?? ok;
+    return step(call);
+  }
+}
+
+const ok: Script = async (call) => ({
+  kind: 'json',
+  status: 200,
+  body: { model: call.target.model, choices: [] },
+  usage: { inputTokens: 1, outputTokens: 1, cachedInputTokens: 0, source: 'reported' },
+  servedBy: {
+    backend: call.target.backendName,
+    provider: call.target.provider,
+    model: call.target.model,
+  },
+});
+
+const unavailable: Script = async () => {
+  throw new DataPlaneError(DataPlaneErrorCode.UpstreamError, 'scripted failure');
+};
+
 describe("Gemini's built-in tools: which backends run them", () => {
   it('are run by Gemini and Vertex Gemini, not Claude on Vertex nor any other provider', () => {
     assert.equal(runsGeminiTools('google-gemini', 'gemini-2.5-flash'), true);
@@ -47,5 +104,41 @@ describe("Gemini's built-in tools: which backends run them", () => {
     assert.equal(isSpecialRequest(chat('m', null)), false);
     assert.equal(servesRequest('openai', chat('m', null), 'gpt-4o'), true);
     assert.equal(servesRequest('openai', chat('m'), 'gpt-4o'), false);
+  });
+});
+
+describe("FailoverRouter: Gemini's built-in tools", () => {
+  it('calls only the Gemini backends of the chain, failing over from one to the next', async () => {
+    const providers = new ScriptedProviders({ gemini: unavailable });
+    const router = new FailoverRouter({ config: () => MIXED, providers, sleep: async () => {} });
+    const answer = await router.route(chat('searcher'), new AbortController().signal);
+    assert.equal(answer.servedBy.backend, 'vertex-gemini');
+    assert.deepEqual(
+      providers.calls.map((call) => call.target.backendName),
+      ['gemini', 'vertex-gemini'],
+    );
+  });
+
+  it('keeps the whole chain for a chat without them', async () => {
+    const providers = new ScriptedProviders({});
+    const router = new FailoverRouter({ config: () => MIXED, providers });
+    const answer = await router.route(chat('searcher', null), new AbortController().signal);
+    assert.equal(answer.servedBy.backend, 'openai');
+  });
+
+  it('refuses with a 400 naming the tool when no backend runs it, calling none', async () => {
+    const providers = new ScriptedProviders({});
+    const router = new FailoverRouter({ config: () => MIXED, providers });
+    await assert.rejects(
+      router.route(chat('claude-haiku-4-5'), new AbortController().signal),
+      (error: unknown) =>
+        error instanceof DataPlaneError &&
+        error.code === DataPlaneErrorCode.InvalidRequest &&
+        error.param === 'tools' &&
+        /the googleSearch tool is run by Gemini and Vertex Gemini backends only/.test(
+          error.message,
+        ),
+    );
+    assert.equal(providers.calls.length, 0);
   });
 });
