@@ -47,6 +47,11 @@ export interface OpenAiWireEndpoint {
    * where Gemini's signatures travel (Gemini 3 refuses its calls back without them).
    */
   readonly keepsToolCallExtras?: boolean;
+  /**
+   * The backend defines no `stream_options` and refuses the field (Mistral: 422 "Extra
+   * inputs are not permitted"); it puts the usage on its last chunk unasked.
+   */
+  readonly refusesStreamOptions?: boolean;
 }
 
 export function servedByTarget(call: ProviderCall): ServedBy {
@@ -84,7 +89,9 @@ export async function invokeOpenAiWire(
   if (endpoint.maxTokensAsCompletionTokens && request.operation === 'chat') {
     renameMaxTokens(body);
   }
-  if (request.stream) {
+  if (endpoint.refusesStreamOptions) {
+    delete body.stream_options;
+  } else if (request.stream) {
     body.stream_options = { ...(body.stream_options as JsonObject), include_usage: true };
   }
   const post = providerPost(call, endpoint.url, body);

@@ -294,6 +294,37 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
     assert.equal(vllm.max_completion_tokens, 50);
   });
 
+  it('sends Mistral streams no stream_options, a field it refuses (it reports usage unasked)', async () => {
+    // Mistral: 422 "Extra inputs are not permitted" on body.stream_options.include_usage.
+    const request = chatRequest({
+      stream: true,
+      clientWantsStreamUsage: true,
+      body: {
+        model: 'mistral-large-latest',
+        stream: true,
+        stream_options: { include_usage: true },
+        messages: [{ role: 'user', content: 'hi' }],
+      },
+    });
+    const answer = (await adapter.invoke({
+      request,
+      target: { ...target, provider: 'mistral' },
+      signal: new AbortController().signal,
+    })) as StreamAnswer;
+    await collect(answer);
+    assert.equal('stream_options' in upstream.calls[0].body, false);
+    // Every other backend is still asked for the usage chunk.
+    upstream.reset();
+    await collect(
+      (await adapter.invoke({
+        request,
+        target,
+        signal: new AbortController().signal,
+      })) as StreamAnswer,
+    );
+    assert.deepEqual(upstream.calls[0].body.stream_options, { include_usage: true });
+  });
+
   it('turns a stream cut before [DONE] into an error and still settles usage', async () => {
     upstream.next({ kind: 'break-stream', afterChunks: 2 });
     const request = chatRequest({
@@ -435,6 +466,34 @@ describe('OpenAiCompatibleAdapter against a stream of events that are not chunks
       assert.equal(relayed.length, 1, 'the chunk before it went through, nothing after');
     });
   }
+
+  it('reads the usage Mistral puts on its last chunk, beside the finish, and hides it when not asked', async () => {
+    raw.next([
+      chunk([{ index: 0, delta: { role: 'assistant', content: 'Hi' }, finish_reason: null }]),
+      JSON.stringify({
+        id: 'c1',
+        object: 'chat.completion.chunk',
+        model: 'm',
+        choices: [{ index: 0, delta: { content: '' }, finish_reason: 'stop' }],
+        usage: { prompt_tokens: 9, completion_tokens: 2, total_tokens: 11 },
+      }),
+      '[DONE]',
+    ]);
+    const answer = (await adapter.invoke({
+      request: chatRequest({ stream: true }),
+      target: { ...target, provider: 'mistral' },
+      signal: new AbortController().signal,
+    })) as StreamAnswer;
+    const events = await collect(answer);
+    assert.equal(events.length, 2);
+    assert.ok(events.every((event) => event.usage === undefined));
+    assert.deepEqual(await answer.usage, {
+      inputTokens: 9,
+      outputTokens: 2,
+      cachedInputTokens: 0,
+      source: 'reported',
+    });
+  });
 
   it('relays a chunk whose choices hold a null, without a TypeError', async () => {
     raw.next([

@@ -85,6 +85,7 @@ export class OpenAiCompatibleAdapter implements ProviderAdapter {
         url: base + PATHS[request.operation],
         maxTokensAsCompletionTokens: target.provider === 'openai',
         keepsToolCallExtras: isGoogleEndpoint(base),
+        refusesStreamOptions: target.provider === 'mistral',
       };
       backend.wire.set(request.operation, endpoint);
     }
