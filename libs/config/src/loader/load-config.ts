@@ -1,5 +1,7 @@
 // Entry points: text or file in, a validated frozen GatewayConfig (plus warnings and
-// inferences) or a list of one-line errors out. Never throws for a bad file.
+// inferences) or a list of one-line errors out. Never throws for a bad file. The load is
+// written once as steps (steps.ts): run straight through, or in slices that give the event
+// loop back, for a reload while requests are being served.
 import { readFile } from 'node:fs/promises';
 import { type ClassConstructor } from 'class-transformer';
 import { ConfigIssue, type ConfigDocumentRef, type PathSegment } from '../domain/config-issue';
@@ -16,8 +18,8 @@ import {
 } from '../domain/model-resolution';
 import { RouteDocumentDto, RouteSpecDto, ROUTE_API_VERSIONS } from '../schema/route.dto';
 import { SecurityPolicyDocumentDto } from '../schema/security-policy.dto';
-import { UserTiersDocumentDto } from '../schema/user-tier.dto';
-import { validateDto } from '../schema/validate-dto';
+import { BackendDto } from '../schema/backend.dto';
+import { UserTierDto, UserTiersDocumentDto } from '../schema/user-tier.dto';
 import { SECRETS_DIR_ENV } from '../secrets/secret-resolver';
 import { classifyDocument } from './classify-document';
 import { deepFreeze } from './deep-freeze';
@@ -26,7 +28,9 @@ import { normalizeRoute } from './normalize-route';
 import { normalizeSecurityPolicy } from './normalize-security-policy';
 import { normalizeUserTiers } from './normalize-user-tiers';
 import { LoadReport, type DocumentContext } from './report';
-import { readYamlDocuments, type YamlDocument } from './yaml-documents';
+import { runInSlices, runToEnd, type SliceOptions, type Steps } from './steps';
+import { validateInSlices, type ListSlot } from './validate-in-slices';
+import { yamlDocumentSteps, type YamlDocument } from './yaml-documents';
 import { type BackendContext } from './normalize-backends';
 
 export type LoadResult =
@@ -57,6 +61,22 @@ interface Collected {
 
 /** Parses and validates YAML text. Synchronous: secrets files are small and read once. */
 export function parseGatewayConfig(text: string, options: LoadOptions = {}): LoadResult {
+  return runToEnd(loadSteps(text, options));
+}
+
+/**
+ * The same load, the same result, giving the event loop back every few milliseconds, so
+ * requests in flight are served while a large file is read (a hot reload).
+ */
+export function parseGatewayConfigInSlices(
+  text: string,
+  options: LoadOptions = {},
+  slices: SliceOptions = {},
+): Promise<LoadResult> {
+  return runInSlices(loadSteps(text, options), slices);
+}
+
+function* loadSteps(text: string, options: LoadOptions): Steps<LoadResult> {
   const report = new LoadReport(options.sourceName);
   const env = options.env ?? process.env;
   const base: Omit<BackendContext, 'doc'> = {
@@ -64,7 +84,7 @@ export function parseGatewayConfig(text: string, options: LoadOptions = {}): Loa
     missingSecrets: options.missingSecrets ?? 'error',
     secrets: { env, secretsDir: options.secretsDir ?? env[SECRETS_DIR_ENV] },
   };
-  const parsed = readYamlDocuments(text);
+  const parsed = yield* yamlDocumentSteps(text);
   for (const e of parsed.errors) {
     report.errors.push(
       report.raw(
@@ -89,7 +109,7 @@ export function parseGatewayConfig(text: string, options: LoadOptions = {}): Loa
     implicitRoutes: 0,
     skipped: 0,
   };
-  for (const yamlDoc of parsed.documents) loadDocument(yamlDoc, base, collected);
+  for (const yamlDoc of parsed.documents) yield* loadDocument(yamlDoc, base, collected);
   if (collected.skipped > 0 && collected.routes.length === 0) {
     report.warn(
       undefined,
@@ -97,8 +117,10 @@ export function parseGatewayConfig(text: string, options: LoadOptions = {}): Loa
       'no AIGatewayRoute left once the skipped documents are set aside: no model is served',
     );
   }
+  yield;
   crossCheck(collected, report);
   if (report.errors.length > 0) return { ok: false, errors: report.errors };
+  yield;
   const config: GatewayConfig = deepFreeze({
     documentCount: parsed.documents.length,
     routes: collected.routes.map((r) => r.route),
@@ -134,7 +156,7 @@ export async function loadGatewayConfigFile(
       ],
     };
   }
-  return parseGatewayConfig(text, { ...options, sourceName });
+  return parseGatewayConfigInSlices(text, { ...options, sourceName });
 }
 
 function documentRef(index: number, value: unknown): ConfigDocumentRef {
@@ -148,7 +170,21 @@ function documentRef(index: number, value: unknown): ConfigDocumentRef {
   };
 }
 
-function loadDocument(yamlDoc: YamlDocument, base: Omit<BackendContext, 'doc'>, out: Collected) {
+/** The lists of a route spec that can be long enough to validate a slice at a time. */
+const routeListsAt = (spec: readonly string[]): ListSlot[] => [
+  { path: [...spec, 'backends'], item: BackendDto },
+  { path: [...spec, 'userTiers'], item: UserTierDto },
+];
+const ROUTE_DOCUMENT_LISTS = routeListsAt(['spec']);
+const ROUTE_SPEC_LISTS = routeListsAt([]);
+const TIER_DOCUMENT_LISTS: ListSlot[] = [{ path: ['userTiers'], item: UserTierDto }];
+
+function* loadDocument(
+  yamlDoc: YamlDocument,
+  base: Omit<BackendContext, 'doc'>,
+  out: Collected,
+): Steps<void> {
+  yield;
   const { report } = base;
   const doc: DocumentContext = {
     ref: documentRef(yamlDoc.index, yamlDoc.value),
@@ -157,15 +193,16 @@ function loadDocument(yamlDoc: YamlDocument, base: Omit<BackendContext, 'doc'>, 
   const ctx: BackendContext = { ...base, doc };
   const kind = classifyDocument(yamlDoc.value);
   const value = yamlDoc.value as Record<string, unknown>;
-  const validated = <T extends object>(
+  function* validated<T extends object>(
     cls: ClassConstructor<T>,
+    lists: readonly ListSlot[],
     where: DocumentContext = doc,
-  ): T | undefined => {
-    const result = validateDto(cls, value);
+  ): Steps<T | undefined> {
+    const result = yield* validateInSlices(cls, value, lists);
     if (result.ok) return result.value;
     for (const p of result.problems) report.error(where, p.segments, p.message);
     return undefined;
-  };
+  }
   if (kind.type !== 'rejected' && kind.type !== 'skipped') {
     const where: DocumentContext =
       kind.type === 'implicitRoute'
@@ -182,7 +219,7 @@ function loadDocument(yamlDoc: YamlDocument, base: Omit<BackendContext, 'doc'>, 
       report.note(doc, [], kind.note);
       return;
     case 'route': {
-      const dto = validated(RouteDocumentDto);
+      const dto = yield* validated(RouteDocumentDto, ROUTE_DOCUMENT_LISTS);
       if (!dto) return;
       if (dto.apiVersion === undefined) {
         report.infer(doc, ['apiVersion'], `missing: ${ROUTE_API_VERSIONS[0]} assumed`);
@@ -196,7 +233,7 @@ function loadDocument(yamlDoc: YamlDocument, base: Omit<BackendContext, 'doc'>, 
       return;
     }
     case 'securityPolicy': {
-      const dto = validated(SecurityPolicyDocumentDto);
+      const dto = yield* validated(SecurityPolicyDocumentDto, []);
       if (!dto) return;
       out.policies.push({
         policy: normalizeSecurityPolicy(dto.metadata.name, dto.spec, doc, report),
@@ -205,7 +242,7 @@ function loadDocument(yamlDoc: YamlDocument, base: Omit<BackendContext, 'doc'>, 
       return;
     }
     case 'userTiers': {
-      const dto = validated(UserTiersDocumentDto);
+      const dto = yield* validated(UserTiersDocumentDto, TIER_DOCUMENT_LISTS);
       if (dto) out.tiers.push(...normalizeUserTiers(dto.userTiers, ['userTiers'], doc, report));
       return;
     }
@@ -213,7 +250,7 @@ function loadDocument(yamlDoc: YamlDocument, base: Omit<BackendContext, 'doc'>, 
       const name = implicitRouteName(out);
       out.implicitRoutes += 1;
       const named: DocumentContext = { ...doc, ref: { ...doc.ref, kind: 'AIGatewayRoute', name } };
-      const dto = validated(RouteSpecDto, named);
+      const dto = yield* validated(RouteSpecDto, ROUTE_SPEC_LISTS, named);
       if (!dto) return;
       report.infer(named, [], `no kind: read as the spec of an AIGatewayRoute named "${name}"`);
       out.routes.push({
@@ -245,22 +282,30 @@ function warnPlaceholders(
   doc: DocumentContext,
   report: LoadReport,
 ): void {
+  // `path` is one array pushed and popped along the walk (a copy per value was most of
+  // the walk's cost), copied only for a warning.
   if (typeof value === 'string') {
     const placeholder = PLACEHOLDER.exec(value)?.[0];
     if (placeholder !== undefined) {
       report.warn(
         doc,
-        path,
+        [...path],
         `holds ${placeholder}, which is kept as written: the gateway does not interpolate environment variables (render the file first, e.g. with envsubst)`,
       );
     }
   } else if (Array.isArray(value)) {
-    value.forEach((item, index) => warnPlaceholders(item, [...path, index], doc, report));
+    for (const [index, item] of value.entries()) {
+      path.push(index);
+      warnPlaceholders(item, path, doc, report);
+      path.pop();
+    }
   } else if (value !== null && typeof value === 'object') {
     for (const [key, item] of Object.entries(value)) {
       // Labels and annotations are read by other tools, never by the gateway.
       if (path.length === 0 && key === 'metadata') continue;
-      warnPlaceholders(item, [...path, key], doc, report);
+      path.push(key);
+      warnPlaceholders(item, path, doc, report);
+      path.pop();
     }
   }
 }

@@ -11,12 +11,15 @@
 // Events are not enough everywhere (some network filesystems send none, a ConfigMap swap
 // can be missed), so the file is also polled (its text compared: a touch reloads nothing)
 // and, where the process asks for it, re-read on a signal (SIGHUP).
+// A reload parses in slices that give the event loop back every few milliseconds, so a
+// large file does not hold up the requests in flight; the new config replaces the old in
+// one assignment once it has loaded whole.
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { ConfigIssue } from '../domain/config-issue';
 import { type GatewayConfig } from '../domain/gateway-config';
-import { parseGatewayConfig, type LoadResult } from '../loader/load-config';
+import { parseGatewayConfigInSlices, type LoadResult } from '../loader/load-config';
 import { type LoadOptions } from '../loader/load-options';
 import { SECRETS_DIR_ENV, type SecretSources } from '../secrets/secret-resolver';
 import { Debouncer } from './debounce';
@@ -277,7 +280,12 @@ export class ConfigWatcher {
     if (next === undefined) return undefined;
     const { trigger } = next;
     this.#lastText = text;
-    const result = parseGatewayConfig(next.text, { ...this.#options, sourceName: source });
+    const result = await parseGatewayConfigInSlices(next.text, {
+      ...this.#options,
+      sourceName: source,
+    });
+    // Closed while it was parsing: no one is told.
+    if (this.#closed) return undefined;
     if (result.ok) {
       this.#current = result.config;
       this.#lastGoodText = next.text;
