@@ -12,7 +12,8 @@ import { idWithoutSignature, SIGNATURE_ID_SEPARATOR } from './tool-call-signatur
 // (`provider_extras`: see provider-extras), and Anthropic's `is_error` on a tool message
 // (a failed tool's output). An OpenAI-format backend gets the client's
 // body as it came minus these: OpenAI refuses a field it does not know ("Unrecognized
-// request argument"), and DeepSeek answers 400 to `reasoning_content` in input messages.
+// request argument"). DeepSeek alone gets back the `reasoning_content` of tool-call turns:
+// its thinking mode answers 400 without it (older models refused it on any turn).
 // `reasoning_effort` is OpenAI's own field and passes as it is.
 
 export interface ExtensionStripping {
@@ -21,6 +22,11 @@ export interface ExtensionStripping {
    * endpoint, where it is Google's field and Gemini 3 needs the signature back.
    */
   readonly keepToolCallExtras?: boolean;
+  /**
+   * Keep `reasoning_content` on assistant turns that call tools: DeepSeek's thinking mode
+   * answers 400 when such a turn comes back without it.
+   */
+  readonly keepToolTurnReasoning?: boolean;
 }
 
 /**
@@ -31,8 +37,11 @@ export function withoutGatewayExtensions(
   body: JsonObject,
   options: ExtensionStripping = {},
 ): JsonObject {
-  const stripExtras = options.keepToolCallExtras !== true;
-  if (!hasGatewayExtensions(body, stripExtras)) return body;
+  const keep: Kept = {
+    stripExtras: options.keepToolCallExtras !== true,
+    toolTurnReasoning: options.keepToolTurnReasoning === true,
+  };
+  if (!hasGatewayExtensions(body, keep)) return body;
   // Gemini's built-in tools are refused, not stripped: the answer would lack the search.
   const [geminiTool] = 'provider_extras' in body ? geminiToolsAsked(body) : [];
   if (geminiTool !== undefined) throw geminiToolRefused(geminiTool);
@@ -43,28 +52,35 @@ export function withoutGatewayExtensions(
     ...copy
   } = body;
   if (Array.isArray(body.messages)) {
-    copy.messages = body.messages.map((message) => plainMessage(message, stripExtras));
+    copy.messages = body.messages.map((message) => plainMessage(message, keep));
   }
   if (Array.isArray(body.tools)) copy.tools = body.tools.map(unmarked);
   return copy;
 }
 
 /** A cheap look for any extension, field names only (no serializing). */
-function hasGatewayExtensions(body: JsonObject, stripExtras: boolean): boolean {
+/** What the backend takes of the extensions: Google's tool-call extras, DeepSeek's reasoning. */
+interface Kept {
+  readonly stripExtras: boolean;
+  readonly toolTurnReasoning: boolean;
+}
+
+function hasGatewayExtensions(body: JsonObject, keep: Kept): boolean {
   if ('thinking' in body || 'output_config' in body || 'provider_extras' in body) return true;
   if (Array.isArray(body.tools) && body.tools.some(isMarked)) return true;
   return (
     Array.isArray(body.messages) &&
-    body.messages.some((message) => messageHasExtensions(message, stripExtras))
+    body.messages.some((message) => messageHasExtensions(message, keep))
   );
 }
 
-function messageHasExtensions(message: unknown, stripExtras: boolean): boolean {
+function messageHasExtensions(message: unknown, keep: Kept): boolean {
   if (!isJsonObject(message)) return false;
+  const { stripExtras } = keep;
   return (
     'cache_control' in message ||
     'thinking_blocks' in message ||
-    'reasoning_content' in message ||
+    ('reasoning_content' in message && !keepsReasoning(message, keep)) ||
     'is_error' in message ||
     (Array.isArray(message.content) && message.content.some(isMarked)) ||
     (Array.isArray(message.tool_calls) &&
@@ -77,15 +93,19 @@ function messageHasExtensions(message: unknown, stripExtras: boolean): boolean {
 }
 
 /** A message without the fields only the gateway reads; the same one when it has none. */
-function plainMessage(message: unknown, stripExtras: boolean): unknown {
-  if (!messageHasExtensions(message, stripExtras)) return message;
+function plainMessage(message: unknown, keep: Kept): unknown {
+  if (!messageHasExtensions(message, keep)) return message;
+  const { stripExtras } = keep;
   const {
     cache_control: _mark,
     thinking_blocks: _blocks,
-    reasoning_content: _reasoning,
+    reasoning_content: reasoning,
     is_error: isError,
     ...rest
   } = message as JsonObject;
+  if (reasoning !== undefined && keepsReasoning(message as JsonObject, keep)) {
+    rest.reasoning_content = reasoning;
+  }
   if (Array.isArray(rest.content)) rest.content = rest.content.map(unmarked);
   if (isError === true) rest.content = withErrorPrefix(rest.content);
   if (Array.isArray(rest.tool_calls)) {
@@ -96,6 +116,16 @@ function plainMessage(message: unknown, stripExtras: boolean): unknown {
   if (typeof rest.tool_call_id === 'string')
     rest.tool_call_id = idWithoutSignature(rest.tool_call_id);
   return rest;
+}
+
+/** Whether a message's reasoning goes to the backend: a tool-call turn's, to DeepSeek. */
+function keepsReasoning(message: JsonObject, keep: Kept): boolean {
+  return (
+    keep.toolTurnReasoning &&
+    message.role === 'assistant' &&
+    Array.isArray(message.tool_calls) &&
+    message.tool_calls.length > 0
+  );
 }
 
 /** Whether a tool call's id carries a Gemini signature (tool-call-signature-id). */

@@ -52,6 +52,8 @@ export interface OpenAiWireEndpoint {
    * inputs are not permitted"); it puts the usage on its last chunk unasked.
    */
   readonly refusesStreamOptions?: boolean;
+  /** DeepSeek: tool-call turns keep their `reasoning_content` (thinking mode needs it back). */
+  readonly keepsToolTurnReasoning?: boolean;
 }
 
 export function servedByTarget(call: ProviderCall): ServedBy {
@@ -84,6 +86,7 @@ export async function invokeOpenAiWire(
   if (request.operation === 'completions') checkTextOrTokens(request.body, 'prompt');
   const plain = withoutGatewayExtensions(request.body, {
     keepToolCallExtras: endpoint.keepsToolCallExtras,
+    keepToolTurnReasoning: endpoint.keepsToolTurnReasoning,
   });
   const body: JsonObject = { ...plain, model: target.model };
   if (endpoint.maxTokensAsCompletionTokens && request.operation === 'chat') {

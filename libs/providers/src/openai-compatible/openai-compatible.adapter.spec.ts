@@ -325,6 +325,38 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
     assert.deepEqual(upstream.calls[0].body.stream_options, { include_usage: true });
   });
 
+  it('sends DeepSeek back the reasoning_content of its tool-call turns, which thinking mode requires', async () => {
+    // DeepSeek in thinking mode: 400 "The reasoning_content in the thinking mode must be
+    // passed back to the API" when a tool-call turn comes back without it.
+    const messages = [
+      { role: 'user', content: 'Weather in Paris?' },
+      { role: 'assistant', content: 'Hello.', reasoning_content: 'Just greet.' },
+      {
+        role: 'assistant',
+        content: '',
+        reasoning_content: 'I need the weather tool.',
+        tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'w', arguments: '{}' } }],
+      },
+      { role: 'tool', tool_call_id: 'call_1', content: 'sunny' },
+    ];
+    const body = { model: 'deepseek-v4-pro', messages };
+    const signal = new AbortController().signal;
+    await adapter.invoke({
+      request: chatRequest({ body }),
+      target: { ...target, provider: 'deepseek' },
+      signal,
+    });
+    const sent = upstream.calls[0].body.messages as JsonObject[];
+    assert.equal(sent[2].reasoning_content, 'I need the weather tool.');
+    // A turn without tool calls needs none (DeepSeek ignores it; older models refused it).
+    assert.equal('reasoning_content' in sent[1], false);
+    // Other backends get no reasoning_content at all (OpenAI refuses unknown fields).
+    upstream.reset();
+    await adapter.invoke({ request: chatRequest({ body }), target, signal });
+    const plain = upstream.calls[0].body.messages as JsonObject[];
+    assert.equal('reasoning_content' in plain[2], false);
+  });
+
   it('turns a stream cut before [DONE] into an error and still settles usage', async () => {
     upstream.next({ kind: 'break-stream', afterChunks: 2 });
     const request = chatRequest({

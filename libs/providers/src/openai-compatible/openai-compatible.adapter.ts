@@ -86,6 +86,7 @@ export class OpenAiCompatibleAdapter implements ProviderAdapter {
         maxTokensAsCompletionTokens: target.provider === 'openai',
         keepsToolCallExtras: isGoogleEndpoint(base),
         refusesStreamOptions: target.provider === 'mistral',
+        keepsToolTurnReasoning: target.provider === 'deepseek',
       };
       backend.wire.set(request.operation, endpoint);
     }
