@@ -18,6 +18,7 @@ import {
   impliedBudgetKey,
   holdKind,
   pacesCalls,
+  type Balance,
   type BoundLimit,
   type BudgetLimit,
   type BudgetStore,
@@ -304,7 +305,14 @@ export class BudgetSettler implements EventSubscription {
     const settled = this.store.settle(usage.eventId, usage.reservationId, changes, occurredAt);
     const result = settled instanceof Promise ? await settled : settled;
     this.metrics.recordUsageSettlement(result.applied ? 'applied' : 'duplicate');
-    if (!result.applied) return;
+    if (!result.applied) {
+      // Applied before: by this settler with its reply lost (a command timeout) and the batch
+      // delivered again, or by one that stopped before its announcement went out. A limit it
+      // spent is announced now (once per settler), or never: no later settlement crosses a
+      // spent limit. Its alert, if it crossed one, is not raised again (it may have gone out).
+      this.announceSpentBefore(limits, result.balances, usage.requestId);
+      return;
+    }
     // Its hold lapsed before it was settled: its room was free for others while it ran.
     if (result.holdLapsed) this.metrics.recordLateSettlement(holdKind(usage.reservationId ?? ''));
 
@@ -315,6 +323,25 @@ export class BudgetSettler implements EventSubscription {
       // announced, its room would end the current window's spent mark.
       const current = limit.windowRef.endsAt > occurredAt;
       this.announce(usage, limit, used - changes[index].amount, used, reserved, current);
+    }
+  }
+
+  /**
+   * `exhausted` for each capped limit spent in a window still current that this settler
+   * has not announced so (a replay's old windows are no limit's state any more).
+   */
+  private announceSpentBefore(
+    limits: readonly TrackedLimit[],
+    balances: readonly Balance[],
+    requestId: string,
+  ): void {
+    const now = Date.now();
+    for (let index = 0; index < limits.length; index++) {
+      const limit = limits[index];
+      if (limit.limit === UNCAPPED || limit.windowRef.endsAt <= now) continue;
+      if (balances[index].used >= limit.limit && !this.announcedSpent(limit)) {
+        this.announceExhausted(limit, requestId);
+      }
     }
   }
 
