@@ -827,6 +827,25 @@ describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () =
     assert.equal(sent.at(-1)?.role, 'assistant');
   });
 
+  it("fails over on Bedrock's 424 ModelErrorException (the model failed), not a client 400", async () => {
+    // Converse, ConverseStream and InvokeModel answer 424 when the model behind them failed.
+    const modelError = {
+      message: 'Received server error (500) from model. See CloudWatch logs for details.',
+      originalStatusCode: 500,
+    };
+    const headers = { 'x-amzn-errortype': 'ModelErrorException' };
+    for (const stream of [false, true]) {
+      upstream.next({ kind: 'status', status: 424, body: modelError, headers });
+      await assert.rejects(invoke(gatewayChatRequest({ stream })), (error: unknown) => {
+        assert.ok(error instanceof DataPlaneError, String(error));
+        assert.equal(error.code, DataPlaneErrorCode.UpstreamError, error.message);
+        assert.equal(error.upstreamStatus, 424);
+        assert.match(error.message, /Received server error \(500\) from model/);
+        return true;
+      });
+    }
+  });
+
   it('sends a Bedrock API key as a bearer token instead of signing', async () => {
     const keyed = upstreamTarget(
       { provider: 'bedrock', model: MODEL, baseUrl: upstream.baseUrl },

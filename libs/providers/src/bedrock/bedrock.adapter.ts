@@ -76,6 +76,14 @@ export class BedrockAdapter implements ProviderAdapter {
   }
 
   async invoke(call: ProviderCall): Promise<GatewayAnswer> {
+    try {
+      return await this.call(call);
+    } catch (error) {
+      throw modelFailureAsBackendError(error);
+    }
+  }
+
+  private async call(call: ProviderCall): Promise<GatewayAnswer> {
     const { request, target } = call;
     if (request.operation === 'embeddings') return this.embed(call);
     if (request.operation !== 'chat') throw unsupportedOperation('bedrock', request.operation);
@@ -204,6 +212,20 @@ export class BedrockAdapter implements ProviderAdapter {
       );
     }
   }
+}
+
+/**
+ * Bedrock Runtime answers 424 (ModelErrorException) when the model behind it failed, not
+ * the request: the backend's failure, which fails over, rather than the client's 400 that
+ * a 4xx status would otherwise be.
+ */
+function modelFailureAsBackendError(error: unknown): unknown {
+  if (!(error instanceof DataPlaneError) || error.upstreamStatus !== 424) return error;
+  return new DataPlaneError(DataPlaneErrorCode.UpstreamError, error.message, {
+    upstreamStatus: error.upstreamStatus,
+    retryAfterMs: error.retryAfterMs,
+    cause: error,
+  });
 }
 
 /** The backend's Bedrock Runtime: its baseUrl, else the regional endpoint. */
