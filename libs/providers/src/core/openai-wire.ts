@@ -152,7 +152,10 @@ async function* openAiStreamEvents(
       }
       // The usage we asked for, whether or not its counts are usable (else it is estimated).
       const carriesUsage = typeof chunk.usage === 'object' && chunk.usage !== null;
-      reported = openAiUsage(chunk.usage, request.operation) ?? reported;
+      reported =
+        openAiUsage(chunk.usage, request.operation) ??
+        openAiUsage(groqUsage(chunk), request.operation) ??
+        reported;
       const choices = Array.isArray(chunk.choices) ? (chunk.choices as JsonObject[]) : [];
       for (const choice of choices) {
         if (!isJsonObject(choice)) continue; // relayed as sent; it carries no text to count
@@ -185,6 +188,11 @@ async function* openAiStreamEvents(
   } finally {
     settle(reported ?? estimatedUsage(request.body, output.tokens));
   }
+}
+
+/** The usage Groq puts on a stream's last chunk in its own `x_groq`, asked or not. */
+function groqUsage(chunk: JsonObject): unknown {
+  return isJsonObject(chunk.x_groq) ? chunk.x_groq.usage : undefined;
 }
 
 /** `max_tokens` as `max_completion_tokens`, unless the client sent that itself (it wins). */

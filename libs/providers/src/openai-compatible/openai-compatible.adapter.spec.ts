@@ -527,6 +527,35 @@ describe('OpenAiCompatibleAdapter against a stream of events that are not chunks
     });
   });
 
+  it('reads the usage Groq puts in x_groq on its last chunk', async () => {
+    raw.next([
+      chunk([{ index: 0, delta: { role: 'assistant', content: 'Hi' }, finish_reason: null }]),
+      JSON.stringify({
+        id: 'c1',
+        object: 'chat.completion.chunk',
+        model: 'm',
+        choices: [{ index: 0, delta: {}, finish_reason: 'stop' }],
+        x_groq: {
+          id: 'req_1',
+          usage: { prompt_tokens: 30, completion_tokens: 4, total_tokens: 34 },
+        },
+      }),
+      '[DONE]',
+    ]);
+    const answer = (await adapter.invoke({
+      request: chatRequest({ stream: true }),
+      target: { ...target, provider: 'groq' },
+      signal: new AbortController().signal,
+    })) as StreamAnswer;
+    await collect(answer);
+    assert.deepEqual(await answer.usage, {
+      inputTokens: 30,
+      outputTokens: 4,
+      cachedInputTokens: 0,
+      source: 'reported',
+    });
+  });
+
   it('relays a chunk whose choices hold a null, without a TypeError', async () => {
     raw.next([
       chunk([null, { index: 0, delta: { content: 'Hi' }, finish_reason: 'stop' }]),
