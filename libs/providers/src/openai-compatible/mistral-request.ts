@@ -23,15 +23,30 @@ export function mistralToolCallId(id: string): string {
 }
 
 /**
+ * OpenAI's fields that change nothing in an answer (an end-user id, a retention, a storing
+ * flag, a verbosity) and that Mistral does not define: the openai SDKs' `user`, and what the
+ * Responses edge forwards. Mistral refuses them (422), so they are left out.
+ */
+const OPENAI_HINTS = [
+  'user',
+  'safety_identifier',
+  'prompt_cache_retention',
+  'verbosity',
+  'store',
+] as const;
+
+/**
  * A chat body Mistral takes: OpenAI's `seed` and `max_completion_tokens` by Mistral's names
- * (`random_seed`, `max_tokens`), and tool call ids (on assistant turns and tool results) that
+ * (`random_seed`, `max_tokens`), without OpenAI's hints it refuses, and tool call ids (on assistant turns and tool results) that
  * a conversation begun on another backend, or by a client, gave in another form made
  * Mistral's. The same object when nothing changes.
  */
 export function mistralChatBody(body: JsonObject): JsonObject {
   const foreignIds = Array.isArray(body.messages) && body.messages.some(hasForeignToolCallId);
-  if (!foreignIds && !('seed' in body) && !('max_completion_tokens' in body)) return body;
+  const renamed = 'seed' in body || 'max_completion_tokens' in body;
+  if (!foreignIds && !renamed && !OPENAI_HINTS.some((field) => field in body)) return body;
   const { seed, max_completion_tokens: maxCompletionTokens, ...copy } = body;
+  for (const field of OPENAI_HINTS) delete copy[field];
   // The client's own Mistral name wins; OpenAI's newer max_completion_tokens wins over
   // max_tokens, as it does where both are sent to OpenAI.
   if (seed !== undefined && copy.random_seed === undefined) copy.random_seed = seed;

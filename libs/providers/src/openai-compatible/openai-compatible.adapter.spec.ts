@@ -357,6 +357,43 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
     assert.equal('reasoning_content' in plain[2], false);
   });
 
+  it("sends Mistral none of OpenAI's hint fields it refuses (user, safety_identifier, ...)", async () => {
+    // The openai SDKs' user, and what the Responses edge forwards, are 422s at Mistral.
+    const body = {
+      model: 'm',
+      messages: [{ role: 'user', content: 'hi' }],
+      user: 'u-1',
+      safety_identifier: 'hash-1',
+      prompt_cache_retention: '24h',
+      verbosity: 'low',
+      store: false,
+      prompt_cache_key: 'session-1',
+      metadata: { team: 'a' },
+    };
+    const signal = new AbortController().signal;
+    await adapter.invoke({
+      request: chatRequest({ body }),
+      target: { ...target, provider: 'mistral' },
+      signal,
+    });
+    const sent = upstream.calls[0].body;
+    for (const field of [
+      'user',
+      'safety_identifier',
+      'prompt_cache_retention',
+      'verbosity',
+      'store',
+    ]) {
+      assert.equal(field in sent, false, field);
+    }
+    // Mistral's own fields of the same names go on.
+    assert.equal(sent.prompt_cache_key, 'session-1');
+    assert.deepEqual(sent.metadata, { team: 'a' });
+    upstream.reset();
+    await adapter.invoke({ request: chatRequest({ body }), target, signal });
+    assert.equal(upstream.calls[0].body.user, 'u-1');
+  });
+
   it('turns a stream cut before [DONE] into an error and still settles usage', async () => {
     upstream.next({ kind: 'break-stream', afterChunks: 2 });
     const request = chatRequest({
