@@ -104,6 +104,7 @@ export async function invokeOpenAiWire(
     // What the client's SDK reads: without it the answer is no answer (fail over).
     const problem = openAiAnswerProblem(request.operation, parsed);
     if (problem) throw badResponse(target.backendName, problem);
+    if (Array.isArray(parsed.choices)) parsed.choices.forEach(withOpenAiFinishReason);
     const usage =
       openAiUsage(parsed.usage, request.operation) ??
       estimatedUsage(request.body, countTokens(JSON.stringify(parsed.choices ?? '')));
@@ -162,6 +163,7 @@ async function* openAiStreamEvents(
         if (choiceFailed(choice)) {
           throw streamInterrupted(target.backendName, 'finished a choice with an error');
         }
+        withOpenAiFinishReason(choice);
         unfinished.saw(choice);
         const delta = choice.delta as JsonObject | undefined;
         // DeepSeek and vLLM stream reasoning apart from the answer; it is billed as output.
@@ -187,6 +189,16 @@ async function* openAiStreamEvents(
     throw streamFailure(target.backendName, error, call.signal);
   } finally {
     settle(reported ?? estimatedUsage(request.body, output.tokens));
+  }
+}
+
+/**
+ * A choice's finish_reason as OpenAI names it: Mistral's `model_length` (cut by the model's
+ * context) is `length`, a value OpenAI's typed clients know (some fail to parse another).
+ */
+function withOpenAiFinishReason(choice: unknown): void {
+  if (isJsonObject(choice) && choice.finish_reason === 'model_length') {
+    choice.finish_reason = 'length';
   }
 }
 

@@ -37,9 +37,9 @@ const OPENAI_HINTS = [
 
 /**
  * A chat body Mistral takes: OpenAI's `seed` and `max_completion_tokens` by Mistral's names
- * (`random_seed`, `max_tokens`), without OpenAI's hints it refuses, and tool call ids (on assistant turns and tool results) that
- * a conversation begun on another backend, or by a client, gave in another form made
- * Mistral's. The same object when nothing changes.
+ * (`random_seed`, `max_tokens`), without OpenAI's hints it refuses, and tool call ids (on
+ * assistant turns and tool results) that a conversation begun on another backend, or by a
+ * client, gave in another form made Mistral's. The same object when nothing changes.
  */
 export function mistralChatBody(body: JsonObject): JsonObject {
   const foreignIds = Array.isArray(body.messages) && body.messages.some(hasForeignToolCallId);

@@ -394,6 +394,35 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
     assert.equal(upstream.calls[0].body.user, 'u-1');
   });
 
+  it("answers Mistral's finish_reason model_length as OpenAI's length in JSON", async () => {
+    upstream.next({
+      kind: 'status',
+      status: 200,
+      body: {
+        id: 'c1',
+        object: 'chat.completion',
+        created: 1,
+        model: 'mistral-large-latest',
+        choices: [
+          {
+            index: 0,
+            message: { role: 'assistant', content: 'Hi' },
+            finish_reason: 'model_length',
+          },
+        ],
+        usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 },
+      },
+    });
+    const answer = await adapter.invoke({
+      request: chatRequest(),
+      target: { ...target, provider: 'mistral' },
+      signal: new AbortController().signal,
+    });
+    assert.equal(answer.kind, 'json');
+    const choices = (answer as { body: JsonObject }).body.choices as JsonObject[];
+    assert.equal(choices[0].finish_reason, 'length');
+  });
+
   it('turns a stream cut before [DONE] into an error and still settles usage', async () => {
     upstream.next({ kind: 'break-stream', afterChunks: 2 });
     const request = chatRequest({
@@ -591,6 +620,23 @@ describe('OpenAiCompatibleAdapter against a stream of events that are not chunks
       cachedInputTokens: 0,
       source: 'reported',
     });
+  });
+
+  it("answers Mistral's finish_reason model_length as OpenAI's length", async () => {
+    // Mistral ends an answer cut by the model's context with model_length, a value OpenAI's
+    // typed clients do not know (a parse error, or an unknown finish, not a cut answer).
+    raw.next([
+      chunk([{ index: 0, delta: { role: 'assistant', content: 'Hi' }, finish_reason: null }]),
+      chunk([{ index: 0, delta: {}, finish_reason: 'model_length' }]),
+      '[DONE]',
+    ]);
+    const answer = (await adapter.invoke({
+      request: chatRequest({ stream: true }),
+      target: { ...target, provider: 'mistral' },
+      signal: new AbortController().signal,
+    })) as StreamAnswer;
+    const events = await collect(answer);
+    assert.equal((events[1].choices as JsonObject[])[0].finish_reason, 'length');
   });
 
   it('relays a chunk whose choices hold a null, without a TypeError', async () => {
