@@ -70,11 +70,8 @@ export class BedrockStreamTranslation implements StreamTranslation<BedrockStream
   translate(event: BedrockStreamEvent): readonly JsonObject[] {
     if (event.kind === 'exception') throw this.failure(event.name, event.message);
     const chunks = this.translateEvent(event.name, event.payload);
-    if (chunks.length === 0 || this.sentChunk) return chunks;
-    // The role goes out with the first chunk of the answer, not on messageStart: until
-    // then the router may still fail over (a throttlingException is then a rate limit).
-    this.sentChunk = true;
-    return [this.chunks.role(), ...chunks];
+    if (chunks.length > 0) this.sentChunk = true;
+    return chunks;
   }
 
   reportedUsage(): TokenUsage | undefined {
@@ -87,8 +84,8 @@ export class BedrockStreamTranslation implements StreamTranslation<BedrockStream
 
   private translateEvent(name: string, payload: JsonObject): JsonObject[] {
     switch (name) {
-      case 'messageStart': // the role chunk waits for the answer's first chunk (translate)
-        return [];
+      case 'messageStart':
+        return [this.chunks.role()];
       case 'contentBlockStart':
         return this.blockStart(payload);
       case 'contentBlockDelta':
