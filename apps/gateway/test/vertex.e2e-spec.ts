@@ -77,6 +77,8 @@ spec:
     assert.equal(completion.choices[0].message.content, 'Hello from Gemini.');
     assert.equal(completion.usage?.prompt_tokens, 30);
     assert.equal(completion.usage?.completion_tokens, 7);
+    // The 2 thinking tokens of the fake's usageMetadata, part of the 7.
+    assert.equal(completion.usage?.completion_tokens_details?.reasoning_tokens, 2);
     assert.equal(
       gemini.calls[0].path,
       '/v1/projects/proj-1/locations/us-central1/publishers/google/models/gemini-2.5-flash:generateContent',
@@ -99,7 +101,24 @@ spec:
     }
     assert.equal(text, 'Hello from Gemini.');
     assert.equal(usage?.completion_tokens, 7);
+    assert.equal(usage?.completion_tokens_details?.reasoning_tokens, 2);
     assert.match(gemini.calls[0].path, /:streamGenerateContent$/);
+  });
+
+  it("reports a Gemini answer's thinking tokens as the Responses API's reasoning_tokens, JSON and streamed", async () => {
+    const response = await client.responses.create({ model: 'gemini-2.5-flash', input: 'hi' });
+    assert.equal(response.usage?.output_tokens, 7);
+    assert.equal(response.usage?.output_tokens_details.reasoning_tokens, 2);
+    const stream = await client.responses.create({
+      model: 'gemini-2.5-flash',
+      input: 'hi',
+      stream: true,
+    });
+    let completed: OpenAI.Responses.Response | undefined;
+    for await (const event of stream) {
+      if (event.type === 'response.completed') completed = event.response;
+    }
+    assert.equal(completed?.usage?.output_tokens_details.reasoning_tokens, 2);
   });
 
   it('answers n Gemini choices (candidateCount) under their own index, in index order', async () => {

@@ -72,6 +72,25 @@ export function geminiUsage(metadata: unknown): TokenUsage | undefined {
   };
 }
 
+/**
+ * The thinking tokens of a usageMetadata (`thoughtsTokenCount`), at most the output they
+ * are part of: OpenAI's `completion_tokens_details.reasoning_tokens`, which the chat and
+ * Responses edges report (Responses' `output_tokens_details.reasoning_tokens`).
+ */
+export function thoughtTokens(metadata: unknown, outputTokens: number): number {
+  if (!isJsonObject(metadata)) return 0;
+  return Math.min(reportedTokens(metadata.thoughtsTokenCount), outputTokens);
+}
+
+/** An OpenAI usage body with its reasoning tokens, when there were any. */
+export function withReasoningTokens(usage: JsonObject, tokens: number): JsonObject {
+  if (tokens <= 0) return usage;
+  const details = isJsonObject(usage.completion_tokens_details)
+    ? usage.completion_tokens_details
+    : {};
+  return { ...usage, completion_tokens_details: { ...details, reasoning_tokens: tokens } };
+}
+
 // Gemini's finishReason (Candidate.FinishReason of generateContent), each read on purpose:
 // - STOP is a whole answer (tool_calls when it called functions); MAX_TOKENS is `length`.
 // - The policy stops (safety, recitation, blocklists, PII, unsupported language, and their
@@ -299,7 +318,10 @@ export function fromGeminiResponse(
     const [choice] = completion.choices as JsonObject[];
     withToolAnswerExtras(choice.message as JsonObject, toolAnswerExtras(one, toolParts));
     completion.usage = withToolUseTokens(
-      completion.usage as JsonObject,
+      withReasoningTokens(
+        completion.usage as JsonObject,
+        thoughtTokens(body.usageMetadata, usage.outputTokens),
+      ),
       toolUsePromptTokens(body.usageMetadata),
     );
     return completion;

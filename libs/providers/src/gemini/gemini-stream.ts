@@ -13,6 +13,8 @@ import {
   failedFinishReason,
   geminiFinishReason,
   geminiUsage,
+  thoughtTokens,
+  withReasoningTokens,
   type RejectAnswer,
 } from './gemini-response';
 import { toolAnswerExtras, toolUsePromptTokens, withToolAnswerExtras } from './gemini-tool-answers';
@@ -71,6 +73,8 @@ export class GeminiStreamTranslation implements StreamTranslation<EventSourceMes
   private usage: TokenUsage | undefined;
   /** The most tool-use prompt tokens an event reported (cumulative, as the usage is). */
   private toolUseTokens = 0;
+  /** The most thinking tokens an event reported (cumulative, as the usage is). */
+  private reasoningTokens = 0;
 
   constructor(
     private readonly backendName: string,
@@ -172,12 +176,21 @@ export class GeminiStreamTranslation implements StreamTranslation<EventSourceMes
   }
 
   usageChunk(usage: TokenUsage): JsonObject {
-    return this.chunks.usage(usage);
+    const chunk = this.chunks.usage(usage);
+    // Part of the output: never more than the usage this chunk reports.
+    const reasoning = Math.min(this.reasoningTokens, usage.outputTokens);
+    return { ...chunk, usage: withReasoningTokens(chunk.usage as JsonObject, reasoning) };
   }
 
   private readUsage(event: JsonObject): void {
     const usage = geminiUsage(event.usageMetadata);
-    if (usage) this.usage = mergeUsage(this.usage, usage);
+    if (usage) {
+      this.usage = mergeUsage(this.usage, usage);
+      this.reasoningTokens = Math.max(
+        this.reasoningTokens,
+        thoughtTokens(event.usageMetadata, usage.outputTokens),
+      );
+    }
     this.toolUseTokens = Math.max(this.toolUseTokens, toolUsePromptTokens(event.usageMetadata));
   }
 

@@ -1093,6 +1093,39 @@ describe('GeminiAdapter against a Gemini API that answers oddly', () => {
     assert.doesNotMatch(JSON.stringify(chunks), /thinking_blocks/);
   });
 
+  it("reports Gemini's thinking tokens as reasoning_tokens, JSON and streamed", async () => {
+    const thinking = { promptTokenCount: 30, candidatesTokenCount: 5, thoughtsTokenCount: 12 };
+    upstream.next({ kind: 'json', body: answerOf([{ text: 'Hi' }], { usageMetadata: thinking }) });
+    const answer = await invoke(gatewayChatRequest());
+    if (answer.kind !== 'json') return assert.fail('expected json');
+    const usage = answer.body.usage as JsonObject;
+    assert.deepEqual(usage.completion_tokens_details, { reasoning_tokens: 12 });
+    assert.equal(usage.completion_tokens, 17);
+
+    // Cumulative in a stream: a later partial count does not lower it.
+    const { chunks, error } = await streamOf([
+      streamEvent([{ text: 'Hi' }], { usageMetadata: thinking }),
+      answerOf([{ text: '!' }], {
+        usageMetadata: { promptTokenCount: 30, candidatesTokenCount: 6, thoughtsTokenCount: 3 },
+      }),
+    ]);
+    assert.equal(error, undefined);
+    const usageChunk = chunks.find((chunk) => chunk.usage !== undefined);
+    const streamed = usageChunk?.usage as JsonObject;
+    assert.deepEqual(streamed.completion_tokens_details, { reasoning_tokens: 12 });
+    assert.equal(streamed.completion_tokens, 17);
+  });
+
+  it('leaves reasoning_tokens out when Gemini reports no thinking tokens', async () => {
+    const { chunks } = await streamOf([answerOf([{ text: 'Hi' }])]);
+    const usageChunk = chunks.find((chunk) => chunk.usage !== undefined);
+    assert.equal((usageChunk?.usage as JsonObject).completion_tokens_details, undefined);
+    upstream.next({ kind: 'json', body: answerOf([{ text: 'Hi' }]) });
+    const answer = await invoke(gatewayChatRequest());
+    if (answer.kind !== 'json') return assert.fail('expected json');
+    assert.equal((answer.body.usage as JsonObject).completion_tokens_details, undefined);
+  });
+
   it('streams around null and unknown parts', async () => {
     const { chunks, error } = await streamOf([
       streamEvent([null, { executableCode: { code: 'x' } }, { text: 'Hi' }]),
