@@ -21,11 +21,17 @@ export function vertexModel(model: string): VertexModel {
   return { publisher: /^claude-/i.test(model) ? 'anthropic' : 'google', id: model };
 }
 
-/** Vertex AI's endpoint for a location: global has no regional prefix. */
+/** Google's multi-region locations, each served from a host of its own. */
+const MULTI_REGIONS: ReadonlySet<string> = new Set(['us', 'eu']);
+
+/**
+ * Vertex AI's endpoint for a location: global has no regional prefix, and the multi-region
+ * locations (us, eu) have their own hosts (`aiplatform.us.rep.googleapis.com`).
+ */
 export function vertexOrigin(location: string): string {
-  return location === 'global'
-    ? 'https://aiplatform.googleapis.com'
-    : `https://${location}-aiplatform.googleapis.com`;
+  if (location === 'global') return 'https://aiplatform.googleapis.com';
+  if (MULTI_REGIONS.has(location)) return `https://aiplatform.${location}.rep.googleapis.com`;
+  return `https://${location}-aiplatform.googleapis.com`;
 }
 
 /**

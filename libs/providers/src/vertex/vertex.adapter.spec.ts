@@ -53,6 +53,20 @@ describe('Vertex AI URLs', () => {
     );
   });
 
+  it('sends the multi-region locations us and eu to their own hosts (aiplatform.us.rep...)', () => {
+    // Google's multi-region endpoints: no "us-aiplatform.googleapis.com" exists.
+    for (const location of ['us', 'eu']) {
+      assert.equal(
+        vertexModelUrl(
+          { project: 'proj-1', location },
+          vertexModel('gemini-2.5-flash'),
+          'generateContent',
+        ),
+        `https://aiplatform.${location}.rep.googleapis.com/v1/projects/proj-1/locations/${location}/publishers/google/models/gemini-2.5-flash:generateContent`,
+      );
+    }
+  });
+
   it('lets baseUrl replace the host (with or without /v1) and names publishers explicitly', () => {
     assert.equal(
       vertexModelUrl(
