@@ -184,9 +184,12 @@ export function isProviderErrorCode(value: unknown): value is string {
 export function codeForStatus(status: number): DataPlaneErrorCode {
   if (status === 429) return DataPlaneErrorCode.UpstreamRateLimited;
   if (status === 408 || status === 504) return DataPlaneErrorCode.UpstreamTimeout;
-  // A refused credential or account is the gateway's trouble with that backend, not the
-  // client's request: a 502 that fails over (and cools the backend down), never a 400.
-  if (status >= 500 || status === 401 || status === 403) return DataPlaneErrorCode.UpstreamError;
+  // A refused credential or account (402: its balance is spent) is the gateway's trouble
+  // with that backend, not the client's request: a 502 that fails over (and cools the
+  // backend down), never a 400.
+  if (status >= 500 || status === 401 || status === 402 || status === 403) {
+    return DataPlaneErrorCode.UpstreamError;
+  }
   return DataPlaneErrorCode.UpstreamRejected;
 }
 

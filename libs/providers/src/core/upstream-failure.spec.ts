@@ -75,3 +75,15 @@ test('a refused credential, a quota or junk passes on no provider code', () => {
     assert.equal(upstreamHttpError('b', 400, body(junk), {}).upstreamCode, undefined);
   }
 });
+
+test("a backend account out of funds (402) is the gateway's trouble with that backend: it fails over", () => {
+  // DeepSeek's "402 - Insufficient Balance" (Mistral, Cohere and others answer 402 the same
+  // way): a 400-class rejection went back to the client as if its request were wrong,
+  // without trying the next backend.
+  const body = JSON.stringify({
+    error: { message: 'Insufficient Balance', code: 'invalid_request_error' },
+  });
+  const unpaid = upstreamHttpError('deepseek', 402, body, {});
+  assert.equal(unpaid.code, DataPlaneErrorCode.UpstreamError);
+  assert.equal(unpaid.upstreamCode, undefined);
+});
