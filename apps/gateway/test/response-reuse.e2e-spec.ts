@@ -102,6 +102,40 @@ describe('response cache and deduplication on the all-in-one gateway (embedded)'
     assert.equal(completed.filter((event) => event.cached === true).length, 2);
   });
 
+  it('reuses an answer across prompt_cache_key, prompt_cache_retention and safety_identifier, on chat and responses', async () => {
+    const hints = (n: number) => ({
+      prompt_cache_key: `session-${n}-${randomUUID()}`,
+      prompt_cache_retention: n === 1 ? 'in_memory' : '24h',
+      safety_identifier: `user-hash-${n}`,
+    });
+    const post = (path: string, body: Record<string, unknown>) =>
+      fetch(`${gateway.baseUrl}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-user-id': 'reuse-hints' },
+        body: JSON.stringify(body),
+      });
+    // Two prompts: a Responses request is keyed as the chat it becomes, so one prompt would share.
+    const chatPrompt = `Hints ${randomUUID()}`;
+    const chatBody = { model: 'cached-model', messages: [{ role: 'user', content: chatPrompt }] };
+    const responsesBody = { model: 'cached-model', input: `Hints ${randomUUID()}`, store: false };
+    for (const [path, body] of [
+      ['/v1/chat/completions', chatBody],
+      ['/v1/responses', responsesBody],
+    ] as const) {
+      const before = cachedUpstream.calls.length;
+      const first = await post(path, { ...body, ...hints(1) });
+      assert.equal(first.status, 200, await first.clone().text());
+      assert.equal(first.headers.get('x-ai-gateway-cache'), 'miss', path);
+      await first.text();
+      await settle();
+      const second = await post(path, { ...body, ...hints(2) });
+      assert.equal(second.status, 200);
+      assert.equal(second.headers.get('x-ai-gateway-cache'), 'hit', path);
+      await second.text();
+      assert.equal(cachedUpstream.calls.length, before + 1, `${path}: the hit made no call`);
+    }
+  });
+
   it('honours Cache-Control no-store and no-cache from the client', async () => {
     const prompt = `Control ${randomUUID()}`;
     const calls = () => cachedUpstream.calls.length;

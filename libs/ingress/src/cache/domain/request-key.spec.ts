@@ -55,6 +55,19 @@ describe('request key', () => {
     assert.equal(key({ ...base, user: 'x', metadata: { a: 1 } }), key(base));
   });
 
+  it("leaves out the provider prompt cache's hints and the safety identifier, which shape no answer", () => {
+    const hints = {
+      prompt_cache_key: 'codex-session-1',
+      prompt_cache_retention: '24h',
+      safety_identifier: 'user-hash-1',
+    };
+    assert.equal(key({ ...base, ...hints }), key(base));
+    const other = { prompt_cache_key: 'codex-session-2', safety_identifier: 'user-hash-2' };
+    assert.equal(key({ ...base, ...hints }), key({ ...base, ...other }));
+    // A field the key does not know still counts, so nothing new is ever ignored.
+    assert.notEqual(key({ ...base, ...hints, verbosity: 'low' }), key(base));
+  });
+
   it('changes with the prompt, the system prompt, temperature, model, tools and answer shape', () => {
     const original = key(base);
     const variants: Record<string, unknown>[] = [

@@ -48,14 +48,22 @@ const ALWAYS: ReadonlySet<CacheKeyComponent> = new Set([
   'responseFormat',
 ]);
 
-/** Fields that never change an answer's content: transport, bookkeeping, the caller's label. */
+/**
+ * Fields that never change an answer's content: transport, bookkeeping, the caller's label.
+ * `prompt_cache_key` and `prompt_cache_retention` only steer the provider's prompt cache
+ * (Codex sends a new key per session); `safety_identifier` labels the end user for abuse
+ * checks, as `user` did before it.
+ */
 const NOT_ANSWER_SHAPING = new Set([
   'model',
   'stream',
   'stream_options',
   'user',
+  'safety_identifier',
   'metadata',
   'store',
+  'prompt_cache_key',
+  'prompt_cache_retention',
 ]);
 
 const KNOWN_FIELDS = new Set(Object.values(COMPONENT_FIELDS).flat());
