@@ -180,6 +180,14 @@ function blocksOf(
   }
 }
 
+/**
+ * Converse refuses a conversation that does not start with a user message ("A conversation
+ * must start with a user message"), where OpenAI takes one that opens with the assistant's
+ * greeting: such a conversation gets this turn first, text that is not blank and says
+ * nothing the model should answer.
+ */
+const OPENING_USER_TEXT = '(conversation start)';
+
 /** Converse `messages`: roles must alternate, so adjacent turns of one role merge. */
 function messages(turns: readonly ChatTurn[], model: string): JsonObject[] {
   const merged: { role: 'user' | 'assistant'; content: Block[] }[] = [];
@@ -286,6 +294,9 @@ export function toConverseRequest(
       'Bedrock needs at least one user or assistant message with content that is not blank',
       { param: 'messages' },
     );
+  }
+  if (converseMessages[0].role === 'assistant') {
+    converseMessages.unshift({ role: 'user', content: [{ text: OPENING_USER_TEXT }] });
   }
   const body: JsonObject = { messages: converseMessages };
   const system = systemBlocks(prompt);

@@ -827,6 +827,30 @@ describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () =
     assert.equal(sent.at(-1)?.role, 'assistant');
   });
 
+  it('opens a conversation that starts with the assistant with a user turn, as Converse requires', async () => {
+    // OpenAI takes a chat whose first turn after the system prompt is the assistant's
+    // greeting; Converse refuses any conversation that does not start with a user message.
+    const greeted = gatewayChatRequest({
+      messages: [
+        { role: 'system', content: 'You are terse.' },
+        { role: 'assistant', content: 'Hi! How can I help?' },
+        { role: 'user', content: 'Weather in Paris?' },
+      ],
+    });
+    for (const stream of [false, true]) {
+      upstream.reset();
+      const answer = await invoke({ ...greeted, stream });
+      if (answer.kind === 'stream') await collectStream(answer);
+      const sent = upstream.calls[0].body.messages as { role: string; content: JsonObject[] }[];
+      assert.deepEqual(
+        sent.map((message) => message.role),
+        ['user', 'assistant', 'user'],
+      );
+      assert.ok(String(sent[0].content[0].text).trim() !== '', 'the opening turn is not blank');
+      assert.deepEqual(sent[1].content, [{ text: 'Hi! How can I help?' }]);
+    }
+  });
+
   it("fails over on Bedrock's 424 ModelErrorException (the model failed), not a client 400", async () => {
     // Converse, ConverseStream and InvokeModel answer 424 when the model behind them failed.
     const modelError = {

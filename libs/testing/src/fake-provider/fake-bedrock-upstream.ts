@@ -209,6 +209,13 @@ export class FakeBedrockUpstream extends FakeProviderServer {
       );
     }
     if (call.path.endsWith('/invoke')) return invokeEmbeddingModel(call, response);
+    const messages = call.body.messages as { role?: unknown }[] | undefined;
+    if (messages?.[0]?.role !== 'user') {
+      return validationError(
+        response,
+        'A conversation must start with a user message. Try again with a conversation that starts with a user message.',
+      );
+    }
     const toolConfig = call.body.toolConfig as
       { tools?: { toolSpec: { name: string } }[] } | undefined;
     const tool = toolConfig?.tools?.[0]?.toolSpec.name;
