@@ -423,6 +423,30 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
     assert.equal(choices[0].finish_reason, 'length');
   });
 
+  it('sends Groq messages without their name, a field it answers 400 to', async () => {
+    // Groq's OpenAI compatibility page: messages[].name "will result in a 400 error".
+    const body = {
+      model: 'llama-3.3-70b-versatile',
+      messages: [
+        { role: 'system', content: 'Be brief.', name: 'planner' },
+        { role: 'user', content: 'hi', name: 'alice' },
+      ],
+    };
+    const signal = new AbortController().signal;
+    await adapter.invoke({
+      request: chatRequest({ body }),
+      target: { ...target, provider: 'groq' },
+      signal,
+    });
+    assert.deepEqual(upstream.calls[0].body.messages, [
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'hi' },
+    ]);
+    upstream.reset();
+    await adapter.invoke({ request: chatRequest({ body }), target, signal });
+    assert.equal((upstream.calls[0].body.messages as JsonObject[])[1].name, 'alice');
+  });
+
   it('turns a stream cut before [DONE] into an error and still settles usage', async () => {
     upstream.next({ kind: 'break-stream', afterChunks: 2 });
     const request = chatRequest({

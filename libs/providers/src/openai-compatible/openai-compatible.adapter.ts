@@ -3,6 +3,7 @@ import {
   AUDIO_OPERATIONS,
   IMAGE_OPERATIONS,
   type GatewayAnswer,
+  type JsonObject,
   type Operation,
   type ProviderCall,
   type UpstreamTarget,
@@ -16,6 +17,7 @@ import { invokeOpenAiWire, type OpenAiWireEndpoint } from '../core/openai-wire';
 import { invokeOpenAiRerank } from '../core/rerank';
 import { sharedUpstreamAgent } from '../core/upstream-http';
 import { isGoogleEndpoint, OPENAI_COMPATIBLE_BASE_URLS, resolveBaseUrl } from './openai-base-urls';
+import { groqChatBody } from './groq-request';
 import { mistralChatBody } from './mistral-request';
 
 const PATHS: Record<Operation, string> = {
@@ -110,13 +112,21 @@ export class OpenAiCompatibleAdapter implements ProviderAdapter {
   }
 }
 
-/** The call with its chat body in the form its provider takes (Mistral's tool call ids). */
+/** The call with its chat body in the form its provider takes (Mistral's, Groq's rules). */
 function forProvider(call: ProviderCall): ProviderCall {
   const { request, target } = call;
-  if (target.provider !== 'mistral' || request.operation !== 'chat') return call;
-  const body = mistralChatBody(request.body);
+  if (request.operation !== 'chat') return call;
+  const reshape = CHAT_BODIES[target.provider];
+  if (!reshape) return call;
+  const body = reshape(request.body);
   return body === request.body ? call : { ...call, request: { ...request, body } };
 }
+
+/** The providers whose chat body is reshaped before it goes, by provider. */
+const CHAT_BODIES: Readonly<Record<string, ((body: JsonObject) => JsonObject) | undefined>> = {
+  mistral: mistralChatBody,
+  groq: groqChatBody,
+};
 
 /** More configured URLs of one provider than any config has; past it, start afresh. */
 const MAX_BACKEND_URLS = 256;
