@@ -3,7 +3,6 @@ import {
   chunkFrame,
   DataPlaneError,
   DataPlaneErrorCode,
-  encodeJsonAnswer,
   encodeWireError,
   endFrame,
   errorFrame,
@@ -16,8 +15,9 @@ import {
   type GatewayAnswer,
 } from '@aigw/contracts/data-plane';
 import { TurnBatchedWriter } from '@aigw/infra/http';
+import { BODY_HEADER, jsonAnswerMessage } from './relayed-json-body';
 
-// Shared, never mutated by Node: no header object is built per JSON answer.
+// Shared, never mutated by Node: no header object is built per error answer.
 const JSON_HEADERS = { 'content-type': WIRE_JSON, [WIRE_VERSION_HEADER]: WIRE_VERSION };
 
 export function asDataPlaneError(error: unknown): DataPlaneError {
@@ -54,7 +54,10 @@ export function answerWireError(
 export interface WriteAnswerOptions {
   /** Set when the caller went away: stop writing and let the stream be cancelled. */
   readonly signal: AbortSignal;
-  /** Written into every chunk's `model` (the requested name) so a router can relay bytes. */
+  /**
+   * Written into every chunk's `model` (the requested name) so a router can relay bytes;
+   * a JSON body that names this model is marked as named, so a router relays its text.
+   */
   readonly stampModel?: string;
   /** Told once a stream is handed on: its first chunk (or its end) is written. */
   readonly handedOn?: () => void;
@@ -67,8 +70,13 @@ export async function writeAnswer(
   { signal, stampModel, handedOn }: WriteAnswerOptions,
 ): Promise<void> {
   if (answer.kind === 'json') {
-    response.writeHead(200, JSON_HEADERS);
-    response.end(encodeJsonAnswer(answer));
+    const { message, bodyHeader } = jsonAnswerMessage(answer, stampModel);
+    response.writeHead(200, {
+      'content-type': WIRE_JSON,
+      [WIRE_VERSION_HEADER]: WIRE_VERSION,
+      [BODY_HEADER]: bodyHeader,
+    });
+    response.end(message);
     return;
   }
   // Chunks that arrive together leave in one socket write, with the headers if first.

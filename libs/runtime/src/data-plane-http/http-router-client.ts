@@ -38,6 +38,8 @@ export class HttpRouterClient implements RouterPort {
       unreachableCode: DataPlaneErrorCode.NoBackendAvailable,
       connections: options.connections,
       token: options.token,
+      // The edge reads every answer's body (guards, dialects, telemetry).
+      parseAnswerBodies: true,
     });
     this.timeoutMs = options.timeoutMs ?? 300_000;
   }

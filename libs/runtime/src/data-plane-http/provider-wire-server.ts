@@ -3,6 +3,8 @@ import {
   AttemptCommit,
   decodeInvokeRequest,
   WIRE_PATHS,
+  type GatewayRequest,
+  type JsonObject,
   type ProviderPort,
   type UpstreamTarget,
   type WireTarget,
@@ -37,6 +39,7 @@ export function registerProviderWire(
         signal,
         streamCommit: commit,
       });
+      if (answer.kind === 'json') nameForRequestedModel(answer.body, message.request);
       await writeAnswer(response, answer, {
         signal,
         stampModel: message.request.requestedModel,
@@ -49,4 +52,19 @@ export function registerProviderWire(
     }
   });
   registerHealth(fastify);
+}
+
+/**
+ * Names a JSON body for the model the client asked for, as the router does (chat and
+ * completions always, others only when they name one): the router then finds nothing to
+ * change and passes the body on as the text it came as, without parsing it.
+ */
+function nameForRequestedModel(body: JsonObject, request: GatewayRequest): void {
+  if (
+    request.operation === 'chat' ||
+    request.operation === 'completions' ||
+    body.model !== undefined
+  ) {
+    body.model = request.requestedModel;
+  }
 }

@@ -33,6 +33,7 @@ import {
   peerRedirect,
   type InternalToken,
 } from './internal-auth';
+import { envelopeWithBodyText } from './relayed-json-body';
 
 export interface WireClientOptions {
   /** The peer's base URL (ROUTER_URL, PROVIDER_ADAPTER_URL). */
@@ -45,6 +46,11 @@ export interface WireClientOptions {
   readonly connections?: number;
   /** AI_GATEWAY_INTERNAL_TOKEN, sent on every call when set. */
   readonly token?: InternalToken;
+  /**
+   * Parse every JSON answer's body at once (the edge reads them all). Otherwise a body the
+   * peer marked is kept as its text until something reads it, and written on as that text.
+   */
+  readonly parseAnswerBodies?: boolean;
 }
 
 export interface WireCall {
@@ -157,7 +163,10 @@ export class WireClient {
     }
     let body: unknown;
     try {
-      body = JSON.parse(response.body);
+      body =
+        (this.options.parseAnswerBodies
+          ? undefined
+          : envelopeWithBodyText(response.body, response.headers)) ?? JSON.parse(response.body);
     } catch (error) {
       throw badAnswer(this.peerName, error);
     }
