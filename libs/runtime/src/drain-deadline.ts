@@ -21,18 +21,32 @@ export function drainTimeoutMs(env: Env): number {
   }
 }
 
+/** A model call the deadline ends: cut once, when the deadline passes while it runs. */
+export abstract class DrainBoundCall {
+  /** Its place among the calls running (`DrainDeadline.track`), -1 when not tracked. */
+  drainSlot = -1;
+  abstract cut(error: DataPlaneError): void;
+}
+
 /**
  * The end of a stop's drain. A failover chain may outlast the pod's grace period (three
  * backends timing out in turn is 3 × requestTimeout), and the kubelet's SIGKILL would then
  * reset the client's connection. From `begin` (the stop) the process has `timeoutMs`; at
- * the deadline `signal` aborts with `error`, which ends the calls still running with an
- * answer of the API's own (a 503, or a stream's error event).
+ * the deadline `signal` aborts with `error`, and each call still running (`track`) is cut
+ * with it, which ends it with an answer of the API's own (a 503, or a stream's error event).
  */
 export class DrainDeadline {
   readonly signal: AbortSignal;
   readonly error: DataPlaneError;
   private readonly controller = new AbortController();
   private timer: NodeJS.Timeout | undefined;
+  /**
+   * The calls running now, each knowing its slot: tracking one is a push, letting it go a
+   * swap with the last. Walked once, at the deadline, where each call deriving its signal
+   * from this long-lived one (AbortSignal.any) cost microseconds a call and grew its list of
+   * dependents.
+   */
+  private readonly running: DrainBoundCall[] = [];
 
   constructor(readonly timeoutMs: number) {
     this.signal = this.controller.signal;
@@ -49,10 +63,15 @@ export class DrainDeadline {
     return this.controller.signal.aborted;
   }
 
+  /** Whether a stop has begun the countdown (or the deadline has passed). */
+  get begun(): boolean {
+    return this.timer !== undefined || this.passed;
+  }
+
   /** Starts the countdown (once; a second stop signal does not move the deadline). */
   begin(): void {
     if (this.timer || this.passed) return;
-    this.timer = setTimeout(() => this.controller.abort(this.error), this.timeoutMs);
+    this.timer = setTimeout(this.pass, this.timeoutMs);
     // The answers in flight hold the process; the countdown alone must not.
     this.timer.unref();
   }
@@ -61,4 +80,36 @@ export class DrainDeadline {
   end(): void {
     clearTimeout(this.timer);
   }
+
+  /** How many calls the deadline would cut now. */
+  get runningCalls(): number {
+    return this.running.length;
+  }
+
+  /** A call that runs from now until `untrack`; cut at the deadline. */
+  track(call: DrainBoundCall): void {
+    if (call.drainSlot !== -1) return;
+    call.drainSlot = this.running.length;
+    this.running.push(call);
+  }
+
+  untrack(call: DrainBoundCall): void {
+    const slot = call.drainSlot;
+    if (slot === -1) return;
+    call.drainSlot = -1;
+    const last = this.running.pop()!;
+    if (last !== call) {
+      this.running[slot] = last;
+      last.drainSlot = slot;
+    }
+  }
+
+  private readonly pass = (): void => {
+    // First, so each call cut below (and what its abort sets off) sees the deadline passed.
+    this.controller.abort(this.error);
+    // Taken out first: a cut call lets go of its slot, which would move the others.
+    const running = this.running.splice(0);
+    for (const call of running) call.drainSlot = -1;
+    for (const call of running) call.cut(this.error);
+  };
 }
