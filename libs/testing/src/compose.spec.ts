@@ -20,6 +20,7 @@ interface ComposeService {
   depends_on?: Record<string, { condition?: string }>;
   ports?: string[];
   volumes?: string[];
+  stop_grace_period?: string;
 }
 
 const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), {
@@ -139,5 +140,36 @@ test('every app keeps its data directory on a named volume of its own', () => {
       ),
       `${app} still mounts the config`,
     );
+  }
+});
+
+/** Docker's and podman's stop timeout when a service names none: SIGKILL 10 s after SIGTERM. */
+const ENGINE_STOP_TIMEOUT_MS = 10_000;
+/** Room after the drain deadline to write the cut answers and the events (as in deploy/k8s). */
+const AFTER_DRAIN_MS = 10_000;
+
+/** A compose duration as the request path uses it: `15s`, `1m30s`. */
+function durationMs(text: string): number {
+  const match = /^(?:(\d+)m)?(?:(\d+)s)?$/.exec(text);
+  assert.ok(match && text !== '', `a duration in m and s: ${text}`);
+  return (Number(match[1] ?? 0) * 60 + Number(match[2] ?? 0)) * 1000;
+}
+
+// A stop ends the model calls still running at AI_GATEWAY_DRAIN_TIMEOUT_MS with a 503 or a
+// stream's error event; the engine's SIGKILL must come after that and the events written.
+test('the request path drains within its stop grace period, and within the engine default too', () => {
+  for (const app of ['ingress', 'router', 'provider-adapter'] as const) {
+    const service = services[app];
+    const drain = service.environment?.AI_GATEWAY_DRAIN_TIMEOUT_MS;
+    assert.ok(drain !== undefined, `${app}: the drain deadline is set (310 s by default)`);
+    const drainMs = Number(drain);
+    assert.ok(service.stop_grace_period, `${app}: a stop_grace_period`);
+    const graceMs = durationMs(service.stop_grace_period);
+    assert.ok(
+      drainMs + AFTER_DRAIN_MS <= graceMs,
+      `${app}: drain ${drainMs} ms + ${AFTER_DRAIN_MS} ms > stop_grace_period ${graceMs} ms`,
+    );
+    // Older podman-compose ignores stop_grace_period: the cut answers still go out then.
+    assert.ok(drainMs < ENGINE_STOP_TIMEOUT_MS, `${app}: drain ${drainMs} ms is not below 10 s`);
   }
 });
