@@ -37,22 +37,59 @@ const OPENAI_HINTS = [
 
 /**
  * A chat body Mistral takes: OpenAI's `seed` and `max_completion_tokens` by Mistral's names
- * (`random_seed`, `max_tokens`), without OpenAI's hints it refuses, and tool call ids (on
+ * (`random_seed`, `max_tokens`), without OpenAI's hints it refuses, messages with only the
+ * fields Mistral defines for their role, and tool call ids (on
  * assistant turns and tool results) that a conversation begun on another backend, or by a
  * client, gave in another form made Mistral's. The same object when nothing changes.
  */
 export function mistralChatBody(body: JsonObject): JsonObject {
-  const foreignIds = Array.isArray(body.messages) && body.messages.some(hasForeignToolCallId);
+  const reshaped = Array.isArray(body.messages) && body.messages.some(needsReshaping);
   const renamed = 'seed' in body || 'max_completion_tokens' in body;
-  if (!foreignIds && !renamed && !OPENAI_HINTS.some((field) => field in body)) return body;
+  if (!reshaped && !renamed && !OPENAI_HINTS.some((field) => field in body)) return body;
   const { seed, max_completion_tokens: maxCompletionTokens, ...copy } = body;
   for (const field of OPENAI_HINTS) delete copy[field];
   // The client's own Mistral name wins; OpenAI's newer max_completion_tokens wins over
   // max_tokens, as it does where both are sent to OpenAI.
   if (seed !== undefined && copy.random_seed === undefined) copy.random_seed = seed;
   if (maxCompletionTokens !== undefined) copy.max_tokens = maxCompletionTokens;
-  if (foreignIds) copy.messages = (body.messages as unknown[]).map(withMistralToolCallIds);
+  if (reshaped) {
+    copy.messages = (body.messages as unknown[]).map((message) =>
+      withMistralToolCallIds(withMistralFields(message)),
+    );
+  }
   return copy;
+}
+
+/**
+ * The fields Mistral defines on a message of each role; it refuses any other (422): a
+ * `name` on a user turn, or the `refusal`, `annotations` and `audio` an openai SDK client
+ * echoes back from an answer.
+ */
+const MESSAGE_FIELDS: Readonly<Record<string, ReadonlySet<string> | undefined>> = {
+  system: new Set(['role', 'content']),
+  user: new Set(['role', 'content']),
+  assistant: new Set(['role', 'content', 'tool_calls', 'prefix']),
+  tool: new Set(['role', 'content', 'tool_call_id', 'name']),
+};
+
+function hasFieldsMistralRefuses(message: unknown): boolean {
+  if (!isJsonObject(message) || typeof message.role !== 'string') return false;
+  const fields = MESSAGE_FIELDS[message.role];
+  return fields !== undefined && Object.keys(message).some((field) => !fields.has(field));
+}
+
+function needsReshaping(message: unknown): boolean {
+  return hasForeignToolCallId(message) || hasFieldsMistralRefuses(message);
+}
+
+/** A message with only the fields Mistral defines for its role (unknown roles as they are). */
+function withMistralFields(message: unknown): unknown {
+  if (!hasFieldsMistralRefuses(message)) return message;
+  const source = message as JsonObject;
+  const fields = MESSAGE_FIELDS[source.role as string] as ReadonlySet<string>;
+  const kept: JsonObject = {};
+  for (const field of Object.keys(source)) if (fields.has(field)) kept[field] = source[field];
+  return kept;
 }
 
 function hasForeignToolCallId(message: unknown): boolean {

@@ -447,6 +447,48 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
     assert.equal((upstream.calls[0].body.messages as JsonObject[])[1].name, 'alice');
   });
 
+  it('sends Mistral each message with only the fields Mistral defines for its role', async () => {
+    // Mistral: 422 "Extra inputs are not permitted" on messages.N.user.name, and on the
+    // refusal, annotations and audio an openai SDK client echoes back from an answer.
+    const body = {
+      model: 'mistral-large-latest',
+      messages: [
+        { role: 'system', content: 'Be brief.', name: 'rules' },
+        { role: 'user', content: 'hi', name: 'alice' },
+        { role: 'assistant', content: 'Hello.', refusal: null, annotations: [], audio: null },
+        { role: 'user', content: 'weather?' },
+        {
+          role: 'assistant',
+          content: null,
+          refusal: null,
+          tool_calls: [
+            { id: 'abcDEF123', type: 'function', function: { name: 'w', arguments: '{}' } },
+          ],
+        },
+        { role: 'tool', tool_call_id: 'abcDEF123', name: 'w', content: 'sunny' },
+      ],
+    };
+    await adapter.invoke({
+      request: chatRequest({ body }),
+      target: { ...target, provider: 'mistral' },
+      signal: new AbortController().signal,
+    });
+    assert.deepEqual(upstream.calls[0].body.messages, [
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'hi' },
+      { role: 'assistant', content: 'Hello.' },
+      { role: 'user', content: 'weather?' },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [
+          { id: 'abcDEF123', type: 'function', function: { name: 'w', arguments: '{}' } },
+        ],
+      },
+      { role: 'tool', tool_call_id: 'abcDEF123', name: 'w', content: 'sunny' },
+    ]);
+  });
+
   it('turns a stream cut before [DONE] into an error and still settles usage', async () => {
     upstream.next({ kind: 'break-stream', afterChunks: 2 });
     const request = chatRequest({
