@@ -72,8 +72,12 @@ const MESSAGE_FIELDS: Readonly<Record<string, ReadonlySet<string> | undefined>> 
   tool: new Set(['role', 'content', 'tool_call_id', 'name']),
 };
 
+/** OpenAI's newer name for system instructions, a role Mistral does not know (422). */
+const DEVELOPER = 'developer';
+
 function hasFieldsMistralRefuses(message: unknown): boolean {
   if (!isJsonObject(message) || typeof message.role !== 'string') return false;
+  if (message.role === DEVELOPER) return true;
   const fields = MESSAGE_FIELDS[message.role];
   return fields !== undefined && Object.keys(message).some((field) => !fields.has(field));
 }
@@ -82,13 +86,18 @@ function needsReshaping(message: unknown): boolean {
   return hasForeignToolCallId(message) || hasFieldsMistralRefuses(message);
 }
 
-/** A message with only the fields Mistral defines for its role (unknown roles as they are). */
+/**
+ * A message with only the fields Mistral defines for its role, a developer one as system
+ * (unknown roles as they are).
+ */
 function withMistralFields(message: unknown): unknown {
   if (!hasFieldsMistralRefuses(message)) return message;
   const source = message as JsonObject;
-  const fields = MESSAGE_FIELDS[source.role as string] as ReadonlySet<string>;
+  const role = source.role === DEVELOPER ? 'system' : (source.role as string);
+  const fields = MESSAGE_FIELDS[role] as ReadonlySet<string>;
   const kept: JsonObject = {};
   for (const field of Object.keys(source)) if (fields.has(field)) kept[field] = source[field];
+  kept.role = role;
   return kept;
 }
 

@@ -489,6 +489,27 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
     ]);
   });
 
+  it('sends Mistral a developer message as a system one, the role it knows', async () => {
+    // OpenAI's newer name for system instructions; Mistral's roles are system, user,
+    // assistant and tool, and it refuses a message of any other (422).
+    const body = {
+      model: 'mistral-large-latest',
+      messages: [
+        { role: 'developer', content: 'Answer in French.', name: 'ops' },
+        { role: 'user', content: 'hi' },
+      ],
+    };
+    await adapter.invoke({
+      request: chatRequest({ body }),
+      target: { ...target, provider: 'mistral' },
+      signal: new AbortController().signal,
+    });
+    assert.deepEqual(upstream.calls[0].body.messages, [
+      { role: 'system', content: 'Answer in French.' },
+      { role: 'user', content: 'hi' },
+    ]);
+  });
+
   it('turns a stream cut before [DONE] into an error and still settles usage', async () => {
     upstream.next({ kind: 'break-stream', afterChunks: 2 });
     const request = chatRequest({
