@@ -1,4 +1,4 @@
-// yaml's parser reads process.env.LOG_TOKENS (a debugging switch) once per lexeme, and
+// yaml's parser reads its LOG_TOKENS debugging switch from the environment once per lexeme, and
 // every read of process.env asks the C++ environment: about a sixth of the CPU time of
 // loading a large config (scripts/measure-config-load.ts). While yaml lexes, and only
 // then, process.env is a plain copy of itself: the same names and values, read at
