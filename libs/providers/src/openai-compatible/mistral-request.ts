@@ -66,11 +66,19 @@ export function mistralChatBody(body: JsonObject): JsonObject {
  * echoes back from an answer.
  */
 const MESSAGE_FIELDS: Readonly<Record<string, ReadonlySet<string> | undefined>> = {
-  system: new Set(['role', 'content']),
-  user: new Set(['role', 'content']),
-  assistant: new Set(['role', 'content', 'tool_calls', 'prefix']),
-  tool: new Set(['role', 'content', 'tool_call_id', 'name']),
+  system: fieldsOf('role', 'content'),
+  user: fieldsOf('role', 'content'),
+  assistant: fieldsOf('role', 'content', 'tool_calls', 'prefix'),
+  tool: fieldsOf('role', 'content', 'tool_call_id', 'name'),
 };
+
+/**
+ * A role's fields, with the gateway's own extensions, which the wire takes out after this
+ * and acts on (a failed tool's `is_error` becomes an "Error: " prefix on its output).
+ */
+function fieldsOf(...fields: string[]): ReadonlySet<string> {
+  return new Set([...fields, 'cache_control', 'thinking_blocks', 'reasoning_content', 'is_error']);
+}
 
 /** OpenAI's newer name for system instructions, a role Mistral does not know (422). */
 const DEVELOPER = 'developer';

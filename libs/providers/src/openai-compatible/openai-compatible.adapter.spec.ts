@@ -466,6 +466,7 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
           ],
         },
         { role: 'tool', tool_call_id: 'abcDEF123', name: 'w', content: 'sunny' },
+        { role: 'tool', tool_call_id: 'abcDEF123', content: 'no such city', is_error: true },
       ],
     };
     await adapter.invoke({
@@ -486,6 +487,8 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
         ],
       },
       { role: 'tool', tool_call_id: 'abcDEF123', name: 'w', content: 'sunny' },
+      // A Messages client's failed tool result still says so, as on every OpenAI backend.
+      { role: 'tool', tool_call_id: 'abcDEF123', content: 'Error: no such city' },
     ]);
   });
 
