@@ -412,6 +412,17 @@ describe('Conversations API with AI_GATEWAY_RESPONSES_STORE=false', () => {
     );
   });
 
+  it('still counts input tokens and refuses cancel as with the store on: neither reads it', async () => {
+    const counted = await client.responses.inputTokens.count({ model: 'gpt-4o-mini', input: 'hi' });
+    assert.equal(counted.object, 'response.input_tokens');
+    assert.ok(counted.input_tokens > 0);
+    await assert.rejects(
+      client.responses.cancel('resp_1'),
+      (error: unknown) =>
+        error instanceof OpenAI.BadRequestError && /background/.test(error.message),
+    );
+  });
+
   it('still answers a wrong method with a 405', async () => {
     const put = await fetch(`${gateway.baseUrl}/v1/conversations`, { method: 'PUT' });
     assert.equal(put.status, 405);

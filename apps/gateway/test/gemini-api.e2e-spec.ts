@@ -663,6 +663,12 @@ spec:
     const tallied = await post('/v1/messages/count_tokens', messages);
     assert.equal(created.status, 403, JSON.stringify(created.body));
     assert.deepEqual(withoutRequestId(tallied), withoutRequestId(created));
+    // And the Responses API's input_tokens, in OpenAI's.
+    const responses = { model: 'gemini-premium', input: 'Hi' };
+    const responded = await post('/v1/responses', responses);
+    const inputTokens = await post('/v1/responses/input_tokens', responses);
+    assert.equal(responded.status, 403, JSON.stringify(responded.body));
+    assert.deepEqual(withoutRequestId(inputTokens), withoutRequestId(responded));
     // The model the tier allows is still counted.
     const allowed = await post('/v1beta/models/gemini-local:countTokens', gemini);
     assert.equal(allowed.status, 200);

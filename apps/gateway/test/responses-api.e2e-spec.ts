@@ -542,6 +542,66 @@ spec:
     assert.equal(body.error.code, 'method_not_allowed');
   });
 
+  it("counts a request's input tokens (client.responses.inputTokens.count) without calling a backend", async () => {
+    const calls = plain.calls.length;
+    const short = await client.responses.inputTokens.count({ model: 'gpt-plain', input: 'Hi' });
+    assert.equal(short.object, 'response.input_tokens');
+    assert.ok(short.input_tokens > 0, JSON.stringify(short));
+    const long = await client.responses.inputTokens.count({
+      model: 'gpt-plain',
+      instructions: 'Answer in French.',
+      input: 'Tell me about the weather in Paris and in Lyon, and what to wear tomorrow.',
+      tools: [WEATHER_TOOL],
+    });
+    assert.ok(long.input_tokens > short.input_tokens + 10, JSON.stringify(long));
+    assert.equal(plain.calls.length, calls, 'counting calls no backend');
+    // A model no route serves: the 404 a create gets.
+    const post = (path: string, body: Json) =>
+      fetch(`${gateway.baseUrl}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }).then(async (r) => ({ status: r.status, body: (await r.json()) as { error: Json } }));
+    const unknown = { model: 'gpt-nope', input: 'Hi' };
+    const created = await post('/v1/responses', unknown);
+    const counted = await post('/v1/responses/input_tokens', unknown);
+    assert.equal(created.status, 404);
+    assert.equal(counted.status, 404);
+    assert.equal(counted.body.error.code, created.body.error.code);
+    // Earlier turns it would have to look up are refused, naming the field.
+    const chained = await post('/v1/responses/input_tokens', {
+      model: 'gpt-plain',
+      input: 'And then?',
+      previous_response_id: 'resp_123',
+    });
+    assert.equal(chained.status, 400);
+    assert.equal(chained.body.error.param, 'previous_response_id');
+  });
+
+  it('answers cancel with a 400 (no response runs in the background) and compact with a 404 saying it is not served', async () => {
+    const response = await client.responses.create({ model: 'gpt-plain', input: 'Hi' });
+    for (const id of [response.id, 'resp_unknown']) {
+      await assert.rejects(
+        client.responses.cancel(id),
+        (error: unknown) =>
+          error instanceof OpenAI.BadRequestError &&
+          error.type === 'invalid_request_error' &&
+          /only responses created with 'background': true can be cancelled/i.test(error.message),
+      );
+    }
+    await assert.rejects(
+      client.responses.compact({ model: 'gpt-plain', input: 'Hi' }),
+      (error: unknown) =>
+        error instanceof OpenAI.NotFoundError &&
+        /does not serve response compaction/.test(error.message),
+    );
+    // Without the /v1 prefix too.
+    const unprefixed = await fetch(`${gateway.baseUrl}/responses/${response.id}/cancel`, {
+      method: 'POST',
+    });
+    assert.equal(unprefixed.status, 400);
+  });
+
   it('is served without the /v1 prefix and counted under its own route in the metrics', async () => {
     const scrape = async () =>
       (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();

@@ -44,6 +44,7 @@ import { MODERATIONS_DIALECT, RERANK_DIALECT } from './scoring/scoring-dialect';
 import { StoredResponsesRoutes } from './responses/stored-responses-routes';
 import { ConversationsRoutes } from './responses/conversations/conversations-routes';
 import { registerStoreOffRoutes } from './responses/store-off-routes';
+import { registerResponsesSideRoutes } from './responses/responses-side-routes';
 import { REALTIME_EDGE, RealtimeEdge, type RealtimeEdgeOptions } from './realtime/realtime-edge';
 import { REALTIME_NOT_SERVED } from './realtime/realtime-handshake';
 
@@ -158,6 +159,8 @@ export class EdgeRoutes implements OnModuleInit {
       fastify.get(`${prefix}/realtime`, (request, reply) => this.sendRealtimeHint(request, reply));
       // Ephemeral keys for browsers' Realtime sessions (501 where sessions are not served).
       this.realtime.registerClientSecrets(fastify, prefix);
+      // input_tokens, cancel and compact: served (or refused) with the store on or off.
+      registerResponsesSideRoutes(fastify, prefix, this.pipeline);
       if (this.storedResponses) this.storedResponses.register(fastify, prefix);
       else registerStoreOffRoutes(fastify, prefix);
       this.conversations?.register(fastify, prefix);

@@ -63,8 +63,12 @@ export const SERVED_PATHS: readonly (readonly [pattern: string, methods: readonl
   ['/models/*', ['GET', 'HEAD']],
   ['/realtime', ['GET']],
   ['/realtime/client_secrets', ['POST']],
+  // Before `/responses/:id`, which their paths also match (the first match names the methods).
+  ['/responses/input_tokens', ['POST']],
+  ['/responses/compact', ['POST']],
   ['/responses/:id', ['GET', 'DELETE']],
   ['/responses/:id/input_items', ['GET']],
+  ['/responses/:id/cancel', ['POST']],
   ['/conversations', ['POST']],
   ['/conversations/:id', ['GET', 'POST', 'DELETE']],
   ['/conversations/:id/items', ['GET', 'POST']],

@@ -3,9 +3,12 @@ import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 import { sendOpenAiError } from '../http/openai-errors';
 import { SERVED_PATHS } from '../http/public-paths';
 
+/** The stored responses' paths; the Responses API's others read no store (responses-side-routes). */
+const STORED_RESPONSE_PATHS = new Set(['/responses/:id', '/responses/:id/input_items']);
+
 /** What the response store keeps at a served path, or undefined for a path it has no part in. */
 function keptAt(path: string): 'responses' | 'conversations' | undefined {
-  if (path.startsWith('/responses/')) return 'responses';
+  if (STORED_RESPONSE_PATHS.has(path)) return 'responses';
   if (path.startsWith('/conversations')) return 'conversations';
   return undefined;
 }
