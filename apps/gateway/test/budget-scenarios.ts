@@ -528,6 +528,33 @@ export function describeBudgetScenarios(
       }
     });
 
+    it('maxDailyCostPerUser: 0 freezes spend: every call is the 429, none reaches the backend', async () => {
+      const upstream = await new FakeOpenAiUpstream('frozen').start();
+      const gateway = await start(
+        upstreamRoute(
+          upstream,
+          `  costControl:\n    maxDailyCostPerUser: 0\n    modelPricing:\n      gpt-4o-mini: {inputPer1k: 1.0, outputPer1k: 1.0}\n`,
+        ),
+      );
+      try {
+        for (const stream of [false, true]) {
+          const response = await gateway.chat(`frozen-${randomUUID()}`, { stream });
+          const body = JSON.parse(await response.text()) as { error: Record<string, unknown> };
+          assert.equal(response.status, 429);
+          assert.equal(body.error.type, 'rate_limit_error');
+          assert.equal(body.error.code, 'budget_exceeded');
+          assert.match(String(body.error.message), /costControl\.maxDailyCostPerUser is 0/);
+          // Until the day's window ends (a dollar cap has no x-ratelimit headers).
+          const retryAfter = Number(response.headers.get('retry-after'));
+          assert.ok(retryAfter >= 1 && retryAfter <= DAY_MS / 1000, `retry-after ${retryAfter}`);
+        }
+        assert.equal(upstream.calls.length, 0);
+      } finally {
+        await gateway.process.stop();
+        await upstream.stop();
+      }
+    });
+
     it('releases the hold of a call the upstream fails (5xx, no failover)', async () => {
       const upstream = await new FakeOpenAiUpstream('failing').start();
       const limit = 10 * PER_REQUEST;

@@ -1,7 +1,7 @@
 import type { RouteConfig } from '@aigw/config';
 import type { ModelBalanceReader } from './model-budget-gate-store';
 import { balanceKeyEnd, bindLimit, modelLimits, type BoundLimit } from './domain/budget-limits';
-import { budgetRefusal, unitName } from './domain/budget-refusal';
+import { budgetRefusal, closedLimitRefusal, unitName } from './domain/budget-refusal';
 import type { ExhaustionView } from './exhaustion-view';
 
 /**
@@ -58,6 +58,11 @@ function refuseFromView(
   onSteered: ModelSteerListener | undefined,
 ): void {
   for (const bound of limits) {
+    // A limit of 0 allows nothing: turned away from the config (admission held no room on it).
+    if (bound.limit === 0) {
+      onSteered?.('view');
+      throw closedLimitRefusal(bound, at);
+    }
     const resetAt = view.exhaustedUntil(
       bound.subject,
       bound.kind,

@@ -37,8 +37,9 @@ export interface LimitContext {
  */
 export function userLimits({ route, userKey, tier }: LimitContext): BudgetLimit[] {
   const limits: BudgetLimit[] = [];
+  // A limit of 0 allows nothing (admission refuses every call); it is never "no limit".
   const add = (kind: LimitKind, unit: LimitUnit, limit: number | undefined, window: WindowSpec) => {
-    if (limit !== undefined && limit > 0)
+    if (limit !== undefined && limit >= 0)
       limits.push({ kind, subject: userKey, unit, limit, window });
   };
   const budget = route.tokenBudget;
@@ -66,7 +67,7 @@ export function modelLimits(route: RouteConfig, model: string): BudgetLimit[] {
   if (!perModel) return [];
   const bound: BudgetLimit[] = [];
   const add = (kind: LimitKind, unit: LimitUnit, limit: number | undefined) => {
-    if (limit !== undefined && limit > 0)
+    if (limit !== undefined && limit >= 0)
       bound.push({ kind, subject: model, unit, limit, window: MINUTE });
   };
   add(LimitKind.ModelTokensPerMinute, 'totalTokens', perModel.tokensPerMinute);

@@ -36,6 +36,22 @@ export function budgetRefusal(
   });
 }
 
+/**
+ * The 429 for a limit of 0, which allows nothing (`maxDailyCostPerUser: 0` freezes spend):
+ * refused from the config, with no store call and nothing held, even for a call that
+ * would cost nothing. It names the limit and is told as a spent one (0 left until the
+ * window ends).
+ */
+export function closedLimitRefusal(limit: BoundLimit, now: number): BudgetRefusal {
+  return budgetRefusal(
+    limit,
+    0,
+    limit.windowRef.endsAt,
+    now,
+    `Budget exceeded: ${limit.kind} is 0, so it allows no ${unitName(limit.unit)}`,
+  );
+}
+
 /** The OpenAI header family a limit's unit belongs to (`dollars` has none). */
 export function headerUnitOf(unit: LimitUnit): RateLimitHeaderUnit {
   return unit === 'requests' ? 'requests' : 'tokens';

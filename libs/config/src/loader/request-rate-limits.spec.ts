@@ -39,16 +39,16 @@ describe('tokenRateLimit requestsPerMinute', () => {
     });
   });
 
-  it('refuses anything but a whole number of requests > 0, naming the field', () => {
-    for (const bad of ['0', '-1', '2.5', 'ten']) {
+  it('refuses anything but a whole number of requests >= 0, naming the field', () => {
+    for (const bad of ['-1', '2.5', 'ten']) {
       assert.deepEqual(
         errorsOf(`    perUser: {requestsPerMinute: ${bad}}
     perModel:
       gpt-4o: {requestsPerMinute: ${bad}}
 `),
         [
-          'spec.tokenRateLimit.perUser.requestsPerMinute: expected a whole number of requests > 0',
-          'spec.tokenRateLimit.perModel["gpt-4o"].requestsPerMinute: expected a whole number of requests > 0',
+          'spec.tokenRateLimit.perUser.requestsPerMinute: expected a whole number of requests >= 0 (0 allows none)',
+          'spec.tokenRateLimit.perModel["gpt-4o"].requestsPerMinute: expected a whole number of requests >= 0 (0 allows none)',
         ],
         bad,
       );
@@ -60,7 +60,7 @@ describe('tokenRateLimit requestsPerMinute', () => {
       'spec.tokenRateLimit.perModel["gpt-4o"].tokensPerMinute: is required (or requestsPerMinute)',
     ]);
     assert.deepEqual(errorsOf(`    perModel:\n      gpt-4o: {tokensPerMinute: 0.5}\n`), [
-      'spec.tokenRateLimit.perModel["gpt-4o"].tokensPerMinute: expected a whole number of tokens > 0',
+      'spec.tokenRateLimit.perModel["gpt-4o"].tokensPerMinute: expected a whole number of tokens >= 0 (0 allows none)',
     ]);
   });
 });

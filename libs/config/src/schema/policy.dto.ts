@@ -32,8 +32,9 @@ import {
 } from './validators';
 
 const FINITE = { allowNaN: false, allowInfinity: false } as const;
-const POSITIVE_INT = 'a whole number of tokens > 0';
-const POSITIVE_REQUESTS = 'a whole number of requests > 0';
+// A limit of 0 allows nothing (every call is refused at admission); it never means "no limit".
+const TOKEN_LIMIT = 'a whole number of tokens >= 0 (0 allows none)';
+const REQUEST_LIMIT = 'a whole number of requests >= 0 (0 allows none)';
 
 export class FailoverDto {
   @IsOptional()
@@ -95,8 +96,8 @@ export class ModelCostDto {
 
 export class PerUserBudgetDto {
   @IsDefined(REQUIRED)
-  @IsInt(expecting(POSITIVE_INT))
-  @Min(1, expecting(POSITIVE_INT))
+  @IsInt(expecting(TOKEN_LIMIT))
+  @Min(0, expecting(TOKEN_LIMIT))
   limit!: number;
 
   @IsDefined(REQUIRED)
@@ -106,8 +107,8 @@ export class PerUserBudgetDto {
 
 export class PerMinuteBudgetDto {
   @IsDefined(REQUIRED)
-  @IsInt(expecting(POSITIVE_INT))
-  @Min(1, expecting(POSITIVE_INT))
+  @IsInt(expecting(TOKEN_LIMIT))
+  @Min(0, expecting(TOKEN_LIMIT))
   limit!: number;
 }
 
@@ -125,24 +126,24 @@ export class TokenBudgetDto {
 
 export class PerUserRateLimitDto {
   @IsOptional()
-  @IsInt(expecting(POSITIVE_INT))
-  @Min(1, expecting(POSITIVE_INT))
+  @IsInt(expecting(TOKEN_LIMIT))
+  @Min(0, expecting(TOKEN_LIMIT))
   inputTokensPerMinute?: number;
 
   @IsOptional()
-  @IsInt(expecting(POSITIVE_INT))
-  @Min(1, expecting(POSITIVE_INT))
+  @IsInt(expecting(TOKEN_LIMIT))
+  @Min(0, expecting(TOKEN_LIMIT))
   outputTokensPerMinute?: number;
 
   @IsOptional()
-  @IsInt(expecting(POSITIVE_INT))
-  @Min(1, expecting(POSITIVE_INT))
+  @IsInt(expecting(TOKEN_LIMIT))
+  @Min(0, expecting(TOKEN_LIMIT))
   totalTokensPerDay?: number;
 
   /** Extension to the spec: calls per minute, whatever their size. */
   @IsOptional()
-  @IsInt(expecting(POSITIVE_REQUESTS))
-  @Min(1, expecting(POSITIVE_REQUESTS))
+  @IsInt(expecting(REQUEST_LIMIT))
+  @Min(0, expecting(REQUEST_LIMIT))
   requestsPerMinute?: number;
 }
 
@@ -154,19 +155,19 @@ export class PerModelRateLimitDto {
       validate: (value: unknown, args) =>
         value === undefined
           ? (args?.object as PerModelRateLimitDto).requestsPerMinute !== undefined
-          : Number.isInteger(value) && (value as number) >= 1,
+          : Number.isInteger(value) && (value as number) >= 0,
       defaultMessage: (args) =>
         args?.value === undefined
           ? 'is required (or requestsPerMinute)'
-          : `expected ${POSITIVE_INT}`,
+          : `expected ${TOKEN_LIMIT}`,
     },
   })
   tokensPerMinute?: number;
 
   /** Extension to the spec: calls the model serves per minute, across its callers. */
   @IsOptional()
-  @IsInt(expecting(POSITIVE_REQUESTS))
-  @Min(1, expecting(POSITIVE_REQUESTS))
+  @IsInt(expecting(REQUEST_LIMIT))
+  @Min(0, expecting(REQUEST_LIMIT))
   requestsPerMinute?: number;
 }
 
@@ -320,8 +321,9 @@ export class ModelPricingDto extends CacheRatesDto {
 
 export class CostControlDto {
   @IsOptional()
-  @IsNumber(FINITE, expecting('US dollars (a number >= 0)'))
-  @Min(0, expecting('US dollars (a number >= 0)'))
+  // 0 freezes spend: every call is refused at admission.
+  @IsNumber(FINITE, expecting('US dollars (a number >= 0; 0 allows no spend)'))
+  @Min(0, expecting('US dollars (a number >= 0; 0 allows no spend)'))
   maxDailyCostPerUser?: number;
 
   @IsOptional()

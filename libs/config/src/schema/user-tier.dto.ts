@@ -27,8 +27,9 @@ export class TierSelectorDto {
 
 export class TierTokenBudgetDto {
   @IsOptional()
-  @IsInt(expecting('a whole number of tokens per day > 0'))
-  @Min(1, expecting('a whole number of tokens per day > 0'))
+  // 0 freezes the tier: every call of its users is refused at admission.
+  @IsInt(expecting('a whole number of tokens per day >= 0 (0 allows none)'))
+  @Min(0, expecting('a whole number of tokens per day >= 0 (0 allows none)'))
   daily?: number;
 
   @IsOptional()

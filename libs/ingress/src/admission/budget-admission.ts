@@ -13,6 +13,7 @@ import {
   BoundLimitCache,
   budgetRefusal,
   BudgetRefusal,
+  closedLimitRefusal,
   ExhaustionView,
   headerUnitOf,
   modelLimits,
@@ -187,6 +188,12 @@ export class BudgetAdmission {
       const ownLimits = index === 0 ? primaryLimits : this.modelLimitsOf(route, models[index], now);
       const held = ownLimits.length > 0 ? [...limits, ...ownLimits] : limits;
       for (const modelLimit of ownLimits) {
+        if (modelLimit.limit === 0) {
+          // A limit of 0 allows nothing: refused from the config, passed over like a spent one.
+          refusal ??= { error: closedLimitRefusal(modelLimit, now), held, byStore: false };
+          if (failover) continue models;
+          throw refusal.error;
+        }
         const resetAt = this.exhausted.exhaustedUntilByKey(
           modelLimit.exhaustionKey,
           now,
@@ -361,6 +368,8 @@ export class BudgetAdmission {
       userLimits({ route, userKey, tier }).map((limit) => forAdmission(limit, at)),
     );
     for (const limit of limits) {
+      // A limit of 0 allows nothing: every call is refused here, with nothing held.
+      if (limit.limit === 0) return { route, now, limits, spent: closedLimitRefusal(limit, now) };
       const resetAt = this.exhausted.exhaustedUntilByKey(limit.exhaustionKey, now, limit.limit);
       if (resetAt !== undefined) {
         return { route, now, limits, spent: budgetRefusal(limit, 0, resetAt, now) };
@@ -481,12 +490,16 @@ function moreChoices(choices: number, value: unknown): number {
   return typeof value === 'number' && Number.isInteger(value) && value > choices ? value : choices;
 }
 
-/** The first of `limits` that a request of `amounts` exceeds in a whole window. */
+/**
+ * The first of `limits` that a request of `amounts` exceeds in a whole window (a limit of
+ * 0 is no such limit: it is refused as spent, a 429, not as a request too large).
+ */
 function limitTooSmall<L extends BoundLimit>(
   limits: readonly L[],
   amounts: Readonly<Record<BoundLimit['unit'], number>>,
 ): L | undefined {
-  for (const limit of limits) if (amounts[limit.unit] > limit.limit) return limit;
+  for (const limit of limits)
+    if (limit.limit > 0 && amounts[limit.unit] > limit.limit) return limit;
   return undefined;
 }
 

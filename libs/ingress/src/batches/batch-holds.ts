@@ -13,6 +13,7 @@ import {
   BATCH_HOLD_PREFIX,
   bindLimit,
   budgetRefusal,
+  closedLimitRefusal,
   unitName,
   userLimits,
   type BalanceChange,
@@ -86,6 +87,9 @@ export class BatchHolds {
       now,
     );
     if (limits.length === 0) return undefined;
+    // A limit of 0 allows nothing: the batch is refused as a call is, with nothing held.
+    const closed = limits.find((limit) => limit.limit === 0);
+    if (closed) throw closedLimitRefusal(closed, now);
     // A file uploaded before uploads were estimated: holding nothing would run it unheld.
     if (!estimate) throw unestimated();
     const counts = { inputTokens: estimate.inputTokens, outputTokens: estimate.outputTokens };
