@@ -103,6 +103,16 @@ function oauthErrorCode(text: string): string {
 }
 
 /**
+ * A token source's key: per backend (so refreshes are counted under the backend that
+ * made them) and per key digest, so a rotated key gets a token source of its own.
+ */
+function sourceId(backend: string, serviceAccountKey: string | undefined): string {
+  return serviceAccountKey === undefined
+    ? `${backend}\0metadata`
+    : `${backend}\0${createHash('sha256').update(serviceAccountKey).digest('hex')}`;
+}
+
+/**
  * One token source, cached until REFRESH_MARGIN_MS before it expires. Concurrent calls
  * that find it stale share one refresh (single flight); a failed refresh is not cached,
  * so the next call tries again.
@@ -132,6 +142,15 @@ class CachedToken {
     );
     return (await this.pending).accessToken;
   }
+
+  /**
+   * Drops `accessToken` if it is still the cached one: the calls it failed all name the
+   * same token, so only the first drops it and the next calls share one fresh mint; a
+   * late refusal of an older token leaves a newer one alone.
+   */
+  forget(accessToken: string): void {
+    if (this.current?.accessToken === accessToken) this.current = undefined;
+  }
 }
 
 /**
@@ -151,12 +170,7 @@ export class GoogleAccessTokens {
 
   /** A token for `backend`: from `serviceAccountKey` (the secret's JSON) if given. */
   accessToken(backend: string, serviceAccountKey: string | undefined): Promise<string> {
-    // Per backend (so refreshes are counted under the backend that made them) and per
-    // key digest, so a rotated key gets a token source of its own.
-    const id =
-      serviceAccountKey === undefined
-        ? `${backend}\0metadata`
-        : `${backend}\0${createHash('sha256').update(serviceAccountKey).digest('hex')}`;
+    const id = sourceId(backend, serviceAccountKey);
     let source = this.sources.get(id);
     if (source) {
       // Re-inserted: the map's order is the order of last use, oldest first.
@@ -180,6 +194,14 @@ export class GoogleAccessTokens {
       this.sources.set(id, source);
     }
     return source.accessToken();
+  }
+
+  /**
+   * Vertex refused `accessToken` (401: revoked, or its key was disabled): the next call
+   * for `backend` mints a new one instead of using it until it expires.
+   */
+  refused(backend: string, serviceAccountKey: string | undefined, accessToken: string): void {
+    this.sources.get(sourceId(backend, serviceAccountKey))?.forget(accessToken);
   }
 
   private async counted(

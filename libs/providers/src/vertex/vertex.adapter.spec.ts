@@ -609,6 +609,39 @@ describe('VertexAdapter against fake Vertex AI endpoints', () => {
     }
   });
 
+  it('drops a token Vertex refused with 401, so the next call mints one fresh token', async () => {
+    const tokens = new GoogleAccessTokens();
+    const fresh = new VertexAdapter({ tokens });
+    const call = () =>
+      fresh.invoke({
+        request: gatewayChatRequest(),
+        target: target('gemini-2.5-flash', gemini.baseUrl),
+        signal: new AbortController().signal,
+      });
+    await call();
+    const exchangesBefore = oauth.exchanges;
+    const revoked = gemini.calls[gemini.calls.length - 1].headers.authorization!.slice(7);
+    oauth.issued.delete(revoked); // revoked: Vertex answers it 401
+    const failures = await Promise.allSettled([call(), call(), call()]);
+    for (const failure of failures) {
+      assert.equal(failure.status, 'rejected');
+      const error = failure.reason as DataPlaneError;
+      assert.equal(error.code, DataPlaneErrorCode.UpstreamError);
+      assert.equal(error.upstreamStatus, 401);
+      assert.ok(!error.message.includes(revoked), 'no token in errors');
+    }
+    assert.equal(oauth.exchanges, exchangesBefore, 'no retry of the refused calls');
+    const answers = await Promise.all([call(), call()]);
+    assert.ok(answers.every((answer) => answer.kind === 'json'));
+    assert.equal(oauth.exchanges, exchangesBefore + 1, 'one fresh token for all the 401s');
+    const last = gemini.calls[gemini.calls.length - 1];
+    assert.ok(oauth.authorizes(last.headers.authorization));
+    // A late 401 for the revoked token leaves the fresh one cached.
+    tokens.refused('fake-vertex', account.json, revoked);
+    await call();
+    assert.equal(oauth.exchanges, exchangesBefore + 1);
+  });
+
   it('maps a 429 from Vertex to a rate limit the router fails over on', async () => {
     gemini.next({ kind: 'status', status: 429 });
     await assert.rejects(

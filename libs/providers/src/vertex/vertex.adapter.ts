@@ -143,17 +143,26 @@ export class VertexAdapter implements ProviderAdapter {
       ? embeddingAsk(request.body)
       : parseChatRequest(request.body, { choices: gemini, geminiTools: gemini });
     if (embeds && model.publisher !== 'google') throw notAnEmbeddingModel(target.model);
+    const serviceAccountKey = target.credential?.apiKey.reveal();
     const token = await withinFirstByteTimeout(
       call,
-      this.tokens.accessToken(target.backendName, target.credential?.apiKey.reveal()),
+      this.tokens.accessToken(target.backendName, serviceAccountKey),
     );
     // The secret is the service-account key: it must never become a header.
     const bearer: ProviderCall = { ...call, target: { ...target, credential: undefined } };
     const headers = { authorization: `Bearer ${token}` };
-    if ('inputs' in work) return this.embed(bearer, target.vertex, model, work, headers);
-    return model.publisher === 'anthropic'
-      ? this.claude(bearer, target.vertex, model, work, headers)
-      : this.gemini(bearer, target.vertex, model, work, headers);
+    try {
+      if ('inputs' in work) return await this.embed(bearer, target.vertex, model, work, headers);
+      return model.publisher === 'anthropic'
+        ? await this.claude(bearer, target.vertex, model, work, headers)
+        : await this.gemini(bearer, target.vertex, model, work, headers);
+    } catch (error) {
+      // A revoked token fails this call over; the next one gets a fresh token.
+      if (error instanceof DataPlaneError && error.upstreamStatus === 401) {
+        this.tokens.refused(target.backendName, serviceAccountKey, token);
+      }
+      throw error;
+    }
   }
 
   /**
