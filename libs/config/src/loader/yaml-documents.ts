@@ -3,7 +3,7 @@
 import { Composer, Lexer, LineCounter, Parser, visit, type CST, type Document } from 'yaml';
 import { type PathSegment } from '../domain/config-issue';
 import { withEnvCopy } from './env-copy';
-import { runToEnd, type Steps } from './steps';
+import { type Steps } from './steps';
 
 type Token = CST.Token;
 
@@ -27,10 +27,6 @@ export interface YamlParse {
   readonly documents: YamlDocument[];
   readonly errors: YamlSyntaxError[];
   readonly warnings: YamlSyntaxError[];
-}
-
-export function readYamlDocuments(text: string): YamlParse {
-  return runToEnd(yamlDocumentSteps(text));
 }
 
 /** Lexemes read between pause points: a few milliseconds of lexing and parsing. */
