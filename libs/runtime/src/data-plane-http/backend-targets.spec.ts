@@ -2,7 +2,7 @@
 // here, and a backend whose key is missing here is refused before any upstream call.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseGatewayConfig, type GatewayConfig } from '@aigw/config';
+import { parseGatewayConfig, routeOfBackend, type GatewayConfig } from '@aigw/config';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 import { MISSING_KEY_RETRY_AFTER_MS, upstreamTargetFor } from './backend-targets';
 import { ONE_BACKEND_CONFIG } from '../testing/one-backend-config';
@@ -49,5 +49,56 @@ describe('upstreamTargetFor', () => {
       () => upstreamTargetFor(adapterConfig({}), { ...wire, backendName: 'elsewhere' }),
       /has no openai backend "elsewhere"/,
     );
+  });
+});
+
+/** Two routes each with a backend `openai`, on their own URLs and keys (two tenants). */
+const SHARED_NAME_CONFIG = `kind: AIGatewayRoute
+metadata: {name: first}
+spec:
+  backends:
+  - {name: openai, provider: openai, baseUrl: 'http://first.test/v1', model: gpt-4o, auth: {apiKeyRef: {name: first-key}}}
+---
+kind: AIGatewayRoute
+metadata: {name: second}
+spec:
+  backends:
+  - {name: openai, provider: openai, baseUrl: 'http://second.test/v1', model: gpt-4o-mini, auth: {apiKeyRef: {name: second-key}}}
+`;
+
+function sharedNameConfig(): GatewayConfig {
+  const result = parseGatewayConfig(SHARED_NAME_CONFIG, {
+    missingSecrets: 'warn',
+    env: {
+      AI_GATEWAY_SECRET_FIRST_KEY_APIKEY: 'sk-first',
+      AI_GATEWAY_SECRET_SECOND_KEY_APIKEY: 'sk-second',
+    },
+  });
+  if (!result.ok) throw new Error(result.errors.map((e) => e.format()).join('\n'));
+  return result.config;
+}
+
+describe('upstreamTargetFor a backend name two routes share', () => {
+  const shared = { backendName: 'openai', provider: 'openai', model: 'gpt-4o' };
+
+  it("calls the named route's backend, with that route's URL and key", () => {
+    const config = sharedNameConfig();
+    for (const [routeName, url, key] of [
+      ['first', 'http://first.test/v1', 'sk-first'],
+      ['second', 'http://second.test/v1', 'sk-second'],
+    ] as const) {
+      const target = upstreamTargetFor(config, { ...shared, routeName });
+      assert.equal(target.baseUrl, url, routeName);
+      assert.equal(target.credential?.apiKey.reveal(), key, routeName);
+      assert.equal(target.routeName, routeName);
+    }
+  });
+
+  it('without a route (an older peer), takes the first route naming it, as pricing does', () => {
+    const config = sharedNameConfig();
+    const target = upstreamTargetFor(config, shared);
+    assert.equal(target.baseUrl, 'http://first.test/v1');
+    assert.equal(target.credential?.apiKey.reveal(), 'sk-first');
+    assert.equal(routeOfBackend(config.routes, 'openai')?.name, 'first');
   });
 });

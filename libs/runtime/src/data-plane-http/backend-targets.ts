@@ -7,26 +7,12 @@ import {
   type WireTarget,
 } from '@aigw/contracts/data-plane';
 
-const byConfig = new WeakMap<GatewayConfig, Map<string, BackendConfig>>();
-
 /**
  * How long the router is asked to leave a backend whose key this service lacks: a key
  * appears only with a new secret and a config reload, so a minute costs nothing, and
  * without it every request would pay a hop here and a failover.
  */
 export const MISSING_KEY_RETRY_AFTER_MS = 60_000;
-
-function backends(config: GatewayConfig): Map<string, BackendConfig> {
-  let map = byConfig.get(config);
-  if (!map) {
-    map = new Map();
-    for (const route of config.routes) {
-      for (const backend of route.backends) map.set(backend.name, backend);
-    }
-    byConfig.set(config, map);
-  }
-  return map;
-}
 
 /**
  * The provider-adapter's half of "no key crosses the internal hop": the router names the
@@ -60,14 +46,10 @@ export function upstreamTargetFor(config: GatewayConfig, wire: WireTarget): Upst
 
 /**
  * The backend a router named: of its route when it names one (two routes may each have a
- * backend of that name, with their own URL and key), else the first of that name.
+ * backend of that name, with their own URL and key), else the first route naming it, the
+ * one pricing and budgets take (routeOfBackend), so a call and its charge agree.
  */
 function backendOf(config: GatewayConfig, wire: WireTarget): BackendConfig | undefined {
-  if (wire.routeName !== undefined) {
-    const route = routeOfBackend(config.routes, wire.backendName, wire.routeName);
-    if (route?.name === wire.routeName) {
-      for (const backend of route.backends) if (backend.name === wire.backendName) return backend;
-    }
-  }
-  return backends(config).get(wire.backendName);
+  const route = routeOfBackend(config.routes, wire.backendName, wire.routeName);
+  return route?.backends.find((backend) => backend.name === wire.backendName);
 }
