@@ -9,7 +9,7 @@
 // route (default 50; give N for one route holding them all). Profile with
 //   node_modules/.bin/node --cpu-prof --cpu-prof-dir=<dir> --require @swc-node/register \
 //     scripts/measure-config-load.ts
-// Columns, in ms. load: parseGatewayConfig straight through (start-up), wall and this
+// Columns, in ms. load: parseGatewayConfig straight through (no pauses), wall and this
 // thread's CPU time (the CPU time is what to compare on a busy machine: the wall time
 // counts the time other processes had the CPU). reload: through the ConfigWatcher as
 // SIGHUP runs it, wall time and the longest the loop went without running a 1 ms timer

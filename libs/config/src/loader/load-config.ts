@@ -1,7 +1,8 @@
 // Entry points: text or file in, a validated frozen GatewayConfig (plus warnings and
 // inferences) or a list of one-line errors out. Never throws for a bad file. The load is
-// written once as steps (steps.ts): run straight through, or in slices that give the event
-// loop back, for a reload while requests are being served.
+// written once as steps (steps.ts): run straight through (parseGatewayConfig), or in slices
+// that give the event loop back (a file's load, so a reload does not hold up the requests
+// being served).
 import { readFile } from 'node:fs/promises';
 import { type ClassConstructor } from 'class-transformer';
 import { ConfigIssue, type ConfigDocumentRef, type PathSegment } from '../domain/config-issue';
@@ -66,7 +67,8 @@ export function parseGatewayConfig(text: string, options: LoadOptions = {}): Loa
 
 /**
  * The same load, the same result, giving the event loop back every few milliseconds, so
- * requests in flight are served while a large file is read (a hot reload).
+ * requests in flight are served while a large file is read (every file load: start-up,
+ * the CLI, a hot reload).
  */
 export function parseGatewayConfigInSlices(
   text: string,

@@ -1,6 +1,7 @@
 // A load written once as a generator that yields between pieces of work, run two ways:
-// straight through (start-up, tests, the CLI) or in slices that give the event loop back
-// between them (a hot reload, so requests in flight are not held up by a large file).
+// straight through (parseGatewayConfig: text in hand, synchronously) or in slices that
+// give the event loop back between them (every file load: start-up, the CLI and a hot
+// reload, so requests in flight are not held up by a large file).
 // Both runs do the same work in the same order, so they give the same result.
 import { setImmediate as nextTurn } from 'node:timers/promises';
 
