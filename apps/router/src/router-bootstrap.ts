@@ -6,6 +6,7 @@ import {
   type ModelBudgetGate,
   type ModelSteerSource,
 } from '@aigw/budget-core';
+import { routeOfBackend } from '@aigw/config';
 import { decodeRouteRequest } from '@aigw/contracts/data-plane';
 import {
   attemptTracing,
@@ -116,10 +117,11 @@ export async function bootstrapRouter(env: Env): Promise<RunningService> {
     registerHeldObjectRelay(
       fastify,
       new HttpHeldObjectClient(providerUrl, internalToken),
-      (name) =>
-        config()
-          .routes.flatMap((route) => route.backends)
-          .find((backend) => backend.name === name)?.requestTimeoutMs,
+      // The named route's backend (two routes may share a name), else the first naming it.
+      (name, routeName) =>
+        routeOfBackend(config().routes, name, routeName)?.backends.find(
+          (backend) => backend.name === name,
+        )?.requestTimeoutMs,
       (error) => logger.warn('a file content stream from the adapter was cut', { error }),
       // An upload streams through: the file limit, not the wire body limit.
       heldUploadBytes(runtime.settings.maxFileBytes),

@@ -3,11 +3,12 @@ import type { UpstreamTarget } from './data-plane.types';
 
 /**
  * What a call to a backend's API needs of it, whatever the call (the Files and Batch relay
- * names no model): where it is, its own credential, how long it is given.
+ * names no model): which route's backend it is, where it is, its own credential, how long
+ * it is given.
  */
 export type BackendCallTarget = Pick<
   UpstreamTarget,
-  'backendName' | 'provider' | 'baseUrl' | 'credential' | 'requestTimeoutMs'
+  'backendName' | 'routeName' | 'provider' | 'baseUrl' | 'credential' | 'requestTimeoutMs'
 >;
 
 /**

@@ -185,7 +185,7 @@ export class FilesApi {
       { ...file, content },
       fieldsAfterFile(form.after, model),
     );
-    const answer = await this.sentUpload(targetOf(holding.backend), upload, form);
+    const answer = await this.sentUpload(targetOf(holding.backend, holding.route), upload, form);
     const providerId = answer.id;
     if (typeof providerId !== 'string' || providerId === '') {
       throw new DataPlaneError(

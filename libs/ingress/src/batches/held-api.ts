@@ -100,12 +100,13 @@ export function firstHeader(headers: Headers, name: string): string | undefined 
 }
 
 /**
- * How a backend is called: its URL and its own credential (the client's is never sent).
- * In the split deployment the key is held by the provider-adapter: only the backend's
- * name crosses, and the adapter adds the key.
+ * How a backend of `route` is called: its URL and its own credential (the client's is
+ * never sent). In the split deployment the key is held by the provider-adapter: only the
+ * backend's route and name cross (two routes may share a name, each with its own key),
+ * and the adapter adds that backend's key.
  */
-export function targetOf(backend: BackendConfig): BackendCallTarget {
-  return upstreamTargetOf(backend, backend.model ?? '');
+export function targetOf(backend: BackendConfig, route: string): BackendCallTarget {
+  return upstreamTargetOf(backend, backend.model ?? '', route);
 }
 
 export const enc = encodeURIComponent;

@@ -126,7 +126,7 @@ export class HeldRecords {
     record: HeldRecord,
     path: string,
   ): Promise<{ status: number; contentType: string; body: Readable }> {
-    const target = targetOf(this.backendOf(record));
+    const target = targetOf(this.backendOf(record), record.route);
     const { upstream } = this.options;
     if (upstream.open) return upstream.open(target, path);
     const answer = await upstream.send(target, 'GET', path);
@@ -139,6 +139,11 @@ export class HeldRecords {
     path: string,
     body?: { contentType: string; data: Buffer },
   ) {
-    return this.options.upstream.send(targetOf(this.backendOf(record)), method, path, body);
+    return this.options.upstream.send(
+      targetOf(this.backendOf(record), record.route),
+      method,
+      path,
+      body,
+    );
   }
 }

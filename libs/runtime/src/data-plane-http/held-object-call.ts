@@ -33,6 +33,11 @@ export type HeldObjectMethod = 'GET' | 'POST' | 'DELETE';
 /** One backend call as it crosses the hops: which backend, and the request. */
 export interface HeldObjectWireCall {
   readonly backendName: string;
+  /**
+   * The route whose backend holds the object: two routes may each have a backend of this
+   * name, with their own URL and key. Absent from an older ingress (the name alone then).
+   */
+  readonly routeName?: string;
   readonly provider: string;
   readonly method: HeldObjectMethod;
   /** A Files or Batch API path: `/files`, `/files/{id}/content`, `/batches/{id}/cancel`. */
@@ -64,6 +69,8 @@ export interface HeldObjectStreamReply {
 
 export interface HeldObjectBackendRef {
   readonly backendName: string;
+  /** The route the backend is of (the held object's record names it). */
+  readonly routeName?: string;
   readonly provider: string;
   readonly baseUrl?: string;
   readonly credential?: UpstreamTarget['credential'];
@@ -92,7 +99,7 @@ export interface HeldObjectSender {
 }
 
 /** The timeout a router allows a relayed call: the configured backend's, if it has it. */
-export type RelayTimeout = (backendName: string) => number | undefined;
+export type RelayTimeout = (backendName: string, routeName?: string) => number | undefined;
 
 const METHODS: ReadonlySet<string> = new Set(['GET', 'POST', 'DELETE']);
 /** Only the Files and Batch APIs' own paths, no dot segments: a peer reaches nothing else of a backend. */
@@ -109,9 +116,12 @@ export function malformedHeldCall(what: string): DataPlaneError {
 export function decodeHeldObjectCall(body: unknown): HeldObjectWireCall {
   const call = body as Partial<Record<keyof HeldObjectWireCall, unknown>> | null;
   if (typeof call !== 'object' || call === null) throw malformedHeldCall('body');
-  const { backendName, provider, method, path, contentType, base64 } = call;
+  const { backendName, routeName, provider, method, path, contentType, base64 } = call;
   if (typeof backendName !== 'string' || backendName === '') {
     throw malformedHeldCall('backendName');
+  }
+  if (routeName !== undefined && (typeof routeName !== 'string' || routeName === '')) {
+    throw malformedHeldCall('routeName');
   }
   if (typeof provider !== 'string' || provider === '') throw malformedHeldCall('provider');
   if (typeof method !== 'string' || !METHODS.has(method)) throw malformedHeldCall('method');
@@ -122,11 +132,24 @@ export function decodeHeldObjectCall(body: unknown): HeldObjectWireCall {
   if (base64 !== undefined && typeof base64 !== 'string') throw malformedHeldCall('base64');
   return {
     backendName,
+    // Only when named, so a call relayed to an older adapter reads as it always did.
+    ...(routeName === undefined ? {} : { routeName }),
     provider,
     method: method as HeldObjectMethod,
     path,
     contentType,
     base64,
+  };
+}
+
+/** Which backend a call is for as it crosses: its name, its route's (when known), its provider. */
+export function heldCallBackend(
+  backend: HeldObjectBackendRef,
+): Pick<HeldObjectWireCall, 'backendName' | 'routeName' | 'provider'> {
+  return {
+    backendName: backend.backendName,
+    ...(backend.routeName === undefined ? {} : { routeName: backend.routeName }),
+    provider: backend.provider,
   };
 }
 

@@ -12,6 +12,7 @@ import { answerWireError } from './answer-writer';
 import {
   decodedReply,
   decodeHeldObjectCall,
+  heldCallBackend,
   HELD_OBJECT_UPLOAD_WIRE_PATH,
   malformedHeldCall,
   type HeldObjectAnswer,
@@ -68,8 +69,7 @@ export class HeldUploadClient {
     body: HeldUploadBody,
   ): Promise<HeldObjectAnswer> {
     const call: HeldObjectWireCall = {
-      backendName: backend.backendName,
-      provider: backend.provider,
+      ...heldCallBackend(backend),
       method: 'POST',
       path,
       contentType: body.contentType,

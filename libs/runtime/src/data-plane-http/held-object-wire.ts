@@ -11,6 +11,7 @@ import {
   decodedReply,
   decodeHeldObjectCall,
   encodedReply,
+  heldCallBackend,
   HELD_OBJECT_WIRE_PATH,
   type HeldObjectAnswer,
   type HeldObjectBackendRef,
@@ -56,8 +57,7 @@ export class HttpHeldObjectClient implements HeldObjectSender {
     body?: { readonly contentType: string; readonly data: Buffer },
   ): Promise<HeldObjectAnswer> {
     const call: HeldObjectWireCall = {
-      backendName: backend.backendName,
-      provider: backend.provider,
+      ...heldCallBackend(backend),
       method,
       path,
       ...(body ? { contentType: body.contentType, base64: body.data.toString('base64') } : {}),
@@ -71,8 +71,7 @@ export class HttpHeldObjectClient implements HeldObjectSender {
    */
   async open(backend: HeldObjectBackendRef, path: string): Promise<HeldObjectStreamReply> {
     const call: HeldObjectWireCall = {
-      backendName: backend.backendName,
-      provider: backend.provider,
+      ...heldCallBackend(backend),
       method: 'GET',
       path,
     };
@@ -144,7 +143,7 @@ export function registerHeldObjectRelay(
   maxUploadBytes?: number,
 ): void {
   const timeoutFor = (call: HeldObjectWireCall): number => {
-    const timeoutMs = timeoutOf(call.backendName);
+    const timeoutMs = timeoutOf(call.backendName, call.routeName);
     if (timeoutMs === undefined) {
       throw new DataPlaneError(
         DataPlaneErrorCode.NoBackendAvailable,
