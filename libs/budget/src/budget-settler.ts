@@ -512,7 +512,7 @@ export class BudgetSettler implements EventSubscription {
         this.announceExhausted(limit, usage.requestId);
       }
     }
-    if (limit.alertAt !== undefined && before < limit.alertAt && used >= limit.alertAt) {
+    if (limit.alertAt !== undefined && crossesAlert(limit.alertAt, before, used)) {
       const unit = budgetUnitOf(limit);
       const alert = createAlertRaised({
         requestId: usage.requestId,
@@ -531,6 +531,15 @@ export class BudgetSettler implements EventSubscription {
       void this.alerts?.notify(alert);
     }
   }
+}
+
+/**
+ * Whether spend went from `before` to `used` across the alert threshold: once per window.
+ * A threshold of 0 fires at the window's first spend (above $0), not never (spend starts
+ * at 0, so "below the threshold before" would never hold).
+ */
+function crossesAlert(alertAt: number, before: number, used: number): boolean {
+  return alertAt > 0 ? before < alertAt && used >= alertAt : before <= 0 && used > 0;
 }
 
 /** A limit's window and value, as an `exhausted` announcement was made for them. */
