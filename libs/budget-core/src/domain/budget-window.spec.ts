@@ -99,4 +99,35 @@ describe('windowAt', () => {
       assert.notEqual(after.id, window.id);
     });
   });
+
+  describe('a 1w period', () => {
+    // Pinned: weeks are 7-day blocks from 1970-01-01, a Thursday, so a week runs from
+    // Thursday 00:00 UTC. Moving them to Monday would start every weekly balance afresh
+    // (a new key) at upgrade: the README documents this alignment instead.
+    const week = period('1w');
+
+    it('runs from Thursday 00:00 UTC to the next Thursday', () => {
+      assert.deepEqual(week, { unit: 'fixed', ms: 7 * DAY_MS, text: '1w' });
+      assert.equal(new Date(0).getUTCDay(), 4, '1970-01-01 is a Thursday');
+      // Sunday 6 December 2026: in the week that began on Thursday 3 December.
+      const window = windowAt(week, Date.UTC(2026, 11, 6, 9, 30));
+      assert.equal(window.startsAt, Date.UTC(2026, 11, 3));
+      assert.equal(window.endsAt, Date.UTC(2026, 11, 10));
+      assert.equal(new Date(window.startsAt).getUTCDay(), 4);
+      assert.equal(window.id, `${7 * DAY_MS}@${Date.UTC(2026, 11, 3)}`);
+    });
+
+    it('changes window at Thursday midnight, not Monday or Sunday', () => {
+      const wednesdayNight = windowAt(week, Date.UTC(2026, 11, 9, 23, 59, 59, 999));
+      const thursday = windowAt(week, Date.UTC(2026, 11, 10));
+      assert.equal(wednesdayNight.startsAt, Date.UTC(2026, 11, 3));
+      assert.equal(thursday.startsAt, Date.UTC(2026, 11, 10));
+      assert.notEqual(thursday.id, wednesdayNight.id);
+      // Sunday to Monday is inside one week.
+      assert.deepEqual(
+        windowAt(week, Date.UTC(2026, 11, 7)),
+        windowAt(week, Date.UTC(2026, 11, 6, 23, 59, 59, 999)),
+      );
+    });
+  });
 });
