@@ -9,9 +9,10 @@ import type { ProviderCall, ServedBy, TokenUsage } from '@aigw/contracts/data-pl
 import type { MetricsRegistry } from '@aigw/observability';
 
 /**
- * Prices a call's usage from the route that served it (found by route and backend name) (budget weights and dollars, the
- * model's `modelPricing` entry, else the built-in catalog's price for its provider), and
- * counts the calls whose model has no price at all in `ai_gateway_unpriced_calls_total`.
+ * Prices a call's usage from the route that served it, found by route and backend name
+ * (budget weights and dollars, the model's `modelPricing` entry, else the built-in
+ * catalog's price for its provider), and counts the calls whose model has no price at all
+ * in `ai_gateway_unpriced_calls_total`.
  */
 export function configUsagePricing(
   config: () => GatewayConfig,
