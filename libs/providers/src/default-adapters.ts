@@ -17,6 +17,7 @@ import { GeminiAdapter } from './gemini/gemini.adapter';
 import { geminiSettings } from './gemini/gemini-settings';
 import { LocalAdapter } from './local/local.adapter';
 import { OpenAiCompatibleAdapter } from './openai-compatible/openai-compatible.adapter';
+import { openAiCompatibleSettings } from './openai-compatible/provider-fields';
 import type { TokenRefreshListener } from './vertex/google-access-token';
 import { VertexAdapter, vertexSettings } from './vertex/vertex.adapter';
 
@@ -49,7 +50,7 @@ const chatOnly =
  */
 export function defaultProviderAdapters(options: DefaultAdapterOptions = {}): ProviderAdapter[] {
   return [
-    reportingUnsupported(new OpenAiCompatibleAdapter(), always(OPENAI_SETTINGS)),
+    reportingUnsupported(new OpenAiCompatibleAdapter(), openAiCompatibleSettings),
     reportingUnsupported(new AzureOpenAiAdapter(), always(OPENAI_SETTINGS)),
     reportingUnsupported(new AnthropicAdapter(), always(ANTHROPIC_SETTINGS)),
     reportingUnsupported(new GeminiAdapter(), geminiSettings),

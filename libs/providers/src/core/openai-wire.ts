@@ -43,6 +43,13 @@ export interface OpenAiWireEndpoint {
    */
   readonly maxTokensAsCompletionTokens?: boolean;
   /**
+   * Send a chat request's `max_completion_tokens` as `max_tokens`: the backend defines only
+   * `max_tokens` (provider-fields.ts), and an answer it does not cap outruns the budget hold.
+   */
+  readonly completionTokensAsMaxTokens?: boolean;
+  /** The backend defines no `service_tier`: it is left out (reported as unsupported). */
+  readonly leavesOutServiceTier?: boolean;
+  /**
    * Google's OpenAI-compatible endpoint: tool calls keep `extra_content`, its own field,
    * where Gemini's signatures travel (Gemini 3 refuses its calls back without them).
    */
@@ -89,9 +96,11 @@ export async function invokeOpenAiWire(
     keepToolTurnReasoning: endpoint.keepsToolTurnReasoning,
   });
   const body: JsonObject = { ...plain, model: target.model };
-  if (endpoint.maxTokensAsCompletionTokens && request.operation === 'chat') {
-    renameMaxTokens(body);
+  if (request.operation === 'chat') {
+    if (endpoint.maxTokensAsCompletionTokens) renameMaxTokens(body);
+    else if (endpoint.completionTokensAsMaxTokens) renameCompletionTokens(body);
   }
+  if (endpoint.leavesOutServiceTier) delete body.service_tier;
   if (endpoint.refusesStreamOptions) {
     delete body.stream_options;
   } else if (request.stream) {
@@ -212,4 +221,14 @@ function renameMaxTokens(body: JsonObject): void {
   if (body.max_tokens === undefined) return;
   if (body.max_completion_tokens === undefined) body.max_completion_tokens = body.max_tokens;
   delete body.max_tokens;
+}
+
+/**
+ * `max_completion_tokens` as `max_tokens`. It wins over a client's own `max_tokens`, as it
+ * does at OpenAI and in the budget hold, which reserves for `max_completion_tokens` first.
+ */
+function renameCompletionTokens(body: JsonObject): void {
+  if (body.max_completion_tokens === undefined) return;
+  body.max_tokens = body.max_completion_tokens;
+  delete body.max_completion_tokens;
 }

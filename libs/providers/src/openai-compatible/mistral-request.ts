@@ -36,22 +36,21 @@ const OPENAI_HINTS = [
 ] as const;
 
 /**
- * A chat body Mistral takes: OpenAI's `seed` and `max_completion_tokens` by Mistral's names
- * (`random_seed`, `max_tokens`), without OpenAI's hints it refuses, messages with only the
- * fields Mistral defines for their role, and tool call ids (on
- * assistant turns and tool results) that a conversation begun on another backend, or by a
- * client, gave in another form made Mistral's. The same object when nothing changes.
+ * A chat body Mistral takes: OpenAI's `seed` by Mistral's name, `random_seed` (the wire sends
+ * `max_completion_tokens` as `max_tokens` and leaves out `service_tier`: provider-fields.ts),
+ * without OpenAI's hints it refuses, messages with only the fields Mistral defines for their
+ * role, and tool call ids (on assistant turns and tool results) that a conversation begun on
+ * another backend, or by a client, gave in another form made Mistral's. The same object when
+ * nothing changes.
  */
 export function mistralChatBody(body: JsonObject): JsonObject {
   const reshaped = Array.isArray(body.messages) && body.messages.some(needsReshaping);
-  const renamed = 'seed' in body || 'max_completion_tokens' in body;
+  const renamed = 'seed' in body;
   if (!reshaped && !renamed && !OPENAI_HINTS.some((field) => field in body)) return body;
-  const { seed, max_completion_tokens: maxCompletionTokens, ...copy } = body;
+  const { seed, ...copy } = body;
   for (const field of OPENAI_HINTS) delete copy[field];
-  // The client's own Mistral name wins; OpenAI's newer max_completion_tokens wins over
-  // max_tokens, as it does where both are sent to OpenAI.
+  // The client's own Mistral name wins.
   if (seed !== undefined && copy.random_seed === undefined) copy.random_seed = seed;
-  if (maxCompletionTokens !== undefined) copy.max_tokens = maxCompletionTokens;
   if (reshaped) {
     copy.messages = (body.messages as unknown[]).map((message) =>
       withMistralToolCallIds(withMistralFields(message)),

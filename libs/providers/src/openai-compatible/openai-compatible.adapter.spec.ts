@@ -9,6 +9,7 @@ import {
   type UpstreamTarget,
 } from '@aigw/contracts/data-plane';
 import { FakeOpenAiUpstream, RawSseUpstream, upstreamTarget } from '@aigw/testing/fake-provider';
+import { defaultProviderAdapters } from '../default-adapters';
 import { OpenAiCompatibleAdapter } from './openai-compatible.adapter';
 import { isGoogleEndpoint, resolveBaseUrl } from './openai-base-urls';
 
@@ -292,6 +293,62 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
     );
     assert.equal(vllm.seed, 7);
     assert.equal(vllm.max_completion_tokens, 50);
+  });
+
+  it('sends max_completion_tokens as max_tokens where only max_tokens is defined (DeepSeek, Together)', async () => {
+    // DeepSeek's and Together's chat APIs define max_tokens alone: sent as-is, the cap the
+    // budget hold assumed did not bound the answer. Groq and vLLM define both names.
+    const messages = [{ role: 'user', content: 'hi' }];
+    const signal = new AbortController().signal;
+    const sentFor = async (provider: string, body: JsonObject) => {
+      upstream.reset();
+      const to = { ...target, provider };
+      await adapter.invoke({ request: chatRequest({ body }), target: to, signal });
+      return upstream.calls[0].body;
+    };
+    for (const provider of ['deepseek', 'together']) {
+      const renamed = await sentFor(provider, { model: 'm', messages, max_completion_tokens: 50 });
+      assert.equal(renamed.max_tokens, 50, provider);
+      assert.equal('max_completion_tokens' in renamed, false, provider);
+      // Both sent: max_completion_tokens wins, as the budget hold reserved for it.
+      const both = await sentFor(provider, {
+        model: 'm',
+        messages,
+        max_tokens: 80,
+        max_completion_tokens: 50,
+      });
+      assert.equal(both.max_tokens, 50, provider);
+      assert.equal('max_completion_tokens' in both, false, provider);
+      const own = await sentFor(provider, { model: 'm', messages, max_tokens: 80 });
+      assert.equal(own.max_tokens, 80, provider);
+    }
+    for (const provider of ['groq', 'vllm']) {
+      const kept = await sentFor(provider, { model: 'm', messages, max_completion_tokens: 50 });
+      assert.equal(kept.max_completion_tokens, 50, provider);
+      assert.equal('max_tokens' in kept, false, provider);
+    }
+  });
+
+  it('leaves service_tier out for providers that define none and reports it unsupported', async () => {
+    // Mistral refuses a field it does not define (422); DeepSeek and Together define no tier.
+    // Groq defines service_tier (on_demand, flex, auto), as OpenAI does.
+    const family = defaultProviderAdapters().find((each) => each.canHandle('mistral'));
+    if (!family) return assert.fail('no OpenAI-compatible adapter among the defaults');
+    const body = { model: 'm', messages: [{ role: 'user', content: 'hi' }], service_tier: 'flex' };
+    const signal = new AbortController().signal;
+    for (const provider of ['mistral', 'deepseek', 'together', 'groq', 'vllm']) {
+      upstream.reset();
+      const to = { ...target, provider };
+      const answer = await family.invoke({ request: chatRequest({ body }), target: to, signal });
+      const sent = upstream.calls[0].body;
+      const takesTier = provider === 'groq' || provider === 'vllm';
+      assert.equal(sent.service_tier, takesTier ? 'flex' : undefined, provider);
+      assert.deepEqual(
+        answer.servedBy.droppedSettings,
+        takesTier ? undefined : [{ setting: 'service_tier', reason: 'unsupported' }],
+        provider,
+      );
+    }
   });
 
   it('sends Mistral streams no stream_options, a field it refuses (it reports usage unasked)', async () => {

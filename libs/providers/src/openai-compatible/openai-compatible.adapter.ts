@@ -19,6 +19,7 @@ import { sharedUpstreamAgent } from '../core/upstream-http';
 import { isGoogleEndpoint, OPENAI_COMPATIBLE_BASE_URLS, resolveBaseUrl } from './openai-base-urls';
 import { groqChatBody } from './groq-request';
 import { mistralChatBody } from './mistral-request';
+import { definesServiceTier, takesMaxTokensOnly } from './provider-fields';
 
 const PATHS: Record<Operation, string> = {
   chat: '/chat/completions',
@@ -86,6 +87,8 @@ export class OpenAiCompatibleAdapter implements ProviderAdapter {
       endpoint = {
         url: base + PATHS[request.operation],
         maxTokensAsCompletionTokens: target.provider === 'openai',
+        completionTokensAsMaxTokens: takesMaxTokensOnly(target.provider),
+        leavesOutServiceTier: !definesServiceTier(target.provider),
         keepsToolCallExtras: isGoogleEndpoint(base),
         refusesStreamOptions: target.provider === 'mistral',
         keepsToolTurnReasoning: target.provider === 'deepseek',
