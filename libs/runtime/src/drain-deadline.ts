@@ -42,9 +42,8 @@ export class DrainDeadline {
   private timer: NodeJS.Timeout | undefined;
   /**
    * The calls running now, each knowing its slot: tracking one is a push, letting it go a
-   * swap with the last. Walked once, at the deadline, where each call deriving its signal
-   * from this long-lived one (AbortSignal.any) cost microseconds a call and grew its list of
-   * dependents.
+   * swap with the last, so a call costs no more however many run. Walked once, at the
+   * deadline (why not a signal per call derived from this one: BoundedCall).
    */
   private readonly running: DrainBoundCall[] = [];
 
