@@ -427,6 +427,38 @@ describe('BedrockAdapter embeddings against a fake Bedrock Runtime that checks S
       });
     });
 
+    it("maps InvokeModel's 400 ServiceQuotaExceededException and ThrottlingException to a rate limit", async () => {
+      // The type in x-amzn-errortype, or only in the body's __type.
+      const answers: { body: JsonObject; headers: Record<string, string> }[] = [
+        {
+          body: { message: 'Your request exceeded the quota for this account.' },
+          headers: {
+            'x-amzn-errortype': 'ServiceQuotaExceededException:http://internal.amazon.com/',
+            'retry-after': '3',
+          },
+        },
+        {
+          body: {
+            __type: 'com.amazon.coral.service#ThrottlingException',
+            message: 'Too many tokens, please wait before trying again.',
+          },
+          headers: {},
+        },
+      ];
+      for (const [index, answer] of answers.entries()) {
+        upstream.next({ kind: 'status', status: 400, ...answer });
+        await assert.rejects(embed(TITAN_V2, { input: 'x' }), (error: unknown) => {
+          assert.ok(error instanceof DataPlaneError);
+          assert.equal(error.code, DataPlaneErrorCode.UpstreamRateLimited, error.message);
+          assert.equal(error.trigger, 'rateLimit');
+          assert.equal(error.upstreamStatus, 400);
+          assert.equal(error.retryAfterMs, index === 0 ? 3000 : undefined);
+          assert.match(error.message, /answered 400: (Your request exceeded|Too many tokens)/);
+          return true;
+        });
+      }
+    });
+
     it('maps a validation error to a rejection and a refused signature to a backend failure', async () => {
       upstream.next({
         kind: 'status',

@@ -870,6 +870,38 @@ describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () =
     }
   });
 
+  it('fails over on a Converse quota or throttling exception answered as 400, plain and streamed', async () => {
+    for (const stream of [false, true]) {
+      for (const type of ['ServiceQuotaExceededException', 'ThrottlingException']) {
+        upstream.next({
+          kind: 'status',
+          status: 400,
+          body: { message: `${type} for this account` },
+          headers: { 'x-amzn-errortype': type, 'retry-after': '5' },
+        });
+        await assert.rejects(invoke(gatewayChatRequest({ stream })), (error: unknown) => {
+          assert.ok(error instanceof DataPlaneError, String(error));
+          assert.equal(error.code, DataPlaneErrorCode.UpstreamRateLimited, error.message);
+          assert.equal(error.upstreamStatus, 400);
+          assert.equal(error.retryAfterMs, 5000);
+          return true;
+        });
+      }
+    }
+    // Any other 400 stays the client's.
+    upstream.next({
+      kind: 'status',
+      status: 400,
+      body: { message: 'The model returned the following errors: bad input' },
+      headers: { 'x-amzn-errortype': 'ValidationException' },
+    });
+    await assert.rejects(invoke(gatewayChatRequest()), (error: unknown) => {
+      assert.ok(error instanceof DataPlaneError, String(error));
+      assert.equal(error.code, DataPlaneErrorCode.UpstreamRejected);
+      return true;
+    });
+  });
+
   it('sends a Bedrock API key as a bearer token instead of signing', async () => {
     const keyed = upstreamTarget(
       { provider: 'bedrock', model: MODEL, baseUrl: upstream.baseUrl },

@@ -118,6 +118,50 @@ function upstreamErrorBody(bodyText: string): UpstreamErrorBody {
 }
 
 /**
+ * AWS error types that are our account's rate or quota, whatever the status: Bedrock's
+ * InvokeModel answers ServiceQuotaExceededException with 400, and ThrottlingException
+ * comes as a 400 on some paths. Either is a rate limit to fail over on, not the client's.
+ */
+const AWS_RATE_LIMIT_TYPES: ReadonlySet<string> = new Set([
+  'ThrottlingException',
+  'ServiceQuotaExceededException',
+]);
+
+/**
+ * An AWS error's type: the `x-amzn-errortype` header ("ThrottlingException:http://...")
+ * or the body's `__type` ("com.amazon.coral.service#ThrottlingException").
+ */
+function awsErrorType(
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+  bodyText: string,
+): string | undefined {
+  const header = headers['x-amzn-errortype'];
+  let raw = Array.isArray(header) ? header[0] : header;
+  if (!raw && bodyText.includes('__type')) {
+    try {
+      const type = (JSON.parse(bodyText) as { __type?: unknown }).__type;
+      if (typeof type === 'string') raw = type;
+    } catch {
+      // not JSON: no type
+    }
+  }
+  return raw?.split(':')[0].split('#').pop()?.trim();
+}
+
+/** The failover class of an error status: an AWS throttling or quota type is a rate limit. */
+function failureKind(
+  status: number,
+  bodyText: string,
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+): DataPlaneErrorCode {
+  const awsType = awsErrorType(headers, bodyText);
+  if (awsType !== undefined && AWS_RATE_LIMIT_TYPES.has(awsType)) {
+    return DataPlaneErrorCode.UpstreamRateLimited;
+  }
+  return codeForStatus(status);
+}
+
+/**
  * The error for an upstream that answered with an HTTP error status. For a request the
  * provider refused, its own error code and param (OpenAI's `context_length_exceeded` on
  * `messages`, say) reach the client, which may act on them as on the provider's answer.
@@ -130,7 +174,7 @@ export function upstreamHttpError(
   secret?: EchoedSecret,
 ): DataPlaneError {
   const { message, code, param } = upstreamErrorBody(bodyText);
-  const kind = codeForStatus(status);
+  const kind = failureKind(status, bodyText, headers);
   // Only a request the provider refused has a code the client can act on; a refused
   // credential or an exhausted quota is the gateway's own trouble with that backend.
   const rejected = kind === DataPlaneErrorCode.UpstreamRejected;
