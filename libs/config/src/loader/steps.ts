@@ -26,7 +26,7 @@ export interface SliceOptions {
 }
 
 /** The loop's budget per slice: a request waits at most about this long behind a reload. */
-export const DEFAULT_SLICE_MS = 10;
+const DEFAULT_SLICE_MS = 10;
 
 /** Runs the steps, pausing (a turn of the event loop) once a slice has run `sliceMs`. */
 export async function runInSlices<T>(steps: Steps<T>, options: SliceOptions = {}): Promise<T> {
