@@ -64,6 +64,30 @@ async function freshDatabase(): Promise<Database> {
   };
 }
 
+/**
+ * `work` on a database migrated up to `version`, as a sink of that release left it;
+ * dropped afterwards.
+ */
+async function withDatabaseOfMigration(
+  version: number,
+  prefix: string,
+  work: (client: ClickHouseClient) => Promise<void>,
+): Promise<void> {
+  server ??= await startClickHouse();
+  const name = sqlIdentifier(`${prefix}_${randomUUID().replace(/-/g, '').slice(0, 12)}`);
+  const admin = createClickHouseClient({ url: server.url });
+  await admin.command({ query: `CREATE DATABASE ${name}` });
+  const client = createClickHouseClient({ url: server.url, database: name });
+  clients.push(client, admin);
+  try {
+    const shipped = loadMigrations(BUILTIN_MIGRATIONS_DIR);
+    await migrate(client, { migrations: shipped.filter((m) => m.version <= version) });
+    await work(client);
+  } finally {
+    await admin.command({ query: `DROP DATABASE IF EXISTS ${name}` });
+  }
+}
+
 async function rows<T>(client: ClickHouseClient, query: string): Promise<T[]> {
   return (await client.query({ query, format: 'JSONEachRow' })).json<T>();
 }
@@ -300,15 +324,7 @@ describe('the ClickHouse sink', () => {
 
 describe('a ClickHouse database of migration 005', () => {
   it("gains operations: usage stored before reads '', and every total still adds up", async () => {
-    server ??= await startClickHouse();
-    const name = sqlIdentifier(`it_ops_${randomUUID().replace(/-/g, '').slice(0, 12)}`);
-    const admin = createClickHouseClient({ url: server.url });
-    await admin.command({ query: `CREATE DATABASE ${name}` });
-    const client = createClickHouseClient({ url: server.url, database: name });
-    clients.push(client, admin);
-    try {
-      const shipped = loadMigrations(BUILTIN_MIGRATIONS_DIR);
-      await migrate(client, { migrations: shipped.filter((m) => m.version <= 5) });
+    await withDatabaseOfMigration(5, 'it_ops', async (client) => {
       // Rows as a sink of that release wrote them: no operation (nor route) column.
       const older = buildWorkload(40);
       for (const [table, tableRows] of toRowsByTable(older.events)) {
@@ -346,23 +362,13 @@ describe('a ClickHouse database of migration 005', () => {
           'no empty group',
         );
       }
-    } finally {
-      await admin.command({ query: `DROP DATABASE IF EXISTS ${name}` });
-    }
+    });
   });
 });
 
 describe('a ClickHouse database of migration 007', () => {
   it('gains operators: adjustments stored before read none, later ones their own', async () => {
-    server ??= await startClickHouse();
-    const name = sqlIdentifier(`it_adj_${randomUUID().replace(/-/g, '').slice(0, 12)}`);
-    const admin = createClickHouseClient({ url: server.url });
-    await admin.command({ query: `CREATE DATABASE ${name}` });
-    const client = createClickHouseClient({ url: server.url, database: name });
-    clients.push(client, admin);
-    try {
-      const shipped = loadMigrations(BUILTIN_MIGRATIONS_DIR);
-      await migrate(client, { migrations: shipped.filter((m) => m.version <= 7) });
+    await withDatabaseOfMigration(7, 'it_adj', async (client) => {
       // Adjustments as a sink of that release wrote them: no operator column.
       const older = buildWorkload(10).events.filter((e) => e.type === 'budget.adjusted');
       const values = (toRowsByTable(older).get('budget_adjustment_events') ?? []).map(
@@ -395,23 +401,13 @@ describe('a ClickHouse database of migration 007', () => {
         operators(newer),
         [...ADJUSTMENTS].reverse().map((a) => a.operator),
       );
-    } finally {
-      await admin.command({ query: `DROP DATABASE IF EXISTS ${name}` });
-    }
+    });
   });
 });
 
 describe('a ClickHouse database of migration 009', () => {
   it("gains routes: rows stored before read '', later ones their own", async () => {
-    server ??= await startClickHouse();
-    const name = sqlIdentifier(`it_route_${randomUUID().replace(/-/g, '').slice(0, 12)}`);
-    const admin = createClickHouseClient({ url: server.url });
-    await admin.command({ query: `CREATE DATABASE ${name}` });
-    const client = createClickHouseClient({ url: server.url, database: name });
-    clients.push(client, admin);
-    try {
-      const shipped = loadMigrations(BUILTIN_MIGRATIONS_DIR);
-      await migrate(client, { migrations: shipped.filter((m) => m.version <= 9) });
+    await withDatabaseOfMigration(9, 'it_route', async (client) => {
       // Usage and completed requests as a sink of that release wrote them: no route column.
       const routed = ['usage.recorded', 'request.completed'];
       const older = buildWorkload(10).events.filter((e) => routed.includes(e.type));
@@ -442,9 +438,7 @@ describe('a ClickHouse database of migration 009', () => {
           { route: 'embed', n: count(newer) },
         ]);
       }
-    } finally {
-      await admin.command({ query: `DROP DATABASE IF EXISTS ${name}` });
-    }
+    });
   });
 });
 
