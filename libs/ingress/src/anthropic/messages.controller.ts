@@ -1,7 +1,6 @@
 import { Controller, HttpCode, Post, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { countPromptTokens } from '@aigw/contracts/data-plane';
-import { refuseUncountableModel } from '../http/countable-model';
+import { countedInputTokens } from '../http/countable-model';
 import { PATH_PREFIXES } from '../http/public-paths';
 import { IngressPipeline } from '../ingress-pipeline';
 import { translateMessagesRequest } from './domain/anthropic-request';
@@ -24,10 +23,8 @@ export class MessagesController {
   @HttpCode(200)
   async countTokens(@Req() request: FastifyRequest): Promise<{ input_tokens: number }> {
     const { chat } = translateMessagesRequest(request.body, { requireMaxTokens: false });
-    const prepared = await this.pipeline.prepare('chat', chat, request.headers, request.id);
-    refuseUncountableModel(this.pipeline, prepared);
-    // Counted as a provider would be sent it; nothing is, so nothing is reported.
-    const redacted = this.pipeline.redact(prepared, () => undefined);
-    return { input_tokens: countPromptTokens(redacted.body) };
+    return {
+      input_tokens: await countedInputTokens(this.pipeline, chat, request.headers, request.id),
+    };
   }
 }

@@ -1,13 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayEndpoint } from '@aigw/contracts';
-import {
-  countPromptTokens,
-  DataPlaneError,
-  DataPlaneErrorCode,
-  type JsonObject,
-} from '@aigw/contracts/data-plane';
+import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
 import type { EdgeExchange } from '../http/edge-exchange';
-import { refuseUncountableModel } from '../http/countable-model';
+import { countedInputTokens } from '../http/countable-model';
 import { toDataPlaneError } from '../http/openai-errors';
 import type { IngressPipeline } from '../ingress-pipeline';
 import { translateGeminiRequest } from './domain/gemini-request';
@@ -104,13 +99,8 @@ async function countTokens(
     const asked = typeof wrapped === 'object' && wrapped !== null ? wrapped : body;
     const { chat } = translateGeminiRequest(asked, { model, stream: false });
     const headers = geminiCallerHeaders(request);
-    const prepared = await pipeline.prepare('chat', chat, headers, request.id);
-    refuseUncountableModel(pipeline, prepared);
-    // Counted as a provider would be sent it; nothing is, so nothing is reported.
-    const redacted = pipeline.redact(prepared, () => undefined);
-    void reply
-      .header('x-request-id', request.id)
-      .send({ totalTokens: countPromptTokens(redacted.body) });
+    const totalTokens = await countedInputTokens(pipeline, chat, headers, request.id);
+    void reply.header('x-request-id', request.id).send({ totalTokens });
   } catch (error) {
     sendGeminiError(reply, toDataPlaneError(error), request.id);
   }

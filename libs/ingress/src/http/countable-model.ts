@@ -1,5 +1,31 @@
-import { type GatewayRequest, modelNotAllowed, modelNotServed } from '@aigw/contracts/data-plane';
+import {
+  countPromptTokens,
+  type GatewayRequest,
+  type JsonObject,
+  modelNotAllowed,
+  modelNotServed,
+} from '@aigw/contracts/data-plane';
+import type { IncomingHeaders } from '../identity/tier-selector';
 import type { IngressPipeline } from '../ingress-pipeline';
+
+/**
+ * The input tokens of `chat`, a count-token route's request in chat's terms
+ * (`/v1/messages/count_tokens`, Gemini's `:countTokens`, `/v1/responses/input_tokens`): an
+ * estimate by our tokenizer (OpenAI's cl100k), erring high. The caller is identified, the
+ * model refused as generating would refuse it and the prompt rules applied; nothing is routed.
+ */
+export async function countedInputTokens(
+  pipeline: IngressPipeline,
+  chat: JsonObject,
+  headers: IncomingHeaders,
+  requestId: string,
+): Promise<number> {
+  const prepared = await pipeline.prepare('chat', chat, headers, requestId);
+  refuseUncountableModel(pipeline, prepared);
+  // Counted as a provider would be sent it; nothing is, so nothing is reported.
+  const redacted = pipeline.redact(prepared, () => undefined);
+  return countPromptTokens(redacted.body);
+}
 
 /**
  * A token count routes nothing, so the router's model checks never see it: made here as
@@ -7,7 +33,7 @@ import type { IngressPipeline } from '../ingress-pipeline';
  * same errors, so counting refuses a model exactly as generating would (a tier's forbidden
  * model 403, a name no route serves 404).
  */
-export function refuseUncountableModel(pipeline: IngressPipeline, request: GatewayRequest): void {
+function refuseUncountableModel(pipeline: IngressPipeline, request: GatewayRequest): void {
   const model = request.requestedModel;
   const allowed = request.allowedModels;
   if (allowed.length > 0 && !allowed.includes(model)) {

@@ -1,11 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import {
-  countPromptTokens,
-  DataPlaneError,
-  DataPlaneErrorCode,
-  type JsonObject,
-} from '@aigw/contracts/data-plane';
-import { refuseUncountableModel } from '../http/countable-model';
+import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
+import { countedInputTokens } from '../http/countable-model';
 import { sendOpenAiError, toDataPlaneError } from '../http/openai-errors';
 import type { IngressPipeline } from '../ingress-pipeline';
 import { translateResponsesRequest } from './domain/responses-request';
@@ -60,14 +55,10 @@ async function countInputTokens(
       );
     }
     const { chat } = translateResponsesRequest(body, { stateful: false });
-    const prepared = await pipeline.prepare('chat', chat, request.headers, request.id);
-    refuseUncountableModel(pipeline, prepared);
-    // Counted as a provider would be sent it; nothing is, so nothing is reported.
-    const redacted = pipeline.redact(prepared, () => undefined);
-    void reply.header('x-request-id', request.id).send({
-      object: 'response.input_tokens',
-      input_tokens: countPromptTokens(redacted.body),
-    });
+    const inputTokens = await countedInputTokens(pipeline, chat, request.headers, request.id);
+    void reply
+      .header('x-request-id', request.id)
+      .send({ object: 'response.input_tokens', input_tokens: inputTokens });
   } catch (error) {
     sendOpenAiError(reply, toDataPlaneError(error), request.id);
   }
