@@ -3,7 +3,6 @@ import {
   AUDIO_OPERATIONS,
   IMAGE_OPERATIONS,
   type GatewayAnswer,
-  type JsonObject,
   type Operation,
   type ProviderCall,
   type UpstreamTarget,
@@ -17,9 +16,7 @@ import { invokeOpenAiWire, type OpenAiWireEndpoint } from '../core/openai-wire';
 import { invokeOpenAiRerank } from '../core/rerank';
 import { sharedUpstreamAgent } from '../core/upstream-http';
 import { isGoogleEndpoint, OPENAI_COMPATIBLE_BASE_URLS, resolveBaseUrl } from './openai-base-urls';
-import { groqChatBody } from './groq-request';
-import { mistralChatBody } from './mistral-request';
-import { definesServiceTier, takesMaxTokensOnly } from './provider-fields';
+import { providerChatBody, providerWireRules } from './provider-fields';
 
 const PATHS: Record<Operation, string> = {
   chat: '/chat/completions',
@@ -86,12 +83,8 @@ export class OpenAiCompatibleAdapter implements ProviderAdapter {
     if (!endpoint) {
       endpoint = {
         url: base + PATHS[request.operation],
-        maxTokensAsCompletionTokens: target.provider === 'openai',
-        completionTokensAsMaxTokens: takesMaxTokensOnly(target.provider),
-        leavesOutServiceTier: !definesServiceTier(target.provider),
         keepsToolCallExtras: isGoogleEndpoint(base),
-        refusesStreamOptions: target.provider === 'mistral',
-        keepsToolTurnReasoning: target.provider === 'deepseek',
+        ...providerWireRules(target.provider),
       };
       backend.wire.set(request.operation, endpoint);
     }
@@ -115,21 +108,15 @@ export class OpenAiCompatibleAdapter implements ProviderAdapter {
   }
 }
 
-/** The call with its chat body in the form its provider takes (Mistral's, Groq's rules). */
+/** The call with its chat body in the form its provider takes (provider-fields). */
 function forProvider(call: ProviderCall): ProviderCall {
   const { request, target } = call;
   if (request.operation !== 'chat') return call;
-  const reshape = CHAT_BODIES[target.provider];
+  const reshape = providerChatBody(target.provider);
   if (!reshape) return call;
   const body = reshape(request.body);
   return body === request.body ? call : { ...call, request: { ...request, body } };
 }
-
-/** The providers whose chat body is reshaped before it goes, by provider. */
-const CHAT_BODIES: Readonly<Record<string, ((body: JsonObject) => JsonObject) | undefined>> = {
-  mistral: mistralChatBody,
-  groq: groqChatBody,
-};
 
 /** More configured URLs of one provider than any config has; past it, start afresh. */
 const MAX_BACKEND_URLS = 256;

@@ -1,26 +1,71 @@
-import type { RequestSetting } from '@aigw/contracts/data-plane';
+import type { JsonObject, RequestSetting } from '@aigw/contracts/data-plane';
+import type { OpenAiWireEndpoint } from '../core/openai-wire';
 import { OPENAI_SETTINGS, type SettingsTaken } from '../core/settings-left-out';
+import { groqChatBody } from './groq-request';
+import { mistralChatBody } from './mistral-request';
 
-// Where a provider of the OpenAI-compatible family defines fewer of OpenAI's chat fields
-// than OpenAI, by provider, from each one's API reference. Self-hosted kinds (vllm, kserve,
-// openai-compatible) are taken to follow OpenAI's.
+// What each provider of the OpenAI-compatible family takes of OpenAI's chat request, where
+// it differs from OpenAI, by provider, from each one's API reference: the one place to look.
+// Self-hosted kinds (vllm, kserve, openai-compatible) are taken to follow OpenAI's.
+
+/** The wire's per-provider switches (openai-wire), and the chat body reshaped before it. */
+type ProviderRules = Pick<
+  OpenAiWireEndpoint,
+  | 'maxTokensAsCompletionTokens'
+  | 'completionTokensAsMaxTokens'
+  | 'leavesOutServiceTier'
+  | 'refusesStreamOptions'
+  | 'keepsToolTurnReasoning'
+> & {
+  /** The chat body in the form the provider takes; the same object when nothing changes. */
+  readonly chatBody?: (body: JsonObject) => JsonObject;
+};
 
 /**
- * Chat APIs that define `max_tokens` and not OpenAI's newer `max_completion_tokens`: Mistral
- * refuses the unknown name (422); DeepSeek and Together do not cap an answer by it, while
- * the budget hold assumed the cap. Groq and vLLM define both.
+ * `max_tokens` vs `max_completion_tokens`: OpenAI's reasoning models refuse `max_tokens`.
+ * Mistral, DeepSeek and Together define `max_tokens` alone: Mistral refuses the unknown name
+ * (422); DeepSeek and Together do not cap an answer by it, while the budget hold assumed the
+ * cap. Groq and vLLM define both.
+ *
+ * `service_tier`: Mistral, DeepSeek and Together define none (Mistral refuses it, 422).
+ * OpenAI and Groq define it.
  */
-const MAX_TOKENS_ONLY: ReadonlySet<string> = new Set(['mistral', 'deepseek', 'together']);
+const RULES: ReadonlyMap<string, ProviderRules> = new Map<string, ProviderRules>([
+  ['openai', { maxTokensAsCompletionTokens: true }],
+  [
+    'mistral',
+    {
+      completionTokensAsMaxTokens: true,
+      leavesOutServiceTier: true,
+      refusesStreamOptions: true,
+      // seed's name, OpenAI's hint fields, message fields by role, tool call ids.
+      chatBody: mistralChatBody,
+    },
+  ],
+  [
+    'deepseek',
+    { completionTokensAsMaxTokens: true, leavesOutServiceTier: true, keepsToolTurnReasoning: true },
+  ],
+  ['together', { completionTokensAsMaxTokens: true, leavesOutServiceTier: true }],
+  // A message's `name`, which Groq refuses (400).
+  ['groq', { chatBody: groqChatBody }],
+]);
 
-/** Chat APIs that define no `service_tier` (Mistral refuses it, 422). OpenAI and Groq define it. */
-const NO_SERVICE_TIER: ReadonlySet<string> = new Set(['mistral', 'deepseek', 'together']);
+const NO_RULES: ProviderRules = {};
 
-export function takesMaxTokensOnly(provider: string): boolean {
-  return MAX_TOKENS_ONLY.has(provider);
+/** How the wire shapes a call to this provider's chat endpoint (OpenAI's own where unlisted). */
+export function providerWireRules(provider: string): Omit<ProviderRules, 'chatBody'> {
+  const { chatBody: _chatBody, ...wire } = RULES.get(provider) ?? NO_RULES;
+  return wire;
 }
 
-export function definesServiceTier(provider: string): boolean {
-  return !NO_SERVICE_TIER.has(provider);
+/** The provider's chat body reshaping, if it needs one. */
+export function providerChatBody(provider: string): ProviderRules['chatBody'] {
+  return RULES.get(provider)?.chatBody;
+}
+
+function definesServiceTier(provider: string): boolean {
+  return RULES.get(provider)?.leavesOutServiceTier !== true;
 }
 
 const OPENAI_SETTINGS_WITHOUT_TIER: ReadonlySet<RequestSetting> = new Set(
