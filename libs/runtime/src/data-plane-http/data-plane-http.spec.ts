@@ -15,57 +15,20 @@ import {
   type ProviderCall,
   type ProviderPort,
   type RouterPort,
-  type TokenUsage,
 } from '@aigw/contracts/data-plane';
 import { HttpProviderClient } from './http-provider-client';
 import { HttpRouterClient } from './http-router-client';
 import { registerProviderWire } from './provider-wire-server';
 import { registerRouterWire } from './router-wire-server';
 import { createWireServer } from './wire-server';
+import { providerCall, request, servedBy, usage } from '../testing/wire-call-fixtures';
 
-const usage: TokenUsage = {
-  inputTokens: 3,
-  outputTokens: 2,
-  cachedInputTokens: 0,
-  source: 'reported',
-};
-const servedBy = { backend: 'b1', provider: 'vllm', model: 'upstream-model' };
-
-function request(overrides: Partial<GatewayRequest> = {}): GatewayRequest {
-  return {
-    requestId: 'r1',
-    operation: 'chat',
-    requestedModel: 'gpt-4',
-    stream: false,
-    clientWantsStreamUsage: false,
-    body: { model: 'gpt-4', messages: [{ role: 'user', content: 'hi' }] },
-    caller: { userKey: 'alice' },
-    allowedModels: [],
-    forwardHeaders: {},
-    ...overrides,
-  };
-}
-
+/** A call of `overrides`' request to the fixtures' backend. */
 function call(
   overrides: Partial<GatewayRequest> = {},
   signal = new AbortController().signal,
 ): ProviderCall {
-  return {
-    request: request(overrides),
-    target: {
-      backendName: 'b1',
-      provider: 'vllm',
-      model: 'upstream-model',
-      credential: {
-        headerName: 'authorization',
-        headerPrefix: 'Bearer ',
-        apiKey: { reveal: () => 'sk-secret' },
-      },
-      requestTimeoutMs: 5_000,
-      firstByteTimeoutMs: 5_000,
-    },
-    signal,
-  };
+  return providerCall(request(overrides), signal);
 }
 
 function streamOf(chunks: JsonObject[], breakAfter?: number): GatewayAnswer {

@@ -12,9 +12,7 @@ import {
   type GatewayRequest,
   type JsonAnswer,
   type JsonObject,
-  type ProviderCall,
   type RouterPort,
-  type TokenUsage,
 } from '@aigw/contracts/data-plane';
 import { HttpProviderClient } from './http-provider-client';
 import { HttpRouterClient } from './http-router-client';
@@ -22,48 +20,7 @@ import { registerProviderWire } from './provider-wire-server';
 import { BODY_HEADER, untouchedBodyText } from './relayed-json-body';
 import { registerRouterWire } from './router-wire-server';
 import { createWireServer } from './wire-server';
-
-const usage: TokenUsage = {
-  inputTokens: 3,
-  outputTokens: 2,
-  cachedInputTokens: 0,
-  source: 'reported',
-};
-const servedBy = { backend: 'b1', provider: 'vllm', model: 'upstream-model' };
-
-function request(overrides: Partial<GatewayRequest> = {}): GatewayRequest {
-  return {
-    requestId: 'r1',
-    operation: 'chat',
-    requestedModel: 'gpt-4',
-    stream: false,
-    clientWantsStreamUsage: false,
-    body: { model: 'gpt-4', messages: [{ role: 'user', content: 'hi' }] },
-    caller: { userKey: 'alice' },
-    allowedModels: [],
-    forwardHeaders: {},
-    ...overrides,
-  };
-}
-
-function call(req: GatewayRequest, signal: AbortSignal): ProviderCall {
-  return {
-    request: req,
-    target: {
-      backendName: 'b1',
-      provider: 'vllm',
-      model: 'upstream-model',
-      credential: {
-        headerName: 'authorization',
-        headerPrefix: 'Bearer ',
-        apiKey: { reveal: () => 'sk-secret' },
-      },
-      requestTimeoutMs: 5_000,
-      firstByteTimeoutMs: 5_000,
-    },
-    signal,
-  };
-}
+import { providerCall, request, servedBy, usage } from '../testing/wire-call-fixtures';
 
 const jsonAnswer = (body: JsonObject, mediaType?: string): JsonAnswer => ({
   kind: 'json',
@@ -102,7 +59,7 @@ describe('JSON answers relayed through the router', () => {
     const routerPort: RouterPort = {
       listModels: () => [],
       route: async (req, signal): Promise<GatewayAnswer> => {
-        const answer = await providers.invoke(call(req, signal));
+        const answer = await providers.invoke(providerCall(req, signal));
         assert.equal(answer.kind, 'json');
         if (answer.kind !== 'json') return answer;
         const seen: { text?: string; after?: string } = { text: untouchedBodyText(answer.body) };
@@ -225,7 +182,7 @@ describe('JSON answers from a peer of another build', () => {
     });
     peers.push(peer);
     const client = new HttpProviderClient({ url: await listening(peer) });
-    const answer = await client.invoke(call(request(), new AbortController().signal));
+    const answer = await client.invoke(providerCall(request(), new AbortController().signal));
     await client.close();
     assert.equal(answer.kind, 'json');
     return answer;
