@@ -8,37 +8,20 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
-import { Topic } from '@aigw/contracts';
 import { eventually } from '@aigw/testing';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
-import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { startSplitDataPlane, type AppProcess } from '@aigw/testing/processes';
+import { adapterUsageEvents } from './adapter-usage-events';
 
 const COST_HEADER = 'x-ai-gateway-cost-usd';
 /** The fake's embedding usage: 4 input tokens, priced at $0.5 per 1k on the embed route. */
 const EMBED_DOLLARS = (4 / 1000) * 0.5;
 
-/** The usage events the provider-adapter recorded (its event log without Kafka). */
-function adapterUsage(dir: string): Record<string, unknown>[] {
-  const db = new DatabaseSync(join(dir, 'adapter', 'provider-adapter-events.db'), {
-    readOnly: true,
-  });
-  try {
-    return (
-      db.prepare('SELECT value FROM events WHERE topic = ?').all(Topic.UsageRecorded) as {
-        value: string;
-      }[]
-    ).map((row) => JSON.parse(row.value) as Record<string, unknown>);
-  } finally {
-    db.close();
-  }
-}
-
 describe('split deployment: a backend name shared by two routes', () => {
   const chatUpstream = new FakeOpenAiUpstream('chat');
   const embedUpstream = new FakeOpenAiUpstream('embed');
   const dir = mkdtempSync(join(tmpdir(), 'aigw-split-shared-names-'));
-  let services: AppProcess[] = [];
+  const services: AppProcess[] = [];
   let ingressUrl = '';
 
   before(async () => {
@@ -67,21 +50,7 @@ spec:
       text-embedding-3-small: {inputPer1k: 0.5, outputPer1k: 0}
 `,
     );
-    const adapter = await startApp('provider-adapter', {
-      AI_GATEWAY_CONFIG: path,
-      AI_GATEWAY_DATA_DIR: join(dir, 'adapter'),
-    });
-    const router = await startApp('router', {
-      AI_GATEWAY_CONFIG: path,
-      AI_GATEWAY_DATA_DIR: join(dir, 'router'),
-      PROVIDER_ADAPTER_URL: adapter.baseUrl,
-    });
-    const ingress = await startApp('ingress', {
-      AI_GATEWAY_CONFIG: path,
-      AI_GATEWAY_DATA_DIR: join(dir, 'ingress'),
-      ROUTER_URL: router.baseUrl,
-    });
-    services = [ingress, router, adapter];
+    const { ingress } = await startSplitDataPlane({ AI_GATEWAY_CONFIG: path }, dir, services);
     ingressUrl = ingress.baseUrl;
   });
 
@@ -103,7 +72,10 @@ spec:
     assert.equal(embedUpstream.calls.length, 1);
     assert.equal(chatUpstream.calls.length, 0, "not the chat route's backend of that name");
 
-    const usage = await eventually('the usage event', () => adapterUsage(dir)[0]);
+    const usage = await eventually(
+      'the usage event',
+      async () => (await adapterUsageEvents(dir, 1))[0],
+    );
     assert.equal(usage.backend, 'openai');
     assert.equal(usage.route, 'embed');
     assert.ok(

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI, { toFile } from 'openai';
 import { FAKE_BATCH_MODEL, FakeBatchBackend } from '@aigw/testing/fake-provider';
-import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { startSplitDataPlane, type AppProcess } from '@aigw/testing/processes';
 
 /** Each route: its virtual model, its upstream and its key. */
 const ROUTES = [
@@ -22,7 +22,7 @@ const ROUTES = [
 describe('split deployment: files and batches of a backend name two routes share', () => {
   const backends = ROUTES.map(() => new FakeBatchBackend());
   const dir = mkdtempSync(join(tmpdir(), 'aigw-split-shared-held-'));
-  let services: AppProcess[] = [];
+  const services: AppProcess[] = [];
   let ingressUrl = '';
 
   before(async () => {
@@ -40,26 +40,11 @@ spec:
 `,
       ).join('---\n'),
     );
-    const keys = {
+    // The backends' keys: the provider-adapter's alone.
+    const { ingress } = await startSplitDataPlane({ AI_GATEWAY_CONFIG: path }, dir, services, {
       AI_GATEWAY_SECRET_ALPHA_KEY_APIKEY: ROUTES[0].key,
       AI_GATEWAY_SECRET_BETA_KEY_APIKEY: ROUTES[1].key,
-    };
-    const adapter = await startApp('provider-adapter', {
-      AI_GATEWAY_CONFIG: path,
-      ...keys,
-      AI_GATEWAY_DATA_DIR: join(dir, 'adapter'),
     });
-    const router = await startApp('router', {
-      AI_GATEWAY_CONFIG: path,
-      AI_GATEWAY_DATA_DIR: join(dir, 'router'),
-      PROVIDER_ADAPTER_URL: adapter.baseUrl,
-    });
-    const ingress = await startApp('ingress', {
-      AI_GATEWAY_CONFIG: path,
-      AI_GATEWAY_DATA_DIR: join(dir, 'ingress'),
-      ROUTER_URL: router.baseUrl,
-    });
-    services = [ingress, router, adapter];
     ingressUrl = ingress.baseUrl;
   });
 
