@@ -314,6 +314,22 @@ describe('model calls bounded by the drain deadline', () => {
     assert.equal(drain.runningCalls, 1);
     await events.return!();
     assert.equal(drain.runningCalls, 0);
+
+    // A caller that hung up while its stream was being opened: the edge drops it unread.
+    const gone = new AbortController();
+    const handedOn = drainBoundedRouter(
+      {
+        listModels: () => [],
+        route: async () => {
+          gone.abort(new Error('client gone'));
+          return streamingRouter(twoEvents).route(request, gone.signal);
+        },
+      },
+      drain,
+      onCut,
+    );
+    await handedOn.route(request, gone.signal);
+    assert.equal(drain.runningCalls, 0);
   });
 
   it('reads AI_GATEWAY_DRAIN_TIMEOUT_MS, 310 s by default', () => {

@@ -120,6 +120,9 @@ class BoundedCall extends DrainBoundCall implements StreamedCall {
   streamed(events: AsyncIterable<JsonObject>): AsyncIterableIterator<JsonObject> {
     this.unread = true;
     this.stream = new BoundedStream(events, this);
+    // Its caller hung up while the stream was opened: handleEvent has run, and the edge
+    // drops the stream unread, so let it go now (tracked again if read after all).
+    if (this.caller.aborted) this.release();
     return this.stream;
   }
 
