@@ -7,19 +7,18 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
-import { Topic } from '@aigw/contracts';
 import {
   connectRealtime,
   FakeRealtimeUpstream,
   realtimeRefusal,
 } from '@aigw/testing/fake-provider';
-import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { startSplitDataPlane, type AppProcess } from '@aigw/testing/processes';
+import { adapterUsageEvents } from './adapter-usage-events';
 
 describe('split deployment: realtime client secrets at the ingress', () => {
   const backend = new FakeRealtimeUpstream();
   const dir = mkdtempSync(join(tmpdir(), 'aigw-split-secrets-'));
-  let services: AppProcess[] = [];
+  const services: AppProcess[] = [];
   let ingress: AppProcess;
   let wsBase: string;
 
@@ -37,23 +36,9 @@ spec:
   userIdentification: {header: x-user-id}
 `,
     );
-    const shared = { AI_GATEWAY_CONFIG: path };
-    const adapter = await startApp('provider-adapter', {
-      ...shared,
+    ({ ingress } = await startSplitDataPlane({ AI_GATEWAY_CONFIG: path }, dir, services, {
       AI_GATEWAY_SECRET_OPENAI_KEY_APIKEY: 'sk-backend-openai',
-      AI_GATEWAY_DATA_DIR: join(dir, 'adapter'),
-    });
-    const router = await startApp('router', {
-      ...shared,
-      AI_GATEWAY_DATA_DIR: join(dir, 'router'),
-      PROVIDER_ADAPTER_URL: adapter.baseUrl,
-    });
-    ingress = await startApp('ingress', {
-      ...shared,
-      AI_GATEWAY_DATA_DIR: join(dir, 'ingress'),
-      ROUTER_URL: router.baseUrl,
-    });
-    services = [ingress, router, adapter];
+    }));
     wsBase = ingress.baseUrl.replace(/^http/, 'ws');
   });
 
@@ -63,26 +48,6 @@ spec:
   });
 
   beforeEach(() => backend.reset());
-
-  async function adapterUsage(count: number): Promise<Record<string, unknown>[]> {
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const db = new DatabaseSync(join(dir, 'adapter', 'provider-adapter-events.db'), {
-        readOnly: true,
-      });
-      try {
-        const rows = (
-          db.prepare('SELECT value FROM events WHERE topic = ?').all(Topic.UsageRecorded) as {
-            value: string;
-          }[]
-        ).map((row) => JSON.parse(row.value) as Record<string, unknown>);
-        if (rows.length >= count || Date.now() > deadline) return rows;
-      } finally {
-        db.close();
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
 
   it('mints a secret whose session crosses both hops as its caller, configured as minted', async () => {
     const answer = await fetch(`${ingress.baseUrl}/v1/realtime/client_secrets`, {
@@ -113,7 +78,7 @@ spec:
     const [upgrade] = backend.upgrades;
     assert.equal(upgrade.headers.authorization, 'Bearer sk-backend-openai');
     assert.ok(!JSON.stringify(upgrade.headers).includes(secret.value));
-    const [event] = await adapterUsage(1);
+    const [event] = await adapterUsageEvents(dir, 1);
     assert.equal(event.userId, 'split-minter');
     assert.equal(event.modelServed, 'gpt-realtime');
 

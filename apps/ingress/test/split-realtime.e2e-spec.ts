@@ -9,9 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import { InvalidSettingError } from '@aigw/config';
-import { Topic } from '@aigw/contracts';
 import {
   connectRealtime,
   FAKE_REALTIME_USAGE,
@@ -20,6 +18,7 @@ import {
 } from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
 import { bootstrapIngress } from '../src/ingress-bootstrap';
+import { adapterUsageEvents } from './adapter-usage-events';
 
 describe('split deployment: /v1/realtime across the internal hops', () => {
   const backend = new FakeRealtimeUpstream();
@@ -73,27 +72,6 @@ spec:
 
   beforeEach(() => backend.reset());
 
-  /** The provider-adapter's usage events (its local event log without Kafka). */
-  async function adapterUsage(count: number): Promise<Record<string, unknown>[]> {
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const db = new DatabaseSync(join(dir, 'adapter', 'provider-adapter-events.db'), {
-        readOnly: true,
-      });
-      try {
-        const rows = (
-          db.prepare('SELECT value FROM events WHERE topic = ?').all(Topic.UsageRecorded) as {
-            value: string;
-          }[]
-        ).map((row) => JSON.parse(row.value) as Record<string, unknown>);
-        if (rows.length >= count || Date.now() > deadline) return rows;
-      } finally {
-        db.close();
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-
   it('pipes a session through router and adapter: renamed, keyed by the adapter, metered there', async () => {
     const client = await connectRealtime(`${wsBase}/v1/realtime?model=voice`, headers);
     const created = await client.next('session.created');
@@ -121,7 +99,7 @@ spec:
     assert.ok(!JSON.stringify(upgrade.headers).includes('sk-client-secret'));
     assert.equal((backend.received[0].session as { model: string }).model, 'gpt-realtime');
 
-    const [event] = await adapterUsage(1);
+    const [event] = await adapterUsageEvents(dir, 1);
     assert.equal(event.operation, 'realtime');
     assert.equal(event.userId, 'split-talker');
     assert.equal(event.modelRequested, 'voice');
