@@ -82,13 +82,18 @@ spec:
     user = `browser-${randomUUID()}`;
   });
 
-  /** The minting server's call: its own identity, as it would open a session. */
-  async function mint(body: unknown, caller = user): Promise<Response> {
+  /** A JSON POST to the endpoint, as `headers` (the caller's identity) send it. */
+  async function post(body: string, headers: Record<string, string>): Promise<Response> {
     return fetch(`${gateway.baseUrl}/v1/realtime/client_secrets`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-user-id': caller },
-      body: JSON.stringify(body),
+      headers: { 'content-type': 'application/json', ...headers },
+      body,
     });
+  }
+
+  /** The minting server's call: its own identity, as it would open a session. */
+  async function mint(body: unknown, caller = user): Promise<Response> {
+    return post(JSON.stringify(body), { 'x-user-id': caller });
   }
 
   async function minted200(body: unknown): Promise<Minted> {
@@ -240,11 +245,7 @@ spec:
         .error;
       assert.deepEqual([error.param, error.code], [param, code], JSON.stringify(body));
     }
-    const notJson = await fetch(`${gateway.baseUrl}/v1/realtime/client_secrets`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-user-id': user },
-      body: '[1]',
-    });
+    const notJson = await post('[1]', { 'x-user-id': user });
     assert.equal(notJson.status, 400);
     assert.ok(
       metricSum(await metrics(), 'ai_gateway_realtime_client_secrets_total', {
@@ -256,19 +257,11 @@ spec:
   it('refuses a model the caller’s tier may not use, as the upgrade does', async () => {
     const headers = { 'x-user-id': user, 'x-user-plan': 'mini' };
     const upgrade = await refusal(`${wsBase}/v1/realtime?model=voice`, headers);
-    const refused = await fetch(`${gateway.baseUrl}/v1/realtime/client_secrets`, {
-      method: 'POST',
-      headers: { ...headers, 'content-type': 'application/json' },
-      body: JSON.stringify({ session: { model: 'voice' } }),
-    });
+    const refused = await post(JSON.stringify({ session: { model: 'voice' } }), headers);
     assert.equal(upgrade.status, 403);
     assert.equal(refused.status, 403);
     assert.deepEqual(((await refused.json()) as { error: unknown }).error, upgrade.body.error);
-    const allowed = await fetch(`${gateway.baseUrl}/v1/realtime/client_secrets`, {
-      method: 'POST',
-      headers: { ...headers, 'content-type': 'application/json' },
-      body: JSON.stringify({ session: { model: 'voice-mini' } }),
-    });
+    const allowed = await post(JSON.stringify({ session: { model: 'voice-mini' } }), headers);
     assert.equal(allowed.status, 200);
     minted.push(((await allowed.json()) as Minted).value);
   });
