@@ -83,7 +83,7 @@ const FEW_PROVIDERS: ReadonlyMap<Operation, ReadonlySet<ProviderKind>> = new Map
  * Whether only some providers serve `operation` (audio, images, moderations, rerank), so
  * chains are filtered.
  */
-export function isSpecialOperation(operation: Operation): boolean {
+function isSpecialOperation(operation: Operation): boolean {
   return FEW_PROVIDERS.has(operation); // one look-up: chat pays nothing more
 }
 
@@ -157,7 +157,7 @@ export function unservedGeminiTools(
 export function servesRequest(
   provider: string,
   request: Pick<GatewayRequest, 'operation' | 'body'>,
-  model = '',
+  model: string,
 ): boolean {
   if (asksGeminiTools(request)) return runsGeminiTools(provider, model);
   if (!servesOperation(provider, request.operation)) return false;
