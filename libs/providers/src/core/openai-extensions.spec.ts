@@ -106,7 +106,7 @@ describe('withoutGatewayExtensions', () => {
       extra_content: { google: { thought_signature: 'CqUBAdHtim9s' } },
     };
     const signedOnly = { messages: [{ role: 'assistant', content: null, tool_calls: [call] }] };
-    const keep = { keepToolCallExtras: true };
+    const keep = { keepsToolCallExtras: true };
     assert.equal(withoutGatewayExtensions(signedOnly, keep), signedOnly);
     const withReasoning = {
       thinking: { type: 'disabled' },

@@ -16,31 +16,31 @@ import { idWithoutSignature, SIGNATURE_ID_SEPARATOR } from './tool-call-signatur
 // its thinking mode answers 400 without it (older models refused it on any turn).
 // `reasoning_effort` is OpenAI's own field and passes as it is.
 
+/** What the backend takes of the extensions: Google's tool-call extras, DeepSeek's reasoning. */
 export interface ExtensionStripping {
   /**
    * Keep tool calls' `extra_content`: the backend is Google's own OpenAI-compatible
    * endpoint, where it is Google's field and Gemini 3 needs the signature back.
    */
-  readonly keepToolCallExtras?: boolean;
+  readonly keepsToolCallExtras?: boolean;
   /**
    * Keep `reasoning_content` on assistant turns that call tools: DeepSeek's thinking mode
    * answers 400 when such a turn comes back without it.
    */
-  readonly keepToolTurnReasoning?: boolean;
+  readonly keepsToolTurnReasoning?: boolean;
 }
+
+const STRIP_ALL: ExtensionStripping = {};
 
 /**
  * The body without the gateway's extensions. The same object when it has none, as it
- * usually has not: this runs on every call to the OpenAI family.
+ * usually has not: this runs on every call to the OpenAI family, so it allocates nothing
+ * then (the wire passes its endpoint as `keep`).
  */
 export function withoutGatewayExtensions(
   body: JsonObject,
-  options: ExtensionStripping = {},
+  keep: ExtensionStripping = STRIP_ALL,
 ): JsonObject {
-  const keep: Kept = {
-    stripExtras: options.keepToolCallExtras !== true,
-    toolTurnReasoning: options.keepToolTurnReasoning === true,
-  };
   if (!hasGatewayExtensions(body, keep)) return body;
   // Gemini's built-in tools are refused, not stripped: the answer would lack the search.
   const [geminiTool] = 'provider_extras' in body ? geminiToolsAsked(body) : [];
@@ -59,13 +59,7 @@ export function withoutGatewayExtensions(
 }
 
 /** A cheap look for any extension, field names only (no serializing). */
-/** What the backend takes of the extensions: Google's tool-call extras, DeepSeek's reasoning. */
-interface Kept {
-  readonly stripExtras: boolean;
-  readonly toolTurnReasoning: boolean;
-}
-
-function hasGatewayExtensions(body: JsonObject, keep: Kept): boolean {
+function hasGatewayExtensions(body: JsonObject, keep: ExtensionStripping): boolean {
   if ('thinking' in body || 'output_config' in body || 'provider_extras' in body) return true;
   if (Array.isArray(body.tools) && body.tools.some(isMarked)) return true;
   return (
@@ -74,9 +68,9 @@ function hasGatewayExtensions(body: JsonObject, keep: Kept): boolean {
   );
 }
 
-function messageHasExtensions(message: unknown, keep: Kept): boolean {
+function messageHasExtensions(message: unknown, keep: ExtensionStripping): boolean {
   if (!isJsonObject(message)) return false;
-  const { stripExtras } = keep;
+  const stripExtras = keep.keepsToolCallExtras !== true;
   return (
     'cache_control' in message ||
     'thinking_blocks' in message ||
@@ -93,9 +87,9 @@ function messageHasExtensions(message: unknown, keep: Kept): boolean {
 }
 
 /** A message without the fields only the gateway reads; the same one when it has none. */
-function plainMessage(message: unknown, keep: Kept): unknown {
+function plainMessage(message: unknown, keep: ExtensionStripping): unknown {
   if (!messageHasExtensions(message, keep)) return message;
-  const { stripExtras } = keep;
+  const stripExtras = keep.keepsToolCallExtras !== true;
   const {
     cache_control: _mark,
     thinking_blocks: _blocks,
@@ -119,9 +113,9 @@ function plainMessage(message: unknown, keep: Kept): unknown {
 }
 
 /** Whether a message's reasoning goes to the backend: a tool-call turn's, to DeepSeek. */
-function keepsReasoning(message: JsonObject, keep: Kept): boolean {
+function keepsReasoning(message: JsonObject, keep: ExtensionStripping): boolean {
   return (
-    keep.toolTurnReasoning &&
+    keep.keepsToolTurnReasoning === true &&
     message.role === 'assistant' &&
     Array.isArray(message.tool_calls) &&
     message.tool_calls.length > 0

@@ -17,7 +17,7 @@ import { openAiAnswerProblem, openAiChunkProblem } from './openai-answer-shape';
 import { sseMessages } from './sse-events';
 import { streamEventObject } from './stream-event-json';
 import { bodyChunks } from './upstream-body';
-import { withoutGatewayExtensions } from './openai-extensions';
+import { withoutGatewayExtensions, type ExtensionStripping } from './openai-extensions';
 import { choiceFailed, UnfinishedChoices } from './unfinished-choices';
 import { countTokens, estimatedUsage, OutputTally } from './tokenizer';
 import {
@@ -30,8 +30,8 @@ import {
 import { fetchUpstreamJson } from './upstream-json';
 import { openAiUsage } from './usage';
 
-/** Where an OpenAI-format call goes. */
-export interface OpenAiWireEndpoint {
+/** Where an OpenAI-format call goes, and what of the gateway's extensions it keeps. */
+export interface OpenAiWireEndpoint extends ExtensionStripping {
   readonly url: string;
   /** Drop stream chunks that carry neither choices nor usage (provider annotations). */
   readonly skipChoicelessChunks?: boolean;
@@ -50,17 +50,10 @@ export interface OpenAiWireEndpoint {
   /** The backend defines no `service_tier`: it is left out (reported as unsupported). */
   readonly leavesOutServiceTier?: boolean;
   /**
-   * Google's OpenAI-compatible endpoint: tool calls keep `extra_content`, its own field,
-   * where Gemini's signatures travel (Gemini 3 refuses its calls back without them).
-   */
-  readonly keepsToolCallExtras?: boolean;
-  /**
    * The backend defines no `stream_options` and refuses the field (Mistral: 422 "Extra
    * inputs are not permitted"); it puts the usage on its last chunk unasked.
    */
   readonly refusesStreamOptions?: boolean;
-  /** DeepSeek: tool-call turns keep their `reasoning_content` (thinking mode needs it back). */
-  readonly keepsToolTurnReasoning?: boolean;
 }
 
 export function servedByTarget(call: ProviderCall): ServedBy {
@@ -91,10 +84,7 @@ export async function invokeOpenAiWire(
   const { request, target } = call;
   if (request.operation === 'embeddings') checkTextOrTokens(request.body, 'input');
   if (request.operation === 'completions') checkTextOrTokens(request.body, 'prompt');
-  const plain = withoutGatewayExtensions(request.body, {
-    keepToolCallExtras: endpoint.keepsToolCallExtras,
-    keepToolTurnReasoning: endpoint.keepsToolTurnReasoning,
-  });
+  const plain = withoutGatewayExtensions(request.body, endpoint);
   const body: JsonObject = { ...plain, model: target.model };
   if (request.operation === 'chat') {
     if (endpoint.maxTokensAsCompletionTokens) renameMaxTokens(body);
