@@ -115,7 +115,12 @@ export function isSpecialRequest(request: Pick<GatewayRequest, 'operation' | 'bo
 }
 
 function asksGeminiTools(request: Pick<GatewayRequest, 'operation' | 'body'>): boolean {
-  return request.operation === 'chat' && geminiToolsAsked(request.body).length > 0;
+  // A plain chat (no provider_extras) is answered without building the list of tools.
+  return (
+    request.operation === 'chat' &&
+    request.body.provider_extras !== undefined &&
+    geminiToolsAsked(request.body).length > 0
+  );
 }
 
 /** A Claude model on Vertex AI (Anthropic's publisher), which runs no Gemini tool. */
