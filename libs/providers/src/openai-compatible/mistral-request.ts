@@ -14,7 +14,7 @@ const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
  * An id Mistral takes for a tool call id it would refuse (OpenAI's `call_...`, Anthropic's
  * `toolu_...`, one of ours): the same for the same id, so a call and its result still pair.
  */
-export function mistralToolCallId(id: string): string {
+function mistralToolCallId(id: string): string {
   if (MISTRAL_TOOL_CALL_ID.test(id)) return id;
   const digest = createHash('sha256').update(idWithoutSignature(id)).digest();
   let out = '';
