@@ -44,7 +44,11 @@ import {
 } from './realtime-handshake';
 import { chatPromptRules, screenRealtimeEvent } from './realtime-prompt-rules';
 import { RealtimeSession, type SessionEnd } from './realtime-session';
-import { NOOP_REALTIME_OBSERVER, type RealtimeObserver } from './realtime-telemetry';
+import {
+  NOOP_REALTIME_OBSERVER,
+  type ClientSecretOutcome,
+  type RealtimeObserver,
+} from './realtime-telemetry';
 
 /** The largest frame a client may send (a second of 24 kHz PCM is 64 KiB as base64). */
 const MAX_CLIENT_FRAME_BYTES = 16 * 1024 * 1024;
@@ -54,11 +58,9 @@ export interface RealtimeEdgeOptions {
   readonly router: RealtimeRouter;
   readonly observer?: RealtimeObserver;
   /**
-   * Where `POST /v1/realtime/client_secrets` keeps the secrets it mints; when not given,
-   * the edge opens its own on `redisUrl` (openRealtimeClientSecrets).
+   * The deployment's Redis (`REDIS_URL`): the client secrets `POST /v1/realtime/client_secrets`
+   * mints are kept there, else in memory (openRealtimeClientSecrets).
    */
-  readonly clientSecrets?: RealtimeClientSecrets;
-  /** The deployment's Redis (`REDIS_URL`): client secrets kept there, else in memory. */
   readonly redisUrl?: string;
 }
 
@@ -80,10 +82,11 @@ export class RealtimeEdge {
   });
   /** Sessions open now, so a stopping gateway can close them (its server waits for them). */
   private readonly sessions = new Set<RealtimeSession>();
-  /** The client secrets sessions may open with instead of the caller's credential. */
+  /**
+   * The client secrets sessions may open with instead of the caller's credential; their
+   * store is opened with the edge and closed with it.
+   */
   private readonly secrets?: RealtimeClientSecrets;
-  /** The secrets' store this edge opened itself (none was given), closed with it. */
-  private readonly ownSecrets?: RealtimeClientSecrets;
 
   constructor(
     private readonly pipeline: IngressPipeline,
@@ -92,12 +95,11 @@ export class RealtimeEdge {
     /** Request telemetry and tracing, as for the HTTP calls: a session is one request. */
     private readonly requests: IngressObserver = NOOP_INGRESS_OBSERVER,
   ) {
-    if (options && !options.clientSecrets) {
-      this.ownSecrets = openRealtimeClientSecrets(options.redisUrl, () =>
+    this.secrets =
+      options &&
+      openRealtimeClientSecrets(options.redisUrl, () =>
         this.observer.clientSecret?.('evicted', {}),
       );
-    }
-    this.secrets = options && (options.clientSecrets ?? this.ownSecrets);
   }
 
   /**
@@ -132,7 +134,7 @@ export class RealtimeEdge {
   close(): void {
     this.server.close();
     for (const session of [...this.sessions]) session.shutdown();
-    void this.ownSecrets?.close();
+    void this.secrets?.close();
   }
 
   /** The HTTP server's `upgrade` event: every upgrade request comes here. */
@@ -201,7 +203,7 @@ export class RealtimeEdge {
     fields: Record<string, string | undefined>,
   ): Promise<ClientSecretGrant> {
     const model = url.searchParams.get('model') || undefined;
-    const report = (outcome: Parameters<NonNullable<RealtimeObserver['clientSecret']>>[0]) =>
+    const report = (outcome: ClientSecretOutcome) =>
       this.observer.clientSecret?.(outcome, { ...fields, model });
     let redemption;
     try {

@@ -16,7 +16,6 @@ describe('RealtimeClientSecrets', () => {
     const kept: string[] = [];
     const memory = new MemoryClientSecretStore();
     const store: ClientSecretStore = {
-      kind: 'memory',
       put: async (digest, grant, ttl) => {
         kept.push(digest, grant);
         await memory.put(digest, grant, ttl);
@@ -59,7 +58,6 @@ describe('RealtimeClientSecrets', () => {
 
   it('answers a store that fails with a 503 to retry, not a 401', async () => {
     const failing: ClientSecretStore = {
-      kind: 'redis',
       put: () => Promise.reject(new Error('down')),
       get: () => Promise.reject(new Error('down')),
       close: async () => undefined,

@@ -8,7 +8,7 @@ import {
 import type { ClientSecretStore } from './client-secret-store';
 
 /** OpenAI's ephemeral keys start so; a bearer token that does is taken as one of ours. */
-export const CLIENT_SECRET_PREFIX = 'ek_';
+const CLIENT_SECRET_PREFIX = 'ek_';
 
 /** What a client secret lets its holder do: open sessions of one model as one caller. */
 export interface ClientSecretGrant {
@@ -33,7 +33,7 @@ export type Redemption =
 const STORE_RETRY_AFTER_MS = 1_000;
 
 /** The store did not answer: the gateway's trouble, so a 503 to retry, not a 401. */
-export function secretStoreUnavailable(cause: unknown): DataPlaneError {
+function secretStoreUnavailable(cause: unknown): DataPlaneError {
   return new DataPlaneError(
     DataPlaneErrorCode.NoBackendAvailable,
     'The gateway could not reach its store of realtime client secrets. Try again shortly.',
@@ -84,10 +84,6 @@ export class RealtimeClientSecrets {
     private readonly store: ClientSecretStore,
     private readonly now: () => number = Date.now,
   ) {}
-
-  get kind(): ClientSecretStore['kind'] {
-    return this.store.kind;
-  }
 
   /** A new secret for `grant`, good for `seconds` from now. */
   async mint(

@@ -1,9 +1,9 @@
 import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
 
 /** OpenAI's bounds on `expires_after.seconds`, and its default (10 minutes). */
-export const MIN_SECRET_SECONDS = 10;
-export const MAX_SECRET_SECONDS = 7200;
-export const DEFAULT_SECRET_SECONDS = 600;
+const MIN_SECRET_SECONDS = 10;
+const MAX_SECRET_SECONDS = 7200;
+const DEFAULT_SECRET_SECONDS = 600;
 
 /** What `POST /v1/realtime/client_secrets` asks for, checked. */
 export interface ClientSecretRequest {

@@ -6,7 +6,6 @@ import { BoundedLru, type BoundedLruLimits } from '../../responses/bounded-lru';
  * secret itself: what the store holds cannot open a session), until it expires.
  */
 export interface ClientSecretStore {
-  readonly kind: 'memory' | 'redis';
   /** Keeps `grant` (its JSON) for `ttlMs`. */
   put(digest: string, grant: string, ttlMs: number): Promise<void>;
   /** The grant's JSON, or undefined when unknown or expired. */
@@ -15,7 +14,7 @@ export interface ClientSecretStore {
 }
 
 /** The bounds of the in-memory store: secrets live minutes, so these are generous. */
-export const MEMORY_SECRET_LIMITS: BoundedLruLimits = {
+const MEMORY_SECRET_LIMITS: BoundedLruLimits = {
   maxEntries: 10_000,
   maxBytes: 64 * 1024 * 1024,
 };
@@ -31,7 +30,6 @@ interface Entry {
  * on one is unknown to another). Bounded by entries and bytes, the oldest evicted first.
  */
 export class MemoryClientSecretStore implements ClientSecretStore {
-  readonly kind = 'memory';
   private readonly lru: BoundedLru<Entry>;
 
   constructor(
@@ -61,8 +59,6 @@ const PREFIX = 'aigw:realtime-secret:v1:';
 
 /** Redis, shared by every replica (the split deployment's ingresses); Redis expires each key. */
 export class RedisClientSecretStore implements ClientSecretStore {
-  readonly kind = 'redis';
-
   constructor(private readonly redis: Redis) {}
 
   async put(digest: string, grant: string, ttlMs: number): Promise<void> {
