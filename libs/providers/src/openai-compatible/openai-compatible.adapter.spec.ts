@@ -58,9 +58,17 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
   after(() => upstream.stop());
   beforeEach(() => upstream.reset());
 
+  /** A call of `request` to the fake backend, as `provider` when one is named. */
+  const invoke = (request: GatewayRequest, provider?: string) =>
+    adapter.invoke({
+      request,
+      target: provider === undefined ? target : { ...target, provider },
+      signal: new AbortController().signal,
+    });
+
   it('sends the served model, the injected key and no client credentials', async () => {
     const request = chatRequest({ forwardHeaders: { 'x-trace': 't1' } });
-    const answer = await adapter.invoke({ request, target, signal: new AbortController().signal });
+    const answer = await invoke(request);
     assert.equal(answer.kind, 'json');
     assert.equal(upstream.calls.length, 1);
     const call = upstream.calls[0];
@@ -84,11 +92,7 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
       operation: 'chat' | 'completions' = 'chat',
     ) => {
       upstream.reset();
-      await adapter.invoke({
-        request: chatRequest({ operation, body }),
-        target: { ...target, provider },
-        signal: new AbortController().signal,
-      });
+      await invoke(chatRequest({ operation, body }), provider);
       return upstream.calls[0].body;
     };
     const messages = [{ role: 'user', content: 'hi' }];
@@ -126,11 +130,7 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
         },
       ],
     };
-    await adapter.invoke({
-      request: chatRequest({ body }),
-      target,
-      signal: new AbortController().signal,
-    });
+    await invoke(chatRequest({ body }));
     assert.doesNotMatch(JSON.stringify(upstream.calls[0].body), /cache_control/);
     assert.deepEqual(upstream.calls[0].body.messages, [
       { role: 'system', content: [{ type: 'text', text: 'stable' }] },
@@ -145,11 +145,7 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
       stream: true,
       body: { model: 'gpt-4', stream: true, messages: [{ role: 'user', content: 'hi' }] },
     });
-    const answer = (await adapter.invoke({
-      request,
-      target,
-      signal: new AbortController().signal,
-    })) as StreamAnswer;
+    const answer = (await invoke(request)) as StreamAnswer;
     assert.equal(answer.kind, 'stream');
     const events = await collect(answer);
     assert.deepEqual(upstream.calls[0].body.stream_options, { include_usage: true });
@@ -176,11 +172,7 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
         messages: [{ role: 'user', content: 'hi' }],
       },
     });
-    const answer = (await adapter.invoke({
-      request,
-      target,
-      signal: new AbortController().signal,
-    })) as StreamAnswer;
+    const answer = (await invoke(request)) as StreamAnswer;
     const events = await collect(answer);
     const last = events.at(-1)!;
     assert.deepEqual(last.choices, []);
@@ -237,12 +229,7 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
       { role: 'tool', tool_call_id: 'abcDEF123', content: 'snow' },
     ];
     const body = { model: 'mistral-large-latest', messages };
-    const signal = new AbortController().signal;
-    await adapter.invoke({
-      request: chatRequest({ body }),
-      target: { ...target, provider: 'mistral' },
-      signal,
-    });
+    await invoke(chatRequest({ body }), 'mistral');
     const sent = upstream.calls[0].body.messages as JsonObject[];
     const callIds = (sent[1].tool_calls as JsonObject[]).map((call) => call.id as string);
     const resultIds = sent.slice(2).map((message) => message.tool_call_id as string);
@@ -252,7 +239,7 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
     assert.notEqual(callIds[0], callIds[1]);
     // Other backends get the ids as the client sent them.
     upstream.reset();
-    await adapter.invoke({ request: chatRequest({ body }), target, signal });
+    await invoke(chatRequest({ body }));
     const plain = upstream.calls[0].body.messages as JsonObject[];
     assert.equal((plain[1].tool_calls as JsonObject[])[0].id, 'call_Xy12abCD34ef');
     assert.equal(plain[2].tool_call_id, 'call_Xy12abCD34ef');
@@ -363,22 +350,12 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
         messages: [{ role: 'user', content: 'hi' }],
       },
     });
-    const answer = (await adapter.invoke({
-      request,
-      target: { ...target, provider: 'mistral' },
-      signal: new AbortController().signal,
-    })) as StreamAnswer;
+    const answer = (await invoke(request, 'mistral')) as StreamAnswer;
     await collect(answer);
     assert.equal('stream_options' in upstream.calls[0].body, false);
     // Every other backend is still asked for the usage chunk.
     upstream.reset();
-    await collect(
-      (await adapter.invoke({
-        request,
-        target,
-        signal: new AbortController().signal,
-      })) as StreamAnswer,
-    );
+    await collect((await invoke(request)) as StreamAnswer);
     assert.deepEqual(upstream.calls[0].body.stream_options, { include_usage: true });
   });
 
@@ -397,19 +374,14 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
       { role: 'tool', tool_call_id: 'call_1', content: 'sunny' },
     ];
     const body = { model: 'deepseek-v4-pro', messages };
-    const signal = new AbortController().signal;
-    await adapter.invoke({
-      request: chatRequest({ body }),
-      target: { ...target, provider: 'deepseek' },
-      signal,
-    });
+    await invoke(chatRequest({ body }), 'deepseek');
     const sent = upstream.calls[0].body.messages as JsonObject[];
     assert.equal(sent[2].reasoning_content, 'I need the weather tool.');
     // A turn without tool calls needs none (DeepSeek ignores it; older models refused it).
     assert.equal('reasoning_content' in sent[1], false);
     // Other backends get no reasoning_content at all (OpenAI refuses unknown fields).
     upstream.reset();
-    await adapter.invoke({ request: chatRequest({ body }), target, signal });
+    await invoke(chatRequest({ body }));
     const plain = upstream.calls[0].body.messages as JsonObject[];
     assert.equal('reasoning_content' in plain[2], false);
   });
@@ -427,12 +399,7 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
       prompt_cache_key: 'session-1',
       metadata: { team: 'a' },
     };
-    const signal = new AbortController().signal;
-    await adapter.invoke({
-      request: chatRequest({ body }),
-      target: { ...target, provider: 'mistral' },
-      signal,
-    });
+    await invoke(chatRequest({ body }), 'mistral');
     const sent = upstream.calls[0].body;
     for (const field of [
       'user',
@@ -447,7 +414,7 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
     assert.equal(sent.prompt_cache_key, 'session-1');
     assert.deepEqual(sent.metadata, { team: 'a' });
     upstream.reset();
-    await adapter.invoke({ request: chatRequest({ body }), target, signal });
+    await invoke(chatRequest({ body }));
     assert.equal(upstream.calls[0].body.user, 'u-1');
   });
 
@@ -470,11 +437,7 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
         usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 },
       },
     });
-    const answer = await adapter.invoke({
-      request: chatRequest(),
-      target: { ...target, provider: 'mistral' },
-      signal: new AbortController().signal,
-    });
+    const answer = await invoke(chatRequest(), 'mistral');
     assert.equal(answer.kind, 'json');
     const choices = (answer as { body: JsonObject }).body.choices as JsonObject[];
     assert.equal(choices[0].finish_reason, 'length');
@@ -489,18 +452,13 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
         { role: 'user', content: 'hi', name: 'alice' },
       ],
     };
-    const signal = new AbortController().signal;
-    await adapter.invoke({
-      request: chatRequest({ body }),
-      target: { ...target, provider: 'groq' },
-      signal,
-    });
+    await invoke(chatRequest({ body }), 'groq');
     assert.deepEqual(upstream.calls[0].body.messages, [
       { role: 'system', content: 'Be brief.' },
       { role: 'user', content: 'hi' },
     ]);
     upstream.reset();
-    await adapter.invoke({ request: chatRequest({ body }), target, signal });
+    await invoke(chatRequest({ body }));
     assert.equal((upstream.calls[0].body.messages as JsonObject[])[1].name, 'alice');
   });
 
@@ -526,11 +484,7 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
         { role: 'tool', tool_call_id: 'abcDEF123', content: 'no such city', is_error: true },
       ],
     };
-    await adapter.invoke({
-      request: chatRequest({ body }),
-      target: { ...target, provider: 'mistral' },
-      signal: new AbortController().signal,
-    });
+    await invoke(chatRequest({ body }), 'mistral');
     assert.deepEqual(upstream.calls[0].body.messages, [
       { role: 'system', content: 'Be brief.' },
       { role: 'user', content: 'hi' },
@@ -559,11 +513,7 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
         { role: 'user', content: 'hi' },
       ],
     };
-    await adapter.invoke({
-      request: chatRequest({ body }),
-      target: { ...target, provider: 'mistral' },
-      signal: new AbortController().signal,
-    });
+    await invoke(chatRequest({ body }), 'mistral');
     assert.deepEqual(upstream.calls[0].body.messages, [
       { role: 'system', content: 'Answer in French.' },
       { role: 'user', content: 'hi' },
@@ -576,11 +526,7 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
       stream: true,
       body: { model: 'gpt-4', stream: true, messages: [{ role: 'user', content: 'hi' }] },
     });
-    const answer = (await adapter.invoke({
-      request,
-      target,
-      signal: new AbortController().signal,
-    })) as StreamAnswer;
+    const answer = (await invoke(request)) as StreamAnswer;
     await assert.rejects(
       collect(answer),
       (error: unknown) =>
@@ -599,7 +545,7 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
     it(`maps an upstream ${status} to ${code}`, async () => {
       upstream.next({ kind: 'status', status, headers: { 'retry-after': '7' } });
       await assert.rejects(
-        adapter.invoke({ request: chatRequest(), target, signal: new AbortController().signal }),
+        invoke(chatRequest()),
         (error: unknown) =>
           error instanceof DataPlaneError && error.code === code && error.upstreamStatus === status,
       );
@@ -609,7 +555,7 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
   it('reads Retry-After on a 429', async () => {
     upstream.next({ kind: 'status', status: 429, headers: { 'retry-after': '7' } });
     await assert.rejects(
-      adapter.invoke({ request: chatRequest(), target, signal: new AbortController().signal }),
+      invoke(chatRequest()),
       (error: unknown) => error instanceof DataPlaneError && error.retryAfterMs === 7000,
     );
   });
@@ -621,7 +567,7 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
       body: { error: { message: 'Incorrect API key provided: sk-test-secret-key' } },
     });
     await assert.rejects(
-      adapter.invoke({ request: chatRequest(), target, signal: new AbortController().signal }),
+      invoke(chatRequest()),
       (error: unknown) =>
         error instanceof Error &&
         !error.message.includes('sk-test-secret-key') &&
@@ -632,7 +578,7 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
   it('times out a backend that does not answer, as a timeout', async () => {
     upstream.next({ kind: 'hang' });
     await assert.rejects(
-      adapter.invoke({ request: chatRequest(), target, signal: new AbortController().signal }),
+      invoke(chatRequest()),
       (error: unknown) =>
         error instanceof DataPlaneError && error.code === DataPlaneErrorCode.UpstreamTimeout,
     );
@@ -641,7 +587,7 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
   it('reports garbage as a bad response', async () => {
     upstream.next({ kind: 'garbage' });
     await assert.rejects(
-      adapter.invoke({ request: chatRequest(), target, signal: new AbortController().signal }),
+      invoke(chatRequest()),
       (error: unknown) =>
         error instanceof DataPlaneError && error.code === DataPlaneErrorCode.UpstreamBadResponse,
     );
@@ -650,7 +596,7 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
   it('reports a JSON answer without choices as a bad response, so it fails over', async () => {
     upstream.next({ kind: 'status', status: 200, body: { id: 'x', object: 'chat.completion' } });
     await assert.rejects(
-      adapter.invoke({ request: chatRequest(), target, signal: new AbortController().signal }),
+      invoke(chatRequest()),
       (error: unknown) =>
         error instanceof DataPlaneError &&
         error.code === DataPlaneErrorCode.UpstreamBadResponse &&
@@ -686,17 +632,21 @@ describe('OpenAiCompatibleAdapter against a stream of events that are not chunks
   });
   after(() => raw.stop());
 
+  /** A call of `request` to the raw backend, as `provider` when one is named. */
+  const invoke = (request: GatewayRequest, provider?: string) =>
+    adapter.invoke({
+      request,
+      target: provider === undefined ? target : { ...target, provider },
+      signal: new AbortController().signal,
+    });
+
   const chunk = (choices: unknown[]) =>
     JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', model: 'm', choices });
 
   for (const data of ['null', '42', '"text"', '[]']) {
     it(`ends the stream with an explicit error on an event that is ${data}, not a chunk`, async () => {
       raw.next([chunk([{ index: 0, delta: { content: 'Hi' } }]), data, '[DONE]']);
-      const answer = await adapter.invoke({
-        request: chatRequest({ stream: true }),
-        target,
-        signal: new AbortController().signal,
-      });
+      const answer = await invoke(chatRequest({ stream: true }));
       assert.equal(answer.kind, 'stream');
       const relayed: JsonObject[] = [];
       await assert.rejects(
@@ -724,11 +674,7 @@ describe('OpenAiCompatibleAdapter against a stream of events that are not chunks
       }),
       '[DONE]',
     ]);
-    const answer = (await adapter.invoke({
-      request: chatRequest({ stream: true }),
-      target: { ...target, provider: 'mistral' },
-      signal: new AbortController().signal,
-    })) as StreamAnswer;
+    const answer = (await invoke(chatRequest({ stream: true }), 'mistral')) as StreamAnswer;
     const events = await collect(answer);
     assert.equal(events.length, 2);
     assert.ok(events.every((event) => event.usage === undefined));
@@ -755,11 +701,7 @@ describe('OpenAiCompatibleAdapter against a stream of events that are not chunks
       }),
       '[DONE]',
     ]);
-    const answer = (await adapter.invoke({
-      request: chatRequest({ stream: true }),
-      target: { ...target, provider: 'groq' },
-      signal: new AbortController().signal,
-    })) as StreamAnswer;
+    const answer = (await invoke(chatRequest({ stream: true }), 'groq')) as StreamAnswer;
     await collect(answer);
     assert.deepEqual(await answer.usage, {
       inputTokens: 30,
@@ -777,11 +719,7 @@ describe('OpenAiCompatibleAdapter against a stream of events that are not chunks
       chunk([{ index: 0, delta: {}, finish_reason: 'model_length' }]),
       '[DONE]',
     ]);
-    const answer = (await adapter.invoke({
-      request: chatRequest({ stream: true }),
-      target: { ...target, provider: 'mistral' },
-      signal: new AbortController().signal,
-    })) as StreamAnswer;
+    const answer = (await invoke(chatRequest({ stream: true }), 'mistral')) as StreamAnswer;
     const events = await collect(answer);
     assert.equal((events[1].choices as JsonObject[])[0].finish_reason, 'length');
   });
@@ -791,11 +729,7 @@ describe('OpenAiCompatibleAdapter against a stream of events that are not chunks
       chunk([null, { index: 0, delta: { content: 'Hi' }, finish_reason: 'stop' }]),
       '[DONE]',
     ]);
-    const answer = await adapter.invoke({
-      request: chatRequest({ stream: true }),
-      target,
-      signal: new AbortController().signal,
-    });
+    const answer = await invoke(chatRequest({ stream: true }));
     const relayed = await collect(answer as StreamAnswer);
     assert.equal(relayed.length, 1);
     assert.ok((await (answer as StreamAnswer).usage).outputTokens > 0, 'the text was counted');
