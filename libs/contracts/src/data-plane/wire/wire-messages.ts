@@ -66,17 +66,6 @@ export function wireBodyBytes(clientBodyBytes: number): number {
   return Math.ceil(clientBodyBytes / 3) * 4;
 }
 
-/** The JSON answer envelope; the OpenAI body rides inside unchanged. */
-export function encodeJsonAnswer(answer: JsonAnswer): string {
-  return JSON.stringify({
-    status: answer.status,
-    servedBy: answer.servedBy,
-    usage: answer.usage,
-    body: answer.body,
-    ...(answer.mediaType === undefined ? {} : { mediaType: answer.mediaType }),
-  });
-}
-
 /** Reads `{"request": ...}` sent by an ingress. */
 export function decodeRouteRequest(message: unknown): GatewayRequest {
   return gatewayRequest(field(asObject(message, 'message'), 'request'));

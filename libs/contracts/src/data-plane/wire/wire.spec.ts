@@ -12,10 +12,15 @@ import {
   decodeServedBy,
   decodeUsage,
   encodeInvokeRequest,
-  encodeJsonAnswer,
   encodeRouteRequest,
 } from './wire-messages';
 import { FrameTag } from './wire-protocol';
+
+/**
+ * A JSON answer as a peer sends it, the answer's own fields (the runtime's
+ * relayed-json-body writes them, the body last), with its `kind`, which decoding ignores.
+ */
+const sentAsJson = (answer: object): unknown => JSON.parse(JSON.stringify(answer));
 
 const request: GatewayRequest = {
   requestId: 'req-1',
@@ -148,7 +153,7 @@ describe('wire messages', () => {
       usage: { inputTokens: 1, outputTokens: 2, cachedInputTokens: 0, source: 'reported' as const },
       servedBy: { backend: 'b', provider: 'vllm', model: 'm', attempts: 2 },
     };
-    assert.deepEqual(decodeJsonAnswer(JSON.parse(encodeJsonAnswer(answer)), 'peer'), answer);
+    assert.deepEqual(decodeJsonAnswer(sentAsJson(answer), 'peer'), answer);
     assert.throws(
       () => decodeJsonAnswer({ body: {} }, 'the router'),
       (error: unknown) =>
@@ -201,7 +206,7 @@ describe('wire messages', () => {
       usage,
       servedBy: { backend: 'b', provider: 'anthropic', model: 'm' },
     };
-    const decoded = decodeJsonAnswer(JSON.parse(encodeJsonAnswer(answer)), 'peer');
+    const decoded = decodeJsonAnswer(sentAsJson(answer), 'peer');
     assert.equal(decoded.usage.cacheWriteInputTokens, 1000);
     assert.deepEqual(decodeUsage({ ...usage, cacheWriteInputTokens: undefined }), {
       inputTokens: 1200,
@@ -231,7 +236,7 @@ describe('wire messages', () => {
       usage,
       servedBy: { backend: 'b', provider: 'anthropic', model: 'm' },
     };
-    const decoded = decodeJsonAnswer(JSON.parse(encodeJsonAnswer(answer)), 'peer');
+    const decoded = decodeJsonAnswer(sentAsJson(answer), 'peer');
     assert.deepEqual(decoded.usage, usage);
     const { cacheWrite1hInputTokens: _, ...older } = usage;
     assert.ok(!('cacheWrite1hInputTokens' in decodeUsage(older)));
@@ -260,7 +265,7 @@ describe('wire messages', () => {
       usage,
       servedBy: { backend: 'b', provider: 'openai', model: 'gpt-image-1' },
     };
-    const decoded = decodeJsonAnswer(JSON.parse(encodeJsonAnswer(answer)), 'peer');
+    const decoded = decodeJsonAnswer(sentAsJson(answer), 'peer');
     assert.deepEqual(decoded.usage, usage);
     const { imageInputTokens: _, ...older } = usage;
     assert.ok(!('imageInputTokens' in decodeUsage(older)));
@@ -287,7 +292,7 @@ describe('wire messages', () => {
       usage,
       servedBy: { backend: 'b', provider: 'openai', model: 'gpt-image-1.5' },
     };
-    const decoded = decodeJsonAnswer(JSON.parse(encodeJsonAnswer(answer)), 'peer');
+    const decoded = decodeJsonAnswer(sentAsJson(answer), 'peer');
     assert.deepEqual(decoded.usage, usage);
     const { imageOutputTokens: _, ...older } = usage;
     assert.ok(!('imageOutputTokens' in decodeUsage(older)));
@@ -357,7 +362,7 @@ describe('wire messages for audio', () => {
       },
       servedBy: { backend: 'b', provider: 'openai', model: 'whisper-1' },
     };
-    const decoded = decodeJsonAnswer(JSON.parse(encodeJsonAnswer(answer)), 'peer');
+    const decoded = decodeJsonAnswer(sentAsJson(answer), 'peer');
     assert.equal(decoded.mediaType, 'text/vtt');
     assert.equal(decoded.usage.audioSeconds, 12.5);
     assert.equal(decodeUsage({ ...answer.usage, characters: 4096 }).characters, 4096);
