@@ -33,19 +33,21 @@ export function isToolPart(part: JsonObject): boolean {
 
 /**
  * The `extra_content` of a candidate's message (or delta): its tool parts and metadata,
- * undefined when it has none (every answer without built-in tools).
+ * undefined when it has none (every answer without built-in tools). It runs on every
+ * stream event, so it allocates nothing then.
  */
 export function toolAnswerExtras(
   candidate: JsonObject | undefined,
   toolParts: readonly ToolPart[],
 ): JsonObject | undefined {
-  const google: JsonObject = {};
-  if (toolParts.length > 0) google.tool_parts = toolParts.map(({ at, part }) => ({ at, part }));
+  let google: JsonObject | undefined;
+  if (toolParts.length > 0)
+    google = { tool_parts: toolParts.map(({ at, part }) => ({ at, part })) };
   for (const [field, name] of CANDIDATE_METADATA) {
     const value = candidate?.[field];
-    if (isJsonObject(value)) google[name] = value;
+    if (isJsonObject(value)) (google ??= {})[name] = value;
   }
-  return Object.keys(google).length === 0 ? undefined : { google };
+  return google === undefined ? undefined : { google };
 }
 
 /** The tool-use prompt tokens a usageMetadata reports (0 without). */
