@@ -74,6 +74,7 @@ describe('the usage-sink service', () => {
         'budget_adjustment_operators',
         'request_payloads',
         'backend_routes',
+        'route_rollups',
       ],
     );
   });

@@ -46,6 +46,7 @@ test('migrations apply once and are recorded', async () => {
     '008_budget_adjustment_operators',
     '009_request_payloads',
     '010_backend_routes',
+    '011_route_rollups',
   ];
   assert.deepEqual(first.applied, all);
   assert.match(first.serverVersion, /^\d+\.\d+/);
@@ -166,6 +167,7 @@ test('a database of migration 003 gains cache writes: old rows read 0, all roll 
       '008_budget_adjustment_operators',
       '009_request_payloads',
       '010_backend_routes',
+      '011_route_rollups',
     ]);
     await older.insert({
       table: 'usage_events',

@@ -3,6 +3,9 @@ import { test } from 'node:test';
 import {
   FALLBACK_COLUMNS,
   filterConditions,
+  REJECTION_COLUMNS,
+  REQUEST_ROUTE_COLUMNS,
+  USAGE_ROUTE_COLUMNS,
   keyExpression,
   rangeCondition,
   SERVED_COLUMNS,
@@ -36,4 +39,15 @@ test('group keys come from the fixed column maps only', () => {
   assert.equal(keyExpression('none', SERVED_COLUMNS), "'all'");
   assert.equal(keyExpression('model', SERVED_COLUMNS), 'model_served');
   assert.throws(() => keyExpression('tier', FALLBACK_COLUMNS), /cannot group by tier/);
+});
+
+test('route filters and groups only the rollups by route', () => {
+  assert.deepEqual(filterConditions({ route: "r'1", operation: 'chat' }, USAGE_ROUTE_COLUMNS), [
+    "route = 'r\\'1'",
+    "operation = 'chat'",
+  ]);
+  assert.equal(keyExpression('route', REQUEST_ROUTE_COLUMNS), 'route');
+  // Rejections come before a route is chosen: the filter does not apply there.
+  assert.deepEqual(filterConditions({ route: 'main' }, REJECTION_COLUMNS), []);
+  assert.throws(() => keyExpression('route', SERVED_COLUMNS), /cannot group by route/);
 });

@@ -15,6 +15,10 @@ export const SERVED_COLUMNS: ColumnMap = {
 };
 /** The usage rollups by operation (migration 006). */
 export const OPERATION_COLUMNS: ColumnMap = { ...SERVED_COLUMNS, operation: 'operation' };
+/** The usage rollups by route, which name the operation too (migration 011). */
+export const USAGE_ROUTE_COLUMNS: ColumnMap = { ...OPERATION_COLUMNS, route: 'route' };
+/** The request and latency rollups by route (migration 011). */
+export const REQUEST_ROUTE_COLUMNS: ColumnMap = { ...SERVED_COLUMNS, route: 'route' };
 export const REJECTION_COLUMNS: ColumnMap = {
   user: 'user_id',
   model: 'model_requested',
@@ -36,7 +40,7 @@ export function rangeCondition(range: TimeRange): string {
 
 export function filterConditions(filters: UsageFilters, columns: ColumnMap): string[] {
   const conditions: string[] = [];
-  for (const dimension of ['user', 'model', 'provider', 'tier', 'operation'] as const) {
+  for (const dimension of ['user', 'model', 'provider', 'tier', 'route', 'operation'] as const) {
     const value = filters[dimension];
     const column = columns[dimension];
     if (value === undefined || column === undefined) continue;

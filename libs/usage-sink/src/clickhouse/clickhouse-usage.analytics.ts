@@ -37,7 +37,9 @@ import {
   keyExpression,
   OPERATION_COLUMNS,
   REJECTION_COLUMNS,
+  REQUEST_ROUTE_COLUMNS,
   SERVED_COLUMNS,
+  USAGE_ROUTE_COLUMNS,
   whereClause,
 } from './analytics-sql';
 import { MAX_SERIES_POINTS, seriesTooLarge } from '../domain/analytics-query-error';
@@ -133,6 +135,65 @@ function operationRows(bucket: 'hourly' | 'daily', where: string, filtered: bool
 const byOperation = (groupBy: string, filters: { operation?: string }): boolean =>
   groupBy === 'operation' || filters.operation !== undefined;
 
+/**
+ * Rows of a usage rollup by route (migration 011), as signed numbers under the names
+ * OPERATION_TOTALS reads; `negated`: every number negated and the route '' (taken away
+ * from the '' group, keeping its operation).
+ */
+function routeSide(bucket: 'hourly' | 'daily', where: string, negated: boolean): string {
+  const sign = negated ? '-' : '';
+  const count = (column: string, alias: string) => `${sign}toInt64(${column}) AS ${alias}`;
+  return `SELECT ${ROLLUP_KEYS}, operation, ${negated ? `'' AS route` : 'route'},
+      ${count('requests', 'n_requests')}, ${count('cache_hits', 'n_cache_hits')},
+      ${count('tokens_in', 'n_in')}, ${count('tokens_out', 'n_out')},
+      ${count('tokens_cached_in', 'n_cached_in')},
+      ${count('tokens_cache_write_in', 'n_cache_write_in')},
+      ${sign}cost AS n_cost, ${sign}weighted_cost AS n_weighted
+    FROM usage_routes_${bucket} ${where}`;
+}
+
+/**
+ * Usage rows by route (with their operation). With a route filter (never '', in `where`):
+ * the rollups by route alone, which hold every row naming a route. Grouped by route
+ * without one: those, plus all usage as route '' less the rows by route, so the '' group
+ * is the usage that names none (an older build's, or stored before migration 011) and
+ * every total still adds up. With an operation filter, "all usage" is that operation's
+ * (the rollups by operation, which hold every row naming one).
+ */
+function routeRows(bucket: 'hourly' | 'daily', query: UsageQuery): string {
+  const routeWhere = whereClause(query, query.filters, USAGE_ROUTE_COLUMNS);
+  if (query.filters.route !== undefined) return `(${routeSide(bucket, routeWhere, false)})`;
+  const everyRow =
+    query.filters.operation !== undefined
+      ? `SELECT ${ROLLUP_KEYS}, operation, '' AS route, n_requests, n_cache_hits, n_in, n_out,
+           n_cached_in, n_cache_write_in, n_cost, n_weighted
+         FROM ${operationRows(bucket, whereClause(query, query.filters, OPERATION_COLUMNS), true)}`
+      : usageAsRouteless(bucket, whereClause(query, query.filters, SERVED_COLUMNS));
+  return `(${routeSide(bucket, routeWhere, false)}
+    UNION ALL
+    ${everyRow}
+    UNION ALL
+    ${routeSide(bucket, routeWhere, true)})`;
+}
+
+/** The usage and cache-write rollups as rows of route '' and operation ''. */
+function usageAsRouteless(bucket: 'hourly' | 'daily', where: string): string {
+  const zero = 'toInt64(0)';
+  return `SELECT ${ROLLUP_KEYS}, '' AS operation, '' AS route, toInt64(requests) AS n_requests,
+      toInt64(cache_hits) AS n_cache_hits, toInt64(tokens_in) AS n_in,
+      toInt64(tokens_out) AS n_out, toInt64(tokens_cached_in) AS n_cached_in,
+      ${zero} AS n_cache_write_in, cost AS n_cost, weighted_cost AS n_weighted
+    FROM usage_${bucket} ${where}
+    UNION ALL
+    SELECT ${ROLLUP_KEYS}, '' AS operation, '' AS route, ${zero}, ${zero}, ${zero}, ${zero},
+      ${zero}, toInt64(tokens_cache_write_in), toFloat64(0), toFloat64(0)
+    FROM cache_writes_${bucket} ${where}`;
+}
+
+/** Whether a query needs the rollups by route. */
+const byRoute = (groupBy: string, filters: { route?: string }): boolean =>
+  groupBy === 'route' || filters.route !== undefined;
+
 function totalsOf(row: TotalsRow): UsageTotals {
   return {
     requests: Number(row.s_requests),
@@ -152,7 +213,7 @@ const finite = (value: Num | null | undefined): number => {
   return Number.isFinite(n) ? n : 0;
 };
 
-/** Answers from the rollup tables of migrations 003 and 005; no query reads a raw table. */
+/** Answers from the rollup tables of migrations 003, 005, 006 and 011; no query reads a raw table. */
 export class ClickHouseUsageAnalytics implements UsageAnalytics {
   private readonly maxSeriesPoints: number;
 
@@ -164,6 +225,7 @@ export class ClickHouseUsageAnalytics implements UsageAnalytics {
   }
 
   async usage(query: UsageQuery): Promise<UsageReport> {
+    if (byRoute(query.groupBy, query.filters)) return this.usageByRoute(query);
     if (byOperation(query.groupBy, query.filters)) return this.usageByOperation(query);
     const where = whereClause(query, query.filters, SERVED_COLUMNS);
     const rows = await this.rows<TotalsRow & { t: Num; key: string }>(
@@ -199,13 +261,32 @@ export class ClickHouseUsageAnalytics implements UsageAnalytics {
     return { series, totals: series.reduce<UsageTotals>(addTotals, EMPTY_TOTALS) };
   }
 
+  private async usageByRoute(query: UsageQuery): Promise<UsageReport> {
+    const rows = await this.rows<TotalsRow & { t: Num; key: string }>(
+      `SELECT toUnixTimestamp(bucket) AS t,
+         ${keyExpression(query.groupBy, USAGE_ROUTE_COLUMNS)} AS key, ${OPERATION_TOTALS}
+       FROM ${routeRows(query.bucket === 'hour' ? 'hourly' : 'daily', query)}
+       GROUP BY t, key HAVING s_requests != 0 ORDER BY t, key LIMIT ${this.maxSeriesPoints + 1}`,
+    );
+    if (rows.length > this.maxSeriesPoints) throw seriesTooLarge(this.maxSeriesPoints);
+    const series: UsagePoint[] = rows.map((row) => ({
+      bucket: isoSeconds(Number(row.t)),
+      key: row.key,
+      ...totalsOf(row),
+    }));
+    return { series, totals: series.reduce<UsageTotals>(addTotals, EMPTY_TOTALS) };
+  }
+
   async topSpenders(query: TopSpendersQuery): Promise<readonly SpenderRow[]> {
     const order = query.orderBy === 'cost' ? 's_cost' : '(s_tokens_in + s_tokens_out)';
-    // One operation's spend comes from the rollups by operation alone.
+    // One route's spend comes from the rollups by route alone, one operation's from the
+    // rollups by operation alone.
     const from =
-      query.filters.operation === undefined
-        ? `${TOTALS_COLUMNS} FROM ${usageRows('hourly', whereClause(query, query.filters, SERVED_COLUMNS))}`
-        : `${OPERATION_TOTALS} FROM ${operationRows('hourly', whereClause(query, query.filters, OPERATION_COLUMNS), true)}`;
+      query.filters.route !== undefined
+        ? `${OPERATION_TOTALS} FROM (${routeSide('hourly', whereClause(query, query.filters, USAGE_ROUTE_COLUMNS), false)})`
+        : query.filters.operation === undefined
+          ? `${TOTALS_COLUMNS} FROM ${usageRows('hourly', whereClause(query, query.filters, SERVED_COLUMNS))}`
+          : `${OPERATION_TOTALS} FROM ${operationRows('hourly', whereClause(query, query.filters, OPERATION_COLUMNS), true)}`;
     const rows = await this.rows<TotalsRow & { user_id: string }>(
       `SELECT user_id, ${from}
        GROUP BY user_id ORDER BY ${order} DESC, user_id LIMIT ${limitOf(query.limit)}`,
@@ -214,10 +295,16 @@ export class ClickHouseUsageAnalytics implements UsageAnalytics {
   }
 
   async rates(query: RatesQuery): Promise<RatesReport> {
+    // One route's requests come from the rollup by route (migration 011), which holds
+    // every request naming one; a route filter is never ''.
+    const requestsFrom =
+      query.filters.route === undefined
+        ? `requests_hourly ${whereClause(query, query.filters, SERVED_COLUMNS)}`
+        : `requests_routes_hourly ${whereClause(query, query.filters, REQUEST_ROUTE_COLUMNS)}`;
     const [requests] = await this.rows<{ n: Num; fb: Num; cached: Num; failed: Num }>(
       `SELECT sum(requests) AS n, sum(fallback_requests) AS fb, sum(cached_requests) AS cached,
          sum(failed_requests) AS failed
-       FROM requests_hourly ${whereClause(query, query.filters, SERVED_COLUMNS)}`,
+       FROM ${requestsFrom}`,
     );
     const [rejected] = await this.rows<{ n: Num }>(
       `SELECT sum(rejections) AS n
@@ -240,11 +327,16 @@ export class ClickHouseUsageAnalytics implements UsageAnalytics {
   }
 
   async latency(query: LatencyQuery): Promise<readonly LatencyRow[]> {
+    // Quantile states cannot be taken apart: by route, the rollup of migration 011 alone,
+    // which holds every request (route '' too) stored since.
+    const [table, columns] = byRoute(query.groupBy, query.filters)
+      ? ['latency_routes_hourly', REQUEST_ROUTE_COLUMNS]
+      : ['latency_hourly', SERVED_COLUMNS];
     const rows = await this.rows<{ key: string; n: Num; mean: Num; q: (Num | null)[] }>(
-      `SELECT ${keyExpression(query.groupBy, SERVED_COLUMNS)} AS key, countMerge(requests) AS n,
+      `SELECT ${keyExpression(query.groupBy, columns)} AS key, countMerge(requests) AS n,
          avgMerge(latency_avg) AS mean,
          quantilesMerge(0.5, 0.9, 0.95, 0.99)(latency_q) AS q
-       FROM latency_hourly ${whereClause(query, query.filters, SERVED_COLUMNS)}
+       FROM ${table} ${whereClause(query, query.filters, columns)}
        GROUP BY key ORDER BY key`,
     );
     return rows

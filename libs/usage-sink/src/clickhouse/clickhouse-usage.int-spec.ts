@@ -379,6 +379,7 @@ describe('a ClickHouse database of migration 007', () => {
         '008_budget_adjustment_operators',
         '009_request_payloads',
         '010_backend_routes',
+        '011_route_rollups',
       ]);
       const newer = buildWorkload(10).events.filter((e) => e.type === 'budget.adjusted');
       await new ClickHouseUsageWriter(client).write(newer);
@@ -415,7 +416,10 @@ describe('a ClickHouse database of migration 009', () => {
         const values = rows.map(({ route: _dropped, ...row }) => row);
         await client.insert({ table, values, format: 'JSONEachRow' });
       }
-      assert.deepEqual((await migrate(client)).applied, ['010_backend_routes']);
+      assert.deepEqual((await migrate(client)).applied, [
+        '010_backend_routes',
+        '011_route_rollups',
+      ]);
       const newer = buildWorkload(10)
         .events.filter((e) => routed.includes(e.type))
         .map((e) => ({ ...e, route: 'embed' }) as GatewayEvent);

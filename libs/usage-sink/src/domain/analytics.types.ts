@@ -9,9 +9,20 @@ export type Bucket = 'hour' | 'day';
 export const BUCKETS: readonly Bucket[] = ['hour', 'day'];
 export const BUCKET_SECONDS: Readonly<Record<Bucket, number>> = { hour: 3600, day: 86_400 };
 
-/** What a usage series or a latency table is broken down by. */
-export type Dimension = 'none' | 'user' | 'model' | 'provider' | 'tier';
-export const DIMENSIONS: readonly Dimension[] = ['none', 'user', 'model', 'provider', 'tier'];
+/**
+ * What a usage series or a latency table is broken down by. `route` is the route of the
+ * backend that served (migration 010); rows stored before it, and events of builds that
+ * name none, are the group ''.
+ */
+export type Dimension = 'none' | 'user' | 'model' | 'provider' | 'tier' | 'route';
+export const DIMENSIONS: readonly Dimension[] = [
+  'none',
+  'user',
+  'model',
+  'provider',
+  'tier',
+  'route',
+];
 
 /**
  * Usage and cost also break down by the model operation (chat, embeddings,
@@ -27,6 +38,7 @@ export interface AnalyticsFilters {
   readonly model?: string;
   readonly provider?: string;
   readonly tier?: string;
+  readonly route?: string;
 }
 
 /** The filters of usage and spend, which can also pick one operation. */
@@ -97,7 +109,7 @@ export interface RatesReport {
   readonly cacheHitRate: number;
   readonly failedRequests: number;
   readonly errorRate: number;
-  /** Requests refused by ingress; the provider filter does not apply (none was called). */
+  /** Requests refused by ingress; the provider and route filters do not apply (none was called). */
   readonly rejections: number;
 }
 

@@ -59,11 +59,13 @@ import { prepareRawTables } from './sqlite-usage.schema';
 
 type Columns = Readonly<Partial<Record<Exclude<UsageDimension, 'none'>, string>>>;
 
+/** usage_events and request_completed_events: what was served, and its route (layout 7). */
 const SERVED: Columns = {
   user: 'user_id',
   model: 'model_served',
   provider: 'provider',
   tier: 'tier',
+  route: 'route',
 };
 /** usage_events: what was served, and the operation ('' in an older build's event). */
 const USAGE: Columns = { ...SERVED, operation: 'operation' };
@@ -428,10 +430,10 @@ function whereOf(range: TimeRange, bucket: Bucket, filters: UsageFilters, column
     conditions.push('occurred_at >= ?', 'occurred_at < ?');
     params.push(Math.ceil(from / size) * size, Math.ceil(to / size) * size);
   }
-  for (const dimension of ['user', 'model', 'provider', 'tier', 'operation'] as const) {
+  for (const dimension of ['user', 'model', 'provider', 'tier', 'route', 'operation'] as const) {
     const value = filters[dimension];
     const column = columns[dimension];
-    // A filter that does not apply to the table (the provider of a rejection) is left out.
+    // A filter that does not apply to the table (a rejection's provider or route) is left out.
     if (value === undefined || column === undefined) continue;
     conditions.push(`${column} = ?`);
     params.push(value);

@@ -74,6 +74,21 @@ test('usage and spend group and filter by operation; tables without it refuse it
   assert.throws(() => parseRatesQuery({ operation: 'chat' }, now), /should not exist/);
 });
 
+test('usage, spend, rates and latency group or filter by route; fallbacks refuse it', () => {
+  const usage = parseUsageQuery({ groupBy: 'route', route: 'embed', operation: 'chat' }, now);
+  assert.equal(usage.groupBy, 'route');
+  assert.deepEqual(usage.filters, { route: 'embed', operation: 'chat' });
+  assert.deepEqual(parseTopSpendersQuery({ route: 'main' }, now).filters, { route: 'main' });
+  assert.deepEqual(parseRatesQuery({ route: 'main' }, now).filters, { route: 'main' });
+  const latency = parseLatencyQuery({ groupBy: 'route', route: 'main' }, now);
+  assert.equal(latency.groupBy, 'route');
+  assert.deepEqual(latency.filters, { route: 'main' });
+  // Rows naming no route are the group '', not a filter value.
+  assert.throws(() => parseUsageQuery({ route: '' }, now), /route must be 1 to 256/);
+  assert.throws(() => parseRatesQuery({ route: 'a\nb' }, now), /route must be 1 to 256/);
+  assert.throws(() => parseFallbacksQuery({ route: 'main' }, now), /should not exist/);
+});
+
 test('budget adjustments: the last 30 days, 100 rows, one user or all', () => {
   const q = parseBudgetAdjustmentsQuery({}, now);
   assert.equal(q.from.toISOString(), '2026-02-08T12:00:00.000Z');

@@ -47,7 +47,7 @@ const DEFAULT_RANGE_MS: Readonly<Record<Bucket, number>> = { hour: DAY_MS, day: 
 
 const ISO = { strict: true, strictSeparator: true } as const;
 const TIME_MESSAGE = 'must be an ISO 8601 time, e.g. 2026-03-01T00:00:00Z';
-// Names of users, models, providers and tiers: printable, as the events allow them.
+// Names of users, models, providers, tiers and routes: printable, as the events allow them.
 const PRINTABLE = /^[^\u0000-\u001f\u007f]+$/;
 const FILTER_MESSAGE = '$property must be 1 to 256 printable characters';
 
@@ -83,6 +83,10 @@ class FilteredRangeDto extends RangeDto {
 
   @FilterValue()
   tier?: string;
+
+  /** The route of the backend that served. */
+  @FilterValue()
+  route?: string;
 }
 
 /** Usage and spend: the filters of every table, and the operation usage events name. */
@@ -206,7 +210,7 @@ function rangeOf(dto: RangeDto, now: Date, defaultMs: number, maxMs: number): Ti
 
 function filtersOf(dto: Partial<Record<keyof UsageFilters, string>>): UsageFilters {
   const filters: Record<string, string> = {};
-  for (const name of ['user', 'model', 'provider', 'tier', 'operation'] as const) {
+  for (const name of ['user', 'model', 'provider', 'tier', 'route', 'operation'] as const) {
     const value = dto[name];
     if (value !== undefined) filters[name] = value;
   }

@@ -173,6 +173,8 @@ export function describeAnalyticsContract(
       ['tier', (u) => u.tier],
       // An older build's event names no operation: its group is ''.
       ['operation', (u) => u.operation ?? ''],
+      // Nor a route: its group is '' too.
+      ['route', (u) => u.route ?? ''],
     ];
     for (const bucket of ['hour', 'day'] as const) {
       for (const [groupBy, keyOf] of dimensions) {
@@ -268,6 +270,146 @@ export function describeAnalyticsContract(
           `embeddings of ${row.user}`,
         );
       }
+    });
+
+    /** Every (bucket, key) of the events `pick` keeps once, each with their totals. */
+    const assertSeries = (
+      report: { series: readonly (UsageTotals & { bucket: string; key: string })[] },
+      bucket: Bucket,
+      keyOf: (u: Usage) => string,
+      pick: (u: Usage) => boolean,
+      what: string,
+    ): void => {
+      const keys = new Set(
+        workload.usage.filter(pick).map((u) => `${bucketOf(u.occurredAt, bucket)}|${keyOf(u)}`),
+      );
+      assert.deepEqual(
+        report.series.map((p) => `${p.bucket}|${p.key}`).sort(),
+        [...keys].sort(),
+        `${what} groups`,
+      );
+      for (const point of report.series) {
+        assertTotals(
+          point,
+          expectedTotals(
+            workload,
+            (u) =>
+              pick(u) && bucketOf(u.occurredAt, bucket) === point.bucket && keyOf(u) === point.key,
+          ),
+          `${what} ${point.bucket} ${point.key}`,
+        );
+      }
+    };
+
+    it('filters usage by route, and by route with operation, either grouping the other', async () => {
+      const range = { from: new Date(RANGE.from), to: new Date(RANGE.to) };
+      const operationOf = (u: Usage) => u.operation ?? '';
+      const routeOf = (u: Usage) => u.route ?? '';
+      for (const bucket of ['hour', 'day'] as const) {
+        const embed = await store.analytics.usage({
+          ...range,
+          bucket,
+          groupBy: 'operation',
+          filters: { route: 'embed' },
+        });
+        assertSeries(embed, bucket, operationOf, (u) => u.route === 'embed', `embed ${bucket}`);
+        assert.ok(
+          embed.series.some((p) => p.key === ''),
+          'a routed event naming no operation',
+        );
+        // The '' route (usage naming none) beside the named ones, within one operation.
+        const chat = await store.analytics.usage({
+          ...range,
+          bucket,
+          groupBy: 'route',
+          filters: { operation: 'chat' },
+        });
+        assertSeries(chat, bucket, routeOf, (u) => u.operation === 'chat', `chat ${bucket}`);
+        assert.deepEqual(
+          [...new Set(chat.series.map((p) => p.key))].sort(),
+          ['', 'embed', 'main'],
+          `chat routes ${bucket}`,
+        );
+      }
+      const both = await store.analytics.usage({
+        ...range,
+        bucket: 'day',
+        groupBy: 'model',
+        filters: { route: 'main', operation: 'embeddings', tier: 'free' },
+      });
+      const mainEmbeddings = (u: Usage) =>
+        u.route === 'main' && u.operation === 'embeddings' && u.tier === 'free';
+      assert.ok(workload.usage.some(mainEmbeddings));
+      assertSeries(both, 'day', (u) => u.modelServed, mainEmbeddings, 'main embeddings');
+      const none = await store.analytics.usage({
+        ...range,
+        bucket: 'day',
+        groupBy: 'none',
+        filters: { route: 'no-such-route' },
+      });
+      assert.deepEqual(none.series, []);
+    });
+
+    it('filters top spenders, rates and latency by route, and groups latency by it', async () => {
+      const range = { from: new Date(RANGE.from), to: new Date(RANGE.to) };
+      const main = (u: { route?: string }) => u.route === 'main';
+      const spenders = await store.analytics.topSpenders({
+        ...range,
+        limit: 10,
+        orderBy: 'tokens',
+        filters: { route: 'main' },
+      });
+      const users = [...new Set(workload.usage.filter(main).map((u) => u.userId))];
+      assert.deepEqual(spenders.map((r) => r.user).sort(), users.sort());
+      for (const row of spenders) {
+        assertTotals(
+          row,
+          expectedTotals(workload, (u) => main(u) && u.userId === row.user),
+          `main spend of ${row.user}`,
+        );
+      }
+
+      const rates = await store.analytics.rates({ ...range, filters: { route: 'embed' } });
+      const embed = workload.completed.filter((c) => c.route === 'embed');
+      assert.ok(embed.length > 0 && embed.length < workload.completed.length);
+      assert.equal(rates.requests, embed.length);
+      assert.equal(rates.fallbackRequests, embed.filter((r) => r.attempts > 1).length);
+      assert.equal(rates.cachedRequests, embed.filter((r) => r.cached).length);
+      assert.equal(
+        rates.failedRequests,
+        embed.filter((r) => r.status !== CompletionStatus.Success).length,
+      );
+      // Rejections are refused before any route is chosen: the route filter does not apply.
+      assert.equal(rates.rejections, 4);
+
+      const byRoute = await store.analytics.latency({ ...range, groupBy: 'route', filters: {} });
+      assert.deepEqual(
+        byRoute.map((r) => r.key),
+        ['', 'embed', 'main'],
+      );
+      for (const row of byRoute) {
+        const sorted = workload.completed
+          .filter((c) => (c.route ?? '') === row.key)
+          .map((c) => c.latencyMs)
+          .sort((a, b) => a - b);
+        assert.equal(row.requests, sorted.length, `latency requests of '${row.key}'`);
+        const [p50, , p95] = LATENCY_LEVELS.map((l) => interpolatedQuantile(sorted, l));
+        approx(row.p50Ms, p50, `p50 of '${row.key}'`);
+        approx(row.p95Ms, p95, `p95 of '${row.key}'`);
+      }
+      const mainByModel = await store.analytics.latency({
+        ...range,
+        groupBy: 'model',
+        filters: { route: 'main', user: 'bob' },
+      });
+      const bobMain = workload.completed.filter((c) => main(c) && c.userId === 'bob');
+      assert.ok(bobMain.length > 0);
+      assert.deepEqual(
+        mainByModel.map((r) => [r.key, r.requests]),
+        [...new Set(bobMain.map((c) => c.modelServed))]
+          .sort()
+          .map((m) => [m, bobMain.filter((c) => c.modelServed === m).length]),
+      );
     });
 
     it('the range is [from, to) over bucket starts', async () => {
@@ -522,6 +664,33 @@ export function describeAnalyticsContract(
       );
       assert.deepEqual([...new Set(operations.series.map((p) => p.key))], ['embeddings']);
 
+      const byRoute = await get(
+        `${base}/v1/analytics/usage?${new URLSearchParams({ ...RANGE, bucket: 'day', groupBy: 'route', route: 'embed' }).toString()}`,
+      );
+      assert.equal(byRoute.status, 200);
+      const routes = (await byRoute.json()) as {
+        query: { groupBy: string };
+        totals: UsageTotals;
+        series: { key: string }[];
+      };
+      assert.equal(routes.query.groupBy, 'route');
+      assertTotals(
+        routes.totals,
+        expectedTotals(workload, (u) => u.route === 'embed'),
+        'http by route',
+      );
+      assert.deepEqual([...new Set(routes.series.map((p) => p.key))], ['embed']);
+      const routeLatency = await get(
+        `${base}/v1/analytics/latency?${new URLSearchParams({ ...RANGE, groupBy: 'route', route: 'main' }).toString()}`,
+      );
+      assert.equal(routeLatency.status, 200);
+      assert.deepEqual(
+        ((await routeLatency.json()) as { rows: { key: string; requests: number }[] }).rows.map(
+          (r) => [r.key, r.requests],
+        ),
+        [['main', workload.completed.filter((c) => c.route === 'main').length]],
+      );
+
       const rates = await get(
         `${base}/v1/analytics/rates?${new URLSearchParams(RANGE).toString()}`,
       );
@@ -599,6 +768,13 @@ export function describeAnalyticsContract(
         ['latency?groupBy=operation', /groupBy must be one of/],
         ['rates?operation=chat', /property operation should not exist/],
         ['usage?operation=', /operation must be 1 to 256 printable characters/],
+        ['usage?route=', /route must be 1 to 256 printable characters/],
+        ['latency?route=a%0Ab', /route must be 1 to 256 printable characters/],
+        [`rates?route=${'r'.repeat(257)}`, /route must be 1 to 256 printable characters/],
+        ['top-spenders?route=a&route=b', /route must be a string/],
+        ['latency?groupBy=routes', /groupBy must be one of/],
+        ['fallbacks?route=main', /property route should not exist/],
+        ['budget-adjustments?route=main', /property route should not exist/],
         ['budgets?x=1', /property x should not exist/],
         ['budget-adjustments?limit=0', /limit must be a whole number from 1 to 1000/],
         ['budget-adjustments?model=m', /property model should not exist/],

@@ -36,6 +36,8 @@ const MODELS = [
 const TIERS = ['free', 'pro'];
 /** Operations usage events name; undefined: an event of a build before they named one. */
 const OPERATIONS = ['chat', 'embeddings', 'transcriptions', undefined];
+/** Routes of the backend that served; undefined: an event of a build before they named one. */
+export const ROUTES = ['main', 'embed', undefined];
 /** Hours the events fall in: two on one day, one on the next. */
 export const HOURS = ['2026-03-01T10:00:00Z', '2026-03-01T11:00:00Z', '2026-03-02T00:00:00Z'];
 export const RANGE = { from: '2026-03-01T00:00:00Z', to: '2026-03-03T00:00:00Z' };
@@ -61,6 +63,8 @@ export function buildWorkload(requests = 60): Workload {
     const inputTokens = 10 + i;
     const outputTokens = cacheHit ? 0 : 5 + (i % 4);
     const fellBack = i % 6 === 1;
+    // Pairs of requests per route, so routes cross users, operations and hours.
+    const route = ROUTES[Math.floor(i / 2) % ROUTES.length];
     events.push(
       createRequestAccepted(
         {
@@ -115,6 +119,7 @@ export function buildWorkload(requests = 60): Workload {
         weightedTokenCost: inputTokens + outputTokens * 2,
         cacheHit,
         operation: OPERATIONS[i % OPERATIONS.length],
+        ...(route === undefined ? {} : { route }),
       },
       { occurredAt: at },
     );
@@ -138,6 +143,7 @@ export function buildWorkload(requests = 60): Workload {
         cached: cacheHit,
         attempts: fellBack ? 2 : cacheHit ? 0 : 1,
         tier,
+        ...(route === undefined ? {} : { route }),
       },
       { occurredAt: at },
     );

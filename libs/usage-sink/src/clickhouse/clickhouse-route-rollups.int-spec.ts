@@ -1,0 +1,158 @@
+// The rollups by route (migration 011) against a real ClickHouse: they equal aggregates of
+// the raw rows naming a route, and a database upgraded from 010 keeps its history whole:
+// usage stored before the rollups existed groups under route '' and every total adds up.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, describe, it } from 'node:test';
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { GatewayEvent } from '@aigw/contracts';
+import {
+  BUILTIN_MIGRATIONS_DIR,
+  createClickHouseClient,
+  loadMigrations,
+  migrate,
+  sqlIdentifier,
+} from '@aigw/infra';
+import { startClickHouse, type RealService } from '@aigw/testing';
+import { buildWorkload, RANGE } from '../testing/analytics-fixture';
+import { ClickHouseUsageAnalytics } from './clickhouse-usage.analytics';
+import { ClickHouseUsageWriter } from './clickhouse-usage.writer';
+
+let server: RealService | undefined;
+const clients: ClickHouseClient[] = [];
+
+after(async () => {
+  await Promise.allSettled(clients.map((c) => c.close()));
+  await server?.stop();
+});
+
+/** `work` on a fresh database migrated up to `version` (all when undefined); dropped after. */
+async function withDatabase(
+  version: number | undefined,
+  work: (client: ClickHouseClient) => Promise<void>,
+): Promise<void> {
+  server ??= await startClickHouse();
+  const name = sqlIdentifier(`it_routes_${randomUUID().replace(/-/g, '').slice(0, 12)}`);
+  const admin = createClickHouseClient({ url: server.url });
+  await admin.command({ query: `CREATE DATABASE ${name}` });
+  const client = createClickHouseClient({ url: server.url, database: name });
+  clients.push(client, admin);
+  try {
+    const shipped = loadMigrations(BUILTIN_MIGRATIONS_DIR);
+    await migrate(client, {
+      migrations: shipped.filter((m) => version === undefined || m.version <= version),
+    });
+    await work(client);
+  } finally {
+    await admin.command({ query: `DROP DATABASE IF EXISTS ${name}` });
+  }
+}
+
+async function rows<T>(client: ClickHouseClient, query: string): Promise<T[]> {
+  return (await client.query({ query, format: 'JSONEachRow' })).json<T>();
+}
+
+const range = { from: new Date(RANGE.from), to: new Date(RANGE.to) };
+
+describe('ClickHouse rollups by route', () => {
+  it('equal aggregates of the raw rows naming a route', async () => {
+    await withDatabase(undefined, async (client) => {
+      await new ClickHouseUsageWriter(client).write(buildWorkload(90).events);
+      const keys = 'b, route, operation, user_id, model_served, provider, tier, model_requested';
+      for (const [rollup, start] of [
+        ['usage_routes_hourly', 'toStartOfHour'],
+        ['usage_routes_daily', 'toStartOfDay'],
+      ]) {
+        const fromRollup = await rows<Record<string, string | number>>(
+          client,
+          `SELECT toString(bucket) AS b, route, operation, user_id, model_served, provider, tier,
+             model_requested, sum(requests) AS n, sum(tokens_in) AS i,
+             sum(tokens_cache_write_in) AS cw, round(sum(cost), 9) AS cost
+           FROM ${rollup} GROUP BY ${keys} ORDER BY ${keys}`,
+        );
+        const fromRaw = await rows<Record<string, string | number>>(
+          client,
+          `SELECT toString(${start}(occurred_at)) AS b, route, operation, user_id, model_served,
+             provider, tier, model_requested, count() AS n, sum(input_tokens) AS i,
+             sum(cache_write_input_tokens) AS cw, round(sum(cost_dollars), 9) AS cost
+           FROM usage_events FINAL WHERE route != '' GROUP BY ${keys} ORDER BY ${keys}`,
+        );
+        assert.deepEqual(new Set(fromRaw.map((r) => r.route)), new Set(['main', 'embed']));
+        assert.deepEqual(fromRollup, fromRaw, rollup);
+      }
+      const requestKeys = 'b, route, user_id, model_served, provider, tier, model_requested';
+      const requestsRollup = await rows<Record<string, string | number>>(
+        client,
+        `SELECT toString(bucket) AS b, route, user_id, model_served, provider, tier,
+           model_requested, sum(requests) AS n, sum(failed_requests) AS failed
+         FROM requests_routes_hourly GROUP BY ${requestKeys} ORDER BY ${requestKeys}`,
+      );
+      const requestsRaw = await rows<Record<string, string | number>>(
+        client,
+        `SELECT toString(toStartOfHour(occurred_at)) AS b, route, user_id, model_served,
+           provider, tier, model_requested, count() AS n, countIf(status != 'success') AS failed
+         FROM request_completed_events FINAL WHERE route != ''
+         GROUP BY ${requestKeys} ORDER BY ${requestKeys}`,
+      );
+      assert.ok(requestsRaw.length > 0);
+      assert.deepEqual(requestsRollup, requestsRaw);
+      // Latency states take every request, route '' too.
+      const [latency] = await rows<{ n: string }>(
+        client,
+        'SELECT toString(countMerge(requests)) AS n FROM latency_routes_hourly',
+      );
+      const [completed] = await rows<{ n: string }>(
+        client,
+        'SELECT toString(count()) AS n FROM request_completed_events FINAL',
+      );
+      assert.equal(latency.n, completed.n);
+    });
+  });
+
+  it("a database of migration 010 keeps its history: earlier usage groups under ''", async () => {
+    await withDatabase(10, async (client) => {
+      // Usage a sink stored with routes before the rollups by route existed.
+      const routed = ['usage.recorded', 'request.completed'];
+      const before = buildWorkload(30).events.filter((e) => routed.includes(e.type));
+      const writer = new ClickHouseUsageWriter(client);
+      await writer.write(before);
+      assert.deepEqual((await migrate(client)).applied, ['011_route_rollups']);
+      const after = buildWorkload(30)
+        .events.filter((e) => routed.includes(e.type))
+        .map((e) => ({ ...e, eventId: `${e.eventId}-later`, route: 'later' }) as GatewayEvent);
+      await writer.write(after);
+
+      const analytics = new ClickHouseUsageAnalytics(client);
+      for (const bucket of ['hour', 'day'] as const) {
+        const all = await analytics.usage({ ...range, bucket, groupBy: 'none', filters: {} });
+        const byRoute = await analytics.usage({ ...range, bucket, groupBy: 'route', filters: {} });
+        const requests = (key: string) =>
+          byRoute.series.filter((p) => p.key === key).reduce((a, p) => a + p.requests, 0);
+        assert.equal(requests(''), 30, `${bucket}: stored before 011`);
+        assert.equal(requests('later'), 30, bucket);
+        assert.deepEqual([...new Set(byRoute.series.map((p) => p.key))].sort(), ['', 'later']);
+        assert.equal(byRoute.totals.requests, all.totals.requests);
+        assert.ok(Math.abs(byRoute.totals.costDollars - all.totals.costDollars) < 1e-9);
+        assert.equal(byRoute.totals.inputTokens, all.totals.inputTokens);
+        assert.equal(byRoute.totals.cacheWriteInputTokens, all.totals.cacheWriteInputTokens);
+        // Within one operation, too.
+        const chat = await analytics.usage({
+          ...range,
+          bucket,
+          groupBy: 'route',
+          filters: { operation: 'chat' },
+        });
+        const chatAll = await analytics.usage({
+          ...range,
+          bucket,
+          groupBy: 'none',
+          filters: { operation: 'chat' },
+        });
+        assert.equal(chat.totals.requests, chatAll.totals.requests);
+        assert.ok(chat.series.some((p) => p.key === ''));
+      }
+      const rates = await analytics.rates({ ...range, filters: { route: 'later' } });
+      assert.equal(rates.requests, 30);
+    });
+  });
+});
