@@ -3,6 +3,7 @@ import {
   AttemptCommit,
   DataPlaneError,
   DataPlaneErrorCode,
+  nameForRequestedModel,
   type FailoverTrigger,
   type GatewayAnswer,
   type GatewayRequest,
@@ -415,11 +416,7 @@ export class FailoverRouter implements RouterPort {
 
 /** A JSON answer named for the model the client asked for. */
 function namedJson(answer: JsonAnswer, request: GatewayRequest): JsonAnswer {
-  // Chat answers always name a model; others (embeddings, audio) only when they did.
-  const namesModel = request.operation === 'chat' || request.operation === 'completions';
-  if (namesModel || answer.body.model !== undefined) {
-    answer.body.model = request.requestedModel;
-  }
+  nameForRequestedModel(answer.body, request);
   return answer;
 }
 

@@ -13,3 +13,4 @@ export * from './upstream-target';
 export * from './text-or-tokens';
 export * from './choice-count';
 export * from './gemini-tools';
+export * from './requested-model-name';

@@ -2,9 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import {
   AttemptCommit,
   decodeInvokeRequest,
+  nameForRequestedModel,
   WIRE_PATHS,
-  type GatewayRequest,
-  type JsonObject,
   type ProviderPort,
   type UpstreamTarget,
   type WireTarget,
@@ -52,19 +51,4 @@ export function registerProviderWire(
     }
   });
   registerHealth(fastify);
-}
-
-/**
- * Names a JSON body for the model the client asked for, as the router does (chat and
- * completions always, others only when they name one): the router then finds nothing to
- * change and passes the body on as the text it came as, without parsing it.
- */
-function nameForRequestedModel(body: JsonObject, request: GatewayRequest): void {
-  if (
-    request.operation === 'chat' ||
-    request.operation === 'completions' ||
-    body.model !== undefined
-  ) {
-    body.model = request.requestedModel;
-  }
 }
