@@ -10,7 +10,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import { metricSum } from '@aigw/testing';
 import {
   connectRealtime as connect,
@@ -19,6 +18,7 @@ import {
   realtimeRefusal as refusal,
 } from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { analyticsRows } from './analytics-rows';
 
 const BUDGET_TOKENS = 6000;
 
@@ -106,22 +106,12 @@ spec:
   }
 
   async function usageRows(count: number): Promise<{ user: string; served: string }[]> {
-    const db = new DatabaseSync(join(dir, 'data', 'analytics.db'), { readOnly: true });
-    try {
-      const rows = () =>
-        db
-          .prepare(
-            `SELECT user_id AS user, model_served AS served FROM usage_events WHERE user_id = ?`,
-          )
-          .all(user) as { user: string; served: string }[];
-      const deadline = Date.now() + 10_000;
-      while (rows().length < count && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      return rows();
-    } finally {
-      db.close();
-    }
+    return analyticsRows(
+      join(dir, 'data'),
+      `SELECT user_id AS user, model_served AS served FROM usage_events WHERE user_id = ?`,
+      user,
+      count,
+    );
   }
 
   async function metrics(): Promise<string> {

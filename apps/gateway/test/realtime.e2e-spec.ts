@@ -12,7 +12,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import { metricSum } from '@aigw/testing';
 import {
   connectRealtime as connect,
@@ -21,6 +20,7 @@ import {
   realtimeRefusal as refusal,
 } from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { analyticsRows } from './analytics-rows';
 
 const PRICE = {
   inputPer1k: 0.004,
@@ -96,53 +96,33 @@ spec:
   const headers = () => ({ 'x-user-id': user, authorization: 'Bearer sk-client-secret' });
 
   async function usageRows(count: number) {
-    const db = new DatabaseSync(join(dir, 'data', 'analytics.db'), { readOnly: true });
-    try {
-      const rows = () =>
-        db
-          .prepare(
-            `SELECT input_tokens AS input, output_tokens AS output, cost_dollars AS cost,
+    return analyticsRows<{
+      input: number;
+      output: number;
+      cost: number;
+      operation: string;
+      requested: string;
+      served: string;
+    }>(
+      join(dir, 'data'),
+      `SELECT input_tokens AS input, output_tokens AS output, cost_dollars AS cost,
                     operation, model_requested AS requested, model_served AS served
              FROM usage_events WHERE user_id = ?`,
-          )
-          .all(user) as {
-          input: number;
-          output: number;
-          cost: number;
-          operation: string;
-          requested: string;
-          served: string;
-        }[];
-      const deadline = Date.now() + 10_000;
-      while (rows().length < count && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      return rows();
-    } finally {
-      db.close();
-    }
+      user,
+      count,
+    );
   }
 
   /** The user's rows of a request events table, once `count` are there (or 10 s passed). */
   async function requestRows(table: string, count: number) {
-    const db = new DatabaseSync(join(dir, 'data', 'analytics.db'), { readOnly: true });
-    try {
-      const rows = () =>
-        db
-          .prepare(
-            table === 'request_completed_events'
-              ? `SELECT endpoint, status, backend, latency_ms AS latency FROM ${table} WHERE user_id = ?`
-              : `SELECT endpoint FROM ${table} WHERE user_id = ?`,
-          )
-          .all(user) as { endpoint: string; status: string; backend: string; latency: number }[];
-      const deadline = Date.now() + 10_000;
-      while (rows().length < count && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      return rows();
-    } finally {
-      db.close();
-    }
+    return analyticsRows<{ endpoint: string; status: string; backend: string; latency: number }>(
+      join(dir, 'data'),
+      table === 'request_completed_events'
+        ? `SELECT endpoint, status, backend, latency_ms AS latency FROM ${table} WHERE user_id = ?`
+        : `SELECT endpoint FROM ${table} WHERE user_id = ?`,
+      user,
+      count,
+    );
   }
 
   it('refuses a text item or instructions a blockPatterns rule matches: an error event, never the backend, the session goes on', async () => {
