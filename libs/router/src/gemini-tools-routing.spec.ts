@@ -1,6 +1,5 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseGatewayConfig, type GatewayConfig } from '@aigw/config';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
@@ -9,6 +8,7 @@ import {
   type ProviderCall,
   type ProviderPort,
 } from '@aigw/contracts/data-plane';
+import { configFromYaml } from '@aigw/testing';
 import { isSpecialRequest, runsGeminiTools, servesRequest } from './domain/operation-support';
 import { FailoverRouter } from './failover-router';
 
@@ -16,13 +16,7 @@ import { FailoverRouter } from './failover-router';
 // chain's Gemini backends only: failover skips the others rather than send them a request
 // they would answer without the tool; a chain with none is the client's 400 naming it.
 
-function configFrom(yaml: string): GatewayConfig {
-  const result = parseGatewayConfig(yaml, { missingSecrets: 'warn', env: {} });
-  if (!result.ok) throw new Error(result.errors.map((e) => e.format()).join('\n'));
-  return result.config;
-}
-
-const MIXED = configFrom(`
+const MIXED = configFromYaml(`
 kind: AIGatewayRoute
 metadata: {name: search}
 spec:
