@@ -1,6 +1,12 @@
 import type { RouteConfig } from '@aigw/config';
 import type { ModelBalanceReader } from './model-budget-gate-store';
-import { balanceKeyEnd, bindLimit, modelLimits, type BoundLimit } from './domain/budget-limits';
+import {
+  allowsNothing,
+  balanceKeyEnd,
+  bindLimit,
+  modelLimits,
+  type BoundLimit,
+} from './domain/budget-limits';
 import { budgetRefusal, closedLimitRefusal, unitName } from './domain/budget-refusal';
 import type { ExhaustionView } from './exhaustion-view';
 
@@ -58,8 +64,8 @@ function refuseFromView(
   onSteered: ModelSteerListener | undefined,
 ): void {
   for (const bound of limits) {
-    // A limit of 0 allows nothing: turned away from the config (admission held no room on it).
-    if (bound.limit === 0) {
+    // Turned away from the config (admission held no room on it).
+    if (allowsNothing(bound)) {
       onSteered?.('view');
       throw closedLimitRefusal(bound, at);
     }

@@ -19,6 +19,14 @@ export interface BudgetLimit {
   readonly window: WindowSpec;
 }
 
+/**
+ * A limit of 0 allows nothing: every call it binds is refused from the config (no store
+ * call, nothing held); it is never "no limit" (that is leaving the field out).
+ */
+export function allowsNothing(limit: BudgetLimit): boolean {
+  return limit.limit === 0;
+}
+
 /** A limit in its current window: the balance the store keeps. */
 export interface BoundLimit extends BudgetLimit {
   readonly key: string;

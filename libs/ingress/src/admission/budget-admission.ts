@@ -7,6 +7,7 @@ import {
   type RouteConfig,
 } from '@aigw/config';
 import {
+  allowsNothing,
   amountsFor,
   balanceChangesOf,
   bindLimit,
@@ -188,8 +189,8 @@ export class BudgetAdmission {
       const ownLimits = index === 0 ? primaryLimits : this.modelLimitsOf(route, models[index], now);
       const held = ownLimits.length > 0 ? [...limits, ...ownLimits] : limits;
       for (const modelLimit of ownLimits) {
-        if (modelLimit.limit === 0) {
-          // A limit of 0 allows nothing: refused from the config, passed over like a spent one.
+        if (allowsNothing(modelLimit)) {
+          // Refused from the config, passed over like a spent one.
           refusal ??= { error: closedLimitRefusal(modelLimit, now), held, byStore: false };
           if (failover) continue models;
           throw refusal.error;
@@ -368,8 +369,9 @@ export class BudgetAdmission {
       userLimits({ route, userKey, tier }).map((limit) => forAdmission(limit, at)),
     );
     for (const limit of limits) {
-      // A limit of 0 allows nothing: every call is refused here, with nothing held.
-      if (limit.limit === 0) return { route, now, limits, spent: closedLimitRefusal(limit, now) };
+      if (allowsNothing(limit)) {
+        return { route, now, limits, spent: closedLimitRefusal(limit, now) }; // nothing held
+      }
       const resetAt = this.exhausted.exhaustedUntilByKey(limit.exhaustionKey, now, limit.limit);
       if (resetAt !== undefined) {
         return { route, now, limits, spent: budgetRefusal(limit, 0, resetAt, now) };
@@ -499,7 +501,7 @@ function limitTooSmall<L extends BoundLimit>(
   amounts: Readonly<Record<BoundLimit['unit'], number>>,
 ): L | undefined {
   for (const limit of limits)
-    if (limit.limit > 0 && amounts[limit.unit] > limit.limit) return limit;
+    if (!allowsNothing(limit) && amounts[limit.unit] > limit.limit) return limit;
   return undefined;
 }
 
