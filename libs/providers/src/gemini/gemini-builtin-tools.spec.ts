@@ -1,11 +1,10 @@
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   DataPlaneError,
   type GatewayRequest,
   type JsonObject,
   type StreamAnswer,
-  type UpstreamTarget,
 } from '@aigw/contracts/data-plane';
 import {
   collectStream,
@@ -15,14 +14,12 @@ import {
   FAKE_TOOL_TEXT_AFTER,
   FAKE_TOOL_TEXT_BEFORE,
   FAKE_URL_CONTEXT_METADATA,
-  FakeGeminiUpstream,
   gatewayChatRequest,
   streamedText,
-  upstreamTarget,
 } from '@aigw/testing/fake-provider';
 import { parseChatRequest } from '../core/chat-request';
 import { withoutGatewayExtensions } from '../core/openai-extensions';
-import { GeminiAdapter } from './gemini.adapter';
+import { fakeGeminiBackend } from '../testing/fake-gemini-backend';
 
 // Gemini's built-in tools through the Gemini adapter: sent as the client's Tool objects,
 // their answer parts and metadata carried in extra_content.google, their prompt tokens
@@ -46,21 +43,7 @@ function isToolRefusal(tool: string) {
 }
 
 describe('Gemini built-in tools on a Gemini backend', () => {
-  const upstream = new FakeGeminiUpstream();
-  const adapter = new GeminiAdapter();
-  let target: UpstreamTarget;
-  const invoke = (request: GatewayRequest) =>
-    adapter.invoke({ request, target, signal: new AbortController().signal });
-
-  before(async () => {
-    await upstream.start();
-    target = upstreamTarget(
-      { provider: 'google-gemini', model: 'gemini-2.5-flash', baseUrl: upstream.baseUrl },
-      { headerName: 'x-goog-api-key', value: 'AIzaSecretKey123456' },
-    );
-  });
-  after(() => upstream.stop());
-  beforeEach(() => upstream.reset());
+  const { upstream, invoke } = fakeGeminiBackend();
 
   it('sends the tools after the function declarations, as they came', async () => {
     await invoke(asking({ tools: [WEATHER_TOOL] }));

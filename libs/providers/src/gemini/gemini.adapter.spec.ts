@@ -24,6 +24,7 @@ import {
   FAKE_GEMINI_SIGNATURE,
 } from '@aigw/testing/fake-provider';
 import { dollarsAt, type ModelPricing } from '@aigw/config';
+import { fakeGeminiBackend } from '../testing/fake-gemini-backend';
 import { GeminiAdapter } from './gemini.adapter';
 
 const WEATHER_TOOL = {
@@ -61,21 +62,7 @@ async function askForCandidates(
 }
 
 describe('GeminiAdapter against a fake Gemini API', () => {
-  const upstream = new FakeGeminiUpstream();
-  const adapter = new GeminiAdapter();
-  let target: UpstreamTarget;
-  const invoke = (request: GatewayRequest) =>
-    adapter.invoke({ request, target, signal: new AbortController().signal });
-
-  before(async () => {
-    await upstream.start();
-    target = upstreamTarget(
-      { provider: 'google-gemini', model: 'gemini-2.5-flash', baseUrl: upstream.baseUrl },
-      { headerName: 'x-goog-api-key', value: 'AIzaSecretKey123456' },
-    );
-  });
-  after(() => upstream.stop());
-  beforeEach(() => upstream.reset());
+  const { upstream, invoke } = fakeGeminiBackend();
 
   it('translates an OpenAI conversation into a generateContent request', async () => {
     await invoke(
@@ -1350,11 +1337,7 @@ describe('GeminiAdapter against a Gemini API that answers oddly', () => {
 });
 
 describe("GeminiAdapter and Gemini 3's thought signatures on function calls", () => {
-  const upstream = new FakeGeminiUpstream();
-  const adapter = new GeminiAdapter();
-  let target: UpstreamTarget;
-  const invoke = (request: GatewayRequest) =>
-    adapter.invoke({ request, target, signal: new AbortController().signal });
+  const { upstream, invoke } = fakeGeminiBackend('gemini-3-flash-preview');
   const SKIP = 'skip_thought_signature_validator';
   const weatherCall = (id: string, extra?: JsonObject) => ({
     id,
@@ -1363,16 +1346,6 @@ describe("GeminiAdapter and Gemini 3's thought signatures on function calls", ()
     ...(extra ? { extra_content: extra } : {}),
   });
   const sentContents = () => upstream.calls.at(-1)?.body.contents as JsonObject[];
-
-  before(async () => {
-    await upstream.start();
-    target = upstreamTarget(
-      { provider: 'google-gemini', model: 'gemini-3-flash-preview', baseUrl: upstream.baseUrl },
-      { headerName: 'x-goog-api-key', value: 'AIzaSecretKey123456' },
-    );
-  });
-  after(() => upstream.stop());
-  beforeEach(() => upstream.reset());
 
   async function answeredMessage(request: GatewayRequest): Promise<JsonObject> {
     const answer = await invoke(request);
