@@ -32,7 +32,10 @@ interface Mark {
  */
 export class ExhaustionView {
   private readonly marks = new Map<string, Mark>();
-  /** The entry each limit (`kind|subject`) has, whatever its window: `recovered` ends it. */
+  /**
+   * The entry each limit (`kind|subject`) has, whatever its window: a `recovered` of that
+   * window or a later one ends it.
+   */
   private readonly entryOf = new Map<string, string>();
   /**
    * The marks' keys by when their window ends: the marks of one window share it, so there

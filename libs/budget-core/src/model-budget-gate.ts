@@ -12,8 +12,8 @@ import type { ExhaustionView } from './exhaustion-view';
 
 /**
  * Where the gate learned that a model has no room: `view` is this replica's exhaustion
- * view (the budget service's broadcast, or an earlier store read it kept), `store` the
- * authoritative balances read for this call.
+ * view (the budget service's broadcast, or an earlier store read it kept) or a limit of 0
+ * in the config, `store` the authoritative balances read for this call.
  */
 export type ModelSteerSource = 'view' | 'store';
 

@@ -101,8 +101,8 @@ function forAdmission(limit: BudgetLimit, at: number): AdmissionLimit {
  * atomically in the store against the caller's limits and the `tokenRateLimit.perModel`
  * limits of the model it is expected to be served by, and settled to the real cost when
  * its usage event arrives. A burst of parallel calls therefore cannot spend past a limit;
- * it can only be refused. An exhausted limit known from the broadcast is refused with no
- * network call.
+ * it can only be refused. An exhausted limit known from the broadcast, or a limit of 0, is
+ * refused with no network call.
  */
 export class BudgetAdmission {
   private readonly now: () => number;
@@ -133,8 +133,8 @@ export class BudgetAdmission {
     const own = this.callerLimits(request);
     if (!own) return NO_LIMITS; // the router answers "model not found"
     const { route, now, limits } = own;
-    // Known spent from the broadcast: refused with no network call, so a caller hammering
-    // an exhausted limit costs the store nothing (the refusing limit's headers only).
+    // Known spent from the broadcast, or a limit of 0: refused with no network call, so a
+    // caller hammering an exhausted limit costs the store nothing (its headers only).
     if (own.spent) throw own.spent;
 
     const served = servingModels(route, request.requestedModel, request.allowedModels);
@@ -338,7 +338,7 @@ export class BudgetAdmission {
 
   /**
    * The refusal of one of the caller's own limits that is spent now, as this replica's view
-   * of the broadcast says (no network call); undefined while every one has room. A session
+   * of the broadcast says, or is 0 (no network call); undefined while every one has room. A session
    * that outlives its admission (Realtime) asks as it runs, to end once its caller's budget
    * is gone.
    */
@@ -348,7 +348,7 @@ export class BudgetAdmission {
 
   /**
    * The caller's own limits on the route of the requested model (undefined without one),
-   * and the refusal of the first one this replica's view says is spent now.
+   * and the refusal of the first one that is 0 or this replica's view says is spent now.
    */
   private callerLimits(request: GatewayRequest):
     | {
