@@ -501,7 +501,7 @@ export function parseChatRequest(body: JsonObject, options: ChatParseOptions = {
  */
 function extrasFor(body: JsonObject, options: ChatParseOptions): ChatExtras {
   const extras = chatExtras(body);
-  const [tool] = extras.geminiTools ?? [];
+  const tool = extras.geminiTools?.[0];
   if (tool && options.geminiTools !== true) throw geminiToolRefused(Object.keys(tool)[0]);
   return extras;
 }
