@@ -122,6 +122,13 @@ describe('Responses API request to OpenAI chat', () => {
     rejects({ ...base, input: 'hi', prompt_cache_key: 7 }, 'prompt_cache_key', /a string/);
     rejects({ ...base, input: 'hi', service_tier: true }, 'service_tier', /a string/);
     rejects({ ...base, input: 'hi', text: { verbosity: 2 } }, 'text.verbosity', /a string/);
+    // A verbosity OpenAI does not know is the client's text.verbosity at fault, not chat's.
+    rejects(
+      { ...base, input: 'hi', text: { verbosity: 'loud' } },
+      'text.verbosity',
+      /Invalid value for 'text.verbosity': .*low, medium, high/,
+    );
+    assert.equal(chatOf({ input: 'hi', text: { verbosity: 'high' } }).verbosity, 'high');
   });
 
   it('asks a stream for its usage chunk, where the reasoning token count arrives', () => {

@@ -587,9 +587,20 @@ function reasoningEffort(reasoning: unknown): string | undefined {
   return effort;
 }
 
-/** `text.verbosity` is chat's `verbosity` (GPT-5's answer length); `text` is checked below. */
+/** The verbosities OpenAI documents for `text.verbosity` (and chat's `verbosity`). */
+const TEXT_VERBOSITIES: readonly string[] = ['low', 'medium', 'high'];
+
+/**
+ * `text.verbosity` is chat's `verbosity` (GPT-5's answer length), checked here so the 400
+ * names the client's field, not chat's; `text` is checked below.
+ */
 function textVerbosity(text: unknown): string | undefined {
-  return isObject(text) ? optionalString(text.verbosity, 'text.verbosity') : undefined;
+  if (!isObject(text)) return undefined;
+  const verbosity = optionalString(text.verbosity, 'text.verbosity');
+  if (verbosity !== undefined && !TEXT_VERBOSITIES.includes(verbosity)) {
+    throw badValue('text.verbosity', `it must be one of ${TEXT_VERBOSITIES.join(', ')}.`);
+  }
+  return verbosity;
 }
 
 /** `text.format` as chat's `response_format`; plain text is the default and sends nothing. */
