@@ -6,7 +6,7 @@ import {
   type ModelBudgetGate,
   type ModelSteerSource,
 } from '@aigw/budget-core';
-import { routeOfBackend } from '@aigw/config';
+import { backendForCall } from '@aigw/config';
 import { decodeRouteRequest } from '@aigw/contracts/data-plane';
 import {
   attemptTracing,
@@ -118,10 +118,7 @@ export async function bootstrapRouter(env: Env): Promise<RunningService> {
       fastify,
       new HttpHeldObjectClient(providerUrl, internalToken),
       // The named route's backend (two routes may share a name), else the first naming it.
-      (name, routeName) =>
-        routeOfBackend(config().routes, name, routeName)?.backends.find(
-          (backend) => backend.name === name,
-        )?.requestTimeoutMs,
+      (name, routeName) => backendForCall(config().routes, name, routeName)?.requestTimeoutMs,
       (error) => logger.warn('a file content stream from the adapter was cut', { error }),
       // An upload streams through: the file limit, not the wire body limit.
       heldUploadBytes(runtime.settings.maxFileBytes),

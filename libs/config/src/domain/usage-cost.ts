@@ -2,7 +2,12 @@
 // multipliers give budget tokens; `costControl.modelPricing` gives dollars, and for a model
 // it does not price, the built-in catalog (builtin-prices.ts).
 import { builtinPrice } from './builtin-prices';
-import { type ModelPricing, type RouteConfig, type TokenRates } from './gateway-config';
+import {
+  type BackendConfig,
+  type ModelPricing,
+  type RouteConfig,
+  type TokenRates,
+} from './gateway-config';
 
 /**
  * What one call used, in every measure a price may bill; the data plane's TokenUsage is
@@ -309,16 +314,39 @@ export function routeOfBackend(
   backendName: string,
   routeName?: string,
 ): RouteConfig | undefined {
-  let index = routesByBackend.get(routes);
-  if (!index) {
-    index = indexBackends(routes);
-    routesByBackend.set(routes, index);
-  }
+  const index = backendRoutes(routes);
   if (routeName !== undefined) {
     const named = index.byRoute.get(routeName)?.get(backendName);
     if (named) return named;
   }
   return index.byName.get(backendName);
+}
+
+/**
+ * The backend a call goes to: the named route's own (exact: a route that no longer has it,
+ * after a reload, gives none, so a call never goes out with another route's URL and key),
+ * else, for a caller that names no route (an older build), the first route naming it, the
+ * one pricing and budgets fall back to (routeOfBackend), so a call and its charge agree.
+ */
+export function backendForCall(
+  routes: readonly RouteConfig[],
+  backendName: string,
+  routeName?: string,
+): BackendConfig | undefined {
+  const route =
+    routeName === undefined
+      ? routeOfBackend(routes, backendName)
+      : backendRoutes(routes).byRoute.get(routeName)?.get(backendName);
+  return route?.backends.find((backend) => backend.name === backendName);
+}
+
+function backendRoutes(routes: readonly RouteConfig[]): BackendRoutes {
+  let index = routesByBackend.get(routes);
+  if (!index) {
+    index = indexBackends(routes);
+    routesByBackend.set(routes, index);
+  }
+  return index;
 }
 
 function indexBackends(routes: readonly RouteConfig[]): BackendRoutes {

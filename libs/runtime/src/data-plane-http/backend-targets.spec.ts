@@ -101,4 +101,16 @@ describe('upstreamTargetFor a backend name two routes share', () => {
     assert.equal(target.credential?.apiKey.reveal(), 'sk-first');
     assert.equal(routeOfBackend(config.routes, 'openai')?.name, 'first');
   });
+
+  it("refuses a named route that no longer has the backend, never another route's key", () => {
+    // The ingress holds a file of route `third` from before a reload dropped its backend.
+    assert.throws(
+      () => upstreamTargetFor(sharedNameConfig(), { ...shared, routeName: 'third' }),
+      (error: DataPlaneError) => {
+        assert.equal(error.code, DataPlaneErrorCode.UpstreamError);
+        assert.match(error.message, /has no openai backend "openai"/);
+        return true;
+      },
+    );
+  });
 });

@@ -1,4 +1,4 @@
-import { routeOfBackend, type BackendConfig, type GatewayConfig } from '@aigw/config';
+import { backendForCall, type BackendConfig, type GatewayConfig } from '@aigw/config';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
@@ -46,10 +46,9 @@ export function upstreamTargetFor(config: GatewayConfig, wire: WireTarget): Upst
 
 /**
  * The backend a router named: of its route when it names one (two routes may each have a
- * backend of that name, with their own URL and key), else the first route naming it, the
- * one pricing and budgets take (routeOfBackend), so a call and its charge agree.
+ * backend of that name, with their own URL and key; a route that lost it is no match),
+ * else the first route naming it (backendForCall).
  */
 function backendOf(config: GatewayConfig, wire: WireTarget): BackendConfig | undefined {
-  const route = routeOfBackend(config.routes, wire.backendName, wire.routeName);
-  return route?.backends.find((backend) => backend.name === wire.backendName);
+  return backendForCall(config.routes, wire.backendName, wire.routeName);
 }
