@@ -31,7 +31,18 @@ describe('realtimeUrl', () => {
     assert.equal(azure('https://res.openai.azure.com/openai/v1'), ga);
   });
 
-  it('reaches the dated preview form when the baseUrl names an api-version, the deployment named', () => {
+  it('stays on the GA form when the baseUrl names a GA api-version, which pins chat calls only', () => {
+    assert.equal(
+      azure('https://res.openai.azure.com?api-version=2024-10-21'),
+      'wss://res.openai.azure.com/openai/v1/realtime?model=rt%20deployment',
+    );
+    assert.equal(
+      azure('http://127.0.0.1:9/openai/?api-version=2025-06-01', 'rt'),
+      'ws://127.0.0.1:9/openai/v1/realtime?model=rt',
+    );
+  });
+
+  it('reaches the dated preview form when the baseUrl names a preview api-version, the deployment named', () => {
     const preview =
       'wss://res.openai.azure.com/openai/realtime?api-version=2025-04-01-preview&deployment=rt+deployment';
     assert.equal(azure('https://res.openai.azure.com?api-version=2025-04-01-preview'), preview);

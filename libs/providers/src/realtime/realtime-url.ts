@@ -18,9 +18,12 @@ export function realtimeUrl(target: UpstreamTarget): string {
 /**
  * Azure OpenAI's Realtime URL for a deployment. Its GA (v1) form,
  * `wss://NAME.openai.azure.com/openai/v1/realtime?model=DEPLOYMENT`, takes no api-version;
- * a baseUrl that names one (`?api-version=2025-04-01-preview`) asks for the dated preview
- * form, `/openai/realtime?api-version=...&deployment=DEPLOYMENT`, which speaks the beta
- * events: frames are relayed as sent, so clients written for those keep working.
+ * a baseUrl that names a preview one (`?api-version=2025-04-01-preview`) asks for the dated
+ * preview form, `/openai/realtime?api-version=...&deployment=DEPLOYMENT`, which speaks the
+ * beta events: frames are relayed as sent, so clients written for those keep working.
+ * Only `-preview` versions serve realtime there (Microsoft documents the api-version as
+ * preview-only); a GA one such as `2024-10-21` pins the backend's chat calls
+ * (azureDeploymentUrl) and keeps realtime on the GA form.
  */
 function azureRealtimeUrl(baseUrl: string | undefined, deployment: string): string {
   if (!baseUrl) {
@@ -33,7 +36,7 @@ function azureRealtimeUrl(baseUrl: string | undefined, deployment: string): stri
   const path = base.pathname.replace(/\/+$/, '').replace(/\/openai(\/v1)?$/, '');
   const openai = `${socketOrigin(base)}${path}/openai`;
   const apiVersion = base.searchParams.get('api-version');
-  if (!apiVersion) return withModel(`${openai}/v1/realtime`, deployment);
+  if (!apiVersion?.endsWith('-preview')) return withModel(`${openai}/v1/realtime`, deployment);
   const query = new URLSearchParams({ 'api-version': apiVersion, deployment });
   return `${openai}/realtime?${query.toString()}`;
 }
