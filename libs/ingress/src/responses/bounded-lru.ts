@@ -25,7 +25,8 @@ export class BoundedLru<E extends LruEntry> {
 
   constructor(
     readonly limits: BoundedLruLimits,
-    private readonly onEvicted: (reason: EvictionReason) => void,
+    /** Told of each entry dropped for expiry or room (not of `remove`), after it is gone. */
+    private readonly onEvicted: (reason: EvictionReason, key: string, entry: E) => void,
     private readonly now: () => number,
   ) {}
 
@@ -84,6 +85,7 @@ export class BoundedLru<E extends LruEntry> {
   }
 
   private evict(key: string, reason: EvictionReason): void {
-    if (this.remove(key)) this.onEvicted(reason);
+    const entry = this.entries.get(key);
+    if (entry && this.remove(key)) this.onEvicted(reason, key, entry);
   }
 }

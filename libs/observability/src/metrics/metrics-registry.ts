@@ -258,7 +258,7 @@ export class MetricsRegistry {
   });
   readonly #realtimeClientSecrets = new Counter({
     name: 'ai_gateway_realtime_client_secrets_total',
-    help: 'Realtime client secrets (POST /v1/realtime/client_secrets), by outcome: minted, refused (the mint was refused: bad input, identity, tier, budget), accepted (a session presented a valid one), unknown, expired, wrong_model (a session presented one that opened nothing), store_failed (the store could not be reached), evicted (the in-memory store was full)',
+    help: 'Realtime client secrets (POST /v1/realtime/client_secrets), by outcome: minted, refused (the mint was refused: bad input, identity, tier, budget), accepted (a session presented a valid one), unknown, expired, wrong_model (a session presented one that opened nothing), store_failed (the store could not be reached), evicted (a live secret dropped for room: the in-memory store was full, or its caller minted past its bound of live secrets)',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });

@@ -16,9 +16,9 @@ describe('RealtimeClientSecrets', () => {
     const kept: string[] = [];
     const memory = new MemoryClientSecretStore();
     const store: ClientSecretStore = {
-      put: async (digest, grant, ttl) => {
+      put: async (digest, grant, ttl, owner) => {
         kept.push(digest, grant);
-        await memory.put(digest, grant, ttl);
+        await memory.put(digest, grant, ttl, owner);
       },
       get: (digest) => memory.get(digest),
       close: () => memory.close(),
@@ -85,11 +85,46 @@ describe('MemoryClientSecretStore', () => {
   it('drops the oldest secret when full, and tells', async () => {
     let evicted = 0;
     const store = new MemoryClientSecretStore({ maxEntries: 2, maxBytes: 1024 }, () => evicted++);
-    await store.put('a', '{}', 60_000);
-    await store.put('b', '{}', 60_000);
-    await store.put('c', '{}', 60_000);
+    await store.put('a', '{}', 60_000, 'caller-a');
+    await store.put('b', '{}', 60_000, 'caller-b');
+    await store.put('c', '{}', 60_000, 'caller-c');
     assert.equal(evicted, 1);
     assert.equal(await store.get('a'), undefined);
     assert.equal(await store.get('c'), '{}');
+  });
+
+  it("bounds each caller's secrets: one minting past the bound drops only its own oldest", async () => {
+    let evicted = 0;
+    let now = 1_000_000;
+    const store = new MemoryClientSecretStore(
+      { maxEntries: 10, maxBytes: 1024 },
+      () => evicted++,
+      () => now,
+      3,
+    );
+    await store.put('bob-1', '{}', 60_000, 'bob');
+    for (let i = 1; i <= 20; i++) await store.put(`alice-${i}`, '{}', 60_000, 'alice');
+    assert.equal(await store.get('bob-1'), '{}', "another caller's secret stays");
+    assert.equal(await store.get('alice-17'), undefined);
+    for (const kept of ['alice-18', 'alice-19', 'alice-20']) {
+      assert.equal(await store.get(kept), '{}');
+    }
+    assert.equal(evicted, 17);
+    // An expired secret dropped to make room is no eviction.
+    now += 60_000;
+    await store.put('alice-21', '{}', 60_000, 'alice');
+    assert.equal(evicted, 17);
+    assert.equal(await store.get('alice-21'), '{}');
+  });
+
+  it('mints past the bound through RealtimeClientSecrets, keyed by the budget key', async () => {
+    const store = new MemoryClientSecretStore(undefined, undefined, undefined, 2);
+    const secrets = new RealtimeClientSecrets(store);
+    const bob = await secrets.mint({ ...GRANT, caller: { userKey: 'bob' } }, 60);
+    const minted = [];
+    for (let i = 0; i < 3; i++) minted.push((await secrets.mint(GRANT, 60)).value);
+    assert.equal((await secrets.redeem(bob.value, 'voice')).grant?.caller.userKey, 'bob');
+    assert.deepEqual(await secrets.redeem(minted[0], 'voice'), { rejected: 'unknown' });
+    assert.equal((await secrets.redeem(minted[2], 'voice')).grant?.model, 'voice');
   });
 });

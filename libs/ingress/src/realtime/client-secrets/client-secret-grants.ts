@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import {
+  callerBudgetKey,
   DataPlaneError,
   DataPlaneErrorCode,
   type CallerContext,
@@ -94,7 +95,12 @@ export class RealtimeClientSecrets {
     const expiresAt = Math.floor(this.now() / 1000) + seconds;
     const kept: ClientSecretGrant = { ...grant, expiresAt };
     try {
-      await this.store.put(digestOf(value), JSON.stringify(kept), seconds * 1000);
+      await this.store.put(
+        digestOf(value),
+        JSON.stringify(kept),
+        seconds * 1000,
+        callerBudgetKey(grant.caller),
+      );
     } catch (error) {
       throw secretStoreUnavailable(error);
     }

@@ -49,4 +49,34 @@ describe('realtime client secrets in real Redis', () => {
     await probe.del(keys[0]);
     assert.deepEqual(await other.redeem(value, 'voice'), { rejected: 'unknown' });
   });
+
+  it("bounds each caller's secrets: one minting past the bound deletes only its own oldest", async () => {
+    let evicted = 0;
+    const bounded = new RealtimeClientSecrets(
+      new RedisClientSecretStore(createRedisClient(redis.url), () => evicted++, Date.now, 3),
+    );
+    try {
+      const bob = await bounded.mint({ ...GRANT, caller: { userKey: 'bob' } }, 60);
+      const alice: string[] = [];
+      for (let i = 0; i < 5; i++) alice.push((await bounded.mint(GRANT, 60)).value);
+      assert.equal((await other.redeem(bob.value, 'voice')).grant?.caller.userKey, 'bob');
+      for (const dropped of alice.slice(0, 2)) {
+        assert.deepEqual(await other.redeem(dropped, 'voice'), { rejected: 'unknown' });
+      }
+      for (const kept of alice.slice(2)) {
+        assert.equal((await other.redeem(kept, 'voice')).grant?.model, 'voice');
+      }
+      assert.equal(evicted, 2);
+      // Each owner's index is a digest-keyed sorted set that expires, naming no user.
+      const indexes = await probe.keys('aigw:realtime-secret-owner:v1:*');
+      assert.ok(indexes.length >= 2);
+      assert.ok(indexes.every((key) => !key.includes('alice') && !key.includes('bob')));
+      const sizes = await Promise.all(indexes.map((key) => probe.zcard(key)));
+      assert.ok(sizes.includes(3) && sizes.includes(1), String(sizes));
+      const ttl = await probe.pttl(indexes[0]);
+      assert.ok(ttl > 0 && ttl <= 7_200_000, String(ttl));
+    } finally {
+      await bounded.close();
+    }
+  });
 });
