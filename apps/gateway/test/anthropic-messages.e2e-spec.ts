@@ -304,6 +304,13 @@ spec:
     baseUrl: ${plain.baseUrl}
     model: upstream-plain-model
     modelNameOverride: claude-plain
+  - name: deepseek
+    provider: deepseek
+    baseUrl: ${tools.baseUrl}
+    model: deepseek-v4-pro
+    modelNameOverride: claude-deepseek
+    auth:
+      apiKeyRef: {name: tools-key}
   failover:
     on: [rateLimit, timeout, error]
     retryDelay: 0s
@@ -445,6 +452,36 @@ spec:
       tool_call_id: 'toolu_1',
       content: 'Error: down',
     });
+  });
+
+  it("sends DeepSeek a tool-use turn's thinking as reasoning_content, which its thinking mode requires back", async () => {
+    // DeepSeek answers 400 "The reasoning_content in the thinking mode must be passed back"
+    // when a tool-call turn comes back without it; a Messages client returns it as a
+    // thinking block (unsigned: DeepSeek signs none).
+    tools.reset();
+    await client.messages.create({
+      model: 'claude-deepseek',
+      max_tokens: 100,
+      tools: [WEATHER_TOOL],
+      messages: [
+        { role: 'user', content: 'Weather in Paris?' },
+        {
+          role: 'assistant',
+          content: [
+            { type: 'thinking', thinking: 'I need the weather tool.', signature: '' },
+            { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { city: 'Paris' } },
+          ],
+        },
+        {
+          role: 'user',
+          content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: 'sunny' }],
+        },
+      ],
+    });
+    assert.equal(tools.calls[0]?.body.model, 'deepseek-v4-pro');
+    const sent = tools.calls[0]?.body.messages as Record<string, unknown>[];
+    assert.equal(sent[1]?.reasoning_content, 'I need the weather tool.');
+    assert.equal('thinking_blocks' in (sent[1] ?? {}), false);
   });
 
   it('ends a stream that breaks after its first byte with an error the SDK raises', async () => {

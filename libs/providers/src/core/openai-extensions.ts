@@ -1,4 +1,8 @@
-import { geminiToolsAsked, type JsonObject } from '@aigw/contracts/data-plane';
+import {
+  geminiToolsAsked,
+  normalizedThinkingBlock,
+  type JsonObject,
+} from '@aigw/contracts/data-plane';
 import { failedToolText, geminiToolRefused } from './chat-request';
 import { isJsonObject } from './json-shape';
 import { idWithoutSignature, SIGNATURE_ID_SEPARATOR } from './tool-call-signature-id';
@@ -13,7 +17,9 @@ import { idWithoutSignature, SIGNATURE_ID_SEPARATOR } from './tool-call-signatur
 // (a failed tool's output). An OpenAI-format backend gets the client's
 // body as it came minus these: OpenAI refuses a field it does not know ("Unrecognized
 // request argument"). DeepSeek alone gets back the `reasoning_content` of tool-call turns:
-// its thinking mode answers 400 without it (older models refused it on any turn).
+// its thinking mode answers 400 without it (older models refused it on any turn); a turn
+// that carries its reasoning as `thinking_blocks` only (as the Messages edge sends it)
+// gives their text as it.
 // `reasoning_effort` is OpenAI's own field and passes as it is.
 
 /** What the backend takes of the extensions: Google's tool-call extras, DeepSeek's reasoning. */
@@ -92,13 +98,14 @@ function plainMessage(message: unknown, keep: ExtensionStripping): unknown {
   const stripExtras = keep.keepsToolCallExtras !== true;
   const {
     cache_control: _mark,
-    thinking_blocks: _blocks,
+    thinking_blocks: blocks,
     reasoning_content: reasoning,
     is_error: isError,
     ...rest
   } = message as JsonObject;
-  if (reasoning !== undefined && keepsReasoning(message as JsonObject, keep)) {
-    rest.reasoning_content = reasoning;
+  if (keepsReasoning(message as JsonObject, keep)) {
+    const kept = reasoning ?? thinkingText(blocks);
+    if (kept !== undefined) rest.reasoning_content = kept;
   }
   if (Array.isArray(rest.content)) rest.content = rest.content.map(unmarked);
   if (isError === true) rest.content = withErrorPrefix(rest.content);
@@ -120,6 +127,20 @@ function keepsReasoning(message: JsonObject, keep: ExtensionStripping): boolean 
     Array.isArray(message.tool_calls) &&
     message.tool_calls.length > 0
   );
+}
+
+/**
+ * The text of a turn's thinking blocks, for a backend that takes reasoning as
+ * `reasoning_content` (the Messages edge carries a turn's reasoning as blocks only);
+ * undefined when they hold none (redacted blocks have no text to give).
+ */
+function thinkingText(blocks: unknown): string | undefined {
+  if (!Array.isArray(blocks)) return undefined;
+  const texts = blocks.flatMap((entry: unknown) => {
+    const block = normalizedThinkingBlock(entry);
+    return block?.type === 'thinking' && block.thinking !== '' ? [block.thinking] : [];
+  });
+  return texts.length > 0 ? texts.join('\n\n') : undefined;
 }
 
 /** Whether a tool call's id carries a Gemini signature (tool-call-signature-id). */

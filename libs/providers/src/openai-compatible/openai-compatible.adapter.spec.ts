@@ -520,6 +520,60 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
     ]);
   });
 
+  it("sends DeepSeek a tool-call turn's thinking blocks as its reasoning_content, as a Messages client carries it", async () => {
+    // The Messages edge carries an assistant turn's reasoning as thinking_blocks alone
+    // (DeepSeek's came back unsigned); DeepSeek wants it as reasoning_content or answers 400.
+    const call = { id: 'toolu_1', type: 'function', function: { name: 'w', arguments: '{}' } };
+    const messages = [
+      { role: 'user', content: 'Weather in Paris?' },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [call],
+        thinking_blocks: [
+          { type: 'thinking', thinking: 'I need the weather tool.', signature: '' },
+          { type: 'redacted_thinking', data: 'ZW5j' },
+          { type: 'thinking', thinking: 'Paris it is.', signature: '' },
+        ],
+      },
+      { role: 'tool', tool_call_id: 'toolu_1', content: 'sunny' },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [{ ...call, id: 'toolu_2' }],
+        reasoning_content: 'Once more.',
+        thinking_blocks: [{ type: 'thinking', thinking: 'Not this.', signature: '' }],
+      },
+      { role: 'tool', tool_call_id: 'toolu_2', content: 'still sunny' },
+      {
+        role: 'assistant',
+        content: 'Sunny.',
+        thinking_blocks: [{ type: 'thinking', thinking: 'Done.', signature: '' }],
+      },
+      { role: 'user', content: 'And now?' },
+    ];
+    const body = { model: 'deepseek-v4-pro', messages };
+    const signal = new AbortController().signal;
+    await adapter.invoke({
+      request: chatRequest({ body }),
+      target: { ...target, provider: 'deepseek' },
+      signal,
+    });
+    const sent = upstream.calls[0].body.messages as JsonObject[];
+    assert.equal(sent[1].reasoning_content, 'I need the weather tool.\n\nParis it is.');
+    assert.equal('thinking_blocks' in sent[1], false);
+    // reasoning_content the turn carries wins over its blocks.
+    assert.equal(sent[3].reasoning_content, 'Once more.');
+    // A turn without tool calls needs none.
+    assert.equal('reasoning_content' in sent[5], false);
+    // Other backends get neither field.
+    upstream.reset();
+    await adapter.invoke({ request: chatRequest({ body }), target, signal });
+    const plain = upstream.calls[0].body.messages as JsonObject[];
+    assert.equal('reasoning_content' in plain[1], false);
+    assert.equal('thinking_blocks' in plain[1], false);
+  });
+
   it('turns a stream cut before [DONE] into an error and still settles usage', async () => {
     upstream.next({ kind: 'break-stream', afterChunks: 2 });
     const request = chatRequest({
