@@ -44,6 +44,8 @@ export interface BoundCaller {
   readonly caller: CallerContext;
   /** The tier's allowedModels; empty = any model. */
   readonly allowedModels: readonly string[];
+  /** When the credential that said so expires (Unix seconds), when known (a JWT's `exp`). */
+  readonly credentialExpiresAt?: number;
 }
 
 /** Per-configuration state that is costly to rebuild per request (compiled patterns). */
@@ -141,9 +143,14 @@ export class IngressPipeline {
   ): BoundCaller | undefined | Promise<BoundCaller> {
     const route = this.routeFor(model);
     if (!route) return undefined;
-    const bound = ({ caller, allowedModels }: CallerIdentity): BoundCaller => ({
+    const bound = ({
       caller,
       allowedModels,
+      credentialExpiresAt,
+    }: CallerIdentity): BoundCaller => ({
+      caller,
+      allowedModels,
+      ...(credentialExpiresAt === undefined ? {} : { credentialExpiresAt }),
     });
     const identity = this.identifier.identify(headers, route.route);
     return identity instanceof Promise ? identity.then(bound) : bound(identity);

@@ -138,6 +138,11 @@ describe('CallerIdentifier with a JWT provider', () => {
     assert.deepEqual(identity.allowedModels, ['gpt-4', 'gpt-3.5-turbo']);
     assert.equal(identity.headers['x-user-id'], 'alice');
     assert.equal(identity.headers['x-user-plan'], 'pro');
+    const shortLived = await issuer.sign({ sub: 'alice', plan: 'pro' }, { expiresIn: 90 });
+    const { exp } = JSON.parse(Buffer.from(shortLived.split('.')[1], 'base64url').toString());
+    assert.equal(typeof exp, 'number');
+    const expiring = await ids.identify(bearer(shortLived), secured);
+    assert.equal(expiring.credentialExpiresAt, exp, "the JWT's exp is kept");
 
     const again = ids.identify(bearer(token), secured);
     assert.ok(!(again instanceof Promise), 'a token already verified is answered synchronously');
@@ -391,6 +396,7 @@ describe('CallerIdentifier without JWT', () => {
     assert.deepEqual(identity.caller, { userKey: 'carol', budgetKey: 'header:x-user-id:carol' });
     assert.deepEqual(identity.allowedModels, []);
     assert.equal(identity.headers, headers, 'no copy on the hot path');
+    assert.equal(identity.credentialExpiresAt, undefined, 'no JWT, no expiry known');
     const anonymous = ids.identify({}, open);
     assert.ok(!(anonymous instanceof Promise));
     assert.equal(anonymous.caller.userKey, 'anonymous');

@@ -44,6 +44,12 @@ export interface CallerIdentity {
    * (often an email) for the gateway's own policies and are never sent to a provider.
    */
   readonly gatewayHeaders: readonly string[];
+  /**
+   * When the credential that identified the caller expires (Unix seconds): a verified
+   * JWT's `exp`. Absent for callers not identified by a JWT. What is minted from this
+   * identity (a Realtime client secret) must not outlive it.
+   */
+  readonly credentialExpiresAt?: number;
 }
 
 interface RoutePlan extends RouteIdentityPlan {
@@ -192,6 +198,9 @@ function finish(
     allowedModels: tier?.allowedModels ?? [],
     headers,
     gatewayHeaders: plan.identityHeaders,
+    ...(typeof verified?.claims.exp === 'number'
+      ? { credentialExpiresAt: verified.claims.exp }
+      : {}),
   };
 }
 

@@ -56,6 +56,36 @@ describe('RealtimeClientSecrets', () => {
     assert.deepEqual(await secrets.redeem(value, 'voice'), { rejected: 'unknown' });
   });
 
+  it("expires no later than the minting caller's credential, and refuses one already expired", async () => {
+    const kept: number[] = [];
+    const memory = new MemoryClientSecretStore(undefined, undefined, () => 1_000_500);
+    const store: ClientSecretStore = {
+      put: async (digest, grant, ttl, owner) => {
+        kept.push(ttl);
+        await memory.put(digest, grant, ttl, owner);
+      },
+      get: (digest) => memory.get(digest),
+      close: () => memory.close(),
+    };
+    const secrets = new RealtimeClientSecrets(store, () => 1_000_500);
+    // The JWT expires 30 s from now: a secret asked for 7200 s lasts those 30 s.
+    const capped = await secrets.mint(GRANT, 7200, 1_030);
+    assert.equal(capped.grant.expiresAt, 1_030);
+    assert.equal(kept[0], 29_500);
+    // A later exp leaves the asked-for lifetime as it was.
+    assert.equal((await secrets.mint(GRANT, 60, 5_000)).grant.expiresAt, 1_060);
+    assert.equal(kept[1], 60_000);
+    await assert.rejects(
+      () => secrets.mint(GRANT, 60, 1_000),
+      (error: DataPlaneError) => {
+        assert.equal(error.httpStatus, 401);
+        assert.match(error.message, /expired/);
+        return true;
+      },
+    );
+    assert.equal(kept.length, 2, 'nothing stored for an expired credential');
+  });
+
   it('answers a store that fails with a 503 to retry, not a 401', async () => {
     const failing: ClientSecretStore = {
       put: () => Promise.reject(new Error('down')),

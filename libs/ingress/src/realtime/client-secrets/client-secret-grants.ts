@@ -55,6 +55,14 @@ export function clientSecretRefusal(reason: ClientSecretRejection): DataPlaneErr
   return new DataPlaneError(DataPlaneErrorCode.Unauthenticated, message);
 }
 
+/** A mint by a caller whose credential has expired: the 401 an expired token gets. */
+function credentialExpired(): DataPlaneError {
+  return new DataPlaneError(
+    DataPlaneErrorCode.Unauthenticated,
+    'The credential presented has expired: authenticate again before creating a client secret',
+  );
+}
+
 /** The store's key for a secret: a digest, so a store dump opens nothing. */
 function digestOf(secret: string): string {
   return createHash('sha256').update(secret, 'utf8').digest('base64url');
@@ -86,19 +94,29 @@ export class RealtimeClientSecrets {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** A new secret for `grant`, good for `seconds` from now. */
+  /**
+   * A new secret for `grant`, good for `seconds` from now but not past `notAfter` (Unix
+   * seconds: when the credential of the caller minting it expires, if known), so a secret
+   * does not keep a caller whose JWT has expired in sessions.
+   */
   async mint(
     grant: Omit<ClientSecretGrant, 'expiresAt'>,
     seconds: number,
+    notAfter?: number,
   ): Promise<{ readonly value: string; readonly grant: ClientSecretGrant }> {
     const value = CLIENT_SECRET_PREFIX + randomBytes(32).toString('base64url');
-    const expiresAt = Math.floor(this.now() / 1000) + seconds;
+    const now = this.now();
+    const expiresAt = Math.min(Math.floor(now / 1000) + seconds, notAfter ?? Infinity);
+    const capped = notAfter !== undefined && notAfter * 1000 < now + seconds * 1000;
+    const ttlMs = capped ? expiresAt * 1000 - now : seconds * 1000;
+    // A JWT accepted within the clock tolerance past its `exp`: nothing left to grant.
+    if (ttlMs <= 0) throw credentialExpired();
     const kept: ClientSecretGrant = { ...grant, expiresAt };
     try {
       await this.store.put(
         digestOf(value),
         JSON.stringify(kept),
-        seconds * 1000,
+        ttlMs,
         callerBudgetKey(grant.caller),
       );
     } catch (error) {

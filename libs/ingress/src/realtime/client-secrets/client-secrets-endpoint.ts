@@ -57,6 +57,7 @@ export class ClientSecretsEndpoint {
       const { value, grant } = await this.secrets.mint(
         { model: asked.model, caller: bound.caller, allowedModels, session },
         asked.seconds,
+        bound.credentialExpiresAt,
       );
       this.observer.clientSecret?.('minted', { ...fields, expiresAt: grant.expiresAt });
       void reply.header('cache-control', 'no-store').send({
