@@ -98,6 +98,27 @@ spec:
     view.markExhausted('gpt-3.5-turbo', LimitKind.ModelTokensPerMinute, 'any', now + 60_000);
     gate(route, 'gpt-3.5-turbo');
   });
+
+  it('turns a model away for the one request admission passed it over for, not for others', () => {
+    const view = new ExhaustionView();
+    const [limit] = modelLimits(route, 'gpt-4-turbo').map((l) => bindLimit(l, now));
+    const big = { requestId: 'big', caller: { userKey: 'alice' } };
+    view.passOverFor(
+      big,
+      ExhaustionView.keyOf(limit.subject, limit.kind, limit.windowRef.id),
+      limit.windowRef.endsAt,
+    );
+    const gate = modelBudgetGate(view, () => now);
+    assert.throws(
+      () => gate(route, 'gpt-4-turbo', big),
+      (error: unknown) =>
+        error instanceof DataPlaneError &&
+        error.httpStatus === 429 &&
+        /less than this request may cost/.test(error.message),
+    );
+    gate(route, 'gpt-4-turbo', { requestId: 'small', caller: { userKey: 'bob' } });
+    gate(route, 'gpt-4-turbo');
+  });
 });
 
 describe('storeCheckedModelBudgetGate (the split deployment router)', () => {

@@ -8,7 +8,7 @@ import {
   type BoundLimit,
 } from './domain/budget-limits';
 import { budgetRefusal, closedLimitRefusal, unitName } from './domain/budget-refusal';
-import type { ExhaustionView } from './exhaustion-view';
+import { ExhaustionView, type PassOverRequest } from './exhaustion-view';
 
 /**
  * Where the gate learned that a model has no room: `view` is this replica's exhaustion
@@ -20,8 +20,11 @@ export type ModelSteerSource = 'view' | 'store';
 /** Told of every model the gate turned away, by where it learned there was no room. */
 export type ModelSteerListener = (source: ModelSteerSource) => void;
 
-/** What the gate needs of a request: the hold its admission made, if any. */
-export interface GatedRequest {
+/**
+ * What the gate needs of a request: the hold its admission made, if any, and who it is
+ * (a model admission passed over for this request alone is turned away for it).
+ */
+export interface GatedRequest extends Partial<PassOverRequest> {
   readonly reservationId?: string;
 }
 
@@ -44,9 +47,9 @@ export function modelBudgetGate(
   now: () => number = Date.now,
   onSteered?: ModelSteerListener,
 ) {
-  return (route: RouteConfig, model: string): void => {
+  return (route: RouteConfig, model: string, request?: GatedRequest): void => {
     const at = now();
-    refuseFromView(view, boundModelLimits(route, model, at), model, at, onSteered);
+    refuseFromView(view, boundModelLimits(route, model, at), model, at, onSteered, request);
   };
 }
 
@@ -62,20 +65,28 @@ function refuseFromView(
   model: string,
   at: number,
   onSteered: ModelSteerListener | undefined,
+  request: GatedRequest | undefined,
 ): void {
+  const passOver = knownRequest(request) ? request : undefined;
   for (const bound of limits) {
     // Turned away from the config (admission held no room on it).
     if (allowsNothing(bound)) {
       onSteered?.('view');
       throw closedLimitRefusal(bound, at);
     }
-    const resetAt = view.exhaustedUntil(
-      bound.subject,
-      bound.kind,
-      bound.windowRef.id,
-      at,
-      bound.limit,
-    );
+    const key = ExhaustionView.keyOf(bound.subject, bound.kind, bound.windowRef.id);
+    // Too small for this request alone: admission held a later model for it.
+    if (passOver && view.passedOverFor(passOver, key, at)) {
+      onSteered?.('view');
+      throw budgetRefusal(
+        bound,
+        0,
+        bound.windowRef.endsAt,
+        at,
+        `The model "${model}" allows ${bound.limit} ${unitName(bound.unit)} of ${bound.kind} a minute, less than this request may cost`,
+      );
+    }
+    const resetAt = view.exhaustedUntilByKey(key, at, bound.limit);
     if (resetAt !== undefined) {
       onSteered?.('view');
       // The same 429 as admission's: this limit, nothing left, when it opens.
@@ -88,6 +99,13 @@ function refuseFromView(
       );
     }
   }
+}
+
+/** A request the gate knows by id and caller (one admission may have passed a model over for). */
+function knownRequest(
+  request: GatedRequest | undefined,
+): request is GatedRequest & PassOverRequest {
+  return request?.requestId !== undefined && request.caller !== undefined;
 }
 
 /**
@@ -122,7 +140,7 @@ export function storeCheckedModelBudgetGate(
   return (route, model, request) => {
     const at = now();
     const limits = boundModelLimits(route, model, at);
-    refuseFromView(view, limits, model, at, options.onSteered);
+    refuseFromView(view, limits, model, at, options.onSteered, request);
     if (limits.length === 0) return undefined; // nothing to read
     return checkStore(store, limits, model, request, at).then(
       (blocked) => {

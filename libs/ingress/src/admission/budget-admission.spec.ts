@@ -456,6 +456,23 @@ ${perUser}`,
     assert.throws(() => gate(route, 'gpt-4-turbo'), DataPlaneError);
   });
 
+  it('diverts a request too large for the primary alone without closing the primary to others', async () => {
+    const { admission, view, route } = setup('  failover: {on: [budgetExceeded]}');
+    const big = { ...ask('big', 'chat', 400), requestId: 'big-1' };
+    const diverted = await admission.admit(big);
+    assert.equal(diverted.headers['x-ratelimit-limit-tokens'], '1000', "the spare model's limit");
+    const gate = modelBudgetGate(view, () => start);
+    // The router skips the primary for that request alone...
+    assert.throws(() => gate(route, 'gpt-4-turbo', big), DataPlaneError);
+    gate(route, 'gpt-3.5-turbo', big);
+    // ...while every other caller's call is held and served on it, its 300 tokens untouched.
+    const small = { ...ask('small'), requestId: 'small-1' };
+    gate(route, 'gpt-4-turbo', small);
+    const admitted = await admission.admit(small);
+    assert.equal(admitted.headers['x-ratelimit-limit-tokens'], '300');
+    assert.equal(admitted.headers['x-ratelimit-remaining-tokens'], String(300 - perRequest));
+  });
+
   it('with every model that may serve full, refuses with the first one', async () => {
     const { admission } = setup('  failover: {on: [budgetExceeded]}', '', false);
     // A request for "chat" may go to gpt-4-turbo (one of these fits) or gpt-3.5-turbo (three).

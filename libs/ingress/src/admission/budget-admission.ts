@@ -169,6 +169,8 @@ export class BudgetAdmission {
     // an unheld model counts as overshoot), and in the split deployment the router, with
     // its own view, sees only the broadcast. A mark ends with the minute, or when the
     // budget service reports room. Without the trigger the first refusal is the answer.
+    // A model too small for this request in a whole window (not full) is passed over for
+    // this request alone (ExhaustionView.passOverFor): other callers' calls still reach it.
     const failover = route.failover.on.includes('budgetExceeded');
     // The first refusal, the limits the request would have held with it, and whether the
     // store made it (a refusal from the exhaustion view stays without a network call).
@@ -176,10 +178,11 @@ export class BudgetAdmission {
       { error: BudgetRefusal; held: readonly AdmissionLimit[]; byStore: boolean } | undefined;
     // A worst case above a whole window of the limit of every model that may serve it (the
     // primary alone without budgetExceeded failover) is refused whenever it is retried: a
-    // 400, as for the caller's own limits, and before any model is held or marked. Only a
-    // primary too small can start such a chain, so most requests look no further.
+    // 400, as for the caller's own limits, and before any model is held or marked. A model
+    // whose limit allows nothing serves none either. Only a primary too small or closed can
+    // start such a chain, so most requests look no further.
     const primaryLimits = this.modelLimitsOf(route, models[0], now);
-    if (limitTooSmall(primaryLimits, amounts)) {
+    if (limitTooSmall(primaryLimits, amounts) || primaryLimits.some(allowsNothing)) {
       const count = failover ? models.length : 1;
       const misfit = this.modelLimitTooSmall(route, models, count, amounts, now);
       if (misfit) throw largerThanLimit(misfit, amounts[misfit.unit], request.operation);
@@ -194,6 +197,20 @@ export class BudgetAdmission {
           refusal ??= { error: closedLimitRefusal(modelLimit, now), held, byStore: false };
           if (failover) continue models;
           throw refusal.error;
+        }
+        if (amounts[modelLimit.unit] > modelLimit.limit) {
+          // Too small in a whole window for this request, not spent: passed over for it
+          // alone (the router's gate skips it for this request), never marked for other
+          // callers, and never the refusal told (a model that fits comes before it, or the
+          // check above found one after it).
+          if (!failover)
+            throw largerThanLimit(modelLimit, amounts[modelLimit.unit], request.operation);
+          this.exhausted.passOverFor(
+            request,
+            modelLimit.exhaustionKey,
+            modelLimit.windowRef.endsAt,
+          );
+          continue models;
         }
         const resetAt = this.exhausted.exhaustedUntilByKey(
           modelLimit.exhaustionKey,
@@ -401,7 +418,9 @@ export class BudgetAdmission {
 
   /**
    * When each of the first `count` models has a per-model limit smaller than `amounts` in a
-   * whole window, the roomiest of those limits (what the refusal names); else undefined.
+   * whole window or one that allows nothing, and one at least is too small, the roomiest of
+   * the limits too small (what the refusal names); else undefined (a chain closed
+   * everywhere is refused as closed, a 429).
    */
   private modelLimitTooSmall(
     route: RouteConfig,
@@ -412,9 +431,13 @@ export class BudgetAdmission {
   ): AdmissionLimit | undefined {
     let roomiest: AdmissionLimit | undefined;
     for (let index = 0; index < count; index++) {
-      const misfit = limitTooSmall(this.modelLimitsOf(route, models[index], now), amounts);
-      if (!misfit) return undefined;
-      if (!roomiest || misfit.limit > roomiest.limit) roomiest = misfit;
+      const limits = this.modelLimitsOf(route, models[index], now);
+      const misfit = limitTooSmall(limits, amounts);
+      if (misfit) {
+        if (!roomiest || misfit.limit > roomiest.limit) roomiest = misfit;
+      } else if (!limits.some(allowsNothing)) {
+        return undefined; // this model may serve it
+      }
     }
     return roomiest;
   }

@@ -196,4 +196,51 @@ userTiers:
       assert.doesNotThrow(() => gate(route, 'free-model'));
     });
   }
+
+  describe('a request too large for every model that could ever serve it', () => {
+    const CHAIN = `  failover: {on: [budgetExceeded]}
+  tokenRateLimit:
+    perModel:
+      gpt-4o: {tokensPerMinute: 1000}
+      free-model: {tokensPerMinute: 0}`;
+
+    it('is a 400 when the other model is closed, and the roomy one stays open to others', async () => {
+      const { admission, view, route, store } = admissionOn(BACKENDS, CHAIN);
+      const reserves = countingReserves(store);
+      const tooLarge = await refusalOf(admission.admit(ask('alice', 5000)));
+      assert.equal(tooLarge.httpStatus, 400);
+      assert.equal(tooLarge.param, 'max_tokens');
+      assert.match(tooLarge.message, /tokensPerMinute allows in a whole window \(1000\)/);
+      assert.equal(reserves.count(), 0, 'nothing held, nothing marked');
+      // Another caller's small call still gets gpt-4o's full 1000 tokens.
+      const small = { ...ask('bob'), requestId: 'small' };
+      modelBudgetGate(view, () => START)(route, 'gpt-4o', small);
+      const admitted = await admission.admit(small);
+      assert.equal(admitted.headers['x-ratelimit-limit-tokens'], '1000');
+    });
+
+    it('is a 400 when the closed model comes first', async () => {
+      const { admission } = admissionOn(
+        `  - {name: unpriced, priority: 0, provider: openai, model: free-model, modelNameOverride: chat}
+  - {name: priced, priority: 1, provider: openai, model: gpt-4o, modelNameOverride: chat}`,
+        CHAIN,
+      );
+      const tooLarge = await refusalOf(admission.admit(ask('alice', 5000)));
+      assert.equal(tooLarge.httpStatus, 400);
+      assert.match(tooLarge.message, /allows in a whole window \(1000\)/);
+      // A call that fits gpt-4o is served there.
+      const admitted = await admission.admit(ask('bob'));
+      assert.equal(admitted.headers['x-ratelimit-limit-tokens'], '1000');
+    });
+
+    it('stays the 429 of a closed model when every model of the chain is closed', async () => {
+      const { admission } = admissionOn(
+        BACKENDS,
+        CHAIN.replace('tokensPerMinute: 1000', 'tokensPerMinute: 0'),
+      );
+      const refusal = await refusalOf(admission.admit(ask('alice', 5000)));
+      assert.equal(refusal.httpStatus, 429);
+      assert.match(refusal.message, /perModel\.tokensPerMinute is 0/);
+    });
+  });
 });
