@@ -9,6 +9,7 @@ import {
   type ModelPricing,
 } from '@aigw/config';
 import {
+  allowsNothing,
   amountsFor,
   BATCH_HOLD_PREFIX,
   bindLimit,
@@ -88,7 +89,7 @@ export class BatchHolds {
     );
     if (limits.length === 0) return undefined;
     // A limit of 0 allows nothing: the batch is refused as a call is, with nothing held.
-    const closed = limits.find((limit) => limit.limit === 0);
+    const closed = limits.find(allowsNothing);
     if (closed) throw closedLimitRefusal(closed, now);
     // A file uploaded before uploads were estimated: holding nothing would run it unheld.
     if (!estimate) throw unestimated();
