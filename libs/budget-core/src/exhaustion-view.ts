@@ -98,6 +98,9 @@ export class ExhaustionView {
 
   /** Whether the limit of entry `key` was passed over for `request` (`passOverFor`). */
   passedOverFor(request: PassOverRequest, key: string, now: number): boolean {
+    // Pass-overs are rare (a request larger than a model's whole window): most calls find
+    // none and skip building the per-request key.
+    if (this.passedOver.size === 0) return false;
     const resetAt = this.passedOver.get(passedOverKey(request, key));
     return resetAt !== undefined && resetAt > now;
   }
