@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
   callerBudgetKey,
   DataPlaneError,
@@ -6,7 +6,7 @@ import {
   type CallerContext,
   type JsonObject,
 } from '@aigw/contracts/data-plane';
-import type { ClientSecretStore } from './client-secret-store';
+import { digestOf, type ClientSecretStore } from './client-secret-store';
 
 /** OpenAI's ephemeral keys start so; a bearer token that does is taken as one of ours. */
 const CLIENT_SECRET_PREFIX = 'ek_';
@@ -61,11 +61,6 @@ function credentialExpired(): DataPlaneError {
     DataPlaneErrorCode.Unauthenticated,
     'The credential presented has expired: authenticate again before creating a client secret',
   );
-}
-
-/** The store's key for a secret: a digest, so a store dump opens nothing. */
-function digestOf(secret: string): string {
-  return createHash('sha256').update(secret, 'utf8').digest('base64url');
 }
 
 function decodeGrant(text: string): ClientSecretGrant | undefined {

@@ -25,6 +25,14 @@ export interface ClientSecretStore {
  */
 export const MAX_SECRETS_PER_CALLER = 100;
 
+/**
+ * The store's key for a secret (or the owner index's, for a budget key): a SHA-256 digest,
+ * so a store dump opens nothing and names no user.
+ */
+export function digestOf(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('base64url');
+}
+
 /** The bounds of the in-memory store: secrets live minutes, so these are generous. */
 const MEMORY_SECRET_LIMITS: BoundedLruLimits = {
   maxEntries: 10_000,
@@ -116,7 +124,7 @@ const OWNER_INDEX_TTL_MS = 7200 * 1000;
 
 /** The owner's index key: a digest, so Redis holds no user id in a key name. */
 function ownerKey(owner: string): string {
-  return OWNER_PREFIX + createHash('sha256').update(owner, 'utf8').digest('base64url');
+  return OWNER_PREFIX + digestOf(owner);
 }
 
 /**
