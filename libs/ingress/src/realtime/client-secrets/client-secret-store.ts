@@ -23,7 +23,7 @@ export interface ClientSecretStore {
  * loop would fill the shared store and drop every other caller's secrets (their browsers
  * then get 401). Past it the caller's own oldest goes.
  */
-export const MAX_SECRETS_PER_CALLER = 100;
+const MAX_SECRETS_PER_CALLER = 100;
 
 /**
  * The store's key for a secret (or the owner index's, for a budget key): a SHA-256 digest,
