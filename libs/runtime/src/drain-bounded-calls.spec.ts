@@ -169,21 +169,7 @@ describe('model calls bounded by the drain deadline', () => {
     const { drain, cuts, onCut } = setUp(30);
     const ended = { returned: false };
     const router = drainBoundedRouter(
-      {
-        listModels: () => [],
-        route: async (_request, signal) => ({
-          kind: 'stream',
-          status: 200,
-          events: stallingStream(signal, { id: 'chunk-1' }, ended),
-          usage: Promise.resolve({
-            inputTokens: 1,
-            outputTokens: 1,
-            cachedInputTokens: 0,
-            source: 'reported',
-          }),
-          servedBy,
-        }),
-      },
+      streamingRouter((signal) => stallingStream(signal, { id: 'chunk-1' }, ended)),
       drain,
       onCut,
     );
