@@ -11,18 +11,27 @@ const GRANT = {
   session: { type: 'realtime', model: 'voice', instructions: 'Be brief' },
 };
 
+/** `memory`, telling `onPut` of each put before it is kept. */
+function watchedStore(
+  memory: MemoryClientSecretStore,
+  onPut: (digest: string, grant: string, ttlMs: number) => void,
+): ClientSecretStore {
+  return {
+    put: async (digest, grant, ttl, owner) => {
+      onPut(digest, grant, ttl);
+      await memory.put(digest, grant, ttl, owner);
+    },
+    get: (digest) => memory.get(digest),
+    close: () => memory.close(),
+  };
+}
+
 describe('RealtimeClientSecrets', () => {
   it('mints an opaque ek_ secret whose grant it keeps under a digest, never the secret', async () => {
     const kept: string[] = [];
-    const memory = new MemoryClientSecretStore();
-    const store: ClientSecretStore = {
-      put: async (digest, grant, ttl, owner) => {
-        kept.push(digest, grant);
-        await memory.put(digest, grant, ttl, owner);
-      },
-      get: (digest) => memory.get(digest),
-      close: () => memory.close(),
-    };
+    const store = watchedStore(new MemoryClientSecretStore(), (digest, grant) =>
+      kept.push(digest, grant),
+    );
     const secrets = new RealtimeClientSecrets(store, () => 1_000_000);
     const { value, grant } = await secrets.mint(GRANT, 60);
     assert.match(value, /^ek_[A-Za-z0-9_-]{43}$/);
@@ -59,14 +68,7 @@ describe('RealtimeClientSecrets', () => {
   it("expires no later than the minting caller's credential, and refuses one already expired", async () => {
     const kept: number[] = [];
     const memory = new MemoryClientSecretStore(undefined, undefined, () => 1_000_500);
-    const store: ClientSecretStore = {
-      put: async (digest, grant, ttl, owner) => {
-        kept.push(ttl);
-        await memory.put(digest, grant, ttl, owner);
-      },
-      get: (digest) => memory.get(digest),
-      close: () => memory.close(),
-    };
+    const store = watchedStore(memory, (_digest, _grant, ttl) => kept.push(ttl));
     const secrets = new RealtimeClientSecrets(store, () => 1_000_500);
     // The JWT expires 30 s from now: a secret asked for 7200 s lasts those 30 s.
     const capped = await secrets.mint(GRANT, 7200, 1_030);
