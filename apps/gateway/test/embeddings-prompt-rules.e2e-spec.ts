@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import OpenAI, { toFile } from 'openai';
-import { metricSum } from '@aigw/testing';
+import { eventually, metricSum } from '@aigw/testing';
 import {
   FAKE_BATCH_MODEL,
   FakeBatchBackend,
@@ -139,25 +139,38 @@ spec:
     assert.equal(served.status, 200, served.text);
   });
 
+  const EMBEDDING_ENDPOINT =
+    /"endpoint":"(embeddings|gemini\.embedContent|gemini\.batchEmbedContents)"/;
+
+  /** The request-rejected events in the gateway's event log so far. */
+  function rejectedRows(): { value: string }[] {
+    const db = new DatabaseSync(join(dataDir, 'events.db'), { readOnly: true });
+    try {
+      return db
+        .prepare("SELECT value FROM events WHERE topic = 'gateway.request.rejected.v1'")
+        .all() as unknown as { value: string }[];
+    } finally {
+      db.close();
+    }
+  }
+
   it('counts each refusal under the endpoint it came to, as a blocked-content rejection', async () => {
     assert.equal(await refusedRequests('embeddings'), 2);
     assert.equal(await refusedRequests('gemini.embedContent'), 1);
     assert.equal(await refusedRequests('gemini.batchEmbedContents'), 1);
-    const db = new DatabaseSync(join(dataDir, 'events.db'), { readOnly: true });
-    try {
-      const rows = db
-        .prepare("SELECT value FROM events WHERE topic = 'gateway.request.rejected.v1'")
-        .all() as unknown as { value: string }[];
-      const rejected = rows.map((row) => JSON.parse(row.value) as Record<string, unknown>);
-      const blocked = (endpoint: string) =>
-        rejected.filter((e) => e.endpoint === endpoint && e.reason === 'blockedContent').length;
-      assert.equal(blocked('embeddings'), 2);
-      assert.equal(blocked('gemini.embedContent'), 1);
-      assert.equal(blocked('gemini.batchEmbedContents'), 1);
-      for (const row of rows) assert.ok(!row.value.includes(SSN), row.value);
-    } finally {
-      db.close();
-    }
+    // The log is written every 50 ms: the last refusals' events may still be on their way.
+    const rows = await eventually('the four embedding refusals are in the event log', () => {
+      const found = rejectedRows();
+      const embedding = found.filter((row) => EMBEDDING_ENDPOINT.test(row.value));
+      return embedding.length >= 4 ? found : undefined;
+    });
+    const rejected = rows.map((row) => JSON.parse(row.value) as Record<string, unknown>);
+    const blocked = (endpoint: string) =>
+      rejected.filter((e) => e.endpoint === endpoint && e.reason === 'blockedContent').length;
+    assert.equal(blocked('embeddings'), 2);
+    assert.equal(blocked('gemini.embedContent'), 1);
+    assert.equal(blocked('gemini.batchEmbedContents'), 1);
+    for (const row of rows) assert.ok(!row.value.includes(SSN), row.value);
   });
 
   it('refuses a batch file whose embeddings line carries an SSN, as it refuses a chat line', async () => {
