@@ -140,13 +140,18 @@ export class RedisClientSecretStore implements ClientSecretStore {
     private readonly perCaller: number = MAX_SECRETS_PER_CALLER,
   ) {}
 
+  /** The last mint's score: strictly increasing here, so mints in one millisecond keep order. */
+  private lastScore = 0;
+
   async put(digest: string, grant: string, ttlMs: number, owner: string): Promise<void> {
     const index = ownerKey(owner);
     const now = this.now();
+    // Equal scores sort by member (a digest), not by age: each mint gets a later one.
+    this.lastScore = Math.max(now, this.lastScore + 1);
     const answers = await this.redis
       .multi()
       .set(PREFIX + digest, grant, 'PX', Math.ceil(ttlMs))
-      .zadd(index, now, digest)
+      .zadd(index, this.lastScore, digest)
       // Minted longer ago than any secret lives: expired, so out of the count.
       .zremrangebyscore(index, '-inf', now - OWNER_INDEX_TTL_MS)
       .pexpire(index, OWNER_INDEX_TTL_MS)
