@@ -6,7 +6,7 @@
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { until } from '@aigw/testing';
-import { HangingUpstream } from '@aigw/testing/fake-provider';
+import { HangingUpstream, streamReadThroughStop } from '@aigw/testing/fake-provider';
 import { startGatewayWithConfig, type AppProcess } from '@aigw/testing/processes';
 import { hasErrorEvent, looksFinished } from './fuzz/answer-checks';
 
@@ -91,20 +91,7 @@ ${backend('third', 2)}
     const running = await start();
     const response = await ask(running, true);
     assert.equal(response.status, 200);
-    const reader = response.body!.getReader();
-    const decoder = new TextDecoder();
-    let text = '';
-    while (!text.includes('Half an')) {
-      const { value, done } = await reader.read();
-      assert.ok(!done, `ended before its first chunks: ${text}`);
-      text += decoder.decode(value, { stream: true });
-    }
-    running.kill('SIGTERM');
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += decoder.decode(value, { stream: true });
-    }
+    const text = await streamReadThroughStop(response, () => running.kill('SIGTERM'));
     assert.ok(hasErrorEvent('openai', '/v1/chat/completions', text), text);
     assert.ok(!looksFinished('openai', '/v1/chat/completions', text), text);
     assert.match(text, /"type":"service_unavailable"/, text);

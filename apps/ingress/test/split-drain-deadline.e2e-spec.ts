@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { until } from '@aigw/testing';
-import { HangingUpstream } from '@aigw/testing/fake-provider';
+import { HangingUpstream, streamReadThroughStop } from '@aigw/testing/fake-provider';
 import { startSplitDataPlane, type AppProcess } from '@aigw/testing/processes';
 
 const dir = mkdtempSync(join(tmpdir(), 'aigw-split-drain-'));
@@ -86,20 +86,7 @@ ${backend('third', 2)}
     const { ingress } = await start('ingress-stop');
     const response = await ask(ingress, true);
     assert.equal(response.status, 200);
-    const reader = response.body!.getReader();
-    const decoder = new TextDecoder();
-    let text = '';
-    while (!text.includes('Half an')) {
-      const { value, done } = await reader.read();
-      assert.ok(!done, `ended before its first chunks: ${text}`);
-      text += decoder.decode(value, { stream: true });
-    }
-    ingress.kill('SIGTERM');
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += decoder.decode(value, { stream: true });
-    }
+    const text = await streamReadThroughStop(response, () => ingress.kill('SIGTERM'));
     assert.match(text, /^data: \{"error":\{.*"type":"service_unavailable"/m, text);
     assert.match(text, /drain deadline/, text);
     assert.ok(!text.includes('[DONE]'), text);

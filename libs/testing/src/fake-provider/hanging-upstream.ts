@@ -46,3 +46,24 @@ export class HangingUpstream {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }
+
+/**
+ * A stream through the gateway from a HangingUpstream: its text once the first chunks
+ * arrived, then `stop` (a signal to a gateway process), then all it sends until it ends.
+ */
+export async function streamReadThroughStop(response: Response, stop: () => void): Promise<string> {
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  while (!text.includes('Half an')) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`ended before its first chunks: ${text}`);
+    text += decoder.decode(value, { stream: true });
+  }
+  stop();
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return text;
+    text += decoder.decode(value, { stream: true });
+  }
+}
