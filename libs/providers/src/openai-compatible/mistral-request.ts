@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { JsonObject } from '@aigw/contracts/data-plane';
 import { isJsonObject } from '../core/json-shape';
 import { idWithoutSignature } from '../core/tool-call-signature-id';
+import { breaksMistralTurnOrder, inMistralTurnOrder } from './mistral-turn-order';
 
 // Mistral's chat API speaks OpenAI's format with its own rules, and answers 400 or 422 to a
 // body that breaks them where OpenAI would take it.
@@ -39,12 +40,16 @@ const OPENAI_HINTS = [
  * A chat body Mistral takes: OpenAI's `seed` by Mistral's name, `random_seed` (the wire sends
  * `max_completion_tokens` as `max_tokens` and leaves out `service_tier`: provider-fields.ts),
  * without OpenAI's hints it refuses, messages with only the fields Mistral defines for their
- * role, and tool call ids (on assistant turns and tool results) that a conversation begun on
- * another backend, or by a client, gave in another form made Mistral's. The same object when
- * nothing changes.
+ * role, tool call ids (on assistant turns and tool results) that a conversation begun on
+ * another backend, or by a client, gave in another form made Mistral's, and turns in an
+ * order Mistral takes (mistral-turn-order: a last assistant message as the prefix to
+ * continue, an assistant turn between a tool result and a user message). The same object
+ * when nothing changes.
  */
 export function mistralChatBody(body: JsonObject): JsonObject {
-  const reshaped = Array.isArray(body.messages) && body.messages.some(needsReshaping);
+  const messages: unknown[] | undefined = Array.isArray(body.messages) ? body.messages : undefined;
+  const reshaped =
+    messages !== undefined && (messages.some(needsReshaping) || breaksMistralTurnOrder(messages));
   const renamed = 'seed' in body;
   if (!reshaped && !renamed && !OPENAI_HINTS.some((field) => field in body)) return body;
   const { seed, ...copy } = body;
@@ -52,8 +57,8 @@ export function mistralChatBody(body: JsonObject): JsonObject {
   // The client's own Mistral name wins.
   if (seed !== undefined && copy.random_seed === undefined) copy.random_seed = seed;
   if (reshaped) {
-    copy.messages = (body.messages as unknown[]).map((message) =>
-      withMistralToolCallIds(withMistralFields(message)),
+    copy.messages = inMistralTurnOrder(
+      messages.map((message) => withMistralToolCallIds(withMistralFields(message))),
     );
   }
   return copy;

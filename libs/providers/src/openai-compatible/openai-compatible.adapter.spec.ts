@@ -520,6 +520,109 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
     ]);
   });
 
+  it('sends Mistral a last assistant message as a prefix to continue, plain and streamed', async () => {
+    // Mistral: 400 "Expected last role User or Tool (or Assistant with prefix True)"; its
+    // chat API documents `prefix: true` on a last assistant message as "start the answer
+    // with this", what a client ending on an assistant message (a prefill) asks for.
+    const messages = [
+      { role: 'user', content: 'A haiku about rain?' },
+      { role: 'assistant', content: 'Soft rain on the roof,', prefix: true },
+      { role: 'user', content: 'Now one about snow.' },
+      { role: 'assistant', content: 'White hush' },
+    ];
+    const expected = [
+      { role: 'user', content: 'A haiku about rain?' },
+      // Mistral refuses prefix on any message but the last.
+      { role: 'assistant', content: 'Soft rain on the roof,' },
+      { role: 'user', content: 'Now one about snow.' },
+      { role: 'assistant', content: 'White hush', prefix: true },
+    ];
+    await invoke(chatRequest({ body: { model: 'mistral-large-latest', messages } }), 'mistral');
+    assert.deepEqual(upstream.calls[0].body.messages, expected);
+    upstream.reset();
+    const streamed = chatRequest({
+      stream: true,
+      body: { model: 'mistral-large-latest', stream: true, messages },
+    });
+    await collect((await invoke(streamed, 'mistral')) as StreamAnswer);
+    assert.deepEqual(upstream.calls[0].body.messages, expected);
+    // Other backends get the client's messages as they came.
+    upstream.reset();
+    await invoke(chatRequest({ body: { model: 'm', messages } }));
+    assert.deepEqual(upstream.calls[0].body.messages, messages);
+  });
+
+  it('leaves a last assistant message Mistral could not continue, and a prefix the client set, as they are', async () => {
+    const ends = [
+      // A client's own prefix: false stays its choice.
+      { role: 'assistant', content: 'Sure', prefix: false },
+      // Nothing to continue: Mistral refuses an empty prefix.
+      { role: 'assistant', content: '' },
+      // Tool calls without their results are no prefix.
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [
+          { id: 'abcDEF123', type: 'function', function: { name: 'w', arguments: '{}' } },
+        ],
+      },
+    ];
+    for (const end of ends) {
+      upstream.reset();
+      const messages = [{ role: 'user', content: 'hi' }, end];
+      await invoke(chatRequest({ body: { model: 'mistral-large-latest', messages } }), 'mistral');
+      assert.deepEqual(upstream.calls[0].body.messages, messages, JSON.stringify(end));
+    }
+  });
+
+  it('sends Mistral an assistant turn between a tool result and the user message after it', async () => {
+    // Mistral: 400 "Unexpected role 'user' after role 'tool'" (invalid_request_message_order):
+    // after a tool result it takes only another result or an assistant turn. A client that
+    // speaks before the model answered the results (or a Messages client's tool_result and
+    // text in one user turn, split in two) sends exactly that.
+    const toolCall = {
+      id: 'abcDEF123',
+      type: 'function',
+      function: { name: 'w', arguments: '{}' },
+    };
+    const messages = [
+      { role: 'user', content: 'weather?' },
+      { role: 'assistant', content: null, tool_calls: [toolCall] },
+      { role: 'tool', tool_call_id: 'abcDEF123', content: 'sunny' },
+      { role: 'user', content: 'and in Celsius?' },
+      { role: 'assistant', content: null, tool_calls: [toolCall] },
+      { role: 'tool', tool_call_id: 'abcDEF123', content: '21' },
+      { role: 'user', content: 'so?' },
+    ];
+    const bridge = { role: 'assistant', content: 'Tool results received.' };
+    const expected = [
+      ...messages.slice(0, 3),
+      bridge,
+      ...messages.slice(3, 6),
+      bridge,
+      { role: 'user', content: 'so?' },
+    ];
+    await invoke(chatRequest({ body: { model: 'mistral-large-latest', messages } }), 'mistral');
+    assert.deepEqual(upstream.calls[0].body.messages, expected);
+    upstream.reset();
+    const streamed = chatRequest({
+      stream: true,
+      body: { model: 'mistral-large-latest', stream: true, messages },
+    });
+    await collect((await invoke(streamed, 'mistral')) as StreamAnswer);
+    assert.deepEqual(upstream.calls[0].body.messages, expected);
+    // A result followed by the model's answer, or by another result, needs no bridge.
+    upstream.reset();
+    const answered = [...messages.slice(0, 3), { role: 'assistant', content: 'Sunny.' }];
+    await invoke(
+      chatRequest({
+        body: { model: 'mistral-large-latest', messages: [...answered, messages[3]] },
+      }),
+      'mistral',
+    );
+    assert.deepEqual(upstream.calls[0].body.messages, [...answered, messages[3]]);
+  });
+
   it("sends DeepSeek a tool-call turn's thinking blocks as its reasoning_content, as a Messages client carries it", async () => {
     // The Messages edge carries an assistant turn's reasoning as thinking_blocks alone
     // (DeepSeek's came back unsigned); DeepSeek wants it as reasoning_content or answers 400.

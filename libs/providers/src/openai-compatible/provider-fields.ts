@@ -38,7 +38,7 @@ const RULES: ReadonlyMap<string, ProviderRules> = new Map<string, ProviderRules>
       completionTokensAsMaxTokens: true,
       leavesOutServiceTier: true,
       refusesStreamOptions: true,
-      // seed's name, OpenAI's hint fields, message fields by role, tool call ids.
+      // seed's name, OpenAI's hint fields, message fields by role, tool call ids, turn order.
       chatBody: mistralChatBody,
     },
   ],
