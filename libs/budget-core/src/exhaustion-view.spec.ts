@@ -13,6 +13,9 @@ const MINUTE = 60_000;
 const start = Date.UTC(2030, 0, 1, 12, 0);
 const windowOf = (at: number) => `${MINUTE}@${Math.floor(at / MINUTE) * MINUTE}`;
 const KIND = LimitKind.ModelTokensPerMinute;
+/** The view's entry of a limit in a window, as callers key it (`ExhaustionView.keyOf`). */
+const entry = (subject: string, windowId: string, kind: LimitKind = KIND) =>
+  ExhaustionView.keyOf(subject, kind, windowId);
 
 function state(
   budgetKey: string,
@@ -39,9 +42,15 @@ describe('ExhaustionView', () => {
   it('marks an exhausted limit until its window ends', () => {
     const view = new ExhaustionView();
     view.apply(state('gpt-4', KIND, BudgetState.Exhausted, start));
-    assert.equal(view.exhaustedUntil('gpt-4', KIND, windowOf(start), start + 1), start + MINUTE);
-    assert.equal(view.exhaustedUntil('other', KIND, windowOf(start), start + 1), undefined);
-    assert.equal(view.exhaustedUntil('gpt-4', KIND, windowOf(start), start + MINUTE), undefined);
+    assert.equal(
+      view.exhaustedUntilByKey(entry('gpt-4', windowOf(start)), start + 1),
+      start + MINUTE,
+    );
+    assert.equal(view.exhaustedUntilByKey(entry('other', windowOf(start)), start + 1), undefined);
+    assert.equal(
+      view.exhaustedUntilByKey(entry('gpt-4', windowOf(start)), start + MINUTE),
+      undefined,
+    );
     assert.equal(view.size, 0, 'an ended entry is dropped');
   });
 
@@ -49,7 +58,10 @@ describe('ExhaustionView', () => {
     const view = new ExhaustionView();
     view.apply(state('gpt-4', KIND, BudgetState.Exhausted, start));
     view.apply(state('gpt-4', KIND, BudgetState.Remaining, start, 0));
-    assert.equal(view.exhaustedUntil('gpt-4', KIND, windowOf(start), start + 1), start + MINUTE);
+    assert.equal(
+      view.exhaustedUntilByKey(entry('gpt-4', windowOf(start)), start + 1),
+      start + MINUTE,
+    );
   });
 
   it('clears a mark of the same window on a `remaining` with room', () => {
@@ -58,9 +70,12 @@ describe('ExhaustionView', () => {
     view.markExhausted('gpt-4', KIND, windowOf(start), start + MINUTE);
     view.markExhausted('u1', LimitKind.TokenBudgetPerUser, windowOf(start), start + MINUTE);
     view.apply(state('gpt-4', KIND, BudgetState.Remaining, start, 250));
-    assert.equal(view.exhaustedUntil('gpt-4', KIND, windowOf(start), start + 1), undefined);
+    assert.equal(view.exhaustedUntilByKey(entry('gpt-4', windowOf(start)), start + 1), undefined);
     assert.equal(
-      view.exhaustedUntil('u1', LimitKind.TokenBudgetPerUser, windowOf(start), start + 1),
+      view.exhaustedUntilByKey(
+        entry('u1', windowOf(start), LimitKind.TokenBudgetPerUser),
+        start + 1,
+      ),
       start + MINUTE,
       'another limit keeps its mark',
     );
@@ -71,19 +86,25 @@ describe('ExhaustionView', () => {
     view.apply(state('gpt-4', KIND, BudgetState.Exhausted, start));
     // Another budget replica's paced `remaining`, computed before the spend.
     view.apply(state('gpt-4', KIND, BudgetState.Remaining, start, 250));
-    assert.equal(view.exhaustedUntil('gpt-4', KIND, windowOf(start), start + 1), start + MINUTE);
+    assert.equal(
+      view.exhaustedUntilByKey(entry('gpt-4', windowOf(start)), start + 1),
+      start + MINUTE,
+    );
     view.apply({ ...state('gpt-4', KIND, BudgetState.Remaining, start, 250), limit: 2000 });
-    assert.equal(view.exhaustedUntil('gpt-4', KIND, windowOf(start), start + 1), undefined);
+    assert.equal(view.exhaustedUntilByKey(entry('gpt-4', windowOf(start)), start + 1), undefined);
   });
 
   it('drops a mark made under a lower limit than the one asked about', () => {
     const view = new ExhaustionView();
     view.apply(state('gpt-4', KIND, BudgetState.Exhausted, start));
     assert.equal(
-      view.exhaustedUntil('gpt-4', KIND, windowOf(start), start + 1, 1000),
+      view.exhaustedUntilByKey(entry('gpt-4', windowOf(start)), start + 1, 1000),
       start + MINUTE,
     );
-    assert.equal(view.exhaustedUntil('gpt-4', KIND, windowOf(start), start + 1, 1500), undefined);
+    assert.equal(
+      view.exhaustedUntilByKey(entry('gpt-4', windowOf(start)), start + 1, 1500),
+      undefined,
+    );
     assert.equal(view.size, 0);
   });
 
@@ -94,9 +115,9 @@ describe('ExhaustionView', () => {
     // The budget service is a minute on; this replica's clock still reads the old window.
     view.apply(state('gpt-4', KIND, BudgetState.Recovered, start + MINUTE, 900));
     const lagging = start + MINUTE - 1_000;
-    assert.equal(view.exhaustedUntil('gpt-4', KIND, windowOf(start), lagging), undefined);
+    assert.equal(view.exhaustedUntilByKey(entry('gpt-4', windowOf(start)), lagging), undefined);
     assert.equal(
-      view.exhaustedUntil('u1', LimitKind.TokenBudgetPerUser, windowOf(start), lagging),
+      view.exhaustedUntilByKey(entry('u1', windowOf(start), LimitKind.TokenBudgetPerUser), lagging),
       start + MINUTE,
       'another limit keeps its mark',
     );
@@ -109,7 +130,7 @@ describe('ExhaustionView', () => {
     view.apply(state('gpt-4', KIND, BudgetState.Exhausted, next));
     // A lagging partition's usage of the minute before, which had room.
     view.apply(state('gpt-4', KIND, BudgetState.Recovered, start, 400));
-    assert.equal(view.exhaustedUntil('gpt-4', KIND, windowOf(next), next + 1), next + MINUTE);
+    assert.equal(view.exhaustedUntilByKey(entry('gpt-4', windowOf(next)), next + 1), next + MINUTE);
   });
 
   it('marks again after a recovery, and a later recovery clears that mark', () => {
@@ -118,9 +139,9 @@ describe('ExhaustionView', () => {
     view.apply(state('gpt-4', KIND, BudgetState.Exhausted, start));
     view.apply(state('gpt-4', KIND, BudgetState.Recovered, next, 900));
     view.apply(state('gpt-4', KIND, BudgetState.Exhausted, next));
-    assert.equal(view.exhaustedUntil('gpt-4', KIND, windowOf(next), next + 1), next + MINUTE);
+    assert.equal(view.exhaustedUntilByKey(entry('gpt-4', windowOf(next)), next + 1), next + MINUTE);
     view.apply(state('gpt-4', KIND, BudgetState.Recovered, next + MINUTE, 1000));
-    assert.equal(view.exhaustedUntil('gpt-4', KIND, windowOf(next), next + 1), undefined);
+    assert.equal(view.exhaustedUntilByKey(entry('gpt-4', windowOf(next)), next + 1), undefined);
     assert.equal(view.size, 0);
   });
 
@@ -129,8 +150,11 @@ describe('ExhaustionView', () => {
     view.apply(state('team|a', KIND, BudgetState.Exhausted, start));
     view.apply(state('team', KIND, BudgetState.Exhausted, start));
     view.apply(state('team|a', KIND, BudgetState.Recovered, start + MINUTE, 1));
-    assert.equal(view.exhaustedUntil('team|a', KIND, windowOf(start), start + 1), undefined);
-    assert.equal(view.exhaustedUntil('team', KIND, windowOf(start), start + 1), start + MINUTE);
+    assert.equal(view.exhaustedUntilByKey(entry('team|a', windowOf(start)), start + 1), undefined);
+    assert.equal(
+      view.exhaustedUntilByKey(entry('team', windowOf(start)), start + 1),
+      start + MINUTE,
+    );
   });
 });
 
@@ -158,11 +182,11 @@ describe('ExhaustionView dropping the marks of ended windows', () => {
     assert.equal(view.sweep(now), 59 * 100, "every ended minute's marks go");
     assert.equal(view.size, 100 + 100, "this minute's and the day's marks stay");
     assert.equal(
-      view.exhaustedUntil('u7', LimitKind.TokenBudgetPerMinute, windowOf(now), now),
+      view.exhaustedUntilByKey(entry('u7', windowOf(now), LimitKind.TokenBudgetPerMinute), now),
       start + 60 * MINUTE,
     );
     assert.equal(
-      view.exhaustedUntil('u7', LimitKind.UserTotalTokensPerDay, dayOf(now), now),
+      view.exhaustedUntilByKey(entry('u7', dayOf(now), LimitKind.UserTotalTokensPerDay), now),
       Math.floor(now / DAY) * DAY + DAY,
     );
     assert.equal(view.sweep(now), 0, 'nothing more to drop in the same minute');
@@ -176,14 +200,18 @@ describe('ExhaustionView dropping the marks of ended windows', () => {
     view.markExhausted('own', KIND, windowOf(next), next + MINUTE); // a refusal against holds
     view.apply(state('u1', LimitKind.TokenBudgetPerUser, BudgetState.Exhausted, next));
     assert.equal(view.sweep(next + 1), 1, 'the ended minute of gpt-4');
-    assert.equal(view.exhaustedUntil('gpt-4', KIND, windowOf(next), next + 1), next + MINUTE);
+    assert.equal(view.exhaustedUntilByKey(entry('gpt-4', windowOf(next)), next + 1), next + MINUTE);
     // `recovered` still finds the limit's current entry after the sweep.
     view.apply(state('gpt-4', KIND, BudgetState.Recovered, next + MINUTE, 900));
-    assert.equal(view.exhaustedUntil('gpt-4', KIND, windowOf(next), next + 1), undefined);
+    assert.equal(view.exhaustedUntilByKey(entry('gpt-4', windowOf(next)), next + 1), undefined);
     // A `remaining` with room ends this replica's own mark; a higher limit ends a spent one.
     view.apply(state('own', KIND, BudgetState.Remaining, next, 250));
     assert.equal(
-      view.exhaustedUntil('u1', LimitKind.TokenBudgetPerUser, windowOf(next), next + 1, 2000),
+      view.exhaustedUntilByKey(
+        entry('u1', windowOf(next), LimitKind.TokenBudgetPerUser),
+        next + 1,
+        2000,
+      ),
       undefined,
     );
     assert.equal(view.size, 0);
@@ -192,7 +220,7 @@ describe('ExhaustionView dropping the marks of ended windows', () => {
     view.markExhausted('own', KIND, windowOf(next), next + MINUTE);
     view.markExhausted('own', KIND, windowOf(next), next + MINUTE);
     assert.equal(view.sweep(next + MINUTE - 1), 0, 'its window has not ended');
-    assert.equal(view.exhaustedUntil('own', KIND, windowOf(next), next + 1), next + MINUTE);
+    assert.equal(view.exhaustedUntilByKey(entry('own', windowOf(next)), next + 1), next + MINUTE);
     assert.equal(view.sweep(next + MINUTE), 1);
     assert.equal(view.size, 0);
   });
@@ -226,7 +254,7 @@ describe('ExhaustionView dropping the marks of ended windows', () => {
 
   it('passes a limit over for one request of one caller only, until its window ends', () => {
     const view = new ExhaustionView();
-    const key = ExhaustionView.keyOf('gpt-4o', KIND, windowOf(start));
+    const key = entry('gpt-4o', windowOf(start));
     const big = { requestId: 'req-1', caller: { userKey: 'alice' } };
     view.passOverFor(big, key, start + MINUTE);
     assert.equal(view.passedOverFor(big, key, start + 10), true);

@@ -126,20 +126,10 @@ export class ExhaustionView {
   }
 
   /**
-   * When the limit opens again, if it is exhausted now at `limit` (its configured value; a
-   * mark made under a lower one is stale and dropped). Without `limit`, any mark counts.
+   * When the limit of entry `key` (`keyOf`) opens again, if it is exhausted now at `limit`
+   * (its configured value; a mark made under a lower one is stale and dropped). Without
+   * `limit`, any mark counts.
    */
-  exhaustedUntil(
-    subject: string,
-    kind: LimitKind,
-    windowId: string,
-    now: number,
-    limit?: number,
-  ): number | undefined {
-    return this.exhaustedUntilByKey(ExhaustionView.keyOf(subject, kind, windowId), now, limit);
-  }
-
-  /** `exhaustedUntil` by the entry's key (`keyOf`). */
   exhaustedUntilByKey(key: string, now: number, limit?: number): number | undefined {
     const mark = this.marks.get(key);
     if (mark === undefined) return undefined;

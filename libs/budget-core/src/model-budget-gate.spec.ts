@@ -195,7 +195,10 @@ spec:
     });
     // Kept: the next call is refused from the view, with no read.
     assert.equal(
-      view.exhaustedUntil('gpt-4-turbo', tokens.kind, tokens.windowRef.id, now),
+      view.exhaustedUntilByKey(
+        ExhaustionView.keyOf('gpt-4-turbo', tokens.kind, tokens.windowRef.id),
+        now,
+      ),
       tokens.windowRef.endsAt,
     );
     assert.throws(() => gate(both, 'gpt-4-turbo', { reservationId: 'r-2' }), DataPlaneError);

@@ -76,7 +76,10 @@ describe('BudgetSettler: operator adjustments', () => {
       Date.now(),
     );
     assert.ok(
-      view.exhaustedUntil('alice', LimitKind.TokenBudgetPerUser, perUser.windowRef.id, Date.now()),
+      view.exhaustedUntilByKey(
+        ExhaustionView.keyOf('alice', LimitKind.TokenBudgetPerUser, perUser.windowRef.id),
+        Date.now(),
+      ),
     );
     published.events.length = 0;
 
@@ -92,7 +95,10 @@ describe('BudgetSettler: operator adjustments', () => {
       view.apply(state);
     }
     assert.equal(
-      view.exhaustedUntil('alice', LimitKind.TokenBudgetPerUser, perUser.windowRef.id, Date.now()),
+      view.exhaustedUntilByKey(
+        ExhaustionView.keyOf('alice', LimitKind.TokenBudgetPerUser, perUser.windowRef.id),
+        Date.now(),
+      ),
       undefined,
     );
     assert.equal(await used(store, 'alice', LimitKind.TokenBudgetPerUser), 0);

@@ -37,7 +37,11 @@ describe('BudgetSettler settling a window that has ended', () => {
       bindLimit(l, nextMinute + 31_000),
     );
     assert.equal(
-      view.exhaustedUntil(limit.subject, limit.kind, limit.windowRef.id, nextMinute + 31_000, 300),
+      view.exhaustedUntilByKey(
+        ExhaustionView.keyOf(limit.subject, limit.kind, limit.windowRef.id),
+        nextMinute + 31_000,
+        300,
+      ),
       limit.windowRef.endsAt,
       `still spent; announced ${budgetStates(published.events)
         .map((e) => `${e.state} ${e.windowId}`)

@@ -33,7 +33,11 @@ describe('BudgetSettler and a per-model limit raised, then lowered back', () => 
       for (const event of budgetStates(published.events).slice(seen)) view.apply(event);
       seen = budgetStates(published.events).length;
       const [limit] = modelLimits(current.routes[0], 'gpt-4-turbo').map((l) => bindLimit(l, at));
-      return view.exhaustedUntil(limit.subject, limit.kind, limit.windowRef.id, at, limit.limit);
+      return view.exhaustedUntilByKey(
+        ExhaustionView.keyOf(limit.subject, limit.kind, limit.windowRef.id),
+        at,
+        limit.limit,
+      );
     };
 
     await settler.checkReloadedLimits(minute + 1_000);

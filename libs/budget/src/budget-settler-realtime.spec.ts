@@ -113,7 +113,11 @@ describe('BudgetSettler charging a Realtime session', () => {
     for (const event of budgetStates(s.published.events)) view.apply(event);
     const minute = s.limitOf(LimitKind.TokenBudgetPerMinute, answered);
     assert.equal(
-      view.exhaustedUntil(minute.subject, minute.kind, minute.windowRef.id, answered, 300),
+      view.exhaustedUntilByKey(
+        ExhaustionView.keyOf(minute.subject, minute.kind, minute.windowRef.id),
+        answered,
+        300,
+      ),
       minute.windowRef.endsAt,
     );
     s.settler.close();

@@ -36,7 +36,11 @@ describe('BudgetSettler settling usage of an ended window after the next one was
     const at = nextMinute + 2_000;
     const [limit] = modelLimits(CONFIG.routes[0], 'gpt-4-turbo').map((l) => bindLimit(l, at));
     assert.equal(
-      view.exhaustedUntil(limit.subject, limit.kind, limit.windowRef.id, at, limit.limit),
+      view.exhaustedUntilByKey(
+        ExhaustionView.keyOf(limit.subject, limit.kind, limit.windowRef.id),
+        at,
+        limit.limit,
+      ),
       limit.windowRef.endsAt,
       `still spent; announced ${budgetStates(published.events)
         .map((e) => `${e.state} ${e.windowId}`)

@@ -279,14 +279,20 @@ describe('BudgetSettler', () => {
     const [old] = modelLimits(CONFIG.routes[0], 'gpt-4-turbo').map((l) => bindLimit(l, minute));
     const stillOld = minute + 59_000; // this replica's clock lags the budget service's
     assert.equal(
-      view.exhaustedUntil('gpt-4-turbo', old.kind, old.windowRef.id, stillOld),
+      view.exhaustedUntilByKey(
+        ExhaustionView.keyOf('gpt-4-turbo', old.kind, old.windowRef.id),
+        stillOld,
+      ),
       minute + 60_000,
     );
     published.events.length = 0;
     await settler.handle([usage('v2', 10, 0, new Date(minute + 60_000))]);
     for (const event of states(published.events)) view.apply(event);
     assert.equal(
-      view.exhaustedUntil('gpt-4-turbo', old.kind, old.windowRef.id, stillOld),
+      view.exhaustedUntilByKey(
+        ExhaustionView.keyOf('gpt-4-turbo', old.kind, old.windowRef.id),
+        stillOld,
+      ),
       undefined,
     );
   });
