@@ -193,6 +193,109 @@ spec:
     assert.equal(providers.calls.length, 1);
   });
 
+  describe('a backend answering 404 to a model call (it lacks the model or deployment)', () => {
+    const notFound: Script = async () => {
+      throw new DataPlaneError(
+        DataPlaneErrorCode.UpstreamRejected,
+        'backend answered 404: The model `gpt-4` does not exist',
+        { upstreamStatus: 404 },
+      );
+    };
+    const twoBackends = (on: string) =>
+      configFrom(`
+kind: AIGatewayRoute
+metadata: {name: r}
+spec:
+  backends:
+  - {name: a, priority: 0, provider: openai, model: gpt-4}
+  - {name: b, priority: 1, provider: openai, model: gpt-4}
+  failover: {on: [${on}]}
+`);
+
+    it('fails over on the error trigger, plain and streamed, and reports it as error', async () => {
+      for (const operation of ['chat', 'embeddings', 'completions'] as const) {
+        for (const stream of operation === 'embeddings' ? [false] : [false, true]) {
+          const fallbacks: string[] = [];
+          const observer: RouterObserver = {
+            fallback: (_r, from, to, reason) =>
+              fallbacks.push(`${from.backend.name}->${to.backend.name}:${reason}`),
+          };
+          const providers = new ScriptedProviders({
+            a: notFound,
+            b: stream ? streamOf([{ choices: [] }]) : ok,
+          });
+          const router = new FailoverRouter({
+            config: () => twoBackends('error'),
+            providers,
+            observer,
+            sleep: noSleep,
+          });
+          const answer = await router.route(
+            request({ operation, stream }),
+            new AbortController().signal,
+          );
+          assert.equal(answer.servedBy.backend, 'b', `${operation} stream=${stream}`);
+          assert.deepEqual(fallbacks, ['a->b:error'], `${operation} stream=${stream}`);
+        }
+      }
+    });
+
+    it("answers the last backend's 404 as its failure (502), not the client's 400", async () => {
+      const providers = new ScriptedProviders({ a: notFound, b: notFound });
+      const router = new FailoverRouter({
+        config: () => twoBackends('error'),
+        providers,
+        sleep: noSleep,
+      });
+      await assert.rejects(router.route(request(), new AbortController().signal), (e: unknown) => {
+        assert.ok(e instanceof DataPlaneError);
+        assert.equal(e.code, DataPlaneErrorCode.UpstreamError);
+        assert.equal(e.httpStatus, 502);
+        assert.equal(e.upstreamStatus, 404);
+        assert.match(e.message, /does not exist/);
+        return true;
+      });
+      assert.equal(providers.calls.length, 2);
+    });
+
+    it('does not fail over when the route does not list error', async () => {
+      const providers = new ScriptedProviders({ a: notFound });
+      const router = new FailoverRouter({
+        config: () => twoBackends('rateLimit, timeout'),
+        providers,
+        sleep: noSleep,
+      });
+      await assert.rejects(
+        router.route(request(), new AbortController().signal),
+        (e: unknown) => e instanceof DataPlaneError && e.upstreamStatus === 404,
+      );
+      assert.equal(providers.calls.length, 1);
+    });
+
+    it('still never fails over on the other refusals of the request (400, 413, 422)', async () => {
+      for (const upstreamStatus of [400, 413, 422]) {
+        const providers = new ScriptedProviders({
+          a: async () => {
+            throw new DataPlaneError(DataPlaneErrorCode.UpstreamRejected, 'refused', {
+              upstreamStatus,
+            });
+          },
+        });
+        const router = new FailoverRouter({
+          config: () => twoBackends('error'),
+          providers,
+          sleep: noSleep,
+        });
+        await assert.rejects(
+          router.route(request(), new AbortController().signal),
+          (e: unknown) =>
+            e instanceof DataPlaneError && e.code === DataPlaneErrorCode.UpstreamRejected,
+        );
+        assert.equal(providers.calls.length, 1, String(upstreamStatus));
+      }
+    });
+  });
+
   it('retries with the cheaper model from retry.fallbackOrder, still named as asked', async () => {
     const providers = new ScriptedProviders({
       'openai-gpt4': fail(DataPlaneErrorCode.UpstreamError),

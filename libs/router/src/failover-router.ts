@@ -29,6 +29,7 @@ import { streamAttemptSignal, type StreamAttemptSignal } from './stream-attempt-
 import { StreamIdleWatch } from './stream-idle-watch';
 import { BackendHealth, type Cooldown } from './domain/backend-health';
 import { RequestDeadline } from './domain/request-deadline';
+import { modelCallFailure } from './domain/model-call-failure';
 import {
   isImageStream,
   isSpecialRequest,
@@ -359,7 +360,8 @@ export class FailoverRouter implements RouterPort {
         this.health.recordSuccess(link.backend.name);
         const served = { ...answer, servedBy: { ...answer.servedBy, attempts: attempt } };
         return span ? span.answered(served) : served;
-      } catch (error) {
+      } catch (thrown) {
+        const error = modelCallFailure(thrown);
         streamSignal?.release();
         streamCommit?.decide(false);
         if (signal.aborted) {

@@ -18,6 +18,7 @@ import {
   type ChainLink,
 } from './domain/backend-chain';
 import type { BackendHealth } from './domain/backend-health';
+import { modelCallFailure } from './domain/model-call-failure';
 
 /** The providers with OpenAI's Realtime WebSocket: OpenAI itself and Azure OpenAI. */
 const REALTIME_PROVIDERS: ReadonlySet<string> = new Set(['openai', 'azure']);
@@ -95,8 +96,9 @@ export class RealtimeRouting implements RealtimeRouter {
           send: (frame) => connection.send(renameRealtimeModel(frame, target.model)),
           close: (code, reason) => connection.close(code, reason),
         };
-      } catch (error) {
-        if (signal.aborted) throw error;
+      } catch (thrown) {
+        if (signal.aborted) throw thrown;
+        const error = modelCallFailure(thrown);
         lastError = error;
         const trigger = error instanceof DataPlaneError ? error.trigger : undefined;
         if (trigger === undefined || !chain.route.failover.on.includes(trigger)) throw error;

@@ -1,0 +1,26 @@
+import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+
+/**
+ * The 404 rule of failover. Every call this router makes is a model call (chat,
+ * completions, embeddings, Messages and Gemini requests, realtime sessions...), sent to a
+ * model or deployment the backend's configuration names: a backend answering 404 lacks it,
+ * which is that backend's configuration fault, not the client's. Such a 404 becomes the
+ * backend's error (502, the `error` trigger), so the route fails over to a backend that has
+ * the model. Held-object calls (files, batches, stored responses) never come through the
+ * router: their ids live at one backend, so their 404 stays the client's and nothing else
+ * is tried (`HeldObjectUpstream`).
+ */
+export function modelCallFailure(error: unknown): unknown {
+  if (
+    !(error instanceof DataPlaneError) ||
+    error.code !== DataPlaneErrorCode.UpstreamRejected ||
+    error.upstreamStatus !== 404
+  ) {
+    return error;
+  }
+  return new DataPlaneError(DataPlaneErrorCode.UpstreamError, error.message, {
+    upstreamStatus: error.upstreamStatus,
+    retryAfterMs: error.retryAfterMs,
+    cause: error,
+  });
+}
