@@ -202,9 +202,8 @@ export class BudgetAdmission {
           // Too small in a whole window for this request, not spent: passed over for it
           // alone (the router's gate skips it for this request), never marked for other
           // callers, and never the refusal told (a model that fits comes before it, or the
-          // check above found one after it).
-          if (!failover)
-            throw largerThanLimit(modelLimit, amounts[modelLimit.unit], request.operation);
+          // check above found one after it). Only with failover: without it only the primary
+          // is reached, and the check above refused it too small (the 400).
           this.exhausted.passOverFor(
             request,
             modelLimit.exhaustionKey,
