@@ -46,7 +46,10 @@ export type ClientSecretOutcome =
   | 'expired'
   | 'wrong_model'
   | 'store_failed'
-  /** The in-memory store was full: its oldest secret was dropped. */
+  /**
+   * A live secret dropped for room: its caller's oldest past its bound, or, the in-memory
+   * store being full, the oldest of the caller holding the most.
+   */
   | 'evicted';
 
 interface SessionLogger {

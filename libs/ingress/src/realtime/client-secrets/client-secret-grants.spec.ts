@@ -149,6 +149,104 @@ describe('MemoryClientSecretStore', () => {
     assert.equal(await store.get('alice-21'), '{}');
   });
 
+  it('when full, takes room from the caller holding the most, never from one holding fewer', async () => {
+    let evicted = 0;
+    const store = new MemoryClientSecretStore(
+      { maxEntries: 10, maxBytes: 1024 },
+      () => evicted++,
+      () => 1_000_000,
+      3,
+    );
+    // Bob's one secret is the oldest in a full store.
+    await store.put('bob-1', '{}', 60_000, 'bob');
+    for (const caller of ['alice', 'carol', 'dave']) {
+      for (let i = 1; i <= 3; i++) await store.put(`${caller}-${i}`, '{}', 60_000, caller);
+    }
+    for (let i = 1; i <= 4; i++) await store.put(`erin-${i}`, '{}', 60_000, 'erin');
+    assert.equal(await store.get('bob-1'), '{}', 'the lightest holder keeps its secret');
+    // Erin's first three each took the oldest of a caller holding three; her fourth, at
+    // her bound, dropped her own oldest.
+    for (const gone of ['alice-1', 'carol-1', 'dave-1', 'erin-1']) {
+      assert.equal(await store.get(gone), undefined, gone);
+    }
+    for (const caller of ['alice', 'carol', 'dave']) {
+      for (const kept of [`${caller}-2`, `${caller}-3`]) assert.equal(await store.get(kept), '{}');
+    }
+    for (const kept of ['erin-2', 'erin-3', 'erin-4']) assert.equal(await store.get(kept), '{}');
+    assert.equal(evicted, 4);
+  });
+
+  it('when full, a caller holding the most gives up its own oldest, below its bound too', async () => {
+    const store = new MemoryClientSecretStore(
+      { maxEntries: 6, maxBytes: 1024 },
+      undefined,
+      undefined,
+      5,
+    );
+    for (let i = 1; i <= 3; i++) await store.put(`bob-${i}`, '{}', 60_000, 'bob');
+    for (let i = 1; i <= 4; i++) await store.put(`alice-${i}`, '{}', 60_000, 'alice');
+    // Alice's fourth would make her the heaviest: her own oldest went, not bob's.
+    assert.equal(await store.get('alice-1'), undefined);
+    for (const kept of ['bob-1', 'bob-2', 'bob-3', 'alice-2', 'alice-3', 'alice-4']) {
+      assert.equal(await store.get(kept), '{}', kept);
+    }
+  });
+
+  it('when the bytes are full, weighs callers by bytes held: a bulky minter gives up its own', async () => {
+    const store = new MemoryClientSecretStore(
+      { maxEntries: 100, maxBytes: 1000 },
+      undefined,
+      undefined,
+      10,
+    );
+    const bulky = JSON.stringify({ instructions: 'x'.repeat(400) });
+    for (let i = 1; i <= 4; i++) await store.put(`bob-${i}`, '{}', 60_000, 'bob');
+    await store.put('big-1', bulky, 60_000, 'big');
+    await store.put('big-2', bulky, 60_000, 'big');
+    // A third bulky grant does not fit: its minter holds the most bytes, so its own goes.
+    await store.put('big-3', bulky, 60_000, 'big');
+    assert.equal(await store.get('big-1'), undefined);
+    for (const kept of ['bob-1', 'bob-2', 'bob-3', 'bob-4', 'big-2', 'big-3']) {
+      assert.notEqual(await store.get(kept), undefined, kept);
+    }
+  });
+
+  it('when full, drops an expired secret before any live one, counting no eviction', async () => {
+    let evicted = 0;
+    let now = 1_000_000;
+    const store = new MemoryClientSecretStore(
+      { maxEntries: 3, maxBytes: 1024 },
+      () => evicted++,
+      () => now,
+    );
+    await store.put('alice-1', '{}', 60_000, 'alice');
+    await store.put('bob-1', '{}', 1_000, 'bob');
+    await store.put('carol-1', '{}', 60_000, 'carol');
+    now += 2_000;
+    await store.put('dave-1', '{}', 60_000, 'dave');
+    assert.equal(evicted, 0);
+    for (const kept of ['alice-1', 'carol-1', 'dave-1']) assert.equal(await store.get(kept), '{}');
+    assert.equal(await store.get('bob-1'), undefined);
+  });
+
+  it('100 callers at their bound fill the store; a newcomer takes one secret from each, no more', async () => {
+    let evicted = 0;
+    const store = new MemoryClientSecretStore(undefined, () => evicted++);
+    for (let caller = 0; caller < 100; caller++) {
+      for (let i = 0; i < 100; i++) await store.put(`c${caller}-${i}`, '{}', 60_000, `c${caller}`);
+    }
+    assert.equal(evicted, 0);
+    for (let i = 0; i < 150; i++) await store.put(`new-${i}`, '{}', 60_000, 'newcomer');
+    // 100 taken from others (one each, their oldest); 50 of the newcomer's own past its bound.
+    assert.equal(evicted, 150);
+    for (let caller = 0; caller < 100; caller++) {
+      assert.equal(await store.get(`c${caller}-0`), undefined);
+      assert.equal(await store.get(`c${caller}-1`), '{}', `caller ${caller} keeps 99`);
+    }
+    assert.equal(await store.get('new-49'), undefined);
+    assert.equal(await store.get('new-50'), '{}');
+  });
+
   it('mints past the bound through RealtimeClientSecrets, keyed by the budget key', async () => {
     const store = new MemoryClientSecretStore(undefined, undefined, undefined, 2);
     const secrets = new RealtimeClientSecrets(store);

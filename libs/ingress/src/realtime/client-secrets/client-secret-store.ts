@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type Redis from 'ioredis';
-import { BoundedLru, type BoundedLruLimits } from '../../responses/bounded-lru';
+import type { BoundedLruLimits } from '../../responses/bounded-lru';
+import { IndexedHeap } from './indexed-heap';
 
 /**
  * Where client secrets' grants are kept, each under the SHA-256 of its secret (never the
@@ -39,77 +40,138 @@ const MEMORY_SECRET_LIMITS: BoundedLruLimits = {
   maxBytes: 64 * 1024 * 1024,
 };
 
-interface Entry {
-  readonly grant: string;
+/** One caller's secrets in memory. */
+interface Holder {
   readonly owner: string;
+  /** Oldest minted first. */
+  readonly secrets: Map<string, Entry>;
   bytes: number;
-  expiresAt: number;
+}
+
+interface Entry {
+  readonly digest: string;
+  readonly grant: string;
+  readonly holder: Holder;
+  readonly bytes: number;
+  readonly expiresAt: number;
 }
 
 /**
  * This process's memory: lost on restart and not shared between replicas (a secret minted
- * on one is unknown to another). Bounded by entries and bytes, the oldest evicted first,
- * and per caller (MAX_SECRETS_PER_CALLER), the caller's oldest evicted first.
+ * on one is unknown to another). Bounded per caller (MAX_SECRETS_PER_CALLER: past it the
+ * caller's own oldest goes) and in all, by entries and bytes. When full, expired secrets go
+ * first, then the oldest of the heaviest holder: the caller holding the largest share of the
+ * store (of its entries or of its bytes, whichever is larger), or the minter itself once it
+ * would outweigh that one. So a caller takes room from others only up to the heaviest
+ * holder's share, never from one holding less: with 100 callers at their bound filling the
+ * 10,000 entries, a newcomer's mints take one secret from each, then its own. None is
+ * refused: a minter holding nothing whose one grant outweighs every holder (a huge session
+ * configuration when the bytes are full) still takes room from the heaviest, and is then
+ * the heaviest itself, so its next mint gives up that grant first.
+ * Mint and lookup: O(1) maps and O(log n) heaps (by expiry, by holder's weight).
  */
 export class MemoryClientSecretStore implements ClientSecretStore {
-  private readonly lru: BoundedLru<Entry>;
-  /** Each owner's held secrets: digest → expiry, oldest minted first. */
-  private readonly byOwner = new Map<string, Map<string, number>>();
+  private readonly entries = new Map<string, Entry>();
+  private readonly holders = new Map<string, Holder>();
+  private bytes = 0;
+  private readonly byExpiry = new IndexedHeap<Entry>((a, b) => a.expiresAt < b.expiresAt);
+  private readonly byWeight = new IndexedHeap<Holder>((a, b) => this.weight(a) > this.weight(b));
 
   constructor(
-    limits: BoundedLruLimits = MEMORY_SECRET_LIMITS,
+    private readonly limits: BoundedLruLimits = MEMORY_SECRET_LIMITS,
     private readonly onEvicted: () => void = () => undefined,
     private readonly now: () => number = Date.now,
     private readonly perCaller: number = MAX_SECRETS_PER_CALLER,
-  ) {
-    this.lru = new BoundedLru(
-      limits,
-      (reason, digest, entry) => {
-        this.forget(entry.owner, digest);
-        if (reason === 'capacity') onEvicted();
-      },
-      now,
-    );
-  }
+  ) {}
 
   async put(digest: string, grant: string, ttlMs: number, owner: string): Promise<void> {
     const now = this.now();
-    this.remove(digest, now);
-    const own = this.byOwner.get(owner) ?? new Map<string, number>();
-    for (const [held, expiresAt] of own) {
-      if (own.size < this.perCaller) break;
-      this.remove(held, now);
-      // An expired one was no one's loss; a live one is an eviction.
-      if (expiresAt > now) this.onEvicted();
+    const held = this.entries.get(digest);
+    if (held) this.drop(held);
+    const holder = this.holders.get(owner) ?? {
+      owner,
+      secrets: new Map<string, Entry>(),
+      bytes: 0,
+    };
+    for (const oldest of holder.secrets.values()) {
+      if (holder.secrets.size < this.perCaller) break;
+      this.dropCounting(oldest, now);
     }
-    const expiresAt = now + ttlMs;
-    own.set(digest, expiresAt);
-    this.byOwner.set(owner, own);
-    const entry: Entry = { grant, owner, bytes: Buffer.byteLength(grant), expiresAt };
-    this.lru.add(digest, entry, now);
+    const bytes = Buffer.byteLength(grant);
+    this.makeRoom(holder, bytes, now);
+    const entry: Entry = { digest, grant, holder, bytes, expiresAt: now + ttlMs };
+    this.entries.set(digest, entry);
+    this.bytes += bytes;
+    this.byExpiry.upsert(entry);
+    holder.secrets.set(digest, entry);
+    holder.bytes += bytes;
+    this.holders.set(owner, holder);
+    this.byWeight.upsert(holder);
   }
 
   async get(digest: string): Promise<string | undefined> {
-    return this.lru.live(digest, this.now())?.grant;
+    const entry = this.entries.get(digest);
+    if (!entry) return undefined;
+    if (entry.expiresAt > this.now()) return entry.grant;
+    this.drop(entry);
+    return undefined;
   }
 
   async close(): Promise<void> {
-    this.lru.clear();
-    this.byOwner.clear();
+    this.entries.clear();
+    this.holders.clear();
+    this.byExpiry.clear();
+    this.byWeight.clear();
+    this.bytes = 0;
   }
 
-  /** Drops a held secret without counting an eviction (an expired one the LRU drops). */
-  private remove(digest: string, now: number): void {
-    const entry = this.lru.live(digest, now);
-    if (!entry) return;
-    this.lru.remove(digest);
-    this.forget(entry.owner, digest);
+  /** Drops secrets until one of `bytes` minted by `minter` fits: expired first, then by weight. */
+  private makeRoom(minter: Holder, bytes: number, now: number): void {
+    const { maxEntries, maxBytes } = this.limits;
+    while (this.entries.size >= maxEntries || this.bytes + bytes > maxBytes) {
+      const soonest = this.byExpiry.peek();
+      if (!soonest) return;
+      if (soonest.expiresAt <= now) this.drop(soonest);
+      else this.dropCounting(this.victimFor(minter, bytes).secrets.values().next().value!, now);
+    }
   }
 
-  private forget(owner: string, digest: string): void {
-    const own = this.byOwner.get(owner);
-    own?.delete(digest);
-    if (own?.size === 0) this.byOwner.delete(owner);
+  /** Whose oldest secret makes room: the minter's once it would outweigh the heaviest. */
+  private victimFor(minter: Holder, bytes: number): Holder {
+    const heaviest = this.byWeight.peek()!;
+    if (heaviest === minter) return minter;
+    const after = this.share(minter.secrets.size + 1, minter.bytes + bytes);
+    return minter.secrets.size > 0 && after > this.weight(heaviest) ? minter : heaviest;
+  }
+
+  /** A holder's share of the store: of its entries or of its bytes, whichever is larger. */
+  private weight(holder: Holder): number {
+    return this.share(holder.secrets.size, holder.bytes);
+  }
+
+  private share(entries: number, bytes: number): number {
+    return Math.max(entries / this.limits.maxEntries, bytes / this.limits.maxBytes);
+  }
+
+  /** Drops a secret for room, counting it as an eviction when it was live. */
+  private dropCounting(entry: Entry, now: number): void {
+    this.drop(entry);
+    // An expired one was no one's loss; a live one is an eviction.
+    if (entry.expiresAt > now) this.onEvicted();
+  }
+
+  private drop(entry: Entry): void {
+    const { holder } = entry;
+    this.entries.delete(entry.digest);
+    this.bytes -= entry.bytes;
+    this.byExpiry.remove(entry);
+    holder.secrets.delete(entry.digest);
+    holder.bytes -= entry.bytes;
+    if (holder.secrets.size > 0) this.byWeight.upsert(holder);
+    else {
+      this.byWeight.remove(holder);
+      this.holders.delete(holder.owner);
+    }
   }
 }
 
