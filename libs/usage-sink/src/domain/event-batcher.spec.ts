@@ -53,3 +53,35 @@ test('writes never overlap', async () => {
   await Promise.all([1, 2, 3, 4].map((n) => batcher.add([n])));
   assert.equal(most, 1);
 });
+
+test('a write that fails for one delivery in it stores the others and rejects only that one', async () => {
+  const writes: number[][] = [];
+  const batcher = new EventBatcher<number>(
+    async (items) => {
+      writes.push([...items]);
+      if (items.includes(13)) throw new Error('Cannot parse input: 13');
+    },
+    { maxItems: 100, maxWaitMs: 20 },
+  );
+  const [good, poisoned, alsoGood] = [batcher.add([1, 2]), batcher.add([13]), batcher.add([3])];
+  await good;
+  await alsoGood;
+  await assert.rejects(poisoned, /Cannot parse input: 13/);
+  // The shared write, then each delivery alone, in order.
+  assert.deepEqual(writes, [[1, 2, 13, 3], [1, 2], [13], [3]]);
+});
+
+test('when the store is down, a failed shared write tries only a few deliveries alone', async () => {
+  let writes = 0;
+  const batcher = new EventBatcher<number>(
+    async () => {
+      writes++;
+      throw new Error('connect ECONNREFUSED');
+    },
+    { maxItems: 100, maxWaitMs: 20 },
+  );
+  const deliveries = Array.from({ length: 10 }, (_, n) => batcher.add([n]));
+  await Promise.all(deliveries.map((d) => assert.rejects(d, /ECONNREFUSED/)));
+  // The shared write and three alone: past three failures with none stored, the rest fail.
+  assert.equal(writes, 4);
+});
