@@ -18,7 +18,8 @@ import {
   upstreamTarget,
 } from '@aigw/testing/fake-provider';
 import { BedrockAdapter } from './bedrock.adapter';
-import { baseModelId, bedrockEmbeddingModel } from './bedrock-embeddings';
+import { bedrockEmbeddingModel } from './bedrock-embeddings';
+import { baseModelId } from './bedrock-model-id';
 
 const CREDENTIALS = {
   accessKeyId: 'AKIDEXAMPLETEST',

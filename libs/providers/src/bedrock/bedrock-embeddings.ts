@@ -10,6 +10,7 @@ import { boundedEmbeddingInputs, type EmbeddingPart } from '../core/embedding-pa
 import { embeddingVectors } from '../core/embedding-vectors';
 import { isJsonObject } from '../core/json-shape';
 import { tokenCount } from '../core/usage';
+import { baseModelId } from './bedrock-model-id';
 
 /** Cohere Embed on Bedrock takes at most 96 texts per InvokeModel call. */
 export const COHERE_TEXTS_PER_CALL = 96;
@@ -28,16 +29,6 @@ export interface BedrockEmbeddingModel {
   vectorsOf(answer: JsonObject): unknown;
   /** The input tokens one call's answer body reports, if any. */
   bodyTokensOf(answer: JsonObject): number | undefined;
-}
-
-/**
- * The model id without what Bedrock puts around a base model's id: an ARN's resource
- * type (`.../inference-profile/us.cohere.embed-v4:0`) and a cross-region inference
- * profile's geography (`us.`, `eu.`, `apac.`, `global.`).
- */
-export function baseModelId(modelId: string): string {
-  const resource = modelId.slice(modelId.lastIndexOf('/') + 1).toLowerCase();
-  return resource.replace(/^[a-z-]+\.(?=[a-z0-9-]+\.)/, '');
 }
 
 /** The embedding model family of a Bedrock model id; undefined for a model that does not embed. */

@@ -20,6 +20,7 @@ import {
 } from '../anthropic/anthropic-thinking';
 import { claudeSampling, type SettingsDroppedListener } from '../anthropic/claude-sampling';
 import { MESSAGES_API_SETTINGS } from '../anthropic/anthropic-request';
+import { converseFamily } from './bedrock-model-id';
 
 type Block = JsonObject;
 
@@ -42,10 +43,28 @@ function isBlank(text: string): boolean {
  */
 const CACHE_POINT: Block = { cachePoint: { type: 'default' } };
 
+/**
+ * Where a model takes cache points: Claude in system, messages and tools, Nova in system
+ * and messages only (Bedrock's prompt-caching models). Other families refuse any ("You
+ * invoked an unsupported model or your request did not allow prompt caching"), so their
+ * marks are left out, as the OpenAI family's are; an ARN that hides its model gets them
+ * all, as the Claude it may be.
+ */
+interface CachePoints {
+  readonly prompt: boolean;
+  readonly tools: boolean;
+}
+
+function cachePointsOf(model: string): CachePoints {
+  const family = converseFamily(model);
+  const claude = family === 'claude' || family === 'unnamed';
+  return { prompt: claude || family === 'nova', tools: claude };
+}
+
 /** The blocks of a part, with a cache point after them when the part is marked. */
-function block(part: ChatPart, at: string): Block[] {
+function block(part: ChatPart, at: string, points: CachePoints): Block[] {
   const blocks = partBlocks(part, at);
-  return part.cache && blocks.length > 0 ? [...blocks, CACHE_POINT] : blocks;
+  return part.cache && points.prompt && blocks.length > 0 ? [...blocks, CACHE_POINT] : blocks;
 }
 
 function partBlocks(part: ChatPart, at: string): Block[] {
@@ -148,7 +167,8 @@ function toolResultBlock(turn: ChatTurn & { role: 'tool' }, model: string): Bloc
 }
 
 function takesToolResultStatus(model: string): boolean {
-  return namesClaude(model) || model.includes('amazon.nova');
+  const family = converseFamily(model);
+  return family === 'claude' || family === 'nova';
 }
 
 function blocksOf(
@@ -157,16 +177,17 @@ function blocksOf(
   model: string,
 ): { role: 'user' | 'assistant'; content: Block[] } {
   const at = `messages[${index}].content`;
+  const points = cachePointsOf(model);
   switch (turn.role) {
     case 'user':
-      return { role: 'user', content: turn.parts.flatMap((p) => block(p, at)) };
+      return { role: 'user', content: turn.parts.flatMap((p) => block(p, at, points)) };
     case 'assistant':
       return {
         role: 'assistant',
         // Reasoning first, where Claude produced it and wants it back.
         content: [
           ...reasoningBlocks(turn.thinking),
-          ...turn.parts.flatMap((p) => block(p, at)),
+          ...turn.parts.flatMap((p) => block(p, at, points)),
           ...turn.toolCalls.map((call) => ({
             toolUse: { toolUseId: call.id, name: call.name, input: call.arguments },
           })),
@@ -175,7 +196,10 @@ function blocksOf(
     case 'tool':
       return {
         role: 'user',
-        content: [toolResultBlock(turn, model), ...(turn.cache ? [CACHE_POINT] : [])],
+        content: [
+          toolResultBlock(turn, model),
+          ...(turn.cache && points.prompt ? [CACHE_POINT] : []),
+        ],
       };
   }
 }
@@ -244,7 +268,11 @@ function toolSpec(name: string, description: string | undefined, schema: JsonObj
  * tools are then declared by name, with a schema that takes any object. An answer tool
  * (`bedrock-response-format.ts`) comes with no client tools and is the forced choice.
  */
-function toolConfig(prompt: ChatPrompt, answer: AnswerTool | undefined): JsonObject | undefined {
+function toolConfig(
+  prompt: ChatPrompt,
+  answer: AnswerTool | undefined,
+  points: CachePoints,
+): JsonObject | undefined {
   if (prompt.tools.length === 0) {
     const used = toolNamesInHistory(prompt.turns).filter((name) => name !== answer?.name);
     const declared = used.map((name) => toolSpec(name, undefined, { type: 'object' }));
@@ -258,15 +286,15 @@ function toolConfig(prompt: ChatPrompt, answer: AnswerTool | undefined): JsonObj
   return {
     tools: prompt.tools.flatMap((tool) => [
       toolSpec(tool.name, tool.description, tool.parameters),
-      ...(tool.cache ? [CACHE_POINT] : []),
+      ...(tool.cache && points.tools ? [CACHE_POINT] : []),
     ]),
     ...(choice ? { toolChoice: choice } : {}),
   };
 }
 
 /** Converse's `system`: its text blocks, with a cache point after each marked one. */
-function systemBlocks(prompt: ChatPrompt): Block[] {
-  if (!prompt.systemTexts.some((text) => text.cache)) {
+function systemBlocks(prompt: ChatPrompt, points: CachePoints): Block[] {
+  if (!points.prompt || !prompt.systemTexts.some((text) => text.cache)) {
     return prompt.system.filter((text) => !isBlank(text)).map((text) => ({ text }));
   }
   return prompt.systemTexts
@@ -299,7 +327,8 @@ export function toConverseRequest(
     converseMessages.unshift({ role: 'user', content: [{ text: OPENING_USER_TEXT }] });
   }
   const body: JsonObject = { messages: converseMessages };
-  const system = systemBlocks(prompt);
+  const points = cachePointsOf(model);
+  const system = systemBlocks(prompt, points);
   if (system.length > 0) body.system = system;
   const thinking = mayBeClaude(model) ? claudeThinking(prompt, answer, model) : undefined;
   // Only what the model takes (claude-sampling.ts): other families, and ARNs that do not
@@ -312,7 +341,7 @@ export function toConverseRequest(
   if (sampling.topP !== undefined) inference.topP = sampling.topP;
   if (prompt.stop.length > 0) inference.stopSequences = prompt.stop;
   if (Object.keys(inference).length > 0) body.inferenceConfig = inference;
-  const tools = toolConfig(prompt, answer);
+  const tools = toolConfig(prompt, answer, points);
   if (tools) body.toolConfig = tools;
   if (thinking) {
     for (const [name, value] of Object.entries(claudeThinkingFields(thinking))) {
@@ -328,12 +357,14 @@ export function toConverseRequest(
 }
 
 /**
- * Whether a Bedrock model id may name Claude: it says so, or it is an ARN (an inference
- * profile or provisioned model, whose name it need not hold). Claude's thinking fields go
- * to no other family (Nova, Llama, Mistral... refuse fields they do not know).
+ * Whether a Bedrock model id may name Claude: it says so, or it is an ARN that does not
+ * say its model (an application inference profile, provisioned throughput). Claude's
+ * thinking fields go to no other family (Nova, Llama, Mistral... refuse fields they do
+ * not know).
  */
 function mayBeClaude(model: string): boolean {
-  return namesClaude(model) || model.startsWith('arn:');
+  const family = converseFamily(model);
+  return family === 'claude' || family === 'unnamed';
 }
 
 /**
@@ -358,9 +389,9 @@ export function converseSettings(model: string): ReadonlySet<RequestSetting> {
   return namesClaude(model) ? CLAUDE_CONVERSE_SETTINGS : CONVERSE_SETTINGS;
 }
 
-/** Whether a Bedrock model id says it is Claude. */
+/** Whether a Bedrock model id says it is Claude, through a profile's prefix or an ARN. */
 function namesClaude(model: string): boolean {
-  return model.includes('claude') || model.includes('anthropic.');
+  return converseFamily(model) === 'claude';
 }
 
 /**
