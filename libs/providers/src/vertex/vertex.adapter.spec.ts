@@ -360,6 +360,44 @@ describe('VertexAdapter against fake Vertex AI endpoints', () => {
     assert.ok(!('anthropic-version' in call.headers));
   });
 
+  it("sends Claude only the anthropic-beta values Vertex takes: Claude Code's others are a 400 there", async () => {
+    const betas = [
+      'claude-code-20250219',
+      'interleaved-thinking-2025-05-14',
+      'prompt-caching-scope-2026-01-05',
+      'effort-2025-11-24',
+      'context-1m-2025-08-07',
+    ];
+    const request = (stream: boolean) =>
+      gatewayChatRequest(
+        { max_tokens: 64, ...(stream ? { stream: true } : {}) },
+        { forwardHeaders: { 'anthropic-beta': betas.join(','), 'x-trace': 'kept' } },
+      );
+    await invoke(request(false), target('claude-sonnet-4-5@20250929', claude.baseUrl));
+    const streamed = await invoke(
+      request(true),
+      target('claude-sonnet-4-5@20250929', claude.baseUrl),
+    );
+    if (streamed.kind === 'stream') await collectStream(streamed);
+    for (const call of claude.calls) {
+      assert.equal(
+        call.headers['anthropic-beta'],
+        'interleaved-thinking-2025-05-14,context-1m-2025-08-07',
+      );
+      assert.equal(call.headers['x-trace'], 'kept');
+    }
+    // None of them Vertex takes: no header at all, never an empty one.
+    claude.reset();
+    await invoke(
+      gatewayChatRequest(
+        { max_tokens: 64 },
+        { forwardHeaders: { 'anthropic-beta': 'claude-code-20250219, effort-2025-11-24' } },
+      ),
+      target('claude-sonnet-4-5@20250929', claude.baseUrl),
+    );
+    assert.ok(!('anthropic-beta' in claude.calls[0].headers));
+  });
+
   it('streams Claude over streamRawPredict with usage', async () => {
     const answer = (await invoke(
       gatewayChatRequest({ stream: true, stream_options: { include_usage: true } }),

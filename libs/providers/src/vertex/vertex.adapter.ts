@@ -40,6 +40,7 @@ import {
   vertexPredictCalls,
   type VertexPredictCall,
 } from './vertex-embeddings';
+import { keepVertexClaudeBetas } from './vertex-claude-betas';
 import { vertexModel, vertexModelUrl, type VertexModel } from './vertex-urls';
 
 /**
@@ -249,6 +250,7 @@ export class VertexAdapter implements ProviderAdapter {
       body,
       headers,
     );
+    keepVertexClaudeBetas(post.headers);
     if (request.stream) {
       const response = await sendUpstream(call, post, this.dispatcher);
       const translation = new AnthropicStreamTranslation(
