@@ -12,6 +12,7 @@ import {
   type ChatTurn,
   toolOutputText,
 } from '../core/chat-request';
+import type { CacheControl } from '../core/cache-control';
 import { isJsonObject } from '../core/json-shape';
 import {
   claudeThinking,
@@ -38,10 +39,14 @@ function isBlank(text: string): boolean {
 }
 
 /**
- * Converse's prompt-caching breakpoint: a block of its own after what it caches (where
- * Anthropic marks the block itself with `cache_control`).
+ * Converse's prompt-caching breakpoint (CachePointBlock): a block of its own after what it
+ * caches, where Anthropic marks the block itself with `cache_control`. The mark's `ttl`
+ * ("5m" or "1h") is the block's `ttl`, which takes the same two values; without one
+ * Bedrock caches for its default 5 minutes.
  */
-const CACHE_POINT: Block = { cachePoint: { type: 'default' } };
+function cachePoint(cache: CacheControl): Block {
+  return { cachePoint: { type: 'default', ...(cache.ttl ? { ttl: cache.ttl } : {}) } };
+}
 
 /**
  * Where a model takes cache points: Claude in system, messages and tools, Nova in system
@@ -64,7 +69,9 @@ function cachePointsOf(model: string): CachePoints {
 /** The blocks of a part, with a cache point after them when the part is marked. */
 function block(part: ChatPart, at: string, points: CachePoints): Block[] {
   const blocks = partBlocks(part, at);
-  return part.cache && points.prompt && blocks.length > 0 ? [...blocks, CACHE_POINT] : blocks;
+  return part.cache && points.prompt && blocks.length > 0
+    ? [...blocks, cachePoint(part.cache)]
+    : blocks;
 }
 
 function partBlocks(part: ChatPart, at: string): Block[] {
@@ -198,7 +205,7 @@ function blocksOf(
         role: 'user',
         content: [
           toolResultBlock(turn, model),
-          ...(turn.cache && points.prompt ? [CACHE_POINT] : []),
+          ...(turn.cache && points.prompt ? [cachePoint(turn.cache)] : []),
         ],
       };
   }
@@ -286,7 +293,7 @@ function toolConfig(
   return {
     tools: prompt.tools.flatMap((tool) => [
       toolSpec(tool.name, tool.description, tool.parameters),
-      ...(tool.cache && points.tools ? [CACHE_POINT] : []),
+      ...(tool.cache && points.tools ? [cachePoint(tool.cache)] : []),
     ]),
     ...(choice ? { toolChoice: choice } : {}),
   };
@@ -299,7 +306,9 @@ function systemBlocks(prompt: ChatPrompt, points: CachePoints): Block[] {
   }
   return prompt.systemTexts
     .filter((text) => !isBlank(text.text))
-    .flatMap((text) => (text.cache ? [{ text: text.text }, CACHE_POINT] : [{ text: text.text }]));
+    .flatMap((text) =>
+      text.cache ? [{ text: text.text }, cachePoint(text.cache)] : [{ text: text.text }],
+    );
 }
 
 /**

@@ -163,6 +163,57 @@ describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () =
     assert.deepEqual(body.toolConfig.tools[1], point);
   });
 
+  it("sends a mark's ttl as the cache point's ttl, plain and streamed", async () => {
+    const hour = { type: 'ephemeral', ttl: '1h' };
+    const fiveMinutes = { type: 'ephemeral', ttl: '5m' };
+    const request = (stream: boolean) =>
+      gatewayChatRequest({
+        stream,
+        messages: [
+          {
+            role: 'system',
+            content: [
+              { type: 'text', text: 'Stable rules.', cache_control: hour },
+              { type: 'text', text: 'Today is Thursday.', cache_control: fiveMinutes },
+            ],
+          },
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: 'A long document.', cache_control: hour },
+              { type: 'text', text: 'A question.', cache_control: { type: 'ephemeral' } },
+            ],
+          },
+        ],
+        tools: [{ ...WEATHER_TOOL, cache_control: hour }],
+      });
+    for (const stream of [false, true]) {
+      upstream.reset();
+      const answer = await invoke(request(stream));
+      if (answer.kind === 'stream') await collectStream(answer);
+      const body = upstream.calls[0].body as {
+        system: JsonObject[];
+        messages: { content: JsonObject[] }[];
+        toolConfig: { tools: JsonObject[] };
+      };
+      const hourPoint = { cachePoint: { type: 'default', ttl: '1h' } };
+      assert.deepEqual(body.toolConfig.tools[1], hourPoint);
+      assert.deepEqual(body.system, [
+        { text: 'Stable rules.' },
+        hourPoint,
+        { text: 'Today is Thursday.' },
+        { cachePoint: { type: 'default', ttl: '5m' } },
+      ]);
+      assert.deepEqual(body.messages[0].content, [
+        { text: 'A long document.' },
+        hourPoint,
+        { text: 'A question.' },
+        { cachePoint: { type: 'default' } },
+      ]);
+      assert.equal(upstream.lastSignatureProblem, undefined);
+    }
+  });
+
   it("flags a failed tool's result with status error for Claude, and says so in text elsewhere", async () => {
     const failed = gatewayChatRequest({
       messages: [
