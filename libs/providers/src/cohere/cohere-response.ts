@@ -4,6 +4,7 @@ import { chatCompletion, type FinishReason, type OpenAiToolCall } from '../core/
 import { isJsonObject, isNonEmptyString, parseJsonObject } from '../core/json-shape';
 import { badResponse } from '../core/upstream-http';
 import { reportedTokens } from '../core/usage';
+import { messageUrlCitations } from './cohere-citations';
 
 /** Token counts with at least one number in them, else not counts at all. */
 function counts(value: unknown): JsonObject | undefined {
@@ -134,5 +135,10 @@ export function fromCohereResponse(
     // Cohere signs nothing: its reasoning is text alone, with no block to send back.
     reasoning: { text: content.reasoning, blocks: [] },
   });
+  const annotations = messageUrlCitations(message);
+  if (annotations.length > 0) {
+    // The one choice's message, which chatCompletion built just above.
+    ((completion.choices as JsonObject[])[0].message as JsonObject).annotations = annotations;
+  }
   return { completion, usage };
 }

@@ -6,6 +6,7 @@ import type { StreamTranslation } from '../core/translated-stream';
 import { reportedStreamError } from '../core/reported-error-status';
 import { streamEventObject } from '../core/stream-event-json';
 import { streamInterrupted } from '../core/upstream-http';
+import { characterCount, citedContentIndex, urlCitations } from './cohere-citations';
 import {
   cohereFinishReason,
   cohereUsage,
@@ -48,6 +49,9 @@ export class CohereStreamTranslation implements StreamTranslation<EventSourceMes
   /** Every tool call started, in OpenAI index order. */
   private readonly toolCalls: OpenToolCall[] = [];
   private readonly toolCallsByCohereIndex = new Map<unknown, OpenToolCall>();
+  /** Characters of answer text relayed so far, and where each text item started in them. */
+  private textLength = 0;
+  private readonly textItemStarts = new Map<number, number>();
 
   constructor(
     private readonly backendName: string,
@@ -72,10 +76,12 @@ export class CohereStreamTranslation implements StreamTranslation<EventSourceMes
         return this.toolCallStart(event);
       case 'tool-call-delta':
         return this.toolCallArguments(event);
+      case 'citation-start':
+        return this.citation(event);
       case 'message-end':
         return this.end(event);
       default:
-        // content-start/end, tool-plan-delta, tool-call-end, citations, debug, unknown
+        // content-start/end, tool-plan-delta, tool-call-end, citation-end, debug, unknown
         return [];
     }
   }
@@ -111,8 +117,27 @@ export class CohereStreamTranslation implements StreamTranslation<EventSourceMes
     if (isNonEmptyString(content.thinking)) {
       return [...this.opening(), this.chunks.reasoning(content.thinking)];
     }
-    if (isNonEmptyString(content.text)) return [...this.opening(), this.chunks.text(content.text)];
+    if (isNonEmptyString(content.text)) {
+      if (typeof event.index === 'number' && !this.textItemStarts.has(event.index)) {
+        this.textItemStarts.set(event.index, this.textLength);
+      }
+      this.textLength += characterCount(content.text);
+      return [...this.opening(), this.chunks.text(content.text)];
+    }
     return [];
+  }
+
+  /**
+   * A citation-start: its citation (`delta.message.citations`, one object) as url_citation
+   * annotations (cohere-citations), its span moved to where its text item started.
+   */
+  private citation(event: JsonObject): JsonObject[] {
+    const citation = messageDelta(event).citations;
+    const item = citedContentIndex(citation);
+    const offset = item === undefined ? 0 : (this.textItemStarts.get(item) ?? 0);
+    const annotations = urlCitations(citation, offset);
+    if (annotations.length === 0) return [];
+    return [...this.opening(), this.chunks.delta({ annotations })];
   }
 
   private toolCallStart(event: JsonObject): JsonObject[] {

@@ -519,6 +519,158 @@ describe('CohereAdapter against a Cohere v2 API that answers oddly', () => {
     });
   });
 
+  // Cohere's citations (message.citations; citation-start events streamed), as its RAG and
+  // tool-use citation pages show them: a span of the answer's text and its sources.
+  const PENGUINS = 'The tallest penguins are the Emperor penguins. They live in Antarctica.';
+  const CITATIONS = [
+    {
+      start: 29,
+      end: 46,
+      text: 'Emperor penguins.',
+      type: 'TEXT_CONTENT',
+      content_index: 1,
+      sources: [
+        {
+          type: 'document',
+          id: 'doc:0',
+          document: { id: 'doc:0', title: 'Tall penguins', url: 'https://example.org/tall' },
+        },
+        // The same page twice in one span makes one annotation.
+        { type: 'document', id: 'doc:2', document: { url: 'https://example.org/tall' } },
+        // No URL, nothing a url_citation can hold.
+        { type: 'document', id: 'doc:1', document: { id: 'doc:1', snippet: 'No link.' } },
+      ],
+    },
+    {
+      start: 60,
+      end: 71,
+      text: 'Antarctica.',
+      sources: [
+        // A search tool's output, with a link and no title.
+        { type: 'tool', id: 'search_1:0', tool_output: { url: 'https://example.org/ice' } },
+        { type: 'tool', id: 'search_1:1', tool_output: { url: 'javascript:alert(1)' } },
+      ],
+    },
+    // A citation in the reasoning, whose spans are not the answer's text.
+    {
+      start: 0,
+      end: 5,
+      text: 'Think',
+      type: 'THINKING_CONTENT',
+      sources: [{ type: 'document', id: 'doc:3', document: { url: 'https://example.org/x' } }],
+    },
+  ];
+  const URL_CITATIONS = [
+    {
+      type: 'url_citation',
+      url_citation: {
+        start_index: 29,
+        end_index: 46,
+        url: 'https://example.org/tall',
+        title: 'Tall penguins',
+      },
+    },
+    {
+      type: 'url_citation',
+      url_citation: {
+        start_index: 60,
+        end_index: 71,
+        url: 'https://example.org/ice',
+        title: 'https://example.org/ice',
+      },
+    },
+  ];
+
+  it("answers Cohere's citations of pages with a URL as OpenAI's url_citation annotations", async () => {
+    const { choice } = await answerTo(
+      chatAnswer({
+        role: 'assistant',
+        content: [
+          { type: 'thinking', thinking: 'Think about penguins.' },
+          { type: 'text', text: PENGUINS },
+        ],
+        citations: CITATIONS,
+      }),
+    );
+    assert.deepEqual(choice.message, {
+      role: 'assistant',
+      content: PENGUINS,
+      reasoning_content: 'Think about penguins.',
+      annotations: URL_CITATIONS,
+    });
+    // Citations without a page to point at add nothing.
+    const { choice: plain } = await answerTo(
+      chatAnswer({
+        role: 'assistant',
+        content: [{ type: 'text', text: PENGUINS }],
+        citations: [CITATIONS[0].sources[2], null, { start: 1, end: 0, sources: [] }],
+      }),
+    );
+    assert.deepEqual(plain.message, { role: 'assistant', content: PENGUINS });
+  });
+
+  it('counts a citation of a later text item from where that item starts in the answer', async () => {
+    const { choice } = await answerTo(
+      chatAnswer({
+        role: 'assistant',
+        content: [
+          { type: 'text', text: 'Penguins: ' },
+          { type: 'text', text: 'they live in Antarctica.' },
+        ],
+        citations: [{ ...CITATIONS[1], start: 13, end: 24, content_index: 1 }],
+      }),
+    );
+    const annotations = (choice.message as JsonObject).annotations as JsonObject[];
+    assert.deepEqual(annotations[0].url_citation, {
+      start_index: 23,
+      end_index: 34,
+      url: 'https://example.org/ice',
+      title: 'https://example.org/ice',
+    });
+    assert.equal(String((choice.message as JsonObject).content).slice(23, 34), 'Antarctica.');
+  });
+
+  it('streams each citation-start with a page as a delta of url_citation annotations', async () => {
+    const citationStart = (index: number, citation: unknown) => ({
+      type: 'citation-start',
+      index,
+      delta: { message: { citations: citation } },
+    });
+    const { chunks, error } = await streamOf([
+      MESSAGE_START,
+      {
+        type: 'content-start',
+        index: 0,
+        delta: { message: { content: { type: 'thinking', thinking: '' } } },
+      },
+      { type: 'content-delta', index: 0, delta: { message: { content: { thinking: 'Hm.' } } } },
+      { type: 'content-end', index: 0 },
+      {
+        type: 'content-start',
+        index: 1,
+        delta: { message: { content: { type: 'text', text: '' } } },
+      },
+      { ...textDelta(PENGUINS.slice(0, 30)), index: 1 },
+      { ...textDelta(PENGUINS.slice(30)), index: 1 },
+      citationStart(0, CITATIONS[0]),
+      { type: 'citation-end', index: 0 },
+      citationStart(1, CITATIONS[1]),
+      { type: 'citation-end', index: 1 },
+      citationStart(2, CITATIONS[2]),
+      { type: 'citation-end', index: 2 },
+      { type: 'content-end', index: 1 },
+      messageEnd(),
+    ]);
+    assert.equal(error, undefined);
+    assert.equal(streamedText(chunks), PENGUINS);
+    const streamed = chunks.flatMap((chunk) => {
+      const delta = ((chunk.choices as JsonObject[])[0]?.delta ?? {}) as JsonObject;
+      return (delta.annotations as JsonObject[] | undefined) ?? [];
+    });
+    assert.deepEqual(streamed, URL_CITATIONS);
+    assert.equal(streamedFinishReason(chunks), 'stop');
+  });
+
   it('reads message.content given as a string, and reports other non-lists as a bad response', async () => {
     const { choice } = await answerTo(chatAnswer({ role: 'assistant', content: 'Hello' }));
     assert.deepEqual(choice.message, { role: 'assistant', content: 'Hello' });
