@@ -281,6 +281,12 @@ export class MetricsRegistry {
     labelNames: ['kind', 'action', 'outcome'] as const,
     registers: [this.registry],
   });
+  readonly #geminiFileUploads = new Counter({
+    name: 'ai_gateway_gemini_file_uploads_total',
+    help: "Gemini Files API uploads on the Gemini edge (POST /upload/v1beta/files), by outcome: ok (a file finalized at its Gemini backend), invalid (a bad start or step: no x-ai-gateway-model, a model not served first by a Gemini backend, a bad command or offset), refused (the caller's credential or tier), not_found (an unknown or expired upload), too_large (past AI_GATEWAY_MAX_FILE_BYTES), aborted (the client hung up mid-upload), upstream_error (the backend failed)",
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
   readonly #batchesBilled = new Counter({
     name: 'ai_gateway_batches_billed_total',
     help: 'Finished batches billed, by what found them finished: a client retrieving or listing them (client_poll), the background sweeper (sweeper), or a download of the output file (content)',
@@ -871,6 +877,11 @@ export class MetricsRegistry {
   /** A Files or Batch API request (fixed sets of kinds, actions and outcomes). */
   recordFilesBatches(kind: string, action: string, outcome: string): void {
     this.#filesBatches.inc({ kind, action, outcome });
+  }
+
+  /** A Gemini Files API upload request's outcome (a fixed set). */
+  recordGeminiFileUpload(outcome: string): void {
+    this.#geminiFileUploads.inc({ outcome });
   }
 
   /** A finished batch billed, and what found it finished. */
