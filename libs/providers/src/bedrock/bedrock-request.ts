@@ -273,7 +273,7 @@ function toolSpec(name: string, description: string | undefined, schema: JsonObj
  * Converse's `toolConfig`. It refuses toolUse and toolResult blocks in the history
  * without one, which OpenAI allows (a last turn sent without tools), so the history's
  * tools are then declared by name, with a schema that takes any object. An answer tool
- * (`bedrock-response-format.ts`) comes with no client tools and is the forced choice.
+ * (`bedrock-json-mode.ts`) comes with no client tools and is the forced choice.
  */
 function toolConfig(
   prompt: ChatPrompt,

@@ -103,7 +103,7 @@ export interface ConverseAnswerContext {
   readonly backendName: string;
   /** Usage for an answer that reported none usable, from the text it generated. */
   readonly estimateUsage: (generated: string) => TokenUsage;
-  /** The forced answer tool (`bedrock-response-format.ts`), whose input is the text. */
+  /** The forced answer tool (`bedrock-json-mode.ts`), whose input is the text. */
   readonly answerTool?: string;
 }
 

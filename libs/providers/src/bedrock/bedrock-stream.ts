@@ -39,7 +39,7 @@ function exceptionCode(name: string): DataPlaneErrorCode {
  * once both messageStop and the metadata event (usage, the served tier) arrived, and its
  * finish chunk waits for both. Reasoning deltas are `reasoning_content` fragments and, for
  * a signature or a redacted block, a `thinking_blocks` entry to send back. With an answer
- * tool (`bedrock-response-format.ts`) its input fragments are the content and prose is
+ * tool (`bedrock-json-mode.ts`) its input fragments are the content and prose is
  * dropped, as in the JSON answer.
  */
 export class BedrockStreamTranslation implements StreamTranslation<BedrockStreamEvent> {

@@ -813,7 +813,7 @@ describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () =
     assert.deepEqual(JSON.parse(streamedText(chunks)), { city: 'Paris' });
   });
 
-  it('answers a strict json_schema through the same tool: it works on every tool-calling model', async () => {
+  it('answers a strict json_schema through the same tool on Claude: it works on every tool-calling Claude', async () => {
     // The openai SDKs' parse helpers send every schema as strict; Bedrock's own structured
     // outputs would refuse them on the models it does not list for them.
     const answer = await invoke(gatewayChatRequest({ response_format: STRICT_WEATHER_FORMAT }));
@@ -824,6 +824,127 @@ describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () =
     if (answer.kind !== 'json') return assert.fail('expected json');
     const choice = (answer.body.choices as JsonObject[])[0];
     assert.deepEqual(choice.message, { role: 'assistant', content: '{"city":"Paris"}' });
+  });
+
+  describe('JSON on families without a forced tool', () => {
+    const QWEN = 'us.qwen.qwen3-32b-v1:0';
+    const QWEN_ARN = `arn:aws:bedrock:us-west-2::foundation-model/${QWEN.slice(3)}`;
+    const on = (model: string, request: GatewayRequest) =>
+      adapter.invoke({
+        request,
+        target: { ...target, model },
+        signal: new AbortController().signal,
+      });
+    const JSON_TEXT = '{"city":"Paris"}';
+    const weatherConfig = {
+      textFormat: {
+        type: 'json_schema',
+        structure: {
+          jsonSchema: {
+            schema: JSON.stringify(WEATHER_FORMAT.json_schema.schema),
+            name: 'weather_report',
+            description: 'A weather report',
+          },
+        },
+      },
+    };
+
+    it('asks a structured-output family for JSON through outputConfig, the text its content, plain and streamed', async () => {
+      for (const model of [QWEN, QWEN_ARN]) {
+        upstream.reset();
+        upstream.next({
+          kind: 'json',
+          body: {
+            output: { message: { role: 'assistant', content: [{ text: JSON_TEXT }] } },
+            stopReason: 'end_turn',
+            usage: { inputTokens: 10, outputTokens: 5, totalTokens: 15 },
+          },
+        });
+        const plain = await on(model, gatewayChatRequest({ response_format: WEATHER_FORMAT }));
+        if (plain.kind !== 'json') return assert.fail('expected json');
+        const choice = (plain.body.choices as JsonObject[])[0];
+        assert.deepEqual(choice.message, { role: 'assistant', content: JSON_TEXT });
+        upstream.nextStream(
+          ['messageStart', { role: 'assistant' }],
+          ['contentBlockDelta', { contentBlockIndex: 0, delta: { text: '{"city":' } }],
+          ['contentBlockDelta', { contentBlockIndex: 0, delta: { text: '"Paris"}' } }],
+          ['contentBlockStop', { contentBlockIndex: 0 }],
+          ['messageStop', { stopReason: 'end_turn' }],
+          ['metadata', { usage: { inputTokens: 10, outputTokens: 5, totalTokens: 15 } }],
+        );
+        const streamed = await on(
+          model,
+          gatewayChatRequest({ stream: true, response_format: WEATHER_FORMAT }),
+        );
+        assertStreamedTextAnswer(await collectStream(streamed as StreamAnswer), JSON_TEXT);
+        for (const call of upstream.calls) {
+          assert.deepEqual(call.body.outputConfig, weatherConfig, model);
+          assert.equal(call.body.toolConfig, undefined, model);
+        }
+        assert.equal(upstream.lastSignatureProblem, undefined);
+      }
+    });
+
+    it('asks for any object for json_object, and keeps the client tools beside it', async () => {
+      await on(
+        QWEN,
+        gatewayChatRequest({ response_format: { type: 'json_object' }, tools: [WEATHER_TOOL] }),
+      );
+      const body = upstream.calls[0].body;
+      assert.deepEqual(body.outputConfig, {
+        textFormat: {
+          type: 'json_schema',
+          structure: { jsonSchema: { schema: '{"type":"object"}' } },
+        },
+      });
+      const tools = (body.toolConfig as { tools: JsonObject[] }).tools;
+      assert.deepEqual(
+        tools.map((tool) => (tool.toolSpec as JsonObject).name),
+        ['get_weather'],
+      );
+    });
+
+    it('refuses JSON for a family with neither (Llama, by any name) with a 400 naming response_format, before calling', async () => {
+      for (const model of [
+        'meta.llama3-3-70b-instruct-v1:0',
+        'us.meta.llama3-3-70b-instruct-v1:0',
+        'arn:aws:bedrock:us-east-1::foundation-model/meta.llama3-3-70b-instruct-v1:0',
+      ]) {
+        for (const response_format of [WEATHER_FORMAT, { type: 'json_object' }]) {
+          for (const stream of [false, true]) {
+            await assert.rejects(
+              on(model, gatewayChatRequest({ stream, response_format })),
+              (error: unknown) =>
+                error instanceof DataPlaneError &&
+                error.code === DataPlaneErrorCode.InvalidRequest &&
+                error.param === 'response_format' &&
+                error.message.includes(model) &&
+                /cannot answer in JSON/.test(error.message),
+            );
+          }
+        }
+      }
+      assert.equal(upstream.calls.length, 0);
+      // Prose is still served.
+      await on('us.meta.llama3-3-70b-instruct-v1:0', gatewayChatRequest());
+      assert.equal(upstream.calls.length, 1);
+    });
+
+    it('keeps the forced answer tool for Nova and for an ARN that does not say its model', async () => {
+      for (const model of [
+        'us.amazon.nova-pro-v1:0',
+        'arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3',
+      ]) {
+        upstream.reset();
+        const answer = await on(model, gatewayChatRequest({ response_format: WEATHER_FORMAT }));
+        const toolConfig = upstream.calls[0].body.toolConfig as JsonObject;
+        assert.deepEqual(toolConfig.toolChoice, { tool: { name: 'weather_report' } }, model);
+        assert.equal(upstream.calls[0].body.outputConfig, undefined, model);
+        if (answer.kind !== 'json') return assert.fail('expected json');
+        const choice = (answer.body.choices as JsonObject[])[0];
+        assert.deepEqual(choice.message, { role: 'assistant', content: '{"city":"Paris"}' });
+      }
+    });
   });
 
   it('refuses tools beside a response_format it answers through a tool, before calling', async () => {

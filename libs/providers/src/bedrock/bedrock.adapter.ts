@@ -9,7 +9,6 @@ import {
   type ProviderCall,
   type UpstreamTarget,
 } from '@aigw/contracts/data-plane';
-import { answerTool } from '../core/answer-tool';
 import { mapBounded } from '../core/bounded-map';
 import { parseChatRequest, unsupportedOperation } from '../core/chat-request';
 import { embeddingAsk, EMBEDDINGS_EXPECTED } from '../core/embedding-input';
@@ -35,6 +34,7 @@ import {
   readEmbeddingPart,
 } from './bedrock-embeddings';
 import { bedrockEvents } from './bedrock-event-stream';
+import { converseJsonMode } from './bedrock-json-mode';
 import { toConverseRequest } from './bedrock-request';
 import { converseServiceTier } from '../core/service-tier';
 import { fromConverseResponse } from './bedrock-response';
@@ -88,13 +88,13 @@ export class BedrockAdapter implements ProviderAdapter {
     if (request.operation === 'embeddings') return this.embed(call);
     if (request.operation !== 'chat') throw unsupportedOperation('bedrock', request.operation);
     const prompt = parseChatRequest(request.body);
-    // A JSON response_format goes through a forced answer tool: Converse has no plain JSON
-    // mode, and its structured outputs (`outputConfig.textFormat`) take only the models
-    // Bedrock lists for them, while the openai SDKs' parse helpers mark every schema strict.
-    const tool = answerTool(prompt, 'bedrock');
+    // A JSON response_format: a forced answer tool, or structured outputs, by family.
+    const jsonMode = converseJsonMode(prompt, target.model);
+    const tool = jsonMode?.kind === 'tool' ? jsonMode.tool : undefined;
     const answerToolName = tool?.name;
     const leftOut = new SettingsLeftOut();
     const converse = toConverseRequest(prompt, tool, target.model, leftOut.leaveOut);
+    if (jsonMode?.kind === 'output-config') converse.outputConfig = jsonMode.outputConfig;
     if (prompt.serviceTier !== undefined) {
       const tier = converseServiceTier(prompt.serviceTier);
       if (tier) converse.serviceTier = tier;
