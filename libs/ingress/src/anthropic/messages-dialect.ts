@@ -2,13 +2,15 @@ import type { AnthropicMessagesResponse } from '@aigw/contracts';
 import type { EdgeDialect } from '../http/edge-exchange';
 import { translateMessagesRequest } from './domain/anthropic-request';
 import { toAnthropicMessage } from './domain/anthropic-response';
+import { messagesBodyOptions } from './messages-betas';
 import { sendMessagesError } from './messages-errors';
 import { MESSAGES_REQUEST_ID_HEADER } from './messages-request-id';
 import { messagesFacts, MessagesStreamRelay } from './messages-sse';
 
 /** Messages requests become canonical chat requests; answers go back as messages. */
 export const MESSAGES_DIALECT: EdgeDialect = {
-  canonicalBody: (body) => translateMessagesRequest(body).chat,
+  canonicalBody: (body, headers) =>
+    translateMessagesRequest(body, messagesBodyOptions(headers ?? {})).chat,
   answerBody: (answer, request): AnthropicMessagesResponse =>
     toAnthropicMessage(answer.body, answer.usage, messagesFacts(request), request.requestId),
   openStream: (response, headers, request) =>

@@ -4,6 +4,7 @@ import { countedInputTokens } from '../http/countable-model';
 import { PATH_PREFIXES } from '../http/public-paths';
 import { IngressPipeline } from '../ingress-pipeline';
 import { translateMessagesRequest } from './domain/anthropic-request';
+import { messagesBodyOptions } from './messages-betas';
 
 /**
  * Anthropic's Messages API in front of any backend: requests are translated to the
@@ -22,7 +23,10 @@ export class MessagesController {
   @Post('count_tokens')
   @HttpCode(200)
   async countTokens(@Req() request: FastifyRequest): Promise<{ input_tokens: number }> {
-    const { chat } = translateMessagesRequest(request.body, { requireMaxTokens: false });
+    const { chat } = translateMessagesRequest(request.body, {
+      ...messagesBodyOptions(request.headers),
+      requireMaxTokens: false,
+    });
     return {
       input_tokens: await countedInputTokens(this.pipeline, chat, request.headers, request.id),
     };

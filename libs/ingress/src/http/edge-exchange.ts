@@ -40,8 +40,12 @@ export interface EdgeCall {
 
 /** What differs between the public APIs the edge speaks (OpenAI, Anthropic Messages). */
 export interface EdgeDialect {
-  /** The request body in the canonical (OpenAI) format; absent when it already is. */
-  readonly canonicalBody?: (body: unknown) => unknown;
+  /**
+   * The request body in the canonical (OpenAI) format; absent when it already is. The
+   * client's headers, for an API whose headers change what the body may say (Anthropic's
+   * `anthropic-beta`).
+   */
+  readonly canonicalBody?: (body: unknown, headers?: FastifyRequest['headers']) => unknown;
   /**
    * The request completed from state the gateway keeps for its caller (the Responses
    * API's earlier turns), once the caller is known and before budgets and the cache see it.
@@ -143,7 +147,9 @@ export class EdgeExchange {
       let capture: PayloadCapture | undefined;
       let servedBy: ServedBy | undefined;
       try {
-        const body = dialect.canonicalBody ? dialect.canonicalBody(http.body) : http.body;
+        const body = dialect.canonicalBody
+          ? dialect.canonicalBody(http.body, http.headers)
+          : http.body;
         const headers = dialect.callerHeaders ? dialect.callerHeaders(http) : http.headers;
         // A promise only when a JWT must be verified; awaiting a plain value costs a tick.
         request = await this.pipeline.prepare(

@@ -354,6 +354,16 @@ describe('Anthropic Messages request to OpenAI chat', () => {
     );
   });
 
+  it('takes a budget past max_tokens with interleaved thinking, where it spans the whole turn', () => {
+    const messages = [{ role: 'user', content: 'x' }];
+    const thinking = { type: 'enabled', budget_tokens: 8192 };
+    const { chat } = translateMessagesRequest(
+      { ...base, max_tokens: 4096, thinking, messages },
+      { interleavedThinking: true },
+    );
+    assert.deepEqual([chat.max_tokens, chat.thinking], [4096, thinking]);
+  });
+
   it("keeps an assistant turn's thinking and redacted_thinking blocks, in order, as thinking_blocks", () => {
     const { chat } = translateMessagesRequest({
       ...base,

@@ -77,7 +77,14 @@ function cacheMark(block: JsonObject, at: string): JsonObject {
  */
 export function translateMessagesRequest(
   body: unknown,
-  options: { readonly requireMaxTokens?: boolean } = {},
+  options: {
+    readonly requireMaxTokens?: boolean;
+    /**
+     * The client asked for interleaved thinking (its `anthropic-beta`): the budget then
+     * spans every thinking block of the turn and may exceed max_tokens, as Anthropic allows.
+     */
+    readonly interleavedThinking?: boolean;
+  } = {},
 ): TranslatedMessagesRequest {
   if (!isObject(body)) {
     throw new DataPlaneError(
@@ -111,7 +118,12 @@ export function translateMessagesRequest(
 
   const thinking = thinkingConfig(body.thinking);
   // Anthropic counts the thinking budget inside max_tokens, so an answer needs room past it.
-  if (thinking?.type === 'enabled' && !absent && maxTokens <= thinking.budget_tokens) {
+  if (
+    thinking?.type === 'enabled' &&
+    !absent &&
+    options.interleavedThinking !== true &&
+    maxTokens <= thinking.budget_tokens
+  ) {
     throw invalid(
       'max_tokens',
       `must be greater than thinking.budget_tokens (${thinking.budget_tokens})`,

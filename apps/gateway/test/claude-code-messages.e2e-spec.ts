@@ -1,0 +1,63 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import Anthropic from '@anthropic-ai/sdk';
+import { FakeAnthropicUpstream } from '@aigw/testing/fake-provider';
+import type { AppProcess } from '@aigw/testing/processes';
+import { startOnAnthropicBackend } from './anthropic-backend';
+
+// What Claude Code sends with ANTHROPIC_BASE_URL pointing at the gateway, through the
+// official SDK, against a fake Anthropic backend.
+
+const INTERLEAVED = 'interleaved-thinking-2025-05-14';
+
+describe('Claude Code on an Anthropic backend', () => {
+  const upstream = new FakeAnthropicUpstream();
+  let gateway: AppProcess;
+  let client: Anthropic;
+
+  before(async () => {
+    await upstream.start();
+    gateway = await startOnAnthropicBackend(upstream, 'claude-code');
+    client = new Anthropic({ baseURL: gateway.baseUrl, apiKey: 'client-key', maxRetries: 0 });
+  });
+  after(async () => {
+    await gateway.stop();
+    await upstream.stop();
+  });
+
+  it('takes a thinking budget past max_tokens with interleaved thinking, and sends the beta on', async () => {
+    upstream.reset();
+    // With interleaved thinking the budget spans the whole turn, so it may exceed max_tokens.
+    const ask = {
+      model: 'claude-code',
+      max_tokens: 2048,
+      thinking: { type: 'enabled' as const, budget_tokens: 4096 },
+      betas: ['claude-code-20250219', INTERLEAVED],
+      messages: [{ role: 'user' as const, content: 'think hard' }],
+    };
+    const message = await client.beta.messages.create(ask);
+    assert.equal(message.type, 'message');
+    assert.ok(message.content.some((block) => block.type === 'thinking'));
+    const call = upstream.calls[0];
+    assert.deepEqual(call?.body.thinking, { type: 'enabled', budget_tokens: 4096 });
+    assert.equal(call?.body.max_tokens, 2048);
+    assert.equal(call?.headers['anthropic-beta'], `claude-code-20250219,${INTERLEAVED}`);
+    // Counting takes the same body.
+    const counted = await client.beta.messages.countTokens({
+      model: ask.model,
+      thinking: ask.thinking,
+      betas: ask.betas,
+      messages: ask.messages,
+    });
+    assert.ok(counted.input_tokens > 0);
+    // Without the beta it stays the client's error, before any call.
+    upstream.reset();
+    const { betas: _betas, ...plain } = ask;
+    await assert.rejects(
+      client.messages.create(plain),
+      (error: unknown) =>
+        error instanceof Anthropic.BadRequestError && /thinking\.budget_tokens/.test(error.message),
+    );
+    assert.equal(upstream.calls.length, 0);
+  });
+});
