@@ -60,4 +60,40 @@ describe('Claude Code on an Anthropic backend', () => {
     );
     assert.equal(upstream.calls.length, 0);
   });
+  it("answers Anthropic's own 529 overloaded_error as itself, which clients retry on", async () => {
+    upstream.reset();
+    upstream.next({
+      kind: 'status',
+      status: 529,
+      body: { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } },
+    });
+    const failure = await client.messages
+      .create({ model: 'claude-code', max_tokens: 64, messages: [{ role: 'user', content: 'hi' }] })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    assert.ok(failure instanceof Anthropic.APIError, String(failure));
+    assert.equal(failure.status, 529);
+    assert.equal((failure.error as { error?: { type?: string } }).error?.type, 'overloaded_error');
+  });
+
+  it("keeps Anthropic's message of a prompt too long, which Claude Code compacts on", async () => {
+    upstream.reset();
+    const message = 'prompt is too long: 210000 tokens > 200000 maximum';
+    upstream.next({
+      kind: 'status',
+      status: 400,
+      body: { type: 'error', error: { type: 'invalid_request_error', message } },
+    });
+    const failure = await client.messages
+      .create({ model: 'claude-code', max_tokens: 64, messages: [{ role: 'user', content: 'hi' }] })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    assert.ok(failure instanceof Anthropic.BadRequestError, String(failure));
+    assert.equal(failure.type, 'invalid_request_error');
+    assert.match(failure.message, /prompt is too long: 210000 tokens > 200000 maximum/);
+  });
 });

@@ -34,13 +34,21 @@ const RENDERING: Record<DataPlaneErrorCode, { status: number; type: MessagesErro
   [DataPlaneErrorCode.Internal]: { status: 500, type: 'api_error' },
 };
 
+/** Anthropic's own "overloaded, try again" status. */
+const OVERLOADED_STATUS = 529;
+
 /**
- * A stream an Anthropic backend broke off saying it is overloaded: Anthropic's clients
- * retry on that type, which a plain api_error would hide from them.
+ * A backend that said it is overloaded: a 529 (Anthropic's, passed through the router), or
+ * a stream it broke off with overloaded_error. Anthropic's clients act on that type
+ * (Claude Code retries it and, after several, switches to its fallback model), which a
+ * plain api_error would hide from them.
  */
-function isOverloadedMidStream(error: DataPlaneError): boolean {
+function isOverloaded(error: DataPlaneError): boolean {
+  if (error.code === DataPlaneErrorCode.StreamInterrupted) {
+    return error.upstreamCode === 'overloaded_error';
+  }
   return (
-    error.code === DataPlaneErrorCode.StreamInterrupted && error.upstreamCode === 'overloaded_error'
+    error.code === DataPlaneErrorCode.UpstreamError && error.upstreamStatus === OVERLOADED_STATUS
   );
 }
 
@@ -49,7 +57,7 @@ export function messagesError(
   error: DataPlaneError,
   requestId?: string,
 ): { status: number; body: MessagesErrorBody } {
-  const { status, type } = isOverloadedMidStream(error)
+  const { status, type } = isOverloaded(error)
     ? RENDERING[DataPlaneErrorCode.NoBackendAvailable]
     : RENDERING[error.code];
   const body: MessagesErrorBody = { type: 'error', error: { type, message: error.message } };
