@@ -16,7 +16,11 @@ const COHERE_EMBEDDINGS_PER_CALL = 96;
 /**
  * The v2 /embed bodies, at most COHERE_EMBEDDINGS_PER_CALL texts each. Cohere's v3+
  * embedding models require `input_type`: a client may pass it through (a Cohere extension
- * of the OpenAI body), else texts are documents.
+ * of the OpenAI body), else texts are documents. OpenAI's `dimensions` is Cohere's
+ * `output_dimension` (embed-v4 and later; Cohere refuses other models and sizes itself).
+ * Cohere is asked for floats whatever `encoding_format` says: every Embed model serves
+ * them, while its `base64` type (v3 and later) documents no byte layout; a client asking
+ * for base64 gets the floats as OpenAI lays them out (embeddingList: little-endian float32).
  */
 export function toCohereEmbedCalls(
   model: string,

@@ -1044,6 +1044,59 @@ describe('CohereAdapter against a Cohere v2 API that answers oddly', () => {
     assert.equal(upstream.calls[0].body.output_dimension, 256);
   });
 
+  it("answers encoding_format base64 as OpenAI's little-endian float32s of Cohere's floats, whatever else Cohere sends", async () => {
+    /** A base64 vector read as OpenAI encodes it. */
+    const decoded = (base64: string) => {
+      const bytes = Buffer.from(base64, 'base64');
+      return Array.from({ length: bytes.length / 4 }, (_, i) => bytes.readFloatLE(i * 4));
+    };
+    const float = [
+      [0.5, -1.25, 3],
+      [0.1, 0.2, 0.3],
+    ];
+    // Beside the floats: Cohere's own base64 (big-endian here) and int8, which must not
+    // reach a client that decodes OpenAI's layout.
+    const bigEndian = float.map((vector) => {
+      const bytes = Buffer.alloc(vector.length * 4);
+      vector.forEach((value, i) => bytes.writeFloatBE(value, i * 4));
+      return bytes.toString('base64');
+    });
+    upstream.next({
+      kind: 'json',
+      body: embedAnswer(float, {
+        embeddings: {
+          float,
+          base64: bigEndian,
+          int8: [
+            [1, 2, 3],
+            [4, 5, 6],
+          ],
+        },
+      }),
+    });
+    const answer = await invoke(embeddings({ encoding_format: 'base64', dimensions: 3 }));
+    assert.deepEqual(upstream.calls[0].body.embedding_types, ['float']);
+    assert.equal(upstream.calls[0].body.output_dimension, 3);
+    if (answer.kind !== 'json') return assert.fail('expected json');
+    const vectors = (answer.body.data as JsonObject[]).map((item) => item.embedding);
+    assert.ok(
+      vectors.every((vector) => typeof vector === 'string'),
+      JSON.stringify(vectors),
+    );
+    assert.deepEqual(
+      vectors.map((vector) => decoded(vector)),
+      float.map((vector) => vector.map(Math.fround)),
+    );
+    // Floats asked for, floats answered.
+    upstream.next({ kind: 'json', body: embedAnswer(float) });
+    const floats = await invoke(embeddings({ encoding_format: 'float' }));
+    if (floats.kind !== 'json') return assert.fail('expected json');
+    assert.deepEqual(
+      (floats.body.data as JsonObject[]).map((item) => item.embedding),
+      float,
+    );
+  });
+
   it('rejects dimensions that are not a positive whole number before calling', async () => {
     for (const dimensions of [0, -3, 1.5, '256']) {
       await assert.rejects(
