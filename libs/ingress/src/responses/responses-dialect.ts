@@ -168,15 +168,15 @@ export function responsesDialect(kept?: {
       },
     }),
     answerBody: (answer, request, clientBody) => {
-      const context = responseContext(request, clientBody, stateful);
+      const context = responseContext(request, clientBody, stateful, answer.servedBy);
       const response = toResponse(answer.body, answer.usage, context);
       if (!context.store && context.conversationId === undefined) return response;
       return finish(request, clientBody, context, response).then((stored) =>
         shown(context, stored ? response : { ...response, store: false }),
       );
     },
-    openStream: (response, headers, request, clientBody) => {
-      const context = responseContext(request, clientBody, stateful);
+    openStream: (response, headers, request, clientBody, servedBy) => {
+      const context = responseContext(request, clientBody, stateful, servedBy);
       const onFinished =
         context.store || context.conversationId !== undefined
           ? (finished: ResponseObject) => finish(request, clientBody, context, finished)

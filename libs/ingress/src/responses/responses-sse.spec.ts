@@ -129,6 +129,23 @@ describe('Responses stream relay', () => {
     assert.equal(built.facts.instructions, 'Be brief.');
     assert.ok(Math.abs(built.createdAt - Date.now() / 1000) < 5);
   });
+
+  it('has reasoning items carry their text when DeepSeek answered, and only then', () => {
+    const request = { requestId: 'req-9', requestedModel: 'my-alias' } as GatewayRequest;
+    const body = { model: 'my-alias', input: 'x' };
+    const servedBy = (provider: string) => ({ backend: 'b', provider, model: 'm' });
+    assert.equal(
+      responseContext(request, body, false, servedBy('deepseek')).reasoningTextBack,
+      true,
+    );
+    for (const other of ['openai', 'vllm', 'anthropic', 'gemini']) {
+      assert.equal(
+        responseContext(request, body, false, servedBy(other)).reasoningTextBack,
+        undefined,
+      );
+    }
+    assert.equal(responseContext(request, body).reasoningTextBack, undefined);
+  });
 });
 
 describe('Responses stream relay, on a client that hung up', () => {

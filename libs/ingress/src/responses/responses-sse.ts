@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import type { GatewayRequest, JsonObject } from '@aigw/contracts/data-plane';
+import type { GatewayRequest, JsonObject, ServedBy } from '@aigw/contracts/data-plane';
 import { NamedEventRelay, namedEventFrames, type NamedEvent } from '../http/named-event-relay';
 import type { StreamHeartbeats } from '../http/stream-heartbeats';
 import { conversationParam, responsesFacts } from './domain/responses-request';
 import type { ResponseContext, ResponseObject } from './domain/responses-response';
+import { takesReasoningTextBack } from './domain/reasoning-text-back';
 import { ResponseStreamTranslator } from './domain/responses-stream';
 
 /** An SSE comment: every client skips it (the stream has no `[DONE]` and no ping event). */
@@ -57,11 +58,13 @@ export function storedResponseId(): string {
 /**
  * What every Response object of a request repeats: its settings, model, id and time.
  * `stateful`: the gateway stores responses, so one is stored unless `store` is false.
+ * `servedBy`: the backend that answered (whether its reasoning text must come back).
  */
 export function responseContext(
   request: GatewayRequest,
   clientBody: unknown,
   stateful = false,
+  servedBy?: ServedBy,
 ): ResponseContext {
   const body = (clientBody ?? {}) as JsonObject;
   const store = stateful && body.store !== false;
@@ -74,5 +77,6 @@ export function responseContext(
     ...(store ? { store, responseId: storedResponseId() } : {}),
     previousResponseId: stateful && typeof previous === 'string' ? previous : null,
     ...(stateful && { conversationId: conversationParam(body.conversation) }),
+    ...(takesReasoningTextBack(servedBy) && { reasoningTextBack: true }),
   };
 }

@@ -44,6 +44,9 @@ const RULES: ReadonlyMap<string, ProviderRules> = new Map<string, ProviderRules>
   ],
   [
     'deepseek',
+    // keepsToolTurnReasoning: its thinking mode answers 400 without a tool-call turn's
+    // reasoning_content. The Responses edge (ingress reasoning-text-back) gives a DeepSeek
+    // answer's reasoning items the text, so its clients can send it back.
     { completionTokensAsMaxTokens: true, leavesOutServiceTier: true, keepsToolTurnReasoning: true },
   ],
   ['together', { completionTokensAsMaxTokens: true, leavesOutServiceTier: true }],

@@ -432,6 +432,56 @@ describe('Responses API request to OpenAI chat', () => {
     ]);
   });
 
+  it("gives an assistant turn the text of the reasoning_text parts before it as its reasoning_content (DeepSeek's)", () => {
+    const chat = chatOf({
+      input: [
+        { role: 'user', content: 'Weather in Paris, then the time there?' },
+        {
+          type: 'reasoning',
+          id: 'rs_1',
+          summary: [{ type: 'summary_text', text: 'I need the weather tool.' }],
+          content: [
+            { type: 'reasoning_text', text: 'I need the weather tool.' },
+            // Parts of another kind were never read, and still are not.
+            { type: 'other', text: 'ignored' },
+            { type: 'reasoning_text', text: 7 },
+          ],
+        },
+        { type: 'reasoning', summary: [], content: [{ type: 'reasoning_text', text: 'Paris.' }] },
+        WEATHER_CALL,
+        { type: 'function_call_output', call_id: 'call_a', output: '18C' },
+        // Reasoning no assistant turn follows goes nowhere.
+        { type: 'reasoning', summary: [], content: [{ type: 'reasoning_text', text: 'Lost.' }] },
+        { role: 'user', content: 'And the time?' },
+        { type: 'reasoning', summary: [], content: 'not a list' },
+        { type: 'reasoning', summary: [], content: [{ type: 'reasoning_text', text: 'Time.' }] },
+        { type: 'function_call', call_id: 'call_b', name: 'get_time', arguments: '{}' },
+      ],
+    });
+    const messages = chat.messages as JsonObject[];
+    assert.equal(messages[1]?.reasoning_content, 'I need the weather tool.\n\nParis.');
+    assert.equal('thinking_blocks' in (messages[1] ?? {}), false);
+    assert.deepEqual(
+      messages.map((message) => message.reasoning_content),
+      [undefined, 'I need the weather tool.\n\nParis.', undefined, undefined, 'Time.'],
+    );
+    // Our encrypted_content holds the text already: it comes once, as a block.
+    const both = chatOf({
+      input: [
+        { role: 'user', content: 'Weather in Paris?' },
+        {
+          type: 'reasoning',
+          summary: [],
+          content: [{ type: 'reasoning_text', text: SIGNED.thinking }],
+          encrypted_content: encodeReasoning([SIGNED]),
+        },
+        WEATHER_CALL,
+      ],
+    }).messages as JsonObject[];
+    assert.deepEqual(both[1]?.thinking_blocks, [SIGNED]);
+    assert.equal('reasoning_content' in (both[1] ?? {}), false);
+  });
+
   it('keeps what the Response object echoes, with the API defaults', () => {
     const body = {
       ...base,

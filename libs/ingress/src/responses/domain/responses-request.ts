@@ -257,12 +257,14 @@ const SAME_NAMED_SETTINGS = [
 // --- input -----------------------------------------------------------------------------
 
 /**
- * The chat messages built so far, reasoning waiting for the assistant turn it led to, and
- * images functions returned, waiting for the end of the tool messages they came with.
+ * The chat messages built so far, reasoning waiting for the assistant turn it led to (as
+ * blocks, and as text from reasoning_text parts), and images functions returned, waiting
+ * for the end of the tool messages they came with.
  */
 interface InputTranslation {
   readonly messages: JsonObject[];
   thinking: ThinkingBlock[];
+  reasoningTexts: string[];
   toolImages: ChatPart[];
 }
 
@@ -272,7 +274,12 @@ function inputMessages(input: unknown): JsonObject[] {
   if (typeof input === 'string') return [{ role: 'user', content: input }];
   if (!Array.isArray(input)) throw wrongType('input', 'a string or an array of input items');
   if (input.length === 0) throw badValue('input', 'it must hold at least one item.');
-  const translation: InputTranslation = { messages: [], thinking: [], toolImages: [] };
+  const translation: InputTranslation = {
+    messages: [],
+    thinking: [],
+    reasoningTexts: [],
+    toolImages: [],
+  };
   input.forEach((item: unknown, index) => addInputItem(translation, item, `input[${index}]`));
   addToolImages(translation);
   const { messages } = translation;
@@ -315,11 +322,16 @@ function addInputItem(translation: InputTranslation, item: unknown, at: string):
       });
       translation.toolImages.push(...output.images);
       translation.thinking = [];
+      translation.reasoningTexts = [];
       return;
     }
-    case 'reasoning':
-      translation.thinking.push(...reasoningBlocks(item, at));
+    case 'reasoning': {
+      const blocks = reasoningBlocks(item, at);
+      translation.thinking.push(...blocks);
+      // Blocks of ours hold the text already (an unsigned block, for DeepSeek).
+      if (blocks.length === 0) translation.reasoningTexts.push(...reasoningTexts(item.content));
       return;
+    }
     case 'item_reference':
       throw error(
         `${at}.type`,
@@ -484,15 +496,39 @@ function reasoningBlocks(item: JsonObject, at: string): ThinkingBlock[] {
 }
 
 /**
+ * The text of a reasoning item's `reasoning_text` parts (what this gateway gives a backend
+ * that wants its reasoning back, see reasoning-text-back); anything else in `content` is
+ * left alone, as the whole field was before.
+ */
+function reasoningTexts(content: unknown): string[] {
+  if (!Array.isArray(content)) return [];
+  return content.flatMap((part: unknown) =>
+    isObject(part) && part.type === 'reasoning_text' && typeof part.text === 'string'
+      ? [part.text]
+      : [],
+  );
+}
+
+/**
  * Reasoning belongs to the assistant turn that follows it (the one its function calls or
- * its message build), as `thinking_blocks`; any other turn ends its wait.
+ * its message build), as `thinking_blocks`, and its text as `reasoning_content` (which
+ * the providers' wire gives DeepSeek alone, on tool-call turns); any other turn ends its
+ * wait.
  */
 function takeThinking(translation: InputTranslation, turn: JsonObject): void {
   const blocks = translation.thinking;
+  const texts = translation.reasoningTexts.filter((text) => text !== '');
   translation.thinking = [];
-  if (turn.role !== 'assistant' || blocks.length === 0) return;
-  const earlier = (turn.thinking_blocks as ThinkingBlock[] | undefined) ?? [];
-  turn.thinking_blocks = [...earlier, ...blocks];
+  translation.reasoningTexts = [];
+  if (turn.role !== 'assistant') return;
+  if (blocks.length > 0) {
+    const earlier = (turn.thinking_blocks as ThinkingBlock[] | undefined) ?? [];
+    turn.thinking_blocks = [...earlier, ...blocks];
+  }
+  if (texts.length > 0) {
+    const earlier = typeof turn.reasoning_content === 'string' ? [turn.reasoning_content] : [];
+    turn.reasoning_content = [...earlier, ...texts].join('\n\n');
+  }
 }
 
 /** A function call the model made earlier, as a chat tool call. */

@@ -266,6 +266,104 @@ describe('OpenAI chat answer to a Response object', () => {
     });
   });
 
+  it('gives DeepSeek its reasoning back: the item carries the text as reasoning_text, and as an unsigned block when asked or stored', () => {
+    // DeepSeek's thinking mode refuses a tool-call turn that comes back without its
+    // reasoning_content, and answers with the text alone (no blocks).
+    const answer = completion(
+      { content: null, reasoning_content: 'I need the weather tool.', tool_calls: [WEATHER_CALL] },
+      'tool_calls',
+    );
+    const summary = [{ type: 'summary_text', text: 'I need the weather tool.' }];
+    const content = [{ type: 'reasoning_text', text: 'I need the weather tool.' }];
+    const unsigned: ThinkingBlock = {
+      type: 'thinking',
+      thinking: 'I need the weather tool.',
+      signature: '',
+    };
+    const deepSeek = { ...context, reasoningTextBack: true };
+    assert.deepEqual(toResponse(answer, usage, deepSeek).output[0], {
+      type: 'reasoning',
+      id: 'rs_req1_0',
+      summary,
+      content,
+    });
+    // Asked for (Codex, which sends reasoning_text parts back not at all) or stored.
+    for (const on of [
+      { ...withEncrypted, reasoningTextBack: true },
+      { ...deepSeek, store: true },
+    ]) {
+      assert.deepEqual(toResponse(answer, usage, on).output[0], {
+        type: 'reasoning',
+        id: 'rs_req1_0',
+        summary,
+        content,
+        encrypted_content: encodeReasoning([unsigned]),
+      });
+    }
+    // Signed blocks are the ones kept; the text still comes as content.
+    const signed = completion(
+      { reasoning_content: SIGNED.thinking, thinking_blocks: [SIGNED], tool_calls: [WEATHER_CALL] },
+      'tool_calls',
+    );
+    const item = toResponse(signed, usage, { ...withEncrypted, reasoningTextBack: true }).output[0];
+    assert.ok(item?.type === 'reasoning' && item.encrypted_content);
+    assert.deepEqual(decodeReasoning(item.encrypted_content), [SIGNED]);
+    // Other backends: the summary alone, as before, asked for, stored or not.
+    for (const on of [context, withEncrypted, { ...context, store: true }]) {
+      assert.deepEqual(toResponse(answer, usage, on).output[0], {
+        type: 'reasoning',
+        id: 'rs_req1_0',
+        summary,
+      });
+    }
+  });
+
+  it("round-trips DeepSeek's reasoning: the echoed item gives the tool-call turn its text, from content or encrypted_content", () => {
+    const answer = completion(
+      { content: null, reasoning_content: 'I need the weather tool.', tool_calls: [WEATHER_CALL] },
+      'tool_calls',
+    );
+    const next = (output: unknown[]) =>
+      (
+        translateResponsesRequest({
+          model: 'gpt-virtual',
+          input: [
+            { role: 'user', content: 'Weather in Paris?' },
+            ...(JSON.parse(JSON.stringify(output)) as unknown[]),
+            { type: 'function_call_output', call_id: 'toolu_01A', output: '18C' },
+          ],
+        }).chat.messages as JsonObject[]
+      )[1];
+    // The openai SDKs and the Agents SDK send the item back as it came: its content.
+    const plain = toResponse(answer, usage, { ...context, reasoningTextBack: true }).output;
+    assert.deepEqual(next([...plain]), {
+      role: 'assistant',
+      content: null,
+      tool_calls: [WEATHER_CALL],
+      reasoning_content: 'I need the weather tool.',
+    });
+    // Codex asks for encrypted_content and sends the item back without its content.
+    const asked = toResponse(answer, usage, { ...withEncrypted, reasoningTextBack: true }).output;
+    const codex = asked.map((item) => {
+      if (item.type !== 'reasoning') return item;
+      const { content: _text, id: _id, ...rest } = item;
+      return rest;
+    });
+    assert.deepEqual(next(codex), {
+      role: 'assistant',
+      content: null,
+      tool_calls: [WEATHER_CALL],
+      thinking_blocks: [{ type: 'thinking', thinking: 'I need the weather tool.', signature: '' }],
+    });
+    // Both at once: the blocks hold the text, which comes once.
+    assert.deepEqual(Object.keys(next([...asked]) ?? {}), [
+      'role',
+      'content',
+      'tool_calls',
+      'thinking_blocks',
+    ]);
+  });
+
   it('answers a turn of tool calls alone without a message item', () => {
     const response = toResponse(
       completion(

@@ -7,6 +7,7 @@ import {
   type TokenUsage,
 } from '@aigw/contracts/data-plane';
 import { encodeReasoning, thinkingBlocksOf } from './encrypted-reasoning';
+import { blocksToKeep } from './reasoning-text-back';
 import { firstChoice } from '../../domain/canonical-answer';
 import type { ResponsesRequestFacts } from './responses-request';
 import { contentText } from '../../domain/content-text';
@@ -37,10 +38,18 @@ export interface SummaryText {
   readonly text: string;
 }
 
+/** Reasoning as the model wrote it, not a summary of it (OpenAI's raw reasoning part). */
+export interface ReasoningText {
+  readonly type: 'reasoning_text';
+  readonly text: string;
+}
+
 export interface ReasoningItem {
   readonly type: 'reasoning';
   readonly id: string;
   readonly summary: readonly SummaryText[];
+  /** The reasoning text, for a backend that wants it back (see reasoning-text-back). */
+  readonly content?: readonly ReasoningText[];
   /** The thinking blocks to send back, when the request's `include` asked for them. */
   readonly encrypted_content?: string;
 }
@@ -136,6 +145,11 @@ export interface ResponseContext {
   readonly previousResponseId?: string | null;
   /** The conversation the request continues, whose items its input and output join. */
   readonly conversationId?: string;
+  /**
+   * The backend that answered wants its reasoning text back on a tool-call turn
+   * (DeepSeek): reasoning items carry the text (see reasoning-text-back).
+   */
+  readonly reasoningTextBack?: boolean;
 }
 
 /**
@@ -257,18 +271,26 @@ export function responseError(error: DataPlaneError): ResponseError {
 }
 
 /**
- * A reasoning item: its text as the summary, and the blocks (only given when the client
- * asked for them) as `encrypted_content`.
+ * A reasoning item: its text as the summary, the text again as `content` when the backend
+ * wants it back (`textBack`), and the blocks (only given when the client asked for them)
+ * as `encrypted_content`.
  */
 export function reasoningItem(
   id: string,
   text: string,
   blocks: readonly ThinkingBlock[],
+  textBack = false,
 ): ReasoningItem {
   const summary: SummaryText[] = text === '' ? [] : [{ type: 'summary_text', text }];
-  return blocks.length === 0
-    ? { type: 'reasoning', id, summary }
-    : { type: 'reasoning', id, summary, encrypted_content: encodeReasoning(blocks) };
+  const content: ReasoningText[] | undefined =
+    textBack && text !== '' ? [{ type: 'reasoning_text', text }] : undefined;
+  return {
+    type: 'reasoning',
+    id,
+    summary,
+    ...(content && { content }),
+    ...(blocks.length > 0 && { encrypted_content: encodeReasoning(blocks) }),
+  };
 }
 
 export function outputText(text: string): OutputText {
@@ -299,9 +321,12 @@ export function toResponse(
   const reasoning = reasoningTextOf(message) ?? '';
   // A stored Response keeps the blocks for the turn that continues it, shown or not.
   const keepBlocks = keepsReasoningBlocks(context);
-  const blocks = keepBlocks ? thinkingBlocksOf(message.thinking_blocks) : [];
+  const textBack = context.reasoningTextBack === true;
+  const blocks = keepBlocks
+    ? blocksToKeep(thinkingBlocksOf(message.thinking_blocks), reasoning, textBack)
+    : [];
   if (reasoning !== '' || blocks.length > 0) {
-    output.push(reasoningItem(outputItemId('rs', requestId, 0), reasoning, blocks));
+    output.push(reasoningItem(outputItemId('rs', requestId, 0), reasoning, blocks, textBack));
   }
   const text = contentText(message.content);
   const refusal = refusalText(message);
@@ -378,10 +403,14 @@ export function fallbackCallId(requestId: string, index: number): string {
   return `call_${compactId(requestId)}_${index}`;
 }
 
-/** The reasoning items without their thinking blocks: what a client that did not ask sees. */
+/**
+ * The reasoning items without their thinking blocks: what a client that did not ask sees
+ * (a reasoning text it must send back stays).
+ */
 export function withoutReasoningBlocks(output: readonly OutputItem[]): OutputItem[] {
   return output.map((item) => {
     if (item.type !== 'reasoning' || item.encrypted_content === undefined) return item;
-    return { type: 'reasoning', id: item.id, summary: item.summary };
+    const { encrypted_content: _blocks, ...shown } = item;
+    return shown;
   });
 }

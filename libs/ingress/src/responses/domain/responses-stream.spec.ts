@@ -357,6 +357,60 @@ describe('OpenAI chunks to Responses stream events', () => {
     );
   });
 
+  it('gives DeepSeek its reasoning back: the done item and the Response carry the text as reasoning_text, and as an unsigned block when asked', () => {
+    const chunks = [
+      chunk({ role: 'assistant', reasoning_content: 'I need ' }),
+      chunk({ reasoning_content: 'the weather tool.' }),
+      ...toolCallChunks('function', 'call_1', 'get_weather', ['{"city":', '"Paris"}']),
+    ];
+    const text = 'I need the weather tool.';
+    const summaryOnly = {
+      type: 'reasoning',
+      id: 'rs_req1_0',
+      summary: [{ type: 'summary_text', text }],
+    };
+    const withText = { ...summaryOnly, content: [{ type: 'reasoning_text', text }] };
+    const unsigned = encodeReasoning([{ type: 'thinking', thinking: text, signature: '' }]);
+    const cases: [ResponseContext, JsonObject][] = [
+      [{ ...context, reasoningTextBack: true }, withText],
+      [
+        { ...withEncrypted, reasoningTextBack: true },
+        { ...withText, encrypted_content: unsigned },
+      ],
+      // Other backends: as before.
+      [context, summaryOnly],
+      [withEncrypted, summaryOnly],
+    ];
+    for (const [on, expected] of cases) {
+      const events = run(chunks, on);
+      const done = events.find((event) => event.type === 'response.output_item.done');
+      assert.deepEqual(done?.item, expected);
+      const completed = events.at(-1)?.response as JsonObject;
+      assert.deepEqual((completed.output as JsonObject[])[0], expected);
+      // The item opens empty and its text streams as summary deltas, as for any backend.
+      const added = events.find((event) => event.type === 'response.output_item.added');
+      assert.deepEqual(added?.item, { type: 'reasoning', id: 'rs_req1_0', summary: [] });
+      assert.deepEqual(
+        events.map((event) => event.type),
+        run(chunks).map((event) => event.type),
+      );
+    }
+    // Stored unasked: the Response kept has the block, the one shown has not.
+    const translator = new ResponseStreamTranslator({
+      ...context,
+      reasoningTextBack: true,
+      store: true,
+    });
+    translator.start();
+    chunks.forEach((c) => translator.push(c));
+    const shown = translator.finish(usage).at(-1)?.response as JsonObject;
+    assert.deepEqual((shown.output as JsonObject[])[0], withText);
+    assert.deepEqual(translator.finalResponse?.output[0], {
+      ...withText,
+      encrypted_content: unsigned,
+    });
+  });
+
   it('gives each signed block its own text, and ignores entries that only repeat the text', () => {
     const events = run(
       [

@@ -7,6 +7,7 @@ import {
   type TokenUsage,
 } from '@aigw/contracts/data-plane';
 import { thinkingBlocksOf } from './encrypted-reasoning';
+import { blocksToKeep } from './reasoning-text-back';
 import { refusalText } from '../../domain/refusal-text';
 import {
   fallbackCallId,
@@ -88,6 +89,9 @@ type OpenItem =
  * When the request's `include` asked for `reasoning.encrypted_content`, the thinking
  * blocks (`delta.thinking_blocks`: a signature ending the text streamed before it, or a
  * redacted block) are gathered on the reasoning item, which carries them when done.
+ * For a backend that wants its reasoning text back (`reasoningTextBack`), the done item
+ * carries the text as a `reasoning_text` part too, and as an unsigned block when it has
+ * none, as a JSON answer's does.
  * Every event carries the next `sequence_number`, from 0.
  *
  * Usage is known only once the stream has ended (our answers carry it as a promise), so
@@ -504,10 +508,12 @@ export class ResponseStreamTranslator {
   /** The item as the Response carries it; `empty` leaves out the parts (they are added apart). */
   private snapshot(item: OpenItem, status: ItemStatus, empty = false): OutputItem {
     switch (item.kind) {
-      case 'reasoning':
-        return empty
-          ? reasoningItem(item.id, '', [])
-          : reasoningItem(item.id, item.text, item.blocks);
+      case 'reasoning': {
+        if (empty) return reasoningItem(item.id, '', []);
+        const textBack = this.context.reasoningTextBack === true;
+        const blocks = this.keepBlocks ? blocksToKeep(item.blocks, item.text, textBack) : [];
+        return reasoningItem(item.id, item.text, blocks, textBack);
+      }
       case 'message':
         return {
           type: 'message',
