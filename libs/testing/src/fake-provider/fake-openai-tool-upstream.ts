@@ -20,6 +20,12 @@ export class FakeOpenAiToolUpstream {
   toolArguments: Json = { city: 'Paris', unit: 'celsius' };
   /** The input of every custom tool call this fake makes. */
   customInput = '*** Begin Patch\n*** Add File: hello.txt\n+hello\n*** End Patch';
+  /**
+   * DeepSeek's thinking mode, when set: every answer reasons this first (reasoning_content;
+   * streamed before the text), and a conversation whose assistant turn with tool calls
+   * comes back without its reasoning_content gets DeepSeek's 400.
+   */
+  thinking: string | undefined;
   private readonly server: Server;
   private port = 0;
 
@@ -56,13 +62,20 @@ export class FakeOpenAiToolUpstream {
     const model = typeof body.model === 'string' ? body.model : 'unknown';
     const messages = Array.isArray(body.messages) ? (body.messages as Json[]) : [];
     const last = messages[messages.length - 1];
+    if (this.thinking !== undefined && messages.some(lacksReasoning)) {
+      response.writeHead(400, { 'content-type': 'application/json' });
+      response.end(JSON.stringify(REASONING_NOT_PASSED_BACK));
+      return;
+    }
     const tools = Array.isArray(body.tools) ? (body.tools as Json[]) : [];
     const called = forcedTool(body.tool_choice) ?? toolName(tools[0]);
     const custom = tools.some((tool) => tool.type === 'custom' && toolName(tool) === called);
+    const reasoning = this.thinking;
     const answer: Answer =
       last?.role === 'tool' || tools.length === 0
-        ? { text: `The tool said: ${textOf(last?.content)}`, finish: 'stop' }
+        ? { reasoning, text: `The tool said: ${textOf(last?.content)}`, finish: 'stop' }
         : {
+            reasoning,
             text: 'Let me look that up.',
             toolCall: {
               id: `call_${this.calls.length}`,
@@ -74,6 +87,7 @@ export class FakeOpenAiToolUpstream {
           };
     if (body.stream === true) return stream(response, model, answer, body);
     const message: Json = { role: 'assistant', content: answer.text };
+    if (answer.reasoning !== undefined) message.reasoning_content = answer.reasoning;
     if (answer.toolCall) {
       const { id, name, arguments: args, custom: isCustom } = answer.toolCall;
       message.tool_calls = [
@@ -96,7 +110,27 @@ export class FakeOpenAiToolUpstream {
   }
 }
 
+/** DeepSeek's answer to a tool-call turn sent back without its reasoning, in thinking mode. */
+const REASONING_NOT_PASSED_BACK = {
+  error: {
+    message: 'The reasoning_content in the thinking mode must be passed back to the API.',
+    type: 'invalid_request_error',
+    param: null,
+    code: 'invalid_request_error',
+  },
+};
+
+function lacksReasoning(message: Json): boolean {
+  return (
+    message.role === 'assistant' &&
+    Array.isArray(message.tool_calls) &&
+    message.tool_calls.length > 0 &&
+    typeof message.reasoning_content !== 'string'
+  );
+}
+
 interface Answer {
+  readonly reasoning?: string;
   readonly text: string;
   readonly toolCall?: {
     readonly id: string;
@@ -134,6 +168,9 @@ function stream(response: ServerResponse, model: string, answer: Answer, body: J
   const send = (choice: Json) =>
     response.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, ...choice }] })}\n\n`);
   send({ delta: { role: 'assistant', content: '' }, finish_reason: null });
+  for (const word of answer.reasoning?.split(/(?<= )/) ?? []) {
+    send({ delta: { reasoning_content: word }, finish_reason: null });
+  }
   for (const word of answer.text.split(/(?<= )/)) {
     send({ delta: { content: word }, finish_reason: null });
   }
