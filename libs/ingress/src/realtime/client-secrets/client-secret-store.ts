@@ -190,47 +190,78 @@ function ownerKey(owner: string): string {
 }
 
 /**
+ * One mint, one atomic step: keeps the secret, adds it to its owner's index as the newest,
+ * and deletes the owner's oldest past the bound; answers how many of those were live.
+ * A script, not MULTI: the trim must read the index (its newest score, who is past the
+ * bound) and act on what it read within the same step, which MULTI cannot (its answers come
+ * only after EXEC; WATCH would make one caller's concurrent mints retry). Before, add and
+ * trim were two round trips, and two replicas' mints interleaved between them. The score is
+ * the mint's time but always above the index's newest, so the newest is the last mint to
+ * reach Redis whatever the replicas' clocks (one lagging, or run ahead by a burst of mints
+ * within a millisecond): the strictly increasing rule of 3ddded29, now per index across
+ * replicas instead of per process. The trimmed secrets' keys are named in the script, not
+ * passed as KEYS: one Redis, not Cluster (so was the MULTI, which joined keys of any slot).
+ * KEYS: the secret's key, the owner's index. ARGV: digest, grant, TTL (ms), now (ms),
+ * bound, index TTL (ms), the secrets' key prefix.
+ */
+const PUT_SECRET_LUA = `
+local index = KEYS[2]
+local now = tonumber(ARGV[4])
+local indexTtl = tonumber(ARGV[6])
+local score = now
+local newest = redis.call('ZRANGE', index, -1, -1, 'WITHSCORES')
+if newest[2] then score = math.max(now, tonumber(newest[2]) + 1) end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+redis.call('ZADD', index, string.format('%.0f', score), ARGV[1])
+-- Minted longer ago than any secret lives: expired, so out of the count.
+redis.call('ZREMRANGEBYSCORE', index, '-inf', string.format('%.0f', now - indexTtl))
+redis.call('PEXPIRE', index, indexTtl)
+local over = redis.call('ZRANGE', index, 0, -(tonumber(ARGV[5]) + 1))
+if #over == 0 then return 0 end
+redis.call('ZREMRANGEBYRANK', index, 0, #over - 1)
+local evicted = 0
+for _, held in ipairs(over) do
+  -- 1 only if still live: a secret that already expired was no one's loss.
+  evicted = evicted + redis.call('DEL', ARGV[7] .. held)
+end
+return evicted
+`;
+
+interface SecretCommands {
+  aigwPutClientSecret(...args: [string, string, ...(string | number)[]]): Promise<number>;
+}
+
+/**
  * Redis, shared by every replica (the split deployment's ingresses); Redis expires each key.
- * Per caller as in memory: each mint adds its digest to the owner's index and, past
- * MAX_SECRETS_PER_CALLER, deletes the owner's oldest secrets (a second round trip only then).
+ * Per caller as in memory: each mint, one script (PUT_SECRET_LUA), adds its digest to the
+ * owner's index and, past MAX_SECRETS_PER_CALLER, deletes the owner's oldest secrets.
  */
 export class RedisClientSecretStore implements ClientSecretStore {
+  private readonly redis: Redis & SecretCommands;
+
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     private readonly onEvicted: () => void = () => undefined,
     private readonly now: () => number = Date.now,
     private readonly perCaller: number = MAX_SECRETS_PER_CALLER,
-  ) {}
-
-  /** The last mint's score: strictly increasing here, so mints in one millisecond keep order. */
-  private lastScore = 0;
+  ) {
+    redis.defineCommand('aigwPutClientSecret', { numberOfKeys: 2, lua: PUT_SECRET_LUA });
+    this.redis = redis as Redis & SecretCommands;
+  }
 
   async put(digest: string, grant: string, ttlMs: number, owner: string): Promise<void> {
-    const index = ownerKey(owner);
-    const now = this.now();
-    // Equal scores sort by member (a digest), not by age: each mint gets a later one.
-    this.lastScore = Math.max(now, this.lastScore + 1);
-    const answers = await this.redis
-      .multi()
-      .set(PREFIX + digest, grant, 'PX', Math.ceil(ttlMs))
-      .zadd(index, this.lastScore, digest)
-      // Minted longer ago than any secret lives: expired, so out of the count.
-      .zremrangebyscore(index, '-inf', now - OWNER_INDEX_TTL_MS)
-      .pexpire(index, OWNER_INDEX_TTL_MS)
-      // All but the newest perCaller, oldest first.
-      .zrange(index, '0', String(-(this.perCaller + 1)))
-      .exec();
-    const failed = answers?.find(([error]) => error);
-    if (!answers || failed) throw failed?.[0] ?? new Error('The Redis transaction was aborted');
-    const over = answers[4][1] as string[];
-    if (over.length === 0) return;
-    const [, [, deleted]] = (await this.redis
-      .multi()
-      .zrem(index, ...over)
-      .del(...over.map((held) => PREFIX + held))
-      .exec()) as [unknown, [unknown, number]];
-    // Only secrets still live were a loss: those already expired are not counted.
-    for (let count = 0; count < deleted; count++) this.onEvicted();
+    const evicted = await this.redis.aigwPutClientSecret(
+      PREFIX + digest,
+      ownerKey(owner),
+      digest,
+      grant,
+      Math.ceil(ttlMs),
+      Math.floor(this.now()),
+      this.perCaller,
+      OWNER_INDEX_TTL_MS,
+      PREFIX,
+    );
+    for (let count = 0; count < evicted; count++) this.onEvicted();
   }
 
   async get(digest: string): Promise<string | undefined> {

@@ -1,10 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type Redis from 'ioredis';
+import { callerBudgetKey } from '@aigw/contracts/data-plane';
 import { createRedisClient } from '@aigw/infra';
 import { startRedis, type RealService } from '@aigw/testing';
 import { RealtimeClientSecrets } from './client-secret-grants';
-import { RedisClientSecretStore } from './client-secret-store';
+import { digestOf, RedisClientSecretStore } from './client-secret-store';
 
 const GRANT = {
   model: 'voice',
@@ -77,6 +78,68 @@ describe('realtime client secrets in real Redis', () => {
       assert.ok(ttl > 0 && ttl <= 7_200_000, String(ttl));
     } finally {
       await bounded.close();
+    }
+  });
+
+  it('two replicas minting at once for one caller keep exactly its newest 100, whoever minted them', async () => {
+    const carol = { ...GRANT, caller: { userKey: 'carol' } };
+    let evicted = 0;
+    const count = () => evicted++;
+    const ahead = new RealtimeClientSecrets(
+      new RedisClientSecretStore(createRedisClient(redis.url), count),
+    );
+    // A replica whose clock lags a minute behind the other's.
+    const lagging = new RealtimeClientSecrets(
+      new RedisClientSecretStore(createRedisClient(redis.url), count, () => Date.now() - 60_000),
+    );
+    /** Each replica mints `each` at once, both at the same time; their values in mint order. */
+    const mintTogether = async (each: number): Promise<string[][]> =>
+      Promise.all(
+        [ahead, lagging].map((replica) =>
+          Promise.all(
+            Array.from({ length: each }, async () => (await replica.mint(carol, 60)).value),
+          ),
+        ),
+      );
+    const live = async (values: string[]): Promise<string[]> => {
+      const found = await Promise.all(values.map((value) => other.redeem(value, 'voice')));
+      return values.filter((_, at) => found[at].grant !== undefined);
+    };
+    // Carol's index: the digest of her budget key.
+    const index = (): Promise<string[]> =>
+      probe.zrange(
+        `aigw:realtime-secret-owner:v1:${digestOf(callerBudgetKey(carol.caller))}`,
+        '0',
+        '-1',
+      );
+    try {
+      const [fromAhead, fromLagging] = await mintTogether(150);
+      const kept = await live([...fromAhead, ...fromLagging]);
+      assert.equal(kept.length, 100);
+      assert.equal(evicted, 200);
+      // The index names exactly the live ones.
+      assert.deepEqual((await index()).sort(), kept.map(digestOf).sort());
+      // Each replica's mints reach Redis in order: what stays of each is its newest.
+      for (const minted of [fromAhead, fromLagging]) {
+        const stayed = (await live(minted)).length;
+        assert.deepEqual(await live(minted), minted.slice(minted.length - stayed));
+      }
+
+      // Both mint again at once: each new secret is among the caller's newest, whichever
+      // replica's clock is behind.
+      const [again, againLagging] = await mintTogether(5);
+      assert.deepEqual(await live([...again, ...againLagging]), [...again, ...againLagging]);
+      assert.equal(
+        (await live([...fromAhead, ...fromLagging, ...again, ...againLagging])).length,
+        100,
+      );
+      assert.equal(evicted, 210);
+      assert.equal((await index()).length, 100);
+      const lastLagging = (await lagging.mint(carol, 60)).value;
+      assert.equal((await other.redeem(lastLagging, 'voice')).grant?.caller.userKey, 'carol');
+    } finally {
+      await ahead.close();
+      await lagging.close();
     }
   });
 });
