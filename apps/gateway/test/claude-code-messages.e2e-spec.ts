@@ -96,4 +96,34 @@ describe('Claude Code on an Anthropic backend', () => {
     assert.equal(failure.type, 'invalid_request_error');
     assert.match(failure.message, /prompt is too long: 210000 tokens > 200000 maximum/);
   });
+  it('answers output_config.format with JSON of that schema, plain and streamed', async () => {
+    upstream.reset();
+    const schema = {
+      type: 'object',
+      properties: { city: { type: 'string' } },
+      required: ['city'],
+      additionalProperties: false,
+    };
+    const ask = {
+      model: 'claude-code',
+      max_tokens: 256,
+      output_config: { format: { type: 'json_schema' as const, schema } },
+      messages: [{ role: 'user' as const, content: 'Which city?' }],
+    };
+    const message = await client.messages.create(ask);
+    const text = message.content.map((block) => (block.type === 'text' ? block.text : '')).join('');
+    assert.deepEqual(JSON.parse(text), { city: 'Paris' });
+    const streamed = await client.messages.stream(ask).finalMessage();
+    const streamedText = streamed.content
+      .map((block) => (block.type === 'text' ? block.text : ''))
+      .join('');
+    assert.deepEqual(JSON.parse(streamedText), { city: 'Paris' });
+    // The schema reached the backend as what the model must answer with.
+    assert.deepEqual(
+      (upstream.calls[0]?.body.tools as { input_schema: unknown }[] | undefined)?.map(
+        (tool) => tool.input_schema,
+      ),
+      [schema],
+    );
+  });
 });

@@ -339,6 +339,35 @@ describe('Anthropic Messages request to OpenAI chat', () => {
     assert.deepEqual(effortOnly.chat.output_config, { effort: 'low' });
   });
 
+  it('takes structured outputs (output_config.format, or the older output_format) as response_format', () => {
+    const schema = { type: 'object', properties: { a: { type: 'string' } } };
+    const expected = {
+      type: 'json_schema',
+      json_schema: { name: 'output', schema, strict: true },
+    };
+    const messages = [{ role: 'user', content: 'x' }];
+    const format = { type: 'json_schema', schema };
+    const current = translateMessagesRequest({
+      ...base,
+      output_config: { effort: 'low', format },
+      messages,
+    });
+    assert.deepEqual(current.chat.response_format, expected);
+    assert.deepEqual(current.chat.output_config, { effort: 'low' });
+    const older = translateMessagesRequest({ ...base, output_format: format, messages });
+    assert.deepEqual(older.chat.response_format, expected);
+    rejects(
+      { ...base, output_config: { format: { type: 'json' } }, messages },
+      'output_config.format.type',
+      /'json_schema'/,
+    );
+    rejects(
+      { ...base, output_format: { type: 'json_schema' }, messages },
+      'output_format.schema',
+      /dictionary/,
+    );
+  });
+
   it('refuses max_tokens that leave no room past the thinking budget', () => {
     const messages = [{ role: 'user', content: 'x' }];
     const thinking = { type: 'enabled', budget_tokens: 2048 };

@@ -138,6 +138,8 @@ export function translateMessagesRequest(
   // never sees (a model without reasoning there refuses reasoning_effort).
   const effort = outputEffort(body.output_config);
   if (effort !== undefined) chat.output_config = { effort };
+  const format = outputFormat(body);
+  if (format) chat.response_format = format;
   if (stream) chat.stream = true;
 
   const stopSequences = stopSequencesOf(body.stop_sequences);
@@ -225,8 +227,8 @@ function thinkingConfig(value: unknown): ThinkingConfig | undefined {
 }
 
 /**
- * `output_config.effort`, checked against the efforts the adapters map. The rest of
- * `output_config` has no counterpart in the canonical request and is dropped.
+ * `output_config.effort`, checked against the efforts the adapters map. Its `format` is
+ * read apart (`outputFormat`); the rest has no counterpart and is dropped.
  */
 function outputEffort(value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
@@ -240,6 +242,28 @@ function outputEffort(value: unknown): string | undefined {
     );
   }
   return effort;
+}
+
+/**
+ * Structured outputs: `output_config.format` (or the beta's older `output_format`), a JSON
+ * schema the answer must follow, as the canonical `response_format`. Each backend then
+ * answers in that schema its own way (OpenAI's json_schema; Claude through a forced tool).
+ */
+function outputFormat(body: JsonObject): JsonObject | undefined {
+  const config = isObject(body.output_config) ? body.output_config : {};
+  const [value, field] =
+    config.format !== undefined && config.format !== null
+      ? [config.format, 'output_config.format']
+      : [body.output_format, 'output_format'];
+  if (value === undefined || value === null) return undefined;
+  if (!isObject(value)) throw invalid(field, 'Input should be a valid dictionary');
+  if (value.type !== 'json_schema') throw invalid(`${field}.type`, "Input should be 'json_schema'");
+  if (!isObject(value.schema))
+    throw invalid(`${field}.schema`, 'Input should be a valid dictionary');
+  return {
+    type: 'json_schema',
+    json_schema: { name: 'output', schema: value.schema, strict: true },
+  };
 }
 
 function stopSequencesOf(value: unknown): string[] {
