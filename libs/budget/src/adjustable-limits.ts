@@ -1,5 +1,11 @@
 import type { GatewayConfig } from '@aigw/config';
-import { bindLimit, budgetsNamed, userLimits, type BoundLimit } from '@aigw/budget-core';
+import {
+  allowsNothing,
+  bindLimit,
+  budgetsNamed,
+  userLimits,
+  type BoundLimit,
+} from '@aigw/budget-core';
 import type { LimitKind } from '@aigw/contracts';
 
 /**
@@ -18,16 +24,46 @@ export function adjustableLimits(
   at: number,
 ): BoundLimit[] {
   const byKey = new Map<string, BoundLimit>();
+  for (const bound of configuredLimits(config, userKey, kind, at)) {
+    if (!byKey.has(bound.key)) byKey.set(bound.key, bound);
+  }
+  return [...byKey.values()];
+}
+
+/**
+ * Whether every limit an adjustment of `userKey` applies to is 0 wherever it is configured
+ * (every route and tier): a 0 allows nothing whatever its balance, so giving spend back
+ * changes nothing. False when none is configured (that is "no such limit").
+ */
+export function everyAdjustableLimitClosed(
+  config: GatewayConfig,
+  userKey: string,
+  kind: LimitKind | undefined,
+  at: number,
+): boolean {
+  let any = false;
+  for (const bound of configuredLimits(config, userKey, kind, at)) {
+    if (!allowsNothing(bound)) return false;
+    any = true;
+  }
+  return any;
+}
+
+/** Each limit any route or tier configures for the budgets `userKey` names, repeats kept. */
+function* configuredLimits(
+  config: GatewayConfig,
+  userKey: string,
+  kind: LimitKind | undefined,
+  at: number,
+): Generator<BoundLimit> {
   for (const { budgetKey, routes } of budgetsNamed(config, userKey)) {
     for (const route of routes) {
       for (const tier of [undefined, ...route.userTiers, ...config.userTiers]) {
         for (const limit of userLimits({ route, userKey: budgetKey, tier })) {
           if (kind !== undefined && limit.kind !== kind) continue;
-          const bound = bindLimit(limit, at);
-          if (!byKey.has(bound.key)) byKey.set(bound.key, bound);
+          yield bindLimit(limit, at);
         }
       }
     }
   }
-  return [...byKey.values()];
 }

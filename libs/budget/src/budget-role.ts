@@ -50,5 +50,5 @@ export async function startBudgetSettlement(
   });
   await events.subscribe(settler);
   // Operators give budget back through the settler too: resets and credits are events.
-  for (const route of budgetAdminRoutes(events, config)) runtime.addAdminRoute(route);
+  for (const route of budgetAdminRoutes(events, config, metrics)) runtime.addAdminRoute(route);
 }

@@ -399,7 +399,11 @@ export class BudgetSettler implements EventSubscription {
       const { used, reserved } = result.balances[index];
       // Whatever the batch settled against it before is stale now.
       this.settled.delete(limit.key);
-      this.metrics.recordBudgetAdjustment({ action: event.action, limit: limit.kind });
+      this.metrics.recordBudgetAdjustment({
+        action: event.action,
+        limit: limit.kind,
+        outcome: 'applied',
+      });
       this.metrics.setBudgetRemaining(
         { budgetKey: limit.subject, limit: limit.kind },
         Math.max(0, limit.limit - used),

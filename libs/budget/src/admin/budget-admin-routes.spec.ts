@@ -9,7 +9,8 @@ import {
   MAX_OPERATOR_LENGTH,
   Topic,
 } from '@aigw/contracts';
-import { RecordingPublisher } from '@aigw/testing';
+import { MetricsRegistry } from '@aigw/observability';
+import { metricSum, RecordingPublisher } from '@aigw/testing';
 import { AdminServer } from '@aigw/runtime';
 import { gpt4TurboRoute } from '../testing/budget-settler-fixture';
 import { budgetAdminRoutes } from './budget-admin-routes';
@@ -30,12 +31,13 @@ const CONFIG = gpt4TurboRoute(`
 
 describe('admin: POST /admin/budgets/{userKey}/reset and /credit', () => {
   const published = new RecordingPublisher();
+  const metrics = new MetricsRegistry({ collectDefaultMetrics: false });
   let config = CONFIG;
   const server = new AdminServer({
     metrics: async () => '',
     metricsContentType: 'text/plain',
     ready: async () => ({ ready: true, checks: {} }),
-    routes: budgetAdminRoutes(published, () => config),
+    routes: budgetAdminRoutes(published, () => config, metrics),
   });
   let base = '';
   before(async () => {
@@ -173,6 +175,79 @@ describe('admin: POST /admin/budgets/{userKey}/reset and /credit', () => {
       config = CONFIG;
     }
     assert.equal(published.events.length, before);
+  });
+
+  it('answers 409 to an adjustment of limits that are 0 everywhere, publishing nothing', async () => {
+    const refusals = async (labels: Record<string, string>) =>
+      metricSum(await metrics.metrics(), 'ai_gateway_budget_adjustments_total', {
+        outcome: 'limit_closed',
+        ...labels,
+      });
+    const before = published.events.length;
+    config = gpt4TurboRoute(`
+  tokenBudget:
+    perUser: {limit: 0, period: 30d}
+  costControl:
+    maxDailyCostPerUser: 10.00
+  userTiers:
+  - {name: frozen, selector: {header: x-plan, value: frozen}, tokenBudget: {daily: 0}}
+`);
+    try {
+      // A 0 allows nothing whatever its balance: the credit would be accepted and change nothing.
+      const credit = await post(
+        '/admin/budgets/alice/credit',
+        JSON.stringify({ limit: LimitKind.TokenBudgetPerUser, amount: 50 }),
+      );
+      assert.equal(credit.status, 409, JSON.stringify(credit.body));
+      assert.equal(credit.body.error.type, 'limit_closed');
+      assert.match(
+        credit.body.error.message,
+        /the tokenBudget\.perUser limit of alice is 0 wherever it is configured: a limit of 0 allows nothing, so a credit gives nothing back; raise the limit/,
+      );
+      assert.equal(await refusals({ action: 'credit', limit: LimitKind.TokenBudgetPerUser }), 1);
+      const reset = await post(
+        '/admin/budgets/alice/reset',
+        JSON.stringify({ limit: LimitKind.TierDailyTokens }),
+      );
+      assert.equal(reset.status, 409);
+      assert.equal(await refusals({ action: 'reset', limit: LimitKind.TierDailyTokens }), 1);
+      assert.equal(published.events.length, before, 'nothing published');
+
+      // A limit with room somewhere (the dollar cap, another tier) is adjusted as before.
+      const dollars = await post(
+        '/admin/budgets/alice/credit',
+        JSON.stringify({ limit: LimitKind.MaxDailyCostPerUser, amount: 1 }),
+      );
+      assert.equal(dollars.status, 202);
+      assert.equal((await post('/admin/budgets/alice/reset')).status, 202, 'not every limit is 0');
+      config = gpt4TurboRoute(`
+  tokenBudget:
+    perUser: {limit: 0, period: 30d}
+  userTiers:
+  - {name: frozen, selector: {header: x-plan, value: frozen}, tokenBudget: {daily: 0}}
+  - {name: pro, selector: {header: x-plan, value: pro}, tokenBudget: {daily: 1000}}
+`);
+      const tier = await post(
+        '/admin/budgets/alice/credit',
+        JSON.stringify({ limit: LimitKind.TierDailyTokens, amount: 100 }),
+      );
+      assert.equal(tier.status, 202, "the pro tier's 1000 has room to give back");
+      assert.equal(published.events.length, before + 3);
+      // Every limit 0: a reset of all of them is refused too, counted under 'all'.
+      config = gpt4TurboRoute(`
+  tokenBudget:
+    perUser: {limit: 0, period: 30d}
+  costControl:
+    maxDailyCostPerUser: 0
+`);
+      const all = await post('/admin/budgets/alice/reset', JSON.stringify({ operator: 'sre' }));
+      assert.equal(all.status, 409);
+      assert.match(all.body.error.message, /every budget limit of alice is 0/);
+      assert.equal(await refusals({ action: 'reset', limit: 'all' }), 1);
+      assert.equal(published.events.length, before + 3);
+    } finally {
+      config = CONFIG;
+    }
   });
 
   it('answers 405 to another method and 404 to another action', async () => {

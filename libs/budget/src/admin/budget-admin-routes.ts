@@ -1,35 +1,39 @@
 import { BudgetAdjustmentAction, createBudgetAdjusted, type EventPublisher } from '@aigw/contracts';
 import { budgetsNamed } from '@aigw/budget-core';
 import type { GatewayConfig } from '@aigw/config';
+import type { MetricsRegistry } from '@aigw/observability';
 import {
   adminNotFound,
   invalidAdminRequest,
   type AdminReply,
   type AdminRoute,
 } from '@aigw/runtime';
-import { adjustableLimits } from '../adjustable-limits';
+import { adjustableLimits, everyAdjustableLimitClosed } from '../adjustable-limits';
 import { parseBudgetAdjustment } from './budget-adjustment.dto';
 
 /**
  * `POST /admin/budgets/{userKey}/reset` and `.../credit` on the admin port: each publishes
  * one `budget.adjusted` event for the budget service to apply (202 with its id), or
- * answers 400 naming every problem of the request, or 404 when the configuration in force
- * gives the user no such limit (nothing to give back). Nothing is applied here.
+ * answers 400 naming every problem of the request, 404 when the configuration in force
+ * gives the user no such limit (nothing to give back), or 409 when every limit it names is
+ * 0 (it allows nothing, whatever is given back). Nothing is applied here.
  */
 export function budgetAdminRoutes(
   events: EventPublisher,
   config: () => GatewayConfig,
+  metrics: Pick<MetricsRegistry, 'recordBudgetAdjustment'>,
 ): AdminRoute[] {
   return Object.values(BudgetAdjustmentAction).map((action): AdminRoute => ({
     method: 'POST',
     path: new RegExp(`^/admin/budgets/([^/]+)/${action}$`),
-    handle: async ({ params, body }) => adjust(events, config, action, params[0], body),
+    handle: async ({ params, body }) => adjust(events, config, metrics, action, params[0], body),
   }));
 }
 
 async function adjust(
   events: EventPublisher,
   config: () => GatewayConfig,
+  metrics: Pick<MetricsRegistry, 'recordBudgetAdjustment'>,
   action: BudgetAdjustmentAction,
   userKey: string,
   body: unknown,
@@ -43,11 +47,21 @@ async function adjust(
   const request = parsed.value;
   // The budget service binds the limits again when it applies the event (the config may
   // be reloaded between); this only spares an operator a 202 that can change nothing.
-  if (adjustableLimits(config(), request.userKey, request.limitKind, Date.now()).length === 0) {
+  const now = Date.now();
+  if (adjustableLimits(config(), request.userKey, request.limitKind, now).length === 0) {
     const what = request.limitKind ?? 'budget limit';
     return adminNotFound(
       `no route configures a ${what} for ${request.userKey}: nothing to give back`,
     );
+  }
+  // A limit of 0 refuses every call whatever its balance: a 202 would change nothing.
+  if (everyAdjustableLimitClosed(config(), request.userKey, request.limitKind, now)) {
+    metrics.recordBudgetAdjustment({
+      action,
+      limit: request.limitKind ?? 'all',
+      outcome: 'limit_closed',
+    });
+    return limitClosed(request.userKey, request.limitKind, action);
   }
   const event = createBudgetAdjusted({ partitionKey: request.userKey, ...request });
   events.publish(event);
@@ -67,4 +81,20 @@ async function adjust(
       ...(event.operator === undefined ? {} : { operator: event.operator }),
     },
   };
+}
+
+/**
+ * An adjustment's 409 in the admin API's error shape: every limit it names is 0, which
+ * allows nothing, so giving spend back cannot let a call through; raising the limit can.
+ */
+function limitClosed(
+  userKey: string,
+  kind: string | undefined,
+  action: BudgetAdjustmentAction,
+): AdminReply {
+  const what = kind === undefined ? 'every budget limit' : `the ${kind} limit`;
+  const message =
+    `${what} of ${userKey} is 0 wherever it is configured: a limit of 0 allows nothing, so a ` +
+    `${action} gives nothing back; raise the limit in the configuration instead`;
+  return { status: 409, body: { error: { type: 'limit_closed', message } } };
 }

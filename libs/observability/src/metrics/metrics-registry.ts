@@ -129,6 +129,9 @@ export interface RouteBackendsSample {
 export const CONFIG_RELOAD_TRIGGERS = ['file_event', 'poll', 'signal', 'secrets_watch'] as const;
 export type ConfigReloadTrigger = (typeof CONFIG_RELOAD_TRIGGERS)[number];
 
+/** What became of an operator's budget adjustment (`ai_gateway_budget_adjustments_total`). */
+export type BudgetAdjustmentOutcome = 'applied' | 'limit_closed';
+
 export class MetricsRegistry {
   readonly registry = new Registry();
   readonly users: LabelCardinalityGuard;
@@ -409,8 +412,8 @@ export class MetricsRegistry {
   });
   readonly #budgetAdjustments = new Counter({
     name: 'ai_gateway_budget_adjustments_total',
-    help: 'Operator budget adjustments the budget service applied, per limit: action (reset, credit) and limit kind',
-    labelNames: ['action', 'limit'] as const,
+    help: 'Operator budget adjustments, per limit: action (reset, credit), limit kind (all: a reset of every limit) and outcome (applied: by the budget service; limit_closed: refused by the admin API, as every limit it names is 0 and allows nothing whatever is given back)',
+    labelNames: ['action', 'limit', 'outcome'] as const,
     registers: [this.registry],
   });
   readonly #budgetStatesCoalesced = new Counter({
@@ -962,8 +965,15 @@ export class MetricsRegistry {
     this.#usageSettlements.inc([result]);
   }
 
-  /** One limit's balance given back by an operator (a fixed set of names: no user key). */
-  recordBudgetAdjustment(labels: { action: string; limit: string }): void {
+  /**
+   * One limit's balance given back by an operator, or an adjustment refused as it could give
+   * nothing back (a fixed set of names: no user key).
+   */
+  recordBudgetAdjustment(labels: {
+    action: string;
+    limit: string;
+    outcome: BudgetAdjustmentOutcome;
+  }): void {
     this.#budgetAdjustments.inc(labels);
   }
 
