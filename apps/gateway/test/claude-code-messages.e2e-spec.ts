@@ -126,4 +126,29 @@ describe('Claude Code on an Anthropic backend', () => {
       [schema],
     );
   });
+
+  it('refuses mcp_servers and container, which it cannot serve, instead of dropping them', async () => {
+    upstream.reset();
+    const base = {
+      model: 'claude-code',
+      max_tokens: 64,
+      messages: [{ role: 'user', content: 'hi' }],
+    };
+    const fields = {
+      mcp_servers: [{ type: 'url', url: 'https://mcp.example.com/sse', name: 'example' }],
+      container: 'container_011',
+    };
+    for (const [field, value] of Object.entries(fields)) {
+      const response = await fetch(`${gateway.baseUrl}/v1/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+        body: JSON.stringify({ ...base, [field]: value }),
+      });
+      assert.equal(response.status, 400, field);
+      const body = (await response.json()) as { error: { type: string; message: string } };
+      assert.equal(body.error.type, 'invalid_request_error');
+      assert.match(body.error.message, new RegExp(`^${field}: `));
+    }
+    assert.equal(upstream.calls.length, 0);
+  });
 });

@@ -368,6 +368,12 @@ describe('Anthropic Messages request to OpenAI chat', () => {
     );
   });
 
+  it('refuses mcp_servers and container by name rather than dropping them', () => {
+    const messages = [{ role: 'user', content: 'x' }];
+    rejects({ ...base, mcp_servers: [], messages }, 'mcp_servers', /not available/);
+    rejects({ ...base, container: 'c_1', messages }, 'container', /not available/);
+  });
+
   it('refuses max_tokens that leave no room past the thinking budget', () => {
     const messages = [{ role: 'user', content: 'x' }];
     const thinking = { type: 'enabled', budget_tokens: 2048 };

@@ -140,6 +140,7 @@ export function translateMessagesRequest(
   if (effort !== undefined) chat.output_config = { effort };
   const format = outputFormat(body);
   if (format) chat.response_format = format;
+  refuseUnservedFields(body);
   if (stream) chat.stream = true;
 
   const stopSequences = stopSequencesOf(body.stop_sequences);
@@ -264,6 +265,21 @@ function outputFormat(body: JsonObject): JsonObject | undefined {
     type: 'json_schema',
     json_schema: { name: 'output', schema: value.schema, strict: true },
   };
+}
+
+/**
+ * Fields whose work happens at Anthropic and whose answers (mcp_tool_use blocks, a code
+ * container's files) the canonical format cannot carry: refused by name, never dropped,
+ * which would answer as if the client had not asked.
+ */
+const UNSERVED_FIELDS = ['mcp_servers', 'container'] as const;
+
+function refuseUnservedFields(body: JsonObject): void {
+  for (const field of UNSERVED_FIELDS) {
+    if (body[field] !== undefined && body[field] !== null) {
+      throw invalid(field, 'is not available through this gateway');
+    }
+  }
 }
 
 function stopSequencesOf(value: unknown): string[] {
