@@ -151,4 +151,79 @@ describe('Claude Code on an Anthropic backend', () => {
     }
     assert.equal(upstream.calls.length, 0);
   });
+  it('carries a Claude Code turn whole: cache marks with ttl, signed thinking, tool use, user id, betas', async () => {
+    upstream.reset();
+    const hour = { type: 'ephemeral' as const, ttl: '1h' as const };
+    const tool = {
+      name: 'Bash',
+      description: 'Runs a command',
+      input_schema: { type: 'object' as const, properties: { command: { type: 'string' } } },
+      cache_control: hour,
+    };
+    const signedThinking = { type: 'thinking' as const, thinking: 'Run ls.', signature: 'sig+/=' };
+    const ask = {
+      model: 'claude-code',
+      max_tokens: 32000,
+      thinking: { type: 'enabled' as const, budget_tokens: 31999 },
+      system: [
+        { type: 'text' as const, text: "You are Claude Code, Anthropic's official CLI." },
+        { type: 'text' as const, text: 'Project notes.', cache_control: hour },
+      ],
+      tools: [tool],
+      metadata: { user_id: 'user_abc_account_def_session_0f0f' },
+      messages: [
+        { role: 'user' as const, content: 'List files' },
+        {
+          role: 'assistant' as const,
+          content: [
+            signedThinking,
+            { type: 'redacted_thinking' as const, data: 'EmwKAhgB' },
+            { type: 'tool_use' as const, id: 'toolu_1', name: 'Bash', input: { command: 'ls' } },
+          ],
+        },
+        {
+          role: 'user' as const,
+          content: [
+            {
+              type: 'tool_result' as const,
+              tool_use_id: 'toolu_1',
+              content: 'a.txt',
+              cache_control: { type: 'ephemeral' as const },
+            },
+          ],
+        },
+      ],
+    };
+    const events: string[] = [];
+    const stream = client.beta.messages.stream({ ...ask, betas: [INTERLEAVED] });
+    stream.on('streamEvent', (event) => {
+      events.push(event.type === 'content_block_delta' ? event.delta.type : event.type);
+    });
+    const message = await stream.finalMessage();
+    const sent = upstream.calls[0]?.body ?? {};
+    assert.deepEqual(sent.system, ask.system);
+    assert.deepEqual(sent.tools, [tool]);
+    assert.deepEqual(sent.metadata, ask.metadata);
+    const turns = sent.messages as { role: string; content: unknown }[];
+    assert.deepEqual(turns[1]?.content, ask.messages[1]?.content);
+    assert.deepEqual(turns[2]?.content, ask.messages[2]?.content);
+    assert.equal(upstream.calls[0]?.headers['anthropic-beta'], INTERLEAVED);
+    // The answer streams back as Anthropic streams it, signature and cache counts included.
+    assert.deepEqual(events.slice(0, 4), [
+      'message_start',
+      'content_block_start',
+      'thinking_delta',
+      'thinking_delta',
+    ]);
+    assert.ok(events.includes('signature_delta'));
+    assert.ok(events.includes('input_json_delta'));
+    assert.deepEqual(events.slice(-2), ['message_delta', 'message_stop']);
+    const [thinking] = message.content;
+    assert.equal(thinking?.type === 'thinking' ? thinking.signature : '', 'sig-fake-1');
+    assert.equal(message.stop_reason, 'tool_use');
+    assert.deepEqual(
+      [message.usage.cache_read_input_tokens, message.usage.cache_creation_input_tokens],
+      [100, 5],
+    );
+  });
 });
