@@ -226,4 +226,17 @@ describe('Claude Code on an Anthropic backend', () => {
       [100, 5],
     );
   });
+  it("passes a rate limit's retry-after on, as the SDK waits by it", async () => {
+    upstream.reset();
+    upstream.next({ kind: 'status', status: 429, headers: { 'retry-after': '7' } });
+    const failure = await client.messages
+      .create({ model: 'claude-code', max_tokens: 64, messages: [{ role: 'user', content: 'hi' }] })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    assert.ok(failure instanceof Anthropic.RateLimitError, String(failure));
+    assert.equal(failure.type, 'rate_limit_error');
+    assert.equal(failure.headers?.get('retry-after'), '7');
+  });
 });
