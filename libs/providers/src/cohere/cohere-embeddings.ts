@@ -1,4 +1,4 @@
-import type { JsonObject } from '@aigw/contracts/data-plane';
+import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
 import { estimatedEmbeddingUsage, type EmbeddingAsk } from '../core/embedding-input';
 import {
   embeddingBatches,
@@ -14,13 +14,31 @@ import { cohereUsage } from './cohere-response';
 const COHERE_EMBEDDINGS_PER_CALL = 96;
 
 /**
+ * Cohere's Embed v3 and older models (embed-english-v3.0, embed-multilingual-light-v3.0,
+ * embed-english-v2.0...), which take no `output_dimension`: Cohere's reference has it "only
+ * available for embed-v4 and newer models". Any other model's `dimensions` is sent, for
+ * Cohere to check the size (embed-v4 takes 256, 512, 1024 or 1536; it refuses others, 400).
+ */
+const WITHOUT_OUTPUT_DIMENSION = /^embed-(?:.*-)?v[123](?:[.-]|$)/;
+
+/** The client's `dimensions` for the model, or, before any call, the 400 naming the field. */
+function outputDimension(model: string, dimensions: number | undefined): number | undefined {
+  if (dimensions === undefined || !WITHOUT_OUTPUT_DIMENSION.test(model)) return dimensions;
+  throw new DataPlaneError(
+    DataPlaneErrorCode.InvalidRequest,
+    'Cohere Embed v3 and older models take no dimensions (embed-v4 does); leave dimensions out',
+    { param: 'dimensions' },
+  );
+}
+
+/**
  * The v2 /embed bodies, at most COHERE_EMBEDDINGS_PER_CALL texts each. Cohere's v3+
  * embedding models require `input_type`: a client may pass it through (a Cohere extension
  * of the OpenAI body), else texts are documents. OpenAI's `dimensions` is Cohere's
- * `output_dimension` (embed-v4 and later; Cohere refuses other models and sizes itself).
- * Cohere is asked for floats whatever `encoding_format` says: every Embed model serves
- * them, while its `base64` type (v3 and later) documents no byte layout; a client asking
- * for base64 gets the floats as OpenAI lays them out (embeddingList: little-endian float32).
+ * `output_dimension`, except on v3 and older models (outputDimension). Cohere is asked
+ * for floats whatever `encoding_format` says: every Embed model serves them, while its
+ * `base64` type (v3 and later) documents no byte layout; a client asking for base64 gets
+ * the floats as OpenAI lays them out (embeddingList: little-endian float32).
  */
 export function toCohereEmbedCalls(
   model: string,
@@ -28,7 +46,8 @@ export function toCohereEmbedCalls(
   body: JsonObject,
 ): EmbeddingCall[] {
   const inputType = typeof body.input_type === 'string' ? body.input_type : 'search_document';
-  const size = ask.dimensions === undefined ? {} : { output_dimension: ask.dimensions };
+  const dimensions = outputDimension(model, ask.dimensions);
+  const size = dimensions === undefined ? {} : { output_dimension: dimensions };
   return embeddingBatches(ask, COHERE_EMBEDDINGS_PER_CALL).map((batch) => ({
     batch,
     body: {
@@ -44,14 +63,17 @@ export function toCohereEmbedCalls(
 /**
  * One /embed answer read: one float vector per text of its batch, all of one size, and
  * what /embed billed (else, no usable `meta`, our tokenizer's estimate); undefined for
- * anything else.
+ * anything else. The floats are `embeddings.float` (embeddings_by_type, what embedding_types
+ * asks for), or `embeddings` itself, the bare list of Cohere's other documented answer
+ * (embeddings_floats), as the Bedrock adapter reads Cohere Embed too.
  */
 export function readCohereEmbedPart(
   response: JsonObject,
   batch: EmbeddingBatch,
   dimensions: number | undefined,
 ): EmbeddingPart | undefined {
-  const floats = isJsonObject(response.embeddings) ? response.embeddings.float : undefined;
+  const embeddings = response.embeddings;
+  const floats = isJsonObject(embeddings) ? embeddings.float : embeddings;
   const vectors = embeddingVectors(floats, batch.texts.length, dimensions);
   if (!vectors) return undefined;
   return { vectors, usage: cohereUsage(response.meta) ?? estimatedEmbeddingUsage(batch.texts) };

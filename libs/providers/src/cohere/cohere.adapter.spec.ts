@@ -1111,6 +1111,53 @@ describe('CohereAdapter against a Cohere v2 API that answers oddly', () => {
     assert.equal(upstream.calls.length, 0);
   });
 
+  it('refuses dimensions on Cohere Embed v3 and older models, which take none, before calling', async () => {
+    // Cohere's reference: output_dimension is "only available for embed-v4 and newer models".
+    const on = (model: string) => ({ ...target, model });
+    for (const [model, dimensions] of [
+      ['embed-english-v3.0', 1024],
+      ['embed-multilingual-light-v3.0', 384],
+      ['embed-english-v2.0', 4096],
+    ] as const) {
+      await assert.rejects(
+        invoke(embeddings({ dimensions }), on(model)),
+        (error: unknown) =>
+          error instanceof DataPlaneError &&
+          error.code === DataPlaneErrorCode.InvalidRequest &&
+          error.param === 'dimensions' &&
+          /v3 and older models take no dimensions/.test(error.message),
+        model,
+      );
+    }
+    assert.equal(upstream.calls.length, 0);
+    // embed-v4 gets its size asked of Cohere; v3 without dimensions is called as before.
+    upstream.next({ kind: 'json', body: embedAnswer([Array(512).fill(0.5), Array(512).fill(1)]) });
+    await invoke(embeddings({ dimensions: 512 }), on('embed-v4.0'));
+    assert.equal(upstream.calls[0].body.output_dimension, 512);
+    await invoke(embeddings({}), on('embed-english-v3.0'));
+    assert.equal('output_dimension' in upstream.calls[1].body, false);
+  });
+
+  it('reads embeddings Cohere answers as a bare list of floats (embeddings_floats), in either encoding', async () => {
+    const float = [
+      [0.5, -1.25],
+      [3, 0.1],
+    ];
+    const bare = { ...embedAnswer(float), embeddings: float, response_type: 'embeddings_floats' };
+    upstream.next({ kind: 'json', body: bare });
+    const floats = await invoke(embeddings({}));
+    if (floats.kind !== 'json') return assert.fail('expected json');
+    assert.deepEqual(
+      (floats.body.data as JsonObject[]).map((item) => item.embedding),
+      float,
+    );
+    upstream.next({ kind: 'json', body: bare });
+    const base64 = await invoke(embeddings({ encoding_format: 'base64' }));
+    if (base64.kind !== 'json') return assert.fail('expected json');
+    const first = Buffer.from((base64.body.data as JsonObject[])[0].embedding as string, 'base64');
+    assert.deepEqual([first.readFloatLE(0), first.readFloatLE(4)], [0.5, -1.25]);
+  });
+
   it('estimates the usage of embeddings whose answer has no billed units', async () => {
     for (const extra of [
       { meta: undefined },
