@@ -15,6 +15,7 @@ import {
 import {
   backendOrigin,
   DEFAULT_UPSTREAM_CONNECTIONS,
+  GeminiFilesUpstream,
   HeldObjectUpstream,
   meteredProviders,
   upstreamPoolStates,
@@ -129,6 +130,8 @@ export async function bootstrapGateway(env: Env): Promise<RunningGateway> {
           batches: openFilesAndBatches(runtime, env, {
             config,
             upstream: new HeldObjectUpstream(env),
+            // Gemini's Files API on the Gemini edge, with the Gemini backends' keys.
+            geminiUpstream: new GeminiFilesUpstream(),
             admission,
             // A batch's estimated cost held where chat's holds are, until it is billed.
             budgetStore,

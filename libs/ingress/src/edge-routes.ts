@@ -140,7 +140,7 @@ export class EdgeRoutes implements OnModuleInit {
       done();
     });
     // Google's Gemini API, its model in the path (`/v1beta/models/{model}:generateContent`).
-    registerGeminiRoutes(fastify, this.exchange, this.pipeline);
+    registerGeminiRoutes(fastify, this.exchange, this.pipeline, this.batches?.gemini);
     // Gemini's own paths are registered: every route from here on must be in SERVED_PATHS.
     let registering = true;
     fastify.addHook('onRoute', (route) => {

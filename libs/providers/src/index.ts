@@ -27,6 +27,7 @@ export * from './gemini/gemini-response';
 export * from './gemini/gemini-stream';
 export * from './gemini/gemini-embeddings';
 export * from './gemini/gemini.adapter';
+export * from './gemini/gemini-files-upstream';
 export * from './vertex/google-access-token';
 export * from './vertex/vertex-urls';
 export * from './vertex/vertex.adapter';

@@ -6,6 +6,7 @@ import type { BatchHolds } from './batch-holds';
 import type { HeldKind } from './gateway-ids';
 import type { HeldObjectCalls } from './held-api';
 import type { HeldObjectStore, HeldRecord } from './held-objects';
+import type { GeminiFileCalls, GeminiUploadOutcome } from '../gemini/files/gemini-files';
 
 /**
  * What made the gateway bill a batch: a client's look, the sweeper, a download, or a
@@ -78,6 +79,13 @@ export interface FilesAndBatchesOptions {
   readonly onSettled?: (settled: BatchSettled) => void;
   /** A file streamed from its backend or to it (an upload): `bytes` read, however it ended (metrics). */
   readonly onFileBytes?: (use: FileBytesUse, outcome: FileBytesOutcome, bytes: number) => void;
+  /**
+   * Gemini backends' Files API (the all-in-one gateway, which holds their keys): with it
+   * the Gemini edge serves Google's Files API, its files kept in `store` as these are.
+   */
+  readonly geminiUpstream?: GeminiFileCalls;
+  /** A Gemini upload finalized, or an upload request refused or failed (metrics). */
+  readonly onGeminiUpload?: (outcome: GeminiUploadOutcome) => void;
   /** A failure the client is not told of (settling a batch): logged, without secrets. */
   readonly onError?: (what: string, error: unknown) => void;
   readonly now?: () => number;

@@ -11,6 +11,7 @@ import { BatchHolds } from './batch-holds';
 import { DEFAULT_BATCH_PRICE_FACTOR } from './batch-settlement';
 import { BatchSweeper } from './batch-sweeper';
 import { FilesAndBatches, type HeldObjectCalls } from './files-and-batches';
+import type { GeminiFileCalls } from '../gemini/files/gemini-files';
 import { DEFAULT_UPLOAD_SPOOL_BYTES, UploadSpool } from '../forms/upload-spool';
 import {
   MemoryHeldObjectStore,
@@ -77,6 +78,8 @@ export function openFilesAndBatches(
   options: {
     readonly config: () => GatewayConfig;
     readonly upstream: HeldObjectCalls;
+    /** Gemini backends' Files API, called from this process (it holds their keys). */
+    readonly geminiUpstream?: GeminiFileCalls;
     readonly admission?: BudgetAdmission;
     /** Where batches' holds are reserved; absent, batches hold nothing. */
     readonly budgetStore?: BudgetStore;
@@ -135,6 +138,10 @@ export function openFilesAndBatches(
   const batches = new FilesAndBatches({
     config: options.config,
     upstream: options.upstream,
+    ...(options.geminiUpstream && {
+      geminiUpstream: options.geminiUpstream,
+      onGeminiUpload: (outcome: string) => metrics.recordGeminiFileUpload(outcome),
+    }),
     admission: options.admission,
     store,
     holds,

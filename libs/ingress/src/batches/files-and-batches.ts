@@ -15,6 +15,9 @@ import type { HeldKind } from './gateway-ids';
 import { firstHeader, type Headers, type Screen } from './held-api';
 import type { HeldRecord } from './held-objects';
 import { HeldRecords } from './held-records';
+import { GeminiFiles } from '../gemini/files/gemini-files';
+import { geminiFileHandlers } from '../gemini/files/gemini-file-routes';
+import { wantsGeminiShape } from '../gemini/gemini-models';
 
 export type {
   BatchSettled,
@@ -37,6 +40,8 @@ export class FilesAndBatches {
   private readonly batches: BatchesApi;
   /** Gateway file ids in a model call's input (chat's file parts, Responses' input_file). */
   readonly inputs: FileInputs;
+  /** Google's Files API on the Gemini edge, where Gemini backends are called from here. */
+  readonly gemini?: GeminiFiles;
 
   constructor(private readonly options: FilesAndBatchesOptions) {
     const now = options.now ?? Date.now;
@@ -45,17 +50,42 @@ export class FilesAndBatches {
     this.billing = new BatchBilling(options, records, now);
     this.files = new FilesApi(options, records, this.billing);
     this.batches = new BatchesApi(options, records, this.billing);
+    if (options.geminiUpstream) {
+      this.gemini = new GeminiFiles({
+        config: options.config,
+        upstream: options.geminiUpstream,
+        store: options.store,
+        ttlMs: options.ttlMs,
+        maxFileBytes: options.maxFileBytes,
+        onUpload: options.onGeminiUpload,
+        now,
+      });
+    }
   }
 
   register(fastify: FastifyInstance, prefix: string, pipeline: IngressPipeline): void {
+    // Google's SDKs (v1 by default) share `/v1/files` with OpenAI's: theirs go to Gemini's.
+    const gemini = geminiFileHandlers(pipeline, this.gemini);
+    const geminiFor: Partial<
+      Record<string, (rq: FastifyRequest, rp: FastifyReply) => Promise<unknown>>
+    > = {
+      list: gemini.list,
+      retrieve: gemini.get,
+      delete: gemini.delete,
+    };
     const on = (
       kind: HeldKind,
       action: string,
       handle: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>,
     ) => {
+      const google = kind === 'file' ? geminiFor[action] : undefined;
       // The reply returned: a streamed answer (a file's content) is still being sent when
       // `serve` returns, and Fastify would otherwise answer a second, empty time.
       return async (request: FastifyRequest, reply: FastifyReply) => {
+        if (google && wantsGeminiShape(request.headers)) {
+          await google(request, reply);
+          return reply;
+        }
         await this.serve(kind, action, request, reply, handle);
         return reply;
       };

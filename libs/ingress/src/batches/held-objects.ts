@@ -4,11 +4,17 @@ import { BoundedLru, type BoundedLruLimits } from '../responses/bounded-lru';
 import type { BatchEstimate } from './batch-estimate';
 import type { HeldKind } from './gateway-ids';
 
+/**
+ * What a held record is: an OpenAI file or batch, a Gemini file, or a Gemini resumable
+ * upload under way (kept until it is finalized).
+ */
+export type StoredKind = HeldKind | 'gemini_file' | 'gemini_upload';
+
 /** A file or batch one backend holds, as the gateway knows it: whose it is and where. */
 export interface HeldRecord {
   /** The gateway's id (see gateway-ids). */
   readonly id: string;
-  readonly kind: HeldKind;
+  readonly kind: StoredKind;
   /**
    * The owner key of the caller that made it (callerOwnerKey): what a look, list or delete
    * compares the asker's to and the owner index is kept under. Where users are identified
@@ -29,6 +35,8 @@ export interface HeldRecord {
   readonly backend: string;
   readonly provider: string;
   readonly providerId: string;
+  /** A Gemini file's URI at its backend (what its fileData parts are sent as). */
+  readonly providerUri?: string;
   readonly createdAt: number;
   /** The object as the client last saw it (gateway ids, its model names), for lists. */
   readonly object: JsonObject;
@@ -80,7 +88,7 @@ export interface HeldObjectStore {
   get(id: string): Promise<HeldRecord | undefined>;
   delete(record: HeldRecord): Promise<void>;
   /** The owner's records of a kind, newest first, at most `max`. */
-  list(owner: string, kind: HeldKind, max: number): Promise<HeldRecord[]>;
+  list(owner: string, kind: StoredKind, max: number): Promise<HeldRecord[]>;
   /** True for the first claim of `key` within `ttlMs` only (settling a batch once). */
   claim(key: string, ttlMs: number): Promise<boolean>;
   /** Gives a claim back (the work it guarded failed). */
@@ -146,7 +154,7 @@ export class MemoryHeldObjectStore implements HeldObjectStore {
     if (at >= 0) ids!.splice(at, 1);
   }
 
-  async list(owner: string, kind: HeldKind, max: number): Promise<HeldRecord[]> {
+  async list(owner: string, kind: StoredKind, max: number): Promise<HeldRecord[]> {
     const key = `${kind}\n${owner}`;
     const ids = this.owners.get(key) ?? [];
     // Evicted or expired ids leave the index as they are met.
@@ -259,7 +267,7 @@ export class RedisHeldObjectStore implements HeldObjectStore {
       .exec();
   }
 
-  async list(owner: string, kind: HeldKind, max: number): Promise<HeldRecord[]> {
+  async list(owner: string, kind: StoredKind, max: number): Promise<HeldRecord[]> {
     const index = ownerKey(owner, kind);
     const ids = await this.redis.zrevrange(index, 0, Math.min(max, MAX_LISTED) - 1);
     const records = await Promise.all(ids.map((id) => this.get(id)));
@@ -306,6 +314,6 @@ export class RedisHeldObjectStore implements HeldObjectStore {
 
 const PENDING = `${PREFIX}pending`;
 
-function ownerKey(owner: string, kind: HeldKind): string {
+function ownerKey(owner: string, kind: StoredKind): string {
   return `${PREFIX}owner:${kind}:${owner}`;
 }

@@ -22,7 +22,8 @@ export class HeldRecords {
   ) {}
 
   async keep(
-    init: Omit<HeldRecord, 'id' | 'createdAt' | 'provider' | 'backend'> & {
+    init: Omit<HeldRecord, 'id' | 'createdAt' | 'provider' | 'backend' | 'kind'> & {
+      readonly kind: HeldKind;
       readonly backend: BackendConfig;
     },
   ): Promise<HeldRecord> {

@@ -5,6 +5,18 @@ import { toGeminiResponse } from './domain/gemini-response';
 import { sendGeminiError } from './gemini-errors';
 import { GeminiStreamRelay, type GeminiFraming } from './gemini-sse';
 import { reportUnapplied } from './gemini-unapplied';
+import type { GeminiFileCallers, GeminiFiles } from './files/gemini-files';
+import {
+  gatewayFileIdsIn,
+  geminiFilesNotServed,
+  withHeldGeminiFiles,
+} from './files/gemini-held-files';
+
+/** The Files API a generateContent call's `fileData` may name, and who the callers are. */
+export interface HeldFilesService {
+  readonly files: GeminiFiles;
+  readonly callers: Pick<GeminiFileCallers, 'ownerKeyFor'>;
+}
 
 /**
  * The headers a Gemini API caller is identified by. Google's SDKs send their key as
@@ -28,12 +40,16 @@ export function geminiCallerHeaders(http: FastifyRequest): FastifyRequest['heade
  * GenerateContentResponse objects, or their `alt=sse` stream. One per call: the model and
  * whether it streams come from the URL, and the answer needs what the request asked for.
  */
-export function geminiDialect(call: {
-  readonly model: string;
-  readonly stream: boolean;
-  /** How a stream is written: `alt=sse`, or Gemini's default JSON array. */
-  readonly framing?: GeminiFraming;
-}): EdgeDialect {
+export function geminiDialect(
+  call: {
+    readonly model: string;
+    readonly stream: boolean;
+    /** How a stream is written: `alt=sse`, or Gemini's default JSON array. */
+    readonly framing?: GeminiFraming;
+  },
+  /** The Files API, whose files `fileData` may name; absent, naming one is refused. */
+  held?: HeldFilesService,
+): EdgeDialect {
   let facts: GeminiRequestFacts = {
     model: call.model,
     stream: call.stream,
@@ -43,8 +59,13 @@ export function geminiDialect(call: {
     canonicalBody: (body) => {
       const translated = translateGeminiRequest(body, call);
       facts = translated.facts;
+      if (!held && gatewayFileIdsIn(translated.chat)) throw geminiFilesNotServed();
       return translated.chat;
     },
+    ...(held && {
+      withState: (request, _clientBody, headers) =>
+        withHeldGeminiFiles(request, headers, held.files, held.callers),
+    }),
     answerBody: (answer, request) => {
       reportUnapplied(answer.servedBy);
       return toGeminiResponse(answer.body, answer.usage, facts, request.requestId);

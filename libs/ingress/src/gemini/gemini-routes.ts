@@ -11,6 +11,8 @@ import { geminiEmbedDialect } from './gemini-embed-dialect';
 import { sendGeminiError } from './gemini-errors';
 import { registerGeminiModels } from './gemini-models';
 import { GEMINI_PREFIXES, geminiTarget } from './gemini-paths';
+import { registerGeminiFileRoutes } from './files/gemini-file-routes';
+import type { GeminiFiles } from './files/gemini-files';
 
 /**
  * Google's Gemini API in front of any backend: `POST /v1beta/models/{model}:generateContent`,
@@ -22,7 +24,10 @@ export function registerGeminiRoutes(
   fastify: FastifyInstance,
   exchange: EdgeExchange,
   pipeline: IngressPipeline,
+  /** Google's Files API, where this edge serves it (the all-in-one gateway). */
+  files?: GeminiFiles,
 ): void {
+  const held = files && { files, callers: pipeline };
   const serve = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const target = geminiTarget((request.params as { '*': string })['*']);
     if (!target) {
@@ -75,11 +80,12 @@ export function registerGeminiRoutes(
       { endpoint, operation: 'chat' },
       request,
       reply,
-      geminiDialect({ model, stream, framing: alt === 'sse' ? 'sse' : 'array' }),
+      geminiDialect({ model, stream, framing: alt === 'sse' ? 'sse' : 'array' }, held),
     );
   };
   for (const prefix of GEMINI_PREFIXES) fastify.post(`${prefix}/models/*`, serve);
   registerGeminiModels(fastify, pipeline);
+  registerGeminiFileRoutes(fastify, pipeline, files);
 }
 
 /**

@@ -59,8 +59,28 @@ export interface ChatToolCall {
   readonly thoughtSignature?: string;
 }
 
+/**
+ * A file a backend already holds (a Gemini file the gateway uploaded), by that backend's
+ * own URI; `heldBy` names the one backend that may be sent it.
+ */
+export interface HeldFilePart {
+  readonly uri: string;
+  readonly mediaType: string;
+  readonly heldBy: { readonly route?: string; readonly backend: string };
+  /** Where it stands in the turn: after this many of its `parts`. */
+  readonly after: number;
+}
+
 export type ChatTurn =
-  | { readonly role: 'user'; readonly parts: readonly ChatPart[] }
+  | {
+      readonly role: 'user';
+      readonly parts: readonly ChatPart[];
+      /**
+       * Files a backend holds, read only for a backend that reads them (`heldFiles`); kept
+       * apart from `parts` so no other backend's translation can meet one.
+       */
+      readonly heldFiles?: readonly HeldFilePart[];
+    }
   | {
       readonly role: 'assistant';
       readonly parts: readonly ChatPart[];
@@ -180,13 +200,42 @@ function optionalNumber(body: JsonObject, field: string): number | undefined {
   return value;
 }
 
+/**
+ * A user message's parts, and its held files' parts apart (where `heldFiles` allows them:
+ * a backend that reads files by URI).
+ */
+function parseUserParts(
+  content: unknown,
+  param: string,
+  allowMedia: boolean,
+  heldFiles: boolean,
+): { parts: ChatPart[]; heldFiles?: HeldFilePart[] } {
+  if (!heldFiles || !Array.isArray(content)) {
+    return { parts: parseParts(content, param, allowMedia) };
+  }
+  const parts: ChatPart[] = [];
+  const held: HeldFilePart[] = [];
+  content.forEach((part: unknown, index) => {
+    const file = isJsonObject(part) && part.type === 'file' ? heldFile(part.file) : undefined;
+    if (file) held.push({ ...file, after: parts.length });
+    else parts.push(...parseParts([part], `${param}[${index}]`, allowMedia, `${param}[${index}]`));
+  });
+  return held.length === 0 ? { parts } : { parts, heldFiles: held };
+}
+
 /** A message's parts; `allowMedia`: whether images and PDFs may be among them (user turns). */
-function parseParts(content: unknown, param: string, allowMedia: boolean): ChatPart[] {
+function parseParts(
+  content: unknown,
+  param: string,
+  allowMedia: boolean,
+  /** The one part's own parameter, when `content` is a part taken out of its message. */
+  partParam?: string,
+): ChatPart[] {
   if (content === undefined || content === null) return [];
   if (typeof content === 'string') return content === '' ? [] : [{ kind: 'text', text: content }];
   if (!Array.isArray(content)) throw invalid(`${param} must be a string or an array`, param);
   return content.map((part: unknown, index): ChatPart => {
-    const at = `${param}[${index}]`;
+    const at = partParam ?? `${param}[${index}]`;
     if (!isJsonObject(part)) throw invalid(`${at} must be an object`, at);
     const cache = parseCacheControl(part.cache_control, `${at}.cache_control`);
     const marked = cache ? { cache } : {};
@@ -226,6 +275,25 @@ function inlinePdf(file: unknown): Extract<ChatPart, { kind: 'document' }> | und
     mediaType: 'application/pdf',
     base64: inline[2],
     ...(filename ? { filename } : {}),
+  };
+}
+
+/**
+ * A file part the gateway made for a file a backend holds: its URI at that backend, its
+ * media type and the backend (`held_by`). Only the gateway writes `held_by`: every edge
+ * resolves or refuses a client's `file_id` before a request is routed.
+ */
+function heldFile(file: unknown): Omit<HeldFilePart, 'after'> | undefined {
+  if (!isJsonObject(file) || typeof file.file_id !== 'string') return undefined;
+  const heldBy = file.held_by;
+  if (!isJsonObject(heldBy) || typeof heldBy.backend !== 'string') return undefined;
+  return {
+    uri: file.file_id,
+    mediaType: typeof file.mime_type === 'string' ? file.mime_type : '',
+    heldBy: {
+      backend: heldBy.backend,
+      ...(typeof heldBy.route === 'string' ? { route: heldBy.route } : {}),
+    },
   };
 }
 
@@ -380,6 +448,8 @@ export interface ChatParseOptions {
   readonly choices?: boolean;
   /** Whether the backend runs Gemini's built-in tools (Gemini and Vertex Gemini only). */
   readonly geminiTools?: boolean;
+  /** Whether the backend reads files it holds by URI (Gemini's fileData). */
+  readonly heldFiles?: boolean;
 }
 
 /** Reads and checks an OpenAI chat body; throws a 400 DataPlaneError naming the field. */
@@ -419,7 +489,12 @@ export function parseChatRequest(body: JsonObject, options: ChatParseOptions = {
       case 'user':
         turns.push({
           role: 'user',
-          parts: parseParts(message.content, `${at}.content`, allowImages),
+          ...parseUserParts(
+            message.content,
+            `${at}.content`,
+            allowImages,
+            options.heldFiles === true,
+          ),
         });
         return;
       case 'assistant': {

@@ -50,6 +50,28 @@ function part(content: ChatPart, at: string): Part {
   }
 }
 
+/**
+ * The turn's parts with its held files (Gemini files, by this backend's URI: the adapter
+ * checked they are this backend's) where the client put them among the others.
+ */
+function withHeldFiles(sent: Part[], turn: ChatTurn & { role: 'user' }): Part[] {
+  const files = turn.heldFiles;
+  if (!files || files.length === 0) return sent;
+  // `after` counts the turn's parts, some of which (empty texts) are not sent.
+  const sentBefore = (count: number) =>
+    turn.parts.slice(0, count).filter((p) => p.kind !== 'text' || p.text !== '').length;
+  const parts = [...sent];
+  for (const file of [...files].reverse()) {
+    parts.splice(sentBefore(file.after), 0, {
+      fileData: {
+        fileUri: file.uri,
+        ...(file.mediaType === '' ? {} : { mimeType: file.mediaType }),
+      },
+    });
+  }
+  return parts;
+}
+
 // Gemini refuses a text part that is empty, so an empty text is no part at all.
 function sentParts(parts: readonly ChatPart[], at: string): Part[] {
   return parts.filter((p) => p.kind !== 'text' || p.text !== '').map((p) => part(p, at));
@@ -59,7 +81,7 @@ function partsOf(turn: ChatTurn, index: number): { role: 'user' | 'model'; parts
   const at = `messages[${index}].content`;
   switch (turn.role) {
     case 'user':
-      return { role: 'user', parts: sentParts(turn.parts, at) };
+      return { role: 'user', parts: withHeldFiles(sentParts(turn.parts, at), turn) };
     case 'assistant':
       // The turn's thinking blocks are not sent: Gemini takes no thought text as input,
       // and what it takes back, a part's thoughtSignature, comes on the tool calls.

@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici';
 import type { GatewayAnswer, JsonObject, ProviderCall } from '@aigw/contracts/data-plane';
 import { parseChatRequest, unsupportedOperation } from '../core/chat-request';
+import { refuseFilesHeldElsewhere } from './gemini-held-files';
 import type { ProviderAdapter } from '../core/provider-adapter';
 import { sseMessages } from '../core/sse-events';
 import { translatedStreamAnswer } from '../core/translated-stream';
@@ -91,7 +92,12 @@ export class GeminiAdapter implements ProviderAdapter {
     }
 
     // Several candidates (n, as candidateCount): a JSON answer's choices, or a stream's.
-    const prompt = parseChatRequest(request.body, { choices: true, geminiTools: true });
+    const prompt = parseChatRequest(request.body, {
+      choices: true,
+      geminiTools: true,
+      heldFiles: true,
+    });
+    refuseFilesHeldElsewhere(prompt, target);
     const body = toGeminiRequest(prompt);
     if (request.stream) {
       const response = await sendUpstream(

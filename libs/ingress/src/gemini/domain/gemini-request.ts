@@ -9,6 +9,8 @@ import {
   type ThinkingBlock,
 } from '@aigw/contracts/data-plane';
 import { decodeReasoning } from '../../responses/domain/encrypted-reasoning';
+import { geminiFileIdIn } from '../files/gemini-file-names';
+import { gatewayFilePart } from '../files/gemini-held-files';
 
 // Gemini generateContent requests in the gateway's canonical format (OpenAI chat
 // completions), so `/v1beta/models/{model}:generateContent` works against every backend.
@@ -286,11 +288,17 @@ function inlinePart(inline: unknown, at: string): JsonObject {
   );
 }
 
-/** A file by URI: an image link, which OpenAI-family backends fetch themselves. */
+/**
+ * A file by URI: a file uploaded through the gateway's Files API (its `files/aigw-…` name
+ * or URI), made into the backend's own once the caller is known (see gemini-held-files);
+ * else an image link, which OpenAI-family backends fetch themselves.
+ */
 function filePart(file: unknown, at: string): JsonObject {
   if (!isObject(file)) throw invalid(at, 'a FileData object is required');
   const uri = stringAt(file.fileUri, `${at}.file_uri`);
   const mimeType = typeof file.mimeType === 'string' ? file.mimeType : '';
+  const held = geminiFileIdIn(uri);
+  if (held !== undefined) return gatewayFilePart(held, mimeType);
   if (!/^https?:\/\//.test(uri) || (mimeType !== '' && !mimeType.startsWith('image/'))) {
     throw invalid(
       `${at}.file_uri`,

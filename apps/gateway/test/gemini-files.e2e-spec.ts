@@ -1,0 +1,201 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ApiError, createPartFromUri, GoogleGenAI, type File as GeminiFile } from '@google/genai';
+import { metricSum } from '@aigw/testing';
+import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { FakeGeminiFilesUpstream } from './fake-gemini-files-upstream';
+
+// Google's Files API on the gateway's Gemini edge, driven by Google's own SDK: a file is
+// uploaded (resumable, two 8 MiB-bounded steps) to the first Gemini backend of the model
+// named in x-ai-gateway-model, under the gateway's name; only its owner reads, lists,
+// deletes or uses it; generateContent naming it goes to that backend and no other.
+
+const MODEL = 'gemini-files';
+const KEY_A = 'AIzaBackendKeyA';
+const KEY_B = 'AIzaBackendKeyB';
+const CLIENT_KEY = 'goog-client-key-never-forwarded';
+/** Over the SDK's 8 MiB step: the upload takes two steps, each streamed through. */
+const FILE_BYTES = 9 * 1024 * 1024;
+
+describe('Gemini Files API on the all-in-one gateway', () => {
+  const first = new FakeGeminiFilesUpstream('a', KEY_A);
+  const second = new FakeGeminiFilesUpstream('b', KEY_B);
+  const dir = mkdtempSync(join(tmpdir(), 'aigw-gemini-files-'));
+  let gateway: AppProcess;
+  let alice: GoogleGenAI;
+  let bob: GoogleGenAI;
+  let uploaded: GeminiFile;
+  const bytes = Buffer.alloc(FILE_BYTES, 'gemini file bytes. ');
+
+  const clientOf = (user: string, headers: Record<string, string> = {}) =>
+    new GoogleGenAI({
+      apiKey: CLIENT_KEY,
+      httpOptions: {
+        baseUrl: gateway.baseUrl,
+        headers: { 'x-user-id': user, 'x-ai-gateway-model': MODEL, ...headers },
+      },
+    });
+
+  const ask = (client: GoogleGenAI, file: GeminiFile) =>
+    client.models.generateContent({
+      model: MODEL,
+      contents: [
+        {
+          role: 'user',
+          parts: [createPartFromUri(file.uri!, file.mimeType!), { text: 'What is in it?' }],
+        },
+      ],
+    });
+
+  const isStatus = (status: number) => (error: unknown) =>
+    error instanceof ApiError && error.status === status;
+
+  before(async () => {
+    await Promise.all([first.start(), second.start()]);
+    writeFileSync(
+      join(dir, 'config.yaml'),
+      `kind: AIGatewayRoute
+metadata: {name: gemini-files}
+spec:
+  backends:
+  - {name: gemini-a, provider: google-gemini, baseUrl: "${first.baseUrl}", model: gemini-2.5-flash, modelNameOverride: ${MODEL}, auth: {apiKeyRef: {name: key-a}}}
+  - {name: gemini-b, priority: 1, provider: google-gemini, baseUrl: "${second.baseUrl}", model: gemini-2.5-flash, modelNameOverride: ${MODEL}, auth: {apiKeyRef: {name: key-b}}}
+  userIdentification: {header: x-user-id}
+  failover: {on: [rateLimit, timeout, error], retryDelay: 0s}
+`,
+    );
+    gateway = await startApp('gateway', {
+      AI_GATEWAY_CONFIG: join(dir, 'config.yaml'),
+      AI_GATEWAY_DATA_DIR: join(dir, 'data'),
+      AI_GATEWAY_SECRET_KEY_A_APIKEY: KEY_A,
+      AI_GATEWAY_SECRET_KEY_B_APIKEY: KEY_B,
+    });
+    alice = clientOf('alice');
+    bob = clientOf('bob');
+  });
+
+  after(async () => {
+    await gateway?.stop();
+    await Promise.all([first.stop(), second.stop()]);
+  });
+
+  it("uploads through the SDK's resumable protocol to the model's first Gemini backend, under the gateway's name", async () => {
+    uploaded = await alice.files.upload({
+      file: new Blob([bytes], { type: 'text/plain' }),
+      config: { mimeType: 'text/plain', displayName: 'notes' },
+    });
+    assert.match(uploaded.name ?? '', /^files\/aigw-[0-9a-f]{32}$/);
+    assert.equal(uploaded.uri, `${gateway.baseUrl}/v1beta/${uploaded.name}`);
+    assert.equal(uploaded.displayName, 'notes');
+    assert.equal(uploaded.mimeType, 'text/plain');
+    assert.equal(uploaded.sizeBytes, String(FILE_BYTES));
+    assert.equal(uploaded.state, 'ACTIVE');
+    // Nothing of the backend's own: its origin (URIs, upload URLs), its file's name.
+    const shown = JSON.stringify(uploaded);
+    assert.ok(!shown.includes(first.origin), shown);
+    assert.ok(!shown.includes([...first.files.keys()][0]), shown);
+    // The bytes reached the first backend whole, in the SDK's two steps, with its own key.
+    assert.equal(first.files.size, 1);
+    assert.deepEqual([...first.files.values()][0].bytes, bytes);
+    const steps = first.calls.filter((call) => call.path.includes('upload_id='));
+    assert.deepEqual(
+      steps.map((call) => call.headers['x-goog-upload-command']),
+      ['upload', 'upload, finalize'],
+    );
+    for (const call of first.calls) {
+      assert.equal(call.headers['x-goog-api-key'], KEY_A);
+      assert.ok(!JSON.stringify(call.headers).includes(CLIENT_KEY));
+    }
+    assert.equal(second.calls.length, 0);
+  });
+
+  it("gets the owner's file as its backend describes it, and another caller's get is Google's 404", async () => {
+    const got = await alice.files.get({ name: uploaded.name! });
+    assert.equal(got.name, uploaded.name);
+    assert.equal(got.uri, uploaded.uri);
+    assert.equal(got.sizeBytes, String(FILE_BYTES));
+    const response = await fetch(`${gateway.baseUrl}/v1beta/${uploaded.name}`, {
+      headers: { 'x-goog-api-key': CLIENT_KEY, 'x-user-id': 'bob' },
+    });
+    assert.equal(response.status, 404);
+    const body = (await response.json()) as { error: { code: number; status: string } };
+    assert.equal(body.error.code, 404);
+    assert.equal(body.error.status, 'NOT_FOUND');
+    await assert.rejects(bob.files.get({ name: uploaded.name! }), isStatus(404));
+  });
+
+  it("lists the caller's own files only", async () => {
+    const mine: string[] = [];
+    for await (const file of await alice.files.list()) mine.push(file.name!);
+    assert.deepEqual(mine, [uploaded.name]);
+    const theirs: string[] = [];
+    for await (const file of await bob.files.list()) theirs.push(file.name!);
+    assert.deepEqual(theirs, []);
+  });
+
+  it('sends a generateContent naming the file to the backend that holds it, as its own URI', async () => {
+    const answer = await ask(alice, uploaded);
+    assert.equal(answer.text, 'read by a');
+    const [sent] = first.generateBodies();
+    const parts = (sent.contents as { parts: Record<string, unknown>[] }[])[0].parts;
+    const held = [...first.files.values()][0];
+    assert.deepEqual(parts[0], { fileData: { fileUri: held.uri, mimeType: 'text/plain' } });
+    assert.deepEqual(parts[1], { text: 'What is in it?' });
+    assert.equal(second.generateBodies().length, 0);
+  });
+
+  it("refuses another caller's use of the file, as an unknown one, without calling a backend", async () => {
+    const before = first.calls.length + second.calls.length;
+    await assert.rejects(ask(bob, uploaded), isStatus(404));
+    assert.equal(first.calls.length + second.calls.length, before);
+  });
+
+  it('never fails a call naming the file over to another backend, though the route fails over others', async () => {
+    first.failGenerate = true;
+    try {
+      // A call without the file fails over to the second backend, as the route says.
+      const plain = await alice.models.generateContent({ model: MODEL, contents: 'hello' });
+      assert.equal(plain.text, 'read by b');
+      const reached = second.generateBodies().length;
+      await assert.rejects(ask(alice, uploaded), (error: unknown) => error instanceof ApiError);
+      assert.equal(second.generateBodies().length, reached, 'the file went to another backend');
+      assert.ok(!second.calls.some((call) => call.body.includes('afile')));
+    } finally {
+      first.failGenerate = false;
+    }
+  });
+
+  it("refuses an upload that names no model, in Google's error format", async () => {
+    const noModel = new GoogleGenAI({
+      apiKey: CLIENT_KEY,
+      httpOptions: { baseUrl: gateway.baseUrl, headers: { 'x-user-id': 'alice' } },
+    });
+    await assert.rejects(
+      noModel.files.upload({ file: new Blob(['x'], { type: 'text/plain' }) }),
+      (error: unknown) =>
+        error instanceof ApiError &&
+        error.status === 400 &&
+        /x-ai-gateway-model/.test(error.message),
+    );
+  });
+
+  it('deletes the file at its backend for its owner only', async () => {
+    await assert.rejects(bob.files.delete({ name: uploaded.name! }), isStatus(404));
+    assert.equal(first.files.size, 1);
+    await alice.files.delete({ name: uploaded.name! });
+    assert.equal(first.files.size, 0);
+    await assert.rejects(alice.files.get({ name: uploaded.name! }), isStatus(404));
+  });
+
+  it('counts uploads by outcome', async () => {
+    const text = await (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
+    assert.equal(metricSum(text, 'ai_gateway_gemini_file_uploads_total', { outcome: 'ok' }), 1);
+    assert.equal(
+      metricSum(text, 'ai_gateway_gemini_file_uploads_total', { outcome: 'invalid' }),
+      1,
+    );
+  });
+});

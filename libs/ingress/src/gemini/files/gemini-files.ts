@@ -1,0 +1,656 @@
+import type { FastifyRequest } from 'fastify';
+import {
+  backendsForModel,
+  routeForModel,
+  type BackendConfig,
+  type GatewayConfig,
+} from '@aigw/config';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  modelNotAllowed,
+  modelNotServed,
+  upstreamTargetOf,
+  type BackendCallTarget,
+  type JsonObject,
+} from '@aigw/contracts/data-plane';
+import { heldOwnerOf, type HeldObjectStore, type HeldRecord } from '../../batches/held-objects';
+import type { IngressPipeline } from '../../ingress-pipeline';
+import { geminiCallerHeaders } from '../gemini-dialect';
+import {
+  isGeminiFileId,
+  newGeminiFileId,
+  newUploadToken,
+  uploadRecordId,
+} from './gemini-file-names';
+
+/** What the gateway needs of a Gemini backend's Files API (the provider library's GeminiFilesUpstream). */
+export interface GeminiFileCalls {
+  start(
+    backend: BackendCallTarget,
+    start: { metadata: Buffer; contentLength?: string; contentType?: string },
+  ): Promise<{ uploadUrl: string }>;
+  step(
+    backend: BackendCallTarget,
+    uploadUrl: string,
+    step: {
+      command: string;
+      offset: string;
+      contentLength?: string;
+      data: AsyncIterable<Uint8Array>;
+    },
+  ): Promise<GeminiCallReply>;
+  file(backend: BackendCallTarget, method: 'GET' | 'DELETE', id: string): Promise<GeminiCallReply>;
+}
+
+export interface GeminiCallReply {
+  readonly status: number;
+  readonly uploadStatus?: string;
+  readonly sizeReceived?: string;
+  readonly body: Buffer;
+}
+
+/** A file a generateContent call names: its backend's URI and media type, and its holder. */
+export interface HeldGeminiFile {
+  readonly uri: string;
+  readonly mimeType: string;
+  readonly route: string;
+  readonly backend: string;
+}
+
+/** How a client's upload ended, for the uploads metric (a fixed set). */
+export type GeminiUploadOutcome =
+  'ok' | 'invalid' | 'refused' | 'not_found' | 'too_large' | 'aborted' | 'upstream_error';
+
+export interface GeminiFilesOptions {
+  readonly config: () => GatewayConfig;
+  readonly upstream: GeminiFileCalls;
+  readonly store: HeldObjectStore;
+  /** How long the gateway remembers a file (and who owns it). */
+  readonly ttlMs: number;
+  /** The most one upload (its declared size, and each step's bytes) may be. */
+  readonly maxFileBytes?: number;
+  /** A file finalized, or an upload request refused or failed. */
+  readonly onUpload?: (outcome: GeminiUploadOutcome) => void;
+  readonly now?: () => number;
+}
+
+/** Who the callers are, as generateContent identifies them (the pipeline's). */
+export type GeminiFileCallers = Pick<
+  IngressPipeline,
+  'ownerKeyFor' | 'callerFor' | 'mayUse' | 'ownerKeyWithoutModel'
+>;
+
+/** An answer to send: its status, extra headers and JSON body (none for an upload's step). */
+export interface GeminiFileAnswer {
+  readonly status: number;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: JsonObject;
+}
+
+/** Google's file size limit (2 GB), where AI_GATEWAY_MAX_FILE_BYTES is not set. */
+const GEMINI_MAX_FILE_BYTES = 2 * 1024 ** 3;
+/** Google keeps an upload session a week; the gateway a day, its record then lapses. */
+const UPLOAD_SESSION_MS = 24 * 60 * 60 * 1000;
+/** The start's metadata JSON read at most. */
+const MAX_METADATA_BYTES = 64 * 1024;
+/** The files list's page size: Google's default and most. */
+const LIST_PAGE = { unset: 10, max: 100 };
+
+/** The header naming the model whose backend holds an uploaded file. */
+export const GEMINI_FILE_MODEL_HEADER = 'x-ai-gateway-model';
+
+/**
+ * Google's Files API on the gateway's Gemini edge. A file is uploaded (Google's resumable
+ * protocol, streamed through) to the first backend of the model the client names in
+ * `x-ai-gateway-model`, which must be a Gemini backend; the client gets the gateway's own
+ * name for it (`files/aigw-…`), and only its owner (as that model's route identifies
+ * callers) can read, list, delete or use it. The backend's key and its own names and
+ * upload URLs never reach the client.
+ */
+export class GeminiFiles {
+  private readonly now: () => number;
+
+  constructor(private readonly options: GeminiFilesOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** `POST /upload/v1beta/files`: a resumable upload's start, or (with upload_id) a step of it. */
+  async upload(request: FastifyRequest, callers: GeminiFileCallers): Promise<GeminiFileAnswer> {
+    const query = (request.query ?? {}) as Record<string, unknown>;
+    const token = typeof query.upload_id === 'string' ? query.upload_id : undefined;
+    try {
+      const answer = token
+        ? await this.step(request, token, callers)
+        : await this.start(request, callers);
+      if (answer.headers?.['x-goog-upload-status'] === 'final') this.options.onUpload?.('ok');
+      return answer;
+    } catch (error) {
+      this.options.onUpload?.(uploadOutcome(error, request));
+      throw error;
+    }
+  }
+
+  private async start(
+    request: FastifyRequest,
+    callers: GeminiFileCallers,
+  ): Promise<GeminiFileAnswer> {
+    const protocol = header(request, 'x-goog-upload-protocol');
+    const command = header(request, 'x-goog-upload-command');
+    if (protocol !== 'resumable' || command !== 'start') {
+      await drain(request);
+      throw invalid(
+        "Upload with Google's resumable protocol: start with X-Goog-Upload-Protocol: resumable and X-Goog-Upload-Command: start, then send the bytes to the X-Goog-Upload-URL answered",
+      );
+    }
+    const metadata = await metadataOf(request);
+    const headers = geminiCallerHeaders(request);
+    const model = header(request, GEMINI_FILE_MODEL_HEADER);
+    if (!model) {
+      throw invalid(
+        `Name the model this file is for in the '${GEMINI_FILE_MODEL_HEADER}' header: the gateway keeps the file at that model's Gemini backend, and generateContent calls of that model can use it`,
+      );
+    }
+    const caller = await callers.callerFor(model, headers);
+    if (caller === undefined) throw modelNotServed(model);
+    if (!(await callers.mayUse(model, headers))) throw modelNotAllowed(model);
+    const size = header(request, 'x-goog-upload-header-content-length');
+    if (size !== undefined && !/^\d{1,16}$/.test(size)) {
+      throw invalid('X-Goog-Upload-Header-Content-Length must be a whole number of bytes');
+    }
+    if (size !== undefined && Number(size) > this.maxBytes) throw tooLarge(this.maxBytes);
+    const holder = geminiHolderFor(this.options.config(), model);
+    const { uploadUrl } = await this.options.upstream.start(targetOf(holder), {
+      metadata,
+      ...(size === undefined ? {} : { contentLength: size }),
+      ...optional('contentType', header(request, 'x-goog-upload-header-content-type')),
+    });
+    const token = newUploadToken();
+    await this.options.store.put(
+      {
+        id: uploadRecordId(token),
+        kind: 'gemini_upload',
+        ...heldOwnerOf(caller),
+        model,
+        upstreamModel: model,
+        route: holder.route,
+        backend: holder.backend.name,
+        provider: holder.backend.provider,
+        // The backend's upload URL: a capability of its own, never shown to the client.
+        providerId: uploadUrl,
+        createdAt: this.now(),
+        object: {},
+      },
+      Math.min(this.options.ttlMs, UPLOAD_SESSION_MS),
+    );
+    return {
+      status: 200,
+      headers: {
+        'x-goog-upload-status': 'active',
+        'x-goog-upload-url': gatewayUploadUrl(request, token),
+        'x-goog-upload-control-url': gatewayUploadUrl(request, token),
+      },
+    };
+  }
+
+  /**
+   * A step of an upload: its bytes streamed to the backend's upload URL. The token is the
+   * capability (as Google's upload URL is); a step that carries a credential must be the
+   * owner's. The file is kept once the backend answers `final`.
+   */
+  private async step(
+    request: FastifyRequest,
+    token: string,
+    callers: GeminiFileCallers,
+  ): Promise<GeminiFileAnswer> {
+    const session = await this.options.store.get(uploadRecordId(token));
+    if (!session || session.kind !== 'gemini_upload') {
+      await drain(request);
+      throw new DataPlaneError(
+        DataPlaneErrorCode.NotFound,
+        'No such upload (it was finalized, cancelled or has expired).',
+      );
+    }
+    const headers = geminiCallerHeaders(request);
+    if (carriesCredential(headers)) {
+      const asker = await Promise.resolve()
+        .then(() => callers.ownerKeyFor(session.model, headers))
+        .catch(() => undefined);
+      if (asker !== session.owner) {
+        await drain(request);
+        throw new DataPlaneError(
+          DataPlaneErrorCode.NotFound,
+          'No such upload (it was finalized, cancelled or has expired).',
+        );
+      }
+    }
+    const command = (header(request, 'x-goog-upload-command') ?? '').toLowerCase();
+    const commands = command.split(',').map((word) => word.trim());
+    if (commands.includes('cancel')) {
+      await drain(request);
+      await this.options.store.delete(session);
+      return { status: 200, headers: { 'x-goog-upload-status': 'cancelled' } };
+    }
+    if (!commands.every((word) => word === 'upload' || word === 'finalize') || command === '') {
+      await drain(request);
+      throw invalid(
+        "X-Goog-Upload-Command must be 'upload', 'upload, finalize', 'finalize' or 'cancel'",
+      );
+    }
+    const offset = header(request, 'x-goog-upload-offset') ?? '0';
+    if (!/^\d{1,16}$/.test(offset)) {
+      await drain(request);
+      throw invalid('X-Goog-Upload-Offset must be a whole number of bytes');
+    }
+    const backend = this.backendOf(session);
+    const length = header(request, 'content-length');
+    if (length !== undefined && Number(length) + Number(offset) > this.maxBytes) {
+      await drain(request);
+      throw tooLarge(this.maxBytes);
+    }
+    // The client's own failure (past the limit, gone) is the answer, not the backend's cut call.
+    let failure: unknown;
+    const data = (async function* (max: number) {
+      try {
+        yield* bounded(request.raw, max);
+      } catch (error) {
+        failure = error;
+        throw error;
+      }
+    })(this.maxBytes - Number(offset));
+    let answer: GeminiCallReply;
+    try {
+      answer = await this.options.upstream.step(
+        targetOf({ route: session.route, backend }),
+        session.providerId,
+        { command, offset, ...optional('contentLength', length), data },
+      );
+    } catch (error) {
+      throw failure ?? error;
+    }
+    if (answer.uploadStatus !== 'final') {
+      return {
+        status: 200,
+        headers: {
+          'x-goog-upload-status': answer.uploadStatus ?? 'active',
+          ...(answer.sizeReceived === undefined
+            ? {}
+            : { 'x-goog-upload-size-received': answer.sizeReceived }),
+        },
+      };
+    }
+    const file = fileOf((jsonOf(answer.body) as { file?: unknown } | null)?.file);
+    const id = newGeminiFileId();
+    const record = await this.keep(session, file, id);
+    await this.options.store.delete(session);
+    return {
+      status: 200,
+      headers: { 'x-goog-upload-status': 'final' },
+      body: { file: clientFile(record, file, originOf(request)) },
+    };
+  }
+
+  private async keep(session: HeldRecord, file: JsonObject, id: string): Promise<HeldRecord> {
+    const name = typeof file.name === 'string' ? file.name : '';
+    const providerId = name.startsWith('files/') ? name.slice('files/'.length) : '';
+    const providerUri = typeof file.uri === 'string' ? file.uri : '';
+    if (providerId === '' || providerUri === '') {
+      throw new DataPlaneError(
+        DataPlaneErrorCode.UpstreamBadResponse,
+        'The backend finalized the upload without a file name and URI',
+      );
+    }
+    const record: HeldRecord = {
+      id,
+      kind: 'gemini_file',
+      owner: session.owner,
+      ...(session.userId === undefined ? {} : { userId: session.userId }),
+      model: session.model,
+      upstreamModel: session.upstreamModel,
+      route: session.route,
+      backend: session.backend,
+      provider: session.provider,
+      providerId,
+      providerUri,
+      createdAt: this.now(),
+      object: file,
+    };
+    await this.options.store.put(record, this.options.ttlMs);
+    return record;
+  }
+
+  /** `GET /v1beta/files/{id}`: the owner's file, as its backend describes it now. */
+  async get(request: FastifyRequest, callers: GeminiFileCallers): Promise<GeminiFileAnswer> {
+    const record = await this.owned(idOf(request), request, callers);
+    const answer = await this.options.upstream.file(
+      targetOf(this.holderOf(record)),
+      'GET',
+      record.providerId,
+    );
+    const file = fileOf(jsonOf(answer.body));
+    // Its state (PROCESSING, ACTIVE) changes: a list shows the last one seen.
+    await this.options.store.put({ ...record, object: file }, this.options.ttlMs);
+    return { status: 200, body: clientFile(record, file, originOf(request)) };
+  }
+
+  /** `DELETE /v1beta/files/{id}`: deleted at its backend, then forgotten. */
+  async delete(request: FastifyRequest, callers: GeminiFileCallers): Promise<GeminiFileAnswer> {
+    const record = await this.owned(idOf(request), request, callers);
+    try {
+      await this.options.upstream.file(
+        targetOf(this.holderOf(record)),
+        'DELETE',
+        record.providerId,
+      );
+    } catch (error) {
+      // Gone at the backend already (expired after 48 h): forgotten here too.
+      if (!(error instanceof DataPlaneError && error.code === DataPlaneErrorCode.NotFound)) {
+        throw error;
+      }
+    }
+    await this.options.store.delete(record);
+    return { status: 200, body: {} };
+  }
+
+  /**
+   * `GET /v1beta/files`: the caller's own files, newest first, as last seen. The owner key
+   * is the model's route's (`x-ai-gateway-model`), else the default route's; a file is
+   * listed only when its own route identifies the caller as its owner.
+   */
+  async list(request: FastifyRequest, callers: GeminiFileCallers): Promise<GeminiFileAnswer> {
+    const query = (request.query ?? {}) as Record<string, unknown>;
+    const pageSize = pageSizeOf(query.pageSize);
+    const headers = geminiCallerHeaders(request);
+    const model = header(request, GEMINI_FILE_MODEL_HEADER);
+    const owner = await (model
+      ? callers.ownerKeyFor(model, headers)
+      : callers.ownerKeyWithoutModel(headers));
+    const records =
+      owner === undefined ? [] : await this.options.store.list(owner, 'gemini_file', 1_000);
+    const askers = new Map<string, Promise<string | undefined>>();
+    const askerOn = (recordModel: string) => {
+      let asker = askers.get(recordModel);
+      if (!asker) {
+        asker = Promise.resolve()
+          .then(() => callers.ownerKeyFor(recordModel, headers))
+          .catch(() => undefined);
+        askers.set(recordModel, asker);
+      }
+      return asker;
+    };
+    const mine = await Promise.all(records.map(async (r) => (await askerOn(r.model)) === r.owner));
+    const owned = records.filter((_, at) => mine[at]);
+    const token = typeof query.pageToken === 'string' ? query.pageToken : '';
+    const start = token === '' ? 0 : owned.findIndex((r) => r.id === pageTokenId(token)) + 1;
+    if (start === 0 && token !== '') throw invalid('Invalid pageToken: no such page of your files');
+    const page = owned.slice(start, start + pageSize);
+    const origin = originOf(request);
+    return {
+      status: 200,
+      body: {
+        ...(page.length === 0 ? {} : { files: page.map((r) => clientFile(r, r.object, origin)) }),
+        ...(start + pageSize < owned.length
+          ? { nextPageToken: Buffer.from(page.at(-1)!.id).toString('base64url') }
+          : {}),
+      },
+    };
+  }
+
+  /**
+   * The caller's files a generateContent call names (`fileData.fileUri`, the gateway's
+   * ids): each must be the caller's own (as its model's route identifies callers; another
+   * caller's is the same 404 as an unknown one) and held by the first backend of the model
+   * called, the one the call is then kept to. Answers each id's backend URI and holder.
+   */
+  async heldFiles(
+    ids: ReadonlySet<string>,
+    model: string,
+    headers: Readonly<Record<string, string | string[] | undefined>>,
+    callers: Pick<GeminiFileCallers, 'ownerKeyFor'>,
+  ): Promise<Map<string, HeldGeminiFile>> {
+    const route = routeForModel(this.options.config(), model);
+    const first = route ? backendsForModel(route, model)[0] : undefined;
+    const found = new Map<string, HeldGeminiFile>();
+    for (const id of ids) {
+      const record = await this.ownedRecord(id, headers, callers);
+      if (!route || !first || record.route !== route.name || record.backend !== first.name) {
+        throw invalid(
+          `The file files/${id} is held by the backend of model "${record.model.slice(0, 128)}", which does not serve "${model.slice(0, 128)}" first: call a model whose first backend holds it`,
+        );
+      }
+      const mimeType = record.object.mimeType;
+      found.set(id, {
+        uri: record.providerUri ?? '',
+        mimeType: typeof mimeType === 'string' ? mimeType : '',
+        route: record.route,
+        backend: record.backend,
+      });
+    }
+    return found;
+  }
+
+  private async owned(
+    id: string,
+    request: FastifyRequest,
+    callers: Pick<GeminiFileCallers, 'ownerKeyFor'>,
+  ): Promise<HeldRecord> {
+    return this.ownedRecord(id, geminiCallerHeaders(request), callers);
+  }
+
+  /** The caller's file, or a 404 the same for an unknown id and another caller's file. */
+  private async ownedRecord(
+    id: string,
+    headers: Readonly<Record<string, string | string[] | undefined>>,
+    callers: Pick<GeminiFileCallers, 'ownerKeyFor'>,
+  ): Promise<HeldRecord> {
+    const record = isGeminiFileId(id) ? await this.options.store.get(id) : undefined;
+    const asker = record ? await callers.ownerKeyFor(record.model, headers) : undefined;
+    if (!record || record.kind !== 'gemini_file' || asker === undefined || asker !== record.owner) {
+      throw new DataPlaneError(
+        DataPlaneErrorCode.NotFound,
+        `File files/${id.slice(0, 64).replace(/[^a-z0-9-]/g, '?')} was not found, or you may not use it.`,
+      );
+    }
+    return record;
+  }
+
+  private holderOf(record: HeldRecord): Holder {
+    return { route: record.route, backend: this.backendOf(record) };
+  }
+
+  /** The backend a record names, if the configuration still has it as a Gemini backend. */
+  private backendOf(record: HeldRecord): BackendConfig {
+    const route = this.options.config().routes.find((r) => r.name === record.route);
+    const backend = route?.backends.find(
+      (b) => b.name === record.backend && b.provider === GEMINI_PROVIDER,
+    );
+    if (!backend) {
+      throw new DataPlaneError(
+        DataPlaneErrorCode.NoBackendAvailable,
+        `The backend holding this file ("${record.backend}") is no longer configured`,
+      );
+    }
+    return backend;
+  }
+
+  private get maxBytes(): number {
+    return this.options.maxFileBytes ?? GEMINI_MAX_FILE_BYTES;
+  }
+}
+
+const GEMINI_PROVIDER = 'google-gemini';
+
+interface Holder {
+  readonly route: string;
+  readonly backend: BackendConfig;
+}
+
+/**
+ * The backend a model's files are uploaded to: the first of its chain (by priority),
+ * which must be a Gemini backend, as generateContent with `fallback: false` calls it.
+ */
+export function geminiHolderFor(config: GatewayConfig, model: string): Holder {
+  const route = routeForModel(config, model);
+  if (!route) throw modelNotServed(model);
+  const first = backendsForModel(route, model)[0];
+  if (!first || first.provider !== GEMINI_PROVIDER) {
+    throw invalid(
+      `The model "${model.slice(0, 128)}" is not served first by a Gemini backend: files are kept at a Gemini backend, the first of the model's chain`,
+    );
+  }
+  return { route: route.name, backend: first };
+}
+
+function targetOf(holder: Holder): BackendCallTarget {
+  return upstreamTargetOf(holder.backend, holder.backend.model ?? '', holder.route);
+}
+
+/** The file as the client sees it: the gateway's name and URI, no backend URL of its own. */
+function clientFile(record: HeldRecord, file: JsonObject, origin: string): JsonObject {
+  const { downloadUri: _download, ...rest } = file;
+  return {
+    ...rest,
+    name: `files/${record.id}`,
+    uri: `${origin}/v1beta/files/${record.id}`,
+  };
+}
+
+function fileOf(value: unknown): JsonObject {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw noFileObject();
+  return value as JsonObject;
+}
+
+function noFileObject(): DataPlaneError {
+  return new DataPlaneError(
+    DataPlaneErrorCode.UpstreamBadResponse,
+    'The backend answered the files call without a File object',
+  );
+}
+
+function jsonOf(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    throw noFileObject();
+  }
+}
+
+/** The start's `{file: {displayName}}`: only the display name goes on (the gateway names files). */
+async function metadataOf(request: FastifyRequest): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request.raw as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_METADATA_BYTES) {
+      await drain(request);
+      throw invalid('The upload start body (the file metadata) is too large');
+    }
+    parts.push(chunk);
+  }
+  const text = Buffer.concat(parts).toString('utf8').trim();
+  if (text === '') return Buffer.alloc(0);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw invalid('The upload start body must be JSON: {"file": {"displayName": "..."}}');
+  }
+  const file = (parsed as { file?: unknown } | null)?.file;
+  const displayName =
+    typeof file === 'object' && file !== null
+      ? ((file as JsonObject).displayName ?? (file as JsonObject).display_name)
+      : undefined;
+  if (typeof displayName !== 'string') return Buffer.alloc(0);
+  return Buffer.from(JSON.stringify({ file: { displayName: displayName.slice(0, 512) } }));
+}
+
+/** The request's bytes as they come, cut with a 413 past `max`. */
+async function* bounded(
+  source: AsyncIterable<Uint8Array>,
+  max: number,
+): AsyncGenerator<Uint8Array> {
+  let size = 0;
+  for await (const chunk of source) {
+    size += chunk.length;
+    if (size > max) throw tooLarge(max);
+    yield chunk;
+  }
+}
+
+/** Reads what is left of a refused request, so the answer reaches the client. */
+async function drain(request: FastifyRequest): Promise<void> {
+  if (request.raw.readableEnded) return;
+  try {
+    for await (const _chunk of request.raw) {
+      // discarded
+    }
+  } catch {
+    // a client gone: nothing to answer
+  }
+}
+
+function header(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === undefined || first === '' ? undefined : first;
+}
+
+function carriesCredential(headers: Readonly<Record<string, unknown>>): boolean {
+  return headers['x-goog-api-key'] !== undefined || headers.authorization !== undefined;
+}
+
+/** Where the upload's steps go: the path its start came to, with the upload's token. */
+function gatewayUploadUrl(request: FastifyRequest, token: string): string {
+  const path = request.url.split('?')[0];
+  return `${originOf(request)}${path}?upload_id=${token}&upload_protocol=resumable`;
+}
+
+/** The origin the client reached the gateway at (the upload URL and file URIs name it). */
+function originOf(request: FastifyRequest): string {
+  return `${request.protocol}://${request.host}`;
+}
+
+function idOf(request: FastifyRequest): string {
+  return (request.params as { id: string }).id;
+}
+
+function pageSizeOf(value: unknown): number {
+  if (value === undefined || value === '') return LIST_PAGE.unset;
+  const size = Number(value);
+  if (!Number.isInteger(size) || size < 1) {
+    throw invalid('Invalid pageSize: it must be a whole number of at least 1');
+  }
+  return Math.min(size, LIST_PAGE.max);
+}
+
+function pageTokenId(token: string): string {
+  return Buffer.from(token, 'base64url').toString('utf8');
+}
+
+function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
+}
+
+function invalid(message: string): DataPlaneError {
+  return new DataPlaneError(DataPlaneErrorCode.InvalidRequest, message);
+}
+
+function tooLarge(max: number): DataPlaneError {
+  return new DataPlaneError(
+    DataPlaneErrorCode.BodyTooLarge,
+    `The file is larger than the ${max} bytes this gateway takes`,
+  );
+}
+
+/** A metric's outcome for a failed upload request (never its text). */
+function uploadOutcome(error: unknown, request: FastifyRequest): GeminiUploadOutcome {
+  if (request.raw.destroyed && !request.raw.readableEnded) return 'aborted';
+  if (!(error instanceof DataPlaneError)) return 'upstream_error';
+  if (error.code === DataPlaneErrorCode.BodyTooLarge) return 'too_large';
+  if (error.httpStatus === 404) return 'not_found';
+  if (error.httpStatus === 401 || error.httpStatus === 403 || error.httpStatus === 429) {
+    return 'refused';
+  }
+  if (error.httpStatus < 500) return 'invalid';
+  return 'upstream_error';
+}
