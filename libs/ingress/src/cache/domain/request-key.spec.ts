@@ -113,6 +113,21 @@ describe('request key', () => {
     );
   });
 
+  it('keeps stop sequences in the key even when `stop` is not listed: they cut the answer', () => {
+    // As max_tokens does: an answer made without the client's stop sequence may run past it,
+    // an answer no provider would give that client (keyComponents cannot share it).
+    const promptAndModel: CacheKeyComponent[] = ['prompt', 'model', 'temperature'];
+    assert.notEqual(key({ ...base, stop: ['\n'] }, promptAndModel), key(base, promptAndModel));
+    assert.notEqual(
+      key({ ...base, stop: ['\n'] }, promptAndModel),
+      key({ ...base, stop: ['END'] }, promptAndModel),
+    );
+    assert.equal(
+      key({ ...base, stop: 'END' }, promptAndModel),
+      key({ ...base, stop: ['END'] }, promptAndModel),
+    );
+  });
+
   it('separates users only when `user` is a component', () => {
     const bob = { caller: { userKey: 'bob' } };
     assert.equal(key(base, ALL, bob), key(base));

@@ -26,8 +26,10 @@ const ANSWER_SHAPING_HEADERS = ['anthropic-beta'] as const;
 
 /**
  * Body fields each optional key component covers. Components absent from the route's
- * `keyComponents` leave their fields out of the key; `model`, `maxTokens`, `tools` and
- * `responseFormat` shape the answer itself, so they are always in (listing them is harmless).
+ * `keyComponents` leave their fields out of the key; `model`, `maxTokens`, `stop`, `tools`
+ * and `responseFormat` shape the answer itself, so they are always in (listing them is
+ * harmless): an answer made without the client's stop sequence may run past it, as one
+ * made with a larger `max_tokens` may run past its own.
  */
 const COMPONENT_FIELDS: Readonly<Record<CacheKeyComponent, readonly string[]>> = {
   prompt: ['messages', 'prompt', 'input', 'suffix'],
@@ -44,6 +46,7 @@ const COMPONENT_FIELDS: Readonly<Record<CacheKeyComponent, readonly string[]>> =
 const ALWAYS: ReadonlySet<CacheKeyComponent> = new Set([
   'model',
   'maxTokens',
+  'stop',
   'tools',
   'responseFormat',
 ]);
@@ -75,8 +78,8 @@ const KNOWN_FIELDS = new Set(Object.values(COMPONENT_FIELDS).flat());
  * strings in Unicode NFC, `max_completion_tokens` and `max_tokens` as one field, a lone
  * `stop` string as a one-element list, a content list of one text part as that text.
  * In the key: the operation, the virtual model name, the stream shape (a stream and a
- * JSON answer never share an entry), the system/developer messages even when `prompt`
- * is not a component, every body field outside the component vocabulary (`n`,
+ * JSON answer never share an entry), `max_tokens`, `stop`, tools and `response_format`,
+ * the system/developer messages even when `prompt` is not a component, every body field outside the component vocabulary (`n`,
  * `logprobs`, penalties, ...: unknown fields count, so nothing new is ever ignored), and
  * the components listed in `keyComponents` (`user` means the identified caller: its budget key).
  */
