@@ -1,0 +1,321 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import type { FastifyRequest } from 'fastify';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type BackendCallTarget,
+  type CallerContext,
+  type GatewayRequest,
+} from '@aigw/contracts/data-plane';
+import { MemoryHeldObjectStore } from '../../batches/held-objects';
+import { parsedConfig } from '../../batches/testing/one-batch-route';
+import { geminiFileIdIn, uploadRecordId } from './gemini-file-names';
+import {
+  GeminiFiles,
+  type GeminiCallReply,
+  type GeminiFileCallers,
+  type GeminiFileCalls,
+} from './gemini-files';
+import { gatewayFilePart, withHeldGeminiFiles } from './gemini-held-files';
+
+// Two routes: `pro` served first by Gemini backend g1 (then g2), `mixed` served first by an
+// OpenAI-compatible backend. Callers are named by x-user-id.
+const CONFIG = parsedConfig(`kind: AIGatewayRoute
+metadata: {name: gem}
+spec:
+  backends:
+  - {name: g1, provider: google-gemini, baseUrl: "http://127.0.0.1:9/v1beta", model: gemini-2.5-flash, modelNameOverride: pro}
+  - {name: g2, priority: 1, provider: google-gemini, baseUrl: "http://127.0.0.1:8/v1beta", model: gemini-2.5-flash, modelNameOverride: pro}
+  - {name: g3, provider: google-gemini, baseUrl: "http://127.0.0.1:7/v1beta", model: gemini-2.5-pro, modelNameOverride: other}
+  - {name: local, provider: vllm, baseUrl: "http://127.0.0.1:9/v1", model: m, modelNameOverride: mixed}
+  userIdentification: {header: x-user-id}
+`);
+
+/** A backend that hands out one upload URL and finalizes a file on `finalize`. */
+class Backend implements GeminiFileCalls {
+  readonly targets: BackendCallTarget[] = [];
+  readonly steps: { command: string; offset: string; bytes: string }[] = [];
+  deleted: string[] = [];
+
+  async start(backend: BackendCallTarget) {
+    this.targets.push(backend);
+    return { uploadUrl: 'http://127.0.0.1:9/upload/v1beta/files?upload_id=backend-secret' };
+  }
+
+  async step(
+    backend: BackendCallTarget,
+    uploadUrl: string,
+    step: { command: string; offset: string; data: AsyncIterable<Uint8Array> },
+  ): Promise<GeminiCallReply> {
+    assert.equal(uploadUrl, 'http://127.0.0.1:9/upload/v1beta/files?upload_id=backend-secret');
+    this.targets.push(backend);
+    const parts: Buffer[] = [];
+    for await (const chunk of step.data) parts.push(Buffer.from(chunk));
+    this.steps.push({
+      command: step.command,
+      offset: step.offset,
+      bytes: Buffer.concat(parts).toString(),
+    });
+    if (!step.command.includes('finalize'))
+      return { status: 200, uploadStatus: 'active', body: Buffer.alloc(0) };
+    const file = {
+      name: 'files/backendfile1',
+      mimeType: 'text/plain',
+      uri: 'http://127.0.0.1:9/v1beta/files/backendfile1',
+      downloadUri: 'http://127.0.0.1:9/download/backendfile1',
+      state: 'ACTIVE',
+    };
+    return { status: 200, uploadStatus: 'final', body: Buffer.from(JSON.stringify({ file })) };
+  }
+
+  async file(
+    backend: BackendCallTarget,
+    method: 'GET' | 'DELETE',
+    id: string,
+  ): Promise<GeminiCallReply> {
+    this.targets.push(backend);
+    if (method === 'DELETE') this.deleted.push(id);
+    return {
+      status: 200,
+      body: Buffer.from(JSON.stringify({ name: `files/${id}`, state: 'ACTIVE' })),
+    };
+  }
+}
+
+const userOf = (headers: Readonly<Record<string, unknown>>) => {
+  const user = headers['x-user-id'];
+  return typeof user === 'string' ? user : 'anonymous';
+};
+
+/** The pipeline's answers for routes keyed by x-user-id. */
+const CALLERS: GeminiFileCallers = {
+  ownerKeyFor: (_model, headers) => userOf(headers),
+  ownerKeyWithoutModel: (headers) => userOf(headers),
+  callerFor: (_model, headers): CallerContext => ({ userKey: userOf(headers) }),
+  mayUse: (model) => model !== 'forbidden',
+};
+
+function request(init: {
+  headers?: Record<string, string>;
+  query?: Record<string, string>;
+  params?: Record<string, string>;
+  body?: string;
+  url?: string;
+}): FastifyRequest {
+  return {
+    headers: init.headers ?? {},
+    query: init.query ?? {},
+    params: init.params ?? {},
+    url: init.url ?? '/upload/v1beta/files',
+    protocol: 'http',
+    host: 'gateway.test',
+    raw: Readable.from(init.body === undefined ? [] : [Buffer.from(init.body)]),
+  } as unknown as FastifyRequest;
+}
+
+const START = {
+  'x-goog-upload-protocol': 'resumable',
+  'x-goog-upload-command': 'start',
+  'x-goog-upload-header-content-length': '11',
+  'x-goog-upload-header-content-type': 'text/plain',
+  'x-ai-gateway-model': 'pro',
+};
+
+function setup(maxFileBytes?: number) {
+  const backend = new Backend();
+  const store = new MemoryHeldObjectStore({ maxEntries: 100, maxBytes: 1_000_000 });
+  const outcomes: string[] = [];
+  const files = new GeminiFiles({
+    config: () => CONFIG,
+    upstream: backend,
+    store,
+    ttlMs: 60_000,
+    maxFileBytes,
+    onUpload: (outcome) => outcomes.push(outcome),
+  });
+  /** alice's file, uploaded in two steps. */
+  const upload = async (user = 'alice') => {
+    const started = await files.upload(
+      request({
+        headers: { ...START, 'x-user-id': user },
+        body: '{"file":{"displayName":"n","name":"files/mine"}}',
+      }),
+      CALLERS,
+    );
+    const token = new URL(started.headers!['x-goog-upload-url']).searchParams.get('upload_id')!;
+    const step = (command: string, offset: string, body: string) =>
+      files.upload(
+        request({
+          headers: { 'x-goog-upload-command': command, 'x-goog-upload-offset': offset },
+          query: { upload_id: token },
+          body,
+        }),
+        CALLERS,
+      );
+    const active = await step('upload', '0', 'hello ');
+    const final = await step('upload, finalize', '6', 'world');
+    return { started, token, active, final, step };
+  };
+  return { backend, store, files, outcomes, upload };
+}
+
+const isCode = (code: DataPlaneErrorCode) => (error: unknown) =>
+  error instanceof DataPlaneError && error.code === code;
+
+describe('GeminiFiles', () => {
+  it("streams an upload to the model's first Gemini backend and answers the gateway's own names", async () => {
+    const { backend, store, outcomes, upload } = setup();
+    const { started, token, active, final, step } = await upload();
+    assert.equal(started.headers!['x-goog-upload-status'], 'active');
+    assert.match(
+      started.headers!['x-goog-upload-url'],
+      /^http:\/\/gateway\.test\/upload\/v1beta\/files\?upload_id=/,
+    );
+    assert.ok(!started.headers!['x-goog-upload-url'].includes('backend-secret'));
+    assert.deepEqual(active.headers, { 'x-goog-upload-status': 'active' });
+    assert.deepEqual(
+      backend.steps.map(({ command, offset, bytes }) => [command, offset, bytes]),
+      [
+        ['upload', '0', 'hello '],
+        ['upload, finalize', '6', 'world'],
+      ],
+    );
+    assert.ok(backend.targets.every((t) => t.backendName === 'g1' && t.routeName === 'gem'));
+    const file = final.body!.file as Record<string, unknown>;
+    assert.match(String(file.name), /^files\/aigw-[0-9a-f]{32}$/);
+    assert.equal(file.uri, `http://gateway.test/v1beta/${String(file.name)}`);
+    assert.equal(file.downloadUri, undefined);
+    assert.ok(!JSON.stringify(file).includes('backendfile1'));
+    // The upload's token is kept only as a digest, and is spent once finalized.
+    assert.equal(await store.get(token), undefined);
+    assert.equal(await store.get(uploadRecordId(token)), undefined);
+    await assert.rejects(step('upload, finalize', '11', ''), isCode(DataPlaneErrorCode.NotFound));
+    assert.deepEqual(outcomes, ['ok', 'not_found']);
+  });
+
+  it("takes a step on its token alone, but refuses one carrying another caller's credential", async () => {
+    const { files } = setup();
+    const started = await files.upload(
+      request({ headers: { ...START, 'x-user-id': 'alice' } }),
+      CALLERS,
+    );
+    const token = new URL(started.headers!['x-goog-upload-url']).searchParams.get('upload_id')!;
+    const step = (headers: Record<string, string>) =>
+      files.upload(
+        request({
+          headers: { 'x-goog-upload-command': 'upload', 'x-goog-upload-offset': '0', ...headers },
+          query: { upload_id: token },
+          body: 'x',
+        }),
+        CALLERS,
+      );
+    await assert.rejects(
+      step({ 'x-goog-api-key': 'k', 'x-user-id': 'bob' }),
+      isCode(DataPlaneErrorCode.NotFound),
+    );
+    assert.equal((await step({})).headers!['x-goog-upload-status'], 'active');
+    assert.equal(
+      (await step({ 'x-goog-api-key': 'k', 'x-user-id': 'alice' })).headers![
+        'x-goog-upload-status'
+      ],
+      'active',
+    );
+  });
+
+  it("reads, lists and deletes a file for its owner only; another's is the unknown file's 404", async () => {
+    const { backend, files, upload } = setup();
+    const { final } = await upload();
+    const name = String((final.body!.file as Record<string, unknown>).name);
+    const id = name.slice('files/'.length);
+    const as = (user: string, extra: Partial<Parameters<typeof request>[0]> = {}) =>
+      request({
+        headers: { 'x-user-id': user },
+        params: { id },
+        url: `/v1beta/files/${id}`,
+        ...extra,
+      });
+    const got = await files.get(as('alice'), CALLERS);
+    assert.equal(got.body!.name, name);
+    await assert.rejects(files.get(as('bob'), CALLERS), isCode(DataPlaneErrorCode.NotFound));
+    const unknown = request({
+      headers: { 'x-user-id': 'alice' },
+      params: { id: 'aigw-' + '0'.repeat(32) },
+    });
+    await assert.rejects(files.get(unknown, CALLERS), isCode(DataPlaneErrorCode.NotFound));
+    const listed = await files.list(as('alice'), CALLERS);
+    assert.deepEqual(
+      (listed.body!.files as Record<string, unknown>[]).map((f) => f.name),
+      [name],
+    );
+    assert.deepEqual((await files.list(as('bob'), CALLERS)).body, {});
+    await assert.rejects(files.delete(as('bob'), CALLERS), isCode(DataPlaneErrorCode.NotFound));
+    assert.deepEqual(backend.deleted, []);
+    await files.delete(as('alice'), CALLERS);
+    assert.deepEqual(backend.deleted, ['backendfile1']);
+    await assert.rejects(files.get(as('alice'), CALLERS), isCode(DataPlaneErrorCode.NotFound));
+  });
+
+  it('refuses a start naming no model, a model not first served by Gemini, a forbidden model, or too large a file', async () => {
+    const { files, outcomes } = setup(10);
+    const start = (headers: Record<string, string>) =>
+      files.upload(request({ headers: { ...START, 'x-user-id': 'alice', ...headers } }), CALLERS);
+    const { 'x-ai-gateway-model': _model, ...noModel } = START;
+    await assert.rejects(
+      files.upload(request({ headers: { ...noModel, 'x-user-id': 'alice' } }), CALLERS),
+      (error: unknown) =>
+        error instanceof DataPlaneError && /x-ai-gateway-model/.test(error.message),
+    );
+    const small = { 'x-goog-upload-header-content-length': '1' };
+    await assert.rejects(
+      start({ ...small, 'x-ai-gateway-model': 'mixed' }),
+      isCode(DataPlaneErrorCode.InvalidRequest),
+    );
+    await assert.rejects(
+      start({ ...small, 'x-ai-gateway-model': 'forbidden' }),
+      isCode(DataPlaneErrorCode.ModelNotAllowed),
+    );
+    await assert.rejects(start({}), isCode(DataPlaneErrorCode.BodyTooLarge));
+    await assert.rejects(
+      start({ 'x-goog-upload-protocol': 'multipart' }),
+      isCode(DataPlaneErrorCode.InvalidRequest),
+    );
+    assert.deepEqual(outcomes, ['invalid', 'invalid', 'refused', 'too_large', 'invalid']);
+  });
+
+  it("makes a generateContent's file the holder's URI, kept to that backend; another model or caller is refused", async () => {
+    const { files, upload } = setup();
+    const { final } = await upload();
+    const id = geminiFileIdIn(String((final.body!.file as Record<string, unknown>).uri))!;
+    const call = (model: string, user = 'alice') =>
+      withHeldGeminiFiles(
+        {
+          requestedModel: model,
+          body: {
+            model,
+            messages: [
+              { role: 'user', content: [gatewayFilePart(id, ''), { type: 'text', text: 'hi' }] },
+            ],
+          },
+        } as unknown as GatewayRequest,
+        { 'x-user-id': user },
+        files,
+        CALLERS,
+      );
+    const resolved = await call('pro');
+    assert.deepEqual(resolved.overrides, { fallback: false });
+    const messages = resolved.body.messages as { content: unknown[] }[];
+    assert.deepEqual(messages[0].content[0], {
+      type: 'file',
+      file: {
+        file_id: 'http://127.0.0.1:9/v1beta/files/backendfile1',
+        mime_type: 'text/plain',
+        held_by: { route: 'gem', backend: 'g1' },
+      },
+    });
+    await assert.rejects(call('pro', 'bob'), isCode(DataPlaneErrorCode.NotFound));
+    // `other` is served by g3 alone: the file's backend does not serve it.
+    await assert.rejects(call('other'), isCode(DataPlaneErrorCode.InvalidRequest));
+  });
+});
