@@ -395,6 +395,30 @@ describe('modelPrice: the route’s entry, else the catalog for the backend serv
     assert.ok(dollarCost(r, 'gpt-4o-mini', counts, 'openai') > 0);
   });
 
+  it('a Bedrock profile or ARN without an entry of its own takes its base model’s entry', () => {
+    configureBuiltinPrices({ enabled: false });
+    const base = { inputPer1k: 3, outputPer1k: 15 };
+    const exact = { inputPer1k: 4, outputPer1k: 16 };
+    const profile = 'us.anthropic.claude-3-5-sonnet-20240620-v1:0';
+    const arn = `arn:aws:bedrock:us-east-1:123456789012:inference-profile/${profile}`;
+    const r = route({ 'anthropic.claude-3-5-sonnet-20240620-v1:0': base }, [
+      backend('bedrock', profile),
+      backend('bedrock', arn, 'sonnet'),
+    ]);
+    assert.equal(modelPrice(r, profile), base);
+    assert.equal(modelPrice(r, 'sonnet'), base);
+    assert.equal(modelPrice(r, arn, 'bedrock'), base);
+    // An entry for the profile itself wins; another provider's ids are never read so.
+    const both = route({ 'anthropic.claude-3-5-sonnet-20240620-v1:0': base, [profile]: exact }, [
+      backend('bedrock', profile),
+    ]);
+    assert.equal(modelPrice(both, profile), exact);
+    const other = route({ 'anthropic.claude-3-5-sonnet-20240620-v1:0': base }, [
+      backend('openai-compatible', profile),
+    ]);
+    assert.equal(modelPrice(other, profile), undefined);
+  });
+
   it('with the catalog off an unpriced model costs 0', () => {
     configureBuiltinPrices({ enabled: false });
     const r = route({}, [backend('openai', 'gpt-4o-mini')]);

@@ -1,6 +1,7 @@
 // What a call costs under a route's rules: `llmRequestCosts` weights and `modelCosts`
 // multipliers give budget tokens; `costControl.modelPricing` gives dollars, and for a model
 // it does not price, the built-in catalog (builtin-prices.ts).
+import { bedrockBaseModelId } from './bedrock-model-ids';
 import { builtinPrice } from './builtin-prices';
 import {
   type BackendConfig,
@@ -8,6 +9,7 @@ import {
   type RouteConfig,
   type TokenRates,
 } from './gateway-config';
+import { canonicalProvider } from './providers';
 
 /**
  * What one call used, in every measure a price may bill; the data plane's TokenUsage is
@@ -169,7 +171,23 @@ function findPriceSource(
   if (!served) return undefined;
   // A name clients use for another model (modelNameOverride): that model's own entry.
   const upstream = served.model === model ? undefined : configuredPrice(route, served.model);
-  return upstream ? { own: upstream } : served;
+  if (upstream) return { own: upstream };
+  const base = bedrockBaseEntry(route, served);
+  return base ? { own: base } : served;
+}
+
+/**
+ * A Bedrock inference profile or ARN (us.anthropic..., arn:...:inference-profile/...) with
+ * no entry of its own: the route's entry for the base model it serves, where the route
+ * prices by that name. An exact entry always wins; no other provider is read so.
+ */
+function bedrockBaseEntry(
+  route: RouteConfig,
+  served: { provider: string; model: string },
+): ModelPricing | undefined {
+  if (canonicalProvider(served.provider) !== 'bedrock') return undefined;
+  const base = bedrockBaseModelId(served.model);
+  return base === served.model ? undefined : configuredPrice(route, base);
 }
 
 /**

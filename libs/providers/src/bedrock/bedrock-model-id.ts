@@ -3,16 +3,10 @@
 // profile (us., eu., apac., global. before it), or an ARN (foundation-model/...,
 // inference-profile/...). Application inference profiles, provisioned throughput and
 // custom or imported models are ARNs whose id does not say which model serves them.
+import { bedrockBaseModelId } from '@aigw/config';
 
-/**
- * The model id without what Bedrock puts around a base model's id: an ARN's resource
- * type (`.../inference-profile/us.cohere.embed-v4:0`) and a cross-region inference
- * profile's geography (`us.`, `eu.`, `apac.`, `global.`).
- */
-export function baseModelId(modelId: string): string {
-  const resource = modelId.slice(modelId.lastIndexOf('/') + 1).toLowerCase();
-  return resource.replace(/^[a-z-]+\.(?=[a-z0-9-]+\.)/, '');
-}
+/** The model id without a profile's geography or an ARN's resource type (see there). */
+export const baseModelId = bedrockBaseModelId;
 
 /** An ARN whose resource is not a foundation model or a system inference profile. */
 function hidesItsModel(modelId: string): boolean {
