@@ -63,6 +63,41 @@ describe('PoisonIsolation', () => {
     }
   });
 
+  it('strikes a lone event when the subscription handled others (another partition) since it last failed', async () => {
+    const isolation = new PoisonIsolation<string>((s) => s, 2);
+    const first = await isolation.round(['p'], failOn('p'));
+    assert.equal(first.proven, false, 'its first failure proves nothing');
+    assert.deepEqual(first.failing, ['p']);
+    isolation.forget(['x']); // another partition's batch handled meanwhile
+    const second = await isolation.round(['p'], failOn('p'));
+    assert.equal(second.proven, true);
+    assert.deepEqual(second.failing, ['p']);
+    assert.equal(isolation.striking, 1);
+    // Nothing handled since: no strike, however often it fails again.
+    for (let round = 0; round < 5; round++) {
+      const alone = await isolation.round(['p'], failOn('p'));
+      assert.equal(alone.proven, false);
+      assert.deepEqual(alone.poison, []);
+    }
+    isolation.forget(['y']);
+    const last = await isolation.round(['p'], failOn('p'));
+    assert.deepEqual(
+      last.poison.map((p) => [p.item, p.attempts]),
+      [['p', 2]],
+    );
+  });
+
+  it('strikes nothing when the store went down after the others were handled', async () => {
+    const isolation = new PoisonIsolation<string>((s) => s, 2);
+    isolation.forget(['x']); // handled before the outage
+    for (let round = 0; round < 5; round++) {
+      const result = await isolation.round(['a'], storeDown);
+      assert.equal(result.proven, false);
+      assert.deepEqual(result.poison, []);
+    }
+    assert.equal(isolation.striking, 0);
+  });
+
   it('finds the healthy events behind a run of poison ones, a few tries a round', async () => {
     const isolation = new PoisonIsolation<string>((s) => s, 1);
     const batch = ['p1', 'p2', 'p3', 'p4', 'ok'];

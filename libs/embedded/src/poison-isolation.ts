@@ -1,10 +1,12 @@
 // Tells a poison event (one the handler always fails on) from a store outage (every event
 // fails), for both event buses. After a batch fails, its events are handled one at a time:
-// an event earns a strike only in a round where the store demonstrably works (another
-// event of the batch was handled, or a known-good event handled again); an event with
-// `maxAttempts` strikes is poison and goes to the dead-letter topic. While every call
-// fails, nothing earns a strike: the bus keeps retrying with backoff and never
-// dead-letters, so a Redis / ClickHouse / SQLite outage loses nothing.
+// an event earns a strike only when the store demonstrably works: in a round where another
+// event of the batch was handled (or a known-good event handled again), or when the
+// subscription handled other events (another partition's) since the event last failed, so
+// a poison event alone on its partition is dead-lettered too. An event with `maxAttempts`
+// strikes is poison and goes to the dead-letter topic. While every call fails, nothing
+// earns a strike: the bus keeps retrying with backoff and never dead-letters, so a Redis /
+// ClickHouse / SQLite outage loses nothing.
 import { redactString } from '@aigw/observability';
 
 /** Strikes before a failing event is dead-lettered. */
@@ -33,7 +35,7 @@ export interface IsolationRound<T> {
   readonly failing: readonly T[];
   /** Dead-letter these; each is out of `failing`. */
   readonly poison: readonly PoisonEvent<T>[];
-  /** Whether the store was seen working this round (strikes were counted). */
+  /** Whether the store was seen working this round, or since a failing event last failed. */
   readonly proven: boolean;
   /** The last error seen, for the caller's log. */
   readonly lastError: unknown;
@@ -42,6 +44,10 @@ export interface IsolationRound<T> {
 /** One subscription's strikes, kept across its deliveries (the embedded bus redelivers). */
 export class PoisonIsolation<T> {
   private readonly strikes = new Map<string, number>();
+  /** Per failing event, `handledCalls` when it last failed. */
+  private readonly failedAt = new Map<string, number>();
+  /** Calls of the subscription's handler that succeeded (any partition's). */
+  private handledCalls = 0;
   private rounds = 0;
 
   constructor(
@@ -64,12 +70,16 @@ export class PoisonIsolation<T> {
     known?: T,
   ): Promise<IsolationRound<T>> {
     this.rounds++;
-    if (this.strikes.size > MAX_TRACKED) this.strikes.clear(); // events long handed elsewhere
+    if (this.strikes.size > MAX_TRACKED || this.failedAt.size > MAX_TRACKED) {
+      this.strikes.clear(); // events long handed elsewhere
+      this.failedAt.clear();
+    }
     let proven = false;
     let lastError: unknown;
     if (known !== undefined) {
       try {
         await handle(known);
+        this.handledCalls++;
         proven = true;
       } catch (error) {
         return { handled: [], failing: pending, poison: [], proven: false, lastError: error };
@@ -92,8 +102,10 @@ export class PoisonIsolation<T> {
       }
       try {
         await handle(item);
+        this.handledCalls++;
         handled.push(item);
         this.strikes.delete(this.idOf(item));
+        this.failedAt.delete(this.idOf(item));
         proven = true;
       } catch (error) {
         failed.push({ item, error });
@@ -102,15 +114,21 @@ export class PoisonIsolation<T> {
     }
     const poison: PoisonEvent<T>[] = [];
     const failing: T[] = [];
+    let struck = false;
     for (const { item, error } of failed) {
-      if (!proven) {
+      const id = this.idOf(item);
+      // Handled calls since it last failed: the store worked between two of its failures.
+      const workedSince = this.handledCalls > (this.failedAt.get(id) ?? Infinity);
+      this.failedAt.set(id, this.handledCalls);
+      if (!proven && !workedSince) {
         failing.push(item);
         continue;
       }
-      const id = this.idOf(item);
+      struck = true;
       const attempts = (this.strikes.get(id) ?? 0) + 1;
       if (attempts >= this.maxAttempts) {
         this.strikes.delete(id);
+        this.failedAt.delete(id);
         poison.push({ item, error, attempts });
       } else {
         this.strikes.set(id, attempts);
@@ -124,15 +142,22 @@ export class PoisonIsolation<T> {
       handled: handled.sort(byPosition),
       failing: failing.concat(untried).sort(byPosition),
       poison,
-      proven,
+      proven: proven || struck,
       lastError,
     };
   }
 
-  /** Forgets strikes of events handled as part of a batch (or handed to another member). */
+  /**
+   * Events handled as part of a batch: their strikes are forgotten, and the handler's
+   * success is what a lone failing event's next try needs to earn a strike.
+   */
   forget(items: readonly T[]): void {
-    if (this.strikes.size === 0) return;
-    for (const item of items) this.strikes.delete(this.idOf(item));
+    if (items.length > 0) this.handledCalls++;
+    if (this.strikes.size === 0 && this.failedAt.size === 0) return;
+    for (const item of items) {
+      this.strikes.delete(this.idOf(item));
+      this.failedAt.delete(this.idOf(item));
+    }
   }
 
   /** Events with strikes now (a test's and an operator's view). */

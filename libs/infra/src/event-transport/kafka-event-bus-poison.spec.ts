@@ -21,6 +21,9 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 type Listener = () => void;
 
+/** A fetched message: an event, or bytes no build can read. */
+type Fetched = GatewayEvent | Buffer;
+
 /** Enough of a kafkajs consumer: joins when run, and hands the bus the batches given. */
 class FakeConsumer {
   readonly events = {
@@ -60,27 +63,35 @@ class FakeConsumer {
     this.commits.push(...offsets);
   };
 
-  /** Fetches batches of `partition` (which may grow) until all of it is committed. */
-  async consume(topic: string, partition: GatewayEvent[]): Promise<void> {
+  /** Fetches batches of `events` (which may grow) until all of it is committed. */
+  async consume(topic: string, events: Fetched[], partition = 0): Promise<void> {
     for (;;) {
-      const from = Number(this.commits.at(-1)?.offset ?? 0);
-      if (from >= partition.length) return;
+      const from = Number(this.committedOf(partition) ?? 0);
+      if (from >= events.length) return;
       this.fetches++;
-      await this.deliver(topic, partition, from);
+      await this.deliver(topic, events, from, partition);
     }
   }
 
   fetches = 0;
 
+  committedOf(partition: number): string | undefined {
+    return this.commits.filter((c) => c.partition === partition).at(-1)?.offset;
+  }
+
   /**
    * One fetched batch of `events` from offset `from`, as kafkajs' fetch loop hands it over;
-   * kafkajs fetches what is left unresolved again (see `consume`).
+   * kafkajs fetches what is left unresolved again (see `consume`). A Buffer stands for a
+   * message no build can read.
    */
-  deliver(topic: string, events: readonly GatewayEvent[], from = 0): Promise<void> {
+  deliver(topic: string, events: readonly Fetched[], from = 0, partition = 0): Promise<void> {
     assert.ok(this.eachBatch, 'the consumer runs');
-    const messages = kafkaMessagesOf(events.slice(from), from);
+    const messages = events.slice(from).map((event, i) => {
+      if (!Buffer.isBuffer(event)) return kafkaMessagesOf([event], from + i)[0];
+      return { key: null, value: event, headers: {}, offset: String(from + i) };
+    });
     return this.eachBatch({
-      batch: { topic, partition: 0, messages, highWatermark: String(events.length) },
+      batch: { topic, partition, messages, highWatermark: String(events.length) },
       resolveOffset: () => undefined,
       heartbeat: async () => undefined,
       isRunning: () => true,
@@ -110,7 +121,14 @@ class FakeKafka {
 }
 
 let files = 0;
-async function busOn(kafka: FakeKafka, observed: { retried: number; deadLettered: unknown[] }) {
+interface Observed {
+  retried: number;
+  deadLettered: unknown[];
+  /** Unreadable messages dead-lettered (the decode's code). */
+  unreadable?: unknown[];
+}
+
+async function busOn(kafka: FakeKafka, observed: Observed) {
   const bus = new KafkaEventBus(kafka as unknown as Kafka, {
     spool: new EventSpool(join(dir, `spool-${++files}.db`)),
     retryMinMs: 2,
@@ -119,6 +137,7 @@ async function busOn(kafka: FakeKafka, observed: { retried: number; deadLettered
     observer: {
       handlerRetried: () => void observed.retried++,
       handlerDeadLettered: (labels) => void observed.deadLettered.push(labels),
+      deadLettered: (labels) => void observed.unreadable?.push(labels),
     },
   });
   await bus.start({ createTopics: false });
@@ -236,6 +255,78 @@ describe('KafkaEventBus with a handler that keeps failing', () => {
       partition: 0,
       offset: '2',
     });
+    await bus.close();
+  });
+
+  it('dead-letters an unreadable message once, though its batch is fetched again while the store is down', async () => {
+    const kafka = new FakeKafka();
+    const observed: Observed = { retried: 0, deadLettered: [], unreadable: [] };
+    const bus = await busOn(kafka, observed);
+    const [first, second] = [1, 2].map((n) => numberedUsageEvent('frank', n));
+    let storeDown = true;
+    const handled = new Set<string>();
+    await bus.subscribe({
+      group: 'usage-sink',
+      topics: [Topic.UsageRecorded],
+      handle: async (events) => {
+        if (storeDown) throw new Error('ClickHouse: connect ECONNREFUSED 127.0.0.1:8123');
+        for (const e of events) handled.add(e.eventId);
+      },
+    });
+    const consumed = kafka.current.consume(Topic.UsageRecorded, [
+      first,
+      Buffer.from('not an event'),
+      second,
+    ]);
+    await until('the batch is fetched again and again', () => kafka.current.fetches >= 4);
+    storeDown = false;
+    await consumed;
+
+    assert.deepEqual([...handled].sort(), [first.eventId, second.eventId].sort());
+    assert.equal(kafka.sent.length, 1, 'one dead letter for the unreadable message');
+    assert.equal(header(kafka.sent[0].messages[0], DEAD_LETTER_HEADERS.offset), '1');
+    assert.equal(observed.unreadable?.length, 1, 'counted once');
+    assert.equal(kafka.current.committedOf(0), '3');
+    await bus.close();
+  });
+
+  it('a poison event alone on its partition is dead-lettered once, as other partitions are handled between its tries', async () => {
+    const kafka = new FakeKafka();
+    const observed: Observed = { retried: 0, deadLettered: [] };
+    const bus = await busOn(kafka, observed);
+    const poison = numberedUsageEvent('gina', 1);
+    const handled = new Set<string>();
+    await bus.subscribe({
+      group: 'budget',
+      topics: [Topic.UsageRecorded],
+      handle: handlerFailingOn(poison.eventId, 'cannot apply', handled),
+    });
+    let settled = false;
+    const consumed = kafka.current
+      .consume(Topic.UsageRecorded, [poison], 0)
+      .then(() => (settled = true));
+    // Partition 1 meanwhile: a new event now and then, handled at once.
+    const traffic: GatewayEvent[] = [];
+    for (const deadline = Date.now() + 3_000; !settled && Date.now() < deadline;) {
+      traffic.push(numberedUsageEvent('hank', traffic.length + 1));
+      await kafka.current.deliver(Topic.UsageRecorded, traffic, traffic.length - 1, 1);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    assert.ok(settled, 'the lone poison event is no longer fetched again');
+    await consumed;
+
+    assert.deepEqual(
+      [...handled].sort(),
+      traffic.map((e) => e.eventId).sort(),
+      'every other event handled',
+    );
+    assert.equal(kafka.sent.length, 1, 'one dead letter');
+    const [letter] = kafka.sent[0].messages;
+    assert.deepEqual(letter.value, encodeEvent(poison).value);
+    assert.equal(header(letter, DEAD_LETTER_HEADERS.partition), '0');
+    assert.equal(header(letter, DEAD_LETTER_HEADERS.attempts), '3');
+    assert.deepEqual(observed.deadLettered, [{ group: 'budget', topic: Topic.UsageRecorded }]);
+    assert.equal(kafka.current.committedOf(0), '1', 'its partition moves past it');
     await bus.close();
   });
 });

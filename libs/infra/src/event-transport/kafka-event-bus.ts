@@ -90,7 +90,8 @@ export interface KafkaEventBusOptions {
   /**
    * Strikes before an event the handler keeps failing on is dead-lettered: a strike counts
    * only in a retry round where other events of its batch (or a known-good one handled
-   * again) succeed, so a store outage never dead-letters anything. Default 5.
+   * again) succeed, or when the subscription handled other events (another partition's)
+   * since the event last failed, so a store outage never dead-letters anything. Default 5.
    */
   readonly handlerAttempts?: number;
   /** How long `close()` keeps replaying the spool when Kafka is reachable. Default 5 s. */
@@ -223,6 +224,12 @@ interface Member extends WatchedConsumer {
   readonly isolation: PoisonIsolation<Consumed>;
   /** Per `topic:partition` handed back to the fetch while failing: the backoff carries on. */
   readonly failingStreaks: Map<string, FailingStreak>;
+  /**
+   * Per `topic:partition`, offsets dead-lettered and not yet committed past: a fetch of
+   * the same messages again (its batch went back uncommitted) neither letters nor hands
+   * them over again. Forgotten once the commit passes them.
+   */
+  readonly lettered: Map<string, Set<string>>;
   /** The lag of the partitions its consumer owns now (see consumer-lag.ts). */
   readonly lag: PartitionLag;
 }
@@ -765,6 +772,7 @@ export class KafkaEventBus implements EventPublisher {
       starting: true,
       isolation: new PoisonIsolation<Consumed>(({ event }) => event.eventId, this.handlerAttempts),
       failingStreaks: new Map(),
+      lettered: new Map(),
       lag: new PartitionLag(subscription.group, this.observer),
     };
     this.members.push(member);
@@ -967,11 +975,16 @@ export class KafkaEventBus implements EventPublisher {
     for (let start = 0; start < batch.messages.length; start += this.maxBatch) {
       if (!payload.isRunning() || payload.isStale()) return;
       const chunk = batch.messages.slice(start, start + this.maxBatch);
+      const lettered = member.lettered.get(`${topic}:${partition}`);
       const consumed: Consumed[] = [];
       for (const message of chunk) {
+        if (lettered?.has(message.offset)) continue; // its letter went out at an earlier fetch
         const decoded = decodeEvent(logical, message.value);
         if (decoded.ok) consumed.push({ message, event: decoded.value });
-        else await this.deadLetter(group, topic, partition, message, decoded.error);
+        else {
+          await this.deadLetter(group, topic, partition, message, decoded.error);
+          rememberLettered(member, topic, partition, message.offset);
+        }
       }
       if (consumed.length > 0) {
         const handled = await this.handleUntilDone(member, consumed, payload);
@@ -983,6 +996,7 @@ export class KafkaEventBus implements EventPublisher {
       const next = BigInt(last) + 1n;
       if (member.ephemeral) member.positions.set(`${topic}:${partition}`, next.toString());
       else await commitHandled(consumer, payload, next.toString());
+      forgetLetteredBefore(member, topic, partition, next);
       // A replaced consumer's last batch no longer speaks for the partition.
       if (member.consumer === consumer) {
         member.lag.report(topic, partition, BigInt(batch.highWatermark) - next);
@@ -998,8 +1012,9 @@ export class KafkaEventBus implements EventPublisher {
    * event that keeps failing while the others (or a known-good one) are handled is poison
    * and goes to the dead-letter topic. While every call fails (the store is down), nothing
    * is dead-lettered: the partition goes back to the fetch uncommitted, which hands the
-   * same events over again with any that arrived behind them (a lone poison event gets the
-   * company that shows the store works), and the backoff carries on across fetches.
+   * same events over again with any that arrived behind them, and the backoff carries on
+   * across fetches. A poison event alone on its partition earns its strikes from the other
+   * partitions' events the subscription handles between its tries (see PoisonIsolation).
    */
   private async handleUntilDone(
     member: Member,
@@ -1047,6 +1062,7 @@ export class KafkaEventBus implements EventPublisher {
       known = result.handled.at(-1) ?? known;
       for (const poison of result.poison) {
         await this.deadLetterPoison(group, topic, partition, poison);
+        rememberLettered(member, topic, partition, poison.item.message.offset);
       }
       pending = result.failing;
       if (pending.length === 0) return done([]);
@@ -1323,6 +1339,23 @@ export class KafkaEventBus implements EventPublisher {
   private physical(topic: string): string {
     return `${this.prefix}${topic}`;
   }
+}
+
+/** A message of the partition went to the dead-letter topic, its offset not committed yet. */
+function rememberLettered(member: Member, topic: string, partition: number, offset: string) {
+  const key = `${topic}:${partition}`;
+  let lettered = member.lettered.get(key);
+  if (!lettered) member.lettered.set(key, (lettered = new Set()));
+  lettered.add(offset);
+}
+
+/** The partition's position is at `next`: its letters before it are never fetched again. */
+function forgetLetteredBefore(member: Member, topic: string, partition: number, next: bigint) {
+  const key = `${topic}:${partition}`;
+  const lettered = member.lettered.get(key);
+  if (!lettered) return;
+  for (const offset of lettered) if (BigInt(offset) < next) lettered.delete(offset);
+  if (lettered.size === 0) member.lettered.delete(key);
 }
 
 /**
