@@ -101,6 +101,7 @@ export async function bootstrapGateway(env: Env): Promise<RunningGateway> {
     const admission = new BudgetAdmission(config, budgetStore, exhaustion, {
       ...budget,
       onHoldsRefreshed: (count) => metrics.recordBudgetHoldsRefreshed(count),
+      onHoldReleased: (outcome) => metrics.recordBudgetHoldRelease(outcome),
     });
     // Analytics: every event into ClickHouse (CLICKHOUSE_URL) or SQLite; API port serves
     // /v1/analytics/* and the /usage page.

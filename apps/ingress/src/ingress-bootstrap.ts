@@ -80,6 +80,7 @@ export async function bootstrapIngress(env: Env): Promise<RunningService> {
     const admission = new BudgetAdmission(config, budgetStore, await openExhaustionView(runtime), {
       ...budgetSettings(env),
       onHoldsRefreshed: (count) => runtime.metrics.recordBudgetHoldsRefreshed(count),
+      onHoldReleased: (outcome) => runtime.metrics.recordBudgetHoldRelease(outcome),
     });
     const app = await createNestEdgeApp(
       IngressModule.forRoot({

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { parseGatewayConfig, type GatewayConfig } from '@aigw/config';
 import { ExhaustionView, LocalBudgetStore } from '@aigw/budget-core';
 import { DataPlaneError, type GatewayRequest } from '@aigw/contracts/data-plane';
-import { BudgetAdmission } from './budget-admission';
+import { BudgetAdmission, type AdmissionOptions } from './budget-admission';
 
 /** Thirty seconds into a minute, so a per-minute window has time either side. */
 export const START = Date.UTC(2026, 0, 1, 12, 0, 30);
@@ -25,8 +25,16 @@ ${policy}
   return parsed.config;
 }
 
-/** BudgetAdmission on a route of `backends` (YAML list lines) and `policy` (spec lines). */
-export function admissionOn(backends: string, policy: string, clock = { now: START }) {
+/**
+ * BudgetAdmission on a route of `backends` (YAML list lines) and `policy` (spec lines);
+ * `options` beside the fixture's own.
+ */
+export function admissionOn(
+  backends: string,
+  policy: string,
+  clock = { now: START },
+  options: Partial<AdmissionOptions> = {},
+) {
   const config = configOn(backends, policy);
   const view = new ExhaustionView();
   const store = new LocalBudgetStore(':memory:');
@@ -34,6 +42,7 @@ export function admissionOn(backends: string, policy: string, clock = { now: STA
     defaultMaxOutputTokens: 100,
     holdMs: 600_000,
     now: () => clock.now,
+    ...options,
   });
   return { admission, view, store, route: config.routes[0] };
 }

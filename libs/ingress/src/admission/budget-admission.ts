@@ -46,6 +46,7 @@ import {
   type Operation,
 } from '@aigw/contracts/data-plane';
 import { mediaHoldCounts } from './audio-hold';
+import { HoldReleases, type HoldReleaseOutcome, type HoldReleasesOptions } from './hold-releases';
 import { LastBalances } from './last-balances';
 import { RunningHolds } from './running-holds';
 import { scoringHoldCounts } from '../scoring/scoring-hold';
@@ -71,6 +72,10 @@ export interface AdmissionOptions {
   readonly now?: () => number;
   /** Told how many holds of running calls a refresh round pushed on. */
   readonly onHoldsRefreshed?: (count: number) => void;
+  /** Told what became of each hold given back (released, after retries, left to lapse). */
+  readonly onHoldReleased?: (outcome: HoldReleaseOutcome) => void;
+  /** How a release the store failed is tried again (defaults: 3 retries, 250 ms, x4). */
+  readonly releaseRetries?: Pick<HoldReleasesOptions, 'retries' | 'firstDelayMs' | 'backoff'>;
 }
 
 /** What an admitted request carries: its hold, and the rate-limit headers to send. */
@@ -113,6 +118,8 @@ export class BudgetAdmission {
   private readonly lastBalances: LastBalances<AdmissionLimit>;
   /** Holds of calls still running, kept from lapsing under them. */
   private readonly running: RunningHolds;
+  /** Holds given back, tried again off the request path when the store fails. */
+  private readonly releases: HoldReleases;
 
   constructor(
     private readonly config: () => GatewayConfig,
@@ -126,6 +133,12 @@ export class BudgetAdmission {
       holdMs: options.holdMs,
       now: this.now,
       onRefreshed: options.onHoldsRefreshed,
+    });
+    this.releases = new HoldReleases(store, {
+      ...options.releaseRetries,
+      holdMs: options.holdMs,
+      now: this.now,
+      onOutcome: options.onHoldReleased,
     });
   }
 
@@ -235,7 +248,7 @@ export class BudgetAdmission {
       } catch (error) {
         // The script may have run and held with its reply lost (a command timeout, a
         // dropped connection): give it back, or it would hold room until it lapses.
-        void this.store.release(reservationId).catch(() => undefined);
+        void this.releases.release(reservationId);
         throw unreachableStore(error);
       }
       if (result.ok) {
@@ -409,10 +422,15 @@ export class BudgetAdmission {
     if (admission.reservationId) this.running.ended(admission.reservationId);
   }
 
+  /**
+   * Gives the hold back (no usage will settle it). Resolves after the first try and never
+   * rejects: a store failure is retried in the background (HoldReleases), as the answer
+   * does not wait on it.
+   */
   async release(admission: Admission): Promise<void> {
     if (!admission.reservationId) return;
     this.running.ended(admission.reservationId);
-    await this.store.release(admission.reservationId);
+    await this.releases.release(admission.reservationId);
   }
 
   /**
