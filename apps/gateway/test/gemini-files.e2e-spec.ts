@@ -168,6 +168,34 @@ spec:
     }
   });
 
+  it('serves the v1beta paths too (the SDK with apiVersion v1beta, raw clients)', async () => {
+    const beta = new GoogleGenAI({
+      apiKey: CLIENT_KEY,
+      apiVersion: 'v1beta',
+      httpOptions: {
+        baseUrl: gateway.baseUrl,
+        headers: { 'x-user-id': 'carol', 'x-ai-gateway-model': MODEL },
+      },
+    });
+    const small = await beta.files.upload({
+      file: new Blob(['beta bytes'], { type: 'text/plain' }),
+      config: { mimeType: 'text/plain' },
+    });
+    assert.match(small.name ?? '', /^files\/aigw-[0-9a-f]{32}$/);
+    assert.ok(first.calls.some((call) => call.path === '/upload/v1beta/files'));
+    const raw = await fetch(`${gateway.baseUrl}/v1beta/${small.name}`, {
+      headers: { 'x-goog-api-key': CLIENT_KEY, 'x-user-id': 'carol' },
+    });
+    assert.equal(raw.status, 200);
+    assert.equal(((await raw.json()) as { sizeBytes: string }).sizeBytes, '10');
+    const listed = await fetch(`${gateway.baseUrl}/v1beta/files`, {
+      headers: { 'x-goog-api-key': CLIENT_KEY, 'x-user-id': 'carol', 'x-ai-gateway-model': MODEL },
+    });
+    const names = ((await listed.json()) as { files: { name: string }[] }).files.map((f) => f.name);
+    assert.deepEqual(names, [small.name]);
+    await beta.files.delete({ name: small.name! });
+  });
+
   it("refuses an upload that names no model, in Google's error format", async () => {
     const noModel = new GoogleGenAI({
       apiKey: CLIENT_KEY,
@@ -192,7 +220,7 @@ spec:
 
   it('counts uploads by outcome', async () => {
     const text = await (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
-    assert.equal(metricSum(text, 'ai_gateway_gemini_file_uploads_total', { outcome: 'ok' }), 1);
+    assert.equal(metricSum(text, 'ai_gateway_gemini_file_uploads_total', { outcome: 'ok' }), 2);
     assert.equal(
       metricSum(text, 'ai_gateway_gemini_file_uploads_total', { outcome: 'invalid' }),
       1,
