@@ -120,6 +120,20 @@ describe('RealtimeRouting', () => {
     assert.equal(refused.calls.length, 1, 'the cooled backend last, the refusal final');
   });
 
+  it('fails over when a backend answers 404 (no such realtime deployment), as on error', async () => {
+    const missing = new DataPlaneError(DataPlaneErrorCode.UpstreamRejected, 'no deployment', {
+      upstreamStatus: 404,
+    });
+    const ports = providers({ east: missing });
+    const routing = new RealtimeRouting({ config: () => CONFIG, providers: ports });
+    const session = await routing.connectRealtime(request(), silent, signal);
+    assert.equal(session.servedBy.backend, 'direct');
+    assert.deepEqual(
+      ports.calls.map((call) => call.target.backendName),
+      ['east', 'direct'],
+    );
+  });
+
   it('refuses a chain without realtime, a model not served and one the tier forbids', async () => {
     const routing = new RealtimeRouting({ config: () => CONFIG, providers: providers() });
     await assert.rejects(
