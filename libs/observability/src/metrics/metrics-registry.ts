@@ -410,6 +410,12 @@ export class MetricsRegistry {
     help: 'Budget holds of calls still running (long streams, Realtime sessions) pushed on by another AI_GATEWAY_RESERVATION_HOLD_MS so they do not lapse under the call; one per hold per refresh round (at most every quarter of the hold time)',
     registers: [this.registry],
   });
+  readonly #holdReleases = new Counter({
+    name: 'ai_gateway_budget_hold_releases_total',
+    help: 'Budget holds given back with no usage to settle them (a failed or abandoned call), by outcome: released (at once), released_on_retry (the store failed, then took a retry: up to 3, 250 ms apart growing x4, off the request path), left_to_lapse (the retries ran out: the hold keeps its room until AI_GATEWAY_RESERVATION_HOLD_MS lapses)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
   readonly #budgetAdjustments = new Counter({
     name: 'ai_gateway_budget_adjustments_total',
     help: 'Operator budget adjustments, per limit: action (reset, credit), limit kind (all: a reset of every limit) and outcome (applied: by the budget service; limit_closed: refused by the admin API, as every limit it names is 0 and allows nothing whatever is given back)',
@@ -985,6 +991,11 @@ export class MetricsRegistry {
   /** A usage settled after its hold had lapsed (kind: call or batch, never a user). */
   recordLateSettlement(kind: 'call' | 'batch'): void {
     this.#lateSettlements.inc({ kind });
+  }
+
+  /** A hold given back, and how (a fixed set of outcomes). */
+  recordBudgetHoldRelease(outcome: 'released' | 'released_on_retry' | 'left_to_lapse'): void {
+    this.#holdReleases.inc({ outcome });
   }
 
   /** Holds of running calls an ingress pushed on (a count, no labels). */
