@@ -248,6 +248,47 @@ spec:
     assert.equal(reads.length, 0);
   });
 
+  it('turns away a model admission passed over for the request, with no read, store down or not', async () => {
+    // The router's own view: admission's passOverFor never reaches it in this deployment.
+    const view = new ExhaustionView();
+    let reads = 0;
+    const outcomes: string[] = [];
+    const gate = storeCheckedModelBudgetGate(
+      view,
+      {
+        read: () => {
+          reads++;
+          return Promise.reject(new Error('redis away'));
+        },
+      },
+      { now: () => now, onStoreRead: (outcome) => outcomes.push(outcome) },
+    );
+    const big = {
+      reservationId: 'r-big',
+      requestId: 'big-1',
+      caller: { userKey: 'big' },
+      passedOverModels: ['gpt-4-turbo'],
+    };
+    assert.throws(
+      () => gate(both, 'gpt-4-turbo', big),
+      (error: unknown) => {
+        assert.ok(error instanceof DataPlaneError);
+        assert.equal(error.httpStatus, 429);
+        assert.equal(error.trigger, 'budgetExceeded', 'failover moves on to the model held');
+        assert.match(error.message, /allows 2000 tokens .* less than this request may cost/);
+        assert.equal(error.headers?.['x-ratelimit-limit-tokens'], '2000');
+        return true;
+      },
+    );
+    assert.equal(reads, 0, 'turned away before any read');
+    // The model admission held for it is called on the view alone, as before...
+    await gate(both, 'gpt-3.5-turbo', big);
+    // ...and other requests still reach the model passed over for that one.
+    await gate(both, 'gpt-4-turbo', { reservationId: 'r-small', requestId: 'small-1' });
+    assert.deepEqual(outcomes, ['failed', 'failed']);
+    assert.equal(view.size, 0, 'nothing marked for other callers');
+  });
+
   it('lets the call through on the view alone when the store cannot be read', async () => {
     const failures: unknown[] = [];
     const gate = storeCheckedModelBudgetGate(

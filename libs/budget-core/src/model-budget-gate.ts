@@ -26,6 +26,11 @@ export type ModelSteerListener = (source: ModelSteerSource) => void;
  */
 export interface GatedRequest extends Partial<PassOverRequest> {
   readonly reservationId?: string;
+  /**
+   * The models admission passed over for this request, as it told them with the request:
+   * what a router of its own (the split deployment) knows of them, store read or not.
+   */
+  readonly passedOverModels?: readonly string[];
 }
 
 /**
@@ -68,6 +73,14 @@ function refuseFromView(
   request: GatedRequest | undefined,
 ): void {
   const passOver = knownRequest(request) ? request : undefined;
+  if (request?.passedOverModels?.includes(model)) {
+    // Its token limit, the one a request can be too large for (a request count never is).
+    const bound = limits.find((limit) => limit.unit !== 'requests') ?? limits[0];
+    if (bound) {
+      onSteered?.('view');
+      throw tooSmallRefusal(bound, model, at);
+    }
+  }
   for (const bound of limits) {
     // Turned away from the config (admission held no room on it).
     if (allowsNothing(bound)) {
@@ -78,13 +91,7 @@ function refuseFromView(
     // Too small for this request alone: admission held a later model for it.
     if (passOver && view.passedOverFor(passOver, key, at)) {
       onSteered?.('view');
-      throw budgetRefusal(
-        bound,
-        0,
-        bound.windowRef.endsAt,
-        at,
-        `The model "${model}" allows ${bound.limit} ${unitName(bound.unit)} of ${bound.kind} a minute, less than this request may cost`,
-      );
+      throw tooSmallRefusal(bound, model, at);
     }
     const resetAt = view.exhaustedUntilByKey(key, at, bound.limit);
     if (resetAt !== undefined) {
@@ -99,6 +106,17 @@ function refuseFromView(
       );
     }
   }
+}
+
+/** The 429 of a model whose limit is smaller than this request may cost in a whole window. */
+function tooSmallRefusal(bound: BoundLimit, model: string, at: number): Error {
+  return budgetRefusal(
+    bound,
+    0,
+    bound.windowRef.endsAt,
+    at,
+    `The model "${model}" allows ${bound.limit} ${unitName(bound.unit)} of ${bound.kind} a minute, less than this request may cost`,
+  );
 }
 
 /** A request the gate knows by id and caller (one admission may have passed a model over for). */

@@ -110,6 +110,12 @@ export interface GatewayRequest {
   readonly caller: CallerContext;
   /** The budget hold taken at admission; the usage event settles it. */
   readonly reservationId?: string;
+  /**
+   * Models admission passed over for this request alone (a per-model limit smaller than it
+   * may cost in a whole window): the router turns them away for it, with no store read, so
+   * it never calls one with nothing held (a later model of the chain holds its room).
+   */
+  readonly passedOverModels?: readonly string[];
   /** Models the caller's tier may use; empty means any. */
   readonly allowedModels: readonly string[];
   /** Headers the client sent that may travel upstream (already sanitized). */

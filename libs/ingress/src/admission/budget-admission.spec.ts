@@ -18,7 +18,7 @@ import {
   estimatePromptTokensUpperBound,
   type GatewayRequest,
 } from '@aigw/contracts/data-plane';
-import { BUDGET_STORE_RETRY_AFTER_MS, BudgetAdmission } from './budget-admission';
+import { admittedRequest, BUDGET_STORE_RETRY_AFTER_MS, BudgetAdmission } from './budget-admission';
 import { admissionOn, refusalOf } from './admission-fixture';
 
 const parsed = parseGatewayConfig(
@@ -461,6 +461,10 @@ ${perUser}`,
     const big = { ...ask('big', 'chat', 400), requestId: 'big-1' };
     const diverted = await admission.admit(big);
     assert.equal(diverted.headers['x-ratelimit-limit-tokens'], '1000', "the spare model's limit");
+    // Told with the request, for a router with a view of its own (the split deployment).
+    assert.deepEqual(diverted.passedOverModels, ['gpt-4-turbo']);
+    assert.deepEqual(admittedRequest(big, diverted).passedOverModels, ['gpt-4-turbo']);
+    assert.equal(admittedRequest(big, diverted).reservationId, diverted.reservationId);
     const gate = modelBudgetGate(view, () => start);
     // The router skips the primary for that request alone...
     assert.throws(() => gate(route, 'gpt-4-turbo', big), DataPlaneError);
@@ -471,6 +475,23 @@ ${perUser}`,
     const admitted = await admission.admit(small);
     assert.equal(admitted.headers['x-ratelimit-limit-tokens'], '300');
     assert.equal(admitted.headers['x-ratelimit-remaining-tokens'], String(300 - perRequest));
+    assert.equal(admitted.passedOverModels, undefined);
+    assert.ok(!('passedOverModels' in admittedRequest(small, admitted)));
+  });
+
+  it('tells the model passed over even when the one that serves holds nothing', async () => {
+    // No caller limits and no limit on the wildcard backend: nothing to hold there.
+    const { admission } = admissionOn(
+      `  - {name: limited, priority: 0, provider: openai, model: gpt-4-turbo, modelNameOverride: chat}
+  - {name: open, priority: 1, provider: openai, model: gpt-3.5-turbo, modelNameOverride: chat}`,
+      `  failover: {on: [budgetExceeded]}
+  tokenRateLimit:
+    perModel:
+      gpt-4-turbo: {tokensPerMinute: 300}`,
+    );
+    const admitted = await admission.admit({ ...ask('big', 'chat', 400), requestId: 'big-2' });
+    assert.equal(admitted.reservationId, undefined);
+    assert.deepEqual(admitted.passedOverModels, ['gpt-4-turbo']);
   });
 
   it('with every model that may serve full, refuses with the first one', async () => {

@@ -82,6 +82,21 @@ export interface AdmissionOptions {
 export interface Admission {
   readonly reservationId?: string;
   readonly headers: Readonly<Record<string, string>>;
+  /**
+   * Models passed over for this request alone (too small for it in a whole window), for
+   * the router to turn away: `GatewayRequest.passedOverModels` (`admittedRequest`).
+   */
+  readonly passedOverModels?: readonly string[];
+}
+
+/** `request` as the router gets it once admitted: with its hold and its passed-over models. */
+export function admittedRequest(request: GatewayRequest, admission: Admission): GatewayRequest {
+  const { reservationId, passedOverModels } = admission;
+  return {
+    ...request,
+    reservationId,
+    ...(passedOverModels === undefined ? {} : { passedOverModels }),
+  };
 }
 
 const NO_LIMITS: Admission = { headers: {} };
@@ -189,6 +204,10 @@ export class BudgetAdmission {
     // store made it (a refusal from the exhaustion view stays without a network call).
     let refusal:
       { error: BudgetRefusal; held: readonly AdmissionLimit[]; byStore: boolean } | undefined;
+    // The models too small for this request, told to the router with the admission: in the
+    // split deployment its own view never sees passOverFor, and a failed store read there
+    // would let it call one with nothing held.
+    let passedOver: string[] | undefined;
     // A worst case above a whole window of the limit of every model that may serve it (the
     // primary alone without budgetExceeded failover) is refused whenever it is retried: a
     // 400, as for the caller's own limits, and before any model is held or marked. A model
@@ -222,6 +241,7 @@ export class BudgetAdmission {
             modelLimit.exhaustionKey,
             modelLimit.windowRef.endsAt,
           );
+          (passedOver ??= []).push(models[index]);
           continue models;
         }
         const resetAt = this.exhausted.exhaustedUntilByKey(
@@ -235,7 +255,8 @@ export class BudgetAdmission {
           throw refusal.error; // known spent: no network call, as for the caller's own
         }
       }
-      if (held.length === 0) return NO_LIMITS;
+      if (held.length === 0)
+        return passedOver ? { headers: {}, passedOverModels: passedOver } : NO_LIMITS;
       const reservationId = newReservationId(now);
       const holds =
         ownLimits.length > 0 ? [...changes, ...balanceChangesOf(ownLimits, amounts)] : changes;
@@ -255,7 +276,10 @@ export class BudgetAdmission {
         if (route.caching.enabled || route.deduplication.enabled) {
           this.lastBalances.remember(lastBalancesKey(request), held, result.balances, now);
         }
-        return { reservationId, headers: tightestLimitHeaders(held, result.balances, now) };
+        const headers = tightestLimitHeaders(held, result.balances, now);
+        return passedOver
+          ? { reservationId, headers, passedOverModels: passedOver }
+          : { reservationId, headers };
       }
       const { used, reserved } = result.blocked;
       const limit = held.find((l) => l.key === result.blocked.key)!;

@@ -12,7 +12,11 @@ import {
   type ServedBy,
   type TokenUsage,
 } from '@aigw/contracts/data-plane';
-import type { Admission, BudgetAdmission } from '../admission/budget-admission';
+import {
+  admittedRequest,
+  type Admission,
+  type BudgetAdmission,
+} from '../admission/budget-admission';
 import { withAdmittedFamilies } from '../admission/admitted-families';
 import type { ResponseReuse, ServedAnswer } from '../cache/response-reuse';
 import type { IngressPipeline, RouteAnswerReport } from '../ingress-pipeline';
@@ -173,7 +177,7 @@ export class EdgeExchange {
         // A reused answer is admitted only when the billing rule charges for it.
         if (this.admission && (!found || this.reuse!.billsReuse)) {
           admission = await this.admission.admit(request);
-          request = { ...request, reservationId: admission.reservationId };
+          request = admittedRequest(request, admission);
           running = admission;
           this.admission.started(admission);
         } else if (this.admission && found) {

@@ -12,7 +12,11 @@ import {
   type RealtimeRouter,
   type ServedBy,
 } from '@aigw/contracts/data-plane';
-import type { Admission, BudgetAdmission } from '../admission/budget-admission';
+import {
+  admittedRequest,
+  type Admission,
+  type BudgetAdmission,
+} from '../admission/budget-admission';
 import { toDataPlaneError } from '../http/openai-errors';
 import type { IngressPipeline } from '../ingress-pipeline';
 import {
@@ -267,7 +271,7 @@ export class RealtimeEdge {
       Object.assign(fields, { model: request.requestedModel, user: request.caller.userKey });
       if (this.admission) {
         admission = await this.admission.admit(request);
-        request = { ...request, reservationId: admission.reservationId };
+        request = admittedRequest(request, admission);
         // Kept from lapsing while the session is opened and runs, until its first
         // response's usage settles it (or the session ends without one).
         this.admission.started(admission);

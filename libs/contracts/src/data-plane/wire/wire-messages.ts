@@ -204,6 +204,13 @@ function gatewayRequest(value: unknown): GatewayRequest {
   if (!Array.isArray(allowedModels) || !allowedModels.every((m) => typeof m === 'string')) {
     throw malformed('request.allowedModels');
   }
+  const passedOverModels = object.passedOverModels;
+  if (
+    passedOverModels !== undefined &&
+    (!Array.isArray(passedOverModels) || !passedOverModels.every((m) => typeof m === 'string'))
+  ) {
+    throw malformed('request.passedOverModels');
+  }
   const forwardHeaders = asObject(field(object, 'forwardHeaders'), 'request.forwardHeaders');
   for (const header of Object.values(forwardHeaders)) {
     if (typeof header !== 'string') throw malformed('request.forwardHeaders');
@@ -229,6 +236,8 @@ function gatewayRequest(value: unknown): GatewayRequest {
     ...(object.reservationId === undefined
       ? {}
       : { reservationId: str(object, 'reservationId', 'request') }),
+    // Dropped here, the router would call a model too small for the request, held nowhere.
+    ...(passedOverModels === undefined ? {} : { passedOverModels }),
     ...(object.traceContext === undefined
       ? {}
       : { traceContext: traceContext(object.traceContext) }),

@@ -68,6 +68,17 @@ describe('wire messages', () => {
     );
   });
 
+  it('carries the models admission passed over for the request, which the router turns away', () => {
+    const passed = { ...request, reservationId: 'hold-8', passedOverModels: ['gpt-4-turbo'] };
+    assert.deepEqual(decodeRouteRequest(JSON.parse(encodeRouteRequest(passed))), passed);
+    for (const bad of ['gpt-4-turbo', [7], null]) {
+      assert.throws(
+        () => decodeRouteRequest({ request: { ...request, passedOverModels: bad } }),
+        /request.passedOverModels/,
+      );
+    }
+  });
+
   it("carries the edge span's trace context, and refuses one that is not strings", () => {
     const traced = {
       ...request,
