@@ -7,7 +7,12 @@ import {
   modelLimits,
   type BoundLimit,
 } from './domain/budget-limits';
-import { budgetRefusal, closedLimitRefusal, unitName } from './domain/budget-refusal';
+import {
+  budgetRefusal,
+  closedLimitRefusal,
+  passOverRefusal,
+  unitName,
+} from './domain/budget-refusal';
 import { ExhaustionView, type PassOverRequest } from './exhaustion-view';
 
 /**
@@ -78,7 +83,7 @@ function refuseFromView(
     const bound = limits.find((limit) => limit.unit !== 'requests') ?? limits[0];
     if (bound) {
       onSteered?.('view');
-      throw tooSmallRefusal(bound, model, at);
+      throw passOverRefusal(bound, model, at);
     }
   }
   for (const bound of limits) {
@@ -91,7 +96,7 @@ function refuseFromView(
     // Too small for this request alone: admission held a later model for it.
     if (passOver && view.passedOverFor(passOver, key, at)) {
       onSteered?.('view');
-      throw tooSmallRefusal(bound, model, at);
+      throw passOverRefusal(bound, model, at);
     }
     const resetAt = view.exhaustedUntilByKey(key, at, bound.limit);
     if (resetAt !== undefined) {
@@ -106,17 +111,6 @@ function refuseFromView(
       );
     }
   }
-}
-
-/** The 429 of a model whose limit is smaller than this request may cost in a whole window. */
-function tooSmallRefusal(bound: BoundLimit, model: string, at: number): Error {
-  return budgetRefusal(
-    bound,
-    0,
-    bound.windowRef.endsAt,
-    at,
-    `The model "${model}" allows ${bound.limit} ${unitName(bound.unit)} of ${bound.kind} a minute, less than this request may cost`,
-  );
 }
 
 /** A request the gate knows by id and caller (one admission may have passed a model over for). */

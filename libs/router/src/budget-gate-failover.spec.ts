@@ -104,6 +104,34 @@ describe('the per-model budget gate in the failover loop', () => {
   });
 });
 
+describe('a model the gate passes over for one request alone (too small for it)', () => {
+  it('serves that request on the next backend, and the next request on the model, uncooled', async () => {
+    const config = configFrom('  failover: {on: [budgetExceeded]}');
+    const providers = new Providers();
+    const cooled: string[] = [];
+    const router = new FailoverRouter({
+      config: () => config,
+      providers,
+      modelBudgetGate: modelBudgetGate(new ExhaustionView(), () => Date.UTC(2026, 0, 1, 12, 0, 20)),
+      observer: {
+        fallback: () => undefined,
+        cooledDown: (backend) => cooled.push(backend.name),
+      },
+    });
+    const big = { ...request, requestId: 'big', passedOverModels: ['gpt-4-turbo'] };
+    const diverted = await router.route(big, new AbortController().signal);
+    assert.equal(diverted.servedBy.backend, 'spare');
+    // The model has room for every other call: its backend is not cooled for the minute.
+    const next = await router.route(
+      { ...request, requestId: 'next' },
+      new AbortController().signal,
+    );
+    assert.equal(next.servedBy.backend, 'limited');
+    assert.deepEqual(providers.called, ['spare', 'limited']);
+    assert.deepEqual(cooled, []);
+  });
+});
+
 describe('the per-model gate for a request-count limit (requestsPerMinute)', () => {
   function setupRequests(failover: string) {
     const result = parseGatewayConfig(

@@ -1,4 +1,5 @@
 import type { BackendConfig, GatewayConfig, RouteConfig } from '@aigw/config';
+import { PassOverRefusal } from '@aigw/budget-core';
 import {
   AttemptCommit,
   DataPlaneError,
@@ -380,11 +381,15 @@ export class FailoverRouter implements RouterPort {
           span?.failed(error, 'final');
           throw error;
         }
-        const retryAfterMs = error instanceof DataPlaneError ? error.retryAfterMs : undefined;
-        const cooldown = this.health.recordFailure(link.backend.name, retryAfterMs, trigger);
-        if (cooldown) this.deps.observer?.cooledDown?.(link.backend, cooldown);
-        if (retryAfterMs !== undefined && retryAfterMs > 0) {
-          (askedToWait ??= new Set()).add(link.backend.name);
+        // A model passed over for this request alone (too small for it) has room for every
+        // other call: no failure of its backend, no cooldown keeping the others off it.
+        if (!(error instanceof PassOverRefusal)) {
+          const retryAfterMs = error instanceof DataPlaneError ? error.retryAfterMs : undefined;
+          const cooldown = this.health.recordFailure(link.backend.name, retryAfterMs, trigger);
+          if (cooldown) this.deps.observer?.cooledDown?.(link.backend, cooldown);
+          if (retryAfterMs !== undefined && retryAfterMs > 0) {
+            (askedToWait ??= new Set()).add(link.backend.name);
+          }
         }
         span?.failed(
           error,

@@ -15,6 +15,29 @@ export class BudgetRefusal extends DataPlaneError {
 }
 
 /**
+ * The router's gate turning a model away for one request alone: its limit is smaller than
+ * that request may cost in a whole window (admission held a later model for it). It says
+ * nothing of the backend, which has room for other calls: no cooldown, no failure counted.
+ */
+export class PassOverRefusal extends BudgetRefusal {}
+
+/** The refusal of `model`, whose `limit` is too small for this request (`PassOverRefusal`). */
+export function passOverRefusal(limit: BoundLimit, model: string, now: number): PassOverRefusal {
+  const resetAt = limit.windowRef.endsAt;
+  return new PassOverRefusal(
+    limit.kind,
+    `The model "${model}" allows ${limit.limit} ${unitName(limit.unit)} of ${limit.kind} a minute, less than this request may cost`,
+    {
+      retryAfterMs: Math.max(0, resetAt - now),
+      headers:
+        limit.unit === 'dollars'
+          ? undefined
+          : rateLimitHeaders(limit.limit, 0, resetAt - now, headerUnitOf(limit.unit)),
+    },
+  );
+}
+
+/**
  * The 429 for a limit with `remaining` left until `resetAt`, whoever refuses (admission at
  * the edge, the router's per-model gate): Retry-After, and OpenAI's token or request headers.
  */
