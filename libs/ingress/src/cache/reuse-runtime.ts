@@ -1,7 +1,6 @@
 import type Redis from 'ioredis';
 import { positiveIntegerSetting, type GatewayConfig } from '@aigw/config';
 import type { EventPublisher } from '@aigw/contracts';
-import { createRedisClient, queueOnlyUntilFirstReady } from '@aigw/infra';
 import type { Logger, MetricsRegistry } from '@aigw/observability';
 import {
   DEFAULT_FLIGHT_MEMORY,
@@ -19,9 +18,7 @@ import {
 import { openCacheStores } from './cache-stores';
 import { ResponseReuse } from './response-reuse';
 import { ReusePublisher } from './reuse-publisher';
-
-/** Cache and dedup commands are single round trips; one taking longer means Redis is away. */
-const REUSE_REDIS_COMMAND_TIMEOUT_MS = 2_000;
+import { reuseRedisClient } from './reuse-redis-client';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -79,12 +76,9 @@ export function openResponseReuse(host: ReuseHost, env: Env): ResponseReuse {
     logger.warn(`${what} failed`, { reason: error instanceof Error ? error.name : 'unknown' });
 
   const openRedis = (url: string): Redis => {
-    // While Redis is away a lookup fails at once (a cache miss, no coordination) instead
-    // of waiting through the reconnect backoff; one sent to a Redis that is connected but
-    // silent gives up after 2 s. Blocking reads of the dedup stream wait far less (blockMs).
-    const redis = queueOnlyUntilFirstReady(
-      createRedisClient(url, { commandTimeout: REUSE_REDIS_COMMAND_TIMEOUT_MS }),
-    );
+    // While Redis is away (never reached included) a lookup fails at once: a cache miss,
+    // no coordination. Blocking reads of the dedup stream wait far less (blockMs).
+    const redis = reuseRedisClient(url);
     // The URL may carry a password: log the error's kind only.
     redis.on('error', (error: Error) => onError('cache redis connection', error));
     return redis;

@@ -1,0 +1,83 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
+import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { answerText, chat, FULL_ANSWER } from './reuse-helpers';
+
+// The cache and deduplication only save work: a Redis that was never reachable (down when
+// the gateway started, or a wrong address) must cost a request nothing, as one that went
+// away does (response-reuse-redis-outage.int-spec.ts).
+
+/** A local port nothing listens on: connecting to it is refused at once. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('response cache and deduplication with a Redis never reached (all-in-one gateway)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'aigw-reuse-unreachable-'));
+  const upstream = new FakeOpenAiUpstream('unreachable-redis');
+  let gateway: AppProcess;
+  let redisUrl: string;
+
+  before(async () => {
+    await upstream.start();
+    const port = await closedPort();
+    redisUrl = `redis://127.0.0.1:${port}`;
+    const config = join(dir, 'reuse.yaml');
+    writeFileSync(
+      config,
+      `apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: AIGatewayRoute
+metadata: {name: cached}
+spec:
+  backends:
+  - {name: cached-upstream, provider: vllm, baseUrl: "${upstream.baseUrl}", model: up-model, modelNameOverride: cached-model}
+  caching:
+    enabled: true
+    ttl: 3600s
+    keyComponents: [prompt, model]
+    maxSize: 10MB
+    backend: {type: redis, address: "127.0.0.1:${port}"}
+  deduplication:
+    enabled: true
+    window: 5s
+    keyComponents: [prompt, model]
+`,
+    );
+    gateway = await startApp('gateway', {
+      AI_GATEWAY_CONFIG: config,
+      AI_GATEWAY_DATA_DIR: join(dir, 'data'),
+      AI_GATEWAY_MISSING_SECRETS: 'warn',
+      // Deduplication's Redis: away too.
+      REDIS_URL: redisUrl,
+    });
+  });
+  after(async () => {
+    await gateway?.stop();
+    await upstream.stop();
+  });
+
+  it('serves every request from the provider at once, as a miss, plain and streaming', async () => {
+    const timings: number[] = [];
+    for (const stream of [false, true, false, true]) {
+      const started = Date.now();
+      const prompt = `No Redis ${randomUUID()}`;
+      const response = await chat(gateway.baseUrl, { model: 'cached-model', prompt, stream });
+      assert.equal(response.headers.get('x-ai-gateway-cache'), 'miss');
+      assert.equal(await answerText(response), FULL_ANSWER);
+      timings.push(Date.now() - started);
+    }
+    // Each Redis command had waited up to its 2 s timeout: the cache lookup, the dedup lookup
+    // and lock, 4 to 6 s a request. The first (connections open on first use) is no slower.
+    assert.ok(Math.max(...timings) < 1_000, `served after ${timings.join(', ')} ms`);
+  });
+});

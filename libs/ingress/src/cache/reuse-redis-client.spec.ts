@@ -1,0 +1,37 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { reuseRedisClient } from './reuse-redis-client';
+
+/** A local port nothing listens on: a connection to it is refused at once. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('the cache and deduplication Redis client', () => {
+  it('fails commands at once when Redis was never reached, not after the command timeout', async () => {
+    const redis = reuseRedisClient(`redis://127.0.0.1:${await closedPort()}`);
+    redis.on('error', () => undefined);
+    try {
+      // Sent while the first connection is being made: queued, and failed with it.
+      const started = performance.now();
+      await assert.rejects(redis.get('some-key'));
+      const queued = performance.now() - started;
+      assert.ok(queued < 500, `the queued command failed after ${Math.round(queued)} ms`);
+      // Its first connection attempt failed (events.once would reject on its 'error').
+      await new Promise((resolve) => redis.once('reconnecting', resolve));
+      for (let i = 0; i < 3; i++) {
+        const started = performance.now();
+        await assert.rejects(redis.get('some-key'));
+        const waited = performance.now() - started;
+        assert.ok(waited < 500, `command ${i} failed after ${Math.round(waited)} ms`);
+      }
+    } finally {
+      redis.disconnect();
+    }
+  });
+});

@@ -1,0 +1,29 @@
+import type Redis from 'ioredis';
+import { createRedisClient, queueOnlyUntilFirstReady } from '@aigw/infra';
+
+/** Cache and dedup commands are single round trips; one taking longer means Redis is away. */
+export const REUSE_REDIS_COMMAND_TIMEOUT_MS = 2_000;
+
+/**
+ * A Redis client for what only saves work (the response cache, deduplication): a command
+ * waits for nothing while Redis is away. Commands queue while the first connection is being
+ * made (the first requests of a fresh process are not all misses); once a connection
+ * attempt failed (Redis down when the process started, or a wrong address) or once
+ * connected, a command sent while disconnected fails at once, a miss, instead of waiting
+ * out the 2 s command timeout on every request. One sent to a Redis that is connected but
+ * silent gives up after those 2 s.
+ */
+export function reuseRedisClient(url: string): Redis {
+  const redis = queueOnlyUntilFirstReady(
+    createRedisClient(url, {
+      commandTimeout: REUSE_REDIS_COMMAND_TIMEOUT_MS,
+      // Commands queued while an attempt is made fail as soon as it failed: none is retried.
+      maxRetriesPerRequest: 0,
+    }),
+  );
+  // 'close' comes after a failed attempt as after a lost connection: either way it is away.
+  redis.once('close', () => {
+    redis.options.enableOfflineQueue = false;
+  });
+  return redis;
+}
