@@ -3,7 +3,7 @@
 // the group moves on; the second is retried until the store is back, and nothing is lost.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Topic, type EventTopic, type GatewayEvent } from '@aigw/contracts';
+import { serializeEvent, Topic, type EventTopic, type GatewayEvent } from '@aigw/contracts';
 import { numberedUsageEvent, until } from '@aigw/testing';
 import { EmbeddedEventBus, type HandlerDeadLetter } from './embedded-event-bus';
 import { SqliteEventLog } from './sqlite-event-log';
@@ -205,6 +205,51 @@ describe('EmbeddedEventBus with a handler that keeps failing', () => {
     assert.deepEqual(handled, [event.eventId]);
     assert.equal(log.committed('usage-sink'), 1);
     assert.equal(errors.length, 1);
+    log.close();
+  });
+
+  it('dead-letters a stored event this build cannot read once, though its range is read again while the store is down', async () => {
+    const log = new SqliteEventLog(':memory:');
+    // Written by a producer that did not validate: a user key past the contract's 256.
+    const unreadable = numberedUsageEvent('u'.repeat(300), 1);
+    const good = numberedUsageEvent('ivy', 2);
+    log.append([serializeEvent(unreadable), serializeEvent(good)]);
+    const skipped: { topic: string; code: string }[] = [];
+    let storeDown = true;
+    let calls = 0;
+    const bus = new EmbeddedEventBus(log, {
+      flushIntervalMs: 5,
+      maxBatch: 100,
+      retryMinMs: 2,
+      retryMaxMs: 10,
+      onError: () => undefined,
+      onUndecodable: ({ topic, code }) => skipped.push({ topic, code }),
+    });
+    const handled: string[] = [];
+    await bus.subscribe({
+      group: 'usage-sink',
+      topics: [Topic.UsageRecorded],
+      handle: async (events: readonly GatewayEvent[]) => {
+        calls++;
+        if (storeDown) throw new Error('SQLITE_FULL: database or disk is full');
+        handled.push(...events.map((e) => e.eventId));
+      },
+    });
+    await until('the range is read again and again', () => calls >= 4);
+    storeDown = false;
+    await until('the readable event is handled', () => handled.length === 1);
+    await bus.close();
+
+    assert.deepEqual(handled, [good.eventId]);
+    assert.deepEqual(skipped, [{ topic: Topic.UsageRecorded, code: 'CONTRACTS.INVALID_PAYLOAD' }]);
+    assert.equal(log.count(DEAD_LETTER), 1, 'one letter in the log');
+    const stored = JSON.parse(log.read([DEAD_LETTER], 0, 10)[0].value) as Record<string, unknown>;
+    assert.equal(stored.code, 'CONTRACTS.INVALID_PAYLOAD');
+    assert.equal(stored.group, 'usage-sink');
+    assert.equal(stored.topic, Topic.UsageRecorded);
+    assert.equal(stored.seq, 1);
+    assert.equal(JSON.parse(String(stored.value)).eventId, unreadable.eventId, 'the row as it was');
+    assert.equal(log.committed('usage-sink'), 2);
     log.close();
   });
 });

@@ -11,7 +11,7 @@ import {
   type GatewayEvent,
   type SerializedEvent,
 } from '@aigw/contracts';
-import type { SqliteEventLog } from './sqlite-event-log';
+import type { LoggedEvent, SqliteEventLog } from './sqlite-event-log';
 import {
   deadLetterReason,
   HANDLER_FAILED_CODE,
@@ -42,7 +42,10 @@ export interface EmbeddedEventBusOptions {
   /** Backoff between a subscriber's retries: doubling from min to max. Default 250 ms, 5 s. */
   readonly retryMinMs?: number;
   readonly retryMaxMs?: number;
-  /** Called for a stored event this build cannot read: it is skipped, never retried forever. */
+  /**
+   * Called for a stored event this build cannot read: it is written to the log's dead-letter
+   * topic and skipped, never retried forever; told once per event and group.
+   */
   readonly onUndecodable?: (skipped: UndecodableEvent, group: string) => void;
   /** Called when a batch could not be written; it stays waiting and is retried. */
   readonly onWriteError?: (error: unknown, waiting: number) => void;
@@ -557,13 +560,16 @@ export class EmbeddedEventBus implements EventPublisher {
       // after it and must not be skipped.
       const seenThrough = this.logEnd;
       const rows = this.log.read(subscription.topics, after, READ_BATCH);
+      const key = positionKey(subscription);
       const events: Delivered[] = [];
       for (const row of rows) {
+        // Lettered at an earlier read of this range (its delivery failed): not again.
+        if (this.deadLettered.get(key)?.has(row.seq)) continue;
         const decoded = decodeEvent(row.topic, row.value);
         if (decoded.ok) events.push({ seq: row.seq, topic: row.topic, event: decoded.value });
         else {
-          const { code, message: reason } = decoded.error;
-          this.options.onUndecodable?.({ topic: row.topic, code, reason }, subscription.group);
+          this.deadLetterUnreadable(subscription.group, row, decoded.error);
+          this.rememberDeadLettered(key, row.seq);
         }
       }
       const last = rows.length > 0 ? rows[rows.length - 1].seq : after;
@@ -679,6 +685,31 @@ export class EmbeddedEventBus implements EventPublisher {
       this.isolations.set(key, isolation);
     }
     return isolation;
+  }
+
+  /**
+   * A stored event this build cannot read, to the log's dead-letter topic as Kafka's bus
+   * letters an undecodable message: the row as it was and the decode error. Then told
+   * (`onUndecodable`, once per event and group). A failed write throws, and the delivery is
+   * retried: nothing is skipped unrecorded.
+   */
+  private deadLetterUnreadable(
+    group: string,
+    row: LoggedEvent,
+    error: { readonly code: string; readonly message: string },
+  ): void {
+    const { seq, topic, value } = row;
+    const letter = { code: error.code, reason: error.message, topic, seq, group, value };
+    this.log.appendAll([
+      {
+        topic: Topic.DeadLetter as unknown as EventTopic,
+        key: '',
+        // Its own id may be what cannot be read: the letter is named by its position.
+        eventId: `seq-${seq}:dead-letter:${group}`,
+        json: JSON.stringify(letter),
+      },
+    ]);
+    this.options.onUndecodable?.({ topic, code: error.code, reason: error.message }, group);
   }
 
   /**
