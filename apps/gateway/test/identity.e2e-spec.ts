@@ -237,6 +237,19 @@ describe('all-in-one gateway with a JWT SecurityPolicy', () => {
     }
   });
 
+  it('refuses a token whose user claim cannot name one user, never serving it as another', async () => {
+    // agent-sandbox has a default tier: read as anonymous (or trimmed to alice), these were served.
+    for (const sub of [' alice', { id: 'alice' }, 2 ** 60, 'al\ud800ice']) {
+      const token = await issuer.sign({ sub });
+      const response = await chat('gpt-4o-mini', { authorization: `Bearer ${token}` });
+      assert.equal(response.status, 401, `sub ${JSON.stringify(sub)}`);
+      const body = (await response.json()) as { error: { type: string; message: string } };
+      assert.equal(body.error.type, 'authentication_error');
+      assert.match(body.error.message, /claim 'sub' does not name a user/);
+      assert.ok(!body.error.message.includes('alice'), 'the claim value is never echoed');
+    }
+  });
+
   it('serves a valid token, and bills the token subject, not a spoofed x-user-id', async () => {
     const token = await issuer.sign({ sub: 'alice', plan: 'pro' });
     for (let i = 0; i < 2; i++) {

@@ -343,11 +343,22 @@ describe('CallerIdentifier with a JWT provider', () => {
   });
 
   it('keeps claim headers header-safe', async () => {
-    const token = await issuer.sign({ sub: 'eve\r\nx-admin: 1', plan: { nested: true } });
-    const identity = await identifier({ defaultTier: 'free' }).identify(bearer(token), secured);
-    assert.equal(identity.headers['x-user-id'], undefined);
-    assert.equal(identity.headers['x-user-plan'], undefined);
-    assert.equal(identity.caller.userKey, 'anonymous');
+    const ids = identifier({ defaultTier: 'free' });
+    for (const plan of ['pro\r\nx-admin: 1', { nested: true }]) {
+      const token = await issuer.sign({ sub: 'eve', plan });
+      const identity = await ids.identify(bearer(token), secured);
+      assert.equal(identity.headers['x-user-plan'], undefined);
+      assert.equal(identity.headers['x-admin'], undefined);
+      assert.deepEqual(identity.caller, {
+        userKey: 'eve',
+        budgetKey: 'jwt:agent-auth:sub:eve',
+        tier: 'free',
+      });
+    }
+    // A user claim that is no header-safe id is refused, not read as anonymous.
+    const injected = await issuer.sign({ sub: 'eve\r\nx-admin: 1', plan: 'pro' });
+    const error = await rejection(() => ids.identify(bearer(injected), secured));
+    assert.equal(reasonOf(error), 'unusable-user-claim');
   });
 
   it('answers 401 and 403 with bodies that leak nothing', async () => {
@@ -724,5 +735,107 @@ describe('CallerIdentifier when the key set cannot be fetched', () => {
     const { first, again } = await refusal(keyServerUrl(), { minAttemptIntervalMs: 60_000 });
     assertUnavailable(first, 'bad_response');
     assertUnavailable(await again(), 'backoff');
+  });
+});
+
+describe('CallerIdentifier: a verified user claim that cannot name one user exactly', () => {
+  const jwks = new LocalJwksServer();
+  let issuer: TestIssuer;
+  let config: GatewayConfig;
+
+  const route = (name: string, identification: string) =>
+    `apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: AIGatewayRoute
+metadata: {name: ${name}}
+spec:
+  backends: [{name: ${name}-backend, provider: local}]
+  userIdentification: ${identification}
+`;
+
+  before(async () => {
+    await jwks.start();
+    issuer = await TestIssuer.create(ISSUER, 'ai-gateway');
+    jwks.publish(issuer.publicJwk);
+    const result = parseGatewayConfig(
+      [
+        route('by-claim', '{jwt: {claim: sub, provider: corp}}'),
+        route('by-header', '{header: x-user-id}'),
+        `apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: SecurityPolicy
+metadata: {name: corp-auth}
+spec:
+  targetRefs: [{kind: AIGatewayRoute, name: by-claim}, {kind: AIGatewayRoute, name: by-header}]
+  jwt:
+    providers:
+    - name: corp
+      issuer: ${ISSUER}
+      audiences: [ai-gateway]
+      remoteJWKS: {uri: "${jwks.url}"}
+      claimToHeaders: [{claim: sub, header: x-user-id}]
+`,
+      ].join('---\n'),
+      { env: {} },
+    );
+    if (!result.ok) throw new Error(JSON.stringify(result.errors));
+    config = result.config;
+  });
+  after(() => jwks.stop());
+
+  const identifyBoth = async (claims: Record<string, unknown>) => {
+    const ids = new CallerIdentifier(() => config, { keySetTiming: FAST });
+    const headers = { authorization: `Bearer ${await issuer.sign(claims)}` };
+    return Promise.all(
+      ['by-claim', 'by-header'].map(async (name) => {
+        try {
+          return await ids.identify(headers, routeNamed(config, name));
+        } catch (error) {
+          assert.ok(error instanceof DataPlaneError, `expected a DataPlaneError: ${String(error)}`);
+          return error;
+        }
+      }),
+    );
+  };
+
+  it('refuses one that is not a string or a whole number, never making the caller anonymous', async () => {
+    for (const sub of [{ id: 'alice' }, ['alice'], true, 2 ** 60, 1.5, '', '   ']) {
+      for (const outcome of await identifyBoth({ sub })) {
+        assert.ok(outcome instanceof DataPlaneError, `sub ${JSON.stringify(sub)} was accepted`);
+        assert.equal(outcome.code, DataPlaneErrorCode.Unauthenticated);
+        assert.equal(reasonOf(outcome), 'unusable-user-claim');
+        assert.equal(
+          outcome.message,
+          "The bearer token's claim 'sub' does not name a user: it must be a whole number, or a non-empty string without control characters or surrounding spaces",
+        );
+      }
+    }
+  });
+
+  it('refuses one another user id would be taken for: padded, control characters, broken Unicode', async () => {
+    // Each would be alice (trimmed), or the same bytes as another id once encoded as UTF-8.
+    for (const sub of [' alice', 'alice\u00a0', 'alice\n', 'al\u0000ice', 'al\ud800ice']) {
+      for (const outcome of await identifyBoth({ sub })) {
+        assert.ok(outcome instanceof DataPlaneError, `sub ${JSON.stringify(sub)} was accepted`);
+        assert.equal(reasonOf(outcome), 'unusable-user-claim');
+      }
+    }
+  });
+
+  it('takes a whole number as its decimal string, and an absent claim as no user named', async () => {
+    for (const outcome of await identifyBoth({ sub: 4_294_967_296 })) {
+      assert.ok(!(outcome instanceof Error));
+      assert.equal(outcome.caller.userKey, '4294967296');
+    }
+    for (const outcome of await identifyBoth({})) {
+      assert.ok(!(outcome instanceof Error));
+      assert.equal(outcome.caller.userKey, 'anonymous');
+    }
+  });
+
+  it('refuses a claim past the header-safe length as too long, not as anonymous', async () => {
+    for (const outcome of await identifyBoth({ sub: 's'.repeat(600) })) {
+      assert.ok(outcome instanceof DataPlaneError);
+      assert.equal(outcome.code, DataPlaneErrorCode.InvalidRequest);
+      assert.match(outcome.message, /user identifier \((claim 'sub'|header 'x-user-id')\)/);
+    }
   });
 });

@@ -1,6 +1,5 @@
 import {
   ANONYMOUS_USER_KEY,
-  claimOfHeader,
   headerIdentification,
   jwtIdentification,
   qualifiedBudgetKey,
@@ -9,7 +8,7 @@ import type { GatewayConfig, JwtProviderConfig, RouteConfig, UserIdSource } from
 import { MAX_NAME_LENGTH } from '@aigw/contracts';
 import type { CallerContext } from '@aigw/contracts/data-plane';
 import { bearerToken } from './bearer-token';
-import { applyClaimHeaders, claimAsString } from './claim-headers';
+import { applyClaimHeaders } from './claim-headers';
 import { credentialUserKey, isCredentialHeader } from './credential-user-key';
 import {
   IdentityRejection,
@@ -17,6 +16,7 @@ import {
   keysUnavailable,
   noTierMatched,
   unauthenticated,
+  unusableUserClaim,
   userKeyTooLong,
 } from './identity.errors';
 import type { IdentityOptions } from './identity-options';
@@ -25,6 +25,7 @@ import { claimedIssuer, ProviderVerifier, type VerifiedToken } from './jwt-verif
 import { RemoteKeySet } from './remote-key-set';
 import { planRoute, type RouteIdentityPlan } from './route-identity';
 import { firstValue, type IncomingHeaders } from './tier-selector';
+import { userClaim } from './user-claim';
 import { VerifiedTokenCache } from './verified-token-cache';
 
 /** Who the caller is and what its tier lets it use. */
@@ -232,12 +233,8 @@ function identifiedUser(
   verified: VerifiedToken | undefined,
 ): IdentifiedUser {
   for (const source of plan.sources) {
-    const value =
-      source.kind === 'jwt'
-        ? verified?.provider.name === source.provider
-          ? claimAsString(verified.claims, source.claim)
-          : undefined
-        : headerUserKey(source.header, firstValue(headers[source.header]));
+    const found = sourceValue(plan, source, headers, verified);
+    const value = found?.value;
     if (value && value.length > MAX_NAME_LENGTH) {
       throw userKeyTooLong(
         source.kind === 'jwt' ? `claim '${source.claim}'` : `header '${source.header}'`,
@@ -245,28 +242,64 @@ function identifiedUser(
     }
     if (!value) continue;
     if (!plan.qualifiedBudgetKeys) return { userKey: value };
-    const budgetKey = qualifiedBudgetKey(identificationOf(plan, source, verified), value);
-    return { userKey: value, budgetKey };
+    const identification = found.claim
+      ? jwtIdentification(found.claim.provider, found.claim.name)
+      : headerIdentification(found.header ?? '');
+    return { userKey: value, budgetKey: qualifiedBudgetKey(identification, value) };
   }
   return { userKey: ANONYMOUS_USER_KEY };
 }
 
+/** What one source says the user is, and the verified claim it came from, if one. */
+interface SourceValue {
+  readonly value: string | undefined;
+  readonly claim?: { readonly provider: string; readonly name: string };
+  /** The client's header it came from (no JWT on the route). */
+  readonly header?: string;
+}
+
 /**
- * How `source` identified the caller. On a JWT route a header holds only what the
- * verifying provider's claimToHeaders set (the client's own was removed): that claim.
+ * A JWT source reads its claim of the token its provider verified. A header source on a
+ * JWT route holds only what the verifying provider's claimToHeaders set (the client's own
+ * was removed), so it reads that claim as a JWT source does, not the header-safe copy:
+ * a claim that cannot name one user is refused here (userClaim). Elsewhere, the header.
  */
-function identificationOf(
+function sourceValue(
   plan: RouteIdentityPlan,
   source: UserIdSource,
+  headers: IncomingHeaders,
   verified: VerifiedToken | undefined,
-): string {
-  if (source.kind === 'jwt') return jwtIdentification(source.provider, source.claim);
-  if (!plan.jwtRequired || !verified) return headerIdentification(source.header);
-  const claim = claimOfHeader(verified.provider, source.header);
-  // A header a JWT route holds was set from a claim: found, since it has a value.
-  return claim === undefined
-    ? headerIdentification(source.header)
-    : jwtIdentification(verified.provider.name, claim);
+): SourceValue | undefined {
+  if (source.kind === 'jwt') {
+    if (verified?.provider.name !== source.provider) return undefined;
+    return claimedUser(verified, source.claim);
+  }
+  if (plan.jwtRequired) return verified && headerClaimUser(verified, source.header);
+  const header = source.header;
+  return { value: headerUserKey(header, firstValue(headers[header])), header };
+}
+
+function claimedUser(verified: VerifiedToken, claim: string): SourceValue {
+  const named = userClaim(verified.claims, claim);
+  if (named.kind === 'unusable') throw unusableUserClaim(claim);
+  return {
+    value: named.kind === 'user' ? named.value : undefined,
+    claim: { provider: verified.provider.name, name: claim },
+  };
+}
+
+/**
+ * The claim that set `header` from this token: of the provider's mappings to it, the last
+ * whose claim the token carries (applyClaimHeaders lets a later mapping overwrite).
+ */
+function headerClaimUser(verified: VerifiedToken, header: string): SourceValue | undefined {
+  const mappings = verified.provider.claimToHeaders.filter((m) => m.header === header);
+  for (let i = mappings.length - 1; i >= 0; i--) {
+    if (userClaim(verified.claims, mappings[i].claim).kind !== 'absent') {
+      return claimedUser(verified, mappings[i].claim);
+    }
+  }
+  return undefined;
 }
 
 /** A credential header's value becomes `key-<hash>`: the raw key must never be a user key. */

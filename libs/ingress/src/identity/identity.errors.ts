@@ -14,6 +14,7 @@ export type RejectionReason =
   | 'expired'
   | 'not-yet-valid'
   | 'claims-rejected'
+  | 'unusable-user-claim'
   | 'keys-unavailable'
   | 'provider-not-configured'
   | 'no-tier';
@@ -81,6 +82,18 @@ export function noTierMatched(): DataPlaneError {
     DataPlaneErrorCode.Forbidden,
     'No service tier matches this request, and no default tier is configured',
     { cause: new IdentityRejection('no-tier') },
+  );
+}
+
+/**
+ * A verified token whose user claim cannot name one user (user-claim.ts). Names the claim
+ * (configuration), never its value.
+ */
+export function unusableUserClaim(claim: string): DataPlaneError {
+  return new DataPlaneError(
+    DataPlaneErrorCode.Unauthenticated,
+    `The bearer token's claim '${claim}' does not name a user: it must be a whole number, or a non-empty string without control characters or surrounding spaces`,
+    { cause: new IdentityRejection('unusable-user-claim') },
   );
 }
 
