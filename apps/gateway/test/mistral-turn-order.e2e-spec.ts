@@ -3,7 +3,9 @@
 // client alike: one ending on an assistant message (a prefill) is sent as the prefix to
 // continue (`prefix: true`), and a user message right after a tool result gets an
 // assistant turn before it (Messages clients send a tool_result and text in one user turn,
-// which become a tool message and a user one).
+// which become a tool message and a user one). Mistral starts its answer to a prefix with
+// the prefix itself (its prefix guide reads the new text as `content[len(prefix):]`); a
+// Messages client gets the continuation alone, as Anthropic answers a prefill.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import Anthropic from '@anthropic-ai/sdk';
@@ -65,6 +67,42 @@ spec:
     assert.equal(last?.role, 'assistant');
     assert.equal(last?.prefix, true);
     assert.equal(JSON.stringify(last?.content).includes('White hush'), true);
+  });
+
+  const HAIKU_PREFILL = {
+    model: 'mistral-large',
+    max_tokens: 50,
+    messages: [
+      { role: 'user' as const, content: 'A haiku about snow?' },
+      { role: 'assistant' as const, content: 'White hush' },
+    ],
+  };
+
+  it('gives a Messages client only the continuation of its prefill', async () => {
+    mistral.reset();
+    // As Mistral answers a prefix: the prefix first, here split mid-word.
+    mistral.answerWith(['Whi', 'te h', 'ush', ' falls', ' on pines']);
+    const answer = await anthropic.messages.create(HAIKU_PREFILL);
+    assert.deepEqual(
+      answer.content.map((block) => (block.type === 'text' ? block.text : block.type)),
+      [' falls on pines'],
+    );
+    // Billed as Mistral reported, echo included.
+    assert.equal(answer.usage.output_tokens, 6);
+  });
+
+  it('streams a Messages client only the continuation of its prefill', async () => {
+    mistral.reset();
+    mistral.answerWith(['Whi', 'te h', 'ush', ' falls', ' on pines']);
+    const stream = await anthropic.messages.create({ ...HAIKU_PREFILL, stream: true });
+    let text = '';
+    for await (const event of stream) {
+      if (event.type === 'content_block_delta' && event.delta.type === 'text_delta') {
+        text += event.delta.text;
+      }
+    }
+    assert.equal(text, ' falls on pines');
+    assert.equal((mistral.calls[0].body.messages as Sent).at(-1)?.prefix, true);
   });
 
   it('puts an assistant turn between a Messages client’s tool result and its text', async () => {

@@ -20,6 +20,7 @@ import { bodyChunks } from './upstream-body';
 import { withoutGatewayExtensions, type ExtensionStripping } from './openai-extensions';
 import { choiceFailed, UnfinishedChoices } from './unfinished-choices';
 import { countTokens, estimatedUsage, OutputTally } from './tokenizer';
+import { continuedPrefix, EchoedPrefixStripper, stripEchoedPrefix } from './echoed-prefix';
 import {
   badResponse,
   providerPost,
@@ -54,6 +55,11 @@ export interface OpenAiWireEndpoint extends ExtensionStripping {
    * inputs are not permitted"); it puts the usage on its last chunk unasked.
    */
   readonly refusesStreamOptions?: boolean;
+  /**
+   * The backend starts its answer to a chat ending on an assistant message with `prefix:
+   * true` with that prefix (Mistral): it is taken off, so clients get the continuation alone.
+   */
+  readonly echoesPrefix?: boolean;
 }
 
 export function servedByTarget(call: ProviderCall): ServedBy {
@@ -98,6 +104,8 @@ export async function invokeOpenAiWire(
   }
   const post = providerPost(call, endpoint.url, body);
   const servedBy = servedByTarget(call);
+  const echoedPrefix =
+    endpoint.echoesPrefix && request.operation === 'chat' ? continuedPrefix(body) : undefined;
   if (!request.stream) {
     const { body: parsed } = await fetchUpstreamJson(call, post, dispatcher);
     // What the client's SDK reads: without it the answer is no answer (fail over).
@@ -107,6 +115,8 @@ export async function invokeOpenAiWire(
     const usage =
       openAiUsage(parsed.usage, request.operation) ??
       estimatedUsage(request.body, countTokens(JSON.stringify(parsed.choices ?? '')));
+    // After the usage: the echoed text was generated (and is billed) all the same.
+    if (echoedPrefix !== undefined) stripEchoedPrefix(parsed, echoedPrefix);
     const answer =
       request.operation === 'embeddings' ? inAskedEncoding(parsed, request.body) : parsed;
     return { kind: 'json', status: 200, body: answer, usage, servedBy };
@@ -115,7 +125,10 @@ export async function invokeOpenAiWire(
   const response = await sendUpstream(call, post, dispatcher);
   let settle!: (usage: TokenUsage) => void;
   const usage = new Promise<TokenUsage>((resolve) => (settle = resolve));
-  const events = openAiStreamEvents(response.body, call, settle, endpoint.skipChoicelessChunks);
+  const events = openAiStreamEvents(response.body, call, settle, {
+    skipChoiceless: endpoint.skipChoicelessChunks,
+    echoedPrefix,
+  });
   return { kind: 'stream', status: 200, events, usage, servedBy };
 }
 
@@ -128,9 +141,12 @@ async function* openAiStreamEvents(
   body: Dispatcher.ResponseData['body'],
   call: ProviderCall,
   settle: (usage: TokenUsage) => void,
-  skipChoiceless = false,
+  relay: { skipChoiceless?: boolean; echoedPrefix?: string },
 ): AsyncGenerator<JsonObject> {
   const { request, target } = call;
+  const skipChoiceless = relay.skipChoiceless ?? false;
+  const prefix =
+    relay.echoedPrefix === undefined ? undefined : new EchoedPrefixStripper(relay.echoedPrefix);
   let reported: TokenUsage | undefined;
   const output = new OutputTally();
   let done = false;
@@ -169,6 +185,8 @@ async function* openAiStreamEvents(
         if (typeof delta?.reasoning_content === 'string') output.add(delta.reasoning_content);
         if (typeof delta?.content === 'string') output.add(delta.content);
         else if (typeof choice.text === 'string') output.add(choice.text);
+        // After the tally: the echoed text was generated all the same.
+        prefix?.strip(choice);
       }
       if (
         choices.length === 0 &&

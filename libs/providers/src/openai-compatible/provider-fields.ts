@@ -16,6 +16,7 @@ type ProviderRules = Pick<
   | 'leavesOutServiceTier'
   | 'refusesStreamOptions'
   | 'keepsToolTurnReasoning'
+  | 'echoesPrefix'
 > & {
   /** The chat body in the form the provider takes; the same object when nothing changes. */
   readonly chatBody?: (body: JsonObject) => JsonObject;
@@ -38,6 +39,8 @@ const RULES: ReadonlyMap<string, ProviderRules> = new Map<string, ProviderRules>
       completionTokensAsMaxTokens: true,
       leavesOutServiceTier: true,
       refusesStreamOptions: true,
+      // Its answer to a `prefix: true` message (mistral-turn-order) starts with the prefix.
+      echoesPrefix: true,
       // seed's name, OpenAI's hint fields, message fields by role, tool call ids, turn order.
       chatBody: mistralChatBody,
     },
