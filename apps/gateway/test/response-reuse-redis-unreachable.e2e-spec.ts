@@ -5,6 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { metricSum } from '@aigw/testing';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
 import { answerText, chat, FULL_ANSWER } from './reuse-helpers';
@@ -79,5 +80,25 @@ spec:
     // Each Redis command had waited up to its 2 s timeout: the cache lookup, the dedup lookup
     // and lock, 4 to 6 s a request. The first (connections open on first use) is no slower.
     assert.ok(Math.max(...timings) < 1_000, `served after ${timings.join(', ')} ms`);
+  });
+
+  it('reports its Redis unreachable on /readyz and in a metric, staying in rotation', async () => {
+    // The requests above opened the clients (they open on first use).
+    const ready = await fetch(`http://127.0.0.1:${gateway.adminPort}/readyz`);
+    const body = (await ready.json()) as {
+      checks: Record<string, string>;
+      notGating: string[];
+      failing: string[];
+    };
+    assert.equal(ready.status, 200, JSON.stringify(body));
+    assert.match(body.checks.responseCacheRedis, /^unreachable \(\d of \d clients\)$/);
+    assert.ok(body.notGating.includes('responseCacheRedis'), JSON.stringify(body));
+    assert.ok(body.failing.includes('responseCacheRedis'), JSON.stringify(body));
+    const metrics = await (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
+    assert.match(metrics, /ai_gateway_dependency_reachable\{[^}]*dependency="responseCacheRedis"/);
+    assert.equal(
+      metricSum(metrics, 'ai_gateway_dependency_reachable', { dependency: 'responseCacheRedis' }),
+      0,
+    );
   });
 });

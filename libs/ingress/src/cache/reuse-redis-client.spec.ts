@@ -1,7 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { reuseRedisClient } from './reuse-redis-client';
+import { EventEmitter } from 'node:events';
+import type Redis from 'ioredis';
+import { ReuseRedisClients, reuseRedisClient } from './reuse-redis-client';
 
 /** A local port nothing listens on: a connection to it is refused at once. */
 async function closedPort(): Promise<number> {
@@ -33,5 +35,32 @@ describe('the cache and deduplication Redis client', () => {
     } finally {
       redis.disconnect();
     }
+  });
+});
+
+/** Enough of a client for readiness: a status that changes, and its events. */
+class FakeClient extends EventEmitter {
+  constructor(public status: string) {
+    super();
+  }
+}
+
+describe('the reuse Redis clients on /readyz', () => {
+  it('are unreachable while any client is away, and forget a client once it ended', () => {
+    const clients = new ReuseRedisClients();
+    assert.deepEqual(clients.readiness(), { ready: true, state: 'unused' });
+    const cache = new FakeClient('connecting');
+    const dedup = new FakeClient('ready');
+    clients.add(cache as unknown as Redis);
+    clients.add(dedup as unknown as Redis);
+    assert.deepEqual(clients.readiness(), { ready: true, state: 'connected' });
+    cache.status = 'reconnecting';
+    assert.deepEqual(clients.readiness(), {
+      ready: false,
+      state: 'unreachable (1 of 2 clients)',
+    });
+    cache.status = 'end'; // retired by a reload: disconnected
+    cache.emit('end');
+    assert.deepEqual(clients.readiness(), { ready: true, state: 'connected' });
   });
 });

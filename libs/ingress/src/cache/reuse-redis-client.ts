@@ -27,3 +27,32 @@ export function reuseRedisClient(url: string): Redis {
   });
   return redis;
 }
+
+/** A client's connection states while it cannot reach its Redis (ioredis `status`). */
+const AWAY = new Set(['reconnecting', 'close']);
+
+/** What readiness reads of a client: its state, and its end (a retired one is forgotten). */
+type WatchedClient = Pick<Redis, 'status' | 'once'>;
+
+/**
+ * The reuse Redis clients this process opened (the cache's, deduplication's), for /readyz
+ * as a shared, never gating check: the pod still serves, every request a miss, while
+ * `ai_gateway_dependency_reachable{dependency="responseCacheRedis"}` shows the outage.
+ */
+export class ReuseRedisClients {
+  readonly #open = new Set<WatchedClient>();
+
+  add(redis: WatchedClient): void {
+    this.#open.add(redis);
+    redis.once('end', () => this.#open.delete(redis));
+  }
+
+  readiness(): { ready: boolean; state: string } {
+    // Clients open on first use: none yet means nothing to reach.
+    if (this.#open.size === 0) return { ready: true, state: 'unused' };
+    let away = 0;
+    for (const redis of this.#open) if (AWAY.has(redis.status)) away += 1;
+    if (away === 0) return { ready: true, state: 'connected' };
+    return { ready: false, state: `unreachable (${away} of ${this.#open.size} clients)` };
+  }
+}

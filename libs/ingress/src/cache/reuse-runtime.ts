@@ -18,7 +18,7 @@ import {
 import { openCacheStores } from './cache-stores';
 import { ResponseReuse } from './response-reuse';
 import { ReusePublisher } from './reuse-publisher';
-import { reuseRedisClient } from './reuse-redis-client';
+import { ReuseRedisClients, reuseRedisClient } from './reuse-redis-client';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -34,6 +34,8 @@ export interface ReuseHost {
   onConfigReload(listener: (config: GatewayConfig) => void): void;
   addReadinessCheck(check: {
     readonly name: string;
+    /** `shared`: reported (and in ai_gateway_dependency_reachable), never gating. */
+    readonly scope?: 'own' | 'shared';
     check(): Promise<{ ready: boolean; state: string }>;
   }): void;
 }
@@ -75,10 +77,12 @@ export function openResponseReuse(host: ReuseHost, env: Env): ResponseReuse {
   const onError = (what: string, error: unknown) =>
     logger.warn(`${what} failed`, { reason: error instanceof Error ? error.name : 'unknown' });
 
+  const redisClients = new ReuseRedisClients();
   const openRedis = (url: string): Redis => {
     // While Redis is away (never reached included) a lookup fails at once: a cache miss,
     // no coordination. Blocking reads of the dedup stream wait far less (blockMs).
     const redis = reuseRedisClient(url);
+    redisClients.add(redis);
     // The URL may carry a password: log the error's kind only.
     redis.on('error', (error: Error) => onError('cache redis connection', error));
     return redis;
@@ -116,6 +120,12 @@ export function openResponseReuse(host: ReuseHost, env: Env): ResponseReuse {
         ready: true,
         state: cacheStoreState(routeCacheStores(host.config(), host.settings.redisUrl)),
       }),
+  });
+  // Its Redis away, every request is a miss served by the provider: said here, not gating.
+  host.addReadinessCheck({
+    name: 'responseCacheRedis',
+    scope: 'shared',
+    check: () => Promise.resolve(redisClients.readiness()),
   });
 
   host.onClose(async () => {
