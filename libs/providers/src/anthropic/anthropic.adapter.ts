@@ -2,6 +2,7 @@ import type { Dispatcher } from 'undici';
 import type { GatewayAnswer, ProviderCall } from '@aigw/contracts/data-plane';
 import { answerTool } from '../core/answer-tool';
 import { parseChatRequest, unsupportedOperation } from '../core/chat-request';
+import { ANTHROPIC_TOOL_NAME_LIMIT } from '../core/tool-name-limit';
 import type { ProviderAdapter } from '../core/provider-adapter';
 import { sseMessages } from '../core/sse-events';
 import { translatedStreamAnswer } from '../core/translated-stream';
@@ -30,7 +31,8 @@ export class AnthropicAdapter implements ProviderAdapter {
   async invoke(call: ProviderCall): Promise<GatewayAnswer> {
     const { request, target } = call;
     if (request.operation !== 'chat') throw unsupportedOperation('anthropic', request.operation);
-    const prompt = parseChatRequest(request.body);
+    // Anthropic's own API takes tool names up to 128 characters (Claude Code's MCP tools).
+    const prompt = parseChatRequest(request.body, { toolNameLimit: ANTHROPIC_TOOL_NAME_LIMIT });
     const tool = answerTool(prompt, 'anthropic');
     const answerToolName = tool?.name;
     const leftOut = new SettingsLeftOut();

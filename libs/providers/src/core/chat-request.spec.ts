@@ -34,6 +34,31 @@ describe('parseChatRequest', () => {
     assert.deepEqual(prompt.stop, ['x']);
   });
 
+  it('takes tool names up to the backend limit: 64 by default, 128 where the backend says', () => {
+    const long = `mcp__plugin_server__${'a'.repeat(80)}`;
+    const body = { messages: user, tools: [{ type: 'function', function: { name: long } }] };
+    assert.throws(
+      () => parseChatRequest(body),
+      (error: unknown) =>
+        error instanceof DataPlaneError &&
+        error.httpStatus === 400 &&
+        error.param === 'tools[0].function.name' &&
+        error.message.includes(`'${long}'`) &&
+        /at most 64/.test(error.message),
+    );
+    assert.equal(parseChatRequest(body, { toolNameLimit: 128 }).tools[0]?.name, long);
+    const tooLong = {
+      messages: user,
+      tools: [{ type: 'function', function: { name: 'a'.repeat(129) } }],
+    };
+    assert.throws(() => parseChatRequest(tooLong, { toolNameLimit: 128 }), /at most 128/);
+    rejects(
+      { messages: user, tools: [{ type: 'function', function: { name: 'a.b' } }] },
+      'tools[0].function.name',
+      /letters, digits, underscores or dashes/,
+    );
+  });
+
   it('lets logprobs through when it asks for none', () => {
     assert.doesNotThrow(() =>
       parseChatRequest({ messages: user, logprobs: false, top_logprobs: 0 }),

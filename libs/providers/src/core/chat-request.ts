@@ -15,6 +15,7 @@ import { parseCacheControl, type CacheControl } from './cache-control';
 import { chatExtras, type ChatExtras } from './provider-extras';
 import { parseResponseFormat, type ResponseFormat } from './response-format';
 import { idWithoutSignature, signatureInId } from './tool-call-signature-id';
+import { hasToolNameCharacters, TOOL_NAME_LIMIT, toolNameTooLong } from './tool-name-limit';
 
 // An OpenAI chat request read once into a checked shape that every translating adapter
 // (Anthropic, Gemini, Bedrock, Cohere) builds its own wire format from. Bad input is a
@@ -171,8 +172,6 @@ export interface ChatPrompt extends ChatExtras {
   readonly choices?: number;
 }
 
-// OpenAI's own rule for function names; every provider here accepts these.
-const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 const DATA_URL = /^data:([a-z]+\/[a-z0-9.+-]+);base64,(.+)$/is;
 
 function invalid(message: string, param: string): DataPlaneError {
@@ -366,7 +365,7 @@ function parseThoughtSignature(extra: unknown, param: string): string | undefine
   return signature === '' ? undefined : signature;
 }
 
-function parseTools(value: unknown): ChatTool[] {
+function parseTools(value: unknown, nameLimit: number): ChatTool[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) throw invalid('tools must be an array', 'tools');
   return value.map((tool: unknown, index): ChatTool => {
@@ -378,11 +377,14 @@ function parseTools(value: unknown): ChatTool[] {
       throw invalid(`${at} must be {"type": "function", "function": {...}}`, at);
     }
     const fn = tool.function;
-    if (typeof fn.name !== 'string' || !TOOL_NAME.test(fn.name)) {
+    if (typeof fn.name !== 'string' || !hasToolNameCharacters(fn.name)) {
       throw invalid(
-        `${at}.function.name must be 1-64 letters, digits, underscores or dashes`,
+        `${at}.function.name must be 1-${nameLimit} letters, digits, underscores or dashes`,
         `${at}.function.name`,
       );
+    }
+    if (fn.name.length > nameLimit) {
+      throw toolNameTooLong(fn.name, nameLimit, `${at}.function.name`);
     }
     if (fn.description !== undefined && typeof fn.description !== 'string') {
       throw invalid(`${at}.function.description must be a string`, `${at}.function.description`);
@@ -450,6 +452,8 @@ export interface ChatParseOptions {
   readonly geminiTools?: boolean;
   /** Whether the backend reads files it holds by URI (Gemini's fileData). */
   readonly heldFiles?: boolean;
+  /** The longest tool name the backend takes: 64 (OpenAI's rule) unless it says more. */
+  readonly toolNameLimit?: number;
 }
 
 /** Reads and checks an OpenAI chat body; throws a 400 DataPlaneError naming the field. */
@@ -468,7 +472,7 @@ export function parseChatRequest(body: JsonObject, options: ChatParseOptions = {
     throw invalid('this backend does not return log probabilities (logprobs)', 'logprobs');
   }
 
-  const tools = parseTools(body.tools);
+  const tools = parseTools(body.tools, options.toolNameLimit ?? TOOL_NAME_LIMIT);
   const system: string[] = [];
   const systemTexts: ChatSystemText[] = [];
   const turns: ChatTurn[] = [];

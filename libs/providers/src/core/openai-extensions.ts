@@ -6,6 +6,7 @@ import {
 import { failedToolText, geminiToolRefused } from './chat-request';
 import { isJsonObject } from './json-shape';
 import { idWithoutSignature, SIGNATURE_ID_SEPARATOR } from './tool-call-signature-id';
+import { TOOL_NAME_LIMIT, toolNameTooLong } from './tool-name-limit';
 
 // The gateway's canonical request is OpenAI's chat request extended the way LiteLLM and
 // DeepSeek extend it: Anthropic's `cache_control` marks on parts, messages and tools,
@@ -47,6 +48,7 @@ export function withoutGatewayExtensions(
   body: JsonObject,
   keep: ExtensionStripping = STRIP_ALL,
 ): JsonObject {
+  refuseLongToolNames(body.tools);
   if (!hasGatewayExtensions(body, keep)) return body;
   // Gemini's built-in tools are refused, not stripped: the answer would lack the search.
   const [geminiTool] = 'provider_extras' in body ? geminiToolsAsked(body) : [];
@@ -62,6 +64,21 @@ export function withoutGatewayExtensions(
   }
   if (Array.isArray(body.tools)) copy.tools = body.tools.map(unmarked);
   return copy;
+}
+
+/**
+ * OpenAI takes function names of at most 64 characters. A Messages client may define
+ * longer ones (Anthropic takes 128): the 400 names the tool and the limit before a call.
+ */
+function refuseLongToolNames(tools: unknown): void {
+  if (!Array.isArray(tools)) return;
+  tools.forEach((tool: unknown, index) => {
+    const fn = isJsonObject(tool) ? tool.function : undefined;
+    const name = isJsonObject(fn) ? fn.name : undefined;
+    if (typeof name === 'string' && name.length > TOOL_NAME_LIMIT) {
+      throw toolNameTooLong(name, TOOL_NAME_LIMIT, `tools[${index}].function.name`);
+    }
+  });
 }
 
 /** A cheap look for any extension, field names only (no serializing). */

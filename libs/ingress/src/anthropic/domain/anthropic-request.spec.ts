@@ -473,6 +473,20 @@ describe('Anthropic Messages request to OpenAI chat', () => {
     );
   });
 
+  it("takes tool names up to Anthropic's 128 characters (Claude Code's MCP tools)", () => {
+    const name = `mcp__plugin_marketplace_server__${'long_tool_name_'.repeat(6)}`;
+    assert.ok(name.length > 64 && name.length <= 128);
+    const { chat } = translateMessagesRequest({
+      model: 'claude',
+      max_tokens: 10,
+      messages: [{ role: 'user', content: 'hi' }],
+      tools: [{ name, input_schema: { type: 'object' } }],
+      tool_choice: { type: 'tool', name },
+    });
+    assert.equal(((chat.tools as JsonObject[])[0].function as JsonObject).name, name);
+    assert.deepEqual(chat.tool_choice, { type: 'function', function: { name } });
+  });
+
   it('turns base64 and URL images into image_url parts beside the text', () => {
     const { chat } = translateMessagesRequest({
       ...base,
@@ -700,6 +714,11 @@ describe('Anthropic Messages request to OpenAI chat', () => {
       { ...base, messages, tool_choice: { type: 'any' } },
       'tool_choice',
       /at least one tool/,
+    );
+    rejects(
+      { ...base, messages, tools: [{ name: 'a'.repeat(129), input_schema: { type: 'object' } }] },
+      'tools.0.name',
+      /\{1,128\}/,
     );
     rejects({ ...base, messages, temperature: 'hot' }, 'temperature', /number/);
     rejects({ ...base, messages, stop_sequences: 'END' }, 'stop_sequences', /list/);

@@ -538,8 +538,9 @@ function translateTools(tools: unknown): JsonObject[] {
       );
     }
     const name = requiredString(tool.name, `${at}.name`);
-    if (!/^[a-zA-Z0-9_-]{1,64}$/.test(name)) {
-      throw invalid(`${at}.name`, 'String should match pattern ^[a-zA-Z0-9_-]{1,64}$');
+    // Anthropic's own rule; a backend that takes fewer (OpenAI, Bedrock: 64) says so by name.
+    if (!/^[a-zA-Z0-9_-]{1,128}$/.test(name)) {
+      throw invalid(`${at}.name`, 'String should match pattern ^[a-zA-Z0-9_-]{1,128}$');
     }
     const schema = tool.input_schema;
     if (schema === undefined || schema === null)

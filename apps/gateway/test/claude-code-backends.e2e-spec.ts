@@ -1,0 +1,104 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Anthropic from '@anthropic-ai/sdk';
+import { FakeAnthropicUpstream, FakeOpenAiToolUpstream } from '@aigw/testing/fake-provider';
+import { startApp, type AppProcess } from '@aigw/testing/processes';
+
+// What Claude Code sends through the official SDK that only some backends take: one
+// gateway with an Anthropic backend and an OpenAI-format one, each reached by its model.
+
+/** A Claude Code MCP tool's name: longer than OpenAI's 64, within Anthropic's 128. */
+const MCP_TOOL = `mcp__plugin_marketplace_docs__${'search_the_documentation_'.repeat(3)}`;
+const INPUT = { type: 'object' as const, properties: { q: { type: 'string' } } };
+
+describe('Claude Code requests on Anthropic and OpenAI-format backends', () => {
+  const claude = new FakeAnthropicUpstream();
+  const openai = new FakeOpenAiToolUpstream();
+  let gateway: AppProcess;
+  let client: Anthropic;
+
+  before(async () => {
+    await Promise.all([claude.start(), openai.start()]);
+    const dir = mkdtempSync(join(tmpdir(), 'aigw-claude-code-backends-'));
+    const config = join(dir, 'config.yaml');
+    writeFileSync(
+      config,
+      `kind: AIGatewayRoute
+metadata: {name: claude-code-backends}
+spec:
+  backends:
+  - name: claude
+    provider: anthropic
+    baseUrl: ${claude.baseUrl}
+    model: claude-sonnet-4-5
+    modelNameOverride: claude-direct
+    auth:
+      apiKeyRef: {name: anthropic-key}
+  - name: openai
+    provider: openai
+    baseUrl: ${openai.baseUrl}
+    model: gpt-5
+    modelNameOverride: claude-on-openai
+    auth:
+      apiKeyRef: {name: openai-key}
+`,
+    );
+    gateway = await startApp('gateway', {
+      AI_GATEWAY_CONFIG: config,
+      AI_GATEWAY_DATA_DIR: join(dir, 'data'),
+      AI_GATEWAY_SECRET_ANTHROPIC_KEY_APIKEY: 'sk-ant-test',
+      AI_GATEWAY_SECRET_OPENAI_KEY_APIKEY: 'sk-openai-test',
+    });
+    client = new Anthropic({ baseURL: gateway.baseUrl, apiKey: 'client-key', maxRetries: 0 });
+  });
+  after(async () => {
+    await gateway.stop();
+    await Promise.all([claude.stop(), openai.stop()]);
+  });
+
+  it('calls an MCP tool of a name past 64 characters on an Anthropic backend, plain and streamed', async () => {
+    assert.ok(MCP_TOOL.length > 64 && MCP_TOOL.length <= 128, String(MCP_TOOL.length));
+    claude.reset();
+    const ask = {
+      model: 'claude-direct',
+      max_tokens: 256,
+      tools: [{ name: MCP_TOOL, description: 'Search the docs', input_schema: INPUT }],
+      messages: [{ role: 'user' as const, content: 'Find the install guide' }],
+    };
+    const message = await client.messages.create(ask);
+    const called = message.content.find((block) => block.type === 'tool_use');
+    assert.equal(called?.name, MCP_TOOL);
+    const streamed = await client.messages.stream(ask).finalMessage();
+    assert.equal(streamed.content.find((block) => block.type === 'tool_use')?.name, MCP_TOOL);
+    assert.equal(claude.calls.length, 2);
+    for (const call of claude.calls) {
+      assert.deepEqual(
+        (call.body.tools as { name: string }[]).map((tool) => tool.name),
+        [MCP_TOOL],
+      );
+    }
+  });
+
+  it('refuses that name on an OpenAI backend (64 at most) with a 400 naming it, calling nothing', async () => {
+    openai.reset();
+    const failure = await client.messages
+      .create({
+        model: 'claude-on-openai',
+        max_tokens: 256,
+        tools: [{ name: MCP_TOOL, input_schema: INPUT }],
+        messages: [{ role: 'user', content: 'Find the install guide' }],
+      })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    assert.ok(failure instanceof Anthropic.BadRequestError, String(failure));
+    assert.equal(failure.type, 'invalid_request_error');
+    assert.ok(failure.message.includes(MCP_TOOL), failure.message);
+    assert.match(failure.message, /at most 64/);
+    assert.equal(openai.calls.length, 0);
+  });
+});
