@@ -46,7 +46,8 @@ const DEFAULT_MEMORY_BYTES = 64 * 1024 * 1024;
  * The response cache and deduplication for a service process. Stores, by route:
  * `caching.backend.address` → that Redis; otherwise `REDIS_URL` → the shared Redis;
  * otherwise this process's memory (not persisted: a restart starts cold; bounded by the
- * route's `maxSize`, else `AI_GATEWAY_CACHE_MEMORY_MAX_BYTES`, default 64 MiB).
+ * route's `maxSize`, and all routes together by `AI_GATEWAY_CACHE_MEMORY_MAX_BYTES`,
+ * default 64 MiB).
  * Deduplication goes through `REDIS_URL` when set (across replicas), else in process;
  * finished answers kept for late followers are bounded by
  * `AI_GATEWAY_DEDUP_MEMORY_MAX_BYTES` (64 MiB) and `_MAX_ENTRIES` (10000) per process.

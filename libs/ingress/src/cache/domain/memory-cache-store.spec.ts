@@ -30,6 +30,28 @@ it('keeps each namespace within maxBytes, evicting the oldest first', async () =
   assert.equal(store.bytesIn('r'), 50);
 });
 
+it('keeps every namespace together within the process bound, whatever their maxSize', async () => {
+  // A maxSize written for Redis (the spec's 10GB) must not grow the heap past the bound.
+  const tenGb = 10 * 1024 ** 3;
+  const store = new MemoryResponseCacheStore(100);
+  await store.set('a', 'k1', 'x'.repeat(40), 60_000, tenGb);
+  await store.set('b', 'k1', 'x'.repeat(40), 60_000, tenGb);
+  await store.set('a', 'k2', 'x'.repeat(40), 60_000, tenGb);
+  assert.equal(store.totalBytes, 80);
+  assert.equal(await store.get('a', 'k1'), undefined, 'the first stored, of any route, went');
+  assert.ok(await store.get('b', 'k1'));
+  assert.ok(await store.get('a', 'k2'));
+  assert.deepEqual([store.bytesIn('a'), store.bytesIn('b')], [40, 40]);
+  // Larger than the process bound: never stored, nothing evicted for it.
+  assert.equal(await store.set('a', 'huge', 'x'.repeat(101), 60_000, tenGb), false);
+  assert.equal(store.totalBytes, 80);
+  // A route's own smaller maxSize still binds it.
+  await store.set('b', 'k2', 'y'.repeat(30), 60_000, 50);
+  assert.equal(await store.get('b', 'k1'), undefined);
+  assert.equal(store.bytesIn('b'), 30);
+  assert.equal(store.totalBytes, 70);
+});
+
 it('bills reused answers by the configured rule', () => {
   const usage = {
     inputTokens: 10,

@@ -14,14 +14,19 @@ interface Namespace {
 
 /**
  * The cache in this process's memory (embedded mode): lost on restart, not shared
- * between processes. Each namespace (route) keeps within its byte budget, or within
- * `defaultMaxBytes` when the route sets no `maxSize`, so memory stays bounded.
+ * between processes. Each namespace (route) keeps within its own byte budget (its
+ * `maxSize`), and all of them together within `processMaxBytes`: a route's `maxSize`
+ * sized for Redis (the spec's example is 10GB) must not grow this process's heap past
+ * what it can hold. Past the process bound, the entries stored first, of any route, go.
  */
 export class MemoryResponseCacheStore implements ResponseCacheStore {
   private readonly namespaces = new Map<string, Namespace>();
+  /** Every entry, the first stored first: what goes when the process bound is reached. */
+  private readonly stored = new Map<string, { readonly namespace: string; readonly key: string }>();
+  private bytes = 0;
 
   constructor(
-    private readonly defaultMaxBytes: number,
+    private readonly processMaxBytes: number,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -30,7 +35,7 @@ export class MemoryResponseCacheStore implements ResponseCacheStore {
     const entry = space?.entries.get(key);
     if (!space || !entry) return undefined;
     if (entry.expiresAt <= this.now()) {
-      this.remove(space, key, entry);
+      this.remove(namespace, space, key, entry);
       return undefined;
     }
     return entry.value;
@@ -41,24 +46,32 @@ export class MemoryResponseCacheStore implements ResponseCacheStore {
     key: string,
     value: string,
     ttlMs: number,
-    maxBytes = this.defaultMaxBytes,
+    maxBytes = this.processMaxBytes,
   ): Promise<boolean> {
     const bytes = Buffer.byteLength(value);
-    if (bytes > maxBytes || ttlMs <= 0) return false;
+    if (bytes > Math.min(maxBytes, this.processMaxBytes) || ttlMs <= 0) return false;
     let space = this.namespaces.get(namespace);
     if (!space) {
       space = { entries: new Map(), bytes: 0 };
       this.namespaces.set(namespace, space);
     }
     const previous = space.entries.get(key);
-    if (previous) this.remove(space, key, previous);
+    if (previous) this.remove(namespace, space, key, previous);
     const now = this.now();
     for (const [oldKey, entry] of space.entries) {
       if (space.bytes + bytes <= maxBytes && entry.expiresAt > now) break;
-      this.remove(space, oldKey, entry);
+      this.remove(namespace, space, oldKey, entry);
+    }
+    for (const [, first] of this.stored) {
+      if (this.bytes + bytes <= this.processMaxBytes) break;
+      const owner = this.namespaces.get(first.namespace);
+      const entry = owner?.entries.get(first.key);
+      if (owner && entry) this.remove(first.namespace, owner, first.key, entry);
     }
     space.entries.set(key, { value, bytes, expiresAt: now + ttlMs });
     space.bytes += bytes;
+    this.bytes += bytes;
+    this.stored.set(storedKey(namespace, key), { namespace, key });
     return true;
   }
 
@@ -67,12 +80,25 @@ export class MemoryResponseCacheStore implements ResponseCacheStore {
     return this.namespaces.get(namespace)?.bytes ?? 0;
   }
 
-  async close(): Promise<void> {
-    this.namespaces.clear();
+  /** Bytes held by every namespace together. */
+  get totalBytes(): number {
+    return this.bytes;
   }
 
-  private remove(space: Namespace, key: string, entry: Entry): void {
+  async close(): Promise<void> {
+    this.namespaces.clear();
+    this.stored.clear();
+    this.bytes = 0;
+  }
+
+  private remove(namespace: string, space: Namespace, key: string, entry: Entry): void {
     space.entries.delete(key);
     space.bytes -= entry.bytes;
+    this.bytes -= entry.bytes;
+    this.stored.delete(storedKey(namespace, key));
   }
+}
+
+function storedKey(namespace: string, key: string): string {
+  return `${namespace}\0${key}`;
 }
