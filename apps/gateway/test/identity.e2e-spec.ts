@@ -239,8 +239,11 @@ describe('all-in-one gateway with a JWT SecurityPolicy', () => {
 
   it('refuses a token whose user claim cannot name one user, never serving it as another', async () => {
     // agent-sandbox has a default tier: read as anonymous (or trimmed to alice), these were served.
-    for (const sub of [' alice', { id: 'alice' }, 2 ** 60, 'al\ud800ice']) {
-      const token = await issuer.sign({ sub });
+    const subs: unknown[] = [' alice', { id: 'alice' }, 2 ** 60, 'al\ud800ice'];
+    for (const sub of subs) {
+      // Claims of any JSON type, as a provider may sign them (JWTPayload types sub a string).
+      const claims: Record<string, unknown> = { sub };
+      const token = await issuer.sign(claims);
       const response = await chat('gpt-4o-mini', { authorization: `Bearer ${token}` });
       assert.equal(response.status, 401, `sub ${JSON.stringify(sub)}`);
       const body = (await response.json()) as { error: { type: string; message: string } };
