@@ -90,6 +90,20 @@ userTiers:
     assert.deepEqual(identityConfigProblems(mapped), []);
   });
 
+  it('flags a JWT provider of a route whose tokens no source reads a user from: its callers would be anonymous', () => {
+    const partners = POLICY.replace('name: p}', 'name: partners-policy}')
+      .replace('name: auth', 'name: partners')
+      .replace('https://issuer.test', 'https://partners.test');
+    assert.deepEqual(identityConfigProblems(load(ROUTE + POLICY + partners)), [
+      'route "r" accepts tokens of JWT provider "partners", but reads users from claim sub of provider "auth" and header x-user-id, none of which its tokens set: every caller with its token is "anonymous", one budget and one owner of stored responses and files; map a claim (sub) of "partners" to header x-user-id',
+    ]);
+    const mapped = partners.replace(
+      '[{claim: plan, header: x-plan}]',
+      '[{claim: plan, header: x-plan}, {claim: sub, header: x-user-id}]',
+    );
+    assert.deepEqual(identityConfigProblems(load(ROUTE + POLICY + mapped)), []);
+  });
+
   it('flags providers of one name with different issuers: their users would share keys', () => {
     const other = POLICY.replace('name: p}', 'name: q}')
       .replace('name: r}]', 'name: r2}]')

@@ -1,8 +1,8 @@
 // Configuration problems the identity step can spot ahead of traffic. The config
 // library validates shapes; these need the identity rules, so they live here.
-import type { GatewayConfig } from '@aigw/config';
+import type { GatewayConfig, JwtProviderConfig } from '@aigw/config';
 import { DEFAULT_TIER_ENV, type IdentityOptions } from './identity-options';
-import { planRoute } from './route-identity';
+import { planRoute, type RouteIdentityPlan } from './route-identity';
 import { configuredDefaultTier, tiersForRoute } from './tier-selector';
 
 /** Human-readable problems (no secrets in them); empty when all is well. */
@@ -65,6 +65,8 @@ export function identityConfigProblems(
       problems.push(
         `route "${route.name}" requires JWT, but identifies users by header ${headers.join(', ')}, which no claimToHeaders of its JWT providers sets (a client's own is removed): every caller's user key is "anonymous", one budget and one owner of stored responses and files; map a claim (sub) to that header, or set userIdentification.jwt`,
       );
+    } else {
+      problems.push(...unnamedProviderProblems(route.name, plan));
     }
     // On a JWT route a tier chosen by a header the client controls is self-service.
     for (const tier of tiersForRoute(route.userTiers, config.userTiers)) {
@@ -76,6 +78,36 @@ export function identityConfigProblems(
     }
   }
   return problems;
+}
+
+/**
+ * A route several providers' tokens pass, whose sources read users from some of them only
+ * (userIdentification.jwt names one provider; a header only some map a claim to): the
+ * others' callers are all `anonymous`, sharing one budget and one owner of stored objects.
+ */
+function unnamedProviderProblems(routeName: string, plan: RouteIdentityPlan): string[] {
+  const readsUsersOf = (provider: JwtProviderConfig) =>
+    plan.sources.some((source) =>
+      source.kind === 'jwt'
+        ? source.provider === provider.name
+        : provider.claimToHeaders.some((m) => m.header === source.header),
+    );
+  const described = plan.sources
+    .map((source) =>
+      source.kind === 'jwt'
+        ? `claim ${source.claim} of provider "${source.provider}"`
+        : `header ${source.header}`,
+    )
+    .join(' and ');
+  const header = plan.sources.find((source) => source.kind === 'header');
+  return plan.providers
+    .filter((provider) => !readsUsersOf(provider))
+    .map((provider) => {
+      const fix = header
+        ? `map a claim (sub) of "${provider.name}" to header ${header.header}`
+        : `identify users by a header each provider sets from a claim (claimToHeaders)`;
+      return `route "${routeName}" accepts tokens of JWT provider "${provider.name}", but reads users from ${described}, none of which its tokens set: every caller with its token is "anonymous", one budget and one owner of stored responses and files; ${fix}`;
+    });
 }
 
 /**
