@@ -19,8 +19,14 @@ interface Seen {
 }
 
 /** A server answering as `answer` says, recording what it was sent. */
+interface Answer {
+  status: number;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
 async function serverOf(
-  answer: (seen: Seen) => { status: number; headers?: Record<string, string>; body?: string },
+  answer: (seen: Seen) => Answer,
 ): Promise<{ server: Server; origin: string; seen: Seen[] }> {
   const seen: Seen[] = [];
   const server = createServer((request, response) => {
@@ -79,7 +85,7 @@ describe('GeminiFilesUpstream', () => {
       status: 200,
       headers: { 'x-goog-upload-status': 'final' },
     }));
-    backend = await serverOf((seen) => {
+    backend = await serverOf((seen): Answer => {
       if (
         seen.url === '/upload/v1beta/files' &&
         seen.headers['x-goog-upload-command'] === 'start'
