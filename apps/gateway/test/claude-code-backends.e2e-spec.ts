@@ -82,6 +82,44 @@ spec:
     }
   });
 
+  it('passes a PDF by URL to an Anthropic backend to fetch, and refuses it by name on an OpenAI one', async () => {
+    const url = 'https://example.com/handbook.pdf';
+    const messages: Anthropic.MessageParam[] = [
+      {
+        role: 'user',
+        content: [
+          { type: 'document', title: 'handbook', source: { type: 'url', url } },
+          { type: 'text', text: 'Summarise the handbook' },
+        ],
+      },
+    ];
+    claude.reset();
+    const message = await client.messages.create({
+      model: 'claude-direct',
+      max_tokens: 256,
+      messages,
+    });
+    assert.equal(message.type, 'message');
+    const sent = claude.calls[0]?.body.messages as { content: unknown[] }[];
+    assert.deepEqual(sent[0]?.content[0], {
+      type: 'document',
+      source: { type: 'url', url },
+      title: 'handbook',
+    });
+
+    openai.reset();
+    const failure = await client.messages
+      .create({ model: 'claude-on-openai', max_tokens: 256, messages })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    assert.ok(failure instanceof Anthropic.BadRequestError, String(failure));
+    assert.equal(failure.type, 'invalid_request_error');
+    assert.match(failure.message, /cannot take a PDF document by URL/);
+    assert.equal(openai.calls.length, 0);
+  });
+
   it('refuses that name on an OpenAI backend (64 at most) with a 400 naming it, calling nothing', async () => {
     openai.reset();
     const failure = await client.messages

@@ -75,6 +75,13 @@ function contentBlock(part: ChatPart): Block {
         ...(part.filename === undefined ? {} : { title: part.filename }),
         ...cacheField(part.cache),
       };
+    case 'document-url':
+      return {
+        type: 'document',
+        source: { type: 'url', url: part.url },
+        ...(part.filename === undefined ? {} : { title: part.filename }),
+        ...cacheField(part.cache),
+      };
   }
 }
 

@@ -501,6 +501,28 @@ describe('AnthropicAdapter against a fake Messages API', () => {
     assert.deepEqual(body.tools[0].cache_control, ephemeral);
   });
 
+  it('sends a PDF by URL on as a url document for Anthropic to fetch', async () => {
+    const url = 'https://example.com/paper.pdf';
+    await invoke(
+      gatewayChatRequest({
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'file', file: { file_url: url, filename: 'paper' } },
+              { type: 'text', text: 'Summarise it' },
+            ],
+          },
+        ],
+      }),
+    );
+    const body = upstream.calls[0].body as { messages: { content: unknown[] }[] };
+    assert.deepEqual(body.messages[0].content, [
+      { type: 'document', source: { type: 'url', url }, title: 'paper' },
+      { type: 'text', text: 'Summarise it' },
+    ]);
+  });
+
   it("marks a tool result, and keeps a mark's ttl", async () => {
     await invoke(
       gatewayChatRequest({

@@ -31,8 +31,12 @@ export class AnthropicAdapter implements ProviderAdapter {
   async invoke(call: ProviderCall): Promise<GatewayAnswer> {
     const { request, target } = call;
     if (request.operation !== 'chat') throw unsupportedOperation('anthropic', request.operation);
-    // Anthropic's own API takes tool names up to 128 characters (Claude Code's MCP tools).
-    const prompt = parseChatRequest(request.body, { toolNameLimit: ANTHROPIC_TOOL_NAME_LIMIT });
+    // Anthropic's own API takes tool names up to 128 characters (Claude Code's MCP tools)
+    // and fetches PDFs by URL itself (Vertex's and Bedrock's Claude take neither).
+    const prompt = parseChatRequest(request.body, {
+      toolNameLimit: ANTHROPIC_TOOL_NAME_LIMIT,
+      documentUrls: true,
+    });
     const tool = answerTool(prompt, 'anthropic');
     const answerToolName = tool?.name;
     const leftOut = new SettingsLeftOut();

@@ -10,6 +10,7 @@ import {
   type ChatPart,
   type ChatPrompt,
   type ChatTurn,
+  documentUrlsRefused,
   toolOutputText,
 } from '../core/chat-request';
 import type { CacheControl } from '../core/cache-control';
@@ -98,6 +99,9 @@ function partBlocks(part: ChatPart, at: string): Block[] {
       );
     case 'document':
       return [documentBlock(part)];
+    case 'document-url':
+      // Converse takes a document's bytes or an S3 location, never a URL.
+      throw documentUrlsRefused(at);
   }
 }
 

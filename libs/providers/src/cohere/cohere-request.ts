@@ -28,6 +28,7 @@ function content(parts: readonly ChatPart[]): string | JsonObject[] {
       case 'image-url':
         return { type: 'image_url', image_url: { url: part.url } };
       case 'document':
+      case 'document-url':
         throw documentsRefused('Cohere');
     }
   });

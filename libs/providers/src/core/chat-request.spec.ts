@@ -59,6 +59,24 @@ describe('parseChatRequest', () => {
     );
   });
 
+  it('reads a PDF by URL only for a backend that fetches it, else a 400 saying so', () => {
+    const url = 'https://example.com/paper.pdf';
+    const body = {
+      messages: [
+        {
+          role: 'user',
+          content: [{ type: 'file', file: { file_url: url, filename: 'paper' } }],
+        },
+      ],
+    };
+    const prompt = parseChatRequest(body, { documentUrls: true });
+    assert.deepEqual(prompt.turns[0], {
+      role: 'user',
+      parts: [{ kind: 'document-url', url, filename: 'paper' }],
+    });
+    rejects(body, 'messages[0].content[0].file.file_url', /cannot take a PDF document by URL/);
+  });
+
   it('lets logprobs through when it asks for none', () => {
     assert.doesNotThrow(() =>
       parseChatRequest({ messages: user, logprobs: false, top_logprobs: 0 }),

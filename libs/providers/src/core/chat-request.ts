@@ -34,6 +34,12 @@ export type ChatPart = (
       readonly base64: string;
       readonly filename?: string;
     }
+  /**
+   * A PDF by URL (a Messages client's `{type: 'url'}` document source, carried as the
+   * gateway's `file.file_url`), which the provider fetches: Anthropic's own API only. The
+   * gateway never fetches it (SSRF); other backends refuse it (`documentUrlsRefused`).
+   */
+  | { readonly kind: 'document-url'; readonly url: string; readonly filename?: string }
 ) & {
   /** A prompt-caching breakpoint after this part (`cache_control`), where marked. */
   readonly cache?: CacheControl;
@@ -208,16 +214,20 @@ function parseUserParts(
   param: string,
   allowMedia: boolean,
   heldFiles: boolean,
+  documentUrls: boolean,
 ): { parts: ChatPart[]; heldFiles?: HeldFilePart[] } {
   if (!heldFiles || !Array.isArray(content)) {
-    return { parts: parseParts(content, param, allowMedia) };
+    return { parts: parseParts(content, param, allowMedia, undefined, documentUrls) };
   }
   const parts: ChatPart[] = [];
   const held: HeldFilePart[] = [];
   content.forEach((part: unknown, index) => {
     const file = isJsonObject(part) && part.type === 'file' ? heldFile(part.file) : undefined;
     if (file) held.push({ ...file, after: parts.length });
-    else parts.push(...parseParts([part], `${param}[${index}]`, allowMedia, `${param}[${index}]`));
+    else {
+      const at = `${param}[${index}]`;
+      parts.push(...parseParts([part], at, allowMedia, at, documentUrls));
+    }
   });
   return held.length === 0 ? { parts } : { parts, heldFiles: held };
 }
@@ -229,6 +239,8 @@ function parseParts(
   allowMedia: boolean,
   /** The one part's own parameter, when `content` is a part taken out of its message. */
   partParam?: string,
+  /** Whether the backend fetches PDFs by URL itself (Anthropic's own API). */
+  documentUrls = false,
 ): ChatPart[] {
   if (content === undefined || content === null) return [];
   if (typeof content === 'string') return content === '' ? [] : [{ kind: 'text', text: content }];
@@ -253,7 +265,10 @@ function parseParts(
       if (/^https?:\/\//i.test(url)) return { kind: 'image-url', url, ...marked };
       throw invalid(`${at}.image_url.url must be an http(s) or base64 data URL`, at);
     }
-    const document = part.type === 'file' && allowMedia ? inlinePdf(part.file) : undefined;
+    const document =
+      part.type === 'file' && allowMedia
+        ? (inlinePdf(part.file) ?? pdfByUrl(part.file, `${at}.file.file_url`, documentUrls))
+        : undefined;
     if (document) return { ...document, ...marked };
     throw invalid(`${at} has a content type this backend cannot take: ${String(part.type)}`, at);
   });
@@ -275,6 +290,38 @@ function inlinePdf(file: unknown): Extract<ChatPart, { kind: 'document' }> | und
     base64: inline[2],
     ...(filename ? { filename } : {}),
   };
+}
+
+/**
+ * A `file` part's `file_url`, a PDF the backend is to fetch: where the backend does
+ * (Anthropic), else the 400 saying so; the gateway never fetches a client's URL.
+ */
+function pdfByUrl(
+  file: unknown,
+  param: string,
+  documentUrls: boolean,
+): Extract<ChatPart, { kind: 'document-url' }> | undefined {
+  if (!isJsonObject(file) || file.file_url === undefined || file.file_url === null) {
+    return undefined;
+  }
+  if (typeof file.file_url !== 'string' || !/^https?:\/\//i.test(file.file_url)) {
+    throw invalid(`${param} must be an http(s) URL`, param);
+  }
+  if (!documentUrls) throw documentUrlsRefused(param);
+  const filename = typeof file.filename === 'string' && file.filename ? file.filename : undefined;
+  return { kind: 'document-url', url: file.file_url, ...(filename ? { filename } : {}) };
+}
+
+/**
+ * The 400 of a backend that cannot take a PDF by URL: only Anthropic's own API fetches
+ * one, and the gateway does not fetch URLs for a backend.
+ */
+export function documentUrlsRefused(param?: string): DataPlaneError {
+  return new DataPlaneError(
+    DataPlaneErrorCode.InvalidRequest,
+    'this backend cannot take a PDF document by URL (only Anthropic backends fetch document URLs, and the gateway does not fetch them); send the document inline as base64',
+    param === undefined ? {} : { param },
+  );
 }
 
 /**
@@ -452,6 +499,8 @@ export interface ChatParseOptions {
   readonly geminiTools?: boolean;
   /** Whether the backend reads files it holds by URI (Gemini's fileData). */
   readonly heldFiles?: boolean;
+  /** Whether the backend fetches PDFs by URL (`file.file_url`): Anthropic's own API only. */
+  readonly documentUrls?: boolean;
   /** The longest tool name the backend takes: 64 (OpenAI's rule) unless it says more. */
   readonly toolNameLimit?: number;
 }
@@ -498,6 +547,7 @@ export function parseChatRequest(body: JsonObject, options: ChatParseOptions = {
             `${at}.content`,
             allowImages,
             options.heldFiles === true,
+            options.documentUrls === true,
           ),
         });
         return;

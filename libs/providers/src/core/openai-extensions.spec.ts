@@ -41,6 +41,29 @@ describe('withoutGatewayExtensions', () => {
     assert.equal(withoutGatewayExtensions(fits), fits);
   });
 
+  it('refuses a PDF by URL (the gateway never fetches it), naming where it is', () => {
+    const body = {
+      messages: [
+        { role: 'user', content: 'hi' },
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'Summarise' },
+            { type: 'file', file: { file_url: 'https://example.com/a.pdf' } },
+          ],
+        },
+      ],
+    };
+    assert.throws(
+      () => withoutGatewayExtensions(body),
+      (error: unknown) =>
+        error instanceof DataPlaneError &&
+        error.httpStatus === 400 &&
+        error.param === 'messages[1].content[1].file.file_url' &&
+        /cannot take a PDF document by URL/.test(error.message),
+    );
+  });
+
   it('drops thinking, and the reasoning assistant turns carry back, keeping the rest', () => {
     const user = { role: 'user', content: 'What is 2+2?' };
     const assistant = {

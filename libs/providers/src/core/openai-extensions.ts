@@ -3,7 +3,7 @@ import {
   normalizedThinkingBlock,
   type JsonObject,
 } from '@aigw/contracts/data-plane';
-import { failedToolText, geminiToolRefused } from './chat-request';
+import { documentUrlsRefused, failedToolText, geminiToolRefused } from './chat-request';
 import { isJsonObject } from './json-shape';
 import { idWithoutSignature, SIGNATURE_ID_SEPARATOR } from './tool-call-signature-id';
 import { TOOL_NAME_LIMIT, toolNameTooLong } from './tool-name-limit';
@@ -49,6 +49,7 @@ export function withoutGatewayExtensions(
   keep: ExtensionStripping = STRIP_ALL,
 ): JsonObject {
   refuseLongToolNames(body.tools);
+  refuseDocumentUrls(body.messages);
   if (!hasGatewayExtensions(body, keep)) return body;
   // Gemini's built-in tools are refused, not stripped: the answer would lack the search.
   const [geminiTool] = 'provider_extras' in body ? geminiToolsAsked(body) : [];
@@ -78,6 +79,26 @@ function refuseLongToolNames(tools: unknown): void {
     if (typeof name === 'string' && name.length > TOOL_NAME_LIMIT) {
       throw toolNameTooLong(name, TOOL_NAME_LIMIT, `tools[${index}].function.name`);
     }
+  });
+}
+
+/**
+ * A PDF by URL (`file.file_url`, a Messages client's URL document) is the gateway's
+ * extension, which only Anthropic's own API fetches: refused by name, never fetched here.
+ */
+function refuseDocumentUrls(messages: unknown): void {
+  if (!Array.isArray(messages)) return;
+  messages.forEach((message: unknown, index) => {
+    const content = isJsonObject(message) ? message.content : undefined;
+    if (!Array.isArray(content)) return;
+    const at = content.findIndex(
+      (part) =>
+        isJsonObject(part) &&
+        part.type === 'file' &&
+        isJsonObject(part.file) &&
+        'file_url' in part.file,
+    );
+    if (at >= 0) throw documentUrlsRefused(`messages[${index}].content[${at}].file.file_url`);
   });
 }
 

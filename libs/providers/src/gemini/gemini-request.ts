@@ -4,6 +4,7 @@ import {
   type ChatPrompt,
   type ChatToolCall,
   type ChatTurn,
+  documentUrlsRefused,
   toolResultObject,
   toolOutputText,
 } from '../core/chat-request';
@@ -47,6 +48,9 @@ function part(content: ChatPart, at: string): Part {
         'Gemini backends take images as base64 data URLs, not links',
         { param: at },
       );
+    case 'document-url':
+      // parseChatRequest refuses it for every backend but Anthropic's own API.
+      throw documentUrlsRefused(at);
   }
 }
 

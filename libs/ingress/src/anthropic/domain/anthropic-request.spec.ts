@@ -195,6 +195,42 @@ describe('Anthropic Messages request to OpenAI chat', () => {
     ]);
   });
 
+  it('carries a PDF by URL as a file_url part for the backend to fetch, refusing a non-http one', () => {
+    const url = 'https://example.com/paper.pdf';
+    const { chat } = translateMessagesRequest({
+      ...base,
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'document', title: 'paper', source: { type: 'url', url } },
+            { type: 'text', text: 'Summarise it' },
+          ],
+        },
+      ],
+    });
+    assert.deepEqual((chat.messages as JsonObject[])[0].content, [
+      { type: 'file', file: { file_url: url, filename: 'paper' } },
+      { type: 'text', text: 'Summarise it' },
+    ]);
+    assert.throws(
+      () =>
+        translateMessagesRequest({
+          ...base,
+          messages: [
+            {
+              role: 'user',
+              content: [{ type: 'document', source: { type: 'url', url: 'file:///etc/passwd' } }],
+            },
+          ],
+        }),
+      (error: unknown) =>
+        error instanceof DataPlaneError &&
+        error.param === 'messages.0.content.0.source.url' &&
+        /http\(s\) URL/.test(error.message),
+    );
+  });
+
   it('refuses a cache_control that is not a caching breakpoint, naming it', () => {
     assert.throws(
       () =>

@@ -470,11 +470,18 @@ function documentPart(block: JsonObject, at: string): ChatPart {
       if (typeof block.title === 'string') file.filename = block.title;
       return { type: 'file', file };
     }
+    case 'url': {
+      // The backend fetches it (Anthropic's own API; others refuse it by name): the
+      // gateway never fetches a client's URL. `file_url` is the gateway's extension.
+      const url = requiredString(source.url, `${at}.source.url`);
+      if (!/^https?:\/\//i.test(url))
+        throw invalid(`${at}.source.url`, 'Input should be an http(s) URL');
+      const file: JsonObject = { file_url: url };
+      if (typeof block.title === 'string') file.filename = block.title;
+      return { type: 'file', file };
+    }
     default:
-      throw invalid(
-        `${at}.source.type`,
-        "Input should be 'text' or 'base64' (URL documents are not fetched by this gateway)",
-      );
+      throw invalid(`${at}.source.type`, "Input should be 'text', 'base64' or 'url'");
   }
 }
 
