@@ -47,9 +47,10 @@ describe('request key', () => {
       key({ ...base, messages: [{ role: 'user', content: [{ type: 'text', text: 'Hello' }] }] }),
       key({ ...base, messages: [{ role: 'user', content: 'Hello' }] }),
     );
+    // One string written two ways in JSON (an escape or the character) is one string.
     assert.equal(
-      key({ ...base, messages: [{ role: 'user', content: 'cafe\u0301' }] }),
-      key({ ...base, messages: [{ role: 'user', content: 'caf\u00e9' }] }),
+      key(JSON.parse('{"model":"gpt-4o","messages":[{"role":"user","content":"caf\\u00e9"}]}')),
+      key({ model: 'gpt-4o', messages: [{ role: 'user', content: 'caf\u00e9' }] }),
     );
     // Transport and bookkeeping fields never matter.
     assert.equal(key({ ...base, user: 'x', metadata: { a: 1 } }), key(base));
@@ -125,6 +126,21 @@ describe('request key', () => {
     assert.equal(
       key({ ...base, stop: 'END' }, promptAndModel),
       key({ ...base, stop: ['END'] }, promptAndModel),
+    );
+  });
+
+  it('keeps strings the provider receives apart, Unicode normalization forms included', () => {
+    // The provider gets the text as sent: 'cafe' + a combining accent is five code points
+    // to it, 'café' four, and a question about either (or one asking to repeat it) has
+    // its own answer.
+    assert.notEqual(
+      key({ ...base, messages: [{ role: 'user', content: 'cafe\u0301' }] }),
+      key({ ...base, messages: [{ role: 'user', content: 'caf\u00e9' }] }),
+    );
+    // Hangul as decomposed jamo (as macOS file names carry it) and as syllables.
+    assert.notEqual(
+      key({ ...base, messages: [{ role: 'user', content: '\u1112\u1161\u11ab' }] }),
+      key({ ...base, messages: [{ role: 'user', content: '\ud55c' }] }),
     );
   });
 

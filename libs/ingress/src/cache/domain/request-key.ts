@@ -72,16 +72,17 @@ const NOT_ANSWER_SHAPING = new Set([
 const KNOWN_FIELDS = new Set(Object.values(COMPONENT_FIELDS).flat());
 
 /**
- * A request's cache (or deduplication) key: the SHA-256 of a canonical form of what
- * decides its answer, never of the raw JSON text. Canonical: object keys sorted, `null`
- * members dropped (absent and null mean the same), numbers in one spelling (-0 is 0),
- * strings in Unicode NFC, `max_completion_tokens` and `max_tokens` as one field, a lone
- * `stop` string as a one-element list, a content list of one text part as that text.
- * In the key: the operation, the virtual model name, the stream shape (a stream and a
- * JSON answer never share an entry), `max_tokens`, `stop`, tools and `response_format`,
- * the system/developer messages even when `prompt` is not a component, every body field outside the component vocabulary (`n`,
- * `logprobs`, penalties, ...: unknown fields count, so nothing new is ever ignored), and
- * the components listed in `keyComponents` (`user` means the identified caller: its budget key).
+ * A request's cache (or deduplication) key: the SHA-256 of a canonical form of what decides
+ * its answer, never of the raw JSON text. Canonical: object keys sorted, `null` members
+ * dropped (absent and null mean the same), numbers in one spelling (-0 is 0), strings as
+ * the provider gets them (never Unicode-normalized), `max_completion_tokens` and
+ * `max_tokens` as one field, a lone `stop` string as a one-element list, a content list of
+ * one text part as that text. In the key: the operation, the virtual model name, the stream
+ * shape (a stream and a JSON answer never share an entry), `max_tokens`, `stop`, tools and
+ * `response_format`, the system/developer messages even when `prompt` is not a component,
+ * every body field outside the component vocabulary (`n`, `logprobs`, penalties, ...:
+ * unknown fields count, so nothing new is ever ignored), and the components listed in
+ * `keyComponents` (`user` means the identified caller: its budget key).
  */
 export function requestKey(
   scope: string,
@@ -165,7 +166,7 @@ function normalizeMessage(message: unknown): unknown {
   return record;
 }
 
-/** JSON with sorted keys, no null members, and one spelling per number and string. */
+/** JSON with sorted keys, no null members, and one spelling per number and string (as parsed). */
 export function canonicalJson(value: unknown): string {
   if (value === null || value === undefined) return 'null';
   switch (typeof value) {
@@ -173,7 +174,8 @@ export function canonicalJson(value: unknown): string {
       if (!Number.isFinite(value)) return JSON.stringify(String(value));
       return Object.is(value, -0) ? '0' : JSON.stringify(value);
     case 'string':
-      return JSON.stringify(value.normalize('NFC'));
+      // As sent: the provider reads these code points, not a normalized form of them.
+      return JSON.stringify(value);
     case 'boolean':
       return value ? 'true' : 'false';
     case 'object': {
@@ -182,7 +184,7 @@ export function canonicalJson(value: unknown): string {
       const members = Object.keys(record)
         .filter((key) => record[key] !== null && record[key] !== undefined)
         .sort()
-        .map((key) => `${JSON.stringify(key.normalize('NFC'))}:${canonicalJson(record[key])}`);
+        .map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`);
       return `{${members.join(',')}}`;
     }
     default:
