@@ -28,9 +28,6 @@ export function reuseRedisClient(url: string): Redis {
   return redis;
 }
 
-/** A client's connection states while it cannot reach its Redis (ioredis `status`). */
-const AWAY = new Set(['reconnecting', 'close']);
-
 /** What readiness reads of a client: its state, and its end (a retired one is forgotten). */
 type WatchedClient = Pick<Redis, 'status' | 'once'>;
 
@@ -51,7 +48,9 @@ export class ReuseRedisClients {
     // Clients open on first use: none yet means nothing to reach.
     if (this.#open.size === 0) return { ready: true, state: 'unused' };
     let away = 0;
-    for (const redis of this.#open) if (AWAY.has(redis.status)) away += 1;
+    // Only a ready connection reaches Redis: 'connecting' to a host that drops packets lasts
+    // the whole connect timeout, attempt after attempt.
+    for (const redis of this.#open) if (redis.status !== 'ready') away += 1;
     if (away === 0) return { ready: true, state: 'connected' };
     return { ready: false, state: `unreachable (${away} of ${this.#open.size} clients)` };
   }
