@@ -52,6 +52,13 @@ describe('response cache in real Redis', () => {
     assert.equal(await store.bytesIn(ns), 50);
   });
 
+  it('stores nothing under a maxSize of 0, as the memory store does', async () => {
+    const ns = `zero-${randomUUID()}`;
+    assert.equal(await store.set(ns, 'k', 'value', 60_000, 0), false);
+    assert.equal(await store.get(ns, 'k'), undefined);
+    assert.equal(await store.bytesIn(ns), 0);
+  });
+
   it('forgets the size of entries Redis expired by itself', async () => {
     const ns = `sweep-${randomUUID()}`;
     await store.set(ns, 'short', 'x'.repeat(60), 100, 100);

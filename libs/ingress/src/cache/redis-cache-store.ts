@@ -95,7 +95,8 @@ export class RedisResponseCacheStore implements ResponseCacheStore {
     ttlMs: number,
     maxBytes?: number,
   ): Promise<boolean> {
-    if (ttlMs <= 0) return false;
+    // A maxSize of 0 holds nothing (the script reads 0 as no budget at all).
+    if (ttlMs <= 0 || maxBytes === 0) return false;
     if (maxBytes === undefined) {
       // No budget to keep: no bookkeeping either, Redis' TTL does the rest.
       await this.redis.set(entryKey(namespace, key), value, 'PX', Math.ceil(ttlMs));
