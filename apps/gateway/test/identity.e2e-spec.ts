@@ -253,6 +253,22 @@ describe('all-in-one gateway with a JWT SecurityPolicy', () => {
     }
   });
 
+  it('refuses a token without the user claim, never serving it as anonymous', async () => {
+    // As a client gets when it leaves a scope out: agent-sandbox's default tier served it.
+    const token = await issuer.sign({ email: 'alice@example.com' });
+    const response = await chat('gpt-4o-mini', {
+      authorization: `Bearer ${token}`,
+      'x-user-id': 'mallory',
+    });
+    assert.equal(response.status, 401);
+    const body = (await response.json()) as { error: { type: string; message: string } };
+    assert.equal(body.error.type, 'authentication_error');
+    assert.equal(
+      body.error.message,
+      "The bearer token does not name a user: it has no claim 'sub'",
+    );
+  });
+
   it('serves a valid token, and bills the token subject, not a spoofed x-user-id', async () => {
     const token = await issuer.sign({ sub: 'alice', plan: 'pro' });
     for (let i = 0; i < 2; i++) {

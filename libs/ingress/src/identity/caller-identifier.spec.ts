@@ -328,18 +328,32 @@ describe('CallerIdentifier with a JWT provider', () => {
     assert.equal(identity.headers['x-user-plan'], 'free');
     assert.equal(identity.headers['x-trace-id'], 't1', 'other headers pass through');
 
-    // Without the claims, the spoofed headers are gone rather than trusted.
+    // Without the claims, the spoofed headers are gone rather than trusted: no user is
+    // named, so the token is refused (not mallory, not anonymous), before any tier is looked at.
     const bare = await issuer.sign({});
+    for (const ids of [identifier(), identifier({ defaultTier: 'free' })]) {
+      const error = await rejection(() =>
+        ids.identify(bearer(bare, { 'x-user-id': 'mallory', 'x-user-plan': 'pro' }), secured),
+      );
+      assert.equal(error.code, DataPlaneErrorCode.Unauthenticated);
+      assert.equal(reasonOf(error), 'no-user-claim');
+    }
+    // No plan claim: the spoofed plan header is not trusted either.
+    const noPlan = await issuer.sign({ sub: 'alice' });
     const error = await rejection(() =>
-      ids.identify(bearer(bare, { 'x-user-id': 'mallory', 'x-user-plan': 'pro' }), secured),
+      ids.identify(bearer(noPlan, { 'x-user-plan': 'pro' }), secured),
     );
     assert.equal(error.code, DataPlaneErrorCode.Forbidden, 'no plan claim: no tier');
     const withDefault = await identifier({ defaultTier: 'free' }).identify(
-      bearer(bare, { 'x-user-id': 'mallory', 'x-user-plan': 'pro' }),
+      bearer(noPlan, { 'x-user-id': 'mallory', 'x-user-plan': 'pro' }),
       secured,
     );
-    assert.deepEqual(withDefault.caller, { userKey: 'anonymous', tier: 'free' });
-    assert.equal(withDefault.headers['x-user-id'], undefined);
+    assert.deepEqual(withDefault.caller, {
+      userKey: 'alice',
+      budgetKey: 'jwt:agent-auth:sub:alice',
+      tier: 'free',
+    });
+    assert.equal(withDefault.headers['x-user-id'], 'alice');
   });
 
   it('keeps claim headers header-safe', async () => {
@@ -760,11 +774,15 @@ spec:
       [
         route('by-claim', '{jwt: {claim: sub, provider: corp}}'),
         route('by-header', '{header: x-user-id}'),
+        route('by-team', '{header: x-team}'),
         `apiVersion: gateway.envoyproxy.io/v1alpha1
 kind: SecurityPolicy
 metadata: {name: corp-auth}
 spec:
-  targetRefs: [{kind: AIGatewayRoute, name: by-claim}, {kind: AIGatewayRoute, name: by-header}]
+  targetRefs:
+  - {kind: AIGatewayRoute, name: by-claim}
+  - {kind: AIGatewayRoute, name: by-header}
+  - {kind: AIGatewayRoute, name: by-team}
   jwt:
     providers:
     - name: corp
@@ -820,15 +838,31 @@ spec:
     }
   });
 
-  it('takes a whole number as its decimal string, and an absent claim as no user named', async () => {
+  it('takes a whole number as its decimal string', async () => {
     for (const outcome of await identifyBoth({ sub: 4_294_967_296 })) {
       assert.ok(!(outcome instanceof Error));
       assert.equal(outcome.caller.userKey, '4294967296');
     }
-    for (const outcome of await identifyBoth({})) {
-      assert.ok(!(outcome instanceof Error));
-      assert.equal(outcome.caller.userKey, 'anonymous');
+  });
+
+  it('refuses a token without the claim, where the route reads users from its provider', async () => {
+    // A client that leaves out a scope (email, say) gets a token without that claim: it
+    // must not become anonymous, escaping its own budget into the one every such caller shares.
+    for (const outcome of await identifyBoth({ email: 'alice@example.com' })) {
+      assert.ok(outcome instanceof DataPlaneError, 'a token naming no user was accepted');
+      assert.equal(outcome.code, DataPlaneErrorCode.Unauthenticated);
+      assert.equal(reasonOf(outcome), 'no-user-claim');
+      assert.equal(outcome.message, "The bearer token does not name a user: it has no claim 'sub'");
     }
+    // Where the route reads no user from this provider's tokens (a configuration problem,
+    // identityConfigProblems says so), its callers stay anonymous, as before.
+    const ids = new CallerIdentifier(() => config, { keySetTiming: FAST });
+    const token = await issuer.sign({ sub: 'alice' });
+    const identity = await ids.identify(
+      { authorization: `Bearer ${token}`, 'x-team': 'spoofed' },
+      routeNamed(config, 'by-team'),
+    );
+    assert.equal(identity.caller.userKey, 'anonymous');
   });
 
   it('refuses a claim past the header-safe length as too long, not as anonymous', async () => {

@@ -15,6 +15,7 @@ import {
   KeysUnavailable,
   keysUnavailable,
   noTierMatched,
+  noUserClaim,
   unauthenticated,
   unusableUserClaim,
   userKeyTooLong,
@@ -186,10 +187,11 @@ function finish(
     headers = own;
   }
 
+  // Who, before what they may use: a token naming no user is a 401, not a tier's 403.
+  const user = identifiedUser(plan, headers, verified);
   const choice = plan.tiers.select(headers);
   if (choice.kind === 'unmatched') throw noTierMatched();
   const tier = choice.kind === 'tier' ? choice.tier : undefined;
-  const user = identifiedUser(plan, headers, verified);
   return {
     caller: {
       userKey: user.userKey,
@@ -232,8 +234,10 @@ function identifiedUser(
   headers: IncomingHeaders,
   verified: VerifiedToken | undefined,
 ): IdentifiedUser {
+  let claimsRead: string[] | undefined;
   for (const source of plan.sources) {
     const found = sourceValue(plan, source, headers, verified);
+    if (found?.claim) (claimsRead ??= []).push(found.claim.name);
     const value = found?.value;
     if (value && value.length > MAX_NAME_LENGTH) {
       throw userKeyTooLong(
@@ -247,6 +251,10 @@ function identifiedUser(
       : headerIdentification(found.header ?? '');
     return { userKey: value, budgetKey: qualifiedBudgetKey(identification, value) };
   }
+  // The route reads users from this provider's tokens, and this one names none (a scope
+  // left out when it was requested, say): refused, or its holder would escape its own
+  // budget into the one all anonymous callers share, and read what they stored.
+  if (claimsRead) throw noUserClaim([...new Set(claimsRead)]);
   return { userKey: ANONYMOUS_USER_KEY };
 }
 
@@ -294,12 +302,13 @@ function claimedUser(verified: VerifiedToken, claim: string): SourceValue {
  */
 function headerClaimUser(verified: VerifiedToken, header: string): SourceValue | undefined {
   const mappings = verified.provider.claimToHeaders.filter((m) => m.header === header);
+  if (mappings.length === 0) return undefined; // this provider never sets it
   for (let i = mappings.length - 1; i >= 0; i--) {
     if (userClaim(verified.claims, mappings[i].claim).kind !== 'absent') {
       return claimedUser(verified, mappings[i].claim);
     }
   }
-  return undefined;
+  return claimedUser(verified, mappings[mappings.length - 1].claim); // absent: no user
 }
 
 /** A credential header's value becomes `key-<hash>`: the raw key must never be a user key. */

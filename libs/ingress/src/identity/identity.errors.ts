@@ -15,6 +15,7 @@ export type RejectionReason =
   | 'not-yet-valid'
   | 'claims-rejected'
   | 'unusable-user-claim'
+  | 'no-user-claim'
   | 'keys-unavailable'
   | 'provider-not-configured'
   | 'no-tier';
@@ -94,6 +95,19 @@ export function unusableUserClaim(claim: string): DataPlaneError {
     DataPlaneErrorCode.Unauthenticated,
     `The bearer token's claim '${claim}' does not name a user: it must be a whole number, or a non-empty string without control characters or surrounding spaces`,
     { cause: new IdentityRejection('unusable-user-claim') },
+  );
+}
+
+/**
+ * A verified token without any claim the route reads its users from (user-claim.ts).
+ * Names the claims (configuration), never what the token holds.
+ */
+export function noUserClaim(claims: readonly string[]): DataPlaneError {
+  const named = claims.map((claim) => `'${claim}'`).join(' or ');
+  return new DataPlaneError(
+    DataPlaneErrorCode.Unauthenticated,
+    `The bearer token does not name a user: it has no claim ${named}`,
+    { cause: new IdentityRejection('no-user-claim') },
   );
 }
 
