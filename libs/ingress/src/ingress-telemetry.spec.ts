@@ -217,6 +217,38 @@ describe('the endpoint a request came in on', () => {
   });
 });
 
+describe('the time to first token of a stream', () => {
+  it("is the provider's only when it made the call: a reused answer's is not observed", () => {
+    const observed: { provider: string; seconds: number }[] = [];
+    const metrics = {
+      recordRequest: () => undefined,
+      observeTimeToFirstToken: (labels: { provider: string }, seconds: number) =>
+        observed.push({ provider: labels.provider, seconds }),
+    } as unknown as MetricsRegistry;
+    const observer = new IngressTelemetry({ publish: () => 0, flush: async () => {} }, metrics);
+    const streamed = { ...request, stream: true };
+    const servedBy = { provider: 'openai', backend: 'b', model: 'm' };
+    const usage = { inputTokens: 1, outputTokens: 1, cachedInputTokens: 0, source: 'reported' };
+    const startedAt = performance.now();
+    const timings = { startedAt, firstByteAt: startedAt + 1 };
+    for (const cached of [true, false]) {
+      observer.completed(
+        GatewayEndpoint.ChatCompletions,
+        streamed,
+        servedBy,
+        usage as never,
+        timings,
+        {
+          cached,
+        },
+      );
+    }
+    // A cache hit or a shared call's follower: its first chunk came from no provider.
+    assert.equal(observed.length, 1, JSON.stringify(observed));
+    assert.equal(observed[0].provider, 'openai');
+  });
+});
+
 describe('IngressTelemetry payloads', () => {
   it('publishes a valid request.payload event and counts it, truncated or not', () => {
     const events: GatewayEvent[] = [];

@@ -125,7 +125,9 @@ export class IngressTelemetry implements IngressObserver {
       }),
     );
     this.metrics.recordRequest({ route: endpoint, status: 200 });
-    if (request.stream && timings.firstByteAt !== undefined) {
+    // A reused answer's first chunk came from no provider: observed, it would drag the
+    // provider's time to first token toward the cache's.
+    if (request.stream && timings.firstByteAt !== undefined && !outcome?.cached) {
       this.metrics.observeTimeToFirstToken(
         {
           operation: request.operation,
