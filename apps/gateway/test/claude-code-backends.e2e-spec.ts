@@ -120,6 +120,46 @@ spec:
     assert.equal(openai.calls.length, 0);
   });
 
+  it("keeps Claude Code's caching marks on tool_use and tool_result blocks for Anthropic, not for OpenAI", async () => {
+    const mark = { type: 'ephemeral' as const };
+    const messages: Anthropic.MessageParam[] = [
+      { role: 'user', content: 'List the files' },
+      {
+        role: 'assistant',
+        content: [{ type: 'tool_use', id: 'toolu_1', name: 'ls', input: {}, cache_control: mark }],
+      },
+      {
+        role: 'user',
+        content: [
+          {
+            type: 'tool_result',
+            tool_use_id: 'toolu_1',
+            content: [{ type: 'text', text: 'a.txt', cache_control: mark }],
+          },
+        ],
+      },
+    ];
+    const tools = [{ name: 'ls', input_schema: INPUT }];
+    claude.reset();
+    await client.messages.create({ model: 'claude-direct', max_tokens: 256, tools, messages });
+    await client.messages
+      .stream({ model: 'claude-direct', max_tokens: 256, tools, messages })
+      .finalMessage();
+    assert.equal(claude.calls.length, 2);
+    for (const call of claude.calls) {
+      const sent = call.body.messages as { content: Record<string, unknown>[] }[];
+      assert.equal(sent[1]?.content[0]?.type, 'tool_use');
+      assert.deepEqual(sent[1]?.content[0]?.cache_control, mark);
+      assert.equal(sent[2]?.content[0]?.type, 'tool_result');
+      assert.deepEqual(sent[2]?.content[0]?.cache_control, mark);
+    }
+
+    openai.reset();
+    await client.messages.create({ model: 'claude-on-openai', max_tokens: 256, tools, messages });
+    assert.equal(openai.calls.length, 1);
+    assert.doesNotMatch(JSON.stringify(openai.calls[0]?.body), /cache_control/);
+  });
+
   it('refuses that name on an OpenAI backend (64 at most) with a 400 naming it, calling nothing', async () => {
     openai.reset();
     const failure = await client.messages

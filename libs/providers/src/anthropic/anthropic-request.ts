@@ -110,6 +110,7 @@ function blocksOf(turn: ChatTurn): { role: 'user' | 'assistant'; blocks: Block[]
             id: anthropicToolId(call.id),
             name: call.name,
             input: call.arguments,
+            ...cacheField(call.cache),
           })),
         ],
       };

@@ -523,6 +523,34 @@ describe('AnthropicAdapter against a fake Messages API', () => {
     ]);
   });
 
+  it('keeps the mark on a tool call (an agent marks its last turn) on its tool_use block', async () => {
+    await invoke(
+      gatewayChatRequest({
+        messages: [
+          { role: 'user', content: 'Weather?' },
+          {
+            role: 'assistant',
+            content: null,
+            tool_calls: [
+              {
+                id: 'call_1',
+                type: 'function',
+                function: { name: 'get_weather', arguments: '{}' },
+                cache_control: { type: 'ephemeral' },
+              },
+            ],
+          },
+          { role: 'tool', tool_call_id: 'call_1', content: 'Sunny' },
+        ],
+        tools: [WEATHER_TOOL],
+      }),
+    );
+    const body = upstream.calls[0].body as { messages: { content: Record<string, unknown>[] }[] };
+    const [call] = body.messages[1].content;
+    assert.equal(call.type, 'tool_use');
+    assert.deepEqual(call.cache_control, { type: 'ephemeral' });
+  });
+
   it("marks a tool result, and keeps a mark's ttl", async () => {
     await invoke(
       gatewayChatRequest({

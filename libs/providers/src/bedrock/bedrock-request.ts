@@ -199,9 +199,11 @@ function blocksOf(
         content: [
           ...reasoningBlocks(turn.thinking),
           ...turn.parts.flatMap((p) => block(p, at, points)),
-          ...turn.toolCalls.map((call) => ({
-            toolUse: { toolUseId: call.id, name: call.name, input: call.arguments },
-          })),
+          // A marked call gets its cache point after it, as a marked result does.
+          ...turn.toolCalls.flatMap((call) => [
+            { toolUse: { toolUseId: call.id, name: call.name, input: call.arguments } },
+            ...(call.cache && points.prompt ? [cachePoint(call.cache)] : []),
+          ]),
         ],
       };
     case 'tool':

@@ -163,6 +163,35 @@ describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () =
     assert.deepEqual(body.toolConfig.tools[1], point);
   });
 
+  it('puts a cache point after a marked tool call, as after a marked result', async () => {
+    await invoke(
+      gatewayChatRequest({
+        messages: [
+          { role: 'user', content: 'Weather?' },
+          {
+            role: 'assistant',
+            content: null,
+            tool_calls: [
+              {
+                id: 'call_1',
+                type: 'function',
+                function: { name: 'get_weather', arguments: '{}' },
+                cache_control: { type: 'ephemeral' },
+              },
+            ],
+          },
+          { role: 'tool', tool_call_id: 'call_1', content: 'Sunny' },
+        ],
+        tools: [{ type: 'function', function: { name: 'get_weather' } }],
+      }),
+    );
+    const body = upstream.calls[0].body as { messages: { content: unknown[] }[] };
+    assert.deepEqual(body.messages[1].content, [
+      { toolUse: { toolUseId: 'call_1', name: 'get_weather', input: {} } },
+      { cachePoint: { type: 'default' } },
+    ]);
+  });
+
   it("sends a mark's ttl as the cache point's ttl, plain and streamed", async () => {
     const hour = { type: 'ephemeral', ttl: '1h' };
     const fiveMinutes = { type: 'ephemeral', ttl: '5m' };

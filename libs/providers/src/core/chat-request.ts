@@ -64,6 +64,8 @@ export interface ChatToolCall {
    * function calls in the history without it.
    */
   readonly thoughtSignature?: string;
+  /** A caching breakpoint after this call (`cache_control`), where marked. */
+  readonly cache?: CacheControl;
 }
 
 /**
@@ -380,6 +382,7 @@ function parseToolCalls(value: unknown, param: string): ChatToolCall[] {
     }
     const thoughtSignature =
       parseThoughtSignature(call.extra_content, `${at}.extra_content`) ?? signatureInId(call.id);
+    const cache = parseCacheControl(call.cache_control, `${at}.cache_control`);
     return {
       // Short for every backend: the signature, if the id carried one, is read above.
       id: idWithoutSignature(call.id),
@@ -387,6 +390,7 @@ function parseToolCalls(value: unknown, param: string): ChatToolCall[] {
       argumentsJson,
       arguments: parsed,
       ...(thoughtSignature === undefined ? {} : { thoughtSignature }),
+      ...(cache ? { cache } : {}),
     };
   });
 }

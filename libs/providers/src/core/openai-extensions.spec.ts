@@ -41,6 +41,22 @@ describe('withoutGatewayExtensions', () => {
     assert.equal(withoutGatewayExtensions(fits), fits);
   });
 
+  it('drops the caching mark of a tool call, keeping the call', () => {
+    const call = { id: 'call_1', type: 'function', function: { name: 'f', arguments: '{}' } };
+    const body = {
+      messages: [
+        { role: 'user', content: 'hi' },
+        { role: 'assistant', content: null, tool_calls: [{ ...call, cache_control: ephemeral }] },
+      ],
+    };
+    assert.deepEqual(withoutGatewayExtensions(body), {
+      messages: [
+        { role: 'user', content: 'hi' },
+        { role: 'assistant', content: null, tool_calls: [call] },
+      ],
+    });
+  });
+
   it('refuses a PDF by URL (the gateway never fetches it), naming where it is', () => {
     const body = {
       messages: [

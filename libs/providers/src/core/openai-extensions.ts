@@ -123,7 +123,7 @@ function messageHasExtensions(message: unknown, keep: ExtensionStripping): boole
     (Array.isArray(message.content) && message.content.some(isMarked)) ||
     (Array.isArray(message.tool_calls) &&
       message.tool_calls.some(
-        (call) => (stripExtras && hasExtraContent(call)) || hasSignedId(call),
+        (call) => (stripExtras && hasExtraContent(call)) || hasSignedId(call) || isMarked(call),
       )) ||
     (typeof message.tool_call_id === 'string' &&
       message.tool_call_id.includes(SIGNATURE_ID_SEPARATOR))
@@ -149,7 +149,7 @@ function plainMessage(message: unknown, keep: ExtensionStripping): unknown {
   if (isError === true) rest.content = withErrorPrefix(rest.content);
   if (Array.isArray(rest.tool_calls)) {
     rest.tool_calls = rest.tool_calls.map((call) =>
-      shortId(stripExtras ? withoutExtraContent(call) : call),
+      unmarked(shortId(stripExtras ? withoutExtraContent(call) : call)),
     );
   }
   if (typeof rest.tool_call_id === 'string')

@@ -195,6 +195,46 @@ describe('Anthropic Messages request to OpenAI chat', () => {
     ]);
   });
 
+  it("keeps Claude Code's marks on a tool_use block and on a block inside a tool_result", () => {
+    const ephemeral = { type: 'ephemeral' };
+    const { chat } = translateMessagesRequest({
+      ...base,
+      messages: [
+        { role: 'user', content: 'List the files' },
+        {
+          role: 'assistant',
+          content: [
+            { type: 'tool_use', id: 'toolu_1', name: 'ls', input: {}, cache_control: ephemeral },
+          ],
+        },
+        {
+          role: 'user',
+          content: [
+            {
+              type: 'tool_result',
+              tool_use_id: 'toolu_1',
+              content: [{ type: 'text', text: 'a.txt', cache_control: ephemeral }],
+            },
+          ],
+        },
+      ],
+    });
+    const [, assistant, tool] = chat.messages as JsonObject[];
+    assert.deepEqual(assistant.tool_calls, [
+      {
+        id: 'toolu_1',
+        type: 'function',
+        function: { name: 'ls', arguments: '{}' },
+        cache_control: ephemeral,
+      },
+    ]);
+    assert.deepEqual(tool, {
+      role: 'tool',
+      tool_call_id: 'toolu_1',
+      content: [{ type: 'text', text: 'a.txt', cache_control: ephemeral }],
+    });
+  });
+
   it('carries a PDF by URL as a file_url part for the backend to fetch, refusing a non-http one', () => {
     const url = 'https://example.com/paper.pdf';
     const { chat } = translateMessagesRequest({

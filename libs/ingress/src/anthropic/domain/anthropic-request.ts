@@ -335,6 +335,9 @@ function assistantMessage(blocks: JsonObject[], path: string): JsonObject {
             name: requiredString(block.name, `${at}.name`),
             arguments: JSON.stringify(input),
           },
+          // An agent marks its last turn, often a tool call, so the next call reads the
+          // conversation from the cache: kept for Anthropic and Bedrock, dropped for OpenAI.
+          ...cacheMark(block, at),
         });
         break;
       }
@@ -503,6 +506,8 @@ function toolResult(
 ): { message: JsonObject; attachments: ChatPart[] } {
   const toolCallId = requiredString(block.tool_use_id, `${at}.tool_use_id`);
   const attachments: ChatPart[] = [];
+  // A mark on a block inside the result (Claude Code marks the last one) marks the result.
+  let innerMark: JsonObject = {};
   let text: string;
   const content = block.content;
   if (content === undefined || content === null) text = '';
@@ -512,17 +517,22 @@ function toolResult(
     content.forEach((part: unknown, index) => {
       const partAt = `${at}.content.${index}`;
       if (!isObject(part)) throw invalid(partAt, 'Input should be a valid dictionary');
-      if (part.type === 'text') texts.push(requiredString(part.text, `${partAt}.text`));
-      else if (part.type === 'image') attachments.push(imagePart(part, partAt));
+      const mark = cacheMark(part, partAt);
+      if (part.type === 'text') {
+        texts.push(requiredString(part.text, `${partAt}.text`));
+        if (mark.cache_control) innerMark = mark;
+      } else if (part.type === 'image') attachments.push({ ...imagePart(part, partAt), ...mark });
       // A PDF an agent's tool read and returned.
-      else if (part.type === 'document') attachments.push(documentPart(part, partAt));
-      else throw invalid(`${partAt}.type`, "Input should be 'text', 'image' or 'document'");
+      else if (part.type === 'document') {
+        attachments.push({ ...documentPart(part, partAt), ...mark });
+      } else throw invalid(`${partAt}.type`, "Input should be 'text', 'image' or 'document'");
     });
     text = texts.join('\n');
   } else {
     throw invalid(`${at}.content`, 'Input should be a valid string or a list of content blocks');
   }
-  const mark = cacheMark(block, at);
+  const blockMark = cacheMark(block, at);
+  const mark = blockMark.cache_control ? blockMark : innerMark;
   // A marked result travels as a text part, which can carry the mark.
   const output = mark.cache_control ? [{ type: 'text', text, ...mark }] : text;
   const message: JsonObject = { role: 'tool', tool_call_id: toolCallId, content: output };
