@@ -101,7 +101,8 @@ it('dead-letters once an event the store refuses, alone on its partition, and st
         for (const e of batch) stored.add(e.eventId);
       },
     },
-    { maxItems: 1_000, maxWaitMs: 200 },
+    // The split usage-sink's batching: deliveries of many partitions share one write.
+    { maxItems: 1_000, maxWaitMs: 1_000 },
   );
   const readLetters = await deadLetters(kafka, prefix);
   closers.push(() => readLetters.stop());
