@@ -100,5 +100,10 @@ spec:
       metricSum(metrics, 'ai_gateway_dependency_reachable', { dependency: 'responseCacheRedis' }),
       0,
     );
+    // Each of the four requests: its cache lookup, its dedup lookup and lock failed, counted.
+    for (const operation of ['cache_lookup', 'dedup_join', 'dedup_lead']) {
+      const failed = metricSum(metrics, 'ai_gateway_reuse_store_failures_total', { operation });
+      assert.ok(failed >= 4, `${operation}: ${failed} failures counted`);
+    }
   });
 });

@@ -19,6 +19,7 @@ import { openCacheStores } from './cache-stores';
 import { ResponseReuse } from './response-reuse';
 import { ReusePublisher } from './reuse-publisher';
 import { ReuseRedisClients, reuseRedisClient } from './reuse-redis-client';
+import { reuseStoreOperation } from './reuse-store-failures';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -75,8 +76,11 @@ export function openResponseReuse(host: ReuseHost, env: Env): ResponseReuse {
     ),
     onEvict: () => host.metrics.recordDedupEviction(),
   };
-  const onError = (what: string, error: unknown) =>
+  const onError = (what: string, error: unknown) => {
     logger.warn(`${what} failed`, { reason: error instanceof Error ? error.name : 'unknown' });
+    const operation = reuseStoreOperation(what);
+    if (operation) host.metrics.recordReuseStoreFailure(operation);
+  };
 
   const redisClients = new ReuseRedisClients();
   const openRedis = (url: string): Redis => {

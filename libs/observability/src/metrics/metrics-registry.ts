@@ -45,6 +45,10 @@ export function metricsOptionsFromEnv(
 export type TokenType =
   'input' | 'output' | 'cached' | 'cache_write' | 'cache_write_1h' | 'image_input' | 'image_output';
 
+/** What a failed response cache or deduplication store command was for (a fixed set). */
+export type ReuseStoreOperation =
+  'cache_lookup' | 'cache_store' | 'dedup_join' | 'dedup_lead' | 'dedup_stream';
+
 /** Labels of the OpenTelemetry GenAI metrics, in our own spelling. */
 export interface GenAiLabels {
   /** `chat`, `text_completion`, `embeddings`. */
@@ -215,6 +219,12 @@ export class MetricsRegistry {
   readonly #dedupEvictions = new Counter({
     name: 'ai_gateway_dedup_evictions_total',
     help: 'Finished deduplicated answers dropped from process memory before their window ended, to stay within AI_GATEWAY_DEDUP_MEMORY_MAX_BYTES / _MAX_ENTRIES (a later identical request then reads the Redis stream or makes its own call)',
+    registers: [this.registry],
+  });
+  readonly #reuseStoreFailures = new Counter({
+    name: 'ai_gateway_reuse_store_failures_total',
+    help: "Commands to the response cache and deduplication store (Redis) that failed (down, unreachable, or silent past 2 s), by operation: cache_lookup (served as a miss, the provider called), cache_store (the answer not kept), dedup_join and dedup_lead (the request made its own call, not shared), dedup_stream (a shared call's events not published or read: a follower on another replica that hears nothing gets an error after AI_GATEWAY_DEDUP_LEADER_TIMEOUT_MS)",
+    labelNames: ['operation'] as const,
     registers: [this.registry],
   });
   readonly #redactions = new FastCounter({
@@ -850,6 +860,11 @@ export class MetricsRegistry {
 
   recordCacheMiss(model: string): void {
     this.#cacheMisses.inc([this.models.admit(model)]);
+  }
+
+  /** A response cache or deduplication store command failed; the request went on without it. */
+  recordReuseStoreFailure(operation: ReuseStoreOperation): void {
+    this.#reuseStoreFailures.inc({ operation });
   }
 
   /** A finished deduplicated answer left process memory early (the memory bound). */

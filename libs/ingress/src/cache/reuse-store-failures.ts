@@ -1,0 +1,28 @@
+import type { ReuseStoreOperation } from '@aigw/observability';
+
+/**
+ * The `ai_gateway_reuse_store_failures_total` operation of a failure the cache or
+ * deduplication reported (their `onError`), or undefined for a connection's own errors:
+ * those come once per reconnect attempt, not per request, and /readyz's
+ * `responseCacheRedis` reports them.
+ */
+export function reuseStoreOperation(what: string): ReuseStoreOperation | undefined {
+  switch (what) {
+    case 'cache lookup':
+      return 'cache_lookup';
+    case 'cache store':
+      return 'cache_store';
+    case 'dedup lookup':
+      return 'dedup_join';
+    case 'dedup lock':
+      return 'dedup_lead';
+    case 'dedup publish':
+    case 'dedup read':
+    case 'dedup wake':
+    case 'dedup expire':
+    case 'dedup abandon':
+      return 'dedup_stream';
+    default:
+      return undefined;
+  }
+}
