@@ -160,23 +160,46 @@ spec:
     assert.doesNotMatch(JSON.stringify(openai.calls[0]?.body), /cache_control/);
   });
 
-  it('refuses that name on an OpenAI backend (64 at most) with a 400 naming it, calling nothing', async () => {
+  it('calls that tool on an OpenAI backend (64 at most) by a short alias, answering with its own name, plain and streamed', async () => {
     openai.reset();
-    const failure = await client.messages
-      .create({
-        model: 'claude-on-openai',
-        max_tokens: 256,
-        tools: [{ name: MCP_TOOL, input_schema: INPUT }],
-        messages: [{ role: 'user', content: 'Find the install guide' }],
-      })
-      .then(
-        () => undefined,
-        (error: unknown) => error,
-      );
-    assert.ok(failure instanceof Anthropic.BadRequestError, String(failure));
-    assert.equal(failure.type, 'invalid_request_error');
-    assert.ok(failure.message.includes(MCP_TOOL), failure.message);
-    assert.match(failure.message, /at most 64/);
-    assert.equal(openai.calls.length, 0);
+    const ask = {
+      model: 'claude-on-openai',
+      max_tokens: 256,
+      tools: [{ name: MCP_TOOL, input_schema: INPUT }],
+      messages: [{ role: 'user' as const, content: 'Find the install guide' }],
+    };
+    const message = await client.messages.create(ask);
+    const called = message.content.find((block) => block.type === 'tool_use');
+    assert.equal(called?.name, MCP_TOOL);
+    const streamed = await client.messages.stream(ask).finalMessage();
+    assert.equal(streamed.content.find((block) => block.type === 'tool_use')?.name, MCP_TOOL);
+    // The next turn carries the call back: the backend sees the alias there too.
+    const answer = await client.messages.create({
+      ...ask,
+      messages: [
+        ...ask.messages,
+        { role: 'assistant', content: message.content },
+        {
+          role: 'user',
+          content: [{ type: 'tool_result', tool_use_id: called?.id ?? '', content: 'found' }],
+        },
+      ],
+    });
+    assert.equal(answer.type, 'message');
+    assert.equal(openai.calls.length, 3);
+    const sentNames = openai.calls.map((call) =>
+      (call.body.tools as { function: { name: string } }[]).map((tool) => tool.function.name),
+    );
+    const [alias] = sentNames[0] ?? [];
+    assert.ok(alias !== undefined && alias.length <= 64 && alias !== MCP_TOOL, String(alias));
+    assert.deepEqual(sentNames, [[alias], [alias], [alias]]);
+    const history = openai.calls[2]?.body.messages as {
+      tool_calls?: { function: { name: string } }[];
+    }[];
+    assert.equal(history.find((turn) => turn.tool_calls)?.tool_calls?.[0]?.function.name, alias);
+    assert.doesNotMatch(
+      JSON.stringify(openai.calls.map((call) => call.body)),
+      new RegExp(MCP_TOOL),
+    );
   });
 });

@@ -18,6 +18,7 @@ import { sseMessages } from './sse-events';
 import { streamEventObject } from './stream-event-json';
 import { bodyChunks } from './upstream-body';
 import { withoutGatewayExtensions, type ExtensionStripping } from './openai-extensions';
+import { aliasLongToolNames, restoreToolNames } from './tool-name-aliases';
 import { choiceFailed, UnfinishedChoices } from './unfinished-choices';
 import { countTokens, estimatedUsage, OutputTally } from './tokenizer';
 import { continuedPrefix, EchoedPrefixStripper, stripEchoedPrefix } from './echoed-prefix';
@@ -90,7 +91,9 @@ export async function invokeOpenAiWire(
   const { request, target } = call;
   if (request.operation === 'embeddings') checkTextOrTokens(request.body, 'input');
   if (request.operation === 'completions') checkTextOrTokens(request.body, 'prompt');
-  const plain = withoutGatewayExtensions(request.body, endpoint);
+  // Tool names past OpenAI's 64 go as aliases and come back as the client's own.
+  const aliased = aliasLongToolNames(request.body);
+  const plain = withoutGatewayExtensions(aliased.body, endpoint);
   const body: JsonObject = { ...plain, model: target.model };
   if (request.operation === 'chat') {
     if (endpoint.maxTokensAsCompletionTokens) renameMaxTokens(body);
@@ -112,6 +115,7 @@ export async function invokeOpenAiWire(
     const problem = openAiAnswerProblem(request.operation, parsed);
     if (problem) throw badResponse(target.backendName, problem);
     if (Array.isArray(parsed.choices)) parsed.choices.forEach(withOpenAiFinishReason);
+    restoreToolNames(parsed, aliased.originals);
     const usage =
       openAiUsage(parsed.usage, request.operation) ??
       estimatedUsage(request.body, countTokens(JSON.stringify(parsed.choices ?? '')));
@@ -128,6 +132,7 @@ export async function invokeOpenAiWire(
   const events = openAiStreamEvents(response.body, call, settle, {
     skipChoiceless: endpoint.skipChoicelessChunks,
     echoedPrefix,
+    toolNames: aliased.originals,
   });
   return { kind: 'stream', status: 200, events, usage, servedBy };
 }
@@ -141,7 +146,12 @@ async function* openAiStreamEvents(
   body: Dispatcher.ResponseData['body'],
   call: ProviderCall,
   settle: (usage: TokenUsage) => void,
-  relay: { skipChoiceless?: boolean; echoedPrefix?: string },
+  relay: {
+    skipChoiceless?: boolean;
+    echoedPrefix?: string;
+    /** Alias to client's name of tools whose names were too long for the backend. */
+    toolNames?: ReadonlyMap<string, string>;
+  },
 ): AsyncGenerator<JsonObject> {
   const { request, target } = call;
   const skipChoiceless = relay.skipChoiceless ?? false;
@@ -188,6 +198,7 @@ async function* openAiStreamEvents(
         // After the tally: the echoed text was generated all the same.
         prefix?.strip(choice);
       }
+      restoreToolNames(chunk, relay.toolNames);
       if (
         choices.length === 0 &&
         (carriesUsage ? !request.clientWantsStreamUsage : skipChoiceless)

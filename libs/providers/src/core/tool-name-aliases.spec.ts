@@ -1,0 +1,79 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { JsonObject } from '@aigw/contracts/data-plane';
+import { aliasLongToolNames, restoreToolNames, toolNameAlias } from './tool-name-aliases';
+
+const LONG = `mcp__plugin_marketplace_docs__${'search_the_documentation_'.repeat(3)}`;
+const OTHER = `${LONG}_and_more`;
+
+function fn(name: string): JsonObject {
+  return { type: 'function', function: { name, parameters: { type: 'object' } } };
+}
+
+describe('aliasLongToolNames', () => {
+  it('leaves a body whose names fit as the very same object', () => {
+    const body = { messages: [{ role: 'user', content: 'hi' }], tools: [fn('short')] };
+    assert.equal(aliasLongToolNames(body).body, body);
+    assert.equal(aliasLongToolNames(body).originals, undefined);
+  });
+
+  it('gives each long name one alias of 64 characters, everywhere it appears', () => {
+    const alias = toolNameAlias(LONG);
+    assert.equal(alias.length, 64);
+    assert.equal(toolNameAlias(LONG), alias);
+    assert.notEqual(toolNameAlias(OTHER), alias);
+    const call = { id: 'c1', type: 'function', function: { name: LONG, arguments: '{}' } };
+    const body = {
+      messages: [
+        { role: 'user', content: 'hi' },
+        { role: 'assistant', content: null, tool_calls: [call] },
+        { role: 'tool', tool_call_id: 'c1', content: 'done' },
+      ],
+      tools: [fn(LONG), fn('short')],
+      tool_choice: { type: 'function', function: { name: LONG } },
+    };
+    const { body: sent, originals } = aliasLongToolNames(body);
+    assert.deepEqual(sent.tools, [fn(alias), fn('short')]);
+    assert.deepEqual(sent.tool_choice, { type: 'function', function: { name: alias } });
+    const turns = sent.messages as JsonObject[];
+    assert.deepEqual(turns[1].tool_calls, [
+      { ...call, function: { name: alias, arguments: '{}' } },
+    ]);
+    // The client's body is not touched.
+    assert.equal((body.tools[0].function as JsonObject).name, LONG);
+    assert.equal(originals?.get(alias), LONG);
+  });
+
+  it("puts the client's names back in answers and stream deltas", () => {
+    const { originals } = aliasLongToolNames({ messages: [], tools: [fn(LONG)] });
+    const alias = toolNameAlias(LONG);
+    const answer = {
+      choices: [
+        {
+          message: {
+            role: 'assistant',
+            tool_calls: [
+              { id: 'a', type: 'function', function: { name: alias, arguments: '{}' } },
+              { id: 'b', type: 'function', function: { name: 'short', arguments: '{}' } },
+            ],
+          },
+        },
+      ],
+    };
+    restoreToolNames(answer, originals);
+    assert.deepEqual(
+      answer.choices[0].message.tool_calls.map((call) => call.function.name),
+      [LONG, 'short'],
+    );
+    const chunk = {
+      choices: [{ delta: { tool_calls: [{ index: 0, function: { name: alias } }] } }],
+    };
+    restoreToolNames(chunk, originals);
+    assert.equal(chunk.choices[0].delta.tool_calls[0].function.name, LONG);
+  });
+
+  it('refuses a long name whose alias a short tool of the client already has', () => {
+    const body = { messages: [], tools: [fn(LONG), fn(toolNameAlias(LONG))] };
+    assert.throws(() => aliasLongToolNames(body), /at most 64/);
+  });
+});

@@ -1,0 +1,132 @@
+import { createHash } from 'node:crypto';
+import type { JsonObject } from '@aigw/contracts/data-plane';
+import { isJsonObject } from './json-shape';
+import { TOOL_NAME_LIMIT, toolNameTooLong } from './tool-name-limit';
+
+// A backend of OpenAI's format takes tool names of at most 64 characters; a Messages
+// client (Claude Code's MCP tools) may use up to Anthropic's 128. Such a name goes out as
+// a short alias (its start and a digest, so the same name always gets the same alias) and
+// comes back as itself in the answer's tool calls, plain and streamed.
+
+const DIGEST_LENGTH = 13;
+
+/** The alias of a name too long for the backend: 64 characters, unique by its digest. */
+export function toolNameAlias(name: string, limit = TOOL_NAME_LIMIT): string {
+  const digest = createHash('sha256').update(name).digest('hex').slice(0, DIGEST_LENGTH);
+  return `${name.slice(0, limit - DIGEST_LENGTH - 1)}_${digest}`;
+}
+
+export interface AliasedToolNames {
+  /** The body to send: the very same object when no name was too long. */
+  readonly body: JsonObject;
+  /** Alias to the client's name, when any was made. */
+  readonly originals?: ReadonlyMap<string, string>;
+}
+
+/**
+ * The body with every tool name past `limit` (in tools, tool_choice, and the calls and
+ * results of earlier turns) replaced by its alias.
+ */
+export function aliasLongToolNames(body: JsonObject, limit = TOOL_NAME_LIMIT): AliasedToolNames {
+  // This runs on every call to the OpenAI family: a look without allocating first.
+  if (!hasLongToolName(body, limit)) return { body };
+  const long = longToolNames(body, limit);
+  const aliases = new Map<string, string>();
+  const originals = new Map<string, string>();
+  const shortNames = toolNamesOf(body.tools).filter((name) => name.length <= limit);
+  for (const name of long) {
+    const alias = toolNameAlias(name, limit);
+    // A client's own short name equal to an alias cannot be told apart: refused instead.
+    if (originals.has(alias) || shortNames.includes(alias)) {
+      throw toolNameTooLong(name, limit, 'tools');
+    }
+    aliases.set(name, alias);
+    originals.set(alias, name);
+  }
+  const rename = (name: unknown) => (typeof name === 'string' ? (aliases.get(name) ?? name) : name);
+  const copy: JsonObject = { ...body };
+  if (Array.isArray(body.tools))
+    copy.tools = body.tools.map((tool) => withFunctionName(tool, rename));
+  if (isJsonObject(body.tool_choice)) copy.tool_choice = withFunctionName(body.tool_choice, rename);
+  if (Array.isArray(body.messages)) {
+    copy.messages = body.messages.map((message: unknown) => {
+      if (!isJsonObject(message)) return message;
+      const renamed: JsonObject = { ...message };
+      if (Array.isArray(message.tool_calls)) {
+        renamed.tool_calls = message.tool_calls.map((call) => withFunctionName(call, rename));
+      }
+      if (message.role === 'tool' && typeof message.name === 'string') {
+        renamed.name = rename(message.name);
+      }
+      return renamed;
+    });
+  }
+  return { body: copy, originals };
+}
+
+/**
+ * Puts the client's names back in an answer's tool calls: a chat.completion's messages or
+ * a stream chunk's deltas (a call's name comes whole in its first delta).
+ */
+export function restoreToolNames(
+  answer: JsonObject,
+  originals: ReadonlyMap<string, string> | undefined,
+): void {
+  if (!originals || !Array.isArray(answer.choices)) return;
+  for (const choice of answer.choices) {
+    if (!isJsonObject(choice)) continue;
+    for (const holder of [choice.message, choice.delta]) {
+      if (!isJsonObject(holder) || !Array.isArray(holder.tool_calls)) continue;
+      for (const call of holder.tool_calls) {
+        const fn = isJsonObject(call) ? call.function : undefined;
+        const original =
+          isJsonObject(fn) && typeof fn.name === 'string' ? originals.get(fn.name) : undefined;
+        if (original !== undefined) (fn as JsonObject).name = original;
+      }
+    }
+  }
+}
+
+function hasLongToolName(body: JsonObject, limit: number): boolean {
+  const long = (item: unknown) => {
+    const fn = isJsonObject(item) ? item.function : undefined;
+    return isJsonObject(fn) && typeof fn.name === 'string' && fn.name.length > limit;
+  };
+  if (Array.isArray(body.tools) && body.tools.some(long)) return true;
+  if (long(body.tool_choice)) return true;
+  return (
+    Array.isArray(body.messages) &&
+    body.messages.some(
+      (message: unknown) =>
+        isJsonObject(message) && Array.isArray(message.tool_calls) && message.tool_calls.some(long),
+    )
+  );
+}
+
+function longToolNames(body: JsonObject, limit: number): Set<string> {
+  const names = [...toolNamesOf(body.tools), ...toolNamesOf([body.tool_choice])];
+  if (Array.isArray(body.messages)) {
+    for (const message of body.messages) {
+      if (isJsonObject(message) && Array.isArray(message.tool_calls)) {
+        names.push(...toolNamesOf(message.tool_calls));
+      }
+    }
+  }
+  return new Set(names.filter((name) => name.length > limit));
+}
+
+/** The function names of tools, calls or a tool choice (`{function: {name}}` each). */
+function toolNamesOf(items: unknown): string[] {
+  if (!Array.isArray(items)) return [];
+  return items.flatMap((item: unknown) => {
+    const fn = isJsonObject(item) ? item.function : undefined;
+    return isJsonObject(fn) && typeof fn.name === 'string' ? [fn.name] : [];
+  });
+}
+
+function withFunctionName(item: unknown, rename: (name: unknown) => unknown): unknown {
+  const fn = isJsonObject(item) ? item.function : undefined;
+  if (!isJsonObject(fn)) return item;
+  const name = rename(fn.name);
+  return name === fn.name ? item : { ...(item as JsonObject), function: { ...fn, name } };
+}
