@@ -77,7 +77,12 @@ spec:
     assert.equal(roomy.calls[0].body.model, 'roomy-model');
     // Passed over for that request alone: a call that fits is served by the small model.
     const answer = await ask(16);
-    console.log("DEBUG", small.calls.length, roomy.calls.length, JSON.stringify(answer).slice(0,300));
+    console.log(
+      'DEBUG',
+      small.calls.length,
+      roomy.calls.length,
+      JSON.stringify(answer).slice(0, 300),
+    );
     assert.equal(small.calls.length, 1);
     assert.equal(small.calls[0].body.model, 'small-model');
   });
