@@ -4,8 +4,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
-import { FakeAnthropicUpstream, FakeOpenAiToolUpstream } from '@aigw/testing/fake-provider';
-import { startApp, type AppProcess } from '@aigw/testing/processes';
+import {
+  FakeAnthropicUpstream,
+  FakeBedrockUpstream,
+  FakeOpenAiToolUpstream,
+} from '@aigw/testing/fake-provider';
+import { startApp, startGatewayWithConfig, type AppProcess } from '@aigw/testing/processes';
 
 // What Claude Code sends through the official SDK that only some backends take: one
 // gateway with an Anthropic backend and an OpenAI-format one, each reached by its model.
@@ -201,5 +205,58 @@ spec:
       JSON.stringify(openai.calls.map((call) => call.body)),
       new RegExp(MCP_TOOL),
     );
+  });
+});
+
+describe('Claude Code requests on a Bedrock backend (Converse: tool names of 64 at most)', () => {
+  const credentials = {
+    accessKeyId: 'AKIDEXAMPLETOOLS',
+    secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLETOOLS',
+  };
+  const upstream = new FakeBedrockUpstream(credentials);
+  let gateway: AppProcess;
+  let client: Anthropic;
+
+  before(async () => {
+    await upstream.start();
+    gateway = await startGatewayWithConfig(
+      `kind: AIGatewayRoute
+metadata: {name: claude-code-bedrock}
+spec:
+  backends:
+  - {name: claude-on-bedrock, provider: bedrock, baseUrl: "${upstream.baseUrl}", model: global.anthropic.claude-sonnet-4-5-20250929-v1:0, modelNameOverride: claude}
+`,
+      {
+        AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+        AWS_SESSION_TOKEN: '',
+        AWS_REGION: 'us-east-1',
+      },
+    );
+    client = new Anthropic({ baseURL: gateway.baseUrl, apiKey: 'unused', maxRetries: 0 });
+  });
+  after(async () => {
+    await gateway?.stop();
+    await upstream.stop();
+  });
+
+  it('calls an MCP tool of a name past 64 characters by a short alias, answering with its own name, plain and streamed', async () => {
+    upstream.reset();
+    const ask = {
+      model: 'claude',
+      max_tokens: 256,
+      tools: [{ name: MCP_TOOL, input_schema: INPUT }],
+      messages: [{ role: 'user' as const, content: 'Find the install guide' }],
+    };
+    const message = await client.messages.create(ask);
+    assert.equal(message.content.find((block) => block.type === 'tool_use')?.name, MCP_TOOL);
+    const streamed = await client.messages.stream(ask).finalMessage();
+    assert.equal(streamed.content.find((block) => block.type === 'tool_use')?.name, MCP_TOOL);
+    assert.equal(upstream.calls.length, 2);
+    for (const call of upstream.calls) {
+      const [spec] = (call.body.toolConfig as { tools: { toolSpec: { name: string } }[] }).tools;
+      assert.ok(spec && spec.toolSpec.name.length <= 64, JSON.stringify(spec));
+      assert.doesNotMatch(JSON.stringify(call.body), new RegExp(MCP_TOOL));
+    }
   });
 });

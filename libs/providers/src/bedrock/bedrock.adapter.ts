@@ -10,6 +10,7 @@ import {
   type UpstreamTarget,
 } from '@aigw/contracts/data-plane';
 import { mapBounded } from '../core/bounded-map';
+import { withAliasedToolNames, withRestoredToolNames } from '../core/tool-name-aliases';
 import { parseChatRequest, unsupportedOperation } from '../core/chat-request';
 import { embeddingAsk, EMBEDDINGS_EXPECTED } from '../core/embedding-input';
 import { embeddingPartsAnswer } from '../core/embedding-parts';
@@ -77,7 +78,10 @@ export class BedrockAdapter implements ProviderAdapter {
 
   async invoke(call: ProviderCall): Promise<GatewayAnswer> {
     try {
-      return await this.call(call);
+      // Converse takes tool names of at most 64 characters: longer ones (Claude Code's
+      // MCP tools) go as aliases and come back as the client's own.
+      const aliased = withAliasedToolNames(call);
+      return withRestoredToolNames(await this.call(aliased.call), aliased.originals);
     } catch (error) {
       throw modelFailureAsBackendError(error);
     }

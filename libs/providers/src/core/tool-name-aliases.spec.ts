@@ -1,7 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { JsonObject } from '@aigw/contracts/data-plane';
-import { aliasLongToolNames, restoreToolNames, toolNameAlias } from './tool-name-aliases';
+import {
+  aliasLongToolNames,
+  restoreToolNames,
+  toolNameAlias,
+  withRestoredToolNames,
+} from './tool-name-aliases';
 
 const LONG = `mcp__plugin_marketplace_docs__${'search_the_documentation_'.repeat(3)}`;
 const OTHER = `${LONG}_and_more`;
@@ -70,6 +75,32 @@ describe('aliasLongToolNames', () => {
     };
     restoreToolNames(chunk, originals);
     assert.equal(chunk.choices[0].delta.tool_calls[0].function.name, LONG);
+  });
+
+  it("restores a translated stream's chunks as they pass", async () => {
+    const alias = toolNameAlias(LONG);
+    const originals = new Map([[alias, LONG]]);
+    async function* events() {
+      yield { choices: [{ delta: { tool_calls: [{ index: 0, function: { name: alias } }] } }] };
+      yield { choices: [{ delta: { content: 'done' } }] };
+    }
+    const answer = withRestoredToolNames(
+      {
+        kind: 'stream',
+        status: 200,
+        events: events(),
+        usage: Promise.resolve({ promptTokens: 1, completionTokens: 1 }),
+        servedBy: { backend: 'b', model: 'm' },
+      } as never,
+      originals,
+    );
+    assert.equal(answer.kind, 'stream');
+    const seen: unknown[] = [];
+    if (answer.kind === 'stream') for await (const event of answer.events) seen.push(event);
+    assert.deepEqual(seen, [
+      { choices: [{ delta: { tool_calls: [{ index: 0, function: { name: LONG } }] } }] },
+      { choices: [{ delta: { content: 'done' } }] },
+    ]);
   });
 
   it('refuses a long name whose alias a short tool of the client already has', () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { JsonObject } from '@aigw/contracts/data-plane';
+import type { GatewayAnswer, JsonObject, ProviderCall } from '@aigw/contracts/data-plane';
 import { isJsonObject } from './json-shape';
 import { TOOL_NAME_LIMIT, toolNameTooLong } from './tool-name-limit';
 
@@ -129,4 +129,44 @@ function withFunctionName(item: unknown, rename: (name: unknown) => unknown): un
   if (!isJsonObject(fn)) return item;
   const name = rename(fn.name);
   return name === fn.name ? item : { ...(item as JsonObject), function: { ...fn, name } };
+}
+
+/**
+ * An answer with the client's tool names back (`restoreToolNames`), for an adapter that
+ * sent aliases: its chat.completion, or each chunk of its stream as it passes.
+ */
+export function withRestoredToolNames(
+  answer: GatewayAnswer,
+  originals: ReadonlyMap<string, string> | undefined,
+): GatewayAnswer {
+  if (!originals) return answer;
+  if (answer.kind === 'json') {
+    restoreToolNames(answer.body, originals);
+    return answer;
+  }
+  return { ...answer, events: restoredEvents(answer.events, originals) };
+}
+
+async function* restoredEvents(
+  events: AsyncIterable<JsonObject>,
+  originals: ReadonlyMap<string, string>,
+): AsyncGenerator<JsonObject> {
+  for await (const event of events) {
+    restoreToolNames(event, originals);
+    yield event;
+  }
+}
+
+/**
+ * The call with its tool names past 64 aliased, for a translating adapter whose backend
+ * takes no more (Converse); `originals` to restore the answer with.
+ */
+export function withAliasedToolNames(call: ProviderCall): {
+  readonly call: ProviderCall;
+  readonly originals?: ReadonlyMap<string, string>;
+} {
+  if (call.request.operation !== 'chat') return { call };
+  const { body, originals } = aliasLongToolNames(call.request.body);
+  if (!originals) return { call };
+  return { call: { ...call, request: { ...call.request, body } }, originals };
 }

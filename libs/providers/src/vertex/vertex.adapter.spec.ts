@@ -291,6 +291,21 @@ describe('VertexAdapter against fake Vertex AI endpoints', () => {
     assert.deepEqual(texts, ['Candidate 0 from Gemini.', 'Candidate 1 from Gemini.']);
   });
 
+  it('calls a Claude tool of a name past 64 characters by a short alias, answering with its own name', async () => {
+    const name = `mcp__plugin_marketplace_docs__${'search_the_documentation_'.repeat(3)}`;
+    const answer = await invoke(
+      gatewayChatRequest({
+        tools: [{ type: 'function', function: { name, parameters: { type: 'object' } } }],
+      }),
+      target('claude-sonnet-4-5@20250929', claude.baseUrl),
+    );
+    if (answer.kind !== 'json') return assert.fail('expected json');
+    const [choice] = answer.body.choices as { message: { tool_calls: JsonObject[] } }[];
+    assert.equal((choice.message.tool_calls[0].function as JsonObject).name, name);
+    const [sent] = claude.calls[0].body.tools as { name: string }[];
+    assert.ok(sent.name.length <= 64 && sent.name !== name, sent.name);
+  });
+
   it("sends Gemini a client's topK, safetySettings and n (as candidateCount); Claude only top_k, and no n", async () => {
     const safety = [{ category: 'HARM_CATEGORY_HARASSMENT', threshold: 'BLOCK_NONE' }];
     const asked = { n: 2, provider_extras: { top_k: 20, safety_settings: safety } };

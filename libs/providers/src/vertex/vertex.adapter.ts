@@ -14,6 +14,7 @@ import { fromAnthropicMessage } from '../anthropic/anthropic-response';
 import { MESSAGES_API_SETTINGS, toAnthropicRequest } from '../anthropic/anthropic-request';
 import { answerTool } from '../core/answer-tool';
 import { mapBounded } from '../core/bounded-map';
+import { withAliasedToolNames, withRestoredToolNames } from '../core/tool-name-aliases';
 import { parseChatRequest, unsupportedOperation, type ChatPrompt } from '../core/chat-request';
 import { embeddingAsk, EMBEDDINGS_EXPECTED, type EmbeddingAsk } from '../core/embedding-input';
 import { embeddingPartsAnswer } from '../core/embedding-parts';
@@ -125,6 +126,13 @@ export class VertexAdapter implements ProviderAdapter {
   }
 
   async invoke(call: ProviderCall): Promise<GatewayAnswer> {
+    // Gemini and, as far as documented, Claude on Vertex take tool names of at most 64
+    // characters: longer ones (Claude Code's MCP tools) go as aliases and come back whole.
+    const aliased = withAliasedToolNames(call);
+    return withRestoredToolNames(await this.answer(aliased.call), aliased.originals);
+  }
+
+  private async answer(call: ProviderCall): Promise<GatewayAnswer> {
     const { request, target } = call;
     const embeds = request.operation === 'embeddings';
     if (!embeds && request.operation !== 'chat') {
