@@ -189,6 +189,8 @@ export class EdgeExchange {
         this.observer.accepted(endpoint, request);
         accepted = true;
         const admitted = request;
+        /** Whom a reused answer's usage event is for: no hold named once it was given back. */
+        let reusedBy = admitted;
         let served: ServedAnswer | undefined = found;
         if (!served && plan) {
           served = await this.reuse!.call(
@@ -197,8 +199,11 @@ export class EdgeExchange {
             abort.signal,
           );
           if (served.source === 'follower' && admission && !this.reuse!.billsReuse) {
-            // Lost the race to lead: nothing of this caller's own will be billed.
+            // Lost the race to lead: nothing of this caller's own will be billed. Its event
+            // settling the released hold would read as a hold that lapsed under a call.
             void this.admission?.release(admission).catch(() => undefined);
+            admission = { headers: admission.headers };
+            reusedBy = withoutHold(admitted);
           }
         }
         // Checked before the cache stores it; a hit is checked again (stored before the check?).
@@ -217,7 +222,7 @@ export class EdgeExchange {
         // answer (a stream's end) waits until it is durable, as a provider's answer does.
         const held = reused && this.reuse!.holdsAnswers;
         const done = (usage: TokenUsage) => {
-          if (reused && !held) this.reuse!.reused(admitted, answer.servedBy, usage);
+          if (reused && !held) this.reuse!.reused(reusedBy, answer.servedBy, usage);
           this.observer.completed(endpoint, admitted, answer.servedBy, usage, timings, {
             cached: reused,
           });
@@ -229,7 +234,7 @@ export class EdgeExchange {
         if (answer.kind === 'json') {
           const made = dialect.answerBody(answer, request, http.body);
           let body: unknown = made instanceof Promise ? await made : made;
-          if (held) await this.reuse!.reusedAndRecorded(admitted, answer.servedBy, answer.usage);
+          if (held) await this.reuse!.reusedAndRecorded(reusedBy, answer.servedBy, answer.usage);
           timings.firstByteAt = performance.now();
           // What this call cost its caller; a stream's is known only after its headers.
           const dollars = this.dollarsBilled(answer.servedBy, answer.usage, reused);
@@ -286,7 +291,7 @@ export class EdgeExchange {
           }
           if (held) {
             const usage = await answer.usage;
-            const recording = this.reuse!.reusedAndRecorded(admitted, answer.servedBy, usage);
+            const recording = this.reuse!.reusedAndRecorded(reusedBy, answer.servedBy, usage);
             recorded = true; // its event is published (a throw above published none)
             await recording;
           }
@@ -333,6 +338,12 @@ export class EdgeExchange {
     const billed = reused ? this.reuse!.billedFor(usage) : usage;
     return this.pipeline.dollarsFor(servedBy, billed);
   }
+}
+
+/** The request without its budget hold (given back: nothing may settle it). */
+function withoutHold(request: GatewayRequest): GatewayRequest {
+  const { reservationId: _released, ...unheld } = request;
+  return unheld;
 }
 
 function clientDisconnected(): DataPlaneError {
