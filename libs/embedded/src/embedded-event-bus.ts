@@ -681,6 +681,7 @@ export class EmbeddedEventBus implements EventPublisher {
       isolation = new PoisonIsolation<Delivered>(
         (d) => d.event.eventId,
         this.options.handlerAttempts,
+        (d) => d.topic,
       );
       this.isolations.set(key, isolation);
     }

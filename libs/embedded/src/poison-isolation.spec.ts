@@ -87,6 +87,26 @@ describe('PoisonIsolation', () => {
     );
   });
 
+  it('strikes nothing for successes of another scope (one table refusing writes, others taking theirs)', async () => {
+    // Items are "scope:id"; the scope stands for the topic, and so the table.
+    const isolation = new PoisonIsolation<string>(
+      (s) => s,
+      2,
+      (s) => s.split(':')[0],
+    );
+    await isolation.round(['usage:p'], failOn('usage:p'));
+    for (let round = 0; round < 5; round++) {
+      isolation.forget(['completed:x']); // another topic's partition handled meanwhile
+      const result = await isolation.round(['usage:p'], failOn('usage:p'));
+      assert.equal(result.proven, false);
+      assert.deepEqual(result.poison, []);
+    }
+    isolation.forget(['usage:y']); // the same topic's other partition handled
+    const struck = await isolation.round(['usage:p'], failOn('usage:p'));
+    assert.equal(struck.proven, true);
+    assert.equal(isolation.striking, 1);
+  });
+
   it('strikes nothing when the store went down after the others were handled', async () => {
     const isolation = new PoisonIsolation<string>((s) => s, 2);
     isolation.forget(['x']); // handled before the outage

@@ -2,8 +2,10 @@
 // fails), for both event buses. After a batch fails, its events are handled one at a time:
 // an event earns a strike only when the store demonstrably works: in a round where another
 // event of the batch was handled (or a known-good event handled again), or when the
-// subscription handled other events (another partition's) since the event last failed, so
-// a poison event alone on its partition is dead-lettered too. An event with `maxAttempts`
+// subscription handled other events of its scope (its topic: another partition's) since the
+// event last failed, so a poison event alone on its partition is dead-lettered too. Scoped,
+// so one table refusing writes (ClickHouse's "too many parts") while others take theirs
+// strikes nothing. An event with `maxAttempts`
 // strikes is poison and goes to the dead-letter topic. While every call fails, nothing
 // earns a strike: the bus keeps retrying with backoff and never dead-letters, so a Redis /
 // ClickHouse / SQLite outage loses nothing.
@@ -44,15 +46,17 @@ export interface IsolationRound<T> {
 /** One subscription's strikes, kept across its deliveries (the embedded bus redelivers). */
 export class PoisonIsolation<T> {
   private readonly strikes = new Map<string, number>();
-  /** Per failing event, `handledCalls` when it last failed. */
+  /** Per failing event, its scope's handled count when it last failed. */
   private readonly failedAt = new Map<string, number>();
-  /** Calls of the subscription's handler that succeeded (any partition's). */
-  private handledCalls = 0;
+  /** Per scope, calls of the subscription's handler that succeeded (any partition's). */
+  private readonly handled = new Map<string, number>();
   private rounds = 0;
 
   constructor(
     private readonly idOf: (item: T) => string,
     readonly maxAttempts: number = DEFAULT_HANDLER_ATTEMPTS,
+    /** What a success must share with a failing event to count for it: its topic. */
+    private readonly scopeOf: (item: T) => string = () => '',
   ) {
     if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
       throw new Error(`handler attempts must be a whole number of at least 1, not ${maxAttempts}`);
@@ -79,7 +83,7 @@ export class PoisonIsolation<T> {
     if (known !== undefined) {
       try {
         await handle(known);
-        this.handledCalls++;
+        this.countHandled(known);
         proven = true;
       } catch (error) {
         return { handled: [], failing: pending, poison: [], proven: false, lastError: error };
@@ -102,7 +106,7 @@ export class PoisonIsolation<T> {
       }
       try {
         await handle(item);
-        this.handledCalls++;
+        this.countHandled(item);
         handled.push(item);
         this.strikes.delete(this.idOf(item));
         this.failedAt.delete(this.idOf(item));
@@ -118,8 +122,9 @@ export class PoisonIsolation<T> {
     for (const { item, error } of failed) {
       const id = this.idOf(item);
       // Handled calls since it last failed: the store worked between two of its failures.
-      const workedSince = this.handledCalls > (this.failedAt.get(id) ?? Infinity);
-      this.failedAt.set(id, this.handledCalls);
+      const handledInScope = this.handled.get(this.scopeOf(item)) ?? 0;
+      const workedSince = handledInScope > (this.failedAt.get(id) ?? Infinity);
+      this.failedAt.set(id, handledInScope);
       if (!proven && !workedSince) {
         failing.push(item);
         continue;
@@ -152,12 +157,23 @@ export class PoisonIsolation<T> {
    * success is what a lone failing event's next try needs to earn a strike.
    */
   forget(items: readonly T[]): void {
-    if (items.length > 0) this.handledCalls++;
+    let scope: string | undefined;
+    for (const item of items) {
+      // Once per scope in a row: a delivery is one topic's on Kafka.
+      if (this.scopeOf(item) === scope) continue;
+      scope = this.scopeOf(item);
+      this.countHandled(item);
+    }
     if (this.strikes.size === 0 && this.failedAt.size === 0) return;
     for (const item of items) {
       this.strikes.delete(this.idOf(item));
       this.failedAt.delete(this.idOf(item));
     }
+  }
+
+  private countHandled(item: T): void {
+    const scope = this.scopeOf(item);
+    this.handled.set(scope, (this.handled.get(scope) ?? 0) + 1);
   }
 
   /** Events with strikes now (a test's and an operator's view). */

@@ -770,7 +770,11 @@ export class KafkaEventBus implements EventPublisher {
       handling: 0,
       // A first join may be slow (a broker still loading its groups); it is not a stall.
       starting: true,
-      isolation: new PoisonIsolation<Consumed>(({ event }) => event.eventId, this.handlerAttempts),
+      isolation: new PoisonIsolation<Consumed>(
+        ({ event }) => event.eventId,
+        this.handlerAttempts,
+        ({ event }) => event.type,
+      ),
       failingStreaks: new Map(),
       lettered: new Map(),
       lag: new PartitionLag(subscription.group, this.observer),
