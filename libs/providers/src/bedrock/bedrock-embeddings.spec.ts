@@ -20,6 +20,7 @@ import {
 import { BedrockAdapter } from './bedrock.adapter';
 import { bedrockEmbeddingModel } from './bedrock-embeddings';
 import { baseModelId } from './bedrock-model-id';
+import { useEnvAwsCredentials } from '../testing/env-aws-credentials';
 
 const CREDENTIALS = {
   accessKeyId: 'AKIDEXAMPLETEST',
@@ -134,7 +135,7 @@ describe('Bedrock model ids that embed', () => {
 
 describe('BedrockAdapter embeddings against a fake Bedrock Runtime that checks SigV4', () => {
   const upstream = new SlowBedrockUpstream(CREDENTIALS);
-  const saved = { ...process.env };
+  useEnvAwsCredentials(CREDENTIALS);
   let adapter: BedrockAdapter;
   const embed = (model: string, body: JsonObject) =>
     adapter.invoke({
@@ -151,16 +152,10 @@ describe('BedrockAdapter embeddings against a fake Bedrock Runtime that checks S
   };
 
   before(async () => {
-    process.env.AWS_ACCESS_KEY_ID = CREDENTIALS.accessKeyId;
-    process.env.AWS_SECRET_ACCESS_KEY = CREDENTIALS.secretAccessKey;
-    delete process.env.AWS_SESSION_TOKEN;
-    delete process.env.AWS_PROFILE;
-    process.env.AWS_REGION = 'us-east-1';
     adapter = new BedrockAdapter();
     await upstream.start();
   });
   after(async () => {
-    process.env = saved;
     await upstream.stop();
   });
   beforeEach(() => upstream.reset());

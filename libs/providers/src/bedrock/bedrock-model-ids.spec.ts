@@ -17,6 +17,7 @@ import {
 } from '@aigw/testing/fake-provider';
 import { BedrockAdapter } from './bedrock.adapter';
 import { baseModelId, converseFamily } from './bedrock-model-id';
+import { useEnvAwsCredentials } from '../testing/env-aws-credentials';
 
 const CREDENTIALS = {
   accessKeyId: 'AKIDEXAMPLETEST',
@@ -91,7 +92,7 @@ function independentSignature(call: ProviderFakeCall): { expected: string; sent:
 
 describe('Bedrock model ids: profiles and ARNs', () => {
   const upstream = new FakeBedrockUpstream(CREDENTIALS);
-  const saved = { ...process.env };
+  useEnvAwsCredentials(CREDENTIALS);
   let adapter: BedrockAdapter;
   const invoke = (model: string, request: GatewayRequest) =>
     adapter.invoke({
@@ -101,16 +102,10 @@ describe('Bedrock model ids: profiles and ARNs', () => {
     });
 
   before(async () => {
-    process.env.AWS_ACCESS_KEY_ID = CREDENTIALS.accessKeyId;
-    process.env.AWS_SECRET_ACCESS_KEY = CREDENTIALS.secretAccessKey;
-    delete process.env.AWS_SESSION_TOKEN;
-    delete process.env.AWS_PROFILE;
-    process.env.AWS_REGION = 'us-east-1';
     adapter = new BedrockAdapter();
     await upstream.start();
   });
   after(async () => {
-    process.env = saved;
     await upstream.stop();
   });
   beforeEach(() => upstream.reset());

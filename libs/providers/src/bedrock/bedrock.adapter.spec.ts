@@ -32,6 +32,7 @@ import {
 import { BedrockAdapter } from './bedrock.adapter';
 import { bedrockRegion } from './bedrock-signer';
 import { documentName } from './bedrock-request';
+import { useEnvAwsCredentials } from '../testing/env-aws-credentials';
 
 const CREDENTIALS = {
   accessKeyId: 'AKIDEXAMPLETEST',
@@ -110,25 +111,18 @@ describe('bedrockRegion', () => {
 
 describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () => {
   const upstream = new ScriptedBedrockUpstream(CREDENTIALS);
-  const saved = { ...process.env };
+  useEnvAwsCredentials(CREDENTIALS);
   let adapter: BedrockAdapter;
   let target: UpstreamTarget;
   const invoke = (request: GatewayRequest) =>
     adapter.invoke({ request, target, signal: new AbortController().signal });
 
   before(async () => {
-    // The default credential chain finds static keys in the environment first.
-    process.env.AWS_ACCESS_KEY_ID = CREDENTIALS.accessKeyId;
-    process.env.AWS_SECRET_ACCESS_KEY = CREDENTIALS.secretAccessKey;
-    delete process.env.AWS_SESSION_TOKEN;
-    delete process.env.AWS_PROFILE;
-    process.env.AWS_REGION = 'us-east-1';
     adapter = new BedrockAdapter();
     await upstream.start();
     target = upstreamTarget({ provider: 'bedrock', model: MODEL, baseUrl: upstream.baseUrl });
   });
   after(async () => {
-    process.env = saved;
     await upstream.stop();
   });
   beforeEach(() => upstream.reset());
