@@ -520,6 +520,18 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
     ]);
   });
 
+  /** The messages a Mistral backend was sent for `messages`: plain, then streamed. */
+  const sentToMistral = async (messages: JsonObject[]): Promise<[unknown, unknown]> => {
+    const model = 'mistral-large-latest';
+    upstream.reset();
+    await invoke(chatRequest({ body: { model, messages } }), 'mistral');
+    const plain = upstream.calls[0].body.messages;
+    upstream.reset();
+    const streamed = chatRequest({ stream: true, body: { model, stream: true, messages } });
+    await collect((await invoke(streamed, 'mistral')) as StreamAnswer);
+    return [plain, upstream.calls[0].body.messages];
+  };
+
   it('sends Mistral a last assistant message as a prefix to continue, plain and streamed', async () => {
     // Mistral: 400 "Expected last role User or Tool (or Assistant with prefix True)"; its
     // chat API documents `prefix: true` on a last assistant message as "start the answer
@@ -537,15 +549,9 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
       { role: 'user', content: 'Now one about snow.' },
       { role: 'assistant', content: 'White hush', prefix: true },
     ];
-    await invoke(chatRequest({ body: { model: 'mistral-large-latest', messages } }), 'mistral');
-    assert.deepEqual(upstream.calls[0].body.messages, expected);
-    upstream.reset();
-    const streamed = chatRequest({
-      stream: true,
-      body: { model: 'mistral-large-latest', stream: true, messages },
-    });
-    await collect((await invoke(streamed, 'mistral')) as StreamAnswer);
-    assert.deepEqual(upstream.calls[0].body.messages, expected);
+    const [plain, streamed] = await sentToMistral(messages);
+    assert.deepEqual(plain, expected);
+    assert.deepEqual(streamed, expected);
     // Other backends get the client's messages as they came.
     upstream.reset();
     await invoke(chatRequest({ body: { model: 'm', messages } }));
@@ -602,15 +608,9 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
       bridge,
       { role: 'user', content: 'so?' },
     ];
-    await invoke(chatRequest({ body: { model: 'mistral-large-latest', messages } }), 'mistral');
-    assert.deepEqual(upstream.calls[0].body.messages, expected);
-    upstream.reset();
-    const streamed = chatRequest({
-      stream: true,
-      body: { model: 'mistral-large-latest', stream: true, messages },
-    });
-    await collect((await invoke(streamed, 'mistral')) as StreamAnswer);
-    assert.deepEqual(upstream.calls[0].body.messages, expected);
+    const [plain, streamed] = await sentToMistral(messages);
+    assert.deepEqual(plain, expected);
+    assert.deepEqual(streamed, expected);
     // A result followed by the model's answer, or by another result, needs no bridge.
     upstream.reset();
     const answered = [...messages.slice(0, 3), { role: 'assistant', content: 'Sunny.' }];
