@@ -11,9 +11,9 @@ import { TOOL_NAME_LIMIT, toolNameTooLong } from './tool-name-limit';
 const DIGEST_LENGTH = 13;
 
 /** The alias of a name too long for the backend: 64 characters, unique by its digest. */
-export function toolNameAlias(name: string, limit = TOOL_NAME_LIMIT): string {
+export function toolNameAlias(name: string): string {
   const digest = createHash('sha256').update(name).digest('hex').slice(0, DIGEST_LENGTH);
-  return `${name.slice(0, limit - DIGEST_LENGTH - 1)}_${digest}`;
+  return `${name.slice(0, TOOL_NAME_LIMIT - DIGEST_LENGTH - 1)}_${digest}`;
 }
 
 export interface AliasedToolNames {
@@ -24,21 +24,21 @@ export interface AliasedToolNames {
 }
 
 /**
- * The body with every tool name past `limit` (in tools, tool_choice, and the calls and
+ * The body with every tool name past TOOL_NAME_LIMIT (in tools, tool_choice, and the calls and
  * results of earlier turns) replaced by its alias.
  */
-export function aliasLongToolNames(body: JsonObject, limit = TOOL_NAME_LIMIT): AliasedToolNames {
+export function aliasLongToolNames(body: JsonObject): AliasedToolNames {
   // This runs on every call to the OpenAI family: a look without allocating first.
-  if (!hasLongToolName(body, limit)) return { body };
-  const long = longToolNames(body, limit);
+  if (!hasLongToolName(body)) return { body };
+  const long = longToolNames(body);
   const aliases = new Map<string, string>();
   const originals = new Map<string, string>();
-  const shortNames = toolNamesOf(body.tools).filter((name) => name.length <= limit);
+  const shortNames = toolNamesOf(body.tools).filter((name) => name.length <= TOOL_NAME_LIMIT);
   for (const name of long) {
-    const alias = toolNameAlias(name, limit);
+    const alias = toolNameAlias(name);
     // A client's own short name equal to an alias cannot be told apart: refused instead.
     if (originals.has(alias) || shortNames.includes(alias)) {
-      throw toolNameTooLong(name, limit, 'tools');
+      throw toolNameTooLong(name, TOOL_NAME_LIMIT, 'tools');
     }
     aliases.set(name, alias);
     originals.set(alias, name);
@@ -87,10 +87,10 @@ export function restoreToolNames(
   }
 }
 
-function hasLongToolName(body: JsonObject, limit: number): boolean {
+function hasLongToolName(body: JsonObject): boolean {
   const long = (item: unknown) => {
     const fn = isJsonObject(item) ? item.function : undefined;
-    return isJsonObject(fn) && typeof fn.name === 'string' && fn.name.length > limit;
+    return isJsonObject(fn) && typeof fn.name === 'string' && fn.name.length > TOOL_NAME_LIMIT;
   };
   if (Array.isArray(body.tools) && body.tools.some(long)) return true;
   if (long(body.tool_choice)) return true;
@@ -103,7 +103,7 @@ function hasLongToolName(body: JsonObject, limit: number): boolean {
   );
 }
 
-function longToolNames(body: JsonObject, limit: number): Set<string> {
+function longToolNames(body: JsonObject): Set<string> {
   const names = [...toolNamesOf(body.tools), ...toolNamesOf([body.tool_choice])];
   if (Array.isArray(body.messages)) {
     for (const message of body.messages) {
@@ -112,7 +112,7 @@ function longToolNames(body: JsonObject, limit: number): Set<string> {
       }
     }
   }
-  return new Set(names.filter((name) => name.length > limit));
+  return new Set(names.filter((name) => name.length > TOOL_NAME_LIMIT));
 }
 
 /** The function names of tools, calls or a tool choice (`{function: {name}}` each). */
