@@ -5,10 +5,9 @@
 // subscription handled other events of its scope (its topic: another partition's) since the
 // event last failed, so a poison event alone on its partition is dead-lettered too. Scoped,
 // so one table refusing writes (ClickHouse's "too many parts") while others take theirs
-// strikes nothing. An event with `maxAttempts`
-// strikes is poison and goes to the dead-letter topic. While every call fails, nothing
-// earns a strike: the bus keeps retrying with backoff and never dead-letters, so a Redis /
-// ClickHouse / SQLite outage loses nothing.
+// strikes nothing. An event with `maxAttempts` strikes is poison and goes to the
+// dead-letter topic. While every call fails, nothing earns a strike: the bus keeps retrying
+// with backoff and never dead-letters, so a Redis / ClickHouse / SQLite outage loses nothing.
 import { redactString } from '@aigw/observability';
 
 /** Strikes before a failing event is dead-lettered. */
@@ -157,12 +156,12 @@ export class PoisonIsolation<T> {
    * success is what a lone failing event's next try needs to earn a strike.
    */
   forget(items: readonly T[]): void {
-    let scope: string | undefined;
+    let last: string | undefined;
     for (const item of items) {
       // Once per scope in a row: a delivery is one topic's on Kafka.
-      if (this.scopeOf(item) === scope) continue;
-      scope = this.scopeOf(item);
-      this.countHandled(item);
+      const scope = this.scopeOf(item);
+      if (scope !== last) this.countHandled(item);
+      last = scope;
     }
     if (this.strikes.size === 0 && this.failedAt.size === 0) return;
     for (const item of items) {

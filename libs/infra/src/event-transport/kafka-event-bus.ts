@@ -90,8 +90,9 @@ export interface KafkaEventBusOptions {
   /**
    * Strikes before an event the handler keeps failing on is dead-lettered: a strike counts
    * only in a retry round where other events of its batch (or a known-good one handled
-   * again) succeed, or when the subscription handled other events (another partition's)
-   * since the event last failed, so a store outage never dead-letters anything. Default 5.
+   * again) succeed, or when the subscription handled other events of its topic (another
+   * partition's) since it last failed, so a store outage never dead-letters anything.
+   * Default 5.
    */
   readonly handlerAttempts?: number;
   /** How long `close()` keeps replaying the spool when Kafka is reachable. Default 5 s. */
@@ -979,7 +980,8 @@ export class KafkaEventBus implements EventPublisher {
     for (let start = 0; start < batch.messages.length; start += this.maxBatch) {
       if (!payload.isRunning() || payload.isStale()) return;
       const chunk = batch.messages.slice(start, start + this.maxBatch);
-      const lettered = member.lettered.get(`${topic}:${partition}`);
+      const lettered =
+        member.lettered.size > 0 ? member.lettered.get(`${topic}:${partition}`) : undefined;
       const consumed: Consumed[] = [];
       for (const message of chunk) {
         if (lettered?.has(message.offset)) continue; // its letter went out at an earlier fetch
@@ -1017,8 +1019,8 @@ export class KafkaEventBus implements EventPublisher {
    * and goes to the dead-letter topic. While every call fails (the store is down), nothing
    * is dead-lettered: the partition goes back to the fetch uncommitted, which hands the
    * same events over again with any that arrived behind them, and the backoff carries on
-   * across fetches. A poison event alone on its partition earns its strikes from the other
-   * partitions' events the subscription handles between its tries (see PoisonIsolation).
+   * across fetches. A poison event alone on its partition earns its strikes from the events
+   * of its topic's other partitions handled between its tries (see PoisonIsolation).
    */
   private async handleUntilDone(
     member: Member,
@@ -1355,6 +1357,7 @@ function rememberLettered(member: Member, topic: string, partition: number, offs
 
 /** The partition's position is at `next`: its letters before it are never fetched again. */
 function forgetLetteredBefore(member: Member, topic: string, partition: number, next: bigint) {
+  if (member.lettered.size === 0) return;
   const key = `${topic}:${partition}`;
   const lettered = member.lettered.get(key);
   if (!lettered) return;
