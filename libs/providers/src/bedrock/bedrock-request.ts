@@ -186,9 +186,9 @@ function blocksOf(
   turn: ChatTurn,
   index: number,
   model: string,
+  points: CachePoints,
 ): { role: 'user' | 'assistant'; content: Block[] } {
   const at = `messages[${index}].content`;
-  const points = cachePointsOf(model);
   switch (turn.role) {
     case 'user':
       return { role: 'user', content: turn.parts.flatMap((p) => block(p, at, points)) };
@@ -226,10 +226,10 @@ function blocksOf(
 const OPENING_USER_TEXT = '(conversation start)';
 
 /** Converse `messages`: roles must alternate, so adjacent turns of one role merge. */
-function messages(turns: readonly ChatTurn[], model: string): JsonObject[] {
+function messages(turns: readonly ChatTurn[], model: string, points: CachePoints): JsonObject[] {
   const merged: { role: 'user' | 'assistant'; content: Block[] }[] = [];
   turns.forEach((turn, index) => {
-    const { role, content } = blocksOf(turn, index, model);
+    const { role, content } = blocksOf(turn, index, model, points);
     if (content.length === 0) return;
     const last = merged.at(-1);
     if (last?.role === role) last.content.push(...content);
@@ -328,7 +328,8 @@ export function toConverseRequest(
   model: string,
   onDropped?: SettingsDroppedListener,
 ): JsonObject {
-  const converseMessages = messages(prompt.turns, model);
+  const points = cachePointsOf(model);
+  const converseMessages = messages(prompt.turns, model, points);
   withUniqueDocumentNames(converseMessages);
   if (converseMessages.length === 0) {
     // Converse would refuse it too; saying so here spares a call and names the field.
@@ -342,7 +343,6 @@ export function toConverseRequest(
     converseMessages.unshift({ role: 'user', content: [{ text: OPENING_USER_TEXT }] });
   }
   const body: JsonObject = { messages: converseMessages };
-  const points = cachePointsOf(model);
   const system = systemBlocks(prompt, points);
   if (system.length > 0) body.system = system;
   const thinking = mayBeClaude(model) ? claudeThinking(prompt, answer, model) : undefined;
