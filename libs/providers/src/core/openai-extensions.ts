@@ -68,8 +68,9 @@ export function withoutGatewayExtensions(
 }
 
 /**
- * OpenAI takes function names of at most 64 characters. A Messages client may define
- * longer ones (Anthropic takes 128): the 400 names the tool and the limit before a call.
+ * OpenAI takes function names of at most 64 characters. The wire sends longer ones (a
+ * Messages client's, up to Anthropic's 128) as aliases before this runs
+ * (tool-name-aliases): a name still past 64 here is refused by name, never sent.
  */
 function refuseLongToolNames(tools: unknown): void {
   if (!Array.isArray(tools)) return;
