@@ -211,6 +211,9 @@ spec:
   - {name: b, priority: 1, provider: openai, model: gpt-4}
   failover: {on: [${on}]}
 `);
+    /** A router over backends a and b, failing over on `on`'s triggers. */
+    const routerOn = (on: string, providers: ScriptedProviders) =>
+      new FailoverRouter({ config: () => twoBackends(on), providers, sleep: noSleep });
 
     it('fails over on the error trigger, plain and streamed, and reports it as error', async () => {
       for (const operation of ['chat', 'embeddings', 'completions'] as const) {
@@ -242,11 +245,7 @@ spec:
 
     it("answers the last backend's 404 as its failure (502), not the client's 400", async () => {
       const providers = new ScriptedProviders({ a: notFound, b: notFound });
-      const router = new FailoverRouter({
-        config: () => twoBackends('error'),
-        providers,
-        sleep: noSleep,
-      });
+      const router = routerOn('error', providers);
       await assert.rejects(router.route(request(), new AbortController().signal), (e: unknown) => {
         assert.ok(e instanceof DataPlaneError);
         assert.equal(e.code, DataPlaneErrorCode.UpstreamError);
@@ -260,11 +259,7 @@ spec:
 
     it('does not fail over when the route does not list error', async () => {
       const providers = new ScriptedProviders({ a: notFound });
-      const router = new FailoverRouter({
-        config: () => twoBackends('rateLimit, timeout'),
-        providers,
-        sleep: noSleep,
-      });
+      const router = routerOn('rateLimit, timeout', providers);
       await assert.rejects(
         router.route(request(), new AbortController().signal),
         (e: unknown) => e instanceof DataPlaneError && e.upstreamStatus === 404,
@@ -281,11 +276,7 @@ spec:
             });
           },
         });
-        const router = new FailoverRouter({
-          config: () => twoBackends('error'),
-          providers,
-          sleep: noSleep,
-        });
+        const router = routerOn('error', providers);
         await assert.rejects(
           router.route(request(), new AbortController().signal),
           (e: unknown) =>
