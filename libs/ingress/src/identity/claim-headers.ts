@@ -8,7 +8,7 @@ const SAFE_VALUE = /^[\x20-\x7e\u00a0-\uffff]{1,512}$/;
  * objects, arrays and values with control characters do not (no header injection, even
  * from a provider we trust).
  */
-export function claimAsString(claims: JWTPayload, claim: string): string | undefined {
+function claimAsString(claims: JWTPayload, claim: string): string | undefined {
   const value = claims[claim];
   if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
     return undefined;
