@@ -98,7 +98,7 @@ const MAX_METADATA_BYTES = 64 * 1024;
 const LIST_PAGE = { unset: 10, max: 100 };
 
 /** The header naming the model whose backend holds an uploaded file. */
-export const GEMINI_FILE_MODEL_HEADER = 'x-ai-gateway-model';
+const GEMINI_FILE_MODEL_HEADER = 'x-ai-gateway-model';
 
 /**
  * Google's Files API on the gateway's Gemini edge. A file is uploaded (Google's resumable
@@ -489,7 +489,7 @@ interface Holder {
  * The backend a model's files are uploaded to: the first of its chain (by priority),
  * which must be a Gemini backend, as generateContent with `fallback: false` calls it.
  */
-export function geminiHolderFor(config: GatewayConfig, model: string): Holder {
+function geminiHolderFor(config: GatewayConfig, model: string): Holder {
   const route = routeForModel(config, model);
   if (!route) throw modelNotServed(model);
   const first = backendsForModel(route, model)[0];
