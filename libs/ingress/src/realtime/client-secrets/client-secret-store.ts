@@ -194,13 +194,12 @@ function ownerKey(owner: string): string {
  * and deletes the owner's oldest past the bound; answers how many of those were live.
  * A script, not MULTI: the trim must read the index (its newest score, who is past the
  * bound) and act on what it read within the same step, which MULTI cannot (its answers come
- * only after EXEC; WATCH would make one caller's concurrent mints retry). Before, add and
- * trim were two round trips, and two replicas' mints interleaved between them. The score is
- * the mint's time but always above the index's newest, so the newest is the last mint to
- * reach Redis whatever the replicas' clocks (one lagging, or run ahead by a burst of mints
- * within a millisecond): the strictly increasing rule of 3ddded29, now per index across
- * replicas instead of per process. The trimmed secrets' keys are named in the script, not
- * passed as KEYS: one Redis, not Cluster (so was the MULTI, which joined keys of any slot).
+ * only after EXEC; WATCH would make one caller's concurrent mints retry), and two replicas'
+ * mints must not interleave between add and trim. The score is the mint's time but always
+ * above the index's newest, so the newest is the last mint to reach Redis whatever the
+ * replicas' clocks (one lagging, or run ahead by a burst of mints within a millisecond).
+ * The trimmed secrets' keys are named in the script, not passed as KEYS: one Redis, not
+ * Cluster.
  * KEYS: the secret's key, the owner's index. ARGV: digest, grant, TTL (ms), now (ms),
  * bound, index TTL (ms), the secrets' key prefix.
  */
