@@ -498,7 +498,7 @@ function reasoningBlocks(item: JsonObject, at: string): ThinkingBlock[] {
 /**
  * The text of a reasoning item's `reasoning_text` parts (what this gateway gives a backend
  * that wants its reasoning back, see reasoning-text-back); anything else in `content` is
- * left alone, as the whole field was before.
+ * not read.
  */
 function reasoningTexts(content: unknown): string[] {
   if (!Array.isArray(content)) return [];
