@@ -20,12 +20,8 @@ import {
 import { BedrockAdapter } from './bedrock.adapter';
 import { bedrockEmbeddingModel } from './bedrock-embeddings';
 import { baseModelId } from './bedrock-model-id';
-import { useEnvAwsCredentials } from '../testing/env-aws-credentials';
+import { TEST_AWS_CREDENTIALS, useEnvAwsCredentials } from '../testing/env-aws-credentials';
 
-const CREDENTIALS = {
-  accessKeyId: 'AKIDEXAMPLETEST',
-  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-};
 const TITAN_V2 = 'amazon.titan-embed-text-v2:0';
 const TITAN_V1 = 'amazon.titan-embed-text-v1';
 const COHERE_V3 = 'cohere.embed-english-v3';
@@ -134,8 +130,8 @@ describe('Bedrock model ids that embed', () => {
 });
 
 describe('BedrockAdapter embeddings against a fake Bedrock Runtime that checks SigV4', () => {
-  const upstream = new SlowBedrockUpstream(CREDENTIALS);
-  useEnvAwsCredentials(CREDENTIALS);
+  const upstream = new SlowBedrockUpstream(TEST_AWS_CREDENTIALS);
+  useEnvAwsCredentials(TEST_AWS_CREDENTIALS);
   let adapter: BedrockAdapter;
   const embed = (model: string, body: JsonObject) =>
     adapter.invoke({
@@ -466,7 +462,10 @@ describe('BedrockAdapter embeddings against a fake Bedrock Runtime that checks S
         embed(TITAN_V2, { input: 'x' }),
         hasCode(DataPlaneErrorCode.UpstreamRejected),
       );
-      const wrong = new BedrockAdapter(undefined, { ...CREDENTIALS, secretAccessKey: 'nope' });
+      const wrong = new BedrockAdapter(undefined, {
+        ...TEST_AWS_CREDENTIALS,
+        secretAccessKey: 'nope',
+      });
       await assert.rejects(
         wrong.invoke({
           request: embeddingsRequest({ input: 'x' }),

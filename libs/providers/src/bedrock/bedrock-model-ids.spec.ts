@@ -17,12 +17,7 @@ import {
 } from '@aigw/testing/fake-provider';
 import { BedrockAdapter } from './bedrock.adapter';
 import { baseModelId, converseFamily } from './bedrock-model-id';
-import { useEnvAwsCredentials } from '../testing/env-aws-credentials';
-
-const CREDENTIALS = {
-  accessKeyId: 'AKIDEXAMPLETEST',
-  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-};
+import { TEST_AWS_CREDENTIALS, useEnvAwsCredentials } from '../testing/env-aws-credentials';
 
 const PROFILE = 'us.anthropic.claude-3-5-sonnet-20240620-v1:0';
 const GLOBAL_PROFILE = 'global.anthropic.claude-sonnet-4-5-20250929-v1:0';
@@ -85,14 +80,14 @@ function independentSignature(call: ProviderFakeCall): { expected: string; sent:
     scope,
     sha256(canonicalRequest),
   ].join('\n');
-  let key: Buffer = hmac(`AWS4${CREDENTIALS.secretAccessKey}`, day);
+  let key: Buffer = hmac(`AWS4${TEST_AWS_CREDENTIALS.secretAccessKey}`, day);
   for (const part of [region, service, 'aws4_request']) key = hmac(key, part);
   return { expected: createHmac('sha256', key).update(stringToSign).digest('hex'), sent };
 }
 
 describe('Bedrock model ids: profiles and ARNs', () => {
-  const upstream = new FakeBedrockUpstream(CREDENTIALS);
-  useEnvAwsCredentials(CREDENTIALS);
+  const upstream = new FakeBedrockUpstream(TEST_AWS_CREDENTIALS);
+  useEnvAwsCredentials(TEST_AWS_CREDENTIALS);
   let adapter: BedrockAdapter;
   const invoke = (model: string, request: GatewayRequest) =>
     adapter.invoke({

@@ -32,12 +32,8 @@ import {
 import { BedrockAdapter } from './bedrock.adapter';
 import { bedrockRegion } from './bedrock-signer';
 import { documentName } from './bedrock-request';
-import { useEnvAwsCredentials } from '../testing/env-aws-credentials';
+import { TEST_AWS_CREDENTIALS, useEnvAwsCredentials } from '../testing/env-aws-credentials';
 
-const CREDENTIALS = {
-  accessKeyId: 'AKIDEXAMPLETEST',
-  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-};
 const MODEL = 'anthropic.claude-3-5-sonnet-20240620-v1:0';
 const WEATHER_TOOL = {
   type: 'function',
@@ -110,8 +106,8 @@ describe('bedrockRegion', () => {
 });
 
 describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () => {
-  const upstream = new ScriptedBedrockUpstream(CREDENTIALS);
-  useEnvAwsCredentials(CREDENTIALS);
+  const upstream = new ScriptedBedrockUpstream(TEST_AWS_CREDENTIALS);
+  useEnvAwsCredentials(TEST_AWS_CREDENTIALS);
   let adapter: BedrockAdapter;
   let target: UpstreamTarget;
   const invoke = (request: GatewayRequest) =>
@@ -989,7 +985,7 @@ describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () =
 
   it('is refused by the fake when signed with the wrong secret', async () => {
     const wrong = new BedrockAdapter(undefined, {
-      ...CREDENTIALS,
+      ...TEST_AWS_CREDENTIALS,
       secretAccessKey: 'not-the-secret',
     });
     await assert.rejects(

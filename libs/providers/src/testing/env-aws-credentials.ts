@@ -6,6 +6,12 @@ export interface StaticAwsCredentials {
   readonly secretAccessKey: string;
 }
 
+/** AWS's documentation example keys, which the Bedrock specs sign with. */
+export const TEST_AWS_CREDENTIALS: StaticAwsCredentials = {
+  accessKeyId: 'AKIDEXAMPLETEST',
+  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+};
+
 /**
  * `credentials` in the environment, in region us-east-1, for the `describe` it is called
  * in (call it before the hooks that build an adapter): the default credential chain finds
