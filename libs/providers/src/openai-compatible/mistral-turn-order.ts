@@ -14,7 +14,7 @@ import { isJsonObject } from '../core/json-shape';
  * The assistant turn put between a tool result and a user message: Mistral takes no
  * assistant turn without content, and this one says only what happened.
  */
-export const TOOL_RESULTS_BRIDGE: Readonly<JsonObject> = {
+const TOOL_RESULTS_BRIDGE: Readonly<JsonObject> = {
   role: 'assistant',
   content: 'Tool results received.',
 };
