@@ -251,27 +251,4 @@ describe('ExhaustionView dropping the marks of ended windows', () => {
     t.mock.timers.tick(60_000);
     assert.equal(view.size, 20, 'a stopped sweep drops nothing more');
   });
-
-  it('passes a limit over for one request of one caller only, until its window ends', () => {
-    const view = new ExhaustionView();
-    const key = entry('gpt-4o', windowOf(start));
-    const big = { requestId: 'req-1', caller: { userKey: 'alice' } };
-    view.passOverFor(big, key, start + MINUTE);
-    assert.equal(view.passedOverFor(big, key, start + 10), true);
-    // Every other request, and the same request id named by another caller, still reach it.
-    assert.equal(view.passedOverFor({ ...big, requestId: 'req-2' }, key, start + 10), false);
-    assert.equal(
-      view.passedOverFor({ ...big, caller: { userKey: 'bob' } }, key, start + 10),
-      false,
-    );
-    // Not an exhaustion mark: admission and the gate find the limit open for other callers.
-    assert.equal(view.exhaustedUntilByKey(key, start + 10, 1000), undefined);
-    assert.equal(view.size, 0);
-    // It ends with its window, and a sweep drops it.
-    assert.equal(view.passedOverFor(big, key, start + MINUTE), false);
-    view.sweep(start + MINUTE);
-    view.passOverFor(big, key, start + MINUTE);
-    view.sweep(start + MINUTE + 1);
-    assert.equal(view.passedOverFor(big, key, start + 10), false, 'swept');
-  });
 });

@@ -5,16 +5,6 @@ import {
   type EventSubscription,
   type LimitKind,
 } from '@aigw/contracts';
-import { callerBudgetKey, type CallerContext } from '@aigw/contracts/data-plane';
-
-/**
- * One request of one caller: a pass-over is its alone. The caller is part of it because a
- * client may name its own request id (x-request-id), so one caller cannot divert another's.
- */
-export interface PassOverRequest {
-  readonly requestId: string;
-  readonly caller: CallerContext;
-}
 
 /** An exhausted limit: until when, and the limit it was spent against. */
 interface Mark {
@@ -52,12 +42,6 @@ export class ExhaustionView {
    * are few groups and a sweep visits only the ended ones' keys.
    */
   private readonly endingAt = new Map<number, Set<string>>();
-  /**
-   * Limits passed over for one request only (by request, caller and entry key), until their
-   * window ends: too small in a whole window for that request, not spent, so they stay
-   * open to every other caller.
-   */
-  private readonly passedOver = new Map<string, number>();
 
   /** The entry a limit in a window has: callers that check often may keep it. */
   static keyOf(subject: string, kind: LimitKind, windowId: string): string {
@@ -89,31 +73,10 @@ export class ExhaustionView {
   }
 
   /**
-   * The limit of entry `key` can never hold `request` in a whole window: the router's gate
-   * skips it for that request alone (admission held a later model).
-   */
-  passOverFor(request: PassOverRequest, key: string, resetAt: number): void {
-    this.passedOver.set(passedOverKey(request, key), resetAt);
-  }
-
-  /** Whether the limit of entry `key` was passed over for `request` (`passOverFor`). */
-  passedOverFor(request: PassOverRequest, key: string, now: number): boolean {
-    // Pass-overs are rare (a request larger than a model's whole window): most calls find
-    // none and skip building the per-request key.
-    if (this.passedOver.size === 0) return false;
-    const resetAt = this.passedOver.get(passedOverKey(request, key));
-    return resetAt !== undefined && resetAt > now;
-  }
-
-  /**
-   * Drops every mark whose window has ended by `now`, as a read of it then would, and the
-   * ended pass-overs of single requests; returns how many marks. Not per request: a timer
-   * runs it (`openExhaustionView`).
+   * Drops every mark whose window has ended by `now`, as a read of it then would; returns
+   * how many. Not per request: a timer runs it (`openExhaustionView`).
    */
   sweep(now: number): number {
-    for (const [key, resetAt] of this.passedOver) {
-      if (resetAt <= now) this.passedOver.delete(key);
-    }
     let dropped = 0;
     for (const [resetAt, keys] of this.endingAt) {
       if (resetAt > now) continue;
@@ -199,11 +162,6 @@ export class ExhaustionView {
     keys.delete(key);
     if (keys.size === 0) this.endingAt.delete(resetAt);
   }
-}
-
-/** A pass-over's key (the server accepts no NUL in a request id). */
-function passedOverKey({ requestId, caller }: PassOverRequest, key: string): string {
-  return `${requestId}\u0000${callerBudgetKey(caller)}\u0000${key}`;
 }
 
 /** `kind|subject` of an entry's key: window ids hold no `|`, subjects may. */

@@ -100,15 +100,8 @@ spec:
   });
 
   it('turns a model away for the one request admission passed it over for, not for others', () => {
-    const view = new ExhaustionView();
-    const [limit] = modelLimits(route, 'gpt-4-turbo').map((l) => bindLimit(l, now));
-    const big = { requestId: 'big', caller: { userKey: 'alice' } };
-    view.passOverFor(
-      big,
-      ExhaustionView.keyOf(limit.subject, limit.kind, limit.windowRef.id),
-      limit.windowRef.endsAt,
-    );
-    const gate = modelBudgetGate(view, () => now);
+    const big = { passedOverModels: ['gpt-4-turbo'] };
+    const gate = modelBudgetGate(new ExhaustionView(), () => now);
     assert.throws(
       () => gate(route, 'gpt-4-turbo', big),
       (error: unknown) =>
@@ -116,7 +109,7 @@ spec:
         error.httpStatus === 429 &&
         /less than this request may cost/.test(error.message),
     );
-    gate(route, 'gpt-4-turbo', { requestId: 'small', caller: { userKey: 'bob' } });
+    gate(route, 'gpt-4-turbo', { reservationId: 'small' });
     gate(route, 'gpt-4-turbo');
   });
 });
@@ -249,7 +242,6 @@ spec:
   });
 
   it('turns away a model admission passed over for the request, with no read, store down or not', async () => {
-    // The router's own view: admission's passOverFor never reaches it in this deployment.
     const view = new ExhaustionView();
     let reads = 0;
     const outcomes: string[] = [];
@@ -263,12 +255,7 @@ spec:
       },
       { now: () => now, onStoreRead: (outcome) => outcomes.push(outcome) },
     );
-    const big = {
-      reservationId: 'r-big',
-      requestId: 'big-1',
-      caller: { userKey: 'big' },
-      passedOverModels: ['gpt-4-turbo'],
-    };
+    const big = { reservationId: 'r-big', passedOverModels: ['gpt-4-turbo'] };
     assert.throws(
       () => gate(both, 'gpt-4-turbo', big),
       (error: unknown) => {
@@ -284,7 +271,7 @@ spec:
     // The model admission held for it is called on the view alone, as before...
     await gate(both, 'gpt-3.5-turbo', big);
     // ...and other requests still reach the model passed over for that one.
-    await gate(both, 'gpt-4-turbo', { reservationId: 'r-small', requestId: 'small-1' });
+    await gate(both, 'gpt-4-turbo', { reservationId: 'r-small' });
     assert.deepEqual(outcomes, ['failed', 'failed']);
     assert.equal(view.size, 0, 'nothing marked for other callers');
   });

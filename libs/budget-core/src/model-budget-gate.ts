@@ -13,7 +13,7 @@ import {
   passOverRefusal,
   unitName,
 } from './domain/budget-refusal';
-import { ExhaustionView, type PassOverRequest } from './exhaustion-view';
+import { ExhaustionView } from './exhaustion-view';
 
 /**
  * Where the gate learned that a model has no room: `view` is this replica's exhaustion
@@ -26,15 +26,11 @@ export type ModelSteerSource = 'view' | 'store';
 export type ModelSteerListener = (source: ModelSteerSource) => void;
 
 /**
- * What the gate needs of a request: the hold its admission made, if any, and who it is
- * (a model admission passed over for this request alone is turned away for it).
+ * What the gate needs of a request: the hold its admission made, if any, and the models
+ * admission passed over for it alone, which the gate turns away for it (with no store read).
  */
-export interface GatedRequest extends Partial<PassOverRequest> {
+export interface GatedRequest {
   readonly reservationId?: string;
-  /**
-   * The models admission passed over for this request, as it told them with the request:
-   * what a router of its own (the split deployment) knows of them, store read or not.
-   */
   readonly passedOverModels?: readonly string[];
 }
 
@@ -77,7 +73,7 @@ function refuseFromView(
   onSteered: ModelSteerListener | undefined,
   request: GatedRequest | undefined,
 ): void {
-  const passOver = knownRequest(request) ? request : undefined;
+  // Too small for this request alone: admission held a later model for it.
   if (request?.passedOverModels?.includes(model)) {
     // Its token limit, the one a request can be too large for (a request count never is).
     const bound = limits.find((limit) => limit.unit !== 'requests') ?? limits[0];
@@ -93,11 +89,6 @@ function refuseFromView(
       throw closedLimitRefusal(bound, at);
     }
     const key = ExhaustionView.keyOf(bound.subject, bound.kind, bound.windowRef.id);
-    // Too small for this request alone: admission held a later model for it.
-    if (passOver && view.passedOverFor(passOver, key, at)) {
-      onSteered?.('view');
-      throw passOverRefusal(bound, model, at);
-    }
     const resetAt = view.exhaustedUntilByKey(key, at, bound.limit);
     if (resetAt !== undefined) {
       onSteered?.('view');
@@ -111,13 +102,6 @@ function refuseFromView(
       );
     }
   }
-}
-
-/** A request the gate knows by id and caller (one admission may have passed a model over for). */
-function knownRequest(
-  request: GatedRequest | undefined,
-): request is GatedRequest & PassOverRequest {
-  return request?.requestId !== undefined && request.caller !== undefined;
 }
 
 /**

@@ -461,14 +461,15 @@ ${perUser}`,
     const big = { ...ask('big', 'chat', 400), requestId: 'big-1' };
     const diverted = await admission.admit(big);
     assert.equal(diverted.headers['x-ratelimit-limit-tokens'], '1000', "the spare model's limit");
-    // Told with the request, for a router with a view of its own (the split deployment).
+    // Told with the request: the router's gate reads it there.
     assert.deepEqual(diverted.passedOverModels, ['gpt-4-turbo']);
-    assert.deepEqual(admittedRequest(big, diverted).passedOverModels, ['gpt-4-turbo']);
-    assert.equal(admittedRequest(big, diverted).reservationId, diverted.reservationId);
+    const routed = admittedRequest(big, diverted);
+    assert.deepEqual(routed.passedOverModels, ['gpt-4-turbo']);
+    assert.equal(routed.reservationId, diverted.reservationId);
     const gate = modelBudgetGate(view, () => start);
     // The router skips the primary for that request alone...
-    assert.throws(() => gate(route, 'gpt-4-turbo', big), DataPlaneError);
-    gate(route, 'gpt-3.5-turbo', big);
+    assert.throws(() => gate(route, 'gpt-4-turbo', routed), DataPlaneError);
+    gate(route, 'gpt-3.5-turbo', routed);
     // ...while every other caller's call is held and served on it, its 300 tokens untouched.
     const small = { ...ask('small'), requestId: 'small-1' };
     gate(route, 'gpt-4-turbo', small);

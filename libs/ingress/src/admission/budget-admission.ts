@@ -198,15 +198,14 @@ export class BudgetAdmission {
     // its own view, sees only the broadcast. A mark ends with the minute, or when the
     // budget service reports room. Without the trigger the first refusal is the answer.
     // A model too small for this request in a whole window (not full) is passed over for
-    // this request alone (ExhaustionView.passOverFor): other callers' calls still reach it.
+    // this request alone (told with it: `passedOverModels`): other callers still reach it.
     const failover = route.failover.on.includes('budgetExceeded');
     // The first refusal, the limits the request would have held with it, and whether the
     // store made it (a refusal from the exhaustion view stays without a network call).
     let refusal:
       { error: BudgetRefusal; held: readonly AdmissionLimit[]; byStore: boolean } | undefined;
-    // The models too small for this request, told to the router with the admission: in the
-    // split deployment its own view never sees passOverFor, and a failed store read there
-    // would let it call one with nothing held.
+    // The models too small for this request, told to the router with the request (its gate
+    // turns them away for it, with no store read), so it never calls one with nothing held.
     let passedOver: string[] | undefined;
     // A worst case above a whole window of the limit of every model that may serve it (the
     // primary alone without budgetExceeded failover) is refused whenever it is retried: a
@@ -236,11 +235,6 @@ export class BudgetAdmission {
           // callers, and never the refusal told (a model that fits comes before it, or the
           // check above found one after it). Only with failover: without it only the primary
           // is reached, and the check above refused it too small (the 400).
-          this.exhausted.passOverFor(
-            request,
-            modelLimit.exhaustionKey,
-            modelLimit.windowRef.endsAt,
-          );
           (passedOver ??= []).push(models[index]);
           continue models;
         }
