@@ -212,8 +212,8 @@ spec:
   failover: {on: [${on}]}
 `);
     /** A router over backends a and b, failing over on `on`'s triggers. */
-    const routerOn = (on: string, providers: ScriptedProviders) =>
-      new FailoverRouter({ config: () => twoBackends(on), providers, sleep: noSleep });
+    const routerOn = (on: string, providers: ScriptedProviders, observer?: RouterObserver) =>
+      new FailoverRouter({ config: () => twoBackends(on), providers, observer, sleep: noSleep });
 
     it('fails over on the error trigger, plain and streamed, and reports it as error', async () => {
       for (const operation of ['chat', 'embeddings', 'completions'] as const) {
@@ -227,12 +227,7 @@ spec:
             a: notFound,
             b: stream ? streamOf([{ choices: [] }]) : ok,
           });
-          const router = new FailoverRouter({
-            config: () => twoBackends('error'),
-            providers,
-            observer,
-            sleep: noSleep,
-          });
+          const router = routerOn('error', providers, observer);
           const answer = await router.route(
             request({ operation, stream }),
             new AbortController().signal,
