@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import Anthropic from '@anthropic-ai/sdk';
 import type { JsonObject } from '@aigw/contracts/data-plane';
 import { FakeBedrockUpstream } from '@aigw/testing/fake-provider';
-import { startGatewayWithConfig, type AppProcess } from '@aigw/testing/processes';
+import type { AppProcess } from '@aigw/testing/processes';
+import { startOnClaudeBedrockBackend } from './claude-on-bedrock';
 
 const CREDENTIALS = {
   accessKeyId: 'AKIDEXAMPLECACHE',
@@ -22,20 +23,7 @@ describe('all-in-one gateway: cache_control ttl on a Bedrock backend', () => {
 
   before(async () => {
     await upstream.start();
-    gateway = await startGatewayWithConfig(
-      `kind: AIGatewayRoute
-metadata: {name: bedrock-cache-ttl}
-spec:
-  backends:
-  - {name: claude-on-bedrock, provider: bedrock, baseUrl: "${upstream.baseUrl}", model: global.anthropic.claude-sonnet-4-5-20250929-v1:0, modelNameOverride: claude}
-`,
-      {
-        AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
-        AWS_SESSION_TOKEN: '',
-        AWS_REGION: 'us-east-1',
-      },
-    );
+    gateway = await startOnClaudeBedrockBackend(upstream, CREDENTIALS, 'bedrock-cache-ttl');
     client = new Anthropic({ baseURL: gateway.baseUrl, apiKey: 'unused', maxRetries: 0 });
   });
   after(async () => {
