@@ -345,6 +345,18 @@ function heldFile(file: unknown): Omit<HeldFilePart, 'after'> | undefined {
   };
 }
 
+/**
+ * A file one backend holds (a Gemini file) in a call routed to another: never sent there,
+ * which would not have it and would learn its URI. No failover trigger, so the router tries
+ * no further backend.
+ */
+export function heldFileRefused(holder: string, chosen: string): DataPlaneError {
+  return new DataPlaneError(
+    DataPlaneErrorCode.NoBackendAvailable,
+    `The Gemini file in this request is held by backend "${holder}", which was not the one chosen for this call (load balancing or a cooldown chose "${chosen}"); it is not sent elsewhere. Try again, or upload the file for a model served by one Gemini backend.`,
+  );
+}
+
 /** The 400 of a backend that takes no documents: the client's own error to fix. */
 export function documentsRefused(backend: string): DataPlaneError {
   return new DataPlaneError(

@@ -80,6 +80,36 @@ describe('withoutGatewayExtensions', () => {
     );
   });
 
+  it('refuses a file another backend holds (a Gemini file), naming its holder, never sending its URI', () => {
+    const body = {
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'Describe it' },
+            {
+              type: 'file',
+              file: {
+                file_id: 'https://generativelanguage.googleapis.com/v1beta/files/secret-uri',
+                mime_type: 'image/png',
+                held_by: { route: 'mixed', backend: 'gemini-a' },
+              },
+            },
+          ],
+        },
+      ],
+    };
+    assert.throws(
+      () => withoutGatewayExtensions(body, {}, 'openai-b'),
+      (error: unknown) =>
+        error instanceof DataPlaneError &&
+        error.httpStatus === 503 &&
+        /held by backend "gemini-a"/.test(error.message) &&
+        /chose "openai-b"/.test(error.message) &&
+        !error.message.includes('secret-uri'),
+    );
+  });
+
   it('drops thinking, and the reasoning assistant turns carry back, keeping the rest', () => {
     const user = { role: 'user', content: 'What is 2+2?' };
     const assistant = {

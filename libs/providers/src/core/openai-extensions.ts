@@ -3,7 +3,12 @@ import {
   normalizedThinkingBlock,
   type JsonObject,
 } from '@aigw/contracts/data-plane';
-import { documentUrlsRefused, failedToolText, geminiToolRefused } from './chat-request';
+import {
+  documentUrlsRefused,
+  failedToolText,
+  geminiToolRefused,
+  heldFileRefused,
+} from './chat-request';
 import { isJsonObject } from './json-shape';
 import { idWithoutSignature, SIGNATURE_ID_SEPARATOR } from './tool-call-signature-id';
 import { TOOL_NAME_LIMIT, toolNameTooLong } from './tool-name-limit';
@@ -47,9 +52,10 @@ const STRIP_ALL: ExtensionStripping = {};
 export function withoutGatewayExtensions(
   body: JsonObject,
   keep: ExtensionStripping = STRIP_ALL,
+  backendName = '',
 ): JsonObject {
   refuseLongToolNames(body.tools);
-  refuseDocumentUrls(body.messages);
+  refuseUnsendableFiles(body.messages, backendName);
   if (!hasGatewayExtensions(body, keep)) return body;
   // Gemini's built-in tools are refused, not stripped: the answer would lack the search.
   const [geminiTool] = 'provider_extras' in body ? geminiToolsAsked(body) : [];
@@ -84,22 +90,28 @@ function refuseLongToolNames(tools: unknown): void {
 }
 
 /**
- * A PDF by URL (`file.file_url`, a Messages client's URL document) is the gateway's
- * extension, which only Anthropic's own API fetches: refused by name, never fetched here.
+ * File parts only the gateway writes, which no OpenAI-format backend may be sent: a PDF by
+ * URL (`file.file_url`, a Messages client's URL document), which only Anthropic's own API
+ * fetches (refused by name, never fetched here), and a file another backend holds
+ * (`file.held_by`, a Gemini file a load-balanced or cooled-down chain sent here), whose URI
+ * must not reach this provider.
  */
-function refuseDocumentUrls(messages: unknown): void {
+function refuseUnsendableFiles(messages: unknown, backendName: string): void {
   if (!Array.isArray(messages)) return;
   messages.forEach((message: unknown, index) => {
     const content = isJsonObject(message) ? message.content : undefined;
     if (!Array.isArray(content)) return;
-    const at = content.findIndex(
-      (part) =>
-        isJsonObject(part) &&
-        part.type === 'file' &&
-        isJsonObject(part.file) &&
-        'file_url' in part.file,
-    );
-    if (at >= 0) throw documentUrlsRefused(`messages[${index}].content[${at}].file.file_url`);
+    content.forEach((part: unknown, at) => {
+      const file = isJsonObject(part) && part.type === 'file' ? part.file : undefined;
+      if (!isJsonObject(file)) return;
+      if ('file_url' in file) {
+        throw documentUrlsRefused(`messages[${index}].content[${at}].file.file_url`);
+      }
+      const heldBy = file.held_by;
+      if (isJsonObject(heldBy)) {
+        throw heldFileRefused(String(heldBy.backend), backendName);
+      }
+    });
   });
 }
 

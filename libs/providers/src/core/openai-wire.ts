@@ -93,7 +93,7 @@ export async function invokeOpenAiWire(
   if (request.operation === 'completions') checkTextOrTokens(request.body, 'prompt');
   // Tool names past OpenAI's 64 go as aliases and come back as the client's own.
   const aliased = aliasLongToolNames(request.body);
-  const plain = withoutGatewayExtensions(aliased.body, endpoint);
+  const plain = withoutGatewayExtensions(aliased.body, endpoint, target.backendName);
   const body: JsonObject = { ...plain, model: target.model };
   if (request.operation === 'chat') {
     if (endpoint.maxTokensAsCompletionTokens) renameMaxTokens(body);

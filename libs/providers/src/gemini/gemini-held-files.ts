@@ -1,9 +1,5 @@
-import {
-  DataPlaneError,
-  DataPlaneErrorCode,
-  type UpstreamTarget,
-} from '@aigw/contracts/data-plane';
-import type { ChatPrompt } from '../core/chat-request';
+import type { UpstreamTarget } from '@aigw/contracts/data-plane';
+import { heldFileRefused, type ChatPrompt } from '../core/chat-request';
 
 /**
  * A Gemini file lives at the one backend (its key, its project) it was uploaded to: a
@@ -18,10 +14,7 @@ export function refuseFilesHeldElsewhere(prompt: ChatPrompt, target: UpstreamTar
       const sameRoute =
         route === undefined || target.routeName === undefined || route === target.routeName;
       if (backend === target.backendName && sameRoute) continue;
-      throw new DataPlaneError(
-        DataPlaneErrorCode.NoBackendAvailable,
-        `The Gemini file in this request is held by backend "${backend}", which was not the one chosen for this call (load balancing or a cooldown chose "${target.backendName}"); it is not sent elsewhere. Try again, or upload the file for a model served by one Gemini backend.`,
-      );
+      throw heldFileRefused(backend, target.backendName);
     }
   }
 }
