@@ -494,7 +494,7 @@ export class MetricsRegistry {
   });
   readonly #eventHandlerDeadLettered = new Counter({
     name: 'ai_gateway_event_handler_dead_lettered_total',
-    help: 'Events a consumer group handler kept failing on while it handled the other events of the batch (the store worked), sent to the dead-letter topic (gateway.dead-letter.v1, code HANDLER.FAILED) so the partition moves on',
+    help: 'Events a consumer group handler kept failing on while it handled other events of the batch or of other partitions of its topic (the store worked), sent to the dead-letter topic (gateway.dead-letter.v1, code HANDLER.FAILED) so the partition moves on',
     labelNames: ['group', 'topic'] as const,
     registers: [this.registry],
   });
