@@ -7,7 +7,13 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { bindLimit, ExhaustionView, newReservationId, userLimits } from '@aigw/budget-core';
 import { BudgetState } from '@aigw/contracts';
-import { budgetStates, gpt4TurboRoute, settlerOf, usageOf } from './testing/budget-settler-fixture';
+import {
+  budgetStates,
+  exhaustedUntil,
+  gpt4TurboRoute,
+  settlerOf,
+  usageOf,
+} from './testing/budget-settler-fixture';
 
 const CONFIG = gpt4TurboRoute(`
   tokenBudget:
@@ -37,11 +43,7 @@ describe('BudgetSettler settling a window that has ended', () => {
       bindLimit(l, nextMinute + 31_000),
     );
     assert.equal(
-      view.exhaustedUntilByKey(
-        ExhaustionView.keyOf(limit.subject, limit.kind, limit.windowRef.id),
-        nextMinute + 31_000,
-        300,
-      ),
+      exhaustedUntil(view, limit, nextMinute + 31_000, 300),
       limit.windowRef.endsAt,
       `still spent; announced ${budgetStates(published.events)
         .map((e) => `${e.state} ${e.windowId}`)

@@ -6,7 +6,13 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { bindLimit, ExhaustionView, modelLimits } from '@aigw/budget-core';
 import type { GatewayConfig } from '@aigw/config';
-import { budgetStates, gpt4TurboRoute, settlerOf, usageOf } from './testing/budget-settler-fixture';
+import {
+  budgetStates,
+  exhaustedUntil,
+  gpt4TurboRoute,
+  settlerOf,
+  usageOf,
+} from './testing/budget-settler-fixture';
 
 function config(modelTokens: number): GatewayConfig {
   return gpt4TurboRoute(`
@@ -33,11 +39,7 @@ describe('BudgetSettler and a per-model limit raised, then lowered back', () => 
       for (const event of budgetStates(published.events).slice(seen)) view.apply(event);
       seen = budgetStates(published.events).length;
       const [limit] = modelLimits(current.routes[0], 'gpt-4-turbo').map((l) => bindLimit(l, at));
-      return view.exhaustedUntilByKey(
-        ExhaustionView.keyOf(limit.subject, limit.kind, limit.windowRef.id),
-        at,
-        limit.limit,
-      );
+      return exhaustedUntil(view, limit, at, limit.limit);
     };
 
     await settler.checkReloadedLimits(minute + 1_000);

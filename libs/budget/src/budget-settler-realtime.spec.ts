@@ -14,7 +14,13 @@ import {
   userLimits,
 } from '@aigw/budget-core';
 import { LimitKind } from '@aigw/contracts';
-import { budgetStates, gpt4TurboRoute, settlerOf, usageOf } from './testing/budget-settler-fixture';
+import {
+  budgetStates,
+  exhaustedUntil,
+  gpt4TurboRoute,
+  settlerOf,
+  usageOf,
+} from './testing/budget-settler-fixture';
 
 const CONFIG = gpt4TurboRoute(`
   tokenBudget:
@@ -112,14 +118,7 @@ describe('BudgetSettler charging a Realtime session', () => {
     const view = new ExhaustionView();
     for (const event of budgetStates(s.published.events)) view.apply(event);
     const minute = s.limitOf(LimitKind.TokenBudgetPerMinute, answered);
-    assert.equal(
-      view.exhaustedUntilByKey(
-        ExhaustionView.keyOf(minute.subject, minute.kind, minute.windowRef.id),
-        answered,
-        300,
-      ),
-      minute.windowRef.endsAt,
-    );
+    assert.equal(exhaustedUntil(view, minute, answered, 300), minute.windowRef.endsAt);
     s.settler.close();
   });
 

@@ -15,6 +15,7 @@ import { RecordingPublisher } from '@aigw/testing';
 import {
   budgetStates,
   creditOf,
+  exhaustedUntil,
   gpt4TurboRoute,
   settlerOf,
   usageOf,
@@ -56,11 +57,7 @@ describe('BudgetSettler replicas sharing a per-model limit', () => {
     assert.deepEqual(states, ['remaining 130', 'exhausted 0', 'remaining 110']);
     const [limit] = modelLimits(CONFIG.routes[0], 'gpt-4-turbo').map((l) => bindLimit(l, at));
     assert.equal(
-      view.exhaustedUntilByKey(
-        ExhaustionView.keyOf(limit.subject, limit.kind, limit.windowRef.id),
-        at + 3,
-        limit.limit,
-      ),
+      exhaustedUntil(view, limit, at + 3, limit.limit),
       limit.windowRef.endsAt,
       'still spent: 160 of 150 were used',
     );
@@ -89,11 +86,7 @@ describe('BudgetSettler replicas sharing a per-model limit', () => {
     const view = new ExhaustionView();
     for (const event of topic.events) if (event.type === 'budget.state') view.apply(event);
     assert.equal(
-      view.exhaustedUntilByKey(
-        ExhaustionView.keyOf(limit.subject, limit.kind, limit.windowRef.id),
-        at,
-        limit.limit,
-      ),
+      exhaustedUntil(view, limit, at, limit.limit),
       undefined,
       'dan has room: 70 of 100 used',
     );

@@ -6,7 +6,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { bindLimit, ExhaustionView, modelLimits } from '@aigw/budget-core';
-import { budgetStates, gpt4TurboRoute, settlerOf, usageOf } from './testing/budget-settler-fixture';
+import {
+  budgetStates,
+  exhaustedUntil,
+  gpt4TurboRoute,
+  settlerOf,
+  usageOf,
+} from './testing/budget-settler-fixture';
 
 const CONFIG = gpt4TurboRoute(`
   tokenRateLimit:
@@ -36,11 +42,7 @@ describe('BudgetSettler settling usage of an ended window after the next one was
     const at = nextMinute + 2_000;
     const [limit] = modelLimits(CONFIG.routes[0], 'gpt-4-turbo').map((l) => bindLimit(l, at));
     assert.equal(
-      view.exhaustedUntilByKey(
-        ExhaustionView.keyOf(limit.subject, limit.kind, limit.windowRef.id),
-        at,
-        limit.limit,
-      ),
+      exhaustedUntil(view, limit, at, limit.limit),
       limit.windowRef.endsAt,
       `still spent; announced ${budgetStates(published.events)
         .map((e) => `${e.state} ${e.windowId}`)

@@ -1,6 +1,6 @@
 // For the budget specs: one route serving gpt-4-turbo, the usage and credit events a
 // settler is handed, and a settler over an in-memory store whose announcements are recorded.
-import { LocalBudgetStore } from '@aigw/budget-core';
+import { ExhaustionView, LocalBudgetStore, type BoundLimit } from '@aigw/budget-core';
 import type { GatewayConfig } from '@aigw/config';
 import {
   BudgetAdjustmentAction,
@@ -126,3 +126,19 @@ export const stateSummary = (events: readonly GatewayEvent[]) =>
   budgetStates(events)
     .map((e) => `${e.limitKind} ${e.budgetKey} ${e.state} ${e.remaining}`)
     .sort();
+
+/**
+ * When `view` says `limit` opens again (its mark in the limit's window), asked at `now`;
+ * `configured`: the limit's value now, a mark under a lower one being stale.
+ */
+export const exhaustedUntil = (
+  view: ExhaustionView,
+  limit: Pick<BoundLimit, 'subject' | 'kind' | 'windowRef'>,
+  now: number,
+  configured?: number,
+) =>
+  view.exhaustedUntilByKey(
+    ExhaustionView.keyOf(limit.subject, limit.kind, limit.windowRef.id),
+    now,
+    configured,
+  );
