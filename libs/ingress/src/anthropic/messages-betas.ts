@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 
 /** Anthropic's beta that lets a thinking budget span a whole tool-using turn. */
-export const INTERLEAVED_THINKING_BETA = 'interleaved-thinking-2025-05-14';
+const INTERLEAVED_THINKING_BETA = 'interleaved-thinking-2025-05-14';
 
 /** The betas a Messages client asked for in `anthropic-beta` (comma-separated, or repeated). */
 export function anthropicBetas(headers: IncomingHttpHeaders): string[] {

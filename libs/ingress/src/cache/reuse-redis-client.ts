@@ -2,7 +2,7 @@ import type Redis from 'ioredis';
 import { createRedisClient, queueOnlyUntilFirstReady } from '@aigw/infra';
 
 /** Cache and dedup commands are single round trips; one taking longer means Redis is away. */
-export const REUSE_REDIS_COMMAND_TIMEOUT_MS = 2_000;
+const REUSE_REDIS_COMMAND_TIMEOUT_MS = 2_000;
 
 /**
  * A Redis client for what only saves work (the response cache, deduplication): a command
