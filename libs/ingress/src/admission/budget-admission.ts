@@ -92,11 +92,10 @@ export interface Admission {
 /** `request` as the router gets it once admitted: with its hold and its passed-over models. */
 export function admittedRequest(request: GatewayRequest, admission: Admission): GatewayRequest {
   const { reservationId, passedOverModels } = admission;
-  return {
-    ...request,
-    reservationId,
-    ...(passedOverModels === undefined ? {} : { passedOverModels }),
-  };
+  // Per request: one copy, with no key (nor a spread object) when no model was passed over.
+  return passedOverModels === undefined
+    ? { ...request, reservationId }
+    : { ...request, reservationId, passedOverModels };
 }
 
 const NO_LIMITS: Admission = { headers: {} };
