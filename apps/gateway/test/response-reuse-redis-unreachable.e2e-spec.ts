@@ -2,10 +2,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { metricSum } from '@aigw/testing';
+import { freeLoopbackPort, metricSum } from '@aigw/testing';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
 import { answerText, chat, FULL_ANSWER } from './reuse-helpers';
@@ -13,15 +12,6 @@ import { answerText, chat, FULL_ANSWER } from './reuse-helpers';
 // The cache and deduplication only save work: a Redis that was never reachable (down when
 // the gateway started, or a wrong address) must cost a request nothing, as one that went
 // away does (response-reuse-redis-outage.int-spec.ts).
-
-/** A local port nothing listens on: connecting to it is refused at once. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('response cache and deduplication with a Redis never reached (all-in-one gateway)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'aigw-reuse-unreachable-'));
@@ -31,7 +21,8 @@ describe('response cache and deduplication with a Redis never reached (all-in-on
 
   before(async () => {
     await upstream.start();
-    const port = await closedPort();
+    // Free now: nothing listens on it, so connecting is refused at once.
+    const port = await freeLoopbackPort();
     redisUrl = `redis://127.0.0.1:${port}`;
     const config = join(dir, 'reuse.yaml');
     writeFileSync(

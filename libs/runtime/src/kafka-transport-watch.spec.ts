@@ -4,28 +4,18 @@
 // where waiting out the Kafka client's reconnect retries took about 25 s.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { KafkaBusStatus } from '@aigw/infra';
 import { MetricsRegistry } from '@aigw/observability';
-import { metricSum } from '@aigw/testing';
+import { freeLoopbackPort, metricSum } from '@aigw/testing';
 import { KafkaTransportWatch } from './kafka-transport-watch';
 import { ServiceRuntime } from './service-runtime';
 
 // About 0.3 s alone; the bound leaves room for a busy machine running suites in parallel
 // and still fails the ~25 s a start waiting out the client's retries takes.
 const SERVES_WITHIN_MS = 5_000;
-
-/** A loopback port nothing listens on: a connection to it is refused at once. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 const status = (over: Partial<KafkaBusStatus>): KafkaBusStatus => ({
   state: 'connected',
@@ -99,7 +89,8 @@ spec:
       {
         AI_GATEWAY_CONFIG: config,
         AI_GATEWAY_DATA_DIR: join(dir, 'data'),
-        KAFKA_BROKERS: `127.0.0.1:${await closedPort()}`,
+        // Free now: nothing listens on it, so a connection is refused at once.
+        KAFKA_BROKERS: `127.0.0.1:${await freeLoopbackPort()}`,
         PORT: '0',
         ADMIN_PORT: '0',
         HOST: '127.0.0.1',

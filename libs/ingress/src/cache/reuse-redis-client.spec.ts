@@ -1,22 +1,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { EventEmitter } from 'node:events';
 import type Redis from 'ioredis';
+import { freeLoopbackPort } from '@aigw/testing';
 import { ReuseRedisClients, reuseRedisClient } from './reuse-redis-client';
-
-/** A local port nothing listens on: a connection to it is refused at once. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('the cache and deduplication Redis client', () => {
   it('fails commands at once when Redis was never reached, not after the command timeout', async () => {
-    const redis = reuseRedisClient(`redis://127.0.0.1:${await closedPort()}`);
+    // Free now: nothing listens on it, so a connection is refused at once.
+    const redis = reuseRedisClient(`redis://127.0.0.1:${await freeLoopbackPort()}`);
     redis.on('error', () => undefined);
     try {
       // Sent while the first connection is being made: queued, and failed with it.
