@@ -4,22 +4,21 @@
 // must not name that hold: settled, a released hold reads as one that lapsed.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
-import Fastify, { type FastifyInstance } from 'fastify';
-import { GatewayEndpoint, type EventPublisher, type GatewayEvent } from '@aigw/contracts';
+import type { FastifyInstance } from 'fastify';
+import type { EventPublisher, GatewayEvent } from '@aigw/contracts';
 import type { GatewayRequest, JsonObject } from '@aigw/contracts/data-plane';
 import { MetricsRegistry } from '@aigw/observability';
 import type { Admission, BudgetAdmission } from '../admission/budget-admission';
 import { Flight, pumpIntoFlight } from '../dedup/domain/flight';
 import type { FlightCoordinator } from '../dedup/domain/flight-coordinator';
 import { EdgeExchange } from '../http/edge-exchange';
-import { OPENAI_DIALECT } from '../http/openai-dialect';
 import type { IngressPipeline } from '../ingress-pipeline';
 import { NOOP_INGRESS_OBSERVER } from '../ingress-observer';
 import { MemoryResponseCacheStore } from './domain/memory-cache-store';
 import { parseReuseBilling } from './domain/reuse-billing';
 import { ResponseReuse } from './response-reuse';
 import { ReusePublisher } from './reuse-publisher';
+import { listenReuseEdge, reuseChatRequest } from './testing/reuse-edge';
 import { reuseJsonAnswer, reuseRoute } from './testing/reuse-route';
 
 describe('a request that lost the race to lead a shared call (reuse not billed)', () => {
@@ -56,34 +55,14 @@ describe('a request that lost the race to lead a shared call (reuse not billed)'
     } as unknown as BudgetAdmission;
     const pipeline = {
       prepare: (_operation: unknown, body: JsonObject, _headers: unknown, requestId: string) =>
-        ({
-          requestId,
-          operation: 'chat',
-          requestedModel: 'gpt-4o',
-          stream: false,
-          clientWantsStreamUsage: false,
-          body,
-          caller: { userKey: 'u' },
-          allowedModels: [],
-          forwardHeaders: {},
-        }) satisfies GatewayRequest,
+        reuseChatRequest(body, requestId),
       redact: (request: GatewayRequest) => request,
       payloadLoggingFor: () => undefined,
       handle: () => assert.fail('a follower makes no call'),
       dollarsFor: () => undefined,
     } as unknown as IngressPipeline;
     const exchange = new EdgeExchange(pipeline, NOOP_INGRESS_OBSERVER, admission, reuse);
-    app = Fastify();
-    app.post('/v1/chat/completions', (request, reply) =>
-      exchange.serve(
-        { endpoint: GatewayEndpoint.ChatCompletions, operation: 'chat' },
-        request,
-        reply,
-        OPENAI_DIALECT,
-      ),
-    );
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1/chat/completions`;
+    ({ app, url } = await listenReuseEdge(exchange));
   });
   after(async () => {
     await app.close();

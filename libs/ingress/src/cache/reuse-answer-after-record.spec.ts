@@ -2,20 +2,18 @@
 // replay's end) and a deduplicated follower's go only once their usage event is durable.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
-import Fastify from 'fastify';
-import { GatewayEndpoint, type EventPublisher, type GatewayEvent } from '@aigw/contracts';
+import type { EventPublisher, GatewayEvent } from '@aigw/contracts';
 import type { GatewayAnswer, GatewayRequest, JsonObject } from '@aigw/contracts/data-plane';
 import { MetricsRegistry } from '@aigw/observability';
 import { InProcessFlightCoordinator } from '../dedup/domain/flight-coordinator';
 import { EdgeExchange } from '../http/edge-exchange';
-import { OPENAI_DIALECT } from '../http/openai-dialect';
 import type { IngressPipeline } from '../ingress-pipeline';
 import { NOOP_INGRESS_OBSERVER } from '../ingress-observer';
 import { MemoryResponseCacheStore } from './domain/memory-cache-store';
 import { parseReuseBilling } from './domain/reuse-billing';
 import { ResponseReuse } from './response-reuse';
 import { ReusePublisher } from './reuse-publisher';
+import { listenReuseEdge, reuseChatRequest } from './testing/reuse-edge';
 import {
   reuseChunk as chunk,
   reuseJsonAnswer as jsonAnswer,
@@ -99,17 +97,7 @@ async function edge(route: string, bus: HeldBus) {
   };
   const pipeline = {
     prepare: (_operation: unknown, body: JsonObject, _headers: unknown, requestId: string) =>
-      ({
-        requestId,
-        operation: 'chat',
-        requestedModel: 'gpt-4o',
-        stream: body.stream === true,
-        clientWantsStreamUsage: false,
-        body,
-        caller: { userKey: 'u' },
-        allowedModels: [],
-        forwardHeaders: {},
-      }) satisfies GatewayRequest,
+      reuseChatRequest(body, requestId),
     redact: (request: GatewayRequest) => request,
     payloadLoggingFor: () => undefined,
     handle: (request: GatewayRequest) => (upstream.calls++, upstream.answer(request.stream)),
@@ -117,17 +105,7 @@ async function edge(route: string, bus: HeldBus) {
     dollarsFor: () => undefined,
   } as unknown as IngressPipeline;
   const exchange = new EdgeExchange(pipeline, NOOP_INGRESS_OBSERVER, undefined, reuse);
-  const app = Fastify();
-  app.post('/v1/chat/completions', (request, reply) =>
-    exchange.serve(
-      { endpoint: GatewayEndpoint.ChatCompletions, operation: 'chat' },
-      request,
-      reply,
-      OPENAI_DIALECT,
-    ),
-  );
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1/chat/completions`;
+  const { app, url } = await listenReuseEdge(exchange);
   return { app, url, metrics, upstream };
 }
 
