@@ -1,7 +1,8 @@
 import { getEventListeners } from 'node:events';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseGatewayConfig, type GatewayConfig } from '@aigw/config';
+import { parseGatewayConfig } from '@aigw/config';
+import { configFromYaml as configFrom } from '@aigw/testing';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
@@ -13,12 +14,6 @@ import {
 } from '@aigw/contracts/data-plane';
 import { BackendHealth } from './domain/backend-health';
 import { abortableSleep, FailoverRouter, type RouterObserver } from './failover-router';
-
-function configFrom(yaml: string): GatewayConfig {
-  const result = parseGatewayConfig(yaml, { missingSecrets: 'warn', env: {} });
-  if (!result.ok) throw new Error(result.errors.map((e) => e.format()).join('\n'));
-  return result.config;
-}
 
 const THREE_BACKENDS = configFrom(`
 kind: AIGatewayRoute

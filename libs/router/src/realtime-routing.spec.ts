@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseGatewayConfig, type GatewayConfig } from '@aigw/config';
+import { configFromYaml as configFrom } from '@aigw/testing';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
@@ -11,12 +11,6 @@ import {
 } from '@aigw/contracts/data-plane';
 import { BackendHealth } from './domain/backend-health';
 import { RealtimeRouting } from './realtime-routing';
-
-function configFrom(yaml: string): GatewayConfig {
-  const result = parseGatewayConfig(yaml, { missingSecrets: 'warn', env: {} });
-  if (!result.ok) throw new Error(result.errors.map((e) => e.format()).join('\n'));
-  return result.config;
-}
 
 const CONFIG = configFrom(`
 kind: AIGatewayRoute

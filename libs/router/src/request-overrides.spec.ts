@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseGatewayConfig, type GatewayConfig } from '@aigw/config';
+import { type GatewayConfig } from '@aigw/config';
+import { configFromYaml as configFrom } from '@aigw/testing';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
@@ -14,12 +15,6 @@ import {
 import { gatewayChatRequest } from '@aigw/testing/fake-provider';
 import { BackendHealth } from './domain/backend-health';
 import { FailoverRouter, type AppliedOverrides } from './failover-router';
-
-function configFrom(yaml: string): GatewayConfig {
-  const result = parseGatewayConfig(yaml, { missingSecrets: 'warn', env: {} });
-  if (!result.ok) throw new Error(result.errors.map((e) => e.format()).join('\n'));
-  return result.config;
-}
 
 /** Four backends of gpt-4 in priority order, then a cheaper model; three retries. */
 const CHAIN = configFrom(`

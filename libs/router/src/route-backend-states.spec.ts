@@ -3,16 +3,10 @@
 // (cooling, drained, without their key), whatever another route sharing a name has left.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseGatewayConfig, type GatewayConfig } from '@aigw/config';
+import { configFromYaml as configFrom } from '@aigw/testing';
 import type { ProviderPort } from '@aigw/contracts/data-plane';
 import { BackendHealth } from './domain/backend-health';
 import { FailoverRouter } from './failover-router';
-
-function configFrom(yaml: string): GatewayConfig {
-  const result = parseGatewayConfig(yaml, { missingSecrets: 'warn', env: {} });
-  if (!result.ok) throw new Error(result.errors.map((e) => e.format()).join('\n'));
-  return result.config;
-}
 
 // `shared` serves both routes; `keyless` names a key that is not there (skipped).
 const TWO_ROUTES = configFrom(`
