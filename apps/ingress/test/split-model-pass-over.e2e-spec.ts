@@ -1,8 +1,8 @@
 // A request larger than a model's whole per-model window, in the split deployment: the
 // ingress passes that model over for the request alone and holds a later one, and the
-// router, whose exhaustion view is its own (the ingress's pass-over never reaches it),
-// learns of it from the request. Here no Redis runs: the router's gate has its view alone,
-// as on its degraded path when a Redis read fails, so only the request can tell it.
+// router learns of it from the request (`passedOverModels`). Here no Redis runs: the
+// router's gate has its own view alone, as on its degraded path when a Redis read fails,
+// so only the request can tell it.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
