@@ -701,15 +701,8 @@ export class EmbeddedEventBus implements EventPublisher {
   ): void {
     const { seq, topic, value } = row;
     const letter = { code: error.code, reason: error.message, topic, seq, group, value };
-    this.log.appendAll([
-      {
-        topic: Topic.DeadLetter as unknown as EventTopic,
-        key: '',
-        // Its own id may be what cannot be read: the letter is named by its position.
-        eventId: `seq-${seq}:dead-letter:${group}`,
-        json: JSON.stringify(letter),
-      },
-    ]);
+    // Its own id may be what cannot be read: the letter is named by its position.
+    this.appendDeadLetter('', `seq-${seq}:dead-letter:${group}`, letter);
     this.options.onUndecodable?.({ topic, code: error.code, reason: error.message }, group);
   }
 
@@ -730,19 +723,23 @@ export class EmbeddedEventBus implements EventPublisher {
       attempts: poison.attempts,
       event,
     };
-    this.log.appendAll([
-      {
-        // Not an event topic (nothing consumes it here), yet stored and pruned like one.
-        topic: Topic.DeadLetter as unknown as EventTopic,
-        key: routeEvent(event).key,
-        eventId: `${event.eventId}:dead-letter:${group}`,
-        json: JSON.stringify(letter),
-      },
-    ]);
+    this.appendDeadLetter(routeEvent(event).key, `${event.eventId}:dead-letter:${group}`, letter);
     this.options.onDeadLettered?.(
       { topic, eventId: event.eventId, seq, attempts: poison.attempts, reason },
       group,
     );
+  }
+
+  private appendDeadLetter(key: string, eventId: string, letter: object): void {
+    this.log.appendAll([
+      {
+        // Not an event topic (nothing consumes it here), yet stored and pruned like one.
+        topic: Topic.DeadLetter as unknown as EventTopic,
+        key,
+        eventId,
+        json: JSON.stringify(letter),
+      },
+    ]);
   }
 }
 
