@@ -25,6 +25,15 @@ describe('Claude Code on an Anthropic backend', () => {
     await upstream.stop();
   });
 
+  /** The error a plain "hi" to the gateway ends in (undefined when it is answered). */
+  const failureOfHi = (): Promise<unknown> =>
+    client.messages
+      .create({ model: 'claude-code', max_tokens: 64, messages: [{ role: 'user', content: 'hi' }] })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+
   it('takes a thinking budget past max_tokens with interleaved thinking, and sends the beta on', async () => {
     upstream.reset();
     // With interleaved thinking the budget spans the whole turn, so it may exceed max_tokens.
@@ -67,12 +76,7 @@ describe('Claude Code on an Anthropic backend', () => {
       status: 529,
       body: { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } },
     });
-    const failure = await client.messages
-      .create({ model: 'claude-code', max_tokens: 64, messages: [{ role: 'user', content: 'hi' }] })
-      .then(
-        () => undefined,
-        (error: unknown) => error,
-      );
+    const failure = await failureOfHi();
     assert.ok(failure instanceof Anthropic.APIError, String(failure));
     assert.equal(failure.status, 529);
     assert.equal((failure.error as { error?: { type?: string } }).error?.type, 'overloaded_error');
@@ -86,12 +90,7 @@ describe('Claude Code on an Anthropic backend', () => {
       status: 400,
       body: { type: 'error', error: { type: 'invalid_request_error', message } },
     });
-    const failure = await client.messages
-      .create({ model: 'claude-code', max_tokens: 64, messages: [{ role: 'user', content: 'hi' }] })
-      .then(
-        () => undefined,
-        (error: unknown) => error,
-      );
+    const failure = await failureOfHi();
     assert.ok(failure instanceof Anthropic.BadRequestError, String(failure));
     assert.equal(failure.type, 'invalid_request_error');
     assert.match(failure.message, /prompt is too long: 210000 tokens > 200000 maximum/);
@@ -229,12 +228,7 @@ describe('Claude Code on an Anthropic backend', () => {
   it("passes a rate limit's retry-after on, as the SDK waits by it", async () => {
     upstream.reset();
     upstream.next({ kind: 'status', status: 429, headers: { 'retry-after': '7' } });
-    const failure = await client.messages
-      .create({ model: 'claude-code', max_tokens: 64, messages: [{ role: 'user', content: 'hi' }] })
-      .then(
-        () => undefined,
-        (error: unknown) => error,
-      );
+    const failure = await failureOfHi();
     assert.ok(failure instanceof Anthropic.RateLimitError, String(failure));
     assert.equal(failure.type, 'rate_limit_error');
     assert.equal(failure.headers?.get('retry-after'), '7');
