@@ -202,9 +202,10 @@ export class EmbeddedEventBus implements EventPublisher {
   // Subscribers whose last delivery failed: retried after a backoff, one event at a time.
   private readonly retrying = new Map<EventSubscription | string, Retrying>();
   private readonly isolations = new Map<EventSubscription | string, PoisonIsolation<Delivered>>();
-  // Seqs dead-lettered in a range not yet committed (another event of it still fails): the
-  // retry reads them back but must not hand them over, nor letter them again. Forgotten once
-  // the position passes them; a dead-lettered event counts as handled.
+  // Seqs dead-lettered (poison, or unreadable when read) in a range not yet committed
+  // (another event of it still fails): the retry reads them back but must not hand them
+  // over, nor letter them again. Forgotten once the position passes them; a dead-lettered
+  // event counts as handled.
   private readonly deadLettered = new Map<EventSubscription | string, Set<number>>();
 
   private readonly pruneTimer: NodeJS.Timeout | undefined;
