@@ -201,14 +201,9 @@ function gatewayRequest(value: unknown): GatewayRequest {
   const tier = caller.tier;
   const budgetKey = caller.budgetKey;
   const allowedModels = object.allowedModels;
-  if (!Array.isArray(allowedModels) || !allowedModels.every((m) => typeof m === 'string')) {
-    throw malformed('request.allowedModels');
-  }
+  if (!isStringArray(allowedModels)) throw malformed('request.allowedModels');
   const passedOverModels = object.passedOverModels;
-  if (
-    passedOverModels !== undefined &&
-    (!Array.isArray(passedOverModels) || !passedOverModels.every((m) => typeof m === 'string'))
-  ) {
+  if (passedOverModels !== undefined && !isStringArray(passedOverModels)) {
     throw malformed('request.passedOverModels');
   }
   const forwardHeaders = asObject(field(object, 'forwardHeaders'), 'request.forwardHeaders');
@@ -289,6 +284,10 @@ function traceContext(value: unknown): TraceContext {
   }
   const traceparent = str(object, 'traceparent', 'request.traceContext');
   return tracestate === undefined ? { traceparent } : { traceparent, tracestate };
+}
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string');
 }
 
 function malformed(path: string): DataPlaneError {
