@@ -12,6 +12,7 @@ import {
   type SerializedEvent,
 } from '@aigw/contracts';
 import type { LoggedEvent, SqliteEventLog } from './sqlite-event-log';
+import { LetteredPositions } from './lettered-positions';
 import {
   deadLetterReason,
   HANDLER_FAILED_CODE,
@@ -206,7 +207,7 @@ export class EmbeddedEventBus implements EventPublisher {
   // (another event of it still fails): the retry reads them back but must not hand them
   // over, nor letter them again. Forgotten once the position passes them; a dead-lettered
   // event counts as handled.
-  private readonly deadLettered = new Map<EventSubscription | string, Set<number>>();
+  private readonly deadLettered = new LetteredPositions<EventSubscription | string, number>();
 
   private readonly pruneTimer: NodeJS.Timeout | undefined;
   private pruning = false;
@@ -565,12 +566,12 @@ export class EmbeddedEventBus implements EventPublisher {
       const events: Delivered[] = [];
       for (const row of rows) {
         // Lettered at an earlier read of this range (its delivery failed): not again.
-        if (this.deadLettered.get(key)?.has(row.seq)) continue;
+        if (this.deadLettered.of(key)?.has(row.seq)) continue;
         const decoded = decodeEvent(row.topic, row.value);
         if (decoded.ok) events.push({ seq: row.seq, topic: row.topic, event: decoded.value });
         else {
           this.deadLetterUnreadable(subscription.group, row, decoded.error);
-          this.rememberDeadLettered(key, row.seq);
+          this.deadLettered.add(key, row.seq);
         }
       }
       const last = rows.length > 0 ? rows[rows.length - 1].seq : after;
@@ -596,7 +597,7 @@ export class EmbeddedEventBus implements EventPublisher {
   ): Promise<boolean> {
     const key = positionKey(subscription);
     const retry = this.retrying.get(key);
-    const lettered = this.deadLettered.get(key);
+    const lettered = this.deadLettered.of(key);
     // Read back after their letter in an earlier round of this range: handled, as it were.
     const pending = lettered ? delivered.filter((d) => !lettered.has(d.seq)) : delivered;
     // Whole first (after a brief outage the batch goes through as one write), then, on a
@@ -620,7 +621,7 @@ export class EmbeddedEventBus implements EventPublisher {
     if (retry) await this.log.durable();
     this.retrying.delete(key);
     if (!subscription.ephemeral) this.log.commit(subscription.group, last);
-    this.forgetDeadLettered(key, last);
+    if (this.deadLettered.size > 0) this.deadLettered.forgetPassed(key, (seq) => seq <= last);
     return true;
   }
 
@@ -653,26 +654,9 @@ export class EmbeddedEventBus implements EventPublisher {
     const round = await isolation.round(delivered, (d) => subscription.handle([d.event]));
     for (const poison of round.poison) {
       this.deadLetter(subscription.group, poison);
-      this.rememberDeadLettered(positionKey(subscription), poison.item.seq);
+      this.deadLettered.add(positionKey(subscription), poison.item.seq);
     }
     return round.failing.length === 0 ? undefined : { error: round.lastError };
-  }
-
-  private rememberDeadLettered(key: EventSubscription | string, seq: number): void {
-    let lettered = this.deadLettered.get(key);
-    if (!lettered) {
-      lettered = new Set();
-      this.deadLettered.set(key, lettered);
-    }
-    lettered.add(seq);
-  }
-
-  /** The position is through `last`: the letters at or before it are never read again. */
-  private forgetDeadLettered(key: EventSubscription | string, last: number): void {
-    const lettered = this.deadLettered.get(key);
-    if (!lettered) return;
-    for (const seq of lettered) if (seq <= last) lettered.delete(seq);
-    if (lettered.size === 0) this.deadLettered.delete(key);
   }
 
   private isolationOf(subscription: EventSubscription): PoisonIsolation<Delivered> {

@@ -5,6 +5,7 @@ export * from './sqlite-transaction';
 export * from './sqlite-wal-database';
 export * from './multi-row-insert';
 export * from './poison-isolation';
+export * from './lettered-positions';
 export * from './wal-durable-point';
 export * from './durable-sqlite-store';
 export * from './testing/held-syncs';

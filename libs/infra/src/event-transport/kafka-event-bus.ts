@@ -17,6 +17,7 @@ import {
 import {
   deadLetterReason,
   HANDLER_FAILED_CODE,
+  LetteredPositions,
   PoisonIsolation,
   type PoisonEvent,
 } from '@aigw/embedded';
@@ -230,7 +231,7 @@ interface Member extends WatchedConsumer {
    * the same messages again (its batch went back uncommitted) neither letters nor hands
    * them over again. Forgotten once the commit passes them.
    */
-  readonly lettered: Map<string, Set<string>>;
+  readonly lettered: LetteredPositions<string, string>;
   /** The lag of the partitions its consumer owns now (see consumer-lag.ts). */
   readonly lag: PartitionLag;
 }
@@ -777,7 +778,7 @@ export class KafkaEventBus implements EventPublisher {
         ({ event }) => event.type,
       ),
       failingStreaks: new Map(),
-      lettered: new Map(),
+      lettered: new LetteredPositions(),
       lag: new PartitionLag(subscription.group, this.observer),
     };
     this.members.push(member);
@@ -981,7 +982,7 @@ export class KafkaEventBus implements EventPublisher {
       if (!payload.isRunning() || payload.isStale()) return;
       const chunk = batch.messages.slice(start, start + this.maxBatch);
       const lettered =
-        member.lettered.size > 0 ? member.lettered.get(`${topic}:${partition}`) : undefined;
+        member.lettered.size > 0 ? member.lettered.of(`${topic}:${partition}`) : undefined;
       const consumed: Consumed[] = [];
       for (const message of chunk) {
         if (lettered?.has(message.offset)) continue; // its letter went out at an earlier fetch
@@ -989,7 +990,7 @@ export class KafkaEventBus implements EventPublisher {
         if (decoded.ok) consumed.push({ message, event: decoded.value });
         else {
           await this.deadLetter(group, topic, partition, message, decoded.error);
-          rememberLettered(member, topic, partition, message.offset);
+          member.lettered.add(`${topic}:${partition}`, message.offset);
         }
       }
       if (consumed.length > 0) {
@@ -1002,7 +1003,9 @@ export class KafkaEventBus implements EventPublisher {
       const next = BigInt(last) + 1n;
       if (member.ephemeral) member.positions.set(`${topic}:${partition}`, next.toString());
       else await commitHandled(consumer, payload, next.toString());
-      forgetLetteredBefore(member, topic, partition, next);
+      if (member.lettered.size > 0) {
+        member.lettered.forgetPassed(`${topic}:${partition}`, (offset) => BigInt(offset) < next);
+      }
       // A replaced consumer's last batch no longer speaks for the partition.
       if (member.consumer === consumer) {
         member.lag.report(topic, partition, BigInt(batch.highWatermark) - next);
@@ -1068,7 +1071,7 @@ export class KafkaEventBus implements EventPublisher {
       known = result.handled.at(-1) ?? known;
       for (const poison of result.poison) {
         await this.deadLetterPoison(group, topic, partition, poison);
-        rememberLettered(member, topic, partition, poison.item.message.offset);
+        member.lettered.add(`${topic}:${partition}`, poison.item.message.offset);
       }
       pending = result.failing;
       if (pending.length === 0) return done([]);
@@ -1345,24 +1348,6 @@ export class KafkaEventBus implements EventPublisher {
   private physical(topic: string): string {
     return `${this.prefix}${topic}`;
   }
-}
-
-/** A message of the partition went to the dead-letter topic, its offset not committed yet. */
-function rememberLettered(member: Member, topic: string, partition: number, offset: string) {
-  const key = `${topic}:${partition}`;
-  let lettered = member.lettered.get(key);
-  if (!lettered) member.lettered.set(key, (lettered = new Set()));
-  lettered.add(offset);
-}
-
-/** The partition's position is at `next`: its letters before it are never fetched again. */
-function forgetLetteredBefore(member: Member, topic: string, partition: number, next: bigint) {
-  if (member.lettered.size === 0) return;
-  const key = `${topic}:${partition}`;
-  const lettered = member.lettered.get(key);
-  if (!lettered) return;
-  for (const offset of lettered) if (BigInt(offset) < next) lettered.delete(offset);
-  if (lettered.size === 0) member.lettered.delete(key);
 }
 
 /**
