@@ -775,6 +775,7 @@ export class KafkaEventBus implements EventPublisher {
       isolation: new PoisonIsolation<Consumed>(
         ({ event }) => event.eventId,
         this.handlerAttempts,
+        // Scoped by topic: an event's type names its topic, one type per topic.
         ({ event }) => event.type,
       ),
       failingStreaks: new Map(),
