@@ -1,11 +1,12 @@
 import type { BudgetStore } from '@aigw/budget-core';
+import type { BudgetHoldReleaseOutcome } from '@aigw/observability';
 
 /**
  * What became of giving a hold back: `released` at once, `released_on_retry` after the
  * store failed and then recovered, or `left_to_lapse` when the retries ran out (or too
  * many were waiting): the hold keeps its room until AI_GATEWAY_RESERVATION_HOLD_MS ends.
  */
-export type HoldReleaseOutcome = 'released' | 'released_on_retry' | 'left_to_lapse';
+export type HoldReleaseOutcome = BudgetHoldReleaseOutcome;
 
 export interface HoldReleasesOptions {
   /** How long a hold lasts: no retry is made once it would have lapsed anyway. */

@@ -136,6 +136,9 @@ export type ConfigReloadTrigger = (typeof CONFIG_RELOAD_TRIGGERS)[number];
 /** What became of an operator's budget adjustment (`ai_gateway_budget_adjustments_total`). */
 export type BudgetAdjustmentOutcome = 'applied' | 'limit_closed';
 
+/** What became of a budget hold given back (`ai_gateway_budget_hold_releases_total`). */
+export type BudgetHoldReleaseOutcome = 'released' | 'released_on_retry' | 'left_to_lapse';
+
 export class MetricsRegistry {
   readonly registry = new Registry();
   readonly users: LabelCardinalityGuard;
@@ -1009,7 +1012,7 @@ export class MetricsRegistry {
   }
 
   /** A hold given back, and how (a fixed set of outcomes). */
-  recordBudgetHoldRelease(outcome: 'released' | 'released_on_retry' | 'left_to_lapse'): void {
+  recordBudgetHoldRelease(outcome: BudgetHoldReleaseOutcome): void {
     this.#holdReleases.inc({ outcome });
   }
 
