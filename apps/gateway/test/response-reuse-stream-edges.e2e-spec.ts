@@ -49,8 +49,14 @@ spec:
     await upstream.stop();
   });
 
-  /** The same request twice: a miss that fills the cache, then the hit; both bodies. */
-  async function missThenHit(send: () => Promise<Response>): Promise<[string, string]> {
+  /** `body` posted to `path` twice: a miss that fills the cache, then the hit; both bodies. */
+  async function missThenHit(path: string, body: string): Promise<[string, string]> {
+    const send = () =>
+      fetch(`${gateway.baseUrl}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-user-id': 'edges' },
+        body,
+      });
     const calls = upstream.calls.length;
     const miss = await send();
     assert.equal(miss.headers.get('x-ai-gateway-cache'), 'miss');
@@ -72,13 +78,7 @@ spec:
       stream: true,
       stream_options: { include_usage: true },
     });
-    const [first, second] = await missThenHit(() =>
-      fetch(`${gateway.baseUrl}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-user-id': 'edges' },
-        body,
-      }),
-    );
+    const [first, second] = await missThenHit('/v1/chat/completions', body);
     for (const sse of [first, second]) {
       assert.ok(sse.trimEnd().endsWith('data: [DONE]'), sse);
       const usage = dataEvents(sse).filter((event) => event.usage);
@@ -92,12 +92,9 @@ spec:
     const body = JSON.stringify({
       contents: [{ role: 'user', parts: [{ text: `Gemini ${randomUUID()}` }] }],
     });
-    const [first, second] = await missThenHit(() =>
-      fetch(`${gateway.baseUrl}/v1beta/models/cached-model:streamGenerateContent?alt=sse`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-user-id': 'edges' },
-        body,
-      }),
+    const [first, second] = await missThenHit(
+      '/v1beta/models/cached-model:streamGenerateContent?alt=sse',
+      body,
     );
     const summary = (sse: string) => {
       const events = dataEvents(sse) as {
@@ -127,13 +124,7 @@ spec:
       stream: true,
       store: false,
     });
-    const [first, second] = await missThenHit(() =>
-      fetch(`${gateway.baseUrl}/v1/responses`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-user-id': 'edges' },
-        body,
-      }),
-    );
+    const [first, second] = await missThenHit('/v1/responses', body);
     const completed = (sse: string) => {
       const events = dataEvents(sse) as {
         type?: string;
