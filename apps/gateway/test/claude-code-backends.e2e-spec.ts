@@ -9,7 +9,8 @@ import {
   FakeBedrockUpstream,
   FakeOpenAiToolUpstream,
 } from '@aigw/testing/fake-provider';
-import { startApp, startGatewayWithConfig, type AppProcess } from '@aigw/testing/processes';
+import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { startOnClaudeBedrockBackend } from './claude-on-bedrock';
 
 // What Claude Code sends through the official SDK that only some backends take: one
 // gateway with an Anthropic backend and an OpenAI-format one, each reached by its model.
@@ -219,20 +220,7 @@ describe('Claude Code requests on a Bedrock backend (Converse: tool names of 64 
 
   before(async () => {
     await upstream.start();
-    gateway = await startGatewayWithConfig(
-      `kind: AIGatewayRoute
-metadata: {name: claude-code-bedrock}
-spec:
-  backends:
-  - {name: claude-on-bedrock, provider: bedrock, baseUrl: "${upstream.baseUrl}", model: global.anthropic.claude-sonnet-4-5-20250929-v1:0, modelNameOverride: claude}
-`,
-      {
-        AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-        AWS_SESSION_TOKEN: '',
-        AWS_REGION: 'us-east-1',
-      },
-    );
+    gateway = await startOnClaudeBedrockBackend(upstream, credentials, 'claude-code-bedrock');
     client = new Anthropic({ baseURL: gateway.baseUrl, apiKey: 'unused', maxRetries: 0 });
   });
   after(async () => {
