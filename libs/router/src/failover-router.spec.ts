@@ -247,6 +247,41 @@ spec:
       assert.equal(providers.calls.length, 2);
     });
 
+    it("leaves a wildcard backend's 404 the client's: the model it named does not exist", async () => {
+      const providers = new ScriptedProviders({ a: notFound, b: ok });
+      const cooled: string[] = [];
+      const router = new FailoverRouter({
+        config: () =>
+          configFrom(`
+kind: AIGatewayRoute
+metadata: {name: r}
+spec:
+  backends:
+  - {name: a, priority: 0, provider: openai}
+  - {name: b, priority: 1, provider: openai}
+  failover: {on: [error]}
+`),
+        providers,
+        observer: { fallback: () => undefined, cooledDown: (backend) => cooled.push(backend.name) },
+        sleep: noSleep,
+      });
+      for (let i = 0; i < 3; i++) {
+        await assert.rejects(
+          router.route(request(), new AbortController().signal),
+          (e: unknown) =>
+            e instanceof DataPlaneError &&
+            e.code === DataPlaneErrorCode.UpstreamRejected &&
+            e.upstreamStatus === 404,
+        );
+      }
+      assert.equal(providers.calls.length, 3);
+      assert.deepEqual(
+        providers.calls.map((call) => call.target.backendName),
+        ['a', 'a', 'a'],
+      );
+      assert.deepEqual(cooled, []);
+    });
+
     it('does not fail over when the route does not list error', async () => {
       const providers = new ScriptedProviders({ a: notFound });
       const router = routerOn('rateLimit, timeout', providers);

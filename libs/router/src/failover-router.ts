@@ -362,7 +362,7 @@ export class FailoverRouter implements RouterPort {
         const served = { ...answer, servedBy: { ...answer.servedBy, attempts: attempt } };
         return span ? span.answered(served) : served;
       } catch (thrown) {
-        const error = modelCallFailure(thrown);
+        const error = modelCallFailure(thrown, link.backend);
         streamSignal?.release();
         streamCommit?.decide(false);
         if (signal.aborted) {

@@ -98,7 +98,7 @@ export class RealtimeRouting implements RealtimeRouter {
         };
       } catch (thrown) {
         if (signal.aborted) throw thrown;
-        const error = modelCallFailure(thrown);
+        const error = modelCallFailure(thrown, link.backend);
         lastError = error;
         const trigger = error instanceof DataPlaneError ? error.trigger : undefined;
         if (trigger === undefined || !chain.route.failover.on.includes(trigger)) throw error;

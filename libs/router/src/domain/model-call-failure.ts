@@ -8,10 +8,13 @@ import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
  * backend's error (502, the `error` trigger), so the route fails over to a backend that has
  * the model. Held-object calls (files, batches, stored responses) never come through the
  * router: their ids live at one backend, so their 404 stays the client's and nothing else
- * is tried (`HeldObjectUpstream`).
+ * is tried (`HeldObjectUpstream`). A wildcard backend (no `model` in its configuration)
+ * sends the model the client named: its 404 is the client's (a model that does not exist),
+ * which must neither fail over nor cool the backend for every other caller.
  */
-export function modelCallFailure(error: unknown): unknown {
+export function modelCallFailure(error: unknown, backend: { readonly model?: string }): unknown {
   if (
+    backend.model === undefined ||
     !(error instanceof DataPlaneError) ||
     error.code !== DataPlaneErrorCode.UpstreamRejected ||
     error.upstreamStatus !== 404
