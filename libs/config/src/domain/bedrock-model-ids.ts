@@ -6,5 +6,12 @@
  */
 export function bedrockBaseModelId(modelId: string): string {
   const resource = modelId.slice(modelId.lastIndexOf('/') + 1).toLowerCase();
-  return resource.replace(/^[a-z-]+\.(?=[a-z0-9-]+\.)/, '');
+  return resource.replace(PROFILE_GEOGRAPHY, '');
 }
+
+/**
+ * The geographies AWS names cross-region inference profiles by. A list, not "any first
+ * segment before two more dots": a model's own name may hold a dot (`moonshotai.kimi-k2.5`),
+ * and its vendor must stay.
+ */
+const PROFILE_GEOGRAPHY = /^(?:us|us-gov|eu|apac|jp|au|ca|global)\.(?=[a-z0-9-]+\.)/;

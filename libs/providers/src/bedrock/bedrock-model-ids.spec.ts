@@ -109,6 +109,13 @@ describe('Bedrock model ids: profiles and ARNs', () => {
     assert.equal(baseModelId(PROFILE), 'anthropic.claude-3-5-sonnet-20240620-v1:0');
     assert.equal(baseModelId(PROFILE_ARN), 'anthropic.claude-3-5-sonnet-20240620-v1:0');
     assert.equal(baseModelId(LLAMA_FOUNDATION_ARN), 'meta.llama3-3-70b-instruct-v1:0');
+    // A dot in the model's own name keeps its vendor; a geography is taken off before it.
+    assert.equal(baseModelId('moonshotai.kimi-k2.5'), 'moonshotai.kimi-k2.5');
+    assert.equal(baseModelId('us.moonshotai.kimi-k2.5'), 'moonshotai.kimi-k2.5');
+    assert.equal(
+      baseModelId('jp.anthropic.claude-sonnet-4-5-v1:0'),
+      'anthropic.claude-sonnet-4-5-v1:0',
+    );
     const families = [
       PROFILE,
       GLOBAL_PROFILE,
