@@ -1,11 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
-import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { startGatewayWithConfig, type AppProcess } from '@aigw/testing/processes';
 import { answerText, chat, FULL_ANSWER } from './reuse-helpers';
 
 // A shared (deduplicated) stream that fails mid-way: every caller on it, the leader and
@@ -13,15 +10,12 @@ import { answerText, chat, FULL_ANSWER } from './reuse-helpers';
 // next identical request makes its own call instead of being handed the error.
 
 describe('a deduplicated stream failing mid-way (all-in-one gateway)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'aigw-dedup-stream-failure-'));
   const upstream = new FakeOpenAiUpstream('dedup-stream-failure');
   let gateway: AppProcess;
 
   before(async () => {
     await upstream.start();
-    const config = join(dir, 'dedup.yaml');
-    writeFileSync(
-      config,
+    gateway = await startGatewayWithConfig(
       `apiVersion: gateway.envoyproxy.io/v1alpha1
 kind: AIGatewayRoute
 metadata: {name: deduped}
@@ -34,10 +28,6 @@ spec:
     keyComponents: [prompt, model]
 `,
     );
-    gateway = await startApp('gateway', {
-      AI_GATEWAY_CONFIG: config,
-      AI_GATEWAY_DATA_DIR: join(dir, 'data'),
-    });
   });
   after(async () => {
     await gateway?.stop();

@@ -1,12 +1,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { freeLoopbackPort, metricSum } from '@aigw/testing';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
-import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { startGatewayWithConfig, type AppProcess } from '@aigw/testing/processes';
 import { answerText, chat, FULL_ANSWER } from './reuse-helpers';
 
 // The cache and deduplication only save work: a Redis that was never reachable (down when
@@ -14,7 +11,6 @@ import { answerText, chat, FULL_ANSWER } from './reuse-helpers';
 // away does (response-reuse-redis-outage.int-spec.ts).
 
 describe('response cache and deduplication with a Redis never reached (all-in-one gateway)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'aigw-reuse-unreachable-'));
   const upstream = new FakeOpenAiUpstream('unreachable-redis');
   let gateway: AppProcess;
   let redisUrl: string;
@@ -24,9 +20,7 @@ describe('response cache and deduplication with a Redis never reached (all-in-on
     // Free now: nothing listens on it, so connecting is refused at once.
     const port = await freeLoopbackPort();
     redisUrl = `redis://127.0.0.1:${port}`;
-    const config = join(dir, 'reuse.yaml');
-    writeFileSync(
-      config,
+    gateway = await startGatewayWithConfig(
       `apiVersion: gateway.envoyproxy.io/v1alpha1
 kind: AIGatewayRoute
 metadata: {name: cached}
@@ -44,14 +38,12 @@ spec:
     window: 5s
     keyComponents: [prompt, model]
 `,
+      {
+        AI_GATEWAY_MISSING_SECRETS: 'warn',
+        // Deduplication's Redis: away too.
+        REDIS_URL: redisUrl,
+      },
     );
-    gateway = await startApp('gateway', {
-      AI_GATEWAY_CONFIG: config,
-      AI_GATEWAY_DATA_DIR: join(dir, 'data'),
-      AI_GATEWAY_MISSING_SECRETS: 'warn',
-      // Deduplication's Redis: away too.
-      REDIS_URL: redisUrl,
-    });
   });
   after(async () => {
     await gateway?.stop();

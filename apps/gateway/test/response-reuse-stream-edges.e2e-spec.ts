@@ -1,11 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
-import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { startGatewayWithConfig, type AppProcess } from '@aigw/testing/processes';
 
 // A cached stream replayed on each API the gateway speaks is a whole stream of that API,
 // with the usage the client asked for, as the call that filled the cache was.
@@ -21,15 +18,12 @@ function dataEvents(sse: string): Record<string, unknown>[] {
 }
 
 describe('cached streams replayed on every API (all-in-one gateway)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'aigw-reuse-edges-'));
   const upstream = new FakeOpenAiUpstream('reuse-edges');
   let gateway: AppProcess;
 
   before(async () => {
     await upstream.start();
-    const config = join(dir, 'reuse.yaml');
-    writeFileSync(
-      config,
+    gateway = await startGatewayWithConfig(
       `apiVersion: gateway.envoyproxy.io/v1alpha1
 kind: AIGatewayRoute
 metadata: {name: cached}
@@ -39,10 +33,6 @@ spec:
   caching: {enabled: true, ttl: 3600s, keyComponents: [prompt, model]}
 `,
     );
-    gateway = await startApp('gateway', {
-      AI_GATEWAY_CONFIG: config,
-      AI_GATEWAY_DATA_DIR: join(dir, 'data'),
-    });
   });
   after(async () => {
     await gateway?.stop();
