@@ -201,7 +201,7 @@ export class EdgeExchange {
           if (served.source === 'follower' && admission && !this.reuse!.billsReuse) {
             // Lost the race to lead: nothing of this caller's own will be billed. Its event
             // settling the released hold would read as a hold that lapsed under a call.
-            void this.admission?.release(admission).catch(() => undefined);
+            void this.admission?.release(admission);
             admission = { headers: admission.headers };
             reusedBy = withoutHold(admitted);
           }
@@ -300,7 +300,7 @@ export class EdgeExchange {
           this.logPayload(capture, { httpStatus: 200, servedBy }, timings.startedAt);
         } catch (error) {
           if (reused && admission && !recorded) {
-            void this.admission?.release(admission).catch(() => undefined);
+            void this.admission?.release(admission);
           }
           const mapped = toDataPlaneError(error);
           relay.fail(mapped);
@@ -315,7 +315,7 @@ export class EdgeExchange {
         const mapped = withAdmittedFamilies(toDataPlaneError(error), admission?.headers);
         // No answer, or a reused one not delivered, means no usage event to settle the hold.
         if (admission && (!answered || reused))
-          void this.admission?.release(admission).catch(() => undefined);
+          void this.admission?.release(admission);
         const failure = { requestId, endpoint, request, error: mapped, timings, accepted };
         const gone = hangUp(reply, abort.signal);
         this.observer.failed({ ...failure, ...gone });

@@ -295,7 +295,7 @@ export class RealtimeEdge {
           if (admission) this.admission?.ended(admission);
           // No response reported usage: nothing will settle the hold.
           if (!end.usage && admission) {
-            void this.admission?.release(admission).catch(() => undefined);
+            void this.admission?.release(admission);
           }
           if (servedBy) this.ended(admitted, servedBy, timings, end);
           finished();
@@ -331,7 +331,7 @@ export class RealtimeEdge {
       }
     } catch (error) {
       socket.off('close', gone);
-      if (admission) void this.admission?.release(admission).catch(() => undefined);
+      if (admission) void this.admission?.release(admission);
       const refusal = toDataPlaneError(error);
       // A hang-up mid-handshake is the client's doing, not a refusal (the backend's abort
       // surfaces as an error too).
