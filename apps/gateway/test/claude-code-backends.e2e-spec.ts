@@ -1,15 +1,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
 import {
   FakeAnthropicUpstream,
   FakeBedrockUpstream,
   FakeOpenAiToolUpstream,
 } from '@aigw/testing/fake-provider';
-import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { startGatewayWithConfig, type AppProcess } from '@aigw/testing/processes';
 import { startOnClaudeBedrockBackend } from './claude-on-bedrock';
 
 // What Claude Code sends through the official SDK that only some backends take: one
@@ -27,10 +24,7 @@ describe('Claude Code requests on Anthropic and OpenAI-format backends', () => {
 
   before(async () => {
     await Promise.all([claude.start(), openai.start()]);
-    const dir = mkdtempSync(join(tmpdir(), 'aigw-claude-code-backends-'));
-    const config = join(dir, 'config.yaml');
-    writeFileSync(
-      config,
+    gateway = await startGatewayWithConfig(
       `kind: AIGatewayRoute
 metadata: {name: claude-code-backends}
 spec:
@@ -50,13 +44,11 @@ spec:
     auth:
       apiKeyRef: {name: openai-key}
 `,
+      {
+        AI_GATEWAY_SECRET_ANTHROPIC_KEY_APIKEY: 'sk-ant-test',
+        AI_GATEWAY_SECRET_OPENAI_KEY_APIKEY: 'sk-openai-test',
+      },
     );
-    gateway = await startApp('gateway', {
-      AI_GATEWAY_CONFIG: config,
-      AI_GATEWAY_DATA_DIR: join(dir, 'data'),
-      AI_GATEWAY_SECRET_ANTHROPIC_KEY_APIKEY: 'sk-ant-test',
-      AI_GATEWAY_SECRET_OPENAI_KEY_APIKEY: 'sk-openai-test',
-    });
     client = new Anthropic({ baseURL: gateway.baseUrl, apiKey: 'client-key', maxRetries: 0 });
   });
   after(async () => {

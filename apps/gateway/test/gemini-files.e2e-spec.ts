@@ -1,11 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ApiError, createPartFromUri, GoogleGenAI, type File as GeminiFile } from '@google/genai';
 import { metricSum } from '@aigw/testing';
-import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { startGatewayWithConfig, type AppProcess } from '@aigw/testing/processes';
 import { FakeGeminiFilesUpstream } from './fake-gemini-files-upstream';
 
 // Google's Files API on the gateway's Gemini edge, driven by Google's own SDK: a file is
@@ -23,7 +20,6 @@ const FILE_BYTES = 9 * 1024 * 1024;
 describe('Gemini Files API on the all-in-one gateway', () => {
   const first = new FakeGeminiFilesUpstream('a', KEY_A);
   const second = new FakeGeminiFilesUpstream('b', KEY_B);
-  const dir = mkdtempSync(join(tmpdir(), 'aigw-gemini-files-'));
   let gateway: AppProcess;
   let alice: GoogleGenAI;
   let bob: GoogleGenAI;
@@ -55,8 +51,7 @@ describe('Gemini Files API on the all-in-one gateway', () => {
 
   before(async () => {
     await Promise.all([first.start(), second.start()]);
-    writeFileSync(
-      join(dir, 'config.yaml'),
+    gateway = await startGatewayWithConfig(
       `kind: AIGatewayRoute
 metadata: {name: gemini-files}
 spec:
@@ -66,13 +61,11 @@ spec:
   userIdentification: {header: x-user-id}
   failover: {on: [rateLimit, timeout, error], retryDelay: 0s}
 `,
+      {
+        AI_GATEWAY_SECRET_KEY_A_APIKEY: KEY_A,
+        AI_GATEWAY_SECRET_KEY_B_APIKEY: KEY_B,
+      },
     );
-    gateway = await startApp('gateway', {
-      AI_GATEWAY_CONFIG: join(dir, 'config.yaml'),
-      AI_GATEWAY_DATA_DIR: join(dir, 'data'),
-      AI_GATEWAY_SECRET_KEY_A_APIKEY: KEY_A,
-      AI_GATEWAY_SECRET_KEY_B_APIKEY: KEY_B,
-    });
     alice = clientOf('alice');
     bob = clientOf('bob');
   });

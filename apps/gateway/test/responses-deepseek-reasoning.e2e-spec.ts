@@ -9,12 +9,9 @@
 // against the fake OpenAI tool upstream in DeepSeek's thinking mode, which keeps that rule.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import OpenAI from 'openai';
 import { FakeOpenAiToolUpstream } from '@aigw/testing/fake-provider';
-import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { startGatewayWithConfig, type AppProcess } from '@aigw/testing/processes';
 
 const THINKING = 'The user wants the weather in Paris; I will call get_weather.';
 
@@ -57,10 +54,7 @@ describe('the Responses API on DeepSeek thinking mode, in a tool loop', () => {
   before(async () => {
     await upstream.start();
     upstream.thinking = THINKING;
-    const dir = mkdtempSync(join(tmpdir(), 'aigw-responses-deepseek-e2e-'));
-    const config = join(dir, 'config.yaml');
-    writeFileSync(
-      config,
+    gateway = await startGatewayWithConfig(
       `apiVersion: gateway.envoyproxy.io/v1alpha1
 kind: AIGatewayRoute
 metadata: {name: responses-deepseek}
@@ -78,10 +72,6 @@ spec:
     modelNameOverride: vllm-thinker
 `,
     );
-    gateway = await startApp('gateway', {
-      AI_GATEWAY_CONFIG: config,
-      AI_GATEWAY_DATA_DIR: join(dir, 'data'),
-    });
     client = new OpenAI({ baseURL: `${gateway.baseUrl}/v1`, apiKey: 'unused', maxRetries: 0 });
   });
   after(async () => {
