@@ -314,8 +314,7 @@ export class EdgeExchange {
         // A budget refusal past admission (the router's gate) with both families' headers.
         const mapped = withAdmittedFamilies(toDataPlaneError(error), admission?.headers);
         // No answer, or a reused one not delivered, means no usage event to settle the hold.
-        if (admission && (!answered || reused))
-          void this.admission?.release(admission);
+        if (admission && (!answered || reused)) void this.admission?.release(admission);
         const failure = { requestId, endpoint, request, error: mapped, timings, accepted };
         const gone = hangUp(reply, abort.signal);
         this.observer.failed({ ...failure, ...gone });
