@@ -56,6 +56,16 @@ export default tseslint.config(
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
       ],
       '@typescript-eslint/require-await': 'off',
+      // The build settles a barrel's re-exports on first read (scripts/lib/settled-reexports.mjs),
+      // which is only a live binding if no exported binding is ever reassigned.
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "ExportNamedDeclaration > VariableDeclaration[kind!='const']",
+          message:
+            'export a const (or a function reading mutable state): exports are settled on first read',
+        },
+      ],
     },
   },
   {

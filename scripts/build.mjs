@@ -1,8 +1,10 @@
 // Compiles apps/ and libs/ to dist/ with SWC: decorators with metadata (Nest DI needs
-// them), path aliases rewritten to relative requires, assets copied beside the code.
+// them), path aliases rewritten to relative requires, assets copied beside the code, and
+// barrels' re-exports settled into plain properties on first use (lib/settled-reexports.mjs).
 import { transformFile } from '@swc/core';
 import { readFileSync, mkdirSync, writeFileSync, copyFileSync, readdirSync, rmSync } from 'node:fs';
 import { join, dirname, relative, resolve } from 'node:path';
+import { settleReexports } from './lib/settled-reexports.mjs';
 
 const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
 // `--out DIR` builds elsewhere (a benchmark's second build beside dist/); the layout is the same.
@@ -42,7 +44,11 @@ for (const top of ['apps', 'libs']) {
     mkdirSync(dirname(target), { recursive: true });
     if (file.endsWith('.ts') && !file.endsWith('.d.ts')) {
       if (SKIP.test(file)) continue;
-      const { code, map } = await transformFile(file, { ...swcOptions, filename: file });
+      const { code: compiledCode, map } = await transformFile(file, {
+        ...swcOptions,
+        filename: file,
+      });
+      const code = settleReexports(compiledCode, file);
       const jsTarget = target.replace(/\.ts$/, '.js');
       writeFileSync(jsTarget, `${code}\n//# sourceMappingURL=${jsTarget.split('/').pop()}.map\n`);
       if (map) writeFileSync(`${jsTarget}.map`, map);

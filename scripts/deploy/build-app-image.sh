@@ -39,7 +39,7 @@ inputs_hash() {
     find apps libs config -type f ! -path '*/node_modules/*' ! -path '*/test/*' \
       ! -name '*.spec.ts' ! -name '*.int-spec.ts' ! -name '*.e2e-spec.ts' -print0 |
       sort -z | xargs -0 sha256sum
-    sha256sum package.json package-lock.json tsconfig.base.json scripts/build.mjs \
+    sha256sum package.json package-lock.json tsconfig.base.json scripts/build.mjs scripts/lib/*.mjs \
       scripts/deploy/build-app-image.sh scripts/deploy/prod-modules.mjs
   } | sha256sum | cut -c1-12
 }
@@ -91,10 +91,11 @@ fi
 # dist/ is compiled in a copy of the sources, so the shared working tree's dist/ (which
 # other runs may be using) is left alone.
 log "compiling apps/ and libs/"
-mkdir -p "$stage/src/scripts" "$stage/image/app" "$stage/image/usr/local/bin" \
+mkdir -p "$stage/src/scripts/lib" "$stage/image/app" "$stage/image/usr/local/bin" \
   "$stage/image/var/lib/ai-gateway"
 cp -r apps libs tsconfig.base.json package.json "$stage/src/"
 cp scripts/build.mjs "$stage/src/scripts/"
+cp scripts/lib/*.mjs "$stage/src/scripts/lib/"
 ln -s "$root/node_modules" "$stage/src/node_modules"
 "$node_bin" "$stage/src/scripts/build.mjs" >&2
 
