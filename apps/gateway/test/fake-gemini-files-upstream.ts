@@ -28,6 +28,8 @@ export class FakeGeminiFilesUpstream {
   readonly files = new Map<string, Record<string, unknown> & { bytes: Buffer }>();
   /** When set, generateContent answers a 500 (a backend fault the router may fail over on). */
   failGenerate = false;
+  /** When set, generateContent answers a 429 with Retry-After: 30 (the router cools it down). */
+  rateLimitGenerate = false;
   private readonly uploads = new Map<string, Upload>();
   private server?: Server;
   private next = 0;
@@ -157,6 +159,10 @@ export class FakeGeminiFilesUpstream {
     }
     if (request.method === 'POST' && url.pathname.endsWith(':generateContent')) {
       if (this.failGenerate) return googleError(response, 500, 'INTERNAL', 'Internal error');
+      if (this.rateLimitGenerate) {
+        response.setHeader('retry-after', '30');
+        return googleError(response, 429, 'RESOURCE_EXHAUSTED', 'Quota exceeded');
+      }
       return json(response, 200, {
         candidates: [
           {

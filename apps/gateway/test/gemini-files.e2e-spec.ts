@@ -11,6 +11,7 @@ import { FakeGeminiFilesUpstream } from './fake-gemini-files-upstream';
 // deletes or uses it; generateContent naming it goes to that backend and no other.
 
 const MODEL = 'gemini-files';
+const BALANCED = 'gemini-balanced';
 const KEY_A = 'AIzaBackendKeyA';
 const KEY_B = 'AIzaBackendKeyB';
 const CLIENT_KEY = 'goog-client-key-never-forwarded';
@@ -20,6 +21,9 @@ const FILE_BYTES = 9 * 1024 * 1024;
 describe('Gemini Files API on the all-in-one gateway', () => {
   const first = new FakeGeminiFilesUpstream('a', KEY_A);
   const second = new FakeGeminiFilesUpstream('b', KEY_B);
+  // A load-balanced model's two backends (weighted round robin takes them in turn).
+  const third = new FakeGeminiFilesUpstream('c', KEY_A);
+  const fourth = new FakeGeminiFilesUpstream('d', KEY_A);
   let gateway: AppProcess;
   let alice: GoogleGenAI;
   let bob: GoogleGenAI;
@@ -50,7 +54,7 @@ describe('Gemini Files API on the all-in-one gateway', () => {
     error instanceof ApiError && error.status === status;
 
   before(async () => {
-    await Promise.all([first.start(), second.start()]);
+    await Promise.all([first.start(), second.start(), third.start(), fourth.start()]);
     gateway = await startGatewayWithConfig(
       `kind: AIGatewayRoute
 metadata: {name: gemini-files}
@@ -58,6 +62,16 @@ spec:
   backends:
   - {name: gemini-a, provider: google-gemini, baseUrl: "${first.baseUrl}", model: gemini-2.5-flash, modelNameOverride: ${MODEL}, auth: {apiKeyRef: {name: key-a}}}
   - {name: gemini-b, priority: 1, provider: google-gemini, baseUrl: "${second.baseUrl}", model: gemini-2.5-flash, modelNameOverride: ${MODEL}, auth: {apiKeyRef: {name: key-b}}}
+  userIdentification: {header: x-user-id}
+  failover: {on: [rateLimit, timeout, error], retryDelay: 0s}
+---
+kind: AIGatewayRoute
+metadata: {name: gemini-balanced}
+spec:
+  loadBalancing: {strategy: weighted-round-robin}
+  backends:
+  - {name: gemini-c, priority: 0, provider: google-gemini, baseUrl: "${third.baseUrl}", model: gemini-2.5-flash, modelNameOverride: ${BALANCED}, auth: {apiKeyRef: {name: key-a}}}
+  - {name: gemini-d, priority: 0, provider: google-gemini, baseUrl: "${fourth.baseUrl}", model: gemini-2.5-flash, modelNameOverride: ${BALANCED}, auth: {apiKeyRef: {name: key-a}}}
   userIdentification: {header: x-user-id}
   failover: {on: [rateLimit, timeout, error], retryDelay: 0s}
 `,
@@ -72,7 +86,7 @@ spec:
 
   after(async () => {
     await gateway?.stop();
-    await Promise.all([first.stop(), second.stop()]);
+    await Promise.all([first.stop(), second.stop(), third.stop(), fourth.stop()]);
   });
 
   it("uploads through the SDK's resumable protocol to the model's first Gemini backend, under the gateway's name", async () => {
@@ -153,12 +167,97 @@ spec:
       const plain = await alice.models.generateContent({ model: MODEL, contents: 'hello' });
       assert.equal(plain.text, 'read by b');
       const reached = second.generateBodies().length;
-      await assert.rejects(ask(alice, uploaded), (error: unknown) => error instanceof ApiError);
+      await assert.rejects(
+        ask(alice, uploaded),
+        (error: unknown) =>
+          error instanceof ApiError &&
+          /holding the file/.test(error.message) &&
+          /no other backend was tried/.test(error.message),
+      );
       assert.equal(second.generateBodies().length, reached, 'the file went to another backend');
       assert.ok(!second.calls.some((call) => call.body.includes('afile')));
     } finally {
       first.failGenerate = false;
     }
+  });
+
+  it('tries the holder while it cools down, as no other backend has the file', async () => {
+    first.rateLimitGenerate = true;
+    try {
+      // A 429 with Retry-After cools the holder; a call without the file goes to b.
+      const plain = await alice.models.generateContent({ model: MODEL, contents: 'hello' });
+      assert.equal(plain.text, 'read by b');
+    } finally {
+      first.rateLimitGenerate = false;
+    }
+    const reached = second.generateBodies().length;
+    const answer = await ask(alice, uploaded);
+    assert.equal(answer.text, 'read by a');
+    assert.equal(second.generateBodies().length, reached);
+  });
+
+  it('keeps every call naming the file to its holder, whichever backend load balancing picks', async () => {
+    const balanced = clientOf('alice', { 'x-ai-gateway-model': BALANCED });
+    const file = await balanced.files.upload({
+      file: new Blob(['balanced bytes'], { type: 'text/plain' }),
+      config: { mimeType: 'text/plain' },
+    });
+    assert.equal(third.files.size, 1);
+    const answers: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const answer = await balanced.models.generateContent({
+        model: BALANCED,
+        contents: [{ role: 'user', parts: [createPartFromUri(file.uri!, file.mimeType!)] }],
+      });
+      answers.push(answer.text ?? '');
+    }
+    assert.deepEqual(answers, ['read by c', 'read by c', 'read by c', 'read by c']);
+    // Calls without a file still take turns.
+    const plain: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      plain.push(
+        (await balanced.models.generateContent({ model: BALANCED, contents: `hi ${i}` })).text!,
+      );
+    }
+    assert.deepEqual(plain.sort(), ['read by c', 'read by d']);
+  });
+
+  it("serves Google's simple multipart upload (metadata part, then media), usable as any file", async () => {
+    const boundary = 'gateway-test-boundary';
+    const media = Buffer.alloc(3 * 1024 * 1024, 'multipart media. ');
+    const body = Buffer.concat([
+      Buffer.from(
+        `--${boundary}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n` +
+          JSON.stringify({ file: { displayName: 'one shot' } }) +
+          `\r\n--${boundary}\r\nContent-Type: text/csv\r\n\r\n`,
+      ),
+      media,
+      Buffer.from(`\r\n--${boundary}--\r\n`),
+    ]);
+    const filesBefore = first.files.size;
+    const response = await fetch(`${gateway.baseUrl}/upload/v1beta/files?uploadType=multipart`, {
+      method: 'POST',
+      headers: {
+        'content-type': `multipart/related; boundary=${boundary}`,
+        'x-goog-api-key': CLIENT_KEY,
+        'x-user-id': 'alice',
+        'x-ai-gateway-model': MODEL,
+      },
+      body,
+    });
+    assert.equal(response.status, 200, await response.clone().text());
+    const { file } = (await response.json()) as { file: GeminiFile };
+    assert.match(file.name ?? '', /^files\/aigw-[0-9a-f]{32}$/);
+    assert.equal(file.displayName, 'one shot');
+    assert.equal(file.mimeType, 'text/csv');
+    assert.equal(file.sizeBytes, String(media.length));
+    assert.ok(!JSON.stringify(file).includes(first.origin));
+    assert.equal(first.files.size, filesBefore + 1);
+    const held = [...first.files.values()].at(-1)!;
+    assert.deepEqual(held.bytes, media);
+    const answer = await ask(alice, file);
+    assert.equal(answer.text, 'read by a');
+    await alice.files.delete({ name: file.name! });
   });
 
   it('serves the v1beta paths too (the SDK with apiVersion v1beta, raw clients)', async () => {
@@ -213,7 +312,7 @@ spec:
 
   it('counts uploads by outcome', async () => {
     const text = await (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
-    assert.equal(metricSum(text, 'ai_gateway_gemini_file_uploads_total', { outcome: 'ok' }), 2);
+    assert.equal(metricSum(text, 'ai_gateway_gemini_file_uploads_total', { outcome: 'ok' }), 4);
     assert.equal(
       metricSum(text, 'ai_gateway_gemini_file_uploads_total', { outcome: 'invalid' }),
       1,

@@ -31,6 +31,7 @@ import { StreamIdleWatch } from './stream-idle-watch';
 import { BackendHealth, type Cooldown } from './domain/backend-health';
 import { RequestDeadline } from './domain/request-deadline';
 import { modelCallFailure } from './domain/model-call-failure';
+import { heldFilePin, holderFailed, pinnedLink } from './domain/held-file-pin';
 import {
   isImageStream,
   isSpecialRequest,
@@ -203,6 +204,12 @@ export class FailoverRouter implements RouterPort {
       );
       route = chain.route;
       const links = chain.links;
+      // A file one backend holds: that backend alone, whatever balancing or health say.
+      const pin = heldFilePin(request);
+      if (pin) {
+        const holder = pinnedLink(pin, route.name, request.requestedModel, links);
+        return this.routePinned(request, route, holder, signal);
+      }
       // A backend whose API lacks the operation (audio on Anthropic), or a chat's Gemini
       // built-in tools, is no failover target; every backend serves the other chats,
       // completions and embeddings, so those skip the filter.
@@ -252,6 +259,20 @@ export class FailoverRouter implements RouterPort {
       return this.tryChain(request, route, ordered, attemptBudget(route, ordered.length), signal);
     }
     return this.routeNarrowed(request, route, ordered, overrides, signal);
+  }
+
+  /** The one backend holding the request's files, called alone even while it cools down. */
+  private async routePinned(
+    request: GatewayRequest,
+    route: RouteConfig,
+    holder: ChainLink,
+    signal: AbortSignal,
+  ): Promise<GatewayAnswer> {
+    try {
+      return await this.routeNarrowed(request, route, [holder], request.overrides!, signal);
+    } catch (error) {
+      throw signal.aborted ? error : holderFailed(error);
+    }
   }
 
   /**

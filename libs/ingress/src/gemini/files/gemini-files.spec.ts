@@ -318,4 +318,125 @@ describe('GeminiFiles', () => {
     // `other` is served by g3 alone: the file's backend does not serve it.
     await assert.rejects(call('other'), isCode(DataPlaneErrorCode.InvalidRequest));
   });
+
+  it('serves the simple multipart upload, its media part streamed to the backend as it arrives', async () => {
+    const { backend, files, outcomes } = setup();
+    let mediaSeen!: () => void;
+    const seen = new Promise<void>((resolve) => (mediaSeen = resolve));
+    const original = backend.step.bind(backend);
+    backend.step = async (target, url, step) => {
+      const data = (async function* () {
+        for await (const chunk of step.data) {
+          mediaSeen();
+          yield chunk;
+        }
+      })();
+      return original(target, url, { ...step, data });
+    };
+    const boundary = 'b0undary';
+    // The body's end is sent only once the backend has had the media's first bytes.
+    const body = (async function* () {
+      yield Buffer.from(
+        `--${boundary}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n` +
+          `{"file":{"displayName":"notes","name":"files/chosen"}}\r\n` +
+          `--${boundary}\r\nContent-Type: text/plain\r\n\r\nhello `,
+      );
+      await seen;
+      yield Buffer.from(`world\r\n--${boundary}--\r\n`);
+    })();
+    const answer = await files.upload(
+      {
+        ...request({
+          headers: {
+            'content-type': `multipart/related; boundary=${boundary}`,
+            'x-ai-gateway-model': 'pro',
+            'x-user-id': 'alice',
+          },
+          query: { uploadType: 'multipart' },
+        }),
+        raw: Readable.from(body),
+      } as unknown as FastifyRequest,
+      CALLERS,
+    );
+    assert.deepEqual(
+      backend.steps.map(({ command, offset, bytes }) => [command, offset, bytes]),
+      [['upload, finalize', '0', 'hello world']],
+    );
+    assert.ok(backend.targets.every((t) => t.backendName === 'g1'));
+    const file = answer.body!.file as Record<string, unknown>;
+    assert.match(String(file.name), /^files\/aigw-[0-9a-f]{32}$/);
+    assert.equal(file.uri, `http://gateway.test/v1beta/${String(file.name)}`);
+    const got = await files.get(
+      request({ headers: { 'x-user-id': 'alice' }, params: { id: String(file.name).slice(6) } }),
+      CALLERS,
+    );
+    assert.equal(got.body!.name, file.name);
+    assert.deepEqual(outcomes, ['ok']);
+  });
+
+  it('refuses a multipart upload without a boundary, a media part, or within the size limit', async () => {
+    const { backend, files, outcomes } = setup(8);
+    const multipart = (contentType: string | undefined, body: string) =>
+      files.upload(
+        request({
+          headers: {
+            ...(contentType === undefined ? {} : { 'content-type': contentType }),
+            'x-goog-upload-protocol': 'multipart',
+            'x-ai-gateway-model': 'pro',
+            'x-user-id': 'alice',
+          },
+          body,
+        }),
+        CALLERS,
+      );
+    await assert.rejects(
+      multipart('application/json', '{}'),
+      isCode(DataPlaneErrorCode.InvalidRequest),
+    );
+    await assert.rejects(
+      multipart(
+        'multipart/related; boundary=x',
+        '--x\r\nContent-Type: application/json\r\n\r\n{}\r\n--x--',
+      ),
+      isCode(DataPlaneErrorCode.InvalidRequest),
+    );
+    await assert.rejects(
+      multipart(
+        'multipart/related; boundary=x',
+        '--x\r\nContent-Type: application/json\r\n\r\n{}\r\n--x\r\nContent-Type: text/plain\r\n\r\n0123456789\r\n--x--',
+      ),
+      isCode(DataPlaneErrorCode.BodyTooLarge),
+    );
+    assert.deepEqual(outcomes, ['invalid', 'invalid', 'too_large']);
+    assert.deepEqual(backend.steps, []);
+  });
+
+  it('keeps a call naming two files to one holder, and refuses files of two backends', async () => {
+    const { files, store, upload } = setup();
+    const { final } = await upload();
+    const id = geminiFileIdIn(String((final.body!.file as Record<string, unknown>).uri))!;
+    // A second file of alice's, held by g2 (the model's second backend).
+    const record = (await store.get(id))!;
+    const other = 'aigw-' + 'f'.repeat(32);
+    await store.put({ ...record, id: other, backend: 'g2' }, 60_000);
+    const call = (ids: string[]) =>
+      withHeldGeminiFiles(
+        {
+          requestedModel: 'pro',
+          body: {
+            model: 'pro',
+            messages: [{ role: 'user', content: ids.map((i) => gatewayFilePart(i, '')) }],
+          },
+        } as unknown as GatewayRequest,
+        { 'x-user-id': 'alice' },
+        files,
+        CALLERS,
+      );
+    // A file held by the model's second backend: the call is pinned there.
+    const second = await call([other]);
+    const part = (second.body.messages as { content: { file: Record<string, unknown> }[] }[])[0]
+      .content[0];
+    assert.deepEqual(part.file.held_by, { route: 'gem', backend: 'g2' });
+    await assert.rejects(call([id, other]), isCode(DataPlaneErrorCode.InvalidRequest));
+  });
 });

@@ -12,6 +12,7 @@ import {
   modelNotServed,
   upstreamTargetOf,
   type BackendCallTarget,
+  type CallerContext,
   type JsonObject,
 } from '@aigw/contracts/data-plane';
 import { heldOwnerOf, type HeldObjectStore, type HeldRecord } from '../../batches/held-objects';
@@ -23,6 +24,7 @@ import {
   newUploadToken,
   uploadRecordId,
 } from './gemini-file-names';
+import { isMultipartUpload, multipartBoundary, MultipartParts } from './gemini-multipart-upload';
 
 /** What the gateway needs of a Gemini backend's Files API (the provider library's GeminiFilesUpstream). */
 export interface GeminiFileCalls {
@@ -120,6 +122,11 @@ export class GeminiFiles {
     const query = (request.query ?? {}) as Record<string, unknown>;
     const token = typeof query.upload_id === 'string' ? query.upload_id : undefined;
     try {
+      if (!token && isMultipartUpload(query, header(request, 'x-goog-upload-protocol'))) {
+        const answer = await this.multipart(request, callers);
+        this.options.onUpload?.('ok');
+        return answer;
+      }
       const answer = token
         ? await this.step(request, token, callers)
         : await this.start(request, callers);
@@ -144,22 +151,12 @@ export class GeminiFiles {
       );
     }
     const metadata = await metadataOf(request);
-    const headers = geminiCallerHeaders(request);
-    const model = header(request, GEMINI_FILE_MODEL_HEADER);
-    if (!model) {
-      throw invalid(
-        `Name the model this file is for in the '${GEMINI_FILE_MODEL_HEADER}' header: the gateway keeps the file at that model's Gemini backend, and generateContent calls of that model can use it`,
-      );
-    }
-    const caller = await callers.callerFor(model, headers);
-    if (caller === undefined) throw modelNotServed(model);
-    if (!(await callers.mayUse(model, headers))) throw modelNotAllowed(model);
+    const { caller, model, holder } = await this.uploader(request, callers);
     const size = header(request, 'x-goog-upload-header-content-length');
     if (size !== undefined && !/^\d{1,16}$/.test(size)) {
       throw invalid('X-Goog-Upload-Header-Content-Length must be a whole number of bytes');
     }
     if (size !== undefined && Number(size) > this.maxBytes) throw tooLarge(this.maxBytes);
-    const holder = geminiHolderFor(this.options.config(), model);
     const { uploadUrl } = await this.options.upstream.start(targetOf(holder), {
       metadata,
       ...(size === undefined ? {} : { contentLength: size }),
@@ -191,6 +188,104 @@ export class GeminiFiles {
         'x-goog-upload-control-url': gatewayUploadUrl(request, token),
       },
     };
+  }
+
+  /** Who uploads, for which model, and the backend that will hold the file. */
+  private async uploader(
+    request: FastifyRequest,
+    callers: GeminiFileCallers,
+  ): Promise<{ caller: CallerContext; model: string; holder: Holder }> {
+    const headers = geminiCallerHeaders(request);
+    const model = header(request, GEMINI_FILE_MODEL_HEADER);
+    if (!model) {
+      throw invalid(
+        `Name the model this file is for in the '${GEMINI_FILE_MODEL_HEADER}' header: the gateway keeps the file at that model's Gemini backend, and generateContent calls of that model can use it`,
+      );
+    }
+    const caller = await callers.callerFor(model, headers);
+    if (caller === undefined) throw modelNotServed(model);
+    if (!(await callers.mayUse(model, headers))) throw modelNotAllowed(model);
+    return { caller, model, holder: geminiHolderFor(this.options.config(), model) };
+  }
+
+  /**
+   * Google's simple multipart upload: the metadata part, then the media part streamed to
+   * the backend as it arrives. The backend is sent it as a resumable upload of one
+   * `upload, finalize` step (the call the gateway already makes for the resumable one).
+   */
+  private async multipart(
+    request: FastifyRequest,
+    callers: GeminiFileCallers,
+  ): Promise<GeminiFileAnswer> {
+    let admitted: Awaited<ReturnType<GeminiFiles['uploader']>>;
+    try {
+      admitted = await this.uploader(request, callers);
+    } catch (error) {
+      await drain(request);
+      throw error;
+    }
+    const { caller, model, holder } = admitted;
+    const boundary = multipartBoundary(header(request, 'content-type'));
+    if (boundary === undefined) {
+      await drain(request);
+      throw invalid(
+        "A multipart upload's body is 'multipart/related' (or 'multipart/form-data') with a boundary: a JSON metadata part, then the media part",
+      );
+    }
+    // The body: the file within the limit, with its metadata part and framing.
+    const parts = new MultipartParts(request.raw, boundary, this.maxBytes + MAX_METADATA_BYTES);
+    let failure: unknown;
+    try {
+      if (!(await parts.nextPart())) throw invalid('The multipart upload has no metadata part');
+      const metadata = displayNameOnly(await parts.text(MAX_METADATA_BYTES, 'metadata'));
+      const media = await parts.nextPart();
+      if (!media) throw invalid('The multipart upload has no media part after its metadata');
+      const contentType = media['content-type'] || undefined;
+      const target = targetOf(holder);
+      const { uploadUrl } = await this.options.upstream.start(target, {
+        metadata,
+        ...optional('contentType', contentType),
+      });
+      const data = (async function* (max: number) {
+        try {
+          yield* bounded(parts.content(), max);
+        } catch (error) {
+          failure = error;
+          throw error;
+        }
+      })(this.maxBytes);
+      const answer = await this.options.upstream.step(target, uploadUrl, {
+        command: 'upload, finalize',
+        offset: '0',
+        data,
+      });
+      if (answer.uploadStatus !== 'final') {
+        throw new DataPlaneError(
+          DataPlaneErrorCode.UpstreamBadResponse,
+          'The backend did not finalize the upload',
+        );
+      }
+      const file = fileOf((jsonOf(answer.body) as { file?: unknown } | null)?.file);
+      const session: HeldRecord = {
+        id: '',
+        kind: 'gemini_upload',
+        ...heldOwnerOf(caller),
+        model,
+        upstreamModel: model,
+        route: holder.route,
+        backend: holder.backend.name,
+        provider: holder.backend.provider,
+        providerId: '',
+        createdAt: this.now(),
+        object: {},
+      };
+      const record = await this.keep(session, file, newGeminiFileId());
+      await drain(request);
+      return { status: 200, body: { file: clientFile(record, file, originOf(request)) } };
+    } catch (error) {
+      await drain(request);
+      throw failure ?? error;
+    }
   }
 
   /**
@@ -399,8 +494,9 @@ export class GeminiFiles {
   /**
    * The caller's files a generateContent call names (`fileData.fileUri`, the gateway's
    * ids): each must be the caller's own (as its model's route identifies callers; another
-   * caller's is the same 404 as an unknown one) and held by the first backend of the model
-   * called, the one the call is then kept to. Answers each id's backend URI and holder.
+   * caller's is the same 404 as an unknown one) and held by one of the called model's own
+   * backends, all by the same one: the router calls that backend alone (load balancing
+   * and cooldowns aside). Answers each id's backend URI and holder.
    */
   async heldFiles(
     ids: ReadonlySet<string>,
@@ -409,13 +505,23 @@ export class GeminiFiles {
     callers: Pick<GeminiFileCallers, 'ownerKeyFor'>,
   ): Promise<Map<string, HeldGeminiFile>> {
     const route = routeForModel(this.options.config(), model);
-    const first = route ? backendsForModel(route, model)[0] : undefined;
+    const serving = route ? backendsForModel(route, model) : [];
     const found = new Map<string, HeldGeminiFile>();
     for (const id of ids) {
       const record = await this.ownedRecord(id, headers, callers);
-      if (!route || !first || record.route !== route.name || record.backend !== first.name) {
+      if (
+        !route ||
+        record.route !== route.name ||
+        !serving.some((backend) => backend.name === record.backend)
+      ) {
         throw invalid(
-          `The file files/${id} is held by the backend of model "${record.model.slice(0, 128)}", which does not serve "${model.slice(0, 128)}" first: call a model whose first backend holds it`,
+          `The file files/${id} is held by a backend of model "${record.model.slice(0, 128)}", which does not serve "${model.slice(0, 128)}": call a model that backend serves`,
+        );
+      }
+      const other = [...found.values()].find((file) => file.backend !== record.backend);
+      if (other) {
+        throw invalid(
+          'The files this request names are held by different backends, and no one backend can read them all: name files uploaded for the same model',
         );
       }
       const mimeType = record.object.mimeType;
@@ -547,7 +653,12 @@ async function metadataOf(request: FastifyRequest): Promise<Buffer> {
     }
     parts.push(chunk);
   }
-  const text = Buffer.concat(parts).toString('utf8').trim();
+  return displayNameOnly(Buffer.concat(parts).toString('utf8'));
+}
+
+/** Metadata JSON as the backend is sent it: `{file: {displayName}}` only, or nothing. */
+function displayNameOnly(json: string): Buffer {
+  const text = json.trim();
   if (text === '') return Buffer.alloc(0);
   let parsed: unknown;
   try {

@@ -1,0 +1,164 @@
+import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+
+// Google's simple multipart upload (`uploadType=multipart`, or `X-Goog-Upload-Protocol:
+// multipart`): one `multipart/related` body (or `multipart/form-data`, as curl's -F sends
+// it) of a JSON metadata part and then the media part. Read as it arrives: the metadata
+// part is small and read whole; the media part's bytes are handed on as they come, only
+// a tail that may hold the closing delimiter kept back.
+
+const CRLF = Buffer.from('\r\n');
+const HEADER_END = Buffer.from('\r\n\r\n');
+/** A part's headers are a content type and a disposition: far less than this. */
+const MAX_PART_HEADER_BYTES = 16 * 1024;
+
+/** Whether an upload request is the simple multipart one (and not a resumable start). */
+export function isMultipartUpload(
+  query: Readonly<Record<string, unknown>>,
+  protocol: string | undefined,
+): boolean {
+  return query.uploadType === 'multipart' || protocol?.toLowerCase() === 'multipart';
+}
+
+/** The boundary of a `multipart/related` or `multipart/form-data` body, if it has one. */
+export function multipartBoundary(contentType: string | undefined): string | undefined {
+  if (!contentType || !/^multipart\/(related|form-data)\s*(;|$)/i.test(contentType)) {
+    return undefined;
+  }
+  const match = /;\s*boundary=(?:"([^"]{1,70})"|([^\s;]{1,70}))/i.exec(contentType);
+  return match ? (match[1] ?? match[2]) : undefined;
+}
+
+/** A part's headers, lower-cased names. */
+export type PartHeaders = Readonly<Record<string, string>>;
+
+/**
+ * A multipart body's parts in turn: `nextPart` gives a part's headers (undefined after the
+ * closing delimiter), `content` its bytes as they arrive. A part not read is skipped.
+ */
+export class MultipartParts {
+  private readonly source: AsyncIterator<unknown>;
+  /** Bytes read and not yet given out; the first delimiter is found after a CRLF too. */
+  private held: Buffer = CRLF;
+  private readonly delimiter: Buffer;
+  private state: 'preamble' | 'head' | 'content' | 'done' = 'preamble';
+  private received = 0;
+
+  constructor(
+    body: AsyncIterable<unknown>,
+    boundary: string,
+    /** The whole body's limit: past it, a 413. */
+    private readonly maxBytes: number,
+  ) {
+    this.source = body[Symbol.asyncIterator]();
+    this.delimiter = Buffer.from(`\r\n--${boundary}`);
+  }
+
+  async nextPart(): Promise<PartHeaders | undefined> {
+    if (this.state === 'preamble' || this.state === 'content') {
+      for await (const skipped of this.content()) void skipped;
+    }
+    if (this.state === 'done') return undefined;
+    await this.atLeast(2);
+    if (this.held[0] === 0x2d && this.held[1] === 0x2d) {
+      this.state = 'done';
+      return undefined;
+    }
+    if (!this.held.subarray(0, 2).equals(CRLF)) throw malformed();
+    this.held = this.held.subarray(2);
+    let end = this.held.indexOf(HEADER_END);
+    while (end === -1 && this.held.length <= MAX_PART_HEADER_BYTES) {
+      if (!(await this.more())) break;
+      end = this.held.indexOf(HEADER_END);
+    }
+    if (end === -1 || end > MAX_PART_HEADER_BYTES) throw malformed();
+    const headers: Record<string, string> = {};
+    for (const line of this.held.toString('utf8', 0, end).split('\r\n')) {
+      const colon = line.indexOf(':');
+      if (colon > 0)
+        headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+    }
+    this.held = this.held.subarray(end + HEADER_END.length);
+    this.state = 'content';
+    return headers;
+  }
+
+  /** The current part's bytes as they arrive, up to the next delimiter. */
+  async *content(): AsyncGenerator<Buffer> {
+    if (this.state !== 'content' && this.state !== 'preamble') return;
+    for (;;) {
+      const at = this.held.indexOf(this.delimiter);
+      if (at !== -1) {
+        const before = this.held.subarray(0, at);
+        this.held = this.held.subarray(at + this.delimiter.length);
+        this.state = 'head';
+        if (before.length > 0) yield before;
+        return;
+      }
+      const kept = this.delimiterStart();
+      if (kept > 0) {
+        const out = this.held.subarray(0, kept);
+        this.held = this.held.subarray(kept);
+        yield out;
+      }
+      if (!(await this.more())) throw malformed();
+    }
+  }
+
+  /** The current part whole, at most `max` bytes (a 400 past it). */
+  async text(max: number, what: string): Promise<string> {
+    const pieces: Buffer[] = [];
+    let size = 0;
+    for await (const piece of this.content()) {
+      size += piece.length;
+      if (size > max) throw invalid(`The ${what} part is larger than ${max} bytes`);
+      pieces.push(piece);
+    }
+    return Buffer.concat(pieces).toString('utf8');
+  }
+
+  /** Where in `held` (holding no whole delimiter) one may begin; its length when nowhere. */
+  private delimiterStart(): number {
+    const { held, delimiter } = this;
+    for (let at = Math.max(0, held.length - delimiter.length + 1); at < held.length; at++) {
+      at = held.indexOf(0x0d, at);
+      if (at === -1) break;
+      if (delimiter.subarray(0, held.length - at).equals(held.subarray(at))) return at;
+    }
+    return held.length;
+  }
+
+  private async atLeast(bytes: number): Promise<void> {
+    while (this.held.length < bytes) {
+      if (!(await this.more())) throw malformed();
+    }
+  }
+
+  private async more(): Promise<boolean> {
+    const next = await this.source.next();
+    if (next.done) return false;
+    const value = next.value as Uint8Array | string;
+    const chunk =
+      typeof value === 'string'
+        ? Buffer.from(value)
+        : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+    this.received += chunk.length;
+    if (this.received > this.maxBytes) {
+      throw new DataPlaneError(
+        DataPlaneErrorCode.BodyTooLarge,
+        `The file is larger than the ${this.maxBytes} bytes this gateway takes`,
+      );
+    }
+    this.held = this.held.length === 0 ? chunk : Buffer.concat([this.held, chunk]);
+    return true;
+  }
+}
+
+function malformed(): DataPlaneError {
+  return invalid(
+    'The multipart upload is malformed: send a JSON metadata part, then the media part, each after the boundary, and the closing boundary',
+  );
+}
+
+function invalid(message: string): DataPlaneError {
+  return new DataPlaneError(DataPlaneErrorCode.InvalidRequest, message);
+}

@@ -1,0 +1,148 @@
+// A call naming a file one backend holds (held_by, written by the edge) goes to that
+// backend alone: not where load balancing or a cooldown would send it, and never failed
+// over to a backend without the file.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseGatewayConfig, type GatewayConfig } from '@aigw/config';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type GatewayAnswer,
+  type GatewayRequest,
+  type ProviderCall,
+} from '@aigw/contracts/data-plane';
+import { BackendHealth } from './domain/backend-health';
+import { FailoverRouter } from './failover-router';
+
+function config(loadBalancing = ''): GatewayConfig {
+  const result = parseGatewayConfig(
+    `
+kind: AIGatewayRoute
+metadata: {name: r}
+spec:
+  ${loadBalancing}
+  backends:
+  - {name: a, priority: 0, provider: google-gemini, model: gemini-2.5-flash, modelNameOverride: m}
+  - {name: b, priority: 0, provider: google-gemini, model: gemini-2.5-flash, modelNameOverride: m}
+  failover: {on: [rateLimit, timeout, error], retryDelay: 0s}
+`,
+    { missingSecrets: 'warn', env: {} },
+  );
+  if (!result.ok) throw new Error(result.errors.map((e) => e.format()).join('\n'));
+  return result.config;
+}
+
+function heldFileRequest(holder: string, narrowed = true): GatewayRequest {
+  const file = {
+    file_id: 'https://g/files/x',
+    mime_type: 'text/plain',
+    held_by: { route: 'r', backend: holder },
+  };
+  return {
+    requestId: 'r',
+    operation: 'chat',
+    requestedModel: 'm',
+    stream: false,
+    clientWantsStreamUsage: false,
+    body: {
+      model: 'm',
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'file', file },
+            { type: 'text', text: 'hi' },
+          ],
+        },
+      ],
+    },
+    caller: { userKey: 'u' },
+    allowedModels: [],
+    forwardHeaders: {},
+    ...(narrowed ? { overrides: { fallback: false as const } } : {}),
+  };
+}
+
+function backends(failing = new Set<string>()) {
+  const called: string[] = [];
+  return {
+    called,
+    async invoke(call: ProviderCall): Promise<GatewayAnswer> {
+      const backend = call.target.backendName;
+      called.push(backend);
+      if (failing.has(backend)) {
+        throw new DataPlaneError(DataPlaneErrorCode.UpstreamError, `backend "${backend}" 500`);
+      }
+      return {
+        kind: 'json',
+        status: 200,
+        body: {},
+        usage: { inputTokens: 1, outputTokens: 1, cachedInputTokens: 0, source: 'reported' },
+        servedBy: { backend, provider: call.target.provider, model: call.target.model },
+      };
+    },
+  };
+}
+
+const signal = () => new AbortController().signal;
+const balanced = config('loadBalancing: {strategy: weighted-round-robin}');
+
+describe('a held file pins its call to the holding backend', () => {
+  it('goes to the holder whichever backend weighted round robin would pick', async () => {
+    const providers = backends();
+    const router = new FailoverRouter({
+      config: () => balanced,
+      providers,
+    });
+    for (let i = 0; i < 4; i++) await router.route(heldFileRequest('a'), signal());
+    assert.deepEqual(providers.called, ['a', 'a', 'a', 'a']);
+  });
+
+  it('tries a cooled-down holder, the one backend with the file', async () => {
+    const providers = backends();
+    const health = new BackendHealth();
+    health.recordFailure('a', 60_000, 'rateLimit');
+    assert.equal(health.isCooling('a'), true);
+    const router = new FailoverRouter({ config: () => config(), providers, health });
+    const answer = await router.route(heldFileRequest('a'), signal());
+    assert.equal(answer.servedBy.backend, 'a');
+    assert.deepEqual(providers.called, ['a']);
+  });
+
+  it('does not fail over when the holder fails, and says why', async () => {
+    const providers = backends(new Set(['a']));
+    const router = new FailoverRouter({ config: () => config(), providers });
+    await assert.rejects(
+      router.route(heldFileRequest('a'), signal()),
+      (error: unknown) =>
+        error instanceof DataPlaneError &&
+        error.code === DataPlaneErrorCode.UpstreamError &&
+        /holding the file/.test(error.message) &&
+        /no other backend was tried/.test(error.message),
+    );
+    assert.deepEqual(providers.called, ['a']);
+  });
+
+  it('answers a 503 naming why when the holder no longer serves the model', async () => {
+    const providers = backends();
+    const router = new FailoverRouter({ config: () => config(), providers });
+    await assert.rejects(
+      router.route(heldFileRequest('gone'), signal()),
+      (error: unknown) =>
+        error instanceof DataPlaneError &&
+        error.code === DataPlaneErrorCode.NoBackendAvailable &&
+        /upload it again/.test(error.message),
+    );
+    assert.deepEqual(providers.called, []);
+  });
+
+  it('reads held_by only on calls the edge narrowed to fallback: false', async () => {
+    const providers = backends();
+    const router = new FailoverRouter({
+      config: () => balanced,
+      providers,
+    });
+    for (let i = 0; i < 2; i++) await router.route(heldFileRequest('b', false), signal());
+    assert.deepEqual(new Set(providers.called), new Set(['a', 'b']));
+  });
+});
