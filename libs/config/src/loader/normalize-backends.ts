@@ -405,8 +405,14 @@ function apiKeyHeader(
     dto.headerPrefix ??
     (headerName.toLowerCase() === preset.headerName.toLowerCase() ? preset.headerPrefix : '');
   if (dto.headerName === undefined || dto.headerPrefix === undefined) {
-    const shown = headerPrefix === '' ? headerName : `${headerName}: ${headerPrefix.trim()} <key>`;
-    report.infer(doc, path, `${label}: API key sent as ${shown} (${provider} default)`);
+    // Not "Authorization: Bearer <key>": the log masks header-shaped text, and would print
+    // "Authorization: [REDACTED]" for a note that holds no secret.
+    const prefix = headerPrefix === '' ? '' : ` after "${headerPrefix}"`;
+    report.infer(
+      doc,
+      path,
+      `${label}: API key sent in the ${headerName} header${prefix} (${provider} default)`,
+    );
   }
   return { headerName, headerPrefix };
 }
