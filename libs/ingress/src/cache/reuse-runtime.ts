@@ -103,6 +103,8 @@ export function openResponseReuse(host: ReuseHost, env: Env): ResponseReuse {
         ? new RedisFlightCoordinator(client(url), {
             leaderTimeoutMs,
             memory: flightMemory,
+            // Its blocking reader is a connection of its own: /readyz watches it too.
+            onReader: (reader) => redisClients.add(reader),
             onError,
           })
         : new InProcessFlightCoordinator(Date.now, flightMemory);

@@ -18,6 +18,8 @@ export function reuseStoreOperation(what: string): ReuseStoreOperation | undefin
       return 'dedup_lead';
     case 'dedup publish':
     case 'dedup read':
+    // A follower given an error because the shared call could not be read whole.
+    case 'dedup follow':
     case 'dedup wake':
     case 'dedup expire':
     case 'dedup abandon':

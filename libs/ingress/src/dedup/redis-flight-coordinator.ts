@@ -3,6 +3,8 @@ import type Redis from 'ioredis';
 import { DataPlaneError, DataPlaneErrorCode, type GatewayAnswer } from '@aigw/contracts/data-plane';
 import { defineLuaScript, luaReply, queueOnlyUntilFirstReady } from '@aigw/infra';
 import { Flight, flightError, pumpIntoFlight, type FlightEvent } from './domain/flight';
+import { readFlightEntry } from './flight-stream-entries';
+import { FlightStreamWriter } from './flight-stream-writer';
 import {
   DEFAULT_FLIGHT_MEMORY,
   LocalFlights,
@@ -33,10 +35,32 @@ export interface RedisFlightOptions {
   readonly graceMs?: number;
   /** Longest a follower's read blocks before it checks for new followers and silence. */
   readonly blockMs?: number;
+  /**
+   * How long this process's reads of the streams may keep failing (its reader connection
+   * lost, or Redis silent) before its followers are given up on. A shorter flap resumes
+   * where it was: the stream keeps every entry.
+   */
+  readonly readerLossMs?: number;
   /** Finished answers kept in this process for its late followers (the stream has them too). */
   readonly memory?: FlightMemoryLimits;
+  /** Told of the blocking reader's own connection once opened (readiness watches it). */
+  readonly onReader?: (reader: Redis) => void;
   readonly onError?: (what: string, error: unknown) => void;
 }
+
+/** This replica could not read the shared call's events: not the leader's fault. */
+const readerLost = () =>
+  new DataPlaneError(
+    DataPlaneErrorCode.UpstreamError,
+    "this gateway replica lost its connection to Redis while waiting for an identical request's shared upstream call; a retry makes its own call",
+  );
+
+/** The leader's replica could not publish all of its answer's events. */
+const eventsLost = () =>
+  new DataPlaneError(
+    DataPlaneErrorCode.UpstreamError,
+    'the gateway replica making this shared upstream call lost its connection to Redis before all of its answer was shared; a retry makes its own call',
+  );
 
 interface Follow {
   readonly key: string;
@@ -44,6 +68,8 @@ interface Follow {
   readonly flight: Flight;
   lastId: string;
   lastSeenAt: number;
+  /** The number of the leader's next batch of events. */
+  nextSeq: number;
 }
 
 /**
@@ -64,6 +90,9 @@ export class RedisFlightCoordinator implements FlightCoordinator {
   private readonly leaderTimeoutMs: number;
   private readonly graceMs: number;
   private readonly blockMs: number;
+  private readonly readerLossMs: number;
+  /** When the reader last had an answer from Redis (or started). */
+  private lastReadAt = 0;
   private reader?: Redis;
   private readerId?: string;
   private loop?: Promise<void>;
@@ -79,6 +108,7 @@ export class RedisFlightCoordinator implements FlightCoordinator {
     this.leaderTimeoutMs = options.leaderTimeoutMs ?? 10_000;
     this.graceMs = options.graceMs ?? 60_000;
     this.blockMs = options.blockMs ?? 500;
+    this.readerLossMs = options.readerLossMs ?? 2_000;
     this.local = new LocalFlights(Date.now, options.memory ?? DEFAULT_FLIGHT_MEMORY);
   }
 
@@ -139,41 +169,25 @@ export class RedisFlightCoordinator implements FlightCoordinator {
   }
 
   private leading(key: string, flightId: string, flight: Flight, windowMs: number): LeadingFlight {
-    const stream = streamKey(key, flightId);
-    const keepMs = windowMs + this.graceMs;
-    let pending: string[] = [];
-    let scheduled = false;
-    const write = (fields: string[]) => {
-      this.redis
-        .multi()
-        .xadd(stream, '*', ...fields)
-        .pexpire(stream, keepMs)
-        .exec()
-        .catch((error: unknown) => this.options.onError?.('dedup publish', error));
-    };
-    const flush = () => {
-      scheduled = false;
-      if (pending.length === 0) return;
-      write(['e', `[${pending.join(',')}]`]);
-      pending = [];
-    };
+    const lock = lockKey(key);
+    const writer = new FlightStreamWriter(this.redis, {
+      stream: streamKey(key, flightId),
+      keepMs: windowMs + this.graceMs,
+      release: () => this.abandon(lock, flightId),
+      ...(this.options.onError ? { onError: this.options.onError } : {}),
+    });
     const remote = {
       append: (event: FlightEvent) => {
+        // The leader's own callers read the flight in memory, whatever becomes of Redis.
         flight.append(event);
-        pending.push(JSON.stringify(event));
-        if (!scheduled) {
-          scheduled = true;
-          // Everything appended in one tick travels in one entry.
-          setImmediate(flush);
-        }
+        writer.append(event);
       },
     };
     return {
       flight,
       run: async (call: Promise<GatewayAnswer>) => {
-        // The first entry: followers know the leader is alive, and whether to keep the answer.
-        write(flight.retained ? ['b', '1'] : ['b', '1', 'r', '0']);
-        const beat = setInterval(() => write(['b', '1']), this.beatMs);
+        writer.start(flight.retained);
+        const beat = setInterval(() => writer.beat(), this.beatMs);
         beat.unref();
         this.beats.add(beat);
         try {
@@ -181,7 +195,7 @@ export class RedisFlightCoordinator implements FlightCoordinator {
         } finally {
           clearInterval(beat);
           this.beats.delete(beat);
-          flush();
+          await writer.flush();
         }
         // A failed call is no answer to share, nor one whose leader said no-store: freed after
         // its end was written (one connection keeps the order), so the next identical
@@ -189,16 +203,20 @@ export class RedisFlightCoordinator implements FlightCoordinator {
         // follower already on it may take to read it.
         if (!flight.retained) {
           this.redis
-            .pexpire(stream, this.leaderTimeoutMs)
+            .pexpire(streamKey(key, flightId), this.leaderTimeoutMs)
             .catch((error: unknown) => this.options.onError?.('dedup expire', error));
         }
-        if (flight.failed || !flight.retained) {
-          await ABANDON.run(this.redis, [lockKey(key)], [flightId]).catch((error: unknown) =>
-            this.options.onError?.('dedup abandon', error),
-          );
-        }
+        if (flight.failed || !flight.retained) await this.abandon(lock, flightId);
       },
     };
+  }
+
+  /** Frees the lock if it still names this flight; never rejects. */
+  private abandon(lock: string, flightId: string): Promise<void> {
+    return ABANDON.run(this.redis, [lock], [flightId]).then(
+      () => undefined,
+      (error: unknown) => this.options.onError?.('dedup abandon', error),
+    );
   }
 
   private follow(key: string, flightId: string, ttlMs: number): Flight {
@@ -207,7 +225,14 @@ export class RedisFlightCoordinator implements FlightCoordinator {
     if (existing) return existing.flight;
     const flight = new Flight();
     if (ttlMs > 0) this.local.put(key, flight, ttlMs);
-    this.follows.set(stream, { key, flightId, flight, lastId: '0', lastSeenAt: Date.now() });
+    this.follows.set(stream, {
+      key,
+      flightId,
+      flight,
+      lastId: '0',
+      lastSeenAt: Date.now(),
+      nextSeq: 1,
+    });
     this.wakeReader();
     return flight;
   }
@@ -227,6 +252,7 @@ export class RedisFlightCoordinator implements FlightCoordinator {
   }
 
   private async readLoop(): Promise<void> {
+    this.lastReadAt = Date.now();
     while (!this.closed && this.follows.size > 0) {
       try {
         const reader = await this.readerConnection();
@@ -241,11 +267,13 @@ export class RedisFlightCoordinator implements FlightCoordinator {
           ...follows.map(([, follow]) => follow.lastId),
         );
         this.blocked = false;
-        this.deliver(reply);
+        this.lastReadAt = Date.now();
+        await this.deliver(reply);
       } catch (error) {
         this.blocked = false;
         if (this.closed) break;
         this.options.onError?.('dedup read', error);
+        if (Date.now() - this.lastReadAt > this.readerLossMs) this.giveUpFollows();
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
       await this.expireSilent();
@@ -261,12 +289,13 @@ export class RedisFlightCoordinator implements FlightCoordinator {
       // A reconnected client has a new id.
       reader.on('ready', () => (this.readerId = undefined));
       this.reader = reader;
+      this.options.onReader?.(reader);
     }
     if (this.readerId === undefined) this.readerId = String(await this.reader.call('CLIENT', 'ID'));
     return this.reader;
   }
 
-  private deliver(reply: unknown): void {
+  private async deliver(reply: unknown): Promise<void> {
     if (!Array.isArray(reply)) return; // timed out, or woken for a new stream
     const now = Date.now();
     for (const [stream, entries] of streamReplies(reply)) {
@@ -275,15 +304,45 @@ export class RedisFlightCoordinator implements FlightCoordinator {
       for (const [id, fields] of entries) {
         follow.lastId = id;
         follow.lastSeenAt = now;
-        for (let i = 0; i + 1 < fields.length; i += 2) {
-          if (fields[i] === 'r' && fields[i + 1] === '0') follow.flight.retained = false;
-          if (fields[i] !== 'e') continue;
-          for (const event of JSON.parse(fields[i + 1]) as FlightEvent[])
-            follow.flight.append(event);
+        const read = readFlightEntry(fields, follow.nextSeq);
+        if ('lost' in read) {
+          // A hole in the answer: never handed on as if whole. The key is freed (the leader
+          // may not reach Redis to do it), so a retry leads a new call.
+          await this.giveUp(stream, follow, eventsLost());
+          break;
         }
+        follow.nextSeq = read.nextSeq;
+        if (!read.retained) follow.flight.retained = false;
+        for (const event of read.events) follow.flight.append(event);
       }
       if (follow.flight.finished) this.follows.delete(stream);
     }
+  }
+
+  /**
+   * This process could not read the streams for `readerLossMs`: its followers get a clear
+   * error now rather than a 502 once the leader timeout is over. They do not make the call
+   * themselves here: under the default billing a follower holds no budget admission (it
+   * never asked, or gave its hold back on losing the race to lead), so an own call would
+   * spend past the caller's limits. A retry of the request goes through admission and, with
+   * Redis still away, makes its own call at once (joining and leading fail without a wait).
+   * The key stays: the leader, on another replica, may well be fine.
+   */
+  private giveUpFollows(): void {
+    for (const [stream, follow] of this.follows) {
+      this.follows.delete(stream);
+      const error = readerLost();
+      this.options.onError?.('dedup follow', error);
+      follow.flight.append(flightError(error));
+    }
+  }
+
+  /** Ends one follower with `error`, the key freed first so a retry leads a new call. */
+  private async giveUp(stream: string, follow: Follow, error: DataPlaneError): Promise<void> {
+    this.follows.delete(stream);
+    await this.abandon(lockKey(follow.key), follow.flightId);
+    this.options.onError?.('dedup follow', error);
+    follow.flight.append(flightError(error));
   }
 
   /** A leader silent for too long is gone: the key is freed, then its followers get an error. */
@@ -293,9 +352,7 @@ export class RedisFlightCoordinator implements FlightCoordinator {
       if (now - follow.lastSeenAt <= this.leaderTimeoutMs) continue;
       this.follows.delete(stream);
       // Freed first, so a caller that retries on the error leads a new call.
-      await ABANDON.run(this.redis, [lockKey(follow.key)], [follow.flightId]).catch(
-        (error: unknown) => this.options.onError?.('dedup abandon', error),
-      );
+      await this.abandon(lockKey(follow.key), follow.flightId);
       follow.flight.append(
         flightError(
           new DataPlaneError(

@@ -1,0 +1,195 @@
+// Deduplication across two replicas when one of them loses Redis mid-request. Real Redis;
+// a replica's connections go through a TCP link the test cuts (a network failure), while
+// the other replica's stay up.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import type Redis from 'ioredis';
+import type { GatewayAnswer, JsonObject } from '@aigw/contracts/data-plane';
+import { startRedis, type RealService } from '@aigw/testing';
+import { reuseRedisClient } from '../cache/reuse-redis-client';
+import { answerFromFlight, type Flight } from './domain/flight';
+import { RedisFlightCoordinator, type RedisFlightOptions } from './redis-flight-coordinator';
+import { CuttableLink } from './testing/cuttable-link';
+
+const SERVED = { backend: 'b', provider: 'p', model: 'm' };
+const USAGE = {
+  inputTokens: 1,
+  outputTokens: 2,
+  cachedInputTokens: 0,
+  source: 'reported' as const,
+};
+
+/** A stream the test releases chunk by chunk (`null` ends it). */
+function controlledStream() {
+  const queue: (JsonObject | null)[] = [];
+  let wake: (() => void) | undefined;
+  const push = (chunk: JsonObject | null) => {
+    queue.push(chunk);
+    wake?.();
+  };
+  const answer: GatewayAnswer = {
+    kind: 'stream',
+    status: 200,
+    servedBy: SERVED,
+    usage: Promise.resolve(USAGE),
+    events: (async function* () {
+      for (;;) {
+        while (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+        const next = queue.shift();
+        if (next === null || next === undefined) return;
+        yield next;
+      }
+    })(),
+  };
+  return { answer, push };
+}
+
+/** Reads the flight's stream, the chunks so far in `seen`; rejects as the stream breaks. */
+function reading(flight: Flight) {
+  const seen: string[] = [];
+  const done = answerFromFlight(flight).then(async (answer) => {
+    assert.equal(answer.kind, 'stream');
+    for await (const chunk of answer.events) seen.push(String(chunk.n));
+    return seen;
+  });
+  done.catch(() => undefined);
+  return { seen, done };
+}
+
+async function until(what: string, ok: () => boolean, withinMs = 5_000): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  while (!ok()) {
+    if (Date.now() > deadline) assert.fail(`not within ${withinMs} ms: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('deduplication across replicas when one loses Redis mid-request (real Redis)', () => {
+  let redis: RealService;
+  const clients: Redis[] = [];
+  const closers: (() => Promise<void>)[] = [];
+
+  /** A replica: its own client (as the gateway opens it) and coordinator, maybe via a link. */
+  async function replica(options: RedisFlightOptions, viaLink = false) {
+    const link = viaLink ? await CuttableLink.open(redis.url) : undefined;
+    const client = reuseRedisClient(link?.url ?? redis.url);
+    client.on('error', () => undefined);
+    clients.push(client);
+    const errors: string[] = [];
+    const coordinator = new RedisFlightCoordinator(client, {
+      beatMs: 100,
+      ...options,
+      onError: (what) => errors.push(what),
+    });
+    closers.push(async () => {
+      await coordinator.close();
+      await link?.close();
+    });
+    await until('connected', () => client.status === 'ready');
+    return { coordinator, client, link, errors };
+  }
+
+  before(async () => {
+    redis = await startRedis();
+  });
+  after(async () => {
+    for (const close of closers) await close();
+    for (const client of clients) client.disconnect();
+    await redis.stop();
+  });
+
+  it('a follower whose replica loses Redis gets a clear error at once, not a 502 after the leader timeout', async () => {
+    const leader = await replica({});
+    const follower = await replica({ leaderTimeoutMs: 10_000 }, true);
+    const key = randomUUID();
+    const lead = await leader.coordinator.lead(key, 30_000);
+    assert.ok('leader' in lead);
+    const raced = await follower.coordinator.lead(key, 30_000);
+    assert.ok('follower' in raced);
+    const { answer, push } = controlledStream();
+    const running = lead.leader.run(Promise.resolve(answer));
+    const own = reading(lead.leader.flight);
+    const followed = reading(raced.follower);
+    push({ n: 1 });
+    await until('the follower read the first chunk', () => followed.seen.length === 1);
+
+    const cutAt = Date.now();
+    follower.link?.cut();
+    await assert.rejects(followed.done, /this gateway replica lost its connection to Redis/);
+    const waited = Date.now() - cutAt;
+    assert.ok(waited < 4_000, `the follower waited ${waited} ms`);
+    assert.equal(
+      follower.errors.filter((what) => what === 'dedup follow').length,
+      1,
+      'counted once, for the one follower',
+    );
+
+    // The leader is not touched: its own caller gets the whole answer.
+    push({ n: 2 });
+    push(null);
+    await running;
+    assert.deepEqual(await own.done, ['1', '2']);
+  });
+
+  it('a flap of the follower’s connection shorter than readerLossMs resumes where it was', async () => {
+    const leader = await replica({});
+    const follower = await replica({ readerLossMs: 2_000 }, true);
+    const key = randomUUID();
+    const lead = await leader.coordinator.lead(key, 30_000);
+    assert.ok('leader' in lead);
+    const raced = await follower.coordinator.lead(key, 30_000);
+    assert.ok('follower' in raced);
+    const { answer, push } = controlledStream();
+    const running = lead.leader.run(Promise.resolve(answer));
+    const followed = reading(raced.follower);
+    push({ n: 1 });
+    await until('the follower read the first chunk', () => followed.seen.length === 1);
+
+    follower.link?.cut();
+    push({ n: 2 }); // written while the follower's replica cannot read
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    follower.link?.restore();
+    push({ n: 3 });
+    push(null);
+    await running;
+    assert.deepEqual(await followed.done, ['1', '2', '3']);
+    assert.equal(follower.errors.filter((what) => what === 'dedup follow').length, 0);
+  });
+
+  it('a leader that loses Redis mid-stream: its caller gets the whole answer, a follower elsewhere an error, never a hole', async () => {
+    const leader = await replica({}, true);
+    const follower = await replica({});
+    const key = randomUUID();
+    const lead = await leader.coordinator.lead(key, 30_000);
+    assert.ok('leader' in lead);
+    const raced = await follower.coordinator.lead(key, 30_000);
+    assert.ok('follower' in raced);
+    const { answer, push } = controlledStream();
+    const running = lead.leader.run(Promise.resolve(answer));
+    const own = reading(lead.leader.flight);
+    const followed = reading(raced.follower);
+    push({ n: 1 });
+    await until('the follower read the first chunk', () => followed.seen.length === 1);
+
+    leader.link?.cut();
+    await until('the leader saw its connection go', () => leader.client.status !== 'ready');
+    push({ n: 2 }); // never reaches Redis
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    leader.link?.restore();
+    await until('the leader reconnected', () => leader.client.status === 'ready');
+    push({ n: 3 });
+    push(null);
+    await running;
+
+    assert.deepEqual(await own.done, ['1', '2', '3'], 'the leader’s own caller reads memory');
+    await assert.rejects(followed.done, /before all of its answer was shared/);
+    assert.deepEqual(followed.seen, ['1'], 'nothing after the hole was handed on');
+    // The key is free: the next identical request on the other replica makes its own call.
+    const next = await follower.coordinator.lead(key, 30_000);
+    assert.ok('leader' in next, 'the next caller leads');
+    await next.leader.run(
+      Promise.resolve({ kind: 'json', status: 200, body: {}, usage: USAGE, servedBy: SERVED }),
+    );
+  });
+});
