@@ -19,28 +19,6 @@ describe('withoutGatewayExtensions', () => {
     assert.equal(withoutGatewayExtensions(body), body);
   });
 
-  it('refuses a tool name longer than OpenAI takes (64), naming the tool, before any call', () => {
-    const long = `mcp__claude_code_plugin__${'x'.repeat(50)}`;
-    const body = {
-      messages: [{ role: 'user', content: 'hi' }],
-      tools: [
-        { type: 'function', function: { name: 'short' } },
-        { type: 'function', function: { name: long } },
-      ],
-    };
-    assert.throws(
-      () => withoutGatewayExtensions(body),
-      (error: unknown) =>
-        error instanceof DataPlaneError &&
-        error.httpStatus === 400 &&
-        error.param === 'tools[1].function.name' &&
-        error.message.includes(`'${long}'`) &&
-        /at most 64/.test(error.message),
-    );
-    const fits = { ...body, tools: [{ type: 'function', function: { name: 'a'.repeat(64) } }] };
-    assert.equal(withoutGatewayExtensions(fits), fits);
-  });
-
   it('drops the caching mark of a tool call, keeping the call', () => {
     const call = { id: 'call_1', type: 'function', function: { name: 'f', arguments: '{}' } };
     const body = {

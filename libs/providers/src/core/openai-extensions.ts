@@ -11,7 +11,6 @@ import {
 } from './chat-request';
 import { isJsonObject } from './json-shape';
 import { idWithoutSignature, SIGNATURE_ID_SEPARATOR } from './tool-call-signature-id';
-import { TOOL_NAME_LIMIT, toolNameTooLong } from './tool-name-limit';
 
 // The gateway's canonical request is OpenAI's chat request extended the way LiteLLM and
 // DeepSeek extend it: Anthropic's `cache_control` marks on parts, messages and tools,
@@ -54,7 +53,6 @@ export function withoutGatewayExtensions(
   keep: ExtensionStripping = STRIP_ALL,
   backendName = '',
 ): JsonObject {
-  refuseLongToolNames(body.tools);
   refuseUnsendableFiles(body.messages, backendName);
   if (!hasGatewayExtensions(body, keep)) return body;
   // Gemini's built-in tools are refused, not stripped: the answer would lack the search.
@@ -71,22 +69,6 @@ export function withoutGatewayExtensions(
   }
   if (Array.isArray(body.tools)) copy.tools = body.tools.map(unmarked);
   return copy;
-}
-
-/**
- * OpenAI takes function names of at most 64 characters. The wire sends longer ones (a
- * Messages client's, up to Anthropic's 128) as aliases before this runs
- * (tool-name-aliases): a name still past 64 here is refused by name, never sent.
- */
-function refuseLongToolNames(tools: unknown): void {
-  if (!Array.isArray(tools)) return;
-  tools.forEach((tool: unknown, index) => {
-    const fn = isJsonObject(tool) ? tool.function : undefined;
-    const name = isJsonObject(fn) ? fn.name : undefined;
-    if (typeof name === 'string' && name.length > TOOL_NAME_LIMIT) {
-      throw toolNameTooLong(name, TOOL_NAME_LIMIT, `tools[${index}].function.name`);
-    }
-  });
 }
 
 /**
