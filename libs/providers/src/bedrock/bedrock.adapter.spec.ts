@@ -32,6 +32,7 @@ import {
 import { BedrockAdapter } from './bedrock.adapter';
 import { bedrockRegion } from './bedrock-signer';
 import { documentName } from './bedrock-request';
+import { toolNameAlias } from '../core/tool-name-aliases';
 import { TEST_AWS_CREDENTIALS, useEnvAwsCredentials } from '../testing/env-aws-credentials';
 
 const MODEL = 'anthropic.claude-3-5-sonnet-20240620-v1:0';
@@ -724,6 +725,66 @@ describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () =
       { id: 'tooluse_1', name: 'get_weather', arguments: '{"city": "Paris"}' },
     ]);
     assert.equal(streamedFinishReason(chunks), 'tool_calls');
+  });
+
+  it("sends a long tool name as its alias in tools, tool_choice and history, streaming the client's name back", async () => {
+    const long = `mcp__plugin_marketplace_docs__${'search_the_documentation_'.repeat(3)}`;
+    const alias = toolNameAlias(long);
+    // A short tool of the client's that starts like the alias keeps its own name.
+    const short = alias.slice(0, 20);
+    const tool = (name: string) => ({
+      type: 'function',
+      function: { name, parameters: { type: 'object' } },
+    });
+    const request = gatewayChatRequest({
+      stream: true,
+      tools: [tool(long), tool(short)],
+      tool_choice: { type: 'function', function: { name: long } },
+      messages: [
+        { role: 'user', content: 'Find it' },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [
+            { id: 'tooluse_0', type: 'function', function: { name: long, arguments: '{}' } },
+          ],
+        },
+        { role: 'tool', tool_call_id: 'tooluse_0', content: 'not found' },
+      ],
+    });
+    // ConverseStream names a toolUse whole, in its contentBlockStart.
+    upstream.nextStream(
+      ['messageStart', { role: 'assistant' }],
+      [
+        'contentBlockStart',
+        { contentBlockIndex: 0, start: { toolUse: { toolUseId: 'tu_1', name: alias } } },
+      ],
+      ['contentBlockDelta', { contentBlockIndex: 0, delta: { toolUse: { input: '{"q":"x"}' } } }],
+      ['contentBlockStop', { contentBlockIndex: 0 }],
+      [
+        'contentBlockStart',
+        { contentBlockIndex: 1, start: { toolUse: { toolUseId: 'tu_2', name: short } } },
+      ],
+      ['contentBlockDelta', { contentBlockIndex: 1, delta: { toolUse: { input: '{}' } } }],
+      ['contentBlockStop', { contentBlockIndex: 1 }],
+      ['messageStop', { stopReason: 'tool_use' }],
+      ['metadata', { usage: { inputTokens: 10, outputTokens: 3, totalTokens: 13 } }],
+    );
+    const chunks = await collectStream((await invoke(request)) as StreamAnswer);
+    assert.deepEqual(streamedToolCalls(chunks), [
+      { id: 'tu_1', name: long, arguments: '{"q":"x"}' },
+      { id: 'tu_2', name: short, arguments: '{}' },
+    ]);
+    const sent = upstream.calls[0].body;
+    assert.doesNotMatch(JSON.stringify(sent), new RegExp(long));
+    const config = sent.toolConfig as { tools: JsonObject[]; toolChoice: JsonObject };
+    assert.deepEqual(
+      config.tools.map((each) => (each.toolSpec as JsonObject).name),
+      [alias, short],
+    );
+    assert.deepEqual(config.toolChoice, { tool: { name: alias } });
+    const history = (sent.messages as { content: JsonObject[] }[])[1].content;
+    assert.equal((history[0].toolUse as JsonObject).name, alias);
   });
 
   describe("Converse's stopReasons beyond end_turn (MessageStopEvent's documented values)", () => {

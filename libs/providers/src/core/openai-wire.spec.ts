@@ -18,6 +18,7 @@ import {
 } from '@aigw/testing/fake-provider';
 import { invokeOpenAiWire } from './openai-wire';
 import { countTokens } from './tokenizer';
+import { toolNameAlias } from './tool-name-aliases';
 import { sharedUpstreamAgent } from './upstream-http';
 
 const KEY = { headerName: 'Authorization', headerPrefix: 'Bearer ', value: 'sk-test' };
@@ -404,5 +405,95 @@ describe('invokeOpenAiWire on a stream whose choice never finished, or failed', 
       '[DONE]',
     ]);
     assert.equal((await collectStream(await invoke())).length, 5);
+  });
+});
+
+describe('invokeOpenAiWire on a stream that sends a tool name in pieces', () => {
+  const raw = new RawSseUpstream({ basePath: '/v1' });
+  let target: UpstreamTarget;
+  /** A Claude Code MCP tool's name: past OpenAI's 64, so it goes as an alias. */
+  const LONG = `mcp__plugin_marketplace_docs__${'search_the_documentation_'.repeat(3)}`;
+  const ALIAS = toolNameAlias(LONG);
+
+  before(async () => {
+    await raw.start();
+    target = upstreamTarget({ provider: 'vllm', model: 'qwen', baseUrl: raw.baseUrl }, KEY);
+  });
+  after(() => raw.stop());
+
+  const chunk = (delta: JsonObject, finish: string | null = null) => ({
+    id: 'c1',
+    object: 'chat.completion.chunk',
+    model: 'qwen',
+    choices: [{ index: 0, delta, finish_reason: finish }],
+  });
+  /** A call's name in three pieces, then its arguments, the way vLLM continues a call. */
+  const splitCall = (name: string) => [
+    chunk({ role: 'assistant', content: 'Looking.' }),
+    chunk({
+      tool_calls: [
+        {
+          index: 0,
+          id: 'call_1',
+          type: 'function',
+          function: { name: name.slice(0, 7), arguments: '' },
+        },
+      ],
+    }),
+    chunk({ tool_calls: [{ index: 0, id: '', function: { name: name.slice(7, 40) } }] }),
+    chunk({ tool_calls: [{ index: 0, id: '', function: { name: name.slice(40) } }] }),
+    chunk({ tool_calls: [{ index: 0, id: '', function: { name: null, arguments: '{"q":' } }] }),
+    chunk({ tool_calls: [{ index: 0, function: { arguments: '"x"}' } }] }),
+    chunk({}, 'tool_calls'),
+    '[DONE]',
+  ];
+  const invoke = async (tools: string[]) =>
+    (await invokeOpenAiWire(
+      {
+        request: gatewayChatRequest({
+          stream: true,
+          tools: tools.map((name) => ({ type: 'function', function: { name } })),
+        }),
+        target,
+        signal: new AbortController().signal,
+      },
+      { url: `${raw.baseUrl}/chat/completions` },
+      sharedUpstreamAgent(),
+    )) as StreamAnswer;
+  const toolDeltas = (chunks: JsonObject[]) =>
+    chunks.flatMap((each) =>
+      (each.choices as JsonObject[]).flatMap(
+        (choice) => ((choice.delta as JsonObject).tool_calls ?? []) as JsonObject[],
+      ),
+    );
+
+  it("relays the client's long name, whole, in the call's delta before its arguments", async () => {
+    raw.next(splitCall(ALIAS));
+    const chunks = await collectStream(await invoke([LONG]));
+    const deltas = toolDeltas(chunks);
+    const names = deltas.map((delta) => (delta.function as JsonObject).name).filter(Boolean);
+    assert.deepEqual(names, [LONG]);
+    assert.deepEqual(deltas[0], {
+      index: 0,
+      id: 'call_1',
+      type: 'function',
+      function: { name: LONG, arguments: '' },
+    });
+    const args = deltas
+      .map((delta) => ((delta.function as JsonObject).arguments as string | undefined) ?? '')
+      .join('');
+    assert.equal(args, '{"q":"x"}');
+    assert.equal(streamedText(chunks), 'Looking.');
+    assert.equal((chunks.at(-1)?.choices as JsonObject[])[0].finish_reason, 'tool_calls');
+  });
+
+  it('relays a stream without aliases chunk for chunk, a name in pieces as it came', async () => {
+    raw.next(splitCall('search_the_docs_for_everything'));
+    const chunks = await collectStream(await invoke(['search_the_docs_for_everything']));
+    assert.equal(chunks.length, 7);
+    const names = toolDeltas(chunks)
+      .map((delta) => (delta.function as JsonObject).name)
+      .filter(Boolean);
+    assert.deepEqual(names, ['search_', 'the_docs_for_everything']);
   });
 });

@@ -19,6 +19,7 @@ import { streamEventObject } from './stream-event-json';
 import { bodyChunks } from './upstream-body';
 import { withoutGatewayExtensions, type ExtensionStripping } from './openai-extensions';
 import { aliasLongToolNames, restoreToolNames } from './tool-name-aliases';
+import { StreamedToolNames } from './streamed-tool-names';
 import { choiceFailed, UnfinishedChoices } from './unfinished-choices';
 import { countTokens, estimatedUsage, OutputTally } from './tokenizer';
 import { continuedPrefix, EchoedPrefixStripper, stripEchoedPrefix } from './echoed-prefix';
@@ -162,6 +163,8 @@ async function* openAiStreamEvents(
   let done = false;
   const unfinished = new UnfinishedChoices();
   let relayedAny = false;
+  // Only a stream whose request had aliases may hold a call's name back.
+  const toolNames = relay.toolNames ? new StreamedToolNames(relay.toolNames) : undefined;
   try {
     for await (const message of sseMessages(bodyChunks(body))) {
       if (message.data === '[DONE]') {
@@ -198,7 +201,6 @@ async function* openAiStreamEvents(
         // After the tally: the echoed text was generated all the same.
         prefix?.strip(choice);
       }
-      restoreToolNames(chunk, relay.toolNames);
       if (
         choices.length === 0 &&
         (carriesUsage ? !request.clientWantsStreamUsage : skipChoiceless)
@@ -206,13 +208,16 @@ async function* openAiStreamEvents(
         continue;
       }
       if (carriesUsage && !request.clientWantsStreamUsage) delete chunk.usage;
-      relayedAny = true;
-      yield chunk;
+      for (const relayed of toolNames ? toolNames.pass(chunk) : [chunk]) {
+        relayedAny = true;
+        yield relayed;
+      }
     }
     if (!done) throw streamInterrupted(target.backendName, 'closed the stream before it finished');
     if (unfinished.any) {
       throw streamInterrupted(target.backendName, 'ended the stream without a finish_reason');
     }
+    if (toolNames) yield* toolNames.end();
   } catch (error) {
     throw streamFailure(target.backendName, error, call.signal);
   } finally {

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { JsonObject } from '@aigw/contracts/data-plane';
+import { DataPlaneError, type JsonObject } from '@aigw/contracts/data-plane';
 import {
   aliasLongToolNames,
   restoreToolNames,
@@ -49,7 +49,7 @@ describe('aliasLongToolNames', () => {
     assert.equal(originals?.get(alias), LONG);
   });
 
-  it("puts the client's names back in answers and stream deltas", () => {
+  it("puts the client's names back in a chat.completion's tool calls", () => {
     const { originals } = aliasLongToolNames({ messages: [], tools: [fn(LONG)] });
     const alias = toolNameAlias(LONG);
     const answer = {
@@ -70,11 +70,35 @@ describe('aliasLongToolNames', () => {
       answer.choices[0].message.tool_calls.map((call) => call.function.name),
       [LONG, 'short'],
     );
-    const chunk = {
-      choices: [{ delta: { tool_calls: [{ index: 0, function: { name: alias } }] } }],
+  });
+
+  it('aliases the long names an allowed_tools choice lists', () => {
+    const alias = toolNameAlias(LONG);
+    const choice = {
+      type: 'allowed_tools',
+      allowed_tools: {
+        mode: 'required',
+        tools: [
+          { type: 'function', function: { name: LONG } },
+          { type: 'function', function: { name: 'short' } },
+        ],
+      },
     };
-    restoreToolNames(chunk, originals);
-    assert.equal(chunk.choices[0].delta.tool_calls[0].function.name, LONG);
+    const { body } = aliasLongToolNames({
+      messages: [],
+      tools: [fn('short')],
+      tool_choice: choice,
+    });
+    assert.deepEqual(body.tool_choice, {
+      type: 'allowed_tools',
+      allowed_tools: {
+        mode: 'required',
+        tools: [
+          { type: 'function', function: { name: alias } },
+          { type: 'function', function: { name: 'short' } },
+        ],
+      },
+    });
   });
 
   it("restores a translated stream's chunks as they pass", async () => {
@@ -82,6 +106,13 @@ describe('aliasLongToolNames', () => {
     const originals = new Map([[alias, LONG]]);
     async function* events() {
       yield { choices: [{ delta: { tool_calls: [{ index: 0, function: { name: alias } }] } }] };
+      // A name in pieces (no translation here makes one; restored all the same).
+      yield {
+        choices: [{ delta: { tool_calls: [{ index: 1, function: { name: alias.slice(0, 9) } }] } }],
+      };
+      yield {
+        choices: [{ delta: { tool_calls: [{ index: 1, function: { name: alias.slice(9) } }] } }],
+      };
       yield { choices: [{ delta: { content: 'done' } }] };
     }
     const answer = withRestoredToolNames(
@@ -99,12 +130,22 @@ describe('aliasLongToolNames', () => {
     if (answer.kind === 'stream') for await (const event of answer.events) seen.push(event);
     assert.deepEqual(seen, [
       { choices: [{ delta: { tool_calls: [{ index: 0, function: { name: LONG } }] } }] },
+      { choices: [{ delta: { tool_calls: [{ index: 1, function: { name: LONG } }] } }] },
       { choices: [{ delta: { content: 'done' } }] },
     ]);
   });
 
-  it('refuses a long name whose alias a short tool of the client already has', () => {
-    const body = { messages: [], tools: [fn(LONG), fn(toolNameAlias(LONG))] };
-    assert.throws(() => aliasLongToolNames(body), /at most 64/);
+  it('refuses a long name whose alias a short tool of the client already has, naming both', () => {
+    const alias = toolNameAlias(LONG);
+    const body = { messages: [], tools: [fn(LONG), fn(alias)] };
+    assert.throws(
+      () => aliasLongToolNames(body),
+      (error: unknown) =>
+        error instanceof DataPlaneError &&
+        error.httpStatus === 400 &&
+        error.param === 'tools[1].function.name' &&
+        error.message.includes(`'${LONG}'`) &&
+        error.message.includes(`alias '${alias}' is already another tool's name`),
+    );
   });
 });

@@ -1,12 +1,20 @@
 import { createHash } from 'node:crypto';
-import type { GatewayAnswer, JsonObject, ProviderCall } from '@aigw/contracts/data-plane';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type GatewayAnswer,
+  type JsonObject,
+  type ProviderCall,
+} from '@aigw/contracts/data-plane';
 import { isJsonObject } from './json-shape';
-import { TOOL_NAME_LIMIT, toolNameTooLong } from './tool-name-limit';
+import { StreamedToolNames } from './streamed-tool-names';
+import { TOOL_NAME_LIMIT } from './tool-name-limit';
 
 // A backend of OpenAI's format takes tool names of at most 64 characters; a Messages
 // client (Claude Code's MCP tools) may use up to Anthropic's 128. Such a name goes out as
 // a short alias (its start and a digest, so the same name always gets the same alias) and
-// comes back as itself in the answer's tool calls, plain and streamed.
+// comes back as itself in the answer's tool calls, plain and streamed (streamed-tool-names:
+// whole or in pieces).
 
 const DIGEST_LENGTH = 13;
 
@@ -24,8 +32,8 @@ export interface AliasedToolNames {
 }
 
 /**
- * The body with every tool name past TOOL_NAME_LIMIT (in tools, tool_choice, and the calls and
- * results of earlier turns) replaced by its alias.
+ * The body with every tool name past TOOL_NAME_LIMIT (in tools, tool_choice and its
+ * allowed_tools, and the calls and results of earlier turns) replaced by its alias.
  */
 export function aliasLongToolNames(body: JsonObject): AliasedToolNames {
   // This runs on every call to the OpenAI family: a look without allocating first.
@@ -33,13 +41,14 @@ export function aliasLongToolNames(body: JsonObject): AliasedToolNames {
   const long = longToolNames(body);
   const aliases = new Map<string, string>();
   const originals = new Map<string, string>();
-  const shortNames = toolNamesOf(body.tools).filter((name) => name.length <= TOOL_NAME_LIMIT);
+  const toolNames = toolNamesOf(body.tools);
   for (const name of long) {
     const alias = toolNameAlias(name);
     // A client's own short name equal to an alias cannot be told apart: refused instead.
-    if (originals.has(alias) || shortNames.includes(alias)) {
-      throw toolNameTooLong(name, TOOL_NAME_LIMIT, 'tools');
-    }
+    const taken = toolNames.indexOf(alias);
+    if (taken >= 0) throw aliasTaken(name, alias, taken);
+    // Two long names of one digest: 52 bits apart, never met in practice.
+    if (originals.has(alias)) throw aliasTaken(name, alias, toolNames.indexOf(name));
     aliases.set(name, alias);
     originals.set(alias, name);
   }
@@ -47,7 +56,7 @@ export function aliasLongToolNames(body: JsonObject): AliasedToolNames {
   const copy: JsonObject = { ...body };
   if (Array.isArray(body.tools))
     copy.tools = body.tools.map((tool) => withFunctionName(tool, rename));
-  if (isJsonObject(body.tool_choice)) copy.tool_choice = withFunctionName(body.tool_choice, rename);
+  if (isJsonObject(body.tool_choice)) copy.tool_choice = renamedChoice(body.tool_choice, rename);
   if (Array.isArray(body.messages)) {
     copy.messages = body.messages.map((message: unknown) => {
       if (!isJsonObject(message)) return message;
@@ -65,8 +74,8 @@ export function aliasLongToolNames(body: JsonObject): AliasedToolNames {
 }
 
 /**
- * Puts the client's names back in an answer's tool calls: a chat.completion's messages or
- * a stream chunk's deltas (a call's name comes whole in its first delta).
+ * Puts the client's names back in a chat.completion's tool calls. A stream's chunks go
+ * through StreamedToolNames instead: a streamed name may come in pieces.
  */
 export function restoreToolNames(
   answer: JsonObject,
@@ -75,14 +84,13 @@ export function restoreToolNames(
   if (!originals || !Array.isArray(answer.choices)) return;
   for (const choice of answer.choices) {
     if (!isJsonObject(choice)) continue;
-    for (const holder of [choice.message, choice.delta]) {
-      if (!isJsonObject(holder) || !Array.isArray(holder.tool_calls)) continue;
-      for (const call of holder.tool_calls) {
-        const fn = isJsonObject(call) ? call.function : undefined;
-        const original =
-          isJsonObject(fn) && typeof fn.name === 'string' ? originals.get(fn.name) : undefined;
-        if (original !== undefined) (fn as JsonObject).name = original;
-      }
+    const message = choice.message;
+    if (!isJsonObject(message) || !Array.isArray(message.tool_calls)) continue;
+    for (const call of message.tool_calls) {
+      const fn = isJsonObject(call) ? call.function : undefined;
+      const original =
+        isJsonObject(fn) && typeof fn.name === 'string' ? originals.get(fn.name) : undefined;
+      if (original !== undefined) (fn as JsonObject).name = original;
     }
   }
 }
@@ -93,7 +101,7 @@ function hasLongToolName(body: JsonObject): boolean {
     return isJsonObject(fn) && typeof fn.name === 'string' && fn.name.length > TOOL_NAME_LIMIT;
   };
   if (Array.isArray(body.tools) && body.tools.some(long)) return true;
-  if (long(body.tool_choice)) return true;
+  if (long(body.tool_choice) || allowedToolsOf(body.tool_choice).some(long)) return true;
   return (
     Array.isArray(body.messages) &&
     body.messages.some(
@@ -104,7 +112,11 @@ function hasLongToolName(body: JsonObject): boolean {
 }
 
 function longToolNames(body: JsonObject): Set<string> {
-  const names = [...toolNamesOf(body.tools), ...toolNamesOf([body.tool_choice])];
+  const names = [
+    ...toolNamesOf(body.tools),
+    ...toolNamesOf([body.tool_choice]),
+    ...toolNamesOf(allowedToolsOf(body.tool_choice)),
+  ];
   if (Array.isArray(body.messages)) {
     for (const message of body.messages) {
       if (isJsonObject(message) && Array.isArray(message.tool_calls)) {
@@ -122,6 +134,31 @@ function toolNamesOf(items: unknown): string[] {
     const fn = isJsonObject(item) ? item.function : undefined;
     return isJsonObject(fn) && typeof fn.name === 'string' ? [fn.name] : [];
   });
+}
+
+/** The tools an `allowed_tools` choice names (`{type, allowed_tools: {mode, tools}}`). */
+function allowedToolsOf(choice: unknown): unknown[] {
+  const allowed = isJsonObject(choice) ? choice.allowed_tools : undefined;
+  return isJsonObject(allowed) && Array.isArray(allowed.tools) ? allowed.tools : [];
+}
+
+/** A tool choice with its names aliased: the named function, or each allowed tool. */
+function renamedChoice(choice: JsonObject, rename: (name: unknown) => unknown): unknown {
+  const allowed = choice.allowed_tools;
+  if (!isJsonObject(allowed) || !Array.isArray(allowed.tools)) {
+    return withFunctionName(choice, rename);
+  }
+  const tools = allowed.tools.map((tool) => withFunctionName(tool, rename));
+  return { ...choice, allowed_tools: { ...allowed, tools } };
+}
+
+/** The 400 of a long name whose alias another of the request's tools already has. */
+function aliasTaken(name: string, alias: string, toolIndex: number): DataPlaneError {
+  return new DataPlaneError(
+    DataPlaneErrorCode.InvalidRequest,
+    `tool name '${name}' has ${name.length} characters, more than this backend's ${TOOL_NAME_LIMIT}, and its short alias '${alias}' is already another tool's name; rename one of the two tools`,
+    { param: toolIndex >= 0 ? `tools[${toolIndex}].function.name` : 'tools' },
+  );
 }
 
 function withFunctionName(item: unknown, rename: (name: unknown) => unknown): unknown {
@@ -151,10 +188,9 @@ async function* restoredEvents(
   events: AsyncIterable<JsonObject>,
   originals: ReadonlyMap<string, string>,
 ): AsyncGenerator<JsonObject> {
-  for await (const event of events) {
-    restoreToolNames(event, originals);
-    yield event;
-  }
+  const names = new StreamedToolNames(originals);
+  for await (const event of events) yield* names.pass(event);
+  yield* names.end();
 }
 
 /**

@@ -1,0 +1,166 @@
+// A Messages client (Claude Code) calls an MCP tool whose name is past OpenAI's 64 through
+// an OpenAI-format backend that streams a tool call's name in pieces over several deltas,
+// as an OpenAI-compatible server may. The backend gets a short alias; the client must get
+// its own name back, whole, with the call's input.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Anthropic from '@anthropic-ai/sdk';
+import { startGatewayWithConfig, type AppProcess } from '@aigw/testing/processes';
+
+const MCP_TOOL = `mcp__plugin_marketplace_docs__${'search_the_documentation_'.repeat(3)}`;
+const INPUT = { type: 'object' as const, properties: { q: { type: 'string' } } };
+
+type Json = Record<string, unknown>;
+
+/** Calls the first tool it is offered, its name in three pieces, then its arguments. */
+class NameInPiecesUpstream {
+  readonly bodies: Json[] = [];
+  private readonly server: Server = createServer((request, response) => {
+    const parts: Buffer[] = [];
+    request.on('data', (part: Buffer) => parts.push(part));
+    request.on('end', () => {
+      const body = JSON.parse(Buffer.concat(parts).toString('utf8')) as Json;
+      this.bodies.push(body);
+      const [tool] = body.tools as { function: { name: string } }[];
+      const name = tool?.function.name ?? 'none';
+      const chunk = (delta: Json, finish: string | null = null) =>
+        `data: ${JSON.stringify({
+          id: 'chatcmpl-pieces',
+          object: 'chat.completion.chunk',
+          created: 1,
+          model: 'upstream-model',
+          choices: [{ index: 0, delta, finish_reason: finish }],
+        })}\n\n`;
+      const call = (fn: Json, id = '') => ({
+        tool_calls: [{ index: 0, id, type: 'function', function: fn }],
+      });
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      response.end(
+        [
+          chunk({ role: 'assistant', content: 'Let me look.' }),
+          chunk(call({ name: name.slice(0, 10), arguments: '' }, 'call_pieces')),
+          chunk(call({ name: name.slice(10, 33) })),
+          chunk(call({ name: name.slice(33) })),
+          chunk(call({ name: null, arguments: '{"q": "in' })),
+          chunk(call({ name: null, arguments: 'stall"}' })),
+          chunk({}, 'tool_calls'),
+          `data: ${JSON.stringify({ id: 'chatcmpl-pieces', object: 'chat.completion.chunk', created: 1, model: 'upstream-model', choices: [], usage: { prompt_tokens: 20, completion_tokens: 9, total_tokens: 29 } })}\n\n`,
+          'data: [DONE]\n\n',
+        ].join(''),
+      );
+    });
+  });
+
+  async start(): Promise<this> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return this;
+  }
+
+  get baseUrl(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`;
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+describe('a long tool name through an OpenAI-format backend that streams names in pieces', () => {
+  const upstream = new NameInPiecesUpstream();
+  let gateway: AppProcess;
+  let client: Anthropic;
+
+  before(async () => {
+    await upstream.start();
+    gateway = await startGatewayWithConfig(
+      `kind: AIGatewayRoute
+metadata: {name: tool-name-pieces}
+spec:
+  backends:
+  - {name: pieces, provider: vllm, baseUrl: "${upstream.baseUrl}", model: upstream-model, modelNameOverride: pieces, auth: {apiKeyRef: {name: pieces-key}}}
+`,
+      { AI_GATEWAY_SECRET_PIECES_KEY_APIKEY: 'sk-pieces' },
+    );
+    client = new Anthropic({ baseURL: gateway.baseUrl, apiKey: 'client-key', maxRetries: 0 });
+  });
+  after(async () => {
+    await gateway?.stop();
+    await upstream.stop();
+  });
+
+  it("streams the client's own name back, whole, with the call's input", async () => {
+    const stream = client.messages.stream({
+      model: 'pieces',
+      max_tokens: 256,
+      tools: [{ name: MCP_TOOL, description: 'Search the docs', input_schema: INPUT }],
+      messages: [{ role: 'user', content: 'Find the install guide' }],
+    });
+    const starts: string[] = [];
+    stream.on('streamEvent', (event) => {
+      if (event.type === 'content_block_start' && event.content_block.type === 'tool_use') {
+        starts.push(event.content_block.name);
+      }
+    });
+    const message = await stream.finalMessage();
+    assert.deepEqual(starts, [MCP_TOOL]);
+    const [text, called] = message.content;
+    assert.equal(text?.type === 'text' ? text.text : undefined, 'Let me look.');
+    assert.equal(called?.type, 'tool_use');
+    if (called?.type !== 'tool_use') return;
+    assert.equal(called.name, MCP_TOOL);
+    assert.equal(called.id, 'call_pieces');
+    assert.deepEqual(called.input, { q: 'install' });
+    assert.equal(message.stop_reason, 'tool_use');
+    // The backend was sent the short alias, never the long name.
+    const [tool] = upstream.bodies[0]?.tools as { function: { name: string } }[];
+    const alias = tool?.function.name ?? '';
+    assert.ok(alias.length <= 64 && alias !== MCP_TOOL, alias);
+  });
+
+  it('sends the alias where the next turn names the tool: tool_choice and the tool_use carried back', async () => {
+    const tools = [{ name: MCP_TOOL, input_schema: INPUT }];
+    const first = await client.messages
+      .stream({
+        model: 'pieces',
+        max_tokens: 256,
+        tools,
+        messages: [{ role: 'user', content: 'Find the install guide' }],
+      })
+      .finalMessage();
+    const called = first.content.find((block) => block.type === 'tool_use');
+    assert.equal(called?.name, MCP_TOOL);
+    const next = await client.messages
+      .stream({
+        model: 'pieces',
+        max_tokens: 256,
+        tools,
+        tool_choice: { type: 'tool', name: MCP_TOOL },
+        messages: [
+          { role: 'user', content: 'Find the install guide' },
+          { role: 'assistant', content: first.content },
+          {
+            role: 'user',
+            content: [{ type: 'tool_result', tool_use_id: called?.id ?? '', content: 'none' }],
+          },
+        ],
+      })
+      .finalMessage();
+    assert.equal(next.content.find((block) => block.type === 'tool_use')?.name, MCP_TOOL);
+    const sent = upstream.bodies.at(-1) as {
+      tools: { function: { name: string } }[];
+      tool_choice: { function: { name: string } };
+      messages: { tool_calls?: { function: { name: string } }[] }[];
+    };
+    const alias = sent.tools[0]?.function.name;
+    assert.ok(alias !== undefined && alias.length <= 64 && alias !== MCP_TOOL, String(alias));
+    assert.equal(sent.tool_choice.function.name, alias);
+    assert.equal(
+      sent.messages.find((turn) => turn.tool_calls)?.tool_calls?.[0]?.function.name,
+      alias,
+    );
+    assert.doesNotMatch(JSON.stringify(upstream.bodies), new RegExp(MCP_TOOL));
+  });
+});
