@@ -85,6 +85,17 @@ export function unitName(unit: LimitUnit): 'dollars' | 'requests' | 'tokens' {
   return unit === 'dollars' || unit === 'requests' ? unit : 'tokens';
 }
 
+/**
+ * An amount of a limit's unit as messages show it. Dollars are float sums of per-token
+ * prices (2.4589499999999997): shown to the micro-dollar, rounded up so an amount said to
+ * exceed a limit never reads as below it.
+ */
+export function amountShown(amount: number, unit: LimitUnit): string {
+  if (unitName(unit) !== 'dollars') return String(amount);
+  // Twelve digits first drop the float noise (300000.00000000006), which would round up.
+  return String(Math.ceil(Number((amount * 1e6).toPrecision(12))) / 1e6);
+}
+
 function defaultMessage(limit: BoundLimit, resetAt: number): string {
   return `Budget exceeded: ${limit.kind} allows ${limit.limit} ${unitName(limit.unit)} per window; try again after ${new Date(resetAt).toISOString()}`;
 }

@@ -8,6 +8,7 @@ import {
 } from '@aigw/config';
 import {
   allowsNothing,
+  amountShown,
   amountsFor,
   balanceChangesOf,
   bindLimit,
@@ -567,7 +568,7 @@ function largerThanLimit(limit: BoundLimit, amount: number, operation: Operation
   const { estimate, advice, param } = shrinkAdvice(operation);
   return new DataPlaneError(
     DataPlaneErrorCode.InvalidRequest,
-    `This request may cost up to ${amount} ${unit} (${estimate}, on the dearest model that ` +
+    `This request may cost up to ${amountShown(amount, limit.unit)} ${unit} (${estimate}, on the dearest model that ` +
       `may serve it), more than ${limit.kind} allows in a whole window (${limit.limit}): ${advice}`,
     { param },
   );

@@ -10,6 +10,7 @@ import {
 } from '@aigw/config';
 import {
   allowsNothing,
+  amountShown,
   amountsFor,
   BATCH_HOLD_PREFIX,
   bindLimit,
@@ -186,7 +187,7 @@ function unestimated(): DataPlaneError {
 function largerThanLimit(limit: BoundLimit, amount: number): DataPlaneError {
   return new DataPlaneError(
     DataPlaneErrorCode.InvalidRequest,
-    `This batch may cost up to ${amount} ${unitName(limit.unit)} (its lines' prompt estimates ` +
+    `This batch may cost up to ${amountShown(amount, limit.unit)} ${unitName(limit.unit)} (its lines' prompt estimates ` +
       `plus their max_tokens, at the batch price), more than ${limit.kind} allows in a whole ` +
       `window (${limit.limit}): split it, or lower max_tokens`,
     { param: 'input_file_id' },
