@@ -17,7 +17,12 @@ import {
 } from '@aigw/contracts/data-plane';
 import { MetricsRegistry } from '@aigw/observability';
 import { BudgetAdmission } from './admission/budget-admission';
-import { keysUnavailable } from './identity/identity.errors';
+import {
+  conflictingCredentials,
+  keysUnavailable,
+  tierNotGranted,
+  unauthenticated,
+} from './identity/identity.errors';
 import { IngressTelemetry } from './ingress-telemetry';
 
 const parsed = parseGatewayConfig(
@@ -401,6 +406,29 @@ describe('IngressTelemetry: JWT provider keys that could not be fetched', () => 
     assert.deepEqual(counted.sort(), [
       'ai_gateway_identity_keys_unavailable_total{reason="bad_response"} 1',
       'ai_gateway_identity_keys_unavailable_total{reason="timeout"} 2',
+    ]);
+  });
+});
+
+describe('IngressTelemetry: callers the identity step refused', () => {
+  it('counts 401s and 403s by their fixed reason, apart from keys that could not be fetched', async () => {
+    const metrics = new MetricsRegistry({ collectDefaultMetrics: false });
+    refuse(metrics, tierNotGranted('x-plan'));
+    refuse(metrics, tierNotGranted('x-plan'));
+    refuse(metrics, conflictingCredentials(['authorization', 'x-api-key']));
+    refuse(metrics, unauthenticated('expired'));
+    refuse(metrics, keysUnavailable('timeout'));
+    refuse(metrics, new DataPlaneError(DataPlaneErrorCode.Forbidden, 'another 403'));
+    refuse(metrics, tierNotGranted('x-plan'), true);
+
+    const text = await metrics.metrics();
+    const counted = text
+      .split('\n')
+      .filter((l) => l.startsWith('ai_gateway_identity_refusals_total{'));
+    assert.deepEqual(counted.sort(), [
+      'ai_gateway_identity_refusals_total{reason="conflicting_credentials"} 1',
+      'ai_gateway_identity_refusals_total{reason="expired"} 1',
+      'ai_gateway_identity_refusals_total{reason="tier_not_granted"} 2',
     ]);
   });
 });

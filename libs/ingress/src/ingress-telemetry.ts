@@ -17,7 +17,7 @@ import {
   type TokenUsage,
 } from '@aigw/contracts/data-plane';
 import type { MetricsRegistry } from '@aigw/observability';
-import { KeysUnavailable } from './identity/identity.errors';
+import { IdentityRejection, KeysUnavailable } from './identity/identity.errors';
 import type {
   CompletionOutcome,
   IngressObserver,
@@ -204,6 +204,9 @@ export class IngressTelemetry implements IngressObserver {
     // Same statuses again: a JWT provider's keys could not be fetched (the token is not at fault).
     if (!clientGone && error.cause instanceof KeysUnavailable) {
       this.metrics.recordIdentityKeysUnavailable(error.cause.failure);
+    } else if (!clientGone && error.cause instanceof IdentityRejection) {
+      // The caller's credential or tier header was refused (401, 403): by its fixed reason.
+      this.metrics.recordIdentityRefusal(error.cause.reason.replaceAll('-', '_'));
     }
     // A hang-up is the client's doing: counted and recorded, never reported as ours.
     if (!clientGone && error.code === DataPlaneErrorCode.Internal) {

@@ -283,6 +283,12 @@ export interface UserTierConfig {
    * tier. At most one per list: a route's own `userTiers`, and the global ones.
    */
   readonly default: boolean;
+  /**
+   * `clientSelectable: true` (an extension to the spec): on a JWT route, a client's own
+   * selector header may choose this tier even when its token does not grant it. Absent or
+   * false: there, a tier header naming a tier the token does not grant is refused (403).
+   */
+  readonly clientSelectable?: boolean;
 }
 
 export interface RouteConfig {

@@ -49,6 +49,7 @@ export function normalizeUserTiers(
           : { alertThreshold: dto.costTracking.alertThreshold }),
       },
       default: isDefault,
+      clientSelectable: dto.clientSelectable === true,
     });
   });
   return tiers;

@@ -78,6 +78,15 @@ export class UserTierDto {
   @IsOptional()
   @IsBoolean(expecting('true or false'))
   default?: boolean;
+
+  /**
+   * Extension to the spec: on a JWT route, any caller may choose this tier with its
+   * selector header, whatever its token grants. Without it a tier header there selects
+   * only the tier the token's claims (or the default) already grant.
+   */
+  @IsOptional()
+  @IsBoolean(expecting('true or false'))
+  clientSelectable?: boolean;
 }
 
 /** A kind-less document holding only `userTiers:` (the spec's "Pattern 1"). */

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { bearerToken } from './bearer-token';
+import { bearerToken, presentedToken } from './bearer-token';
 
 describe('bearerToken', () => {
   it('takes the token of a Bearer header, scheme case-insensitive', () => {
@@ -21,5 +21,46 @@ describe('bearerToken', () => {
     assert.equal(bearerToken('Bearer a.b.c.d.e').kind, 'malformed');
     assert.equal(bearerToken('Bearer a b.c.d').kind, 'malformed');
     assert.equal(bearerToken(`Bearer ${'a'.repeat(9000)}.b.c`).kind, 'malformed');
+  });
+});
+
+describe('presentedToken', () => {
+  const TOKEN = 'aa.bb.cc';
+
+  it('reads Authorization: Bearer, x-api-key or x-goog-api-key', () => {
+    const token = { kind: 'token', value: TOKEN };
+    assert.deepEqual(presentedToken({ authorization: `Bearer ${TOKEN}` }), token);
+    assert.deepEqual(presentedToken({ 'x-api-key': TOKEN }), token);
+    assert.deepEqual(presentedToken({ 'x-goog-api-key': ` ${TOKEN} ` }), token);
+    assert.deepEqual(
+      presentedToken({
+        authorization: `bearer ${TOKEN}`,
+        'x-api-key': TOKEN,
+        'x-goog-api-key': TOKEN,
+      }),
+      token,
+      'the same token in several headers',
+    );
+  });
+
+  it('says missing or malformed as for Authorization; another scheme carries no token', () => {
+    assert.equal(presentedToken({}).kind, 'missing');
+    assert.equal(presentedToken({ 'x-api-key': ' ' }).kind, 'missing');
+    assert.equal(presentedToken({ 'x-api-key': 'sk-ant-api03-key' }).kind, 'malformed');
+    assert.deepEqual(presentedToken({ authorization: 'Basic dXNlcjpwYXNz', 'x-api-key': TOKEN }), {
+      kind: 'token',
+      value: TOKEN,
+    });
+  });
+
+  it('calls two different credentials conflicting, naming only the headers', () => {
+    assert.deepEqual(presentedToken({ authorization: `Bearer ${TOKEN}`, 'x-api-key': 'x.y.z' }), {
+      kind: 'conflicting',
+      headers: ['authorization', 'x-api-key'],
+    });
+    assert.deepEqual(presentedToken({ 'x-api-key': TOKEN, 'x-goog-api-key': 'sk-other' }), {
+      kind: 'conflicting',
+      headers: ['x-api-key', 'x-goog-api-key'],
+    });
   });
 });

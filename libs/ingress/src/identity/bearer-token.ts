@@ -5,21 +5,72 @@ export type BearerToken =
   | { readonly kind: 'missing' }
   | { readonly kind: 'malformed' };
 
+/** The token a request presents, or that it presents two different ones. */
+export type PresentedToken =
+  | BearerToken
+  | {
+      readonly kind: 'conflicting';
+      /** The headers (lowercase) carrying different credentials: names only, never values. */
+      readonly headers: readonly string[];
+    };
+
 // Compact JWS: three base64url segments (the last may be empty, as for `alg: none`,
 // which the verifier then refuses with the other disallowed algorithms).
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 const SCHEME = /^bearer[ \t]+/i;
 
+/**
+ * Headers clients carry an API key in, and so a JWT given to them as one: `x-api-key`
+ * (Anthropic's API) and `x-goog-api-key` (Google's).
+ */
+export const TOKEN_KEY_HEADERS = ['x-api-key', 'x-goog-api-key'] as const;
+
 /** The token of an `Authorization: Bearer <token>` header, checked for shape only. */
 export function bearerToken(authorization: string | string[] | undefined): BearerToken {
-  const header = Array.isArray(authorization) ? authorization[0] : authorization;
+  const header = firstOf(authorization);
   if (header === undefined || header.trim() === '') return { kind: 'missing' };
   const scheme = SCHEME.exec(header);
   if (!scheme) return { kind: 'missing' };
-  const value = header.slice(scheme[0].length).trim();
+  return shaped(header.slice(scheme[0].length).trim());
+}
+
+/**
+ * The token a request presents: `Authorization: Bearer <token>`, or the bare token in
+ * `x-api-key` / `x-goog-api-key`. Several of them may carry it (Google's SDK path copies
+ * its key into Authorization), but only the same token: two different credentials are
+ * `conflicting`, never one picked over the other. An Authorization of another scheme
+ * (Basic) carries no token, as before.
+ */
+export function presentedToken(
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+): PresentedToken {
+  const carried: { header: string; value: string }[] = [];
+  const bearer = firstOf(headers.authorization);
+  const scheme = bearer === undefined ? null : SCHEME.exec(bearer);
+  if (bearer !== undefined && scheme) {
+    const value = bearer.slice(scheme[0].length).trim();
+    if (value !== '') carried.push({ header: 'authorization', value });
+  }
+  for (const header of TOKEN_KEY_HEADERS) {
+    const value = firstOf(headers[header])?.trim();
+    if (value) carried.push({ header, value });
+  }
+  if (carried.length === 0) return { kind: 'missing' };
+  const value = carried[0].value;
+  if (carried.some((c) => c.value !== value)) {
+    return { kind: 'conflicting', headers: carried.map((c) => c.header) };
+  }
+  return shaped(value);
+}
+
+function shaped(value: string): BearerToken {
   if (value.length === 0) return { kind: 'missing' };
   if (value.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(value)) {
     return { kind: 'malformed' };
   }
   return { kind: 'token', value };
+}
+
+function firstOf(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }

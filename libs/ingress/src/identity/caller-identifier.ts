@@ -7,15 +7,17 @@ import {
 import type { GatewayConfig, JwtProviderConfig, RouteConfig, UserIdSource } from '@aigw/config';
 import { MAX_NAME_LENGTH } from '@aigw/contracts';
 import type { CallerContext } from '@aigw/contracts/data-plane';
-import { bearerToken } from './bearer-token';
+import { presentedToken } from './bearer-token';
 import { applyClaimHeaders } from './claim-headers';
 import { credentialUserKey, isCredentialHeader } from './credential-user-key';
 import {
+  conflictingCredentials,
   IdentityRejection,
   KeysUnavailable,
   keysUnavailable,
   noTierMatched,
   noUserClaim,
+  tierNotGranted,
   unauthenticated,
   unusableUserClaim,
   userKeyTooLong,
@@ -85,7 +87,8 @@ export class CallerIdentifier {
     const plan = this.planFor(state, route);
     if (!plan.jwtRequired) return finish(plan, headers, undefined);
 
-    const token = bearerToken(headers.authorization);
+    const token = presentedToken(headers);
+    if (token.kind === 'conflicting') throw conflictingCredentials(token.headers);
     if (token.kind !== 'token') {
       throw unauthenticated(token.kind === 'missing' ? 'missing-token' : 'malformed-token');
     }
@@ -191,6 +194,7 @@ function finish(
   const user = identifiedUser(plan, headers, verified);
   const choice = plan.tiers.select(headers);
   if (choice.kind === 'unmatched') throw noTierMatched();
+  if (choice.kind === 'not-granted') throw tierNotGranted(choice.header);
   const tier = choice.kind === 'tier' ? choice.tier : undefined;
   return {
     caller: {

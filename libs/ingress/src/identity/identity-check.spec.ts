@@ -46,6 +46,30 @@ describe('identityConfigProblems', () => {
     assert.match(problems[2], /tier "free" is selected by header x-plan, which clients can set/);
   });
 
+  it('says what a client tier header does on a JWT route: refused past the token, or chosen by any caller when clientSelectable', () => {
+    const policy = POLICY.replace(
+      '[{claim: plan, header: x-plan}]',
+      '[{claim: sub, header: x-user-id}]',
+    );
+    const tiers = ROUTE.replace(
+      '  - {name: free, selector: {header: x-plan, value: free}, tokenBudget: {daily: 10}}\n',
+      `  - {name: free, default: true, selector: {header: x-plan, value: free}, tokenBudget: {daily: 10}}
+  - {name: trial, clientSelectable: true, selector: {header: x-plan, value: trial}, tokenBudget: {daily: 1}}
+`,
+    );
+    assert.notEqual(tiers, ROUTE);
+    const problems = identityConfigProblems(load(tiers + policy));
+    assert.equal(problems.length, 2, problems.join('\n'));
+    assert.match(
+      problems[0],
+      /tier "free" is selected by header x-plan, which clients can set: that header does not choose the tier there .*gets 403.*clientSelectable: true/,
+    );
+    assert.match(
+      problems[1],
+      /tier "trial" is clientSelectable: any caller may choose it with header x-plan, whatever its token grants/,
+    );
+  });
+
   it('says which default tier applies where AI_GATEWAY_DEFAULT_TIER cannot, and flags a lost global default', () => {
     const OTHER = `---
 apiVersion: gateway.envoyproxy.io/v1alpha1

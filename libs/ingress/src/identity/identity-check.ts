@@ -1,6 +1,6 @@
 // Configuration problems the identity step can spot ahead of traffic. The config
 // library validates shapes; these need the identity rules, so they live here.
-import type { GatewayConfig, JwtProviderConfig } from '@aigw/config';
+import type { GatewayConfig, JwtProviderConfig, UserTierConfig } from '@aigw/config';
 import { DEFAULT_TIER_ENV, type IdentityOptions } from './identity-options';
 import { planRoute, type RouteIdentityPlan } from './route-identity';
 import { configuredDefaultTier, tiersForRoute } from './tier-selector';
@@ -68,14 +68,30 @@ export function identityConfigProblems(
     } else {
       problems.push(...unnamedProviderProblems(route.name, plan));
     }
-    // On a JWT route a tier chosen by a header the client controls is self-service.
-    for (const tier of tiersForRoute(route.userTiers, config.userTiers)) {
-      if (!plan.identityHeaders.includes(tier.selector.header)) {
-        problems.push(
-          `route "${route.name}" requires JWT, but tier "${tier.name}" is selected by header ${tier.selector.header}, which clients can set; map a claim to it with claimToHeaders`,
-        );
-      }
-    }
+    const tiers = tiersForRoute(route.userTiers, config.userTiers);
+    problems.push(...clientTierHeaderProblems(route.name, plan, tiers));
+  }
+  return problems;
+}
+
+/**
+ * On a JWT route a tier whose selector header the client sets: not honoured unless the tier
+ * is `clientSelectable` (tier-selector.ts), said either way so the log tells what happens.
+ */
+function clientTierHeaderProblems(
+  routeName: string,
+  plan: RouteIdentityPlan,
+  tiers: readonly UserTierConfig[],
+): string[] {
+  const problems: string[] = [];
+  for (const tier of tiers) {
+    const header = tier.selector.header;
+    if (plan.identityHeaders.includes(header)) continue;
+    problems.push(
+      tier.clientSelectable
+        ? `route "${routeName}" requires JWT, and tier "${tier.name}" is clientSelectable: any caller may choose it with header ${header}, whatever its token grants`
+        : `route "${routeName}" requires JWT, but tier "${tier.name}" is selected by header ${header}, which clients can set: that header does not choose the tier there (the token's claims or the default tier do; a request whose ${header} names a tier its token does not grant gets 403); map a claim to it with claimToHeaders, or set clientSelectable: true on the tier to let any caller choose it`,
+    );
   }
   return problems;
 }

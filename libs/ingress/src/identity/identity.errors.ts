@@ -7,6 +7,7 @@ import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 export type RejectionReason =
   | 'missing-token'
   | 'malformed-token'
+  | 'conflicting-credentials'
   | 'unknown-issuer'
   | 'algorithm-not-allowed'
   | 'unknown-key'
@@ -18,7 +19,8 @@ export type RejectionReason =
   | 'no-user-claim'
   | 'keys-unavailable'
   | 'provider-not-configured'
-  | 'no-tier';
+  | 'no-tier'
+  | 'tier-not-granted';
 
 /** Why a caller was turned away; kept out of every response body. */
 export class IdentityRejection extends Error {
@@ -69,13 +71,37 @@ export function keysUnavailable(failure: KeySetFailure): DataPlaneError {
 export function unauthenticated(reason: RejectionReason): DataPlaneError {
   const message =
     reason === 'missing-token'
-      ? "This endpoint requires a bearer token: send 'Authorization: Bearer <token>'"
+      ? "This endpoint requires a bearer token: send 'Authorization: Bearer <token>' (or the token as 'x-api-key')"
       : reason === 'expired'
         ? 'The bearer token has expired'
         : 'The bearer token is not valid';
   return new DataPlaneError(DataPlaneErrorCode.Unauthenticated, message, {
     cause: new IdentityRejection(reason),
   });
+}
+
+/**
+ * Two credential headers carrying different values (Authorization and x-api-key, say): which
+ * one the client meant is not guessed. Names the headers, never their values.
+ */
+export function conflictingCredentials(headers: readonly string[]): DataPlaneError {
+  return new DataPlaneError(
+    DataPlaneErrorCode.Unauthenticated,
+    `The request carries different credentials in ${headers.join(' and ')}: send the token in one of them, or the same token in each`,
+    { cause: new IdentityRejection('conflicting-credentials') },
+  );
+}
+
+/**
+ * A tier header (one clients set) naming a tier the verified token does not grant. Names
+ * the header (configuration), never the tier asked for or the caller's own.
+ */
+export function tierNotGranted(header: string): DataPlaneError {
+  return new DataPlaneError(
+    DataPlaneErrorCode.Forbidden,
+    `The tier named by header '${header}' is not granted by the bearer token`,
+    { cause: new IdentityRejection('tier-not-granted') },
+  );
 }
 
 export function noTierMatched(): DataPlaneError {

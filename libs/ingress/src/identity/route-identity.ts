@@ -64,7 +64,8 @@ export function planRoute(
     identityHeaders,
     sources: route.userIdentification.sources,
     qualifiedBudgetKeys: qualifiesBudgetKeys(config),
-    tiers: new TierSelector(tiers, defaultTier),
+    // On a JWT route only the identity headers are the token's (the client's are removed).
+    tiers: new TierSelector(tiers, defaultTier, jwtRequired ? identityHeaders : undefined),
     defaultTier,
     defaultTierMissing: defaultTierName !== undefined && tiers.length > 0 && !named,
   };

@@ -108,3 +108,55 @@ describe('TierSelector', () => {
     );
   });
 });
+
+describe('TierSelector on a JWT route (token headers given)', () => {
+  const byClaim = (name: string) => tier(name, 'x-user-plan', name);
+  const byClient = (name: string, clientSelectable = false) => ({
+    ...tier(name, 'x-plan', name),
+    clientSelectable,
+  });
+  const free = byClaim('free');
+  const pro = byClaim('pro');
+  const enterprise = byClient('enterprise');
+  const sandbox = byClient('sandbox', true);
+  const TOKEN_HEADERS = ['x-user-id', 'x-user-plan'];
+
+  it("gives the tier the token's header selects, or the default; a client header cannot raise it", () => {
+    const selector = new TierSelector([enterprise, free, pro, sandbox], free, TOKEN_HEADERS);
+    assert.deepEqual(selector.select({ 'x-user-plan': 'pro' }), { kind: 'tier', tier: pro });
+    assert.deepEqual(selector.select({}), { kind: 'tier', tier: free });
+    assert.deepEqual(selector.select({ 'x-user-plan': 'pro', 'x-plan': 'enterprise' }), {
+      kind: 'not-granted',
+      header: 'x-plan',
+    });
+    assert.deepEqual(selector.select({ 'x-plan': 'sandbox' }), { kind: 'tier', tier: sandbox });
+    assert.deepEqual(selector.select({ 'x-user-plan': 'pro', 'x-plan': 'other' }), {
+      kind: 'tier',
+      tier: pro,
+    });
+  });
+
+  it('lets a client header name the very tier the token grants (the default included)', () => {
+    const plan = byClient('plan');
+    const selector = new TierSelector([plan, enterprise], plan, TOKEN_HEADERS);
+    assert.deepEqual(selector.select({ 'x-plan': 'plan' }), { kind: 'tier', tier: plan });
+    assert.deepEqual(selector.select({ 'x-plan': 'enterprise' }), {
+      kind: 'not-granted',
+      header: 'x-plan',
+    });
+    const noDefault = new TierSelector([enterprise], undefined, TOKEN_HEADERS);
+    assert.deepEqual(noDefault.select({}), { kind: 'unmatched' });
+    assert.deepEqual(noDefault.select({ 'x-plan': 'enterprise' }), {
+      kind: 'not-granted',
+      header: 'x-plan',
+    });
+  });
+
+  it('without token headers (no JWT) keeps the first match in order, client headers included', () => {
+    const selector = new TierSelector([enterprise, free], free);
+    assert.deepEqual(selector.select({ 'x-plan': 'enterprise', 'x-user-plan': 'free' }), {
+      kind: 'tier',
+      tier: enterprise,
+    });
+  });
+});

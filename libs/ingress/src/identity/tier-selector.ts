@@ -8,42 +8,67 @@ export type IncomingHeaders = Readonly<Record<string, string | string[] | undefi
 export type TierChoice =
   | { readonly kind: 'none' } // no tiers apply to the route
   | { readonly kind: 'tier'; readonly tier: UserTierConfig }
-  | { readonly kind: 'unmatched' }; // tiers apply, none matched, no default
+  | { readonly kind: 'unmatched' } // tiers apply, none matched, no default
+  // JWT route: a client's tier header names a tier its token does not grant.
+  | { readonly kind: 'not-granted'; readonly header: string };
 
 /**
  * Picks a route's tier from request headers (read after claimToHeaders, so a verified
  * `plan` claim can select it). The first tier in order whose selector matches wins;
  * otherwise the default tier, if the route has one.
+ *
+ * On a JWT route (`tokenHeaders` given: the headers only a verified token sets) a header
+ * the client sets cannot raise its tier: the token grants the first tier selected by a
+ * token header, else the default. A client header naming another tier is refused, unless
+ * that tier is `clientSelectable` (the configuration lets any caller choose it).
  */
 export class TierSelector {
   private readonly selectors: readonly CompiledSelector[];
+  private readonly tokenSelectors: readonly CompiledSelector[];
+  private readonly clientSelectors: readonly CompiledSelector[];
 
   constructor(
     tiers: readonly UserTierConfig[],
     private readonly defaultTier: UserTierConfig | undefined,
+    tokenHeaders?: readonly string[],
   ) {
     this.selectors = tiers.map(compileSelector);
+    const byToken = (s: CompiledSelector) => tokenHeaders?.includes(s.tier.selector.header);
+    this.tokenSelectors = tokenHeaders ? this.selectors.filter(byToken) : this.selectors;
+    this.clientSelectors = tokenHeaders ? this.selectors.filter((s) => !byToken(s)) : [];
   }
 
   select(headers: IncomingHeaders): TierChoice {
     if (this.selectors.length === 0) return { kind: 'none' };
-    // Tiers mostly select on one header: its value is digested once, not once per tier.
-    let digested: string | undefined;
-    let digest: Buffer | undefined;
-    for (const selector of this.selectors) {
-      const value = firstValue(headers[selector.tier.selector.header]);
-      const presented = value === undefined ? undefined : presentedValue(selector, value);
-      if (presented === undefined) continue;
-      if (digest === undefined || presented !== digested) {
-        digest = secretDigest(presented);
-        digested = presented;
-      }
-      if (timingSafeEqual(digest, selector.valueDigest)) {
-        return { kind: 'tier', tier: selector.tier };
-      }
+    const granted = firstMatch(this.tokenSelectors, headers) ?? this.defaultTier;
+    const asked = firstMatch(this.clientSelectors, headers);
+    if (asked && asked !== granted) {
+      if (!asked.clientSelectable) return { kind: 'not-granted', header: asked.selector.header };
+      return { kind: 'tier', tier: asked };
     }
-    return this.defaultTier ? { kind: 'tier', tier: this.defaultTier } : { kind: 'unmatched' };
+    return granted ? { kind: 'tier', tier: granted } : { kind: 'unmatched' };
   }
+}
+
+/** The tier of the first selector matching the headers. */
+function firstMatch(
+  selectors: readonly CompiledSelector[],
+  headers: IncomingHeaders,
+): UserTierConfig | undefined {
+  // Tiers mostly select on one header: its value is digested once, not once per tier.
+  let digested: string | undefined;
+  let digest: Buffer | undefined;
+  for (const selector of selectors) {
+    const value = firstValue(headers[selector.tier.selector.header]);
+    const presented = value === undefined ? undefined : presentedValue(selector, value);
+    if (presented === undefined) continue;
+    if (digest === undefined || presented !== digested) {
+      digest = secretDigest(presented);
+      digested = presented;
+    }
+    if (timingSafeEqual(digest, selector.valueDigest)) return selector.tier;
+  }
+  return undefined;
 }
 
 const KEY_ID = /^key-[0-9a-f]{16}$/;

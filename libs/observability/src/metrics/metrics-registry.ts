@@ -716,6 +716,12 @@ export class MetricsRegistry {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  readonly #identityRefusals = new Counter({
+    name: 'ai_gateway_identity_refusals_total',
+    help: "Requests the identity step refused as the caller's fault, by reason: 401 missing_token, malformed_token, conflicting_credentials (Authorization, x-api-key or x-goog-api-key carrying different credentials), unknown_issuer, algorithm_not_allowed, unknown_key, bad_signature, expired, not_yet_valid, claims_rejected, unusable_user_claim, no_user_claim, provider_not_configured; 403 no_tier, tier_not_granted (a client's tier header naming a tier its token does not grant). Keys that could not be fetched are counted in ai_gateway_identity_keys_unavailable_total instead",
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly #usageSinkWriteFailures = new Counter({
     name: 'ai_gateway_usage_sink_write_failures_total',
     help: 'Usage-sink batch writes that failed, by store (clickhouse, embedded): the events are not committed and are written again when redelivered',
@@ -1185,6 +1191,14 @@ export class MetricsRegistry {
     reason: 'timeout' | 'unreachable' | 'bad_response' | 'backoff',
   ): void {
     this.#identityKeysUnavailable.inc({ reason });
+  }
+
+  /**
+   * A request the identity step refused (401, 403). `reason` is one of its fixed rejection
+   * reasons (identity.errors.ts, `-` as `_`): a bounded set, never a token or user.
+   */
+  recordIdentityRefusal(reason: string): void {
+    this.#identityRefusals.inc({ reason });
   }
 
   /** A batch write of the usage-sink that failed (retried on redelivery). */
