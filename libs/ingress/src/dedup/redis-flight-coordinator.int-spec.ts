@@ -140,6 +140,8 @@ describe('deduplication through real Redis (two replicas)', () => {
     const raced = await b.lead(key, 30_000);
     assert.ok('follower' in raced);
     const followed = answerFromFlight(raced.follower);
+    // Handled from now: it may reject before `running` resolves (the leader then frees the key).
+    followed.catch(() => undefined);
     let fail!: (error: Error) => void;
     const call = new Promise<GatewayAnswer>((_, reject) => (fail = reject));
     const running = lead.leader.run(call);

@@ -15,7 +15,9 @@ import {
 } from './domain/flight-coordinator';
 
 const PREFIX = 'aigw:dd:v1:';
-const lockKey = (key: string) => `${PREFIX}{${key}}:lock`;
+/** The Redis key of the lock naming the flight that leads `key`. */
+export const dedupLockKey = (key: string) => `${PREFIX}{${key}}:lock`;
+const lockKey = dedupLockKey;
 const streamKey = (key: string, flightId: string) => `${PREFIX}{${key}}:s:${flightId}`;
 
 /** Deletes the lock only if it still names this flight (a successor may hold it). */
@@ -138,6 +140,11 @@ export class RedisFlightCoordinator implements FlightCoordinator {
         taken = await this.redis.set(lockKey(key), flightId, 'PX', Math.max(1, windowMs), 'NX');
       } catch (error) {
         this.options.onError?.('dedup lock', error);
+        // A SET that timed out may still have been applied (Redis silent, not gone): its lock
+        // would name a flight nobody leads, and identical requests on other replicas would
+        // follow it until the leader timeout, then fail. Sent on the same connection, this
+        // runs after that SET if it runs at all (its own failure is the SET's, counted above).
+        ABANDON.run(this.redis, [lockKey(key)], [flightId]).catch(() => undefined);
         return { leader: solo() };
       }
       if (taken === 'OK') {
@@ -347,9 +354,10 @@ export class RedisFlightCoordinator implements FlightCoordinator {
 
   /** A leader silent for too long is gone: the key is freed, then its followers get an error. */
   private async expireSilent(): Promise<void> {
-    const now = Date.now();
     for (const [stream, follow] of this.follows) {
-      if (now - follow.lastSeenAt <= this.leaderTimeoutMs) continue;
+      // Silence counts up to this process's last read only: while its own reads fail, it is
+      // this replica that hears nothing (readerLossMs decides then), not the leader that went.
+      if (this.lastReadAt - follow.lastSeenAt <= this.leaderTimeoutMs) continue;
       this.follows.delete(stream);
       // Freed first, so a caller that retries on the error leads a new call.
       await this.abandon(lockKey(follow.key), follow.flightId);

@@ -9,7 +9,11 @@ import type { GatewayAnswer, JsonObject } from '@aigw/contracts/data-plane';
 import { startRedis, type RealService } from '@aigw/testing';
 import { reuseRedisClient } from '../cache/reuse-redis-client';
 import { answerFromFlight, type Flight } from './domain/flight';
-import { RedisFlightCoordinator, type RedisFlightOptions } from './redis-flight-coordinator';
+import {
+  dedupLockKey,
+  RedisFlightCoordinator,
+  type RedisFlightOptions,
+} from './redis-flight-coordinator';
 import { CuttableLink } from './testing/cuttable-link';
 
 const SERVED = { backend: 'b', provider: 'p', model: 'm' };
@@ -155,6 +159,52 @@ describe('deduplication across replicas when one loses Redis mid-request (real R
     await running;
     assert.deepEqual(await followed.done, ['1', '2', '3']);
     assert.equal(follower.errors.filter((what) => what === 'dedup follow').length, 0);
+  });
+
+  it('a follower whose own reads fail is not told its leader went, even past the leader timeout', async () => {
+    const leader = await replica({});
+    const follower = await replica({ leaderTimeoutMs: 500, readerLossMs: 1_500 }, true);
+    const key = randomUUID();
+    const lead = await leader.coordinator.lead(key, 30_000);
+    assert.ok('leader' in lead);
+    const raced = await follower.coordinator.lead(key, 30_000);
+    assert.ok('follower' in raced);
+    const { answer, push } = controlledStream();
+    const running = lead.leader.run(Promise.resolve(answer));
+    const followed = reading(raced.follower);
+    push({ n: 1 });
+    await until('the follower read the first chunk', () => followed.seen.length === 1);
+    follower.link?.cut();
+    await assert.rejects(followed.done, /this gateway replica lost its connection to Redis/);
+    push(null);
+    await running;
+    // Its leader was fine: the key still names its flight for the rest of the window.
+    assert.ok(await leader.coordinator.join(key));
+  });
+
+  it('a lock whose reply timed out is freed: no other replica follows a call nobody makes', async () => {
+    const leader = await replica({}, true);
+    const other = await replica({});
+    const key = randomUUID();
+    leader.link?.holdReplies(); // Redis stalls for the leader's replica past the command timeout
+    const lead = await leader.coordinator.lead(key, 30_000);
+    assert.ok('leader' in lead, 'the request makes its own call');
+    assert.ok(leader.errors.includes('dedup lock'));
+    leader.link?.releaseReplies();
+    void lead.leader.run(
+      Promise.resolve({ kind: 'json', status: 200, body: {}, usage: USAGE, servedBy: SERVED }),
+    );
+    // Its SET did run in Redis; the lock it took is given back.
+    const deadline = Date.now() + 3_000;
+    while ((await other.client.exists(dedupLockKey(key))) === 1) {
+      assert.ok(Date.now() < deadline, 'a lock nobody leads is still there');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const next = await other.coordinator.lead(key, 30_000);
+    assert.ok('leader' in next, 'an identical request on the other replica makes the call');
+    await next.leader.run(
+      Promise.resolve({ kind: 'json', status: 200, body: {}, usage: USAGE, servedBy: SERVED }),
+    );
   });
 
   it('a leader that loses Redis mid-stream: its caller gets the whole answer, a follower elsewhere an error, never a hole', async () => {

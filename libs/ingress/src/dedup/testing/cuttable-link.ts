@@ -11,6 +11,8 @@ export class CuttableLink {
   private readonly sockets = new Set<Socket>();
   private readonly server: Server;
   private cutOff = false;
+  /** Replies Redis sent while they are held: Redis runs the commands, the client hears nothing. */
+  private held?: [Socket, Buffer][];
   /** The URL of Redis through the link. */
   url = '';
 
@@ -39,6 +41,18 @@ export class CuttableLink {
     this.cutOff = false;
   }
 
+  /** Redis seems silent from now on (as one stalled), though it runs what it is sent. */
+  holdReplies(): void {
+    this.held ??= [];
+  }
+
+  /** Hands over the replies held, in order, and lets the next ones through. */
+  releaseReplies(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const [client, data] of held) client.write(data);
+  }
+
   async close(): Promise<void> {
     this.cut();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -53,12 +67,16 @@ export class CuttableLink {
       host: this.target.hostname,
       port: Number(this.target.port),
     });
+    client.pipe(upstream);
+    upstream.on('data', (data: Buffer) => {
+      if (this.held) this.held.push([client, data]);
+      else client.write(data);
+    });
     for (const [from, to] of [
       [client, upstream],
       [upstream, client],
     ] as const) {
       this.sockets.add(from);
-      from.pipe(to);
       from.on('error', () => to.destroy());
       from.on('close', () => {
         this.sockets.delete(from);
