@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { ApiError, createPartFromUri, GoogleGenAI, type File as GeminiFile } from '@google/genai';
 import { metricSum } from '@aigw/testing';
 import { startGatewayWithConfig, type AppProcess } from '@aigw/testing/processes';
-import { FakeGeminiFilesUpstream } from './fake-gemini-files-upstream';
+import { FakeGeminiFilesUpstream } from '@aigw/testing/fake-provider';
 
 // Google's Files API on the gateway's Gemini edge, driven by Google's own SDK: a file is
 // uploaded (resumable, two 8 MiB-bounded steps) to the first Gemini backend of the model

@@ -14,6 +14,7 @@ import {
 import {
   budgetSettings,
   createNestEdgeApp,
+  HttpGeminiFileClient,
   HttpHeldObjectClient,
   HttpRouterClient,
   INTERNAL_TOKEN_ENV,
@@ -89,6 +90,8 @@ export async function bootstrapIngress(env: Env): Promise<RunningService> {
         batches: openFilesAndBatches(runtime, env, {
           config,
           upstream: new HttpHeldObjectClient(routerUrl, internalToken),
+          // Gemini's Files API: names and owners here, the call through the router too.
+          geminiUpstream: new HttpGeminiFileClient(routerUrl, internalToken),
           admission,
           // A batch's estimated cost held where chat's holds are, until it is billed.
           budgetStore,

@@ -5,6 +5,7 @@ import {
 } from '@aigw/contracts/data-plane';
 import {
   DEFAULT_UPSTREAM_CONNECTIONS,
+  GeminiFilesUpstream,
   HELD_OBJECT_PROVIDERS,
   HeldObjectUpstream,
   meteredProviders,
@@ -15,6 +16,7 @@ import {
   createWireServer,
   heldUploadBytes,
   internalTokenFrom,
+  registerGeminiFileServer,
   registerHeldObjectServer,
   registerProviderWire,
   serveRealtimeWire,
@@ -92,6 +94,14 @@ export async function bootstrapProviderAdapter(env: Env): Promise<RunningService
       // The router (and its client) sees only a cut connection: the cause is told here.
       (error) => logger.warn('a file content stream failed after its first bytes', { error }),
       // An upload streams through: the file limit, not the wire body limit.
+      heldUploadBytes(runtime.settings.maxFileBytes),
+    );
+    // Gemini's Files API: the ingress keeps names, owners and upload tokens; the call is
+    // made here, with the Gemini backend's key.
+    registerGeminiFileServer(
+      fastify,
+      (call) => upstreamTargetFor(config(), { ...call, model: '' }),
+      new GeminiFilesUpstream(),
       heldUploadBytes(runtime.settings.maxFileBytes),
     );
     return await runtime.serve(served);

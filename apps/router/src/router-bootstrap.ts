@@ -23,12 +23,14 @@ import { createRedisClient } from '@aigw/infra';
 import {
   createWireServer,
   heldUploadBytes,
+  HttpGeminiFileClient,
   HttpHeldObjectClient,
   HttpProviderClient,
   internalTokenFrom,
   openExhaustionView,
   positiveInteger,
   RealtimeProviderClient,
+  registerGeminiFileRelay,
   registerHeldObjectRelay,
   registerRouterWire,
   requiredUrl,
@@ -121,6 +123,13 @@ export async function bootstrapRouter(env: Env): Promise<RunningService> {
       (name, routeName) => backendForCall(config().routes, name, routeName)?.requestTimeoutMs,
       (error) => logger.warn('a file content stream from the adapter was cut', { error }),
       // An upload streams through: the file limit, not the wire body limit.
+      heldUploadBytes(runtime.settings.maxFileBytes),
+    );
+    // Gemini's Files API: relayed to the provider-adapter, as files and batches are.
+    registerGeminiFileRelay(
+      fastify,
+      new HttpGeminiFileClient(providerUrl, internalToken),
+      (name, routeName) => backendForCall(config().routes, name, routeName)?.requestTimeoutMs,
       heldUploadBytes(runtime.settings.maxFileBytes),
     );
     return await runtime.serve(served);

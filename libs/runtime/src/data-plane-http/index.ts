@@ -7,6 +7,12 @@ export * from './http-router-client';
 export * from './http-provider-client';
 export * from './backend-targets';
 export * from './held-object-wire';
+export {
+  HttpGeminiFileClient,
+  registerGeminiFileRelay,
+  registerGeminiFileServer,
+  type GeminiFileBackendCalls,
+} from './gemini-file-wire';
 // The held-object wire's own decoders and paths stay inside: only what its apps wire up.
 export type { HeldObjectStreamReply, HeldObjectWireCall, RelayTimeout } from './held-object-call';
 export type { HeldStreamCut } from './held-object-open';

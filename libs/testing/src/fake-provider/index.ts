@@ -18,3 +18,4 @@ export * from './fake-realtime-upstream';
 export * from './half-answer-stream';
 export * from './fake-gemini-builtin-tools';
 export * from './hanging-upstream';
+export * from './fake-gemini-files-upstream';
