@@ -83,7 +83,12 @@ interface Follow {
  * the whole answer. One blocking reader connection per process serves every followed
  * flight; a follower hears nothing for `leaderTimeoutMs` only if the leader's replica is
  * gone, and then gets an explicit error, never a hang. Callers on the same replica share
- * the flight in memory. Any Redis failure degrades to an undeduplicated call.
+ * the flight in memory. A Redis failure before the call is shared degrades to an
+ * undeduplicated call. Once shared, Redis lost on either side never costs a wait nor a
+ * wrong answer: a follower whose replica cannot read for `readerLossMs` gets an error at
+ * once (a shorter flap resumes), and one whose leader's replica could not publish every
+ * batch gets an error instead of an answer with a hole (FlightStreamWriter); the leader's
+ * own callers read memory and get the whole answer.
  */
 export class RedisFlightCoordinator implements FlightCoordinator {
   private readonly local: LocalFlights;
