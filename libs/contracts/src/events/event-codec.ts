@@ -8,6 +8,7 @@ import {
   STRICT_VALIDATION,
   validatePlain,
 } from '../validation/validate-plain';
+import { instanceIfValid } from './compiled-event-check';
 import {
   EVENT_CATALOG,
   isEventTopic,
@@ -178,6 +179,11 @@ export function decodeEvent(
     );
   }
 
+  // Most events pass: a check compiled from the class's decorators vouches for them
+  // without class-transformer and class-validator's per-call work. Any it cannot vouch for
+  // (a refusal, an unknown field) get the full check, and with it their exact issues.
+  const valid = instanceIfValid(spec.cls, parsed as Record<string, unknown>);
+  if (valid) return ok(valid);
   const validated = validatePlain(spec.cls, parsed, CONSUMED_EVENT_VALIDATION);
   if (!validated.ok) {
     const issues = validated.error;
