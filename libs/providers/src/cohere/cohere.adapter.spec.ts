@@ -23,6 +23,7 @@ import {
   RawSseUpstream,
 } from '@aigw/testing/fake-provider';
 import { defaultProviderAdapters } from '../default-adapters';
+import { toolNameAlias } from '../core/tool-name-aliases';
 import { CohereAdapter } from './cohere.adapter';
 
 const WEATHER_TOOL = {
@@ -281,6 +282,63 @@ describe('CohereAdapter against a fake Cohere v2 API', () => {
       { id: 'get_weather_1', name: 'get_weather', arguments: '{"city": "Paris"}' },
     ]);
     assert.equal(streamedFinishReason(chunks), 'tool_calls');
+  });
+
+  describe('a tool name past 64 characters (a Claude Code MCP tool)', () => {
+    const LONG = `mcp__claude-in-chrome__${'read_the_page_text_'.repeat(3)}`;
+    const ALIAS = toolNameAlias(LONG);
+    const longTool = { type: 'function', function: { name: LONG, parameters: { type: 'object' } } };
+    // Named in tool_choice (Cohere: REQUIRED with that tool alone) and an earlier turn's call;
+    // the fake calls the first tool offered, so it answers with the alias.
+    const request = (stream: boolean) =>
+      gatewayChatRequest({
+        stream,
+        tools: [longTool, WEATHER_TOOL],
+        tool_choice: { type: 'function', function: { name: LONG } },
+        messages: [
+          { role: 'user', content: 'Read the page' },
+          {
+            role: 'assistant',
+            content: null,
+            tool_calls: [{ id: 'c0', type: 'function', function: { name: LONG, arguments: '{}' } }],
+          },
+          { role: 'tool', tool_call_id: 'c0', content: 'a page' },
+          { role: 'user', content: 'Again' },
+        ],
+      });
+
+    function assertAliasSent(): void {
+      const sent = upstream.calls[0].body;
+      assert.doesNotMatch(JSON.stringify(sent), new RegExp(LONG));
+      // Letters, digits and underscores only: Cohere documents no dash in a tool name.
+      assert.match(ALIAS, /^[A-Za-z_][A-Za-z0-9_]{63}$/);
+      assert.deepEqual(
+        (sent.tools as { function: JsonObject }[]).map((tool) => tool.function.name),
+        [ALIAS],
+      );
+      assert.equal(sent.tool_choice, 'REQUIRED');
+      const history = (sent.messages as JsonObject[]).find((turn) => turn.tool_calls);
+      assert.equal((history?.tool_calls as { function: JsonObject }[])[0].function.name, ALIAS);
+    }
+
+    it("sends its alias (tools, tool_choice, history) and answers the client's name", async () => {
+      const answer = await invoke(request(false));
+      if (answer.kind !== 'json') return assert.fail('expected json');
+      const message = (answer.body.choices as JsonObject[])[0].message as JsonObject;
+      const [call] = message.tool_calls as { function: JsonObject }[];
+      assert.deepEqual(call.function, { name: LONG, arguments: '{"city":"Paris"}' });
+      assertAliasSent();
+    });
+
+    it("streams the client's name back", async () => {
+      const chunks = await collectStream((await invoke(request(true))) as StreamAnswer);
+      assert.deepEqual(
+        streamedToolCalls(chunks).map((call) => [call.name, call.arguments]),
+        [[LONG, '{"city": "Paris"}']],
+      );
+      assert.equal(streamedFinishReason(chunks), 'tool_calls');
+      assertAliasSent();
+    });
   });
 
   it('embeds through /v2/embed with billed usage', async () => {

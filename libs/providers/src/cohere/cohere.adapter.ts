@@ -12,6 +12,7 @@ import {
   sharedUpstreamAgent,
 } from '../core/upstream-http';
 import { fetchUpstreamJson } from '../core/upstream-json';
+import { withAliasedToolNames, withRestoredToolNames } from '../core/tool-name-aliases';
 import { mapBounded } from '../core/bounded-map';
 import { embeddingAsk, EMBEDDINGS_EXPECTED } from '../core/embedding-input';
 import { embeddingPartsAnswer, type EmbeddingCall } from '../core/embedding-parts';
@@ -38,6 +39,14 @@ export class CohereAdapter implements ProviderAdapter {
   }
 
   async invoke(call: ProviderCall): Promise<GatewayAnswer> {
+    // Tool names past 64 characters (Claude Code's MCP tools) go as aliases and come back
+    // whole; an alias holds only letters, digits and underscores, the characters Cohere's
+    // tool docs name (v1's; v2's state no rule).
+    const aliased = withAliasedToolNames(call);
+    return withRestoredToolNames(await this.answer(aliased.call), aliased.originals);
+  }
+
+  private async answer(call: ProviderCall): Promise<GatewayAnswer> {
     const { request, target } = call;
     const base = (target.baseUrl ?? COHERE_BASE_URL).replace(/\/+$/, '').replace(/\/v[12]$/, '');
     const post = (path: string, body: JsonObject) => providerPost(call, `${base}${path}`, body);

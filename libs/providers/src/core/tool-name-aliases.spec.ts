@@ -49,6 +49,18 @@ describe('aliasLongToolNames', () => {
     assert.equal(originals?.get(alias), LONG);
   });
 
+  it('makes an alias every backend takes: no dash, no digit first, even when the name has them', () => {
+    const dashed = `mcp__claude-in-chrome__${'read-the-page-'.repeat(4)}`;
+    const digitFirst = `9${LONG}`;
+    for (const name of [dashed, digitFirst, LONG]) {
+      const alias = toolNameAlias(name);
+      assert.match(alias, /^[A-Za-z_][A-Za-z0-9_]{63}$/, alias);
+    }
+    assert.ok(toolNameAlias(dashed).startsWith('mcp__claude_in_chrome__read_the_page_'));
+    // Names that read the same once their dashes are underscores still get apart aliases.
+    assert.notEqual(toolNameAlias(dashed), toolNameAlias(dashed.replaceAll('-', '_')));
+  });
+
   it("puts the client's names back in a chat.completion's tool calls", () => {
     const { originals } = aliasLongToolNames({ messages: [], tools: [fn(LONG)] });
     const alias = toolNameAlias(LONG);

@@ -18,10 +18,16 @@ import { TOOL_NAME_LIMIT } from './tool-name-limit';
 
 const DIGEST_LENGTH = 13;
 
-/** The alias of a name too long for the backend: 64 characters, unique by its digest. */
+/**
+ * The alias of a name too long for the backend: 64 characters, unique by its digest. Made
+ * of letters, digits and underscores only, never a digit first: Cohere documents no dash
+ * in a tool name and Gemini on Vertex wants a letter or underscore first, while MCP names
+ * often hold dashes (mcp__claude-in-chrome__...).
+ */
 export function toolNameAlias(name: string): string {
   const digest = createHash('sha256').update(name).digest('hex').slice(0, DIGEST_LENGTH);
-  return `${name.slice(0, TOOL_NAME_LIMIT - DIGEST_LENGTH - 1)}_${digest}`;
+  const start = name.replace(/[^A-Za-z0-9_]/g, '_').replace(/^(?=[0-9])/, '_');
+  return `${start.slice(0, TOOL_NAME_LIMIT - DIGEST_LENGTH - 1)}_${digest}`;
 }
 
 export interface AliasedToolNames {

@@ -25,6 +25,7 @@ import {
 } from '@aigw/testing/fake-provider';
 import { dollarsAt, type ModelPricing } from '@aigw/config';
 import { fakeGeminiBackend } from '../testing/fake-gemini-backend';
+import { toolNameAlias } from '../core/tool-name-aliases';
 import { GeminiAdapter } from './gemini.adapter';
 
 const WEATHER_TOOL = {
@@ -348,6 +349,68 @@ describe('GeminiAdapter against a fake Gemini API', () => {
     assert.equal(calls[0].name, 'get_weather');
     assert.equal(calls[0].arguments, '{"city":"Paris"}');
     assert.equal(streamedFinishReason(chunks), 'tool_calls');
+  });
+
+  describe('a tool name past 64 characters (a Claude Code MCP tool)', () => {
+    const LONG = `mcp__claude-in-chrome__${'read_the_page_text_'.repeat(3)}`;
+    const ALIAS = toolNameAlias(LONG);
+    const longTool = { type: 'function', function: { name: LONG, parameters: { type: 'object' } } };
+    // The tool is named in tool_choice and in an earlier turn's call and result; the fake
+    // calls the first function declared, so it answers with the alias.
+    const request = (stream: boolean) =>
+      gatewayChatRequest({
+        stream,
+        tools: [longTool, WEATHER_TOOL],
+        tool_choice: { type: 'function', function: { name: LONG } },
+        messages: [
+          { role: 'user', content: 'Read the page' },
+          {
+            role: 'assistant',
+            content: null,
+            tool_calls: [{ id: 'c0', type: 'function', function: { name: LONG, arguments: '{}' } }],
+          },
+          { role: 'tool', tool_call_id: 'c0', content: 'a page' },
+          { role: 'user', content: 'Again' },
+        ],
+      });
+
+    function assertAliasSent(): void {
+      const sent = upstream.calls[0].body;
+      assert.doesNotMatch(JSON.stringify(sent), new RegExp(LONG));
+      const [declared] = sent.tools as { functionDeclarations: JsonObject[] }[];
+      assert.deepEqual(
+        declared.functionDeclarations.map((each) => each.name),
+        [ALIAS, 'get_weather'],
+      );
+      assert.deepEqual(sent.toolConfig, {
+        functionCallingConfig: { mode: 'ANY', allowedFunctionNames: [ALIAS] },
+      });
+      const parts = (sent.contents as { parts: JsonObject[] }[]).flatMap((each) => each.parts);
+      const called = parts.find((part) => part.functionCall)?.functionCall as JsonObject;
+      const answered = parts.find((part) => part.functionResponse)?.functionResponse as JsonObject;
+      assert.equal(called.name, ALIAS);
+      assert.equal(answered.name, ALIAS);
+    }
+
+    it("sends its alias (tools, tool_choice, history) and answers the client's name", async () => {
+      const answer = await invoke(request(false));
+      if (answer.kind !== 'json') return assert.fail('expected json');
+      const message = (answer.body.choices as JsonObject[])[0].message as JsonObject;
+      const [call] = message.tool_calls as { function: JsonObject }[];
+      assert.deepEqual(call.function, { name: LONG, arguments: '{"city":"Paris"}' });
+      assertAliasSent();
+    });
+
+    it("streams the client's name back", async () => {
+      const chunks = await collectStream((await invoke(request(true))) as StreamAnswer);
+      const calls = streamedToolCalls(chunks);
+      assert.deepEqual(
+        calls.map((call) => [call.name, call.arguments]),
+        [[LONG, '{"city":"Paris"}']],
+      );
+      assert.equal(streamedFinishReason(chunks), 'tool_calls');
+      assertAliasSent();
+    });
   });
 
   it('answers n candidates as the choices of their index, in index order, whatever order they came in', async () => {

@@ -13,6 +13,7 @@ import {
   sharedUpstreamAgent,
 } from '../core/upstream-http';
 import { fetchUpstreamJson } from '../core/upstream-json';
+import { withAliasedToolNames, withRestoredToolNames } from '../core/tool-name-aliases';
 import { mapBounded } from '../core/bounded-map';
 import { embeddingAsk, EMBEDDINGS_EXPECTED } from '../core/embedding-input';
 import { embeddingPartsAnswer, type EmbeddingCall } from '../core/embedding-parts';
@@ -54,6 +55,13 @@ export class GeminiAdapter implements ProviderAdapter {
   }
 
   async invoke(call: ProviderCall): Promise<GatewayAnswer> {
+    // Gemini takes function names of at most 64 characters: longer ones (Claude Code's MCP
+    // tools) go as aliases and come back whole, as on Vertex AI.
+    const aliased = withAliasedToolNames(call);
+    return withRestoredToolNames(await this.answer(aliased.call), aliased.originals);
+  }
+
+  private async answer(call: ProviderCall): Promise<GatewayAnswer> {
     const { request, target } = call;
     const base = `${(target.baseUrl ?? GEMINI_BASE_URL).replace(/\/+$/, '')}/${modelUrlPath(target.model)}`;
     const post = (url: string, body: JsonObject) => providerPost(call, url, body);
