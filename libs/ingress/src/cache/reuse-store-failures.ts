@@ -16,10 +16,11 @@ export function reuseStoreOperation(what: string): ReuseStoreOperation | undefin
       return 'dedup_join';
     case 'dedup lock':
       return 'dedup_lead';
-    case 'dedup publish':
-    case 'dedup read':
     // A follower given an error because the shared call could not be read whole.
     case 'dedup follow':
+      return 'dedup_follow';
+    case 'dedup publish':
+    case 'dedup read':
     case 'dedup wake':
     case 'dedup expire':
     case 'dedup abandon':

@@ -47,7 +47,7 @@ export type TokenType =
 
 /** What a failed response cache or deduplication store command was for (a fixed set). */
 export type ReuseStoreOperation =
-  'cache_lookup' | 'cache_store' | 'dedup_join' | 'dedup_lead' | 'dedup_stream';
+  'cache_lookup' | 'cache_store' | 'dedup_join' | 'dedup_lead' | 'dedup_stream' | 'dedup_follow';
 
 /** Labels of the OpenTelemetry GenAI metrics, in our own spelling. */
 export interface GenAiLabels {
@@ -226,7 +226,7 @@ export class MetricsRegistry {
   });
   readonly #reuseStoreFailures = new Counter({
     name: 'ai_gateway_reuse_store_failures_total',
-    help: "Commands to the response cache and deduplication store (Redis) that failed (down, unreachable, or silent past 2 s), by operation: cache_lookup (served as a miss, the provider called), cache_store (the answer not kept), dedup_join and dedup_lead (the request made its own call, not shared), dedup_stream (a shared call's events not published or read: a follower on another replica that hears nothing gets an error after AI_GATEWAY_DEDUP_LEADER_TIMEOUT_MS)",
+    help: "Commands to the response cache and deduplication store (Redis) that failed (down, unreachable, or silent past 2 s), by operation: cache_lookup (served as a miss, the provider called), cache_store (the answer not kept), dedup_join and dedup_lead (the request made its own call, not shared), dedup_stream (a shared call's events not published or read: a follower on another replica that hears nothing gets an error after AI_GATEWAY_DEDUP_LEADER_TIMEOUT_MS), dedup_follow (one per follower given an error because Redis was lost mid-request: its replica could not read the shared call for 2 s, or the leader's could not publish all of it; a retry makes its own call)",
     labelNames: ['operation'] as const,
     registers: [this.registry],
   });
