@@ -109,6 +109,14 @@ test('values come in the order of the table columns, for every event type', () =
   }
 });
 
+test("an event's row is its values keyed by column, a plain object, for every event type", () => {
+  for (const event of [...buildWorkload().events, alert, ...payloadEvents()]) {
+    const { columns, values, row } = rowLayoutOf(event);
+    const expected = Object.fromEntries(values(event).map((value, i) => [columns[i], value]));
+    assert.deepStrictEqual(row(event), expected, event.type);
+  }
+});
+
 test('an id twice in one batch is one row', () => {
   const rows = toRowsByTable([usage, alert, usage]);
   assert.equal(rows.get('usage_events')?.length, 1);
