@@ -2,11 +2,13 @@
 // an OpenAI-format backend that streams a tool call's name in pieces over several deltas,
 // as an OpenAI-compatible server may. The backend gets a short alias; the client must get
 // its own name back, whole, with the call's input.
-import { after, before, describe, it } from 'node:test';
+import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
+import { FakeGeminiUpstream } from '@aigw/testing/fake-provider';
 import { startGatewayWithConfig, type AppProcess } from '@aigw/testing/processes';
 
 const MCP_TOOL = `mcp__plugin_marketplace_docs__${'search_the_documentation_'.repeat(3)}`;
@@ -162,5 +164,89 @@ spec:
       alias,
     );
     assert.doesNotMatch(JSON.stringify(upstream.bodies), new RegExp(MCP_TOOL));
+  });
+});
+
+// The same MCP tool through a direct Gemini backend (64 at most, as documented for
+// function declarations), from Claude Code's Messages API and from a Responses client.
+describe('a long tool name through a Gemini backend', () => {
+  const DASHED_TOOL = `mcp__claude-in-chrome__${'read_the_page_text_'.repeat(4)}`;
+  const upstream = new FakeGeminiUpstream();
+  let gateway: AppProcess;
+
+  before(async () => {
+    await upstream.start();
+    gateway = await startGatewayWithConfig(
+      `kind: AIGatewayRoute
+metadata: {name: tool-name-gemini}
+spec:
+  backends:
+  - {name: gemini, provider: google-gemini, baseUrl: "${upstream.baseUrl}", model: gemini-2.5-flash, modelNameOverride: gemini, auth: {apiKeyRef: {name: gemini-key}}}
+`,
+      { AI_GATEWAY_SECRET_GEMINI_KEY_APIKEY: 'AIzaTestKey' },
+    );
+  });
+  after(async () => {
+    await gateway?.stop();
+    await upstream.stop();
+  });
+  beforeEach(() => upstream.reset());
+
+  /** The function names the gateway declared to Gemini: the alias, never the long name. */
+  function assertAliasDeclared(): void {
+    const body = upstream.calls[0]?.body as {
+      tools: { functionDeclarations: { name: string }[] }[];
+    };
+    const alias = body.tools[0]?.functionDeclarations[0]?.name ?? '';
+    assert.match(alias, /^[A-Za-z_][A-Za-z0-9_]{63}$/);
+    assert.doesNotMatch(JSON.stringify(upstream.calls), new RegExp(DASHED_TOOL));
+  }
+
+  it("streams Claude Code's own name back from a Messages call", async () => {
+    const client = new Anthropic({ baseURL: gateway.baseUrl, apiKey: 'client-key', maxRetries: 0 });
+    const message = await client.messages
+      .stream({
+        model: 'gemini',
+        max_tokens: 256,
+        tools: [{ name: DASHED_TOOL, description: 'Read the page', input_schema: INPUT }],
+        messages: [{ role: 'user', content: 'Read the page' }],
+      })
+      .finalMessage();
+    const called = message.content.find((block) => block.type === 'tool_use');
+    assert.equal(called?.name, DASHED_TOOL);
+    assert.deepEqual(called?.input, { city: 'Paris' });
+    assert.equal(message.stop_reason, 'tool_use');
+    assertAliasDeclared();
+  });
+
+  it("answers a Responses client's own function name, plain and streamed", async () => {
+    const client = new OpenAI({
+      baseURL: `${gateway.baseUrl}/v1`,
+      apiKey: 'unused',
+      maxRetries: 0,
+    });
+    const tools = [
+      { type: 'function' as const, name: DASHED_TOOL, parameters: INPUT, strict: false },
+    ];
+    const plain = await client.responses.create({ model: 'gemini', input: 'Read it', tools });
+    const call = plain.output.find((item) => item.type === 'function_call');
+    assert.equal(call?.type === 'function_call' ? call.name : undefined, DASHED_TOOL);
+    assertAliasDeclared();
+
+    upstream.reset();
+    const stream = await client.responses.create({
+      model: 'gemini',
+      input: 'Read it',
+      tools,
+      stream: true,
+    });
+    const names: string[] = [];
+    for await (const event of stream) {
+      if (event.type === 'response.output_item.done' && event.item.type === 'function_call') {
+        names.push(event.item.name);
+      }
+    }
+    assert.deepEqual(names, [DASHED_TOOL]);
+    assertAliasDeclared();
   });
 });

@@ -271,6 +271,31 @@ describe('Responses API request to OpenAI chat', () => {
     ]);
   });
 
+  it("takes a function name past 64 (Claude Code's MCP tools, up to 128) as it is, for the backend to alias", () => {
+    const long = `mcp__claude-in-chrome__${'read_the_page_text_'.repeat(5)}`;
+    assert.equal(long.length, 118);
+    const chat = chatOf({
+      input: [
+        { role: 'user', content: 'Read it' },
+        { type: 'function_call', call_id: 'call_a', name: long, arguments: '{}' },
+        { type: 'function_call_output', call_id: 'call_a', output: 'a page' },
+      ],
+      tools: [{ type: 'function', name: long }],
+      tool_choice: {
+        type: 'allowed_tools',
+        mode: 'required',
+        tools: [{ type: 'function', name: long }],
+      },
+    });
+    assert.deepEqual(chat.tools, [{ type: 'function', function: { name: long } }]);
+    assert.deepEqual(chat.tool_choice, {
+      type: 'allowed_tools',
+      allowed_tools: { mode: 'required', tools: [{ type: 'function', function: { name: long } }] },
+    });
+    const [, called] = chat.messages as JsonObject[];
+    assert.equal((called.tool_calls as { function: JsonObject }[])[0].function.name, long);
+  });
+
   it('translates flat function tools, tool_choice and parallel_tool_calls', () => {
     const chat = chatOf({
       input: 'Weather?',
@@ -756,6 +781,18 @@ describe('Responses API request: what is refused, naming the parameter', () => {
       { ...base, input: 'x', tools: [{ type: 'function', name: 'get weather' }] },
       'tools[0].name',
       /letters, digits/,
+    );
+    const tooLong = `mcp__docs__${'x'.repeat(118)}`;
+    rejects(
+      { ...base, input: 'x', tools: [{ type: 'function', name: tooLong }] },
+      'tools[0].name',
+      new RegExp(`tool name '${tooLong}' has 129 characters; function names may have at most 128`),
+    );
+    const longCustom = `apply_patch_${'x'.repeat(53)}`;
+    rejects(
+      { ...base, input: 'x', tools: [{ type: 'custom', name: longCustom }] },
+      'tools[0].name',
+      new RegExp(`tool name '${longCustom}' has 65 characters; custom tool names .* at most 64`),
     );
     rejects(
       { ...base, input: 'x', tools: [{ type: 'function', name: 'f', parameters: 'x' }] },

@@ -1,4 +1,4 @@
-import type { JsonObject } from '@aigw/contracts/data-plane';
+import type { DataPlaneError, JsonObject } from '@aigw/contracts/data-plane';
 import {
   absent,
   badValue,
@@ -15,7 +15,15 @@ import {
 // adapters (Anthropic, Gemini, Bedrock, Cohere) refuse them with a 400 naming the tool.
 // Built-in tools (web search, file search, ...) are refused here: the gateway runs none.
 
-const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+const TOOL_NAME_CHARACTERS = /^[a-zA-Z0-9_-]+$/;
+/**
+ * The longest function name taken: Anthropic's (and MCP's) 128, as Claude Code's MCP tools
+ * may need. A backend that takes 64 (OpenAI, Bedrock, Gemini, Cohere) gets a short alias
+ * and the answer names the client's function (the providers' tool-name-aliases).
+ */
+const FUNCTION_NAME_LIMIT = 128;
+/** Custom tools' names go to the backend as they are: OpenAI's 64 holds. */
+const CUSTOM_NAME_LIMIT = 64;
 
 type ToolKind = 'function' | 'custom';
 
@@ -68,13 +76,23 @@ function chatTools(tools: unknown): JsonObject[] {
 /** A tool's name and description, as both kinds carry them. */
 function namedTool(tool: JsonObject, at: string): JsonObject {
   const name = requiredString(tool.name, `${at}.name`);
-  if (!TOOL_NAME.test(name)) {
-    throw badValue(`${at}.name`, 'it must be 1-64 letters, digits, underscores or dashes.');
+  const limit = tool.type === 'custom' ? CUSTOM_NAME_LIMIT : FUNCTION_NAME_LIMIT;
+  if (!TOOL_NAME_CHARACTERS.test(name)) {
+    throw badValue(`${at}.name`, `it must be 1-${limit} letters, digits, underscores or dashes.`);
   }
+  if (name.length > limit) throw nameTooLong(name, limit, tool.type === 'custom', at);
   const definition: JsonObject = { name };
   const description = optionalString(tool.description, `${at}.description`);
   if (description !== undefined) definition.description = description;
   return definition;
+}
+
+/** The 400 of a name past its kind's limit, naming the tool, its length and the limit. */
+function nameTooLong(name: string, limit: number, custom: boolean, at: string): DataPlaneError {
+  const why = custom
+    ? `custom tool names go to the backend as they are, and OpenAI takes at most ${limit} (a function tool's name may have up to ${FUNCTION_NAME_LIMIT}).`
+    : `function names may have at most ${limit}.`;
+  return badValue(`${at}.name`, `tool name '${name}' has ${name.length} characters; ${why}`);
 }
 
 function functionDefinition(tool: JsonObject, at: string): JsonObject {
