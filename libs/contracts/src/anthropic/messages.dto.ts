@@ -78,7 +78,23 @@ export type AnthropicContentBlock =
   | AnthropicTextBlock
   | AnthropicToolUseBlock
   | AnthropicThinkingBlock
-  | AnthropicRedactedThinkingBlock;
+  | AnthropicRedactedThinkingBlock
+  | AnthropicServerToolBlock;
+
+/**
+ * A server tool's call (`server_tool_use`) or result (`web_search_tool_result`, ...), which
+ * the gateway carries as Anthropic wrote it.
+ */
+export interface AnthropicServerToolBlock {
+  type:
+    | 'server_tool_use'
+    | 'web_search_tool_result'
+    | 'web_fetch_tool_result'
+    | 'code_execution_tool_result'
+    | 'bash_code_execution_tool_result'
+    | 'text_editor_code_execution_tool_result';
+  [field: string]: unknown;
+}
 
 export interface AnthropicMessageParam {
   role: 'user' | 'assistant';
@@ -146,6 +162,8 @@ export interface AnthropicUsage {
   /** Null where the writes are not known yet (a stream's `message_start`). */
   cache_creation?: AnthropicCacheCreation | null;
   service_tier?: string | null;
+  /** The server tools' runs, billed per request (web search). */
+  server_tool_use?: { web_search_requests: number; web_fetch_requests?: number } | null;
 }
 
 export interface AnthropicMessagesResponse {

@@ -3,6 +3,7 @@
 // depends on a framework, so every deployment shape shares it.
 
 import type { TokenCounts } from '@aigw/config';
+import type { AnthropicServerTool } from './anthropic-server-tools';
 
 /** The OpenAI-compatible operations the data plane carries. */
 export type Operation =
@@ -156,7 +157,15 @@ export interface TraceContext {
 export interface TokenUsage extends TokenCounts {
   readonly cachedInputTokens: number;
   readonly source: 'reported' | 'estimated';
+  /**
+   * The server tool runs the provider reported (Anthropic's `usage.server_tool_use`: web
+   * searches, web fetches), billed per request beside the tokens; absent when none.
+   */
+  readonly serverToolRequests?: ServerToolRequests;
 }
+
+/** Runs per server tool (anthropic-server-tools.ts), as the provider counted them. */
+export type ServerToolRequests = Readonly<Partial<Record<AnthropicServerTool, number>>>;
 
 /**
  * The request settings an adapter may leave out of a provider request, by the canonical

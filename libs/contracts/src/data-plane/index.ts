@@ -13,4 +13,5 @@ export * from './upstream-target';
 export * from './text-or-tokens';
 export * from './choice-count';
 export * from './gemini-tools';
+export * from './anthropic-server-tools';
 export * from './requested-model-name';

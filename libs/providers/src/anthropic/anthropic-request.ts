@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { JsonObject, RequestSetting, ThinkingBlock } from '@aigw/contracts/data-plane';
-import type { ChatPart, ChatPrompt, ChatTurn } from '../core/chat-request';
+import type { ChatPart, ChatPrompt, ChatTurn, ServerToolBlockPart } from '../core/chat-request';
 import type { AnswerTool } from '../core/answer-tool';
 import { cacheField } from '../core/cache-control';
 import { anthropicAnswerToolFields } from './anthropic-response-format';
@@ -56,10 +56,35 @@ function contentBlocks(parts: readonly ChatPart[]): Block[] {
   return parts.filter((part) => part.kind !== 'text' || !isBlank(part.text)).map(contentBlock);
 }
 
+/**
+ * An assistant turn's parts with its server tools' calls and results back in their places
+ * (between the texts they came between), as Anthropic wrote them.
+ */
+function assistantContentBlocks(
+  parts: readonly ChatPart[],
+  serverToolBlocks: readonly ServerToolBlockPart[] = [],
+): Block[] {
+  if (serverToolBlocks.length === 0) return contentBlocks(parts);
+  const blocks: Block[] = [];
+  let next = 0;
+  for (const { block, after } of serverToolBlocks) {
+    blocks.push(...contentBlocks(parts.slice(next, Math.max(next, after))));
+    next = Math.max(next, after);
+    blocks.push({ ...block });
+  }
+  blocks.push(...contentBlocks(parts.slice(next)));
+  return blocks;
+}
+
 function contentBlock(part: ChatPart): Block {
   switch (part.kind) {
     case 'text':
-      return { type: 'text', text: part.text, ...cacheField(part.cache) };
+      return {
+        type: 'text',
+        text: part.text,
+        ...(part.citations ? { citations: part.citations.map((c) => ({ ...c })) } : {}),
+        ...cacheField(part.cache),
+      };
     case 'image':
       return {
         type: 'image',
@@ -104,7 +129,7 @@ function blocksOf(turn: ChatTurn): { role: 'user' | 'assistant'; blocks: Block[]
         // Thinking first: Anthropic wants a turn's reasoning back where it produced it.
         blocks: [
           ...thinkingBlocks(turn.thinking),
-          ...contentBlocks(turn.parts),
+          ...assistantContentBlocks(turn.parts, turn.serverToolBlocks),
           ...turn.toolCalls.map((call) => ({
             type: 'tool_use',
             id: anthropicToolId(call.id),
@@ -200,13 +225,18 @@ export function toAnthropicRequest(
   if (thinking) Object.assign(body, claudeThinkingFields(thinking));
   const system = systemPrompt(prompt);
   if (system !== undefined) body.system = system;
-  if (prompt.tools.length > 0) {
-    body.tools = prompt.tools.map((tool) => ({
-      name: tool.name,
-      ...(tool.description === undefined ? {} : { description: tool.description }),
-      input_schema: tool.parameters,
-      ...cacheField(tool.cache),
-    }));
+  const serverTools = prompt.anthropicServerTools ?? [];
+  if (prompt.tools.length > 0 || serverTools.length > 0) {
+    body.tools = [
+      ...prompt.tools.map((tool) => ({
+        name: tool.name,
+        ...(tool.description === undefined ? {} : { description: tool.description }),
+        input_schema: tool.parameters,
+        ...cacheField(tool.cache),
+      })),
+      // Anthropic runs these: sent as the client wrote them (Anthropic checks their settings).
+      ...serverTools.map((tool) => ({ ...tool })),
+    ];
   }
   const choice = toolChoice(prompt);
   if (choice) body.tool_choice = choice;

@@ -1,5 +1,7 @@
 import {
+  isServerToolBlockType,
   normalizedThinkingBlock,
+  type AnthropicServerTool,
   type JsonObject,
   type ThinkingBlock,
   type TokenUsage,
@@ -23,8 +25,17 @@ const USAGE_FIELDS = [
  * writes made with a 1-hour lifetime, billed dearer.
  */
 export type AnthropicCounts = Partial<
-  Record<(typeof USAGE_FIELDS)[number] | 'cache_creation_1h', number>
+  Record<
+    (typeof USAGE_FIELDS)[number] | 'cache_creation_1h' | keyof typeof SERVER_TOOL_COUNTS,
+    number
+  >
 >;
+
+/** `usage.server_tool_use`'s counts, by the server tool each counts runs of. */
+const SERVER_TOOL_COUNTS = {
+  web_search_requests: 'web_search',
+  web_fetch_requests: 'web_fetch',
+} as const satisfies Record<string, AnthropicServerTool>;
 
 /** The usable counts of a `usage` object (message, message_start or message_delta). */
 export function anthropicCounts(usage: unknown): AnthropicCounts {
@@ -39,7 +50,24 @@ export function anthropicCounts(usage: unknown): AnthropicCounts {
     ? tokenCount(byLifetime.ephemeral_1h_input_tokens)
     : undefined;
   if (forAnHour !== undefined) counts.cache_creation_1h = forAnHour;
+  const serverTools = usage.server_tool_use;
+  if (isJsonObject(serverTools)) {
+    for (const field of Object.keys(SERVER_TOOL_COUNTS) as (keyof typeof SERVER_TOOL_COUNTS)[]) {
+      const count = tokenCount(serverTools[field]);
+      if (count !== undefined) counts[field] = count;
+    }
+  }
   return counts;
+}
+
+/** The server tool runs among the counts (web searches are billed per request); none: undefined. */
+function serverToolRequests(counts: AnthropicCounts): TokenUsage['serverToolRequests'] {
+  let runs: Partial<Record<AnthropicServerTool, number>> | undefined;
+  for (const [field, tool] of Object.entries(SERVER_TOOL_COUNTS)) {
+    const count = counts[field as keyof typeof SERVER_TOOL_COUNTS] ?? 0;
+    if (count > 0) (runs ??= {})[tool] = count;
+  }
+  return runs;
 }
 
 /**
@@ -57,12 +85,14 @@ export function usageFromCounts(counts: AnthropicCounts): TokenUsage | undefined
   const cacheWrite = counts.cache_creation_input_tokens ?? 0;
   // Never more than all the writes, whatever the breakdown says.
   const forAnHour = Math.min(counts.cache_creation_1h ?? 0, cacheWrite);
+  const runs = serverToolRequests(counts);
   return {
     inputTokens: sumTokens(input, cacheWrite, cacheRead),
     outputTokens: output,
     cachedInputTokens: cacheRead,
     ...(cacheWrite > 0 ? { cacheWriteInputTokens: cacheWrite } : {}),
     ...(forAnHour > 0 ? { cacheWrite1hInputTokens: forAnHour } : {}),
+    ...(runs ? { serverToolRequests: runs } : {}),
     source: 'reported',
   };
 }
@@ -96,7 +126,10 @@ export function anthropicFinishReason(stopReason: unknown, madeToolCalls: boolea
  * gets as itself rather than as max_tokens.
  */
 export function anthropicStoppedAt(stopReason: unknown, stopSequence: unknown): string | undefined {
-  if (stopReason === 'model_context_window_exceeded') return stopReason;
+  // A server tool's long turn paused (`pause_turn`): the client sends it back to go on.
+  if (stopReason === 'model_context_window_exceeded' || stopReason === 'pause_turn') {
+    return stopReason;
+  }
   return stopReason === 'stop_sequence' && typeof stopSequence === 'string'
     ? stopSequence
     : undefined;
@@ -115,6 +148,12 @@ interface AnswerParts {
   text: string;
   toolCalls: OpenAiToolCall[];
   reasoning: { text: string; blocks: ThinkingBlock[] };
+  /**
+   * The texts and server tools' blocks in order, for an answer with any server tool block
+   * or cited text: its content is then these parts (anthropic-server-tools in contracts).
+   */
+  ordered: JsonObject[];
+  hasServerTools: boolean;
 }
 
 /** A thinking or redacted_thinking block added to the reasoning; false when malformed. */
@@ -137,12 +176,28 @@ function answerParts(
   content: readonly unknown[],
   answerTool: string | undefined,
 ): AnswerParts | undefined {
-  const parts: AnswerParts = { text: '', toolCalls: [], reasoning: { text: '', blocks: [] } };
+  const parts: AnswerParts = {
+    text: '',
+    toolCalls: [],
+    reasoning: { text: '', blocks: [] },
+    ordered: [],
+    hasServerTools: false,
+  };
   for (const block of content) {
     if (!isJsonObject(block)) return undefined;
     if (block.type === 'text') {
       if (typeof block.text !== 'string') return undefined;
       if (answerTool === undefined) parts.text += block.text;
+      const cited = Array.isArray(block.citations) && block.citations.length > 0;
+      if (cited) parts.hasServerTools = true;
+      parts.ordered.push({
+        type: 'text',
+        text: block.text,
+        ...(cited ? { citations: block.citations } : {}),
+      });
+    } else if (isServerToolBlockType(block.type)) {
+      parts.hasServerTools = true;
+      parts.ordered.push(block);
     } else if (block.type === 'tool_use') {
       const call = toolCallOf(block);
       if (!call) return undefined;
@@ -187,5 +242,10 @@ export function fromAnthropicMessage(
     ? servedTierOfAnthropic(body.usage.service_tier)
     : undefined;
   if (tier !== undefined) completion.service_tier = tier;
+  // The searches (or fetches, code runs) and the cited texts, in order, as Anthropic wrote them.
+  if (parts.hasServerTools && answerTool === undefined) {
+    const [choice] = completion.choices as JsonObject[];
+    (choice.message as JsonObject).content = parts.ordered;
+  }
   return { completion, usage };
 }

@@ -2,6 +2,7 @@ import type { EventSourceMessage } from 'eventsource-parser';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
+  isServerToolBlockType,
   type JsonObject,
   type TokenUsage,
 } from '@aigw/contracts/data-plane';
@@ -50,6 +51,8 @@ export class AnthropicStreamTranslation implements StreamTranslation<EventSource
   /** The answer tool's blocks, by block index: whether input arrived for each. */
   private readonly answerBlocks = new Map<unknown, boolean>();
   private counts: AnthropicCounts = {};
+  /** A server tool's call, by block index: its start, and its input as it streams. */
+  private readonly serverCalls = new Map<unknown, { block: JsonObject; input: string }>();
 
   constructor(
     private readonly backendName: string,
@@ -110,6 +113,7 @@ export class AnthropicStreamTranslation implements StreamTranslation<EventSource
     if (block.type === 'redacted_thinking' && isNonEmptyString(block.data)) {
       return [this.chunks.thinkingBlock({ type: 'redacted_thinking', data: block.data })];
     }
+    if (isServerToolBlockType(block.type)) return this.serverBlockStart(event.index, block);
     if (block.type !== 'tool_use') return [];
     if (!isNonEmptyString(block.id) || !isNonEmptyString(block.name)) {
       throw streamInterrupted(this.backendName, 'sent a tool_use block without an id or a name');
@@ -127,6 +131,11 @@ export class AnthropicStreamTranslation implements StreamTranslation<EventSource
       return this.answerTool === undefined ? [this.chunks.text(delta.text)] : [];
     }
     if (delta.type === 'input_json_delta' && isNonEmptyString(delta.partial_json)) {
+      const serverCall = this.serverCalls.get(event.index);
+      if (serverCall) {
+        serverCall.input += delta.partial_json;
+        return [];
+      }
       if (this.answerBlocks.has(event.index)) {
         this.answerBlocks.set(event.index, true);
         return [this.chunks.text(delta.partial_json)];
@@ -137,7 +146,49 @@ export class AnthropicStreamTranslation implements StreamTranslation<EventSource
       this.toolsWithArguments.add(toolIndex);
       return [this.chunks.toolCallArguments(toolIndex, delta.partial_json)];
     }
+    // A cited text's source, for the text block streaming (web search's, web fetch's).
+    if (delta.type === 'citations_delta' && isJsonObject(delta.citation)) {
+      return this.answerTool === undefined
+        ? [this.chunks.delta({ citations: [delta.citation] })]
+        : [];
+    }
     return this.thinkingDelta(delta);
+  }
+
+  /**
+   * A server tool's block, on in Anthropic's shape (`server_tool_blocks`): a result comes
+   * whole in its start; a call's input streams, so the call goes on whole at its stop.
+   */
+  private serverBlockStart(index: unknown, block: JsonObject): JsonObject[] {
+    if (block.type === 'server_tool_use') {
+      this.serverCalls.set(index, { block, input: '' });
+      return [];
+    }
+    return this.answerTool === undefined ? [this.serverBlocks(block)] : [];
+  }
+
+  private serverBlocks(block: JsonObject): JsonObject {
+    return this.chunks.delta({ server_tool_blocks: [block] });
+  }
+
+  /** A server tool's call once its input is whole; unreadable input is the stream's end. */
+  private serverCallStop(index: unknown): JsonObject[] {
+    const call = this.serverCalls.get(index);
+    if (!call) return [];
+    this.serverCalls.delete(index);
+    let input: unknown = isJsonObject(call.block.input) ? call.block.input : {};
+    if (call.input !== '') {
+      try {
+        input = JSON.parse(call.input);
+      } catch {
+        throw streamInterrupted(
+          this.backendName,
+          'sent a server tool call whose input is not JSON',
+        );
+      }
+    }
+    if (this.answerTool !== undefined) return [];
+    return [this.serverBlocks({ ...call.block, input })];
   }
 
   /**
@@ -158,6 +209,7 @@ export class AnthropicStreamTranslation implements StreamTranslation<EventSource
 
   /** A tool call that got no input fragments takes none: `{}`, which clients can parse. */
   private blockStop(event: JsonObject): JsonObject[] {
+    if (this.serverCalls.has(event.index)) return this.serverCallStop(event.index);
     if (this.answerBlocks.get(event.index) === false) {
       this.answerBlocks.set(event.index, true);
       return [this.chunks.text('{}')];

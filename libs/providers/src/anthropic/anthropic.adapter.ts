@@ -1,5 +1,10 @@
 import type { Dispatcher } from 'undici';
-import type { GatewayAnswer, ProviderCall } from '@aigw/contracts/data-plane';
+import {
+  ANTHROPIC_SERVER_TOOLS,
+  type AnthropicServerTool,
+  type GatewayAnswer,
+  type ProviderCall,
+} from '@aigw/contracts/data-plane';
 import { answerTool } from '../core/answer-tool';
 import { parseChatRequest, unsupportedOperation } from '../core/chat-request';
 import { ANTHROPIC_TOOL_NAME_LIMIT } from '../core/tool-name-limit';
@@ -13,6 +18,10 @@ import { fromAnthropicMessage } from './anthropic-response';
 import { AnthropicStreamTranslation } from './anthropic-stream';
 import { SettingsLeftOut, withDroppedSettings } from '../core/settings-left-out';
 import { anthropicServiceTier } from '../core/service-tier';
+import { serverToolBetas, withBetas } from './server-tool-betas';
+
+/** Anthropic's own API runs every server tool. */
+const ALL_SERVER_TOOLS: ReadonlySet<AnthropicServerTool> = new Set(ANTHROPIC_SERVER_TOOLS);
 
 export const ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
 /** The Messages API version every current model speaks. */
@@ -36,6 +45,7 @@ export class AnthropicAdapter implements ProviderAdapter {
     const prompt = parseChatRequest(request.body, {
       toolNameLimit: ANTHROPIC_TOOL_NAME_LIMIT,
       documentUrls: true,
+      anthropicServerTools: ALL_SERVER_TOOLS,
     });
     const tool = answerTool(prompt, 'anthropic');
     const answerToolName = tool?.name;
@@ -48,8 +58,14 @@ export class AnthropicAdapter implements ProviderAdapter {
       else leftOut.leaveOut('service_tier', 'unsupported');
     }
     const base = (target.baseUrl ?? ANTHROPIC_BASE_URL).replace(/\/+$/, '').replace(/\/v1$/, '');
+    // A server tool still in beta runs only with its beta named (the client's kept).
+    const betas = withBetas(
+      request.forwardHeaders['anthropic-beta'],
+      serverToolBetas(prompt.anthropicServerTools),
+    );
     const post = providerPost(call, `${base}/v1/messages`, body, {
       'anthropic-version': ANTHROPIC_VERSION,
+      ...(betas === undefined ? {} : { 'anthropic-beta': betas }),
     });
     if (request.stream) {
       const response = await sendUpstream(call, post, this.dispatcher);

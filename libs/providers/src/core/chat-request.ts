@@ -1,7 +1,11 @@
 import {
+  anthropicServerToolOf,
   DataPlaneError,
   DataPlaneErrorCode,
   isReasoningEffort,
+  isServerToolBlockType,
+  serverToolRunners,
+  type AnthropicServerTool,
   normalizedThinking,
   normalizedThinkingBlock,
   REASONING_EFFORTS,
@@ -22,7 +26,13 @@ import { hasToolNameCharacters, TOOL_NAME_LIMIT, toolNameTooLong } from './tool-
 // 400 here, before any provider is called.
 
 export type ChatPart = (
-  | { readonly kind: 'text'; readonly text: string }
+  | {
+      readonly kind: 'text';
+      readonly text: string;
+      /** An answer's sources for this text (Anthropic's `citations`), sent back to Anthropic. */
+      readonly citations?: readonly JsonObject[];
+    }
+
   /** An inline image (a `data:` URL), already split into media type and base64. */
   | { readonly kind: 'image'; readonly mediaType: string; readonly base64: string }
   /** An image the provider must fetch itself. */
@@ -80,6 +90,16 @@ export interface HeldFilePart {
   readonly after: number;
 }
 
+/**
+ * A server tool's call or result in an assistant turn (Anthropic's server_tool_use,
+ * web_search_tool_result, ...), as Anthropic wrote it: its results hold encrypted content.
+ */
+export interface ServerToolBlockPart {
+  readonly block: JsonObject;
+  /** Where it stands in the turn: after this many of its `parts`. */
+  readonly after: number;
+}
+
 export type ChatTurn =
   | {
       readonly role: 'user';
@@ -96,6 +116,11 @@ export type ChatTurn =
       readonly toolCalls: readonly ChatToolCall[];
       /** The turn's reasoning as the client carried it back (`thinking_blocks`), in order. */
       readonly thinking: readonly ThinkingBlock[];
+      /**
+       * Its server tools' calls and results (Anthropic's), read only for a backend that runs
+       * them (`anthropicServerTools`); kept apart from `parts`, as held files are.
+       */
+      readonly serverToolBlocks?: readonly ServerToolBlockPart[];
     }
   | {
       readonly role: 'tool';
@@ -254,8 +279,16 @@ function parseParts(
     const marked = cache ? { cache } : {};
     if (part.type === 'text') {
       if (typeof part.text !== 'string') throw invalid(`${at}.text must be a string`, at);
-      return { kind: 'text', text: part.text, ...marked };
+      const citations = Array.isArray(part.citations) ? (part.citations as JsonObject[]) : [];
+      return {
+        kind: 'text',
+        text: part.text,
+        ...(citations.length > 0 ? { citations } : {}),
+        ...marked,
+      };
     }
+    // Taken apart first where the backend reads them (assistantContent).
+    if (isServerToolBlockType(part.type)) throw serverToolBlockRefused(part, at);
     if (part.type === 'image_url' && allowMedia) {
       const imageUrl = part.image_url;
       const url = isJsonObject(imageUrl) ? imageUrl.url : imageUrl;
@@ -519,6 +552,11 @@ export interface ChatParseOptions {
   readonly documentUrls?: boolean;
   /** The longest tool name the backend takes: 64 (OpenAI's rule) unless it says more. */
   readonly toolNameLimit?: number;
+  /**
+   * The Anthropic server tools the backend runs (Anthropic's own API: all; Claude on Vertex
+   * AI: web search): it takes their definitions and their blocks in assistant turns.
+   */
+  readonly anthropicServerTools?: ReadonlySet<AnthropicServerTool>;
 }
 
 /** Reads and checks an OpenAI chat body; throws a 400 DataPlaneError naming the field. */
@@ -570,9 +608,19 @@ export function parseChatRequest(body: JsonObject, options: ChatParseOptions = {
       case 'assistant': {
         const toolCalls = parseToolCalls(message.tool_calls, `${at}.tool_calls`);
         for (const call of toolCalls) toolNames.set(call.id, call.name);
-        const parts = parseParts(message.content, `${at}.content`, false);
+        const { content, serverToolBlocks } =
+          (options.anthropicServerTools?.size ?? 0) > 0
+            ? withoutServerToolBlocks(message.content)
+            : { content: message.content, serverToolBlocks: [] };
+        const parts = parseParts(content, `${at}.content`, false);
         const thinking = parseThinkingBlocks(message.thinking_blocks, `${at}.thinking_blocks`);
-        turns.push({ role: 'assistant', parts, toolCalls, thinking });
+        turns.push({
+          role: 'assistant',
+          parts,
+          toolCalls,
+          thinking,
+          ...(serverToolBlocks.length > 0 ? { serverToolBlocks } : {}),
+        });
         return;
       }
       case 'tool': {
@@ -648,7 +696,44 @@ function extrasFor(body: JsonObject, options: ChatParseOptions): ChatExtras {
   const extras = chatExtras(body);
   const tool = extras.geminiTools?.[0];
   if (tool && options.geminiTools !== true) throw geminiToolRefused(Object.keys(tool)[0]);
+  for (const serverTool of extras.anthropicServerTools ?? []) {
+    const name = anthropicServerToolOf(serverTool.type);
+    if (name && !options.anthropicServerTools?.has(name)) throw serverToolRefused(name);
+  }
   return extras;
+}
+
+/** The 400 for an Anthropic server tool sent to a backend that cannot run it. */
+export function serverToolRefused(tool: AnthropicServerTool): DataPlaneError {
+  return invalid(
+    `the ${tool} server tool is run by ${serverToolRunners(tool)} only; this backend cannot run it`,
+    'tools',
+  );
+}
+
+/** An assistant turn's content with its server tools' blocks taken out, each placed. */
+function withoutServerToolBlocks(content: unknown): {
+  content: unknown;
+  serverToolBlocks: ServerToolBlockPart[];
+} {
+  if (!Array.isArray(content)) return { content, serverToolBlocks: [] };
+  const rest: unknown[] = [];
+  const serverToolBlocks: ServerToolBlockPart[] = [];
+  for (const part of content) {
+    if (isJsonObject(part) && isServerToolBlockType(part.type)) {
+      serverToolBlocks.push({ block: part, after: rest.length });
+    } else rest.push(part);
+  }
+  return { content: rest, serverToolBlocks };
+}
+
+/** The 400 for a server tool's block in the history of a backend that cannot read it. */
+function serverToolBlockRefused(part: JsonObject, at: string): DataPlaneError {
+  return invalid(
+    `${at} is a ${String(part.type)} block of an Anthropic server tool: only Anthropic ` +
+      'backends (and Claude on Vertex AI, for web search) take one back; this backend cannot',
+    at,
+  );
 }
 
 /** The 400 for a Gemini built-in tool sent to a backend that cannot run it. */

@@ -1,5 +1,9 @@
 import {
+  anthropicServerToolsAsked,
+  DataPlaneError,
+  DataPlaneErrorCode,
   geminiToolsAsked,
+  isServerToolBlockType,
   normalizedThinkingBlock,
   type JsonObject,
 } from '@aigw/contracts/data-plane';
@@ -8,6 +12,7 @@ import {
   failedToolText,
   geminiToolRefused,
   heldFileRefused,
+  serverToolRefused,
 } from './chat-request';
 import { isJsonObject } from './json-shape';
 import { idWithoutSignature, SIGNATURE_ID_SEPARATOR } from './tool-call-signature-id';
@@ -58,6 +63,9 @@ export function withoutGatewayExtensions(
   // Gemini's built-in tools are refused, not stripped: the answer would lack the search.
   const [geminiTool] = 'provider_extras' in body ? geminiToolsAsked(body) : [];
   if (geminiTool !== undefined) throw geminiToolRefused(geminiTool);
+  // Likewise Anthropic's server tools: the answer would lack the search.
+  const [serverTool] = 'provider_extras' in body ? anthropicServerToolsAsked(body) : [];
+  if (serverTool !== undefined) throw serverToolRefused(serverTool);
   const {
     thinking: _thinking,
     output_config: _outputConfig,
@@ -84,6 +92,11 @@ function refuseUnsendableFiles(messages: unknown, backendName: string): void {
     const content = isJsonObject(message) ? message.content : undefined;
     if (!Array.isArray(content)) return;
     content.forEach((part: unknown, at) => {
+      // An Anthropic server tool's call or result (a Messages client's history) is
+      // Anthropic's to read: no OpenAI-format backend takes one.
+      if (isJsonObject(part) && isServerToolBlockType(part.type)) {
+        throw invalidPart(`messages[${index}].content[${at}]`, String(part.type));
+      }
       const file = isJsonObject(part) && part.type === 'file' ? part.file : undefined;
       if (!isJsonObject(file)) return;
       if ('file_url' in file) {
@@ -95,6 +108,15 @@ function refuseUnsendableFiles(messages: unknown, backendName: string): void {
       }
     });
   });
+}
+
+function invalidPart(at: string, type: string): DataPlaneError {
+  return new DataPlaneError(
+    DataPlaneErrorCode.InvalidRequest,
+    `${at} is a ${type} block of an Anthropic server tool: only Anthropic backends (and ` +
+      'Claude on Vertex AI, for web search) take one back; this backend cannot',
+    { param: at },
+  );
 }
 
 /** A cheap look for any extension, field names only (no serializing). */

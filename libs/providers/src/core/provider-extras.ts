@@ -1,4 +1,6 @@
 import {
+  ANTHROPIC_SERVER_TOOLS_EXTRA,
+  anthropicServerToolOf,
   DataPlaneError,
   DataPlaneErrorCode,
   GEMINI_TOOLS_EXTRA,
@@ -30,6 +32,12 @@ export interface ChatExtras {
    * client sent it: Gemini and Vertex Gemini run them; every other backend refuses them.
    */
   readonly geminiTools?: readonly JsonObject[];
+  /**
+   * Anthropic's server tools (web_search_*, web_fetch_*, code_execution_*), each as the
+   * Messages client sent it: Anthropic backends run them (Vertex's Claude web search only);
+   * every other backend refuses them.
+   */
+  readonly anthropicServerTools?: readonly JsonObject[];
 }
 
 /**
@@ -60,7 +68,12 @@ function extrasOf(body: JsonObject): JsonObject | undefined {
 export function chatExtras(body: JsonObject): ChatExtras {
   const extras = extrasOf(body);
   if (!extras) return {};
-  const out: { topK?: number; safetySettings?: JsonObject[]; geminiTools?: JsonObject[] } = {};
+  const out: {
+    topK?: number;
+    safetySettings?: JsonObject[];
+    geminiTools?: JsonObject[];
+    anthropicServerTools?: JsonObject[];
+  } = {};
   const topK = extras.top_k;
   if (topK !== undefined && topK !== null) {
     if (typeof topK !== 'number' || !Number.isFinite(topK) || topK < 0) {
@@ -81,7 +94,26 @@ export function chatExtras(body: JsonObject): ChatExtras {
   }
   const tools = geminiTools(extras[GEMINI_TOOLS_EXTRA]);
   if (tools.length > 0) out.geminiTools = tools;
+  const serverTools = anthropicServerTools(extras[ANTHROPIC_SERVER_TOOLS_EXTRA]);
+  if (serverTools.length > 0) out.anthropicServerTools = serverTools;
   return out;
+}
+
+/** `anthropic_server_tools`: tool objects of a server tool's type, each named. */
+function anthropicServerTools(value: unknown): JsonObject[] {
+  if (value === undefined || value === null) return [];
+  const valid = (tool: unknown) =>
+    isJsonObject(tool) &&
+    anthropicServerToolOf(tool.type) !== undefined &&
+    typeof tool.name === 'string';
+  if (!Array.isArray(value) || !value.every(valid)) {
+    throw invalid(
+      `${PROVIDER_EXTRAS}.${ANTHROPIC_SERVER_TOOLS_EXTRA} must be a list of Anthropic server ` +
+        'tools (web_search_*, web_fetch_* or code_execution_*), each with a name',
+      ANTHROPIC_SERVER_TOOLS_EXTRA,
+    );
+  }
+  return value as JsonObject[];
 }
 
 /**

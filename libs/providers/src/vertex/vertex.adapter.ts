@@ -8,6 +8,7 @@ import {
   type ProviderCall,
   type RequestSetting,
   type UpstreamTarget,
+  VERTEX_CLAUDE_SERVER_TOOLS,
 } from '@aigw/contracts/data-plane';
 import { AnthropicStreamTranslation } from '../anthropic/anthropic-stream';
 import { fromAnthropicMessage } from '../anthropic/anthropic-response';
@@ -42,6 +43,7 @@ import {
   type VertexPredictCall,
 } from './vertex-embeddings';
 import { keepVertexClaudeBetas } from './vertex-claude-betas';
+import { VERTEX_WEB_SEARCH_BETA, withBetas } from '../anthropic/server-tool-betas';
 import { vertexModel, vertexModelUrl, type VertexModel } from './vertex-urls';
 
 /**
@@ -150,7 +152,12 @@ export class VertexAdapter implements ProviderAdapter {
     const gemini = model.publisher === 'google';
     const work = embeds
       ? embeddingAsk(request.body)
-      : parseChatRequest(request.body, { choices: gemini, geminiTools: gemini });
+      : parseChatRequest(request.body, {
+          choices: gemini,
+          geminiTools: gemini,
+          // Claude on Vertex runs Anthropic's web search (Google's docs); Gemini none of them.
+          ...(gemini ? {} : { anthropicServerTools: VERTEX_CLAUDE_SERVER_TOOLS }),
+        });
     if (embeds && model.publisher !== 'google') throw notAnEmbeddingModel(target.model);
     const serviceAccountKey = target.credential?.apiKey.reveal();
     const token = await withinFirstByteTimeout(
@@ -259,6 +266,11 @@ export class VertexAdapter implements ProviderAdapter {
       headers,
     );
     keepVertexClaudeBetas(post.headers);
+    // Vertex runs Claude's web search behind its preview beta.
+    if ((prompt.anthropicServerTools?.length ?? 0) > 0) {
+      const betas = withBetas(post.headers['anthropic-beta'], [VERTEX_WEB_SEARCH_BETA]);
+      if (betas !== undefined) post.headers['anthropic-beta'] = betas;
+    }
     if (request.stream) {
       const response = await sendUpstream(call, post, this.dispatcher);
       const translation = new AnthropicStreamTranslation(

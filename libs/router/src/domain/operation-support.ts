@@ -1,10 +1,13 @@
 import { canonicalProvider, type ProviderKind } from '@aigw/config';
 import {
+  anthropicServerToolsAsked,
   AUDIO_API_OPERATIONS,
   DataPlaneError,
   DataPlaneErrorCode,
   geminiToolsAsked,
   IMAGE_OPERATIONS,
+  serverToolRunners,
+  VERTEX_CLAUDE_SERVER_TOOLS,
   type GatewayRequest,
   type Operation,
 } from '@aigw/contracts/data-plane';
@@ -111,7 +114,35 @@ export function servesOperation(provider: string, operation: Operation): boolean
  * which only Gemini backends run. Everything else is served by every backend.
  */
 export function isSpecialRequest(request: Pick<GatewayRequest, 'operation' | 'body'>): boolean {
-  return isSpecialOperation(request.operation) || asksGeminiTools(request);
+  return (
+    isSpecialOperation(request.operation) || asksGeminiTools(request) || asksServerTools(request)
+  );
+}
+
+/** A chat asking for Anthropic's server tools (web search...), which Anthropic runs itself. */
+function asksServerTools(request: Pick<GatewayRequest, 'operation' | 'body'>): boolean {
+  return (
+    request.operation === 'chat' &&
+    request.body.provider_extras !== undefined &&
+    anthropicServerToolsAsked(request.body).length > 0
+  );
+}
+
+/**
+ * Whether a backend runs every server tool `request` asks for: Anthropic's own API runs
+ * them all; Claude on Vertex AI web search only (Google's docs); no other backend any.
+ */
+export function runsServerTools(
+  provider: string,
+  model: string,
+  request: Pick<GatewayRequest, 'body'>,
+): boolean {
+  const kind = canonicalProvider(provider);
+  if (kind === 'anthropic') return true;
+  if (kind !== 'vertex' || !VERTEX_CLAUDE.test(model)) return false;
+  return anthropicServerToolsAsked(request.body).every((tool) =>
+    VERTEX_CLAUDE_SERVER_TOOLS.has(tool),
+  );
 }
 
 function asksGeminiTools(request: Pick<GatewayRequest, 'operation' | 'body'>): boolean {
@@ -137,17 +168,37 @@ export function runsGeminiTools(provider: string, model: string): boolean {
 
 /**
  * The 400 for a request asking for Gemini's built-in tools of a model none of whose
- * backends runs them, naming the first tool; undefined for any other request.
+ * backends runs them, naming the first tool, or likewise Anthropic's server tools (its name
+ * stays for failover-router's sake); undefined for any other request.
  */
 export function unservedGeminiTools(
   request: Pick<GatewayRequest, 'operation' | 'body' | 'requestedModel'>,
 ): DataPlaneError | undefined {
+  if (asksServerTools(request)) return unservedServerTools(request);
   if (!asksGeminiTools(request)) return undefined;
   const [tool] = geminiToolsAsked(request.body);
   return new DataPlaneError(
     DataPlaneErrorCode.InvalidRequest,
     `the ${tool} tool is run by Gemini and Vertex Gemini backends only, and no backend of ` +
       `"${request.requestedModel}" is one: route the model to a Gemini backend, or leave ${tool} out`,
+    { param: 'tools' },
+  );
+}
+
+/**
+ * The 400 for a request asking for an Anthropic server tool that no backend of its model
+ * runs, naming the tool and the backends that do (the Messages edge answers it in
+ * Anthropic's error shape).
+ */
+function unservedServerTools(
+  request: Pick<GatewayRequest, 'body' | 'requestedModel'>,
+): DataPlaneError {
+  const asked = anthropicServerToolsAsked(request.body);
+  const tool = asked.find((name) => !VERTEX_CLAUDE_SERVER_TOOLS.has(name)) ?? asked[0];
+  return new DataPlaneError(
+    DataPlaneErrorCode.InvalidRequest,
+    `the ${tool} server tool is run by ${serverToolRunners(tool)} only, and no backend of ` +
+      `"${request.requestedModel}" is one: route the model to such a backend, or leave ${tool} out`,
     { param: 'tools' },
   );
 }
@@ -165,6 +216,7 @@ export function servesRequest(
   model: string,
 ): boolean {
   if (asksGeminiTools(request)) return runsGeminiTools(provider, model);
+  if (asksServerTools(request)) return runsServerTools(provider, model, request);
   if (!servesOperation(provider, request.operation)) return false;
   const kind = canonicalProvider(provider);
   if (isImageStream(request)) return kind !== undefined && IMAGE_STREAM_PROVIDERS.has(kind);

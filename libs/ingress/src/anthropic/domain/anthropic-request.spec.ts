@@ -772,9 +772,9 @@ describe('Anthropic Messages request to OpenAI chat', () => {
       /'object'/,
     );
     rejects(
-      { ...base, messages, tools: [{ type: 'web_search_20250305', name: 'web_search' }] },
+      { ...base, messages, tools: [{ type: 'bash_20250124', name: 'bash' }] },
       'tools.0.type',
-      /server tool/,
+      /not available through this gateway.*web_search, web_fetch, code_execution/,
     );
     rejects(
       {

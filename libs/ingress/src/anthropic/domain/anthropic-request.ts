@@ -1,8 +1,11 @@
 import { normalizedCacheControl } from '@aigw/contracts';
 import {
+  ANTHROPIC_SERVER_TOOLS_EXTRA,
+  anthropicServerToolOf,
   DataPlaneError,
   DataPlaneErrorCode,
   isReasoningEffort,
+  isServerToolBlockType,
   MIN_THINKING_BUDGET,
   normalizedThinking,
   type JsonObject,
@@ -169,9 +172,17 @@ export function translateMessagesRequest(
   const serviceTier = chatServiceTier(body.service_tier);
   if (serviceTier !== undefined) chat.service_tier = serviceTier;
 
-  const tools = translateTools(body.tools);
+  const { tools, serverTools } = translateTools(body.tools);
   if (tools.length > 0) chat.tools = tools;
-  applyToolChoice(chat, body.tool_choice, tools.length > 0);
+  // Anthropic runs these itself: they ride as they came, for the backends that reach it
+  // (@aigw/contracts anthropic-server-tools), as Gemini's built-in tools do.
+  if (serverTools.length > 0) {
+    chat.provider_extras = {
+      ...(chat.provider_extras ?? {}),
+      [ANTHROPIC_SERVER_TOOLS_EXTRA]: serverTools,
+    };
+  }
+  applyToolChoice(chat, body.tool_choice, tools.length > 0 || serverTools.length > 0, serverTools);
 
   return { chat, facts: { model, stream, stopSequences } };
 }
@@ -322,6 +333,7 @@ function assistantMessage(blocks: JsonObject[], path: string): JsonObject {
         texts.push({
           type: 'text',
           text: requiredString(block.text, `${at}.text`),
+          ...citationsOf(block, at),
           ...cacheMark(block, at),
         });
         break;
@@ -346,6 +358,12 @@ function assistantMessage(blocks: JsonObject[], path: string): JsonObject {
         thinking.push(thinkingBlock(block, at));
         break;
       default:
+        // A server tool's call and result go back as they came, in their place among the
+        // texts: Anthropic reads them (and their encrypted content) to continue the turn.
+        if (isServerToolBlockType(block.type)) {
+          texts.push({ ...block });
+          break;
+        }
         throw invalid(
           `${at}.type`,
           `'${String(block.type)}' blocks are not accepted in assistant messages by this gateway`,
@@ -368,9 +386,22 @@ function assistantContent(
   texts: JsonObject[],
   toolCalls: JsonObject[],
 ): string | JsonObject[] | null {
-  if (texts.some((part) => part.cache_control)) return texts;
+  // Likewise a server tool's blocks and cited texts, whose order and citations are theirs.
+  if (texts.some((part) => part.cache_control || part.type !== 'text' || part.citations)) {
+    return texts;
+  }
   if (texts.length > 0) return texts.map((part) => part.text as string).join('');
   return toolCalls.length > 0 ? null : '';
+}
+
+/** A text block's citations (a server tool's sources), kept for Anthropic to read back. */
+function citationsOf(block: JsonObject, at: string): JsonObject {
+  const citations = block.citations;
+  if (citations === undefined || citations === null) return {};
+  if (!Array.isArray(citations) || !citations.every(isObject)) {
+    throw invalid(`${at}.citations`, 'Input should be a valid list of citations');
+  }
+  return citations.length > 0 ? { citations } : {};
 }
 
 /** A thinking or redacted_thinking block of an assistant turn, with the fields Anthropic requires. */
@@ -542,39 +573,58 @@ function toolResult(
   return { message, attachments };
 }
 
-function translateTools(tools: unknown): JsonObject[] {
-  if (tools === undefined || tools === null) return [];
+/** The client's tools: its own, as canonical functions, and Anthropic's server tools. */
+function translateTools(tools: unknown): { tools: JsonObject[]; serverTools: JsonObject[] } {
+  if (tools === undefined || tools === null) return { tools: [], serverTools: [] };
   if (!Array.isArray(tools)) throw invalid('tools', 'Input should be a valid list');
-  return tools.map((tool: unknown, index) => {
+  const functions: JsonObject[] = [];
+  const serverTools: JsonObject[] = [];
+  tools.forEach((tool: unknown, index) => {
     const at = `tools.${index}`;
     if (!isObject(tool)) throw invalid(at, 'Input should be a valid dictionary');
-    if (tool.type !== undefined && tool.type !== null && tool.type !== 'custom') {
-      throw invalid(
-        `${at}.type`,
-        `server tool ${JSON.stringify(tool.type)} is not available through this gateway; define the tool with an input_schema`,
-      );
-    }
-    const name = requiredString(tool.name, `${at}.name`);
-    // Anthropic's own rule; a backend that takes fewer (OpenAI, Bedrock: 64) says so by name.
-    if (!/^[a-zA-Z0-9_-]{1,128}$/.test(name)) {
-      throw invalid(`${at}.name`, 'String should match pattern ^[a-zA-Z0-9_-]{1,128}$');
-    }
-    const schema = tool.input_schema;
-    if (schema === undefined || schema === null)
-      throw invalid(`${at}.input_schema`, 'Field required');
-    if (!isObject(schema))
-      throw invalid(`${at}.input_schema`, 'Input should be a valid dictionary');
-    if (schema.type !== 'object')
-      throw invalid(`${at}.input_schema.type`, "Input should be 'object'");
-    const definition: JsonObject = { name, parameters: schema };
-    if (tool.description !== undefined && tool.description !== null) {
-      definition.description = requiredString(tool.description, `${at}.description`);
-    }
-    return { type: 'function', function: definition, ...cacheMark(tool, at) };
+    if (anthropicServerToolOf(tool.type)) serverTools.push(serverTool(tool, at));
+    else functions.push(functionTool(tool, at));
   });
+  return { tools: functions, serverTools };
 }
 
-function applyToolChoice(chat: JsonObject, choice: unknown, hasTools: boolean): void {
+/** A server tool as the client wrote it (Anthropic checks its settings), named. */
+function serverTool(tool: JsonObject, at: string): JsonObject {
+  requiredString(tool.name, `${at}.name`);
+  return { ...tool };
+}
+
+function functionTool(tool: JsonObject, at: string): JsonObject {
+  if (tool.type !== undefined && tool.type !== null && tool.type !== 'custom') {
+    throw invalid(
+      `${at}.type`,
+      `tool type ${JSON.stringify(tool.type)} is not available through this gateway; define the tool with an input_schema, or use a server tool the gateway passes on (web_search, web_fetch, code_execution)`,
+    );
+  }
+  const name = requiredString(tool.name, `${at}.name`);
+  // Anthropic's own rule; a backend that takes fewer (OpenAI, Bedrock: 64) says so by name.
+  if (!/^[a-zA-Z0-9_-]{1,128}$/.test(name)) {
+    throw invalid(`${at}.name`, 'String should match pattern ^[a-zA-Z0-9_-]{1,128}$');
+  }
+  const schema = tool.input_schema;
+  if (schema === undefined || schema === null)
+    throw invalid(`${at}.input_schema`, 'Field required');
+  if (!isObject(schema)) throw invalid(`${at}.input_schema`, 'Input should be a valid dictionary');
+  if (schema.type !== 'object')
+    throw invalid(`${at}.input_schema.type`, "Input should be 'object'");
+  const definition: JsonObject = { name, parameters: schema };
+  if (tool.description !== undefined && tool.description !== null) {
+    definition.description = requiredString(tool.description, `${at}.description`);
+  }
+  return { type: 'function', function: definition, ...cacheMark(tool, at) };
+}
+
+function applyToolChoice(
+  chat: JsonObject,
+  choice: unknown,
+  hasTools: boolean,
+  serverTools: readonly JsonObject[],
+): void {
   if (choice === undefined || choice === null) return;
   if (!isObject(choice)) throw invalid('tool_choice', 'Input should be a valid dictionary');
   switch (choice.type) {
@@ -587,6 +637,13 @@ function applyToolChoice(chat: JsonObject, choice: unknown, hasTools: boolean): 
       break;
     case 'tool': {
       const name = requiredString(choice.name, 'tool_choice.name');
+      // The canonical tool_choice names a function; a server tool has none to name.
+      if (serverTools.some((tool) => tool.name === name)) {
+        throw invalid(
+          'tool_choice.name',
+          `'${name}' is a server tool, which this gateway cannot force: use 'auto' or 'any'`,
+        );
+      }
       const known = (chat.tools as JsonObject[] | undefined)?.some(
         (tool) => (tool.function as JsonObject).name === name,
       );

@@ -7,6 +7,7 @@ import type {
 import {
   DataPlaneError,
   DataPlaneErrorCode,
+  isServerToolBlockType,
   normalizedThinkingBlock,
   reasoningTextOf,
   type JsonObject,
@@ -31,6 +32,7 @@ export function anthropicUsageOf(usage: TokenUsage): AnthropicUsage {
   const read = usage.cachedInputTokens;
   const written = usage.cacheWriteInputTokens ?? 0;
   const forAnHour = Math.min(usage.cacheWrite1hInputTokens ?? 0, written);
+  const runs = usage.serverToolRequests;
   return {
     input_tokens: Math.max(0, usage.inputTokens - read - written),
     output_tokens: usage.outputTokens,
@@ -40,6 +42,15 @@ export function anthropicUsageOf(usage: TokenUsage): AnthropicUsage {
       ephemeral_5m_input_tokens: written - forAnHour,
       ephemeral_1h_input_tokens: forAnHour,
     },
+    // Web searches are billed per request: the client's cost tracking reads this.
+    ...(runs
+      ? {
+          server_tool_use: {
+            web_search_requests: runs.web_search ?? 0,
+            ...(runs.web_fetch === undefined ? {} : { web_fetch_requests: runs.web_fetch }),
+          },
+        }
+      : {}),
   };
 }
 
@@ -73,6 +84,8 @@ export function anthropicStop(
     case 'content_filter':
       return { stop_reason: 'refusal', stop_sequence: null };
     default:
+      // A server tool's long turn paused: the client sends the answer back to go on.
+      if (matchedStop === 'pause_turn') return { stop_reason: 'pause_turn', stop_sequence: null };
       if (typeof matchedStop === 'string' && facts.stopSequences.includes(matchedStop)) {
         return { stop_reason: 'stop_sequence', stop_sequence: matchedStop };
       }
@@ -139,8 +152,14 @@ export function toAnthropicMessage(
   // A refusal is the text the client shows (Anthropic has no refusal block), after any
   // text, as a stream sends both in one text block; stop_reason says it refused.
   const refusal = refusalText(message);
-  const text = contentText(message.content) + refusal;
-  if (text.length > 0) content.push({ type: 'text', text });
+  const ordered = serverToolContent(message.content);
+  if (ordered) {
+    content.push(...ordered);
+    if (refusal !== '') content.push({ type: 'text', text: refusal });
+  } else {
+    const text = contentText(message.content) + refusal;
+    if (text.length > 0) content.push({ type: 'text', text });
+  }
   const toolCalls = Array.isArray(message.tool_calls) ? (message.tool_calls as JsonObject[]) : [];
   toolCalls.forEach((call, index) => {
     const fn = (call.function ?? {}) as JsonObject;
@@ -165,6 +184,29 @@ export function toAnthropicMessage(
     stop_sequence: stop.stop_sequence,
     usage: { ...anthropicUsageOf(usage), ...servedTier(completion.service_tier) },
   };
+}
+
+/**
+ * An answer's content that ran a server tool (its call and result blocks, texts with
+ * citations: @aigw/contracts anthropic-server-tools), as Anthropic wrote it, in order;
+ * undefined for any other content, whose text is joined as one block.
+ */
+function serverToolContent(content: unknown): AnthropicContentBlock[] | undefined {
+  if (!Array.isArray(content)) return undefined;
+  const parts = content.filter(
+    (part: unknown): part is JsonObject =>
+      typeof part === 'object' && part !== null && !Array.isArray(part),
+  );
+  const ran = parts.some(
+    (part) => isServerToolBlockType(part.type) || (part.type === 'text' && part.citations),
+  );
+  if (!ran) return undefined;
+  return parts.flatMap((part): AnthropicContentBlock[] => {
+    if (isServerToolBlockType(part.type)) return [{ ...part } as AnthropicContentBlock];
+    if (part.type !== 'text' || typeof part.text !== 'string') return [];
+    const citations = Array.isArray(part.citations) ? { citations: part.citations } : {};
+    return [{ type: 'text', text: part.text, ...citations }];
+  });
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { AnthropicStreamEvent } from '@aigw/contracts';
 import {
+  isServerToolBlockType,
   reasoningTextOf,
   type JsonObject,
   type ThinkingBlock,
@@ -15,9 +16,14 @@ import {
   thinkingBlocksOf,
 } from './anthropic-response';
 
+type ServerToolStart = Extract<
+  AnthropicStreamEvent,
+  { type: 'content_block_start' }
+>['content_block'];
+
 type OpenBlock = {
   readonly index: number;
-  readonly kind: 'text' | 'tool' | 'thinking' | 'redacted_thinking';
+  readonly kind: 'text' | 'tool' | 'thinking' | 'redacted_thinking' | 'server_tool';
 };
 
 /**
@@ -50,6 +56,8 @@ export class MessageStreamTranslator {
   /** The served tier in Anthropic's terms, once a chunk named it. */
   private tier: { service_tier?: string } = {};
   private tierInStart = false;
+  /** Whether the open text block has had text yet (a citation after it starts another). */
+  private openTextHasText = false;
 
   constructor(
     private readonly facts: MessagesRequestFacts,
@@ -73,6 +81,12 @@ export class MessageStreamTranslator {
     if (reasoning !== undefined) this.thinkingDelta(reasoning, events);
     for (const block of thinkingBlocksOf(delta.thinking_blocks)) {
       this.thinkingBlockDone(block, events);
+    }
+    if (Array.isArray(delta.server_tool_blocks)) {
+      for (const block of delta.server_tool_blocks) this.serverToolBlock(block, events);
+    }
+    if (Array.isArray(delta.citations)) {
+      for (const citation of delta.citations) this.citation(citation, events);
     }
     if (typeof delta.content === 'string') this.textDelta(delta.content, events);
     // A refusal is text to Anthropic's clients, with stop_reason "refusal" at the end.
@@ -136,7 +150,52 @@ export class MessageStreamTranslator {
       this.open?.kind === 'text'
         ? this.open.index
         : this.openBlock('text', events, { type: 'text', text: '' });
+    this.openTextHasText = true;
     events.push({ type: 'content_block_delta', index, delta: { type: 'text_delta', text } });
+  }
+
+  /**
+   * A server tool's call or result, a block of its own as Anthropic streams it: a call's
+   * input as one input_json_delta, a result whole in its start.
+   */
+  private serverToolBlock(block: unknown, events: AnthropicStreamEvent[]): void {
+    if (typeof block !== 'object' || block === null || Array.isArray(block)) return;
+    const whole = block as JsonObject & { type: string };
+    if (!isServerToolBlockType(whole.type)) return;
+    if (whole.type !== 'server_tool_use') {
+      this.openBlock('server_tool', events, { ...whole } as ServerToolStart);
+      this.closeBlock(events);
+      return;
+    }
+    const index = this.openBlock('server_tool', events, {
+      ...whole,
+      input: {},
+    } as ServerToolStart);
+    const input = JSON.stringify(whole.input ?? {});
+    if (input !== '{}') {
+      events.push({
+        type: 'content_block_delta',
+        index,
+        delta: { type: 'input_json_delta', partial_json: input },
+      });
+    }
+    this.closeBlock(events);
+  }
+
+  /**
+   * A source of the text streaming (citations_delta). Anthropic cites a text block before
+   * its text, so a citation after text begins the next text block.
+   */
+  private citation(citation: unknown, events: AnthropicStreamEvent[]): void {
+    const index =
+      this.open?.kind === 'text' && !this.openTextHasText
+        ? this.open.index
+        : this.openBlock('text', events, { type: 'text', text: '' });
+    events.push({
+      type: 'content_block_delta',
+      index,
+      delta: { type: 'citations_delta', citation },
+    });
   }
 
   /** A fragment of reasoning text, on the open thinking block or a new one. */
@@ -213,6 +272,7 @@ export class MessageStreamTranslator {
     this.closeBlock(events);
     const index = this.nextIndex++;
     this.open = { index, kind };
+    this.openTextHasText = false;
     events.push({ type: 'content_block_start', index, content_block: block });
     return index;
   }

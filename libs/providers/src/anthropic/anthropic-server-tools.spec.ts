@@ -1,0 +1,229 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  ANTHROPIC_SERVER_TOOLS,
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type JsonObject,
+} from '@aigw/contracts/data-plane';
+import { parseChatRequest } from '../core/chat-request';
+import { withoutGatewayExtensions } from '../core/openai-extensions';
+import { toAnthropicRequest } from './anthropic-request';
+import { fromAnthropicMessage } from './anthropic-response';
+import { AnthropicStreamTranslation } from './anthropic-stream';
+import { serverToolBetas, withBetas } from './server-tool-betas';
+
+// Anthropic's server tools from the canonical request to the Messages API and back: the
+// tool as the client wrote it, an earlier turn's blocks in their places, the answer's
+// blocks in order (plain) or whole in `server_tool_blocks` deltas (streamed).
+
+const WEB_SEARCH = { type: 'web_search_20250305', name: 'web_search', max_uses: 3 };
+const CALL = {
+  type: 'server_tool_use',
+  id: 'srvtoolu_1',
+  name: 'web_search',
+  input: { query: 'weather paris' },
+};
+const RESULT = {
+  type: 'web_search_tool_result',
+  tool_use_id: 'srvtoolu_1',
+  content: [
+    { type: 'web_search_result', url: 'https://e.x/p', title: 'P', encrypted_content: 'e' },
+  ],
+};
+const CITATION = {
+  type: 'web_search_result_location',
+  url: 'https://e.x/p',
+  title: 'P',
+  encrypted_index: 'i',
+  cited_text: 'Sunny.',
+};
+const ALL = new Set(ANTHROPIC_SERVER_TOOLS);
+
+function canonical(extra: JsonObject = {}): JsonObject {
+  return {
+    model: 'claude',
+    provider_extras: { anthropic_server_tools: [WEB_SEARCH] },
+    messages: [
+      { role: 'user', content: 'Weather in Paris?' },
+      {
+        role: 'assistant',
+        content: [
+          { type: 'text', text: 'Let me search.' },
+          CALL,
+          RESULT,
+          { type: 'text', text: 'It is sunny.', citations: [CITATION] },
+        ],
+      },
+      { role: 'user', content: 'And tomorrow?' },
+    ],
+    ...extra,
+  };
+}
+
+function refusedAsServerTool(pattern: RegExp) {
+  return (error: unknown) =>
+    error instanceof DataPlaneError &&
+    error.code === DataPlaneErrorCode.InvalidRequest &&
+    pattern.test(error.message);
+}
+
+describe('Anthropic server tools to the Messages API', () => {
+  it('sends the server tool as written and an earlier turn’s blocks in their places', () => {
+    const prompt = parseChatRequest(canonical(), { anthropicServerTools: ALL });
+    const body = toAnthropicRequest(prompt, 'claude-sonnet-4-5', false, undefined);
+    assert.deepEqual(body.tools, [WEB_SEARCH]);
+    assert.deepEqual((body.messages as JsonObject[])[1], {
+      role: 'assistant',
+      content: [
+        { type: 'text', text: 'Let me search.' },
+        CALL,
+        RESULT,
+        { type: 'text', text: 'It is sunny.', citations: [CITATION] },
+      ],
+    });
+  });
+
+  it('refuses the tool and its blocks where the backend cannot run it, naming them', () => {
+    const askOnly = canonical({ messages: [{ role: 'user', content: 'Hi' }] });
+    assert.throws(
+      () => parseChatRequest(askOnly),
+      refusedAsServerTool(/web_search server tool is run by Anthropic backends and Claude models/),
+    );
+    // Vertex's Claude runs web search, not web fetch.
+    const fetch = { type: 'web_fetch_20250910', name: 'web_fetch' };
+    assert.throws(
+      () =>
+        parseChatRequest(canonical({ provider_extras: { anthropic_server_tools: [fetch] } }), {
+          anthropicServerTools: new Set(['web_search'] as const),
+        }),
+      refusedAsServerTool(/web_fetch server tool is run by Anthropic backends only/),
+    );
+    const { provider_extras: _extras, ...historyOnly } = canonical();
+    assert.throws(
+      () => parseChatRequest(historyOnly),
+      refusedAsServerTool(/server_tool_use block of an Anthropic server tool/),
+    );
+    // An OpenAI-format backend is refused the same, never sent either.
+    assert.throws(
+      () => withoutGatewayExtensions(askOnly),
+      refusedAsServerTool(/web_search server tool/),
+    );
+    assert.throws(
+      () => withoutGatewayExtensions(historyOnly),
+      refusedAsServerTool(/messages\[1\]\.content\[1\] is a server_tool_use block/),
+    );
+  });
+
+  it('names the betas the tools need, beside the client’s own', () => {
+    const fetch = { type: 'web_fetch_20250910', name: 'web_fetch' };
+    const code = { type: 'code_execution_20250825', name: 'code_execution' };
+    assert.deepEqual(serverToolBetas([WEB_SEARCH]), []);
+    assert.deepEqual(serverToolBetas([WEB_SEARCH, fetch, code, fetch]), [
+      'web-fetch-2025-09-10',
+      'code-execution-2025-08-25',
+    ]);
+    assert.equal(
+      withBetas('claude-code-20250219, web-fetch-2025-09-10', ['web-fetch-2025-09-10']),
+      'claude-code-20250219,web-fetch-2025-09-10',
+    );
+    assert.equal(withBetas(undefined, []), undefined);
+  });
+});
+
+describe('Anthropic server tools from the Messages API', () => {
+  it('answers the blocks in order, the pause and the searches counted', () => {
+    const translated = fromAnthropicMessage(
+      {
+        type: 'message',
+        id: 'msg_1',
+        content: [
+          { type: 'text', text: 'Let me search.' },
+          CALL,
+          RESULT,
+          { type: 'text', text: 'It is sunny.', citations: [CITATION] },
+        ],
+        stop_reason: 'pause_turn',
+        usage: { input_tokens: 10, output_tokens: 5, server_tool_use: { web_search_requests: 2 } },
+      },
+      'claude',
+    );
+    assert.ok(translated);
+    const choice = (translated.completion.choices as JsonObject[])[0];
+    assert.deepEqual((choice.message as JsonObject).content, [
+      { type: 'text', text: 'Let me search.' },
+      CALL,
+      RESULT,
+      { type: 'text', text: 'It is sunny.', citations: [CITATION] },
+    ]);
+    assert.equal(choice.finish_reason, 'stop');
+    assert.equal(choice.stop_reason, 'pause_turn');
+    assert.deepEqual(translated.usage.serverToolRequests, { web_search: 2 });
+  });
+
+  it('keeps a plain answer’s content a string', () => {
+    const translated = fromAnthropicMessage(
+      {
+        type: 'message',
+        content: [{ type: 'text', text: 'Hi.' }],
+        stop_reason: 'end_turn',
+        usage: { input_tokens: 1, output_tokens: 1 },
+      },
+      'claude',
+    );
+    const choice = (translated?.completion.choices as JsonObject[])[0];
+    assert.equal((choice.message as JsonObject).content, 'Hi.');
+    assert.equal(translated?.usage.serverToolRequests, undefined);
+  });
+
+  it('streams a call whole once its input is, results and citations as they come', () => {
+    const translation = new AnthropicStreamTranslation('claude', 'claude');
+    const events: JsonObject[] = [
+      { type: 'message_start', message: { id: 'msg_1', usage: { input_tokens: 10 } } },
+      { type: 'content_block_start', index: 0, content_block: { ...CALL, input: {} } },
+      {
+        type: 'content_block_delta',
+        index: 0,
+        delta: { type: 'input_json_delta', partial_json: '{"query": "weather' },
+      },
+      {
+        type: 'content_block_delta',
+        index: 0,
+        delta: { type: 'input_json_delta', partial_json: ' paris"}' },
+      },
+      { type: 'content_block_stop', index: 0 },
+      { type: 'content_block_start', index: 1, content_block: RESULT },
+      { type: 'content_block_stop', index: 1 },
+      { type: 'content_block_start', index: 2, content_block: { type: 'text', text: '' } },
+      {
+        type: 'content_block_delta',
+        index: 2,
+        delta: { type: 'citations_delta', citation: CITATION },
+      },
+      { type: 'content_block_delta', index: 2, delta: { type: 'text_delta', text: 'Sunny.' } },
+      { type: 'content_block_stop', index: 2 },
+      {
+        type: 'message_delta',
+        delta: { stop_reason: 'pause_turn' },
+        usage: { output_tokens: 7, server_tool_use: { web_search_requests: 1 } },
+      },
+      { type: 'message_stop' },
+    ];
+    const deltas = events
+      .flatMap((event) => translation.translate({ event: '', id: '', data: JSON.stringify(event) }))
+      .map((chunk) => (chunk.choices as JsonObject[])[0]);
+    assert.deepEqual(
+      deltas.map((choice) => choice.delta),
+      [
+        { role: 'assistant', content: '' },
+        { server_tool_blocks: [CALL] },
+        { server_tool_blocks: [RESULT] },
+        { citations: [CITATION] },
+        { content: 'Sunny.' },
+        {},
+      ],
+    );
+    assert.equal(deltas.at(-1)?.stop_reason, 'pause_turn');
+    assert.deepEqual(translation.reportedUsage()?.serverToolRequests, { web_search: 1 });
+  });
+});
