@@ -18,6 +18,7 @@ import {
   HANDLER_FAILED_CODE,
   PoisonIsolation,
   type PoisonEvent,
+  type PoisonRule,
 } from './poison-isolation';
 
 export interface EmbeddedEventBusOptions {
@@ -40,6 +41,14 @@ export interface EmbeddedEventBusOptions {
    * outage never dead-letters anything. Default 5.
    */
   readonly handlerAttempts?: number;
+  /**
+   * The quiet-topic rule (see PoisonIsolation): a lone event that fails while nothing else
+   * of the subscription moves is dead-lettered after this many failures alone (default:
+   * handlerAttempts) over at least `quietTopicAfterMs` (default 10 minutes), once the last
+   * event of its topic handled again succeeds (nothing is lettered while the store is down).
+   */
+  readonly quietTopicAttempts?: number;
+  readonly quietTopicAfterMs?: number;
   /** Backoff between a subscriber's retries: doubling from min to max. Default 250 ms, 5 s. */
   readonly retryMinMs?: number;
   readonly retryMaxMs?: number;
@@ -84,6 +93,8 @@ export interface HandlerDeadLetter {
   /** Its position in the log (the original stays there for its topic's retention). */
   readonly seq: number;
   readonly attempts: number;
+  /** Which rule lettered it: `strikes`, or `quiet-topic` (see PoisonIsolation). */
+  readonly rule: PoisonRule;
   /** The handler's error message, secrets masked. */
   readonly reason: string;
 }
@@ -638,7 +649,9 @@ export class EmbeddedEventBus implements EventPublisher {
   ): Promise<{ error: unknown } | undefined> {
     try {
       if (delivered.length > 0) await subscription.handle(delivered.map((d) => d.event));
-      this.isolations.get(positionKey(subscription))?.forget(delivered);
+      // Kept from the first delivery: the last event handled of each topic is what shows
+      // the store works when a lone event later fails with nothing else moving.
+      this.isolationOf(subscription).forget(delivered);
       return undefined;
     } catch (error) {
       return { error };
@@ -667,6 +680,10 @@ export class EmbeddedEventBus implements EventPublisher {
         (d) => d.event.eventId,
         this.options.handlerAttempts,
         (d) => d.topic,
+        {
+          attempts: this.options.quietTopicAttempts,
+          afterMs: this.options.quietTopicAfterMs,
+        },
       );
       this.isolations.set(key, isolation);
     }
@@ -706,11 +723,12 @@ export class EmbeddedEventBus implements EventPublisher {
       seq,
       group,
       attempts: poison.attempts,
+      rule: poison.rule,
       event,
     };
     this.appendDeadLetter(routeEvent(event).key, `${event.eventId}:dead-letter:${group}`, letter);
     this.options.onDeadLettered?.(
-      { topic, eventId: event.eventId, seq, attempts: poison.attempts, reason },
+      { topic, eventId: event.eventId, seq, attempts: poison.attempts, rule: poison.rule, reason },
       group,
     );
   }

@@ -130,6 +130,52 @@ describe('PoisonIsolation', () => {
     assert.deepEqual(second.poison.map((p) => p.item).sort(), ['p1', 'p2', 'p3', 'p4']);
   });
 
+  it('strikes nothing when two or more events of one partition fail with nothing handled, though other partitions move (the partition fails, not an event)', async () => {
+    const isolation = new PoisonIsolation<string>((s) => s, 2);
+    for (let round = 0; round < 6; round++) {
+      isolation.forget([`other-${round}`]); // another partition handled between its tries
+      const result = await isolation.round(['a', 'b'], storeDown);
+      assert.deepEqual(result.poison, []);
+      assert.deepEqual(result.failing, ['a', 'b']);
+    }
+    assert.equal(isolation.striking, 0);
+  });
+
+  it('takes back the strikes of a lone event once an event behind it fails too with nothing handled', async () => {
+    const isolation = new PoisonIsolation<string>((s) => s, 3);
+    await isolation.round(['a'], storeDown);
+    isolation.forget(['x']);
+    await isolation.round(['a'], storeDown);
+    assert.equal(isolation.striking, 1, 'alone, with another partition handled: a strike');
+    isolation.forget(['y']);
+    await isolation.round(['a', 'b'], storeDown);
+    assert.equal(isolation.striking, 0, 'its partition fails as a whole');
+  });
+
+  it('starts the strikes over when the error changes in kind (name and code)', async () => {
+    const isolation = new PoisonIsolation<string>((s) => s, 2);
+    const kinds = [new TypeError('bad row'), Object.assign(new Error('x'), { code: 'ECONNRESET' })];
+    await isolation.round(['p'], async () => {
+      throw kinds[0];
+    });
+    for (let round = 1; round <= 6; round++) {
+      isolation.forget([`other-${round}`]);
+      const result = await isolation.round(['p'], async () => {
+        throw kinds[round % 2];
+      });
+      assert.deepEqual(result.poison, [], `round ${round}`);
+    }
+    isolation.forget(['other-last']);
+    const same = await isolation.round(['p'], async () => {
+      throw kinds[0];
+    });
+    assert.deepEqual(
+      same.poison.map((p) => [p.item, p.attempts, p.rule]),
+      [['p', 2, 'strikes']],
+      'the same kind twice running',
+    );
+  });
+
   it('refuses attempts below one', () => {
     assert.throws(() => new PoisonIsolation<string>((s) => s, 0), /at least 1/);
   });
@@ -139,5 +185,162 @@ describe('PoisonIsolation', () => {
     assert.doesNotMatch(reason, /sk-abcdefghijklmnop/);
     assert.match(reason, /^Error: bad key /);
     assert.equal(reason.length, 2_000);
+  });
+});
+
+/** A clock the test moves by hand. */
+function fakeClock(start = 1_000_000) {
+  let now = start;
+  return { now: () => now, advance: (ms: number) => void (now += ms) };
+}
+
+const MINUTE = 60_000;
+
+describe('PoisonIsolation: the quiet-topic rule (a lone event, nothing else of its topic moving)', () => {
+  it('letters it after N failures over T once the last event of its topic, handled again, succeeds', async () => {
+    const clock = fakeClock();
+    const isolation = new PoisonIsolation<string>((s) => s, 5, undefined, {
+      attempts: 3,
+      afterMs: 10 * MINUTE,
+      now: clock.now,
+    });
+    isolation.forget(['good']); // handled before the poison event came
+    const calls: string[] = [];
+    const handle = async (item: string) => {
+      calls.push(item);
+      if (item === 'p') throw new Error('cannot apply');
+    };
+    for (let round = 0; round < 20; round++) {
+      const result = await isolation.round(['p'], handle);
+      assert.deepEqual(result.poison, [], `round ${round}: not T yet`);
+      clock.advance(29_000);
+    }
+    assert.ok(!calls.includes('good'), 'no check before N and T');
+    clock.advance(MINUTE); // 10m40s since its first failure, 21 failures
+    const result = await isolation.round(['p'], handle);
+    assert.deepEqual(calls.slice(-2), ['p', 'good'], 'the last good event handled again');
+    assert.deepEqual(
+      result.poison.map((p) => [p.item, p.attempts, p.rule]),
+      [['p', 21, 'quiet-topic']],
+    );
+    assert.deepEqual(result.failing, []);
+    assert.equal(result.proven, true);
+  });
+
+  it('waits T even after N failures, and N failures even after T', async () => {
+    const clock = fakeClock();
+    const isolation = new PoisonIsolation<string>((s) => s, 5, undefined, {
+      attempts: 3,
+      afterMs: 10 * MINUTE,
+      now: clock.now,
+    });
+    isolation.forget(['good']);
+    for (let round = 0; round < 10; round++) {
+      assert.deepEqual((await isolation.round(['p'], failOn('p'))).poison, []);
+    }
+    clock.advance(10 * MINUTE - 1);
+    assert.deepEqual((await isolation.round(['p'], failOn('p'))).poison, [], 'a ms short of T');
+    const slow = new PoisonIsolation<string>((s) => s, 5, undefined, {
+      attempts: 3,
+      afterMs: 10 * MINUTE,
+      now: clock.now,
+    });
+    slow.forget(['good']);
+    assert.deepEqual((await slow.round(['q'], failOn('q'))).poison, []);
+    clock.advance(60 * MINUTE);
+    assert.deepEqual((await slow.round(['q'], failOn('q'))).poison, [], 'two failures of three');
+    assert.equal((await slow.round(['q'], failOn('q'))).poison.length, 1);
+  });
+
+  it('letters nothing while the store is down (the check fails too), however long, and waits T again after it', async () => {
+    const clock = fakeClock();
+    const isolation = new PoisonIsolation<string>((s) => s, 5, undefined, {
+      attempts: 3,
+      afterMs: 10 * MINUTE,
+      now: clock.now,
+    });
+    isolation.forget(['good']);
+    // Down for 95 minutes: its check runs (and fails) at minutes 10, 20, ... 90.
+    for (let round = 0; round < 95; round++) {
+      const result = await isolation.round(['p'], storeDown);
+      assert.deepEqual(result.poison, [], `round ${round}`);
+      assert.equal(result.proven, false);
+      clock.advance(MINUTE);
+    }
+    // The store is back at minute 95; the event is poison after all. Its last check failed
+    // at minute 90, and its clock started over then: T from there, minute 100.
+    let lettered: number | undefined;
+    for (let minute = 0; minute <= 12 && lettered === undefined; minute++) {
+      if ((await isolation.round(['p'], failOn('p'))).poison.length > 0) lettered = minute;
+      clock.advance(MINUTE);
+    }
+    assert.equal(lettered, 5, 'lettered T after its last failed check, not at once');
+  });
+
+  it('with nothing of its topic handled yet, letters it only when the subscription handled other topics meanwhile', async () => {
+    const clock = fakeClock();
+    const quiet = { attempts: 2, afterMs: 10 * MINUTE, now: clock.now };
+    const scoped = () =>
+      new PoisonIsolation<string>(
+        (s) => s,
+        5,
+        (s) => s.split(':')[0],
+        quiet,
+      );
+    const idle = scoped();
+    for (let round = 0; round < 30; round++) {
+      assert.deepEqual((await idle.round(['usage:p'], failOn('usage:p'))).poison, []);
+      clock.advance(MINUTE);
+    }
+    const busy = scoped();
+    let lettered: string[] = [];
+    for (let round = 0; round < 30 && lettered.length === 0; round++) {
+      busy.forget([`adjusted:${round}`]); // the consumer's other topic moves
+      lettered = (await busy.round(['usage:p'], failOn('usage:p'))).poison.map((p) => p.rule);
+      clock.advance(MINUTE);
+    }
+    assert.deepEqual(lettered, ['quiet-topic']);
+  });
+
+  it('starts its clock over when its error changes in kind', async () => {
+    const clock = fakeClock();
+    const isolation = new PoisonIsolation<string>((s) => s, 5, undefined, {
+      attempts: 2,
+      afterMs: 10 * MINUTE,
+      now: clock.now,
+    });
+    isolation.forget(['good']);
+    await isolation.round(['p'], failOn('p'));
+    clock.advance(9 * MINUTE);
+    const refused = Object.assign(new Error('refused'), { code: 'ECONNREFUSED' });
+    await isolation.round(['p'], async (item) => {
+      if (item === 'p') throw refused;
+    });
+    clock.advance(2 * MINUTE);
+    assert.deepEqual(
+      (
+        await isolation.round(['p'], async (item) => {
+          if (item === 'p') throw refused;
+        })
+      ).poison,
+      [],
+      '2 minutes of this kind',
+    );
+    clock.advance(8 * MINUTE);
+    const result = await isolation.round(['p'], async (item) => {
+      if (item === 'p') throw refused;
+    });
+    assert.equal(result.poison.length, 1);
+  });
+
+  it('refuses quiet-topic attempts below one and a negative wait', () => {
+    assert.throws(
+      () => new PoisonIsolation<string>((s) => s, 5, undefined, { attempts: 0 }),
+      /quiet-topic attempts/,
+    );
+    assert.throws(
+      () => new PoisonIsolation<string>((s) => s, 5, undefined, { afterMs: -1 }),
+      /quiet-topic wait/,
+    );
   });
 });

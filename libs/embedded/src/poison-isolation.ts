@@ -1,17 +1,34 @@
 // Tells a poison event (one the handler always fails on) from a store outage (every event
 // fails), for both event buses. After a batch fails, its events are handled one at a time:
 // an event earns a strike only when the store demonstrably works: in a round where another
-// event of the batch was handled (or a known-good event handled again), or when the
-// subscription handled other events of its scope (its topic: another partition's) since the
-// event last failed, so a poison event alone on its partition is dead-lettered too. Scoped,
-// so one table refusing writes (ClickHouse's "too many parts") while others take theirs
-// strikes nothing. An event with `maxAttempts` strikes is poison and goes to the
-// dead-letter topic. While every call fails, nothing earns a strike: the bus keeps retrying
-// with backoff and never dead-letters, so a Redis / ClickHouse / SQLite outage loses nothing.
+// event of the batch was handled (or a known-good event handled again), or, when it is the
+// only event of its scope (its topic) in the round, when the subscription handled other
+// events of that scope (another partition's) since it last failed. Scoped, so one table
+// refusing writes (ClickHouse's "too many parts") while others take theirs strikes nothing.
+// An event with `maxAttempts` strikes is poison and goes to the dead-letter topic. While
+// every call fails, nothing earns a strike: the bus keeps retrying with backoff and never
+// dead-letters, so a Redis / ClickHouse / SQLite outage loses nothing.
+//
+// A partition failing as a whole (a store shard of its keys down) is not one event: in a
+// round where nothing was handled and two or more events of one scope failed, those events
+// lose their strikes; a strike whose error differs in kind (name and code) from the event's
+// previous one starts its count over, since a poison event fails the same way every time.
+//
+// The quiet-topic rule: a lone event on a topic where nothing else moves never earns a
+// strike. It is lettered once it has failed alone `quiet.attempts` times, with the same kind
+// of error, over at least `quiet.afterMs`, and the handler then demonstrably works for its
+// topic: the last event of that topic the subscription handled, handled again (handlers are
+// idempotent per event id), succeeds. When the subscription has handled nothing of the topic
+// yet, events of its other topics handled since the event last failed stand in. A failed
+// check is an outage: nothing is lettered and the event's clock starts over. During an
+// outage of the handler's store the check fails too, so nothing is lettered.
 import { redactString } from '@aigw/observability';
 
 /** Strikes before a failing event is dead-lettered. */
 export const DEFAULT_HANDLER_ATTEMPTS = 5;
+
+/** How long a lone event on a quiet topic fails before it may be dead-lettered. */
+export const DEFAULT_QUIET_TOPIC_AFTER_MS = 10 * 60_000;
 
 /** Events tried alone in a round before anything succeeded in it (an outage costs this). */
 const TRIES_WITHOUT_PROOF = 3;
@@ -22,11 +39,26 @@ const MAX_TRACKED = 10_000;
 /** Longest error text a dead letter carries. */
 const MAX_REASON_CHARS = 2_000;
 
+/** Which rule called the event poison: strikes, or the quiet-topic rule. */
+export type PoisonRule = 'strikes' | 'quiet-topic';
+
 /** An event the handler failed on while the store worked, `maxAttempts` rounds running. */
 export interface PoisonEvent<T> {
   readonly item: T;
   readonly error: unknown;
+  /** Strikes, or (quiet-topic rule) failures alone. */
   readonly attempts: number;
+  readonly rule: PoisonRule;
+}
+
+/** When a lone failing event on a quiet topic is dead-lettered (see the file's comment). */
+export interface QuietTopicRule {
+  /** Failures alone, at least. Default: the isolation's `maxAttempts`. */
+  readonly attempts?: number;
+  /** Time since its first such failure, at least. Default 10 minutes. */
+  readonly afterMs?: number;
+  /** The clock; a test's fake one. */
+  readonly now?: () => number;
 }
 
 export interface IsolationRound<T> {
@@ -42,13 +74,35 @@ export interface IsolationRound<T> {
   readonly lastError: unknown;
 }
 
+interface Strikes {
+  readonly count: number;
+  readonly kind: string;
+}
+
+/** A lone event failing with nothing to show the store works (the quiet-topic rule). */
+interface QuietFailures {
+  since: number;
+  failures: number;
+  readonly kind: string;
+  /** The subscription's handled calls (any scope) when it last failed. */
+  handledAt: number;
+}
+
 /** One subscription's strikes, kept across its deliveries (the embedded bus redelivers). */
 export class PoisonIsolation<T> {
-  private readonly strikes = new Map<string, number>();
+  private readonly strikes = new Map<string, Strikes>();
   /** Per failing event, its scope's handled count when it last failed. */
   private readonly failedAt = new Map<string, number>();
   /** Per scope, calls of the subscription's handler that succeeded (any partition's). */
   private readonly handled = new Map<string, number>();
+  /** Calls of the subscription's handler that succeeded, any scope. */
+  private handledAll = 0;
+  /** Per scope, the last event handled: handled again, it shows the store works. */
+  private readonly lastGood = new Map<string, T>();
+  private readonly quiet = new Map<string, QuietFailures>();
+  private readonly quietAttempts: number;
+  private readonly quietAfterMs: number;
+  private readonly now: () => number;
   private rounds = 0;
 
   constructor(
@@ -56,10 +110,22 @@ export class PoisonIsolation<T> {
     readonly maxAttempts: number = DEFAULT_HANDLER_ATTEMPTS,
     /** What a success must share with a failing event to count for it: its topic. */
     private readonly scopeOf: (item: T) => string = () => '',
+    quiet: QuietTopicRule = {},
   ) {
     if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
       throw new Error(`handler attempts must be a whole number of at least 1, not ${maxAttempts}`);
     }
+    this.quietAttempts = quiet.attempts ?? maxAttempts;
+    this.quietAfterMs = quiet.afterMs ?? DEFAULT_QUIET_TOPIC_AFTER_MS;
+    if (!Number.isInteger(this.quietAttempts) || this.quietAttempts < 1) {
+      throw new Error(
+        `quiet-topic attempts must be a whole number of at least 1, not ${this.quietAttempts}`,
+      );
+    }
+    if (!Number.isFinite(this.quietAfterMs) || this.quietAfterMs < 0) {
+      throw new Error(`quiet-topic wait must be a finite number of ms, not ${this.quietAfterMs}`);
+    }
+    this.now = quiet.now ?? Date.now;
   }
 
   /**
@@ -77,6 +143,7 @@ export class PoisonIsolation<T> {
       this.strikes.clear(); // events long handed elsewhere
       this.failedAt.clear();
     }
+    if (this.quiet.size > MAX_TRACKED) this.quiet.clear();
     let proven = false;
     let lastError: unknown;
     if (known !== undefined) {
@@ -107,35 +174,55 @@ export class PoisonIsolation<T> {
         await handle(item);
         this.countHandled(item);
         handled.push(item);
-        this.strikes.delete(this.idOf(item));
-        this.failedAt.delete(this.idOf(item));
+        this.forgetFailures(this.idOf(item));
         proven = true;
       } catch (error) {
         failed.push({ item, error });
         lastError = error;
       }
     }
+    const pendingInScope = countBy(pending, this.scopeOf);
+    const failedInScope = countBy(
+      failed.map((f) => f.item),
+      this.scopeOf,
+    );
     const poison: PoisonEvent<T>[] = [];
     const failing: T[] = [];
     let struck = false;
     for (const { item, error } of failed) {
       const id = this.idOf(item);
+      const scope = this.scopeOf(item);
       // Handled calls since it last failed: the store worked between two of its failures.
-      const handledInScope = this.handled.get(this.scopeOf(item)) ?? 0;
+      const handledInScope = this.handled.get(scope) ?? 0;
       const workedSince = handledInScope > (this.failedAt.get(id) ?? Infinity);
       this.failedAt.set(id, handledInScope);
-      if (!proven && !workedSince) {
-        failing.push(item);
+      const alone = pendingInScope.get(scope) === 1;
+      if (!proven && !(alone && workedSince)) {
+        if (!alone) {
+          this.quiet.delete(id); // events behind it will show which it is
+          // Two or more of one scope failing with nothing handled: their partition fails.
+          if ((failedInScope.get(scope) ?? 0) >= 2) this.strikes.delete(id);
+          failing.push(item);
+          continue;
+        }
+        const quietFailures = await this.quietFailuresIfPoison(item, error, handle);
+        if (quietFailures === undefined) failing.push(item);
+        else {
+          this.forgetFailures(id);
+          poison.push({ item, error, attempts: quietFailures, rule: 'quiet-topic' });
+          struck = true;
+        }
         continue;
       }
       struck = true;
-      const attempts = (this.strikes.get(id) ?? 0) + 1;
+      const kind = errorKind(error);
+      const before = this.strikes.get(id);
+      const attempts = before?.kind === kind ? before.count + 1 : 1;
       if (attempts >= this.maxAttempts) {
-        this.strikes.delete(id);
-        this.failedAt.delete(id);
-        poison.push({ item, error, attempts });
+        this.forgetFailures(id);
+        poison.push({ item, error, attempts, rule: 'strikes' });
       } else {
-        this.strikes.set(id, attempts);
+        this.strikes.set(id, { count: attempts, kind });
         failing.push(item);
       }
     }
@@ -162,23 +249,86 @@ export class PoisonIsolation<T> {
       const scope = this.scopeOf(item);
       if (scope !== last) this.countHandled(item);
       last = scope;
+      this.lastGood.set(scope, item);
     }
-    if (this.strikes.size === 0 && this.failedAt.size === 0) return;
-    for (const item of items) {
-      this.strikes.delete(this.idOf(item));
-      this.failedAt.delete(this.idOf(item));
+    if (this.strikes.size === 0 && this.failedAt.size === 0 && this.quiet.size === 0) return;
+    for (const item of items) this.forgetFailures(this.idOf(item));
+  }
+
+  /**
+   * Notes a lone failure with nothing to show the store works; its failures alone when the
+   * quiet-topic rule calls the event poison now (see the file's comment), else undefined.
+   */
+  private async quietFailuresIfPoison(
+    item: T,
+    error: unknown,
+    handle: (item: T) => Promise<void>,
+  ): Promise<number | undefined> {
+    const id = this.idOf(item);
+    const kind = errorKind(error);
+    const now = this.now();
+    let failures = this.quiet.get(id);
+    if (failures?.kind !== kind) {
+      // A new kind of error starts its clock over: a poison event fails the same way.
+      failures = { since: now, failures: 0, kind, handledAt: this.handledAll };
+      this.quiet.set(id, failures);
     }
+    failures.failures++;
+    const othersWorked = this.handledAll > failures.handledAt;
+    failures.handledAt = this.handledAll;
+    if (failures.failures < this.quietAttempts || now - failures.since < this.quietAfterMs) {
+      return undefined;
+    }
+    const scope = this.scopeOf(item);
+    const good = this.lastGood.get(scope);
+    let works = othersWorked;
+    if (good !== undefined && this.idOf(good) !== id) {
+      try {
+        await handle(good);
+        works = true;
+      } catch {
+        works = false;
+      }
+    }
+    if (works) return failures.failures;
+    // The handler fails its topic as a whole (an outage): the wait starts over.
+    failures.since = this.now();
+    failures.failures = 0;
+    return undefined;
+  }
+
+  private forgetFailures(id: string): void {
+    this.strikes.delete(id);
+    this.failedAt.delete(id);
+    this.quiet.delete(id);
   }
 
   private countHandled(item: T): void {
     const scope = this.scopeOf(item);
     this.handled.set(scope, (this.handled.get(scope) ?? 0) + 1);
+    this.handledAll++;
+    this.lastGood.set(scope, item);
   }
 
   /** Events with strikes now (a test's and an operator's view). */
   get striking(): number {
     return this.strikes.size;
   }
+}
+
+/** What a strike compares across failures: the error's name and code, not its text. */
+function errorKind(error: unknown): string {
+  if (!(error instanceof Error)) return typeof error;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' || typeof code === 'number'
+    ? `${error.name}:${code}`
+    : error.name;
+}
+
+function countBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const item of items) counts.set(keyOf(item), (counts.get(keyOf(item)) ?? 0) + 1);
+  return counts;
 }
 
 /** The error as a dead letter carries it: its message, secrets masked, bounded. */

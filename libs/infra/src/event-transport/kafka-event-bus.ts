@@ -20,6 +20,8 @@ import {
   LetteredPositions,
   PoisonIsolation,
   type PoisonEvent,
+  type PoisonRule,
+  type QuietTopicRule,
 } from '@aigw/embedded';
 import type {
   Admin,
@@ -96,6 +98,14 @@ export interface KafkaEventBusOptions {
    * Default 5.
    */
   readonly handlerAttempts?: number;
+  /**
+   * The quiet-topic rule (see PoisonIsolation): a lone event that fails while nothing else of
+   * its topic moves is dead-lettered after this many failures alone (default: handlerAttempts)
+   * over at least `quietTopicAfterMs` (default 10 minutes), once the last event of its topic
+   * handled again succeeds (nothing is lettered while the store is down).
+   */
+  readonly quietTopicAttempts?: number;
+  readonly quietTopicAfterMs?: number;
   /** How long `close()` keeps replaying the spool when Kafka is reachable. Default 5 s. */
   readonly closeDrainMs?: number;
   /** How long an ephemeral subscription may take to read its topics to the end. Default 60 s. */
@@ -183,6 +193,8 @@ export const DEAD_LETTER_HEADERS = {
   omittedBytes: 'aigw-dead-letter-omitted-bytes',
   /** Set for a handler failure: how many rounds the handler failed on it. */
   attempts: 'aigw-dead-letter-attempts',
+  /** A handler's failure: `strikes`, or `quiet-topic` (see PoisonIsolation). */
+  rule: 'aigw-dead-letter-rule',
 } as const;
 
 /** Why a message went to the dead-letter topic: a decode error, or a handler's failure. */
@@ -190,6 +202,7 @@ interface DeadLetterCause {
   readonly code: string;
   readonly message: string;
   readonly attempts?: number;
+  readonly rule?: PoisonRule;
 }
 
 /** A decoded message of a batch, kept with its message for the dead-letter topic. */
@@ -268,6 +281,7 @@ export class KafkaEventBus implements EventPublisher {
   private readonly consumerStallMs: number;
   private readonly lagRefreshMs: number;
   private readonly handlerAttempts: number | undefined;
+  private readonly quietTopic: QuietTopicRule;
   private readonly logger: EventBusLogger;
   private readonly observer: KafkaEventBusObserver;
 
@@ -327,6 +341,10 @@ export class KafkaEventBus implements EventPublisher {
     this.consumerStallMs = options.consumerStallMs ?? 30_000;
     this.lagRefreshMs = options.lagRefreshMs ?? 30_000;
     this.handlerAttempts = options.handlerAttempts;
+    this.quietTopic = {
+      attempts: options.quietTopicAttempts,
+      afterMs: options.quietTopicAfterMs,
+    };
     this.logger = options.logger ?? SILENT;
     this.observer = options.observer ?? {};
     if (options.answersAwaitRecord) this.recordBarrier = () => this.durable();
@@ -777,6 +795,7 @@ export class KafkaEventBus implements EventPublisher {
         this.handlerAttempts,
         // Scoped by topic: an event's type names its topic, one type per topic.
         ({ event }) => event.type,
+        this.quietTopic,
       ),
       failingStreaks: new Map(),
       lettered: new LetteredPositions(),
@@ -1128,16 +1147,22 @@ export class KafkaEventBus implements EventPublisher {
       code: HANDLER_FAILED_CODE,
       message: deadLetterReason(poison.error),
       attempts: poison.attempts,
+      rule: poison.rule,
     };
     await this.deadLetter(group, topic, partition, message, cause);
     this.observer.handlerDeadLettered?.({ group, topic });
-    this.logger.error('dead-lettered an event its handler keeps failing on while others pass', {
+    const why =
+      poison.rule === 'quiet-topic'
+        ? 'dead-lettered an event its handler kept failing on alone on a quiet topic while the handler worked'
+        : 'dead-lettered an event its handler keeps failing on while others pass';
+    this.logger.error(why, {
       group,
       topic,
       partition,
       offset: message.offset,
       eventId: event.eventId,
       attempts: poison.attempts,
+      rule: poison.rule,
       reason: cause.message,
     });
   }
@@ -1160,6 +1185,9 @@ export class KafkaEventBus implements EventPublisher {
       [DEAD_LETTER_HEADERS.group]: group,
       ...('attempts' in error && error.attempts !== undefined
         ? { [DEAD_LETTER_HEADERS.attempts]: String(error.attempts) }
+        : {}),
+      ...('rule' in error && error.rule !== undefined
+        ? { [DEAD_LETTER_HEADERS.rule]: error.rule }
         : {}),
     };
     // Sent before the offset is committed: a failure here retries the batch, so an

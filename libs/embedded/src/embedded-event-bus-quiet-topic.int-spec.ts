@@ -1,0 +1,120 @@
+// The quiet-topic rule on the all-in-one gateway's embedded event log (SQLite on disk): a
+// poison event with nothing else of the subscription moving is dead-lettered after N
+// failures over T, once the last event of its topic handled again succeeds; while the
+// handler's store is down, nothing is dead-lettered however long, and all is handled after.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { Topic, type EventTopic, type GatewayEvent } from '@aigw/contracts';
+import { numberedUsageEvent, until } from '@aigw/testing';
+import { EmbeddedEventBus, type HandlerDeadLetter } from './embedded-event-bus';
+import { SqliteEventLog } from './sqlite-event-log';
+
+const DEAD_LETTER = Topic.DeadLetter as unknown as EventTopic;
+const QUIET = { quietTopicAttempts: 3, quietTopicAfterMs: 1_000 };
+const dir = mkdtempSync(join(tmpdir(), 'aigw-quiet-topic-'));
+const opened: { bus: EmbeddedEventBus; log: SqliteEventLog }[] = [];
+// Closed here too, so a failed assertion leaves no retry timer keeping the run alive.
+after(async () => {
+  for (const { bus, log } of opened) {
+    await bus.close().catch(() => undefined);
+    log.close();
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function openBus(name: string, letters: HandlerDeadLetter[], errors: unknown[]) {
+  const log = new SqliteEventLog(join(dir, `${name}.db`));
+  const bus = new EmbeddedEventBus(log, {
+    flushIntervalMs: 5,
+    maxBatch: 100,
+    retryMinMs: 20,
+    retryMaxMs: 100,
+    handlerAttempts: 5,
+    ...QUIET,
+    onError: (error) => errors.push(error),
+    onDeadLettered: (letter) => letters.push(letter),
+  });
+  opened.push({ bus, log });
+  return { log, bus };
+}
+
+describe('EmbeddedEventBus: a poison event with nothing else moving', () => {
+  it('is dead-lettered after N failures over T, once the last event of its topic handled again succeeds', async () => {
+    const letters: HandlerDeadLetter[] = [];
+    const errors: unknown[] = [];
+    const { log, bus } = openBus('poison', letters, errors);
+    const [good, poison] = [1, 2].map((n) => numberedUsageEvent('quiet-user', n));
+    const calls = new Map<string, number>();
+    await bus.subscribe({
+      group: 'budget',
+      topics: [Topic.UsageRecorded],
+      handle: async (events: readonly GatewayEvent[]) => {
+        for (const e of events) calls.set(e.eventId, (calls.get(e.eventId) ?? 0) + 1);
+        if (events.some((e) => e.eventId === poison.eventId)) throw new Error('cannot apply');
+      },
+    });
+    bus.publish(good);
+    await bus.flush();
+    assert.equal(log.committed('budget'), 1);
+
+    const publishedAt = Date.now();
+    bus.publish(poison);
+    await bus.flush();
+    await until('the quiet-topic letter', () => letters.length === 1, { deadlineMs: 30_000 });
+    const waited = Date.now() - publishedAt;
+    assert.ok(waited >= QUIET.quietTopicAfterMs, `lettered after ${waited} ms, not before T`);
+    const [letter] = letters;
+    assert.equal(letter.eventId, poison.eventId);
+    assert.equal(letter.rule, 'quiet-topic');
+    assert.ok(letter.attempts >= QUIET.quietTopicAttempts);
+    assert.equal(calls.get(good.eventId), 2, 'the good event handled once more, as the check');
+    const [row] = log.read([DEAD_LETTER], 0, 10);
+    const stored = JSON.parse(row.value) as Record<string, unknown>;
+    assert.equal(stored.code, 'HANDLER.FAILED');
+    assert.equal(stored.rule, 'quiet-topic');
+    assert.equal((stored.event as GatewayEvent).eventId, poison.eventId);
+    await until('the group commits past it', () => log.committed('budget') >= letter.seq);
+    await bus.close();
+  });
+
+  it('is never dead-lettered while the store is down (every call fails), and is handled once it is back', async () => {
+    const letters: HandlerDeadLetter[] = [];
+    const errors: unknown[] = [];
+    const { log, bus } = openBus('outage', letters, errors);
+    const [good, held] = [1, 2].map((n) => numberedUsageEvent('outage-user', n));
+    let storeDown = false;
+    const handled = new Set<string>();
+    await bus.subscribe({
+      group: 'usage-sink',
+      topics: [Topic.UsageRecorded],
+      handle: async (events: readonly GatewayEvent[]) => {
+        if (storeDown) throw new Error('connect ECONNREFUSED 127.0.0.1:8123');
+        for (const e of events) handled.add(e.eventId);
+      },
+    });
+    bus.publish(good);
+    await bus.flush();
+    assert.equal(log.committed('usage-sink'), 1);
+
+    storeDown = true;
+    bus.publish(held);
+    await bus.flush();
+    // Four times T, and far more failures than N.
+    await new Promise((resolve) => setTimeout(resolve, 4 * QUIET.quietTopicAfterMs));
+    assert.ok(errors.length >= 4 * QUIET.quietTopicAttempts, `${errors.length} failures`);
+    assert.deepEqual(letters, [], 'nothing dead-lettered during the outage');
+    assert.equal(log.count(DEAD_LETTER), 0);
+    assert.equal(log.committed('usage-sink'), 1, 'the held event not passed');
+
+    storeDown = false;
+    await until('the held event is handled once the store is back', () =>
+      handled.has(held.eventId),
+    );
+    await until('and committed', () => log.committed('usage-sink') === 2);
+    assert.deepEqual(letters, []);
+    await bus.close();
+  });
+});

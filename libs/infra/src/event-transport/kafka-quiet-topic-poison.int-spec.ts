@@ -1,0 +1,119 @@
+// The quiet-topic rule against the real broker of the run: a poison event with nothing else
+// of its topic moving is dead-lettered after N failures over T, once the last event of its
+// topic handled again succeeds; while the handler's store is down on the same quiet topic,
+// nothing is dead-lettered however long it lasts, and the event is handled once it is back.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { Topic, type GatewayEvent } from '@aigw/contracts';
+import { numberedUsageEvent, until } from '@aigw/testing';
+import { deadLettersOnceThere, readDeadLetters, realKafkaBuses } from '../testing/real-kafka-buses';
+import { DEAD_LETTER_HEADERS } from './kafka-event-bus';
+
+const real = realKafkaBuses('quiet-topic-poison', 1);
+const QUIET = { quietTopicAttempts: 3, quietTopicAfterMs: 2_000 };
+
+/** The offset a group committed on a one-partition topic (none = 0). */
+async function committed(groupId: string, topic: string): Promise<number> {
+  const admin = real.kafka.admin();
+  await admin.connect();
+  try {
+    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return Math.max(Number(offsets.partitions[0]?.offset ?? -1), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+describe('KafkaEventBus: a poison event on a quiet topic', () => {
+  it('is dead-lettered after N failures over T, once the last event of its topic handled again succeeds', async () => {
+    const prefix = `it.quiet-poison.${randomUUID().slice(0, 8)}.`;
+    const lettered: { group: string; topic: string }[] = [];
+    const bus = await real.openBus(
+      prefix,
+      { handlerDeadLettered: (labels) => lettered.push(labels) },
+      QUIET,
+    );
+    const topic = `${prefix}${Topic.UsageRecorded}`;
+    const [good, poison] = [1, 2].map((n) => numberedUsageEvent('quiet-user', n));
+    const calls = new Map<string, number>();
+    await bus.subscribe({
+      group: 'budget',
+      topics: [Topic.UsageRecorded],
+      handle: async (events: readonly GatewayEvent[]) => {
+        for (const e of events) calls.set(e.eventId, (calls.get(e.eventId) ?? 0) + 1);
+        if (events.some((e) => e.eventId === poison.eventId)) throw new Error('cannot apply');
+      },
+    });
+    bus.publish(good);
+    await bus.flush();
+    await until('the good event is handled', () => calls.get(good.eventId) === 1);
+    await until('and committed', async () => (await committed(`${prefix}budget`, topic)) === 1);
+
+    const publishedAt = Date.now();
+    bus.publish(poison); // nothing after it, on no partition
+    await bus.flush();
+    const letters = await deadLettersOnceThere(real.kafka, prefix, 1, 'the quiet-topic letter');
+    const waited = Date.now() - publishedAt;
+    assert.ok(waited >= QUIET.quietTopicAfterMs, `lettered after ${waited} ms, not before T`);
+    assert.equal(letters.length, 1);
+    const [letter] = letters;
+    assert.equal(JSON.parse(letter.value).eventId, poison.eventId);
+    assert.equal(letter.headers[DEAD_LETTER_HEADERS.code], 'HANDLER.FAILED');
+    assert.equal(letter.headers[DEAD_LETTER_HEADERS.rule], 'quiet-topic');
+    assert.equal(letter.headers[DEAD_LETTER_HEADERS.offset], '1');
+    assert.match(letter.headers[DEAD_LETTER_HEADERS.reason], /cannot apply/);
+    assert.ok(Number(letter.headers[DEAD_LETTER_HEADERS.attempts]) >= QUIET.quietTopicAttempts);
+    assert.ok((calls.get(poison.eventId) ?? 0) >= QUIET.quietTopicAttempts);
+    assert.equal(calls.get(good.eventId), 2, 'the good event handled once more, as the check');
+    assert.deepEqual(lettered, [{ group: 'budget', topic }], 'counted once');
+    await until('the group commits past it', async () => {
+      return (await committed(`${prefix}budget`, topic)) === 2;
+    });
+  });
+
+  it('is never dead-lettered while the store is down (every call fails), and is handled once it is back', async () => {
+    const prefix = `it.quiet-outage.${randomUUID().slice(0, 8)}.`;
+    let retried = 0;
+    const bus = await real.openBus(prefix, { handlerRetried: () => void retried++ }, QUIET);
+    const topic = `${prefix}${Topic.UsageRecorded}`;
+    const [good, held] = [1, 2].map((n) => numberedUsageEvent('outage-user', n));
+    let storeDown = false;
+    const handled = new Set<string>();
+    await bus.subscribe({
+      group: 'budget',
+      topics: [Topic.UsageRecorded],
+      handle: async (events: readonly GatewayEvent[]) => {
+        if (storeDown)
+          throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+        for (const e of events) handled.add(e.eventId);
+      },
+    });
+    bus.publish(good);
+    await bus.flush();
+    await until('the good event is committed', async () => {
+      return (await committed(`${prefix}budget`, topic)) === 1;
+    });
+
+    storeDown = true;
+    bus.publish(held);
+    await bus.flush();
+    const { letters, stop } = await readDeadLetters(real.kafka, prefix);
+    try {
+      // Three times T, and many more failures than N.
+      await new Promise((resolve) => setTimeout(resolve, 3 * QUIET.quietTopicAfterMs));
+      assert.ok(retried >= 3 * QUIET.quietTopicAttempts, `${retried} retries`);
+      assert.equal(letters.length, 0, 'nothing dead-lettered during the outage');
+      assert.equal(await committed(`${prefix}budget`, topic), 1, 'the held event not passed');
+
+      storeDown = false;
+      await until('the held event is handled once the store is back', () =>
+        handled.has(held.eventId),
+      );
+      await until('and committed', async () => (await committed(`${prefix}budget`, topic)) === 2);
+      assert.equal(letters.length, 0, 'still nothing dead-lettered');
+    } finally {
+      await stop();
+    }
+  });
+});
