@@ -7,6 +7,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import Anthropic from '@anthropic-ai/sdk';
+import { metricSum } from '@aigw/testing';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
 import { startGatewayWithConfig, type AppProcess } from '@aigw/testing/processes';
 import {
@@ -62,9 +63,19 @@ spec:
     await Promise.all([claude.stop(), openai.stop()]);
   });
 
+  /** The web searches the gateway counted for claude-web, from its metrics. */
+  const searchesCounted = async (): Promise<number> => {
+    const text = await (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
+    return metricSum(text, 'ai_gateway_server_tool_requests_total', {
+      tool: 'web_search',
+      model: 'claude-web',
+    });
+  };
+
   it('sends the server tool to the Anthropic backend only, and answers its blocks as they came', async () => {
     claude.reset();
     openai.reset();
+    const counted = await searchesCounted();
     const message = await client.messages.create({ model: 'claude-web', ...ASK });
     assert.deepEqual(message.content, ANSWER_CONTENT);
     assert.equal(message.stop_reason, 'pause_turn');
@@ -73,6 +84,8 @@ spec:
     assert.equal(openai.calls.length, 0);
     assert.equal(claude.calls.length, 1);
     assert.deepEqual(claude.calls[0].body.tools, [WEB_SEARCH]);
+    // The search is counted (billed per request beside the tokens).
+    assert.equal(await searchesCounted(), counted + 1);
   });
 
   it('streams the blocks (input_json_delta, citations_delta) that the SDK puts back together', async () => {

@@ -207,6 +207,12 @@ export class MetricsRegistry {
     labelNames: ['model'] as const,
     registers: [this.registry],
   });
+  readonly #serverToolRequests = new FastCounter({
+    name: 'ai_gateway_server_tool_requests_total',
+    help: "Runs of a provider's server tools, as the provider reported them (Anthropic's usage.server_tool_use: web_search, web_fetch), by tool and model; web searches are billed per request beside the tokens (Anthropic: $10 per 1,000), which ai_gateway_cost_dollars leaves out",
+    labelNames: ['tool', 'model'] as const,
+    registers: [this.registry],
+  });
   readonly #cacheHits = new FastCounter({
     name: 'ai_gateway_cache_hits_total',
     help: 'Responses served from the gateway cache',
@@ -832,6 +838,18 @@ export class MetricsRegistry {
   /** A call whose model has no price: its cost is missing from the dollars, not zero. */
   recordUnpricedCall(model: string): void {
     this.#unpricedCalls.inc([this.models.admit(model)]);
+  }
+
+  /** One answer's server tool runs (web_search: 2), by the gateway's closed set of tools. */
+  recordServerToolRequests(
+    model: string,
+    runs: Readonly<Partial<Record<'web_search' | 'web_fetch' | 'code_execution', number>>>,
+  ): void {
+    for (const [tool, count] of Object.entries(runs)) {
+      if (count !== undefined && count > 0) {
+        this.#serverToolRequests.inc([tool, this.models.admit(model)], count);
+      }
+    }
   }
 
   /**

@@ -145,6 +145,9 @@ export class MeteredProviderPort implements ProviderPort, RealtimeProvider {
       },
     );
     if (price.dollars > 0) this.metrics.addCost({ user, model }, price.dollars);
+    // Billed per run beside the tokens (web search); the cost above leaves them out.
+    if (usage.serverToolRequests)
+      this.metrics.recordServerToolRequests(model, usage.serverToolRequests);
   }
 
   async invoke(call: ProviderCall): Promise<GatewayAnswer> {
