@@ -10,8 +10,9 @@ import {
  * The contract check of a consumed event, compiled once per event class from the class's
  * own class-validator decorators, for the events that pass it.
  *
- * Why: `plainToInstance` + `validateSync` spent ~50-150 µs and ~25 KB per event in the
- * usage sink (bench/micro/usage-sink-decode.ts): both look up and regroup the class's
+ * Why: `plainToInstance` + `validateSync` spent ~55 µs CPU and ~26 KB per event in the
+ * usage sink on the loaded 2-core box (bench/micro/usage-sink-decode.ts; this: ~12.5 µs,
+ * ~4.3 KB, about a fifth of it JSON.parse): both look up and regroup the class's
  * metadata, and build an error object per property, on every call. The validators
  * themselves are cheap. Here the metadata is grouped once and the same validator
  * functions run with the same arguments, under the same conditions (`@IsOptional`,
@@ -29,7 +30,7 @@ interface CompiledValidator {
   readonly constraint: ValidatorConstraintInterface;
   /**
    * Its arguments, made once and filled for each call (validators are synchronous and keep
-   * no reference to them): an object per call was ~40% of the bytes a decode allocated.
+   * no reference to them): an object per call took a decode from ~4.3 to ~6.8 KB.
    */
   readonly args: ValidationArguments;
   readonly validateIf?: (object: object, value: unknown) => boolean;
@@ -94,9 +95,14 @@ export function instanceIfValid<T extends object>(
       const args = validator.args;
       args.object = instance;
       args.value = value;
-      const passed = validator.constraint.validate(value, args);
-      args.object = EMPTY; // holds no event past its check
-      args.value = undefined;
+      let passed: unknown;
+      try {
+        passed = validator.constraint.validate(value, args);
+      } finally {
+        args.object = EMPTY; // holds no event past its check
+        args.value = undefined;
+      }
+      // Truthy passes, as in validateSync.
       if (!passed) return undefined;
     }
   }
