@@ -222,6 +222,44 @@ spec:
     assert.deepEqual(plain.sort(), ['read by c', 'read by d']);
   });
 
+  it("takes no backend pick from a client's own held_by on the chat edge: load balancing still turns", async () => {
+    // Only the gateway writes held_by (with the holder's file URI); a client writing one
+    // beside its own file_data must not choose the backend, nor skip balancing or cooldowns.
+    const answers: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const response = await fetch(`${gateway.baseUrl}/v1/chat/completions`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-user-id': 'mallory',
+          'x-ai-gateway-fallback': 'false',
+        },
+        body: JSON.stringify({
+          model: BALANCED,
+          messages: [
+            {
+              role: 'user',
+              content: [
+                {
+                  type: 'file',
+                  file: {
+                    file_data: `data:application/pdf;base64,${Buffer.from('%PDF-1.4').toString('base64')}`,
+                    held_by: { route: 'gemini-balanced', backend: 'gemini-d' },
+                  },
+                },
+                { type: 'text', text: `call ${i}` },
+              ],
+            },
+          ],
+        }),
+      });
+      assert.equal(response.status, 200, await response.clone().text());
+      const body = (await response.json()) as { choices: { message: { content: string } }[] };
+      answers.push(body.choices[0].message.content);
+    }
+    assert.deepEqual(new Set(answers), new Set(['read by c', 'read by d']));
+  });
+
   it("serves Google's simple multipart upload (metadata part, then media), usable as any file", async () => {
     const boundary = 'gateway-test-boundary';
     const media = Buffer.alloc(3 * 1024 * 1024, 'multipart media. ');

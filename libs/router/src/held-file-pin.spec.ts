@@ -136,6 +136,23 @@ describe('a held file pins its call to the holding backend', () => {
     assert.deepEqual(providers.called, []);
   });
 
+  it("takes no pin from a client's own held_by beside its file_data (no file_id)", async () => {
+    // The OpenAI chat edge passes a client's file part on: one it wrote held_by into
+    // (with x-ai-gateway-fallback: false) must not pick its backend past balancing.
+    const providers = backends();
+    const router = new FailoverRouter({ config: () => balanced, providers });
+    for (let i = 0; i < 2; i++) {
+      const request = heldFileRequest('b');
+      const [message] = request.body.messages as { content: { file?: object }[] }[];
+      message.content[0].file = {
+        file_data: 'data:application/pdf;base64,JVBERg==',
+        held_by: { route: 'r', backend: 'b' },
+      };
+      await router.route(request, signal());
+    }
+    assert.deepEqual(new Set(providers.called), new Set(['a', 'b']));
+  });
+
   it('reads held_by only on calls the edge narrowed to fallback: false', async () => {
     const providers = backends();
     const router = new FailoverRouter({

@@ -55,8 +55,16 @@ export function heldFilePin(request: GatewayRequest): HeldFilePin | undefined {
   return pin;
 }
 
+/**
+ * The holder of a part the edge made for a held file: its backend URI (`file_id`) beside
+ * `held_by`, as the adapters read it. A client's own part (an OpenAI chat body passes its
+ * `file` on) may carry a `held_by` of its own writing, never with a `file_id`: every edge
+ * resolves a client's `file_id` into a part of its own or refuses it. Such a part picks
+ * no backend (else a client would choose its backend past balancing and cooldowns).
+ */
 function holderOf(part: unknown): HeldFilePin | undefined {
   if (!isObject(part) || part.type !== 'file' || !isObject(part.file)) return undefined;
+  if (typeof part.file.file_id !== 'string') return undefined;
   const heldBy = part.file.held_by;
   if (!isObject(heldBy) || typeof heldBy.backend !== 'string') return undefined;
   return {
