@@ -100,6 +100,8 @@ export class RedisFlightCoordinator implements FlightCoordinator {
   private readonly readerLossMs: number;
   /** When the reader last had an answer from Redis (or started). */
   private lastReadAt = 0;
+  /** Reads failed in a row since then. */
+  private failedReads = 0;
   private reader?: Redis;
   private readerId?: string;
   private loop?: Promise<void>;
@@ -265,6 +267,7 @@ export class RedisFlightCoordinator implements FlightCoordinator {
 
   private async readLoop(): Promise<void> {
     this.lastReadAt = Date.now();
+    this.failedReads = 0;
     while (!this.closed && this.follows.size > 0) {
       try {
         const reader = await this.readerConnection();
@@ -280,12 +283,18 @@ export class RedisFlightCoordinator implements FlightCoordinator {
         );
         this.blocked = false;
         this.lastReadAt = Date.now();
+        this.failedReads = 0;
         await this.deliver(reply);
       } catch (error) {
         this.blocked = false;
         if (this.closed) break;
         this.options.onError?.('dedup read', error);
-        if (Date.now() - this.lastReadAt > this.readerLossMs) this.giveUpFollows();
+        // One failed read alone proves nothing: a read whose reply came while this process
+        // was busy (a GC pause) times out all the same. Only a retry failing too does.
+        this.failedReads += 1;
+        if (this.failedReads > 1 && Date.now() - this.lastReadAt > this.readerLossMs) {
+          this.giveUpFollows();
+        }
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
       await this.expireSilent();

@@ -161,6 +161,37 @@ describe('deduplication across replicas when one loses Redis mid-request (real R
     assert.equal(follower.errors.filter((what) => what === 'dedup follow').length, 0);
   });
 
+  it('a follower replica whose event loop stalls past the command timeout still gets the whole answer', async () => {
+    // Redis and the leader are fine; the follower's process is busy (a GC pause, a large
+    // body parsed) while its blocking read is out, so that read's command timeout fires
+    // before its reply is taken: one failed read, not a replica that cannot read.
+    const leader = await replica({});
+    const follower = await replica({});
+    const key = randomUUID();
+    const lead = await leader.coordinator.lead(key, 30_000);
+    assert.ok('leader' in lead);
+    const raced = await follower.coordinator.lead(key, 30_000);
+    assert.ok('follower' in raced);
+    const { answer, push } = controlledStream();
+    const running = lead.leader.run(Promise.resolve(answer));
+    const followed = reading(raced.follower);
+    push({ n: 1 });
+    await until('the follower read the first chunk', () => followed.seen.length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise<void>((resolve) =>
+      setImmediate(() => {
+        const end = Date.now() + 2_300;
+        while (Date.now() < end); // the stall
+        resolve();
+      }),
+    );
+    push({ n: 2 });
+    push(null);
+    await running;
+    assert.deepEqual(await followed.done, ['1', '2']);
+    assert.equal(follower.errors.filter((what) => what === 'dedup follow').length, 0);
+  });
+
   it('a follower whose own reads fail is not told its leader went, even past the leader timeout', async () => {
     const leader = await replica({});
     const follower = await replica({ leaderTimeoutMs: 500, readerLossMs: 1_500 }, true);
