@@ -93,9 +93,9 @@ export interface KafkaEventBusOptions {
   /**
    * Strikes before an event the handler keeps failing on is dead-lettered: a strike counts
    * only in a retry round where other events of its batch (or a known-good one handled
-   * again) succeed, or when the subscription handled other events of its topic (another
-   * partition's) since it last failed, so a store outage never dead-letters anything.
-   * Default 5.
+   * again) succeed, or, when it is alone in its batch, when the subscription handled other
+   * events of its topic (another partition's) since it last failed, so a store outage never
+   * dead-letters anything. Default 5.
    */
   readonly handlerAttempts?: number;
   /**
@@ -1043,7 +1043,8 @@ export class KafkaEventBus implements EventPublisher {
    * is dead-lettered: the partition goes back to the fetch uncommitted, which hands the
    * same events over again with any that arrived behind them, and the backoff carries on
    * across fetches. A poison event alone on its partition earns its strikes from the events
-   * of its topic's other partitions handled between its tries (see PoisonIsolation).
+   * of its topic's other partitions handled between its tries, and on a topic where nothing
+   * else moves the quiet-topic rule letters it (see PoisonIsolation).
    */
   private async handleUntilDone(
     member: Member,

@@ -15,7 +15,13 @@ const real = realKafkaBuses('partition-outage', 2);
 /** A key the bus's murmur2 partitioner puts on `partition` of two. */
 function keyOn(partition: number, stem: string): string {
   const partitionOf = Partitioners.DefaultPartitioner();
-  const partitionMetadata = [0, 1].map((partitionId) => ({ partitionId, leader: 0 }));
+  const partitionMetadata = [0, 1].map((partitionId) => ({
+    partitionErrorCode: 0,
+    partitionId,
+    leader: 0,
+    replicas: [0],
+    isr: [0],
+  }));
   for (let n = 0; ; n++) {
     const key = `${stem}-${n}`;
     if (partitionOf({ topic: '', partitionMetadata, message: { key, value: null } }) === partition)
