@@ -411,6 +411,48 @@ describe('GeminiFiles', () => {
     assert.deepEqual(backend.steps, []);
   });
 
+  it('takes a multipart part with no headers (an empty header block, as RFC 2046 allows)', async () => {
+    const { backend, files } = setup();
+    const answer = await files.upload(
+      request({
+        headers: {
+          'content-type': 'multipart/related; boundary=x',
+          'x-goog-upload-protocol': 'multipart',
+          'x-ai-gateway-model': 'pro',
+          'x-user-id': 'alice',
+        },
+        body: '--x\r\n\r\n{"file":{"displayName":"bare"}}\r\n--x\r\n\r\nbare bytes\r\n--x--\r\n',
+      }),
+      CALLERS,
+    );
+    assert.equal(answer.status, 200);
+    assert.deepEqual(
+      backend.steps.map(({ bytes }) => bytes),
+      ['bare bytes'],
+    );
+  });
+
+  it("refuses a multipart media part's content type that no HTTP header can carry, before any backend call", async () => {
+    const { backend, files, outcomes } = setup();
+    await assert.rejects(
+      files.upload(
+        request({
+          headers: {
+            'content-type': 'multipart/related; boundary=x',
+            'x-goog-upload-protocol': 'multipart',
+            'x-ai-gateway-model': 'pro',
+            'x-user-id': 'alice',
+          },
+          body: '--x\r\nContent-Type: application/json\r\n\r\n{}\r\n--x\r\nContent-Type: text/plain\nX-Goog-Upload-Offset: 9\r\n\r\nbytes\r\n--x--',
+        }),
+        CALLERS,
+      ),
+      isCode(DataPlaneErrorCode.InvalidRequest),
+    );
+    assert.deepEqual(backend.targets, []);
+    assert.deepEqual(outcomes, ['invalid']);
+  });
+
   it('keeps a call naming two files to one holder, and refuses files of two backends', async () => {
     const { files, store, upload } = setup();
     const { final } = await upload();

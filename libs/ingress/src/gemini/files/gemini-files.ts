@@ -96,6 +96,8 @@ const GEMINI_MAX_FILE_BYTES = 2 * 1024 ** 3;
 const UPLOAD_SESSION_MS = 24 * 60 * 60 * 1000;
 /** The start's metadata JSON read at most. */
 const MAX_METADATA_BYTES = 64 * 1024;
+/** A value a media part's header may pass on as an HTTP header's. */
+const HEADER_VALUE = /^[\x21-\x7e][\x20-\x7e]{0,254}$/;
 /** The files list's page size: Google's default and most. */
 const LIST_PAGE = { unset: 10, max: 100 };
 
@@ -241,6 +243,10 @@ export class GeminiFiles {
       const media = await parts.nextPart();
       if (!media) throw invalid('The multipart upload has no media part after its metadata');
       const contentType = media['content-type'] || undefined;
+      // It goes on as a header (X-Goog-Upload-Header-Content-Type): printable ASCII only.
+      if (contentType !== undefined && !HEADER_VALUE.test(contentType)) {
+        throw invalid("The media part's Content-Type must be printable ASCII");
+      }
       const target = targetOf(holder);
       const { uploadUrl } = await this.options.upstream.start(target, {
         metadata,

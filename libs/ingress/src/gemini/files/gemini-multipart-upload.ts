@@ -64,7 +64,7 @@ export class MultipartParts {
       return undefined;
     }
     if (!this.held.subarray(0, 2).equals(CRLF)) throw malformed();
-    this.held = this.held.subarray(2);
+    // The delimiter's CRLF is kept: a part with no headers ends its (empty) block at once.
     let end = this.held.indexOf(HEADER_END);
     while (end === -1 && this.held.length <= MAX_PART_HEADER_BYTES) {
       if (!(await this.more())) break;
@@ -72,7 +72,8 @@ export class MultipartParts {
     }
     if (end === -1 || end > MAX_PART_HEADER_BYTES) throw malformed();
     const headers: Record<string, string> = {};
-    for (const line of this.held.toString('utf8', 0, end).split('\r\n')) {
+    const block = end === 0 ? '' : this.held.toString('utf8', CRLF.length, end);
+    for (const line of block.split('\r\n')) {
       const colon = line.indexOf(':');
       if (colon > 0)
         headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
