@@ -45,6 +45,16 @@ describe('a follower reading the entries of a flight stream', () => {
     });
   });
 
+  it('calls a batch lost once a heartbeat written after it names it and it was not read', () => {
+    // Batches 1 and 2 read (3 expected next): a beat naming 2 is fine, one naming 3 is not.
+    assert.deepEqual(readFlightEntry(aliveEntry(true, 2), 3), {
+      events: [],
+      retained: true,
+      nextSeq: 3,
+    });
+    assert.deepEqual(readFlightEntry(aliveEntry(true, 3), 3), { lost: true });
+  });
+
   it('reads an unnumbered batch of an earlier version’s leader as it is', () => {
     assert.deepEqual(readFlightEntry(['e', JSON.stringify([chunk(1)])], 1), {
       events: [chunk(1)],

@@ -13,12 +13,13 @@ export interface FlightStreamWriterOptions {
 
 /**
  * A leader's side of its flight's Redis Stream: the events of each tick in one numbered
- * entry, and heartbeats. A batch that fails to reach Redis (the connection lost, or silent
- * past the command timeout) leaves a hole no later entry may hide: from then on no events
- * are written, only the `x` mark saying so (tried again on every beat until Redis takes
- * it), after which the lock is freed. Followers on other replicas then fail at once with
- * a clear error instead of reading an answer with chunks missing, or waiting out the
- * leader timeout. Callers on the leader's own replica read the flight in memory, whole.
+ * entry, and heartbeats naming the last batch sent. A write that failed may still have
+ * reached Redis (its reply timed out: Redis slow, or this process stalled), so writing goes
+ * on and the numbers tell: a follower that meets a later batch, or a beat naming a batch
+ * it has not read, knows of the hole and fails with a clear error instead of reading an
+ * answer with chunks missing. Once the call ended with a write failed, the `x` mark goes
+ * last (a follower that read the whole answer has stopped before it) and the lock is
+ * freed. Callers on the leader's own replica read the flight in memory, whole.
  */
 export class FlightStreamWriter {
   private pending: string[] = [];
@@ -46,8 +47,7 @@ export class FlightStreamWriter {
   }
 
   beat(): void {
-    if (this.broken) void this.markBroken();
-    else void this.write(aliveEntry(true));
+    void this.write(aliveEntry(true, this.seq));
   }
 
   append(event: FlightEvent): void {
@@ -55,22 +55,29 @@ export class FlightStreamWriter {
     if (!this.scheduled) {
       this.scheduled = true;
       // Everything appended in one tick travels in one entry.
-      setImmediate(() => void this.flush());
+      setImmediate(() => this.writePending());
     }
   }
 
-  /** Writes what is pending; resolves once every write so far has succeeded or failed. */
+  /**
+   * At the call's end: writes what is pending, resolves once every write so far has
+   * succeeded or failed, and marks the stream broken if one failed.
+   */
   async flush(): Promise<void> {
+    this.writePending();
+    await this.lastWrite;
+    if (this.broken) await this.markBroken();
+  }
+
+  private writePending(): void {
     this.scheduled = false;
-    if (this.pending.length > 0 && !this.broken) {
+    if (this.pending.length > 0) {
       const entry = eventsEntry(++this.seq, this.pending);
       this.lastWrite = this.write(entry).then((written) => {
         if (!written) this.broken = true;
       });
     }
     this.pending = [];
-    await this.lastWrite;
-    if (this.broken) await this.markBroken();
   }
 
   private markBroken(): Promise<void> {

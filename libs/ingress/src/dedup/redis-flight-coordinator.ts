@@ -323,6 +323,8 @@ export class RedisFlightCoordinator implements FlightCoordinator {
       const follow = this.follows.get(stream);
       if (!follow) continue;
       for (const [id, fields] of entries) {
+        // What follows a whole answer (a broken mark for others' sake) is not this one's.
+        if (follow.flight.finished) break;
         follow.lastId = id;
         follow.lastSeenAt = now;
         const read = readFlightEntry(fields, follow.nextSeq);

@@ -238,6 +238,35 @@ describe('deduplication across replicas when one loses Redis mid-request (real R
     );
   });
 
+  it('a leader whose batch reply times out though Redis took it (Redis slow, not gone): a follower elsewhere still gets the whole answer', async () => {
+    const leader = await replica({}, true);
+    const follower = await replica({});
+    const key = randomUUID();
+    const lead = await leader.coordinator.lead(key, 30_000);
+    assert.ok('leader' in lead);
+    const raced = await follower.coordinator.lead(key, 30_000);
+    assert.ok('follower' in raced);
+    const { answer, push } = controlledStream();
+    const running = lead.leader.run(Promise.resolve(answer));
+    const own = reading(lead.leader.flight);
+    const followed = reading(raced.follower);
+    push({ n: 1 });
+    await until('the follower read the first chunk', () => followed.seen.length === 1);
+
+    leader.link?.holdReplies(); // Redis runs the leader's writes, its replies come late
+    push({ n: 2 });
+    await until('the follower read the second chunk', () => followed.seen.length === 2);
+    await until('the leader’s write timed out', () => leader.errors.includes('dedup publish'));
+    leader.link?.releaseReplies();
+    push({ n: 3 });
+    push(null);
+    await running;
+
+    assert.deepEqual(await own.done, ['1', '2', '3']);
+    assert.deepEqual(await followed.done, ['1', '2', '3'], 'no chunk was missing');
+    assert.equal(follower.errors.filter((what) => what === 'dedup follow').length, 0);
+  });
+
   it('a leader that loses Redis mid-stream: its caller gets the whole answer, a follower elsewhere an error, never a hole', async () => {
     const leader = await replica({}, true);
     const follower = await replica({});
