@@ -84,6 +84,15 @@ describe('Anthropic server tools to the Messages API', () => {
     });
   });
 
+  it('forces a server tool a tool_choice names', () => {
+    const prompt = parseChatRequest(
+      canonical({ tool_choice: { type: 'function', function: { name: 'web_search' } } }),
+      { anthropicServerTools: ALL },
+    );
+    const body = toAnthropicRequest(prompt, 'claude-sonnet-4-5', false, undefined);
+    assert.deepEqual(body.tool_choice, { type: 'tool', name: 'web_search' });
+  });
+
   it('refuses the tool and its blocks where the backend cannot run it, naming them', () => {
     const askOnly = canonical({ messages: [{ role: 'user', content: 'Hi' }] });
     assert.throws(

@@ -1,4 +1,5 @@
 import {
+  ANTHROPIC_SERVER_TOOLS_EXTRA,
   anthropicServerToolOf,
   DataPlaneError,
   DataPlaneErrorCode,
@@ -667,7 +668,7 @@ export function parseChatRequest(body: JsonObject, options: ChatParseOptions = {
     systemTexts,
     turns,
     tools,
-    toolChoice: parseToolChoice(body.tool_choice, tools),
+    toolChoice: parseToolChoice(body.tool_choice, [...tools, ...serverToolsNamed(body)]),
     parallelToolCalls:
       typeof body.parallel_tool_calls === 'boolean' ? body.parallel_tool_calls : undefined,
     maxTokens,
@@ -701,6 +702,21 @@ function extrasFor(body: JsonObject, options: ChatParseOptions): ChatExtras {
     if (name && !options.anthropicServerTools?.has(name)) throw serverToolRefused(name);
   }
   return extras;
+}
+
+/**
+ * The Anthropic server tools a body asks for, by name, for a tool_choice that forces one
+ * (checked against the backend in extrasFor); none without them.
+ */
+function serverToolsNamed(body: JsonObject): ChatTool[] {
+  const extras = isJsonObject(body.provider_extras) ? body.provider_extras : {};
+  const tools = extras[ANTHROPIC_SERVER_TOOLS_EXTRA];
+  if (!Array.isArray(tools)) return [];
+  return tools.flatMap((tool: unknown) =>
+    isJsonObject(tool) && typeof tool.name === 'string'
+      ? [{ name: tool.name, parameters: {} }]
+      : [],
+  );
 }
 
 /** The 400 for an Anthropic server tool sent to a backend that cannot run it. */

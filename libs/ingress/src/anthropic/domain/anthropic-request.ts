@@ -637,16 +637,12 @@ function applyToolChoice(
       break;
     case 'tool': {
       const name = requiredString(choice.name, 'tool_choice.name');
-      // The canonical tool_choice names a function; a server tool has none to name.
-      if (serverTools.some((tool) => tool.name === name)) {
-        throw invalid(
-          'tool_choice.name',
-          `'${name}' is a server tool, which this gateway cannot force: use 'auto' or 'any'`,
+      // A server tool is named as a function too: only a backend that runs it is sent it.
+      const known =
+        serverTools.some((tool) => tool.name === name) ||
+        (chat.tools as JsonObject[] | undefined)?.some(
+          (tool) => (tool.function as JsonObject).name === name,
         );
-      }
-      const known = (chat.tools as JsonObject[] | undefined)?.some(
-        (tool) => (tool.function as JsonObject).name === name,
-      );
       if (!known) throw invalid('tool_choice.name', `no tool named '${name}' in 'tools'`);
       chat.tool_choice = { type: 'function', function: { name } };
       break;

@@ -1,11 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  DataPlaneError,
-  DataPlaneErrorCode,
-  type JsonObject,
-  type TokenUsage,
-} from '@aigw/contracts/data-plane';
+import type { JsonObject, TokenUsage } from '@aigw/contracts/data-plane';
 import { translateMessagesRequest } from './anthropic-request';
 import { toAnthropicMessage } from './anthropic-response';
 import { MessageStreamTranslator } from './anthropic-stream';
@@ -63,7 +58,7 @@ describe('Anthropic server tools through the Messages edge', () => {
     assert.equal(chat.tool_choice, 'auto');
   });
 
-  it('takes tool_choice any with server tools only, and refuses forcing a server tool', () => {
+  it('takes tool_choice any with server tools only, or naming one', () => {
     const { chat } = translateMessagesRequest({
       ...base,
       messages: [{ role: 'user', content: 'Search' }],
@@ -72,19 +67,16 @@ describe('Anthropic server tools through the Messages edge', () => {
     });
     assert.equal(chat.tool_choice, 'required');
     assert.equal(chat.tools, undefined);
-    assert.throws(
-      () =>
-        translateMessagesRequest({
-          ...base,
-          messages: [{ role: 'user', content: 'Search' }],
-          tools: [WEB_SEARCH],
-          tool_choice: { type: 'tool', name: 'web_search' },
-        }),
-      (error: unknown) =>
-        error instanceof DataPlaneError &&
-        error.code === DataPlaneErrorCode.InvalidRequest &&
-        /'web_search' is a server tool/.test(error.message),
-    );
+    const forced = translateMessagesRequest({
+      ...base,
+      messages: [{ role: 'user', content: 'Search' }],
+      tools: [WEB_SEARCH],
+      tool_choice: { type: 'tool', name: 'web_search' },
+    });
+    assert.deepEqual(forced.chat.tool_choice, {
+      type: 'function',
+      function: { name: 'web_search' },
+    });
   });
 
   it('keeps an earlier turn’s server tool blocks and cited texts in order', () => {
