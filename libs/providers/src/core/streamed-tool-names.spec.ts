@@ -166,6 +166,19 @@ describe('StreamedToolNames', () => {
     assert.deepEqual(assembled([released]), [{ index: 0, id: 'c3', name: 'mcp__other', args: '' }]);
   });
 
+  it('puts the client’s name back in every later delta that repeats the whole alias', () => {
+    // Some compatible servers name the call again in each of its deltas; OpenAI's SDK takes
+    // the last name given (and refuses a changed one when it parses tools).
+    const relayed = relay(new StreamedToolNames(originals()), [
+      chunk({ tool_calls: [call(0, { name: ALIAS, arguments: '' }, 'call_1')] }),
+      chunk({ tool_calls: [call(0, { name: ALIAS, arguments: '{"q": ' })] }),
+      chunk({ tool_calls: [call(0, { name: ALIAS, arguments: '"x"}' })] }),
+      chunk({}, 'tool_calls'),
+    ]);
+    const names = namedDeltas(relayed).map((delta) => (delta.function as JsonObject).name);
+    assert.deepEqual(names, [LONG, LONG, LONG]);
+  });
+
   it('keeps a short tool whose name starts an alias as it is, once its arguments come', () => {
     const relayed = relay(new StreamedToolNames(originals()), [
       chunk({ tool_calls: [call(0, { name: 'mcp__plugin', arguments: '' }, 'call_1')] }),

@@ -93,7 +93,14 @@ export class StreamedToolNames {
       const fn = call.function;
       const name = isJsonObject(fn) && typeof fn.name === 'string' ? fn.name : undefined;
       if (this.decided.has(key) || name === undefined) {
-        kept.push(call);
+        // A server may name the call again in a later delta: a whole alias is put back there
+        // too (OpenAI's SDK keeps the last name given, and refuses a changed one).
+        const again = name === undefined ? undefined : this.originals.get(name);
+        kept.push(
+          again === undefined
+            ? call
+            : { ...call, function: { ...(fn as JsonObject), name: again } },
+        );
         continue;
       }
       this.decided.add(key);
