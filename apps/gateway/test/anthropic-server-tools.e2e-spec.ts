@@ -16,6 +16,7 @@ import {
   SEARCH_CALL,
   SEARCH_CITATION,
   SEARCH_RESULT,
+  TEXT_AFTER,
   TEXT_BEFORE,
 } from './fake-anthropic-web-search';
 
@@ -34,6 +35,7 @@ const ANSWER_CONTENT = [
   SEARCH_CALL,
   SEARCH_RESULT,
   { type: 'text', text: CITED_TEXT, citations: [SEARCH_CITATION] },
+  { type: 'text', text: TEXT_AFTER },
 ];
 
 describe('Anthropic server tools through the gateway', () => {
@@ -96,7 +98,7 @@ spec:
       if (event.type === 'content_block_start') types.push(event.content_block.type);
     });
     const message = await stream.finalMessage();
-    assert.deepEqual(types, ['text', 'server_tool_use', 'web_search_tool_result', 'text']);
+    assert.deepEqual(types, ['text', 'server_tool_use', 'web_search_tool_result', 'text', 'text']);
     assert.deepEqual(message.content, ANSWER_CONTENT);
     assert.equal(message.stop_reason, 'pause_turn');
     assert.equal(message.usage.server_tool_use?.web_search_requests, 1);

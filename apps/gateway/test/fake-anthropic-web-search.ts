@@ -41,6 +41,8 @@ export const SEARCH_CITATION = {
 };
 export const TEXT_BEFORE = 'Let me search for that.';
 export const CITED_TEXT = 'It is sunny in Paris.';
+/** An uncited text block right after the cited one, as Anthropic splits them. */
+export const TEXT_AFTER = ' Enjoy your day.';
 const USAGE = {
   input_tokens: 40,
   output_tokens: 12,
@@ -71,6 +73,7 @@ export class FakeAnthropicWebSearch extends FakeProviderServer {
           SEARCH_CALL,
           SEARCH_RESULT,
           { type: 'text', text: CITED_TEXT, citations: [SEARCH_CITATION] },
+          { type: 'text', text: TEXT_AFTER },
         ],
         stop_reason: stopReason,
         stop_sequence: null,
@@ -129,6 +132,13 @@ export class FakeAnthropicWebSearch extends FakeProviderServer {
         delta: { type: 'text_delta', text: CITED_TEXT },
       },
       { type: 'content_block_stop', index: 3 },
+      { type: 'content_block_start', index: 4, content_block: { type: 'text', text: '' } },
+      {
+        type: 'content_block_delta',
+        index: 4,
+        delta: { type: 'text_delta', text: TEXT_AFTER },
+      },
+      { type: 'content_block_stop', index: 4 },
       {
         type: 'message_delta',
         delta: { stop_reason: stopReason, stop_sequence: null },

@@ -211,6 +211,9 @@ describe('Anthropic server tools from the Messages API', () => {
       },
       { type: 'content_block_delta', index: 2, delta: { type: 'text_delta', text: 'Sunny.' } },
       { type: 'content_block_stop', index: 2 },
+      { type: 'content_block_start', index: 3, content_block: { type: 'text', text: '' } },
+      { type: 'content_block_delta', index: 3, delta: { type: 'text_delta', text: ' More.' } },
+      { type: 'content_block_stop', index: 3 },
       {
         type: 'message_delta',
         delta: { stop_reason: 'pause_turn' },
@@ -229,6 +232,9 @@ describe('Anthropic server tools from the Messages API', () => {
         { server_tool_blocks: [RESULT] },
         { citations: [CITATION] },
         { content: 'Sunny.' },
+        // The next text block is marked as one, so it does not take the citation before it.
+        { citations: [] },
+        { content: ' More.' },
         {},
       ],
     );

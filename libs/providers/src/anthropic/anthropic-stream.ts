@@ -51,6 +51,9 @@ export class AnthropicStreamTranslation implements StreamTranslation<EventSource
   /** The answer tool's blocks, by block index: whether input arrived for each. */
   private readonly answerBlocks = new Map<unknown, boolean>();
   private counts: AnthropicCounts = {};
+  /** The type of the last block started, and whether a server tool's block or citation came. */
+  private lastBlockType: unknown;
+  private ranServerTools = false;
   /** A server tool's call, by block index: its start, and its input as it streams. */
   private readonly serverCalls = new Map<unknown, { block: JsonObject; input: string }>();
 
@@ -102,8 +105,14 @@ export class AnthropicStreamTranslation implements StreamTranslation<EventSource
 
   private blockStart(event: JsonObject): JsonObject[] {
     const block = isJsonObject(event.content_block) ? event.content_block : {};
-    if (block.type === 'text' && isNonEmptyString(block.text)) {
-      return this.answerTool === undefined ? [this.chunks.text(block.text)] : [];
+    const previous = this.lastBlockType;
+    this.lastBlockType = block.type;
+    if (block.type === 'text' && this.answerTool === undefined) {
+      // Beside a server tool's blocks, texts are cited one by one: an empty `citations`
+      // tells the Messages edge a new text block starts, so none takes the one before's.
+      const boundary =
+        this.ranServerTools && previous === 'text' ? [this.chunks.delta({ citations: [] })] : [];
+      return isNonEmptyString(block.text) ? [...boundary, this.chunks.text(block.text)] : boundary;
     }
     // A thinking block starts empty as a rule; its text and signature follow in deltas.
     if (block.type === 'thinking' && isNonEmptyString(block.thinking)) {
@@ -148,6 +157,7 @@ export class AnthropicStreamTranslation implements StreamTranslation<EventSource
     }
     // A cited text's source, for the text block streaming (web search's, web fetch's).
     if (delta.type === 'citations_delta' && isJsonObject(delta.citation)) {
+      this.ranServerTools = true;
       return this.answerTool === undefined
         ? [this.chunks.delta({ citations: [delta.citation] })]
         : [];
@@ -160,6 +170,7 @@ export class AnthropicStreamTranslation implements StreamTranslation<EventSource
    * whole in its start; a call's input streams, so the call goes on whole at its stop.
    */
   private serverBlockStart(index: unknown, block: JsonObject): JsonObject[] {
+    this.ranServerTools = true;
     if (block.type === 'server_tool_use') {
       this.serverCalls.set(index, { block, input: '' });
       return [];

@@ -162,6 +162,9 @@ describe('Anthropic server tools through the Messages edge', () => {
       chunk({ content: 'Paris: ' }),
       chunk({ citations: [CITATION] }),
       chunk({ content: 'sunny.' }),
+      // An uncited text block after it: its own block, without the citation.
+      chunk({ citations: [] }),
+      chunk({ content: ' More soon.' }),
       chunk({}, 'stop', 'pause_turn'),
     ].flatMap((c) => translator.push(c));
     events.push(...translator.finish(usage({ serverToolRequests: { web_search: 1 } })));
@@ -194,6 +197,13 @@ describe('Anthropic server tools through the Messages edge', () => {
       },
       { type: 'content_block_delta', index: 4, delta: { type: 'text_delta', text: 'sunny.' } },
       { type: 'content_block_stop', index: 4 },
+      { type: 'content_block_start', index: 5, content_block: { type: 'text', text: '' } },
+      {
+        type: 'content_block_delta',
+        index: 5,
+        delta: { type: 'text_delta', text: ' More soon.' },
+      },
+      { type: 'content_block_stop', index: 5 },
       {
         type: 'message_delta',
         delta: { stop_reason: 'pause_turn', stop_sequence: null },

@@ -86,6 +86,10 @@ export class MessageStreamTranslator {
       for (const block of delta.server_tool_blocks) this.serverToolBlock(block, events);
     }
     if (Array.isArray(delta.citations)) {
+      // None: a new text block starts (the next text does not continue the cited one).
+      if (delta.citations.length === 0 && this.open?.kind === 'text' && this.openTextHasText) {
+        this.closeBlock(events);
+      }
       for (const citation of delta.citations) this.citation(citation, events);
     }
     if (typeof delta.content === 'string') this.textDelta(delta.content, events);
