@@ -12,6 +12,7 @@ import {
 import type { RedactionTally } from './redactor';
 import { StreamTail } from './stream-tail';
 import { Redactor } from './redactor';
+import { MessageStreamTranslator } from '../anthropic/domain/anthropic-stream';
 
 const EMAIL = 'jane.doe@example.com';
 const CARD = '4111 1111 1111 1111';
@@ -650,6 +651,68 @@ describe('AnswerGuard on streams', () => {
       content: 'Let me look that up.',
     });
     assert.equal(out.length, 2);
+  });
+
+  it("text held back keeps its place beside a server tool's blocks and cited texts (Messages)", async () => {
+    const report = new Recorder();
+    const delta = (d: JsonObject, finish: string | null = null): JsonObject => ({
+      id: 'c1',
+      object: 'chat.completion.chunk',
+      choices: [{ index: 0, delta: d, finish_reason: finish }],
+    });
+    const use = {
+      type: 'server_tool_use',
+      id: 'srvtoolu_1',
+      name: 'web_search',
+      input: { query: 'q' },
+    };
+    const result = { type: 'web_search_tool_result', tool_use_id: 'srvtoolu_1', content: [] };
+    const cite = {
+      type: 'web_search_result_location',
+      url: 'https://example.com',
+      cited_text: 'c',
+    };
+    const out = await streamed(
+      guard,
+      [
+        delta({ content: `Let me search, ${EMAIL}.` }),
+        delta({ server_tool_blocks: [use] }),
+        delta({ server_tool_blocks: [result] }),
+        delta({ content: 'Here is what I found. ' }),
+        delta({ citations: [cite] }),
+        delta({ content: 'Cited.' }),
+        delta({ citations: [] }),
+        delta({ content: 'Uncited.' }),
+        delta({}, 'stop'),
+        USAGE_CHUNK,
+      ],
+      report,
+    );
+    const translator = new MessageStreamTranslator(
+      { model: 'claude', stream: true, stopSequences: [] },
+      'r',
+    );
+    const events = [...out.flatMap((c) => translator.push(c)), ...translator.finish(USAGE)];
+    const blocks: string[] = [];
+    for (const event of events) {
+      if (event.type === 'content_block_start') blocks.push(event.content_block.type);
+      if (event.type === 'content_block_delta' && event.delta.type === 'text_delta') {
+        blocks[blocks.length - 1] += `:${event.delta.text}`;
+      }
+      if (event.type === 'content_block_delta' && event.delta.type === 'citations_delta') {
+        blocks[blocks.length - 1] += ':cited';
+      }
+    }
+    assert.deepEqual(blocks, [
+      'text:Let me search, [REDACTED:email].',
+      'server_tool_use',
+      'web_search_tool_result',
+      'text:Here is what I found. ',
+      'text:cited:Cited.',
+      'text:Uncited.',
+    ]);
+    assert.equal(report.count('email'), 1);
+    assert.ok(out.every((c) => c.usage === undefined || c === out.at(-1)));
   });
 
   it('a refusal is held and checked like content, per choice', async () => {

@@ -270,12 +270,28 @@ export class AnswerGuard {
         }
         template = chunk;
         const out: JsonObject[] = [];
+        // Text held back before a block of its own (a server tool's, a new cited text): it
+        // goes out in a chunk ahead, as the dialect (Messages) writes a delta's blocks first.
+        const ahead: JsonObject[] = [];
         for (const choice of choices) {
           if (!isObject(choice)) continue;
           const index = typeof choice.index === 'number' ? choice.index : 0;
           if (done.has(index)) continue; // withheld: nothing more of it goes out
           const source = chat ? (isObject(choice.delta) ? choice.delta : {}) : choice;
           const finished = choice.finish_reason !== null && choice.finish_reason !== undefined;
+          const startsBlock = chat && startsOwnBlock(source);
+          if (startsBlock) {
+            const held = flushTails(tails.get(index), fields);
+            if (held.blocked) {
+              done.add(index);
+              report.blocked(new Withheld(held.blocked, held.part));
+              out.push(filteredChunkChoice(index, held.texts, chat));
+              continue;
+            }
+            if (Object.keys(held.texts).length > 0) {
+              ahead.push({ index, delta: held.texts, finish_reason: null });
+            }
+          }
           const calls = chat && callsIn(choice);
           const reasoningEnds = chat && endsReasoning(source);
           // A thinking block comes whole; its text repeats reasoning streamed before it, if any.
@@ -293,7 +309,7 @@ export class AnswerGuard {
           let blocked = typeof blocks === 'string' ? blocks : undefined;
           let part: AnswerPart = 'reasoning'; // until a content field's rule blocks
           const detailed = chat ? source.reasoning_details : undefined;
-          const endsDetails = finished || calls || reasoningEnds;
+          const endsDetails = finished || calls || reasoningEnds || startsBlock;
           let entries: unknown[] | undefined;
           if (!blocked && (Array.isArray(detailed) || (endsDetails && details.has(index)))) {
             const step = detailsOf(index, source).push(
@@ -347,6 +363,10 @@ export class AnswerGuard {
           if (released && !(Array.isArray(detailed) && isEmptyDelta(released) && !finished)) {
             out.push(released);
           }
+        }
+        if (ahead.length > 0) {
+          const { usage: _usage, ...envelope } = chunk;
+          yield { ...envelope, choices: ahead };
         }
         if (out.length > 0 || chunk.usage != null) yield { ...chunk, choices: out };
       }
@@ -475,6 +495,38 @@ function withStreamText(
   // Text held back: the chunk goes only for what else it carries (role, tool calls, finish).
   if (!released && heldBack && Object.keys(others).length === 0 && !finished) return undefined;
   return { ...rest, delta: { ...others, ...out } };
+}
+
+/**
+ * Whether a delta starts a block of its own in a Messages answer: a server tool's block
+ * (`server_tool_blocks`), or a text block's sources (`citations`; none at all marks a new
+ * uncited text block), which the text before it must not run into or follow.
+ */
+function startsOwnBlock(delta: JsonObject): boolean {
+  const blocks = delta.server_tool_blocks;
+  return (Array.isArray(blocks) && blocks.length > 0) || Array.isArray(delta.citations);
+}
+
+/** A choice's held text, all final now, field by field in order; or the rule that blocks. */
+function flushTails(
+  held: ReadonlyMap<string, StreamTail> | undefined,
+  fields: readonly string[],
+): { texts: Record<string, string>; blocked?: string; part: AnswerPart } {
+  const texts: Record<string, string> = {};
+  for (const field of fields) {
+    const tail = held?.get(field);
+    if (!tail) continue;
+    const step = tail.flush();
+    if (step.text.length > 0) texts[field] = step.text;
+    if (step.blocked) {
+      return {
+        texts,
+        blocked: step.blocked,
+        part: isReasoningField(field) ? 'reasoning' : 'content',
+      };
+    }
+  }
+  return { texts, part: 'content' };
 }
 
 /**
