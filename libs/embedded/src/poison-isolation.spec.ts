@@ -1,7 +1,7 @@
 // The strike rules both buses share: a strike only in a round where the store works.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { deadLetterReason, PoisonIsolation } from './poison-isolation';
+import { deadLetterLogMessage, deadLetterReason, PoisonIsolation } from './poison-isolation';
 
 const failOn =
   (...bad: string[]) =>
@@ -341,6 +341,16 @@ describe('PoisonIsolation: the quiet-topic rule (a lone event, nothing else of i
     assert.throws(
       () => new PoisonIsolation<string>((s) => s, 5, undefined, { afterMs: -1 }),
       /quiet-topic wait/,
+    );
+  });
+});
+
+describe('deadLetterLogMessage', () => {
+  it('names the rule that lettered the event, as both buses log it', () => {
+    assert.match(deadLetterLogMessage('strikes'), /while others pass \(rule strikes\)$/);
+    assert.match(
+      deadLetterLogMessage('quiet-topic'),
+      /alone on a quiet topic.*\(rule quiet-topic\)$/,
     );
   });
 });

@@ -337,5 +337,12 @@ export function deadLetterReason(error: unknown): string {
   return redactString(text).slice(0, MAX_REASON_CHARS);
 }
 
+/** The log line of a handler's dead letter, on both buses: it names the rule that lettered it. */
+export function deadLetterLogMessage(rule: PoisonRule): string {
+  return rule === 'quiet-topic'
+    ? 'dead-lettered an event its handler kept failing on alone on a quiet topic, while the last good event of that topic handled again succeeded (rule quiet-topic)'
+    : 'dead-lettered an event its handler keeps failing on while others pass (rule strikes)';
+}
+
 /** The code a handler's dead letter carries, beside the decode codes of unreadable events. */
 export const HANDLER_FAILED_CODE = 'HANDLER.FAILED';

@@ -49,16 +49,19 @@ test('the spool depth, consumer lag and replacements go to their gauges and coun
   }
 });
 
-test('events dead-lettered for their handler, and handler retries, are counted by group and topic', async () => {
+test('events dead-lettered for their handler are counted by group, topic and rule, handler retries by group and topic', async () => {
   const metrics = new MetricsRegistry({ collectDefaultMetrics: false });
   const observer = kafkaEventMetrics(metrics);
   observer.handlerRetried?.({ group: 'budget', topic: 'usage.recorded' });
   observer.handlerRetried?.({ group: 'budget', topic: 'usage.recorded' });
-  observer.handlerDeadLettered?.({ group: 'budget', topic: 'usage.recorded' });
+  observer.handlerDeadLettered?.({ group: 'budget', topic: 'usage.recorded', rule: 'strikes' });
+  observer.handlerDeadLettered?.({ group: 'budget', topic: 'usage.recorded', rule: 'quiet-topic' });
+  observer.handlerDeadLettered?.({ group: 'budget', topic: 'usage.recorded', rule: 'quiet-topic' });
   const text = (await metrics.metrics()).split('\n');
   for (const line of [
     'ai_gateway_event_handler_retries_total{group="budget",topic="usage.recorded"} 2',
-    'ai_gateway_event_handler_dead_lettered_total{group="budget",topic="usage.recorded"} 1',
+    'ai_gateway_event_handler_dead_lettered_total{group="budget",topic="usage.recorded",rule="strikes"} 1',
+    'ai_gateway_event_handler_dead_lettered_total{group="budget",topic="usage.recorded",rule="quiet-topic"} 2',
   ]) {
     assert.ok(text.includes(line), `missing: ${line}`);
   }

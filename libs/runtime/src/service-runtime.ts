@@ -3,7 +3,7 @@ import type { ExceptionFilter } from '@nestjs/common';
 import type { GatewayConfig, MissingSecretPolicy } from '@aigw/config';
 import type { EventPublisher, EventSubscription } from '@aigw/contracts';
 import type { ProviderPort, RouterPort } from '@aigw/contracts/data-plane';
-import { EmbeddedEventBus, SqliteEventLog } from '@aigw/embedded';
+import { deadLetterLogMessage, EmbeddedEventBus, SqliteEventLog } from '@aigw/embedded';
 import {
   createKafka,
   DEFAULT_SPOOL_MAX_BYTES,
@@ -22,7 +22,7 @@ import { listenFailure } from './startup-errors';
 import { openTracing, tracingSettings } from './tracing-settings';
 import { answerAfterRecord } from './answer-after-record-setting';
 import { kafkaEventMetrics } from './kafka-event-metrics';
-import { eventHandlerAttempts } from './event-handler-attempts-setting';
+import { poisonRuleOptions } from './event-handler-quiet-setting';
 import { KafkaTransportWatch, kafkaProbe, kafkaProbeClient } from './kafka-transport-watch';
 import { meterBackendsMissingKey } from './backend-key-metrics';
 import { sqliteSyncObserver } from './sqlite-sync-observer';
@@ -359,6 +359,7 @@ function openEmbeddedEvents(
   readiness: ReadinessCheck[],
   answersAwaitRecord: boolean,
 ): OpenedEvents {
+  const poisonRules = poisonRuleOptions(env); // checked before the log is opened
   const eventLog = new SqliteEventLog(
     join(settings.dataDir, options.eventLogFile ?? `${options.app}-events.db`),
     { sync: settings.sqliteSync, onSync: sqliteSyncObserver(metrics, logger, 'event_log') },
@@ -376,16 +377,17 @@ function openEmbeddedEvents(
     maxBatch: 500,
     answersAwaitRecord,
     onError: (error, group) => logger.error('event consumer failed; will retry', { group, error }),
-    handlerAttempts: eventHandlerAttempts(env),
+    ...poisonRules,
     onHandlerRetried: (labels) => metrics.recordEventHandlerRetry(labels),
-    onDeadLettered: ({ topic, eventId, seq, attempts, reason }, group) => {
-      metrics.recordEventHandlerDeadLettered({ group, topic });
-      logger.error('dead-lettered an event its handler keeps failing on while others pass', {
+    onDeadLettered: ({ topic, eventId, seq, attempts, rule, reason }, group) => {
+      metrics.recordEventHandlerDeadLettered({ group, topic, rule });
+      logger.error(deadLetterLogMessage(rule), {
         group,
         topic,
         eventId,
         seq,
         attempts,
+        rule,
         reason,
       });
     },
@@ -477,6 +479,7 @@ async function openKafkaEvents(
 ): Promise<OpenedEvents> {
   const brokers = settings.kafkaBrokers ?? [];
   const maxBytes = spoolMaxBytes(env);
+  const poisonRules = poisonRuleOptions(env);
   const eventsLogger = logger.child({ component: 'events' });
   const kafka = createKafka({
     clientId: `aigw-${options.app}`,
@@ -494,7 +497,7 @@ async function openKafkaEvents(
   const bus = new KafkaEventBus(kafka, {
     spool,
     topicPrefix: kafkaTopicPrefix(env),
-    handlerAttempts: eventHandlerAttempts(env),
+    ...poisonRules,
     answersAwaitRecord,
     logger: eventsLogger,
     observer: { ...kafkaEventMetrics(metrics), ...watch.observer },

@@ -49,6 +49,9 @@ export const COMMON_OPTIONAL_APP_ENV = [
   // Retry rounds an event handler may fail on one event, while others pass, before it is
   // dead-lettered (default 5).
   'AI_GATEWAY_EVENT_HANDLER_ATTEMPTS',
+  // How long a lone event failing on a quiet topic waits before the quiet-topic rule may
+  // dead-letter it (default 600 s).
+  'AI_GATEWAY_EVENT_HANDLER_QUIET_AFTER_SECONDS',
   // How often the config file's text is compared besides its file events (0 = off).
   'AI_GATEWAY_CONFIG_POLL_MS',
   // The heap's young generation, as a share over V8's default (libs/runtime/heap).

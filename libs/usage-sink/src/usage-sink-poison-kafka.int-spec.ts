@@ -69,7 +69,7 @@ async function deadLetters(
 it('dead-letters once an event the store refuses, alone on its partition, and stores the others', async () => {
   const kafka = createKafka({ clientId: 'usage-sink-poison-int-spec', brokers: broker.url });
   const prefix = `it.sink-poison.${randomUUID().slice(0, 8)}.`;
-  const handlerDeadLettered: { group: string; topic: string }[] = [];
+  const handlerDeadLettered: { group: string; topic: string; rule: string }[] = [];
   const bus = new KafkaEventBus(kafka, {
     spool: new EventSpool(join(dir, 'spool.db')),
     topicPrefix: prefix,
@@ -154,6 +154,6 @@ it('dead-letters once an event the store refuses, alone on its partition, and st
   assert.match(letter.headers[DEAD_LETTER_HEADERS.reason], /Cannot parse input/);
   assert.equal(stored.has(poison.eventId), false);
   assert.deepEqual(handlerDeadLettered, [
-    { group: USAGE_SINK_GROUP, topic: `${prefix}${Topic.UsageRecorded}` },
+    { group: USAGE_SINK_GROUP, topic: `${prefix}${Topic.UsageRecorded}`, rule: 'strikes' },
   ]);
 });

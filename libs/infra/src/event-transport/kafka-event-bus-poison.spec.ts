@@ -182,7 +182,9 @@ describe('KafkaEventBus with a handler that keeps failing', () => {
     const reason = header(letter, DEAD_LETTER_HEADERS.reason);
     assert.match(reason, /cannot apply/);
     assert.doesNotMatch(reason, /sk-live|Bearer sk/, 'secrets masked');
-    assert.deepEqual(observed.deadLettered, [{ group: 'budget', topic: Topic.UsageRecorded }]);
+    assert.deepEqual(observed.deadLettered, [
+      { group: 'budget', topic: Topic.UsageRecorded, rule: 'strikes' },
+    ]);
     assert.ok(observed.retried >= 3, `retries counted (${observed.retried})`);
     await bus.close();
   });
@@ -325,7 +327,9 @@ describe('KafkaEventBus with a handler that keeps failing', () => {
     assert.deepEqual(letter.value, encodeEvent(poison).value);
     assert.equal(header(letter, DEAD_LETTER_HEADERS.partition), '0');
     assert.equal(header(letter, DEAD_LETTER_HEADERS.attempts), '3');
-    assert.deepEqual(observed.deadLettered, [{ group: 'budget', topic: Topic.UsageRecorded }]);
+    assert.deepEqual(observed.deadLettered, [
+      { group: 'budget', topic: Topic.UsageRecorded, rule: 'strikes' },
+    ]);
     assert.equal(kafka.current.committedOf(0), '1', 'its partition moves past it');
     await bus.close();
   });

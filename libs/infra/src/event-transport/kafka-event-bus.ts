@@ -15,6 +15,7 @@ import {
   type GatewayEvent,
 } from '@aigw/contracts';
 import {
+  deadLetterLogMessage,
   deadLetterReason,
   HANDLER_FAILED_CODE,
   LetteredPositions,
@@ -56,10 +57,11 @@ export interface KafkaEventBusObserver extends ConnectionSupervisorObserver, Con
   /** A consumed message this build could not decode; it went to the dead-letter topic. */
   deadLettered?(labels: { topic: string; code: string }): void;
   /**
-   * An event the handler failed on `handlerAttempts` times while the store worked (the
-   * other events of its batch were handled); it went to the dead-letter topic.
+   * An event the handler kept failing on while the store worked went to the dead-letter
+   * topic: by `strikes` (`handlerAttempts` rounds where others were handled) or by the
+   * `quiet-topic` rule (see PoisonIsolation).
    */
-  handlerDeadLettered?(labels: { group: string; topic: string }): void;
+  handlerDeadLettered?(labels: { group: string; topic: string; rule: PoisonRule }): void;
   /** A handler call that failed and will be retried (a batch, or one event of it). */
   handlerRetried?(labels: { group: string; topic: string }): void;
   /** Events turned away because the spool is full or unwritable (never silent: also logged). */
@@ -1151,12 +1153,8 @@ export class KafkaEventBus implements EventPublisher {
       rule: poison.rule,
     };
     await this.deadLetter(group, topic, partition, message, cause);
-    this.observer.handlerDeadLettered?.({ group, topic });
-    const why =
-      poison.rule === 'quiet-topic'
-        ? 'dead-lettered an event its handler kept failing on alone on a quiet topic while the handler worked'
-        : 'dead-lettered an event its handler keeps failing on while others pass';
-    this.logger.error(why, {
+    this.observer.handlerDeadLettered?.({ group, topic, rule: poison.rule });
+    this.logger.error(deadLetterLogMessage(poison.rule), {
       group,
       topic,
       partition,

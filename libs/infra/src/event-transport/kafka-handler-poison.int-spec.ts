@@ -27,7 +27,7 @@ async function committed(groupId: string, topic: string): Promise<number> {
 describe('KafkaEventBus with a handler that keeps failing on one event', () => {
   it('dead-letters it with the error, handles the others, and commits past it', async () => {
     const prefix = `it.handler-poison.${randomUUID().slice(0, 8)}.`;
-    const handlerDeadLettered: { group: string; topic: string }[] = [];
+    const handlerDeadLettered: { group: string; topic: string; rule: string }[] = [];
     const bus = await real.openBus(prefix, {
       handlerDeadLettered: (labels) => handlerDeadLettered.push(labels),
     });
@@ -63,7 +63,7 @@ describe('KafkaEventBus with a handler that keeps failing on one event', () => {
     assert.equal(letter.headers[DEAD_LETTER_HEADERS.attempts], '5', 'the default attempts');
     assert.match(letter.headers[DEAD_LETTER_HEADERS.reason], /budget store rejected it/);
     assert.doesNotMatch(letter.headers[DEAD_LETTER_HEADERS.reason], /sk-live/);
-    assert.deepEqual(handlerDeadLettered, [{ group: 'budget', topic }]);
+    assert.deepEqual(handlerDeadLettered, [{ group: 'budget', topic, rule: 'strikes' }]);
 
     // The partition goes on: a later event is handled.
     const later = numberedUsageEvent('poison-user', 4);

@@ -28,7 +28,7 @@ async function committed(groupId: string, topic: string): Promise<number> {
 describe('KafkaEventBus: a poison event on a quiet topic', () => {
   it('is dead-lettered after N failures over T, once the last event of its topic handled again succeeds', async () => {
     const prefix = `it.quiet-poison.${randomUUID().slice(0, 8)}.`;
-    const lettered: { group: string; topic: string }[] = [];
+    const lettered: { group: string; topic: string; rule: string }[] = [];
     const bus = await real.openBus(
       prefix,
       { handlerDeadLettered: (labels) => lettered.push(labels) },
@@ -66,7 +66,7 @@ describe('KafkaEventBus: a poison event on a quiet topic', () => {
     assert.ok(Number(letter.headers[DEAD_LETTER_HEADERS.attempts]) >= QUIET.quietTopicAttempts);
     assert.ok((calls.get(poison.eventId) ?? 0) >= QUIET.quietTopicAttempts);
     assert.equal(calls.get(good.eventId), 2, 'the good event handled once more, as the check');
-    assert.deepEqual(lettered, [{ group: 'budget', topic }], 'counted once');
+    assert.deepEqual(lettered, [{ group: 'budget', topic, rule: 'quiet-topic' }], 'counted once');
     await until('the group commits past it', async () => {
       return (await committed(`${prefix}budget`, topic)) === 2;
     });

@@ -503,8 +503,8 @@ export class MetricsRegistry {
   });
   readonly #eventHandlerDeadLettered = new Counter({
     name: 'ai_gateway_event_handler_dead_lettered_total',
-    help: 'Events a consumer group handler kept failing on while it handled other events of the batch or of other partitions of its topic (the store worked), sent to the dead-letter topic (gateway.dead-letter.v1, code HANDLER.FAILED) so the partition moves on',
-    labelNames: ['group', 'topic'] as const,
+    help: 'Events a consumer group handler kept failing on while the store worked, sent to the dead-letter topic (gateway.dead-letter.v1, code HANDLER.FAILED) so the partition moves on; rule: strikes (it failed while other events of the batch or of other partitions of its topic were handled) or quiet-topic (it failed alone on a quiet topic, then the last good event of the topic handled again succeeded)',
+    labelNames: ['group', 'topic', 'rule'] as const,
     registers: [this.registry],
   });
   readonly #eventHandlerRetries = new Counter({
@@ -1133,8 +1133,8 @@ export class MetricsRegistry {
     else this.#analyticsExpired.inc(outcome.expiredRows);
   }
 
-  /** An event its handler kept failing on while the store worked: dead-lettered. */
-  recordEventHandlerDeadLettered(labels: { group: string; topic: string }): void {
+  /** An event its handler kept failing on while the store worked: dead-lettered, by `rule`. */
+  recordEventHandlerDeadLettered(labels: { group: string; topic: string; rule: string }): void {
     this.#eventHandlerDeadLettered.inc(labels);
   }
 
