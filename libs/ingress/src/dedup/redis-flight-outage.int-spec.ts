@@ -267,6 +267,33 @@ describe('deduplication across replicas when one loses Redis mid-request (real R
     assert.equal(follower.errors.filter((what) => what === 'dedup follow').length, 0);
   });
 
+  it('a leader whose last batch so far never reached Redis: its next beat tells a follower elsewhere at once', async () => {
+    const leader = await replica({}, true);
+    const follower = await replica({});
+    const key = randomUUID();
+    const lead = await leader.coordinator.lead(key, 30_000);
+    assert.ok('leader' in lead);
+    const raced = await follower.coordinator.lead(key, 30_000);
+    assert.ok('follower' in raced);
+    const { answer, push } = controlledStream();
+    const running = lead.leader.run(Promise.resolve(answer));
+    const followed = reading(raced.follower);
+    push({ n: 1 });
+    await until('the follower read the first chunk', () => followed.seen.length === 1);
+
+    leader.link?.cut();
+    await until('the leader saw its connection go', () => leader.client.status !== 'ready');
+    push({ n: 2 }); // never reaches Redis; the call then goes quiet (a long tool call, say)
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    leader.link?.restore();
+    const restoredAt = Date.now();
+    await assert.rejects(followed.done, /before all of its answer was shared/);
+    assert.ok(Date.now() - restoredAt < 3_000, 'told by a beat, not the leader timeout');
+    assert.deepEqual(followed.seen, ['1']);
+    push(null);
+    await running;
+  });
+
   it('a leader that loses Redis mid-stream: its caller gets the whole answer, a follower elsewhere an error, never a hole', async () => {
     const leader = await replica({}, true);
     const follower = await replica({});
