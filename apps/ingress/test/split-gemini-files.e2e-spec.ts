@@ -25,6 +25,7 @@ describe('split deployment: the Gemini Files API across the internal wire', () =
   const dir = mkdtempSync(join(tmpdir(), 'aigw-split-gemini-files-'));
   const services: AppProcess[] = [];
   let baseUrl = '';
+  let routerAdmin = '';
   let alice: GoogleGenAI;
   let uploaded: GeminiFile;
   const bytes = Buffer.alloc(FILE_BYTES, 'split gemini bytes. ');
@@ -51,10 +52,14 @@ spec:
   failover: {on: [rateLimit, timeout, error], retryDelay: 0s}
 `,
     );
-    const { ingress } = await startSplitDataPlane({ AI_GATEWAY_CONFIG: path }, dir, services, {
-      AI_GATEWAY_SECRET_GEMINI_KEY_APIKEY: BACKEND_KEY,
-    });
+    const { ingress, router } = await startSplitDataPlane(
+      { AI_GATEWAY_CONFIG: path },
+      dir,
+      services,
+      { AI_GATEWAY_SECRET_GEMINI_KEY_APIKEY: BACKEND_KEY },
+    );
     baseUrl = ingress.baseUrl;
+    routerAdmin = `http://127.0.0.1:${router.adminPort}`;
     alice = clientOf('alice');
   });
 
@@ -120,6 +125,72 @@ spec:
       .parts;
     assert.deepEqual(parts[0], { fileData: { fileUri: held.uri, mimeType: 'text/plain' } });
     assert.equal(second.generateBodies().length, 0);
+  });
+
+  it("honours the router's drain of the file's holder: Google's 503 saying to upload again", async () => {
+    const admin = (action: string) =>
+      fetch(`${routerAdmin}/admin/backends/gemini/gemini-a/${action}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ operator: 'e2e' }),
+      });
+    assert.equal((await admin('drain')).status, 200);
+    try {
+      const reached = first.generateBodies().length + second.generateBodies().length;
+      const response = await fetch(`${baseUrl}/v1beta/models/${MODEL}:generateContent`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-goog-api-key': CLIENT_KEY,
+          'x-user-id': 'alice',
+        },
+        body: JSON.stringify({
+          contents: [
+            {
+              role: 'user',
+              parts: [{ fileData: { fileUri: uploaded.uri, mimeType: 'text/plain' } }],
+            },
+          ],
+        }),
+      });
+      const text = await response.text();
+      assert.equal(response.status, 503, text);
+      const body = JSON.parse(text) as { error: { code: number; status: string; message: string } };
+      assert.equal(body.error.status, 'UNAVAILABLE');
+      assert.match(body.error.message, /holding the file this request names is drained/);
+      assert.match(body.error.message, /upload the file again/);
+      assert.ok(!text.includes('gemini-a'), text);
+      assert.equal(first.generateBodies().length + second.generateBodies().length, reached);
+    } finally {
+      assert.equal((await admin('reset')).status, 200);
+    }
+  });
+
+  it("refuses a resumable start's content type no HTTP header value carries with the all-in-one's 400", async () => {
+    for (const type of [
+      'text/plain;\tcharset=utf-8',
+      'text/caf\u00e9',
+      `text/${'x'.repeat(251)}`,
+    ]) {
+      const response = await fetch(`${baseUrl}/upload/v1beta/files`, {
+        method: 'POST',
+        headers: {
+          'x-goog-api-key': CLIENT_KEY,
+          'x-user-id': 'alice',
+          'x-ai-gateway-model': MODEL,
+          'x-goog-upload-protocol': 'resumable',
+          'x-goog-upload-command': 'start',
+          'x-goog-upload-header-content-type': type,
+          'content-type': 'application/json',
+        },
+        body: '{"file":{"displayName":"typed"}}',
+      });
+      const text = await response.text();
+      assert.equal(response.status, 400, text);
+      const body = JSON.parse(text) as { error: { status: string; message: string } };
+      assert.equal(body.error.status, 'INVALID_ARGUMENT');
+      assert.match(body.error.message, /X-Goog-Upload-Header-Content-Type/);
+    }
   });
 
   it('serves the simple multipart upload across the hops, and deletes at the backend', async () => {
