@@ -27,6 +27,7 @@ class NameInPiecesUpstream {
       this.bodies.push(body);
       const [tool] = body.tools as { function: { name: string } }[];
       const name = tool?.function.name ?? 'none';
+      const third = Math.ceil(name.length / 3);
       const chunk = (delta: Json, finish: string | null = null) =>
         `data: ${JSON.stringify({
           id: 'chatcmpl-pieces',
@@ -42,9 +43,9 @@ class NameInPiecesUpstream {
       response.end(
         [
           chunk({ role: 'assistant', content: 'Let me look.' }),
-          chunk(call({ name: name.slice(0, 10), arguments: '' }, 'call_pieces')),
-          chunk(call({ name: name.slice(10, 33) })),
-          chunk(call({ name: name.slice(33) })),
+          chunk(call({ name: name.slice(0, third), arguments: '' }, 'call_pieces')),
+          chunk(call({ name: name.slice(third, 2 * third) })),
+          chunk(call({ name: name.slice(2 * third) })),
           chunk(call({ name: null, arguments: '{"q": "in' })),
           chunk(call({ name: null, arguments: 'stall"}' })),
           chunk({}, 'tool_calls'),
@@ -120,6 +121,34 @@ spec:
     const [tool] = upstream.bodies[0]?.tools as { function: { name: string } }[];
     const alias = tool?.function.name ?? '';
     assert.ok(alias.length <= 64 && alias !== MCP_TOOL, alias);
+  });
+
+  it('streams a short (unaliased) name sent in pieces whole, in one tool_use start', async () => {
+    // Claude Code's own tools: names within 64 reach the backend as they are.
+    const stream = client.messages.stream({
+      model: 'pieces',
+      max_tokens: 256,
+      tools: [
+        { name: 'WebFetch', description: 'Fetch a page', input_schema: INPUT },
+        { name: 'WebFetchAll', description: 'Fetch pages', input_schema: INPUT },
+      ],
+      messages: [{ role: 'user', content: 'Fetch the install guide' }],
+    });
+    const starts: string[] = [];
+    stream.on('streamEvent', (event) => {
+      if (event.type === 'content_block_start' && event.content_block.type === 'tool_use') {
+        starts.push(event.content_block.name);
+      }
+    });
+    const message = await stream.finalMessage();
+    assert.deepEqual(starts, ['WebFetch']);
+    const called = message.content.find((block) => block.type === 'tool_use');
+    assert.equal(called?.name, 'WebFetch');
+    assert.equal(called?.id, 'call_pieces');
+    assert.deepEqual(called?.input, { q: 'install' });
+    assert.equal(message.stop_reason, 'tool_use');
+    const [tool] = upstream.bodies.at(-1)?.tools as { function: { name: string } }[];
+    assert.equal(tool?.function.name, 'WebFetch');
   });
 
   it('sends the alias where the next turn names the tool: tool_choice and the tool_use carried back', async () => {

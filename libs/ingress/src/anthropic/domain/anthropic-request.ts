@@ -23,6 +23,17 @@ export interface MessagesRequestFacts {
   readonly stream: boolean;
   /** The stop sequences asked for: a backend that names the one it hit gets `stop_sequence`. */
   readonly stopSequences: readonly string[];
+  /** The client's own tools' names: a streamed call naming one whole starts at once. */
+  readonly toolNames?: readonly string[];
+}
+
+/** The function names of canonical (OpenAI chat) tools. */
+export function chatToolNames(tools: unknown): string[] {
+  if (!Array.isArray(tools)) return [];
+  return tools.flatMap((tool: unknown) => {
+    const fn = isObject(tool) ? tool.function : undefined;
+    return isObject(fn) && typeof fn.name === 'string' ? [fn.name] : [];
+  });
 }
 
 export interface TranslatedMessagesRequest {
@@ -184,7 +195,11 @@ export function translateMessagesRequest(
   }
   applyToolChoice(chat, body.tool_choice, tools.length > 0 || serverTools.length > 0, serverTools);
 
-  return { chat, facts: { model, stream, stopSequences } };
+  const toolNames = chatToolNames(tools);
+  return {
+    chat,
+    facts: { model, stream, stopSequences, ...(toolNames.length > 0 ? { toolNames } : {}) },
+  };
 }
 
 function systemMessages(system: unknown): JsonObject[] {

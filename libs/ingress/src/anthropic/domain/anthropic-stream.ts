@@ -21,6 +21,13 @@ type ServerToolStart = Extract<
   { type: 'content_block_start' }
 >['content_block'];
 
+/** A tool call whose name may still be arriving: its tool_use block not started yet. */
+interface HeldToolStart {
+  readonly toolIndex: number;
+  id: string;
+  name: string;
+}
+
 type OpenBlock = {
   readonly index: number;
   readonly kind: 'text' | 'tool' | 'thinking' | 'redacted_thinking' | 'server_tool';
@@ -58,6 +65,8 @@ export class MessageStreamTranslator {
   private tierInStart = false;
   /** Whether the open text block has had text yet (a citation after it starts another). */
   private openTextHasText = false;
+  /** A tool call whose name may come in more pieces (see toolCallDelta). */
+  private heldTool: HeldToolStart | undefined;
 
   constructor(
     private readonly facts: MessagesRequestFacts,
@@ -76,6 +85,8 @@ export class MessageStreamTranslator {
     const choice = Array.isArray(choices) ? (choices[0] as JsonObject | undefined) : undefined;
     if (!choice) return events; // a usage-only chunk: usage comes from the answer itself
     const delta = (choice.delta ?? {}) as JsonObject;
+    // Anything besides tool calls ends the held call's name: its block goes first.
+    if (this.heldTool && carriesMoreThanToolCalls(choice, delta)) this.releaseTool(events);
 
     const reasoning = reasoningTextOf(delta);
     if (reasoning !== undefined) this.thinkingDelta(reasoning, events);
@@ -113,6 +124,7 @@ export class MessageStreamTranslator {
   finish(usage: TokenUsage): AnthropicStreamEvent[] {
     const events: AnthropicStreamEvent[] = [];
     this.ensureStarted(undefined, events);
+    this.releaseTool(events);
     // Like a JSON answer, an empty one still has its text block.
     if (this.nextIndex === 0) this.openBlock('text', events, { type: 'text', text: '' });
     this.closeBlock(events);
@@ -242,30 +254,74 @@ export class MessageStreamTranslator {
       : this.openBlock('thinking', events, { type: 'thinking', thinking: '', signature: '' });
   }
 
+  /**
+   * One delta of a streamed tool call. OpenAI names a call whole in its first delta, but a
+   * compatible server (vLLM...) may send the name in pieces over several deltas before the
+   * arguments; the block's start carries the name, so a call whose name is not yet one of
+   * the client's tools whole (or could still grow into a longer one) is held until its name
+   * is complete: its first arguments, another call, anything else, the finish or the end.
+   * A call named whole at once starts at once.
+   */
   private toolCallDelta(call: JsonObject, events: AnthropicStreamEvent[]): void {
     const fn = (call.function ?? {}) as JsonObject;
     const toolIndex = typeof call.index === 'number' ? call.index : this.toolBlocks.size;
-    let blockIndex = this.toolBlocks.get(toolIndex);
-    if (blockIndex === undefined) {
-      const id =
-        typeof call.id === 'string' && call.id ? call.id : `toolu_${this.requestId}_${toolIndex}`;
-      blockIndex = this.openBlock('tool', events, {
-        type: 'tool_use',
-        id,
-        name: typeof fn.name === 'string' ? fn.name : '',
-        input: {},
-      });
-      this.toolBlocks.set(toolIndex, blockIndex);
+    const name = typeof fn.name === 'string' ? fn.name : '';
+    const id = typeof call.id === 'string' ? call.id : '';
+    const args = typeof fn.arguments === 'string' ? fn.arguments : '';
+    const held = this.heldTool;
+    if (held && held.toolIndex !== toolIndex) this.releaseTool(events);
+    else if (held) {
+      // A piece of the name; one repeating the name so far (sent whole again) adds nothing.
+      if (name !== '' && name !== held.name) held.name += name;
+      if (held.id === '') held.id = id;
+      if (args !== '' || this.isWholeToolName(held.name)) this.releaseTool(events);
     }
-    if (typeof fn.arguments === 'string' && fn.arguments.length > 0) {
+    let blockIndex = this.toolBlocks.get(toolIndex);
+    if (blockIndex === undefined && this.heldTool?.toolIndex === toolIndex) return;
+    if (blockIndex === undefined) {
+      if (args === '' && !this.isWholeToolName(name)) {
+        this.heldTool = { toolIndex, id, name };
+        return;
+      }
+      blockIndex = this.startTool({ toolIndex, id, name }, events);
+    }
+    if (args !== '') {
       // OpenAI streams one call's arguments before the next call begins, so this is the
       // open block; a backend that interleaves calls still lands each delta on its block.
       events.push({
         type: 'content_block_delta',
         index: blockIndex,
-        delta: { type: 'input_json_delta', partial_json: fn.arguments },
+        delta: { type: 'input_json_delta', partial_json: args },
       });
     }
+  }
+
+  /** Whether a streamed name is one of the client's tools, and no longer one begins with it. */
+  private isWholeToolName(name: string): boolean {
+    const names = this.facts.toolNames ?? [];
+    return (
+      names.includes(name) &&
+      !names.some((other) => other.length > name.length && other.startsWith(name))
+    );
+  }
+
+  /** The held tool call's block started, its name now complete. */
+  private releaseTool(events: AnthropicStreamEvent[]): void {
+    const held = this.heldTool;
+    if (!held) return;
+    this.heldTool = undefined;
+    this.startTool(held, events);
+  }
+
+  private startTool(call: HeldToolStart, events: AnthropicStreamEvent[]): number {
+    const blockIndex = this.openBlock('tool', events, {
+      type: 'tool_use',
+      id: call.id !== '' ? call.id : `toolu_${this.requestId}_${call.toolIndex}`,
+      name: call.name,
+      input: {},
+    });
+    this.toolBlocks.set(call.toolIndex, blockIndex);
+    return blockIndex;
   }
 
   private openBlock(
@@ -286,4 +342,17 @@ export class MessageStreamTranslator {
     events.push({ type: 'content_block_stop', index: this.open.index });
     this.open = undefined;
   }
+}
+
+/** Whether a choice carries anything besides tool calls and its role. */
+function carriesMoreThanToolCalls(choice: JsonObject, delta: JsonObject): boolean {
+  if (choice.finish_reason !== undefined && choice.finish_reason !== null) return true;
+  return Object.entries(delta).some(
+    ([key, value]) =>
+      key !== 'tool_calls' &&
+      key !== 'role' &&
+      value !== undefined &&
+      value !== null &&
+      value !== '',
+  );
 }
