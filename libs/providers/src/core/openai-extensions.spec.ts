@@ -88,6 +88,21 @@ describe('withoutGatewayExtensions', () => {
     );
   });
 
+  it("takes a client's own held_by (no file_id, as only the gateway writes) for no held file: no 503 naming this backend", () => {
+    // The OpenAI chat edge passes a client's file part on as written; only a part with the
+    // holder's URI (file_id) beside held_by is the gateway's, as the router's pin reads it.
+    const part = {
+      type: 'file',
+      file: {
+        file_data: 'data:application/pdf;base64,JVBERi0xLjQ=',
+        held_by: { route: 'mixed', backend: 'gemini-a' },
+      },
+    };
+    const body = { messages: [{ role: 'user', content: [part] }] };
+    const sent = withoutGatewayExtensions(body, {}, 'openai-b');
+    assert.deepEqual(sent, body);
+  });
+
   it('drops thinking, and the reasoning assistant turns carry back, keeping the rest', () => {
     const user = { role: 'user', content: 'What is 2+2?' };
     const assistant = {

@@ -83,8 +83,8 @@ export function withoutGatewayExtensions(
  * File parts only the gateway writes, which no OpenAI-format backend may be sent: a PDF by
  * URL (`file.file_url`, a Messages client's URL document), which only Anthropic's own API
  * fetches (refused by name, never fetched here), and a file another backend holds
- * (`file.held_by`, a Gemini file a load-balanced or cooled-down chain sent here), whose URI
- * must not reach this provider.
+ * (`file.file_id` beside `file.held_by`, a Gemini file a load-balanced or cooled-down chain
+ * sent here), whose URI must not reach this provider.
  */
 function refuseUnsendableFiles(messages: unknown, backendName: string): void {
   if (!Array.isArray(messages)) return;
@@ -102,8 +102,12 @@ function refuseUnsendableFiles(messages: unknown, backendName: string): void {
       if ('file_url' in file) {
         throw documentUrlsRefused(`messages[${index}].content[${at}].file.file_url`);
       }
+      // Only the part the edge made for a held file (its URI, `file_id`, beside `held_by`),
+      // the one rule the router's pin and the adapters read too: a client's own `held_by`
+      // (no `file_id`: every edge resolves or refuses a client's) names no holder and goes
+      // on as the client wrote it, never a 503 naming the backend this call was sent to.
       const heldBy = file.held_by;
-      if (isJsonObject(heldBy)) {
+      if (typeof file.file_id === 'string' && isJsonObject(heldBy)) {
         throw heldFileRefused(String(heldBy.backend), backendName);
       }
     });
