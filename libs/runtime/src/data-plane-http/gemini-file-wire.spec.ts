@@ -11,6 +11,7 @@ import {
   registerGeminiFileServer,
   type GeminiFileBackendCalls,
 } from './gemini-file-wire';
+import { HeldObjectPeer } from './held-object-peer';
 import { InternalToken } from './internal-auth';
 import { createWireServer } from './wire-server';
 
@@ -47,6 +48,7 @@ async function hops(upstream: GeminiFileBackendCalls) {
   );
   const routerPort = await router.served.listen(0, '127.0.0.1');
   return {
+    ports: { router: routerPort, adapter: adapterPort },
     client: new HttpGeminiFileClient(
       new URL(`http://127.0.0.1:${routerPort}`),
       new InternalToken(TOKEN),
@@ -131,6 +133,38 @@ describe('Gemini file calls across the hops', () => {
     assert.equal(step.bytes, 40 * 64 * 1024);
     // Arrived in many pieces: streamed, not gathered whole on a hop.
     assert.ok((step.pieces as number) > 1);
+  });
+
+  it('answers a step sent with another media type a 400 on either hop, not a 500', async () => {
+    const call = {
+      backendName: 'g',
+      routeName: 'r',
+      provider: 'google-gemini',
+      uploadUrl: UPLOAD_URL,
+      command: 'upload',
+      offset: '0',
+    };
+    const stepsBefore = seen.filter((s) => s.op === 'step').length;
+    for (const port of [network.ports.router, network.ports.adapter]) {
+      for (const [type, body] of [
+        ['application/json', '{"bytes":"x"}'],
+        ['text/plain', 'some bytes'],
+      ]) {
+        const response = await fetch(`http://127.0.0.1:${port}/wire/gemini-file/step`, {
+          method: 'POST',
+          headers: {
+            ...new HeldObjectPeer(
+              new URL(`http://127.0.0.1:${port}`),
+              new InternalToken(TOKEN),
+            ).headers(type),
+            'x-aigw-gemini-step': Buffer.from(JSON.stringify(call)).toString('base64url'),
+          },
+          body,
+        });
+        assert.equal(response.status, 400, `${type} on port ${port}: ${await response.text()}`);
+      }
+    }
+    assert.equal(seen.filter((s) => s.op === 'step').length, stepsBefore);
   });
 
   it("gets and deletes a file, and a backend's 404 comes back as one", async () => {

@@ -317,8 +317,7 @@ function registerRoutes(
   fastify.post(GEMINI_FILE_STEP_WIRE_PATH, async (request, reply) => {
     try {
       const call = decodeStepCall(request.headers[STEP_CALL_HEADER]);
-      const body = (request.body as Readable | undefined) ?? Readable.from([]);
-      const answer = await step(call, limited(body, maxStepBytes));
+      const answer = await step(call, limited(stepBody(request.body), maxStepBytes));
       return reply.header('content-type', WIRE_JSON).send(JSON.stringify(answer));
     } catch (error) {
       answerWireError(reply, error);
@@ -436,6 +435,19 @@ function decodeStepCall(header: unknown): StepCall {
     offset,
     ...(contentLength === undefined ? {} : { contentLength }),
   };
+}
+
+/**
+ * A step's bytes: the stream this route's own parser hands on. Any other media type was
+ * parsed by the app's parsers (a JSON object, a string): the caller's 400, not a TypeError.
+ */
+function stepBody(body: unknown): Readable {
+  if (body === undefined) return Readable.from([]);
+  if (body instanceof Readable) return body;
+  throw new DataPlaneError(
+    DataPlaneErrorCode.InvalidRequest,
+    `the Gemini file wire's step body must be ${STEP_TYPE}`,
+  );
 }
 
 /** A step's body as a hop reads it: at most `max` bytes, else a 413. */
