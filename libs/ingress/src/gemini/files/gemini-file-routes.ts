@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 import { toDataPlaneError } from '../../http/openai-errors';
@@ -54,9 +55,15 @@ export function geminiFileHandlers(
   const serve =
     (handle: (files: GeminiFiles, request: FastifyRequest) => Promise<GeminiFileAnswer>) =>
     async (request: FastifyRequest, reply: FastifyReply) => {
+      // A refused upload's body is read only so far (REFUSED_BODY_READ): one not received
+      // whole by the answer closes its connection, so no slow or endless body holds it.
+      const closeUnreceived = () => {
+        if (!request.raw.complete) closeAfterAnswer(request, reply);
+      };
       try {
         if (!files) throw notServed();
         const answer = await handle(files, request);
+        closeUnreceived();
         void reply.code(answer.status).header('x-request-id', request.id);
         for (const [name, value] of Object.entries(answer.headers ?? {})) {
           void reply.header(name, value);
@@ -65,6 +72,7 @@ export function geminiFileHandlers(
         else
           await reply.header('content-type', 'application/json; charset=utf-8').send(answer.body);
       } catch (error) {
+        closeUnreceived();
         sendGeminiError(reply, toDataPlaneError(error), request.id);
       }
       return reply;
@@ -74,6 +82,31 @@ export function geminiFileHandlers(
     list: serve((f, rq) => f.list(rq, callers)),
     get: serve((f, rq) => f.get(rq, callers)),
     delete: serve((f, rq) => f.delete(rq, callers)),
+  };
+}
+
+/**
+ * How long a closing upload's connection still takes the client's bytes once its answer is
+ * sent: a socket closed with bytes unread resets the connection, and a client still
+ * sending may lose the answer it was sent. Bounded, so no body holds the connection.
+ */
+const CLOSE_LINGER_MS = 1_000;
+
+/**
+ * The answer sent with `Connection: close`, and then the connection closed as a lingering
+ * close: the answer and a FIN first, the client's further bytes read and dropped for
+ * CLOSE_LINGER_MS at most, then the socket ended. Node closes a `Connection: close`
+ * socket at once when the answer is written (its `destroySoon`), which this one replaces.
+ */
+function closeAfterAnswer(request: FastifyRequest, reply: FastifyReply): void {
+  void reply.header('connection', 'close');
+  const socket = request.raw.socket as Socket | null;
+  if (!socket) return;
+  socket.destroySoon = () => {
+    const timer = setTimeout(() => socket.destroy(), CLOSE_LINGER_MS);
+    socket.once('close', () => clearTimeout(timer));
+    socket.end();
+    request.raw.resume();
   };
 }
 

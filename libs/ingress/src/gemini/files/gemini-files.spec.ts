@@ -453,6 +453,123 @@ describe('GeminiFiles', () => {
     assert.deepEqual(outcomes, ['invalid']);
   });
 
+  it("refuses a resumable start's content type that the split deployment's wire would not carry, before any backend call", async () => {
+    // A tab, a Latin-1 character, more than 255 characters: the wire refuses each, so the
+    // all-in-one gateway answers the same 400 rather than passing them on.
+    const { backend, files, outcomes } = setup();
+    for (const type of [
+      'text/plain;\tcharset=utf-8',
+      'text/plain; name=caf\u00e9',
+      `text/${'x'.repeat(251)}`,
+    ]) {
+      await assert.rejects(
+        files.upload(
+          request({
+            headers: { ...START, 'x-user-id': 'alice', 'x-goog-upload-header-content-type': type },
+          }),
+          CALLERS,
+        ),
+        (error: unknown) =>
+          error instanceof DataPlaneError &&
+          error.code === DataPlaneErrorCode.InvalidRequest &&
+          /X-Goog-Upload-Header-Content-Type/.test(error.message),
+      );
+    }
+    assert.deepEqual(backend.targets, []);
+    assert.deepEqual(outcomes, ['invalid', 'invalid', 'invalid']);
+    // 255 characters of printable ASCII still go on.
+    await files.upload(
+      request({
+        headers: {
+          ...START,
+          'x-user-id': 'alice',
+          'x-goog-upload-header-content-type': `text/${'x'.repeat(250)}`,
+        },
+      }),
+      CALLERS,
+    );
+    assert.equal(backend.targets.length, 1);
+  });
+
+  it(
+    "reads a refused upload's body only so far: an endless one up to 1 MiB, a stalled one for 2 s",
+    { timeout: 15_000 },
+    async () => {
+      const { backend, files } = setup(8);
+      let pulled = 0;
+      async function* endless(): AsyncGenerator<Buffer> {
+        for (;;) {
+          pulled += 64 * 1024;
+          yield Buffer.alloc(64 * 1024, 'x');
+        }
+      }
+      async function* stalled(): AsyncGenerator<Buffer> {
+        yield Buffer.from('--x\r\n');
+        await new Promise(() => undefined);
+      }
+      const refusing: GeminiFileCallers = {
+        ...CALLERS,
+        callerFor: () => {
+          throw new DataPlaneError(DataPlaneErrorCode.Unauthenticated, 'no key');
+        },
+      };
+      const upload = (
+        headers: Record<string, string>,
+        body: AsyncIterable<Buffer>,
+        callers = CALLERS,
+        query: Record<string, string> = {},
+      ) => {
+        const raw = Readable.from(body, { objectMode: false });
+        const req = Object.assign(request({ headers, query }), { raw });
+        return { raw, answer: files.upload(req, callers) };
+      };
+      const multipart = {
+        'content-type': 'multipart/related; boundary=x',
+        'x-goog-upload-protocol': 'multipart',
+        'x-ai-gateway-model': 'pro',
+      };
+      // An unauthenticated multipart upload: its 401 once 1 MiB is read, the rest left unread.
+      const unauthenticated = upload(multipart, endless(), refusing);
+      await assert.rejects(unauthenticated.answer, isCode(DataPlaneErrorCode.Unauthenticated));
+      assert.ok(pulled <= 2 * 1024 * 1024, `read ${pulled} bytes`);
+      assert.equal(unauthenticated.raw.destroyed, false);
+      // A resumable start whose metadata body never ends: its 400 within 1 MiB more read.
+      pulled = 0;
+      const start = upload({ ...START, 'x-user-id': 'alice' }, endless());
+      await assert.rejects(start.answer, isCode(DataPlaneErrorCode.InvalidRequest));
+      assert.ok(pulled <= 2 * 1024 * 1024, `read ${pulled} bytes`);
+      assert.equal(start.raw.destroyed, false);
+      // A step past the limit (declared), and a stalled body: answered after 2 s.
+      const token = 'stalled-token';
+      await files['options'].store.put(
+        {
+          id: uploadRecordId(token),
+          kind: 'gemini_upload',
+          owner: 'alice',
+          model: 'pro',
+          upstreamModel: 'pro',
+          route: 'gem',
+          backend: 'g1',
+          provider: 'google-gemini',
+          providerId: 'http://127.0.0.1:9/upload',
+          createdAt: 0,
+          object: {},
+        },
+        60_000,
+      );
+      const began = Date.now();
+      const step = upload(
+        { 'x-goog-upload-command': 'upload', 'content-length': '100' },
+        stalled(),
+        CALLERS,
+        { upload_id: token },
+      );
+      await assert.rejects(step.answer, isCode(DataPlaneErrorCode.BodyTooLarge));
+      assert.ok(Date.now() - began < 5_000);
+      assert.deepEqual(backend.targets, []);
+    },
+  );
+
   it('keeps a call naming two files to one holder, and refuses files of two backends', async () => {
     const { files, store, upload } = setup();
     const { final } = await upload();

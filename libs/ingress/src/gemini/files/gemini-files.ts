@@ -96,7 +96,7 @@ const GEMINI_MAX_FILE_BYTES = 2 * 1024 ** 3;
 const UPLOAD_SESSION_MS = 24 * 60 * 60 * 1000;
 /** The start's metadata JSON read at most. */
 const MAX_METADATA_BYTES = 64 * 1024;
-/** A value a media part's header may pass on as an HTTP header's. */
+/** A media type the backend is sent as a header's value (the wire takes no other). */
 const HEADER_VALUE = /^[\x21-\x7e][\x20-\x7e]{0,254}$/;
 /** The files list's page size: Google's default and most. */
 const LIST_PAGE = { unset: 10, max: 100 };
@@ -159,10 +159,17 @@ export class GeminiFiles {
       throw invalid('X-Goog-Upload-Header-Content-Length must be a whole number of bytes');
     }
     if (size !== undefined && Number(size) > this.maxBytes) throw tooLarge(this.maxBytes);
+    const contentType = header(request, 'x-goog-upload-header-content-type');
+    // Checked here, as the split deployment's wire checks it: one 400 in both shapes.
+    if (contentType !== undefined && !HEADER_VALUE.test(contentType)) {
+      throw invalid(
+        'X-Goog-Upload-Header-Content-Type must be a media type of printable ASCII, at most 255 characters',
+      );
+    }
     const { uploadUrl } = await this.options.upstream.start(targetOf(holder), {
       metadata,
       ...(size === undefined ? {} : { contentLength: size }),
-      ...optional('contentType', header(request, 'x-goog-upload-header-content-type')),
+      ...optional('contentType', contentType),
     });
     const token = newUploadToken();
     await this.options.store.put(
@@ -651,13 +658,14 @@ function jsonOf(body: Buffer): unknown {
 async function metadataOf(request: FastifyRequest): Promise<Buffer> {
   const parts: Buffer[] = [];
   let size = 0;
-  for await (const chunk of request.raw as AsyncIterable<Buffer>) {
-    size += chunk.length;
+  // Not destroyed when left past the limit: the 400 is answered on the open connection.
+  for await (const chunk of request.raw.iterator({ destroyOnReturn: false })) {
+    size += (chunk as Buffer).length;
     if (size > MAX_METADATA_BYTES) {
       await drain(request);
       throw invalid('The upload start body (the file metadata) is too large');
     }
-    parts.push(chunk);
+    parts.push(chunk as Buffer);
   }
   return displayNameOnly(Buffer.concat(parts).toString('utf8'));
 }
@@ -694,15 +702,38 @@ async function* bounded(
   }
 }
 
-/** Reads what is left of a refused request, so the answer reaches the client. */
+/**
+ * What of a refused upload's body is read, at most, before its answer: enough that a
+ * client still sending a small body reads the answer (a declared length ends the read
+ * sooner), never an endless or slow body's all. Past it the answer closes the connection
+ * (`Connection: close`, see gemini-file-routes), so nothing reads the rest.
+ */
+const REFUSED_BODY_READ = { maxBytes: 1024 * 1024, maxMs: 2_000 } as const;
+
+/** Reads what is left of a refused request, within REFUSED_BODY_READ, so the answer reaches the client. */
 async function drain(request: FastifyRequest): Promise<void> {
-  if (request.raw.readableEnded) return;
-  try {
-    for await (const _chunk of request.raw) {
-      // discarded
+  const raw = request.raw;
+  if (raw.readableEnded || raw.destroyed) return;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, REFUSED_BODY_READ.maxMs);
+  });
+  const read = (async () => {
+    let size = 0;
+    try {
+      // Not destroyed when left: the socket stays open until the answer is written.
+      for await (const chunk of raw.iterator({ destroyOnReturn: false })) {
+        size += (chunk as Buffer).length;
+        if (size >= REFUSED_BODY_READ.maxBytes) break;
+      }
+    } catch {
+      // a client gone: nothing to answer
     }
-  } catch {
-    // a client gone: nothing to answer
+  })();
+  try {
+    await Promise.race([read, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
