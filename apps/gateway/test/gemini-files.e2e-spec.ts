@@ -1,5 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { ApiError, createPartFromUri, GoogleGenAI, type File as GeminiFile } from '@google/genai';
 import { metricSum } from '@aigw/testing';
 import { startGatewayWithConfig, type AppProcess } from '@aigw/testing/processes';
@@ -356,4 +357,133 @@ spec:
       1,
     );
   });
+
+  // After the uploads counted above.
+  it("honours an operator's drain of the file's holder: Google's 503 saying to upload again", async () => {
+    const file = await alice.files.upload({
+      file: new Blob(['drained bytes'], { type: 'text/plain' }),
+      config: { mimeType: 'text/plain' },
+    });
+    const admin = (action: string) =>
+      fetch(
+        `http://127.0.0.1:${gateway.adminPort}/admin/backends/gemini-files/gemini-a/${action}`,
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ operator: 'e2e' }),
+        },
+      );
+    assert.equal((await admin('drain')).status, 200);
+    try {
+      const reached = first.generateBodies().length + second.generateBodies().length;
+      const response = await fetch(`${gateway.baseUrl}/v1beta/models/${MODEL}:generateContent`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-goog-api-key': CLIENT_KEY,
+          'x-user-id': 'alice',
+        },
+        body: JSON.stringify({
+          contents: [
+            {
+              role: 'user',
+              parts: [{ fileData: { fileUri: file.uri, mimeType: 'text/plain' } }, { text: 'hi' }],
+            },
+          ],
+        }),
+      });
+      const text = await response.text();
+      assert.equal(response.status, 503, text);
+      const body = JSON.parse(text) as { error: { code: number; status: string; message: string } };
+      assert.equal(body.error.code, 503);
+      assert.equal(body.error.status, 'UNAVAILABLE');
+      assert.match(body.error.message, /holding the file this request names is drained/);
+      assert.match(body.error.message, /upload the file again/);
+      assert.ok(!text.includes('gemini-a'), text);
+      assert.equal(first.generateBodies().length + second.generateBodies().length, reached);
+    } finally {
+      assert.equal((await admin('reset')).status, 200);
+    }
+    assert.equal((await ask(alice, file)).text, 'read by a');
+    await alice.files.delete({ name: file.name! });
+  });
+
+  it("refuses a resumable start's content type no HTTP header value carries, as the split deployment does", async () => {
+    for (const type of [
+      'text/plain;\tcharset=utf-8',
+      'text/caf\u00e9',
+      `text/${'x'.repeat(251)}`,
+    ]) {
+      const response = await fetch(`${gateway.baseUrl}/upload/v1beta/files`, {
+        method: 'POST',
+        headers: {
+          'x-goog-api-key': CLIENT_KEY,
+          'x-user-id': 'alice',
+          'x-ai-gateway-model': MODEL,
+          'x-goog-upload-protocol': 'resumable',
+          'x-goog-upload-command': 'start',
+          'x-goog-upload-header-content-type': type,
+          'content-type': 'application/json',
+        },
+        body: '{"file":{"displayName":"typed"}}',
+      });
+      const text = await response.text();
+      assert.equal(response.status, 400, text);
+      const body = JSON.parse(text) as { error: { status: string; message: string } };
+      assert.equal(body.error.status, 'INVALID_ARGUMENT');
+      assert.match(body.error.message, /X-Goog-Upload-Header-Content-Type/);
+    }
+  });
+
+  it('answers a refused upload whose body never ends, reading at most 1 MiB of it, and closes the connection', async () => {
+    const { status, connection, sent } = await endlessUpload(gateway.baseUrl, {
+      'content-type': 'multipart/related; boundary=x',
+      'x-goog-upload-protocol': 'multipart',
+      'x-goog-api-key': CLIENT_KEY,
+      'x-user-id': 'alice',
+      // No x-ai-gateway-model: refused before any byte of the body is read.
+    });
+    assert.equal(status, 400);
+    assert.equal(connection, 'close');
+    assert.ok(sent < 64 * 1024 * 1024, `sent ${sent} bytes`);
+  });
 });
+
+/**
+ * POSTs a chunked upload whose body never ends (64 KiB pieces as fast as they are taken)
+ * and resolves with the answer's status and Connection header once the gateway closes the
+ * socket; rejects if no answer comes in 20 s.
+ */
+function endlessUpload(
+  baseUrl: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; connection: string | undefined; sent: number }> {
+  return new Promise((resolve, reject) => {
+    const url = new URL('/upload/v1beta/files', baseUrl);
+    let sent = 0;
+    let answered: { status: number; connection: string | undefined } | undefined;
+    const request = http.request(url, { method: 'POST', headers });
+    const piece = Buffer.alloc(64 * 1024, 'x');
+    const timer = setTimeout(() => {
+      request.destroy();
+      reject(new Error(`no answer after ${sent} bytes sent`));
+    }, 20_000);
+    const write = () => {
+      while (!answered && !request.destroyed) {
+        sent += piece.length;
+        if (!request.write(piece)) return void request.once('drain', write);
+      }
+    };
+    request.on('response', (response) => {
+      answered = { status: response.statusCode ?? 0, connection: response.headers.connection };
+      response.resume();
+    });
+    request.on('error', () => undefined);
+    request.on('close', () => {
+      clearTimeout(timer);
+      if (answered) resolve({ ...answered, sent });
+      else reject(new Error(`the connection closed unanswered after ${sent} bytes sent`));
+    });
+    write();
+  });
+}

@@ -31,7 +31,7 @@ import { StreamIdleWatch } from './stream-idle-watch';
 import { BackendHealth, type Cooldown } from './domain/backend-health';
 import { RequestDeadline } from './domain/request-deadline';
 import { modelCallFailure } from './domain/model-call-failure';
-import { heldFilePin, holderFailed, pinnedLink } from './domain/held-file-pin';
+import { heldFilePin, holderDrained, holderFailed, pinnedLink } from './domain/held-file-pin';
 import {
   isImageStream,
   isSpecialRequest,
@@ -204,10 +204,12 @@ export class FailoverRouter implements RouterPort {
       );
       route = chain.route;
       const links = chain.links;
-      // A file one backend holds: that backend alone, whatever balancing or health say.
+      // A file one backend holds: that backend alone, whatever balancing or a cooldown
+      // say; an operator's drain is honoured (it stops new calls), with the pin's 503.
       const pin = heldFilePin(request);
       if (pin) {
         const holder = pinnedLink(pin, route.name, request.requestedModel, links);
+        if (this.health.isDrained(holder.backend.name)) throw holderDrained();
         return this.routePinned(request, route, holder, signal);
       }
       // A backend whose API lacks the operation (audio on Anthropic), or a chat's Gemini
