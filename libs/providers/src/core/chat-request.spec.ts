@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
-import { parseChatRequest } from './chat-request';
+import { heldFileRefused, parseChatRequest } from './chat-request';
 
 function rejects(body: JsonObject, param: string | undefined, message: RegExp): void {
   assert.throws(
@@ -500,5 +500,20 @@ describe('parseChatRequest', () => {
         ids,
       );
     });
+  });
+});
+
+describe('heldFileRefused', () => {
+  it('names the holder and the backend reached, and what can still send a call past the pin', () => {
+    const error = heldFileRefused('gemini-a', 'openai-b');
+    assert.equal(error.code, DataPlaneErrorCode.NoBackendAvailable);
+    assert.match(
+      error.message,
+      /held by backend "gemini-a", but this call was not pinned to it and the gateway chose "openai-b"/,
+    );
+    assert.match(error.message, /held_by the gateway did not write/);
+    assert.match(error.message, /router of an older version/);
+    // The router pins such a call to its holder: balancing and cooldowns no longer choose.
+    assert.doesNotMatch(error.message, /load balancing|cooldown/);
   });
 });

@@ -380,14 +380,17 @@ function heldFile(file: unknown): Omit<HeldFilePart, 'after'> | undefined {
 }
 
 /**
- * A file one backend holds (a Gemini file) in a call routed to another: never sent there,
- * which would not have it and would learn its URI. No failover trigger, so the router tries
- * no further backend.
+ * A file one backend holds (a Gemini file) in a call that reached another: never sent
+ * there, which would not have it and would learn its URI. No failover trigger, so the
+ * router tries no further backend. The router sends a call naming a held file to its holder
+ * alone (held-file-pin), whatever balancing or a cooldown say, so this is met only by a
+ * call that came past that pin: a file part with a `held_by` the gateway did not write, or
+ * a router without the pin (an older version, in a split deployment mid-upgrade).
  */
 export function heldFileRefused(holder: string, chosen: string): DataPlaneError {
   return new DataPlaneError(
     DataPlaneErrorCode.NoBackendAvailable,
-    `The Gemini file in this request is held by backend "${holder}", which was not the one chosen for this call (load balancing or a cooldown chose "${chosen}"); it is not sent elsewhere. Try again, or upload the file for a model served by one Gemini backend.`,
+    `The Gemini file in this request is held by backend "${holder}", but this call was not pinned to it and the gateway chose "${chosen}"; the file is not sent elsewhere. The gateway sends a call naming a held file to its holder alone, so this call came past that rule: a file part whose held_by the gateway did not write, or a gateway router of an older version. Name the file by the id the gateway gave it on upload, and try again.`,
   );
 }
 
@@ -551,7 +554,12 @@ export interface ChatParseOptions {
   readonly heldFiles?: boolean;
   /** Whether the backend fetches PDFs by URL (`file.file_url`): Anthropic's own API only. */
   readonly documentUrls?: boolean;
-  /** The longest tool name the backend takes: 64 (OpenAI's rule) unless it says more. */
+  /**
+   * The longest tool name the backend takes: 64 (OpenAI's rule) unless it says more
+   * (Anthropic's 128). A longer name is parseTools' named 400; the adapters of 64-limit
+   * backends (Gemini, Vertex, Bedrock, Cohere) send a longer one as its alias
+   * (tool-name-aliases), so only an Anthropic backend meets it, past 128.
+   */
   readonly toolNameLimit?: number;
   /**
    * The Anthropic server tools the backend runs (Anthropic's own API: all; Claude on Vertex
