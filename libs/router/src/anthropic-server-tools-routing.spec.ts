@@ -9,7 +9,12 @@ import {
   type ProviderPort,
 } from '@aigw/contracts/data-plane';
 import { configFromYaml } from '@aigw/testing';
-import { isSpecialRequest, runsServerTools, servesRequest } from './domain/operation-support';
+import {
+  isSpecialRequest,
+  runsServerTools,
+  servesRequest,
+  unservedProviderTools,
+} from './domain/operation-support';
 import { FailoverRouter } from './failover-router';
 
 // A chat asking for Anthropic's server tools (web search...) goes to the chain's backends
@@ -133,5 +138,19 @@ describe("FailoverRouter: Anthropic's server tools", () => {
         ),
     );
     assert.equal(providers.calls.length, 0);
+  });
+});
+
+describe('unservedProviderTools', () => {
+  it("is the 400 naming a provider-run tool, Anthropic's server tool or Gemini's built-in one", () => {
+    const server = unservedProviderTools(chat('searcher', FETCH));
+    assert.equal(server?.code, DataPlaneErrorCode.InvalidRequest);
+    assert.match(server?.message ?? '', /the web_fetch server tool is run by/);
+    const gemini = unservedProviderTools(
+      chat('searcher', { gemini_tools: [{ googleSearch: {} }] }),
+    );
+    assert.equal(gemini?.code, DataPlaneErrorCode.InvalidRequest);
+    assert.match(gemini?.message ?? '', /Gemini and Vertex Gemini backends only/);
+    assert.equal(unservedProviderTools(chat('searcher', null)), undefined);
   });
 });

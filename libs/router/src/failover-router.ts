@@ -31,7 +31,7 @@ import { StreamIdleWatch } from './stream-idle-watch';
 import { BackendHealth, type Cooldown } from './domain/backend-health';
 import { RequestDeadline } from './domain/request-deadline';
 import { modelCallFailure } from './domain/model-call-failure';
-import { heldFilePin, holderDrained, holderFailed, pinnedLink } from './domain/held-file-pin';
+import { heldFilePin, holderFailed, pinnedLink } from './domain/held-file-pin';
 import {
   isImageStream,
   isSpecialRequest,
@@ -39,7 +39,7 @@ import {
   providersServing,
   servesOperation,
   servesRequest,
-  unservedGeminiTools,
+  unservedProviderTools,
 } from './domain/operation-support';
 import type { AttemptSpan, AttemptTracing } from './tracing/attempt-tracing';
 
@@ -204,12 +204,11 @@ export class FailoverRouter implements RouterPort {
       );
       route = chain.route;
       const links = chain.links;
-      // A file one backend holds: that backend alone, whatever balancing or a cooldown
-      // say; an operator's drain is honoured (it stops new calls), with the pin's 503.
+      // A file one backend holds: that backend alone, whatever balancing, a cooldown or a
+      // drain say (a drained backend is the last resort, and here the only one).
       const pin = heldFilePin(request);
       if (pin) {
         const holder = pinnedLink(pin, route.name, request.requestedModel, links);
-        if (this.health.isDrained(holder.backend.name)) throw holderDrained();
         return this.routePinned(request, route, holder, signal);
       }
       // A backend whose API lacks the operation (audio on Anthropic), or a chat's Gemini
@@ -481,8 +480,8 @@ function unservedOperation(
   request: GatewayRequest,
   links: readonly (ChainLink | UnresolvedLink)[],
 ): DataPlaneError {
-  const geminiTools = unservedGeminiTools(request);
-  if (geminiTools) return geminiTools;
+  const providerTools = unservedProviderTools(request);
+  if (providerTools) return providerTools;
   const speaks = links.some(
     (link) => !isUnresolved(link) && servesOperation(link.backend.provider, request.operation),
   );

@@ -167,11 +167,11 @@ export function runsGeminiTools(provider: string, model: string): boolean {
 }
 
 /**
- * The 400 for a request asking for Gemini's built-in tools of a model none of whose
- * backends runs them, naming the first tool, or likewise Anthropic's server tools (its name
- * stays for failover-router's sake); undefined for any other request.
+ * The 400 for a request asking for tools a provider runs itself (Gemini's built-in tools,
+ * Anthropic's server tools) of a model none of whose backends runs them, naming the tool;
+ * undefined for any other request.
  */
-export function unservedGeminiTools(
+export function unservedProviderTools(
   request: Pick<GatewayRequest, 'operation' | 'body' | 'requestedModel'>,
 ): DataPlaneError | undefined {
   if (asksServerTools(request)) return unservedServerTools(request);
