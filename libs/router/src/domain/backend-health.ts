@@ -69,14 +69,9 @@ export class BackendHealth {
     return until !== undefined && until > this.now();
   }
 
-  /** Taken out of rotation by an operator (until reset). */
-  isDrained(backend: string): boolean {
-    return this.drained.size > 0 && this.drained.has(backend);
-  }
-
   /** Cooling or drained: called only when the backends in rotation failed. */
   isOutOfRotation(backend: string): boolean {
-    return this.isDrained(backend) || this.isCooling(backend);
+    return (this.drained.size > 0 && this.drained.has(backend)) || this.isCooling(backend);
   }
 
   recordSuccess(backend: string): void {

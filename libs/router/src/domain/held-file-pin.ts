@@ -14,8 +14,8 @@ import {
 // be served by that backend alone: no other has the file. The edge marks each such file
 // part with its holder (`held_by`, written only by the gateway once the caller is known)
 // and narrows the call to `fallback: false`; the router then calls the holder itself,
-// whatever load balancing or a cooldown would have chosen; an operator's drain of the
-// holder is honoured (a 503: upload the file again).
+// whatever load balancing, a cooldown or an operator's drain would have chosen: a drained
+// backend is still the last resort (README "Backends"), and for this file it is the only one.
 
 /** The backend a request's held files are at. */
 export interface HeldFilePin {
@@ -102,18 +102,6 @@ export function pinnedLink(
     );
   }
   return link;
-}
-
-/**
- * The 503 of a call whose holder an operator drained: a drain stops new calls (unlike a
- * cooldown, which the pin passes), and no other backend has the file. Not retried, no
- * backend named.
- */
-export function holderDrained(): DataPlaneError {
-  return new DataPlaneError(
-    DataPlaneErrorCode.NoBackendAvailable,
-    'The backend holding the file this request names is drained by an operator (taken out of service for new calls), and the file can be read there only: upload the file again to use it elsewhere',
-  );
 }
 
 /**
