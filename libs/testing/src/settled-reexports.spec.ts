@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { runInThisContext } from 'node:vm';
 import { transformSync } from '@swc/core';
 
 const root = join(__dirname, '..', '..', '..');
@@ -30,7 +31,8 @@ function compiledBarrel(): string {
 /** Runs compiled CommonJS `code` with `source` as what `require('./source')` returns. */
 function load(code: string, source: object): Record<string, unknown> {
   const exports: Record<string, unknown> = {};
-  const run = new Function('exports', 'require', code) as (
+  // The module wrapper Node gives CommonJS code, minus what these barrels do not use.
+  const run = runInThisContext(`(function (exports, require) {${code}\n})`) as (
     exports: object,
     require: (id: string) => object,
   ) => void;
@@ -56,7 +58,7 @@ test('a settled barrel reads each name once, then holds it as a plain property',
   assert.equal(reads, 1);
   const property = Object.getOwnPropertyDescriptor(barrel, 'answer');
   assert.equal(property?.value, 42);
-  assert.equal(property?.get, undefined);
+  assert.ok(property && !('get' in property), 'a data property, no getter left');
   assert.equal(property?.enumerable, true);
 });
 
