@@ -752,7 +752,7 @@ function withoutServerToolBlocks(content: unknown): {
 }
 
 /** The 400 for a server tool's block in the history of a backend that cannot read it. */
-function serverToolBlockRefused(part: JsonObject, at: string): DataPlaneError {
+export function serverToolBlockRefused(part: JsonObject, at: string): DataPlaneError {
   return invalid(
     `${at} is a ${String(part.type)} block of an Anthropic server tool: only Anthropic ` +
       'backends (and Claude on Vertex AI, for web search) take one back; this backend cannot',

@@ -1,7 +1,5 @@
 import {
   anthropicServerToolsAsked,
-  DataPlaneError,
-  DataPlaneErrorCode,
   geminiToolsAsked,
   isServerToolBlockType,
   normalizedThinkingBlock,
@@ -12,6 +10,7 @@ import {
   failedToolText,
   geminiToolRefused,
   heldFileRefused,
+  serverToolBlockRefused,
   serverToolRefused,
 } from './chat-request';
 import { isJsonObject } from './json-shape';
@@ -95,7 +94,7 @@ function refuseUnsendableFiles(messages: unknown, backendName: string): void {
       // An Anthropic server tool's call or result (a Messages client's history) is
       // Anthropic's to read: no OpenAI-format backend takes one.
       if (isJsonObject(part) && isServerToolBlockType(part.type)) {
-        throw invalidPart(`messages[${index}].content[${at}]`, String(part.type));
+        throw serverToolBlockRefused(part, `messages[${index}].content[${at}]`);
       }
       const file = isJsonObject(part) && part.type === 'file' ? part.file : undefined;
       if (!isJsonObject(file)) return;
@@ -112,15 +111,6 @@ function refuseUnsendableFiles(messages: unknown, backendName: string): void {
       }
     });
   });
-}
-
-function invalidPart(at: string, type: string): DataPlaneError {
-  return new DataPlaneError(
-    DataPlaneErrorCode.InvalidRequest,
-    `${at} is a ${type} block of an Anthropic server tool: only Anthropic backends (and ` +
-      'Claude on Vertex AI, for web search) take one back; this backend cannot',
-    { param: at },
-  );
 }
 
 /** A cheap look for any extension, field names only (no serializing). */
