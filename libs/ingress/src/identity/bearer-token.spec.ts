@@ -1,8 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { bearerToken, presentedToken } from './bearer-token';
+import { presentedToken } from './bearer-token';
 
-describe('bearerToken', () => {
+describe('presentedToken: Authorization alone', () => {
+  const bearerToken = (authorization: string | string[] | undefined) =>
+    presentedToken({ authorization });
+
   it('takes the token of a Bearer header, scheme case-insensitive', () => {
     assert.deepEqual(bearerToken('Bearer aa.bb.cc'), { kind: 'token', value: 'aa.bb.cc' });
     assert.deepEqual(bearerToken('bearer   aa.bb.cc '), { kind: 'token', value: 'aa.bb.cc' });

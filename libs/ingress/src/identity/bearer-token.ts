@@ -23,23 +23,14 @@ const SCHEME = /^bearer[ \t]+/i;
  * Headers clients carry an API key in, and so a JWT given to them as one: `x-api-key`
  * (Anthropic's API) and `x-goog-api-key` (Google's).
  */
-export const TOKEN_KEY_HEADERS = ['x-api-key', 'x-goog-api-key'] as const;
-
-/** The token of an `Authorization: Bearer <token>` header, checked for shape only. */
-export function bearerToken(authorization: string | string[] | undefined): BearerToken {
-  const header = firstOf(authorization);
-  if (header === undefined || header.trim() === '') return { kind: 'missing' };
-  const scheme = SCHEME.exec(header);
-  if (!scheme) return { kind: 'missing' };
-  return shaped(header.slice(scheme[0].length).trim());
-}
+const TOKEN_KEY_HEADERS = ['x-api-key', 'x-goog-api-key'] as const;
 
 /**
  * The token a request presents: `Authorization: Bearer <token>`, or the bare token in
  * `x-api-key` / `x-goog-api-key`. Several of them may carry it (Google's SDK path copies
  * its key into Authorization), but only the same token: two different credentials are
  * `conflicting`, never one picked over the other. An Authorization of another scheme
- * (Basic) carries no token, as before.
+ * (Basic) carries no token.
  */
 export function presentedToken(
   headers: Readonly<Record<string, string | string[] | undefined>>,
@@ -63,8 +54,8 @@ export function presentedToken(
   return shaped(value);
 }
 
+/** A non-empty token, checked for shape only. */
 function shaped(value: string): BearerToken {
-  if (value.length === 0) return { kind: 'missing' };
   if (value.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(value)) {
     return { kind: 'malformed' };
   }
