@@ -3,10 +3,7 @@ import assert from 'node:assert/strict';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
-  type GatewayAnswer,
   type GatewayRequest,
-  type ProviderCall,
-  type ProviderPort,
 } from '@aigw/contracts/data-plane';
 import { configFromYaml } from '@aigw/testing';
 import {
@@ -16,6 +13,7 @@ import {
   unservedProviderTools,
 } from './domain/operation-support';
 import { FailoverRouter } from './failover-router';
+import { chatWithExtras, ScriptedProviders, unavailable } from './testing/scripted-providers';
 
 // A chat asking for Anthropic's server tools (web search...) goes to the chain's backends
 // that run them only: Anthropic's own API, and Claude on Vertex AI for web search; failover
@@ -38,50 +36,10 @@ spec:
 const SEARCH = { anthropic_server_tools: [{ type: 'web_search_20250305', name: 'web_search' }] };
 const FETCH = { anthropic_server_tools: [{ type: 'web_fetch_20250910', name: 'web_fetch' }] };
 
+/** A chat of `model`, with these provider_extras (none: null). */
 function chat(model: string, extras: Record<string, unknown> | null = SEARCH): GatewayRequest {
-  return {
-    requestId: 'r1',
-    operation: 'chat',
-    requestedModel: model,
-    stream: false,
-    clientWantsStreamUsage: false,
-    body: {
-      model,
-      messages: [{ role: 'user', content: 'hi' }],
-      ...(extras ? { provider_extras: extras } : {}),
-    },
-    caller: { userKey: 'u' },
-    allowedModels: [],
-    forwardHeaders: {},
-  };
+  return chatWithExtras(model, extras);
 }
-
-type Script = (call: ProviderCall) => Promise<GatewayAnswer>;
-
-class ScriptedProviders implements ProviderPort {
-  readonly calls: ProviderCall[] = [];
-  constructor(private readonly script: Record<string, Script>) {}
-  invoke(call: ProviderCall): Promise<GatewayAnswer> {
-    this.calls.push(call);
-    return (this.script[call.target.backendName] ?? ok)(call);
-  }
-}
-
-const ok: Script = async (call) => ({
-  kind: 'json',
-  status: 200,
-  body: { model: call.target.model, choices: [] },
-  usage: { inputTokens: 1, outputTokens: 1, cachedInputTokens: 0, source: 'reported' },
-  servedBy: {
-    backend: call.target.backendName,
-    provider: call.target.provider,
-    model: call.target.model,
-  },
-});
-
-const unavailable: Script = async () => {
-  throw new DataPlaneError(DataPlaneErrorCode.UpstreamError, 'scripted failure');
-};
 
 describe("Anthropic's server tools: which backends run them", () => {
   it('are run by Anthropic, and by Claude on Vertex for web search only', () => {

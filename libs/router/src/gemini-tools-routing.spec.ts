@@ -3,14 +3,12 @@ import assert from 'node:assert/strict';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
-  type GatewayAnswer,
   type GatewayRequest,
-  type ProviderCall,
-  type ProviderPort,
 } from '@aigw/contracts/data-plane';
 import { configFromYaml } from '@aigw/testing';
 import { isSpecialRequest, runsGeminiTools, servesRequest } from './domain/operation-support';
 import { FailoverRouter } from './failover-router';
+import { chatWithExtras, ScriptedProviders, unavailable } from './testing/scripted-providers';
 
 // A chat asking for Gemini's built-in tools (googleSearch, codeExecution...) goes to the
 // chain's Gemini backends only: failover skips the others rather than send them a request
@@ -34,50 +32,8 @@ const TOOLS = { gemini_tools: [{ googleSearch: {} }, { codeExecution: {} }] };
 
 /** A chat of `model`, with these provider_extras (none: null). */
 function chat(model: string, extras: Record<string, unknown> | null = TOOLS): GatewayRequest {
-  return {
-    requestId: 'r1',
-    operation: 'chat',
-    requestedModel: model,
-    stream: false,
-    clientWantsStreamUsage: false,
-    body: {
-      model,
-      messages: [{ role: 'user', content: 'hi' }],
-      ...(extras ? { provider_extras: extras } : {}),
-    },
-    caller: { userKey: 'u' },
-    allowedModels: [],
-    forwardHeaders: {},
-  };
+  return chatWithExtras(model, extras);
 }
-
-type Script = (call: ProviderCall) => Promise<GatewayAnswer>;
-
-class ScriptedProviders implements ProviderPort {
-  readonly calls: ProviderCall[] = [];
-  constructor(private readonly script: Record<string, Script>) {}
-  invoke(call: ProviderCall): Promise<GatewayAnswer> {
-    this.calls.push(call);
-    const step = this.script[call.target.backendName] ?? ok;
-    return step(call);
-  }
-}
-
-const ok: Script = async (call) => ({
-  kind: 'json',
-  status: 200,
-  body: { model: call.target.model, choices: [] },
-  usage: { inputTokens: 1, outputTokens: 1, cachedInputTokens: 0, source: 'reported' },
-  servedBy: {
-    backend: call.target.backendName,
-    provider: call.target.provider,
-    model: call.target.model,
-  },
-});
-
-const unavailable: Script = async () => {
-  throw new DataPlaneError(DataPlaneErrorCode.UpstreamError, 'scripted failure');
-};
 
 describe("Gemini's built-in tools: which backends run them", () => {
   it('are run by Gemini and Vertex Gemini, not Claude on Vertex nor any other provider', () => {
