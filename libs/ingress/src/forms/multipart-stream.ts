@@ -8,6 +8,7 @@ import {
   MAX_PARTS,
   partHeaders,
 } from './multipart-form';
+import { MultipartScan } from './multipart-scan';
 
 /**
  * A `multipart/form-data` request body not read yet (the Files API's upload): read part by
@@ -96,28 +97,19 @@ function bodyTooLarge(): DataPlaneError {
  * content the caller does not read is skipped by the next `nextPart`. The body's bytes are
  * counted as they arrive: past `maxBytes` the read fails with a 413.
  */
-export class MultipartReader {
-  private readonly source: AsyncIterator<unknown>;
-  /** The bytes read and not yet given out; the first delimiter is found after a CRLF too. */
-  private held: Buffer = CRLF;
-  private readonly delimiter: Buffer;
-  private state: 'preamble' | 'head' | 'content' | 'done' = 'preamble';
-  private received = 0;
+export class MultipartReader extends MultipartScan {
   private parts = 0;
 
-  constructor(
-    body: AsyncIterable<unknown>,
-    boundary: string,
-    private readonly maxBytes: number,
-  ) {
-    this.source = body[Symbol.asyncIterator]();
-    this.delimiter = Buffer.from(`\r\n--${boundary}`);
+  constructor(body: AsyncIterable<unknown>, boundary: string, maxBytes: number) {
+    super(body, boundary, maxBytes, { tooLarge: bodyTooLarge, endsEarly: endsBeforeClosing });
   }
 
   /** The next part's head, or undefined after the closing delimiter. */
   async nextPart(): Promise<PartHead | undefined> {
     if (this.state === 'preamble') {
-      await this.skip('The multipart body has no part (its boundary never appears)');
+      await this.skip(() =>
+        invalidForm('The multipart body has no part (its boundary never appears)'),
+      );
     } else if (this.state === 'content') {
       await this.skip();
     }
@@ -158,17 +150,10 @@ export class MultipartReader {
   }
 
   /** The current part's content as text (a field's value), at most 64 KiB. */
-  async text(): Promise<string> {
-    const pieces: Buffer[] = [];
-    let size = 0;
-    for await (const piece of this.content()) {
-      size += piece.length;
-      if (size > MAX_FIELD_BYTES) {
-        throw invalidForm(`A text field of the form is longer than ${MAX_FIELD_BYTES} bytes`);
-      }
-      pieces.push(piece);
-    }
-    return Buffer.concat(pieces).toString('utf8');
+  text(): Promise<string> {
+    return this.whole(MAX_FIELD_BYTES, () =>
+      invalidForm(`A text field of the form is longer than ${MAX_FIELD_BYTES} bytes`),
+    );
   }
 
   /** The body's bytes read so far. */
@@ -193,74 +178,16 @@ export class MultipartReader {
   }
 
   /** The current part's (or the preamble's) rest, read and dropped. */
-  private async skip(missing?: string): Promise<void> {
+  private async skip(missing?: () => DataPlaneError): Promise<void> {
     for await (const piece of this.untilDelimiter(missing)) void piece;
-  }
-
-  private async *untilDelimiter(missing?: string): AsyncGenerator<Buffer> {
-    if (this.state !== 'content' && this.state !== 'preamble') return;
-    for (;;) {
-      const at = this.held.indexOf(this.delimiter);
-      if (at !== -1) {
-        const before = this.held.subarray(0, at);
-        this.held = this.held.subarray(at + this.delimiter.length);
-        this.state = 'head';
-        if (before.length > 0) yield before;
-        return;
-      }
-      // All but a tail that may be the start of the delimiter can go.
-      const kept = this.delimiterStart();
-      if (kept > 0) {
-        const out = this.held.subarray(0, kept);
-        this.held = this.held.subarray(kept);
-        yield out;
-      }
-      if (!(await this.more())) {
-        throw invalidForm(missing ?? 'The multipart body ends before its closing boundary');
-      }
-    }
-  }
-
-  /**
-   * Where in `held` (which holds no whole delimiter) a delimiter may begin, cut by the end
-   * of what came so far: its length when nowhere. Usually nowhere, so the next chunk is
-   * read on its own rather than copied onto a kept tail.
-   */
-  private delimiterStart(): number {
-    const { held, delimiter } = this;
-    for (let at = Math.max(0, held.length - delimiter.length + 1); at < held.length; at++) {
-      at = held.indexOf(0x0d, at);
-      if (at === -1) break;
-      if (delimiter.subarray(0, held.length - at).equals(held.subarray(at))) return at;
-    }
-    return held.length;
-  }
-
-  private async atLeast(bytes: number): Promise<void> {
-    while (this.held.length < bytes) {
-      if (!(await this.more())) {
-        throw invalidForm('The multipart body ends before its closing boundary');
-      }
-    }
   }
 
   /** What follows the closing delimiter (an epilogue) is read, counted and dropped. */
   private async readToEnd(): Promise<void> {
     while (await this.more()) this.held = this.held.subarray(this.held.length);
   }
+}
 
-  /** Reads the next chunk of the body onto `held`; false at its end. */
-  private async more(): Promise<boolean> {
-    const next = await this.source.next();
-    if (next.done) return false;
-    const value = next.value as Uint8Array | string;
-    const chunk =
-      typeof value === 'string'
-        ? Buffer.from(value)
-        : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-    this.received += chunk.length;
-    if (this.received > this.maxBytes) throw bodyTooLarge();
-    this.held = this.held.length === 0 ? chunk : Buffer.concat([this.held, chunk]);
-    return true;
-  }
+function endsBeforeClosing(): DataPlaneError {
+  return invalidForm('The multipart body ends before its closing boundary');
 }

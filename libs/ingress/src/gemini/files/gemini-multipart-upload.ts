@@ -1,4 +1,6 @@
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+import { MAX_PART_HEADER_BYTES } from '../../forms/multipart-form';
+import { MultipartScan } from '../../forms/multipart-scan';
 
 // Google's simple multipart upload (`uploadType=multipart`, or `X-Goog-Upload-Protocol:
 // multipart`): one `multipart/related` body (or `multipart/form-data`, as curl's -F sends
@@ -8,8 +10,6 @@ import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 
 const CRLF = Buffer.from('\r\n');
 const HEADER_END = Buffer.from('\r\n\r\n');
-/** A part's headers are a content type and a disposition: far less than this. */
-const MAX_PART_HEADER_BYTES = 16 * 1024;
 
 /** Whether an upload request is the simple multipart one (and not a resumable start). */
 export function isMultipartUpload(
@@ -35,22 +35,21 @@ export type PartHeaders = Readonly<Record<string, string>>;
  * A multipart body's parts in turn: `nextPart` gives a part's headers (undefined after the
  * closing delimiter), `content` its bytes as they arrive. A part not read is skipped.
  */
-export class MultipartParts {
-  private readonly source: AsyncIterator<unknown>;
-  /** Bytes read and not yet given out; the first delimiter is found after a CRLF too. */
-  private held: Buffer = CRLF;
-  private readonly delimiter: Buffer;
-  private state: 'preamble' | 'head' | 'content' | 'done' = 'preamble';
-  private received = 0;
-
+export class MultipartParts extends MultipartScan {
   constructor(
     body: AsyncIterable<unknown>,
     boundary: string,
     /** The whole body's limit: past it, a 413. */
-    private readonly maxBytes: number,
+    maxBytes: number,
   ) {
-    this.source = body[Symbol.asyncIterator]();
-    this.delimiter = Buffer.from(`\r\n--${boundary}`);
+    super(body, boundary, maxBytes, {
+      tooLarge: () =>
+        new DataPlaneError(
+          DataPlaneErrorCode.BodyTooLarge,
+          `The file is larger than the ${maxBytes} bytes this gateway takes`,
+        ),
+      endsEarly: malformed,
+    });
   }
 
   async nextPart(): Promise<PartHeaders | undefined> {
@@ -84,73 +83,13 @@ export class MultipartParts {
   }
 
   /** The current part's bytes as they arrive, up to the next delimiter. */
-  async *content(): AsyncGenerator<Buffer> {
-    if (this.state !== 'content' && this.state !== 'preamble') return;
-    for (;;) {
-      const at = this.held.indexOf(this.delimiter);
-      if (at !== -1) {
-        const before = this.held.subarray(0, at);
-        this.held = this.held.subarray(at + this.delimiter.length);
-        this.state = 'head';
-        if (before.length > 0) yield before;
-        return;
-      }
-      const kept = this.delimiterStart();
-      if (kept > 0) {
-        const out = this.held.subarray(0, kept);
-        this.held = this.held.subarray(kept);
-        yield out;
-      }
-      if (!(await this.more())) throw malformed();
-    }
+  content(): AsyncGenerator<Buffer> {
+    return this.untilDelimiter();
   }
 
   /** The current part whole, at most `max` bytes (a 400 past it). */
-  async text(max: number, what: string): Promise<string> {
-    const pieces: Buffer[] = [];
-    let size = 0;
-    for await (const piece of this.content()) {
-      size += piece.length;
-      if (size > max) throw invalid(`The ${what} part is larger than ${max} bytes`);
-      pieces.push(piece);
-    }
-    return Buffer.concat(pieces).toString('utf8');
-  }
-
-  /** Where in `held` (holding no whole delimiter) one may begin; its length when nowhere. */
-  private delimiterStart(): number {
-    const { held, delimiter } = this;
-    for (let at = Math.max(0, held.length - delimiter.length + 1); at < held.length; at++) {
-      at = held.indexOf(0x0d, at);
-      if (at === -1) break;
-      if (delimiter.subarray(0, held.length - at).equals(held.subarray(at))) return at;
-    }
-    return held.length;
-  }
-
-  private async atLeast(bytes: number): Promise<void> {
-    while (this.held.length < bytes) {
-      if (!(await this.more())) throw malformed();
-    }
-  }
-
-  private async more(): Promise<boolean> {
-    const next = await this.source.next();
-    if (next.done) return false;
-    const value = next.value as Uint8Array | string;
-    const chunk =
-      typeof value === 'string'
-        ? Buffer.from(value)
-        : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-    this.received += chunk.length;
-    if (this.received > this.maxBytes) {
-      throw new DataPlaneError(
-        DataPlaneErrorCode.BodyTooLarge,
-        `The file is larger than the ${this.maxBytes} bytes this gateway takes`,
-      );
-    }
-    this.held = this.held.length === 0 ? chunk : Buffer.concat([this.held, chunk]);
-    return true;
+  text(max: number, what: string): Promise<string> {
+    return this.whole(max, () => invalid(`The ${what} part is larger than ${max} bytes`));
   }
 }
 
