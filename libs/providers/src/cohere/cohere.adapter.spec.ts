@@ -23,7 +23,7 @@ import {
   RawSseUpstream,
 } from '@aigw/testing/fake-provider';
 import { defaultProviderAdapters } from '../default-adapters';
-import { toolNameAlias } from '../core/tool-name-aliases';
+import { LONG_TOOL_ALIAS, LONG_TOOL_NAME, longToolNameChat } from '../testing/long-tool-name-chat';
 import { CohereAdapter } from './cohere.adapter';
 
 const WEATHER_TOOL = {
@@ -285,27 +285,11 @@ describe('CohereAdapter against a fake Cohere v2 API', () => {
   });
 
   describe('a tool name past 64 characters (a Claude Code MCP tool)', () => {
-    const LONG = `mcp__claude-in-chrome__${'read_the_page_text_'.repeat(3)}`;
-    const ALIAS = toolNameAlias(LONG);
-    const longTool = { type: 'function', function: { name: LONG, parameters: { type: 'object' } } };
+    const LONG = LONG_TOOL_NAME;
+    const ALIAS = LONG_TOOL_ALIAS;
     // Named in tool_choice (Cohere: REQUIRED with that tool alone) and an earlier turn's call;
     // the fake calls the first tool offered, so it answers with the alias.
-    const request = (stream: boolean) =>
-      gatewayChatRequest({
-        stream,
-        tools: [longTool, WEATHER_TOOL],
-        tool_choice: { type: 'function', function: { name: LONG } },
-        messages: [
-          { role: 'user', content: 'Read the page' },
-          {
-            role: 'assistant',
-            content: null,
-            tool_calls: [{ id: 'c0', type: 'function', function: { name: LONG, arguments: '{}' } }],
-          },
-          { role: 'tool', tool_call_id: 'c0', content: 'a page' },
-          { role: 'user', content: 'Again' },
-        ],
-      });
+    const request = (stream: boolean) => gatewayChatRequest(longToolNameChat(stream, WEATHER_TOOL));
 
     function assertAliasSent(): void {
       const sent = upstream.calls[0].body;

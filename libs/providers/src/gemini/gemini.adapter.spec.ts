@@ -25,7 +25,7 @@ import {
 } from '@aigw/testing/fake-provider';
 import { dollarsAt, type ModelPricing } from '@aigw/config';
 import { fakeGeminiBackend } from '../testing/fake-gemini-backend';
-import { toolNameAlias } from '../core/tool-name-aliases';
+import { LONG_TOOL_ALIAS, LONG_TOOL_NAME, longToolNameChat } from '../testing/long-tool-name-chat';
 import { GeminiAdapter } from './gemini.adapter';
 
 const WEATHER_TOOL = {
@@ -352,27 +352,11 @@ describe('GeminiAdapter against a fake Gemini API', () => {
   });
 
   describe('a tool name past 64 characters (a Claude Code MCP tool)', () => {
-    const LONG = `mcp__claude-in-chrome__${'read_the_page_text_'.repeat(3)}`;
-    const ALIAS = toolNameAlias(LONG);
-    const longTool = { type: 'function', function: { name: LONG, parameters: { type: 'object' } } };
+    const LONG = LONG_TOOL_NAME;
+    const ALIAS = LONG_TOOL_ALIAS;
     // The tool is named in tool_choice and in an earlier turn's call and result; the fake
     // calls the first function declared, so it answers with the alias.
-    const request = (stream: boolean) =>
-      gatewayChatRequest({
-        stream,
-        tools: [longTool, WEATHER_TOOL],
-        tool_choice: { type: 'function', function: { name: LONG } },
-        messages: [
-          { role: 'user', content: 'Read the page' },
-          {
-            role: 'assistant',
-            content: null,
-            tool_calls: [{ id: 'c0', type: 'function', function: { name: LONG, arguments: '{}' } }],
-          },
-          { role: 'tool', tool_call_id: 'c0', content: 'a page' },
-          { role: 'user', content: 'Again' },
-        ],
-      });
+    const request = (stream: boolean) => gatewayChatRequest(longToolNameChat(stream, WEATHER_TOOL));
 
     function assertAliasSent(): void {
       const sent = upstream.calls[0].body;
