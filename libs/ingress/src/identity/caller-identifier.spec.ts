@@ -3,25 +3,27 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parseGatewayConfig, type GatewayConfig, type RouteConfig } from '@aigw/config';
+import type { GatewayConfig, RouteConfig } from '@aigw/config';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 import { timelyRun } from '@aigw/testing';
 import { LocalJwksServer, TestIssuer } from '@aigw/testing/jwks';
-import { CallerIdentifier, type CallerIdentity } from './caller-identifier';
-import {
-  IdentityRejection,
-  KeysUnavailable,
-  type KeySetFailure,
-  type RejectionReason,
-} from './identity.errors';
+import { CallerIdentifier } from './caller-identifier';
+import { KeysUnavailable, type KeySetFailure } from './identity.errors';
 import type { IdentityOptions } from './identity-options';
+import {
+  agentAuthPolicy,
+  FAST_KEY_SETS,
+  loadConfig,
+  reasonOf,
+  rejection,
+  routeNamed,
+} from './jwt-spec-fixture';
 import type { KeySetTiming } from './remote-key-set';
 
 const ISSUER = 'https://auth.test.local';
 
 function gatewayConfig(jwksUri: string): GatewayConfig {
-  const result = parseGatewayConfig(
-    `apiVersion: gateway.envoyproxy.io/v1alpha1
+  return loadConfig(`apiVersion: gateway.envoyproxy.io/v1alpha1
 kind: AIGatewayRoute
 metadata: {name: secured}
 spec:
@@ -49,55 +51,7 @@ spec:
   - {name: any, provider: local}
   userIdentification: {header: x-user-id}
 ---
-apiVersion: gateway.envoyproxy.io/v1alpha1
-kind: SecurityPolicy
-metadata: {name: agent-auth}
-spec:
-  targetRefs: [{kind: AIGatewayRoute, name: secured}]
-  jwt:
-    providers:
-    - name: agent-auth
-      issuer: ${ISSUER}
-      audiences: [ai-gateway]
-      remoteJWKS: {uri: "${jwksUri}"}
-      claimToHeaders:
-      - {claim: sub, header: x-user-id}
-      - {claim: plan, header: x-user-plan}
-`,
-    { env: {} },
-  );
-  if (!result.ok) throw new Error(JSON.stringify(result.errors));
-  return result.config;
-}
-
-const FAST: KeySetTiming = {
-  cooldownMs: 0,
-  minAttemptIntervalMs: 0,
-  refreshIntervalMs: 3_600_000,
-  fetchTimeoutMs: 2_000,
-};
-
-function routeNamed(config: GatewayConfig, name: string): RouteConfig {
-  const route = config.routes.find((r) => r.name === name);
-  assert.ok(route);
-  return route;
-}
-
-async function rejection(
-  work: () => CallerIdentity | Promise<CallerIdentity>,
-): Promise<DataPlaneError> {
-  try {
-    await work();
-  } catch (error) {
-    assert.ok(error instanceof DataPlaneError, `expected a DataPlaneError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected a rejection');
-}
-
-function reasonOf(error: DataPlaneError): RejectionReason {
-  assert.ok(error.cause instanceof IdentityRejection);
-  return error.cause.reason;
+${agentAuthPolicy(ISSUER, jwksUri, ['secured'])}`);
 }
 
 describe('CallerIdentifier with a JWT provider', () => {
@@ -107,7 +61,7 @@ describe('CallerIdentifier with a JWT provider', () => {
   let secured: RouteConfig;
 
   const identifier = (options: IdentityOptions = {}) =>
-    new CallerIdentifier(() => config, { keySetTiming: FAST, ...options });
+    new CallerIdentifier(() => config, { keySetTiming: FAST_KEY_SETS, ...options });
   const bearer = (token: string, extra: Record<string, string> = {}) => ({
     authorization: `Bearer ${token}`,
     ...extra,
@@ -268,7 +222,7 @@ describe('CallerIdentifier with a JWT provider', () => {
     // past one is tried again with a fresh identifier.
     const run = await timelyRun('bursts within the cooldown', async () => {
       const ids = identifier({
-        keySetTiming: { ...FAST, cooldownMs: COOLDOWN_MS, minAttemptIntervalMs: 50 },
+        keySetTiming: { ...FAST_KEY_SETS, cooldownMs: COOLDOWN_MS, minAttemptIntervalMs: 50 },
       });
       const burst = () =>
         Promise.all(
@@ -296,7 +250,7 @@ describe('CallerIdentifier with a JWT provider', () => {
 
   it('holds refetches to the attempt floor while the key server fails', async () => {
     const ids = identifier({
-      keySetTiming: { ...FAST, cooldownMs: 0, minAttemptIntervalMs: 60_000 },
+      keySetTiming: { ...FAST_KEY_SETS, cooldownMs: 0, minAttemptIntervalMs: 60_000 },
     });
     jwks.failWith(503);
     const start = jwks.fetches;
@@ -430,17 +384,12 @@ describe('CallerIdentifier without JWT', () => {
 
 describe('CallerIdentifier identifying users by a credential header', () => {
   const load = (header: string): RouteConfig => {
-    const result = parseGatewayConfig(
-      `kind: AIGatewayRoute
+    const config = loadConfig(`kind: AIGatewayRoute
 metadata: {name: keyed}
 spec:
   backends: [{name: any, provider: local}]
   userIdentification: {header: ${header}}
-`,
-      { env: {} },
-    );
-    if (!result.ok) throw new Error(JSON.stringify(result.errors));
-    const config = result.config;
+`);
     return routeNamed(config, 'keyed');
   };
   const KEY = 'sk-proj-9f8e7d6c5b4a39281706f5e4d3c2b1a0';
@@ -482,11 +431,7 @@ spec:
 });
 
 describe('CallerIdentifier with a default tier from the configuration', () => {
-  const load = (yaml: string): GatewayConfig => {
-    const result = parseGatewayConfig(yaml, { env: {} });
-    if (!result.ok) throw new Error(JSON.stringify(result.errors));
-    return result.config;
-  };
+  const load = loadConfig;
   const route = (name: string, tiers = '') => `apiVersion: gateway.envoyproxy.io/v1alpha1
 kind: AIGatewayRoute
 metadata: {name: ${name}}
@@ -582,7 +527,7 @@ describe('CallerIdentifier: user identifiers longer than events carry', () => {
   after(() => jwks.stop());
 
   it('takes a header value of 256 characters and refuses 257, naming the header only', async () => {
-    const ids = new CallerIdentifier(() => config, { keySetTiming: FAST });
+    const ids = new CallerIdentifier(() => config, { keySetTiming: FAST_KEY_SETS });
     const open = routeNamed(config, 'open');
     const longest = 'u'.repeat(256);
     const identity = await ids.identify({ 'x-user-id': longest }, open);
@@ -602,7 +547,7 @@ describe('CallerIdentifier: user identifiers longer than events carry', () => {
   });
 
   it('refuses a verified claim of 257 characters', async () => {
-    const ids = new CallerIdentifier(() => config, { keySetTiming: FAST });
+    const ids = new CallerIdentifier(() => config, { keySetTiming: FAST_KEY_SETS });
     const token = await issuer.sign({ sub: 's'.repeat(257), plan: 'pro' });
     const error = await rejection(() =>
       ids.identify({ authorization: `Bearer ${token}` }, routeNamed(config, 'secured')),
@@ -646,22 +591,19 @@ spec:
     partners = await TestIssuer.create('https://partners.test.local', 'partner-api');
     staff = await TestIssuer.create('https://staff.test.local', 'staff-api');
     jwks.publish(partners.publicJwk, staff.publicJwk);
-    const result = parseGatewayConfig(
+    config = loadConfig(
       [
         route('partner'),
         route('staff'),
         policy('partner-auth', 'partner', partners.issuer, 'partner-api'),
         policy('staff-auth', 'staff', staff.issuer, 'staff-api'),
       ].join('---\n'),
-      { env: {} },
     );
-    if (!result.ok) throw new Error(JSON.stringify(result.errors));
-    config = result.config;
   });
   after(() => jwks.stop());
 
   it("does not let a token verified for one policy's provider pass another's of that name", async () => {
-    const ids = new CallerIdentifier(() => config, { keySetTiming: FAST });
+    const ids = new CallerIdentifier(() => config, { keySetTiming: FAST_KEY_SETS });
     const token = await partners.sign({ sub: 'partner-bob' });
     const headers = { authorization: `Bearer ${token}` };
     const partner = await ids.identify(headers, routeNamed(config, 'partner'));
@@ -703,7 +645,9 @@ describe('CallerIdentifier when the key set cannot be fetched', () => {
 
   async function refusal(jwksUri: string, timing: Partial<KeySetTiming> = {}) {
     const config = gatewayConfig(jwksUri);
-    const ids = new CallerIdentifier(() => config, { keySetTiming: { ...FAST, ...timing } });
+    const ids = new CallerIdentifier(() => config, {
+      keySetTiming: { ...FAST_KEY_SETS, ...timing },
+    });
     const secured = routeNamed(config, 'secured');
     return {
       first: await rejection(() => ids.identify({ authorization: `Bearer ${token}` }, secured)),
@@ -770,7 +714,7 @@ spec:
     await jwks.start();
     issuer = await TestIssuer.create(ISSUER, 'ai-gateway');
     jwks.publish(issuer.publicJwk);
-    const result = parseGatewayConfig(
+    config = loadConfig(
       [
         route('by-claim', '{jwt: {claim: sub, provider: corp}}'),
         route('by-header', '{header: x-user-id}'),
@@ -792,15 +736,12 @@ spec:
       claimToHeaders: [{claim: sub, header: x-user-id}]
 `,
       ].join('---\n'),
-      { env: {} },
     );
-    if (!result.ok) throw new Error(JSON.stringify(result.errors));
-    config = result.config;
   });
   after(() => jwks.stop());
 
   const identifyBoth = async (claims: Record<string, unknown>) => {
-    const ids = new CallerIdentifier(() => config, { keySetTiming: FAST });
+    const ids = new CallerIdentifier(() => config, { keySetTiming: FAST_KEY_SETS });
     const headers = { authorization: `Bearer ${await issuer.sign(claims)}` };
     return Promise.all(
       ['by-claim', 'by-header'].map(async (name) => {
@@ -856,7 +797,7 @@ spec:
     }
     // Where the route reads no user from this provider's tokens (a configuration problem,
     // identityConfigProblems says so), its callers stay anonymous, as before.
-    const ids = new CallerIdentifier(() => config, { keySetTiming: FAST });
+    const ids = new CallerIdentifier(() => config, { keySetTiming: FAST_KEY_SETS });
     const token = await issuer.sign({ sub: 'alice' });
     const identity = await ids.identify(
       { authorization: `Bearer ${token}`, 'x-team': 'spoofed' },

@@ -3,18 +3,25 @@
 // are refused, never one picked.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseGatewayConfig, type GatewayConfig, type RouteConfig } from '@aigw/config';
-import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+import type { GatewayConfig, RouteConfig } from '@aigw/config';
+import { DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 import { LocalJwksServer, TestIssuer } from '@aigw/testing/jwks';
 import { CallerIdentifier, type CallerIdentity } from './caller-identifier';
 import { credentialUserKey } from './credential-user-key';
-import { IdentityRejection, type RejectionReason } from './identity.errors';
+import type { RejectionReason } from './identity.errors';
+import {
+  agentAuthPolicy,
+  FAST_KEY_SETS,
+  loadConfig,
+  reasonOf,
+  rejection,
+  routeNamed,
+} from './jwt-spec-fixture';
 
 const ISSUER = 'https://auth.keys.test';
 
 function load(jwksUri: string): GatewayConfig {
-  const result = parseGatewayConfig(
-    `kind: AIGatewayRoute
+  return loadConfig(`kind: AIGatewayRoute
 metadata: {name: secured}
 spec:
   backends: [{name: claude, provider: local, model: claude-sonnet}]
@@ -28,39 +35,7 @@ spec:
   backends: [{name: keyed, provider: local, model: keyed-model}]
   userIdentification: {header: x-api-key}
 ---
-kind: SecurityPolicy
-metadata: {name: agent-auth}
-spec:
-  targetRefs: [{kind: AIGatewayRoute, name: secured}]
-  jwt:
-    providers:
-    - name: agent-auth
-      issuer: ${ISSUER}
-      audiences: [ai-gateway]
-      remoteJWKS: {uri: "${jwksUri}"}
-      claimToHeaders:
-      - {claim: sub, header: x-user-id}
-      - {claim: plan, header: x-user-plan}
-`,
-    { env: {} },
-  );
-  if (!result.ok) throw new Error(JSON.stringify(result.errors));
-  return result.config;
-}
-
-async function refusal(work: () => unknown): Promise<DataPlaneError> {
-  try {
-    await work();
-  } catch (error) {
-    assert.ok(error instanceof DataPlaneError, `expected a DataPlaneError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected a refusal');
-}
-
-function reasonOf(error: DataPlaneError): RejectionReason {
-  assert.ok(error.cause instanceof IdentityRejection);
-  return error.cause.reason;
+${agentAuthPolicy(ISSUER, jwksUri, ['secured'])}`);
 }
 
 describe('CallerIdentifier: a JWT in an API-key header', () => {
@@ -69,23 +44,15 @@ describe('CallerIdentifier: a JWT in an API-key header', () => {
   let config: GatewayConfig;
   let secured: RouteConfig;
   let keyed: RouteConfig;
-  const identifier = () =>
-    new CallerIdentifier(() => config, {
-      keySetTiming: {
-        cooldownMs: 0,
-        minAttemptIntervalMs: 0,
-        refreshIntervalMs: 3_600_000,
-        fetchTimeoutMs: 2_000,
-      },
-    });
+  const identifier = () => new CallerIdentifier(() => config, { keySetTiming: FAST_KEY_SETS });
 
   before(async () => {
     await jwks.start();
     issuer = await TestIssuer.create(ISSUER, 'ai-gateway');
     jwks.publish(issuer.publicJwk);
     config = load(jwks.url);
-    secured = config.routes.find((r) => r.name === 'secured') as RouteConfig;
-    keyed = config.routes.find((r) => r.name === 'keyed') as RouteConfig;
+    secured = routeNamed(config, 'secured');
+    keyed = routeNamed(config, 'keyed');
   });
   after(() => jwks.stop());
 
@@ -125,7 +92,7 @@ describe('CallerIdentifier: a JWT in an API-key header', () => {
       [{ 'x-api-key': '' }, 'missing-token'],
     ];
     for (const [headers, reason] of cases) {
-      const error = await refusal(() => ids.identify(headers, secured));
+      const error = await rejection(() => ids.identify(headers, secured));
       assert.equal(error.code, DataPlaneErrorCode.Unauthenticated);
       assert.equal(reasonOf(error), reason, JSON.stringify(Object.keys(headers)));
     }
@@ -141,7 +108,7 @@ describe('CallerIdentifier: a JWT in an API-key header', () => {
       { 'x-api-key': alice, 'x-goog-api-key': mallory },
     ];
     for (const headers of pairs) {
-      const error = await refusal(() => ids.identify(headers, secured));
+      const error = await rejection(() => ids.identify(headers, secured));
       assert.equal(error.code, DataPlaneErrorCode.Unauthenticated);
       assert.equal(error.httpStatus, 401);
       assert.equal(reasonOf(error), 'conflicting-credentials');

@@ -2,11 +2,12 @@
 // It is honoured only for a tier the configuration lets any caller choose (clientSelectable).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseGatewayConfig, type GatewayConfig, type RouteConfig } from '@aigw/config';
-import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+import type { GatewayConfig } from '@aigw/config';
+import { DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 import { LocalJwksServer, TestIssuer } from '@aigw/testing/jwks';
 import { CallerIdentifier } from './caller-identifier';
 import { IdentityRejection } from './identity.errors';
+import { agentAuthPolicy, loadConfig, rejection, routeNamed } from './jwt-spec-fixture';
 
 const ISSUER = 'https://auth.tiers.test';
 
@@ -14,8 +15,7 @@ const ISSUER = 'https://auth.tiers.test';
 // "plans": the spec's Pattern 1 (tiers on x-plan) with a default, on a JWT route. Route
 // "open": the same tiers without JWT.
 function load(jwksUri: string): GatewayConfig {
-  const result = parseGatewayConfig(
-    `kind: AIGatewayRoute
+  return loadConfig(`kind: AIGatewayRoute
 metadata: {name: claims}
 spec:
   backends: [{name: c, provider: local, model: claims-model}]
@@ -45,24 +45,7 @@ spec:
   - {name: free, selector: {header: x-plan, value: free}, tokenBudget: {daily: 10000}}
   - {name: enterprise, selector: {header: x-plan, value: enterprise}, tokenBudget: {unlimited: true}}
 ---
-kind: SecurityPolicy
-metadata: {name: agent-auth}
-spec:
-  targetRefs: [{kind: AIGatewayRoute, name: claims}, {kind: AIGatewayRoute, name: plans}]
-  jwt:
-    providers:
-    - name: agent-auth
-      issuer: ${ISSUER}
-      audiences: [ai-gateway]
-      remoteJWKS: {uri: "${jwksUri}"}
-      claimToHeaders:
-      - {claim: sub, header: x-user-id}
-      - {claim: plan, header: x-user-plan}
-`,
-    { env: {} },
-  );
-  if (!result.ok) throw new Error(JSON.stringify(result.errors));
-  return result.config;
+${agentAuthPolicy(ISSUER, jwksUri, ['claims', 'plans'])}`);
 }
 
 describe('CallerIdentifier: a tier header on a JWT route', () => {
@@ -70,7 +53,7 @@ describe('CallerIdentifier: a tier header on a JWT route', () => {
   let issuer: TestIssuer;
   let config: GatewayConfig;
   let ids: CallerIdentifier;
-  const route = (name: string) => config.routes.find((r) => r.name === name) as RouteConfig;
+  const route = (name: string) => routeNamed(config, name);
 
   before(async () => {
     await jwks.start();
@@ -89,15 +72,8 @@ describe('CallerIdentifier: a tier header on a JWT route', () => {
     );
     return identity.caller.tier;
   };
-  const refusedTier = async (routeName: string, plan: string | undefined, extra = {}) => {
-    try {
-      await tierOf(routeName, plan, extra);
-    } catch (error) {
-      assert.ok(error instanceof DataPlaneError);
-      return error;
-    }
-    assert.fail('expected a refusal');
-  };
+  const refusedTier = (routeName: string, plan: string | undefined, extra = {}) =>
+    rejection(() => tierOf(routeName, plan, extra));
 
   it("takes the tier from the token's claim", async () => {
     assert.equal(await tierOf('claims', 'free'), 'free');
