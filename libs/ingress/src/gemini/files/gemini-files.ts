@@ -153,7 +153,8 @@ export class GeminiFiles {
       );
     }
     const metadata = await metadataOf(request);
-    const { caller, model, holder } = await this.uploader(request, callers);
+    const uploader = await this.uploader(request, callers);
+    const { holder } = uploader;
     const size = header(request, 'x-goog-upload-header-content-length');
     if (size !== undefined && !/^\d{1,16}$/.test(size)) {
       throw invalid('X-Goog-Upload-Header-Content-Length must be a whole number of bytes');
@@ -173,20 +174,8 @@ export class GeminiFiles {
     });
     const token = newUploadToken();
     await this.options.store.put(
-      {
-        id: uploadRecordId(token),
-        kind: 'gemini_upload',
-        ...heldOwnerOf(caller),
-        model,
-        upstreamModel: model,
-        route: holder.route,
-        backend: holder.backend.name,
-        provider: holder.backend.provider,
-        // The backend's upload URL: a capability of its own, never shown to the client.
-        providerId: uploadUrl,
-        createdAt: this.now(),
-        object: {},
-      },
+      // The backend's upload URL: a capability of its own, never shown to the client.
+      this.uploadSession(uploader, uploadRecordId(token), uploadUrl),
       Math.min(this.options.ttlMs, UPLOAD_SESSION_MS),
     );
     return {
@@ -200,10 +189,7 @@ export class GeminiFiles {
   }
 
   /** Who uploads, for which model, and the backend that will hold the file. */
-  private async uploader(
-    request: FastifyRequest,
-    callers: GeminiFileCallers,
-  ): Promise<{ caller: CallerContext; model: string; holder: Holder }> {
+  private async uploader(request: FastifyRequest, callers: GeminiFileCallers): Promise<Uploader> {
     const headers = geminiCallerHeaders(request);
     const model = header(request, GEMINI_FILE_MODEL_HEADER);
     if (!model) {
@@ -217,6 +203,27 @@ export class GeminiFiles {
     return { caller, model, holder: geminiHolderFor(this.options.config(), model) };
   }
 
+  /** An upload's record of who uploads what for which backend (`providerId` its upload URL). */
+  private uploadSession(
+    { caller, model, holder }: Uploader,
+    id: string,
+    providerId: string,
+  ): HeldRecord {
+    return {
+      id,
+      kind: 'gemini_upload',
+      ...heldOwnerOf(caller),
+      model,
+      upstreamModel: model,
+      route: holder.route,
+      backend: holder.backend.name,
+      provider: holder.backend.provider,
+      providerId,
+      createdAt: this.now(),
+      object: {},
+    };
+  }
+
   /**
    * Google's simple multipart upload: the metadata part, then the media part streamed to
    * the backend as it arrives. The backend is sent it as a resumable upload of one
@@ -226,14 +233,14 @@ export class GeminiFiles {
     request: FastifyRequest,
     callers: GeminiFileCallers,
   ): Promise<GeminiFileAnswer> {
-    let admitted: Awaited<ReturnType<GeminiFiles['uploader']>>;
+    let uploader: Uploader;
     try {
-      admitted = await this.uploader(request, callers);
+      uploader = await this.uploader(request, callers);
     } catch (error) {
       await drain(request);
       throw error;
     }
-    const { caller, model, holder } = admitted;
+    const { holder } = uploader;
     const boundary = multipartBoundary(header(request, 'content-type'));
     if (boundary === undefined) {
       await drain(request);
@@ -279,19 +286,8 @@ export class GeminiFiles {
         );
       }
       const file = fileOf((jsonOf(answer.body) as { file?: unknown } | null)?.file);
-      const session: HeldRecord = {
-        id: '',
-        kind: 'gemini_upload',
-        ...heldOwnerOf(caller),
-        model,
-        upstreamModel: model,
-        route: holder.route,
-        backend: holder.backend.name,
-        provider: holder.backend.provider,
-        providerId: '',
-        createdAt: this.now(),
-        object: {},
-      };
+      // No session is kept: the one step finalized the upload.
+      const session = this.uploadSession(uploader, '', '');
       const record = await this.keep(session, file, newGeminiFileId());
       await drain(request);
       return { status: 200, body: { file: clientFile(record, file, originOf(request)) } };
@@ -602,6 +598,13 @@ const GEMINI_PROVIDER = 'google-gemini';
 interface Holder {
   readonly route: string;
   readonly backend: BackendConfig;
+}
+
+/** Who uploads a file, for which model, and the backend that will hold it. */
+interface Uploader {
+  readonly caller: CallerContext;
+  readonly model: string;
+  readonly holder: Holder;
 }
 
 /**
