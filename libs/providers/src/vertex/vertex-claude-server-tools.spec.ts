@@ -1,21 +1,8 @@
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  DataPlaneError,
-  DataPlaneErrorCode,
-  type GatewayRequest,
-  type UpstreamTarget,
-} from '@aigw/contracts/data-plane';
-import {
-  fakeServiceAccount,
-  FakeGoogleOAuth,
-  FakeVertexClaudeUpstream,
-  FakeVertexGeminiUpstream,
-  gatewayChatRequest,
-  upstreamTarget,
-  type FakeServiceAccount,
-} from '@aigw/testing/fake-provider';
-import { VertexAdapter } from './vertex.adapter';
+import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+import { gatewayChatRequest } from '@aigw/testing/fake-provider';
+import { useFakeVertexEndpoints } from '../testing/fake-vertex-endpoints';
 
 // Claude on Vertex AI runs Anthropic's web search (Google's "Web search with Anthropic
 // Claude models", behind the web-search-2025-03-05 beta) and no other server tool; Gemini
@@ -26,18 +13,7 @@ const WEB_SEARCH = { type: 'web_search_20250305', name: 'web_search', max_uses: 
 const WEB_FETCH = { type: 'web_fetch_20250910', name: 'web_fetch' };
 
 describe('VertexAdapter: Anthropic server tools', () => {
-  const oauth = new FakeGoogleOAuth();
-  const gemini = new FakeVertexGeminiUpstream(oauth);
-  const claude = new FakeVertexClaudeUpstream(oauth);
-  const adapter = new VertexAdapter();
-  let account: FakeServiceAccount;
-  const target = (model: string, baseUrl: string): UpstreamTarget =>
-    upstreamTarget(
-      { provider: 'vertex', model, baseUrl, vertex: PLACE },
-      { headerName: 'Authorization', headerPrefix: 'Bearer ', value: account.json },
-    );
-  const invoke = (request: GatewayRequest, to: UpstreamTarget) =>
-    adapter.invoke({ request, target: to, signal: new AbortController().signal });
+  const { gemini, claude, target, invoke } = useFakeVertexEndpoints(PLACE);
   const asking = (tools: object[], betas?: string) =>
     gatewayChatRequest(
       { max_tokens: 64, provider_extras: { anthropic_server_tools: tools } },
@@ -47,17 +23,6 @@ describe('VertexAdapter: Anthropic server tools', () => {
     error instanceof DataPlaneError &&
     error.code === DataPlaneErrorCode.InvalidRequest &&
     new RegExp(`the ${tool} server tool is run by`).test(error.message);
-
-  before(async () => {
-    await Promise.all([oauth.start(), gemini.start(), claude.start()]);
-    account = fakeServiceAccount(oauth.tokenUri);
-    oauth.trust(account);
-  });
-  after(() => Promise.all([oauth.stop(), gemini.stop(), claude.stop()]));
-  beforeEach(() => {
-    gemini.reset();
-    claude.reset();
-  });
 
   it('sends Claude web search as written, with the beta Vertex wants beside the kept ones', async () => {
     await invoke(

@@ -3,20 +3,15 @@ import assert from 'node:assert/strict';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
-  type GatewayRequest,
   type JsonObject,
   type StreamAnswer,
-  type UpstreamTarget,
 } from '@aigw/contracts/data-plane';
 import {
   collectStream,
   fakeServiceAccount,
   FakeGoogleOAuth,
-  FakeVertexClaudeUpstream,
-  FakeVertexGeminiUpstream,
   gatewayChatRequest,
   streamedText,
-  upstreamTarget,
   type FakeServiceAccount,
 } from '@aigw/testing/fake-provider';
 import {
@@ -26,6 +21,7 @@ import {
 } from './google-access-token';
 import { VertexAdapter } from './vertex.adapter';
 import { vertexModel, vertexModelUrl } from './vertex-urls';
+import { useFakeVertexEndpoints } from '../testing/fake-vertex-endpoints';
 
 const PLACE = { project: 'proj-1', location: 'us-central1' };
 
@@ -208,29 +204,7 @@ describe('Google access tokens', () => {
 });
 
 describe('VertexAdapter against fake Vertex AI endpoints', () => {
-  const oauth = new FakeGoogleOAuth();
-  const gemini = new FakeVertexGeminiUpstream(oauth);
-  const claude = new FakeVertexClaudeUpstream(oauth);
-  const adapter = new VertexAdapter();
-  let account: FakeServiceAccount;
-  const target = (model: string, baseUrl: string): UpstreamTarget =>
-    upstreamTarget(
-      { provider: 'vertex', model, baseUrl, vertex: PLACE },
-      { headerName: 'Authorization', headerPrefix: 'Bearer ', value: account.json },
-    );
-  const invoke = (request: GatewayRequest, to: UpstreamTarget) =>
-    adapter.invoke({ request, target: to, signal: new AbortController().signal });
-
-  before(async () => {
-    await Promise.all([oauth.start(), gemini.start(), claude.start()]);
-    account = fakeServiceAccount(oauth.tokenUri);
-    oauth.trust(account);
-  });
-  after(() => Promise.all([oauth.stop(), gemini.stop(), claude.stop()]));
-  beforeEach(() => {
-    gemini.reset();
-    claude.reset();
-  });
+  const { oauth, gemini, claude, target, invoke, serviceAccount } = useFakeVertexEndpoints(PLACE);
 
   it('calls Gemini with generateContent and a bearer token, with usageMetadata as usage', async () => {
     const answer = await invoke(gatewayChatRequest(), target('gemini-2.5-flash', gemini.baseUrl));
@@ -690,7 +664,7 @@ describe('VertexAdapter against fake Vertex AI endpoints', () => {
     const last = gemini.calls[gemini.calls.length - 1];
     assert.ok(oauth.authorizes(last.headers.authorization));
     // A late 401 for the revoked token leaves the fresh one cached.
-    tokens.refused('fake-vertex', account.json, revoked);
+    tokens.refused('fake-vertex', serviceAccount().json, revoked);
     await call();
     assert.equal(oauth.exchanges, exchangesBefore + 1);
   });
