@@ -4,7 +4,7 @@ import http from 'node:http';
 import { ApiError, createPartFromUri, GoogleGenAI, type File as GeminiFile } from '@google/genai';
 import { metricSum } from '@aigw/testing';
 import { startGatewayWithConfig, type AppProcess } from '@aigw/testing/processes';
-import { FakeGeminiFilesUpstream } from '@aigw/testing/fake-provider';
+import { assertUploadedInTwoSteps, FakeGeminiFilesUpstream } from '@aigw/testing/fake-provider';
 
 // Google's Files API on the gateway's Gemini edge, driven by Google's own SDK: a file is
 // uploaded (resumable, two 8 MiB-bounded steps) to the first Gemini backend of the model
@@ -106,18 +106,7 @@ spec:
     assert.ok(!shown.includes(first.origin), shown);
     assert.ok(!shown.includes([...first.files.keys()][0]), shown);
     // The bytes reached the first backend whole, in the SDK's two steps, with its own key.
-    assert.equal(first.files.size, 1);
-    assert.deepEqual([...first.files.values()][0].bytes, bytes);
-    const steps = first.calls.filter((call) => call.path.includes('upload_id='));
-    assert.deepEqual(
-      steps.map((call) => call.headers['x-goog-upload-command']),
-      ['upload', 'upload, finalize'],
-    );
-    for (const call of first.calls) {
-      assert.equal(call.headers['x-goog-api-key'], KEY_A);
-      assert.ok(!JSON.stringify(call.headers).includes(CLIENT_KEY));
-    }
-    assert.equal(second.calls.length, 0);
+    assertUploadedInTwoSteps(first, second, { bytes, backendKey: KEY_A, clientKey: CLIENT_KEY });
   });
 
   it("gets the owner's file as its backend describes it, and another caller's get is Google's 404", async () => {

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiError, createPartFromUri, GoogleGenAI, type File as GeminiFile } from '@google/genai';
 import { startSplitDataPlane, type AppProcess } from '@aigw/testing/processes';
-import { FakeGeminiFilesUpstream } from '@aigw/testing/fake-provider';
+import { assertUploadedInTwoSteps, FakeGeminiFilesUpstream } from '@aigw/testing/fake-provider';
 
 const MODEL = 'gemini-split';
 const BACKEND_KEY = 'AIzaSplitBackendKey';
@@ -78,18 +78,11 @@ spec:
     assert.equal(uploaded.displayName, 'split notes');
     assert.equal(uploaded.sizeBytes, String(FILE_BYTES));
     assert.ok(!JSON.stringify(uploaded).includes(first.origin));
-    assert.equal(first.files.size, 1);
-    assert.deepEqual([...first.files.values()][0].bytes, bytes);
-    const steps = first.calls.filter((call) => call.path.includes('upload_id='));
-    assert.deepEqual(
-      steps.map((call) => call.headers['x-goog-upload-command']),
-      ['upload', 'upload, finalize'],
-    );
-    for (const call of first.calls) {
-      assert.equal(call.headers['x-goog-api-key'], BACKEND_KEY);
-      assert.ok(!JSON.stringify(call.headers).includes(CLIENT_KEY));
-    }
-    assert.equal(second.calls.length, 0);
+    assertUploadedInTwoSteps(first, second, {
+      bytes,
+      backendKey: BACKEND_KEY,
+      clientKey: CLIENT_KEY,
+    });
   });
 
   it("gets and lists the owner's files only", async () => {

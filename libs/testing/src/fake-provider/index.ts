@@ -19,3 +19,4 @@ export * from './half-answer-stream';
 export * from './fake-gemini-builtin-tools';
 export * from './hanging-upstream';
 export * from './fake-gemini-files-upstream';
+export * from './gemini-upload-checks';
