@@ -40,6 +40,16 @@ const CITATION = {
 };
 const ALL = new Set(ANTHROPIC_SERVER_TOOLS);
 
+/** A turn's content with a search: a text, the call, its result, a cited text (a new copy). */
+function searchedContent(): JsonObject[] {
+  return [
+    { type: 'text', text: 'Let me search.' },
+    CALL,
+    RESULT,
+    { type: 'text', text: 'It is sunny.', citations: [CITATION] },
+  ];
+}
+
 function canonical(extra: JsonObject = {}): JsonObject {
   return {
     model: 'claude',
@@ -48,12 +58,7 @@ function canonical(extra: JsonObject = {}): JsonObject {
       { role: 'user', content: 'Weather in Paris?' },
       {
         role: 'assistant',
-        content: [
-          { type: 'text', text: 'Let me search.' },
-          CALL,
-          RESULT,
-          { type: 'text', text: 'It is sunny.', citations: [CITATION] },
-        ],
+        content: searchedContent(),
       },
       { role: 'user', content: 'And tomorrow?' },
     ],
@@ -75,12 +80,7 @@ describe('Anthropic server tools to the Messages API', () => {
     assert.deepEqual(body.tools, [WEB_SEARCH]);
     assert.deepEqual((body.messages as JsonObject[])[1], {
       role: 'assistant',
-      content: [
-        { type: 'text', text: 'Let me search.' },
-        CALL,
-        RESULT,
-        { type: 'text', text: 'It is sunny.', citations: [CITATION] },
-      ],
+      content: searchedContent(),
     });
   });
 
@@ -146,12 +146,7 @@ describe('Anthropic server tools from the Messages API', () => {
       {
         type: 'message',
         id: 'msg_1',
-        content: [
-          { type: 'text', text: 'Let me search.' },
-          CALL,
-          RESULT,
-          { type: 'text', text: 'It is sunny.', citations: [CITATION] },
-        ],
+        content: searchedContent(),
         stop_reason: 'pause_turn',
         usage: { input_tokens: 10, output_tokens: 5, server_tool_use: { web_search_requests: 2 } },
       },
@@ -159,12 +154,7 @@ describe('Anthropic server tools from the Messages API', () => {
     );
     assert.ok(translated);
     const choice = (translated.completion.choices as JsonObject[])[0];
-    assert.deepEqual((choice.message as JsonObject).content, [
-      { type: 'text', text: 'Let me search.' },
-      CALL,
-      RESULT,
-      { type: 'text', text: 'It is sunny.', citations: [CITATION] },
-    ]);
+    assert.deepEqual((choice.message as JsonObject).content, searchedContent());
     assert.equal(choice.finish_reason, 'stop');
     assert.equal(choice.stop_reason, 'pause_turn');
     assert.deepEqual(translated.usage.serverToolRequests, { web_search: 2 });
