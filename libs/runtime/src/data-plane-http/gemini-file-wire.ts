@@ -1,6 +1,5 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { request as undiciRequest } from 'undici';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
@@ -8,11 +7,11 @@ import {
   type BackendCallTarget,
   type UpstreamTarget,
 } from '@aigw/contracts/data-plane';
-import { timedOut } from '@aigw/infra/http';
 import { answerWireError } from './answer-writer';
-import type { RelayTimeout } from './held-object-call';
+import { relayTimeoutFor, type RelayTimeout } from './held-object-call';
 import { HeldObjectPeer, TIMEOUT_MARGIN_MS } from './held-object-peer';
-import { isRedirectStatus, type InternalToken } from './internal-auth';
+import type { InternalToken } from './internal-auth';
+import { acceptStreamedBody, limitedBody, postStreamed } from './streamed-wire-call';
 
 // Google's Files API across the split deployment, as the held-object wire carries OpenAI's
 // files: the ingress keeps names, owners and upload tokens; the router relays; the
@@ -178,38 +177,12 @@ export class HttpGeminiFileClient implements GeminiFileBackendCalls {
     data: AsyncIterable<Uint8Array>,
     timeoutMs: number,
   ): Promise<WireReply> {
-    const controller = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    async function* sent(): AsyncGenerator<Uint8Array> {
-      yield* data;
-      timer = setTimeout(() => controller.abort(timedOut()), timeoutMs + TIMEOUT_MARGIN_MS);
-    }
-    let status: number;
-    let parsed: unknown;
-    try {
-      const response = await undiciRequest(new URL(GEMINI_FILE_STEP_WIRE_PATH, this.peer.url), {
-        method: 'POST',
-        headers: {
-          ...this.peer.headers(STEP_TYPE),
-          [STEP_CALL_HEADER]: Buffer.from(JSON.stringify(call), 'utf8').toString('base64url'),
-        },
-        body: Readable.from(sent(), { objectMode: false }),
-        signal: controller.signal,
-        headersTimeout: 0,
-        bodyTimeout: timeoutMs + TIMEOUT_MARGIN_MS,
-      });
-      status = response.statusCode;
-      // undici.request follows no redirect; a 3xx is refused before its body is read.
-      if (isRedirectStatus(status)) {
-        await response.body.dump();
-        throw this.peer.refusal(undefined, status);
-      }
-      parsed = await response.body.json();
-    } catch (error) {
-      throw this.peer.unreachable(error);
-    } finally {
-      clearTimeout(timer);
-    }
+    const { status, parsed } = await postStreamed(
+      this.peer,
+      { path: GEMINI_FILE_STEP_WIRE_PATH, contentType: STEP_TYPE, header: STEP_CALL_HEADER, call },
+      data,
+      timeoutMs,
+    );
     return this.replyOf(status, parsed);
   }
 
@@ -241,16 +214,7 @@ export function registerGeminiFileRelay(
   timeoutOf: RelayTimeout,
   maxStepBytes: number,
 ): void {
-  const timeoutFor = (call: WireBackend): number => {
-    const timeoutMs = timeoutOf(call.backendName, call.routeName);
-    if (timeoutMs === undefined) {
-      throw new DataPlaneError(
-        DataPlaneErrorCode.NoBackendAvailable,
-        `the router's configuration has no backend "${call.backendName}"`,
-      );
-    }
-    return timeoutMs;
-  };
+  const timeoutFor = relayTimeoutFor(timeoutOf);
   registerRoutes(
     fastify,
     (call) => adapter.whole(call, timeoutFor(call)),
@@ -310,14 +274,11 @@ function registerRoutes(
       answerWireError(reply, error);
     }
   });
-  if (!fastify.hasContentTypeParser(STEP_TYPE)) {
-    // A step's body is read by its handler as it arrives: no parser holds it.
-    fastify.addContentTypeParser(STEP_TYPE, (_request, payload, done) => done(null, payload));
-  }
+  acceptStreamedBody(fastify, STEP_TYPE);
   fastify.post(GEMINI_FILE_STEP_WIRE_PATH, async (request, reply) => {
     try {
       const call = decodeStepCall(request.headers[STEP_CALL_HEADER]);
-      const answer = await step(call, limited(stepBody(request.body), maxStepBytes));
+      const answer = await step(call, limitedBody(stepBody(request.body), maxStepBytes));
       return reply.header('content-type', WIRE_JSON).send(JSON.stringify(answer));
     } catch (error) {
       answerWireError(reply, error);
@@ -448,17 +409,4 @@ function stepBody(body: unknown): Readable {
     DataPlaneErrorCode.InvalidRequest,
     `the Gemini file wire's step body must be ${STEP_TYPE}`,
   );
-}
-
-/** A step's body as a hop reads it: at most `max` bytes, else a 413. */
-async function* limited(body: AsyncIterable<unknown>, max: number): AsyncGenerator<Uint8Array> {
-  let received = 0;
-  for await (const chunk of body) {
-    const bytes = chunk as Uint8Array;
-    received += bytes.length;
-    if (received > max) {
-      throw new DataPlaneError(DataPlaneErrorCode.BodyTooLarge, 'the wire message is too large');
-    }
-    yield bytes;
-  }
 }

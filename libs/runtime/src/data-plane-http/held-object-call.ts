@@ -101,6 +101,22 @@ export interface HeldObjectSender {
 /** The timeout a router allows a relayed call: the configured backend's, if it has it. */
 export type RelayTimeout = (backendName: string, routeName?: string) => number | undefined;
 
+/** The router's timeout for a relayed call: its backend's, or a refusal naming the backend. */
+export function relayTimeoutFor(
+  timeoutOf: RelayTimeout,
+): (call: { readonly backendName: string; readonly routeName?: string }) => number {
+  return (call) => {
+    const timeoutMs = timeoutOf(call.backendName, call.routeName);
+    if (timeoutMs === undefined) {
+      throw new DataPlaneError(
+        DataPlaneErrorCode.NoBackendAvailable,
+        `the router's configuration has no backend "${call.backendName}"`,
+      );
+    }
+    return timeoutMs;
+  };
+}
+
 const METHODS: ReadonlySet<string> = new Set(['GET', 'POST', 'DELETE']);
 /** Only the Files and Batch APIs' own paths, no dot segments: a peer reaches nothing else of a backend. */
 const PATH = /^\/(files|batches)(\/[A-Za-z0-9_-]{1,256}){0,2}$/;

@@ -1,7 +1,5 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { request as undiciRequest } from 'undici';
-import { timedOut } from '@aigw/infra/http';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
@@ -21,9 +19,9 @@ import {
   type HeldObjectWireReply,
   type HeldUploadBody,
 } from './held-object-call';
-import { TIMEOUT_MARGIN_MS, type HeldObjectPeer } from './held-object-peer';
-import { isRedirectStatus } from './internal-auth';
+import type { HeldObjectPeer } from './held-object-peer';
 import { isRouteProbe, PeerRouteProbe } from './held-object-route-probe';
+import { acceptStreamedBody, limitedBody, postStreamed } from './streamed-wire-call';
 
 /**
  * The upload route (HELD_OBJECT_UPLOAD_WIRE_PATH), a file's bytes streamed to the backend
@@ -48,10 +46,6 @@ export function decodeHeldObjectUpload(header: unknown): HeldObjectWireCall {
   if (call.method !== 'POST' || call.path !== '/files') throw malformedHeldCall('upload path');
   if (call.base64 !== undefined || call.contentType === undefined) throw malformedHeldCall('body');
   return call;
-}
-
-function uploadCallHeader(call: HeldObjectWireCall): string {
-  return Buffer.from(JSON.stringify(call), 'utf8').toString('base64url');
 }
 
 /** The client's part: each hop holds a chunk of the upload at a time. */
@@ -87,39 +81,17 @@ export class HeldUploadClient {
       const base64 = (await gathered(data)).toString('base64');
       return this.peer.call(JSON.stringify({ ...call, base64 }), timeoutMs);
     }
-    const controller = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    // The wait for the answer, once the whole body is sent; the body's pace is its maker's.
-    async function* sent(): AsyncGenerator<Uint8Array> {
-      yield* data;
-      timer = setTimeout(() => controller.abort(timedOut()), timeoutMs + TIMEOUT_MARGIN_MS);
-    }
-    let status: number;
-    let parsed: unknown;
-    try {
-      const response = await undiciRequest(new URL(HELD_OBJECT_UPLOAD_WIRE_PATH, this.peer.url), {
-        method: 'POST',
-        headers: {
-          ...this.peer.headers(HELD_UPLOAD_TYPE),
-          [HELD_CALL_HEADER]: uploadCallHeader(call),
-        },
-        body: Readable.from(sent(), { objectMode: false }),
-        signal: controller.signal,
-        headersTimeout: 0,
-        bodyTimeout: timeoutMs + TIMEOUT_MARGIN_MS,
-      });
-      status = response.statusCode;
-      // undici.request follows no redirect; a 3xx is refused before its body is read.
-      if (isRedirectStatus(status)) {
-        await response.body.dump();
-        throw this.peer.refusal(undefined, status);
-      }
-      parsed = await response.body.json();
-    } catch (error) {
-      throw this.peer.unreachable(error);
-    } finally {
-      clearTimeout(timer);
-    }
+    const { status, parsed } = await postStreamed(
+      this.peer,
+      {
+        path: HELD_OBJECT_UPLOAD_WIRE_PATH,
+        contentType: HELD_UPLOAD_TYPE,
+        header: HELD_CALL_HEADER,
+        call,
+      },
+      data,
+      timeoutMs,
+    );
     try {
       return this.peer.replyOf(status, parsed);
     } catch (error) {
@@ -163,7 +135,7 @@ export function registerHeldUploadRoute(
   maxUploadBytes?: number,
 ): void {
   const uploadMax = maxUploadBytes ?? fastify.initialConfig.bodyLimit ?? Infinity;
-  acceptUploads(fastify);
+  acceptStreamedBody(fastify, HELD_UPLOAD_TYPE);
   fastify.post(HELD_OBJECT_UPLOAD_WIRE_PATH, async (request, reply) => {
     if (isRouteProbe(request)) return reply.code(204).send();
     try {
@@ -176,30 +148,9 @@ export function registerHeldUploadRoute(
   });
 }
 
-/** The upload route's body is read by its handler as it arrives: no parser holds it. */
-function acceptUploads(fastify: FastifyInstance): void {
-  if (fastify.hasContentTypeParser(HELD_UPLOAD_TYPE)) return;
-  fastify.addContentTypeParser(HELD_UPLOAD_TYPE, (_request, payload, done) => done(null, payload));
-}
-
 function uploadBody(request: FastifyRequest, maxBytes: number): AsyncIterable<Uint8Array> {
   // No body (no parser ran): an empty upload, which the backend refuses itself.
   const body = (request.body as Readable | undefined) ?? Readable.from([]);
-  return limited(body, maxBytes);
-}
-
-/**
- * An upload's body as a hop reads it: at most `max` bytes (heldUploadBytes; the edge held
- * the client to its own limit), else a 413.
- */
-async function* limited(body: AsyncIterable<unknown>, max: number): AsyncGenerator<Uint8Array> {
-  let received = 0;
-  for await (const chunk of body) {
-    const bytes = chunk as Uint8Array;
-    received += bytes.length;
-    if (received > max) {
-      throw new DataPlaneError(DataPlaneErrorCode.BodyTooLarge, 'the wire message is too large');
-    }
-    yield bytes;
-  }
+  // At most heldUploadBytes: the edge held the client to its own limit.
+  return limitedBody(body, maxBytes);
 }

@@ -13,6 +13,7 @@ import {
   encodedReply,
   heldCallBackend,
   HELD_OBJECT_WIRE_PATH,
+  relayTimeoutFor,
   type HeldObjectAnswer,
   type HeldObjectBackendRef,
   type HeldObjectMethod,
@@ -142,16 +143,7 @@ export function registerHeldObjectRelay(
   onCut?: HeldStreamCut,
   maxUploadBytes?: number,
 ): void {
-  const timeoutFor = (call: HeldObjectWireCall): number => {
-    const timeoutMs = timeoutOf(call.backendName, call.routeName);
-    if (timeoutMs === undefined) {
-      throw new DataPlaneError(
-        DataPlaneErrorCode.NoBackendAvailable,
-        `the router's configuration has no backend "${call.backendName}"`,
-      );
-    }
-    return timeoutMs;
-  };
+  const timeoutFor = relayTimeoutFor(timeoutOf);
   registerHeldCallRoute(fastify, (call) => adapter.relay(JSON.stringify(call), timeoutFor(call)));
   registerHeldOpenRoute(
     fastify,
