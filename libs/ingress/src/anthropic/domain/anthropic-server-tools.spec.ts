@@ -80,33 +80,24 @@ describe('Anthropic server tools through the Messages edge', () => {
   });
 
   it('keeps an earlier turn’s server tool blocks and cited texts in order', () => {
+    const earlierTurn = [
+      { type: 'text', text: 'Let me search.' },
+      CALL,
+      RESULT,
+      { type: 'text', text: 'It is sunny.', citations: [CITATION] },
+    ];
     const { chat } = translateMessagesRequest({
       ...base,
       tools: [WEB_SEARCH],
       messages: [
         { role: 'user', content: 'Weather in Paris?' },
-        {
-          role: 'assistant',
-          content: [
-            { type: 'text', text: 'Let me search.' },
-            CALL,
-            RESULT,
-            { type: 'text', text: 'It is sunny.', citations: [CITATION] },
-          ],
-        },
+        // A copy: the expected turn stays as written even if translation touched its input.
+        { role: 'assistant', content: structuredClone(earlierTurn) },
         { role: 'user', content: 'Thanks' },
       ],
     });
     const messages = chat.messages as JsonObject[];
-    assert.deepEqual(messages[1], {
-      role: 'assistant',
-      content: [
-        { type: 'text', text: 'Let me search.' },
-        CALL,
-        RESULT,
-        { type: 'text', text: 'It is sunny.', citations: [CITATION] },
-      ],
-    });
+    assert.deepEqual(messages[1], { role: 'assistant', content: earlierTurn });
   });
 
   it('answers a plain web search turn with its blocks in order, pause_turn and the searches', () => {
