@@ -288,7 +288,7 @@ function parseParts(
         ...marked,
       };
     }
-    // Taken apart first where the backend reads them (assistantContent).
+    // Taken out first where the backend reads them (withoutServerToolBlocks).
     if (isServerToolBlockType(part.type)) throw serverToolBlockRefused(part, at);
     if (part.type === 'image_url' && allowMedia) {
       const imageUrl = part.image_url;

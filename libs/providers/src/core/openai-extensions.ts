@@ -57,7 +57,7 @@ export function withoutGatewayExtensions(
   keep: ExtensionStripping = STRIP_ALL,
   backendName = '',
 ): JsonObject {
-  refuseUnsendableFiles(body.messages, backendName);
+  refuseUnsendableParts(body.messages, backendName);
   if (!hasGatewayExtensions(body, keep)) return body;
   // Gemini's built-in tools are refused, not stripped: the answer would lack the search.
   const [geminiTool] = 'provider_extras' in body ? geminiToolsAsked(body) : [];
@@ -79,13 +79,14 @@ export function withoutGatewayExtensions(
 }
 
 /**
- * File parts only the gateway writes, which no OpenAI-format backend may be sent: a PDF by
- * URL (`file.file_url`, a Messages client's URL document), which only Anthropic's own API
- * fetches (refused by name, never fetched here), and a file another backend holds
- * (`file.file_id` beside `file.held_by`, a Gemini file a load-balanced or cooled-down chain
- * sent here), whose URI must not reach this provider.
+ * Content parts no OpenAI-format backend may be sent. File parts only the gateway writes: a
+ * PDF by URL (`file.file_url`, a Messages client's URL document), which only Anthropic's
+ * own API fetches (refused by name, never fetched here), and a file another backend holds
+ * (`file.file_id` beside `file.held_by`, a Gemini file whose call came past the router's
+ * pin to its holder), whose URI must not reach this provider. And an Anthropic server
+ * tool's call or result, which only Anthropic reads.
  */
-function refuseUnsendableFiles(messages: unknown, backendName: string): void {
+function refuseUnsendableParts(messages: unknown, backendName: string): void {
   if (!Array.isArray(messages)) return;
   messages.forEach((message: unknown, index) => {
     const content = isJsonObject(message) ? message.content : undefined;
