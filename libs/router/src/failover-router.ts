@@ -212,8 +212,8 @@ export class FailoverRouter implements RouterPort {
         return this.routePinned(request, route, holder, signal);
       }
       // A backend whose API lacks the operation (audio on Anthropic), or a chat's Gemini
-      // built-in tools, is no failover target; every backend serves the other chats,
-      // completions and embeddings, so those skip the filter.
+      // built-in tools or Anthropic server tools, is no failover target; every backend
+      // serves the other chats, completions and embeddings, so those skip the filter.
       const able = isSpecialRequest(request)
         ? links.filter(
             (link) =>

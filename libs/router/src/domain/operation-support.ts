@@ -111,7 +111,9 @@ export function servesOperation(provider: string, operation: Operation): boolean
 /**
  * Whether the chain must be filtered for `request`: an operation only some providers
  * serve, or a chat asking for Gemini's built-in tools (googleSearch, codeExecution...),
- * which only Gemini backends run. Everything else is served by every backend.
+ * which only Gemini backends run, or for Anthropic's server tools, which only Anthropic
+ * backends (and Claude on Vertex, for web search) run. Everything else is served by every
+ * backend.
  */
 export function isSpecialRequest(request: Pick<GatewayRequest, 'operation' | 'body'>): boolean {
   return (
@@ -207,8 +209,9 @@ function unservedServerTools(
  * Whether a backend of `provider` (calling `model`) can serve `request`: its operation,
  * and speech as server-sent events (`stream_format: "sse"`), which Azure OpenAI's speech
  * API lacks (its deployment endpoint answers audio only), so an Azure backend is no
- * candidate for it; image streams only on the providers that send their events; and
- * Gemini's built-in tools only on Gemini backends.
+ * candidate for it; image streams only on the providers that send their events;
+ * Gemini's built-in tools only on Gemini backends; and Anthropic's server tools only on
+ * the backends that run them (runsServerTools).
  */
 export function servesRequest(
   provider: string,
