@@ -20,8 +20,8 @@ import { acceptStreamedBody, limitedBody, postStreamed } from './streamed-wire-c
 // its bytes the HTTP body as they are made (never held whole on any hop), its call in a
 // header. Only the backend's name and the backend's upload URL cross, never a key.
 
-export const GEMINI_FILE_WIRE_PATH = '/wire/gemini-file';
-export const GEMINI_FILE_STEP_WIRE_PATH = '/wire/gemini-file/step';
+const GEMINI_FILE_WIRE_PATH = '/wire/gemini-file';
+const GEMINI_FILE_STEP_WIRE_PATH = '/wire/gemini-file/step';
 const STEP_CALL_HEADER = 'x-aigw-gemini-step';
 const STEP_TYPE = 'application/x-aigw-gemini-step';
 const GEMINI_PROVIDER = 'google-gemini';
@@ -63,28 +63,35 @@ interface WireReply {
 }
 
 /** A Gemini backend's answer (GeminiFilesUpstream's). */
-export interface GeminiFileWireAnswer {
+interface GeminiFileWireAnswer {
   readonly status: number;
   readonly uploadStatus?: string;
   readonly sizeReceived?: string;
   readonly body: Buffer;
 }
 
+/** An upload's start: its metadata JSON, and the upload's announced length and type. */
+interface GeminiFileStart {
+  metadata: Buffer;
+  contentLength?: string;
+  contentType?: string;
+}
+
+/** An upload's step: its command and offset (Google's resumable protocol), and its bytes. */
+interface GeminiFileStep {
+  command: string;
+  offset: string;
+  contentLength?: string;
+  data: AsyncIterable<Uint8Array>;
+}
+
 /** What the adapter calls a Gemini backend's Files API with (GeminiFilesUpstream). */
 export interface GeminiFileBackendCalls {
-  start(
-    backend: BackendCallTarget,
-    start: { metadata: Buffer; contentLength?: string; contentType?: string },
-  ): Promise<{ uploadUrl: string }>;
+  start(backend: BackendCallTarget, start: GeminiFileStart): Promise<{ uploadUrl: string }>;
   step(
     backend: BackendCallTarget,
     uploadUrl: string,
-    step: {
-      command: string;
-      offset: string;
-      contentLength?: string;
-      data: AsyncIterable<Uint8Array>;
-    },
+    step: GeminiFileStep,
   ): Promise<GeminiFileWireAnswer>;
   file(
     backend: BackendCallTarget,
@@ -104,10 +111,7 @@ export class HttpGeminiFileClient implements GeminiFileBackendCalls {
     this.peer = new HeldObjectPeer(url, token);
   }
 
-  async start(
-    backend: BackendCallTarget,
-    start: { metadata: Buffer; contentLength?: string; contentType?: string },
-  ): Promise<{ uploadUrl: string }> {
+  async start(backend: BackendCallTarget, start: GeminiFileStart): Promise<{ uploadUrl: string }> {
     const reply = await this.whole(
       {
         ...wireBackend(backend),
@@ -136,12 +140,7 @@ export class HttpGeminiFileClient implements GeminiFileBackendCalls {
   async step(
     backend: BackendCallTarget,
     uploadUrl: string,
-    step: {
-      command: string;
-      offset: string;
-      contentLength?: string;
-      data: AsyncIterable<Uint8Array>;
-    },
+    step: GeminiFileStep,
   ): Promise<GeminiFileWireAnswer> {
     const call: StepCall = {
       ...wireBackend(backend),
