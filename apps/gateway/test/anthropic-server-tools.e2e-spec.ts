@@ -10,15 +10,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import { metricSum } from '@aigw/testing';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
 import { startGatewayWithConfig, type AppProcess } from '@aigw/testing/processes';
-import {
-  CITED_TEXT,
-  FakeAnthropicWebSearch,
-  SEARCH_CALL,
-  SEARCH_CITATION,
-  SEARCH_RESULT,
-  TEXT_AFTER,
-  TEXT_BEFORE,
-} from './fake-anthropic-web-search';
+import { FakeAnthropicWebSearch, SEARCH_ANSWER_CONTENT } from './fake-anthropic-web-search';
 
 const WEB_SEARCH = {
   type: 'web_search_20250305' as const,
@@ -30,13 +22,6 @@ const ASK = {
   tools: [WEB_SEARCH],
   messages: [{ role: 'user' as const, content: 'What is the weather in Paris?' }],
 };
-const ANSWER_CONTENT = [
-  { type: 'text', text: TEXT_BEFORE },
-  SEARCH_CALL,
-  SEARCH_RESULT,
-  { type: 'text', text: CITED_TEXT, citations: [SEARCH_CITATION] },
-  { type: 'text', text: TEXT_AFTER },
-];
 
 describe('Anthropic server tools through the gateway', () => {
   const claude = new FakeAnthropicWebSearch();
@@ -79,7 +64,7 @@ spec:
     openai.reset();
     const counted = await searchesCounted();
     const message = await client.messages.create({ model: 'claude-web', ...ASK });
-    assert.deepEqual(message.content, ANSWER_CONTENT);
+    assert.deepEqual(message.content, SEARCH_ANSWER_CONTENT);
     assert.equal(message.stop_reason, 'pause_turn');
     assert.equal(message.usage.server_tool_use?.web_search_requests, 1);
     // The OpenAI-format backend first in the chain was never tried.
@@ -99,7 +84,7 @@ spec:
     });
     const message = await stream.finalMessage();
     assert.deepEqual(types, ['text', 'server_tool_use', 'web_search_tool_result', 'text', 'text']);
-    assert.deepEqual(message.content, ANSWER_CONTENT);
+    assert.deepEqual(message.content, SEARCH_ANSWER_CONTENT);
     assert.equal(message.stop_reason, 'pause_turn');
     assert.equal(message.usage.server_tool_use?.web_search_requests, 1);
     assert.equal(claude.calls[0].body.stream, true);
@@ -115,7 +100,7 @@ spec:
     });
     assert.equal(next.stop_reason, 'end_turn');
     const sent = claude.calls[1].body.messages as { role: string; content: unknown }[];
-    assert.deepEqual(sent.at(-1), { role: 'assistant', content: ANSWER_CONTENT });
+    assert.deepEqual(sent.at(-1), { role: 'assistant', content: SEARCH_ANSWER_CONTENT });
   });
 
   it('answers an Anthropic-style 400 naming the tool for a model no backend of which runs it', async () => {

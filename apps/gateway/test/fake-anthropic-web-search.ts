@@ -13,13 +13,13 @@ import {
   type ProviderFakeCall,
 } from '@aigw/testing/fake-provider';
 
-export const SEARCH_CALL = {
+const SEARCH_CALL = {
   type: 'server_tool_use',
   id: 'srvtoolu_01fake',
   name: 'web_search',
   input: { query: 'weather in paris' },
 };
-export const SEARCH_RESULT = {
+const SEARCH_RESULT = {
   type: 'web_search_tool_result',
   tool_use_id: 'srvtoolu_01fake',
   content: [
@@ -32,17 +32,25 @@ export const SEARCH_RESULT = {
     },
   ],
 };
-export const SEARCH_CITATION = {
+const SEARCH_CITATION = {
   type: 'web_search_result_location',
   url: 'https://example.com/paris-weather',
   title: 'Paris weather today',
   encrypted_index: 'Eo8BCioIfake',
   cited_text: 'Sunny in Paris, 21 degrees.',
 };
-export const TEXT_BEFORE = 'Let me search for that.';
-export const CITED_TEXT = 'It is sunny in Paris.';
+const TEXT_BEFORE = 'Let me search for that.';
+const CITED_TEXT = 'It is sunny in Paris.';
 /** An uncited text block right after the cited one, as Anthropic splits them. */
-export const TEXT_AFTER = ' Enjoy your day.';
+const TEXT_AFTER = ' Enjoy your day.';
+/** The turn's content blocks, in order, as a plain (not streamed) answer carries them. */
+export const SEARCH_ANSWER_CONTENT = [
+  { type: 'text', text: TEXT_BEFORE },
+  SEARCH_CALL,
+  SEARCH_RESULT,
+  { type: 'text', text: CITED_TEXT, citations: [SEARCH_CITATION] },
+  { type: 'text', text: TEXT_AFTER },
+];
 const USAGE = {
   input_tokens: 40,
   output_tokens: 12,
@@ -68,13 +76,7 @@ export class FakeAnthropicWebSearch extends FakeProviderServer {
         type: 'message',
         role: 'assistant',
         model: 'claude-sonnet-4-5-20250929',
-        content: [
-          { type: 'text', text: TEXT_BEFORE },
-          SEARCH_CALL,
-          SEARCH_RESULT,
-          { type: 'text', text: CITED_TEXT, citations: [SEARCH_CITATION] },
-          { type: 'text', text: TEXT_AFTER },
-        ],
+        content: SEARCH_ANSWER_CONTENT,
         stop_reason: stopReason,
         stop_sequence: null,
         usage: USAGE,
