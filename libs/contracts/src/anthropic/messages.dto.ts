@@ -1,6 +1,8 @@
 // Anthropic Messages API shapes (`POST /v1/messages`), as documented by Anthropic.
 // Interfaces only: the Anthropic adapter and the `/v1/messages` ingress route use them.
 
+import type { ServerToolBlockType } from '../data-plane/anthropic-server-tools';
+
 export interface AnthropicCacheControl {
   type: 'ephemeral';
   ttl?: '5m' | '1h';
@@ -86,13 +88,7 @@ export type AnthropicContentBlock =
  * the gateway carries as Anthropic wrote it.
  */
 export interface AnthropicServerToolBlock {
-  type:
-    | 'server_tool_use'
-    | 'web_search_tool_result'
-    | 'web_fetch_tool_result'
-    | 'code_execution_tool_result'
-    | 'bash_code_execution_tool_result'
-    | 'text_editor_code_execution_tool_result';
+  type: ServerToolBlockType;
   [field: string]: unknown;
 }
 

@@ -18,7 +18,7 @@ export type AnthropicServerTool = (typeof ANTHROPIC_SERVER_TOOLS)[number];
 export const ANTHROPIC_SERVER_TOOLS_EXTRA = 'anthropic_server_tools';
 
 /** A server tool's versioned type: `web_search_20250305`, `code_execution_20250825`. */
-const SERVER_TOOL_TYPE = /^(web_search|web_fetch|code_execution)_(\d{8})$/;
+const SERVER_TOOL_TYPE = new RegExp(`^(${ANTHROPIC_SERVER_TOOLS.join('|')})_(\\d{8})$`);
 
 /** The server tool a tool type is a version of; undefined for any other type. */
 export function anthropicServerToolOf(type: unknown): AnthropicServerTool | undefined {
@@ -31,14 +31,17 @@ export function anthropicServerToolOf(type: unknown): AnthropicServerTool | unde
  * The content blocks only a server tool's run produces: the call, and each tool's result.
  * They go back to Anthropic as they came (the results hold encrypted content).
  */
-const SERVER_TOOL_BLOCKS: ReadonlySet<string> = new Set([
+const SERVER_TOOL_BLOCK_TYPES = [
   'server_tool_use',
   'web_search_tool_result',
   'web_fetch_tool_result',
   'code_execution_tool_result',
   'bash_code_execution_tool_result',
   'text_editor_code_execution_tool_result',
-]);
+] as const;
+export type ServerToolBlockType = (typeof SERVER_TOOL_BLOCK_TYPES)[number];
+
+const SERVER_TOOL_BLOCKS: ReadonlySet<string> = new Set(SERVER_TOOL_BLOCK_TYPES);
 
 export function isServerToolBlockType(type: unknown): boolean {
   return typeof type === 'string' && SERVER_TOOL_BLOCKS.has(type);
