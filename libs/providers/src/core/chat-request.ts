@@ -515,7 +515,12 @@ function parseTools(value: unknown, nameLimit: number): ChatTool[] {
   });
 }
 
-function parseToolChoice(value: unknown, tools: readonly ChatTool[]): ChatToolChoice | undefined {
+/**
+ * The body's `tool_choice`; a function it names must be one of `tools` or a server tool the
+ * body asks for (looked up only then: most calls name none).
+ */
+function parseToolChoice(body: JsonObject, tools: readonly ChatTool[]): ChatToolChoice | undefined {
+  const value = body.tool_choice;
   if (value === undefined || value === null) return undefined;
   if (value === 'auto' || value === 'none' || value === 'required') return { kind: value };
   if (isJsonObject(value) && (value.type === 'allowed_tools' || value.type === 'custom')) {
@@ -528,7 +533,8 @@ function parseToolChoice(value: unknown, tools: readonly ChatTool[]): ChatToolCh
     isJsonObject(fn) &&
     typeof fn.name === 'string'
   ) {
-    if (!tools.some((tool) => tool.name === fn.name)) {
+    const named = (tool: ChatTool) => tool.name === fn.name;
+    if (!tools.some(named) && !serverToolsNamed(body).some(named)) {
       throw invalid(`tool_choice names a function that is not in tools: ${fn.name}`, 'tool_choice');
     }
     return { kind: 'function', name: fn.name };
@@ -676,7 +682,7 @@ export function parseChatRequest(body: JsonObject, options: ChatParseOptions = {
     systemTexts,
     turns,
     tools,
-    toolChoice: parseToolChoice(body.tool_choice, [...tools, ...serverToolsNamed(body)]),
+    toolChoice: parseToolChoice(body, tools),
     parallelToolCalls:
       typeof body.parallel_tool_calls === 'boolean' ? body.parallel_tool_calls : undefined,
     maxTokens,
