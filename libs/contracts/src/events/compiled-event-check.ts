@@ -44,8 +44,7 @@ interface CompiledProperty {
   readonly validators: readonly CompiledValidator[];
 }
 
-interface CompiledCheck<T extends object> {
-  readonly cls: ClassConstructor<T>;
+interface CompiledCheck {
   readonly fields: ReadonlySet<string>;
   readonly properties: readonly CompiledProperty[];
 }
@@ -53,7 +52,7 @@ interface CompiledCheck<T extends object> {
 const EMPTY = Object.freeze({});
 
 // null: the class uses a feature this check does not model; it always takes the slow path.
-const compiled = new Map<ClassConstructor<object>, CompiledCheck<object> | null>();
+const compiled = new Map<ClassConstructor<object>, CompiledCheck | null>();
 
 /**
  * `parsed` (a JSON object) as an instance of `cls` when it passes the class's contract and
@@ -81,7 +80,7 @@ export function instanceIfValid<T extends object>(
   }
   // As plainToInstance: a fresh instance (its declared fields and defaults), then each
   // key of the JSON in its order.
-  const instance = new check.cls() as Record<string, unknown>;
+  const instance = new cls() as Record<string, unknown>;
   for (const key of keys) instance[key] = parsed[key];
 
   for (const property of check.properties) {
@@ -110,7 +109,7 @@ export function instanceIfValid<T extends object>(
 }
 
 /** Groups the class's validation metadata once; null when a feature is not modelled. */
-function compile<T extends object>(cls: ClassConstructor<T>): CompiledCheck<T> | null {
+function compile(cls: ClassConstructor<object>): CompiledCheck | null {
   const storage = getMetadataStorage();
   // The arguments ValidationExecutor passes for validateSync(instance, options) without
   // groups, `always` or strictGroups (CONSUMED_EVENT_VALIDATION).
@@ -172,5 +171,5 @@ function compile<T extends object>(cls: ClassConstructor<T>): CompiledCheck<T> |
     }
     properties.push({ name, conditions, validators: [...defined, ...custom] });
   }
-  return { cls, fields, properties };
+  return { fields, properties };
 }
