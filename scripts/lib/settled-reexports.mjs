@@ -1,4 +1,4 @@
-// `export * from './x'` compiles (SWC, CommonJS) to a getter a name on the barrel, all of
+// `export * from './x'` compiles (SWC, CommonJS) to a getter per name on the barrel, all of
 // them one shared function reading `from[k]`. That read is megamorphic and never inlined:
 // every call through `@aigw/contracts` and the other barrels paid it, ~5% of the
 // all-in-one gateway's CPU a request (bench:paired, 6 rounds, B/A 0.949).

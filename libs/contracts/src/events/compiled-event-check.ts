@@ -20,7 +20,7 @@ import {
  *
  * It only vouches for an event: `instanceIfValid` answers undefined whenever it cannot
  * (a validator refused, a field it does not know, an object or array value), and the
- * caller then runs plainToInstance + validateSync as before, which gives the event's
+ * caller then runs the full plainToInstance + validateSync, which gives the event's
  * exact issues or the instance with unknown fields stripped. So rejections, and their
  * messages, are class-validator's own; only events that pass skip it.
  */
