@@ -115,6 +115,13 @@ function request(init: {
   } as unknown as FastifyRequest;
 }
 
+/** A simple multipart upload's headers for model pro, its body a `multipart/related` one. */
+const MULTIPART = {
+  'content-type': 'multipart/related; boundary=x',
+  'x-goog-upload-protocol': 'multipart',
+  'x-ai-gateway-model': 'pro',
+};
+
 const START = {
   'x-goog-upload-protocol': 'resumable',
   'x-goog-upload-command': 'start',
@@ -376,15 +383,10 @@ describe('GeminiFiles', () => {
 
   it('refuses a multipart upload without a boundary, a media part, or within the size limit', async () => {
     const { backend, files, outcomes } = setup(8);
-    const multipart = (contentType: string | undefined, body: string) =>
+    const multipart = (contentType: string, body: string) =>
       files.upload(
         request({
-          headers: {
-            ...(contentType === undefined ? {} : { 'content-type': contentType }),
-            'x-goog-upload-protocol': 'multipart',
-            'x-ai-gateway-model': 'pro',
-            'x-user-id': 'alice',
-          },
+          headers: { ...MULTIPART, 'content-type': contentType, 'x-user-id': 'alice' },
           body,
         }),
         CALLERS,
@@ -415,12 +417,7 @@ describe('GeminiFiles', () => {
     const { backend, files } = setup();
     const answer = await files.upload(
       request({
-        headers: {
-          'content-type': 'multipart/related; boundary=x',
-          'x-goog-upload-protocol': 'multipart',
-          'x-ai-gateway-model': 'pro',
-          'x-user-id': 'alice',
-        },
+        headers: { ...MULTIPART, 'x-user-id': 'alice' },
         body: '--x\r\n\r\n{"file":{"displayName":"bare"}}\r\n--x\r\n\r\nbare bytes\r\n--x--\r\n',
       }),
       CALLERS,
@@ -437,12 +434,7 @@ describe('GeminiFiles', () => {
     await assert.rejects(
       files.upload(
         request({
-          headers: {
-            'content-type': 'multipart/related; boundary=x',
-            'x-goog-upload-protocol': 'multipart',
-            'x-ai-gateway-model': 'pro',
-            'x-user-id': 'alice',
-          },
+          headers: { ...MULTIPART, 'x-user-id': 'alice' },
           body: '--x\r\nContent-Type: application/json\r\n\r\n{}\r\n--x\r\nContent-Type: text/plain\nX-Goog-Upload-Offset: 9\r\n\r\nbytes\r\n--x--',
         }),
         CALLERS,
@@ -523,13 +515,8 @@ describe('GeminiFiles', () => {
         const req = Object.assign(request({ headers, query }), { raw });
         return { raw, answer: files.upload(req, callers) };
       };
-      const multipart = {
-        'content-type': 'multipart/related; boundary=x',
-        'x-goog-upload-protocol': 'multipart',
-        'x-ai-gateway-model': 'pro',
-      };
       // An unauthenticated multipart upload: its 401 once 1 MiB is read, the rest left unread.
-      const unauthenticated = upload(multipart, endless(), refusing);
+      const unauthenticated = upload(MULTIPART, endless(), refusing);
       await assert.rejects(unauthenticated.answer, isCode(DataPlaneErrorCode.Unauthenticated));
       assert.ok(pulled <= 2 * 1024 * 1024, `read ${pulled} bytes`);
       assert.equal(unauthenticated.raw.destroyed, false);
