@@ -2,49 +2,12 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';
-import {
-  DataPlaneError,
-  DataPlaneErrorCode,
-  type GatewayAnswer,
-  type JsonObject,
-} from '@aigw/contracts/data-plane';
+import { DataPlaneError, DataPlaneErrorCode, type GatewayAnswer } from '@aigw/contracts/data-plane';
 import { createRedisClient } from '@aigw/infra';
 import { startRedis, type RealService } from '@aigw/testing';
 import { answerFromFlight } from './domain/flight';
 import { RedisFlightCoordinator } from './redis-flight-coordinator';
-
-const SERVED = { backend: 'b', provider: 'p', model: 'm' };
-const USAGE = {
-  inputTokens: 1,
-  outputTokens: 2,
-  cachedInputTokens: 0,
-  source: 'reported' as const,
-};
-
-/** A stream the test releases chunk by chunk. */
-function controlledStream() {
-  const queue: (JsonObject | null)[] = [];
-  let wake: (() => void) | undefined;
-  const push = (chunk: JsonObject | null) => {
-    queue.push(chunk);
-    wake?.();
-  };
-  const answer: GatewayAnswer = {
-    kind: 'stream',
-    status: 200,
-    servedBy: SERVED,
-    usage: Promise.resolve(USAGE),
-    events: (async function* () {
-      for (;;) {
-        while (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
-        const next = queue.shift();
-        if (next === null || next === undefined) return;
-        yield next;
-      }
-    })(),
-  };
-  return { answer, push };
-}
+import { controlledStream, jsonAnswer, USAGE } from './testing/flight-answers';
 
 async function collect(answer: GatewayAnswer): Promise<string[]> {
   assert.equal(answer.kind, 'stream');
@@ -128,9 +91,7 @@ describe('deduplication through real Redis (two replicas)', () => {
     // The key is free again: the next caller leads.
     const next = await a.lead(key, 30_000);
     assert.ok('leader' in next);
-    void next.leader.run(
-      Promise.resolve({ kind: 'json', status: 200, body: {}, usage: USAGE, servedBy: SERVED }),
-    );
+    void next.leader.run(Promise.resolve(jsonAnswer()));
   });
 
   it('a failed call gives its followers the error, then frees the key on every replica', async () => {
@@ -152,9 +113,7 @@ describe('deduplication through real Redis (two replicas)', () => {
     assert.equal(await b.join(key), undefined, 'the other replica does not join it');
     const again = await a.lead(key, 30_000);
     assert.ok('leader' in again, 'the next caller leads a new call');
-    await again.leader.run(
-      Promise.resolve({ kind: 'json', status: 200, body: {}, usage: USAGE, servedBy: SERVED }),
-    );
+    await again.leader.run(Promise.resolve(jsonAnswer()));
     const joined = await b.join(key);
     assert.ok(joined);
     assert.equal((await answerFromFlight(joined)).status, 200);
@@ -179,8 +138,6 @@ describe('deduplication through real Redis (two replicas)', () => {
     assert.equal(await a.join(key), undefined, 'the replica of the leader keeps nothing');
     const next = await b.lead(key, 30_000);
     assert.ok('leader' in next, 'the next caller makes its own call');
-    await next.leader.run(
-      Promise.resolve({ kind: 'json', status: 200, body: {}, usage: USAGE, servedBy: SERVED }),
-    );
+    await next.leader.run(Promise.resolve(jsonAnswer()));
   });
 });

@@ -5,7 +5,6 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';
-import type { GatewayAnswer, JsonObject } from '@aigw/contracts/data-plane';
 import { startRedis, type RealService } from '@aigw/testing';
 import { reuseRedisClient } from '../cache/reuse-redis-client';
 import { answerFromFlight, type Flight } from './domain/flight';
@@ -15,39 +14,7 @@ import {
   type RedisFlightOptions,
 } from './redis-flight-coordinator';
 import { CuttableLink } from './testing/cuttable-link';
-
-const SERVED = { backend: 'b', provider: 'p', model: 'm' };
-const USAGE = {
-  inputTokens: 1,
-  outputTokens: 2,
-  cachedInputTokens: 0,
-  source: 'reported' as const,
-};
-
-/** A stream the test releases chunk by chunk (`null` ends it). */
-function controlledStream() {
-  const queue: (JsonObject | null)[] = [];
-  let wake: (() => void) | undefined;
-  const push = (chunk: JsonObject | null) => {
-    queue.push(chunk);
-    wake?.();
-  };
-  const answer: GatewayAnswer = {
-    kind: 'stream',
-    status: 200,
-    servedBy: SERVED,
-    usage: Promise.resolve(USAGE),
-    events: (async function* () {
-      for (;;) {
-        while (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
-        const next = queue.shift();
-        if (next === null || next === undefined) return;
-        yield next;
-      }
-    })(),
-  };
-  return { answer, push };
-}
+import { controlledStream, jsonAnswer } from './testing/flight-answers';
 
 /** Reads the flight's stream, the chunks so far in `seen`; rejects as the stream breaks. */
 function reading(flight: Flight) {
@@ -67,6 +34,20 @@ async function until(what: string, ok: () => boolean, withinMs = 5_000): Promise
     if (Date.now() > deadline) assert.fail(`not within ${withinMs} ms: ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** Releases the first chunk and waits until the follower has read it. */
+async function firstChunkRead(
+  push: (chunk: { n: number }) => void,
+  followed: { seen: string[] },
+): Promise<void> {
+  push({ n: 1 });
+  await until('the follower read the first chunk', () => followed.seen.length === 1);
+}
+
+/** The follower errors a replica counted ('dedup follow'). */
+function followErrors(replica: { errors: string[] }): number {
+  return replica.errors.filter((what) => what === 'dedup follow').length;
 }
 
 describe('deduplication across replicas when one loses Redis mid-request (real Redis)', () => {
@@ -94,6 +75,23 @@ describe('deduplication across replicas when one loses Redis mid-request (real R
     return { coordinator, client, link, errors };
   }
 
+  type Replica = Awaited<ReturnType<typeof replica>>;
+
+  /**
+   * A key led on `leader`'s replica and followed on `follower`'s, the leader's call a
+   * stream the test releases with `push`.
+   */
+  async function sharedStream(leader: Replica, follower: Replica) {
+    const key = randomUUID();
+    const lead = await leader.coordinator.lead(key, 30_000);
+    assert.ok('leader' in lead);
+    const raced = await follower.coordinator.lead(key, 30_000);
+    assert.ok('follower' in raced);
+    const { answer, push } = controlledStream();
+    const running = lead.leader.run(Promise.resolve(answer));
+    return { key, lead, raced, push, running };
+  }
+
   before(async () => {
     redis = await startRedis();
   });
@@ -106,28 +104,17 @@ describe('deduplication across replicas when one loses Redis mid-request (real R
   it('a follower whose replica loses Redis gets a clear error at once, not a 502 after the leader timeout', async () => {
     const leader = await replica({});
     const follower = await replica({ leaderTimeoutMs: 10_000 }, true);
-    const key = randomUUID();
-    const lead = await leader.coordinator.lead(key, 30_000);
-    assert.ok('leader' in lead);
-    const raced = await follower.coordinator.lead(key, 30_000);
-    assert.ok('follower' in raced);
-    const { answer, push } = controlledStream();
-    const running = lead.leader.run(Promise.resolve(answer));
+    const { lead, raced, push, running } = await sharedStream(leader, follower);
     const own = reading(lead.leader.flight);
     const followed = reading(raced.follower);
-    push({ n: 1 });
-    await until('the follower read the first chunk', () => followed.seen.length === 1);
+    await firstChunkRead(push, followed);
 
     const cutAt = Date.now();
     follower.link?.cut();
     await assert.rejects(followed.done, /this gateway replica lost its connection to Redis/);
     const waited = Date.now() - cutAt;
     assert.ok(waited < 4_000, `the follower waited ${waited} ms`);
-    assert.equal(
-      follower.errors.filter((what) => what === 'dedup follow').length,
-      1,
-      'counted once, for the one follower',
-    );
+    assert.equal(followErrors(follower), 1, 'counted once, for the one follower');
 
     // The leader is not touched: its own caller gets the whole answer.
     push({ n: 2 });
@@ -139,16 +126,9 @@ describe('deduplication across replicas when one loses Redis mid-request (real R
   it('a flap of the follower’s connection shorter than readerLossMs resumes where it was', async () => {
     const leader = await replica({});
     const follower = await replica({ readerLossMs: 2_000 }, true);
-    const key = randomUUID();
-    const lead = await leader.coordinator.lead(key, 30_000);
-    assert.ok('leader' in lead);
-    const raced = await follower.coordinator.lead(key, 30_000);
-    assert.ok('follower' in raced);
-    const { answer, push } = controlledStream();
-    const running = lead.leader.run(Promise.resolve(answer));
+    const { raced, push, running } = await sharedStream(leader, follower);
     const followed = reading(raced.follower);
-    push({ n: 1 });
-    await until('the follower read the first chunk', () => followed.seen.length === 1);
+    await firstChunkRead(push, followed);
 
     follower.link?.cut();
     push({ n: 2 }); // written while the follower's replica cannot read
@@ -158,7 +138,7 @@ describe('deduplication across replicas when one loses Redis mid-request (real R
     push(null);
     await running;
     assert.deepEqual(await followed.done, ['1', '2', '3']);
-    assert.equal(follower.errors.filter((what) => what === 'dedup follow').length, 0);
+    assert.equal(followErrors(follower), 0);
   });
 
   it('a follower replica whose event loop stalls past the command timeout still gets the whole answer', async () => {
@@ -167,16 +147,9 @@ describe('deduplication across replicas when one loses Redis mid-request (real R
     // before its reply is taken: one failed read, not a replica that cannot read.
     const leader = await replica({});
     const follower = await replica({});
-    const key = randomUUID();
-    const lead = await leader.coordinator.lead(key, 30_000);
-    assert.ok('leader' in lead);
-    const raced = await follower.coordinator.lead(key, 30_000);
-    assert.ok('follower' in raced);
-    const { answer, push } = controlledStream();
-    const running = lead.leader.run(Promise.resolve(answer));
+    const { raced, push, running } = await sharedStream(leader, follower);
     const followed = reading(raced.follower);
-    push({ n: 1 });
-    await until('the follower read the first chunk', () => followed.seen.length === 1);
+    await firstChunkRead(push, followed);
     await new Promise((resolve) => setTimeout(resolve, 50));
     await new Promise<void>((resolve) =>
       setImmediate(() => {
@@ -189,22 +162,15 @@ describe('deduplication across replicas when one loses Redis mid-request (real R
     push(null);
     await running;
     assert.deepEqual(await followed.done, ['1', '2']);
-    assert.equal(follower.errors.filter((what) => what === 'dedup follow').length, 0);
+    assert.equal(followErrors(follower), 0);
   });
 
   it('a follower whose own reads fail is not told its leader went, even past the leader timeout', async () => {
     const leader = await replica({});
     const follower = await replica({ leaderTimeoutMs: 500, readerLossMs: 1_500 }, true);
-    const key = randomUUID();
-    const lead = await leader.coordinator.lead(key, 30_000);
-    assert.ok('leader' in lead);
-    const raced = await follower.coordinator.lead(key, 30_000);
-    assert.ok('follower' in raced);
-    const { answer, push } = controlledStream();
-    const running = lead.leader.run(Promise.resolve(answer));
+    const { key, raced, push, running } = await sharedStream(leader, follower);
     const followed = reading(raced.follower);
-    push({ n: 1 });
-    await until('the follower read the first chunk', () => followed.seen.length === 1);
+    await firstChunkRead(push, followed);
     follower.link?.cut();
     await assert.rejects(followed.done, /this gateway replica lost its connection to Redis/);
     push(null);
@@ -222,9 +188,7 @@ describe('deduplication across replicas when one loses Redis mid-request (real R
     assert.ok('leader' in lead, 'the request makes its own call');
     assert.ok(leader.errors.includes('dedup lock'));
     leader.link?.releaseReplies();
-    void lead.leader.run(
-      Promise.resolve({ kind: 'json', status: 200, body: {}, usage: USAGE, servedBy: SERVED }),
-    );
+    void lead.leader.run(Promise.resolve(jsonAnswer()));
     // Its SET did run in Redis; the lock it took is given back.
     const deadline = Date.now() + 3_000;
     while ((await other.client.exists(dedupLockKey(key))) === 1) {
@@ -233,25 +197,16 @@ describe('deduplication across replicas when one loses Redis mid-request (real R
     }
     const next = await other.coordinator.lead(key, 30_000);
     assert.ok('leader' in next, 'an identical request on the other replica makes the call');
-    await next.leader.run(
-      Promise.resolve({ kind: 'json', status: 200, body: {}, usage: USAGE, servedBy: SERVED }),
-    );
+    await next.leader.run(Promise.resolve(jsonAnswer()));
   });
 
   it('a leader whose batch reply times out though Redis took it (Redis slow, not gone): a follower elsewhere still gets the whole answer', async () => {
     const leader = await replica({}, true);
     const follower = await replica({});
-    const key = randomUUID();
-    const lead = await leader.coordinator.lead(key, 30_000);
-    assert.ok('leader' in lead);
-    const raced = await follower.coordinator.lead(key, 30_000);
-    assert.ok('follower' in raced);
-    const { answer, push } = controlledStream();
-    const running = lead.leader.run(Promise.resolve(answer));
+    const { lead, raced, push, running } = await sharedStream(leader, follower);
     const own = reading(lead.leader.flight);
     const followed = reading(raced.follower);
-    push({ n: 1 });
-    await until('the follower read the first chunk', () => followed.seen.length === 1);
+    await firstChunkRead(push, followed);
 
     leader.link?.holdReplies(); // Redis runs the leader's writes, its replies come late
     push({ n: 2 });
@@ -264,22 +219,15 @@ describe('deduplication across replicas when one loses Redis mid-request (real R
 
     assert.deepEqual(await own.done, ['1', '2', '3']);
     assert.deepEqual(await followed.done, ['1', '2', '3'], 'no chunk was missing');
-    assert.equal(follower.errors.filter((what) => what === 'dedup follow').length, 0);
+    assert.equal(followErrors(follower), 0);
   });
 
   it('a leader whose last batch so far never reached Redis: its next beat tells a follower elsewhere at once', async () => {
     const leader = await replica({}, true);
     const follower = await replica({});
-    const key = randomUUID();
-    const lead = await leader.coordinator.lead(key, 30_000);
-    assert.ok('leader' in lead);
-    const raced = await follower.coordinator.lead(key, 30_000);
-    assert.ok('follower' in raced);
-    const { answer, push } = controlledStream();
-    const running = lead.leader.run(Promise.resolve(answer));
+    const { raced, push, running } = await sharedStream(leader, follower);
     const followed = reading(raced.follower);
-    push({ n: 1 });
-    await until('the follower read the first chunk', () => followed.seen.length === 1);
+    await firstChunkRead(push, followed);
 
     leader.link?.cut();
     await until('the leader saw its connection go', () => leader.client.status !== 'ready');
@@ -297,17 +245,10 @@ describe('deduplication across replicas when one loses Redis mid-request (real R
   it('a leader that loses Redis mid-stream: its caller gets the whole answer, a follower elsewhere an error, never a hole', async () => {
     const leader = await replica({}, true);
     const follower = await replica({});
-    const key = randomUUID();
-    const lead = await leader.coordinator.lead(key, 30_000);
-    assert.ok('leader' in lead);
-    const raced = await follower.coordinator.lead(key, 30_000);
-    assert.ok('follower' in raced);
-    const { answer, push } = controlledStream();
-    const running = lead.leader.run(Promise.resolve(answer));
+    const { key, lead, raced, push, running } = await sharedStream(leader, follower);
     const own = reading(lead.leader.flight);
     const followed = reading(raced.follower);
-    push({ n: 1 });
-    await until('the follower read the first chunk', () => followed.seen.length === 1);
+    await firstChunkRead(push, followed);
 
     leader.link?.cut();
     await until('the leader saw its connection go', () => leader.client.status !== 'ready');
@@ -325,8 +266,6 @@ describe('deduplication across replicas when one loses Redis mid-request (real R
     // The key is free: the next identical request on the other replica makes its own call.
     const next = await follower.coordinator.lead(key, 30_000);
     assert.ok('leader' in next, 'the next caller leads');
-    await next.leader.run(
-      Promise.resolve({ kind: 'json', status: 200, body: {}, usage: USAGE, servedBy: SERVED }),
-    );
+    await next.leader.run(Promise.resolve(jsonAnswer()));
   });
 });
