@@ -13,38 +13,33 @@ const options = { missingSecrets: 'warn', env: {}, sourceName: 'gw.yaml' } as co
 const tier = (name: string, extra = '') =>
   `  - {name: ${name}, selector: {header: x-plan, value: ${name}}, tokenBudget: {daily: 10}${extra}}\n`;
 
+/** [name, clientSelectable] of each global tier `text` loads. */
+function clientSelectableByTier(text: string): [string, boolean | undefined][] {
+  const result = parseGatewayConfig(text, options);
+  assert.ok(result.ok, result.ok ? '' : result.errors.map((e) => e.format()).join('\n'));
+  return result.config.userTiers.map((t) => [t.name, t.clientSelectable]);
+}
+
 describe('userTiers[].clientSelectable', () => {
   it("is off for the spec's tiers as written", () => {
     const text = readFileSync(
       join(__dirname, '../../test-fixtures/spec-05-tiered-service-plans.tiers.yaml'),
       'utf8',
     );
-    const result = parseGatewayConfig(text, options);
-    assert.ok(result.ok, result.ok ? '' : result.errors.map((e) => e.format()).join('\n'));
-    assert.deepEqual(
-      result.config.userTiers.map((t) => [t.name, t.clientSelectable]),
-      [
-        ['free', false],
-        ['pro', false],
-        ['enterprise', false],
-      ],
-    );
+    assert.deepEqual(clientSelectableByTier(text), [
+      ['free', false],
+      ['pro', false],
+      ['enterprise', false],
+    ]);
   });
 
   it('is read per tier', () => {
-    const result = parseGatewayConfig(
-      `userTiers:\n${tier('trial', ', clientSelectable: true')}${tier('pro', ', clientSelectable: false')}${tier('gold')}`,
-      options,
-    );
-    assert.ok(result.ok, result.ok ? '' : result.errors.map((e) => e.format()).join('\n'));
-    assert.deepEqual(
-      result.config.userTiers.map((t) => [t.name, t.clientSelectable]),
-      [
-        ['trial', true],
-        ['pro', false],
-        ['gold', false],
-      ],
-    );
+    const text = `userTiers:\n${tier('trial', ', clientSelectable: true')}${tier('pro', ', clientSelectable: false')}${tier('gold')}`;
+    assert.deepEqual(clientSelectableByTier(text), [
+      ['trial', true],
+      ['pro', false],
+      ['gold', false],
+    ]);
   });
 
   it('refuses a value that is not a boolean', () => {
