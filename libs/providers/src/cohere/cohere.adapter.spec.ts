@@ -23,7 +23,12 @@ import {
   RawSseUpstream,
 } from '@aigw/testing/fake-provider';
 import { defaultProviderAdapters } from '../default-adapters';
-import { LONG_TOOL_ALIAS, LONG_TOOL_NAME, longToolNameChat } from '../testing/long-tool-name-chat';
+import {
+  answeredToolFunction,
+  LONG_TOOL_ALIAS,
+  LONG_TOOL_NAME,
+  longToolNameChat,
+} from '../testing/long-tool-name-chat';
 import { CohereAdapter } from './cohere.adapter';
 
 const WEATHER_TOOL = {
@@ -307,10 +312,7 @@ describe('CohereAdapter against a fake Cohere v2 API', () => {
 
     it("sends its alias (tools, tool_choice, history) and answers the client's name", async () => {
       const answer = await invoke(request(false));
-      if (answer.kind !== 'json') return assert.fail('expected json');
-      const message = (answer.body.choices as JsonObject[])[0].message as JsonObject;
-      const [call] = message.tool_calls as { function: JsonObject }[];
-      assert.deepEqual(call.function, { name: LONG, arguments: '{"city":"Paris"}' });
+      assert.deepEqual(answeredToolFunction(answer), { name: LONG, arguments: '{"city":"Paris"}' });
       assertAliasSent();
     });
 

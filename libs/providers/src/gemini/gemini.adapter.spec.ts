@@ -25,7 +25,12 @@ import {
 } from '@aigw/testing/fake-provider';
 import { dollarsAt, type ModelPricing } from '@aigw/config';
 import { fakeGeminiBackend } from '../testing/fake-gemini-backend';
-import { LONG_TOOL_ALIAS, LONG_TOOL_NAME, longToolNameChat } from '../testing/long-tool-name-chat';
+import {
+  answeredToolFunction,
+  LONG_TOOL_ALIAS,
+  LONG_TOOL_NAME,
+  longToolNameChat,
+} from '../testing/long-tool-name-chat';
 import { GeminiAdapter } from './gemini.adapter';
 
 const WEATHER_TOOL = {
@@ -378,10 +383,7 @@ describe('GeminiAdapter against a fake Gemini API', () => {
 
     it("sends its alias (tools, tool_choice, history) and answers the client's name", async () => {
       const answer = await invoke(request(false));
-      if (answer.kind !== 'json') return assert.fail('expected json');
-      const message = (answer.body.choices as JsonObject[])[0].message as JsonObject;
-      const [call] = message.tool_calls as { function: JsonObject }[];
-      assert.deepEqual(call.function, { name: LONG, arguments: '{"city":"Paris"}' });
+      assert.deepEqual(answeredToolFunction(answer), { name: LONG, arguments: '{"city":"Paris"}' });
       assertAliasSent();
     });
 

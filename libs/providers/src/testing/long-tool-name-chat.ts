@@ -1,4 +1,5 @@
-import type { JsonObject } from '@aigw/contracts/data-plane';
+import assert from 'node:assert/strict';
+import type { GatewayAnswer, JsonObject } from '@aigw/contracts/data-plane';
 import { toolNameAlias } from '../core/tool-name-aliases';
 
 // A Claude Code MCP tool's name, past the 64 characters OpenAI-like backends take and with
@@ -34,4 +35,12 @@ export function longToolNameChat(stream: boolean, otherTool: JsonObject): JsonOb
       { role: 'user', content: 'Again' },
     ],
   };
+}
+
+/** The function of the first tool call in a plain (JSON) answer's first choice. */
+export function answeredToolFunction(answer: GatewayAnswer): JsonObject {
+  if (answer.kind !== 'json') return assert.fail('expected json');
+  const message = (answer.body.choices as JsonObject[])[0].message as JsonObject;
+  const [call] = message.tool_calls as { function: JsonObject }[];
+  return call.function;
 }
