@@ -5,26 +5,14 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
-import type { EventPublisher, GatewayEvent } from '@aigw/contracts';
-import {
-  DataPlaneError,
-  DataPlaneErrorCode,
-  type GatewayRequest,
-  type JsonObject,
-} from '@aigw/contracts/data-plane';
-import { MetricsRegistry } from '@aigw/observability';
-import type { Admission, BudgetAdmission } from '../admission/budget-admission';
+import type { GatewayEvent } from '@aigw/contracts';
+import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+import type { Admission } from '../admission/budget-admission';
 import { Flight, flightError } from '../dedup/domain/flight';
 import type { FlightCoordinator } from '../dedup/domain/flight-coordinator';
-import { EdgeExchange } from '../http/edge-exchange';
-import type { IngressPipeline } from '../ingress-pipeline';
-import { NOOP_INGRESS_OBSERVER } from '../ingress-observer';
-import { MemoryResponseCacheStore } from './domain/memory-cache-store';
 import { parseReuseBilling } from './domain/reuse-billing';
-import { ResponseReuse } from './response-reuse';
-import { ReusePublisher } from './reuse-publisher';
-import { listenReuseEdge, reuseChatRequest } from './testing/reuse-edge';
-import { REUSE_SERVED, reuseChunk, reuseRoute } from './testing/reuse-route';
+import { listenFollowerEdge } from './testing/follower-edge';
+import { REUSE_SERVED, reuseChunk } from './testing/reuse-route';
 
 const lost = () =>
   flightError(
@@ -44,38 +32,18 @@ describe('a billed dedup follower given up on because Redis was lost', () => {
   let url: string;
 
   before(async () => {
-    const config = reuseRoute('  deduplication: {window: 5s}\n');
-    const bus: EventPublisher = { publish: (event) => events.push(event), flush: async () => {} };
-    const billing = parseReuseBilling('full');
     const flights: FlightCoordinator = {
       join: async () => joined,
       lead: async () => assert.fail('a follower does not lead'),
       close: async () => undefined,
     };
-    const reuse = new ResponseReuse({
-      config: () => config,
-      cacheStore: () => new MemoryResponseCacheStore(1 << 20),
-      flights: () => flights,
-      publisher: new ReusePublisher(() => config, bus, new MetricsRegistry(), billing),
-      billing,
-    });
-    const admission = {
-      admit: async (): Promise<Admission> => ({ reservationId: `hold-${++holds}`, headers: {} }),
-      started: () => undefined,
-      ended: () => undefined,
-      release: async (held: Admission) => void released.push(held),
-    } as unknown as BudgetAdmission;
-    const pipeline = {
-      prepare: (_operation: unknown, body: JsonObject, _headers: unknown, requestId: string) =>
-        reuseChatRequest(body, requestId),
-      redact: (request: GatewayRequest) => request,
-      payloadLoggingFor: () => undefined,
-      handle: () => assert.fail('a follower makes no call'),
-      checkAnswer: (_request: unknown, answer: unknown) => answer,
-      dollarsFor: () => undefined,
-    } as unknown as IngressPipeline;
-    const exchange = new EdgeExchange(pipeline, NOOP_INGRESS_OBSERVER, admission, reuse);
-    ({ app, url } = await listenReuseEdge(exchange));
+    ({ app, url } = await listenFollowerEdge({
+      flights,
+      billing: parseReuseBilling('full'),
+      admit: () => ({ reservationId: `hold-${++holds}`, headers: {} }),
+      released,
+      events,
+    }));
   });
   after(async () => {
     await app.close();

@@ -5,21 +5,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
-import type { EventPublisher, GatewayEvent } from '@aigw/contracts';
-import type { GatewayRequest, JsonObject } from '@aigw/contracts/data-plane';
-import { MetricsRegistry } from '@aigw/observability';
-import type { Admission, BudgetAdmission } from '../admission/budget-admission';
+import type { GatewayEvent } from '@aigw/contracts';
+import type { Admission } from '../admission/budget-admission';
 import { Flight, pumpIntoFlight } from '../dedup/domain/flight';
 import type { FlightCoordinator } from '../dedup/domain/flight-coordinator';
-import { EdgeExchange } from '../http/edge-exchange';
-import type { IngressPipeline } from '../ingress-pipeline';
-import { NOOP_INGRESS_OBSERVER } from '../ingress-observer';
-import { MemoryResponseCacheStore } from './domain/memory-cache-store';
 import { parseReuseBilling } from './domain/reuse-billing';
-import { ResponseReuse } from './response-reuse';
-import { ReusePublisher } from './reuse-publisher';
-import { listenReuseEdge, reuseChatRequest } from './testing/reuse-edge';
-import { reuseJsonAnswer, reuseRoute } from './testing/reuse-route';
+import { listenFollowerEdge } from './testing/follower-edge';
+import { reuseJsonAnswer } from './testing/reuse-route';
 
 describe('a request that lost the race to lead a shared call (reuse not billed)', () => {
   const events: GatewayEvent[] = [];
@@ -28,9 +20,6 @@ describe('a request that lost the race to lead a shared call (reuse not billed)'
   let url: string;
 
   before(async () => {
-    const config = reuseRoute('  deduplication: {window: 5s}\n');
-    const bus: EventPublisher = { publish: (event) => events.push(event), flush: async () => {} };
-    const billing = parseReuseBilling('none');
     // The winner's call, already answered: this request finds no call when it looks (the
     // winner had not taken the key yet), then loses the lock to it.
     const winner = new Flight();
@@ -40,29 +29,13 @@ describe('a request that lost the race to lead a shared call (reuse not billed)'
       lead: async () => ({ follower: winner }),
       close: async () => undefined,
     };
-    const reuse = new ResponseReuse({
-      config: () => config,
-      cacheStore: () => new MemoryResponseCacheStore(1 << 20),
-      flights: () => flights,
-      publisher: new ReusePublisher(() => config, bus, new MetricsRegistry(), billing),
-      billing,
-    });
-    const admission = {
-      admit: async (): Promise<Admission> => ({ reservationId: 'hold-1', headers: {} }),
-      started: () => undefined,
-      ended: () => undefined,
-      release: async (held: Admission) => void released.push(held),
-    } as unknown as BudgetAdmission;
-    const pipeline = {
-      prepare: (_operation: unknown, body: JsonObject, _headers: unknown, requestId: string) =>
-        reuseChatRequest(body, requestId),
-      redact: (request: GatewayRequest) => request,
-      payloadLoggingFor: () => undefined,
-      handle: () => assert.fail('a follower makes no call'),
-      dollarsFor: () => undefined,
-    } as unknown as IngressPipeline;
-    const exchange = new EdgeExchange(pipeline, NOOP_INGRESS_OBSERVER, admission, reuse);
-    ({ app, url } = await listenReuseEdge(exchange));
+    ({ app, url } = await listenFollowerEdge({
+      flights,
+      billing: parseReuseBilling('none'),
+      admit: () => ({ reservationId: 'hold-1', headers: {} }),
+      released,
+      events,
+    }));
   });
   after(async () => {
     await app.close();
