@@ -7,14 +7,11 @@ import {
   FakeOpenAiToolUpstream,
 } from '@aigw/testing/fake-provider';
 import { startGatewayWithConfig, type AppProcess } from '@aigw/testing/processes';
+import { MCP_TOOL, QUERY_INPUT } from './claude-code-tools';
 import { startOnClaudeBedrockBackend } from './claude-on-bedrock';
 
 // What Claude Code sends through the official SDK that only some backends take: one
 // gateway with an Anthropic backend and an OpenAI-format one, each reached by its model.
-
-/** A Claude Code MCP tool's name: longer than OpenAI's 64, within Anthropic's 128. */
-const MCP_TOOL = `mcp__plugin_marketplace_docs__${'search_the_documentation_'.repeat(3)}`;
-const INPUT = { type: 'object' as const, properties: { q: { type: 'string' } } };
 
 describe('Claude Code requests on Anthropic and OpenAI-format backends', () => {
   const claude = new FakeAnthropicUpstream();
@@ -62,7 +59,7 @@ spec:
     const ask = {
       model: 'claude-direct',
       max_tokens: 256,
-      tools: [{ name: MCP_TOOL, description: 'Search the docs', input_schema: INPUT }],
+      tools: [{ name: MCP_TOOL, description: 'Search the docs', input_schema: QUERY_INPUT }],
       messages: [{ role: 'user' as const, content: 'Find the install guide' }],
     };
     const message = await client.messages.create(ask);
@@ -136,7 +133,7 @@ spec:
         ],
       },
     ];
-    const tools = [{ name: 'ls', input_schema: INPUT }];
+    const tools = [{ name: 'ls', input_schema: QUERY_INPUT }];
     claude.reset();
     await client.messages.create({ model: 'claude-direct', max_tokens: 256, tools, messages });
     await client.messages
@@ -162,7 +159,7 @@ spec:
     const ask = {
       model: 'claude-on-openai',
       max_tokens: 256,
-      tools: [{ name: MCP_TOOL, input_schema: INPUT }],
+      tools: [{ name: MCP_TOOL, input_schema: QUERY_INPUT }],
       messages: [{ role: 'user' as const, content: 'Find the install guide' }],
     };
     const message = await client.messages.create(ask);
@@ -225,7 +222,7 @@ describe('Claude Code requests on a Bedrock backend (Converse: tool names of 64 
     const ask = {
       model: 'claude',
       max_tokens: 256,
-      tools: [{ name: MCP_TOOL, input_schema: INPUT }],
+      tools: [{ name: MCP_TOOL, input_schema: QUERY_INPUT }],
       messages: [{ role: 'user' as const, content: 'Find the install guide' }],
     };
     const message = await client.messages.create(ask);

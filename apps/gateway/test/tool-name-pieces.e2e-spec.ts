@@ -7,12 +7,11 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Anthropic from '@anthropic-ai/sdk';
+import type { MessageStream } from '@anthropic-ai/sdk/lib/MessageStream';
 import OpenAI from 'openai';
 import { FakeGeminiUpstream } from '@aigw/testing/fake-provider';
 import { startGatewayWithConfig, type AppProcess } from '@aigw/testing/processes';
-
-const MCP_TOOL = `mcp__plugin_marketplace_docs__${'search_the_documentation_'.repeat(3)}`;
-const INPUT = { type: 'object' as const, properties: { q: { type: 'string' } } };
+import { MCP_TOOL, QUERY_INPUT } from './claude-code-tools';
 
 type Json = Record<string, unknown>;
 
@@ -71,6 +70,17 @@ class NameInPiecesUpstream {
   }
 }
 
+/** The names of a stream's tool_use blocks as their starts carry them, filled in as it runs. */
+function toolUseStarts(stream: MessageStream): string[] {
+  const starts: string[] = [];
+  stream.on('streamEvent', (event) => {
+    if (event.type === 'content_block_start' && event.content_block.type === 'tool_use') {
+      starts.push(event.content_block.name);
+    }
+  });
+  return starts;
+}
+
 describe('a long tool name through an OpenAI-format backend that streams names in pieces', () => {
   const upstream = new NameInPiecesUpstream();
   let gateway: AppProcess;
@@ -98,15 +108,10 @@ spec:
     const stream = client.messages.stream({
       model: 'pieces',
       max_tokens: 256,
-      tools: [{ name: MCP_TOOL, description: 'Search the docs', input_schema: INPUT }],
+      tools: [{ name: MCP_TOOL, description: 'Search the docs', input_schema: QUERY_INPUT }],
       messages: [{ role: 'user', content: 'Find the install guide' }],
     });
-    const starts: string[] = [];
-    stream.on('streamEvent', (event) => {
-      if (event.type === 'content_block_start' && event.content_block.type === 'tool_use') {
-        starts.push(event.content_block.name);
-      }
-    });
+    const starts = toolUseStarts(stream);
     const message = await stream.finalMessage();
     assert.deepEqual(starts, [MCP_TOOL]);
     const [text, called] = message.content;
@@ -129,17 +134,12 @@ spec:
       model: 'pieces',
       max_tokens: 256,
       tools: [
-        { name: 'WebFetch', description: 'Fetch a page', input_schema: INPUT },
-        { name: 'WebFetchAll', description: 'Fetch pages', input_schema: INPUT },
+        { name: 'WebFetch', description: 'Fetch a page', input_schema: QUERY_INPUT },
+        { name: 'WebFetchAll', description: 'Fetch pages', input_schema: QUERY_INPUT },
       ],
       messages: [{ role: 'user', content: 'Fetch the install guide' }],
     });
-    const starts: string[] = [];
-    stream.on('streamEvent', (event) => {
-      if (event.type === 'content_block_start' && event.content_block.type === 'tool_use') {
-        starts.push(event.content_block.name);
-      }
-    });
+    const starts = toolUseStarts(stream);
     const message = await stream.finalMessage();
     assert.deepEqual(starts, ['WebFetch']);
     const called = message.content.find((block) => block.type === 'tool_use');
@@ -152,7 +152,7 @@ spec:
   });
 
   it('sends the alias where the next turn names the tool: tool_choice and the tool_use carried back', async () => {
-    const tools = [{ name: MCP_TOOL, input_schema: INPUT }];
+    const tools = [{ name: MCP_TOOL, input_schema: QUERY_INPUT }];
     const first = await client.messages
       .stream({
         model: 'pieces',
@@ -237,7 +237,7 @@ spec:
       .stream({
         model: 'gemini',
         max_tokens: 256,
-        tools: [{ name: DASHED_TOOL, description: 'Read the page', input_schema: INPUT }],
+        tools: [{ name: DASHED_TOOL, description: 'Read the page', input_schema: QUERY_INPUT }],
         messages: [{ role: 'user', content: 'Read the page' }],
       })
       .finalMessage();
@@ -255,7 +255,7 @@ spec:
       maxRetries: 0,
     });
     const tools = [
-      { type: 'function' as const, name: DASHED_TOOL, parameters: INPUT, strict: false },
+      { type: 'function' as const, name: DASHED_TOOL, parameters: QUERY_INPUT, strict: false },
     ];
     const plain = await client.responses.create({ model: 'gemini', input: 'Read it', tools });
     const call = plain.output.find((item) => item.type === 'function_call');
