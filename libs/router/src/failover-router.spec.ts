@@ -6,14 +6,13 @@ import { configFromYaml as configFrom } from '@aigw/testing';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
-  type GatewayAnswer,
   type GatewayRequest,
   type JsonObject,
   type ProviderCall,
-  type ProviderPort,
 } from '@aigw/contracts/data-plane';
 import { BackendHealth } from './domain/backend-health';
 import { abortableSleep, FailoverRouter, type RouterObserver } from './failover-router';
+import { answers, ScriptedProviders, type Script } from './testing/scripted-providers';
 
 const THREE_BACKENDS = configFrom(`
 kind: AIGatewayRoute
@@ -57,30 +56,6 @@ function request(overrides: Partial<GatewayRequest> = {}): GatewayRequest {
     ...overrides,
   };
 }
-
-type Script = (call: ProviderCall) => Promise<GatewayAnswer>;
-
-class ScriptedProviders implements ProviderPort {
-  readonly calls: ProviderCall[] = [];
-  constructor(private readonly script: Record<string, Script>) {}
-  invoke(call: ProviderCall): Promise<GatewayAnswer> {
-    this.calls.push(call);
-    const step = this.script[call.target.backendName] ?? ok;
-    return step(call);
-  }
-}
-
-const ok: Script = async (call) => ({
-  kind: 'json',
-  status: 200,
-  body: { model: call.target.model, choices: [] },
-  usage: { inputTokens: 1, outputTokens: 1, cachedInputTokens: 0, source: 'reported' },
-  servedBy: {
-    backend: call.target.backendName,
-    provider: call.target.provider,
-    model: call.target.model,
-  },
-});
 
 const fail =
   (code: DataPlaneErrorCode, retryAfterMs?: number): Script =>
@@ -220,7 +195,7 @@ spec:
           };
           const providers = new ScriptedProviders({
             a: notFound,
-            b: stream ? streamOf([{ choices: [] }]) : ok,
+            b: stream ? streamOf([{ choices: [] }]) : answers,
           });
           const router = routerOn('error', providers, observer);
           const answer = await router.route(
@@ -248,7 +223,7 @@ spec:
     });
 
     it("leaves a wildcard backend's 404 the client's: the model it named does not exist", async () => {
-      const providers = new ScriptedProviders({ a: notFound, b: ok });
+      const providers = new ScriptedProviders({ a: notFound, b: answers });
       const cooled: string[] = [];
       const router = new FailoverRouter({
         config: () =>
